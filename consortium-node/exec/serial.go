@@ -68,7 +68,7 @@ func (v *serialView) Get(key string) ([]byte, bool) {
 
 func (v *serialView) Set(key string, value []byte) { v.writes[key] = wval{value: value} }
 func (v *serialView) Delete(key string)            { v.writes[key] = wval{deleted: true} }
-func (v *serialView) Emit(e ledger.Event)           { v.events = append(v.events, e) }
+func (v *serialView) Emit(e ledger.Event)          { v.events = append(v.events, e) }
 
 // abortSignal is panicked by views to stop an attempt; runGuarded re-raises
 // it to the executor instead of reporting it as a transaction failure.

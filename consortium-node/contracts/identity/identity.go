@@ -1,0 +1,496 @@
+package identity
+
+import (
+	"encoding/base64"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/cloudflare/circl/kem/xwing"
+
+	"github.com/almoner/almoner/consortium-node/contracts"
+	"github.com/almoner/almoner/consortium-node/ledger"
+	"github.com/almoner/almoner/consortium-node/tx"
+	"github.com/almoner/almoner/privacy/sign"
+)
+
+// Name is the contract's name.
+const Name = "identity"
+
+// Organisation kinds.
+const (
+	KindHospital  = "hospital"
+	KindInsurer   = "insurer"
+	KindCharity   = "charity"
+	KindRegulator = "regulator"
+)
+
+// Roles known to the ledger. Authorisation by role is the policies issue's
+// casbin model; this contract only needs org_admin.
+const (
+	RoleConsortiumAdmin    = "consortium_admin"
+	RoleOrgAdmin           = "org_admin"
+	RolePhysician          = "physician"
+	RoleRecordsClerk       = "records_clerk"
+	RolePrivacyOfficer     = "privacy_officer"
+	RoleClaimsAdjuster     = "claims_adjuster"
+	RoleCharityOfficer     = "charity_officer"
+	RoleMilestoneValidator = "milestone_validator"
+	RolePatient            = "patient"
+	RoleDonor              = "donor"
+	RoleAuditor            = "auditor"
+)
+
+// Roles lists every known role.
+var Roles = []string{
+	RoleConsortiumAdmin, RoleOrgAdmin, RolePhysician, RoleRecordsClerk, RolePrivacyOfficer,
+	RoleClaimsAdjuster, RoleCharityOfficer, RoleMilestoneValidator, RolePatient, RoleDonor, RoleAuditor,
+}
+
+// Kinds lists the organisation kinds.
+var Kinds = []string{KindHospital, KindInsurer, KindCharity, KindRegulator}
+
+// EncAlgXWing tags X-Wing (X25519 + ML-KEM-768) encryption keys.
+const EncAlgXWing = "xwing"
+
+// EncryptionKey is a member's public KEM key for HPKE key wrapping.
+type EncryptionKey struct {
+	_   struct{} `cbor:",toarray"`
+	Alg string   `json:"alg"`
+	Key []byte   `json:"key"`
+}
+
+// Validate checks algorithm and size.
+func (k EncryptionKey) Validate() error {
+	if k.Alg != EncAlgXWing {
+		return fmt.Errorf("%w: encryption key algorithm %q, want %q", contracts.ErrInvalid, k.Alg, EncAlgXWing)
+	}
+	if len(k.Key) != xwing.PublicKeySize {
+		return fmt.Errorf("%w: x-wing public key is %d bytes, want %d", contracts.ErrInvalid, len(k.Key), xwing.PublicKeySize)
+	}
+	return nil
+}
+
+// String encodes the key as "xwing:<base64url>".
+func (k EncryptionKey) String() string {
+	return k.Alg + ":" + base64.RawURLEncoding.EncodeToString(k.Key)
+}
+
+// MarshalText implements encoding.TextMarshaler.
+func (k EncryptionKey) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (k *EncryptionKey) UnmarshalText(b []byte) error {
+	p, err := ParseEncryptionKey(string(b))
+	if err != nil {
+		return err
+	}
+	*k = p
+	return nil
+}
+
+// ParseEncryptionKey parses "xwing:<base64url>".
+func ParseEncryptionKey(s string) (EncryptionKey, error) {
+	alg, enc, ok := strings.Cut(s, ":")
+	if !ok {
+		return EncryptionKey{}, fmt.Errorf("%w: encryption key must look like \"xwing:<base64url>\"", contracts.ErrInvalid)
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(enc)
+	if err != nil {
+		return EncryptionKey{}, fmt.Errorf("%w: encryption key: %v", contracts.ErrInvalid, err)
+	}
+	k := EncryptionKey{Alg: alg, Key: raw}
+	return k, k.Validate()
+}
+
+// Org is an organisation of the consortium.
+type Org struct {
+	_    struct{} `cbor:",toarray"`
+	ID   string   `json:"id"`
+	Kind string   `json:"kind"`
+	Name string   `json:"name"`
+}
+
+// Member is a person or system acting for an organisation.
+type Member struct {
+	_       struct{}       `cbor:",toarray"`
+	ID      string         `json:"id"`
+	Org     string         `json:"org"`
+	Roles   []string       `json:"roles"`
+	SignKey sign.PublicKey `json:"sign_key"`
+	EncKey  EncryptionKey  `json:"enc_key"`
+	Revoked bool           `json:"revoked"`
+}
+
+// HasRole reports whether m has role r.
+func (m *Member) HasRole(r string) bool { return slices.Contains(m.Roles, r) }
+
+// OrgOf returns the organisation part of a member id.
+func OrgOf(memberID string) string {
+	org, _, _ := strings.Cut(memberID, "/")
+	return org
+}
+
+// ValidateID checks an organisation id (name == "") or a member id.
+func ValidateID(id string, member bool) error {
+	if len(id) < 2 || len(id) > 128 {
+		return fmt.Errorf("%w: id %q must be 2 to 128 characters", contracts.ErrInvalid, id)
+	}
+	for _, r := range id {
+		ok := (r >= 'a' && r <= 'z') || (r >= '0' && r <= '9') || r == '-' || r == '_' || r == '.' || (member && r == '/')
+		if !ok {
+			return fmt.Errorf("%w: id %q may use only a-z, 0-9, '-', '_', '.'%s", contracts.ErrInvalid, id, map[bool]string{true: " and one '/'", false: ""}[member])
+		}
+	}
+	if member {
+		org, name, ok := strings.Cut(id, "/")
+		if !ok || org == "" || name == "" || strings.Contains(name, "/") {
+			return fmt.Errorf("%w: member id %q must be <org>/<name>", contracts.ErrInvalid, id)
+		}
+	}
+	return nil
+}
+
+// ValidateRoles checks that roles are known and not repeated.
+func ValidateRoles(roles []string) error {
+	if len(roles) == 0 {
+		return fmt.Errorf("%w: a member needs at least one role (one of %s)", contracts.ErrInvalid, strings.Join(Roles, ", "))
+	}
+	seen := map[string]bool{}
+	for _, r := range roles {
+		if !slices.Contains(Roles, r) {
+			return fmt.Errorf("%w: unknown role %q (one of %s)", contracts.ErrInvalid, r, strings.Join(Roles, ", "))
+		}
+		if seen[r] {
+			return fmt.Errorf("%w: role %q listed twice", contracts.ErrInvalid, r)
+		}
+		seen[r] = true
+	}
+	return nil
+}
+
+// Validate checks a member record.
+func (m *Member) Validate() error {
+	if err := ValidateID(m.ID, true); err != nil {
+		return err
+	}
+	if OrgOf(m.ID) != m.Org {
+		return fmt.Errorf("%w: member %q must belong to organisation %q", contracts.ErrInvalid, m.ID, OrgOf(m.ID))
+	}
+	if err := ValidateRoles(m.Roles); err != nil {
+		return err
+	}
+	if err := m.SignKey.Validate(); err != nil {
+		return fmt.Errorf("%w: signing key: %v", contracts.ErrInvalid, err)
+	}
+	return m.EncKey.Validate()
+}
+
+// Validate checks an organisation record.
+func (o *Org) Validate() error {
+	if err := ValidateID(o.ID, false); err != nil {
+		return err
+	}
+	if !slices.Contains(Kinds, o.Kind) {
+		return fmt.Errorf("%w: organisation kind %q (one of %s)", contracts.ErrInvalid, o.Kind, strings.Join(Kinds, ", "))
+	}
+	if o.Name == "" || len(o.Name) > 200 {
+		return fmt.Errorf("%w: organisation name must be 1 to 200 bytes", contracts.ErrInvalid)
+	}
+	return nil
+}
+
+func orgKey(id string) string    { return "org/" + id }
+func memberKey(id string) string { return "member/" + id }
+
+// MemberStateKey is the full state key of a member record.
+func MemberStateKey(id string) string { return contracts.Key(Name, memberKey(id)) }
+
+// OrgStateKey is the full state key of an organisation record.
+func OrgStateKey(id string) string { return contracts.Key(Name, orgKey(id)) }
+
+func encode(v any) []byte {
+	b, err := tx.Marshal(v)
+	if err != nil {
+		panic(fmt.Sprintf("identity: encoding %T: %v", v, err)) // fixed-shape structs
+	}
+	return b
+}
+
+// DecodeMember decodes a member record from state.
+func DecodeMember(b []byte) (*Member, error) {
+	var m Member
+	if err := tx.Unmarshal(b, &m); err != nil {
+		return nil, fmt.Errorf("identity: corrupt member record: %w", err)
+	}
+	return &m, nil
+}
+
+// DecodeOrg decodes an organisation record from state.
+func DecodeOrg(b []byte) (*Org, error) {
+	var o Org
+	if err := tx.Unmarshal(b, &o); err != nil {
+		return nil, fmt.Errorf("identity: corrupt organisation record: %w", err)
+	}
+	return &o, nil
+}
+
+// GenesisWrite is a state entry written at genesis.
+type GenesisWrite struct {
+	Key   string
+	Value []byte
+}
+
+// Genesis validates the genesis organisations and members and returns the
+// state they start with.
+func Genesis(orgs []Org, members []Member) ([]GenesisWrite, error) {
+	var out []GenesisWrite
+	known := map[string]bool{}
+	for i := range orgs {
+		if err := orgs[i].Validate(); err != nil {
+			return nil, fmt.Errorf("genesis organisation %q: %w", orgs[i].ID, err)
+		}
+		if known[orgs[i].ID] {
+			return nil, fmt.Errorf("genesis organisation %q appears twice", orgs[i].ID)
+		}
+		known[orgs[i].ID] = true
+		out = append(out, GenesisWrite{OrgStateKey(orgs[i].ID), encode(&orgs[i])})
+	}
+	seen := map[string]bool{}
+	for i := range members {
+		m := &members[i]
+		if err := m.Validate(); err != nil {
+			return nil, fmt.Errorf("genesis member %q: %w", m.ID, err)
+		}
+		if !known[m.Org] {
+			return nil, fmt.Errorf("genesis member %q: organisation %q is not in the genesis", m.ID, m.Org)
+		}
+		if seen[m.ID] {
+			return nil, fmt.Errorf("genesis member %q appears twice", m.ID)
+		}
+		seen[m.ID] = true
+		out = append(out, GenesisWrite{MemberStateKey(m.ID), encode(m)})
+	}
+	return out, nil
+}
+
+// Contract is the identity system contract. It is stateless; all data is in
+// the ledger state.
+type Contract struct{}
+
+var (
+	_ contracts.Contract      = Contract{}
+	_ contracts.Authenticator = Contract{}
+)
+
+// Name implements contracts.Contract.
+func (Contract) Name() string { return Name }
+
+// LoadMember reads a member from any state reader.
+func LoadMember(r contracts.StateReader, id string) (*Member, error) {
+	b, ok := r.Get(MemberStateKey(id))
+	if !ok {
+		return nil, fmt.Errorf("%w: member %q", contracts.ErrNotFound, id)
+	}
+	return DecodeMember(b)
+}
+
+// Authenticate implements contracts.Authenticator: the sender must be an
+// active member whose current signing key is key.
+func (Contract) Authenticate(r contracts.StateReader, sender string, key sign.PublicKey, _ time.Time) error {
+	m, err := LoadMember(r, sender)
+	if err != nil {
+		return fmt.Errorf("%w: %q is not a member of the consortium", contracts.ErrUnauthenticated, sender)
+	}
+	if m.Revoked {
+		return fmt.Errorf("%w: member %q has been revoked", contracts.ErrUnauthenticated, sender)
+	}
+	if !m.SignKey.Equal(key) {
+		return fmt.Errorf("%w: transaction is signed with a key that is not member %q's current signing key", contracts.ErrUnauthenticated, sender)
+	}
+	return nil
+}
+
+type ctxReader struct{ ctx contracts.Context }
+
+func (c ctxReader) Get(key string) ([]byte, bool) {
+	k, ok := strings.CutPrefix(key, Name+"/")
+	if !ok {
+		return nil, false
+	}
+	return c.ctx.Get(k)
+}
+
+// Call implements contracts.Contract.
+func (c Contract) Call(ctx contracts.Context, method string, args tx.Args) error {
+	switch method {
+	case "add_member":
+		return c.addMember(ctx, args)
+	case "set_roles":
+		return c.setRoles(ctx, args)
+	case "rotate_keys":
+		return c.rotateKeys(ctx, args)
+	case "revoke_member":
+		return c.revokeMember(ctx, args)
+	default:
+		return fmt.Errorf("%w: identity.%s (methods: add_member, set_roles, rotate_keys, revoke_member)", contracts.ErrUnknownMethod, method)
+	}
+}
+
+// callerAdminOf loads the caller and checks they administer org.
+func callerAdminOf(ctx contracts.Context, org, action string) error {
+	caller, err := LoadMember(ctxReader{ctx}, ctx.Caller())
+	if err != nil {
+		return err
+	}
+	if caller.Org != org || !caller.HasRole(RoleOrgAdmin) {
+		return fmt.Errorf("%w: %s requires role %s in organisation %q; %q has roles %v in %q",
+			contracts.ErrDenied, action, RoleOrgAdmin, org, caller.ID, caller.Roles, caller.Org)
+	}
+	return nil
+}
+
+func keysFromArgs(args tx.Args, required bool) (*sign.PublicKey, *EncryptionKey, error) {
+	var sk *sign.PublicKey
+	var ek *EncryptionKey
+	if required || args.Has("sign_key") {
+		s, err := args.String("sign_key")
+		if err != nil {
+			return nil, nil, fmt.Errorf("%w: %v", contracts.ErrInvalid, err)
+		}
+		k, err := sign.ParsePublicKey(s)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%w: sign_key: %v", contracts.ErrInvalid, err)
+		}
+		sk = &k
+	}
+	if required || args.Has("enc_key") {
+		s, err := args.String("enc_key")
+		if err != nil {
+			return nil, nil, fmt.Errorf("%w: %v", contracts.ErrInvalid, err)
+		}
+		k, err := ParseEncryptionKey(s)
+		if err != nil {
+			return nil, nil, err
+		}
+		ek = &k
+	}
+	return sk, ek, nil
+}
+
+func (Contract) addMember(ctx contracts.Context, args tx.Args) error {
+	id, err := args.String("id")
+	if err != nil {
+		return fmt.Errorf("%w: %v", contracts.ErrInvalid, err)
+	}
+	roles, err := args.Strings("roles")
+	if err != nil {
+		return fmt.Errorf("%w: %v", contracts.ErrInvalid, err)
+	}
+	sk, ek, err := keysFromArgs(args, true)
+	if err != nil {
+		return err
+	}
+	m := &Member{ID: id, Org: OrgOf(id), Roles: roles, SignKey: *sk, EncKey: *ek}
+	if err := ValidateID(id, true); err != nil {
+		return err
+	}
+	if err := callerAdminOf(ctx, m.Org, "identity.add_member"); err != nil {
+		return err
+	}
+	if err := m.Validate(); err != nil {
+		return err
+	}
+	if _, exists := ctx.Get(memberKey(id)); exists {
+		return fmt.Errorf("%w: member %q", contracts.ErrConflict, id)
+	}
+	ctx.Set(memberKey(id), encode(m))
+	ctx.Emit("member_added", ledger.Attr{Key: "member", Value: id}, ledger.Attr{Key: "org", Value: m.Org},
+		ledger.Attr{Key: "roles", Value: strings.Join(roles, ",")})
+	return nil
+}
+
+func loadTarget(ctx contracts.Context, args tx.Args) (*Member, error) {
+	id, err := args.String("id")
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", contracts.ErrInvalid, err)
+	}
+	return LoadMember(ctxReader{ctx}, id)
+}
+
+func (Contract) setRoles(ctx contracts.Context, args tx.Args) error {
+	m, err := loadTarget(ctx, args)
+	if err != nil {
+		return err
+	}
+	roles, err := args.Strings("roles")
+	if err != nil {
+		return fmt.Errorf("%w: %v", contracts.ErrInvalid, err)
+	}
+	if err := callerAdminOf(ctx, m.Org, "identity.set_roles"); err != nil {
+		return err
+	}
+	if err := ValidateRoles(roles); err != nil {
+		return err
+	}
+	if m.ID == ctx.Caller() && !slices.Contains(roles, RoleOrgAdmin) {
+		return fmt.Errorf("%w: an organisation admin cannot remove their own %s role; ask another admin", contracts.ErrDenied, RoleOrgAdmin)
+	}
+	m.Roles = roles
+	ctx.Set(memberKey(m.ID), encode(m))
+	ctx.Emit("roles_changed", ledger.Attr{Key: "member", Value: m.ID}, ledger.Attr{Key: "roles", Value: strings.Join(roles, ",")})
+	return nil
+}
+
+func (Contract) rotateKeys(ctx contracts.Context, args tx.Args) error {
+	m, err := loadTarget(ctx, args)
+	if err != nil {
+		return err
+	}
+	if m.ID != ctx.Caller() {
+		if err := callerAdminOf(ctx, m.Org, "rotating another member's keys"); err != nil {
+			return err
+		}
+	}
+	if m.Revoked {
+		return fmt.Errorf("%w: member %q is revoked", contracts.ErrDenied, m.ID)
+	}
+	sk, ek, err := keysFromArgs(args, false)
+	if err != nil {
+		return err
+	}
+	if sk == nil && ek == nil {
+		return fmt.Errorf("%w: give sign_key, enc_key or both", contracts.ErrInvalid)
+	}
+	if sk != nil {
+		m.SignKey = *sk
+	}
+	if ek != nil {
+		m.EncKey = *ek
+	}
+	ctx.Set(memberKey(m.ID), encode(m))
+	ctx.Emit("keys_rotated", ledger.Attr{Key: "member", Value: m.ID},
+		ledger.Attr{Key: "sign_key", Value: fmt.Sprint(sk != nil)}, ledger.Attr{Key: "enc_key", Value: fmt.Sprint(ek != nil)})
+	return nil
+}
+
+func (Contract) revokeMember(ctx contracts.Context, args tx.Args) error {
+	m, err := loadTarget(ctx, args)
+	if err != nil {
+		return err
+	}
+	if err := callerAdminOf(ctx, m.Org, "identity.revoke_member"); err != nil {
+		return err
+	}
+	if m.ID == ctx.Caller() {
+		return fmt.Errorf("%w: an organisation admin cannot revoke themselves; ask another admin", contracts.ErrDenied)
+	}
+	if m.Revoked {
+		return fmt.Errorf("%w: member %q is already revoked", contracts.ErrConflict, m.ID)
+	}
+	m.Revoked = true
+	ctx.Set(memberKey(m.ID), encode(m))
+	ctx.Emit("member_revoked", ledger.Attr{Key: "member", Value: m.ID})
+	return nil
+}
