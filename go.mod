@@ -6,6 +6,7 @@ require github.com/cloudflare/circl v1.6.5
 
 require (
 	github.com/fxamacker/cbor/v2 v2.10.0 // indirect
+	github.com/golang/snappy v0.0.0-20180518054509-2e65f85255db // indirect
 	github.com/syndtr/goleveldb v1.0.0 // indirect
 	github.com/transparency-dev/merkle v0.0.2 // indirect
 	github.com/x448/float16 v0.8.4 // indirect

@@ -1,0 +1,236 @@
+package genesis
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/almoner/almoner/consortium-node/contracts/identity"
+	"github.com/almoner/almoner/consortium-node/ledger"
+	"github.com/almoner/almoner/consortium-node/tx"
+	"github.com/almoner/almoner/privacy/sign"
+)
+
+// ErrInvalid wraps every validation failure of a genesis file.
+var ErrInvalid = errors.New("genesis: invalid")
+
+// Node is a consortium node.
+type Node struct {
+	_ struct{} `cbor:",toarray"`
+	// ID names the node in headers and signatures.
+	ID  string `json:"id"`
+	Org string `json:"org"`
+	// RaftID is the node's raft member id (unique, non-zero).
+	RaftID uint64 `json:"raft_id"`
+	// SignKey signs block headers and authenticates the node's transport.
+	SignKey sign.PublicKey `json:"sign_key"`
+	// RaftAddr is where peers reach the node's raft transport.
+	RaftAddr string `json:"raft_addr"`
+	// APIAddr is the node's HTTP API.
+	APIAddr string `json:"api_addr"`
+}
+
+// Params are consensus parameters.
+type Params struct {
+	_ struct{} `cbor:",toarray"`
+	// ReplayWindow is the most blocks a transaction's expiry may lie beyond
+	// the current height; a transaction id is rejected forever once
+	// committed, and the window bounds how long a signed transaction can
+	// wait to be included.
+	ReplayWindow uint64 `json:"replay_window"`
+	// MaxBlockTxs and MaxBlockBytes bound a block.
+	MaxBlockTxs   int `json:"max_block_txs"`
+	MaxBlockBytes int `json:"max_block_bytes"`
+}
+
+// DefaultParams returns the parameters used when a file leaves them zero.
+func DefaultParams() Params {
+	return Params{ReplayWindow: 1000, MaxBlockTxs: 10_000, MaxBlockBytes: 8 << 20}
+}
+
+// File is a genesis file.
+type File struct {
+	ChainID       string            `json:"chain_id"`
+	GenesisTime   time.Time         `json:"genesis_time"`
+	Params        Params            `json:"params"`
+	Organisations []identity.Org    `json:"organisations"`
+	Members       []identity.Member `json:"members"`
+	Nodes         []Node            `json:"nodes"`
+	// Policy holds the initial authorisation rows (casbin "p"/"g" lines as
+	// string lists); the policies component loads them from state.
+	Policy [][]string `json:"policy"`
+}
+
+// Load reads and validates a genesis file.
+func Load(path string) (*File, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("genesis: %w", err)
+	}
+	var f File
+	dec := json.NewDecoder(strings.NewReader(string(b)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&f); err != nil {
+		return nil, fmt.Errorf("%w: %s: %v", ErrInvalid, path, err)
+	}
+	if err := f.Validate(); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return &f, nil
+}
+
+// Save writes the file as indented JSON.
+func (f *File) Save(path string) error {
+	b, err := json.MarshalIndent(f, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, append(b, '\n'), 0o644)
+}
+
+func (f *File) withDefaults() {
+	d := DefaultParams()
+	if f.Params.ReplayWindow == 0 {
+		f.Params.ReplayWindow = d.ReplayWindow
+	}
+	if f.Params.MaxBlockTxs == 0 {
+		f.Params.MaxBlockTxs = d.MaxBlockTxs
+	}
+	if f.Params.MaxBlockBytes == 0 {
+		f.Params.MaxBlockBytes = d.MaxBlockBytes
+	}
+}
+
+// Validate checks the whole file and fills default parameters.
+func (f *File) Validate() error {
+	f.withDefaults()
+	if f.ChainID == "" || len(f.ChainID) > tx.MaxChainIDLen || strings.ContainsAny(f.ChainID, " \t\n/") {
+		return fmt.Errorf("%w: chain_id must be 1 to %d characters without spaces or '/'", ErrInvalid, tx.MaxChainIDLen)
+	}
+	if f.GenesisTime.IsZero() {
+		return fmt.Errorf("%w: genesis_time is required", ErrInvalid)
+	}
+	if f.Params.MaxBlockTxs < 1 || f.Params.MaxBlockBytes < tx.MaxTxBytes || f.Params.ReplayWindow < 1 {
+		return fmt.Errorf("%w: params must allow at least one transaction of %d bytes per block and a replay window of at least 1", ErrInvalid, tx.MaxTxBytes)
+	}
+	if len(f.Nodes) == 0 {
+		return fmt.Errorf("%w: at least one node is required", ErrInvalid)
+	}
+	orgs := map[string]bool{}
+	for _, o := range f.Organisations {
+		orgs[o.ID] = true
+	}
+	ids, raftIDs := map[string]bool{}, map[uint64]bool{}
+	for _, n := range f.Nodes {
+		if err := identity.ValidateID(n.ID, false); err != nil {
+			return fmt.Errorf("%w: node id: %v", ErrInvalid, err)
+		}
+		if ids[n.ID] || n.RaftID == 0 || raftIDs[n.RaftID] {
+			return fmt.Errorf("%w: node %q: ids and raft ids must be unique and raft_id non-zero", ErrInvalid, n.ID)
+		}
+		ids[n.ID], raftIDs[n.RaftID] = true, true
+		if !orgs[n.Org] {
+			return fmt.Errorf("%w: node %q belongs to unknown organisation %q", ErrInvalid, n.ID, n.Org)
+		}
+		if err := n.SignKey.Validate(); err != nil {
+			return fmt.Errorf("%w: node %q: %v", ErrInvalid, n.ID, err)
+		}
+	}
+	for i, row := range f.Policy {
+		if len(row) < 2 || slices.Contains(row, "") {
+			return fmt.Errorf("%w: policy row %d must have a type and at least one non-empty field", ErrInvalid, i)
+		}
+	}
+	if _, err := identity.Genesis(f.Organisations, f.Members); err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	return nil
+}
+
+// Quorum is the number of node signatures a receipt proof needs: a
+// majority of the genesis nodes.
+func (f *File) Quorum() int { return len(f.Nodes)/2 + 1 }
+
+// NodeKeys maps node ids to their header-signing keys.
+func (f *File) NodeKeys() map[string]sign.PublicKey {
+	m := make(map[string]sign.PublicKey, len(f.Nodes))
+	for _, n := range f.Nodes {
+		m[n.ID] = n.SignKey
+	}
+	return m
+}
+
+// Node returns the node with the given id.
+func (f *File) Node(id string) (Node, bool) {
+	for _, n := range f.Nodes {
+		if n.ID == id {
+			return n, true
+		}
+	}
+	return Node{}, false
+}
+
+// State keys written at genesis outside the identity contract.
+const (
+	ParamsKey    = "chain/params"
+	NodeKeyPref  = "chain/node/"
+	PolicyKey    = "policy/genesis"
+	ProposerName = "genesis"
+)
+
+// State returns the genesis state, sorted by key.
+func (f *File) State() ([]ledger.StateWrite, error) {
+	if err := f.Validate(); err != nil {
+		return nil, err
+	}
+	iw, err := identity.Genesis(f.Organisations, f.Members)
+	if err != nil {
+		return nil, err
+	}
+	var out []ledger.StateWrite
+	for _, w := range iw {
+		out = append(out, ledger.StateWrite{Key: w.Key, Value: w.Value})
+	}
+	put := func(k string, v any) error {
+		b, err := tx.Marshal(v)
+		if err != nil {
+			return err
+		}
+		out = append(out, ledger.StateWrite{Key: k, Value: b})
+		return nil
+	}
+	if err := put(ParamsKey, &f.Params); err != nil {
+		return nil, err
+	}
+	for i := range f.Nodes {
+		if err := put(NodeKeyPref+f.Nodes[i].ID, &f.Nodes[i]); err != nil {
+			return nil, err
+		}
+	}
+	if len(f.Policy) > 0 {
+		if err := put(PolicyKey, f.Policy); err != nil {
+			return nil, err
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
+	return out, nil
+}
+
+// Block returns the genesis block (height 0, no transactions) and state.
+func (f *File) Block() (*ledger.Block, []ledger.StateWrite, error) {
+	st, err := f.State()
+	if err != nil {
+		return nil, nil, err
+	}
+	b := &ledger.Block{Header: ledger.Header{
+		ChainID: f.ChainID, Height: 0, Time: f.GenesisTime.UnixNano(),
+		TxRoot: ledger.TxRoot(nil), ReceiptRoot: ledger.ReceiptRoot(nil),
+		StateHash: ledger.NextStateHash(ledger.Hash{}, st), Proposer: ProposerName,
+	}, Txs: [][]byte{}}
+	return b, st, nil
+}

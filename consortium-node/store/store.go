@@ -1,0 +1,285 @@
+package store
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+
+	"github.com/syndtr/goleveldb/leveldb"
+	lerrors "github.com/syndtr/goleveldb/leveldb/errors"
+	"github.com/syndtr/goleveldb/leveldb/opt"
+
+	"github.com/almoner/almoner/consortium-node/exec"
+	"github.com/almoner/almoner/consortium-node/ledger"
+	"github.com/almoner/almoner/consortium-node/tx"
+)
+
+// Errors returned by the store. ErrCorrupt marks integrity failures.
+var (
+	ErrNotFound = errors.New("store: not found")
+	ErrCorrupt  = errors.New("store: corrupt data")
+	ErrHeight   = errors.New("store: block does not extend the head")
+)
+
+// Options are the strict goleveldb options every Almoner database uses:
+// journal and manifest corruption is an error, never silently dropped.
+func Options() *opt.Options {
+	return &opt.Options{
+		Strict: opt.StrictManifest | opt.StrictJournalChecksum | opt.StrictJournal |
+			opt.StrictBlockChecksum | opt.StrictCompaction,
+		NoSync: false,
+	}
+}
+
+// OpenDB opens or creates the database in dir with strict options.
+func OpenDB(dir string) (*leveldb.DB, error) {
+	db, err := leveldb.OpenFile(dir, Options())
+	if err != nil {
+		if lerrors.IsCorrupted(err) {
+			return nil, fmt.Errorf("%w: opening %s: %v (the database failed its journal or manifest checks; restore it from a backup or resync the node)", ErrCorrupt, dir, err)
+		}
+		return nil, fmt.Errorf("store: opening %s: %w", dir, err)
+	}
+	return db, nil
+}
+
+var (
+	pState   = []byte("s/")
+	pBlock   = []byte("b/")
+	pHash    = []byte("h/")
+	pReceipt = []byte("r/")
+	pSigs    = []byte("g/")
+	pTx      = []byte("t/")
+	kHead    = []byte("m/head")
+)
+
+func key(prefix []byte, parts ...[]byte) []byte {
+	k := append([]byte(nil), prefix...)
+	for _, p := range parts {
+		k = append(k, p...)
+	}
+	return k
+}
+
+func be64(h uint64) []byte { return binary.BigEndian.AppendUint64(nil, h) }
+
+// Head is the last committed block.
+type Head struct {
+	_         struct{}    `cbor:",toarray"`
+	Height    uint64      `json:"height"`
+	Hash      ledger.Hash `json:"hash"`
+	StateHash ledger.Hash `json:"state_hash"`
+	Time      int64       `json:"time"`
+	// Applied is the raft log index this head was applied from.
+	Applied uint64 `json:"applied"`
+}
+
+type txLoc struct {
+	_      struct{} `cbor:",toarray"`
+	Height uint64
+	Index  uint32
+}
+
+// Store is the node's committed data. Commit is called by one goroutine;
+// every reader is safe for concurrent use.
+type Store struct {
+	db      *leveldb.DB
+	head    atomic.Pointer[Head]
+	writeMu sync.Mutex
+}
+
+// New wraps an open database. HasGenesis reports whether it holds a chain.
+func New(db *leveldb.DB) (*Store, error) {
+	s := &Store{db: db}
+	b, err := db.Get(kHead, nil)
+	switch {
+	case errors.Is(err, leveldb.ErrNotFound):
+		return s, nil
+	case err != nil:
+		return nil, fmt.Errorf("store: reading head: %w", err)
+	}
+	var h Head
+	if err := tx.Unmarshal(b, &h); err != nil {
+		return nil, fmt.Errorf("%w: head record: %v", ErrCorrupt, err)
+	}
+	s.head.Store(&h)
+	return s, nil
+}
+
+// DB returns the underlying database (for the raft log).
+func (s *Store) DB() *leveldb.DB { return s.db }
+
+// Head returns the last committed block, and false before genesis.
+func (s *Store) Head() (Head, bool) {
+	h := s.head.Load()
+	if h == nil {
+		return Head{}, false
+	}
+	return *h, true
+}
+
+// Get reads a state key; it implements exec.Reader.
+func (s *Store) Get(k string) ([]byte, bool, error) {
+	v, err := s.db.Get(key(pState, []byte(k)), nil)
+	if errors.Is(err, leveldb.ErrNotFound) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("store: reading state: %w", err)
+	}
+	return v, true, nil
+}
+
+var _ exec.Reader = (*Store)(nil)
+
+// Commit is one block with everything derived from it.
+type Commit struct {
+	Block      *ledger.Block
+	Receipts   []ledger.Receipt
+	Writes     []ledger.StateWrite
+	Signatures []ledger.HeaderSignature
+	// Applied is the raft index the block came from.
+	Applied uint64
+}
+
+// Commit writes a block in one fsynced batch and moves the head.
+func (s *Store) Commit(c *Commit) error {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	hd := &c.Block.Header
+	if cur, ok := s.Head(); ok {
+		if hd.Height != cur.Height+1 || hd.PrevHash != cur.Hash {
+			return fmt.Errorf("%w: block %d on head %d", ErrHeight, hd.Height, cur.Height)
+		}
+	} else if hd.Height != 0 {
+		return fmt.Errorf("%w: first block must be genesis, got %d", ErrHeight, hd.Height)
+	}
+	if len(c.Receipts) != len(c.Block.Txs) {
+		return fmt.Errorf("store: %d receipts for %d txs", len(c.Receipts), len(c.Block.Txs))
+	}
+	b := new(leveldb.Batch)
+	for _, w := range c.Writes {
+		if w.Deleted {
+			b.Delete(key(pState, []byte(w.Key)))
+		} else {
+			b.Put(key(pState, []byte(w.Key)), w.Value)
+		}
+	}
+	h := be64(hd.Height)
+	hash := hd.Hash()
+	enc := func(v any) []byte {
+		out, err := tx.Marshal(v)
+		if err != nil {
+			panic(fmt.Sprintf("store: encoding %T: %v", v, err))
+		}
+		return out
+	}
+	b.Put(key(pBlock, h), enc(c.Block))
+	b.Put(key(pHash, hash[:]), h)
+	b.Put(key(pReceipt, h), enc(c.Receipts))
+	b.Put(key(pSigs, h), enc(c.Signatures))
+	for i, r := range c.Receipts {
+		b.Put(key(pTx, r.TxID[:]), enc(&txLoc{Height: hd.Height, Index: uint32(i)}))
+	}
+	head := &Head{Height: hd.Height, Hash: hash, StateHash: hd.StateHash, Time: hd.Time, Applied: c.Applied}
+	b.Put(kHead, enc(head))
+	if err := s.db.Write(b, &opt.WriteOptions{Sync: true}); err != nil {
+		return fmt.Errorf("store: committing block %d: %w", hd.Height, err)
+	}
+	s.head.Store(head)
+	return nil
+}
+
+// SetApplied records that raft entries up to idx were applied without
+// producing a block. It is not fsynced: if lost, those entries are applied
+// again after a restart and, being deterministic, again produce no block.
+func (s *Store) SetApplied(idx uint64) error {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	cur, ok := s.Head()
+	if !ok || idx <= cur.Applied {
+		return nil
+	}
+	cur.Applied = idx
+	b, err := tx.Marshal(&cur)
+	if err != nil {
+		return err
+	}
+	if err := s.db.Put(kHead, b, nil); err != nil {
+		return fmt.Errorf("store: recording applied index: %w", err)
+	}
+	s.head.Store(&cur)
+	return nil
+}
+
+func (s *Store) get(k []byte, v any, what string) error {
+	b, err := s.db.Get(k, nil)
+	if errors.Is(err, leveldb.ErrNotFound) {
+		return fmt.Errorf("%w: %s", ErrNotFound, what)
+	}
+	if err != nil {
+		return fmt.Errorf("store: reading %s: %w", what, err)
+	}
+	if err := tx.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("%w: %s: %v", ErrCorrupt, what, err)
+	}
+	return nil
+}
+
+// Block returns the block at height.
+func (s *Store) Block(height uint64) (*ledger.Block, error) {
+	var b ledger.Block
+	if err := s.get(key(pBlock, be64(height)), &b, fmt.Sprintf("block %d", height)); err != nil {
+		return nil, err
+	}
+	return &b, nil
+}
+
+// HeightOf returns the height of the block with the given header hash.
+func (s *Store) HeightOf(hash ledger.Hash) (uint64, error) {
+	b, err := s.db.Get(key(pHash, hash[:]), nil)
+	if errors.Is(err, leveldb.ErrNotFound) {
+		return 0, fmt.Errorf("%w: block %s", ErrNotFound, hash)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("store: reading block index: %w", err)
+	}
+	if len(b) != 8 {
+		return 0, fmt.Errorf("%w: block index entry for %s", ErrCorrupt, hash)
+	}
+	return binary.BigEndian.Uint64(b), nil
+}
+
+// Receipts returns the receipts of the block at height.
+func (s *Store) Receipts(height uint64) ([]ledger.Receipt, error) {
+	var rs []ledger.Receipt
+	if err := s.get(key(pReceipt, be64(height)), &rs, fmt.Sprintf("receipts of block %d", height)); err != nil {
+		return nil, err
+	}
+	return rs, nil
+}
+
+// Signatures returns the node signatures over the header at height.
+func (s *Store) Signatures(height uint64) ([]ledger.HeaderSignature, error) {
+	var sigs []ledger.HeaderSignature
+	if err := s.get(key(pSigs, be64(height)), &sigs, fmt.Sprintf("signatures of block %d", height)); err != nil {
+		return nil, err
+	}
+	return sigs, nil
+}
+
+// TxLocation returns where a committed transaction is; ok is false when
+// the id was never committed.
+func (s *Store) TxLocation(id tx.ID) (height uint64, index int, ok bool, err error) {
+	var loc txLoc
+	err = s.get(key(pTx, id[:]), &loc, "tx "+id.String())
+	if errors.Is(err, ErrNotFound) {
+		return 0, 0, false, nil
+	}
+	if err != nil {
+		return 0, 0, false, err
+	}
+	return loc.Height, int(loc.Index), true, nil
+}
