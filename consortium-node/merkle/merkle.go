@@ -62,7 +62,12 @@ func path(h [][]byte, m int) [][]byte {
 
 // VerifyInclusion checks a proof with transparency-dev's RFC 6962 verifier.
 func VerifyInclusion(index, size uint64, leafHash []byte, auditPath [][]byte, root []byte) error {
-	if err := proof.VerifyInclusion(rfc6962.DefaultHasher, index, size, leafHash, auditPath, root); err != nil {
+	err := proof.VerifyInclusion(rfc6962.DefaultHasher, index, size, leafHash, auditPath, root)
+	var mismatch proof.RootMismatchError
+	if errors.As(err, &mismatch) {
+		return fmt.Errorf("merkle: audit path leads to root %x, want %x", mismatch.CalculatedRoot, mismatch.ExpectedRoot)
+	}
+	if err != nil {
 		return fmt.Errorf("merkle: %w", err)
 	}
 	return nil

@@ -1,0 +1,244 @@
+// Package client is the Go client of the node's HTTP API, used by the
+// portal and the CLI. It speaks CBOR for submissions (no JSON on the hot
+// path) and checks the internal consistency of every block it receives.
+package client
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/almoner/almoner/consortium-node/api"
+	"github.com/almoner/almoner/consortium-node/genesis"
+	"github.com/almoner/almoner/consortium-node/ledger"
+	"github.com/almoner/almoner/consortium-node/tx"
+)
+
+// ErrNotFound is matched (errors.Is) by 404 answers.
+var ErrNotFound = errors.New("client: not found")
+
+// Error is an error answer from the node.
+type Error struct {
+	StatusCode int
+	Code       string
+	Message    string
+}
+
+func (e *Error) Error() string {
+	return fmt.Sprintf("node answered %d %s: %s", e.StatusCode, e.Code, e.Message)
+}
+
+// Is makes errors.Is(err, ErrNotFound) work for 404s.
+func (e *Error) Is(target error) bool {
+	return target == ErrNotFound && e.StatusCode == http.StatusNotFound
+}
+
+// Client talks to one node. It is safe for concurrent use.
+type Client struct {
+	base string
+	hc   *http.Client
+}
+
+// New returns a client for a node API address such as
+// "http://127.0.0.1:7070" (a bare host:port gets http://).
+func New(addr string, hc *http.Client) *Client {
+	if !strings.Contains(addr, "://") {
+		addr = "http://" + addr
+	}
+	if hc == nil {
+		hc = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64, IdleConnTimeout: 90 * time.Second}}
+	}
+	return &Client{base: strings.TrimRight(addr, "/"), hc: hc}
+}
+
+func (c *Client) do(ctx context.Context, method, path, ctype string, body []byte, out any) error {
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	if ctype != "" {
+		req.Header.Set("Content-Type", ctype)
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return fmt.Errorf("client: %s %s: %w", method, path, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return fmt.Errorf("client: reading answer: %w", err)
+	}
+	if resp.StatusCode >= 300 {
+		var e api.Error
+		if json.Unmarshal(data, &e) != nil || e.Error == "" {
+			e.Error = strings.TrimSpace(string(data))
+		}
+		// A submission rejected as a whole still carries per-tx results.
+		if out != nil && resp.StatusCode == http.StatusBadRequest && json.Unmarshal(data, out) == nil && e.Error == "" {
+			return nil
+		}
+		return &Error{StatusCode: resp.StatusCode, Code: e.Code, Message: e.Error}
+	}
+	if out == nil {
+		return nil
+	}
+	if err := json.Unmarshal(data, out); err != nil {
+		return fmt.Errorf("client: decoding answer of %s: %w", path, err)
+	}
+	return nil
+}
+
+// SubmitOptions control a submission.
+type SubmitOptions struct {
+	// Wait for each transaction to be committed or left out of a block.
+	Wait bool
+	// Timeout bounds the wait on the node (default 10s there).
+	Timeout time.Duration
+}
+
+// Submit sends encoded signed transactions in one request.
+func (c *Client) Submit(ctx context.Context, raws [][]byte, o SubmitOptions) ([]api.TxStatus, error) {
+	body, err := tx.Marshal(raws)
+	if err != nil {
+		return nil, err
+	}
+	q := url.Values{}
+	if o.Wait {
+		q.Set("wait", "true")
+	}
+	if o.Timeout > 0 {
+		q.Set("timeout", o.Timeout.String())
+	}
+	var out api.SubmitResponse
+	if err := c.do(ctx, http.MethodPost, "/v1/txs?"+q.Encode(), "application/cbor", body, &out); err != nil {
+		return nil, err
+	}
+	if len(out.Results) != len(raws) {
+		return nil, fmt.Errorf("client: node answered %d results for %d transactions", len(out.Results), len(raws))
+	}
+	return out.Results, nil
+}
+
+// SubmitTx signs nothing: it sends one signed transaction and returns its
+// status, or an error if it was rejected.
+func (c *Client) SubmitTx(ctx context.Context, s *tx.Signed, o SubmitOptions) (api.TxStatus, error) {
+	raw, err := s.Encode()
+	if err != nil {
+		return api.TxStatus{}, err
+	}
+	res, err := c.Submit(ctx, [][]byte{raw}, o)
+	if err != nil {
+		return api.TxStatus{}, err
+	}
+	if res[0].Status == api.StatusRejected {
+		return res[0], fmt.Errorf("transaction %s rejected: %s", res[0].ID, res[0].Error)
+	}
+	return res[0], nil
+}
+
+// Proof fetches a committed transaction's receipt proof.
+func (c *Client) Proof(ctx context.Context, id tx.ID) (*ledger.ReceiptProof, error) {
+	var p ledger.ReceiptProof
+	if err := c.do(ctx, http.MethodGet, "/v1/txs/"+id.String(), "", nil, &p); err != nil {
+		return nil, err
+	}
+	return &p, nil
+}
+
+func (c *Client) block(ctx context.Context, path string) (*api.Block, error) {
+	var b api.Block
+	if err := c.do(ctx, http.MethodGet, path, "", nil, &b); err != nil {
+		return nil, err
+	}
+	if err := b.Check(); err != nil {
+		return nil, err
+	}
+	return &b, nil
+}
+
+// Block fetches the block at height.
+func (c *Client) Block(ctx context.Context, height uint64) (*api.Block, error) {
+	return c.block(ctx, fmt.Sprintf("/v1/blocks/%d", height))
+}
+
+// LatestBlock fetches the head block.
+func (c *Client) LatestBlock(ctx context.Context) (*api.Block, error) {
+	return c.block(ctx, "/v1/blocks/latest")
+}
+
+// BlockByHash fetches a block by header hash.
+func (c *Client) BlockByHash(ctx context.Context, h ledger.Hash) (*api.Block, error) {
+	return c.block(ctx, "/v1/blocks/hash/"+h.String())
+}
+
+// Status fetches the node's status.
+func (c *Client) Status(ctx context.Context) (*api.Status, error) {
+	var s api.Status
+	if err := c.do(ctx, http.MethodGet, "/v1/status", "", nil, &s); err != nil {
+		return nil, err
+	}
+	return &s, nil
+}
+
+// Genesis fetches the node's genesis file.
+func (c *Client) Genesis(ctx context.Context) (*genesis.File, error) {
+	var g genesis.File
+	if err := c.do(ctx, http.MethodGet, "/v1/genesis", "", nil, &g); err != nil {
+		return nil, err
+	}
+	return &g, g.Validate()
+}
+
+// Stream calls fn for every committed block from height from on, in order,
+// following new blocks until ctx ends or fn returns an error. Every block
+// is checked (hash, roots, tx ids) before fn sees it.
+func (c *Client) Stream(ctx context.Context, from uint64, fn func(*api.Block) error) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("%s/v1/stream?from=%d", c.base, from), nil)
+	if err != nil {
+		return err
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return fmt.Errorf("client: stream: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<16))
+		return &Error{StatusCode: resp.StatusCode, Message: strings.TrimSpace(string(data))}
+	}
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 0, 1<<20), api.MaxBodyBytes*2)
+	want := from
+	for sc.Scan() {
+		line := sc.Bytes()
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue // keep-alive
+		}
+		var b api.Block
+		if err := json.Unmarshal(line, &b); err != nil {
+			return fmt.Errorf("client: stream: %w", err)
+		}
+		if err := b.Check(); err != nil {
+			return err
+		}
+		if b.Header.Height != want {
+			return fmt.Errorf("client: stream skipped from block %d to %d", want, b.Header.Height)
+		}
+		want++
+		if err := fn(&b); err != nil {
+			return err
+		}
+	}
+	if err := sc.Err(); err != nil && ctx.Err() == nil {
+		return fmt.Errorf("client: stream: %w", err)
+	}
+	return ctx.Err()
+}

@@ -1,0 +1,306 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/fxamacker/cbor/v2"
+
+	"github.com/almoner/almoner/consortium-node/api"
+	"github.com/almoner/almoner/consortium-node/ledger"
+	"github.com/almoner/almoner/consortium-node/node"
+	"github.com/almoner/almoner/consortium-node/store"
+	"github.com/almoner/almoner/consortium-node/tx"
+)
+
+// Backend is what the API needs from a node; *node.Node implements it.
+type Backend interface {
+	Submit(ctx context.Context, raws [][]byte, wait bool) ([]node.TxResult, error)
+	Proof(id tx.ID) (*ledger.ReceiptProof, error)
+	Block(height uint64) (*node.BlockWithReceipts, error)
+	BlockByHash(h ledger.Hash) (*node.BlockWithReceipts, error)
+	Head() store.Head
+	HeadChanged() <-chan struct{}
+	Status() api.Status
+	Genesis() any
+}
+
+var _ Backend = (*node.Node)(nil)
+
+// Config configures the handler.
+type Config struct {
+	Backend Backend
+	Logger  *slog.Logger
+	// MaxWait caps ?timeout= on submissions (default 60s).
+	MaxWait time.Duration
+	// Heartbeat is the idle interval between stream keep-alives (default 15s).
+	Heartbeat time.Duration
+}
+
+// Validate checks the config and fills defaults.
+func (c *Config) Validate() error {
+	if c.Backend == nil {
+		return errors.New("server: Backend is required")
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.MaxWait <= 0 {
+		c.MaxWait = 60 * time.Second
+	}
+	if c.Heartbeat <= 0 {
+		c.Heartbeat = 15 * time.Second
+	}
+	return nil
+}
+
+type server struct{ cfg Config }
+
+// New returns the API handler.
+func New(cfg Config) (http.Handler, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	s := &server{cfg: cfg}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /v1/txs", s.submit)
+	mux.HandleFunc("GET /v1/txs/{id}", s.proof)
+	mux.HandleFunc("GET /v1/blocks/{height}", s.block)
+	mux.HandleFunc("GET /v1/blocks/hash/{hash}", s.blockByHash)
+	mux.HandleFunc("GET /v1/stream", s.stream)
+	mux.HandleFunc("GET /v1/status", s.status)
+	mux.HandleFunc("GET /v1/genesis", s.genesis)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeErr(w, http.StatusNotFound, "not_found", fmt.Sprintf("no endpoint %s %s; see GET /v1/status", r.Method, r.URL.Path))
+	})
+	return mux, nil
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func writeErr(w http.ResponseWriter, code int, kind, msg string) {
+	writeJSON(w, code, api.Error{Error: msg, Code: kind})
+}
+
+func (s *server) internal(w http.ResponseWriter, r *http.Request, err error) {
+	s.cfg.Logger.Error("api request failed", "path", r.URL.Path, "err", err)
+	writeErr(w, http.StatusInternalServerError, "internal", "internal error; see the node's log")
+}
+
+var cborDec, _ = cbor.DecOptions{
+	MaxArrayElements: api.MaxTxsPerBatch, IndefLength: cbor.IndefLengthForbidden, TagsMd: cbor.TagsForbidden,
+}.DecMode()
+
+func (s *server) submit(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, api.MaxBodyBytes))
+	if err != nil {
+		writeErr(w, http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("request body over %d bytes; send fewer transactions per request", api.MaxBodyBytes))
+		return
+	}
+	var raws [][]byte
+	ct := r.Header.Get("Content-Type")
+	switch {
+	case strings.HasPrefix(ct, "application/cbor"):
+		if err := cborDec.Unmarshal(body, &raws); err != nil {
+			writeErr(w, http.StatusBadRequest, "bad_request", "body must be a CBOR array of encoded signed transactions: "+err.Error())
+			return
+		}
+	case strings.HasPrefix(ct, "application/json"):
+		var req api.SubmitRequest
+		dec := json.NewDecoder(strings.NewReader(string(body)))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&req); err != nil {
+			writeErr(w, http.StatusBadRequest, "bad_request", `body must be {"txs": ["<base64 signed transaction>", ...]}: `+err.Error())
+			return
+		}
+		raws = req.Txs
+	default:
+		writeErr(w, http.StatusUnsupportedMediaType, "unsupported_media_type", "Content-Type must be application/cbor or application/json")
+		return
+	}
+	if len(raws) == 0 || len(raws) > api.MaxTxsPerBatch {
+		writeErr(w, http.StatusBadRequest, "bad_request", fmt.Sprintf("send 1 to %d transactions, got %d", api.MaxTxsPerBatch, len(raws)))
+		return
+	}
+	wait := r.URL.Query().Get("wait") == "true"
+	timeout := 10 * time.Second
+	if t := r.URL.Query().Get("timeout"); t != "" {
+		d, err := time.ParseDuration(t)
+		if err != nil || d <= 0 {
+			writeErr(w, http.StatusBadRequest, "bad_request", "timeout must be a positive duration such as 10s")
+			return
+		}
+		timeout = min(d, s.cfg.MaxWait)
+	}
+	ctx := r.Context()
+	if wait {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, timeout)
+		defer cancel()
+	}
+	res, err := s.cfg.Backend.Submit(ctx, raws, wait)
+	if errors.Is(err, node.ErrStopped) {
+		writeErr(w, http.StatusServiceUnavailable, "unavailable", "node is stopping")
+		return
+	}
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	out := api.SubmitResponse{Results: make([]api.TxStatus, len(res))}
+	rejected := 0
+	for i, tr := range res {
+		st := api.TxStatus{ID: tr.ID, Status: api.StatusPending}
+		switch {
+		case tr.Err != nil:
+			st.Status, st.Error = api.StatusRejected, tr.Err.Error()
+			rejected++
+		case tr.Committed:
+			st.Status, st.Height, st.Index, st.Receipt = api.StatusCommitted, tr.Height, tr.Index, tr.Receipt
+		}
+		out.Results[i] = st
+	}
+	code := http.StatusOK
+	if rejected == len(res) {
+		code = http.StatusBadRequest
+	}
+	writeJSON(w, code, out)
+}
+
+func (s *server) proof(w http.ResponseWriter, r *http.Request) {
+	id, err := tx.ParseID(r.PathValue("id"))
+	if err != nil {
+		writeErr(w, http.StatusBadRequest, "bad_request", err.Error())
+		return
+	}
+	p, err := s.cfg.Backend.Proof(id)
+	if errors.Is(err, node.ErrNotFound) {
+		writeErr(w, http.StatusNotFound, "not_found", err.Error())
+		return
+	}
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, p)
+}
+
+func (s *server) sendBlock(w http.ResponseWriter, r *http.Request, b *node.BlockWithReceipts, err error) {
+	if errors.Is(err, node.ErrNotFound) {
+		writeErr(w, http.StatusNotFound, "not_found", err.Error())
+		return
+	}
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	out, err := api.NewBlock(b.Block, b.Receipts, b.Signatures)
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *server) block(w http.ResponseWriter, r *http.Request) {
+	p := r.PathValue("height")
+	var h uint64
+	if p == "latest" {
+		h = s.cfg.Backend.Head().Height
+	} else {
+		var err error
+		if h, err = strconv.ParseUint(p, 10, 64); err != nil {
+			writeErr(w, http.StatusBadRequest, "bad_request", fmt.Sprintf("block height must be a number or \"latest\", got %q", p))
+			return
+		}
+	}
+	b, err := s.cfg.Backend.Block(h)
+	s.sendBlock(w, r, b, err)
+}
+
+func (s *server) blockByHash(w http.ResponseWriter, r *http.Request) {
+	h, err := ledger.ParseHash(r.PathValue("hash"))
+	if err != nil {
+		writeErr(w, http.StatusBadRequest, "bad_request", err.Error())
+		return
+	}
+	b, err := s.cfg.Backend.BlockByHash(h)
+	s.sendBlock(w, r, b, err)
+}
+
+// stream writes committed blocks from ?from= (default: the next block) as
+// newline-delimited JSON, then follows new blocks until the client goes
+// away. Blank lines are keep-alives.
+func (s *server) stream(w http.ResponseWriter, r *http.Request) {
+	next := s.cfg.Backend.Head().Height + 1
+	if f := r.URL.Query().Get("from"); f != "" {
+		v, err := strconv.ParseUint(f, 10, 64)
+		if err != nil {
+			writeErr(w, http.StatusBadRequest, "bad_request", "from must be a block height")
+			return
+		}
+		next = v
+	}
+	fl, ok := w.(http.Flusher)
+	if !ok {
+		s.internal(w, r, errors.New("streaming unsupported"))
+		return
+	}
+	w.Header().Set("Content-Type", "application/x-ndjson")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusOK)
+	fl.Flush()
+	enc := json.NewEncoder(w)
+	hb := time.NewTicker(s.cfg.Heartbeat)
+	defer hb.Stop()
+	for {
+		changed := s.cfg.Backend.HeadChanged()
+		for next <= s.cfg.Backend.Head().Height {
+			b, err := s.cfg.Backend.Block(next)
+			if err != nil {
+				s.cfg.Logger.Error("stream: reading block", "height", next, "err", err)
+				return
+			}
+			out, err := api.NewBlock(b.Block, b.Receipts, b.Signatures)
+			if err != nil {
+				s.cfg.Logger.Error("stream: encoding block", "height", next, "err", err)
+				return
+			}
+			if err := enc.Encode(out); err != nil {
+				return // client went away
+			}
+			next++
+		}
+		fl.Flush()
+		select {
+		case <-r.Context().Done():
+			return
+		case <-changed:
+		case <-hb.C:
+			if _, err := w.Write([]byte("\n")); err != nil {
+				return
+			}
+			fl.Flush()
+		}
+	}
+}
+
+func (s *server) status(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, s.cfg.Backend.Status())
+}
+
+func (s *server) genesis(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, s.cfg.Backend.Genesis())
+}

@@ -1,0 +1,138 @@
+package api
+
+import (
+	"bytes"
+	"fmt"
+	"time"
+
+	"github.com/almoner/almoner/consortium-node/ledger"
+	"github.com/almoner/almoner/consortium-node/tx"
+)
+
+// Limits of the API.
+const (
+	MaxBodyBytes   = 16 << 20
+	MaxTxsPerBatch = 5000
+)
+
+// Submission statuses.
+const (
+	StatusCommitted = "committed" // in a block; see the receipt for success
+	StatusPending   = "pending"   // admitted, not yet in a block
+	StatusRejected  = "rejected"  // not admitted or left out of a block
+)
+
+// SubmitRequest is the JSON form of POST /v1/txs.
+type SubmitRequest struct {
+	Txs [][]byte `json:"txs"`
+}
+
+// TxStatus is the result for one submitted transaction.
+type TxStatus struct {
+	ID      tx.ID           `json:"id"`
+	Status  string          `json:"status"`
+	Error   string          `json:"error,omitempty"`
+	Height  uint64          `json:"height,omitempty"`
+	Index   int             `json:"index,omitempty"`
+	Receipt *ledger.Receipt `json:"receipt,omitempty"`
+}
+
+// SubmitResponse answers POST /v1/txs.
+type SubmitResponse struct {
+	Results []TxStatus `json:"results"`
+}
+
+// Error is the body of every 4xx/5xx answer.
+type Error struct {
+	Error string `json:"error"`
+	Code  string `json:"code"`
+}
+
+// Tx is a transaction inside a block: its exact signed bytes and, for
+// readers, the decoded form.
+type Tx struct {
+	ID        tx.ID        `json:"id"`
+	Raw       []byte       `json:"raw"`
+	Body      tx.Body      `json:"body"`
+	Signature tx.Signature `json:"signature"`
+}
+
+// Block is a committed block with receipts and node signatures.
+type Block struct {
+	Hash       ledger.Hash              `json:"hash"`
+	Header     ledger.Header            `json:"header"`
+	Txs        []Tx                     `json:"txs"`
+	Receipts   []ledger.Receipt         `json:"receipts"`
+	Signatures []ledger.HeaderSignature `json:"signatures"`
+}
+
+// NewBlock builds the wire form of a block.
+func NewBlock(b *ledger.Block, receipts []ledger.Receipt, sigs []ledger.HeaderSignature) (*Block, error) {
+	out := &Block{Hash: b.Header.Hash(), Header: b.Header, Txs: make([]Tx, len(b.Txs)), Receipts: receipts, Signatures: sigs}
+	for i, raw := range b.Txs {
+		s, err := tx.Decode(raw)
+		if err != nil {
+			return nil, fmt.Errorf("api: block %d tx %d: %w", b.Header.Height, i, err)
+		}
+		out.Txs[i] = Tx{ID: tx.HashID(raw), Raw: raw, Body: s.Body, Signature: s.Signature}
+	}
+	return out, nil
+}
+
+// Check verifies that the block is internally consistent: the hash matches
+// the header, the Merkle roots match the transactions and receipts, each
+// decoded transaction matches its bytes, and each receipt belongs to its
+// transaction. It does not check node signatures (see ledger.VerifyQuorum).
+func (b *Block) Check() error {
+	if b.Header.Hash() != b.Hash {
+		return fmt.Errorf("%w: block %d hash does not match its header", ledger.ErrIntegrity, b.Header.Height)
+	}
+	if len(b.Txs) != len(b.Receipts) {
+		return fmt.Errorf("%w: block %d has %d txs and %d receipts", ledger.ErrIntegrity, b.Header.Height, len(b.Txs), len(b.Receipts))
+	}
+	raws := make([][]byte, len(b.Txs))
+	for i, t := range b.Txs {
+		raws[i] = t.Raw
+		if tx.HashID(t.Raw) != t.ID || b.Receipts[i].TxID != t.ID {
+			return fmt.Errorf("%w: block %d tx %d id mismatch", ledger.ErrIntegrity, b.Header.Height, i)
+		}
+		s := tx.Signed{Body: t.Body, Signature: t.Signature}
+		enc, err := s.Encode()
+		if err != nil || !bytes.Equal(enc, t.Raw) {
+			return fmt.Errorf("%w: block %d tx %d decoded form does not match its bytes", ledger.ErrIntegrity, b.Header.Height, i)
+		}
+	}
+	if ledger.TxRoot(raws) != b.Header.TxRoot {
+		return fmt.Errorf("%w: block %d transaction root mismatch", ledger.ErrIntegrity, b.Header.Height)
+	}
+	if ledger.ReceiptRoot(b.Receipts) != b.Header.ReceiptRoot {
+		return fmt.Errorf("%w: block %d receipt root mismatch", ledger.ErrIntegrity, b.Header.Height)
+	}
+	return nil
+}
+
+// RaftStatus is the consensus part of Status.
+type RaftStatus struct {
+	ID      uint64 `json:"id"`
+	Term    uint64 `json:"term"`
+	Leader  uint64 `json:"leader"`
+	State   string `json:"state"`
+	Commit  uint64 `json:"commit"`
+	Applied uint64 `json:"applied"`
+}
+
+// Status answers GET /v1/status.
+type Status struct {
+	ChainID   string      `json:"chain_id"`
+	NodeID    string      `json:"node_id"`
+	Height    uint64      `json:"height"`
+	HeadHash  ledger.Hash `json:"head_hash"`
+	StateHash ledger.Hash `json:"state_hash"`
+	HeadTime  time.Time   `json:"head_time"`
+	// Pending counts admitted transactions not yet committed.
+	Pending int        `json:"pending"`
+	Raft    RaftStatus `json:"raft"`
+	Nodes   int        `json:"nodes"`
+	// Error is set when the node stopped applying blocks.
+	Error string `json:"error,omitempty"`
+}

@@ -1,0 +1,445 @@
+// Command almoner is the Almoner command-line client: generate keys,
+// build, sign and submit transactions, fetch blocks and receipts, and
+// verify a receipt proof offline against a genesis file.
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/almoner/almoner/consortium-node/api/client"
+	"github.com/almoner/almoner/consortium-node/genesis"
+	"github.com/almoner/almoner/consortium-node/ledger"
+	"github.com/almoner/almoner/consortium-node/tx"
+)
+
+const usage = `usage: almoner COMMAND [flags]
+
+  status                                 node status
+  keygen --id ID [--out FILE]            new signing + encryption keys
+  tx --as MEMBER CONTRACT METHOD [ARG...] [--wait] [--out FILE] [--new-keys]
+                                         build, sign and submit a transaction;
+                                         ARG is name=value (string) or name:TYPE=value
+                                         with TYPE uint, int, bool, bytes (base64),
+                                         strings (comma-separated)
+  submit FILE [--wait]                   submit a signed transaction file
+  block [HEIGHT|latest|HASH]             show a block with receipts
+  receipt TXID [--out FILE]              fetch a receipt with its inclusion proof
+  verify FILE [--genesis FILE]           verify a receipt proof offline
+
+Common flags: --node ADDR (default 127.0.0.1:7070), --home DIR (default .almoner/dev)
+`
+
+func main() {
+	if err := run(os.Args[1:], os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "error:", err)
+		os.Exit(1)
+	}
+}
+
+type common struct {
+	node, home string
+	timeout    time.Duration
+}
+
+func (c *common) register(fs *flag.FlagSet) {
+	fs.StringVar(&c.node, "node", envOr("ALMONER_NODE", "127.0.0.1:7070"), "node API address")
+	fs.StringVar(&c.home, "home", envOr("ALMONER_HOME", ".almoner/dev"), "consortium folder with genesis.json and keys/")
+	fs.DurationVar(&c.timeout, "timeout", 30*time.Second, "request timeout")
+}
+
+func envOr(k, d string) string {
+	if v := os.Getenv(k); v != "" {
+		return v
+	}
+	return d
+}
+
+// parseInterspersed parses flags that may appear before or after the
+// positional arguments.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+func run(args []string, out io.Writer) error {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		fmt.Fprint(out, usage)
+		return nil
+	}
+	cmd, args := args[0], args[1:]
+	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
+	var c common
+	c.register(fs)
+	switch cmd {
+	case "status":
+		if _, err := parseInterspersed(fs, args); err != nil {
+			return err
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
+		defer cancel()
+		s, err := client.New(c.node, nil).Status(ctx)
+		if err != nil {
+			return err
+		}
+		return printJSON(out, s)
+	case "keygen":
+		return cmdKeygen(fs, args, out)
+	case "tx":
+		return cmdTx(fs, &c, args, out)
+	case "submit":
+		return cmdSubmit(fs, &c, args, out)
+	case "block":
+		return cmdBlock(fs, &c, args, out)
+	case "receipt":
+		return cmdReceipt(fs, &c, args, out)
+	case "verify":
+		return cmdVerify(fs, &c, args, out)
+	default:
+		return fmt.Errorf("unknown command %q\n%s", cmd, usage)
+	}
+}
+
+func printJSON(out io.Writer, v any) error {
+	enc := json.NewEncoder(out)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func cmdKeygen(fs *flag.FlagSet, args []string, out io.Writer) error {
+	id := fs.String("id", "", "member or node id the keys are for")
+	file := fs.String("out", "", "write the key file here (mode 0600); default: print only public keys and refuse")
+	if _, err := parseInterspersed(fs, args); err != nil {
+		return err
+	}
+	if *id == "" || *file == "" {
+		return errors.New("keygen needs --id and --out (private keys are never printed)")
+	}
+	kf, err := genesis.NewKeyFile(*id, nil)
+	if err != nil {
+		return err
+	}
+	if err := kf.Save(*file); err != nil {
+		return err
+	}
+	return printPublic(out, kf)
+}
+
+func printPublic(out io.Writer, kf *genesis.KeyFile) error {
+	sk, err := kf.SignKey()
+	if err != nil {
+		return err
+	}
+	ek, err := kf.EncryptionKey()
+	if err != nil {
+		return err
+	}
+	return printJSON(out, map[string]string{"id": kf.ID, "sign_key": sk.Public().String(), "enc_key": ek.String()})
+}
+
+// parseArg parses name=value or name:type=value.
+func parseArg(s string) (tx.Arg, error) {
+	lhs, val, ok := strings.Cut(s, "=")
+	if !ok {
+		return tx.Arg{}, fmt.Errorf("argument %q: want name=value or name:type=value", s)
+	}
+	name, typ, _ := strings.Cut(lhs, ":")
+	if typ == "" {
+		typ = "string"
+	}
+	switch typ {
+	case "string":
+		return tx.String(name, val), nil
+	case "uint":
+		u, err := strconv.ParseUint(val, 10, 64)
+		if err != nil {
+			return tx.Arg{}, fmt.Errorf("argument %q: %w", name, err)
+		}
+		return tx.Uint(name, u), nil
+	case "int":
+		i, err := strconv.ParseInt(val, 10, 64)
+		if err != nil {
+			return tx.Arg{}, fmt.Errorf("argument %q: %w", name, err)
+		}
+		return tx.Int(name, i), nil
+	case "bool":
+		b, err := strconv.ParseBool(val)
+		if err != nil {
+			return tx.Arg{}, fmt.Errorf("argument %q: %w", name, err)
+		}
+		return tx.Bool(name, b), nil
+	case "bytes":
+		b, err := base64.StdEncoding.DecodeString(val)
+		if err != nil {
+			return tx.Arg{}, fmt.Errorf("argument %q: bytes must be base64: %w", name, err)
+		}
+		return tx.Bytes(name, b), nil
+	case "strings":
+		var l []string
+		if val != "" {
+			l = strings.Split(val, ",")
+		}
+		return tx.Strings(name, l), nil
+	default:
+		return tx.Arg{}, fmt.Errorf("argument %q: unknown type %q (string, uint, int, bool, bytes, strings)", name, typ)
+	}
+}
+
+func cmdTx(fs *flag.FlagSet, c *common, args []string, out io.Writer) error {
+	as := fs.String("as", "", "sender member id (its key is read from HOME/keys)")
+	keyFile := fs.String("key", "", "key file of the sender (default HOME/keys/<member>.json)")
+	wait := fs.Bool("wait", true, "wait for the commit and print the receipt")
+	outFile := fs.String("out", "", "write the signed transaction here instead of submitting it")
+	expiryIn := fs.Uint64("expiry-in", 100, "blocks from now until the transaction expires")
+	newKeys := fs.Bool("new-keys", false, "generate keys for the member named by the id argument, save them in HOME/keys and pass sign_key and enc_key")
+	chainID := fs.String("chain-id", "", "chain id (default: from HOME/genesis.json)")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if *as == "" || len(pos) < 2 {
+		return errors.New("tx needs --as MEMBER, a contract and a method, e.g.: almoner tx --as stmarys/admin identity add_member id=stmarys/nurse-1 roles:strings=records_clerk --new-keys")
+	}
+	call := tx.Call{Contract: pos[0], Method: pos[1]}
+	var newID, newKeyPath string
+	for _, a := range pos[2:] {
+		arg, err := parseArg(a)
+		if err != nil {
+			return err
+		}
+		if arg.Name == "id" {
+			newID, _ = tx.Args{arg}.String("id")
+		}
+		call.Args = append(call.Args, arg)
+	}
+	if *newKeys {
+		if newID == "" {
+			return errors.New("--new-keys needs an id=<member> argument")
+		}
+		kf, err := genesis.NewKeyFile(newID, nil)
+		if err != nil {
+			return err
+		}
+		path := genesis.KeyPath(c.home, newID)
+		if err := kf.Save(path); err != nil {
+			return fmt.Errorf("saving the new member's keys: %w", err)
+		}
+		newKeyPath = path
+		sk, _ := kf.SignKey()
+		ek, err := kf.EncryptionKey()
+		if err != nil {
+			return err
+		}
+		call.Args = append(call.Args, tx.String("sign_key", sk.Public().String()), tx.String("enc_key", ek.String()))
+		fmt.Fprintf(os.Stderr, "saved keys of %s in %s\n", newID, path)
+	}
+	if *keyFile == "" {
+		*keyFile = genesis.KeyPath(c.home, *as)
+	}
+	kf, err := genesis.LoadKeyFile(*keyFile)
+	if err != nil {
+		return fmt.Errorf("sender key: %w", err)
+	}
+	key, err := kf.SignKey()
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
+	defer cancel()
+	cl := client.New(c.node, nil)
+	if *chainID == "" {
+		g, err := genesis.Load(c.home + "/genesis.json")
+		if err != nil {
+			return fmt.Errorf("%w (or pass --chain-id)", err)
+		}
+		*chainID = g.ChainID
+	}
+	var height uint64
+	if st, err := cl.Status(ctx); err == nil {
+		height = st.Height
+	} else if *outFile == "" {
+		return err
+	}
+	var nb [8]byte
+	if _, err := rand.Read(nb[:]); err != nil {
+		return err
+	}
+	s, err := tx.Sign(tx.Body{ChainID: *chainID, Sender: *as, Nonce: binary.BigEndian.Uint64(nb[:]),
+		Expiry: height + 1 + *expiryIn, Call: call}, key)
+	if err != nil {
+		return err
+	}
+	if *outFile != "" {
+		raw, err := s.Encode()
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(*outFile, raw, 0o644); err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "wrote signed transaction %s to %s\n", tx.HashID(raw), *outFile)
+		return nil
+	}
+	st, err := cl.SubmitTx(ctx, s, client.SubmitOptions{Wait: *wait})
+	if newKeyPath != "" && (err != nil || (st.Receipt != nil && !st.Receipt.OK())) {
+		os.Remove(newKeyPath) // the member was not added: do not keep unused keys
+	}
+	if err != nil {
+		return err
+	}
+	return printJSON(out, st)
+}
+
+func cmdSubmit(fs *flag.FlagSet, c *common, args []string, out io.Writer) error {
+	wait := fs.Bool("wait", true, "wait for the commit")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return errors.New("submit needs one file with a signed transaction (from almoner tx --out)")
+	}
+	raw, err := os.ReadFile(pos[0])
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
+	defer cancel()
+	res, err := client.New(c.node, nil).Submit(ctx, [][]byte{raw}, client.SubmitOptions{Wait: *wait})
+	if err != nil {
+		return err
+	}
+	if res[0].Error != "" {
+		return fmt.Errorf("transaction %s rejected: %s", res[0].ID, res[0].Error)
+	}
+	return printJSON(out, res[0])
+}
+
+func cmdBlock(fs *flag.FlagSet, c *common, args []string, out io.Writer) error {
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	which := "latest"
+	if len(pos) > 0 {
+		which = pos[0]
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
+	defer cancel()
+	cl := client.New(c.node, nil)
+	switch {
+	case which == "latest":
+		b, err := cl.LatestBlock(ctx)
+		if err != nil {
+			return err
+		}
+		return printJSON(out, b)
+	case len(which) == 64:
+		h, err := ledger.ParseHash(which)
+		if err != nil {
+			return err
+		}
+		b, err := cl.BlockByHash(ctx, h)
+		if err != nil {
+			return err
+		}
+		return printJSON(out, b)
+	default:
+		h, err := strconv.ParseUint(which, 10, 64)
+		if err != nil {
+			return fmt.Errorf("block: want a height, \"latest\" or a 64-hex hash, got %q", which)
+		}
+		b, err := cl.Block(ctx, h)
+		if err != nil {
+			return err
+		}
+		return printJSON(out, b)
+	}
+}
+
+func cmdReceipt(fs *flag.FlagSet, c *common, args []string, out io.Writer) error {
+	outFile := fs.String("out", "", "also write the proof to this file (for almoner verify)")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return errors.New("receipt needs a transaction id")
+	}
+	id, err := tx.ParseID(pos[0])
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
+	defer cancel()
+	p, err := client.New(c.node, nil).Proof(ctx, id)
+	if err != nil {
+		return err
+	}
+	if *outFile != "" {
+		b, _ := json.MarshalIndent(p, "", "  ")
+		if err := os.WriteFile(*outFile, append(b, '\n'), 0o644); err != nil {
+			return err
+		}
+	}
+	return printJSON(out, p)
+}
+
+func cmdVerify(fs *flag.FlagSet, c *common, args []string, out io.Writer) error {
+	gpath := fs.String("genesis", "", "genesis file to trust (default HOME/genesis.json)")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return errors.New("verify needs a proof file (from almoner receipt --out)")
+	}
+	if *gpath == "" {
+		*gpath = c.home + "/genesis.json"
+	}
+	g, err := genesis.Load(*gpath)
+	if err != nil {
+		return err
+	}
+	b, err := os.ReadFile(pos[0])
+	if err != nil {
+		return err
+	}
+	var p ledger.ReceiptProof
+	if err := json.Unmarshal(b, &p); err != nil {
+		return fmt.Errorf("%s is not a receipt proof: %w", pos[0], err)
+	}
+	if err := p.Verify(g.ChainID, g.NodeKeys(), g.Quorum()); err != nil {
+		return fmt.Errorf("INVALID: %w", err)
+	}
+	status := "succeeded"
+	if !p.Receipt.OK() {
+		status = "failed: " + p.Receipt.Error
+	}
+	fmt.Fprintf(out, "VALID: transaction %s is in block %d of chain %q (header %s), signed by %d of %d nodes (quorum %d); it %s\n",
+		p.Receipt.TxID, p.Header.Height, g.ChainID, hex.EncodeToString(func() []byte { h := p.Header.Hash(); return h[:] }()),
+		len(p.Signatures), len(g.Nodes), g.Quorum(), status)
+	return nil
+}

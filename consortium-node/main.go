@@ -1,0 +1,191 @@
+// Command consortium-node runs an Almoner consortium node.
+//
+//	consortium-node init --home DIR [--nodes N]   create a dev consortium
+//	consortium-node run  --home DIR [--node ID]   run a node
+//
+// A home folder holds genesis.json, keys/ (one key file per member and
+// node) and data/<node id>/ (the node's database). `make run` uses
+// .almoner/dev with one node.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/almoner/almoner/consortium-node/api/server"
+	"github.com/almoner/almoner/consortium-node/genesis"
+	"github.com/almoner/almoner/consortium-node/node"
+)
+
+func main() {
+	os.Exit(realMain(os.Args[1:]))
+}
+
+const usage = `usage:
+  consortium-node init --home DIR [--nodes N] [--chain-id ID] [--base-port P]
+      create a development consortium (genesis.json and keys) in DIR
+  consortium-node run --home DIR [--node ID] [--api ADDR] [--init-dev]
+      run a node of the consortium in DIR
+`
+
+func realMain(args []string) int {
+	if len(args) == 0 {
+		fmt.Fprint(os.Stderr, usage)
+		return 2
+	}
+	var err error
+	switch args[0] {
+	case "init":
+		err = cmdInit(args[1:])
+	case "run":
+		err = cmdRun(args[1:])
+	case "-h", "--help", "help":
+		fmt.Print(usage)
+		return 0
+	default:
+		fmt.Fprintf(os.Stderr, "unknown command %q\n%s", args[0], usage)
+		return 2
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "error:", err)
+		return 1
+	}
+	return 0
+}
+
+func cmdInit(args []string) error {
+	fs := flag.NewFlagSet("init", flag.ContinueOnError)
+	home := fs.String("home", ".almoner/dev", "folder for genesis.json, keys and data")
+	nodes := fs.Int("nodes", 1, "number of nodes")
+	chain := fs.String("chain-id", "almoner-dev", "chain id")
+	port := fs.Int("base-port", 7070, "node i's API listens on base-port+i, its raft transport on base-port+100+i")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	f, err := genesis.Dev(*home, genesis.DevOptions{ChainID: *chain, Nodes: *nodes, BasePort: *port})
+	if err != nil {
+		return err
+	}
+	printConsortium(*home, f)
+	return nil
+}
+
+func printConsortium(home string, f *genesis.File) {
+	fmt.Printf("Created consortium %q in %s\n  genesis: %s\n  keys:    %s (development keys, unencrypted)\n",
+		f.ChainID, home, filepath.Join(home, "genesis.json"), filepath.Join(home, "keys"))
+	fmt.Println("  demo accounts:")
+	for _, m := range f.Members {
+		fmt.Printf("    %-22s %s\n", m.ID, strings.Join(m.Roles, ", "))
+	}
+}
+
+func cmdRun(args []string) error {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	home := fs.String("home", ".almoner/dev", "consortium folder (genesis.json, keys/, data/)")
+	nodeID := fs.String("node", "", "node id (default: the first node in genesis.json)")
+	apiAddr := fs.String("api", "", "API listen address (default: the node's api_addr in genesis.json)")
+	initDev := fs.Bool("init-dev", false, "create a one-node dev consortium in --home if it has none")
+	level := fs.String("log-level", "info", "debug, info, warn or error")
+	serial := fs.Bool("serial", false, "execute blocks serially instead of with Block-STM (for comparison)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(*level)); err != nil {
+		return fmt.Errorf("--log-level: %w", err)
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lv}))
+
+	gpath := filepath.Join(*home, "genesis.json")
+	if _, err := os.Stat(gpath); errors.Is(err, os.ErrNotExist) && *initDev {
+		f, err := genesis.Dev(*home, genesis.DevOptions{Nodes: 1})
+		if err != nil {
+			return err
+		}
+		printConsortium(*home, f)
+	}
+	g, err := genesis.Load(gpath)
+	if err != nil {
+		return fmt.Errorf("%w (create a dev consortium with: consortium-node init --home %s)", err, *home)
+	}
+	if *nodeID == "" {
+		*nodeID = g.Nodes[0].ID
+	}
+	me, ok := g.Node(*nodeID)
+	if !ok {
+		return fmt.Errorf("node %q is not in %s", *nodeID, gpath)
+	}
+	kf, err := genesis.LoadKeyFile(genesis.KeyPath(*home, *nodeID))
+	if err != nil {
+		return fmt.Errorf("node key: %w", err)
+	}
+	key, err := kf.SignKey()
+	if err != nil {
+		return err
+	}
+	if *apiAddr == "" {
+		*apiAddr = me.APIAddr
+	}
+	cfg := node.Config{DataDir: filepath.Join(*home, "data", *nodeID), Genesis: g, NodeID: *nodeID, Key: key, Logger: log}
+	if *serial {
+		cfg.Executor = node.SerialExecutor{}
+	}
+	n, err := node.Open(cfg)
+	if err != nil {
+		return err
+	}
+	h, err := server.New(server.Config{Backend: n, Logger: log})
+	if err != nil {
+		n.Close()
+		return err
+	}
+	ln, err := net.Listen("tcp", *apiAddr)
+	if err != nil {
+		n.Close()
+		return fmt.Errorf("API address %s: %w (is another node running? use --api to pick another)", *apiAddr, err)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("API server", "err", err)
+			stop()
+		}
+	}()
+	head := n.Head()
+	log.Info("node started", "chain", g.ChainID, "node", *nodeID, "api", "http://"+ln.Addr().String(), "height", head.Height)
+	fmt.Fprintf(os.Stderr, `
+Almoner node %s of chain %q is running.
+  API:     http://%s/v1/status
+  Try the CLI (in another terminal):
+    bin/almoner status
+    bin/almoner tx --as stmarys/admin identity add_member id=stmarys/nurse-1 roles:strings=records_clerk --new-keys
+    bin/almoner block latest
+  Press Ctrl-C to stop.
+
+`, *nodeID, g.ChainID, ln.Addr())
+	runErr := n.Run(ctx)
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = srv.Shutdown(sctx)
+	if err := n.Close(); err != nil && runErr == nil {
+		runErr = err
+	}
+	if runErr != nil {
+		return runErr
+	}
+	log.Info("node stopped cleanly")
+	return nil
+}

@@ -1,0 +1,7 @@
+// Package mempool admits transactions to the node: it decodes them under
+// the size limits, checks chain id, expiry window and duplicates (pending
+// or already committed), verifies signatures on a pool of workers (one per
+// core), and queues them in arrival order for the proposer. A transaction
+// is verified once per node: the pool remembers verified transactions until
+// they commit, so block application does not verify them again.
+package mempool

@@ -1,0 +1,294 @@
+package mempool
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"sync"
+
+	"github.com/almoner/almoner/consortium-node/tx"
+)
+
+// Errors returned by Add, wrapped with detail.
+var (
+	ErrWrongChain = errors.New("mempool: transaction is for another chain")
+	ErrExpired    = errors.New("mempool: transaction expiry outside the replay window")
+	ErrDuplicate  = errors.New("mempool: duplicate transaction")
+	ErrFull       = errors.New("mempool: full, retry later")
+	ErrCommitted  = errors.New("mempool: transaction already committed")
+)
+
+// Ledger is what admission needs to know about committed state.
+type Ledger interface {
+	// NextHeight is the height of the next block.
+	NextHeight() uint64
+	// Committed reports whether a transaction id is in the tx index.
+	Committed(id tx.ID) (bool, error)
+}
+
+// Config configures a pool.
+type Config struct {
+	ChainID      string
+	ReplayWindow uint64
+	// MaxPending bounds queued transactions (default 200,000).
+	MaxPending int
+	// Workers verifying signatures (default GOMAXPROCS).
+	Workers int
+}
+
+// Validate checks the config and fills defaults.
+func (c *Config) Validate() error {
+	if c.ChainID == "" {
+		return errors.New("mempool: chain id is required")
+	}
+	if c.ReplayWindow == 0 {
+		return errors.New("mempool: replay window is required")
+	}
+	if c.MaxPending <= 0 {
+		c.MaxPending = 200_000
+	}
+	if c.Workers <= 0 {
+		c.Workers = runtime.GOMAXPROCS(0)
+	}
+	return nil
+}
+
+// Entry is an admitted, verified transaction.
+type Entry struct {
+	ID  tx.ID
+	Raw []byte
+	Tx  *tx.Signed
+}
+
+// Pool is the mempool. All methods are safe for concurrent use.
+type Pool struct {
+	cfg    Config
+	ledger Ledger
+	jobs   chan func()
+	wg     sync.WaitGroup
+
+	mu       sync.Mutex
+	queue    []*Entry         // waiting to be proposed, in arrival order
+	known    map[tx.ID]*Entry // queued or proposed, not yet committed
+	notEmpty chan struct{}    // closed and replaced when the queue grows
+}
+
+// New starts a pool with its verification workers; Close stops them.
+func New(cfg Config, l Ledger) (*Pool, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	p := &Pool{cfg: cfg, ledger: l, jobs: make(chan func()), known: map[tx.ID]*Entry{}, notEmpty: make(chan struct{})}
+	for i := 0; i < cfg.Workers; i++ {
+		p.wg.Add(1)
+		go func() {
+			defer p.wg.Done()
+			for j := range p.jobs {
+				j()
+			}
+		}()
+	}
+	return p, nil
+}
+
+// Close stops the workers.
+func (p *Pool) Close() {
+	close(p.jobs)
+	p.wg.Wait()
+}
+
+// Result is the admission result of one transaction.
+type Result struct {
+	ID  tx.ID
+	Err error
+}
+
+// Parallel runs f(i) for i in [0,n) on the pool's workers and waits.
+func (p *Pool) Parallel(ctx context.Context, n int, f func(i int)) error {
+	var wg sync.WaitGroup
+	chunk := max(1, n/(p.cfg.Workers*4))
+	for lo := 0; lo < n; lo += chunk {
+		hi := min(n, lo+chunk)
+		wg.Add(1)
+		job := func() {
+			defer wg.Done()
+			for i := lo; i < hi; i++ {
+				f(i)
+			}
+		}
+		select {
+		case p.jobs <- job:
+		case <-ctx.Done():
+			wg.Done()
+			wg.Wait()
+			return ctx.Err()
+		}
+	}
+	wg.Wait()
+	return nil
+}
+
+// Check validates a decoded transaction's chain id and expiry against the
+// given next height; block application uses the same rule.
+func Check(s *tx.Signed, chainID string, height, window uint64) error {
+	if s.Body.ChainID != chainID {
+		return fmt.Errorf("%w: %q, this node runs %q", ErrWrongChain, s.Body.ChainID, chainID)
+	}
+	if s.Body.Expiry < height {
+		return fmt.Errorf("%w: expired at height %d, next block is %d; sign it again with a later expiry", ErrExpired, s.Body.Expiry, height)
+	}
+	if s.Body.Expiry > height+window {
+		return fmt.Errorf("%w: expiry %d is more than %d blocks after the next block %d", ErrExpired, s.Body.Expiry, window, height)
+	}
+	return nil
+}
+
+// Add admits encoded signed transactions. Results are in input order.
+func (p *Pool) Add(ctx context.Context, raws [][]byte) ([]Result, error) {
+	res := make([]Result, len(raws))
+	ents := make([]*Entry, len(raws))
+	height := p.ledger.NextHeight()
+	err := p.Parallel(ctx, len(raws), func(i int) {
+		id := tx.HashID(raws[i])
+		res[i].ID = id
+		s, err := tx.Decode(raws[i])
+		if err == nil {
+			err = Check(s, p.cfg.ChainID, height, p.cfg.ReplayWindow)
+		}
+		if err == nil {
+			var done bool
+			done, err = p.ledger.Committed(id)
+			if err == nil && done {
+				err = fmt.Errorf("%w: %s", ErrCommitted, id)
+			}
+		}
+		if err == nil {
+			err = s.Verify()
+		}
+		if err != nil {
+			res[i].Err = err
+			return
+		}
+		ents[i] = &Entry{ID: id, Raw: raws[i], Tx: s}
+	})
+	if err != nil {
+		return nil, err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	grew := false
+	for i, e := range ents {
+		if e == nil {
+			continue
+		}
+		if _, dup := p.known[e.ID]; dup {
+			res[i].Err = fmt.Errorf("%w: %s is already pending", ErrDuplicate, e.ID)
+			continue
+		}
+		if len(p.known) >= p.cfg.MaxPending {
+			res[i].Err = fmt.Errorf("%w (%d pending)", ErrFull, len(p.known))
+			continue
+		}
+		p.known[e.ID] = e
+		p.queue = append(p.queue, e)
+		grew = true
+	}
+	if grew {
+		close(p.notEmpty)
+		p.notEmpty = make(chan struct{})
+	}
+	return res, nil
+}
+
+// Len returns the number of queued (not yet proposed) transactions.
+func (p *Pool) Len() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.queue)
+}
+
+// Pending returns the number of admitted transactions not yet committed.
+func (p *Pool) Pending() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.known)
+}
+
+// Wait returns a channel closed when the queue next grows.
+func (p *Pool) Wait() <-chan struct{} {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.queue) > 0 {
+		c := make(chan struct{})
+		close(c)
+		return c
+	}
+	return p.notEmpty
+}
+
+// Take removes up to maxTxs transactions (and maxBytes) from the queue, in
+// arrival order, for a proposal. They stay known until Committed or
+// Requeue.
+func (p *Pool) Take(maxTxs, maxBytes int) []*Entry {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n, size := 0, 0
+	for n < len(p.queue) && n < maxTxs && size+len(p.queue[n].Raw) <= maxBytes {
+		size += len(p.queue[n].Raw)
+		n++
+	}
+	out := append([]*Entry(nil), p.queue[:n]...)
+	p.queue = p.queue[n:]
+	return out
+}
+
+// Requeue puts taken transactions back at the front (a proposal was
+// dropped, e.g. on a leader change).
+func (p *Pool) Requeue(es []*Entry) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var back []*Entry
+	for _, e := range es {
+		if _, ok := p.known[e.ID]; ok {
+			back = append(back, e)
+		}
+	}
+	p.queue = append(back, p.queue...)
+	if len(back) > 0 {
+		close(p.notEmpty)
+		p.notEmpty = make(chan struct{})
+	}
+}
+
+// Lookup returns a known verified transaction.
+func (p *Pool) Lookup(id tx.ID) (*Entry, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	e, ok := p.known[id]
+	return e, ok
+}
+
+// Done forgets transactions that were committed or rejected by block
+// application.
+func (p *Pool) Done(ids []tx.ID) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	drop := make(map[tx.ID]bool, len(ids))
+	for _, id := range ids {
+		if _, ok := p.known[id]; ok {
+			delete(p.known, id)
+			drop[id] = true
+		}
+	}
+	if len(drop) == 0 {
+		return
+	}
+	q := p.queue[:0]
+	for _, e := range p.queue {
+		if !drop[e.ID] {
+			q = append(q, e)
+		}
+	}
+	p.queue = q
+}

@@ -1,0 +1,176 @@
+package node
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/almoner/almoner/consortium-node/contracts"
+	"github.com/almoner/almoner/consortium-node/exec"
+	"github.com/almoner/almoner/consortium-node/ledger"
+	"github.com/almoner/almoner/consortium-node/mempool"
+	"github.com/almoner/almoner/consortium-node/store"
+	"github.com/almoner/almoner/consortium-node/tx"
+)
+
+type candidate struct {
+	id       tx.ID
+	raw      []byte
+	stx      *tx.Signed
+	verified bool
+	err      error
+}
+
+// applyProposal turns a committed proposal into a block. Every node runs
+// exactly this on exactly these bytes and state, so every node builds the
+// same block: transactions that are malformed, badly signed, for another
+// chain, expired, already committed, repeated, or beyond the block limits
+// are left out (their submitters are told why), the rest are executed.
+func (n *Node) applyProposal(index uint64, p *proposal) error {
+	if p.Proposer == n.cfg.NodeID {
+		defer func() {
+			select {
+			case <-n.inflight:
+			default:
+			}
+		}()
+	}
+	head, _ := n.store.Head()
+	height := head.Height + 1
+	blockTime := max(p.Time, head.Time+1)
+	params := n.cfg.Genesis.Params
+
+	cands := make([]candidate, len(p.Txs))
+	if err := n.pool.Parallel(context.Background(), len(p.Txs), func(i int) {
+		c := &cands[i]
+		c.raw = p.Txs[i]
+		c.id = tx.HashID(c.raw)
+		if e, ok := n.pool.Lookup(c.id); ok {
+			c.stx, c.verified = e.Tx, true
+			return
+		}
+		c.stx, c.err = tx.Decode(c.raw)
+		if c.err == nil {
+			c.err = c.stx.Verify()
+			c.verified = c.err == nil
+		}
+	}); err != nil {
+		return err
+	}
+
+	var (
+		txns     []exec.Txn
+		included []candidate
+		rejected []TxResult
+		size     int
+		seen     = make(map[tx.ID]bool, len(cands))
+	)
+	blk := contracts.Block{ChainID: n.cfg.Genesis.ChainID, Height: height, Time: time.Unix(0, blockTime).UTC()}
+	for _, c := range cands {
+		err := c.err
+		if err == nil {
+			err = mempool.Check(c.stx, n.cfg.Genesis.ChainID, height, params.ReplayWindow)
+		}
+		if err == nil && seen[c.id] {
+			err = fmt.Errorf("%w: duplicate of an earlier transaction in the block", mempool.ErrDuplicate)
+		}
+		if err == nil {
+			if _, _, done, lerr := n.store.TxLocation(c.id); lerr != nil {
+				return lerr
+			} else if done {
+				err = fmt.Errorf("%w: %s", mempool.ErrCommitted, c.id)
+			}
+		}
+		if err == nil && (len(included) >= params.MaxBlockTxs || size+len(c.raw) > params.MaxBlockBytes) {
+			err = fmt.Errorf("%w: block limits reached; submit again", ErrRejected)
+		}
+		if err != nil {
+			rejected = append(rejected, TxResult{ID: c.id, Err: err})
+			continue
+		}
+		seen[c.id] = true
+		size += len(c.raw)
+		included = append(included, c)
+		txns = append(txns, n.reg.Txn(blk, c.stx, c.id, c.verified))
+	}
+	if len(included) == 0 {
+		if err := n.store.SetApplied(index); err != nil {
+			return err
+		}
+		n.finish(nil, rejected)
+		return nil
+	}
+
+	res, err := n.cfg.Executor.Execute(n.store, txns)
+	if err != nil {
+		return fmt.Errorf("node: executing block %d: %w", height, err)
+	}
+	b := &ledger.Block{Txs: make([][]byte, len(included))}
+	receipts := make([]ledger.Receipt, len(included))
+	for i, c := range included {
+		b.Txs[i] = c.raw
+		r := ledger.Receipt{TxID: c.id, Status: ledger.StatusOK, Events: res.Outcomes[i].Events}
+		if e := res.Outcomes[i].Err; e != nil {
+			r.Status, r.Error, r.Events = ledger.StatusFailed, e.Error(), nil
+		}
+		if r.Events == nil {
+			r.Events = []ledger.Event{}
+		}
+		receipts[i] = r
+	}
+	writes := make([]ledger.StateWrite, len(res.Writes))
+	for i, w := range res.Writes {
+		writes[i] = ledger.StateWrite{Key: w.Key, Value: w.Value, Deleted: w.Deleted}
+	}
+	b.Header = ledger.Header{
+		ChainID: n.cfg.Genesis.ChainID, Height: height, Time: blockTime, PrevHash: head.Hash,
+		TxRoot: ledger.TxRoot(b.Txs), ReceiptRoot: ledger.ReceiptRoot(receipts),
+		StateHash: ledger.NextStateHash(head.StateHash, writes), Proposer: p.Proposer,
+	}
+	sig := ledger.SignHeader(n.cfg.NodeID, n.cfg.Key, b.Header.Hash())
+	if err := n.store.Commit(&store.Commit{Block: b, Receipts: receipts, Writes: writes,
+		Signatures: []ledger.HeaderSignature{sig}, Applied: index}); err != nil {
+		return err
+	}
+	done := make([]TxResult, len(included))
+	for i := range included {
+		done[i] = TxResult{ID: included[i].id, Committed: true, Height: height, Index: i, Receipt: &receipts[i]}
+	}
+	n.finish(done, rejected)
+	n.log.Debug("committed block", "height", height, "txs", len(included), "rejected", len(rejected))
+	return nil
+}
+
+// finish tells waiters, the mempool and block followers what happened.
+func (n *Node) finish(done, rejected []TxResult) {
+	ids := make([]tx.ID, 0, len(done)+len(rejected))
+	n.waitMu.Lock()
+	for _, group := range [][]TxResult{done, rejected} {
+		for _, r := range group {
+			ids = append(ids, r.ID)
+			for _, ch := range n.waiters[r.ID] {
+				ch <- r // buffered, one result per waiter
+			}
+			delete(n.waiters, r.ID)
+		}
+	}
+	n.waitMu.Unlock()
+	n.pool.Done(ids)
+	if len(done) > 0 {
+		n.headMu.Lock()
+		close(n.headC)
+		n.headC = make(chan struct{})
+		n.headMu.Unlock()
+	}
+}
+
+func (n *Node) failWaiters() {
+	n.waitMu.Lock()
+	defer n.waitMu.Unlock()
+	for id, chs := range n.waiters {
+		for _, ch := range chs {
+			ch <- TxResult{ID: id, Err: ErrStopped}
+		}
+	}
+	n.waiters = map[tx.ID][]chan TxResult{}
+}

@@ -1,0 +1,224 @@
+package node
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/syndtr/goleveldb/leveldb"
+	"go.etcd.io/raft/v3"
+	"go.etcd.io/raft/v3/raftpb"
+
+	"github.com/almoner/almoner/consortium-node/consensus"
+	"github.com/almoner/almoner/consortium-node/contracts"
+	"github.com/almoner/almoner/consortium-node/contracts/identity"
+	"github.com/almoner/almoner/consortium-node/exec"
+	"github.com/almoner/almoner/consortium-node/genesis"
+	"github.com/almoner/almoner/consortium-node/ledger"
+	"github.com/almoner/almoner/consortium-node/mempool"
+	"github.com/almoner/almoner/consortium-node/store"
+	"github.com/almoner/almoner/consortium-node/tx"
+	"github.com/almoner/almoner/privacy/sign"
+)
+
+// Errors returned by the node.
+var (
+	ErrStopped    = errors.New("node: stopped")
+	ErrNotFound   = errors.New("node: not found")
+	ErrRejected   = errors.New("node: transaction not included")
+	ErrWrongChain = errors.New("node: data directory belongs to another chain")
+)
+
+// Executor executes a block's transactions; exec.Parallel and
+// SerialExecutor implement it.
+type Executor interface {
+	Execute(base exec.Reader, txns []exec.Txn) (*exec.Result, error)
+}
+
+// SerialExecutor adapts exec.Serial to Executor.
+type SerialExecutor struct{}
+
+// Execute implements Executor.
+func (SerialExecutor) Execute(b exec.Reader, t []exec.Txn) (*exec.Result, error) {
+	return exec.Serial(b, t)
+}
+
+// Config configures a node.
+type Config struct {
+	// DataDir holds the node's database.
+	DataDir string
+	Genesis *genesis.File
+	// NodeID is this node's id in the genesis file; Key is its signing key.
+	NodeID string
+	Key    *sign.PrivateKey
+	Logger *slog.Logger
+	// MaxBlockWait is how long the proposer waits to fill a block
+	// (default 10ms); MaxBlockTxs/MaxBlockBytes default to the genesis
+	// parameters.
+	MaxBlockWait  time.Duration
+	MaxBlockTxs   int
+	MaxBlockBytes int
+	// TickInterval is the raft tick (default 100ms).
+	TickInterval time.Duration
+	// Executor defaults to exec.Parallel on all cores.
+	Executor Executor
+	// SnapshotEvery compacts the raft log after this many applied entries
+	// (default 10,000).
+	SnapshotEvery uint64
+}
+
+// Validate checks the config and fills defaults.
+func (c *Config) Validate() error {
+	if c.DataDir == "" {
+		return errors.New("node: DataDir is required")
+	}
+	if c.Genesis == nil {
+		return errors.New("node: Genesis is required")
+	}
+	if err := c.Genesis.Validate(); err != nil {
+		return err
+	}
+	me, ok := c.Genesis.Node(c.NodeID)
+	if !ok {
+		return fmt.Errorf("node: %q is not a node of chain %q", c.NodeID, c.Genesis.ChainID)
+	}
+	if c.Key == nil || !c.Key.Public().Equal(me.SignKey) {
+		return fmt.Errorf("node: the signing key does not match node %q's key in the genesis file", c.NodeID)
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.MaxBlockWait <= 0 {
+		c.MaxBlockWait = 10 * time.Millisecond
+	}
+	if c.MaxBlockTxs <= 0 || c.MaxBlockTxs > c.Genesis.Params.MaxBlockTxs {
+		c.MaxBlockTxs = c.Genesis.Params.MaxBlockTxs
+	}
+	if c.MaxBlockBytes <= 0 || c.MaxBlockBytes > c.Genesis.Params.MaxBlockBytes {
+		c.MaxBlockBytes = c.Genesis.Params.MaxBlockBytes
+	}
+	if c.TickInterval <= 0 {
+		c.TickInterval = 100 * time.Millisecond
+	}
+	if c.Executor == nil {
+		c.Executor = exec.Parallel{}
+	}
+	if c.SnapshotEvery == 0 {
+		c.SnapshotEvery = 10_000
+	}
+	return nil
+}
+
+// TxResult is what happened to a submitted transaction.
+type TxResult struct {
+	ID tx.ID `json:"id"`
+	// Err is set when admission or block building rejected it.
+	Err error `json:"-"`
+	// Committed is true once it is in a block.
+	Committed bool            `json:"committed"`
+	Height    uint64          `json:"height,omitempty"`
+	Index     int             `json:"index,omitempty"`
+	Receipt   *ledger.Receipt `json:"receipt,omitempty"`
+}
+
+type proposal struct {
+	_        struct{} `cbor:",toarray"`
+	Proposer string
+	Time     int64
+	Txs      [][]byte
+}
+
+type raftStatus struct {
+	ID      uint64
+	Term    uint64
+	Lead    uint64
+	State   string
+	Commit  uint64
+	Applied uint64
+}
+
+// Node is a running consortium node.
+type Node struct {
+	cfg   Config
+	log   *slog.Logger
+	me    genesis.Node
+	store *store.Store
+	pool  *mempool.Pool
+	reg   *contracts.Registry
+	rlog  *consensus.Storage
+	rn    *raft.RawNode
+
+	proposeC chan []byte
+	inflight chan struct{} // proposals not yet applied
+	raftSt   atomic.Pointer[raftStatus]
+	conf     *raftpb.ConfState
+	snapAt   uint64
+
+	waitMu  sync.Mutex
+	waiters map[tx.ID][]chan TxResult
+
+	headMu  sync.Mutex
+	headC   chan struct{}
+	stopped chan struct{}
+	fatal   atomic.Pointer[error]
+}
+
+// Open opens (or initialises from genesis) the node's data directory.
+func Open(cfg Config) (*Node, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	db, err := store.OpenDB(filepath.Join(cfg.DataDir, "db"))
+	if err != nil {
+		return nil, err
+	}
+	n, err := open(cfg, db)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return n, nil
+}
+
+func open(cfg Config, db *leveldb.DB) (*Node, error) {
+	st, err := store.New(db)
+	if err != nil {
+		return nil, err
+	}
+	gb, gstate, err := cfg.Genesis.Block()
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := st.Head(); !ok {
+		if err := st.Commit(&store.Commit{Block: gb, Receipts: []ledger.Receipt{}, Writes: gstate}); err != nil {
+			return nil, fmt.Errorf("node: writing genesis: %w", err)
+		}
+	} else if b0, err := st.Block(0); err != nil {
+		return nil, err
+	} else if b0.Header.Hash() != gb.Header.Hash() {
+		return nil, fmt.Errorf("%w: it holds chain %q with a different genesis block; use another --data dir", ErrWrongChain, b0.Header.ChainID)
+	}
+	me, _ := cfg.Genesis.Node(cfg.NodeID)
+	reg, err := contracts.NewRegistry(identity.Contract{}, identity.Contract{})
+	if err != nil {
+		return nil, err
+	}
+	n := &Node{
+		cfg: cfg, log: cfg.Logger.With("node", cfg.NodeID), me: me, store: st, reg: reg,
+		proposeC: make(chan []byte), inflight: make(chan struct{}, 2),
+		waiters: map[tx.ID][]chan TxResult{}, headC: make(chan struct{}), stopped: make(chan struct{}),
+	}
+	n.pool, err = mempool.New(mempool.Config{ChainID: cfg.Genesis.ChainID, ReplayWindow: cfg.Genesis.Params.ReplayWindow}, n)
+	if err != nil {
+		return nil, err
+	}
+	if err := n.openRaft(db); err != nil {
+		n.pool.Close()
+		return nil, err
+	}
+	return n, nil
+}

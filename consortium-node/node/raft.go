@@ -1,0 +1,251 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/syndtr/goleveldb/leveldb"
+	"go.etcd.io/raft/v3"
+	"go.etcd.io/raft/v3/raftpb"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/almoner/almoner/consortium-node/consensus"
+	"github.com/almoner/almoner/consortium-node/mempool"
+	"github.com/almoner/almoner/consortium-node/tx"
+)
+
+func (n *Node) openRaft(db *leveldb.DB) error {
+	rs, err := consensus.OpenStorage(db, "raft/")
+	if err != nil {
+		return err
+	}
+	hs, cs, err := rs.InitialState()
+	if err != nil {
+		return err
+	}
+	head, _ := n.store.Head()
+	applied := head.Applied
+	if snap, err := rs.Snapshot(); err == nil && !raft.IsEmptySnap(snap) {
+		n.snapAt = snap.GetMetadata().GetIndex()
+		applied = max(applied, n.snapAt)
+	}
+	rc := &raft.Config{
+		ID: n.me.RaftID, ElectionTick: 10, HeartbeatTick: 1, Storage: rs, Applied: applied,
+		MaxSizePerMsg: 4 << 20, MaxInflightMsgs: 256, MaxUncommittedEntriesSize: 1 << 30,
+		CheckQuorum: true, PreVote: true, Logger: raftLogger{n.log.With("component", "raft")},
+	}
+	rn, err := raft.NewRawNode(rc)
+	if err != nil {
+		return fmt.Errorf("node: starting raft: %w", err)
+	}
+	if raft.IsEmptyHardState(hs) && len(cs.Voters) == 0 {
+		var peers []raft.Peer
+		for _, p := range n.cfg.Genesis.Nodes {
+			peers = append(peers, raft.Peer{ID: p.RaftID, Context: []byte(p.ID)})
+		}
+		if err := rn.Bootstrap(peers); err != nil {
+			return fmt.Errorf("node: bootstrapping raft: %w", err)
+		}
+	}
+	n.conf = cs
+	n.rlog, n.rn = rs, rn
+	return nil
+}
+
+// Run drives the node until ctx is cancelled or a fatal error (a storage
+// fault) stops it. Call Close afterwards.
+func (n *Node) Run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	propDone := make(chan struct{})
+	go func() {
+		defer close(propDone)
+		n.proposeLoop(ctx)
+	}()
+	err := n.raftLoop(ctx)
+	cancel()
+	<-propDone
+	close(n.stopped)
+	n.failWaiters()
+	if errors.Is(err, context.Canceled) {
+		err = nil
+	}
+	return err
+}
+
+// Close releases the node's resources; call it after Run has returned (or
+// instead of Run).
+func (n *Node) Close() error {
+	n.pool.Close()
+	return n.store.DB().Close()
+}
+
+func (n *Node) raftLoop(ctx context.Context) error {
+	ticker := time.NewTicker(n.cfg.TickInterval)
+	defer ticker.Stop()
+	if len(n.cfg.Genesis.Nodes) == 1 {
+		// A cluster of one need not wait an election timeout.
+		if err := n.rn.Campaign(); err != nil {
+			return fmt.Errorf("node: campaign: %w", err)
+		}
+	}
+	for {
+		if err := n.drainReady(); err != nil {
+			n.log.Error("node stopped by a fatal error", "err", err)
+			n.fatal.Store(&err)
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-ticker.C:
+			n.rn.Tick()
+		case data := <-n.proposeC:
+			if err := n.rn.Propose(data); err != nil {
+				n.proposalFailed(data, err)
+			}
+		}
+	}
+}
+
+func (n *Node) drainReady() error {
+	for n.rn.HasReady() {
+		rd := n.rn.Ready()
+		if err := n.rlog.Save(rd.HardState, rd.Entries, rd.Snapshot); err != nil {
+			return fmt.Errorf("node: persisting raft log: %w", err)
+		}
+		// Messages to other nodes go out through the transport of the
+		// multi-node issue; a cluster of one sends none.
+		for _, e := range rd.CommittedEntries {
+			if err := n.applyEntry(e); err != nil {
+				return err
+			}
+		}
+		n.rn.Advance(rd)
+		st := n.rn.BasicStatus()
+		n.raftSt.Store(&raftStatus{ID: st.ID, Term: st.GetTerm(), Lead: st.Lead, State: st.RaftState.String(), Commit: st.GetCommit(), Applied: st.Applied})
+		if err := n.maybeCompact(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (n *Node) applyEntry(e *raftpb.Entry) error {
+	idx := e.GetIndex()
+	switch e.GetType() {
+	case raftpb.EntryType_EntryConfChange:
+		cc := &raftpb.ConfChange{}
+		if err := proto.Unmarshal(e.GetData(), cc); err != nil {
+			return fmt.Errorf("node: corrupt conf change at %d: %w", idx, err)
+		}
+		n.conf = n.rn.ApplyConfChange(cc)
+		return n.store.SetApplied(idx)
+	case raftpb.EntryType_EntryConfChangeV2:
+		cc := &raftpb.ConfChangeV2{}
+		if err := proto.Unmarshal(e.GetData(), cc); err != nil {
+			return fmt.Errorf("node: corrupt conf change at %d: %w", idx, err)
+		}
+		n.conf = n.rn.ApplyConfChange(cc)
+		return n.store.SetApplied(idx)
+	}
+	if len(e.GetData()) == 0 { // a new leader's empty entry
+		return n.store.SetApplied(idx)
+	}
+	var p proposal
+	if err := tx.Unmarshal(e.GetData(), &p); err != nil {
+		// Every node rejects the same bytes the same way.
+		n.log.Error("ignoring undecodable raft entry", "index", idx, "err", err)
+		return n.store.SetApplied(idx)
+	}
+	return n.applyProposal(idx, &p)
+}
+
+func (n *Node) maybeCompact() error {
+	head, _ := n.store.Head()
+	if head.Applied < n.snapAt+n.cfg.SnapshotEvery {
+		return nil
+	}
+	data, err := tx.Marshal(&head)
+	if err != nil {
+		return err
+	}
+	if _, err := n.rlog.CreateSnapshot(head.Applied, n.conf, data); err != nil {
+		return fmt.Errorf("node: raft snapshot: %w", err)
+	}
+	if err := n.rlog.Compact(head.Applied); err != nil {
+		return fmt.Errorf("node: raft compaction: %w", err)
+	}
+	n.snapAt = head.Applied
+	n.log.Debug("compacted raft log", "index", head.Applied)
+	return nil
+}
+
+// proposeLoop batches admitted transactions into proposals: a block is
+// proposed when MaxBlockTxs are waiting or MaxBlockWait has passed since
+// the first one arrived. At most cap(inflight) proposals are in flight, so
+// under load blocks fill up instead of multiplying.
+func (n *Node) proposeLoop(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-n.pool.Wait():
+		}
+		if n.pool.Len() < n.cfg.MaxBlockTxs {
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(n.cfg.MaxBlockWait):
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case n.inflight <- struct{}{}:
+		}
+		ents := n.pool.Take(n.cfg.MaxBlockTxs, n.cfg.MaxBlockBytes-1024)
+		if len(ents) == 0 {
+			<-n.inflight
+			continue
+		}
+		p := proposal{Proposer: n.cfg.NodeID, Time: time.Now().UnixNano(), Txs: make([][]byte, len(ents))}
+		for i, e := range ents {
+			p.Txs[i] = e.Raw
+		}
+		data, err := tx.Marshal(&p)
+		if err != nil {
+			n.log.Error("encoding proposal", "err", err)
+			n.pool.Requeue(ents)
+			<-n.inflight
+			continue
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case n.proposeC <- data:
+		}
+	}
+}
+
+// proposalFailed puts a dropped proposal's transactions back in the queue
+// (e.g. no leader yet) and frees its in-flight slot.
+func (n *Node) proposalFailed(data []byte, err error) {
+	n.log.Debug("proposal dropped", "err", err)
+	var p proposal
+	if tx.Unmarshal(data, &p) == nil {
+		var back []*mempool.Entry
+		for _, raw := range p.Txs {
+			if e, ok := n.pool.Lookup(tx.HashID(raw)); ok {
+				back = append(back, e)
+			}
+		}
+		n.pool.Requeue(back)
+	}
+	select {
+	case <-n.inflight:
+	default:
+	}
+}
