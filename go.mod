@@ -2,16 +2,18 @@ module github.com/almoner/almoner
 
 go 1.26
 
-require github.com/cloudflare/circl v1.6.5
+require (
+	github.com/cloudflare/circl v1.6.5
+	github.com/fxamacker/cbor/v2 v2.10.0
+	github.com/syndtr/goleveldb v1.0.0
+	github.com/transparency-dev/merkle v0.0.2
+	go.etcd.io/raft/v3 v3.7.0
+	google.golang.org/protobuf v1.36.11
+)
 
 require (
-	github.com/fxamacker/cbor/v2 v2.10.0 // indirect
 	github.com/golang/snappy v0.0.0-20180518054509-2e65f85255db // indirect
-	github.com/syndtr/goleveldb v1.0.0 // indirect
-	github.com/transparency-dev/merkle v0.0.2 // indirect
 	github.com/x448/float16 v0.8.4 // indirect
-	go.etcd.io/raft/v3 v3.7.0 // indirect
 	golang.org/x/crypto v0.54.0 // indirect
 	golang.org/x/sys v0.47.0 // indirect
-	google.golang.org/protobuf v1.36.11 // indirect
 )

@@ -1,0 +1,51 @@
+# Almoner — a thin Makefile over go and scripts/.
+GO      ?= go
+BIN     := bin
+HOME_DIR ?= .almoner/dev
+
+.PHONY: run build test test-short bench bench-exec bench-e2e lint fuzz clean
+
+## run: build everything and start a one-node dev consortium (data in .almoner/dev)
+run: build
+	$(BIN)/consortium-node run --home $(HOME_DIR) --init-dev
+
+## build: compile the node daemon and the CLI into bin/
+build:
+	$(GO) build -o $(BIN)/ ./consortium-node ./consortium-node/cmd/almoner
+
+## test: lint, then every test (race detector on), including the crash-recovery test
+test: lint
+	$(GO) test -race -count=1 -timeout 25m ./...
+
+## test-short: the quick subset
+test-short:
+	$(GO) test -short -count=1 ./...
+
+## bench: serial vs Block-STM execution, then end-to-end signed tx/s from a load process
+bench: bench-exec bench-e2e
+
+bench-exec:
+	$(GO) test -run '^$$' -bench BenchmarkExecute -count 5 -benchtime 5x ./consortium-node/exec/ | tee $(BIN)/bench-exec.txt
+	@scripts/bench-summary.sh $(BIN)/bench-exec.txt
+
+bench-e2e: build
+	scripts/bench-e2e.sh
+
+## fuzz: run each fuzz target for FUZZTIME (default 30s)
+FUZZTIME ?= 30s
+fuzz:
+	scripts/fuzz.sh $(FUZZTIME)
+
+## lint: gofmt, go vet, and go mod tidy must leave no diff
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	  if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	@cp go.mod /tmp/almoner.go.mod.bak; cp go.sum /tmp/almoner.go.sum.bak; \
+	  $(GO) mod tidy; \
+	  if ! cmp -s go.mod /tmp/almoner.go.mod.bak || ! cmp -s go.sum /tmp/almoner.go.sum.bak; then \
+	    echo "go mod tidy changed go.mod/go.sum: commit the tidy result"; \
+	    cp /tmp/almoner.go.mod.bak go.mod; cp /tmp/almoner.go.sum.bak go.sum; exit 1; fi
+
+clean:
+	rm -rf $(BIN)
