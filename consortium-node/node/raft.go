@@ -86,7 +86,11 @@ func (n *Node) raftLoop(ctx context.Context) error {
 	ticker := time.NewTicker(n.cfg.TickInterval)
 	defer ticker.Stop()
 	if len(n.cfg.Genesis.Nodes) == 1 {
-		// A cluster of one need not wait an election timeout.
+		// A cluster of one need not wait an election timeout; apply the
+		// committed bootstrap membership first, or raft refuses.
+		if err := n.drainReady(); err != nil {
+			return err
+		}
 		if err := n.rn.Campaign(); err != nil {
 			return fmt.Errorf("node: campaign: %w", err)
 		}
@@ -141,15 +145,13 @@ func (n *Node) applyEntry(e *raftpb.Entry) error {
 		if err := proto.Unmarshal(e.GetData(), cc); err != nil {
 			return fmt.Errorf("node: corrupt conf change at %d: %w", idx, err)
 		}
-		n.conf = n.rn.ApplyConfChange(cc)
-		return n.store.SetApplied(idx)
+		return n.applyConf(idx, cc)
 	case raftpb.EntryType_EntryConfChangeV2:
 		cc := &raftpb.ConfChangeV2{}
 		if err := proto.Unmarshal(e.GetData(), cc); err != nil {
 			return fmt.Errorf("node: corrupt conf change at %d: %w", idx, err)
 		}
-		n.conf = n.rn.ApplyConfChange(cc)
-		return n.store.SetApplied(idx)
+		return n.applyConf(idx, cc)
 	}
 	if len(e.GetData()) == 0 { // a new leader's empty entry
 		return n.store.SetApplied(idx)
@@ -163,9 +165,33 @@ func (n *Node) applyEntry(e *raftpb.Entry) error {
 	return n.applyProposal(idx, &p)
 }
 
+// applyConf applies a membership change and persists the new ConfState as a
+// raft snapshot at its index: on restart raft learns its voters from the
+// storage's snapshot, since entries at or below the applied index are not
+// replayed.
+func (n *Node) applyConf(idx uint64, cc raftpb.ConfChangeI) error {
+	n.conf = n.rn.ApplyConfChange(cc)
+	if err := n.store.SetApplied(idx); err != nil {
+		return err
+	}
+	if idx <= n.snapAt {
+		return nil
+	}
+	head, _ := n.store.Head()
+	data, err := tx.Marshal(&head)
+	if err != nil {
+		return err
+	}
+	if _, err := n.rlog.CreateSnapshot(idx, n.conf, data); err != nil {
+		return fmt.Errorf("node: persisting membership at %d: %w", idx, err)
+	}
+	n.snapAt = idx
+	return nil
+}
+
 func (n *Node) maybeCompact() error {
 	head, _ := n.store.Head()
-	if head.Applied < n.snapAt+n.cfg.SnapshotEvery {
+	if head.Applied < n.snapAt+n.cfg.SnapshotEvery || head.Applied <= n.snapAt {
 		return nil
 	}
 	data, err := tx.Marshal(&head)
