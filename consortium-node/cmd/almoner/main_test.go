@@ -1,0 +1,175 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/almoner/almoner/consortium-node/api/server"
+	"github.com/almoner/almoner/consortium-node/genesis"
+	"github.com/almoner/almoner/consortium-node/node"
+)
+
+// startNode runs a real one-node consortium behind an httptest server.
+func startNode(t *testing.T) (home, addr string) {
+	t.Helper()
+	home = t.TempDir()
+	g, err := genesis.Dev(home, genesis.DevOptions{Nodes: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kf, err := genesis.LoadKeyFile(genesis.KeyPath(home, g.Nodes[0].ID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, _ := kf.SignKey()
+	n, err := node.Open(node.Config{DataDir: filepath.Join(home, "data"), Genesis: g, NodeID: g.Nodes[0].ID, Key: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- n.Run(ctx) }()
+	h, err := server.New(server.Config{Backend: n})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	t.Cleanup(func() {
+		srv.Close()
+		cancel()
+		<-done
+		n.Close()
+	})
+	return home, srv.URL
+}
+
+func cli(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	var out bytes.Buffer
+	err := run(args, &out)
+	return out.String(), err
+}
+
+func TestCLIJourney(t *testing.T) {
+	home, addr := startNode(t)
+	common := []string{"--home", home, "--node", addr}
+
+	out, err := cli(t, append([]string{"tx", "--as", "stmarys/admin", "identity", "add_member", "id=stmarys/nurse-1", "roles:strings=records_clerk", "--new-keys"}, common...)...)
+	if err != nil {
+		t.Fatalf("tx: %v\n%s", err, out)
+	}
+	var st struct {
+		ID      string `json:"id"`
+		Status  string `json:"status"`
+		Receipt struct {
+			Status int `json:"status"`
+		} `json:"receipt"`
+	}
+	if err := json.Unmarshal([]byte(out), &st); err != nil || st.Status != "committed" || st.Receipt.Status != 1 {
+		t.Fatalf("tx result %q: %v", out, err)
+	}
+	if _, err := os.Stat(genesis.KeyPath(home, "stmarys/nurse-1")); err != nil {
+		t.Fatalf("new member's keys not saved: %v", err)
+	}
+
+	// The new member can sign with the saved keys.
+	if out, err := cli(t, append([]string{"tx", "--as", "stmarys/nurse-1", "identity", "rotate_keys", "id=stmarys/nurse-1", "--new-keys"}, common...)...); err == nil {
+		t.Fatalf("--new-keys over an existing key file must refuse, got %s", out)
+	}
+
+	proof := filepath.Join(t.TempDir(), "proof.json")
+	if out, err := cli(t, append([]string{"receipt", st.ID, "--out", proof}, common...)...); err != nil {
+		t.Fatalf("receipt: %v %s", err, out)
+	}
+	out, err = cli(t, "verify", proof, "--genesis", filepath.Join(home, "genesis.json"))
+	if err != nil || !strings.HasPrefix(out, "VALID") {
+		t.Fatalf("verify: %v %s", err, out)
+	}
+
+	// A tampered proof and a foreign genesis are both refused.
+	b, _ := os.ReadFile(proof)
+	bad := filepath.Join(t.TempDir(), "bad.json")
+	os.WriteFile(bad, bytes.Replace(b, []byte(`"records_clerk"`), []byte(`"physician"`), 1), 0o644)
+	if out, err := cli(t, "verify", bad, "--genesis", filepath.Join(home, "genesis.json")); err == nil || !strings.Contains(err.Error(), "INVALID") {
+		t.Fatalf("tampered proof: %v %s", err, out)
+	}
+	other := t.TempDir()
+	if _, err := genesis.Dev(other, genesis.DevOptions{Nodes: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cli(t, "verify", proof, "--genesis", filepath.Join(other, "genesis.json")); err == nil {
+		t.Fatal("proof verified against another consortium's genesis")
+	}
+
+	// A failed call leaves no key file behind.
+	out, err = cli(t, append([]string{"tx", "--as", "stmarys/dr-lee", "identity", "add_member", "id=stmarys/x", "roles:strings=patient", "--new-keys"}, common...)...)
+	if err != nil || !strings.Contains(out, "org_admin") {
+		t.Fatalf("failing tx: %v %s", err, out)
+	}
+	if _, err := os.Stat(genesis.KeyPath(home, "stmarys/x")); !os.IsNotExist(err) {
+		t.Fatal("keys kept for a member that was not added")
+	}
+
+	// Build and sign offline, submit later; a replay is refused.
+	txf := filepath.Join(t.TempDir(), "tx.cbor")
+	if out, err := cli(t, append([]string{"tx", "--as", "stmarys/admin", "identity", "set_roles", "id=stmarys/nurse-1", "roles:strings=records_clerk,patient", "--out", txf}, common...)...); err != nil {
+		t.Fatalf("tx --out: %v %s", err, out)
+	}
+	if out, err := cli(t, append([]string{"submit", txf}, common...)...); err != nil || !strings.Contains(out, "committed") {
+		t.Fatalf("submit: %v %s", err, out)
+	}
+	if _, err := cli(t, append([]string{"submit", txf}, common...)...); err == nil || !strings.Contains(err.Error(), "already committed") {
+		t.Fatalf("replay: %v", err)
+	}
+
+	for _, which := range []string{"latest", "0", "1"} {
+		if out, err := cli(t, append([]string{"block", which}, common...)...); err != nil || !strings.Contains(out, `"header"`) {
+			t.Fatalf("block %s: %v %s", which, err, out)
+		}
+	}
+	if _, err := cli(t, append([]string{"block", "999"}, common...)...); err == nil || !strings.Contains(err.Error(), "404") {
+		t.Fatalf("missing block: %v", err)
+	}
+	if out, err := cli(t, append([]string{"status"}, common...)...); err != nil || !strings.Contains(out, `"height": 3`) {
+		t.Fatalf("status: %v %s", err, out)
+	}
+}
+
+func TestParseArg(t *testing.T) {
+	good := map[string]string{
+		"a=b": "string", "n:uint=5": "uint", "i:int=-5": "int", "f:bool=true": "bool",
+		"x:bytes=aGk=": "bytes", "l:strings=a,b": "strings", "e:strings=": "strings",
+	}
+	for in, typ := range good {
+		a, err := parseArg(in)
+		if err != nil || a.Type.String() != typ {
+			t.Errorf("%s: %v %v", in, a.Type, err)
+		}
+	}
+	for _, in := range []string{"novalue", "n:uint=-1", "n:int=x", "b:bool=maybe", "x:bytes=!!", "z:float=1"} {
+		if _, err := parseArg(in); err == nil {
+			t.Errorf("%s accepted", in)
+		}
+	}
+}
+
+func TestKeygenRefusesToPrintSecrets(t *testing.T) {
+	if _, err := cli(t, "keygen", "--id", "x/y"); err == nil {
+		t.Fatal("keygen without --out accepted")
+	}
+	f := filepath.Join(t.TempDir(), "k.json")
+	out, err := cli(t, "keygen", "--id", "stmarys/new", "--out", f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kf, _ := genesis.LoadKeyFile(f)
+	if strings.Contains(out, kf.SignSeed) || strings.Contains(out, kf.EncSeed) || !strings.Contains(out, "ed25519:") {
+		t.Fatalf("keygen output: %s", out)
+	}
+}
