@@ -47,7 +47,9 @@ func (n *Node) Submit(ctx context.Context, raws [][]byte, wait bool) ([]TxResult
 		}
 		n.waitMu.Unlock()
 	}
-	adm, err := n.pool.Add(ctx, raws)
+	// Admission is bounded CPU work: finish it even if the caller's wait
+	// deadline is shorter, so a short wait yields "pending", not an error.
+	adm, err := n.pool.Add(context.WithoutCancel(ctx), raws)
 	if err != nil {
 		n.dropWaiters(raws, chans)
 		return nil, err

@@ -144,10 +144,15 @@ func (n *Node) applyProposal(index uint64, p *proposal) error {
 // finish tells waiters, the mempool and block followers what happened.
 func (n *Node) finish(done, rejected []TxResult) {
 	ids := make([]tx.ID, 0, len(done)+len(rejected))
-	n.waitMu.Lock()
 	for _, group := range [][]TxResult{done, rejected} {
 		for _, r := range group {
 			ids = append(ids, r.ID)
+		}
+	}
+	n.pool.Done(ids) // before waking waiters, so Pending is already current
+	n.waitMu.Lock()
+	for _, group := range [][]TxResult{done, rejected} {
+		for _, r := range group {
 			for _, ch := range n.waiters[r.ID] {
 				ch <- r // buffered, one result per waiter
 			}
@@ -155,7 +160,6 @@ func (n *Node) finish(done, rejected []TxResult) {
 		}
 	}
 	n.waitMu.Unlock()
-	n.pool.Done(ids)
 	if len(done) > 0 {
 		n.headMu.Lock()
 		close(n.headC)

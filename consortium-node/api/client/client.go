@@ -78,12 +78,16 @@ func (c *Client) do(ctx context.Context, method, path, ctype string, body []byte
 	}
 	if resp.StatusCode >= 300 {
 		var e api.Error
-		if json.Unmarshal(data, &e) != nil || e.Error == "" {
-			e.Error = strings.TrimSpace(string(data))
+		_ = json.Unmarshal(data, &e)
+		// A submission rejected as a whole answers 400 with per-tx results
+		// (and no "error" field): hand those back to the caller.
+		if sr, ok := out.(*api.SubmitResponse); ok && resp.StatusCode == http.StatusBadRequest && e.Error == "" {
+			if json.Unmarshal(data, sr) == nil && len(sr.Results) > 0 {
+				return nil
+			}
 		}
-		// A submission rejected as a whole still carries per-tx results.
-		if out != nil && resp.StatusCode == http.StatusBadRequest && json.Unmarshal(data, out) == nil && e.Error == "" {
-			return nil
+		if e.Error == "" {
+			e.Error = strings.TrimSpace(string(data))
 		}
 		return &Error{StatusCode: resp.StatusCode, Code: e.Code, Message: e.Error}
 	}

@@ -1,15 +1,16 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"mime"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/fxamacker/cbor/v2"
@@ -110,18 +111,22 @@ func (s *server) submit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var raws [][]byte
-	ct := r.Header.Get("Content-Type")
-	switch {
-	case strings.HasPrefix(ct, "application/cbor"):
+	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	switch ct {
+	case "application/cbor":
 		if err := cborDec.Unmarshal(body, &raws); err != nil {
 			writeErr(w, http.StatusBadRequest, "bad_request", "body must be a CBOR array of encoded signed transactions: "+err.Error())
 			return
 		}
-	case strings.HasPrefix(ct, "application/json"):
+	case "application/json":
 		var req api.SubmitRequest
-		dec := json.NewDecoder(strings.NewReader(string(body)))
+		dec := json.NewDecoder(bytes.NewReader(body))
 		dec.DisallowUnknownFields()
-		if err := dec.Decode(&req); err != nil {
+		err := dec.Decode(&req)
+		if err == nil && dec.More() {
+			err = errors.New("unexpected data after the JSON object")
+		}
+		if err != nil {
 			writeErr(w, http.StatusBadRequest, "bad_request", `body must be {"txs": ["<base64 signed transaction>", ...]}: `+err.Error())
 			return
 		}
