@@ -234,6 +234,9 @@ func (s *Store) Block(height uint64) (*ledger.Block, error) {
 	if err := s.get(key(pBlock, be64(height)), &b, fmt.Sprintf("block %d", height)); err != nil {
 		return nil, err
 	}
+	if b.Header.Height != height {
+		return nil, fmt.Errorf("%w: block stored at height %d says height %d", ErrCorrupt, height, b.Header.Height)
+	}
 	return &b, nil
 }
 
