@@ -95,6 +95,15 @@ func writeErr(w http.ResponseWriter, code int, kind, msg string) {
 	writeJSON(w, code, api.Error{Error: msg, Code: kind})
 }
 
+// fail answers a backend error: 404 for what does not exist, else 500.
+func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, node.ErrNotFound) {
+		writeErr(w, http.StatusNotFound, "not_found", err.Error())
+		return
+	}
+	s.internal(w, r, err)
+}
+
 func (s *server) internal(w http.ResponseWriter, r *http.Request, err error) {
 	s.cfg.Logger.Error("api request failed", "path", r.URL.Path, "err", err)
 	writeErr(w, http.StatusInternalServerError, "internal", "internal error; see the node's log")
@@ -191,24 +200,16 @@ func (s *server) proof(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p, err := s.cfg.Backend.Proof(id)
-	if errors.Is(err, node.ErrNotFound) {
-		writeErr(w, http.StatusNotFound, "not_found", err.Error())
-		return
-	}
 	if err != nil {
-		s.internal(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, p)
 }
 
 func (s *server) sendBlock(w http.ResponseWriter, r *http.Request, b *node.BlockWithReceipts, err error) {
-	if errors.Is(err, node.ErrNotFound) {
-		writeErr(w, http.StatusNotFound, "not_found", err.Error())
-		return
-	}
 	if err != nil {
-		s.internal(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	out, err := api.NewBlock(b.Block, b.Receipts, b.Signatures)
