@@ -59,6 +59,8 @@ type Entry struct {
 	ID  tx.ID
 	Raw []byte
 	Tx  *tx.Signed
+
+	inQueue bool // guarded by Pool.mu
 }
 
 // Pool is the mempool. All methods are safe for concurrent use.
@@ -191,6 +193,7 @@ func (p *Pool) Add(ctx context.Context, raws [][]byte) ([]Result, error) {
 			continue
 		}
 		p.known[e.ID] = e
+		e.inQueue = true
 		p.queue = append(p.queue, e)
 		grew = true
 	}
@@ -239,18 +242,23 @@ func (p *Pool) Take(maxTxs, maxBytes int) []*Entry {
 		n++
 	}
 	out := append([]*Entry(nil), p.queue[:n]...)
+	for _, e := range out {
+		e.inQueue = false
+	}
 	p.queue = p.queue[n:]
 	return out
 }
 
 // Requeue puts taken transactions back at the front (a proposal was
-// dropped, e.g. on a leader change).
+// dropped, e.g. on a leader change, or a forwarded batch was not committed
+// in time). Transactions already committed or already queued are skipped.
 func (p *Pool) Requeue(es []*Entry) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	var back []*Entry
 	for _, e := range es {
-		if _, ok := p.known[e.ID]; ok {
+		if k, ok := p.known[e.ID]; ok && k == e && !e.inQueue {
+			e.inQueue = true
 			back = append(back, e)
 		}
 	}

@@ -158,6 +158,9 @@ func (n *Node) BlockByHash(h ledger.Hash) (*BlockWithReceipts, error) {
 
 // Proof returns the receipt proof of a committed transaction.
 func (n *Node) Proof(id tx.ID) (*ledger.ReceiptProof, error) {
+	if err := n.healthy(); err != nil {
+		return nil, err // never vouch for a state the consortium disagrees with
+	}
 	height, idx, ok, err := n.store.TxLocation(id)
 	if err != nil {
 		return nil, err

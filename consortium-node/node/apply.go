@@ -132,6 +132,7 @@ func (n *Node) applyProposal(index uint64, p *proposal) error {
 		Signatures: []ledger.HeaderSignature{sig}, Applied: index}); err != nil {
 		return err
 	}
+	n.broadcastHeader(&b.Header, sig)
 	done := make([]TxResult, len(included))
 	for i := range included {
 		done[i] = TxResult{ID: included[i].id, Committed: true, Height: height, Index: i, Receipt: &receipts[i]}

@@ -1,6 +1,7 @@
 package node
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -21,6 +22,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/ledger"
 	"github.com/almoner/almoner/consortium-node/mempool"
 	"github.com/almoner/almoner/consortium-node/store"
+	"github.com/almoner/almoner/consortium-node/transport"
 	"github.com/almoner/almoner/consortium-node/tx"
 	"github.com/almoner/almoner/privacy/sign"
 )
@@ -66,9 +68,16 @@ type Config struct {
 	TickInterval time.Duration
 	// Executor defaults to exec.Parallel on all cores.
 	Executor Executor
-	// SnapshotEvery compacts the raft log after this many applied entries
+	// SnapshotEvery snapshots the raft log after this many applied entries
+	// and compacts it, keeping this many entries for lagging peers
 	// (default 10,000).
 	SnapshotEvery uint64
+	// RaftListen overrides the transport's listen address (default: the
+	// node's raft_addr in the genesis file). Unused in a cluster of one.
+	RaftListen string
+	// RetryAfter is how long a proposed or forwarded batch may stay
+	// uncommitted before its transactions are queued again (default 3s).
+	RetryAfter time.Duration
 }
 
 // Validate checks the config and fills defaults.
@@ -109,6 +118,9 @@ func (c *Config) Validate() error {
 	}
 	if c.SnapshotEvery == 0 {
 		c.SnapshotEvery = 10_000
+	}
+	if c.RetryAfter <= 0 {
+		c.RetryAfter = 3 * time.Second
 	}
 	return nil
 }
@@ -151,6 +163,13 @@ type Node struct {
 	reg   *contracts.Registry
 	rlog  *consensus.Storage
 	rn    *raft.RawNode
+
+	tr        *transport.Transport // nil in a cluster of one
+	recvC     chan *raftpb.Message
+	unreachC  chan uint64
+	sigC      chan headerSigMsg
+	fwdSem    chan struct{}
+	cancelRun context.CancelFunc
 
 	proposeC chan []byte
 	inflight chan struct{} // proposals not yet applied
@@ -210,6 +229,8 @@ func open(cfg Config, db *leveldb.DB) (*Node, error) {
 	n := &Node{
 		cfg: cfg, log: cfg.Logger.With("node", cfg.NodeID), me: me, store: st, reg: reg,
 		proposeC: make(chan []byte), inflight: make(chan struct{}, 2),
+		recvC: make(chan *raftpb.Message, 4096), unreachC: make(chan uint64, 256),
+		sigC: make(chan headerSigMsg, 4096), fwdSem: make(chan struct{}, 4), cancelRun: func() {},
 		waiters: map[tx.ID][]chan TxResult{}, headC: make(chan struct{}), stopped: make(chan struct{}),
 	}
 	n.pool, err = mempool.New(mempool.Config{ChainID: cfg.Genesis.ChainID, ReplayWindow: cfg.Genesis.Params.ReplayWindow}, n)
@@ -217,6 +238,10 @@ func open(cfg Config, db *leveldb.DB) (*Node, error) {
 		return nil, err
 	}
 	if err := n.openRaft(db); err != nil {
+		n.pool.Close()
+		return nil, err
+	}
+	if err := n.openTransport(); err != nil {
 		n.pool.Close()
 		return nil, err
 	}

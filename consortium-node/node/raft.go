@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/syndtr/goleveldb/leveldb"
@@ -55,20 +56,29 @@ func (n *Node) openRaft(db *leveldb.DB) error {
 }
 
 // Run drives the node until ctx is cancelled or a fatal error (a storage
-// fault) stops it. Call Close afterwards.
+// fault, or divergence from the consortium) stops it. Call Close afterwards.
 func (n *Node) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	propDone := make(chan struct{})
+	n.cancelRun = cancel
+	var wg sync.WaitGroup
+	wg.Add(2)
 	go func() {
-		defer close(propDone)
+		defer wg.Done()
 		n.proposeLoop(ctx)
+	}()
+	go func() {
+		defer wg.Done()
+		n.sigLoop(ctx)
 	}()
 	err := n.raftLoop(ctx)
 	cancel()
-	<-propDone
+	wg.Wait()
 	close(n.stopped)
 	n.failWaiters()
+	if fatal := n.healthy(); fatal != nil {
+		return fatal
+	}
 	if errors.Is(err, context.Canceled) {
 		err = nil
 	}
@@ -78,6 +88,9 @@ func (n *Node) Run(ctx context.Context) error {
 // Close releases the node's resources; call it after Run has returned (or
 // instead of Run).
 func (n *Node) Close() error {
+	if n.tr != nil {
+		n.tr.Close()
+	}
 	n.pool.Close()
 	return n.store.DB().Close()
 }
@@ -97,8 +110,7 @@ func (n *Node) raftLoop(ctx context.Context) error {
 	}
 	for {
 		if err := n.drainReady(); err != nil {
-			n.log.Error("node stopped by a fatal error", "err", err)
-			n.fatal.Store(&err)
+			n.halt(err)
 			return err
 		}
 		select {
@@ -106,6 +118,12 @@ func (n *Node) raftLoop(ctx context.Context) error {
 			return ctx.Err()
 		case <-ticker.C:
 			n.rn.Tick()
+		case m := <-n.recvC:
+			if err := n.rn.Step(m); err != nil {
+				n.log.Debug("raft step", "err", err)
+			}
+		case id := <-n.unreachC:
+			n.rn.ReportUnreachable(id)
 		case data := <-n.proposeC:
 			if err := n.rn.Propose(data); err != nil {
 				n.proposalFailed(data, err)
@@ -120,8 +138,12 @@ func (n *Node) drainReady() error {
 		if err := n.rlog.Save(rd.HardState, rd.Entries, rd.Snapshot); err != nil {
 			return fmt.Errorf("node: persisting raft log: %w", err)
 		}
-		// Messages to other nodes go out through the transport of the
-		// multi-node issue; a cluster of one sends none.
+		if !raft.IsEmptySnap(rd.Snapshot) {
+			return fmt.Errorf("node: this node is behind the peers' compacted raft log and needs a state "+
+				"snapshot (index %d), which this version cannot install yet; restore its data folder from a peer",
+				rd.Snapshot.GetMetadata().GetIndex())
+		}
+		n.send(rd.Messages)
 		for _, e := range rd.CommittedEntries {
 			if err := n.applyEntry(e); err != nil {
 				return err
@@ -201,7 +223,13 @@ func (n *Node) maybeCompact() error {
 	if _, err := n.rlog.CreateSnapshot(head.Applied, n.conf, data); err != nil {
 		return fmt.Errorf("node: raft snapshot: %w", err)
 	}
-	if err := n.rlog.Compact(head.Applied); err != nil {
+	if len(n.cfg.Genesis.Nodes) == 1 {
+		err = n.rlog.Compact(head.Applied)
+	} else if n.snapAt > 0 {
+		// Keep the last SnapshotEvery entries for peers that lag behind.
+		err = n.rlog.Compact(n.snapAt)
+	}
+	if err != nil {
 		return fmt.Errorf("node: raft compaction: %w", err)
 	}
 	n.snapAt = head.Applied
@@ -209,16 +237,38 @@ func (n *Node) maybeCompact() error {
 	return nil
 }
 
-// proposeLoop batches admitted transactions into proposals: a block is
+// proposeLoop batches admitted transactions: on the leader into raft
+// proposals, on a follower into batches forwarded to the leader. A block is
 // proposed when MaxBlockTxs are waiting or MaxBlockWait has passed since
-// the first one arrived. At most cap(inflight) proposals are in flight, so
-// under load blocks fill up instead of multiplying.
+// the first one arrived; at most cap(inflight) proposals are in flight, so
+// under load blocks fill up instead of multiplying. A batch not committed
+// within RetryAfter (a lost proposal, a leader change, a dead leader) is
+// queued again; block building drops any duplicate, so a retry is harmless.
 func (n *Node) proposeLoop(ctx context.Context) {
+	type taken struct {
+		ents     []*mempool.Entry
+		deadline time.Time
+	}
+	var out []taken
+	retry := time.NewTicker(n.cfg.RetryAfter / 4)
+	defer retry.Stop()
 	for {
+		now := time.Now()
+		kept := out[:0]
+		for _, b := range out {
+			if now.After(b.deadline) {
+				n.pool.Requeue(b.ents) // skips what was committed meanwhile
+			} else {
+				kept = append(kept, b)
+			}
+		}
+		out = kept
 		select {
 		case <-ctx.Done():
 			return
 		case <-n.pool.Wait():
+		case <-retry.C:
+			continue
 		}
 		if n.pool.Len() < n.cfg.MaxBlockTxs {
 			select {
@@ -227,10 +277,41 @@ func (n *Node) proposeLoop(ctx context.Context) {
 			case <-time.After(n.cfg.MaxBlockWait):
 			}
 		}
+		st := n.raftSt.Load()
+		if st == nil || st.Lead == 0 {
+			select { // no leader yet
+			case <-ctx.Done():
+				return
+			case <-time.After(50 * time.Millisecond):
+			}
+			continue
+		}
+		if st.Lead != n.me.RaftID {
+			ents := n.pool.Take(n.cfg.MaxBlockTxs, n.cfg.MaxBlockBytes-1024)
+			if len(ents) == 0 {
+				continue
+			}
+			raws := make([][]byte, len(ents))
+			for i, e := range ents {
+				raws[i] = e.Raw
+			}
+			if b, err := tx.Marshal(raws); err == nil && n.tr != nil {
+				n.tr.Send(st.Lead, kindForward, b)
+			}
+			out = append(out, taken{ents, time.Now().Add(n.cfg.RetryAfter)})
+			continue
+		}
 		select {
 		case <-ctx.Done():
 			return
 		case n.inflight <- struct{}{}:
+		case <-time.After(n.cfg.RetryAfter):
+			// A proposal was lost without being applied: free its slot.
+			select {
+			case <-n.inflight:
+			default:
+			}
+			continue
 		}
 		ents := n.pool.Take(n.cfg.MaxBlockTxs, n.cfg.MaxBlockBytes-1024)
 		if len(ents) == 0 {
@@ -248,10 +329,31 @@ func (n *Node) proposeLoop(ctx context.Context) {
 			<-n.inflight
 			continue
 		}
+		out = append(out, taken{ents, time.Now().Add(n.cfg.RetryAfter)})
 		select {
 		case <-ctx.Done():
 			return
 		case n.proposeC <- data:
+		}
+	}
+}
+
+// send hands raft messages to the transport.
+func (n *Node) send(msgs []*raftpb.Message) {
+	if n.tr == nil {
+		return
+	}
+	for _, m := range msgs {
+		if m.GetTo() == n.me.RaftID {
+			continue
+		}
+		b, err := proto.Marshal(m)
+		if err != nil {
+			n.log.Error("encoding raft message", "err", err)
+			continue
+		}
+		if !n.tr.Send(m.GetTo(), kindRaft, b) {
+			n.rn.ReportUnreachable(m.GetTo())
 		}
 	}
 }

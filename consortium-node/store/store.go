@@ -286,3 +286,28 @@ func (s *Store) TxLocation(id tx.ID) (height uint64, index int, ok bool, err err
 	}
 	return loc.Height, int(loc.Index), true, nil
 }
+
+// AddSignature records another node's signature over the header at height
+// (if that node has not signed it yet). It is not fsynced: a lost
+// signature is sent again by its node or fetched from peers.
+func (s *Store) AddSignature(height uint64, sig ledger.HeaderSignature) error {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	sigs, err := s.Signatures(height)
+	if err != nil {
+		return err
+	}
+	for _, have := range sigs {
+		if have.Node == sig.Node {
+			return nil
+		}
+	}
+	b, err := tx.Marshal(append(sigs, sig))
+	if err != nil {
+		return err
+	}
+	if err := s.db.Put(key(pSigs, be64(height)), b, nil); err != nil {
+		return fmt.Errorf("store: adding signature to block %d: %w", height, err)
+	}
+	return nil
+}

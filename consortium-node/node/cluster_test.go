@@ -1,0 +1,219 @@
+package node
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/almoner/almoner/consortium-node/contracts/identity"
+	"github.com/almoner/almoner/consortium-node/genesis"
+	"github.com/almoner/almoner/consortium-node/tx"
+	"github.com/almoner/almoner/privacy/sign"
+)
+
+type clusterNode struct {
+	n      *Node
+	cancel context.CancelFunc
+	done   chan error
+}
+
+type testCluster struct {
+	t     *testing.T
+	dir   string
+	g     *genesis.File
+	keys  map[string]*sign.PrivateKey
+	nodes []*clusterNode
+	enc   string
+	seq   uint64
+}
+
+func freePort(t *testing.T) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+func newCluster(t *testing.T, size int) *testCluster {
+	dir := t.TempDir()
+	g, err := genesis.Dev(dir, genesis.DevOptions{Nodes: size})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range g.Nodes {
+		g.Nodes[i].RaftAddr = freePort(t)
+	}
+	c := &testCluster{t: t, dir: dir, g: g, keys: map[string]*sign.PrivateKey{}, nodes: make([]*clusterNode, size)}
+	for _, id := range []string{"stmarys/admin"} {
+		kf, _ := genesis.LoadKeyFile(genesis.KeyPath(dir, id))
+		c.keys[id], _ = kf.SignKey()
+		ek, _ := kf.EncryptionKey()
+		c.enc = ek.String()
+	}
+	for i := range g.Nodes {
+		c.start(i)
+	}
+	t.Cleanup(func() {
+		for i := range c.nodes {
+			c.stop(i)
+		}
+	})
+	return c
+}
+
+func (c *testCluster) start(i int) {
+	id := c.g.Nodes[i].ID
+	kf, err := genesis.LoadKeyFile(genesis.KeyPath(c.dir, id))
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	key, _ := kf.SignKey()
+	n, err := Open(Config{DataDir: filepath.Join(c.dir, "data", id), Genesis: c.g, NodeID: id, Key: key,
+		TickInterval: 20 * time.Millisecond, RetryAfter: time.Second})
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cn := &clusterNode{n: n, cancel: cancel, done: make(chan error, 1)}
+	go func() { cn.done <- n.Run(ctx) }()
+	c.nodes[i] = cn
+}
+
+func (c *testCluster) stop(i int) {
+	cn := c.nodes[i]
+	if cn == nil {
+		return
+	}
+	cn.cancel()
+	if err := <-cn.done; err != nil {
+		c.t.Errorf("node %d: %v", i, err)
+	}
+	cn.n.Close()
+	c.nodes[i] = nil
+}
+
+func (c *testCluster) addMember(via int, id string) TxResult {
+	c.t.Helper()
+	c.seq++
+	s, err := tx.Sign(tx.Body{ChainID: c.g.ChainID, Sender: "stmarys/admin", Nonce: c.seq, Expiry: c.nodes[via].n.NextHeight() + 100,
+		Call: tx.Call{Contract: "identity", Method: "add_member", Args: tx.Args{tx.String("id", id),
+			tx.Strings("roles", []string{identity.RolePatient}), tx.String("sign_key", c.keys["stmarys/admin"].Public().String()),
+			tx.String("enc_key", c.enc)}}}, c.keys["stmarys/admin"])
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	raw, _ := s.Encode()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	res, err := c.nodes[via].n.Submit(ctx, [][]byte{raw}, true)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return res[0]
+}
+
+// converge waits until every running node has the same head.
+func (c *testCluster) converge() {
+	c.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		var heads []string
+		for _, cn := range c.nodes {
+			if cn != nil {
+				h := cn.n.Head()
+				heads = append(heads, fmt.Sprintf("%d/%s/%s", h.Height, h.Hash, h.StateHash))
+			}
+		}
+		same := true
+		for _, h := range heads {
+			same = same && h == heads[0]
+		}
+		if same {
+			return
+		}
+		if time.Now().After(deadline) {
+			c.t.Fatalf("nodes did not converge: %v", heads)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func (c *testCluster) leader() int {
+	c.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		for i, cn := range c.nodes {
+			if cn != nil && cn.n.Status().Raft.State == "StateLeader" {
+				return i
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	c.t.Fatal("no leader elected")
+	return -1
+}
+
+func TestClusterOfThree(t *testing.T) {
+	c := newCluster(t, 3)
+	lead := c.leader()
+
+	// Submitting to any node commits on every node.
+	var last TxResult
+	for i := 0; i < 6; i++ {
+		r := c.addMember(i%3, fmt.Sprintf("stmarys/c-%d", i))
+		if r.Err != nil || !r.Committed || !r.Receipt.OK() {
+			t.Fatalf("via node %d (leader %d): %+v", i%3, lead, r)
+		}
+		last = r
+	}
+	c.converge()
+
+	// A receipt proof from any node carries a quorum of node signatures.
+	deadline := time.Now().Add(10 * time.Second)
+	for i, cn := range c.nodes {
+		for {
+			p, err := cn.n.Proof(last.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(p.Signatures) == 3 {
+				if err := p.Verify(c.g.ChainID, c.g.NodeKeys(), c.g.Quorum()); err != nil {
+					t.Fatalf("node %d proof: %v", i, err)
+				}
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("node %d has %d header signatures, want 3", i, len(p.Signatures))
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+
+	// A follower that was down catches up.
+	follower := (lead + 1) % 3
+	c.stop(follower)
+	for i := 0; i < 5; i++ {
+		if r := c.addMember(lead, fmt.Sprintf("stmarys/while-down-%d", i)); !r.Committed {
+			t.Fatalf("majority did not commit: %+v", r)
+		}
+	}
+	c.start(follower)
+	c.converge()
+
+	// Without its leader, the other two elect a new one and keep committing.
+	c.stop(lead)
+	other := (lead + 1) % 3
+	if r := c.addMember(other, "stmarys/after-leader-loss"); !r.Committed {
+		t.Fatalf("after leader loss: %+v", r)
+	}
+	if nl := c.leader(); nl == lead {
+		t.Fatal("stopped node still leads")
+	}
+	c.start(lead)
+	c.converge()
+}

@@ -1,0 +1,234 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"go.etcd.io/raft/v3/raftpb"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/almoner/almoner/consortium-node/ledger"
+	"github.com/almoner/almoner/consortium-node/transport"
+	"github.com/almoner/almoner/consortium-node/tx"
+)
+
+// Message kinds on the node transport.
+const (
+	kindRaft      byte = 1 // a raftpb.Message
+	kindForward   byte = 2 // CBOR array of signed transactions for the leader
+	kindHeaderSig byte = 3 // headerSigMsg
+)
+
+// ErrDiverged marks a node whose state hash differs from a quorum's.
+var ErrDiverged = errors.New("node: state diverged from the consortium")
+
+// headerSigMsg carries a node's signature over the header it computed.
+type headerSigMsg struct {
+	_      struct{} `cbor:",toarray"`
+	Height uint64
+	Hash   ledger.Hash
+	Sig    ledger.HeaderSignature
+}
+
+func (n *Node) peers() []transport.Peer {
+	out := make([]transport.Peer, 0, len(n.cfg.Genesis.Nodes))
+	for _, p := range n.cfg.Genesis.Nodes {
+		out = append(out, transport.Peer{RaftID: p.RaftID, NodeID: p.ID, Addr: p.RaftAddr, Key: p.SignKey})
+	}
+	return out
+}
+
+func (n *Node) openTransport() error {
+	if len(n.cfg.Genesis.Nodes) == 1 {
+		return nil // a cluster of one has no peers
+	}
+	me := transport.Peer{RaftID: n.me.RaftID, NodeID: n.me.ID, Addr: n.me.RaftAddr, Key: n.me.SignKey}
+	tr, err := transport.New(transport.Config{
+		Self: me, PrivateKey: n.cfg.Key, Members: n.peers, Logger: n.log.With("component", "transport"),
+		Handler: transport.HandlerFunc(n.handleMessage),
+		Unreachable: func(id uint64) {
+			select {
+			case n.unreachC <- id:
+			default:
+			}
+		},
+	})
+	if err != nil {
+		return err
+	}
+	addr := n.cfg.RaftListen
+	if addr == "" {
+		addr = n.me.RaftAddr
+	}
+	if err := tr.Listen(addr); err != nil {
+		return err
+	}
+	n.tr = tr
+	return nil
+}
+
+// RaftAddr returns where the node's transport listens ("" for a cluster of
+// one).
+func (n *Node) RaftAddr() string {
+	if n.tr == nil {
+		return ""
+	}
+	return n.tr.Addr()
+}
+
+// handleMessage runs on transport goroutines: it decodes and hands off,
+// never blocking on the raft loop.
+func (n *Node) handleMessage(from transport.Peer, kind byte, payload []byte) {
+	switch kind {
+	case kindRaft:
+		m := &raftpb.Message{}
+		if err := proto.Unmarshal(payload, m); err != nil || m.GetFrom() != from.RaftID {
+			n.log.Warn("dropping bad raft message", "peer", from.NodeID, "err", err)
+			return
+		}
+		select {
+		case n.recvC <- m:
+		default: // raft tolerates loss; the peer retries
+		}
+	case kindForward:
+		var raws [][]byte
+		if err := tx.Unmarshal(payload, &raws); err != nil || len(raws) > n.cfg.MaxBlockTxs {
+			n.log.Warn("dropping bad forwarded batch", "peer", from.NodeID, "err", err)
+			return
+		}
+		select {
+		case n.fwdSem <- struct{}{}:
+		default:
+			n.log.Warn("dropping forwarded batch: admission busy", "peer", from.NodeID, "txs", len(raws))
+			return
+		}
+		go func() {
+			defer func() { <-n.fwdSem }()
+			if _, err := n.pool.Add(context.Background(), raws); err != nil {
+				n.log.Warn("admitting forwarded transactions", "peer", from.NodeID, "err", err)
+			}
+		}()
+	case kindHeaderSig:
+		var m headerSigMsg
+		if err := tx.Unmarshal(payload, &m); err != nil || m.Sig.Node != from.NodeID {
+			n.log.Warn("dropping bad header signature", "peer", from.NodeID, "err", err)
+			return
+		}
+		select {
+		case n.sigC <- m:
+		default:
+		}
+	default:
+		n.log.Warn("dropping message of unknown kind", "peer", from.NodeID, "kind", kind)
+	}
+}
+
+// broadcastHeader sends this node's signature over a committed header to
+// every peer.
+func (n *Node) broadcastHeader(h *ledger.Header, sig ledger.HeaderSignature) {
+	if n.tr == nil {
+		return
+	}
+	b, err := tx.Marshal(&headerSigMsg{Height: h.Height, Hash: h.Hash(), Sig: sig})
+	if err != nil {
+		n.log.Error("encoding header signature", "err", err)
+		return
+	}
+	for _, p := range n.cfg.Genesis.Nodes {
+		if p.RaftID != n.me.RaftID {
+			n.tr.Send(p.RaftID, kindHeaderSig, b)
+		}
+	}
+}
+
+// sigLoop collects peers' header signatures: a signature over the header
+// this node computed is stored with the block (receipt proofs carry them);
+// a quorum of signatures over a different header at the same height means
+// this node's state diverged, and it halts.
+func (n *Node) sigLoop(ctx context.Context) {
+	pending := map[uint64][]headerSigMsg{}
+	conflicts := map[uint64]map[ledger.Hash]map[string]bool{}
+	keys := n.cfg.Genesis.NodeKeys()
+	handle := func(m headerSigMsg) {
+		head, _ := n.store.Head()
+		if m.Height > head.Height {
+			if m.Height <= head.Height+1000 && len(pending[m.Height]) < len(keys) {
+				pending[m.Height] = append(pending[m.Height], m)
+			}
+			return
+		}
+		k, ok := keys[m.Sig.Node]
+		if !ok || k.Alg != m.Sig.Alg || k.Verify(ledger.HeaderSignBytes(m.Hash), m.Sig.Sig) != nil {
+			n.log.Warn("ignoring an invalid header signature", "node", m.Sig.Node, "height", m.Height)
+			return
+		}
+		b, err := n.store.Block(m.Height)
+		if err != nil {
+			n.log.Error("reading block for a header signature", "height", m.Height, "err", err)
+			return
+		}
+		if b.Header.Hash() == m.Hash {
+			if err := n.store.AddSignature(m.Height, m.Sig); err != nil {
+				n.log.Error("storing header signature", "height", m.Height, "err", err)
+			}
+			return
+		}
+		n.log.Error("a node signed a different header at the same height", "node", m.Sig.Node, "height", m.Height,
+			"theirs", m.Hash.String(), "ours", b.Header.Hash().String())
+		byHash := conflicts[m.Height]
+		if byHash == nil {
+			byHash = map[ledger.Hash]map[string]bool{}
+			conflicts[m.Height] = byHash
+		}
+		if byHash[m.Hash] == nil {
+			byHash[m.Hash] = map[string]bool{}
+		}
+		byHash[m.Hash][m.Sig.Node] = true
+		if len(byHash[m.Hash]) >= n.cfg.Genesis.Quorum() {
+			n.halt(fmt.Errorf("%w: at height %d a quorum of nodes signed header %s but this node computed %s; "+
+				"it stopped applying blocks and serves no proofs; restore its data from a healthy node",
+				ErrDiverged, m.Height, m.Hash, b.Header.Hash()))
+		}
+	}
+	for {
+		changed := n.HeadChanged()
+		select {
+		case <-ctx.Done():
+			return
+		case m := <-n.sigC:
+			handle(m)
+		case <-changed:
+			head, _ := n.store.Head()
+			for h, ms := range pending {
+				if h <= head.Height {
+					delete(pending, h)
+					for _, m := range ms {
+						handle(m)
+					}
+				}
+			}
+			for h := range conflicts {
+				if h+1000 < head.Height {
+					delete(conflicts, h)
+				}
+			}
+		}
+	}
+}
+
+// halt stops the node after a fatal error (a storage fault or divergence).
+func (n *Node) halt(err error) {
+	if n.fatal.CompareAndSwap(nil, &err) {
+		n.log.Error("NODE HALTED", "err", err)
+		n.cancelRun()
+	}
+}
+
+// healthy returns the fatal error that halted the node, if any.
+func (n *Node) healthy() error {
+	if e := n.fatal.Load(); e != nil {
+		return *e
+	}
+	return nil
+}
