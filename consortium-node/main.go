@@ -37,6 +37,8 @@ const usage = `usage:
       create a development consortium (genesis.json and keys) in DIR
   consortium-node run --home DIR [--node ID] [--api ADDR] [--init-dev]
       run a node of the consortium in DIR
+  consortium-node nodes --home DIR
+      list the consortium's nodes: id, API address, raft address
 `
 
 func realMain(args []string) int {
@@ -50,6 +52,8 @@ func realMain(args []string) int {
 		err = cmdInit(args[1:])
 	case "run":
 		err = cmdRun(args[1:])
+	case "nodes":
+		err = cmdNodes(args[1:])
 	case "-h", "--help", "help":
 		fmt.Print(usage)
 		return 0
@@ -78,6 +82,22 @@ func cmdInit(args []string) error {
 		return err
 	}
 	printConsortium(*home, f)
+	return nil
+}
+
+func cmdNodes(args []string) error {
+	fs := flag.NewFlagSet("nodes", flag.ContinueOnError)
+	home := fs.String("home", ".almoner/dev", "consortium folder")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	g, err := genesis.Load(filepath.Join(*home, "genesis.json"))
+	if err != nil {
+		return err
+	}
+	for _, n := range g.Nodes {
+		fmt.Println(n.ID, n.APIAddr, n.RaftAddr)
+	}
 	return nil
 }
 
@@ -166,16 +186,20 @@ func cmdRun(args []string) error {
 	}()
 	head := n.Head()
 	log.Info("node started", "chain", g.ChainID, "node", *nodeID, "api", "http://"+ln.Addr().String(), "height", head.Height)
+	cliFlags := ""
+	if *home != ".almoner/dev" || ln.Addr().String() != "127.0.0.1:7070" {
+		cliFlags = fmt.Sprintf(" --home %s --node %s", *home, ln.Addr())
+	}
 	fmt.Fprintf(os.Stderr, `
-Almoner node %s of chain %q is running.
+Almoner node %s of chain %q is running (%d node(s) in the consortium).
   API:     http://%s/v1/status
   Try the CLI (in another terminal):
-    bin/almoner status
-    bin/almoner tx --as stmarys/admin identity add_member id=stmarys/nurse-1 roles:strings=records_clerk --new-keys
-    bin/almoner block latest
+    bin/almoner status%s
+    bin/almoner tx%s --as stmarys/admin identity add_member id=stmarys/nurse-1 roles:strings=records_clerk --new-keys
+    bin/almoner block latest%s
   Press Ctrl-C to stop.
 
-`, *nodeID, g.ChainID, ln.Addr())
+`, *nodeID, g.ChainID, len(g.Nodes), ln.Addr(), cliFlags, cliFlags, cliFlags)
 	runErr := n.Run(ctx)
 	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
