@@ -130,8 +130,13 @@ func wrapNotFound(err error) error {
 	return err
 }
 
-// Block returns the block at height.
+// Block returns the block at height, after checking it against its
+// header's Merkle roots: a node whose stored block was tampered with halts
+// instead of serving it.
 func (n *Node) Block(height uint64) (*BlockWithReceipts, error) {
+	if err := n.healthy(); err != nil {
+		return nil, err
+	}
 	b, err := n.store.Block(height)
 	if err != nil {
 		return nil, wrapNotFound(err)
@@ -142,6 +147,12 @@ func (n *Node) Block(height uint64) (*BlockWithReceipts, error) {
 	}
 	sigs, err := n.store.Signatures(height)
 	if err != nil {
+		return nil, err
+	}
+	if ledger.TxRoot(b.Txs) != b.Header.TxRoot || ledger.ReceiptRoot(rs) != b.Header.ReceiptRoot {
+		err := fmt.Errorf("%w: block %d on disk does not match its header's Merkle roots; the node stops rather than "+
+			"serve it (restore its data folder from a healthy node)", store.ErrCorrupt, height)
+		n.halt(err)
 		return nil, err
 	}
 	return &BlockWithReceipts{Block: b, Hash: b.Header.Hash(), Receipts: rs, Signatures: sigs}, nil

@@ -2,14 +2,21 @@ package node
 
 import (
 	"context"
+	"encoding/binary"
+	"errors"
 	"fmt"
 	"net"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/syndtr/goleveldb/leveldb"
+
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
 	"github.com/almoner/almoner/consortium-node/genesis"
+	"github.com/almoner/almoner/consortium-node/ledger"
+	"github.com/almoner/almoner/consortium-node/store"
 	"github.com/almoner/almoner/consortium-node/tx"
 	"github.com/almoner/almoner/privacy/sign"
 )
@@ -74,7 +81,7 @@ func (c *testCluster) start(i int) {
 	}
 	key, _ := kf.SignKey()
 	n, err := Open(Config{DataDir: filepath.Join(c.dir, "data", id), Genesis: c.g, NodeID: id, Key: key,
-		TickInterval: 20 * time.Millisecond, RetryAfter: time.Second})
+		TickInterval: 20 * time.Millisecond, RetryAfter: time.Second, Logger: testLogger(c.t).With("test_node", i)})
 	if err != nil {
 		c.t.Fatal(err)
 	}
@@ -216,4 +223,90 @@ func TestClusterOfThree(t *testing.T) {
 	}
 	c.start(lead)
 	c.converge()
+}
+
+// tamper stops node i, changes its database with f, and restarts it.
+func (c *testCluster) tamper(i int, f func(db *leveldb.DB)) {
+	c.t.Helper()
+	c.stop(i)
+	db, err := store.OpenDB(filepath.Join(c.dir, "data", c.g.Nodes[i].ID, "db"))
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	f(db)
+	db.Close()
+	c.start(i)
+}
+
+// stopHalted stops a node that is expected to have halted with want.
+func (c *testCluster) stopHalted(i int, want error) {
+	c.t.Helper()
+	cn := c.nodes[i]
+	select {
+	case err := <-cn.done:
+		if !errors.Is(err, want) {
+			c.t.Fatalf("node %d stopped with %v, want %v", i, err, want)
+		}
+	case <-time.After(20 * time.Second):
+		c.t.Fatalf("node %d did not halt", i)
+	}
+	cn.cancel()
+	cn.n.Close()
+	c.nodes[i] = nil
+}
+
+func TestTamperedStateHalts(t *testing.T) {
+	c := newCluster(t, 3)
+	lead := c.leader()
+	c.addMember(lead, "stmarys/before")
+	c.converge()
+	victim := (lead + 1) % 3
+	// Delete the admin's member record from one follower's state.
+	c.tamper(victim, func(db *leveldb.DB) {
+		if err := db.Delete([]byte("s/"+identity.MemberStateKey("stmarys/admin")), nil); err != nil {
+			t.Fatal(err)
+		}
+	})
+	// The next admin transaction executes differently there: its header
+	// differs from the quorum's, so it halts; the others go on.
+	r := c.addMember(lead, "stmarys/after")
+	if !r.Committed || !r.Receipt.OK() {
+		t.Fatalf("majority: %+v", r)
+	}
+	c.stopHalted(victim, ErrDiverged)
+	if r := c.addMember(lead, "stmarys/still-going"); !r.Committed {
+		t.Fatalf("majority stopped: %+v", r)
+	}
+}
+
+func TestTamperedBlockHalts(t *testing.T) {
+	c := newCluster(t, 3)
+	lead := c.leader()
+	r := c.addMember(lead, "stmarys/x")
+	c.converge()
+	victim := (lead + 2) % 3
+	c.tamper(victim, func(db *leveldb.DB) {
+		k := append([]byte("r/"), binary.BigEndian.AppendUint64(nil, r.Height)...)
+		raw, err := db.Get(k, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rs []ledger.Receipt
+		if err := tx.Unmarshal(raw, &rs); err != nil {
+			t.Fatal(err)
+		}
+		rs[r.Index].Status, rs[r.Index].Error = ledger.StatusFailed, "forged"
+		b, _ := tx.Marshal(rs)
+		db.Put(k, b, nil)
+	})
+	if _, err := c.nodes[victim].n.Block(r.Height); !errors.Is(err, store.ErrCorrupt) {
+		t.Fatalf("tampered block served: %v", err)
+	}
+	if _, err := c.nodes[victim].n.Proof(r.ID); err == nil {
+		t.Fatal("halted node still serves proofs")
+	}
+	if s := c.nodes[victim].n.Status(); !strings.Contains(s.Error, "does not match") {
+		t.Fatalf("status does not raise the alarm: %q", s.Error)
+	}
+	c.stopHalted(victim, store.ErrCorrupt)
 }

@@ -168,7 +168,9 @@ type Node struct {
 	recvC     chan *raftpb.Message
 	unreachC  chan uint64
 	sigC      chan headerSigMsg
+	sigReqC   chan sigReqFrom
 	fwdSem    chan struct{}
+	haltCtx   context.Context // cancelled by halt
 	cancelRun context.CancelFunc
 
 	proposeC chan []byte
@@ -230,9 +232,10 @@ func open(cfg Config, db *leveldb.DB) (*Node, error) {
 		cfg: cfg, log: cfg.Logger.With("node", cfg.NodeID), me: me, store: st, reg: reg,
 		proposeC: make(chan []byte), inflight: make(chan struct{}, 2),
 		recvC: make(chan *raftpb.Message, 4096), unreachC: make(chan uint64, 256),
-		sigC: make(chan headerSigMsg, 4096), fwdSem: make(chan struct{}, 4), cancelRun: func() {},
+		sigC: make(chan headerSigMsg, 4096), sigReqC: make(chan sigReqFrom, 64), fwdSem: make(chan struct{}, 4),
 		waiters: map[tx.ID][]chan TxResult{}, headC: make(chan struct{}), stopped: make(chan struct{}),
 	}
+	n.haltCtx, n.cancelRun = context.WithCancel(context.Background())
 	n.pool, err = mempool.New(mempool.Config{ChainID: cfg.Genesis.ChainID, ReplayWindow: cfg.Genesis.Params.ReplayWindow}, n)
 	if err != nil {
 		return nil, err

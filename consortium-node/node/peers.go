@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"go.etcd.io/raft/v3/raftpb"
 	"google.golang.org/protobuf/proto"
@@ -15,9 +16,23 @@ import (
 
 // Message kinds on the node transport.
 const (
-	kindRaft      byte = 1 // a raftpb.Message
-	kindForward   byte = 2 // CBOR array of signed transactions for the leader
-	kindHeaderSig byte = 3 // headerSigMsg
+	kindRaft       byte = 1 // a raftpb.Message
+	kindForward    byte = 2 // CBOR array of signed transactions for the leader
+	kindHeaderSig  byte = 3 // headerSigMsg
+	kindSigRequest byte = 4 // sigRequest: send me your signatures for these heights
+)
+
+// sigRequest asks a peer for its header signatures over [From, To].
+type sigRequest struct {
+	_    struct{} `cbor:",toarray"`
+	From uint64
+	To   uint64
+}
+
+// Signature gossip parameters.
+const (
+	sigResendRecent = 16  // heights below the head whose own signatures are re-sent every second
+	sigRequestSpan  = 256 // most heights asked for in one request
 )
 
 // ErrDiverged marks a node whose state hash differs from a quorum's.
@@ -119,25 +134,98 @@ func (n *Node) handleMessage(from transport.Peer, kind byte, payload []byte) {
 		case n.sigC <- m:
 		default:
 		}
+	case kindSigRequest:
+		var r sigRequest
+		if err := tx.Unmarshal(payload, &r); err != nil || r.To < r.From || r.To-r.From >= sigRequestSpan {
+			n.log.Warn("dropping bad signature request", "peer", from.NodeID, "err", err)
+			return
+		}
+		select {
+		case n.sigReqC <- sigReqFrom{peer: from.RaftID, req: r}:
+		default:
+		}
 	default:
 		n.log.Warn("dropping message of unknown kind", "peer", from.NodeID, "kind", kind)
 	}
 }
 
+type sigReqFrom struct {
+	peer uint64
+	req  sigRequest
+}
+
 // broadcastHeader sends this node's signature over a committed header to
 // every peer.
 func (n *Node) broadcastHeader(h *ledger.Header, sig ledger.HeaderSignature) {
+	n.sendOwnSig(0, h.Height, h.Hash(), sig)
+}
+
+// sendOwnSig sends this node's signature over the header at height to one
+// peer (to != 0) or to all.
+func (n *Node) sendOwnSig(to, height uint64, hash ledger.Hash, sig ledger.HeaderSignature) {
 	if n.tr == nil {
 		return
 	}
-	b, err := tx.Marshal(&headerSigMsg{Height: h.Height, Hash: h.Hash(), Sig: sig})
+	b, err := tx.Marshal(&headerSigMsg{Height: height, Hash: hash, Sig: sig})
 	if err != nil {
 		n.log.Error("encoding header signature", "err", err)
 		return
 	}
 	for _, p := range n.cfg.Genesis.Nodes {
-		if p.RaftID != n.me.RaftID {
+		if p.RaftID != n.me.RaftID && (to == 0 || to == p.RaftID) {
 			n.tr.Send(p.RaftID, kindHeaderSig, b)
+		}
+	}
+}
+
+// resendOwn sends this node's stored signatures over [from, to] to peer
+// (0: all peers).
+func (n *Node) resendOwn(peer, from, to uint64) {
+	if n.tr == nil {
+		return
+	}
+	for h := from; h <= to && h != 0; h++ {
+		b, err := n.store.Block(h)
+		if err != nil {
+			return
+		}
+		sigs, err := n.store.Signatures(h)
+		if err != nil {
+			return
+		}
+		for _, s := range sigs {
+			if s.Node == n.cfg.NodeID {
+				n.sendOwnSig(peer, h, b.Header.Hash(), s)
+			}
+		}
+	}
+}
+
+// requestMissing asks peers for signatures over the lowest heights that do
+// not yet carry every node's signature, starting at *cursor (which it
+// advances past fully signed heights).
+func (n *Node) requestMissing(cursor *uint64, head uint64) {
+	if n.tr == nil {
+		return
+	}
+	all := len(n.cfg.Genesis.Nodes)
+	for *cursor <= head {
+		sigs, err := n.store.Signatures(*cursor)
+		if err != nil || len(sigs) < all {
+			break
+		}
+		*cursor++
+	}
+	if *cursor > head {
+		return
+	}
+	b, err := tx.Marshal(&sigRequest{From: *cursor, To: min(head, *cursor+sigRequestSpan-1)})
+	if err != nil {
+		return
+	}
+	for _, p := range n.cfg.Genesis.Nodes {
+		if p.RaftID != n.me.RaftID {
+			n.tr.Send(p.RaftID, kindSigRequest, b)
 		}
 	}
 }
@@ -191,6 +279,9 @@ func (n *Node) sigLoop(ctx context.Context) {
 				ErrDiverged, m.Height, m.Hash, b.Header.Hash()))
 		}
 	}
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	cursor := uint64(1)
 	for {
 		changed := n.HeadChanged()
 		select {
@@ -198,6 +289,15 @@ func (n *Node) sigLoop(ctx context.Context) {
 			return
 		case m := <-n.sigC:
 			handle(m)
+		case r := <-n.sigReqC:
+			head, _ := n.store.Head()
+			n.resendOwn(r.peer, r.req.From, min(r.req.To, head.Height))
+		case <-tick.C:
+			// Signatures travel once and may be lost (a peer restarting):
+			// re-send our recent ones and ask for what we lack.
+			head, _ := n.store.Head()
+			n.resendOwn(0, max(1, head.Height-min(head.Height, sigResendRecent-1)), head.Height)
+			n.requestMissing(&cursor, head.Height)
 		case <-changed:
 			head, _ := n.store.Head()
 			for h, ms := range pending {

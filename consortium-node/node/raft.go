@@ -60,7 +60,7 @@ func (n *Node) openRaft(db *leveldb.DB) error {
 func (n *Node) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	n.cancelRun = cancel
+	defer context.AfterFunc(n.haltCtx, cancel)() // halt stops Run
 	var wg sync.WaitGroup
 	wg.Add(2)
 	go func() {
