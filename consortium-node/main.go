@@ -19,7 +19,9 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -101,6 +103,30 @@ func cmdNodes(args []string) error {
 	return nil
 }
 
+// watchDropFile returns a drop filter fed by a file of raft ids that is
+// re-read every 200ms (a missing or empty file drops nothing).
+func watchDropFile(path string) func(uint64) bool {
+	var cur atomic.Pointer[map[uint64]bool]
+	load := func() {
+		m := map[uint64]bool{}
+		if b, err := os.ReadFile(path); err == nil {
+			for _, f := range strings.Fields(string(b)) {
+				if id, err := strconv.ParseUint(f, 10, 64); err == nil {
+					m[id] = true
+				}
+			}
+		}
+		cur.Store(&m)
+	}
+	load()
+	go func() {
+		for range time.Tick(200 * time.Millisecond) {
+			load()
+		}
+	}()
+	return func(id uint64) bool { return (*cur.Load())[id] }
+}
+
 func printConsortium(home string, f *genesis.File) {
 	fmt.Printf("Created consortium %q in %s\n  genesis: %s\n  keys:    %s (development keys, unencrypted)\n",
 		f.ChainID, home, filepath.Join(home, "genesis.json"), filepath.Join(home, "keys"))
@@ -118,6 +144,8 @@ func cmdRun(args []string) error {
 	initDev := fs.Bool("init-dev", false, "create a one-node dev consortium in --home if it has none")
 	level := fs.String("log-level", "info", "debug, info, warn or error")
 	serial := fs.Bool("serial", false, "execute blocks serially instead of with Block-STM (for comparison)")
+	dropFile := fs.String("fault-drop-file", "", "for fault tests: a file listing raft ids (one per line) whose traffic this node drops; re-read every 200ms")
+	raftListen := fs.String("raft-listen", "", "raft transport listen address (default: the node's raft_addr in genesis.json)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -160,6 +188,11 @@ func cmdRun(args []string) error {
 	cfg := node.Config{DataDir: filepath.Join(*home, "data", *nodeID), Genesis: g, NodeID: *nodeID, Key: key, Logger: log}
 	if *serial {
 		cfg.Executor = node.SerialExecutor{}
+	}
+	cfg.RaftListen = *raftListen
+	if *dropFile != "" {
+		cfg.Drop = watchDropFile(*dropFile)
+		log.Warn("fault injection enabled: dropping traffic of the peers listed in the file", "file", *dropFile)
 	}
 	n, err := node.Open(cfg)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"net"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -29,6 +30,7 @@ type clusterNode struct {
 
 type testCluster struct {
 	t     *testing.T
+	cut   sync.Map // raft id -> true: isolated from everyone
 	dir   string
 	g     *genesis.File
 	keys  map[string]*sign.PrivateKey
@@ -81,7 +83,12 @@ func (c *testCluster) start(i int) {
 	}
 	key, _ := kf.SignKey()
 	n, err := Open(Config{DataDir: filepath.Join(c.dir, "data", id), Genesis: c.g, NodeID: id, Key: key,
-		TickInterval: 20 * time.Millisecond, RetryAfter: time.Second, Logger: testLogger(c.t).With("test_node", i)})
+		TickInterval: 20 * time.Millisecond, RetryAfter: time.Second, Logger: testLogger(c.t).With("test_node", i),
+		Drop: func(peer uint64) bool {
+			_, a := c.cut.Load(peer)
+			_, b := c.cut.Load(c.g.Nodes[i].RaftID)
+			return a || b
+		}})
 	if err != nil {
 		c.t.Fatal(err)
 	}
@@ -309,4 +316,47 @@ func TestTamperedBlockHalts(t *testing.T) {
 		t.Fatalf("status does not raise the alarm: %q", s.Error)
 	}
 	c.stopHalted(victim, store.ErrCorrupt)
+}
+
+func TestPartitionedNodeCommitsNothingAndConverges(t *testing.T) {
+	c := newCluster(t, 3)
+	lead := c.leader()
+	c.addMember(lead, "stmarys/p0")
+	c.converge()
+	iso := (lead + 1) % 3
+	c.cut.Store(c.g.Nodes[iso].RaftID, true)
+	before := c.nodes[iso].n.Head()
+	for i := 0; i < 5; i++ {
+		if r := c.addMember(lead, fmt.Sprintf("stmarys/p-%d", i)); !r.Committed {
+			t.Fatalf("majority: %+v", r)
+		}
+	}
+	// A transaction sent to the isolated node is not committed while cut off.
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	c.seq++
+	s, _ := tx.Sign(tx.Body{ChainID: c.g.ChainID, Sender: "stmarys/admin", Nonce: c.seq, Expiry: 500,
+		Call: tx.Call{Contract: "identity", Method: "rotate_keys", Args: tx.Args{tx.String("id", "stmarys/admin"), tx.String("enc_key", c.enc)}}},
+		c.keys["stmarys/admin"])
+	raw, _ := s.Encode()
+	res, err := c.nodes[iso].n.Submit(ctx, [][]byte{raw}, true)
+	cancel()
+	if err != nil || res[0].Committed || res[0].Err != nil {
+		t.Fatalf("isolated node: %+v %v", res, err)
+	}
+	if got := c.nodes[iso].n.Head(); got.Height != before.Height {
+		t.Fatalf("isolated node committed: height %d -> %d", before.Height, got.Height)
+	}
+	c.cut.Delete(c.g.Nodes[iso].RaftID)
+	c.converge()
+	// Its pending transaction reaches the leader after healing.
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if _, err := c.nodes[lead].n.Proof(res[0].ID); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("transaction submitted during the partition was never committed")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }

@@ -78,6 +78,9 @@ type Config struct {
 	// RetryAfter is how long a proposed or forwarded batch may stay
 	// uncommitted before its transactions are queued again (default 3s).
 	RetryAfter time.Duration
+	// Drop, if set, cuts the node off from peers by raft id (fault tests,
+	// quarantine); see transport.Config.Drop.
+	Drop func(raftID uint64) bool
 }
 
 // Validate checks the config and fills defaults.

@@ -61,7 +61,7 @@ func (n *Node) openTransport() error {
 	me := transport.Peer{RaftID: n.me.RaftID, NodeID: n.me.ID, Addr: n.me.RaftAddr, Key: n.me.SignKey}
 	tr, err := transport.New(transport.Config{
 		Self: me, PrivateKey: n.cfg.Key, Members: n.peers, Logger: n.log.With("component", "transport"),
-		Handler: transport.HandlerFunc(n.handleMessage),
+		Handler: transport.HandlerFunc(n.handleMessage), Drop: n.cfg.Drop,
 		Unreachable: func(id uint64) {
 			select {
 			case n.unreachC <- id:

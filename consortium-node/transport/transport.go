@@ -68,6 +68,10 @@ type Config struct {
 	DialTimeout time.Duration
 	// Unreachable, if set, is told when a message to a peer was dropped.
 	Unreachable func(raftID uint64)
+	// Drop, if set, cuts this node off from a peer: messages to and from
+	// it are discarded. It exists for fault tests (a network partition)
+	// and for operators quarantining a misbehaving peer.
+	Drop func(raftID uint64) bool
 }
 
 // Validate checks the config and fills defaults.
@@ -256,6 +260,9 @@ func (t *Transport) serve(raw net.Conn) {
 			}
 			return
 		}
+		if t.cfg.Drop != nil && t.cfg.Drop(peer.RaftID) {
+			continue
+		}
 		t.cfg.Handler.HandleMessage(peer, kind, payload)
 	}
 }
@@ -289,6 +296,9 @@ type peerConn struct {
 // Send queues a message for a peer. It never blocks: it returns false and
 // drops the message when the peer is unknown or its queue is full.
 func (t *Transport) Send(to uint64, kind byte, payload []byte) bool {
+	if t.cfg.Drop != nil && t.cfg.Drop(to) {
+		return false
+	}
 	if len(payload) > t.cfg.MaxMessageBytes {
 		t.cfg.Logger.Error("dropping oversized message", "to", to, "bytes", len(payload))
 		return false
