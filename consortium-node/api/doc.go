@@ -12,6 +12,7 @@
 //	GET  /v1/stream?from=H               committed blocks as NDJSON, live
 //	GET  /v1/status                      node status
 //	GET  /v1/genesis                     the genesis file
+//	GET  /v1/nodes                       the consortium's current nodes
 //
 // POST /v1/txs takes application/cbor (a CBOR array of encoded signed
 // transactions) or application/json ({"txs": ["<base64>", ...]}).

@@ -113,12 +113,14 @@ func (b *Block) Check() error {
 
 // RaftStatus is the consensus part of Status.
 type RaftStatus struct {
-	ID      uint64 `json:"id"`
-	Term    uint64 `json:"term"`
-	Leader  uint64 `json:"leader"`
-	State   string `json:"state"`
-	Commit  uint64 `json:"commit"`
-	Applied uint64 `json:"applied"`
+	// Voters are the raft ids of the current voting members.
+	Voters  []uint64 `json:"voters"`
+	ID      uint64   `json:"id"`
+	Term    uint64   `json:"term"`
+	Leader  uint64   `json:"leader"`
+	State   string   `json:"state"`
+	Commit  uint64   `json:"commit"`
+	Applied uint64   `json:"applied"`
 }
 
 // Status answers GET /v1/status.

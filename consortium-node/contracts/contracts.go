@@ -39,6 +39,8 @@ type Context interface {
 	Caller() string
 	// TxID is the executing transaction's id.
 	TxID() tx.ID
+	// ChainID is the chain's id (for binding signatures to this chain).
+	ChainID() string
 	// Height and Time are the block's; contracts never read the wall clock.
 	Height() uint64
 	Time() time.Time
@@ -159,6 +161,7 @@ func (c *callCtx) Emit(typ string, attrs ...ledger.Attr) {
 }
 func (c *callCtx) Caller() string  { return c.caller }
 func (c *callCtx) TxID() tx.ID     { return c.t.id }
+func (c *callCtx) ChainID() string { return c.t.block.ChainID }
 func (c *callCtx) Height() uint64  { return c.t.block.Height }
 func (c *callCtx) Time() time.Time { return c.t.block.Time }
 

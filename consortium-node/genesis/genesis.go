@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/almoner/almoner/consortium-node/contracts/consortium"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
 	"github.com/almoner/almoner/consortium-node/ledger"
 	"github.com/almoner/almoner/consortium-node/tx"
@@ -19,21 +20,9 @@ import (
 // ErrInvalid wraps every validation failure of a genesis file.
 var ErrInvalid = errors.New("genesis: invalid")
 
-// Node is a consortium node.
-type Node struct {
-	_ struct{} `cbor:",toarray"`
-	// ID names the node in headers and signatures.
-	ID  string `json:"id"`
-	Org string `json:"org"`
-	// RaftID is the node's raft member id (unique, non-zero).
-	RaftID uint64 `json:"raft_id"`
-	// SignKey signs block headers and authenticates the node's transport.
-	SignKey sign.PublicKey `json:"sign_key"`
-	// RaftAddr is where peers reach the node's raft transport.
-	RaftAddr string `json:"raft_addr"`
-	// APIAddr is the node's HTTP API.
-	APIAddr string `json:"api_addr"`
-}
+// Node is a consortium node (its record in state is owned by the
+// consortium contract).
+type Node = consortium.Node
 
 // Params are consensus parameters.
 type Params struct {
@@ -137,8 +126,8 @@ func (f *File) Validate() error {
 		if !orgs[n.Org] {
 			return fmt.Errorf("%w: node %q belongs to unknown organisation %q", ErrInvalid, n.ID, n.Org)
 		}
-		if err := n.SignKey.Validate(); err != nil {
-			return fmt.Errorf("%w: node %q: %v", ErrInvalid, n.ID, err)
+		if err := n.Validate(); err != nil {
+			return fmt.Errorf("%w: %v", ErrInvalid, err)
 		}
 	}
 	for i, row := range f.Policy {
@@ -178,7 +167,6 @@ func (f *File) Node(id string) (Node, bool) {
 // State keys written at genesis outside the identity contract.
 const (
 	ParamsKey    = "chain/params"
-	NodeKeyPref  = "chain/node/"
 	PolicyKey    = "policy/genesis"
 	ProposerName = "genesis"
 )
@@ -207,10 +195,8 @@ func (f *File) State() ([]ledger.StateWrite, error) {
 	if err := put(ParamsKey, &f.Params); err != nil {
 		return nil, err
 	}
-	for i := range f.Nodes {
-		if err := put(NodeKeyPref+f.Nodes[i].ID, &f.Nodes[i]); err != nil {
-			return nil, err
-		}
+	for _, w := range consortium.Genesis(f.Nodes) {
+		out = append(out, ledger.StateWrite{Key: w.Key, Value: w.Value})
 	}
 	if len(f.Policy) > 0 {
 		if err := put(PolicyKey, f.Policy); err != nil {

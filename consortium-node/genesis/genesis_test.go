@@ -33,7 +33,7 @@ func TestDevConsortium(t *testing.T) {
 	if b1.Header.Hash() != b2.Header.Hash() {
 		t.Fatal("genesis block differs after save and load")
 	}
-	if len(st) != len(DevOrgs)+len(DevMembers)+4+1 {
+	if len(st) != len(DevOrgs)+1+len(DevMembers)+2*4+1+1 { // orgs+list, members, nodes+raft ids+list, params
 		t.Fatalf("genesis state has %d entries", len(st))
 	}
 	for _, m := range DevMembers {

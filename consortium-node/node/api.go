@@ -190,8 +190,9 @@ func (n *Node) Proof(id tx.ID) (*ledger.ReceiptProof, error) {
 func (n *Node) Status() api.Status {
 	h := n.Head()
 	s := api.Status{ChainID: n.cfg.Genesis.ChainID, NodeID: n.cfg.NodeID, Height: h.Height, HeadHash: h.Hash,
-		StateHash: h.StateHash, HeadTime: time.Unix(0, h.Time).UTC(), Pending: n.pool.Pending(), Nodes: len(n.cfg.Genesis.Nodes)}
+		StateHash: h.StateHash, HeadTime: time.Unix(0, h.Time).UTC(), Pending: n.pool.Pending(), Nodes: len(n.Members())}
 	if r := n.raftSt.Load(); r != nil {
+		s.Raft.Voters = r.Voters
 		s.Raft.ID, s.Raft.Term, s.Raft.Leader, s.Raft.State, s.Raft.Commit, s.Raft.Applied = r.ID, r.Term, r.Lead, r.State, r.Commit, r.Applied
 	}
 	if e := n.fatal.Load(); e != nil {

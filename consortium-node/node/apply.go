@@ -132,6 +132,12 @@ func (n *Node) applyProposal(index uint64, p *proposal) error {
 		Signatures: []ledger.HeaderSignature{sig}, Applied: index}); err != nil {
 		return err
 	}
+	if membershipChanged(receipts) {
+		if err := n.loadMembers(); err != nil {
+			return err
+		}
+		n.log.Info("consortium membership changed", "height", height, "nodes", len(n.Members()))
+	}
 	n.broadcastHeader(&b.Header, sig)
 	done := make([]TxResult, len(included))
 	for i := range included {

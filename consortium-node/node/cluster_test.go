@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/syndtr/goleveldb/leveldb"
 
+	"github.com/almoner/almoner/consortium-node/contracts/consortium"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
 	"github.com/almoner/almoner/consortium-node/genesis"
 	"github.com/almoner/almoner/consortium-node/ledger"
@@ -359,4 +361,139 @@ func TestPartitionedNodeCommitsNothingAndConverges(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+func (c *testCluster) adminKey(id string) *sign.PrivateKey {
+	kf, err := genesis.LoadKeyFile(genesis.KeyPath(c.dir, id))
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	k, _ := kf.SignKey()
+	return k
+}
+
+// changeNodes submits a consortium membership change approved by admins.
+func (c *testCluster) changeNodes(via int, ch *consortium.Change, approvers ...string) TxResult {
+	c.t.Helper()
+	var approvals []string
+	for _, a := range approvers {
+		s, err := consortium.Approve(c.g.ChainID, ch, a, c.adminKey(a))
+		if err != nil {
+			c.t.Fatal(err)
+		}
+		approvals = append(approvals, s)
+	}
+	args := tx.Args{tx.String("node_id", ch.Node.ID), tx.Uint("valid_until", ch.ValidUntil), tx.Strings("approvals", approvals)}
+	if ch.Action == consortium.ActionAddNode {
+		args = append(args, tx.String("org", ch.Node.Org), tx.Uint("raft_id", ch.Node.RaftID), tx.String("sign_key", ch.Node.SignKey.String()),
+			tx.String("raft_addr", ch.Node.RaftAddr), tx.String("api_addr", ch.Node.APIAddr))
+	}
+	c.seq++
+	s, err := tx.Sign(tx.Body{ChainID: c.g.ChainID, Sender: approvers[0], Nonce: c.seq, Expiry: c.nodes[via].n.NextHeight() + 100,
+		Call: tx.Call{Contract: consortium.Name, Method: ch.Action, Args: args}}, c.adminKey(approvers[0]))
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	raw, _ := s.Encode()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	res, err := c.nodes[via].n.Submit(ctx, [][]byte{raw}, true)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return res[0]
+}
+
+func (c *testCluster) waitVoters(i int, want []uint64) {
+	c.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		got := c.nodes[i].n.Status().Raft.Voters
+		slices.Sort(got)
+		if slices.Equal(got, want) {
+			return
+		}
+		if time.Now().After(deadline) {
+			c.t.Fatalf("node %d raft voters %v, want %v", i, got, want)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestMembershipChangeApprovedOnLedger(t *testing.T) {
+	c := newCluster(t, 3)
+	lead := c.leader()
+	kf, err := genesis.NewKeyFile("hope-node4", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := kf.Save(genesis.KeyPath(c.dir, "hope-node4")); err != nil {
+		t.Fatal(err)
+	}
+	key4, _ := kf.SignKey()
+	rec := consortium.Node{ID: "hope-node4", Org: "hope", RaftID: 4, SignKey: key4.Public(), RaftAddr: freePort(t), APIAddr: "127.0.0.1:1"}
+	add := &consortium.Change{Action: consortium.ActionAddNode, Node: rec, ValidUntil: c.nodes[lead].n.NextHeight() + 50}
+
+	// Two of four organisations are not a majority: refused, nothing changes.
+	r := c.changeNodes(lead, add, "stmarys/admin", "acme/admin")
+	if !r.Committed || r.Receipt.OK() || !strings.Contains(r.Receipt.Error, "majority") {
+		t.Fatalf("2 of 4 approvals: %+v", r.Receipt)
+	}
+	c.waitVoters(lead, []uint64{1, 2, 3})
+
+	// Three of four: the node is added to state and raft follows.
+	r = c.changeNodes(lead, add, "stmarys/admin", "acme/admin", "hope/admin")
+	if !r.Committed || !r.Receipt.OK() {
+		t.Fatalf("3 of 4 approvals: %+v", r.Receipt)
+	}
+	c.waitVoters(lead, []uint64{1, 2, 3, 4})
+
+	// The new node joins with an empty log and catches up.
+	c.nodes = append(c.nodes, nil)
+	c.startJoin(3, &rec)
+	c.addMember(lead, "stmarys/after-join")
+	c.converge()
+	if n := len(c.nodes[3].n.Members()); n != 4 {
+		t.Fatalf("new node sees %d members", n)
+	}
+	// Its header signatures are part of proofs.
+	last := c.addMember(3, "stmarys/via-new-node")
+	if !last.Committed {
+		t.Fatalf("submit via new node: %+v", last)
+	}
+	c.converge()
+
+	// Four nodes survive the loss of one.
+	down := (lead + 1) % 3
+	c.stop(down)
+	if r := c.addMember(lead, "stmarys/one-down"); !r.Committed {
+		t.Fatalf("3 of 4 nodes: %+v", r)
+	}
+	c.start(down)
+	c.converge()
+
+	// Removing it again.
+	rm := &consortium.Change{Action: consortium.ActionRemoveNode, Node: consortium.Node{ID: "hope-node4"}, ValidUntil: c.nodes[lead].n.NextHeight() + 50}
+	r = c.changeNodes(lead, rm, "hope/admin", "healthreg/admin", "acme/admin")
+	if !r.Committed || !r.Receipt.OK() {
+		t.Fatalf("remove: %+v", r.Receipt)
+	}
+	c.waitVoters(lead, []uint64{1, 2, 3})
+	if r := c.addMember(lead, "stmarys/after-remove"); !r.Committed {
+		t.Fatalf("after removal: %+v", r)
+	}
+}
+
+// startJoin starts a node that is not in the genesis file.
+func (c *testCluster) startJoin(i int, rec *consortium.Node) {
+	key := c.adminKey(rec.ID)
+	n, err := Open(Config{DataDir: filepath.Join(c.dir, "data", rec.ID), Genesis: c.g, NodeID: rec.ID, Key: key, Join: rec,
+		TickInterval: 20 * time.Millisecond, RetryAfter: time.Second, Logger: testLogger(c.t).With("test_node", i)})
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cn := &clusterNode{n: n, cancel: cancel, done: make(chan error, 1)}
+	go func() { cn.done <- n.Run(ctx) }()
+	c.nodes[i] = cn
 }

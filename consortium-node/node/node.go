@@ -16,6 +16,7 @@ import (
 
 	"github.com/almoner/almoner/consortium-node/consensus"
 	"github.com/almoner/almoner/consortium-node/contracts"
+	"github.com/almoner/almoner/consortium-node/contracts/consortium"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
 	"github.com/almoner/almoner/consortium-node/exec"
 	"github.com/almoner/almoner/consortium-node/genesis"
@@ -81,6 +82,10 @@ type Config struct {
 	// Drop, if set, cuts the node off from peers by raft id (fault tests,
 	// quarantine); see transport.Config.Drop.
 	Drop func(raftID uint64) bool
+	// Join is this node's record when it is not a genesis node but was
+	// added later (consortium.add_node); it then starts with an empty raft
+	// log and catches up from the leader.
+	Join *genesis.Node
 }
 
 // Validate checks the config and fills defaults.
@@ -95,8 +100,11 @@ func (c *Config) Validate() error {
 		return err
 	}
 	me, ok := c.Genesis.Node(c.NodeID)
+	if !ok && c.Join != nil && c.Join.ID == c.NodeID {
+		me, ok = *c.Join, true
+	}
 	if !ok {
-		return fmt.Errorf("node: %q is not a node of chain %q", c.NodeID, c.Genesis.ChainID)
+		return fmt.Errorf("node: %q is not a genesis node of chain %q; a node added later needs its record (Join)", c.NodeID, c.Genesis.ChainID)
 	}
 	if c.Key == nil || !c.Key.Public().Equal(me.SignKey) {
 		return fmt.Errorf("node: the signing key does not match node %q's key in the genesis file", c.NodeID)
@@ -148,6 +156,7 @@ type proposal struct {
 }
 
 type raftStatus struct {
+	Voters  []uint64
 	ID      uint64
 	Term    uint64
 	Lead    uint64
@@ -167,14 +176,16 @@ type Node struct {
 	rlog  *consensus.Storage
 	rn    *raft.RawNode
 
-	tr        *transport.Transport // nil in a cluster of one
-	recvC     chan *raftpb.Message
-	unreachC  chan uint64
-	sigC      chan headerSigMsg
-	sigReqC   chan sigReqFrom
-	fwdSem    chan struct{}
-	haltCtx   context.Context // cancelled by halt
-	cancelRun context.CancelFunc
+	tr           *transport.Transport // nil in a cluster of one
+	members      atomic.Pointer[[]consortium.Node]
+	lastConfProp time.Time // raft goroutine only
+	recvC        chan *raftpb.Message
+	unreachC     chan uint64
+	sigC         chan headerSigMsg
+	sigReqC      chan sigReqFrom
+	fwdSem       chan struct{}
+	haltCtx      context.Context // cancelled by halt
+	cancelRun    context.CancelFunc
 
 	proposeC chan []byte
 	inflight chan struct{} // proposals not yet applied
@@ -226,8 +237,11 @@ func open(cfg Config, db *leveldb.DB) (*Node, error) {
 	} else if b0.Header.Hash() != gb.Header.Hash() {
 		return nil, fmt.Errorf("%w: it holds chain %q with a different genesis block; use another --data dir", ErrWrongChain, b0.Header.ChainID)
 	}
-	me, _ := cfg.Genesis.Node(cfg.NodeID)
-	reg, err := contracts.NewRegistry(identity.Contract{}, identity.Contract{})
+	me, inGenesis := cfg.Genesis.Node(cfg.NodeID)
+	if !inGenesis {
+		me = *cfg.Join
+	}
+	reg, err := contracts.NewRegistry(identity.Contract{}, identity.Contract{}, consortium.Contract{})
 	if err != nil {
 		return nil, err
 	}
@@ -239,6 +253,9 @@ func open(cfg Config, db *leveldb.DB) (*Node, error) {
 		waiters: map[tx.ID][]chan TxResult{}, headC: make(chan struct{}), stopped: make(chan struct{}),
 	}
 	n.haltCtx, n.cancelRun = context.WithCancel(context.Background())
+	if err := n.loadMembers(); err != nil {
+		return nil, err
+	}
 	n.pool, err = mempool.New(mempool.Config{ChainID: cfg.Genesis.ChainID, ReplayWindow: cfg.Genesis.Params.ReplayWindow}, n)
 	if err != nil {
 		return nil, err

@@ -46,16 +46,8 @@ type headerSigMsg struct {
 	Sig    ledger.HeaderSignature
 }
 
-func (n *Node) peers() []transport.Peer {
-	out := make([]transport.Peer, 0, len(n.cfg.Genesis.Nodes))
-	for _, p := range n.cfg.Genesis.Nodes {
-		out = append(out, transport.Peer{RaftID: p.RaftID, NodeID: p.ID, Addr: p.RaftAddr, Key: p.SignKey})
-	}
-	return out
-}
-
 func (n *Node) openTransport() error {
-	if len(n.cfg.Genesis.Nodes) == 1 {
+	if len(n.cfg.Genesis.Nodes) == 1 && n.cfg.Join == nil {
 		return nil // a cluster of one has no peers
 	}
 	me := transport.Peer{RaftID: n.me.RaftID, NodeID: n.me.ID, Addr: n.me.RaftAddr, Key: n.me.SignKey}
@@ -171,7 +163,7 @@ func (n *Node) sendOwnSig(to, height uint64, hash ledger.Hash, sig ledger.Header
 		n.log.Error("encoding header signature", "err", err)
 		return
 	}
-	for _, p := range n.cfg.Genesis.Nodes {
+	for _, p := range n.Members() {
 		if p.RaftID != n.me.RaftID && (to == 0 || to == p.RaftID) {
 			n.tr.Send(p.RaftID, kindHeaderSig, b)
 		}
@@ -208,7 +200,7 @@ func (n *Node) requestMissing(cursor *uint64, head uint64) {
 	if n.tr == nil {
 		return
 	}
-	all := len(n.cfg.Genesis.Nodes)
+	all := len(n.Members())
 	for *cursor <= head {
 		sigs, err := n.store.Signatures(*cursor)
 		if err != nil || len(sigs) < all {
@@ -223,7 +215,7 @@ func (n *Node) requestMissing(cursor *uint64, head uint64) {
 	if err != nil {
 		return
 	}
-	for _, p := range n.cfg.Genesis.Nodes {
+	for _, p := range n.Members() {
 		if p.RaftID != n.me.RaftID {
 			n.tr.Send(p.RaftID, kindSigRequest, b)
 		}
@@ -237,11 +229,11 @@ func (n *Node) requestMissing(cursor *uint64, head uint64) {
 func (n *Node) sigLoop(ctx context.Context) {
 	pending := map[uint64][]headerSigMsg{}
 	conflicts := map[uint64]map[ledger.Hash]map[string]bool{}
-	keys := n.cfg.Genesis.NodeKeys()
 	handle := func(m headerSigMsg) {
+		keys := n.memberKeys()
 		head, _ := n.store.Head()
 		if m.Height > head.Height {
-			if m.Height <= head.Height+1000 && len(pending[m.Height]) < len(keys) {
+			if m.Height <= head.Height+1000 && len(pending[m.Height]) < 64 {
 				pending[m.Height] = append(pending[m.Height], m)
 			}
 			return
@@ -273,7 +265,7 @@ func (n *Node) sigLoop(ctx context.Context) {
 			byHash[m.Hash] = map[string]bool{}
 		}
 		byHash[m.Hash][m.Sig.Node] = true
-		if len(byHash[m.Hash]) >= n.cfg.Genesis.Quorum() {
+		if len(byHash[m.Hash]) >= n.quorum() {
 			n.halt(fmt.Errorf("%w: at height %d a quorum of nodes signed header %s but this node computed %s; "+
 				"it stopped applying blocks and serves no proofs; restore its data from a healthy node",
 				ErrDiverged, m.Height, m.Hash, b.Header.Hash()))

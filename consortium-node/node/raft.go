@@ -41,7 +41,8 @@ func (n *Node) openRaft(db *leveldb.DB) error {
 	if err != nil {
 		return fmt.Errorf("node: starting raft: %w", err)
 	}
-	if raft.IsEmptyHardState(hs) && len(cs.Voters) == 0 {
+	_, inGenesis := n.cfg.Genesis.Node(n.cfg.NodeID)
+	if raft.IsEmptyHardState(hs) && len(cs.GetVoters()) == 0 && inGenesis {
 		var peers []raft.Peer
 		for _, p := range n.cfg.Genesis.Nodes {
 			peers = append(peers, raft.Peer{ID: p.RaftID, Context: []byte(p.ID)})
@@ -98,7 +99,7 @@ func (n *Node) Close() error {
 func (n *Node) raftLoop(ctx context.Context) error {
 	ticker := time.NewTicker(n.cfg.TickInterval)
 	defer ticker.Stop()
-	if len(n.cfg.Genesis.Nodes) == 1 {
+	if len(n.cfg.Genesis.Nodes) == 1 && n.cfg.Join == nil && len(n.Members()) == 1 {
 		// A cluster of one need not wait an election timeout; apply the
 		// committed bootstrap membership first, or raft refuses.
 		if err := n.drainReady(); err != nil {
@@ -113,6 +114,7 @@ func (n *Node) raftLoop(ctx context.Context) error {
 			n.halt(err)
 			return err
 		}
+		n.reconcile()
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
@@ -151,7 +153,7 @@ func (n *Node) drainReady() error {
 		}
 		n.rn.Advance(rd)
 		st := n.rn.BasicStatus()
-		n.raftSt.Store(&raftStatus{ID: st.ID, Term: st.GetTerm(), Lead: st.Lead, State: st.RaftState.String(), Commit: st.GetCommit(), Applied: st.Applied})
+		n.raftSt.Store(&raftStatus{Voters: append([]uint64(nil), n.conf.GetVoters()...), ID: st.ID, Term: st.GetTerm(), Lead: st.Lead, State: st.RaftState.String(), Commit: st.GetCommit(), Applied: st.Applied})
 		if err := n.maybeCompact(); err != nil {
 			return err
 		}
@@ -223,7 +225,7 @@ func (n *Node) maybeCompact() error {
 	if _, err := n.rlog.CreateSnapshot(head.Applied, n.conf, data); err != nil {
 		return fmt.Errorf("node: raft snapshot: %w", err)
 	}
-	if len(n.cfg.Genesis.Nodes) == 1 {
+	if len(n.Members()) == 1 {
 		err = n.rlog.Compact(head.Applied)
 	} else if n.snapAt > 0 {
 		// Keep the last SnapshotEvery entries for peers that lag behind.

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/almoner/almoner/consortium-node/api"
+	"github.com/almoner/almoner/consortium-node/contracts/consortium"
 	"github.com/almoner/almoner/consortium-node/genesis"
 	"github.com/almoner/almoner/consortium-node/ledger"
 	"github.com/almoner/almoner/consortium-node/tx"
@@ -190,6 +191,15 @@ func (c *Client) Status(ctx context.Context) (*api.Status, error) {
 		return nil, err
 	}
 	return &s, nil
+}
+
+// Nodes fetches the consortium's current nodes (from ledger state).
+func (c *Client) Nodes(ctx context.Context) ([]consortium.Node, error) {
+	var ns []consortium.Node
+	if err := c.do(ctx, http.MethodGet, "/v1/nodes", "", nil, &ns); err != nil {
+		return nil, err
+	}
+	return ns, nil
 }
 
 // Genesis fetches the node's genesis file.

@@ -272,7 +272,29 @@ func Genesis(orgs []Org, members []Member) ([]GenesisWrite, error) {
 		seen[m.ID] = true
 		out = append(out, GenesisWrite{MemberStateKey(m.ID), encode(m)})
 	}
+	ids := make([]string, 0, len(orgs))
+	for _, o := range orgs {
+		ids = append(ids, o.ID)
+	}
+	slices.Sort(ids)
+	out = append(out, GenesisWrite{OrgListStateKey, encode(ids)})
 	return out, nil
+}
+
+// OrgListStateKey holds the sorted ids of all organisations.
+const OrgListStateKey = Name + "/orgs"
+
+// LoadOrgIDs reads the ids of all organisations.
+func LoadOrgIDs(r contracts.StateReader) ([]string, error) {
+	b, ok := r.Get(OrgListStateKey)
+	if !ok {
+		return nil, fmt.Errorf("%w: organisation list", contracts.ErrNotFound)
+	}
+	var ids []string
+	if err := tx.Unmarshal(b, &ids); err != nil {
+		return nil, fmt.Errorf("identity: corrupt organisation list: %w", err)
+	}
+	return ids, nil
 }
 
 // Contract is the identity system contract. It is stateless; all data is in

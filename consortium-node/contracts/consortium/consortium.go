@@ -1,0 +1,340 @@
+package consortium
+
+import (
+	"encoding/base64"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/almoner/almoner/consortium-node/contracts"
+	"github.com/almoner/almoner/consortium-node/contracts/identity"
+	"github.com/almoner/almoner/consortium-node/ledger"
+	"github.com/almoner/almoner/consortium-node/tx"
+	"github.com/almoner/almoner/privacy/sign"
+)
+
+// Name is the contract's name.
+const Name = "consortium"
+
+// Actions of a membership change.
+const (
+	ActionAddNode    = "add_node"
+	ActionRemoveNode = "remove_node"
+)
+
+// Node is a consortium node.
+type Node struct {
+	_ struct{} `cbor:",toarray"`
+	// ID names the node in headers and signatures.
+	ID  string `json:"id"`
+	Org string `json:"org"`
+	// RaftID is the node's raft member id (unique, non-zero, never reused).
+	RaftID uint64 `json:"raft_id"`
+	// SignKey signs block headers and authenticates the node's transport.
+	SignKey sign.PublicKey `json:"sign_key"`
+	// RaftAddr is where peers reach the node's raft transport.
+	RaftAddr string `json:"raft_addr"`
+	// APIAddr is the node's HTTP API.
+	APIAddr string `json:"api_addr"`
+}
+
+// Validate checks a node record's shape.
+func (n *Node) Validate() error {
+	if err := identity.ValidateID(n.ID, false); err != nil {
+		return fmt.Errorf("node id: %w", err)
+	}
+	if n.RaftID == 0 {
+		return fmt.Errorf("%w: node %q needs a non-zero raft id", contracts.ErrInvalid, n.ID)
+	}
+	if err := n.SignKey.Validate(); err != nil {
+		return fmt.Errorf("%w: node %q signing key: %v", contracts.ErrInvalid, n.ID, err)
+	}
+	if n.SignKey.Alg != sign.Ed25519 {
+		return fmt.Errorf("%w: node keys must be Ed25519 (they are also TLS keys)", contracts.ErrInvalid)
+	}
+	if n.RaftAddr == "" || n.APIAddr == "" || len(n.RaftAddr) > 256 || len(n.APIAddr) > 256 {
+		return fmt.Errorf("%w: node %q needs raft and API addresses", contracts.ErrInvalid, n.ID)
+	}
+	return nil
+}
+
+// Change is what organisation admins approve.
+type Change struct {
+	_      struct{} `cbor:",toarray"`
+	Action string
+	Node   Node // for remove_node only ID is used
+	// ValidUntil is the last height at which the change may be applied.
+	ValidUntil uint64
+}
+
+var approvalDomain = "almoner/node-change/v1\x00"
+
+// ApprovalBytes returns what an admin signs to approve c on chain chainID.
+func ApprovalBytes(chainID string, c *Change) ([]byte, error) {
+	b, err := tx.Marshal(c)
+	if err != nil {
+		return nil, err
+	}
+	return append([]byte(approvalDomain+chainID+"\x00"), b...), nil
+}
+
+// Approve signs c for member and returns the approval string carried in
+// the transaction's "approvals" argument: "<member id>:<base64url sig>".
+func Approve(chainID string, c *Change, member string, key *sign.PrivateKey) (string, error) {
+	msg, err := ApprovalBytes(chainID, c)
+	if err != nil {
+		return "", err
+	}
+	return member + ":" + base64.RawURLEncoding.EncodeToString(key.Sign(msg)), nil
+}
+
+// State keys (full keys, for readers outside the contract).
+const (
+	NodesStateKey = Name + "/nodes"
+	nodesKey      = "nodes"
+)
+
+func nodeKey(id string) string { return "node/" + id }
+
+// NodeStateKey is the full state key of a node record.
+func NodeStateKey(id string) string { return contracts.Key(Name, nodeKey(id)) }
+
+func raftKey(id uint64) string { return "raftid/" + strconv.FormatUint(id, 10) }
+
+func encode(v any) []byte {
+	b, err := tx.Marshal(v)
+	if err != nil {
+		panic(fmt.Sprintf("consortium: encoding %T: %v", v, err))
+	}
+	return b
+}
+
+// GenesisWrite is a state entry written at genesis.
+type GenesisWrite struct {
+	Key   string
+	Value []byte
+}
+
+// Genesis returns the state of the genesis nodes.
+func Genesis(nodes []Node) []GenesisWrite {
+	var out []GenesisWrite
+	ids := make([]string, 0, len(nodes))
+	for i := range nodes {
+		out = append(out, GenesisWrite{NodeStateKey(nodes[i].ID), encode(&nodes[i])},
+			GenesisWrite{contracts.Key(Name, raftKey(nodes[i].RaftID)), []byte(nodes[i].ID)})
+		ids = append(ids, nodes[i].ID)
+	}
+	slices.Sort(ids)
+	out = append(out, GenesisWrite{NodesStateKey, encode(ids)})
+	return out
+}
+
+// LoadNodes reads the current nodes, in id order.
+func LoadNodes(r contracts.StateReader) ([]Node, error) {
+	b, ok := r.Get(NodesStateKey)
+	if !ok {
+		return nil, fmt.Errorf("%w: node list", contracts.ErrNotFound)
+	}
+	var ids []string
+	if err := tx.Unmarshal(b, &ids); err != nil {
+		return nil, fmt.Errorf("consortium: corrupt node list: %w", err)
+	}
+	out := make([]Node, 0, len(ids))
+	for _, id := range ids {
+		nb, ok := r.Get(NodeStateKey(id))
+		if !ok {
+			return nil, fmt.Errorf("consortium: node list names %q but it has no record", id)
+		}
+		var n Node
+		if err := tx.Unmarshal(nb, &n); err != nil {
+			return nil, fmt.Errorf("consortium: corrupt node record %q: %w", id, err)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+// Contract is the consortium system contract.
+type Contract struct{}
+
+var _ contracts.Contract = Contract{}
+
+// Name implements contracts.Contract.
+func (Contract) Name() string { return Name }
+
+type ownReader struct{ ctx contracts.Context }
+
+func (o ownReader) Get(key string) ([]byte, bool) {
+	if k, ok := strings.CutPrefix(key, Name+"/"); ok {
+		return o.ctx.Get(k)
+	}
+	c, k, _ := strings.Cut(key, "/")
+	return o.ctx.ReadOther(c, k)
+}
+
+// Call implements contracts.Contract.
+func (c Contract) Call(ctx contracts.Context, method string, args tx.Args) error {
+	switch method {
+	case ActionAddNode, ActionRemoveNode:
+		return c.change(ctx, method, args)
+	default:
+		return fmt.Errorf("%w: consortium.%s (methods: add_node, remove_node)", contracts.ErrUnknownMethod, method)
+	}
+}
+
+func argErr(err error) error { return fmt.Errorf("%w: %v", contracts.ErrInvalid, err) }
+
+func changeFromArgs(action string, args tx.Args) (*Change, []string, error) {
+	ch := &Change{Action: action}
+	var err error
+	if ch.Node.ID, err = args.String("node_id"); err != nil {
+		return nil, nil, argErr(err)
+	}
+	if ch.ValidUntil, err = args.Uint("valid_until"); err != nil {
+		return nil, nil, argErr(err)
+	}
+	approvals, err := args.Strings("approvals")
+	if err != nil {
+		return nil, nil, argErr(err)
+	}
+	if action == ActionAddNode {
+		n := &ch.Node
+		if n.Org, err = args.String("org"); err != nil {
+			return nil, nil, argErr(err)
+		}
+		if n.RaftID, err = args.Uint("raft_id"); err != nil {
+			return nil, nil, argErr(err)
+		}
+		ks, err := args.String("sign_key")
+		if err != nil {
+			return nil, nil, argErr(err)
+		}
+		if n.SignKey, err = sign.ParsePublicKey(ks); err != nil {
+			return nil, nil, argErr(err)
+		}
+		if n.RaftAddr, err = args.String("raft_addr"); err != nil {
+			return nil, nil, argErr(err)
+		}
+		if n.APIAddr, err = args.String("api_addr"); err != nil {
+			return nil, nil, argErr(err)
+		}
+	}
+	return ch, approvals, nil
+}
+
+// checkApprovals verifies the approvals and that they come from admins of
+// a majority of organisations.
+func checkApprovals(ctx contracts.Context, ch *Change, approvals []string) error {
+	msg, err := ApprovalBytes(ctx.ChainID(), ch)
+	if err != nil {
+		return err
+	}
+	r := ownReader{ctx}
+	orgs, err := identity.LoadOrgIDs(r)
+	if err != nil {
+		return err
+	}
+	approved := map[string]bool{}
+	for _, a := range approvals {
+		member, sig64, ok := strings.Cut(a, ":")
+		if !ok {
+			return fmt.Errorf("%w: approval %q must be <member id>:<base64url signature>", contracts.ErrInvalid, a)
+		}
+		sig, err := base64.RawURLEncoding.DecodeString(sig64)
+		if err != nil {
+			return fmt.Errorf("%w: approval of %q: %v", contracts.ErrInvalid, member, err)
+		}
+		m, err := identity.LoadMember(r, member)
+		if err != nil {
+			return fmt.Errorf("%w: approval by %q: %v", contracts.ErrDenied, member, err)
+		}
+		if m.Revoked || !m.HasRole(identity.RoleOrgAdmin) {
+			return fmt.Errorf("%w: approval by %q, who is not an active %s", contracts.ErrDenied, member, identity.RoleOrgAdmin)
+		}
+		if err := m.SignKey.Verify(msg, sig); err != nil {
+			return fmt.Errorf("%w: approval by %q does not verify for this change on this chain", contracts.ErrDenied, member)
+		}
+		approved[m.Org] = true
+	}
+	if len(approved)*2 <= len(orgs) {
+		var missing []string
+		for _, o := range orgs {
+			if !approved[o] {
+				missing = append(missing, o)
+			}
+		}
+		return fmt.Errorf("%w: %s of node %q needs approvals from admins of a majority of the %d organisations; have %d, missing: %s",
+			contracts.ErrDenied, ch.Action, ch.Node.ID, len(orgs), len(approved), strings.Join(missing, ", "))
+	}
+	return nil
+}
+
+func (Contract) change(ctx contracts.Context, action string, args tx.Args) error {
+	ch, approvals, err := changeFromArgs(action, args)
+	if err != nil {
+		return err
+	}
+	if ctx.Height() > ch.ValidUntil {
+		return fmt.Errorf("%w: the approvals expired at height %d (now %d)", contracts.ErrDenied, ch.ValidUntil, ctx.Height())
+	}
+	nodes, err := LoadNodes(ownReader{ctx})
+	if err != nil {
+		return err
+	}
+	ids := make([]string, 0, len(nodes)+1)
+	var current *Node
+	for i := range nodes {
+		ids = append(ids, nodes[i].ID)
+		if nodes[i].ID == ch.Node.ID {
+			current = &nodes[i]
+		}
+	}
+	switch action {
+	case ActionAddNode:
+		n := &ch.Node
+		if err := n.Validate(); err != nil {
+			return err
+		}
+		if _, ok := ctx.ReadOther(identity.Name, "org/"+n.Org); !ok {
+			return fmt.Errorf("%w: organisation %q", contracts.ErrNotFound, n.Org)
+		}
+		if current != nil {
+			return fmt.Errorf("%w: node %q", contracts.ErrConflict, n.ID)
+		}
+		if owner, used := ctx.Get(raftKey(n.RaftID)); used {
+			return fmt.Errorf("%w: raft id %d was used by node %q; raft ids are never reused", contracts.ErrConflict, n.RaftID, owner)
+		}
+		for _, o := range nodes {
+			if o.SignKey.Equal(n.SignKey) {
+				return fmt.Errorf("%w: node %q already uses this signing key", contracts.ErrConflict, o.ID)
+			}
+		}
+		if err := checkApprovals(ctx, ch, approvals); err != nil {
+			return err
+		}
+		ctx.Set(nodeKey(n.ID), encode(n))
+		ctx.Set(raftKey(n.RaftID), []byte(n.ID))
+		ids = append(ids, n.ID)
+		slices.Sort(ids)
+		ctx.Set(nodesKey, encode(ids))
+		ctx.Emit("node_added", ledger.Attr{Key: "node", Value: n.ID}, ledger.Attr{Key: "org", Value: n.Org},
+			ledger.Attr{Key: "raft_id", Value: strconv.FormatUint(n.RaftID, 10)})
+	case ActionRemoveNode:
+		if current == nil {
+			return fmt.Errorf("%w: node %q", contracts.ErrNotFound, ch.Node.ID)
+		}
+		if len(nodes) == 1 {
+			return fmt.Errorf("%w: cannot remove the last node", contracts.ErrDenied)
+		}
+		if err := checkApprovals(ctx, ch, approvals); err != nil {
+			return err
+		}
+		ctx.Delete(nodeKey(current.ID))
+		ids = slices.DeleteFunc(ids, func(s string) bool { return s == current.ID })
+		ctx.Set(nodesKey, encode(ids))
+		ctx.Emit("node_removed", ledger.Attr{Key: "node", Value: current.ID},
+			ledger.Attr{Key: "raft_id", Value: strconv.FormatUint(current.RaftID, 10)})
+	}
+	return nil
+}
