@@ -25,6 +25,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/almoner/almoner/consortium-node/api/client"
 	"github.com/almoner/almoner/consortium-node/api/server"
 	"github.com/almoner/almoner/consortium-node/genesis"
 	"github.com/almoner/almoner/consortium-node/node"
@@ -145,6 +146,7 @@ func cmdRun(args []string) error {
 	level := fs.String("log-level", "info", "debug, info, warn or error")
 	serial := fs.Bool("serial", false, "execute blocks serially instead of with Block-STM (for comparison)")
 	dropFile := fs.String("fault-drop-file", "", "for fault tests: a file listing raft ids (one per line) whose traffic this node drops; re-read every 200ms")
+	joinVia := fs.String("join-via", "", "for a node added after genesis (almoner node-change add): the API address of a running node to fetch this node's record from")
 	raftListen := fs.String("raft-listen", "", "raft transport listen address (default: the node's raft_addr in genesis.json)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -171,8 +173,22 @@ func cmdRun(args []string) error {
 		*nodeID = g.Nodes[0].ID
 	}
 	me, ok := g.Node(*nodeID)
+	var join *genesis.Node
+	if !ok && *joinVia != "" {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		nodes, err := client.New(*joinVia, nil).Nodes(ctx)
+		cancel()
+		if err != nil {
+			return fmt.Errorf("fetching the consortium's nodes from %s: %w", *joinVia, err)
+		}
+		for i := range nodes {
+			if nodes[i].ID == *nodeID {
+				me, ok, join = nodes[i], true, &nodes[i]
+			}
+		}
+	}
 	if !ok {
-		return fmt.Errorf("node %q is not in %s", *nodeID, gpath)
+		return fmt.Errorf("node %q is not in %s nor (with --join-via) in the consortium's current nodes; add it with almoner node-change add", *nodeID, gpath)
 	}
 	kf, err := genesis.LoadKeyFile(genesis.KeyPath(*home, *nodeID))
 	if err != nil {
@@ -190,6 +206,7 @@ func cmdRun(args []string) error {
 		cfg.Executor = node.SerialExecutor{}
 	}
 	cfg.RaftListen = *raftListen
+	cfg.Join = join
 	if *dropFile != "" {
 		cfg.Drop = watchDropFile(*dropFile)
 		log.Warn("fault injection enabled: dropping traffic of the peers listed in the file", "file", *dropFile)

@@ -20,9 +20,11 @@ import (
 	"time"
 
 	"github.com/almoner/almoner/consortium-node/api/client"
+	"github.com/almoner/almoner/consortium-node/contracts/consortium"
 	"github.com/almoner/almoner/consortium-node/genesis"
 	"github.com/almoner/almoner/consortium-node/ledger"
 	"github.com/almoner/almoner/consortium-node/tx"
+	"github.com/almoner/almoner/privacy/sign"
 )
 
 const usage = `usage: almoner COMMAND [flags]
@@ -38,6 +40,11 @@ const usage = `usage: almoner COMMAND [flags]
   block [HEIGHT|latest|HASH]             show a block with receipts
   receipt TXID [--out FILE]              fetch a receipt with its inclusion proof
   verify FILE [--genesis FILE]           verify a receipt proof offline
+  node-change add|remove --node-id ID [--org O --raft-id N --sign-key K --raft-addr A --api-addr A]
+              [--approvals-from ADMIN,...] [--approvals APPROVAL,...] [--print-approval-as ADMIN] [--valid-for N]
+                                         add or remove a consortium node; approvals from admins of a
+                                         majority of organisations (signed here from HOME/keys, or collected
+                                         with --print-approval-as); the first approver submits
 
 Common flags: --node ADDR (default 127.0.0.1:7070), --home DIR (default .almoner/dev)
 `
@@ -117,6 +124,8 @@ func run(args []string, out io.Writer) error {
 		return cmdReceipt(fs, &c, args, out)
 	case "verify":
 		return cmdVerify(fs, &c, args, out)
+	case "node-change":
+		return cmdNodeChange(fs, &c, args, out)
 	default:
 		return fmt.Errorf("unknown command %q\n%s", cmd, usage)
 	}
@@ -442,4 +451,101 @@ func cmdVerify(fs *flag.FlagSet, c *common, args []string, out io.Writer) error 
 		p.Receipt.TxID, p.Header.Height, g.ChainID, hex.EncodeToString(func() []byte { h := p.Header.Hash(); return h[:] }()),
 		len(p.Signatures), len(g.Nodes), g.Quorum(), status)
 	return nil
+}
+
+func cmdNodeChange(fs *flag.FlagSet, c *common, args []string, out io.Writer) error {
+	nodeID := fs.String("node-id", "", "node id")
+	org := fs.String("org", "", "organisation of a new node")
+	raftID := fs.Uint64("raft-id", 0, "raft id of a new node (never used before)")
+	signKey := fs.String("sign-key", "", "signing key of a new node (ed25519:..., from almoner keygen)")
+	raftAddr := fs.String("raft-addr", "", "raft address of a new node")
+	apiAddr := fs.String("api-addr", "", "API address of a new node")
+	from := fs.String("approvals-from", "", "comma-separated admins whose keys in HOME/keys sign approvals")
+	given := fs.String("approvals", "", "comma-separated approvals collected with --print-approval-as")
+	printAs := fs.String("print-approval-as", "", "only print this admin's approval of the change")
+	validFor := fs.Uint64("valid-for", 200, "blocks the approvals stay valid")
+	validUntil := fs.Uint64("valid-until", 0, "explicit last height (all approvers must use the same)")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 || (pos[0] != "add" && pos[0] != "remove") || *nodeID == "" {
+		return errors.New("node-change needs add or remove and --node-id")
+	}
+	g, err := genesis.Load(c.home + "/genesis.json")
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
+	defer cancel()
+	cl := client.New(c.node, nil)
+	if *validUntil == 0 {
+		st, err := cl.Status(ctx)
+		if err != nil {
+			return fmt.Errorf("%w (or give --valid-until)", err)
+		}
+		*validUntil = st.Height + *validFor
+	}
+	ch := &consortium.Change{Action: consortium.ActionRemoveNode, Node: consortium.Node{ID: *nodeID}, ValidUntil: *validUntil}
+	if pos[0] == "add" {
+		k, err := sign.ParsePublicKey(*signKey)
+		if err != nil {
+			return fmt.Errorf("--sign-key: %w", err)
+		}
+		ch.Action = consortium.ActionAddNode
+		ch.Node = consortium.Node{ID: *nodeID, Org: *org, RaftID: *raftID, SignKey: k, RaftAddr: *raftAddr, APIAddr: *apiAddr}
+		if err := ch.Node.Validate(); err != nil {
+			return err
+		}
+	}
+	approve := func(admin string) (string, error) {
+		kf, err := genesis.LoadKeyFile(genesis.KeyPath(c.home, admin))
+		if err != nil {
+			return "", err
+		}
+		k, err := kf.SignKey()
+		if err != nil {
+			return "", err
+		}
+		return consortium.Approve(g.ChainID, ch, admin, k)
+	}
+	if *printAs != "" {
+		a, err := approve(*printAs)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "%s\n(valid until height %d; every approver must use the same --valid-until)\n", a, *validUntil)
+		return nil
+	}
+	var approvals []string
+	if *given != "" {
+		approvals = strings.Split(*given, ",")
+	}
+	var submitter string
+	for _, admin := range strings.Split(*from, ",") {
+		if admin == "" {
+			continue
+		}
+		if submitter == "" {
+			submitter = admin
+		}
+		a, err := approve(admin)
+		if err != nil {
+			return err
+		}
+		approvals = append(approvals, a)
+	}
+	if submitter == "" && len(approvals) > 0 {
+		submitter, _, _ = strings.Cut(approvals[0], ":")
+	}
+	if submitter == "" {
+		return errors.New("give --approvals-from and/or --approvals")
+	}
+	targs := []string{"tx", "--home", c.home, "--node", c.node, "--as", submitter, consortium.Name, ch.Action,
+		"node_id=" + ch.Node.ID, fmt.Sprintf("valid_until:uint=%d", ch.ValidUntil), "approvals:strings=" + strings.Join(approvals, ",")}
+	if ch.Action == consortium.ActionAddNode {
+		targs = append(targs, "org="+ch.Node.Org, fmt.Sprintf("raft_id:uint=%d", ch.Node.RaftID), "sign_key="+ch.Node.SignKey.String(),
+			"raft_addr="+ch.Node.RaftAddr, "api_addr="+ch.Node.APIAddr)
+	}
+	return run(targs, out)
 }
