@@ -65,7 +65,7 @@ func (n *Node) applyProposal(index uint64, p *proposal) error {
 		size     int
 		seen     = make(map[tx.ID]bool, len(cands))
 	)
-	blk := contracts.Block{ChainID: n.cfg.Genesis.ChainID, Height: height, Time: time.Unix(0, blockTime).UTC()}
+	blk := contractsBlock(n.cfg.Genesis.ChainID, height, blockTime)
 	for _, c := range cands {
 		err := c.err
 		if err == nil {
@@ -101,9 +101,28 @@ func (n *Node) applyProposal(index uint64, p *proposal) error {
 		return nil
 	}
 
+	_, receipts, err := n.executeAndCommit(index, head, height, blockTime, p.Proposer, included, txns, nil)
+	if err != nil {
+		return err
+	}
+	done := make([]TxResult, len(included))
+	for i := range included {
+		done[i] = TxResult{ID: included[i].id, Committed: true, Height: height, Index: i, Receipt: &receipts[i]}
+	}
+	n.finish(done, rejected)
+	n.log.Debug("committed block", "height", height, "txs", len(included), "rejected", len(rejected))
+	return nil
+}
+
+// executeAndCommit executes a block's transactions on top of head, builds
+// its header, signs it, commits it in one batch, and tells peers. When
+// want is set (block sync), the computed header must equal it, or nothing
+// is committed.
+func (n *Node) executeAndCommit(index uint64, head store.Head, height uint64, blockTime int64, proposer string,
+	included []candidate, txns []exec.Txn, want *ledger.Header) (*ledger.Block, []ledger.Receipt, error) {
 	res, err := n.cfg.Executor.Execute(n.store, txns)
 	if err != nil {
-		return fmt.Errorf("node: executing block %d: %w", height, err)
+		return nil, nil, fmt.Errorf("node: executing block %d: %w", height, err)
 	}
 	b := &ledger.Block{Txs: make([][]byte, len(included))}
 	receipts := make([]ledger.Receipt, len(included))
@@ -125,27 +144,26 @@ func (n *Node) applyProposal(index uint64, p *proposal) error {
 	b.Header = ledger.Header{
 		ChainID: n.cfg.Genesis.ChainID, Height: height, Time: blockTime, PrevHash: head.Hash,
 		TxRoot: ledger.TxRoot(b.Txs), ReceiptRoot: ledger.ReceiptRoot(receipts),
-		StateHash: ledger.NextStateHash(head.StateHash, writes), Proposer: p.Proposer,
+		StateHash: ledger.NextStateHash(head.StateHash, writes), Proposer: proposer,
 	}
-	sig := ledger.SignHeader(n.cfg.NodeID, n.cfg.Key, b.Header.Hash())
+	hash := b.Header.Hash()
+	if want != nil && want.Hash() != hash {
+		return nil, nil, fmt.Errorf("%w: replaying block %d gives header %s, the peer's is %s",
+			ErrDiverged, height, hash, want.Hash())
+	}
+	sig := ledger.SignHeader(n.cfg.NodeID, n.cfg.Key, hash)
 	if err := n.store.Commit(&store.Commit{Block: b, Receipts: receipts, Writes: writes,
 		Signatures: []ledger.HeaderSignature{sig}, Applied: index}); err != nil {
-		return err
+		return nil, nil, err
 	}
 	if membershipChanged(receipts) {
 		if err := n.loadMembers(); err != nil {
-			return err
+			return nil, nil, err
 		}
 		n.log.Info("consortium membership changed", "height", height, "nodes", len(n.Members()))
 	}
 	n.broadcastHeader(&b.Header, sig)
-	done := make([]TxResult, len(included))
-	for i := range included {
-		done[i] = TxResult{ID: included[i].id, Committed: true, Height: height, Index: i, Receipt: &receipts[i]}
-	}
-	n.finish(done, rejected)
-	n.log.Debug("committed block", "height", height, "txs", len(included), "rejected", len(rejected))
-	return nil
+	return b, receipts, nil
 }
 
 // finish tells waiters, the mempool and block followers what happened.
@@ -184,4 +202,8 @@ func (n *Node) failWaiters() {
 		}
 	}
 	n.waiters = map[tx.ID][]chan TxResult{}
+}
+
+func contractsBlock(chainID string, height uint64, blockTime int64) contracts.Block {
+	return contracts.Block{ChainID: chainID, Height: height, Time: time.Unix(0, blockTime).UTC()}
 }

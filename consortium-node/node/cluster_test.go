@@ -31,14 +31,15 @@ type clusterNode struct {
 }
 
 type testCluster struct {
-	t     *testing.T
-	cut   sync.Map // raft id -> true: isolated from everyone
-	dir   string
-	g     *genesis.File
-	keys  map[string]*sign.PrivateKey
-	nodes []*clusterNode
-	enc   string
-	seq   uint64
+	t         *testing.T
+	cut       sync.Map // raft id -> true: isolated from everyone
+	snapEvery uint64
+	dir       string
+	g         *genesis.File
+	keys      map[string]*sign.PrivateKey
+	nodes     []*clusterNode
+	enc       string
+	seq       uint64
 }
 
 func freePort(t *testing.T) string {
@@ -86,6 +87,7 @@ func (c *testCluster) start(i int) {
 	key, _ := kf.SignKey()
 	n, err := Open(Config{DataDir: filepath.Join(c.dir, "data", id), Genesis: c.g, NodeID: id, Key: key,
 		TickInterval: 20 * time.Millisecond, RetryAfter: time.Second, Logger: testLogger(c.t).With("test_node", i),
+		SnapshotEvery: c.snapEvery,
 		Drop: func(peer uint64) bool {
 			_, a := c.cut.Load(peer)
 			_, b := c.cut.Load(c.g.Nodes[i].RaftID)
@@ -496,4 +498,37 @@ func (c *testCluster) startJoin(i int, rec *consortium.Node) {
 	cn := &clusterNode{n: n, cancel: cancel, done: make(chan error, 1)}
 	go func() { cn.done <- n.Run(ctx) }()
 	c.nodes[i] = cn
+}
+
+// TestCatchUpAfterLogCompaction: a follower that was down while the
+// leader compacted its raft log past the follower's position receives a
+// raft snapshot and catches up by fetching and replaying blocks.
+func TestCatchUpAfterLogCompaction(t *testing.T) {
+	c := newCluster(t, 3)
+	lead := c.leader()
+	follower := (lead + 1) % 3
+	c.addMember(lead, "stmarys/s0")
+	c.converge()
+	c.stop(follower)
+	// Restart the others with aggressive compaction.
+	c.snapEvery = 5
+	for i := range c.nodes {
+		if c.nodes[i] != nil {
+			c.stop(i)
+			c.start(i)
+		}
+	}
+	lead = c.leader()
+	for i := 0; i < 30; i++ {
+		if r := c.addMember(lead, fmt.Sprintf("stmarys/s-%d", i)); !r.Committed {
+			t.Fatalf("commit %d: %+v", i, r)
+		}
+	}
+	c.start(follower)
+	c.converge()
+	// The caught-up node is a full member again.
+	if r := c.addMember(follower, "stmarys/after-sync"); !r.Committed {
+		t.Fatalf("via synced node: %+v", r)
+	}
+	c.converge()
 }

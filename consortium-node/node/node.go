@@ -183,6 +183,7 @@ type Node struct {
 	unreachC     chan uint64
 	sigC         chan headerSigMsg
 	sigReqC      chan sigReqFrom
+	syncC        chan []syncBlock
 	fwdSem       chan struct{}
 	haltCtx      context.Context // cancelled by halt
 	cancelRun    context.CancelFunc
@@ -249,7 +250,7 @@ func open(cfg Config, db *leveldb.DB) (*Node, error) {
 		cfg: cfg, log: cfg.Logger.With("node", cfg.NodeID), me: me, store: st, reg: reg,
 		proposeC: make(chan []byte), inflight: make(chan struct{}, 2),
 		recvC: make(chan *raftpb.Message, 4096), unreachC: make(chan uint64, 256),
-		sigC: make(chan headerSigMsg, 4096), sigReqC: make(chan sigReqFrom, 64), fwdSem: make(chan struct{}, 4),
+		sigC: make(chan headerSigMsg, 4096), sigReqC: make(chan sigReqFrom, 64), syncC: make(chan []syncBlock, 4), fwdSem: make(chan struct{}, 4),
 		waiters: map[tx.ID][]chan TxResult{}, headC: make(chan struct{}), stopped: make(chan struct{}),
 	}
 	n.haltCtx, n.cancelRun = context.WithCancel(context.Background())

@@ -136,6 +136,8 @@ func (n *Node) handleMessage(from transport.Peer, kind byte, payload []byte) {
 		case n.sigReqC <- sigReqFrom{peer: from.RaftID, req: r}:
 		default:
 		}
+	case kindBlockRequest, kindBlocks:
+		n.handleSyncMessage(from, kind, payload)
 	default:
 		n.log.Warn("dropping message of unknown kind", "peer", from.NodeID, "kind", kind)
 	}

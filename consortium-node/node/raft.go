@@ -137,13 +137,17 @@ func (n *Node) raftLoop(ctx context.Context) error {
 func (n *Node) drainReady() error {
 	for n.rn.HasReady() {
 		rd := n.rn.Ready()
+		if !raft.IsEmptySnap(rd.Snapshot) {
+			if err := n.catchUp(rd.Snapshot); err != nil {
+				return err
+			}
+		}
 		if err := n.rlog.Save(rd.HardState, rd.Entries, rd.Snapshot); err != nil {
 			return fmt.Errorf("node: persisting raft log: %w", err)
 		}
 		if !raft.IsEmptySnap(rd.Snapshot) {
-			return fmt.Errorf("node: this node is behind the peers' compacted raft log and needs a state "+
-				"snapshot (index %d), which this version cannot install yet; restore its data folder from a peer",
-				rd.Snapshot.GetMetadata().GetIndex())
+			n.conf = rd.Snapshot.GetMetadata().GetConfState()
+			n.snapAt = rd.Snapshot.GetMetadata().GetIndex()
 		}
 		n.send(rd.Messages)
 		for _, e := range rd.CommittedEntries {
