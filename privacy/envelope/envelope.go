@@ -1,0 +1,237 @@
+package envelope
+
+import (
+	"crypto/rand"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"unicode/utf8"
+)
+
+// Errors returned by this package. Test with errors.Is.
+var (
+	// ErrIntegrity marks every authentication or format failure of sealed
+	// records and wrapped keys: tampered, truncated or relabelled bytes, a
+	// wrong key, or bytes presented for another record, version or reader.
+	ErrIntegrity = errors.New("envelope: integrity check failed")
+	// ErrUnsupported is wrapped, together with ErrIntegrity, when the bytes
+	// name a format version or algorithm this build does not know.
+	ErrUnsupported = errors.New("envelope: unsupported format or algorithm")
+	// ErrInvalid marks bad arguments (empty or over-long ids, nil keys).
+	ErrInvalid = errors.New("envelope: invalid argument")
+	// ErrBadKey marks malformed key encodings (wrong size, invalid public key).
+	ErrBadKey = errors.New("envelope: malformed key")
+	// ErrDestroyed is returned when a destroyed key is used.
+	ErrDestroyed = errors.New("envelope: key has been destroyed")
+)
+
+const (
+	// DataKeySize is the size of a record data key.
+	DataKeySize = 32
+	// MaxIDLen is the maximum length in bytes of a record id or reader id.
+	MaxIDLen = 256
+)
+
+// DataKey is the secret key of one record version. Seal and Open may use it
+// from several goroutines at once; Destroy must not run concurrently with
+// them. Its formatting methods redact the key, and a copied DataKey value
+// shares (and is destroyed with) the original's key bytes.
+type DataKey struct {
+	k *dataKey
+}
+
+type dataKey struct {
+	b         [DataKeySize]byte
+	destroyed bool
+}
+
+// NewDataKey creates a fresh random data key, reading from r (crypto/rand
+// when r is nil).
+func NewDataKey(r io.Reader) (*DataKey, error) {
+	if r == nil {
+		r = rand.Reader
+	}
+	k := new(dataKey)
+	if _, err := io.ReadFull(r, k.b[:]); err != nil {
+		return nil, fmt.Errorf("envelope: reading randomness for a data key: %w", err)
+	}
+	return &DataKey{k: k}, nil
+}
+
+// DataKeyFromBytes rebuilds a data key from the bytes returned by Bytes (for
+// the custodian's private store). It copies b; the caller should wipe b.
+func DataKeyFromBytes(b []byte) (*DataKey, error) {
+	if len(b) != DataKeySize {
+		return nil, fmt.Errorf("%w: data key is %d bytes, want %d", ErrBadKey, len(b), DataKeySize)
+	}
+	k := new(dataKey)
+	copy(k.b[:], b)
+	return &DataKey{k: k}, nil
+}
+
+// Bytes returns a copy of the secret key bytes, for the custodian's private
+// store. The caller owns the copy and should wipe it after use. It returns
+// nil for a nil or destroyed key.
+func (dk *DataKey) Bytes() []byte {
+	if err := dk.check(); err != nil {
+		return nil
+	}
+	return append([]byte(nil), dk.k.b[:]...)
+}
+
+// Equal reports in constant time whether two live keys are the same.
+func (dk *DataKey) Equal(o *DataKey) bool {
+	if dk.check() != nil || o.check() != nil {
+		return false
+	}
+	return subtle.ConstantTimeCompare(dk.k.b[:], o.k.b[:]) == 1
+}
+
+// Destroy zeroises the key (crypto-shredding). Later use returns
+// ErrDestroyed. Destroying twice, or a nil key, is a no-op.
+func (dk *DataKey) Destroy() {
+	if dk == nil || dk.k == nil {
+		return
+	}
+	clear(dk.k.b[:])
+	dk.k.destroyed = true
+}
+
+// Destroyed reports whether Destroy has been called.
+func (dk *DataKey) Destroyed() bool { return dk != nil && dk.k != nil && dk.k.destroyed }
+
+func (dk *DataKey) check() error {
+	if dk == nil || dk.k == nil {
+		return fmt.Errorf("%w: nil data key", ErrInvalid)
+	}
+	if dk.k.destroyed {
+		return ErrDestroyed
+	}
+	return nil
+}
+
+const redactedDataKey = "envelope.DataKey(redacted)"
+
+// String never reveals key material.
+func (dk DataKey) String() string { return redactedDataKey }
+
+// GoString never reveals key material.
+func (dk DataKey) GoString() string { return redactedDataKey }
+
+// Format never reveals key material, whatever the verb.
+func (dk DataKey) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, redactedDataKey) }
+
+// LogValue never reveals key material.
+func (dk DataKey) LogValue() slog.Value { return slog.StringValue(redactedDataKey) }
+
+var (
+	_ fmt.Stringer   = DataKey{}
+	_ fmt.GoStringer = DataKey{}
+	_ fmt.Formatter  = DataKey{}
+	_ slog.LogValuer = DataKey{}
+)
+
+// checkID validates a record or reader id given as an argument.
+func checkID(what, id string) error {
+	switch {
+	case id == "":
+		return fmt.Errorf("%w: empty %s", ErrInvalid, what)
+	case len(id) > MaxIDLen:
+		return fmt.Errorf("%w: %s is %d bytes, max %d", ErrInvalid, what, len(id), MaxIDLen)
+	case !utf8.ValidString(id):
+		return fmt.Errorf("%w: %s is not valid UTF-8", ErrInvalid, what)
+	}
+	return nil
+}
+
+// reader is a tiny strict cursor over encoded bytes. Every failure is an
+// integrity failure of the named format.
+type reader struct {
+	what string // "sealed record" or "wrapped key"
+	b    []byte
+	off  int
+	err  error
+}
+
+func (r *reader) fail(format string, args ...any) {
+	if r.err == nil {
+		r.err = fmt.Errorf("%w: %s: %s", ErrIntegrity, r.what, fmt.Sprintf(format, args...))
+	}
+}
+
+func (r *reader) unsupported(format string, args ...any) {
+	if r.err == nil {
+		r.err = fmt.Errorf("%w: %w: %s: %s", ErrIntegrity, ErrUnsupported, r.what, fmt.Sprintf(format, args...))
+	}
+}
+
+func (r *reader) take(n int, field string) []byte {
+	if r.err != nil {
+		return nil
+	}
+	if n < 0 || len(r.b)-r.off < n {
+		r.fail("truncated at %s (offset %d)", field, r.off)
+		return nil
+	}
+	s := r.b[r.off : r.off+n : r.off+n]
+	r.off += n
+	return s
+}
+
+func (r *reader) u8(field string) uint8 {
+	s := r.take(1, field)
+	if s == nil {
+		return 0
+	}
+	return s[0]
+}
+
+func (r *reader) u16(field string) uint16 {
+	s := r.take(2, field)
+	if s == nil {
+		return 0
+	}
+	return uint16(s[0])<<8 | uint16(s[1])
+}
+
+func (r *reader) u64(field string) uint64 {
+	s := r.take(8, field)
+	if s == nil {
+		return 0
+	}
+	var v uint64
+	for _, c := range s {
+		v = v<<8 | uint64(c)
+	}
+	return v
+}
+
+func (r *reader) id(field string) string {
+	n := int(r.u16(field + " length"))
+	if r.err != nil {
+		return ""
+	}
+	if n == 0 || n > MaxIDLen {
+		r.fail("%s length %d, want 1..%d", field, n, MaxIDLen)
+		return ""
+	}
+	s := r.take(n, field)
+	if s == nil {
+		return ""
+	}
+	if !utf8.Valid(s) {
+		r.fail("%s is not valid UTF-8", field)
+		return ""
+	}
+	return string(s)
+}
+
+func appendU16(b []byte, v uint16) []byte { return append(b, byte(v>>8), byte(v)) }
+
+func appendU64(b []byte, v uint64) []byte {
+	return append(b, byte(v>>56), byte(v>>48), byte(v>>40), byte(v>>32), byte(v>>24), byte(v>>16), byte(v>>8), byte(v))
+}
+
+func appendID(b []byte, id string) []byte { return append(appendU16(b, uint16(len(id))), id...) }
