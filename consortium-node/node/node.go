@@ -16,8 +16,10 @@ import (
 
 	"github.com/almoner/almoner/consortium-node/consensus"
 	"github.com/almoner/almoner/consortium-node/contracts"
+	"github.com/almoner/almoner/consortium-node/contracts/consent"
 	"github.com/almoner/almoner/consortium-node/contracts/consortium"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
+	"github.com/almoner/almoner/consortium-node/contracts/record"
 	"github.com/almoner/almoner/consortium-node/exec"
 	"github.com/almoner/almoner/consortium-node/genesis"
 	"github.com/almoner/almoner/consortium-node/ledger"
@@ -242,7 +244,7 @@ func open(cfg Config, db *leveldb.DB) (*Node, error) {
 	if !inGenesis {
 		me = *cfg.Join
 	}
-	reg, err := contracts.NewRegistry(identity.Contract{}, identity.Contract{}, consortium.Contract{})
+	reg, err := contracts.NewRegistry(identity.Contract{}, identity.Contract{}, consortium.Contract{}, record.Contract{}, consent.Contract{})
 	if err != nil {
 		return nil, err
 	}

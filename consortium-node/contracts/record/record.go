@@ -1,0 +1,394 @@
+package record
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/almoner/almoner/consortium-node/contracts"
+	"github.com/almoner/almoner/consortium-node/contracts/consent"
+	"github.com/almoner/almoner/consortium-node/contracts/identity"
+	"github.com/almoner/almoner/consortium-node/ledger"
+	"github.com/almoner/almoner/consortium-node/tx"
+)
+
+// Name is the contract's name.
+const Name = "record"
+
+// Limits and periods.
+const (
+	// AccessWindow is how long a granted access may be served.
+	AccessWindow = time.Hour
+	// BreakGlassWindow is how long an emergency access lasts.
+	BreakGlassWindow = 4 * time.Hour
+)
+
+// BreakGlassReasons are the emergency codes a physician may declare. Free
+// text could carry health data onto an immutable ledger, so the ledger
+// holds a code and, optionally, the SHA-256 of a note kept off-ledger.
+var BreakGlassReasons = []string{"life-threatening", "unconscious-patient", "urgent-treatment", "mass-casualty"}
+
+// Categories of records (a small code list; no free text on the ledger).
+var Categories = []string{"encounter", "lab", "imaging", "medication", "discharge-summary", "claim-support", "bundle"}
+
+// Record is a medical record's ledger entry.
+type Record struct {
+	_         struct{} `cbor:",toarray"`
+	ID        string   `json:"id"`
+	Patient   string   `json:"patient"`
+	Custodian string   `json:"custodian"` // organisation id
+	Category  string   `json:"category"`
+	Latest    uint64   `json:"latest_version"`
+	Created   int64    `json:"created"` // block time, Unix seconds
+	Erased    bool     `json:"erased"`
+}
+
+// Version is one version's ciphertext hash.
+type Version struct {
+	_              struct{}    `cbor:",toarray"`
+	CiphertextHash ledger.Hash `json:"ciphertext_hash"`
+	Height         uint64      `json:"height"`
+	Registrar      string      `json:"registrar"`
+}
+
+// Access is the decision on one access transaction.
+type Access struct {
+	_          struct{} `cbor:",toarray"`
+	TxID       tx.ID    `json:"tx_id"`
+	Record     string   `json:"record"`
+	Version    uint64   `json:"version"`
+	Reader     string   `json:"reader"`
+	Purpose    string   `json:"purpose"`
+	Consent    string   `json:"consent,omitempty"`
+	BreakGlass string   `json:"break_glass,omitempty"` // the declared emergency code
+	NoteHash   []byte   `json:"note_hash,omitempty"`   // SHA-256 of an off-ledger note
+	Granted    bool     `json:"granted"`
+	Refusal    string   `json:"refusal,omitempty"`
+	Height     uint64   `json:"height"`
+	Expires    int64    `json:"expires"` // Unix seconds; 0 when refused
+}
+
+func recKey(id string) string           { return "r/" + id }
+func verKey(id string, v uint64) string { return "v/" + id + "/" + strconv.FormatUint(v, 10) }
+func accessKey(id tx.ID) string         { return "a/" + id.String() }
+func full(k string) string              { return contracts.Key(Name, k) }
+func put(ctx contracts.Context, k string, v any) error {
+	b, err := tx.Marshal(v)
+	if err != nil {
+		return err
+	}
+	ctx.Set(k, b)
+	return nil
+}
+
+func load[T any](r contracts.StateReader, k, what string) (*T, error) {
+	b, ok := r.Get(full(k))
+	if !ok {
+		return nil, fmt.Errorf("%w: %s", contracts.ErrNotFound, what)
+	}
+	var v T
+	if err := tx.Unmarshal(b, &v); err != nil {
+		return nil, fmt.Errorf("record: corrupt %s: %w", what, err)
+	}
+	return &v, nil
+}
+
+// LoadRecord reads a record.
+func LoadRecord(r contracts.StateReader, id string) (*Record, error) {
+	return load[Record](r, recKey(id), "record "+strconv.Quote(id))
+}
+
+// LoadVersion reads a record version.
+func LoadVersion(r contracts.StateReader, id string, v uint64) (*Version, error) {
+	return load[Version](r, verKey(id, v), fmt.Sprintf("version %d of record %q", v, id))
+}
+
+// LoadAccess reads the decision on an access transaction.
+func LoadAccess(r contracts.StateReader, id tx.ID) (*Access, error) {
+	return load[Access](r, accessKey(id), "access "+id.String())
+}
+
+// Servable says whether the custodian may serve a ciphertext for a
+// committed access at time now, and why not.
+func Servable(r contracts.StateReader, accessID tx.ID, reader string, now time.Time) (*Access, *Record, error) {
+	a, err := LoadAccess(r, accessID)
+	if err != nil {
+		return nil, nil, err
+	}
+	rec, err := LoadRecord(r, a.Record)
+	if err != nil {
+		return nil, nil, err
+	}
+	switch {
+	case a.Reader != reader:
+		return nil, nil, fmt.Errorf("%w: access %s belongs to %q", contracts.ErrDenied, accessID, a.Reader)
+	case !a.Granted:
+		return nil, nil, fmt.Errorf("%w: access %s was refused: %s", contracts.ErrDenied, accessID, a.Refusal)
+	case rec.Erased:
+		return nil, nil, fmt.Errorf("%w: record %q was erased", contracts.ErrDenied, rec.ID)
+	case now.Unix() >= a.Expires:
+		return nil, nil, fmt.Errorf("%w: access %s expired; commit a new access transaction", contracts.ErrDenied, accessID)
+	}
+	if a.Consent != "" {
+		c, err := consent.Load(r, a.Consent)
+		if err != nil {
+			return nil, nil, err
+		}
+		if err := c.Check(reader, rec.Patient, rec.ID, rec.Category, a.Purpose, now); err != nil {
+			return nil, nil, fmt.Errorf("%w: %v", contracts.ErrDenied, err)
+		}
+	}
+	return a, rec, nil
+}
+
+// Contract is the record system contract.
+type Contract struct{}
+
+var _ contracts.Contract = Contract{}
+
+// Name implements contracts.Contract.
+func (Contract) Name() string { return Name }
+
+type reader struct{ ctx contracts.Context }
+
+func (r reader) Get(k string) ([]byte, bool) {
+	c, rest, _ := strings.Cut(k, "/")
+	if c == Name {
+		return r.ctx.Get(rest)
+	}
+	return r.ctx.ReadOther(c, rest)
+}
+
+// Call implements contracts.Contract.
+func (c Contract) Call(ctx contracts.Context, method string, args tx.Args) error {
+	switch method {
+	case "register":
+		return register(ctx, args)
+	case "access":
+		return access(ctx, args)
+	case "erase":
+		return erase(ctx, args)
+	default:
+		return fmt.Errorf("%w: record.%s (methods: register, access, erase)", contracts.ErrUnknownMethod, method)
+	}
+}
+
+func invalid(err error) error { return fmt.Errorf("%w: %v", contracts.ErrInvalid, err) }
+
+func caller(ctx contracts.Context) (*identity.Member, error) {
+	return identity.LoadMember(reader{ctx}, ctx.Caller())
+}
+
+func register(ctx contracts.Context, args tx.Args) error {
+	id, err := args.String("record_id")
+	if err != nil {
+		return invalid(err)
+	}
+	version, err := args.Uint("version")
+	if err != nil {
+		return invalid(err)
+	}
+	h, err := args.Bytes("ciphertext_hash")
+	if err != nil {
+		return invalid(err)
+	}
+	if len(h) != 32 {
+		return fmt.Errorf("%w: ciphertext_hash must be 32 bytes (SHA-256), got %d", contracts.ErrInvalid, len(h))
+	}
+	me, err := caller(ctx)
+	if err != nil {
+		return err
+	}
+	if !me.HasRole(identity.RoleRecordsClerk) && !me.HasRole(identity.RolePhysician) {
+		return fmt.Errorf("%w: registering records needs role records_clerk or physician; %q has %v", contracts.ErrDenied, me.ID, me.Roles)
+	}
+	if err := identity.ValidateID(id, false); err != nil {
+		return err
+	}
+	r := reader{ctx}
+	rec, err := LoadRecord(r, id)
+	switch {
+	case err != nil && version != 1:
+		return fmt.Errorf("%w: record %q does not exist; its first version is 1", contracts.ErrNotFound, id)
+	case err != nil:
+		patient, err := args.String("patient")
+		if err != nil {
+			return invalid(err)
+		}
+		category, err := args.String("category")
+		if err != nil {
+			return invalid(err)
+		}
+		pm, err := identity.LoadMember(r, patient)
+		if err != nil || !pm.HasRole(identity.RolePatient) {
+			return fmt.Errorf("%w: patient %q is not a patient member of the consortium", contracts.ErrInvalid, patient)
+		}
+		if !contains(Categories, category) {
+			return fmt.Errorf("%w: category %q (one of %s)", contracts.ErrInvalid, category, strings.Join(Categories, ", "))
+		}
+		rec = &Record{ID: id, Patient: patient, Custodian: me.Org, Category: category, Created: ctx.Time().Unix()}
+	case rec.Custodian != me.Org:
+		return fmt.Errorf("%w: record %q is held by %q; only its custodian registers versions", contracts.ErrDenied, id, rec.Custodian)
+	case rec.Erased:
+		return fmt.Errorf("%w: record %q was erased", contracts.ErrDenied, id)
+	case version != rec.Latest+1:
+		return fmt.Errorf("%w: record %q is at version %d; the next is %d", contracts.ErrConflict, id, rec.Latest, rec.Latest+1)
+	}
+	rec.Latest = version
+	if err := put(ctx, recKey(id), rec); err != nil {
+		return err
+	}
+	var hash ledger.Hash
+	copy(hash[:], h)
+	if err := put(ctx, verKey(id, version), &Version{CiphertextHash: hash, Height: ctx.Height(), Registrar: me.ID}); err != nil {
+		return err
+	}
+	ctx.Emit("record_registered", ledger.Attr{Key: "record", Value: id}, ledger.Attr{Key: "version", Value: strconv.FormatUint(version, 10)},
+		ledger.Attr{Key: "patient", Value: rec.Patient}, ledger.Attr{Key: "custodian", Value: rec.Custodian},
+		ledger.Attr{Key: "category", Value: rec.Category}, ledger.Attr{Key: "ciphertext_hash", Value: hash.String()})
+	return nil
+}
+
+func contains(l []string, s string) bool {
+	for _, x := range l {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// access decides an access request and commits the decision either way.
+// Only malformed requests fail the transaction.
+func access(ctx contracts.Context, args tx.Args) error {
+	id, err := args.String("record_id")
+	if err != nil {
+		return invalid(err)
+	}
+	purpose, err := args.String("purpose")
+	if err != nil {
+		return invalid(err)
+	}
+	var consentID, reason string
+	if args.Has("consent_id") {
+		if consentID, err = args.String("consent_id"); err != nil {
+			return invalid(err)
+		}
+	}
+	if args.Has("break_glass") {
+		if reason, err = args.String("break_glass"); err != nil {
+			return invalid(err)
+		}
+	}
+	if (consentID == "") == (reason == "") {
+		return fmt.Errorf("%w: name exactly one of consent_id (the consent you rely on) or break_glass (the emergency: %s)",
+			contracts.ErrInvalid, strings.Join(BreakGlassReasons, ", "))
+	}
+	if reason != "" && !contains(BreakGlassReasons, reason) {
+		return fmt.Errorf("%w: break_glass must be one of %s (put details in an off-ledger note and pass its note_hash)",
+			contracts.ErrInvalid, strings.Join(BreakGlassReasons, ", "))
+	}
+	var note []byte
+	if args.Has("note_hash") {
+		if note, err = args.Bytes("note_hash"); err != nil || len(note) != 32 {
+			return fmt.Errorf("%w: note_hash must be a 32-byte SHA-256", contracts.ErrInvalid)
+		}
+	}
+	r := reader{ctx}
+	rec, err := LoadRecord(r, id)
+	if err != nil {
+		return err
+	}
+	a := &Access{TxID: ctx.TxID(), Record: id, Version: rec.Latest, Reader: ctx.Caller(), Purpose: purpose,
+		Consent: consentID, BreakGlass: reason, NoteHash: note, Height: ctx.Height()}
+	if args.Has("version") {
+		if a.Version, err = args.Uint("version"); err != nil {
+			return invalid(err)
+		}
+		if a.Version == 0 || a.Version > rec.Latest {
+			return fmt.Errorf("%w: record %q has versions 1 to %d", contracts.ErrInvalid, id, rec.Latest)
+		}
+	}
+	refuse := func(why string) {
+		a.Granted, a.Refusal = false, why
+	}
+	now := ctx.Time()
+	me, err := caller(ctx)
+	if err != nil {
+		return err
+	}
+	switch {
+	case rec.Erased:
+		refuse("the record was erased")
+	case consentID != "":
+		c, err := consent.Load(r, consentID)
+		if err != nil {
+			refuse(fmt.Sprintf("consent %q does not exist", consentID))
+		} else if err := c.Check(me.ID, rec.Patient, rec.ID, rec.Category, purpose, now); err != nil {
+			refuse(err.Error())
+		} else {
+			a.Granted, a.Expires = true, now.Add(AccessWindow).Unix()
+			if c.End < a.Expires {
+				a.Expires = c.End
+			}
+		}
+	default: // break-glass
+		switch {
+		case !me.HasRole(identity.RolePhysician):
+			refuse(fmt.Sprintf("break-glass access needs role physician; %q has %v", me.ID, me.Roles))
+		case purpose != "treatment":
+			refuse("break-glass access is for treatment only")
+		default:
+			a.Granted, a.Expires = true, now.Add(BreakGlassWindow).Unix()
+		}
+	}
+	if err := put(ctx, accessKey(a.TxID), a); err != nil {
+		return err
+	}
+	attrs := []ledger.Attr{{Key: "access", Value: a.TxID.String()}, {Key: "record", Value: id},
+		{Key: "version", Value: strconv.FormatUint(a.Version, 10)}, {Key: "patient", Value: rec.Patient},
+		{Key: "custodian", Value: rec.Custodian}, {Key: "reader", Value: a.Reader}, {Key: "purpose", Value: purpose}}
+	switch {
+	case !a.Granted:
+		ctx.Emit("access_refused", append(attrs, ledger.Attr{Key: "consent", Value: consentID}, ledger.Attr{Key: "reason", Value: a.Refusal})...)
+	case reason != "":
+		// The event raises the alert for the patient and the privacy officer.
+		ctx.Emit("break_glass", append(attrs, ledger.Attr{Key: "reason", Value: reason},
+			ledger.Attr{Key: "expires", Value: strconv.FormatInt(a.Expires, 10)})...)
+	default:
+		ctx.Emit("access_granted", append(attrs, ledger.Attr{Key: "consent", Value: consentID},
+			ledger.Attr{Key: "expires", Value: strconv.FormatInt(a.Expires, 10)})...)
+	}
+	return nil
+}
+
+func erase(ctx contracts.Context, args tx.Args) error {
+	id, err := args.String("record_id")
+	if err != nil {
+		return invalid(err)
+	}
+	rec, err := LoadRecord(reader{ctx}, id)
+	if err != nil {
+		return err
+	}
+	me, err := caller(ctx)
+	if err != nil {
+		return err
+	}
+	custodianStaff := me.Org == rec.Custodian && (me.HasRole(identity.RolePrivacyOfficer) || me.HasRole(identity.RoleRecordsClerk))
+	if me.ID != rec.Patient && !custodianStaff {
+		return fmt.Errorf("%w: only the patient or the custodian's privacy officer or records clerk may erase record %q", contracts.ErrDenied, id)
+	}
+	if rec.Erased {
+		return fmt.Errorf("%w: record %q is already erased", contracts.ErrConflict, id)
+	}
+	rec.Erased = true
+	if err := put(ctx, recKey(id), rec); err != nil {
+		return err
+	}
+	ctx.Emit("record_erased", ledger.Attr{Key: "record", Value: id}, ledger.Attr{Key: "patient", Value: rec.Patient},
+		ledger.Attr{Key: "custodian", Value: rec.Custodian}, ledger.Attr{Key: "by", Value: me.ID},
+		ledger.Attr{Key: "versions", Value: strconv.FormatUint(rec.Latest, 10)})
+	return nil
+}
