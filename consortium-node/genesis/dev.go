@@ -188,13 +188,16 @@ func Dev(dir string, o DevOptions) (*File, error) {
 		if err != nil {
 			return nil, err
 		}
-		kf.EncSeed = ""
 		if err := kf.Save(KeyPath(dir, id)); err != nil {
 			return nil, err
 		}
 		sk, _ := kf.SignKey()
+		ek, err := kf.EncryptionKey()
+		if err != nil {
+			return nil, err
+		}
 		f.Nodes = append(f.Nodes, Node{
-			ID: id, Org: org, RaftID: uint64(i + 1), SignKey: sk.Public(),
+			ID: id, Org: org, RaftID: uint64(i + 1), SignKey: sk.Public(), EncKey: ek,
 			APIAddr:  fmt.Sprintf("127.0.0.1:%d", o.BasePort+i),
 			RaftAddr: fmt.Sprintf("127.0.0.1:%d", o.BasePort+100+i),
 		})

@@ -388,7 +388,7 @@ func (c *testCluster) changeNodes(via int, ch *consortium.Change, approvers ...s
 	args := tx.Args{tx.String("node_id", ch.Node.ID), tx.Uint("valid_until", ch.ValidUntil), tx.Strings("approvals", approvals)}
 	if ch.Action == consortium.ActionAddNode {
 		args = append(args, tx.String("org", ch.Node.Org), tx.Uint("raft_id", ch.Node.RaftID), tx.String("sign_key", ch.Node.SignKey.String()),
-			tx.String("raft_addr", ch.Node.RaftAddr), tx.String("api_addr", ch.Node.APIAddr))
+			tx.String("enc_key", ch.Node.EncKey.String()), tx.String("raft_addr", ch.Node.RaftAddr), tx.String("api_addr", ch.Node.APIAddr))
 	}
 	c.seq++
 	s, err := tx.Sign(tx.Body{ChainID: c.g.ChainID, Sender: approvers[0], Nonce: c.seq, Expiry: c.nodes[via].n.NextHeight() + 100,
@@ -433,7 +433,8 @@ func TestMembershipChangeApprovedOnLedger(t *testing.T) {
 		t.Fatal(err)
 	}
 	key4, _ := kf.SignKey()
-	rec := consortium.Node{ID: "hope-node4", Org: "hope", RaftID: 4, SignKey: key4.Public(), RaftAddr: freePort(t), APIAddr: "127.0.0.1:1"}
+	ek4, _ := kf.EncryptionKey()
+	rec := consortium.Node{ID: "hope-node4", Org: "hope", RaftID: 4, SignKey: key4.Public(), EncKey: ek4, RaftAddr: freePort(t), APIAddr: "127.0.0.1:1"}
 	add := &consortium.Change{Action: consortium.ActionAddNode, Node: rec, ValidUntil: c.nodes[lead].n.NextHeight() + 50}
 
 	// Two of four organisations are not a majority: refused, nothing changes.

@@ -21,6 +21,7 @@ import (
 
 	"github.com/almoner/almoner/consortium-node/api/client"
 	"github.com/almoner/almoner/consortium-node/contracts/consortium"
+	"github.com/almoner/almoner/consortium-node/contracts/identity"
 	"github.com/almoner/almoner/consortium-node/genesis"
 	"github.com/almoner/almoner/consortium-node/ledger"
 	"github.com/almoner/almoner/consortium-node/tx"
@@ -40,7 +41,7 @@ const usage = `usage: almoner COMMAND [flags]
   block [HEIGHT|latest|HASH]             show a block with receipts
   receipt TXID [--out FILE]              fetch a receipt with its inclusion proof
   verify FILE [--genesis FILE]           verify a receipt proof offline
-  node-change add|remove --node-id ID [--org O --raft-id N --sign-key K --raft-addr A --api-addr A]
+  node-change add|remove --node-id ID [--org O --raft-id N --sign-key K --enc-key K --raft-addr A --api-addr A]
               [--approvals-from ADMIN,...] [--approvals APPROVAL,...] [--print-approval-as ADMIN] [--valid-for N]
                                          add or remove a consortium node; approvals from admins of a
                                          majority of organisations (signed here from HOME/keys, or collected
@@ -458,6 +459,7 @@ func cmdNodeChange(fs *flag.FlagSet, c *common, args []string, out io.Writer) er
 	org := fs.String("org", "", "organisation of a new node")
 	raftID := fs.Uint64("raft-id", 0, "raft id of a new node (never used before)")
 	signKey := fs.String("sign-key", "", "signing key of a new node (ed25519:..., from almoner keygen)")
+	encKey := fs.String("enc-key", "", "encryption key of a new node (xwing:..., from almoner keygen)")
 	raftAddr := fs.String("raft-addr", "", "raft address of a new node")
 	apiAddr := fs.String("api-addr", "", "API address of a new node")
 	from := fs.String("approvals-from", "", "comma-separated admins whose keys in HOME/keys sign approvals")
@@ -492,8 +494,12 @@ func cmdNodeChange(fs *flag.FlagSet, c *common, args []string, out io.Writer) er
 		if err != nil {
 			return fmt.Errorf("--sign-key: %w", err)
 		}
+		ek, err := identity.ParseEncryptionKey(*encKey)
+		if err != nil {
+			return fmt.Errorf("--enc-key: %w", err)
+		}
 		ch.Action = consortium.ActionAddNode
-		ch.Node = consortium.Node{ID: *nodeID, Org: *org, RaftID: *raftID, SignKey: k, RaftAddr: *raftAddr, APIAddr: *apiAddr}
+		ch.Node = consortium.Node{ID: *nodeID, Org: *org, RaftID: *raftID, SignKey: k, EncKey: ek, RaftAddr: *raftAddr, APIAddr: *apiAddr}
 		if err := ch.Node.Validate(); err != nil {
 			return err
 		}
@@ -544,7 +550,7 @@ func cmdNodeChange(fs *flag.FlagSet, c *common, args []string, out io.Writer) er
 	targs := []string{"tx", "--home", c.home, "--node", c.node, "--as", submitter, consortium.Name, ch.Action,
 		"node_id=" + ch.Node.ID, fmt.Sprintf("valid_until:uint=%d", ch.ValidUntil), "approvals:strings=" + strings.Join(approvals, ",")}
 	if ch.Action == consortium.ActionAddNode {
-		targs = append(targs, "org="+ch.Node.Org, fmt.Sprintf("raft_id:uint=%d", ch.Node.RaftID), "sign_key="+ch.Node.SignKey.String(),
+		targs = append(targs, "org="+ch.Node.Org, fmt.Sprintf("raft_id:uint=%d", ch.Node.RaftID), "sign_key="+ch.Node.SignKey.String(), "enc_key="+ch.Node.EncKey.String(),
 			"raft_addr="+ch.Node.RaftAddr, "api_addr="+ch.Node.APIAddr)
 	}
 	return run(targs, out)

@@ -33,6 +33,9 @@ type Node struct {
 	RaftID uint64 `json:"raft_id"`
 	// SignKey signs block headers and authenticates the node's transport.
 	SignKey sign.PublicKey `json:"sign_key"`
+	// EncKey is the node's X-Wing key: hospital staff wrap the data key of
+	// a record they upload for their custodian node with it.
+	EncKey identity.EncryptionKey `json:"enc_key"`
 	// RaftAddr is where peers reach the node's raft transport.
 	RaftAddr string `json:"raft_addr"`
 	// APIAddr is the node's HTTP API.
@@ -52,6 +55,9 @@ func (n *Node) Validate() error {
 	}
 	if n.SignKey.Alg != sign.Ed25519 {
 		return fmt.Errorf("%w: node keys must be Ed25519 (they are also TLS keys)", contracts.ErrInvalid)
+	}
+	if err := n.EncKey.Validate(); err != nil {
+		return fmt.Errorf("node %q encryption key: %w", n.ID, err)
 	}
 	if n.RaftAddr == "" || n.APIAddr == "" || len(n.RaftAddr) > 256 || len(n.APIAddr) > 256 {
 		return fmt.Errorf("%w: node %q needs raft and API addresses", contracts.ErrInvalid, n.ID)
@@ -212,6 +218,13 @@ func changeFromArgs(action string, args tx.Args) (*Change, []string, error) {
 		}
 		if n.SignKey, err = sign.ParsePublicKey(ks); err != nil {
 			return nil, nil, argErr(err)
+		}
+		es, err := args.String("enc_key")
+		if err != nil {
+			return nil, nil, argErr(err)
+		}
+		if n.EncKey, err = identity.ParseEncryptionKey(es); err != nil {
+			return nil, nil, err
 		}
 		if n.RaftAddr, err = args.String("raft_addr"); err != nil {
 			return nil, nil, argErr(err)

@@ -64,14 +64,16 @@ func newWorld(t *testing.T) *world {
 }
 
 func (w *world) node(id string, raft uint64, seed byte) Node {
-	return Node{ID: id, Org: "aa", RaftID: raft, SignKey: key(w.t, seed).Public(), RaftAddr: "127.0.0.1:1", APIAddr: "127.0.0.1:2"}
+	_, ek := xwing.DeriveKeyPairPacked(bytes.Repeat([]byte{seed}, 32))
+	return Node{ID: id, Org: "aa", RaftID: raft, SignKey: key(w.t, seed).Public(), EncKey: identity.EncryptionKey{Alg: identity.EncAlgXWing, Key: ek},
+		RaftAddr: "127.0.0.1:1", APIAddr: "127.0.0.1:2"}
 }
 
 func (w *world) submit(sender string, ch *Change, approvals []string) error {
 	args := tx.Args{tx.String("node_id", ch.Node.ID), tx.Uint("valid_until", ch.ValidUntil), tx.Strings("approvals", approvals)}
 	if ch.Action == ActionAddNode {
 		args = append(args, tx.String("org", ch.Node.Org), tx.Uint("raft_id", ch.Node.RaftID), tx.String("sign_key", ch.Node.SignKey.String()),
-			tx.String("raft_addr", ch.Node.RaftAddr), tx.String("api_addr", ch.Node.APIAddr))
+			tx.String("enc_key", ch.Node.EncKey.String()), tx.String("raft_addr", ch.Node.RaftAddr), tx.String("api_addr", ch.Node.APIAddr))
 	}
 	s, err := tx.Sign(tx.Body{ChainID: chain, Sender: sender, Nonce: 1, Expiry: 100, Call: tx.Call{Contract: Name, Method: ch.Action, Args: args}}, w.keys[sender])
 	if err != nil {
