@@ -10,6 +10,7 @@ package main
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -29,6 +30,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/api/server"
 	"github.com/almoner/almoner/consortium-node/genesis"
 	"github.com/almoner/almoner/consortium-node/node"
+	"github.com/almoner/almoner/privacy/envelope"
 )
 
 func main() {
@@ -204,6 +206,15 @@ func cmdRun(args []string) error {
 	cfg := node.Config{DataDir: filepath.Join(*home, "data", *nodeID), Genesis: g, NodeID: *nodeID, Key: key, Logger: log}
 	if *serial {
 		cfg.Executor = node.SerialExecutor{}
+	}
+	if kf.EncSeed != "" {
+		seed, err := hex.DecodeString(kf.EncSeed)
+		if err != nil {
+			return fmt.Errorf("node key file: enc_seed: %w", err)
+		}
+		if cfg.EncKey, err = envelope.NewReaderKey(seed); err != nil {
+			return fmt.Errorf("node key file: %w", err)
+		}
 	}
 	cfg.RaftListen = *raftListen
 	cfg.Join = join

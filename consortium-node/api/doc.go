@@ -13,6 +13,8 @@
 //	GET  /v1/status                      node status
 //	GET  /v1/genesis                     the genesis file
 //	GET  /v1/nodes                       the consortium's current nodes
+//	PUT  /v1/private/records             store a record ciphertext (custodian; signed CBOR)
+//	POST /v1/private/fetch               fetch a record under a committed access (signed CBOR)
 //
 // POST /v1/txs takes application/cbor (a CBOR array of encoded signed
 // transactions) or application/json ({"txs": ["<base64>", ...]}).

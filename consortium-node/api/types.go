@@ -7,6 +7,7 @@ import (
 
 	"github.com/almoner/almoner/consortium-node/ledger"
 	"github.com/almoner/almoner/consortium-node/tx"
+	"github.com/almoner/almoner/privacy/sign"
 )
 
 // Limits of the API.
@@ -137,4 +138,80 @@ type Status struct {
 	Nodes   int        `json:"nodes"`
 	// Error is set when the node stopped applying blocks.
 	Error string `json:"error,omitempty"`
+}
+
+// Private record requests (custodian node only). Both are CBOR, signed by
+// the member's identity key over PrivateSignBytes.
+
+// UploadRequest stores a record version's ciphertext on its custodian
+// node: the sealed record and its data key wrapped for the node
+// (privacy/envelope).
+type UploadRequest struct {
+	_        struct{} `cbor:",toarray"`
+	RecordID string
+	Version  uint64
+	Sealed   []byte
+	Wrapped  []byte
+	Uploader string
+	Time     int64 // Unix seconds; must be within 5 minutes of the node's clock
+	Sig      []byte
+}
+
+// FetchRequest asks the custodian for a record under a committed access
+// transaction.
+type FetchRequest struct {
+	_        struct{} `cbor:",toarray"`
+	AccessID tx.ID
+	Reader   string
+	Time     int64
+	Sig      []byte
+}
+
+// FetchResponse carries the sealed record and its data key wrapped for the
+// reader.
+type FetchResponse struct {
+	_        struct{} `cbor:",toarray"`
+	RecordID string
+	Version  uint64
+	Sealed   []byte
+	Wrapped  []byte
+}
+
+// PrivateSignBytes returns what a member signs for a private request: the
+// request with an empty Sig, under a domain separator.
+func PrivateSignBytes(req any) ([]byte, error) {
+	var domain string
+	switch r := req.(type) {
+	case *UploadRequest:
+		c := *r
+		c.Sig = nil
+		req, domain = &c, "almoner/upload/v1\x00"
+	case *FetchRequest:
+		c := *r
+		c.Sig = nil
+		req, domain = &c, "almoner/fetch/v1\x00"
+	default:
+		return nil, fmt.Errorf("api: %T is not a private request", req)
+	}
+	b, err := tx.Marshal(req)
+	if err != nil {
+		return nil, err
+	}
+	return append([]byte(domain), b...), nil
+}
+
+// SignPrivate signs a private request (*UploadRequest or *FetchRequest) in
+// place with the member's key.
+func SignPrivate(req any, key *sign.PrivateKey) error {
+	msg, err := PrivateSignBytes(req)
+	if err != nil {
+		return err
+	}
+	switch r := req.(type) {
+	case *UploadRequest:
+		r.Sig = key.Sign(msg)
+	case *FetchRequest:
+		r.Sig = key.Sign(msg)
+	}
+	return nil
 }

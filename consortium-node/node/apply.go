@@ -162,6 +162,7 @@ func (n *Node) executeAndCommit(index uint64, head store.Head, height uint64, bl
 		}
 		n.log.Info("consortium membership changed", "height", height, "nodes", len(n.Members()))
 	}
+	n.shred(receipts)
 	n.broadcastHeader(&b.Header, sig)
 	return b, receipts, nil
 }

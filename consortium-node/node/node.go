@@ -24,9 +24,11 @@ import (
 	"github.com/almoner/almoner/consortium-node/genesis"
 	"github.com/almoner/almoner/consortium-node/ledger"
 	"github.com/almoner/almoner/consortium-node/mempool"
+	"github.com/almoner/almoner/consortium-node/privatestore"
 	"github.com/almoner/almoner/consortium-node/store"
 	"github.com/almoner/almoner/consortium-node/transport"
 	"github.com/almoner/almoner/consortium-node/tx"
+	"github.com/almoner/almoner/privacy/envelope"
 	"github.com/almoner/almoner/privacy/sign"
 )
 
@@ -88,6 +90,9 @@ type Config struct {
 	// added later (consortium.add_node); it then starts with an empty raft
 	// log and catches up from the leader.
 	Join *genesis.Node
+	// EncKey is the node's X-Wing key (its key file's enc_seed). With it
+	// the node keeps private record ciphertexts for its organisation.
+	EncKey *envelope.ReaderKey
 }
 
 // Validate checks the config and fills defaults.
@@ -179,6 +184,7 @@ type Node struct {
 	rn    *raft.RawNode
 
 	tr           *transport.Transport // nil in a cluster of one
+	private      *privatestore.Store  // nil without an encryption key
 	members      atomic.Pointer[[]consortium.Node]
 	lastConfProp time.Time // raft goroutine only
 	recvC        chan *raftpb.Message
@@ -256,6 +262,12 @@ func open(cfg Config, db *leveldb.DB) (*Node, error) {
 		waiters: map[tx.ID][]chan TxResult{}, headC: make(chan struct{}), stopped: make(chan struct{}),
 	}
 	n.haltCtx, n.cancelRun = context.WithCancel(context.Background())
+	if cfg.EncKey != nil {
+		if string(cfg.EncKey.PublicKey()) != string(me.EncKey.Key) {
+			return nil, fmt.Errorf("node: the encryption key does not match node %q's enc_key", cfg.NodeID)
+		}
+		n.private = privatestore.New(db, cfg.NodeID, cfg.EncKey)
+	}
 	if err := n.loadMembers(); err != nil {
 		return nil, err
 	}

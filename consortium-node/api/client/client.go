@@ -202,6 +202,52 @@ func (c *Client) Nodes(ctx context.Context) ([]consortium.Node, error) {
 	return ns, nil
 }
 
+// UploadRecord stores a record version's ciphertext on its custodian node
+// (the request must be signed: api.SignPrivate).
+func (c *Client) UploadRecord(ctx context.Context, req *api.UploadRequest) error {
+	body, err := tx.Marshal(req)
+	if err != nil {
+		return err
+	}
+	return c.do(ctx, http.MethodPut, "/v1/private/records", "application/cbor", body, nil)
+}
+
+// FetchRecord fetches a record under a committed access transaction (the
+// request must be signed: api.SignPrivate).
+func (c *Client) FetchRecord(ctx context.Context, req *api.FetchRequest) (*api.FetchResponse, error) {
+	body, err := tx.Marshal(req)
+	if err != nil {
+		return nil, err
+	}
+	httpReq, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+"/v1/private/fetch", bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	httpReq.Header.Set("Content-Type", "application/cbor")
+	resp, err := c.hc.Do(httpReq)
+	if err != nil {
+		return nil, fmt.Errorf("client: fetch: %w", err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, api.MaxBodyBytes+1<<20))
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		var e api.Error
+		_ = json.Unmarshal(data, &e)
+		if e.Error == "" {
+			e.Error = strings.TrimSpace(string(data))
+		}
+		return nil, &Error{StatusCode: resp.StatusCode, Code: e.Code, Message: e.Error}
+	}
+	var out api.FetchResponse
+	if err := tx.Unmarshal(data, &out); err != nil {
+		return nil, fmt.Errorf("client: fetch answer: %w", err)
+	}
+	return &out, nil
+}
+
 // Genesis fetches the node's genesis file.
 func (c *Client) Genesis(ctx context.Context) (*genesis.File, error) {
 	var g genesis.File

@@ -11,6 +11,7 @@ import (
 	"mime"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/fxamacker/cbor/v2"
@@ -19,6 +20,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/contracts/consortium"
 	"github.com/almoner/almoner/consortium-node/ledger"
 	"github.com/almoner/almoner/consortium-node/node"
+	"github.com/almoner/almoner/consortium-node/privatestore"
 	"github.com/almoner/almoner/consortium-node/store"
 	"github.com/almoner/almoner/consortium-node/tx"
 )
@@ -34,6 +36,8 @@ type Backend interface {
 	Status() api.Status
 	Genesis() any
 	Members() []consortium.Node
+	UploadRecord(req *api.UploadRequest) error
+	FetchRecord(req *api.FetchRequest) (*api.FetchResponse, error)
 }
 
 var _ Backend = (*node.Node)(nil)
@@ -81,6 +85,8 @@ func New(cfg Config) (http.Handler, error) {
 	mux.HandleFunc("GET /v1/stream", s.stream)
 	mux.HandleFunc("GET /v1/status", s.status)
 	mux.HandleFunc("GET /v1/genesis", s.genesis)
+	mux.HandleFunc("PUT /v1/private/records", s.upload)
+	mux.HandleFunc("POST /v1/private/fetch", s.fetch)
 	mux.HandleFunc("GET /v1/nodes", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, s.cfg.Backend.Members())
 	})
@@ -314,4 +320,77 @@ func (s *server) status(w http.ResponseWriter, r *http.Request) {
 
 func (s *server) genesis(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, s.cfg.Backend.Genesis())
+}
+
+// readCBOR decodes a CBOR request body of at most max bytes into v.
+func readCBOR(w http.ResponseWriter, r *http.Request, max int64, v any) bool {
+	if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); ct != "application/cbor" {
+		writeErr(w, http.StatusUnsupportedMediaType, "unsupported_media_type", "Content-Type must be application/cbor")
+		return false
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, max))
+	if err != nil {
+		writeErr(w, http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("request body over %d bytes", max))
+		return false
+	}
+	if err := tx.Unmarshal(body, v); err != nil {
+		writeErr(w, http.StatusBadRequest, "bad_request", "malformed request: "+err.Error())
+		return false
+	}
+	return true
+}
+
+// privateErr maps private-record errors to HTTP answers; the messages say
+// what is wrong but never carry record contents.
+func (s *server) privateErr(w http.ResponseWriter, r *http.Request, err error) {
+	switch {
+	case errors.Is(err, node.ErrNotCustodian):
+		writeErr(w, http.StatusServiceUnavailable, "not_custodian", err.Error())
+	case errors.Is(err, node.ErrStale):
+		writeErr(w, http.StatusUnauthorized, "stale", err.Error())
+	case errors.Is(err, privatestore.ErrErased):
+		writeErr(w, http.StatusGone, "erased", err.Error())
+	case errors.Is(err, node.ErrForbidden) && strings.Contains(err.Error(), "erased"):
+		writeErr(w, http.StatusGone, "erased", err.Error())
+	case errors.Is(err, node.ErrForbidden):
+		writeErr(w, http.StatusForbidden, "forbidden", err.Error())
+	case errors.Is(err, node.ErrNotFound), errors.Is(err, privatestore.ErrNotFound):
+		writeErr(w, http.StatusNotFound, "not_found", err.Error())
+	case errors.Is(err, privatestore.ErrMismatch):
+		writeErr(w, http.StatusConflict, "mismatch", err.Error())
+	default:
+		s.internal(w, r, err)
+	}
+}
+
+func (s *server) upload(w http.ResponseWriter, r *http.Request) {
+	var req api.UploadRequest
+	if !readCBOR(w, r, api.MaxBodyBytes, &req) {
+		return
+	}
+	if err := s.cfg.Backend.UploadRecord(&req); err != nil {
+		s.privateErr(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *server) fetch(w http.ResponseWriter, r *http.Request) {
+	var req api.FetchRequest
+	if !readCBOR(w, r, 64<<10, &req) {
+		return
+	}
+	resp, err := s.cfg.Backend.FetchRecord(&req)
+	if err != nil {
+		s.privateErr(w, r, err)
+		return
+	}
+	b, err := tx.Marshal(resp)
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/cbor")
+	w.Header().Set("Cache-Control", "no-store")
+	_, _ = w.Write(b)
 }

@@ -1,0 +1,126 @@
+package node
+
+import (
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/almoner/almoner/consortium-node/api"
+	"github.com/almoner/almoner/consortium-node/contracts"
+	"github.com/almoner/almoner/consortium-node/contracts/identity"
+	"github.com/almoner/almoner/consortium-node/contracts/record"
+	"github.com/almoner/almoner/consortium-node/ledger"
+	"github.com/almoner/almoner/consortium-node/privatestore"
+)
+
+// Errors of the private record API.
+var (
+	ErrNotCustodian = errors.New("node: this node keeps no private records (no encryption key configured)")
+	ErrForbidden    = errors.New("node: forbidden")
+	ErrStale        = errors.New("node: request time is not within 5 minutes of the node's clock")
+)
+
+const requestSkew = 5 * time.Minute
+
+// authenticate checks a private request's signature against the member's
+// current identity key and its freshness.
+func (n *Node) authenticate(member string, at int64, req any, sig []byte) (*identity.Member, error) {
+	if d := time.Since(time.Unix(at, 0)); d > requestSkew || d < -requestSkew {
+		return nil, ErrStale
+	}
+	m, err := identity.LoadMember(stateReader{n}, member)
+	if err != nil || m.Revoked {
+		return nil, fmt.Errorf("%w: %q is not an active member", ErrForbidden, member)
+	}
+	msg, err := api.PrivateSignBytes(req)
+	if err != nil {
+		return nil, err
+	}
+	if err := m.SignKey.Verify(msg, sig); err != nil {
+		return nil, fmt.Errorf("%w: the request is not signed with %q's current key", ErrForbidden, member)
+	}
+	return m, nil
+}
+
+// UploadRecord stores a record version's ciphertext on this custodian
+// node. The uploader must be records staff of this node's organisation;
+// the ledger entry (record.register) is a separate transaction.
+func (n *Node) UploadRecord(req *api.UploadRequest) error {
+	if n.private == nil {
+		return ErrNotCustodian
+	}
+	m, err := n.authenticate(req.Uploader, req.Time, req, req.Sig)
+	if err != nil {
+		return err
+	}
+	if m.Org != n.me.Org || !(m.HasRole(identity.RoleRecordsClerk) || m.HasRole(identity.RolePhysician)) {
+		return fmt.Errorf("%w: uploading records to %s's node needs role records_clerk or physician in %q", ErrForbidden, n.me.Org, n.me.Org)
+	}
+	if err := n.private.Put(req.RecordID, req.Version, req.Sealed, req.Wrapped); err != nil {
+		return err
+	}
+	n.log.Info("stored a record version", "record", req.RecordID, "version", req.Version, "by", m.ID)
+	return nil
+}
+
+// FetchRecord serves a record under a committed access transaction: the
+// requester must be its reader, the access granted and unexpired, the
+// consent it names still valid (revocation and lapse take effect at once),
+// and the record held here and not erased.
+func (n *Node) FetchRecord(req *api.FetchRequest) (*api.FetchResponse, error) {
+	if n.private == nil {
+		return nil, ErrNotCustodian
+	}
+	m, err := n.authenticate(req.Reader, req.Time, req, req.Sig)
+	if err != nil {
+		return nil, err
+	}
+	a, rec, err := record.Servable(stateReader{n}, req.AccessID, m.ID, time.Now())
+	if errors.Is(err, contracts.ErrNotFound) {
+		return nil, fmt.Errorf("%w: %v (commit the access transaction first)", ErrNotFound, err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrForbidden, err)
+	}
+	if rec.Custodian != n.me.Org {
+		return nil, fmt.Errorf("%w: record %q is held by %q's node", ErrNotFound, rec.ID, rec.Custodian)
+	}
+	v, err := record.LoadVersion(stateReader{n}, rec.ID, a.Version)
+	if err != nil {
+		return nil, err
+	}
+	sealed, wrapped, err := n.private.Release(rec.ID, a.Version, m.ID, m.EncKey.Key)
+	if errors.Is(err, privatestore.ErrErased) {
+		return nil, fmt.Errorf("%w: record %q was erased", ErrForbidden, rec.ID)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if ledger.Hash(sha256Sum(sealed)) != v.CiphertextHash {
+		return nil, fmt.Errorf("node: stored ciphertext of %q version %d does not match its ledger hash", rec.ID, a.Version)
+	}
+	n.log.Info("released a record", "record", rec.ID, "version", a.Version, "reader", m.ID, "access", req.AccessID.String())
+	return &api.FetchResponse{RecordID: rec.ID, Version: a.Version, Sealed: sealed, Wrapped: wrapped}, nil
+}
+
+// shred destroys the private copies of records erased in a block.
+func (n *Node) shred(rs []ledger.Receipt) {
+	if n.private == nil {
+		return
+	}
+	for _, r := range rs {
+		for _, e := range r.Events {
+			if e.Contract == record.Name && e.Type == "record_erased" && e.Attr("custodian") == n.me.Org {
+				k, err := n.private.Erase(e.Attr("record"))
+				if err != nil {
+					n.log.Error("erasing a record's private copies", "record", e.Attr("record"), "err", err)
+					continue
+				}
+				n.log.Info("erased a record (ciphertexts and data keys destroyed)", "record", e.Attr("record"), "versions", k)
+			}
+		}
+	}
+}
+
+func sha256Sum(b []byte) [32]byte { return sha256.Sum256(b) }
