@@ -113,7 +113,7 @@ func TestKillLeaderUnderLoad(t *testing.T) {
 	// until it commits or is refused as already committed.
 	ts := time.Now()
 	l.settle(90 * time.Second)
-	t.Logf("settled the unanswered transactions in %v", time.Since(ts).Round(time.Millisecond))
+	t.Logf("settled the unanswered transactions in %v; answers now %s", time.Since(ts).Round(time.Millisecond), l.answerCounts())
 
 	// The killed node comes back and catches up.
 	tr := time.Now()
@@ -123,9 +123,9 @@ func TestKillLeaderUnderLoad(t *testing.T) {
 	t.Logf("restarted %s: all nodes at height %d (head %s) after %v", c.nodes[lead].id, sts[0].Height, sts[0].HeadHash,
 		time.Since(tr).Round(time.Millisecond))
 
-	// Every acknowledged transaction: a valid receipt proof on every node
-	// where it was acknowledged. Every transaction sent: in the chain
-	// exactly once.
+	// Every acknowledged transaction: a valid receipt proof on every node,
+	// at the height and index it was acknowledged at. Every transaction
+	// sent: in the chain exactly once.
 	acked := l.ackedCopy()
 	c.verifyProofs(c.all(), acked, 60*time.Second)
 	l.checkChain(lead, sts[0].Height)
@@ -277,8 +277,8 @@ func TestPartitionedNodeHeals(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	sts := c.converge(60 * time.Second)
-	t.Logf("healed: tx from the isolated node committed at height %d, all nodes at height %d after %v",
-		xack[x.id].height, sts[0].Height, time.Since(th).Round(time.Millisecond))
+	t.Logf("healed: tx from the isolated node committed at height %d, all nodes at height %d after %v; leader %s",
+		xack[x.id].height, sts[0].Height, time.Since(th).Round(time.Millisecond), c.nodes[c.leaderNow()].id)
 	c.verifyProofs(c.all(), majority, 60*time.Second)
 	c.verifyProofs(c.all(), xack, 60*time.Second)
 	c.stopAll()
@@ -389,7 +389,6 @@ func newFaultCluster(t *testing.T, n int, drops bool) *faultCluster {
 		for _, nd := range c.nodes {
 			nd.cl.Close()
 		}
-		exec.Command("cp", "-r", filepath.Join(dir, "logs"), "/tmp/faultlogs-"+t.Name()).Run()
 		if !t.Failed() {
 			return
 		}
