@@ -8,12 +8,12 @@ require (
 	github.com/syndtr/goleveldb v1.0.0
 	github.com/transparency-dev/merkle v0.0.2
 	go.etcd.io/raft/v3 v3.7.0
+	golang.org/x/crypto v0.54.0
 	google.golang.org/protobuf v1.36.11
 )
 
 require (
 	github.com/golang/snappy v0.0.0-20180518054509-2e65f85255db // indirect
 	github.com/x448/float16 v0.8.4 // indirect
-	golang.org/x/crypto v0.54.0 // indirect
 	golang.org/x/sys v0.47.0 // indirect
 )

@@ -42,8 +42,11 @@ type DataKey struct {
 	k *dataKey
 }
 
+// dataKey keeps the key bytes two pointers deep: fmt prints an
+// unexported struct field's pointer target one level deep (e.g. "%s" of a
+// struct holding a DataKey), but never deeper.
 type dataKey struct {
-	b         [DataKeySize]byte
+	b         *[DataKeySize]byte
 	destroyed bool
 }
 
@@ -53,7 +56,7 @@ func NewDataKey(r io.Reader) (*DataKey, error) {
 	if r == nil {
 		r = rand.Reader
 	}
-	k := new(dataKey)
+	k := &dataKey{b: new([DataKeySize]byte)}
 	if _, err := io.ReadFull(r, k.b[:]); err != nil {
 		return nil, fmt.Errorf("envelope: reading randomness for a data key: %w", err)
 	}
@@ -66,7 +69,7 @@ func DataKeyFromBytes(b []byte) (*DataKey, error) {
 	if len(b) != DataKeySize {
 		return nil, fmt.Errorf("%w: data key is %d bytes, want %d", ErrBadKey, len(b), DataKeySize)
 	}
-	k := new(dataKey)
+	k := &dataKey{b: new([DataKeySize]byte)}
 	copy(k.b[:], b)
 	return &DataKey{k: k}, nil
 }

@@ -103,7 +103,7 @@ func TestDataKeyLifecycle(t *testing.T) {
 	if !dk.Destroyed() || !cp.Destroyed() || dk.Bytes() != nil || dk.Equal(back) {
 		t.Fatal("destroyed key still usable")
 	}
-	if inner.b != [DataKeySize]byte{} {
+	if *inner.b != [DataKeySize]byte{} {
 		t.Fatal("Destroy did not zeroise the key")
 	}
 	var nilKey *DataKey
@@ -128,7 +128,7 @@ func TestReaderKeyLifecycle(t *testing.T) {
 	inner := rk.k
 	rk.Destroy()
 	rk.Destroy()
-	if inner.seed != [ReaderSeedSize]byte{} || rk.Seed() != nil || rk.PublicKey() != nil {
+	if *inner.seed != [ReaderSeedSize]byte{} || rk.Seed() != nil || rk.PublicKey() != nil {
 		t.Fatal("Destroy did not wipe the reader key")
 	}
 	if _, err := Unwrap(rk, "r", nil, "rec", 1); !errors.Is(err, ErrDestroyed) {

@@ -196,7 +196,7 @@ type ReaderKey struct {
 }
 
 type readerKey struct {
-	seed      [ReaderSeedSize]byte
+	seed      *[ReaderSeedSize]byte // two pointers deep, as dataKey.b
 	sk        kem.PrivateKey
 	pub       []byte
 	destroyed bool
@@ -217,7 +217,7 @@ func NewReaderKey(seed []byte) (*ReaderKey, error) {
 	if err != nil {
 		return nil, fmt.Errorf("envelope: packing X-Wing public key: %w", err)
 	}
-	k := &readerKey{sk: sk, pub: pub}
+	k := &readerKey{seed: new([ReaderSeedSize]byte), sk: sk, pub: pub}
 	copy(k.seed[:], seed)
 	return &ReaderKey{k: k}, nil
 }

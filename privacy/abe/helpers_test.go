@@ -1,0 +1,115 @@
+package abe
+
+import (
+	"bytes"
+	"encoding/hex"
+	"flag"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files in testdata/")
+
+// detRand is a deterministic randomness source for reproducible fixtures.
+func detRand(seed byte) *rand.ChaCha8 {
+	var s [32]byte
+	s[0] = seed
+	return rand.NewChaCha8(s)
+}
+
+func seq(start byte, n int) []byte {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = start + byte(i)
+	}
+	return b
+}
+
+// fixtures are built once: tkn20 setup and key generation take tens of
+// milliseconds, many times that under -race.
+type fixture struct {
+	stmarys, other *Authority
+}
+
+var fixtures = sync.OnceValues(func() (*fixture, error) {
+	a, err := Setup(detRand(1))
+	if err != nil {
+		return nil, err
+	}
+	b, err := Setup(detRand(2))
+	if err != nil {
+		return nil, err
+	}
+	return &fixture{stmarys: a, other: b}, nil
+})
+
+func mustFixture(t testing.TB) *fixture {
+	t.Helper()
+	f, err := fixtures()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func mustKey(t testing.TB, a *Authority, attrs map[string]string) *AttributeKey {
+	t.Helper()
+	k, err := a.IssueKey(nil, attrs)
+	if err != nil {
+		t.Fatalf("IssueKey(%v): %v", attrs, err)
+	}
+	return k
+}
+
+func mustWrap(t testing.TB, pub *PublicParams, policy string, dk []byte, rec string, ver uint64) []byte {
+	t.Helper()
+	w, err := WrapKey(nil, pub, policy, dk, rec, ver)
+	if err != nil {
+		t.Fatalf("WrapKey(%q): %v", policy, err)
+	}
+	return w
+}
+
+func goldenPath(name string) string { return filepath.Join("testdata", name) }
+
+func writeHex(t *testing.T, name string, b []byte) {
+	t.Helper()
+	var sb strings.Builder
+	h := hex.EncodeToString(b)
+	for len(h) > 64 {
+		sb.WriteString(h[:64] + "\n")
+		h = h[64:]
+	}
+	sb.WriteString(h + "\n")
+	if err := os.WriteFile(goldenPath(name), []byte(sb.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func readHex(t *testing.T, name string) []byte {
+	t.Helper()
+	raw, err := os.ReadFile(goldenPath(name))
+	if err != nil {
+		t.Fatalf("golden file: %v (run go test -run %s -update to create it)", err, t.Name())
+	}
+	b, err := hex.DecodeString(strings.Join(strings.Fields(string(raw)), ""))
+	if err != nil {
+		t.Fatalf("golden file %s: %v", name, err)
+	}
+	return b
+}
+
+// golden compares got with testdata/name, or rewrites it with -update.
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	if *update {
+		writeHex(t, name, got)
+	}
+	if want := readHex(t, name); !bytes.Equal(got, want) {
+		t.Errorf("encoding differs from %s (a format change needs a new format version):\n got %x\nwant %x", name, got, want)
+	}
+}
