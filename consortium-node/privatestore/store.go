@@ -60,6 +60,24 @@ func (s *Store) Put(recordID string, version uint64, sealed, wrapped []byte) err
 	if _, err := envelope.Open(dk, sealed, recordID, version); err != nil {
 		return fmt.Errorf("%w: the ciphertext does not open with its key for record %q version %d: %v", ErrMismatch, recordID, version, err)
 	}
+	// Every version gets a fresh data key: a reader whose consent ended
+	// keeps the keys released to them, which must open nothing newer.
+	if version > 1 {
+		prevWrapped, err := s.db.Get(keyKey(recordID, version-1), nil)
+		if err == nil {
+			prev, err := envelope.Unwrap(s.key, s.nodeID, prevWrapped, recordID, version-1)
+			if err != nil {
+				return fmt.Errorf("privatestore: unwrapping the key of %q version %d: %w", recordID, version-1, err)
+			}
+			same := prev.Equal(dk)
+			prev.Destroy()
+			if same {
+				return fmt.Errorf("%w: version %d of %q reuses the previous version's data key; seal every version with a fresh key", ErrMismatch, version, recordID)
+			}
+		} else if !errors.Is(err, leveldb.ErrNotFound) {
+			return err
+		}
+	}
 	b := new(leveldb.Batch)
 	b.Put(ctKey(recordID, version), sealed)
 	b.Put(keyKey(recordID, version), wrapped)

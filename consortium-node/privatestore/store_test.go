@@ -1,0 +1,98 @@
+package privatestore
+
+import (
+	"bytes"
+	"errors"
+	"path/filepath"
+	"testing"
+
+	"github.com/syndtr/goleveldb/leveldb"
+
+	"github.com/almoner/almoner/privacy/envelope"
+)
+
+func newStore(t *testing.T) (*Store, *envelope.ReaderKey) {
+	t.Helper()
+	db, err := leveldb.OpenFile(filepath.Join(t.TempDir(), "db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	nk, err := envelope.GenerateReaderKey(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return New(db, "node1", nk), nk
+}
+
+func upload(t *testing.T, nk *envelope.ReaderKey, dk *envelope.DataKey, id string, v uint64, plain []byte) (sealed, wrapped []byte) {
+	t.Helper()
+	sealed, err := envelope.Seal(nil, dk, id, v, plain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wrapped, err = envelope.Wrap(nil, nk.PublicKey(), "node1", dk, id, v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sealed, wrapped
+}
+
+func TestPutReleaseErase(t *testing.T) {
+	s, nk := newStore(t)
+	dk1, _ := envelope.NewDataKey(nil)
+	sealed, wrapped := upload(t, nk, dk1, "rec", 1, []byte("fhir v1"))
+	if err := s.Put("rec", 1, sealed, wrapped); err != nil {
+		t.Fatal(err)
+	}
+	// Wrong record id, other node's key, tampered ciphertext: refused.
+	if err := s.Put("other", 1, sealed, wrapped); !errors.Is(err, ErrMismatch) {
+		t.Fatalf("moved upload: %v", err)
+	}
+	bad := append([]byte(nil), sealed...)
+	bad[len(bad)-1] ^= 1
+	if err := s.Put("rec", 1, bad, wrapped); !errors.Is(err, ErrMismatch) {
+		t.Fatalf("tampered ciphertext: %v", err)
+	}
+	// The next version must be re-keyed.
+	s2, w2 := upload(t, nk, dk1, "rec", 2, []byte("fhir v2"))
+	if err := s.Put("rec", 2, s2, w2); !errors.Is(err, ErrMismatch) {
+		t.Fatalf("reused data key accepted: %v", err)
+	}
+	dk2, _ := envelope.NewDataKey(nil)
+	s2, w2 = upload(t, nk, dk2, "rec", 2, []byte("fhir v2"))
+	if err := s.Put("rec", 2, s2, w2); err != nil {
+		t.Fatal(err)
+	}
+	// Release re-wraps for the reader only.
+	reader, _ := envelope.GenerateReaderKey(nil)
+	gotSealed, gotWrapped, err := s.Release("rec", 2, "acme/adjuster", reader.PublicKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rdk, err := envelope.Unwrap(reader, "acme/adjuster", gotWrapped, "rec", 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, err := envelope.Open(rdk, gotSealed, "rec", 2)
+	if err != nil || !bytes.Equal(plain, []byte("fhir v2")) {
+		t.Fatalf("released record: %q %v", plain, err)
+	}
+	if _, _, err := s.Release("rec", 3, "acme/adjuster", reader.PublicKey()); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("missing version: %v", err)
+	}
+	// Erasure destroys every version and blocks later reads and uploads.
+	n, err := s.Erase("rec")
+	if err != nil || n != 2 {
+		t.Fatalf("erase: %d %v", n, err)
+	}
+	if _, _, err := s.Release("rec", 1, "acme/adjuster", reader.PublicKey()); !errors.Is(err, ErrErased) {
+		t.Fatalf("read after erasure: %v", err)
+	}
+	if err := s.Put("rec", 3, s2, w2); !errors.Is(err, ErrErased) {
+		t.Fatalf("upload after erasure: %v", err)
+	}
+	if ok, _ := s.Has("rec", 1); ok {
+		t.Fatal("ciphertext survived erasure")
+	}
+}
