@@ -31,6 +31,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/genesis"
 	"github.com/almoner/almoner/consortium-node/node"
 	"github.com/almoner/almoner/privacy/envelope"
+	"github.com/almoner/almoner/privacy/keystore"
 )
 
 func main() {
@@ -106,6 +107,23 @@ func cmdNodes(args []string) error {
 	return nil
 }
 
+// loadKeys reads a node's keys from a keystore or, without one, from the
+// development key file in home.
+func loadKeys(home, ksDir, id string) (*genesis.KeyFile, error) {
+	if ksDir == "" {
+		return genesis.LoadKeyFile(genesis.KeyPath(home, id))
+	}
+	p, err := genesis.PassphraseFromEnv()
+	if err != nil {
+		return nil, err
+	}
+	ks, err := keystore.Open(ksDir, keystore.Options{KDF: keystore.DefaultKDF})
+	if err != nil {
+		return nil, err
+	}
+	return genesis.LoadFromKeystore(ks, id, p)
+}
+
 // watchDropFile returns a drop filter fed by a file of raft ids that is
 // re-read every 200ms (a missing or empty file drops nothing).
 func watchDropFile(path string) func(uint64) bool {
@@ -148,6 +166,7 @@ func cmdRun(args []string) error {
 	level := fs.String("log-level", "info", "debug, info, warn or error")
 	serial := fs.Bool("serial", false, "execute blocks serially instead of with Block-STM (for comparison)")
 	dropFile := fs.String("fault-drop-file", "", "for fault tests: a file listing raft ids (one per line) whose traffic this node drops; re-read every 200ms")
+	ksDir := fs.String("keystore", "", "read the node's keys from this keystore (passphrase in $"+genesis.PassphraseEnv+") instead of HOME/keys")
 	joinVia := fs.String("join-via", "", "for a node added after genesis (almoner node-change add): the API address of a running node to fetch this node's record from")
 	raftListen := fs.String("raft-listen", "", "raft transport listen address (default: the node's raft_addr in genesis.json)")
 	if err := fs.Parse(args); err != nil {
@@ -192,7 +211,7 @@ func cmdRun(args []string) error {
 	if !ok {
 		return fmt.Errorf("node %q is not in %s nor (with --join-via) in the consortium's current nodes; add it with almoner node-change add", *nodeID, gpath)
 	}
-	kf, err := genesis.LoadKeyFile(genesis.KeyPath(*home, *nodeID))
+	kf, err := loadKeys(*home, *ksDir, *nodeID)
 	if err != nil {
 		return fmt.Errorf("node key: %w", err)
 	}

@@ -25,6 +25,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/genesis"
 	"github.com/almoner/almoner/consortium-node/ledger"
 	"github.com/almoner/almoner/consortium-node/tx"
+	"github.com/almoner/almoner/privacy/keystore"
 	"github.com/almoner/almoner/privacy/sign"
 )
 
@@ -41,6 +42,9 @@ const usage = `usage: almoner COMMAND [flags]
   block [HEIGHT|latest|HASH]             show a block with receipts
   receipt TXID [--out FILE]              fetch a receipt with its inclusion proof
   verify FILE [--genesis FILE]           verify a receipt proof offline
+  keystore-import --id ID --keystore DIR [--remove-plain]
+                                         move HOME/keys/<id>.json into an encrypted keystore
+                                         (passphrase in $ALMONER_KEYSTORE_PASSPHRASE)
   node-change add|remove --node-id ID [--org O --raft-id N --sign-key K --enc-key K --raft-addr A --api-addr A]
               [--approvals-from ADMIN,...] [--approvals APPROVAL,...] [--print-approval-as ADMIN] [--valid-for N]
                                          add or remove a consortium node; approvals from admins of a
@@ -58,14 +62,32 @@ func main() {
 }
 
 type common struct {
-	node, home string
-	timeout    time.Duration
+	node, home, keystore string
+	timeout              time.Duration
+}
+
+// keys reads a member's keys from the keystore (when --keystore is set) or
+// from the development key file in HOME/keys.
+func (c *common) keys(id string) (*genesis.KeyFile, error) {
+	if c.keystore == "" {
+		return genesis.LoadKeyFile(genesis.KeyPath(c.home, id))
+	}
+	p, err := genesis.PassphraseFromEnv()
+	if err != nil {
+		return nil, err
+	}
+	ks, err := keystore.Open(c.keystore, keystore.Options{KDF: keystore.DefaultKDF})
+	if err != nil {
+		return nil, err
+	}
+	return genesis.LoadFromKeystore(ks, id, p)
 }
 
 func (c *common) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.node, "node", envOr("ALMONER_NODE", "127.0.0.1:7070"), "node API address")
 	fs.StringVar(&c.home, "home", envOr("ALMONER_HOME", ".almoner/dev"), "consortium folder with genesis.json and keys/")
 	fs.DurationVar(&c.timeout, "timeout", 30*time.Second, "request timeout")
+	fs.StringVar(&c.keystore, "keystore", os.Getenv("ALMONER_KEYSTORE"), "read private keys from this keystore (passphrase in $"+genesis.PassphraseEnv+") instead of HOME/keys")
 }
 
 func envOr(k, d string) string {
@@ -127,6 +149,8 @@ func run(args []string, out io.Writer) error {
 		return cmdVerify(fs, &c, args, out)
 	case "node-change":
 		return cmdNodeChange(fs, &c, args, out)
+	case "keystore-import":
+		return cmdKeystoreImport(fs, &c, args, out)
 	default:
 		return fmt.Errorf("unknown command %q\n%s", cmd, usage)
 	}
@@ -265,10 +289,12 @@ func cmdTx(fs *flag.FlagSet, c *common, args []string, out io.Writer) error {
 		call.Args = append(call.Args, tx.String("sign_key", sk.Public().String()), tx.String("enc_key", ek.String()))
 		fmt.Fprintf(os.Stderr, "saved keys of %s in %s\n", newID, path)
 	}
-	if *keyFile == "" {
-		*keyFile = genesis.KeyPath(c.home, *as)
+	var kf *genesis.KeyFile
+	if *keyFile != "" {
+		kf, err = genesis.LoadKeyFile(*keyFile)
+	} else {
+		kf, err = c.keys(*as)
 	}
-	kf, err := genesis.LoadKeyFile(*keyFile)
 	if err != nil {
 		return fmt.Errorf("sender key: %w", err)
 	}
@@ -505,7 +531,7 @@ func cmdNodeChange(fs *flag.FlagSet, c *common, args []string, out io.Writer) er
 		}
 	}
 	approve := func(admin string) (string, error) {
-		kf, err := genesis.LoadKeyFile(genesis.KeyPath(c.home, admin))
+		kf, err := c.keys(admin)
 		if err != nil {
 			return "", err
 		}
@@ -547,11 +573,48 @@ func cmdNodeChange(fs *flag.FlagSet, c *common, args []string, out io.Writer) er
 	if submitter == "" {
 		return errors.New("give --approvals-from and/or --approvals")
 	}
-	targs := []string{"tx", "--home", c.home, "--node", c.node, "--as", submitter, consortium.Name, ch.Action,
+	targs := []string{"tx", "--home", c.home, "--node", c.node, "--keystore", c.keystore, "--as", submitter, consortium.Name, ch.Action,
 		"node_id=" + ch.Node.ID, fmt.Sprintf("valid_until:uint=%d", ch.ValidUntil), "approvals:strings=" + strings.Join(approvals, ",")}
 	if ch.Action == consortium.ActionAddNode {
 		targs = append(targs, "org="+ch.Node.Org, fmt.Sprintf("raft_id:uint=%d", ch.Node.RaftID), "sign_key="+ch.Node.SignKey.String(), "enc_key="+ch.Node.EncKey.String(),
 			"raft_addr="+ch.Node.RaftAddr, "api_addr="+ch.Node.APIAddr)
 	}
 	return run(targs, out)
+}
+
+func cmdKeystoreImport(fs *flag.FlagSet, c *common, args []string, out io.Writer) error {
+	id := fs.String("id", "", "member or node id whose key file to import")
+	removePlain := fs.Bool("remove-plain", false, "delete the unencrypted key file after importing")
+	if _, err := parseInterspersed(fs, args); err != nil {
+		return err
+	}
+	if *id == "" || c.keystore == "" {
+		return errors.New("keystore-import needs --id and --keystore")
+	}
+	p, err := genesis.PassphraseFromEnv()
+	if err != nil {
+		return err
+	}
+	path := genesis.KeyPath(c.home, *id)
+	kf, err := genesis.LoadKeyFile(path)
+	if err != nil {
+		return err
+	}
+	ks, err := keystore.Open(c.keystore, keystore.Options{KDF: keystore.DefaultKDF})
+	if err != nil {
+		return err
+	}
+	if err := genesis.ImportKeyFile(ks, kf, p); err != nil {
+		return err
+	}
+	if _, err := genesis.LoadFromKeystore(ks, *id, p); err != nil {
+		return fmt.Errorf("imported keys do not read back: %w", err)
+	}
+	if *removePlain {
+		if err := os.Remove(path); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(out, "imported the keys of %s into %s\n", *id, c.keystore)
+	return nil
 }
