@@ -21,8 +21,8 @@ measure() { # $1: label, extra node flags after
     local pid=$!
     for _ in $(seq 100); do bin/almoner status --node 127.0.0.1:$port >/dev/null 2>&1 && break; sleep 0.1; done
     line=$(bin/loadgen --home "$tmp/home" --node 127.0.0.1:$port --txs "$TXS")
-    echo "  $label round $r: $line" >&2
-    out+=("$(echo "$line" | sed -E 's/.*: ([0-9]+) tx\/s.*/\1/')")
+    echo "  $label round $r: $(echo "$line" | sed -n 1p)" >&2
+    out+=("$(echo "$line" | sed -nE 's/.*: ([0-9]+) tx\/s.*/\1/p')")
     kill "$pid"; wait "$pid" 2>/dev/null || true
   done
   printf '%s\n' "${out[@]}" | sort -n | awk -v l="$label" '{a[NR]=$1} END {print l": median " a[int((NR+1)/2)] " tx/s over " NR " rounds"}'
