@@ -166,6 +166,7 @@ func cmdRun(args []string) error {
 	level := fs.String("log-level", "info", "debug, info, warn or error")
 	serial := fs.Bool("serial", false, "execute blocks serially instead of with Block-STM (for comparison)")
 	dropFile := fs.String("fault-drop-file", "", "for fault tests: a file listing raft ids (one per line) whose traffic this node drops; re-read every 200ms")
+	snapEvery := fs.Uint64("snapshot-every", 0, "raft log entries between snapshots; the log keeps this many for lagging peers (default 10000)")
 	ksDir := fs.String("keystore", "", "read the node's keys from this keystore (passphrase in $"+genesis.PassphraseEnv+") instead of HOME/keys")
 	joinVia := fs.String("join-via", "", "for a node added after genesis (almoner node-change add): the API address of a running node to fetch this node's record from")
 	raftListen := fs.String("raft-listen", "", "raft transport listen address (default: the node's raft_addr in genesis.json)")
@@ -236,6 +237,7 @@ func cmdRun(args []string) error {
 		}
 	}
 	cfg.RaftListen = *raftListen
+	cfg.SnapshotEvery = *snapEvery
 	cfg.Join = join
 	if *dropFile != "" {
 		cfg.Drop = watchDropFile(*dropFile)
