@@ -3,7 +3,7 @@ GO      ?= go
 BIN     := bin
 HOME_DIR ?= .almoner/dev
 
-.PHONY: run build test test-short bench bench-exec bench-e2e lint fuzz clean
+.PHONY: run build test test-short bench bench-exec bench-e2e bench-cluster devnet lint fuzz clean
 
 ## run: build everything and start a one-node dev consortium (data in .almoner/dev)
 run: build
@@ -30,6 +30,14 @@ bench-exec:
 
 bench-e2e: build
 	scripts/bench-e2e.sh
+
+## bench-cluster: a 3-node consortium against a 3-member etcd (installs Debian's etcd-server if missing)
+bench-cluster: build
+	scripts/bench-cluster.sh
+
+## devnet: 4 nodes, one per organisation, as separate processes (Ctrl-C stops all)
+devnet:
+	scripts/devnet.sh
 
 ## fuzz: run each fuzz target for FUZZTIME (default 30s)
 FUZZTIME ?= 30s
