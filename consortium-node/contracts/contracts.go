@@ -166,3 +166,24 @@ func (c *callCtx) Height() uint64  { return c.t.block.Height }
 func (c *callCtx) Time() time.Time { return c.t.block.Time }
 
 var _ Context = (*callCtx)(nil)
+
+// State returns a StateReader over full keys ("contract/key") for code
+// running in contract's context: its own keys read through ctx.Get (so it
+// sees its own writes), other contracts' through ctx.ReadOther.
+func State(ctx Context, contract string) StateReader { return ctxState{ctx, contract} }
+
+type ctxState struct {
+	ctx      Context
+	contract string
+}
+
+func (s ctxState) Get(key string) ([]byte, bool) {
+	c, rest, _ := strings.Cut(key, "/")
+	if c == s.contract {
+		return s.ctx.Get(rest)
+	}
+	return s.ctx.ReadOther(c, rest)
+}
+
+// InvalidArg wraps an argument decoding error as ErrInvalid.
+func InvalidArg(err error) error { return fmt.Errorf("%w: %v", ErrInvalid, err) }

@@ -105,16 +105,6 @@ var _ contracts.Contract = Contract{}
 // Name implements contracts.Contract.
 func (Contract) Name() string { return Name }
 
-type reader struct{ ctx contracts.Context }
-
-func (r reader) Get(k string) ([]byte, bool) {
-	c, rest, _ := strings.Cut(k, "/")
-	if c == Name {
-		return r.ctx.Get(rest)
-	}
-	return r.ctx.ReadOther(c, rest)
-}
-
 // Call implements contracts.Contract.
 func (c Contract) Call(ctx contracts.Context, method string, args tx.Args) error {
 	switch method {
@@ -127,38 +117,36 @@ func (c Contract) Call(ctx contracts.Context, method string, args tx.Args) error
 	}
 }
 
-func invalid(err error) error { return fmt.Errorf("%w: %v", contracts.ErrInvalid, err) }
-
 func grant(ctx contracts.Context, args tx.Args) error {
 	var c Consent
 	var err error
 	if c.ID, err = args.String("consent_id"); err != nil {
-		return invalid(err)
+		return contracts.InvalidArg(err)
 	}
 	if err := identity.ValidateID(c.ID, false); err != nil {
 		return err
 	}
 	if c.Grantee, err = args.String("grantee"); err != nil {
-		return invalid(err)
+		return contracts.InvalidArg(err)
 	}
 	if c.Purpose, err = args.String("purpose"); err != nil {
-		return invalid(err)
+		return contracts.InvalidArg(err)
 	}
 	if args.Has("records") {
 		if c.Records, err = args.Strings("records"); err != nil {
-			return invalid(err)
+			return contracts.InvalidArg(err)
 		}
 	}
 	if args.Has("categories") {
 		if c.Categories, err = args.Strings("categories"); err != nil {
-			return invalid(err)
+			return contracts.InvalidArg(err)
 		}
 	}
 	if c.Start, err = args.Int("start"); err != nil {
-		return invalid(err)
+		return contracts.InvalidArg(err)
 	}
 	if c.End, err = args.Int("end"); err != nil {
-		return invalid(err)
+		return contracts.InvalidArg(err)
 	}
 	c.Status, c.Action, c.Patient, c.GrantedHeight = StatusActive, ActionAccess, ctx.Caller(), ctx.Height()
 	if c.Records == nil {
@@ -167,7 +155,7 @@ func grant(ctx contracts.Context, args tx.Args) error {
 	if c.Categories == nil {
 		c.Categories = []string{}
 	}
-	me, err := identity.LoadMember(reader{ctx}, ctx.Caller())
+	me, err := identity.LoadMember(contracts.State(ctx, Name), ctx.Caller())
 	if err != nil {
 		return err
 	}
@@ -187,7 +175,7 @@ func grant(ctx contracts.Context, args tx.Args) error {
 		return fmt.Errorf("%w: the period has already ended", contracts.ErrInvalid)
 	}
 	if strings.Contains(c.Grantee, "/") {
-		if _, err := identity.LoadMember(reader{ctx}, c.Grantee); err != nil {
+		if _, err := identity.LoadMember(contracts.State(ctx, Name), c.Grantee); err != nil {
 			return fmt.Errorf("%w: grantee: %v", contracts.ErrInvalid, err)
 		}
 	} else if _, ok := ctx.ReadOther(identity.Name, "org/"+c.Grantee); !ok {
@@ -210,9 +198,9 @@ func grant(ctx contracts.Context, args tx.Args) error {
 func revoke(ctx contracts.Context, args tx.Args) error {
 	id, err := args.String("consent_id")
 	if err != nil {
-		return invalid(err)
+		return contracts.InvalidArg(err)
 	}
-	c, err := Load(reader{ctx}, id)
+	c, err := Load(contracts.State(ctx, Name), id)
 	if err != nil {
 		return err
 	}

@@ -169,16 +169,6 @@ var _ contracts.Contract = Contract{}
 // Name implements contracts.Contract.
 func (Contract) Name() string { return Name }
 
-type ownReader struct{ ctx contracts.Context }
-
-func (o ownReader) Get(key string) ([]byte, bool) {
-	if k, ok := strings.CutPrefix(key, Name+"/"); ok {
-		return o.ctx.Get(k)
-	}
-	c, k, _ := strings.Cut(key, "/")
-	return o.ctx.ReadOther(c, k)
-}
-
 // Call implements contracts.Contract.
 func (c Contract) Call(ctx contracts.Context, method string, args tx.Args) error {
 	switch method {
@@ -189,48 +179,46 @@ func (c Contract) Call(ctx contracts.Context, method string, args tx.Args) error
 	}
 }
 
-func argErr(err error) error { return fmt.Errorf("%w: %v", contracts.ErrInvalid, err) }
-
 func changeFromArgs(action string, args tx.Args) (*Change, []string, error) {
 	ch := &Change{Action: action}
 	var err error
 	if ch.Node.ID, err = args.String("node_id"); err != nil {
-		return nil, nil, argErr(err)
+		return nil, nil, contracts.InvalidArg(err)
 	}
 	if ch.ValidUntil, err = args.Uint("valid_until"); err != nil {
-		return nil, nil, argErr(err)
+		return nil, nil, contracts.InvalidArg(err)
 	}
 	approvals, err := args.Strings("approvals")
 	if err != nil {
-		return nil, nil, argErr(err)
+		return nil, nil, contracts.InvalidArg(err)
 	}
 	if action == ActionAddNode {
 		n := &ch.Node
 		if n.Org, err = args.String("org"); err != nil {
-			return nil, nil, argErr(err)
+			return nil, nil, contracts.InvalidArg(err)
 		}
 		if n.RaftID, err = args.Uint("raft_id"); err != nil {
-			return nil, nil, argErr(err)
+			return nil, nil, contracts.InvalidArg(err)
 		}
 		ks, err := args.String("sign_key")
 		if err != nil {
-			return nil, nil, argErr(err)
+			return nil, nil, contracts.InvalidArg(err)
 		}
 		if n.SignKey, err = sign.ParsePublicKey(ks); err != nil {
-			return nil, nil, argErr(err)
+			return nil, nil, contracts.InvalidArg(err)
 		}
 		es, err := args.String("enc_key")
 		if err != nil {
-			return nil, nil, argErr(err)
+			return nil, nil, contracts.InvalidArg(err)
 		}
 		if n.EncKey, err = identity.ParseEncryptionKey(es); err != nil {
 			return nil, nil, err
 		}
 		if n.RaftAddr, err = args.String("raft_addr"); err != nil {
-			return nil, nil, argErr(err)
+			return nil, nil, contracts.InvalidArg(err)
 		}
 		if n.APIAddr, err = args.String("api_addr"); err != nil {
-			return nil, nil, argErr(err)
+			return nil, nil, contracts.InvalidArg(err)
 		}
 	}
 	return ch, approvals, nil
@@ -243,7 +231,7 @@ func checkApprovals(ctx contracts.Context, ch *Change, approvals []string) error
 	if err != nil {
 		return err
 	}
-	r := ownReader{ctx}
+	r := contracts.State(ctx, Name)
 	orgs, err := identity.LoadOrgIDs(r)
 	if err != nil {
 		return err
@@ -291,7 +279,7 @@ func (Contract) change(ctx contracts.Context, action string, args tx.Args) error
 	if ctx.Height() > ch.ValidUntil {
 		return fmt.Errorf("%w: the approvals expired at height %d (now %d)", contracts.ErrDenied, ch.ValidUntil, ctx.Height())
 	}
-	nodes, err := LoadNodes(ownReader{ctx})
+	nodes, err := LoadNodes(contracts.State(ctx, Name))
 	if err != nil {
 		return err
 	}

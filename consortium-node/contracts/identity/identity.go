@@ -334,16 +334,6 @@ func (Contract) Authenticate(r contracts.StateReader, sender string, key sign.Pu
 	return nil
 }
 
-type ctxReader struct{ ctx contracts.Context }
-
-func (c ctxReader) Get(key string) ([]byte, bool) {
-	k, ok := strings.CutPrefix(key, Name+"/")
-	if !ok {
-		return nil, false
-	}
-	return c.ctx.Get(k)
-}
-
 // Call implements contracts.Contract.
 func (c Contract) Call(ctx contracts.Context, method string, args tx.Args) error {
 	switch method {
@@ -362,7 +352,7 @@ func (c Contract) Call(ctx contracts.Context, method string, args tx.Args) error
 
 // callerAdminOf loads the caller and checks they administer org.
 func callerAdminOf(ctx contracts.Context, org, action string) error {
-	caller, err := LoadMember(ctxReader{ctx}, ctx.Caller())
+	caller, err := LoadMember(contracts.State(ctx, Name), ctx.Caller())
 	if err != nil {
 		return err
 	}
@@ -379,7 +369,7 @@ func keysFromArgs(args tx.Args, required bool) (*sign.PublicKey, *EncryptionKey,
 	if required || args.Has("sign_key") {
 		s, err := args.String("sign_key")
 		if err != nil {
-			return nil, nil, fmt.Errorf("%w: %v", contracts.ErrInvalid, err)
+			return nil, nil, contracts.InvalidArg(err)
 		}
 		k, err := sign.ParsePublicKey(s)
 		if err != nil {
@@ -390,7 +380,7 @@ func keysFromArgs(args tx.Args, required bool) (*sign.PublicKey, *EncryptionKey,
 	if required || args.Has("enc_key") {
 		s, err := args.String("enc_key")
 		if err != nil {
-			return nil, nil, fmt.Errorf("%w: %v", contracts.ErrInvalid, err)
+			return nil, nil, contracts.InvalidArg(err)
 		}
 		k, err := ParseEncryptionKey(s)
 		if err != nil {
@@ -404,11 +394,11 @@ func keysFromArgs(args tx.Args, required bool) (*sign.PublicKey, *EncryptionKey,
 func (Contract) addMember(ctx contracts.Context, args tx.Args) error {
 	id, err := args.String("id")
 	if err != nil {
-		return fmt.Errorf("%w: %v", contracts.ErrInvalid, err)
+		return contracts.InvalidArg(err)
 	}
 	roles, err := args.Strings("roles")
 	if err != nil {
-		return fmt.Errorf("%w: %v", contracts.ErrInvalid, err)
+		return contracts.InvalidArg(err)
 	}
 	sk, ek, err := keysFromArgs(args, true)
 	if err != nil {
@@ -436,9 +426,9 @@ func (Contract) addMember(ctx contracts.Context, args tx.Args) error {
 func loadTarget(ctx contracts.Context, args tx.Args) (*Member, error) {
 	id, err := args.String("id")
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", contracts.ErrInvalid, err)
+		return nil, contracts.InvalidArg(err)
 	}
-	return LoadMember(ctxReader{ctx}, id)
+	return LoadMember(contracts.State(ctx, Name), id)
 }
 
 func (Contract) setRoles(ctx contracts.Context, args tx.Args) error {
@@ -448,7 +438,7 @@ func (Contract) setRoles(ctx contracts.Context, args tx.Args) error {
 	}
 	roles, err := args.Strings("roles")
 	if err != nil {
-		return fmt.Errorf("%w: %v", contracts.ErrInvalid, err)
+		return contracts.InvalidArg(err)
 	}
 	if err := callerAdminOf(ctx, m.Org, "identity.set_roles"); err != nil {
 		return err

@@ -150,16 +150,6 @@ var _ contracts.Contract = Contract{}
 // Name implements contracts.Contract.
 func (Contract) Name() string { return Name }
 
-type reader struct{ ctx contracts.Context }
-
-func (r reader) Get(k string) ([]byte, bool) {
-	c, rest, _ := strings.Cut(k, "/")
-	if c == Name {
-		return r.ctx.Get(rest)
-	}
-	return r.ctx.ReadOther(c, rest)
-}
-
 // Call implements contracts.Contract.
 func (c Contract) Call(ctx contracts.Context, method string, args tx.Args) error {
 	switch method {
@@ -174,24 +164,22 @@ func (c Contract) Call(ctx contracts.Context, method string, args tx.Args) error
 	}
 }
 
-func invalid(err error) error { return fmt.Errorf("%w: %v", contracts.ErrInvalid, err) }
-
 func caller(ctx contracts.Context) (*identity.Member, error) {
-	return identity.LoadMember(reader{ctx}, ctx.Caller())
+	return identity.LoadMember(contracts.State(ctx, Name), ctx.Caller())
 }
 
 func register(ctx contracts.Context, args tx.Args) error {
 	id, err := args.String("record_id")
 	if err != nil {
-		return invalid(err)
+		return contracts.InvalidArg(err)
 	}
 	version, err := args.Uint("version")
 	if err != nil {
-		return invalid(err)
+		return contracts.InvalidArg(err)
 	}
 	h, err := args.Bytes("ciphertext_hash")
 	if err != nil {
-		return invalid(err)
+		return contracts.InvalidArg(err)
 	}
 	if len(h) != 32 {
 		return fmt.Errorf("%w: ciphertext_hash must be 32 bytes (SHA-256), got %d", contracts.ErrInvalid, len(h))
@@ -206,7 +194,7 @@ func register(ctx contracts.Context, args tx.Args) error {
 	if err := identity.ValidateID(id, false); err != nil {
 		return err
 	}
-	r := reader{ctx}
+	r := contracts.State(ctx, Name)
 	rec, err := LoadRecord(r, id)
 	switch {
 	case err != nil && version != 1:
@@ -214,11 +202,11 @@ func register(ctx contracts.Context, args tx.Args) error {
 	case err != nil:
 		patient, err := args.String("patient")
 		if err != nil {
-			return invalid(err)
+			return contracts.InvalidArg(err)
 		}
 		category, err := args.String("category")
 		if err != nil {
-			return invalid(err)
+			return contracts.InvalidArg(err)
 		}
 		pm, err := identity.LoadMember(r, patient)
 		if err != nil || !pm.HasRole(identity.RolePatient) {
@@ -264,21 +252,21 @@ func contains(l []string, s string) bool {
 func access(ctx contracts.Context, args tx.Args) error {
 	id, err := args.String("record_id")
 	if err != nil {
-		return invalid(err)
+		return contracts.InvalidArg(err)
 	}
 	purpose, err := args.String("purpose")
 	if err != nil {
-		return invalid(err)
+		return contracts.InvalidArg(err)
 	}
 	var consentID, reason string
 	if args.Has("consent_id") {
 		if consentID, err = args.String("consent_id"); err != nil {
-			return invalid(err)
+			return contracts.InvalidArg(err)
 		}
 	}
 	if args.Has("break_glass") {
 		if reason, err = args.String("break_glass"); err != nil {
-			return invalid(err)
+			return contracts.InvalidArg(err)
 		}
 	}
 	if (consentID == "") == (reason == "") {
@@ -295,7 +283,7 @@ func access(ctx contracts.Context, args tx.Args) error {
 			return fmt.Errorf("%w: note_hash must be a 32-byte SHA-256", contracts.ErrInvalid)
 		}
 	}
-	r := reader{ctx}
+	r := contracts.State(ctx, Name)
 	rec, err := LoadRecord(r, id)
 	if err != nil {
 		return err
@@ -304,7 +292,7 @@ func access(ctx contracts.Context, args tx.Args) error {
 		Consent: consentID, BreakGlass: reason, NoteHash: note, Height: ctx.Height()}
 	if args.Has("version") {
 		if a.Version, err = args.Uint("version"); err != nil {
-			return invalid(err)
+			return contracts.InvalidArg(err)
 		}
 		if a.Version == 0 || a.Version > rec.Latest {
 			return fmt.Errorf("%w: record %q has versions 1 to %d", contracts.ErrInvalid, id, rec.Latest)
@@ -366,9 +354,9 @@ func access(ctx contracts.Context, args tx.Args) error {
 func erase(ctx contracts.Context, args tx.Args) error {
 	id, err := args.String("record_id")
 	if err != nil {
-		return invalid(err)
+		return contracts.InvalidArg(err)
 	}
-	rec, err := LoadRecord(reader{ctx}, id)
+	rec, err := LoadRecord(contracts.State(ctx, Name), id)
 	if err != nil {
 		return err
 	}
