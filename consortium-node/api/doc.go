@@ -13,6 +13,7 @@
 //	GET  /v1/status                      node status
 //	GET  /v1/genesis                     the genesis file
 //	GET  /v1/nodes                       the consortium's current nodes
+//	GET  /v1/keys/expiring?within=720h   members whose signing keys expire soon
 //	PUT  /v1/private/records             store a record ciphertext (custodian; signed CBOR)
 //	POST /v1/private/fetch               fetch a record under a committed access (signed CBOR)
 //

@@ -215,3 +215,12 @@ func SignPrivate(req any, key *sign.PrivateKey) error {
 	}
 	return nil
 }
+
+// ExpiringKey is a member whose signing key expires soon (GET
+// /v1/keys/expiring).
+type ExpiringKey struct {
+	Member  string    `json:"member"`
+	Org     string    `json:"org"`
+	Expires time.Time `json:"expires"`
+	Expired bool      `json:"expired"`
+}

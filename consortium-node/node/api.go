@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/almoner/almoner/consortium-node/api"
+	"github.com/almoner/almoner/consortium-node/contracts/identity"
 	"github.com/almoner/almoner/consortium-node/ledger"
 	"github.com/almoner/almoner/consortium-node/store"
 	"github.com/almoner/almoner/consortium-node/tx"
@@ -203,3 +205,28 @@ func (n *Node) Status() api.Status {
 
 // Genesis returns the chain's genesis file.
 func (n *Node) Genesis() any { return n.cfg.Genesis }
+
+// ExpiringKeys lists active members whose signing key expires within d
+// (or has expired), soonest first.
+func (n *Node) ExpiringKeys(d time.Duration) ([]api.ExpiringKey, error) {
+	limit := time.Now().Add(d).Unix()
+	var out []api.ExpiringKey
+	var decodeErr error
+	err := n.store.ScanState(identity.MemberStateKey(""), func(_ string, v []byte) bool {
+		m, err := identity.DecodeMember(v)
+		if err != nil {
+			decodeErr = err
+			return false
+		}
+		if !m.Revoked && m.KeyExpiry != 0 && m.KeyExpiry <= limit {
+			exp := time.Unix(m.KeyExpiry, 0).UTC()
+			out = append(out, api.ExpiringKey{Member: m.ID, Org: m.Org, Expires: exp, Expired: !exp.After(time.Now())})
+		}
+		return true
+	})
+	if err == nil {
+		err = decodeErr
+	}
+	slices.SortFunc(out, func(a, b api.ExpiringKey) int { return a.Expires.Compare(b.Expires) })
+	return out, err
+}

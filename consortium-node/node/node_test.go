@@ -266,3 +266,26 @@ func (w testWriter) Write(p []byte) (int, error) {
 func testLogger(t *testing.T) *slog.Logger {
 	return slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
+
+func TestExpiringKeys(t *testing.T) {
+	h := newHarness(t, nil)
+	add := func(id string, expires time.Time) {
+		raw := h.sign("stmarys/admin", 0, "add_member", tx.String("id", id), tx.Strings("roles", []string{identity.RolePatient}),
+			tx.String("sign_key", h.keys["stmarys/dr-lee"].Public().String()), tx.String("enc_key", h.enc), tx.Int("key_expiry", expires.Unix()))
+		if r := h.submit(raw)[0]; !r.Committed || !r.Receipt.OK() {
+			t.Fatalf("add %s: %+v", id, r)
+		}
+	}
+	add("stmarys/soon", time.Now().Add(10*24*time.Hour))
+	add("stmarys/later", time.Now().Add(60*24*time.Hour))
+	keys, err := h.n.ExpiringKeys(30 * 24 * time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(keys) != 1 || keys[0].Member != "stmarys/soon" || keys[0].Expired {
+		t.Fatalf("expiring within 30 days: %+v", keys)
+	}
+	if keys, _ := h.n.ExpiringKeys(90 * 24 * time.Hour); len(keys) != 2 || keys[0].Member != "stmarys/soon" {
+		t.Fatalf("within 90 days, soonest first: %+v", keys)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"github.com/syndtr/goleveldb/leveldb"
 	lerrors "github.com/syndtr/goleveldb/leveldb/errors"
 	"github.com/syndtr/goleveldb/leveldb/opt"
+	"github.com/syndtr/goleveldb/leveldb/util"
 
 	"github.com/almoner/almoner/consortium-node/exec"
 	"github.com/almoner/almoner/consortium-node/ledger"
@@ -310,4 +311,18 @@ func (s *Store) AddSignature(height uint64, sig ledger.HeaderSignature) error {
 		return fmt.Errorf("store: adding signature to block %d: %w", height, err)
 	}
 	return nil
+}
+
+// ScanState calls fn for every committed state key with the given prefix,
+// in key order, until fn returns false. It is for reads outside execution
+// (status, operations); contracts do point reads only.
+func (s *Store) ScanState(prefix string, fn func(key string, value []byte) bool) error {
+	it := s.db.NewIterator(util.BytesPrefix(key(pState, []byte(prefix))), nil)
+	defer it.Release()
+	for it.Next() {
+		if !fn(string(it.Key()[len(pState):]), it.Value()) {
+			break
+		}
+	}
+	return it.Error()
 }

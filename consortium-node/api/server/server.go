@@ -38,6 +38,7 @@ type Backend interface {
 	Members() []consortium.Node
 	UploadRecord(req *api.UploadRequest) error
 	FetchRecord(req *api.FetchRequest) (*api.FetchResponse, error)
+	ExpiringKeys(within time.Duration) ([]api.ExpiringKey, error)
 }
 
 var _ Backend = (*node.Node)(nil)
@@ -87,6 +88,7 @@ func New(cfg Config) (http.Handler, error) {
 	mux.HandleFunc("GET /v1/genesis", s.genesis)
 	mux.HandleFunc("PUT /v1/private/records", s.upload)
 	mux.HandleFunc("POST /v1/private/fetch", s.fetch)
+	mux.HandleFunc("GET /v1/keys/expiring", s.expiring)
 	mux.HandleFunc("GET /v1/nodes", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, s.cfg.Backend.Members())
 	})
@@ -393,4 +395,27 @@ func (s *server) fetch(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/cbor")
 	w.Header().Set("Cache-Control", "no-store")
 	_, _ = w.Write(b)
+}
+
+// expiring lists members whose signing keys expire within ?within=
+// (default 720h, i.e. 30 days).
+func (s *server) expiring(w http.ResponseWriter, r *http.Request) {
+	within := 30 * 24 * time.Hour
+	if v := r.URL.Query().Get("within"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 {
+			writeErr(w, http.StatusBadRequest, "bad_request", "within must be a duration such as 720h")
+			return
+		}
+		within = d
+	}
+	keys, err := s.cfg.Backend.ExpiringKeys(within)
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	if keys == nil {
+		keys = []api.ExpiringKey{}
+	}
+	writeJSON(w, http.StatusOK, keys)
 }

@@ -121,6 +121,9 @@ type Member struct {
 	SignKey sign.PublicKey `json:"sign_key"`
 	EncKey  EncryptionKey  `json:"enc_key"`
 	Revoked bool           `json:"revoked"`
+	// KeyExpiry, if non-zero, is when SignKey stops being accepted (Unix
+	// seconds, compared with block time); rotate_keys sets a new one.
+	KeyExpiry int64 `json:"key_expiry,omitempty"`
 }
 
 // HasRole reports whether m has role r.
@@ -320,7 +323,7 @@ func LoadMember(r contracts.StateReader, id string) (*Member, error) {
 
 // Authenticate implements contracts.Authenticator: the sender must be an
 // active member whose current signing key is key.
-func (Contract) Authenticate(r contracts.StateReader, sender string, key sign.PublicKey, _ time.Time) error {
+func (Contract) Authenticate(r contracts.StateReader, sender string, key sign.PublicKey, now time.Time) error {
 	m, err := LoadMember(r, sender)
 	if err != nil {
 		return fmt.Errorf("%w: %q is not a member of the consortium", contracts.ErrUnauthenticated, sender)
@@ -330,6 +333,10 @@ func (Contract) Authenticate(r contracts.StateReader, sender string, key sign.Pu
 	}
 	if !m.SignKey.Equal(key) {
 		return fmt.Errorf("%w: transaction is signed with a key that is not member %q's current signing key", contracts.ErrUnauthenticated, sender)
+	}
+	if m.KeyExpiry != 0 && now.Unix() >= m.KeyExpiry {
+		return fmt.Errorf("%w: member %q's signing key expired at %s; an organisation admin must rotate it",
+			contracts.ErrUnauthenticated, sender, time.Unix(m.KeyExpiry, 0).UTC().Format(time.RFC3339))
 	}
 	return nil
 }
@@ -391,6 +398,22 @@ func keysFromArgs(args tx.Args, required bool) (*sign.PublicKey, *EncryptionKey,
 	return sk, ek, nil
 }
 
+// keyExpiryArg reads the optional key_expiry argument (Unix seconds, in
+// the future by block time; 0 means none).
+func keyExpiryArg(ctx contracts.Context, args tx.Args) (int64, bool, error) {
+	if !args.Has("key_expiry") {
+		return 0, false, nil
+	}
+	e, err := args.Int("key_expiry")
+	if err != nil {
+		return 0, false, contracts.InvalidArg(err)
+	}
+	if e != 0 && e <= ctx.Time().Unix() {
+		return 0, false, fmt.Errorf("%w: key_expiry %d is not in the future", contracts.ErrInvalid, e)
+	}
+	return e, true, nil
+}
+
 func (Contract) addMember(ctx contracts.Context, args tx.Args) error {
 	id, err := args.String("id")
 	if err != nil {
@@ -404,7 +427,11 @@ func (Contract) addMember(ctx contracts.Context, args tx.Args) error {
 	if err != nil {
 		return err
 	}
-	m := &Member{ID: id, Org: OrgOf(id), Roles: roles, SignKey: *sk, EncKey: *ek}
+	expiry, _, err := keyExpiryArg(ctx, args)
+	if err != nil {
+		return err
+	}
+	m := &Member{ID: id, Org: OrgOf(id), Roles: roles, SignKey: *sk, EncKey: *ek, KeyExpiry: expiry}
 	if err := ValidateID(id, true); err != nil {
 		return err
 	}
@@ -472,11 +499,19 @@ func (Contract) rotateKeys(ctx contracts.Context, args tx.Args) error {
 	if err != nil {
 		return err
 	}
-	if sk == nil && ek == nil {
-		return fmt.Errorf("%w: give sign_key, enc_key or both", contracts.ErrInvalid)
+	expiry, hasExpiry, err := keyExpiryArg(ctx, args)
+	if err != nil {
+		return err
+	}
+	if sk == nil && ek == nil && !hasExpiry {
+		return fmt.Errorf("%w: give sign_key, enc_key, key_expiry or a combination", contracts.ErrInvalid)
 	}
 	if sk != nil {
 		m.SignKey = *sk
+		m.KeyExpiry = 0 // a new key starts without the old key's expiry
+	}
+	if hasExpiry {
+		m.KeyExpiry = expiry
 	}
 	if ek != nil {
 		m.EncKey = *ek

@@ -21,6 +21,7 @@ type chain struct {
 	reg   *contracts.Registry
 	keys  map[string]*sign.PrivateKey
 	nonce uint64
+	now   time.Time
 }
 
 func (c *chain) Get(k string) ([]byte, bool, error) { v, ok := c.state[k]; return v, ok, nil }
@@ -73,7 +74,7 @@ func (c *chain) run(sender string, signer *sign.PrivateKey, method string, args 
 		c.t.Fatal(err)
 	}
 	enc, _ := s.Encode()
-	txn := c.reg.Txn(contracts.Block{ChainID: "t", Height: 1, Time: time.Unix(0, 0)}, s, tx.HashID(enc), false)
+	txn := c.reg.Txn(contracts.Block{ChainID: "t", Height: 1, Time: c.now}, s, tx.HashID(enc), false)
 	res, err := exec.Serial(c, []exec.Txn{txn})
 	if err != nil {
 		c.t.Fatal(err)
@@ -200,5 +201,41 @@ func TestGenesisValidation(t *testing.T) {
 	}
 	if _, err := Genesis(orgs, []Member{good}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestKeyExpiry(t *testing.T) {
+	c := newChain(t)
+	c.now = time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	k := key(t, 60)
+	c.keys["stmarys/temp"] = k
+	if err := c.as("stmarys/admin", "add_member", tx.String("id", "stmarys/temp"), tx.Strings("roles", []string{RolePatient}),
+		tx.String("sign_key", k.Public().String()), tx.String("enc_key", encKey(5).String()),
+		tx.Int("key_expiry", c.now.Add(24*time.Hour).Unix())); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.as("stmarys/admin", "add_member", tx.String("id", "stmarys/past"), tx.Strings("roles", []string{RolePatient}),
+		tx.String("sign_key", k.Public().String()), tx.String("enc_key", encKey(5).String()),
+		tx.Int("key_expiry", c.now.Add(-time.Hour).Unix())); !errors.Is(err, contracts.ErrInvalid) {
+		t.Fatalf("expiry in the past accepted: %v", err)
+	}
+	rotateEnc := func() error {
+		return c.as("stmarys/temp", "rotate_keys", tx.String("id", "stmarys/temp"), tx.String("enc_key", encKey(6).String()))
+	}
+	if err := rotateEnc(); err != nil {
+		t.Fatalf("before expiry: %v", err)
+	}
+	c.now = c.now.Add(25 * time.Hour) // block time passes the expiry
+	if err := rotateEnc(); !errors.Is(err, contracts.ErrUnauthenticated) || !strings.Contains(err.Error(), "expired") {
+		t.Fatalf("expired key accepted: %v", err)
+	}
+	// An admin rotates in a new key (no expiry): the member signs again.
+	fresh := key(t, 61)
+	if err := c.as("stmarys/admin", "rotate_keys", tx.String("id", "stmarys/temp"), tx.String("sign_key", fresh.Public().String())); err != nil {
+		t.Fatal(err)
+	}
+	c.keys["stmarys/temp"] = fresh
+	if err := rotateEnc(); err != nil {
+		t.Fatalf("after rotation: %v", err)
 	}
 }
