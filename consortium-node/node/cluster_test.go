@@ -527,9 +527,15 @@ func TestCatchUpAfterLogCompaction(t *testing.T) {
 	}
 	c.start(follower)
 	c.converge()
-	// The caught-up node is a full member again.
-	if r := c.addMember(follower, "stmarys/after-sync"); !r.Committed {
-		t.Fatalf("via synced node: %+v", r)
+	// The caught-up node is a full member again, and keeps compacting its
+	// own log after the installed snapshot.
+	for i := 0; i < 12; i++ {
+		if r := c.addMember(follower, fmt.Sprintf("stmarys/after-sync-%d", i)); !r.Committed {
+			t.Fatalf("via synced node: %+v", r)
+		}
 	}
 	c.converge()
+	if s := c.nodes[follower].n.Status(); s.Error != "" {
+		t.Fatalf("synced node halted: %s", s.Error)
+	}
 }

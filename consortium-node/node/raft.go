@@ -235,6 +235,9 @@ func (n *Node) maybeCompact() error {
 		// Keep the last SnapshotEvery entries for peers that lag behind.
 		err = n.rlog.Compact(n.snapAt)
 	}
+	if errors.Is(err, raft.ErrCompacted) {
+		err = nil // already compacted that far (e.g. after installing a snapshot)
+	}
 	if err != nil {
 		return fmt.Errorf("node: raft compaction: %w", err)
 	}
