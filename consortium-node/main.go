@@ -283,6 +283,13 @@ Almoner node %s of chain %q is running (%d node(s) in the consortium).
 
 `, *nodeID, g.ChainID, len(g.Nodes), ln.Addr(), cliFlags, cliFlags, cliFlags)
 	runErr := n.Run(ctx)
+	if runErr != nil && ctx.Err() == nil {
+		// Halted (divergence or a corrupt store): keep answering
+		// GET /v1/status with the reason — blocks, proofs and submissions
+		// are refused — until the operator stops the node.
+		log.Error("node halted; it serves only its status now; restore its data folder from a healthy node, then restart", "err", runErr)
+		<-ctx.Done()
+	}
 	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	_ = srv.Shutdown(sctx)

@@ -38,6 +38,7 @@ var (
 	ErrNotFound   = errors.New("node: not found")
 	ErrRejected   = errors.New("node: transaction not included")
 	ErrWrongChain = errors.New("node: data directory belongs to another chain")
+	ErrHalted     = errors.New("node: halted")
 )
 
 // Executor executes a block's transactions; exec.Parallel and
@@ -262,6 +263,13 @@ func open(cfg Config, db *leveldb.DB) (*Node, error) {
 		waiters: map[tx.ID][]chan TxResult{}, headC: make(chan struct{}), stopped: make(chan struct{}),
 	}
 	n.haltCtx, n.cancelRun = context.WithCancel(context.Background())
+	if reason, halted, err := st.Halted(); err != nil {
+		return nil, err
+	} else if halted {
+		herr := fmt.Errorf("%w: halted earlier and stays halted until its data folder is restored from a healthy node: %s", ErrHalted, reason)
+		n.fatal.Store(&herr)
+		n.cancelRun()
+	}
 	if cfg.EncKey != nil {
 		if string(cfg.EncKey.PublicKey()) != string(me.EncKey.Key) {
 			return nil, fmt.Errorf("node: the encryption key does not match node %q's enc_key", cfg.NodeID)

@@ -315,6 +315,9 @@ func (n *Node) sigLoop(ctx context.Context) {
 func (n *Node) halt(err error) {
 	if n.fatal.CompareAndSwap(nil, &err) {
 		n.log.Error("NODE HALTED", "err", err)
+		if perr := n.store.SetHalted(err.Error()); perr != nil {
+			n.log.Error("recording the halt", "err", perr)
+		}
 		n.cancelRun()
 	}
 }

@@ -59,6 +59,11 @@ func (n *Node) openRaft(db *leveldb.DB) error {
 // Run drives the node until ctx is cancelled or a fatal error (a storage
 // fault, or divergence from the consortium) stops it. Call Close afterwards.
 func (n *Node) Run(ctx context.Context) error {
+	if err := n.healthy(); err != nil { // halted before, and not restored
+		n.log.Error("NODE HALTED", "err", err)
+		close(n.stopped)
+		return err
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	defer context.AfterFunc(n.haltCtx, cancel)() // halt stops Run

@@ -326,3 +326,23 @@ func (s *Store) ScanState(prefix string, fn func(key string, value []byte) bool)
 	}
 	return it.Error()
 }
+
+var kHalt = []byte("m/halt")
+
+// SetHalted records durably why the node halted, so that a restart does
+// not resume serving a state the consortium disagrees with.
+func (s *Store) SetHalted(reason string) error {
+	return s.db.Put(kHalt, []byte(reason), &opt.WriteOptions{Sync: true})
+}
+
+// Halted returns the recorded halt reason, if any.
+func (s *Store) Halted() (string, bool, error) {
+	b, err := s.db.Get(kHalt, nil)
+	if errors.Is(err, leveldb.ErrNotFound) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, err
+	}
+	return string(b), true, nil
+}
