@@ -217,9 +217,12 @@ func Open(cfg Config) (*Node, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	db, err := store.OpenDB(filepath.Join(cfg.DataDir, "db"))
+	db, droppedTail, err := store.OpenDBReport(filepath.Join(cfg.DataDir, "db"))
 	if err != nil {
 		return nil, err
+	}
+	if droppedTail {
+		cfg.Logger.Warn("dropped a torn journal tail left by a crash (a write that was never acknowledged)", "dir", cfg.DataDir)
 	}
 	n, err := open(cfg, db)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -34,16 +35,34 @@ func Options() *opt.Options {
 	}
 }
 
-// OpenDB opens or creates the database in dir with strict options.
+// OpenDB opens or creates the database in dir with strict options; see
+// OpenDBReport.
 func OpenDB(dir string) (*leveldb.DB, error) {
-	db, err := leveldb.OpenFile(dir, Options())
+	db, _, err := OpenDBReport(dir)
+	return db, err
+}
+
+// OpenDBReport opens the database with strict checks. If the only problem
+// is a torn journal tail — a write cut off by a crash, which was never
+// fsynced and so never acknowledged — it reopens once without the strict
+// journal structure check (checksums, the manifest and table blocks stay
+// strict) so that goleveldb drops that tail, and reports droppedTail. Any
+// other corruption is an error that says what to do.
+func OpenDBReport(dir string) (db *leveldb.DB, droppedTail bool, err error) {
+	db, err = leveldb.OpenFile(dir, Options())
+	if err != nil && lerrors.IsCorrupted(err) && strings.Contains(err.Error(), "leveldb/journal") {
+		o := Options()
+		o.Strict &^= opt.StrictJournal
+		db, err = leveldb.OpenFile(dir, o)
+		droppedTail = err == nil
+	}
 	if err != nil {
 		if lerrors.IsCorrupted(err) {
-			return nil, fmt.Errorf("%w: opening %s: %v (the database failed its journal or manifest checks; restore it from a backup or resync the node)", ErrCorrupt, dir, err)
+			return nil, false, fmt.Errorf("%w: opening %s: %v (the database failed its journal or manifest checks; restore it from a backup or resync the node)", ErrCorrupt, dir, err)
 		}
-		return nil, fmt.Errorf("store: opening %s: %w", dir, err)
+		return nil, false, fmt.Errorf("store: opening %s: %w", dir, err)
 	}
-	return db, nil
+	return db, droppedTail, nil
 }
 
 var (
