@@ -3,7 +3,7 @@ GO      ?= go
 BIN     := bin
 HOME_DIR ?= .almoner/dev
 
-.PHONY: run build test test-short bench bench-exec bench-e2e bench-cluster devnet lint fuzz clean
+.PHONY: run build test test-short bench bench-exec bench-e2e bench-authz bench-cluster devnet lint fuzz clean
 
 ## run: build everything and start a one-node dev consortium (data in .almoner/dev)
 run: build
@@ -22,7 +22,7 @@ test-short:
 	$(GO) test -short -count=1 ./...
 
 ## bench: serial vs Block-STM execution, then end-to-end signed tx/s from a load process
-bench: bench-exec bench-e2e
+bench: bench-exec bench-authz bench-e2e
 
 bench-exec:
 	$(GO) test -run '^$$' -bench BenchmarkExecute -count 5 -benchtime 5x ./consortium-node/exec/ | tee $(BIN)/bench-exec.txt
@@ -30,6 +30,10 @@ bench-exec:
 
 bench-e2e: build
 	scripts/bench-e2e.sh
+
+## bench-authz: executor throughput with authorisation on vs off (default policy, 10,000 rows)
+bench-authz:
+	scripts/bench-authz.sh
 
 ## bench-cluster: a 3-node consortium against a 3-member etcd (installs Debian's etcd-server if missing)
 bench-cluster: build

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -24,8 +25,10 @@ import (
 
 	"github.com/almoner/almoner/consortium-node/api"
 	"github.com/almoner/almoner/consortium-node/api/client"
+	"github.com/almoner/almoner/consortium-node/authz"
 	"github.com/almoner/almoner/consortium-node/contracts"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
+	"github.com/almoner/almoner/consortium-node/contracts/system"
 	cexec "github.com/almoner/almoner/consortium-node/exec"
 	"github.com/almoner/almoner/consortium-node/genesis"
 	"github.com/almoner/almoner/consortium-node/ledger"
@@ -711,6 +714,22 @@ func (m mapState) Get(k string) ([]byte, bool, error) {
 	return v, ok, nil
 }
 
+func (m mapState) scan(prefix string, fn func(k string, v []byte) bool) error {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		if strings.HasPrefix(k, prefix) {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		if !fn(k, m[k]) {
+			break
+		}
+	}
+	return nil
+}
+
 // replay re-executes every block from genesis with the serial executor and
 // checks each header's state hash and receipt root: the crashed and
 // restarted node's chain equals serial execution of its transactions.
@@ -724,7 +743,7 @@ func replay(t *testing.T, g *genesis.File, blocks []*api.Block) {
 	if blocks[0].Header.StateHash != gb.Header.StateHash {
 		t.Fatal("genesis state hash differs")
 	}
-	reg, err := contracts.NewRegistry(identity.Contract{}, identity.Contract{})
+	reg, err := system.Registry()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -732,11 +751,15 @@ func replay(t *testing.T, g *genesis.File, blocks []*api.Block) {
 	for _, w := range gstate {
 		state[w.Key] = w.Value
 	}
+	policy, err := authz.Load(state.scan)
+	if err != nil {
+		t.Fatal(err)
+	}
 	prev := gb.Header.StateHash
 	ntx := 0
 	for h := 1; h < len(blocks); h++ {
 		b := blocks[h]
-		blk := contracts.Block{ChainID: g.ChainID, Height: uint64(h), Time: time.Unix(0, b.Header.Time).UTC()}
+		blk := contracts.Block{ChainID: g.ChainID, Height: uint64(h), Time: time.Unix(0, b.Header.Time).UTC(), Policy: policy}
 		txns := make([]cexec.Txn, len(b.Txs))
 		for i, bt := range b.Txs {
 			stx, err := tx.Decode(bt.Raw)
@@ -780,6 +803,11 @@ func replay(t *testing.T, g *genesis.File, blocks []*api.Block) {
 			} else {
 				state[w.Key] = w.Value
 			}
+		}
+		if u, err := authz.UpdateFor(writes); err != nil {
+			t.Fatal(err)
+		} else if err := policy.Apply(u); err != nil {
+			t.Fatal(err)
 		}
 		prev = next
 		ntx += len(b.Txs)

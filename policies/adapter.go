@@ -71,7 +71,9 @@ func (a *Adapter) SavePolicyCtx(context.Context, model.Model) error { return Err
 func (a *Adapter) AddPolicyCtx(context.Context, string, string, []string) error { return ErrReadOnly }
 
 // RemovePolicyCtx implements persist.ContextAdapter; it always fails.
-func (a *Adapter) RemovePolicyCtx(context.Context, string, string, []string) error { return ErrReadOnly }
+func (a *Adapter) RemovePolicyCtx(context.Context, string, string, []string) error {
+	return ErrReadOnly
+}
 
 // RemoveFilteredPolicyCtx implements persist.ContextAdapter; it always fails.
 func (a *Adapter) RemoveFilteredPolicyCtx(context.Context, string, string, int, ...string) error {

@@ -3,6 +3,7 @@ package policies
 import (
 	_ "embed"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -41,6 +42,10 @@ type Decision struct {
 	// Rule is the rule that decided: the deny that overrode, or the allow
 	// that allowed; empty when no rule matched.
 	Rule string
+	// Roles are the subject's roles in the request's domain, "member"
+	// included (empty for a non-member); set on denials only, for error
+	// messages.
+	Roles []string
 }
 
 // Enforcer is a casbin enforcer over the ledger's policy and role
@@ -62,8 +67,22 @@ type Enforcer struct {
 	e     *casbin.Enforcer
 	roles map[string]string // member -> "org\x00sorted,roles"
 	rules map[Rule]bool
-	cache atomic.Pointer[sync.Map]
+	// cache is copy-on-write: readers load it without locks or
+	// allocations; a miss copies it (misses are rare: one per distinct
+	// key per policy version).
+	cache   atomic.Pointer[map[cacheKey]Decision]
+	cacheMu sync.Mutex
 }
+
+// cacheKey is what a decision depends on. rk is the member's interned
+// "org\x00sorted,roles" string.
+type cacheKey struct {
+	rk, obj, act string
+	rel          byte // bit 0 own, bit 1 org, bit 2 consent
+}
+
+// maxCached bounds the cache; beyond it, a miss starts a new one.
+const maxCached = 1 << 16
 
 // Source supplies a policy: its rules and the members' role assignments.
 // The node reads them from ledger state; tests give them directly.
@@ -87,7 +106,7 @@ func New(src Source) (*Enforcer, error) {
 	if err := e.reindex(src); err != nil {
 		return nil, err
 	}
-	e.cache.Store(new(sync.Map))
+	e.dropCache()
 	return e, nil
 }
 
@@ -133,11 +152,16 @@ func roleKey(a Assignment) string {
 	return a.Org + "\x00" + strings.Join(withMember(a), ",")
 }
 
-func bit(b bool) byte {
+func bit(b bool, n uint) byte {
 	if b {
-		return '1'
+		return 1 << n
 	}
-	return '0'
+	return 0
+}
+
+func (e *Enforcer) dropCache() {
+	empty := map[cacheKey]Decision{}
+	e.cache.Store(&empty)
 }
 
 // Enforce decides r.
@@ -145,27 +169,41 @@ func (e *Enforcer) Enforce(r Request) (Decision, error) {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
 	rk, ok := e.roles[r.Sub]
-	if !ok || !strings.HasPrefix(rk, r.Dom+"\x00") {
+	if !ok || len(rk) <= len(r.Dom) || rk[:len(r.Dom)] != r.Dom || rk[len(r.Dom)] != 0 {
 		// Not an active member of r.Dom: no role holds, nothing matches.
 		return Decision{}, nil
 	}
-	key := rk + "\x00" + r.Obj + "\x00" + r.Act + "\x00" +
-		string([]byte{bit(r.Owner != "" && r.Owner == r.Sub), bit(r.Org != "" && r.Org == r.Dom), bit(r.Consent)})
-	cache := e.cache.Load()
-	if d, ok := cache.Load(key); ok {
-		return d.(Decision), nil
+	key := cacheKey{rk: rk, obj: r.Obj, act: r.Act,
+		rel: bit(r.Owner != "" && r.Owner == r.Sub, 0) | bit(r.Org != "" && r.Org == r.Dom, 1) | bit(r.Consent, 2)}
+	if d, ok := (*e.cache.Load())[key]; ok {
+		return withRoles(d, rk, r.Dom), nil
 	}
 	consent := ""
 	if r.Consent {
 		consent = "active"
 	}
-	ok, explain, err := e.e.EnforceEx(r.Sub, r.Dom, r.Obj, r.Act, r.Owner, r.Org, consent)
+	allowed, explain, err := e.e.EnforceEx(r.Sub, r.Dom, r.Obj, r.Act, r.Owner, r.Org, consent)
 	if err != nil {
 		return Decision{}, fmt.Errorf("policies: enforcing: %w", err)
 	}
-	d := Decision{Allowed: ok, Rule: strings.Join(explain, ",")}
-	cache.Store(key, d)
-	return d, nil
+	d := Decision{Allowed: allowed, Rule: strings.Join(explain, ",")}
+	e.cacheMu.Lock()
+	old := *e.cache.Load()
+	next := make(map[cacheKey]Decision, len(old)+1)
+	if len(old) < maxCached {
+		maps.Copy(next, old)
+	}
+	next[key] = d
+	e.cache.Store(&next)
+	e.cacheMu.Unlock()
+	return withRoles(d, rk, r.Dom), nil
+}
+
+func withRoles(d Decision, rk, dom string) Decision {
+	if !d.Allowed {
+		d.Roles = strings.Split(rk[len(dom)+1:], ",")
+	}
+	return d
 }
 
 // Update is a batch of changes, applied together.
@@ -197,6 +235,9 @@ func (e *Enforcer) Apply(u Update) error {
 		}
 	}
 	for _, a := range u.Set {
+		if e.roles[a.Member] == roleKey(a) {
+			continue // unchanged (a key rotation, say)
+		}
 		if err := e.dropMember(a.Member); err != nil {
 			return err
 		}
@@ -239,7 +280,7 @@ func (e *Enforcer) Apply(u Update) error {
 		}
 	}
 	if len(add)+len(remove) > 0 {
-		e.cache.Store(new(sync.Map)) // every cached decision may have changed
+		e.dropCache() // every cached decision may have changed
 	}
 	return nil
 }

@@ -203,9 +203,9 @@ func TestParseAndValidate(t *testing.T) {
 		t.Fatalf("default policy has %d rules", n)
 	}
 	for _, bad := range []string{
-		"p, nurse, *, record, read, any, allow",      // unknown role
-		"p, physician, *, recrod, read, any, allow",  // unknown object
-		"p, physician, *, record, fly, any, allow",   // unknown action
+		"p, nurse, *, record, read, any, allow",       // unknown role
+		"p, physician, *, recrod, read, any, allow",   // unknown object
+		"p, physician, *, record, fly, any, allow",    // unknown action
 		"p, physician, *, record, read, maybe, allow", // unknown condition
 		"p, physician, *, record, read, any, perhaps", // unknown effect
 		"p, physician, St Mary's, record, read, any, allow",

@@ -7,6 +7,7 @@ import (
 
 	"github.com/almoner/almoner/consortium-node/ledger"
 	"github.com/almoner/almoner/consortium-node/tx"
+	"github.com/almoner/almoner/policies"
 	"github.com/almoner/almoner/privacy/sign"
 )
 
@@ -138,6 +139,9 @@ type Status struct {
 	Nodes   int        `json:"nodes"`
 	// Error is set when the node stopped applying blocks.
 	Error string `json:"error,omitempty"`
+	// KeysExpiring lists members whose signing key expires within 30 days
+	// (or has expired): an organisation admin must rotate them.
+	KeysExpiring []ExpiringKey `json:"keys_expiring"`
 }
 
 // Private record requests (custodian node only). Both are CBOR, signed by
@@ -223,4 +227,16 @@ type ExpiringKey struct {
 	Org     string    `json:"org"`
 	Expires time.Time `json:"expires"`
 	Expired bool      `json:"expired"`
+}
+
+// Policy answers GET /v1/policy: the authorisation rules in force for the
+// next block, and the governance threshold.
+type Policy struct {
+	// Height is the block the policy is as of (it applies from Height+1).
+	Height uint64 `json:"height"`
+	// Rules are "sub,dom,obj,act,cond,eft" rules (policies/model.conf).
+	Rules []policies.Rule `json:"rules"`
+	// ThresholdPercent: proposals need approvals from strictly more than
+	// this share of organisations.
+	ThresholdPercent uint64 `json:"threshold_percent"`
 }

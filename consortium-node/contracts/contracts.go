@@ -9,6 +9,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/exec"
 	"github.com/almoner/almoner/consortium-node/ledger"
 	"github.com/almoner/almoner/consortium-node/tx"
+	"github.com/almoner/almoner/policies"
 	"github.com/almoner/almoner/privacy/sign"
 )
 
@@ -44,6 +45,60 @@ type Context interface {
 	// Height and Time are the block's; contracts never read the wall clock.
 	Height() uint64
 	Time() time.Time
+	// Authorize asks the policy whether the caller may do act on obj. It
+	// returns nil, or an ErrDenied error naming the subject, domain,
+	// object and action and what the policy would need. Every method must
+	// call it at least once before it succeeds; the runtime fails a call
+	// that returns without having asked.
+	Authorize(obj Resource, act string) error
+	// As returns a context over another contract's key space (reads,
+	// writes and events in that contract's name), for the governance
+	// contract executing an approved proposal. Other contracts get
+	// ErrDenied.
+	As(contract string) (Context, error)
+}
+
+// Resource is what an action is on, as the policy sees it.
+type Resource struct {
+	// Type is a kind of resource in the policies catalogue ("record").
+	Type string
+	// Owner is the member the resource belongs to (a record's patient, a
+	// gift's donor, a milestone's named validator), or "".
+	Owner string
+	// Org is the organisation that holds it (a record's custodian, a
+	// claim's insurer, a member's organisation), or "".
+	Org string
+	// Consent is true when an active consent of Owner covers the caller
+	// for this action and purpose; the contract checks that before asking.
+	Consent bool
+}
+
+// Authorizer decides policy requests. *policies.Enforcer implements it;
+// AllowAll switches authorisation off (benchmarks only).
+type Authorizer interface {
+	Enforce(policies.Request) (policies.Decision, error)
+}
+
+// AllowAll is an Authorizer that allows everything. Nodes never use it; it
+// exists to measure what authorisation costs.
+type AllowAll struct{}
+
+// Enforce implements Authorizer.
+func (AllowAll) Enforce(policies.Request) (policies.Decision, error) {
+	return policies.Decision{Allowed: true}, nil
+}
+
+// hinter is implemented by authorizers that can say which rules would
+// allow a denied action (*policies.Enforcer does).
+type hinter interface {
+	Allowing(obj, act string) []policies.Rule
+}
+
+// Governor marks the contract allowed to use Context.As: governance,
+// whose proposals only execute once a threshold of organisations approved.
+type Governor interface {
+	Contract
+	Governs()
 }
 
 // Contract is a native system contract.
@@ -100,6 +155,9 @@ type Block struct {
 	ChainID string
 	Height  uint64
 	Time    time.Time
+	// Policy decides every call's authorisation: the policy as of the
+	// block's start, the same on every node. Required.
+	Policy Authorizer
 }
 
 // Txn returns the executor transaction for a decoded signed transaction.
@@ -131,13 +189,27 @@ func (t *txn) Prepare() error {
 }
 
 func (t *txn) Run(v exec.View) error {
+	if t.block.Policy == nil {
+		return errors.New("contracts: internal: the block has no policy to authorise calls with")
+	}
 	sender := t.stx.Body.Sender
 	if err := t.reg.auth.Authenticate(fullReader{v}, sender, t.stx.Signature.PublicKey(), t.block.Time); err != nil {
 		return err
 	}
-	ctx := &callCtx{v: v, contract: t.contract.Name(), caller: sender, t: t}
-	return t.contract.Call(ctx, t.stx.Body.Call.Method, t.stx.Body.Call.Args)
+	auth := &authState{}
+	ctx := &callCtx{v: v, contract: t.contract.Name(), caller: sender, t: t, auth: auth}
+	call := t.stx.Body.Call
+	if err := t.contract.Call(ctx, call.Method, call.Args); err != nil {
+		return err
+	}
+	if !auth.asked {
+		return fmt.Errorf("contracts: internal: %s.%s returned without an authorisation check", call.Contract, call.Method)
+	}
+	return nil
 }
+
+// authState is shared by a call's context and the contexts As derives.
+type authState struct{ asked bool }
 
 type fullReader struct{ v exec.View }
 
@@ -148,6 +220,7 @@ type callCtx struct {
 	contract string
 	caller   string
 	t        *txn
+	auth     *authState
 }
 
 func (c *callCtx) Get(key string) ([]byte, bool) { return c.v.Get(Key(c.contract, key)) }
@@ -164,6 +237,101 @@ func (c *callCtx) TxID() tx.ID     { return c.t.id }
 func (c *callCtx) ChainID() string { return c.t.block.ChainID }
 func (c *callCtx) Height() uint64  { return c.t.block.Height }
 func (c *callCtx) Time() time.Time { return c.t.block.Time }
+
+func (c *callCtx) As(contract string) (Context, error) {
+	if _, ok := c.t.contract.(Governor); !ok {
+		return nil, fmt.Errorf("%w: contract %q may not write %q's state", ErrDenied, c.t.contract.Name(), contract)
+	}
+	if _, ok := c.t.reg.byName[contract]; !ok {
+		return nil, fmt.Errorf("%w %q", ErrUnknownContract, contract)
+	}
+	d := *c
+	d.contract = contract
+	return &d, nil
+}
+
+func (c *callCtx) Authorize(obj Resource, act string) error {
+	c.auth.asked = true
+	dom, _, _ := strings.Cut(c.caller, "/")
+	req := policies.Request{Sub: c.caller, Dom: dom, Obj: obj.Type, Act: act, Owner: obj.Owner, Org: obj.Org, Consent: obj.Consent}
+	d, err := c.t.block.Policy.Enforce(req)
+	if err != nil {
+		return fmt.Errorf("contracts: internal: %w", err)
+	}
+	if d.Allowed {
+		return nil
+	}
+	return &DeniedError{Request: req, Roles: d.Roles, Rule: d.Rule, Allowing: hint(c.t.block.Policy, obj.Type, act)}
+}
+
+func hint(a Authorizer, obj, act string) []policies.Rule {
+	if h, ok := a.(hinter); ok {
+		return h.Allowing(obj, act)
+	}
+	return nil
+}
+
+// DeniedError is a policy denial. Its message names the subject, domain,
+// object and action, the deny rule that decided (if one did), and the
+// rules that would have allowed it. It matches ErrDenied.
+type DeniedError struct {
+	Request policies.Request
+	// Roles are the subject's roles in its organisation.
+	Roles    []string
+	Rule     string
+	Allowing []policies.Rule
+}
+
+func (e *DeniedError) Error() string {
+	r := e.Request
+	var b strings.Builder
+	roles := "no roles"
+	if len(e.Roles) > 0 {
+		roles = "roles " + strings.Join(e.Roles, ",")
+	}
+	fmt.Fprintf(&b, "%v: policy denies %s (%s in organisation %s) %q on %s", ErrDenied, r.Sub, roles, r.Dom, r.Act, r.Obj)
+	var rel []string
+	if r.Org != "" {
+		rel = append(rel, "held by "+r.Org)
+	}
+	if r.Owner != "" {
+		rel = append(rel, "belonging to "+r.Owner)
+	}
+	if r.Consent {
+		rel = append(rel, "under an active consent")
+	}
+	if len(rel) > 0 {
+		b.WriteString(" (" + strings.Join(rel, ", ") + ")")
+	}
+	if e.Rule != "" {
+		fmt.Fprintf(&b, "; denied by rule %q", e.Rule)
+	} else {
+		b.WriteString("; no rule allows it")
+	}
+	if len(e.Allowing) > 0 {
+		var who []string
+		for _, a := range e.Allowing {
+			w := a.Sub
+			switch a.Cond {
+			case policies.CondOwn:
+				w += " (own only)"
+			case policies.CondOrg:
+				w += " (of the holding organisation)"
+			case policies.CondConsent:
+				w += " (under the owner's active consent)"
+			}
+			if a.Dom != "*" {
+				w += " in " + a.Dom
+			}
+			who = append(who, w)
+		}
+		b.WriteString("; allowed for: " + strings.Join(who, ", "))
+	}
+	return b.String()
+}
+
+// Is makes DeniedError match ErrDenied.
+func (e *DeniedError) Is(target error) bool { return target == ErrDenied }
 
 var _ Context = (*callCtx)(nil)
 

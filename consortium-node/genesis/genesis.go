@@ -5,15 +5,16 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"slices"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/almoner/almoner/consortium-node/contracts/consortium"
+	"github.com/almoner/almoner/consortium-node/contracts/governance"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
 	"github.com/almoner/almoner/consortium-node/ledger"
 	"github.com/almoner/almoner/consortium-node/tx"
+	"github.com/almoner/almoner/policies"
 	"github.com/almoner/almoner/privacy/sign"
 )
 
@@ -50,9 +51,12 @@ type File struct {
 	Organisations []identity.Org    `json:"organisations"`
 	Members       []identity.Member `json:"members"`
 	Nodes         []Node            `json:"nodes"`
-	// Policy holds the initial authorisation rows (casbin "p"/"g" lines as
-	// string lists); the policies component loads them from state.
-	Policy [][]string `json:"policy"`
+	// Policy holds the initial authorisation rules, one
+	// "sub,dom,obj,act,cond,eft" line each (policies/model.conf). Empty
+	// means the default policy (policies/default.csv). Role assignments are
+	// the members' roles, not rules. After genesis the policy changes only
+	// by governance proposals.
+	Policy []string `json:"policy"`
 }
 
 // Load reads and validates a genesis file.
@@ -130,15 +134,29 @@ func (f *File) Validate() error {
 			return fmt.Errorf("%w: %v", ErrInvalid, err)
 		}
 	}
-	for i, row := range f.Policy {
-		if len(row) < 2 || slices.Contains(row, "") {
-			return fmt.Errorf("%w: policy row %d must have a type and at least one non-empty field", ErrInvalid, i)
-		}
+	if _, err := f.Rules(); err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
 	if _, err := identity.Genesis(f.Organisations, f.Members); err != nil {
 		return fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
 	return nil
+}
+
+// Rules returns the genesis policy: the file's rules, or the default.
+func (f *File) Rules() ([]policies.Rule, error) {
+	if len(f.Policy) == 0 {
+		return policies.DefaultRules(), nil
+	}
+	out := make([]policies.Rule, 0, len(f.Policy))
+	for i, l := range f.Policy {
+		r, err := policies.ParseRule(l)
+		if err != nil {
+			return nil, fmt.Errorf("policy line %d: %w", i+1, err)
+		}
+		out = append(out, r)
+	}
+	return out, nil
 }
 
 // Quorum is the number of node signatures a receipt proof needs: a
@@ -167,7 +185,6 @@ func (f *File) Node(id string) (Node, bool) {
 // State keys written at genesis outside the identity contract.
 const (
 	ParamsKey    = "chain/params"
-	PolicyKey    = "policy/genesis"
 	ProposerName = "genesis"
 )
 
@@ -198,10 +215,16 @@ func (f *File) State() ([]ledger.StateWrite, error) {
 	for _, w := range consortium.Genesis(f.Nodes) {
 		out = append(out, ledger.StateWrite{Key: w.Key, Value: w.Value})
 	}
-	if len(f.Policy) > 0 {
-		if err := put(PolicyKey, f.Policy); err != nil {
-			return nil, err
-		}
+	rules, err := f.Rules()
+	if err != nil {
+		return nil, err
+	}
+	gw, err := governance.Genesis(rules)
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range gw {
+		out = append(out, ledger.StateWrite{Key: w.Key, Value: w.Value})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
 	return out, nil

@@ -2,6 +2,7 @@ package genesis
 
 import (
 	"errors"
+	"github.com/almoner/almoner/policies"
 	"os"
 	"path/filepath"
 	"strings"
@@ -33,7 +34,8 @@ func TestDevConsortium(t *testing.T) {
 	if b1.Header.Hash() != b2.Header.Hash() {
 		t.Fatal("genesis block differs after save and load")
 	}
-	if len(st) != len(DevOrgs)+1+len(DevMembers)+2*4+1+1 { // orgs+list, members, nodes+raft ids+list, params
+	// orgs+list, members, nodes+raft ids+list, params, policy rules
+	if len(st) != len(DevOrgs)+1+len(DevMembers)+2*4+1+1+len(policies.DefaultRules()) {
 		t.Fatalf("genesis state has %d entries", len(st))
 	}
 	for _, m := range DevMembers {
@@ -74,7 +76,7 @@ func TestValidateRejects(t *testing.T) {
 		"no nodes":        func(f *File) { f.Nodes = nil },
 		"dup raft id":     func(f *File) { f.Nodes[1].RaftID = f.Nodes[0].RaftID },
 		"node bad org":    func(f *File) { f.Nodes[0].Org = "nowhere" },
-		"bad policy row":  func(f *File) { f.Policy = [][]string{{"p"}} },
+		"bad policy row":  func(f *File) { f.Policy = []string{"p, nurse, *, record, read, any, allow"} },
 		"member bad role": func(f *File) { f.Members[0].Roles = []string{"king"} },
 	}
 	for name, mut := range cases {

@@ -4,11 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/almoner/almoner/consortium-node/api"
-	"github.com/almoner/almoner/consortium-node/contracts/identity"
+	"github.com/almoner/almoner/consortium-node/contracts"
+	"github.com/almoner/almoner/consortium-node/contracts/governance"
+	"github.com/almoner/almoner/consortium-node/contracts/quorum"
 	"github.com/almoner/almoner/consortium-node/ledger"
 	"github.com/almoner/almoner/consortium-node/store"
 	"github.com/almoner/almoner/consortium-node/tx"
@@ -200,6 +201,7 @@ func (n *Node) Status() api.Status {
 	if e := n.fatal.Load(); e != nil {
 		s.Error = (*e).Error()
 	}
+	s.KeysExpiring = n.expiries.within(time.Now(), StatusKeyWindow)
 	return s
 }
 
@@ -209,24 +211,25 @@ func (n *Node) Genesis() any { return n.cfg.Genesis }
 // ExpiringKeys lists active members whose signing key expires within d
 // (or has expired), soonest first.
 func (n *Node) ExpiringKeys(d time.Duration) ([]api.ExpiringKey, error) {
-	limit := time.Now().Add(d).Unix()
-	var out []api.ExpiringKey
-	var decodeErr error
-	err := n.store.ScanState(identity.MemberStateKey(""), func(_ string, v []byte) bool {
-		m, err := identity.DecodeMember(v)
-		if err != nil {
-			decodeErr = err
-			return false
-		}
-		if !m.Revoked && m.KeyExpiry != 0 && m.KeyExpiry <= limit {
-			exp := time.Unix(m.KeyExpiry, 0).UTC()
-			out = append(out, api.ExpiringKey{Member: m.ID, Org: m.Org, Expires: exp, Expired: !exp.After(time.Now())})
-		}
-		return true
-	})
-	if err == nil {
-		err = decodeErr
+	return n.expiries.within(time.Now(), d), nil
+}
+
+// Policy returns the rules in force for the next block and the threshold.
+func (n *Node) Policy() (*api.Policy, error) {
+	head, _ := n.store.Head()
+	pct, err := quorum.Percent(stateReader{n})
+	if err != nil {
+		return nil, err
 	}
-	slices.SortFunc(out, func(a, b api.ExpiringKey) int { return a.Expires.Compare(b.Expires) })
-	return out, err
+	return &api.Policy{Height: head.Height, Rules: n.policy.Rules(), ThresholdPercent: pct}, nil
+}
+
+// Proposal returns a governance proposal and its tally as of the head.
+func (n *Node) Proposal(id string) (*governance.View, error) {
+	head, _ := n.store.Head()
+	v, err := governance.Status(stateReader{n}, id, time.Unix(0, head.Time))
+	if errors.Is(err, contracts.ErrNotFound) {
+		return nil, fmt.Errorf("%w: proposal %q", ErrNotFound, id)
+	}
+	return v, err
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/almoner/almoner/consortium-node/authz"
 	"github.com/almoner/almoner/consortium-node/contracts"
 	"github.com/almoner/almoner/consortium-node/exec"
 	"github.com/almoner/almoner/consortium-node/ledger"
@@ -65,7 +66,7 @@ func (n *Node) applyProposal(index uint64, p *proposal) error {
 		size     int
 		seen     = make(map[tx.ID]bool, len(cands))
 	)
-	blk := contractsBlock(n.cfg.Genesis.ChainID, height, blockTime)
+	blk := n.contractsBlock(height, blockTime)
 	for _, c := range cands {
 		err := c.err
 		if err == nil {
@@ -156,6 +157,15 @@ func (n *Node) executeAndCommit(index uint64, head store.Head, height uint64, bl
 		Signatures: []ledger.HeaderSignature{sig}, Applied: index}); err != nil {
 		return nil, nil, err
 	}
+	// The next block is authorised by the policy and roles as of this one.
+	if u, err := authz.UpdateFor(writes); err != nil {
+		return nil, nil, err
+	} else if err := n.policy.Apply(u); err != nil {
+		return nil, nil, fmt.Errorf("node: applying block %d's policy changes: %w", height, err)
+	}
+	if err := n.expiries.apply(writes); err != nil {
+		return nil, nil, err
+	}
 	if membershipChanged(receipts) {
 		if err := n.loadMembers(); err != nil {
 			return nil, nil, err
@@ -205,6 +215,6 @@ func (n *Node) failWaiters() {
 	n.waiters = map[tx.ID][]chan TxResult{}
 }
 
-func contractsBlock(chainID string, height uint64, blockTime int64) contracts.Block {
-	return contracts.Block{ChainID: chainID, Height: height, Time: time.Unix(0, blockTime).UTC()}
+func (n *Node) contractsBlock(height uint64, blockTime int64) contracts.Block {
+	return contracts.Block{ChainID: n.cfg.Genesis.ChainID, Height: height, Time: time.Unix(0, blockTime).UTC(), Policy: n.policy}
 }

@@ -14,12 +14,11 @@ import (
 	"go.etcd.io/raft/v3"
 	"go.etcd.io/raft/v3/raftpb"
 
+	"github.com/almoner/almoner/consortium-node/authz"
 	"github.com/almoner/almoner/consortium-node/consensus"
 	"github.com/almoner/almoner/consortium-node/contracts"
-	"github.com/almoner/almoner/consortium-node/contracts/consent"
 	"github.com/almoner/almoner/consortium-node/contracts/consortium"
-	"github.com/almoner/almoner/consortium-node/contracts/identity"
-	"github.com/almoner/almoner/consortium-node/contracts/record"
+	"github.com/almoner/almoner/consortium-node/contracts/system"
 	"github.com/almoner/almoner/consortium-node/exec"
 	"github.com/almoner/almoner/consortium-node/genesis"
 	"github.com/almoner/almoner/consortium-node/ledger"
@@ -28,6 +27,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/store"
 	"github.com/almoner/almoner/consortium-node/transport"
 	"github.com/almoner/almoner/consortium-node/tx"
+	"github.com/almoner/almoner/policies"
 	"github.com/almoner/almoner/privacy/envelope"
 	"github.com/almoner/almoner/privacy/sign"
 )
@@ -181,8 +181,12 @@ type Node struct {
 	store *store.Store
 	pool  *mempool.Pool
 	reg   *contracts.Registry
-	rlog  *consensus.Storage
-	rn    *raft.RawNode
+	// policy authorises every call; updated between blocks (apply.go).
+	policy *policies.Enforcer
+	// expiries indexes signing-key expiries for status.
+	expiries keyExpiries
+	rlog     *consensus.Storage
+	rn       *raft.RawNode
 
 	tr           *transport.Transport // nil in a cluster of one
 	private      *privatestore.Store  // nil without an encryption key
@@ -254,12 +258,16 @@ func open(cfg Config, db *leveldb.DB) (*Node, error) {
 	if !inGenesis {
 		me = *cfg.Join
 	}
-	reg, err := contracts.NewRegistry(identity.Contract{}, identity.Contract{}, consortium.Contract{}, record.Contract{}, consent.Contract{})
+	reg, err := system.Registry()
+	if err != nil {
+		return nil, err
+	}
+	policy, err := authz.Load(st.ScanState)
 	if err != nil {
 		return nil, err
 	}
 	n := &Node{
-		cfg: cfg, log: cfg.Logger.With("node", cfg.NodeID), me: me, store: st, reg: reg,
+		cfg: cfg, log: cfg.Logger.With("node", cfg.NodeID), me: me, store: st, reg: reg, policy: policy,
 		proposeC: make(chan []byte), inflight: make(chan struct{}, 2),
 		recvC: make(chan *raftpb.Message, 4096), unreachC: make(chan uint64, 256),
 		sigC: make(chan headerSigMsg, 4096), sigReqC: make(chan sigReqFrom, 64), syncC: make(chan []syncBlock, 4), fwdSem: make(chan struct{}, 4),
@@ -280,6 +288,9 @@ func open(cfg Config, db *leveldb.DB) (*Node, error) {
 		n.private = privatestore.New(db, cfg.NodeID, cfg.EncKey)
 	}
 	if err := n.loadMembers(); err != nil {
+		return nil, err
+	}
+	if err := n.loadKeyExpiries(); err != nil {
 		return nil, err
 	}
 	n.pool, err = mempool.New(mempool.Config{ChainID: cfg.Genesis.ChainID, ReplayWindow: cfg.Genesis.Params.ReplayWindow}, n)

@@ -288,4 +288,22 @@ func TestExpiringKeys(t *testing.T) {
 	if keys, _ := h.n.ExpiringKeys(90 * 24 * time.Hour); len(keys) != 2 || keys[0].Member != "stmarys/soon" {
 		t.Fatalf("within 90 days, soonest first: %+v", keys)
 	}
+	// Status shows the keys due within 30 days.
+	if st := h.n.Status(); len(st.KeysExpiring) != 1 || st.KeysExpiring[0].Member != "stmarys/soon" {
+		t.Fatalf("status keys_expiring: %+v", st.KeysExpiring)
+	}
+	// Revocation drops the key from the list; a restarted node rebuilds it.
+	raw := h.sign("stmarys/admin", 0, "revoke_member", tx.String("id", "stmarys/soon"))
+	if r := h.submit(raw)[0]; !r.Committed || !r.Receipt.OK() {
+		t.Fatalf("revoke: %+v", r)
+	}
+	if keys, _ := h.n.ExpiringKeys(90 * 24 * time.Hour); len(keys) != 1 || keys[0].Member != "stmarys/later" {
+		t.Fatalf("after revocation: %+v", keys)
+	}
+	if err := h.n.loadKeyExpiries(); err != nil {
+		t.Fatal(err)
+	}
+	if keys, _ := h.n.ExpiringKeys(90 * 24 * time.Hour); len(keys) != 1 || keys[0].Member != "stmarys/later" {
+		t.Fatalf("after reloading from state: %+v", keys)
+	}
 }

@@ -203,7 +203,7 @@ func (n *Node) replay(sb *syncBlock) error {
 	}); err != nil {
 		return err
 	}
-	blk := contractsBlock(n.cfg.Genesis.ChainID, hd.Height, hd.Time)
+	blk := n.contractsBlock(hd.Height, hd.Time)
 	txns := make([]exec.Txn, len(cands))
 	ids := make([]tx.ID, len(cands))
 	for i, c := range cands {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/almoner/almoner/consortium-node/api"
 	"github.com/almoner/almoner/consortium-node/contracts/consortium"
+	"github.com/almoner/almoner/consortium-node/contracts/governance"
 	"github.com/almoner/almoner/consortium-node/genesis"
 	"github.com/almoner/almoner/consortium-node/ledger"
 	"github.com/almoner/almoner/consortium-node/tx"
@@ -200,6 +201,26 @@ func (c *Client) Nodes(ctx context.Context) ([]consortium.Node, error) {
 		return nil, err
 	}
 	return ns, nil
+}
+
+// Policy fetches the authorisation rules in force and the governance
+// threshold.
+func (c *Client) Policy(ctx context.Context) (*api.Policy, error) {
+	var p api.Policy
+	if err := c.do(ctx, http.MethodGet, "/v1/policy", "", nil, &p); err != nil {
+		return nil, err
+	}
+	return &p, nil
+}
+
+// Proposal fetches a governance proposal with who approved, who rejected
+// and who is missing.
+func (c *Client) Proposal(ctx context.Context, id string) (*governance.View, error) {
+	var v governance.View
+	if err := c.do(ctx, http.MethodGet, "/v1/proposals/"+url.PathEscape(id), "", nil, &v); err != nil {
+		return nil, err
+	}
+	return &v, nil
 }
 
 // UploadRecord stores a record version's ciphertext on its custodian node

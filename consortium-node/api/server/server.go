@@ -18,6 +18,7 @@ import (
 
 	"github.com/almoner/almoner/consortium-node/api"
 	"github.com/almoner/almoner/consortium-node/contracts/consortium"
+	"github.com/almoner/almoner/consortium-node/contracts/governance"
 	"github.com/almoner/almoner/consortium-node/ledger"
 	"github.com/almoner/almoner/consortium-node/node"
 	"github.com/almoner/almoner/consortium-node/privatestore"
@@ -39,6 +40,10 @@ type Backend interface {
 	UploadRecord(req *api.UploadRequest) error
 	FetchRecord(req *api.FetchRequest) (*api.FetchResponse, error)
 	ExpiringKeys(within time.Duration) ([]api.ExpiringKey, error)
+	Policy() (*api.Policy, error)
+	// Proposal returns a governance proposal with its tally; an unknown
+	// id is an error matching node.ErrNotFound.
+	Proposal(id string) (*governance.View, error)
 }
 
 var _ Backend = (*node.Node)(nil)
@@ -89,6 +94,22 @@ func New(cfg Config) (http.Handler, error) {
 	mux.HandleFunc("PUT /v1/private/records", s.upload)
 	mux.HandleFunc("POST /v1/private/fetch", s.fetch)
 	mux.HandleFunc("GET /v1/keys/expiring", s.expiring)
+	mux.HandleFunc("GET /v1/policy", func(w http.ResponseWriter, r *http.Request) {
+		p, err := s.cfg.Backend.Policy()
+		if err != nil {
+			s.internal(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, p)
+	})
+	mux.HandleFunc("GET /v1/proposals/{id}", func(w http.ResponseWriter, r *http.Request) {
+		v, err := s.cfg.Backend.Proposal(r.PathValue("id"))
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, v)
+	})
 	mux.HandleFunc("GET /v1/nodes", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, s.cfg.Backend.Members())
 	})

@@ -731,7 +731,7 @@ func TestSubmitFailedCallCommitted(t *testing.T) {
 	if r.Status != ledger.StatusFailed || r.OK() {
 		t.Fatalf("receipt status %d, want %d (failed)", r.Status, ledger.StatusFailed)
 	}
-	for _, m := range []string{"permission denied", "identity.add_member requires role " + identity.RoleOrgAdmin, `"stmarys/dr-lee"`, identity.RolePhysician} {
+	for _, m := range []string{"permission denied", `stmarys/dr-lee (roles member,physician in organisation stmarys) "add" on member`, "allowed for: " + identity.RoleOrgAdmin} {
 		if !strings.Contains(r.Error, m) {
 			t.Errorf("receipt error %q does not say %q", r.Error, m)
 		}

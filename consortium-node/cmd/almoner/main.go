@@ -50,6 +50,14 @@ const usage = `usage: almoner COMMAND [flags]
                                          add or remove a consortium node; approvals from admins of a
                                          majority of organisations (signed here from HOME/keys, or collected
                                          with --print-approval-as); the first approver submits
+  policy                                 the authorisation rules in force and the approval threshold
+  proposal ID                            a governance proposal: state, who approved, who is missing
+
+Governance proposals are transactions of the governance contract, e.g.:
+  almoner tx --as stmarys/admin governance propose kind=change_policy \
+      add_rules:strings="donor,*,report,read,any,allow" valid_for:uint=604800
+  almoner tx --as acme/admin governance approve proposal=<ID>      (or reject, withdraw)
+Kinds: add_org, remove_org, add_node, remove_node, change_policy, set_threshold (docs/policies.md).
 
 Common flags: --node ADDR (default 127.0.0.1:7070), --home DIR (default .almoner/dev)
 `
@@ -151,6 +159,36 @@ func run(args []string, out io.Writer) error {
 		return cmdNodeChange(fs, &c, args, out)
 	case "keystore-import":
 		return cmdKeystoreImport(fs, &c, args, out)
+	case "policy":
+		if _, err := parseInterspersed(fs, args); err != nil {
+			return err
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
+		defer cancel()
+		p, err := client.New(c.node, nil).Policy(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "# policy as of block %d; proposals need approvals from more than %d%% of organisations\n", p.Height, p.ThresholdPercent)
+		for _, r := range p.Rules {
+			fmt.Fprintf(out, "p, %s\n", strings.ReplaceAll(r.String(), ",", ", "))
+		}
+		return nil
+	case "proposal":
+		pos, err := parseInterspersed(fs, args)
+		if err != nil {
+			return err
+		}
+		if len(pos) != 1 {
+			return errors.New("proposal needs the proposal id (the id of the transaction that proposed it)")
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
+		defer cancel()
+		v, err := client.New(c.node, nil).Proposal(ctx, pos[0])
+		if err != nil {
+			return err
+		}
+		return printJSON(out, v)
 	default:
 		return fmt.Errorf("unknown command %q\n%s", cmd, usage)
 	}

@@ -155,12 +155,9 @@ func grant(ctx contracts.Context, args tx.Args) error {
 	if c.Categories == nil {
 		c.Categories = []string{}
 	}
-	me, err := identity.LoadMember(contracts.State(ctx, Name), ctx.Caller())
-	if err != nil {
+	// A consent covers the caller's own records: the patient grants it.
+	if err := ctx.Authorize(contracts.Resource{Type: "consent", Owner: ctx.Caller()}, "grant"); err != nil {
 		return err
-	}
-	if !me.HasRole(identity.RolePatient) {
-		return fmt.Errorf("%w: only a patient grants consent to their own records; %q has roles %v", contracts.ErrDenied, me.ID, me.Roles)
 	}
 	if !slices.Contains(Purposes, c.Purpose) {
 		return fmt.Errorf("%w: purpose %q (one of %s)", contracts.ErrInvalid, c.Purpose, strings.Join(Purposes, ", "))
@@ -204,8 +201,8 @@ func revoke(ctx contracts.Context, args tx.Args) error {
 	if err != nil {
 		return err
 	}
-	if c.Patient != ctx.Caller() {
-		return fmt.Errorf("%w: only the patient %q may revoke consent %q", contracts.ErrDenied, c.Patient, id)
+	if err := ctx.Authorize(contracts.Resource{Type: "consent", Owner: c.Patient}, "revoke"); err != nil {
+		return err
 	}
 	if c.Status != StatusActive {
 		return fmt.Errorf("%w: consent %q is already revoked", contracts.ErrConflict, id)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/almoner/almoner/consortium-node/contracts"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
+	"github.com/almoner/almoner/consortium-node/contracts/quorum"
 	"github.com/almoner/almoner/consortium-node/ledger"
 	"github.com/almoner/almoner/consortium-node/tx"
 	"github.com/almoner/almoner/privacy/sign"
@@ -179,12 +180,47 @@ func (c Contract) Call(ctx contracts.Context, method string, args tx.Args) error
 	}
 }
 
+// NodeFromArgs reads a node's fields from transaction arguments named
+// prefix+"node_id", prefix+"org", prefix+"raft_id", prefix+"sign_key",
+// prefix+"enc_key", prefix+"raft_addr" and prefix+"api_addr".
+func NodeFromArgs(args tx.Args, prefix string) (Node, error) {
+	var n Node
+	var err error
+	if n.ID, err = args.String(prefix + "node_id"); err != nil {
+		return n, contracts.InvalidArg(err)
+	}
+	if n.Org, err = args.String(prefix + "org"); err != nil {
+		return n, contracts.InvalidArg(err)
+	}
+	if n.RaftID, err = args.Uint(prefix + "raft_id"); err != nil {
+		return n, contracts.InvalidArg(err)
+	}
+	ks, err := args.String(prefix + "sign_key")
+	if err != nil {
+		return n, contracts.InvalidArg(err)
+	}
+	if n.SignKey, err = sign.ParsePublicKey(ks); err != nil {
+		return n, contracts.InvalidArg(err)
+	}
+	es, err := args.String(prefix + "enc_key")
+	if err != nil {
+		return n, contracts.InvalidArg(err)
+	}
+	if n.EncKey, err = identity.ParseEncryptionKey(es); err != nil {
+		return n, err
+	}
+	if n.RaftAddr, err = args.String(prefix + "raft_addr"); err != nil {
+		return n, contracts.InvalidArg(err)
+	}
+	if n.APIAddr, err = args.String(prefix + "api_addr"); err != nil {
+		return n, contracts.InvalidArg(err)
+	}
+	return n, nil
+}
+
 func changeFromArgs(action string, args tx.Args) (*Change, []string, error) {
 	ch := &Change{Action: action}
 	var err error
-	if ch.Node.ID, err = args.String("node_id"); err != nil {
-		return nil, nil, contracts.InvalidArg(err)
-	}
 	if ch.ValidUntil, err = args.Uint("valid_until"); err != nil {
 		return nil, nil, contracts.InvalidArg(err)
 	}
@@ -193,39 +229,17 @@ func changeFromArgs(action string, args tx.Args) (*Change, []string, error) {
 		return nil, nil, contracts.InvalidArg(err)
 	}
 	if action == ActionAddNode {
-		n := &ch.Node
-		if n.Org, err = args.String("org"); err != nil {
-			return nil, nil, contracts.InvalidArg(err)
-		}
-		if n.RaftID, err = args.Uint("raft_id"); err != nil {
-			return nil, nil, contracts.InvalidArg(err)
-		}
-		ks, err := args.String("sign_key")
-		if err != nil {
-			return nil, nil, contracts.InvalidArg(err)
-		}
-		if n.SignKey, err = sign.ParsePublicKey(ks); err != nil {
-			return nil, nil, contracts.InvalidArg(err)
-		}
-		es, err := args.String("enc_key")
-		if err != nil {
-			return nil, nil, contracts.InvalidArg(err)
-		}
-		if n.EncKey, err = identity.ParseEncryptionKey(es); err != nil {
+		if ch.Node, err = NodeFromArgs(args, ""); err != nil {
 			return nil, nil, err
 		}
-		if n.RaftAddr, err = args.String("raft_addr"); err != nil {
-			return nil, nil, contracts.InvalidArg(err)
-		}
-		if n.APIAddr, err = args.String("api_addr"); err != nil {
-			return nil, nil, contracts.InvalidArg(err)
-		}
+	} else if ch.Node.ID, err = args.String("node_id"); err != nil {
+		return nil, nil, contracts.InvalidArg(err)
 	}
 	return ch, approvals, nil
 }
 
 // checkApprovals verifies the approvals and that they come from admins of
-// a majority of organisations.
+// enough organisations (the governance threshold, a majority by default).
 func checkApprovals(ctx contracts.Context, ch *Change, approvals []string) error {
 	msg, err := ApprovalBytes(ctx.ChainID(), ch)
 	if err != nil {
@@ -233,6 +247,10 @@ func checkApprovals(ctx contracts.Context, ch *Change, approvals []string) error
 	}
 	r := contracts.State(ctx, Name)
 	orgs, err := identity.LoadOrgIDs(r)
+	if err != nil {
+		return err
+	}
+	pct, err := quorum.Percent(r)
 	if err != nil {
 		return err
 	}
@@ -250,7 +268,7 @@ func checkApprovals(ctx contracts.Context, ch *Change, approvals []string) error
 		if err != nil {
 			return fmt.Errorf("%w: approval by %q: %v", contracts.ErrDenied, member, err)
 		}
-		if m.Revoked || !m.HasRole(identity.RoleOrgAdmin) {
+		if m.Revoked || !m.HasRole(identity.RoleOrgAdmin) || !slices.Contains(orgs, m.Org) {
 			return fmt.Errorf("%w: approval by %q, who is not an active %s", contracts.ErrDenied, member, identity.RoleOrgAdmin)
 		}
 		if err := m.SignKey.Verify(msg, sig); err != nil {
@@ -258,17 +276,119 @@ func checkApprovals(ctx contracts.Context, ch *Change, approvals []string) error
 		}
 		approved[m.Org] = true
 	}
-	if len(approved)*2 <= len(orgs) {
+	if need := quorum.Needed(len(orgs), pct); len(approved) < need {
 		var missing []string
 		for _, o := range orgs {
 			if !approved[o] {
 				missing = append(missing, o)
 			}
 		}
-		return fmt.Errorf("%w: %s of node %q needs approvals from admins of a majority of the %d organisations; have %d, missing: %s",
-			contracts.ErrDenied, ch.Action, ch.Node.ID, len(orgs), len(approved), strings.Join(missing, ", "))
+		return fmt.Errorf("%w: %s of node %q needs approvals from admins of %d of the %d organisations (threshold %d%%); have %d, missing: %s",
+			contracts.ErrDenied, ch.Action, ch.Node.ID, need, len(orgs), pct, len(approved), strings.Join(missing, ", "))
 	}
 	return nil
+}
+
+// CheckAddNode says whether n can join. It only reads state; AddNode
+// writes. orgPending is true when n's organisation joins in the same
+// proposal.
+func CheckAddNode(r contracts.StateReader, n *Node, orgPending bool) error {
+	if err := n.Validate(); err != nil {
+		return err
+	}
+	if _, ok := r.Get(identity.OrgStateKey(n.Org)); !ok && !orgPending {
+		return fmt.Errorf("%w: organisation %q", contracts.ErrNotFound, n.Org)
+	}
+	nodes, err := LoadNodes(r)
+	if err != nil {
+		return err
+	}
+	for _, o := range nodes {
+		if o.ID == n.ID {
+			return fmt.Errorf("%w: node %q", contracts.ErrConflict, n.ID)
+		}
+		if o.SignKey.Equal(n.SignKey) {
+			return fmt.Errorf("%w: node %q already uses this signing key", contracts.ErrConflict, o.ID)
+		}
+	}
+	if owner, used := r.Get(contracts.Key(Name, raftKey(n.RaftID))); used {
+		return fmt.Errorf("%w: raft id %d was used by node %q; raft ids are never reused", contracts.ErrConflict, n.RaftID, owner)
+	}
+	return nil
+}
+
+// AddNode writes a node that CheckAddNode accepted; ctx must be the
+// consortium contract's.
+func AddNode(ctx contracts.Context, n *Node) error {
+	nodes, err := LoadNodes(contracts.State(ctx, Name))
+	if err != nil {
+		return err
+	}
+	ids := []string{n.ID}
+	for _, o := range nodes {
+		ids = append(ids, o.ID)
+	}
+	slices.Sort(ids)
+	ctx.Set(nodeKey(n.ID), encode(n))
+	ctx.Set(raftKey(n.RaftID), []byte(n.ID))
+	ctx.Set(nodesKey, encode(ids))
+	ctx.Emit("node_added", ledger.Attr{Key: "node", Value: n.ID}, ledger.Attr{Key: "org", Value: n.Org},
+		ledger.Attr{Key: "raft_id", Value: strconv.FormatUint(n.RaftID, 10)})
+	return nil
+}
+
+// CheckRemoveNodes says whether the nodes ids can be removed together
+// (the consortium keeps at least one).
+func CheckRemoveNodes(r contracts.StateReader, ids []string) error {
+	nodes, err := LoadNodes(r)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if !slices.ContainsFunc(nodes, func(n Node) bool { return n.ID == id }) {
+			return fmt.Errorf("%w: node %q", contracts.ErrNotFound, id)
+		}
+	}
+	if len(ids) >= len(nodes) {
+		return fmt.Errorf("%w: cannot remove the last node", contracts.ErrDenied)
+	}
+	return nil
+}
+
+// RemoveNode removes a node that CheckRemoveNodes accepted; ctx must be
+// the consortium contract's.
+func RemoveNode(ctx contracts.Context, id string) error {
+	nodes, err := LoadNodes(contracts.State(ctx, Name))
+	if err != nil {
+		return err
+	}
+	var ids []string
+	for _, o := range nodes {
+		if o.ID == id {
+			ctx.Delete(nodeKey(id))
+			ctx.Emit("node_removed", ledger.Attr{Key: "node", Value: id},
+				ledger.Attr{Key: "raft_id", Value: strconv.FormatUint(o.RaftID, 10)})
+			continue
+		}
+		ids = append(ids, o.ID)
+	}
+	ctx.Set(nodesKey, encode(ids))
+	return nil
+}
+
+// NodesOf returns the ids of organisation org's nodes.
+func NodesOf(r contracts.StateReader, org string) ([]string, error) {
+	nodes, err := LoadNodes(r)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, n := range nodes {
+		if n.Org == org {
+			out = append(out, n.ID)
+		}
+	}
+	return out, nil
 }
 
 func (Contract) change(ctx contracts.Context, action string, args tx.Args) error {
@@ -276,66 +396,39 @@ func (Contract) change(ctx contracts.Context, action string, args tx.Args) error
 	if err != nil {
 		return err
 	}
+	org := ch.Node.Org
+	r := contracts.State(ctx, Name)
+	if action == ActionRemoveNode {
+		if b, ok := ctx.Get(nodeKey(ch.Node.ID)); ok {
+			var cur Node
+			if err := tx.Unmarshal(b, &cur); err != nil {
+				return fmt.Errorf("consortium: corrupt node record %q: %w", ch.Node.ID, err)
+			}
+			org = cur.Org
+		}
+	}
+	if err := ctx.Authorize(contracts.Resource{Type: "node", Org: org}, action[:len(action)-len("_node")]); err != nil {
+		return err
+	}
 	if ctx.Height() > ch.ValidUntil {
 		return fmt.Errorf("%w: the approvals expired at height %d (now %d)", contracts.ErrDenied, ch.ValidUntil, ctx.Height())
 	}
-	nodes, err := LoadNodes(contracts.State(ctx, Name))
-	if err != nil {
-		return err
-	}
-	ids := make([]string, 0, len(nodes)+1)
-	var current *Node
-	for i := range nodes {
-		ids = append(ids, nodes[i].ID)
-		if nodes[i].ID == ch.Node.ID {
-			current = &nodes[i]
-		}
-	}
 	switch action {
 	case ActionAddNode:
-		n := &ch.Node
-		if err := n.Validate(); err != nil {
+		if err := CheckAddNode(r, &ch.Node, false); err != nil {
 			return err
-		}
-		if _, ok := ctx.ReadOther(identity.Name, "org/"+n.Org); !ok {
-			return fmt.Errorf("%w: organisation %q", contracts.ErrNotFound, n.Org)
-		}
-		if current != nil {
-			return fmt.Errorf("%w: node %q", contracts.ErrConflict, n.ID)
-		}
-		if owner, used := ctx.Get(raftKey(n.RaftID)); used {
-			return fmt.Errorf("%w: raft id %d was used by node %q; raft ids are never reused", contracts.ErrConflict, n.RaftID, owner)
-		}
-		for _, o := range nodes {
-			if o.SignKey.Equal(n.SignKey) {
-				return fmt.Errorf("%w: node %q already uses this signing key", contracts.ErrConflict, o.ID)
-			}
 		}
 		if err := checkApprovals(ctx, ch, approvals); err != nil {
 			return err
 		}
-		ctx.Set(nodeKey(n.ID), encode(n))
-		ctx.Set(raftKey(n.RaftID), []byte(n.ID))
-		ids = append(ids, n.ID)
-		slices.Sort(ids)
-		ctx.Set(nodesKey, encode(ids))
-		ctx.Emit("node_added", ledger.Attr{Key: "node", Value: n.ID}, ledger.Attr{Key: "org", Value: n.Org},
-			ledger.Attr{Key: "raft_id", Value: strconv.FormatUint(n.RaftID, 10)})
-	case ActionRemoveNode:
-		if current == nil {
-			return fmt.Errorf("%w: node %q", contracts.ErrNotFound, ch.Node.ID)
-		}
-		if len(nodes) == 1 {
-			return fmt.Errorf("%w: cannot remove the last node", contracts.ErrDenied)
+		return AddNode(ctx, &ch.Node)
+	default:
+		if err := CheckRemoveNodes(r, []string{ch.Node.ID}); err != nil {
+			return err
 		}
 		if err := checkApprovals(ctx, ch, approvals); err != nil {
 			return err
 		}
-		ctx.Delete(nodeKey(current.ID))
-		ids = slices.DeleteFunc(ids, func(s string) bool { return s == current.ID })
-		ctx.Set(nodesKey, encode(ids))
-		ctx.Emit("node_removed", ledger.Attr{Key: "node", Value: current.ID},
-			ledger.Attr{Key: "raft_id", Value: strconv.FormatUint(current.RaftID, 10)})
+		return RemoveNode(ctx, ch.Node.ID)
 	}
-	return nil
 }

@@ -1,196 +1,194 @@
-package consortium
+package consortium_test
 
 import (
-	"bytes"
 	"errors"
+	"maps"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/cloudflare/circl/kem/xwing"
 
 	"github.com/almoner/almoner/consortium-node/contracts"
+	"github.com/almoner/almoner/consortium-node/contracts/chaintest"
+	"github.com/almoner/almoner/consortium-node/contracts/consortium"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
-	"github.com/almoner/almoner/consortium-node/exec"
 	"github.com/almoner/almoner/consortium-node/tx"
-	"github.com/almoner/almoner/privacy/sign"
 )
 
-const chain = "test-chain"
+const chain = chaintest.ChainID
 
-type world struct {
-	t      *testing.T
-	state  map[string][]byte
-	reg    *contracts.Registry
-	keys   map[string]*sign.PrivateKey
-	height uint64
-}
-
-func (w *world) Get(k string) ([]byte, bool, error) { v, ok := w.state[k]; return v, ok, nil }
-
-func key(t *testing.T, b byte) *sign.PrivateKey {
-	k, err := sign.NewKeyFromSeed(sign.Ed25519, bytes.Repeat([]byte{b}, 32))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return k
-}
-
-func newWorld(t *testing.T) *world {
-	w := &world{t: t, state: map[string][]byte{}, keys: map[string]*sign.PrivateKey{}, height: 10}
+// newWorld is four organisations, one of each kind, each with an admin
+// (aa has two, and a physician), and one genesis node of aa's.
+func newWorld(t *testing.T) *chaintest.Chain {
+	t.Helper()
 	orgs := []identity.Org{{ID: "aa", Kind: identity.KindHospital, Name: "A"}, {ID: "bb", Kind: identity.KindInsurer, Name: "B"},
 		{ID: "cc", Kind: identity.KindCharity, Name: "C"}, {ID: "dd", Kind: identity.KindRegulator, Name: "D"}}
-	_, ek := xwing.DeriveKeyPairPacked(bytes.Repeat([]byte{9}, 32))
-	var members []identity.Member
-	for i, m := range []struct{ id, role string }{{"aa/admin", identity.RoleOrgAdmin}, {"aa/admin2", identity.RoleOrgAdmin},
+	var ms []chaintest.Member
+	for _, m := range []struct{ id, role string }{{"aa/admin", identity.RoleOrgAdmin}, {"aa/admin2", identity.RoleOrgAdmin},
 		{"bb/admin", identity.RoleOrgAdmin}, {"cc/admin", identity.RoleOrgAdmin}, {"dd/admin", identity.RoleOrgAdmin}, {"aa/doc", identity.RolePhysician}} {
-		k := key(t, byte(i+1))
-		w.keys[m.id] = k
-		members = append(members, identity.Member{ID: m.id, Org: identity.OrgOf(m.id), Roles: []string{m.role}, SignKey: k.Public(),
-			EncKey: identity.EncryptionKey{Alg: identity.EncAlgXWing, Key: ek}})
+		ms = append(ms, chaintest.Member{ID: m.id, Roles: []string{m.role}})
 	}
-	iw, err := identity.Genesis(orgs, members)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, g := range iw {
-		w.state[g.Key] = g.Value
-	}
-	for _, g := range Genesis([]Node{w.node("aa-node1", 1, 50)}) {
-		w.state[g.Key] = g.Value
-	}
-	w.reg, _ = contracts.NewRegistry(identity.Contract{}, identity.Contract{}, Contract{})
-	return w
+	return chaintest.New(t, chaintest.Options{Orgs: orgs, Members: ms, Nodes: []consortium.Node{node("aa-node1", 1, "k50")}})
 }
 
-func (w *world) node(id string, raft uint64, seed byte) Node {
-	_, ek := xwing.DeriveKeyPairPacked(bytes.Repeat([]byte{seed}, 32))
-	return Node{ID: id, Org: "aa", RaftID: raft, SignKey: key(w.t, seed).Public(), EncKey: identity.EncryptionKey{Alg: identity.EncAlgXWing, Key: ek},
+// node is a node of aa's with raft id raft and keys derived from keyName.
+func node(id string, raft uint64, keyName string) consortium.Node {
+	return consortium.Node{ID: id, Org: "aa", RaftID: raft, SignKey: chaintest.Key("node " + keyName).Public(), EncKey: chaintest.EncKey("node " + keyName),
 		RaftAddr: "127.0.0.1:1", APIAddr: "127.0.0.1:2"}
 }
 
-func (w *world) submit(sender string, ch *Change, approvals []string) error {
-	args := tx.Args{tx.String("node_id", ch.Node.ID), tx.Uint("valid_until", ch.ValidUntil), tx.Strings("approvals", approvals)}
-	if ch.Action == ActionAddNode {
+func submit(c *chaintest.Chain, sender string, ch *consortium.Change, approvals []string) error {
+	args := []tx.Arg{tx.String("node_id", ch.Node.ID), tx.Uint("valid_until", ch.ValidUntil), tx.Strings("approvals", approvals)}
+	if ch.Action == consortium.ActionAddNode {
 		args = append(args, tx.String("org", ch.Node.Org), tx.Uint("raft_id", ch.Node.RaftID), tx.String("sign_key", ch.Node.SignKey.String()),
 			tx.String("enc_key", ch.Node.EncKey.String()), tx.String("raft_addr", ch.Node.RaftAddr), tx.String("api_addr", ch.Node.APIAddr))
 	}
-	s, err := tx.Sign(tx.Body{ChainID: chain, Sender: sender, Nonce: 1, Expiry: 100, Call: tx.Call{Contract: Name, Method: ch.Action, Args: args}}, w.keys[sender])
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	enc, _ := s.Encode()
-	res, err := exec.Serial(w, []exec.Txn{w.reg.Txn(contracts.Block{ChainID: chain, Height: w.height, Time: time.Unix(0, 0)}, s, tx.HashID(enc), false)})
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	for _, wr := range res.Writes {
-		if wr.Deleted {
-			delete(w.state, wr.Key)
-		} else {
-			w.state[wr.Key] = wr.Value
-		}
-	}
-	return res.Outcomes[0].Err
+	return c.Call(sender, consortium.Name, ch.Action, args...).Err
 }
 
-func (w *world) approve(ch *Change, chainID string, by ...string) []string {
+func approve(t *testing.T, ch *consortium.Change, chainID string, by ...string) []string {
+	t.Helper()
 	var out []string
 	for _, m := range by {
-		a, err := Approve(chainID, ch, m, w.keys[m])
+		a, err := consortium.Approve(chainID, ch, m, chaintest.Key(m))
 		if err != nil {
-			w.t.Fatal(err)
+			t.Fatal(err)
 		}
 		out = append(out, a)
 	}
 	return out
 }
 
+// snapshot copies the whole state.
+func snapshot(c *chaintest.Chain) map[string]string {
+	out := map[string]string{}
+	_ = c.Scan("", func(k string, v []byte) bool { out[k] = string(v); return true })
+	return out
+}
+
+func nodeIDs(t *testing.T, c *chaintest.Chain) []string {
+	t.Helper()
+	nodes, err := consortium.LoadNodes(c.Reader())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, n := range nodes {
+		ids = append(ids, n.ID)
+	}
+	return ids
+}
+
 func TestAddNodeApprovals(t *testing.T) {
-	w := newWorld(t)
-	add := &Change{Action: ActionAddNode, Node: w.node("bb-node2", 2, 51), ValidUntil: 20}
-	other := &Change{Action: ActionAddNode, Node: w.node("bb-node2", 3, 51), ValidUntil: 20}
+	c := newWorld(t)
+	const validUntil = 100
+	add := &consortium.Change{Action: consortium.ActionAddNode, Node: node("bb-node2", 2, "k51"), ValidUntil: validUntil}
+	other := &consortium.Change{Action: consortium.ActionAddNode, Node: node("bb-node2", 3, "k51"), ValidUntil: validUntil}
 	cases := []struct {
 		name      string
+		sender    string
 		approvals []string
 		want      error
 		msg       string
 	}{
-		{"two of four orgs", w.approve(add, chain, "aa/admin", "bb/admin"), contracts.ErrDenied, "missing: cc, dd"},
-		{"same org twice counts once", w.approve(add, chain, "aa/admin", "aa/admin2", "bb/admin"), contracts.ErrDenied, "have 2"},
-		{"non-admin approval", w.approve(add, chain, "aa/doc", "bb/admin", "cc/admin"), contracts.ErrDenied, "not an active org_admin"},
-		{"approval for another change", append(w.approve(add, chain, "aa/admin", "bb/admin"), w.approve(other, chain, "cc/admin")...), contracts.ErrDenied, "does not verify"},
-		{"approval from another chain", w.approve(add, "other-chain", "aa/admin", "bb/admin", "cc/admin"), contracts.ErrDenied, "does not verify"},
-		{"malformed approval", []string{"aa/admin-no-sig"}, contracts.ErrInvalid, "<member id>:"},
-		{"unknown approver", []string{"zz/ghost:AAAA"}, contracts.ErrDenied, "zz/ghost"},
+		{"two of four orgs", "aa/admin", approve(t, add, chain, "aa/admin", "bb/admin"), contracts.ErrDenied, "missing: cc, dd"},
+		{"same org twice counts once", "aa/admin", approve(t, add, chain, "aa/admin", "aa/admin2", "bb/admin"), contracts.ErrDenied, "have 2"},
+		{"non-admin approval", "aa/admin", approve(t, add, chain, "aa/doc", "bb/admin", "cc/admin"), contracts.ErrDenied, "not an active org_admin"},
+		{"approval for another change", "aa/admin", append(approve(t, add, chain, "aa/admin", "bb/admin"), approve(t, other, chain, "cc/admin")...), contracts.ErrDenied, "does not verify"},
+		{"approval from another chain", "aa/admin", approve(t, add, "other-chain", "aa/admin", "bb/admin", "cc/admin"), contracts.ErrDenied, "does not verify"},
+		{"malformed approval", "aa/admin", []string{"aa/admin-no-sig"}, contracts.ErrInvalid, "<member id>:"},
+		{"unknown approver", "aa/admin", []string{"zz/ghost:AAAA"}, contracts.ErrDenied, "zz/ghost"},
+		// Submitting is itself an action the policy decides: only org
+		// admins, however many approvals the change carries.
+		{"non-admin submits", "aa/doc", approve(t, add, chain, "aa/admin", "bb/admin", "cc/admin"), contracts.ErrDenied, `policy denies aa/doc (roles member,physician in organisation aa) "add" on node (held by aa)`},
 	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			before := len(w.state)
-			err := w.submit("aa/admin", add, c.approvals)
-			if !errors.Is(err, c.want) || !strings.Contains(err.Error(), c.msg) {
-				t.Fatalf("got %v, want %v with %q", err, c.want, c.msg)
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			before := snapshot(c)
+			err := submit(c, tc.sender, add, tc.approvals)
+			if !errors.Is(err, tc.want) || err == nil || !strings.Contains(err.Error(), tc.msg) {
+				t.Fatalf("got %v, want %v with %q", err, tc.want, tc.msg)
 			}
-			if len(w.state) != before {
+			if !maps.Equal(snapshot(c), before) {
 				t.Fatal("refused change wrote state")
 			}
 		})
 	}
-	if err := w.submit("aa/admin", add, w.approve(add, chain, "aa/admin", "bb/admin", "cc/admin")); err != nil {
+	if err := submit(c, "aa/admin", add, approve(t, add, chain, "aa/admin", "bb/admin", "cc/admin")); err != nil {
 		t.Fatal(err)
 	}
-	nodes, err := LoadNodes(mapReader(w.state))
-	if err != nil || len(nodes) != 2 || nodes[1].ID != "bb-node2" {
-		t.Fatalf("nodes after add: %v %v", nodes, err)
+	if ids := nodeIDs(t, c); len(ids) != 2 || ids[1] != "bb-node2" {
+		t.Fatalf("nodes after add: %v", ids)
+	}
+	if _, ok := c.Reader().Get(consortium.NodeStateKey("bb-node2")); !ok {
+		t.Fatal("node record not written")
 	}
 	// The same approvals cannot add it twice; raft ids and keys are unique.
-	if err := w.submit("aa/admin", add, w.approve(add, chain, "aa/admin", "bb/admin", "cc/admin")); !errors.Is(err, contracts.ErrConflict) {
+	if err := submit(c, "aa/admin", add, approve(t, add, chain, "aa/admin", "bb/admin", "cc/admin")); !errors.Is(err, contracts.ErrConflict) {
 		t.Fatalf("duplicate node: %v", err)
 	}
-	dupRaft := &Change{Action: ActionAddNode, Node: w.node("cc-node3", 2, 52), ValidUntil: 20}
-	if err := w.submit("aa/admin", dupRaft, w.approve(dupRaft, chain, "aa/admin", "bb/admin", "cc/admin")); !errors.Is(err, contracts.ErrConflict) {
+	dupRaft := &consortium.Change{Action: consortium.ActionAddNode, Node: node("cc-node3", 2, "k52"), ValidUntil: validUntil}
+	if err := submit(c, "aa/admin", dupRaft, approve(t, dupRaft, chain, "aa/admin", "bb/admin", "cc/admin")); !errors.Is(err, contracts.ErrConflict) {
 		t.Fatalf("reused raft id: %v", err)
 	}
-	dupKey := &Change{Action: ActionAddNode, Node: w.node("cc-node3", 3, 51), ValidUntil: 20}
-	if err := w.submit("aa/admin", dupKey, w.approve(dupKey, chain, "aa/admin", "bb/admin", "cc/admin")); !errors.Is(err, contracts.ErrConflict) {
+	dupKey := &consortium.Change{Action: consortium.ActionAddNode, Node: node("cc-node3", 3, "k51"), ValidUntil: validUntil}
+	if err := submit(c, "aa/admin", dupKey, approve(t, dupKey, chain, "aa/admin", "bb/admin", "cc/admin")); !errors.Is(err, contracts.ErrConflict) {
 		t.Fatalf("reused key: %v", err)
 	}
+	// Approvals are valid up to and including their last height.
+	last := &consortium.Change{Action: consortium.ActionAddNode, Node: node("cc-node4", 4, "k54"), ValidUntil: c.Height + 1}
+	if err := submit(c, "aa/admin", last, approve(t, last, chain, "aa/admin", "bb/admin", "cc/admin")); err != nil {
+		t.Fatalf("at the last valid height: %v", err)
+	}
 	// Expired approvals.
-	w.height = 21
-	late := &Change{Action: ActionAddNode, Node: w.node("cc-node3", 3, 53), ValidUntil: 20}
-	if err := w.submit("aa/admin", late, w.approve(late, chain, "aa/admin", "bb/admin", "cc/admin")); !errors.Is(err, contracts.ErrDenied) || !strings.Contains(err.Error(), "expired") {
+	late := &consortium.Change{Action: consortium.ActionAddNode, Node: node("cc-node3", 3, "k53"), ValidUntil: c.Height + 2}
+	approvals := approve(t, late, chain, "aa/admin", "bb/admin", "cc/admin")
+	c.Block()
+	c.Block() // the chain reaches late.ValidUntil; the next block is past it
+	before := snapshot(c)
+	if err := submit(c, "aa/admin", late, approvals); !errors.Is(err, contracts.ErrDenied) || !strings.Contains(err.Error(), "expired") {
 		t.Fatalf("expired: %v", err)
+	}
+	if !maps.Equal(snapshot(c), before) {
+		t.Fatal("expired change wrote state")
 	}
 }
 
 func TestRemoveNode(t *testing.T) {
-	w := newWorld(t)
-	add := &Change{Action: ActionAddNode, Node: w.node("bb-node2", 2, 51), ValidUntil: 20}
-	if err := w.submit("bb/admin", add, w.approve(add, chain, "bb/admin", "cc/admin", "dd/admin")); err != nil {
+	c := newWorld(t)
+	add := &consortium.Change{Action: consortium.ActionAddNode, Node: node("bb-node2", 2, "k51"), ValidUntil: 100}
+	if err := submit(c, "bb/admin", add, approve(t, add, chain, "bb/admin", "cc/admin", "dd/admin")); err != nil {
 		t.Fatal(err)
 	}
-	rm := &Change{Action: ActionRemoveNode, Node: Node{ID: "bb-node2"}, ValidUntil: 20}
-	if err := w.submit("bb/admin", rm, w.approve(rm, chain, "bb/admin")); !errors.Is(err, contracts.ErrDenied) {
+	rm := &consortium.Change{Action: consortium.ActionRemoveNode, Node: consortium.Node{ID: "bb-node2"}, ValidUntil: 100}
+	if err := submit(c, "bb/admin", rm, approve(t, rm, chain, "bb/admin")); !errors.Is(err, contracts.ErrDenied) || !strings.Contains(err.Error(), "have 1") {
 		t.Fatalf("one approval: %v", err)
 	}
-	if err := w.submit("bb/admin", rm, w.approve(rm, chain, "bb/admin", "cc/admin", "dd/admin")); err != nil {
+	// Only org admins submit removals; the denial names the node's organisation.
+	err := submit(c, "aa/doc", rm, approve(t, rm, chain, "bb/admin", "cc/admin", "dd/admin"))
+	var d *contracts.DeniedError
+	if !errors.As(err, &d) || d.Request.Act != "remove" || d.Request.Obj != "node" || d.Request.Org != "aa" ||
+		!strings.Contains(err.Error(), `policy denies aa/doc (roles member,physician in organisation aa) "remove" on node (held by aa)`) {
+		t.Fatalf("physician removed a node: %v", err)
+	}
+	if err := submit(c, "bb/admin", rm, approve(t, rm, chain, "bb/admin", "cc/admin", "dd/admin")); err != nil {
 		t.Fatal(err)
 	}
-	nodes, _ := LoadNodes(mapReader(w.state))
-	if len(nodes) != 1 {
-		t.Fatalf("nodes after remove: %v", nodes)
+	if ids := nodeIDs(t, c); len(ids) != 1 || ids[0] != "aa-node1" {
+		t.Fatalf("nodes after remove: %v", ids)
+	}
+	if _, ok := c.Reader().Get(consortium.NodeStateKey("bb-node2")); ok {
+		t.Fatal("removed node's record kept")
+	}
+	// Removing it again: it is gone.
+	if err := submit(c, "bb/admin", rm, approve(t, rm, chain, "bb/admin", "cc/admin", "dd/admin")); !errors.Is(err, contracts.ErrNotFound) {
+		t.Fatalf("removed twice: %v", err)
 	}
 	// Its raft id stays taken.
-	again := &Change{Action: ActionAddNode, Node: w.node("bb-node9", 2, 55), ValidUntil: 20}
-	if err := w.submit("bb/admin", again, w.approve(again, chain, "bb/admin", "cc/admin", "dd/admin")); !errors.Is(err, contracts.ErrConflict) {
+	again := &consortium.Change{Action: consortium.ActionAddNode, Node: node("bb-node9", 2, "k55"), ValidUntil: 100}
+	if err := submit(c, "bb/admin", again, approve(t, again, chain, "bb/admin", "cc/admin", "dd/admin")); !errors.Is(err, contracts.ErrConflict) {
 		t.Fatalf("raft id reused after removal: %v", err)
 	}
-	last := &Change{Action: ActionRemoveNode, Node: Node{ID: "aa-node1"}, ValidUntil: 20}
-	if err := w.submit("bb/admin", last, w.approve(last, chain, "bb/admin", "cc/admin", "dd/admin")); !errors.Is(err, contracts.ErrDenied) {
+	last := &consortium.Change{Action: consortium.ActionRemoveNode, Node: consortium.Node{ID: "aa-node1"}, ValidUntil: 100}
+	if err := submit(c, "bb/admin", last, approve(t, last, chain, "bb/admin", "cc/admin", "dd/admin")); !errors.Is(err, contracts.ErrDenied) || !strings.Contains(err.Error(), "last node") {
 		t.Fatalf("removed the last node: %v", err)
 	}
 }
-
-type mapReader map[string][]byte
-
-func (m mapReader) Get(k string) ([]byte, bool) { v, ok := m[k]; return v, ok }

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"testing"
 
+	"github.com/cloudflare/circl/kem/xwing"
+
 	"github.com/almoner/almoner/consortium-node/tx"
 	"github.com/almoner/almoner/privacy/sign"
 )
@@ -29,4 +31,11 @@ func FuzzDecodeMember(f *testing.F) {
 			}
 		}
 	})
+}
+
+// encKey is a deterministic X-Wing public key (the chain-level tests, which
+// use chaintest's keys, are in the external package identity_test).
+func encKey(seed byte) EncryptionKey {
+	_, pk := xwing.DeriveKeyPairPacked(bytes.Repeat([]byte{seed}, 32))
+	return EncryptionKey{Alg: EncAlgXWing, Key: pk}
 }

@@ -173,6 +173,46 @@ func ValidateRoles(roles []string) error {
 	return nil
 }
 
+// kindRoles lists the roles a member may hold beyond org_admin and
+// consortium_admin (which any organisation's members may hold), by the kind
+// of their organisation: an insurer cannot make its staff physicians, nor
+// a charity its staff claims adjusters.
+var kindRoles = map[string][]string{
+	KindHospital:  {RolePhysician, RoleRecordsClerk, RolePrivacyOfficer, RolePatient},
+	KindInsurer:   {RoleClaimsAdjuster},
+	KindCharity:   {RoleCharityOfficer, RoleMilestoneValidator, RoleDonor},
+	KindRegulator: {RoleAuditor, RoleMilestoneValidator},
+}
+
+// RolesFor returns the roles members of an organisation of kind may hold.
+func RolesFor(kind string) []string {
+	return append([]string{RoleOrgAdmin, RoleConsortiumAdmin}, kindRoles[kind]...)
+}
+
+// ValidateRolesFor checks that roles suit an organisation of kind.
+func ValidateRolesFor(kind string, roles []string) error {
+	ok := RolesFor(kind)
+	for _, r := range roles {
+		if !slices.Contains(ok, r) {
+			return fmt.Errorf("%w: role %q is not for a member of a %s (roles there: %s)", contracts.ErrInvalid, r, kind, strings.Join(ok, ", "))
+		}
+	}
+	return nil
+}
+
+// orgKind reads the kind of organisation id.
+func orgKind(r contracts.StateReader, id string) (string, error) {
+	b, ok := r.Get(OrgStateKey(id))
+	if !ok {
+		return "", fmt.Errorf("%w: organisation %q", contracts.ErrNotFound, id)
+	}
+	o, err := DecodeOrg(b)
+	if err != nil {
+		return "", err
+	}
+	return o.Kind, nil
+}
+
 // Validate checks a member record.
 func (m *Member) Validate() error {
 	if err := ValidateID(m.ID, true); err != nil {
@@ -269,6 +309,13 @@ func Genesis(orgs []Org, members []Member) ([]GenesisWrite, error) {
 		if !known[m.Org] {
 			return nil, fmt.Errorf("genesis member %q: organisation %q is not in the genesis", m.ID, m.Org)
 		}
+		for _, o := range orgs {
+			if o.ID == m.Org {
+				if err := ValidateRolesFor(o.Kind, m.Roles); err != nil {
+					return nil, fmt.Errorf("genesis member %q: %w", m.ID, err)
+				}
+			}
+		}
 		if seen[m.ID] {
 			return nil, fmt.Errorf("genesis member %q appears twice", m.ID)
 		}
@@ -331,6 +378,9 @@ func (Contract) Authenticate(r contracts.StateReader, sender string, key sign.Pu
 	if m.Revoked {
 		return fmt.Errorf("%w: member %q has been revoked", contracts.ErrUnauthenticated, sender)
 	}
+	if _, ok := r.Get(OrgStateKey(m.Org)); !ok {
+		return fmt.Errorf("%w: organisation %q of member %q was removed from the consortium", contracts.ErrUnauthenticated, m.Org, sender)
+	}
 	if !m.SignKey.Equal(key) {
 		return fmt.Errorf("%w: transaction is signed with a key that is not member %q's current signing key", contracts.ErrUnauthenticated, sender)
 	}
@@ -357,17 +407,10 @@ func (c Contract) Call(ctx contracts.Context, method string, args tx.Args) error
 	}
 }
 
-// callerAdminOf loads the caller and checks they administer org.
-func callerAdminOf(ctx contracts.Context, org, action string) error {
-	caller, err := LoadMember(contracts.State(ctx, Name), ctx.Caller())
-	if err != nil {
-		return err
-	}
-	if caller.Org != org || !caller.HasRole(RoleOrgAdmin) {
-		return fmt.Errorf("%w: %s requires role %s in organisation %q; %q has roles %v in %q",
-			contracts.ErrDenied, action, RoleOrgAdmin, org, caller.ID, caller.Roles, caller.Org)
-	}
-	return nil
+// authorize asks the policy about act on member m (a new member's
+// record, for add): the object is held by m's organisation and owned by m.
+func authorize(ctx contracts.Context, m *Member, act string) error {
+	return ctx.Authorize(contracts.Resource{Type: "member", Org: m.Org, Owner: m.ID}, act)
 }
 
 func keysFromArgs(args tx.Args, required bool) (*sign.PublicKey, *EncryptionKey, error) {
@@ -435,10 +478,17 @@ func (Contract) addMember(ctx contracts.Context, args tx.Args) error {
 	if err := ValidateID(id, true); err != nil {
 		return err
 	}
-	if err := callerAdminOf(ctx, m.Org, "identity.add_member"); err != nil {
+	if err := authorize(ctx, m, "add"); err != nil {
 		return err
 	}
 	if err := m.Validate(); err != nil {
+		return err
+	}
+	kind, err := orgKind(contracts.State(ctx, Name), m.Org)
+	if err != nil {
+		return err
+	}
+	if err := ValidateRolesFor(kind, roles); err != nil {
 		return err
 	}
 	if _, exists := ctx.Get(memberKey(id)); exists {
@@ -467,10 +517,17 @@ func (Contract) setRoles(ctx contracts.Context, args tx.Args) error {
 	if err != nil {
 		return contracts.InvalidArg(err)
 	}
-	if err := callerAdminOf(ctx, m.Org, "identity.set_roles"); err != nil {
+	if err := authorize(ctx, m, "set_roles"); err != nil {
 		return err
 	}
 	if err := ValidateRoles(roles); err != nil {
+		return err
+	}
+	kind, err := orgKind(contracts.State(ctx, Name), m.Org)
+	if err != nil {
+		return err
+	}
+	if err := ValidateRolesFor(kind, roles); err != nil {
 		return err
 	}
 	if m.ID == ctx.Caller() && !slices.Contains(roles, RoleOrgAdmin) {
@@ -487,10 +544,8 @@ func (Contract) rotateKeys(ctx contracts.Context, args tx.Args) error {
 	if err != nil {
 		return err
 	}
-	if m.ID != ctx.Caller() {
-		if err := callerAdminOf(ctx, m.Org, "rotating another member's keys"); err != nil {
-			return err
-		}
+	if err := authorize(ctx, m, "rotate_keys"); err != nil {
+		return err
 	}
 	if m.Revoked {
 		return fmt.Errorf("%w: member %q is revoked", contracts.ErrDenied, m.ID)
@@ -527,7 +582,7 @@ func (Contract) revokeMember(ctx contracts.Context, args tx.Args) error {
 	if err != nil {
 		return err
 	}
-	if err := callerAdminOf(ctx, m.Org, "identity.revoke_member"); err != nil {
+	if err := authorize(ctx, m, "revoke"); err != nil {
 		return err
 	}
 	if m.ID == ctx.Caller() {
@@ -540,4 +595,114 @@ func (Contract) revokeMember(ctx contracts.Context, args tx.Args) error {
 	ctx.Set(memberKey(m.ID), encode(m))
 	ctx.Emit("member_revoked", ledger.Attr{Key: "member", Value: m.ID})
 	return nil
+}
+
+func removedKey(id string) string { return "removed/" + id }
+
+// CheckAddOrg says whether organisation o can join with admins as its
+// first members (each must hold org_admin). It only reads state; AddOrg
+// writes.
+func CheckAddOrg(r contracts.StateReader, o *Org, admins []Member) error {
+	if err := o.Validate(); err != nil {
+		return err
+	}
+	if _, ok := r.Get(OrgStateKey(o.ID)); ok {
+		return fmt.Errorf("%w: organisation %q", contracts.ErrConflict, o.ID)
+	}
+	if _, ok := r.Get(contracts.Key(Name, removedKey(o.ID))); ok {
+		return fmt.Errorf("%w: organisation id %q belonged to a removed organisation; ids are never reused", contracts.ErrConflict, o.ID)
+	}
+	if len(admins) == 0 {
+		return fmt.Errorf("%w: a new organisation needs at least one %s", contracts.ErrInvalid, RoleOrgAdmin)
+	}
+	seen := map[string]bool{}
+	for i := range admins {
+		m := &admins[i]
+		if err := m.Validate(); err != nil {
+			return err
+		}
+		if m.Org != o.ID || !m.HasRole(RoleOrgAdmin) || m.Revoked {
+			return fmt.Errorf("%w: admin %q must be an active %s of %q", contracts.ErrInvalid, m.ID, RoleOrgAdmin, o.ID)
+		}
+		if seen[m.ID] {
+			return fmt.Errorf("%w: admin %q listed twice", contracts.ErrInvalid, m.ID)
+		}
+		seen[m.ID] = true
+		if _, ok := r.Get(MemberStateKey(m.ID)); ok {
+			return fmt.Errorf("%w: member %q", contracts.ErrConflict, m.ID)
+		}
+	}
+	return nil
+}
+
+// AddOrg writes an organisation and its admins that CheckAddOrg accepted.
+// ctx must be the identity contract's (Context.As).
+func AddOrg(ctx contracts.Context, o *Org, admins []Member) error {
+	ids, err := LoadOrgIDs(contracts.State(ctx, Name))
+	if err != nil {
+		return err
+	}
+	ctx.Set(orgKey(o.ID), encode(o))
+	ids = append(ids, o.ID)
+	slices.Sort(ids)
+	ctx.Set("orgs", encode(ids))
+	ctx.Emit("org_added", ledger.Attr{Key: "org", Value: o.ID}, ledger.Attr{Key: "kind", Value: o.Kind}, ledger.Attr{Key: "name", Value: o.Name})
+	for i := range admins {
+		m := &admins[i]
+		ctx.Set(memberKey(m.ID), encode(m))
+		ctx.Emit("member_added", ledger.Attr{Key: "member", Value: m.ID}, ledger.Attr{Key: "org", Value: m.Org},
+			ledger.Attr{Key: "roles", Value: strings.Join(m.Roles, ",")})
+	}
+	return nil
+}
+
+// CheckRemoveOrg says whether organisation id can be removed.
+func CheckRemoveOrg(r contracts.StateReader, id string) error {
+	if _, ok := r.Get(OrgStateKey(id)); !ok {
+		return fmt.Errorf("%w: organisation %q", contracts.ErrNotFound, id)
+	}
+	ids, err := LoadOrgIDs(r)
+	if err != nil {
+		return err
+	}
+	if len(ids) == 1 {
+		return fmt.Errorf("%w: cannot remove the last organisation", contracts.ErrDenied)
+	}
+	return nil
+}
+
+// RemoveOrg removes an organisation that CheckRemoveOrg accepted: its
+// members can no longer authenticate (from the next transaction on) and
+// its id is never reused. ctx must be the identity contract's.
+func RemoveOrg(ctx contracts.Context, id string) error {
+	ids, err := LoadOrgIDs(contracts.State(ctx, Name))
+	if err != nil {
+		return err
+	}
+	ctx.Delete(orgKey(id))
+	ctx.Set(removedKey(id), []byte{1})
+	ctx.Set("orgs", encode(slices.DeleteFunc(ids, func(s string) bool { return s == id })))
+	ctx.Emit("org_removed", ledger.Attr{Key: "org", Value: id})
+	return nil
+}
+
+// ParseAdmin parses "<member id> <sign key> <enc key>" (an organisation's
+// first admin in an onboarding proposal) into a member with role org_admin.
+func ParseAdmin(s string) (Member, error) {
+	f := strings.Fields(s)
+	if len(f) != 3 {
+		return Member{}, fmt.Errorf("%w: admin %q must be \"<member id> <sign key> <enc key>\"", contracts.ErrInvalid, s)
+	}
+	sk, err := sign.ParsePublicKey(f[1])
+	if err != nil {
+		return Member{}, fmt.Errorf("%w: admin %q sign key: %v", contracts.ErrInvalid, f[0], err)
+	}
+	ek, err := ParseEncryptionKey(f[2])
+	if err != nil {
+		return Member{}, err
+	}
+	if err := ValidateID(f[0], true); err != nil {
+		return Member{}, err
+	}
+	return Member{ID: f[0], Org: OrgOf(f[0]), Roles: []string{RoleOrgAdmin}, SignKey: sk, EncKey: ek}, nil
 }

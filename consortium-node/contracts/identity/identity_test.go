@@ -1,104 +1,76 @@
-package identity
+package identity_test
 
 import (
-	"bytes"
 	"errors"
+	"fmt"
+	"maps"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/cloudflare/circl/kem/xwing"
-
 	"github.com/almoner/almoner/consortium-node/contracts"
-	"github.com/almoner/almoner/consortium-node/exec"
+	"github.com/almoner/almoner/consortium-node/contracts/chaintest"
+	"github.com/almoner/almoner/consortium-node/contracts/identity"
 	"github.com/almoner/almoner/consortium-node/tx"
-	"github.com/almoner/almoner/privacy/sign"
+	"github.com/almoner/almoner/policies"
 )
 
-type chain struct {
-	t     *testing.T
-	state map[string][]byte
-	reg   *contracts.Registry
-	keys  map[string]*sign.PrivateKey
-	nonce uint64
-	now   time.Time
+// newChain is a hospital (stmarys) with two admins and a physician, and an
+// insurer (acme) with an admin, on the default policy.
+func newChain(t *testing.T) *chaintest.Chain {
+	return newChainWith(t, nil)
 }
 
-func (c *chain) Get(k string) ([]byte, bool, error) { v, ok := c.state[k]; return v, ok, nil }
-
-func key(t *testing.T, seed byte) *sign.PrivateKey {
-	k, err := sign.NewKeyFromSeed(sign.Ed25519, bytes.Repeat([]byte{seed}, 32))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return k
+func newChainWith(t *testing.T, rules []policies.Rule, extra ...chaintest.Member) *chaintest.Chain {
+	t.Helper()
+	return chaintest.New(t, chaintest.Options{
+		Orgs: []identity.Org{{ID: "stmarys", Kind: identity.KindHospital, Name: "St Mary's"}, {ID: "acme", Kind: identity.KindInsurer, Name: "Acme Health"}},
+		Members: append([]chaintest.Member{
+			{ID: "stmarys/admin", Roles: []string{identity.RoleOrgAdmin}}, {ID: "stmarys/admin2", Roles: []string{identity.RoleOrgAdmin}},
+			{ID: "stmarys/dr-lee", Roles: []string{identity.RolePhysician}}, {ID: "acme/admin", Roles: []string{identity.RoleOrgAdmin}},
+		}, extra...),
+		Rules: rules,
+	})
 }
 
-func encKey(seed byte) EncryptionKey {
-	_, pk := xwing.DeriveKeyPairPacked(bytes.Repeat([]byte{seed}, 32))
-	return EncryptionKey{Alg: EncAlgXWing, Key: pk}
+// as runs an identity call by sender in its own block.
+func as(c *chaintest.Chain, sender, method string, args ...tx.Arg) error {
+	return c.Call(sender, identity.Name, method, args...).Err
 }
 
-func newChain(t *testing.T) *chain {
-	c := &chain{t: t, state: map[string][]byte{}, keys: map[string]*sign.PrivateKey{}}
-	orgs := []Org{{ID: "stmarys", Kind: KindHospital, Name: "St Mary's"}, {ID: "acme", Kind: KindInsurer, Name: "Acme Health"}}
-	var members []Member
-	for i, m := range []struct{ id, org, role string }{
-		{"stmarys/admin", "stmarys", RoleOrgAdmin}, {"stmarys/admin2", "stmarys", RoleOrgAdmin},
-		{"stmarys/dr-lee", "stmarys", RolePhysician}, {"acme/admin", "acme", RoleOrgAdmin},
-	} {
-		k := key(t, byte(i+1))
-		c.keys[m.id] = k
-		members = append(members, Member{ID: m.id, Org: m.org, Roles: []string{m.role}, SignKey: k.Public(), EncKey: encKey(byte(i))})
-	}
-	ws, err := Genesis(orgs, members)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, w := range ws {
-		c.state[w.Key] = w.Value
-	}
-	c.reg, err = contracts.NewRegistry(Contract{}, Contract{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
+// snapshot copies the whole state.
+func snapshot(c *chaintest.Chain) map[string]string {
+	out := map[string]string{}
+	_ = c.Scan("", func(k string, v []byte) bool { out[k] = string(v); return true })
+	return out
 }
 
-// run executes one transaction as a block and applies its writes.
-func (c *chain) run(sender string, signer *sign.PrivateKey, method string, args ...tx.Arg) error {
-	c.nonce++
-	s, err := tx.Sign(tx.Body{ChainID: "t", Sender: sender, Nonce: c.nonce, Expiry: 10,
-		Call: tx.Call{Contract: Name, Method: method, Args: args}}, signer)
-	if err != nil {
-		c.t.Fatal(err)
+// wantDenied checks that err is a policy denial of sub doing act on obj
+// held by org, and that its message names all of them.
+func wantDenied(t *testing.T, err error, sub, act, obj, org string) {
+	t.Helper()
+	var d *contracts.DeniedError
+	if !errors.Is(err, contracts.ErrDenied) || !errors.As(err, &d) {
+		t.Fatalf("got %v, want a policy denial", err)
 	}
-	enc, _ := s.Encode()
-	txn := c.reg.Txn(contracts.Block{ChainID: "t", Height: 1, Time: c.now}, s, tx.HashID(enc), false)
-	res, err := exec.Serial(c, []exec.Txn{txn})
-	if err != nil {
-		c.t.Fatal(err)
+	if d.Request.Sub != sub || d.Request.Act != act || d.Request.Obj != obj || d.Request.Org != org {
+		t.Fatalf("denial of %+v, want %s %q on %s held by %s", d.Request, sub, act, obj, org)
 	}
-	for _, w := range res.Writes {
-		if w.Deleted {
-			delete(c.state, w.Key)
-		} else {
-			c.state[w.Key] = w.Value
+	for _, s := range []string{"policy denies " + sub, fmt.Sprintf("%q on %s", act, obj), "held by " + org} {
+		if !strings.Contains(err.Error(), s) {
+			t.Fatalf("denial %q does not say %q", err, s)
 		}
 	}
-	return res.Outcomes[0].Err
 }
 
-func (c *chain) as(sender, method string, args ...tx.Arg) error {
-	return c.run(sender, c.keys[sender], method, args...)
+func addArgs(id string, roles ...string) []tx.Arg {
+	return []tx.Arg{tx.String("id", id), tx.Strings("roles", roles),
+		tx.String("sign_key", chaintest.Key(id).Public().String()), tx.String("enc_key", chaintest.EncKey(id).String())}
 }
 
 func TestIdentity(t *testing.T) {
-	newKey := key(t, 50)
-	addArgs := func(id string, roles ...string) []tx.Arg {
-		return []tx.Arg{tx.String("id", id), tx.Strings("roles", roles),
-			tx.String("sign_key", newKey.Public().String()), tx.String("enc_key", encKey(9).String())}
-	}
+	// deny names the expected policy denial: action and holding organisation.
+	type deny struct{ act, org string }
 	cases := []struct {
 		name    string
 		sender  string
@@ -106,29 +78,37 @@ func TestIdentity(t *testing.T) {
 		args    []tx.Arg
 		wantErr error
 		wantMsg string
+		deny    *deny
 	}{
-		{"admin adds member", "stmarys/admin", "add_member", addArgs("stmarys/nurse-1", RoleRecordsClerk), nil, ""},
-		{"duplicate member", "stmarys/admin", "add_member", addArgs("stmarys/dr-lee", RolePhysician), contracts.ErrConflict, "already exists"},
-		{"physician cannot add", "stmarys/dr-lee", "add_member", addArgs("stmarys/x", RolePatient), contracts.ErrDenied, "requires role org_admin"},
-		{"cross-org admin denied", "acme/admin", "add_member", addArgs("stmarys/spy", RolePhysician), contracts.ErrDenied, "organisation \"stmarys\""},
-		{"unknown role", "stmarys/admin", "add_member", addArgs("stmarys/y", "wizard"), contracts.ErrInvalid, "unknown role"},
-		{"bad id", "stmarys/admin", "add_member", addArgs("stmarys/Bad Name", RolePatient), contracts.ErrInvalid, "may use only"},
-		{"missing keys", "stmarys/admin", "add_member", []tx.Arg{tx.String("id", "stmarys/z"), tx.Strings("roles", []string{RolePatient})}, contracts.ErrInvalid, "sign_key"},
-		{"set roles", "stmarys/admin", "set_roles", []tx.Arg{tx.String("id", "stmarys/dr-lee"), tx.Strings("roles", []string{RolePhysician, RolePrivacyOfficer})}, nil, ""},
-		{"admin cannot drop own admin", "stmarys/admin", "set_roles", []tx.Arg{tx.String("id", "stmarys/admin"), tx.Strings("roles", []string{RolePhysician})}, contracts.ErrDenied, "own org_admin"},
-		{"cross-org set roles", "acme/admin", "set_roles", []tx.Arg{tx.String("id", "stmarys/dr-lee"), tx.Strings("roles", []string{RoleOrgAdmin})}, contracts.ErrDenied, ""},
-		{"rotate another's keys as non-admin", "stmarys/dr-lee", "rotate_keys", []tx.Arg{tx.String("id", "stmarys/admin"), tx.String("sign_key", newKey.Public().String())}, contracts.ErrDenied, ""},
-		{"rotate nothing", "stmarys/dr-lee", "rotate_keys", []tx.Arg{tx.String("id", "stmarys/dr-lee")}, contracts.ErrInvalid, "give sign_key"},
-		{"revoke self", "stmarys/admin", "revoke_member", []tx.Arg{tx.String("id", "stmarys/admin")}, contracts.ErrDenied, "cannot revoke themselves"},
-		{"unknown method", "stmarys/admin", "delete_everything", nil, contracts.ErrUnknownMethod, "methods:"},
-		{"unknown sender", "stmarys/ghost", "rotate_keys", nil, contracts.ErrUnauthenticated, "not a member"},
+		{"admin adds member", "stmarys/admin", "add_member", addArgs("stmarys/nurse-1", identity.RoleRecordsClerk), nil, "", nil},
+		{"duplicate member", "stmarys/admin", "add_member", addArgs("stmarys/dr-lee", identity.RolePhysician), contracts.ErrConflict, "already exists", nil},
+		{"physician cannot add", "stmarys/dr-lee", "add_member", addArgs("stmarys/x", identity.RolePatient), contracts.ErrDenied, "allowed for: org_admin", &deny{"add", "stmarys"}},
+		{"cross-org admin cannot add", "acme/admin", "add_member", addArgs("stmarys/spy", identity.RolePhysician), contracts.ErrDenied, "belonging to stmarys/spy", &deny{"add", "stmarys"}},
+		{"unknown role", "stmarys/admin", "add_member", addArgs("stmarys/y", "wizard"), contracts.ErrInvalid, "unknown role", nil},
+		{"role unsuited to the organisation", "acme/admin", "add_member", addArgs("acme/doc", identity.RolePhysician), contracts.ErrInvalid, "not for a member of a insurer", nil},
+		{"bad id", "stmarys/admin", "add_member", addArgs("stmarys/Bad Name", identity.RolePatient), contracts.ErrInvalid, "may use only", nil},
+		{"missing keys", "stmarys/admin", "add_member", []tx.Arg{tx.String("id", "stmarys/z"), tx.Strings("roles", []string{identity.RolePatient})}, contracts.ErrInvalid, "sign_key", nil},
+		{"set roles", "stmarys/admin", "set_roles", []tx.Arg{tx.String("id", "stmarys/dr-lee"), tx.Strings("roles", []string{identity.RolePhysician, identity.RolePrivacyOfficer})}, nil, "", nil},
+		{"set roles unsuited to the organisation", "stmarys/admin", "set_roles", []tx.Arg{tx.String("id", "stmarys/dr-lee"), tx.Strings("roles", []string{identity.RoleClaimsAdjuster})}, contracts.ErrInvalid, "not for a member of a hospital", nil},
+		{"set roles of an unknown member", "stmarys/admin", "set_roles", []tx.Arg{tx.String("id", "stmarys/nobody"), tx.Strings("roles", []string{identity.RolePatient})}, contracts.ErrNotFound, "stmarys/nobody", nil},
+		{"admin cannot drop own admin", "stmarys/admin", "set_roles", []tx.Arg{tx.String("id", "stmarys/admin"), tx.Strings("roles", []string{identity.RolePhysician})}, contracts.ErrDenied, "own org_admin", nil},
+		{"cross-org set roles", "acme/admin", "set_roles", []tx.Arg{tx.String("id", "stmarys/dr-lee"), tx.Strings("roles", []string{identity.RoleOrgAdmin})}, contracts.ErrDenied, "belonging to stmarys/dr-lee", &deny{"set_roles", "stmarys"}},
+		{"rotate another's keys as non-admin", "stmarys/dr-lee", "rotate_keys", []tx.Arg{tx.String("id", "stmarys/admin"), tx.String("sign_key", chaintest.Key("new").Public().String())}, contracts.ErrDenied, "belonging to stmarys/admin", &deny{"rotate_keys", "stmarys"}},
+		{"cross-org rotate keys", "acme/admin", "rotate_keys", []tx.Arg{tx.String("id", "stmarys/dr-lee"), tx.String("enc_key", chaintest.EncKey("x").String())}, contracts.ErrDenied, "belonging to stmarys/dr-lee", &deny{"rotate_keys", "stmarys"}},
+		{"admin rotates a member's keys", "stmarys/admin", "rotate_keys", []tx.Arg{tx.String("id", "stmarys/dr-lee"), tx.String("enc_key", chaintest.EncKey("y").String())}, nil, "", nil},
+		{"member rotates own keys", "stmarys/dr-lee", "rotate_keys", []tx.Arg{tx.String("id", "stmarys/dr-lee"), tx.String("enc_key", chaintest.EncKey("z").String())}, nil, "", nil},
+		{"rotate nothing", "stmarys/dr-lee", "rotate_keys", []tx.Arg{tx.String("id", "stmarys/dr-lee")}, contracts.ErrInvalid, "give sign_key", nil},
+		{"cross-org revoke", "acme/admin", "revoke_member", []tx.Arg{tx.String("id", "stmarys/dr-lee")}, contracts.ErrDenied, "belonging to stmarys/dr-lee", &deny{"revoke", "stmarys"}},
+		{"physician cannot revoke", "stmarys/dr-lee", "revoke_member", []tx.Arg{tx.String("id", "stmarys/admin2")}, contracts.ErrDenied, "allowed for: org_admin", &deny{"revoke", "stmarys"}},
+		{"revoke self", "stmarys/admin", "revoke_member", []tx.Arg{tx.String("id", "stmarys/admin")}, contracts.ErrDenied, "cannot revoke themselves", nil},
+		{"unknown method", "stmarys/admin", "delete_everything", nil, contracts.ErrUnknownMethod, "methods:", nil},
+		{"unknown sender", "stmarys/ghost", "rotate_keys", nil, contracts.ErrUnauthenticated, "not a member", nil},
 	}
 	c := newChain(t)
-	c.keys["stmarys/ghost"] = key(t, 99)
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			before := len(c.state)
-			err := c.as(tc.sender, tc.method, tc.args...)
+			before := snapshot(c)
+			err := as(c, tc.sender, tc.method, tc.args...)
 			if tc.wantErr == nil {
 				if err != nil {
 					t.Fatalf("unexpected error: %v", err)
@@ -138,104 +118,175 @@ func TestIdentity(t *testing.T) {
 			if !errors.Is(err, tc.wantErr) || !strings.Contains(err.Error(), tc.wantMsg) {
 				t.Fatalf("got %v, want %v containing %q", err, tc.wantErr, tc.wantMsg)
 			}
-			if len(c.state) != before {
+			if tc.deny != nil {
+				wantDenied(t, err, tc.sender, tc.deny.act, "member", tc.deny.org)
+			}
+			if !maps.Equal(snapshot(c), before) {
 				t.Fatal("failed transaction changed state")
 			}
 		})
 	}
-	m, err := LoadMember(mapGet(c.state), "stmarys/dr-lee")
-	if err != nil || !m.HasRole(RolePrivacyOfficer) {
-		t.Fatalf("roles not updated: %+v %v", m, err)
+	m, err := identity.LoadMember(c.Reader(), "stmarys/dr-lee")
+	if err != nil || !m.HasRole(identity.RolePrivacyOfficer) || m.EncKey.String() != chaintest.EncKey("z").String() {
+		t.Fatalf("roles or keys not updated: %+v %v", m, err)
+	}
+	if _, err := identity.LoadMember(c.Reader(), "stmarys/nurse-1"); err != nil {
+		t.Fatalf("added member: %v", err)
+	}
+	if _, ok := c.Reader().Get(identity.MemberStateKey("stmarys/spy")); ok {
+		t.Fatal("cross-organisation add wrote a member")
 	}
 }
 
-type mapGet map[string][]byte
+// A role change is part of the policy from the block after the one that
+// commits it: transactions later in the same block are decided on the
+// roles as of the block's start.
+func TestRoleChangesTakeEffectNextBlock(t *testing.T) {
+	c := newChain(t)
+	promote := c.Sign("stmarys/admin", identity.Name, "set_roles", tx.String("id", "stmarys/dr-lee"),
+		tx.Strings("roles", []string{identity.RolePhysician, identity.RoleOrgAdmin}))
+	early := c.Sign("stmarys/dr-lee", identity.Name, "add_member", addArgs("stmarys/new-1", identity.RolePatient)...)
+	res := c.Block(promote, early)
+	if res[0].Err != nil {
+		t.Fatal(res[0].Err)
+	}
+	wantDenied(t, res[1].Err, "stmarys/dr-lee", "add", "member", "stmarys")
+	if err := as(c, "stmarys/dr-lee", "add_member", addArgs("stmarys/new-1", identity.RolePatient)...); err != nil {
+		t.Fatalf("promoted admin, next block: %v", err)
+	}
 
-func (m mapGet) Get(k string) ([]byte, bool) { v, ok := m[k]; return v, ok }
+	// A demotion likewise: the old roles decide the rest of its block.
+	demote := c.Sign("stmarys/admin", identity.Name, "set_roles", tx.String("id", "stmarys/dr-lee"),
+		tx.Strings("roles", []string{identity.RolePhysician}))
+	late := c.Sign("stmarys/dr-lee", identity.Name, "add_member", addArgs("stmarys/new-2", identity.RolePatient)...)
+	res = c.Block(demote, late)
+	if res[0].Err != nil || res[1].Err != nil {
+		t.Fatalf("demotion block: %v, %v", res[0].Err, res[1].Err)
+	}
+	err := as(c, "stmarys/dr-lee", "add_member", addArgs("stmarys/new-3", identity.RolePatient)...)
+	wantDenied(t, err, "stmarys/dr-lee", "add", "member", "stmarys")
+}
+
+// add_member checks that the organisation exists. The default policy
+// already refuses adding to another organisation, so the check is reached
+// by a policy that lets consortium admins add members anywhere.
+func TestAddMemberNeedsOrganisation(t *testing.T) {
+	anywhere := policies.Rule{Sub: identity.RoleConsortiumAdmin, Dom: "*", Obj: "member", Act: "add", Cond: "any", Eft: policies.Allow}
+	c := newChainWith(t, append(policies.DefaultRules(), anywhere), chaintest.Member{ID: "stmarys/ops", Roles: []string{identity.RoleConsortiumAdmin}})
+	err := as(c, "stmarys/ops", "add_member", addArgs("ghost/x", identity.RoleOrgAdmin)...)
+	if !errors.Is(err, contracts.ErrNotFound) || !strings.Contains(err.Error(), `organisation "ghost"`) {
+		t.Fatalf("member of a missing organisation: %v", err)
+	}
+	if _, ok := c.Reader().Get(identity.MemberStateKey("ghost/x")); ok {
+		t.Fatal("member of a missing organisation written")
+	}
+	if err := as(c, "stmarys/ops", "add_member", addArgs("acme/y", identity.RoleClaimsAdjuster)...); err != nil {
+		t.Fatalf("the rule allows adding to an existing organisation: %v", err)
+	}
+	// Under the default policy the same request is a denial.
+	err = as(newChain(t), "stmarys/admin", "add_member", addArgs("ghost/x", identity.RoleOrgAdmin)...)
+	wantDenied(t, err, "stmarys/admin", "add", "member", "ghost")
+}
 
 func TestKeyRotationAndRevocation(t *testing.T) {
 	c := newChain(t)
-	old := c.keys["stmarys/dr-lee"]
-	fresh := key(t, 77)
-	if err := c.as("stmarys/dr-lee", "rotate_keys", tx.String("id", "stmarys/dr-lee"), tx.String("sign_key", fresh.Public().String())); err != nil {
+	fresh := chaintest.Key("fresh dr-lee")
+	if err := as(c, "stmarys/dr-lee", "rotate_keys", tx.String("id", "stmarys/dr-lee"), tx.String("sign_key", fresh.Public().String())); err != nil {
 		t.Fatal(err)
 	}
-	// The old key no longer authenticates; the new one does.
-	err := c.run("stmarys/dr-lee", old, "rotate_keys", tx.String("id", "stmarys/dr-lee"), tx.String("enc_key", encKey(3).String()))
+	// The old key (the one the chain still signs with) no longer
+	// authenticates; the new one does.
+	err := as(c, "stmarys/dr-lee", "rotate_keys", tx.String("id", "stmarys/dr-lee"), tx.String("enc_key", chaintest.EncKey("3").String()))
 	if !errors.Is(err, contracts.ErrUnauthenticated) {
 		t.Fatalf("old key accepted: %v", err)
 	}
-	if err := c.run("stmarys/dr-lee", fresh, "rotate_keys", tx.String("id", "stmarys/dr-lee"), tx.String("enc_key", encKey(3).String())); err != nil {
+	c.AddKey("stmarys/dr-lee", fresh)
+	if err := as(c, "stmarys/dr-lee", "rotate_keys", tx.String("id", "stmarys/dr-lee"), tx.String("enc_key", chaintest.EncKey("3").String())); err != nil {
 		t.Fatal(err)
 	}
-	// Revoked members can no longer sign anything.
-	if err := c.as("stmarys/admin", "revoke_member", tx.String("id", "stmarys/dr-lee")); err != nil {
+	// Revoked members can no longer sign anything, nor have keys rotated.
+	if err := as(c, "stmarys/admin", "revoke_member", tx.String("id", "stmarys/dr-lee")); err != nil {
 		t.Fatal(err)
 	}
-	err = c.run("stmarys/dr-lee", fresh, "rotate_keys", tx.String("id", "stmarys/dr-lee"), tx.String("enc_key", encKey(4).String()))
+	err = as(c, "stmarys/dr-lee", "rotate_keys", tx.String("id", "stmarys/dr-lee"), tx.String("enc_key", chaintest.EncKey("4").String()))
 	if !errors.Is(err, contracts.ErrUnauthenticated) || !strings.Contains(err.Error(), "revoked") {
 		t.Fatalf("revoked member accepted: %v", err)
+	}
+	err = as(c, "stmarys/admin", "rotate_keys", tx.String("id", "stmarys/dr-lee"), tx.String("sign_key", chaintest.Key("again").Public().String()))
+	if !errors.Is(err, contracts.ErrDenied) || !strings.Contains(err.Error(), "is revoked") {
+		t.Fatalf("revoked member's keys rotated: %v", err)
+	}
+	if err := as(c, "stmarys/admin", "revoke_member", tx.String("id", "stmarys/dr-lee")); !errors.Is(err, contracts.ErrConflict) {
+		t.Fatalf("revoked twice: %v", err)
 	}
 }
 
 func TestGenesisValidation(t *testing.T) {
-	k := key(t, 1)
-	good := Member{ID: "a1/x", Org: "a1", Roles: []string{RolePatient}, SignKey: k.Public(), EncKey: encKey(1)}
-	orgs := []Org{{ID: "a1", Kind: KindCharity, Name: "A"}}
+	k := chaintest.Key("a1/x")
+	good := identity.Member{ID: "a1/x", Org: "a1", Roles: []string{identity.RoleDonor}, SignKey: k.Public(), EncKey: chaintest.EncKey("a1/x")}
+	orgs := []identity.Org{{ID: "a1", Kind: identity.KindCharity, Name: "A"}}
 	bad := []struct {
 		name    string
-		orgs    []Org
-		members []Member
+		orgs    []identity.Org
+		members []identity.Member
 	}{
-		{"unknown kind", []Org{{ID: "a1", Kind: "bank", Name: "A"}}, nil},
+		{"unknown kind", []identity.Org{{ID: "a1", Kind: "bank", Name: "A"}}, nil},
 		{"dup org", append(orgs, orgs[0]), nil},
-		{"member of missing org", nil, []Member{good}},
-		{"dup member", orgs, []Member{good, good}},
-		{"short enc key", orgs, []Member{{ID: "a1/x", Org: "a1", Roles: []string{RolePatient}, SignKey: k.Public(), EncKey: EncryptionKey{Alg: EncAlgXWing, Key: []byte{1}}}}},
-		{"org mismatch", orgs, []Member{{ID: "b2/x", Org: "a1", Roles: []string{RolePatient}, SignKey: k.Public(), EncKey: encKey(1)}}},
+		{"member of missing org", nil, []identity.Member{good}},
+		{"dup member", orgs, []identity.Member{good, good}},
+		{"short enc key", orgs, []identity.Member{{ID: "a1/x", Org: "a1", Roles: []string{identity.RoleDonor}, SignKey: k.Public(), EncKey: identity.EncryptionKey{Alg: identity.EncAlgXWing, Key: []byte{1}}}}},
+		{"org mismatch", orgs, []identity.Member{{ID: "b2/x", Org: "a1", Roles: []string{identity.RoleDonor}, SignKey: k.Public(), EncKey: chaintest.EncKey("b2/x")}}},
+		{"role unsuited to the organisation", orgs, []identity.Member{{ID: "a1/x", Org: "a1", Roles: []string{identity.RolePatient}, SignKey: k.Public(), EncKey: chaintest.EncKey("a1/x")}}},
 	}
 	for _, b := range bad {
-		if _, err := Genesis(b.orgs, b.members); err == nil {
+		if _, err := identity.Genesis(b.orgs, b.members); err == nil {
 			t.Errorf("%s: accepted", b.name)
 		}
 	}
-	if _, err := Genesis(orgs, []Member{good}); err != nil {
+	if _, err := identity.Genesis(orgs, []identity.Member{good}); err != nil {
 		t.Fatal(err)
 	}
 }
 
 func TestKeyExpiry(t *testing.T) {
 	c := newChain(t)
-	c.now = time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
-	k := key(t, 60)
-	c.keys["stmarys/temp"] = k
-	if err := c.as("stmarys/admin", "add_member", tx.String("id", "stmarys/temp"), tx.Strings("roles", []string{RolePatient}),
-		tx.String("sign_key", k.Public().String()), tx.String("enc_key", encKey(5).String()),
-		tx.Int("key_expiry", c.now.Add(24*time.Hour).Unix())); err != nil {
+	c.Now = time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	k := chaintest.Key("stmarys/temp")
+	c.AddKey("stmarys/temp", k)
+	if err := as(c, "stmarys/admin", "add_member", tx.String("id", "stmarys/temp"), tx.Strings("roles", []string{identity.RolePatient}),
+		tx.String("sign_key", k.Public().String()), tx.String("enc_key", chaintest.EncKey("5").String()),
+		tx.Int("key_expiry", c.Now.Add(24*time.Hour).Unix())); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.as("stmarys/admin", "add_member", tx.String("id", "stmarys/past"), tx.Strings("roles", []string{RolePatient}),
-		tx.String("sign_key", k.Public().String()), tx.String("enc_key", encKey(5).String()),
-		tx.Int("key_expiry", c.now.Add(-time.Hour).Unix())); !errors.Is(err, contracts.ErrInvalid) {
+	if err := as(c, "stmarys/admin", "add_member", tx.String("id", "stmarys/past"), tx.Strings("roles", []string{identity.RolePatient}),
+		tx.String("sign_key", k.Public().String()), tx.String("enc_key", chaintest.EncKey("5").String()),
+		tx.Int("key_expiry", c.Now.Add(-time.Hour).Unix())); !errors.Is(err, contracts.ErrInvalid) {
 		t.Fatalf("expiry in the past accepted: %v", err)
 	}
 	rotateEnc := func() error {
-		return c.as("stmarys/temp", "rotate_keys", tx.String("id", "stmarys/temp"), tx.String("enc_key", encKey(6).String()))
+		return as(c, "stmarys/temp", "rotate_keys", tx.String("id", "stmarys/temp"), tx.String("enc_key", chaintest.EncKey("6").String()))
 	}
 	if err := rotateEnc(); err != nil {
 		t.Fatalf("before expiry: %v", err)
 	}
-	c.now = c.now.Add(25 * time.Hour) // block time passes the expiry
+	c.Now = c.Now.Add(25 * time.Hour) // block time passes the expiry
 	if err := rotateEnc(); !errors.Is(err, contracts.ErrUnauthenticated) || !strings.Contains(err.Error(), "expired") {
 		t.Fatalf("expired key accepted: %v", err)
 	}
-	// An admin rotates in a new key (no expiry): the member signs again.
-	fresh := key(t, 61)
-	if err := c.as("stmarys/admin", "rotate_keys", tx.String("id", "stmarys/temp"), tx.String("sign_key", fresh.Public().String())); err != nil {
+	// An admin of the member's organisation rotates in a new key (no
+	// expiry): the member signs again. An admin of another cannot.
+	fresh := chaintest.Key("fresh temp")
+	err := as(c, "acme/admin", "rotate_keys", tx.String("id", "stmarys/temp"), tx.String("sign_key", fresh.Public().String()))
+	wantDenied(t, err, "acme/admin", "rotate_keys", "member", "stmarys")
+	if err := as(c, "stmarys/admin", "rotate_keys", tx.String("id", "stmarys/temp"), tx.String("sign_key", fresh.Public().String())); err != nil {
 		t.Fatal(err)
 	}
-	c.keys["stmarys/temp"] = fresh
+	c.AddKey("stmarys/temp", fresh)
 	if err := rotateEnc(); err != nil {
 		t.Fatalf("after rotation: %v", err)
+	}
+	m, err := identity.LoadMember(c.Reader(), "stmarys/temp")
+	if err != nil || m.KeyExpiry != 0 || !m.SignKey.Equal(fresh.Public()) {
+		t.Fatalf("after rotation: %+v %v", m, err)
 	}
 }

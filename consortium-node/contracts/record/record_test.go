@@ -1,231 +1,307 @@
-package record
+package record_test
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"errors"
+	"fmt"
+	"maps"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/cloudflare/circl/kem/xwing"
-
 	"github.com/almoner/almoner/consortium-node/contracts"
+	"github.com/almoner/almoner/consortium-node/contracts/chaintest"
 	"github.com/almoner/almoner/consortium-node/contracts/consent"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
-	"github.com/almoner/almoner/consortium-node/exec"
+	"github.com/almoner/almoner/consortium-node/contracts/record"
 	"github.com/almoner/almoner/consortium-node/ledger"
 	"github.com/almoner/almoner/consortium-node/tx"
-	"github.com/almoner/almoner/privacy/sign"
+	"github.com/almoner/almoner/policies"
 )
 
-type world struct {
-	t     *testing.T
-	state map[string][]byte
-	reg   *contracts.Registry
-	keys  map[string]*sign.PrivateKey
-	now   time.Time
-	h     uint64
-	seq   uint64
-}
+// newWorld is two hospitals (stmarys, city) and an insurer (acme) on the
+// default policy.
+func newWorld(t *testing.T) *chaintest.Chain { return newWorldWith(t, nil) }
 
-func (w *world) Get(k string) ([]byte, bool, error) { v, ok := w.state[k]; return v, ok, nil }
-
-type mapReader map[string][]byte
-
-func (m mapReader) Get(k string) ([]byte, bool) { v, ok := m[k]; return v, ok }
-
-func newWorld(t *testing.T) *world {
-	w := &world{t: t, state: map[string][]byte{}, keys: map[string]*sign.PrivateKey{}, now: time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC), h: 5}
+func newWorldWith(t *testing.T, rules []policies.Rule) *chaintest.Chain {
+	t.Helper()
 	orgs := []identity.Org{{ID: "stmarys", Kind: identity.KindHospital, Name: "St Mary's"}, {ID: "acme", Kind: identity.KindInsurer, Name: "Acme"},
 		{ID: "city", Kind: identity.KindHospital, Name: "City"}}
-	_, ek := xwing.DeriveKeyPairPacked(bytes.Repeat([]byte{9}, 32))
-	var ms []identity.Member
-	for i, m := range []struct{ id, role string }{
+	var ms []chaintest.Member
+	for _, m := range []struct{ id, role string }{
 		{"stmarys/clerk", identity.RoleRecordsClerk}, {"stmarys/dr-lee", identity.RolePhysician}, {"stmarys/privacy", identity.RolePrivacyOfficer},
 		{"stmarys/ana", identity.RolePatient}, {"stmarys/bob", identity.RolePatient}, {"acme/adjuster", identity.RoleClaimsAdjuster},
-		{"acme/other", identity.RoleClaimsAdjuster}, {"city/clerk", identity.RoleRecordsClerk},
+		{"acme/other", identity.RoleClaimsAdjuster}, {"city/clerk", identity.RoleRecordsClerk}, {"city/dr-kim", identity.RolePhysician},
 	} {
-		k, _ := sign.NewKeyFromSeed(sign.Ed25519, bytes.Repeat([]byte{byte(i + 1)}, 32))
-		w.keys[m.id] = k
-		ms = append(ms, identity.Member{ID: m.id, Org: identity.OrgOf(m.id), Roles: []string{m.role}, SignKey: k.Public(),
-			EncKey: identity.EncryptionKey{Alg: identity.EncAlgXWing, Key: ek}})
+		ms = append(ms, chaintest.Member{ID: m.id, Roles: []string{m.role}})
 	}
-	gw, err := identity.Genesis(orgs, ms)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, g := range gw {
-		w.state[g.Key] = g.Value
-	}
-	w.reg, _ = contracts.NewRegistry(identity.Contract{}, identity.Contract{}, Contract{}, consent.Contract{})
-	return w
-}
-
-// call runs one transaction in its own block and returns its id, events
-// and error.
-func (w *world) call(sender, contract, method string, args ...tx.Arg) (tx.ID, []ledger.Event, error) {
-	w.t.Helper()
-	w.seq++
-	w.h++
-	s, err := tx.Sign(tx.Body{ChainID: "c", Sender: sender, Nonce: w.seq, Expiry: 1000,
-		Call: tx.Call{Contract: contract, Method: method, Args: args}}, w.keys[sender])
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	enc, _ := s.Encode()
-	id := tx.HashID(enc)
-	res, err := exec.Serial(w, []exec.Txn{w.reg.Txn(contracts.Block{ChainID: "c", Height: w.h, Time: w.now}, s, id, false)})
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	for _, wr := range res.Writes {
-		if wr.Deleted {
-			delete(w.state, wr.Key)
-		} else {
-			w.state[wr.Key] = wr.Value
-		}
-	}
-	return id, res.Outcomes[0].Events, res.Outcomes[0].Err
-}
-
-func (w *world) must(sender, contract, method string, args ...tx.Arg) (tx.ID, []ledger.Event) {
-	w.t.Helper()
-	id, ev, err := w.call(sender, contract, method, args...)
-	if err != nil {
-		w.t.Fatalf("%s %s.%s: %v", sender, contract, method, err)
-	}
-	return id, ev
+	return chaintest.New(t, chaintest.Options{Orgs: orgs, Members: ms, Rules: rules})
 }
 
 func hash(s string) []byte { h := sha256.Sum256([]byte(s)); return h[:] }
 
-func (w *world) grant(patient, id, grantee, purpose string, days int, records ...string) error {
-	_, _, err := w.call(patient, consent.Name, "grant", tx.String("consent_id", id), tx.String("grantee", grantee),
-		tx.String("purpose", purpose), tx.Strings("records", records),
-		tx.Int("start", w.now.Unix()), tx.Int("end", w.now.Add(time.Duration(days)*24*time.Hour).Unix()))
-	return err
+// snapshot copies the whole state.
+func snapshot(c *chaintest.Chain) map[string]string {
+	out := map[string]string{}
+	_ = c.Scan("", func(k string, v []byte) bool { out[k] = string(v); return true })
+	return out
 }
 
-func (w *world) access(reader, record, purpose string, via tx.Arg) (*Access, []ledger.Event) {
-	w.t.Helper()
-	id, ev := w.must(reader, Name, "access", tx.String("record_id", record), tx.String("purpose", purpose), via)
-	a, err := LoadAccess(mapReader(w.state), id)
+func grant(c *chaintest.Chain, patient, id, grantee, purpose string, days int, records ...string) error {
+	return c.Call(patient, consent.Name, "grant", tx.String("consent_id", id), tx.String("grantee", grantee),
+		tx.String("purpose", purpose), tx.Strings("records", records),
+		tx.Int("start", c.Now.Unix()), tx.Int("end", c.Now.Add(time.Duration(days)*24*time.Hour).Unix())).Err
+}
+
+// access runs a record.access, which commits whether granted or refused,
+// and returns the decision and the events.
+func access(t *testing.T, c *chaintest.Chain, reader, rec, purpose string, via ...tx.Arg) (*record.Access, []ledger.Event) {
+	t.Helper()
+	r := c.Must(reader, record.Name, "access", append([]tx.Arg{tx.String("record_id", rec), tx.String("purpose", purpose)}, via...)...)
+	a, err := record.LoadAccess(c.Reader(), r.ID)
 	if err != nil {
-		w.t.Fatal(err)
+		t.Fatal(err)
 	}
-	return a, ev
+	return a, r.Events
+}
+
+// wantDenied checks that err is a policy denial of sub doing act on obj
+// held by org, and that its message names all of them.
+func wantDenied(t *testing.T, err error, sub, act, obj, org string) {
+	t.Helper()
+	var d *contracts.DeniedError
+	if !errors.Is(err, contracts.ErrDenied) || !errors.As(err, &d) {
+		t.Fatalf("got %v, want a policy denial", err)
+	}
+	if d.Request.Sub != sub || d.Request.Act != act || d.Request.Obj != obj || d.Request.Org != org {
+		t.Fatalf("denial of %+v, want %s %q on %s held by %s", d.Request, sub, act, obj, org)
+	}
+	wantRefusal(t, err.Error(), sub, act, obj, org)
+}
+
+// wantRefusal checks that a recorded refusal (or denial message) names
+// the subject, action, object and holding organisation.
+func wantRefusal(t *testing.T, msg, sub, act, obj, org string, more ...string) {
+	t.Helper()
+	want := append([]string{"policy denies " + sub, fmt.Sprintf("%q on %s", act, obj)}, more...)
+	if org != "" {
+		want = append(want, "held by "+org)
+	}
+	for _, s := range want {
+		if !strings.Contains(msg, s) {
+			t.Fatalf("%q does not say %q", msg, s)
+		}
+	}
+}
+
+func registerRec1(c *chaintest.Chain) {
+	c.Must("stmarys/clerk", record.Name, "register", tx.String("record_id", "rec-1"), tx.Uint("version", 1), tx.Bytes("ciphertext_hash", hash("ct1")),
+		tx.String("patient", "stmarys/ana"), tx.String("category", "lab"))
 }
 
 func TestConsentedAccessJourney(t *testing.T) {
-	w := newWorld(t)
-	w.must("stmarys/clerk", Name, "register", tx.String("record_id", "rec-1"), tx.Uint("version", 1), tx.Bytes("ciphertext_hash", hash("ct1")),
-		tx.String("patient", "stmarys/ana"), tx.String("category", "lab"))
+	c := newWorld(t)
+	registerRec1(c)
 
-	// No consent, no access — and the refusal is on the ledger.
-	a, ev := w.access("acme/adjuster", "rec-1", "claims", tx.String("consent_id", "c-1"))
-	if a.Granted || ev[0].Type != "access_refused" || !strings.Contains(a.Refusal, "does not exist") {
+	// No consent, no access — and the refusal is on the ledger, naming the
+	// policy decision and the missing consent.
+	a, ev := access(t, c, "acme/adjuster", "rec-1", "claims", tx.String("consent_id", "c-1"))
+	if a.Granted || ev[0].Type != "access_refused" {
 		t.Fatalf("access without consent: %+v %v", a, ev)
 	}
+	wantRefusal(t, a.Refusal, "acme/adjuster", "read", "record", "stmarys", `consent "c-1"`, "not found")
 
 	// The patient grants the insurer's adjuster access for claims, 30 days.
-	if err := w.grant("stmarys/ana", "c-1", "acme/adjuster", "claims", 30, "rec-1"); err != nil {
+	if err := grant(c, "stmarys/ana", "c-1", "acme/adjuster", "claims", 30, "rec-1"); err != nil {
 		t.Fatal(err)
 	}
-	a, ev = w.access("acme/adjuster", "rec-1", "claims", tx.String("consent_id", "c-1"))
+	a, ev = access(t, c, "acme/adjuster", "rec-1", "claims", tx.String("consent_id", "c-1"))
 	if !a.Granted || ev[0].Type != "access_granted" {
 		t.Fatalf("consented access refused: %+v", a)
 	}
-	if _, _, err := Servable(mapReader(w.state), a.TxID, "acme/adjuster", w.now); err != nil {
+	if _, _, err := record.Servable(c.Reader(), a.TxID, "acme/adjuster", c.Now); err != nil {
 		t.Fatalf("granted access not servable: %v", err)
 	}
-	if _, _, err := Servable(mapReader(w.state), a.TxID, "acme/other", w.now); !errors.Is(err, contracts.ErrDenied) {
+	if _, _, err := record.Servable(c.Reader(), a.TxID, "acme/other", c.Now); !errors.Is(err, contracts.ErrDenied) {
 		t.Fatalf("another reader may use the access: %v", err)
 	}
 	// Wrong purpose, wrong reader: refused with a precise reason.
-	if a, _ := w.access("acme/adjuster", "rec-1", "research", tx.String("consent_id", "c-1")); a.Granted || !strings.Contains(a.Refusal, "purpose") {
+	if a, _ := access(t, c, "acme/adjuster", "rec-1", "research", tx.String("consent_id", "c-1")); a.Granted || !strings.Contains(a.Refusal, "purpose") {
 		t.Fatalf("wrong purpose: %+v", a)
 	}
-	if a, _ := w.access("acme/other", "rec-1", "claims", tx.String("consent_id", "c-1")); a.Granted || !strings.Contains(a.Refusal, "granted to") {
+	if a, _ := access(t, c, "acme/other", "rec-1", "claims", tx.String("consent_id", "c-1")); a.Granted || !strings.Contains(a.Refusal, "granted to") {
 		t.Fatalf("wrong reader: %+v", a)
 	}
 
 	// Revocation takes effect at once: the earlier access is no longer
 	// servable and a new one is refused.
-	if _, _, err := w.call("acme/adjuster", consent.Name, "revoke", tx.String("consent_id", "c-1")); !errors.Is(err, contracts.ErrDenied) {
-		t.Fatalf("grantee revoked the patient's consent: %v", err)
+	err := c.Call("acme/adjuster", consent.Name, "revoke", tx.String("consent_id", "c-1")).Err
+	wantDenied(t, err, "acme/adjuster", "revoke", "consent", "")
+	if !strings.Contains(err.Error(), "belonging to stmarys/ana") {
+		t.Fatalf("denial does not name the consent's patient: %v", err)
 	}
-	w.must("stmarys/ana", consent.Name, "revoke", tx.String("consent_id", "c-1"))
-	if _, _, err := Servable(mapReader(w.state), a.TxID, "acme/adjuster", w.now); err == nil {
+	c.Must("stmarys/ana", consent.Name, "revoke", tx.String("consent_id", "c-1"))
+	if _, _, err := record.Servable(c.Reader(), a.TxID, "acme/adjuster", c.Now); err == nil {
 		t.Fatal("access still servable after revocation")
 	}
-	if a, _ := w.access("acme/adjuster", "rec-1", "claims", tx.String("consent_id", "c-1")); a.Granted || !strings.Contains(a.Refusal, "revoked") {
+	if a, _ := access(t, c, "acme/adjuster", "rec-1", "claims", tx.String("consent_id", "c-1")); a.Granted || !strings.Contains(a.Refusal, "revoked") {
 		t.Fatalf("after revocation: %+v", a)
 	}
 
 	// A consent lapses by block time.
-	if err := w.grant("stmarys/ana", "c-2", "acme", "claims", 1, "rec-1"); err != nil {
+	if err := grant(c, "stmarys/ana", "c-2", "acme", "claims", 1, "rec-1"); err != nil {
 		t.Fatal(err)
 	}
-	a2, _ := w.access("acme/other", "rec-1", "claims", tx.String("consent_id", "c-2")) // org-wide grant
+	a2, _ := access(t, c, "acme/other", "rec-1", "claims", tx.String("consent_id", "c-2")) // org-wide grant
 	if !a2.Granted {
 		t.Fatalf("org grantee: %+v", a2)
 	}
-	w.now = w.now.Add(25 * time.Hour)
-	if a, _ := w.access("acme/adjuster", "rec-1", "claims", tx.String("consent_id", "c-2")); a.Granted || !strings.Contains(a.Refusal, "lapsed") {
+	c.Now = c.Now.Add(25 * time.Hour)
+	if a, _ := access(t, c, "acme/adjuster", "rec-1", "claims", tx.String("consent_id", "c-2")); a.Granted || !strings.Contains(a.Refusal, "lapsed") {
 		t.Fatalf("after lapse: %+v", a)
 	}
-	if _, _, err := Servable(mapReader(w.state), a2.TxID, "acme/other", w.now); err == nil {
+	if _, _, err := record.Servable(c.Reader(), a2.TxID, "acme/other", c.Now); err == nil {
 		t.Fatal("lapsed access still servable")
 	}
 }
 
+// An access naming neither a consent nor a break-glass reason reads the
+// caller's own record: the patient is granted it, anyone else is refused
+// (the refusal commits as an access_refused event; the tx succeeds).
+func TestOwnRecordAccess(t *testing.T) {
+	c := newWorld(t)
+	registerRec1(c)
+	a, ev := access(t, c, "stmarys/ana", "rec-1", "treatment")
+	if !a.Granted || ev[0].Type != "access_granted" || a.Expires != c.Now.Add(-time.Second).Add(record.AccessWindow).Unix() {
+		t.Fatalf("patient reading own record: %+v %v", a, ev)
+	}
+	if _, _, err := record.Servable(c.Reader(), a.TxID, "stmarys/ana", c.Now); err != nil {
+		t.Fatalf("own access not servable: %v", err)
+	}
+	for _, who := range []string{"stmarys/bob", "stmarys/dr-lee", "stmarys/clerk", "acme/adjuster", "city/dr-kim"} {
+		a, ev := access(t, c, who, "rec-1", "treatment")
+		if a.Granted || ev[0].Type != "access_refused" || ev[0].Attr("reader") != who {
+			t.Fatalf("%s reading ana's record without consent: %+v %v", who, a, ev)
+		}
+		wantRefusal(t, a.Refusal, who, "read", "record", "stmarys", "belonging to stmarys/ana")
+		if _, _, err := record.Servable(c.Reader(), a.TxID, who, c.Now); !errors.Is(err, contracts.ErrDenied) {
+			t.Fatalf("refused access servable: %v", err)
+		}
+	}
+	// The patient naming a consent that does not hold for them is refused:
+	// the access would rely on it, and the custodian would not serve it.
+	if err := grant(c, "stmarys/ana", "c-adj", "acme/adjuster", "claims", 30, "rec-1"); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"c-adj", "no-such-consent"} {
+		a, ev := access(t, c, "stmarys/ana", "rec-1", "claims", tx.String("consent_id", id))
+		if a.Granted || ev[0].Type != "access_refused" || !strings.Contains(a.Refusal, id) {
+			t.Fatalf("patient naming consent %q: %+v %v", id, a, ev)
+		}
+	}
+	// Naming both a consent and an emergency is malformed.
+	err := c.Call("stmarys/dr-lee", record.Name, "access", tx.String("record_id", "rec-1"), tx.String("purpose", "treatment"),
+		tx.String("consent_id", "c-1"), tx.String("break_glass", "life-threatening")).Err
+	if !errors.Is(err, contracts.ErrInvalid) || !strings.Contains(err.Error(), "at most one") {
+		t.Fatalf("consent and break-glass together: %v", err)
+	}
+}
+
 func TestBreakGlassAndErasure(t *testing.T) {
-	w := newWorld(t)
-	w.must("stmarys/clerk", Name, "register", tx.String("record_id", "rec-1"), tx.Uint("version", 1), tx.Bytes("ciphertext_hash", hash("ct1")),
-		tx.String("patient", "stmarys/ana"), tx.String("category", "lab"))
-	a, ev := w.access("stmarys/dr-lee", "rec-1", "treatment", tx.String("break_glass", "unconscious-patient"))
+	c := newWorld(t)
+	registerRec1(c)
+	a, ev := access(t, c, "stmarys/dr-lee", "rec-1", "treatment", tx.String("break_glass", "unconscious-patient"))
 	if !a.Granted || ev[0].Type != "break_glass" || ev[0].Attr("patient") != "stmarys/ana" {
 		t.Fatalf("break-glass: %+v %v", a, ev)
 	}
-	if a, _ := w.access("acme/adjuster", "rec-1", "treatment", tx.String("break_glass", "life-threatening")); a.Granted {
+	// A physician of another hospital may break the glass too.
+	if a, _ := access(t, c, "city/dr-kim", "rec-1", "treatment", tx.String("break_glass", "life-threatening")); !a.Granted {
+		t.Fatalf("other hospital's physician: %+v", a)
+	}
+	if a, _ := access(t, c, "stmarys/dr-lee", "rec-1", "claims", tx.String("break_glass", "life-threatening")); a.Granted || !strings.Contains(a.Refusal, "treatment only") {
+		t.Fatalf("break-glass for another purpose: %+v", a)
+	}
+	na, ev := access(t, c, "acme/adjuster", "rec-1", "treatment", tx.String("break_glass", "life-threatening"))
+	if na.Granted || ev[0].Type != "access_refused" {
 		t.Fatal("non-physician broke the glass")
 	}
-	if _, _, err := w.call("stmarys/dr-lee", Name, "access", tx.String("record_id", "rec-1"), tx.String("purpose", "treatment"),
-		tx.String("break_glass", "patient has diabetes and is unconscious")); !errors.Is(err, contracts.ErrInvalid) {
+	wantRefusal(t, na.Refusal, "acme/adjuster", "break_glass", "record", "stmarys")
+	if err := c.Call("stmarys/dr-lee", record.Name, "access", tx.String("record_id", "rec-1"), tx.String("purpose", "treatment"),
+		tx.String("break_glass", "patient has diabetes and is unconscious")).Err; !errors.Is(err, contracts.ErrInvalid) {
 		t.Fatalf("free-text reason accepted onto the ledger: %v", err)
 	}
 	// New versions only from the custodian, in order.
-	if _, _, err := w.call("city/clerk", Name, "register", tx.String("record_id", "rec-1"), tx.Uint("version", 2), tx.Bytes("ciphertext_hash", hash("x"))); !errors.Is(err, contracts.ErrDenied) {
-		t.Fatalf("other hospital added a version: %v", err)
+	for _, who := range []string{"city/clerk", "city/dr-kim"} {
+		before := snapshot(c)
+		err := c.Call(who, record.Name, "register", tx.String("record_id", "rec-1"), tx.Uint("version", 2), tx.Bytes("ciphertext_hash", hash("x"))).Err
+		wantDenied(t, err, who, "register", "record", "stmarys")
+		if !maps.Equal(snapshot(c), before) {
+			t.Fatalf("%s's refused version changed state", who)
+		}
 	}
-	if _, _, err := w.call("stmarys/clerk", Name, "register", tx.String("record_id", "rec-1"), tx.Uint("version", 3), tx.Bytes("ciphertext_hash", hash("x"))); !errors.Is(err, contracts.ErrConflict) {
+	if err := c.Call("stmarys/clerk", record.Name, "register", tx.String("record_id", "rec-1"), tx.Uint("version", 3), tx.Bytes("ciphertext_hash", hash("x"))).Err; !errors.Is(err, contracts.ErrConflict) {
 		t.Fatalf("skipped version: %v", err)
 	}
-	w.must("stmarys/clerk", Name, "register", tx.String("record_id", "rec-1"), tx.Uint("version", 2), tx.Bytes("ciphertext_hash", hash("ct2")))
+	c.Must("stmarys/clerk", record.Name, "register", tx.String("record_id", "rec-1"), tx.Uint("version", 2), tx.Bytes("ciphertext_hash", hash("ct2")))
+	if v, err := record.LoadVersion(c.Reader(), "rec-1", 2); err != nil || v.Registrar != "stmarys/clerk" {
+		t.Fatalf("version 2: %+v %v", v, err)
+	}
 
 	// Erasure: by the patient; afterwards nothing is servable or grantable.
-	if _, _, err := w.call("stmarys/bob", Name, "erase", tx.String("record_id", "rec-1")); !errors.Is(err, contracts.ErrDenied) {
-		t.Fatalf("another patient erased: %v", err)
+	err := c.Call("stmarys/bob", record.Name, "erase", tx.String("record_id", "rec-1")).Err
+	wantDenied(t, err, "stmarys/bob", "erase", "record", "stmarys")
+	if !strings.Contains(err.Error(), "belonging to stmarys/ana") {
+		t.Fatalf("denial does not name the record's patient: %v", err)
 	}
-	_, ev = w.must("stmarys/ana", Name, "erase", tx.String("record_id", "rec-1"))
-	if ev[0].Type != "record_erased" || ev[0].Attr("versions") != "2" {
+	err = c.Call("city/clerk", record.Name, "erase", tx.String("record_id", "rec-1")).Err
+	wantDenied(t, err, "city/clerk", "erase", "record", "stmarys")
+	r := c.Must("stmarys/ana", record.Name, "erase", tx.String("record_id", "rec-1"))
+	if ev := r.Events; ev[0].Type != "record_erased" || ev[0].Attr("versions") != "2" || ev[0].Attr("by") != "stmarys/ana" {
 		t.Fatalf("erase event: %v", ev)
 	}
-	if _, _, err := Servable(mapReader(w.state), a.TxID, "stmarys/dr-lee", w.now); err == nil || !strings.Contains(err.Error(), "erased") {
+	if err := c.Call("stmarys/privacy", record.Name, "erase", tx.String("record_id", "rec-1")).Err; !errors.Is(err, contracts.ErrConflict) {
+		t.Fatalf("erased twice: %v", err)
+	}
+	if _, _, err := record.Servable(c.Reader(), a.TxID, "stmarys/dr-lee", c.Now); err == nil || !strings.Contains(err.Error(), "erased") {
 		t.Fatalf("erased record servable: %v", err)
 	}
-	if a, _ := w.access("stmarys/dr-lee", "rec-1", "treatment", tx.String("break_glass", "life-threatening")); a.Granted || !strings.Contains(a.Refusal, "erased") {
+	if a, _ := access(t, c, "stmarys/dr-lee", "rec-1", "treatment", tx.String("break_glass", "life-threatening")); a.Granted || !strings.Contains(a.Refusal, "erased") {
 		t.Fatalf("access after erasure: %+v", a)
 	}
-	v, err := LoadVersion(mapReader(w.state), "rec-1", 2)
+	if a, _ := access(t, c, "stmarys/ana", "rec-1", "treatment"); a.Granted || !strings.Contains(a.Refusal, "erased") {
+		t.Fatalf("patient's own access after erasure: %+v", a)
+	}
+	if err := c.Call("stmarys/clerk", record.Name, "register", tx.String("record_id", "rec-1"), tx.Uint("version", 3), tx.Bytes("ciphertext_hash", hash("ct3"))).Err; !errors.Is(err, contracts.ErrDenied) || !strings.Contains(err.Error(), "erased") {
+		t.Fatalf("version after erasure: %v", err)
+	}
+	v, err := record.LoadVersion(c.Reader(), "rec-1", 2)
 	if err != nil || v.CiphertextHash == (ledger.Hash{}) {
 		t.Fatalf("hash not kept as evidence: %v", err)
 	}
 }
 
+// Deny overrides allow: a member whom one rule allows to break the glass
+// is still refused when they also hold claims_adjuster, which a deny rule
+// keeps from break-glass access. Organisation kinds keep a physician from
+// also being a claims adjuster, so the allow is given to claims_adjuster
+// directly, by a policy that adds it to the default.
+func TestBreakGlassDenyOverrides(t *testing.T) {
+	allow := policies.Rule{Sub: identity.RoleClaimsAdjuster, Dom: "*", Obj: "record", Act: "break_glass", Cond: "any", Eft: policies.Allow}
+	c := newWorldWith(t, append(policies.DefaultRules(), allow))
+	registerRec1(c)
+	a, ev := access(t, c, "acme/adjuster", "rec-1", "treatment", tx.String("break_glass", "life-threatening"))
+	if a.Granted || ev[0].Type != "access_refused" {
+		t.Fatalf("deny did not override allow: %+v %v", a, ev)
+	}
+	wantRefusal(t, a.Refusal, "acme/adjuster", "break_glass", "record", "stmarys", `denied by rule "claims_adjuster,*,record,break_glass,any,deny"`, "allowed for: claims_adjuster")
+	// The physician, whom no deny rule names, still may.
+	if a, _ := access(t, c, "stmarys/dr-lee", "rec-1", "treatment", tx.String("break_glass", "life-threatening")); !a.Granted {
+		t.Fatalf("physician refused: %+v", a)
+	}
+}
+
 func TestRegisterValidation(t *testing.T) {
-	w := newWorld(t)
+	c := newWorld(t)
 	cases := []struct {
 		name   string
 		sender string
@@ -233,33 +309,45 @@ func TestRegisterValidation(t *testing.T) {
 		want   error
 	}{
 		{"adjuster cannot register", "acme/adjuster", []tx.Arg{tx.String("record_id", "r1"), tx.Uint("version", 1), tx.Bytes("ciphertext_hash", hash("a")), tx.String("patient", "stmarys/ana"), tx.String("category", "lab")}, contracts.ErrDenied},
+		{"patient cannot register", "stmarys/ana", []tx.Arg{tx.String("record_id", "r1"), tx.Uint("version", 1), tx.Bytes("ciphertext_hash", hash("a")), tx.String("patient", "stmarys/ana"), tx.String("category", "lab")}, contracts.ErrDenied},
 		{"short hash", "stmarys/clerk", []tx.Arg{tx.String("record_id", "r1"), tx.Uint("version", 1), tx.Bytes("ciphertext_hash", []byte{1}), tx.String("patient", "stmarys/ana"), tx.String("category", "lab")}, contracts.ErrInvalid},
 		{"patient not a patient", "stmarys/clerk", []tx.Arg{tx.String("record_id", "r1"), tx.Uint("version", 1), tx.Bytes("ciphertext_hash", hash("a")), tx.String("patient", "acme/adjuster"), tx.String("category", "lab")}, contracts.ErrInvalid},
 		{"unknown category", "stmarys/clerk", []tx.Arg{tx.String("record_id", "r1"), tx.Uint("version", 1), tx.Bytes("ciphertext_hash", hash("a")), tx.String("patient", "stmarys/ana"), tx.String("category", "gossip")}, contracts.ErrInvalid},
 		{"first version not 1", "stmarys/clerk", []tx.Arg{tx.String("record_id", "r1"), tx.Uint("version", 2), tx.Bytes("ciphertext_hash", hash("a"))}, contracts.ErrNotFound},
 	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			n := len(w.state)
-			if _, _, err := w.call(c.sender, Name, "register", c.args...); !errors.Is(err, c.want) {
-				t.Fatalf("got %v, want %v", err, c.want)
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			before := snapshot(c)
+			err := c.Call(tc.sender, record.Name, "register", tc.args...).Err
+			if !errors.Is(err, tc.want) {
+				t.Fatalf("got %v, want %v", err, tc.want)
 			}
-			if len(w.state) != n {
+			if tc.want == contracts.ErrDenied {
+				// A new record would be held by the registrar's organisation.
+				wantDenied(t, err, tc.sender, "register", "record", identity.OrgOf(tc.sender))
+			}
+			if !maps.Equal(snapshot(c), before) {
 				t.Fatal("state changed")
 			}
 		})
 	}
-	// Consent validation.
-	if err := w.grant("acme/adjuster", "c-x", "acme", "claims", 30, "r1"); !errors.Is(err, contracts.ErrDenied) {
-		t.Fatalf("non-patient granted consent: %v", err)
+	// A physician registers for their own hospital, which becomes the custodian.
+	c.Must("city/dr-kim", record.Name, "register", tx.String("record_id", "r2"), tx.Uint("version", 1), tx.Bytes("ciphertext_hash", hash("b")),
+		tx.String("patient", "stmarys/ana"), tx.String("category", "imaging"))
+	if rec, err := record.LoadRecord(c.Reader(), "r2"); err != nil || rec.Custodian != "city" || rec.Patient != "stmarys/ana" || rec.Latest != 1 {
+		t.Fatalf("registered record: %+v %v", rec, err)
 	}
-	if err := w.grant("stmarys/ana", "c-x", "acme", "gossip", 30, "r1"); !errors.Is(err, contracts.ErrInvalid) {
+
+	// Consent validation.
+	err := grant(c, "acme/adjuster", "c-x", "acme", "claims", 30, "r1")
+	wantDenied(t, err, "acme/adjuster", "grant", "consent", "")
+	if err := grant(c, "stmarys/ana", "c-x", "acme", "gossip", 30, "r1"); !errors.Is(err, contracts.ErrInvalid) {
 		t.Fatalf("unknown purpose: %v", err)
 	}
-	if err := w.grant("stmarys/ana", "c-x", "nobody", "claims", 30, "r1"); !errors.Is(err, contracts.ErrInvalid) {
+	if err := grant(c, "stmarys/ana", "c-x", "nobody", "claims", 30, "r1"); !errors.Is(err, contracts.ErrInvalid) {
 		t.Fatalf("unknown grantee: %v", err)
 	}
-	if err := w.grant("stmarys/ana", "c-x", "acme", "claims", 30); !errors.Is(err, contracts.ErrInvalid) {
+	if err := grant(c, "stmarys/ana", "c-x", "acme", "claims", 30); !errors.Is(err, contracts.ErrInvalid) {
 		t.Fatalf("empty scope: %v", err)
 	}
 }

@@ -1,0 +1,261 @@
+// Package chaintest is an in-memory chain for contract tests: genesis
+// state from organisations and members, every system contract, the
+// default policy (or another) enforced exactly as a node does (the
+// policy as of the block's start, updated from each block's writes), and
+// helpers to sign and run transactions block by block. It is a real
+// implementation, not a mock: the executor, contracts, policy and state
+// hashing are the production ones.
+package chaintest
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cloudflare/circl/kem/xwing"
+
+	"github.com/almoner/almoner/consortium-node/authz"
+	"github.com/almoner/almoner/consortium-node/contracts"
+	"github.com/almoner/almoner/consortium-node/contracts/consortium"
+	"github.com/almoner/almoner/consortium-node/contracts/governance"
+	"github.com/almoner/almoner/consortium-node/contracts/identity"
+	"github.com/almoner/almoner/consortium-node/contracts/system"
+	"github.com/almoner/almoner/consortium-node/exec"
+	"github.com/almoner/almoner/consortium-node/ledger"
+	"github.com/almoner/almoner/consortium-node/tx"
+	"github.com/almoner/almoner/policies"
+	"github.com/almoner/almoner/privacy/sign"
+)
+
+// ChainID is the test chain's id.
+const ChainID = "chaintest"
+
+// Member is a genesis member: "<org>/<name>" and roles.
+type Member struct {
+	ID    string
+	Roles []string
+}
+
+// Options configure a chain; zero values give the defaults.
+type Options struct {
+	// Orgs are the organisations; Members their members.
+	Orgs    []identity.Org
+	Members []Member
+	// Nodes, if set, are the genesis nodes.
+	Nodes []consortium.Node
+	// Rules is the genesis policy; nil means policies.DefaultRules().
+	Rules []policies.Rule
+	// Start is the first block's time (default 2026-11-01 09:00 UTC).
+	Start time.Time
+	// Parallel runs blocks on the Block-STM executor instead of serially.
+	Parallel bool
+}
+
+// Chain is an in-memory chain.
+type Chain struct {
+	t        testing.TB
+	state    map[string][]byte
+	reg      *contracts.Registry
+	policy   *policies.Enforcer
+	keys     map[string]*sign.PrivateKey
+	parallel bool
+	nonce    uint64
+	lastTx   tx.ID
+	// Now is the time of the next block; Height the height of the last.
+	Now    time.Time
+	Height uint64
+}
+
+// Key returns a deterministic signing key for a member id.
+func Key(id string) *sign.PrivateKey {
+	seed := sha256.Sum256([]byte("chaintest sign " + id))
+	k, err := sign.NewKeyFromSeed(sign.Ed25519, seed[:])
+	if err != nil {
+		panic(err)
+	}
+	return k
+}
+
+// EncKey returns a deterministic X-Wing public key for a member id.
+func EncKey(id string) identity.EncryptionKey {
+	seed := sha256.Sum256([]byte("chaintest enc " + id))
+	_, pk := xwing.DeriveKeyPairPacked(seed[:])
+	return identity.EncryptionKey{Alg: identity.EncAlgXWing, Key: pk}
+}
+
+// New builds a chain at height 0 from o.
+func New(t testing.TB, o Options) *Chain {
+	t.Helper()
+	c := &Chain{t: t, state: map[string][]byte{}, keys: map[string]*sign.PrivateKey{}, parallel: o.Parallel, Now: o.Start}
+	if c.Now.IsZero() {
+		c.Now = time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
+	}
+	var ms []identity.Member
+	for _, m := range o.Members {
+		c.keys[m.ID] = Key(m.ID)
+		ms = append(ms, identity.Member{ID: m.ID, Org: identity.OrgOf(m.ID), Roles: m.Roles, SignKey: c.keys[m.ID].Public(), EncKey: EncKey(m.ID)})
+	}
+	iw, err := identity.Genesis(o.Orgs, ms)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range iw {
+		c.state[w.Key] = w.Value
+	}
+	for _, w := range consortium.Genesis(o.Nodes) {
+		c.state[w.Key] = w.Value
+	}
+	rules := o.Rules
+	if rules == nil {
+		rules = policies.DefaultRules()
+	}
+	gw, err := governance.Genesis(rules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range gw {
+		c.state[w.Key] = w.Value
+	}
+	if c.reg, err = system.Registry(); err != nil {
+		t.Fatal(err)
+	}
+	if c.policy, err = authz.Load(c.Scan); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// Get implements exec.Reader over the chain's state.
+func (c *Chain) Get(k string) ([]byte, bool, error) { v, ok := c.state[k]; return v, ok, nil }
+
+// Reader returns the state as a contracts.StateReader.
+func (c *Chain) Reader() contracts.StateReader { return reader(c.state) }
+
+type reader map[string][]byte
+
+func (r reader) Get(k string) ([]byte, bool) { v, ok := r[k]; return v, ok }
+
+// Scan calls fn for every state key with prefix, in key order.
+func (c *Chain) Scan(prefix string, fn func(k string, v []byte) bool) error {
+	var keys []string
+	for k := range c.state {
+		if strings.HasPrefix(k, prefix) {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if !fn(k, c.state[k]) {
+			break
+		}
+	}
+	return nil
+}
+
+// Policy returns the enforcer as of the last block.
+func (c *Chain) Policy() *policies.Enforcer { return c.policy }
+
+// AddKey registers the signing key of a member added by a transaction.
+func (c *Chain) AddKey(id string, k *sign.PrivateKey) { c.keys[id] = k }
+
+// Sign signs a call by sender with sender's key.
+func (c *Chain) Sign(sender, contract, method string, args ...tx.Arg) *tx.Signed {
+	c.t.Helper()
+	k, ok := c.keys[sender]
+	if !ok {
+		k = Key(sender) // an unknown sender signs with a key nobody registered
+	}
+	c.nonce++
+	s, err := tx.Sign(tx.Body{ChainID: ChainID, Sender: sender, Nonce: c.nonce, Expiry: c.Height + 1000,
+		Call: tx.Call{Contract: contract, Method: method, Args: args}}, k)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return s
+}
+
+// Result is one transaction's outcome.
+type Result struct {
+	ID     tx.ID
+	Events []ledger.Event
+	Err    error
+}
+
+// Block executes txs as the next block (at c.Now, which then advances by
+// a second), commits the writes and brings the policy up to date.
+func (c *Chain) Block(txs ...*tx.Signed) []Result {
+	c.t.Helper()
+	c.Height++
+	blk := contracts.Block{ChainID: ChainID, Height: c.Height, Time: c.Now, Policy: c.policy}
+	txns := make([]exec.Txn, len(txs))
+	out := make([]Result, len(txs))
+	for i, s := range txs {
+		enc, err := s.Encode()
+		if err != nil {
+			c.t.Fatal(err)
+		}
+		out[i].ID = tx.HashID(enc)
+		txns[i] = c.reg.Txn(blk, s, out[i].ID, false)
+	}
+	var res *exec.Result
+	var err error
+	if c.parallel {
+		res, err = exec.Parallel{Workers: 2}.Execute(c, txns)
+	} else {
+		res, err = exec.Serial(c, txns)
+	}
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	writes := make([]ledger.StateWrite, len(res.Writes))
+	for i, w := range res.Writes {
+		writes[i] = ledger.StateWrite{Key: w.Key, Value: w.Value, Deleted: w.Deleted}
+		if w.Deleted {
+			delete(c.state, w.Key)
+		} else {
+			c.state[w.Key] = w.Value
+		}
+	}
+	u, err := authz.UpdateFor(writes)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	if err := c.policy.Apply(u); err != nil {
+		c.t.Fatal(err)
+	}
+	for i := range out {
+		out[i].Events, out[i].Err = res.Outcomes[i].Events, res.Outcomes[i].Err
+		c.lastTx = out[i].ID
+	}
+	c.Now = c.Now.Add(time.Second)
+	return out
+}
+
+// LastTx returns the id of the last transaction executed.
+func (c *Chain) LastTx() tx.ID { return c.lastTx }
+
+// Call runs one transaction in its own block.
+func (c *Chain) Call(sender, contract, method string, args ...tx.Arg) Result {
+	c.t.Helper()
+	return c.Block(c.Sign(sender, contract, method, args...))[0]
+}
+
+// Must runs one transaction in its own block and fails the test if it
+// fails.
+func (c *Chain) Must(sender, contract, method string, args ...tx.Arg) Result {
+	c.t.Helper()
+	r := c.Call(sender, contract, method, args...)
+	if r.Err != nil {
+		c.t.Fatalf("%s %s.%s: %v", sender, contract, method, r.Err)
+	}
+	return r
+}
+
+// Seed returns 32 deterministic bytes for name (test keys and hashes).
+func Seed(name string) []byte {
+	h := sha256.Sum256([]byte(name))
+	return bytes.Clone(h[:])
+}

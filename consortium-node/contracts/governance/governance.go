@@ -1,0 +1,610 @@
+package governance
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/almoner/almoner/consortium-node/contracts"
+	"github.com/almoner/almoner/consortium-node/contracts/consortium"
+	"github.com/almoner/almoner/consortium-node/contracts/identity"
+	"github.com/almoner/almoner/consortium-node/contracts/quorum"
+	"github.com/almoner/almoner/consortium-node/ledger"
+	"github.com/almoner/almoner/consortium-node/tx"
+	"github.com/almoner/almoner/policies"
+)
+
+// Name is the contract's name.
+const Name = "governance"
+
+// Kinds of proposal.
+const (
+	KindAddOrg       = "add_org"
+	KindRemoveOrg    = "remove_org"
+	KindAddNode      = "add_node"
+	KindRemoveNode   = "remove_node"
+	KindChangePolicy = "change_policy"
+	KindSetThreshold = "set_threshold"
+)
+
+// Kinds lists the kinds of proposal.
+func Kinds() []string {
+	return []string{KindAddOrg, KindRemoveOrg, KindAddNode, KindRemoveNode, KindChangePolicy, KindSetThreshold}
+}
+
+// Proposal statuses. "expired" is never stored: an open proposal whose
+// expiry passed reads as expired (Status) and accepts no more votes.
+const (
+	StatusOpen      = "open"
+	StatusExecuted  = "executed"
+	StatusFailed    = "failed"
+	StatusRejected  = "rejected"
+	StatusWithdrawn = "withdrawn"
+	StatusExpired   = "expired"
+)
+
+// Validity bounds of a proposal (block time).
+const (
+	DefaultValidFor = 7 * 24 * time.Hour
+	MaxValidFor     = 90 * 24 * time.Hour
+	// MaxRules bounds the rules one change_policy proposal may touch.
+	MaxRules = 10_000
+)
+
+// PolicyPrefix is the full state key prefix of the policy rules; each
+// rule is stored at PolicyPrefix+rule.Key().
+const PolicyPrefix = Name + "/policy/"
+
+// Vote is one organisation's approval or rejection.
+type Vote struct {
+	_      struct{} `cbor:",toarray"`
+	Org    string   `json:"org"`
+	Member string   `json:"member"`
+	Height uint64   `json:"height"`
+}
+
+// Proposal is a governance proposal as stored.
+type Proposal struct {
+	_          struct{} `cbor:",toarray"`
+	ID         string   `json:"id"`
+	Kind       string   `json:"kind"`
+	Args       tx.Args  `json:"args"`
+	Proposer   string   `json:"proposer"`
+	Height     uint64   `json:"height"`
+	Created    int64    `json:"created"` // Unix seconds, block time
+	Expires    int64    `json:"expires"` // Unix seconds, block time
+	Approvals  []Vote   `json:"approvals"`
+	Rejections []Vote   `json:"rejections"`
+	Status     string   `json:"status"`
+	// Result says why execution failed; empty otherwise.
+	Result  string `json:"result,omitempty"`
+	Decided uint64 `json:"decided,omitempty"` // height of the deciding vote
+}
+
+func proposalKey(id string) string { return "p/" + id }
+
+// ProposalStateKey is the full state key of a proposal.
+func ProposalStateKey(id string) string { return contracts.Key(Name, proposalKey(id)) }
+
+// Load reads a proposal.
+func Load(r contracts.StateReader, id string) (*Proposal, error) {
+	b, ok := r.Get(ProposalStateKey(id))
+	if !ok {
+		return nil, fmt.Errorf("%w: proposal %q", contracts.ErrNotFound, id)
+	}
+	var p Proposal
+	if err := tx.Unmarshal(b, &p); err != nil {
+		return nil, fmt.Errorf("governance: corrupt proposal %q: %w", id, err)
+	}
+	return &p, nil
+}
+
+func encode(v any) []byte {
+	b, err := tx.Marshal(v)
+	if err != nil {
+		panic(fmt.Sprintf("governance: encoding %T: %v", v, err)) // fixed-shape values
+	}
+	return b
+}
+
+// EncodeRule is a rule's state value.
+func EncodeRule(r policies.Rule) []byte { return encode(r.Strings()) }
+
+// DecodeRule decodes a rule's state value.
+func DecodeRule(b []byte) (policies.Rule, error) {
+	var v []string
+	if err := tx.Unmarshal(b, &v); err != nil {
+		return policies.Rule{}, fmt.Errorf("governance: corrupt policy rule: %w", err)
+	}
+	return policies.RuleFromStrings(v)
+}
+
+// GenesisWrite is a state entry written at genesis.
+type GenesisWrite struct {
+	Key   string
+	Value []byte
+}
+
+// Genesis returns the state of the initial policy.
+func Genesis(rules []policies.Rule) ([]GenesisWrite, error) {
+	out := make([]GenesisWrite, 0, len(rules))
+	seen := map[policies.Rule]bool{}
+	for _, r := range rules {
+		if err := r.Validate(); err != nil {
+			return nil, err
+		}
+		if seen[r] {
+			return nil, fmt.Errorf("genesis policy repeats rule %q", r)
+		}
+		seen[r] = true
+		out = append(out, GenesisWrite{PolicyPrefix + r.Key(), EncodeRule(r)})
+	}
+	return out, nil
+}
+
+// Contract is the governance system contract.
+type Contract struct{}
+
+var _ contracts.Governor = Contract{}
+
+// Name implements contracts.Contract.
+func (Contract) Name() string { return Name }
+
+// Governs implements contracts.Governor.
+func (Contract) Governs() {}
+
+// Call implements contracts.Contract.
+func (c Contract) Call(ctx contracts.Context, method string, args tx.Args) error {
+	switch method {
+	case "propose":
+		return propose(ctx, args)
+	case "approve", "reject":
+		return vote(ctx, method, args)
+	case "withdraw":
+		return withdraw(ctx, args)
+	default:
+		return fmt.Errorf("%w: governance.%s (methods: propose, approve, reject, withdraw)", contracts.ErrUnknownMethod, method)
+	}
+}
+
+// change is a parsed, validated proposal ready to execute.
+type change struct {
+	kind     string
+	org      *identity.Org
+	admins   []identity.Member
+	node     *consortium.Node
+	removeID string   // org or node to remove
+	nodes    []string // nodes removed with an organisation
+	add, del []policies.Rule
+	pct      uint64
+}
+
+func rulesArg(args tx.Args, name string) ([]policies.Rule, error) {
+	if !args.Has(name) {
+		return nil, nil
+	}
+	lines, err := args.Strings(name)
+	if err != nil {
+		return nil, contracts.InvalidArg(err)
+	}
+	out := make([]policies.Rule, 0, len(lines))
+	for _, l := range lines {
+		r, err := policies.ParseRule(l)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %s: %v", contracts.ErrInvalid, name, err)
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// plan parses a proposal's arguments and checks them against the current
+// state, without writing.
+func plan(r contracts.StateReader, kind string, args tx.Args) (*change, error) {
+	c := &change{kind: kind}
+	var err error
+	switch kind {
+	case KindAddOrg:
+		o := &identity.Org{}
+		if o.ID, err = args.String("org_id"); err != nil {
+			return nil, contracts.InvalidArg(err)
+		}
+		if o.Kind, err = args.String("org_kind"); err != nil {
+			return nil, contracts.InvalidArg(err)
+		}
+		if o.Name, err = args.String("org_name"); err != nil {
+			return nil, contracts.InvalidArg(err)
+		}
+		admins, err := args.Strings("admins")
+		if err != nil {
+			return nil, contracts.InvalidArg(err)
+		}
+		for _, a := range admins {
+			m, err := identity.ParseAdmin(a)
+			if err != nil {
+				return nil, err
+			}
+			c.admins = append(c.admins, m)
+		}
+		if err := identity.CheckAddOrg(r, o, c.admins); err != nil {
+			return nil, err
+		}
+		c.org = o
+		if args.Has("node_node_id") {
+			n, err := consortium.NodeFromArgs(args, "node_")
+			if err != nil {
+				return nil, err
+			}
+			if n.Org != o.ID {
+				return nil, fmt.Errorf("%w: the node must belong to the new organisation %q", contracts.ErrInvalid, o.ID)
+			}
+			if err := consortium.CheckAddNode(r, &n, true); err != nil {
+				return nil, err
+			}
+			c.node = &n
+		}
+	case KindRemoveOrg:
+		if c.removeID, err = args.String("org_id"); err != nil {
+			return nil, contracts.InvalidArg(err)
+		}
+		if err := identity.CheckRemoveOrg(r, c.removeID); err != nil {
+			return nil, err
+		}
+		if c.nodes, err = consortium.NodesOf(r, c.removeID); err != nil {
+			return nil, err
+		}
+		if len(c.nodes) > 0 {
+			if err := consortium.CheckRemoveNodes(r, c.nodes); err != nil {
+				return nil, fmt.Errorf("removing organisation %q's nodes: %w", c.removeID, err)
+			}
+		}
+	case KindAddNode:
+		n, err := consortium.NodeFromArgs(args, "")
+		if err != nil {
+			return nil, err
+		}
+		if err := consortium.CheckAddNode(r, &n, false); err != nil {
+			return nil, err
+		}
+		c.node = &n
+	case KindRemoveNode:
+		if c.removeID, err = args.String("node_id"); err != nil {
+			return nil, contracts.InvalidArg(err)
+		}
+		if err := consortium.CheckRemoveNodes(r, []string{c.removeID}); err != nil {
+			return nil, err
+		}
+	case KindChangePolicy:
+		if c.add, err = rulesArg(args, "add_rules"); err != nil {
+			return nil, err
+		}
+		if c.del, err = rulesArg(args, "remove_rules"); err != nil {
+			return nil, err
+		}
+		if n := len(c.add) + len(c.del); n == 0 || n > MaxRules {
+			return nil, fmt.Errorf("%w: a policy change adds and/or removes 1 to %d rules (add_rules, remove_rules)", contracts.ErrInvalid, MaxRules)
+		}
+		seen := map[policies.Rule]bool{}
+		for _, rl := range c.add {
+			if _, ok := r.Get(PolicyPrefix + rl.Key()); ok {
+				return nil, fmt.Errorf("%w: rule %q is already in the policy", contracts.ErrConflict, rl)
+			}
+			if seen[rl] {
+				return nil, fmt.Errorf("%w: rule %q listed twice", contracts.ErrInvalid, rl)
+			}
+			seen[rl] = true
+		}
+		for _, rl := range c.del {
+			if _, ok := r.Get(PolicyPrefix + rl.Key()); !ok {
+				return nil, fmt.Errorf("%w: rule %q is not in the policy", contracts.ErrNotFound, rl)
+			}
+			if seen[rl] {
+				return nil, fmt.Errorf("%w: rule %q is both added and removed, or listed twice", contracts.ErrInvalid, rl)
+			}
+			seen[rl] = true
+		}
+	case KindSetThreshold:
+		if c.pct, err = args.Uint("percent"); err != nil {
+			return nil, contracts.InvalidArg(err)
+		}
+		if err := quorum.Valid(c.pct); err != nil {
+			return nil, err
+		}
+	default:
+		return nil, fmt.Errorf("%w: proposal kind %q (one of %s)", contracts.ErrInvalid, kind, strings.Join(Kinds(), ", "))
+	}
+	return c, nil
+}
+
+// apply writes a planned change. State was checked by plan in the same
+// transaction, so an error here is internal.
+func apply(ctx contracts.Context, c *change) error {
+	as := func(name string, fn func(contracts.Context) error) error {
+		sub, err := ctx.As(name)
+		if err != nil {
+			return err
+		}
+		return fn(sub)
+	}
+	switch c.kind {
+	case KindAddOrg:
+		if err := as(identity.Name, func(ic contracts.Context) error { return identity.AddOrg(ic, c.org, c.admins) }); err != nil {
+			return err
+		}
+		if c.node != nil {
+			return as(consortium.Name, func(cc contracts.Context) error { return consortium.AddNode(cc, c.node) })
+		}
+	case KindAddNode:
+		return as(consortium.Name, func(cc contracts.Context) error { return consortium.AddNode(cc, c.node) })
+	case KindRemoveNode:
+		return as(consortium.Name, func(cc contracts.Context) error { return consortium.RemoveNode(cc, c.removeID) })
+	case KindRemoveOrg:
+		if err := as(consortium.Name, func(cc contracts.Context) error {
+			for _, n := range c.nodes {
+				if err := consortium.RemoveNode(cc, n); err != nil {
+					return err
+				}
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+		return as(identity.Name, func(ic contracts.Context) error { return identity.RemoveOrg(ic, c.removeID) })
+	case KindChangePolicy:
+		for _, r := range c.del {
+			ctx.Delete(policyKey(r))
+		}
+		for _, r := range c.add {
+			ctx.Set(policyKey(r), EncodeRule(r))
+		}
+		// The rules themselves, so that a portal following events can apply
+		// the same change at the same height.
+		attrs := make([]ledger.Attr, 0, len(c.add)+len(c.del))
+		for _, r := range c.del {
+			attrs = append(attrs, ledger.Attr{Key: "remove", Value: r.String()})
+		}
+		for _, r := range c.add {
+			attrs = append(attrs, ledger.Attr{Key: "add", Value: r.String()})
+		}
+		ctx.Emit("policy_changed", attrs...)
+	case KindSetThreshold:
+		ctx.Set(thresholdKey, encode(c.pct))
+		ctx.Emit("threshold_changed", ledger.Attr{Key: "percent", Value: strconv.FormatUint(c.pct, 10)})
+	}
+	return nil
+}
+
+func policyKey(r policies.Rule) string { return "policy/" + r.Key() }
+
+const thresholdKey = "threshold" // quorum.StateKey in this contract's key space
+
+func propose(ctx contracts.Context, args tx.Args) error {
+	if err := ctx.Authorize(contracts.Resource{Type: "proposal"}, "propose"); err != nil {
+		return err
+	}
+	kind, err := args.String("kind")
+	if err != nil {
+		return contracts.InvalidArg(err)
+	}
+	validFor := DefaultValidFor
+	if args.Has("valid_for") {
+		s, err := args.Uint("valid_for")
+		if err != nil {
+			return contracts.InvalidArg(err)
+		}
+		validFor = time.Duration(s) * time.Second
+		if s == 0 || validFor > MaxValidFor {
+			return fmt.Errorf("%w: valid_for is 1 second to %d days", contracts.ErrInvalid, int(MaxValidFor.Hours()/24))
+		}
+	}
+	// The proposal keeps only the kind's own arguments.
+	var kept tx.Args
+	for _, a := range args {
+		if a.Name != "kind" && a.Name != "valid_for" {
+			kept = append(kept, a)
+		}
+	}
+	r := contracts.State(ctx, Name)
+	if _, err := plan(r, kind, kept); err != nil {
+		return err
+	}
+	p := &Proposal{ID: ctx.TxID().String(), Kind: kind, Args: kept, Proposer: ctx.Caller(), Height: ctx.Height(),
+		Created: ctx.Time().Unix(), Expires: ctx.Time().Add(validFor).Unix(), Approvals: []Vote{}, Rejections: []Vote{},
+		Status: StatusOpen}
+	if _, exists := ctx.Get(proposalKey(p.ID)); exists {
+		return fmt.Errorf("%w: proposal %q", contracts.ErrConflict, p.ID)
+	}
+	ctx.Emit("proposal_created", ledger.Attr{Key: "proposal", Value: p.ID}, ledger.Attr{Key: "kind", Value: kind},
+		ledger.Attr{Key: "proposer", Value: p.Proposer}, ledger.Attr{Key: "expires", Value: strconv.FormatInt(p.Expires, 10)})
+	// An organisation admin's proposal carries their organisation's
+	// approval; a consortium admin only proposes.
+	if ctx.Authorize(contracts.Resource{Type: "proposal"}, "approve") == nil {
+		return castVote(ctx, p, true)
+	}
+	ctx.Set(proposalKey(p.ID), encode(p))
+	return nil
+}
+
+func loadOpen(ctx contracts.Context, args tx.Args) (*Proposal, error) {
+	id, err := args.String("proposal")
+	if err != nil {
+		return nil, contracts.InvalidArg(err)
+	}
+	p, err := Load(contracts.State(ctx, Name), id)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case p.Status != StatusOpen:
+		return nil, fmt.Errorf("%w: proposal %s is %s", contracts.ErrConflict, id, p.Status)
+	case ctx.Time().Unix() >= p.Expires:
+		return nil, fmt.Errorf("%w: proposal %s expired at %s without enough approvals; it did nothing (propose it again)",
+			contracts.ErrConflict, id, time.Unix(p.Expires, 0).UTC().Format(time.RFC3339))
+	}
+	return p, nil
+}
+
+func vote(ctx contracts.Context, method string, args tx.Args) error {
+	if err := ctx.Authorize(contracts.Resource{Type: "proposal"}, method); err != nil {
+		return err
+	}
+	p, err := loadOpen(ctx, args)
+	if err != nil {
+		return err
+	}
+	return castVote(ctx, p, method == "approve")
+}
+
+// castVote records the caller's organisation's vote, decides the proposal
+// if the vote settles it, and stores it.
+func castVote(ctx contracts.Context, p *Proposal, approve bool) error {
+	org := identity.OrgOf(ctx.Caller())
+	for _, v := range append(slices.Clone(p.Approvals), p.Rejections...) {
+		if v.Org == org {
+			return fmt.Errorf("%w: organisation %q already voted on proposal %s (by %s)", contracts.ErrConflict, org, p.ID, v.Member)
+		}
+	}
+	v := Vote{Org: org, Member: ctx.Caller(), Height: ctx.Height()}
+	typ := "proposal_rejected"
+	if approve {
+		p.Approvals, typ = append(p.Approvals, v), "proposal_approved"
+	} else {
+		p.Rejections = append(p.Rejections, v)
+	}
+	ctx.Emit(typ, ledger.Attr{Key: "proposal", Value: p.ID}, ledger.Attr{Key: "org", Value: org}, ledger.Attr{Key: "member", Value: v.Member})
+	r := contracts.State(ctx, Name)
+	t, err := tallyOf(r, p)
+	if err != nil {
+		return err
+	}
+	switch {
+	case len(t.Approved) >= t.Needed:
+		p.Decided = ctx.Height()
+		c, err := plan(r, p.Kind, p.Args) // state may have moved since the proposal
+		if err != nil {
+			p.Status, p.Result = StatusFailed, err.Error()
+			ctx.Emit("proposal_failed", ledger.Attr{Key: "proposal", Value: p.ID}, ledger.Attr{Key: "reason", Value: p.Result})
+			break
+		}
+		c.kind = p.Kind
+		if err := apply(ctx, c); err != nil {
+			return err
+		}
+		p.Status = StatusExecuted
+		ctx.Emit("proposal_executed", ledger.Attr{Key: "proposal", Value: p.ID}, ledger.Attr{Key: "kind", Value: p.Kind})
+	case len(t.Orgs)-len(t.Rejected) < t.Needed:
+		p.Status, p.Decided = StatusRejected, ctx.Height()
+	}
+	ctx.Set(proposalKey(p.ID), encode(p))
+	return nil
+}
+
+func withdraw(ctx contracts.Context, args tx.Args) error {
+	id, err := args.String("proposal")
+	if err != nil {
+		return contracts.InvalidArg(err)
+	}
+	p, err := Load(contracts.State(ctx, Name), id)
+	if err != nil {
+		return err
+	}
+	if err := ctx.Authorize(contracts.Resource{Type: "proposal", Owner: p.Proposer}, "withdraw"); err != nil {
+		return err
+	}
+	if _, err := loadOpen(ctx, args); err != nil {
+		return err
+	}
+	p.Status, p.Decided = StatusWithdrawn, ctx.Height()
+	ctx.Set(proposalKey(p.ID), encode(p))
+	ctx.Emit("proposal_withdrawn", ledger.Attr{Key: "proposal", Value: p.ID})
+	return nil
+}
+
+// Tally is where a proposal's vote stands.
+type Tally struct {
+	// Orgs are the current organisations; Needed of them must approve.
+	Orgs    []string `json:"orgs"`
+	Needed  int      `json:"needed"`
+	Percent uint64   `json:"threshold_percent"`
+	// Approved and Rejected are the organisations that voted (current
+	// organisations only); Missing have not voted.
+	Approved []string `json:"approved"`
+	Rejected []string `json:"rejected"`
+	Missing  []string `json:"missing"`
+}
+
+func tallyOf(r contracts.StateReader, p *Proposal) (*Tally, error) {
+	orgs, err := identity.LoadOrgIDs(r)
+	if err != nil {
+		return nil, err
+	}
+	pct, err := quorum.Percent(r)
+	if err != nil {
+		return nil, err
+	}
+	t := &Tally{Orgs: orgs, Needed: quorum.Needed(len(orgs), pct), Percent: pct, Approved: []string{}, Rejected: []string{}, Missing: []string{}}
+	voted := map[string]bool{}
+	for _, v := range p.Approvals {
+		if slices.Contains(orgs, v.Org) {
+			t.Approved, voted[v.Org] = append(t.Approved, v.Org), true
+		}
+	}
+	for _, v := range p.Rejections {
+		if slices.Contains(orgs, v.Org) {
+			t.Rejected, voted[v.Org] = append(t.Rejected, v.Org), true
+		}
+	}
+	for _, o := range orgs {
+		if !voted[o] {
+			t.Missing = append(t.Missing, o)
+		}
+	}
+	return t, nil
+}
+
+// View is a proposal with where its vote stands, for status queries.
+type View struct {
+	*Proposal
+	// State is Status, or "expired" for an open proposal past its expiry.
+	State string `json:"state"`
+	Tally *Tally `json:"tally"`
+}
+
+// Status reads a proposal and its tally as of state r at block time now.
+func Status(r contracts.StateReader, id string, now time.Time) (*View, error) {
+	p, err := Load(r, id)
+	if err != nil {
+		return nil, err
+	}
+	t, err := tallyOf(r, p)
+	if err != nil {
+		return nil, err
+	}
+	v := &View{Proposal: p, State: p.Status, Tally: t}
+	if p.Status == StatusOpen && now.Unix() >= p.Expires {
+		v.State = StatusExpired
+	}
+	return v, nil
+}
+
+// LoadRules reads the policy from any state via scan, which calls fn for
+// every key with the given prefix (the node's store, a test's map).
+func LoadRules(scan func(prefix string, fn func(key string, value []byte) bool) error) ([]policies.Rule, error) {
+	var out []policies.Rule
+	var ferr error
+	err := scan(PolicyPrefix, func(_ string, v []byte) bool {
+		r, err := DecodeRule(v)
+		if err != nil {
+			ferr = err
+			return false
+		}
+		out = append(out, r)
+		return true
+	})
+	if err == nil {
+		err = ferr
+	}
+	return out, err
+}

@@ -1,0 +1,19 @@
+// Package system lists the system contracts every node runs, so that the
+// node, its tests and tools build the same registry.
+package system
+
+import (
+	"github.com/almoner/almoner/consortium-node/contracts"
+	"github.com/almoner/almoner/consortium-node/contracts/consent"
+	"github.com/almoner/almoner/consortium-node/contracts/consortium"
+	"github.com/almoner/almoner/consortium-node/contracts/governance"
+	"github.com/almoner/almoner/consortium-node/contracts/identity"
+	"github.com/almoner/almoner/consortium-node/contracts/record"
+)
+
+// Registry returns the registry of all system contracts, with the
+// identity contract authenticating senders.
+func Registry() (*contracts.Registry, error) {
+	return contracts.NewRegistry(identity.Contract{}, identity.Contract{}, consortium.Contract{}, governance.Contract{},
+		record.Contract{}, consent.Contract{})
+}
