@@ -223,6 +223,9 @@ func TestParseAndValidate(t *testing.T) {
 	if err != nil || r.String() != "physician,*,record,read,consent,allow" {
 		t.Fatalf("ParseRule: %v %v", r, err)
 	}
+	if r2, err := ParseRule("  physician * record read   consent allow "); err != nil || r2 != r {
+		t.Fatalf("space-separated rule: %v %v", r2, err)
+	}
 }
 
 func TestAdapterIsReadOnly(t *testing.T) {

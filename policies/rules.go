@@ -46,11 +46,18 @@ func RuleFromStrings(v []string) (Rule, error) {
 }
 
 // ParseRule parses "sub,dom,obj,act,cond,eft" (spaces around values are
-// ignored; a leading "p," is accepted).
+// ignored; a leading "p," is accepted), or the same six values separated
+// by spaces only ("sub dom obj act cond eft", handy on command lines whose
+// lists are comma-separated).
 func ParseRule(line string) (Rule, error) {
-	parts := strings.Split(line, ",")
-	for i := range parts {
-		parts[i] = strings.TrimSpace(parts[i])
+	var parts []string
+	if strings.Contains(line, ",") {
+		parts = strings.Split(line, ",")
+		for i := range parts {
+			parts[i] = strings.TrimSpace(parts[i])
+		}
+	} else {
+		parts = strings.Fields(line)
 	}
 	if len(parts) == 7 && parts[0] == "p" {
 		parts = parts[1:]

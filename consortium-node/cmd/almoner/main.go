@@ -55,7 +55,7 @@ const usage = `usage: almoner COMMAND [flags]
 
 Governance proposals are transactions of the governance contract, e.g.:
   almoner tx --as stmarys/admin governance propose kind=change_policy \
-      add_rules:strings="donor,*,report,read,any,allow" valid_for:uint=604800
+      add_rules:strings="donor * report read any allow" valid_for:uint=604800
   almoner tx --as acme/admin governance approve proposal=<ID>      (or reject, withdraw)
 Kinds: add_org, remove_org, add_node, remove_node, change_policy, set_threshold (docs/policies.md).
 
