@@ -41,7 +41,7 @@ var catalog = map[string][]string{
 	"access_log":   {"read"},
 	"break_glass":  {"review", "read"},
 	"campaign":     {"create", "update", "open", "close", "cancel", "read"},
-	"milestone":    {"submit_evidence", "approve", "reject"},
+	"milestone":    {"submit_evidence", "approve", "reject", "settle"},
 	"gift":         {"give", "read"},
 	"disbursement": {"create", "confirm", "read"},
 	"claim":        {"submit", "review", "adjudicate", "pay", "appeal", "cancel", "read"},

@@ -355,3 +355,27 @@ func (s ctxState) Get(key string) ([]byte, bool) {
 
 // InvalidArg wraps an argument decoding error as ErrInvalid.
 func InvalidArg(err error) error { return fmt.Errorf("%w: %v", ErrInvalid, err) }
+
+// Put encodes v (deterministic CBOR) at the contract's key k.
+func Put(ctx Context, k string, v any) error {
+	b, err := tx.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("contracts: encoding %s: %w", k, err)
+	}
+	ctx.Set(k, b)
+	return nil
+}
+
+// Load decodes the value at full key k of r into a new T; what names it in
+// errors (ErrNotFound when absent).
+func Load[T any](r StateReader, k, what string) (*T, error) {
+	b, ok := r.Get(k)
+	if !ok {
+		return nil, fmt.Errorf("%w: %s", ErrNotFound, what)
+	}
+	var v T
+	if err := tx.Unmarshal(b, &v); err != nil {
+		return nil, fmt.Errorf("contracts: corrupt %s: %w", what, err)
+	}
+	return &v, nil
+}

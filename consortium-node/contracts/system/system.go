@@ -6,6 +6,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/contracts"
 	"github.com/almoner/almoner/consortium-node/contracts/consent"
 	"github.com/almoner/almoner/consortium-node/contracts/consortium"
+	"github.com/almoner/almoner/consortium-node/contracts/donation"
 	"github.com/almoner/almoner/consortium-node/contracts/governance"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
 	"github.com/almoner/almoner/consortium-node/contracts/record"
@@ -15,5 +16,5 @@ import (
 // identity contract authenticating senders.
 func Registry() (*contracts.Registry, error) {
 	return contracts.NewRegistry(identity.Contract{}, identity.Contract{}, consortium.Contract{}, governance.Contract{},
-		record.Contract{}, consent.Contract{})
+		record.Contract{}, consent.Contract{}, donation.Contract{})
 }

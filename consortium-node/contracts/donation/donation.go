@@ -1,0 +1,727 @@
+package donation
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/almoner/almoner/consortium-node/contracts"
+	"github.com/almoner/almoner/consortium-node/contracts/identity"
+	"github.com/almoner/almoner/consortium-node/ledger"
+	"github.com/almoner/almoner/consortium-node/tx"
+)
+
+// Name is the contract's name.
+const Name = "donation"
+
+// Campaign statuses.
+const (
+	StatusDraft     = "draft"
+	StatusOpen      = "open"
+	StatusFunded    = "funded"
+	StatusClosed    = "closed"
+	StatusCancelled = "cancelled"
+)
+
+// Milestone statuses.
+const (
+	MilestonePending  = "pending"
+	MilestoneEvidence = "evidence_submitted"
+	MilestoneApproved = "approved"
+	MilestoneRejected = "rejected"
+	MilestoneMissed   = "missed"
+)
+
+// Limits.
+const (
+	MaxMilestones    = 20
+	MaxBeneficiaries = 50
+	MaxTitle         = 200
+	// MaxAmount bounds any amount (minor units) so sums cannot overflow.
+	MaxAmount = 1 << 50
+)
+
+// Milestone is a stage of a campaign with its own escrow.
+type Milestone struct {
+	_         struct{} `cbor:",toarray"`
+	Seq       uint64   `json:"seq"` // 1-based
+	Title     string   `json:"title"`
+	Amount    uint64   `json:"amount"`
+	Validator string   `json:"validator"` // member id
+	Deadline  int64    `json:"deadline"`  // Unix seconds, block time
+	Status    string   `json:"status"`
+	Evidence  []byte   `json:"evidence,omitempty"` // SHA-256 of the evidence
+	Funded    uint64   `json:"funded"`             // allocated gifts
+	Disbursed uint64   `json:"disbursed"`
+	Refunded  uint64   `json:"refunded"`
+}
+
+// Campaign is a charity's fundraising campaign.
+type Campaign struct {
+	_             struct{}    `cbor:",toarray"`
+	ID            string      `json:"id"`
+	Charity       string      `json:"charity"` // organisation id
+	Title         string      `json:"title"`
+	Currency      string      `json:"currency"`
+	Goal          uint64      `json:"goal"` // sum of the milestones
+	Beneficiaries []string    `json:"beneficiaries"`
+	Milestones    []Milestone `json:"milestones"`
+	Status        string      `json:"status"`
+	Raised        uint64      `json:"raised"`
+	Created       int64       `json:"created"`
+}
+
+// Allocation is part of a gift assigned to a milestone.
+type Allocation struct {
+	_         struct{} `cbor:",toarray"`
+	Milestone uint64   `json:"milestone"`
+	Amount    uint64   `json:"amount"`
+	Earmarked bool     `json:"earmarked"`
+	// Left is what is still in escrow (not disbursed nor refunded).
+	Left uint64 `json:"left"`
+}
+
+// Use is where part of a gift went: a disbursement or a refund.
+type Use struct {
+	_            struct{} `cbor:",toarray"`
+	Milestone    uint64   `json:"milestone"`
+	Disbursement string   `json:"disbursement,omitempty"` // empty for a refund
+	Amount       uint64   `json:"amount"`
+	Height       uint64   `json:"height"`
+}
+
+// Gift is one donation.
+type Gift struct {
+	_           struct{}     `cbor:",toarray"`
+	ID          string       `json:"id"` // the giving transaction's id
+	Campaign    string       `json:"campaign"`
+	Donor       string       `json:"donor"`
+	Amount      uint64       `json:"amount"`
+	Currency    string       `json:"currency"`
+	Beneficiary string       `json:"beneficiary,omitempty"`
+	Allocations []Allocation `json:"allocations"`
+	Uses        []Use        `json:"uses"`
+	Height      uint64       `json:"height"`
+}
+
+// Source is a gift's share of a disbursement.
+type Source struct {
+	_      struct{} `cbor:",toarray"`
+	Gift   string   `json:"gift"`
+	Amount uint64   `json:"amount"`
+}
+
+// Disbursement pays released milestone funds to a payee.
+type Disbursement struct {
+	_          struct{} `cbor:",toarray"`
+	ID         string   `json:"id"`
+	Campaign   string   `json:"campaign"`
+	Milestone  uint64   `json:"milestone"`
+	Payee      string   `json:"payee"` // organisation or member id
+	Amount     uint64   `json:"amount"`
+	Purpose    string   `json:"purpose"`
+	PaymentRef string   `json:"payment_ref"`
+	Evidence   []byte   `json:"evidence"` // SHA-256 of the invoice
+	Claim      string   `json:"claim,omitempty"`
+	Sources    []Source `json:"sources"`
+	Confirmed  bool     `json:"confirmed"`
+	Height     uint64   `json:"height"`
+}
+
+func campKey(id string) string             { return "camp/" + id }
+func giftKey(id string) string             { return "gift/" + id }
+func disbKey(id string) string             { return "disb/" + id }
+func queueKey(c string, seq uint64) string { return "q/" + c + "/" + strconv.FormatUint(seq, 10) }
+
+// Entry is a gift's place in a milestone's escrow queue.
+type Entry struct {
+	_         struct{} `cbor:",toarray"`
+	Gift      string   `json:"gift"`
+	Earmarked bool     `json:"earmarked"`
+}
+
+// LoadCampaign reads a campaign.
+func LoadCampaign(r contracts.StateReader, id string) (*Campaign, error) {
+	return contracts.Load[Campaign](r, contracts.Key(Name, campKey(id)), "campaign "+strconv.Quote(id))
+}
+
+// LoadGift reads a gift.
+func LoadGift(r contracts.StateReader, id string) (*Gift, error) {
+	return contracts.Load[Gift](r, contracts.Key(Name, giftKey(id)), "gift "+id)
+}
+
+// LoadDisbursement reads a disbursement.
+func LoadDisbursement(r contracts.StateReader, id string) (*Disbursement, error) {
+	return contracts.Load[Disbursement](r, contracts.Key(Name, disbKey(id)), "disbursement "+strconv.Quote(id))
+}
+
+func loadQueue(r contracts.StateReader, c string, seq uint64) ([]Entry, error) {
+	q, err := contracts.Load[[]Entry](r, contracts.Key(Name, queueKey(c, seq)), "escrow queue")
+	if errors.Is(err, contracts.ErrNotFound) {
+		return nil, nil // empty
+	}
+	if err != nil {
+		return nil, err
+	}
+	return *q, nil
+}
+
+// Contract is the donation system contract.
+type Contract struct{}
+
+var _ contracts.Contract = Contract{}
+
+// Name implements contracts.Contract.
+func (Contract) Name() string { return Name }
+
+// Call implements contracts.Contract.
+func (Contract) Call(ctx contracts.Context, method string, args tx.Args) error {
+	switch method {
+	case "create_campaign":
+		return createCampaign(ctx, args)
+	case "open", "close", "cancel":
+		return campaignStatus(ctx, method, args)
+	case "give":
+		return give(ctx, args)
+	case "submit_evidence", "approve_milestone", "reject_milestone", "settle_milestone":
+		return milestoneAction(ctx, method, args)
+	case "disburse":
+		return disburse(ctx, args)
+	case "confirm_receipt":
+		return confirm(ctx, args)
+	default:
+		return fmt.Errorf("%w: donation.%s (methods: create_campaign, open, close, cancel, give, submit_evidence, approve_milestone, reject_milestone, settle_milestone, disburse, confirm_receipt)",
+			contracts.ErrUnknownMethod, method)
+	}
+}
+
+func validCurrency(c string) bool {
+	if len(c) != 3 {
+		return false
+	}
+	for _, r := range c {
+		if r < 'A' || r > 'Z' {
+			return false
+		}
+	}
+	return true
+}
+
+func hashArg(args tx.Args, name string) ([]byte, error) {
+	h, err := args.Bytes(name)
+	if err != nil {
+		return nil, contracts.InvalidArg(err)
+	}
+	if len(h) != 32 {
+		return nil, fmt.Errorf("%w: %s must be a 32-byte SHA-256 (put the document off the ledger)", contracts.ErrInvalid, name)
+	}
+	return h, nil
+}
+
+// parseMilestone parses "<amount> <validator> <deadline unix> <title...>".
+func parseMilestone(s string, seq uint64) (Milestone, error) {
+	f := strings.Fields(s)
+	if len(f) < 4 {
+		return Milestone{}, fmt.Errorf("%w: milestone %d must be \"<amount> <validator member> <deadline unix seconds> <title>\"", contracts.ErrInvalid, seq)
+	}
+	amount, err1 := strconv.ParseUint(f[0], 10, 64)
+	deadline, err2 := strconv.ParseInt(f[2], 10, 64)
+	if err1 != nil || err2 != nil || amount == 0 || amount > MaxAmount {
+		return Milestone{}, fmt.Errorf("%w: milestone %d: amount must be 1 to %d minor units and the deadline Unix seconds", contracts.ErrInvalid, seq, uint64(MaxAmount))
+	}
+	title := strings.Join(f[3:], " ")
+	if len(title) > MaxTitle {
+		return Milestone{}, fmt.Errorf("%w: milestone %d title over %d bytes", contracts.ErrInvalid, seq, MaxTitle)
+	}
+	return Milestone{Seq: seq, Title: title, Amount: amount, Validator: f[1], Deadline: deadline, Status: MilestonePending}, nil
+}
+
+func createCampaign(ctx contracts.Context, args tx.Args) error {
+	org := identity.OrgOf(ctx.Caller())
+	if err := ctx.Authorize(contracts.Resource{Type: "campaign", Org: org}, "create"); err != nil {
+		return err
+	}
+	c := &Campaign{Charity: org, Status: StatusDraft, Created: ctx.Time().Unix(), Beneficiaries: []string{}}
+	var err error
+	if c.ID, err = args.String("campaign_id"); err != nil {
+		return contracts.InvalidArg(err)
+	}
+	if err := identity.ValidateID(c.ID, false); err != nil {
+		return err
+	}
+	if c.Title, err = args.String("title"); err != nil {
+		return contracts.InvalidArg(err)
+	}
+	if c.Title == "" || len(c.Title) > MaxTitle {
+		return fmt.Errorf("%w: title must be 1 to %d bytes", contracts.ErrInvalid, MaxTitle)
+	}
+	if c.Currency, err = args.String("currency"); err != nil {
+		return contracts.InvalidArg(err)
+	}
+	if !validCurrency(c.Currency) {
+		return fmt.Errorf("%w: currency %q must be an ISO 4217 code such as EUR", contracts.ErrInvalid, c.Currency)
+	}
+	if args.Has("beneficiaries") {
+		if c.Beneficiaries, err = args.Strings("beneficiaries"); err != nil {
+			return contracts.InvalidArg(err)
+		}
+		if len(c.Beneficiaries) > MaxBeneficiaries {
+			return fmt.Errorf("%w: at most %d beneficiaries", contracts.ErrInvalid, MaxBeneficiaries)
+		}
+	}
+	ms, err := args.Strings("milestones")
+	if err != nil {
+		return contracts.InvalidArg(err)
+	}
+	if len(ms) == 0 || len(ms) > MaxMilestones {
+		return fmt.Errorf("%w: a campaign has 1 to %d milestones", contracts.ErrInvalid, MaxMilestones)
+	}
+	r := contracts.State(ctx, Name)
+	for i, s := range ms {
+		m, err := parseMilestone(s, uint64(i+1))
+		if err != nil {
+			return err
+		}
+		v, err := identity.LoadMember(r, m.Validator)
+		if err != nil || v.Revoked || !v.HasRole(identity.RoleMilestoneValidator) {
+			return fmt.Errorf("%w: milestone %d's validator %q must be an active milestone_validator", contracts.ErrInvalid, m.Seq, m.Validator)
+		}
+		if v.Org == org {
+			return fmt.Errorf("%w: milestone %d's validator must be independent of the charity %q", contracts.ErrInvalid, m.Seq, org)
+		}
+		if m.Deadline <= ctx.Time().Unix() {
+			return fmt.Errorf("%w: milestone %d's deadline has passed", contracts.ErrInvalid, m.Seq)
+		}
+		c.Goal += m.Amount
+		c.Milestones = append(c.Milestones, m)
+	}
+	if c.Goal > MaxAmount {
+		return fmt.Errorf("%w: goal over %d minor units", contracts.ErrInvalid, uint64(MaxAmount))
+	}
+	if _, exists := ctx.Get(campKey(c.ID)); exists {
+		return fmt.Errorf("%w: campaign %q", contracts.ErrConflict, c.ID)
+	}
+	ctx.Emit("campaign_created", ledger.Attr{Key: "campaign", Value: c.ID}, ledger.Attr{Key: "charity", Value: org},
+		ledger.Attr{Key: "goal", Value: strconv.FormatUint(c.Goal, 10)}, ledger.Attr{Key: "currency", Value: c.Currency},
+		ledger.Attr{Key: "milestones", Value: strconv.Itoa(len(c.Milestones))})
+	return contracts.Put(ctx, campKey(c.ID), c)
+}
+
+func loadCampaign(ctx contracts.Context, args tx.Args) (*Campaign, error) {
+	id, err := args.String("campaign_id")
+	if err != nil {
+		return nil, contracts.InvalidArg(err)
+	}
+	return LoadCampaign(contracts.State(ctx, Name), id)
+}
+
+func campaignStatus(ctx contracts.Context, method string, args tx.Args) error {
+	c, err := loadCampaign(ctx, args)
+	if err != nil {
+		return err
+	}
+	if err := ctx.Authorize(contracts.Resource{Type: "campaign", Org: c.Charity}, method); err != nil {
+		return err
+	}
+	switch method {
+	case "open":
+		if c.Status != StatusDraft {
+			return fmt.Errorf("%w: campaign %q is %s; only a draft opens", contracts.ErrConflict, c.ID, c.Status)
+		}
+		c.Status = StatusOpen
+		ctx.Emit("campaign_opened", ledger.Attr{Key: "campaign", Value: c.ID})
+	case "cancel":
+		if c.Status == StatusCancelled || c.Status == StatusClosed {
+			return fmt.Errorf("%w: campaign %q is already %s", contracts.ErrConflict, c.ID, c.Status)
+		}
+		for i := range c.Milestones {
+			if err := refundMilestone(ctx, c, &c.Milestones[i], "campaign_cancelled"); err != nil {
+				return err
+			}
+		}
+		c.Status = StatusCancelled
+		ctx.Emit("campaign_cancelled", ledger.Attr{Key: "campaign", Value: c.ID})
+	case "close":
+		for _, m := range c.Milestones {
+			if m.Funded-m.Disbursed-m.Refunded != 0 || (m.Status != MilestoneApproved && m.Status != MilestoneRejected && m.Status != MilestoneMissed) {
+				return fmt.Errorf("%w: milestone %d is %s with %d in escrow; disburse, or let it be settled, before closing",
+					contracts.ErrConflict, m.Seq, m.Status, m.Funded-m.Disbursed-m.Refunded)
+			}
+		}
+		if c.Status != StatusOpen && c.Status != StatusFunded {
+			return fmt.Errorf("%w: campaign %q is %s", contracts.ErrConflict, c.ID, c.Status)
+		}
+		c.Status = StatusClosed
+		ctx.Emit("campaign_closed", ledger.Attr{Key: "campaign", Value: c.ID})
+	}
+	return contracts.Put(ctx, campKey(c.ID), c)
+}
+
+func give(ctx contracts.Context, args tx.Args) error {
+	c, err := loadCampaign(ctx, args)
+	if err != nil {
+		return err
+	}
+	if err := ctx.Authorize(contracts.Resource{Type: "gift", Owner: ctx.Caller(), Org: c.Charity}, "give"); err != nil {
+		return err
+	}
+	if c.Status != StatusOpen {
+		return fmt.Errorf("%w: campaign %q is %s and takes no gifts", contracts.ErrConflict, c.ID, c.Status)
+	}
+	amount, err := args.Uint("amount")
+	if err != nil {
+		return contracts.InvalidArg(err)
+	}
+	if amount == 0 || amount > MaxAmount {
+		return fmt.Errorf("%w: amount must be 1 to %d minor units of %s", contracts.ErrInvalid, uint64(MaxAmount), c.Currency)
+	}
+	g := &Gift{ID: ctx.TxID().String(), Campaign: c.ID, Donor: ctx.Caller(), Amount: amount, Currency: c.Currency,
+		Allocations: []Allocation{}, Uses: []Use{}, Height: ctx.Height()}
+	if args.Has("beneficiary") {
+		if g.Beneficiary, err = args.String("beneficiary"); err != nil {
+			return contracts.InvalidArg(err)
+		}
+		if !slices.Contains(c.Beneficiaries, g.Beneficiary) {
+			return fmt.Errorf("%w: %q is not a beneficiary of campaign %q", contracts.ErrInvalid, g.Beneficiary, c.ID)
+		}
+	}
+	room := func(m *Milestone) uint64 {
+		if m.Status != MilestonePending && m.Status != MilestoneEvidence {
+			return 0
+		}
+		return m.Amount - m.Funded
+	}
+	if args.Has("milestone") {
+		seq, err := args.Uint("milestone")
+		if err != nil {
+			return contracts.InvalidArg(err)
+		}
+		if seq == 0 || seq > uint64(len(c.Milestones)) {
+			return fmt.Errorf("%w: campaign %q has milestones 1 to %d", contracts.ErrInvalid, c.ID, len(c.Milestones))
+		}
+		m := &c.Milestones[seq-1]
+		if amount > room(m) {
+			return fmt.Errorf("%w: milestone %d still needs %d %s; give at most that", contracts.ErrConflict, seq, room(m), c.Currency)
+		}
+		g.Allocations = append(g.Allocations, Allocation{Milestone: seq, Amount: amount, Earmarked: true, Left: amount})
+	} else {
+		total := uint64(0)
+		for i := range c.Milestones {
+			total += room(&c.Milestones[i])
+		}
+		if amount > total {
+			return fmt.Errorf("%w: campaign %q still needs %d %s; give at most that", contracts.ErrConflict, c.ID, total, c.Currency)
+		}
+		left := amount
+		for i := range c.Milestones {
+			m := &c.Milestones[i]
+			if take := min(left, room(m)); take > 0 {
+				g.Allocations = append(g.Allocations, Allocation{Milestone: m.Seq, Amount: take, Left: take})
+				left -= take
+			}
+		}
+	}
+	for _, a := range g.Allocations {
+		m := &c.Milestones[a.Milestone-1]
+		m.Funded += a.Amount
+		q, err := loadQueue(contracts.State(ctx, Name), c.ID, m.Seq)
+		if err != nil {
+			return err
+		}
+		if err := contracts.Put(ctx, queueKey(c.ID, m.Seq), append(q, Entry{Gift: g.ID, Earmarked: a.Earmarked})); err != nil {
+			return err
+		}
+	}
+	c.Raised += amount
+	ctx.Emit("gift_received", ledger.Attr{Key: "gift", Value: g.ID}, ledger.Attr{Key: "campaign", Value: c.ID},
+		ledger.Attr{Key: "charity", Value: c.Charity}, ledger.Attr{Key: "donor", Value: g.Donor},
+		ledger.Attr{Key: "amount", Value: strconv.FormatUint(amount, 10)}, ledger.Attr{Key: "currency", Value: c.Currency},
+		ledger.Attr{Key: "allocations", Value: allocString(g.Allocations)})
+	if c.Raised == c.Goal {
+		c.Status = StatusFunded
+		ctx.Emit("campaign_funded", ledger.Attr{Key: "campaign", Value: c.ID})
+	}
+	if err := contracts.Put(ctx, giftKey(g.ID), g); err != nil {
+		return err
+	}
+	return contracts.Put(ctx, campKey(c.ID), c)
+}
+
+func allocString(as []Allocation) string {
+	parts := make([]string, len(as))
+	for i, a := range as {
+		parts[i] = fmt.Sprintf("%d:%d", a.Milestone, a.Amount)
+	}
+	return strings.Join(parts, ",")
+}
+
+func milestoneArg(c *Campaign, args tx.Args) (*Milestone, error) {
+	seq, err := args.Uint("milestone")
+	if err != nil {
+		return nil, contracts.InvalidArg(err)
+	}
+	if seq == 0 || seq > uint64(len(c.Milestones)) {
+		return nil, fmt.Errorf("%w: campaign %q has milestones 1 to %d", contracts.ErrInvalid, c.ID, len(c.Milestones))
+	}
+	return &c.Milestones[seq-1], nil
+}
+
+func milestoneAction(ctx contracts.Context, method string, args tx.Args) error {
+	c, err := loadCampaign(ctx, args)
+	if err != nil {
+		return err
+	}
+	m, err := milestoneArg(c, args)
+	if err != nil {
+		return err
+	}
+	obj := contracts.Resource{Type: "milestone", Owner: m.Validator, Org: c.Charity}
+	attrs := []ledger.Attr{{Key: "campaign", Value: c.ID}, {Key: "milestone", Value: strconv.FormatUint(m.Seq, 10)}}
+	open := m.Status == MilestonePending || m.Status == MilestoneEvidence
+	now := ctx.Time().Unix()
+	switch method {
+	case "submit_evidence":
+		if err := ctx.Authorize(obj, "submit_evidence"); err != nil {
+			return err
+		}
+		if !open || c.Status == StatusCancelled || c.Status == StatusDraft {
+			return fmt.Errorf("%w: milestone %d is %s (campaign %s)", contracts.ErrConflict, m.Seq, m.Status, c.Status)
+		}
+		if m.Evidence, err = hashArg(args, "evidence_hash"); err != nil {
+			return err
+		}
+		m.Status = MilestoneEvidence
+		ctx.Emit("evidence_submitted", attrs...)
+	case "approve_milestone", "reject_milestone":
+		act := strings.TrimSuffix(method, "_milestone")
+		if err := ctx.Authorize(obj, act); err != nil {
+			return err
+		}
+		if m.Status != MilestoneEvidence {
+			return fmt.Errorf("%w: milestone %d is %s; the charity must submit evidence first", contracts.ErrConflict, m.Seq, m.Status)
+		}
+		if now > m.Deadline {
+			return fmt.Errorf("%w: milestone %d's deadline passed; it can only be settled (refunded)", contracts.ErrConflict, m.Seq)
+		}
+		if act == "approve" {
+			m.Status = MilestoneApproved
+			ctx.Emit("milestone_approved", append(attrs, ledger.Attr{Key: "validator", Value: ctx.Caller()})...)
+		} else {
+			m.Status = MilestoneRejected
+			ctx.Emit("milestone_rejected", append(attrs, ledger.Attr{Key: "validator", Value: ctx.Caller()})...)
+			if err := refundMilestone(ctx, c, m, "milestone_rejected"); err != nil {
+				return err
+			}
+		}
+	case "settle_milestone":
+		if err := ctx.Authorize(obj, "settle"); err != nil {
+			return err
+		}
+		if !open || now <= m.Deadline {
+			return fmt.Errorf("%w: milestone %d is %s with deadline %d; only an unapproved milestone past its deadline is settled",
+				contracts.ErrConflict, m.Seq, m.Status, m.Deadline)
+		}
+		m.Status = MilestoneMissed
+		ctx.Emit("milestone_missed", attrs...)
+		if err := refundMilestone(ctx, c, m, "milestone_missed"); err != nil {
+			return err
+		}
+	}
+	return contracts.Put(ctx, campKey(c.ID), c)
+}
+
+// refundMilestone refunds every gift's undisbursed part in m's escrow.
+func refundMilestone(ctx contracts.Context, c *Campaign, m *Milestone, why string) error {
+	r := contracts.State(ctx, Name)
+	q, err := loadQueue(r, c.ID, m.Seq)
+	if err != nil {
+		return err
+	}
+	for _, e := range q {
+		g, err := LoadGift(r, e.Gift)
+		if err != nil {
+			return err
+		}
+		for i := range g.Allocations {
+			a := &g.Allocations[i]
+			if a.Milestone != m.Seq || a.Left == 0 {
+				continue
+			}
+			g.Uses = append(g.Uses, Use{Milestone: m.Seq, Amount: a.Left, Height: ctx.Height()})
+			m.Refunded += a.Left
+			ctx.Emit("gift_refunded", ledger.Attr{Key: "gift", Value: g.ID}, ledger.Attr{Key: "campaign", Value: c.ID},
+				ledger.Attr{Key: "donor", Value: g.Donor}, ledger.Attr{Key: "milestone", Value: strconv.FormatUint(m.Seq, 10)},
+				ledger.Attr{Key: "amount", Value: strconv.FormatUint(a.Left, 10)}, ledger.Attr{Key: "reason", Value: why})
+			a.Left = 0
+		}
+		if err := contracts.Put(ctx, giftKey(g.ID), g); err != nil {
+			return err
+		}
+	}
+	ctx.Delete(queueKey(c.ID, m.Seq))
+	return nil
+}
+
+func disburse(ctx contracts.Context, args tx.Args) error {
+	c, err := loadCampaign(ctx, args)
+	if err != nil {
+		return err
+	}
+	if err := ctx.Authorize(contracts.Resource{Type: "disbursement", Org: c.Charity}, "create"); err != nil {
+		return err
+	}
+	m, err := milestoneArg(c, args)
+	if err != nil {
+		return err
+	}
+	d := &Disbursement{Campaign: c.ID, Milestone: m.Seq, Sources: []Source{}, Height: ctx.Height()}
+	if d.ID, err = args.String("disbursement_id"); err != nil {
+		return contracts.InvalidArg(err)
+	}
+	if err := identity.ValidateID(d.ID, false); err != nil {
+		return err
+	}
+	if d.Payee, err = args.String("payee"); err != nil {
+		return contracts.InvalidArg(err)
+	}
+	if d.Amount, err = args.Uint("amount"); err != nil {
+		return contracts.InvalidArg(err)
+	}
+	if d.Purpose, err = args.String("purpose"); err != nil {
+		return contracts.InvalidArg(err)
+	}
+	if d.PaymentRef, err = args.String("payment_ref"); err != nil {
+		return contracts.InvalidArg(err)
+	}
+	if d.Purpose == "" || len(d.Purpose) > MaxTitle || d.PaymentRef == "" || len(d.PaymentRef) > 100 {
+		return fmt.Errorf("%w: purpose (1 to %d bytes) and payment_ref (1 to 100) are required", contracts.ErrInvalid, MaxTitle)
+	}
+	if d.Evidence, err = hashArg(args, "evidence_hash"); err != nil {
+		return err
+	}
+	if args.Has("claim") {
+		if d.Claim, err = args.String("claim"); err != nil {
+			return contracts.InvalidArg(err)
+		}
+	}
+	r := contracts.State(ctx, Name)
+	if strings.Contains(d.Payee, "/") {
+		if _, err := identity.LoadMember(r, d.Payee); err != nil {
+			return fmt.Errorf("%w: payee: %v", contracts.ErrInvalid, err)
+		}
+	} else if _, ok := r.Get(identity.OrgStateKey(d.Payee)); !ok {
+		return fmt.Errorf("%w: payee %q is neither a member nor an organisation", contracts.ErrInvalid, d.Payee)
+	}
+	if m.Status != MilestoneApproved {
+		return fmt.Errorf("%w: milestone %d is %s; its funds are released only when its validator approves the evidence", contracts.ErrConflict, m.Seq, m.Status)
+	}
+	avail := m.Funded - m.Disbursed - m.Refunded
+	if d.Amount == 0 || d.Amount > avail {
+		return fmt.Errorf("%w: milestone %d has %d %s released and undisbursed; disburse 1 to that", contracts.ErrConflict, m.Seq, avail, c.Currency)
+	}
+	if _, exists := ctx.Get(disbKey(d.ID)); exists {
+		return fmt.Errorf("%w: disbursement %q", contracts.ErrConflict, d.ID)
+	}
+	q, err := loadQueue(r, c.ID, m.Seq)
+	if err != nil {
+		return err
+	}
+	// Earmarked gifts first, then first in, first out.
+	order := make([]Entry, 0, len(q))
+	for _, pass := range []bool{true, false} {
+		for _, e := range q {
+			if e.Earmarked == pass {
+				order = append(order, e)
+			}
+		}
+	}
+	need := d.Amount
+	keep := map[string]bool{}
+	for _, e := range order {
+		g, err := LoadGift(r, e.Gift)
+		if err != nil {
+			return err
+		}
+		changed := false
+		for i := range g.Allocations {
+			a := &g.Allocations[i]
+			if a.Milestone != m.Seq || a.Earmarked != e.Earmarked || a.Left == 0 {
+				continue
+			}
+			if need > 0 {
+				take := min(need, a.Left)
+				a.Left -= take
+				need -= take
+				changed = true
+				d.Sources = append(d.Sources, Source{Gift: g.ID, Amount: take})
+				g.Uses = append(g.Uses, Use{Milestone: m.Seq, Disbursement: d.ID, Amount: take, Height: ctx.Height()})
+				ctx.Emit("gift_disbursed", ledger.Attr{Key: "gift", Value: g.ID}, ledger.Attr{Key: "campaign", Value: c.ID},
+					ledger.Attr{Key: "donor", Value: g.Donor}, ledger.Attr{Key: "disbursement", Value: d.ID},
+					ledger.Attr{Key: "amount", Value: strconv.FormatUint(take, 10)})
+			}
+			if a.Left > 0 {
+				keep[g.ID+"/"+strconv.FormatBool(a.Earmarked)] = true
+			}
+		}
+		if changed {
+			if err := contracts.Put(ctx, giftKey(g.ID), g); err != nil {
+				return err
+			}
+		}
+	}
+	if need != 0 {
+		return fmt.Errorf("contracts: internal: escrow of milestone %d is short by %d", m.Seq, need)
+	}
+	rest := q[:0:0]
+	for _, e := range q {
+		if keep[e.Gift+"/"+strconv.FormatBool(e.Earmarked)] {
+			rest = append(rest, e)
+		}
+	}
+	if len(rest) == 0 {
+		ctx.Delete(queueKey(c.ID, m.Seq))
+	} else if err := contracts.Put(ctx, queueKey(c.ID, m.Seq), rest); err != nil {
+		return err
+	}
+	m.Disbursed += d.Amount
+	ctx.Emit("disbursed", ledger.Attr{Key: "disbursement", Value: d.ID}, ledger.Attr{Key: "campaign", Value: c.ID},
+		ledger.Attr{Key: "milestone", Value: strconv.FormatUint(m.Seq, 10)}, ledger.Attr{Key: "payee", Value: d.Payee},
+		ledger.Attr{Key: "amount", Value: strconv.FormatUint(d.Amount, 10)}, ledger.Attr{Key: "currency", Value: c.Currency},
+		ledger.Attr{Key: "payment_ref", Value: d.PaymentRef}, ledger.Attr{Key: "claim", Value: d.Claim})
+	if err := contracts.Put(ctx, disbKey(d.ID), d); err != nil {
+		return err
+	}
+	return contracts.Put(ctx, campKey(c.ID), c)
+}
+
+func confirm(ctx contracts.Context, args tx.Args) error {
+	id, err := args.String("disbursement_id")
+	if err != nil {
+		return contracts.InvalidArg(err)
+	}
+	d, err := LoadDisbursement(contracts.State(ctx, Name), id)
+	if err != nil {
+		return err
+	}
+	obj := contracts.Resource{Type: "disbursement"}
+	if strings.Contains(d.Payee, "/") {
+		obj.Owner, obj.Org = d.Payee, identity.OrgOf(d.Payee)
+	} else {
+		obj.Org = d.Payee
+	}
+	if err := ctx.Authorize(obj, "confirm"); err != nil {
+		return err
+	}
+	if strings.Contains(d.Payee, "/") && d.Payee != ctx.Caller() {
+		return fmt.Errorf("%w: only the payee %q confirms disbursement %q", contracts.ErrDenied, d.Payee, id)
+	}
+	if d.Confirmed {
+		return fmt.Errorf("%w: disbursement %q is already confirmed", contracts.ErrConflict, id)
+	}
+	d.Confirmed = true
+	ctx.Emit("payee_confirmed", ledger.Attr{Key: "disbursement", Value: id}, ledger.Attr{Key: "campaign", Value: d.Campaign},
+		ledger.Attr{Key: "payee", Value: d.Payee}, ledger.Attr{Key: "by", Value: ctx.Caller()})
+	return contracts.Put(ctx, disbKey(id), d)
+}
