@@ -11,9 +11,13 @@
 // way — granted accesses and refused attempts are both on the ledger as
 // access records and events — so the audit trail is complete by
 // construction. The custodian serves a ciphertext only for a committed,
-// granted, unexpired access. "erase" marks a record erased (the custodian
+// granted, unexpired access. A patient reads their own records naming
+// neither. Each granted break-glass access enters the custodian's review
+// queue; its privacy officer closes it with "review_break_glass" and a
+// coded outcome. Every method is authorised by the policy (the record is
+// owned by its patient and held by its custodian). "erase" marks a record erased (the custodian
 // then destroys ciphertexts and keys); the hashes stay as evidence.
 //
 // State (under "record/"): "r/<id>" -> Record, "v/<id>/<version>" ->
-// Version, "a/<access tx id>" -> Access.
+// Version, "a/<access tx id>" -> Access, "bg/<access tx id>" -> Review.
 package record

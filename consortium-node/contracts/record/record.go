@@ -72,6 +72,26 @@ type Access struct {
 func recKey(id string) string           { return "r/" + id }
 func verKey(id string, v uint64) string { return "v/" + id + "/" + strconv.FormatUint(v, 10) }
 func accessKey(id tx.ID) string         { return "a/" + id.String() }
+func reviewKey(id tx.ID) string         { return "bg/" + id.String() }
+
+// Review outcomes of a break-glass access (coded: no free text on the
+// ledger; details belong in the hospital's own files, referenced by hash).
+var ReviewOutcomes = []string{"justified", "unjustified", "referred"}
+
+// Review closes a break-glass access in the custodian's review queue.
+type Review struct {
+	_        struct{} `cbor:",toarray"`
+	Access   tx.ID    `json:"access"`
+	Reviewer string   `json:"reviewer"`
+	Outcome  string   `json:"outcome"`
+	NoteHash []byte   `json:"note_hash,omitempty"`
+	Height   uint64   `json:"height"`
+}
+
+// LoadReview reads the review of a break-glass access.
+func LoadReview(r contracts.StateReader, access tx.ID) (*Review, error) {
+	return load[Review](r, reviewKey(access), "review of access "+access.String())
+}
 func full(k string) string              { return contracts.Key(Name, k) }
 func put(ctx contracts.Context, k string, v any) error {
 	b, err := tx.Marshal(v)
@@ -159,8 +179,10 @@ func (c Contract) Call(ctx contracts.Context, method string, args tx.Args) error
 		return access(ctx, args)
 	case "erase":
 		return erase(ctx, args)
+	case "review_break_glass":
+		return review(ctx, args)
 	default:
-		return fmt.Errorf("%w: record.%s (methods: register, access, erase)", contracts.ErrUnknownMethod, method)
+		return fmt.Errorf("%w: record.%s (methods: register, access, erase, review_break_glass)", contracts.ErrUnknownMethod, method)
 	}
 }
 
@@ -384,5 +406,57 @@ func erase(ctx contracts.Context, args tx.Args) error {
 	ctx.Emit("record_erased", ledger.Attr{Key: "record", Value: id}, ledger.Attr{Key: "patient", Value: rec.Patient},
 		ledger.Attr{Key: "custodian", Value: rec.Custodian}, ledger.Attr{Key: "by", Value: ctx.Caller()},
 		ledger.Attr{Key: "versions", Value: strconv.FormatUint(rec.Latest, 10)})
+	return nil
+}
+
+// review closes a break-glass access in the custodian's review queue: the
+// custodian's privacy officer records a coded outcome (and optionally the
+// hash of an off-ledger note). Each break-glass access is reviewed once.
+func review(ctx contracts.Context, args tx.Args) error {
+	id, err := args.String("access")
+	if err != nil {
+		return contracts.InvalidArg(err)
+	}
+	aid, err := tx.ParseID(id)
+	if err != nil {
+		return fmt.Errorf("%w: access: %v", contracts.ErrInvalid, err)
+	}
+	r := contracts.State(ctx, Name)
+	a, err := LoadAccess(r, aid)
+	if err != nil {
+		return err
+	}
+	rec, err := LoadRecord(r, a.Record)
+	if err != nil {
+		return err
+	}
+	if err := ctx.Authorize(contracts.Resource{Type: "break_glass", Owner: rec.Patient, Org: rec.Custodian}, "review"); err != nil {
+		return err
+	}
+	if a.BreakGlass == "" || !a.Granted {
+		return fmt.Errorf("%w: access %s is not a granted break-glass access; only those enter the review queue", contracts.ErrInvalid, id)
+	}
+	if _, done := ctx.Get(reviewKey(aid)); done {
+		return fmt.Errorf("%w: break-glass access %s was already reviewed", contracts.ErrConflict, id)
+	}
+	rv := &Review{Access: aid, Reviewer: ctx.Caller(), Height: ctx.Height()}
+	if rv.Outcome, err = args.String("outcome"); err != nil {
+		return contracts.InvalidArg(err)
+	}
+	if !contains(ReviewOutcomes, rv.Outcome) {
+		return fmt.Errorf("%w: outcome %q (one of %s)", contracts.ErrInvalid, rv.Outcome, strings.Join(ReviewOutcomes, ", "))
+	}
+	if args.Has("note_hash") {
+		if rv.NoteHash, err = args.Bytes("note_hash"); err != nil || len(rv.NoteHash) != 32 {
+			return fmt.Errorf("%w: note_hash must be a 32-byte SHA-256", contracts.ErrInvalid)
+		}
+	}
+	if err := put(ctx, reviewKey(aid), rv); err != nil {
+		return err
+	}
+	ctx.Emit("break_glass_reviewed", ledger.Attr{Key: "access", Value: id}, ledger.Attr{Key: "record", Value: a.Record},
+		ledger.Attr{Key: "patient", Value: rec.Patient}, ledger.Attr{Key: "custodian", Value: rec.Custodian},
+		ledger.Attr{Key: "reader", Value: a.Reader}, ledger.Attr{Key: "reason", Value: a.BreakGlass},
+		ledger.Attr{Key: "outcome", Value: rv.Outcome}, ledger.Attr{Key: "reviewer", Value: rv.Reviewer})
 	return nil
 }

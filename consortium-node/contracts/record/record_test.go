@@ -351,3 +351,36 @@ func TestRegisterValidation(t *testing.T) {
 		t.Fatalf("empty scope: %v", err)
 	}
 }
+
+// TestBreakGlassReview: every granted break-glass access enters the
+// custodian's review queue, which only the custodian's privacy officer
+// closes, once, with a coded outcome.
+func TestBreakGlassReview(t *testing.T) {
+	c := newWorld(t)
+	registerRec1(c)
+	bg, _ := access(t, c, "city/dr-kim", "rec-1", "treatment", tx.String("break_glass", "life-threatening"))
+	normal, _ := access(t, c, "stmarys/ana", "rec-1", "treatment")
+	rev := func(who string, id tx.ID, outcome string) error {
+		return c.Call(who, record.Name, "review_break_glass", tx.String("access", id.String()), tx.String("outcome", outcome),
+			tx.Bytes("note_hash", hash("review notes"))).Err
+	}
+	for _, who := range []string{"stmarys/ana", "stmarys/dr-lee", "city/dr-kim", "city/clerk", "acme/adjuster"} {
+		wantDenied(t, rev(who, bg.TxID, "justified"), who, "review", "break_glass", "stmarys")
+	}
+	if err := rev("stmarys/privacy", normal.TxID, "justified"); !errors.Is(err, contracts.ErrInvalid) {
+		t.Fatalf("reviewing an ordinary access: %v", err)
+	}
+	if err := rev("stmarys/privacy", bg.TxID, "fine I guess"); !errors.Is(err, contracts.ErrInvalid) {
+		t.Fatalf("free-text outcome: %v", err)
+	}
+	r := c.Must("stmarys/privacy", record.Name, "review_break_glass", tx.String("access", bg.TxID.String()), tx.String("outcome", "justified"))
+	if r.Events[0].Type != "break_glass_reviewed" || r.Events[0].Attr("reader") != "city/dr-kim" || r.Events[0].Attr("outcome") != "justified" {
+		t.Fatalf("review event: %+v", r.Events)
+	}
+	if rv, err := record.LoadReview(c.Reader(), bg.TxID); err != nil || rv.Reviewer != "stmarys/privacy" {
+		t.Fatalf("review: %+v %v", rv, err)
+	}
+	if err := rev("stmarys/privacy", bg.TxID, "unjustified"); !errors.Is(err, contracts.ErrConflict) {
+		t.Fatalf("second review: %v", err)
+	}
+}

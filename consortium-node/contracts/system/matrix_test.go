@@ -189,6 +189,13 @@ func TestEveryRoleAgainstEveryAction(t *testing.T) {
 		{"record.erase of stmarys's record", setupRecord, func(c *chaintest.Chain, who string) (string, error) {
 			return call(c, who, record.Name, "erase", tx.String("record_id", "rec-1"))
 		}, []string{"stmarys/patient", "stmarys/records_clerk", "stmarys/privacy_officer"}},
+		{"record.review_break_glass of a break-glass access to stmarys's record", func(t *testing.T, c *chaintest.Chain) {
+			setupRecord(t, c)
+			c.Must("city/physician", record.Name, "access", tx.String("record_id", "rec-1"), tx.String("purpose", "treatment"),
+				tx.String("break_glass", "life-threatening"))
+		}, func(c *chaintest.Chain, who string) (string, error) {
+			return call(c, who, record.Name, "review_break_glass", tx.String("access", c.LastTx().String()), tx.String("outcome", "justified"))
+		}, []string{"stmarys/privacy_officer"}},
 		{"consent.grant on one's own records", nil, func(c *chaintest.Chain, who string) (string, error) {
 			return call(c, who, consent.Name, "grant", tx.String("consent_id", "c-x"), tx.String("grantee", "acme"), tx.String("purpose", "claims"),
 				tx.Strings("categories", []string{"lab"}), tx.Int("start", c.Now.Unix()), tx.Int("end", c.Now.Unix()+86400))
