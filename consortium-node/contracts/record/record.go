@@ -92,7 +92,7 @@ type Review struct {
 func LoadReview(r contracts.StateReader, access tx.ID) (*Review, error) {
 	return load[Review](r, reviewKey(access), "review of access "+access.String())
 }
-func full(k string) string              { return contracts.Key(Name, k) }
+func full(k string) string { return contracts.Key(Name, k) }
 func put(ctx contracts.Context, k string, v any) error {
 	b, err := tx.Marshal(v)
 	if err != nil {
