@@ -73,6 +73,7 @@ func recKey(id string) string           { return "r/" + id }
 func verKey(id string, v uint64) string { return "v/" + id + "/" + strconv.FormatUint(v, 10) }
 func accessKey(id tx.ID) string         { return "a/" + id.String() }
 func reviewKey(id tx.ID) string         { return "bg/" + id.String() }
+func full(k string) string              { return contracts.Key(Name, k) }
 
 // Review outcomes of a break-glass access (coded: no free text on the
 // ledger; details belong in the hospital's own files, referenced by hash).
@@ -92,7 +93,7 @@ type Review struct {
 func LoadReview(r contracts.StateReader, access tx.ID) (*Review, error) {
 	return load[Review](r, reviewKey(access), "review of access "+access.String())
 }
-func full(k string) string { return contracts.Key(Name, k) }
+
 func put(ctx contracts.Context, k string, v any) error {
 	b, err := tx.Marshal(v)
 	if err != nil {
