@@ -17,12 +17,25 @@ const Name = "consent"
 
 // Status values (FHIR Consent.status).
 const (
+	StatusProposed = "proposed" // requested by staff, awaiting the patient
 	StatusActive   = "active"
+	StatusRejected = "rejected" // the patient declined a request
 	StatusRevoked  = "inactive" // FHIR: the patient withdrew the consent
 	ActionAccess   = "access"
+	// Defaults of the FHIR coded fields.
+	ScopePrivacy     = "patient-privacy" // Consent.scope
+	CategoryConsent  = "59284-0"         // Consent.category, LOINC "Patient Consent"
+	ActorRecipient   = "IRCP"            // provision.actor.role, v3 ParticipationType "information recipient"
 	MaxScopeItems  = 64
 	MaxPurposeLen  = 64
 	MaxConsentSpan = 10 * 365 * 24 * time.Hour
+)
+
+// Codes accepted for the coded FHIR fields.
+var (
+	Scopes     = []string{ScopePrivacy, "research", "treatment"}
+	Categories = []string{CategoryConsent, "64292-6", "57016-8"} // LOINC: consent, release of information, privacy policy acknowledgment
+	ActorRoles = []string{ActorRecipient, "PRCP", "AUT", "DELEGATEE"}
 )
 
 // Purposes a consent may name (FHIR v3 ActReason subset).
@@ -48,6 +61,16 @@ type Consent struct {
 	End           int64  `json:"end"`
 	GrantedHeight uint64 `json:"granted_height"`
 	RevokedHeight uint64 `json:"revoked_height,omitempty"`
+	// Scope, Category and ActorRole are FHIR codes (Consent.scope,
+	// Consent.category, Consent.provision.actor.role).
+	Scope     string `json:"scope"`
+	Category  string `json:"category"`
+	ActorRole string `json:"actor_role"`
+	// Requester is the staff member who requested the consent ("" when
+	// the patient granted it unasked).
+	Requester string `json:"requester,omitempty"`
+	// Version counts amendments of the period or purpose.
+	Version uint64 `json:"version"`
 }
 
 // Covers reports whether the consent's scope includes a record.
@@ -64,6 +87,10 @@ func (c *Consent) GrantedTo(member string) bool {
 // for purpose at time now, or returns nil.
 func (c *Consent) Check(member, patient, recordID, category, purpose string, now time.Time) error {
 	switch {
+	case c.Status == StatusProposed:
+		return fmt.Errorf("consent %q was requested but the patient has not accepted it", c.ID)
+	case c.Status == StatusRejected:
+		return fmt.Errorf("consent %q was declined by the patient", c.ID)
 	case c.Status != StatusActive:
 		return fmt.Errorf("consent %q was revoked at height %d", c.ID, c.RevokedHeight)
 	case c.Patient != patient:
@@ -109,15 +136,54 @@ func (Contract) Name() string { return Name }
 func (c Contract) Call(ctx contracts.Context, method string, args tx.Args) error {
 	switch method {
 	case "grant":
-		return grant(ctx, args)
+		return create(ctx, args, false)
+	case "request":
+		return create(ctx, args, true)
+	case "accept", "decline":
+		return answer(ctx, method, args)
+	case "amend":
+		return amend(ctx, args)
 	case "revoke":
 		return revoke(ctx, args)
 	default:
-		return fmt.Errorf("%w: consent.%s (methods: grant, revoke)", contracts.ErrUnknownMethod, method)
+		return fmt.Errorf("%w: consent.%s (methods: grant, request, accept, decline, amend, revoke)", contracts.ErrUnknownMethod, method)
 	}
 }
 
-func grant(ctx contracts.Context, args tx.Args) error {
+func codeArg(args tx.Args, name, def string, allowed []string) (string, error) {
+	if !args.Has(name) {
+		return def, nil
+	}
+	v, err := args.String(name)
+	if err != nil {
+		return "", contracts.InvalidArg(err)
+	}
+	if !slices.Contains(allowed, v) {
+		return "", fmt.Errorf("%w: %s %q (one of %s)", contracts.ErrInvalid, name, v, strings.Join(allowed, ", "))
+	}
+	return v, nil
+}
+
+// checkTerms validates purpose, scope and period against block time.
+func checkTerms(ctx contracts.Context, c *Consent) error {
+	if !slices.Contains(Purposes, c.Purpose) {
+		return fmt.Errorf("%w: purpose %q (one of %s)", contracts.ErrInvalid, c.Purpose, strings.Join(Purposes, ", "))
+	}
+	if len(c.Records)+len(c.Categories) == 0 || len(c.Records)+len(c.Categories) > MaxScopeItems {
+		return fmt.Errorf("%w: give 1 to %d records and/or categories as the consent's scope", contracts.ErrInvalid, MaxScopeItems)
+	}
+	if c.End <= c.Start || time.Duration(c.End-c.Start)*time.Second > MaxConsentSpan {
+		return fmt.Errorf("%w: the period must end after it starts and last at most 10 years", contracts.ErrInvalid)
+	}
+	if c.End <= ctx.Time().Unix() {
+		return fmt.Errorf("%w: the period has already ended", contracts.ErrInvalid)
+	}
+	return nil
+}
+
+// create handles grant (by the patient: active at once) and request (by
+// staff, on the patient's behalf: proposed until the patient accepts).
+func create(ctx contracts.Context, args tx.Args, request bool) error {
 	var c Consent
 	var err error
 	if c.ID, err = args.String("consent_id"); err != nil {
@@ -126,8 +192,23 @@ func grant(ctx contracts.Context, args tx.Args) error {
 	if err := identity.ValidateID(c.ID, false); err != nil {
 		return err
 	}
-	if c.Grantee, err = args.String("grantee"); err != nil {
-		return contracts.InvalidArg(err)
+	c.Status, c.Action, c.Patient, c.GrantedHeight = StatusActive, ActionAccess, ctx.Caller(), ctx.Height()
+	act := "grant"
+	if request {
+		if c.Patient, err = args.String("patient"); err != nil {
+			return contracts.InvalidArg(err)
+		}
+		c.Status, c.Requester, c.Grantee, act = StatusProposed, ctx.Caller(), ctx.Caller(), "request"
+	}
+	// A consent covers its patient's own records: the patient grants it;
+	// staff may only ask.
+	if err := ctx.Authorize(contracts.Resource{Type: "consent", Owner: c.Patient}, act); err != nil {
+		return err
+	}
+	if !request || args.Has("grantee") {
+		if c.Grantee, err = args.String("grantee"); err != nil {
+			return contracts.InvalidArg(err)
+		}
 	}
 	if c.Purpose, err = args.String("purpose"); err != nil {
 		return contracts.InvalidArg(err)
@@ -148,31 +229,33 @@ func grant(ctx contracts.Context, args tx.Args) error {
 	if c.End, err = args.Int("end"); err != nil {
 		return contracts.InvalidArg(err)
 	}
-	c.Status, c.Action, c.Patient, c.GrantedHeight = StatusActive, ActionAccess, ctx.Caller(), ctx.Height()
+	if c.Scope, err = codeArg(args, "scope", ScopePrivacy, Scopes); err != nil {
+		return err
+	}
+	if c.Category, err = codeArg(args, "category", CategoryConsent, Categories); err != nil {
+		return err
+	}
+	if c.ActorRole, err = codeArg(args, "actor_role", ActorRecipient, ActorRoles); err != nil {
+		return err
+	}
 	if c.Records == nil {
 		c.Records = []string{}
 	}
 	if c.Categories == nil {
 		c.Categories = []string{}
 	}
-	// A consent covers the caller's own records: the patient grants it.
-	if err := ctx.Authorize(contracts.Resource{Type: "consent", Owner: ctx.Caller()}, "grant"); err != nil {
+	if err := checkTerms(ctx, &c); err != nil {
 		return err
 	}
-	if !slices.Contains(Purposes, c.Purpose) {
-		return fmt.Errorf("%w: purpose %q (one of %s)", contracts.ErrInvalid, c.Purpose, strings.Join(Purposes, ", "))
-	}
-	if len(c.Records)+len(c.Categories) == 0 || len(c.Records)+len(c.Categories) > MaxScopeItems {
-		return fmt.Errorf("%w: give 1 to %d records and/or categories as the consent's scope", contracts.ErrInvalid, MaxScopeItems)
-	}
-	if c.End <= c.Start || time.Duration(c.End-c.Start)*time.Second > MaxConsentSpan {
-		return fmt.Errorf("%w: the period must end after it starts and last at most 10 years", contracts.ErrInvalid)
-	}
-	if c.End <= ctx.Time().Unix() {
-		return fmt.Errorf("%w: the period has already ended", contracts.ErrInvalid)
+	r := contracts.State(ctx, Name)
+	if request {
+		pm, err := identity.LoadMember(r, c.Patient)
+		if err != nil || !pm.HasRole(identity.RolePatient) || pm.Revoked {
+			return fmt.Errorf("%w: %q is not an active patient", contracts.ErrInvalid, c.Patient)
+		}
 	}
 	if strings.Contains(c.Grantee, "/") {
-		if _, err := identity.LoadMember(contracts.State(ctx, Name), c.Grantee); err != nil {
+		if _, err := identity.LoadMember(r, c.Grantee); err != nil {
 			return fmt.Errorf("%w: grantee: %v", contracts.ErrInvalid, err)
 		}
 	} else if _, ok := ctx.ReadOther(identity.Name, "org/"+c.Grantee); !ok {
@@ -181,14 +264,103 @@ func grant(ctx contracts.Context, args tx.Args) error {
 	if _, exists := ctx.Get(key(c.ID)); exists {
 		return fmt.Errorf("%w: consent %q", contracts.ErrConflict, c.ID)
 	}
-	b, err := tx.Marshal(&c)
+	if err := contracts.Put(ctx, key(c.ID), &c); err != nil {
+		return err
+	}
+	typ := "consent_granted"
+	if request {
+		typ = "consent_requested"
+	}
+	ctx.Emit(typ, ledger.Attr{Key: "consent", Value: c.ID}, ledger.Attr{Key: "patient", Value: c.Patient},
+		ledger.Attr{Key: "grantee", Value: c.Grantee}, ledger.Attr{Key: "purpose", Value: c.Purpose},
+		ledger.Attr{Key: "end", Value: fmt.Sprint(c.End)}, ledger.Attr{Key: "requester", Value: c.Requester})
+	return nil
+}
+
+func loadArg(ctx contracts.Context, args tx.Args) (*Consent, error) {
+	id, err := args.String("consent_id")
+	if err != nil {
+		return nil, contracts.InvalidArg(err)
+	}
+	return Load(contracts.State(ctx, Name), id)
+}
+
+// answer is the patient accepting or declining a requested consent.
+func answer(ctx contracts.Context, method string, args tx.Args) error {
+	c, err := loadArg(ctx, args)
 	if err != nil {
 		return err
 	}
-	ctx.Set(key(c.ID), b)
-	ctx.Emit("consent_granted", ledger.Attr{Key: "consent", Value: c.ID}, ledger.Attr{Key: "patient", Value: c.Patient},
+	if err := ctx.Authorize(contracts.Resource{Type: "consent", Owner: c.Patient}, "grant"); err != nil {
+		return err
+	}
+	if c.Status != StatusProposed {
+		return fmt.Errorf("%w: consent %q is %s, not a pending request", contracts.ErrConflict, c.ID, c.Status)
+	}
+	typ := "consent_declined"
+	if method == "accept" {
+		if c.End <= ctx.Time().Unix() {
+			return fmt.Errorf("%w: the requested period has already ended; ask for a new request", contracts.ErrConflict)
+		}
+		c.Status, c.GrantedHeight, typ = StatusActive, ctx.Height(), "consent_granted"
+	} else {
+		c.Status = StatusRejected
+	}
+	if err := contracts.Put(ctx, key(c.ID), c); err != nil {
+		return err
+	}
+	ctx.Emit(typ, ledger.Attr{Key: "consent", Value: c.ID}, ledger.Attr{Key: "patient", Value: c.Patient},
 		ledger.Attr{Key: "grantee", Value: c.Grantee}, ledger.Attr{Key: "purpose", Value: c.Purpose},
-		ledger.Attr{Key: "end", Value: fmt.Sprint(c.End)})
+		ledger.Attr{Key: "end", Value: fmt.Sprint(c.End)}, ledger.Attr{Key: "requester", Value: c.Requester})
+	return nil
+}
+
+// amend changes an active consent's period and/or purpose (the patient
+// only). The change applies from the next transaction on.
+func amend(ctx contracts.Context, args tx.Args) error {
+	c, err := loadArg(ctx, args)
+	if err != nil {
+		return err
+	}
+	if err := ctx.Authorize(contracts.Resource{Type: "consent", Owner: c.Patient}, "grant"); err != nil {
+		return err
+	}
+	if c.Status != StatusActive {
+		return fmt.Errorf("%w: consent %q is %s; only an active consent is amended", contracts.ErrConflict, c.ID, c.Status)
+	}
+	changed := false
+	if args.Has("purpose") {
+		if c.Purpose, err = args.String("purpose"); err != nil {
+			return contracts.InvalidArg(err)
+		}
+		changed = true
+	}
+	if args.Has("start") {
+		if c.Start, err = args.Int("start"); err != nil {
+			return contracts.InvalidArg(err)
+		}
+		changed = true
+	}
+	if args.Has("end") {
+		if c.End, err = args.Int("end"); err != nil {
+			return contracts.InvalidArg(err)
+		}
+		changed = true
+	}
+	if !changed {
+		return fmt.Errorf("%w: give purpose, start, end or a combination", contracts.ErrInvalid)
+	}
+	if err := checkTerms(ctx, c); err != nil {
+		return err
+	}
+	c.Version++
+	if err := contracts.Put(ctx, key(c.ID), c); err != nil {
+		return err
+	}
+	ctx.Emit("consent_amended", ledger.Attr{Key: "consent", Value: c.ID}, ledger.Attr{Key: "patient", Value: c.Patient},
+		ledger.Attr{Key: "grantee", Value: c.Grantee}, ledger.Attr{Key: "purpose", Value: c.Purpose},
+		ledger.Attr{Key: "start", Value: fmt.Sprint(c.Start)}, ledger.Attr{Key: "end", Value: fmt.Sprint(c.End)},
+		ledger.Attr{Key: "version", Value: fmt.Sprint(c.Version)})
 	return nil
 }
 
@@ -205,7 +377,7 @@ func revoke(ctx contracts.Context, args tx.Args) error {
 		return err
 	}
 	if c.Status != StatusActive {
-		return fmt.Errorf("%w: consent %q is already revoked", contracts.ErrConflict, id)
+		return fmt.Errorf("%w: consent %q is %s, not active", contracts.ErrConflict, id, c.Status)
 	}
 	c.Status, c.RevokedHeight = StatusRevoked, ctx.Height()
 	b, err := tx.Marshal(c)

@@ -200,6 +200,10 @@ func TestEveryRoleAgainstEveryAction(t *testing.T) {
 			return call(c, who, consent.Name, "grant", tx.String("consent_id", "c-x"), tx.String("grantee", "acme"), tx.String("purpose", "claims"),
 				tx.Strings("categories", []string{"lab"}), tx.Int("start", c.Now.Unix()), tx.Int("end", c.Now.Unix()+86400))
 		}, []string{"stmarys/patient", "city/patient"}},
+		{"consent.request of stmarys/patient", nil, func(c *chaintest.Chain, who string) (string, error) {
+			return call(c, who, consent.Name, "request", tx.String("consent_id", "rq"), tx.String("patient", "stmarys/patient"),
+				tx.String("purpose", "treatment"), tx.Strings("categories", []string{"lab"}), tx.Int("start", c.Now.Unix()), tx.Int("end", c.Now.Unix()+86400))
+		}, []string{"stmarys/physician", "stmarys/records_clerk", "city/physician", "city/records_clerk"}},
 		{"consent.revoke of stmarys/patient's consent", func(t *testing.T, c *chaintest.Chain) {
 			c.Must("stmarys/patient", consent.Name, "grant", tx.String("consent_id", "c-2"), tx.String("grantee", "acme"), tx.String("purpose", "claims"),
 				tx.Strings("categories", []string{"lab"}), tx.Int("start", c.Now.Unix()), tx.Int("end", c.Now.Unix()+86400))
