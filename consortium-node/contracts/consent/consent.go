@@ -23,12 +23,12 @@ const (
 	StatusRevoked  = "inactive" // FHIR: the patient withdrew the consent
 	ActionAccess   = "access"
 	// Defaults of the FHIR coded fields.
-	ScopePrivacy     = "patient-privacy" // Consent.scope
-	CategoryConsent  = "59284-0"         // Consent.category, LOINC "Patient Consent"
-	ActorRecipient   = "IRCP"            // provision.actor.role, v3 ParticipationType "information recipient"
-	MaxScopeItems  = 64
-	MaxPurposeLen  = 64
-	MaxConsentSpan = 10 * 365 * 24 * time.Hour
+	ScopePrivacy    = "patient-privacy" // Consent.scope
+	CategoryConsent = "59284-0"         // Consent.category, LOINC "Patient Consent"
+	ActorRecipient  = "IRCP"            // provision.actor.role, v3 ParticipationType "information recipient"
+	MaxScopeItems   = 64
+	MaxPurposeLen   = 64
+	MaxConsentSpan  = 10 * 365 * 24 * time.Hour
 )
 
 // Codes accepted for the coded FHIR fields.
