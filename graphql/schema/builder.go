@@ -205,7 +205,7 @@ func submit(ctx context.Context, cfg *Config, contract, method string, args []tx
 	if _, err := rand.Read(nb[:]); err != nil {
 		return nil, internal(ctx, cfg.Logger, "nonce", err)
 	}
-	body := tx.Body{ChainID: cfg.ChainID, Sender: p.Account, Nonce: binary.BigEndian.Uint64(nb[:]),
+	body := tx.Body{Version: tx.Version, ChainID: cfg.ChainID, Sender: p.Account, Nonce: binary.BigEndian.Uint64(nb[:]),
 		Expiry: st.Height + cfg.ExpiryBlocks, Call: tx.Call{Contract: contract, Method: method, Args: args}}
 	if err := body.Validate(); err != nil {
 		return nil, Errorf(CodeBadUserInput, "invalid arguments for "+contract+"."+method)
