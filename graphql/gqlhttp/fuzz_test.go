@@ -18,10 +18,10 @@ func FuzzFromBody(f *testing.F) {
 func TestNegotiate(t *testing.T) {
 	for accept, want := range map[string]string{
 		"": MediaJSON, "*/*": MediaJSON, "application/json": MediaJSON,
-		"application/graphql-response+json": MediaGraphQLResponse,
-		"application/json, application/graphql-response+json": MediaGraphQLResponse,
+		"application/graphql-response+json":                         MediaGraphQLResponse,
+		"application/json, application/graphql-response+json":       MediaGraphQLResponse,
 		"application/graphql-response+json;q=0.5, application/json": MediaJSON,
-		"application/json; charset=utf-16": "", "text/html": "",
+		"application/json; charset=utf-16":                          "", "text/html": "",
 	} {
 		if got := negotiate(accept); got != want {
 			t.Errorf("Accept %q: got %q, want %q", accept, got, want)

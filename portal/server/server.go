@@ -216,7 +216,7 @@ func (s *Server) routes() {
 	a.Use(s.authenticate)
 	a.Use(limiter.New(limiter.Config{
 		Max: s.cfg.RatePerUser, Expiration: s.cfg.RateWindow,
-		Next: func(c *fiber.Ctx) bool { return principal(c) == nil },
+		Next:         func(c *fiber.Ctx) bool { return principal(c) == nil },
 		KeyGenerator: func(c *fiber.Ctx) string { return "user:" + principal(c).Account },
 		LimitReached: rateLimited,
 	}))
