@@ -20,7 +20,7 @@ import (
 
 // startPortal runs a real node and a real portal (over TCP) until the test
 // ends.
-func startPortal(t *testing.T, sc server.Config) (*testnode.Node, *app.Portal) {
+func startPortal(t testing.TB, sc server.Config) (*testnode.Node, *app.Portal) {
 	t.Helper()
 	n := testnode.Start(t)
 	if sc.RatePerIP == 0 {
@@ -42,7 +42,7 @@ func startPortal(t *testing.T, sc server.Config) (*testnode.Node, *app.Portal) {
 	return n, p
 }
 
-func waitHealthy(t *testing.T, base string) {
+func waitHealthy(t testing.TB, base string) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
