@@ -80,11 +80,10 @@ type Portal struct {
 	Store       *readmodel.Store
 	Sessions    *session.Store
 
-	srv      *server.Server
-	cancel   context.CancelFunc
-	wg       sync.WaitGroup
-	followEr error
-	closers  []func() error
+	srv     *server.Server
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+	closers []func() error
 }
 
 // Start starts a portal; Close stops it.
@@ -161,7 +160,6 @@ func Start(ctx context.Context, cfg Config) (p *Portal, err error) {
 	go func() {
 		defer p.wg.Done()
 		if err := p.Follower.Run(fctx); err != nil && !errors.Is(err, context.Canceled) {
-			p.followEr = err
 			log.Error("read model stopped", "err", err)
 		}
 	}()
