@@ -5,13 +5,15 @@ HOME_DIR ?= .almoner/dev
 
 .PHONY: run build test test-short bench bench-exec bench-e2e bench-authz bench-cluster devnet lint fuzz clean
 
-## run: build everything and start a one-node dev consortium (data in .almoner/dev)
-run: build
-	$(BIN)/consortium-node run --home $(HOME_DIR) --init-dev
+PORTAL_HOME ?= .almoner/portal
 
-## build: compile the node daemon and the CLI into bin/
+## run: build everything; start a one-node dev consortium (.almoner/dev) and the portal at http://127.0.0.1:8080 (.almoner/portal)
+run: build
+	scripts/run-dev.sh $(HOME_DIR) $(PORTAL_HOME)
+
+## build: compile the node daemon, the CLI and the portal into bin/
 build:
-	$(GO) build -o $(BIN)/ ./consortium-node ./consortium-node/cmd/almoner
+	$(GO) build -o $(BIN)/ ./consortium-node ./consortium-node/cmd/almoner ./portal
 
 ## test: lint, then every test (race detector on), including the crash-recovery test
 test: lint

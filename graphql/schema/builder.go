@@ -1,0 +1,254 @@
+package schema
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/graphql-go/graphql"
+
+	"github.com/almoner/almoner/consortium-node/api"
+	"github.com/almoner/almoner/consortium-node/api/client"
+	"github.com/almoner/almoner/consortium-node/ledger"
+	"github.com/almoner/almoner/consortium-node/tx"
+	"github.com/almoner/almoner/portal/keyring"
+	"github.com/almoner/almoner/portal/readmodel"
+	"github.com/almoner/almoner/portal/session"
+)
+
+// Node is what the schema needs of a node: *client.Client satisfies it.
+type Node interface {
+	Status(ctx context.Context) (*api.Status, error)
+	Proof(ctx context.Context, id tx.ID) (*ledger.ReceiptProof, error)
+	SubmitTx(ctx context.Context, s *tx.Signed, o client.SubmitOptions) (api.TxStatus, error)
+}
+
+// Signer signs a transaction body with its sender's key: *keyring.Keyring
+// satisfies it. It returns an error wrapping keyring.ErrNoKey when it holds
+// no key for the sender.
+type Signer interface {
+	Sign(body tx.Body) (*tx.Signed, error)
+}
+
+// Blocks is the block feed subscriptions read: *readmodel.Follower.
+type Blocks interface {
+	Subscribe(buffer int) *readmodel.Subscription
+	Lag() (uint64, bool)
+}
+
+var (
+	_ Node   = (*client.Client)(nil)
+	_ Signer = (*keyring.Keyring)(nil)
+	_ Blocks = (*readmodel.Follower)(nil)
+)
+
+// Config is what resolvers use.
+type Config struct {
+	ChainID  string
+	Store    *readmodel.Store
+	Blocks   Blocks
+	Node     Node
+	Signer   Signer
+	Sessions *session.Store
+	Logger   *slog.Logger
+	// DefaultPage and MaxPage bound connection page sizes (defaults 20
+	// and 100).
+	DefaultPage, MaxPage int
+	// ExpiryBlocks is how many blocks a signed transaction stays valid
+	// (default 100; must stay within the chain's replay window).
+	ExpiryBlocks uint64
+	// WaitTimeout bounds a mutation's wait for its commit (default 10s).
+	WaitTimeout time.Duration
+	// SubscriptionBuffer is how many blocks a slow subscriber may fall
+	// behind before it is dropped (default 64).
+	SubscriptionBuffer int
+}
+
+// Validate checks the config and fills defaults.
+func (c *Config) Validate() error {
+	if c.ChainID == "" || c.Store == nil || c.Blocks == nil || c.Node == nil || c.Signer == nil || c.Sessions == nil {
+		return errors.New("schema: ChainID, Store, Blocks, Node, Signer and Sessions are required")
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.DefaultPage <= 0 {
+		c.DefaultPage = 20
+	}
+	if c.MaxPage <= 0 {
+		c.MaxPage = 100
+	}
+	if c.DefaultPage > c.MaxPage {
+		return fmt.Errorf("schema: DefaultPage %d above MaxPage %d", c.DefaultPage, c.MaxPage)
+	}
+	if c.ExpiryBlocks == 0 {
+		c.ExpiryBlocks = 100
+	}
+	if c.WaitTimeout <= 0 {
+		c.WaitTimeout = 10 * time.Second
+	}
+	if c.SubscriptionBuffer <= 0 {
+		c.SubscriptionBuffer = 64
+	}
+	return nil
+}
+
+// Module adds types and fields to the schema.
+type Module interface {
+	Name() string
+	Register(b *Builder) error
+}
+
+// Builder collects the root fields of every module. Modules share named
+// types through Type/SetType (e.g. "Member", "Block", "TxResult").
+type Builder struct {
+	Cfg          *Config
+	query        graphql.Fields
+	mutation     graphql.Fields
+	subscription graphql.Fields
+	types        map[string]graphql.Type
+}
+
+func add(fs graphql.Fields, kind, name string, f *graphql.Field) error {
+	if _, dup := fs[name]; dup {
+		return fmt.Errorf("schema: %s field %q defined twice", kind, name)
+	}
+	fs[name] = f
+	return nil
+}
+
+// Query adds a root query field.
+func (b *Builder) Query(name string, f *graphql.Field) error { return add(b.query, "query", name, f) }
+
+// Mutation adds a root mutation field.
+func (b *Builder) Mutation(name string, f *graphql.Field) error {
+	return add(b.mutation, "mutation", name, f)
+}
+
+// Subscription adds a root subscription field; its Subscribe returns a
+// chan any that the resolver closes when the context ends.
+func (b *Builder) Subscription(name string, f *graphql.Field) error {
+	return add(b.subscription, "subscription", name, f)
+}
+
+// SetType names a type for other modules.
+func (b *Builder) SetType(name string, t graphql.Type) { b.types[name] = t }
+
+// Type returns a type named by an earlier module (nil if none).
+func (b *Builder) Type(name string) graphql.Type { return b.types[name] }
+
+// Schema is a built schema with its config.
+type Schema struct {
+	graphql.Schema
+	Cfg *Config
+}
+
+// Build builds the schema from the core module and then mods.
+func Build(cfg Config, mods ...Module) (*Schema, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	b := &Builder{Cfg: &cfg, query: graphql.Fields{}, mutation: graphql.Fields{}, subscription: graphql.Fields{}, types: map[string]graphql.Type{}}
+	seen := map[string]bool{}
+	for _, m := range append([]Module{core{}}, mods...) {
+		if seen[m.Name()] {
+			return nil, fmt.Errorf("schema: module %q registered twice", m.Name())
+		}
+		seen[m.Name()] = true
+		if err := m.Register(b); err != nil {
+			return nil, fmt.Errorf("schema: module %s: %w", m.Name(), err)
+		}
+	}
+	sc := graphql.SchemaConfig{Query: graphql.NewObject(graphql.ObjectConfig{Name: "Query", Fields: b.query})}
+	if len(b.mutation) > 0 {
+		sc.Mutation = graphql.NewObject(graphql.ObjectConfig{Name: "Mutation", Fields: b.mutation})
+	}
+	if len(b.subscription) > 0 {
+		sc.Subscription = graphql.NewObject(graphql.ObjectConfig{Name: "Subscription", Fields: b.subscription})
+	}
+	s, err := graphql.NewSchema(sc)
+	if err != nil {
+		return nil, fmt.Errorf("schema: %w", err)
+	}
+	return &Schema{Schema: s, Cfg: &cfg}, nil
+}
+
+// TxResult is what every mutation returns.
+type TxResult struct {
+	ID      tx.ID
+	Status  string
+	Height  uint64
+	Receipt *ledger.Receipt
+}
+
+// Submit signs contract.method(args) with the acting member's key,
+// submits it and, with wait, waits for its receipt and for the read model
+// to apply its block. Module mutations call it after their own checks.
+func (b *Builder) Submit(ctx context.Context, contract, method string, args []tx.Arg, wait bool) (*TxResult, error) {
+	return submit(ctx, b.Cfg, contract, method, args, wait)
+}
+
+func submit(ctx context.Context, cfg *Config, contract, method string, args []tx.Arg, wait bool) (*TxResult, error) {
+	p, err := writer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	st, err := cfg.Node.Status(ctx)
+	if err != nil {
+		return nil, nodeErr(ctx, cfg, "status", err)
+	}
+	var nb [8]byte
+	if _, err := rand.Read(nb[:]); err != nil {
+		return nil, internal(ctx, cfg.Logger, "nonce", err)
+	}
+	body := tx.Body{Version: tx.Version, ChainID: cfg.ChainID, Sender: p.Account, Nonce: binary.BigEndian.Uint64(nb[:]),
+		Expiry: st.Height + cfg.ExpiryBlocks, Call: tx.Call{Contract: contract, Method: method, Args: args}}
+	if err := body.Validate(); err != nil {
+		return nil, Errorf(CodeBadUserInput, "invalid arguments for "+contract+"."+method)
+	}
+	signed, err := cfg.Signer.Sign(body)
+	if errors.Is(err, keyring.ErrNoKey) {
+		return nil, Errorf(CodeForbidden, "the portal holds no signing key for this account")
+	}
+	if err != nil {
+		return nil, internal(ctx, cfg.Logger, "sign", err)
+	}
+	wctx, cancel := context.WithTimeout(ctx, cfg.WaitTimeout+2*time.Second)
+	defer cancel()
+	res, err := cfg.Node.SubmitTx(wctx, signed, client.SubmitOptions{Wait: wait, Timeout: cfg.WaitTimeout})
+	if err != nil {
+		if res.Status == api.StatusRejected {
+			cfg.Logger.InfoContext(ctx, "transaction rejected", "contract", contract, "method", method, "reason", res.Error)
+			return nil, Errorf(CodeConflict, "the node refused the transaction: "+res.Error)
+		}
+		return nil, nodeErr(ctx, cfg, "submit", err)
+	}
+	out := &TxResult{ID: res.ID, Status: res.Status, Height: res.Height, Receipt: res.Receipt}
+	if wait && res.Status == api.StatusCommitted {
+		// Read your writes: the block is in the read model before we answer.
+		for {
+			if h, ok := cfg.Store.Applied(); ok && h >= res.Height {
+				break
+			}
+			select {
+			case <-wctx.Done():
+				return out, nil
+			case <-time.After(5 * time.Millisecond):
+			}
+		}
+	}
+	return out, nil
+}
+
+func nodeErr(ctx context.Context, cfg *Config, what string, err error) *Error {
+	var ce *client.Error
+	if errors.As(err, &ce) && ce.StatusCode < 500 {
+		return internal(ctx, cfg.Logger, what, err)
+	}
+	cfg.Logger.WarnContext(ctx, "node unavailable", "op", what, "err", err)
+	return Errorf(CodeUnavailable, "the consortium node is unavailable; try again")
+}

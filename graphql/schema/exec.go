@@ -1,0 +1,243 @@
+package schema
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/graphql-go/graphql"
+	"github.com/graphql-go/graphql/gqlerrors"
+	"github.com/graphql-go/graphql/language/ast"
+	"github.com/graphql-go/graphql/language/parser"
+	"github.com/graphql-go/graphql/language/source"
+)
+
+// Limits bound what one document may ask for.
+type Limits struct {
+	// MaxDepth is the deepest selection nesting (introspection fields,
+	// "__"-prefixed, are not counted). Default 12.
+	MaxDepth int
+	// MaxCost bounds the estimated number of resolved fields: each field
+	// costs 1 times the page sizes (first/last, or the default page) of
+	// the lists above it. Default 5000.
+	MaxCost int
+	// MaxQueryBytes bounds the document's length (default 32 KiB).
+	MaxQueryBytes int
+	// DefaultPage is the page size assumed for a connection field without
+	// first/last.
+	DefaultPage int
+}
+
+// Validate checks the limits and fills defaults.
+func (l *Limits) Validate() error {
+	if l.MaxDepth <= 0 {
+		l.MaxDepth = 12
+	}
+	if l.MaxCost <= 0 {
+		l.MaxCost = 5000
+	}
+	if l.MaxQueryBytes <= 0 {
+		l.MaxQueryBytes = 32 << 10
+	}
+	if l.DefaultPage <= 0 {
+		l.DefaultPage = 20
+	}
+	return nil
+}
+
+// Operation kinds.
+const (
+	OpQuery        = ast.OperationTypeQuery
+	OpMutation     = ast.OperationTypeMutation
+	OpSubscription = ast.OperationTypeSubscription
+)
+
+// Prepared is a parsed, validated document within the limits.
+type Prepared struct {
+	Doc       *ast.Document
+	Operation string // OpQuery, OpMutation or OpSubscription
+	OpName    string
+	Depth     int
+	Cost      int
+}
+
+// RequestError is a document that cannot run: it does not parse, is not
+// valid against the schema, names no operation, or exceeds the limits.
+// No data is produced for it.
+type RequestError struct {
+	Errors []gqlerrors.FormattedError
+}
+
+func (e *RequestError) Error() string {
+	if len(e.Errors) == 0 {
+		return "bad request"
+	}
+	return e.Errors[0].Message
+}
+
+func reqErr(code, msg string) *RequestError {
+	return &RequestError{Errors: []gqlerrors.FormattedError{{Message: msg, Locations: nil, Extensions: map[string]any{"code": code}}}}
+}
+
+// Prepare parses and validates query, selects the operation and checks
+// the limits.
+func (s *Schema) Prepare(query, opName string, lim Limits) (*Prepared, error) {
+	if len(query) > lim.MaxQueryBytes {
+		return nil, reqErr(CodeTooComplex, fmt.Sprintf("the document is longer than %d bytes", lim.MaxQueryBytes))
+	}
+	doc, err := parser.Parse(parser.ParseParams{Source: source.NewSource(&source.Source{Body: []byte(query), Name: "GraphQL request"})})
+	if err != nil {
+		fe := gqlerrors.FormatErrors(err)
+		for i := range fe {
+			fe[i].Extensions = map[string]any{"code": CodeBadUserInput}
+		}
+		return nil, &RequestError{Errors: fe}
+	}
+	vr := graphql.ValidateDocument(&s.Schema, doc, nil)
+	if !vr.IsValid {
+		for i := range vr.Errors {
+			vr.Errors[i].Extensions = map[string]any{"code": CodeBadUserInput}
+		}
+		return nil, &RequestError{Errors: vr.Errors}
+	}
+	var op *ast.OperationDefinition
+	frags := map[string]*ast.FragmentDefinition{}
+	for _, d := range doc.Definitions {
+		switch d := d.(type) {
+		case *ast.OperationDefinition:
+			if opName == "" && op != nil {
+				return nil, reqErr(CodeBadUserInput, "the document has several operations: give operationName")
+			}
+			if opName == "" || d.Name != nil && d.Name.Value == opName {
+				op = d
+			}
+		case *ast.FragmentDefinition:
+			frags[d.Name.Value] = d
+		}
+	}
+	if op == nil {
+		return nil, reqErr(CodeBadUserInput, fmt.Sprintf("no operation named %q", opName))
+	}
+	c := &coster{frags: frags, lim: lim}
+	depth, cost := c.selections(op.SelectionSet, 1, 1, map[string]bool{})
+	if depth > lim.MaxDepth {
+		return nil, reqErr(CodeTooComplex, fmt.Sprintf("the document is %d levels deep; the limit is %d", depth, lim.MaxDepth))
+	}
+	if cost > lim.MaxCost {
+		return nil, reqErr(CodeTooComplex, fmt.Sprintf("the document's estimated cost is %d; the limit is %d", cost, lim.MaxCost))
+	}
+	return &Prepared{Doc: doc, Operation: op.Operation, OpName: opName, Depth: depth, Cost: cost}, nil
+}
+
+type coster struct {
+	frags map[string]*ast.FragmentDefinition
+	lim   Limits
+}
+
+const costCap = 1 << 40 // saturate instead of overflowing
+
+// selections returns the depth and cost of a selection set at depth d
+// under a list multiplier mult.
+func (c *coster) selections(ss *ast.SelectionSet, d, mult int, inFrag map[string]bool) (int, int) {
+	if ss == nil {
+		return d - 1, 0
+	}
+	maxD, cost := d, 0
+	add := func(dd, cc int) {
+		maxD = max(maxD, dd)
+		cost = min(cost+cc, costCap)
+	}
+	for _, sel := range ss.Selections {
+		switch s := sel.(type) {
+		case *ast.Field:
+			if strings.HasPrefix(s.Name.Value, "__") {
+				continue
+			}
+			m := mult
+			if n := c.pageSize(s); n > 0 {
+				m = min(mult*n, costCap)
+			}
+			dd, cc := c.selections(s.SelectionSet, d+1, m, inFrag)
+			if s.SelectionSet == nil {
+				dd = d
+			}
+			add(dd, min(mult+cc, costCap))
+		case *ast.InlineFragment:
+			add(c.selections(s.SelectionSet, d, mult, inFrag))
+		case *ast.FragmentSpread:
+			name := s.Name.Value
+			f := c.frags[name]
+			if f == nil || inFrag[name] {
+				continue // validation rejects unknown and cyclic fragments
+			}
+			inFrag[name] = true
+			add(c.selections(f.SelectionSet, d, mult, inFrag))
+			delete(inFrag, name)
+		}
+	}
+	return maxD, cost
+}
+
+// pageSize returns the multiplier of a list field: its first/last
+// argument, or the default page for connection-style fields.
+func (c *coster) pageSize(f *ast.Field) int {
+	paged := false
+	for _, a := range f.Arguments {
+		switch a.Name.Value {
+		case "first", "last":
+			paged = true
+			if v, ok := a.Value.(*ast.IntValue); ok {
+				var n int
+				if _, err := fmt.Sscan(v.Value, &n); err == nil && n > 0 {
+					return n
+				}
+			}
+		}
+	}
+	switch f.Name.Value {
+	case "edges", "nodes", "transactions", "organisations", "apiTokens":
+		paged = true
+	}
+	if paged {
+		return c.lim.DefaultPage
+	}
+	return 0
+}
+
+// Execute runs a prepared query or mutation.
+func (s *Schema) Execute(ctx context.Context, p *Prepared, vars map[string]any) *graphql.Result {
+	return graphql.Execute(graphql.ExecuteParams{Schema: s.Schema, AST: p.Doc, OperationName: p.OpName, Args: vars, Context: ctx})
+}
+
+// Subscribe runs a prepared subscription; the channel closes when ctx
+// ends or the source ends. The caller must drain it until it closes.
+func (s *Schema) Subscribe(ctx context.Context, p *Prepared, vars map[string]any) chan *graphql.Result {
+	return graphql.ExecuteSubscription(graphql.ExecuteParams{Schema: s.Schema, AST: p.Doc, OperationName: p.OpName, Args: vars, Context: ctx})
+}
+
+// Sanitize gives every error a code and replaces the message of errors
+// that carry none (unexpected failures inside execution) with a generic
+// one, logging the original.
+func (s *Schema) Sanitize(ctx context.Context, errs []gqlerrors.FormattedError) []gqlerrors.FormattedError {
+	for i := range errs {
+		e := &errs[i]
+		if _, ok := e.Extensions["code"]; ok {
+			continue
+		}
+		var ue *Error
+		if errors.As(e.OriginalError(), &ue) {
+			e.Extensions = ue.Extensions()
+			continue
+		}
+		if len(e.Path) == 0 {
+			// Variable coercion and operation selection: user input.
+			e.Extensions = map[string]any{"code": CodeBadUserInput}
+			continue
+		}
+		s.Cfg.Logger.ErrorContext(ctx, "unexpected resolver error", "path", fmt.Sprint(e.Path), "err", e.Message)
+		e.Message = "internal error"
+		e.Extensions = map[string]any{"code": CodeInternal}
+	}
+	return errs
+}

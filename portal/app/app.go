@@ -1,0 +1,271 @@
+package app
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/almoner/almoner/consortium-node/api/client"
+	"github.com/almoner/almoner/consortium-node/genesis"
+	"github.com/almoner/almoner/graphql/schema"
+	"github.com/almoner/almoner/portal/keyring"
+	"github.com/almoner/almoner/portal/readmodel"
+	"github.com/almoner/almoner/portal/server"
+	"github.com/almoner/almoner/portal/session"
+)
+
+// Config configures a portal.
+type Config struct {
+	// Node is the node API address.
+	Node string
+	// Listen is the HTTP listen address (default 127.0.0.1:8080).
+	Listen string
+	// Home holds index/ (the read model), accounts/, keystore/ and the
+	// organisation key file.
+	Home string
+	// DevHome, if set, is a dev consortium folder (genesis.json, keys/):
+	// every member with a key file there gets its keys imported and an
+	// account with a random password (written to Home/dev-accounts.txt).
+	DevHome string
+	Logger  *slog.Logger
+	// Argon2 for account passwords (default session.DefaultArgon2).
+	Argon2 session.Argon2Params
+	// Server overrides server settings (Schema, Sessions, Health and
+	// Logger are filled in).
+	Server server.Config
+	// Modules are domain schema modules; ReadModules their read-model
+	// modules.
+	Modules     []schema.Module
+	ReadModules []readmodel.Module
+	// GenesisWait bounds waiting for the node at start (default 60s).
+	GenesisWait time.Duration
+}
+
+// Validate checks the config and fills defaults.
+func (c *Config) Validate() error {
+	if c.Node == "" || c.Home == "" {
+		return errors.New("app: Node and Home are required")
+	}
+	if c.Listen == "" {
+		c.Listen = "127.0.0.1:8080"
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.GenesisWait <= 0 {
+		c.GenesisWait = 60 * time.Second
+	}
+	return nil
+}
+
+// Portal is a running portal.
+type Portal struct {
+	// URL is the portal's base URL.
+	URL string
+	// DevAccounts maps demo account ids to passwords (with DevHome).
+	DevAccounts map[string]string
+	Follower    *readmodel.Follower
+	Store       *readmodel.Store
+	Sessions    *session.Store
+
+	srv     *server.Server
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+	closers []func() error
+}
+
+// Start starts a portal; Close stops it.
+func Start(ctx context.Context, cfg Config) (p *Portal, err error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(cfg.Home, 0o700); err != nil {
+		return nil, err
+	}
+	p = &Portal{}
+	defer func() {
+		if err != nil {
+			p.closeAll()
+		}
+	}()
+	log := cfg.Logger
+	nc := client.New(cfg.Node, &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64, IdleConnTimeout: 90 * time.Second}})
+	g, err := waitGenesis(ctx, nc, cfg.GenesisWait)
+	if err != nil {
+		return nil, err
+	}
+	reg := readmodel.NewRegistry()
+	for _, m := range cfg.ReadModules {
+		if err := reg.Register(m); err != nil {
+			return nil, err
+		}
+	}
+	indexDir := filepath.Join(cfg.Home, "index")
+	if p.Store, err = readmodel.Open(indexDir, reg); err != nil {
+		return nil, err
+	}
+	p.closers = append(p.closers, p.Store.Close)
+	if c := p.Store.ChainID(); c != "" && c != g.ChainID {
+		return nil, fmt.Errorf("the read model in %s is of chain %q but the node serves %q: delete the folder to rebuild it", indexDir, c, g.ChainID)
+	}
+	if p.Sessions, err = session.Open(session.Config{Dir: filepath.Join(cfg.Home, "accounts"), Argon2: cfg.Argon2, Logger: log}); err != nil {
+		return nil, err
+	}
+	p.closers = append(p.closers, p.Sessions.Close)
+	orgKey, err := keyring.LoadOrCreateOrgKey(filepath.Join(cfg.Home, "portal-org.key"), "portal")
+	if err != nil {
+		return nil, err
+	}
+	kr, err := keyring.Open(keyring.Config{Dir: filepath.Join(cfg.Home, "keystore"), OrgKey: orgKey, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	if cfg.DevHome != "" {
+		if p.DevAccounts, err = devAccounts(cfg.Home, cfg.DevHome, g, kr, p.Sessions); err != nil {
+			return nil, err
+		}
+	}
+	if p.Follower, err = readmodel.NewFollower(readmodel.FollowerConfig{Store: p.Store, Source: nc, Logger: log}); err != nil {
+		return nil, err
+	}
+	sch, err := schema.Build(schema.Config{ChainID: g.ChainID, Store: p.Store, Blocks: p.Follower, Node: nc, Signer: kr, Sessions: p.Sessions, Logger: log}, cfg.Modules...)
+	if err != nil {
+		return nil, err
+	}
+	sc := cfg.Server
+	sc.Schema, sc.Sessions, sc.Health, sc.Logger = sch, p.Sessions, p.Follower, log
+	if p.srv, err = server.New(sc); err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("listen %s: %w (is another portal running? use --listen)", cfg.Listen, err)
+	}
+	p.URL = "http://" + ln.Addr().String()
+	fctx, cancel := context.WithCancel(context.Background())
+	p.cancel = cancel
+	p.wg.Add(2)
+	go func() {
+		defer p.wg.Done()
+		if err := p.Follower.Run(fctx); err != nil && !errors.Is(err, context.Canceled) {
+			log.Error("read model stopped", "err", err)
+		}
+	}()
+	go func() {
+		defer p.wg.Done()
+		if err := p.srv.Serve(ln); err != nil {
+			log.Error("portal server", "err", err)
+		}
+	}()
+	return p, nil
+}
+
+// Close stops the server and the follower and closes the stores.
+func (p *Portal) Close() error {
+	var err error
+	if p.srv != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		err = p.srv.Shutdown(ctx)
+		cancel()
+	}
+	if p.cancel != nil {
+		p.cancel()
+	}
+	p.wg.Wait()
+	return errors.Join(err, p.closeAll())
+}
+
+func (p *Portal) closeAll() error {
+	var err error
+	for i := len(p.closers) - 1; i >= 0; i-- {
+		err = errors.Join(err, p.closers[i]())
+	}
+	p.closers = nil
+	return err
+}
+
+func waitGenesis(ctx context.Context, nc *client.Client, wait time.Duration) (*genesis.File, error) {
+	deadline := time.Now().Add(wait)
+	for {
+		cctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		g, err := nc.Genesis(cctx)
+		cancel()
+		if err == nil {
+			return g, nil
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return nil, fmt.Errorf("reaching the node for its genesis: %w", err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// devAccounts imports the dev members' keys and creates their accounts
+// once; passwords are kept in Home/dev-accounts.txt (0600).
+func devAccounts(home, devHome string, g *genesis.File, kr *keyring.Keyring, ss *session.Store) (map[string]string, error) {
+	path := filepath.Join(home, "dev-accounts.txt")
+	out := map[string]string{}
+	if f, err := os.Open(path); err == nil {
+		sc := bufio.NewScanner(f)
+		for sc.Scan() {
+			if id, pw, ok := strings.Cut(sc.Text(), " "); ok {
+				out[id] = pw
+			}
+		}
+		f.Close()
+	}
+	var added []string
+	for _, m := range g.Members {
+		kf, err := genesis.LoadKeyFile(genesis.KeyPath(devHome, m.ID))
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if !kr.Has(m.ID) {
+			if err := kr.Import(kf); err != nil {
+				return nil, err
+			}
+		}
+		if !ss.HasAccount(m.ID) {
+			b := make([]byte, 12)
+			if _, err := rand.Read(b); err != nil {
+				return nil, err
+			}
+			pw := base64.RawURLEncoding.EncodeToString(b)
+			if err := ss.CreateAccount(m.ID, pw); err != nil {
+				return nil, err
+			}
+			out[m.ID] = pw
+			added = append(added, m.ID)
+		}
+	}
+	if len(added) > 0 {
+		ids := make([]string, 0, len(out))
+		for id := range out {
+			ids = append(ids, id)
+		}
+		sort.Strings(ids)
+		var b strings.Builder
+		for _, id := range ids {
+			fmt.Fprintf(&b, "%s %s\n", id, out[id])
+		}
+		if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,335 @@
+package app_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/almoner/almoner/portal/app"
+	"github.com/almoner/almoner/portal/internal/testnode"
+	"github.com/almoner/almoner/portal/server"
+	"github.com/almoner/almoner/portal/session"
+)
+
+// startPortal runs a real node and a real portal (over TCP) until the test
+// ends.
+func startPortal(t testing.TB, sc server.Config) (*testnode.Node, *app.Portal) {
+	t.Helper()
+	n := testnode.Start(t)
+	if sc.RatePerIP == 0 {
+		sc.RatePerIP = 100000
+	}
+	p, err := app.Start(context.Background(), app.Config{
+		Node: n.URL, Listen: "127.0.0.1:0", Home: t.TempDir(), DevHome: n.Home,
+		Argon2: session.Argon2Params{Time: 1, MemoryKiB: 64, Threads: 1}, Server: sc,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := p.Close(); err != nil {
+			t.Errorf("closing the portal: %v", err)
+		}
+	})
+	waitHealthy(t, p.URL)
+	return n, p
+}
+
+func waitHealthy(t testing.TB, base string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		r, err := http.Get(base + "/healthz")
+		if err == nil {
+			r.Body.Close()
+			if r.StatusCode == 200 {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("portal not healthy: %v %v", r, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// client is a browser-like or machine client of the portal.
+type client struct {
+	t      *testing.T
+	base   string
+	hc     *http.Client
+	csrf   string
+	bearer string
+	origin string
+}
+
+func newClient(t *testing.T, base string) *client {
+	jar, _ := cookiejar.New(nil)
+	return &client{t: t, base: base, hc: &http.Client{Jar: jar, Timeout: 60 * time.Second}}
+}
+
+func (c *client) login(account, password string) {
+	c.t.Helper()
+	b, _ := json.Marshal(map[string]string{"account": account, "password": password})
+	r, err := c.hc.Post(c.base+"/auth/login", "application/json", bytes.NewReader(b))
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer r.Body.Close()
+	var out struct{ CSRFToken string }
+	if err := json.NewDecoder(r.Body).Decode(&out); err != nil || r.StatusCode != 200 || out.CSRFToken == "" {
+		c.t.Fatalf("login %s: %d %v", account, r.StatusCode, err)
+	}
+	c.csrf = out.CSRFToken
+	if ck := r.Header.Get("Set-Cookie"); !strings.Contains(ck, "HttpOnly") || !strings.Contains(ck, "SameSite=Strict") {
+		c.t.Fatalf("session cookie lacks HttpOnly or SameSite=Strict: %s", ck)
+	}
+}
+
+type gqlResult struct {
+	Status int
+	Data   map[string]any
+	Errors []struct {
+		Message    string
+		Extensions map[string]any
+	}
+	raw string
+}
+
+func (r *gqlResult) code() string {
+	if len(r.Errors) == 0 {
+		return ""
+	}
+	c, _ := r.Errors[0].Extensions["code"].(string)
+	return c
+}
+
+func (c *client) do(query string, vars map[string]any) *gqlResult {
+	c.t.Helper()
+	b, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+	req, _ := http.NewRequest(http.MethodPost, c.base+"/graphql", bytes.NewReader(b))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/graphql-response+json")
+	if c.csrf != "" {
+		req.Header.Set("X-CSRF-Token", c.csrf)
+	}
+	if c.bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+c.bearer)
+	}
+	if c.origin != "" {
+		req.Header.Set("Origin", c.origin)
+	}
+	return c.send(req)
+}
+
+func (c *client) send(req *http.Request) *gqlResult {
+	c.t.Helper()
+	r, err := c.hc.Do(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer r.Body.Close()
+	body, _ := io.ReadAll(r.Body)
+	out := &gqlResult{Status: r.StatusCode, raw: string(body)}
+	if err := json.Unmarshal(body, out); err != nil {
+		c.t.Fatalf("%d %q: %v", r.StatusCode, body, err)
+	}
+	return out
+}
+
+func dig(m any, path ...string) any {
+	for _, p := range path {
+		mm, ok := m.(map[string]any)
+		if !ok {
+			return nil
+		}
+		m = mm[p]
+	}
+	return m
+}
+
+// TestQueriesAndSignedMutation runs real documents against a real portal
+// following a real node: queries with Relay pagination, a mutation signed
+// with the admin's keystore key that waits for its receipt, the read model
+// reflecting it, the receipt proof, and the refusals (anonymous,
+// wrong organisation, missing CSRF token, cross-origin, mutation over GET,
+// read-only API token, bad token).
+func TestQueriesAndSignedMutation(t *testing.T) {
+	_, p := startPortal(t, server.Config{})
+	anon := newClient(t, p.URL)
+
+	r := anon.do(`{ nodeStatus { chainId height indexedHeight lag } organisations { id kind name }
+		members(organisation: "stmarys", first: 2) { edges { cursor node { id roles organisation { name } } } pageInfo { hasNextPage endCursor } } }`, nil)
+	if r.Status != 200 || len(r.Errors) != 0 {
+		t.Fatalf("query: %s", r.raw)
+	}
+	if orgs := r.Data["organisations"].([]any); len(orgs) != 4 {
+		t.Fatalf("organisations: %v", orgs)
+	}
+	edges := dig(r.Data, "members", "edges").([]any)
+	if len(edges) != 2 || dig(r.Data, "members", "pageInfo", "hasNextPage") != true {
+		t.Fatalf("members page: %s", r.raw)
+	}
+	after := dig(r.Data, "members", "pageInfo", "endCursor").(string)
+	r2 := anon.do(`query($a: String) { members(organisation: "stmarys", first: 10, after: $a) { nodes { id } pageInfo { hasNextPage } } }`, map[string]any{"a": after})
+	if n := dig(r2.Data, "members", "nodes").([]any); len(n) != 3 || dig(r2.Data, "members", "pageInfo", "hasNextPage") != false {
+		t.Fatalf("second members page: %s", r2.raw)
+	}
+
+	const setRoles = `mutation($m: ID!, $r: [String!]!) { setMemberRoles(member: $m, roles: $r, wait: true) {
+		id status height receipt { status error events { contract type attrs { key value } } } transaction { sender method block { height } } } }`
+	vars := map[string]any{"m": "stmarys/dr-lee", "r": []string{"physician", "privacy_officer"}}
+	if r := anon.do(setRoles, vars); r.code() != "UNAUTHENTICATED" {
+		t.Fatalf("anonymous mutation: %s", r.raw)
+	}
+	donor := newClient(t, p.URL)
+	donor.login("hope/donor-sam", p.DevAccounts["hope/donor-sam"])
+	if r := donor.do(setRoles, vars); r.code() != "FORBIDDEN" {
+		t.Fatalf("donor changing a hospital's roles: %s", r.raw)
+	}
+	admin := newClient(t, p.URL)
+	admin.login("stmarys/admin", p.DevAccounts["stmarys/admin"])
+	csrf := admin.csrf
+	admin.csrf = ""
+	if r := admin.do(setRoles, vars); r.Status != 403 || r.code() != "FORBIDDEN" || !strings.Contains(r.Errors[0].Message, "CSRF") {
+		t.Fatalf("mutation without CSRF token: %s", r.raw)
+	}
+	admin.csrf, admin.origin = csrf, "https://evil.example"
+	if r := admin.do(setRoles, vars); r.Status != 403 || r.code() != "FORBIDDEN" {
+		t.Fatalf("cross-origin mutation: %s", r.raw)
+	}
+	admin.origin = p.URL
+	r = admin.do(setRoles, vars)
+	if r.Status != 200 || len(r.Errors) != 0 || dig(r.Data, "setMemberRoles", "status") != "COMMITTED" ||
+		dig(r.Data, "setMemberRoles", "receipt", "status") != "OK" || dig(r.Data, "setMemberRoles", "transaction", "sender") != "stmarys/admin" {
+		t.Fatalf("signed mutation: %s", r.raw)
+	}
+	id := dig(r.Data, "setMemberRoles", "id").(string)
+
+	// Read your writes: the read model has the new roles already.
+	r = anon.do(`query($id: ID!) { member(id: "stmarys/dr-lee") { roles updated }
+		transaction(id: $id) { contract method receipt { status } block { height transactions { id } } }
+		receiptProof(id: $id) }`, map[string]any{"id": id})
+	if roles := dig(r.Data, "member", "roles").([]any); !slices.Equal(roles, []any{"physician", "privacy_officer"}) {
+		t.Fatalf("roles after the mutation: %s", r.raw)
+	}
+	if dig(r.Data, "transaction", "method") != "set_roles" || dig(r.Data, "receiptProof") == nil {
+		t.Fatalf("transaction and proof: %s", r.raw)
+	}
+
+	// A mutation the ledger refuses comes back as a failed receipt.
+	r = admin.do(setRoles, map[string]any{"m": "stmarys/admin", "r": []string{"physician"}})
+	if dig(r.Data, "setMemberRoles", "receipt", "status") != "FAILED" || dig(r.Data, "setMemberRoles", "receipt", "error") == nil {
+		t.Fatalf("admin dropping own admin role: %s", r.raw)
+	}
+
+	// Blocks connection, newest first, with backward paging.
+	r = anon.do(`{ blocks(first: 2) { edges { cursor node { height } } pageInfo { hasNextPage endCursor } } }`, nil)
+	be := dig(r.Data, "blocks", "edges").([]any)
+	h0 := dig(be[0], "node", "height").(float64)
+	if len(be) != 2 || dig(be[1], "node", "height").(float64) != h0-1 {
+		t.Fatalf("blocks: %s", r.raw)
+	}
+	r = anon.do(`query($c: String) { blocks(last: 1, before: $c) { nodes { height } } }`, map[string]any{"c": dig(be[1], "cursor")})
+	if n := dig(r.Data, "blocks", "nodes").([]any); len(n) != 1 || dig(n[0], "height").(float64) != h0 {
+		t.Fatalf("blocks backward: %s", r.raw)
+	}
+
+	// Mutations over GET are refused with 405.
+	req, _ := http.NewRequest(http.MethodGet, p.URL+"/graphql?query="+strings.ReplaceAll("mutation { revokeApiToken(id: \"x\") }", " ", "+"), nil)
+	req.Header.Set("Accept", "application/graphql-response+json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 405 || resp.Header.Get("Allow") != "POST" {
+		t.Fatalf("mutation over GET: %d %q", resp.StatusCode, resp.Header.Get("Allow"))
+	}
+
+	// API tokens: a read-only token may query but not mutate; a bad one is 401.
+	r = admin.do(`mutation { createApiToken(name: "reporting", scopes: ["read"], ttlHours: 24) { secret apiToken { id scopes } } }`, nil)
+	secret, _ := dig(r.Data, "createApiToken", "secret").(string)
+	if secret == "" {
+		t.Fatalf("createApiToken: %s", r.raw)
+	}
+	bot := newClient(t, p.URL)
+	bot.bearer = secret
+	if r := bot.do(`{ viewer { account via member { id } } }`, nil); dig(r.Data, "viewer", "account") != "stmarys/admin" || dig(r.Data, "viewer", "via") != "token" {
+		t.Fatalf("viewer by token: %s", r.raw)
+	}
+	if r := bot.do(setRoles, vars); r.code() != "FORBIDDEN" {
+		t.Fatalf("read-only token mutating: %s", r.raw)
+	}
+	bot.bearer = secret + "x"
+	if r := bot.do(`{ viewer { account } }`, nil); r.Status != 401 || r.code() != "UNAUTHENTICATED" {
+		t.Fatalf("bad token: %s", r.raw)
+	}
+	// Errors never leak internals: a bad id is BAD_USER_INPUT, a missing one null.
+	if r := anon.do(`{ transaction(id: "zz") { id } }`, nil); r.code() != "BAD_USER_INPUT" {
+		t.Fatalf("bad id: %s", r.raw)
+	}
+	if r := anon.do(`{ receiptProof(id: "`+strings.Repeat("0", 64)+`") }`, nil); r.code() != "NOT_FOUND" {
+		t.Fatalf("missing proof: %s", r.raw)
+	}
+}
+
+// TestLimits checks the depth, cost, body size and per-IP rate limits.
+func TestLimits(t *testing.T) {
+	_, p := startPortal(t, server.Config{BodyLimit: 64 << 10, RatePerIP: 40})
+	c := newClient(t, p.URL)
+	deep := `{ blocks { nodes { transactions { block { transactions { block { transactions { block { transactions { block { transactions { block { height } } } } } } } } } } } } }`
+	if r := c.do(deep, nil); r.Status != 400 || r.code() != "QUERY_TOO_COMPLEX" || !strings.Contains(r.Errors[0].Message, "deep") {
+		t.Fatalf("deep query: %s", r.raw)
+	}
+	costly := `{ blocks(first: 100) { nodes { transactions { senderMember { organisation { members(first: 100) { nodes { id } } } } } } } }`
+	if r := c.do(costly, nil); r.Status != 400 || r.code() != "QUERY_TOO_COMPLEX" || !strings.Contains(r.Errors[0].Message, "cost") {
+		t.Fatalf("costly query: %s", r.raw)
+	}
+	big := `{ __typename ` + strings.Repeat(" ", 70<<10) + `}`
+	if r := c.do(big, nil); r.Status != 413 {
+		t.Fatalf("big body: %d %s", r.Status, r.raw)
+	}
+	var limited bool
+	for i := 0; i < 60 && !limited; i++ {
+		r := c.do(`{ __typename }`, nil)
+		limited = r.Status == 429 && r.code() == "RATE_LIMITED"
+	}
+	if !limited {
+		t.Fatal("per-IP rate limit never applied")
+	}
+}
+
+// TestHealthAndMetrics checks /healthz and the Prometheus metrics.
+func TestHealthAndMetrics(t *testing.T) {
+	_, p := startPortal(t, server.Config{})
+	c := newClient(t, p.URL)
+	c.do(`{ nope }`, nil)
+	r, err := http.Get(p.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(r.Body)
+	r.Body.Close()
+	for _, want := range []string{"portal_http_requests_total", "portal_http_request_duration_seconds_bucket", `portal_graphql_errors_total{code="BAD_USER_INPUT"}`, "portal_readmodel_lag_blocks "} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+	r, err = http.Get(p.URL + "/graphiql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(r.Body)
+	r.Body.Close()
+	if r.StatusCode != 200 || strings.Contains(string(page), "://") {
+		t.Fatalf("graphiql page %d (must load only same-origin assets)", r.StatusCode)
+	}
+}

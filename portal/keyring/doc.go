@@ -1,0 +1,10 @@
+// Package keyring holds the signing keys of the portal's users in the
+// project keystore (privacy/keystore) and signs transactions with them on
+// the user's behalf (DESIGN.md decision 10). Keys are sealed under the
+// portal's organisation key (an unattended service has no one to type a
+// passphrase; the key file, or an HSM/KMS in production, protects them)
+// and are never returned to callers: the only operation is Sign.
+//
+// Imports: privacy/keystore, privacy/sign and the node's wire packages
+// (tx, genesis for the key-file format).
+package keyring

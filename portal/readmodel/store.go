@@ -1,0 +1,314 @@
+package readmodel
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/syndtr/goleveldb/leveldb"
+	lerrors "github.com/syndtr/goleveldb/leveldb/errors"
+	"github.com/syndtr/goleveldb/leveldb/opt"
+	"github.com/syndtr/goleveldb/leveldb/storage"
+	"github.com/syndtr/goleveldb/leveldb/util"
+)
+
+// Errors of this package.
+var (
+	// ErrNotFound is returned by point reads of a missing record.
+	ErrNotFound = errors.New("readmodel: not found")
+	// ErrCorrupt marks a database that fails its checks or holds a record
+	// that does not decode; delete the folder to rebuild it.
+	ErrCorrupt = errors.New("readmodel: corrupt index")
+	// ErrChain means the node serves another chain than the index was
+	// built from.
+	ErrChain = errors.New("readmodel: the node serves another chain")
+)
+
+// Key prefixes of the core module; other modules write under
+// "x/<module>/" (see Txn.Module).
+var (
+	kApplied = []byte("m/applied")
+	kChain   = []byte("m/chain")
+	pBlock   = []byte("b/")
+	pTx      = []byte("t/")
+	pOrg     = []byte("o/")
+	pMember  = []byte("u/")
+	pNode    = []byte("n/")
+	pModule  = []byte("x/")
+)
+
+func be64(h uint64) []byte { return binary.BigEndian.AppendUint64(nil, h) }
+
+func cat(parts ...[]byte) []byte {
+	n := 0
+	for _, p := range parts {
+		n += len(p)
+	}
+	out := make([]byte, 0, n)
+	for _, p := range parts {
+		out = append(out, p...)
+	}
+	return out
+}
+
+// dbOptions are strict goleveldb options: journal and manifest corruption
+// is an error, never silently dropped (the same as the node's store).
+func dbOptions() *opt.Options {
+	return &opt.Options{
+		Strict: opt.StrictManifest | opt.StrictJournalChecksum | opt.StrictJournal |
+			opt.StrictBlockChecksum | opt.StrictCompaction,
+		NoSync: false,
+	}
+}
+
+// Store is the read model's database. Writes happen only through Apply
+// (one goroutine: the Follower); reads are safe for concurrent use.
+type Store struct {
+	db      *leveldb.DB
+	reg     *Registry
+	applied atomic.Int64 // -1 when nothing is applied yet
+	writeMu sync.Mutex
+}
+
+// Open opens or creates the index in dir ("" keeps it in memory, for
+// tests) with the modules of reg.
+func Open(dir string, reg *Registry) (*Store, error) {
+	if reg == nil {
+		return nil, errors.New("readmodel: a registry is required")
+	}
+	var (
+		db  *leveldb.DB
+		err error
+	)
+	if dir == "" {
+		db, err = leveldb.Open(storage.NewMemStorage(), dbOptions())
+	} else {
+		db, err = leveldb.OpenFile(dir, dbOptions())
+	}
+	if err != nil {
+		if lerrors.IsCorrupted(err) {
+			return nil, fmt.Errorf("%w: opening %s: %v (delete the folder to rebuild the index from the node)", ErrCorrupt, dir, err)
+		}
+		return nil, fmt.Errorf("readmodel: opening %s: %w", dir, err)
+	}
+	s := &Store{db: db, reg: reg}
+	s.applied.Store(-1)
+	v, err := db.Get(kApplied, nil)
+	switch {
+	case errors.Is(err, leveldb.ErrNotFound):
+	case err != nil:
+		db.Close()
+		return nil, fmt.Errorf("readmodel: reading applied height: %w", err)
+	case len(v) != 8:
+		db.Close()
+		return nil, fmt.Errorf("%w: applied height has %d bytes", ErrCorrupt, len(v))
+	default:
+		s.applied.Store(int64(binary.BigEndian.Uint64(v)))
+	}
+	return s, nil
+}
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+// Applied returns the height of the last applied block; ok is false while
+// the index is empty.
+func (s *Store) Applied() (height uint64, ok bool) {
+	h := s.applied.Load()
+	if h < 0 {
+		return 0, false
+	}
+	return uint64(h), true
+}
+
+// ChainID returns the chain the index was built from ("" while empty).
+func (s *Store) ChainID() string {
+	v, err := s.db.Get(kChain, nil)
+	if err != nil {
+		return ""
+	}
+	return string(v)
+}
+
+// getJSON reads and decodes one record.
+func (s *Store) getJSON(key []byte, v any) error {
+	b, err := s.db.Get(key, nil)
+	if errors.Is(err, leveldb.ErrNotFound) {
+		return ErrNotFound
+	}
+	if err != nil {
+		return fmt.Errorf("readmodel: read: %w", err)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("%w: record %q: %v", ErrCorrupt, key, err)
+	}
+	return nil
+}
+
+// Get reads a raw value of a module's key space (see Txn.Module).
+func (s *Store) Get(module, key string) ([]byte, error) {
+	b, err := s.db.Get(moduleKey(module, key), nil)
+	if errors.Is(err, leveldb.ErrNotFound) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("readmodel: read: %w", err)
+	}
+	return b, nil
+}
+
+// Scan calls fn for the keys of a module's key space that start with
+// prefix, in key order (reverse for descending), starting after the key
+// after ("" for the first), until fn returns false. Keys are given without
+// the module prefix.
+func (s *Store) Scan(module, prefix, after string, reverse bool, fn func(key string, value []byte) bool) error {
+	full := moduleKey(module, prefix)
+	return s.scan(full, len(moduleKey(module, "")), []byte(after), reverse, func(k, v []byte) bool {
+		return fn(string(k), v)
+	})
+}
+
+// scan iterates the records under prefix; keys passed to fn lose their
+// first strip bytes; after (already stripped) excludes itself and
+// everything before it in the iteration order.
+func (s *Store) scan(prefix []byte, strip int, after []byte, reverse bool, fn func(k, v []byte) bool) error {
+	r := util.BytesPrefix(prefix)
+	if len(after) > 0 {
+		a := cat(prefix[:strip], after)
+		if reverse {
+			r.Limit = a
+		} else {
+			r.Start = append(a, 0)
+		}
+	}
+	it := s.db.NewIterator(r, nil)
+	defer it.Release()
+	ok := it.First
+	next := it.Next
+	if reverse {
+		ok, next = it.Last, it.Prev
+	}
+	for v := ok(); v; v = next() {
+		if !fn(bytes.Clone(it.Key()[strip:]), bytes.Clone(it.Value())) {
+			break
+		}
+	}
+	if err := it.Error(); err != nil {
+		return fmt.Errorf("readmodel: scan: %w", err)
+	}
+	return nil
+}
+
+func moduleKey(module, key string) []byte {
+	return []byte("x/" + module + "/" + key)
+}
+
+// Txn is the write batch of one block: module handlers read (their own
+// writes included) and write through it; the follower commits it with the
+// applied height in one fsynced write.
+type Txn struct {
+	s       *Store
+	pending map[string][]byte // nil value: deleted
+	module  string            // "" for the core module
+}
+
+func (s *Store) newTxn() *Txn {
+	return &Txn{s: s, pending: map[string][]byte{}}
+}
+
+// Module returns a view of the same batch whose keys live under the named
+// module's prefix "x/<name>/". Domain modules use only this view.
+func (t *Txn) Module(name string) *Txn {
+	return &Txn{s: t.s, pending: t.pending, module: name}
+}
+
+func (t *Txn) full(key string) []byte {
+	if t.module == "" {
+		return []byte(key)
+	}
+	return moduleKey(t.module, key)
+}
+
+// Get reads key, seeing this block's earlier writes.
+func (t *Txn) Get(key string) ([]byte, bool, error) {
+	return t.getFull(t.full(key))
+}
+
+func (t *Txn) getFull(k []byte) ([]byte, bool, error) {
+	if v, ok := t.pending[string(k)]; ok {
+		return v, v != nil, nil
+	}
+	v, err := t.s.db.Get(k, nil)
+	if errors.Is(err, leveldb.ErrNotFound) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("readmodel: read: %w", err)
+	}
+	return v, true, nil
+}
+
+// Put writes key.
+func (t *Txn) Put(key string, value []byte) { t.putFull(t.full(key), value) }
+
+// Delete removes key.
+func (t *Txn) Delete(key string) { t.pending[string(t.full(key))] = nil }
+
+func (t *Txn) putFull(k, v []byte) {
+	if v == nil {
+		v = []byte{}
+	}
+	t.pending[string(k)] = v
+}
+
+// PutJSON writes a JSON-encoded record.
+func (t *Txn) PutJSON(key string, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("readmodel: encoding %q: %w", key, err)
+	}
+	t.Put(key, b)
+	return nil
+}
+
+// GetJSON reads and decodes a record; ok is false if it is missing.
+func (t *Txn) GetJSON(key string, v any) (bool, error) {
+	b, ok, err := t.Get(key)
+	if err != nil || !ok {
+		return false, err
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return false, fmt.Errorf("%w: record %q: %v", ErrCorrupt, key, err)
+	}
+	return true, nil
+}
+
+// commit writes the pending records and the applied height in one fsynced
+// batch.
+func (t *Txn) commit(height uint64, chainID string) error {
+	var b leveldb.Batch
+	for k, v := range t.pending {
+		if v == nil {
+			b.Delete([]byte(k))
+		} else {
+			b.Put([]byte(k), v)
+		}
+	}
+	b.Put(kApplied, be64(height))
+	b.Put(kChain, []byte(chainID))
+	if err := t.s.db.Write(&b, &opt.WriteOptions{Sync: true}); err != nil {
+		return fmt.Errorf("readmodel: committing block %d: %w", height, err)
+	}
+	t.s.applied.Store(int64(height))
+	return nil
+}
+
+// validModuleName reports whether name can prefix a module key space.
+func validModuleName(name string) bool {
+	return name != "" && !strings.ContainsAny(name, "/\x00") && len(name) <= 64
+}

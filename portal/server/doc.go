@@ -1,0 +1,18 @@
+// Package server is the portal's HTTP server on fiber (DESIGN.md decision
+// 10): GraphQL over HTTP and graphql-transport-ws at /graphql, a GraphiQL
+// page at /graphiql from embedded assets (no third-party hosts), login and
+// logout under /auth, /healthz (ready only when the read model has caught
+// up with the node) and /metrics (Prometheus).
+//
+// Protection: body size limit, read/write/idle timeouts and a per-operation
+// timeout, per-IP, per-login and per-user rate limits, and the GraphQL
+// depth, cost and length limits of graphql/schema. Browser sessions use an
+// HttpOnly, SameSite=Strict (and, with TLS, Secure) cookie; mutations and
+// logout from a session need the session's CSRF token in X-CSRF-Token and
+// a same-origin Origin. Machine clients send Authorization: Bearer <API
+// token>. Request logs carry route, method, status, duration and
+// operation kind only — no IPs, accounts, queries or variables.
+//
+// Imports: fiber, contrib/websocket, prometheus, the graphql packages and
+// portal/session. Never node internals.
+package server
