@@ -23,6 +23,13 @@ for _ in $(seq 1 300); do
   sleep 0.1
 done
 api=$(bin/consortium-node nodes --home "$HOME_DIR" | awk 'NR==1 {print $2}')
+for _ in $(seq 1 300); do
+  bin/almoner status --home "$HOME_DIR" --node "$api" >/dev/null 2>&1 && break
+  sleep 0.1
+done
+# Demo data on first start (campaigns, gifts, records, consents, claims);
+# a later start says it is already there.
+bin/almoner seed --home "$HOME_DIR" --node "$api" --fhir "${FHIR_DIR:-../shared/fhir}"
 bin/portal --node "$api" --listen "$LISTEN" --home "$PORTAL_HOME" --dev "$HOME_DIR" --log-level warn &
 portal_pid=$!
 wait "$portal_pid" || true

@@ -134,7 +134,7 @@ var DevMembers = []struct {
 	{"acme/adjuster", []string{identity.RoleClaimsAdjuster}},
 	{"hope/admin", []string{identity.RoleOrgAdmin, identity.RoleConsortiumAdmin}},
 	{"hope/officer", []string{identity.RoleCharityOfficer}},
-	{"hope/validator", []string{identity.RoleMilestoneValidator}},
+	{"healthreg/validator", []string{identity.RoleMilestoneValidator}},
 	{"hope/donor-sam", []string{identity.RoleDonor}},
 	{"healthreg/admin", []string{identity.RoleOrgAdmin, identity.RoleConsortiumAdmin}},
 	{"healthreg/auditor", []string{identity.RoleAuditor}},

@@ -14,6 +14,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"strconv"
 	"strings"
@@ -24,6 +25,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
 	"github.com/almoner/almoner/consortium-node/genesis"
 	"github.com/almoner/almoner/consortium-node/ledger"
+	"github.com/almoner/almoner/consortium-node/seed"
 	"github.com/almoner/almoner/consortium-node/tx"
 	"github.com/almoner/almoner/privacy/keystore"
 	"github.com/almoner/almoner/privacy/sign"
@@ -50,6 +52,8 @@ const usage = `usage: almoner COMMAND [flags]
                                          add or remove a consortium node; approvals from admins of a
                                          majority of organisations (signed here from HOME/keys, or collected
                                          with --print-approval-as); the first approver submits
+  seed [--fhir DIR] [--donors N] [--gifts N]
+                                         load the dev consortium's demo data (once per chain)
   policy                                 the authorisation rules in force and the approval threshold
   proposal ID                            a governance proposal: state, who approved, who is missing
 
@@ -159,6 +163,27 @@ func run(args []string, out io.Writer) error {
 		return cmdNodeChange(fs, &c, args, out)
 	case "keystore-import":
 		return cmdKeystoreImport(fs, &c, args, out)
+	case "seed":
+		fhir := fs.String("fhir", "../shared/fhir", "folder of FHIR bundles (synthea-*.json) used as the demo records")
+		donors := fs.Int("donors", 40, "demo donors")
+		gifts := fs.Int("gifts", 300, "demo gifts")
+		if _, err := parseInterspersed(fs, args); err != nil {
+			return err
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+		defer cancel()
+		log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+		st, err := seed.Run(ctx, seed.Config{Home: c.home, Client: client.New(c.node, nil), FHIRDir: *fhir, Donors: *donors, Gifts: *gifts, Logger: log})
+		if errors.Is(err, seed.ErrSeeded) {
+			fmt.Fprintln(out, "demo data already loaded")
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "demo data loaded: %d members, %d campaigns, %d gifts, %d disbursements, %d refunds, %d records, %d consents, %d accesses, %d claims (%d transactions)\n",
+			st.Members, st.Campaigns, st.Gifts, st.Disbursements, st.Refunds, st.Records, st.Consents, st.Accesses, st.Claims, st.Txs)
+		return nil
 	case "policy":
 		if _, err := parseInterspersed(fs, args); err != nil {
 			return err

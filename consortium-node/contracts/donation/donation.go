@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/almoner/almoner/consortium-node/contracts"
+	"github.com/almoner/almoner/consortium-node/contracts/claim"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
 	"github.com/almoner/almoner/consortium-node/ledger"
 	"github.com/almoner/almoner/consortium-node/tx"
@@ -617,6 +618,11 @@ func disburse(ctx contracts.Context, args tx.Args) error {
 	if m.Status != MilestoneApproved {
 		return fmt.Errorf("%w: milestone %d is %s; its funds are released only when its validator approves the evidence", contracts.ErrConflict, m.Seq, m.Status)
 	}
+	if d.Claim != "" {
+		if err := fundClaim(ctx, r, c, d); err != nil {
+			return err
+		}
+	}
 	avail := m.Funded - m.Disbursed - m.Refunded
 	if d.Amount == 0 || d.Amount > avail {
 		return fmt.Errorf("%w: milestone %d has %d %s released and undisbursed; disburse 1 to that", contracts.ErrConflict, m.Seq, avail, c.Currency)
@@ -694,6 +700,37 @@ func disburse(ctx contracts.Context, args tx.Args) error {
 		return err
 	}
 	return contracts.Put(ctx, campKey(c.ID), c)
+}
+
+// fundClaim checks a disbursement that pays the patient's share of an
+// insurance claim (the bridge from a donor's gift to a hospital bill): the
+// insurer's adjudication must stand, the payee must be the claim's
+// provider, the currency the claim's, and the amount within the share not
+// yet funded. It records the funded total, which also stops the provider
+// appealing the claim (a second payment of the same bill).
+func fundClaim(ctx contracts.Context, r contracts.StateReader, c *Campaign, d *Disbursement) error {
+	cl, err := claim.LoadClaim(r, d.Claim)
+	if err != nil {
+		return err
+	}
+	share, currency := claim.PatientShare(cl)
+	var funded uint64
+	if b, ok := ctx.Get(claim.FundedKey(cl.ID)); ok {
+		if err := tx.Unmarshal(b, &funded); err != nil {
+			return fmt.Errorf("donation: corrupt funded amount of claim %q: %w", cl.ID, err)
+		}
+	}
+	switch {
+	case !cl.Settled():
+		return fmt.Errorf("%w: claim %q is %s; fund a patient's share only once the insurer's adjudication stands", contracts.ErrConflict, cl.ID, cl.Status)
+	case d.Payee != cl.Provider:
+		return fmt.Errorf("%w: the payee of a claim's patient share is its provider %q", contracts.ErrInvalid, cl.Provider)
+	case currency != c.Currency:
+		return fmt.Errorf("%w: claim %q is in %s, the campaign in %s", contracts.ErrInvalid, cl.ID, currency, c.Currency)
+	case d.Amount > share-min(funded, share):
+		return fmt.Errorf("%w: the patient's share of claim %q is %d %s, of which %d is funded already", contracts.ErrConflict, cl.ID, share, currency, funded)
+	}
+	return contracts.Put(ctx, claim.FundedKey(cl.ID), funded+d.Amount)
 }
 
 func confirm(ctx contracts.Context, args tx.Args) error {

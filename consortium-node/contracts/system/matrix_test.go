@@ -9,6 +9,7 @@ import (
 
 	"github.com/almoner/almoner/consortium-node/contracts"
 	"github.com/almoner/almoner/consortium-node/contracts/chaintest"
+	"github.com/almoner/almoner/consortium-node/contracts/claim"
 	"github.com/almoner/almoner/consortium-node/contracts/consent"
 	"github.com/almoner/almoner/consortium-node/contracts/consortium"
 	"github.com/almoner/almoner/consortium-node/contracts/governance"
@@ -196,6 +197,17 @@ func TestEveryRoleAgainstEveryAction(t *testing.T) {
 		}, func(c *chaintest.Chain, who string) (string, error) {
 			return call(c, who, record.Name, "review_break_glass", tx.String("access", c.LastTx().String()), tx.String("outcome", "justified"))
 		}, []string{"stmarys/privacy_officer"}},
+		{"claim.submit for stmarys's patient", nil, func(c *chaintest.Chain, who string) (string, error) {
+			return call(c, who, claim.Name, "submit", tx.String("claim_id", "cl"), tx.String("patient", "stmarys/patient"),
+				tx.String("insurer", "acme"), tx.String("currency", "EUR"), tx.Strings("items", []string{"99213:2026-10-30:1000"}))
+		}, []string{"stmarys/physician", "stmarys/records_clerk", "city/physician", "city/records_clerk"}}, // a hospital files its own claims
+		{"claim.adjudicate of a claim at acme", func(t *testing.T, c *chaintest.Chain) {
+			c.Must("stmarys/records_clerk", claim.Name, "submit", tx.String("claim_id", "cl"), tx.String("patient", "stmarys/patient"),
+				tx.String("insurer", "acme"), tx.String("currency", "EUR"), tx.Strings("items", []string{"99213:2026-10-30:1000"}))
+			c.Must("acme/claims_adjuster", claim.Name, "review", tx.String("claim_id", "cl"))
+		}, func(c *chaintest.Chain, who string) (string, error) {
+			return call(c, who, claim.Name, "adjudicate", tx.String("claim_id", "cl"), tx.Strings("adjudication", []string{"1:1000"}))
+		}, []string{"acme/claims_adjuster"}},
 		{"consent.grant on one's own records", nil, func(c *chaintest.Chain, who string) (string, error) {
 			return call(c, who, consent.Name, "grant", tx.String("consent_id", "c-x"), tx.String("grantee", "acme"), tx.String("purpose", "claims"),
 				tx.Strings("categories", []string{"lab"}), tx.Int("start", c.Now.Unix()), tx.Int("end", c.Now.Unix()+86400))

@@ -4,6 +4,7 @@ package system
 
 import (
 	"github.com/almoner/almoner/consortium-node/contracts"
+	"github.com/almoner/almoner/consortium-node/contracts/claim"
 	"github.com/almoner/almoner/consortium-node/contracts/consent"
 	"github.com/almoner/almoner/consortium-node/contracts/consortium"
 	"github.com/almoner/almoner/consortium-node/contracts/donation"
@@ -16,5 +17,5 @@ import (
 // identity contract authenticating senders.
 func Registry() (*contracts.Registry, error) {
 	return contracts.NewRegistry(identity.Contract{}, identity.Contract{}, consortium.Contract{}, governance.Contract{},
-		record.Contract{}, consent.Contract{}, donation.Contract{})
+		record.Contract{}, consent.Contract{}, donation.Contract{}, claim.Contract{})
 }

@@ -1,0 +1,773 @@
+package claim_test
+
+import (
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/almoner/almoner/consortium-node/contracts"
+	"github.com/almoner/almoner/consortium-node/contracts/chaintest"
+	"github.com/almoner/almoner/consortium-node/contracts/claim"
+	"github.com/almoner/almoner/consortium-node/contracts/consent"
+	"github.com/almoner/almoner/consortium-node/contracts/identity"
+	"github.com/almoner/almoner/consortium-node/contracts/record"
+	"github.com/almoner/almoner/consortium-node/ledger"
+	"github.com/almoner/almoner/consortium-node/tx"
+)
+
+// newWorld is two hospitals (stmarys, city) and two insurers (acme, globe)
+// on the default policy; parallel runs blocks on the Block-STM executor.
+func newWorld(t *testing.T, parallel ...bool) *chaintest.Chain {
+	t.Helper()
+	orgs := []identity.Org{{ID: "stmarys", Kind: identity.KindHospital, Name: "St Mary's"}, {ID: "city", Kind: identity.KindHospital, Name: "City"},
+		{ID: "acme", Kind: identity.KindInsurer, Name: "Acme"}, {ID: "globe", Kind: identity.KindInsurer, Name: "Globe"}}
+	var ms []chaintest.Member
+	for _, m := range []struct{ id, role string }{
+		{"stmarys/clerk", identity.RoleRecordsClerk}, {"stmarys/dr-lee", identity.RolePhysician}, {"stmarys/ana", identity.RolePatient},
+		{"stmarys/bob", identity.RolePatient}, {"city/clerk", identity.RoleRecordsClerk}, {"city/dr-kim", identity.RolePhysician},
+		{"acme/adjuster", identity.RoleClaimsAdjuster}, {"acme/other", identity.RoleClaimsAdjuster}, {"globe/adjuster", identity.RoleClaimsAdjuster},
+	} {
+		ms = append(ms, chaintest.Member{ID: m.id, Roles: []string{m.role}})
+	}
+	return chaintest.New(t, chaintest.Options{Orgs: orgs, Members: ms, Parallel: len(parallel) > 0 && parallel[0]})
+}
+
+func hash(s string) []byte { h := sha256.Sum256([]byte(s)); return h[:] }
+
+func snapshot(c *chaintest.Chain) map[string]string {
+	out := map[string]string{}
+	_ = c.Scan("", func(k string, v []byte) bool { out[k] = string(v); return true })
+	return out
+}
+
+// registerRecord registers version 1 of a record as who (its hospital
+// becomes the custodian).
+func registerRecord(c *chaintest.Chain, who, id, patient string) {
+	c.Must(who, record.Name, "register", tx.String("record_id", id), tx.Uint("version", 1), tx.Bytes("ciphertext_hash", hash(id)),
+		tx.String("patient", patient), tx.String("category", "claim-support"))
+}
+
+// Two service lines of ana's visit on 30 October.
+var anaItems = []string{"99213:2026-10-30:15000", "80053:2026-10-30:4200"}
+
+func submitArgs(id, patient, insurer string, items []string, more ...tx.Arg) []tx.Arg {
+	return append([]tx.Arg{tx.String("claim_id", id), tx.String("patient", patient), tx.String("insurer", insurer),
+		tx.String("currency", "USD"), tx.Strings("items", items)}, more...)
+}
+
+func load(t *testing.T, c *chaintest.Chain, id string) *claim.Claim {
+	t.Helper()
+	cl, err := claim.LoadClaim(c.Reader(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cl
+}
+
+func claimID(id string) tx.Arg { return tx.String("claim_id", id) }
+
+func adjudication(entries ...string) tx.Arg { return tx.Strings("adjudication", entries) }
+
+// wantDenied checks that err is a policy denial of sub doing act on a
+// claim held by org, and that its message names all of them.
+func wantDenied(t *testing.T, err error, sub, act, org string) {
+	t.Helper()
+	var d *contracts.DeniedError
+	if !errors.Is(err, contracts.ErrDenied) || !errors.As(err, &d) {
+		t.Fatalf("got %v, want a policy denial", err)
+	}
+	if d.Request.Sub != sub || d.Request.Act != act || d.Request.Obj != "claim" || d.Request.Org != org {
+		t.Fatalf("denial of %+v, want %s %q on claim held by %s", d.Request, sub, act, org)
+	}
+	for _, s := range []string{"policy denies " + sub, fmt.Sprintf("%q on claim", act), "held by " + org} {
+		if !strings.Contains(err.Error(), s) {
+			t.Fatalf("%q does not say %q", err, s)
+		}
+	}
+}
+
+func wantErr(t *testing.T, err, want error, says ...string) {
+	t.Helper()
+	if !errors.Is(err, want) {
+		t.Fatalf("got %v, want %v", err, want)
+	}
+	for _, s := range says {
+		if !strings.Contains(err.Error(), s) {
+			t.Fatalf("%q does not say %q", err, s)
+		}
+	}
+}
+
+func wantEvent(t *testing.T, ev []ledger.Event, typ string, attrs ...string) {
+	t.Helper()
+	if len(ev) != 1 || ev[0].Type != typ || ev[0].Contract != claim.Name {
+		t.Fatalf("events %v, want one %s", ev, typ)
+	}
+	for i := 0; i < len(attrs); i += 2 {
+		if got := ev[0].Attr(attrs[i]); got != attrs[i+1] {
+			t.Fatalf("%s: %s = %q, want %q (%v)", typ, attrs[i], got, attrs[i+1], ev[0].Attrs)
+		}
+	}
+}
+
+// TestLifecycle walks a claim through submit, review, a partial
+// adjudication, an appeal, a second review and adjudication, and payment,
+// checking state, events and the patient's share at each step.
+func TestLifecycle(t *testing.T) {
+	c := newWorld(t)
+	registerRecord(c, "stmarys/clerk", "rec-1", "stmarys/ana")
+	registerRecord(c, "stmarys/dr-lee", "rec-2", "stmarys/ana")
+
+	r := c.Must("stmarys/clerk", claim.Name, "submit", submitArgs("claim-1", "stmarys/ana", "acme", anaItems,
+		tx.Strings("records", []string{"rec-1", "rec-2"}))...)
+	wantEvent(t, r.Events, "claim_submitted", "claim", "claim-1", "provider", "stmarys", "insurer", "acme", "patient", "stmarys/ana",
+		"total", "19200", "currency", "USD", "items", "2", "records", "2", "by", "stmarys/clerk")
+	for _, a := range r.Events[0].Attrs { // the read model gets codes and amounts only from state, never services
+		if strings.Contains(a.Value, "99213") || strings.Contains(a.Value, "2026-10-30") {
+			t.Fatalf("event carries a service: %v", r.Events[0].Attrs)
+		}
+	}
+	cl := load(t, c, "claim-1")
+	want := []claim.Item{{Seq: 1, ServiceCode: "99213", Date: "2026-10-30", Amount: 15000}, {Seq: 2, ServiceCode: "80053", Date: "2026-10-30", Amount: 4200}}
+	if cl.Status != claim.StatusSubmitted || cl.Provider != "stmarys" || cl.Insurer != "acme" || cl.Currency != "USD" ||
+		!slices.Equal(cl.Items, want) || !slices.Equal(cl.LinkedRecords, []string{"rec-1", "rec-2"}) ||
+		cl.Fingerprint != claim.Fingerprint("stmarys", "stmarys/ana", want) || cl.Heights.Submitted != c.Height || cl.Claimed() != 19200 {
+		t.Fatalf("submitted claim: %+v", cl)
+	}
+	if amt, cur := claim.PatientShare(cl); amt != 0 || cur != "USD" || cl.Settled() {
+		t.Fatalf("share before adjudication: %d %s", amt, cur)
+	}
+
+	r = c.Must("acme/adjuster", claim.Name, "review", claimID("claim-1"))
+	wantEvent(t, r.Events, "claim_in_review", "claim", "claim-1", "insurer", "acme", "appeals", "0", "by", "acme/adjuster")
+	if cl := load(t, c, "claim-1"); cl.Status != claim.StatusInReview || cl.Heights.Reviewed != c.Height {
+		t.Fatalf("in review: %+v", cl)
+	}
+
+	// The visit is paid in full, the panel cut to the contracted rate.
+	r = c.Must("acme/other", claim.Name, "adjudicate", claimID("claim-1"), adjudication("2:3000:contractual-adjustment", "1:15000"))
+	wantEvent(t, r.Events, "claim_adjudicated", "outcome", claim.OutcomePartial, "approved", "18000", "claimed", "19200",
+		"patient_share", "1200", "currency", "USD", "denial_reason", "")
+	cl = load(t, c, "claim-1")
+	wantAdj := []claim.Adjudication{{Seq: 1, Approved: 15000}, {Seq: 2, Approved: 3000, Reason: "contractual-adjustment"}}
+	if cl.Status != claim.StatusAdjudicated || cl.Outcome != claim.OutcomePartial || !slices.Equal(cl.Adjudication, wantAdj) {
+		t.Fatalf("adjudicated: %+v", cl)
+	}
+	if amt, cur := claim.PatientShare(cl); amt != 1200 || cur != "USD" {
+		t.Fatalf("patient share: %d %s", amt, cur)
+	}
+
+	// The hospital appeals; the share is open again until the insurer
+	// decides anew.
+	r = c.Must("stmarys/clerk", claim.Name, "appeal", claimID("claim-1"), tx.String("reason", "contract-rate-dispute"))
+	wantEvent(t, r.Events, "claim_appealed", "reason", "contract-rate-dispute", "appeal", "1", "outcome", claim.OutcomePartial, "by", "stmarys/clerk")
+	cl = load(t, c, "claim-1")
+	if cl.Status != claim.StatusAppealed || cl.Appeals != 1 || cl.AppealReason != "contract-rate-dispute" || cl.Heights.Appealed != c.Height {
+		t.Fatalf("appealed: %+v", cl)
+	}
+	if amt, _ := claim.PatientShare(cl); amt != 0 {
+		t.Fatalf("share under appeal: %d", amt)
+	}
+	r = c.Must("acme/adjuster", claim.Name, "review", claimID("claim-1"))
+	wantEvent(t, r.Events, "claim_in_review", "appeals", "1")
+	r = c.Must("acme/adjuster", claim.Name, "adjudicate", claimID("claim-1"), adjudication("1:15000", "2:4200"))
+	wantEvent(t, r.Events, "claim_adjudicated", "outcome", claim.OutcomeApproved, "approved", "19200", "patient_share", "0")
+
+	r = c.Must("acme/adjuster", claim.Name, "pay", claimID("claim-1"), tx.String("payment_ref", "ACH-2026-11-0042"), tx.Uint("amount", 19200))
+	wantEvent(t, r.Events, "claim_paid", "payment_ref", "ACH-2026-11-0042", "amount", "19200", "currency", "USD", "by", "acme/adjuster")
+	cl = load(t, c, "claim-1")
+	if cl.Status != claim.StatusPaid || cl.PaidAmount != 19200 || cl.PaymentRef != "ACH-2026-11-0042" || cl.Heights.Paid != c.Height || !cl.Settled() {
+		t.Fatalf("paid: %+v", cl)
+	}
+	if amt, _ := claim.PatientShare(cl); amt != 0 {
+		t.Fatalf("share of a claim paid in full: %d", amt)
+	}
+}
+
+// TestDeniedClaim: a denial needs a reason code; the whole claim is the
+// patient's share; nothing is paid; the denial keeps the fingerprint and
+// may be appealed.
+func TestDeniedClaim(t *testing.T) {
+	c := newWorld(t)
+	c.Must("stmarys/dr-lee", claim.Name, "submit", submitArgs("claim-1", "stmarys/ana", "acme", anaItems)...)
+	c.Must("acme/adjuster", claim.Name, "review", claimID("claim-1"))
+	err := c.Call("acme/adjuster", claim.Name, "adjudicate", claimID("claim-1"), adjudication("1:0:not-covered", "2:0:not-covered")).Err
+	wantErr(t, err, contracts.ErrInvalid, "denial_reason")
+	r := c.Must("acme/adjuster", claim.Name, "adjudicate", claimID("claim-1"), adjudication("1:0:not-covered", "2:0:not-covered"),
+		tx.String("denial_reason", "patient-ineligible"))
+	wantEvent(t, r.Events, "claim_adjudicated", "outcome", claim.OutcomeDenied, "approved", "0", "patient_share", "19200", "denial_reason", "patient-ineligible")
+	cl := load(t, c, "claim-1")
+	if amt, cur := claim.PatientShare(cl); cl.DenialReason != "patient-ineligible" || amt != 19200 || cur != "USD" {
+		t.Fatalf("denied: %+v, share %d %s", cl, amt, cur)
+	}
+	err = c.Call("acme/adjuster", claim.Name, "pay", claimID("claim-1"), tx.String("payment_ref", "x1"), tx.Uint("amount", 0)).Err
+	wantErr(t, err, contracts.ErrConflict, "denied")
+	err = c.Call("stmarys/clerk", claim.Name, "submit", submitArgs("claim-2", "stmarys/ana", "globe", anaItems)...).Err
+	wantErr(t, err, contracts.ErrConflict, "already filed")
+	c.Must("stmarys/clerk", claim.Name, "appeal", claimID("claim-1"), tx.String("reason", "coverage-dispute"))
+}
+
+// TestUnauthorised: every method asks the policy with the claim's holder —
+// the provider for submit, appeal and cancel, the insurer for review,
+// adjudicate and pay — and a denial names the subject, the action, the
+// object and the holder, and changes nothing.
+func TestUnauthorised(t *testing.T) {
+	c := newWorld(t)
+	c.Must("stmarys/clerk", claim.Name, "submit", submitArgs("claim-1", "stmarys/ana", "acme", anaItems)...)
+	c.Must("stmarys/clerk", claim.Name, "submit", submitArgs("claim-2", "stmarys/bob", "acme", anaItems)...)
+	c.Must("acme/adjuster", claim.Name, "review", claimID("claim-2"))
+	other := submitArgs("claim-9", "stmarys/ana", "acme", []string{"99214:2026-10-31:9000"})
+	cases := []struct {
+		name, who, method string
+		args              []tx.Arg
+		org               string
+	}{
+		{"clerk of another hospital submits for stmarys", "city/clerk", "submit", append(slices.Clone(other), tx.String("provider", "stmarys")), "stmarys"},
+		{"physician of another hospital submits for stmarys", "city/dr-kim", "submit", append(slices.Clone(other), tx.String("provider", "stmarys")), "stmarys"},
+		{"adjuster submits", "acme/adjuster", "submit", other, "acme"},
+		{"patient submits", "stmarys/ana", "submit", other, "stmarys"},
+		{"adjuster of another insurer reviews", "globe/adjuster", "review", []tx.Arg{claimID("claim-1")}, "acme"},
+		{"provider reviews", "stmarys/clerk", "review", []tx.Arg{claimID("claim-1")}, "acme"},
+		{"adjuster of another insurer adjudicates", "globe/adjuster", "adjudicate", []tx.Arg{claimID("claim-2"), adjudication("1:15000", "2:4200")}, "acme"},
+		{"provider adjudicates", "stmarys/clerk", "adjudicate", []tx.Arg{claimID("claim-2"), adjudication("1:15000", "2:4200")}, "acme"},
+		{"patient adjudicates", "stmarys/bob", "adjudicate", []tx.Arg{claimID("claim-2"), adjudication("1:15000", "2:4200")}, "acme"},
+		{"adjuster of another insurer pays", "globe/adjuster", "pay", []tx.Arg{claimID("claim-2"), tx.String("payment_ref", "p1"), tx.Uint("amount", 1)}, "acme"},
+		{"physician appeals", "stmarys/dr-lee", "appeal", []tx.Arg{claimID("claim-1"), tx.String("reason", "coverage-dispute")}, "stmarys"},
+		{"clerk of another hospital appeals", "city/clerk", "appeal", []tx.Arg{claimID("claim-1"), tx.String("reason", "coverage-dispute")}, "stmarys"},
+		{"clerk of another hospital cancels", "city/clerk", "cancel", []tx.Arg{claimID("claim-1")}, "stmarys"},
+		{"adjuster cancels", "acme/adjuster", "cancel", []tx.Arg{claimID("claim-1")}, "stmarys"},
+		{"patient cancels", "stmarys/ana", "cancel", []tx.Arg{claimID("claim-1")}, "stmarys"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			before := snapshot(c)
+			err := c.Call(tc.who, claim.Name, tc.method, tc.args...).Err
+			wantDenied(t, err, tc.who, tc.method, tc.org)
+			if !maps.Equal(snapshot(c), before) {
+				t.Fatal("a refused call changed state")
+			}
+		})
+	}
+	// The patient's claim is named in the denial as theirs.
+	err := c.Call("globe/adjuster", claim.Name, "adjudicate", claimID("claim-2"), adjudication("1:15000", "2:4200")).Err
+	if !strings.Contains(err.Error(), "belonging to stmarys/bob") {
+		t.Fatalf("denial does not name the claim's patient: %v", err)
+	}
+	if err := c.Call("acme/adjuster", claim.Name, "settle", claimID("claim-1")).Err; !errors.Is(err, contracts.ErrUnknownMethod) {
+		t.Fatalf("unknown method: %v", err)
+	}
+	if err := c.Call("acme/adjuster", claim.Name, "review", claimID("no-such")).Err; !errors.Is(err, contracts.ErrNotFound) {
+		t.Fatalf("unknown claim: %v", err)
+	}
+}
+
+// Each step of the lifecycle; the transition matrix drives a claim to a
+// status with them.
+type step func(c *chaintest.Chain, id string) error
+
+func stepReview(c *chaintest.Chain, id string) error {
+	return c.Call("acme/adjuster", claim.Name, "review", claimID(id)).Err
+}
+func stepApprove(c *chaintest.Chain, id string) error {
+	return c.Call("acme/adjuster", claim.Name, "adjudicate", claimID(id), adjudication("1:10000", "2:5000")).Err
+}
+func stepPartial(c *chaintest.Chain, id string) error {
+	return c.Call("acme/adjuster", claim.Name, "adjudicate", claimID(id), adjudication("1:10000", "2:0:not-covered")).Err
+}
+func stepDeny(c *chaintest.Chain, id string) error {
+	return c.Call("acme/adjuster", claim.Name, "adjudicate", claimID(id), adjudication("1:0:not-covered", "2:0:not-covered"),
+		tx.String("denial_reason", "not-covered")).Err
+}
+func stepPay(c *chaintest.Chain, id string) error {
+	cl, err := claim.LoadClaim(c.Reader(), id)
+	if err != nil {
+		return err
+	}
+	amount := cl.Approved()
+	if !cl.Settled() {
+		amount = cl.Claimed() // no approval yet: ask for what was claimed
+	}
+	return c.Call("acme/adjuster", claim.Name, "pay", claimID(id), tx.String("payment_ref", "PAY-"+id), tx.Uint("amount", amount)).Err
+}
+func stepAppeal(c *chaintest.Chain, id string) error {
+	return c.Call("stmarys/clerk", claim.Name, "appeal", claimID(id), tx.String("reason", "documentation-added")).Err
+}
+func stepCancel(c *chaintest.Chain, id string) error {
+	return c.Call("stmarys/clerk", claim.Name, "cancel", claimID(id)).Err
+}
+
+// TestTransitions runs every action against a claim in every status: the
+// allowed transitions succeed, every other fails with ErrConflict saying
+// the claim's status, and changes nothing.
+func TestTransitions(t *testing.T) {
+	c := newWorld(t)
+	states := []struct {
+		name    string
+		path    []step
+		allowed []string
+	}{
+		{"submitted", nil, []string{"review", "cancel"}},
+		{"in_review", []step{stepReview}, []string{"adjudicate", "cancel"}},
+		{"approved", []step{stepReview, stepApprove}, []string{"pay"}},
+		{"partially_approved", []step{stepReview, stepPartial}, []string{"pay", "appeal"}},
+		{"denied", []step{stepReview, stepDeny}, []string{"appeal"}},
+		{"appealed", []step{stepReview, stepDeny, stepAppeal}, []string{"review"}},
+		{"paid", []step{stepReview, stepApprove, stepPay}, nil},
+		{"cancelled", []step{stepCancel}, nil},
+	}
+	actions := []struct {
+		name string
+		do   step
+	}{{"review", stepReview}, {"adjudicate", stepApprove}, {"pay", stepPay}, {"appeal", stepAppeal}, {"cancel", stepCancel}}
+	n := 0
+	for _, s := range states {
+		for _, a := range actions {
+			t.Run(s.name+"/"+a.name, func(t *testing.T) {
+				n++
+				id := fmt.Sprintf("claim-%d", n)
+				// Distinct services per claim, so that none is a duplicate.
+				items := []string{fmt.Sprintf("A%04d:2026-10-01:10000", n), fmt.Sprintf("B%04d:2026-10-01:5000", n)}
+				c.Must("stmarys/clerk", claim.Name, "submit", submitArgs(id, "stmarys/ana", "acme", items)...)
+				for _, st := range s.path {
+					if err := st(c, id); err != nil {
+						t.Fatalf("setting up %s: %v", s.name, err)
+					}
+				}
+				before := snapshot(c)
+				err := a.do(c, id)
+				if slices.Contains(s.allowed, a.name) {
+					if err != nil {
+						t.Fatalf("%s of a %s claim: %v", a.name, s.name, err)
+					}
+					return
+				}
+				wantErr(t, err, contracts.ErrConflict, strconv.Quote(id))
+				if !maps.Equal(snapshot(c), before) {
+					t.Fatal("a refused transition changed state")
+				}
+			})
+		}
+	}
+}
+
+// TestAdjudicationValidation: each item once, never more than claimed,
+// reduced amounts with a reason code, a denial with one.
+func TestAdjudicationValidation(t *testing.T) {
+	c := newWorld(t)
+	c.Must("stmarys/clerk", claim.Name, "submit", submitArgs("claim-1", "stmarys/ana", "acme", anaItems)...)
+	c.Must("acme/adjuster", claim.Name, "review", claimID("claim-1"))
+	cases := []struct {
+		name  string
+		args  []tx.Arg
+		want  error
+		says  string
+		items []string
+	}{
+		{"over-approval", []tx.Arg{adjudication("1:15001", "2:4200")}, contracts.ErrInvalid, "approved 15001 exceeds the 15000 claimed", nil},
+		{"an item missing", []tx.Arg{adjudication("1:15000")}, contracts.ErrInvalid, "has 2 items", nil},
+		{"an item twice", []tx.Arg{adjudication("1:15000", "1:15000")}, contracts.ErrInvalid, "item 1 is adjudicated twice", nil},
+		{"no such item", []tx.Arg{adjudication("1:15000", "3:4200")}, contracts.ErrInvalid, "not an item", nil},
+		{"item zero", []tx.Arg{adjudication("0:15000", "2:4200")}, contracts.ErrInvalid, "not an item", nil},
+		{"negative amount", []tx.Arg{adjudication("1:-1:not-covered", "2:4200")}, contracts.ErrInvalid, "whole number", nil},
+		{"reduced without reason", []tx.Arg{adjudication("1:15000", "2:4000")}, contracts.ErrInvalid, "give a reason code", nil},
+		{"full with reason", []tx.Arg{adjudication("1:15000:not-covered", "2:4200")}, contracts.ErrInvalid, "approved in full", nil},
+		{"free-text reason", []tx.Arg{adjudication("1:15000", "2:0:patient has diabetes")}, contracts.ErrInvalid, "one of not-covered", nil},
+		{"malformed entry", []tx.Arg{adjudication("1=15000", "2:4200")}, contracts.ErrInvalid, "SEQ:APPROVED", nil},
+		{"denied without reason", []tx.Arg{adjudication("1:0:not-covered", "2:0:not-covered")}, contracts.ErrInvalid, "give a denial_reason", nil},
+		{"denied with free text", []tx.Arg{adjudication("1:0:not-covered", "2:0:not-covered"), tx.String("denial_reason", "HIV status")}, contracts.ErrInvalid, "denial_reason", nil},
+		{"denial reason on a partial approval", []tx.Arg{adjudication("1:15000", "2:0:not-covered"), tx.String("denial_reason", "not-covered")}, contracts.ErrInvalid, "only for a denied claim", nil},
+		{"no adjudication", nil, contracts.ErrInvalid, "adjudication", nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			before := snapshot(c)
+			err := c.Call("acme/adjuster", claim.Name, "adjudicate", append([]tx.Arg{claimID("claim-1")}, tc.args...)...).Err
+			wantErr(t, err, tc.want, tc.says)
+			if !maps.Equal(snapshot(c), before) {
+				t.Fatal("state changed")
+			}
+		})
+	}
+}
+
+// TestPayValidation: no payment without an approval, and exactly the
+// approved total, under a reference.
+func TestPayValidation(t *testing.T) {
+	c := newWorld(t)
+	c.Must("stmarys/clerk", claim.Name, "submit", submitArgs("claim-1", "stmarys/ana", "acme", anaItems)...)
+	pay := func(ref string, amount uint64) error {
+		return c.Call("acme/adjuster", claim.Name, "pay", claimID("claim-1"), tx.String("payment_ref", ref), tx.Uint("amount", amount)).Err
+	}
+	wantErr(t, pay("P1", 19200), contracts.ErrConflict, "is submitted", "only an adjudicated")
+	c.Must("acme/adjuster", claim.Name, "review", claimID("claim-1"))
+	wantErr(t, pay("P1", 19200), contracts.ErrConflict, "is in_review")
+	c.Must("acme/adjuster", claim.Name, "adjudicate", claimID("claim-1"), adjudication("1:15000", "2:0:not-medically-necessary"))
+	wantErr(t, pay("P1", 19200), contracts.ErrInvalid, "approved total 15000 USD")
+	wantErr(t, pay("P1", 14999), contracts.ErrInvalid, "approved total 15000")
+	wantErr(t, pay("", 15000), contracts.ErrInvalid, "payment_ref")
+	wantErr(t, pay("ref with spaces", 15000), contracts.ErrInvalid, "payment_ref")
+	wantErr(t, pay(strings.Repeat("x", claim.MaxPaymentRefLen+1), 15000), contracts.ErrInvalid, "payment_ref")
+	if err := pay("SEPA/2026/11/7", 15000); err != nil {
+		t.Fatal(err)
+	}
+	if amt, _ := claim.PatientShare(load(t, c, "claim-1")); amt != 4200 {
+		t.Fatalf("patient share of a partly paid claim: %d", amt)
+	}
+	wantErr(t, pay("SEPA/2026/11/8", 15000), contracts.ErrConflict, "is paid")
+}
+
+// TestAppealValidation: a coded reason, nothing to appeal on a full
+// approval, at most MaxAppeals rounds.
+func TestAppealValidation(t *testing.T) {
+	c := newWorld(t)
+	c.Must("stmarys/clerk", claim.Name, "submit", submitArgs("claim-1", "stmarys/ana", "acme", anaItems)...)
+	c.Must("acme/adjuster", claim.Name, "review", claimID("claim-1"))
+	deny := func() {
+		t.Helper()
+		c.Must("acme/adjuster", claim.Name, "adjudicate", claimID("claim-1"), adjudication("1:0:missing-documentation", "2:0:missing-documentation"),
+			tx.String("denial_reason", "missing-documentation"))
+	}
+	deny()
+	appeal := func(reason string) error {
+		return c.Call("stmarys/clerk", claim.Name, "appeal", claimID("claim-1"), tx.String("reason", reason)).Err
+	}
+	wantErr(t, appeal("the doctor says it was needed"), contracts.ErrInvalid, "one of coding-corrected")
+	for i := 0; i < claim.MaxAppeals; i++ {
+		if err := appeal("documentation-added"); err != nil {
+			t.Fatalf("appeal %d: %v", i+1, err)
+		}
+		c.Must("acme/adjuster", claim.Name, "review", claimID("claim-1"))
+		deny()
+	}
+	wantErr(t, appeal("documentation-added"), contracts.ErrConflict, fmt.Sprintf("appealed %d times", claim.MaxAppeals))
+
+	c.Must("stmarys/clerk", claim.Name, "submit", submitArgs("claim-2", "stmarys/bob", "acme", anaItems)...)
+	c.Must("acme/adjuster", claim.Name, "review", claimID("claim-2"))
+	c.Must("acme/adjuster", claim.Name, "adjudicate", claimID("claim-2"), adjudication("1:15000", "2:4200"))
+	err := c.Call("stmarys/clerk", claim.Name, "appeal", claimID("claim-2"), tx.String("reason", "coverage-dispute")).Err
+	wantErr(t, err, contracts.ErrConflict, "approved in full")
+}
+
+// TestDuplicateClaims: the same services of the same patient at the same
+// provider are claimed once, at any insurer, in any order, for any
+// amounts — and the refusal says nothing about the other claim.
+func TestDuplicateClaims(t *testing.T) {
+	c := newWorld(t)
+	c.Must("stmarys/clerk", claim.Name, "submit", submitArgs("claim-1", "stmarys/ana", "acme", anaItems)...)
+	cases := []struct {
+		name, who string
+		args      []tx.Arg
+	}{
+		{"same services at another insurer", "stmarys/dr-lee", submitArgs("claim-2", "stmarys/ana", "globe", anaItems)},
+		{"same services at the same insurer", "stmarys/clerk", submitArgs("claim-2", "stmarys/ana", "acme", anaItems)},
+		{"reordered, other amounts", "stmarys/clerk", submitArgs("claim-2", "stmarys/ana", "globe", []string{"80053:2026-10-30:99", "99213:2026-10-30:1"})},
+		{"one of the services again", "stmarys/clerk", submitArgs("claim-2", "stmarys/ana", "globe", []string{"99213:2026-10-30:15000"})},
+		{"one service again among new ones", "stmarys/clerk", submitArgs("claim-2", "stmarys/ana", "globe", []string{"85025:2026-10-30:900", "80053:2026-10-30:4200"})},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			before := snapshot(c)
+			err := c.Call(tc.who, claim.Name, "submit", tc.args...).Err
+			wantErr(t, err, contracts.ErrConflict, "a claim for these services was already filed")
+			for _, secret := range []string{"claim-1", "acme", "stmarys/clerk"} {
+				if strings.Contains(err.Error(), secret) {
+					t.Fatalf("the refusal reveals %q: %v", secret, err)
+				}
+			}
+			if !maps.Equal(snapshot(c), before) {
+				t.Fatal("state changed")
+			}
+		})
+	}
+	// Other services, another patient, another provider, a repeat
+	// procedure (modifier 76): not duplicates.
+	c.Must("stmarys/clerk", claim.Name, "submit", submitArgs("claim-3", "stmarys/ana", "globe", []string{"99213:2026-10-31:15000"})...)
+	c.Must("stmarys/clerk", claim.Name, "submit", submitArgs("claim-4", "stmarys/bob", "globe", anaItems)...)
+	c.Must("city/clerk", claim.Name, "submit", submitArgs("claim-5", "stmarys/ana", "globe", anaItems)...)
+	c.Must("stmarys/clerk", claim.Name, "submit", submitArgs("claim-6", "stmarys/ana", "globe", []string{"99213-76:2026-10-30:15000"})...)
+	// Within one claim, two units of a service are two lines.
+	c.Must("stmarys/clerk", claim.Name, "submit", submitArgs("claim-7", "stmarys/bob", "acme", []string{"97110:2026-10-29:3000", "97110:2026-10-29:3000"})...)
+	err := c.Call("stmarys/clerk", claim.Name, "submit", submitArgs("claim-8", "stmarys/bob", "globe", []string{"97110:2026-10-29:3000"})...).Err
+	wantErr(t, err, contracts.ErrConflict, "already filed")
+	// Reusing a claim id is a conflict of its own.
+	err = c.Call("stmarys/clerk", claim.Name, "submit", submitArgs("claim-1", "stmarys/bob", "acme", []string{"99999:2026-10-30:1"})...).Err
+	wantErr(t, err, contracts.ErrConflict, `claim "claim-1"`)
+}
+
+// TestCancelFreesFingerprint: a cancelled claim releases its services; a
+// denied one keeps them.
+func TestCancelFreesFingerprint(t *testing.T) {
+	c := newWorld(t)
+	c.Must("stmarys/clerk", claim.Name, "submit", submitArgs("claim-1", "stmarys/ana", "acme", anaItems)...)
+	fp := load(t, c, "claim-1").Fingerprint
+	fpKey := claim.Name + "/fp/" + fp.String()
+	if v, ok := c.Reader().Get(fpKey); !ok || string(v) != "claim-1" {
+		t.Fatalf("fingerprint key %s = %q %v", fpKey, v, ok)
+	}
+	c.Must("acme/adjuster", claim.Name, "review", claimID("claim-1"))
+	r := c.Must("stmarys/clerk", claim.Name, "cancel", claimID("claim-1"))
+	wantEvent(t, r.Events, "claim_cancelled", "claim", "claim-1", "provider", "stmarys", "insurer", "acme", "by", "stmarys/clerk")
+	if cl := load(t, c, "claim-1"); cl.Status != claim.StatusCancelled || cl.Heights.Cancelled != c.Height {
+		t.Fatalf("cancelled: %+v", cl)
+	}
+	if _, ok := c.Reader().Get(fpKey); ok {
+		t.Fatal("cancel kept the fingerprint")
+	}
+	_ = c.Scan(claim.Name+"/fi/", func(k string, _ []byte) bool { t.Fatalf("cancel kept item key %s", k); return false })
+
+	// Filed again, at the other insurer, under a new id.
+	c.Must("stmarys/clerk", claim.Name, "submit", submitArgs("claim-2", "stmarys/ana", "globe", anaItems)...)
+	if v, _ := c.Reader().Get(fpKey); string(v) != "claim-2" {
+		t.Fatalf("fingerprint now names %q", v)
+	}
+	if load(t, c, "claim-2").Fingerprint != fp {
+		t.Fatal("the fingerprint depends on more than provider, patient and services")
+	}
+	c.Must("globe/adjuster", claim.Name, "review", claimID("claim-2"))
+	c.Must("globe/adjuster", claim.Name, "adjudicate", claimID("claim-2"), adjudication("1:0:not-covered", "2:0:not-covered"), tx.String("denial_reason", "not-covered"))
+	err := c.Call("stmarys/clerk", claim.Name, "cancel", claimID("claim-2")).Err
+	wantErr(t, err, contracts.ErrConflict, "not yet adjudicated")
+	err = c.Call("stmarys/clerk", claim.Name, "submit", submitArgs("claim-3", "stmarys/ana", "acme", anaItems)...).Err
+	wantErr(t, err, contracts.ErrConflict, "already filed")
+}
+
+// TestSubmitValidation: codes, dates, amounts, currency, limits, parties
+// and linked records are checked, with clear errors and no state change.
+func TestSubmitValidation(t *testing.T) {
+	c := newWorld(t)
+	registerRecord(c, "stmarys/clerk", "rec-ana", "stmarys/ana")
+	registerRecord(c, "stmarys/clerk", "rec-bob", "stmarys/bob")
+	registerRecord(c, "city/clerk", "rec-city", "stmarys/ana")
+	registerRecord(c, "stmarys/clerk", "rec-gone", "stmarys/ana")
+	c.Must("stmarys/ana", record.Name, "erase", tx.String("record_id", "rec-gone"))
+	c.Must("stmarys/clerk", claim.Name, "submit", submitArgs("taken", "stmarys/bob", "acme", []string{"99201:2026-10-01:100"})...)
+
+	item := func(s string) []tx.Arg { return submitArgs("claim-1", "stmarys/ana", "acme", []string{s}) }
+	withCurrency := func(cur string) []tx.Arg {
+		a := submitArgs("claim-1", "stmarys/ana", "acme", anaItems)
+		a[3] = tx.String("currency", cur)
+		return a
+	}
+	many := func(n int, f string) []string {
+		var l []string
+		for i := range n {
+			l = append(l, fmt.Sprintf(f, i))
+		}
+		return l
+	}
+	records := func(ids ...string) []tx.Arg {
+		return submitArgs("claim-1", "stmarys/ana", "acme", anaItems, tx.Strings("records", ids))
+	}
+	cases := []struct {
+		name string
+		args []tx.Arg
+		want error
+		says string
+	}{
+		{"lower-case currency", withCurrency("usd"), contracts.ErrInvalid, "ISO 4217"},
+		{"two-letter currency", withCurrency("US"), contracts.ErrInvalid, "ISO 4217"},
+		{"symbol for currency", withCurrency("€"), contracts.ErrInvalid, "ISO 4217"},
+		{"items in two currencies", submitArgs("claim-1", "stmarys/ana", "acme", []string{"99213:2026-10-30:15000:USD", "80053:2026-10-30:4200:EUR"}), contracts.ErrInvalid, "one currency per claim"},
+		{"item in a bad currency", item("99213:2026-10-30:15000:eur"), contracts.ErrInvalid, "ISO 4217"},
+		{"month 13", item("99213:2026-13-01:100"), contracts.ErrInvalid, "YYYY-MM-DD"},
+		{"30 February", item("99213:2026-02-30:100"), contracts.ErrInvalid, "YYYY-MM-DD"},
+		{"two-digit year", item("99213:26-10-30:100"), contracts.ErrInvalid, "YYYY-MM-DD"},
+		{"future service", item("99213:2026-11-02:100"), contracts.ErrInvalid, "after today"},
+		{"clinical text for a code", item("office visit for diabetes:2026-10-30:100"), contracts.ErrInvalid, "service code"},
+		{"lower-case code", item("0001u:2026-10-30:100"), contracts.ErrInvalid, "A-Z, 0-9"},
+		{"short code", item("99:2026-10-30:100"), contracts.ErrInvalid, "wrong length"},
+		{"long code", item("ABCDEFGHIJK:2026-10-30:100"), contracts.ErrInvalid, "wrong length"},
+		{"dotted code", item("E11.9:2026-10-30:100"), contracts.ErrInvalid, "A-Z, 0-9"},
+		{"modifiers out of order", item("99213-59-25:2026-10-30:100"), contracts.ErrInvalid, "out of order"},
+		{"modifier repeated", item("99213-25-25:2026-10-30:100"), contracts.ErrInvalid, "out of order"},
+		{"long modifier", item("99213-255:2026-10-30:100"), contracts.ErrInvalid, "two characters"},
+		{"too many modifiers", item("99213-22-25-50-59-76:2026-10-30:100"), contracts.ErrInvalid, "too many modifiers"},
+		{"zero amount", item("99213:2026-10-30:0"), contracts.ErrInvalid, "minor units"},
+		{"decimal amount", item("99213:2026-10-30:150.00"), contracts.ErrInvalid, "minor units"},
+		{"leading zero", item("99213:2026-10-30:0150"), contracts.ErrInvalid, "minor units"},
+		{"huge amount", item(fmt.Sprintf("99213:2026-10-30:%d", uint64(claim.MaxItemAmount)+1)), contracts.ErrInvalid, "minor units"},
+		{"malformed item", item("99213 2026-10-30 100"), contracts.ErrInvalid, "CODE:YYYY-MM-DD:AMOUNT"},
+		{"no items", submitArgs("claim-1", "stmarys/ana", "acme", nil), contracts.ErrInvalid, "1 to 50 items"},
+		{"too many items", submitArgs("claim-1", "stmarys/ana", "acme", many(claim.MaxItems+1, "A%04d:2026-10-30:1")), contracts.ErrInvalid, "1 to 50 items"},
+		{"too many records", records(many(claim.MaxLinkedRecords+1, "rec-%d")...), contracts.ErrInvalid, "at most 20 records"},
+		{"record of another patient", records("rec-ana", "rec-bob"), contracts.ErrInvalid, `"rec-bob" is not a record of patient stmarys/ana`},
+		{"record of another hospital", records("rec-city"), contracts.ErrInvalid, `"rec-city" is not held by stmarys`},
+		{"erased record", records("rec-gone"), contracts.ErrInvalid, "erased"},
+		{"unknown record", records("rec-none"), contracts.ErrNotFound, "rec-none"},
+		{"record linked twice", records("rec-ana", "rec-ana"), contracts.ErrInvalid, "linked twice"},
+		{"patient not a patient", submitArgs("claim-1", "acme/adjuster", "acme", anaItems), contracts.ErrInvalid, "not a patient member"},
+		{"unknown patient", submitArgs("claim-1", "stmarys/nobody", "acme", anaItems), contracts.ErrInvalid, "not a patient member"},
+		{"insurer is a hospital", submitArgs("claim-1", "stmarys/ana", "city", anaItems), contracts.ErrInvalid, "not an insurer"},
+		{"unknown insurer", submitArgs("claim-1", "stmarys/ana", "nope", anaItems), contracts.ErrInvalid, "not an organisation"},
+		{"bad claim id", submitArgs("Claim 1", "stmarys/ana", "acme", anaItems), contracts.ErrInvalid, "id"},
+		{"claim id taken", submitArgs("taken", "stmarys/ana", "acme", anaItems), contracts.ErrConflict, `claim "taken"`},
+		{"items not a list", []tx.Arg{claimID("claim-1"), tx.String("patient", "stmarys/ana"), tx.String("insurer", "acme"), tx.String("currency", "USD"),
+			tx.String("items", "99213:2026-10-30:100")}, contracts.ErrInvalid, "items"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			before := snapshot(c)
+			err := c.Call("stmarys/clerk", claim.Name, "submit", tc.args...).Err
+			wantErr(t, err, tc.want, tc.says)
+			if !maps.Equal(snapshot(c), before) {
+				t.Fatal("state changed")
+			}
+		})
+	}
+	// The limits themselves are accepted; today's date too.
+	c.Must("stmarys/clerk", claim.Name, "submit", submitArgs("claim-max", "stmarys/ana", "acme", many(claim.MaxItems, "A%04d:2026-11-01:1000000000000"),
+		tx.Strings("records", []string{"rec-ana"}))...)
+	if cl := load(t, c, "claim-max"); len(cl.Items) != claim.MaxItems || cl.Claimed() != claim.MaxItems*claim.MaxItemAmount {
+		t.Fatalf("claim at the limits: %d items, %d", len(cl.Items), cl.Claimed())
+	}
+	c.Must("stmarys/clerk", claim.Name, "submit", submitArgs("claim-mods", "stmarys/ana", "acme", []string{"99213-25-59:2026-10-30:100", "0001U:2026-10-30:100", "0016070:2026-10-30:1"})...)
+}
+
+// TestAdjusterReadsLinkedRecordOnlyUnderConsent: a linked record is read
+// through record.access naming the patient's consent for "claims";
+// without one the access is refused on the ledger, naming the missing
+// consent or the policy's need for one.
+func TestAdjusterReadsLinkedRecordOnlyUnderConsent(t *testing.T) {
+	c := newWorld(t)
+	registerRecord(c, "stmarys/clerk", "rec-1", "stmarys/ana")
+	c.Must("stmarys/clerk", claim.Name, "submit", submitArgs("claim-1", "stmarys/ana", "acme", anaItems, tx.Strings("records", []string{"rec-1"}))...)
+	c.Must("acme/adjuster", claim.Name, "review", claimID("claim-1"))
+	cl := load(t, c, "claim-1")
+
+	access := func(who, consentID string) (*record.Access, ledger.Event) {
+		t.Helper()
+		args, err := claim.AccessArgs(cl, "rec-1", consentID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := c.Must(who, record.Name, "access", args...)
+		a, err := record.LoadAccess(c.Reader(), r.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a, r.Events[0]
+	}
+	// No consent yet: refused, and the refusal names the consent relied on.
+	a, ev := access("acme/adjuster", "c-claims")
+	if a.Granted || ev.Type != "access_refused" || ev.Attr("consent") != "c-claims" || ev.Attr("purpose") != claim.Purpose ||
+		!strings.Contains(ev.Attr("reason"), `consent "c-claims"`) || !strings.Contains(ev.Attr("reason"), "not found") ||
+		!strings.Contains(ev.Attr("reason"), `policy denies acme/adjuster`) {
+		t.Fatalf("access without consent: %+v %v", a, ev)
+	}
+	// Naming no consent at all: the policy allows an adjuster a record only
+	// under the owner's consent, and says so.
+	r := c.Must("acme/adjuster", record.Name, "access", tx.String("record_id", "rec-1"), tx.String("purpose", claim.Purpose))
+	if ev := r.Events[0]; ev.Type != "access_refused" || !strings.Contains(ev.Attr("reason"), "under the owner's active consent") {
+		t.Fatalf("access naming no consent: %v", r.Events)
+	}
+	if _, err := claim.AccessArgs(cl, "rec-1", ""); !errors.Is(err, contracts.ErrInvalid) {
+		t.Fatalf("access args without a consent: %v", err)
+	}
+	if _, err := claim.AccessArgs(cl, "rec-2", "c-claims"); !errors.Is(err, contracts.ErrInvalid) {
+		t.Fatalf("access args for an unlinked record: %v", err)
+	}
+
+	// Ana consents to her insurer reading the record for claims, 30 days.
+	c.Must("stmarys/ana", consent.Name, "grant", tx.String("consent_id", "c-claims"), tx.String("grantee", "acme"),
+		tx.String("purpose", claim.Purpose), tx.Strings("records", []string{"rec-1"}),
+		tx.Int("start", c.Now.Unix()), tx.Int("end", c.Now.Add(30*24*time.Hour).Unix()))
+	a, ev = access("acme/adjuster", "c-claims")
+	if !a.Granted || ev.Type != "access_granted" || ev.Attr("reader") != "acme/adjuster" {
+		t.Fatalf("consented access: %+v %v", a, ev)
+	}
+	if _, _, err := record.Servable(c.Reader(), a.TxID, "acme/adjuster", c.Now); err != nil {
+		t.Fatalf("granted access not servable: %v", err)
+	}
+	// The consent is the insurer's, not every insurer's.
+	a, ev = access("globe/adjuster", "c-claims")
+	if a.Granted || ev.Type != "access_refused" || !strings.Contains(a.Refusal, `granted to "acme"`) {
+		t.Fatalf("another insurer under acme's consent: %+v", a)
+	}
+}
+
+// TestSameBlockDuplicates: two claims for the same services in one block
+// — serial or on the Block-STM executor — the first in block order is
+// filed and the second refused, the same on every node.
+func TestSameBlockDuplicates(t *testing.T) {
+	for _, parallel := range []bool{false, true} {
+		t.Run(fmt.Sprintf("parallel=%v", parallel), func(t *testing.T) {
+			c := newWorld(t, parallel)
+			res := c.Block(
+				c.Sign("stmarys/clerk", claim.Name, "submit", submitArgs("claim-a", "stmarys/ana", "acme", anaItems)...),
+				c.Sign("stmarys/dr-lee", claim.Name, "submit", submitArgs("claim-b", "stmarys/ana", "globe", []string{anaItems[1]})...),
+				c.Sign("stmarys/clerk", claim.Name, "submit", submitArgs("claim-c", "stmarys/bob", "globe", anaItems)...),
+			)
+			if res[0].Err != nil || !errors.Is(res[1].Err, contracts.ErrConflict) || res[2].Err != nil {
+				t.Fatalf("block: %v / %v / %v", res[0].Err, res[1].Err, res[2].Err)
+			}
+			if _, err := claim.LoadClaim(c.Reader(), "claim-b"); !errors.Is(err, contracts.ErrNotFound) {
+				t.Fatalf("the duplicate was stored: %v", err)
+			}
+		})
+	}
+}
+
+// TestFingerprintGolden pins the fingerprint encoding: a change would let
+// services claimed before it through again.
+func TestFingerprintGolden(t *testing.T) {
+	items := []claim.Item{{Seq: 1, ServiceCode: "99213", Date: "2026-10-30", Amount: 15000}, {Seq: 2, ServiceCode: "80053", Date: "2026-10-30", Amount: 4200}}
+	const golden = "d470aa3097535b8baa4aaa053bd0675282a9b44ab2d1d8642f5057c6bd994270" // checked independently
+	if got := claim.Fingerprint("stmarys", "stmarys/ana", items).String(); got != golden {
+		t.Fatalf("fingerprint %s, want %s", got, golden)
+	}
+	const goldenItem = "c9f80f7c630df7e2fbdb769068016d6fbcb198fb42c87a351e7d127b1e4365db" // [provider, patient, "80053", date, 1]
+	if got := claim.ItemFingerprints("stmarys", "stmarys/ana", items)[0].String(); got != goldenItem {
+		t.Fatalf("item fingerprint %s, want %s", got, goldenItem)
+	}
+	fp := claim.Fingerprint("stmarys", "stmarys/ana", items)
+	same := []claim.Item{{Seq: 1, ServiceCode: "80053", Date: "2026-10-30", Amount: 1}, {Seq: 2, ServiceCode: "99213", Date: "2026-10-30", Amount: 2}}
+	if claim.Fingerprint("stmarys", "stmarys/ana", same) != fp {
+		t.Fatal("the fingerprint depends on order or amounts")
+	}
+	for _, other := range []struct {
+		provider, patient string
+		items             []claim.Item
+	}{
+		{"city", "stmarys/ana", items},
+		{"stmarys", "stmarys/bob", items},
+		{"stmarys", "stmarys/ana", items[:1]},
+		{"stmarys", "stmarys/ana", []claim.Item{items[0], {ServiceCode: "80053", Date: "2026-10-29"}}},
+		{"stmarys", "stmarys/ana", []claim.Item{items[0], items[1], items[1]}},
+		// Domain separation of the fields: no shifting of bytes between them.
+		{"stmarys/", "stmarys/an", items},
+	} {
+		if claim.Fingerprint(other.provider, other.patient, other.items) == fp {
+			t.Fatalf("fingerprint collides: %+v", other)
+		}
+	}
+}
+
+// TestClaimEncodingGolden pins the state encoding of a claim (part of the
+// state hash).
+func TestClaimEncodingGolden(t *testing.T) {
+	cl := &claim.Claim{ID: "c1", Provider: "h1", Patient: "h1/p", Insurer: "i1", Currency: "EUR",
+		Items:         []claim.Item{{Seq: 1, ServiceCode: "99213", Date: "2026-10-30", Amount: 500}},
+		LinkedRecords: []string{"r1"}, Status: claim.StatusPaid, Adjudication: []claim.Adjudication{{Seq: 1, Approved: 400, Reason: "plan-limit"}},
+		Outcome: claim.OutcomePartial, PaymentRef: "P1", PaidAmount: 400, Heights: claim.Heights{Submitted: 1, Reviewed: 2, Adjudicated: 3, Paid: 4}}
+	b, err := tx.Marshal(cl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const golden = "916263316268316468312f70626931634555528184016539393231336a323032362d31302d33301901f48162723164706169648183011901906a706c616e2d6c696d6974727061727469616c6c795f617070726f7665646000606250311901905820000000000000000000000000000000000000000000000000000000000000000086010203000400"
+	if got := fmt.Sprintf("%x", b); got != golden {
+		t.Fatalf("encoding %s, want %s", got, golden)
+	}
+	back, err := claim.Decode(b)
+	if err != nil || back.ID != "c1" || back.Approved() != 400 {
+		t.Fatalf("decode: %+v %v", back, err)
+	}
+	if amt, cur := claim.PatientShare(back); amt != 100 || cur != "EUR" {
+		t.Fatalf("share: %d %s", amt, cur)
+	}
+}

@@ -1,0 +1,50 @@
+package claim_test
+
+import (
+	"bytes"
+	"testing"
+
+	"github.com/almoner/almoner/consortium-node/contracts/claim"
+	"github.com/almoner/almoner/consortium-node/tx"
+)
+
+type oneKey map[string][]byte
+
+func (m oneKey) Get(k string) ([]byte, bool) { v, ok := m[k]; return v, ok }
+
+// FuzzDecode fuzzes the decoder of claims read from state: no panic; an
+// accepted claim re-encodes to the same bytes, and its totals and patient
+// share can be computed (even for amounts no contract would write).
+func FuzzDecode(f *testing.F) {
+	full := &claim.Claim{ID: "claim-1", Provider: "stmarys", Patient: "stmarys/ana", Insurer: "acme", Currency: "USD",
+		Items:         []claim.Item{{Seq: 1, ServiceCode: "99213", Date: "2026-10-30", Amount: 15000}, {Seq: 2, ServiceCode: "80053-91", Date: "2026-10-30", Amount: 4200}},
+		LinkedRecords: []string{"rec-1"}, Status: claim.StatusPaid,
+		Adjudication: []claim.Adjudication{{Seq: 1, Approved: 15000}, {Seq: 2, Approved: 3000, Reason: "contractual-adjustment"}},
+		Outcome:      claim.OutcomePartial, Appeals: 1, AppealReason: "coding-corrected", PaymentRef: "ACH-1", PaidAmount: 18000,
+		Heights: claim.Heights{Submitted: 1, Reviewed: 2, Adjudicated: 3, Appealed: 4, Paid: 5}}
+	full.Fingerprint = claim.Fingerprint(full.Provider, full.Patient, full.Items)
+	for _, c := range []*claim.Claim{full, {}, {ID: "x", Items: []claim.Item{}, LinkedRecords: []string{}, Adjudication: []claim.Adjudication{}}} {
+		b, err := tx.Marshal(c)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Add([]byte{0x80})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c, err := claim.Decode(data)
+		if err != nil {
+			return
+		}
+		if again, _ := tx.Marshal(c); !bytes.Equal(again, data) {
+			t.Fatalf("claim %x re-encodes differently", data)
+		}
+		if amt, _ := claim.PatientShare(c); amt > c.Claimed() {
+			t.Fatalf("patient share %d exceeds the %d claimed", amt, c.Claimed())
+		}
+		_ = c.Settled()
+		if l, err := claim.LoadClaim(oneKey{claim.StateKey("x"): data}, "x"); err != nil || l.ID != c.ID {
+			t.Fatalf("LoadClaim disagrees with Decode: %v", err)
+		}
+	})
+}

@@ -1,0 +1,99 @@
+package donation_test
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/almoner/almoner/consortium-node/contracts"
+	"github.com/almoner/almoner/consortium-node/contracts/chaintest"
+	"github.com/almoner/almoner/consortium-node/contracts/claim"
+	"github.com/almoner/almoner/consortium-node/contracts/donation"
+	"github.com/almoner/almoner/consortium-node/contracts/identity"
+	"github.com/almoner/almoner/consortium-node/tx"
+)
+
+// TestClaimFundedByCampaign: the patient's share of an adjudicated claim
+// is paid to the hospital from a patient-assistance campaign; the
+// disbursement references the claim, so the donor's lineage ends at the
+// (anonymised) bill; the share cannot be overfunded, and the funded claim
+// can no longer be appealed.
+func TestClaimFundedByCampaign(t *testing.T) {
+	orgs := []identity.Org{{ID: "hope", Kind: identity.KindCharity, Name: "Hope"}, {ID: "reg", Kind: identity.KindRegulator, Name: "Reg"},
+		{ID: "stmarys", Kind: identity.KindHospital, Name: "St Mary's"}, {ID: "acme", Kind: identity.KindInsurer, Name: "Acme"},
+		{ID: "city", Kind: identity.KindHospital, Name: "City"}}
+	c := chaintest.New(t, chaintest.Options{Orgs: orgs, Members: []chaintest.Member{
+		{ID: "hope/officer", Roles: []string{identity.RoleCharityOfficer}}, {ID: "hope/donor", Roles: []string{identity.RoleDonor}},
+		{ID: "reg/validator", Roles: []string{identity.RoleMilestoneValidator}},
+		{ID: "stmarys/clerk", Roles: []string{identity.RoleRecordsClerk}}, {ID: "stmarys/pat", Roles: []string{identity.RolePatient}},
+		{ID: "acme/adjuster", Roles: []string{identity.RoleClaimsAdjuster}},
+	}})
+	// The claim: 20,000 claimed, 15,000 approved: the patient owes 5,000.
+	c.Must("stmarys/clerk", claim.Name, "submit", tx.String("claim_id", "cl-1"), tx.String("patient", "stmarys/pat"), tx.String("insurer", "acme"),
+		tx.String("currency", "EUR"), tx.Strings("items", []string{"99213:2026-10-30:15000", "80053:2026-10-30:5000"}))
+	c.Must("acme/adjuster", claim.Name, "review", tx.String("claim_id", "cl-1"))
+
+	must(t, create(c, "hope/officer", "assist", ms(c, 10000, "reg/validator", 10)))
+	must(t, c.Call("hope/officer", donation.Name, "open", tx.String("campaign_id", "assist")).Err)
+	g, err := give(c, "hope/donor", "assist", 8000, 0)
+	must(t, err)
+	must(t, c.Call("hope/officer", donation.Name, "submit_evidence", tx.String("campaign_id", "assist"), tx.Uint("milestone", 1),
+		tx.Bytes("evidence_hash", chaintest.Seed("e"))).Err)
+	must(t, c.Call("reg/validator", donation.Name, "approve_milestone", tx.String("campaign_id", "assist"), tx.Uint("milestone", 1)).Err)
+	fund := func(id, payee string, amount uint64) error {
+		return c.Call("hope/officer", donation.Name, "disburse", tx.String("campaign_id", "assist"), tx.Uint("milestone", 1),
+			tx.String("disbursement_id", id), tx.String("payee", payee), tx.Uint("amount", amount), tx.String("purpose", "patient share"),
+			tx.String("payment_ref", "SEPA-"+id), tx.Bytes("evidence_hash", chaintest.Seed(id)), tx.String("claim", "cl-1")).Err
+	}
+	wantErr(t, fund("f-0", "stmarys", 1000), contracts.ErrConflict, "adjudication stands")
+	c.Must("acme/adjuster", claim.Name, "adjudicate", tx.String("claim_id", "cl-1"),
+		tx.Strings("adjudication", []string{"1:15000", "2:0:not-covered"}))
+	c.Must("acme/adjuster", claim.Name, "pay", tx.String("claim_id", "cl-1"), tx.String("payment_ref", "ACH-1"), tx.Uint("amount", 15000))
+
+	wantErr(t, fund("f-1", "city", 1000), contracts.ErrInvalid, "its provider")
+	wantErr(t, fund("f-1", "stmarys", 5001), contracts.ErrConflict, "share of claim")
+	must(t, fund("f-1", "stmarys", 3000))
+	wantErr(t, fund("f-2", "stmarys", 2001), contracts.ErrConflict, "3000 is funded already")
+	must(t, fund("f-2", "stmarys", 2000))
+	d, _ := donation.LoadDisbursement(c.Reader(), "f-1")
+	if d.Claim != "cl-1" || len(d.Sources) != 1 || d.Sources[0].Gift != g {
+		t.Fatalf("disbursement %+v", d)
+	}
+	// The gift's lineage ends at the claim's bill.
+	if u := gift(t, c, g).Uses; len(u) != 2 || u[0].Disbursement != "f-1" || u[1].Disbursement != "f-2" {
+		t.Fatalf("lineage %+v", u)
+	}
+	conserved(t, c, "assist", []string{g})
+}
+
+// TestFundedClaimCannotBeAppealed: once a charity funds a denied claim's
+// share, the provider's appeal (which could make the insurer pay too) is
+// refused.
+func TestFundedClaimCannotBeAppealed(t *testing.T) {
+	orgs := []identity.Org{{ID: "hope", Kind: identity.KindCharity, Name: "Hope"}, {ID: "reg", Kind: identity.KindRegulator, Name: "Reg"},
+		{ID: "stmarys", Kind: identity.KindHospital, Name: "St Mary's"}, {ID: "acme", Kind: identity.KindInsurer, Name: "Acme"}}
+	c := chaintest.New(t, chaintest.Options{Orgs: orgs, Members: []chaintest.Member{
+		{ID: "hope/officer", Roles: []string{identity.RoleCharityOfficer}}, {ID: "hope/donor", Roles: []string{identity.RoleDonor}},
+		{ID: "reg/validator", Roles: []string{identity.RoleMilestoneValidator}},
+		{ID: "stmarys/clerk", Roles: []string{identity.RoleRecordsClerk}}, {ID: "stmarys/pat", Roles: []string{identity.RolePatient}},
+		{ID: "acme/adjuster", Roles: []string{identity.RoleClaimsAdjuster}},
+	}})
+	c.Must("stmarys/clerk", claim.Name, "submit", tx.String("claim_id", "cl-2"), tx.String("patient", "stmarys/pat"), tx.String("insurer", "acme"),
+		tx.String("currency", "EUR"), tx.Strings("items", []string{"99213:2026-10-30:4000"}))
+	c.Must("acme/adjuster", claim.Name, "review", tx.String("claim_id", "cl-2"))
+	c.Must("acme/adjuster", claim.Name, "adjudicate", tx.String("claim_id", "cl-2"), tx.Strings("adjudication", []string{"1:0:not-covered"}),
+		tx.String("denial_reason", "not-covered"))
+	must(t, create(c, "hope/officer", "assist", ms(c, 4000, "reg/validator", 10)))
+	must(t, c.Call("hope/officer", donation.Name, "open", tx.String("campaign_id", "assist")).Err)
+	_, err := give(c, "hope/donor", "assist", 4000, 0)
+	must(t, err)
+	must(t, c.Call("hope/officer", donation.Name, "submit_evidence", tx.String("campaign_id", "assist"), tx.Uint("milestone", 1),
+		tx.Bytes("evidence_hash", chaintest.Seed("e"))).Err)
+	must(t, c.Call("reg/validator", donation.Name, "approve_milestone", tx.String("campaign_id", "assist"), tx.Uint("milestone", 1)).Err)
+	must(t, c.Call("hope/officer", donation.Name, "disburse", tx.String("campaign_id", "assist"), tx.Uint("milestone", 1),
+		tx.String("disbursement_id", "f-1"), tx.String("payee", "stmarys"), tx.Uint("amount", 4000), tx.String("purpose", "denied bill"),
+		tx.String("payment_ref", "SEPA-1"), tx.Bytes("evidence_hash", chaintest.Seed("f")), tx.String("claim", "cl-2")).Err)
+	err = c.Call("stmarys/clerk", claim.Name, "appeal", tx.String("claim_id", "cl-2"), tx.String("reason", "coverage-dispute")).Err
+	if !errors.Is(err, contracts.ErrConflict) {
+		t.Fatalf("appeal of a funded claim: %v", err)
+	}
+}
