@@ -113,6 +113,8 @@ func Core() Module {
 			"identity.roles_changed":  rolesChanged,
 			"identity.keys_rotated":   keysRotated,
 			"identity.member_revoked": memberRevoked,
+			"identity.org_added":      orgAdded,
+			"identity.org_removed":    orgRemoved,
 			"consortium.node_added":   nodeAdded,
 			"consortium.node_removed": nodeRemoved,
 		},
@@ -209,6 +211,18 @@ func memberRevoked(w *Txn, ev Event) error {
 	}
 	m.Revoked, m.Updated = true, ev.Height
 	return w.PutJSON(memberKey(m.ID), m)
+}
+
+// orgAdded indexes an organisation onboarded by a governance proposal.
+func orgAdded(w *Txn, ev Event) error {
+	return w.PutJSON(orgKey(ev.Attr("org")), Org{ID: ev.Attr("org"), Kind: ev.Attr("kind"), Name: ev.Attr("name")})
+}
+
+// orgRemoved drops an organisation removed by a governance proposal (its
+// members can no longer sign; their records stay for the history).
+func orgRemoved(w *Txn, ev Event) error {
+	w.Delete(orgKey(ev.Attr("org")))
+	return nil
 }
 
 func nodeAdded(w *Txn, ev Event) error {

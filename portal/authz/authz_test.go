@@ -1,0 +1,90 @@
+package authz_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/almoner/almoner/consortium-node/tx"
+	"github.com/almoner/almoner/portal/authz"
+	"github.com/almoner/almoner/portal/internal/testnode"
+	"github.com/almoner/almoner/portal/readmodel"
+)
+
+// TestPolicyFollowsTheChain: the portal's enforcer decides like the nodes
+// do, and follows a governance policy change and a role change at the
+// height its read model applies them.
+func TestPolicyFollowsTheChain(t *testing.T) {
+	n := testnode.Start(t)
+	reg := readmodel.NewRegistry()
+	if err := reg.Register(authz.Module()); err != nil {
+		t.Fatal(err)
+	}
+	s, err := readmodel.Open("", reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	f, err := readmodel.NewFollower(readmodel.FollowerConfig{Store: s, Source: n.Client, StatusEvery: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- f.Run(ctx) }()
+	defer func() {
+		cancel()
+		if err := <-done; !errors.Is(err, context.Canceled) {
+			t.Errorf("follower: %v", err)
+		}
+	}()
+	wait := func(h uint64) {
+		t.Helper()
+		for deadline := time.Now().Add(30 * time.Second); ; {
+			if a, ok := s.Applied(); ok && a >= h {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("read model did not reach height %d", h)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	wait(0)
+	p := authz.New(s)
+	allowed := func(member, obj, act, owner, org string) bool {
+		t.Helper()
+		ok, err := p.Allowed(member, obj, act, owner, org, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+	if !allowed("stmarys/dr-lee", "record", "register", "", "stmarys") || allowed("stmarys/dr-lee", "record", "register", "", "acme") {
+		t.Fatal("genesis policy decides wrongly")
+	}
+	if allowed("hope/donor-sam", "report", "read", "", "hope") {
+		t.Fatal("donor reads reports under the default policy")
+	}
+	// A policy change approved by three of four organisations.
+	prop := n.Send(t, "stmarys/admin", "governance", "propose", tx.String("kind", "change_policy"),
+		tx.Strings("add_rules", []string{"donor * report read any allow"}))
+	if !prop.Receipt.OK() {
+		t.Fatal(prop.Receipt.Error)
+	}
+	n.Send(t, "acme/admin", "governance", "approve", tx.String("proposal", prop.ID.String()))
+	wait(n.Send(t, "stmarys/admin", "identity", "set_roles", tx.String("id", "stmarys/dr-lee"),
+		tx.Strings("roles", []string{"physician", "privacy_officer"})).Height)
+	if allowed("hope/donor-sam", "report", "read", "", "hope") {
+		t.Fatal("the change is in force before the threshold")
+	}
+	if !allowed("stmarys/dr-lee", "access_log", "read", "", "stmarys") {
+		t.Fatal("the role change is not in force")
+	}
+	last := n.Send(t, "hope/admin", "governance", "approve", tx.String("proposal", prop.ID.String()))
+	wait(last.Height)
+	if !allowed("hope/donor-sam", "report", "read", "", "hope") {
+		t.Fatal("the executed change is not in force in the portal")
+	}
+}
