@@ -100,7 +100,13 @@ func (s *Server) Serve(ctx context.Context, c Conn, p *session.Principal) {
 	defer func() {
 		cancel()
 		st.wg.Wait()
+		// Mark the connection closed before closing it, so that a timer or
+		// goroutine still running (the init timeout, say) never writes to a
+		// socket whose handler has returned (fasthttp panics on that).
+		st.wmu.Lock()
+		st.closed = true
 		_ = c.Close()
+		st.wmu.Unlock()
 	}()
 	c.SetReadLimit(s.cfg.MaxMessageBytes)
 

@@ -46,7 +46,7 @@ type Config struct {
 	// Logger are filled in).
 	Server server.Config
 	// Modules are domain schema modules; ReadModules their read-model
-	// modules.
+	// modules. Both come after the built-in ones (modules.go: donations).
 	Modules     []schema.Module
 	ReadModules []readmodel.Module
 	// GenesisWait bounds waiting for the node at start (default 60s).
@@ -107,7 +107,7 @@ func Start(ctx context.Context, cfg Config) (p *Portal, err error) {
 		return nil, err
 	}
 	reg := readmodel.NewRegistry()
-	for _, m := range cfg.ReadModules {
+	for _, m := range append(builtinReadModules(), cfg.ReadModules...) {
 		if err := reg.Register(m); err != nil {
 			return nil, err
 		}
@@ -140,7 +140,7 @@ func Start(ctx context.Context, cfg Config) (p *Portal, err error) {
 	if p.Follower, err = readmodel.NewFollower(readmodel.FollowerConfig{Store: p.Store, Source: nc, Logger: log}); err != nil {
 		return nil, err
 	}
-	sch, err := schema.Build(schema.Config{ChainID: g.ChainID, Store: p.Store, Blocks: p.Follower, Node: nc, Signer: kr, Sessions: p.Sessions, Logger: log}, cfg.Modules...)
+	sch, err := schema.Build(schema.Config{ChainID: g.ChainID, Store: p.Store, Blocks: p.Follower, Node: nc, Signer: kr, Sessions: p.Sessions, Logger: log}, append(builtinModules(), cfg.Modules...)...)
 	if err != nil {
 		return nil, err
 	}

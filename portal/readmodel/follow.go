@@ -213,7 +213,9 @@ func (f *Follower) reportLag() {
 }
 
 // Lag returns the node's last known height minus the applied height; ok
-// is false until the node's height is known.
+// is false until the node's height is known and the read model has
+// applied its first block (genesis), so that health never reports ready on
+// an empty index.
 func (f *Follower) Lag() (lag uint64, ok bool) {
 	nh := f.nodeH.Load()
 	if nh < 0 {
@@ -221,7 +223,7 @@ func (f *Follower) Lag() (lag uint64, ok bool) {
 	}
 	ah, applied := f.cfg.Store.Applied()
 	if !applied {
-		return uint64(nh) + 1, true
+		return uint64(nh) + 1, false
 	}
 	if uint64(nh) <= ah {
 		return 0, true

@@ -1,0 +1,37 @@
+// Package donationgql is the GraphQL module of the donation contract: it
+// registers with schema.Builder the campaign, gift, lineage,
+// disbursement and charity-report types, their queries, the donation
+// mutations and the giftLineage subscription, over the read model of
+// portal/donations.
+//
+// # Who may read what
+//
+// Campaigns, their milestones and totals are public. A gift, its lineage
+// and the giftLineage subscription are for its donor, a charity officer
+// of the campaign's charity, or an auditor; myGifts lists only the
+// viewer's own gifts. A campaign's gift list, its disbursements, a
+// disbursement's gift sources and the charity report are for the
+// charity's officers and auditors; a disbursement is also readable by its
+// payee (the member, or the members of the payee organisation), who
+// confirms it. Refusals are FORBIDDEN (UNAUTHENTICATED when anonymous),
+// decided from the viewer's member record in the read model.
+//
+// # Mutations
+//
+// Every mutation signs one donation transaction with the viewer's key
+// through schema.Builder.Submit (wait: true returns the committed receipt
+// after the read model applied it). The portal checks only the input
+// (BAD_USER_INPUT); the ledger's policy and the contract decide the rest,
+// so a denied or impossible action comes back as a committed receipt with
+// status FAILED and the ledger's reason.
+//
+// # Reports
+//
+// charityReport(charity, from, to) sums a charity's income, disbursements
+// and refunds per campaign for block times in [from, to), and returns the
+// summary and its entries as CSV text as well (fields csv and
+// entriesCsv), so that a client saves a file without another endpoint.
+//
+// Imports: graphql/schema, portal/donations, portal/readmodel,
+// portal/session and the node's tx package.
+package donationgql

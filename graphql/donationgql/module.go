@@ -1,0 +1,181 @@
+package donationgql
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+
+	"github.com/graphql-go/graphql"
+
+	"github.com/almoner/almoner/graphql/schema"
+	"github.com/almoner/almoner/portal/donations"
+	"github.com/almoner/almoner/portal/readmodel"
+	"github.com/almoner/almoner/portal/session"
+)
+
+// Roles the module's read checks look for (the policy's role names).
+const (
+	RoleCharityOfficer = "charity_officer"
+	RoleAuditor        = "auditor"
+)
+
+// ReportEntriesLimit bounds the entries (and entriesCsv lines) of one
+// charityReport; the per-campaign sums always count every entry.
+const ReportEntriesLimit = 5000
+
+// Module is the donations GraphQL module; pass New() to schema.Build (or
+// app.Config.Modules).
+type Module struct{}
+
+var _ schema.Module = Module{}
+
+// New returns the module.
+func New() Module { return Module{} }
+
+// Name implements schema.Module.
+func (Module) Name() string { return "donations" }
+
+// mod is the module's state while it registers and serves.
+type mod struct {
+	cfg *schema.Config
+	rd  *donations.Reader
+	log *slog.Logger
+	t   types
+}
+
+// Register implements schema.Module.
+func (Module) Register(b *schema.Builder) error {
+	m := &mod{cfg: b.Cfg, rd: donations.NewReader(b.Cfg.Store), log: b.Cfg.Logger}
+	if b.Type("TxResult") == nil || b.Type("Organisation") == nil || b.Type("Transaction") == nil {
+		return errors.New("donationgql: the core module's TxResult, Organisation and Transaction types are missing")
+	}
+	m.buildTypes(b)
+	if err := m.registerQueries(b); err != nil {
+		return err
+	}
+	if err := m.registerMutations(b); err != nil {
+		return err
+	}
+	return m.registerSubscription(b)
+}
+
+// internal logs err and returns a user-facing error without detail.
+func (m *mod) internal(ctx context.Context, what string, err error) error {
+	var ue *schema.Error
+	if errors.As(err, &ue) {
+		return ue
+	}
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return schema.Errorf(schema.CodeUnavailable, "the request timed out")
+	}
+	m.log.ErrorContext(ctx, "donations resolver failed", "op", what, "err", err)
+	return schema.Errorf(schema.CodeInternal, "internal error")
+}
+
+// viewer is the acting account and its member record (nil when the
+// account is no member, or a revoked one: it then has no roles).
+type viewer struct {
+	p   *session.Principal
+	mem *readmodel.Member
+}
+
+func (m *mod) viewer(ctx context.Context) (*viewer, error) {
+	p := schema.Principal(ctx)
+	if p == nil {
+		return nil, schema.ErrUnauthenticated
+	}
+	v := &viewer{p: p}
+	mem, err := m.cfg.Store.Member(p.Account)
+	switch {
+	case errors.Is(err, readmodel.ErrNotFound):
+	case err != nil:
+		return nil, m.internal(ctx, "viewer member", err)
+	case !mem.Revoked:
+		v.mem = mem
+	}
+	return v, nil
+}
+
+// oversees reports whether the viewer is an auditor or a charity officer
+// of charity.
+func (v *viewer) oversees(charity string) bool {
+	if v.mem == nil {
+		return false
+	}
+	return v.mem.HasRole(RoleAuditor) || v.mem.HasRole(RoleCharityOfficer) && v.mem.Org == charity
+}
+
+// mayReadGift: the donor, the charity's officers, auditors.
+func (v *viewer) mayReadGift(g *donations.Gift) bool {
+	return g.Donor == v.p.Account || v.oversees(g.Charity)
+}
+
+// mayReadDisbursement: the charity's officers, auditors and the payee
+// (the member, or members of the payee organisation).
+func (v *viewer) mayReadDisbursement(d *donations.Disbursement) bool {
+	if v.oversees(d.Charity) || d.Payee == v.p.Account {
+		return true
+	}
+	return v.mem != nil && !strings.Contains(d.Payee, "/") && v.mem.Org == d.Payee
+}
+
+func forbidden(msg string) error { return schema.Errorf(schema.CodeForbidden, msg) }
+
+// requireOversight returns the viewer when it oversees charity.
+func (m *mod) requireOversight(ctx context.Context, charity, what string) (*viewer, error) {
+	v, err := m.viewer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !v.oversees(charity) {
+		return nil, forbidden("only a charity officer of " + charity + " or an auditor may read " + what)
+	}
+	return v, nil
+}
+
+// thunk turns a dataloader thunk into a graphql-go thunk, null when
+// missing.
+func thunk[V any](ctx context.Context, m *mod, t func() (*V, error)) func() (any, error) {
+	return func() (any, error) {
+		v, err := t()
+		if errors.Is(err, readmodel.ErrNotFound) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, m.internal(ctx, "load", err)
+		}
+		return v, nil
+	}
+}
+
+// connection builds a Relay connection page from records and their
+// cursors.
+func connection[T any](kind string, items []T, pg donations.Page, hasPrev bool) *schema.Connection {
+	c := &schema.Connection{HasNext: pg.More, HasPrev: hasPrev}
+	for i, it := range items {
+		c.Nodes = append(c.Nodes, it)
+		c.Cursors = append(c.Cursors, schema.EncodeCursor(kind, pg.Cursors[i]))
+	}
+	return c
+}
+
+// forwardPage decodes first/after (connections of this module page
+// forward only).
+func (m *mod) forwardPage(args map[string]any, kind string) (schema.Page, error) {
+	pg, err := schema.PageArgs(m.cfg, args, kind)
+	if err != nil {
+		return pg, err
+	}
+	if !pg.Forward {
+		return pg, schema.Errorf(schema.CodeBadUserInput, "this connection pages forward only (first/after)")
+	}
+	return pg, nil
+}
+
+var connArgs = graphql.FieldConfigArgument{
+	"first":  {Type: graphql.Int},
+	"after":  {Type: graphql.String},
+	"last":   {Type: graphql.Int, Description: "Not supported: these connections page forward."},
+	"before": {Type: graphql.String, Description: "Not supported: these connections page forward."},
+}

@@ -1,0 +1,290 @@
+package donationgql
+
+import (
+	"github.com/graphql-go/graphql"
+
+	"github.com/almoner/almoner/consortium-node/tx"
+	"github.com/almoner/almoner/graphql/schema"
+	"github.com/almoner/almoner/portal/donations"
+	"github.com/almoner/almoner/portal/readmodel"
+)
+
+type (
+	campaignT = *donations.Campaign
+	giftT     = *donations.Gift
+	disbT     = *donations.Disbursement
+	lineageT  = *donations.Lineage
+	allocT    = *donations.LineageAllocation
+	linDisbT  = *donations.LineageDisbursement
+	refundT   = *donations.Use
+	reportT   = *donations.Report
+	rowT      = *donations.ReportRow
+	entryT    = *donations.Entry
+)
+
+func (m *mod) buildTypes(b *schema.Builder) {
+	t := &m.t
+	t.campaignStatus, t.milestoneStatus = statusEnums()
+	t.milestone = milestoneType(t.milestoneStatus)
+	org := b.Type("Organisation").(*graphql.Object)
+	txn := b.Type("Transaction").(*graphql.Object)
+
+	t.campaign = graphql.NewObject(graphql.ObjectConfig{Name: "Campaign", Description: "A charity's campaign (public).", Fields: graphql.Fields{
+		"id":            field(nn(graphql.ID), func(c campaignT) any { return c.ID }),
+		"charityId":     field(nn(graphql.ID), func(c campaignT) any { return c.Charity }),
+		"title":         field(nn(graphql.String), func(c campaignT) any { return c.Title }),
+		"currency":      field(nn(graphql.String), func(c campaignT) any { return c.Currency }, "ISO 4217."),
+		"goal":          field(nn(Amount), func(c campaignT) any { return c.Goal }),
+		"raised":        field(nn(Amount), func(c campaignT) any { return c.Raised }),
+		"disbursed":     field(nn(Amount), func(c campaignT) any { return c.Disbursed }),
+		"refunded":      field(nn(Amount), func(c campaignT) any { return c.Refunded }),
+		"balance":       field(nn(Amount), func(c campaignT) any { return c.Balance() }, "Raised minus disbursed minus refunded: what is in escrow."),
+		"status":        field(nn(t.campaignStatus), func(c campaignT) any { return c.Status }),
+		"beneficiaries": field(list(graphql.String), func(c campaignT) any { return c.Beneficiaries }),
+		"milestones": field(list(t.milestone), func(c campaignT) any {
+			out := make([]*donations.Milestone, len(c.Milestones))
+			for i := range c.Milestones {
+				out[i] = &c.Milestones[i]
+			}
+			return out
+		}),
+		"createdBy":         field(nn(graphql.ID), func(c campaignT) any { return c.CreatedBy }),
+		"createdHeight":     field(nn(graphql.Int), func(c campaignT) any { return int(c.Height) }),
+		"createdAt":         field(nn(graphql.String), func(c campaignT) any { return rfc3339(c.Time) }, "Block time."),
+		"giftCount":         field(nn(graphql.Int), func(c campaignT) any { return int(c.Gifts) }),
+		"disbursementCount": field(nn(graphql.Int), func(c campaignT) any { return int(c.Disbursements) }),
+	}})
+	t.campaign.AddFieldConfig("charity", &graphql.Field{Type: org, Resolve: func(p graphql.ResolveParams) (any, error) {
+		c := p.Source.(campaignT)
+		return thunk(p.Context, m, schema.LoadersFrom(p.Context).Org.Load(p.Context, c.Charity)), nil
+	}})
+
+	t.allocation = graphql.NewObject(graphql.ObjectConfig{Name: "GiftAllocation", Fields: graphql.Fields{
+		"milestone": field(nn(graphql.Int), func(a *donations.Allocation) any { return int(a.Milestone) }),
+		"amount":    field(nn(Amount), func(a *donations.Allocation) any { return a.Amount }),
+		"earmarked": field(nn(graphql.Boolean), func(a *donations.Allocation) any { return a.Earmarked }),
+		"left":      field(nn(Amount), func(a *donations.Allocation) any { return a.Left }, "Still in escrow."),
+	}})
+
+	t.gift = graphql.NewObject(graphql.ObjectConfig{Name: "Gift", Description: "A donation (its donor, the charity's officers and auditors may read it).", Fields: graphql.Fields{
+		"id":          field(nn(graphql.ID), func(g giftT) any { return g.ID }, "The giving transaction's id."),
+		"campaignId":  field(nn(graphql.ID), func(g giftT) any { return g.Campaign }),
+		"charityId":   field(nn(graphql.ID), func(g giftT) any { return g.Charity }),
+		"donor":       field(nn(graphql.ID), func(g giftT) any { return g.Donor }),
+		"amount":      field(nn(Amount), func(g giftT) any { return g.Amount }),
+		"currency":    field(nn(graphql.String), func(g giftT) any { return g.Currency }),
+		"beneficiary": field(graphql.String, func(g giftT) any { return optString(g.Beneficiary) }),
+		"earmarked":   field(nn(graphql.Boolean), func(g giftT) any { return g.Earmarked }, "Given to one milestone."),
+		"height":      field(nn(graphql.Int), func(g giftT) any { return int(g.Height) }),
+		"time":        field(nn(graphql.String), func(g giftT) any { return rfc3339(g.Time) }, "Block time."),
+		"disbursed":   field(nn(Amount), func(g giftT) any { return g.Disbursed() }),
+		"refunded":    field(nn(Amount), func(g giftT) any { return g.Refunded() }),
+		"escrow":      field(nn(Amount), func(g giftT) any { return g.Escrow() }),
+		"allocations": field(list(t.allocation), func(g giftT) any {
+			out := make([]*donations.Allocation, len(g.Allocations))
+			for i := range g.Allocations {
+				out[i] = &g.Allocations[i]
+			}
+			return out
+		}),
+	}})
+	t.gift.AddFieldConfig("campaign", &graphql.Field{Type: nn(t.campaign), Resolve: func(p graphql.ResolveParams) (any, error) {
+		c, err := m.rd.Campaign(p.Source.(giftT).Campaign)
+		if err != nil {
+			return nil, m.internal(p.Context, "gift campaign", err)
+		}
+		return c, nil
+	}})
+	t.gift.AddFieldConfig("transaction", &graphql.Field{Type: txn, Resolve: func(p graphql.ResolveParams) (any, error) {
+		id, err := readmodel.ParseTxID(p.Source.(giftT).ID)
+		if err != nil {
+			return nil, m.internal(p.Context, "gift tx id", err)
+		}
+		return thunk(p.Context, m, schema.LoadersFrom(p.Context).Tx.Load(p.Context, tx.ID(id))), nil
+	}})
+
+	source := graphql.NewObject(graphql.ObjectConfig{Name: "DisbursementSource", Description: "A gift's share of a disbursement.", Fields: graphql.Fields{
+		"giftId": field(nn(graphql.ID), func(s *donations.Source) any { return s.Gift }),
+		"amount": field(nn(Amount), func(s *donations.Source) any { return s.Amount }),
+	}})
+	t.disbursement = graphql.NewObject(graphql.ObjectConfig{Name: "Disbursement", Description: "Released milestone funds paid to a payee.", Fields: graphql.Fields{
+		"id":              field(nn(graphql.ID), func(d disbT) any { return d.ID }),
+		"campaignId":      field(nn(graphql.ID), func(d disbT) any { return d.Campaign }),
+		"milestone":       field(nn(graphql.Int), func(d disbT) any { return int(d.Milestone) }),
+		"payee":           field(nn(graphql.ID), func(d disbT) any { return d.Payee }, "An organisation or member id."),
+		"amount":          field(nn(Amount), func(d disbT) any { return d.Amount }),
+		"currency":        field(nn(graphql.String), func(d disbT) any { return d.Currency }),
+		"purpose":         field(nn(graphql.String), func(d disbT) any { return d.Purpose }),
+		"paymentRef":      field(nn(graphql.String), func(d disbT) any { return d.PaymentRef }),
+		"evidenceHash":    field(nn(graphql.String), func(d disbT) any { return d.Evidence }, "Hex SHA-256 of the invoice."),
+		"claim":           field(graphql.ID, func(d disbT) any { return optString(d.Claim) }, "The insurance claim whose patient share it pays."),
+		"confirmed":       field(nn(graphql.Boolean), func(d disbT) any { return d.Confirmed }, "The payee confirmed receiving it."),
+		"confirmedBy":     field(graphql.ID, func(d disbT) any { return optString(d.ConfirmedBy) }),
+		"confirmedHeight": field(graphql.Int, func(d disbT) any { return nilIfZero(d.ConfirmedHeight) }),
+		"confirmedAt": field(graphql.String, func(d disbT) any {
+			if !d.Confirmed {
+				return nil
+			}
+			return rfc3339(d.ConfirmedTime)
+		}),
+		"disbursedBy":   field(nn(graphql.ID), func(d disbT) any { return d.DisbursedBy }),
+		"height":        field(nn(graphql.Int), func(d disbT) any { return int(d.Height) }),
+		"time":          field(nn(graphql.String), func(d disbT) any { return rfc3339(d.Time) }, "Block time."),
+		"transactionId": field(nn(graphql.ID), func(d disbT) any { return d.TxID }),
+	}})
+	t.disbursement.AddFieldConfig("sources", &graphql.Field{Type: list(source), Description: "The gifts it drew on, earmarked first, then first in, first out (charity officers and auditors).",
+		Resolve: func(p graphql.ResolveParams) (any, error) {
+			d := p.Source.(disbT)
+			if _, err := m.requireOversight(p.Context, d.Charity, "a disbursement's gift sources"); err != nil {
+				return nil, err
+			}
+			out := make([]*donations.Source, len(d.Sources))
+			for i := range d.Sources {
+				out[i] = &d.Sources[i]
+			}
+			return out, nil
+		}})
+
+	refund := graphql.NewObject(graphql.ObjectConfig{Name: "GiftRefund", Fields: graphql.Fields{
+		"amount":        field(nn(Amount), func(u refundT) any { return u.Amount }),
+		"reason":        field(nn(graphql.String), func(u refundT) any { return u.Reason }, "campaign_cancelled, milestone_rejected or milestone_missed."),
+		"height":        field(nn(graphql.Int), func(u refundT) any { return int(u.Height) }),
+		"time":          field(nn(graphql.String), func(u refundT) any { return rfc3339(u.Time) }),
+		"transactionId": field(nn(graphql.ID), func(u refundT) any { return u.TxID }),
+	}})
+	linDisb := graphql.NewObject(graphql.ObjectConfig{Name: "LineageDisbursement", Description: "A disbursement and the gift's share of it.", Fields: graphql.Fields{
+		"amount":       field(nn(Amount), func(d linDisbT) any { return d.Amount }, "The gift's share."),
+		"payee":        field(nn(graphql.ID), func(d linDisbT) any { return d.Disbursement.Payee }),
+		"confirmed":    field(nn(graphql.Boolean), func(d linDisbT) any { return d.Disbursement.Confirmed }),
+		"disbursement": field(nn(t.disbursement), func(d linDisbT) any { return d.Disbursement }),
+	}})
+	linAlloc := graphql.NewObject(graphql.ObjectConfig{Name: "LineageAllocation", Description: "Part of a gift allocated to a milestone, and where it went.", Fields: graphql.Fields{
+		"milestone": field(nn(t.milestone), func(a allocT) any { return &a.Milestone }),
+		"amount":    field(nn(Amount), func(a allocT) any { return a.Amount }),
+		"earmarked": field(nn(graphql.Boolean), func(a allocT) any { return a.Earmarked }),
+		"inEscrow":  field(nn(Amount), func(a allocT) any { return a.Left }),
+		"disbursements": field(list(linDisb), func(a allocT) any {
+			out := make([]*donations.LineageDisbursement, len(a.Disbursements))
+			for i := range a.Disbursements {
+				out[i] = &a.Disbursements[i]
+			}
+			return out
+		}),
+		"refunds": field(list(refund), func(a allocT) any {
+			out := make([]*donations.Use, len(a.Refunds))
+			for i := range a.Refunds {
+				out[i] = &a.Refunds[i]
+			}
+			return out
+		}),
+	}})
+	t.lineage = graphql.NewObject(graphql.ObjectConfig{Name: "GiftLineage", Description: "Where a gift went: campaign, milestone allocations, disbursements (payee, confirmation) and refunds (reason).", Fields: graphql.Fields{
+		"gift":      field(nn(t.gift), func(l lineageT) any { return l.Gift }),
+		"campaign":  field(nn(t.campaign), func(l lineageT) any { return l.Campaign }),
+		"disbursed": field(nn(Amount), func(l lineageT) any { return l.Gift.Disbursed() }),
+		"refunded":  field(nn(Amount), func(l lineageT) any { return l.Gift.Refunded() }),
+		"inEscrow":  field(nn(Amount), func(l lineageT) any { return l.Gift.Escrow() }),
+		"allocations": field(list(linAlloc), func(l lineageT) any {
+			out := make([]*donations.LineageAllocation, len(l.Allocations))
+			for i := range l.Allocations {
+				out[i] = &l.Allocations[i]
+			}
+			return out
+		}),
+	}})
+	t.gift.AddFieldConfig("lineage", &graphql.Field{Type: nn(t.lineage), Resolve: func(p graphql.ResolveParams) (any, error) {
+		l, err := m.rd.LineageOf(p.Source.(giftT))
+		if err != nil {
+			return nil, m.internal(p.Context, "lineage", err)
+		}
+		return l, nil
+	}})
+
+	t.giftConn = schema.NewConnectionType("Gift", t.gift)
+	t.campaignConn = schema.NewConnectionType("Campaign", t.campaign)
+	t.disbConn = schema.NewConnectionType("Disbursement", t.disbursement)
+	t.campaign.AddFieldConfig("gifts", &graphql.Field{Type: nn(t.giftConn), Args: connArgs,
+		Description: "The campaign's income, in commit order (charity officers of the charity and auditors).",
+		Resolve: func(p graphql.ResolveParams) (any, error) {
+			c := p.Source.(campaignT)
+			if _, err := m.requireOversight(p.Context, c.Charity, "a campaign's gifts"); err != nil {
+				return nil, err
+			}
+			pg, err := m.forwardPage(p.Args, "cgift")
+			if err != nil {
+				return nil, err
+			}
+			gs, page, err := m.rd.CampaignGifts(c.ID, pg.Cursor, pg.Limit)
+			if err != nil {
+				return nil, m.internal(p.Context, "campaign gifts", err)
+			}
+			return connection("cgift", gs, page, pg.HasCursor), nil
+		}})
+	t.campaign.AddFieldConfig("disbursements", &graphql.Field{Type: nn(t.disbConn), Args: connArgs,
+		Description: "The campaign's disbursements, in commit order (charity officers of the charity and auditors).",
+		Resolve: func(p graphql.ResolveParams) (any, error) {
+			c := p.Source.(campaignT)
+			if _, err := m.requireOversight(p.Context, c.Charity, "a campaign's disbursements"); err != nil {
+				return nil, err
+			}
+			pg, err := m.forwardPage(p.Args, "disb")
+			if err != nil {
+				return nil, err
+			}
+			ds, page, err := m.rd.CampaignDisbursements(c.ID, pg.Cursor, pg.Limit)
+			if err != nil {
+				return nil, m.internal(p.Context, "campaign disbursements", err)
+			}
+			return connection("disb", ds, page, pg.HasCursor), nil
+		}})
+
+	row := graphql.NewObject(graphql.ObjectConfig{Name: "CharityReportRow", Fields: graphql.Fields{
+		"campaignId":    field(nn(graphql.ID), func(r rowT) any { return r.Campaign }),
+		"title":         field(nn(graphql.String), func(r rowT) any { return r.Title }),
+		"currency":      field(nn(graphql.String), func(r rowT) any { return r.Currency }),
+		"income":        field(nn(Amount), func(r rowT) any { return r.Income }),
+		"gifts":         field(nn(graphql.Int), func(r rowT) any { return int(r.Gifts) }),
+		"disbursed":     field(nn(Amount), func(r rowT) any { return r.Disbursed }),
+		"disbursements": field(nn(graphql.Int), func(r rowT) any { return int(r.Disbursements) }),
+		"refunded":      field(nn(Amount), func(r rowT) any { return r.Refunded }),
+		"refunds":       field(nn(graphql.Int), func(r rowT) any { return int(r.Refunds) }),
+		"net":           field(nn(Amount), func(r rowT) any { return r.Net() }, "Income minus disbursed minus refunded in the range (may be negative)."),
+	}})
+	entry := graphql.NewObject(graphql.ObjectConfig{Name: "CharityReportEntry", Fields: graphql.Fields{
+		"kind":          field(nn(graphql.String), func(e entryT) any { return e.Kind }, "income, disbursement or refund."),
+		"campaignId":    field(nn(graphql.ID), func(e entryT) any { return e.Campaign }),
+		"milestone":     field(graphql.Int, func(e entryT) any { return nilIfZero(e.Milestone) }),
+		"amount":        field(nn(Amount), func(e entryT) any { return e.Amount }),
+		"currency":      field(nn(graphql.String), func(e entryT) any { return e.Currency }),
+		"giftId":        field(graphql.ID, func(e entryT) any { return optString(e.Gift) }),
+		"disbursement":  field(graphql.ID, func(e entryT) any { return optString(e.Disbursement) }),
+		"payee":         field(graphql.ID, func(e entryT) any { return optString(e.Payee) }),
+		"reason":        field(graphql.String, func(e entryT) any { return optString(e.Reason) }),
+		"height":        field(nn(graphql.Int), func(e entryT) any { return int(e.Height) }),
+		"time":          field(nn(graphql.String), func(e entryT) any { return rfc3339(e.Time) }),
+		"transactionId": field(nn(graphql.ID), func(e entryT) any { return e.TxID }),
+	}})
+	t.report = graphql.NewObject(graphql.ObjectConfig{Name: "CharityReport", Description: "A charity's income, disbursements and refunds per campaign for block times in [from, to).", Fields: graphql.Fields{
+		"charityId": field(nn(graphql.ID), func(r reportT) any { return r.Charity }),
+		"from":      field(nn(graphql.String), func(r reportT) any { return rfc3339(r.From.UnixNano()) }),
+		"to":        field(nn(graphql.String), func(r reportT) any { return rfc3339(r.To.UnixNano()) }),
+		"campaigns": field(list(row), func(r reportT) any { return r.Campaigns }),
+		"entries": field(list(entry), func(r reportT) any {
+			out := make([]*donations.Entry, len(r.Entries))
+			for i := range r.Entries {
+				out[i] = &r.Entries[i]
+			}
+			return out
+		}, "Money movements in commit order, at most 5000."),
+		"truncated":  field(nn(graphql.Boolean), func(r reportT) any { return r.Truncated }, "Entries were cut at the limit; the sums count them all."),
+		"csv":        field(nn(graphql.String), func(r reportT) any { return r.CSV() }, "The per-campaign summary as CSV (RFC 4180, header line first, amounts in minor units)."),
+		"entriesCsv": field(nn(graphql.String), func(r reportT) any { return r.EntriesCSV() }, "The entries as CSV."),
+	}})
+}
+
+func nilIfZero(n uint64) any {
+	if n == 0 {
+		return nil
+	}
+	return int(n)
+}

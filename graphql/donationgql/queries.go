@@ -1,0 +1,167 @@
+package donationgql
+
+import (
+	"errors"
+	"time"
+
+	"github.com/graphql-go/graphql"
+
+	"github.com/almoner/almoner/graphql/schema"
+	"github.com/almoner/almoner/portal/readmodel"
+)
+
+// Report dates must fall in this range (block times are Unix nanoseconds).
+var (
+	minDate = time.Unix(0, 1).UTC()
+	maxDate = time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC)
+)
+
+// parseDate reads "2006-01-02" (midnight UTC) or RFC 3339.
+func parseDate(name, s string) (time.Time, error) {
+	t, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		t, err = time.Parse(time.RFC3339Nano, s)
+	}
+	if err != nil {
+		return time.Time{}, schema.Errorf(schema.CodeBadUserInput, name+" must be a date (2006-01-02) or an RFC 3339 time")
+	}
+	if t.Before(minDate) || t.After(maxDate) {
+		return time.Time{}, schema.Errorf(schema.CodeBadUserInput, name+" must be between 1970 and 2200")
+	}
+	return t.UTC(), nil
+}
+
+func (m *mod) registerQueries(b *schema.Builder) error {
+	t := &m.t
+	idArg := func(desc string) graphql.FieldConfigArgument {
+		return graphql.FieldConfigArgument{"id": {Type: nn(graphql.ID), Description: desc}}
+	}
+	qs := []struct {
+		name string
+		f    *graphql.Field
+	}{
+		{"campaigns", &graphql.Field{Type: nn(t.campaignConn), Args: connArgs, Description: "Every campaign, by id (public).",
+			Resolve: func(p graphql.ResolveParams) (any, error) {
+				pg, err := m.forwardPage(p.Args, "campaign")
+				if err != nil {
+					return nil, err
+				}
+				if pg.Limit == 0 {
+					return &schema.Connection{}, nil
+				}
+				cs, more, err := m.rd.Campaigns(pg.Cursor, pg.Limit)
+				if err != nil {
+					return nil, m.internal(p.Context, "campaigns", err)
+				}
+				c := &schema.Connection{HasNext: more, HasPrev: pg.HasCursor}
+				for _, x := range cs {
+					c.Nodes = append(c.Nodes, x)
+					c.Cursors = append(c.Cursors, schema.EncodeCursor("campaign", x.ID))
+				}
+				return c, nil
+			}}},
+		{"campaign", &graphql.Field{Type: t.campaign, Args: idArg("The campaign id."), Description: "A campaign (public; null if none).",
+			Resolve: func(p graphql.ResolveParams) (any, error) {
+				c, err := m.rd.Campaign(p.Args["id"].(string))
+				if errors.Is(err, readmodel.ErrNotFound) {
+					return nil, nil
+				}
+				if err != nil {
+					return nil, m.internal(p.Context, "campaign", err)
+				}
+				return c, nil
+			}}},
+		{"gift", &graphql.Field{Type: t.gift, Args: idArg("The gift id (its giving transaction's id)."),
+			Description: "A gift with its lineage (its donor, the charity's officers, auditors; null if none).",
+			Resolve: func(p graphql.ResolveParams) (any, error) {
+				v, err := m.viewer(p.Context)
+				if err != nil {
+					return nil, err
+				}
+				g, err := m.rd.Gift(p.Args["id"].(string))
+				if errors.Is(err, readmodel.ErrNotFound) {
+					return nil, nil
+				}
+				if err != nil {
+					return nil, m.internal(p.Context, "gift", err)
+				}
+				if !v.mayReadGift(g) {
+					return nil, forbidden("only the donor, a charity officer of " + g.Charity + " or an auditor may read this gift")
+				}
+				return g, nil
+			}}},
+		{"myGifts", &graphql.Field{Type: nn(t.giftConn), Args: connArgs, Description: "The viewer's own gifts, in the order they committed.",
+			Resolve: func(p graphql.ResolveParams) (any, error) {
+				v, err := m.viewer(p.Context)
+				if err != nil {
+					return nil, err
+				}
+				pg, err := m.forwardPage(p.Args, "mygift")
+				if err != nil {
+					return nil, err
+				}
+				if pg.Limit == 0 {
+					return &schema.Connection{}, nil
+				}
+				gs, page, err := m.rd.DonorGifts(v.p.Account, pg.Cursor, pg.Limit)
+				if err != nil {
+					return nil, m.internal(p.Context, "my gifts", err)
+				}
+				return connection("mygift", gs, page, pg.HasCursor), nil
+			}}},
+		{"disbursement", &graphql.Field{Type: t.disbursement, Args: idArg("The disbursement id."),
+			Description: "A disbursement (the charity's officers, auditors and its payee; null if none).",
+			Resolve: func(p graphql.ResolveParams) (any, error) {
+				v, err := m.viewer(p.Context)
+				if err != nil {
+					return nil, err
+				}
+				d, err := m.rd.Disbursement(p.Args["id"].(string))
+				if errors.Is(err, readmodel.ErrNotFound) || err == nil && d.Campaign == "" {
+					return nil, nil
+				}
+				if err != nil {
+					return nil, m.internal(p.Context, "disbursement", err)
+				}
+				if !v.mayReadDisbursement(d) {
+					return nil, forbidden("only a charity officer of " + d.Charity + ", an auditor or the payee may read this disbursement")
+				}
+				return d, nil
+			}}},
+		{"charityReport", &graphql.Field{Type: nn(t.report),
+			Args: graphql.FieldConfigArgument{
+				"charity": {Type: nn(graphql.ID), Description: "The charity organisation."},
+				"from":    {Type: nn(graphql.String), Description: "Start, inclusive: 2006-01-02 (midnight UTC) or RFC 3339."},
+				"to":      {Type: nn(graphql.String), Description: "End, exclusive: 2006-01-02 (midnight UTC) or RFC 3339."},
+			},
+			Description: "A charity's income, disbursements and refunds per campaign for block times in [from, to), with CSV (charity officers of the charity and auditors).",
+			Resolve: func(p graphql.ResolveParams) (any, error) {
+				charity := p.Args["charity"].(string)
+				if _, err := m.requireOversight(p.Context, charity, "its reports"); err != nil {
+					return nil, err
+				}
+				from, err := parseDate("from", p.Args["from"].(string))
+				if err != nil {
+					return nil, err
+				}
+				to, err := parseDate("to", p.Args["to"].(string))
+				if err != nil {
+					return nil, err
+				}
+				if !to.After(from) {
+					return nil, schema.Errorf(schema.CodeBadUserInput, "to must be after from")
+				}
+				rep, err := m.rd.Report(charity, from, to, ReportEntriesLimit)
+				if err != nil {
+					return nil, m.internal(p.Context, "report", err)
+				}
+				return rep, nil
+			}}},
+	}
+	for _, q := range qs {
+		if err := b.Query(q.name, q.f); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,20 @@
+package app
+
+import (
+	"github.com/almoner/almoner/graphql/donationgql"
+	"github.com/almoner/almoner/graphql/schema"
+	"github.com/almoner/almoner/portal/donations"
+	"github.com/almoner/almoner/portal/readmodel"
+)
+
+// builtinReadModules are the read-model modules of the domain contracts
+// every portal indexes, registered before Config.ReadModules.
+func builtinReadModules() []readmodel.Module {
+	return []readmodel.Module{donations.Module()}
+}
+
+// builtinModules are the schema modules every portal serves, built before
+// Config.Modules.
+func builtinModules() []schema.Module {
+	return []schema.Module{donationgql.New()}
+}

@@ -1,0 +1,696 @@
+package donations
+
+import (
+	"encoding/hex"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/almoner/almoner/consortium-node/api"
+	"github.com/almoner/almoner/consortium-node/ledger"
+	"github.com/almoner/almoner/consortium-node/tx"
+	"github.com/almoner/almoner/portal/readmodel"
+)
+
+// ModuleName is the read-model module's name (its key space is
+// "x/donations/").
+const ModuleName = "donations"
+
+// Contract is the name of the donation system contract.
+const Contract = "donation"
+
+// ErrEvent marks a committed donation event that the index cannot apply
+// (an unknown campaign, gift or disbursement, or arguments that do not
+// match the event). It wraps readmodel.ErrCorrupt: the follower stops
+// rather than index wrong money; rebuilding will not help until the
+// contract and this module agree again.
+var ErrEvent = fmt.Errorf("%w: donations", readmodel.ErrCorrupt)
+
+// Campaign statuses (as the contract names them).
+const (
+	StatusDraft     = "draft"
+	StatusOpen      = "open"
+	StatusFunded    = "funded"
+	StatusClosed    = "closed"
+	StatusCancelled = "cancelled"
+)
+
+// Milestone statuses.
+const (
+	MilestonePending  = "pending"
+	MilestoneEvidence = "evidence_submitted"
+	MilestoneApproved = "approved"
+	MilestoneRejected = "rejected"
+	MilestoneMissed   = "missed"
+)
+
+// Use kinds.
+const (
+	UseDisbursement = "disbursement"
+	UseRefund       = "refund"
+)
+
+// Report entry kinds.
+const (
+	EntryIncome       = "income"
+	EntryDisbursement = "disbursement"
+	EntryRefund       = "refund"
+)
+
+// Milestone is a campaign stage with its own escrow.
+type Milestone struct {
+	Seq       uint64 `json:"seq"`
+	Title     string `json:"title"`
+	Amount    uint64 `json:"amount"`
+	Validator string `json:"validator"`
+	Deadline  int64  `json:"deadline"` // Unix seconds (block time)
+	Status    string `json:"status"`
+	// Evidence is the hex SHA-256 of the submitted evidence ("" before).
+	Evidence   string `json:"evidence,omitempty"`
+	DecidedBy  string `json:"decided_by,omitempty"` // the validator who approved or rejected
+	Funded     uint64 `json:"funded"`
+	Disbursed  uint64 `json:"disbursed"`
+	Refunded   uint64 `json:"refunded"`
+	StatusedAt uint64 `json:"statused_at"` // height of the last status change
+}
+
+// Escrow is what the milestone still holds.
+func (m *Milestone) Escrow() uint64 { return m.Funded - m.Disbursed - m.Refunded }
+
+// Campaign is a charity's campaign.
+type Campaign struct {
+	ID            string      `json:"id"`
+	Charity       string      `json:"charity"`
+	Title         string      `json:"title"`
+	Currency      string      `json:"currency"`
+	Goal          uint64      `json:"goal"`
+	Raised        uint64      `json:"raised"`
+	Disbursed     uint64      `json:"disbursed"`
+	Refunded      uint64      `json:"refunded"`
+	Beneficiaries []string    `json:"beneficiaries"`
+	Milestones    []Milestone `json:"milestones"`
+	Status        string      `json:"status"`
+	CreatedBy     string      `json:"created_by"`
+	Height        uint64      `json:"height"` // created at
+	Time          int64       `json:"time"`   // Unix ns, block time
+	Updated       uint64      `json:"updated"`
+	Gifts         uint64      `json:"gifts"`         // count
+	Disbursements uint64      `json:"disbursements"` // count
+}
+
+// Balance is raised - disbursed - refunded: what the campaign holds in
+// escrow.
+func (c *Campaign) Balance() uint64 { return c.Raised - c.Disbursed - c.Refunded }
+
+// Milestone returns milestone seq (nil if none).
+func (c *Campaign) Milestone(seq uint64) *Milestone {
+	if seq == 0 || seq > uint64(len(c.Milestones)) {
+		return nil
+	}
+	return &c.Milestones[seq-1]
+}
+
+// Allocation is part of a gift assigned to a milestone.
+type Allocation struct {
+	Milestone uint64 `json:"milestone"`
+	Amount    uint64 `json:"amount"`
+	Earmarked bool   `json:"earmarked"`
+	Left      uint64 `json:"left"` // still in escrow
+}
+
+// Use is where part of a gift went: a disbursement or a refund.
+type Use struct {
+	Kind         string `json:"kind"` // UseDisbursement or UseRefund
+	Milestone    uint64 `json:"milestone"`
+	Disbursement string `json:"disbursement,omitempty"`
+	Reason       string `json:"reason,omitempty"` // refunds: campaign_cancelled, milestone_rejected, milestone_missed
+	Amount       uint64 `json:"amount"`
+	Height       uint64 `json:"height"`
+	Time         int64  `json:"time"`
+	TxID         string `json:"tx_id"`
+}
+
+// Gift is one donation.
+type Gift struct {
+	ID          string       `json:"id"`
+	Campaign    string       `json:"campaign"`
+	Charity     string       `json:"charity"`
+	Donor       string       `json:"donor"`
+	Amount      uint64       `json:"amount"`
+	Currency    string       `json:"currency"`
+	Beneficiary string       `json:"beneficiary,omitempty"`
+	Earmarked   bool         `json:"earmarked"`
+	Allocations []Allocation `json:"allocations"`
+	Uses        []Use        `json:"uses"`
+	Height      uint64       `json:"height"`
+	Time        int64        `json:"time"`
+	// Updated is the height of the last block that changed the gift's
+	// lineage (a use, or the confirmation of a disbursement it funds).
+	Updated uint64 `json:"updated"`
+}
+
+// Disbursed, Refunded and Escrow sum the gift's uses and what is left.
+func (g *Gift) Disbursed() uint64 { return g.sumUses(UseDisbursement) }
+
+// Refunded is the refunded part of the gift.
+func (g *Gift) Refunded() uint64 { return g.sumUses(UseRefund) }
+
+// Escrow is the part of the gift still held in milestone escrow.
+func (g *Gift) Escrow() uint64 {
+	var n uint64
+	for _, a := range g.Allocations {
+		n += a.Left
+	}
+	return n
+}
+
+func (g *Gift) sumUses(kind string) uint64 {
+	var n uint64
+	for _, u := range g.Uses {
+		if u.Kind == kind {
+			n += u.Amount
+		}
+	}
+	return n
+}
+
+// Source is a gift's share of a disbursement.
+type Source struct {
+	Gift   string `json:"gift"`
+	Amount uint64 `json:"amount"`
+}
+
+// Disbursement pays released milestone funds to a payee.
+type Disbursement struct {
+	ID         string   `json:"id"`
+	Campaign   string   `json:"campaign"`
+	Charity    string   `json:"charity"`
+	Milestone  uint64   `json:"milestone"`
+	Payee      string   `json:"payee"`
+	Amount     uint64   `json:"amount"`
+	Currency   string   `json:"currency"`
+	Purpose    string   `json:"purpose"`
+	PaymentRef string   `json:"payment_ref"`
+	Evidence   string   `json:"evidence"` // hex SHA-256 of the invoice
+	Claim      string   `json:"claim,omitempty"`
+	Sources    []Source `json:"sources"`
+	Confirmed  bool     `json:"confirmed"`
+	// ConfirmedBy, ConfirmedHeight and ConfirmedTime describe the payee's
+	// confirmation.
+	ConfirmedBy     string `json:"confirmed_by,omitempty"`
+	ConfirmedHeight uint64 `json:"confirmed_height,omitempty"`
+	ConfirmedTime   int64  `json:"confirmed_time,omitempty"`
+	DisbursedBy     string `json:"disbursed_by"`
+	Height          uint64 `json:"height"`
+	Time            int64  `json:"time"`
+	TxID            string `json:"tx_id"`
+}
+
+// Entry is one money movement of a charity, for reports.
+type Entry struct {
+	Kind         string `json:"kind"` // EntryIncome, EntryDisbursement or EntryRefund
+	Campaign     string `json:"campaign"`
+	Milestone    uint64 `json:"milestone,omitempty"`
+	Amount       uint64 `json:"amount"`
+	Currency     string `json:"currency"`
+	Gift         string `json:"gift,omitempty"`
+	Disbursement string `json:"disbursement,omitempty"`
+	Payee        string `json:"payee,omitempty"`
+	Reason       string `json:"reason,omitempty"`
+	Height       uint64 `json:"height"`
+	Time         int64  `json:"time"`
+	TxID         string `json:"tx_id"`
+}
+
+func hex16(n uint64) string { return fmt.Sprintf("%016x", n) }
+
+func campaignKey(id string) string         { return "c/" + id }
+func giftKey(id string) string             { return "g/" + id }
+func disbKey(id string) string             { return "d/" + id }
+func campaignGiftsPrefix(c string) string  { return "cg/" + c + "/" }
+func campaignDisbsPrefix(c string) string  { return "cd/" + c + "/" }
+func donorGiftsPrefix(donor string) string { return "dg/" + donor + "/" }
+func reportPrefix(charity string) string   { return "r/" + charity + "/" }
+func reportTimeKey(ns int64) string        { return hex16(uint64(ns)) }
+
+// Module returns the read-model module. Register it in the portal's
+// readmodel.Registry.
+func Module() readmodel.Module {
+	return readmodel.Module{Name: ModuleName, Block: applyBlock}
+}
+
+// at is where an event happened.
+type at struct {
+	height uint64
+	time   int64
+	tx     int
+	ev     int
+	txID   string
+	sender string
+	args   tx.Args // the donation call's arguments (nil for another call)
+}
+
+// applyBlock indexes the donation events of a block's successful
+// transactions, in block order.
+func applyBlock(w *readmodel.Txn, b *api.Block) error {
+	for i := range b.Receipts {
+		rc := &b.Receipts[i]
+		if !rc.OK() || i >= len(b.Txs) {
+			continue
+		}
+		t := &b.Txs[i]
+		var args tx.Args
+		if t.Body.Call.Contract == Contract {
+			args = t.Body.Call.Args
+		}
+		for j, e := range rc.Events {
+			if e.Contract != Contract {
+				continue
+			}
+			a := at{height: b.Header.Height, time: b.Header.Time, tx: i, ev: j, txID: rc.TxID.String(), sender: t.Body.Sender, args: args}
+			if err := applyEvent(w, a, e); err != nil {
+				return fmt.Errorf("donation.%s in tx %s: %w", e.Type, a.txID, err)
+			}
+		}
+	}
+	return nil
+}
+
+func applyEvent(w *readmodel.Txn, a at, e ledger.Event) error {
+	switch e.Type {
+	case "campaign_created":
+		return campaignCreated(w, a, e)
+	case "campaign_opened", "campaign_funded", "campaign_cancelled", "campaign_closed":
+		return campaignStatus(w, a, e)
+	case "gift_received":
+		return giftReceived(w, a, e)
+	case "evidence_submitted", "milestone_approved", "milestone_rejected", "milestone_missed":
+		return milestoneStatus(w, a, e)
+	case "gift_disbursed":
+		return giftDisbursed(w, a, e)
+	case "disbursed":
+		return disbursed(w, a, e)
+	case "payee_confirmed":
+		return payeeConfirmed(w, a, e)
+	case "gift_refunded":
+		return giftRefunded(w, a, e)
+	}
+	return nil // events added later are ignored until indexed
+}
+
+func bad(format string, v ...any) error {
+	return fmt.Errorf("%w: %s", ErrEvent, fmt.Sprintf(format, v...))
+}
+
+func parseAmount(e ledger.Event, key string) (uint64, error) {
+	n, err := strconv.ParseUint(e.Attr(key), 10, 64)
+	if err != nil {
+		return 0, bad("attribute %s=%q is not an amount", key, e.Attr(key))
+	}
+	return n, nil
+}
+
+func loadCampaign(w *readmodel.Txn, id string) (*Campaign, error) {
+	var c Campaign
+	ok, err := w.GetJSON(campaignKey(id), &c)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, bad("unknown campaign %q", id)
+	}
+	return &c, nil
+}
+
+func loadGift(w *readmodel.Txn, id string) (*Gift, error) {
+	var g Gift
+	ok, err := w.GetJSON(giftKey(id), &g)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, bad("unknown gift %q", id)
+	}
+	return &g, nil
+}
+
+func loadMilestone(c *Campaign, e ledger.Event) (*Milestone, error) {
+	seq, err := strconv.ParseUint(e.Attr("milestone"), 10, 64)
+	if err != nil {
+		return nil, bad("attribute milestone=%q", e.Attr("milestone"))
+	}
+	m := c.Milestone(seq)
+	if m == nil {
+		return nil, bad("campaign %q has no milestone %d", c.ID, seq)
+	}
+	return m, nil
+}
+
+// parseMilestone reads the contract's "<amount> <validator> <deadline
+// unix seconds> <title...>".
+func parseMilestone(s string, seq uint64) (Milestone, error) {
+	f := strings.Fields(s)
+	if len(f) < 4 {
+		return Milestone{}, bad("milestone %d %q", seq, s)
+	}
+	amount, err1 := strconv.ParseUint(f[0], 10, 64)
+	deadline, err2 := strconv.ParseInt(f[2], 10, 64)
+	if err1 != nil || err2 != nil {
+		return Milestone{}, bad("milestone %d %q", seq, s)
+	}
+	return Milestone{Seq: seq, Title: strings.Join(f[3:], " "), Amount: amount, Validator: f[1], Deadline: deadline, Status: MilestonePending}, nil
+}
+
+func campaignCreated(w *readmodel.Txn, a at, e ledger.Event) error {
+	if a.args == nil {
+		return bad("campaign_created outside a donation call")
+	}
+	c := &Campaign{ID: e.Attr("campaign"), Charity: e.Attr("charity"), Currency: e.Attr("currency"), Status: StatusDraft,
+		CreatedBy: a.sender, Height: a.height, Time: a.time, Updated: a.height, Beneficiaries: []string{}}
+	var err error
+	if c.Goal, err = parseAmount(e, "goal"); err != nil {
+		return err
+	}
+	if c.Title, err = a.args.String("title"); err != nil {
+		return bad("create_campaign: %v", err)
+	}
+	if a.args.Has("beneficiaries") {
+		if c.Beneficiaries, err = a.args.Strings("beneficiaries"); err != nil {
+			return bad("create_campaign: %v", err)
+		}
+	}
+	ms, err := a.args.Strings("milestones")
+	if err != nil {
+		return bad("create_campaign: %v", err)
+	}
+	var goal uint64
+	for i, s := range ms {
+		m, err := parseMilestone(s, uint64(i+1))
+		if err != nil {
+			return err
+		}
+		m.StatusedAt = a.height
+		goal += m.Amount
+		c.Milestones = append(c.Milestones, m)
+	}
+	if goal != c.Goal {
+		return bad("campaign %q: milestones sum to %d, the event says goal %d", c.ID, goal, c.Goal)
+	}
+	return w.PutJSON(campaignKey(c.ID), c)
+}
+
+func campaignStatus(w *readmodel.Txn, a at, e ledger.Event) error {
+	c, err := loadCampaign(w, e.Attr("campaign"))
+	if err != nil {
+		return err
+	}
+	c.Status = map[string]string{"campaign_opened": StatusOpen, "campaign_funded": StatusFunded,
+		"campaign_cancelled": StatusCancelled, "campaign_closed": StatusClosed}[e.Type]
+	c.Updated = a.height
+	return w.PutJSON(campaignKey(c.ID), c)
+}
+
+// parseAllocations reads "seq:amount,...".
+func parseAllocations(s string, earmarked bool) ([]Allocation, error) {
+	out := []Allocation{}
+	if s == "" {
+		return out, nil
+	}
+	for _, p := range strings.Split(s, ",") {
+		ms, am, ok := strings.Cut(p, ":")
+		seq, err1 := strconv.ParseUint(ms, 10, 64)
+		n, err2 := strconv.ParseUint(am, 10, 64)
+		if !ok || err1 != nil || err2 != nil {
+			return nil, bad("allocations %q", s)
+		}
+		out = append(out, Allocation{Milestone: seq, Amount: n, Earmarked: earmarked, Left: n})
+	}
+	return out, nil
+}
+
+func giftReceived(w *readmodel.Txn, a at, e ledger.Event) error {
+	c, err := loadCampaign(w, e.Attr("campaign"))
+	if err != nil {
+		return err
+	}
+	g := &Gift{ID: e.Attr("gift"), Campaign: c.ID, Charity: c.Charity, Donor: e.Attr("donor"), Currency: e.Attr("currency"),
+		Uses: []Use{}, Height: a.height, Time: a.time, Updated: a.height}
+	if g.Amount, err = parseAmount(e, "amount"); err != nil {
+		return err
+	}
+	if a.args != nil {
+		g.Earmarked = a.args.Has("milestone")
+		if a.args.Has("beneficiary") {
+			if g.Beneficiary, err = a.args.String("beneficiary"); err != nil {
+				return bad("give: %v", err)
+			}
+		}
+	}
+	if g.Allocations, err = parseAllocations(e.Attr("allocations"), g.Earmarked); err != nil {
+		return err
+	}
+	var sum uint64
+	for _, al := range g.Allocations {
+		m := c.Milestone(al.Milestone)
+		if m == nil {
+			return bad("gift %s allocated to milestone %d of campaign %q", g.ID, al.Milestone, c.ID)
+		}
+		m.Funded += al.Amount
+		sum += al.Amount
+	}
+	if sum != g.Amount {
+		return bad("gift %s: allocations sum to %d, amount %d", g.ID, sum, g.Amount)
+	}
+	c.Raised += g.Amount
+	c.Updated = a.height
+	seq := c.Gifts
+	c.Gifts++
+	if err := w.PutJSON(giftKey(g.ID), g); err != nil {
+		return err
+	}
+	w.Put(campaignGiftsPrefix(c.ID)+hex16(seq), []byte(g.ID))
+	w.Put(donorGiftsPrefix(g.Donor)+fmt.Sprintf("%016x.%06x", a.height, a.tx), []byte(g.ID))
+	if err := putEntry(w, c.Charity, a, Entry{Kind: EntryIncome, Campaign: c.ID, Amount: g.Amount, Currency: g.Currency, Gift: g.ID}); err != nil {
+		return err
+	}
+	return w.PutJSON(campaignKey(c.ID), c)
+}
+
+func putEntry(w *readmodel.Txn, charity string, a at, en Entry) error {
+	en.Height, en.Time, en.TxID = a.height, a.time, a.txID
+	k := reportPrefix(charity) + reportTimeKey(a.time) + "/" + fmt.Sprintf("%016x.%06x.%04x", a.height, a.tx, a.ev)
+	return w.PutJSON(k, en)
+}
+
+func milestoneStatus(w *readmodel.Txn, a at, e ledger.Event) error {
+	c, err := loadCampaign(w, e.Attr("campaign"))
+	if err != nil {
+		return err
+	}
+	m, err := loadMilestone(c, e)
+	if err != nil {
+		return err
+	}
+	switch e.Type {
+	case "evidence_submitted":
+		m.Status = MilestoneEvidence
+		if a.args != nil {
+			h, err := a.args.Bytes("evidence_hash")
+			if err != nil {
+				return bad("submit_evidence: %v", err)
+			}
+			m.Evidence = hex.EncodeToString(h)
+		}
+	case "milestone_approved":
+		m.Status, m.DecidedBy = MilestoneApproved, e.Attr("validator")
+	case "milestone_rejected":
+		m.Status, m.DecidedBy = MilestoneRejected, e.Attr("validator")
+	case "milestone_missed":
+		m.Status = MilestoneMissed
+	}
+	m.StatusedAt = a.height
+	c.Updated = a.height
+	return w.PutJSON(campaignKey(c.ID), c)
+}
+
+// loadOrNewDisbursement returns the disbursement being built in this
+// transaction: its gift_disbursed events come before its disbursed event.
+func loadOrNewDisbursement(w *readmodel.Txn, id string) (*Disbursement, bool, error) {
+	var d Disbursement
+	ok, err := w.GetJSON(disbKey(id), &d)
+	if err != nil {
+		return nil, false, err
+	}
+	if !ok {
+		return &Disbursement{ID: id, Sources: []Source{}}, false, nil
+	}
+	return &d, true, nil
+}
+
+func giftDisbursed(w *readmodel.Txn, a at, e ledger.Event) error {
+	g, err := loadGift(w, e.Attr("gift"))
+	if err != nil {
+		return err
+	}
+	amount, err := parseAmount(e, "amount")
+	if err != nil {
+		return err
+	}
+	if a.args == nil {
+		return bad("gift_disbursed outside a donation call")
+	}
+	seq, err := a.args.Uint("milestone")
+	if err != nil {
+		return bad("disburse: %v", err)
+	}
+	d, exists, err := loadOrNewDisbursement(w, e.Attr("disbursement"))
+	if err != nil {
+		return err
+	}
+	if exists && d.TxID != "" && d.TxID != a.txID {
+		return bad("disbursement %q committed twice", d.ID)
+	}
+	d.TxID = a.txID
+	d.Sources = append(d.Sources, Source{Gift: g.ID, Amount: amount})
+	if err := take(g, seq, amount); err != nil {
+		return err
+	}
+	g.Uses = append(g.Uses, Use{Kind: UseDisbursement, Milestone: seq, Disbursement: d.ID, Amount: amount, Height: a.height, Time: a.time, TxID: a.txID})
+	g.Updated = a.height
+	if err := w.PutJSON(giftKey(g.ID), g); err != nil {
+		return err
+	}
+	return w.PutJSON(disbKey(d.ID), d)
+}
+
+// take draws amount from the gift's escrow in milestone seq.
+func take(g *Gift, seq, amount uint64) error {
+	for i := range g.Allocations {
+		al := &g.Allocations[i]
+		if al.Milestone != seq || al.Left == 0 {
+			continue
+		}
+		n := min(al.Left, amount)
+		al.Left -= n
+		amount -= n
+		if amount == 0 {
+			return nil
+		}
+	}
+	return bad("gift %s has less than that in escrow of milestone %d", g.ID, seq)
+}
+
+func disbursed(w *readmodel.Txn, a at, e ledger.Event) error {
+	c, err := loadCampaign(w, e.Attr("campaign"))
+	if err != nil {
+		return err
+	}
+	m, err := loadMilestone(c, e)
+	if err != nil {
+		return err
+	}
+	d, _, err := loadOrNewDisbursement(w, e.Attr("disbursement"))
+	if err != nil {
+		return err
+	}
+	if d.Campaign != "" {
+		return bad("disbursement %q committed twice", d.ID)
+	}
+	d.Campaign, d.Charity, d.Milestone, d.Payee, d.Currency = c.ID, c.Charity, m.Seq, e.Attr("payee"), e.Attr("currency")
+	d.PaymentRef, d.Claim, d.DisbursedBy, d.Height, d.Time, d.TxID = e.Attr("payment_ref"), e.Attr("claim"), a.sender, a.height, a.time, a.txID
+	if d.Amount, err = parseAmount(e, "amount"); err != nil {
+		return err
+	}
+	if a.args != nil {
+		if d.Purpose, err = a.args.String("purpose"); err != nil {
+			return bad("disburse: %v", err)
+		}
+		h, err := a.args.Bytes("evidence_hash")
+		if err != nil {
+			return bad("disburse: %v", err)
+		}
+		d.Evidence = hex.EncodeToString(h)
+	}
+	var sum uint64
+	for _, s := range d.Sources {
+		sum += s.Amount
+	}
+	if sum != d.Amount {
+		return bad("disbursement %q of %d draws %d from gifts", d.ID, d.Amount, sum)
+	}
+	m.Disbursed += d.Amount
+	c.Disbursed += d.Amount
+	c.Updated = a.height
+	seq := c.Disbursements
+	c.Disbursements++
+	w.Put(campaignDisbsPrefix(c.ID)+hex16(seq), []byte(d.ID))
+	if err := putEntry(w, c.Charity, a, Entry{Kind: EntryDisbursement, Campaign: c.ID, Milestone: m.Seq, Amount: d.Amount,
+		Currency: d.Currency, Disbursement: d.ID, Payee: d.Payee}); err != nil {
+		return err
+	}
+	if err := w.PutJSON(disbKey(d.ID), d); err != nil {
+		return err
+	}
+	return w.PutJSON(campaignKey(c.ID), c)
+}
+
+func payeeConfirmed(w *readmodel.Txn, a at, e ledger.Event) error {
+	d, exists, err := loadOrNewDisbursement(w, e.Attr("disbursement"))
+	if err != nil {
+		return err
+	}
+	if !exists || d.Campaign == "" {
+		return bad("unknown disbursement %q", d.ID)
+	}
+	d.Confirmed, d.ConfirmedBy, d.ConfirmedHeight, d.ConfirmedTime = true, e.Attr("by"), a.height, a.time
+	for _, s := range d.Sources {
+		g, err := loadGift(w, s.Gift)
+		if err != nil {
+			return err
+		}
+		g.Updated = a.height
+		if err := w.PutJSON(giftKey(g.ID), g); err != nil {
+			return err
+		}
+	}
+	return w.PutJSON(disbKey(d.ID), d)
+}
+
+func giftRefunded(w *readmodel.Txn, a at, e ledger.Event) error {
+	c, err := loadCampaign(w, e.Attr("campaign"))
+	if err != nil {
+		return err
+	}
+	m, err := loadMilestone(c, e)
+	if err != nil {
+		return err
+	}
+	g, err := loadGift(w, e.Attr("gift"))
+	if err != nil {
+		return err
+	}
+	amount, err := parseAmount(e, "amount")
+	if err != nil {
+		return err
+	}
+	if err := take(g, m.Seq, amount); err != nil {
+		return err
+	}
+	g.Uses = append(g.Uses, Use{Kind: UseRefund, Milestone: m.Seq, Reason: e.Attr("reason"), Amount: amount, Height: a.height, Time: a.time, TxID: a.txID})
+	g.Updated = a.height
+	m.Refunded += amount
+	c.Refunded += amount
+	c.Updated = a.height
+	if err := putEntry(w, c.Charity, a, Entry{Kind: EntryRefund, Campaign: c.ID, Milestone: m.Seq, Amount: amount,
+		Currency: g.Currency, Gift: g.ID, Reason: e.Attr("reason")}); err != nil {
+		return err
+	}
+	if err := w.PutJSON(giftKey(g.ID), g); err != nil {
+		return err
+	}
+	return w.PutJSON(campaignKey(c.ID), c)
+}
+
+// BlockTime converts a record's Unix-nanosecond block time.
+func BlockTime(ns int64) time.Time { return time.Unix(0, ns).UTC() }

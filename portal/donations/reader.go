@@ -1,0 +1,392 @@
+package donations
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/almoner/almoner/portal/readmodel"
+)
+
+// Reader answers queries over the donations index. It is safe for
+// concurrent use; records it returns are fresh copies the caller owns.
+type Reader struct {
+	s *readmodel.Store
+}
+
+// NewReader returns a reader over s (whose registry holds Module).
+func NewReader(s *readmodel.Store) *Reader { return &Reader{s: s} }
+
+func (r *Reader) get(key string, v any) error {
+	b, err := r.s.Get(ModuleName, key)
+	if err != nil {
+		return err // readmodel.ErrNotFound or a read error
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("%w: donations record %q: %v", readmodel.ErrCorrupt, key, err)
+	}
+	return nil
+}
+
+// Campaign returns a campaign (readmodel.ErrNotFound if none).
+func (r *Reader) Campaign(id string) (*Campaign, error) {
+	var c Campaign
+	if err := r.get(campaignKey(id), &c); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+// Gift returns a gift (readmodel.ErrNotFound if none).
+func (r *Reader) Gift(id string) (*Gift, error) {
+	var g Gift
+	if err := r.get(giftKey(id), &g); err != nil {
+		return nil, err
+	}
+	return &g, nil
+}
+
+// Disbursement returns a disbursement (readmodel.ErrNotFound if none).
+func (r *Reader) Disbursement(id string) (*Disbursement, error) {
+	var d Disbursement
+	if err := r.get(disbKey(id), &d); err != nil {
+		return nil, err
+	}
+	return &d, nil
+}
+
+// Campaigns returns up to limit campaigns by id after the id after (""
+// for the first), with whether more follow.
+func (r *Reader) Campaigns(after string, limit int) ([]*Campaign, bool, error) {
+	var (
+		out  []*Campaign
+		more bool
+		derr error
+	)
+	err := r.s.Scan(ModuleName, "c/", afterKey("c/", after), false, func(k string, v []byte) bool {
+		if len(out) == limit {
+			more = true
+			return false
+		}
+		var c Campaign
+		if err := json.Unmarshal(v, &c); err != nil {
+			derr = fmt.Errorf("%w: donations record %q: %v", readmodel.ErrCorrupt, k, err)
+			return false
+		}
+		out = append(out, &c)
+		return true
+	})
+	return out, more, errors.Join(err, derr)
+}
+
+// afterKey turns a cursor into Scan's after argument (Scan wants the key
+// without the module prefix; "" means from the start).
+func afterKey(prefix, cursor string) string {
+	if cursor == "" {
+		return ""
+	}
+	return prefix + cursor
+}
+
+// Page is a page of an index in commit order: Cursors[i] is the cursor of
+// Gifts[i] (or Disbursements[i]); pass the last one as after.
+type Page struct {
+	Cursors []string
+	More    bool
+}
+
+// idPage scans up to limit ids under prefix after the cursor after.
+func (r *Reader) idPage(prefix, after string, limit int) ([]string, Page, error) {
+	var (
+		ids []string
+		pg  Page
+	)
+	err := r.s.Scan(ModuleName, prefix, afterKey(prefix, after), false, func(k string, v []byte) bool {
+		if len(ids) == limit {
+			pg.More = true
+			return false
+		}
+		ids = append(ids, string(v))
+		pg.Cursors = append(pg.Cursors, strings.TrimPrefix(k, prefix))
+		return true
+	})
+	return ids, pg, err
+}
+
+func (r *Reader) gifts(ids []string) ([]*Gift, error) {
+	out := make([]*Gift, len(ids))
+	for i, id := range ids {
+		g, err := r.Gift(id)
+		if err != nil {
+			return nil, fmt.Errorf("donations: gift %s of an index: %w", id, err)
+		}
+		out[i] = g
+	}
+	return out, nil
+}
+
+// CampaignGifts returns up to limit gifts of a campaign in commit order.
+func (r *Reader) CampaignGifts(campaign, after string, limit int) ([]*Gift, Page, error) {
+	ids, pg, err := r.idPage(campaignGiftsPrefix(campaign), after, limit)
+	if err != nil {
+		return nil, pg, err
+	}
+	gs, err := r.gifts(ids)
+	return gs, pg, err
+}
+
+// DonorGifts returns up to limit gifts of a donor in commit order.
+func (r *Reader) DonorGifts(donor, after string, limit int) ([]*Gift, Page, error) {
+	ids, pg, err := r.idPage(donorGiftsPrefix(donor), after, limit)
+	if err != nil {
+		return nil, pg, err
+	}
+	gs, err := r.gifts(ids)
+	return gs, pg, err
+}
+
+// CampaignDisbursements returns up to limit disbursements of a campaign
+// in commit order.
+func (r *Reader) CampaignDisbursements(campaign, after string, limit int) ([]*Disbursement, Page, error) {
+	ids, pg, err := r.idPage(campaignDisbsPrefix(campaign), after, limit)
+	if err != nil {
+		return nil, pg, err
+	}
+	out := make([]*Disbursement, len(ids))
+	for i, id := range ids {
+		if out[i], err = r.Disbursement(id); err != nil {
+			return nil, pg, fmt.Errorf("donations: disbursement %s of an index: %w", id, err)
+		}
+	}
+	return out, pg, nil
+}
+
+// Lineage is where a gift went: its campaign, and per milestone it was
+// allocated to, the disbursements that drew on it (with payee and
+// confirmation) and the refunds (with reason).
+type Lineage struct {
+	Gift        *Gift
+	Campaign    *Campaign
+	Allocations []LineageAllocation
+}
+
+// LineageAllocation is one milestone allocation of a gift.
+type LineageAllocation struct {
+	Milestone     Milestone
+	Amount        uint64
+	Earmarked     bool
+	Left          uint64 // still in escrow
+	Disbursements []LineageDisbursement
+	Refunds       []Use
+}
+
+// LineageDisbursement is a disbursement and the gift's share of it.
+type LineageDisbursement struct {
+	Disbursement *Disbursement
+	Amount       uint64
+	Height       uint64
+	Time         int64
+}
+
+// Lineage builds a gift's lineage (readmodel.ErrNotFound if no gift).
+func (r *Reader) Lineage(giftID string) (*Lineage, error) {
+	g, err := r.Gift(giftID)
+	if err != nil {
+		return nil, err
+	}
+	return r.LineageOf(g)
+}
+
+// LineageOf builds the lineage of a gift already read.
+func (r *Reader) LineageOf(g *Gift) (*Lineage, error) {
+	c, err := r.Campaign(g.Campaign)
+	if err != nil {
+		return nil, fmt.Errorf("donations: campaign of gift %s: %w", g.ID, err)
+	}
+	l := &Lineage{Gift: g, Campaign: c}
+	disbs := map[string]*Disbursement{}
+	for _, a := range g.Allocations {
+		la := LineageAllocation{Amount: a.Amount, Earmarked: a.Earmarked, Left: a.Left, Disbursements: []LineageDisbursement{}, Refunds: []Use{}}
+		if m := c.Milestone(a.Milestone); m != nil {
+			la.Milestone = *m
+		} else {
+			la.Milestone = Milestone{Seq: a.Milestone}
+		}
+		for _, u := range g.Uses {
+			if u.Milestone != a.Milestone {
+				continue
+			}
+			switch u.Kind {
+			case UseRefund:
+				la.Refunds = append(la.Refunds, u)
+			case UseDisbursement:
+				d, ok := disbs[u.Disbursement]
+				if !ok {
+					if d, err = r.Disbursement(u.Disbursement); err != nil {
+						return nil, fmt.Errorf("donations: disbursement %s of gift %s: %w", u.Disbursement, g.ID, err)
+					}
+					disbs[u.Disbursement] = d
+				}
+				la.Disbursements = append(la.Disbursements, LineageDisbursement{Disbursement: d, Amount: u.Amount, Height: u.Height, Time: u.Time})
+			}
+		}
+		l.Allocations = append(l.Allocations, la)
+	}
+	return l, nil
+}
+
+// Touched reports whether the block at height changed what the gift's
+// lineage shows: the gift's own uses or confirmations, or the status of a
+// milestone it is allocated to.
+func (l *Lineage) Touched(height uint64) bool {
+	if l.Gift.Updated == height {
+		return true
+	}
+	for _, a := range l.Allocations {
+		if a.Milestone.StatusedAt == height {
+			return true
+		}
+	}
+	return false
+}
+
+// ReportRow is one campaign's money movements in a report's range.
+type ReportRow struct {
+	Campaign      string
+	Title         string
+	Currency      string
+	Income        uint64
+	Gifts         uint64
+	Disbursed     uint64
+	Disbursements uint64
+	Refunded      uint64
+	Refunds       uint64
+}
+
+// Net is income minus disbursements and refunds in the range (negative
+// when earlier income was paid out).
+func (r *ReportRow) Net() int64 { return int64(r.Income) - int64(r.Disbursed) - int64(r.Refunded) }
+
+// Report is a charity's money movements in [From, To) by block time.
+type Report struct {
+	Charity   string
+	From, To  time.Time
+	Campaigns []*ReportRow // by campaign id
+	Entries   []Entry      // in commit order, at most the limit asked for
+	// Truncated is true when Entries was cut at the limit (the rows
+	// still count every entry).
+	Truncated bool
+}
+
+// Report sums the charity's movements with block time in [from, to),
+// keeping up to maxEntries entries (0: none).
+func (r *Reader) Report(charity string, from, to time.Time, maxEntries int) (*Report, error) {
+	rep := &Report{Charity: charity, From: from.UTC(), To: to.UTC(), Campaigns: []*ReportRow{}, Entries: []Entry{}}
+	if !to.After(from) || to.UnixNano() <= 0 {
+		return rep, nil
+	}
+	prefix := reportPrefix(charity)
+	rows := map[string]*ReportRow{}
+	toKey := reportTimeKey(to.UnixNano())
+	after := ""
+	if from.UnixNano() > 0 {
+		// Keys at exactly from sort after the bare time prefix.
+		after = prefix + reportTimeKey(from.UnixNano())
+	}
+	var derr error
+	err := r.s.Scan(ModuleName, prefix, after, false, func(k string, v []byte) bool {
+		if strings.TrimPrefix(k, prefix) >= toKey {
+			return false
+		}
+		var e Entry
+		if err := json.Unmarshal(v, &e); err != nil {
+			derr = fmt.Errorf("%w: donations record %q: %v", readmodel.ErrCorrupt, k, err)
+			return false
+		}
+		row := rows[e.Campaign]
+		if row == nil {
+			row = &ReportRow{Campaign: e.Campaign, Currency: e.Currency}
+			rows[e.Campaign] = row
+		}
+		switch e.Kind {
+		case EntryIncome:
+			row.Income += e.Amount
+			row.Gifts++
+		case EntryDisbursement:
+			row.Disbursed += e.Amount
+			row.Disbursements++
+		case EntryRefund:
+			row.Refunded += e.Amount
+			row.Refunds++
+		}
+		if len(rep.Entries) < maxEntries {
+			rep.Entries = append(rep.Entries, e)
+		} else {
+			rep.Truncated = true
+		}
+		return true
+	})
+	if err = errors.Join(err, derr); err != nil {
+		return nil, err
+	}
+	for id, row := range rows {
+		c, err := r.Campaign(id)
+		if err != nil {
+			return nil, fmt.Errorf("donations: campaign %s of a report entry: %w", id, err)
+		}
+		row.Title = c.Title
+		rep.Campaigns = append(rep.Campaigns, row)
+	}
+	sort.Slice(rep.Campaigns, func(i, j int) bool { return rep.Campaigns[i].Campaign < rep.Campaigns[j].Campaign })
+	return rep, nil
+}
+
+// csvCell defuses spreadsheet formulas in free text (OWASP CSV
+// injection): a cell starting with = + - @ or a control character gets a
+// leading apostrophe.
+func csvCell(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
+
+func u(n uint64) string { return strconv.FormatUint(n, 10) }
+
+// CSV renders the per-campaign summary: a header line, then one line per
+// campaign (amounts in minor units).
+func (rep *Report) CSV() string {
+	var b bytes.Buffer
+	w := csv.NewWriter(&b)
+	_ = w.Write([]string{"charity", "from", "to", "campaign", "title", "currency", "income", "gifts", "disbursed", "disbursements", "refunded", "refunds", "net"})
+	from, to := rep.From.Format(time.RFC3339), rep.To.Format(time.RFC3339)
+	for _, r := range rep.Campaigns {
+		_ = w.Write([]string{rep.Charity, from, to, r.Campaign, csvCell(r.Title), r.Currency, u(r.Income), u(r.Gifts), u(r.Disbursed),
+			u(r.Disbursements), u(r.Refunded), u(r.Refunds), strconv.FormatInt(r.Net(), 10)})
+	}
+	w.Flush()
+	return b.String()
+}
+
+// EntriesCSV renders the entries, one line per money movement.
+func (rep *Report) EntriesCSV() string {
+	var b bytes.Buffer
+	w := csv.NewWriter(&b)
+	_ = w.Write([]string{"time", "height", "tx", "kind", "campaign", "milestone", "currency", "amount", "gift", "disbursement", "payee", "reason"})
+	for _, e := range rep.Entries {
+		ms := ""
+		if e.Milestone != 0 {
+			ms = u(e.Milestone)
+		}
+		_ = w.Write([]string{BlockTime(e.Time).Format(time.RFC3339Nano), u(e.Height), e.TxID, e.Kind, e.Campaign, ms, e.Currency, u(e.Amount),
+			e.Gift, e.Disbursement, csvCell(e.Payee), e.Reason})
+	}
+	w.Flush()
+	return b.String()
+}
