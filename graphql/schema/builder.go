@@ -46,6 +46,12 @@ var (
 	_ Blocks = (*readmodel.Follower)(nil)
 )
 
+// Policy answers authorisation questions the way the contracts ask them
+// (*authz.Policy implements it).
+type Policy interface {
+	Allowed(member, obj, act, owner, org string, consent bool) (bool, error)
+}
+
 // Config is what resolvers use.
 type Config struct {
 	ChainID  string
@@ -54,7 +60,10 @@ type Config struct {
 	Node     Node
 	Signer   Signer
 	Sessions *session.Store
-	Logger   *slog.Logger
+	// Policy decides what a viewer may read (the nodes' casbin policy,
+	// kept in step with the read model: portal/authz).
+	Policy Policy
+	Logger *slog.Logger
 	// DefaultPage and MaxPage bound connection page sizes (defaults 20
 	// and 100).
 	DefaultPage, MaxPage int
@@ -70,8 +79,8 @@ type Config struct {
 
 // Validate checks the config and fills defaults.
 func (c *Config) Validate() error {
-	if c.ChainID == "" || c.Store == nil || c.Blocks == nil || c.Node == nil || c.Signer == nil || c.Sessions == nil {
-		return errors.New("schema: ChainID, Store, Blocks, Node, Signer and Sessions are required")
+	if c.ChainID == "" || c.Store == nil || c.Blocks == nil || c.Node == nil || c.Signer == nil || c.Sessions == nil || c.Policy == nil {
+		return errors.New("schema: ChainID, Store, Blocks, Node, Signer, Sessions and Policy are required")
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)

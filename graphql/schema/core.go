@@ -232,6 +232,7 @@ func (core) Register(b *Builder) error {
 		many := ls(p.Context).Tx.LoadMany(p.Context, ids)
 		return func() (any, error) {
 			vs, errs := many()
+			vs, errs = visibleTxs(p.Context, cfg, vs, errs)
 			for _, err := range errs {
 				if err != nil {
 					return nil, internal(p.Context, cfg.Logger, "block txs", err)
@@ -378,7 +379,17 @@ func (core) Register(b *Builder) error {
 			if err != nil {
 				return nil, Errorf(CodeBadUserInput, err.Error())
 			}
-			return thunk(ls(p.Context).Tx.Load(p.Context, id)), nil
+			t, err := cfg.Store.Tx(id)
+			if errors.Is(err, readmodel.ErrNotFound) {
+				return nil, nil
+			}
+			if err != nil {
+				return nil, internal(p.Context, cfg.Logger, "transaction", err)
+			}
+			if err := mayReadTx(p.Context, cfg, t); err != nil {
+				return nil, err
+			}
+			return t, nil
 		}}},
 		{"receiptProof", &graphql.Field{Type: JSON, Args: graphql.FieldConfigArgument{"id": {Type: nn(graphql.ID)}},
 			Description: "The transaction's receipt proof as the node serves it (receipt, Merkle paths, header, node signatures), for offline verification.",
@@ -386,6 +397,16 @@ func (core) Register(b *Builder) error {
 				id, err := readmodel.ParseTxID(p.Args["id"].(string))
 				if err != nil {
 					return nil, Errorf(CodeBadUserInput, err.Error())
+				}
+				t, err := cfg.Store.Tx(id)
+				if errors.Is(err, readmodel.ErrNotFound) {
+					return nil, Errorf(CodeNotFound, "no committed transaction with this id")
+				}
+				if err != nil {
+					return nil, internal(p.Context, cfg.Logger, "proof", err)
+				}
+				if err := mayReadTx(p.Context, cfg, t); err != nil {
+					return nil, err
 				}
 				pr, err := cfg.Node.Proof(p.Context, id)
 				if errors.Is(err, client.ErrNotFound) {
@@ -642,4 +663,44 @@ func members(ctx context.Context, cfg *Config, org string, args map[string]any) 
 		c.Cursors = append(c.Cursors, EncodeCursor("member", m.ID))
 	}
 	return c, nil
+}
+
+// mayReadTx applies the policy's "chain read" rule to a transaction: its
+// sender reads it; so do the roles the policy lets read the whole chain
+// (consortium admin, auditor). Everyone else gets FORBIDDEN (anonymous:
+// UNAUTHENTICATED): transactions name members and carry their events.
+func mayReadTx(ctx context.Context, cfg *Config, t *readmodel.Tx) error {
+	v, err := viewer(ctx)
+	if err != nil {
+		return err
+	}
+	ok, err := cfg.Policy.Allowed(v.Account, "chain", "read", t.Sender, "", false)
+	if err != nil {
+		return internal(ctx, cfg.Logger, "policy", err)
+	}
+	if !ok {
+		return Errorf(CodeForbidden, "only the sender, a consortium admin or an auditor may read this transaction")
+	}
+	return nil
+}
+
+// visibleTxs drops the transactions of a block that the viewer may not
+// read (an anonymous viewer sees none).
+func visibleTxs(ctx context.Context, cfg *Config, vs []*readmodel.Tx, errs []error) ([]*readmodel.Tx, []error) {
+	var outV []*readmodel.Tx
+	var outE []error
+	for i, t := range vs {
+		if errs != nil && errs[i] != nil {
+			outV, outE = append(outV, t), append(outE, errs[i])
+			continue
+		}
+		if t != nil && mayReadTx(ctx, cfg, t) != nil {
+			continue
+		}
+		outV = append(outV, t)
+		if errs != nil {
+			outE = append(outE, nil)
+		}
+	}
+	return outV, outE
 }

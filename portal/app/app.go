@@ -20,6 +20,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/api/client"
 	"github.com/almoner/almoner/consortium-node/genesis"
 	"github.com/almoner/almoner/graphql/schema"
+	"github.com/almoner/almoner/portal/authz"
 	"github.com/almoner/almoner/portal/keyring"
 	"github.com/almoner/almoner/portal/readmodel"
 	"github.com/almoner/almoner/portal/server"
@@ -140,7 +141,8 @@ func Start(ctx context.Context, cfg Config) (p *Portal, err error) {
 	if p.Follower, err = readmodel.NewFollower(readmodel.FollowerConfig{Store: p.Store, Source: nc, Logger: log}); err != nil {
 		return nil, err
 	}
-	sch, err := schema.Build(schema.Config{ChainID: g.ChainID, Store: p.Store, Blocks: p.Follower, Node: nc, Signer: kr, Sessions: p.Sessions, Logger: log}, append(builtinModules(), cfg.Modules...)...)
+	sch, err := schema.Build(schema.Config{ChainID: g.ChainID, Store: p.Store, Blocks: p.Follower, Node: nc, Signer: kr, Sessions: p.Sessions,
+		Policy: authz.New(p.Store), Logger: log}, append(builtinModules(), cfg.Modules...)...)
 	if err != nil {
 		return nil, err
 	}

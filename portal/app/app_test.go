@@ -214,7 +214,15 @@ func TestQueriesAndSignedMutation(t *testing.T) {
 	id := dig(r.Data, "setMemberRoles", "id").(string)
 
 	// Read your writes: the read model has the new roles already.
-	r = anon.do(`query($id: ID!) { member(id: "stmarys/dr-lee") { roles updated }
+	// The transaction is visible to its sender (and consortium admins and
+	// auditors), not to everyone: it names members and carries events.
+	if r := anon.do(`query($id: ID!) { transaction(id: $id) { id } }`, map[string]any{"id": id}); r.code() != "UNAUTHENTICATED" {
+		t.Fatalf("anonymous transaction read: %s", r.raw)
+	}
+	if r := donor.do(`query($id: ID!) { receiptProof(id: $id) }`, map[string]any{"id": id}); r.code() != "FORBIDDEN" {
+		t.Fatalf("a donor reading the admin's transaction: %s", r.raw)
+	}
+	r = admin.do(`query($id: ID!) { member(id: "stmarys/dr-lee") { roles updated }
 		transaction(id: $id) { contract method receipt { status } block { height transactions { id } } }
 		receiptProof(id: $id) }`, map[string]any{"id": id})
 	if roles := dig(r.Data, "member", "roles").([]any); !slices.Equal(roles, []any{"physician", "privacy_officer"}) {

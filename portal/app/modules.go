@@ -3,6 +3,7 @@ package app
 import (
 	"github.com/almoner/almoner/graphql/donationgql"
 	"github.com/almoner/almoner/graphql/schema"
+	"github.com/almoner/almoner/portal/authz"
 	"github.com/almoner/almoner/portal/donations"
 	"github.com/almoner/almoner/portal/readmodel"
 )
@@ -10,7 +11,7 @@ import (
 // builtinReadModules are the read-model modules of the domain contracts
 // every portal indexes, registered before Config.ReadModules.
 func builtinReadModules() []readmodel.Module {
-	return []readmodel.Module{donations.Module()}
+	return []readmodel.Module{authz.Module(), donations.Module()}
 }
 
 // builtinModules are the schema modules every portal serves, built before
