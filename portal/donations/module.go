@@ -311,29 +311,25 @@ func parseAmount(e ledger.Event, key string) (uint64, error) {
 	return n, nil
 }
 
-func loadCampaign(w *readmodel.Txn, id string) (*Campaign, error) {
-	var c Campaign
-	ok, err := w.GetJSON(campaignKey(id), &c)
+// loadJSON reads a record the module wrote; a missing one means the
+// chain's events are out of order, which the read model reports.
+func loadJSON[T any](w *readmodel.Txn, key, what, id string) (*T, error) {
+	var v T
+	ok, err := w.GetJSON(key, &v)
 	if err != nil {
 		return nil, err
 	}
 	if !ok {
-		return nil, bad("unknown campaign %q", id)
+		return nil, bad("unknown %s %q", what, id)
 	}
-	return &c, nil
+	return &v, nil
 }
 
-func loadGift(w *readmodel.Txn, id string) (*Gift, error) {
-	var g Gift
-	ok, err := w.GetJSON(giftKey(id), &g)
-	if err != nil {
-		return nil, err
-	}
-	if !ok {
-		return nil, bad("unknown gift %q", id)
-	}
-	return &g, nil
+func loadCampaign(w *readmodel.Txn, id string) (*Campaign, error) {
+	return loadJSON[Campaign](w, campaignKey(id), "campaign", id)
 }
+
+func loadGift(w *readmodel.Txn, id string) (*Gift, error) { return loadJSON[Gift](w, giftKey(id), "gift", id) }
 
 func loadMilestone(c *Campaign, e ledger.Event) (*Milestone, error) {
 	seq, err := strconv.ParseUint(e.Attr("milestone"), 10, 64)
