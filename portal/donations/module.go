@@ -329,7 +329,9 @@ func loadCampaign(w *readmodel.Txn, id string) (*Campaign, error) {
 	return loadJSON[Campaign](w, campaignKey(id), "campaign", id)
 }
 
-func loadGift(w *readmodel.Txn, id string) (*Gift, error) { return loadJSON[Gift](w, giftKey(id), "gift", id) }
+func loadGift(w *readmodel.Txn, id string) (*Gift, error) {
+	return loadJSON[Gift](w, giftKey(id), "gift", id)
+}
 
 func loadMilestone(c *Campaign, e ledger.Event) (*Milestone, error) {
 	seq, err := strconv.ParseUint(e.Attr("milestone"), 10, 64)
