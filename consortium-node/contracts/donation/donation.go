@@ -33,6 +33,8 @@ const (
 	MilestoneApproved = "approved"
 	MilestoneRejected = "rejected"
 	MilestoneMissed   = "missed"
+	// MilestoneCancelled: the campaign was cancelled before approval.
+	MilestoneCancelled = "cancelled"
 )
 
 // Limits.
@@ -305,6 +307,7 @@ func createCampaign(ctx contracts.Context, args tx.Args) error {
 		return fmt.Errorf("%w: campaign %q", contracts.ErrConflict, c.ID)
 	}
 	ctx.Emit("campaign_created", ledger.Attr{Key: "campaign", Value: c.ID}, ledger.Attr{Key: "charity", Value: org},
+		ledger.Attr{Key: "title", Value: c.Title},
 		ledger.Attr{Key: "goal", Value: strconv.FormatUint(c.Goal, 10)}, ledger.Attr{Key: "currency", Value: c.Currency},
 		ledger.Attr{Key: "milestones", Value: strconv.Itoa(len(c.Milestones))})
 	return contracts.Put(ctx, campKey(c.ID), c)
@@ -338,8 +341,12 @@ func campaignStatus(ctx contracts.Context, method string, args tx.Args) error {
 			return fmt.Errorf("%w: campaign %q is already %s", contracts.ErrConflict, c.ID, c.Status)
 		}
 		for i := range c.Milestones {
-			if err := refundMilestone(ctx, c, &c.Milestones[i], "campaign_cancelled"); err != nil {
+			m := &c.Milestones[i]
+			if err := refundMilestone(ctx, c, m, "campaign_cancelled"); err != nil {
 				return err
+			}
+			if m.Status == MilestonePending || m.Status == MilestoneEvidence {
+				m.Status = MilestoneCancelled
 			}
 		}
 		c.Status = StatusCancelled
@@ -439,7 +446,8 @@ func give(ctx contracts.Context, args tx.Args) error {
 	ctx.Emit("gift_received", ledger.Attr{Key: "gift", Value: g.ID}, ledger.Attr{Key: "campaign", Value: c.ID},
 		ledger.Attr{Key: "charity", Value: c.Charity}, ledger.Attr{Key: "donor", Value: g.Donor},
 		ledger.Attr{Key: "amount", Value: strconv.FormatUint(amount, 10)}, ledger.Attr{Key: "currency", Value: c.Currency},
-		ledger.Attr{Key: "allocations", Value: allocString(g.Allocations)})
+		ledger.Attr{Key: "allocations", Value: allocString(g.Allocations)}, ledger.Attr{Key: "earmarked", Value: strconv.FormatBool(args.Has("milestone"))},
+		ledger.Attr{Key: "beneficiary", Value: g.Beneficiary})
 	if c.Raised == c.Goal {
 		c.Status = StatusFunded
 		ctx.Emit("campaign_funded", ledger.Attr{Key: "campaign", Value: c.ID})
@@ -494,7 +502,7 @@ func milestoneAction(ctx contracts.Context, method string, args tx.Args) error {
 			return err
 		}
 		m.Status = MilestoneEvidence
-		ctx.Emit("evidence_submitted", attrs...)
+		ctx.Emit("evidence_submitted", append(attrs, ledger.Attr{Key: "evidence_hash", Value: fmt.Sprintf("%x", m.Evidence)})...)
 	case "approve_milestone", "reject_milestone":
 		act := strings.TrimSuffix(method, "_milestone")
 		if err := ctx.Authorize(obj, act); err != nil {
@@ -665,7 +673,7 @@ func disburse(ctx contracts.Context, args tx.Args) error {
 				g.Uses = append(g.Uses, Use{Milestone: m.Seq, Disbursement: d.ID, Amount: take, Height: ctx.Height()})
 				ctx.Emit("gift_disbursed", ledger.Attr{Key: "gift", Value: g.ID}, ledger.Attr{Key: "campaign", Value: c.ID},
 					ledger.Attr{Key: "donor", Value: g.Donor}, ledger.Attr{Key: "disbursement", Value: d.ID},
-					ledger.Attr{Key: "amount", Value: strconv.FormatUint(take, 10)})
+					ledger.Attr{Key: "milestone", Value: strconv.FormatUint(m.Seq, 10)}, ledger.Attr{Key: "amount", Value: strconv.FormatUint(take, 10)})
 			}
 			if a.Left > 0 {
 				keep[g.ID+"/"+strconv.FormatBool(a.Earmarked)] = true
@@ -695,7 +703,8 @@ func disburse(ctx contracts.Context, args tx.Args) error {
 	ctx.Emit("disbursed", ledger.Attr{Key: "disbursement", Value: d.ID}, ledger.Attr{Key: "campaign", Value: c.ID},
 		ledger.Attr{Key: "milestone", Value: strconv.FormatUint(m.Seq, 10)}, ledger.Attr{Key: "payee", Value: d.Payee},
 		ledger.Attr{Key: "amount", Value: strconv.FormatUint(d.Amount, 10)}, ledger.Attr{Key: "currency", Value: c.Currency},
-		ledger.Attr{Key: "payment_ref", Value: d.PaymentRef}, ledger.Attr{Key: "claim", Value: d.Claim})
+		ledger.Attr{Key: "payment_ref", Value: d.PaymentRef}, ledger.Attr{Key: "claim", Value: d.Claim},
+		ledger.Attr{Key: "purpose", Value: d.Purpose}, ledger.Attr{Key: "evidence_hash", Value: fmt.Sprintf("%x", d.Evidence)})
 	if err := contracts.Put(ctx, disbKey(d.ID), d); err != nil {
 		return err
 	}

@@ -196,6 +196,9 @@ func TestCampaignJourney(t *testing.T) {
 	// Closing needs the escrow empty; cancelling refunds what is left.
 	wantErr(t, c.Call("hope/officer", donation.Name, "close", tx.String("campaign_id", "heart")).Err, contracts.ErrConflict, "400 in escrow")
 	must(t, c.Call("hope/officer", donation.Name, "cancel", tx.String("campaign_id", "heart")).Err)
+	if k := campaign(t, c, "heart"); k.Milestones[0].Status != donation.MilestoneApproved || k.Milestones[1].Status != donation.MilestoneMissed {
+		t.Fatalf("milestones after cancel: %+v", k.Milestones)
+	}
 	g := gift(t, c, g3)
 	if len(g.Uses) != 3 || g.Uses[2].Amount != 400 || g.Uses[2].Disbursement != "" {
 		t.Fatalf("gift 3 lineage after cancel: %+v", g.Uses)
@@ -268,5 +271,9 @@ func TestCampaignValidation(t *testing.T) {
 	wantErr(t, c.Call("other/officer", donation.Name, "open", tx.String("campaign_id", "dup")).Err, contracts.ErrDenied, "held by hope")
 	if !slices.Contains(campaign(t, c, "dup").Beneficiaries, "stmarys") {
 		t.Fatal("beneficiaries not kept")
+	}
+	must(t, c.Call("hope/officer", donation.Name, "cancel", tx.String("campaign_id", "dup")).Err)
+	if k := campaign(t, c, "dup"); k.Status != donation.StatusCancelled || k.Milestones[0].Status != donation.MilestoneCancelled {
+		t.Fatalf("cancelled draft: %+v", k)
 	}
 }
