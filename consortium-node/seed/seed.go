@@ -286,7 +286,16 @@ func (s *seeder) donations(ctx context.Context) error {
 	for _, c := range campaigns {
 		room[c.id] = slices.Clone(c.milestones)
 	}
-	var calls []call
+	// The demo donor account's gifts come first, so that the first
+	// disbursement draws on them: its lineage runs to a confirmed payment.
+	calls := []call{
+		{"hope/donor-sam", "donation", "give", []tx.Arg{tx.String("campaign_id", campaigns[0].id), tx.Uint("amount", 25_000)}},
+		{"hope/donor-sam", "donation", "give", []tx.Arg{tx.String("campaign_id", campaigns[1].id), tx.Uint("amount", 5_000), tx.Uint("milestone", 1)}},
+		{"hope/donor-sam", "donation", "give", []tx.Arg{tx.String("campaign_id", campaigns[2].id), tx.Uint("amount", 7_500)}},
+	}
+	room[campaigns[0].id][0] -= 25_000
+	room[campaigns[1].id][0] -= 5_000
+	room[campaigns[2].id][0] -= 7_500
 	for i := range s.cfg.Gifts {
 		c := campaigns[s.rnd.IntN(len(campaigns))]
 		amount := uint64(500 + s.rnd.IntN(50)*500)
@@ -312,7 +321,7 @@ func (s *seeder) donations(ctx context.Context) error {
 		}
 		calls = append(calls, call{donorID(i % s.cfg.Donors), "donation", "give", args})
 	}
-	calls = append(calls, call{donorID(0), "donation", "give", []tx.Arg{tx.String("campaign_id", "winter-coats"), tx.Uint("amount", 2500)}},
+	calls = append(calls, call{"hope/donor-sam", "donation", "give", []tx.Arg{tx.String("campaign_id", "winter-coats"), tx.Uint("amount", 2500)}},
 		call{donorID(1), "donation", "give", []tx.Arg{tx.String("campaign_id", "winter-coats"), tx.Uint("amount", 4000)}})
 	if _, err := s.submit(ctx, calls...); err != nil {
 		return err
