@@ -286,10 +286,11 @@ func (s *seeder) donations(ctx context.Context) error {
 	for _, c := range campaigns {
 		room[c.id] = slices.Clone(c.milestones)
 	}
-	// The demo donor account's gifts come first, so that the first
-	// disbursement draws on them: its lineage runs to a confirmed payment.
+	// The demo donor account's gifts come first and are earmarked (drawn
+	// first), so that the first disbursements draw on them: their lineage
+	// runs to a confirmed payment and to the funded hospital bill.
 	calls := []call{
-		{"hope/donor-sam", "donation", "give", []tx.Arg{tx.String("campaign_id", campaigns[0].id), tx.Uint("amount", 25_000)}},
+		{"hope/donor-sam", "donation", "give", []tx.Arg{tx.String("campaign_id", campaigns[0].id), tx.Uint("amount", 25_000), tx.Uint("milestone", 1)}},
 		{"hope/donor-sam", "donation", "give", []tx.Arg{tx.String("campaign_id", campaigns[1].id), tx.Uint("amount", 5_000), tx.Uint("milestone", 1)}},
 		{"hope/donor-sam", "donation", "give", []tx.Arg{tx.String("campaign_id", campaigns[2].id), tx.Uint("amount", 7_500)}},
 	}
