@@ -1,21 +1,25 @@
 package app
 
 import (
+	"github.com/almoner/almoner/graphql/claimgql"
 	"github.com/almoner/almoner/graphql/donationgql"
+	"github.com/almoner/almoner/graphql/patientgql"
 	"github.com/almoner/almoner/graphql/schema"
 	"github.com/almoner/almoner/portal/authz"
+	"github.com/almoner/almoner/portal/claims"
 	"github.com/almoner/almoner/portal/donations"
+	"github.com/almoner/almoner/portal/patients"
 	"github.com/almoner/almoner/portal/readmodel"
 )
 
 // builtinReadModules are the read-model modules of the domain contracts
 // every portal indexes, registered before Config.ReadModules.
 func builtinReadModules() []readmodel.Module {
-	return []readmodel.Module{authz.Module(), donations.Module()}
+	return []readmodel.Module{authz.Module(), donations.Module(), claims.Module(), patients.Module()}
 }
 
 // builtinModules are the schema modules every portal serves, built before
 // Config.Modules.
 func builtinModules() []schema.Module {
-	return []schema.Module{donationgql.New()}
+	return []schema.Module{donationgql.New(), claimgql.New(), patientgql.New()}
 }

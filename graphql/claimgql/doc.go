@@ -1,0 +1,15 @@
+// Package claimgql is the GraphQL module of insurance claims: an
+// insurer's claim queue (claimQueue, newest first, by status), a
+// provider's filed claims (providerClaims), a patient's own (myClaims),
+// claim(id) with items, per-item adjudication, outcome, amounts, payment
+// and appeals, the claimStatus subscription, and the signed mutations of
+// the claim contract (submitClaim, reviewClaim, adjudicateClaim, payClaim,
+// appealClaim, cancelClaim).
+//
+// Reads are authorised with the ledger's policy (schema.Config.Policy) the
+// way the contract asks it: obj "claim", act "read", owner the patient,
+// org the insurer or the provider; so the insurer's adjusters, the
+// provider's staff, the patient and auditors read a claim, anyone else gets
+// FORBIDDEN. Mutations are checked the same way before signing (act
+// submit, review, adjudicate, pay, appeal, cancel); the ledger decides.
+package claimgql

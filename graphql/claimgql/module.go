@@ -1,0 +1,151 @@
+package claimgql
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/graphql-go/graphql"
+
+	"github.com/almoner/almoner/graphql/schema"
+	"github.com/almoner/almoner/portal/claims"
+	"github.com/almoner/almoner/portal/readmodel"
+)
+
+// Module is the claims GraphQL module; pass New() to schema.Build (or
+// app.Config.Modules).
+type Module struct{}
+
+var _ schema.Module = Module{}
+
+// New returns the module.
+func New() Module { return Module{} }
+
+// Name implements schema.Module.
+func (Module) Name() string { return "claims" }
+
+type mod struct {
+	cfg *schema.Config
+	rd  *claims.Reader
+	log *slog.Logger
+
+	status, outcome *graphql.Enum
+	claim, conn     *graphql.Object
+}
+
+// Register implements schema.Module.
+func (Module) Register(b *schema.Builder) error {
+	m := &mod{cfg: b.Cfg, rd: claims.NewReader(b.Cfg.Store), log: b.Cfg.Logger}
+	if b.Type("TxResult") == nil {
+		return errors.New("claimgql: the core module's TxResult type is missing")
+	}
+	m.buildTypes()
+	if err := m.registerQueries(b); err != nil {
+		return err
+	}
+	if err := m.registerMutations(b); err != nil {
+		return err
+	}
+	return m.registerSubscription(b)
+}
+
+func (m *mod) internal(ctx context.Context, what string, err error) error {
+	var ue *schema.Error
+	if errors.As(err, &ue) {
+		return ue
+	}
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return schema.Errorf(schema.CodeUnavailable, "the request timed out")
+	}
+	m.log.ErrorContext(ctx, "claims resolver failed", "op", what, "err", err)
+	return schema.Errorf(schema.CodeInternal, "internal error")
+}
+
+func forbidden(msg string) error { return schema.Errorf(schema.CodeForbidden, msg) }
+func badInput(msg string) error  { return schema.Errorf(schema.CodeBadUserInput, msg) }
+
+// account returns the signed-in account.
+func account(ctx context.Context) (string, error) {
+	p := schema.Principal(ctx)
+	if p == nil {
+		return "", schema.ErrUnauthenticated
+	}
+	return p.Account, nil
+}
+
+func orgOf(member string) string { o, _, _ := strings.Cut(member, "/"); return o }
+
+// allowed asks the policy whether member may act on a claim of patient
+// held by one of orgs.
+func (m *mod) allowed(ctx context.Context, member, act, patient string, orgs ...string) (bool, error) {
+	for _, org := range orgs {
+		ok, err := m.cfg.Policy.Allowed(member, "claim", act, patient, org, false)
+		if err != nil {
+			return false, m.internal(ctx, "policy", err)
+		}
+		if ok {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// mayRead: the insurer's adjusters, the provider's staff, the patient and
+// auditors (as the policy says).
+func (m *mod) mayRead(ctx context.Context, member string, c *claims.Claim) (bool, error) {
+	return m.allowed(ctx, member, "read", c.Patient, c.Insurer, c.Provider)
+}
+
+// readable loads claim id for the viewer: nil when none, FORBIDDEN when
+// the viewer may not read it.
+func (m *mod) readable(ctx context.Context, id string) (*claims.Claim, error) {
+	v, err := account(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c, err := m.rd.Claim(id)
+	if errors.Is(err, readmodel.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, m.internal(ctx, "claim", err)
+	}
+	ok, err := m.mayRead(ctx, v, c)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, forbidden("only the insurer's adjusters, the provider's staff, the patient or an auditor may read this claim")
+	}
+	return c, nil
+}
+
+var nn = graphql.NewNonNull
+
+func list(t graphql.Type) graphql.Output { return nn(graphql.NewList(nn(t))) }
+
+func field[T any](t graphql.Output, get func(T) any, desc ...string) *graphql.Field {
+	f := &graphql.Field{Type: t, Resolve: func(p graphql.ResolveParams) (any, error) {
+		src, ok := p.Source.(T)
+		if !ok {
+			return nil, fmt.Errorf("claimgql: source is %T", p.Source)
+		}
+		return get(src), nil
+	}}
+	if len(desc) > 0 {
+		f.Description = desc[0]
+	}
+	return f
+}
+
+func optString(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func rfc3339(ns int64) string { return time.Unix(0, ns).UTC().Format(time.RFC3339Nano) }

@@ -1,0 +1,250 @@
+package claimgql
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/graphql-go/graphql"
+
+	"github.com/almoner/almoner/consortium-node/tx"
+	"github.com/almoner/almoner/graphql/schema"
+	"github.com/almoner/almoner/portal/claims"
+	"github.com/almoner/almoner/portal/readmodel"
+)
+
+// args reads a mutation's arguments, remembering the first bad one.
+type args struct {
+	m   map[string]any
+	out []tx.Arg
+	err error
+}
+
+func (a *args) fail(msg string) {
+	if a.err == nil {
+		a.err = badInput(msg)
+	}
+}
+
+func (a *args) str(gql, name string) string {
+	s, _ := a.m[gql].(string)
+	if strings.TrimSpace(s) == "" {
+		a.fail(gql + " must not be empty")
+	}
+	a.out = append(a.out, tx.String(name, s))
+	return s
+}
+
+func (a *args) optStr(gql, name string) string {
+	s, ok := a.m[gql].(string)
+	if !ok {
+		return ""
+	}
+	if strings.TrimSpace(s) == "" {
+		a.fail(gql + " must not be empty when given")
+	}
+	a.out = append(a.out, tx.String(name, s))
+	return s
+}
+
+func (a *args) strings(gql, name string) {
+	raw, ok := a.m[gql].([]any)
+	if !ok {
+		return
+	}
+	ss := make([]string, len(raw))
+	for i, r := range raw {
+		ss[i], _ = r.(string)
+	}
+	a.out = append(a.out, tx.Strings(name, ss))
+}
+
+// items renders the contract's "CODE:YYYY-MM-DD:AMOUNT".
+func (a *args) items(gql string) {
+	raw, _ := a.m[gql].([]any)
+	if len(raw) == 0 {
+		a.fail(gql + " must list at least one item")
+		return
+	}
+	out := make([]string, len(raw))
+	for i, r := range raw {
+		in, _ := r.(map[string]any)
+		code, _ := in["serviceCode"].(string)
+		date, _ := in["date"].(string)
+		amount, ok := in["amount"].(uint64)
+		if !ok || code == "" || date == "" || strings.Contains(code+date, ":") {
+			a.fail(fmt.Sprintf("item %d needs a serviceCode, a date (YYYY-MM-DD) and an amount", i+1))
+		}
+		out[i] = code + ":" + date + ":" + strconv.FormatUint(amount, 10)
+	}
+	a.out = append(a.out, tx.Strings("items", out))
+}
+
+// adjudication renders "SEQ:APPROVED[:REASON]".
+func (a *args) adjudication(gql string) {
+	raw, _ := a.m[gql].([]any)
+	if len(raw) == 0 {
+		a.fail(gql + " must decide every item")
+		return
+	}
+	out := make([]string, len(raw))
+	for i, r := range raw {
+		in, _ := r.(map[string]any)
+		seq, okS := in["seq"].(int)
+		approved, okA := in["approved"].(uint64)
+		reason, _ := in["reason"].(string)
+		if !okS || seq < 1 || !okA || strings.Contains(reason, ":") {
+			a.fail(fmt.Sprintf("adjudication %d needs an item seq (1-based) and an approved amount", i+1))
+		}
+		out[i] = strconv.Itoa(seq) + ":" + strconv.FormatUint(approved, 10)
+		if reason != "" {
+			out[i] += ":" + reason
+		}
+	}
+	a.out = append(a.out, tx.Strings("adjudication", out))
+}
+
+// check refuses with FORBIDDEN what the policy will refuse anyway: act on
+// claim id for its insurer (asInsurer) or its provider. A claim the read
+// model does not hold yet is left to the ledger.
+func (m *mod) check(ctx context.Context, id, act string, asInsurer bool) error {
+	v, err := account(ctx)
+	if err != nil {
+		return err
+	}
+	c, err := m.rd.Claim(id)
+	if errors.Is(err, readmodel.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return m.internal(ctx, "claim", err)
+	}
+	org, who := c.Provider, "the provider's staff"
+	if asInsurer {
+		org, who = c.Insurer, "the insurer's adjusters"
+	}
+	ok, err := m.allowed(ctx, v, act, c.Patient, org)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return forbidden("only " + who + " may " + act + " this claim")
+	}
+	return nil
+}
+
+func (m *mod) registerMutations(b *schema.Builder) error {
+	txResult := b.Type("TxResult").(*graphql.Object)
+	waitArg := &graphql.ArgumentConfig{Type: graphql.Boolean, DefaultValue: false, Description: "Wait for the commit and return the receipt."}
+	claimArg := &graphql.ArgumentConfig{Type: nn(graphql.ID), Description: "The claim id."}
+	itemInput := graphql.NewInputObject(graphql.InputObjectConfig{Name: "ClaimItemInput", Fields: graphql.InputObjectConfigFieldMap{
+		"serviceCode": {Type: nn(graphql.String), Description: "CPT/HCPCS-style code, e.g. 99213 or 99213-25."},
+		"date":        {Type: nn(graphql.String), Description: "Service date YYYY-MM-DD (not after today, block time)."},
+		"amount":      {Type: nn(Amount), Description: "Minor units of the claim's currency."},
+	}})
+	adjInput := graphql.NewInputObject(graphql.InputObjectConfig{Name: "AdjudicationInput", Fields: graphql.InputObjectConfigFieldMap{
+		"seq":      {Type: nn(graphql.Int), Description: "The item's 1-based position."},
+		"approved": {Type: nn(Amount)},
+		"reason":   {Type: graphql.String, Description: "Reason code, required when approved is less than claimed."},
+	}})
+
+	type spec struct {
+		name, method, desc string
+		args               graphql.FieldConfigArgument
+		build              func(a *args)
+		check              func(ctx context.Context, a map[string]any) error
+	}
+	onClaim := func(act string, asInsurer bool) func(ctx context.Context, a map[string]any) error {
+		return func(ctx context.Context, a map[string]any) error {
+			return m.check(ctx, a["claim"].(string), act, asInsurer)
+		}
+	}
+	specs := []spec{
+		{"submitClaim", "submit", "File a claim for the viewer's hospital (physicians, records clerks).",
+			graphql.FieldConfigArgument{
+				"id": {Type: nn(graphql.ID), Description: "The new claim's id."}, "patient": {Type: nn(graphql.ID)},
+				"insurer": {Type: nn(graphql.ID)}, "currency": {Type: nn(graphql.String), Description: "ISO 4217."},
+				"items":    {Type: nn(graphql.NewList(nn(itemInput)))},
+				"records":  {Type: graphql.NewList(nn(graphql.ID)), Description: "Linked records of the patient held by the provider."},
+				"provider": {Type: graphql.ID, Description: "Default: the viewer's organisation."},
+			},
+			func(a *args) {
+				a.str("id", "claim_id")
+				a.str("patient", "patient")
+				a.str("insurer", "insurer")
+				a.str("currency", "currency")
+				a.items("items")
+				a.strings("records", "records")
+				a.optStr("provider", "provider")
+			},
+			func(ctx context.Context, in map[string]any) error {
+				v, err := account(ctx)
+				if err != nil {
+					return err
+				}
+				provider, _ := in["provider"].(string)
+				if provider == "" {
+					provider = orgOf(v)
+				}
+				patient, _ := in["patient"].(string)
+				ok, err := m.allowed(ctx, v, "submit", patient, provider)
+				if err != nil {
+					return err
+				}
+				if !ok {
+					return forbidden("only a physician or records clerk of " + provider + " may file its claims")
+				}
+				return nil
+			}},
+		{"reviewClaim", "review", "Take a submitted or appealed claim into review (the insurer's adjusters).",
+			graphql.FieldConfigArgument{"claim": claimArg},
+			func(a *args) { a.str("claim", "claim_id") }, onClaim("review", true)},
+		{"adjudicateClaim", "adjudicate", "Decide every item of a claim in review (the insurer's adjusters).",
+			graphql.FieldConfigArgument{"claim": claimArg, "adjudication": {Type: nn(graphql.NewList(nn(adjInput)))},
+				"denialReason": {Type: graphql.String, Description: "Reason code when nothing is approved."}},
+			func(a *args) {
+				a.str("claim", "claim_id")
+				a.adjudication("adjudication")
+				a.optStr("denialReason", "denial_reason")
+			}, onClaim("adjudicate", true)},
+		{"payClaim", "pay", "Record the payment of the approved total (the insurer's adjusters).",
+			graphql.FieldConfigArgument{"claim": claimArg, "paymentRef": {Type: nn(graphql.String)}, "amount": {Type: nn(Amount), Description: "The approved total."}},
+			func(a *args) {
+				a.str("claim", "claim_id")
+				a.str("paymentRef", "payment_ref")
+				n, ok := a.m["amount"].(uint64)
+				if !ok {
+					a.fail("amount must be an amount in minor units")
+				}
+				a.out = append(a.out, tx.Uint("amount", n))
+			}, onClaim("pay", true)},
+		{"appealClaim", "appeal", "Appeal a denied or partially approved adjudication (the provider's records clerks).",
+			graphql.FieldConfigArgument{"claim": claimArg, "reason": {Type: nn(graphql.String), Description: "Appeal reason code."}},
+			func(a *args) { a.str("claim", "claim_id"); a.str("reason", "reason") }, onClaim("appeal", false)},
+		{"cancelClaim", "cancel", "Withdraw a claim before adjudication (the provider's records clerks).",
+			graphql.FieldConfigArgument{"claim": claimArg},
+			func(a *args) { a.str("claim", "claim_id") }, onClaim("cancel", false)},
+	}
+	for _, s := range specs {
+		s.args["wait"] = waitArg
+		err := b.Mutation(s.name, &graphql.Field{Type: nn(txResult), Description: "claim." + s.method + ": " + s.desc, Args: s.args,
+			Resolve: func(p graphql.ResolveParams) (any, error) {
+				a := &args{m: p.Args}
+				s.build(a)
+				if a.err != nil {
+					return nil, a.err
+				}
+				if err := s.check(p.Context, p.Args); err != nil {
+					return nil, err
+				}
+				wait, _ := p.Args["wait"].(bool)
+				return b.Submit(p.Context, claims.Contract, s.method, a.out, wait)
+			}})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}

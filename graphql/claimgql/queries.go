@@ -1,0 +1,136 @@
+package claimgql
+
+import (
+	"context"
+
+	"github.com/graphql-go/graphql"
+
+	"github.com/almoner/almoner/graphql/schema"
+	"github.com/almoner/almoner/portal/claims"
+)
+
+var connArgs = graphql.FieldConfigArgument{
+	"first":  {Type: graphql.Int},
+	"after":  {Type: graphql.String},
+	"last":   {Type: graphql.Int, Description: "Not supported: these connections page forward (newest first)."},
+	"before": {Type: graphql.String, Description: "Not supported: these connections page forward (newest first)."},
+}
+
+func withArgs(extra graphql.FieldConfigArgument) graphql.FieldConfigArgument {
+	out := graphql.FieldConfigArgument{}
+	for k, v := range connArgs {
+		out[k] = v
+	}
+	for k, v := range extra {
+		out[k] = v
+	}
+	return out
+}
+
+type lister func(after string, limit int) ([]*claims.Claim, claims.Page, error)
+
+// page runs a forward page of a newest-first list.
+func (m *mod) page(ctx context.Context, args map[string]any, kind string, l lister) (*schema.Connection, error) {
+	pg, err := schema.PageArgs(m.cfg, args, kind)
+	if err != nil {
+		return nil, err
+	}
+	if !pg.Forward {
+		return nil, badInput("this connection pages forward only (first/after)")
+	}
+	if pg.Limit == 0 {
+		return &schema.Connection{}, nil
+	}
+	cs, p, err := l(pg.Cursor, pg.Limit)
+	if err != nil {
+		return nil, m.internal(ctx, kind, err)
+	}
+	c := &schema.Connection{HasNext: p.More, HasPrev: pg.HasCursor}
+	for i, x := range cs {
+		c.Nodes = append(c.Nodes, x)
+		c.Cursors = append(c.Cursors, schema.EncodeCursor(kind, p.Cursors[i]))
+	}
+	return c, nil
+}
+
+// orgArg returns the org argument or the viewer's organisation, after
+// checking that the viewer may read that organisation's claims.
+func (m *mod) orgArg(ctx context.Context, args map[string]any, name, what string) (string, string, error) {
+	v, err := account(ctx)
+	if err != nil {
+		return "", "", err
+	}
+	org, _ := args[name].(string)
+	if org == "" {
+		org = orgOf(v)
+	}
+	ok, err := m.allowed(ctx, v, "read", "", org)
+	if err != nil {
+		return "", "", err
+	}
+	if !ok {
+		return "", "", forbidden("only " + what + " of " + org + " or an auditor may read its claims")
+	}
+	return v, org, nil
+}
+
+func (m *mod) registerQueries(b *schema.Builder) error {
+	qs := []struct {
+		name string
+		f    *graphql.Field
+	}{
+		{"claim", &graphql.Field{Type: m.claim, Args: graphql.FieldConfigArgument{"id": {Type: nn(graphql.ID)}},
+			Description: "A claim (its insurer's adjusters, its provider's staff, its patient, auditors; null if none).",
+			Resolve: func(p graphql.ResolveParams) (any, error) {
+				c, err := m.readable(p.Context, p.Args["id"].(string))
+				if c == nil || err != nil {
+					return nil, err
+				}
+				return c, nil
+			}}},
+		{"claimQueue", &graphql.Field{Type: nn(m.conn),
+			Args: withArgs(graphql.FieldConfigArgument{
+				"insurer": {Type: graphql.ID, Description: "The insurer (default: the viewer's organisation; auditors may name any)."},
+				"status":  {Type: m.status, Description: "Only claims with this status."},
+			}),
+			Description: "An insurer's claims, newest first (its adjusters, auditors).",
+			Resolve: func(p graphql.ResolveParams) (any, error) {
+				_, org, err := m.orgArg(p.Context, p.Args, "insurer", "the adjusters")
+				if err != nil {
+					return nil, err
+				}
+				status, _ := p.Args["status"].(string)
+				return m.page(p.Context, p.Args, "claimq", func(after string, limit int) ([]*claims.Claim, claims.Page, error) {
+					return m.rd.InsurerQueue(org, status, after, limit)
+				})
+			}}},
+		{"providerClaims", &graphql.Field{Type: nn(m.conn),
+			Args:        withArgs(graphql.FieldConfigArgument{"provider": {Type: graphql.ID, Description: "Default: the viewer's organisation."}}),
+			Description: "The claims a provider filed, newest first (its staff who read claims, auditors).",
+			Resolve: func(p graphql.ResolveParams) (any, error) {
+				_, org, err := m.orgArg(p.Context, p.Args, "provider", "the staff")
+				if err != nil {
+					return nil, err
+				}
+				return m.page(p.Context, p.Args, "claimp", func(after string, limit int) ([]*claims.Claim, claims.Page, error) {
+					return m.rd.ProviderClaims(org, after, limit)
+				})
+			}}},
+		{"myClaims", &graphql.Field{Type: nn(m.conn), Args: connArgs, Description: "The viewer's own claims as a patient, newest first.",
+			Resolve: func(p graphql.ResolveParams) (any, error) {
+				v, err := account(p.Context)
+				if err != nil {
+					return nil, err
+				}
+				return m.page(p.Context, p.Args, "myclaim", func(after string, limit int) ([]*claims.Claim, claims.Page, error) {
+					return m.rd.PatientClaims(v, after, limit)
+				})
+			}}},
+	}
+	for _, q := range qs {
+		if err := b.Query(q.name, q.f); err != nil {
+			return err
+		}
+	}
+	return nil
+}

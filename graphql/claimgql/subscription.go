@@ -1,0 +1,66 @@
+package claimgql
+
+import (
+	"github.com/graphql-go/graphql"
+
+	"github.com/almoner/almoner/graphql/schema"
+)
+
+// registerSubscription adds claimStatus(claimId): the claim now, then
+// after every applied block that changes it. Access is checked once, when
+// the subscription starts, with the rule of the claim query.
+func (m *mod) registerSubscription(b *schema.Builder) error {
+	return b.Subscription("claimStatus", &graphql.Field{Type: nn(m.claim),
+		Description: "A claim: first as it is now, then after every block that changes it (who may read the claim).",
+		Args:        graphql.FieldConfigArgument{"claimId": {Type: nn(graphql.ID)}},
+		Subscribe: func(p graphql.ResolveParams) (any, error) {
+			ctx := p.Context
+			id := p.Args["claimId"].(string)
+			// Subscribe before reading the snapshot so no block falls between.
+			sub := m.cfg.Blocks.Subscribe(m.cfg.SubscriptionBuffer)
+			first, err := m.readable(ctx, id)
+			if err == nil && first == nil {
+				err = schema.Errorf(schema.CodeNotFound, "no claim with this id")
+			}
+			if err != nil {
+				sub.Close()
+				return nil, err
+			}
+			out := make(chan any)
+			go func() {
+				defer close(out)
+				defer sub.Close()
+				select {
+				case out <- first:
+				case <-ctx.Done():
+					return
+				}
+				for {
+					select {
+					case <-ctx.Done():
+						return
+					case blk, ok := <-sub.C():
+						if !ok {
+							return
+						}
+						c, err := m.rd.Claim(id)
+						if err != nil {
+							m.log.ErrorContext(ctx, "claimStatus subscription", "claim", id, "height", blk.Height, "err", err)
+							return
+						}
+						if c.Updated != blk.Height {
+							continue
+						}
+						select {
+						case out <- c:
+						case <-ctx.Done():
+							return
+						}
+					}
+				}
+			}()
+			return out, nil
+		},
+		Resolve: func(p graphql.ResolveParams) (any, error) { return p.Source, nil },
+	})
+}

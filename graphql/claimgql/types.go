@@ -1,0 +1,119 @@
+package claimgql
+
+import (
+	"github.com/graphql-go/graphql"
+
+	"github.com/almoner/almoner/graphql/donationgql"
+	"github.com/almoner/almoner/graphql/schema"
+	"github.com/almoner/almoner/portal/claims"
+)
+
+// Amount is the shared money scalar (integer minor units).
+var Amount = donationgql.Amount
+
+type (
+	claimT  = *claims.Claim
+	itemT   = *itemView
+	appealT = *claims.Appeal
+	changeT = *claims.Change
+)
+
+// itemView is an item with its adjudication.
+type itemView struct {
+	claims.Item
+	adj *claims.Adjudication
+}
+
+func (m *mod) buildTypes() {
+	m.status = graphql.NewEnum(graphql.EnumConfig{Name: "ClaimStatus", Values: graphql.EnumValueConfigMap{
+		"SUBMITTED": {Value: claims.StatusSubmitted}, "IN_REVIEW": {Value: claims.StatusInReview},
+		"ADJUDICATED": {Value: claims.StatusAdjudicated}, "APPEALED": {Value: claims.StatusAppealed},
+		"PAID": {Value: claims.StatusPaid}, "CANCELLED": {Value: claims.StatusCancelled},
+	}})
+	m.outcome = graphql.NewEnum(graphql.EnumConfig{Name: "ClaimOutcome", Values: graphql.EnumValueConfigMap{
+		"APPROVED": {Value: claims.OutcomeApproved}, "PARTIALLY_APPROVED": {Value: claims.OutcomePartial},
+		"DENIED": {Value: claims.OutcomeDenied},
+	}})
+	item := graphql.NewObject(graphql.ObjectConfig{Name: "ClaimItem", Description: "A service line with the insurer's decision on it.", Fields: graphql.Fields{
+		"seq":         field(nn(graphql.Int), func(i itemT) any { return int(i.Seq) }),
+		"serviceCode": field(nn(graphql.String), func(i itemT) any { return i.ServiceCode }),
+		"date":        field(nn(graphql.String), func(i itemT) any { return i.Date }, "Service date, YYYY-MM-DD."),
+		"amount":      field(nn(Amount), func(i itemT) any { return i.Amount }, "Claimed, minor units."),
+		"approved": field(Amount, func(i itemT) any {
+			if i.adj == nil {
+				return nil
+			}
+			return i.adj.Approved
+		}, "Approved by the latest adjudication (null before)."),
+		"reason": field(graphql.String, func(i itemT) any {
+			if i.adj == nil {
+				return nil
+			}
+			return optString(i.adj.Reason)
+		}, "The reason code of a reduced amount."),
+	}})
+	appeal := graphql.NewObject(graphql.ObjectConfig{Name: "ClaimAppeal", Fields: graphql.Fields{
+		"seq":      field(nn(graphql.Int), func(a appealT) any { return int(a.Seq) }),
+		"reason":   field(nn(graphql.String), func(a appealT) any { return a.Reason }, "Appeal reason code."),
+		"outcome":  field(nn(m.outcome), func(a appealT) any { return a.Outcome }, "The outcome appealed against."),
+		"approved": field(nn(Amount), func(a appealT) any { return a.Approved }, "What that adjudication approved."),
+		"by":       field(nn(graphql.ID), func(a appealT) any { return a.By }),
+		"height":   field(nn(graphql.Int), func(a appealT) any { return int(a.Height) }),
+		"time":     field(nn(graphql.String), func(a appealT) any { return rfc3339(a.Time) }),
+		"txId":     field(nn(graphql.ID), func(a appealT) any { return a.TxID }),
+	}})
+	change := graphql.NewObject(graphql.ObjectConfig{Name: "ClaimStatusChange", Fields: graphql.Fields{
+		"status": field(nn(m.status), func(c changeT) any { return c.Status }),
+		"by":     field(nn(graphql.ID), func(c changeT) any { return c.By }),
+		"height": field(nn(graphql.Int), func(c changeT) any { return int(c.Height) }),
+		"time":   field(nn(graphql.String), func(c changeT) any { return rfc3339(c.Time) }, "Block time."),
+		"txId":   field(nn(graphql.ID), func(c changeT) any { return c.TxID }),
+	}})
+	m.claim = graphql.NewObject(graphql.ObjectConfig{Name: "Claim",
+		Description: "An insurance claim (FHIR Claim with its ClaimResponse): its insurer's adjusters, its provider's staff, its patient and auditors may read it.",
+		Fields: graphql.Fields{
+			"id":           field(nn(graphql.ID), func(c claimT) any { return c.ID }),
+			"status":       field(nn(m.status), func(c claimT) any { return c.Status }),
+			"outcome":      field(m.outcome, func(c claimT) any { return optString(c.Outcome) }, "The latest adjudication's outcome."),
+			"denialReason": field(graphql.String, func(c claimT) any { return optString(c.DenialReason) }),
+			"provider":     field(nn(graphql.ID), func(c claimT) any { return c.Provider }, "The hospital organisation that filed it."),
+			"patient":      field(nn(graphql.ID), func(c claimT) any { return c.Patient }, "The patient's member id."),
+			"insurer":      field(nn(graphql.ID), func(c claimT) any { return c.Insurer }),
+			"currency":     field(nn(graphql.String), func(c claimT) any { return c.Currency }),
+			"claimed":      field(nn(Amount), func(c claimT) any { return c.Claimed }),
+			"approved":     field(nn(Amount), func(c claimT) any { return c.Approved }, "Approved by the latest adjudication (0 before)."),
+			"patientShare": field(nn(Amount), func(c claimT) any { return c.PatientShare }, "Claimed minus approved once an adjudication stands (else 0)."),
+			"paymentRef":   field(graphql.String, func(c claimT) any { return optString(c.PaymentRef) }),
+			"paidAmount":   field(nn(Amount), func(c claimT) any { return c.PaidAmount }),
+			"items": field(list(item), func(c claimT) any {
+				out := make([]*itemView, len(c.Items))
+				for i := range c.Items {
+					out[i] = &itemView{Item: c.Items[i]}
+					if i < len(c.Adjudication) && c.Adjudication[i].Seq != 0 {
+						out[i].adj = &c.Adjudication[i]
+					}
+				}
+				return out
+			}),
+			"linkedRecords": field(list(graphql.ID), func(c claimT) any { return c.LinkedRecords }),
+			"appeals": field(list(appeal), func(c claimT) any {
+				out := make([]*claims.Appeal, len(c.Appeals))
+				for i := range c.Appeals {
+					out[i] = &c.Appeals[i]
+				}
+				return out
+			}),
+			"history": field(list(change), func(c claimT) any {
+				out := make([]*claims.Change, len(c.History))
+				for i := range c.History {
+					out[i] = &c.History[i]
+				}
+				return out
+			}, "Every status change, oldest first."),
+			"submittedBy":     field(nn(graphql.ID), func(c claimT) any { return c.SubmittedBy }),
+			"submittedHeight": field(nn(graphql.Int), func(c claimT) any { return int(c.Height) }),
+			"submittedAt":     field(nn(graphql.String), func(c claimT) any { return rfc3339(c.Time) }, "Block time."),
+			"updatedHeight":   field(nn(graphql.Int), func(c claimT) any { return int(c.Updated) }),
+		}})
+	m.conn = schema.NewConnectionType("Claim", m.claim)
+}

@@ -1,0 +1,138 @@
+package patientgql
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/graphql-go/graphql"
+
+	"github.com/almoner/almoner/graphql/schema"
+	"github.com/almoner/almoner/portal/patients"
+	"github.com/almoner/almoner/portal/readmodel"
+)
+
+// Module is the patients GraphQL module.
+type Module struct{}
+
+var _ schema.Module = Module{}
+
+// New returns the module.
+func New() Module { return Module{} }
+
+// Name implements schema.Module.
+func (Module) Name() string { return "patients" }
+
+type mod struct {
+	cfg *schema.Config
+	rd  *patients.Reader
+	log *slog.Logger
+
+	consentStatus, accessKind           *graphql.Enum
+	record, consent, access             *graphql.Object
+	recordConn, consentConn, accessConn *graphql.Object
+}
+
+// Register implements schema.Module.
+func (Module) Register(b *schema.Builder) error {
+	m := &mod{cfg: b.Cfg, rd: patients.NewReader(b.Cfg.Store), log: b.Cfg.Logger}
+	if b.Type("TxResult") == nil {
+		return errors.New("patientgql: the core module's TxResult type is missing")
+	}
+	m.buildTypes()
+	if err := m.registerQueries(b); err != nil {
+		return err
+	}
+	return m.registerMutations(b)
+}
+
+func (m *mod) internal(ctx context.Context, what string, err error) error {
+	var ue *schema.Error
+	if errors.As(err, &ue) {
+		return ue
+	}
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return schema.Errorf(schema.CodeUnavailable, "the request timed out")
+	}
+	m.log.ErrorContext(ctx, "patients resolver failed", "op", what, "err", err)
+	return schema.Errorf(schema.CodeInternal, "internal error")
+}
+
+func forbidden(msg string) error { return schema.Errorf(schema.CodeForbidden, msg) }
+func badInput(msg string) error  { return schema.Errorf(schema.CodeBadUserInput, msg) }
+
+func account(ctx context.Context) (string, error) {
+	p := schema.Principal(ctx)
+	if p == nil {
+		return "", schema.ErrUnauthenticated
+	}
+	return p.Account, nil
+}
+
+func orgOf(member string) string { o, _, _ := strings.Cut(member, "/"); return o }
+
+func (m *mod) allowed(ctx context.Context, member, obj, act, owner, org string) (bool, error) {
+	ok, err := m.cfg.Policy.Allowed(member, obj, act, owner, org, false)
+	if err != nil {
+		return false, m.internal(ctx, "policy", err)
+	}
+	return ok, nil
+}
+
+// patientArg returns the viewer and the patient argument (default: the
+// viewer), after checking that the viewer may do act on obj of that
+// patient held by the viewer's own organisation (or any, per the policy).
+func (m *mod) patientArg(ctx context.Context, args map[string]any, obj, act, what string) (string, string, error) {
+	v, err := account(ctx)
+	if err != nil {
+		return "", "", err
+	}
+	patient, _ := args["patient"].(string)
+	if patient == "" {
+		patient = v
+	}
+	org := orgOf(v)
+	if obj == "consent" {
+		org = ""
+	}
+	ok, err := m.allowed(ctx, v, obj, act, patient, org)
+	if err != nil {
+		return "", "", err
+	}
+	if !ok {
+		return "", "", forbidden("you may not read " + what + " of this patient")
+	}
+	return v, patient, nil
+}
+
+var nn = graphql.NewNonNull
+
+func list(t graphql.Type) graphql.Output { return nn(graphql.NewList(nn(t))) }
+
+func field[T any](t graphql.Output, get func(T) any, desc ...string) *graphql.Field {
+	f := &graphql.Field{Type: t, Resolve: func(p graphql.ResolveParams) (any, error) {
+		src, ok := p.Source.(T)
+		if !ok {
+			return nil, fmt.Errorf("patientgql: source is %T", p.Source)
+		}
+		return get(src), nil
+	}}
+	if len(desc) > 0 {
+		f.Description = desc[0]
+	}
+	return f
+}
+
+func optString(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func rfc3339(ns int64) string { return time.Unix(0, ns).UTC().Format(time.RFC3339Nano) }
+func unixTime(s int64) string { return time.Unix(s, 0).UTC().Format(time.RFC3339) }
+func notFound(err error) bool { return errors.Is(err, readmodel.ErrNotFound) }

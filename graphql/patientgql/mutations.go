@@ -1,0 +1,255 @@
+package patientgql
+
+import (
+	"context"
+	"encoding/hex"
+	"strings"
+	"time"
+
+	"github.com/graphql-go/graphql"
+
+	"github.com/almoner/almoner/consortium-node/tx"
+	"github.com/almoner/almoner/graphql/schema"
+	"github.com/almoner/almoner/portal/patients"
+)
+
+type args struct {
+	m   map[string]any
+	out []tx.Arg
+	err error
+}
+
+func (a *args) fail(msg string) {
+	if a.err == nil {
+		a.err = badInput(msg)
+	}
+}
+
+func (a *args) str(gql, name string) string {
+	s, _ := a.m[gql].(string)
+	if strings.TrimSpace(s) == "" {
+		a.fail(gql + " must not be empty")
+	}
+	a.out = append(a.out, tx.String(name, s))
+	return s
+}
+
+func (a *args) optStr(gql, name string) {
+	if s, ok := a.m[gql].(string); ok {
+		if strings.TrimSpace(s) == "" {
+			a.fail(gql + " must not be empty when given")
+		}
+		a.out = append(a.out, tx.String(name, s))
+	}
+}
+
+func (a *args) strings(gql, name string) {
+	raw, ok := a.m[gql].([]any)
+	if !ok {
+		return
+	}
+	ss := make([]string, len(raw))
+	for i, r := range raw {
+		ss[i], _ = r.(string)
+	}
+	a.out = append(a.out, tx.Strings(name, ss))
+}
+
+// time adds an RFC 3339 time as Unix seconds.
+func (a *args) time(gql, name string, required bool) {
+	s, ok := a.m[gql].(string)
+	if !ok {
+		if required {
+			a.fail(gql + " is required")
+		}
+		return
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		a.fail(gql + " must be an RFC 3339 time")
+	}
+	a.out = append(a.out, tx.Int(name, t.Unix()))
+}
+
+func (a *args) hash(gql, name string) {
+	s, ok := a.m[gql].(string)
+	if !ok {
+		return
+	}
+	h, err := hex.DecodeString(s)
+	if err != nil || len(h) != 32 {
+		a.fail(gql + " must be a SHA-256 in hex (64 characters); keep the note itself off the ledger")
+	}
+	a.out = append(a.out, tx.Bytes(name, h))
+}
+
+// terms adds a consent's terms (grant and request).
+func (a *args) terms() {
+	a.str("id", "consent_id")
+	a.optStr("grantee", "grantee")
+	a.str("purpose", "purpose")
+	a.strings("records", "records")
+	a.strings("categories", "categories")
+	a.time("start", "start", true)
+	a.time("end", "end", true)
+	a.optStr("scope", "scope")
+	a.optStr("category", "category")
+	a.optStr("actorRole", "actor_role")
+}
+
+// checkConsent refuses with FORBIDDEN an answer, amendment or revocation
+// of a consent of another patient (a consent the read model does not
+// hold yet is left to the ledger).
+func (m *mod) checkConsent(ctx context.Context, in map[string]any, act string) error {
+	v, err := account(ctx)
+	if err != nil {
+		return err
+	}
+	c, err := m.rd.Consent(in["id"].(string))
+	if notFound(err) {
+		return nil
+	}
+	if err != nil {
+		return m.internal(ctx, "consent", err)
+	}
+	ok, err := m.allowed(ctx, v, "consent", act, c.Patient, "")
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return forbidden("only the consent's patient may do this")
+	}
+	return nil
+}
+
+func (m *mod) registerMutations(b *schema.Builder) error {
+	txResult := b.Type("TxResult").(*graphql.Object)
+	waitArg := &graphql.ArgumentConfig{Type: graphql.Boolean, DefaultValue: false, Description: "Wait for the commit and return the receipt."}
+	idArg := &graphql.ArgumentConfig{Type: nn(graphql.ID), Description: "The consent id."}
+	terms := func(request bool) graphql.FieldConfigArgument {
+		f := graphql.FieldConfigArgument{
+			"id":         {Type: nn(graphql.ID), Description: "The new consent's id."},
+			"grantee":    {Type: graphql.ID, Description: "A member or an organisation."},
+			"purpose":    {Type: nn(graphql.String), Description: "treatment, claims, payment, research, public-health or care-coordination."},
+			"records":    {Type: graphql.NewList(nn(graphql.ID))},
+			"categories": {Type: graphql.NewList(nn(graphql.String))},
+			"start":      {Type: nn(graphql.String), Description: "RFC 3339."},
+			"end":        {Type: nn(graphql.String), Description: "RFC 3339."},
+			"scope":      {Type: graphql.String, Description: "FHIR Consent.scope code."},
+			"category":   {Type: graphql.String, Description: "FHIR Consent.category code."},
+			"actorRole":  {Type: graphql.String, Description: "FHIR provision.actor.role code."},
+		}
+		if request {
+			f["patient"] = &graphql.ArgumentConfig{Type: nn(graphql.ID)}
+			f["grantee"].Description = "Default: the requester."
+		} else {
+			f["grantee"].Type = nn(graphql.ID)
+		}
+		return f
+	}
+	type spec struct {
+		name, contract, method, desc string
+		args                         graphql.FieldConfigArgument
+		build                        func(a *args)
+		check                        func(ctx context.Context, in map[string]any) error
+	}
+	onConsent := func(act string) func(ctx context.Context, in map[string]any) error {
+		return func(ctx context.Context, in map[string]any) error { return m.checkConsent(ctx, in, act) }
+	}
+	specs := []spec{
+		{"grantConsent", patients.ConsentContract, "grant", "Grant a consent on the viewer's own records (patients).", terms(false),
+			func(a *args) { a.terms() },
+			func(ctx context.Context, in map[string]any) error {
+				v, err := account(ctx)
+				if err != nil {
+					return err
+				}
+				if ok, err := m.allowed(ctx, v, "consent", "grant", v, ""); err != nil || !ok {
+					if err == nil {
+						err = forbidden("only a patient grants consents on their own records")
+					}
+					return err
+				}
+				return nil
+			}},
+		{"requestConsent", patients.ConsentContract, "request", "Ask a patient for a consent; it stays PROPOSED until the patient accepts (physicians, records clerks).", terms(true),
+			func(a *args) { a.str("patient", "patient"); a.terms() },
+			func(ctx context.Context, in map[string]any) error {
+				v, err := account(ctx)
+				if err != nil {
+					return err
+				}
+				if ok, err := m.allowed(ctx, v, "consent", "request", in["patient"].(string), ""); err != nil || !ok {
+					if err == nil {
+						err = forbidden("only a physician or records clerk may request a consent")
+					}
+					return err
+				}
+				return nil
+			}},
+		{"acceptConsent", patients.ConsentContract, "accept", "Accept a requested consent (its patient).", graphql.FieldConfigArgument{"id": idArg},
+			func(a *args) { a.str("id", "consent_id") }, onConsent("grant")},
+		{"declineConsent", patients.ConsentContract, "decline", "Decline a requested consent (its patient).", graphql.FieldConfigArgument{"id": idArg},
+			func(a *args) { a.str("id", "consent_id") }, onConsent("grant")},
+		{"amendConsent", patients.ConsentContract, "amend", "Change an active consent's purpose and/or period (its patient).",
+			graphql.FieldConfigArgument{"id": idArg, "purpose": {Type: graphql.String}, "start": {Type: graphql.String, Description: "RFC 3339."},
+				"end": {Type: graphql.String, Description: "RFC 3339."}},
+			func(a *args) {
+				a.str("id", "consent_id")
+				a.optStr("purpose", "purpose")
+				a.time("start", "start", false)
+				a.time("end", "end", false)
+				if len(a.out) == 1 {
+					a.fail("give purpose, start, end or a combination")
+				}
+			}, onConsent("grant")},
+		{"revokeConsent", patients.ConsentContract, "revoke", "Revoke an active consent, effective from the next transaction (its patient).",
+			graphql.FieldConfigArgument{"id": idArg},
+			func(a *args) { a.str("id", "consent_id") }, onConsent("revoke")},
+		{"reviewBreakGlass", patients.RecordContract, "review_break_glass", "Close a break-glass access in the custodian's review queue with a coded outcome (its privacy officers).",
+			graphql.FieldConfigArgument{"access": {Type: nn(graphql.ID), Description: "The break-glass access (its transaction id)."},
+				"outcome":  {Type: nn(graphql.String), Description: "justified, unjustified or referred."},
+				"noteHash": {Type: graphql.String, Description: "Hex SHA-256 of an off-ledger note."}},
+			func(a *args) { a.str("access", "access"); a.str("outcome", "outcome"); a.hash("noteHash", "note_hash") },
+			func(ctx context.Context, in map[string]any) error {
+				v, err := account(ctx)
+				if err != nil {
+					return err
+				}
+				ac, err := m.rd.Access(in["access"].(string))
+				if notFound(err) {
+					return nil
+				}
+				if err != nil {
+					return m.internal(ctx, "access", err)
+				}
+				if ok, err := m.allowed(ctx, v, "break_glass", "review", ac.Patient, ac.Custodian); err != nil || !ok {
+					if err == nil {
+						err = forbidden("only a privacy officer of " + ac.Custodian + " may review its break-glass accesses")
+					}
+					return err
+				}
+				return nil
+			}},
+	}
+	for _, s := range specs {
+		s.args["wait"] = waitArg
+		err := b.Mutation(s.name, &graphql.Field{Type: nn(txResult), Description: s.contract + "." + s.method + ": " + s.desc, Args: s.args,
+			Resolve: func(p graphql.ResolveParams) (any, error) {
+				a := &args{m: p.Args}
+				s.build(a)
+				if a.err != nil {
+					return nil, a.err
+				}
+				if err := s.check(p.Context, p.Args); err != nil {
+					return nil, err
+				}
+				wait, _ := p.Args["wait"].(bool)
+				return b.Submit(p.Context, s.contract, s.method, a.out, wait)
+			}})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}

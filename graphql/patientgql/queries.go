@@ -1,0 +1,196 @@
+package patientgql
+
+import (
+	"context"
+
+	"github.com/graphql-go/graphql"
+
+	"github.com/almoner/almoner/graphql/schema"
+	"github.com/almoner/almoner/portal/patients"
+)
+
+var connArgs = graphql.FieldConfigArgument{
+	"first":  {Type: graphql.Int},
+	"after":  {Type: graphql.String},
+	"last":   {Type: graphql.Int, Description: "Not supported: these connections page forward."},
+	"before": {Type: graphql.String, Description: "Not supported: these connections page forward."},
+}
+
+func withArgs(extra graphql.FieldConfigArgument) graphql.FieldConfigArgument {
+	out := graphql.FieldConfigArgument{}
+	for k, v := range connArgs {
+		out[k] = v
+	}
+	for k, v := range extra {
+		out[k] = v
+	}
+	return out
+}
+
+// page runs a forward page; keep (may be nil) drops what the viewer may
+// not see (a page can then hold fewer than asked).
+func page[T any](ctx context.Context, m *mod, args map[string]any, kind string,
+	l func(after string, limit int) ([]T, patients.Page, error), keep func(T) (bool, error)) (*schema.Connection, error) {
+	pg, err := schema.PageArgs(m.cfg, args, kind)
+	if err != nil {
+		return nil, err
+	}
+	if !pg.Forward {
+		return nil, badInput("this connection pages forward only (first/after)")
+	}
+	if pg.Limit == 0 {
+		return &schema.Connection{}, nil
+	}
+	xs, p, err := l(pg.Cursor, pg.Limit)
+	if err != nil {
+		return nil, m.internal(ctx, kind, err)
+	}
+	c := &schema.Connection{HasNext: p.More, HasPrev: pg.HasCursor}
+	for i, x := range xs {
+		if keep != nil {
+			ok, err := keep(x)
+			if err != nil {
+				return nil, err
+			}
+			if !ok {
+				continue
+			}
+		}
+		c.Nodes = append(c.Nodes, x)
+		c.Cursors = append(c.Cursors, schema.EncodeCursor(kind, p.Cursors[i]))
+	}
+	return c, nil
+}
+
+var patientArg = &graphql.ArgumentConfig{Type: graphql.ID, Description: "The patient's member id (default: the viewer)."}
+
+func (m *mod) registerQueries(b *schema.Builder) error {
+	qs := []struct {
+		name string
+		f    *graphql.Field
+	}{
+		{"patientRecords", &graphql.Field{Type: nn(m.recordConn), Args: withArgs(graphql.FieldConfigArgument{"patient": patientArg}),
+			Description: "A patient's records, metadata only, by id (the patient; the custodian's staff see their hospital's).",
+			Resolve: func(p graphql.ResolveParams) (any, error) {
+				v, patient, err := m.patientArg(p.Context, p.Args, "record", "read_metadata", "the records")
+				if err != nil {
+					return nil, err
+				}
+				return page(p.Context, m, p.Args, "prec", func(after string, limit int) ([]*patients.Record, patients.Page, error) {
+					return m.rd.PatientRecords(patient, after, limit)
+				}, func(r *patients.Record) (bool, error) {
+					return m.allowed(p.Context, v, "record", "read_metadata", r.Patient, r.Custodian)
+				})
+			}}},
+		{"record", &graphql.Field{Type: m.record, Args: graphql.FieldConfigArgument{"id": {Type: nn(graphql.ID)}},
+			Description: "A record's metadata (its patient, its custodian's staff; null if none).",
+			Resolve: func(p graphql.ResolveParams) (any, error) {
+				v, err := account(p.Context)
+				if err != nil {
+					return nil, err
+				}
+				r, err := m.rd.Record(p.Args["id"].(string))
+				if notFound(err) {
+					return nil, nil
+				}
+				if err != nil {
+					return nil, m.internal(p.Context, "record", err)
+				}
+				ok, err := m.allowed(p.Context, v, "record", "read_metadata", r.Patient, r.Custodian)
+				if err != nil {
+					return nil, err
+				}
+				if !ok {
+					return nil, forbidden("only the patient or the custodian's staff may read this record's metadata")
+				}
+				return r, nil
+			}}},
+		{"patientConsents", &graphql.Field{Type: nn(m.consentConn), Args: withArgs(graphql.FieldConfigArgument{"patient": patientArg}),
+			Description: "A patient's consents in every status, newest first (the patient).",
+			Resolve: func(p graphql.ResolveParams) (any, error) {
+				_, patient, err := m.patientArg(p.Context, p.Args, "consent", "read", "the consents")
+				if err != nil {
+					return nil, err
+				}
+				return page(p.Context, m, p.Args, "pcon", func(after string, limit int) ([]*patients.Consent, patients.Page, error) {
+					return m.rd.PatientConsents(patient, after, limit)
+				}, nil)
+			}}},
+		{"consent", &graphql.Field{Type: m.consent, Args: graphql.FieldConfigArgument{"id": {Type: nn(graphql.ID)}},
+			Description: "A consent (its patient, its grantee and its requester; null if none).",
+			Resolve: func(p graphql.ResolveParams) (any, error) {
+				v, err := account(p.Context)
+				if err != nil {
+					return nil, err
+				}
+				c, err := m.rd.Consent(p.Args["id"].(string))
+				if notFound(err) {
+					return nil, nil
+				}
+				if err != nil {
+					return nil, m.internal(p.Context, "consent", err)
+				}
+				if c.Grantee == v || c.Grantee == orgOf(v) || c.Requester == v {
+					return c, nil
+				}
+				ok, err := m.allowed(p.Context, v, "consent", "read", c.Patient, "")
+				if err != nil {
+					return nil, err
+				}
+				if !ok {
+					return nil, forbidden("only the patient, the grantee or the requester may read this consent")
+				}
+				return c, nil
+			}}},
+		{"accessLog", &graphql.Field{Type: nn(m.accessConn), Args: withArgs(graphql.FieldConfigArgument{"patient": patientArg}),
+			Description: "Who accessed a patient's records and why, newest first: every granted, refused and break-glass access with the consent or emergency it relied on (the patient; the custodian's privacy officer sees their hospital's; auditors).",
+			Resolve: func(p graphql.ResolveParams) (any, error) {
+				v, patient, err := m.patientArg(p.Context, p.Args, "access_log", "read", "the access log")
+				if err != nil {
+					return nil, err
+				}
+				return page(p.Context, m, p.Args, "alog", func(after string, limit int) ([]*patients.Access, patients.Page, error) {
+					return m.rd.AccessLog(patient, after, limit)
+				}, func(a *patients.Access) (bool, error) {
+					return m.allowed(p.Context, v, "access_log", "read", a.Patient, a.Custodian)
+				})
+			}}},
+		{"breakGlassQueue", &graphql.Field{Type: nn(m.accessConn),
+			Args: withArgs(graphql.FieldConfigArgument{
+				"custodian":      {Type: graphql.ID, Description: "The hospital (default: the viewer's organisation)."},
+				"unreviewedOnly": {Type: graphql.Boolean, DefaultValue: false},
+			}),
+			Description: "A hospital's break-glass accesses to review: unreviewed first, then reviewed, each oldest first (its privacy officers, auditors).",
+			Resolve: func(p graphql.ResolveParams) (any, error) {
+				v, err := account(p.Context)
+				if err != nil {
+					return nil, err
+				}
+				custodian, _ := p.Args["custodian"].(string)
+				if custodian == "" {
+					custodian = orgOf(v)
+				}
+				ok, err := m.allowed(p.Context, v, "break_glass", "read", "", custodian)
+				if err != nil {
+					return nil, err
+				}
+				if !ok {
+					return nil, forbidden("only a privacy officer of " + custodian + " or an auditor may read its break-glass queue")
+				}
+				only, _ := p.Args["unreviewedOnly"].(bool)
+				kind := "bgq"
+				if only {
+					kind = "bgqu"
+				}
+				return page(p.Context, m, p.Args, kind, func(after string, limit int) ([]*patients.Access, patients.Page, error) {
+					return m.rd.BreakGlassQueue(custodian, only, after, limit)
+				}, nil)
+			}}},
+	}
+	for _, q := range qs {
+		if err := b.Query(q.name, q.f); err != nil {
+			return err
+		}
+	}
+	return nil
+}

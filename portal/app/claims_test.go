@@ -1,0 +1,181 @@
+package app_test
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/almoner/almoner/consortium-node/tx"
+	"github.com/almoner/almoner/portal/internal/testnode"
+)
+
+const (
+	claimFields = `id status outcome denialReason provider patient insurer currency claimed approved patientShare paymentRef paidAmount
+		items { seq serviceCode date amount approved reason } linkedRecords appeals { seq reason outcome approved by }
+		history { status by } submittedBy`
+	claimDoc       = `query($id: ID!) { claim(id: $id) { ` + claimFields + ` } }`
+	queueDoc       = `query($s: ClaimStatus, $f: Int, $a: String) { claimQueue(status: $s, first: $f, after: $a) { nodes { id status } pageInfo { hasNextPage endCursor } } }`
+	submitDoc      = `mutation($id: ID!, $items: [ClaimItemInput!]!, $recs: [ID!]) { submitClaim(id: $id, patient: "stmarys/patient-ana", insurer: "acme", currency: "EUR", items: $items, records: $recs, wait: true) { ` + txFields + ` } }`
+	reviewDoc      = `mutation($c: ID!) { reviewClaim(claim: $c, wait: true) { ` + txFields + ` } }`
+	adjudicateDoc  = `mutation($c: ID!, $adj: [AdjudicationInput!]!, $d: String) { adjudicateClaim(claim: $c, adjudication: $adj, denialReason: $d, wait: true) { ` + txFields + ` } }`
+	payDoc         = `mutation($c: ID!, $a: Amount!) { payClaim(claim: $c, paymentRef: "ACME-PAY-0001", amount: $a, wait: true) { ` + txFields + ` } }`
+	appealDoc      = `mutation($c: ID!) { appealClaim(claim: $c, reason: "documentation-added", wait: true) { ` + txFields + ` } }`
+	cancelClaimDoc = `mutation($c: ID!) { cancelClaim(claim: $c, wait: true) { ` + txFields + ` } }`
+)
+
+// registerRecord registers version 1 of a record of patient-ana at St
+// Mary's (any 32-byte hash: the ledger holds only the ciphertext's hash).
+func registerRecord(t *testing.T, n *testnode.Node, id, category string) {
+	t.Helper()
+	h := make([]byte, 32)
+	copy(h, id)
+	n.Send(t, "stmarys/clerk", "record", "register", tx.String("record_id", id), tx.Uint("version", 1), tx.Bytes("ciphertext_hash", h),
+		tx.String("patient", "stmarys/patient-ana"), tx.String("category", category))
+}
+
+// queue returns the ids and statuses of the adjuster's queue.
+func queue(t *testing.T, c *client, status any) []string {
+	t.Helper()
+	r := c.do(queueDoc, map[string]any{"s": status, "f": 50})
+	ns, ok := dig(r.Data, "claimQueue", "nodes").([]any)
+	if len(r.Errors) != 0 || !ok {
+		t.Fatalf("claimQueue(%v): %s", status, r.raw)
+	}
+	out := []string{}
+	for _, n := range ns {
+		out = append(out, dig(n, "id").(string)+"="+dig(n, "status").(string))
+	}
+	return out
+}
+
+func wantQueue(t *testing.T, c *client, status any, want ...string) {
+	t.Helper()
+	if got := queue(t, c, status); strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Fatalf("claimQueue(%v) = %v, want %v", status, got, want)
+	}
+}
+
+// TestClaimLifecycle files a claim at St Mary's against Acme and walks it
+// through review, partial adjudication, appeal, a new review and full
+// approval to payment, with Acme's queue showing the right status at each
+// step and the patient following it over claimStatus; a second claim is
+// cancelled. Reads follow the policy: the insurer's adjuster, the
+// provider's staff who read claims, the patient and the auditor read it;
+// a donor, a charity officer and the privacy officer get FORBIDDEN, as
+// does the clerk reading Acme's queue or the adjuster appealing.
+func TestClaimLifecycle(t *testing.T) {
+	n := testnode.Start(t)
+	p, _ := startPortalAt(t, n, t.TempDir())
+	clerk, adjuster, ana := as(t, p, "stmarys/clerk"), as(t, p, "acme/adjuster"), as(t, p, "stmarys/patient-ana")
+	registerRecord(t, n, "rec-claim-1", "claim-support")
+
+	day := time.Now().UTC().AddDate(0, 0, -1).Format(time.DateOnly)
+	items := []map[string]any{{"serviceCode": "99213", "date": day, "amount": 10000}, {"serviceCode": "80053", "date": day, "amount": "5000"}}
+	clerk.ok("submitClaim", submitDoc, map[string]any{"id": "c-1", "items": items, "recs": []string{"rec-claim-1"}})
+	wantQueue(t, adjuster, nil, "c-1=SUBMITTED")
+	wantQueue(t, adjuster, "SUBMITTED", "c-1=SUBMITTED")
+	wantQueue(t, adjuster, "IN_REVIEW")
+
+	// The patient follows the claim over graphql-transport-ws.
+	tok := ana.do(`mutation { createApiToken(name: "ws", scopes: ["read"], ttlHours: 1) { secret } }`, nil)
+	ws := wsDial(t, p.URL, nil)
+	defer ws.Close()
+	wsSend(t, ws, `{"type":"connection_init","payload":{"authorization":"Bearer `+dig(tok.Data, "createApiToken", "secret").(string)+`"}}`)
+	if m := wsRead(t, ws); m["type"] != "connection_ack" {
+		t.Fatalf("ack: %v", m)
+	}
+	sub, _ := json.Marshal(map[string]any{"type": "subscribe", "id": "cs", "payload": map[string]any{
+		"query": `subscription { claimStatus(claimId: "c-1") { status approved } }`}})
+	wsSend(t, ws, string(sub))
+	if m := wsRead(t, ws); m["type"] != "next" || dig(m, "payload", "data", "claimStatus", "status") != "SUBMITTED" {
+		t.Fatalf("claimStatus snapshot: %v", m)
+	}
+
+	adjuster.ok("reviewClaim", reviewDoc, map[string]any{"c": "c-1"})
+	if m := wsRead(t, ws); m["type"] != "next" || dig(m, "payload", "data", "claimStatus", "status") != "IN_REVIEW" {
+		t.Fatalf("claimStatus after review: %v", m)
+	}
+	wsSend(t, ws, `{"type":"complete","id":"cs"}`)
+	wsSend(t, ws, `{"type":"what"}`) // end the socket from the server side (see TestDonationJourney)
+	if code := wsCloseCode(t, ws); code != 4400 {
+		t.Fatalf("close: %d", code)
+	}
+	wantQueue(t, adjuster, "SUBMITTED")
+	wantQueue(t, adjuster, "IN_REVIEW", "c-1=IN_REVIEW")
+
+	adjuster.failed("adjudicateClaim", adjudicateDoc, map[string]any{"c": "c-1", "adj": []map[string]any{{"seq": 1, "approved": 10000}, {"seq": 2, "approved": 2000}}}, "give a reason code")
+	adjuster.ok("adjudicateClaim", adjudicateDoc, map[string]any{"c": "c-1", "adj": []map[string]any{{"seq": 1, "approved": 10000}, {"seq": 2, "approved": 2000, "reason": "plan-limit"}}})
+	wantQueue(t, adjuster, "ADJUDICATED", "c-1=ADJUDICATED")
+	r := ana.do(claimDoc, map[string]any{"id": "c-1"})
+	if len(r.Errors) != 0 || dig(r.Data, "claim", "outcome") != "PARTIALLY_APPROVED" || dig(r.Data, "claim", "approved") != 12000.0 ||
+		dig(r.Data, "claim", "patientShare") != 3000.0 || dig(r.Data, "claim", "claimed") != 15000.0 {
+		t.Fatalf("partially approved claim: %s", r.raw)
+	}
+	if it := dig(r.Data, "claim", "items").([]any); dig(it[1], "approved") != 2000.0 || dig(it[1], "reason") != "plan-limit" || dig(it[0], "reason") != nil {
+		t.Fatalf("items: %s", r.raw)
+	}
+
+	// Refusals before signing: the adjuster may not appeal; the clerk may
+	// not read Acme's queue.
+	if r := adjuster.do(appealDoc, map[string]any{"c": "c-1"}); r.code() != "FORBIDDEN" {
+		t.Fatalf("adjuster appealing: %s", r.raw)
+	}
+	if r := clerk.do(`{ claimQueue(insurer: "acme") { nodes { id } } }`, nil); r.code() != "FORBIDDEN" {
+		t.Fatalf("clerk reading Acme's queue: %s", r.raw)
+	}
+	if r := adjuster.do(`{ providerClaims(provider: "stmarys") { nodes { id } } }`, nil); r.code() != "FORBIDDEN" {
+		t.Fatalf("adjuster reading St Mary's filed claims: %s", r.raw)
+	}
+
+	clerk.ok("appealClaim", appealDoc, map[string]any{"c": "c-1"})
+	wantQueue(t, adjuster, "APPEALED", "c-1=APPEALED")
+	wantQueue(t, adjuster, "ADJUDICATED")
+	adjuster.ok("reviewClaim", reviewDoc, map[string]any{"c": "c-1"})
+	adjuster.ok("adjudicateClaim", adjudicateDoc, map[string]any{"c": "c-1", "adj": []map[string]any{{"seq": 1, "approved": 10000}, {"seq": 2, "approved": 5000}}})
+	adjuster.failed("payClaim", payDoc, map[string]any{"c": "c-1", "a": 12000}, "not the approved total")
+	adjuster.ok("payClaim", payDoc, map[string]any{"c": "c-1", "a": 15000})
+	wantQueue(t, adjuster, "PAID", "c-1=PAID")
+	wantQueue(t, adjuster, "IN_REVIEW")
+
+	// A second claim, cancelled; the queue is newest first and pages.
+	clerk.ok("submitClaim", submitDoc, map[string]any{"id": "c-2", "items": []map[string]any{{"serviceCode": "99214", "date": day, "amount": 700}}})
+	clerk.ok("cancelClaim", cancelClaimDoc, map[string]any{"c": "c-2"})
+	wantQueue(t, adjuster, nil, "c-2=CANCELLED", "c-1=PAID")
+	wantQueue(t, adjuster, "CANCELLED", "c-2=CANCELLED")
+	r = adjuster.do(queueDoc, map[string]any{"f": 1})
+	if ns := dig(r.Data, "claimQueue", "nodes").([]any); len(ns) != 1 || dig(ns[0], "id") != "c-2" || dig(r.Data, "claimQueue", "pageInfo", "hasNextPage") != true {
+		t.Fatalf("queue page 1: %s", r.raw)
+	}
+	r = adjuster.do(queueDoc, map[string]any{"f": 1, "a": dig(r.Data, "claimQueue", "pageInfo", "endCursor")})
+	if ns := dig(r.Data, "claimQueue", "nodes").([]any); len(ns) != 1 || dig(ns[0], "id") != "c-1" || dig(r.Data, "claimQueue", "pageInfo", "hasNextPage") != false {
+		t.Fatalf("queue page 2: %s", r.raw)
+	}
+
+	// Who reads the claim.
+	for _, who := range []string{"acme/adjuster", "stmarys/clerk", "stmarys/dr-lee", "stmarys/patient-ana", "healthreg/auditor"} {
+		r := as(t, p, who).do(claimDoc, map[string]any{"id": "c-1"})
+		c, _ := dig(r.Data, "claim").(map[string]any)
+		if len(r.Errors) != 0 || c == nil || c["status"] != "PAID" || c["outcome"] != "APPROVED" || c["paymentRef"] != "ACME-PAY-0001" ||
+			c["paidAmount"] != 15000.0 || c["patientShare"] != 0.0 || c["provider"] != "stmarys" || c["insurer"] != "acme" ||
+			len(c["appeals"].([]any)) != 1 || dig(c["appeals"].([]any)[0], "outcome") != "PARTIALLY_APPROVED" ||
+			dig(c["appeals"].([]any)[0], "approved") != 12000.0 || len(c["history"].([]any)) != 7 ||
+			c["linkedRecords"].([]any)[0] != "rec-claim-1" || c["submittedBy"] != "stmarys/clerk" {
+			t.Fatalf("%s reading the claim: %s", who, r.raw)
+		}
+	}
+	for _, who := range []string{"hope/donor-sam", "hope/officer", "stmarys/privacy"} {
+		if r := as(t, p, who).do(claimDoc, map[string]any{"id": "c-1"}); r.code() != "FORBIDDEN" {
+			t.Fatalf("%s reading the claim: %s", who, r.raw)
+		}
+	}
+	if r := ana.do(`{ myClaims { nodes { id status } } }`, nil); len(dig(r.Data, "myClaims", "nodes").([]any)) != 2 {
+		t.Fatalf("myClaims: %s", r.raw)
+	}
+	if r := clerk.do(`{ providerClaims { nodes { id } } }`, nil); len(dig(r.Data, "providerClaims", "nodes").([]any)) != 2 {
+		t.Fatalf("providerClaims: %s", r.raw)
+	}
+	if r := adjuster.do(`{ claim(id: "nope") { id } }`, nil); len(r.Errors) != 0 || dig(r.Data, "claim") != nil {
+		t.Fatalf("missing claim: %s", r.raw)
+	}
+}

@@ -1,0 +1,310 @@
+package claims
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/almoner/almoner/consortium-node/api"
+	"github.com/almoner/almoner/consortium-node/ledger"
+	"github.com/almoner/almoner/consortium-node/tx"
+	"github.com/almoner/almoner/portal/readmodel"
+)
+
+// ModuleName is the read-model module's name (key space "x/claims/").
+const ModuleName = "claims"
+
+// Contract is the name of the claim system contract.
+const Contract = "claim"
+
+// ErrEvent marks a committed claim event the index cannot apply; it wraps
+// readmodel.ErrCorrupt so the follower stops rather than index wrong data.
+var ErrEvent = fmt.Errorf("%w: claims", readmodel.ErrCorrupt)
+
+// Statuses (as the contract names them).
+const (
+	StatusSubmitted   = "submitted"
+	StatusInReview    = "in_review"
+	StatusAdjudicated = "adjudicated"
+	StatusAppealed    = "appealed"
+	StatusPaid        = "paid"
+	StatusCancelled   = "cancelled"
+)
+
+// Statuses lists every status.
+var Statuses = []string{StatusSubmitted, StatusInReview, StatusAdjudicated, StatusAppealed, StatusPaid, StatusCancelled}
+
+// Outcomes.
+const (
+	OutcomeApproved = "approved"
+	OutcomePartial  = "partially_approved"
+	OutcomeDenied   = "denied"
+)
+
+// Item is one service line.
+type Item struct {
+	Seq         uint64 `json:"seq"`
+	ServiceCode string `json:"service_code"`
+	Date        string `json:"date"`
+	Amount      uint64 `json:"amount"`
+}
+
+// Adjudication is the insurer's decision on one item.
+type Adjudication struct {
+	Seq      uint64 `json:"seq"`
+	Approved uint64 `json:"approved"`
+	Reason   string `json:"reason,omitempty"`
+}
+
+// Appeal is one appeal of the provider.
+type Appeal struct {
+	Seq    uint64 `json:"seq"`
+	Reason string `json:"reason"`
+	// Outcome and Approved are those of the adjudication appealed against.
+	Outcome  string `json:"outcome"`
+	Approved uint64 `json:"approved"`
+	By       string `json:"by"`
+	Height   uint64 `json:"height"`
+	Time     int64  `json:"time"`
+	TxID     string `json:"tx_id"`
+}
+
+// Change is one status change of a claim.
+type Change struct {
+	Status string `json:"status"`
+	By     string `json:"by"`
+	Height uint64 `json:"height"`
+	Time   int64  `json:"time"`
+	TxID   string `json:"tx_id"`
+}
+
+// Claim is a claim with the insurer's response.
+type Claim struct {
+	ID            string         `json:"id"`
+	Provider      string         `json:"provider"`
+	Patient       string         `json:"patient"`
+	Insurer       string         `json:"insurer"`
+	Currency      string         `json:"currency"`
+	Items         []Item         `json:"items"`
+	LinkedRecords []string       `json:"linked_records"`
+	Status        string         `json:"status"`
+	Outcome       string         `json:"outcome,omitempty"`
+	DenialReason  string         `json:"denial_reason,omitempty"`
+	Adjudication  []Adjudication `json:"adjudication"`
+	Claimed       uint64         `json:"claimed"`
+	Approved      uint64         `json:"approved"`
+	PatientShare  uint64         `json:"patient_share"`
+	PaymentRef    string         `json:"payment_ref,omitempty"`
+	PaidAmount    uint64         `json:"paid_amount,omitempty"`
+	Appeals       []Appeal       `json:"appeals"`
+	History       []Change       `json:"history"`
+	SubmittedBy   string         `json:"submitted_by"`
+	Height        uint64         `json:"height"` // submitted at
+	Time          int64          `json:"time"`   // Unix ns, block time
+	TxID          string         `json:"tx_id"`
+	Updated       uint64         `json:"updated"` // height of the last change
+	Seq           string         `json:"seq"`     // index suffix
+}
+
+func claimKey(id string) string               { return "c/" + id }
+func insurerPrefix(org string) string         { return "i/" + org + "/" }
+func statusPrefix(org, status string) string  { return "is/" + org + "/" + status + "/" }
+func providerPrefix(org string) string        { return "p/" + org + "/" }
+func patientPrefix(member string) string      { return "pt/" + member + "/" }
+func seqOf(height uint64, txIndex int) string { return fmt.Sprintf("%016x.%06x", height, txIndex) }
+func bad(format string, v ...any) error {
+	return fmt.Errorf("%w: %s", ErrEvent, fmt.Sprintf(format, v...))
+}
+func u64(s string) (uint64, error) { return strconv.ParseUint(s, 10, 64) }
+
+// Module returns the read-model module.
+func Module() readmodel.Module {
+	return readmodel.Module{Name: ModuleName, Block: applyBlock}
+}
+
+type at struct {
+	height uint64
+	time   int64
+	tx     int
+	txID   string
+	sender string
+	args   tx.Args // the claim call's arguments (nil for another call)
+}
+
+func applyBlock(w *readmodel.Txn, b *api.Block) error {
+	for i := range b.Receipts {
+		rc := &b.Receipts[i]
+		if !rc.OK() || i >= len(b.Txs) {
+			continue
+		}
+		t := &b.Txs[i]
+		var args tx.Args
+		if t.Body.Call.Contract == Contract {
+			args = t.Body.Call.Args
+		}
+		for _, e := range rc.Events {
+			if e.Contract != Contract {
+				continue
+			}
+			a := at{height: b.Header.Height, time: b.Header.Time, tx: i, txID: rc.TxID.String(), sender: t.Body.Sender, args: args}
+			if err := applyEvent(w, a, e); err != nil {
+				return fmt.Errorf("claim.%s in tx %s: %w", e.Type, a.txID, err)
+			}
+		}
+	}
+	return nil
+}
+
+func load(w *readmodel.Txn, id string) (*Claim, error) {
+	var c Claim
+	ok, err := w.GetJSON(claimKey(id), &c)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, bad("unknown claim %q", id)
+	}
+	return &c, nil
+}
+
+func applyEvent(w *readmodel.Txn, a at, e ledger.Event) error {
+	if e.Type == "claim_submitted" {
+		return submitted(w, a, e)
+	}
+	status := map[string]string{"claim_in_review": StatusInReview, "claim_adjudicated": StatusAdjudicated, "claim_paid": StatusPaid,
+		"claim_appealed": StatusAppealed, "claim_cancelled": StatusCancelled}[e.Type]
+	if status == "" {
+		return nil // events added later are ignored until indexed
+	}
+	c, err := load(w, e.Attr("claim"))
+	if err != nil {
+		return err
+	}
+	switch e.Type {
+	case "claim_adjudicated":
+		if err := adjudicated(c, a, e); err != nil {
+			return err
+		}
+	case "claim_paid":
+		c.PaymentRef = e.Attr("payment_ref")
+		if c.PaidAmount, err = u64(e.Attr("amount")); err != nil {
+			return bad("claim_paid amount %q", e.Attr("amount"))
+		}
+	case "claim_appealed":
+		n, err := u64(e.Attr("appeal"))
+		if err != nil {
+			return bad("claim_appealed appeal %q", e.Attr("appeal"))
+		}
+		c.Appeals = append(c.Appeals, Appeal{Seq: n, Reason: e.Attr("reason"), Outcome: e.Attr("outcome"), Approved: c.Approved,
+			By: e.Attr("by"), Height: a.height, Time: a.time, TxID: a.txID})
+		c.PatientShare = 0 // not settled while under appeal
+	case "claim_cancelled":
+		c.PatientShare = 0
+	}
+	return setStatus(w, c, a, e, status)
+}
+
+func setStatus(w *readmodel.Txn, c *Claim, a at, e ledger.Event, status string) error {
+	if c.Status != "" {
+		w.Delete(statusPrefix(c.Insurer, c.Status) + c.Seq)
+	}
+	c.Status, c.Updated = status, a.height
+	c.History = append(c.History, Change{Status: status, By: e.Attr("by"), Height: a.height, Time: a.time, TxID: a.txID})
+	w.Put(statusPrefix(c.Insurer, c.Status)+c.Seq, []byte(c.ID))
+	return w.PutJSON(claimKey(c.ID), c)
+}
+
+// parseItems reads the contract's "CODE:YYYY-MM-DD:AMOUNT[:CURRENCY]".
+func parseItems(l []string) ([]Item, error) {
+	out := make([]Item, len(l))
+	for i, s := range l {
+		f := strings.Split(s, ":")
+		if len(f) < 3 {
+			return nil, bad("item %q", s)
+		}
+		n, err := u64(f[2])
+		if err != nil {
+			return nil, bad("item %q", s)
+		}
+		out[i] = Item{Seq: uint64(i + 1), ServiceCode: f[0], Date: f[1], Amount: n}
+	}
+	return out, nil
+}
+
+func submitted(w *readmodel.Txn, a at, e ledger.Event) error {
+	if a.args == nil {
+		return bad("claim_submitted outside a claim call")
+	}
+	c := &Claim{ID: e.Attr("claim"), Provider: e.Attr("provider"), Patient: e.Attr("patient"), Insurer: e.Attr("insurer"),
+		Currency: e.Attr("currency"), LinkedRecords: []string{}, Adjudication: []Adjudication{}, Appeals: []Appeal{}, History: []Change{},
+		SubmittedBy: e.Attr("by"), Height: a.height, Time: a.time, TxID: a.txID, Seq: seqOf(a.height, a.tx)}
+	if _, ok, err := w.Get(claimKey(c.ID)); err != nil {
+		return err
+	} else if ok {
+		return bad("claim %q submitted twice", c.ID)
+	}
+	raw, err := a.args.Strings("items")
+	if err != nil {
+		return bad("submit: %v", err)
+	}
+	if c.Items, err = parseItems(raw); err != nil {
+		return err
+	}
+	if a.args.Has("records") {
+		if c.LinkedRecords, err = a.args.Strings("records"); err != nil {
+			return bad("submit: %v", err)
+		}
+	}
+	for _, it := range c.Items {
+		c.Claimed += it.Amount
+	}
+	if total, err := u64(e.Attr("total")); err != nil || total != c.Claimed {
+		return bad("claim %q: items sum to %d, the event says %q", c.ID, c.Claimed, e.Attr("total"))
+	}
+	w.Put(insurerPrefix(c.Insurer)+c.Seq, []byte(c.ID))
+	w.Put(providerPrefix(c.Provider)+c.Seq, []byte(c.ID))
+	w.Put(patientPrefix(c.Patient)+c.Seq, []byte(c.ID))
+	return setStatus(w, c, a, e, StatusSubmitted)
+}
+
+func adjudicated(c *Claim, a at, e ledger.Event) error {
+	if a.args == nil {
+		return bad("claim_adjudicated outside a claim call")
+	}
+	raw, err := a.args.Strings("adjudication")
+	if err != nil {
+		return bad("adjudicate: %v", err)
+	}
+	adj := make([]Adjudication, len(c.Items))
+	for _, s := range raw {
+		f := strings.Split(s, ":")
+		if len(f) < 2 {
+			return bad("adjudication %q", s)
+		}
+		seq, err1 := u64(f[0])
+		n, err2 := u64(f[1])
+		if err1 != nil || err2 != nil || seq == 0 || seq > uint64(len(adj)) {
+			return bad("adjudication %q", s)
+		}
+		adj[seq-1] = Adjudication{Seq: seq, Approved: n}
+		if len(f) == 3 {
+			adj[seq-1].Reason = f[2]
+		}
+	}
+	c.Adjudication = adj
+	c.Outcome, c.DenialReason = e.Attr("outcome"), e.Attr("denial_reason")
+	if c.Approved, err = u64(e.Attr("approved")); err != nil {
+		return bad("claim_adjudicated approved %q", e.Attr("approved"))
+	}
+	if c.PatientShare, err = u64(e.Attr("patient_share")); err != nil {
+		return bad("claim_adjudicated patient_share %q", e.Attr("patient_share"))
+	}
+	var sum uint64
+	for _, x := range adj {
+		sum += x.Approved
+	}
+	if sum != c.Approved {
+		return bad("claim %q: adjudication sums to %d, the event says %d", c.ID, sum, c.Approved)
+	}
+	return nil
+}

@@ -1,0 +1,88 @@
+package claims
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/almoner/almoner/portal/readmodel"
+)
+
+// Reader answers queries over the claims index; safe for concurrent use.
+type Reader struct {
+	s *readmodel.Store
+}
+
+// NewReader returns a reader over s (whose registry holds Module).
+func NewReader(s *readmodel.Store) *Reader { return &Reader{s: s} }
+
+// Claim returns a claim (readmodel.ErrNotFound if none).
+func (r *Reader) Claim(id string) (*Claim, error) {
+	b, err := r.s.Get(ModuleName, claimKey(id))
+	if err != nil {
+		return nil, err
+	}
+	var c Claim
+	if err := json.Unmarshal(b, &c); err != nil {
+		return nil, fmt.Errorf("%w: claims record %q: %v", readmodel.ErrCorrupt, id, err)
+	}
+	return &c, nil
+}
+
+// Page is a page of a list, newest first: Cursors[i] is the cursor of the
+// i-th claim; pass the last one as after.
+type Page struct {
+	Cursors []string
+	More    bool
+}
+
+// list scans prefix newest first after the cursor after.
+func (r *Reader) list(prefix, after string, limit int) ([]*Claim, Page, error) {
+	var (
+		ids []string
+		pg  Page
+	)
+	a := ""
+	if after != "" {
+		a = prefix + after
+	}
+	err := r.s.Scan(ModuleName, prefix, a, true, func(k string, v []byte) bool {
+		if len(ids) == limit {
+			pg.More = true
+			return false
+		}
+		ids = append(ids, string(v))
+		pg.Cursors = append(pg.Cursors, strings.TrimPrefix(k, prefix))
+		return true
+	})
+	if err != nil {
+		return nil, pg, err
+	}
+	out := make([]*Claim, len(ids))
+	for i, id := range ids {
+		if out[i], err = r.Claim(id); err != nil {
+			return nil, pg, errors.Join(fmt.Errorf("claims: claim %s of an index", id), err)
+		}
+	}
+	return out, pg, nil
+}
+
+// InsurerQueue returns up to limit claims of an insurer, newest first,
+// only those with status when it is not "".
+func (r *Reader) InsurerQueue(insurer, status, after string, limit int) ([]*Claim, Page, error) {
+	if status != "" {
+		return r.list(statusPrefix(insurer, status), after, limit)
+	}
+	return r.list(insurerPrefix(insurer), after, limit)
+}
+
+// ProviderClaims returns up to limit claims a provider filed, newest first.
+func (r *Reader) ProviderClaims(provider, after string, limit int) ([]*Claim, Page, error) {
+	return r.list(providerPrefix(provider), after, limit)
+}
+
+// PatientClaims returns up to limit claims of a patient, newest first.
+func (r *Reader) PatientClaims(patient, after string, limit int) ([]*Claim, Page, error) {
+	return r.list(patientPrefix(patient), after, limit)
+}

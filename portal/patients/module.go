@@ -1,0 +1,416 @@
+package patients
+
+import (
+	"encoding/hex"
+	"fmt"
+	"strconv"
+
+	"github.com/almoner/almoner/consortium-node/api"
+	"github.com/almoner/almoner/consortium-node/ledger"
+	"github.com/almoner/almoner/consortium-node/tx"
+	"github.com/almoner/almoner/portal/readmodel"
+)
+
+// ModuleName is the read-model module's name (key space "x/patients/").
+const ModuleName = "patients"
+
+// The contracts indexed.
+const (
+	RecordContract  = "record"
+	ConsentContract = "consent"
+)
+
+// ErrEvent marks a committed event the index cannot apply (it wraps
+// readmodel.ErrCorrupt).
+var ErrEvent = fmt.Errorf("%w: patients", readmodel.ErrCorrupt)
+
+// Consent statuses (FHIR Consent.status, as the contract names them).
+const (
+	ConsentProposed = "proposed"
+	ConsentActive   = "active"
+	ConsentRejected = "rejected"
+	ConsentRevoked  = "inactive"
+)
+
+// Access kinds.
+const (
+	AccessGranted    = "granted"
+	AccessRefused    = "refused"
+	AccessBreakGlass = "break_glass"
+)
+
+// Version is one registered version of a record.
+type Version struct {
+	Version        uint64 `json:"version"`
+	CiphertextHash string `json:"ciphertext_hash"`
+	Registrar      string `json:"registrar"`
+	Height         uint64 `json:"height"`
+	Time           int64  `json:"time"`
+	TxID           string `json:"tx_id"`
+}
+
+// Record is a record's metadata.
+type Record struct {
+	ID           string    `json:"id"`
+	Patient      string    `json:"patient"`
+	Custodian    string    `json:"custodian"`
+	Category     string    `json:"category"`
+	Versions     []Version `json:"versions"`
+	Erased       bool      `json:"erased"`
+	ErasedBy     string    `json:"erased_by,omitempty"`
+	ErasedHeight uint64    `json:"erased_height,omitempty"`
+	Height       uint64    `json:"height"`
+	Time         int64     `json:"time"`
+}
+
+// ConsentChange is one step of a consent's history.
+type ConsentChange struct {
+	Kind   string `json:"kind"` // granted, requested, accepted, declined, amended, revoked
+	By     string `json:"by"`
+	Height uint64 `json:"height"`
+	Time   int64  `json:"time"`
+	TxID   string `json:"tx_id"`
+}
+
+// Consent is a consent decision.
+type Consent struct {
+	ID            string          `json:"id"`
+	Patient       string          `json:"patient"`
+	Grantee       string          `json:"grantee"`
+	Purpose       string          `json:"purpose"`
+	Status        string          `json:"status"`
+	Records       []string        `json:"records"`
+	Categories    []string        `json:"categories"`
+	Start         int64           `json:"start"` // Unix seconds
+	End           int64           `json:"end"`
+	Scope         string          `json:"scope"`
+	Category      string          `json:"category"`
+	ActorRole     string          `json:"actor_role"`
+	Requester     string          `json:"requester,omitempty"`
+	Version       uint64          `json:"version"`
+	GrantedHeight uint64          `json:"granted_height,omitempty"`
+	RevokedHeight uint64          `json:"revoked_height,omitempty"`
+	History       []ConsentChange `json:"history"`
+	Height        uint64          `json:"height"`
+	Time          int64           `json:"time"`
+	Updated       uint64          `json:"updated"`
+}
+
+// Review is the privacy officer's review of a break-glass access.
+type Review struct {
+	Reviewer string `json:"reviewer"`
+	Outcome  string `json:"outcome"`
+	NoteHash string `json:"note_hash,omitempty"`
+	Height   uint64 `json:"height"`
+	Time     int64  `json:"time"`
+	TxID     string `json:"tx_id"`
+}
+
+// Access is one access decision.
+type Access struct {
+	ID        string `json:"id"` // the access transaction's id
+	Record    string `json:"record"`
+	Version   uint64 `json:"version"`
+	Patient   string `json:"patient"`
+	Custodian string `json:"custodian"`
+	Reader    string `json:"reader"`
+	Purpose   string `json:"purpose"`
+	Kind      string `json:"kind"`
+	Consent   string `json:"consent,omitempty"`
+	// ConsentStatus and ConsentVersion are the consent's as the read model
+	// held it when the access committed ("" when unknown).
+	ConsentStatus  string  `json:"consent_status,omitempty"`
+	ConsentVersion uint64  `json:"consent_version,omitempty"`
+	BreakGlass     string  `json:"break_glass,omitempty"`
+	NoteHash       string  `json:"note_hash,omitempty"`
+	Refusal        string  `json:"refusal,omitempty"`
+	Expires        int64   `json:"expires,omitempty"` // Unix seconds
+	Review         *Review `json:"review,omitempty"`
+	Height         uint64  `json:"height"`
+	Time           int64   `json:"time"`
+	Seq            string  `json:"seq"`
+}
+
+func recordKey(id string) string               { return "r/" + id }
+func patientRecordsPrefix(p string) string     { return "pr/" + p + "/" }
+func consentKey(id string) string              { return "c/" + id }
+func patientConsentsPrefix(p string) string    { return "pc/" + p + "/" }
+func accessKey(id string) string               { return "a/" + id }
+func patientAccessPrefix(p string) string      { return "pa/" + p + "/" }
+func breakGlassPrefix(custodian string) string { return "bg/" + custodian + "/" }
+func seqOf(height uint64, txIndex int) string  { return fmt.Sprintf("%016x.%06x", height, txIndex) }
+func bad(format string, v ...any) error {
+	return fmt.Errorf("%w: %s", ErrEvent, fmt.Sprintf(format, v...))
+}
+
+func breakGlassKey(custodian string, reviewed bool, seq string) string {
+	s := "0/"
+	if reviewed {
+		s = "1/"
+	}
+	return breakGlassPrefix(custodian) + s + seq
+}
+
+// Module returns the read-model module.
+func Module() readmodel.Module {
+	return readmodel.Module{Name: ModuleName, Block: applyBlock}
+}
+
+type at struct {
+	height   uint64
+	time     int64
+	tx       int
+	txID     string
+	sender   string
+	contract string
+	args     tx.Args // the call's arguments when it is a call of the event's contract
+}
+
+func applyBlock(w *readmodel.Txn, b *api.Block) error {
+	for i := range b.Receipts {
+		rc := &b.Receipts[i]
+		if !rc.OK() || i >= len(b.Txs) {
+			continue
+		}
+		t := &b.Txs[i]
+		for _, e := range rc.Events {
+			if e.Contract != RecordContract && e.Contract != ConsentContract {
+				continue
+			}
+			a := at{height: b.Header.Height, time: b.Header.Time, tx: i, txID: rc.TxID.String(), sender: t.Body.Sender, contract: e.Contract}
+			if t.Body.Call.Contract == e.Contract {
+				a.args = t.Body.Call.Args
+			}
+			if err := applyEvent(w, a, e); err != nil {
+				return fmt.Errorf("%s.%s in tx %s: %w", e.Contract, e.Type, a.txID, err)
+			}
+		}
+	}
+	return nil
+}
+
+func applyEvent(w *readmodel.Txn, a at, e ledger.Event) error {
+	switch e.Contract + "." + e.Type {
+	case "record.record_registered":
+		return registered(w, a, e)
+	case "record.record_erased":
+		return erased(w, a, e)
+	case "record.access_granted", "record.access_refused", "record.break_glass":
+		return accessed(w, a, e)
+	case "record.break_glass_reviewed":
+		return reviewed(w, a, e)
+	case "consent.consent_granted", "consent.consent_requested":
+		return consentCreated(w, a, e)
+	case "consent.consent_declined", "consent.consent_amended", "consent.consent_revoked":
+		return consentChanged(w, a, e)
+	}
+	return nil
+}
+
+func getJSON[T any](w *readmodel.Txn, key string) (*T, bool, error) {
+	var v T
+	ok, err := w.GetJSON(key, &v)
+	if err != nil || !ok {
+		return nil, ok, err
+	}
+	return &v, true, nil
+}
+
+func mustGet[T any](w *readmodel.Txn, key, what string) (*T, error) {
+	v, ok, err := getJSON[T](w, key)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, bad("unknown %s", what)
+	}
+	return v, nil
+}
+
+func registered(w *readmodel.Txn, a at, e ledger.Event) error {
+	id := e.Attr("record")
+	v, err := strconv.ParseUint(e.Attr("version"), 10, 64)
+	if err != nil {
+		return bad("record_registered version %q", e.Attr("version"))
+	}
+	r, ok, err := getJSON[Record](w, recordKey(id))
+	if err != nil {
+		return err
+	}
+	if !ok {
+		r = &Record{ID: id, Patient: e.Attr("patient"), Custodian: e.Attr("custodian"), Category: e.Attr("category"),
+			Versions: []Version{}, Height: a.height, Time: a.time}
+		w.Put(patientRecordsPrefix(r.Patient)+id, []byte(id))
+	}
+	if v != uint64(len(r.Versions))+1 {
+		return bad("record %q version %d after %d", id, v, len(r.Versions))
+	}
+	r.Versions = append(r.Versions, Version{Version: v, CiphertextHash: e.Attr("ciphertext_hash"), Registrar: a.sender,
+		Height: a.height, Time: a.time, TxID: a.txID})
+	return w.PutJSON(recordKey(id), r)
+}
+
+func erased(w *readmodel.Txn, a at, e ledger.Event) error {
+	r, err := mustGet[Record](w, recordKey(e.Attr("record")), "record "+e.Attr("record"))
+	if err != nil {
+		return err
+	}
+	r.Erased, r.ErasedBy, r.ErasedHeight = true, e.Attr("by"), a.height
+	return w.PutJSON(recordKey(r.ID), r)
+}
+
+func accessed(w *readmodel.Txn, a at, e ledger.Event) error {
+	ac := &Access{ID: e.Attr("access"), Record: e.Attr("record"), Patient: e.Attr("patient"), Custodian: e.Attr("custodian"),
+		Reader: e.Attr("reader"), Purpose: e.Attr("purpose"), Height: a.height, Time: a.time, Seq: seqOf(a.height, a.tx)}
+	var err error
+	if ac.Version, err = strconv.ParseUint(e.Attr("version"), 10, 64); err != nil {
+		return bad("access version %q", e.Attr("version"))
+	}
+	exp := func() error {
+		if ac.Expires, err = strconv.ParseInt(e.Attr("expires"), 10, 64); err != nil {
+			return bad("access expires %q", e.Attr("expires"))
+		}
+		return nil
+	}
+	switch e.Type {
+	case "access_granted":
+		ac.Kind, ac.Consent = AccessGranted, e.Attr("consent")
+		if err := exp(); err != nil {
+			return err
+		}
+	case "access_refused":
+		ac.Kind, ac.Consent, ac.Refusal = AccessRefused, e.Attr("consent"), e.Attr("reason")
+		if ac.Consent == "" && a.args != nil && a.args.Has("break_glass") {
+			ac.BreakGlass, _ = a.args.String("break_glass")
+		}
+	case "break_glass":
+		ac.Kind, ac.BreakGlass = AccessBreakGlass, e.Attr("reason")
+		if err := exp(); err != nil {
+			return err
+		}
+		if a.args != nil && a.args.Has("note_hash") {
+			h, err := a.args.Bytes("note_hash")
+			if err != nil {
+				return bad("access note_hash: %v", err)
+			}
+			ac.NoteHash = hex.EncodeToString(h)
+		}
+		w.Put(breakGlassKey(ac.Custodian, false, ac.Seq), []byte(ac.ID))
+	}
+	if ac.Consent != "" {
+		if c, ok, err := getJSON[Consent](w, consentKey(ac.Consent)); err != nil {
+			return err
+		} else if ok && c.Patient == ac.Patient {
+			ac.ConsentStatus, ac.ConsentVersion = c.Status, c.Version
+		}
+	}
+	w.Put(patientAccessPrefix(ac.Patient)+ac.Seq, []byte(ac.ID))
+	return w.PutJSON(accessKey(ac.ID), ac)
+}
+
+func reviewed(w *readmodel.Txn, a at, e ledger.Event) error {
+	ac, err := mustGet[Access](w, accessKey(e.Attr("access")), "access "+e.Attr("access"))
+	if err != nil {
+		return err
+	}
+	if ac.Kind != AccessBreakGlass || ac.Review != nil {
+		return bad("review of access %s (%s, reviewed %v)", ac.ID, ac.Kind, ac.Review != nil)
+	}
+	ac.Review = &Review{Reviewer: e.Attr("reviewer"), Outcome: e.Attr("outcome"), Height: a.height, Time: a.time, TxID: a.txID}
+	if a.args != nil && a.args.Has("note_hash") {
+		h, err := a.args.Bytes("note_hash")
+		if err != nil {
+			return bad("review note_hash: %v", err)
+		}
+		ac.Review.NoteHash = hex.EncodeToString(h)
+	}
+	w.Delete(breakGlassKey(ac.Custodian, false, ac.Seq))
+	w.Put(breakGlassKey(ac.Custodian, true, ac.Seq), []byte(ac.ID))
+	return w.PutJSON(accessKey(ac.ID), ac)
+}
+
+func optArg(args tx.Args, name, def string) string {
+	if args == nil || !args.Has(name) {
+		return def
+	}
+	s, err := args.String(name)
+	if err != nil {
+		return def
+	}
+	return s
+}
+
+func consentCreated(w *readmodel.Txn, a at, e ledger.Event) error {
+	id := e.Attr("consent")
+	c, exists, err := getJSON[Consent](w, consentKey(id))
+	if err != nil {
+		return err
+	}
+	ch := ConsentChange{By: a.sender, Height: a.height, Time: a.time, TxID: a.txID}
+	if exists { // the patient accepting a request
+		if e.Type != "consent_granted" || c.Status != ConsentProposed {
+			return bad("consent %q created twice", id)
+		}
+		c.Status, c.GrantedHeight, c.Updated = ConsentActive, a.height, a.height
+		ch.Kind = "accepted"
+		c.History = append(c.History, ch)
+		return w.PutJSON(consentKey(id), c)
+	}
+	if a.args == nil {
+		return bad("%s outside a consent call", e.Type)
+	}
+	c = &Consent{ID: id, Patient: e.Attr("patient"), Grantee: e.Attr("grantee"), Purpose: e.Attr("purpose"), Requester: e.Attr("requester"),
+		Records: []string{}, Categories: []string{}, History: []ConsentChange{}, Height: a.height, Time: a.time, Updated: a.height,
+		Scope: optArg(a.args, "scope", "patient-privacy"), Category: optArg(a.args, "category", "59284-0"), ActorRole: optArg(a.args, "actor_role", "IRCP")}
+	if a.args.Has("records") {
+		if c.Records, err = a.args.Strings("records"); err != nil {
+			return bad("consent records: %v", err)
+		}
+	}
+	if a.args.Has("categories") {
+		if c.Categories, err = a.args.Strings("categories"); err != nil {
+			return bad("consent categories: %v", err)
+		}
+	}
+	if c.Start, err = a.args.Int("start"); err != nil {
+		return bad("consent start: %v", err)
+	}
+	if c.End, err = strconv.ParseInt(e.Attr("end"), 10, 64); err != nil {
+		return bad("consent end %q", e.Attr("end"))
+	}
+	if e.Type == "consent_requested" {
+		c.Status, ch.Kind = ConsentProposed, "requested"
+	} else {
+		c.Status, c.GrantedHeight, ch.Kind = ConsentActive, a.height, "granted"
+	}
+	c.History = append(c.History, ch)
+	w.Put(patientConsentsPrefix(c.Patient)+seqOf(a.height, a.tx), []byte(id))
+	return w.PutJSON(consentKey(id), c)
+}
+
+func consentChanged(w *readmodel.Txn, a at, e ledger.Event) error {
+	c, err := mustGet[Consent](w, consentKey(e.Attr("consent")), "consent "+e.Attr("consent"))
+	if err != nil {
+		return err
+	}
+	ch := ConsentChange{By: a.sender, Height: a.height, Time: a.time, TxID: a.txID}
+	switch e.Type {
+	case "consent_declined":
+		c.Status, ch.Kind = ConsentRejected, "declined"
+	case "consent_revoked":
+		c.Status, c.RevokedHeight, ch.Kind = ConsentRevoked, a.height, "revoked"
+	case "consent_amended":
+		ch.Kind = "amended"
+		c.Purpose = e.Attr("purpose")
+		s, err1 := strconv.ParseInt(e.Attr("start"), 10, 64)
+		en, err2 := strconv.ParseInt(e.Attr("end"), 10, 64)
+		v, err3 := strconv.ParseUint(e.Attr("version"), 10, 64)
+		if err1 != nil || err2 != nil || err3 != nil {
+			return bad("consent_amended attributes")
+		}
+		c.Start, c.End, c.Version = s, en, v
+	}
+	c.Updated = a.height
+	c.History = append(c.History, ch)
+	return w.PutJSON(consentKey(c.ID), c)
+}

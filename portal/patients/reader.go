@@ -1,0 +1,109 @@
+package patients
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/almoner/almoner/portal/readmodel"
+)
+
+// Reader answers queries over the patients index; safe for concurrent use.
+type Reader struct {
+	s *readmodel.Store
+}
+
+// NewReader returns a reader over s (whose registry holds Module).
+func NewReader(s *readmodel.Store) *Reader { return &Reader{s: s} }
+
+func get[T any](r *Reader, key string) (*T, error) {
+	b, err := r.s.Get(ModuleName, key)
+	if err != nil {
+		return nil, err // readmodel.ErrNotFound or a read error
+	}
+	var v T
+	if err := json.Unmarshal(b, &v); err != nil {
+		return nil, fmt.Errorf("%w: patients record %q: %v", readmodel.ErrCorrupt, key, err)
+	}
+	return &v, nil
+}
+
+// Record returns a record's metadata (readmodel.ErrNotFound if none).
+func (r *Reader) Record(id string) (*Record, error) { return get[Record](r, recordKey(id)) }
+
+// Consent returns a consent (readmodel.ErrNotFound if none).
+func (r *Reader) Consent(id string) (*Consent, error) { return get[Consent](r, consentKey(id)) }
+
+// Access returns an access decision (readmodel.ErrNotFound if none).
+func (r *Reader) Access(id string) (*Access, error) { return get[Access](r, accessKey(id)) }
+
+// Page is a page of a list: Cursors[i] is the cursor of the i-th item.
+type Page struct {
+	Cursors []string
+	More    bool
+}
+
+func (r *Reader) ids(prefix, after string, reverse bool, limit int) ([]string, Page, error) {
+	var (
+		ids []string
+		pg  Page
+	)
+	a := ""
+	if after != "" {
+		a = prefix + after
+	}
+	err := r.s.Scan(ModuleName, prefix, a, reverse, func(k string, v []byte) bool {
+		if len(ids) == limit {
+			pg.More = true
+			return false
+		}
+		ids = append(ids, string(v))
+		pg.Cursors = append(pg.Cursors, strings.TrimPrefix(k, prefix))
+		return true
+	})
+	return ids, pg, err
+}
+
+func list[T any](r *Reader, ids []string, pg Page, err error, key func(string) string) ([]*T, Page, error) {
+	if err != nil {
+		return nil, pg, err
+	}
+	out := make([]*T, len(ids))
+	for i, id := range ids {
+		if out[i], err = get[T](r, key(id)); err != nil {
+			return nil, pg, fmt.Errorf("patients: %s of an index: %w", id, err)
+		}
+	}
+	return out, pg, nil
+}
+
+// PatientRecords returns up to limit records of a patient, by id.
+func (r *Reader) PatientRecords(patient, after string, limit int) ([]*Record, Page, error) {
+	ids, pg, err := r.ids(patientRecordsPrefix(patient), after, false, limit)
+	return list[Record](r, ids, pg, err, recordKey)
+}
+
+// PatientConsents returns up to limit consents of a patient, newest first.
+func (r *Reader) PatientConsents(patient, after string, limit int) ([]*Consent, Page, error) {
+	ids, pg, err := r.ids(patientConsentsPrefix(patient), after, true, limit)
+	return list[Consent](r, ids, pg, err, consentKey)
+}
+
+// AccessLog returns up to limit access decisions on a patient's records,
+// newest first.
+func (r *Reader) AccessLog(patient, after string, limit int) ([]*Access, Page, error) {
+	ids, pg, err := r.ids(patientAccessPrefix(patient), after, true, limit)
+	return list[Access](r, ids, pg, err, accessKey)
+}
+
+// BreakGlassQueue returns up to limit break-glass accesses to a
+// custodian's records: the unreviewed ones first, then (unless
+// unreviewedOnly) the reviewed ones, each oldest first.
+func (r *Reader) BreakGlassQueue(custodian string, unreviewedOnly bool, after string, limit int) ([]*Access, Page, error) {
+	prefix := breakGlassPrefix(custodian)
+	if unreviewedOnly {
+		prefix += "0/"
+	}
+	ids, pg, err := r.ids(prefix, after, false, limit)
+	return list[Access](r, ids, pg, err, accessKey)
+}
