@@ -795,8 +795,11 @@ func cancel(ctx contracts.Context, args tx.Args) error {
 	if err := asProvider(ctx, c, "cancel"); err != nil {
 		return err
 	}
-	if !statusIn(c.Status, StatusSubmitted, StatusInReview) {
-		return conflict(c, "only a claim not yet adjudicated can be cancelled")
+	if !statusIn(c.Status, StatusSubmitted, StatusInReview) || c.Heights.Adjudicated != 0 {
+		// An appealed claim back in review was adjudicated once: cancelling
+		// it would free its fingerprints and let the same services be
+		// filed again.
+		return conflict(c, "only a claim never adjudicated can be cancelled")
 	}
 	c.Status, c.Heights.Cancelled = StatusCancelled, ctx.Height()
 	if err := put(ctx, c); err != nil {

@@ -318,6 +318,9 @@ func TestTransitions(t *testing.T) {
 		{"partially_approved", []step{stepReview, stepPartial}, []string{"pay", "appeal"}},
 		{"denied", []step{stepReview, stepDeny}, []string{"appeal"}},
 		{"appealed", []step{stepReview, stepDeny, stepAppeal}, []string{"review"}},
+		// Back in review after an appeal: adjudicated once, so it can no
+		// longer be cancelled (that would free its fingerprints).
+		{"appealed, back in review", []step{stepReview, stepDeny, stepAppeal, stepReview}, []string{"adjudicate"}},
 		{"paid", []step{stepReview, stepApprove, stepPay}, nil},
 		{"cancelled", []step{stepCancel}, nil},
 	}
@@ -532,7 +535,7 @@ func TestCancelFreesFingerprint(t *testing.T) {
 	c.Must("globe/adjuster", claim.Name, "review", claimID("claim-2"))
 	c.Must("globe/adjuster", claim.Name, "adjudicate", claimID("claim-2"), adjudication("1:0:not-covered", "2:0:not-covered"), tx.String("denial_reason", "not-covered"))
 	err := c.Call("stmarys/clerk", claim.Name, "cancel", claimID("claim-2")).Err
-	wantErr(t, err, contracts.ErrConflict, "not yet adjudicated")
+	wantErr(t, err, contracts.ErrConflict, "never adjudicated")
 	err = c.Call("stmarys/clerk", claim.Name, "submit", submitArgs("claim-3", "stmarys/ana", "acme", anaItems)...).Err
 	wantErr(t, err, contracts.ErrConflict, "already filed")
 }
