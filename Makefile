@@ -3,7 +3,7 @@ GO      ?= go
 BIN     := bin
 HOME_DIR ?= .almoner/dev
 
-.PHONY: run build test test-short bench bench-exec bench-e2e bench-authz bench-cluster devnet lint fuzz clean
+.PHONY: run build test test-short bench bench-exec bench-e2e bench-authz bench-portal bench-cluster devnet lint fuzz clean
 
 PORTAL_HOME ?= .almoner/portal
 
@@ -36,6 +36,10 @@ bench-e2e: build
 ## bench-authz: executor throughput with authorisation on vs off (default policy, 10,000 rows)
 bench-authz:
 	scripts/bench-authz.sh
+
+## bench-portal: gift-lineage and claim-queue queries on the demo data, from a separate load process
+bench-portal:
+	scripts/bench-portal.sh
 
 ## bench-cluster: a 3-node consortium against a 3-member etcd (installs Debian's etcd-server if missing)
 bench-cluster: build

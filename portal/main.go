@@ -40,6 +40,8 @@ func run(args []string) error {
 	dev := fs.String("dev", "", "a dev consortium folder (genesis.json, keys/): create demo accounts for its members")
 	level := fs.String("log-level", "info", "debug, info, warn or error")
 	secure := fs.Bool("secure-cookies", false, "mark cookies Secure (when served over TLS, e.g. behind a TLS proxy)")
+	ratePerIP := fs.Int("rate-per-ip", 0, "requests per IP per rate window (0: the default)")
+	ratePerUser := fs.Int("rate-per-user", 0, "requests per signed-in user or token per rate window (0: the default)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -52,6 +54,7 @@ func run(args []string) error {
 	defer stop()
 	cfg := app.Config{Node: *node, Listen: *listen, Home: *home, DevHome: *dev, Logger: log}
 	cfg.Server.SecureCookies = *secure
+	cfg.Server.RatePerIP, cfg.Server.RatePerUser = *ratePerIP, *ratePerUser
 	p, err := app.Start(ctx, cfg)
 	if err != nil {
 		return err
