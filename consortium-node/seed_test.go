@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"testing"
 
+	"github.com/almoner/almoner/consortium-node/genesis"
 	"github.com/almoner/almoner/consortium-node/seed"
 )
 
@@ -33,7 +35,12 @@ func TestSeedDemo(t *testing.T) {
 	if st.Gifts < 50 || st.Claims != 7 || st.Records != 6 || st.Refunds != 2 {
 		t.Fatalf("stats %+v", st)
 	}
+	g, err := genesis.Load(filepath.Join(home, "genesis.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	seen := map[string]int{}
+	gifts, income := 0, uint64(0)
 	head, err := cl.LatestBlock(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -49,6 +56,20 @@ func TestSeedDemo(t *testing.T) {
 			}
 			for _, e := range r.Events {
 				seen[e.Contract+"."+e.Type]++
+				if e.Contract == "donation" && e.Type == "gift_received" {
+					// Every gift's donation receipt verifies offline against
+					// the genesis keys alone (receipt, Merkle paths, quorum
+					// of node signatures), and states what the charity got.
+					p, err := cl.Proof(ctx, r.TxID)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if err := p.Verify(g.ChainID, g.NodeKeys(), g.Quorum()); err != nil {
+						t.Fatalf("gift %s: receipt does not verify: %v", r.TxID, err)
+					}
+					a, _ := strconv.ParseUint(e.Attr("amount"), 10, 64)
+					gifts, income = gifts+1, income+a
+				}
 			}
 		}
 	}
@@ -59,6 +80,9 @@ func TestSeedDemo(t *testing.T) {
 		if seen[want] == 0 {
 			t.Errorf("no %s event on the chain", want)
 		}
+	}
+	if gifts != st.Gifts || income == 0 {
+		t.Fatalf("%d gift receipts (income %d) for %d gifts", gifts, income, st.Gifts)
 	}
 	if _, err := seed.Run(ctx, seed.Config{Home: home, Client: cl.Client}); !errors.Is(err, seed.ErrSeeded) {
 		t.Fatalf("second run: %v", err)
