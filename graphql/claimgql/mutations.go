@@ -15,57 +15,14 @@ import (
 	"github.com/almoner/almoner/portal/readmodel"
 )
 
-// args reads a mutation's arguments, remembering the first bad one.
-type args struct {
-	m   map[string]any
-	out []tx.Arg
-	err error
-}
-
-func (a *args) fail(msg string) {
-	if a.err == nil {
-		a.err = badInput(msg)
-	}
-}
-
-func (a *args) str(gql, name string) string {
-	s, _ := a.m[gql].(string)
-	if strings.TrimSpace(s) == "" {
-		a.fail(gql + " must not be empty")
-	}
-	a.out = append(a.out, tx.String(name, s))
-	return s
-}
-
-func (a *args) optStr(gql, name string) string {
-	s, ok := a.m[gql].(string)
-	if !ok {
-		return ""
-	}
-	if strings.TrimSpace(s) == "" {
-		a.fail(gql + " must not be empty when given")
-	}
-	a.out = append(a.out, tx.String(name, s))
-	return s
-}
-
-func (a *args) strings(gql, name string) {
-	raw, ok := a.m[gql].([]any)
-	if !ok {
-		return
-	}
-	ss := make([]string, len(raw))
-	for i, r := range raw {
-		ss[i], _ = r.(string)
-	}
-	a.out = append(a.out, tx.Strings(name, ss))
-}
+// args reads a mutation's arguments (schema.ArgReader) plus this module's shapes.
+type args struct{ schema.ArgReader }
 
 // items renders the contract's "CODE:YYYY-MM-DD:AMOUNT".
 func (a *args) items(gql string) {
-	raw, _ := a.m[gql].([]any)
+	raw, _ := a.In[gql].([]any)
 	if len(raw) == 0 {
-		a.fail(gql + " must list at least one item")
+		a.Fail(gql + " must list at least one item")
 		return
 	}
 	out := make([]string, len(raw))
@@ -75,18 +32,18 @@ func (a *args) items(gql string) {
 		date, _ := in["date"].(string)
 		amount, ok := in["amount"].(uint64)
 		if !ok || code == "" || date == "" || strings.Contains(code+date, ":") {
-			a.fail(fmt.Sprintf("item %d needs a serviceCode, a date (YYYY-MM-DD) and an amount", i+1))
+			a.Fail(fmt.Sprintf("item %d needs a serviceCode, a date (YYYY-MM-DD) and an amount", i+1))
 		}
 		out[i] = code + ":" + date + ":" + strconv.FormatUint(amount, 10)
 	}
-	a.out = append(a.out, tx.Strings("items", out))
+	a.Out = append(a.Out, tx.Strings("items", out))
 }
 
 // adjudication renders "SEQ:APPROVED[:REASON]".
 func (a *args) adjudication(gql string) {
-	raw, _ := a.m[gql].([]any)
+	raw, _ := a.In[gql].([]any)
 	if len(raw) == 0 {
-		a.fail(gql + " must decide every item")
+		a.Fail(gql + " must decide every item")
 		return
 	}
 	out := make([]string, len(raw))
@@ -96,14 +53,14 @@ func (a *args) adjudication(gql string) {
 		approved, okA := in["approved"].(uint64)
 		reason, _ := in["reason"].(string)
 		if !okS || seq < 1 || !okA || strings.Contains(reason, ":") {
-			a.fail(fmt.Sprintf("adjudication %d needs an item seq (1-based) and an approved amount", i+1))
+			a.Fail(fmt.Sprintf("adjudication %d needs an item seq (1-based) and an approved amount", i+1))
 		}
 		out[i] = strconv.Itoa(seq) + ":" + strconv.FormatUint(approved, 10)
 		if reason != "" {
 			out[i] += ":" + reason
 		}
 	}
-	a.out = append(a.out, tx.Strings("adjudication", out))
+	a.Out = append(a.Out, tx.Strings("adjudication", out))
 }
 
 // check refuses with FORBIDDEN what the policy will refuse anyway: act on
@@ -171,13 +128,13 @@ func (m *mod) registerMutations(b *schema.Builder) error {
 				"provider": {Type: graphql.ID, Description: "Default: the viewer's organisation."},
 			},
 			func(a *args) {
-				a.str("id", "claim_id")
-				a.str("patient", "patient")
-				a.str("insurer", "insurer")
-				a.str("currency", "currency")
+				a.Str("id", "claim_id")
+				a.Str("patient", "patient")
+				a.Str("insurer", "insurer")
+				a.Str("currency", "currency")
 				a.items("items")
-				a.strings("records", "records")
-				a.optStr("provider", "provider")
+				a.Strings("records", "records")
+				a.OptStr("provider", "provider")
 			},
 			func(ctx context.Context, in map[string]any) error {
 				v, err := account(ctx)
@@ -200,47 +157,47 @@ func (m *mod) registerMutations(b *schema.Builder) error {
 			}},
 		{"reviewClaim", "review", "Take a submitted or appealed claim into review (the insurer's adjusters).",
 			graphql.FieldConfigArgument{"claim": claimArg},
-			func(a *args) { a.str("claim", "claim_id") }, onClaim("review", true)},
+			func(a *args) { a.Str("claim", "claim_id") }, onClaim("review", true)},
 		{"adjudicateClaim", "adjudicate", "Decide every item of a claim in review (the insurer's adjusters).",
 			graphql.FieldConfigArgument{"claim": claimArg, "adjudication": {Type: nn(graphql.NewList(nn(adjInput)))},
 				"denialReason": {Type: graphql.String, Description: "Reason code when nothing is approved."}},
 			func(a *args) {
-				a.str("claim", "claim_id")
+				a.Str("claim", "claim_id")
 				a.adjudication("adjudication")
-				a.optStr("denialReason", "denial_reason")
+				a.OptStr("denialReason", "denial_reason")
 			}, onClaim("adjudicate", true)},
 		{"payClaim", "pay", "Record the payment of the approved total (the insurer's adjusters).",
 			graphql.FieldConfigArgument{"claim": claimArg, "paymentRef": {Type: nn(graphql.String)}, "amount": {Type: nn(Amount), Description: "The approved total."}},
 			func(a *args) {
-				a.str("claim", "claim_id")
-				a.str("paymentRef", "payment_ref")
-				n, ok := a.m["amount"].(uint64)
+				a.Str("claim", "claim_id")
+				a.Str("paymentRef", "payment_ref")
+				n, ok := a.In["amount"].(uint64)
 				if !ok {
-					a.fail("amount must be an amount in minor units")
+					a.Fail("amount must be an amount in minor units")
 				}
-				a.out = append(a.out, tx.Uint("amount", n))
+				a.Out = append(a.Out, tx.Uint("amount", n))
 			}, onClaim("pay", true)},
 		{"appealClaim", "appeal", "Appeal a denied or partially approved adjudication (the provider's records clerks).",
 			graphql.FieldConfigArgument{"claim": claimArg, "reason": {Type: nn(graphql.String), Description: "Appeal reason code."}},
-			func(a *args) { a.str("claim", "claim_id"); a.str("reason", "reason") }, onClaim("appeal", false)},
+			func(a *args) { a.Str("claim", "claim_id"); a.Str("reason", "reason") }, onClaim("appeal", false)},
 		{"cancelClaim", "cancel", "Withdraw a claim before adjudication (the provider's records clerks).",
 			graphql.FieldConfigArgument{"claim": claimArg},
-			func(a *args) { a.str("claim", "claim_id") }, onClaim("cancel", false)},
+			func(a *args) { a.Str("claim", "claim_id") }, onClaim("cancel", false)},
 	}
 	for _, s := range specs {
 		s.args["wait"] = waitArg
 		err := b.Mutation(s.name, &graphql.Field{Type: nn(txResult), Description: "claim." + s.method + ": " + s.desc, Args: s.args,
 			Resolve: func(p graphql.ResolveParams) (any, error) {
-				a := &args{m: p.Args}
+				a := &args{schema.ArgReader{In: p.Args}}
 				s.build(a)
-				if a.err != nil {
-					return nil, a.err
+				if a.Err != nil {
+					return nil, a.Err
 				}
 				if err := s.check(p.Context, p.Args); err != nil {
 					return nil, err
 				}
 				wait, _ := p.Args["wait"].(bool)
-				return b.Submit(p.Context, claims.Contract, s.method, a.out, wait)
+				return b.Submit(p.Context, claims.Contract, s.method, a.Out, wait)
 			}})
 		if err != nil {
 			return err

@@ -9,22 +9,10 @@ import (
 	"github.com/almoner/almoner/portal/claims"
 )
 
-var connArgs = graphql.FieldConfigArgument{
-	"first":  {Type: graphql.Int},
-	"after":  {Type: graphql.String},
-	"last":   {Type: graphql.Int, Description: "Not supported: these connections page forward (newest first)."},
-	"before": {Type: graphql.String, Description: "Not supported: these connections page forward (newest first)."},
-}
+var connArgs = schema.ForwardConnArgs(nil)
 
 func withArgs(extra graphql.FieldConfigArgument) graphql.FieldConfigArgument {
-	out := graphql.FieldConfigArgument{}
-	for k, v := range connArgs {
-		out[k] = v
-	}
-	for k, v := range extra {
-		out[k] = v
-	}
-	return out
+	return schema.ForwardConnArgs(extra)
 }
 
 type lister func(after string, limit int) ([]*claims.Claim, claims.Page, error)

@@ -6,8 +6,6 @@ import (
 	"log/slog"
 	"strings"
 
-	"github.com/graphql-go/graphql"
-
 	"github.com/almoner/almoner/graphql/schema"
 	"github.com/almoner/almoner/portal/donations"
 	"github.com/almoner/almoner/portal/readmodel"
@@ -62,15 +60,7 @@ func (Module) Register(b *schema.Builder) error {
 
 // internal logs err and returns a user-facing error without detail.
 func (m *mod) internal(ctx context.Context, what string, err error) error {
-	var ue *schema.Error
-	if errors.As(err, &ue) {
-		return ue
-	}
-	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
-		return schema.Errorf(schema.CodeUnavailable, "the request timed out")
-	}
-	m.log.ErrorContext(ctx, "donations resolver failed", "op", what, "err", err)
-	return schema.Errorf(schema.CodeInternal, "internal error")
+	return schema.Internal(ctx, m.log, "donations: "+what, err)
 }
 
 // viewer is the acting account and its member record (nil when the
@@ -173,9 +163,4 @@ func (m *mod) forwardPage(args map[string]any, kind string) (schema.Page, error)
 	return pg, nil
 }
 
-var connArgs = graphql.FieldConfigArgument{
-	"first":  {Type: graphql.Int},
-	"after":  {Type: graphql.String},
-	"last":   {Type: graphql.Int, Description: "Not supported: these connections page forward."},
-	"before": {Type: graphql.String, Description: "Not supported: these connections page forward."},
-}
+var connArgs = schema.ForwardConnArgs(nil)

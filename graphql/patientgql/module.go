@@ -50,27 +50,13 @@ func (Module) Register(b *schema.Builder) error {
 }
 
 func (m *mod) internal(ctx context.Context, what string, err error) error {
-	var ue *schema.Error
-	if errors.As(err, &ue) {
-		return ue
-	}
-	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
-		return schema.Errorf(schema.CodeUnavailable, "the request timed out")
-	}
-	m.log.ErrorContext(ctx, "patients resolver failed", "op", what, "err", err)
-	return schema.Errorf(schema.CodeInternal, "internal error")
+	return schema.Internal(ctx, m.log, "patients: "+what, err)
 }
 
 func forbidden(msg string) error { return schema.Errorf(schema.CodeForbidden, msg) }
 func badInput(msg string) error  { return schema.Errorf(schema.CodeBadUserInput, msg) }
 
-func account(ctx context.Context) (string, error) {
-	p := schema.Principal(ctx)
-	if p == nil {
-		return "", schema.ErrUnauthenticated
-	}
-	return p.Account, nil
-}
+func account(ctx context.Context) (string, error) { return schema.Account(ctx) }
 
 func orgOf(member string) string { o, _, _ := strings.Cut(member, "/"); return o }
 

@@ -2,8 +2,6 @@ package patientgql
 
 import (
 	"context"
-	"encoding/hex"
-	"strings"
 	"time"
 
 	"github.com/graphql-go/graphql"
@@ -13,88 +11,37 @@ import (
 	"github.com/almoner/almoner/portal/patients"
 )
 
-type args struct {
-	m   map[string]any
-	out []tx.Arg
-	err error
-}
-
-func (a *args) fail(msg string) {
-	if a.err == nil {
-		a.err = badInput(msg)
-	}
-}
-
-func (a *args) str(gql, name string) string {
-	s, _ := a.m[gql].(string)
-	if strings.TrimSpace(s) == "" {
-		a.fail(gql + " must not be empty")
-	}
-	a.out = append(a.out, tx.String(name, s))
-	return s
-}
-
-func (a *args) optStr(gql, name string) {
-	if s, ok := a.m[gql].(string); ok {
-		if strings.TrimSpace(s) == "" {
-			a.fail(gql + " must not be empty when given")
-		}
-		a.out = append(a.out, tx.String(name, s))
-	}
-}
-
-func (a *args) strings(gql, name string) {
-	raw, ok := a.m[gql].([]any)
-	if !ok {
-		return
-	}
-	ss := make([]string, len(raw))
-	for i, r := range raw {
-		ss[i], _ = r.(string)
-	}
-	a.out = append(a.out, tx.Strings(name, ss))
-}
+// args reads a mutation's arguments (schema.ArgReader) plus this module's shapes.
+type args struct{ schema.ArgReader }
 
 // time adds an RFC 3339 time as Unix seconds.
 func (a *args) time(gql, name string, required bool) {
-	s, ok := a.m[gql].(string)
+	s, ok := a.In[gql].(string)
 	if !ok {
 		if required {
-			a.fail(gql + " is required")
+			a.Fail(gql + " is required")
 		}
 		return
 	}
 	t, err := time.Parse(time.RFC3339Nano, s)
 	if err != nil {
-		a.fail(gql + " must be an RFC 3339 time")
+		a.Fail(gql + " must be an RFC 3339 time")
 	}
-	a.out = append(a.out, tx.Int(name, t.Unix()))
-}
-
-func (a *args) hash(gql, name string) {
-	s, ok := a.m[gql].(string)
-	if !ok {
-		return
-	}
-	h, err := hex.DecodeString(s)
-	if err != nil || len(h) != 32 {
-		a.fail(gql + " must be a SHA-256 in hex (64 characters); keep the note itself off the ledger")
-	}
-	a.out = append(a.out, tx.Bytes(name, h))
+	a.Out = append(a.Out, tx.Int(name, t.Unix()))
 }
 
 // terms adds a consent's terms (grant and request).
 func (a *args) terms() {
-	a.str("id", "consent_id")
-	a.optStr("grantee", "grantee")
-	a.str("purpose", "purpose")
-	a.strings("records", "records")
-	a.strings("categories", "categories")
+	a.Str("id", "consent_id")
+	a.OptStr("grantee", "grantee")
+	a.Str("purpose", "purpose")
+	a.Strings("records", "records")
+	a.Strings("categories", "categories")
 	a.time("start", "start", true)
 	a.time("end", "end", true)
-	a.optStr("scope", "scope")
-	a.optStr("category", "category")
-	a.optStr("actorRole", "actor_role")
+	a.OptStr("scope", "scope")
+	a.OptStr("category", "category")
+	a.OptStr("actorRole", "actor_role")
 }
 
 // checkConsent refuses with FORBIDDEN an answer, amendment or revocation
@@ -173,7 +120,7 @@ func (m *mod) registerMutations(b *schema.Builder) error {
 				return nil
 			}},
 		{"requestConsent", patients.ConsentContract, "request", "Ask a patient for a consent; it stays PROPOSED until the patient accepts (physicians, records clerks).", terms(true),
-			func(a *args) { a.str("patient", "patient"); a.terms() },
+			func(a *args) { a.Str("patient", "patient"); a.terms() },
 			func(ctx context.Context, in map[string]any) error {
 				v, err := account(ctx)
 				if err != nil {
@@ -188,29 +135,33 @@ func (m *mod) registerMutations(b *schema.Builder) error {
 				return nil
 			}},
 		{"acceptConsent", patients.ConsentContract, "accept", "Accept a requested consent (its patient).", graphql.FieldConfigArgument{"id": idArg},
-			func(a *args) { a.str("id", "consent_id") }, onConsent("grant")},
+			func(a *args) { a.Str("id", "consent_id") }, onConsent("grant")},
 		{"declineConsent", patients.ConsentContract, "decline", "Decline a requested consent (its patient).", graphql.FieldConfigArgument{"id": idArg},
-			func(a *args) { a.str("id", "consent_id") }, onConsent("grant")},
+			func(a *args) { a.Str("id", "consent_id") }, onConsent("grant")},
 		{"amendConsent", patients.ConsentContract, "amend", "Change an active consent's purpose and/or period (its patient).",
 			graphql.FieldConfigArgument{"id": idArg, "purpose": {Type: graphql.String}, "start": {Type: graphql.String, Description: "RFC 3339."},
 				"end": {Type: graphql.String, Description: "RFC 3339."}},
 			func(a *args) {
-				a.str("id", "consent_id")
-				a.optStr("purpose", "purpose")
+				a.Str("id", "consent_id")
+				a.OptStr("purpose", "purpose")
 				a.time("start", "start", false)
 				a.time("end", "end", false)
-				if len(a.out) == 1 {
-					a.fail("give purpose, start, end or a combination")
+				if len(a.Out) == 1 {
+					a.Fail("give purpose, start, end or a combination")
 				}
 			}, onConsent("grant")},
 		{"revokeConsent", patients.ConsentContract, "revoke", "Revoke an active consent, effective from the next transaction (its patient).",
 			graphql.FieldConfigArgument{"id": idArg},
-			func(a *args) { a.str("id", "consent_id") }, onConsent("revoke")},
+			func(a *args) { a.Str("id", "consent_id") }, onConsent("revoke")},
 		{"reviewBreakGlass", patients.RecordContract, "review_break_glass", "Close a break-glass access in the custodian's review queue with a coded outcome (its privacy officers).",
 			graphql.FieldConfigArgument{"access": {Type: nn(graphql.ID), Description: "The break-glass access (its transaction id)."},
 				"outcome":  {Type: nn(graphql.String), Description: "justified, unjustified or referred."},
 				"noteHash": {Type: graphql.String, Description: "Hex SHA-256 of an off-ledger note."}},
-			func(a *args) { a.str("access", "access"); a.str("outcome", "outcome"); a.hash("noteHash", "note_hash") },
+			func(a *args) {
+				a.Str("access", "access")
+				a.Str("outcome", "outcome")
+				a.Hash("noteHash", "note_hash", false)
+			},
 			func(ctx context.Context, in map[string]any) error {
 				v, err := account(ctx)
 				if err != nil {
@@ -236,16 +187,16 @@ func (m *mod) registerMutations(b *schema.Builder) error {
 		s.args["wait"] = waitArg
 		err := b.Mutation(s.name, &graphql.Field{Type: nn(txResult), Description: s.contract + "." + s.method + ": " + s.desc, Args: s.args,
 			Resolve: func(p graphql.ResolveParams) (any, error) {
-				a := &args{m: p.Args}
+				a := &args{schema.ArgReader{In: p.Args}}
 				s.build(a)
-				if a.err != nil {
-					return nil, a.err
+				if a.Err != nil {
+					return nil, a.Err
 				}
 				if err := s.check(p.Context, p.Args); err != nil {
 					return nil, err
 				}
 				wait, _ := p.Args["wait"].(bool)
-				return b.Submit(p.Context, s.contract, s.method, a.out, wait)
+				return b.Submit(p.Context, s.contract, s.method, a.Out, wait)
 			}})
 		if err != nil {
 			return err

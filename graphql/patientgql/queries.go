@@ -9,22 +9,10 @@ import (
 	"github.com/almoner/almoner/portal/patients"
 )
 
-var connArgs = graphql.FieldConfigArgument{
-	"first":  {Type: graphql.Int},
-	"after":  {Type: graphql.String},
-	"last":   {Type: graphql.Int, Description: "Not supported: these connections page forward."},
-	"before": {Type: graphql.String, Description: "Not supported: these connections page forward."},
-}
+var connArgs = schema.ForwardConnArgs(nil)
 
 func withArgs(extra graphql.FieldConfigArgument) graphql.FieldConfigArgument {
-	out := graphql.FieldConfigArgument{}
-	for k, v := range connArgs {
-		out[k] = v
-	}
-	for k, v := range extra {
-		out[k] = v
-	}
-	return out
+	return schema.ForwardConnArgs(extra)
 }
 
 // page runs a forward page; keep (may be nil) drops what the viewer may

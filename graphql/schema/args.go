@@ -1,0 +1,111 @@
+package schema
+
+import (
+	"context"
+	"encoding/hex"
+	"log/slog"
+	"strings"
+
+	"github.com/graphql-go/graphql"
+
+	"github.com/almoner/almoner/consortium-node/tx"
+)
+
+// ArgReader turns a mutation's GraphQL arguments into the transaction's
+// arguments, remembering the first bad one as a BAD_USER_INPUT error.
+// Domain modules embed it and add readers for their own shapes.
+type ArgReader struct {
+	// In are the GraphQL arguments; Out the transaction arguments built.
+	In  map[string]any
+	Out []tx.Arg
+	// Err is the first problem found (nil if none).
+	Err error
+}
+
+// Fail records msg as the error unless one is recorded already.
+func (a *ArgReader) Fail(msg string) {
+	if a.Err == nil {
+		a.Err = Errorf(CodeBadUserInput, msg)
+	}
+}
+
+// Str adds a required, non-empty string argument and returns it.
+func (a *ArgReader) Str(gql, name string) string {
+	s, _ := a.In[gql].(string)
+	if strings.TrimSpace(s) == "" {
+		a.Fail(gql + " must not be empty")
+	}
+	a.Out = append(a.Out, tx.String(name, s))
+	return s
+}
+
+// OptStr adds a string argument when it was given, and returns it.
+func (a *ArgReader) OptStr(gql, name string) string {
+	s, ok := a.In[gql].(string)
+	if !ok {
+		return ""
+	}
+	if strings.TrimSpace(s) == "" {
+		a.Fail(gql + " must not be empty when given")
+	}
+	a.Out = append(a.Out, tx.String(name, s))
+	return s
+}
+
+// Strings adds a list of strings when it was given.
+func (a *ArgReader) Strings(gql, name string) {
+	raw, ok := a.In[gql].([]any)
+	if !ok {
+		return
+	}
+	ss := make([]string, len(raw))
+	for i, r := range raw {
+		ss[i], _ = r.(string)
+	}
+	a.Out = append(a.Out, tx.Strings(name, ss))
+}
+
+// Hash adds a SHA-256 given in hex (the document it hashes stays off the
+// ledger). A missing optional hash adds nothing.
+func (a *ArgReader) Hash(gql, name string, required bool) {
+	s, ok := a.In[gql].(string)
+	if !ok && !required {
+		return
+	}
+	h, err := hex.DecodeString(s)
+	if err != nil || len(h) != 32 {
+		a.Fail(gql + " must be a SHA-256 in hex (64 characters); keep the document itself off the ledger")
+	}
+	a.Out = append(a.Out, tx.Bytes(name, h))
+}
+
+// Internal maps a resolver's error for clients: a coded *Error passes
+// through, a timeout becomes UNAVAILABLE, anything else is logged and
+// becomes INTERNAL without detail.
+func Internal(ctx context.Context, log *slog.Logger, what string, err error) error {
+	return internal(ctx, log, what, err)
+}
+
+// Account returns the signed-in account (UNAUTHENTICATED if none).
+func Account(ctx context.Context) (string, error) {
+	p, err := viewer(ctx)
+	if err != nil {
+		return "", err
+	}
+	return p.Account, nil
+}
+
+// ForwardConnArgs are the Relay arguments of a connection that pages
+// forward only (first/after; last/before are refused), plus extra.
+func ForwardConnArgs(extra graphql.FieldConfigArgument) graphql.FieldConfigArgument {
+	out := graphql.FieldConfigArgument{
+		"first":  {Type: graphql.Int},
+		"after":  {Type: graphql.String},
+		"last":   {Type: graphql.Int, Description: "Not supported: this connection pages forward."},
+		"before": {Type: graphql.String, Description: "Not supported: this connection pages forward."},
+	}
+	for k, v := range extra {
+		out[k] = v
+	}
+	return out
+}
