@@ -132,27 +132,9 @@ type at struct {
 }
 
 func applyBlock(w *readmodel.Txn, b *api.Block) error {
-	for i := range b.Receipts {
-		rc := &b.Receipts[i]
-		if !rc.OK() || i >= len(b.Txs) {
-			continue
-		}
-		t := &b.Txs[i]
-		var args tx.Args
-		if t.Body.Call.Contract == Contract {
-			args = t.Body.Call.Args
-		}
-		for _, e := range rc.Events {
-			if e.Contract != Contract {
-				continue
-			}
-			a := at{height: b.Header.Height, time: b.Header.Time, tx: i, txID: rc.TxID.String(), sender: t.Body.Sender, args: args}
-			if err := applyEvent(w, a, e); err != nil {
-				return fmt.Errorf("claim.%s in tx %s: %w", e.Type, a.txID, err)
-			}
-		}
-	}
-	return nil
+	return readmodel.EachEvent(b, []string{Contract}, func(ce readmodel.CallEvent) error {
+		return applyEvent(w, at{height: ce.Height, time: ce.Time, tx: ce.Tx, txID: ce.TxID, sender: ce.Sender, args: ce.Args}, ce.Event)
+	})
 }
 
 func load(w *readmodel.Txn, id string) (*Claim, error) {

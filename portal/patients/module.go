@@ -167,26 +167,9 @@ type at struct {
 }
 
 func applyBlock(w *readmodel.Txn, b *api.Block) error {
-	for i := range b.Receipts {
-		rc := &b.Receipts[i]
-		if !rc.OK() || i >= len(b.Txs) {
-			continue
-		}
-		t := &b.Txs[i]
-		for _, e := range rc.Events {
-			if e.Contract != RecordContract && e.Contract != ConsentContract {
-				continue
-			}
-			a := at{height: b.Header.Height, time: b.Header.Time, tx: i, txID: rc.TxID.String(), sender: t.Body.Sender, contract: e.Contract}
-			if t.Body.Call.Contract == e.Contract {
-				a.args = t.Body.Call.Args
-			}
-			if err := applyEvent(w, a, e); err != nil {
-				return fmt.Errorf("%s.%s in tx %s: %w", e.Contract, e.Type, a.txID, err)
-			}
-		}
-	}
-	return nil
+	return readmodel.EachEvent(b, []string{RecordContract, ConsentContract}, func(ce readmodel.CallEvent) error {
+		return applyEvent(w, at{height: ce.Height, time: ce.Time, tx: ce.Tx, txID: ce.TxID, sender: ce.Sender, contract: ce.Contract, args: ce.Args}, ce.Event)
+	})
 }
 
 func applyEvent(w *readmodel.Txn, a at, e ledger.Event) error {
