@@ -46,7 +46,10 @@ func (Module) Register(b *schema.Builder) error {
 	if err := m.registerQueries(b); err != nil {
 		return err
 	}
-	return m.registerMutations(b)
+	if err := m.registerMutations(b); err != nil {
+		return err
+	}
+	return m.registerSubscription(b)
 }
 
 func (m *mod) internal(ctx context.Context, what string, err error) error {

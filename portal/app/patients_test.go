@@ -1,6 +1,7 @@
 package app_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -82,10 +83,30 @@ func TestPatientPrivacy(t *testing.T) {
 	ana.ok("amendConsent", amendDoc, map[string]any{"id": "con-claims", "e": later.Format(time.RFC3339)})
 	ana.ok("revokeConsent", consentMut("revokeConsent"), map[string]any{"id": "con-care"})
 
+	// Ana follows access alerts over graphql-transport-ws: each access
+	// decision reaches her as its block is applied.
+	tok := ana.do(`mutation { createApiToken(name: "alerts", scopes: ["read"], ttlHours: 1) { secret } }`, nil)
+	ws := wsDial(t, p.URL, nil)
+	defer ws.Close()
+	wsSend(t, ws, `{"type":"connection_init","payload":{"authorization":"Bearer `+dig(tok.Data, "createApiToken", "secret").(string)+`"}}`)
+	if m := wsRead(t, ws); m["type"] != "connection_ack" {
+		t.Fatalf("ack: %v", m)
+	}
+	wsSend(t, ws, `{"type":"subscribe","id":"al","payload":{"query":"subscription { accessAlerts { reader kind recordId } }"}}`)
+
 	// Accesses, decided and committed by the record contract either way.
 	sendApplied(t, n, p, "acme/adjuster", "record", "access", tx.String("record_id", "rec-a1"), tx.String("purpose", "claims"), tx.String("consent_id", "con-claims"))
 	sendApplied(t, n, p, "acme/adjuster", "record", "access", tx.String("record_id", "rec-a2"), tx.String("purpose", "claims"), tx.String("consent_id", "con-claims"))
 	sendApplied(t, n, p, "stmarys/dr-lee", "record", "access", tx.String("record_id", "rec-a2"), tx.String("purpose", "treatment"), tx.String("break_glass", "unconscious-patient"))
+	for _, want := range []string{"acme/adjuster GRANTED rec-a1", "acme/adjuster REFUSED rec-a2", "stmarys/dr-lee BREAK_GLASS rec-a2"} {
+		m := wsRead(t, ws)
+		got := fmt.Sprint(dig(m, "payload", "data", "accessAlerts", "reader"), " ", dig(m, "payload", "data", "accessAlerts", "kind"), " ",
+			dig(m, "payload", "data", "accessAlerts", "recordId"))
+		if m["type"] != "next" || got != want {
+			t.Fatalf("access alert %q, want %q (%v)", got, want, m)
+		}
+	}
+	wsSend(t, ws, `{"type":"complete","id":"al"}`)
 
 	cs := nodes(t, ana.do(consentsDoc, nil), "patientConsents")
 	got := []string{}

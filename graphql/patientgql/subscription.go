@@ -1,0 +1,71 @@
+package patientgql
+
+import (
+	"slices"
+
+	"github.com/graphql-go/graphql"
+
+	"github.com/almoner/almoner/graphql/schema"
+	"github.com/almoner/almoner/portal/patients"
+)
+
+// registerSubscription adds accessAlerts(patient): every new access
+// decision on the patient's records (granted, refused, break-glass) as its
+// block is applied — the alert a patient gets when someone reads their
+// data, or tries to. Access is checked when the subscription starts, with
+// the access log's rule, and again per entry.
+func (m *mod) registerSubscription(b *schema.Builder) error {
+	return b.Subscription("accessAlerts", &graphql.Field{Type: nn(m.access),
+		Description: "New access decisions on a patient's records as they commit (who may read the access log).",
+		Args:        graphql.FieldConfigArgument{"patient": {Type: graphql.ID, Description: "The patient (default: the viewer)."}},
+		Subscribe: func(p graphql.ResolveParams) (any, error) {
+			ctx := p.Context
+			v, patient, err := m.patientArg(ctx, p.Args, "access_log", "read", "the access log")
+			if err != nil {
+				return nil, err
+			}
+			sub := m.cfg.Blocks.Subscribe(m.cfg.SubscriptionBuffer)
+			out := make(chan any)
+			go func() {
+				defer close(out)
+				defer sub.Close()
+				for {
+					select {
+					case <-ctx.Done():
+						return
+					case blk, ok := <-sub.C():
+						if !ok {
+							return
+						}
+						// The log is newest first; this block's entries lead it.
+						const window = 64
+						log, _, err := m.rd.AccessLog(patient, "", window)
+						if err != nil {
+							m.log.ErrorContext(ctx, "accessAlerts subscription", "height", blk.Height, "err", err)
+							return
+						}
+						var fresh []*patients.Access
+						for _, a := range log {
+							if a.Height == blk.Height {
+								fresh = append(fresh, a)
+							}
+						}
+						slices.Reverse(fresh) // oldest first
+						for _, a := range fresh {
+							if ok, err := m.allowed(ctx, v, "access_log", "read", a.Patient, a.Custodian); err != nil || !ok {
+								continue
+							}
+							select {
+							case out <- a:
+							case <-ctx.Done():
+								return
+							}
+						}
+					}
+				}
+			}()
+			return out, nil
+		},
+		Resolve: func(p graphql.ResolveParams) (any, error) { return p.Source, nil },
+	})
+}
