@@ -4,6 +4,7 @@ import (
 	"github.com/graphql-go/graphql"
 
 	"github.com/almoner/almoner/graphql/schema"
+	"github.com/almoner/almoner/portal/readmodel"
 )
 
 // registerSubscription adds claimStatus(claimId): the claim now, then
@@ -26,40 +27,17 @@ func (m *mod) registerSubscription(b *schema.Builder) error {
 				sub.Close()
 				return nil, err
 			}
-			out := make(chan any)
-			go func() {
-				defer close(out)
-				defer sub.Close()
-				select {
-				case out <- first:
-				case <-ctx.Done():
-					return
+			return schema.Stream(ctx, sub, []any{first}, func(blk *readmodel.Block) ([]any, error) {
+				c, err := m.rd.Claim(id)
+				if err != nil {
+					m.log.ErrorContext(ctx, "claimStatus subscription", "claim", id, "height", blk.Height, "err", err)
+					return nil, err
 				}
-				for {
-					select {
-					case <-ctx.Done():
-						return
-					case blk, ok := <-sub.C():
-						if !ok {
-							return
-						}
-						c, err := m.rd.Claim(id)
-						if err != nil {
-							m.log.ErrorContext(ctx, "claimStatus subscription", "claim", id, "height", blk.Height, "err", err)
-							return
-						}
-						if c.Updated != blk.Height {
-							continue
-						}
-						select {
-						case out <- c:
-						case <-ctx.Done():
-							return
-						}
-					}
+				if c.Updated != blk.Height {
+					return nil, nil
 				}
-			}()
-			return out, nil
+				return []any{c}, nil
+			}), nil
 		},
 		Resolve: func(p graphql.ResolveParams) (any, error) { return p.Source, nil },
 	})

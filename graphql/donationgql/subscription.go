@@ -43,40 +43,17 @@ func (m *mod) registerSubscription(b *schema.Builder) error {
 				sub.Close()
 				return nil, m.internal(ctx, "lineage", err)
 			}
-			out := make(chan any)
-			go func() {
-				defer close(out)
-				defer sub.Close()
-				select {
-				case out <- first:
-				case <-ctx.Done():
-					return
+			return schema.Stream(ctx, sub, []any{first}, func(blk *readmodel.Block) ([]any, error) {
+				l, err := m.rd.Lineage(id)
+				if err != nil {
+					m.log.ErrorContext(ctx, "giftLineage subscription", "gift", id, "height", blk.Height, "err", err)
+					return nil, err
 				}
-				for {
-					select {
-					case <-ctx.Done():
-						return
-					case blk, ok := <-sub.C():
-						if !ok {
-							return
-						}
-						l, err := m.rd.Lineage(id)
-						if err != nil {
-							m.log.ErrorContext(ctx, "giftLineage subscription", "gift", id, "height", blk.Height, "err", err)
-							return
-						}
-						if !l.Touched(blk.Height) {
-							continue
-						}
-						select {
-						case out <- l:
-						case <-ctx.Done():
-							return
-						}
-					}
+				if !l.Touched(blk.Height) {
+					return nil, nil
 				}
-			}()
-			return out, nil
+				return []any{l}, nil
+			}), nil
 		},
 		Resolve: func(p graphql.ResolveParams) (any, error) { return p.Source, nil },
 	})

@@ -6,7 +6,7 @@ import (
 	"github.com/graphql-go/graphql"
 
 	"github.com/almoner/almoner/graphql/schema"
-	"github.com/almoner/almoner/portal/patients"
+	"github.com/almoner/almoner/portal/readmodel"
 )
 
 // registerSubscription adds accessAlerts(patient): every new access
@@ -25,46 +25,25 @@ func (m *mod) registerSubscription(b *schema.Builder) error {
 				return nil, err
 			}
 			sub := m.cfg.Blocks.Subscribe(m.cfg.SubscriptionBuffer)
-			out := make(chan any)
-			go func() {
-				defer close(out)
-				defer sub.Close()
-				for {
-					select {
-					case <-ctx.Done():
-						return
-					case blk, ok := <-sub.C():
-						if !ok {
-							return
-						}
-						// The log is newest first; this block's entries lead it.
-						const window = 64
-						log, _, err := m.rd.AccessLog(patient, "", window)
-						if err != nil {
-							m.log.ErrorContext(ctx, "accessAlerts subscription", "height", blk.Height, "err", err)
-							return
-						}
-						var fresh []*patients.Access
-						for _, a := range log {
-							if a.Height == blk.Height {
-								fresh = append(fresh, a)
-							}
-						}
-						slices.Reverse(fresh) // oldest first
-						for _, a := range fresh {
-							if ok, err := m.allowed(ctx, v, "access_log", "read", a.Patient, a.Custodian); err != nil || !ok {
-								continue
-							}
-							select {
-							case out <- a:
-							case <-ctx.Done():
-								return
-							}
-						}
+			return schema.Stream(ctx, sub, nil, func(blk *readmodel.Block) ([]any, error) {
+				// The log is newest first; this block's entries lead it.
+				const window = 64
+				log, _, err := m.rd.AccessLog(patient, "", window)
+				if err != nil {
+					m.log.ErrorContext(ctx, "accessAlerts subscription", "height", blk.Height, "err", err)
+					return nil, err
+				}
+				var fresh []any
+				for _, a := range slices.Backward(log) { // oldest first
+					if a.Height != blk.Height {
+						continue
+					}
+					if ok, err := m.allowed(ctx, v, "access_log", "read", a.Patient, a.Custodian); err == nil && ok {
+						fresh = append(fresh, a)
 					}
 				}
-			}()
-			return out, nil
+				return fresh, nil
+			}), nil
 		},
 		Resolve: func(p graphql.ResolveParams) (any, error) { return p.Source, nil },
 	})

@@ -532,27 +532,7 @@ func (core) Register(b *Builder) error {
 	return b.Subscription("newBlocks", &graphql.Field{Type: nn(block), Description: "Every block the read model applies from now on.",
 		Subscribe: func(p graphql.ResolveParams) (any, error) {
 			sub := cfg.Blocks.Subscribe(cfg.SubscriptionBuffer)
-			out := make(chan any)
-			go func() {
-				defer close(out)
-				defer sub.Close()
-				for {
-					select {
-					case <-p.Context.Done():
-						return
-					case b, ok := <-sub.C():
-						if !ok {
-							return
-						}
-						select {
-						case out <- b:
-						case <-p.Context.Done():
-							return
-						}
-					}
-				}
-			}()
-			return out, nil
+			return Stream(p.Context, sub, nil, func(b *readmodel.Block) ([]any, error) { return []any{b}, nil }), nil
 		},
 		Resolve: func(p graphql.ResolveParams) (any, error) { return p.Source, nil },
 	})

@@ -1,0 +1,50 @@
+package schema
+
+import (
+	"context"
+
+	"github.com/almoner/almoner/portal/readmodel"
+)
+
+// Stream runs a subscription over applied blocks: it sends first (a
+// snapshot; may be empty), then, for every block the read model applies,
+// the values next returns for it, until ctx ends, the subscription is
+// dropped, or next fails. Call Blocks.Subscribe before reading the
+// snapshot, so that no block falls between the two. Stream owns sub and
+// closes it. The channel is bidirectional because graphql-go's
+// subscriptions accept only a chan any.
+func Stream(ctx context.Context, sub *readmodel.Subscription, first []any, next func(b *readmodel.Block) ([]any, error)) chan any {
+	out := make(chan any)
+	go func() {
+		defer close(out)
+		defer sub.Close()
+		send := func(vs []any) bool {
+			for _, v := range vs {
+				select {
+				case out <- v:
+				case <-ctx.Done():
+					return false
+				}
+			}
+			return true
+		}
+		if !send(first) {
+			return
+		}
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case b, ok := <-sub.C():
+				if !ok {
+					return
+				}
+				vs, err := next(b)
+				if err != nil || !send(vs) {
+					return
+				}
+			}
+		}
+	}()
+	return out
+}
