@@ -3,7 +3,7 @@ GO      ?= go
 BIN     := bin
 HOME_DIR ?= .almoner/dev
 
-.PHONY: run build test test-short bench bench-exec bench-e2e bench-authz bench-portal bench-cluster devnet lint fuzz clean
+.PHONY: run build test test-short frontend bench bench-exec bench-e2e bench-authz bench-portal bench-cluster devnet lint fuzz clean
 
 PORTAL_HOME ?= .almoner/portal
 
@@ -11,12 +11,26 @@ PORTAL_HOME ?= .almoner/portal
 run: build
 	scripts/run-dev.sh $(HOME_DIR) $(PORTAL_HOME)
 
-## build: compile the node daemon, the CLI and the portal into bin/
-build:
+## build: build the web app, then compile the node daemon, the CLI and the portal (which embeds the app) into bin/
+build: frontend
 	$(GO) build -o $(BIN)/ ./consortium-node ./consortium-node/cmd/almoner ./portal
 
-## test: lint, then every test (race detector on), including the crash-recovery test
-test: lint
+## frontend: the web app (frontend/): npm ci when package-lock.json changed, vite build when a source changed
+NPM ?= npm
+FRONTEND_SRC := $(shell find frontend/src frontend/public -type f 2>/dev/null) \
+	frontend/index.html frontend/vite.config.ts frontend/tsconfig.json frontend/package.json
+frontend: frontend/dist/app/index.html
+
+frontend/node_modules/.package-lock.json: frontend/package-lock.json
+	cd frontend && $(NPM) ci --no-audit --no-fund
+	@touch $@
+
+frontend/dist/app/index.html: frontend/node_modules/.package-lock.json $(FRONTEND_SRC)
+	cd frontend && $(NPM) run build
+	@touch $@
+
+## test: lint, build the web app, then every test (race detector on), including the crash-recovery test and the browser tests
+test: lint frontend
 	$(GO) test -race -count=1 -timeout 25m ./...
 
 ## test-short: the quick subset
@@ -66,4 +80,4 @@ lint:
 	    cp /tmp/almoner.go.mod.bak go.mod; cp /tmp/almoner.go.sum.bak go.sum; exit 1; fi
 
 clean:
-	rm -rf $(BIN)
+	rm -rf $(BIN) frontend/dist/app

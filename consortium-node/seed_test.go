@@ -7,10 +7,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/almoner/almoner/consortium-node/genesis"
 	"github.com/almoner/almoner/consortium-node/seed"
+	"github.com/almoner/almoner/consortium-node/tx"
 )
 
 // TestSeedDemo loads the demo data into a real dev node (as `make run`
@@ -32,8 +35,13 @@ func TestSeedDemo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.Gifts < 50 || st.Claims != 7 || st.Records != 6 || st.Refunds != 2 {
+	// 6 patients' records and 7 itemised claims (the claims' documents).
+	if st.Gifts < 50 || st.Claims != 7 || st.Records != 13 || st.Refunds != 2 {
 		t.Fatalf("stats %+v", st)
+	}
+	var demoDays []string // the demo's services were 10 days before the run
+	for _, d := range []int{-10, -11} {
+		demoDays = append(demoDays, time.Now().UTC().AddDate(0, 0, d).Format(time.DateOnly))
 	}
 	g, err := genesis.Load(filepath.Join(home, "genesis.json"))
 	if err != nil {
@@ -49,6 +57,34 @@ func TestSeedDemo(t *testing.T) {
 		b, err := cl.Block(ctx, h)
 		if err != nil {
 			t.Fatal(err)
+		}
+		// No service code or service date of the demo claims is on the
+		// chain: not in a transaction's arguments, not in an event.
+		var texts []string
+		for _, x := range b.Txs {
+			for _, a := range x.Body.Call.Args {
+				var one string
+				var many []string
+				if tx.Unmarshal(a.Value, &one) == nil {
+					texts = append(texts, one)
+				} else if tx.Unmarshal(a.Value, &many) == nil && a.Name != "item_fingerprints" { // hex digests
+					texts = append(texts, many...)
+				}
+			}
+		}
+		for _, r := range b.Receipts {
+			for _, e := range r.Events {
+				for _, a := range e.Attrs {
+					texts = append(texts, a.Value)
+				}
+			}
+		}
+		for _, s := range texts {
+			for _, code := range append(demoDays, "99213", "99214", "80053", "93000", "71046", "97110", "97140", "99212") {
+				if strings.Contains(s, code) {
+					t.Fatalf("block %d carries the demo claims' service code or date %s in %q", h, code, s)
+				}
+			}
 		}
 		for _, r := range b.Receipts {
 			if !r.OK() {

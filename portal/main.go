@@ -1,13 +1,14 @@
 // Command portal runs the Almoner web portal: it follows a consortium
 // node's committed blocks into its read model and serves GraphQL (HTTP and
 // graphql-transport-ws) at /graphql, GraphiQL at /graphiql, /healthz and
-// /metrics.
+// /metrics, and the web app (package frontend, embedded) at /.
 //
 //	portal --node 127.0.0.1:7070 --listen 127.0.0.1:8080 --home .almoner/portal [--dev .almoner/dev]
 //
 // With --dev, the members of a dev consortium (key files in DIR/keys) get
 // their keys imported into the portal keystore and demo accounts with
-// random passwords, printed at start.
+// random passwords, printed at start and offered to the web app's role
+// switcher (GET /auth/dev-accounts, which exists only with --dev).
 package main
 
 import (
@@ -17,12 +18,15 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"sort"
 	"strings"
 	"syscall"
 
 	"github.com/almoner/almoner/consortium-node/genesis"
+	"github.com/almoner/almoner/frontend"
 	"github.com/almoner/almoner/portal/app"
+	"github.com/almoner/almoner/portal/server"
 )
 
 func main() {
@@ -42,6 +46,7 @@ func run(args []string) error {
 	secure := fs.Bool("secure-cookies", false, "mark cookies Secure (when served over TLS, e.g. behind a TLS proxy)")
 	ratePerIP := fs.Int("rate-per-ip", 0, "requests per IP per rate window (0: the default)")
 	ratePerUser := fs.Int("rate-per-user", 0, "requests per signed-in user or token per rate window (0: the default)")
+	claimsKey := fs.String("claims-key", "", "the consortium's claims fingerprint key file, held by hospitals' and insurers' portals (default with --dev: its claims-fingerprint.key)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -52,15 +57,23 @@ func run(args []string) error {
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lv}))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	cfg := app.Config{Node: *node, Listen: *listen, Home: *home, DevHome: *dev, Logger: log}
+	cfg := app.Config{Node: *node, Listen: *listen, Home: *home, DevHome: *dev, ClaimsKey: *claimsKey, Logger: log}
 	cfg.Server.SecureCookies = *secure
 	cfg.Server.RatePerIP, cfg.Server.RatePerUser = *ratePerIP, *ratePerUser
+	cfg.Server.Frontend = frontend.FS()
+	if *dev != "" {
+		cfg.Server.DevAccounts = func() ([]server.DevAccount, error) { return readDevAccounts(*home, *dev) }
+	}
 	p, err := app.Start(ctx, cfg)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(os.Stderr, "\nAlmoner portal is running, following node %s\n  GraphiQL: %s/graphiql\n  GraphQL:  %s/graphql (POST, GET, WebSocket graphql-transport-ws)\n  Health:   %s/healthz   Metrics: %s/metrics\n",
-		*node, p.URL, p.URL, p.URL, p.URL)
+	web := p.URL + "/"
+	if !frontend.Built() {
+		web += " (not built: run make build)"
+	}
+	fmt.Fprintf(os.Stderr, "\nAlmoner portal is running, following node %s\n  Web app:  %s\n  GraphiQL: %s/graphiql\n  GraphQL:  %s/graphql (POST, GET, WebSocket graphql-transport-ws)\n  Health:   %s/healthz   Metrics: %s/metrics\n",
+		*node, web, p.URL, p.URL, p.URL, p.URL)
 	if len(p.DevAccounts) > 0 {
 		printAccounts(*dev, p.DevAccounts)
 	}
@@ -90,4 +103,27 @@ func printAccounts(devHome string, accounts map[string]string) {
 	for _, id := range ids {
 		fmt.Fprintf(os.Stderr, "    %-22s %-24s %s\n", id, accounts[id], roles[id])
 	}
+}
+
+// readDevAccounts reads the demo accounts the portal wrote to
+// home/dev-accounts.txt, with their roles from the dev genesis, sorted.
+func readDevAccounts(home, devHome string) ([]server.DevAccount, error) {
+	b, err := os.ReadFile(filepath.Join(home, "dev-accounts.txt"))
+	if err != nil {
+		return nil, fmt.Errorf("reading the demo accounts: %w", err)
+	}
+	roles := map[string][]string{}
+	if g, err := genesis.Load(filepath.Join(devHome, "genesis.json")); err == nil {
+		for _, m := range g.Members {
+			roles[m.ID] = m.Roles
+		}
+	}
+	var out []server.DevAccount
+	for _, line := range strings.Split(string(b), "\n") {
+		if id, pw, ok := strings.Cut(strings.TrimSpace(line), " "); ok {
+			out = append(out, server.DevAccount{Account: id, Password: pw, Roles: roles[id]})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Account < out[j].Account })
+	return out, nil
 }

@@ -23,7 +23,7 @@ var (
 	ErrDenied          = errors.New("permission denied")
 	ErrInvalid         = errors.New("invalid argument")
 	ErrNotFound        = errors.New("not found")
-	ErrConflict        = errors.New("already exists")
+	ErrConflict        = errors.New("conflict")
 )
 
 // Context is what a contract sees while it executes one transaction.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/cloudflare/circl/kem/xwing"
 
+	"github.com/almoner/almoner/consortium-node/contracts/claim/claimdoc"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
 	"github.com/almoner/almoner/privacy/sign"
 )
@@ -163,6 +164,24 @@ func Dev(dir string, o DevOptions) (*File, error) {
 		return nil, err
 	}
 	f := &File{ChainID: o.ChainID, GenesisTime: o.Time, Params: DefaultParams(), Organisations: DevOrgs}
+	// The claims fingerprint key: the dev consortium's hospitals and
+	// insurers share this file (the portal with --dev reads it).
+	ck, err := claimdoc.NewKey(nil)
+	if err != nil {
+		return nil, err
+	}
+	defer ck.Destroy()
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	ckPath := filepath.Join(dir, claimdoc.KeyFileName)
+	if err := os.Remove(ckPath); err != nil && !errors.Is(err, os.ErrNotExist) { // left by an interrupted init: no genesis uses it
+		return nil, err
+	}
+	if err := ck.Save(ckPath); err != nil {
+		return nil, err
+	}
+	f.ClaimsKeyID = ck.ID()
 	for _, m := range DevMembers {
 		kf, err := NewKeyFile(m.ID, nil)
 		if err != nil {

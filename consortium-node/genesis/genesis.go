@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/almoner/almoner/consortium-node/contracts/claim"
 	"github.com/almoner/almoner/consortium-node/contracts/consortium"
 	"github.com/almoner/almoner/consortium-node/contracts/governance"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
@@ -57,6 +58,10 @@ type File struct {
 	// the members' roles, not rules. After genesis the policy changes only
 	// by governance proposals.
 	Policy []string `json:"policy"`
+	// ClaimsKeyID is the id of the consortium's claims fingerprint key
+	// (claimdoc.Key.ID): hospitals and insurers hold the key, the ledger
+	// only its id. Empty means no claim can be filed.
+	ClaimsKeyID string `json:"claims_key_id,omitempty"`
 }
 
 // Load reads and validates a genesis file.
@@ -136,6 +141,11 @@ func (f *File) Validate() error {
 	}
 	if _, err := f.Rules(); err != nil {
 		return fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	if f.ClaimsKeyID != "" {
+		if _, err := claim.Genesis(f.ClaimsKeyID); err != nil {
+			return fmt.Errorf("%w: claims_key_id: %v", ErrInvalid, err)
+		}
 	}
 	if _, err := identity.Genesis(f.Organisations, f.Members); err != nil {
 		return fmt.Errorf("%w: %v", ErrInvalid, err)
@@ -225,6 +235,13 @@ func (f *File) State() ([]ledger.StateWrite, error) {
 	}
 	for _, w := range gw {
 		out = append(out, ledger.StateWrite{Key: w.Key, Value: w.Value})
+	}
+	if f.ClaimsKeyID != "" {
+		cw, err := claim.Genesis(f.ClaimsKeyID)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, cw...)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
 	return out, nil

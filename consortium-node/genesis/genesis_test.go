@@ -34,8 +34,9 @@ func TestDevConsortium(t *testing.T) {
 	if b1.Header.Hash() != b2.Header.Hash() {
 		t.Fatal("genesis block differs after save and load")
 	}
-	// orgs+list, members, nodes+raft ids+list, params, policy rules
-	if len(st) != len(DevOrgs)+1+len(DevMembers)+2*4+1+1+len(policies.DefaultRules()) {
+	// orgs+list, members, nodes+raft ids+list, params, policy rules, the
+	// claims fingerprint key's id
+	if len(st) != len(DevOrgs)+1+len(DevMembers)+2*4+1+1+len(policies.DefaultRules())+1 {
 		t.Fatalf("genesis state has %d entries", len(st))
 	}
 	for _, m := range DevMembers {

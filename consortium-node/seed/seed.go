@@ -12,11 +12,14 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/almoner/almoner/consortium-node/api"
 	"github.com/almoner/almoner/consortium-node/api/client"
+	"github.com/almoner/almoner/consortium-node/contracts/claim/claimdoc"
 	"github.com/almoner/almoner/consortium-node/contracts/consortium"
+	"github.com/almoner/almoner/consortium-node/contracts/record"
 	"github.com/almoner/almoner/consortium-node/genesis"
 	"github.com/almoner/almoner/consortium-node/tx"
 	"github.com/almoner/almoner/privacy/envelope"
@@ -375,26 +378,34 @@ func (s *seeder) bundles() [][]byte {
 	return out
 }
 
-// records stores two encrypted records per patient on stmarys's node and
-// registers them.
-func (s *seeder) records(ctx context.Context) error {
-	clerk := s.keys["stmarys/clerk"]
-	sk, err := clerk.SignKey()
+// register stores plaintext encrypted as record id on stmarys's node and
+// registers it in category cat, as stmarys's records clerk.
+func (s *seeder) register(ctx context.Context, id, patient, cat string, plaintext []byte) error {
+	sk, err := s.keys["stmarys/clerk"].SignKey()
 	if err != nil {
 		return err
 	}
+	if err := s.upload(ctx, sk, id, plaintext); err != nil {
+		return err
+	}
+	if _, err := s.submit(ctx, call{"stmarys/clerk", "record", "register", []tx.Arg{tx.String("record_id", id), tx.Uint("version", 1),
+		tx.Bytes("ciphertext_hash", s.lastHash), tx.String("patient", patient), tx.String("category", cat)}}); err != nil {
+		return err
+	}
+	s.Stats.Records++
+	return nil
+}
+
+// records stores two encrypted records per patient on stmarys's node and
+// registers them.
+func (s *seeder) records(ctx context.Context) error {
 	bundles := s.bundles()
 	for i, p := range patients {
 		for j, cat := range []string{"bundle", "lab"} {
 			id := fmt.Sprintf("rec-%s-%d", p[len("stmarys/patient-"):], j+1)
-			if err := s.upload(ctx, sk, id, bundles[(2*i+j)%len(bundles)]); err != nil {
+			if err := s.register(ctx, id, p, cat, bundles[(2*i+j)%len(bundles)]); err != nil {
 				return err
 			}
-			if _, err := s.submit(ctx, call{"stmarys/clerk", "record", "register", []tx.Arg{tx.String("record_id", id), tx.Uint("version", 1),
-				tx.Bytes("ciphertext_hash", s.lastHash), tx.String("patient", p), tx.String("category", cat)}}); err != nil {
-				return err
-			}
-			s.Stats.Records++
 		}
 	}
 	return nil
@@ -432,8 +443,12 @@ func (s *seeder) consents(ctx context.Context) error {
 		return call{as, "consent", "grant", []tx.Arg{tx.String("consent_id", id), tx.String("grantee", grantee), tx.String("purpose", purpose),
 			tx.Strings("records", records), tx.Int("start", start), tx.Int("end", end)}}
 	}
+	// Ana's insurer may read two of her records and her itemised claims
+	// (the "claim" category) to process her claims.
+	anaClaims := consent("stmarys/patient-ana", "ana-acme-claims", "acme", "claims", "rec-ana-1", "rec-ana-2")
+	anaClaims.args = append(anaClaims.args, tx.Strings("categories", []string{"claim"}))
 	if _, err := s.submit(ctx,
-		consent("stmarys/patient-ana", "ana-acme-claims", "acme", "claims", "rec-ana-1", "rec-ana-2"),
+		anaClaims,
 		consent("stmarys/patient-ben", "ben-stmarys-treatment", "stmarys", "treatment", "rec-ben-1"),
 		consent("stmarys/patient-cara", "cara-research", "healthreg", "research", "rec-cara-2"),
 		call{"stmarys/dr-lee", "consent", "request", []tx.Arg{tx.String("consent_id", "cara-followup"), tx.String("patient", "stmarys/patient-cara"),
@@ -463,8 +478,16 @@ func (s *seeder) consents(ctx context.Context) error {
 }
 
 // claims files claims in every state, and funds one patient's share from
-// the patient-assistance campaign.
+// the patient-assistance campaign. Each claim is filed as a hospital's
+// portal files it: the itemised claim (a FHIR Claim) as an encrypted
+// record of category "claim", then claim.submit with its amounts and the
+// fingerprints under the dev consortium's claims fingerprint key.
 func (s *seeder) claims(ctx context.Context) error {
+	key, err := claimdoc.LoadKey(filepath.Join(s.cfg.Home, claimdoc.KeyFileName))
+	if err != nil {
+		return err
+	}
+	defer key.Destroy()
 	day := s.now.AddDate(0, 0, -10).UTC().Format("2006-01-02")
 	type cl struct {
 		id, patient string
@@ -488,8 +511,29 @@ func (s *seeder) claims(ctx context.Context) error {
 		{id: "clm-cancelled", patient: patients[0], items: []string{"99212:" + day + ":8000"}, cancel: true},
 	}
 	for _, c := range claims {
-		calls := []call{{"stmarys/clerk", "claim", "submit", []tx.Arg{tx.String("claim_id", c.id), tx.String("patient", c.patient),
-			tx.String("insurer", "acme"), tx.String("currency", "EUR"), tx.Strings("items", c.items)}}}
+		d := &claimdoc.Document{ClaimID: c.id, Provider: "stmarys", Patient: c.patient, Insurer: "acme", Currency: "EUR",
+			Created: s.now.UTC().Format(time.DateOnly)}
+		for _, it := range c.items {
+			var code, date string
+			var amount uint64
+			if _, err := fmt.Sscanf(strings.ReplaceAll(it, ":", " "), "%s %s %d", &code, &date, &amount); err != nil {
+				return fmt.Errorf("demo item %q: %w", it, err)
+			}
+			d.Lines = append(d.Lines, claimdoc.Line{Service: claimdoc.Service{Code: code, Date: date}, Amount: amount})
+		}
+		doc := claimdoc.RecordID(c.id)
+		args, err := key.SubmitArgs(d, doc, s.now)
+		if err != nil {
+			return err
+		}
+		fhir, err := d.MarshalFHIR()
+		if err != nil {
+			return err
+		}
+		if err := s.register(ctx, doc, c.patient, record.CategoryClaim, fhir); err != nil {
+			return err
+		}
+		calls := []call{{"stmarys/clerk", "claim", "submit", args}}
 		if c.review {
 			calls = append(calls, call{"acme/adjuster", "claim", "review", []tx.Arg{tx.String("claim_id", c.id)}})
 		}

@@ -10,35 +10,66 @@ import (
 
 	"github.com/graphql-go/graphql"
 
+	"github.com/almoner/almoner/consortium-node/contracts/claim/claimdoc"
+	"github.com/almoner/almoner/consortium-node/ledger"
+	"github.com/almoner/almoner/consortium-node/tx"
 	"github.com/almoner/almoner/graphql/schema"
 	"github.com/almoner/almoner/portal/claims"
+	"github.com/almoner/almoner/portal/patients"
 	"github.com/almoner/almoner/portal/readmodel"
+	"github.com/almoner/almoner/portal/records"
 )
 
-// Module is the claims GraphQL module; pass New() to schema.Build (or
+// Config is what the module needs beyond the schema's config.
+type Config struct {
+	// Key is the consortium's claims fingerprint key. A hospital's portal
+	// files claims with it; an insurer's checks the documents its
+	// adjusters open against it. Nil: submitClaim and openClaimDocument
+	// say that this portal holds no key.
+	Key *claimdoc.Key
+	// Records seals and uploads a claim's document and opens it under a
+	// committed access (*records.Records). Nil: as for Key.
+	Records Records
+	// Documents reads the records index (for the document's current
+	// version); nil: a fresh claim id is assumed.
+	Documents *patients.Reader
+}
+
+// Records stores and opens encrypted records for members.
+type Records interface {
+	Store(ctx context.Context, member, org, id string, version uint64, plaintext []byte) (ledger.Hash, error)
+	Open(ctx context.Context, member string, access tx.ID) (*records.Opened, error)
+}
+
+// Module is the claims GraphQL module; pass New(cfg) to schema.Build (or
 // app.Config.Modules).
-type Module struct{}
+type Module struct{ cfg Config }
 
 var _ schema.Module = Module{}
 
 // New returns the module.
-func New() Module { return Module{} }
+func New(cfg Config) Module { return Module{cfg: cfg} }
 
 // Name implements schema.Module.
 func (Module) Name() string { return "claims" }
 
 type mod struct {
-	cfg *schema.Config
-	rd  *claims.Reader
-	log *slog.Logger
+	cfg  *schema.Config
+	own  Config
+	rd   *claims.Reader
+	log  *slog.Logger
+	docs *patients.Reader
 
 	status, outcome *graphql.Enum
 	claim, conn     *graphql.Object
 }
 
 // Register implements schema.Module.
-func (Module) Register(b *schema.Builder) error {
-	m := &mod{cfg: b.Cfg, rd: claims.NewReader(b.Cfg.Store), log: b.Cfg.Logger}
+func (mo Module) Register(b *schema.Builder) error {
+	m := &mod{cfg: b.Cfg, own: mo.cfg, rd: claims.NewReader(b.Cfg.Store), log: b.Cfg.Logger, docs: mo.cfg.Documents}
+	if m.docs == nil {
+		m.docs = patients.NewReader(b.Cfg.Store)
+	}
 	if b.Type("TxResult") == nil {
 		return errors.New("claimgql: the core module's TxResult type is missing")
 	}

@@ -18,27 +18,6 @@ import (
 // args reads a mutation's arguments (schema.ArgReader) plus this module's shapes.
 type args struct{ schema.ArgReader }
 
-// items renders the contract's "CODE:YYYY-MM-DD:AMOUNT".
-func (a *args) items(gql string) {
-	raw, _ := a.In[gql].([]any)
-	if len(raw) == 0 {
-		a.Fail(gql + " must list at least one item")
-		return
-	}
-	out := make([]string, len(raw))
-	for i, r := range raw {
-		in, _ := r.(map[string]any)
-		code, _ := in["serviceCode"].(string)
-		date, _ := in["date"].(string)
-		amount, ok := in["amount"].(uint64)
-		if !ok || code == "" || date == "" || strings.Contains(code+date, ":") {
-			a.Fail(fmt.Sprintf("item %d needs a serviceCode, a date (YYYY-MM-DD) and an amount", i+1))
-		}
-		out[i] = code + ":" + date + ":" + strconv.FormatUint(amount, 10)
-	}
-	a.Out = append(a.Out, tx.Strings("items", out))
-}
-
 // adjudication renders "SEQ:APPROVED[:REASON]".
 func (a *args) adjudication(gql string) {
 	raw, _ := a.In[gql].([]any)
@@ -96,11 +75,6 @@ func (m *mod) registerMutations(b *schema.Builder) error {
 	txResult := b.Type("TxResult").(*graphql.Object)
 	waitArg := &graphql.ArgumentConfig{Type: graphql.Boolean, DefaultValue: false, Description: "Wait for the commit and return the receipt."}
 	claimArg := &graphql.ArgumentConfig{Type: nn(graphql.ID), Description: "The claim id."}
-	itemInput := graphql.NewInputObject(graphql.InputObjectConfig{Name: "ClaimItemInput", Fields: graphql.InputObjectConfigFieldMap{
-		"serviceCode": {Type: nn(graphql.String), Description: "CPT/HCPCS-style code, e.g. 99213 or 99213-25."},
-		"date":        {Type: nn(graphql.String), Description: "Service date YYYY-MM-DD (not after today, block time)."},
-		"amount":      {Type: nn(Amount), Description: "Minor units of the claim's currency."},
-	}})
 	adjInput := graphql.NewInputObject(graphql.InputObjectConfig{Name: "AdjudicationInput", Fields: graphql.InputObjectConfigFieldMap{
 		"seq":      {Type: nn(graphql.Int), Description: "The item's 1-based position."},
 		"approved": {Type: nn(Amount)},
@@ -119,42 +93,6 @@ func (m *mod) registerMutations(b *schema.Builder) error {
 		}
 	}
 	specs := []spec{
-		{"submitClaim", "submit", "File a claim for the viewer's hospital (physicians, records clerks).",
-			graphql.FieldConfigArgument{
-				"id": {Type: nn(graphql.ID), Description: "The new claim's id."}, "patient": {Type: nn(graphql.ID)},
-				"insurer": {Type: nn(graphql.ID)}, "currency": {Type: nn(graphql.String), Description: "ISO 4217."},
-				"items":    {Type: nn(graphql.NewList(nn(itemInput)))},
-				"records":  {Type: graphql.NewList(nn(graphql.ID)), Description: "Linked records of the patient held by the provider."},
-				"provider": {Type: graphql.ID, Description: "Default: the viewer's organisation."},
-			},
-			func(a *args) {
-				a.Str("id", "claim_id")
-				a.Str("patient", "patient")
-				a.Str("insurer", "insurer")
-				a.Str("currency", "currency")
-				a.items("items")
-				a.Strings("records", "records")
-				a.OptStr("provider", "provider")
-			},
-			func(ctx context.Context, in map[string]any) error {
-				v, err := account(ctx)
-				if err != nil {
-					return err
-				}
-				provider, _ := in["provider"].(string)
-				if provider == "" {
-					provider = orgOf(v)
-				}
-				patient, _ := in["patient"].(string)
-				ok, err := m.allowed(ctx, v, "submit", patient, provider)
-				if err != nil {
-					return err
-				}
-				if !ok {
-					return forbidden("only a physician or records clerk of " + provider + " may file its claims")
-				}
-				return nil
-			}},
 		{"reviewClaim", "review", "Take a submitted or appealed claim into review (the insurer's adjusters).",
 			graphql.FieldConfigArgument{"claim": claimArg},
 			func(a *args) { a.Str("claim", "claim_id") }, onClaim("review", true)},
@@ -183,6 +121,9 @@ func (m *mod) registerMutations(b *schema.Builder) error {
 		{"cancelClaim", "cancel", "Withdraw a claim before adjudication (the provider's records clerks).",
 			graphql.FieldConfigArgument{"claim": claimArg},
 			func(a *args) { a.Str("claim", "claim_id") }, onClaim("cancel", false)},
+	}
+	if err := m.registerDocumentMutations(b, txResult, waitArg); err != nil {
+		return err
 	}
 	for _, s := range specs {
 		s.args["wait"] = waitArg

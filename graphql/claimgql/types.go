@@ -34,24 +34,24 @@ func (m *mod) buildTypes() {
 		"APPROVED": {Value: claims.OutcomeApproved}, "PARTIALLY_APPROVED": {Value: claims.OutcomePartial},
 		"DENIED": {Value: claims.OutcomeDenied},
 	}})
-	item := graphql.NewObject(graphql.ObjectConfig{Name: "ClaimItem", Description: "A service line with the insurer's decision on it.", Fields: graphql.Fields{
-		"seq":         field(nn(graphql.Int), func(i itemT) any { return int(i.Seq) }),
-		"serviceCode": field(nn(graphql.String), func(i itemT) any { return i.ServiceCode }),
-		"date":        field(nn(graphql.String), func(i itemT) any { return i.Date }, "Service date, YYYY-MM-DD."),
-		"amount":      field(nn(Amount), func(i itemT) any { return i.Amount }, "Claimed, minor units."),
-		"approved": field(Amount, func(i itemT) any {
-			if i.adj == nil {
-				return nil
-			}
-			return i.adj.Approved
-		}, "Approved by the latest adjudication (null before)."),
-		"reason": field(graphql.String, func(i itemT) any {
-			if i.adj == nil {
-				return nil
-			}
-			return optString(i.adj.Reason)
-		}, "The reason code of a reduced amount."),
-	}})
+	item := graphql.NewObject(graphql.ObjectConfig{Name: "ClaimItem",
+		Description: "A service line as the ledger has it, with the insurer's decision on it. Its service code and date are health data: they are in the claim's document (openClaimDocument), not here.",
+		Fields: graphql.Fields{
+			"seq":    field(nn(graphql.Int), func(i itemT) any { return int(i.Seq) }),
+			"amount": field(nn(Amount), func(i itemT) any { return i.Amount }, "Claimed, minor units."),
+			"approved": field(Amount, func(i itemT) any {
+				if i.adj == nil {
+					return nil
+				}
+				return i.adj.Approved
+			}, "Approved by the latest adjudication (null before)."),
+			"reason": field(graphql.String, func(i itemT) any {
+				if i.adj == nil {
+					return nil
+				}
+				return optString(i.adj.Reason)
+			}, "The reason code of a reduced amount."),
+		}})
 	appeal := graphql.NewObject(graphql.ObjectConfig{Name: "ClaimAppeal", Fields: graphql.Fields{
 		"seq":      field(nn(graphql.Int), func(a appealT) any { return int(a.Seq) }),
 		"reason":   field(nn(graphql.String), func(a appealT) any { return a.Reason }, "Appeal reason code."),
@@ -96,6 +96,8 @@ func (m *mod) buildTypes() {
 				return out
 			}),
 			"linkedRecords": field(list(graphql.ID), func(c claimT) any { return c.LinkedRecords }),
+			"document": field(nn(graphql.ID), func(c claimT) any { return c.Document },
+				"The record holding the itemised claim (a FHIR Claim, encrypted, held by the provider); read it with openClaimDocument."),
 			"appeals": field(list(appeal), func(c claimT) any {
 				out := make([]*claims.Appeal, len(c.Appeals))
 				for i := range c.Appeals {

@@ -16,4 +16,11 @@
 // queue with obj "break_glass" act "read" (org the custodian). A viewer
 // who may read none of a patient's data gets FORBIDDEN; one who may read
 // part of it (a hospital's staff) sees only that part.
+//
+// Subscriptions: accessAlerts(patient) pushes each new access decision;
+// consentChanges(patient, first) sends the patient's consents now and
+// then after every block that changes one of them, with what changed
+// (granted, requested, accepted, declined, amended, revoked, or lapsed
+// when a block's time reaches an active consent's end). Both check the
+// query's rule when they start and again before every message.
 package patientgql

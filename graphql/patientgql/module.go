@@ -49,7 +49,13 @@ func (Module) Register(b *schema.Builder) error {
 	if err := m.registerMutations(b); err != nil {
 		return err
 	}
-	return m.registerSubscription(b)
+	if err := m.registerRecordReads(b); err != nil {
+		return err
+	}
+	if err := m.registerSubscription(b); err != nil {
+		return err
+	}
+	return m.registerConsentChanges(b)
 }
 
 func (m *mod) internal(ctx context.Context, what string, err error) error {

@@ -30,6 +30,19 @@ func (a *args) time(gql, name string, required bool) {
 	a.Out = append(a.Out, tx.Int(name, t.Unix()))
 }
 
+// version adds the optional record version (a positive number).
+func (a *args) version() {
+	n, ok := a.In["version"].(int)
+	if !ok {
+		return
+	}
+	if n < 1 {
+		a.Fail("version must be 1 or more")
+		return
+	}
+	a.Out = append(a.Out, tx.Uint("version", uint64(n)))
+}
+
 // terms adds a consent's terms (grant and request).
 func (a *args) terms() {
 	a.Str("id", "consent_id")

@@ -17,6 +17,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/tx"
 	"github.com/almoner/almoner/portal/keyring"
 	"github.com/almoner/almoner/portal/readmodel"
+	"github.com/almoner/almoner/portal/records"
 	"github.com/almoner/almoner/portal/session"
 )
 
@@ -40,10 +41,31 @@ type Blocks interface {
 	Lag() (uint64, bool)
 }
 
+// MemberKeys generates a new member's keys in the portal keystore:
+// *keyring.Keyring satisfies it. Has says whether the keystore holds a
+// member's keys; EnsureKeys returns the public keys
+// (generating them when the keystore holds none; created says so);
+// Discard destroys keys the ledger never accepted.
+type MemberKeys interface {
+	Has(member string) bool
+	EnsureKeys(member string) (pub keyring.PublicKeys, created bool, err error)
+	Discard(member string) error
+}
+
+// Records fetches a record released by a committed, granted access
+// transaction from the custodian and opens it with the reader's key:
+// *records.Records satisfies it. The plaintext must go to member only and
+// never into logs.
+type Records interface {
+	Open(ctx context.Context, member string, access tx.ID) (*records.Opened, error)
+}
+
 var (
-	_ Node   = (*client.Client)(nil)
-	_ Signer = (*keyring.Keyring)(nil)
-	_ Blocks = (*readmodel.Follower)(nil)
+	_ Node       = (*client.Client)(nil)
+	_ Signer     = (*keyring.Keyring)(nil)
+	_ MemberKeys = (*keyring.Keyring)(nil)
+	_ Records    = (*records.Records)(nil)
+	_ Blocks     = (*readmodel.Follower)(nil)
 )
 
 // Policy answers authorisation questions the way the contracts ask them
@@ -54,11 +76,15 @@ type Policy interface {
 
 // Config is what resolvers use.
 type Config struct {
-	ChainID  string
-	Store    *readmodel.Store
-	Blocks   Blocks
-	Node     Node
-	Signer   Signer
+	ChainID string
+	Store   *readmodel.Store
+	Blocks  Blocks
+	Node    Node
+	Signer  Signer
+	// Keys makes new members' keys (createMember).
+	Keys MemberKeys
+	// Records opens records for their readers (readRecord, breakGlassRead).
+	Records  Records
 	Sessions *session.Store
 	// Policy decides what a viewer may read (the nodes' casbin policy,
 	// kept in step with the read model: portal/authz).
@@ -79,8 +105,9 @@ type Config struct {
 
 // Validate checks the config and fills defaults.
 func (c *Config) Validate() error {
-	if c.ChainID == "" || c.Store == nil || c.Blocks == nil || c.Node == nil || c.Signer == nil || c.Sessions == nil || c.Policy == nil {
-		return errors.New("schema: ChainID, Store, Blocks, Node, Signer, Sessions and Policy are required")
+	if c.ChainID == "" || c.Store == nil || c.Blocks == nil || c.Node == nil || c.Signer == nil || c.Keys == nil || c.Records == nil ||
+		c.Sessions == nil || c.Policy == nil {
+		return errors.New("schema: ChainID, Store, Blocks, Node, Signer, Keys, Records, Sessions and Policy are required")
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)

@@ -528,6 +528,9 @@ func (core) Register(b *Builder) error {
 			return err
 		}
 	}
+	if err := registerAccount(b, txResult, member); err != nil {
+		return err
+	}
 
 	return b.Subscription("newBlocks", &graphql.Field{Type: nn(block), Description: "Every block the read model applies from now on.",
 		Subscribe: func(p graphql.ResolveParams) (any, error) {

@@ -1,8 +1,9 @@
 // Package schema builds the portal's GraphQL schema (graphql-go) from
 // modules. The core module serves node status, blocks (Relay connections),
 // transactions with receipts, receipt proofs, organisations, members, the
-// viewer and API tokens, the identity mutations and the newBlocks
-// subscription.
+// viewer and API tokens, the identity mutations (createMember generates
+// the new member's keys in the portal keystore and creates their
+// account), changePassword, and the newBlocks subscription.
 //
 // # Mutations
 //

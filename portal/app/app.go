@@ -18,11 +18,13 @@ import (
 	"time"
 
 	"github.com/almoner/almoner/consortium-node/api/client"
+	"github.com/almoner/almoner/consortium-node/contracts/claim/claimdoc"
 	"github.com/almoner/almoner/consortium-node/genesis"
 	"github.com/almoner/almoner/graphql/schema"
 	"github.com/almoner/almoner/portal/authz"
 	"github.com/almoner/almoner/portal/keyring"
 	"github.com/almoner/almoner/portal/readmodel"
+	"github.com/almoner/almoner/portal/records"
 	"github.com/almoner/almoner/portal/server"
 	"github.com/almoner/almoner/portal/session"
 )
@@ -50,6 +52,10 @@ type Config struct {
 	// modules. Both come after the built-in ones (modules.go: donations).
 	Modules     []schema.Module
 	ReadModules []readmodel.Module
+	// ClaimsKey is the claims fingerprint key file (claimdoc; hospitals'
+	// and insurers' portals hold it). Empty: DevHome's, if there is one.
+	// Without a key the portal neither files claims nor checks them.
+	ClaimsKey string
 	// GenesisWait bounds waiting for the node at start (default 60s).
 	GenesisWait time.Duration
 }
@@ -141,8 +147,17 @@ func Start(ctx context.Context, cfg Config) (p *Portal, err error) {
 	if p.Follower, err = readmodel.NewFollower(readmodel.FollowerConfig{Store: p.Store, Source: nc, Logger: log}); err != nil {
 		return nil, err
 	}
-	sch, err := schema.Build(schema.Config{ChainID: g.ChainID, Store: p.Store, Blocks: p.Follower, Node: nc, Signer: kr, Sessions: p.Sessions,
-		Policy: authz.New(p.Store), Logger: log}, append(builtinModules(), cfg.Modules...)...)
+	claimsKey, err := loadClaimsKey(cfg.ClaimsKey, cfg.DevHome)
+	if err != nil {
+		return nil, err
+	}
+	if claimsKey == nil {
+		log.Warn("no claims fingerprint key: this portal can neither file claims nor check their documents (--claims-key)")
+	}
+	recs := records.New(nc, kr)
+	sch, err := schema.Build(schema.Config{ChainID: g.ChainID, Store: p.Store, Blocks: p.Follower, Node: nc, Signer: kr, Keys: kr,
+		Records: recs, Sessions: p.Sessions,
+		Policy: authz.New(p.Store), Logger: log}, append(builtinModules(claimsKey, recs), cfg.Modules...)...)
 	if err != nil {
 		return nil, err
 	}
@@ -270,4 +285,19 @@ func devAccounts(home, devHome string, g *genesis.File, kr *keyring.Keyring, ss 
 		}
 	}
 	return out, nil
+}
+
+// loadClaimsKey reads the claims fingerprint key from path or, when path
+// is empty, from the dev consortium's folder; nil when there is none.
+func loadClaimsKey(path, devHome string) (*claimdoc.Key, error) {
+	if path == "" && devHome != "" {
+		path = filepath.Join(devHome, claimdoc.KeyFileName)
+		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+			return nil, nil
+		}
+	}
+	if path == "" {
+		return nil, nil
+	}
+	return claimdoc.LoadKey(path)
 }

@@ -1,18 +1,20 @@
 package app_test
 
 import (
+	"context"
 	"encoding/json"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/almoner/almoner/consortium-node/tx"
+	"github.com/almoner/almoner/portal/app"
 	"github.com/almoner/almoner/portal/internal/testnode"
 )
 
 const (
 	claimFields = `id status outcome denialReason provider patient insurer currency claimed approved patientShare paymentRef paidAmount
-		items { seq serviceCode date amount approved reason } linkedRecords appeals { seq reason outcome approved by }
+		items { seq amount approved reason } document linkedRecords appeals { seq reason outcome approved by }
 		history { status by } submittedBy`
 	claimDoc       = `query($id: ID!) { claim(id: $id) { ` + claimFields + ` } }`
 	queueDoc       = `query($s: ClaimStatus, $f: Int, $a: String) { claimQueue(status: $s, first: $f, after: $a) { nodes { id status } pageInfo { hasNextPage endCursor } } }`
@@ -22,6 +24,7 @@ const (
 	payDoc         = `mutation($c: ID!, $a: Amount!) { payClaim(claim: $c, paymentRef: "ACME-PAY-0001", amount: $a, wait: true) { ` + txFields + ` } }`
 	appealDoc      = `mutation($c: ID!) { appealClaim(claim: $c, reason: "documentation-added", wait: true) { ` + txFields + ` } }`
 	cancelClaimDoc = `mutation($c: ID!) { cancelClaim(claim: $c, wait: true) { ` + txFields + ` } }`
+	openDocDoc     = `mutation($c: ID!, $consent: ID) { openClaimDocument(claim: $c, consent: $consent) { claim accessTx version verified problem created items { seq serviceCode date amount } fhir } }`
 )
 
 // registerRecord registers version 1 of a record of patient-ana at St
@@ -74,6 +77,7 @@ func TestClaimLifecycle(t *testing.T) {
 	items := []map[string]any{{"serviceCode": "99213", "date": day, "amount": 10000}, {"serviceCode": "80053", "date": day, "amount": "5000"}}
 	clerk.ok("submitClaim", submitDoc, map[string]any{"id": "c-1", "items": items, "recs": []string{"rec-claim-1"}})
 	wantQueue(t, adjuster, nil, "c-1=SUBMITTED")
+	testClaimDocument(t, n, p, day)
 	wantQueue(t, adjuster, "SUBMITTED", "c-1=SUBMITTED")
 	wantQueue(t, adjuster, "IN_REVIEW")
 
@@ -177,5 +181,93 @@ func TestClaimLifecycle(t *testing.T) {
 	}
 	if r := adjuster.do(`{ claim(id: "nope") { id } }`, nil); len(r.Errors) != 0 || dig(r.Data, "claim") != nil {
 		t.Fatalf("missing claim: %s", r.raw)
+	}
+}
+
+// testClaimDocument: claim c-1's services are nowhere on the ledger or in
+// the claim as GraphQL serves it; they are in its document, which the
+// adjuster opens only under the patient's consent (a refusal names the
+// consent), the patient opens without one, the clerk not at all, and
+// every opening checks the document against the claim on the ledger.
+func testClaimDocument(t *testing.T, n *testnode.Node, p *app.Portal, day string) {
+	t.Helper()
+	adjuster, clerk, ana := as(t, p, "acme/adjuster"), as(t, p, "stmarys/clerk"), as(t, p, "stmarys/patient-ana")
+	r := adjuster.do(claimDoc, map[string]any{"id": "c-1"})
+	if len(r.Errors) != 0 || dig(r.Data, "claim", "document") != "c-1.doc" || strings.Contains(string(r.raw), "99213") || strings.Contains(string(r.raw), day) {
+		t.Fatalf("the claim as served: %s", r.raw)
+	}
+	for h := uint64(1); ; h++ {
+		b, err := n.Client.Block(context.Background(), h)
+		if err != nil {
+			break // past the head
+		}
+		for _, x := range b.Txs {
+			if raw, _ := json.Marshal(x.Body.Call.Args); strings.Contains(string(raw), day) {
+				t.Fatalf("block %d: a transaction carries the service date: %s", h, raw)
+			}
+		}
+		for _, rc := range b.Receipts {
+			for _, e := range rc.Events {
+				for _, a := range e.Attrs {
+					if strings.Contains(a.Value, "99213") || strings.Contains(a.Value, day) {
+						t.Fatalf("block %d: event %s carries a service: %v", h, e.Type, e.Attrs)
+					}
+				}
+			}
+		}
+	}
+
+	// No consent: refused on the ledger, and the refusal names the consent.
+	r = adjuster.do(openDocDoc, map[string]any{"c": "c-1", "consent": "ana-claims"})
+	if r.code() != "FORBIDDEN" || !strings.Contains(string(r.raw), `consent \"ana-claims\"`) {
+		t.Fatalf("opening without a consent: %s", r.raw)
+	}
+	ana.ok("grantConsent", `mutation($s: String!, $e: String!) { grantConsent(id: "ana-claims", grantee: "acme", purpose: "claims", categories: ["claim"], start: $s, end: $e, wait: true) { `+txFields+` } }`,
+		map[string]any{"s": time.Now().Add(-time.Minute).UTC().Format(time.RFC3339), "e": time.Now().Add(24 * time.Hour).UTC().Format(time.RFC3339)})
+	wantDoc := func(who *client, consent any) {
+		t.Helper()
+		r := who.do(openDocDoc, map[string]any{"c": "c-1", "consent": consent})
+		d, _ := dig(r.Data, "openClaimDocument").(map[string]any)
+		if len(r.Errors) != 0 || d == nil || d["verified"] != true || d["problem"] != nil || d["version"] != 1.0 {
+			t.Fatalf("opening the document: %s", r.raw)
+		}
+		items := d["items"].([]any)
+		if len(items) != 2 || dig(items[0], "serviceCode") != "99213" || dig(items[0], "date") != day || dig(items[1], "amount") != 5000.0 ||
+			!strings.Contains(d["fhir"].(string), `"resourceType": "Claim"`) {
+			t.Fatalf("the document's items: %s", r.raw)
+		}
+	}
+	wantDoc(adjuster, "ana-claims")
+	wantDoc(ana, nil)
+	// The clerk files claims but, by the policy's minimum necessary, reads
+	// no records: the refusal is the ledger's and says who may.
+	if r := clerk.do(openDocDoc, map[string]any{"c": "c-1"}); r.code() != "FORBIDDEN" || !strings.Contains(string(r.raw), "policy denies stmarys/clerk") {
+		t.Fatalf("the clerk opening the document: %s", r.raw)
+	}
+	if r := as(t, p, "hope/officer").do(openDocDoc, map[string]any{"c": "c-1"}); r.code() != "FORBIDDEN" {
+		t.Fatalf("a charity officer opening the document: %s", r.raw)
+	}
+	// Filing refuses what the ledger must not hold or cannot take.
+	for _, bad := range []struct {
+		items []map[string]any
+		says  string
+	}{
+		{[]map[string]any{{"serviceCode": "office visit", "date": day, "amount": 1}}, "service code"},
+		{[]map[string]any{{"serviceCode": "99213", "date": "2099-01-01", "amount": 1}}, "after today"},
+		{[]map[string]any{{"serviceCode": "99213", "date": day, "amount": 0}}, "amount"},
+	} {
+		r := clerk.do(submitDoc, map[string]any{"id": "c-bad", "items": bad.items})
+		if r.code() != "BAD_USER_INPUT" || !strings.Contains(string(r.raw), bad.says) {
+			t.Fatalf("filing %v: %s", bad.items, r.raw)
+		}
+	}
+	if r := clerk.do(submitDoc, map[string]any{"id": "c-1", "items": []map[string]any{{"serviceCode": "99215", "date": day, "amount": 1}}}); r.code() != "CONFLICT" {
+		t.Fatalf("filing under a taken id: %s", r.raw)
+	}
+	// The same services under another id: a duplicate, refused by the
+	// ledger with nothing about the first claim.
+	r = clerk.do(submitDoc, map[string]any{"id": "c-dup", "items": []map[string]any{{"serviceCode": "80053", "date": day, "amount": 1}}})
+	if dig(r.Data, "submitClaim", "receipt", "status") != "FAILED" || !strings.Contains(string(r.raw), "a claim for these services was already filed") {
+		t.Fatalf("a duplicate claim: %s", r.raw)
 	}
 }

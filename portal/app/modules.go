@@ -1,6 +1,7 @@
 package app
 
 import (
+	"github.com/almoner/almoner/consortium-node/contracts/claim/claimdoc"
 	"github.com/almoner/almoner/graphql/claimgql"
 	"github.com/almoner/almoner/graphql/donationgql"
 	"github.com/almoner/almoner/graphql/patientgql"
@@ -10,6 +11,7 @@ import (
 	"github.com/almoner/almoner/portal/donations"
 	"github.com/almoner/almoner/portal/patients"
 	"github.com/almoner/almoner/portal/readmodel"
+	"github.com/almoner/almoner/portal/records"
 )
 
 // builtinReadModules are the read-model modules of the domain contracts
@@ -19,7 +21,7 @@ func builtinReadModules() []readmodel.Module {
 }
 
 // builtinModules are the schema modules every portal serves, built before
-// Config.Modules.
-func builtinModules() []schema.Module {
-	return []schema.Module{donationgql.New(), claimgql.New(), patientgql.New()}
+// Config.Modules. claimsKey may be nil (the portal files no claims).
+func builtinModules(claimsKey *claimdoc.Key, recs *records.Records) []schema.Module {
+	return []schema.Module{donationgql.New(), claimgql.New(claimgql.Config{Key: claimsKey, Records: recs}), patientgql.New()}
 }

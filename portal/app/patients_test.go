@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fasthttp/websocket"
+
 	"github.com/almoner/almoner/consortium-node/tx"
 	"github.com/almoner/almoner/portal/app"
 	"github.com/almoner/almoner/portal/internal/testnode"
@@ -202,5 +204,167 @@ func TestPatientPrivacy(t *testing.T) {
 	}
 	if log := nodes(t, clerk.do(accessLogDoc, nil), "accessLog"); len(log) != 0 {
 		t.Fatalf("the other patient's own log: %v", log)
+	}
+}
+
+// consentUpdate reads the next message of the consentChanges
+// subscription id and returns its data; it fails on anything else.
+func consentUpdate(t *testing.T, ws *websocket.Conn, id string) map[string]any {
+	t.Helper()
+	m := wsRead(t, ws)
+	u, ok := dig(m, "payload", "data", "consentChanges").(map[string]any)
+	if m["type"] != "next" || m["id"] != id || !ok || dig(m, "payload", "errors") != nil {
+		t.Fatalf("consentChanges message: %v", m)
+	}
+	return u
+}
+
+// changesOf sums up an update's changes as "kind:consent:status:by".
+func changesOf(u map[string]any) string {
+	var out []string
+	for _, c := range u["changes"].([]any) {
+		by, _ := dig(c, "by").(string)
+		out = append(out, fmt.Sprint(dig(c, "kind"), ":", dig(c, "consent", "id"), ":", dig(c, "consent", "status"), ":", by))
+	}
+	return strings.Join(out, " ")
+}
+
+func consentIDs(u map[string]any) string {
+	var out []string
+	for _, c := range u["consents"].([]any) {
+		out = append(out, fmt.Sprint(dig(c, "id"), "=", dig(c, "status")))
+	}
+	return strings.Join(out, " ")
+}
+
+// TestConsentChangesSubscription follows patient-ana's consents over
+// graphql-transport-ws: the state first, then one message per block that
+// changes one of her consents — granted, requested, declined, accepted,
+// amended, revoked, and lapsed when a block's time passes a consent's
+// end — and none for blocks that do not. Other members get FORBIDDEN,
+// anonymous sockets UNAUTHENTICATED; a subscriber who loses the right to
+// read the consents gets no further message and the subscription
+// completes.
+func TestConsentChangesSubscription(t *testing.T) {
+	n := testnode.Start(t)
+	p, _ := startPortalAt(t, n, t.TempDir())
+	ana, clerk, drLee, admin := as(t, p, "stmarys/patient-ana"), as(t, p, "stmarys/clerk"), as(t, p, "stmarys/dr-lee"), as(t, p, "stmarys/admin")
+	now := time.Now().UTC().Truncate(time.Second)
+	start, end := now.Add(-time.Hour).Format(time.RFC3339), now.Add(30*24*time.Hour).Format(time.RFC3339)
+	// Two consents that lapse during the test.
+	lapse1, lapse2 := now.Add(6*time.Second), now.Add(9*time.Second)
+	ana.ok("grantConsent", grantDoc, map[string]any{"id": "con-lapse1", "g": "acme/adjuster", "p": "claims", "c": []string{"lab"}, "s": start, "e": lapse1.Format(time.RFC3339)})
+	ana.ok("grantConsent", grantDoc, map[string]any{"id": "con-lapse2", "g": "acme/adjuster", "p": "claims", "c": []string{"lab"}, "s": start, "e": lapse2.Format(time.RFC3339)})
+
+	dial := func(c *client) *websocket.Conn {
+		t.Helper()
+		ws := wsDial(t, p.URL, nil)
+		t.Cleanup(func() { ws.Close() })
+		payload := `{}`
+		if c != nil {
+			tok := c.do(`mutation { createApiToken(name: "consents", scopes: ["read"], ttlHours: 1) { secret } }`, nil)
+			payload = `{"authorization":"Bearer ` + dig(tok.Data, "createApiToken", "secret").(string) + `"}`
+		}
+		wsSend(t, ws, `{"type":"connection_init","payload":`+payload+`}`)
+		if m := wsRead(t, ws); m["type"] != "connection_ack" {
+			t.Fatalf("ack: %v", m)
+		}
+		return ws
+	}
+	const sub = `{"type":"subscribe","id":"c","payload":{"query":"subscription($p: ID, $f: Int) { consentChanges(patient: $p, first: $f) { patient height time changes { kind by txId consent { id status end } } consents { id status } } }","variables":%s}}`
+
+	// Refusals: others may not follow Ana's consents.
+	for _, tc := range []struct {
+		who  *client
+		vars string
+		code string
+	}{
+		{nil, `{"p":"stmarys/patient-ana"}`, "UNAUTHENTICATED"},
+		{drLee, `{"p":"stmarys/patient-ana"}`, "FORBIDDEN"},
+		{as(t, p, "acme/adjuster"), `{"p":"stmarys/patient-ana"}`, "FORBIDDEN"},
+		{ana, `{"f":1000}`, "BAD_USER_INPUT"},
+	} {
+		ws := dial(tc.who)
+		wsSend(t, ws, fmt.Sprintf(sub, tc.vars))
+		m := wsRead(t, ws)
+		errs, _ := m["payload"].([]any)
+		if m["type"] != "error" || len(errs) != 1 || dig(errs[0], "extensions", "code") != tc.code {
+			t.Fatalf("%s: %v", tc.vars, m)
+		}
+	}
+
+	ws := dial(ana)
+	wsSend(t, ws, fmt.Sprintf(sub, `{"f":10}`))
+	u := consentUpdate(t, ws, "c")
+	if u["patient"] != "stmarys/patient-ana" || changesOf(u) != "" || consentIDs(u) != "con-lapse2=ACTIVE con-lapse1=ACTIVE" {
+		t.Fatalf("first message: %v", u)
+	}
+	h0 := u["height"].(float64)
+
+	step := func(want string, do func()) map[string]any {
+		t.Helper()
+		do()
+		u := consentUpdate(t, ws, "c")
+		if got := changesOf(u); got != want {
+			t.Fatalf("changes %q, want %q (%v)", got, want, u)
+		}
+		if u["height"].(float64) <= h0 {
+			t.Fatalf("height %v not after %v", u["height"], h0)
+		}
+		h0 = u["height"].(float64)
+		return u
+	}
+	u = step("granted:con-claims:ACTIVE:stmarys/patient-ana", func() {
+		ana.ok("grantConsent", grantDoc, map[string]any{"id": "con-claims", "g": "acme/adjuster", "p": "claims", "r": []string{"rec-x"}, "s": start, "e": end})
+	})
+	if consentIDs(u) != "con-claims=ACTIVE con-lapse2=ACTIVE con-lapse1=ACTIVE" || dig(u["changes"].([]any)[0], "txId") == nil {
+		t.Fatalf("after the grant: %v", u)
+	}
+	// A block that touches none of Ana's consents sends nothing: the next
+	// message is the request's.
+	n.Send(t, "acme/admin", "identity", "set_roles", tx.String("id", "acme/adjuster"), tx.Strings("roles", []string{"claims_adjuster"}))
+	step("requested:con-research:PROPOSED:stmarys/clerk", func() {
+		clerk.ok("requestConsent", requestDoc, map[string]any{"id": "con-research", "p": "research", "c": []string{"lab"}, "s": start, "e": end})
+	})
+	step("declined:con-research:REJECTED:stmarys/patient-ana", func() {
+		ana.ok("declineConsent", consentMut("declineConsent"), map[string]any{"id": "con-research"})
+	})
+	step("requested:con-care:PROPOSED:stmarys/dr-lee", func() {
+		drLee.ok("requestConsent", requestDoc, map[string]any{"id": "con-care", "p": "care-coordination", "c": []string{"imaging"}, "s": start, "e": end})
+	})
+	step("accepted:con-care:ACTIVE:stmarys/patient-ana", func() {
+		ana.ok("acceptConsent", consentMut("acceptConsent"), map[string]any{"id": "con-care"})
+	})
+	later := now.Add(60 * 24 * time.Hour)
+	u = step("amended:con-claims:ACTIVE:stmarys/patient-ana", func() {
+		ana.ok("amendConsent", amendDoc, map[string]any{"id": "con-claims", "e": later.Format(time.RFC3339)})
+	})
+	if dig(u["changes"].([]any)[0], "consent", "end") != later.Format(time.RFC3339) {
+		t.Fatalf("amended end: %v", u)
+	}
+	u = step("revoked:con-care:INACTIVE:stmarys/patient-ana", func() {
+		ana.ok("revokeConsent", consentMut("revokeConsent"), map[string]any{"id": "con-care"})
+	})
+	if consentIDs(u) != "con-care=INACTIVE con-research=REJECTED con-claims=ACTIVE con-lapse2=ACTIVE con-lapse1=ACTIVE" {
+		t.Fatalf("state after the revocation: %v", u)
+	}
+
+	// The first block at or after con-lapse1's end reports its lapse
+	// (no transaction of Ana's consents: by and txId are null).
+	time.Sleep(time.Until(lapse1) + 500*time.Millisecond)
+	u = step("lapsed:con-lapse1:ACTIVE:", func() {
+		n.Send(t, "acme/admin", "identity", "set_roles", tx.String("id", "acme/adjuster"), tx.Strings("roles", []string{"claims_adjuster"}))
+	})
+	if c := u["changes"].([]any)[0]; dig(c, "by") != nil || dig(c, "txId") != nil {
+		t.Fatalf("lapse: %v", u)
+	}
+
+	// Ana stops being a patient: con-lapse2's lapse is not sent to her,
+	// and the subscription completes.
+	admin.ok("setMemberRoles", `mutation { setMemberRoles(member: "stmarys/patient-ana", roles: ["records_clerk"], wait: true) { `+txFields+` } }`, nil)
+	time.Sleep(time.Until(lapse2) + 500*time.Millisecond)
+	n.Send(t, "acme/admin", "identity", "set_roles", tx.String("id", "acme/adjuster"), tx.Strings("roles", []string{"claims_adjuster"}))
+	if m := wsRead(t, ws); m["type"] != "complete" || m["id"] != "c" {
+		t.Fatalf("after losing the right to read: %v", m)
 	}
 }

@@ -9,14 +9,13 @@ import (
 	"github.com/almoner/almoner/portal/readmodel"
 )
 
-func TestParseItems(t *testing.T) {
-	got, err := parseItems([]string{"99213:2026-01-02:10000", "80053-25:2026-01-03:5:EUR"})
-	if err != nil || len(got) != 2 || got[0] != (Item{Seq: 1, ServiceCode: "99213", Date: "2026-01-02", Amount: 10000}) ||
-		got[1] != (Item{Seq: 2, ServiceCode: "80053-25", Date: "2026-01-03", Amount: 5}) {
+func TestParseAmounts(t *testing.T) {
+	got, err := parseAmounts([]string{"10000", "5"})
+	if err != nil || len(got) != 2 || got[0] != (Item{Seq: 1, Amount: 10000}) || got[1] != (Item{Seq: 2, Amount: 5}) {
 		t.Fatalf("%+v %v", got, err)
 	}
-	for _, s := range []string{"99213:2026-01-02", "99213:2026-01-02:x"} {
-		if _, err := parseItems([]string{s}); !errors.Is(err, readmodel.ErrCorrupt) {
+	for _, s := range []string{"99213:2026-01-02:1", "x", "-1", ""} {
+		if _, err := parseAmounts([]string{s}); !errors.Is(err, readmodel.ErrCorrupt) {
 			t.Errorf("%q: %v", s, err)
 		}
 	}

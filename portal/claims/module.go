@@ -1,7 +1,9 @@
 package claims
 
 import (
+	"encoding/hex"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -41,12 +43,12 @@ const (
 	OutcomeDenied   = "denied"
 )
 
-// Item is one service line.
+// Item is one service line as the ledger has it: its position and
+// amount. Its service code and date are in the claim's document (an
+// encrypted record), never in the index.
 type Item struct {
-	Seq         uint64 `json:"seq"`
-	ServiceCode string `json:"service_code"`
-	Date        string `json:"date"`
-	Amount      uint64 `json:"amount"`
+	Seq    uint64 `json:"seq"`
+	Amount uint64 `json:"amount"`
 }
 
 // Adjudication is the insurer's decision on one item.
@@ -80,12 +82,20 @@ type Change struct {
 
 // Claim is a claim with the insurer's response.
 type Claim struct {
-	ID            string         `json:"id"`
-	Provider      string         `json:"provider"`
-	Patient       string         `json:"patient"`
-	Insurer       string         `json:"insurer"`
-	Currency      string         `json:"currency"`
-	Items         []Item         `json:"items"`
+	ID       string `json:"id"`
+	Provider string `json:"provider"`
+	Patient  string `json:"patient"`
+	Insurer  string `json:"insurer"`
+	Currency string `json:"currency"`
+	Items    []Item `json:"items"`
+	Document string `json:"document"` // the itemised claim's record id
+	// DocumentVersion is the document's version the claim was filed with.
+	DocumentVersion uint64 `json:"document_version"`
+	// KeyID, Fingerprint and ItemKeys are the claim's keyed fingerprints
+	// (hex), which the insurer's portal checks against the document.
+	KeyID         string         `json:"key_id"`
+	Fingerprint   string         `json:"fingerprint"`
+	ItemKeys      []string       `json:"item_keys"`
 	LinkedRecords []string       `json:"linked_records"`
 	Status        string         `json:"status"`
 	Outcome       string         `json:"outcome,omitempty"`
@@ -196,19 +206,15 @@ func setStatus(w *readmodel.Txn, c *Claim, a at, e ledger.Event, status string) 
 	return w.PutJSON(claimKey(c.ID), c)
 }
 
-// parseItems reads the contract's "CODE:YYYY-MM-DD:AMOUNT[:CURRENCY]".
-func parseItems(l []string) ([]Item, error) {
+// parseAmounts reads the contract's items' amounts (minor units).
+func parseAmounts(l []string) ([]Item, error) {
 	out := make([]Item, len(l))
 	for i, s := range l {
-		f := strings.Split(s, ":")
-		if len(f) < 3 {
-			return nil, bad("item %q", s)
-		}
-		n, err := u64(f[2])
+		n, err := u64(s)
 		if err != nil {
-			return nil, bad("item %q", s)
+			return nil, bad("item %d amount %.24q", i+1, s)
 		}
-		out[i] = Item{Seq: uint64(i + 1), ServiceCode: f[0], Date: f[1], Amount: n}
+		out[i] = Item{Seq: uint64(i + 1), Amount: n}
 	}
 	return out, nil
 }
@@ -218,18 +224,18 @@ func submitted(w *readmodel.Txn, a at, e ledger.Event) error {
 		return bad("claim_submitted outside a claim call")
 	}
 	c := &Claim{ID: e.Attr("claim"), Provider: e.Attr("provider"), Patient: e.Attr("patient"), Insurer: e.Attr("insurer"),
-		Currency: e.Attr("currency"), LinkedRecords: []string{}, Adjudication: []Adjudication{}, Appeals: []Appeal{}, History: []Change{},
+		Currency: e.Attr("currency"), Document: e.Attr("document"), LinkedRecords: []string{}, Adjudication: []Adjudication{}, Appeals: []Appeal{}, History: []Change{},
 		SubmittedBy: e.Attr("by"), Height: a.height, Time: a.time, TxID: a.txID, Seq: seqOf(a.height, a.tx)}
 	if _, ok, err := w.Get(claimKey(c.ID)); err != nil {
 		return err
 	} else if ok {
 		return bad("claim %q submitted twice", c.ID)
 	}
-	raw, err := a.args.Strings("items")
+	raw, err := a.args.Strings("amounts")
 	if err != nil {
 		return bad("submit: %v", err)
 	}
-	if c.Items, err = parseItems(raw); err != nil {
+	if c.Items, err = parseAmounts(raw); err != nil {
 		return err
 	}
 	if a.args.Has("records") {
@@ -237,7 +243,25 @@ func submitted(w *readmodel.Txn, a at, e ledger.Event) error {
 			return bad("submit: %v", err)
 		}
 	}
+	if c.DocumentVersion, err = u64(e.Attr("document_version")); err != nil {
+		return bad("claim_submitted document_version %q", e.Attr("document_version"))
+	}
+	if c.KeyID, err = a.args.String("key_id"); err != nil {
+		return bad("submit: %v", err)
+	}
+	fp, err := a.args.Bytes("fingerprint")
+	if err != nil {
+		return bad("submit: %v", err)
+	}
+	c.Fingerprint = hex.EncodeToString(fp)
+	if c.ItemKeys, err = a.args.Strings("item_fingerprints"); err != nil {
+		return bad("submit: %v", err)
+	}
+	slices.Sort(c.ItemKeys) // as the contract stores them
 	for _, it := range c.Items {
+		if c.Claimed+it.Amount < c.Claimed {
+			return bad("claim %q: amounts overflow", c.ID)
+		}
 		c.Claimed += it.Amount
 	}
 	if total, err := u64(e.Attr("total")); err != nil || total != c.Claimed {

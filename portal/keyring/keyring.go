@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/almoner/almoner/consortium-node/genesis"
 	"github.com/almoner/almoner/consortium-node/tx"
@@ -42,6 +43,7 @@ func (c *Config) Validate() error {
 type Keyring struct {
 	ks *keystore.Store
 	p  keystore.Protector
+	mu sync.Mutex // serialises key generation and removal
 }
 
 // Open opens (creating) the keystore folder.

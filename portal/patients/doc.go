@@ -21,6 +21,7 @@
 //	pc/<patient>/<seq>                  consent id
 //	a/<access tx id>                    access decision
 //	pa/<patient>/<seq>                  access id (the patient's access log)
+//	pch/<patient>/<seq>/<consent>       consent id: a change of one of the patient's consents
 //	bg/<custodian>/<0|1>/<seq>          access id: break-glass, 0 unreviewed, 1 reviewed
 //
 // Imports: portal/readmodel and the node's wire packages only.

@@ -138,6 +138,7 @@ func patientConsentsPrefix(p string) string    { return "pc/" + p + "/" }
 func accessKey(id string) string               { return "a/" + id }
 func patientAccessPrefix(p string) string      { return "pa/" + p + "/" }
 func breakGlassPrefix(custodian string) string { return "bg/" + custodian + "/" }
+func consentChangesPrefix(p string) string     { return "pch/" + p + "/" }
 func seqOf(height uint64, txIndex int) string  { return fmt.Sprintf("%016x.%06x", height, txIndex) }
 func bad(format string, v ...any) error {
 	return fmt.Errorf("%w: %s", ErrEvent, fmt.Sprintf(format, v...))
@@ -337,6 +338,7 @@ func consentCreated(w *readmodel.Txn, a at, e ledger.Event) error {
 		c.Status, c.GrantedHeight, c.Updated = ConsentActive, a.height, a.height
 		ch.Kind = "accepted"
 		c.History = append(c.History, ch)
+		putConsentChange(w, c.Patient, a, id)
 		return w.PutJSON(consentKey(id), c)
 	}
 	if a.args == nil {
@@ -368,6 +370,7 @@ func consentCreated(w *readmodel.Txn, a at, e ledger.Event) error {
 	}
 	c.History = append(c.History, ch)
 	w.Put(patientConsentsPrefix(c.Patient)+seqOf(a.height, a.tx), []byte(id))
+	putConsentChange(w, c.Patient, a, id)
 	return w.PutJSON(consentKey(id), c)
 }
 
@@ -395,5 +398,13 @@ func consentChanged(w *readmodel.Txn, a at, e ledger.Event) error {
 	}
 	c.Updated = a.height
 	c.History = append(c.History, ch)
+	putConsentChange(w, c.Patient, a, c.ID)
 	return w.PutJSON(consentKey(c.ID), c)
+}
+
+// putConsentChange indexes a change of one of patient's consents by
+// block and transaction, for following a patient's consents block by
+// block (Reader.ConsentChangesAt).
+func putConsentChange(w *readmodel.Txn, patient string, a at, consent string) {
+	w.Put(consentChangesPrefix(patient)+seqOf(a.height, a.tx)+"/"+consent, []byte(consent))
 }

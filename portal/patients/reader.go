@@ -107,3 +107,74 @@ func (r *Reader) BreakGlassQueue(custodian string, unreviewedOnly bool, after st
 	ids, pg, err := r.ids(prefix, after, false, limit)
 	return list[Access](r, ids, pg, err, accessKey)
 }
+
+// ChangedConsent is one change of a consent with the consent as it is now.
+type ChangedConsent struct {
+	Change  ConsentChange
+	Consent *Consent
+}
+
+// ConsentChangesAt returns the changes made at height to patient's
+// consents (granted, requested, accepted, declined, amended, revoked), in
+// transaction order, each with its consent as the read model holds it
+// now. It reads only that block's entries of the patient's change index.
+func (r *Reader) ConsentChangesAt(patient string, height uint64) ([]ChangedConsent, error) {
+	var ids []string
+	prefix := consentChangesPrefix(patient) + fmt.Sprintf("%016x.", height)
+	err := r.s.Scan(ModuleName, prefix, "", false, func(_ string, v []byte) bool {
+		ids = append(ids, string(v))
+		return true
+	})
+	if err != nil {
+		return nil, err
+	}
+	var out []ChangedConsent
+	seen := map[string]int{} // consent id -> its changes at height taken so far
+	cache := map[string]*Consent{}
+	for _, id := range ids {
+		c := cache[id]
+		if c == nil {
+			if c, err = r.Consent(id); err != nil {
+				return nil, fmt.Errorf("patients: consent %s of the change index: %w", id, err)
+			}
+			cache[id] = c
+		}
+		// The n-th index entry of a consent at this height is its n-th
+		// history entry at this height.
+		n := seen[id]
+		seen[id]++
+		for _, ch := range c.History {
+			if ch.Height != height {
+				continue
+			}
+			if n == 0 {
+				out = append(out, ChangedConsent{Change: ch, Consent: c})
+				break
+			}
+			n--
+		}
+	}
+	return out, nil
+}
+
+// ActiveConsents returns every active consent of patient (for following
+// their lapse), in no particular order.
+func (r *Reader) ActiveConsents(patient string) ([]*Consent, error) {
+	var out []*Consent
+	after := ""
+	for {
+		cs, pg, err := r.PatientConsents(patient, after, 256)
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range cs {
+			if c.Status == ConsentActive {
+				out = append(out, c)
+			}
+		}
+		if !pg.More || len(pg.Cursors) == 0 {
+			return out, nil
+		}
+		after = pg.Cursors[len(pg.Cursors)-1]
+	}
+}

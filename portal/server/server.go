@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/url"
@@ -75,6 +76,14 @@ type Config struct {
 	// WSInitTimeout bounds a WebSocket client's connection_init (default
 	// 10s).
 	WSInitTimeout time.Duration
+	// Frontend is the web app served at / and its client-side routes
+	// (frontend.FS()); nil serves none. It never answers for /graphql,
+	// /graphiql, /auth, /healthz or /metrics.
+	Frontend fs.FS
+	// DevAccounts, set only by a development portal (--dev), lists the
+	// demo accounts with their passwords at GET /auth/dev-accounts for the
+	// web app's role switcher; nil leaves the route out (404).
+	DevAccounts func() ([]DevAccount, error)
 }
 
 // Validate checks the config and fills defaults.
@@ -231,6 +240,12 @@ func (s *Server) routes() {
 	})
 	a.Post("/graphql", s.graphql)
 	a.All("/graphql", s.graphql) // other methods: 405 from gqlhttp
+	if s.cfg.DevAccounts != nil {
+		a.Get("/auth/dev-accounts", s.devAccounts)
+	}
+	if s.cfg.Frontend != nil {
+		a.Get("/*", s.frontend) // last: the web app never shadows the routes above
+	}
 }
 
 func rateLimited(c *fiber.Ctx) error {

@@ -91,3 +91,100 @@ func FuzzParseHash(f *testing.F) {
 		}
 	})
 }
+
+// TestChangePassword: the current password is required, the new one must
+// be long enough and new; after the change only the new password signs
+// in, every other session of the account has ended (the kept one and other
+// accounts' sessions live on), API tokens stay valid, and repeated wrong
+// current passwords are throttled.
+func TestChangePassword(t *testing.T) {
+	now := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	s, err := Open(Config{Argon2: testArgon, Now: func() time.Time { return now }, MaxPasswordFailures: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	const old, pw = "correct horse battery", "staple tractor lantern"
+	for _, id := range []string{"stmarys/clerk", "stmarys/dr-lee"} {
+		if err := s.CreateAccount(id, old); err != nil {
+			t.Fatal(err)
+		}
+	}
+	keep, _, _ := s.NewSession("stmarys/clerk")
+	other1, _, _ := s.NewSession("stmarys/clerk")
+	other2, _, _ := s.NewSession("stmarys/clerk")
+	lee, _, _ := s.NewSession("stmarys/dr-lee")
+	secret, _, _ := s.NewToken("stmarys/clerk", "ci", []string{ScopeRead}, time.Hour)
+	kp, err := s.Session(keep)
+	if err != nil || kp.SessionID == "" || kp.SessionID == keep {
+		t.Fatalf("session id %q: %v", kp.SessionID, err)
+	}
+
+	for _, tc := range []struct {
+		name, current, next string
+		want                error
+	}{
+		{"too short", old, "short", ErrInvalid},
+		{"unchanged", old, old, ErrInvalid},
+		{"wrong current", "wrong horse battery", pw, ErrBadCredentials},
+		{"unknown account", old, pw, ErrBadCredentials},
+	} {
+		account := "stmarys/clerk"
+		if tc.name == "unknown account" {
+			account = "stmarys/nobody"
+		}
+		if _, err := s.ChangePassword(account, tc.current, tc.next, kp.SessionID); !errors.Is(err, tc.want) {
+			t.Fatalf("%s: %v, want %v", tc.name, err, tc.want)
+		}
+	}
+	if _, err := s.Session(other1); err != nil {
+		t.Fatalf("a refused change ended a session: %v", err)
+	}
+	ended, err := s.ChangePassword("stmarys/clerk", old, pw, kp.SessionID)
+	if err != nil || ended != 2 {
+		t.Fatalf("change: ended %d, %v", ended, err)
+	}
+	if _, err := s.Authenticate("stmarys/clerk", old); !errors.Is(err, ErrBadCredentials) {
+		t.Fatalf("old password after the change: %v", err)
+	}
+	if _, err := s.Authenticate("stmarys/clerk", pw); err != nil {
+		t.Fatalf("new password: %v", err)
+	}
+	for _, tok := range []string{other1, other2} {
+		if _, err := s.Session(tok); !errors.Is(err, ErrNoSession) {
+			t.Fatalf("another session survived the change: %v", err)
+		}
+	}
+	if _, err := s.Session(keep); err != nil {
+		t.Fatalf("the session that changed the password: %v", err)
+	}
+	if _, err := s.Session(lee); err != nil {
+		t.Fatalf("another account's session: %v", err)
+	}
+	if _, err := s.Token(secret); err != nil {
+		t.Fatalf("API token after the change: %v", err)
+	}
+
+	// Throttle, per account: after 3 wrong current passwords within the
+	// window even the right one waits.
+	for i := 0; i < 3; i++ {
+		if _, err := s.ChangePassword("stmarys/dr-lee", "wrong horse battery", pw, ""); !errors.Is(err, ErrBadCredentials) {
+			t.Fatalf("wrong %d: %v", i, err)
+		}
+	}
+	if _, err := s.ChangePassword("stmarys/dr-lee", old, pw, ""); !errors.Is(err, ErrThrottled) {
+		t.Fatalf("after 3 wrong passwords: %v", err)
+	}
+	now = now.Add(16 * time.Minute)
+	if ended, err := s.ChangePassword("stmarys/dr-lee", old, pw, ""); err != nil || ended != 1 {
+		t.Fatalf("after the window: ended %d, %v", ended, err)
+	}
+	if _, err := s.Session(lee); !errors.Is(err, ErrNoSession) {
+		t.Fatalf("a change with no kept session ends them all: %v", err)
+	}
+	p1, err1 := GeneratePassword()
+	p2, _ := GeneratePassword()
+	if err1 != nil || len(p1) < 20 || p1 == p2 {
+		t.Fatalf("generated passwords %q %q: %v", p1, p2, err1)
+	}
+}

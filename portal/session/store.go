@@ -1,6 +1,7 @@
 package session
 
 import (
+	"bytes"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -29,6 +30,9 @@ var (
 	ErrExists         = errors.New("session: account already exists")
 	ErrNotFound       = errors.New("session: not found")
 	ErrInvalid        = errors.New("session: invalid argument")
+	// ErrThrottled: too many wrong current passwords for an account's
+	// password change lately; try again later.
+	ErrThrottled = errors.New("session: too many wrong passwords; try again later")
 )
 
 // Scopes of API tokens (sessions have both).
@@ -51,7 +55,13 @@ type Config struct {
 	MaxTokenTTL time.Duration
 	// MinPasswordLen (default 12).
 	MinPasswordLen int
-	Logger         *slog.Logger
+	// MaxPasswordFailures bounds wrong current passwords given to
+	// ChangePassword per account within PasswordFailureWindow (defaults
+	// 5 and 15 minutes): a stolen session cannot guess the password at
+	// the request rate.
+	MaxPasswordFailures   int
+	PasswordFailureWindow time.Duration
+	Logger                *slog.Logger
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 }
@@ -72,6 +82,12 @@ func (c *Config) Validate() error {
 	}
 	if c.MinPasswordLen <= 0 {
 		c.MinPasswordLen = 12
+	}
+	if c.MaxPasswordFailures <= 0 {
+		c.MaxPasswordFailures = 5
+	}
+	if c.PasswordFailureWindow <= 0 {
+		c.PasswordFailureWindow = 15 * time.Minute
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
@@ -116,6 +132,9 @@ type Principal struct {
 	Scopes []string
 	// CSRF is the session's CSRF token (sessions only).
 	CSRF string
+	// SessionID names the session (sessions only): the hex SHA-256 of its
+	// token, never the token itself.
+	SessionID string
 	// TokenID names the API token used (tokens only).
 	TokenID string
 }
@@ -130,6 +149,9 @@ type Store struct {
 	db    *leveldb.DB
 	mu    sync.Mutex // serialises read-modify-write of records
 	dummy string     // a hash verified for unknown accounts (timing)
+	// failures are recent wrong current passwords per account (guarded
+	// by mu), for ChangePassword's throttle.
+	failures map[string][]time.Time
 }
 
 // Open opens or creates the store.
@@ -155,7 +177,7 @@ func Open(cfg Config) (*Store, error) {
 		db.Close()
 		return nil, err
 	}
-	return &Store{cfg: cfg, db: db, dummy: dummy}, nil
+	return &Store{cfg: cfg, db: db, dummy: dummy, failures: map[string][]time.Time{}}, nil
 }
 
 // Close closes the database.
@@ -288,7 +310,8 @@ func (s *Store) Session(token string) (*Principal, error) {
 		_ = s.db.Delete([]byte(sessionKey(hashSecret(token))), nil)
 		return nil, ErrNoSession
 	}
-	return &Principal{Account: sess.Account, Via: "session", Scopes: Scopes, CSRF: sess.CSRF}, nil
+	return &Principal{Account: sess.Account, Via: "session", Scopes: Scopes, CSRF: sess.CSRF,
+		SessionID: hex.EncodeToString(hashSecret(token))}, nil
 }
 
 // EndSession deletes a session.
@@ -381,4 +404,93 @@ func (s *Store) Tokens(account string) ([]*Token, error) {
 	}
 	slices.SortFunc(out, func(a, b *Token) int { return b.Created.Compare(a.Created) })
 	return out, it.Error()
+}
+
+// ChangePassword replaces account's password after checking the current
+// one, and ends every session of the account except keepSession (a
+// Principal's SessionID; "" ends them all). API tokens stay valid: they
+// are separate credentials, listed and revoked on their own. It returns
+// how many sessions it ended. Errors: ErrBadCredentials (wrong current
+// password), ErrThrottled (too many of those lately), ErrInvalid (the new
+// password is too short or too long, or equals the current one).
+func (s *Store) ChangePassword(account, current, next, keepSession string) (int, error) {
+	if err := s.checkPassword(next); err != nil {
+		return 0, err
+	}
+	if next == current {
+		return 0, fmt.Errorf("%w: the new password must differ from the current one", ErrInvalid)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.cfg.Now()
+	recent := s.failures[account][:0]
+	for _, t := range s.failures[account] {
+		if now.Sub(t) < s.cfg.PasswordFailureWindow {
+			recent = append(recent, t)
+		}
+	}
+	s.failures[account] = recent
+	if len(recent) >= s.cfg.MaxPasswordFailures {
+		return 0, ErrThrottled
+	}
+	var a Account
+	if err := s.get(accountKey(account), &a); err != nil {
+		if errors.Is(err, ErrNotFound) {
+			return 0, ErrBadCredentials
+		}
+		return 0, err
+	}
+	ok, err := VerifyPassword(a.PasswordHash, current)
+	if err != nil {
+		return 0, fmt.Errorf("session: account %s: %w", account, err)
+	}
+	if !ok {
+		s.failures[account] = append(recent, now)
+		return 0, ErrBadCredentials
+	}
+	delete(s.failures, account)
+	h, err := HashPassword(s.cfg.Argon2, next)
+	if err != nil {
+		return 0, err
+	}
+	a.PasswordHash = h
+	b, err := json.Marshal(a)
+	if err != nil {
+		return 0, err
+	}
+	batch := new(leveldb.Batch)
+	batch.Put([]byte(accountKey(account)), b)
+	ended := 0
+	it := s.db.NewIterator(util.BytesPrefix([]byte("s/")), nil)
+	for it.Next() {
+		var sess Session
+		if err := json.Unmarshal(it.Value(), &sess); err != nil {
+			it.Release()
+			return 0, fmt.Errorf("session: session record: %w", err)
+		}
+		if sess.Account != account || string(it.Key()) == "s/"+keepSession {
+			continue
+		}
+		batch.Delete(bytes.Clone(it.Key()))
+		ended++
+	}
+	it.Release()
+	if err := it.Error(); err != nil {
+		return 0, fmt.Errorf("session: scanning sessions: %w", err)
+	}
+	// One synced batch: the new password and the ended sessions together.
+	if err := s.db.Write(batch, syncWrite); err != nil {
+		return 0, fmt.Errorf("session: write: %w", err)
+	}
+	return ended, nil
+}
+
+// GeneratePassword returns a random password (128 bits, URL-safe base64)
+// for an account created on someone's behalf, to be shown once.
+func GeneratePassword() (string, error) {
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
 }

@@ -11,6 +11,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -19,9 +20,12 @@ import (
 
 	"github.com/almoner/almoner/consortium-node/authz"
 	"github.com/almoner/almoner/consortium-node/contracts"
+	"github.com/almoner/almoner/consortium-node/contracts/claim"
+	"github.com/almoner/almoner/consortium-node/contracts/claim/claimdoc"
 	"github.com/almoner/almoner/consortium-node/contracts/consortium"
 	"github.com/almoner/almoner/consortium-node/contracts/governance"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
+	"github.com/almoner/almoner/consortium-node/contracts/record"
 	"github.com/almoner/almoner/consortium-node/contracts/system"
 	"github.com/almoner/almoner/consortium-node/exec"
 	"github.com/almoner/almoner/consortium-node/ledger"
@@ -52,6 +56,9 @@ type Options struct {
 	Start time.Time
 	// Parallel runs blocks on the Block-STM executor instead of serially.
 	Parallel bool
+	// NoClaimsKey leaves the claims fingerprint key's id (ClaimsKey) out
+	// of the genesis state, so that no claim can be filed.
+	NoClaimsKey bool
 }
 
 // Chain is an in-memory chain.
@@ -86,6 +93,17 @@ func EncKey(id string) identity.EncryptionKey {
 	return identity.EncryptionKey{Alg: identity.EncAlgXWing, Key: pk}
 }
 
+// ClaimsKey is the test chain's claims fingerprint key (its id is in the
+// genesis state).
+func ClaimsKey() *claimdoc.Key {
+	seed := sha256.Sum256([]byte("chaintest claims fingerprint key"))
+	k, err := claimdoc.KeyFromBytes(seed[:])
+	if err != nil {
+		panic(err)
+	}
+	return k
+}
+
 // New builds a chain at height 0 from o.
 func New(t testing.TB, o Options) *Chain {
 	t.Helper()
@@ -118,6 +136,15 @@ func New(t testing.TB, o Options) *Chain {
 	}
 	for _, w := range gw {
 		c.state[w.Key] = w.Value
+	}
+	if !o.NoClaimsKey {
+		cw, err := claim.Genesis(ClaimsKey().ID())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, w := range cw {
+			c.state[w.Key] = w.Value
+		}
 	}
 	if c.reg, err = system.Registry(); err != nil {
 		t.Fatal(err)
@@ -258,4 +285,41 @@ func (c *Chain) Must(sender, contract, method string, args ...tx.Arg) Result {
 func Seed(name string) []byte {
 	h := sha256.Sum256([]byte(name))
 	return bytes.Clone(h[:])
+}
+
+// ClaimDoc builds a claim document of items "CODE:YYYY-MM-DD:AMOUNT"
+// (amount in minor units), created on the chain's day.
+func (c *Chain) ClaimDoc(id, provider, patient, insurer, currency string, items ...string) *claimdoc.Document {
+	c.t.Helper()
+	d := &claimdoc.Document{ClaimID: id, Provider: provider, Patient: patient, Insurer: insurer, Currency: currency,
+		Created: c.Now.UTC().Format(time.DateOnly)}
+	for _, it := range items {
+		f := strings.Split(it, ":")
+		amount, err := strconv.ParseUint(f[len(f)-1], 10, 64)
+		if len(f) != 3 || err != nil {
+			c.t.Fatalf("chaintest: claim item %q is not CODE:YYYY-MM-DD:AMOUNT", it)
+		}
+		d.Lines = append(d.Lines, claimdoc.Line{Service: claimdoc.Service{Code: f[0], Date: f[1]}, Amount: amount})
+	}
+	return d
+}
+
+// FileClaim prepares claim.submit of d as a hospital's portal does: it
+// registers d's document (record claimdoc.RecordID(d.ClaimID), category
+// "claim") as who unless it exists — if who may not, the submit's own
+// refusal says so — and returns the submit's arguments with the
+// fingerprints under ClaimsKey.
+func (c *Chain) FileClaim(who string, d *claimdoc.Document) []tx.Arg {
+	c.t.Helper()
+	doc := claimdoc.RecordID(d.ClaimID)
+	if _, err := record.LoadRecord(c.Reader(), doc); err != nil {
+		h := sha256.Sum256([]byte("claim document " + doc))
+		c.Call(who, record.Name, "register", tx.String("record_id", doc), tx.Uint("version", 1), tx.Bytes("ciphertext_hash", h[:]),
+			tx.String("patient", d.Patient), tx.String("category", record.CategoryClaim))
+	}
+	args, err := ClaimsKey().SubmitArgs(d, doc, c.Now)
+	if err != nil {
+		c.t.Fatalf("chaintest: %v", err)
+	}
+	return args
 }

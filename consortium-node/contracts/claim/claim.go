@@ -1,14 +1,15 @@
 package claim
 
 import (
-	"crypto/sha256"
+	"bytes"
+	"encoding/hex"
 	"fmt"
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/almoner/almoner/consortium-node/contracts"
+	"github.com/almoner/almoner/consortium-node/contracts/claim/claimdoc"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
 	"github.com/almoner/almoner/consortium-node/contracts/record"
 	"github.com/almoner/almoner/consortium-node/ledger"
@@ -36,18 +37,15 @@ const (
 )
 
 // Purpose is the consent purpose under which an adjuster reads a claim's
-// linked records.
-const Purpose = "claims"
+// document and linked records.
+const Purpose = claimdoc.Purpose
 
-// Limits.
+// Limits (the document's are claimdoc's).
 const (
-	MaxItems         = 50 // service lines per claim (as an X12 837P claim)
-	MaxLinkedRecords = 20
-	MaxItemAmount    = 1_000_000_000_000 // minor units; 50 items cannot overflow
+	MaxItems         = claimdoc.MaxItems
+	MaxLinkedRecords = claimdoc.MaxLinkedRecords
+	MaxItemAmount    = claimdoc.MaxItemAmount
 	MaxAppeals       = 3
-	MinCodeLen       = 3 // the base of a service code
-	MaxCodeLen       = 10
-	MaxModifiers     = 4 // two-character modifiers after the base code
 	MaxPaymentRefLen = 64
 )
 
@@ -67,13 +65,13 @@ var AppealReasons = []string{
 	"contract-rate-dispute",
 }
 
-// Item is one service line (FHIR Claim.item).
+// Item is one service line (FHIR Claim.item) as the ledger holds it: its
+// position and amount. Its service code and date are health data and
+// stay in the claim's document (an encrypted record).
 type Item struct {
-	_           struct{} `cbor:",toarray"`
-	Seq         uint64   `json:"seq"`
-	ServiceCode string   `json:"service_code"` // e.g. "99213" or "99213-25"
-	Date        string   `json:"date"`         // YYYY-MM-DD
-	Amount      uint64   `json:"amount"`       // minor units of the claim's currency
+	_      struct{} `cbor:",toarray"`
+	Seq    uint64   `json:"seq"`
+	Amount uint64   `json:"amount"` // minor units of the claim's currency
 }
 
 // Adjudication is the insurer's decision on one item (FHIR
@@ -99,24 +97,30 @@ type Heights struct {
 
 // Claim is a claim with the insurer's response.
 type Claim struct {
-	_             struct{}       `cbor:",toarray"`
-	ID            string         `json:"id"`
-	Provider      string         `json:"provider"` // hospital organisation id
-	Patient       string         `json:"patient"`  // member id (pseudonymous)
-	Insurer       string         `json:"insurer"`  // insurer organisation id
-	Currency      string         `json:"currency"` // ISO 4217, one per claim
-	Items         []Item         `json:"items"`
-	LinkedRecords []string       `json:"linked_records"`
-	Status        string         `json:"status"`
-	Adjudication  []Adjudication `json:"adjudication"`
-	Outcome       string         `json:"outcome,omitempty"`
-	DenialReason  string         `json:"denial_reason,omitempty"`
-	Appeals       uint64         `json:"appeals,omitempty"`
-	AppealReason  string         `json:"appeal_reason,omitempty"`
-	PaymentRef    string         `json:"payment_ref,omitempty"`
-	PaidAmount    uint64         `json:"paid_amount,omitempty"`
-	Fingerprint   ledger.Hash    `json:"fingerprint"`
-	Heights       Heights        `json:"heights"`
+	_        struct{} `cbor:",toarray"`
+	ID       string   `json:"id"`
+	Provider string   `json:"provider"` // hospital organisation id
+	Patient  string   `json:"patient"`  // member id (pseudonymous)
+	Insurer  string   `json:"insurer"`  // insurer organisation id
+	Currency string   `json:"currency"` // ISO 4217, one per claim
+	Items    []Item   `json:"items"`
+	Document string   `json:"document"` // the record holding the itemised claim (category "claim")
+	// DocumentVersion is the document's version the claim was filed with;
+	// an adjuster reads that version.
+	DocumentVersion uint64         `json:"document_version"`
+	LinkedRecords   []string       `json:"linked_records"`
+	Status          string         `json:"status"`
+	Adjudication    []Adjudication `json:"adjudication"`
+	Outcome         string         `json:"outcome,omitempty"`
+	DenialReason    string         `json:"denial_reason,omitempty"`
+	Appeals         uint64         `json:"appeals,omitempty"`
+	AppealReason    string         `json:"appeal_reason,omitempty"`
+	PaymentRef      string         `json:"payment_ref,omitempty"`
+	PaidAmount      uint64         `json:"paid_amount,omitempty"`
+	KeyID           string         `json:"key_id"`      // the fingerprint key's id (KeyStateKey)
+	Fingerprint     ledger.Hash    `json:"fingerprint"` // keyed: see FingerprintLen
+	ItemKeys        []ledger.Hash  `json:"item_keys"`   // keyed per-item fingerprints, sorted
+	Heights         Heights        `json:"heights"`
 }
 
 // DonationContract and FundedKey name where the donation contract records
@@ -127,6 +131,16 @@ const DonationContract = "donation"
 
 // FundedKey is the donation contract's key of a claim's funded amount.
 func FundedKey(claimID string) string { return "claimfund/" + claimID }
+
+// Filed returns what claimdoc.Verify compares with the claim's document.
+func (c *Claim) Filed() claimdoc.Filed {
+	f := claimdoc.Filed{ID: c.ID, Provider: c.Provider, Patient: c.Patient, Insurer: c.Insurer, Currency: c.Currency,
+		Records: c.LinkedRecords, KeyID: c.KeyID, Fingerprint: c.Fingerprint, ItemKeys: c.ItemKeys}
+	for _, it := range c.Items {
+		f.Amounts = append(f.Amounts, it.Amount)
+	}
+	return f
+}
 
 // Claimed is the sum of the items' amounts.
 func (c *Claim) Claimed() uint64 {
@@ -171,6 +185,7 @@ func PatientShare(c *Claim) (uint64, string) {
 func claimKey(id string) string           { return "c/" + id }
 func fpKey(h ledger.Hash) string          { return "fp/" + h.String() }
 func itemKey(h ledger.Hash) string        { return "fi/" + h.String() }
+func docKey(record string) string         { return "doc/" + record }
 func full(k string) string                { return contracts.Key(Name, k) }
 func statusIn(s string, l ...string) bool { return slices.Contains(l, s) }
 
@@ -200,83 +215,42 @@ func LoadClaim(r contracts.StateReader, id string) (*Claim, error) {
 	return c, nil
 }
 
-// Domain separators of the fingerprints; part of the consensus-critical
-// encoding (changing them would let a claim filed before through again).
-const (
-	fingerprintDomain = "almoner/claim/fingerprint/v1\x00"
-	itemDomain        = "almoner/claim/item/v1\x00"
-)
+// keyKey is the state key (under "claim/") of the consortium's claims
+// fingerprint key id.
+const keyKey = "key"
 
-type service struct {
-	_    struct{} `cbor:",toarray"`
-	Code string
-	Date string
-}
+// KeyStateKey is the full state key of the fingerprint key's id.
+func KeyStateKey() string { return full(keyKey) }
 
-type fingerprintInput struct {
-	_        struct{} `cbor:",toarray"`
-	Provider string
-	Patient  string
-	Services []service
-}
-
-type itemInput struct {
-	_          struct{} `cbor:",toarray"`
-	Provider   string
-	Patient    string
-	Code       string
-	Date       string
-	Occurrence uint64
-}
-
-func sortedServices(items []Item) []service {
-	s := make([]service, len(items))
-	for i, it := range items {
-		s[i] = service{Code: it.ServiceCode, Date: it.Date}
+// Genesis returns the claim contract's genesis state: the id of the
+// consortium's claims fingerprint key (claimdoc.Key.ID). Without it no
+// claim can be filed.
+func Genesis(keyID string) ([]ledger.StateWrite, error) {
+	if err := validateKeyID(keyID); err != nil {
+		return nil, err
 	}
-	slices.SortFunc(s, func(a, b service) int {
-		if c := strings.Compare(a.Code, b.Code); c != 0 {
-			return c
-		}
-		return strings.Compare(a.Date, b.Date)
-	})
-	return s
+	return []ledger.StateWrite{{Key: KeyStateKey(), Value: []byte(keyID)}}, nil
 }
 
-func digest(domain string, v any) ledger.Hash {
-	b, err := tx.Marshal(v)
-	if err != nil {
-		panic(fmt.Sprintf("claim: encoding %T: %v", v, err)) // fixed-shape structs of strings
+// KeyIDLen is the length of a fingerprint key id: 32 lower-case hex digits.
+const KeyIDLen = 32
+
+func validateKeyID(id string) error {
+	if len(id) != KeyIDLen || strings.Trim(id, "0123456789abcdef") != "" {
+		return fmt.Errorf("%w: a claims fingerprint key id is %d lower-case hex digits", contracts.ErrInvalid, KeyIDLen)
 	}
-	return sha256.Sum256(append([]byte(domain), b...))
+	return nil
 }
 
-// Fingerprint is the claim fingerprint: SHA-256 over the domain separator
-// and the core deterministic CBOR of [provider, patient, [[code, date],
-// ...]] with the pairs sorted. Amounts, the insurer and the claim id are
-// not in it: the same services are the same services at any insurer.
-func Fingerprint(provider, patient string, items []Item) ledger.Hash {
-	return digest(fingerprintDomain, fingerprintInput{Provider: provider, Patient: patient, Services: sortedServices(items)})
-}
-
-// ItemFingerprints are the per-service keys a claim reserves: one per
-// item, over [provider, patient, code, date, n] where n counts the
-// occurrences of that (code, date) in the claim from 1, so that any
-// overlap with another claim's services collides. Returned in the order
-// of the sorted services.
-func ItemFingerprints(provider, patient string, items []Item) []ledger.Hash {
-	s := sortedServices(items)
-	out := make([]ledger.Hash, len(s))
-	var n uint64
-	for i, sv := range s {
-		if i > 0 && sv == s[i-1] {
-			n++
-		} else {
-			n = 1
-		}
-		out[i] = digest(itemDomain, itemInput{Provider: provider, Patient: patient, Code: sv.Code, Date: sv.Date, Occurrence: n})
+// parseHash parses a fingerprint given as 64 lower-case hex digits.
+func parseHash(what, s string) (ledger.Hash, error) {
+	var h ledger.Hash
+	b, err := hex.DecodeString(s)
+	if err != nil || len(b) != len(h) || hex.EncodeToString(b) != s {
+		return h, fmt.Errorf("%w: %s %.80q must be %d lower-case hex digits", contracts.ErrInvalid, what, s, 2*len(h))
 	}
-	return out
+	copy(h[:], b)
+	return h, nil
 }
 
 // AccessArgs returns the arguments of the record.access call by which an
@@ -285,13 +259,17 @@ func ItemFingerprints(provider, patient string, items []Item) []ledger.Hash {
 // contract decides: without a consent that covers the adjuster, the
 // access is refused (and the refusal is on the ledger).
 func AccessArgs(c *Claim, recordID, consentID string) (tx.Args, error) {
-	if !slices.Contains(c.LinkedRecords, recordID) {
-		return nil, fmt.Errorf("%w: record %q is not linked to claim %q", contracts.ErrInvalid, recordID, c.ID)
+	if recordID != c.Document && !slices.Contains(c.LinkedRecords, recordID) {
+		return nil, fmt.Errorf("%w: record %q is neither the document of claim %q nor linked to it", contracts.ErrInvalid, recordID, c.ID)
 	}
 	if consentID == "" {
 		return nil, fmt.Errorf("%w: an adjuster reads a linked record only under the patient's consent: name it (consent_id)", contracts.ErrInvalid)
 	}
-	return tx.Args{tx.String("record_id", recordID), tx.String("purpose", Purpose), tx.String("consent_id", consentID)}, nil
+	args := tx.Args{tx.String("record_id", recordID), tx.String("purpose", Purpose), tx.String("consent_id", consentID)}
+	if recordID == c.Document {
+		args = append(args, tx.Uint("version", c.DocumentVersion))
+	}
+	return args, nil
 }
 
 // Contract is the claim system contract.
@@ -339,57 +317,11 @@ func attrs(ctx contracts.Context, c *Claim, more ...ledger.Attr) []ledger.Attr {
 
 func u64(v uint64) string { return strconv.FormatUint(v, 10) }
 
-// ValidateServiceCode checks a service code: a base of MinCodeLen to
-// MaxCodeLen of A-Z and 0-9 (CPT, HCPCS, ICD-10-PCS), optionally followed
-// by up to MaxModifiers two-character modifiers ("-25"), in ascending
-// order without repeats, so that one service has one spelling (the
-// fingerprint depends on it).
-func ValidateServiceCode(code string) error {
-	parts := strings.Split(code, "-")
-	bad := func(why string) error {
-		return fmt.Errorf("%w: service code %.40q %s (a code of %d to %d of A-Z, 0-9, then up to %d modifiers like \"-25\" in ascending order)",
-			contracts.ErrInvalid, code, why, MinCodeLen, MaxCodeLen, MaxModifiers)
-	}
-	if n := len(parts[0]); n < MinCodeLen || n > MaxCodeLen {
-		return bad("has a base of the wrong length")
-	}
-	if len(parts)-1 > MaxModifiers {
-		return bad("has too many modifiers")
-	}
-	for i, p := range parts {
-		if i > 0 && len(p) != 2 {
-			return bad("has a modifier that is not two characters")
-		}
-		for _, r := range p {
-			if !(r >= 'A' && r <= 'Z') && !(r >= '0' && r <= '9') {
-				return bad("has a character other than A-Z, 0-9 and '-'")
-			}
-		}
-		if i > 1 && p <= parts[i-1] {
-			return bad("has modifiers out of order or repeated")
-		}
-	}
-	return nil
-}
-
 // ValidateCurrency checks an ISO 4217 alphabetic code's shape: three
 // upper-case letters.
 func ValidateCurrency(cur string) error {
 	if len(cur) != 3 || strings.IndexFunc(cur, func(r rune) bool { return r < 'A' || r > 'Z' }) >= 0 {
 		return fmt.Errorf("%w: currency %.16q must be an ISO 4217 code of three upper-case letters (e.g. USD, EUR)", contracts.ErrInvalid, cur)
-	}
-	return nil
-}
-
-// validateDate checks a YYYY-MM-DD calendar date no later than the
-// block's day (UTC).
-func validateDate(d string, now time.Time) error {
-	t, err := time.Parse(time.DateOnly, d)
-	if err != nil || t.Format(time.DateOnly) != d {
-		return fmt.Errorf("%w: date %.16q must be a calendar date YYYY-MM-DD", contracts.ErrInvalid, d)
-	}
-	if today := now.UTC().Format(time.DateOnly); d > today {
-		return fmt.Errorf("%w: service date %s is after today (%s, block time)", contracts.ErrInvalid, d, today)
 	}
 	return nil
 }
@@ -401,35 +333,20 @@ func validateCode(what, code string, list []string) error {
 	return nil
 }
 
-// parseItems parses "CODE:YYYY-MM-DD:AMOUNT[:CURRENCY]" entries.
-func parseItems(l []string, currency string, now time.Time) ([]Item, error) {
+// parseAmounts parses the items' amounts, in the document's item order:
+// whole numbers of minor units.
+func parseAmounts(l []string) ([]Item, error) {
 	if len(l) == 0 || len(l) > MaxItems {
 		return nil, fmt.Errorf("%w: a claim has 1 to %d items, got %d", contracts.ErrInvalid, MaxItems, len(l))
 	}
 	items := make([]Item, len(l))
 	for i, s := range l {
 		seq := uint64(i + 1)
-		f := strings.Split(s, ":")
-		if len(f) < 3 || len(f) > 4 {
-			return nil, fmt.Errorf("%w: item %d must be CODE:YYYY-MM-DD:AMOUNT[:CURRENCY] (amount in minor units), got %.60q", contracts.ErrInvalid, seq, s)
+		amt, err := strconv.ParseUint(s, 10, 64)
+		if err != nil || amt == 0 || amt > MaxItemAmount || s != u64(amt) {
+			return nil, fmt.Errorf("%w: item %d: amount %.24q must be a whole number of minor units from 1 to %d", contracts.ErrInvalid, seq, s, uint64(MaxItemAmount))
 		}
-		if err := ValidateServiceCode(f[0]); err != nil {
-			return nil, fmt.Errorf("item %d: %w", seq, err)
-		}
-		if err := validateDate(f[1], now); err != nil {
-			return nil, fmt.Errorf("item %d: %w", seq, err)
-		}
-		amt, err := strconv.ParseUint(f[2], 10, 64)
-		if err != nil || amt == 0 || amt > MaxItemAmount || f[2] != u64(amt) {
-			return nil, fmt.Errorf("%w: item %d: amount %.24q must be a whole number of minor units from 1 to %d", contracts.ErrInvalid, seq, f[2], uint64(MaxItemAmount))
-		}
-		if len(f) == 4 && f[3] != currency {
-			if err := ValidateCurrency(f[3]); err != nil {
-				return nil, fmt.Errorf("item %d: %w", seq, err)
-			}
-			return nil, fmt.Errorf("%w: item %d is in %s but the claim in %s: one currency per claim", contracts.ErrInvalid, seq, f[3], currency)
-		}
-		items[i] = Item{Seq: seq, ServiceCode: f[0], Date: f[1], Amount: amt}
+		items[i] = Item{Seq: seq, Amount: amt}
 	}
 	return items, nil
 }
@@ -445,10 +362,19 @@ func optString(args tx.Args, name string) (string, error) {
 	return s, nil
 }
 
-// submit files a claim. Args: claim_id, patient, insurer, currency, items
-// (strings "CODE:YYYY-MM-DD:AMOUNT[:CURRENCY]"), optional records
-// (strings: linked record ids) and provider (default: the caller's
-// organisation).
+// submit files a claim. Args: claim_id, patient, insurer, currency,
+// amounts (strings: each item's amount in minor units, in the document's
+// item order), document (the record id of the itemised claim: a record
+// of category "claim" of the patient, held by the provider), key_id (the
+// fingerprint key's id, which must be the consortium's), fingerprint
+// (bytes: the keyed claim fingerprint), item_fingerprints (strings: one
+// keyed fingerprint per item, 64 hex digits), optional records (strings:
+// linked record ids) and provider (default: the caller's organisation).
+//
+// The ledger cannot recompute keyed fingerprints (it never sees the
+// codes); the insurer's portal checks them against the document when an
+// adjuster reads it (claimdoc.Verify), and the document's ciphertext hash
+// on the ledger makes a mismatch provable.
 func submit(ctx contracts.Context, args tx.Args) error {
 	id, err := args.String("claim_id")
 	if err != nil {
@@ -466,7 +392,23 @@ func submit(ctx contracts.Context, args tx.Args) error {
 	if err != nil {
 		return contracts.InvalidArg(err)
 	}
-	rawItems, err := args.Strings("items")
+	rawAmounts, err := args.Strings("amounts")
+	if err != nil {
+		return contracts.InvalidArg(err)
+	}
+	doc, err := args.String("document")
+	if err != nil {
+		return contracts.InvalidArg(err)
+	}
+	keyID, err := args.String("key_id")
+	if err != nil {
+		return contracts.InvalidArg(err)
+	}
+	fpRaw, err := args.Bytes("fingerprint")
+	if err != nil {
+		return contracts.InvalidArg(err)
+	}
+	rawKeys, err := args.Strings("item_fingerprints")
 	if err != nil {
 		return contracts.InvalidArg(err)
 	}
@@ -490,10 +432,13 @@ func submit(ctx contracts.Context, args tx.Args) error {
 	if err := identity.ValidateID(id, false); err != nil {
 		return err
 	}
+	if _, exists := ctx.Get(claimKey(id)); exists {
+		return fmt.Errorf("%w: claim %q already exists", contracts.ErrConflict, id)
+	}
 	if err := ValidateCurrency(currency); err != nil {
 		return err
 	}
-	items, err := parseItems(rawItems, currency, ctx.Time())
+	items, err := parseAmounts(rawAmounts)
 	if err != nil {
 		return err
 	}
@@ -501,6 +446,34 @@ func submit(ctx contracts.Context, args tx.Args) error {
 		return fmt.Errorf("%w: a claim links at most %d records, got %d", contracts.ErrInvalid, MaxLinkedRecords, len(recs))
 	}
 	r := contracts.State(ctx, Name)
+	want, ok := r.Get(KeyStateKey())
+	switch {
+	case !ok:
+		return fmt.Errorf("%w: the consortium has no claims fingerprint key, so no claim can be filed (it is set at genesis)", contracts.ErrConflict)
+	case keyID != string(want):
+		return fmt.Errorf("%w: the fingerprints were made with key %.40q, not the consortium's claims fingerprint key %s: the filing system needs the current key",
+			contracts.ErrInvalid, keyID, want)
+	}
+	var fp ledger.Hash
+	if len(fpRaw) != len(fp) {
+		return fmt.Errorf("%w: fingerprint must be %d bytes", contracts.ErrInvalid, len(fp))
+	}
+	copy(fp[:], fpRaw)
+	if len(rawKeys) != len(items) {
+		return fmt.Errorf("%w: %d item fingerprints for %d items: give one per item", contracts.ErrInvalid, len(rawKeys), len(items))
+	}
+	keys := make([]ledger.Hash, len(rawKeys))
+	for i, s := range rawKeys {
+		if keys[i], err = parseHash(fmt.Sprintf("item fingerprint %d", i+1), s); err != nil {
+			return err
+		}
+	}
+	slices.SortFunc(keys, func(a, b ledger.Hash) int { return bytes.Compare(a[:], b[:]) })
+	for i := 1; i < len(keys); i++ {
+		if keys[i] == keys[i-1] {
+			return fmt.Errorf("%w: two items have the same fingerprint (a repeated service is counted by its occurrence)", contracts.ErrInvalid)
+		}
+	}
 	if pm, err := identity.LoadMember(r, patient); err != nil || !pm.HasRole(identity.RolePatient) {
 		return fmt.Errorf("%w: patient %.140q is not a patient member of the consortium", contracts.ErrInvalid, patient)
 	}
@@ -511,39 +484,54 @@ func submit(ctx contracts.Context, args tx.Args) error {
 	} else if o.Kind != identity.KindInsurer {
 		return fmt.Errorf("%w: organisation %q is a %s, not an insurer", contracts.ErrInvalid, insurer, o.Kind)
 	}
-	for i, rid := range recs {
-		if slices.Contains(recs[:i], rid) {
-			return fmt.Errorf("%w: record %.140q is linked twice", contracts.ErrInvalid, rid)
-		}
+	// checkRecord checks that record rid may support this claim. It says
+	// nothing of another hospital's patient: the custodian comes first.
+	checkRecord := func(what, rid string) (*record.Record, error) {
 		rec, err := record.LoadRecord(r, rid)
 		switch {
 		case err != nil:
-			return fmt.Errorf("linked record: %w", err)
-		case rec.Custodian != provider: // checked first: say nothing of another hospital's patient
-			return fmt.Errorf("%w: linked record %q is not held by %s, the claim's provider", contracts.ErrInvalid, rid, provider)
+			return nil, fmt.Errorf("%s: %w", what, err)
+		case rec.Custodian != provider:
+			return nil, fmt.Errorf("%w: %s %q is not held by %s, the claim's provider", contracts.ErrInvalid, what, rid, provider)
 		case rec.Patient != patient:
-			return fmt.Errorf("%w: linked record %q is not a record of patient %s", contracts.ErrInvalid, rid, patient)
+			return nil, fmt.Errorf("%w: %s %q is not a record of patient %s", contracts.ErrInvalid, what, rid, patient)
 		case rec.Erased:
-			return fmt.Errorf("%w: linked record %q was erased", contracts.ErrInvalid, rid)
+			return nil, fmt.Errorf("%w: %s %q was erased", contracts.ErrInvalid, what, rid)
+		}
+		return rec, nil
+	}
+	rec, err := checkRecord("the claim's document", doc)
+	if err != nil {
+		return err
+	}
+	if rec.Category != record.CategoryClaim {
+		return fmt.Errorf("%w: the claim's document %q is a %q record; register the itemised claim as a record of category %q", contracts.ErrInvalid,
+			doc, rec.Category, record.CategoryClaim)
+	}
+	if _, used := ctx.Get(docKey(doc)); used {
+		return fmt.Errorf("%w: record %q is already the document of another claim", contracts.ErrConflict, doc)
+	}
+	for i, rid := range recs {
+		if rid == doc || slices.Contains(recs[:i], rid) {
+			return fmt.Errorf("%w: record %.140q is linked twice", contracts.ErrInvalid, rid)
+		}
+		if _, err := checkRecord("linked record", rid); err != nil {
+			return err
 		}
 	}
-	if _, exists := ctx.Get(claimKey(id)); exists {
-		return fmt.Errorf("%w: claim %q", contracts.ErrConflict, id)
-	}
-	c := &Claim{ID: id, Provider: provider, Patient: patient, Insurer: insurer, Currency: currency, Items: items,
-		LinkedRecords: recs, Status: StatusSubmitted, Adjudication: []Adjudication{}, Heights: Heights{Submitted: ctx.Height()}}
+	c := &Claim{ID: id, Provider: provider, Patient: patient, Insurer: insurer, Currency: currency, Items: items, Document: doc, DocumentVersion: rec.Latest,
+		LinkedRecords: recs, Status: StatusSubmitted, Adjudication: []Adjudication{}, KeyID: keyID, Fingerprint: fp, ItemKeys: keys,
+		Heights: Heights{Submitted: ctx.Height()}}
 	if c.LinkedRecords == nil {
 		c.LinkedRecords = []string{}
 	}
 	// Duplicates: the same fingerprint, or any service already claimed,
 	// at any insurer. The message names neither the other claim nor its
 	// insurer.
-	c.Fingerprint = Fingerprint(provider, patient, items)
 	dup := fmt.Errorf("%w: a claim for these services was already filed; appeal or cancel that claim instead of filing another", contracts.ErrConflict)
-	if _, taken := ctx.Get(fpKey(c.Fingerprint)); taken {
+	if _, taken := ctx.Get(fpKey(fp)); taken {
 		return dup
 	}
-	keys := ItemFingerprints(provider, patient, items)
 	for _, h := range keys {
 		if _, taken := ctx.Get(itemKey(h)); taken {
 			return dup
@@ -552,12 +540,14 @@ func submit(ctx contracts.Context, args tx.Args) error {
 	if err := put(ctx, c); err != nil {
 		return err
 	}
-	ctx.Set(fpKey(c.Fingerprint), []byte(id))
+	ctx.Set(fpKey(fp), []byte(id))
 	for _, h := range keys {
 		ctx.Set(itemKey(h), []byte(id))
 	}
+	ctx.Set(docKey(doc), []byte(id))
 	ctx.Emit("claim_submitted", attrs(ctx, c, ledger.Attr{Key: "total", Value: u64(c.Claimed())}, ledger.Attr{Key: "currency", Value: currency},
-		ledger.Attr{Key: "items", Value: strconv.Itoa(len(items))}, ledger.Attr{Key: "records", Value: strconv.Itoa(len(recs))})...)
+		ledger.Attr{Key: "items", Value: strconv.Itoa(len(items))}, ledger.Attr{Key: "records", Value: strconv.Itoa(len(recs))},
+		ledger.Attr{Key: "document", Value: doc}, ledger.Attr{Key: "document_version", Value: u64(rec.Latest)})...)
 	return nil
 }
 
@@ -811,9 +801,10 @@ func cancel(ctx contracts.Context, args tx.Args) error {
 		}
 	}
 	release(fpKey(c.Fingerprint))
-	for _, h := range ItemFingerprints(c.Provider, c.Patient, c.Items) {
+	for _, h := range c.ItemKeys {
 		release(itemKey(h))
 	}
+	release(docKey(c.Document))
 	ctx.Emit("claim_cancelled", attrs(ctx, c)...)
 	return nil
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/contracts"
 	"github.com/almoner/almoner/consortium-node/contracts/chaintest"
 	"github.com/almoner/almoner/consortium-node/contracts/claim"
+	"github.com/almoner/almoner/consortium-node/contracts/claim/claimdoc"
 	"github.com/almoner/almoner/consortium-node/contracts/consent"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
 	"github.com/almoner/almoner/consortium-node/contracts/record"
@@ -25,6 +26,12 @@ import (
 // on the default policy; parallel runs blocks on the Block-STM executor.
 func newWorld(t *testing.T, parallel ...bool) *chaintest.Chain {
 	t.Helper()
+	return newWorldWith(t, chaintest.Options{Parallel: len(parallel) > 0 && parallel[0]})
+}
+
+// newWorldWith is newWorld with o's other options.
+func newWorldWith(t *testing.T, o chaintest.Options) *chaintest.Chain {
+	t.Helper()
 	orgs := []identity.Org{{ID: "stmarys", Kind: identity.KindHospital, Name: "St Mary's"}, {ID: "city", Kind: identity.KindHospital, Name: "City"},
 		{ID: "acme", Kind: identity.KindInsurer, Name: "Acme"}, {ID: "globe", Kind: identity.KindInsurer, Name: "Globe"}}
 	var ms []chaintest.Member
@@ -35,7 +42,8 @@ func newWorld(t *testing.T, parallel ...bool) *chaintest.Chain {
 	} {
 		ms = append(ms, chaintest.Member{ID: m.id, Roles: []string{m.role}})
 	}
-	return chaintest.New(t, chaintest.Options{Orgs: orgs, Members: ms, Parallel: len(parallel) > 0 && parallel[0]})
+	o.Orgs, o.Members = orgs, ms
+	return chaintest.New(t, o)
 }
 
 func hash(s string) []byte { h := sha256.Sum256([]byte(s)); return h[:] }
@@ -56,9 +64,51 @@ func registerRecord(c *chaintest.Chain, who, id, patient string) {
 // Two service lines of ana's visit on 30 October.
 var anaItems = []string{"99213:2026-10-30:15000", "80053:2026-10-30:4200"}
 
-func submitArgs(id, patient, insurer string, items []string, more ...tx.Arg) []tx.Arg {
+// services parses items "CODE:YYYY-MM-DD:AMOUNT" into the services and
+// amounts (kept as written, so that tests can pass bad ones).
+func services(items []string) ([]claimdoc.Service, []string) {
+	var sv []claimdoc.Service
+	var amounts []string
+	for _, it := range items {
+		f := strings.SplitN(it, ":", 3)
+		for len(f) < 3 {
+			f = append(f, "")
+		}
+		sv = append(sv, claimdoc.Service{Code: f[0], Date: f[1]})
+		amounts = append(amounts, f[2])
+	}
+	return sv, amounts
+}
+
+// submitArgs files items of patient at insurer, the way a hospital's
+// portal does: it registers the claim's document (id + ".doc", a record
+// of category "claim") as the provider's clerk unless it exists, and
+// returns claim.submit's arguments with the fingerprints under the
+// chain's claims key. more may name the provider (default stmarys).
+func submitArgs(c *chaintest.Chain, id, patient, insurer string, items []string, more ...tx.Arg) []tx.Arg {
+	provider := "stmarys"
+	for _, a := range more {
+		if a.Name == "provider" {
+			if err := tx.Unmarshal(a.Value, &provider); err != nil {
+				panic(err)
+			}
+		}
+	}
+	doc := claimdoc.RecordID(id)
+	if _, err := record.LoadRecord(c.Reader(), doc); err != nil {
+		c.Call(provider+"/clerk", record.Name, "register", tx.String("record_id", doc), tx.Uint("version", 1), tx.Bytes("ciphertext_hash", hash(doc)),
+			tx.String("patient", patient), tx.String("category", record.CategoryClaim))
+	}
+	sv, amounts := services(items)
+	k := chaintest.ClaimsKey()
+	fp := k.Fingerprint(provider, patient, sv)
+	var keys []string
+	for _, h := range k.ItemFingerprints(provider, patient, sv) {
+		keys = append(keys, h.String())
+	}
 	return append([]tx.Arg{tx.String("claim_id", id), tx.String("patient", patient), tx.String("insurer", insurer),
-		tx.String("currency", "USD"), tx.Strings("items", items)}, more...)
+		tx.String("currency", "USD"), tx.Strings("amounts", amounts), tx.String("document", doc), tx.String("key_id", k.ID()),
+		tx.Bytes("fingerprint", fp[:]), tx.Strings("item_fingerprints", keys)}, more...)
 }
 
 func load(t *testing.T, c *chaintest.Chain, id string) *claim.Claim {
@@ -124,20 +174,24 @@ func TestLifecycle(t *testing.T) {
 	registerRecord(c, "stmarys/clerk", "rec-1", "stmarys/ana")
 	registerRecord(c, "stmarys/dr-lee", "rec-2", "stmarys/ana")
 
-	r := c.Must("stmarys/clerk", claim.Name, "submit", submitArgs("claim-1", "stmarys/ana", "acme", anaItems,
-		tx.Strings("records", []string{"rec-1", "rec-2"}))...)
+	args := submitArgs(c, "claim-1", "stmarys/ana", "acme", anaItems, tx.Strings("records", []string{"rec-1", "rec-2"}))
+	r := c.Must("stmarys/clerk", claim.Name, "submit", args...)
 	wantEvent(t, r.Events, "claim_submitted", "claim", "claim-1", "provider", "stmarys", "insurer", "acme", "patient", "stmarys/ana",
 		"total", "19200", "currency", "USD", "items", "2", "records", "2", "by", "stmarys/clerk")
-	for _, a := range r.Events[0].Attrs { // the read model gets codes and amounts only from state, never services
-		if strings.Contains(a.Value, "99213") || strings.Contains(a.Value, "2026-10-30") {
-			t.Fatalf("event carries a service: %v", r.Events[0].Attrs)
-		}
+	if got := r.Events[0].Attr("document"); got != "claim-1.doc" {
+		t.Fatalf("claim_submitted names document %q", got)
 	}
+	// No service code or date anywhere on the ledger: not in the state,
+	// the events or the transaction's arguments.
+	wantNoServices(t, c, r, args, anaItems)
 	cl := load(t, c, "claim-1")
-	want := []claim.Item{{Seq: 1, ServiceCode: "99213", Date: "2026-10-30", Amount: 15000}, {Seq: 2, ServiceCode: "80053", Date: "2026-10-30", Amount: 4200}}
+	want := []claim.Item{{Seq: 1, Amount: 15000}, {Seq: 2, Amount: 4200}}
+	sv, _ := services(anaItems)
+	k := chaintest.ClaimsKey()
 	if cl.Status != claim.StatusSubmitted || cl.Provider != "stmarys" || cl.Insurer != "acme" || cl.Currency != "USD" ||
-		!slices.Equal(cl.Items, want) || !slices.Equal(cl.LinkedRecords, []string{"rec-1", "rec-2"}) ||
-		cl.Fingerprint != claim.Fingerprint("stmarys", "stmarys/ana", want) || cl.Heights.Submitted != c.Height || cl.Claimed() != 19200 {
+		!slices.Equal(cl.Items, want) || !slices.Equal(cl.LinkedRecords, []string{"rec-1", "rec-2"}) || cl.Document != "claim-1.doc" ||
+		cl.KeyID != k.ID() || cl.Fingerprint != k.Fingerprint("stmarys", "stmarys/ana", sv) ||
+		!slices.Equal(cl.ItemKeys, k.ItemFingerprints("stmarys", "stmarys/ana", sv)) || cl.Heights.Submitted != c.Height || cl.Claimed() != 19200 {
 		t.Fatalf("submitted claim: %+v", cl)
 	}
 	if amt, cur := claim.PatientShare(cl); amt != 0 || cur != "USD" || cl.Settled() {
@@ -190,12 +244,41 @@ func TestLifecycle(t *testing.T) {
 	}
 }
 
+// wantNoServices fails if a service code or date of items appears in the
+// chain's state, in r's events or in r's transaction arguments.
+func wantNoServices(t *testing.T, c *chaintest.Chain, r chaintest.Result, args []tx.Arg, items []string) {
+	t.Helper()
+	sv, _ := services(items)
+	var leaks []string
+	check := func(where, s string) {
+		for _, x := range sv {
+			if strings.Contains(s, x.Code) || strings.Contains(s, x.Date) {
+				leaks = append(leaks, where)
+			}
+		}
+	}
+	_ = c.Scan("", func(k string, v []byte) bool { check("state "+k, k+string(v)); return true })
+	for _, e := range r.Events {
+		for _, a := range e.Attrs {
+			check("event "+e.Type, a.Value)
+		}
+	}
+	b, err := tx.Marshal(args)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("transaction arguments", string(b))
+	if len(leaks) > 0 {
+		t.Fatalf("service codes or dates on the ledger: %v", leaks)
+	}
+}
+
 // TestDeniedClaim: a denial needs a reason code; the whole claim is the
 // patient's share; nothing is paid; the denial keeps the fingerprint and
 // may be appealed.
 func TestDeniedClaim(t *testing.T) {
 	c := newWorld(t)
-	c.Must("stmarys/dr-lee", claim.Name, "submit", submitArgs("claim-1", "stmarys/ana", "acme", anaItems)...)
+	c.Must("stmarys/dr-lee", claim.Name, "submit", submitArgs(c, "claim-1", "stmarys/ana", "acme", anaItems)...)
 	c.Must("acme/adjuster", claim.Name, "review", claimID("claim-1"))
 	err := c.Call("acme/adjuster", claim.Name, "adjudicate", claimID("claim-1"), adjudication("1:0:not-covered", "2:0:not-covered")).Err
 	wantErr(t, err, contracts.ErrInvalid, "denial_reason")
@@ -208,7 +291,7 @@ func TestDeniedClaim(t *testing.T) {
 	}
 	err = c.Call("acme/adjuster", claim.Name, "pay", claimID("claim-1"), tx.String("payment_ref", "x1"), tx.Uint("amount", 0)).Err
 	wantErr(t, err, contracts.ErrConflict, "denied")
-	err = c.Call("stmarys/clerk", claim.Name, "submit", submitArgs("claim-2", "stmarys/ana", "globe", anaItems)...).Err
+	err = c.Call("stmarys/clerk", claim.Name, "submit", submitArgs(c, "claim-2", "stmarys/ana", "globe", anaItems)...).Err
 	wantErr(t, err, contracts.ErrConflict, "already filed")
 	c.Must("stmarys/clerk", claim.Name, "appeal", claimID("claim-1"), tx.String("reason", "coverage-dispute"))
 }
@@ -219,10 +302,10 @@ func TestDeniedClaim(t *testing.T) {
 // object and the holder, and changes nothing.
 func TestUnauthorised(t *testing.T) {
 	c := newWorld(t)
-	c.Must("stmarys/clerk", claim.Name, "submit", submitArgs("claim-1", "stmarys/ana", "acme", anaItems)...)
-	c.Must("stmarys/clerk", claim.Name, "submit", submitArgs("claim-2", "stmarys/bob", "acme", anaItems)...)
+	c.Must("stmarys/clerk", claim.Name, "submit", submitArgs(c, "claim-1", "stmarys/ana", "acme", anaItems)...)
+	c.Must("stmarys/clerk", claim.Name, "submit", submitArgs(c, "claim-2", "stmarys/bob", "acme", anaItems)...)
 	c.Must("acme/adjuster", claim.Name, "review", claimID("claim-2"))
-	other := submitArgs("claim-9", "stmarys/ana", "acme", []string{"99214:2026-10-31:9000"})
+	other := submitArgs(c, "claim-9", "stmarys/ana", "acme", []string{"99214:2026-10-31:9000"})
 	cases := []struct {
 		name, who, method string
 		args              []tx.Arg
@@ -336,7 +419,7 @@ func TestTransitions(t *testing.T) {
 				id := fmt.Sprintf("claim-%d", n)
 				// Distinct services per claim, so that none is a duplicate.
 				items := []string{fmt.Sprintf("A%04d:2026-10-01:10000", n), fmt.Sprintf("B%04d:2026-10-01:5000", n)}
-				c.Must("stmarys/clerk", claim.Name, "submit", submitArgs(id, "stmarys/ana", "acme", items)...)
+				c.Must("stmarys/clerk", claim.Name, "submit", submitArgs(c, id, "stmarys/ana", "acme", items)...)
 				for _, st := range s.path {
 					if err := st(c, id); err != nil {
 						t.Fatalf("setting up %s: %v", s.name, err)
@@ -363,7 +446,7 @@ func TestTransitions(t *testing.T) {
 // reduced amounts with a reason code, a denial with one.
 func TestAdjudicationValidation(t *testing.T) {
 	c := newWorld(t)
-	c.Must("stmarys/clerk", claim.Name, "submit", submitArgs("claim-1", "stmarys/ana", "acme", anaItems)...)
+	c.Must("stmarys/clerk", claim.Name, "submit", submitArgs(c, "claim-1", "stmarys/ana", "acme", anaItems)...)
 	c.Must("acme/adjuster", claim.Name, "review", claimID("claim-1"))
 	cases := []struct {
 		name  string
@@ -403,7 +486,7 @@ func TestAdjudicationValidation(t *testing.T) {
 // approved total, under a reference.
 func TestPayValidation(t *testing.T) {
 	c := newWorld(t)
-	c.Must("stmarys/clerk", claim.Name, "submit", submitArgs("claim-1", "stmarys/ana", "acme", anaItems)...)
+	c.Must("stmarys/clerk", claim.Name, "submit", submitArgs(c, "claim-1", "stmarys/ana", "acme", anaItems)...)
 	pay := func(ref string, amount uint64) error {
 		return c.Call("acme/adjuster", claim.Name, "pay", claimID("claim-1"), tx.String("payment_ref", ref), tx.Uint("amount", amount)).Err
 	}
@@ -429,7 +512,7 @@ func TestPayValidation(t *testing.T) {
 // approval, at most MaxAppeals rounds.
 func TestAppealValidation(t *testing.T) {
 	c := newWorld(t)
-	c.Must("stmarys/clerk", claim.Name, "submit", submitArgs("claim-1", "stmarys/ana", "acme", anaItems)...)
+	c.Must("stmarys/clerk", claim.Name, "submit", submitArgs(c, "claim-1", "stmarys/ana", "acme", anaItems)...)
 	c.Must("acme/adjuster", claim.Name, "review", claimID("claim-1"))
 	deny := func() {
 		t.Helper()
@@ -450,7 +533,7 @@ func TestAppealValidation(t *testing.T) {
 	}
 	wantErr(t, appeal("documentation-added"), contracts.ErrConflict, fmt.Sprintf("appealed %d times", claim.MaxAppeals))
 
-	c.Must("stmarys/clerk", claim.Name, "submit", submitArgs("claim-2", "stmarys/bob", "acme", anaItems)...)
+	c.Must("stmarys/clerk", claim.Name, "submit", submitArgs(c, "claim-2", "stmarys/bob", "acme", anaItems)...)
 	c.Must("acme/adjuster", claim.Name, "review", claimID("claim-2"))
 	c.Must("acme/adjuster", claim.Name, "adjudicate", claimID("claim-2"), adjudication("1:15000", "2:4200"))
 	err := c.Call("stmarys/clerk", claim.Name, "appeal", claimID("claim-2"), tx.String("reason", "coverage-dispute")).Err
@@ -462,16 +545,16 @@ func TestAppealValidation(t *testing.T) {
 // amounts — and the refusal says nothing about the other claim.
 func TestDuplicateClaims(t *testing.T) {
 	c := newWorld(t)
-	c.Must("stmarys/clerk", claim.Name, "submit", submitArgs("claim-1", "stmarys/ana", "acme", anaItems)...)
+	c.Must("stmarys/clerk", claim.Name, "submit", submitArgs(c, "claim-1", "stmarys/ana", "acme", anaItems)...)
 	cases := []struct {
 		name, who string
 		args      []tx.Arg
 	}{
-		{"same services at another insurer", "stmarys/dr-lee", submitArgs("claim-2", "stmarys/ana", "globe", anaItems)},
-		{"same services at the same insurer", "stmarys/clerk", submitArgs("claim-2", "stmarys/ana", "acme", anaItems)},
-		{"reordered, other amounts", "stmarys/clerk", submitArgs("claim-2", "stmarys/ana", "globe", []string{"80053:2026-10-30:99", "99213:2026-10-30:1"})},
-		{"one of the services again", "stmarys/clerk", submitArgs("claim-2", "stmarys/ana", "globe", []string{"99213:2026-10-30:15000"})},
-		{"one service again among new ones", "stmarys/clerk", submitArgs("claim-2", "stmarys/ana", "globe", []string{"85025:2026-10-30:900", "80053:2026-10-30:4200"})},
+		{"same services at another insurer", "stmarys/dr-lee", submitArgs(c, "claim-2", "stmarys/ana", "globe", anaItems)},
+		{"same services at the same insurer", "stmarys/clerk", submitArgs(c, "claim-2", "stmarys/ana", "acme", anaItems)},
+		{"reordered, other amounts", "stmarys/clerk", submitArgs(c, "claim-2", "stmarys/ana", "globe", []string{"80053:2026-10-30:99", "99213:2026-10-30:1"})},
+		{"one of the services again", "stmarys/clerk", submitArgs(c, "claim-2", "stmarys/ana", "globe", []string{"99213:2026-10-30:15000"})},
+		{"one service again among new ones", "stmarys/clerk", submitArgs(c, "claim-2", "stmarys/ana", "globe", []string{"85025:2026-10-30:900", "80053:2026-10-30:4200"})},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -490,16 +573,16 @@ func TestDuplicateClaims(t *testing.T) {
 	}
 	// Other services, another patient, another provider, a repeat
 	// procedure (modifier 76): not duplicates.
-	c.Must("stmarys/clerk", claim.Name, "submit", submitArgs("claim-3", "stmarys/ana", "globe", []string{"99213:2026-10-31:15000"})...)
-	c.Must("stmarys/clerk", claim.Name, "submit", submitArgs("claim-4", "stmarys/bob", "globe", anaItems)...)
-	c.Must("city/clerk", claim.Name, "submit", submitArgs("claim-5", "stmarys/ana", "globe", anaItems)...)
-	c.Must("stmarys/clerk", claim.Name, "submit", submitArgs("claim-6", "stmarys/ana", "globe", []string{"99213-76:2026-10-30:15000"})...)
+	c.Must("stmarys/clerk", claim.Name, "submit", submitArgs(c, "claim-3", "stmarys/ana", "globe", []string{"99213:2026-10-31:15000"})...)
+	c.Must("stmarys/clerk", claim.Name, "submit", submitArgs(c, "claim-4", "stmarys/bob", "globe", anaItems)...)
+	c.Must("city/clerk", claim.Name, "submit", submitArgs(c, "claim-5", "stmarys/ana", "globe", anaItems, tx.String("provider", "city"))...)
+	c.Must("stmarys/clerk", claim.Name, "submit", submitArgs(c, "claim-6", "stmarys/ana", "globe", []string{"99213-76:2026-10-30:15000"})...)
 	// Within one claim, two units of a service are two lines.
-	c.Must("stmarys/clerk", claim.Name, "submit", submitArgs("claim-7", "stmarys/bob", "acme", []string{"97110:2026-10-29:3000", "97110:2026-10-29:3000"})...)
-	err := c.Call("stmarys/clerk", claim.Name, "submit", submitArgs("claim-8", "stmarys/bob", "globe", []string{"97110:2026-10-29:3000"})...).Err
+	c.Must("stmarys/clerk", claim.Name, "submit", submitArgs(c, "claim-7", "stmarys/bob", "acme", []string{"97110:2026-10-29:3000", "97110:2026-10-29:3000"})...)
+	err := c.Call("stmarys/clerk", claim.Name, "submit", submitArgs(c, "claim-8", "stmarys/bob", "globe", []string{"97110:2026-10-29:3000"})...).Err
 	wantErr(t, err, contracts.ErrConflict, "already filed")
 	// Reusing a claim id is a conflict of its own.
-	err = c.Call("stmarys/clerk", claim.Name, "submit", submitArgs("claim-1", "stmarys/bob", "acme", []string{"99999:2026-10-30:1"})...).Err
+	err = c.Call("stmarys/clerk", claim.Name, "submit", submitArgs(c, "claim-1", "stmarys/bob", "acme", []string{"99999:2026-10-30:1"})...).Err
 	wantErr(t, err, contracts.ErrConflict, `claim "claim-1"`)
 }
 
@@ -507,7 +590,7 @@ func TestDuplicateClaims(t *testing.T) {
 // denied one keeps them.
 func TestCancelFreesFingerprint(t *testing.T) {
 	c := newWorld(t)
-	c.Must("stmarys/clerk", claim.Name, "submit", submitArgs("claim-1", "stmarys/ana", "acme", anaItems)...)
+	c.Must("stmarys/clerk", claim.Name, "submit", submitArgs(c, "claim-1", "stmarys/ana", "acme", anaItems)...)
 	fp := load(t, c, "claim-1").Fingerprint
 	fpKey := claim.Name + "/fp/" + fp.String()
 	if v, ok := c.Reader().Get(fpKey); !ok || string(v) != "claim-1" {
@@ -525,7 +608,7 @@ func TestCancelFreesFingerprint(t *testing.T) {
 	_ = c.Scan(claim.Name+"/fi/", func(k string, _ []byte) bool { t.Fatalf("cancel kept item key %s", k); return false })
 
 	// Filed again, at the other insurer, under a new id.
-	c.Must("stmarys/clerk", claim.Name, "submit", submitArgs("claim-2", "stmarys/ana", "globe", anaItems)...)
+	c.Must("stmarys/clerk", claim.Name, "submit", submitArgs(c, "claim-2", "stmarys/ana", "globe", anaItems)...)
 	if v, _ := c.Reader().Get(fpKey); string(v) != "claim-2" {
 		t.Fatalf("fingerprint now names %q", v)
 	}
@@ -536,12 +619,14 @@ func TestCancelFreesFingerprint(t *testing.T) {
 	c.Must("globe/adjuster", claim.Name, "adjudicate", claimID("claim-2"), adjudication("1:0:not-covered", "2:0:not-covered"), tx.String("denial_reason", "not-covered"))
 	err := c.Call("stmarys/clerk", claim.Name, "cancel", claimID("claim-2")).Err
 	wantErr(t, err, contracts.ErrConflict, "never adjudicated")
-	err = c.Call("stmarys/clerk", claim.Name, "submit", submitArgs("claim-3", "stmarys/ana", "acme", anaItems)...).Err
+	err = c.Call("stmarys/clerk", claim.Name, "submit", submitArgs(c, "claim-3", "stmarys/ana", "acme", anaItems)...).Err
 	wantErr(t, err, contracts.ErrConflict, "already filed")
 }
 
-// TestSubmitValidation: codes, dates, amounts, currency, limits, parties
-// and linked records are checked, with clear errors and no state change.
+// TestSubmitValidation: amounts, currency, limits, the document, the
+// fingerprints and their key, the parties and linked records are checked,
+// with clear errors and no state change. (Service codes and dates never
+// reach the ledger: claimdoc validates them.)
 func TestSubmitValidation(t *testing.T) {
 	c := newWorld(t)
 	registerRecord(c, "stmarys/clerk", "rec-ana", "stmarys/ana")
@@ -549,13 +634,26 @@ func TestSubmitValidation(t *testing.T) {
 	registerRecord(c, "city/clerk", "rec-city", "stmarys/ana")
 	registerRecord(c, "stmarys/clerk", "rec-gone", "stmarys/ana")
 	c.Must("stmarys/ana", record.Name, "erase", tx.String("record_id", "rec-gone"))
-	c.Must("stmarys/clerk", claim.Name, "submit", submitArgs("taken", "stmarys/bob", "acme", []string{"99201:2026-10-01:100"})...)
+	c.Must("stmarys/clerk", record.Name, "register", tx.String("record_id", "doc-gone"), tx.Uint("version", 1), tx.Bytes("ciphertext_hash", hash("doc-gone")),
+		tx.String("patient", "stmarys/ana"), tx.String("category", record.CategoryClaim))
+	c.Must("stmarys/ana", record.Name, "erase", tx.String("record_id", "doc-gone"))
+	c.Must("stmarys/clerk", claim.Name, "submit", submitArgs(c, "taken", "stmarys/bob", "acme", []string{"99201:2026-10-01:100"})...)
 
-	item := func(s string) []tx.Arg { return submitArgs("claim-1", "stmarys/ana", "acme", []string{s}) }
-	withCurrency := func(cur string) []tx.Arg {
-		a := submitArgs("claim-1", "stmarys/ana", "acme", anaItems)
-		a[3] = tx.String("currency", cur)
-		return a
+	base := submitArgs(c, "claim-1", "stmarys/ana", "acme", anaItems)
+	// with replaces (or, if absent, adds) arguments of base.
+	with := func(args ...tx.Arg) []tx.Arg {
+		out := slices.Clone(base)
+		for _, a := range args {
+			if i := slices.IndexFunc(out, func(b tx.Arg) bool { return b.Name == a.Name }); i >= 0 {
+				out[i] = a
+			} else {
+				out = append(out, a)
+			}
+		}
+		return out
+	}
+	without := func(name string) []tx.Arg {
+		return slices.DeleteFunc(slices.Clone(base), func(a tx.Arg) bool { return a.Name == name })
 	}
 	many := func(n int, f string) []string {
 		var l []string
@@ -564,8 +662,12 @@ func TestSubmitValidation(t *testing.T) {
 		}
 		return l
 	}
-	records := func(ids ...string) []tx.Arg {
-		return submitArgs("claim-1", "stmarys/ana", "acme", anaItems, tx.Strings("records", ids))
+	records := func(ids ...string) []tx.Arg { return with(tx.Strings("records", ids)) }
+	amounts := func(a ...string) []tx.Arg { return with(tx.Strings("amounts", a)) }
+	fps := base[8] // item_fingerprints
+	var keys []string
+	if err := tx.Unmarshal(fps.Value, &keys); err != nil {
+		t.Fatal(err)
 	}
 	cases := []struct {
 		name string
@@ -573,45 +675,46 @@ func TestSubmitValidation(t *testing.T) {
 		want error
 		says string
 	}{
-		{"lower-case currency", withCurrency("usd"), contracts.ErrInvalid, "ISO 4217"},
-		{"two-letter currency", withCurrency("US"), contracts.ErrInvalid, "ISO 4217"},
-		{"symbol for currency", withCurrency("€"), contracts.ErrInvalid, "ISO 4217"},
-		{"items in two currencies", submitArgs("claim-1", "stmarys/ana", "acme", []string{"99213:2026-10-30:15000:USD", "80053:2026-10-30:4200:EUR"}), contracts.ErrInvalid, "one currency per claim"},
-		{"item in a bad currency", item("99213:2026-10-30:15000:eur"), contracts.ErrInvalid, "ISO 4217"},
-		{"month 13", item("99213:2026-13-01:100"), contracts.ErrInvalid, "YYYY-MM-DD"},
-		{"30 February", item("99213:2026-02-30:100"), contracts.ErrInvalid, "YYYY-MM-DD"},
-		{"two-digit year", item("99213:26-10-30:100"), contracts.ErrInvalid, "YYYY-MM-DD"},
-		{"future service", item("99213:2026-11-02:100"), contracts.ErrInvalid, "after today"},
-		{"clinical text for a code", item("office visit for diabetes:2026-10-30:100"), contracts.ErrInvalid, "service code"},
-		{"lower-case code", item("0001u:2026-10-30:100"), contracts.ErrInvalid, "A-Z, 0-9"},
-		{"short code", item("99:2026-10-30:100"), contracts.ErrInvalid, "wrong length"},
-		{"long code", item("ABCDEFGHIJK:2026-10-30:100"), contracts.ErrInvalid, "wrong length"},
-		{"dotted code", item("E11.9:2026-10-30:100"), contracts.ErrInvalid, "A-Z, 0-9"},
-		{"modifiers out of order", item("99213-59-25:2026-10-30:100"), contracts.ErrInvalid, "out of order"},
-		{"modifier repeated", item("99213-25-25:2026-10-30:100"), contracts.ErrInvalid, "out of order"},
-		{"long modifier", item("99213-255:2026-10-30:100"), contracts.ErrInvalid, "two characters"},
-		{"too many modifiers", item("99213-22-25-50-59-76:2026-10-30:100"), contracts.ErrInvalid, "too many modifiers"},
-		{"zero amount", item("99213:2026-10-30:0"), contracts.ErrInvalid, "minor units"},
-		{"decimal amount", item("99213:2026-10-30:150.00"), contracts.ErrInvalid, "minor units"},
-		{"leading zero", item("99213:2026-10-30:0150"), contracts.ErrInvalid, "minor units"},
-		{"huge amount", item(fmt.Sprintf("99213:2026-10-30:%d", uint64(claim.MaxItemAmount)+1)), contracts.ErrInvalid, "minor units"},
-		{"malformed item", item("99213 2026-10-30 100"), contracts.ErrInvalid, "CODE:YYYY-MM-DD:AMOUNT"},
-		{"no items", submitArgs("claim-1", "stmarys/ana", "acme", nil), contracts.ErrInvalid, "1 to 50 items"},
-		{"too many items", submitArgs("claim-1", "stmarys/ana", "acme", many(claim.MaxItems+1, "A%04d:2026-10-30:1")), contracts.ErrInvalid, "1 to 50 items"},
+		{"lower-case currency", with(tx.String("currency", "usd")), contracts.ErrInvalid, "ISO 4217"},
+		{"two-letter currency", with(tx.String("currency", "US")), contracts.ErrInvalid, "ISO 4217"},
+		{"symbol for currency", with(tx.String("currency", "€")), contracts.ErrInvalid, "ISO 4217"},
+		{"zero amount", amounts("15000", "0"), contracts.ErrInvalid, "item 2: amount"},
+		{"decimal amount", amounts("150.00", "4200"), contracts.ErrInvalid, "minor units"},
+		{"leading zero", amounts("0150", "4200"), contracts.ErrInvalid, "minor units"},
+		{"negative amount", amounts("-1", "4200"), contracts.ErrInvalid, "minor units"},
+		{"huge amount", amounts(fmt.Sprint(uint64(claim.MaxItemAmount)+1), "4200"), contracts.ErrInvalid, "minor units"},
+		{"a service in the amounts", amounts("99213:2026-10-30:15000", "4200"), contracts.ErrInvalid, "minor units"},
+		{"no items", amounts(), contracts.ErrInvalid, "1 to 50 items"},
+		{"too many items", amounts(many(claim.MaxItems+1, "1%d")...), contracts.ErrInvalid, "1 to 50 items"},
+		{"amounts not a list", with(tx.String("amounts", "15000")), contracts.ErrInvalid, "amounts"},
+		{"old-style items", append(without("amounts"), tx.Strings("items", anaItems)), contracts.ErrInvalid, "amounts"},
+		{"an item fingerprint missing", with(tx.Strings("item_fingerprints", keys[:1])), contracts.ErrInvalid, "give one per item"},
+		{"an item fingerprint twice", with(tx.Strings("item_fingerprints", []string{keys[0], keys[0]})), contracts.ErrInvalid, "same fingerprint"},
+		{"item fingerprint not hex", with(tx.Strings("item_fingerprints", []string{keys[0], "99213:2026-10-30"})), contracts.ErrInvalid, "item fingerprint 2"},
+		{"upper-case item fingerprint", with(tx.Strings("item_fingerprints", []string{keys[0], strings.ToUpper(keys[1])})), contracts.ErrInvalid, "lower-case hex"},
+		{"short fingerprint", with(tx.Bytes("fingerprint", hash("x")[:16])), contracts.ErrInvalid, "fingerprint must be 32 bytes"},
+		{"no fingerprint", without("fingerprint"), contracts.ErrInvalid, "fingerprint"},
+		{"another key", with(tx.String("key_id", strings.Repeat("ab", 16))), contracts.ErrInvalid, "not the consortium's claims fingerprint key " + chaintest.ClaimsKey().ID()},
+		{"no key id", without("key_id"), contracts.ErrInvalid, "key_id"},
+		{"no document", without("document"), contracts.ErrInvalid, "document"},
+		{"unknown document", with(tx.String("document", "nope.doc")), contracts.ErrNotFound, "nope.doc"},
+		{"document not a claim", with(tx.String("document", "rec-ana")), contracts.ErrInvalid, `"rec-ana" is a "claim-support" record`},
+		{"document of another patient", with(tx.String("document", "taken.doc")), contracts.ErrInvalid, `"taken.doc" is not a record of patient stmarys/ana`},
+		{"document of another hospital", with(tx.String("document", "rec-city")), contracts.ErrInvalid, `"rec-city" is not held by stmarys`},
+		{"erased document", with(tx.String("document", "doc-gone")), contracts.ErrInvalid, "erased"},
+		{"document also linked", records("claim-1.doc"), contracts.ErrInvalid, "linked twice"},
 		{"too many records", records(many(claim.MaxLinkedRecords+1, "rec-%d")...), contracts.ErrInvalid, "at most 20 records"},
 		{"record of another patient", records("rec-ana", "rec-bob"), contracts.ErrInvalid, `"rec-bob" is not a record of patient stmarys/ana`},
 		{"record of another hospital", records("rec-city"), contracts.ErrInvalid, `"rec-city" is not held by stmarys`},
 		{"erased record", records("rec-gone"), contracts.ErrInvalid, "erased"},
 		{"unknown record", records("rec-none"), contracts.ErrNotFound, "rec-none"},
 		{"record linked twice", records("rec-ana", "rec-ana"), contracts.ErrInvalid, "linked twice"},
-		{"patient not a patient", submitArgs("claim-1", "acme/adjuster", "acme", anaItems), contracts.ErrInvalid, "not a patient member"},
-		{"unknown patient", submitArgs("claim-1", "stmarys/nobody", "acme", anaItems), contracts.ErrInvalid, "not a patient member"},
-		{"insurer is a hospital", submitArgs("claim-1", "stmarys/ana", "city", anaItems), contracts.ErrInvalid, "not an insurer"},
-		{"unknown insurer", submitArgs("claim-1", "stmarys/ana", "nope", anaItems), contracts.ErrInvalid, "not an organisation"},
-		{"bad claim id", submitArgs("Claim 1", "stmarys/ana", "acme", anaItems), contracts.ErrInvalid, "id"},
-		{"claim id taken", submitArgs("taken", "stmarys/ana", "acme", anaItems), contracts.ErrConflict, `claim "taken"`},
-		{"items not a list", []tx.Arg{claimID("claim-1"), tx.String("patient", "stmarys/ana"), tx.String("insurer", "acme"), tx.String("currency", "USD"),
-			tx.String("items", "99213:2026-10-30:100")}, contracts.ErrInvalid, "items"},
+		{"patient not a patient", with(tx.String("patient", "acme/adjuster")), contracts.ErrInvalid, "not a patient member"},
+		{"unknown patient", with(tx.String("patient", "stmarys/nobody")), contracts.ErrInvalid, "not a patient member"},
+		{"insurer is a hospital", with(tx.String("insurer", "city")), contracts.ErrInvalid, "not an insurer"},
+		{"unknown insurer", with(tx.String("insurer", "nope")), contracts.ErrInvalid, "not an organisation"},
+		{"bad claim id", with(claimID("Claim 1")), contracts.ErrInvalid, "id"},
+		{"claim id taken", with(claimID("taken")), contracts.ErrConflict, `claim "taken"`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -623,13 +726,25 @@ func TestSubmitValidation(t *testing.T) {
 			}
 		})
 	}
-	// The limits themselves are accepted; today's date too.
-	c.Must("stmarys/clerk", claim.Name, "submit", submitArgs("claim-max", "stmarys/ana", "acme", many(claim.MaxItems, "A%04d:2026-11-01:1000000000000"),
+	// A document supports one claim.
+	args := submitArgs(c, "claim-2", "stmarys/bob", "acme", []string{"99999:2026-10-30:1"})
+	args[slices.IndexFunc(args, func(a tx.Arg) bool { return a.Name == "document" })] = tx.String("document", "taken.doc")
+	err := c.Call("stmarys/clerk", claim.Name, "submit", args...).Err
+	wantErr(t, err, contracts.ErrConflict, `"taken.doc" is already the document of another claim`)
+	// The limits themselves are accepted.
+	c.Must("stmarys/clerk", claim.Name, "submit", submitArgs(c, "claim-max", "stmarys/ana", "acme", many(claim.MaxItems, "A%04d:2026-11-01:1000000000000"),
 		tx.Strings("records", []string{"rec-ana"}))...)
 	if cl := load(t, c, "claim-max"); len(cl.Items) != claim.MaxItems || cl.Claimed() != claim.MaxItems*claim.MaxItemAmount {
 		t.Fatalf("claim at the limits: %d items, %d", len(cl.Items), cl.Claimed())
 	}
-	c.Must("stmarys/clerk", claim.Name, "submit", submitArgs("claim-mods", "stmarys/ana", "acme", []string{"99213-25-59:2026-10-30:100", "0001U:2026-10-30:100", "0016070:2026-10-30:1"})...)
+}
+
+// TestNoClaimsKey: a consortium without a claims fingerprint key files no
+// claim, and says why.
+func TestNoClaimsKey(t *testing.T) {
+	c := newWorldWith(t, chaintest.Options{NoClaimsKey: true})
+	err := c.Call("stmarys/clerk", claim.Name, "submit", submitArgs(c, "claim-1", "stmarys/ana", "acme", anaItems)...).Err
+	wantErr(t, err, contracts.ErrConflict, "no claims fingerprint key")
 }
 
 // TestAdjusterReadsLinkedRecordOnlyUnderConsent: a linked record is read
@@ -639,7 +754,7 @@ func TestSubmitValidation(t *testing.T) {
 func TestAdjusterReadsLinkedRecordOnlyUnderConsent(t *testing.T) {
 	c := newWorld(t)
 	registerRecord(c, "stmarys/clerk", "rec-1", "stmarys/ana")
-	c.Must("stmarys/clerk", claim.Name, "submit", submitArgs("claim-1", "stmarys/ana", "acme", anaItems, tx.Strings("records", []string{"rec-1"}))...)
+	c.Must("stmarys/clerk", claim.Name, "submit", submitArgs(c, "claim-1", "stmarys/ana", "acme", anaItems, tx.Strings("records", []string{"rec-1"}))...)
 	c.Must("acme/adjuster", claim.Name, "review", claimID("claim-1"))
 	cl := load(t, c, "claim-1")
 
@@ -692,6 +807,31 @@ func TestAdjusterReadsLinkedRecordOnlyUnderConsent(t *testing.T) {
 	if a.Granted || ev.Type != "access_refused" || !strings.Contains(a.Refusal, `granted to "acme"`) {
 		t.Fatalf("another insurer under acme's consent: %+v", a)
 	}
+
+	// The itemised claim is a record like the others: a consent that
+	// covers rec-1 does not cover it; one for the "claim" category does.
+	readDoc := func(consentID string) *record.Access {
+		t.Helper()
+		args, err := claim.AccessArgs(cl, cl.Document, consentID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := c.Must("acme/adjuster", record.Name, "access", args...)
+		a, err := record.LoadAccess(c.Reader(), r.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+	if a := readDoc("c-claims"); a.Granted {
+		t.Fatalf("the document was read under a consent that does not cover it: %+v", a)
+	}
+	c.Must("stmarys/ana", consent.Name, "grant", tx.String("consent_id", "c-claim-docs"), tx.String("grantee", "acme"),
+		tx.String("purpose", claim.Purpose), tx.Strings("categories", []string{record.CategoryClaim}),
+		tx.Int("start", c.Now.Unix()), tx.Int("end", c.Now.Add(30*24*time.Hour).Unix()))
+	if a := readDoc("c-claim-docs"); !a.Granted || a.Record != "claim-1.doc" {
+		t.Fatalf("the document under a consent for claims documents: %+v", a)
+	}
 }
 
 // TestSameBlockDuplicates: two claims for the same services in one block
@@ -702,9 +842,9 @@ func TestSameBlockDuplicates(t *testing.T) {
 		t.Run(fmt.Sprintf("parallel=%v", parallel), func(t *testing.T) {
 			c := newWorld(t, parallel)
 			res := c.Block(
-				c.Sign("stmarys/clerk", claim.Name, "submit", submitArgs("claim-a", "stmarys/ana", "acme", anaItems)...),
-				c.Sign("stmarys/dr-lee", claim.Name, "submit", submitArgs("claim-b", "stmarys/ana", "globe", []string{anaItems[1]})...),
-				c.Sign("stmarys/clerk", claim.Name, "submit", submitArgs("claim-c", "stmarys/bob", "globe", anaItems)...),
+				c.Sign("stmarys/clerk", claim.Name, "submit", submitArgs(c, "claim-a", "stmarys/ana", "acme", anaItems)...),
+				c.Sign("stmarys/dr-lee", claim.Name, "submit", submitArgs(c, "claim-b", "stmarys/ana", "globe", []string{anaItems[1]})...),
+				c.Sign("stmarys/clerk", claim.Name, "submit", submitArgs(c, "claim-c", "stmarys/bob", "globe", anaItems)...),
 			)
 			if res[0].Err != nil || !errors.Is(res[1].Err, contracts.ErrConflict) || res[2].Err != nil {
 				t.Fatalf("block: %v / %v / %v", res[0].Err, res[1].Err, res[2].Err)
@@ -716,53 +856,18 @@ func TestSameBlockDuplicates(t *testing.T) {
 	}
 }
 
-// TestFingerprintGolden pins the fingerprint encoding: a change would let
-// services claimed before it through again.
-func TestFingerprintGolden(t *testing.T) {
-	items := []claim.Item{{Seq: 1, ServiceCode: "99213", Date: "2026-10-30", Amount: 15000}, {Seq: 2, ServiceCode: "80053", Date: "2026-10-30", Amount: 4200}}
-	const golden = "d470aa3097535b8baa4aaa053bd0675282a9b44ab2d1d8642f5057c6bd994270" // checked independently
-	if got := claim.Fingerprint("stmarys", "stmarys/ana", items).String(); got != golden {
-		t.Fatalf("fingerprint %s, want %s", got, golden)
-	}
-	const goldenItem = "c9f80f7c630df7e2fbdb769068016d6fbcb198fb42c87a351e7d127b1e4365db" // [provider, patient, "80053", date, 1]
-	if got := claim.ItemFingerprints("stmarys", "stmarys/ana", items)[0].String(); got != goldenItem {
-		t.Fatalf("item fingerprint %s, want %s", got, goldenItem)
-	}
-	fp := claim.Fingerprint("stmarys", "stmarys/ana", items)
-	same := []claim.Item{{Seq: 1, ServiceCode: "80053", Date: "2026-10-30", Amount: 1}, {Seq: 2, ServiceCode: "99213", Date: "2026-10-30", Amount: 2}}
-	if claim.Fingerprint("stmarys", "stmarys/ana", same) != fp {
-		t.Fatal("the fingerprint depends on order or amounts")
-	}
-	for _, other := range []struct {
-		provider, patient string
-		items             []claim.Item
-	}{
-		{"city", "stmarys/ana", items},
-		{"stmarys", "stmarys/bob", items},
-		{"stmarys", "stmarys/ana", items[:1]},
-		{"stmarys", "stmarys/ana", []claim.Item{items[0], {ServiceCode: "80053", Date: "2026-10-29"}}},
-		{"stmarys", "stmarys/ana", []claim.Item{items[0], items[1], items[1]}},
-		// Domain separation of the fields: no shifting of bytes between them.
-		{"stmarys/", "stmarys/an", items},
-	} {
-		if claim.Fingerprint(other.provider, other.patient, other.items) == fp {
-			t.Fatalf("fingerprint collides: %+v", other)
-		}
-	}
-}
-
 // TestClaimEncodingGolden pins the state encoding of a claim (part of the
 // state hash).
 func TestClaimEncodingGolden(t *testing.T) {
 	cl := &claim.Claim{ID: "c1", Provider: "h1", Patient: "h1/p", Insurer: "i1", Currency: "EUR",
-		Items:         []claim.Item{{Seq: 1, ServiceCode: "99213", Date: "2026-10-30", Amount: 500}},
+		Items: []claim.Item{{Seq: 1, Amount: 500}}, Document: "c1.doc", DocumentVersion: 1, KeyID: strings.Repeat("ab", 16), ItemKeys: []ledger.Hash{{1}},
 		LinkedRecords: []string{"r1"}, Status: claim.StatusPaid, Adjudication: []claim.Adjudication{{Seq: 1, Approved: 400, Reason: "plan-limit"}},
 		Outcome: claim.OutcomePartial, PaymentRef: "P1", PaidAmount: 400, Heights: claim.Heights{Submitted: 1, Reviewed: 2, Adjudicated: 3, Paid: 4}}
 	b, err := tx.Marshal(cl)
 	if err != nil {
 		t.Fatal(err)
 	}
-	const golden = "916263316268316468312f70626931634555528184016539393231336a323032362d31302d33301901f48162723164706169648183011901906a706c616e2d6c696d6974727061727469616c6c795f617070726f7665646000606250311901905820000000000000000000000000000000000000000000000000000000000000000086010203000400"
+	const golden = "956263316268316468312f70626931634555528182011901f46663312e646f63018162723164706169648183011901906a706c616e2d6c696d6974727061727469616c6c795f617070726f7665646000606250311901907820616261626162616261626162616261626162616261626162616261626162616258200000000000000000000000000000000000000000000000000000000000000000815820010000000000000000000000000000000000000000000000000000000000000086010203000400"
 	if got := fmt.Sprintf("%x", b); got != golden {
 		t.Fatalf("encoding %s, want %s", got, golden)
 	}

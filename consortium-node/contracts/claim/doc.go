@@ -1,12 +1,19 @@
 // Package claim is the claim system contract: insurance claims modelled on
 // FHIR R4 Claim and ClaimResponse. A claim names its provider (the
 // hospital that files it), the patient (a pseudonymous member id), the
-// insurer, its items (a service code, the service date and the amount in
-// integer minor units of the claim's one ISO 4217 currency) and the
-// records that support it; the insurer's adjudication (per item: the
-// approved amount and, when reduced, a reason code), the outcome and the
-// payment follow on the same entry. No clinical text is ever stored:
-// services are codes, reasons are codes from fixed lists, records are ids.
+// insurer, its items' amounts (integer minor units of the claim's one ISO
+// 4217 currency), its document and the records that support it; the
+// insurer's adjudication (per item: the approved amount and, when
+// reduced, a reason code), the outcome and the payment follow on the same
+// entry.
+//
+// No health data is on the ledger. Which services a patient received, and
+// when, is health data, so service codes and dates are not in the
+// contract's state or arguments: the itemised claim (a FHIR Claim, built
+// by package claimdoc) is an encrypted record of category "claim" held by
+// the provider — the claim's document — read by the insurer's adjuster
+// through the record contract under the patient's consent, like any
+// record. Reasons are codes from fixed lists; records are ids.
 //
 // Lifecycle (every method checks the current status and fails with
 // ErrConflict otherwise; every method asks the policy, with the claim as
@@ -27,24 +34,36 @@
 // A paid claim is final; so a partially approved claim is either paid or
 // appealed, not both.
 //
-// Duplicate reimbursement: the claim's fingerprint is the SHA-256 of a
-// domain-separated canonical encoding of the provider, the patient and the
-// sorted (service code, date) pairs. "fp/<hex>" maps it to the claim, and
-// every item also reserves its own key "fi/<hex>" (provider, patient,
-// code, date, occurrence), so a second claim for the same services — or
-// for any of them — fails at every insurer with an ErrConflict that says
-// only that a claim for these services was already filed. A cancelled
-// claim releases its keys; a denied one keeps them (appeal instead).
+// Duplicate reimbursement: the claim's fingerprint is a keyed hash
+// (HMAC-SHA256 under the consortium's claims fingerprint key, which
+// hospitals and insurers hold and the ledger does not) of the provider,
+// the patient and the sorted (service code, date) pairs, and every item
+// has its own keyed fingerprint (provider, patient, code, date,
+// occurrence). A plain hash would let anyone who reads the ledger test
+// guesses ("did this patient have code 99213 on 30 October?") against
+// it; a keyed one reveals nothing to charities, regulators or the public.
+// The filer computes them (claimdoc.Key); the contract checks that they
+// were made with the consortium's current key (its id is in state under
+// "key", set at genesis), then "fp/<hex>" maps the claim fingerprint to
+// the claim and "fi/<hex>" each item fingerprint, so a second claim for
+// the same services — or for any of them — fails at every insurer with
+// an ErrConflict that says only that a claim for these services was
+// already filed. A cancelled claim releases its keys; a denied one keeps
+// them (appeal instead). The insurer's portal recomputes the fingerprints
+// from the document it reads (claimdoc.Verify), so a filer that lied
+// about them is caught at review, with the document's ciphertext hash on
+// the ledger as evidence.
 //
 // The patient's share (claimed minus approved) stands once the claim is
 // adjudicated or paid (PatientShare); the claim_adjudicated event carries
 // it too, so a charity campaign (the donation contract) can fund it.
 //
-// An adjuster reads a linked record only through the record contract's
-// access, naming a consent of the patient for purpose "claims"
-// (AccessArgs builds the call).
+// An adjuster reads the document and the linked records only through the
+// record contract's access, naming a consent of the patient for purpose
+// "claims" (AccessArgs builds the call).
 //
-// State (under "claim/"): "c/<id>" -> Claim, "fp/<hex>" -> claim id,
-// "fi/<hex>" -> claim id. Events: claim_submitted, claim_in_review,
+// State (under "claim/"): "key" -> fingerprint key id, "c/<id>" -> Claim,
+// "fp/<hex>" -> claim id, "fi/<hex>" -> claim id, "doc/<record>" -> claim
+// id (a document supports one claim). Events: claim_submitted, claim_in_review,
 // claim_adjudicated, claim_paid, claim_appealed, claim_cancelled.
 package claim

@@ -262,7 +262,7 @@ func create(ctx contracts.Context, args tx.Args, request bool) error {
 		return fmt.Errorf("%w: grantee %q is neither a member nor an organisation", contracts.ErrInvalid, c.Grantee)
 	}
 	if _, exists := ctx.Get(key(c.ID)); exists {
-		return fmt.Errorf("%w: consent %q", contracts.ErrConflict, c.ID)
+		return fmt.Errorf("%w: consent %q already exists", contracts.ErrConflict, c.ID)
 	}
 	if err := contracts.Put(ctx, key(c.ID), &c); err != nil {
 		return err

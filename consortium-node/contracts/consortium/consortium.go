@@ -305,7 +305,7 @@ func CheckAddNode(r contracts.StateReader, n *Node, orgPending bool) error {
 	}
 	for _, o := range nodes {
 		if o.ID == n.ID {
-			return fmt.Errorf("%w: node %q", contracts.ErrConflict, n.ID)
+			return fmt.Errorf("%w: node %q already exists", contracts.ErrConflict, n.ID)
 		}
 		if o.SignKey.Equal(n.SignKey) {
 			return fmt.Errorf("%w: node %q already uses this signing key", contracts.ErrConflict, o.ID)

@@ -28,8 +28,8 @@ func TestClaimFundedByCampaign(t *testing.T) {
 		{ID: "acme/adjuster", Roles: []string{identity.RoleClaimsAdjuster}},
 	}})
 	// The claim: 20,000 claimed, 15,000 approved: the patient owes 5,000.
-	c.Must("stmarys/clerk", claim.Name, "submit", tx.String("claim_id", "cl-1"), tx.String("patient", "stmarys/pat"), tx.String("insurer", "acme"),
-		tx.String("currency", "EUR"), tx.Strings("items", []string{"99213:2026-10-30:15000", "80053:2026-10-30:5000"}))
+	c.Must("stmarys/clerk", claim.Name, "submit", c.FileClaim("stmarys/clerk",
+		c.ClaimDoc("cl-1", "stmarys", "stmarys/pat", "acme", "EUR", "99213:2026-10-30:15000", "80053:2026-10-30:5000"))...)
 	c.Must("acme/adjuster", claim.Name, "review", tx.String("claim_id", "cl-1"))
 
 	must(t, create(c, "hope/officer", "assist", ms(c, 10000, "reg/validator", 10)))
@@ -77,8 +77,8 @@ func TestFundedClaimCannotBeAppealed(t *testing.T) {
 		{ID: "stmarys/clerk", Roles: []string{identity.RoleRecordsClerk}}, {ID: "stmarys/pat", Roles: []string{identity.RolePatient}},
 		{ID: "acme/adjuster", Roles: []string{identity.RoleClaimsAdjuster}},
 	}})
-	c.Must("stmarys/clerk", claim.Name, "submit", tx.String("claim_id", "cl-2"), tx.String("patient", "stmarys/pat"), tx.String("insurer", "acme"),
-		tx.String("currency", "EUR"), tx.Strings("items", []string{"99213:2026-10-30:4000"}))
+	c.Must("stmarys/clerk", claim.Name, "submit", c.FileClaim("stmarys/clerk",
+		c.ClaimDoc("cl-2", "stmarys", "stmarys/pat", "acme", "EUR", "99213:2026-10-30:4000"))...)
 	c.Must("acme/adjuster", claim.Name, "review", tx.String("claim_id", "cl-2"))
 	c.Must("acme/adjuster", claim.Name, "adjudicate", tx.String("claim_id", "cl-2"), tx.Strings("adjudication", []string{"1:0:not-covered"}),
 		tx.String("denial_reason", "not-covered"))

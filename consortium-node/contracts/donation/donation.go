@@ -304,7 +304,7 @@ func createCampaign(ctx contracts.Context, args tx.Args) error {
 		return fmt.Errorf("%w: goal over %d minor units", contracts.ErrInvalid, uint64(MaxAmount))
 	}
 	if _, exists := ctx.Get(campKey(c.ID)); exists {
-		return fmt.Errorf("%w: campaign %q", contracts.ErrConflict, c.ID)
+		return fmt.Errorf("%w: campaign %q already exists", contracts.ErrConflict, c.ID)
 	}
 	ctx.Emit("campaign_created", ledger.Attr{Key: "campaign", Value: c.ID}, ledger.Attr{Key: "charity", Value: org},
 		ledger.Attr{Key: "title", Value: c.Title},
@@ -636,7 +636,7 @@ func disburse(ctx contracts.Context, args tx.Args) error {
 		return fmt.Errorf("%w: milestone %d has %d %s released and undisbursed; disburse 1 to that", contracts.ErrConflict, m.Seq, avail, c.Currency)
 	}
 	if _, exists := ctx.Get(disbKey(d.ID)); exists {
-		return fmt.Errorf("%w: disbursement %q", contracts.ErrConflict, d.ID)
+		return fmt.Errorf("%w: disbursement %q already exists", contracts.ErrConflict, d.ID)
 	}
 	q, err := loadQueue(r, c.ID, m.Seq)
 	if err != nil {

@@ -414,7 +414,7 @@ func propose(ctx contracts.Context, args tx.Args) error {
 		Created: ctx.Time().Unix(), Expires: ctx.Time().Add(validFor).Unix(), Approvals: []Vote{}, Rejections: []Vote{},
 		Status: StatusOpen}
 	if _, exists := ctx.Get(proposalKey(p.ID)); exists {
-		return fmt.Errorf("%w: proposal %q", contracts.ErrConflict, p.ID)
+		return fmt.Errorf("%w: proposal %q already exists", contracts.ErrConflict, p.ID)
 	}
 	ctx.Emit("proposal_created", ledger.Attr{Key: "proposal", Value: p.ID}, ledger.Attr{Key: "kind", Value: kind},
 		ledger.Attr{Key: "proposer", Value: p.Proposer}, ledger.Attr{Key: "expires", Value: strconv.FormatInt(p.Expires, 10)})

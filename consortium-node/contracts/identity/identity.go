@@ -492,7 +492,7 @@ func (Contract) addMember(ctx contracts.Context, args tx.Args) error {
 		return err
 	}
 	if _, exists := ctx.Get(memberKey(id)); exists {
-		return fmt.Errorf("%w: member %q", contracts.ErrConflict, id)
+		return fmt.Errorf("%w: member %q already exists", contracts.ErrConflict, id)
 	}
 	ctx.Set(memberKey(id), encode(m))
 	ctx.Emit("member_added", ledger.Attr{Key: "member", Value: id}, ledger.Attr{Key: "org", Value: m.Org},
@@ -607,7 +607,7 @@ func CheckAddOrg(r contracts.StateReader, o *Org, admins []Member) error {
 		return err
 	}
 	if _, ok := r.Get(OrgStateKey(o.ID)); ok {
-		return fmt.Errorf("%w: organisation %q", contracts.ErrConflict, o.ID)
+		return fmt.Errorf("%w: organisation %q already exists", contracts.ErrConflict, o.ID)
 	}
 	if _, ok := r.Get(contracts.Key(Name, removedKey(o.ID))); ok {
 		return fmt.Errorf("%w: organisation id %q belonged to a removed organisation; ids are never reused", contracts.ErrConflict, o.ID)
@@ -629,7 +629,7 @@ func CheckAddOrg(r contracts.StateReader, o *Org, admins []Member) error {
 		}
 		seen[m.ID] = true
 		if _, ok := r.Get(MemberStateKey(m.ID)); ok {
-			return fmt.Errorf("%w: member %q", contracts.ErrConflict, m.ID)
+			return fmt.Errorf("%w: member %q already exists", contracts.ErrConflict, m.ID)
 		}
 	}
 	return nil

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/almoner/almoner/consortium-node/contracts"
+	"github.com/almoner/almoner/consortium-node/contracts/claim/claimdoc"
 	"github.com/almoner/almoner/consortium-node/contracts/consent"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
 	"github.com/almoner/almoner/consortium-node/ledger"
@@ -30,7 +31,12 @@ const (
 var BreakGlassReasons = []string{"life-threatening", "unconscious-patient", "urgent-treatment", "mass-casualty"}
 
 // Categories of records (a small code list; no free text on the ledger).
-var Categories = []string{"encounter", "lab", "imaging", "medication", "discharge-summary", "claim-support", "bundle"}
+// CategoryClaim is an itemised insurance claim (a FHIR Claim: service
+// codes and dates), filed with the claim contract as its document.
+var Categories = []string{"encounter", "lab", "imaging", "medication", "discharge-summary", "claim-support", "bundle", CategoryClaim}
+
+// CategoryClaim is the category of a claim's itemised document.
+const CategoryClaim = claimdoc.RecordCategory
 
 // Record is a medical record's ledger entry.
 type Record struct {

@@ -198,12 +198,12 @@ func TestEveryRoleAgainstEveryAction(t *testing.T) {
 			return call(c, who, record.Name, "review_break_glass", tx.String("access", c.LastTx().String()), tx.String("outcome", "justified"))
 		}, []string{"stmarys/privacy_officer"}},
 		{"claim.submit for stmarys's patient", nil, func(c *chaintest.Chain, who string) (string, error) {
-			return call(c, who, claim.Name, "submit", tx.String("claim_id", "cl"), tx.String("patient", "stmarys/patient"),
-				tx.String("insurer", "acme"), tx.String("currency", "EUR"), tx.Strings("items", []string{"99213:2026-10-30:1000"}))
+			return call(c, who, claim.Name, "submit", c.FileClaim(who,
+				c.ClaimDoc("cl", identity.OrgOf(who), "stmarys/patient", "acme", "EUR", "99213:2026-10-30:1000"))...)
 		}, []string{"stmarys/physician", "stmarys/records_clerk", "city/physician", "city/records_clerk"}}, // a hospital files its own claims
 		{"claim.adjudicate of a claim at acme", func(t *testing.T, c *chaintest.Chain) {
-			c.Must("stmarys/records_clerk", claim.Name, "submit", tx.String("claim_id", "cl"), tx.String("patient", "stmarys/patient"),
-				tx.String("insurer", "acme"), tx.String("currency", "EUR"), tx.Strings("items", []string{"99213:2026-10-30:1000"}))
+			c.Must("stmarys/records_clerk", claim.Name, "submit", c.FileClaim("stmarys/records_clerk",
+				c.ClaimDoc("cl", "stmarys", "stmarys/patient", "acme", "EUR", "99213:2026-10-30:1000"))...)
 			c.Must("acme/claims_adjuster", claim.Name, "review", tx.String("claim_id", "cl"))
 		}, func(c *chaintest.Chain, who string) (string, error) {
 			return call(c, who, claim.Name, "adjudicate", tx.String("claim_id", "cl"), tx.Strings("adjudication", []string{"1:1000"}))

@@ -2,6 +2,7 @@ package testnode
 
 import (
 	"context"
+	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"net/http/httptest"
@@ -16,6 +17,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/genesis"
 	"github.com/almoner/almoner/consortium-node/node"
 	"github.com/almoner/almoner/consortium-node/tx"
+	"github.com/almoner/almoner/privacy/envelope"
 )
 
 // Node is a running in-process node.
@@ -46,8 +48,18 @@ func Start(t testing.TB) *Node {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// With its encryption key the node keeps its organisation's private
+	// record ciphertexts (upload, fetch under a granted access).
+	encSeed, err := hex.DecodeString(kf.EncSeed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	encKey, err := envelope.NewReaderKey(encSeed)
+	if err != nil {
+		t.Fatal(err)
+	}
 	log := slog.New(slog.DiscardHandler)
-	n, err := node.Open(node.Config{DataDir: filepath.Join(home, "data"), Genesis: g, NodeID: g.Nodes[0].ID, Key: key, Logger: log})
+	n, err := node.Open(node.Config{DataDir: filepath.Join(home, "data"), Genesis: g, NodeID: g.Nodes[0].ID, Key: key, EncKey: encKey, Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,24 @@
+// Package claimdoc owns the off-ledger half of an insurance claim: the
+// itemised claim document and the keyed fingerprints that keep duplicate
+// claims out without putting health data on the ledger.
+//
+// A Document is what the provider files: the services (code and date),
+// their amounts, the parties and the supporting records. It is encoded as
+// a FHIR R4 Claim (MarshalFHIR, Parse) and stored as an encrypted record
+// of category "claim" held by the provider; the claim contract keeps only
+// the amounts, the document's record id and the fingerprints.
+//
+// Key is the consortium's claims fingerprint key: 32 secret bytes that
+// hospitals and insurers hold (a file, mode 0600, created with the
+// consortium: `consortium-node init --dev` writes claims-fingerprint.key)
+// and that charities, regulators and the public do not. Its id (an HMAC
+// of a fixed label) is on the ledger at genesis, so a filing system with
+// the wrong key is refused with a clear error. Fingerprints are
+// HMAC-SHA256 under the key over a domain-separated canonical CBOR
+// encoding: the claim's over (provider, patient, sorted services), each
+// item's over (provider, patient, code, date, occurrence). Without the
+// key, nobody can test a guess of a patient's services against them.
+//
+// SubmitArgs builds the claim.submit arguments from a document; Verify
+// checks a claim on the ledger against the document an adjuster read.
+package claimdoc

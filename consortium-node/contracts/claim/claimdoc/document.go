@@ -1,0 +1,321 @@
+package claimdoc
+
+import (
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/big"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/almoner/almoner/consortium-node/ledger"
+	"github.com/almoner/almoner/consortium-node/tx"
+)
+
+// ErrInvalid wraps every validation and parse failure of a document.
+var ErrInvalid = errors.New("claimdoc: invalid claim document")
+
+// ErrMismatch wraps every difference between a claim on the ledger and
+// its document (Verify).
+var ErrMismatch = errors.New("claimdoc: the claim on the ledger does not match its document")
+
+// The claim contract's names and limits (package claim uses these).
+const (
+	// Purpose is the consent purpose under which an adjuster reads a
+	// claim's document and linked records.
+	Purpose = "claims"
+	// RecordCategory is the record category of a claim's document.
+	RecordCategory = "claim"
+
+	MaxItems         = 50 // service lines per claim (as an X12 837P claim)
+	MaxLinkedRecords = 20
+	MaxItemAmount    = 1_000_000_000_000 // minor units; 50 items cannot overflow
+	MinCodeLen       = 3                 // the base of a service code
+	MaxCodeLen       = 10
+	MaxModifiers     = 4 // two-character modifiers after the base code
+	maxIDLen         = 128
+)
+
+// Limits of documents.
+const (
+	// MaxDocumentBytes bounds a FHIR Claim document that Parse reads.
+	MaxDocumentBytes = 256 << 10
+	// DocumentSuffix makes a claim's document record id (RecordID).
+	DocumentSuffix = ".doc"
+)
+
+// Line is one service line: the service and its amount in minor units of
+// the claim's currency.
+type Line struct {
+	Service
+	Amount uint64
+}
+
+// Document is an itemised claim.
+type Document struct {
+	ClaimID  string
+	Provider string // hospital organisation id
+	Patient  string // member id (pseudonymous)
+	Insurer  string // insurer organisation id
+	Currency string // ISO 4217
+	Created  string // YYYY-MM-DD
+	Lines    []Line
+	Records  []string // supporting record ids
+}
+
+// RecordID is the conventional record id of claim claimID's document.
+func RecordID(claimID string) string { return claimID + DocumentSuffix }
+
+// Services returns the lines' services in order.
+func (d *Document) Services() []Service {
+	s := make([]Service, len(d.Lines))
+	for i, l := range d.Lines {
+		s[i] = l.Service
+	}
+	return s
+}
+
+// Total is the sum of the lines' amounts.
+func (d *Document) Total() uint64 {
+	var t uint64
+	for _, l := range d.Lines {
+		t += l.Amount
+	}
+	return t
+}
+
+func invalid(format string, a ...any) error {
+	return fmt.Errorf("%w: %s", ErrInvalid, fmt.Sprintf(format, a...))
+}
+
+// ValidateServiceCode checks a service code: a base of MinCodeLen
+// to MaxCodeLen of A-Z and 0-9 (CPT, HCPCS, ICD-10-PCS), optionally
+// followed by up to MaxModifiers two-character modifiers ("-25"),
+// in ascending order without repeats, so that one service has one
+// spelling (the fingerprints depend on it).
+func ValidateServiceCode(code string) error {
+	parts := strings.Split(code, "-")
+	bad := func(why string) error {
+		return invalid("service code %.40q %s (a code of %d to %d of A-Z, 0-9, then up to %d modifiers like \"-25\" in ascending order)",
+			code, why, MinCodeLen, MaxCodeLen, MaxModifiers)
+	}
+	if n := len(parts[0]); n < MinCodeLen || n > MaxCodeLen {
+		return bad("has a base of the wrong length")
+	}
+	if len(parts)-1 > MaxModifiers {
+		return bad("has too many modifiers")
+	}
+	for i, p := range parts {
+		if i > 0 && len(p) != 2 {
+			return bad("has a modifier that is not two characters")
+		}
+		for _, r := range p {
+			if !(r >= 'A' && r <= 'Z') && !(r >= '0' && r <= '9') {
+				return bad("has a character other than A-Z, 0-9 and '-'")
+			}
+		}
+		if i > 1 && p <= parts[i-1] {
+			return bad("has modifiers out of order or repeated")
+		}
+	}
+	return nil
+}
+
+// ValidateDate checks a YYYY-MM-DD calendar date no later than now's day
+// (UTC).
+func ValidateDate(d string, now time.Time) error {
+	t, err := time.Parse(time.DateOnly, d)
+	if err != nil || t.Format(time.DateOnly) != d {
+		return invalid("date %.16q must be a calendar date YYYY-MM-DD", d)
+	}
+	if today := now.UTC().Format(time.DateOnly); d > today {
+		return invalid("service date %s is after today (%s)", d, today)
+	}
+	return nil
+}
+
+// validID checks the ledger's id shape (2 to max of a-z, 0-9, '-', '_',
+// '.'; a member id is "<org>/<name>"), so that a document is refused
+// before it is stored rather than by the ledger after.
+func validID(id string, member bool, max int) bool {
+	if len(id) < 2 || len(id) > max || strings.Trim(id, "abcdefghijklmnopqrstuvwxyz0123456789-_./") != "" {
+		return false
+	}
+	org, name, found := strings.Cut(id, "/")
+	if !member {
+		return !found
+	}
+	return found && org != "" && name != "" && !strings.Contains(name, "/")
+}
+
+// Validate checks the document as the claim contract and the
+// fingerprints need it; now bounds the service dates.
+func (d *Document) Validate(now time.Time) error {
+	if !validID(d.ClaimID, false, maxIDLen-len(DocumentSuffix)) {
+		return invalid("claim id %.140q must be 2 to %d of a-z, 0-9, '-', '_', '.'", d.ClaimID, maxIDLen-len(DocumentSuffix))
+	}
+	if !validID(d.Provider, false, maxIDLen) {
+		return invalid("provider %.140q is not an organisation id", d.Provider)
+	}
+	if !validID(d.Patient, true, maxIDLen) {
+		return invalid("patient %.140q is not a member id", d.Patient)
+	}
+	if !validID(d.Insurer, false, maxIDLen) {
+		return invalid("insurer %.140q is not an organisation id", d.Insurer)
+	}
+	if len(d.Currency) != 3 || strings.Trim(d.Currency, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != "" {
+		return invalid("currency %.16q must be an ISO 4217 code of three upper-case letters (e.g. USD, EUR)", d.Currency)
+	}
+	if err := ValidateDate(d.Created, now); err != nil {
+		return fmt.Errorf("created: %w", err)
+	}
+	if len(d.Lines) == 0 || len(d.Lines) > MaxItems {
+		return invalid("a claim has 1 to %d items, got %d", MaxItems, len(d.Lines))
+	}
+	for i, l := range d.Lines {
+		if err := ValidateServiceCode(l.Code); err != nil {
+			return fmt.Errorf("item %d: %w", i+1, err)
+		}
+		if err := ValidateDate(l.Date, now); err != nil {
+			return fmt.Errorf("item %d: %w", i+1, err)
+		}
+		if l.Amount == 0 || l.Amount > MaxItemAmount {
+			return invalid("item %d: amount must be 1 to %d minor units", i+1, uint64(MaxItemAmount))
+		}
+	}
+	if len(d.Records) > MaxLinkedRecords {
+		return invalid("a claim links at most %d records, got %d", MaxLinkedRecords, len(d.Records))
+	}
+	for i, r := range d.Records {
+		if !validID(r, false, maxIDLen) || slices.Contains(d.Records[:i], r) || r == RecordID(d.ClaimID) {
+			return invalid("linked record %.140q is not a record id or is linked twice", r)
+		}
+	}
+	return nil
+}
+
+// SubmitArgs returns the claim.submit arguments for document d stored as
+// record docRecord: the amounts, the document, and the fingerprints
+// under k. It validates d first (now bounds the service dates).
+func (k *Key) SubmitArgs(d *Document, docRecord string, now time.Time) ([]tx.Arg, error) {
+	if err := d.Validate(now); err != nil {
+		return nil, err
+	}
+	amounts := make([]string, len(d.Lines))
+	for i, l := range d.Lines {
+		amounts[i] = fmt.Sprint(l.Amount)
+	}
+	services := d.Services()
+	fp := k.Fingerprint(d.Provider, d.Patient, services)
+	items := k.ItemFingerprints(d.Provider, d.Patient, services)
+	hexes := make([]string, len(items))
+	for i, h := range items {
+		hexes[i] = hex.EncodeToString(h[:])
+	}
+	args := []tx.Arg{tx.String("claim_id", d.ClaimID), tx.String("patient", d.Patient), tx.String("insurer", d.Insurer),
+		tx.String("currency", d.Currency), tx.Strings("amounts", amounts), tx.String("document", docRecord), tx.String("key_id", k.ID()),
+		tx.Bytes("fingerprint", fp[:]), tx.Strings("item_fingerprints", hexes), tx.String("provider", d.Provider)}
+	if len(d.Records) > 0 {
+		args = append(args, tx.Strings("records", d.Records))
+	}
+	return args, nil
+}
+
+// Filed is what the ledger holds of a claim that Verify compares with
+// its document (claim.Claim.Filed).
+type Filed struct {
+	ID, Provider, Patient, Insurer, Currency string
+	Amounts                                  []uint64 // per item, in order
+	Records                                  []string // linked records
+	KeyID                                    string
+	Fingerprint                              ledger.Hash
+	ItemKeys                                 []ledger.Hash // sorted
+}
+
+// Verify checks the claim on the ledger, c, against document d, the
+// plaintext of its document record: the parties, currency, amounts,
+// linked records and, under k, the fingerprints. An error wraps
+// ErrMismatch and names what differs; it never shows a service code or
+// date.
+func (k *Key) Verify(c Filed, d *Document) error {
+	mismatch := func(what string) error { return fmt.Errorf("%w: %s", ErrMismatch, what) }
+	switch {
+	case c.ID != d.ClaimID:
+		return mismatch("the document is of another claim")
+	case c.Provider != d.Provider || c.Patient != d.Patient || c.Insurer != d.Insurer:
+		return mismatch("the provider, patient or insurer differs")
+	case c.Currency != d.Currency:
+		return mismatch("the currency differs")
+	case len(c.Amounts) != len(d.Lines):
+		return mismatch(fmt.Sprintf("the ledger has %d items, the document %d", len(c.Amounts), len(d.Lines)))
+	case !slices.Equal(sortedCopy(c.Records), sortedCopy(d.Records)):
+		return mismatch("the linked records differ")
+	}
+	for i, a := range c.Amounts {
+		if a != d.Lines[i].Amount {
+			return mismatch(fmt.Sprintf("item %d's amount differs", i+1))
+		}
+	}
+	if c.KeyID != k.ID() {
+		return mismatch(fmt.Sprintf("the fingerprints were made under key %s; this portal holds key %s", c.KeyID, k.ID()))
+	}
+	services := d.Services()
+	if k.Fingerprint(d.Provider, d.Patient, services) != c.Fingerprint {
+		return mismatch("the claim fingerprint is not that of the document's services")
+	}
+	if !slices.Equal(k.ItemFingerprints(d.Provider, d.Patient, services), c.ItemKeys) {
+		return mismatch("the item fingerprints are not those of the document's services")
+	}
+	return nil
+}
+
+func sortedCopy(s []string) []string {
+	out := slices.Clone(s)
+	slices.Sort(out)
+	return out
+}
+
+// minorUnitExponent is ISO 4217's number of decimal places of a currency
+// (2 unless listed).
+func minorUnitExponent(cur string) int {
+	switch cur {
+	case "BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "UYI", "VND", "VUV", "XAF", "XOF", "XPF":
+		return 0
+	case "BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND":
+		return 3
+	case "CLF", "UYW":
+		return 4
+	}
+	return 2
+}
+
+// decimal renders minor units as a FHIR decimal of cur.
+func decimal(amount uint64, cur string) json.Number {
+	e := minorUnitExponent(cur)
+	s := fmt.Sprint(amount)
+	if e == 0 {
+		return json.Number(s)
+	}
+	for len(s) <= e {
+		s = "0" + s
+	}
+	return json.Number(s[:len(s)-e] + "." + s[len(s)-e:])
+}
+
+// minorUnits parses a FHIR decimal of cur into minor units, exactly.
+func minorUnits(n json.Number, cur string) (uint64, bool) {
+	if len(n) > 40 || strings.ContainsAny(string(n), "eE/") { // plain decimals only: no exponent to expand
+		return 0, false
+	}
+	r, ok := new(big.Rat).SetString(string(n))
+	if !ok || r.Sign() <= 0 {
+		return 0, false
+	}
+	r.Mul(r, new(big.Rat).SetInt(new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(minorUnitExponent(cur))), nil)))
+	if !r.IsInt() || !r.Num().IsUint64() {
+		return 0, false
+	}
+	return r.Num().Uint64(), true
+}

@@ -1,0 +1,12 @@
+// Package frontend holds Almoner's web app (TypeScript, Preact, Vite; the
+// sources are in src/, see docs/decisions/0030-frontend-stack.md) and
+// embeds its build for the portal.
+//
+// `make frontend` (a dependency of `make build` and `make test`) builds the
+// app into dist/app, which is not committed. Before that build,
+// dist/placeholder holds a one-page notice, so a fresh clone builds,
+// vets and tests without npm. FS returns whichever is present; the portal
+// serves it at / (portal/server Config.Frontend).
+//
+// Imports: the standard library only.
+package frontend

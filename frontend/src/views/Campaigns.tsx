@@ -1,0 +1,218 @@
+// Public: every campaign with its progress; a campaign with milestones,
+// validators and the give form.
+import { useState } from 'preact/hooks';
+import { submit } from '../api';
+import { day, money, parseAmount } from '../format';
+import { Link, navigate } from '../router';
+import { has, useViewer } from '../session';
+import { Badge, Busy, Field, Page, Progress, Result, Show, useAction, useQuery } from '../ui';
+
+const CAMPAIGNS = `query Campaigns($after: String) {
+  campaigns(first: 20, after: $after) {
+    nodes { id title status currency goal raised disbursed refunded giftCount charity { name } }
+    pageInfo { hasNextPage endCursor }
+  }
+}`;
+
+export function Campaigns() {
+  const [after, setAfter] = useState<string | null>(null);
+  const q = useQuery(CAMPAIGNS, { after });
+  return (
+    <Page title="Campaigns">
+      <p class="lead">Every gift is traceable on the consortium ledger, from the donor to the bill it paid.</p>
+      <Show q={q} what="Loading campaigns">
+        {(d: any) => (
+          <>
+            {d.campaigns.nodes.length === 0 && <p>No campaigns yet.</p>}
+            <ul class="cards" aria-label="Campaigns">
+              {d.campaigns.nodes.map((c: any) => (
+                <li class="card" key={c.id}>
+                  <h2>
+                    <Link href={`/campaigns/${encodeURIComponent(c.id)}`}>{c.title}</Link>
+                  </h2>
+                  <p class="meta">
+                    {c.charity?.name ?? c.charityId} · <Badge v={c.status} />
+                  </p>
+                  <Progress value={c.raised} max={c.goal} label={`${c.title}: raised of goal`} />
+                  <p class="nums">
+                    <strong>{money(c.raised, c.currency)}</strong> raised of {money(c.goal, c.currency)} · {c.giftCount} gifts
+                  </p>
+                </li>
+              ))}
+            </ul>
+            {(after || d.campaigns.pageInfo.hasNextPage) && (
+              <nav class="pager" aria-label="More campaigns">
+                {after && (
+                  <button type="button" onClick={() => setAfter(null)}>
+                    First page
+                  </button>
+                )}
+                {d.campaigns.pageInfo.hasNextPage && (
+                  <button type="button" onClick={() => setAfter(d.campaigns.pageInfo.endCursor)}>
+                    Next page
+                  </button>
+                )}
+              </nav>
+            )}
+          </>
+        )}
+      </Show>
+    </Page>
+  );
+}
+
+export const CAMPAIGN = `query Campaign($id: ID!) {
+  campaign(id: $id) {
+    id title status currency goal raised disbursed refunded balance giftCount disbursementCount beneficiaries createdAt
+    charity { id name } charityId
+    milestones { seq title amount deadline status funded escrow disbursed refunded evidenceHash validator decidedBy }
+  }
+}`;
+
+export function Campaign({ id }: { id: string }) {
+  const q = useQuery(CAMPAIGN, { id });
+  const { viewer } = useViewer();
+  return (
+    <Show q={q} what="Loading the campaign">
+      {(d: any) =>
+        !d.campaign ? (
+          <Page title="Campaign not found">
+            <p>
+              There is no campaign <code>{id}</code>. <Link href="/">All campaigns</Link>
+            </p>
+          </Page>
+        ) : (
+          <Page title={d.campaign.title}>
+            <CampaignSummary c={d.campaign} />
+            <h2>Milestones</h2>
+            <Milestones c={d.campaign} />
+            {d.campaign.status === 'OPEN' &&
+              (has(viewer, 'donor') ? (
+                <Give c={d.campaign} onGiven={q.reload} />
+              ) : (
+                <p class="note">
+                  {viewer ? 'Only donors can give.' : <><Link href="/signin">Sign in</Link> as a donor to give.</>}
+                </p>
+              ))}
+          </Page>
+        )
+      }
+    </Show>
+  );
+}
+
+export function CampaignSummary({ c }: { c: any }) {
+  return (
+    <div class="summary">
+      <p class="meta">
+        {c.charity?.name ?? c.charityId} · <Badge v={c.status} /> · since {day(c.createdAt)}
+      </p>
+      <Progress value={c.raised} max={c.goal} label="Raised of goal" />
+      <dl class="facts">
+        <div><dt>Goal</dt><dd>{money(c.goal, c.currency)}</dd></div>
+        <div><dt>Raised</dt><dd>{money(c.raised, c.currency)}</dd></div>
+        <div><dt>Disbursed</dt><dd>{money(c.disbursed, c.currency)}</dd></div>
+        <div><dt>Refunded</dt><dd>{money(c.refunded, c.currency)}</dd></div>
+        <div><dt>Gifts</dt><dd>{c.giftCount}</dd></div>
+      </dl>
+    </div>
+  );
+}
+
+export function Milestones({ c, actions }: { c: any; actions?: (m: any) => preact.ComponentChildren }) {
+  return (
+    <div class="table-wrap">
+      <table>
+        <caption class="sr-only">Milestones of {c.title}</caption>
+        <thead>
+          <tr>
+            <th scope="col">#</th>
+            <th scope="col">Milestone</th>
+            <th scope="col">Status</th>
+            <th scope="col">Funded / amount</th>
+            <th scope="col">In escrow</th>
+            <th scope="col">Disbursed</th>
+            <th scope="col">Validator</th>
+            <th scope="col">Deadline</th>
+            {actions && <th scope="col">Actions</th>}
+          </tr>
+        </thead>
+        <tbody>
+          {c.milestones.map((m: any) => (
+            <tr key={m.seq}>
+              <td>{m.seq}</td>
+              <td>{m.title}</td>
+              <td><Badge v={m.status} /></td>
+              <td>
+                {money(m.funded, c.currency)} / {money(m.amount, c.currency)}
+              </td>
+              <td>{money(m.escrow, c.currency)}</td>
+              <td>{money(m.disbursed, c.currency)}</td>
+              <td>{m.validator}</td>
+              <td>{day(m.deadline)}</td>
+              {actions && <td>{actions(m)}</td>}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+const GIVE = `mutation Give($campaign: ID!, $amount: Amount!, $milestone: Int, $wait: Boolean) {
+  give(campaign: $campaign, amount: $amount, milestone: $milestone, wait: $wait) { TX }
+}`;
+
+function Give({ c, onGiven }: { c: any; onGiven: () => void }) {
+  const [amount, setAmount] = useState('');
+  const [milestone, setMilestone] = useState('');
+  const [gift, setGift] = useState<string | null>(null);
+  const a = useAction();
+  const open = c.milestones.filter((m: any) => m.status === 'PENDING' && m.funded < m.amount);
+  return (
+    <form
+      class="panel"
+      aria-labelledby="give-title"
+      onSubmit={(e) => {
+        e.preventDefault();
+        const minor = parseAmount(amount);
+        a.run(async () => {
+          if (minor === null) throw new Error('enter an amount such as 25 or 12.50');
+          const r = await submit(GIVE, { campaign: c.id, amount: minor, milestone: milestone ? Number(milestone) : null });
+          setGift(r.id);
+          setAmount('');
+          onGiven();
+          return `Thank you: your gift of ${money(minor, c.currency)} is on the ledger (block ${r.height}).`;
+        });
+      }}
+    >
+      <h2 id="give-title">Give</h2>
+      <div class="row">
+        <Field label={`Amount (${c.currency})`}>
+          <input name="amount" inputMode="decimal" required value={amount} onInput={(e) => setAmount(e.currentTarget.value)} placeholder="25.00" />
+        </Field>
+        <Field label="Earmark" hint="Optional: a milestone your gift pays for">
+          <select name="milestone" value={milestone} onChange={(e) => setMilestone(e.currentTarget.value)}>
+            <option value="">Split across milestones in order</option>
+            {open.map((m: any) => (
+              <option key={m.seq} value={String(m.seq)}>
+                {m.seq}. {m.title}
+              </option>
+            ))}
+          </select>
+        </Field>
+      </div>
+      <Busy type="submit" busy={a.busy}>
+        Give
+      </Busy>
+      <Result a={a} />
+      {gift && a.done && (
+        <p>
+          <button type="button" class="link" onClick={() => navigate(`/gifts/${gift}`)}>
+            Follow this gift
+          </button>
+        </p>
+      )}
+    </form>
+  );
+}

@@ -1,0 +1,212 @@
+// Donor: my gifts; a gift's lineage drawn as a flow (live over the
+// giftLineage subscription); its receipt as a JSON proof, a printable page
+// and an in-browser verification against a genesis file.
+import { useState } from 'preact/hooks';
+import { gql } from '../api';
+import { money, short, when } from '../format';
+import { Link } from '../router';
+import { Badge, ErrorBox, Loading, Page, Show, useQuery, useSubscription } from '../ui';
+import { ReceiptTools } from './Receipt';
+
+const MY_GIFTS = `query MyGifts($after: String) {
+  myGifts(first: 20, after: $after) {
+    nodes { id amount currency time height disbursed refunded escrow earmarked campaign { id title } }
+    pageInfo { hasNextPage endCursor }
+  }
+}`;
+
+export function MyGifts() {
+  const [after, setAfter] = useState<string | null>(null);
+  const q = useQuery(MY_GIFTS, { after });
+  return (
+    <Page title="My gifts">
+      <Show q={q} what="Loading your gifts">
+        {(d: any) =>
+          d.myGifts.nodes.length === 0 ? (
+            <p>
+              You have not given yet. <Link href="/">Browse campaigns</Link>
+            </p>
+          ) : (
+            <>
+              <div class="table-wrap">
+                <table>
+                  <caption class="sr-only">Your gifts</caption>
+                  <thead>
+                    <tr>
+                      <th scope="col">Gift</th>
+                      <th scope="col">Campaign</th>
+                      <th scope="col">Amount</th>
+                      <th scope="col">Disbursed</th>
+                      <th scope="col">In escrow</th>
+                      <th scope="col">Refunded</th>
+                      <th scope="col">When</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {d.myGifts.nodes.map((g: any) => (
+                      <tr key={g.id}>
+                        <td>
+                          <Link href={`/gifts/${g.id}`} title={g.id}>
+                            {short(g.id)}
+                          </Link>
+                        </td>
+                        <td>{g.campaign.title}</td>
+                        <td>{money(g.amount, g.currency)}</td>
+                        <td>{money(g.disbursed, g.currency)}</td>
+                        <td>{money(g.escrow, g.currency)}</td>
+                        <td>{money(g.refunded, g.currency)}</td>
+                        <td>{when(g.time)}</td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
+              {d.myGifts.pageInfo.hasNextPage && (
+                <button type="button" onClick={() => setAfter(d.myGifts.pageInfo.endCursor)}>
+                  Older gifts
+                </button>
+              )}
+            </>
+          )
+        }
+      </Show>
+    </Page>
+  );
+}
+
+const LINEAGE_FIELDS = `
+  disbursed refunded inEscrow
+  campaign { id title currency charity { name } charityId }
+  gift { id amount currency time height donor earmarked beneficiary }
+  allocations {
+    amount earmarked inEscrow
+    milestone { seq title status validator }
+    disbursements { amount payee confirmed disbursement { id purpose time paymentRef evidenceHash } }
+    refunds { amount reason time transactionId }
+  }`;
+
+const GIFT = `query Gift($id: ID!) { gift(id: $id) { id lineage { ${LINEAGE_FIELDS} } } }`;
+const LIVE = `subscription Lineage($id: ID!) { giftLineage(giftId: $id) { ${LINEAGE_FIELDS} } }`;
+
+export function Gift({ id }: { id: string }) {
+  const q = useQuery(GIFT, { id });
+  const live = useSubscription<any>(LIVE, { id }, !!q.data?.gift);
+  const lineage = live.data?.giftLineage ?? q.data?.gift?.lineage;
+  return (
+    <Page title="Where my gift went">
+      {q.error && <ErrorBox error={q.error} retry={q.reload} />}
+      {q.loading && <Loading what="Loading the gift" />}
+      {q.data && !q.data.gift && <p>There is no gift {id} that you may see.</p>}
+      {lineage && (
+        <>
+          <p class="live" role="status" aria-live="polite">
+            {live.error ? (
+              <span class="warn">Live updates stopped: {live.error.message}</span>
+            ) : live.data ? (
+              <>
+                <span class="dot" aria-hidden="true" /> Live: updates as blocks commit
+                {live.updates > 1 && ` (${live.updates - 1} update${live.updates > 2 ? 's' : ''})`}
+              </>
+            ) : (
+              'Connecting for live updates…'
+            )}
+          </p>
+          <Lineage l={lineage} />
+          <ReceiptTools txId={id} />
+        </>
+      )}
+    </Page>
+  );
+}
+
+function Lineage({ l }: { l: any }) {
+  const c = l.campaign.currency;
+  return (
+    <div class="lineage">
+      <p class="nums">
+        <strong>{money(l.gift.amount, c)}</strong> given {when(l.gift.time)} in block {l.gift.height}: {money(l.disbursed, c)} disbursed,{' '}
+        {money(l.inEscrow, c)} in escrow, {money(l.refunded, c)} refunded.
+      </p>
+      <ol class="flow" aria-label="Lineage of the gift">
+        {l.allocations.map((a: any) => (
+          <li class="flow-row" key={a.milestone.seq}>
+            <div class="node n-gift">
+              <span class="k">Gift</span>
+              <span>{money(a.amount, c)}</span>
+              {a.earmarked && <small>earmarked</small>}
+            </div>
+            <Arrow />
+            <div class="node n-campaign">
+              <span class="k">Campaign</span>
+              <Link href={`/campaigns/${encodeURIComponent(l.campaign.id)}`}>{l.campaign.title}</Link>
+              <small>{l.campaign.charity?.name ?? l.campaign.charityId}</small>
+            </div>
+            <Arrow />
+            <div class="node n-milestone">
+              <span class="k">Milestone {a.milestone.seq}</span>
+              <span>{a.milestone.title}</span>
+              <Badge v={a.milestone.status} />
+              <small>validator {a.milestone.validator}</small>
+            </div>
+            <Arrow />
+            <ul class="outs">
+              {a.disbursements.map((d: any) => (
+                <li class="out" key={d.disbursement.id}>
+                  <div class="node n-disb">
+                    <span class="k">Disbursement</span>
+                    <span>{money(d.amount, c)}</span>
+                    <small>{d.disbursement.purpose}</small>
+                    <small>{when(d.disbursement.time)}</small>
+                  </div>
+                  <Arrow />
+                  <div class={`node n-payee ${d.confirmed ? 'confirmed' : ''}`}>
+                    <span class="k">Payee</span>
+                    <span>{d.payee}</span>
+                    <small>{d.confirmed ? 'receipt confirmed' : 'awaiting confirmation'}</small>
+                  </div>
+                </li>
+              ))}
+              {a.refunds.map((r: any) => (
+                <li class="out" key={r.transactionId}>
+                  <div class="node n-refund">
+                    <span class="k">Refund</span>
+                    <span>{money(r.amount, c)}</span>
+                    <small>{r.reason}</small>
+                  </div>
+                </li>
+              ))}
+              {a.inEscrow > 0 && (
+                <li class="out">
+                  <div class="node n-escrow">
+                    <span class="k">In escrow</span>
+                    <span>{money(a.inEscrow, c)}</span>
+                    <small>until the milestone is approved</small>
+                  </div>
+                </li>
+              )}
+            </ul>
+          </li>
+        ))}
+      </ol>
+    </div>
+  );
+}
+
+function Arrow() {
+  return (
+    <span class="arrow" aria-hidden="true">
+      →
+    </span>
+  );
+}
+
+/** The receipt proof of a transaction with its header time made exact. */
+export async function loadProof(txId: string) {
+  const d = await gql<any>(`query Proof($id: ID!) { receiptProof(id: $id) transaction(id: $id) { time height } }`, { id: txId });
+  if (!d.receiptProof) throw new Error('no receipt for this transaction');
+  const p = d.receiptProof;
+  // The JSON scalar carries the nanosecond header time as a float; the
+  // block time (RFC 3339, nanoseconds) gives it exactly.
+  if (d.transaction && !Number.isSafeInteger(p.header.time)) p.header.time = d.transaction.time;
+  return { proof: p, tx: d.transaction };
+}

@@ -1,0 +1,110 @@
+// Sign-in, and the role switcher of a development portal's demo accounts.
+import { useEffect, useState } from 'preact/hooks';
+import { devAccounts, signIn, type DevAccount } from '../api';
+import { navigate } from '../router';
+import { roleNames, useViewer } from '../session';
+import { Busy, ErrorBox, Field, Page, useAction } from '../ui';
+
+export function SignIn() {
+  const { refresh } = useViewer();
+  const [account, setAccount] = useState('');
+  const [password, setPassword] = useState('');
+  const a = useAction();
+  const next = new URLSearchParams(location.search).get('next') || '/';
+  return (
+    <Page title="Sign in">
+      <form
+        class="panel narrow"
+        onSubmit={(e) => {
+          e.preventDefault();
+          a.run(async () => {
+            await signIn(account.trim(), password);
+            await refresh();
+            navigate(next.startsWith('/') ? next : '/');
+          });
+        }}
+      >
+        <Field label="Account">
+          <input name="account" autoComplete="username" required value={account} onInput={(e) => setAccount(e.currentTarget.value)} placeholder="hope/donor-sam" />
+        </Field>
+        <Field label="Password">
+          <input name="password" type="password" autoComplete="current-password" required value={password} onInput={(e) => setPassword(e.currentTarget.value)} />
+        </Field>
+        <Busy type="submit" busy={a.busy}>
+          Sign in
+        </Busy>
+        {a.error && <ErrorBox error={a.error} />}
+      </form>
+      <DemoAccounts />
+    </Page>
+  );
+}
+
+/** The demo accounts of a development portal (none elsewhere). */
+export function useDevAccounts(): DevAccount[] {
+  const [list, setList] = useState<DevAccount[]>([]);
+  useEffect(() => {
+    devAccounts().then(setList, () => setList([]));
+  }, []);
+  return list;
+}
+
+function DemoAccounts() {
+  const list = useDevAccounts();
+  if (list.length === 0) return null;
+  return (
+    <section class="panel" aria-labelledby="demo-title">
+      <h2 id="demo-title">Demo accounts</h2>
+      <p class="note">This portal runs in development mode: sign in as any demo role with one click.</p>
+      <ul class="demo-list">
+        {list.map((d) => (
+          <li key={d.account}>
+            <SwitchButton d={d} />
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}
+
+function SwitchButton({ d }: { d: DevAccount }) {
+  const { refresh } = useViewer();
+  const a = useAction();
+  return (
+    <>
+      <Busy
+        type="button"
+        class="secondary"
+        busy={a.busy}
+        onClick={() =>
+          a.run(async () => {
+            await signIn(d.account, d.password);
+            await refresh();
+            navigate(homeFor(d.roles));
+          })
+        }
+      >
+        {d.account} <small>({d.roles.map((r) => roleNames[r] ?? r).join(', ') || 'member'})</small>
+      </Busy>
+      {a.error && <ErrorBox error={a.error} />}
+    </>
+  );
+}
+
+/** The first page of a role. */
+export function homeFor(roles: string[]): string {
+  const order: [string, string][] = [
+    ['donor', '/gifts'],
+    ['claims_adjuster', '/claims'],
+    ['patient', '/patient'],
+    ['consortium_admin', '/admin'],
+    ['charity_officer', '/charity'],
+    ['milestone_validator', '/charity'],
+    ['auditor', '/charity'],
+    ['physician', '/staff'],
+    ['records_clerk', '/staff'],
+    ['privacy_officer', '/staff'],
+  ];
+  for (const [r, p] of order) if (roles.includes(r)) return p;
+  return '/';
+}

@@ -1,0 +1,321 @@
+package claimgql
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/graphql-go/graphql"
+
+	"github.com/almoner/almoner/consortium-node/api/client"
+	"github.com/almoner/almoner/consortium-node/contracts/claim/claimdoc"
+	"github.com/almoner/almoner/consortium-node/ledger"
+	"github.com/almoner/almoner/consortium-node/tx"
+	"github.com/almoner/almoner/graphql/schema"
+	"github.com/almoner/almoner/portal/claims"
+	"github.com/almoner/almoner/portal/patients"
+	"github.com/almoner/almoner/portal/readmodel"
+	"github.com/almoner/almoner/portal/records"
+)
+
+// noKey is the answer of a portal that cannot file or check claims.
+func noKey() error {
+	return schema.Errorf(schema.CodeUnavailable,
+		"this portal holds no claims fingerprint key, so it can neither file claims nor check their documents; start it with --claims-key FILE")
+}
+
+// nodeRefusal maps an error of the custodian node's private API: its 4xx
+// answers are about this request and say what to do; anything else is
+// internal.
+func (m *mod) nodeRefusal(ctx context.Context, what string, err error) error {
+	var ce *client.Error
+	switch {
+	case errors.As(err, &ce) && ce.StatusCode == 403:
+		return forbidden("the custodian node refused: " + ce.Message)
+	case errors.As(err, &ce) && ce.StatusCode < 500:
+		return badInput("the custodian node refused: " + ce.Message)
+	case errors.Is(err, records.ErrNoCustodian):
+		return badInput(err.Error())
+	}
+	return m.internal(ctx, what, err)
+}
+
+// documentInput reads submitClaim's arguments into a claim document.
+func documentInput(in map[string]any, provider string, now time.Time) (*claimdoc.Document, error) {
+	d := &claimdoc.Document{Provider: provider, Created: now.UTC().Format(time.DateOnly)}
+	d.ClaimID, _ = in["id"].(string)
+	d.Patient, _ = in["patient"].(string)
+	d.Insurer, _ = in["insurer"].(string)
+	d.Currency, _ = in["currency"].(string)
+	raw, _ := in["items"].([]any)
+	for i, r := range raw {
+		it, _ := r.(map[string]any)
+		code, _ := it["serviceCode"].(string)
+		date, _ := it["date"].(string)
+		amount, ok := it["amount"].(uint64)
+		if !ok {
+			return nil, badInput(fmt.Sprintf("item %d needs an amount in minor units", i+1))
+		}
+		d.Lines = append(d.Lines, claimdoc.Line{Service: claimdoc.Service{Code: code, Date: date}, Amount: amount})
+	}
+	if recs, ok := in["records"].([]any); ok {
+		for _, r := range recs {
+			s, _ := r.(string)
+			d.Records = append(d.Records, s)
+		}
+	}
+	if err := d.Validate(now); err != nil {
+		return nil, badInput(strings.TrimPrefix(err.Error(), claimdoc.ErrInvalid.Error()+": "))
+	}
+	return d, nil
+}
+
+// submitClaim files a claim as a hospital's portal does: the itemised
+// claim (a FHIR Claim) is sealed for the provider's node and registered
+// as a record of category "claim" (waiting for its commit), then
+// claim.submit carries only the amounts, the document's id and the keyed
+// fingerprints. No service code or date reaches the ledger.
+func (m *mod) submitClaim(b *schema.Builder) graphql.FieldResolveFn {
+	return func(p graphql.ResolveParams) (any, error) {
+		ctx := p.Context
+		v, err := account(ctx)
+		if err != nil {
+			return nil, err
+		}
+		provider, _ := p.Args["provider"].(string)
+		if provider == "" {
+			provider = orgOf(v)
+		}
+		patient, _ := p.Args["patient"].(string)
+		if ok, err := m.allowed(ctx, v, "submit", patient, provider); err != nil {
+			return nil, err
+		} else if !ok {
+			return nil, forbidden("only a physician or records clerk of " + provider + " may file its claims")
+		}
+		if m.own.Key == nil || m.own.Records == nil {
+			return nil, noKey()
+		}
+		now := time.Now()
+		d, err := documentInput(p.Args, provider, now)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := m.rd.Claim(d.ClaimID); err == nil {
+			return nil, schema.Errorf(schema.CodeConflict, fmt.Sprintf("claim %q already exists", d.ClaimID))
+		} else if !errors.Is(err, readmodel.ErrNotFound) {
+			return nil, m.internal(ctx, "claim", err)
+		}
+		// The document's version: 1, or the next of an earlier attempt's.
+		docID, version := claimdoc.RecordID(d.ClaimID), uint64(1)
+		if rec, err := m.docs.Record(docID); err == nil {
+			if rec.Custodian != provider || rec.Patient != patient || rec.Category != claimdoc.RecordCategory || rec.Erased || len(rec.Versions) == 0 {
+				return nil, schema.Errorf(schema.CodeConflict, fmt.Sprintf("record %q exists and cannot hold this claim; file it under another id", docID))
+			}
+			version = rec.Versions[len(rec.Versions)-1].Version + 1
+		} else if !errors.Is(err, readmodel.ErrNotFound) {
+			return nil, m.internal(ctx, "record", err)
+		}
+		fhir, err := d.MarshalFHIR()
+		if err != nil {
+			return nil, m.internal(ctx, "document", err)
+		}
+		hash, err := m.own.Records.Store(ctx, v, provider, docID, version, fhir)
+		if err != nil {
+			return nil, m.nodeRefusal(ctx, "storing the document", err)
+		}
+		reg, err := b.Submit(ctx, patients.RecordContract, "register", []tx.Arg{tx.String("record_id", docID), tx.Uint("version", version),
+			tx.Bytes("ciphertext_hash", hash[:]), tx.String("patient", patient), tx.String("category", claimdoc.RecordCategory)}, true)
+		if err != nil {
+			return nil, err
+		}
+		if reg.Receipt == nil {
+			return nil, schema.Errorf(schema.CodeUnavailable, "the claim's document was not committed in time; file the claim again")
+		}
+		if !reg.Receipt.OK() {
+			return reg, nil // the failed registration says why
+		}
+		args, err := m.own.Key.SubmitArgs(d, docID, now)
+		if err != nil {
+			return nil, badInput(err.Error())
+		}
+		wait, _ := p.Args["wait"].(bool)
+		return b.Submit(ctx, claims.Contract, "submit", args, wait)
+	}
+}
+
+// filed rebuilds from the index what the ledger holds of c (what
+// claimdoc.Verify compares).
+func filed(c *claims.Claim) (claimdoc.Filed, error) {
+	f := claimdoc.Filed{ID: c.ID, Provider: c.Provider, Patient: c.Patient, Insurer: c.Insurer, Currency: c.Currency,
+		Records: c.LinkedRecords, KeyID: c.KeyID}
+	for _, it := range c.Items {
+		f.Amounts = append(f.Amounts, it.Amount)
+	}
+	parse := func(s string) (ledger.Hash, error) {
+		var h ledger.Hash
+		b, err := hex.DecodeString(s)
+		if err != nil || len(b) != len(h) {
+			return h, fmt.Errorf("claimgql: claim %q: fingerprint %q", c.ID, s)
+		}
+		copy(h[:], b)
+		return h, nil
+	}
+	var err error
+	if f.Fingerprint, err = parse(c.Fingerprint); err != nil {
+		return f, err
+	}
+	for _, s := range c.ItemKeys {
+		h, err := parse(s)
+		if err != nil {
+			return f, err
+		}
+		f.ItemKeys = append(f.ItemKeys, h)
+	}
+	return f, nil
+}
+
+// claimDocument is what openClaimDocument answers.
+type claimDocument struct {
+	claim    string
+	access   tx.ID
+	version  uint64
+	doc      *claimdoc.Document
+	fhir     string
+	verified bool
+	problem  string
+}
+
+// openClaimDocument reads a claim's itemised document: it signs
+// record.access for the document's filed version (purpose "claims",
+// naming the patient's consent when given), and, once the ledger grants
+// it, fetches the ciphertext from the custodian and opens it with the
+// viewer's key. The answer says whether the document matches the claim
+// on the ledger (amounts, parties, fingerprints under this portal's key).
+func (m *mod) openClaimDocument(b *schema.Builder) graphql.FieldResolveFn {
+	return func(p graphql.ResolveParams) (any, error) {
+		ctx := p.Context
+		id, _ := p.Args["claim"].(string)
+		c, err := m.readable(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if c == nil {
+			return nil, schema.Errorf(schema.CodeNotFound, fmt.Sprintf("no claim %q", id))
+		}
+		if m.own.Records == nil {
+			return nil, noKey()
+		}
+		v, _ := account(ctx)
+		args := []tx.Arg{tx.String("record_id", c.Document), tx.String("purpose", claimdoc.Purpose), tx.Uint("version", c.DocumentVersion)}
+		if consent, _ := p.Args["consent"].(string); consent != "" {
+			args = append(args, tx.String("consent_id", consent))
+		}
+		res, err := b.Submit(ctx, patients.RecordContract, "access", args, true)
+		if err != nil {
+			return nil, err
+		}
+		if res.Receipt == nil {
+			return nil, schema.Errorf(schema.CodeUnavailable, "the access was not committed in time; try again")
+		}
+		if !res.Receipt.OK() {
+			return nil, forbidden("the ledger refused the access: " + res.Receipt.Error)
+		}
+		for _, e := range res.Receipt.Events {
+			if e.Type == "access_refused" {
+				return nil, forbidden("the ledger refused the access: " + e.Attr("reason"))
+			}
+		}
+		opened, err := m.own.Records.Open(ctx, v, res.ID)
+		if err != nil {
+			return nil, m.nodeRefusal(ctx, "opening the document", err)
+		}
+		out := &claimDocument{claim: c.ID, access: res.ID, version: opened.Version, fhir: string(opened.Plaintext)}
+		d, err := claimdoc.Parse(opened.Plaintext)
+		switch {
+		case err != nil:
+			out.problem = "the document is not a FHIR Claim this portal can read"
+		case opened.Version != c.DocumentVersion:
+			out.doc, out.problem = d, fmt.Sprintf("the custodian released version %d; the claim was filed with version %d", opened.Version, c.DocumentVersion)
+		case m.own.Key == nil:
+			out.doc, out.problem = d, "this portal holds no claims fingerprint key to check the document against the claim"
+		default:
+			out.doc = d
+			lc, err := filed(c)
+			if err != nil {
+				return nil, m.internal(ctx, "claim", err)
+			}
+			if err := m.own.Key.Verify(lc, d); err != nil {
+				out.problem = strings.TrimPrefix(err.Error(), claimdoc.ErrMismatch.Error()+": ")
+			} else {
+				out.verified = true
+			}
+		}
+		if !out.verified {
+			m.log.WarnContext(ctx, "a claim document did not verify", "claim", c.ID, "access", res.ID.String())
+		}
+		return out, nil
+	}
+}
+
+func (m *mod) registerDocumentMutations(b *schema.Builder, txResult graphql.Output, waitArg *graphql.ArgumentConfig) error {
+	itemInput := graphql.NewInputObject(graphql.InputObjectConfig{Name: "ClaimItemInput", Fields: graphql.InputObjectConfigFieldMap{
+		"serviceCode": {Type: nn(graphql.String), Description: "CPT/HCPCS-style code, e.g. 99213 or 99213-25."},
+		"date":        {Type: nn(graphql.String), Description: "Service date YYYY-MM-DD (not after today)."},
+		"amount":      {Type: nn(Amount), Description: "Minor units of the claim's currency."},
+	}})
+	if err := b.Mutation("submitClaim", &graphql.Field{Type: nn(txResult),
+		Description: "File a claim for the viewer's hospital (physicians, records clerks). The itemised claim (codes, dates, amounts) becomes an " +
+			"encrypted record of category \"claim\" on the hospital's node; the ledger gets the amounts, the record's id and keyed fingerprints " +
+			"that stop a second claim for the same services at any insurer. Returns the claim.submit transaction.",
+		Args: graphql.FieldConfigArgument{
+			"id": {Type: nn(graphql.ID), Description: "The new claim's id."}, "patient": {Type: nn(graphql.ID)},
+			"insurer": {Type: nn(graphql.ID)}, "currency": {Type: nn(graphql.String), Description: "ISO 4217."},
+			"items":    {Type: nn(graphql.NewList(nn(itemInput)))},
+			"records":  {Type: graphql.NewList(nn(graphql.ID)), Description: "Linked records of the patient held by the provider."},
+			"provider": {Type: graphql.ID, Description: "Default: the viewer's organisation."},
+			"wait":     waitArg,
+		},
+		Resolve: m.submitClaim(b)}); err != nil {
+		return err
+	}
+	line := graphql.NewObject(graphql.ObjectConfig{Name: "ClaimDocumentItem", Fields: graphql.Fields{
+		"seq":         &graphql.Field{Type: nn(graphql.Int)},
+		"serviceCode": &graphql.Field{Type: nn(graphql.String)},
+		"date":        &graphql.Field{Type: nn(graphql.String), Description: "Service date, YYYY-MM-DD."},
+		"amount":      &graphql.Field{Type: nn(Amount), Description: "Claimed, minor units."},
+	}})
+	doc := graphql.NewObject(graphql.ObjectConfig{Name: "ClaimDocument",
+		Description: "A claim's itemised document, released to the viewer by a committed access and checked against the claim on the ledger.",
+		Fields: graphql.Fields{
+			"claim":    field(nn(graphql.ID), func(d *claimDocument) any { return d.claim }),
+			"accessTx": field(nn(graphql.ID), func(d *claimDocument) any { return d.access.String() }, "The record.access transaction that released it."),
+			"version":  field(nn(graphql.Int), func(d *claimDocument) any { return int(d.version) }),
+			"verified": field(nn(graphql.Boolean), func(d *claimDocument) any { return d.verified },
+				"True when the parties, currency, amounts, linked records and fingerprints match the claim on the ledger."),
+			"problem": field(graphql.String, func(d *claimDocument) any { return optString(d.problem) }, "Why verified is false."),
+			"created": field(graphql.String, func(d *claimDocument) any {
+				if d.doc == nil {
+					return nil
+				}
+				return d.doc.Created
+			}),
+			"items": field(list(line), func(d *claimDocument) any {
+				out := []map[string]any{}
+				if d.doc != nil {
+					for i, l := range d.doc.Lines {
+						out = append(out, map[string]any{"seq": i + 1, "serviceCode": l.Code, "date": l.Date, "amount": l.Amount})
+					}
+				}
+				return out
+			}),
+			"fhir": field(nn(graphql.String), func(d *claimDocument) any { return d.fhir }, "The document as released: FHIR R4 Claim JSON."),
+		}})
+	return b.Mutation("openClaimDocument", &graphql.Field{Type: nn(doc),
+		Description: "Read a claim's itemised document (record.access, purpose claims): an adjuster names the patient's consent; the provider's " +
+			"staff and the patient need none. A refusal is on the ledger and says which consent is missing.",
+		Args:    graphql.FieldConfigArgument{"claim": {Type: nn(graphql.ID)}, "consent": {Type: graphql.ID, Description: "The patient's consent relied on."}},
+		Resolve: m.openClaimDocument(b)})
+}

@@ -1,0 +1,183 @@
+package patientgql
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"net/http"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/graphql-go/graphql"
+
+	"github.com/almoner/almoner/consortium-node/api"
+	"github.com/almoner/almoner/consortium-node/api/client"
+	"github.com/almoner/almoner/consortium-node/ledger"
+	"github.com/almoner/almoner/consortium-node/tx"
+	"github.com/almoner/almoner/graphql/schema"
+	"github.com/almoner/almoner/portal/keyring"
+	"github.com/almoner/almoner/portal/patients"
+	"github.com/almoner/almoner/portal/records"
+)
+
+// recordRead is what readRecord and breakGlassRead return.
+type recordRead struct {
+	access *schema.TxResult
+	kind   string // patients.AccessGranted or AccessBreakGlass
+	opened *records.Opened
+}
+
+// readRecordType builds RecordRead.
+func (m *mod) readRecordType(txResult *graphql.Object) *graphql.Object {
+	return graphql.NewObject(graphql.ObjectConfig{Name: "RecordRead", Description: "A record released to its reader under a committed access.", Fields: graphql.Fields{
+		"access":   field(nn(txResult), func(r *recordRead) any { return r.access }, "The record.access transaction the read relies on (in the patient's access log)."),
+		"kind":     field(nn(m.accessKind), func(r *recordRead) any { return r.kind }),
+		"recordId": field(nn(graphql.ID), func(r *recordRead) any { return r.opened.RecordID }),
+		"version":  field(nn(graphql.Int), func(r *recordRead) any { return int(r.opened.Version) }),
+		"content": field(graphql.String, func(r *recordRead) any {
+			if !utf8.Valid(r.opened.Plaintext) {
+				return nil
+			}
+			return string(r.opened.Plaintext)
+		}, "The decrypted record as text (FHIR JSON); null when it is not UTF-8 (use contentBase64)."),
+		"contentBase64": field(nn(graphql.String), func(r *recordRead) any { return base64.StdEncoding.EncodeToString(r.opened.Plaintext) },
+			"The decrypted record's bytes, base64."),
+	}})
+}
+
+func (m *mod) registerRecordReads(b *schema.Builder) error {
+	rr := m.readRecordType(b.Type("TxResult").(*graphql.Object))
+	versionArg := &graphql.ArgumentConfig{Type: graphql.Int, Description: "The version to read (default: the latest)."}
+	err := b.Mutation("readRecord", &graphql.Field{Type: nn(rr),
+		Description: "record.access, then the record itself: commits an access that names the consent it relies on (or none, for the patient's own record), and on a grant fetches the ciphertext from the custodian and decrypts it with the viewer's key. A refusal is committed too (the patient sees it) and answers FORBIDDEN with the ledger's reason.",
+		Args: graphql.FieldConfigArgument{
+			"record":  {Type: nn(graphql.ID)},
+			"purpose": {Type: nn(graphql.String), Description: "treatment, claims, payment, research, public-health or care-coordination: the consent's."},
+			"consent": {Type: graphql.ID, Description: "The consent the read relies on (omit for the patient's own record)."},
+			"version": versionArg,
+		},
+		Resolve: func(p graphql.ResolveParams) (any, error) {
+			a := &args{schema.ArgReader{In: p.Args}}
+			a.Str("record", "record_id")
+			a.Str("purpose", "purpose")
+			a.OptStr("consent", "consent_id")
+			a.version()
+			if a.Err != nil {
+				return nil, a.Err
+			}
+			return m.readRecord(p.Context, b, a)
+		}})
+	if err != nil {
+		return err
+	}
+	return b.Mutation("breakGlassRead", &graphql.Field{Type: nn(rr),
+		Description: "record.access with break_glass: an emergency read for treatment without the patient's consent (physicians). The reason is required; the access is committed, raises the patient's access alert and waits in the custodian's break-glass review queue.",
+		Args: graphql.FieldConfigArgument{
+			"record":   {Type: nn(graphql.ID)},
+			"reason":   {Type: graphql.String, Description: "Required: life-threatening, unconscious-patient, urgent-treatment or mass-casualty (a code: details go in an off-ledger note)."},
+			"noteHash": {Type: graphql.String, Description: "Hex SHA-256 of the off-ledger note."},
+			"version":  versionArg,
+		},
+		Resolve: func(p graphql.ResolveParams) (any, error) {
+			a := &args{schema.ArgReader{In: p.Args}}
+			a.Str("record", "record_id")
+			if r, _ := p.Args["reason"].(string); strings.TrimSpace(r) == "" {
+				return nil, badInput("a break-glass read needs a reason: life-threatening, unconscious-patient, urgent-treatment or mass-casualty")
+			}
+			a.Str("reason", "break_glass")
+			a.Out = append(a.Out, tx.String("purpose", "treatment")) // the only purpose break-glass serves
+			a.Hash("noteHash", "note_hash", false)
+			a.version()
+			if a.Err != nil {
+				return nil, a.Err
+			}
+			return m.readRecord(p.Context, b, a)
+		}})
+}
+
+// readRecord commits the access in a and, when granted, opens the record.
+func (m *mod) readRecord(ctx context.Context, b *schema.Builder, a *args) (*recordRead, error) {
+	v, err := account(ctx)
+	if err != nil {
+		return nil, err
+	}
+	res, err := b.Submit(ctx, patients.RecordContract, "access", a.Out, true)
+	if err != nil {
+		return nil, err
+	}
+	if res.Status != api.StatusCommitted || res.Receipt == nil {
+		return nil, schema.Errorf(schema.CodeUnavailable, "the access "+res.ID.String()+" did not commit in time; read again")
+	}
+	if !res.Receipt.OK() {
+		return nil, ledgerFailure(res.Receipt.Error)
+	}
+	ev, ok := accessEvent(res.Receipt.Events)
+	if !ok {
+		return nil, m.internal(ctx, "record access", errors.New("an access receipt without an access event"))
+	}
+	switch ev.Type {
+	case "access_refused":
+		m.log.InfoContext(ctx, "record access refused", "access", res.ID.String(), "record", ev.Attr("record"), "reader", v)
+		return nil, forbidden("the ledger refused the access (committed as " + res.ID.String() + "): " + ev.Attr("reason"))
+	case "access_granted", "break_glass":
+	default:
+		return nil, m.internal(ctx, "record access", errors.New("unexpected access event "+ev.Type))
+	}
+	kind := patients.AccessGranted
+	if ev.Type == "break_glass" {
+		kind = patients.AccessBreakGlass
+	}
+	opened, err := m.cfg.Records.Open(ctx, v, res.ID)
+	if err != nil {
+		return nil, m.fetchErr(ctx, res.ID.String(), err)
+	}
+	// Record ids, versions and readers only: never the content.
+	m.log.InfoContext(ctx, "record read", "access", res.ID.String(), "record", opened.RecordID, "version", opened.Version, "reader", v, "kind", kind)
+	return &recordRead{access: res, kind: kind, opened: opened}, nil
+}
+
+// accessEvent returns the record contract's access decision in events.
+func accessEvent(events []ledger.Event) (ledger.Event, bool) {
+	for _, e := range events {
+		if e.Contract == patients.RecordContract {
+			switch e.Type {
+			case "access_granted", "access_refused", "break_glass":
+				return e, true
+			}
+		}
+	}
+	return ledger.Event{}, false
+}
+
+// ledgerFailure maps a failed access transaction (a malformed request:
+// the ledger decides and records every well-formed one) to a user error
+// with the ledger's reason.
+func ledgerFailure(msg string) error {
+	switch {
+	case strings.HasPrefix(msg, "not found"):
+		return schema.Errorf(schema.CodeNotFound, "the ledger could not record the access: "+msg)
+	case strings.HasPrefix(msg, "permission denied"), strings.HasPrefix(msg, "sender not authenticated"):
+		return forbidden("the ledger refused the access: " + msg)
+	default:
+		return badInput("the ledger could not record the access: " + msg)
+	}
+}
+
+// fetchErr maps a failed fetch or decryption after a granted access.
+func (m *mod) fetchErr(ctx context.Context, access string, err error) error {
+	var ce *client.Error
+	switch {
+	case errors.As(err, &ce) && ce.StatusCode == http.StatusForbidden:
+		return forbidden("the custodian refused to release the record under access " + access + " (it was revoked, erased or expired since); read again")
+	case errors.As(err, &ce) && ce.StatusCode == http.StatusNotFound:
+		return schema.Errorf(schema.CodeNotFound, "the custodian's node does not hold this record's ciphertext")
+	case errors.Is(err, keyring.ErrNoKey):
+		return forbidden("the portal holds no decryption key for this account")
+	case errors.As(err, &ce) && ce.StatusCode < 500:
+		return m.internal(ctx, "fetch record", err)
+	case errors.As(err, &ce), errors.Is(err, context.DeadlineExceeded):
+		m.log.WarnContext(ctx, "custodian unavailable", "access", access, "err", err)
+		return schema.Errorf(schema.CodeUnavailable, "the custodian's node is unavailable; read again")
+	}
+	return m.internal(ctx, "open record", err)
+}

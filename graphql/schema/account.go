@@ -1,0 +1,212 @@
+package schema
+
+import (
+	"context"
+	"errors"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/graphql-go/graphql"
+
+	"github.com/almoner/almoner/consortium-node/api"
+	"github.com/almoner/almoner/consortium-node/tx"
+	"github.com/almoner/almoner/portal/readmodel"
+	"github.com/almoner/almoner/portal/session"
+)
+
+// memberIDPattern is the ledger's member id shape (<org>/<name>, a-z 0-9
+// - _ .), checked before any key is generated; the ledger checks again.
+var memberIDPattern = regexp.MustCompile(`^[a-z0-9._-]+/[a-z0-9._-]+$`)
+
+// browserSession requires a signed-in browser session with the write
+// scope (account changes are not for API tokens).
+func browserSession(ctx context.Context, what string) (*session.Principal, error) {
+	p, err := writer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if p.Via != "session" {
+		return nil, Errorf(CodeForbidden, what+" only from a signed-in browser session")
+	}
+	return p, nil
+}
+
+// requireOrgAdmin checks in the read model that the viewer administers
+// org (the ledger checks again).
+func requireOrgAdmin(ctx context.Context, cfg *Config, account, org string) error {
+	me, err := cfg.Store.Member(account)
+	if err != nil && !errors.Is(err, readmodel.ErrNotFound) {
+		return internal(ctx, cfg.Logger, "member", err)
+	}
+	if err != nil || me.Revoked || me.Org != org || !slices.Contains(me.Roles, "org_admin") {
+		return Errorf(CodeForbidden, "only an organisation admin of "+org+" may do this")
+	}
+	return nil
+}
+
+// newMember is what createMember returns.
+type newMember struct {
+	id       string
+	password string
+	tx       *TxResult
+}
+
+// registerAccount adds changePassword and createMember.
+func registerAccount(b *Builder, txResult, member *graphql.Object) error {
+	cfg := b.Cfg
+	nn := graphql.NewNonNull
+	err := b.Mutation("changePassword", &graphql.Field{
+		Type: nn(graphql.NewObject(graphql.ObjectConfig{Name: "PasswordChanged", Fields: graphql.Fields{
+			"endedSessions": {Type: nn(graphql.Int), Description: "How many other sessions of the account were ended."},
+		}})),
+		Description: "Change the signed-in account's password (browser sessions only): the current password is required; every other session of the account ends (API tokens stay valid: revoke them with revokeApiToken).",
+		Args: graphql.FieldConfigArgument{
+			"currentPassword": {Type: nn(graphql.String)},
+			"newPassword":     {Type: nn(graphql.String), Description: "At least the portal's minimum length (12 by default)."},
+		},
+		Resolve: func(p graphql.ResolveParams) (any, error) {
+			pr, err := browserSession(p.Context, "a password is changed")
+			if err != nil {
+				return nil, err
+			}
+			ended, err := cfg.Sessions.ChangePassword(pr.Account, p.Args["currentPassword"].(string), p.Args["newPassword"].(string), pr.SessionID)
+			switch {
+			case errors.Is(err, session.ErrBadCredentials):
+				return nil, Errorf(CodeForbidden, "the current password is wrong")
+			case errors.Is(err, session.ErrThrottled):
+				return nil, Errorf(CodeRateLimited, "too many wrong passwords; try again in a few minutes")
+			case errors.Is(err, session.ErrInvalid):
+				return nil, Errorf(CodeBadUserInput, strings.TrimPrefix(err.Error(), "session: invalid argument: "))
+			case err != nil:
+				return nil, internal(p.Context, cfg.Logger, "change password", err)
+			}
+			cfg.Logger.InfoContext(p.Context, "password changed", "account", pr.Account, "ended_sessions", ended)
+			return map[string]any{"endedSessions": ended}, nil
+		},
+	})
+	if err != nil {
+		return err
+	}
+
+	newMemberT := graphql.NewObject(graphql.ObjectConfig{Name: "NewMember", Fields: graphql.Fields{
+		"id": {Type: nn(graphql.ID), Resolve: func(p graphql.ResolveParams) (any, error) { return p.Source.(*newMember).id, nil }},
+		"member": {Type: member, Description: "The member as the read model has it (null unless the transaction succeeded).",
+			Resolve: func(p graphql.ResolveParams) (any, error) {
+				nm := p.Source.(*newMember)
+				if nm.password == "" {
+					return nil, nil
+				}
+				return thunk(LoadersFrom(p.Context).Member.Load(p.Context, nm.id)), nil
+			}},
+		"initialPassword": {Type: graphql.String, Description: "The new account's password, shown once (null unless the transaction succeeded); the member should change it at first sign-in.",
+			Resolve: func(p graphql.ResolveParams) (any, error) {
+				if pw := p.Source.(*newMember).password; pw != "" {
+					return pw, nil
+				}
+				return nil, nil
+			}},
+		"transaction": {Type: txResult, Description: "identity.add_member, committed (FAILED with the ledger's reason when it refused); null when this call finished an earlier one whose member had committed.",
+			Resolve: func(p graphql.ResolveParams) (any, error) {
+				if t := p.Source.(*newMember).tx; t != nil {
+					return t, nil
+				}
+				return nil, nil
+			}},
+	}})
+	return b.Mutation("createMember", &graphql.Field{Type: nn(newMemberT),
+		Description: "identity.add_member (organisation admins of the new member's organisation, browser sessions only): generates the member's signing and encryption keys in the portal keystore, signs add_member with the admin's key, waits for the commit, and creates the member's portal account with a random initial password returned once.",
+		Args: graphql.FieldConfigArgument{
+			"id":    {Type: nn(graphql.ID), Description: "<organisation>/<name>: a-z, 0-9, '-', '_', '.'."},
+			"roles": {Type: nn(graphql.NewList(nn(graphql.String)))},
+		},
+		Resolve: func(p graphql.ResolveParams) (any, error) {
+			return createMember(p.Context, cfg, p.Args)
+		},
+	})
+}
+
+func createMember(ctx context.Context, cfg *Config, args map[string]any) (*newMember, error) {
+	pr, err := browserSession(ctx, "members are created")
+	if err != nil {
+		return nil, err
+	}
+	id := args["id"].(string)
+	var roles []string
+	for _, r := range args["roles"].([]any) {
+		roles = append(roles, r.(string))
+	}
+	if len(id) > 128 || !memberIDPattern.MatchString(id) {
+		return nil, Errorf(CodeBadUserInput, "id must be <organisation>/<name> using a-z, 0-9, '-', '_' and '.'")
+	}
+	if len(roles) == 0 {
+		return nil, Errorf(CodeBadUserInput, "give the member at least one role")
+	}
+	org, _, _ := strings.Cut(id, "/")
+	if err := requireOrgAdmin(ctx, cfg, pr.Account, org); err != nil {
+		return nil, err
+	}
+	if cfg.Sessions.HasAccount(id) {
+		return nil, Errorf(CodeConflict, "the portal already has an account "+id)
+	}
+	if m, err := cfg.Store.Member(id); err == nil {
+		if m.Revoked || !cfg.Keys.Has(id) {
+			return nil, Errorf(CodeConflict, "member "+id+" already exists")
+		}
+		// An earlier createMember committed but did not get to create the
+		// account (its wait timed out, or the account store failed):
+		// finish it.
+		return newAccount(ctx, cfg, pr.Account, &newMember{id: id})
+	} else if !errors.Is(err, readmodel.ErrNotFound) {
+		return nil, internal(ctx, cfg.Logger, "member", err)
+	}
+	// Keys first, so that a member the ledger adds always has them here;
+	// a retry after a timeout reuses them.
+	pub, created, err := cfg.Keys.EnsureKeys(id)
+	if err != nil {
+		return nil, internal(ctx, cfg.Logger, "member keys", err)
+	}
+	discard := func() {
+		if !created {
+			return // an earlier attempt's transaction may still commit with them
+		}
+		if err := cfg.Keys.Discard(id); err != nil {
+			cfg.Logger.ErrorContext(ctx, "discarding a refused member's keys", "member", id, "err", err)
+		}
+	}
+	res, err := submit(ctx, cfg, "identity", "add_member", []tx.Arg{tx.String("id", id), tx.Strings("roles", roles),
+		tx.String("sign_key", pub.Sign), tx.String("enc_key", pub.Enc)}, true)
+	if err != nil {
+		var ue *Error
+		if errors.As(err, &ue) && (ue.Code == CodeConflict || ue.Code == CodeBadUserInput) {
+			discard() // refused before ordering: it never commits
+		}
+		return nil, err
+	}
+	if res.Status != api.StatusCommitted || res.Receipt == nil {
+		return nil, Errorf(CodeUnavailable, "the member's transaction "+res.ID.String()+" did not commit in time; call createMember again once it has")
+	}
+	out := &newMember{id: id, tx: res}
+	if !res.Receipt.OK() {
+		discard()
+		return out, nil
+	}
+	return newAccount(ctx, cfg, pr.Account, out)
+}
+
+// newAccount creates the portal account of a member just added, with a
+// random password returned once.
+func newAccount(ctx context.Context, cfg *Config, admin string, nm *newMember) (*newMember, error) {
+	pw, err := session.GeneratePassword()
+	if err != nil {
+		return nil, internal(ctx, cfg.Logger, "password", err)
+	}
+	if err := cfg.Sessions.CreateAccount(nm.id, pw); errors.Is(err, session.ErrExists) {
+		return nil, Errorf(CodeConflict, "the portal already has an account "+nm.id)
+	} else if err != nil {
+		return nil, internal(ctx, cfg.Logger, "create account", err)
+	}
+	nm.password = pw
+	cfg.Logger.InfoContext(ctx, "member account created", "member", nm.id, "by", admin)
+	return nm, nil
+}

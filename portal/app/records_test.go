@@ -1,0 +1,218 @@
+package app_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/almoner/almoner/consortium-node/api"
+	"github.com/almoner/almoner/consortium-node/genesis"
+	"github.com/almoner/almoner/consortium-node/tx"
+	"github.com/almoner/almoner/portal/app"
+	"github.com/almoner/almoner/portal/internal/testnode"
+	"github.com/almoner/almoner/portal/session"
+	"github.com/almoner/almoner/privacy/envelope"
+)
+
+// syncBuffer is a log sink the portal writes to from many goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// startPortalLogged runs a portal over n whose logs (debug and up) go to
+// the returned buffer.
+func startPortalLogged(t *testing.T, n *testnode.Node) (*app.Portal, *syncBuffer) {
+	t.Helper()
+	logs := &syncBuffer{}
+	p, err := app.Start(context.Background(), app.Config{
+		Node: n.URL, Listen: "127.0.0.1:0", Home: t.TempDir(), DevHome: n.Home,
+		Argon2: session.Argon2Params{Time: 1, MemoryKiB: 64, Threads: 1},
+		Logger: slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := p.Close(); err != nil {
+			t.Errorf("closing the portal: %v", err)
+		}
+	})
+	waitHealthy(t, p.URL)
+	return p, logs
+}
+
+// storeRecord seals plaintext as version 1 of record id for St Mary's
+// node, uploads it as St Mary's clerk and registers it for patient-ana.
+func storeRecord(t *testing.T, n *testnode.Node, id, category string, plaintext []byte) {
+	t.Helper()
+	kf, err := genesis.LoadKeyFile(genesis.KeyPath(n.Home, "stmarys/clerk"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	clerk, err := kf.SignKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	node := n.Genesis.Nodes[0]
+	if node.Org != "stmarys" {
+		t.Fatalf("the test node belongs to %s, not the hospital", node.Org)
+	}
+	dk, err := envelope.NewDataKey(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dk.Destroy()
+	sealed, err := envelope.Seal(nil, dk, id, 1, plaintext)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wrapped, err := envelope.Wrap(nil, node.EncKey.Key, node.ID, dk, id, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	up := &api.UploadRequest{RecordID: id, Version: 1, Sealed: sealed, Wrapped: wrapped, Uploader: "stmarys/clerk", Time: time.Now().Unix()}
+	if err := api.SignPrivate(up, clerk); err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Client.UploadRecord(context.Background(), up); err != nil {
+		t.Fatal(err)
+	}
+	h := envelope.CiphertextHash(sealed)
+	n.Send(t, "stmarys/clerk", "record", "register", tx.String("record_id", id), tx.Uint("version", 1), tx.Bytes("ciphertext_hash", h[:]),
+		tx.String("patient", "stmarys/patient-ana"), tx.String("category", category))
+}
+
+const (
+	readDoc = `mutation($r: ID!, $p: String!, $c: ID, $v: Int) { readRecord(record: $r, purpose: $p, consent: $c, version: $v) {
+		kind recordId version content contentBase64 access { id status receipt { status } } } }`
+	breakGlassDoc = `mutation($r: ID!, $why: String, $note: String) { breakGlassRead(record: $r, reason: $why, noteHash: $note) {
+		kind recordId content access { id } } }`
+)
+
+// TestRecordReads: reading a record through the portal commits
+// record.access signed with the viewer's key and, when the ledger grants
+// it, returns the record decrypted with the viewer's key — the same bytes
+// the hospital stored. The patient reads her own record, the adjuster
+// reads under her consent, a physician breaks the glass (with a reason,
+// which is required). Refusals are committed (the patient's access log
+// shows them) and answer FORBIDDEN with the ledger's reason naming the
+// consent; unknown records NOT_FOUND; read-only tokens FORBIDDEN. The
+// record's content appears in no log line and no error.
+func TestRecordReads(t *testing.T) {
+	n := testnode.Start(t)
+	p, logs := startPortalLogged(t, n)
+	ana, adjuster, drLee := as(t, p, "stmarys/patient-ana"), as(t, p, "acme/adjuster"), as(t, p, "stmarys/dr-lee")
+	const marker = "Zyxwvutsrq-7f3a"
+	plaintext := []byte(`{"resourceType":"Bundle","entry":[{"resource":{"resourceType":"Patient","name":[{"family":"` + marker + `"}],"birthDate":"1961-07-14"}}]}`)
+	storeRecord(t, n, "rec-r1", "lab", plaintext)
+	var seen []string // every response, for the content scan
+
+	read := func(c *client, doc string, vars map[string]any) *gqlResult {
+		t.Helper()
+		r := c.do(doc, vars)
+		seen = append(seen, r.raw)
+		return r
+	}
+	wantErr := func(r *gqlResult, code string, msg ...string) {
+		t.Helper()
+		if r.code() != code {
+			t.Fatalf("want %s: %s", code, r.raw)
+		}
+		t.Logf("%s: %s", code, r.Errors[0].Message)
+		for _, m := range msg {
+			if !strings.Contains(r.Errors[0].Message, m) {
+				t.Fatalf("error %q lacks %q", r.Errors[0].Message, m)
+			}
+		}
+	}
+	wantContent := func(r *gqlResult, field, kind string) {
+		t.Helper()
+		d, _ := r.Data[field].(map[string]any)
+		if len(r.Errors) != 0 || d == nil || d["kind"] != kind || d["recordId"] != "rec-r1" || d["content"] != string(plaintext) {
+			t.Fatalf("%s: %s", field, r.raw)
+		}
+		if b64, ok := d["contentBase64"]; ok && b64 != base64.StdEncoding.EncodeToString(plaintext) {
+			t.Fatalf("contentBase64: %v", b64)
+		}
+	}
+
+	// No consent yet: refused, committed, and the reason names the consent.
+	wantErr(read(adjuster, readDoc, map[string]any{"r": "rec-r1", "p": "claims", "c": "con-r1"}), "FORBIDDEN", "refused the access", `consent "con-r1"`)
+	wantErr(read(adjuster, readDoc, map[string]any{"r": "rec-r1", "p": "claims"}), "FORBIDDEN", "permission denied")
+
+	// Ana's own record, then the adjuster under her consent.
+	r := read(ana, readDoc, map[string]any{"r": "rec-r1", "p": "treatment"})
+	wantContent(r, "readRecord", "GRANTED")
+	if dig(r.Data, "readRecord", "version") != 1.0 || dig(r.Data, "readRecord", "access", "receipt", "status") != "OK" {
+		t.Fatalf("own read: %s", r.raw)
+	}
+	now := time.Now().UTC()
+	ana.ok("grantConsent", grantDoc, map[string]any{"id": "con-r1", "g": "acme/adjuster", "p": "claims", "r": []string{"rec-r1"},
+		"s": now.Add(-time.Hour).Format(time.RFC3339), "e": now.Add(24 * time.Hour).Format(time.RFC3339)})
+	wantContent(read(adjuster, readDoc, map[string]any{"r": "rec-r1", "p": "claims", "c": "con-r1", "v": 1}), "readRecord", "GRANTED")
+	wantErr(read(adjuster, readDoc, map[string]any{"r": "rec-r1", "p": "research", "c": "con-r1"}), "FORBIDDEN", `consent "con-r1" is for purpose "claims"`)
+
+	// Break-glass: the reason is required, and must be a known code.
+	for _, vars := range []map[string]any{{"r": "rec-r1"}, {"r": "rec-r1", "why": "  "}} {
+		wantErr(read(drLee, breakGlassDoc, vars), "BAD_USER_INPUT", "needs a reason", "unconscious-patient")
+	}
+	wantErr(read(drLee, breakGlassDoc, map[string]any{"r": "rec-r1", "why": "curious"}), "BAD_USER_INPUT", "break_glass must be one of")
+	wantErr(read(drLee, breakGlassDoc, map[string]any{"r": "rec-r1", "why": "unconscious-patient", "note": "xyz"}), "BAD_USER_INPUT", "noteHash")
+	wantContent(read(drLee, breakGlassDoc, map[string]any{"r": "rec-r1", "why": "unconscious-patient", "note": sha("note")}), "breakGlassRead", "BREAK_GLASS")
+	wantErr(read(adjuster, breakGlassDoc, map[string]any{"r": "rec-r1", "why": "life-threatening"}), "FORBIDDEN", "refused the access")
+
+	// Revoked: refused with the ledger's reason.
+	ana.ok("revokeConsent", consentMut("revokeConsent"), map[string]any{"id": "con-r1"})
+	wantErr(read(adjuster, readDoc, map[string]any{"r": "rec-r1", "p": "claims", "c": "con-r1"}), "FORBIDDEN", `consent "con-r1" was revoked`)
+
+	wantErr(read(adjuster, readDoc, map[string]any{"r": "rec-none", "p": "claims"}), "NOT_FOUND", `record "rec-none"`)
+	wantErr(read(newClient(t, p.URL), readDoc, map[string]any{"r": "rec-r1", "p": "treatment"}), "UNAUTHENTICATED")
+	tok := ana.do(`mutation { createApiToken(name: "ro", scopes: ["read"], ttlHours: 1) { secret } }`, nil)
+	ro := newClient(t, p.URL)
+	ro.bearer = dig(tok.Data, "createApiToken", "secret").(string)
+	wantErr(read(ro, readDoc, map[string]any{"r": "rec-r1", "p": "treatment"}), "FORBIDDEN", "write scope")
+
+	// Every read, granted or refused, is in Ana's access log.
+	log := nodes(t, ana.do(`{ accessLog(first: 50) { nodes { kind reader } } }`, nil), "accessLog")
+	var kinds []string
+	for _, e := range log {
+		kinds = append(kinds, dig(e, "kind").(string)+":"+dig(e, "reader").(string))
+	}
+	// Newest first: the read after the revocation, the adjuster's
+	// break-glass, dr-lee's, the wrong purpose, the consented read, Ana's
+	// own, the two refusals before the consent. Malformed requests (no
+	// reason, an unknown code, a bad note hash) record no access.
+	want := "REFUSED:acme/adjuster REFUSED:acme/adjuster BREAK_GLASS:stmarys/dr-lee REFUSED:acme/adjuster GRANTED:acme/adjuster " +
+		"GRANTED:stmarys/patient-ana REFUSED:acme/adjuster REFUSED:acme/adjuster"
+	if got := strings.Join(kinds, " "); got != want {
+		t.Fatalf("access log:\n got %s\nwant %s", got, want)
+	}
+
+	// The content went to its readers only: no log line, no error has it.
+	if l := logs.String(); strings.Contains(l, marker) || !strings.Contains(l, "record read") {
+		t.Fatalf("the portal's log has the record's content, or no read: %s", l)
+	}
+	for _, s := range seen {
+		if strings.Contains(s, marker) && !strings.Contains(s, `"content"`) {
+			t.Fatalf("an error carries the record's content: %s", s)
+		}
+	}
+}
