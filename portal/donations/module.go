@@ -348,6 +348,11 @@ func campaignCreated(w *readmodel.Txn, a at, e ledger.Event) error {
 	}
 	c := &Campaign{ID: e.Attr("campaign"), Charity: e.Attr("charity"), Currency: e.Attr("currency"), Status: StatusDraft,
 		CreatedBy: a.sender, Height: a.height, Time: a.time, Updated: a.height, Beneficiaries: []string{}}
+	if _, ok, err := w.Get(campaignKey(c.ID)); err != nil {
+		return err
+	} else if ok || c.ID == "" {
+		return bad("campaign_created for campaign %q, which is empty or exists", c.ID)
+	}
 	var err error
 	if c.Goal, err = parseAmount(e, "goal"); err != nil {
 		return err

@@ -246,6 +246,11 @@ func erased(w *readmodel.Txn, a at, e ledger.Event) error {
 func accessed(w *readmodel.Txn, a at, e ledger.Event) error {
 	ac := &Access{ID: e.Attr("access"), Record: e.Attr("record"), Patient: e.Attr("patient"), Custodian: e.Attr("custodian"),
 		Reader: e.Attr("reader"), Purpose: e.Attr("purpose"), Height: a.height, Time: a.time, Seq: seqOf(a.height, a.tx)}
+	if _, ok, err := w.Get(accessKey(ac.ID)); err != nil {
+		return err
+	} else if ok || ac.ID == "" {
+		return bad("access event for access %q, which is empty or indexed", ac.ID)
+	}
 	var err error
 	if ac.Version, err = strconv.ParseUint(e.Attr("version"), 10, 64); err != nil {
 		return bad("access version %q", e.Attr("version"))

@@ -180,6 +180,9 @@ func loadMember(w *Txn, id string) (*Member, error) {
 func memberAdded(w *Txn, ev Event) error {
 	id := ev.Attr("member")
 	org, _, _ := strings.Cut(id, "/")
+	if id == "" || org == "" {
+		return fmt.Errorf("%w: member_added names member %q", ErrCorrupt, id)
+	}
 	if o := ev.Attr("org"); o != "" {
 		org = o
 	}
@@ -226,7 +229,10 @@ func orgRemoved(w *Txn, ev Event) error {
 }
 
 func nodeAdded(w *Txn, ev Event) error {
-	raft, _ := strconv.ParseUint(ev.Attr("raft_id"), 10, 64)
+	raft, err := strconv.ParseUint(ev.Attr("raft_id"), 10, 64)
+	if err != nil || ev.Attr("node") == "" {
+		return fmt.Errorf("%w: node_added for node %q with raft id %q", ErrCorrupt, ev.Attr("node"), ev.Attr("raft_id"))
+	}
 	return w.PutJSON(nodeKey(ev.Attr("node")), Node{ID: ev.Attr("node"), Org: ev.Attr("org"), RaftID: raft, Since: ev.Height})
 }
 

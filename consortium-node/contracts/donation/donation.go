@@ -395,8 +395,11 @@ func give(ctx contracts.Context, args tx.Args) error {
 			return fmt.Errorf("%w: %q is not a beneficiary of campaign %q", contracts.ErrInvalid, g.Beneficiary, c.ID)
 		}
 	}
+	// A milestone past its deadline takes nothing: its escrow can only be
+	// refunded (settle_milestone), so a gift to it would only come back.
+	now := ctx.Time().Unix()
 	room := func(m *Milestone) uint64 {
-		if m.Status != MilestonePending && m.Status != MilestoneEvidence {
+		if m.Status != MilestonePending && m.Status != MilestoneEvidence || now > m.Deadline {
 			return 0
 		}
 		return m.Amount - m.Funded
@@ -410,6 +413,9 @@ func give(ctx contracts.Context, args tx.Args) error {
 			return fmt.Errorf("%w: campaign %q has milestones 1 to %d", contracts.ErrInvalid, c.ID, len(c.Milestones))
 		}
 		m := &c.Milestones[seq-1]
+		if now > m.Deadline {
+			return fmt.Errorf("%w: milestone %d's deadline has passed; it takes no gifts (give to the campaign or another milestone)", contracts.ErrConflict, seq)
+		}
 		if amount > room(m) {
 			return fmt.Errorf("%w: milestone %d still needs %d %s; give at most that", contracts.ErrConflict, seq, room(m), c.Currency)
 		}

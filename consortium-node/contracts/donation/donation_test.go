@@ -277,3 +277,21 @@ func TestCampaignValidation(t *testing.T) {
 		t.Fatalf("cancelled draft: %+v", k)
 	}
 }
+
+// TestNoGiftsToAMissedMilestone: once a milestone's deadline has passed
+// (settled or not), it takes no gifts: earmarked ones are refused with a
+// clear reason, unearmarked ones go to the milestones still open.
+func TestNoGiftsToAMissedMilestone(t *testing.T) {
+	c := newChain(t)
+	must(t, create(c, "hope/officer", "heart", ms(c, 1000, "reg/validator", 1), ms(c, 2000, "reg/validator", 30)))
+	c.Must("hope/officer", donation.Name, "open", tx.String("campaign_id", "heart"))
+	c.Now = c.Now.Add(2 * 24 * time.Hour) // milestone 1 missed, not yet settled
+	_, err := give(c, "hope/donor1", "heart", 100, 1)
+	wantErr(t, err, contracts.ErrConflict, "milestone 1's deadline has passed")
+	id, err := give(c, "hope/donor1", "heart", 500, 0)
+	must(t, err)
+	g, err := donation.LoadGift(c.Reader(), id)
+	if err != nil || len(g.Allocations) != 1 || g.Allocations[0].Milestone != 2 {
+		t.Fatalf("an unearmarked gift after milestone 1's deadline: %+v %v", g, err)
+	}
+}

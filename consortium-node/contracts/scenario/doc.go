@@ -1,7 +1,7 @@
 // Package scenario holds the end-to-end scenario tests of the system
 // contracts: scripts under testdata/ (github.com/cockroachdb/datadriven)
 // that walk each workflow — donations, consent, records and break-glass,
-// governance — through real signed transactions on contracts/chaintest
+// governance, claims — through real signed transactions on contracts/chaintest
 // (the production executor, contracts and policy), refusals included. It
 // has no code of its own outside its tests; see docs/decisions/0040.
 //
@@ -29,6 +29,15 @@
 // that the contract refuses is not an error: it commits an access_refused
 // event, which the output shows.
 //
+// file-claim <member> [@label] claim_id= patient= insurer= currency=
+// items=(CODE:YYYY-MM-DD:AMOUNT, ...) [records=(...)] [provider=]: files a
+// claim as a hospital's portal does (chaintest.FileClaim: the itemised
+// document registered as a record of category "claim" in a block of its
+// own, then claim.submit with amounts and keyed fingerprints); it must
+// succeed, and its output is the submit's receipt. file-claim-refused has
+// the same form and its submit must fail. A one-item list is written
+// items:strings=(...).
+//
 // block: the input lines are transactions ("<member> <contract>.<method>
 // ..." or "expect-error <member> ..."), run together in one block; with no
 // input, an empty block.
@@ -36,7 +45,7 @@
 // advance <duration>: moves the next block's time on ("90s", "2h",
 // "31d", "1d12h"). Each block also moves it on by one second.
 //
-// Views of the committed state (as of the last block): campaign <id>,
+// Views of the committed state (as of the last block): claim <id>, campaign <id>,
 // gift <label> (its lineage), disbursement <id>, consent <id>, record
 // <id>, access <label>, serve <label> reader=<member> (would the custodian
 // serve the ciphertext for this access now?), review <label> (of a

@@ -73,6 +73,8 @@ func (e *env) run(t *testing.T, d *datadriven.TestData) string {
 		return e.block(t, []*call{c})
 	case "block":
 		return e.block(t, e.parseBlock(t, d))
+	case "file-claim", "file-claim-refused":
+		return e.block(t, []*call{e.fileClaim(t, d, d.Cmd == "file-claim-refused")})
 	case "advance":
 		if len(d.CmdArgs) != 1 {
 			d.Fatalf(t, "advance <duration>")
@@ -86,7 +88,7 @@ func (e *env) run(t *testing.T, d *datadriven.TestData) string {
 	default:
 		out, ok := e.view(t, d)
 		if !ok {
-			d.Fatalf(t, "unknown command %q (genesis, tx, expect-error, block, advance, or a view: %s)", d.Cmd, strings.Join(views, ", "))
+			d.Fatalf(t, "unknown command %q (genesis, tx, expect-error, block, advance, file-claim, file-claim-refused, or a view: %s)", d.Cmd, strings.Join(views, ", "))
 		}
 		return e.relabel(out)
 	}
@@ -444,4 +446,47 @@ func sortedCopy(l []string) []string {
 	l = slices.Clone(l)
 	slices.Sort(l)
 	return l
+}
+
+// fileClaim reads "file-claim <member> [@label] claim_id=... patient=...
+// insurer=... currency=... items=(CODE:YYYY-MM-DD:AMOUNT, ...)
+// [records=(...)] [provider=...]" and files the claim as a hospital's
+// portal does: the itemised document is registered first (a record of
+// category "claim", in its own block, as member), then claim.submit
+// carries the amounts, the document's id and the fingerprints under the
+// chain's claims key (chaintest.FileClaim). The output is the submit's.
+func (e *env) fileClaim(t *testing.T, d *datadriven.TestData, wantErr bool) *call {
+	if len(d.CmdArgs) < 1 {
+		d.Fatalf(t, "%s <member> [@label] claim_id=... patient=... insurer=... currency=... items=(...)", d.Cmd)
+	}
+	cmd := append([]datadriven.CmdArg{d.CmdArgs[0], {Key: "claim.submit"}}, d.CmdArgs[1:]...)
+	c := e.parseCall(t, d.Pos, wantErr, cmd, nil)
+	str := func(name, def string) string {
+		if !c.args.Has(name) {
+			if def == "" {
+				d.Fatalf(t, "%s: %s= is required", d.Cmd, name)
+			}
+			return def
+		}
+		v, err := c.args.String(name)
+		if err != nil {
+			d.Fatalf(t, "%s: %s: %v", d.Cmd, name, err)
+		}
+		return v
+	}
+	list := func(name string) []string {
+		if !c.args.Has(name) {
+			return nil
+		}
+		v, err := c.args.Strings(name)
+		if err != nil {
+			d.Fatalf(t, "%s: %s must be a list, e.g. %s=(a, b): %v", d.Cmd, name, name, err)
+		}
+		return v
+	}
+	doc := e.c.ClaimDoc(str("claim_id", ""), str("provider", identity.OrgOf(c.sender)), str("patient", ""), str("insurer", ""),
+		str("currency", ""), list("items")...)
+	doc.Records = list("records")
+	c.args = e.c.FileClaim(c.sender, doc)
+	return c
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/cockroachdb/datadriven"
 	"github.com/fxamacker/cbor/v2"
 
+	"github.com/almoner/almoner/consortium-node/contracts/claim"
 	"github.com/almoner/almoner/consortium-node/contracts/consent"
 	"github.com/almoner/almoner/consortium-node/contracts/donation"
 	"github.com/almoner/almoner/consortium-node/contracts/governance"
@@ -16,7 +17,7 @@ import (
 )
 
 // views are the read-only commands, for the error message.
-var views = []string{"campaign", "gift", "disbursement", "consent", "record", "access", "serve", "review", "proposal", "state"}
+var views = []string{"claim", "campaign", "gift", "disbursement", "consent", "record", "access", "serve", "review", "proposal", "state"}
 
 // view prints a view of the committed state; ok is false for an unknown
 // command. A missing object prints the lookup's error: "not found" can be
@@ -41,6 +42,13 @@ func (e *env) view(t *testing.T, d *datadriven.TestData) (string, bool) {
 	}
 	r := e.c.Reader()
 	switch d.Cmd {
+	case "claim":
+		need()
+		c, err := claim.LoadClaim(r, name)
+		if err != nil {
+			return err.Error(), true
+		}
+		return claimView(c), true
 	case "campaign":
 		need()
 		c, err := donation.LoadCampaign(r, name)
@@ -264,6 +272,39 @@ func proposalView(v *governance.View) string {
 	fmt.Fprintf(&b, "  needed %d of %d organisations (over %d%%); missing [%s]\n", v.Tally.Needed, len(v.Tally.Orgs), v.Tally.Percent, strings.Join(sortedCopy(v.Tally.Missing), " "))
 	if v.Result != "" {
 		fmt.Fprintf(&b, "  result: %s\n", v.Result)
+	}
+	return b.String()
+}
+
+// claimView prints a claim as the ledger holds it: no service codes or
+// dates (they are in its document), the amounts, the decision, the share.
+func claimView(c *claim.Claim) string {
+	var b strings.Builder
+	share, _ := claim.PatientShare(c)
+	fmt.Fprintf(&b, "claim %s: %s, provider %s, insurer %s, patient %s, %s\n", c.ID, c.Status, c.Provider, c.Insurer, c.Patient, c.Currency)
+	fmt.Fprintf(&b, "document %s v%d; linked %v; %d item fingerprints\n", c.Document, c.DocumentVersion, c.LinkedRecords, len(c.ItemKeys))
+	for i, it := range c.Items {
+		fmt.Fprintf(&b, "item %d: claimed %d", it.Seq, it.Amount)
+		if i < len(c.Adjudication) {
+			fmt.Fprintf(&b, ", approved %d", c.Adjudication[i].Approved)
+			if r := c.Adjudication[i].Reason; r != "" {
+				fmt.Fprintf(&b, " (%s)", r)
+			}
+		}
+		b.WriteString("\n")
+	}
+	fmt.Fprintf(&b, "claimed %d, approved %d, patient share %d", c.Claimed(), c.Approved(), share)
+	if c.Outcome != "" {
+		fmt.Fprintf(&b, "; %s", c.Outcome)
+	}
+	if c.DenialReason != "" {
+		fmt.Fprintf(&b, " (%s)", c.DenialReason)
+	}
+	if c.Appeals > 0 {
+		fmt.Fprintf(&b, "; appealed %d times (%s)", c.Appeals, c.AppealReason)
+	}
+	if c.PaymentRef != "" {
+		fmt.Fprintf(&b, "; paid %d ref %s", c.PaidAmount, c.PaymentRef)
 	}
 	return b.String()
 }
