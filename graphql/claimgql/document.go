@@ -1,7 +1,6 @@
 package claimgql
 
 import (
-	"context"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -10,7 +9,6 @@ import (
 
 	"github.com/graphql-go/graphql"
 
-	"github.com/almoner/almoner/consortium-node/api/client"
 	"github.com/almoner/almoner/consortium-node/contracts/claim/claimdoc"
 	"github.com/almoner/almoner/consortium-node/ledger"
 	"github.com/almoner/almoner/consortium-node/tx"
@@ -18,29 +16,12 @@ import (
 	"github.com/almoner/almoner/portal/claims"
 	"github.com/almoner/almoner/portal/patients"
 	"github.com/almoner/almoner/portal/readmodel"
-	"github.com/almoner/almoner/portal/records"
 )
 
 // noKey is the answer of a portal that cannot file or check claims.
 func noKey() error {
 	return schema.Errorf(schema.CodeUnavailable,
 		"this portal holds no claims fingerprint key, so it can neither file claims nor check their documents; start it with --claims-key FILE")
-}
-
-// nodeRefusal maps an error of the custodian node's private API: its 4xx
-// answers are about this request and say what to do; anything else is
-// internal.
-func (m *mod) nodeRefusal(ctx context.Context, what string, err error) error {
-	var ce *client.Error
-	switch {
-	case errors.As(err, &ce) && ce.StatusCode == 403:
-		return forbidden("the custodian node refused: " + ce.Message)
-	case errors.As(err, &ce) && ce.StatusCode < 500:
-		return badInput("the custodian node refused: " + ce.Message)
-	case errors.Is(err, records.ErrNoCustodian):
-		return badInput(err.Error())
-	}
-	return m.internal(ctx, what, err)
 }
 
 // documentInput reads submitClaim's arguments into a claim document.
@@ -124,7 +105,7 @@ func (m *mod) submitClaim(b *schema.Builder) graphql.FieldResolveFn {
 		}
 		hash, err := m.own.Records.Store(ctx, v, provider, docID, version, fhir)
 		if err != nil {
-			return nil, m.nodeRefusal(ctx, "storing the document", err)
+			return nil, schema.StoreErr(ctx, m.log, "claims: storing the document", err)
 		}
 		reg, err := b.Submit(ctx, patients.RecordContract, "register", []tx.Arg{tx.String("record_id", docID), tx.Uint("version", version),
 			tx.Bytes("ciphertext_hash", hash[:]), tx.String("patient", patient), tx.String("category", claimdoc.RecordCategory)}, true)
@@ -230,7 +211,7 @@ func (m *mod) openClaimDocument(b *schema.Builder) graphql.FieldResolveFn {
 		}
 		opened, err := m.own.Records.Open(ctx, v, res.ID)
 		if err != nil {
-			return nil, m.nodeRefusal(ctx, "opening the document", err)
+			return nil, schema.FetchErr(ctx, m.log, res.ID.String(), err)
 		}
 		out := &claimDocument{claim: c.ID, access: res.ID, version: opened.Version, fhir: string(opened.Plaintext)}
 		d, err := claimdoc.Parse(opened.Plaintext)

@@ -49,6 +49,9 @@ func (Module) Register(b *schema.Builder) error {
 	if err := m.registerMutations(b); err != nil {
 		return err
 	}
+	if err := m.registerRecordWrites(b); err != nil {
+		return err
+	}
 	if err := m.registerRecordReads(b); err != nil {
 		return err
 	}

@@ -4,18 +4,15 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
-	"net/http"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/graphql-go/graphql"
 
 	"github.com/almoner/almoner/consortium-node/api"
-	"github.com/almoner/almoner/consortium-node/api/client"
 	"github.com/almoner/almoner/consortium-node/ledger"
 	"github.com/almoner/almoner/consortium-node/tx"
 	"github.com/almoner/almoner/graphql/schema"
-	"github.com/almoner/almoner/portal/keyring"
 	"github.com/almoner/almoner/portal/patients"
 	"github.com/almoner/almoner/portal/records"
 )
@@ -129,7 +126,7 @@ func (m *mod) readRecord(ctx context.Context, b *schema.Builder, a *args) (*reco
 	}
 	opened, err := m.cfg.Records.Open(ctx, v, res.ID)
 	if err != nil {
-		return nil, m.fetchErr(ctx, res.ID.String(), err)
+		return nil, schema.FetchErr(ctx, m.log, res.ID.String(), err)
 	}
 	// Record ids, versions and readers only: never the content.
 	m.log.InfoContext(ctx, "record read", "access", res.ID.String(), "record", opened.RecordID, "version", opened.Version, "reader", v, "kind", kind)
@@ -161,23 +158,4 @@ func ledgerFailure(msg string) error {
 	default:
 		return badInput("the ledger could not record the access: " + msg)
 	}
-}
-
-// fetchErr maps a failed fetch or decryption after a granted access.
-func (m *mod) fetchErr(ctx context.Context, access string, err error) error {
-	var ce *client.Error
-	switch {
-	case errors.As(err, &ce) && ce.StatusCode == http.StatusForbidden:
-		return forbidden("the custodian refused to release the record under access " + access + " (it was revoked, erased or expired since); read again")
-	case errors.As(err, &ce) && ce.StatusCode == http.StatusNotFound:
-		return schema.Errorf(schema.CodeNotFound, "the custodian's node does not hold this record's ciphertext")
-	case errors.Is(err, keyring.ErrNoKey):
-		return forbidden("the portal holds no decryption key for this account")
-	case errors.As(err, &ce) && ce.StatusCode < 500:
-		return m.internal(ctx, "fetch record", err)
-	case errors.As(err, &ce), errors.Is(err, context.DeadlineExceeded):
-		m.log.WarnContext(ctx, "custodian unavailable", "access", access, "err", err)
-		return schema.Errorf(schema.CodeUnavailable, "the custodian's node is unavailable; read again")
-	}
-	return m.internal(ctx, "open record", err)
 }

@@ -52,12 +52,17 @@ type MemberKeys interface {
 	Discard(member string) error
 }
 
-// Records fetches a record released by a committed, granted access
+// Records stores records on custodians (sealed for the custodian's node)
+// and fetches a record released by a committed, granted access
 // transaction from the custodian and opens it with the reader's key:
 // *records.Records satisfies it. The plaintext must go to member only and
 // never into logs.
 type Records interface {
 	Open(ctx context.Context, member string, access tx.ID) (*records.Opened, error)
+	// Store seals plaintext as a version of record id for org's
+	// custodian node and uploads it, signed by member; it returns the
+	// ciphertext hash to register.
+	Store(ctx context.Context, member, org, id string, version uint64, plaintext []byte) (ledger.Hash, error)
 }
 
 var (
