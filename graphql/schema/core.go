@@ -292,6 +292,12 @@ func (core) Register(b *Builder) error {
 		}},
 	}})
 
+	expiringKey := graphql.NewObject(graphql.ObjectConfig{Name: "ExpiringKey", Fields: graphql.Fields{
+		"member":       {Type: nn(graphql.ID)},
+		"organisation": {Type: nn(graphql.ID)},
+		"expires":      {Type: nn(graphql.String), Description: "RFC 3339."},
+		"expired":      {Type: nn(graphql.Boolean)},
+	}})
 	nodeStatus := graphql.NewObject(graphql.ObjectConfig{Name: "NodeStatus", Fields: graphql.Fields{
 		"chainId":       {Type: nn(graphql.String)},
 		"nodeId":        {Type: nn(graphql.String)},
@@ -303,6 +309,8 @@ func (core) Register(b *Builder) error {
 		"nodes":         {Type: nn(graphql.Int)},
 		"indexedHeight": {Type: graphql.Int, Description: "The portal read model's applied height."},
 		"lag":           {Type: graphql.Int, Description: "Node height minus indexed height."},
+		"keysExpiring": {Type: nn(graphql.NewList(nn(expiringKey))),
+			Description: "Members whose signing key expires within 30 days or has expired (an org admin must rotate it): those the viewer may read (their own; org admins their organisation's; consortium admins and auditors all)."},
 	}})
 
 	apiToken := graphql.NewObject(graphql.ObjectConfig{Name: "ApiToken", Fields: graphql.Fields{
@@ -354,6 +362,19 @@ func (core) Register(b *Builder) error {
 			}
 			out := map[string]any{"chainId": st.ChainID, "nodeId": st.NodeID, "height": int(st.Height), "headHash": st.HeadHash.String(),
 				"headTime": st.HeadTime.UTC().Format(time.RFC3339Nano), "pending": st.Pending, "raftState": st.Raft.State, "nodes": st.Nodes}
+			keys := []map[string]any{}
+			if viewer, err := Account(p.Context); err == nil {
+				for _, k := range st.KeysExpiring {
+					ok, err := cfg.Policy.Allowed(viewer, "member", "read", k.Member, k.Org, false)
+					if err != nil {
+						return nil, internal(p.Context, cfg.Logger, "policy", err)
+					}
+					if ok {
+						keys = append(keys, map[string]any{"member": k.Member, "organisation": k.Org, "expires": k.Expires.UTC().Format(time.RFC3339), "expired": k.Expired})
+					}
+				}
+			}
+			out["keysExpiring"] = keys
 			if h, ok := cfg.Store.Applied(); ok {
 				out["indexedHeight"] = int(h)
 				lag := 0
