@@ -1,6 +1,7 @@
 package privatestore
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"strconv"
@@ -77,6 +78,17 @@ func (s *Store) Put(recordID string, version uint64, sealed, wrapped []byte) err
 		} else if !errors.Is(err, leveldb.ErrNotFound) {
 			return err
 		}
+	}
+	// A stored version is never replaced: the ledger may already hold its
+	// hash, and a reader released it under that hash. The same bytes again
+	// (a retried upload) are accepted.
+	if prev, err := s.db.Get(ctKey(recordID, version), nil); err == nil {
+		if bytes.Equal(prev, sealed) {
+			return nil
+		}
+		return fmt.Errorf("%w: version %d of %q is already stored with other content; upload it as the next version", ErrMismatch, version, recordID)
+	} else if !errors.Is(err, leveldb.ErrNotFound) {
+		return err
 	}
 	b := new(leveldb.Batch)
 	b.Put(ctKey(recordID, version), sealed)

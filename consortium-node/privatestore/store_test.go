@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/syndtr/goleveldb/leveldb"
@@ -94,5 +95,30 @@ func TestPutReleaseErase(t *testing.T) {
 	}
 	if ok, _ := s.Has("rec", 1); ok {
 		t.Fatal("ciphertext survived erasure")
+	}
+}
+
+// TestStoredVersionIsNeverReplaced: a version once stored keeps its
+// ciphertext (the ledger may hold its hash): the same upload again is
+// accepted, other content for it is refused and the first stays.
+func TestStoredVersionIsNeverReplaced(t *testing.T) {
+	s, nk := newStore(t)
+	dk1, _ := envelope.NewDataKey(nil)
+	sealed, wrapped := upload(t, nk, dk1, "rec", 1, []byte("fhir v1"))
+	if err := s.Put("rec", 1, sealed, wrapped); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Put("rec", 1, sealed, wrapped); err != nil {
+		t.Fatalf("a retried upload: %v", err)
+	}
+	dk2, _ := envelope.NewDataKey(nil)
+	other, otherWrapped := upload(t, nk, dk2, "rec", 1, []byte("other content"))
+	if err := s.Put("rec", 1, other, otherWrapped); !errors.Is(err, ErrMismatch) || !strings.Contains(err.Error(), "already stored") {
+		t.Fatalf("a replacement of version 1: %v", err)
+	}
+	reader, _ := envelope.GenerateReaderKey(nil)
+	got, _, err := s.Release("rec", 1, "r/x", reader.PublicKey())
+	if err != nil || !bytes.Equal(got, sealed) {
+		t.Fatalf("version 1 after the refused replacement: %v", err)
 	}
 }

@@ -522,7 +522,7 @@ func (s *seeder) claims(ctx context.Context) error {
 			d.Lines = append(d.Lines, claimdoc.Line{Service: claimdoc.Service{Code: code, Date: date}, Amount: amount})
 		}
 		doc := claimdoc.RecordID(c.id)
-		args, err := key.SubmitArgs(d, doc, s.now)
+		args, err := key.SubmitArgs(d, doc, 1, s.now)
 		if err != nil {
 			return err
 		}

@@ -118,7 +118,7 @@ func (m *mod) submitClaim(b *schema.Builder) graphql.FieldResolveFn {
 		if !reg.Receipt.OK() {
 			return reg, nil // the failed registration says why
 		}
-		args, err := m.own.Key.SubmitArgs(d, docID, now)
+		args, err := m.own.Key.SubmitArgs(d, docID, version, now)
 		if err != nil {
 			return nil, badInput(err.Error())
 		}

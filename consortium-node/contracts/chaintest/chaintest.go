@@ -312,12 +312,15 @@ func (c *Chain) ClaimDoc(id, provider, patient, insurer, currency string, items 
 func (c *Chain) FileClaim(who string, d *claimdoc.Document) []tx.Arg {
 	c.t.Helper()
 	doc := claimdoc.RecordID(d.ClaimID)
-	if _, err := record.LoadRecord(c.Reader(), doc); err != nil {
+	version := uint64(1)
+	if rec, err := record.LoadRecord(c.Reader(), doc); err == nil {
+		version = rec.Latest
+	} else {
 		h := sha256.Sum256([]byte("claim document " + doc))
 		c.Call(who, record.Name, "register", tx.String("record_id", doc), tx.Uint("version", 1), tx.Bytes("ciphertext_hash", h[:]),
 			tx.String("patient", d.Patient), tx.String("category", record.CategoryClaim))
 	}
-	args, err := ClaimsKey().SubmitArgs(d, doc, c.Now)
+	args, err := ClaimsKey().SubmitArgs(d, doc, version, c.Now)
 	if err != nil {
 		c.t.Fatalf("chaintest: %v", err)
 	}

@@ -182,12 +182,17 @@ func PatientShare(c *Claim) (uint64, string) {
 	return claimed - approved, c.Currency
 }
 
-func claimKey(id string) string           { return "c/" + id }
-func fpKey(h ledger.Hash) string          { return "fp/" + h.String() }
-func itemKey(h ledger.Hash) string        { return "fi/" + h.String() }
-func docKey(record string) string         { return "doc/" + record }
-func full(k string) string                { return contracts.Key(Name, k) }
-func statusIn(s string, l ...string) bool { return slices.Contains(l, s) }
+func claimKey(id string) string    { return "c/" + id }
+func fpKey(h ledger.Hash) string   { return "fp/" + h.String() }
+func itemKey(h ledger.Hash) string { return "fi/" + h.String() }
+func docKey(record string) string  { return "doc/" + record }
+
+// DocumentInsurerKey is the key (under "claim/") naming the insurer of the
+// claim that record is the document of: the record contract lets only
+// that insurer read a claim document under a consent.
+func DocumentInsurerKey(record string) string { return "di/" + record }
+func full(k string) string                    { return contracts.Key(Name, k) }
+func statusIn(s string, l ...string) bool     { return slices.Contains(l, s) }
 
 // StateKey is the full state key of claim id (for contracts that read a
 // claim, such as the donation contract).
@@ -365,7 +370,9 @@ func optString(args tx.Args, name string) (string, error) {
 // submit files a claim. Args: claim_id, patient, insurer, currency,
 // amounts (strings: each item's amount in minor units, in the document's
 // item order), document (the record id of the itemised claim: a record
-// of category "claim" of the patient, held by the provider), key_id (the
+// of category "claim" of the patient, held by the provider),
+// document_version (the version registered for this claim: its latest),
+// key_id (the
 // fingerprint key's id, which must be the consortium's), fingerprint
 // (bytes: the keyed claim fingerprint), item_fingerprints (strings: one
 // keyed fingerprint per item, 64 hex digits), optional records (strings:
@@ -397,6 +404,10 @@ func submit(ctx contracts.Context, args tx.Args) error {
 		return contracts.InvalidArg(err)
 	}
 	doc, err := args.String("document")
+	if err != nil {
+		return contracts.InvalidArg(err)
+	}
+	docVersion, err := args.Uint("document_version")
 	if err != nil {
 		return contracts.InvalidArg(err)
 	}
@@ -508,6 +519,10 @@ func submit(ctx contracts.Context, args tx.Args) error {
 		return fmt.Errorf("%w: the claim's document %q is a %q record; register the itemised claim as a record of category %q", contracts.ErrInvalid,
 			doc, rec.Category, record.CategoryClaim)
 	}
+	if docVersion != rec.Latest {
+		return fmt.Errorf("%w: the claim's document %q is at version %d, not %d: file the claim with the version just registered", contracts.ErrConflict,
+			doc, rec.Latest, docVersion)
+	}
 	if _, used := ctx.Get(docKey(doc)); used {
 		return fmt.Errorf("%w: record %q is already the document of another claim", contracts.ErrConflict, doc)
 	}
@@ -515,8 +530,12 @@ func submit(ctx contracts.Context, args tx.Args) error {
 		if rid == doc || slices.Contains(recs[:i], rid) {
 			return fmt.Errorf("%w: record %.140q is linked twice", contracts.ErrInvalid, rid)
 		}
-		if _, err := checkRecord("linked record", rid); err != nil {
+		lr, err := checkRecord("linked record", rid)
+		if err != nil {
 			return err
+		}
+		if lr.Category == record.CategoryClaim {
+			return fmt.Errorf("%w: linked record %q is a claim document; link the clinical records that support this claim", contracts.ErrInvalid, rid)
 		}
 	}
 	c := &Claim{ID: id, Provider: provider, Patient: patient, Insurer: insurer, Currency: currency, Items: items, Document: doc, DocumentVersion: rec.Latest,
@@ -545,6 +564,7 @@ func submit(ctx contracts.Context, args tx.Args) error {
 		ctx.Set(itemKey(h), []byte(id))
 	}
 	ctx.Set(docKey(doc), []byte(id))
+	ctx.Set(DocumentInsurerKey(doc), []byte(insurer))
 	ctx.Emit("claim_submitted", attrs(ctx, c, ledger.Attr{Key: "total", Value: u64(c.Claimed())}, ledger.Attr{Key: "currency", Value: currency},
 		ledger.Attr{Key: "items", Value: strconv.Itoa(len(items))}, ledger.Attr{Key: "records", Value: strconv.Itoa(len(recs))},
 		ledger.Attr{Key: "document", Value: doc}, ledger.Attr{Key: "document_version", Value: u64(rec.Latest)})...)
@@ -804,7 +824,10 @@ func cancel(ctx contracts.Context, args tx.Args) error {
 	for _, h := range c.ItemKeys {
 		release(itemKey(h))
 	}
-	release(docKey(c.Document))
+	if v, ok := ctx.Get(docKey(c.Document)); ok && string(v) == c.ID {
+		ctx.Delete(docKey(c.Document))
+		ctx.Delete(DocumentInsurerKey(c.Document))
+	}
 	ctx.Emit("claim_cancelled", attrs(ctx, c)...)
 	return nil
 }

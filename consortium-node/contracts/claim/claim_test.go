@@ -107,7 +107,7 @@ func submitArgs(c *chaintest.Chain, id, patient, insurer string, items []string,
 		keys = append(keys, h.String())
 	}
 	return append([]tx.Arg{tx.String("claim_id", id), tx.String("patient", patient), tx.String("insurer", insurer),
-		tx.String("currency", "USD"), tx.Strings("amounts", amounts), tx.String("document", doc), tx.String("key_id", k.ID()),
+		tx.String("currency", "USD"), tx.Strings("amounts", amounts), tx.String("document", doc), tx.Uint("document_version", 1), tx.String("key_id", k.ID()),
 		tx.Bytes("fingerprint", fp[:]), tx.Strings("item_fingerprints", keys)}, more...)
 }
 
@@ -637,6 +637,8 @@ func TestSubmitValidation(t *testing.T) {
 	c.Must("stmarys/clerk", record.Name, "register", tx.String("record_id", "doc-gone"), tx.Uint("version", 1), tx.Bytes("ciphertext_hash", hash("doc-gone")),
 		tx.String("patient", "stmarys/ana"), tx.String("category", record.CategoryClaim))
 	c.Must("stmarys/ana", record.Name, "erase", tx.String("record_id", "doc-gone"))
+	c.Must("stmarys/clerk", record.Name, "register", tx.String("record_id", "doc-ana2"), tx.Uint("version", 1), tx.Bytes("ciphertext_hash", hash("doc-ana2")),
+		tx.String("patient", "stmarys/ana"), tx.String("category", record.CategoryClaim))
 	c.Must("stmarys/clerk", claim.Name, "submit", submitArgs(c, "taken", "stmarys/bob", "acme", []string{"99201:2026-10-01:100"})...)
 
 	base := submitArgs(c, "claim-1", "stmarys/ana", "acme", anaItems)
@@ -664,7 +666,7 @@ func TestSubmitValidation(t *testing.T) {
 	}
 	records := func(ids ...string) []tx.Arg { return with(tx.Strings("records", ids)) }
 	amounts := func(a ...string) []tx.Arg { return with(tx.Strings("amounts", a)) }
-	fps := base[8] // item_fingerprints
+	fps := base[slices.IndexFunc(base, func(a tx.Arg) bool { return a.Name == "item_fingerprints" })]
 	var keys []string
 	if err := tx.Unmarshal(fps.Value, &keys); err != nil {
 		t.Fatal(err)
@@ -697,6 +699,8 @@ func TestSubmitValidation(t *testing.T) {
 		{"another key", with(tx.String("key_id", strings.Repeat("ab", 16))), contracts.ErrInvalid, "not the consortium's claims fingerprint key " + chaintest.ClaimsKey().ID()},
 		{"no key id", without("key_id"), contracts.ErrInvalid, "key_id"},
 		{"no document", without("document"), contracts.ErrInvalid, "document"},
+		{"no document version", without("document_version"), contracts.ErrInvalid, "document_version"},
+		{"another document version", with(tx.Uint("document_version", 2)), contracts.ErrConflict, "is at version 1, not 2"},
 		{"unknown document", with(tx.String("document", "nope.doc")), contracts.ErrNotFound, "nope.doc"},
 		{"document not a claim", with(tx.String("document", "rec-ana")), contracts.ErrInvalid, `"rec-ana" is a "claim-support" record`},
 		{"document of another patient", with(tx.String("document", "taken.doc")), contracts.ErrInvalid, `"taken.doc" is not a record of patient stmarys/ana`},
@@ -709,6 +713,7 @@ func TestSubmitValidation(t *testing.T) {
 		{"erased record", records("rec-gone"), contracts.ErrInvalid, "erased"},
 		{"unknown record", records("rec-none"), contracts.ErrNotFound, "rec-none"},
 		{"record linked twice", records("rec-ana", "rec-ana"), contracts.ErrInvalid, "linked twice"},
+		{"a claim document linked", records("doc-ana2"), contracts.ErrInvalid, "is a claim document"},
 		{"patient not a patient", with(tx.String("patient", "acme/adjuster")), contracts.ErrInvalid, "not a patient member"},
 		{"unknown patient", with(tx.String("patient", "stmarys/nobody")), contracts.ErrInvalid, "not a patient member"},
 		{"insurer is a hospital", with(tx.String("insurer", "city")), contracts.ErrInvalid, "not an insurer"},
@@ -831,6 +836,21 @@ func TestAdjusterReadsLinkedRecordOnlyUnderConsent(t *testing.T) {
 		tx.Int("start", c.Now.Unix()), tx.Int("end", c.Now.Add(30*24*time.Hour).Unix()))
 	if a := readDoc("c-claim-docs"); !a.Granted || a.Record != "claim-1.doc" {
 		t.Fatalf("the document under a consent for claims documents: %+v", a)
+	}
+	// A consent to another insurer for the same category does not open
+	// acme's claim's document, and break-glass opens no claim document.
+	c.Must("stmarys/ana", consent.Name, "grant", tx.String("consent_id", "c-globe-docs"), tx.String("grantee", "globe"),
+		tx.String("purpose", claim.Purpose), tx.Strings("categories", []string{record.CategoryClaim}),
+		tx.Int("start", c.Now.Unix()), tx.Int("end", c.Now.Add(30*24*time.Hour).Unix()))
+	args, _ := claim.AccessArgs(cl, cl.Document, "c-globe-docs")
+	r = c.Must("globe/adjuster", record.Name, "access", args...)
+	if a, _ := record.LoadAccess(c.Reader(), r.ID); a.Granted || !strings.Contains(a.Refusal, "only the claim's insurer") {
+		t.Fatalf("another insurer reading the document under its own consent: %+v", a)
+	}
+	r = c.Must("stmarys/dr-lee", record.Name, "access", tx.String("record_id", cl.Document), tx.String("purpose", "treatment"),
+		tx.String("break_glass", "unconscious-patient"))
+	if a, _ := record.LoadAccess(c.Reader(), r.ID); a.Granted || !strings.Contains(a.Refusal, "break-glass does not open it") {
+		t.Fatalf("break-glass on a claim document: %+v", a)
 	}
 }
 

@@ -35,6 +35,13 @@ var BreakGlassReasons = []string{"life-threatening", "unconscious-patient", "urg
 // codes and dates), filed with the claim contract as its document.
 var Categories = []string{"encounter", "lab", "imaging", "medication", "discharge-summary", "claim-support", "bundle", CategoryClaim}
 
+// claimInsurer returns the insurer of the claim whose document record id
+// is ("" when it is no claim's document), from the claim contract's state.
+func claimInsurer(ctx contracts.Context, id string) string {
+	v, _ := ctx.ReadOther("claim", "di/"+id)
+	return string(v)
+}
+
 // CategoryClaim is the category of a claim's itemised document.
 const CategoryClaim = claimdoc.RecordCategory
 
@@ -349,6 +356,10 @@ func access(ctx contracts.Context, args tx.Args) error {
 			refuse(cerr.Error())
 		case err != nil:
 			refuse(err.Error())
+		case obj.Consent && rec.Category == CategoryClaim && claimInsurer(ctx, id) != identity.OrgOf(ctx.Caller()):
+			// A consent for the "claim" category covers a patient's claim
+			// documents, but each is for its own claim's insurer only.
+			refuse(fmt.Sprintf("record %q is the document of a claim at another insurer (or of none): under a consent, only the claim's insurer reads it", id))
 		default:
 			a.Granted, a.Expires = true, now.Add(AccessWindow).Unix()
 			if obj.Consent && c.End < a.Expires {
@@ -359,6 +370,8 @@ func access(ctx contracts.Context, args tx.Args) error {
 		switch err := ctx.Authorize(obj, "break_glass"); {
 		case err != nil:
 			refuse(err.Error())
+		case rec.Category == CategoryClaim:
+			refuse("a claim document holds billing data, not clinical data: break-glass does not open it")
 		case purpose != "treatment":
 			refuse("break-glass access is for treatment only")
 		default:

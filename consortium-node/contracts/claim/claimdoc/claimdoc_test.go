@@ -292,7 +292,7 @@ func TestFileAndVerify(t *testing.T) {
 	d := anaDoc()
 	register("rec-1", "stmarys/ana", "lab")
 	register(claimdoc.RecordID(d.ClaimID), d.Patient, record.CategoryClaim)
-	args, err := k.SubmitArgs(d, claimdoc.RecordID(d.ClaimID), c.Now)
+	args, err := k.SubmitArgs(d, claimdoc.RecordID(d.ClaimID), 1, c.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -311,15 +311,27 @@ func TestFileAndVerify(t *testing.T) {
 	d2 := anaDoc()
 	d2.ClaimID = "claim-2"
 	register(claimdoc.RecordID(d2.ClaimID), d2.Patient, record.CategoryClaim)
-	args2, _ := k.SubmitArgs(d2, claimdoc.RecordID(d2.ClaimID), c.Now)
+	args2, _ := k.SubmitArgs(d2, claimdoc.RecordID(d2.ClaimID), 1, c.Now)
 	if err := c.Call("stmarys/clerk", claim.Name, "submit", args2...).Err; !errors.Is(err, contracts.ErrConflict) {
 		t.Fatalf("duplicate: %v", err)
 	}
 	// SubmitArgs validates first.
 	bad := anaDoc()
 	bad.Lines[0].Code = "office visit"
-	if _, err := k.SubmitArgs(bad, "x.doc", c.Now); !errors.Is(err, claimdoc.ErrInvalid) {
+	if _, err := k.SubmitArgs(bad, "x.doc", 1, c.Now); !errors.Is(err, claimdoc.ErrInvalid) {
 		t.Fatalf("SubmitArgs of an invalid document: %v", err)
+	}
+
+	// A document whose service is spelled otherwise than canonically is
+	// refused, without showing the service: fingerprints of non-canonical
+	// spellings would let the same service be filed twice.
+	odd := anaDoc()
+	odd.Lines[0].Code = "99213-59-25"
+	c2 := cl.Filed()
+	c2.Fingerprint = k.Fingerprint(odd.Provider, odd.Patient, odd.Services())
+	c2.ItemKeys = k.ItemFingerprints(odd.Provider, odd.Patient, odd.Services())
+	if err := k.Verify(c2, odd); !errors.Is(err, claimdoc.ErrMismatch) || !strings.Contains(err.Error(), "canonical") || strings.Contains(err.Error(), "99213") {
+		t.Fatalf("a non-canonical document verified: %v", err)
 	}
 
 	other, _ := claimdoc.NewKey(nil)

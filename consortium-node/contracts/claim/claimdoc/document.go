@@ -197,9 +197,10 @@ func (d *Document) Validate(now time.Time) error {
 }
 
 // SubmitArgs returns the claim.submit arguments for document d stored as
-// record docRecord: the amounts, the document, and the fingerprints
-// under k. It validates d first (now bounds the service dates).
-func (k *Key) SubmitArgs(d *Document, docRecord string, now time.Time) ([]tx.Arg, error) {
+// version docVersion of record docRecord: the amounts, the document, and
+// the fingerprints under k. It validates d first (now bounds the service
+// dates).
+func (k *Key) SubmitArgs(d *Document, docRecord string, docVersion uint64, now time.Time) ([]tx.Arg, error) {
 	if err := d.Validate(now); err != nil {
 		return nil, err
 	}
@@ -215,7 +216,7 @@ func (k *Key) SubmitArgs(d *Document, docRecord string, now time.Time) ([]tx.Arg
 		hexes[i] = hex.EncodeToString(h[:])
 	}
 	args := []tx.Arg{tx.String("claim_id", d.ClaimID), tx.String("patient", d.Patient), tx.String("insurer", d.Insurer),
-		tx.String("currency", d.Currency), tx.Strings("amounts", amounts), tx.String("document", docRecord), tx.String("key_id", k.ID()),
+		tx.String("currency", d.Currency), tx.Strings("amounts", amounts), tx.String("document", docRecord), tx.Uint("document_version", docVersion), tx.String("key_id", k.ID()),
 		tx.Bytes("fingerprint", fp[:]), tx.Strings("item_fingerprints", hexes), tx.String("provider", d.Provider)}
 	if len(d.Records) > 0 {
 		args = append(args, tx.Strings("records", d.Records))
@@ -241,6 +242,12 @@ type Filed struct {
 // date.
 func (k *Key) Verify(c Filed, d *Document) error {
 	mismatch := func(what string) error { return fmt.Errorf("%w: %s", ErrMismatch, what) }
+	// Only a canonical document's services fingerprint the way every
+	// filer's do: a filer that spelled a service otherwise ("99213-59-25",
+	// lower case) could file it twice. The reason shows no service.
+	if err := d.Validate(time.Now()); err != nil {
+		return mismatch("the document is not a valid claim document (a code, date or amount is not in canonical form)")
+	}
 	switch {
 	case c.ID != d.ClaimID:
 		return mismatch("the document is of another claim")
