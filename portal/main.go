@@ -46,7 +46,7 @@ func run(args []string) error {
 	secure := fs.Bool("secure-cookies", false, "mark cookies Secure (when served over TLS, e.g. behind a TLS proxy)")
 	ratePerIP := fs.Int("rate-per-ip", 0, "requests per IP per rate window (0: the default)")
 	ratePerUser := fs.Int("rate-per-user", 0, "requests per signed-in user or token per rate window (0: the default)")
-	claimsKey := fs.String("claims-key", "", "the consortium's claims fingerprint key file, held by hospitals' and insurers' portals (default with --dev: its claims-fingerprint.key)")
+	claimsKeys := fs.String("claims-keys", "", "folder of the hospital's claims fingerprint key (<org>.key), to file claims (default with --dev: its claims-keys)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -57,7 +57,7 @@ func run(args []string) error {
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lv}))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	cfg := app.Config{Node: *node, Listen: *listen, Home: *home, DevHome: *dev, ClaimsKey: *claimsKey, Logger: log}
+	cfg := app.Config{Node: *node, Listen: *listen, Home: *home, DevHome: *dev, ClaimsKeys: *claimsKeys, Logger: log}
 	cfg.Server.SecureCookies = *secure
 	cfg.Server.RatePerIP, cfg.Server.RatePerUser = *ratePerIP, *ratePerUser
 	cfg.Server.Frontend = frontend.FS()

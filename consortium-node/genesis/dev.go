@@ -164,24 +164,31 @@ func Dev(dir string, o DevOptions) (*File, error) {
 		return nil, err
 	}
 	f := &File{ChainID: o.ChainID, GenesisTime: o.Time, Params: DefaultParams(), Organisations: DevOrgs}
-	// The claims fingerprint key: the dev consortium's hospitals and
-	// insurers share this file (the portal with --dev reads it).
-	ck, err := claimdoc.NewKey(nil)
-	if err != nil {
+	// Each hospital's claims fingerprint key, in dir/claims-keys (the
+	// portal with --dev reads them; a real hospital keeps its own).
+	keyDir := filepath.Join(dir, claimdoc.KeyDir)
+	if err := os.RemoveAll(keyDir); err != nil { // left by an interrupted init: no genesis uses them
 		return nil, err
 	}
-	defer ck.Destroy()
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := os.MkdirAll(keyDir, 0o700); err != nil {
 		return nil, err
 	}
-	ckPath := filepath.Join(dir, claimdoc.KeyFileName)
-	if err := os.Remove(ckPath); err != nil && !errors.Is(err, os.ErrNotExist) { // left by an interrupted init: no genesis uses it
-		return nil, err
+	f.ClaimsKeyIDs = map[string]string{}
+	for _, o := range DevOrgs {
+		if o.Kind != identity.KindHospital {
+			continue
+		}
+		ck, err := claimdoc.NewKey(nil)
+		if err != nil {
+			return nil, err
+		}
+		err = ck.Save(filepath.Join(keyDir, claimdoc.KeyFile(o.ID)))
+		f.ClaimsKeyIDs[o.ID] = ck.ID()
+		ck.Destroy()
+		if err != nil {
+			return nil, err
+		}
 	}
-	if err := ck.Save(ckPath); err != nil {
-		return nil, err
-	}
-	f.ClaimsKeyID = ck.ID()
 	for _, m := range DevMembers {
 		kf, err := NewKeyFile(m.ID, nil)
 		if err != nil {

@@ -58,10 +58,10 @@ type File struct {
 	// the members' roles, not rules. After genesis the policy changes only
 	// by governance proposals.
 	Policy []string `json:"policy"`
-	// ClaimsKeyID is the id of the consortium's claims fingerprint key
-	// (claimdoc.Key.ID): hospitals and insurers hold the key, the ledger
-	// only its id. Empty means no claim can be filed.
-	ClaimsKeyID string `json:"claims_key_id,omitempty"`
+	// ClaimsKeyIDs are the ids of the hospitals' claims fingerprint keys
+	// (claimdoc.Key.ID), by organisation: each hospital holds its own
+	// key, the ledger only its id. A hospital without one files no claims.
+	ClaimsKeyIDs map[string]string `json:"claims_key_ids,omitempty"`
 }
 
 // Load reads and validates a genesis file.
@@ -142,9 +142,12 @@ func (f *File) Validate() error {
 	if _, err := f.Rules(); err != nil {
 		return fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
-	if f.ClaimsKeyID != "" {
-		if _, err := claim.Genesis(f.ClaimsKeyID); err != nil {
-			return fmt.Errorf("%w: claims_key_id: %v", ErrInvalid, err)
+	if _, err := claim.Genesis(f.ClaimsKeyIDs); err != nil {
+		return fmt.Errorf("%w: claims_key_ids: %v", ErrInvalid, err)
+	}
+	for org := range f.ClaimsKeyIDs {
+		if !orgs[org] {
+			return fmt.Errorf("%w: claims_key_ids names unknown organisation %q", ErrInvalid, org)
 		}
 	}
 	if _, err := identity.Genesis(f.Organisations, f.Members); err != nil {
@@ -236,13 +239,11 @@ func (f *File) State() ([]ledger.StateWrite, error) {
 	for _, w := range gw {
 		out = append(out, ledger.StateWrite{Key: w.Key, Value: w.Value})
 	}
-	if f.ClaimsKeyID != "" {
-		cw, err := claim.Genesis(f.ClaimsKeyID)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, cw...)
+	cw, err := claim.Genesis(f.ClaimsKeyIDs)
+	if err != nil {
+		return nil, err
 	}
+	out = append(out, cw...)
 	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
 	return out, nil
 }

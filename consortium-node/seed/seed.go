@@ -481,9 +481,9 @@ func (s *seeder) consents(ctx context.Context) error {
 // the patient-assistance campaign. Each claim is filed as a hospital's
 // portal files it: the itemised claim (a FHIR Claim) as an encrypted
 // record of category "claim", then claim.submit with its amounts and the
-// fingerprints under the dev consortium's claims fingerprint key.
+// fingerprints under St Mary's claims fingerprint key.
 func (s *seeder) claims(ctx context.Context) error {
-	key, err := claimdoc.LoadKey(filepath.Join(s.cfg.Home, claimdoc.KeyFileName))
+	key, err := claimdoc.LoadKey(filepath.Join(s.cfg.Home, claimdoc.KeyDir, claimdoc.KeyFile("stmarys")))
 	if err != nil {
 		return err
 	}

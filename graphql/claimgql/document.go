@@ -18,10 +18,14 @@ import (
 	"github.com/almoner/almoner/portal/readmodel"
 )
 
-// noKey is the answer of a portal that cannot file or check claims.
-func noKey() error {
+// noKey is the answer of a portal that cannot file provider's claims.
+func noKey(provider string) error {
 	return schema.Errorf(schema.CodeUnavailable,
-		"this portal holds no claims fingerprint key, so it can neither file claims nor check their documents; start it with --claims-key FILE")
+		"this portal holds no claims fingerprint key of "+provider+", so it cannot file its claims; start it with --claims-keys DIR holding "+claimdoc.KeyFile(provider))
+}
+
+func noRecords() error {
+	return schema.Errorf(schema.CodeUnavailable, "this portal stores and opens no records")
 }
 
 // documentInput reads submitClaim's arguments into a claim document.
@@ -76,8 +80,12 @@ func (m *mod) submitClaim(b *schema.Builder) graphql.FieldResolveFn {
 		} else if !ok {
 			return nil, forbidden("only a physician or records clerk of " + provider + " may file its claims")
 		}
-		if m.own.Key == nil || m.own.Records == nil {
-			return nil, noKey()
+		key := m.own.Keys[provider]
+		if key == nil {
+			return nil, noKey(provider)
+		}
+		if m.own.Records == nil {
+			return nil, noRecords()
 		}
 		now := time.Now()
 		d, err := documentInput(p.Args, provider, now)
@@ -118,7 +126,7 @@ func (m *mod) submitClaim(b *schema.Builder) graphql.FieldResolveFn {
 		if !reg.Receipt.OK() {
 			return reg, nil // the failed registration says why
 		}
-		args, err := m.own.Key.SubmitArgs(d, docID, version, now)
+		args, err := key.SubmitArgs(d, docID, version, now)
 		if err != nil {
 			return nil, badInput(err.Error())
 		}
@@ -166,7 +174,10 @@ type claimDocument struct {
 	doc      *claimdoc.Document
 	fhir     string
 	verified bool
-	problem  string
+	// fingerprintsChecked: the portal holds the provider's key and the
+	// fingerprints on the ledger are the document's.
+	fingerprintsChecked bool
+	problem             string
 }
 
 // openClaimDocument reads a claim's itemised document: it signs
@@ -187,7 +198,7 @@ func (m *mod) openClaimDocument(b *schema.Builder) graphql.FieldResolveFn {
 			return nil, schema.Errorf(schema.CodeNotFound, fmt.Sprintf("no claim %q", id))
 		}
 		if m.own.Records == nil {
-			return nil, noKey()
+			return nil, noRecords()
 		}
 		v, _ := account(ctx)
 		args := []tx.Arg{tx.String("record_id", c.Document), tx.String("purpose", claimdoc.Purpose), tx.Uint("version", c.DocumentVersion)}
@@ -220,18 +231,22 @@ func (m *mod) openClaimDocument(b *schema.Builder) graphql.FieldResolveFn {
 			out.problem = "the document is not a FHIR Claim this portal can read"
 		case opened.Version != c.DocumentVersion:
 			out.doc, out.problem = d, fmt.Sprintf("the custodian released version %d; the claim was filed with version %d", opened.Version, c.DocumentVersion)
-		case m.own.Key == nil:
-			out.doc, out.problem = d, "this portal holds no claims fingerprint key to check the document against the claim"
 		default:
 			out.doc = d
 			lc, err := filed(c)
 			if err != nil {
 				return nil, m.internal(ctx, "claim", err)
 			}
-			if err := m.own.Key.Verify(lc, d); err != nil {
+			key := m.own.Keys[c.Provider]
+			if key != nil {
+				err = key.Verify(lc, d)
+			} else {
+				err = claimdoc.VerifyContent(lc, d)
+			}
+			if err != nil {
 				out.problem = strings.TrimPrefix(err.Error(), claimdoc.ErrMismatch.Error()+": ")
 			} else {
-				out.verified = true
+				out.verified, out.fingerprintsChecked = true, key != nil
 			}
 		}
 		if !out.verified {
@@ -275,8 +290,10 @@ func (m *mod) registerDocumentMutations(b *schema.Builder, txResult graphql.Outp
 			"accessTx": field(nn(graphql.ID), func(d *claimDocument) any { return d.access.String() }, "The record.access transaction that released it."),
 			"version":  field(nn(graphql.Int), func(d *claimDocument) any { return int(d.version) }),
 			"verified": field(nn(graphql.Boolean), func(d *claimDocument) any { return d.verified },
-				"True when the parties, currency, amounts, linked records and fingerprints match the claim on the ledger."),
+				"True when the document is canonical and its parties, currency, amounts and linked records are the claim's on the ledger (and, with fingerprintsChecked, its fingerprints)."),
 			"problem": field(graphql.String, func(d *claimDocument) any { return optString(d.problem) }, "Why verified is false."),
+			"fingerprintsChecked": field(nn(graphql.Boolean), func(d *claimDocument) any { return d.fingerprintsChecked },
+				"True when this portal holds the provider's claims key and the claim's fingerprints on the ledger are those of the document's services (a hospital's own portal; an insurer's portal checks the content only)."),
 			"created": field(graphql.String, func(d *claimDocument) any {
 				if d.doc == nil {
 					return nil

@@ -22,13 +22,14 @@ import (
 
 // Config is what the module needs beyond the schema's config.
 type Config struct {
-	// Key is the consortium's claims fingerprint key. A hospital's portal
-	// files claims with it; an insurer's checks the documents its
-	// adjusters open against it. Nil: submitClaim and openClaimDocument
-	// say that this portal holds no key.
-	Key *claimdoc.Key
+	// Keys are the claims fingerprint keys this portal holds, by hospital:
+	// a hospital's portal files its claims with its own key, and checks
+	// the fingerprints of a document it opens when it holds the
+	// provider's key. Without the provider's key, submitClaim says so and
+	// openClaimDocument checks the document's content only.
+	Keys map[string]*claimdoc.Key
 	// Records seals and uploads a claim's document and opens it under a
-	// committed access (*records.Records). Nil: as for Key.
+	// committed access (*records.Records). Nil: both say so.
 	Records Records
 	// Documents reads the records index (for the document's current
 	// version); nil: a fresh claim id is assumed.

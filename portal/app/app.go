@@ -52,10 +52,11 @@ type Config struct {
 	// modules. Both come after the built-in ones (modules.go: donations).
 	Modules     []schema.Module
 	ReadModules []readmodel.Module
-	// ClaimsKey is the claims fingerprint key file (claimdoc; hospitals'
-	// and insurers' portals hold it). Empty: DevHome's, if there is one.
-	// Without a key the portal neither files claims nor checks them.
-	ClaimsKey string
+	// ClaimsKeys is a folder of hospitals' claims fingerprint keys
+	// (claimdoc: <org>.key; a hospital's portal holds its own). Empty:
+	// DevHome's claims-keys, if there is one. The portal files claims
+	// only for hospitals whose key it holds.
+	ClaimsKeys string
 	// GenesisWait bounds waiting for the node at start (default 60s).
 	GenesisWait time.Duration
 }
@@ -147,17 +148,17 @@ func Start(ctx context.Context, cfg Config) (p *Portal, err error) {
 	if p.Follower, err = readmodel.NewFollower(readmodel.FollowerConfig{Store: p.Store, Source: nc, Logger: log}); err != nil {
 		return nil, err
 	}
-	claimsKey, err := loadClaimsKey(cfg.ClaimsKey, cfg.DevHome)
+	claimsKeys, err := loadClaimsKeys(cfg.ClaimsKeys, cfg.DevHome)
 	if err != nil {
 		return nil, err
 	}
-	if claimsKey == nil {
-		log.Warn("no claims fingerprint key: this portal can neither file claims nor check their documents (--claims-key)")
+	if len(claimsKeys) == 0 {
+		log.Info("no claims fingerprint keys: this portal files no claims (--claims-keys)")
 	}
 	recs := records.New(nc, kr)
 	sch, err := schema.Build(schema.Config{ChainID: g.ChainID, Store: p.Store, Blocks: p.Follower, Node: nc, Signer: kr, Keys: kr,
 		Records: recs, Sessions: p.Sessions,
-		Policy: authz.New(p.Store), Logger: log}, append(builtinModules(claimsKey, recs), cfg.Modules...)...)
+		Policy: authz.New(p.Store), Logger: log}, append(builtinModules(claimsKeys, recs), cfg.Modules...)...)
 	if err != nil {
 		return nil, err
 	}
@@ -287,17 +288,14 @@ func devAccounts(home, devHome string, g *genesis.File, kr *keyring.Keyring, ss 
 	return out, nil
 }
 
-// loadClaimsKey reads the claims fingerprint key from path or, when path
-// is empty, from the dev consortium's folder; nil when there is none.
-func loadClaimsKey(path, devHome string) (*claimdoc.Key, error) {
-	if path == "" && devHome != "" {
-		path = filepath.Join(devHome, claimdoc.KeyFileName)
-		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
-			return nil, nil
-		}
+// loadClaimsKeys reads the claims fingerprint keys in dir or, when dir
+// is empty, in the dev consortium's folder; none when there is neither.
+func loadClaimsKeys(dir, devHome string) (map[string]*claimdoc.Key, error) {
+	if dir == "" && devHome != "" {
+		dir = filepath.Join(devHome, claimdoc.KeyDir)
 	}
-	if path == "" {
+	if dir == "" {
 		return nil, nil
 	}
-	return claimdoc.LoadKey(path)
+	return claimdoc.LoadKeys(dir)
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/tx"
 	"github.com/almoner/almoner/portal/app"
 	"github.com/almoner/almoner/portal/internal/testnode"
+	"github.com/almoner/almoner/portal/session"
 )
 
 const (
@@ -24,7 +25,7 @@ const (
 	payDoc         = `mutation($c: ID!, $a: Amount!) { payClaim(claim: $c, paymentRef: "ACME-PAY-0001", amount: $a, wait: true) { ` + txFields + ` } }`
 	appealDoc      = `mutation($c: ID!) { appealClaim(claim: $c, reason: "documentation-added", wait: true) { ` + txFields + ` } }`
 	cancelClaimDoc = `mutation($c: ID!) { cancelClaim(claim: $c, wait: true) { ` + txFields + ` } }`
-	openDocDoc     = `mutation($c: ID!, $consent: ID) { openClaimDocument(claim: $c, consent: $consent) { claim accessTx version verified problem created items { seq serviceCode date amount } fhir } }`
+	openDocDoc     = `mutation($c: ID!, $consent: ID) { openClaimDocument(claim: $c, consent: $consent) { claim accessTx version verified fingerprintsChecked problem created items { seq serviceCode date amount } fhir } }`
 )
 
 // registerRecord registers version 1 of a record of patient-ana at St
@@ -228,7 +229,7 @@ func testClaimDocument(t *testing.T, n *testnode.Node, p *app.Portal, day string
 		t.Helper()
 		r := who.do(openDocDoc, map[string]any{"c": "c-1", "consent": consent})
 		d, _ := dig(r.Data, "openClaimDocument").(map[string]any)
-		if len(r.Errors) != 0 || d == nil || d["verified"] != true || d["problem"] != nil || d["version"] != 1.0 {
+		if len(r.Errors) != 0 || d == nil || d["verified"] != true || d["fingerprintsChecked"] != true || d["problem"] != nil || d["version"] != 1.0 {
 			t.Fatalf("opening the document: %s", r.raw)
 		}
 		items := d["items"].([]any)
@@ -269,5 +270,48 @@ func testClaimDocument(t *testing.T, n *testnode.Node, p *app.Portal, day string
 	r = clerk.do(submitDoc, map[string]any{"id": "c-dup", "items": []map[string]any{{"serviceCode": "80053", "date": day, "amount": 1}}})
 	if dig(r.Data, "submitClaim", "receipt", "status") != "FAILED" || !strings.Contains(string(r.raw), "a claim for these services was already filed") {
 		t.Fatalf("a duplicate claim: %s", r.raw)
+	}
+}
+
+// TestClaimsWithoutTheProvidersKey: a portal that does not hold St
+// Mary's claims key (an insurer's) files no St Mary's claim and says why,
+// and checks the documents its adjusters open by content only: verified
+// with fingerprintsChecked false.
+func TestClaimsWithoutTheProvidersKey(t *testing.T) {
+	n := testnode.Start(t)
+	hospital, _ := startPortalAt(t, n, t.TempDir())
+	insurer, err := app.Start(context.Background(), app.Config{Node: n.URL, Listen: "127.0.0.1:0", Home: t.TempDir(), DevHome: n.Home,
+		ClaimsKeys: t.TempDir(), Argon2: session.Argon2Params{Time: 1, MemoryKiB: 64, Threads: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = insurer.Close() })
+	waitHealthy(t, insurer.URL)
+
+	day := time.Now().UTC().AddDate(0, 0, -1).Format(time.DateOnly)
+	items := []map[string]any{{"serviceCode": "99213", "date": day, "amount": 100}}
+	if r := as(t, insurer, "stmarys/clerk").do(submitDoc, map[string]any{"id": "k-1", "items": items}); r.code() != "UNAVAILABLE" ||
+		!strings.Contains(string(r.raw), "no claims fingerprint key of stmarys") {
+		t.Fatalf("filing through a portal without the key: %s", r.raw)
+	}
+	as(t, hospital, "stmarys/clerk").ok("submitClaim", submitDoc, map[string]any{"id": "k-1", "items": items})
+	ana := as(t, hospital, "stmarys/patient-ana")
+	ana.ok("grantConsent", `mutation($s: String!, $e: String!) { grantConsent(id: "k-consent", grantee: "acme", purpose: "claims", categories: ["claim"], start: $s, end: $e, wait: true) { `+txFields+` } }`,
+		map[string]any{"s": time.Now().Add(-time.Minute).UTC().Format(time.RFC3339), "e": time.Now().Add(24 * time.Hour).UTC().Format(time.RFC3339)})
+	adjuster := as(t, insurer, "acme/adjuster")
+	var d map[string]any
+	for i := 0; i < 100 && d == nil; i++ { // until the insurer's portal has indexed the claim
+		r := adjuster.do(openDocDoc, map[string]any{"c": "k-1", "consent": "k-consent"})
+		if r.code() == "NOT_FOUND" {
+			time.Sleep(50 * time.Millisecond)
+			continue
+		}
+		d, _ = dig(r.Data, "openClaimDocument").(map[string]any)
+		if d == nil {
+			t.Fatalf("opening through the insurer's portal: %s", r.raw)
+		}
+	}
+	if d == nil || d["verified"] != true || d["fingerprintsChecked"] != false || len(d["items"].([]any)) != 1 {
+		t.Fatalf("the document through the insurer's portal: %v", d)
 	}
 }

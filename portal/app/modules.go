@@ -21,7 +21,8 @@ func builtinReadModules() []readmodel.Module {
 }
 
 // builtinModules are the schema modules every portal serves, built before
-// Config.Modules. claimsKey may be nil (the portal files no claims).
-func builtinModules(claimsKey *claimdoc.Key, recs *records.Records) []schema.Module {
-	return []schema.Module{donationgql.New(), claimgql.New(claimgql.Config{Key: claimsKey, Records: recs}), patientgql.New()}
+// Config.Modules. claimsKeys are the hospitals' claims keys this portal
+// holds (it files claims for those hospitals only).
+func builtinModules(claimsKeys map[string]*claimdoc.Key, recs *records.Records) []schema.Module {
+	return []schema.Module{donationgql.New(), claimgql.New(claimgql.Config{Keys: claimsKeys, Records: recs}), patientgql.New()}
 }

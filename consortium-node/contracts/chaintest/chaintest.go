@@ -56,8 +56,8 @@ type Options struct {
 	Start time.Time
 	// Parallel runs blocks on the Block-STM executor instead of serially.
 	Parallel bool
-	// NoClaimsKey leaves the claims fingerprint key's id (ClaimsKey) out
-	// of the genesis state, so that no claim can be filed.
+	// NoClaimsKey leaves the hospitals' claims fingerprint key ids
+	// (ClaimsKey) out of the genesis state, so that no claim can be filed.
 	NoClaimsKey bool
 }
 
@@ -93,10 +93,10 @@ func EncKey(id string) identity.EncryptionKey {
 	return identity.EncryptionKey{Alg: identity.EncAlgXWing, Key: pk}
 }
 
-// ClaimsKey is the test chain's claims fingerprint key (its id is in the
-// genesis state).
-func ClaimsKey() *claimdoc.Key {
-	seed := sha256.Sum256([]byte("chaintest claims fingerprint key"))
+// ClaimsKey is hospital org's claims fingerprint key on a test chain (the
+// ids of every hospital's are in the genesis state).
+func ClaimsKey(org string) *claimdoc.Key {
+	seed := sha256.Sum256([]byte("chaintest claims fingerprint key " + org))
 	k, err := claimdoc.KeyFromBytes(seed[:])
 	if err != nil {
 		panic(err)
@@ -138,7 +138,13 @@ func New(t testing.TB, o Options) *Chain {
 		c.state[w.Key] = w.Value
 	}
 	if !o.NoClaimsKey {
-		cw, err := claim.Genesis(ClaimsKey().ID())
+		ids := map[string]string{}
+		for _, org := range o.Orgs {
+			if org.Kind == identity.KindHospital {
+				ids[org.ID] = ClaimsKey(org.ID).ID()
+			}
+		}
+		cw, err := claim.Genesis(ids)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -308,7 +314,7 @@ func (c *Chain) ClaimDoc(id, provider, patient, insurer, currency string, items 
 // registers d's document (record claimdoc.RecordID(d.ClaimID), category
 // "claim") as who unless it exists — if who may not, the submit's own
 // refusal says so — and returns the submit's arguments with the
-// fingerprints under ClaimsKey.
+// fingerprints under the provider's ClaimsKey.
 func (c *Chain) FileClaim(who string, d *claimdoc.Document) []tx.Arg {
 	c.t.Helper()
 	doc := claimdoc.RecordID(d.ClaimID)
@@ -320,7 +326,7 @@ func (c *Chain) FileClaim(who string, d *claimdoc.Document) []tx.Arg {
 		c.Call(who, record.Name, "register", tx.String("record_id", doc), tx.Uint("version", 1), tx.Bytes("ciphertext_hash", h[:]),
 			tx.String("patient", d.Patient), tx.String("category", record.CategoryClaim))
 	}
-	args, err := ClaimsKey().SubmitArgs(d, doc, version, c.Now)
+	args, err := ClaimsKey(d.Provider).SubmitArgs(d, doc, version, c.Now)
 	if err != nil {
 		c.t.Fatalf("chaintest: %v", err)
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/hex"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -117,7 +118,7 @@ type Claim struct {
 	AppealReason    string         `json:"appeal_reason,omitempty"`
 	PaymentRef      string         `json:"payment_ref,omitempty"`
 	PaidAmount      uint64         `json:"paid_amount,omitempty"`
-	KeyID           string         `json:"key_id"`      // the fingerprint key's id (KeyStateKey)
+	KeyID           string         `json:"key_id"`      // the provider's fingerprint key id (KeyStateKey)
 	Fingerprint     ledger.Hash    `json:"fingerprint"` // keyed: see FingerprintLen
 	ItemKeys        []ledger.Hash  `json:"item_keys"`   // keyed per-item fingerprints, sorted
 	Heights         Heights        `json:"heights"`
@@ -220,21 +221,29 @@ func LoadClaim(r contracts.StateReader, id string) (*Claim, error) {
 	return c, nil
 }
 
-// keyKey is the state key (under "claim/") of the consortium's claims
+// keyKey is the state key (under "claim/") of a provider's claims
 // fingerprint key id.
-const keyKey = "key"
+func keyKey(org string) string { return "key/" + org }
 
-// KeyStateKey is the full state key of the fingerprint key's id.
-func KeyStateKey() string { return full(keyKey) }
+// KeyStateKey is the full state key of org's fingerprint key id.
+func KeyStateKey(org string) string { return full(keyKey(org)) }
 
-// Genesis returns the claim contract's genesis state: the id of the
-// consortium's claims fingerprint key (claimdoc.Key.ID). Without it no
-// claim can be filed.
-func Genesis(keyID string) ([]ledger.StateWrite, error) {
-	if err := validateKeyID(keyID); err != nil {
-		return nil, err
+// Genesis returns the claim contract's genesis state: each hospital's
+// claims fingerprint key id (claimdoc.Key.ID), by organisation. A
+// hospital without one files no claims.
+func Genesis(keyIDs map[string]string) ([]ledger.StateWrite, error) {
+	orgs := slices.Sorted(maps.Keys(keyIDs))
+	out := make([]ledger.StateWrite, 0, len(orgs))
+	for _, org := range orgs {
+		if err := identity.ValidateID(org, false); err != nil {
+			return nil, fmt.Errorf("claims key of %q: %w", org, err)
+		}
+		if err := validateKeyID(keyIDs[org]); err != nil {
+			return nil, fmt.Errorf("claims key of %q: %w", org, err)
+		}
+		out = append(out, ledger.StateWrite{Key: KeyStateKey(org), Value: []byte(keyIDs[org])})
 	}
-	return []ledger.StateWrite{{Key: KeyStateKey(), Value: []byte(keyID)}}, nil
+	return out, nil
 }
 
 // KeyIDLen is the length of a fingerprint key id: 32 lower-case hex digits.
@@ -379,9 +388,9 @@ func optString(args tx.Args, name string) (string, error) {
 // linked record ids) and provider (default: the caller's organisation).
 //
 // The ledger cannot recompute keyed fingerprints (it never sees the
-// codes); the insurer's portal checks them against the document when an
-// adjuster reads it (claimdoc.Verify), and the document's ciphertext hash
-// on the ledger makes a mismatch provable.
+// codes); the key id commits the hospital to its key, so an audit can
+// check them against the document (claimdoc.Verify), whose ciphertext
+// hash is on the ledger.
 func submit(ctx contracts.Context, args tx.Args) error {
 	id, err := args.String("claim_id")
 	if err != nil {
@@ -457,13 +466,13 @@ func submit(ctx contracts.Context, args tx.Args) error {
 		return fmt.Errorf("%w: a claim links at most %d records, got %d", contracts.ErrInvalid, MaxLinkedRecords, len(recs))
 	}
 	r := contracts.State(ctx, Name)
-	want, ok := r.Get(KeyStateKey())
+	want, ok := r.Get(KeyStateKey(provider))
 	switch {
 	case !ok:
-		return fmt.Errorf("%w: the consortium has no claims fingerprint key, so no claim can be filed (it is set at genesis)", contracts.ErrConflict)
+		return fmt.Errorf("%w: %s has no claims fingerprint key registered, so it files no claims (hospitals' keys are set at genesis)", contracts.ErrConflict, provider)
 	case keyID != string(want):
-		return fmt.Errorf("%w: the fingerprints were made with key %.40q, not the consortium's claims fingerprint key %s: the filing system needs the current key",
-			contracts.ErrInvalid, keyID, want)
+		return fmt.Errorf("%w: the fingerprints were made with key %.40q, not %s's claims fingerprint key %s: the filing system needs the hospital's current key",
+			contracts.ErrInvalid, keyID, provider, want)
 	}
 	var fp ledger.Hash
 	if len(fpRaw) != len(fp) {

@@ -100,7 +100,7 @@ func submitArgs(c *chaintest.Chain, id, patient, insurer string, items []string,
 			tx.String("patient", patient), tx.String("category", record.CategoryClaim))
 	}
 	sv, amounts := services(items)
-	k := chaintest.ClaimsKey()
+	k := chaintest.ClaimsKey(provider)
 	fp := k.Fingerprint(provider, patient, sv)
 	var keys []string
 	for _, h := range k.ItemFingerprints(provider, patient, sv) {
@@ -187,7 +187,7 @@ func TestLifecycle(t *testing.T) {
 	cl := load(t, c, "claim-1")
 	want := []claim.Item{{Seq: 1, Amount: 15000}, {Seq: 2, Amount: 4200}}
 	sv, _ := services(anaItems)
-	k := chaintest.ClaimsKey()
+	k := chaintest.ClaimsKey("stmarys")
 	if cl.Status != claim.StatusSubmitted || cl.Provider != "stmarys" || cl.Insurer != "acme" || cl.Currency != "USD" ||
 		!slices.Equal(cl.Items, want) || !slices.Equal(cl.LinkedRecords, []string{"rec-1", "rec-2"}) || cl.Document != "claim-1.doc" ||
 		cl.KeyID != k.ID() || cl.Fingerprint != k.Fingerprint("stmarys", "stmarys/ana", sv) ||
@@ -696,7 +696,7 @@ func TestSubmitValidation(t *testing.T) {
 		{"upper-case item fingerprint", with(tx.Strings("item_fingerprints", []string{keys[0], strings.ToUpper(keys[1])})), contracts.ErrInvalid, "lower-case hex"},
 		{"short fingerprint", with(tx.Bytes("fingerprint", hash("x")[:16])), contracts.ErrInvalid, "fingerprint must be 32 bytes"},
 		{"no fingerprint", without("fingerprint"), contracts.ErrInvalid, "fingerprint"},
-		{"another key", with(tx.String("key_id", strings.Repeat("ab", 16))), contracts.ErrInvalid, "not the consortium's claims fingerprint key " + chaintest.ClaimsKey().ID()},
+		{"another key", with(tx.String("key_id", strings.Repeat("ab", 16))), contracts.ErrInvalid, "not stmarys's claims fingerprint key " + chaintest.ClaimsKey("stmarys").ID()},
 		{"no key id", without("key_id"), contracts.ErrInvalid, "key_id"},
 		{"no document", without("document"), contracts.ErrInvalid, "document"},
 		{"no document version", without("document_version"), contracts.ErrInvalid, "document_version"},
@@ -749,7 +749,7 @@ func TestSubmitValidation(t *testing.T) {
 func TestNoClaimsKey(t *testing.T) {
 	c := newWorldWith(t, chaintest.Options{NoClaimsKey: true})
 	err := c.Call("stmarys/clerk", claim.Name, "submit", submitArgs(c, "claim-1", "stmarys/ana", "acme", anaItems)...).Err
-	wantErr(t, err, contracts.ErrConflict, "no claims fingerprint key")
+	wantErr(t, err, contracts.ErrConflict, "stmarys has no claims fingerprint key registered")
 }
 
 // TestAdjusterReadsLinkedRecordOnlyUnderConsent: a linked record is read

@@ -35,24 +35,25 @@
 // appealed, not both.
 //
 // Duplicate reimbursement: the claim's fingerprint is a keyed hash
-// (HMAC-SHA256 under the consortium's claims fingerprint key, which
-// hospitals and insurers hold and the ledger does not) of the provider,
+// (HMAC-SHA256 under the provider's claims fingerprint key, which only
+// that hospital holds; duplicates are the same provider's) of the provider,
 // the patient and the sorted (service code, date) pairs, and every item
 // has its own keyed fingerprint (provider, patient, code, date,
 // occurrence). A plain hash would let anyone who reads the ledger test
 // guesses ("did this patient have code 99213 on 30 October?") against
-// it; a keyed one reveals nothing to charities, regulators or the public.
-// The filer computes them (claimdoc.Key); the contract checks that they
-// were made with the consortium's current key (its id is in state under
-// "key", set at genesis), then "fp/<hex>" maps the claim fingerprint to
+// it; a keyed one reveals nothing to insurers, other hospitals,
+// charities, regulators or the public. The filer computes them
+// (claimdoc.Key); the contract checks that they were made with the
+// provider's key (its id is in state under "key/<org>", set at genesis),
+// then "fp/<hex>" maps the claim fingerprint to
 // the claim and "fi/<hex>" each item fingerprint, so a second claim for
 // the same services — or for any of them — fails at every insurer with
 // an ErrConflict that says only that a claim for these services was
 // already filed. A cancelled claim releases its keys; a denied one keeps
-// them (appeal instead). The insurer's portal recomputes the fingerprints
-// from the document it reads (claimdoc.Verify), so a filer that lied
-// about them is caught at review, with the document's ciphertext hash on
-// the ledger as evidence.
+// them (appeal instead). The key id on the ledger commits the hospital to
+// its key, so an audit can recompute the fingerprints from the documents
+// (claimdoc.Verify) with the document's ciphertext hash as evidence; an
+// insurer's portal checks the document's content (claimdoc.VerifyContent).
 //
 // The patient's share (claimed minus approved) stands once the claim is
 // adjudicated or paid (PatientShare); the claim_adjudicated event carries
@@ -62,7 +63,7 @@
 // record contract's access, naming a consent of the patient for purpose
 // "claims" (AccessArgs builds the call).
 //
-// State (under "claim/"): "key" -> fingerprint key id, "c/<id>" -> Claim,
+// State (under "claim/"): "key/<org>" -> the hospital's fingerprint key id, "c/<id>" -> Claim,
 // "fp/<hex>" -> claim id, "fi/<hex>" -> claim id, "doc/<record>" -> claim
 // id (a document supports one claim). Events: claim_submitted, claim_in_review,
 // claim_adjudicated, claim_paid, claim_appealed, claim_cancelled.

@@ -96,7 +96,7 @@ func TestFingerprintGolden(t *testing.T) {
 // overwritten, and the key never shows in text or logs.
 func TestKeyFile(t *testing.T) {
 	dir := t.TempDir()
-	path := filepath.Join(dir, claimdoc.KeyFileName)
+	path := filepath.Join(dir, claimdoc.KeyFile("stmarys"))
 	k, err := claimdoc.NewKey(nil)
 	if err != nil {
 		t.Fatal(err)
@@ -136,6 +136,14 @@ func TestKeyFile(t *testing.T) {
 	k.Destroy()
 	if k.ID() == back.ID() {
 		t.Fatal("Destroy left the key")
+	}
+	// LoadKeys reads a folder of them, by organisation.
+	if err := os.Chmod(path, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	keys, err := claimdoc.LoadKeys(dir)
+	if err != nil || len(keys) != 1 || keys["stmarys"] == nil || keys["stmarys"].ID() != back.ID() {
+		t.Fatalf("LoadKeys: %v %v", keys, err)
 	}
 }
 
@@ -284,7 +292,7 @@ func TestFileAndVerify(t *testing.T) {
 		Members: []chaintest.Member{{ID: "stmarys/clerk", Roles: []string{identity.RoleRecordsClerk}}, {ID: "stmarys/ana", Roles: []string{identity.RolePatient}},
 			{ID: "stmarys/bob", Roles: []string{identity.RolePatient}}},
 	})
-	k := chaintest.ClaimsKey()
+	k := chaintest.ClaimsKey("stmarys")
 	register := func(id, patient, category string) {
 		c.Must("stmarys/clerk", record.Name, "register", tx.String("record_id", id), tx.Uint("version", 1), tx.Bytes("ciphertext_hash", bytes.Repeat([]byte{1}, 32)),
 			tx.String("patient", patient), tx.String("category", category))

@@ -8,16 +8,20 @@
 // of category "claim" held by the provider; the claim contract keeps only
 // the amounts, the document's record id and the fingerprints.
 //
-// Key is the consortium's claims fingerprint key: 32 secret bytes that
-// hospitals and insurers hold (a file, mode 0600, created with the
-// consortium: `consortium-node init --dev` writes claims-fingerprint.key)
-// and that charities, regulators and the public do not. Its id (an HMAC
-// of a fixed label) is on the ledger at genesis, so a filing system with
-// the wrong key is refused with a clear error. Fingerprints are
-// HMAC-SHA256 under the key over a domain-separated canonical CBOR
-// encoding: the claim's over (provider, patient, sorted services), each
-// item's over (provider, patient, code, date, occurrence). Without the
-// key, nobody can test a guess of a patient's services against them.
+// Key is a hospital's claims fingerprint key: 32 secret bytes that the
+// hospital's filing service holds (a file, mode 0600; `consortium-node
+// init --dev` writes claims-keys/<org>.key for each hospital) and nobody
+// else does. Duplicates are the same provider's by definition (the
+// provider is in every fingerprint), so one key per provider is enough,
+// and only the provider — which knows its own bills — could invert its
+// fingerprints by guessing. Its id (an HMAC of a fixed label, which
+// commits the hospital to the key for audits) is on the ledger, so a
+// filing service with the wrong key is refused with a clear error.
+// Fingerprints are HMAC-SHA256 under the key over a domain-separated
+// canonical CBOR encoding: the claim's over (provider, patient, sorted
+// services), each item's over (provider, patient, code, date,
+// occurrence). Without the key, nobody can test a guess of a patient's
+// services against them.
 //
 // SubmitArgs builds the claim.submit arguments from a document; Verify
 // checks a claim on the ledger against the document an adjuster read.

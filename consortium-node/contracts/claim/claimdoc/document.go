@@ -241,6 +241,28 @@ type Filed struct {
 // ErrMismatch and names what differs; it never shows a service code or
 // date.
 func (k *Key) Verify(c Filed, d *Document) error {
+	if err := VerifyContent(c, d); err != nil {
+		return err
+	}
+	mismatch := func(what string) error { return fmt.Errorf("%w: %s", ErrMismatch, what) }
+	if c.KeyID != k.ID() {
+		return mismatch(fmt.Sprintf("the fingerprints were made under key %s; this portal holds key %s", c.KeyID, k.ID()))
+	}
+	services := d.Services()
+	if k.Fingerprint(d.Provider, d.Patient, services) != c.Fingerprint {
+		return mismatch("the claim fingerprint is not that of the document's services")
+	}
+	if !slices.Equal(k.ItemFingerprints(d.Provider, d.Patient, services), c.ItemKeys) {
+		return mismatch("the item fingerprints are not those of the document's services")
+	}
+	return nil
+}
+
+// VerifyContent is Verify without the fingerprints, for a reader that
+// does not hold the provider's key (an insurer): the document is
+// canonical and its parties, currency, amounts and linked records are
+// the claim's.
+func VerifyContent(c Filed, d *Document) error {
 	mismatch := func(what string) error { return fmt.Errorf("%w: %s", ErrMismatch, what) }
 	// Only a canonical document's services fingerprint the way every
 	// filer's do: a filer that spelled a service otherwise ("99213-59-25",
@@ -264,16 +286,6 @@ func (k *Key) Verify(c Filed, d *Document) error {
 		if a != d.Lines[i].Amount {
 			return mismatch(fmt.Sprintf("item %d's amount differs", i+1))
 		}
-	}
-	if c.KeyID != k.ID() {
-		return mismatch(fmt.Sprintf("the fingerprints were made under key %s; this portal holds key %s", c.KeyID, k.ID()))
-	}
-	services := d.Services()
-	if k.Fingerprint(d.Provider, d.Patient, services) != c.Fingerprint {
-		return mismatch("the claim fingerprint is not that of the document's services")
-	}
-	if !slices.Equal(k.ItemFingerprints(d.Provider, d.Patient, services), c.ItemKeys) {
-		return mismatch("the item fingerprints are not those of the document's services")
 	}
 	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -21,8 +22,29 @@ import (
 // KeySize is the size of a claims fingerprint key in bytes.
 const KeySize = 32
 
-// KeyFileName is the key's file name in a dev consortium folder.
-const KeyFileName = "claims-fingerprint.key"
+// KeyDir is the folder of claims fingerprint keys in a dev consortium
+// folder: one file per hospital, named KeyFile(org).
+const KeyDir = "claims-keys"
+
+// KeyFile is the file name of org's key in a keys folder.
+func KeyFile(org string) string { return org + ".key" }
+
+// LoadKeys reads every key file (KeyFile(org)) in dir, by organisation.
+func LoadKeys(dir string) (map[string]*Key, error) {
+	paths, err := filepath.Glob(filepath.Join(dir, "*.key"))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrKey, err)
+	}
+	out := map[string]*Key{}
+	for _, p := range paths {
+		k, err := LoadKey(p)
+		if err != nil {
+			return nil, err
+		}
+		out[strings.TrimSuffix(filepath.Base(p), ".key")] = k
+	}
+	return out, nil
+}
 
 // ErrKey wraps every failure to read or parse a key.
 var ErrKey = errors.New("claimdoc: claims fingerprint key")
@@ -36,7 +58,7 @@ const (
 	keyFileHeader     = "almoner claims fingerprint key v1\n"
 )
 
-// Key is the consortium's claims fingerprint key. Its String, GoString
+// Key is a hospital's claims fingerprint key. Its String, GoString
 // and LogValue show only its id.
 type Key struct{ b [KeySize]byte }
 
