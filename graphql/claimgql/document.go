@@ -224,13 +224,19 @@ func (m *mod) openClaimDocument(b *schema.Builder) graphql.FieldResolveFn {
 		if err != nil {
 			return nil, schema.FetchErr(ctx, m.log, res.ID.String(), err)
 		}
+		want, err := m.docs.VersionHash(c.Document, c.DocumentVersion)
+		if err != nil {
+			return nil, m.internal(ctx, "document version", err)
+		}
+		if err := opened.Check(c.Document, c.DocumentVersion, want); err != nil {
+			m.log.WarnContext(ctx, "custodian released another ciphertext than the ledger's", "claim", c.ID, "err", err)
+			return nil, schema.Errorf(schema.CodeInternal, "the custodian released a document that is not the one on the ledger; it is not shown (reported)")
+		}
 		out := &claimDocument{claim: c.ID, access: res.ID, version: opened.Version, fhir: string(opened.Plaintext)}
 		d, err := claimdoc.Parse(opened.Plaintext)
 		switch {
 		case err != nil:
 			out.problem = "the document is not a FHIR Claim this portal can read"
-		case opened.Version != c.DocumentVersion:
-			out.doc, out.problem = d, fmt.Sprintf("the custodian released version %d; the claim was filed with version %d", opened.Version, c.DocumentVersion)
 		default:
 			out.doc = d
 			lc, err := filed(c)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"fmt"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -128,6 +130,9 @@ func (m *mod) readRecord(ctx context.Context, b *schema.Builder, a *args) (*reco
 	if err != nil {
 		return nil, schema.FetchErr(ctx, m.log, res.ID.String(), err)
 	}
+	if err := m.checkReleased(ctx, opened, ev.Attr("record"), ev.Attr("version")); err != nil {
+		return nil, err
+	}
 	// Record ids, versions and readers only: never the content.
 	m.log.InfoContext(ctx, "record read", "access", res.ID.String(), "record", opened.RecordID, "version", opened.Version, "reader", v, "kind", kind)
 	return &recordRead{access: res, kind: kind, opened: opened}, nil
@@ -158,4 +163,22 @@ func ledgerFailure(msg string) error {
 	default:
 		return badInput("the ledger could not record the access: " + msg)
 	}
+}
+
+// checkReleased checks the released record against the ledger's record,
+// version and ciphertext hash before the reader sees it.
+func (m *mod) checkReleased(ctx context.Context, o *records.Opened, record, version string) error {
+	v, err := strconv.ParseUint(version, 10, 64)
+	if err != nil {
+		return m.internal(ctx, "record access", fmt.Errorf("access event version %q", version))
+	}
+	want, err := m.rd.VersionHash(record, v)
+	if err != nil {
+		return m.internal(ctx, "record version", err)
+	}
+	if err := o.Check(record, v, want); err != nil {
+		m.log.WarnContext(ctx, "custodian released another ciphertext than the ledger's", "record", record, "version", v, "err", err)
+		return schema.Errorf(schema.CodeInternal, "the custodian released a record that is not the one on the ledger; it is not shown (reported)")
+	}
+	return nil
 }

@@ -31,6 +31,21 @@ func get[T any](r *Reader, key string) (*T, error) {
 // Record returns a record's metadata (readmodel.ErrNotFound if none).
 func (r *Reader) Record(id string) (*Record, error) { return get[Record](r, recordKey(id)) }
 
+// VersionHash returns the ciphertext hash (hex) the ledger registered for
+// version v of record id.
+func (r *Reader) VersionHash(id string, v uint64) (string, error) {
+	rec, err := r.Record(id)
+	if err != nil {
+		return "", err
+	}
+	for _, x := range rec.Versions {
+		if x.Version == v {
+			return x.CiphertextHash, nil
+		}
+	}
+	return "", fmt.Errorf("%w: version %d of record %q", readmodel.ErrNotFound, v, id)
+}
+
 // Consent returns a consent (readmodel.ErrNotFound if none).
 func (r *Reader) Consent(id string) (*Consent, error) { return get[Consent](r, consentKey(id)) }
 

@@ -89,11 +89,28 @@ func (r *Records) Store(ctx context.Context, member, org, id string, version uin
 	return envelope.CiphertextHash(sealed), nil
 }
 
+// ErrNotLedgers means the custodian released something other than what
+// the ledger registered: another record or version, or a ciphertext
+// whose hash is not the registered one. It is not shown to the reader.
+var ErrNotLedgers = errors.New("records: the custodian released a ciphertext the ledger did not register")
+
 // Opened is a record released to its reader.
 type Opened struct {
-	RecordID  string
-	Version   uint64
-	Plaintext []byte
+	RecordID       string
+	Version        uint64
+	Plaintext      []byte
+	CiphertextHash ledger.Hash // of the sealed bytes the custodian released
+}
+
+// Check compares what the custodian released with what the ledger holds:
+// record recordID at version, whose ciphertext hash is ledgerHash (hex,
+// as the read model keeps it). The custodian is the party whose honesty
+// a reader cannot assume, so a reader checks before trusting content.
+func (o *Opened) Check(recordID string, version uint64, ledgerHash string) error {
+	if o.RecordID != recordID || o.Version != version || o.CiphertextHash.String() != ledgerHash {
+		return fmt.Errorf("%w: asked for %s version %d, got %s version %d", ErrNotLedgers, recordID, version, o.RecordID, o.Version)
+	}
+	return nil
 }
 
 // Open fetches the record released by the committed, granted access
@@ -123,5 +140,5 @@ func (r *Records) Open(ctx context.Context, member string, access tx.ID) (*Opene
 	if err != nil {
 		return nil, fmt.Errorf("records: opening %s: %w", resp.RecordID, err)
 	}
-	return &Opened{RecordID: resp.RecordID, Version: resp.Version, Plaintext: pt}, nil
+	return &Opened{RecordID: resp.RecordID, Version: resp.Version, Plaintext: pt, CiphertextHash: envelope.CiphertextHash(resp.Sealed)}, nil
 }
