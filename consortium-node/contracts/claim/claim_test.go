@@ -621,6 +621,11 @@ func TestCancelFreesFingerprint(t *testing.T) {
 	wantErr(t, err, contracts.ErrConflict, "never adjudicated")
 	err = c.Call("stmarys/clerk", claim.Name, "submit", submitArgs(c, "claim-3", "stmarys/ana", "acme", anaItems)...).Err
 	wantErr(t, err, contracts.ErrConflict, "already filed")
+
+	// The standing claim's document is kept; the cancelled claim's may go.
+	err = c.Call("stmarys/ana", record.Name, "erase", tx.String("record_id", "claim-2.doc")).Err
+	wantErr(t, err, contracts.ErrConflict, "kept while the claim stands")
+	c.Must("stmarys/ana", record.Name, "erase", tx.String("record_id", "claim-1.doc"))
 }
 
 // TestSubmitValidation: amounts, currency, limits, the document, the

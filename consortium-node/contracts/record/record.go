@@ -419,6 +419,12 @@ func erase(ctx contracts.Context, args tx.Args) error {
 	if rec.Erased {
 		return fmt.Errorf("%w: record %q is already erased", contracts.ErrConflict, id)
 	}
+	// A claim's document is the insurer's evidence: it stays while its
+	// claim stands (a cancelled claim releases it).
+	if rec.Category == CategoryClaim && claimInsurer(ctx, id) != "" {
+		return fmt.Errorf("%w: record %q is the document of a claim at %s and is kept while the claim stands; cancel the claim first",
+			contracts.ErrConflict, id, claimInsurer(ctx, id))
+	}
 	rec.Erased = true
 	if err := put(ctx, recKey(id), rec); err != nil {
 		return err
