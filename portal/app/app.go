@@ -121,7 +121,16 @@ func Start(ctx context.Context, cfg Config) (p *Portal, err error) {
 		}
 	}
 	indexDir := filepath.Join(cfg.Home, "index")
-	if p.Store, err = readmodel.Open(indexDir, reg); err != nil {
+	p.Store, err = readmodel.Open(indexDir, reg)
+	if errors.Is(err, readmodel.ErrModules) {
+		// Built by another portal version: the index is derived data,
+		// rebuilt from the node's blocks.
+		log.Warn("rebuilding the read model from the node", "reason", err)
+		if err = os.RemoveAll(indexDir); err == nil {
+			p.Store, err = readmodel.Open(indexDir, reg)
+		}
+	}
+	if err != nil {
 		return nil, err
 	}
 	p.closers = append(p.closers, p.Store.Close)

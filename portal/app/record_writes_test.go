@@ -7,7 +7,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/almoner/almoner/portal/app"
 	"github.com/almoner/almoner/portal/internal/testnode"
+	"github.com/almoner/almoner/portal/readmodel"
+	"github.com/almoner/almoner/portal/session"
 )
 
 const (
@@ -107,5 +110,28 @@ func TestRegisterAndEraseRecord(t *testing.T) {
 	}
 	if r := ana.do(eraseDoc, map[string]any{"r": "rec-up", "confirm": "rec-up"}); r.code() != "CONFLICT" {
 		t.Fatalf("erasing twice: %s", r.raw)
+	}
+}
+
+// TestIndexOfAnotherPortalVersionIsRebuilt: a portal whose index was built
+// by another set of read-model modules (an older portal, before a module
+// was added) rebuilds it from the node at start instead of failing.
+func TestIndexOfAnotherPortalVersionIsRebuilt(t *testing.T) {
+	n := testnode.Start(t)
+	home := t.TempDir()
+	p, stop := startPortalAt(t, n, home)
+	as(t, p, "stmarys/clerk").ok("registerRecord", registerDoc, map[string]any{"id": "rec-rb", "p": "stmarys/patient-ana", "cat": "lab",
+		"c": `{"resourceType":"Observation"}`})
+	stop()
+	q, err := app.Start(context.Background(), app.Config{Node: n.URL, Listen: "127.0.0.1:0", Home: home, DevHome: n.Home,
+		Argon2:      session.Argon2Params{Time: 1, MemoryKiB: 64, Threads: 1},
+		ReadModules: []readmodel.Module{{Name: "extra"}}})
+	if err != nil {
+		t.Fatalf("a portal with one more module: %v", err)
+	}
+	defer q.Close()
+	waitHealthy(t, q.URL)
+	if r := as(t, q, "stmarys/patient-ana").do(`{ record(id: "rec-rb") { id category } }`, nil); dig(r.Data, "record", "category") != "lab" {
+		t.Fatalf("the rebuilt index: %s", r.raw)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -200,4 +201,38 @@ func TestModuleRegistry(t *testing.T) {
 	if err := s.Scan("audit", "changes/", "", false, func(k string, _ []byte) bool { keys = append(keys, k); return true }); err != nil || len(keys) != 1 {
 		t.Fatalf("scan %v %v", keys, err)
 	}
+}
+
+// TestModuleSetChange: an index built by one set of modules is refused by
+// a portal with another (ErrModules, so that it is rebuilt: a module
+// added later would miss the state of the blocks before it); the same set
+// opens it again.
+func TestModuleSetChange(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "index")
+	n := testnode.Start(t)
+	s, err := readmodel.Open(dir, readmodel.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	runFollower(t, n, s)
+	res := n.Send(t, "hope/admin", "identity", "set_roles", tx.String("id", "hope/officer"), tx.Strings("roles", []string{"charity_officer"}))
+	waitApplied(t, s, res.Height)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	more := readmodel.NewRegistry()
+	if err := more.Register(readmodel.Module{Name: "audit"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := readmodel.Open(dir, more); !errors.Is(err, readmodel.ErrModules) || !strings.Contains(err.Error(), "[core audit]") {
+		t.Fatalf("opening with another module set: %v", err)
+	}
+	s, err = readmodel.Open(dir, readmodel.NewRegistry())
+	if err != nil {
+		t.Fatalf("reopening with the same set: %v", err)
+	}
+	if h, ok := s.Applied(); !ok || h < res.Height {
+		t.Fatalf("applied %d %v after reopening", h, ok)
+	}
+	s.Close()
 }

@@ -27,6 +27,9 @@ var (
 	// ErrChain means the node serves another chain than the index was
 	// built from.
 	ErrChain = errors.New("readmodel: the node serves another chain")
+	// ErrModules means the index was built by another set of modules (an
+	// older or newer portal): rebuild it from the node (Rebuildable).
+	ErrModules = errors.New("readmodel: the index was built by other modules")
 )
 
 // Key prefixes of the core module; other modules write under
@@ -34,6 +37,7 @@ var (
 var (
 	kApplied = []byte("m/applied")
 	kChain   = []byte("m/chain")
+	kModules = []byte("m/modules")
 	pBlock   = []byte("b/")
 	pTx      = []byte("t/")
 	pOrg     = []byte("o/")
@@ -109,6 +113,24 @@ func Open(dir string, reg *Registry) (*Store, error) {
 		return nil, fmt.Errorf("%w: applied height has %d bytes", ErrCorrupt, len(v))
 	default:
 		s.applied.Store(int64(binary.BigEndian.Uint64(v)))
+	}
+	// The modules that build the index: an index built by others lacks
+	// (or has) some modules' state, and must be rebuilt.
+	want := []byte(strings.Join(reg.Modules(), "\n"))
+	have, err := db.Get(kModules, nil)
+	switch {
+	case errors.Is(err, leveldb.ErrNotFound) && s.applied.Load() < 0:
+		if err := db.Put(kModules, want, &opt.WriteOptions{Sync: true}); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("readmodel: %w", err)
+		}
+	case err != nil && !errors.Is(err, leveldb.ErrNotFound):
+		db.Close()
+		return nil, fmt.Errorf("readmodel: reading the module set: %w", err)
+	case !bytes.Equal(have, want):
+		db.Close()
+		return nil, fmt.Errorf("%w: %s was built by modules [%s], this portal has [%s]; it is rebuilt from the node",
+			ErrModules, dir, strings.ReplaceAll(string(have), "\n", " "), strings.Join(reg.Modules(), " "))
 	}
 	return s, nil
 }

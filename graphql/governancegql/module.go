@@ -1,0 +1,177 @@
+package governancegql
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/graphql-go/graphql"
+
+	"github.com/almoner/almoner/graphql/schema"
+	"github.com/almoner/almoner/policies"
+	"github.com/almoner/almoner/portal/authz"
+	"github.com/almoner/almoner/portal/governance"
+	"github.com/almoner/almoner/portal/readmodel"
+)
+
+// Resource kinds and actions of the policy catalogue this module asks
+// about.
+const (
+	objProposal = "proposal"
+	objPolicy   = "policy"
+)
+
+// Enforcers gives the enforcer of the policy in force, whose rules the
+// policy query lists: *authz.Policy satisfies it. When
+// schema.Config.Policy does not, the module keeps its own authz.Policy
+// over the read model.
+type Enforcers interface {
+	Enforcer() (*policies.Enforcer, error)
+}
+
+var _ Enforcers = (*authz.Policy)(nil)
+
+// Module is the governance GraphQL module; pass New() to schema.Build (or
+// app.Config.Modules).
+type Module struct{}
+
+var _ schema.Module = Module{}
+
+// New returns the module.
+func New() Module { return Module{} }
+
+// Name implements schema.Module.
+func (Module) Name() string { return "governance" }
+
+// mod is the module's state while it registers and serves.
+type mod struct {
+	cfg   *schema.Config
+	rd    *governance.Reader
+	rules Enforcers
+	log   *slog.Logger
+
+	status, kind    *graphql.Enum
+	proposal, conn  *graphql.Object
+	policy          *graphql.Object
+	txResult        *graphql.Object
+	nodeIn, adminIn *graphql.InputObject
+	orgKind         *graphql.Enum
+}
+
+// Register implements schema.Module.
+func (Module) Register(b *schema.Builder) error {
+	m := &mod{cfg: b.Cfg, rd: governance.NewReader(b.Cfg.Store), log: b.Cfg.Logger}
+	if e, ok := b.Cfg.Policy.(Enforcers); ok {
+		m.rules = e
+	} else {
+		m.rules = authz.New(b.Cfg.Store)
+	}
+	tr, ok := b.Type("TxResult").(*graphql.Object)
+	if !ok {
+		return errors.New("governancegql: the core module's TxResult type is missing")
+	}
+	m.txResult = tr
+	m.buildTypes()
+	if err := m.registerQueries(b); err != nil {
+		return err
+	}
+	if err := m.registerMutations(b); err != nil {
+		return err
+	}
+	return m.registerSubscription(b)
+}
+
+func (m *mod) internal(ctx context.Context, what string, err error) error {
+	return schema.Internal(ctx, m.log, "governance: "+what, err)
+}
+
+func forbidden(msg string) error { return schema.Errorf(schema.CodeForbidden, msg) }
+func badInput(msg string) error  { return schema.Errorf(schema.CodeBadUserInput, msg) }
+
+// require returns the viewer after asking the policy whether they may do
+// act on obj (owned by owner, "" for none; held by no organisation: the
+// consortium's governance is everyone's), or FORBIDDEN with msg.
+func (m *mod) require(ctx context.Context, obj, act, owner, msg string) (string, error) {
+	v, err := schema.Account(ctx)
+	if err != nil {
+		return "", err
+	}
+	ok, err := m.cfg.Policy.Allowed(v, obj, act, owner, "", false)
+	if err != nil {
+		return "", m.internal(ctx, "policy", err)
+	}
+	if !ok {
+		return "", forbidden(msg)
+	}
+	return v, nil
+}
+
+const readRefused = "only organisation admins, consortium admins and auditors may read governance proposals"
+
+// view is a proposal with its tally, counted once per resolve.
+type view struct {
+	*governance.Proposal
+	t governance.Tally
+}
+
+// views counts ps against the consortium as of the applied block.
+func (m *mod) views(ctx context.Context, ps ...*governance.Proposal) ([]*view, error) {
+	c, err := m.rd.Consortium()
+	if err != nil {
+		return nil, m.internal(ctx, "consortium", err)
+	}
+	out := make([]*view, len(ps))
+	for i, p := range ps {
+		out[i] = &view{Proposal: p, t: p.Tally(c)}
+	}
+	return out, nil
+}
+
+// readable loads proposal id for the viewer: nil when none, FORBIDDEN
+// when the viewer may not read proposals.
+func (m *mod) readable(ctx context.Context, id string) (*view, error) {
+	if _, err := m.require(ctx, objProposal, "read", "", readRefused); err != nil {
+		return nil, err
+	}
+	p, err := m.rd.Proposal(id)
+	if errors.Is(err, readmodel.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, m.internal(ctx, "proposal", err)
+	}
+	vs, err := m.views(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	return vs[0], nil
+}
+
+var nn = graphql.NewNonNull
+
+func list(t graphql.Type) graphql.Output { return nn(graphql.NewList(nn(t))) }
+
+func field[T any](t graphql.Output, get func(T) any, desc ...string) *graphql.Field {
+	f := &graphql.Field{Type: t, Resolve: func(p graphql.ResolveParams) (any, error) {
+		src, ok := p.Source.(T)
+		if !ok {
+			return nil, fmt.Errorf("governancegql: source is %T", p.Source)
+		}
+		return get(src), nil
+	}}
+	if len(desc) > 0 {
+		f.Description = desc[0]
+	}
+	return f
+}
+
+func optString(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func rfc3339(ns int64) string { return time.Unix(0, ns).UTC().Format(time.RFC3339Nano) }

@@ -1,0 +1,240 @@
+package governancegql
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/graphql-go/graphql"
+
+	"github.com/almoner/almoner/consortium-node/tx"
+	"github.com/almoner/almoner/graphql/schema"
+	"github.com/almoner/almoner/policies"
+	"github.com/almoner/almoner/portal/governance"
+	"github.com/almoner/almoner/portal/readmodel"
+)
+
+// maxValidFor is the longest a proposal may stay open (the contract's
+// bound: 90 days), in seconds.
+const maxValidFor = 90 * 24 * 60 * 60
+
+// args reads a mutation's arguments (schema.ArgReader) plus this module's
+// shapes.
+type args struct{ schema.ArgReader }
+
+// token reads a required string that the contract joins with spaces.
+func (a *args) token(in map[string]any, gql string) string {
+	s, _ := in[gql].(string)
+	if s == "" || strings.ContainsAny(s, " \t\r\n") {
+		a.Fail(gql + " must be given, without spaces")
+	}
+	return s
+}
+
+// admins renders "<member id> <sign key> <enc key>" per admin.
+func (a *args) admins(gql string) {
+	raw, _ := a.In[gql].([]any)
+	if len(raw) == 0 {
+		a.Fail(gql + " must name at least one admin of the new organisation")
+		return
+	}
+	out := make([]string, len(raw))
+	for i, r := range raw {
+		in, _ := r.(map[string]any)
+		out[i] = a.token(in, "member") + " " + a.token(in, "signKey") + " " + a.token(in, "encKey")
+	}
+	a.Out = append(a.Out, tx.Strings("admins", out))
+}
+
+// node adds a node's arguments, names prefixed with prefix; org is the
+// default organisation.
+func (a *args) node(in map[string]any, prefix, org string) {
+	if o, ok := in["organisation"].(string); ok {
+		org = o
+	}
+	raft, _ := in["raftId"].(int)
+	if raft <= 0 {
+		a.Fail("raftId must be positive")
+	}
+	if org == "" {
+		a.Fail("the node's organisation must be given")
+	}
+	a.Out = append(a.Out, tx.String(prefix+"node_id", a.token(in, "id")), tx.String(prefix+"org", org), tx.Uint(prefix+"raft_id", uint64(raft)),
+		tx.String(prefix+"sign_key", a.token(in, "signKey")), tx.String(prefix+"enc_key", a.token(in, "encKey")),
+		tx.String(prefix+"raft_addr", a.token(in, "raftAddr")), tx.String(prefix+"api_addr", a.token(in, "apiAddr")))
+}
+
+// rules adds policy rules in their canonical form, each checked against
+// the policy model; it returns how many.
+func (a *args) rules(gql, name string) int {
+	raw, ok := a.In[gql].([]any)
+	if !ok {
+		return 0
+	}
+	out := make([]string, len(raw))
+	for i, x := range raw {
+		s, _ := x.(string)
+		r, err := policies.ParseRule(s)
+		if err != nil {
+			a.Fail(fmt.Sprintf("%s[%d]: %s", gql, i, strings.TrimPrefix(err.Error(), "policies: ")))
+			return 0
+		}
+		out[i] = r.String()
+	}
+	a.Out = append(a.Out, tx.Strings(name, out))
+	return len(out)
+}
+
+// validFor adds the proposal's validity when given.
+func (a *args) validFor() {
+	s, ok := a.In["validForSeconds"].(int)
+	if !ok {
+		return
+	}
+	if s < 1 || s > maxValidFor {
+		a.Fail(fmt.Sprintf("validForSeconds must be 1 to %d (90 days)", maxValidFor))
+		return
+	}
+	a.Out = append(a.Out, tx.Uint("valid_for", uint64(s)))
+}
+
+// mayWithdraw refuses with FORBIDDEN a viewer the policy will refuse: the
+// proposer (consortium or organisation admin) withdraws their own. A
+// proposal the read model does not hold yet is left to the ledger.
+func (m *mod) mayWithdraw(ctx context.Context, id string) error {
+	owner := ""
+	p, err := m.rd.Proposal(id)
+	switch {
+	case errors.Is(err, readmodel.ErrNotFound):
+		return nil
+	case err != nil:
+		return m.internal(ctx, "proposal", err)
+	default:
+		owner = p.Proposer
+	}
+	_, err = m.require(ctx, objProposal, "withdraw", owner, "only the proposer may withdraw a proposal")
+	return err
+}
+
+func (m *mod) registerMutations(b *schema.Builder) error {
+	waitArg := &graphql.ArgumentConfig{Type: graphql.Boolean, DefaultValue: false, Description: "Wait for the commit and return the receipt."}
+	validArg := &graphql.ArgumentConfig{Type: graphql.Int, Description: "How long the proposal stays open, in seconds (default 7 days, at most 90 days)."}
+	proposalArg := &graphql.ArgumentConfig{Type: nn(graphql.ID), Description: "The proposal id."}
+	proposeRefused := "only organisation admins and consortium admins may propose governance changes"
+
+	type spec struct {
+		name, method, kind, desc string
+		args                     graphql.FieldConfigArgument
+		build                    func(a *args, viewer string)
+		check                    func(ctx context.Context, in map[string]any) error
+	}
+	propose := func(ctx context.Context, _ map[string]any) error {
+		_, err := m.require(ctx, objProposal, "propose", "", proposeRefused)
+		return err
+	}
+	vote := func(act string) func(ctx context.Context, in map[string]any) error {
+		return func(ctx context.Context, _ map[string]any) error {
+			_, err := m.require(ctx, objProposal, act, "", "only organisation admins may "+act+" proposals, for their organisation")
+			return err
+		}
+	}
+	specs := []spec{
+		{"proposeAddOrganisation", "propose", governance.KindAddOrg,
+			"Onboard an organisation with its admins and, optionally, its node. Each admin becomes an org_admin of it.",
+			graphql.FieldConfigArgument{
+				"id":     {Type: nn(graphql.ID), Description: "The new organisation's id (never used before)."},
+				"kind":   {Type: nn(m.orgKind)},
+				"name":   {Type: nn(graphql.String)},
+				"admins": {Type: nn(graphql.NewList(nn(m.adminIn)))},
+				"node":   {Type: m.nodeIn, Description: "The organisation's node, added with it."},
+			},
+			func(a *args, _ string) {
+				org := a.Str("id", "org_id")
+				a.Str("kind", "org_kind")
+				a.Str("name", "org_name")
+				a.admins("admins")
+				if n, ok := a.In["node"].(map[string]any); ok {
+					a.node(n, "node_", org)
+				}
+			}, propose},
+		{"proposeRemoveOrganisation", "propose", governance.KindRemoveOrg,
+			"Remove an organisation: its members can no longer sign, its nodes leave, its id is never reused.",
+			graphql.FieldConfigArgument{"organisation": {Type: nn(graphql.ID)}},
+			func(a *args, _ string) { a.Str("organisation", "org_id") }, propose},
+		{"proposeAddNode", "propose", governance.KindAddNode, "Add a consortium node.",
+			graphql.FieldConfigArgument{"node": {Type: nn(m.nodeIn)}},
+			func(a *args, viewer string) {
+				n, _ := a.In["node"].(map[string]any)
+				a.node(n, "", orgOf(viewer))
+			}, propose},
+		{"proposeRemoveNode", "propose", governance.KindRemoveNode, "Remove a consortium node.",
+			graphql.FieldConfigArgument{"node": {Type: nn(graphql.ID)}},
+			func(a *args, _ string) { a.Str("node", "node_id") }, propose},
+		{"proposePolicyChange", "propose", governance.KindChangePolicy,
+			"Add and/or remove policy rules (\"sub,dom,obj,act,cond,eft\", or the six values separated by spaces; the policy query's rules.line).",
+			graphql.FieldConfigArgument{
+				"addRules":    {Type: graphql.NewList(nn(graphql.String))},
+				"removeRules": {Type: graphql.NewList(nn(graphql.String))},
+			},
+			func(a *args, _ string) {
+				if n := a.rules("addRules", "add_rules") + a.rules("removeRules", "remove_rules"); n == 0 && a.Err == nil {
+					a.Fail("give at least one rule in addRules or removeRules")
+				}
+			}, propose},
+		{"proposeThreshold", "propose", governance.KindSetThreshold,
+			"Change the threshold: proposals then need approvals from strictly more than percent% of the organisations.",
+			graphql.FieldConfigArgument{"percent": {Type: nn(graphql.Int), Description: "1 to 99 (50: a majority)."}},
+			func(a *args, _ string) {
+				pct, _ := a.In["percent"].(int)
+				if pct < 1 || pct > 99 {
+					a.Fail("percent must be 1 to 99")
+				}
+				a.Out = append(a.Out, tx.Uint("percent", uint64(max(pct, 0))))
+			}, propose},
+		{"approveProposal", "approve", "", "Approve an open proposal for the viewer's organisation (organisation admins); the deciding approval executes it.",
+			graphql.FieldConfigArgument{"proposal": proposalArg},
+			func(a *args, _ string) { a.Str("proposal", "proposal") }, vote("approve")},
+		{"rejectProposal", "reject", "", "Reject an open proposal for the viewer's organisation (organisation admins).",
+			graphql.FieldConfigArgument{"proposal": proposalArg},
+			func(a *args, _ string) { a.Str("proposal", "proposal") }, vote("reject")},
+		{"withdrawProposal", "withdraw", "", "Withdraw an open proposal (its proposer).",
+			graphql.FieldConfigArgument{"proposal": proposalArg},
+			func(a *args, _ string) { a.Str("proposal", "proposal") },
+			func(ctx context.Context, in map[string]any) error { return m.mayWithdraw(ctx, in["proposal"].(string)) }},
+	}
+	for _, s := range specs {
+		s.args["wait"] = waitArg
+		if s.kind != "" {
+			s.args["validForSeconds"] = validArg
+		}
+		err := b.Mutation(s.name, &graphql.Field{Type: nn(m.txResult), Description: "governance." + s.method + ": " + s.desc, Args: s.args,
+			Resolve: func(p graphql.ResolveParams) (any, error) {
+				ctx := p.Context
+				if err := s.check(ctx, p.Args); err != nil {
+					return nil, err
+				}
+				viewer, err := schema.Account(ctx)
+				if err != nil {
+					return nil, err
+				}
+				a := &args{schema.ArgReader{In: p.Args}}
+				if s.kind != "" {
+					a.Out = append(a.Out, tx.String("kind", s.kind))
+					a.validFor()
+				}
+				s.build(a, viewer)
+				if a.Err != nil {
+					return nil, a.Err
+				}
+				wait, _ := p.Args["wait"].(bool)
+				return b.Submit(ctx, governance.Contract, s.method, a.Out, wait)
+			}})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func orgOf(member string) string { o, _, _ := strings.Cut(member, "/"); return o }

@@ -1,0 +1,49 @@
+package governancegql
+
+import (
+	"github.com/graphql-go/graphql"
+
+	"github.com/almoner/almoner/graphql/schema"
+	"github.com/almoner/almoner/portal/readmodel"
+)
+
+// registerSubscription adds proposalUpdates(proposalId): the proposal
+// now, then after every applied block that changes it (a vote, its
+// decision, withdrawal or expiry). Access is checked when the
+// subscription starts, with the rule of the proposal query.
+func (m *mod) registerSubscription(b *schema.Builder) error {
+	return b.Subscription("proposalUpdates", &graphql.Field{Type: nn(m.proposal),
+		Description: "A proposal: first as it is now, then after every block that changes it (who may read proposals).",
+		Args:        graphql.FieldConfigArgument{"proposalId": {Type: nn(graphql.ID)}},
+		Subscribe: func(p graphql.ResolveParams) (any, error) {
+			ctx := p.Context
+			id := p.Args["proposalId"].(string)
+			// Subscribe before reading the snapshot so no block falls between.
+			sub := m.cfg.Blocks.Subscribe(m.cfg.SubscriptionBuffer)
+			first, err := m.readable(ctx, id)
+			if err == nil && first == nil {
+				err = schema.Errorf(schema.CodeNotFound, "no proposal with this id")
+			}
+			if err != nil {
+				sub.Close()
+				return nil, err
+			}
+			return schema.Stream(ctx, sub, []any{first}, func(blk *readmodel.Block) ([]any, error) {
+				pr, err := m.rd.Proposal(id)
+				if err != nil {
+					m.log.ErrorContext(ctx, "proposalUpdates subscription", "proposal", id, "height", blk.Height, "err", err)
+					return nil, err
+				}
+				if pr.Updated != blk.Height {
+					return nil, nil
+				}
+				vs, err := m.views(ctx, pr)
+				if err != nil {
+					return nil, err
+				}
+				return []any{vs[0]}, nil
+			}), nil
+		},
+		Resolve: func(p graphql.ResolveParams) (any, error) { return p.Source, nil },
+	})
+}
