@@ -42,7 +42,13 @@ type Config struct {
 	Authenticate func(ctx context.Context, payload map[string]any) (*session.Principal, error)
 	// OnOperation, if set, is told each operation's kind when it starts.
 	OnOperation func(kind string)
-	Logger      *slog.Logger
+	// Alive, if set, says whether the connection's principal still holds
+	// (its session was not ended by a sign-out or a password change, its
+	// token not revoked). It is asked every AliveEvery (default 15s); a
+	// principal that no longer holds closes the connection (4401).
+	Alive      func(p *session.Principal) bool
+	AliveEvery time.Duration
+	Logger     *slog.Logger
 }
 
 // Validate checks the config and fills defaults.
@@ -61,6 +67,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxMessageBytes <= 0 {
 		c.MaxMessageBytes = 64 << 10
+	}
+	if c.AliveEvery <= 0 {
+		c.AliveEvery = 15 * time.Second
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
@@ -123,6 +132,29 @@ func (s *Server) Serve(ctx context.Context, c Conn, p *session.Principal) {
 		<-ctx.Done()
 		st.close(websocket.CloseGoingAway, "server shutting down")
 	}()
+	if s.cfg.Alive != nil {
+		st.wg.Add(1)
+		go func() {
+			defer st.wg.Done()
+			t := time.NewTicker(s.cfg.AliveEvery)
+			defer t.Stop()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-t.C:
+					st.mu.Lock()
+					p := st.p
+					st.mu.Unlock()
+					if p != nil && !s.cfg.Alive(p) {
+						st.close(CloseUnauthorized, "Unauthorized: the session ended")
+						cancel()
+						return
+					}
+				}
+			}
+		}()
+	}
 
 	for {
 		mt, data, err := c.ReadMessage()
@@ -163,7 +195,9 @@ func (st *connState) handle(ctx context.Context, m *Message) bool {
 				return false
 			}
 			if p != nil {
+				st.mu.Lock()
 				st.p = p
+				st.mu.Unlock()
 			}
 		}
 		st.mu.Lock()

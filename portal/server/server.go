@@ -76,6 +76,9 @@ type Config struct {
 	// WSInitTimeout bounds a WebSocket client's connection_init (default
 	// 10s).
 	WSInitTimeout time.Duration
+	// WSAliveEvery is how often a WebSocket's session or token is checked
+	// (a sign-out, password change or revocation closes it; default 15s).
+	WSAliveEvery time.Duration
 	// Frontend is the web app served at / and its client-side routes
 	// (frontend.FS()); nil serves none. It never answers for /graphql,
 	// /graphiql, /auth, /healthz or /metrics.
@@ -112,6 +115,7 @@ func (c *Config) Validate() error {
 	def(&c.RateWindow, time.Minute)
 	def(&c.HealthNodeStale, 10*time.Second)
 	def(&c.WSInitTimeout, 10*time.Second)
+	def(&c.WSAliveEvery, 15*time.Second)
 	if c.BodyLimit <= 0 {
 		c.BodyLimit = 1 << 20
 	}
@@ -168,8 +172,8 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{cfg: cfg, gql: gql, m: m}
 	s.ws, err = transportws.New(transportws.Config{
 		Schema: cfg.Schema, Limits: cfg.Limits, InitTimeout: cfg.WSInitTimeout, Logger: cfg.Logger,
-		Authenticate: s.wsAuthenticate,
-		OnOperation:  func(kind string) { m.ops.WithLabelValues("ws", kind).Inc() },
+		Authenticate: s.wsAuthenticate, Alive: cfg.Sessions.Alive, AliveEvery: cfg.WSAliveEvery,
+		OnOperation: func(kind string) { m.ops.WithLabelValues("ws", kind).Inc() },
 	})
 	if err != nil {
 		return nil, err

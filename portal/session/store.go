@@ -314,6 +314,26 @@ func (s *Store) Session(token string) (*Principal, error) {
 		SessionID: hex.EncodeToString(hashSecret(token))}, nil
 }
 
+// Alive reports whether p still holds: its session exists and has not
+// expired (a sign-out or a password change ends it), or its API token is
+// neither revoked nor expired. Long-lived connections (WebSockets) ask it
+// from time to time.
+func (s *Store) Alive(p *Principal) bool {
+	switch p.Via {
+	case "session":
+		h, err := hex.DecodeString(p.SessionID)
+		if err != nil {
+			return false
+		}
+		var sess Session
+		return s.get(sessionKey(h), &sess) == nil && sess.Account == p.Account && s.cfg.Now().Before(sess.Expires)
+	case "token":
+		var t Token
+		return s.get(tokenKey(p.TokenID), &t) == nil && t.Account == p.Account && !t.Revoked && s.cfg.Now().Before(t.Expires)
+	}
+	return false
+}
+
 // EndSession deletes a session.
 func (s *Store) EndSession(token string) error {
 	return s.db.Delete([]byte(sessionKey(hashSecret(token))), syncWrite)
