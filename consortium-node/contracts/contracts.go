@@ -110,6 +110,28 @@ type Contract interface {
 	Call(ctx Context, method string, args tx.Args) error
 }
 
+// Prechecker is a contract that checks a call's shape before the call is
+// admitted to the mempool: what must never reach a block, even as a
+// failed transaction (a failed transaction's arguments are on the ledger
+// too), such as an argument that would carry health data. Precheck reads
+// no state; its error names no argument value.
+type Prechecker interface {
+	Precheck(method string, args tx.Args) error
+}
+
+// ErrShape wraps a Precheck refusal.
+var ErrShape = errors.New("refused at admission")
+
+// Precheck runs the called contract's Precheck, if it has one.
+func (r *Registry) Precheck(c tx.Call) error {
+	if p, ok := r.byName[c.Contract].(Prechecker); ok {
+		if err := p.Precheck(c.Method, c.Args); err != nil {
+			return fmt.Errorf("%w: %s.%s: %w", ErrShape, c.Contract, c.Method, err)
+		}
+	}
+	return nil
+}
+
 // StateReader reads any key of committed-or-speculative state; keys are
 // full keys ("contract/key").
 type StateReader interface {

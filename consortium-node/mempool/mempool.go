@@ -35,6 +35,9 @@ type Config struct {
 	MaxPending int
 	// Workers verifying signatures (default GOMAXPROCS).
 	Workers int
+	// Precheck, if set, refuses a call by its shape before admission
+	// (contracts.Registry.Precheck).
+	Precheck func(c tx.Call) error
 }
 
 // Validate checks the config and fills defaults.
@@ -157,6 +160,9 @@ func (p *Pool) Add(ctx context.Context, raws [][]byte) ([]Result, error) {
 		s, err := tx.Decode(raws[i])
 		if err == nil {
 			err = Check(s, p.cfg.ChainID, height, p.cfg.ReplayWindow)
+		}
+		if err == nil && p.cfg.Precheck != nil {
+			err = p.cfg.Precheck(s.Body.Call)
 		}
 		if err == nil {
 			var done bool

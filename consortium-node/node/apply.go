@@ -72,6 +72,9 @@ func (n *Node) applyProposal(index uint64, p *proposal) error {
 		if err == nil {
 			err = mempool.Check(c.stx, n.cfg.Genesis.ChainID, height, params.ReplayWindow)
 		}
+		if err == nil {
+			err = n.reg.Precheck(c.stx.Body.Call)
+		}
 		if err == nil && seen[c.id] {
 			err = fmt.Errorf("%w: duplicate of an earlier transaction in the block", mempool.ErrDuplicate)
 		}

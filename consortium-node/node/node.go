@@ -293,7 +293,7 @@ func open(cfg Config, db *leveldb.DB) (*Node, error) {
 	if err := n.loadKeyExpiries(); err != nil {
 		return nil, err
 	}
-	n.pool, err = mempool.New(mempool.Config{ChainID: cfg.Genesis.ChainID, ReplayWindow: cfg.Genesis.Params.ReplayWindow}, n)
+	n.pool, err = mempool.New(mempool.Config{ChainID: cfg.Genesis.ChainID, ReplayWindow: cfg.Genesis.Params.ReplayWindow, Precheck: n.reg.Precheck}, n)
 	if err != nil {
 		return nil, err
 	}

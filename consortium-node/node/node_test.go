@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/almoner/almoner/consortium-node/contracts"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
 	"github.com/almoner/almoner/consortium-node/genesis"
 	"github.com/almoner/almoner/consortium-node/mempool"
@@ -305,5 +306,25 @@ func TestExpiringKeys(t *testing.T) {
 	}
 	if keys, _ := h.n.ExpiringKeys(90 * 24 * time.Hour); len(keys) != 1 || keys[0].Member != "stmarys/later" {
 		t.Fatalf("after reloading from state: %+v", keys)
+	}
+}
+
+// TestClaimShapeRefusedAtAdmission: a claim.submit carrying an argument
+// the contract does not take (the first contract's "items", with service
+// codes and dates) is refused before admission, so it never reaches a
+// block — not even as a failed transaction whose arguments would stay on
+// the ledger.
+func TestClaimShapeRefusedAtAdmission(t *testing.T) {
+	h := newHarness(t, nil)
+	s, err := tx.Sign(tx.Body{ChainID: h.g.ChainID, Sender: "stmarys/dr-lee", Nonce: 1, Expiry: h.n.NextHeight() + 50,
+		Call: tx.Call{Contract: "claim", Method: "submit", Args: tx.Args{tx.String("claim_id", "c1"),
+			tx.Strings("items", []string{"99213:2026-10-30:15000"})}}}, h.keys["stmarys/dr-lee"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := s.Encode()
+	res := h.submit(raw)
+	if res[0].Err == nil || !errors.Is(res[0].Err, contracts.ErrShape) || res[0].Committed || strings.Contains(res[0].Err.Error(), "99213") {
+		t.Fatalf("a claim.submit with items: %+v", res[0])
 	}
 }

@@ -289,7 +289,31 @@ func AccessArgs(c *Claim, recordID, consentID string) (tx.Args, error) {
 // Contract is the claim system contract.
 type Contract struct{}
 
-var _ contracts.Contract = Contract{}
+var (
+	_ contracts.Contract   = Contract{}
+	_ contracts.Prechecker = Contract{}
+)
+
+// submitArgs are the arguments claim.submit takes.
+var submitArgs = []string{"claim_id", "patient", "insurer", "currency", "amounts", "document", "document_version", "key_id", "fingerprint",
+	"item_fingerprints", "records", "provider"}
+
+// Precheck refuses, before admission, a submit with any argument it does
+// not take: a client of the first claim contract sent "items" with
+// service codes and dates, which a failed transaction would still have
+// put on the ledger for good.
+func (Contract) Precheck(method string, args tx.Args) error {
+	if method != "submit" {
+		return nil
+	}
+	for _, a := range args {
+		if !slices.Contains(submitArgs, a.Name) {
+			return fmt.Errorf("%w: claim.submit takes no argument %.40q (it takes %s); service codes and dates stay off the ledger: file the itemised claim as a record (a portal does)",
+				contracts.ErrInvalid, a.Name, strings.Join(submitArgs, ", "))
+		}
+	}
+	return nil
+}
 
 // Name implements contracts.Contract.
 func (Contract) Name() string { return Name }

@@ -904,3 +904,21 @@ func TestClaimEncodingGolden(t *testing.T) {
 		t.Fatalf("share: %d %s", amt, cur)
 	}
 }
+
+// TestPrecheck: what a portal files passes the admission check; an
+// argument claim.submit does not take (the first contract's "items") is
+// refused without echoing its value; other methods are not prechecked.
+func TestPrecheck(t *testing.T) {
+	c := newWorld(t)
+	args := c.FileClaim("stmarys/clerk", c.ClaimDoc("cl-p", "stmarys", "stmarys/ana", "acme", "USD", "99213:2026-10-30:100"))
+	if err := (claim.Contract{}).Precheck("submit", args); err != nil {
+		t.Fatalf("a portal's submit: %v", err)
+	}
+	err := (claim.Contract{}).Precheck("submit", append(args, tx.Strings("items", []string{"99213:2026-10-30:100"})))
+	if !errors.Is(err, contracts.ErrInvalid) || !strings.Contains(err.Error(), `no argument "items"`) || strings.Contains(err.Error(), "2026-10-30") {
+		t.Fatalf("a submit with items: %v", err)
+	}
+	if err := (claim.Contract{}).Precheck("review", tx.Args{tx.String("anything", "x")}); err != nil {
+		t.Fatalf("review: %v", err)
+	}
+}
