@@ -116,10 +116,19 @@ func TestKeyFile(t *testing.T) {
 	}
 	raw, _ := os.ReadFile(path)
 	secret := strings.TrimSpace(strings.SplitN(string(raw), "\n", 2)[1])
-	for _, s := range []string{k.String(), fmt.Sprintf("%v %+v %#v %s", k, k, k, k)} {
+	for _, s := range []string{k.String(), fmt.Sprintf("%v %+v %#v %s", k, k, k, k), fmt.Sprintf("%v %+v %#v", *k, *k, *k)} {
 		if strings.Contains(s, secret) || !strings.Contains(s, k.ID()) {
 			t.Fatalf("%q shows the key or not its id", s)
 		}
+	}
+	if err := os.Symlink(path, filepath.Join(dir, "link.key")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := claimdoc.LoadKey(filepath.Join(dir, "link.key")); !errors.Is(err, claimdoc.ErrKey) {
+		t.Fatalf("a link to a key file: %v", err)
+	}
+	if err := os.Remove(filepath.Join(dir, "link.key")); err != nil {
+		t.Fatal(err)
 	}
 	if err := os.Chmod(path, 0o644); err != nil {
 		t.Fatal(err)

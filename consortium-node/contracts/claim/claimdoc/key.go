@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 
 	"github.com/almoner/almoner/consortium-node/ledger"
 	"github.com/almoner/almoner/consortium-node/tx"
@@ -97,16 +98,25 @@ func ParseKey(b []byte) (*Key, error) {
 	return KeyFromBytes(raw)
 }
 
-// LoadKey reads a key file. It refuses a file that others may read.
+// LoadKey reads a key file. It refuses a link, and a file that others
+// may read; it checks the file it opened, not the path.
 func LoadKey(path string) (*Key, error) {
-	fi, err := os.Stat(path)
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w (a key file must be a regular file, not a link)", ErrKey, err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrKey, err)
+	}
+	if !fi.Mode().IsRegular() || fi.Size() > 1024 {
+		return nil, fmt.Errorf("%w: %s is not a key file", ErrKey, path)
 	}
 	if fi.Mode().Perm()&0o077 != 0 {
 		return nil, fmt.Errorf("%w: %s is readable by others (mode %v); run chmod 600 %s", ErrKey, path, fi.Mode().Perm(), path)
 	}
-	b, err := os.ReadFile(path)
+	b, err := io.ReadAll(f)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrKey, err)
 	}
@@ -143,17 +153,18 @@ func (k *Key) Save(path string) error {
 // ID is the key's public id: the first 16 bytes of HMAC-SHA256(key,
 // "almoner/claim/key-id/v1"), in lower-case hex. It is on the ledger
 // (claim.Genesis) and says nothing about the key.
-func (k *Key) ID() string {
+func (k Key) ID() string {
 	m := hmac.New(sha256.New, k.b[:])
 	m.Write([]byte(keyIDLabel))
 	return hex.EncodeToString(m.Sum(nil)[:16])
 }
 
-// String, GoString and LogValue never show the key.
-func (k *Key) String() string { return "claimdoc.Key(" + k.ID() + ")" }
+// String, GoString and LogValue never show the key; they are on the
+// value too, so that a copied Key prints no bytes either.
+func (k Key) String() string { return "claimdoc.Key(" + k.ID() + ")" }
 
 // GoString implements fmt.GoStringer.
-func (k *Key) GoString() string { return k.String() }
+func (k Key) GoString() string { return k.String() }
 
 // LogValue implements slog.LogValuer.
 func (k *Key) LogValue() slog.Value { return slog.StringValue(k.String()) }
