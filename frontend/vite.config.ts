@@ -1,9 +1,10 @@
 import { defineConfig } from 'vite';
 
 // The app is served by the portal from dist/app (embedded by embed.go).
-// `npm run dev` proxies GraphQL and /auth to a portal on 127.0.0.1:8080
-// (`make run`; edit here for another address).
-const portal = 'http://127.0.0.1:8080';
+// `npm run dev` proxies GraphQL and /auth to the portal of `make run`
+// (http://127.0.0.1:8080, or $ALMONER_PORTAL).
+declare const process: { env: Record<string, string | undefined> };
+const portal = process.env.ALMONER_PORTAL ?? 'http://127.0.0.1:8080';
 
 export default defineConfig({
   build: {

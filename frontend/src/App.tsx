@@ -6,7 +6,12 @@ import { Link, match, navigate, useLocation } from './router';
 import { SessionContext, has, roleNames, type Viewer } from './session';
 import { ErrorBox, Loading, Page, toApiError } from './ui';
 import { Campaign, Campaigns } from './views/Campaigns';
+import { AdminHome, BlockView, Explorer, TxView } from './views/Admin';
+import { CharityHome } from './views/Charity';
+import { Claim, ClaimQueue } from './views/Claims';
 import { Gift, MyGifts } from './views/Gifts';
+import { PatientHome } from './views/Patient';
+import { StaffHome } from './views/Staff';
 import { PrintableReceipt, VerifyPage } from './views/Receipt';
 import { SignIn, homeFor, useDevAccounts } from './views/SignIn';
 import type { ApiError } from './api';
@@ -31,6 +36,12 @@ interface NavItem {
 const nav: NavItem[] = [
   { href: '/', label: 'Campaigns', show: () => true },
   { href: '/gifts', label: 'My gifts', show: (v) => has(v, 'donor') },
+  { href: '/claims', label: 'Claims', show: (v) => has(v, 'claims_adjuster', 'auditor') },
+  { href: '/patient', label: 'My health data', show: (v) => has(v, 'patient') },
+  { href: '/charity', label: 'Charity', show: (v) => has(v, 'charity_officer', 'milestone_validator', 'auditor') },
+  { href: '/staff', label: 'Hospital', show: (v) => has(v, 'physician', 'records_clerk', 'privacy_officer') },
+  { href: '/admin', label: 'Consortium', show: (v) => has(v, 'consortium_admin', 'org_admin', 'auditor') },
+  { href: '/explorer', label: 'Explorer', show: (v) => !!v },
   { href: '/verify', label: 'Verify a receipt', show: () => true },
 ];
 
@@ -43,6 +54,15 @@ const routes: Route[] = [
   ['/gifts/:id', (p) => <Gift id={p.id} />, (v) => !!v],
   ['/receipts/:id', (p) => <PrintableReceipt id={p.id} />, (v) => !!v],
   ['/verify', () => <VerifyPage />],
+  ['/claims', () => <ClaimQueue />, (v) => !!v],
+  ['/claims/:id', (p) => <Claim id={p.id} />, (v) => !!v],
+  ['/patient', () => <PatientHome />, (v) => !!v],
+  ['/admin', () => <AdminHome />, (v) => !!v],
+  ['/charity', () => <CharityHome />, (v) => !!v],
+  ['/staff', () => <StaffHome />, (v) => !!v],
+  ['/explorer', () => <Explorer />, (v) => !!v],
+  ['/explorer/blocks/:h', (p) => <BlockView height={Number(p.h)} />, (v) => !!v],
+  ['/explorer/tx/:id', (p) => <TxView id={p.id} />, (v) => !!v],
   ['/signin', () => <SignIn />],
 ];
 

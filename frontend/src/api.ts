@@ -121,12 +121,14 @@ export interface TxResult {
 const txFields = 'id status height receipt { status error }';
 
 /**
- * Runs a mutation that signs a transaction (the mutation's text uses
- * `$wait: Boolean` with the TxResult selection `TX`), waits for the commit
- * and throws the ledger's reason when the transaction failed.
+ * Runs a mutation that signs a transaction (the mutation's text declares
+ * `$wait: Boolean` and selects `{ TX }`, replaced by the TxResult fields),
+ * waits for the commit and throws the ledger's reason when the transaction
+ * failed.
  */
 export async function submit(mutation: string, variables: Record<string, unknown>): Promise<TxResult> {
-  const data = await gql<Record<string, TxResult>>(mutation.replace('TX', txFields), { ...variables, wait: true });
+  if (!mutation.includes('{ TX }')) throw new Error('submit: the mutation must select { TX }');
+  const data = await gql<Record<string, TxResult>>(mutation.replace('{ TX }', `{ ${txFields} }`), { ...variables, wait: true });
   const res = Object.values(data)[0];
   if (res.receipt?.status === 'FAILED') throw new ApiError(`the ledger refused it: ${res.receipt.error ?? 'failed'}`, 'FAILED');
   return res;

@@ -46,6 +46,8 @@ export interface Check {
 export interface Verdict {
   ok: boolean;
   checks: Check[];
+  /** What the receipt states (its events), meaningful only when ok. */
+  states: string[];
 }
 
 // ---- encodings -------------------------------------------------------------
@@ -240,7 +242,14 @@ export async function verifyProof(p: Proof, g: Genesis): Promise<Verdict> {
     if (valid.size < quorum) throw new Error(`${valid.size} valid signature(s) of the ${quorum} needed`);
     return `${valid.size} of ${g.nodes.length} nodes (quorum ${quorum}): ${[...valid].join(', ')}; header ${bytesToHex(hh).slice(0, 16)}…`;
   });
-  return { ok: checks.every((c) => c.ok), checks };
+  return { ok: checks.every((c) => c.ok), checks, states: statements(p) };
+}
+
+/** One line per event of the receipt, e.g. "donation.gift_received: amount 1234, campaign …". */
+function statements(p: Proof): string[] {
+  return (p.receipt.events ?? []).map(
+    (e) => `${e.contract}.${e.type}: ${(e.attrs ?? []).filter((a) => a.value !== '').map((a) => `${a.key} ${a.value}`).join(', ')}`,
+  );
 }
 
 /**

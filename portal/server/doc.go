@@ -2,7 +2,11 @@
 // 10): GraphQL over HTTP and graphql-transport-ws at /graphql, a GraphiQL
 // page at /graphiql from embedded assets (no third-party hosts), login and
 // logout under /auth, /healthz (ready only when the read model has caught
-// up with the node) and /metrics (Prometheus).
+// up with the node) and /metrics (Prometheus); the web app (Config.Frontend,
+// package frontend's embedded build) at / with its client-side routes, after
+// every other route so that it never shadows them; and, on a development
+// portal only (Config.DevAccounts), the demo accounts for the app's role
+// switcher at /auth/dev-accounts.
 //
 // Protection: body size limit, read/write/idle timeouts and a per-operation
 // timeout, per-IP, per-login and per-user rate limits, and the GraphQL

@@ -58,19 +58,23 @@ export function ReceiptTools({ txId }: { txId: string }) {
 }
 
 function VerifyForm({ getProof }: { getProof?: () => Promise<Proof | null> }) {
-  const [genesis, setGenesis] = useState<Genesis | null>(null);
-  const [proofFile, setProofFile] = useState<Proof | null>(null);
+  // The files are read when the form is submitted, so a quick submit never
+  // races the reading.
+  const [genesisFile, setGenesisFile] = useState<File | null>(null);
+  const [proofFile, setProofFile] = useState<File | null>(null);
   const [verdict, setVerdict] = useState<Verdict | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
-  const readFile = async (f: File | undefined, what: string, fn: (text: string) => void) => {
+  const chosen = (set: (f: File | null) => void) => (e: Event) => {
     setVerdict(null);
     setProblem(null);
-    if (!f) return;
+    set((e.currentTarget as HTMLInputElement).files?.[0] ?? null);
+  };
+  const read = async <T,>(f: File, what: string, parse: (text: string) => T): Promise<T> => {
     try {
-      fn(await f.text());
+      return parse(await f.text());
     } catch (e) {
-      setProblem(`That ${what} is unreadable: ${e instanceof Error ? e.message : e}`);
+      throw new Error(`That ${what} is unreadable: ${e instanceof Error ? e.message : e}`);
     }
   };
   return (
@@ -81,14 +85,20 @@ function VerifyForm({ getProof }: { getProof?: () => Promise<Proof | null> }) {
         e.preventDefault();
         setVerdict(null);
         setProblem(null);
-        if (!genesis) return setProblem('Choose the genesis file first.');
+        if (!genesisFile) return setProblem('Choose the genesis file first.');
+        if (!getProof && !proofFile) return setProblem('Choose a receipt file first.');
         setBusy(true);
         try {
-          const p = getProof ? await getProof() : proofFile;
-          if (!p) return setProblem(getProof ? 'The receipt could not be loaded.' : 'Choose a receipt file first.');
+          const genesis = await read(genesisFile, 'genesis file', (t) => {
+            const g = JSON.parse(t) as Genesis;
+            if (!g.chain_id || !Array.isArray(g.nodes)) throw new Error('it has no chain_id and nodes');
+            return g;
+          });
+          const p = getProof ? await getProof() : await read(proofFile!, 'receipt', parseProof);
+          if (!p) return setProblem('The receipt could not be loaded.');
           setVerdict(await verifyProof(p, genesis));
         } catch (err) {
-          setProblem(`Verification failed to run: ${err instanceof Error ? err.message : err}`);
+          setProblem(err instanceof Error ? err.message : String(err));
         } finally {
           setBusy(false);
         }
@@ -96,32 +106,16 @@ function VerifyForm({ getProof }: { getProof?: () => Promise<Proof | null> }) {
     >
       <h3 id="verify-title">Verify in this browser</h3>
       <p class="note">
-        Nothing is sent anywhere: the checks run here, with the genesis file you trust (for the dev consortium:
+        Nothing is sent anywhere: the checks run here, with the genesis file you trust (for the dev consortium:{' '}
         <code>.almoner/dev/genesis.json</code>).
       </p>
       {!getProof && (
         <Field label="Receipt file (JSON)">
-          <input
-            type="file"
-            name="proof"
-            accept="application/json,.json"
-            onChange={(e) => readFile(e.currentTarget.files?.[0], 'receipt', (t) => setProofFile(parseProof(t)))}
-          />
+          <input type="file" name="proof" accept="application/json,.json" onChange={chosen(setProofFile)} />
         </Field>
       )}
       <Field label="Genesis file (genesis.json)">
-        <input
-          type="file"
-          name="genesis"
-          accept="application/json,.json"
-          onChange={(e) =>
-            readFile(e.currentTarget.files?.[0], 'genesis file', (t) => {
-              const g = JSON.parse(t) as Genesis;
-              if (!g.chain_id || !Array.isArray(g.nodes)) throw new Error('it has no chain_id and nodes');
-              setGenesis(g);
-            })
-          }
-        />
+        <input type="file" name="genesis" accept="application/json,.json" onChange={chosen(setGenesisFile)} />
       </Field>
       <Busy type="submit" busy={busy}>
         Verify receipt
@@ -143,6 +137,20 @@ function VerifyForm({ getProof }: { getProof?: () => Promise<Proof | null> }) {
               </li>
             ))}
           </ul>
+          {verdict.ok && verdict.states.length > 0 && (
+            <>
+              <p>
+                <strong>What the consortium's nodes signed:</strong>
+              </p>
+              <ul class="states">
+                {verdict.states.map((st) => (
+                  <li key={st}>
+                    <code>{st}</code>
+                  </li>
+                ))}
+              </ul>
+            </>
+          )}
         </div>
       )}
     </form>

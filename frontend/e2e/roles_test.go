@@ -1,0 +1,126 @@
+package e2e_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/almoner/almoner/consortium-node/tx"
+)
+
+// TestInsurer: an adjuster, signed in with the demo role switcher, filters
+// the claims queue, opens a submitted claim, takes it into review,
+// adjudicates its item (partly approved, with a reason) and marks it paid;
+// the claim page follows each step live.
+func TestInsurer(t *testing.T) {
+	s := need(t)
+	b := newBrowser(t, s)
+	b.visit("/")
+	b.switchRole("acme/adjuster")
+	b.waitText("Claims queue")
+	b.waitText("clm-partial-paid")
+	b.choose("status", "SUBMITTED")
+	b.waitText("clm-submitted")
+	b.noText("clm-partial-paid")
+	b.shot("insurer-queue")
+	b.button("clm-submitted")
+	b.waitText("Live: updates as blocks commit")
+	b.button("Take into review")
+	b.waitText("Adjudicate item by item")
+	b.fill("consent", "ana-acme-claims")
+	b.button("Open the itemised document")
+	b.waitText("The document matches the claim on the ledger.")
+	b.waitText("99213") // the service code, from the decrypted FHIR Claim
+	b.fill("approved-1", "100")
+	b.choose("reason-1", "contractual-adjustment")
+	b.button("Record adjudication")
+	b.waitText("partially approved")
+	b.waitText("Mark paid")
+	b.waitText("€50.00") // the patient's share
+	b.fill("paymentRef", "ACME-PAY-E2E")
+	b.shot("insurer-claim")
+	b.click(`//form//button[@type='submit'][normalize-space(.)='Mark paid']`)
+	b.waitText("(ACME-PAY-E2E)")
+	b.waitText("contractual-adjustment")
+	b.noText("Take into review")
+}
+
+// TestPatient: a patient sees her records' metadata, her consents and who
+// read her data; grants a consent and revokes it after a confirmation; and
+// is alerted live when a physician breaks the glass on one of her records.
+func TestPatient(t *testing.T) {
+	s := need(t)
+	b := newBrowser(t, s)
+	b.signIn("stmarys/patient-ana")
+	b.visit("/patient")
+	b.waitText("rec-ana-1")
+	b.waitText("ana-acme-claims")
+	b.waitText("claims under consent ana-acme-claims")
+	b.waitText("Alerts appear here as accesses commit.")
+
+	b.choose("grantee", "healthreg")
+	b.choose("purpose", "research")
+	b.click(`//input[@type='checkbox'][@value='rec-ana-2']`)
+	b.button("Grant")
+	b.waitText("is granted")
+	b.waitText("healthreg · research")
+	b.click(`//li[.//h3[contains(., 'healthreg · research')]]//button[normalize-space(.)='Revoke']`)
+	b.button("Yes, revoke")
+	b.waitText("The consent is revoked.")
+	b.waitText("healthreg · research inactive")
+
+	// A physician's consent request appears while the page is open.
+	now := time.Now()
+	s.send(t, "stmarys/dr-lee", "consent", "request", tx.String("consent_id", "e2e-lee-followup"), tx.String("patient", "stmarys/patient-ana"),
+		tx.String("purpose", "treatment"), tx.Strings("records", []string{"rec-ana-1"}), tx.Int("start", now.Add(-time.Minute).Unix()),
+		tx.Int("end", now.Add(30*24*time.Hour).Unix()))
+	b.waitText("requested by stmarys/dr-lee")
+
+	s.send(t, "stmarys/dr-lee", "record", "access", tx.String("record_id", "rec-ana-1"), tx.String("purpose", "treatment"),
+		tx.String("break_glass", "unconscious-patient"))
+	b.waitText("Emergency (break-glass) access:")
+	b.waitText("stmarys/dr-lee read rec-ana-1 for treatment")
+	b.shot("patient")
+
+	b.click(`//tr[td[1][normalize-space(.)='rec-ana-2']]//button[normalize-space(.)='Erase…']`)
+	b.waitText("Erasing cannot be undone.")
+	b.fill("erase-rec-ana-2", "rec-ana-2")
+	b.button("Erase rec-ana-2")
+	b.poll(`[...document.querySelectorAll('tr')].some(r => r.cells[0] && r.cells[0].innerText === 'rec-ana-2' && r.innerText.includes('erased'))`, "rec-ana-2 shown erased")
+}
+
+// TestAdmin: a consortium admin sees the node's status and the
+// organisations with their members, adds a member to their organisation,
+// and walks the explorer from the newest block to a transaction's events,
+// with new blocks appearing live.
+func TestAdmin(t *testing.T) {
+	s := need(t)
+	b := newBrowser(t, s)
+	b.visit("/")
+	b.switchRole("acme/admin")
+	b.waitText("Node status")
+	b.waitText("Leader")
+	b.waitText("St Mary's Hospital")
+	b.waitText("acme/adjuster")
+	b.fill("new-member-acme", "adjuster-e2e")
+	b.choose("new-member-role-acme", "claims_adjuster")
+	b.button("Add member")
+	b.waitText("acme/adjuster-e2e is added")
+	b.waitText("Initial password (shown once)")
+	b.shot("admin")
+
+	b.visit("/explorer")
+	b.waitText("New blocks appear as they commit.")
+	b.click(`//table//tbody/tr[1]/td[1]/a`)
+	b.waitText("Transaction root")
+	b.waitText("identity.add_member by acme/admin")
+	b.click(`//main//ul/li[1]/a`)
+	b.waitText("Events")
+	b.waitText("acme/adjuster-e2e")
+	b.visit("/explorer")
+	b.waitText("New blocks appear as they commit.")
+	top := b.eval(`document.querySelector('table tbody tr td a').textContent`)
+	s.send(t, "stmarys/dr-lee", "record", "access", tx.String("record_id", "rec-ben-1"), tx.String("purpose", "treatment"),
+		tx.String("break_glass", "urgent-treatment"))
+	b.poll(`Number(document.querySelector('table tbody tr td a').textContent) > `+top, "a new block at the top")
+	b.shot("explorer")
+}

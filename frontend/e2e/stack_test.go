@@ -1,0 +1,222 @@
+package e2e_test
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/almoner/almoner/consortium-node/api"
+	"github.com/almoner/almoner/consortium-node/api/client"
+	apiserver "github.com/almoner/almoner/consortium-node/api/server"
+	"github.com/almoner/almoner/consortium-node/genesis"
+	"github.com/almoner/almoner/consortium-node/node"
+	"github.com/almoner/almoner/consortium-node/seed"
+	"github.com/almoner/almoner/consortium-node/tx"
+	"github.com/almoner/almoner/frontend"
+	"github.com/almoner/almoner/portal/app"
+	"github.com/almoner/almoner/portal/server"
+	"github.com/almoner/almoner/portal/session"
+	"github.com/almoner/almoner/privacy/envelope"
+)
+
+// stack is a running node with the demo data and a portal serving the
+// web app, shared by the package's tests.
+type stack struct {
+	dir      string // everything on disk, removed by close
+	devHome  string // genesis.json and keys/
+	genesis  *genesis.File
+	node     *client.Client
+	portal   *app.Portal
+	url      string
+	accounts map[string]string // demo account -> password
+	closers  []func()
+}
+
+func (s *stack) close() {
+	for i := len(s.closers) - 1; i >= 0; i-- {
+		s.closers[i]()
+	}
+	os.RemoveAll(s.dir)
+}
+
+// startStack starts a one-node dev consortium, seeds it (a small demo:
+// donors and gifts are fewer than make run's), and a portal on a free
+// port with the web app and its demo accounts.
+func startStack(ctx context.Context) (_ *stack, err error) {
+	dir, err := os.MkdirTemp("", "almoner-e2e-")
+	if err != nil {
+		return nil, err
+	}
+	s := &stack{dir: dir, devHome: filepath.Join(dir, "dev")}
+	defer func() {
+		if err != nil {
+			s.close()
+		}
+	}()
+	g, err := genesis.Dev(s.devHome, genesis.DevOptions{Nodes: 1})
+	if err != nil {
+		return nil, err
+	}
+	s.genesis = g
+	kf, err := genesis.LoadKeyFile(genesis.KeyPath(s.devHome, g.Nodes[0].ID))
+	if err != nil {
+		return nil, err
+	}
+	key, err := kf.SignKey()
+	if err != nil {
+		return nil, err
+	}
+	// The node keeps the demo records (stmarys is their custodian).
+	encSeed, err := hex.DecodeString(kf.EncSeed)
+	if err != nil {
+		return nil, err
+	}
+	encKey, err := envelope.NewReaderKey(encSeed)
+	if err != nil {
+		return nil, err
+	}
+	log := slog.New(slog.DiscardHandler)
+	n, err := node.Open(node.Config{DataDir: filepath.Join(dir, "node"), Genesis: g, NodeID: g.Nodes[0].ID, Key: key, EncKey: encKey, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	nctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- n.Run(nctx) }()
+	h, err := apiserver.New(apiserver.Config{Backend: n, Logger: log, Heartbeat: 200 * time.Millisecond})
+	if err != nil {
+		cancel()
+		<-done
+		n.Close()
+		return nil, err
+	}
+	api := httptest.NewServer(h)
+	s.closers = append(s.closers, func() {
+		api.CloseClientConnections()
+		api.Close()
+		cancel()
+		<-done
+		n.Close()
+	})
+	s.node = client.New(api.URL, nil)
+	if err := waitLeader(ctx, s.node); err != nil {
+		return nil, err
+	}
+	if _, err := seed.Run(ctx, seed.Config{Home: s.devHome, Client: s.node, FHIRDir: fhirDir(), Donors: 8, Gifts: 40}); err != nil {
+		return nil, fmt.Errorf("seeding the demo data: %w", err)
+	}
+	var p *app.Portal
+	sc := server.Config{
+		Frontend: frontend.FS(), RatePerIP: 100000, RatePerUser: 100000, LoginRatePerIP: 1000,
+		DevAccounts: func() ([]server.DevAccount, error) { return devAccountList(p, g), nil },
+	}
+	p, err = app.Start(ctx, app.Config{
+		Node: api.URL, Listen: "127.0.0.1:0", Home: filepath.Join(dir, "portal"), DevHome: s.devHome, Logger: log,
+		Argon2: session.Argon2Params{Time: 1, MemoryKiB: 64, Threads: 1}, Server: sc,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("starting the portal: %w", err)
+	}
+	s.closers = append(s.closers, func() { p.Close() })
+	s.portal, s.url, s.accounts = p, p.URL, p.DevAccounts
+	return s, waitHealthy(ctx, s.url)
+}
+
+// fhirDir is the shared FHIR bundles folder (../../../shared/fhir from
+// here); seed makes stand-ins when it is missing.
+func fhirDir() string {
+	d, _ := filepath.Abs(filepath.Join("..", "..", "..", "shared", "fhir"))
+	return d
+}
+
+func devAccountList(p *app.Portal, g *genesis.File) []server.DevAccount {
+	if p == nil {
+		return nil
+	}
+	roles := map[string][]string{}
+	for _, m := range g.Members {
+		roles[m.ID] = m.Roles
+	}
+	var out []server.DevAccount
+	for id, pw := range p.DevAccounts {
+		out = append(out, server.DevAccount{Account: id, Password: pw, Roles: roles[id]})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Account < out[j].Account })
+	return out
+}
+
+func waitLeader(ctx context.Context, c *client.Client) error {
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		cctx, cancel := context.WithTimeout(ctx, time.Second)
+		st, err := c.Status(cctx)
+		cancel()
+		if err == nil && st.Raft.State == "StateLeader" {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("node not leader after 30s: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func waitHealthy(ctx context.Context, base string) error {
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+"/healthz", nil)
+		r, err := http.DefaultClient.Do(req)
+		if err == nil {
+			r.Body.Close()
+			if r.StatusCode == http.StatusOK {
+				return nil
+			}
+			err = errors.New(r.Status)
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("portal not healthy after 30s: %w", err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// send signs a call as a dev member with its key file, submits it to the
+// node and waits for the commit; the test fails unless it succeeded.
+func (s *stack) send(t *testing.T, member, contract, method string, args ...tx.Arg) {
+	t.Helper()
+	kf, err := genesis.LoadKeyFile(genesis.KeyPath(s.devHome, member))
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := kf.SignKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	ns, err := s.node.Status(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signed, err := tx.Sign(tx.Body{ChainID: s.genesis.ChainID, Sender: member, Nonce: uint64(time.Now().UnixNano()), Expiry: ns.Height + 100,
+		Call: tx.Call{Contract: contract, Method: method, Args: args}}, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := s.node.SubmitTx(ctx, signed, client.SubmitOptions{Wait: true})
+	if err != nil || res.Status != api.StatusCommitted {
+		t.Fatalf("%s.%s by %s: %+v %v", contract, method, member, res, err)
+	}
+	if res.Receipt != nil && !res.Receipt.OK() {
+		t.Fatalf("%s.%s by %s failed: %s", contract, method, member, res.Receipt.Error)
+	}
+}

@@ -1,0 +1,390 @@
+// Charity officer, milestone validator and auditor: the charity's
+// campaigns with their milestones (submit evidence, approve or reject,
+// disburse, open), a new campaign, and the report with a chart and CSV.
+import { useState } from 'preact/hooks';
+import { submit } from '../api';
+import { download, money, parseAmount } from '../format';
+import { Link } from '../router';
+import { has, useViewer } from '../session';
+import { Badge, Busy, Field, Page, Result, Show, useAction, useQuery } from '../ui';
+import { Milestones } from './Campaigns';
+import { bytesToHex } from '../verify';
+
+const CAMPAIGNS = `query Mine { campaigns(first: 10) { nodes { id title status currency goal raised disbursed refunded charityId
+  milestones { seq title amount status funded escrow disbursed refunded evidenceHash validator deadline } } } }`;
+
+export function CharityHome() {
+  const { viewer } = useViewer();
+  const q = useQuery(CAMPAIGNS);
+  const officer = has(viewer, 'charity_officer');
+  const validator = has(viewer, 'milestone_validator');
+  const charity = officer ? viewer?.org?.id : null;
+  return (
+    <Page title={officer ? `Campaigns of ${viewer?.org?.name ?? charity}` : validator ? 'Milestones to validate' : 'Charity reports'}>
+      <Show q={q} what="Loading campaigns">
+        {(d: any) => {
+          const list = d.campaigns.nodes.filter((c: any) =>
+            officer ? c.charityId === charity : validator ? c.milestones.some((m: any) => m.validator === viewer?.account) : true,
+          );
+          return (
+            <>
+              {list.length === 0 && <p>No campaigns.</p>}
+              {list.map((c: any) => (
+                <section class="panel" key={c.id} aria-labelledby={`c-${c.id}`}>
+                  <h2 id={`c-${c.id}`}>
+                    <Link href={`/campaigns/${encodeURIComponent(c.id)}`}>{c.title}</Link> <Badge v={c.status} />
+                  </h2>
+                  <p class="nums">
+                    {money(c.raised, c.currency)} raised of {money(c.goal, c.currency)}; {money(c.disbursed, c.currency)} disbursed,{' '}
+                    {money(c.refunded, c.currency)} refunded.
+                  </p>
+                  {officer && c.status === 'DRAFT' && <OpenCampaign c={c} onDone={q.reload} />}
+                  <Milestones c={c} actions={(m) => <MilestoneActions c={c} m={m} officer={officer} onDone={q.reload} />} />
+                </section>
+              ))}
+              {officer && charity && <NewCampaign charity={charity} onDone={q.reload} />}
+            </>
+          );
+        }}
+      </Show>
+      {(officer || has(viewer, 'auditor')) && <Report charity={charity ?? 'hope'} />}
+    </Page>
+  );
+}
+
+const OPEN = `mutation Open($campaign: ID!, $wait: Boolean) { openCampaign(campaign: $campaign, wait: $wait) { TX } }`;
+
+function OpenCampaign({ c, onDone }: { c: any; onDone: () => void }) {
+  const a = useAction();
+  return (
+    <div class="row">
+      <Busy
+        type="button"
+        busy={a.busy}
+        onClick={() =>
+          a.run(async () => {
+            await submit(OPEN, { campaign: c.id });
+            onDone();
+            return 'The campaign is open for gifts.';
+          })
+        }
+      >
+        Open for gifts
+      </Busy>
+      <Result a={a} />
+    </div>
+  );
+}
+
+const EVIDENCE = `mutation Evidence($campaign: ID!, $milestone: Int!, $evidenceHash: String!, $wait: Boolean) {
+  submitEvidence(campaign: $campaign, milestone: $milestone, evidenceHash: $evidenceHash, wait: $wait) { TX }
+}`;
+const APPROVE = `mutation Approve($campaign: ID!, $milestone: Int!, $wait: Boolean) { approveMilestone(campaign: $campaign, milestone: $milestone, wait: $wait) { TX } }`;
+const REJECT = `mutation Reject($campaign: ID!, $milestone: Int!, $wait: Boolean) { rejectMilestone(campaign: $campaign, milestone: $milestone, wait: $wait) { TX } }`;
+const DISBURSE = `mutation Disburse($campaign: ID!, $milestone: Int!, $id: ID!, $payee: ID!, $amount: Amount!, $purpose: String!, $paymentRef: String!, $evidenceHash: String!, $wait: Boolean) {
+  disburse(campaign: $campaign, milestone: $milestone, id: $id, payee: $payee, amount: $amount, purpose: $purpose, paymentRef: $paymentRef, evidenceHash: $evidenceHash, wait: $wait) { TX }
+}`;
+
+/** SHA-256 of a file, hex: evidence stays off the ledger, its hash goes on. */
+async function fileHash(f: File): Promise<string> {
+  return bytesToHex(new Uint8Array(await crypto.subtle.digest('SHA-256', await f.arrayBuffer())));
+}
+
+function MilestoneActions({ c, m, officer, onDone }: { c: any; m: any; officer: boolean; onDone: () => void }) {
+  const { viewer } = useViewer();
+  const [open, setOpen] = useState(false);
+  const [note, setNote] = useState<string | null>(null);
+  const a = useAction();
+  const vars = { campaign: c.id, milestone: m.seq };
+  const finished = (msg: string) => {
+    setOpen(false);
+    setNote(msg);
+    onDone();
+  };
+  const isValidator = viewer?.account === m.validator;
+  const act = (mut: string, msg: string) =>
+    a.run(async () => {
+      await submit(mut, vars);
+      onDone();
+      return msg;
+    });
+  const canEvidence = officer && c.status !== 'DRAFT' && (m.status === 'PENDING' || m.status === 'REJECTED') && m.funded > 0;
+  const canDisburse = officer && m.status === 'APPROVED' && m.escrow > 0;
+  return (
+    <div class="actions">
+      {isValidator && m.status === 'EVIDENCE_SUBMITTED' && (
+        <div class="row">
+          <Busy type="button" busy={a.busy} onClick={() => act(APPROVE, `Milestone ${m.seq} is approved.`)}>
+            Approve evidence
+          </Busy>
+          <Busy type="button" class="danger" busy={a.busy} onClick={() => act(REJECT, `Milestone ${m.seq} is rejected; its escrow is refunded.`)}>
+            Reject
+          </Busy>
+        </div>
+      )}
+      {(canEvidence || canDisburse) && (
+        <button type="button" class="link" aria-expanded={open} onClick={() => setOpen(!open)}>
+          {canEvidence ? 'Submit evidence' : 'Disburse'}
+        </button>
+      )}
+      {open && canEvidence && <EvidenceForm vars={vars} onDone={finished} />}
+      {open && canDisburse && <DisburseForm c={c} m={m} onDone={finished} />}
+      {!isValidator && !canEvidence && !canDisburse && !note && <span class="note">—</span>}
+      {note && (
+        <p class="ok" role="status">
+          {note}
+        </p>
+      )}
+      <Result a={a} />
+    </div>
+  );
+}
+
+function EvidenceForm({ vars, onDone }: { vars: { campaign: string; milestone: number }; onDone: (msg: string) => void }) {
+  const [hash, setHash] = useState('');
+  const a = useAction();
+  return (
+    <form
+      onSubmit={(e) => {
+        e.preventDefault();
+        a.run(async () => {
+          if (!/^[0-9a-f]{64}$/.test(hash)) throw new Error('choose the evidence file (or paste its SHA-256)');
+          await submit(EVIDENCE, { ...vars, evidenceHash: hash });
+          onDone('The evidence is submitted to the validator.');
+        });
+      }}
+    >
+      <Field label="Evidence file" hint="Only its SHA-256 goes on the ledger">
+        <input type="file" name={`evidence-file-${vars.milestone}`} onChange={async (e) => {
+          const f = e.currentTarget.files?.[0];
+          if (f) setHash(await fileHash(f));
+        }} />
+      </Field>
+      <Field label="Evidence SHA-256">
+        <input name={`evidence-${vars.milestone}`} value={hash} onInput={(e) => setHash(e.currentTarget.value.trim().toLowerCase())} />
+      </Field>
+      <Busy type="submit" busy={a.busy}>
+        Submit evidence
+      </Busy>
+      <Result a={a} />
+    </form>
+  );
+}
+
+function DisburseForm({ c, m, onDone }: { c: any; m: any; onDone: (msg: string) => void }) {
+  const [payee, setPayee] = useState('stmarys');
+  const [amount, setAmount] = useState((m.escrow / 100).toFixed(2));
+  const [purpose, setPurpose] = useState('');
+  const [ref, setRef] = useState('');
+  const a = useAction();
+  return (
+    <form
+      onSubmit={(e) => {
+        e.preventDefault();
+        a.run(async () => {
+          const v = parseAmount(amount);
+          if (v === null || v > m.escrow) throw new Error(`enter an amount up to ${money(m.escrow, c.currency)}`);
+          if (!purpose.trim() || !ref.trim()) throw new Error('enter the purpose and the payment reference');
+          await submit(DISBURSE, {
+            campaign: c.id,
+            milestone: m.seq,
+            id: `disb-${Date.now().toString(36)}`,
+            payee: payee.trim(),
+            amount: v,
+            purpose: purpose.trim(),
+            paymentRef: ref.trim(),
+            evidenceHash: m.evidenceHash ?? '',
+          });
+          onDone(`${money(v, c.currency)} is disbursed to ${payee}.`);
+        });
+      }}
+    >
+      <Field label="Payee (organisation or member)">
+        <input name={`payee-${m.seq}`} value={payee} onInput={(e) => setPayee(e.currentTarget.value)} />
+      </Field>
+      <Field label={`Amount (${c.currency})`}>
+        <input name={`disburse-amount-${m.seq}`} inputMode="decimal" value={amount} onInput={(e) => setAmount(e.currentTarget.value)} />
+      </Field>
+      <Field label="Purpose">
+        <input name={`purpose-${m.seq}`} value={purpose} onInput={(e) => setPurpose(e.currentTarget.value)} />
+      </Field>
+      <Field label="Payment reference">
+        <input name={`payref-${m.seq}`} value={ref} onInput={(e) => setRef(e.currentTarget.value)} />
+      </Field>
+      <Busy type="submit" busy={a.busy}>
+        Disburse
+      </Busy>
+      <Result a={a} />
+    </form>
+  );
+}
+
+const CREATE = `mutation Create($id: ID!, $title: String!, $currency: String!, $milestones: [MilestoneInput!]!, $wait: Boolean) {
+  createCampaign(id: $id, title: $title, currency: $currency, milestones: $milestones, wait: $wait) { TX }
+}`;
+
+function NewCampaign({ charity, onDone }: { charity: string; onDone: () => void }) {
+  const [id, setId] = useState('');
+  const [title, setTitle] = useState('');
+  const [ms, setMs] = useState([{ title: '', amount: '', deadline: '' }]);
+  const [validator, setValidator] = useState('healthreg/validator');
+  const a = useAction();
+  const set = (i: number, k: 'title' | 'amount' | 'deadline', v: string) => setMs(ms.map((m, j) => (j === i ? { ...m, [k]: v } : m)));
+  return (
+    <form
+      class="panel"
+      aria-labelledby="new-title"
+      onSubmit={(e) => {
+        e.preventDefault();
+        a.run(async () => {
+          if (!/^[a-z0-9][a-z0-9-]*$/.test(id)) throw new Error('the campaign id is lower-case letters, digits and dashes');
+          const milestones = ms.map((m, i) => {
+            const amount = parseAmount(m.amount);
+            if (!m.title.trim() || amount === null || !m.deadline) throw new Error(`milestone ${i + 1}: enter a title, an amount and a deadline`);
+            return { title: m.title.trim(), amount, validator, deadline: `${m.deadline}T23:59:59Z` };
+          });
+          await submit(CREATE, { id, title: title.trim(), currency: 'EUR', milestones });
+          setId('');
+          setTitle('');
+          setMs([{ title: '', amount: '', deadline: '' }]);
+          onDone();
+          return `Campaign ${id} is created as a draft of ${charity}; open it for gifts when ready.`;
+        });
+      }}
+    >
+      <h2 id="new-title">New campaign</h2>
+      <div class="row">
+        <Field label="Campaign id">
+          <input name="campaign-id" value={id} onInput={(e) => setId(e.currentTarget.value)} placeholder="school-meals" />
+        </Field>
+        <Field label="Title">
+          <input name="campaign-title" value={title} onInput={(e) => setTitle(e.currentTarget.value)} />
+        </Field>
+        <Field label="Validator" hint="A milestone validator of another organisation">
+          <input name="validator" value={validator} onInput={(e) => setValidator(e.currentTarget.value)} />
+        </Field>
+      </div>
+      {ms.map((m, i) => (
+        <fieldset key={i}>
+          <legend>Milestone {i + 1}</legend>
+          <div class="row">
+            <Field label="Title">
+              <input name={`ms-title-${i}`} value={m.title} onInput={(e) => set(i, 'title', e.currentTarget.value)} />
+            </Field>
+            <Field label="Amount (EUR)">
+              <input name={`ms-amount-${i}`} inputMode="decimal" value={m.amount} onInput={(e) => set(i, 'amount', e.currentTarget.value)} />
+            </Field>
+            <Field label="Deadline">
+              <input name={`ms-deadline-${i}`} type="date" value={m.deadline} onInput={(e) => set(i, 'deadline', e.currentTarget.value)} />
+            </Field>
+          </div>
+        </fieldset>
+      ))}
+      <div class="row">
+        <button type="button" class="secondary" onClick={() => setMs([...ms, { title: '', amount: '', deadline: '' }])}>
+          Add a milestone
+        </button>
+        {ms.length > 1 && (
+          <button type="button" class="secondary" onClick={() => setMs(ms.slice(0, -1))}>
+            Remove the last milestone
+          </button>
+        )}
+        <Busy type="submit" busy={a.busy}>
+          Create campaign
+        </Busy>
+      </div>
+      <Result a={a} />
+    </form>
+  );
+}
+
+const REPORT = `query Report($charity: ID!, $from: String!, $to: String!) {
+  charityReport(charity: $charity, from: $from, to: $to) {
+    truncated csv entriesCsv campaigns { campaignId title currency income disbursed refunded net gifts disbursements refunds }
+  }
+}`;
+
+function Report({ charity }: { charity: string }) {
+  const year = new Date().getUTCFullYear();
+  const [from, setFrom] = useState(`${year}-01-01`);
+  const [to, setTo] = useState(`${year + 1}-01-01`);
+  const [range, setRange] = useState({ from, to });
+  const q = useQuery(REPORT, { charity, ...range });
+  return (
+    <section aria-labelledby="report-title">
+      <h2 id="report-title">Report</h2>
+      <form
+        class="filters"
+        onSubmit={(e) => {
+          e.preventDefault();
+          setRange({ from, to });
+        }}
+      >
+        <Field label="From">
+          <input type="date" name="from" value={from} onInput={(e) => setFrom(e.currentTarget.value)} />
+        </Field>
+        <Field label="To (exclusive)">
+          <input type="date" name="to" value={to} onInput={(e) => setTo(e.currentTarget.value)} />
+        </Field>
+        <button type="submit">Show</button>
+      </form>
+      <Show q={q} what="Loading the report">
+        {(d: any) => {
+          const r = d.charityReport;
+          const max = Math.max(1, ...r.campaigns.map((c: any) => c.income));
+          return (
+            <>
+              {r.truncated && <p class="warn">The entries are truncated: narrow the period.</p>}
+              <div class="table-wrap">
+                <table>
+                  <caption class="sr-only">Per campaign, {range.from} to {range.to}</caption>
+                  <thead>
+                    <tr>
+                      <th scope="col">Campaign</th>
+                      <th scope="col">Income</th>
+                      <th scope="col">Disbursed</th>
+                      <th scope="col">Refunded</th>
+                      <th scope="col">Net</th>
+                      <th scope="col">Gifts</th>
+                      <th scope="col">Chart</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {r.campaigns.map((c: any) => (
+                      <tr key={c.campaignId}>
+                        <td>{c.title}</td>
+                        <td>{money(c.income, c.currency)}</td>
+                        <td>{money(c.disbursed, c.currency)}</td>
+                        <td>{money(c.refunded, c.currency)}</td>
+                        <td>{money(c.net, c.currency)}</td>
+                        <td>{c.gifts}</td>
+                        <td>
+                          <div class="chart" aria-hidden="true">
+                            <span class="c-income" style={{ width: `${(100 * c.income) / max}%` }} />
+                            <span class="c-disbursed" style={{ width: `${(100 * c.disbursed) / max}%` }} />
+                            <span class="c-refunded" style={{ width: `${(100 * c.refunded) / max}%` }} />
+                          </div>
+                        </td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
+              <p class="legend" aria-hidden="true">
+                <span class="c-income" /> income <span class="c-disbursed" /> disbursed <span class="c-refunded" /> refunded
+              </p>
+              <div class="row">
+                <button type="button" class="secondary" onClick={() => download(`${charity}-report-${range.from}.csv`, 'text/csv', r.csv)}>
+                  Download CSV (summary)
+                </button>
+                <button type="button" class="secondary" onClick={() => download(`${charity}-entries-${range.from}.csv`, 'text/csv', r.entriesCsv)}>
+                  Download CSV (every movement)
+                </button>
+              </div>
+            </>
+          );
+        }}
+      </Show>
+    </section>
+  );
+}

@@ -1,0 +1,394 @@
+// Patient: my records (metadata only), my consents (grant, revoke, change
+// purpose and period, accept or decline a request), who accessed my data
+// and why, with live alerts (accessAlerts) and break-glass highlighted.
+import { useEffect, useState } from 'preact/hooks';
+import { submit } from '../api';
+import { day, label, when } from '../format';
+import { Badge, Busy, ErrorBox, Field, Page, Result, Show, useAction, useQuery, useSubscription } from '../ui';
+import { MyClaims } from './Claims';
+
+const RECORDS = `query Records { patientRecords(first: 20) { nodes { id category custodian createdAt erased erasedBy latestVersion } } }`;
+const CONSENTS = `query Consents { patientConsents(first: 15) { nodes { id status grantee requester purpose scope category categories records actorRole start end version } } }`;
+const LOG_FIELDS = 'id kind reader recordId purpose time consentId consentStatusAtAccess refusal breakGlassReason expiresAt reviewed review { outcome reviewer time }';
+const LOG = `query Log { accessLog(first: 12) { nodes { ${LOG_FIELDS} } } }`;
+const ALERTS = `subscription Alerts { accessAlerts { ${LOG_FIELDS} } }`;
+
+export const PURPOSES = ['treatment', 'claims', 'payment', 'research', 'public-health', 'care-coordination'];
+
+const CONSENT_CHANGES = `subscription ConsentChanges { consentChanges(first: 15) { height changes { kind by consent { id } } } }`;
+
+export function PatientHome() {
+  const records = useQuery(RECORDS);
+  const consents = useQuery(CONSENTS);
+  // Consents change from elsewhere too (a hospital's request, a lapse):
+  // reload them after every block that changes one.
+  const changes = useSubscription<any>(CONSENT_CHANGES, {});
+  const reloadConsents = consents.reload;
+  useEffect(() => {
+    if (changes.updates > 1) reloadConsents();
+  }, [changes.updates, reloadConsents]);
+  return (
+    <Page title="My health data">
+      <h2>My records</h2>
+      <p class="note">Only metadata is shown: the contents stay encrypted at the hospital that keeps them.</p>
+      <Show q={records} what="Loading your records">
+        {(d: any) =>
+          d.patientRecords.nodes.length === 0 ? (
+            <p>No records.</p>
+          ) : (
+            <div class="table-wrap">
+              <table>
+                <caption class="sr-only">Your records</caption>
+                <thead>
+                  <tr>
+                    <th scope="col">Record</th>
+                    <th scope="col">Category</th>
+                    <th scope="col">Kept by</th>
+                    <th scope="col">Created</th>
+                    <th scope="col">Version</th>
+                    <th scope="col">State</th>
+                    <th scope="col">Actions</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {d.patientRecords.nodes.map((r: any) => (
+                    <tr key={r.id}>
+                      <td>{r.id}</td>
+                      <td>{r.category}</td>
+                      <td>{r.custodian}</td>
+                      <td>{when(r.createdAt)}</td>
+                      <td>{r.latestVersion}</td>
+                      <td>{r.erased ? <Badge v="ERASED" /> : 'kept'}</td>
+                      <td>{!r.erased && <Erase id={r.id} onDone={records.reload} />}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          )
+        }
+      </Show>
+      <h2>My consents</h2>
+      <p class="live">{changes.error ? <span class="warn">Live updates stopped: {changes.error.message}</span> : 'Changes appear as they commit.'}</p>
+      <Show q={consents} what="Loading your consents">
+        {(d: any) => (
+          <>
+            {d.patientConsents.nodes.length === 0 && <p>No consents.</p>}
+            <ul class="cards" aria-label="Consents">
+              {d.patientConsents.nodes.map((c: any) => (
+                <ConsentCard key={c.id} c={c} onChange={consents.reload} />
+              ))}
+            </ul>
+          </>
+        )}
+      </Show>
+      {records.data && <Grant records={records.data.patientRecords.nodes} onDone={consents.reload} />}
+      <AccessLog />
+      <h2>My claims</h2>
+      <MyClaims />
+    </Page>
+  );
+}
+
+const REVOKE = `mutation Revoke($id: ID!, $wait: Boolean) { revokeConsent(id: $id, wait: $wait) { TX } }`;
+const ACCEPT = `mutation Accept($id: ID!, $wait: Boolean) { acceptConsent(id: $id, wait: $wait) { TX } }`;
+const DECLINE = `mutation Decline($id: ID!, $wait: Boolean) { declineConsent(id: $id, wait: $wait) { TX } }`;
+const AMEND = `mutation Amend($id: ID!, $purpose: String, $start: String, $end: String, $wait: Boolean) {
+  amendConsent(id: $id, purpose: $purpose, start: $start, end: $end, wait: $wait) { TX }
+}`;
+
+function ConsentCard({ c, onChange }: { c: any; onChange: () => void }) {
+  const a = useAction();
+  const [confirming, setConfirming] = useState(false);
+  const [editing, setEditing] = useState(false);
+  const act = (m: string, msg: string) =>
+    a.run(async () => {
+      await submit(m, { id: c.id });
+      setConfirming(false);
+      onChange();
+      return msg;
+    });
+  return (
+    <li class="card" aria-labelledby={`consent-${c.id}`}>
+      <h3 id={`consent-${c.id}`}>
+        {c.grantee} · {c.purpose} <Badge v={c.status} />
+      </h3>
+      <p class="meta">
+        {c.id}
+        {c.requester ? ` · requested by ${c.requester}` : ''}
+      </p>
+      <p>
+        {day(c.start)} – {day(c.end)}
+        <br />
+        Covers: {c.records.length > 0 ? c.records.join(', ') : c.categories.length > 0 ? c.categories.join(', ') : c.category || 'all records'}
+        {c.actorRole && ` · role ${c.actorRole}`}
+      </p>
+      {c.status === 'ACTIVE' && (
+        <div class="row">
+          {confirming ? (
+            <>
+              <Busy type="button" class="danger" busy={a.busy} onClick={() => act(REVOKE, 'The consent is revoked.')}>
+                Yes, revoke
+              </Busy>
+              <button type="button" class="secondary" onClick={() => setConfirming(false)}>
+                Keep it
+              </button>
+            </>
+          ) : (
+            <>
+              <button type="button" class="secondary" onClick={() => setConfirming(true)}>
+                Revoke
+              </button>
+              <button type="button" class="secondary" aria-expanded={editing} onClick={() => setEditing(!editing)}>
+                Change purpose or period
+              </button>
+            </>
+          )}
+        </div>
+      )}
+      {c.status === 'PROPOSED' && (
+        <div class="row">
+          <Busy type="button" busy={a.busy} onClick={() => act(ACCEPT, 'You accepted the request.')}>
+            Accept
+          </Busy>
+          <Busy type="button" class="secondary" busy={a.busy} onClick={() => act(DECLINE, 'You declined the request.')}>
+            Decline
+          </Busy>
+        </div>
+      )}
+      {editing && c.status === 'ACTIVE' && <Amend c={c} onDone={() => (setEditing(false), onChange())} />}
+      <Result a={a} />
+    </li>
+  );
+}
+
+function dateInput(iso: string): string {
+  return iso ? iso.slice(0, 10) : '';
+}
+
+function Amend({ c, onDone }: { c: any; onDone: () => void }) {
+  const [purpose, setPurpose] = useState(c.purpose);
+  const [end, setEnd] = useState(dateInput(c.end));
+  const a = useAction();
+  return (
+    <form
+      onSubmit={(e) => {
+        e.preventDefault();
+        a.run(async () => {
+          await submit(AMEND, { id: c.id, purpose: purpose !== c.purpose ? purpose : null, end: end ? `${end}T23:59:59Z` : null });
+          onDone();
+          return 'The consent is changed.';
+        });
+      }}
+    >
+      <Field label="Purpose">
+        <select name="amend-purpose" value={purpose} onChange={(e) => setPurpose(e.currentTarget.value)}>
+          {PURPOSES.map((p) => (
+            <option key={p} value={p}>
+              {p}
+            </option>
+          ))}
+        </select>
+      </Field>
+      <Field label="Until">
+        <input name="amend-end" type="date" value={end} onInput={(e) => setEnd(e.currentTarget.value)} />
+      </Field>
+      <Busy type="submit" busy={a.busy}>
+        Save the change
+      </Busy>
+      <Result a={a} />
+    </form>
+  );
+}
+
+const GRANT = `mutation Grant($id: ID!, $grantee: ID!, $purpose: String!, $start: String!, $end: String!, $records: [ID!], $wait: Boolean) {
+  grantConsent(id: $id, grantee: $grantee, purpose: $purpose, start: $start, end: $end, records: $records, wait: $wait) { TX }
+}`;
+
+function Grant({ records, onDone }: { records: any[]; onDone: () => void }) {
+  const orgs = useQuery(`{ organisations { id name kind } }`);
+  const today = new Date().toISOString().slice(0, 10);
+  const nextYear = new Date(Date.now() + 365 * 864e5).toISOString().slice(0, 10);
+  const [grantee, setGrantee] = useState('');
+  const [purpose, setPurpose] = useState('treatment');
+  const [end, setEnd] = useState(nextYear);
+  const [chosen, setChosen] = useState<string[]>([]);
+  const a = useAction();
+  const live = records.filter((r) => !r.erased);
+  return (
+    <form
+      class="panel"
+      aria-labelledby="grant-title"
+      onSubmit={(e) => {
+        e.preventDefault();
+        a.run(async () => {
+          if (!grantee) throw new Error('choose who may read');
+          if (chosen.length === 0) throw new Error('choose at least one record');
+          const id = `consent-${Date.now().toString(36)}`;
+          await submit(GRANT, { id, grantee, purpose, start: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), end: `${end}T23:59:59Z`, records: chosen });
+          setChosen([]);
+          onDone();
+          return `Consent ${id} is granted.`;
+        });
+      }}
+    >
+      <h2 id="grant-title">Grant a consent</h2>
+      <div class="row">
+        <Field label="Who may read">
+          <select name="grantee" value={grantee} onChange={(e) => setGrantee(e.currentTarget.value)}>
+            <option value="">Choose an organisation…</option>
+            {(orgs.data?.organisations ?? []).map((o: any) => (
+              <option key={o.id} value={o.id}>
+                {o.name} ({o.kind})
+              </option>
+            ))}
+          </select>
+        </Field>
+        <Field label="Purpose">
+          <select name="purpose" value={purpose} onChange={(e) => setPurpose(e.currentTarget.value)}>
+            {PURPOSES.map((p) => (
+              <option key={p} value={p}>
+                {p}
+              </option>
+            ))}
+          </select>
+        </Field>
+        <Field label="Until">
+          <input name="end" type="date" min={today} required value={end} onInput={(e) => setEnd(e.currentTarget.value)} />
+        </Field>
+      </div>
+      <fieldset>
+        <legend>Records</legend>
+        {live.map((r) => (
+          <label key={r.id} class="check">
+            <input
+              type="checkbox"
+              name="record"
+              value={r.id}
+              checked={chosen.includes(r.id)}
+              onChange={(e) => setChosen(e.currentTarget.checked ? [...chosen, r.id] : chosen.filter((x) => x !== r.id))}
+            />{' '}
+            {r.id} ({r.category})
+          </label>
+        ))}
+      </fieldset>
+      {orgs.error && <ErrorBox error={orgs.error} retry={orgs.reload} />}
+      <Busy type="submit" busy={a.busy}>
+        Grant
+      </Busy>
+      <Result a={a} />
+    </form>
+  );
+}
+
+function AccessLog() {
+  const q = useQuery(LOG);
+  const live = useSubscription<any>(ALERTS, {});
+  const [alerts, setAlerts] = useState<any[]>([]);
+  useEffect(() => {
+    const e = live.data?.accessAlerts;
+    if (e) setAlerts((xs) => (xs.some((x) => x.id === e.id) ? xs : [e, ...xs]));
+  }, [live.data]);
+  const known = new Set((q.data?.accessLog.nodes ?? []).map((e: any) => e.id));
+  const fresh = alerts.filter((a) => !known.has(a.id));
+  return (
+    <section aria-labelledby="log-title">
+      <h2 id="log-title">Who accessed my data and why</h2>
+      <div aria-live="assertive" role="log" aria-label="New access alerts">
+        {fresh.map((e) => (
+          <p key={e.id} class="alert">
+            <strong>{e.kind === 'BREAK_GLASS' ? 'Emergency (break-glass) access' : e.kind === 'REFUSED' ? 'Refused access' : 'New access'}:</strong>{' '}
+            {e.reader} read {e.recordId} for {e.purpose} at {when(e.time)}
+            {e.breakGlassReason ? ` — reason: ${e.breakGlassReason}` : ''}
+          </p>
+        ))}
+      </div>
+      <p class="live">{live.error ? <span class="warn">Live alerts stopped: {live.error.message}</span> : 'Alerts appear here as accesses commit.'}</p>
+      <Show q={q} what="Loading the access log">
+        {(d: any) =>
+          d.accessLog.nodes.length === 0 ? (
+            <p>Nobody has accessed your records.</p>
+          ) : (
+            <div class="table-wrap">
+              <table>
+                <caption class="sr-only">Access log</caption>
+                <thead>
+                  <tr>
+                    <th scope="col">When</th>
+                    <th scope="col">Who</th>
+                    <th scope="col">Record</th>
+                    <th scope="col">Decision</th>
+                    <th scope="col">Why</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {[...fresh, ...d.accessLog.nodes].map((e: any) => (
+                    <tr key={e.id} class={e.kind === 'BREAK_GLASS' ? 'bg-row' : ''}>
+                      <td>{when(e.time)}</td>
+                      <td>{e.reader}</td>
+                      <td>{e.recordId}</td>
+                      <td>
+                        <Badge v={e.kind} />
+                      </td>
+                      <td>
+                        {e.kind === 'BREAK_GLASS'
+                          ? `Emergency: ${e.breakGlassReason ?? 'no reason given'}${e.reviewed ? ` (reviewed: ${e.review?.outcome})` : ' (not reviewed yet)'}`
+                          : e.kind === 'REFUSED'
+                            ? `Refused: ${e.refusal ?? ''}`
+                            : e.consentId
+                              ? `${e.purpose} under consent ${e.consentId} (${label(e.consentStatusAtAccess ?? '')})`
+                              : `${e.purpose} (own access or custodian)`}
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          )
+        }
+      </Show>
+    </section>
+  );
+}
+
+const ERASE = `mutation Erase($record: ID!, $confirm: ID!, $wait: Boolean) { eraseRecord(record: $record, confirm: $confirm, wait: $wait) { TX } }`;
+
+/** Erasure with a confirmation step: the patient types the record's id. */
+function Erase({ id, onDone }: { id: string; onDone: () => void }) {
+  const [asking, setAsking] = useState(false);
+  const [typed, setTyped] = useState('');
+  const a = useAction();
+  if (!asking)
+    return (
+      <button type="button" class="link" onClick={() => setAsking(true)}>
+        Erase…
+      </button>
+    );
+  return (
+    <form
+      onSubmit={(e) => {
+        e.preventDefault();
+        a.run(async () => {
+          if (typed !== id) throw new Error(`type ${id} to confirm`);
+          await submit(ERASE, { record: id, confirm: typed });
+          onDone();
+          return `${id} is erased: the hospital destroyed its content and keys; the ledger keeps the hashes.`;
+        });
+      }}
+    >
+      <p class="alert">Erasing cannot be undone. The hospital destroys the content and its keys.</p>
+      <Field label={`Type ${id} to confirm`}>
+        <input name={`erase-${id}`} value={typed} onInput={(e) => setTyped(e.currentTarget.value)} autoComplete="off" />
+      </Field>
+      <div class="row">
+        <Busy type="submit" class="danger" busy={a.busy}>
+          Erase {id}
+        </Busy>
+        <button type="button" class="secondary" onClick={() => (setAsking(false), setTyped(''))}>
+          Cancel
+        </button>
+      </div>
+      <Result a={a} />
+    </form>
+  );
+}

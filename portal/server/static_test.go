@@ -1,0 +1,69 @@
+package server
+
+import (
+	"io"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/gofiber/fiber/v2"
+)
+
+// TestFrontend: files as themselves (assets cached), client routes as
+// index.html, and 404 for missing files and for the portal's own paths.
+func TestFrontend(t *testing.T) {
+	s := &Server{cfg: Config{Frontend: fstest.MapFS{
+		"index.html":       {Data: []byte("<html>app</html>")},
+		"favicon.svg":      {Data: []byte("<svg/>")},
+		"assets/app-1.js":  {Data: []byte("console.log(1)")},
+		"assets/app-1.css": {Data: []byte("body{}")},
+	}}}
+	app := fiber.New()
+	app.Get("/*", s.frontend)
+	for _, c := range []struct {
+		path, body, ctype, cache string
+		status                   int
+	}{
+		{"/", "<html>app</html>", "text/html", "", 200},
+		{"/index.html", "<html>app</html>", "text/html", "", 200},
+		{"/gifts/abc", "<html>app</html>", "text/html", "", 200},
+		{"/claims/clm-1", "<html>app</html>", "text/html", "", 200},
+		{"/favicon.svg", "<svg/>", "image/svg+xml", "", 200},
+		{"/assets/app-1.js", "console.log(1)", "text/javascript", "immutable", 200},
+		{"/assets/app-1.css", "body{}", "text/css", "immutable", 200},
+		{"/assets/missing.js", "", "", "", 404},
+		{"/assets/nodot", "", "", "", 404},
+		{"/missing.png", "", "", "", 404},
+		{"/../../etc/passwd", "<html>app</html>", "text/html", "", 200}, // cleaned: never outside the FS
+		{"/graphql/x", "", "", "", 404},
+		{"/graphiql", "", "", "", 404},
+		{"/auth/dev-accounts", "", "", "", 404},
+		{"/auth", "", "", "", 404},
+		{"/healthz", "", "", "", 404},
+		{"/metrics", "", "", "", 404},
+	} {
+		t.Run(c.path, func(t *testing.T) {
+			r, err := app.Test(httptest.NewRequest("GET", c.path, nil))
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(r.Body)
+			if r.StatusCode != c.status {
+				t.Fatalf("status %d, want %d (%s)", r.StatusCode, c.status, b)
+			}
+			if c.status != 200 {
+				return
+			}
+			if string(b) != c.body {
+				t.Errorf("body %q, want %q", b, c.body)
+			}
+			if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, c.ctype) {
+				t.Errorf("Content-Type %q, want %s", ct, c.ctype)
+			}
+			if cc := r.Header.Get("Cache-Control"); c.cache != "" && !strings.Contains(cc, c.cache) {
+				t.Errorf("Cache-Control %q, want %s", cc, c.cache)
+			}
+		})
+	}
+}
