@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -440,8 +441,13 @@ func (core) Register(b *Builder) error {
 				if err != nil {
 					return nil, internal(p.Context, cfg.Logger, "proof", err)
 				}
+				// Numbers stay exact (json.Number): the header's nanosecond
+				// time does not fit a float64, and the proof must verify as
+				// served.
 				var v any
-				if err := json.Unmarshal(raw, &v); err != nil {
+				dec := json.NewDecoder(bytes.NewReader(raw))
+				dec.UseNumber()
+				if err := dec.Decode(&v); err != nil {
 					return nil, internal(p.Context, cfg.Logger, "proof", err)
 				}
 				return v, nil

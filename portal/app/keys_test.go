@@ -1,10 +1,12 @@
 package app_test
 
 import (
+	"encoding/json"
 	"testing"
 	"time"
 
 	"github.com/almoner/almoner/consortium-node/genesis"
+	"github.com/almoner/almoner/consortium-node/ledger"
 	"github.com/almoner/almoner/consortium-node/tx"
 	"github.com/almoner/almoner/portal/internal/testnode"
 )
@@ -40,5 +42,30 @@ func TestKeysExpiring(t *testing.T) {
 		if want == 1 && (dig(keys[0], "member") != "stmarys/patient-soon" || dig(keys[0], "organisation") != "stmarys" || dig(keys[0], "expired") != false) {
 			t.Fatalf("%s: %s", who, r.raw)
 		}
+	}
+}
+
+// TestReceiptProofVerifiesAsServed: the proof GraphQL serves verifies
+// offline against the genesis keys exactly as served (numbers such as the
+// header's nanosecond time stay exact).
+func TestReceiptProofVerifiesAsServed(t *testing.T) {
+	n := testnode.Start(t)
+	res := n.Send(t, "hope/admin", "identity", "set_roles", tx.String("id", "hope/officer"), tx.Strings("roles", []string{"charity_officer"}))
+	p, _ := startPortalAt(t, n, t.TempDir())
+	r := as(t, p, "hope/admin").do(`query($id: ID!) { receiptProof(id: $id) }`, map[string]any{"id": res.ID.String()})
+	var out struct {
+		Data struct {
+			ReceiptProof json.RawMessage `json:"receiptProof"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal([]byte(r.raw), &out); err != nil || len(out.Data.ReceiptProof) == 0 {
+		t.Fatalf("receiptProof: %s", r.raw)
+	}
+	var pr ledger.ReceiptProof
+	if err := json.Unmarshal(out.Data.ReceiptProof, &pr); err != nil {
+		t.Fatal(err)
+	}
+	if err := pr.Verify(n.Genesis.ChainID, n.Genesis.NodeKeys(), n.Genesis.Quorum()); err != nil {
+		t.Fatalf("the proof as served does not verify: %v", err)
 	}
 }
