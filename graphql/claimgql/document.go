@@ -42,7 +42,7 @@ func documentInput(in map[string]any, provider string, now time.Time) (*claimdoc
 		date, _ := it["date"].(string)
 		amount, ok := it["amount"].(uint64)
 		if !ok {
-			return nil, badInput(fmt.Sprintf("item %d needs an amount in minor units", i+1))
+			return nil, schema.BadInput(fmt.Sprintf("item %d needs an amount in minor units", i+1))
 		}
 		d.Lines = append(d.Lines, claimdoc.Line{Service: claimdoc.Service{Code: code, Date: date}, Amount: amount})
 	}
@@ -53,7 +53,7 @@ func documentInput(in map[string]any, provider string, now time.Time) (*claimdoc
 		}
 	}
 	if err := d.Validate(now); err != nil {
-		return nil, badInput(strings.TrimPrefix(err.Error(), claimdoc.ErrInvalid.Error()+": "))
+		return nil, schema.BadInput(strings.TrimPrefix(err.Error(), claimdoc.ErrInvalid.Error()+": "))
 	}
 	return d, nil
 }
@@ -66,19 +66,19 @@ func documentInput(in map[string]any, provider string, now time.Time) (*claimdoc
 func (m *mod) submitClaim(b *schema.Builder) graphql.FieldResolveFn {
 	return func(p graphql.ResolveParams) (any, error) {
 		ctx := p.Context
-		v, err := account(ctx)
+		v, err := schema.Account(ctx)
 		if err != nil {
 			return nil, err
 		}
 		provider, _ := p.Args["provider"].(string)
 		if provider == "" {
-			provider = orgOf(v)
+			provider = schema.OrgOf(v)
 		}
 		patient, _ := p.Args["patient"].(string)
 		if ok, err := m.allowed(ctx, v, "submit", patient, provider); err != nil {
 			return nil, err
 		} else if !ok {
-			return nil, forbidden("only a physician or records clerk of " + provider + " may file its claims")
+			return nil, schema.Forbidden("only a physician or records clerk of " + provider + " may file its claims")
 		}
 		key := m.own.Keys[provider]
 		if key == nil {
@@ -128,7 +128,7 @@ func (m *mod) submitClaim(b *schema.Builder) graphql.FieldResolveFn {
 		}
 		args, err := key.SubmitArgs(d, docID, version, now)
 		if err != nil {
-			return nil, badInput(err.Error())
+			return nil, schema.BadInput(err.Error())
 		}
 		wait, _ := p.Args["wait"].(bool)
 		return b.Submit(ctx, claims.Contract, "submit", args, wait)
@@ -200,7 +200,7 @@ func (m *mod) openClaimDocument(b *schema.Builder) graphql.FieldResolveFn {
 		if m.own.Records == nil {
 			return nil, noRecords()
 		}
-		v, _ := account(ctx)
+		v, _ := schema.Account(ctx)
 		args := []tx.Arg{tx.String("record_id", c.Document), tx.String("purpose", claimdoc.Purpose), tx.Uint("version", c.DocumentVersion)}
 		if consent, _ := p.Args["consent"].(string); consent != "" {
 			args = append(args, tx.String("consent_id", consent))
@@ -213,11 +213,11 @@ func (m *mod) openClaimDocument(b *schema.Builder) graphql.FieldResolveFn {
 			return nil, schema.Errorf(schema.CodeUnavailable, "the access was not committed in time; try again")
 		}
 		if !res.Receipt.OK() {
-			return nil, forbidden("the ledger refused the access: " + res.Receipt.Error)
+			return nil, schema.Forbidden("the ledger refused the access: " + res.Receipt.Error)
 		}
 		for _, e := range res.Receipt.Events {
 			if e.Type == "access_refused" {
-				return nil, forbidden("the ledger refused the access: " + e.Attr("reason"))
+				return nil, schema.Forbidden("the ledger refused the access: " + e.Attr("reason"))
 			}
 		}
 		opened, err := m.own.Records.Open(ctx, v, res.ID)
@@ -297,7 +297,7 @@ func (m *mod) registerDocumentMutations(b *schema.Builder, txResult graphql.Outp
 			"version":  field(nn(graphql.Int), func(d *claimDocument) any { return int(d.version) }),
 			"verified": field(nn(graphql.Boolean), func(d *claimDocument) any { return d.verified },
 				"True when the document is canonical and its parties, currency, amounts and linked records are the claim's on the ledger (and, with fingerprintsChecked, its fingerprints)."),
-			"problem": field(graphql.String, func(d *claimDocument) any { return optString(d.problem) }, "Why verified is false."),
+			"problem": field(graphql.String, func(d *claimDocument) any { return schema.OptString(d.problem) }, "Why verified is false."),
 			"fingerprintsChecked": field(nn(graphql.Boolean), func(d *claimDocument) any { return d.fingerprintsChecked },
 				"True when this portal holds the provider's claims key and the claim's fingerprints on the ledger are those of the document's services (a hospital's own portal; an insurer's portal checks the content only)."),
 			"created": field(graphql.String, func(d *claimDocument) any {
@@ -306,7 +306,7 @@ func (m *mod) registerDocumentMutations(b *schema.Builder, txResult graphql.Outp
 				}
 				return d.doc.Created
 			}),
-			"items": field(list(line), func(d *claimDocument) any {
+			"items": field(schema.List(line), func(d *claimDocument) any {
 				out := []map[string]any{}
 				if d.doc != nil {
 					for i, l := range d.doc.Lines {

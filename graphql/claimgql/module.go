@@ -3,10 +3,7 @@ package claimgql
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
-	"strings"
-	"time"
 
 	"github.com/graphql-go/graphql"
 
@@ -88,13 +85,6 @@ func (m *mod) internal(ctx context.Context, what string, err error) error {
 	return schema.Internal(ctx, m.log, "claims: "+what, err)
 }
 
-func forbidden(msg string) error { return schema.Errorf(schema.CodeForbidden, msg) }
-func badInput(msg string) error  { return schema.Errorf(schema.CodeBadUserInput, msg) }
-
-func account(ctx context.Context) (string, error) { return schema.Account(ctx) }
-
-func orgOf(member string) string { o, _, _ := strings.Cut(member, "/"); return o }
-
 // allowed asks the policy whether member may act on a claim of patient
 // held by one of orgs.
 func (m *mod) allowed(ctx context.Context, member, act, patient string, orgs ...string) (bool, error) {
@@ -119,7 +109,7 @@ func (m *mod) mayRead(ctx context.Context, member string, c *claims.Claim) (bool
 // readable loads claim id for the viewer: nil when none, FORBIDDEN when
 // the viewer may not read it.
 func (m *mod) readable(ctx context.Context, id string) (*claims.Claim, error) {
-	v, err := account(ctx)
+	v, err := schema.Account(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -135,34 +125,14 @@ func (m *mod) readable(ctx context.Context, id string) (*claims.Claim, error) {
 		return nil, err
 	}
 	if !ok {
-		return nil, forbidden("only the insurer's adjusters, the provider's staff, the patient or an auditor may read this claim")
+		return nil, schema.Forbidden("only the insurer's adjusters, the provider's staff, the patient or an auditor may read this claim")
 	}
 	return c, nil
 }
 
 var nn = graphql.NewNonNull
 
-func list(t graphql.Type) graphql.Output { return nn(graphql.NewList(nn(t))) }
-
+// field is a resolver that only reads its source (see schema.Field).
 func field[T any](t graphql.Output, get func(T) any, desc ...string) *graphql.Field {
-	f := &graphql.Field{Type: t, Resolve: func(p graphql.ResolveParams) (any, error) {
-		src, ok := p.Source.(T)
-		if !ok {
-			return nil, fmt.Errorf("claimgql: source is %T", p.Source)
-		}
-		return get(src), nil
-	}}
-	if len(desc) > 0 {
-		f.Description = desc[0]
-	}
-	return f
+	return schema.Field("claimgql", t, get, desc...)
 }
-
-func optString(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
-}
-
-func rfc3339(ns int64) string { return time.Unix(0, ns).UTC().Format(time.RFC3339Nano) }

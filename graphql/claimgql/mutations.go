@@ -46,7 +46,7 @@ func (a *args) adjudication(gql string) {
 // claim id for its insurer (asInsurer) or its provider. A claim the read
 // model does not hold yet is left to the ledger.
 func (m *mod) check(ctx context.Context, id, act string, asInsurer bool) error {
-	v, err := account(ctx)
+	v, err := schema.Account(ctx)
 	if err != nil {
 		return err
 	}
@@ -66,7 +66,7 @@ func (m *mod) check(ctx context.Context, id, act string, asInsurer bool) error {
 		return err
 	}
 	if !ok {
-		return forbidden("only " + who + " may " + act + " this claim")
+		return schema.Forbidden("only " + who + " may " + act + " this claim")
 	}
 	return nil
 }

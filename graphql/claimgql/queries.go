@@ -24,7 +24,7 @@ func (m *mod) page(ctx context.Context, args map[string]any, kind string, l list
 		return nil, err
 	}
 	if !pg.Forward {
-		return nil, badInput("this connection pages forward only (first/after)")
+		return nil, schema.BadInput("this connection pages forward only (first/after)")
 	}
 	if pg.Limit == 0 {
 		return &schema.Connection{}, nil
@@ -44,20 +44,20 @@ func (m *mod) page(ctx context.Context, args map[string]any, kind string, l list
 // orgArg returns the org argument or the viewer's organisation, after
 // checking that the viewer may read that organisation's claims.
 func (m *mod) orgArg(ctx context.Context, args map[string]any, name, what string) (string, string, error) {
-	v, err := account(ctx)
+	v, err := schema.Account(ctx)
 	if err != nil {
 		return "", "", err
 	}
 	org, _ := args[name].(string)
 	if org == "" {
-		org = orgOf(v)
+		org = schema.OrgOf(v)
 	}
 	ok, err := m.allowed(ctx, v, "read", "", org)
 	if err != nil {
 		return "", "", err
 	}
 	if !ok {
-		return "", "", forbidden("only " + what + " of " + org + " or an auditor may read its claims")
+		return "", "", schema.Forbidden("only " + what + " of " + org + " or an auditor may read its claims")
 	}
 	return v, org, nil
 }
@@ -106,7 +106,7 @@ func (m *mod) registerQueries(b *schema.Builder) error {
 			}}},
 		{"myClaims", &graphql.Field{Type: nn(m.conn), Args: connArgs, Description: "The viewer's own claims as a patient, newest first.",
 			Resolve: func(p graphql.ResolveParams) (any, error) {
-				v, err := account(p.Context)
+				v, err := schema.Account(p.Context)
 				if err != nil {
 					return nil, err
 				}

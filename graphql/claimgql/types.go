@@ -49,7 +49,7 @@ func (m *mod) buildTypes() {
 				if i.adj == nil {
 					return nil
 				}
-				return optString(i.adj.Reason)
+				return schema.OptString(i.adj.Reason)
 			}, "The reason code of a reduced amount."),
 		}})
 	appeal := graphql.NewObject(graphql.ObjectConfig{Name: "ClaimAppeal", Fields: graphql.Fields{
@@ -59,14 +59,14 @@ func (m *mod) buildTypes() {
 		"approved": field(nn(Amount), func(a appealT) any { return a.Approved }, "What that adjudication approved."),
 		"by":       field(nn(graphql.ID), func(a appealT) any { return a.By }),
 		"height":   field(nn(graphql.Int), func(a appealT) any { return int(a.Height) }),
-		"time":     field(nn(graphql.String), func(a appealT) any { return rfc3339(a.Time) }),
+		"time":     field(nn(graphql.String), func(a appealT) any { return schema.RFC3339Nano(a.Time) }),
 		"txId":     field(nn(graphql.ID), func(a appealT) any { return a.TxID }),
 	}})
 	change := graphql.NewObject(graphql.ObjectConfig{Name: "ClaimStatusChange", Fields: graphql.Fields{
 		"status": field(nn(m.status), func(c changeT) any { return c.Status }),
 		"by":     field(nn(graphql.ID), func(c changeT) any { return c.By }),
 		"height": field(nn(graphql.Int), func(c changeT) any { return int(c.Height) }),
-		"time":   field(nn(graphql.String), func(c changeT) any { return rfc3339(c.Time) }, "Block time."),
+		"time":   field(nn(graphql.String), func(c changeT) any { return schema.RFC3339Nano(c.Time) }, "Block time."),
 		"txId":   field(nn(graphql.ID), func(c changeT) any { return c.TxID }),
 	}})
 	m.claim = graphql.NewObject(graphql.ObjectConfig{Name: "Claim",
@@ -74,8 +74,8 @@ func (m *mod) buildTypes() {
 		Fields: graphql.Fields{
 			"id":           field(nn(graphql.ID), func(c claimT) any { return c.ID }),
 			"status":       field(nn(m.status), func(c claimT) any { return c.Status }),
-			"outcome":      field(m.outcome, func(c claimT) any { return optString(c.Outcome) }, "The latest adjudication's outcome."),
-			"denialReason": field(graphql.String, func(c claimT) any { return optString(c.DenialReason) }),
+			"outcome":      field(m.outcome, func(c claimT) any { return schema.OptString(c.Outcome) }, "The latest adjudication's outcome."),
+			"denialReason": field(graphql.String, func(c claimT) any { return schema.OptString(c.DenialReason) }),
 			"provider":     field(nn(graphql.ID), func(c claimT) any { return c.Provider }, "The hospital organisation that filed it."),
 			"patient":      field(nn(graphql.ID), func(c claimT) any { return c.Patient }, "The patient's member id."),
 			"insurer":      field(nn(graphql.ID), func(c claimT) any { return c.Insurer }),
@@ -83,9 +83,9 @@ func (m *mod) buildTypes() {
 			"claimed":      field(nn(Amount), func(c claimT) any { return c.Claimed }),
 			"approved":     field(nn(Amount), func(c claimT) any { return c.Approved }, "Approved by the latest adjudication (0 before)."),
 			"patientShare": field(nn(Amount), func(c claimT) any { return c.PatientShare }, "Claimed minus approved once an adjudication stands (else 0)."),
-			"paymentRef":   field(graphql.String, func(c claimT) any { return optString(c.PaymentRef) }),
+			"paymentRef":   field(graphql.String, func(c claimT) any { return schema.OptString(c.PaymentRef) }),
 			"paidAmount":   field(nn(Amount), func(c claimT) any { return c.PaidAmount }),
-			"items": field(list(item), func(c claimT) any {
+			"items": field(schema.List(item), func(c claimT) any {
 				out := make([]*itemView, len(c.Items))
 				for i := range c.Items {
 					out[i] = &itemView{Item: c.Items[i]}
@@ -95,17 +95,17 @@ func (m *mod) buildTypes() {
 				}
 				return out
 			}),
-			"linkedRecords": field(list(graphql.ID), func(c claimT) any { return c.LinkedRecords }),
+			"linkedRecords": field(schema.List(graphql.ID), func(c claimT) any { return c.LinkedRecords }),
 			"document": field(nn(graphql.ID), func(c claimT) any { return c.Document },
 				"The record holding the itemised claim (a FHIR Claim, encrypted, held by the provider); read it with openClaimDocument."),
-			"appeals": field(list(appeal), func(c claimT) any {
+			"appeals": field(schema.List(appeal), func(c claimT) any {
 				out := make([]*claims.Appeal, len(c.Appeals))
 				for i := range c.Appeals {
 					out[i] = &c.Appeals[i]
 				}
 				return out
 			}),
-			"history": field(list(change), func(c claimT) any {
+			"history": field(schema.List(change), func(c claimT) any {
 				out := make([]*claims.Change, len(c.History))
 				for i := range c.History {
 					out[i] = &c.History[i]
@@ -114,7 +114,7 @@ func (m *mod) buildTypes() {
 			}, "Every status change, oldest first."),
 			"submittedBy":     field(nn(graphql.ID), func(c claimT) any { return c.SubmittedBy }),
 			"submittedHeight": field(nn(graphql.Int), func(c claimT) any { return int(c.Height) }),
-			"submittedAt":     field(nn(graphql.String), func(c claimT) any { return rfc3339(c.Time) }, "Block time."),
+			"submittedAt":     field(nn(graphql.String), func(c claimT) any { return schema.RFC3339Nano(c.Time) }, "Block time."),
 			"updatedHeight":   field(nn(graphql.Int), func(c claimT) any { return int(c.Updated) }),
 		}})
 	m.conn = schema.NewConnectionType("Claim", m.claim)

@@ -110,8 +110,6 @@ func (v *viewer) mayReadDisbursement(d *donations.Disbursement) bool {
 	return v.mem != nil && !strings.Contains(d.Payee, "/") && v.mem.Org == d.Payee
 }
 
-func forbidden(msg string) error { return schema.Errorf(schema.CodeForbidden, msg) }
-
 // requireOversight returns the viewer when it oversees charity.
 func (m *mod) requireOversight(ctx context.Context, charity, what string) (*viewer, error) {
 	v, err := m.viewer(ctx)
@@ -119,7 +117,7 @@ func (m *mod) requireOversight(ctx context.Context, charity, what string) (*view
 		return nil, err
 	}
 	if !v.oversees(charity) {
-		return nil, forbidden("only a charity officer of " + charity + " or an auditor may read " + what)
+		return nil, schema.Forbidden("only a charity officer of " + charity + " or an auditor may read " + what)
 	}
 	return v, nil
 }

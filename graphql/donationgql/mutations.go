@@ -13,8 +13,6 @@ import (
 	"github.com/almoner/almoner/portal/donations"
 )
 
-func badInput(msg string) error { return schema.Errorf(schema.CodeBadUserInput, msg) }
-
 // args reads a mutation's arguments (schema.ArgReader) plus this module's shapes.
 type args struct{ schema.ArgReader }
 

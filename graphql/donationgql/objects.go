@@ -40,8 +40,8 @@ func (m *mod) buildTypes(b *schema.Builder) {
 		"refunded":      field(nn(Amount), func(c campaignT) any { return c.Refunded }),
 		"balance":       field(nn(Amount), func(c campaignT) any { return c.Balance() }, "Raised minus disbursed minus refunded: what is in escrow."),
 		"status":        field(nn(t.campaignStatus), func(c campaignT) any { return c.Status }),
-		"beneficiaries": field(list(graphql.String), func(c campaignT) any { return c.Beneficiaries }),
-		"milestones": field(list(t.milestone), func(c campaignT) any {
+		"beneficiaries": field(schema.List(graphql.String), func(c campaignT) any { return c.Beneficiaries }),
+		"milestones": field(schema.List(t.milestone), func(c campaignT) any {
 			out := make([]*donations.Milestone, len(c.Milestones))
 			for i := range c.Milestones {
 				out[i] = &c.Milestones[i]
@@ -50,7 +50,7 @@ func (m *mod) buildTypes(b *schema.Builder) {
 		}),
 		"createdBy":         field(nn(graphql.ID), func(c campaignT) any { return c.CreatedBy }),
 		"createdHeight":     field(nn(graphql.Int), func(c campaignT) any { return int(c.Height) }),
-		"createdAt":         field(nn(graphql.String), func(c campaignT) any { return rfc3339(c.Time) }, "Block time."),
+		"createdAt":         field(nn(graphql.String), func(c campaignT) any { return schema.RFC3339Nano(c.Time) }, "Block time."),
 		"giftCount":         field(nn(graphql.Int), func(c campaignT) any { return int(c.Gifts) }),
 		"disbursementCount": field(nn(graphql.Int), func(c campaignT) any { return int(c.Disbursements) }),
 	}})
@@ -73,14 +73,14 @@ func (m *mod) buildTypes(b *schema.Builder) {
 		"donor":       field(nn(graphql.ID), func(g giftT) any { return g.Donor }),
 		"amount":      field(nn(Amount), func(g giftT) any { return g.Amount }),
 		"currency":    field(nn(graphql.String), func(g giftT) any { return g.Currency }),
-		"beneficiary": field(graphql.String, func(g giftT) any { return optString(g.Beneficiary) }),
+		"beneficiary": field(graphql.String, func(g giftT) any { return schema.OptString(g.Beneficiary) }),
 		"earmarked":   field(nn(graphql.Boolean), func(g giftT) any { return g.Earmarked }, "Given to one milestone."),
 		"height":      field(nn(graphql.Int), func(g giftT) any { return int(g.Height) }),
-		"time":        field(nn(graphql.String), func(g giftT) any { return rfc3339(g.Time) }, "Block time."),
+		"time":        field(nn(graphql.String), func(g giftT) any { return schema.RFC3339Nano(g.Time) }, "Block time."),
 		"disbursed":   field(nn(Amount), func(g giftT) any { return g.Disbursed() }),
 		"refunded":    field(nn(Amount), func(g giftT) any { return g.Refunded() }),
 		"escrow":      field(nn(Amount), func(g giftT) any { return g.Escrow() }),
-		"allocations": field(list(t.allocation), func(g giftT) any {
+		"allocations": field(schema.List(t.allocation), func(g giftT) any {
 			out := make([]*donations.Allocation, len(g.Allocations))
 			for i := range g.Allocations {
 				out[i] = &g.Allocations[i]
@@ -117,22 +117,22 @@ func (m *mod) buildTypes(b *schema.Builder) {
 		"purpose":         field(nn(graphql.String), func(d disbT) any { return d.Purpose }),
 		"paymentRef":      field(nn(graphql.String), func(d disbT) any { return d.PaymentRef }),
 		"evidenceHash":    field(nn(graphql.String), func(d disbT) any { return d.Evidence }, "Hex SHA-256 of the invoice."),
-		"claim":           field(graphql.ID, func(d disbT) any { return optString(d.Claim) }, "The insurance claim whose patient share it pays."),
+		"claim":           field(graphql.ID, func(d disbT) any { return schema.OptString(d.Claim) }, "The insurance claim whose patient share it pays."),
 		"confirmed":       field(nn(graphql.Boolean), func(d disbT) any { return d.Confirmed }, "The payee confirmed receiving it."),
-		"confirmedBy":     field(graphql.ID, func(d disbT) any { return optString(d.ConfirmedBy) }),
+		"confirmedBy":     field(graphql.ID, func(d disbT) any { return schema.OptString(d.ConfirmedBy) }),
 		"confirmedHeight": field(graphql.Int, func(d disbT) any { return nilIfZero(d.ConfirmedHeight) }),
 		"confirmedAt": field(graphql.String, func(d disbT) any {
 			if !d.Confirmed {
 				return nil
 			}
-			return rfc3339(d.ConfirmedTime)
+			return schema.RFC3339Nano(d.ConfirmedTime)
 		}),
 		"disbursedBy":   field(nn(graphql.ID), func(d disbT) any { return d.DisbursedBy }),
 		"height":        field(nn(graphql.Int), func(d disbT) any { return int(d.Height) }),
-		"time":          field(nn(graphql.String), func(d disbT) any { return rfc3339(d.Time) }, "Block time."),
+		"time":          field(nn(graphql.String), func(d disbT) any { return schema.RFC3339Nano(d.Time) }, "Block time."),
 		"transactionId": field(nn(graphql.ID), func(d disbT) any { return d.TxID }),
 	}})
-	t.disbursement.AddFieldConfig("sources", &graphql.Field{Type: list(source), Description: "The gifts it drew on, earmarked first, then first in, first out (charity officers and auditors).",
+	t.disbursement.AddFieldConfig("sources", &graphql.Field{Type: schema.List(source), Description: "The gifts it drew on, earmarked first, then first in, first out (charity officers and auditors).",
 		Resolve: func(p graphql.ResolveParams) (any, error) {
 			d := p.Source.(disbT)
 			if _, err := m.requireOversight(p.Context, d.Charity, "a disbursement's gift sources"); err != nil {
@@ -149,7 +149,7 @@ func (m *mod) buildTypes(b *schema.Builder) {
 		"amount":        field(nn(Amount), func(u refundT) any { return u.Amount }),
 		"reason":        field(nn(graphql.String), func(u refundT) any { return u.Reason }, "campaign_cancelled, milestone_rejected or milestone_missed."),
 		"height":        field(nn(graphql.Int), func(u refundT) any { return int(u.Height) }),
-		"time":          field(nn(graphql.String), func(u refundT) any { return rfc3339(u.Time) }),
+		"time":          field(nn(graphql.String), func(u refundT) any { return schema.RFC3339Nano(u.Time) }),
 		"transactionId": field(nn(graphql.ID), func(u refundT) any { return u.TxID }),
 	}})
 	linDisb := graphql.NewObject(graphql.ObjectConfig{Name: "LineageDisbursement", Description: "A disbursement and the gift's share of it.", Fields: graphql.Fields{
@@ -163,14 +163,14 @@ func (m *mod) buildTypes(b *schema.Builder) {
 		"amount":    field(nn(Amount), func(a allocT) any { return a.Amount }),
 		"earmarked": field(nn(graphql.Boolean), func(a allocT) any { return a.Earmarked }),
 		"inEscrow":  field(nn(Amount), func(a allocT) any { return a.Left }),
-		"disbursements": field(list(linDisb), func(a allocT) any {
+		"disbursements": field(schema.List(linDisb), func(a allocT) any {
 			out := make([]*donations.LineageDisbursement, len(a.Disbursements))
 			for i := range a.Disbursements {
 				out[i] = &a.Disbursements[i]
 			}
 			return out
 		}),
-		"refunds": field(list(refund), func(a allocT) any {
+		"refunds": field(schema.List(refund), func(a allocT) any {
 			out := make([]*donations.Use, len(a.Refunds))
 			for i := range a.Refunds {
 				out[i] = &a.Refunds[i]
@@ -184,7 +184,7 @@ func (m *mod) buildTypes(b *schema.Builder) {
 		"disbursed": field(nn(Amount), func(l lineageT) any { return l.Gift.Disbursed() }),
 		"refunded":  field(nn(Amount), func(l lineageT) any { return l.Gift.Refunded() }),
 		"inEscrow":  field(nn(Amount), func(l lineageT) any { return l.Gift.Escrow() }),
-		"allocations": field(list(linAlloc), func(l lineageT) any {
+		"allocations": field(schema.List(linAlloc), func(l lineageT) any {
 			out := make([]*donations.LineageAllocation, len(l.Allocations))
 			for i := range l.Allocations {
 				out[i] = &l.Allocations[i]
@@ -256,20 +256,20 @@ func (m *mod) buildTypes(b *schema.Builder) {
 		"milestone":     field(graphql.Int, func(e entryT) any { return nilIfZero(e.Milestone) }),
 		"amount":        field(nn(Amount), func(e entryT) any { return e.Amount }),
 		"currency":      field(nn(graphql.String), func(e entryT) any { return e.Currency }),
-		"giftId":        field(graphql.ID, func(e entryT) any { return optString(e.Gift) }),
-		"disbursement":  field(graphql.ID, func(e entryT) any { return optString(e.Disbursement) }),
-		"payee":         field(graphql.ID, func(e entryT) any { return optString(e.Payee) }),
-		"reason":        field(graphql.String, func(e entryT) any { return optString(e.Reason) }),
+		"giftId":        field(graphql.ID, func(e entryT) any { return schema.OptString(e.Gift) }),
+		"disbursement":  field(graphql.ID, func(e entryT) any { return schema.OptString(e.Disbursement) }),
+		"payee":         field(graphql.ID, func(e entryT) any { return schema.OptString(e.Payee) }),
+		"reason":        field(graphql.String, func(e entryT) any { return schema.OptString(e.Reason) }),
 		"height":        field(nn(graphql.Int), func(e entryT) any { return int(e.Height) }),
-		"time":          field(nn(graphql.String), func(e entryT) any { return rfc3339(e.Time) }),
+		"time":          field(nn(graphql.String), func(e entryT) any { return schema.RFC3339Nano(e.Time) }),
 		"transactionId": field(nn(graphql.ID), func(e entryT) any { return e.TxID }),
 	}})
 	t.report = graphql.NewObject(graphql.ObjectConfig{Name: "CharityReport", Description: "A charity's income, disbursements and refunds per campaign for block times in [from, to).", Fields: graphql.Fields{
 		"charityId": field(nn(graphql.ID), func(r reportT) any { return r.Charity }),
-		"from":      field(nn(graphql.String), func(r reportT) any { return rfc3339(r.From.UnixNano()) }),
-		"to":        field(nn(graphql.String), func(r reportT) any { return rfc3339(r.To.UnixNano()) }),
-		"campaigns": field(list(row), func(r reportT) any { return r.Campaigns }),
-		"entries": field(list(entry), func(r reportT) any {
+		"from":      field(nn(graphql.String), func(r reportT) any { return schema.RFC3339Nano(r.From.UnixNano()) }),
+		"to":        field(nn(graphql.String), func(r reportT) any { return schema.RFC3339Nano(r.To.UnixNano()) }),
+		"campaigns": field(schema.List(row), func(r reportT) any { return r.Campaigns }),
+		"entries": field(schema.List(entry), func(r reportT) any {
 			out := make([]*donations.Entry, len(r.Entries))
 			for i := range r.Entries {
 				out[i] = &r.Entries[i]

@@ -86,7 +86,7 @@ func (m *mod) registerQueries(b *schema.Builder) error {
 					return nil, m.internal(p.Context, "gift", err)
 				}
 				if !v.mayReadGift(g) {
-					return nil, forbidden("only the donor, a charity officer of " + g.Charity + " or an auditor may read this gift")
+					return nil, schema.Forbidden("only the donor, a charity officer of " + g.Charity + " or an auditor may read this gift")
 				}
 				return g, nil
 			}}},
@@ -124,7 +124,7 @@ func (m *mod) registerQueries(b *schema.Builder) error {
 					return nil, m.internal(p.Context, "disbursement", err)
 				}
 				if !v.mayReadDisbursement(d) {
-					return nil, forbidden("only a charity officer of " + d.Charity + ", an auditor or the payee may read this disbursement")
+					return nil, schema.Forbidden("only a charity officer of " + d.Charity + ", an auditor or the payee may read this disbursement")
 				}
 				return d, nil
 			}}},

@@ -33,7 +33,7 @@ func (m *mod) registerSubscription(b *schema.Builder) error {
 				return nil, m.internal(ctx, "gift", err)
 			}
 			if !v.mayReadGift(g) {
-				return nil, forbidden("only the donor, a charity officer of " + g.Charity + " or an auditor may follow this gift")
+				return nil, schema.Forbidden("only the donor, a charity officer of " + g.Charity + " or an auditor may follow this gift")
 			}
 			// Subscribe before reading the snapshot so no block falls
 			// between them.

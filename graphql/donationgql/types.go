@@ -1,7 +1,6 @@
 package donationgql
 
 import (
-	"fmt"
 	"math"
 	"strconv"
 	"time"
@@ -9,6 +8,7 @@ import (
 	"github.com/graphql-go/graphql"
 	"github.com/graphql-go/graphql/language/ast"
 
+	"github.com/almoner/almoner/graphql/schema"
 	"github.com/almoner/almoner/portal/donations"
 )
 
@@ -79,8 +79,6 @@ func amountOf(n int64) any {
 	return uint64(n)
 }
 
-func rfc3339(ns int64) string { return time.Unix(0, ns).UTC().Format(time.RFC3339Nano) }
-
 // types are the module's GraphQL types.
 type types struct {
 	campaignStatus, milestoneStatus       *graphql.Enum
@@ -91,28 +89,9 @@ type types struct {
 
 var nn = graphql.NewNonNull
 
-func list(t graphql.Type) graphql.Output { return nn(graphql.NewList(nn(t))) }
-
-// field is a resolver that only reads its source.
+// field is a resolver that only reads its source (see schema.Field).
 func field[T any](t graphql.Output, get func(T) any, desc ...string) *graphql.Field {
-	f := &graphql.Field{Type: t, Resolve: func(p graphql.ResolveParams) (any, error) {
-		src, ok := p.Source.(T)
-		if !ok {
-			return nil, fmt.Errorf("donationgql: source is %T", p.Source)
-		}
-		return get(src), nil
-	}}
-	if len(desc) > 0 {
-		f.Description = desc[0]
-	}
-	return f
-}
-
-func optString(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
+	return schema.Field("donationgql", t, get, desc...)
 }
 
 func statusEnums() (*graphql.Enum, *graphql.Enum) {
@@ -137,8 +116,8 @@ func milestoneType(status *graphql.Enum) *graphql.Object {
 		"validator":    field(nn(graphql.ID), func(m M) any { return m.Validator }, "The independent member who approves or rejects the evidence."),
 		"deadline":     field(nn(graphql.String), func(m M) any { return time.Unix(m.Deadline, 0).UTC().Format(time.RFC3339) }),
 		"status":       field(nn(status), func(m M) any { return m.Status }),
-		"evidenceHash": field(graphql.String, func(m M) any { return optString(m.Evidence) }, "Hex SHA-256 of the evidence the charity submitted."),
-		"decidedBy":    field(graphql.ID, func(m M) any { return optString(m.DecidedBy) }, "The validator who approved or rejected it."),
+		"evidenceHash": field(graphql.String, func(m M) any { return schema.OptString(m.Evidence) }, "Hex SHA-256 of the evidence the charity submitted."),
+		"decidedBy":    field(graphql.ID, func(m M) any { return schema.OptString(m.DecidedBy) }, "The validator who approved or rejected it."),
 		"funded":       field(nn(Amount), func(m M) any { return m.Funded }),
 		"disbursed":    field(nn(Amount), func(m M) any { return m.Disbursed }),
 		"refunded":     field(nn(Amount), func(m M) any { return m.Refunded }),

@@ -3,9 +3,7 @@ package governancegql
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
-	"time"
 
 	"github.com/graphql-go/graphql"
 
@@ -87,9 +85,6 @@ func (m *mod) internal(ctx context.Context, what string, err error) error {
 	return schema.Internal(ctx, m.log, "governance: "+what, err)
 }
 
-func forbidden(msg string) error { return schema.Errorf(schema.CodeForbidden, msg) }
-func badInput(msg string) error  { return schema.Errorf(schema.CodeBadUserInput, msg) }
-
 // require returns the viewer after asking the policy whether they may do
 // act on obj (owned by owner, "" for none; held by no organisation: the
 // consortium's governance is everyone's), or FORBIDDEN with msg.
@@ -103,7 +98,7 @@ func (m *mod) require(ctx context.Context, obj, act, owner, msg string) (string,
 		return "", m.internal(ctx, "policy", err)
 	}
 	if !ok {
-		return "", forbidden(msg)
+		return "", schema.Forbidden(msg)
 	}
 	return v, nil
 }
@@ -151,27 +146,7 @@ func (m *mod) readable(ctx context.Context, id string) (*view, error) {
 
 var nn = graphql.NewNonNull
 
-func list(t graphql.Type) graphql.Output { return nn(graphql.NewList(nn(t))) }
-
+// field is a resolver that only reads its source (see schema.Field).
 func field[T any](t graphql.Output, get func(T) any, desc ...string) *graphql.Field {
-	f := &graphql.Field{Type: t, Resolve: func(p graphql.ResolveParams) (any, error) {
-		src, ok := p.Source.(T)
-		if !ok {
-			return nil, fmt.Errorf("governancegql: source is %T", p.Source)
-		}
-		return get(src), nil
-	}}
-	if len(desc) > 0 {
-		f.Description = desc[0]
-	}
-	return f
+	return schema.Field("governancegql", t, get, desc...)
 }
-
-func optString(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
-}
-
-func rfc3339(ns int64) string { return time.Unix(0, ns).UTC().Format(time.RFC3339Nano) }

@@ -166,7 +166,7 @@ func (m *mod) registerMutations(b *schema.Builder) error {
 			graphql.FieldConfigArgument{"node": {Type: nn(m.nodeIn)}},
 			func(a *args, viewer string) {
 				n, _ := a.In["node"].(map[string]any)
-				a.node(n, "", orgOf(viewer))
+				a.node(n, "", schema.OrgOf(viewer))
 			}, propose},
 		{"proposeRemoveNode", "propose", governance.KindRemoveNode, "Remove a consortium node.",
 			graphql.FieldConfigArgument{"node": {Type: nn(graphql.ID)}},
@@ -236,5 +236,3 @@ func (m *mod) registerMutations(b *schema.Builder) error {
 	}
 	return nil
 }
-
-func orgOf(member string) string { o, _, _ := strings.Cut(member, "/"); return o }

@@ -32,7 +32,7 @@ func (m *mod) registerQueries(b *schema.Builder) error {
 					return nil, err
 				}
 				if !pg.Forward {
-					return nil, badInput("this connection pages forward only (first/after)")
+					return nil, schema.BadInput("this connection pages forward only (first/after)")
 				}
 				if pg.Limit == 0 {
 					return &schema.Connection{}, nil

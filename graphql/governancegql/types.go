@@ -56,28 +56,28 @@ func (m *mod) buildTypes() {
 			"organisation": field(nn(graphql.ID), func(v voteT) any { return v.Org }),
 			"member":       field(nn(graphql.ID), func(v voteT) any { return v.Member }, "The admin who voted for the organisation."),
 			"height":       field(nn(graphql.Int), func(v voteT) any { return int(v.Height) }),
-			"time":         field(nn(graphql.String), func(v voteT) any { return rfc3339(v.Time) }, "Block time."),
+			"time":         field(nn(graphql.String), func(v voteT) any { return schema.RFC3339Nano(v.Time) }, "Block time."),
 			"txId":         field(nn(graphql.ID), func(v voteT) any { return v.TxID }),
 		}})
 	change := graphql.NewObject(graphql.ObjectConfig{Name: "ProposalChange",
 		Description: "What a proposal changes; fields another kind does not use are null or empty.",
 		Fields: graphql.Fields{
 			"summary":          field(nn(graphql.String), func(v changeT) any { return v.Summary() }, "The change in one line."),
-			"organisation":     field(graphql.ID, func(v changeT) any { return optString(v.Change.Org) }, "The organisation added or removed, or the new node's organisation."),
-			"organisationKind": field(graphql.String, func(v changeT) any { return optString(v.Change.OrgKind) }),
-			"organisationName": field(graphql.String, func(v changeT) any { return optString(v.Change.OrgName) }),
-			"admins":           field(list(graphql.ID), func(v changeT) any { return nonNil(v.Change.Admins) }, "A new organisation's admins (member ids)."),
-			"node":             field(graphql.ID, func(v changeT) any { return optString(v.Change.Node) }, "The node added or removed."),
+			"organisation":     field(graphql.ID, func(v changeT) any { return schema.OptString(v.Change.Org) }, "The organisation added or removed, or the new node's organisation."),
+			"organisationKind": field(graphql.String, func(v changeT) any { return schema.OptString(v.Change.OrgKind) }),
+			"organisationName": field(graphql.String, func(v changeT) any { return schema.OptString(v.Change.OrgName) }),
+			"admins":           field(schema.List(graphql.ID), func(v changeT) any { return nonNil(v.Change.Admins) }, "A new organisation's admins (member ids)."),
+			"node":             field(graphql.ID, func(v changeT) any { return schema.OptString(v.Change.Node) }, "The node added or removed."),
 			"raftId": field(graphql.String, func(v changeT) any {
 				if v.Change.RaftID == 0 {
 					return nil
 				}
 				return formatUint(v.Change.RaftID)
 			}, "The added node's raft id (a decimal string: it is a 64-bit number)."),
-			"raftAddr":    field(graphql.String, func(v changeT) any { return optString(v.Change.RaftAddr) }),
-			"apiAddr":     field(graphql.String, func(v changeT) any { return optString(v.Change.APIAddr) }),
-			"addRules":    field(list(graphql.String), func(v changeT) any { return nonNil(v.Change.AddRules) }, "Rules added, \"sub,dom,obj,act,cond,eft\"."),
-			"removeRules": field(list(graphql.String), func(v changeT) any { return nonNil(v.Change.RemoveRules) }, "Rules removed."),
+			"raftAddr":    field(graphql.String, func(v changeT) any { return schema.OptString(v.Change.RaftAddr) }),
+			"apiAddr":     field(graphql.String, func(v changeT) any { return schema.OptString(v.Change.APIAddr) }),
+			"addRules":    field(schema.List(graphql.String), func(v changeT) any { return nonNil(v.Change.AddRules) }, "Rules added, \"sub,dom,obj,act,cond,eft\"."),
+			"removeRules": field(schema.List(graphql.String), func(v changeT) any { return nonNil(v.Change.RemoveRules) }, "Rules removed."),
 			"thresholdPercent": field(graphql.Int, func(v changeT) any {
 				if v.Change.Percent == 0 {
 					return nil
@@ -99,19 +99,19 @@ func (m *mod) buildTypes() {
 			"kind":          field(nn(m.kind), func(v viewT) any { return v.Kind }),
 			"proposer":      field(nn(graphql.ID), func(v viewT) any { return v.Proposer }),
 			"status":        field(nn(m.status), func(v viewT) any { return v.Status }),
-			"failureReason": field(graphql.String, func(v viewT) any { return optString(v.Reason) }, "Why the approved change could not be applied (status FAILED): the ledger's reason."),
+			"failureReason": field(graphql.String, func(v viewT) any { return schema.OptString(v.Reason) }, "Why the approved change could not be applied (status FAILED): the ledger's reason."),
 			"change":        field(nn(change), func(v viewT) any { return v }),
-			"approvals":     field(list(vote), func(v viewT) any { return votes(v.Approvals) }, "Every approval, in order (the proposer's organisation's first when an organisation admin proposed)."),
-			"rejections":    field(list(vote), func(v viewT) any { return votes(v.Rejections) }),
-			"approvedBy":    field(list(graphql.ID), func(v viewT) any { return v.t.Approved }, "The organisations whose approvals count (current organisations for an open proposal)."),
-			"rejectedBy":    field(list(graphql.ID), func(v viewT) any { return v.t.Rejected }),
-			"missing":       field(list(graphql.ID), func(v viewT) any { return v.t.Missing }, "Organisations that have not voted."),
+			"approvals":     field(schema.List(vote), func(v viewT) any { return votes(v.Approvals) }, "Every approval, in order (the proposer's organisation's first when an organisation admin proposed)."),
+			"rejections":    field(schema.List(vote), func(v viewT) any { return votes(v.Rejections) }),
+			"approvedBy":    field(schema.List(graphql.ID), func(v viewT) any { return v.t.Approved }, "The organisations whose approvals count (current organisations for an open proposal)."),
+			"rejectedBy":    field(schema.List(graphql.ID), func(v viewT) any { return v.t.Rejected }),
+			"missing":       field(schema.List(graphql.ID), func(v viewT) any { return v.t.Missing }, "Organisations that have not voted."),
 			"needed": field(nn(graphql.Int), func(v viewT) any { return v.t.Needed },
 				"Approvals needed: of the current organisations at the current threshold while open, as at its last vote (or closing) once decided."),
-			"organisations":    field(list(graphql.ID), func(v viewT) any { return v.t.Orgs }, "The organisations counted."),
+			"organisations":    field(schema.List(graphql.ID), func(v viewT) any { return v.t.Orgs }, "The organisations counted."),
 			"thresholdPercent": field(nn(graphql.Int), func(v viewT) any { return int(v.t.Percent) }),
 			"proposedHeight":   field(nn(graphql.Int), func(v viewT) any { return int(v.Height) }),
-			"proposedAt":       field(nn(graphql.String), func(v viewT) any { return rfc3339(v.Time) }, "Block time."),
+			"proposedAt":       field(nn(graphql.String), func(v viewT) any { return schema.RFC3339Nano(v.Time) }, "Block time."),
 			"expiresAt": field(nn(graphql.String), func(v viewT) any { return time.Unix(v.Expires, 0).UTC().Format(time.RFC3339) },
 				"Votes are refused from the first block at or after this time."),
 			"closedHeight": field(graphql.Int, func(v viewT) any {
@@ -124,7 +124,7 @@ func (m *mod) buildTypes() {
 				if v.Closed == 0 {
 					return nil
 				}
-				return rfc3339(v.ClosedTime)
+				return schema.RFC3339Nano(v.ClosedTime)
 			}),
 			"updatedHeight": field(nn(graphql.Int), func(v viewT) any { return int(v.Updated) }),
 		}})
@@ -141,10 +141,10 @@ func (m *mod) buildTypes() {
 		}})
 	m.policy = graphql.NewObject(graphql.ObjectConfig{Name: "Policy", Description: "The authorisation policy in force and the approval threshold.",
 		Fields: graphql.Fields{
-			"rules":            field(list(rule), func(p *policyView) any { return p.rules }, "Sorted."),
+			"rules":            field(schema.List(rule), func(p *policyView) any { return p.rules }, "Sorted."),
 			"csv":              field(nn(graphql.String), func(p *policyView) any { return csvOf(p.rules) }, "The rules as a policy file: one \"p, sub, dom, obj, act, cond, eft\" line each."),
 			"thresholdPercent": field(nn(graphql.Int), func(p *policyView) any { return int(p.c.Percent) }, "Proposals need approvals from strictly more than this share of organisations."),
-			"organisations":    field(list(graphql.ID), func(p *policyView) any { return p.c.Orgs }),
+			"organisations":    field(schema.List(graphql.ID), func(p *policyView) any { return p.c.Orgs }),
 			"needed":           field(nn(graphql.Int), func(p *policyView) any { return p.c.Needed() }, "Approvals a proposal needs now."),
 			"height":           field(nn(graphql.Int), func(p *policyView) any { return int(p.height) }, "The block this is as of."),
 		}})

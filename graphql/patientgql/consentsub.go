@@ -36,21 +36,21 @@ func (m *mod) consentUpdateTypes() *graphql.Object {
 		"kind": field(nn(graphql.String), func(c *consentUpdateChange) any { return c.kind },
 			"granted, requested, accepted, declined, amended, revoked, or lapsed (the period ended at this block's time; the consent's status stays ACTIVE on the ledger but reads under it are refused)."),
 		"consent": field(nn(m.consent), func(c *consentUpdateChange) any { return c.consent }, "The consent after this block."),
-		"by":      field(graphql.ID, func(c *consentUpdateChange) any { return optString(c.by) }, "Who made the change (null for a lapse)."),
-		"txId":    field(graphql.ID, func(c *consentUpdateChange) any { return optString(c.txID) }, "The transaction (null for a lapse)."),
+		"by":      field(graphql.ID, func(c *consentUpdateChange) any { return schema.OptString(c.by) }, "Who made the change (null for a lapse)."),
+		"txId":    field(graphql.ID, func(c *consentUpdateChange) any { return schema.OptString(c.txID) }, "The transaction (null for a lapse)."),
 	}})
 	return graphql.NewObject(graphql.ObjectConfig{Name: "ConsentUpdate", Description: "A patient's consents after a block.", Fields: graphql.Fields{
 		"patient": field(nn(graphql.ID), func(u *consentUpdate) any { return u.patient }),
 		"height":  field(nn(graphql.Int), func(u *consentUpdate) any { return int(u.height) }, "The block this state is at (the first message: the read model's height)."),
-		"time":    field(nn(graphql.String), func(u *consentUpdate) any { return rfc3339(u.time) }, "That block's time."),
-		"changes": field(list(change), func(u *consentUpdate) any {
+		"time":    field(nn(graphql.String), func(u *consentUpdate) any { return schema.RFC3339Nano(u.time) }, "That block's time."),
+		"changes": field(schema.List(change), func(u *consentUpdate) any {
 			out := make([]*consentUpdateChange, len(u.changes))
 			for i := range u.changes {
 				out[i] = &u.changes[i]
 			}
 			return out
 		}, "What changed in this block, in transaction order, lapses last (empty in the first message)."),
-		"consents": field(list(m.consent), func(u *consentUpdate) any { return u.consents }, "The patient's consents in every status, newest first (at most first)."),
+		"consents": field(schema.List(m.consent), func(u *consentUpdate) any { return u.consents }, "The patient's consents in every status, newest first (at most first)."),
 	}})
 }
 
@@ -75,7 +75,7 @@ func (m *mod) registerConsentChanges(b *schema.Builder) error {
 			limit := m.cfg.DefaultPage
 			if n, ok := p.Args["first"].(int); ok {
 				if n < 0 || n > m.cfg.MaxPage {
-					return nil, badInput("first must be 0.." + strconv.Itoa(m.cfg.MaxPage))
+					return nil, schema.BadInput("first must be 0.." + strconv.Itoa(m.cfg.MaxPage))
 				}
 				limit = n
 			}
@@ -99,7 +99,7 @@ func (m *mod) registerConsentChanges(b *schema.Builder) error {
 				// The viewer's roles or the policy may have changed since.
 				ok, err := m.allowed(ctx, v, "consent", "read", patient, "")
 				if err != nil || !ok {
-					return nil, forbidden("you may no longer read the consents of this patient")
+					return nil, schema.Forbidden("you may no longer read the consents of this patient")
 				}
 				return []any{u}, nil
 			}), nil

@@ -3,9 +3,7 @@ package patientgql
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
-	"strings"
 	"time"
 
 	"github.com/graphql-go/graphql"
@@ -65,13 +63,6 @@ func (m *mod) internal(ctx context.Context, what string, err error) error {
 	return schema.Internal(ctx, m.log, "patients: "+what, err)
 }
 
-func forbidden(msg string) error { return schema.Errorf(schema.CodeForbidden, msg) }
-func badInput(msg string) error  { return schema.Errorf(schema.CodeBadUserInput, msg) }
-
-func account(ctx context.Context) (string, error) { return schema.Account(ctx) }
-
-func orgOf(member string) string { o, _, _ := strings.Cut(member, "/"); return o }
-
 func (m *mod) allowed(ctx context.Context, member, obj, act, owner, org string) (bool, error) {
 	ok, err := m.cfg.Policy.Allowed(member, obj, act, owner, org, false)
 	if err != nil {
@@ -84,7 +75,7 @@ func (m *mod) allowed(ctx context.Context, member, obj, act, owner, org string) 
 // viewer), after checking that the viewer may do act on obj of that
 // patient held by the viewer's own organisation (or any, per the policy).
 func (m *mod) patientArg(ctx context.Context, args map[string]any, obj, act, what string) (string, string, error) {
-	v, err := account(ctx)
+	v, err := schema.Account(ctx)
 	if err != nil {
 		return "", "", err
 	}
@@ -92,7 +83,7 @@ func (m *mod) patientArg(ctx context.Context, args map[string]any, obj, act, wha
 	if patient == "" {
 		patient = v
 	}
-	org := orgOf(v)
+	org := schema.OrgOf(v)
 	if obj == "consent" {
 		org = ""
 	}
@@ -101,36 +92,17 @@ func (m *mod) patientArg(ctx context.Context, args map[string]any, obj, act, wha
 		return "", "", err
 	}
 	if !ok {
-		return "", "", forbidden("you may not read " + what + " of this patient")
+		return "", "", schema.Forbidden("you may not read " + what + " of this patient")
 	}
 	return v, patient, nil
 }
 
 var nn = graphql.NewNonNull
 
-func list(t graphql.Type) graphql.Output { return nn(graphql.NewList(nn(t))) }
-
+// field is a resolver that only reads its source (see schema.Field).
 func field[T any](t graphql.Output, get func(T) any, desc ...string) *graphql.Field {
-	f := &graphql.Field{Type: t, Resolve: func(p graphql.ResolveParams) (any, error) {
-		src, ok := p.Source.(T)
-		if !ok {
-			return nil, fmt.Errorf("patientgql: source is %T", p.Source)
-		}
-		return get(src), nil
-	}}
-	if len(desc) > 0 {
-		f.Description = desc[0]
-	}
-	return f
+	return schema.Field("patientgql", t, get, desc...)
 }
 
-func optString(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
-}
-
-func rfc3339(ns int64) string { return time.Unix(0, ns).UTC().Format(time.RFC3339Nano) }
 func unixTime(s int64) string { return time.Unix(s, 0).UTC().Format(time.RFC3339) }
 func notFound(err error) bool { return errors.Is(err, readmodel.ErrNotFound) }

@@ -61,7 +61,7 @@ func (a *args) terms() {
 // of a consent of another patient (a consent the read model does not
 // hold yet is left to the ledger).
 func (m *mod) checkConsent(ctx context.Context, in map[string]any, act string) error {
-	v, err := account(ctx)
+	v, err := schema.Account(ctx)
 	if err != nil {
 		return err
 	}
@@ -77,7 +77,7 @@ func (m *mod) checkConsent(ctx context.Context, in map[string]any, act string) e
 		return err
 	}
 	if !ok {
-		return forbidden("only the consent's patient may do this")
+		return schema.Forbidden("only the consent's patient may do this")
 	}
 	return nil
 }
@@ -120,13 +120,13 @@ func (m *mod) registerMutations(b *schema.Builder) error {
 		{"grantConsent", patients.ConsentContract, "grant", "Grant a consent on the viewer's own records (patients).", terms(false),
 			func(a *args) { a.terms() },
 			func(ctx context.Context, in map[string]any) error {
-				v, err := account(ctx)
+				v, err := schema.Account(ctx)
 				if err != nil {
 					return err
 				}
 				if ok, err := m.allowed(ctx, v, "consent", "grant", v, ""); err != nil || !ok {
 					if err == nil {
-						err = forbidden("only a patient grants consents on their own records")
+						err = schema.Forbidden("only a patient grants consents on their own records")
 					}
 					return err
 				}
@@ -135,13 +135,13 @@ func (m *mod) registerMutations(b *schema.Builder) error {
 		{"requestConsent", patients.ConsentContract, "request", "Ask a patient for a consent; it stays PROPOSED until the patient accepts (physicians, records clerks).", terms(true),
 			func(a *args) { a.Str("patient", "patient"); a.terms() },
 			func(ctx context.Context, in map[string]any) error {
-				v, err := account(ctx)
+				v, err := schema.Account(ctx)
 				if err != nil {
 					return err
 				}
 				if ok, err := m.allowed(ctx, v, "consent", "request", in["patient"].(string), ""); err != nil || !ok {
 					if err == nil {
-						err = forbidden("only a physician or records clerk may request a consent")
+						err = schema.Forbidden("only a physician or records clerk may request a consent")
 					}
 					return err
 				}
@@ -176,7 +176,7 @@ func (m *mod) registerMutations(b *schema.Builder) error {
 				a.Hash("noteHash", "note_hash", false)
 			},
 			func(ctx context.Context, in map[string]any) error {
-				v, err := account(ctx)
+				v, err := schema.Account(ctx)
 				if err != nil {
 					return err
 				}
@@ -189,7 +189,7 @@ func (m *mod) registerMutations(b *schema.Builder) error {
 				}
 				if ok, err := m.allowed(ctx, v, "break_glass", "review", ac.Patient, ac.Custodian); err != nil || !ok {
 					if err == nil {
-						err = forbidden("only a privacy officer of " + ac.Custodian + " may review its break-glass accesses")
+						err = schema.Forbidden("only a privacy officer of " + ac.Custodian + " may review its break-glass accesses")
 					}
 					return err
 				}

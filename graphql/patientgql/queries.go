@@ -24,7 +24,7 @@ func page[T any](ctx context.Context, m *mod, args map[string]any, kind string,
 		return nil, err
 	}
 	if !pg.Forward {
-		return nil, badInput("this connection pages forward only (first/after)")
+		return nil, schema.BadInput("this connection pages forward only (first/after)")
 	}
 	if pg.Limit == 0 {
 		return &schema.Connection{}, nil
@@ -73,7 +73,7 @@ func (m *mod) registerQueries(b *schema.Builder) error {
 		{"record", &graphql.Field{Type: m.record, Args: graphql.FieldConfigArgument{"id": {Type: nn(graphql.ID)}},
 			Description: "A record's metadata (its patient, its custodian's staff; null if none).",
 			Resolve: func(p graphql.ResolveParams) (any, error) {
-				v, err := account(p.Context)
+				v, err := schema.Account(p.Context)
 				if err != nil {
 					return nil, err
 				}
@@ -89,7 +89,7 @@ func (m *mod) registerQueries(b *schema.Builder) error {
 					return nil, err
 				}
 				if !ok {
-					return nil, forbidden("only the patient or the custodian's staff may read this record's metadata")
+					return nil, schema.Forbidden("only the patient or the custodian's staff may read this record's metadata")
 				}
 				return r, nil
 			}}},
@@ -107,7 +107,7 @@ func (m *mod) registerQueries(b *schema.Builder) error {
 		{"consent", &graphql.Field{Type: m.consent, Args: graphql.FieldConfigArgument{"id": {Type: nn(graphql.ID)}},
 			Description: "A consent (its patient, its grantee and its requester; null if none).",
 			Resolve: func(p graphql.ResolveParams) (any, error) {
-				v, err := account(p.Context)
+				v, err := schema.Account(p.Context)
 				if err != nil {
 					return nil, err
 				}
@@ -118,7 +118,7 @@ func (m *mod) registerQueries(b *schema.Builder) error {
 				if err != nil {
 					return nil, m.internal(p.Context, "consent", err)
 				}
-				if c.Grantee == v || c.Grantee == orgOf(v) || c.Requester == v {
+				if c.Grantee == v || c.Grantee == schema.OrgOf(v) || c.Requester == v {
 					return c, nil
 				}
 				ok, err := m.allowed(p.Context, v, "consent", "read", c.Patient, "")
@@ -126,7 +126,7 @@ func (m *mod) registerQueries(b *schema.Builder) error {
 					return nil, err
 				}
 				if !ok {
-					return nil, forbidden("only the patient, the grantee or the requester may read this consent")
+					return nil, schema.Forbidden("only the patient, the grantee or the requester may read this consent")
 				}
 				return c, nil
 			}}},
@@ -150,20 +150,20 @@ func (m *mod) registerQueries(b *schema.Builder) error {
 			}),
 			Description: "A hospital's break-glass accesses to review: unreviewed first, then reviewed, each oldest first (its privacy officers, auditors).",
 			Resolve: func(p graphql.ResolveParams) (any, error) {
-				v, err := account(p.Context)
+				v, err := schema.Account(p.Context)
 				if err != nil {
 					return nil, err
 				}
 				custodian, _ := p.Args["custodian"].(string)
 				if custodian == "" {
-					custodian = orgOf(v)
+					custodian = schema.OrgOf(v)
 				}
 				ok, err := m.allowed(p.Context, v, "break_glass", "read", "", custodian)
 				if err != nil {
 					return nil, err
 				}
 				if !ok {
-					return nil, forbidden("only a privacy officer of " + custodian + " or an auditor may read its break-glass queue")
+					return nil, schema.Forbidden("only a privacy officer of " + custodian + " or an auditor may read its break-glass queue")
 				}
 				only, _ := p.Args["unreviewedOnly"].(bool)
 				kind := "bgq"

@@ -81,7 +81,7 @@ func (m *mod) registerRecordReads(b *schema.Builder) error {
 			a := &args{schema.ArgReader{In: p.Args}}
 			a.Str("record", "record_id")
 			if r, _ := p.Args["reason"].(string); strings.TrimSpace(r) == "" {
-				return nil, badInput("a break-glass read needs a reason: life-threatening, unconscious-patient, urgent-treatment or mass-casualty")
+				return nil, schema.BadInput("a break-glass read needs a reason: life-threatening, unconscious-patient, urgent-treatment or mass-casualty")
 			}
 			a.Str("reason", "break_glass")
 			a.Out = append(a.Out, tx.String("purpose", "treatment")) // the only purpose break-glass serves
@@ -96,7 +96,7 @@ func (m *mod) registerRecordReads(b *schema.Builder) error {
 
 // readRecord commits the access in a and, when granted, opens the record.
 func (m *mod) readRecord(ctx context.Context, b *schema.Builder, a *args) (*recordRead, error) {
-	v, err := account(ctx)
+	v, err := schema.Account(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -117,7 +117,7 @@ func (m *mod) readRecord(ctx context.Context, b *schema.Builder, a *args) (*reco
 	switch ev.Type {
 	case "access_refused":
 		m.log.InfoContext(ctx, "record access refused", "access", res.ID.String(), "record", ev.Attr("record"), "reader", v)
-		return nil, forbidden("the ledger refused the access (committed as " + res.ID.String() + "): " + ev.Attr("reason"))
+		return nil, schema.Forbidden("the ledger refused the access (committed as " + res.ID.String() + "): " + ev.Attr("reason"))
 	case "access_granted", "break_glass":
 	default:
 		return nil, m.internal(ctx, "record access", errors.New("unexpected access event "+ev.Type))
@@ -159,9 +159,9 @@ func ledgerFailure(msg string) error {
 	case strings.HasPrefix(msg, "not found"):
 		return schema.Errorf(schema.CodeNotFound, "the ledger could not record the access: "+msg)
 	case strings.HasPrefix(msg, "permission denied"), strings.HasPrefix(msg, "sender not authenticated"):
-		return forbidden("the ledger refused the access: " + msg)
+		return schema.Forbidden("the ledger refused the access: " + msg)
 	default:
-		return badInput("the ledger could not record the access: " + msg)
+		return schema.BadInput("the ledger could not record the access: " + msg)
 	}
 }
 

@@ -24,10 +24,10 @@ func fhirResource(content string) error {
 		ResourceType string `json:"resourceType"`
 	}
 	if len(content) == 0 || len(content) > MaxRecordBytes {
-		return badInput(fmt.Sprintf("content must be 1 to %d bytes of FHIR JSON", MaxRecordBytes))
+		return schema.BadInput(fmt.Sprintf("content must be 1 to %d bytes of FHIR JSON", MaxRecordBytes))
 	}
 	if err := json.Unmarshal([]byte(content), &head); err != nil || head.ResourceType == "" {
-		return badInput("content must be a FHIR JSON resource (an object with a resourceType), e.g. a Bundle")
+		return schema.BadInput("content must be a FHIR JSON resource (an object with a resourceType), e.g. a Bundle")
 	}
 	return nil
 }
@@ -49,7 +49,7 @@ func (m *mod) registerRecordWrites(b *schema.Builder) error {
 		},
 		Resolve: func(p graphql.ResolveParams) (any, error) {
 			ctx := p.Context
-			v, err := account(ctx)
+			v, err := schema.Account(ctx)
 			if err != nil {
 				return nil, err
 			}
@@ -57,11 +57,11 @@ func (m *mod) registerRecordWrites(b *schema.Builder) error {
 			patient, _ := p.Args["patient"].(string)
 			category, _ := p.Args["category"].(string)
 			content, _ := p.Args["content"].(string)
-			org := orgOf(v)
+			org := schema.OrgOf(v)
 			if ok, err := m.allowed(ctx, v, "record", "register", patient, org); err != nil {
 				return nil, err
 			} else if !ok {
-				return nil, forbidden("only a physician or records clerk registers their hospital's records")
+				return nil, schema.Forbidden("only a physician or records clerk registers their hospital's records")
 			}
 			if err := fhirResource(content); err != nil {
 				return nil, err
@@ -96,13 +96,13 @@ func (m *mod) registerRecordWrites(b *schema.Builder) error {
 		},
 		Resolve: func(p graphql.ResolveParams) (any, error) {
 			ctx := p.Context
-			v, err := account(ctx)
+			v, err := schema.Account(ctx)
 			if err != nil {
 				return nil, err
 			}
 			id, _ := p.Args["record"].(string)
 			if confirm, _ := p.Args["confirm"].(string); confirm != id {
-				return nil, badInput("confirm must repeat the record's id: erasure cannot be undone")
+				return nil, schema.BadInput("confirm must repeat the record's id: erasure cannot be undone")
 			}
 			rec, err := m.rd.Record(id)
 			if errors.Is(err, readmodel.ErrNotFound) {
@@ -114,7 +114,7 @@ func (m *mod) registerRecordWrites(b *schema.Builder) error {
 			if ok, err := m.allowed(ctx, v, "record", "erase", rec.Patient, rec.Custodian); err != nil {
 				return nil, err
 			} else if !ok {
-				return nil, forbidden("only the record's patient, or its custodian's records clerks and privacy officers, may erase it")
+				return nil, schema.Forbidden("only the record's patient, or its custodian's records clerks and privacy officers, may erase it")
 			}
 			if rec.Erased {
 				return nil, schema.Errorf(schema.CodeConflict, fmt.Sprintf("record %q is already erased", id))

@@ -29,7 +29,7 @@ func (m *mod) buildTypes() {
 		"ciphertextHash": field(nn(graphql.String), func(v *patients.Version) any { return v.CiphertextHash }, "Hex SHA-256 of the sealed record."),
 		"registrar":      field(nn(graphql.ID), func(v *patients.Version) any { return v.Registrar }),
 		"height":         field(nn(graphql.Int), func(v *patients.Version) any { return int(v.Height) }),
-		"time":           field(nn(graphql.String), func(v *patients.Version) any { return rfc3339(v.Time) }, "Block time."),
+		"time":           field(nn(graphql.String), func(v *patients.Version) any { return schema.RFC3339Nano(v.Time) }, "Block time."),
 	}})
 	m.record = graphql.NewObject(graphql.ObjectConfig{Name: "RecordMetadata", Description: "A medical record's ledger entry: metadata only, never content.", Fields: graphql.Fields{
 		"id":            field(nn(graphql.ID), func(r recordT) any { return r.ID }),
@@ -37,7 +37,7 @@ func (m *mod) buildTypes() {
 		"custodian":     field(nn(graphql.ID), func(r recordT) any { return r.Custodian }, "The hospital holding it."),
 		"category":      field(nn(graphql.String), func(r recordT) any { return r.Category }),
 		"latestVersion": field(nn(graphql.Int), func(r recordT) any { return len(r.Versions) }),
-		"versions": field(list(version), func(r recordT) any {
+		"versions": field(schema.List(version), func(r recordT) any {
 			out := make([]*patients.Version, len(r.Versions))
 			for i := range r.Versions {
 				out[i] = &r.Versions[i]
@@ -45,15 +45,15 @@ func (m *mod) buildTypes() {
 			return out
 		}),
 		"erased":        field(nn(graphql.Boolean), func(r recordT) any { return r.Erased }),
-		"erasedBy":      field(graphql.ID, func(r recordT) any { return optString(r.ErasedBy) }),
-		"createdAt":     field(nn(graphql.String), func(r recordT) any { return rfc3339(r.Time) }, "Block time."),
+		"erasedBy":      field(graphql.ID, func(r recordT) any { return schema.OptString(r.ErasedBy) }),
+		"createdAt":     field(nn(graphql.String), func(r recordT) any { return schema.RFC3339Nano(r.Time) }, "Block time."),
 		"createdHeight": field(nn(graphql.Int), func(r recordT) any { return int(r.Height) }),
 	}})
 	change := graphql.NewObject(graphql.ObjectConfig{Name: "ConsentChange", Fields: graphql.Fields{
 		"kind":   field(nn(graphql.String), func(c *patients.ConsentChange) any { return c.Kind }, "granted, requested, accepted, declined, amended or revoked."),
 		"by":     field(nn(graphql.ID), func(c *patients.ConsentChange) any { return c.By }),
 		"height": field(nn(graphql.Int), func(c *patients.ConsentChange) any { return int(c.Height) }),
-		"time":   field(nn(graphql.String), func(c *patients.ConsentChange) any { return rfc3339(c.Time) }),
+		"time":   field(nn(graphql.String), func(c *patients.ConsentChange) any { return schema.RFC3339Nano(c.Time) }),
 		"txId":   field(nn(graphql.ID), func(c *patients.ConsentChange) any { return c.TxID }),
 	}})
 	m.consent = graphql.NewObject(graphql.ObjectConfig{Name: "Consent", Description: "A patient's consent (FHIR R4 Consent).", Fields: graphql.Fields{
@@ -62,16 +62,16 @@ func (m *mod) buildTypes() {
 		"grantee":    field(nn(graphql.ID), func(c consentT) any { return c.Grantee }, "A member or an organisation (every member of it)."),
 		"purpose":    field(nn(graphql.String), func(c consentT) any { return c.Purpose }),
 		"status":     field(nn(m.consentStatus), func(c consentT) any { return c.Status }),
-		"records":    field(list(graphql.ID), func(c consentT) any { return c.Records }),
-		"categories": field(list(graphql.String), func(c consentT) any { return c.Categories }),
+		"records":    field(schema.List(graphql.ID), func(c consentT) any { return c.Records }),
+		"categories": field(schema.List(graphql.String), func(c consentT) any { return c.Categories }),
 		"start":      field(nn(graphql.String), func(c consentT) any { return unixTime(c.Start) }, "Period start (RFC 3339, compared with block time)."),
 		"end":        field(nn(graphql.String), func(c consentT) any { return unixTime(c.End) }, "Period end; the consent lapses then."),
 		"scope":      field(nn(graphql.String), func(c consentT) any { return c.Scope }),
 		"category":   field(nn(graphql.String), func(c consentT) any { return c.Category }),
 		"actorRole":  field(nn(graphql.String), func(c consentT) any { return c.ActorRole }),
-		"requester":  field(graphql.ID, func(c consentT) any { return optString(c.Requester) }),
+		"requester":  field(graphql.ID, func(c consentT) any { return schema.OptString(c.Requester) }),
 		"version":    field(nn(graphql.Int), func(c consentT) any { return int(c.Version) }, "Amendments so far."),
-		"history": field(list(change), func(c consentT) any {
+		"history": field(schema.List(change), func(c consentT) any {
 			out := make([]*patients.ConsentChange, len(c.History))
 			for i := range c.History {
 				out[i] = &c.History[i]
@@ -82,9 +82,9 @@ func (m *mod) buildTypes() {
 	review := graphql.NewObject(graphql.ObjectConfig{Name: "BreakGlassReview", Fields: graphql.Fields{
 		"reviewer": field(nn(graphql.ID), func(r *patients.Review) any { return r.Reviewer }),
 		"outcome":  field(nn(graphql.String), func(r *patients.Review) any { return r.Outcome }, "justified, unjustified or referred."),
-		"noteHash": field(graphql.String, func(r *patients.Review) any { return optString(r.NoteHash) }),
+		"noteHash": field(graphql.String, func(r *patients.Review) any { return schema.OptString(r.NoteHash) }),
 		"height":   field(nn(graphql.Int), func(r *patients.Review) any { return int(r.Height) }),
-		"time":     field(nn(graphql.String), func(r *patients.Review) any { return rfc3339(r.Time) }),
+		"time":     field(nn(graphql.String), func(r *patients.Review) any { return schema.RFC3339Nano(r.Time) }),
 		"txId":     field(nn(graphql.ID), func(r *patients.Review) any { return r.TxID }),
 	}})
 	m.access = graphql.NewObject(graphql.ObjectConfig{Name: "RecordAccess", Description: "One access decision on a record, committed either way.", Fields: graphql.Fields{
@@ -96,11 +96,11 @@ func (m *mod) buildTypes() {
 		"custodian":             field(nn(graphql.ID), func(a accessT) any { return a.Custodian }),
 		"reader":                field(nn(graphql.ID), func(a accessT) any { return a.Reader }),
 		"purpose":               field(nn(graphql.String), func(a accessT) any { return a.Purpose }),
-		"consentId":             field(graphql.ID, func(a accessT) any { return optString(a.Consent) }, "The consent the access relied on."),
-		"consentStatusAtAccess": field(m.consentStatus, func(a accessT) any { return optString(a.ConsentStatus) }),
-		"breakGlassReason":      field(graphql.String, func(a accessT) any { return optString(a.BreakGlass) }, "The declared emergency."),
-		"noteHash":              field(graphql.String, func(a accessT) any { return optString(a.NoteHash) }, "Hex SHA-256 of the off-ledger note."),
-		"refusal":               field(graphql.String, func(a accessT) any { return optString(a.Refusal) }, "Why it was refused."),
+		"consentId":             field(graphql.ID, func(a accessT) any { return schema.OptString(a.Consent) }, "The consent the access relied on."),
+		"consentStatusAtAccess": field(m.consentStatus, func(a accessT) any { return schema.OptString(a.ConsentStatus) }),
+		"breakGlassReason":      field(graphql.String, func(a accessT) any { return schema.OptString(a.BreakGlass) }, "The declared emergency."),
+		"noteHash":              field(graphql.String, func(a accessT) any { return schema.OptString(a.NoteHash) }, "Hex SHA-256 of the off-ledger note."),
+		"refusal":               field(graphql.String, func(a accessT) any { return schema.OptString(a.Refusal) }, "Why it was refused."),
 		"expiresAt": field(graphql.String, func(a accessT) any {
 			if a.Expires == 0 {
 				return nil
@@ -110,7 +110,7 @@ func (m *mod) buildTypes() {
 		"reviewed": field(nn(graphql.Boolean), func(a accessT) any { return a.Review != nil }),
 		"review":   field(review, func(a accessT) any { return a.Review }, "The break-glass review (null until reviewed)."),
 		"height":   field(nn(graphql.Int), func(a accessT) any { return int(a.Height) }),
-		"time":     field(nn(graphql.String), func(a accessT) any { return rfc3339(a.Time) }, "Block time."),
+		"time":     field(nn(graphql.String), func(a accessT) any { return schema.RFC3339Nano(a.Time) }, "Block time."),
 	}})
 	m.access.AddFieldConfig("consent", &graphql.Field{Type: m.consent,
 		Description: "The consent it relied on, as it is now (part of the audit trail: whoever reads the entry reads its basis).",

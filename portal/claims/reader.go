@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/almoner/almoner/portal/readmodel"
 )
@@ -32,30 +31,11 @@ func (r *Reader) Claim(id string) (*Claim, error) {
 
 // Page is a page of a list, newest first: Cursors[i] is the cursor of the
 // i-th claim; pass the last one as after.
-type Page struct {
-	Cursors []string
-	More    bool
-}
+type Page = readmodel.Page
 
 // list scans prefix newest first after the cursor after.
 func (r *Reader) list(prefix, after string, limit int) ([]*Claim, Page, error) {
-	var (
-		ids []string
-		pg  Page
-	)
-	a := ""
-	if after != "" {
-		a = prefix + after
-	}
-	err := r.s.Scan(ModuleName, prefix, a, true, func(k string, v []byte) bool {
-		if len(ids) == limit {
-			pg.More = true
-			return false
-		}
-		ids = append(ids, string(v))
-		pg.Cursors = append(pg.Cursors, strings.TrimPrefix(k, prefix))
-		return true
-	})
+	ids, pg, err := r.s.IDs(ModuleName, prefix, after, true, limit)
 	if err != nil {
 		return nil, pg, err
 	}

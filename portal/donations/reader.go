@@ -96,27 +96,11 @@ func afterKey(prefix, cursor string) string {
 
 // Page is a page of an index in commit order: Cursors[i] is the cursor of
 // Gifts[i] (or Disbursements[i]); pass the last one as after.
-type Page struct {
-	Cursors []string
-	More    bool
-}
+type Page = readmodel.Page
 
 // idPage scans up to limit ids under prefix after the cursor after.
 func (r *Reader) idPage(prefix, after string, limit int) ([]string, Page, error) {
-	var (
-		ids []string
-		pg  Page
-	)
-	err := r.s.Scan(ModuleName, prefix, afterKey(prefix, after), false, func(k string, v []byte) bool {
-		if len(ids) == limit {
-			pg.More = true
-			return false
-		}
-		ids = append(ids, string(v))
-		pg.Cursors = append(pg.Cursors, strings.TrimPrefix(k, prefix))
-		return true
-	})
-	return ids, pg, err
+	return r.s.IDs(ModuleName, prefix, after, false, limit)
 }
 
 func (r *Reader) gifts(ids []string) ([]*Gift, error) {

@@ -1,14 +1,11 @@
 package governance_test
 
 import (
-	"bytes"
 	"encoding/json"
-	"errors"
 	"slices"
 	"strings"
 	"testing"
 
-	"github.com/almoner/almoner/consortium-node/tx"
 	"github.com/almoner/almoner/portal/governance"
 	"github.com/almoner/almoner/portal/readmodel"
 )
@@ -24,55 +21,7 @@ import (
 // transactions at their own heights: those must be accepted and give the
 // very index the real chain gives.
 func FuzzGovernanceEvents(f *testing.F) {
-	h := newHarness(f)
-	for i, b := range h.blocks[1:] {
-		t := b.Txs[0]
-		args, err := tx.Marshal(t.Body.Call.Args)
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(uint8(i), t.Body.Nonce, t.Body.Sender, t.Body.Call.Contract, t.Body.Call.Method, args, encodeEvents(b.Receipts[0].Events, t.ID.String()))
-	}
-	f.Fuzz(func(t *testing.T, n uint8, nonce uint64, sender, contract, method string, rawArgs []byte, evs string) {
-		prefix := min(int(n), len(h.blocks)-1) + 1 // blocks 0..prefix-1, then the fuzzed one
-		var args tx.Args
-		if tx.Unmarshal(rawArgs, &args) != nil {
-			args = nil
-		}
-		b, ok := h.block(prefix, nonce, sender, contract, method, args, decodeEvents(evs))
-		if !ok {
-			return // no node sends a block that does not check
-		}
-		s, err := h.apply(t, h.blocks[:prefix])
-		if err != nil {
-			t.Fatalf("the real chain's first %d blocks: %v", prefix, err)
-		}
-		before := dump(t, s)
-		err = h.applyMore(s, b)
-		real := prefix < len(h.blocks) && bytes.Equal(h.blocks[prefix].Txs[0].Raw, b.Txs[0].Raw) &&
-			encodeEvents(h.blocks[prefix].Receipts[0].Events, "") == encodeEvents(b.Receipts[0].Events, "")
-		if err != nil {
-			if real {
-				t.Fatalf("the real block %d was refused: %v", prefix, err)
-			}
-			if !errors.Is(err, readmodel.ErrCorrupt) {
-				t.Fatalf("a refused block must fail with ErrCorrupt (or the follower retries it forever): %v", err)
-			}
-			if got, ok := s.Applied(); !ok || got != uint64(prefix-1) {
-				t.Fatalf("refused block %d: applied height %d %v, want %d", prefix, got, ok, prefix-1)
-			}
-			if after := dump(t, s); after != before {
-				t.Fatalf("refused block %d (%v) changed the index:\nbefore:\n%s\nafter:\n%s", prefix, err, before, after)
-			}
-			return
-		}
-		if real {
-			if got := dump(t, s); got != h.dumps[prefix] {
-				t.Fatalf("the real block %d gave another index than the real chain:\ngot:\n%s\nwant:\n%s", prefix, got, h.dumps[prefix])
-			}
-		}
-		consistent(t, s)
-	})
+	newHarness(f).rm.Fuzz(f)
 }
 
 // consistent checks the index's invariants: every proposal is listed once

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 
 	"github.com/almoner/almoner/portal/readmodel"
 )
@@ -34,10 +33,7 @@ func (r *Reader) Proposal(id string) (*Proposal, error) {
 
 // Page is a page of a list, newest first: Cursors[i] is the cursor of the
 // i-th proposal; pass the last one as after.
-type Page struct {
-	Cursors []string
-	More    bool
-}
+type Page = readmodel.Page
 
 // Proposals returns up to limit proposals, newest first, after the cursor
 // after ("" for the first), only those with status when it is not "".
@@ -46,23 +42,7 @@ func (r *Reader) Proposals(status, after string, limit int) ([]*Proposal, Page, 
 	if status != "" {
 		prefix = statusPrefix(status)
 	}
-	var (
-		ids []string
-		pg  Page
-	)
-	a := ""
-	if after != "" {
-		a = prefix + after
-	}
-	err := r.s.Scan(ModuleName, prefix, a, true, func(k string, v []byte) bool {
-		if len(ids) == limit {
-			pg.More = true
-			return false
-		}
-		ids = append(ids, string(v))
-		pg.Cursors = append(pg.Cursors, strings.TrimPrefix(k, prefix))
-		return true
-	})
+	ids, pg, err := r.s.IDs(ModuleName, prefix, after, true, limit)
 	if err != nil {
 		return nil, pg, err
 	}

@@ -3,7 +3,6 @@ package patients
 import (
 	"encoding/json"
 	"fmt"
-	"strings"
 
 	"github.com/almoner/almoner/portal/readmodel"
 )
@@ -53,30 +52,10 @@ func (r *Reader) Consent(id string) (*Consent, error) { return get[Consent](r, c
 func (r *Reader) Access(id string) (*Access, error) { return get[Access](r, accessKey(id)) }
 
 // Page is a page of a list: Cursors[i] is the cursor of the i-th item.
-type Page struct {
-	Cursors []string
-	More    bool
-}
+type Page = readmodel.Page
 
 func (r *Reader) ids(prefix, after string, reverse bool, limit int) ([]string, Page, error) {
-	var (
-		ids []string
-		pg  Page
-	)
-	a := ""
-	if after != "" {
-		a = prefix + after
-	}
-	err := r.s.Scan(ModuleName, prefix, a, reverse, func(k string, v []byte) bool {
-		if len(ids) == limit {
-			pg.More = true
-			return false
-		}
-		ids = append(ids, string(v))
-		pg.Cursors = append(pg.Cursors, strings.TrimPrefix(k, prefix))
-		return true
-	})
-	return ids, pg, err
+	return r.s.IDs(ModuleName, prefix, after, reverse, limit)
 }
 
 func list[T any](r *Reader, ids []string, pg Page, err error, key func(string) string) ([]*T, Page, error) {

@@ -1,20 +1,18 @@
 package readmodel
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/almoner/almoner/consortium-node/api"
 	"github.com/almoner/almoner/consortium-node/contracts/chaintest"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
-	"github.com/almoner/almoner/consortium-node/genesis"
 	"github.com/almoner/almoner/consortium-node/ledger"
 	"github.com/almoner/almoner/consortium-node/tx"
+	"github.com/almoner/almoner/portal/internal/testnode/testchain"
 )
 
 // FuzzEachEvent checks the walk the domain modules share over a block of
@@ -51,7 +49,7 @@ func FuzzEachEvent(f *testing.F) {
 			}
 			b.Receipts = append(b.Receipts, ledger.Receipt{TxID: id, Status: st})
 		}
-		for i, e := range decodeEvents(evs) {
+		for i, e := range testchain.DecodeEvents(evs) {
 			b.Receipts[i%3].Events = append(b.Receipts[i%3].Events, e)
 		}
 		var want []CallEvent
@@ -90,7 +88,7 @@ func FuzzEachEvent(f *testing.F) {
 		for i := range got {
 			g, w := got[i], want[i]
 			if g.Height != w.Height || g.Time != w.Time || g.Tx != w.Tx || g.Ev != w.Ev || g.TxID != w.TxID || g.Sender != w.Sender ||
-				(g.Args == nil) != (w.Args == nil) || encodeEvents([]ledger.Event{g.Event}) != encodeEvents([]ledger.Event{w.Event}) {
+				(g.Args == nil) != (w.Args == nil) || testchain.EncodeEvents([]ledger.Event{g.Event}) != testchain.EncodeEvents([]ledger.Event{w.Event}) {
 				t.Fatalf("event %d: got %+v, want %+v", i, g, w)
 			}
 		}
@@ -109,36 +107,25 @@ func FuzzEachEvent(f *testing.F) {
 // heights: those must be accepted and give the index the real chain gives.
 func FuzzCoreEvents(f *testing.F) {
 	h := newCoreHarness(f)
-	for i, b := range h.blocks[1:] {
-		t := b.Txs[0]
-		args, err := tx.Marshal(t.Body.Call.Args)
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(uint8(i), t.Body.Nonce, t.Body.Sender, t.Body.Call.Contract, t.Body.Call.Method, args, encodeEvents(b.Receipts[0].Events), b.Receipts[0].Error)
+	for _, in := range h.c.Seeds() {
+		f.Add(in.N, in.Nonce, in.Sender, in.Contract, in.Method, in.Args, in.Events, in.Failure)
 	}
 	f.Fuzz(func(t *testing.T, n uint8, nonce uint64, sender, contract, method string, rawArgs []byte, evs string, failure string) {
 		ok := failure == ""
-		prefix := min(int(n), len(h.blocks)-1) + 1
-		var args tx.Args
-		if tx.Unmarshal(rawArgs, &args) != nil {
-			args = nil
-		}
-		b, signed := h.block(prefix, nonce, sender, contract, method, args, decodeEvents(evs), failure)
+		prefix, b, signed := h.c.Fuzzed(testchain.Input{N: n, Nonce: nonce, Sender: sender, Contract: contract, Method: method, Args: rawArgs,
+			Events: evs, Failure: failure})
 		if !signed {
 			return
 		}
 		fl, s := h.follower(t)
-		for _, pb := range h.blocks[:prefix] {
+		for _, pb := range h.c.Blocks[:prefix] {
 			if err := fl.apply(pb); err != nil {
 				t.Fatalf("the real block %d: %v", pb.Header.Height, err)
 			}
 		}
 		before := dumpAll(t, s)
 		err := fl.apply(b)
-		real := prefix < len(h.blocks) && bytes.Equal(h.blocks[prefix].Txs[0].Raw, b.Txs[0].Raw) &&
-			h.blocks[prefix].Receipts[0].Status == b.Receipts[0].Status && h.blocks[prefix].Receipts[0].Error == b.Receipts[0].Error &&
-			encodeEvents(h.blocks[prefix].Receipts[0].Events) == encodeEvents(b.Receipts[0].Events)
+		real := h.c.IsReal(prefix, b)
 		if err != nil {
 			if real {
 				t.Fatalf("the real block %d was refused: %v", prefix, err)
@@ -189,46 +176,19 @@ func coreConsistent(t testing.TB, s *Store) {
 	}
 }
 
-// coreHarness is a real chain of identity changes as the node serves it.
+// coreHarness is a real chain of identity changes as the node serves it,
+// with the core index after each block.
 type coreHarness struct {
-	g      *genesis.File
-	blocks []*api.Block
-	times  []time.Time
-	dumps  []string // the index after blocks 0..i
+	c     *testchain.Chain
+	dumps []string // the index after blocks 0..i
 }
 
 func newCoreHarness(f *testing.F) *coreHarness {
-	g, err := genesis.Dev(f.TempDir(), genesis.DevOptions{Nodes: 1, Time: time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC)})
-	if err != nil {
-		f.Fatal(err)
-	}
-	gb, _, err := g.Block()
-	if err != nil {
-		f.Fatal(err)
-	}
-	h := &coreHarness{g: g, blocks: []*api.Block{{Hash: gb.Header.Hash(), Header: gb.Header}}, times: []time.Time{g.GenesisTime}}
-	var ms []chaintest.Member
-	for _, m := range genesis.DevMembers {
-		ms = append(ms, chaintest.Member{ID: m.ID, Roles: m.Roles})
-	}
-	c := chaintest.New(f, chaintest.Options{Orgs: genesis.DevOrgs, Members: ms})
+	h := &coreHarness{c: testchain.New(f)}
 	do := func(wantOK bool, sender, method string, args ...tx.Arg) {
-		s := c.Sign(sender, identity.Name, method, args...)
-		now := c.Now
-		r := c.Block(s)[0]
-		if (r.Err == nil) != wantOK {
-			f.Fatalf("%s identity.%s: %v", sender, method, r.Err)
+		if _, err := h.c.Try(sender, identity.Name, method, args...); (err == nil) != wantOK {
+			f.Fatalf("%s identity.%s: %v", sender, method, err)
 		}
-		raw, err := s.Encode()
-		if err != nil {
-			f.Fatal(err)
-		}
-		rc := ledger.Receipt{TxID: r.ID, Status: ledger.StatusOK, Events: r.Events}
-		if r.Err != nil {
-			rc.Status, rc.Error = ledger.StatusFailed, r.Err.Error()
-		}
-		h.blocks = append(h.blocks, h.wrap(c.Height, now, raw, s, rc))
-		h.times = append(h.times, now)
 	}
 	keys := func(id string) []tx.Arg {
 		return []tx.Arg{tx.String("sign_key", chaintest.Key(id).Public().String()), tx.String("enc_key", chaintest.EncKey(id).String())}
@@ -239,9 +199,9 @@ func newCoreHarness(f *testing.F) *coreHarness {
 	do(false, "acme/admin", "set_roles", tx.String("id", "stmarys/nurse-1"), tx.Strings("roles", []string{"donor"}))
 	do(true, "stmarys/admin", "rotate_keys", append(keys("stmarys/nurse-1x"), tx.String("id", "stmarys/nurse-1"))...)
 	do(true, "hope/admin", "revoke_member", tx.String("id", "hope/donor-1"))
-	for i := range h.blocks {
+	for i := range h.c.Blocks {
 		fl, s := h.follower(f)
-		for _, b := range h.blocks[:i+1] {
+		for _, b := range h.c.Blocks[:i+1] {
 			if err := fl.apply(b); err != nil {
 				f.Fatalf("the real chain's block %d: %v", b.Header.Height, err)
 			}
@@ -250,37 +210,6 @@ func newCoreHarness(f *testing.F) *coreHarness {
 		coreConsistent(f, s)
 	}
 	return h
-}
-
-func (h *coreHarness) wrap(height uint64, at time.Time, raw []byte, s *tx.Signed, rc ledger.Receipt) *api.Block {
-	hd := ledger.Header{ChainID: h.g.ChainID, Height: height, Time: at.UnixNano(), PrevHash: h.blocks[height-1].Hash,
-		TxRoot: ledger.TxRoot([][]byte{raw}), ReceiptRoot: ledger.ReceiptRoot([]ledger.Receipt{rc}), Proposer: h.g.Nodes[0].ID}
-	return &api.Block{Hash: hd.Hash(), Header: hd, Txs: []api.Tx{{ID: rc.TxID, Raw: raw, Body: s.Body, Signature: s.Signature}}, Receipts: []ledger.Receipt{rc}}
-}
-
-// block builds the block at height holding one signed call with the given
-// receipt (failed with the failure message when there is one); signed is false when the call does not sign or the block does
-// not check (no node sends those: see Source).
-func (h *coreHarness) block(height int, nonce uint64, sender, contract, method string, args tx.Args, evs []ledger.Event, failure string) (*api.Block, bool) {
-	s, err := tx.Sign(tx.Body{ChainID: chaintest.ChainID, Sender: sender, Nonce: nonce, Expiry: uint64(height-1) + 1000,
-		Call: tx.Call{Contract: contract, Method: method, Args: args}}, chaintest.Key(sender))
-	if err != nil {
-		return nil, false
-	}
-	raw, err := s.Encode()
-	if err != nil {
-		return nil, false
-	}
-	rc := ledger.Receipt{TxID: tx.HashID(raw), Status: ledger.StatusOK, Events: evs}
-	if failure != "" {
-		rc.Status, rc.Error = ledger.StatusFailed, failure
-	}
-	at := h.times[len(h.times)-1].Add(time.Second)
-	if height < len(h.times) {
-		at = h.times[height]
-	}
-	b := h.wrap(uint64(height), at, raw, s, rc)
-	return b, b.Check() == nil
 }
 
 // follower returns a follower of a fresh in-memory core index that has
@@ -296,7 +225,7 @@ func (h *coreHarness) follower(tb testing.TB) (*Follower, *Store) {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	fl.genesis = h.g
+	fl.genesis = h.c.Genesis
 	return fl, s
 }
 
@@ -316,36 +245,4 @@ func dumpAll(tb testing.TB, s *Store) string {
 		tb.Fatal(err)
 	}
 	return b.String()
-}
-
-// encodeEvents writes events as lines "contract.type<TAB>key=value...".
-func encodeEvents(evs []ledger.Event) string {
-	var b strings.Builder
-	for _, e := range evs {
-		b.WriteString(e.Contract + "." + e.Type)
-		for _, a := range e.Attrs {
-			b.WriteString("\t" + a.Key + "=" + a.Value)
-		}
-		b.WriteString("\n")
-	}
-	return b.String()
-}
-
-// decodeEvents reads what encodeEvents writes, and any other text.
-func decodeEvents(s string) []ledger.Event {
-	var out []ledger.Event
-	for _, line := range strings.Split(s, "\n") {
-		if line == "" {
-			continue
-		}
-		f := strings.Split(line, "\t")
-		c, typ, _ := strings.Cut(f[0], ".")
-		e := ledger.Event{Contract: c, Type: typ}
-		for _, kv := range f[1:] {
-			k, v, _ := strings.Cut(kv, "=")
-			e.Attrs = append(e.Attrs, ledger.Attr{Key: k, Value: v})
-		}
-		out = append(out, e)
-	}
-	return out
 }
