@@ -18,7 +18,7 @@ build: frontend
 ## frontend: the web app (frontend/): npm ci when package-lock.json changed, vite build when a source changed
 NPM ?= npm
 FRONTEND_SRC := $(shell find frontend/src frontend/public -type f 2>/dev/null) \
-	frontend/index.html frontend/vite.config.ts frontend/tsconfig.json frontend/package.json
+	frontend/index.html frontend/graphiql.html frontend/vite.config.ts frontend/tsconfig.json frontend/package.json
 frontend: frontend/dist/app/index.html
 
 frontend/node_modules/.package-lock.json: frontend/package-lock.json

@@ -1,8 +1,10 @@
 import { defineConfig } from 'vite';
 
 // The app is served by the portal from dist/app (embedded by embed.go).
-// `npm run dev` proxies GraphQL and /auth to the portal of `make run`
-// (http://127.0.0.1:8080, or $ALMONER_PORTAL).
+// graphiql.html is a second entry: GraphiQL (React) at /graphiql, served
+// by portal/server/graphiql.go when built. `npm run dev` proxies GraphQL
+// and /auth to the portal of `make run` (http://127.0.0.1:8080, or
+// $ALMONER_PORTAL).
 declare const process: { env: Record<string, string | undefined> };
 const portal = process.env.ALMONER_PORTAL ?? 'http://127.0.0.1:8080';
 
@@ -15,7 +17,23 @@ export default defineConfig({
     // No inline data: URLs — the portal's CSP allows same-origin files only.
     assetsInlineLimit: 0,
     modulePreload: { polyfill: false },
+    // Top-level await in the GraphiQL entry.
+    target: 'es2022',
+    rolldownOptions: {
+      input: { app: 'index.html', graphiql: 'graphiql.html' },
+      onwarn(warning, warn) {
+        // GraphiQL's dependencies (framer-motion, radix) mark modules
+        // "use client", which means nothing outside React Server Components.
+        if (warning.code === 'MODULE_LEVEL_DIRECTIVE') return;
+        warn(warning);
+      },
+    },
+    // GraphiQL (React + the Monaco editor) is a few MB; it loads only at /graphiql.
+    chunkSizeWarningLimit: 4096,
   },
+  // Monaco's workers (GraphiQL's editor) are ES modules, built as files
+  // under assets/ (never blob: or data: URLs).
+  worker: { format: 'es' },
   server: {
     proxy: {
       '/graphql': { target: portal, ws: true, changeOrigin: false },

@@ -101,6 +101,9 @@ func TestOnlyPortalHost(t *testing.T) {
 		b.poll(`!document.querySelector('.loading')`, who.path+" loaded")
 		b.accessible(who.path)
 	}
+	// GraphiQL (its own page, not the app: no a11y check of the app's
+	// layout) signed in, with its editor's workers and schema fetch.
+	b.openGraphiQL("{ nodeStatus { height } }", "nodeStatus")
 	b.do("phone-sized screen", chromedp.EmulateViewport(390, 844))
 	for _, p := range []string{"/staff", "/campaigns/heart-surgery-fund", "/explorer"} {
 		b.visit(p)

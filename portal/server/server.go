@@ -213,7 +213,7 @@ func (s *Server) routes() {
 	a.Use(securityHeaders)
 	a.Get("/healthz", s.healthz)
 	a.Get("/metrics", adaptor.HTTPHandler(promhttp.HandlerFor(s.cfg.Registry, promhttp.HandlerOpts{})))
-	a.Get("/graphiql", graphiqlPage)
+	a.Get("/graphiql", s.graphiqlPage)
 	a.Get("/graphiql/:file", graphiqlAsset)
 
 	a.Use(limiter.New(limiter.Config{

@@ -12,7 +12,7 @@ import (
 
 // reservedPrefixes are the portal's own routes: the web app never answers
 // for them, so a path under them that no route matched stays a 404.
-var reservedPrefixes = []string{"/graphql", "/graphiql", "/auth/", "/auth", "/healthz", "/metrics"}
+var reservedPrefixes = []string{"/graphql", "/graphiql", "/graphiql.html", "/auth/", "/auth", "/healthz", "/metrics"}
 
 // DevAccount is a demo account offered by the web app's role switcher
 // (only with --dev).

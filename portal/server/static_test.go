@@ -67,3 +67,36 @@ func TestFrontend(t *testing.T) {
 		})
 	}
 }
+
+// TestGraphiQLPage: /graphiql serves the built GraphiQL with its own CSP
+// (inline styles for its editor, never inline scripts), and the small
+// console under the portal's strict CSP when the app was not built.
+func TestGraphiQLPage(t *testing.T) {
+	get := func(fe fstest.MapFS) (string, string) {
+		t.Helper()
+		s := &Server{}
+		if fe != nil {
+			s.cfg.Frontend = fe
+		}
+		app := fiber.New()
+		app.Use(securityHeaders)
+		app.Get("/graphiql", s.graphiqlPage)
+		r, err := app.Test(httptest.NewRequest("GET", "/graphiql", nil))
+		if err != nil || r.StatusCode != 200 {
+			t.Fatalf("GET /graphiql: %v %v", r, err)
+		}
+		b, _ := io.ReadAll(r.Body)
+		return string(b), r.Header.Get("Content-Security-Policy")
+	}
+	body, csp := get(fstest.MapFS{"graphiql.html": {Data: []byte("<html>graphiql</html>")}})
+	if body != "<html>graphiql</html>" || !strings.Contains(csp, "style-src 'self' 'unsafe-inline'") || !strings.Contains(csp, "script-src 'self';") ||
+		strings.Contains(csp, "unsafe-eval") || strings.Contains(csp, "*") {
+		t.Fatalf("built GraphiQL: %q under %q", body, csp)
+	}
+	for name, fe := range map[string]fstest.MapFS{"no app": nil, "an app without GraphiQL": {"index.html": {Data: []byte("app")}}} {
+		body, csp := get(fe)
+		if !strings.Contains(body, "<html") || body == "<html>graphiql</html>" || strings.Contains(csp, "unsafe-inline") {
+			t.Fatalf("%s: %q under %q", name, body[:min(len(body), 60)], csp)
+		}
+	}
+}
