@@ -143,17 +143,19 @@ func (m *mod) registerMutations(b *schema.Builder) error {
 		{"proposeAddOrganisation", "propose", governance.KindAddOrg,
 			"Onboard an organisation with its admins and, optionally, its node. Each admin becomes an org_admin of it.",
 			graphql.FieldConfigArgument{
-				"id":     {Type: nn(graphql.ID), Description: "The new organisation's id (never used before)."},
-				"kind":   {Type: nn(m.orgKind)},
-				"name":   {Type: nn(graphql.String)},
-				"admins": {Type: nn(graphql.NewList(nn(m.adminIn)))},
-				"node":   {Type: m.nodeIn, Description: "The organisation's node, added with it."},
+				"id":          {Type: nn(graphql.ID), Description: "The new organisation's id (never used before)."},
+				"kind":        {Type: nn(m.orgKind)},
+				"name":        {Type: nn(graphql.String)},
+				"admins":      {Type: nn(graphql.NewList(nn(m.adminIn)))},
+				"node":        {Type: m.nodeIn, Description: "The organisation's node, added with it."},
+				"claimsKeyId": {Type: graphql.String, Description: "A hospital's claims fingerprint key id (32 hex digits; claimdoc.Key.ID): the hospital keeps the key, the ledger its id, so that it can file claims."},
 			},
 			func(a *args, _ string) {
 				org := a.Str("id", "org_id")
 				a.Str("kind", "org_kind")
 				a.Str("name", "org_name")
 				a.admins("admins")
+				a.OptStr("claimsKeyId", "claims_key_id")
 				if n, ok := a.In["node"].(map[string]any); ok {
 					a.node(n, "node_", org)
 				}

@@ -246,6 +246,24 @@ func Genesis(keyIDs map[string]string) ([]ledger.StateWrite, error) {
 	return out, nil
 }
 
+// RegisterKey records hospital org's claims fingerprint key id, for the
+// governance contract onboarding a hospital (ctx is the claim contract's,
+// from governance's As). A hospital's key id is set once.
+func RegisterKey(ctx contracts.Context, org, keyID string) error {
+	if err := validateKeyID(keyID); err != nil {
+		return err
+	}
+	if _, ok := ctx.Get(keyKey(org)); ok {
+		return fmt.Errorf("%w: %s already has a claims fingerprint key", contracts.ErrConflict, org)
+	}
+	ctx.Set(keyKey(org), []byte(keyID))
+	ctx.Emit("claims_key_registered", ledger.Attr{Key: "org", Value: org}, ledger.Attr{Key: "key_id", Value: keyID})
+	return nil
+}
+
+// ValidateKeyID checks a fingerprint key id's shape.
+func ValidateKeyID(id string) error { return validateKeyID(id) }
+
 // KeyIDLen is the length of a fingerprint key id: 32 lower-case hex digits.
 const KeyIDLen = 32
 

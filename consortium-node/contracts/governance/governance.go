@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/almoner/almoner/consortium-node/contracts"
+	"github.com/almoner/almoner/consortium-node/contracts/claim"
 	"github.com/almoner/almoner/consortium-node/contracts/consortium"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
 	"github.com/almoner/almoner/consortium-node/contracts/quorum"
@@ -179,6 +180,8 @@ type change struct {
 	nodes    []string // nodes removed with an organisation
 	add, del []policies.Rule
 	pct      uint64
+	// claimsKey is a hospital's claims fingerprint key id (add_org).
+	claimsKey string
 }
 
 func rulesArg(args tx.Args, name string) ([]policies.Rule, error) {
@@ -232,6 +235,17 @@ func plan(r contracts.StateReader, kind string, args tx.Args) (*change, error) {
 			return nil, err
 		}
 		c.org = o
+		if args.Has("claims_key_id") {
+			if c.claimsKey, err = args.String("claims_key_id"); err != nil {
+				return nil, contracts.InvalidArg(err)
+			}
+			if o.Kind != identity.KindHospital {
+				return nil, fmt.Errorf("%w: claims_key_id is for a hospital; %q is a %s", contracts.ErrInvalid, o.ID, o.Kind)
+			}
+			if err := claim.ValidateKeyID(c.claimsKey); err != nil {
+				return nil, err
+			}
+		}
 		if args.Has("node_node_id") {
 			n, err := consortium.NodeFromArgs(args, "node_")
 			if err != nil {
@@ -332,6 +346,11 @@ func apply(ctx contracts.Context, c *change) error {
 	case KindAddOrg:
 		if err := as(identity.Name, func(ic contracts.Context) error { return identity.AddOrg(ic, c.org, c.admins) }); err != nil {
 			return err
+		}
+		if c.claimsKey != "" {
+			if err := as(claim.Name, func(cc contracts.Context) error { return claim.RegisterKey(cc, c.org.ID, c.claimsKey) }); err != nil {
+				return err
+			}
 		}
 		if c.node != nil {
 			return as(consortium.Name, func(cc contracts.Context) error { return consortium.AddNode(cc, c.node) })

@@ -9,6 +9,7 @@ import (
 
 	"github.com/almoner/almoner/consortium-node/contracts"
 	"github.com/almoner/almoner/consortium-node/contracts/chaintest"
+	"github.com/almoner/almoner/consortium-node/contracts/claim"
 	"github.com/almoner/almoner/consortium-node/contracts/consortium"
 	"github.com/almoner/almoner/consortium-node/contracts/governance"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
@@ -319,4 +320,44 @@ func TestNodeProposals(t *testing.T) {
 	if _, err := propose(c, "hope/admin", governance.KindAddNode, add...); !errors.Is(err, contracts.ErrConflict) {
 		t.Fatalf("re-adding a node: %v", err)
 	}
+}
+
+// TestOnboardAHospitalWithItsClaimsKey: a hospital that joins after
+// genesis brings its claims fingerprint key id in the add_org proposal,
+// and files claims once it executes; a key id is only for a hospital,
+// and of the right shape.
+func TestOnboardAHospitalWithItsClaimsKey(t *testing.T) {
+	c := newChain(t)
+	admin := chaintest.Key("north/admin")
+	onboard := func(kind, keyID string) []tx.Arg {
+		return []tx.Arg{tx.String("org_id", "north"), tx.String("org_kind", kind), tx.String("org_name", "North Clinic"),
+			tx.Strings("admins", []string{"north/admin " + admin.Public().String() + " " + chaintest.EncKey("north/admin").String()}),
+			tx.String("claims_key_id", keyID)}
+	}
+	key := chaintest.ClaimsKey("north")
+	if _, err := propose(c, "stmarys/admin", governance.KindAddOrg, onboard(identity.KindInsurer, key.ID())...); !errors.Is(err, contracts.ErrInvalid) {
+		t.Fatalf("a claims key for an insurer: %v", err)
+	}
+	if _, err := propose(c, "stmarys/admin", governance.KindAddOrg, onboard(identity.KindHospital, "not-a-key-id")...); !errors.Is(err, contracts.ErrInvalid) {
+		t.Fatalf("a malformed claims key id: %v", err)
+	}
+	id, err := propose(c, "stmarys/admin", governance.KindAddOrg, onboard(identity.KindHospital, key.ID())...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	approveAll(t, c, id, "city", "acme")
+	if v := status(t, c, id); v.State != governance.StatusExecuted {
+		t.Fatalf("onboarding: %+v", v.Proposal)
+	}
+	if v, ok := c.Reader().Get(claim.KeyStateKey("north")); !ok || string(v) != key.ID() {
+		t.Fatalf("north's claims key id: %q %v", v, ok)
+	}
+	// North's admin adds a clerk and a patient; the clerk files a claim.
+	c.AddKey("north/admin", admin)
+	for _, m := range []struct{ id, role string }{{"north/clerk", identity.RoleRecordsClerk}, {"north/pat", identity.RolePatient}} {
+		c.AddKey(m.id, chaintest.Key(m.id))
+		c.Must("north/admin", identity.Name, "add_member", tx.String("id", m.id), tx.Strings("roles", []string{m.role}),
+			tx.String("sign_key", chaintest.Key(m.id).Public().String()), tx.String("enc_key", chaintest.EncKey(m.id).String()))
+	}
+	c.Must("north/clerk", claim.Name, "submit", c.FileClaim("north/clerk", c.ClaimDoc("n-1", "north", "north/pat", "acme", "EUR", "99213:2026-10-30:100"))...)
 }
