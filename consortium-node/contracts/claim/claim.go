@@ -18,7 +18,7 @@ import (
 )
 
 // Name is the contract's name.
-const Name = "claim"
+const Name = claimdoc.ClaimContract
 
 // Statuses of a claim.
 const (
@@ -189,9 +189,8 @@ func itemKey(h ledger.Hash) string { return "fi/" + h.String() }
 func docKey(record string) string  { return "doc/" + record }
 
 // DocumentInsurerKey is the key (under "claim/") naming the insurer of the
-// claim that record is the document of: the record contract lets only
-// that insurer read a claim document under a consent.
-func DocumentInsurerKey(record string) string { return "di/" + record }
+// claim that record is the document of (claimdoc.DocumentInsurerKey).
+func DocumentInsurerKey(record string) string { return claimdoc.DocumentInsurerKey(record) }
 func full(k string) string                    { return contracts.Key(Name, k) }
 func statusIn(s string, l ...string) bool     { return slices.Contains(l, s) }
 

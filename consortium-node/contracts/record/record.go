@@ -38,7 +38,7 @@ var Categories = []string{"encounter", "lab", "imaging", "medication", "discharg
 // claimInsurer returns the insurer of the claim whose document record id
 // is ("" when it is no claim's document), from the claim contract's state.
 func claimInsurer(ctx contracts.Context, id string) string {
-	v, _ := ctx.ReadOther("claim", "di/"+id)
+	v, _ := ctx.ReadOther(claimdoc.ClaimContract, claimdoc.DocumentInsurerKey(id))
 	return string(v)
 }
 
@@ -421,9 +421,11 @@ func erase(ctx contracts.Context, args tx.Args) error {
 	}
 	// A claim's document is the insurer's evidence: it stays while its
 	// claim stands (a cancelled claim releases it).
-	if rec.Category == CategoryClaim && claimInsurer(ctx, id) != "" {
-		return fmt.Errorf("%w: record %q is the document of a claim at %s and is kept while the claim stands; cancel the claim first",
-			contracts.ErrConflict, id, claimInsurer(ctx, id))
+	if rec.Category == CategoryClaim {
+		if insurer := claimInsurer(ctx, id); insurer != "" {
+			return fmt.Errorf("%w: record %q is the document of a claim at %s and is kept while the claim stands; cancel the claim first",
+				contracts.ErrConflict, id, insurer)
+		}
 	}
 	rec.Erased = true
 	if err := put(ctx, recKey(id), rec); err != nil {

@@ -65,6 +65,15 @@ type Document struct {
 	Records  []string // supporting record ids
 }
 
+// ClaimContract is the claim contract's name, and DocumentInsurerKey the
+// key (in its state) naming the insurer of the claim whose document is
+// record: the claim contract writes it, the record contract reads it to
+// let only that insurer read a claim document under a consent.
+const ClaimContract = "claim"
+
+// DocumentInsurerKey is the claim contract's key of record's insurer.
+func DocumentInsurerKey(record string) string { return "di/" + record }
+
 // RecordID is the conventional record id of claim claimID's document.
 func RecordID(claimID string) string { return claimID + DocumentSuffix }
 
