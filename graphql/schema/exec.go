@@ -27,6 +27,16 @@ type Limits struct {
 	// DefaultPage is the page size assumed for a connection field without
 	// first/last.
 	DefaultPage int
+	// MaxNesting bounds how deeply one definition nests selection sets,
+	// list and object values and list types, checked before validation
+	// (default 64).
+	MaxNesting int
+	// MaxSelections bounds the selections of a document with every
+	// fragment spread expanded, checked before validation (default 5000).
+	MaxSelections int
+	// MaxFieldPairs bounds the pairs of same-named fields in merged
+	// selection sets that validation must compare (default 2000).
+	MaxFieldPairs int
 }
 
 // Validate checks the limits and fills defaults.
@@ -42,6 +52,15 @@ func (l *Limits) Validate() error {
 	}
 	if l.DefaultPage <= 0 {
 		l.DefaultPage = 20
+	}
+	if l.MaxNesting <= 0 {
+		l.MaxNesting = 64
+	}
+	if l.MaxSelections <= 0 {
+		l.MaxSelections = 5000
+	}
+	if l.MaxFieldPairs <= 0 {
+		l.MaxFieldPairs = 2000
 	}
 	return nil
 }
@@ -83,6 +102,7 @@ func reqErr(code, msg string) *RequestError {
 // Prepare parses and validates query, selects the operation and checks
 // the limits.
 func (s *Schema) Prepare(query, opName string, lim Limits) (*Prepared, error) {
+	_ = lim.Validate() // fills defaults; never fails
 	if len(query) > lim.MaxQueryBytes {
 		return nil, reqErr(CodeTooComplex, fmt.Sprintf("the document is longer than %d bytes", lim.MaxQueryBytes))
 	}
@@ -94,7 +114,13 @@ func (s *Schema) Prepare(query, opName string, lim Limits) (*Prepared, error) {
 		}
 		return nil, &RequestError{Errors: fe}
 	}
-	vr := graphql.ValidateDocument(&s.Schema, doc, nil)
+	if err := precheck(doc, lim); err != nil {
+		return nil, err
+	}
+	vr, err := s.validate(doc)
+	if err != nil {
+		return nil, err
+	}
 	if !vr.IsValid {
 		for i := range vr.Errors {
 			vr.Errors[i].Extensions = map[string]any{"code": CodeBadUserInput}
@@ -128,6 +154,21 @@ func (s *Schema) Prepare(query, opName string, lim Limits) (*Prepared, error) {
 		return nil, reqErr(CodeTooComplex, fmt.Sprintf("the document's estimated cost is %d; the limit is %d", cost, lim.MaxCost))
 	}
 	return &Prepared{Doc: doc, Operation: op.Operation, OpName: opName, Depth: depth, Cost: cost}, nil
+}
+
+// validate runs graphql-go's validation. A panic inside it (the parser
+// lets some malformed documents through) is the document's fault: it is
+// logged and refused, never allowed to take the request down.
+func (s *Schema) validate(doc *ast.Document) (vr graphql.ValidationResult, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			if s.Cfg != nil {
+				s.Cfg.Logger.Warn("graphql validation panicked on a document", "panic", fmt.Sprint(r))
+			}
+			err = reqErr(CodeBadUserInput, "the document is malformed: check its syntax")
+		}
+	}()
+	return graphql.ValidateDocument(&s.Schema, doc, nil), nil
 }
 
 type coster struct {

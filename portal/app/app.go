@@ -88,6 +88,7 @@ type Portal struct {
 	Store       *readmodel.Store
 	Sessions    *session.Store
 
+	schema  *schema.Schema
 	srv     *server.Server
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
@@ -171,6 +172,7 @@ func Start(ctx context.Context, cfg Config) (p *Portal, err error) {
 	if err != nil {
 		return nil, err
 	}
+	p.schema = sch
 	sc := cfg.Server
 	sc.Schema, sc.Sessions, sc.Health, sc.Logger = sch, p.Sessions, p.Follower, log
 	if p.srv, err = server.New(sc); err != nil {
@@ -198,6 +200,9 @@ func Start(ctx context.Context, cfg Config) (p *Portal, err error) {
 	}()
 	return p, nil
 }
+
+// Schema is the GraphQL schema the portal serves.
+func (p *Portal) Schema() *schema.Schema { return p.schema }
 
 // Close stops the server and the follower and closes the stores.
 func (p *Portal) Close() error {

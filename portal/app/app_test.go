@@ -5,9 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
+	"net/url"
 	"slices"
 	"strings"
 	"syscall"
@@ -302,6 +304,31 @@ func TestLimits(t *testing.T) {
 	costly := `{ blocks(first: 100) { nodes { transactions { senderMember { organisation { members(first: 100) { nodes { id } } } } } } } }`
 	if r := c.do(costly, nil); r.Status != 400 || r.code() != "QUERY_TOO_COMPLEX" || !strings.Contains(r.Errors[0].Message, "cost") {
 		t.Fatalf("costly query: %s", r.raw)
+	}
+	// A fragment cycle once overflowed the stack inside graphql-go's
+	// validation and killed the process (hardening issue, item 1): sent
+	// as reported (anonymous GET), it is refused and the portal lives on.
+	req, _ := http.NewRequest(http.MethodGet, p.URL+"/graphql?"+url.Values{
+		"query": {`fragment F on Query { ...G } fragment G on Query { ...F } { ...F }`}}.Encode(), nil)
+	req.Header.Set("Accept", "application/graphql-response+json")
+	if resp, err := http.DefaultClient.Do(req); err != nil {
+		t.Fatalf("fragment cycle: %v", err)
+	} else {
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 400 || !strings.Contains(string(b), `Cannot spread fragment \"F\" within itself via G.`) {
+			t.Fatalf("fragment cycle: %d %s", resp.StatusCode, b)
+		}
+	}
+	var same strings.Builder
+	for i := range 200 {
+		fmt.Fprintf(&same, `nodeStatus { a%d: height } `, i)
+	}
+	if r := c.do("{ "+same.String()+"}", nil); r.code() != "QUERY_TOO_COMPLEX" || !strings.Contains(r.Errors[0].Message, "repeats fields") {
+		t.Fatalf("same-named fields: %s", r.raw)
+	}
+	if r := c.do(`{ nodeStatus { height } }`, nil); r.Status != 200 || len(r.Errors) != 0 {
+		t.Fatalf("after the hostile documents: %s", r.raw)
 	}
 	// An over-long body is refused with 413; the server may answer and
 	// close before the client has written it all (a broken pipe or reset
