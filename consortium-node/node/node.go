@@ -198,6 +198,7 @@ type Node struct {
 	sigReqC      chan sigReqFrom
 	syncC        chan []syncBlock
 	fwdSem       chan struct{}
+	relays       relays
 	haltCtx      context.Context // cancelled by halt
 	cancelRun    context.CancelFunc
 

@@ -138,6 +138,8 @@ func (n *Node) handleMessage(from transport.Peer, kind byte, payload []byte) {
 		}
 	case kindBlockRequest, kindBlocks:
 		n.handleSyncMessage(from, kind, payload)
+	case kindRelay, kindRelayReply:
+		n.handleRelay(from, kind, payload)
 	default:
 		n.log.Warn("dropping message of unknown kind", "peer", from.NodeID, "kind", kind)
 	}

@@ -64,11 +64,11 @@ func (n *Node) UploadRecord(req *api.UploadRequest) error {
 	return nil
 }
 
-// FetchRecord serves a record under a committed access transaction: the
-// requester must be its reader, the access granted and unexpired, the
-// consent it names still valid (revocation and lapse take effect at once),
-// and the record held here and not erased.
-func (n *Node) FetchRecord(req *api.FetchRequest) (*api.FetchResponse, error) {
+// fetchLocal serves a record this node keeps under a committed access
+// transaction: the requester must be its reader, the access granted and
+// unexpired, the consent it names still valid (revocation and lapse take
+// effect at once), and the record held here and not erased.
+func (n *Node) fetchLocal(req *api.FetchRequest) (*api.FetchResponse, error) {
 	if n.private == nil {
 		return nil, ErrNotCustodian
 	}

@@ -233,8 +233,16 @@ func (c *Client) UploadRecord(ctx context.Context, req *api.UploadRequest) error
 	return c.do(ctx, http.MethodPut, "/v1/private/records", "application/cbor", body, nil)
 }
 
+// CustodianReachable asks the node whether a node of org that keeps
+// records answers now (relayed over the node transport when org is
+// another organisation). An *Error with status 503 means it does not.
+func (c *Client) CustodianReachable(ctx context.Context, org string) error {
+	return c.do(ctx, http.MethodGet, "/v1/private/custodians/"+url.PathEscape(org), "", nil, nil)
+}
+
 // FetchRecord fetches a record under a committed access transaction (the
-// request must be signed: api.SignPrivate).
+// request must be signed: api.SignPrivate). The node relays it to the
+// custodian organisation's nodes when it does not keep the record.
 func (c *Client) FetchRecord(ctx context.Context, req *api.FetchRequest) (*api.FetchResponse, error) {
 	body, err := tx.Marshal(req)
 	if err != nil {

@@ -38,7 +38,13 @@ type Backend interface {
 	Genesis() any
 	Members() []consortium.Node
 	UploadRecord(req *api.UploadRequest) error
-	FetchRecord(req *api.FetchRequest) (*api.FetchResponse, error)
+	// FetchRecord serves a record under a committed access, relaying the
+	// request to the custodian organisation's nodes when this node does
+	// not keep it; node.ErrUnavailable when none of them answers.
+	FetchRecord(ctx context.Context, req *api.FetchRequest) (*api.FetchResponse, error)
+	// CustodianReachable is nil when a node of org that keeps records
+	// answers now, else node.ErrUnavailable.
+	CustodianReachable(ctx context.Context, org string) error
 	ExpiringKeys(within time.Duration) ([]api.ExpiringKey, error)
 	Policy() (*api.Policy, error)
 	// Proposal returns a governance proposal with its tally; an unknown
@@ -93,6 +99,13 @@ func New(cfg Config) (http.Handler, error) {
 	mux.HandleFunc("GET /v1/genesis", s.genesis)
 	mux.HandleFunc("PUT /v1/private/records", s.upload)
 	mux.HandleFunc("POST /v1/private/fetch", s.fetch)
+	mux.HandleFunc("GET /v1/private/custodians/{org}", func(w http.ResponseWriter, r *http.Request) {
+		if err := s.cfg.Backend.CustodianReachable(r.Context(), r.PathValue("org")); err != nil {
+			s.privateErr(w, r, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
 	mux.HandleFunc("GET /v1/keys/expiring", s.expiring)
 	mux.HandleFunc("GET /v1/policy", func(w http.ResponseWriter, r *http.Request) {
 		p, err := s.cfg.Backend.Policy()
@@ -367,6 +380,9 @@ func readCBOR(w http.ResponseWriter, r *http.Request, max int64, v any) bool {
 // what is wrong but never carry record contents.
 func (s *server) privateErr(w http.ResponseWriter, r *http.Request, err error) {
 	switch {
+	case errors.Is(err, node.ErrUnavailable):
+		w.Header().Set("Retry-After", "5")
+		writeErr(w, http.StatusServiceUnavailable, "unavailable", err.Error()+"; try again shortly")
 	case errors.Is(err, node.ErrNotCustodian):
 		writeErr(w, http.StatusServiceUnavailable, "not_custodian", err.Error())
 	case errors.Is(err, node.ErrStale):
@@ -403,7 +419,7 @@ func (s *server) fetch(w http.ResponseWriter, r *http.Request) {
 	if !readCBOR(w, r, 64<<10, &req) {
 		return
 	}
-	resp, err := s.cfg.Backend.FetchRecord(&req)
+	resp, err := s.cfg.Backend.FetchRecord(r.Context(), &req)
 	if err != nil {
 		s.privateErr(w, r, err)
 		return
