@@ -200,6 +200,9 @@ func (m *mod) openClaimDocument(b *schema.Builder) graphql.FieldResolveFn {
 		if m.own.Records == nil {
 			return nil, noRecords()
 		}
+		if err := schema.CustodianUp(ctx, m.log, m.own.Records, c.Provider); err != nil {
+			return nil, err
+		}
 		v, _ := schema.Account(ctx)
 		args := []tx.Arg{tx.String("record_id", c.Document), tx.String("purpose", claimdoc.Purpose), tx.Uint("version", c.DocumentVersion)}
 		if consent, _ := p.Args["consent"].(string); consent != "" {

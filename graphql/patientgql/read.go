@@ -64,7 +64,7 @@ func (m *mod) registerRecordReads(b *schema.Builder) error {
 			if a.Err != nil {
 				return nil, a.Err
 			}
-			return m.readRecord(p.Context, b, a)
+			return m.readRecord(p.Context, b, p.Args["record"].(string), a)
 		}})
 	if err != nil {
 		return err
@@ -90,15 +90,22 @@ func (m *mod) registerRecordReads(b *schema.Builder) error {
 			if a.Err != nil {
 				return nil, a.Err
 			}
-			return m.readRecord(p.Context, b, a)
+			return m.readRecord(p.Context, b, p.Args["record"].(string), a)
 		}})
 }
 
-// readRecord commits the access in a and, when granted, opens the record.
-func (m *mod) readRecord(ctx context.Context, b *schema.Builder, a *args) (*recordRead, error) {
+// readRecord commits the access in a to record id and, when granted,
+// opens the record. A record whose custodian cannot be reached is refused
+// first, so that no grant is committed with nothing released.
+func (m *mod) readRecord(ctx context.Context, b *schema.Builder, id string, a *args) (*recordRead, error) {
 	v, err := schema.Account(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if rec, err := m.rd.Record(id); err == nil {
+		if err := schema.CustodianUp(ctx, m.log, m.cfg.Records, rec.Custodian); err != nil {
+			return nil, err
+		}
 	}
 	res, err := b.Submit(ctx, patients.RecordContract, "access", a.Out, true)
 	if err != nil {

@@ -33,6 +33,24 @@ func StoreErr(ctx context.Context, log *slog.Logger, what string, err error) err
 	return Internal(ctx, log, what, err)
 }
 
+// CustodianUp refuses, before anything is committed, a read whose
+// custodian organisation cannot be reached: the access would be granted
+// on the ledger (and shown to the patient) with nothing released.
+func CustodianUp(ctx context.Context, log *slog.Logger, recs interface {
+	Reachable(ctx context.Context, org string) error
+}, org string) error {
+	err := recs.Reachable(ctx, org)
+	if err == nil {
+		return nil
+	}
+	var ce *client.Error
+	if errors.As(err, &ce) && ce.StatusCode < 500 {
+		return Internal(ctx, log, "custodian reachability", err)
+	}
+	log.WarnContext(ctx, "custodian unreachable before an access", "custodian", org, "err", err)
+	return Errorf(CodeUnavailable, "the node of "+org+", which keeps this record, cannot be reached; nothing was committed: try again shortly")
+}
+
 // FetchErr maps a failure of Records.Open (fetching and decrypting a
 // record after a granted access) to a user error.
 func FetchErr(ctx context.Context, log *slog.Logger, access string, err error) error {
