@@ -531,16 +531,32 @@ func (s *Server) recoverAndObserve(c *fiber.Ctx) (err error) {
 			}
 			err = nil
 		}
-		route := c.Route().Path
+		// Labels outlive the request: fiber's strings point into buffers
+		// that the next request reuses, so they are copied (and the
+		// method bounded to the known ones, so a client cannot mint
+		// label values).
+		route := strings.Clone(c.Route().Path)
 		if c.Response().StatusCode() == fiber.StatusNotFound && route == "/" {
 			route = "unmatched"
 		}
 		status := c.Response().StatusCode()
 		d := time.Since(start)
-		s.m.requests.WithLabelValues(route, c.Method(), strconv.Itoa(status)).Inc()
+		s.m.requests.WithLabelValues(route, methodLabel(c.Method()), strconv.Itoa(status)).Inc()
 		s.m.latency.WithLabelValues(route).Observe(d.Seconds())
 		op, _ := c.Locals(opKey{}).(string)
 		s.cfg.Logger.Info("request", "method", c.Method(), "route", route, "status", status, "ms", d.Milliseconds(), "op", op)
 	}()
 	return c.Next()
+}
+
+// methodLabel returns a constant string for a request method: a known
+// method's own name, else "other".
+func methodLabel(m string) string {
+	for _, k := range [...]string{fiber.MethodGet, fiber.MethodPost, fiber.MethodHead, fiber.MethodOptions, fiber.MethodPut,
+		fiber.MethodDelete, fiber.MethodPatch} {
+		if m == k {
+			return k
+		}
+	}
+	return "other"
 }
