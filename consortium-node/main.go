@@ -247,7 +247,7 @@ func cmdRun(args []string) error {
 	if err != nil {
 		return err
 	}
-	h, err := server.New(server.Config{Backend: n, Logger: log})
+	h, err := server.New(server.Config{Backend: n, Logger: log, Metrics: n.MetricsHandler()})
 	if err != nil {
 		n.Close()
 		return err

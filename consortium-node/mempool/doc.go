@@ -3,5 +3,6 @@
 // or already committed), verifies signatures on a pool of workers (one per
 // core), and queues them in arrival order for the proposer. A transaction
 // is verified once per node: the pool remembers verified transactions until
-// they commit, so block application does not verify them again.
+// they commit, so block application does not verify them again. Every
+// refusal carries a Reason from a small fixed set, for metrics.
 package mempool

@@ -19,6 +19,29 @@ var (
 	ErrCommitted  = errors.New("mempool: transaction already committed")
 )
 
+// Reason says why admission refused a transaction. The values are a small
+// fixed set, fit for a metric label; they never carry request data.
+type Reason string
+
+// Reasons for refusing a transaction.
+const (
+	ReasonMalformed    Reason = "malformed"     // undecodable, non-canonical or over the size limits
+	ReasonWrongChain   Reason = "wrong_chain"   // ErrWrongChain
+	ReasonExpired      Reason = "expired"       // ErrExpired: outside the replay window
+	ReasonPrecheck     Reason = "precheck"      // refused by Config.Precheck
+	ReasonCommitted    Reason = "committed"     // ErrCommitted
+	ReasonBadSignature Reason = "bad_signature" // tx.ErrSignature
+	ReasonDuplicate    Reason = "duplicate"     // ErrDuplicate: already pending
+	ReasonFull         Reason = "full"          // ErrFull
+	ReasonOther        Reason = "other"         // e.g. the ledger could not be read
+)
+
+// Reasons returns every Reason, each once.
+func Reasons() []Reason {
+	return []Reason{ReasonMalformed, ReasonWrongChain, ReasonExpired, ReasonPrecheck, ReasonCommitted,
+		ReasonBadSignature, ReasonDuplicate, ReasonFull, ReasonOther}
+}
+
 // Ledger is what admission needs to know about committed state.
 type Ledger interface {
 	// NextHeight is the height of the next block.
@@ -38,6 +61,10 @@ type Config struct {
 	// Precheck, if set, refuses a call by its shape before admission
 	// (contracts.Registry.Precheck).
 	Precheck func(c tx.Call) error
+	// Refused, if set, is called once for every transaction Add refuses,
+	// after Add has released the pool's lock; it must be cheap (a metric
+	// counter) and safe for concurrent use.
+	Refused func(r Reason)
 }
 
 // Validate checks the config and fills defaults.
@@ -76,6 +103,7 @@ type Pool struct {
 	mu       sync.Mutex
 	queue    []*Entry         // waiting to be proposed, in arrival order
 	known    map[tx.ID]*Entry // queued or proposed, not yet committed
+	bytes    int              // sum of len(Raw) over known
 	notEmpty chan struct{}    // closed and replaced when the queue grows
 }
 
@@ -107,6 +135,8 @@ func (p *Pool) Close() {
 type Result struct {
 	ID  tx.ID
 	Err error
+	// Reason is set when Err is.
+	Reason Reason
 }
 
 // Parallel runs f(i) for i in [0,n) on the pool's workers and waits.
@@ -158,24 +188,35 @@ func (p *Pool) Add(ctx context.Context, raws [][]byte) ([]Result, error) {
 		id := tx.HashID(raws[i])
 		res[i].ID = id
 		s, err := tx.Decode(raws[i])
-		if err == nil {
-			err = Check(s, p.cfg.ChainID, height, p.cfg.ReplayWindow)
+		if err != nil {
+			res[i].Err, res[i].Reason = err, ReasonMalformed
+			return
 		}
-		if err == nil && p.cfg.Precheck != nil {
-			err = p.cfg.Precheck(s.Body.Call)
+		if err := Check(s, p.cfg.ChainID, height, p.cfg.ReplayWindow); err != nil {
+			res[i].Err, res[i].Reason = err, ReasonExpired
+			if errors.Is(err, ErrWrongChain) {
+				res[i].Reason = ReasonWrongChain
+			}
+			return
 		}
-		if err == nil {
-			var done bool
-			done, err = p.ledger.Committed(id)
-			if err == nil && done {
-				err = fmt.Errorf("%w: %s", ErrCommitted, id)
+		if p.cfg.Precheck != nil {
+			if err := p.cfg.Precheck(s.Body.Call); err != nil {
+				res[i].Err, res[i].Reason = err, ReasonPrecheck
+				return
 			}
 		}
-		if err == nil {
-			err = s.Verify()
+		if done, err := p.ledger.Committed(id); err != nil {
+			res[i].Err, res[i].Reason = err, ReasonOther
+			return
+		} else if done {
+			res[i].Err, res[i].Reason = fmt.Errorf("%w: %s", ErrCommitted, id), ReasonCommitted
+			return
 		}
-		if err != nil {
-			res[i].Err = err
+		if err := s.Verify(); err != nil {
+			res[i].Err, res[i].Reason = err, ReasonMalformed
+			if errors.Is(err, tx.ErrSignature) {
+				res[i].Reason = ReasonBadSignature
+			}
 			return
 		}
 		ents[i] = &Entry{ID: id, Raw: raws[i], Tx: s}
@@ -184,21 +225,21 @@ func (p *Pool) Add(ctx context.Context, raws [][]byte) ([]Result, error) {
 		return nil, err
 	}
 	p.mu.Lock()
-	defer p.mu.Unlock()
 	grew := false
 	for i, e := range ents {
 		if e == nil {
 			continue
 		}
 		if _, dup := p.known[e.ID]; dup {
-			res[i].Err = fmt.Errorf("%w: %s is already pending", ErrDuplicate, e.ID)
+			res[i].Err, res[i].Reason = fmt.Errorf("%w: %s is already pending", ErrDuplicate, e.ID), ReasonDuplicate
 			continue
 		}
 		if len(p.known) >= p.cfg.MaxPending {
-			res[i].Err = fmt.Errorf("%w (%d pending)", ErrFull, len(p.known))
+			res[i].Err, res[i].Reason = fmt.Errorf("%w (%d pending)", ErrFull, len(p.known)), ReasonFull
 			continue
 		}
 		p.known[e.ID] = e
+		p.bytes += len(e.Raw)
 		e.inQueue = true
 		p.queue = append(p.queue, e)
 		grew = true
@@ -206,6 +247,14 @@ func (p *Pool) Add(ctx context.Context, raws [][]byte) ([]Result, error) {
 	if grew {
 		close(p.notEmpty)
 		p.notEmpty = make(chan struct{})
+	}
+	p.mu.Unlock()
+	if p.cfg.Refused != nil {
+		for _, r := range res {
+			if r.Err != nil {
+				p.cfg.Refused(r.Reason)
+			}
+		}
 	}
 	return res, nil
 }
@@ -222,6 +271,14 @@ func (p *Pool) Pending() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return len(p.known)
+}
+
+// PendingBytes returns the encoded size of the transactions counted by
+// Pending.
+func (p *Pool) PendingBytes() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.bytes
 }
 
 // Wait returns a channel closed when the queue next grows.
@@ -290,8 +347,9 @@ func (p *Pool) Done(ids []tx.ID) {
 	defer p.mu.Unlock()
 	drop := make(map[tx.ID]bool, len(ids))
 	for _, id := range ids {
-		if _, ok := p.known[id]; ok {
+		if e, ok := p.known[id]; ok {
 			delete(p.known, id)
+			p.bytes -= len(e.Raw)
 			drop[id] = true
 		}
 	}

@@ -671,8 +671,9 @@ func TestConcurrentUse(t *testing.T) {
 		select {
 		case <-doneAdding:
 			if p.Len() == 0 {
-				if len(committed) != adders*per || p.Pending() != 0 {
-					t.Fatalf("committed %d of %d, pending %d", len(committed), adders*per, p.Pending())
+				if len(committed) != adders*per || p.Pending() != 0 || p.PendingBytes() != 0 {
+					t.Fatalf("committed %d of %d, pending %d (%d bytes)", len(committed), adders*per, p.Pending(),
+						p.PendingBytes())
 				}
 				return
 			}
@@ -680,4 +681,149 @@ func TestConcurrentUse(t *testing.T) {
 		case <-time.After(time.Millisecond):
 		}
 	}
+}
+
+// TestRefusalReasons: every refusal carries the reason of the check that
+// refused it, and the Refused hook hears each refusal once.
+func TestRefusalReasons(t *testing.T) {
+	l := newLedger(5)
+	heard := map[mempool.Reason]int{}
+	var mu sync.Mutex
+	errShape := errors.New("bad shape")
+	p := newPool(t, l, func(c *mempool.Config) {
+		c.MaxPending = 2
+		c.Precheck = func(call tx.Call) error {
+			if call.Method == "misshapen" {
+				return errShape
+			}
+			return nil
+		}
+		c.Refused = func(r mempool.Reason) {
+			mu.Lock()
+			defer mu.Unlock()
+			heard[r]++
+		}
+	})
+	committed := mkTx(t, 99, nil)
+	l.commit(tx.HashID(committed))
+	pending := mkTx(t, 98, nil)
+	mustAdd(t, p, pending)
+	mu.Lock()
+	if len(heard) != 0 {
+		t.Fatalf("an admission was heard as a refusal: %v", heard)
+	}
+	mu.Unlock()
+
+	nonCanon := mkTx(t, 97, nil)
+	nonCanon = append([]byte{0x98, 0x02}, nonCanon[1:]...)
+	dupInBatch := mkTx(t, 6, nil)
+	for _, tc := range []struct {
+		name string
+		raws [][]byte
+		want []mempool.Reason // per raw; "" = admitted
+	}{
+		{"malformed", [][]byte{{0x01}}, []mempool.Reason{mempool.ReasonMalformed}},
+		{"too large", [][]byte{make([]byte, tx.MaxTxBytes+1)}, []mempool.Reason{mempool.ReasonMalformed}},
+		{"non-canonical", [][]byte{nonCanon}, []mempool.Reason{mempool.ReasonMalformed}},
+		{"wrong chain", [][]byte{mkTx(t, 1, func(b *tx.Body) { b.ChainID = "other" })},
+			[]mempool.Reason{mempool.ReasonWrongChain}},
+		{"expired", [][]byte{mkTx(t, 2, func(b *tx.Body) { b.Expiry = 4 })}, []mempool.Reason{mempool.ReasonExpired}},
+		{"precheck", [][]byte{mkTx(t, 3, func(b *tx.Body) { b.Call.Method = "misshapen" })},
+			[]mempool.Reason{mempool.ReasonPrecheck}},
+		{"committed", [][]byte{committed}, []mempool.Reason{mempool.ReasonCommitted}},
+		{"bad signature", [][]byte{badSig(t, 4)}, []mempool.Reason{mempool.ReasonBadSignature}},
+		{"duplicate pending", [][]byte{pending}, []mempool.Reason{mempool.ReasonDuplicate}},
+		{"duplicate in batch", [][]byte{dupInBatch, dupInBatch}, []mempool.Reason{"", mempool.ReasonDuplicate}},
+		{"full", [][]byte{mkTx(t, 7, nil)}, []mempool.Reason{mempool.ReasonFull}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			mu.Lock()
+			clear(heard)
+			mu.Unlock()
+			want := map[mempool.Reason]int{}
+			for i, r := range add(t, p, tc.raws...) {
+				if r.Reason != tc.want[i] || (r.Err == nil) != (tc.want[i] == "") {
+					t.Errorf("tx %d: reason %q (err %v), want %q", i, r.Reason, r.Err, tc.want[i])
+				}
+				if tc.want[i] != "" {
+					want[tc.want[i]]++
+				}
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if fmt.Sprint(heard) != fmt.Sprint(want) {
+				t.Errorf("Refused heard %v, want %v", heard, want)
+			}
+		})
+	}
+	t.Run("ledger error", func(t *testing.T) {
+		l.mu.Lock()
+		l.err = errors.New("disk on fire")
+		l.mu.Unlock()
+		defer func() { l.mu.Lock(); l.err = nil; l.mu.Unlock() }()
+		if r := add(t, p, mkTx(t, 8, nil)); r[0].Reason != mempool.ReasonOther {
+			t.Fatalf("reason %q, want %q", r[0].Reason, mempool.ReasonOther)
+		}
+	})
+	seen := map[mempool.Reason]bool{}
+	for _, r := range mempool.Reasons() {
+		if r == "" || seen[r] {
+			t.Errorf("Reasons() has %q twice or empty", r)
+		}
+		seen[r] = true
+	}
+	if len(seen) != 9 {
+		t.Errorf("Reasons() has %d reasons, want 9", len(seen))
+	}
+}
+
+// TestPendingBytes: the byte count is exactly the size of the admitted,
+// uncommitted transactions through admission, refusals, Take, Requeue and
+// Done.
+func TestPendingBytes(t *testing.T) {
+	p := newPool(t, newLedger(1), func(c *mempool.Config) { c.MaxPending = 4 })
+	raws := make([][]byte, 5)
+	for i := range raws {
+		// Different sizes, so that a miscount by entry shows.
+		raws[i] = mkTx(t, uint64(i+1), func(b *tx.Body) {
+			b.Call.Args = append(b.Call.Args, tx.String("pad", strings.Repeat("x", 10*i)))
+		})
+	}
+	known := map[tx.ID]int{}
+	check := func(step string) {
+		t.Helper()
+		want := 0
+		for _, n := range known {
+			want += n
+		}
+		if got := p.PendingBytes(); got != want || p.Pending() != len(known) {
+			t.Fatalf("%s: %d bytes in %d txs, want %d in %d", step, got, p.Pending(), want, len(known))
+		}
+	}
+	check("empty")
+	res := add(t, p, raws[0], raws[1], raws[0], raws[2], raws[3], raws[4]) // a duplicate, then one too many
+	for i, r := range res {
+		if r.Err == nil {
+			known[r.ID] = len([][]byte{raws[0], raws[1], raws[0], raws[2], raws[3], raws[4]}[i])
+		}
+	}
+	if len(known) != 4 {
+		t.Fatalf("%d admitted, want 4", len(known))
+	}
+	check("after Add")
+	taken := p.Take(2, 1<<20)
+	check("after Take")
+	p.Requeue(taken[1:])
+	check("after Requeue")
+	p.Done([]tx.ID{taken[0].ID, tx.HashID(raws[4])}) // one known, one never admitted
+	delete(known, taken[0].ID)
+	check("after Done")
+	p.Done([]tx.ID{taken[0].ID}) // again
+	check("after a second Done")
+	mustAdd(t, p, raws[4])
+	known[tx.HashID(raws[4])] = len(raws[4])
+	check("after re-Add")
+	p.Done(ids(raws...))
+	clear(known)
+	check("all done")
 }

@@ -124,7 +124,9 @@ func (n *Node) applyProposal(index uint64, p *proposal) error {
 // is committed.
 func (n *Node) executeAndCommit(index uint64, head store.Head, height uint64, blockTime int64, proposer string,
 	included []candidate, txns []exec.Txn, want *ledger.Header) (*ledger.Block, []ledger.Receipt, error) {
+	start := time.Now()
 	res, err := n.cfg.Executor.Execute(n.store, txns)
+	n.metrics.execute.Observe(time.Since(start).Seconds())
 	if err != nil {
 		return nil, nil, fmt.Errorf("node: executing block %d: %w", height, err)
 	}
@@ -156,10 +158,12 @@ func (n *Node) executeAndCommit(index uint64, head store.Head, height uint64, bl
 			ErrDiverged, height, hash, want.Hash())
 	}
 	sig := ledger.SignHeader(n.cfg.NodeID, n.cfg.Key, hash)
+	start = time.Now()
 	if err := n.store.Commit(&store.Commit{Block: b, Receipts: receipts, Writes: writes,
 		Signatures: []ledger.HeaderSignature{sig}, Applied: index}); err != nil {
 		return nil, nil, err
 	}
+	n.metrics.commit.Observe(time.Since(start).Seconds())
 	// The next block is authorised by the policy and roles as of this one.
 	if u, err := authz.UpdateFor(writes); err != nil {
 		return nil, nil, err

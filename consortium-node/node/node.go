@@ -215,6 +215,7 @@ type Node struct {
 	headC   chan struct{}
 	stopped chan struct{}
 	fatal   atomic.Pointer[error]
+	metrics *metrics // set by open, read-only after
 }
 
 // Open opens (or initialises from genesis) the node's data directory.
@@ -294,7 +295,11 @@ func open(cfg Config, db *leveldb.DB) (*Node, error) {
 	if err := n.loadKeyExpiries(); err != nil {
 		return nil, err
 	}
-	n.pool, err = mempool.New(mempool.Config{ChainID: cfg.Genesis.ChainID, ReplayWindow: cfg.Genesis.Params.ReplayWindow, Precheck: n.reg.Precheck}, n)
+	if n.metrics, err = newMetrics(n); err != nil {
+		return nil, fmt.Errorf("node: registering metrics: %w", err)
+	}
+	n.pool, err = mempool.New(mempool.Config{ChainID: cfg.Genesis.ChainID, ReplayWindow: cfg.Genesis.Params.ReplayWindow,
+		Precheck: n.reg.Precheck, Refused: n.metrics.refuse}, n)
 	if err != nil {
 		return nil, err
 	}

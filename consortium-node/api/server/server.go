@@ -62,6 +62,9 @@ type Config struct {
 	MaxWait time.Duration
 	// Heartbeat is the idle interval between stream keep-alives (default 15s).
 	Heartbeat time.Duration
+	// Metrics, if set, serves GET /metrics (node.Node.MetricsHandler) to any
+	// caller, without authentication.
+	Metrics http.Handler
 }
 
 // Validate checks the config and fills defaults.
@@ -126,6 +129,9 @@ func New(cfg Config) (http.Handler, error) {
 	mux.HandleFunc("GET /v1/nodes", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, s.cfg.Backend.Members())
 	})
+	if cfg.Metrics != nil {
+		mux.Handle("GET /metrics", cfg.Metrics)
+	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, http.StatusNotFound, "not_found", fmt.Sprintf("no endpoint %s %s; see GET /v1/status", r.Method, r.URL.Path))
 	})

@@ -66,7 +66,8 @@ func Start(t testing.TB) *Node {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- n.Run(ctx) }()
-	h, err := server.New(server.Config{Backend: n, Logger: log, Heartbeat: 200 * time.Millisecond})
+	h, err := server.New(server.Config{Backend: n, Logger: log, Heartbeat: 200 * time.Millisecond,
+		Metrics: n.MetricsHandler()})
 	if err != nil {
 		t.Fatal(err)
 	}
