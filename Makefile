@@ -3,13 +3,17 @@ GO      ?= go
 BIN     := bin
 HOME_DIR ?= .almoner/dev
 
-.PHONY: run build test test-short frontend bench bench-exec bench-e2e bench-authz bench-portal bench-cluster devnet lint fuzz clean
+.PHONY: run consortium build test test-short frontend bench bench-exec bench-e2e bench-authz bench-portal bench-cluster devnet lint fuzz clean
 
 PORTAL_HOME ?= .almoner/portal
 
 ## run: build everything; start a one-node dev consortium (.almoner/dev) and the portal at http://127.0.0.1:8080 (.almoner/portal)
 run: build
 	scripts/run-dev.sh $(HOME_DIR) $(PORTAL_HOME)
+
+## consortium: four organisations, each with its own node and its own portal (only its own keys); Ctrl-C stops all
+consortium: build
+	scripts/consortium.sh
 
 ## build: build the web app, then compile the node daemon, the CLI and the portal (which embeds the app) into bin/
 build: frontend

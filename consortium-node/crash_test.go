@@ -81,7 +81,7 @@ func TestCrashRecovery(t *testing.T) {
 	for round := range rounds {
 		t0 := time.Now()
 		p := startNode(t, bin, home)
-		cl := waitReady(t, p, addr)
+		cl := waitReady(t, p, home, addr)
 		t1 := time.Now()
 		verifyAcked(t, cl, g, sub, false)
 		t.Logf("round %d: ready in %v, verified in %v", round, t1.Sub(t0).Round(time.Millisecond), time.Since(t1).Round(time.Millisecond))
@@ -114,7 +114,7 @@ func TestCrashRecovery(t *testing.T) {
 	// Restart after the last kill and check everything, including a serial
 	// re-execution of the whole chain.
 	p := startNode(t, bin, home)
-	cl := waitReady(t, p, addr)
+	cl := waitReady(t, p, home, addr)
 	blocks := verifyAcked(t, cl, g, sub, true)
 	replay(t, g, blocks)
 	final := mustStatus(t, cl)
@@ -126,7 +126,7 @@ func TestCrashRecovery(t *testing.T) {
 
 	// A clean stop keeps the head; SIGINT (Ctrl-C) also stops cleanly.
 	p = startNode(t, bin, home)
-	cl = waitReady(t, p, addr)
+	cl = waitReady(t, p, home, addr)
 	again := mustStatus(t, cl)
 	if again.Height != final.Height || again.HeadHash != final.HeadHash || again.StateHash != final.StateHash {
 		t.Errorf("head after a clean restart = %d %s, want %d %s", again.Height, again.HeadHash, final.Height, final.HeadHash)
@@ -295,11 +295,28 @@ type nodeClient struct {
 
 func (c nodeClient) Close() { c.tr.CloseIdleConnections() }
 
+// devClient is a node API client that reads as the dev consortium's
+// consortium admin (stmarys/admin), whom the policy lets follow the chain.
+func devClient(t testing.TB, home, addr string, hc *http.Client) *client.Client {
+	t.Helper()
+	kf, err := genesis.LoadKeyFile(genesis.KeyPath(home, "stmarys/admin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := kf.SignKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl := client.New(addr, hc)
+	cl.Authenticate("stmarys/admin", key)
+	return cl
+}
+
 // waitReady waits until the node answers and leads its raft cluster.
-func waitReady(t *testing.T, p *proc, addr string) nodeClient {
+func waitReady(t *testing.T, p *proc, home, addr string) nodeClient {
 	t.Helper()
 	tr := &http.Transport{MaxIdleConnsPerHost: 16}
-	cl := nodeClient{client.New(addr, &http.Client{Transport: tr, Timeout: 30 * time.Second}), tr}
+	cl := nodeClient{devClient(t, home, addr, &http.Client{Transport: tr, Timeout: 30 * time.Second}), tr}
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		if p.exited() {

@@ -380,7 +380,7 @@ func newFaultCluster(t *testing.T, n int, drops bool) *faultCluster {
 		nd := &faultNode{id: gn.ID, raftID: gn.RaftID, api: gn.APIAddr,
 			logPath:  filepath.Join(dir, "logs", strings.ReplaceAll(gn.ID, "/", "_")+".log"),
 			dropPath: filepath.Join(dir, "drop-"+strings.ReplaceAll(gn.ID, "/", "_")),
-			cl:       nodeClient{client.New(gn.APIAddr, &http.Client{Transport: tr, Timeout: 60 * time.Second}), tr}}
+			cl:       nodeClient{devClient(t, home, gn.APIAddr, &http.Client{Transport: tr, Timeout: 60 * time.Second}), tr}}
 		c.nodes = append(c.nodes, nd)
 	}
 	// Registered before any node starts, so it runs after the nodes are

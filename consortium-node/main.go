@@ -194,11 +194,21 @@ func cmdRun(args []string) error {
 	if *nodeID == "" {
 		*nodeID = g.Nodes[0].ID
 	}
+	kf, err := loadKeys(*home, *ksDir, *nodeID)
+	if err != nil {
+		return fmt.Errorf("node key: %w", err)
+	}
+	key, err := kf.SignKey()
+	if err != nil {
+		return err
+	}
 	me, ok := g.Node(*nodeID)
 	var join *genesis.Node
 	if !ok && *joinVia != "" {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		nodes, err := client.New(*joinVia, nil).Nodes(ctx)
+		jc := client.New(*joinVia, nil)
+		jc.Authenticate(*nodeID, key) // the node directory is for consortium nodes and members
+		nodes, err := jc.Nodes(ctx)
 		cancel()
 		if err != nil {
 			return fmt.Errorf("fetching the consortium's nodes from %s: %w", *joinVia, err)
@@ -211,14 +221,6 @@ func cmdRun(args []string) error {
 	}
 	if !ok {
 		return fmt.Errorf("node %q is not in %s nor (with --join-via) in the consortium's current nodes; add it with almoner node-change add", *nodeID, gpath)
-	}
-	kf, err := loadKeys(*home, *ksDir, *nodeID)
-	if err != nil {
-		return fmt.Errorf("node key: %w", err)
-	}
-	key, err := kf.SignKey()
-	if err != nil {
-		return err
 	}
 	if *apiAddr == "" {
 		*apiAddr = me.APIAddr

@@ -73,7 +73,7 @@ func TestMedicalRecordPrivacyEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := startNode(t, bin, home)
-	cl := waitReady(t, p, fmt.Sprintf("127.0.0.1:%d", port))
+	cl := waitReady(t, p, home, fmt.Sprintf("127.0.0.1:%d", port))
 	defer cl.Close()
 	ctx := context.Background()
 

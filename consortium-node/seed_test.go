@@ -28,7 +28,7 @@ func TestSeedDemo(t *testing.T) {
 		t.Fatalf("init: %v\n%s", err, out)
 	}
 	p := startNode(t, bin, home)
-	cl := waitReady(t, p, fmt.Sprintf("127.0.0.1:%d", port))
+	cl := waitReady(t, p, home, fmt.Sprintf("127.0.0.1:%d", port))
 	defer cl.Close()
 	ctx := context.Background()
 	st, err := seed.Run(ctx, seed.Config{Home: home, Client: cl.Client, FHIRDir: "../../shared/fhir", Donors: 10, Gifts: 60})

@@ -46,7 +46,7 @@ var catalog = map[string][]string{
 	"disbursement": {"create", "confirm", "read"},
 	"claim":        {"submit", "review", "adjudicate", "pay", "appeal", "cancel", "read"},
 	"report":       {"read"},
-	"chain":        {"read"},
+	"chain":        {"read", "follow"}, // follow: the whole chain through the node API
 }
 
 // Roles returns the roles rules may name, RoleMember included.

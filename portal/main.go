@@ -4,6 +4,11 @@
 // /metrics, and the web app (package frontend, embedded) at /.
 //
 //	portal --node 127.0.0.1:7070 --listen 127.0.0.1:8080 --home .almoner/portal [--dev .almoner/dev]
+//	portal init --home DIR --org ORG --node ADDR --import KEYFILE,...   provision without --dev
+//	portal passphrase --home DIR --new-passphrase-file FILE            rotate the passphrase
+//
+// Outside --dev the portal's keys are sealed under a passphrase given in
+// $ALMONER_PORTAL_PASSPHRASE or --passphrase-file (never stored).
 //
 // With --dev, the members of a dev consortium (key files in DIR/keys) get
 // their keys imported into the portal keystore and demo accounts with
@@ -37,8 +42,16 @@ func main() {
 }
 
 func run(args []string) error {
+	if len(args) > 0 {
+		switch args[0] {
+		case "init":
+			return cmdInit(args[1:])
+		case "passphrase":
+			return cmdPassphrase(args[1:])
+		}
+	}
 	fs := flag.NewFlagSet("portal", flag.ContinueOnError)
-	node := fs.String("node", "127.0.0.1:7070", "node API address")
+	node := fs.String("node", "127.0.0.1:7070", "node API address, or several comma-separated (failed over in order)")
 	listen := fs.String("listen", "127.0.0.1:8080", "HTTP listen address")
 	home := fs.String("home", ".almoner/portal", "portal data folder (read model, accounts, keystore)")
 	dev := fs.String("dev", "", "a dev consortium folder (genesis.json, keys/): create demo accounts for its members")
@@ -46,6 +59,10 @@ func run(args []string) error {
 	secure := fs.Bool("secure-cookies", false, "mark cookies Secure (when served over TLS, e.g. behind a TLS proxy)")
 	ratePerIP := fs.Int("rate-per-ip", 0, "requests per IP per rate window (0: the default)")
 	ratePerUser := fs.Int("rate-per-user", 0, "requests per signed-in user or token per rate window (0: the default)")
+	org := fs.String("org", "", "the organisation this portal serves (with --dev: import only its members' keys)")
+	identity := fs.String("identity", "", "member to sign node API reads as (default: an admin of --org whose key the portal holds)")
+	ppFile := fs.String("passphrase-file", "", "file whose first line is the passphrase sealing the portal's keys (default: $"+
+		PassphraseEnv+"; only --dev portals may run without one)")
 	claimsKeys := fs.String("claims-keys", "", "folder of the hospital's claims fingerprint key (<org>.key), to file claims (default with --dev: its claims-keys)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -57,7 +74,30 @@ func run(args []string) error {
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lv}))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	cfg := app.Config{Node: *node, Listen: *listen, Home: *home, DevHome: *dev, ClaimsKeys: *claimsKeys, Logger: log}
+	pp, err := passphrase(*ppFile)
+	if err != nil {
+		return err
+	}
+	// A provisioned portal (portal init) keeps its settings in its home;
+	// flags given override them.
+	st, err := app.LoadSettings(*home)
+	if err != nil {
+		return err
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	nodes := strings.Split(*node, ",")
+	if !set["node"] && len(st.Nodes) > 0 {
+		nodes = st.Nodes
+	}
+	if !set["org"] && st.Org != "" {
+		*org = st.Org
+	}
+	if !set["identity"] && st.Identity != "" {
+		*identity = st.Identity
+	}
+	cfg := app.Config{Nodes: nodes, Listen: *listen, Home: *home, DevHome: *dev, Org: *org, Identity: *identity,
+		ClaimsKeys: *claimsKeys, Passphrase: pp, Logger: log}
 	cfg.Server.SecureCookies = *secure
 	cfg.Server.RatePerIP, cfg.Server.RatePerUser = *ratePerIP, *ratePerUser
 	cfg.Server.Frontend = frontend.FS()

@@ -52,8 +52,9 @@ var ErrUnavailable = errors.New("node: the custodian's nodes are unreachable")
 // bounds how long a custodian waits to apply the block holding the
 // access it is asked to serve.
 const (
-	relayTimeout    = 5 * time.Second
-	relayWaitHeight = 3 * time.Second
+	relayTimeout     = 5 * time.Second
+	relayPingTimeout = 2 * time.Second
+	relayWaitHeight  = 3 * time.Second
 )
 
 type relayRequest struct {
@@ -105,7 +106,7 @@ func (n *Node) FetchRecord(ctx context.Context, req *api.FetchRequest) (*api.Fet
 	}
 	var lastErr error = fmt.Errorf("%w: %q runs no other node", ErrUnavailable, custodian)
 	for _, peer := range n.orgPeers(custodian) {
-		rep, err := n.relay(ctx, peer, &relayRequest{Op: relayFetch, MinHeight: n.Head().Height, Fetch: req})
+		rep, err := n.relay(ctx, peer, &relayRequest{Op: relayFetch, MinHeight: n.Head().Height, Fetch: req}, relayTimeout)
 		if err != nil {
 			lastErr = err
 			continue
@@ -139,7 +140,7 @@ func (n *Node) CustodianReachable(ctx context.Context, org string) error {
 	}
 	var lastErr error
 	for _, p := range peers {
-		rep, err := n.relay(ctx, p, &relayRequest{Op: relayPing})
+		rep, err := n.relay(ctx, p, &relayRequest{Op: relayPing}, relayPingTimeout)
 		if err == nil && rep.Code == "" {
 			return nil
 		}
@@ -182,7 +183,7 @@ func (n *Node) orgPeers(org string) []transport.Peer {
 }
 
 // relay sends one request to peer and waits for its reply.
-func (n *Node) relay(ctx context.Context, peer transport.Peer, req *relayRequest) (relayReply, error) {
+func (n *Node) relay(ctx context.Context, peer transport.Peer, req *relayRequest, timeout time.Duration) (relayReply, error) {
 	c := make(chan relayReply, 1)
 	n.relays.mu.Lock()
 	if n.relays.pending == nil {
@@ -204,13 +205,13 @@ func (n *Node) relay(ctx context.Context, peer transport.Peer, req *relayRequest
 	if !n.tr.Send(peer.RaftID, kindRelay, payload) {
 		return relayReply{}, fmt.Errorf("%w: %s (send queue full or not a member)", ErrUnavailable, peer.NodeID)
 	}
-	t := time.NewTimer(relayTimeout)
+	t := time.NewTimer(timeout)
 	defer t.Stop()
 	select {
 	case rep := <-c:
 		return rep, nil
 	case <-t.C:
-		return relayReply{}, fmt.Errorf("%w: %s did not answer within %v", ErrUnavailable, peer.NodeID, relayTimeout)
+		return relayReply{}, fmt.Errorf("%w: %s did not answer within %v", ErrUnavailable, peer.NodeID, timeout)
 	case <-ctx.Done():
 		return relayReply{}, fmt.Errorf("%w: %v", ErrUnavailable, ctx.Err())
 	case <-n.stopped:

@@ -22,6 +22,9 @@ var memberIDPattern = regexp.MustCompile(`^[a-z0-9._-]+/[a-z0-9._-]+$`)
 // browserSession requires a signed-in browser session with the write
 // scope (account changes are not for API tokens).
 func browserSession(ctx context.Context, what string) (*session.Principal, error) {
+	if p := Principal(ctx); p != nil && p.MustChangePassword && p.Via == "session" && what == changingPassword {
+		return p, nil // the one thing an initial password allows
+	}
 	p, err := writer(ctx)
 	if err != nil {
 		return nil, err
@@ -52,6 +55,8 @@ type newMember struct {
 	tx       *TxResult
 }
 
+const changingPassword = "a password is changed"
+
 // registerAccount adds changePassword and createMember.
 func registerAccount(b *Builder, txResult, member *graphql.Object) error {
 	cfg := b.Cfg
@@ -66,7 +71,7 @@ func registerAccount(b *Builder, txResult, member *graphql.Object) error {
 			"newPassword":     {Type: nn(graphql.String), Description: "At least the portal's minimum length (12 by default)."},
 		},
 		Resolve: func(p graphql.ResolveParams) (any, error) {
-			pr, err := browserSession(p.Context, "a password is changed")
+			pr, err := browserSession(p.Context, changingPassword)
 			if err != nil {
 				return nil, err
 			}
@@ -201,7 +206,7 @@ func newAccount(ctx context.Context, cfg *Config, admin string, nm *newMember) (
 	if err != nil {
 		return nil, internal(ctx, cfg.Logger, "password", err)
 	}
-	if err := cfg.Sessions.CreateAccount(nm.id, pw); errors.Is(err, session.ErrExists) {
+	if err := cfg.Sessions.CreateInitialAccount(nm.id, pw); errors.Is(err, session.ErrExists) {
 		return nil, Errorf(CodeConflict, "the portal already has an account "+nm.id)
 	} else if err != nil {
 		return nil, internal(ctx, cfg.Logger, "create account", err)

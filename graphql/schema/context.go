@@ -37,11 +37,15 @@ func req(ctx context.Context) *request {
 // Principal returns who the operation acts for (nil: anonymous).
 func Principal(ctx context.Context) *session.Principal { return req(ctx).principal }
 
-// viewer requires an authenticated principal.
+// viewer requires an authenticated principal whose password needs no
+// change (an account created by someone else may only change it).
 func viewer(ctx context.Context) (*session.Principal, error) {
 	p := Principal(ctx)
 	if p == nil {
 		return nil, ErrUnauthenticated
+	}
+	if p.MustChangePassword {
+		return nil, ErrMustChangePassword
 	}
 	return p, nil
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+
+	"github.com/almoner/almoner/consortium-node/api/client"
 )
 
 // Stable error codes in extensions.code.
@@ -41,9 +43,15 @@ func Errorf(code, msg string) *Error { return &Error{Code: code, Message: msg} }
 var (
 	ErrUnauthenticated = Errorf(CodeUnauthenticated, "sign in or send an API token")
 	ErrReadOnlyToken   = Errorf(CodeForbidden, "this API token lacks the write scope")
+	// ErrMustChangePassword: the account's initial password was set by
+	// someone else; nothing but changePassword is allowed until it changes.
+	ErrMustChangePassword = Errorf(CodeForbidden, "change your initial password first: changePassword(currentPassword, newPassword)")
 )
 
-// internal logs err and returns a generic INTERNAL error.
+// internal logs err and returns a generic INTERNAL error, except for a
+// coded *Error (returned as is), a timeout and a node that could not be
+// reached (client.ErrUnreachable: every address failed), which are
+// UNAVAILABLE.
 func internal(ctx context.Context, log *slog.Logger, what string, err error) *Error {
 	var ue *Error
 	if errors.As(err, &ue) {
@@ -51,6 +59,10 @@ func internal(ctx context.Context, log *slog.Logger, what string, err error) *Er
 	}
 	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
 		return Errorf(CodeUnavailable, "the request timed out")
+	}
+	if errors.Is(err, client.ErrUnreachable) {
+		log.WarnContext(ctx, "no node reachable", "op", what, "err", err)
+		return Errorf(CodeUnavailable, "no consortium node can be reached; try again in a few seconds")
 	}
 	log.ErrorContext(ctx, "resolver failed", "op", what, "err", err)
 	return Errorf(CodeInternal, "internal error")

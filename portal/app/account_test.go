@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -139,9 +140,21 @@ func TestCreateMember(t *testing.T) {
 	if s := nurse.loginStatus("stmarys/nurse-1", pw); s != http.StatusOK {
 		t.Fatalf("the new member's sign-in: %d", s)
 	}
+	// An initial password set by the admin allows nothing but changing it.
+	consentVars := map[string]any{"id": "con-nurse", "p": "treatment", "c": []string{"lab"},
+		"s": time.Now().UTC().Format(time.RFC3339), "e": time.Now().UTC().Add(24 * time.Hour).Format(time.RFC3339)}
+	if r := nurse.do(requestDoc, consentVars); r.code() != "FORBIDDEN" || !strings.Contains(r.Errors[0].Message, "change your initial password") {
+		t.Fatalf("acting before changing the initial password: %s", r.raw)
+	}
+	if r := nurse.do(`mutation { createApiToken(name: "x", scopes: ["read"], ttlHours: 1) { secret } }`, nil); r.code() != "FORBIDDEN" {
+		t.Fatalf("a token before changing the initial password: %s", r.raw)
+	}
+	if r := nurse.do(`mutation($c: String!) { changePassword(currentPassword: $c, newPassword: "a much better secret 42") { endedSessions } }`,
+		map[string]any{"c": pw}); len(r.Errors) != 0 {
+		t.Fatalf("changing the initial password: %s", r.raw)
+	}
 	// The portal signs for the new member with the keys it generated.
-	nurse.ok("requestConsent", requestDoc, map[string]any{"id": "con-nurse", "p": "treatment", "c": []string{"lab"},
-		"s": time.Now().UTC().Format(time.RFC3339), "e": time.Now().UTC().Add(24 * time.Hour).Format(time.RFC3339)})
+	nurse.ok("requestConsent", requestDoc, consentVars)
 
 	tok := admin.do(`mutation { createApiToken(name: "ci", scopes: ["read", "write"], ttlHours: 1) { secret } }`, nil)
 	bot := newClient(t, p.URL)

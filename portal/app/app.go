@@ -27,22 +27,39 @@ import (
 	"github.com/almoner/almoner/portal/records"
 	"github.com/almoner/almoner/portal/server"
 	"github.com/almoner/almoner/portal/session"
+	"github.com/almoner/almoner/privacy/keystore"
 )
 
 // Config configures a portal.
 type Config struct {
-	// Node is the node API address.
-	Node string
+	// Node is a node API address; Nodes are more (any of the consortium's
+	// nodes: its organisation's first). Requests go to the first that
+	// answers, Node first; a node that dies is failed over to the next
+	// address, without a restart, and the read model resumes its stream
+	// there (client.NewMulti). At least one address is required.
+	Node  string
+	Nodes []string
 	// Listen is the HTTP listen address (default 127.0.0.1:8080).
 	Listen string
 	// Home holds index/ (the read model), accounts/, keystore/ and the
 	// organisation key file.
 	Home string
 	// DevHome, if set, is a dev consortium folder (genesis.json, keys/):
-	// every member with a key file there gets its keys imported and an
-	// account with a random password (written to Home/dev-accounts.txt).
+	// every member with a key file there (of Org only, when Org is set)
+	// gets its keys imported and an account with a random password
+	// (written to Home/dev-accounts.txt).
 	DevHome string
-	Logger  *slog.Logger
+	// Org is the organisation this portal serves. A consortium runs one
+	// portal per organisation, holding only its members' keys; empty
+	// serves every organisation whose keys it holds (the one-process
+	// demo).
+	Org string
+	// Identity is the member the portal signs its node API reads as
+	// (blocks, the stream, proofs, the policy): one whom the policy allows
+	// chain/follow. Default: an organisation admin (of Org, when set),
+	// auditor or consortium admin whose key the keystore holds.
+	Identity string
+	Logger   *slog.Logger
 	// Argon2 for account passwords (default session.DefaultArgon2).
 	Argon2 session.Argon2Params
 	// Server overrides server settings (Schema, Sessions, Health and
@@ -57,14 +74,26 @@ type Config struct {
 	// DevHome's claims-keys, if there is one. The portal files claims
 	// only for hospitals whose key it holds.
 	ClaimsKeys string
+	// Passphrase seals the portal's organisation key, which seals every
+	// member key in its keystore (keyring.OpenOrgKey). Required unless
+	// DevHome is set; never stored by the portal.
+	Passphrase []byte
+	// KeyKDF is the argon2id cost of sealing the organisation key
+	// (default keystore.DefaultKDF).
+	KeyKDF keystore.KDFParams
 	// GenesisWait bounds waiting for the node at start (default 60s).
 	GenesisWait time.Duration
 }
 
 // Validate checks the config and fills defaults.
 func (c *Config) Validate() error {
-	if c.Node == "" || c.Home == "" {
-		return errors.New("app: Node and Home are required")
+	if len(c.nodeAddrs()) == 0 || c.Home == "" {
+		return errors.New("app: Node (or Nodes) and Home are required")
+	}
+	for _, a := range c.nodeAddrs() {
+		if strings.TrimSpace(a) == "" {
+			return errors.New("app: an empty node address in Nodes")
+		}
 	}
 	if c.Listen == "" {
 		c.Listen = "127.0.0.1:8080"
@@ -72,11 +101,32 @@ func (c *Config) Validate() error {
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
+	if c.KeyKDF == (keystore.KDFParams{}) {
+		c.KeyKDF = keystore.DefaultKDF
+	}
 	if c.GenesisWait <= 0 {
 		c.GenesisWait = 60 * time.Second
 	}
 	return nil
 }
+
+// nodeAddrs returns Node, then those of Nodes that differ from it.
+func (c *Config) nodeAddrs() []string {
+	var out []string
+	if c.Node != "" {
+		out = append(out, c.Node)
+	}
+	for _, a := range c.Nodes {
+		if a != c.Node {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// OrgKeyFile is the portal's organisation key in Home: sealed under the
+// passphrase (plain only for --dev portals).
+const OrgKeyFile = "portal-org.key"
 
 // Portal is a running portal.
 type Portal struct {
@@ -104,13 +154,17 @@ func Start(ctx context.Context, cfg Config) (p *Portal, err error) {
 		return nil, err
 	}
 	p = &Portal{}
+	opened := p // p is nil on an error return
 	defer func() {
 		if err != nil {
-			p.closeAll()
+			opened.closeAll()
 		}
 	}()
 	log := cfg.Logger
-	nc := client.New(cfg.Node, &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64, IdleConnTimeout: 90 * time.Second}})
+	nc, err := client.NewMulti(cfg.nodeAddrs(), client.Options{Logger: log})
+	if err != nil {
+		return nil, err
+	}
 	g, err := waitGenesis(ctx, nc, cfg.GenesisWait)
 	if err != nil {
 		return nil, err
@@ -142,7 +196,8 @@ func Start(ctx context.Context, cfg Config) (p *Portal, err error) {
 		return nil, err
 	}
 	p.closers = append(p.closers, p.Sessions.Close)
-	orgKey, err := keyring.LoadOrCreateOrgKey(filepath.Join(cfg.Home, "portal-org.key"), "portal")
+	orgKey, err := keyring.OpenOrgKey(filepath.Join(cfg.Home, OrgKeyFile), "portal", cfg.Passphrase, cfg.DevHome != "",
+		keystore.Options{KDF: cfg.KeyKDF})
 	if err != nil {
 		return nil, err
 	}
@@ -151,9 +206,12 @@ func Start(ctx context.Context, cfg Config) (p *Portal, err error) {
 		return nil, err
 	}
 	if cfg.DevHome != "" {
-		if p.DevAccounts, err = devAccounts(cfg.Home, cfg.DevHome, g, kr, p.Sessions); err != nil {
+		if p.DevAccounts, err = devAccounts(cfg.Home, cfg.DevHome, cfg.Org, g, kr, p.Sessions); err != nil {
 			return nil, err
 		}
+	}
+	if err := authenticate(ctx, nc, kr, g, cfg.Org, cfg.Identity, log); err != nil {
+		return nil, err
 	}
 	if p.Follower, err = readmodel.NewFollower(readmodel.FollowerConfig{Store: p.Store, Source: nc, Logger: log}); err != nil {
 		return nil, err
@@ -161,6 +219,15 @@ func Start(ctx context.Context, cfg Config) (p *Portal, err error) {
 	claimsKeys, err := loadClaimsKeys(cfg.ClaimsKeys, cfg.DevHome)
 	if err != nil {
 		return nil, err
+	}
+	if cfg.Org != "" {
+		// A hospital's portal holds its own claims key only: another
+		// hospital's would let it invert that hospital's fingerprints.
+		for org := range claimsKeys {
+			if org != cfg.Org {
+				delete(claimsKeys, org)
+			}
+		}
 	}
 	if len(claimsKeys) == 0 {
 		log.Info("no claims fingerprint keys: this portal files no claims (--claims-keys)")
@@ -246,7 +313,7 @@ func waitGenesis(ctx context.Context, nc *client.Client, wait time.Duration) (*g
 
 // devAccounts imports the dev members' keys and creates their accounts
 // once; passwords are kept in Home/dev-accounts.txt (0600).
-func devAccounts(home, devHome string, g *genesis.File, kr *keyring.Keyring, ss *session.Store) (map[string]string, error) {
+func devAccounts(home, devHome, org string, g *genesis.File, kr *keyring.Keyring, ss *session.Store) (map[string]string, error) {
 	path := filepath.Join(home, "dev-accounts.txt")
 	out := map[string]string{}
 	if f, err := os.Open(path); err == nil {
@@ -260,6 +327,9 @@ func devAccounts(home, devHome string, g *genesis.File, kr *keyring.Keyring, ss 
 	}
 	var added []string
 	for _, m := range g.Members {
+		if org != "" && m.Org != org {
+			continue // another organisation's members are its own portal's
+		}
 		kf, err := genesis.LoadKeyFile(genesis.KeyPath(devHome, m.ID))
 		if errors.Is(err, os.ErrNotExist) {
 			continue
@@ -300,6 +370,49 @@ func devAccounts(home, devHome string, g *genesis.File, kr *keyring.Keyring, ss 
 		}
 	}
 	return out, nil
+}
+
+// authenticate makes the node client sign its reads as member as or, by
+// default, as the first member of org (any organisation, when empty) in
+// the genesis file whose key the keyring holds and whom the node lets
+// follow the chain (the policy gives chain/follow to organisation admins,
+// auditors and consortium admins): each candidate is tried with one read.
+// Without one the portal reads anonymously, the node refuses its blocks,
+// and the log says what to do.
+func authenticate(ctx context.Context, nc *client.Client, kr *keyring.Keyring, g *genesis.File, org, as string,
+	log *slog.Logger) error {
+	var candidates []string
+	if as != "" {
+		candidates = []string{as}
+	}
+	for _, m := range g.Members {
+		if as == "" && (org == "" || m.Org == org) && kr.Has(m.ID) {
+			candidates = append(candidates, m.ID)
+		}
+	}
+	for _, id := range candidates {
+		key, err := kr.SignKey(id)
+		if err != nil {
+			return fmt.Errorf("the portal's node identity %s: %w", id, err)
+		}
+		nc.Authenticate(id, key)
+		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		_, err = nc.Block(cctx, 0)
+		cancel()
+		var ce *client.Error
+		if errors.As(err, &ce) && (ce.StatusCode == http.StatusUnauthorized || ce.StatusCode == http.StatusForbidden) {
+			if as != "" {
+				return fmt.Errorf("the node refuses reads by %s (%s): name a member whom the policy allows chain/follow "+
+					"(an organisation admin)", id, ce.Message)
+			}
+			continue
+		}
+		log.Info("reading from the node as", "identity", id)
+		return nil
+	}
+	log.Warn("this portal holds no key of a member whom the node lets follow the chain (an organisation admin): "+
+		"the node will refuse its reads; create the first admin with portal init, or name one with --identity", "org", org)
+	return nil
 }
 
 // loadClaimsKeys reads the claims fingerprint keys in dir or, when dir

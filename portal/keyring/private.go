@@ -9,6 +9,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/genesis"
 	"github.com/almoner/almoner/privacy/envelope"
 	"github.com/almoner/almoner/privacy/keystore"
+	"github.com/almoner/almoner/privacy/sign"
 )
 
 // load reads member's key file from the keystore.
@@ -21,6 +22,20 @@ func (k *Keyring) load(member string) (*genesis.KeyFile, error) {
 		return nil, fmt.Errorf("keyring: %w", err)
 	}
 	return kf, nil
+}
+
+// SignKey returns member's signing key (for a long-lived use such as
+// signing the portal's node API reads).
+func (k *Keyring) SignKey(member string) (*sign.PrivateKey, error) {
+	kf, err := k.load(member)
+	if err != nil {
+		return nil, err
+	}
+	key, err := kf.SignKey()
+	if err != nil {
+		return nil, fmt.Errorf("keyring: %w", err)
+	}
+	return key, nil
 }
 
 // SignPrivate signs a private request to a custodian node

@@ -483,7 +483,8 @@ func (s *Server) login(c *fiber.Ctx) error {
 	}
 	c.Cookie(&fiber.Cookie{Name: SessionCookie, Value: tok, Path: "/", HTTPOnly: true, Secure: s.cfg.SecureCookies,
 		SameSite: fiber.CookieSameSiteStrictMode, Expires: sess.Expires})
-	return c.JSON(fiber.Map{"account": a.ID, "csrfToken": sess.CSRF, "expires": sess.Expires.Format(time.RFC3339)})
+	return c.JSON(fiber.Map{"account": a.ID, "csrfToken": sess.CSRF, "expires": sess.Expires.Format(time.RFC3339),
+		"mustChangePassword": a.MustChange})
 }
 
 func (s *Server) sessionInfo(c *fiber.Ctx) error {
@@ -491,7 +492,7 @@ func (s *Server) sessionInfo(c *fiber.Ctx) error {
 	if p == nil {
 		return c.Status(fiber.StatusUnauthorized).JSON(errBody(schema.CodeUnauthenticated, "not signed in"))
 	}
-	return c.JSON(fiber.Map{"account": p.Account, "via": p.Via, "csrfToken": p.CSRF})
+	return c.JSON(fiber.Map{"account": p.Account, "via": p.Via, "csrfToken": p.CSRF, "mustChangePassword": p.MustChangePassword})
 }
 
 func (s *Server) logout(c *fiber.Ctx) error {

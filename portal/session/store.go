@@ -103,6 +103,10 @@ type Account struct {
 	ID           string    `json:"id"` // the member id
 	PasswordHash string    `json:"password_hash"`
 	Created      time.Time `json:"created"`
+	// MustChange is set on accounts created by someone else (an admin,
+	// portal init): until its owner changes the password, the account
+	// may do nothing but that.
+	MustChange bool `json:"must_change,omitempty"`
 }
 
 // Session is a browser session.
@@ -137,6 +141,9 @@ type Principal struct {
 	SessionID string
 	// TokenID names the API token used (tokens only).
 	TokenID string
+	// MustChangePassword: the account's password was set by someone
+	// else and must be changed before it may do anything else.
+	MustChangePassword bool
 }
 
 // Can reports whether the principal holds scope.
@@ -216,7 +223,16 @@ func (s *Store) checkPassword(pw string) error {
 }
 
 // CreateAccount adds an account for member id.
-func (s *Store) CreateAccount(id, password string) error {
+func (s *Store) CreateAccount(id, password string) error { return s.createAccount(id, password, false) }
+
+// CreateInitialAccount adds an account whose password someone else chose
+// (an admin enrolling a member, portal init): its owner must change it at
+// first sign-in before doing anything else.
+func (s *Store) CreateInitialAccount(id, password string) error {
+	return s.createAccount(id, password, true)
+}
+
+func (s *Store) createAccount(id, password string, mustChange bool) error {
 	if id == "" || len(id) > 128 {
 		return fmt.Errorf("%w: account id", ErrInvalid)
 	}
@@ -232,7 +248,7 @@ func (s *Store) CreateAccount(id, password string) error {
 	if ok, _ := s.db.Has([]byte(accountKey(id)), nil); ok {
 		return fmt.Errorf("%w: %s", ErrExists, id)
 	}
-	return s.put(accountKey(id), Account{ID: id, PasswordHash: h, Created: s.cfg.Now().UTC()})
+	return s.put(accountKey(id), Account{ID: id, PasswordHash: h, Created: s.cfg.Now().UTC(), MustChange: mustChange})
 }
 
 // HasAccount reports whether the account exists.
@@ -310,8 +326,15 @@ func (s *Store) Session(token string) (*Principal, error) {
 		_ = s.db.Delete([]byte(sessionKey(hashSecret(token))), nil)
 		return nil, ErrNoSession
 	}
+	var a Account
+	if err := s.get(accountKey(sess.Account), &a); err != nil {
+		if errors.Is(err, ErrNotFound) {
+			return nil, ErrNoSession
+		}
+		return nil, err
+	}
 	return &Principal{Account: sess.Account, Via: "session", Scopes: Scopes, CSRF: sess.CSRF,
-		SessionID: hex.EncodeToString(hashSecret(token))}, nil
+		SessionID: hex.EncodeToString(hashSecret(token)), MustChangePassword: a.MustChange}, nil
 }
 
 // Alive reports whether p still holds: its session exists and has not
@@ -473,7 +496,7 @@ func (s *Store) ChangePassword(account, current, next, keepSession string) (int,
 	if err != nil {
 		return 0, err
 	}
-	a.PasswordHash = h
+	a.PasswordHash, a.MustChange = h, false
 	b, err := json.Marshal(a)
 	if err != nil {
 		return 0, err

@@ -11,9 +11,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/almoner/almoner/consortium-node/api"
@@ -43,33 +45,51 @@ func (e *Error) Is(target error) bool {
 	return target == ErrNotFound && e.StatusCode == http.StatusNotFound
 }
 
-// Client talks to one node. It is safe for concurrent use.
+// Client talks to one node, or to several of one consortium with
+// failover (NewMulti, failover.go). It is safe for concurrent use.
 type Client struct {
-	base string
-	hc   *http.Client
+	addrs []string      // base URLs, at least one
+	cur   atomic.Uint32 // index in addrs of the current one
+	hc    *http.Client
+	idle  time.Duration // a silent stream is dropped after this (0: never)
+	log   *slog.Logger
+	auth  *credentials // nil: anonymous
 }
 
 // New returns a client for a node API address such as
 // "http://127.0.0.1:7070" (a bare host:port gets http://).
 func New(addr string, hc *http.Client) *Client {
-	if !strings.Contains(addr, "://") {
-		addr = "http://" + addr
-	}
 	if hc == nil {
 		hc = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64, IdleConnTimeout: 90 * time.Second}}
 	}
-	return &Client{base: strings.TrimRight(addr, "/"), hc: hc}
+	return &Client{addrs: []string{normalise(addr)}, hc: hc, log: slog.New(slog.DiscardHandler)}
 }
 
-func (c *Client) do(ctx context.Context, method, path, ctype string, body []byte, out any) error {
-	req, err := http.NewRequestWithContext(ctx, method, c.base+path, bytes.NewReader(body))
+// newRequest builds one attempt's request to url (a base address and a
+// path); it is called anew for every address tried.
+func newRequest(ctx context.Context, method, url, ctype string, body []byte) (*http.Request, error) {
+	req, err := http.NewRequestWithContext(ctx, method, url, bytes.NewReader(body))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if ctype != "" {
 		req.Header.Set("Content-Type", ctype)
 	}
-	resp, err := c.hc.Do(req)
+	return req, nil
+}
+
+func (c *Client) do(ctx context.Context, method, path, ctype string, body []byte, out any) error {
+	var resp *http.Response
+	err := c.failover(ctx, func(base string) error {
+		req, err := newRequest(ctx, method, base+path, ctype, body)
+		if err != nil {
+			return err
+		}
+		// Per attempt, on the request built for this address.
+		c.sign(req)
+		resp, err = c.hc.Do(req)
+		return unreachable(err)
+	})
 	if err != nil {
 		return fmt.Errorf("client: %s %s: %w", method, path, err)
 	}
@@ -124,11 +144,16 @@ func (c *Client) Submit(ctx context.Context, raws [][]byte, o SubmitOptions) ([]
 		q.Set("timeout", o.Timeout.String())
 	}
 	var out api.SubmitResponse
-	if err := c.do(ctx, http.MethodPost, "/v1/txs?"+q.Encode(), "application/cbor", body, &out); err != nil {
+	resent := false
+	rctx := context.WithValue(ctx, resentKey{}, &resent)
+	if err := c.do(rctx, http.MethodPost, "/v1/txs?"+q.Encode(), "application/cbor", body, &out); err != nil {
 		return nil, err
 	}
 	if len(out.Results) != len(raws) {
 		return nil, fmt.Errorf("client: node answered %d results for %d transactions", len(out.Results), len(raws))
+	}
+	if resent {
+		c.settleResent(ctx, out.Results)
 	}
 	return out.Results, nil
 }
@@ -248,12 +273,15 @@ func (c *Client) FetchRecord(ctx context.Context, req *api.FetchRequest) (*api.F
 	if err != nil {
 		return nil, err
 	}
-	httpReq, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+"/v1/private/fetch", bytes.NewReader(body))
-	if err != nil {
-		return nil, err
-	}
-	httpReq.Header.Set("Content-Type", "application/cbor")
-	resp, err := c.hc.Do(httpReq)
+	var resp *http.Response
+	err = c.failover(ctx, func(base string) error {
+		httpReq, err := newRequest(ctx, http.MethodPost, base+"/v1/private/fetch", "application/cbor", body)
+		if err != nil {
+			return err
+		}
+		resp, err = c.hc.Do(httpReq)
+		return unreachable(err)
+	})
 	if err != nil {
 		return nil, fmt.Errorf("client: fetch: %w", err)
 	}
@@ -286,17 +314,30 @@ func (c *Client) Genesis(ctx context.Context) (*genesis.File, error) {
 	return &g, g.Validate()
 }
 
-// Stream calls fn for every committed block from height from on, in order,
-// following new blocks until ctx ends or fn returns an error. Every block
-// is checked (hash, roots, tx ids) before fn sees it.
-func (c *Client) Stream(ctx context.Context, from uint64, fn func(*api.Block) error) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("%s/v1/stream?from=%d", c.base, from), nil)
+// streamFrom follows the node at base from height *next on, calling fn
+// for every block and advancing *next past it; *heard is set once the node
+// sends anything (a block or a keep-alive). A stream that cannot be opened,
+// breaks, stays silent for c.idle or is ended by the node is a connection
+// failure (unreachable): Stream resumes it elsewhere.
+func (c *Client) streamFrom(ctx context.Context, base string, next *uint64, heard *bool,
+	fn func(*api.Block) error) error {
+	sctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	req, err := newRequest(sctx, http.MethodGet, fmt.Sprintf("%s/v1/stream?from=%d", base, *next), "", nil)
 	if err != nil {
 		return err
 	}
+	c.sign(req)
+	var idled atomic.Bool
+	alive := func() {}
+	if c.idle > 0 {
+		t := time.AfterFunc(c.idle, func() { idled.Store(true); cancel() })
+		defer t.Stop()
+		alive = func() { t.Reset(c.idle) }
+	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		return fmt.Errorf("client: stream: %w", err)
+		return unreachable(err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
@@ -305,8 +346,9 @@ func (c *Client) Stream(ctx context.Context, from uint64, fn func(*api.Block) er
 	}
 	sc := bufio.NewScanner(resp.Body)
 	sc.Buffer(make([]byte, 0, 1<<20), api.MaxBodyBytes*2)
-	want := from
 	for sc.Scan() {
+		alive()
+		*heard = true
 		line := sc.Bytes()
 		if len(bytes.TrimSpace(line)) == 0 {
 			continue // keep-alive
@@ -318,16 +360,22 @@ func (c *Client) Stream(ctx context.Context, from uint64, fn func(*api.Block) er
 		if err := b.Check(); err != nil {
 			return err
 		}
-		if b.Header.Height != want {
-			return fmt.Errorf("client: stream skipped from block %d to %d", want, b.Header.Height)
+		if b.Header.Height != *next {
+			return fmt.Errorf("client: stream skipped from block %d to %d", *next, b.Header.Height)
 		}
-		want++
+		*next++
 		if err := fn(&b); err != nil {
 			return err
 		}
 	}
-	if err := sc.Err(); err != nil && ctx.Err() == nil {
-		return fmt.Errorf("client: stream: %w", err)
+	switch err := sc.Err(); {
+	case ctx.Err() != nil:
+		return ctx.Err()
+	case idled.Load():
+		return unreachable(fmt.Errorf("client: stream from %s: nothing received for %s", base, c.idle))
+	case err != nil:
+		return unreachable(fmt.Errorf("client: stream from %s: %w", base, err))
+	default:
+		return unreachable(fmt.Errorf("client: stream from %s: the node ended it", base))
 	}
-	return ctx.Err()
 }

@@ -46,6 +46,9 @@ type Backend interface {
 	// answers now, else node.ErrUnavailable.
 	CustodianReachable(ctx context.Context, org string) error
 	ExpiringKeys(within time.Duration) ([]api.ExpiringKey, error)
+	// Caller authenticates a signed request (msg, sig) of id; an unknown
+	// id or a bad signature is node.ErrForbidden.
+	Caller(id string, msg, sig []byte) (*api.Caller, error)
 	Policy() (*api.Policy, error)
 	// Proposal returns a governance proposal with its tally; an unknown
 	// id is an error matching node.ErrNotFound.
@@ -135,7 +138,7 @@ func New(cfg Config) (http.Handler, error) {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, http.StatusNotFound, "not_found", fmt.Sprintf("no endpoint %s %s; see GET /v1/status", r.Method, r.URL.Path))
 	})
-	return mux, nil
+	return s.authenticate(mux), nil
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {
@@ -256,6 +259,14 @@ func (s *server) proof(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		s.fail(w, r, err)
 		return
+	}
+	if c := callerOf(r.Context()); c == nil || !c.Follow {
+		// A member reads the proofs of their own transactions only.
+		st, err := tx.Decode(p.Tx)
+		if err != nil || c == nil || st.Body.Sender != c.ID {
+			writeErr(w, http.StatusForbidden, "forbidden", "a member may read the proofs of their own transactions only")
+			return
+		}
 	}
 	writeJSON(w, http.StatusOK, p)
 }

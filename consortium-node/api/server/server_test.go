@@ -84,6 +84,7 @@ func newFixture(t *testing.T) *fixture {
 	}
 	f.srv = httptest.NewServer(h)
 	f.c = client.New(f.srv.URL, nil)
+	f.c.Authenticate(g.Nodes[0].ID, f.keys[g.Nodes[0].ID]) // nodes may read everything
 	var stopOnce sync.Once
 	f.stop = func() {
 		stopOnce.Do(func() {
@@ -263,6 +264,10 @@ func (f *fixture) request(t *testing.T, method, path, ctype string, body []byte)
 	}
 	if ctype != "" {
 		req.Header.Set("Content-Type", ctype)
+	}
+	if method == http.MethodGet {
+		id := f.g.Nodes[0].ID
+		req.Header.Set(api.AuthHeader, api.AuthValue(id, f.keys[id], method, req.URL.RequestURI(), time.Now(), nil))
 	}
 	resp, err := f.srv.Client().Do(req)
 	if err != nil {
@@ -1018,6 +1023,8 @@ func TestStreamRaw(t *testing.T) {
 		ctx, cancel := context.WithCancel(f.ctx())
 		defer cancel()
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, f.srv.URL+"/v1/stream", nil)
+		id := f.g.Nodes[0].ID
+		req.Header.Set(api.AuthHeader, api.AuthValue(id, f.keys[id], http.MethodGet, "/v1/stream", time.Now(), nil))
 		resp, err := f.srv.Client().Do(req)
 		if err != nil {
 			t.Fatal(err)

@@ -16,6 +16,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -63,7 +64,9 @@ Governance proposals are transactions of the governance contract, e.g.:
   almoner tx --as acme/admin governance approve proposal=<ID>      (or reject, withdraw)
 Kinds: add_org, remove_org, add_node, remove_node, change_policy, set_threshold (docs/policies.md).
 
-Common flags: --node ADDR (default 127.0.0.1:7070), --home DIR (default .almoner/dev)
+Common flags: --node ADDR (default 127.0.0.1:7070), --home DIR (default .almoner/dev),
+  --identity MEMBER (sign node API reads as this member; default: a consortium admin, auditor or
+  organisation admin whose key HOME holds)
 `
 
 func main() {
@@ -74,8 +77,56 @@ func main() {
 }
 
 type common struct {
-	node, home, keystore string
-	timeout              time.Duration
+	node, home, keystore, identity string
+	timeout                        time.Duration
+}
+
+// client returns a node API client that signs its reads as --identity
+// (default: a consortium admin, auditor or organisation admin whose key
+// HOME holds, in that order), as the node requires for blocks, proofs,
+// the policy and proposals. Without such a key it is anonymous and the
+// node says what it refuses.
+func (c *common) client() *client.Client {
+	cl := client.New(c.node, nil)
+	id := c.identity
+	if id == "" {
+		id = c.defaultIdentity()
+	}
+	if id == "" {
+		return cl
+	}
+	kf, err := c.keys(id)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "warning: no key for %s (%v); reading anonymously\n", id, err)
+		return cl
+	}
+	key, err := kf.SignKey()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "warning: key of %s: %v; reading anonymously\n", id, err)
+		return cl
+	}
+	cl.Authenticate(id, key)
+	return cl
+}
+
+// defaultIdentity picks the member to sign node API reads as: the first
+// genesis member holding consortium_admin, then auditor, then org_admin,
+// whose key file is in HOME/keys.
+func (c *common) defaultIdentity() string {
+	g, err := genesis.Load(filepath.Join(c.home, "genesis.json"))
+	if err != nil {
+		return ""
+	}
+	for _, role := range []string{identity.RoleConsortiumAdmin, identity.RoleAuditor, identity.RoleOrgAdmin} {
+		for _, m := range g.Members {
+			if m.HasRole(role) {
+				if _, err := os.Stat(genesis.KeyPath(c.home, m.ID)); err == nil || c.keystore != "" {
+					return m.ID
+				}
+			}
+		}
+	}
+	return ""
 }
 
 // keys reads a member's keys from the keystore (when --keystore is set) or
@@ -99,6 +150,8 @@ func (c *common) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.node, "node", envOr("ALMONER_NODE", "127.0.0.1:7070"), "node API address")
 	fs.StringVar(&c.home, "home", envOr("ALMONER_HOME", ".almoner/dev"), "consortium folder with genesis.json and keys/")
 	fs.DurationVar(&c.timeout, "timeout", 30*time.Second, "request timeout")
+	fs.StringVar(&c.identity, "identity", os.Getenv("ALMONER_IDENTITY"),
+		"member or node to sign node API reads as (default: a consortium admin, auditor or org admin whose key HOME holds)")
 	fs.StringVar(&c.keystore, "keystore", os.Getenv("ALMONER_KEYSTORE"), "read private keys from this keystore (passphrase in $"+genesis.PassphraseEnv+") instead of HOME/keys")
 }
 
@@ -142,7 +195,7 @@ func run(args []string, out io.Writer) error {
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
 		defer cancel()
-		s, err := client.New(c.node, nil).Status(ctx)
+		s, err := c.client().Status(ctx)
 		if err != nil {
 			return err
 		}
@@ -173,7 +226,7 @@ func run(args []string, out io.Writer) error {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 		defer cancel()
 		log := slog.New(slog.NewTextHandler(os.Stderr, nil))
-		st, err := seed.Run(ctx, seed.Config{Home: c.home, Client: client.New(c.node, nil), FHIRDir: *fhir, Donors: *donors, Gifts: *gifts, Logger: log})
+		st, err := seed.Run(ctx, seed.Config{Home: c.home, Client: c.client(), FHIRDir: *fhir, Donors: *donors, Gifts: *gifts, Logger: log})
 		if errors.Is(err, seed.ErrSeeded) {
 			fmt.Fprintln(out, "demo data already loaded")
 			return nil
@@ -190,7 +243,7 @@ func run(args []string, out io.Writer) error {
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
 		defer cancel()
-		p, err := client.New(c.node, nil).Policy(ctx)
+		p, err := c.client().Policy(ctx)
 		if err != nil {
 			return err
 		}
@@ -209,7 +262,7 @@ func run(args []string, out io.Writer) error {
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
 		defer cancel()
-		v, err := client.New(c.node, nil).Proposal(ctx, pos[0])
+		v, err := c.client().Proposal(ctx, pos[0])
 		if err != nil {
 			return err
 		}
@@ -367,9 +420,9 @@ func cmdTx(fs *flag.FlagSet, c *common, args []string, out io.Writer) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
 	defer cancel()
-	cl := client.New(c.node, nil)
+	cl := c.client()
 	if *chainID == "" {
-		g, err := genesis.Load(c.home + "/genesis.json")
+		g, err := genesis.Load(filepath.Join(c.home, "genesis.json"))
 		if err != nil {
 			return fmt.Errorf("%w (or pass --chain-id)", err)
 		}
@@ -426,7 +479,7 @@ func cmdSubmit(fs *flag.FlagSet, c *common, args []string, out io.Writer) error 
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
 	defer cancel()
-	res, err := client.New(c.node, nil).Submit(ctx, [][]byte{raw}, client.SubmitOptions{Wait: *wait})
+	res, err := c.client().Submit(ctx, [][]byte{raw}, client.SubmitOptions{Wait: *wait})
 	if err != nil {
 		return err
 	}
@@ -447,7 +500,7 @@ func cmdBlock(fs *flag.FlagSet, c *common, args []string, out io.Writer) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
 	defer cancel()
-	cl := client.New(c.node, nil)
+	cl := c.client()
 	switch {
 	case which == "latest":
 		b, err := cl.LatestBlock(ctx)
@@ -493,7 +546,7 @@ func cmdReceipt(fs *flag.FlagSet, c *common, args []string, out io.Writer) error
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
 	defer cancel()
-	p, err := client.New(c.node, nil).Proof(ctx, id)
+	p, err := c.client().Proof(ctx, id)
 	if err != nil {
 		return err
 	}
@@ -563,13 +616,13 @@ func cmdNodeChange(fs *flag.FlagSet, c *common, args []string, out io.Writer) er
 	if len(pos) != 1 || (pos[0] != "add" && pos[0] != "remove") || *nodeID == "" {
 		return errors.New("node-change needs add or remove and --node-id")
 	}
-	g, err := genesis.Load(c.home + "/genesis.json")
+	g, err := genesis.Load(filepath.Join(c.home, "genesis.json"))
 	if err != nil {
 		return err
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
 	defer cancel()
-	cl := client.New(c.node, nil)
+	cl := c.client()
 	if *validUntil == 0 {
 		st, err := cl.Status(ctx)
 		if err != nil {

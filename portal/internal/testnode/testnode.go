@@ -80,6 +80,7 @@ func Start(t testing.TB) *Node {
 		n.Close()
 	})
 	nd := &Node{Home: home, Genesis: g, URL: srv.URL, Client: client.New(srv.URL, nil)}
+	nd.Client.Authenticate(g.Nodes[0].ID, key) // a node may read everything
 	nd.waitReady(t)
 	return nd
 }

@@ -1,0 +1,194 @@
+package app_test
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/almoner/almoner/portal/app"
+	"github.com/almoner/almoner/portal/internal/testnode"
+	"github.com/almoner/almoner/portal/session"
+)
+
+// consortium is four organisations as they deploy: each runs its own node
+// and its own portal, with its own home, keystore and accounts; each
+// portal holds only its own organisation's keys and talks only to its own
+// organisation's node.
+type consortium struct {
+	c       *testnode.Cluster
+	portals map[string]*app.Portal
+}
+
+func startConsortium(t *testing.T) *consortium {
+	t.Helper()
+	c := testnode.StartCluster(t, 4)
+	k := &consortium{c: c, portals: map[string]*app.Portal{}}
+	for _, org := range []string{"stmarys", "acme", "hope", "healthreg"} {
+		p, err := app.Start(context.Background(), app.Config{
+			Node: c.Node(org).URL, Listen: "127.0.0.1:0", Home: t.TempDir(), DevHome: c.Home, Org: org,
+			Argon2: session.Argon2Params{Time: 1, MemoryKiB: 64, Threads: 1},
+		})
+		if err != nil {
+			t.Fatalf("portal of %s: %v", org, err)
+		}
+		t.Cleanup(func() {
+			if err := p.Close(); err != nil {
+				t.Errorf("closing %s's portal: %v", org, err)
+			}
+		})
+		waitHealthy(t, p.URL)
+		k.portals[org] = p
+	}
+	return k
+}
+
+// as signs in member on its organisation's portal.
+func (k *consortium) as(t *testing.T, member string) *client {
+	t.Helper()
+	org, _, _ := strings.Cut(member, "/")
+	p := k.portals[org]
+	c := newClient(t, p.URL)
+	c.login(member, p.DevAccounts[member])
+	return c
+}
+
+// TestConsortiumJourneys runs the cross-organisation journeys across four
+// separate nodes and portals: St Mary's clerk registers a record on St
+// Mary's portal, the patient consents there, and Acme's adjuster reads it
+// on Acme's portal (the same bytes: Acme's node relays the signed fetch
+// to St Mary's node). With St Mary's node down, the read is refused as
+// UNAVAILABLE before anything is committed (the patient's log shows no
+// release that never happened); once the node is back the read works
+// without any manual step. No portal holds another organisation's keys or
+// accounts, and the node API refuses anonymous reads.
+func TestConsortiumJourneys(t *testing.T) {
+	start := time.Now()
+	k := startConsortium(t)
+	t.Logf("4 nodes and 4 portals up in %v", time.Since(start).Round(time.Millisecond))
+
+	// Each portal holds its own organisation's members only.
+	for org, p := range k.portals {
+		if len(p.DevAccounts) == 0 {
+			t.Fatalf("%s's portal has no accounts", org)
+		}
+		for id := range p.DevAccounts {
+			if !strings.HasPrefix(id, org+"/") {
+				t.Fatalf("%s's portal holds %s's account and keys", org, id)
+			}
+		}
+	}
+	intruder := newClient(t, k.portals["acme"].URL)
+	if r := postLogin(t, intruder, "stmarys/patient-ana", k.portals["stmarys"].DevAccounts["stmarys/patient-ana"]); r != 401 {
+		t.Fatalf("St Mary's patient signing in on Acme's portal: %d", r)
+	}
+
+	// The node API serves anonymous callers status only.
+	for _, path := range []string{"/v1/blocks/latest", "/v1/stream", "/v1/nodes", "/v1/policy"} {
+		r, err := http.Get(k.c.Node("stmarys").URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Body.Close()
+		if r.StatusCode != 401 {
+			t.Fatalf("anonymous GET %s: %d", path, r.StatusCode)
+		}
+	}
+
+	clerk, ana, adjuster := k.as(t, "stmarys/clerk"), k.as(t, "stmarys/patient-ana"), k.as(t, "acme/adjuster")
+	content := `{"resourceType":"Observation","status":"final","code":{"text":"HbA1c"},"valueQuantity":{"value":6.1,"unit":"%"}}`
+	clerk.ok("registerRecord", registerDoc, map[string]any{"id": "rec-x1", "p": "stmarys/patient-ana", "cat": "lab", "c": content})
+	now := time.Now().UTC()
+	ana.ok("grantConsent", grantDoc, map[string]any{"id": "con-x1", "g": "acme/adjuster", "p": "claims", "r": []string{"rec-x1"},
+		"s": now.Add(-time.Hour).Format(time.RFC3339), "e": now.Add(24 * time.Hour).Format(time.RFC3339)})
+	read := func() *gqlResult {
+		return adjuster.do(readDoc, map[string]any{"r": "rec-x1", "p": "claims", "c": "con-x1"})
+	}
+	// Acme's portal learns of the record from the blocks its own node
+	// follows; until then a read is still allowed (the ledger decides).
+	r := read()
+	if len(r.Errors) != 0 || dig(r.Data, "readRecord", "content") != content || dig(r.Data, "readRecord", "kind") != "GRANTED" {
+		t.Fatalf("adjuster reading on Acme's portal: %s", r.raw)
+	}
+
+	// St Mary's node (the custodian) dies: refused before the ledger.
+	sm := 0
+	for i, cn := range k.c.Nodes {
+		if cn.Org == "stmarys" {
+			sm = i
+		}
+	}
+	waitIndexed(t, ana, adjuster)
+	k.c.Stop(sm)
+	down := time.Now()
+	r = read()
+	if r.code() != "UNAVAILABLE" || !strings.Contains(r.Errors[0].Message, "nothing was committed") {
+		t.Fatalf("read with the custodian down: %s", r.raw)
+	}
+	t.Logf("refused as unavailable in %v", time.Since(down).Round(time.Millisecond))
+	k.c.Start(sm)
+	var back time.Duration
+	for deadline := time.Now().Add(60 * time.Second); ; {
+		r = read()
+		if len(r.Errors) == 0 {
+			back = time.Since(down)
+			break
+		}
+		if r.code() != "UNAVAILABLE" || time.Now().After(deadline) {
+			t.Fatalf("read after the custodian restarted: %s", r.raw)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if dig(r.Data, "readRecord", "content") != content {
+		t.Fatalf("content after restart: %s", r.raw)
+	}
+	t.Logf("reads work again %v after the custodian stopped (restart included)", back.Round(time.Millisecond))
+
+	// The patient's log on St Mary's portal: two granted reads by the
+	// adjuster, nothing for the refused attempt.
+	var granted int
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		granted = 0
+		for _, e := range nodes(t, ana.do(`{ accessLog(first: 20) { nodes { kind reader } } }`, nil), "accessLog") {
+			if dig(e, "reader") == "acme/adjuster" {
+				if dig(e, "kind") != "GRANTED" {
+					t.Fatalf("access log entry: %v", e)
+				}
+				granted++
+			}
+		}
+		if granted == 2 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if granted != 2 {
+		t.Fatalf("the patient's log shows %d reads by the adjuster, want 2", granted)
+	}
+}
+
+// waitIndexed waits until to's portal has indexed every block from's
+// portal has.
+func waitIndexed(t *testing.T, from, to *client) {
+	t.Helper()
+	const doc = `{ nodeStatus { indexedHeight } }`
+	want, _ := dig(from.do(doc, nil).Data, "nodeStatus", "indexedHeight").(float64)
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if h, _ := dig(to.do(doc, nil).Data, "nodeStatus", "indexedHeight").(float64); h >= want && want > 0 {
+			return
+		}
+	}
+	t.Fatalf("the portal never indexed height %v", want)
+}
+
+func postLogin(t *testing.T, c *client, account, password string) int {
+	t.Helper()
+	r, err := c.hc.Post(c.base+"/auth/login", "application/json",
+		strings.NewReader(`{"account":"`+account+`","password":"`+password+`"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Body.Close()
+	return r.StatusCode
+}

@@ -1,0 +1,112 @@
+package app_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/almoner/almoner/consortium-node/genesis"
+	"github.com/almoner/almoner/portal/app"
+	"github.com/almoner/almoner/portal/internal/testnode"
+	"github.com/almoner/almoner/portal/keyring"
+	"github.com/almoner/almoner/portal/session"
+	"github.com/almoner/almoner/privacy/keystore"
+)
+
+// TestProvisionWithoutDev provisions a hospital's portal as production
+// does (no --dev): its key sealed under a passphrase that is not stored,
+// only its own members' key files imported, the first admin's account
+// with an initial password that must be changed before anything else;
+// then the admin enrols a member from the portal. Another organisation's
+// key file is refused; the portal does not start without its passphrase
+// or with a wrong one, and starts after a rotation with the new one.
+func TestProvisionWithoutDev(t *testing.T) {
+	n := testnode.Start(t)
+	home := t.TempDir()
+	pass := []byte("correct horse battery staple")
+	kdf := keystore.MinKDF
+	argon := session.Argon2Params{Time: 1, MemoryKiB: 64, Threads: 1}
+	key := func(id string) string { return genesis.KeyPath(n.Home, id) }
+	init := app.InitConfig{Home: home, Org: "stmarys", Nodes: []string{n.URL}, Passphrase: pass, KeyKDF: kdf, Argon2: argon}
+
+	bad := init
+	bad.KeyFiles = []string{key("stmarys/admin"), key("acme/adjuster")}
+	if _, err := app.Init(context.Background(), bad); err == nil || !strings.Contains(err.Error(), "own organisation's keys only") {
+		t.Fatalf("importing another organisation's key: %v", err)
+	}
+	nopass := init
+	nopass.Passphrase = nil
+	if _, err := app.Init(context.Background(), nopass); !errors.Is(err, keyring.ErrNeedPassphrase) {
+		t.Fatalf("init without a passphrase: %v", err)
+	}
+	init.KeyFiles = []string{key("stmarys/admin"), key("stmarys/clerk")}
+	res, err := app.Init(context.Background(), init)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Admin != "stmarys/admin" || !res.Follows || len(res.InitialPassword) < 12 || len(res.Imported) != 2 {
+		t.Fatalf("init: %+v", res)
+	}
+	raw, err := os.ReadFile(filepath.Join(home, app.OrgKeyFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := keystore.ParseHeader(raw); err != nil {
+		t.Fatalf("the portal's key is not a sealed keystore entry: %v", err)
+	}
+
+	start := func(pp []byte) (*app.Portal, error) {
+		st, err := app.LoadSettings(home)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return app.Start(context.Background(), app.Config{Nodes: st.Nodes, Org: st.Org, Identity: st.Identity, Listen: "127.0.0.1:0",
+			Home: home, Passphrase: pp, KeyKDF: kdf, Argon2: argon})
+	}
+	if _, err := start(nil); !errors.Is(err, keyring.ErrNeedPassphrase) {
+		t.Fatalf("start without the passphrase: %v", err)
+	}
+	if _, err := start([]byte("wrong passphrase here")); err == nil {
+		t.Fatal("started with a wrong passphrase")
+	}
+	newPass := []byte("a new passphrase after rotation")
+	if err := keyring.Reseal(filepath.Join(home, app.OrgKeyFile), "portal", pass, newPass, keystore.Options{KDF: kdf}); err != nil {
+		t.Fatal(err)
+	}
+	p, err := start(newPass)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	waitHealthy(t, p.URL)
+
+	admin := newClient(t, p.URL)
+	if s := admin.loginStatus("stmarys/admin", res.InitialPassword); s != http.StatusOK {
+		t.Fatalf("admin sign-in with the initial password: %d", s)
+	}
+	create := `mutation($id: ID!, $r: [String!]!) { createMember(id: $id, roles: $r) { initialPassword member { id } } }`
+	if r := admin.do(create, map[string]any{"id": "stmarys/nurse-7", "r": []string{"records_clerk"}}); r.code() != "FORBIDDEN" {
+		t.Fatalf("enrolling before changing the initial password: %s", r.raw)
+	}
+	if r := admin.do(`mutation($c: String!) { changePassword(currentPassword: $c, newPassword: "the admin's own secret 1") { endedSessions } }`,
+		map[string]any{"c": res.InitialPassword}); len(r.Errors) != 0 {
+		t.Fatalf("changing the initial password: %s", r.raw)
+	}
+	r := admin.do(create, map[string]any{"id": "stmarys/nurse-7", "r": []string{"records_clerk"}})
+	pw, _ := dig(r.Data, "createMember", "initialPassword").(string)
+	if len(r.Errors) != 0 || pw == "" || dig(r.Data, "createMember", "member", "id") != "stmarys/nurse-7" {
+		t.Fatalf("enrolling a member: %s", r.raw)
+	}
+	nurse := newClient(t, p.URL)
+	if s := nurse.loginStatus("stmarys/nurse-7", pw); s != http.StatusOK {
+		t.Fatalf("the new member's sign-in: %d", s)
+	}
+	// The portal holds no dev accounts: acme's members do not exist here.
+	if s := newClient(t, p.URL).loginStatus("acme/adjuster", "whatever it is"); s != http.StatusUnauthorized {
+		t.Fatalf("another organisation's member signing in: %d", s)
+	}
+}
