@@ -192,3 +192,98 @@ func postLogin(t *testing.T, c *client, account, password string) int {
 	r.Body.Close()
 	return r.StatusCode
 }
+
+// synced waits until every portal has indexed the highest block any of
+// them has.
+func (k *consortium) synced(t *testing.T) {
+	t.Helper()
+	const doc = `{ nodeStatus { indexedHeight } }`
+	height := func(p *app.Portal) float64 {
+		h, _ := dig(newClient(t, p.URL).do(doc, nil).Data, "nodeStatus", "indexedHeight").(float64)
+		return h
+	}
+	var want float64
+	for _, p := range k.portals {
+		want = max(want, height(p))
+	}
+	for org, p := range k.portals {
+		deadline := time.Now().Add(30 * time.Second)
+		for height(p) < want {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s's portal never indexed height %v", org, want)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+}
+
+// TestConsortiumClaimsAndGovernance files a claim on St Mary's portal,
+// works it on Acme's (review, the itemised document opened under the
+// patient's consent and verified by content, adjudication with a patient
+// share, payment), funds the patient share from a campaign on Hope's
+// portal whose milestone the regulator's validator approves on the
+// regulator's portal, and changes the policy by a proposal made on one
+// portal and approved on two others, each organisation on its own portal.
+func TestConsortiumClaimsAndGovernance(t *testing.T) {
+	k := startConsortium(t)
+	clerk, ana := k.as(t, "stmarys/clerk"), k.as(t, "stmarys/patient-ana")
+	adjuster := k.as(t, "acme/adjuster")
+
+	day := time.Now().UTC().AddDate(0, 0, -1).Format(time.DateOnly)
+	items := []map[string]any{{"serviceCode": "99213", "date": day, "amount": 10000}, {"serviceCode": "80053", "date": day, "amount": 5000}}
+	clerk.ok("submitClaim", submitDoc, map[string]any{"id": "c-x", "items": items})
+	now := time.Now().UTC()
+	ana.ok("grantConsent", `mutation($s: String!, $e: String!) { grantConsent(id: "ana-claims-x", grantee: "acme", purpose: "claims",
+		categories: ["claim"], start: $s, end: $e, wait: true) { `+txFields+` } }`,
+		map[string]any{"s": now.Add(-time.Minute).Format(time.RFC3339), "e": now.Add(24 * time.Hour).Format(time.RFC3339)})
+	k.synced(t)
+	adjuster.ok("reviewClaim", reviewDoc, map[string]any{"c": "c-x"})
+	r := adjuster.do(openDocDoc, map[string]any{"c": "c-x", "consent": "ana-claims-x"})
+	if d, _ := dig(r.Data, "openClaimDocument").(map[string]any); len(r.Errors) != 0 || d == nil || d["verified"] != true ||
+		d["fingerprintsChecked"] != false || len(d["items"].([]any)) != 2 {
+		// Acme holds no St Mary's claims key: it checks the document by
+		// content, not by fingerprints.
+		t.Fatalf("the insurer opening the claim document on its own portal: %s", r.raw)
+	}
+	adjuster.ok("adjudicateClaim", adjudicateDoc, map[string]any{"c": "c-x",
+		"adj": []map[string]any{{"seq": 1, "approved": 10000}, {"seq": 2, "approved": 2000, "reason": "plan-limit"}}})
+	adjuster.ok("payClaim", payDoc, map[string]any{"c": "c-x", "a": 12000})
+	k.synced(t)
+	r = clerk.do(claimDoc, map[string]any{"id": "c-x"})
+	if dig(r.Data, "claim", "status") != "PAID" || dig(r.Data, "claim", "patientShare") != 3000.0 {
+		t.Fatalf("the claim on St Mary's portal: %s", r.raw)
+	}
+
+	// The patient share, funded by a campaign at Hope.
+	officer, donor, validator := k.as(t, "hope/officer"), k.as(t, "hope/donor-sam"), k.as(t, "healthreg/validator")
+	officer.ok("createCampaign", createDoc, map[string]any{"id": "share-x",
+		"ms": milestonesInput("healthreg/validator", []int{3000}, time.Now().Add(30*24*time.Hour))})
+	officer.ok("openCampaign", openDoc, map[string]any{"c": "share-x"})
+	gift := donor.ok("give", giveDoc, map[string]any{"c": "share-x", "a": 3000})
+	officer.ok("submitEvidence", evidenceDoc, map[string]any{"c": "share-x", "m": 1, "h": sha("claim c-x patient share")})
+	k.synced(t)
+	validator.ok("approveMilestone", approveDoc, map[string]any{"c": "share-x", "m": 1})
+	k.synced(t)
+	officer.ok("disburse", `mutation($h: String!) { disburse(campaign: "share-x", milestone: 1, id: "share-c-x", payee: "stmarys",
+		amount: 3000, purpose: "Patient share of claim c-x", paymentRef: "SEPA-X", evidenceHash: $h, claim: "c-x", wait: true) { `+
+		txFields+` } }`, map[string]any{"h": sha("invoice c-x")})
+	if l := lineageOf(t, donor, gift); dig(l, "disbursed") != 3000.0 {
+		t.Fatalf("the donor's gift lineage: %v", l)
+	}
+
+	// Governance across portals: proposed at St Mary's, approved at Acme
+	// and Hope (3 of 4), in force everywhere.
+	id := k.as(t, "stmarys/admin").ok("proposePolicyChange", policyChDoc, map[string]any{"add": []string{reportRule}})
+	k.synced(t)
+	k.as(t, "acme/admin").ok("approveProposal", approveDoc2, map[string]any{"p": id})
+	k.synced(t)
+	k.as(t, "hope/admin").ok("approveProposal", approveDoc2, map[string]any{"p": id})
+	k.synced(t)
+	auditor := k.as(t, "healthreg/auditor")
+	if p := proposal(t, auditor, id); p["status"] != "EXECUTED" {
+		t.Fatalf("the proposal on the regulator's portal: %v", p)
+	}
+	if r := auditor.do(policyDoc, nil); !strings.Contains(r.raw, "donor,*,report,read,any,allow") {
+		t.Fatalf("the policy on the regulator's portal lacks the approved rule: %s", r.raw)
+	}
+}
