@@ -10,6 +10,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"flag"
@@ -30,6 +31,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/api/server"
 	"github.com/almoner/almoner/consortium-node/genesis"
 	"github.com/almoner/almoner/consortium-node/node"
+	"github.com/almoner/almoner/consortium-node/transport"
 	"github.com/almoner/almoner/privacy/envelope"
 	"github.com/almoner/almoner/privacy/keystore"
 )
@@ -169,6 +171,8 @@ func cmdRun(args []string) error {
 	snapEvery := fs.Uint64("snapshot-every", 0, "raft log entries between snapshots; the log keeps this many for lagging peers (default 10000)")
 	ksDir := fs.String("keystore", "", "read the node's keys from this keystore (passphrase in $"+genesis.PassphraseEnv+") instead of HOME/keys")
 	joinVia := fs.String("join-via", "", "for a node added after genesis (almoner node-change add): the API address of a running node to fetch this node's record from")
+	apiTLS := fs.Bool("api-tls", false, "serve the node API over TLS with the node key's self-signed certificate (clients pin the "+
+		"consortium's node keys from genesis.json and the ledger)")
 	raftListen := fs.String("raft-listen", "", "raft transport listen address (default: the node's raft_addr in genesis.json)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -206,7 +210,7 @@ func cmdRun(args []string) error {
 	var join *genesis.Node
 	if !ok && *joinVia != "" {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		jc := client.New(*joinVia, nil)
+		jc := client.New(*joinVia, client.HTTPClient(client.NewNodeKeys(g.NodeKeys())))
 		jc.Authenticate(*nodeID, key) // the node directory is for consortium nodes and members
 		nodes, err := jc.Nodes(ctx)
 		cancel()
@@ -259,6 +263,16 @@ func cmdRun(args []string) error {
 		n.Close()
 		return fmt.Errorf("API address %s: %w (is another node running? use --api to pick another)", *apiAddr, err)
 	}
+	scheme := "http"
+	if *apiTLS {
+		cert, err := transport.Certificate(*nodeID, key)
+		if err != nil {
+			n.Close()
+			return err
+		}
+		ln = tls.NewListener(ln, &tls.Config{MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{cert}})
+		scheme = "https"
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
@@ -269,21 +283,21 @@ func cmdRun(args []string) error {
 		}
 	}()
 	head := n.Head()
-	log.Info("node started", "chain", g.ChainID, "node", *nodeID, "api", "http://"+ln.Addr().String(), "height", head.Height)
+	log.Info("node started", "chain", g.ChainID, "node", *nodeID, "api", scheme+"://"+ln.Addr().String(), "height", head.Height)
 	cliFlags := ""
-	if *home != ".almoner/dev" || ln.Addr().String() != "127.0.0.1:7070" {
-		cliFlags = fmt.Sprintf(" --home %s --node %s", *home, ln.Addr())
+	if *home != ".almoner/dev" || ln.Addr().String() != "127.0.0.1:7070" || *apiTLS {
+		cliFlags = fmt.Sprintf(" --home %s --node %s://%s", *home, scheme, ln.Addr())
 	}
 	fmt.Fprintf(os.Stderr, `
 Almoner node %s of chain %q is running (%d node(s) in the consortium).
-  API:     http://%s/v1/status
+  API:     %s://%s/v1/status
   Try the CLI (in another terminal):
     bin/almoner status%s
     bin/almoner tx%s --as stmarys/admin identity add_member id=stmarys/nurse-1 roles:strings=records_clerk --new-keys
     bin/almoner block latest%s
   Press Ctrl-C to stop.
 
-`, *nodeID, g.ChainID, len(g.Nodes), ln.Addr(), cliFlags, cliFlags, cliFlags)
+`, *nodeID, g.ChainID, len(g.Nodes), scheme, ln.Addr(), cliFlags, cliFlags, cliFlags)
 	runErr := n.Run(ctx)
 	if runErr != nil && ctx.Err() == nil {
 		// Halted (divergence or a corrupt store): keep answering

@@ -40,7 +40,7 @@ func passphrase(file string) ([]byte, error) {
 }
 
 const initUsage = `usage: portal init --home DIR --org ORG --node ADDR[,ADDR...] --import KEYFILE[,KEYFILE...] [--admin MEMBER]
-                   [--password-file FILE] [--passphrase-file FILE]
+                   [--genesis FILE] [--password-file FILE] [--passphrase-file FILE]
 
 Provisions a portal for one organisation without --dev: the portal's key sealed under the passphrase
 ($ALMONER_PORTAL_PASSPHRASE or --passphrase-file; never stored), the organisation's member key files (from
@@ -59,6 +59,7 @@ func cmdInit(args []string) error {
 	node := fs.String("node", "", "the organisation's node API address(es), comma-separated")
 	imports := fs.String("import", "", "member key files to import, comma-separated (members of --org only)")
 	admin := fs.String("admin", "", "the imported member who gets the first account (default: the first key file's)")
+	gen := fs.String("genesis", "", "the consortium's genesis.json (required for https:// nodes: its node keys authenticate them)")
 	pwFile := fs.String("password-file", "", "the admin's initial password (default: random, printed once)")
 	ppFile := fs.String("passphrase-file", "", "file whose first line is the passphrase (default: $"+PassphraseEnv+")")
 	if err := fs.Parse(args); err != nil {
@@ -92,7 +93,7 @@ func cmdInit(args []string) error {
 		}
 	}
 	res, err := app.Init(context.Background(), app.InitConfig{Home: *home, Org: *org, Nodes: nodes, Passphrase: pp, KeyFiles: files,
-		Admin: *admin, Password: pw})
+		Admin: *admin, Password: pw, Genesis: *gen})
 	if err != nil {
 		return err
 	}

@@ -29,11 +29,13 @@ while read -r id api raft; do
   org=${id%-node*}
   orgs+=("$org")
   api_of[$org]=$api
-  bin/consortium-node run --home "$chain" --node "$id" --log-level warn >>"$CH/logs/$id.log" 2>&1 &
+  bin/consortium-node run --home "$chain" --node "$id" --api-tls --log-level warn >>"$CH/logs/$id.log" 2>&1 &
   pids+=($!)
 done < <(bin/consortium-node nodes --home "$chain")
 
-first=${api_of[${orgs[0]}]}
+# Node APIs serve TLS with each node key's certificate; the CLI and the
+# portals authenticate them by the node keys in genesis.json.
+first=https://${api_of[${orgs[0]}]}
 echo "waiting for the nodes to elect a leader..."
 for _ in $(seq 1 600); do
   bin/almoner status --home "$chain" --node "$first" 2>/dev/null | grep -Eq '"leader": *[1-9]' && break
@@ -49,7 +51,7 @@ i=0
 for org in "${orgs[@]}"; do
   port=$((PORTAL_PORT + i)); i=$((i + 1))
   url_of[$org]="http://127.0.0.1:$port"
-  bin/portal --node "${api_of[$org]}" --listen "127.0.0.1:$port" --home "$CH/portals/$org" --dev "$chain" --org "$org" \
+  bin/portal --node "https://${api_of[$org]}" --listen "127.0.0.1:$port" --home "$CH/portals/$org" --dev "$chain" --org "$org" \
     --log-level warn >>"$CH/logs/portal-$org.log" 2>&1 &
   pids+=($!)
 done
@@ -62,7 +64,7 @@ for org in "${orgs[@]}"; do
 done
 
 # consortium.json, for scripts.
-json="{\"orgs\":["
+json="{\"node_tls\":true,\"orgs\":["
 sep=""
 for org in "${orgs[@]}"; do
   acc=""; asep=""
@@ -81,7 +83,7 @@ for org in "${orgs[@]}"; do
   echo
   echo "  $org"
   echo "    portal: ${url_of[$org]}/   (GraphiQL ${url_of[$org]}/graphiql)"
-  echo "    node:   http://${api_of[$org]}/v1/status"
+  echo "    node:   https://${api_of[$org]}/v1/status   (TLS: certificate = the node key in genesis.json)"
   echo "    accounts (only this organisation's, on this portal):"
   while read -r id pw; do [ -n "$id" ] && printf '      %-24s %s\n' "$id" "$pw"; done <"$CH/portals/$org/dev-accounts.txt"
 done

@@ -28,6 +28,7 @@ import (
 	"github.com/almoner/almoner/portal/server"
 	"github.com/almoner/almoner/portal/session"
 	"github.com/almoner/almoner/privacy/keystore"
+	"github.com/almoner/almoner/privacy/sign"
 )
 
 // Config configures a portal.
@@ -124,6 +125,10 @@ func (c *Config) nodeAddrs() []string {
 	return out
 }
 
+// GenesisFile is the consortium's genesis file in Home (portal init
+// --genesis): the node keys that authenticate a node API over TLS.
+const GenesisFile = "genesis.json"
+
 // OrgKeyFile is the portal's organisation key in Home: sealed under the
 // passphrase (plain only for --dev portals).
 const OrgKeyFile = "portal-org.key"
@@ -161,7 +166,11 @@ func Start(ctx context.Context, cfg Config) (p *Portal, err error) {
 		}
 	}()
 	log := cfg.Logger
-	nc, err := client.NewMulti(cfg.nodeAddrs(), client.Options{Logger: log})
+	hc, nodeKeys, err := nodeHTTP(cfg)
+	if err != nil {
+		return nil, err
+	}
+	nc, err := client.NewMulti(cfg.nodeAddrs(), client.Options{HTTP: hc, Logger: log})
 	if err != nil {
 		return nil, err
 	}
@@ -212,6 +221,18 @@ func Start(ctx context.Context, cfg Config) (p *Portal, err error) {
 	}
 	if err := authenticate(ctx, nc, kr, g, cfg.Org, cfg.Identity, log); err != nil {
 		return nil, err
+	}
+	if nodeKeys != nil {
+		// Nodes added after genesis are on the ledger.
+		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		if ns, err := nc.Nodes(cctx); err == nil {
+			m := map[string]sign.PublicKey{}
+			for _, n := range ns {
+				m[n.ID] = n.SignKey
+			}
+			nodeKeys.Add(m)
+		}
+		cancel()
 	}
 	if p.Follower, err = readmodel.NewFollower(readmodel.FollowerConfig{Store: p.Store, Source: nc, Logger: log}); err != nil {
 		return nil, err
@@ -370,6 +391,29 @@ func devAccounts(home, devHome, org string, g *genesis.File, kr *keyring.Keyring
 		}
 	}
 	return out, nil
+}
+
+// nodeHTTP returns the HTTP client for the node API: over TLS it trusts
+// the node keys of the consortium's genesis file (DevHome's, or the one
+// portal init copied into Home); nil (the default client) when the portal
+// has no genesis file and every node address is plain http.
+func nodeHTTP(cfg Config) (*http.Client, *client.NodeKeys, error) {
+	path := filepath.Join(cfg.Home, GenesisFile)
+	if cfg.DevHome != "" {
+		path = filepath.Join(cfg.DevHome, "genesis.json")
+	}
+	g, err := genesis.Load(path)
+	if err == nil {
+		keys := client.NewNodeKeys(g.NodeKeys())
+		return client.HTTPClient(keys), keys, nil
+	}
+	for _, a := range cfg.nodeAddrs() {
+		if strings.HasPrefix(a, "https://") {
+			return nil, nil, fmt.Errorf("node %s serves TLS: the portal authenticates it by the node keys of the consortium's "+
+				"genesis file, which it does not have (%v): give it to portal init --genesis, or use --dev", a, err)
+		}
+	}
+	return nil, nil, nil
 }
 
 // authenticate makes the node client sign its reads as member as or, by

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	nodeclient "github.com/almoner/almoner/consortium-node/api/client"
 	"github.com/almoner/almoner/portal/app"
 	"github.com/almoner/almoner/portal/internal/testnode"
 	"github.com/almoner/almoner/portal/session"
@@ -84,9 +85,18 @@ func TestConsortiumJourneys(t *testing.T) {
 		t.Fatalf("St Mary's patient signing in on Acme's portal: %d", r)
 	}
 
-	// The node API serves anonymous callers status only.
+	// The node API (over TLS, authenticated by the node key) serves
+	// anonymous callers status only, and a client that does not trust the
+	// node's key does not talk to it.
+	if _, err := http.Get(k.c.Node("stmarys").URL + "/v1/status"); err == nil {
+		t.Fatal("a node API over TLS accepted by a client that does not know the consortium's node keys")
+	}
+	anon := nodeclient.HTTPClient(nodeclient.NewNodeKeys(k.c.Genesis.NodeKeys()))
+	if r, err := anon.Get(k.c.Node("stmarys").URL + "/v1/status"); err != nil || r.StatusCode != 200 {
+		t.Fatalf("anonymous status over TLS: %v %v", r, err)
+	}
 	for _, path := range []string{"/v1/blocks/latest", "/v1/stream", "/v1/nodes", "/v1/policy"} {
-		r, err := http.Get(k.c.Node("stmarys").URL + path)
+		r, err := anon.Get(k.c.Node("stmarys").URL + path)
 		if err != nil {
 			t.Fatal(err)
 		}

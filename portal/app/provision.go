@@ -62,6 +62,10 @@ type InitConfig struct {
 	// admin on the ledger whose key is imported (default: the first key
 	// file's member). The portal also signs its node API reads as Admin.
 	Admin string
+	// Genesis is the consortium's genesis file, copied into Home: its
+	// node keys authenticate nodes that serve their API over TLS
+	// (required for https:// node addresses).
+	Genesis string
 	// Password is the admin's initial password (default: random, returned
 	// once); it must be changed at first sign-in.
 	Password string
@@ -133,8 +137,28 @@ func Init(ctx context.Context, c InitConfig) (*InitResult, error) {
 	if !kr.Has(res.Admin) {
 		return nil, fmt.Errorf("init: the keystore holds no key of %s: import it with --import", res.Admin)
 	}
+	var hc *http.Client
+	if c.Genesis != "" {
+		g, err := genesis.Load(c.Genesis)
+		if err != nil {
+			return nil, fmt.Errorf("init: --genesis: %w", err)
+		}
+		b, err := os.ReadFile(c.Genesis)
+		if err != nil {
+			return nil, err
+		}
+		if err := os.WriteFile(filepath.Join(c.Home, GenesisFile), b, 0o600); err != nil {
+			return nil, err
+		}
+		hc = client.HTTPClient(client.NewNodeKeys(g.NodeKeys()))
+	}
+	for _, a := range c.Nodes {
+		if strings.HasPrefix(a, "https://") && hc == nil {
+			return nil, fmt.Errorf("init: %s serves TLS: give the consortium's genesis file (--genesis) to authenticate its nodes", a)
+		}
+	}
 	// The node: the chain answers, and the admin may follow it.
-	nc, err := client.NewMulti(c.Nodes, client.Options{})
+	nc, err := client.NewMulti(c.Nodes, client.Options{HTTP: hc})
 	if err != nil {
 		return nil, err
 	}

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -81,13 +82,19 @@ type common struct {
 	timeout                        time.Duration
 }
 
-// client returns a node API client that signs its reads as --identity
+// client returns a node API client (over TLS for an https:// --node,
+// trusting the node keys of HOME's genesis.json) that signs its reads as --identity
 // (default: a consortium admin, auditor or organisation admin whose key
 // HOME holds, in that order), as the node requires for blocks, proofs,
 // the policy and proposals. Without such a key it is anonymous and the
 // node says what it refuses.
 func (c *common) client() *client.Client {
-	cl := client.New(c.node, nil)
+	var hc *http.Client
+	if g, err := genesis.Load(filepath.Join(c.home, "genesis.json")); err == nil {
+		// A node API over TLS is authenticated by its node key.
+		hc = client.HTTPClient(client.NewNodeKeys(g.NodeKeys()))
+	}
+	cl := client.New(c.node, hc)
 	id := c.identity
 	if id == "" {
 		id = c.defaultIdentity()

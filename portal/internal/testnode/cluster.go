@@ -2,7 +2,10 @@ package testnode
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/hex"
+	"io"
+	"log"
 	"log/slog"
 	"net"
 	"net/http"
@@ -15,14 +18,16 @@ import (
 	"github.com/almoner/almoner/consortium-node/api/server"
 	"github.com/almoner/almoner/consortium-node/genesis"
 	"github.com/almoner/almoner/consortium-node/node"
+	"github.com/almoner/almoner/consortium-node/transport"
 	"github.com/almoner/almoner/privacy/envelope"
 	"github.com/almoner/almoner/privacy/sign"
 )
 
 // Cluster is a dev consortium of one in-process node per organisation,
-// each with its own data folder and its own API listener, talking raft,
-// block sync and record release over the real mutual-TLS transport. Nodes
-// can be stopped and started again (same data, same address).
+// each with its own data folder and its own API listener serving TLS with
+// its node key's certificate (as --api-tls), talking raft, block sync and
+// record release over the real mutual-TLS transport. Nodes can be stopped
+// and started again (same data, same address).
 type Cluster struct {
 	// Home holds genesis.json and keys/ (one dev key file per member).
 	Home    string
@@ -35,9 +40,11 @@ type Cluster struct {
 // ClusterNode is one node of a Cluster.
 type ClusterNode struct {
 	ID, Org string
-	// URL is the node API's base URL; it stays the same across restarts.
+	// URL is the node API's base URL (https://); it stays the same
+	// across restarts.
 	URL string
-	// Client reads as the node itself (nodes may read everything).
+	// Client reads as the node itself (nodes may read everything),
+	// trusting the consortium's node keys.
 	Client *client.Client
 	ln     net.Listener
 	stop   func()
@@ -61,9 +68,9 @@ func StartCluster(t testing.TB, n int) *Cluster {
 		if err != nil {
 			t.Fatal(err)
 		}
-		cn := &ClusterNode{ID: gn.ID, Org: gn.Org, URL: "http://" + ln.Addr().String(), ln: ln}
+		cn := &ClusterNode{ID: gn.ID, Org: gn.Org, URL: "https://" + ln.Addr().String(), ln: ln}
 		key := c.signKey(gn.ID)
-		cn.Client = client.New(cn.URL, nil)
+		cn.Client = client.New(cn.URL, client.HTTPClient(client.NewNodeKeys(g.NodeKeys())))
 		cn.Client.Authenticate(gn.ID, key)
 		c.Nodes = append(c.Nodes, cn)
 		c.Start(i)
@@ -124,12 +131,17 @@ func (c *Cluster) Start(i int) {
 		t.Fatal(err)
 	}
 	if cn.ln == nil { // restarted: listen on the same address again
-		if cn.ln, err = net.Listen("tcp", cn.URL[len("http://"):]); err != nil {
+		if cn.ln, err = net.Listen("tcp", cn.URL[len("https://"):]); err != nil {
 			t.Fatal(err)
 		}
 	}
-	srv := &httptest.Server{Listener: cn.ln, Config: &http.Server{Handler: h}}
-	srv.Start()
+	cert, err := transport.Certificate(cn.ID, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &httptest.Server{Listener: cn.ln, Config: &http.Server{Handler: h, ErrorLog: log.New(io.Discard, "", 0)},
+		TLS: &tls.Config{MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{cert}}}
+	srv.StartTLS()
 	cn.stop = func() {
 		srv.CloseClientConnections()
 		srv.Close()
