@@ -13,6 +13,7 @@ import (
 	"github.com/almoner/almoner/portal/app"
 	"github.com/almoner/almoner/portal/internal/testnode"
 	"github.com/almoner/almoner/portal/keyring"
+	"github.com/almoner/almoner/portal/server"
 	"github.com/almoner/almoner/portal/session"
 	"github.com/almoner/almoner/privacy/keystore"
 )
@@ -108,5 +109,63 @@ func TestProvisionWithoutDev(t *testing.T) {
 	// The portal holds no dev accounts: acme's members do not exist here.
 	if s := newClient(t, p.URL).loginStatus("acme/adjuster", "whatever it is"); s != http.StatusUnauthorized {
 		t.Fatalf("another organisation's member signing in: %d", s)
+	}
+}
+
+// TestProvisionLaterOrganisation onboards an insurer by governance (its
+// admin's keys made with keygen, only the public halves in the proposal)
+// and provisions its portal with the admin's key file: the node lets the
+// admin follow the chain, and the admin enrols a member from the portal.
+func TestProvisionLaterOrganisation(t *testing.T) {
+	n, p := startPortal(t, server.Config{})
+	kf, err := genesis.NewKeyFile("newco/admin", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyPath := filepath.Join(t.TempDir(), "newco_admin.json")
+	if err := kf.Save(keyPath); err != nil {
+		t.Fatal(err)
+	}
+	sk, err := kf.SignKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ek, err := kf.EncryptionKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin := map[string]any{"member": "newco/admin", "signKey": sk.Public().String(), "encKey": ek.String()}
+	id := as(t, p, "stmarys/admin").ok("proposeAddOrganisation", addOrgDoc, map[string]any{"id": "newco", "admins": []any{admin}})
+	as(t, p, "acme/admin").ok("approveProposal", approveDoc2, map[string]any{"p": id})
+	as(t, p, "hope/admin").ok("approveProposal", approveDoc2, map[string]any{"p": id})
+
+	home := t.TempDir()
+	kdf, argon := keystore.MinKDF, session.Argon2Params{Time: 1, MemoryKiB: 64, Threads: 1}
+	res, err := app.Init(context.Background(), app.InitConfig{Home: home, Org: "newco", Nodes: []string{n.URL},
+		Passphrase: []byte("newco's own passphrase"), KeyFiles: []string{keyPath}, KeyKDF: kdf, Argon2: argon})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Follows || res.Admin != "newco/admin" {
+		t.Fatalf("init of the new organisation's portal: %+v", res)
+	}
+	q, err := app.Start(context.Background(), app.Config{Nodes: []string{n.URL}, Org: "newco", Identity: "newco/admin",
+		Listen: "127.0.0.1:0", Home: home, Passphrase: []byte("newco's own passphrase"), KeyKDF: kdf, Argon2: argon})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { q.Close() })
+	waitHealthy(t, q.URL)
+	c := newClient(t, q.URL)
+	if s := c.loginStatus("newco/admin", res.InitialPassword); s != http.StatusOK {
+		t.Fatalf("the new organisation's admin signing in: %d", s)
+	}
+	if r := c.do(`mutation($c: String!) { changePassword(currentPassword: $c, newPassword: "newco admin secret 9") { endedSessions } }`,
+		map[string]any{"c": res.InitialPassword}); len(r.Errors) != 0 {
+		t.Fatalf("changing the initial password: %s", r.raw)
+	}
+	r := c.do(`mutation { createMember(id: "newco/adjuster", roles: ["claims_adjuster"]) { initialPassword member { id roles } } }`, nil)
+	if len(r.Errors) != 0 || dig(r.Data, "createMember", "member", "id") != "newco/adjuster" {
+		t.Fatalf("the new organisation enrolling its adjuster: %s", r.raw)
 	}
 }
