@@ -13,7 +13,7 @@ import { Gift, MyGifts } from './views/Gifts';
 import { PatientHome } from './views/Patient';
 import { StaffHome } from './views/Staff';
 import { PrintableReceipt, VerifyPage } from './views/Receipt';
-import { SignIn, homeFor, useDevAccounts } from './views/SignIn';
+import { ChangePassword, SignIn, homeFor, useDevAccounts } from './views/SignIn';
 import type { ApiError } from './api';
 import type { ComponentChildren } from 'preact';
 
@@ -22,6 +22,7 @@ const VIEWER = `{ viewer { account member { roles organisation { id kind name } 
 async function loadViewer(): Promise<Viewer | null> {
   const s = await currentSession();
   if (!s) return null;
+  if (s.mustChangePassword) return { account: s.account, roles: [], org: null, mustChangePassword: true };
   const d = await gql<any>(VIEWER);
   const m = d.viewer?.member;
   return { account: s.account, roles: m?.roles ?? [], org: m?.organisation ?? null };
@@ -64,6 +65,7 @@ const routes: Route[] = [
   ['/explorer/blocks/:h', (p) => <BlockView height={Number(p.h)} />, (v) => !!v],
   ['/explorer/tx/:id', (p) => <TxView id={p.id} />, (v) => !!v],
   ['/signin', () => <SignIn />],
+  ['/account/password', () => <ChangePassword />, (v) => !!v],
 ];
 
 export function App() {
@@ -91,6 +93,7 @@ export function App() {
   let body: ComponentChildren = null;
   if (!ready) body = <Loading what="Starting" />;
   else if (error) body = <ErrorBox error={error} retry={refresh} />;
+  else if (viewer?.mustChangePassword) body = <ChangePassword initial />;
   else {
     for (const [pattern, view, allowed] of routes) {
       const params = match(pattern, path);
@@ -193,9 +196,9 @@ function Account({ viewer, refresh }: { viewer: Viewer | null; refresh: () => Pr
       )}
       {viewer ? (
         <>
-          <span class="who" title={viewer.roles.map((r) => roleNames[r] ?? r).join(', ')}>
+          <Link class="who" href="/account/password" title={`${viewer.roles.map((r) => roleNames[r] ?? r).join(', ')} · change password`}>
             {viewer.account}
-          </span>
+          </Link>
           <button
             type="button"
             class="secondary"

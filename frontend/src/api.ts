@@ -7,6 +7,8 @@ import { createClient, type Client } from 'graphql-ws';
 export interface Session {
   account: string;
   csrfToken: string;
+  /** The password was set by someone else: change it before anything else. */
+  mustChangePassword?: boolean;
 }
 
 export interface DevAccount {

@@ -6,6 +6,8 @@ export interface Viewer {
   account: string;
   roles: string[];
   org: { id: string; kind: string; name: string } | null;
+  /** An initial password set by an admin: the app asks for a new one first. */
+  mustChangePassword?: boolean;
 }
 
 export interface SessionState {

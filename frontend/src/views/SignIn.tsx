@@ -1,6 +1,6 @@
 // Sign-in, and the role switcher of a development portal's demo accounts.
 import { useEffect, useState } from 'preact/hooks';
-import { devAccounts, signIn, type DevAccount } from '../api';
+import { devAccounts, gql, signIn, type DevAccount } from '../api';
 import { navigate } from '../router';
 import { roleNames, useViewer } from '../session';
 import { Busy, ErrorBox, Field, Page, useAction } from '../ui';
@@ -36,6 +36,57 @@ export function SignIn() {
         {a.error && <ErrorBox error={a.error} />}
       </form>
       <DemoAccounts />
+    </Page>
+  );
+}
+
+const CHANGE_PASSWORD = `mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) { endedSessions } }`;
+
+/**
+ * Changing the signed-in account's password. With initial, the account's
+ * password was set by an admin and nothing else is possible until it is
+ * changed.
+ */
+export function ChangePassword({ initial }: { initial?: boolean }) {
+  const { refresh } = useViewer();
+  const [current, setCurrent] = useState('');
+  const [next, setNext] = useState('');
+  const [again, setAgain] = useState('');
+  const a = useAction();
+  return (
+    <Page title={initial ? 'Choose your own password' : 'Change your password'}>
+      {initial && (
+        <p class="note">
+          Your account was created with an initial password. Choose your own before you continue: at least 12 characters, known
+          only to you.
+        </p>
+      )}
+      <form
+        class="panel narrow"
+        onSubmit={(e) => {
+          e.preventDefault();
+          a.run(async () => {
+            if (next !== again) throw new Error('the two new passwords differ: type the same one twice');
+            await gql(CHANGE_PASSWORD, { c: current, n: next });
+            await refresh();
+            navigate('/');
+          });
+        }}
+      >
+        <Field label={initial ? 'Initial password' : 'Current password'}>
+          <input name="current" type="password" autoComplete="current-password" required value={current} onInput={(e) => setCurrent(e.currentTarget.value)} />
+        </Field>
+        <Field label="New password" hint="At least 12 characters.">
+          <input name="new" type="password" autoComplete="new-password" required minLength={12} value={next} onInput={(e) => setNext(e.currentTarget.value)} />
+        </Field>
+        <Field label="New password again">
+          <input name="again" type="password" autoComplete="new-password" required minLength={12} value={again} onInput={(e) => setAgain(e.currentTarget.value)} />
+        </Field>
+        <Busy type="submit" busy={a.busy}>
+          Save the new password
+        </Busy>
+        {a.error && <ErrorBox error={a.error} />}
+      </form>
     </Page>
   );
 }
