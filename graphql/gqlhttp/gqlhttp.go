@@ -200,6 +200,9 @@ func (h *Handler) Serve(ctx context.Context, r Request) Response {
 		}
 		return h.write(media, reqStatus(media), "", &body{Errors: convert(re.Errors)})
 	}
+	if re := prep.Refused(r.Principal, h.cfg.Limits); re != nil {
+		return h.write(media, reqStatus(media), prep.Operation, &body{Errors: convert(re.Errors)})
+	}
 	switch {
 	case prep.Operation == schema.OpMutation && r.Method == http.MethodGet:
 		resp := h.write(media, http.StatusMethodNotAllowed, prep.Operation, &body{Errors: []outError{codeErr(schema.CodeBadUserInput, "mutations are accepted over POST only")}})

@@ -11,6 +11,8 @@ import (
 	"github.com/graphql-go/graphql/language/ast"
 	"github.com/graphql-go/graphql/language/parser"
 	"github.com/graphql-go/graphql/language/source"
+
+	"github.com/almoner/almoner/portal/session"
 )
 
 // Limits bound what one document may ask for.
@@ -37,6 +39,10 @@ type Limits struct {
 	// MaxFieldPairs bounds the pairs of same-named fields in merged
 	// selection sets that validation must compare (default 2000).
 	MaxFieldPairs int
+	// AnonymousIntrospection lets anonymous callers introspect the schema
+	// (__schema, __type): development portals only. Signed-in users and
+	// API tokens always may.
+	AnonymousIntrospection bool
 }
 
 // Validate checks the limits and fills defaults.
@@ -79,6 +85,18 @@ type Prepared struct {
 	OpName    string
 	Depth     int
 	Cost      int
+	// Introspection: the document selects __schema or __type.
+	Introspection bool
+}
+
+// Refused returns the error for a prepared document that caller p may not
+// run under lim (nil: it may): anonymous introspection where it is off.
+func (pr *Prepared) Refused(p *session.Principal, lim Limits) *RequestError {
+	if pr.Introspection && p == nil && !lim.AnonymousIntrospection {
+		return reqErr(CodeUnauthenticated, "introspection (__schema, __type) is for signed-in users and API tokens on this portal: "+
+			"sign in or send an API token")
+	}
+	return nil
 }
 
 // RequestError is a document that cannot run: it does not parse, is not
@@ -153,7 +171,40 @@ func (s *Schema) Prepare(query, opName string, lim Limits) (*Prepared, error) {
 	if cost > lim.MaxCost {
 		return nil, reqErr(CodeTooComplex, fmt.Sprintf("the document's estimated cost is %d; the limit is %d", cost, lim.MaxCost))
 	}
-	return &Prepared{Doc: doc, Operation: op.Operation, OpName: opName, Depth: depth, Cost: cost}, nil
+	return &Prepared{Doc: doc, Operation: op.Operation, OpName: opName, Depth: depth, Cost: cost, Introspection: introspects(doc)}, nil
+}
+
+// introspects reports whether any selection of doc is __schema or __type
+// (a bounded walk: precheck has limited the document's nesting).
+func introspects(doc *ast.Document) bool {
+	var stack []*ast.SelectionSet
+	for _, d := range doc.Definitions {
+		switch d := d.(type) {
+		case *ast.OperationDefinition:
+			stack = append(stack, d.SelectionSet)
+		case *ast.FragmentDefinition:
+			stack = append(stack, d.SelectionSet)
+		}
+	}
+	for len(stack) > 0 {
+		ss := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if ss == nil {
+			continue
+		}
+		for _, sel := range ss.Selections {
+			switch sel := sel.(type) {
+			case *ast.Field:
+				if n := sel.Name.Value; n == "__schema" || n == "__type" {
+					return true
+				}
+				stack = append(stack, sel.SelectionSet)
+			case *ast.InlineFragment:
+				stack = append(stack, sel.SelectionSet)
+			}
+		}
+	}
+	return false
 }
 
 // validate runs graphql-go's validation. A panic inside it (the parser

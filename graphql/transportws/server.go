@@ -277,6 +277,10 @@ func (st *connState) run(ctx context.Context, id string, sp *SubscribePayload) {
 		}
 		return
 	}
+	if re := prep.Refused(st.p, st.s.cfg.Limits); re != nil {
+		st.sendError(id, re.Errors)
+		return
+	}
 	if st.s.cfg.OnOperation != nil {
 		st.s.cfg.OnOperation(prep.Operation)
 	}

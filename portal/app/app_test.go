@@ -344,6 +344,29 @@ func TestLimits(t *testing.T) {
 	} else if !errors.Is(err, syscall.EPIPE) && !errors.Is(err, syscall.ECONNRESET) {
 		t.Fatalf("big body: %v", err)
 	}
+	// Sign-in guessing is bounded per account, not per address: after 5
+	// wrong passwords the account takes none (the right one neither) for
+	// a while, with a clear answer; a neighbour at the same address still
+	// signs in.
+	guesser := newClient(t, p.URL)
+	for i := range 5 {
+		if s := guesser.loginStatus("stmarys/dr-lee", "a wrong password "+strconv.Itoa(i)); s != http.StatusUnauthorized {
+			t.Fatalf("wrong password %d: %d", i+1, s)
+		}
+	}
+	b, _ := json.Marshal(map[string]string{"account": "stmarys/dr-lee", "password": p.DevAccounts["stmarys/dr-lee"]})
+	lr, err := http.Post(p.URL+"/auth/login", "application/json", bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lb, _ := io.ReadAll(lr.Body)
+	lr.Body.Close()
+	if lr.StatusCode != http.StatusTooManyRequests || lr.Header.Get("Retry-After") == "" || !strings.Contains(string(lb), "too many failed sign-ins") {
+		t.Fatalf("a locked account: %d %q %s", lr.StatusCode, lr.Header.Get("Retry-After"), lb)
+	}
+	if s := newClient(t, p.URL).loginStatus("stmarys/clerk", p.DevAccounts["stmarys/clerk"]); s != http.StatusOK {
+		t.Fatalf("a neighbour at the same address: %d", s)
+	}
 	var limited bool
 	for i := 0; i < 60 && !limited; i++ {
 		r := c.do(`{ __typename }`, nil)

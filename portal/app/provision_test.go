@@ -85,6 +85,14 @@ func TestProvisionWithoutDev(t *testing.T) {
 	t.Cleanup(func() { p.Close() })
 	waitHealthy(t, p.URL)
 
+	// Outside --dev, introspection is for signed-in users and tokens.
+	anon := newClient(t, p.URL)
+	if r := anon.do(`{ __schema { queryType { name } } }`, nil); r.code() != "UNAUTHENTICATED" {
+		t.Fatalf("anonymous introspection on a production portal: %s", r.raw)
+	}
+	if r := anon.do(`{ __typename nodeStatus { chainId } }`, nil); len(r.Errors) != 0 {
+		t.Fatalf("an anonymous query: %s", r.raw)
+	}
 	admin := newClient(t, p.URL)
 	if s := admin.loginStatus("stmarys/admin", res.InitialPassword); s != http.StatusOK {
 		t.Fatalf("admin sign-in with the initial password: %d", s)
@@ -96,6 +104,9 @@ func TestProvisionWithoutDev(t *testing.T) {
 	if r := admin.do(`mutation($c: String!) { changePassword(currentPassword: $c, newPassword: "the admin's own secret 1") { endedSessions } }`,
 		map[string]any{"c": res.InitialPassword}); len(r.Errors) != 0 {
 		t.Fatalf("changing the initial password: %s", r.raw)
+	}
+	if r := admin.do(`{ __schema { queryType { name } } }`, nil); len(r.Errors) != 0 {
+		t.Fatalf("a signed-in admin's introspection: %s", r.raw)
 	}
 	r := admin.do(create, map[string]any{"id": "stmarys/nurse-7", "r": []string{"records_clerk"}})
 	pw, _ := dig(r.Data, "createMember", "initialPassword").(string)

@@ -60,7 +60,8 @@ type Config struct {
 	RatePerIP, RatePerUser int
 	RateWindow             time.Duration
 	// LoginRatePerIP bounds login attempts per IP per RateWindow
-	// (default 20).
+	// (default 300: generous, so that people behind one address are not
+	// locked out together; guessing is bounded per account).
 	LoginRatePerIP int
 	// HealthMaxLag is the most blocks the read model may trail the node
 	// and still be ready (default 2); HealthNodeStale is how old the
@@ -129,7 +130,9 @@ func (c *Config) Validate() error {
 		c.RatePerUser = 1200
 	}
 	if c.LoginRatePerIP <= 0 {
-		c.LoginRatePerIP = 20
+		// Generous: guessing is bounded per account (session.Config
+		// MaxLoginFailures); this only stops one address flooding.
+		c.LoginRatePerIP = 300
 	}
 	if c.HealthMaxLag == 0 {
 		c.HealthMaxLag = 2
@@ -473,6 +476,12 @@ func (s *Server) login(c *fiber.Ctx) error {
 	a, err := s.cfg.Sessions.Authenticate(r.Account, r.Password)
 	if errors.Is(err, session.ErrBadCredentials) {
 		return c.Status(fiber.StatusUnauthorized).JSON(errBody(schema.CodeUnauthenticated, "wrong account or password"))
+	}
+	var locked *session.LockedError
+	if errors.As(err, &locked) {
+		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(max(1, int(time.Until(locked.Until).Seconds()+0.999))))
+		return c.Status(fiber.StatusTooManyRequests).JSON(errBody(schema.CodeRateLimited, "too many failed sign-ins for this account: "+
+			"try again after "+locked.Until.UTC().Format("15:04:05 UTC")+", or ask your organisation's admin to reset the password"))
 	}
 	if err != nil {
 		return err

@@ -188,3 +188,68 @@ func TestChangePassword(t *testing.T) {
 		t.Fatalf("generated passwords %q %q: %v", p1, p2, err1)
 	}
 }
+
+// TestLoginBackoff: after 5 wrong passwords an account takes no sign-in,
+// right password or not, for a minute, then two, four, ... up to an hour;
+// other accounts are unaffected; a success resets the count; an unknown
+// account backs off the same way (a lock reveals nothing).
+func TestLoginBackoff(t *testing.T) {
+	now := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	s, err := Open(Config{Argon2: testArgon, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	const pw = "correct horse battery"
+	for _, id := range []string{"acme/adjuster", "acme/admin"} {
+		if err := s.CreateAccount(id, pw); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wrong := func(id string) error {
+		_, err := s.Authenticate(id, "not the password")
+		return err
+	}
+	for i := range 5 {
+		if err := wrong("acme/adjuster"); !errors.Is(err, ErrBadCredentials) {
+			t.Fatalf("failure %d: %v", i+1, err)
+		}
+	}
+	var locked *LockedError
+	if _, err := s.Authenticate("acme/adjuster", pw); !errors.As(err, &locked) || !locked.Until.Equal(now.Add(time.Minute)) {
+		t.Fatalf("the right password during the lock: %v", err)
+	}
+	if _, err := s.Authenticate("acme/admin", pw); err != nil {
+		t.Fatalf("another account is not locked: %v", err)
+	}
+	tries := 5
+	for step := range 8 { // 1, 2, 4, ... 60 minutes
+		wait := min(time.Minute<<step, time.Hour)
+		now = now.Add(wait - time.Second)
+		if err := wrong("acme/adjuster"); !errors.As(err, &locked) {
+			t.Fatalf("step %d: still locked a second early: %v", step, err)
+		}
+		now = now.Add(time.Second)
+		if err := wrong("acme/adjuster"); !errors.Is(err, ErrBadCredentials) {
+			t.Fatalf("step %d: a try after %v: %v", step, wait, err)
+		}
+		tries++
+	}
+	t.Logf("%d guesses in the first %v", tries, now.Sub(time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)))
+	if tries > 15 {
+		t.Fatalf("%d guesses", tries)
+	}
+	now = now.Add(time.Hour)
+	if _, err := s.Authenticate("acme/adjuster", pw); err != nil {
+		t.Fatalf("the owner after the lock: %v", err)
+	}
+	if err := wrong("acme/adjuster"); !errors.Is(err, ErrBadCredentials) {
+		t.Fatalf("the count resets after a success: %v", err)
+	}
+	for range 5 {
+		_ = wrong("nobody/at-all")
+	}
+	if err := wrong("nobody/at-all"); !errors.As(err, &locked) {
+		t.Fatalf("an unknown account does not back off like a real one: %v", err)
+	}
+}

@@ -35,6 +35,17 @@ var (
 	ErrThrottled = errors.New("session: too many wrong passwords; try again later")
 )
 
+// LockedError refuses a sign-in to an account that had too many wrong
+// passwords lately, whatever the password given, until Until.
+type LockedError struct{ Until time.Time }
+
+func (e *LockedError) Error() string {
+	return fmt.Sprintf("session: too many failed sign-ins for this account; try again after %s", e.Until.UTC().Format("15:04:05 UTC"))
+}
+
+// Is makes errors.Is(err, ErrThrottled) hold for a lock.
+func (e *LockedError) Is(target error) bool { return target == ErrThrottled }
+
 // Scopes of API tokens (sessions have both).
 const (
 	ScopeRead  = "read"
@@ -61,7 +72,16 @@ type Config struct {
 	// the request rate.
 	MaxPasswordFailures   int
 	PasswordFailureWindow time.Duration
-	Logger                *slog.Logger
+	// Sign-in backoff per account: after MaxLoginFailures wrong passwords
+	// within LoginFailureWindow (defaults 5 and 15 minutes) the account
+	// takes no sign-in, right password or not, for LoginBackoff (default
+	// 1 minute), doubling with every further failure up to MaxLoginBackoff
+	// (default 1 hour). A guesser gets a few dozen tries a day, from any
+	// number of addresses; the owner waits at most an hour.
+	MaxLoginFailures              int
+	LoginFailureWindow            time.Duration
+	LoginBackoff, MaxLoginBackoff time.Duration
+	Logger                        *slog.Logger
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 }
@@ -88,6 +108,18 @@ func (c *Config) Validate() error {
 	}
 	if c.PasswordFailureWindow <= 0 {
 		c.PasswordFailureWindow = 15 * time.Minute
+	}
+	if c.MaxLoginFailures <= 0 {
+		c.MaxLoginFailures = 5
+	}
+	if c.LoginFailureWindow <= 0 {
+		c.LoginFailureWindow = 15 * time.Minute
+	}
+	if c.LoginBackoff <= 0 {
+		c.LoginBackoff = time.Minute
+	}
+	if c.MaxLoginBackoff < c.LoginBackoff {
+		c.MaxLoginBackoff = max(time.Hour, c.LoginBackoff)
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
@@ -159,6 +191,14 @@ type Store struct {
 	// failures are recent wrong current passwords per account (guarded
 	// by mu), for ChangePassword's throttle.
 	failures map[string][]time.Time
+	// logins are recent failed sign-ins per account (guarded by mu).
+	logins map[string]*loginFailures
+}
+
+// loginFailures is an account's recent failed sign-ins.
+type loginFailures struct {
+	n    int       // failures since the window began
+	last time.Time // the latest failure
 }
 
 // Open opens or creates the store.
@@ -258,8 +298,79 @@ func (s *Store) HasAccount(id string) bool {
 }
 
 // Authenticate checks an account's password. Unknown accounts cost the
-// same time as wrong passwords.
+// same time as wrong passwords. An account with too many wrong passwords
+// lately answers *LockedError (matching ErrThrottled) without checking
+// the password (Config.MaxLoginFailures).
 func (s *Store) Authenticate(id, password string) (*Account, error) {
+	now := s.cfg.Now()
+	if until, locked := s.lockedUntil(id, now); locked {
+		return nil, &LockedError{Until: until}
+	}
+	a, err := s.authenticate(id, password)
+	if errors.Is(err, ErrBadCredentials) {
+		s.loginFailed(id, now)
+	} else if err == nil {
+		s.mu.Lock()
+		delete(s.logins, id)
+		s.mu.Unlock()
+	}
+	return a, err
+}
+
+// lockedUntil reports whether id takes no sign-in now, and until when.
+func (s *Store) lockedUntil(id string, now time.Time) (time.Time, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f := s.logins[id]
+	if f == nil || f.n < s.cfg.MaxLoginFailures {
+		return time.Time{}, false
+	}
+	backoff := s.cfg.LoginBackoff << min(f.n-s.cfg.MaxLoginFailures, 20)
+	until := f.last.Add(min(backoff, s.cfg.MaxLoginBackoff))
+	return until, now.Before(until)
+}
+
+// loginFailed counts a failed sign-in of id (unknown ids too, so that a
+// lock says nothing about whether the account exists).
+func (s *Store) loginFailed(id string, now time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.logins == nil {
+		s.logins = map[string]*loginFailures{}
+	}
+	f := s.logins[id]
+	quiet := now.Sub(f0(f).last)
+	if f == nil || (f.n < s.cfg.MaxLoginFailures && quiet > s.cfg.LoginFailureWindow) ||
+		quiet > s.cfg.LoginFailureWindow+s.cfg.MaxLoginBackoff {
+		if len(s.logins) >= maxTrackedLogins {
+			for k, v := range s.logins { // forget the stale ones
+				if now.Sub(v.last) > s.cfg.MaxLoginBackoff+s.cfg.LoginFailureWindow {
+					delete(s.logins, k)
+				}
+			}
+		}
+		f = &loginFailures{}
+		s.logins[id] = f
+	}
+	f.n++
+	f.last = now
+	if f.n == s.cfg.MaxLoginFailures {
+		s.cfg.Logger.Warn("sign-ins to an account are backing off after repeated wrong passwords", "account", id, "failures", f.n)
+	}
+}
+
+func f0(f *loginFailures) loginFailures {
+	if f == nil {
+		return loginFailures{}
+	}
+	return *f
+}
+
+// maxTrackedLogins bounds the failed-sign-in table (memory under a spray
+// of random account names); stale entries are dropped first.
+const maxTrackedLogins = 100_000
+
+func (s *Store) authenticate(id, password string) (*Account, error) {
 	var a Account
 	err := s.get(accountKey(id), &a)
 	if errors.Is(err, ErrNotFound) {
