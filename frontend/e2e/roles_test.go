@@ -4,6 +4,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
+
 	"github.com/almoner/almoner/consortium-node/tx"
 )
 
@@ -123,4 +125,35 @@ func TestAdmin(t *testing.T) {
 		tx.String("break_glass", "urgent-treatment"))
 	b.poll(`Number(document.querySelector('table tbody tr td a').textContent) > `+top, "a new block at the top")
 	b.shot("explorer")
+}
+
+// TestInitialPassword: a member an admin enrolled signs in with the
+// initial password and is asked for their own before anything else; the
+// app then works for them.
+func TestInitialPassword(t *testing.T) {
+	s := need(t)
+	var out struct {
+		CreateMember struct{ InitialPassword string }
+	}
+	s.client(t, "stmarys/admin").do(`mutation { createMember(id: "stmarys/nurse-e2e", roles: ["records_clerk"]) { initialPassword } }`,
+		nil, &out)
+	pw := out.CreateMember.InitialPassword
+	if pw == "" {
+		t.Fatal("no initial password")
+	}
+	b := newBrowser(t, s)
+	b.visit("/signin")
+	b.fill("account", "stmarys/nurse-e2e")
+	b.fill("password", pw)
+	b.click(`//form//button[@type='submit'][normalize-space(.)='Sign in']`)
+	b.waitText("Choose your own password")
+	b.noText("Something went wrong")
+	b.shot("initial-password")
+	b.fill("current", pw)
+	b.fill("new", "the nurse's own passphrase")
+	b.fill("again", "the nurse's own passphrase")
+	b.button("Save the new password")
+	b.do("signed in with the new password", chromedp.WaitVisible(chromedp.Search(
+		`//header//*[contains(@class,'who')][normalize-space(.)="stmarys/nurse-e2e"]`)))
+	b.noText("Choose your own password")
 }
