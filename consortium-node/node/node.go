@@ -199,6 +199,7 @@ type Node struct {
 	syncC        chan []syncBlock
 	fwdSem       chan struct{}
 	relays       relays
+	repl         *replication    // record copies among the organisation's nodes (replicate.go)
 	haltCtx      context.Context // cancelled by halt
 	cancelRun    context.CancelFunc
 
@@ -274,6 +275,7 @@ func open(cfg Config, db *leveldb.DB) (*Node, error) {
 		recvC: make(chan *raftpb.Message, 4096), unreachC: make(chan uint64, 256),
 		sigC: make(chan headerSigMsg, 4096), sigReqC: make(chan sigReqFrom, 64), syncC: make(chan []syncBlock, 4), fwdSem: make(chan struct{}, 4),
 		waiters: map[tx.ID][]chan TxResult{}, headC: make(chan struct{}), stopped: make(chan struct{}),
+		repl: newReplication(),
 	}
 	n.haltCtx, n.cancelRun = context.WithCancel(context.Background())
 	if reason, halted, err := st.Halted(); err != nil {
@@ -311,5 +313,6 @@ func open(cfg Config, db *leveldb.DB) (*Node, error) {
 		n.pool.Close()
 		return nil, err
 	}
+	n.startReplication()
 	return n, nil
 }

@@ -140,6 +140,8 @@ func (n *Node) handleMessage(from transport.Peer, kind byte, payload []byte) {
 		n.handleSyncMessage(from, kind, payload)
 	case kindRelay, kindRelayReply:
 		n.handleRelay(from, kind, payload)
+	case kindReplica, kindReplicaReply:
+		n.handleReplica(from, kind, payload)
 	default:
 		n.log.Warn("dropping message of unknown kind", "peer", from.NodeID, "kind", kind)
 	}

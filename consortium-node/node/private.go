@@ -61,6 +61,7 @@ func (n *Node) UploadRecord(req *api.UploadRequest) error {
 		return err
 	}
 	n.log.Info("stored a record version", "record", req.RecordID, "version", req.Version, "by", m.ID)
+	n.replicate(req.RecordID, req.Version) // to the organisation's other nodes (replicate.go)
 	return nil
 }
 
@@ -109,6 +110,7 @@ func (n *Node) shred(rs []ledger.Receipt) {
 	if n.private == nil {
 		return
 	}
+	n.noteRegistered(rs) // new versions this node may lack (replicate.go)
 	for _, r := range rs {
 		for _, e := range r.Events {
 			if e.Contract == record.Name && e.Type == "record_erased" && e.Attr("custodian") == n.me.Org {

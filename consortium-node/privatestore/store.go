@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync"
 
 	"github.com/syndtr/goleveldb/leveldb"
 	"github.com/syndtr/goleveldb/leveldb/opt"
@@ -36,6 +37,10 @@ type Store struct {
 	db     *leveldb.DB
 	nodeID string
 	key    *envelope.ReaderKey // the node's X-Wing key
+	// mu orders Put's final check-and-write against Erase: a copy that
+	// arrives while its record is being erased is either destroyed by the
+	// erasure or refused by the tombstone, never left beside it.
+	mu sync.Mutex
 }
 
 // New returns the store over the node's database.
@@ -78,6 +83,13 @@ func (s *Store) Put(recordID string, version uint64, sealed, wrapped []byte) err
 		} else if !errors.Is(err, leveldb.ErrNotFound) {
 			return err
 		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if erased, err := s.db.Has(erasedKey(recordID), nil); err != nil {
+		return err
+	} else if erased {
+		return fmt.Errorf("%w: %q", ErrErased, recordID)
 	}
 	// A stored version is never replaced: the ledger may already hold its
 	// hash, and a reader released it under that hash. The same bytes again
@@ -136,6 +148,8 @@ func (s *Store) Release(recordID string, version uint64, readerID string, reader
 // Erase destroys every version's ciphertext and data key of a record and
 // records that it was erased. It reports how many versions it destroyed.
 func (s *Store) Erase(recordID string) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	b := new(leveldb.Batch)
 	n := 0
 	for _, p := range []string{prefix + "ct/" + recordID + "/", prefix + "dk/" + recordID + "/"} {
