@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"sync"
 	"time"
 
 	"github.com/almoner/almoner/consortium-node/api"
@@ -76,16 +75,7 @@ type relayReply struct {
 }
 
 // relays tracks this node's relayed requests awaiting replies.
-type relays struct {
-	mu      sync.Mutex
-	next    uint64
-	pending map[uint64]relayWait
-}
-
-type relayWait struct {
-	peer uint64
-	c    chan relayReply
-}
+type relays = peerCalls[relayReply]
 
 // FetchRecord serves a record under a committed access transaction. When
 // this node keeps the record it checks and serves it (fetchLocal);
@@ -184,39 +174,10 @@ func (n *Node) orgPeers(org string) []transport.Peer {
 
 // relay sends one request to peer and waits for its reply.
 func (n *Node) relay(ctx context.Context, peer transport.Peer, req *relayRequest, timeout time.Duration) (relayReply, error) {
-	c := make(chan relayReply, 1)
-	n.relays.mu.Lock()
-	if n.relays.pending == nil {
-		n.relays.pending = map[uint64]relayWait{}
-	}
-	n.relays.next++
-	req.ID = n.relays.next
-	n.relays.pending[req.ID] = relayWait{peer: peer.RaftID, c: c}
-	n.relays.mu.Unlock()
-	defer func() {
-		n.relays.mu.Lock()
-		delete(n.relays.pending, req.ID)
-		n.relays.mu.Unlock()
-	}()
-	payload, err := tx.Marshal(req)
-	if err != nil {
-		return relayReply{}, err
-	}
-	if !n.tr.Send(peer.RaftID, kindRelay, payload) {
-		return relayReply{}, fmt.Errorf("%w: %s (send queue full or not a member)", ErrUnavailable, peer.NodeID)
-	}
-	t := time.NewTimer(timeout)
-	defer t.Stop()
-	select {
-	case rep := <-c:
-		return rep, nil
-	case <-t.C:
-		return relayReply{}, fmt.Errorf("%w: %s did not answer within %v", ErrUnavailable, peer.NodeID, timeout)
-	case <-ctx.Done():
-		return relayReply{}, fmt.Errorf("%w: %v", ErrUnavailable, ctx.Err())
-	case <-n.stopped:
-		return relayReply{}, ErrStopped
-	}
+	return n.relays.call(ctx, n, peer, kindRelay, timeout, func(id uint64) any {
+		req.ID = id
+		return req
+	})
 }
 
 // handleRelay runs on transport goroutines: requests are served on their
@@ -245,16 +206,7 @@ func (n *Node) handleRelay(from transport.Peer, kind byte, payload []byte) {
 			n.log.Warn("dropping bad relay reply", "peer", from.NodeID, "err", err)
 			return
 		}
-		n.relays.mu.Lock()
-		w, ok := n.relays.pending[rep.ID]
-		n.relays.mu.Unlock()
-		if !ok || w.peer != from.RaftID {
-			return // late, or not from the peer asked
-		}
-		select {
-		case w.c <- rep:
-		default:
-		}
+		n.relays.deliver(rep.ID, from.RaftID, rep)
 	}
 }
 

@@ -1,11 +1,11 @@
 package node
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math/rand/v2"
 	"strconv"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -152,19 +152,12 @@ type replication struct {
 	noted   chan verRef   // versions registered in applied blocks
 	rescan  atomic.Bool   // a note was dropped: scan the ledger soon
 
-	mu      sync.Mutex
-	next    uint64
-	pending map[uint64]replicaWait
-}
-
-type replicaWait struct {
-	peer uint64
-	c    chan replicaReply
+	calls peerCalls[replicaReply]
 }
 
 func newReplication() *replication {
 	return &replication{serving: make(chan struct{}, replicaServing), sending: make(chan struct{}, replicaSending),
-		noted: make(chan verRef, replicaNotes), pending: map[uint64]replicaWait{}}
+		noted: make(chan verRef, replicaNotes)}
 }
 
 // startReplication starts the catch-up loop of a custodian node that has
@@ -313,34 +306,11 @@ func (n *Node) replicaCall(peer consortium.Node, req *replicaRequest, timeout ti
 	if n.tr == nil {
 		return replicaReply{}, fmt.Errorf("%w: this node has no peers", ErrUnavailable)
 	}
-	c := make(chan replicaReply, 1)
-	n.repl.mu.Lock()
-	n.repl.next++
-	req.ID = n.repl.next
-	n.repl.pending[req.ID] = replicaWait{peer: p.RaftID, c: c}
-	n.repl.mu.Unlock()
-	defer func() {
-		n.repl.mu.Lock()
-		delete(n.repl.pending, req.ID)
-		n.repl.mu.Unlock()
-	}()
-	payload, err := tx.Marshal(req)
-	if err != nil {
-		return replicaReply{}, err
-	}
-	if !n.tr.Send(p.RaftID, kindReplica, payload) {
-		return replicaReply{}, fmt.Errorf("%w: %s (send queue full or not a member)", ErrUnavailable, p.ID)
-	}
-	t := time.NewTimer(timeout)
-	defer t.Stop()
-	select {
-	case rep := <-c:
-		return rep, nil
-	case <-t.C:
-		return replicaReply{}, fmt.Errorf("%w: %s did not answer within %v", ErrUnavailable, p.ID, timeout)
-	case <-n.stopped:
-		return replicaReply{}, ErrStopped
-	}
+	return n.repl.calls.call(context.Background(), n, transport.Peer{RaftID: p.RaftID, NodeID: p.ID}, kindReplica, timeout,
+		func(id uint64) any {
+			req.ID = id
+			return req
+		})
 }
 
 // decodeReplicaRequest decodes and checks the shape of a peer's request.
@@ -394,16 +364,7 @@ func (n *Node) handleReplica(from transport.Peer, kind byte, payload []byte) {
 			n.log.Warn("dropping bad record copy reply", "peer", from.NodeID, "err", err)
 			return
 		}
-		n.repl.mu.Lock()
-		w, ok := n.repl.pending[rep.ID]
-		n.repl.mu.Unlock()
-		if !ok || w.peer != from.RaftID {
-			return // late, or not from the peer asked
-		}
-		select {
-		case w.c <- rep:
-		default:
-		}
+		n.repl.calls.deliver(rep.ID, from.RaftID, rep)
 	}
 }
 

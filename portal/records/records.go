@@ -21,6 +21,7 @@ var ErrNoCustodian = errors.New("records: the organisation runs no node to hold 
 // Node is what Records needs of a node: *client.Client satisfies it.
 type Node interface {
 	Nodes(ctx context.Context) ([]genesis.Node, error)
+	Status(ctx context.Context) (*api.Status, error)
 	UploadRecord(ctx context.Context, req *api.UploadRequest) error
 	FetchRecord(ctx context.Context, req *api.FetchRequest) (*api.FetchResponse, error)
 	CustodianReachable(ctx context.Context, org string) error
@@ -44,8 +45,11 @@ func New(node Node, keys Keys) *Records {
 	return &Records{node: node, keys: keys, now: time.Now}
 }
 
-// custodian returns the node of org that holds its records: the first of
-// its nodes by id.
+// custodian returns the node of org that an upload through this portal's
+// node reaches: that node itself when it is one of org's (a portal
+// follows its own organisation's nodes, and fails over among them), else
+// the first of org's nodes by id. The data key is wrapped for it; the
+// custodian's other nodes get their copies from it, re-wrapped.
 func (r *Records) custodian(ctx context.Context, org string) (genesis.Node, error) {
 	nodes, err := r.node.Nodes(ctx)
 	if err != nil {
@@ -54,6 +58,13 @@ func (r *Records) custodian(ctx context.Context, org string) (genesis.Node, erro
 	nodes = slices.DeleteFunc(nodes, func(n genesis.Node) bool { return n.Org != org })
 	if len(nodes) == 0 {
 		return genesis.Node{}, fmt.Errorf("%w: %s", ErrNoCustodian, org)
+	}
+	if st, err := r.node.Status(ctx); err == nil {
+		for _, n := range nodes {
+			if n.ID == st.NodeID {
+				return n, nil
+			}
+		}
 	}
 	slices.SortFunc(nodes, func(a, b genesis.Node) int { return strings.Compare(a.ID, b.ID) })
 	return nodes[0], nil
