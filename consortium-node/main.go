@@ -47,6 +47,10 @@ const usage = `usage:
       run a node of the consortium in DIR
   consortium-node nodes --home DIR
       list the consortium's nodes: id, API address, raft address
+  consortium-node backup --home DIR --node-api ADDR (--node ID | --as MEMBER) --out FILE
+      stream a consistent backup of a running node into FILE
+  consortium-node restore --home DIR --node NEWID --from FILE --join-via ADDR [--old-key KEYFILE]
+      restore a node backup on a fresh machine as a new node, which then catches up
 `
 
 func realMain(args []string) int {
@@ -62,6 +66,10 @@ func realMain(args []string) int {
 		err = cmdRun(args[1:])
 	case "nodes":
 		err = cmdNodes(args[1:])
+	case "backup":
+		err = cmdBackup(args[1:])
+	case "restore":
+		err = cmdRestore(args[1:])
 	case "-h", "--help", "help":
 		fmt.Print(usage)
 		return 0

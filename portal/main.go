@@ -6,6 +6,8 @@
 //	portal --node 127.0.0.1:7070 --listen 127.0.0.1:8080 --home .almoner/portal [--dev .almoner/dev]
 //	portal init --home DIR --org ORG --node ADDR --import KEYFILE,...   provision without --dev
 //	portal passphrase --home DIR --new-passphrase-file FILE            rotate the passphrase
+//	portal backup --home DIR --out FILE                                back up the running portal
+//	portal restore --home NEWDIR --from FILE [--node ADDR]             restore a backup into a new home
 //
 // Outside --dev the portal's keys are sealed under a passphrase given in
 // $ALMONER_PORTAL_PASSPHRASE or --passphrase-file (never stored).
@@ -48,6 +50,10 @@ func run(args []string) error {
 			return cmdInit(args[1:])
 		case "passphrase":
 			return cmdPassphrase(args[1:])
+		case "backup":
+			return cmdBackup(args[1:])
+		case "restore":
+			return cmdRestore(args[1:])
 		}
 	}
 	fs := flag.NewFlagSet("portal", flag.ContinueOnError)
@@ -108,6 +114,12 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
+	// Backups are served to the home's owner on a socket in the home
+	// (portal backup); without it the portal still runs.
+	bs, err := app.ServeBackups(p, *home, *org, log)
+	if err != nil {
+		log.Warn("portal backups unavailable", "err", err)
+	}
 	web := p.URL + "/"
 	if !frontend.Built() {
 		web += " (not built: run make build)"
@@ -120,6 +132,9 @@ func run(args []string) error {
 	fmt.Fprintln(os.Stderr, "  Press Ctrl-C to stop.")
 	<-ctx.Done()
 	log.Info("stopping portal")
+	if bs != nil {
+		_ = bs.Close() // before the stores it reads close
+	}
 	if err := p.Close(); err != nil {
 		return err
 	}

@@ -38,6 +38,8 @@ func routeAccess(method, path string) access {
 	case method == http.MethodGet && (path == "/v1/nodes" || path == "/v1/policy" || strings.HasPrefix(path, "/v1/proposals/") ||
 		strings.HasPrefix(path, "/v1/txs/") || strings.HasPrefix(path, "/v1/private/custodians/")):
 		return member
+	case method == http.MethodGet && path == "/v1/backup": // then only the node itself and its organisation's admins
+		return member
 	}
 	return public
 }

@@ -129,6 +129,7 @@ func New(cfg Config) (http.Handler, error) {
 		}
 		writeJSON(w, http.StatusOK, v)
 	})
+	mux.HandleFunc("GET /v1/backup", s.backup())
 	mux.HandleFunc("GET /v1/nodes", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, s.cfg.Backend.Members())
 	})

@@ -1,0 +1,70 @@
+package privatestore
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"testing"
+
+	"github.com/almoner/almoner/privacy/envelope"
+)
+
+// TestRekey: after a restore's Rekey the store opened as the new node
+// releases every version (record ids with slashes too) and the erased
+// record stays erased; a wrong old key is refused and nothing readable is
+// lost.
+func TestRekey(t *testing.T) {
+	s, oldKey := newStore(t)
+	plain := map[string][]byte{}
+	for i, id := range []string{"rec", "org/rec-2", "a/b/c"} {
+		for v := uint64(1); v <= 2; v++ {
+			dk, _ := envelope.NewDataKey(nil)
+			p := fmt.Appendf(nil, "fhir %s v%d", id, v)
+			sealed, wrapped := upload(t, oldKey, dk, id, v, p)
+			if err := s.Put(id, v, sealed, wrapped); err != nil {
+				t.Fatal(i, err)
+			}
+			plain[fmt.Sprintf("%s@%d", id, v)] = p
+		}
+	}
+	if _, err := s.Erase("a/b/c"); err != nil {
+		t.Fatal(err)
+	}
+	newKey, _ := envelope.GenerateReaderKey(nil)
+	wrong, _ := envelope.GenerateReaderKey(nil)
+	if _, err := Rekey(s.db, "node1", wrong, "node9", newKey.PublicKey()); !errors.Is(err, ErrRekey) {
+		t.Fatalf("a wrong old key: %v", err)
+	}
+	if _, err := Rekey(s.db, "node2", oldKey, "node9", newKey.PublicKey()); !errors.Is(err, ErrRekey) {
+		t.Fatalf("a wrong old node id: %v", err)
+	}
+	n, err := Rekey(s.db, "node1", oldKey, "node9", newKey.PublicKey())
+	if err != nil || n != 4 {
+		t.Fatalf("Rekey: %d, %v", n, err)
+	}
+	restored := New(s.db, "node9", newKey)
+	reader, _ := envelope.GenerateReaderKey(nil)
+	for _, id := range []string{"rec", "org/rec-2"} {
+		for v := uint64(1); v <= 2; v++ {
+			sealed, wrapped, err := restored.Release(id, v, "reader", reader.PublicKey())
+			if err != nil {
+				t.Fatalf("%s v%d: %v", id, v, err)
+			}
+			dk, err := envelope.Unwrap(reader, "reader", wrapped, id, v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := envelope.Open(dk, sealed, id, v)
+			if err != nil || !bytes.Equal(got, plain[fmt.Sprintf("%s@%d", id, v)]) {
+				t.Fatalf("%s v%d: %q %v", id, v, got, err)
+			}
+		}
+	}
+	if _, _, err := restored.Release("a/b/c", 1, "reader", reader.PublicKey()); !errors.Is(err, ErrErased) {
+		t.Fatalf("erased record after Rekey: %v", err)
+	}
+	// The old node's key opens nothing any more.
+	if _, _, err := s.Release("rec", 1, "reader", reader.PublicKey()); err == nil {
+		t.Fatal("the old node still unwraps a rewrapped key")
+	}
+}

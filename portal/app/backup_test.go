@@ -1,0 +1,209 @@
+package app_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/almoner/almoner/consortium-node/api"
+	"github.com/almoner/almoner/consortium-node/genesis"
+	"github.com/almoner/almoner/portal/app"
+	"github.com/almoner/almoner/portal/internal/testnode"
+	"github.com/almoner/almoner/portal/session"
+	"github.com/almoner/almoner/privacy/keystore"
+)
+
+// TestPortalBackupRestore backs up a provisioned portal (no --dev: its key
+// sealed under a passphrase) while it runs, loses its home, and restores
+// the backup into a fresh home (docs/operations.md, "Backup and
+// restore"): the restored portal starts with the same passphrase — which
+// is not in the archive — and the same accounts (changed passwords, a
+// member enrolled from the portal, an API token) and keys (the admin signs
+// a mutation), and its read model, which is not in the archive, rebuilds
+// from the node.
+func TestPortalBackupRestore(t *testing.T) {
+	n := testnode.Start(t)
+	ctx := context.Background()
+	pass := []byte("correct horse battery staple")
+	kdf := keystore.MinKDF
+	argon := session.Argon2Params{Time: 1, MemoryKiB: 64, Threads: 1}
+	home := filepath.Join(t.TempDir(), "portal")
+	res, err := app.Init(ctx, app.InitConfig{Home: home, Org: "stmarys", Nodes: []string{n.URL}, Passphrase: pass, KeyKDF: kdf,
+		Argon2: argon, KeyFiles: []string{genesis.KeyPath(n.Home, "stmarys/admin"), genesis.KeyPath(n.Home, "stmarys/clerk")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := func(home string, pp []byte) (*app.Portal, error) {
+		st, err := app.LoadSettings(home)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return app.Start(ctx, app.Config{Nodes: st.Nodes, Org: st.Org, Identity: st.Identity, Listen: "127.0.0.1:0",
+			Home: home, Passphrase: pp, KeyKDF: kdf, Argon2: argon})
+	}
+	p, err := start(home, pass)
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := false
+	defer func() {
+		if !closed {
+			p.Close()
+		}
+	}()
+	waitHealthy(t, p.URL)
+	bs, err := app.ServeBackups(p, home, "stmarys", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st, err := os.Stat(filepath.Join(home, app.BackupSocket)); err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("backup socket: %v %v", st, err)
+	}
+
+	// Accounts and keys worth keeping: the admin's own password, a member
+	// enrolled from the portal (keys made in its keystore) who changed
+	// the first password, and an API token.
+	const adminPW, nursePW = "the admin's own secret 1", "the nurse's own secret 1"
+	admin := newClient(t, p.URL)
+	admin.login("stmarys/admin", res.InitialPassword)
+	if r := admin.do(`mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) { endedSessions } }`,
+		map[string]any{"c": res.InitialPassword, "n": adminPW}); len(r.Errors) != 0 {
+		t.Fatalf("changing the initial password: %s", r.raw)
+	}
+	create := `mutation($id: ID!, $r: [String!]!) { createMember(id: $id, roles: $r) { initialPassword member { id } } }`
+	r := admin.do(create, map[string]any{"id": "stmarys/nurse-7", "r": []string{"records_clerk"}})
+	first, _ := dig(r.Data, "createMember", "initialPassword").(string)
+	if len(r.Errors) != 0 || first == "" {
+		t.Fatalf("enrolling a member: %s", r.raw)
+	}
+	nurse := newClient(t, p.URL)
+	nurse.login("stmarys/nurse-7", first)
+	if r := nurse.do(`mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) { endedSessions } }`,
+		map[string]any{"c": first, "n": nursePW}); len(r.Errors) != 0 {
+		t.Fatalf("the nurse's password change: %s", r.raw)
+	}
+	tok := admin.do(`mutation { createApiToken(name: "ops", scopes: ["read", "write"], ttlHours: 24) { secret } }`, nil)
+	secret, _ := dig(tok.Data, "createApiToken", "secret").(string)
+	if secret == "" {
+		t.Fatalf("API token: %s", tok.raw)
+	}
+
+	// The backup, while the portal runs and serves sign-ins.
+	var archive bytes.Buffer
+	bstart := time.Now()
+	signins := make(chan int, 1)
+	go func() { signins <- newClient(t, p.URL).loginStatus("stmarys/admin", adminPW) }()
+	h, err := app.RequestBackup(ctx, home, &archive)
+	if err != nil {
+		t.Fatal(err)
+	}
+	took := time.Since(bstart)
+	if s := <-signins; s != http.StatusOK {
+		t.Fatalf("a sign-in during the backup: %d", s)
+	}
+	if h.Kind != api.BackupPortal || h.Org != "stmarys" || h.ChainID != n.Genesis.ChainID {
+		t.Fatalf("archive header: %+v", h)
+	}
+	if bytes.Contains(archive.Bytes(), pass) {
+		t.Fatal("the archive holds the passphrase")
+	}
+	t.Logf("portal backup: %d bytes in %v", archive.Len(), took.Round(time.Millisecond))
+
+	// The machine is lost.
+	if err := bs.Close(); err != nil {
+		t.Fatal(err)
+	}
+	closed = true
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(home); err != nil {
+		t.Fatal(err)
+	}
+
+	// Refused: a damaged archive, a node's archive, a folder in use.
+	fresh := filepath.Join(t.TempDir(), "restored")
+	bad := bytes.Clone(archive.Bytes())
+	bad[len(bad)-40] ^= 1
+	if _, err := app.Restore(ctx, app.RestoreConfig{From: bytes.NewReader(bad), Home: fresh}); !errors.Is(err, api.ErrBackupCorrupt) {
+		t.Fatalf("a damaged archive: %v", err)
+	}
+	if _, err := os.Stat(fresh); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("a failed restore left %s: %v", fresh, err)
+	}
+	var nodeArchive bytes.Buffer
+	if _, err := n.Client.Backup(ctx, &nodeArchive); err != nil {
+		t.Fatal(err)
+	}
+	_, err = app.Restore(ctx, app.RestoreConfig{From: &nodeArchive, Home: fresh})
+	if err == nil || !strings.Contains(err.Error(), "not a portal's") {
+		t.Fatalf("a node archive: %v", err)
+	}
+	used := t.TempDir()
+	if err := os.WriteFile(filepath.Join(used, "x"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := app.Restore(ctx, app.RestoreConfig{From: bytes.NewReader(archive.Bytes()), Home: used}); err == nil {
+		t.Fatal("restored into a folder in use")
+	}
+	wrongChain := func(context.Context, app.Settings, *genesis.File) (string, error) { return "another-chain", nil }
+	_, err = app.Restore(ctx, app.RestoreConfig{From: bytes.NewReader(archive.Bytes()), Home: fresh, ChainID: wrongChain})
+	if err == nil || !strings.Contains(err.Error(), "another-chain") {
+		t.Fatalf("a node of another chain: %v", err)
+	}
+
+	// The restore, checked against the node, into a fresh home.
+	rep, err := app.Restore(ctx, app.RestoreConfig{From: bytes.NewReader(archive.Bytes()), Home: fresh, ChainID: app.NodeChain(nil)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(fresh, "index")); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("the read model was restored: %v", err)
+	}
+	if _, err := start(fresh, []byte("not the passphrase at all")); err == nil {
+		t.Fatal("the restored portal started with a wrong passphrase")
+	}
+	rstart := time.Now()
+	p2, err := start(fresh, pass)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p2.Close()
+	waitHealthy(t, p2.URL) // the read model rebuilt from the node
+	height, _ := p2.Store.Applied()
+	t.Logf("restored %s; started and rebuilt the read model to height %d in %v", rep, height,
+		time.Since(rstart).Round(time.Millisecond))
+
+	// The same accounts: passwords as changed, the token.
+	admin2 := newClient(t, p2.URL)
+	if s := admin2.loginStatus("stmarys/admin", res.InitialPassword); s != http.StatusUnauthorized {
+		t.Fatalf("the replaced initial password: %d", s)
+	}
+	if s := admin2.loginStatus("stmarys/admin", adminPW); s != http.StatusOK {
+		t.Fatalf("the admin's sign-in: %d", s)
+	}
+	if s := newClient(t, p2.URL).loginStatus("stmarys/nurse-7", nursePW); s != http.StatusOK {
+		t.Fatalf("the enrolled member's sign-in: %d", s)
+	}
+	bot := newClient(t, p2.URL)
+	bot.bearer = secret
+	if r := bot.do(`{ viewer { account } }`, nil); dig(r.Data, "viewer", "account") != "stmarys/admin" {
+		t.Fatalf("the API token: %s", r.raw)
+	}
+	// The read model has what happened before the backup, and the keys
+	// sign: the admin enrols another member.
+	r = admin2.do(`query($id: ID!) { member(id: $id) { id } }`, map[string]any{"id": "stmarys/nurse-7"})
+	if dig(r.Data, "member", "id") != "stmarys/nurse-7" {
+		t.Fatalf("the rebuilt read model: %s", r.raw)
+	}
+	r = admin2.do(create, map[string]any{"id": "stmarys/nurse-8", "r": []string{"records_clerk"}})
+	if len(r.Errors) != 0 || dig(r.Data, "createMember", "member", "id") != "stmarys/nurse-8" {
+		t.Fatalf("a signed mutation on the restored portal: %s", r.raw)
+	}
+}
