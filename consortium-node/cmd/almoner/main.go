@@ -90,9 +90,12 @@ type common struct {
 // node says what it refuses.
 func (c *common) client() *client.Client {
 	var hc *http.Client
-	if g, err := genesis.Load(filepath.Join(c.home, "genesis.json")); err == nil {
+	var keys *client.NodeKeys
+	g, gerr := genesis.Load(filepath.Join(c.home, "genesis.json"))
+	if gerr == nil {
 		// A node API over TLS is authenticated by its node key.
-		hc = client.HTTPClient(client.NewNodeKeys(g.NodeKeys()))
+		keys = client.NewNodeKeys(g.NodeKeys())
+		hc = client.HTTPClient(keys)
 	}
 	cl := client.New(c.node, hc)
 	id := c.identity
@@ -113,7 +116,37 @@ func (c *common) client() *client.Client {
 		return cl
 	}
 	cl.Authenticate(id, key)
+	if keys != nil && strings.HasPrefix(c.node, "https://") {
+		c.trustLedgerNodes(g, keys, id, key)
+	}
 	return cl
+}
+
+// trustLedgerNodes adds the keys of nodes added after genesis (from the
+// ledger, read from a genesis node over TLS) when --node is not a genesis
+// node, so that the CLI can authenticate it too.
+func (c *common) trustLedgerNodes(g *genesis.File, keys *client.NodeKeys, id string, key *sign.PrivateKey) {
+	target := strings.TrimPrefix(c.node, "https://")
+	for _, n := range g.Nodes {
+		if n.APIAddr == target {
+			return
+		}
+	}
+	for _, n := range g.Nodes {
+		gc := client.New("https://"+n.APIAddr, client.HTTPClient(keys))
+		gc.Authenticate(id, key)
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		ns, err := gc.Nodes(ctx)
+		cancel()
+		if err == nil {
+			m := map[string]sign.PublicKey{}
+			for _, x := range ns {
+				m[x.ID] = x.SignKey
+			}
+			keys.Add(m)
+			return
+		}
+	}
 }
 
 // defaultIdentity picks the member to sign node API reads as: the first
