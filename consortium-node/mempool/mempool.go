@@ -17,6 +17,11 @@ var (
 	ErrDuplicate  = errors.New("mempool: duplicate transaction")
 	ErrFull       = errors.New("mempool: full, retry later")
 	ErrCommitted  = errors.New("mempool: transaction already committed")
+	// ErrNotMember refuses a transaction whose key is not its sender's
+	// current signing key. It is returned bare, with the same message
+	// whether the sender is unknown, signed with another key, revoked or
+	// expired, so that a refusal never tells whether a member id exists.
+	ErrNotMember = errors.New("mempool: the transaction is not signed by a current key of an active member")
 )
 
 // Reason says why admission refused a transaction. The values are a small
@@ -31,6 +36,7 @@ const (
 	ReasonPrecheck     Reason = "precheck"      // refused by Config.Precheck
 	ReasonCommitted    Reason = "committed"     // ErrCommitted
 	ReasonBadSignature Reason = "bad_signature" // tx.ErrSignature
+	ReasonNotMember    Reason = "not_member"    // ErrNotMember
 	ReasonDuplicate    Reason = "duplicate"     // ErrDuplicate: already pending
 	ReasonFull         Reason = "full"          // ErrFull
 	ReasonOther        Reason = "other"         // e.g. the ledger could not be read
@@ -39,7 +45,7 @@ const (
 // Reasons returns every Reason, each once.
 func Reasons() []Reason {
 	return []Reason{ReasonMalformed, ReasonWrongChain, ReasonExpired, ReasonPrecheck, ReasonCommitted,
-		ReasonBadSignature, ReasonDuplicate, ReasonFull, ReasonOther}
+		ReasonBadSignature, ReasonNotMember, ReasonDuplicate, ReasonFull, ReasonOther}
 }
 
 // Ledger is what admission needs to know about committed state.
@@ -61,6 +67,15 @@ type Config struct {
 	// Precheck, if set, refuses a call by its shape before admission
 	// (contracts.Registry.Precheck).
 	Precheck func(c tx.Call) error
+	// Authenticate is required: it decides whether a transaction whose
+	// signature checked out was signed by its sender's current key, by the
+	// rule block execution applies (contracts.Authenticator) over
+	// committed state, so that no outsider's transaction reaches a block.
+	// It returns nil, an error wrapping ErrNotMember to refuse (Add then
+	// returns ErrNotMember alone, never the detail), or any other error
+	// when it could not decide (ReasonOther). Add calls it on every worker
+	// at once: it must be safe for concurrent use and cheap (point reads).
+	Authenticate func(s *tx.Signed) error
 	// Refused, if set, is called once for every transaction Add refuses,
 	// after Add has released the pool's lock; it must be cheap (a metric
 	// counter) and safe for concurrent use.
@@ -74,6 +89,9 @@ func (c *Config) Validate() error {
 	}
 	if c.ReplayWindow == 0 {
 		return errors.New("mempool: replay window is required")
+	}
+	if c.Authenticate == nil {
+		return errors.New("mempool: Authenticate is required: admission must refuse transactions of non-members")
 	}
 	if c.MaxPending <= 0 {
 		c.MaxPending = 200_000
@@ -217,6 +235,16 @@ func (p *Pool) Add(ctx context.Context, raws [][]byte) ([]Result, error) {
 			if errors.Is(err, tx.ErrSignature) {
 				res[i].Reason = ReasonBadSignature
 			}
+			return
+		}
+		// Membership comes after the signature: only the holder of the
+		// key learns anything, and an outsider's refusal is the same
+		// whatever sender id it names.
+		if err := p.cfg.Authenticate(s); errors.Is(err, ErrNotMember) {
+			res[i].Err, res[i].Reason = ErrNotMember, ReasonNotMember
+			return
+		} else if err != nil {
+			res[i].Err, res[i].Reason = err, ReasonOther
 			return
 		}
 		ents[i] = &Entry{ID: id, Raw: raws[i], Tx: s}

@@ -67,7 +67,7 @@ func (l *fakeLedger) commit(ids ...tx.ID) {
 
 func newPool(t *testing.T, l mempool.Ledger, mod func(*mempool.Config)) *mempool.Pool {
 	t.Helper()
-	cfg := mempool.Config{ChainID: chainID, ReplayWindow: window, Workers: 4}
+	cfg := mempool.Config{ChainID: chainID, ReplayWindow: window, Workers: 4, Authenticate: newMembers(t).authenticate}
 	if mod != nil {
 		mod(&cfg)
 	}
@@ -181,8 +181,9 @@ func TestConfigValidate(t *testing.T) {
 		cfg  mempool.Config
 		want string
 	}{
-		{"no chain", mempool.Config{ReplayWindow: 1}, "chain id is required"},
-		{"no window", mempool.Config{ChainID: "c"}, "replay window is required"},
+		{"no chain", mempool.Config{ReplayWindow: 1, Authenticate: allowAll}, "chain id is required"},
+		{"no window", mempool.Config{ChainID: "c", Authenticate: allowAll}, "replay window is required"},
+		{"no member check", mempool.Config{ChainID: "c", ReplayWindow: 1}, "Authenticate is required"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := tc.cfg.Validate()
@@ -194,7 +195,7 @@ func TestConfigValidate(t *testing.T) {
 			}
 		})
 	}
-	c := mempool.Config{ChainID: "c", ReplayWindow: 1}
+	c := mempool.Config{ChainID: "c", ReplayWindow: 1, Authenticate: allowAll}
 	if err := c.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -732,6 +733,8 @@ func TestRefusalReasons(t *testing.T) {
 			[]mempool.Reason{mempool.ReasonPrecheck}},
 		{"committed", [][]byte{committed}, []mempool.Reason{mempool.ReasonCommitted}},
 		{"bad signature", [][]byte{badSig(t, 4)}, []mempool.Reason{mempool.ReasonBadSignature}},
+		{"not a member", [][]byte{mkTx(t, 5, func(b *tx.Body) { b.Sender = "org/nobody" })},
+			[]mempool.Reason{mempool.ReasonNotMember}},
 		{"duplicate pending", [][]byte{pending}, []mempool.Reason{mempool.ReasonDuplicate}},
 		{"duplicate in batch", [][]byte{dupInBatch, dupInBatch}, []mempool.Reason{"", mempool.ReasonDuplicate}},
 		{"full", [][]byte{mkTx(t, 7, nil)}, []mempool.Reason{mempool.ReasonFull}},
@@ -772,8 +775,8 @@ func TestRefusalReasons(t *testing.T) {
 		}
 		seen[r] = true
 	}
-	if len(seen) != 9 {
-		t.Errorf("Reasons() has %d reasons, want 9", len(seen))
+	if len(seen) != 10 {
+		t.Errorf("Reasons() has %d reasons, want 10", len(seen))
 	}
 }
 

@@ -301,7 +301,7 @@ func open(cfg Config, db *leveldb.DB) (*Node, error) {
 		return nil, fmt.Errorf("node: registering metrics: %w", err)
 	}
 	n.pool, err = mempool.New(mempool.Config{ChainID: cfg.Genesis.ChainID, ReplayWindow: cfg.Genesis.Params.ReplayWindow,
-		Precheck: n.reg.Precheck, Refused: n.metrics.refuse}, n)
+		Precheck: n.reg.Precheck, Authenticate: newAdmission(st).authenticate, Refused: n.metrics.refuse}, n)
 	if err != nil {
 		return nil, err
 	}
