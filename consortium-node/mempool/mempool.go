@@ -62,6 +62,13 @@ type Config struct {
 	ReplayWindow uint64
 	// MaxPending bounds queued transactions (default 200,000).
 	MaxPending int
+	// MaxPendingBytes bounds their encoded size (default 64 MiB): a
+	// flood of large transactions fills the pool in bytes long before
+	// its count, and is refused with ErrFull.
+	MaxPendingBytes int
+	// MaxPerSender bounds one sender's pending transactions (default
+	// 5,000), so that one member cannot fill the pool for everyone.
+	MaxPerSender int
 	// Workers verifying signatures (default GOMAXPROCS).
 	Workers int
 	// Precheck, if set, refuses a call by its shape before admission
@@ -96,6 +103,12 @@ func (c *Config) Validate() error {
 	if c.MaxPending <= 0 {
 		c.MaxPending = 200_000
 	}
+	if c.MaxPendingBytes <= 0 {
+		c.MaxPendingBytes = 64 << 20
+	}
+	if c.MaxPerSender <= 0 {
+		c.MaxPerSender = 5_000
+	}
 	if c.Workers <= 0 {
 		c.Workers = runtime.GOMAXPROCS(0)
 	}
@@ -122,6 +135,7 @@ type Pool struct {
 	queue    []*Entry         // waiting to be proposed, in arrival order
 	known    map[tx.ID]*Entry // queued or proposed, not yet committed
 	bytes    int              // sum of len(Raw) over known
+	senders  map[string]int   // known transactions per sender
 	notEmpty chan struct{}    // closed and replaced when the queue grows
 }
 
@@ -130,7 +144,8 @@ func New(cfg Config, l Ledger) (*Pool, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	p := &Pool{cfg: cfg, ledger: l, jobs: make(chan func()), known: map[tx.ID]*Entry{}, notEmpty: make(chan struct{})}
+	p := &Pool{cfg: cfg, ledger: l, jobs: make(chan func()), known: map[tx.ID]*Entry{}, senders: map[string]int{},
+		notEmpty: make(chan struct{})}
 	for i := 0; i < cfg.Workers; i++ {
 		p.wg.Add(1)
 		go func() {
@@ -262,12 +277,17 @@ func (p *Pool) Add(ctx context.Context, raws [][]byte) ([]Result, error) {
 			res[i].Err, res[i].Reason = fmt.Errorf("%w: %s is already pending", ErrDuplicate, e.ID), ReasonDuplicate
 			continue
 		}
-		if len(p.known) >= p.cfg.MaxPending {
-			res[i].Err, res[i].Reason = fmt.Errorf("%w (%d pending)", ErrFull, len(p.known)), ReasonFull
+		if len(p.known) >= p.cfg.MaxPending || p.bytes+len(e.Raw) > p.cfg.MaxPendingBytes {
+			res[i].Err, res[i].Reason = fmt.Errorf("%w (%d pending, %d bytes)", ErrFull, len(p.known), p.bytes), ReasonFull
+			continue
+		}
+		if p.senders[e.Tx.Body.Sender] >= p.cfg.MaxPerSender {
+			res[i].Err, res[i].Reason = fmt.Errorf("%w: %d transactions of this sender are pending", ErrFull, p.cfg.MaxPerSender), ReasonFull
 			continue
 		}
 		p.known[e.ID] = e
 		p.bytes += len(e.Raw)
+		p.senders[e.Tx.Body.Sender]++
 		e.inQueue = true
 		p.queue = append(p.queue, e)
 		grew = true
@@ -378,6 +398,9 @@ func (p *Pool) Done(ids []tx.ID) {
 		if e, ok := p.known[id]; ok {
 			delete(p.known, id)
 			p.bytes -= len(e.Raw)
+			if p.senders[e.Tx.Body.Sender]--; p.senders[e.Tx.Body.Sender] <= 0 {
+				delete(p.senders, e.Tx.Body.Sender)
+			}
 			drop[id] = true
 		}
 	}

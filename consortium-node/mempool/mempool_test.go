@@ -413,6 +413,50 @@ func TestAddCancelled(t *testing.T) {
 	}
 }
 
+// TestMaxPendingBytes: the pool is bounded in bytes too: large
+// transactions are refused as full once their sum would pass the bound,
+// small ones still fit, and the bytes are given back on Done.
+func TestMaxPendingBytes(t *testing.T) {
+	big := func(n uint64) []byte {
+		return mkTx(t, n, func(b *tx.Body) { b.Call.Args = append(b.Call.Args, tx.Bytes("pad", make([]byte, 3000))) })
+	}
+	one := len(big(1))
+	p := newPool(t, newLedger(1), func(c *mempool.Config) { c.MaxPendingBytes = 3*one + 10 })
+	res := add(t, p, big(1), big(2), big(3), big(4))
+	for i, r := range res {
+		if i < 3 && r.Err != nil {
+			t.Fatalf("tx %d: %v", i, r.Err)
+		}
+		if i == 3 && (!errors.Is(r.Err, mempool.ErrFull) || r.Reason != mempool.ReasonFull) {
+			t.Fatalf("a transaction past the byte bound: %v", r.Err)
+		}
+	}
+	if p.PendingBytes() != 3*one {
+		t.Fatalf("pending bytes %d, want %d", p.PendingBytes(), 3*one)
+	}
+	taken := p.Take(10, 1<<20)
+	p.Done([]tx.ID{taken[0].ID})
+	if r := add(t, p, big(5)); r[0].Err != nil {
+		t.Fatalf("after one left: %v", r[0].Err)
+	}
+}
+
+// TestMaxPerSender: one sender's pending transactions are bounded, so
+// that one member cannot fill the pool for everyone.
+func TestMaxPerSender(t *testing.T) {
+	p := newPool(t, newLedger(1), func(c *mempool.Config) { c.MaxPerSender = 2 })
+	res := add(t, p, mkTx(t, 1, nil), mkTx(t, 2, nil), mkTx(t, 3, nil))
+	if res[0].Err != nil || res[1].Err != nil || !errors.Is(res[2].Err, mempool.ErrFull) ||
+		!strings.Contains(res[2].Err.Error(), "of this sender") {
+		t.Fatalf("results: %v %v %v", res[0].Err, res[1].Err, res[2].Err)
+	}
+	taken := p.Take(10, 1<<20)
+	p.Done([]tx.ID{taken[0].ID, taken[1].ID})
+	if r := add(t, p, mkTx(t, 4, nil)); r[0].Err != nil {
+		t.Fatalf("after the sender's transactions committed: %v", r[0].Err)
+	}
+}
+
 func TestMaxPending(t *testing.T) {
 	p := newPool(t, newLedger(1), func(c *mempool.Config) { c.MaxPending = 3 })
 	raws := [][]byte{mkTx(t, 1, nil), mkTx(t, 2, nil), mkTx(t, 3, nil), mkTx(t, 4, nil), mkTx(t, 5, nil)}
@@ -421,7 +465,7 @@ func TestMaxPending(t *testing.T) {
 		if i < 3 && r.Err != nil {
 			t.Errorf("tx %d: %v, want admitted", i, r.Err)
 		}
-		if i >= 3 && (!errors.Is(r.Err, mempool.ErrFull) || !strings.Contains(r.Err.Error(), "(3 pending)")) {
+		if i >= 3 && (!errors.Is(r.Err, mempool.ErrFull) || !strings.Contains(r.Err.Error(), "(3 pending")) {
 			t.Errorf("tx %d: %v, want ErrFull (3 pending)", i, r.Err)
 		}
 	}

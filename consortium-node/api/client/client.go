@@ -108,6 +108,10 @@ func (c *Client) do(ctx context.Context, method, path, ctype string, body []byte
 				return nil
 			}
 		}
+		if e.Error == "" && resp.StatusCode == http.StatusServiceUnavailable {
+			// A batch refused for want of room (per-transaction results).
+			e.Code, e.Error = "busy", "the node's pool is full; retry after "+resp.Header.Get("Retry-After")+"s"
+		}
 		if e.Error == "" {
 			e.Error = strings.TrimSpace(string(data))
 		}

@@ -20,6 +20,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/contracts/consortium"
 	"github.com/almoner/almoner/consortium-node/contracts/governance"
 	"github.com/almoner/almoner/consortium-node/ledger"
+	"github.com/almoner/almoner/consortium-node/mempool"
 	"github.com/almoner/almoner/consortium-node/node"
 	"github.com/almoner/almoner/consortium-node/privatestore"
 	"github.com/almoner/almoner/consortium-node/store"
@@ -68,6 +69,14 @@ type Config struct {
 	// Metrics, if set, serves GET /metrics (node.Node.MetricsHandler) to any
 	// caller, without authentication.
 	Metrics http.Handler
+	// MaxInflightBytes bounds the submission bodies being read and
+	// admitted (and waited for) at once (default 64 MiB);
+	// MaxInflightPerClient the submissions of one caller address at once
+	// (default 256: a portal sends its users' mutations from one address,
+	// each waiting for its commit). Beyond either the node answers 503
+	// busy with Retry-After.
+	MaxInflightBytes     int64
+	MaxInflightPerClient int64
 }
 
 // Validate checks the config and fills defaults.
@@ -84,17 +93,35 @@ func (c *Config) Validate() error {
 	if c.Heartbeat <= 0 {
 		c.Heartbeat = 15 * time.Second
 	}
+	if c.MaxInflightBytes <= 0 {
+		c.MaxInflightBytes = 64 << 20
+	}
+	if c.MaxInflightBytes < api.MaxBodyBytes {
+		return fmt.Errorf("server: MaxInflightBytes %d is below one request's limit %d", c.MaxInflightBytes, api.MaxBodyBytes)
+	}
+	if c.MaxInflightPerClient <= 0 {
+		c.MaxInflightPerClient = 256
+	}
 	return nil
 }
 
-type server struct{ cfg Config }
+type server struct {
+	cfg      Config
+	inflight *inflight
+}
+
+// busy answers 503 with Retry-After: the node takes no more now.
+func busy(w http.ResponseWriter, why string) {
+	w.Header().Set("Retry-After", "1")
+	writeErr(w, http.StatusServiceUnavailable, "busy", why+"; retry after a second")
+}
 
 // New returns the API handler.
 func New(cfg Config) (http.Handler, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	s := &server{cfg: cfg}
+	s := &server{cfg: cfg, inflight: newInflight(cfg.MaxInflightBytes, cfg.MaxInflightPerClient)}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1/txs", s.submit)
 	mux.HandleFunc("GET /v1/txs/{id}", s.proof)
@@ -171,6 +198,16 @@ var cborDec, _ = cbor.DecOptions{
 }.DecMode()
 
 func (s *server) submit(w http.ResponseWriter, r *http.Request) {
+	size := int64(api.MaxBodyBytes)
+	if r.ContentLength >= 0 && r.ContentLength < size {
+		size = r.ContentLength
+	}
+	release := s.inflight.acquire(r, size)
+	if release == nil {
+		busy(w, "the node is admitting as much as it can")
+		return
+	}
+	defer release()
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, api.MaxBodyBytes))
 	if err != nil {
 		writeErr(w, http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("request body over %d bytes; send fewer transactions per request", api.MaxBodyBytes))
@@ -231,13 +268,16 @@ func (s *server) submit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out := api.SubmitResponse{Results: make([]api.TxStatus, len(res))}
-	rejected := 0
+	rejected, full := 0, 0
 	for i, tr := range res {
 		st := api.TxStatus{ID: tr.ID, Status: api.StatusPending}
 		switch {
 		case tr.Err != nil:
 			st.Status, st.Error = api.StatusRejected, tr.Err.Error()
 			rejected++
+			if errors.Is(tr.Err, mempool.ErrFull) {
+				full++
+			}
 		case tr.Committed:
 			st.Status, st.Height, st.Index, st.Receipt = api.StatusCommitted, tr.Height, tr.Index, tr.Receipt
 		}
@@ -246,6 +286,11 @@ func (s *server) submit(w http.ResponseWriter, r *http.Request) {
 	code := http.StatusOK
 	if rejected == len(res) {
 		code = http.StatusBadRequest
+		if full > 0 {
+			// Refused for want of room, not for what they are.
+			code = http.StatusServiceUnavailable
+			w.Header().Set("Retry-After", "1")
+		}
 	}
 	writeJSON(w, code, out)
 }
