@@ -132,9 +132,10 @@ func TestFollowerCatchesUpAfterCompaction(t *testing.T) {
 // committing.
 //
 // Stored block: the receipts of a committed block are changed on the other
-// follower. Asked for that block, it answers 500 rather than serve it, will
-// not prove a transaction of it, and halts ("does not match its header's
-// Merkle roots"); restarted as it is, it still refuses.
+// follower, restarted without the start-up check (--verify-blocks 0; with
+// it, it refuses to start). Asked for that block, it answers 500 rather
+// than serve it, will not prove a transaction of it, and halts ("does not
+// match its header's Merkle roots"); restarted as it is, it still refuses.
 func TestTamperedNodeHalts(t *testing.T) {
 	rng := faultRNG(t)
 	start := time.Now()
@@ -244,7 +245,10 @@ func TestTamperedNodeHalts(t *testing.T) {
 		}
 		return db.Put(key, b, nil)
 	})
-	c.start(other)
+	// Without the start-up check, which would refuse to start on it
+	// (TestCorruptStoreRefusesToStartAndRecovers), to see the check on
+	// every read.
+	f2Start(c, other, "--verify-blocks", "0")
 	c.waitUp(other, 60*time.Second)
 	c.nodes[other].alive.Store(false)
 	t.Logf("forged receipt %d of block %d on %s and restarted it", ta.index, ta.height, c.nodes[other].id)
@@ -273,7 +277,7 @@ func TestTamperedNodeHalts(t *testing.T) {
 
 	// Restarted as it is, it remembers the halt: it answers its status
 	// with the reason and refuses the proof (5xx).
-	c.start(other)
+	f2Start(c, other, "--verify-blocks", "0")
 	c.nodes[other].alive.Store(false)
 	for up := time.Now(); ; {
 		sctx, scancel := context.WithTimeout(context.Background(), 2*time.Second)

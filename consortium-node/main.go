@@ -2,6 +2,8 @@
 //
 //	consortium-node init --home DIR [--nodes N]   create a dev consortium
 //	consortium-node run  --home DIR [--node ID]   run a node
+//	consortium-node check --home DIR [--node ID]  scan a stopped node's store
+//	consortium-node recover --home DIR [--node ID] --from ADDR   rebuild its damaged ledger
 //
 // A home folder holds genesis.json, keys/ (one key file per member and
 // node) and data/<node id>/ (the node's database). `make run` uses
@@ -28,9 +30,9 @@ import (
 	"time"
 
 	"github.com/almoner/almoner/consortium-node/api/client"
-	"github.com/almoner/almoner/consortium-node/api/server"
 	"github.com/almoner/almoner/consortium-node/genesis"
 	"github.com/almoner/almoner/consortium-node/node"
+	"github.com/almoner/almoner/consortium-node/store"
 	"github.com/almoner/almoner/consortium-node/transport"
 	"github.com/almoner/almoner/privacy/envelope"
 	"github.com/almoner/almoner/privacy/keystore"
@@ -47,6 +49,10 @@ const usage = `usage:
       run a node of the consortium in DIR
   consortium-node nodes --home DIR
       list the consortium's nodes: id, API address, raft address
+  consortium-node check --home DIR [--node ID]
+      scan a stopped node's database in full and name any damaged file
+  consortium-node recover --home DIR [--node ID] [--from ADDR]
+      rebuild a stopped node's damaged ledger, keeping its raft log, from a healthy node's blocks
   consortium-node backup --home DIR --node-api ADDR (--node ID | --as MEMBER) --out FILE
       stream a consistent backup of a running node into FILE
   consortium-node restore --home DIR --node NEWID --from FILE --join-via ADDR [--old-key KEYFILE]
@@ -66,6 +72,10 @@ func realMain(args []string) int {
 		err = cmdRun(args[1:])
 	case "nodes":
 		err = cmdNodes(args[1:])
+	case "check":
+		err = cmdCheck(args[1:])
+	case "recover":
+		err = cmdRecover(args[1:])
 	case "backup":
 		err = cmdBackup(args[1:])
 	case "restore":
@@ -182,6 +192,12 @@ func cmdRun(args []string) error {
 	apiTLS := fs.Bool("api-tls", false, "serve the node API over TLS with the node key's self-signed certificate (clients pin the "+
 		"consortium's node keys from genesis.json and the ledger)")
 	raftListen := fs.String("raft-listen", "", "raft transport listen address (default: the node's raft_addr in genesis.json)")
+	verifyBlocks := fs.Int("verify-blocks", store.DefaultVerifyBlocks, "at start, verify the last N blocks (header chain, "+
+		"hashes, Merkle roots, the head record) before serving or voting; 0: none")
+	verifyMiB := fs.Int64("verify-table-mib", store.DefaultScanTableBytes>>20, "at start, read up to this many MiB of the "+
+		"newest table files with goleveldb's block checksums (every table's index and the journals are read regardless); 0: none")
+	diskFile := fs.String("fault-disk-file", "", "for fault tests: a file that sets the free space of the node's disk "+
+		"(\"full\", a number of bytes, or empty/missing: unlimited); re-read every 100ms")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -251,18 +267,29 @@ func cmdRun(args []string) error {
 		}
 	}
 	cfg.RaftListen = *raftListen
+	cfg.VerifyBlocks, cfg.VerifyTableBytes = *verifyBlocks, *verifyMiB<<20
+	if *verifyBlocks == 0 {
+		cfg.VerifyBlocks = -1
+	}
+	if *verifyMiB == 0 {
+		cfg.VerifyTableBytes = -1
+	}
+	if *diskFile != "" {
+		cfg.WrapStorage = watchDiskFile(*diskFile, log).Wrap
+		log.Warn("fault injection enabled: the node's disk space is set by the file", "file", *diskFile)
+	}
 	cfg.SnapshotEvery = *snapEvery
 	cfg.Join = join
 	if *dropFile != "" {
 		cfg.Drop = watchDropFile(*dropFile)
 		log.Warn("fault injection enabled: dropping traffic of the peers listed in the file", "file", *dropFile)
 	}
-	n, err := node.Open(cfg)
+	n, err := node.OpenWhenWritable(context.Background(), cfg) // waits while the disk is full
 	if err != nil {
 		return err
 	}
-	h, err := server.New(server.Config{Backend: n, Logger: log, Metrics: n.MetricsHandler()})
-	if err != nil {
+	routes := &apiSwitch{log: log} // follows the node across reopens after a full disk (resume.go)
+	if err := routes.serve(n); err != nil {
 		n.Close()
 		return err
 	}
@@ -283,7 +310,7 @@ func cmdRun(args []string) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: routes, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Error("API server", "err", err)
@@ -306,19 +333,24 @@ Almoner node %s of chain %q is running (%d node(s) in the consortium).
   Press Ctrl-C to stop.
 
 `, *nodeID, g.ChainID, len(g.Nodes), scheme, ln.Addr(), cliFlags, cliFlags, cliFlags)
-	runErr := n.Run(ctx)
+	// A full disk stalls the node and, once space returns, reopens it
+	// (node.RunResuming): only divergence or corruption halts it.
+	n, runErr := node.RunResuming(ctx, n, routes.serve)
 	if runErr != nil && ctx.Err() == nil {
 		// Halted (divergence or a corrupt store): keep answering
 		// GET /v1/status with the reason — blocks, proofs and submissions
 		// are refused — until the operator stops the node.
-		log.Error("node halted; it serves only its status now; restore its data folder from a healthy node, then restart", "err", runErr)
+		log.Error("node halted; it serves only its status now; see docs/operations.md (the halt, \"Corruption\")",
+			"err", runErr)
 		<-ctx.Done()
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	_ = srv.Shutdown(sctx)
-	if err := n.Close(); err != nil && runErr == nil {
-		runErr = err
+	if n != nil {
+		if err := n.Close(); err != nil && runErr == nil {
+			runErr = err
+		}
 	}
 	if runErr != nil {
 		return runErr

@@ -38,6 +38,9 @@ func (n *Node) Submit(ctx context.Context, raws [][]byte, wait bool) ([]TxResult
 		return nil, ErrStopped
 	default:
 	}
+	if err := n.stallErr(); err != nil { // a full disk (diskfull.go)
+		return nil, err
+	}
 	var chans []chan TxResult
 	if wait {
 		chans = make([]chan TxResult, len(raws))
@@ -142,15 +145,15 @@ func (n *Node) Block(height uint64) (*BlockWithReceipts, error) {
 	}
 	b, err := n.store.Block(height)
 	if err != nil {
-		return nil, wrapNotFound(err)
+		return nil, n.readFailed(wrapNotFound(err))
 	}
 	rs, err := n.store.Receipts(height)
 	if err != nil {
-		return nil, err
+		return nil, n.readFailed(err)
 	}
 	sigs, err := n.store.Signatures(height)
 	if err != nil {
-		return nil, err
+		return nil, n.readFailed(err)
 	}
 	if ledger.TxRoot(b.Txs) != b.Header.TxRoot || ledger.ReceiptRoot(rs) != b.Header.ReceiptRoot {
 		err := fmt.Errorf("%w: block %d on disk does not match its header's Merkle roots; the node stops rather than "+
@@ -200,6 +203,8 @@ func (n *Node) Status() api.Status {
 	}
 	if e := n.fatal.Load(); e != nil {
 		s.Error = (*e).Error()
+	} else if st := n.stalled.Load(); st != nil {
+		s.Error = st.reason()
 	}
 	s.KeysExpiring = n.expiries.within(time.Now(), StatusKeyWindow)
 	return s

@@ -40,6 +40,8 @@ type testCluster struct {
 	nodes     []*clusterNode
 	enc       string
 	seq       uint64
+	// verifyBlocks is Config.VerifyBlocks (-1: no start-up check).
+	verifyBlocks int
 }
 
 func freePort(t *testing.T) string {
@@ -87,7 +89,7 @@ func (c *testCluster) start(i int) {
 	key, _ := kf.SignKey()
 	n, err := Open(Config{DataDir: filepath.Join(c.dir, "data", id), Genesis: c.g, NodeID: id, Key: key,
 		TickInterval: 20 * time.Millisecond, RetryAfter: time.Second, Logger: testLogger(c.t).With("test_node", i),
-		SnapshotEvery: c.snapEvery,
+		SnapshotEvery: c.snapEvery, VerifyBlocks: c.verifyBlocks,
 		Drop: func(peer uint64) bool {
 			_, a := c.cut.Load(peer)
 			_, b := c.cut.Load(c.g.Nodes[i].RaftID)
@@ -283,6 +285,9 @@ func TestTamperedBlockHalts(t *testing.T) {
 	r := c.addMember(lead, "stmarys/x")
 	c.converge()
 	victim := (lead + 2) % 3
+	// Without the start-up check (it would refuse to start: see
+	// TestOpenRefusesCorruptStore), to see the check on every read.
+	c.verifyBlocks = -1
 	c.tamper(victim, func(db *leveldb.DB) {
 		k := append([]byte("r/"), binary.BigEndian.AppendUint64(nil, r.Height)...)
 		raw, err := db.Get(k, nil)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/syndtr/goleveldb/leveldb"
+	"github.com/syndtr/goleveldb/leveldb/storage"
 	"go.etcd.io/raft/v3"
 	"go.etcd.io/raft/v3/raftpb"
 
@@ -94,6 +95,20 @@ type Config struct {
 	// EncKey is the node's X-Wing key (its key file's enc_seed). With it
 	// the node keeps private record ciphertexts for its organisation.
 	EncKey *envelope.ReaderKey
+	// VerifyBlocks is how many of the last blocks Open verifies before the
+	// node starts (verify.go; default store.DefaultVerifyBlocks, negative:
+	// none); VerifyTableBytes bounds the table data it reads with
+	// checksums (store.OpenOptions.ScanTableBytes).
+	VerifyBlocks     int
+	VerifyTableBytes int64
+	// WrapStorage, if set, wraps the database's file storage (fault tests:
+	// store.FaultStorage).
+	WrapStorage func(storage.Storage) storage.Storage
+	// DiskRetryMax caps the wait between a stalled node's probes for space
+	// (default DefaultDiskRetry); ProbeBytes is how much a probe writes
+	// (default DefaultProbeBytes). See diskfull.go.
+	DiskRetryMax time.Duration
+	ProbeBytes   int
 }
 
 // Validate checks the config and fills defaults.
@@ -140,6 +155,15 @@ func (c *Config) Validate() error {
 	}
 	if c.RetryAfter <= 0 {
 		c.RetryAfter = 3 * time.Second
+	}
+	if c.VerifyBlocks == 0 {
+		c.VerifyBlocks = store.DefaultVerifyBlocks
+	}
+	if c.DiskRetryMax <= 0 {
+		c.DiskRetryMax = DefaultDiskRetry
+	}
+	if c.ProbeBytes <= 0 {
+		c.ProbeBytes = DefaultProbeBytes
 	}
 	return nil
 }
@@ -217,6 +241,9 @@ type Node struct {
 	stopped chan struct{}
 	fatal   atomic.Pointer[error]
 	metrics *metrics // set by open, read-only after
+
+	disk    *store.Disk           // the database's files (Open)
+	stalled atomic.Pointer[stall] // set while writes fail (diskfull.go)
 }
 
 // Open opens (or initialises from genesis) the node's data directory.
@@ -224,18 +251,19 @@ func Open(cfg Config) (*Node, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	db, droppedTail, err := store.OpenDBReport(filepath.Join(cfg.DataDir, "db"))
+	disk, err := openStore(cfg) // verifies what the node will serve (verify.go)
 	if err != nil {
 		return nil, err
 	}
-	if droppedTail {
-		cfg.Logger.Warn("dropped a torn journal tail left by a crash (a write that was never acknowledged)", "dir", cfg.DataDir)
-	}
-	n, err := open(cfg, db)
+	n, err := open(cfg, disk.DB)
 	if err != nil {
-		db.Close()
+		disk.Close()
+		if isCorruption(err) {
+			return nil, corruptStore(filepath.Join(cfg.DataDir, "db"), err)
+		}
 		return nil, err
 	}
+	n.disk = disk
 	return n, nil
 }
 

@@ -257,6 +257,7 @@ func (n *Node) sigLoop(ctx context.Context) {
 		if b.Header.Hash() == m.Hash {
 			if err := n.store.AddSignature(m.Height, m.Sig); err != nil {
 				n.log.Error("storing header signature", "height", m.Height, "err", err)
+				n.stallOn(err) // a full disk: the raft loop stops too (diskfull.go)
 			}
 			return
 		}

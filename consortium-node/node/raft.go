@@ -58,13 +58,17 @@ func (n *Node) openRaft(db *leveldb.DB) error {
 
 // Run drives the node until ctx is cancelled or a fatal error (a storage
 // fault, or divergence from the consortium) stops it. Call Close afterwards.
-func (n *Node) Run(ctx context.Context) error {
+//
+// A write failure (a full disk) does not halt: Run keeps the node serving
+// what it committed until the disk takes writes again, then returns
+// ErrResume (diskfull.go; RunResuming reopens the node).
+func (n *Node) Run(parent context.Context) error {
 	if err := n.healthy(); err != nil { // halted before, and not restored
 		n.log.Error("NODE HALTED", "err", err)
 		close(n.stopped)
 		return err
 	}
-	ctx, cancel := context.WithCancel(ctx)
+	ctx, cancel := context.WithCancel(parent)
 	defer cancel()
 	defer context.AfterFunc(n.haltCtx, cancel)() // halt stops Run
 	var wg sync.WaitGroup
@@ -80,6 +84,9 @@ func (n *Node) Run(ctx context.Context) error {
 	err := n.raftLoop(ctx)
 	cancel()
 	wg.Wait()
+	if n.stalled.Load() != nil && n.healthy() == nil {
+		err = n.awaitSpace(parent) // serving reads meanwhile
+	}
 	close(n.stopped)
 	n.failWaiters()
 	if fatal := n.healthy(); fatal != nil {
@@ -98,6 +105,9 @@ func (n *Node) Close() error {
 		n.tr.Close()
 	}
 	n.pool.Close()
+	if n.disk != nil {
+		return n.disk.Close()
+	}
 	return n.store.DB().Close()
 }
 
@@ -108,6 +118,7 @@ func (n *Node) raftLoop(ctx context.Context) error {
 		// A cluster of one need not wait an election timeout; apply the
 		// committed bootstrap membership first, or raft refuses.
 		if err := n.drainReady(); err != nil {
+			n.stallOn(err)
 			return err
 		}
 		if err := n.rn.Campaign(); err != nil {
@@ -116,10 +127,15 @@ func (n *Node) raftLoop(ctx context.Context) error {
 	}
 	for {
 		if err := n.drainReady(); err != nil {
-			n.halt(err)
+			if !n.stallOn(err) { // a write failure stalls (diskfull.go)
+				n.halt(err)
+			}
 			return err
 		}
 		n.reconcile()
+		if n.stalled.Load() != nil { // a write failed elsewhere (diskfull.go)
+			return ErrStalled
+		}
 		select {
 		case <-ctx.Done():
 			return ctx.Err()

@@ -140,6 +140,9 @@ func (n *Node) catchUp(snap *raftpb.Snapshot) error {
 		}
 		for i := range batch {
 			if err := n.replay(&batch[i]); err != nil {
+				if writeFailure(err) {
+					return err // the disk, not the block: stall (diskfull.go)
+				}
 				n.log.Warn("rejecting a synced block", "height", batch[i].Block.Header.Height, "err", err)
 				break // ask again (another peer on the next attempt)
 			}

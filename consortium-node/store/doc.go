@@ -18,4 +18,17 @@
 //	g/<height be64>          []ledger.HeaderSignature
 //	t/<tx id>                txLoc{height, index}
 //	m/head                   Head
+//	m/halt                   the halt reason (SetHalted)
+//
+// Files and failures: Open (disk.go) opens the database on its folder after
+// ScanFiles (scan.go) has read the journals and manifest record by record
+// and the tables with their block checksums, naming a damaged file in a
+// FileError; a torn last record (an unacknowledged write cut off by a crash
+// or a full disk) is dropped. A write failure (WriteFailure: ENOSPC, EIO...)
+// is not corruption (Corruption): nothing half-written becomes visible, but
+// goleveldb does not write again until the database is reopened, which
+// Probe says is worth trying. VerifyChain and VerifyAll (verify.go) check
+// the chain the store serves; CheckRanges and CopyRanges (salvage.go) read
+// the intact part of a damaged database; FaultStorage and FaultDisk
+// (fault.go) fail writes as a full filesystem does, for tests.
 package store

@@ -26,11 +26,13 @@ var (
 )
 
 // Options are the strict goleveldb options every Almoner database uses:
-// journal and manifest corruption is an error, never silently dropped.
+// journal and manifest corruption is an error, never silently dropped, and
+// an iterator that meets a block failing its checksum stops with an error
+// (StrictReader) instead of skipping the block.
 func Options() *opt.Options {
 	return &opt.Options{
 		Strict: opt.StrictManifest | opt.StrictJournalChecksum | opt.StrictJournal |
-			opt.StrictBlockChecksum | opt.StrictCompaction,
+			opt.StrictBlockChecksum | opt.StrictCompaction | opt.StrictReader,
 		NoSync: false,
 	}
 }
