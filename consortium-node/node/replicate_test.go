@@ -447,9 +447,7 @@ func TestReplicaLoopEndsWithTheNode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if loops() != 1 {
-		t.Fatalf("%d catch-up loops after Open", loops())
-	}
+	eventually(t, "the reopened node runs its catch-up loop", func() bool { return loops() == 1 })
 	if err := n.Close(); err != nil {
 		t.Fatal(err)
 	}
