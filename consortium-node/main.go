@@ -23,6 +23,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -189,6 +190,8 @@ func cmdRun(args []string) error {
 	snapEvery := fs.Uint64("snapshot-every", 0, "raft log entries between snapshots; the log keeps this many for lagging peers (default 10000)")
 	ksDir := fs.String("keystore", "", "read the node's keys from this keystore (passphrase in $"+genesis.PassphraseEnv+") instead of HOME/keys")
 	joinVia := fs.String("join-via", "", "for a node added after genesis (almoner node-change add): the API address of a running node to fetch this node's record from")
+	memLimit := fs.Int64("memory-limit-mib", 1024, "soft memory limit for the Go runtime in MiB (debug.SetMemoryLimit; "+
+		"$GOMEMLIMIT wins when set; 0: none): with the bounded mempool, submissions and raft log, the node's memory stays near it under overload")
 	apiTLS := fs.Bool("api-tls", false, "serve the node API over TLS with the node key's self-signed certificate (clients pin the "+
 		"consortium's node keys from genesis.json and the ledger)")
 	raftListen := fs.String("raft-listen", "", "raft transport listen address (default: the node's raft_addr in genesis.json)")
@@ -206,6 +209,9 @@ func cmdRun(args []string) error {
 		return fmt.Errorf("--log-level: %w", err)
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lv}))
+	if *memLimit > 0 && os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(*memLimit << 20)
+	}
 
 	gpath := filepath.Join(*home, "genesis.json")
 	if _, err := os.Stat(gpath); errors.Is(err, os.ErrNotExist) && *initDev {

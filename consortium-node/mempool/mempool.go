@@ -356,6 +356,7 @@ func (p *Pool) Take(maxTxs, maxBytes int) []*Entry {
 	for _, e := range out {
 		e.inQueue = false
 	}
+	clear(p.queue[:n]) // the backing array must not keep taken entries alive
 	p.queue = p.queue[n:]
 	return out
 }
@@ -413,5 +414,6 @@ func (p *Pool) Done(ids []tx.ID) {
 			q = append(q, e)
 		}
 	}
+	clear(p.queue[len(q):]) // nor dropped ones
 	p.queue = q
 }

@@ -79,6 +79,12 @@ type Config struct {
 	// and compacts it, keeping this many entries for lagging peers
 	// (default 10,000).
 	SnapshotEvery uint64
+	// SnapshotBytes also snapshots the raft log once the entries applied
+	// since the last snapshot pass this many bytes (default 64 MiB): the
+	// log is held in memory until compacted, so large transactions would
+	// otherwise grow it by gigabytes before SnapshotEvery entries. The
+	// log then holds at most about twice this in memory.
+	SnapshotBytes int
 	// RaftListen overrides the transport's listen address (default: the
 	// node's raft_addr in the genesis file). Unused in a cluster of one.
 	RaftListen string
@@ -149,6 +155,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Executor == nil {
 		c.Executor = exec.Parallel{}
+	}
+	if c.SnapshotBytes <= 0 {
+		c.SnapshotBytes = 64 << 20
 	}
 	if c.SnapshotEvery == 0 {
 		c.SnapshotEvery = 10_000
@@ -232,6 +241,7 @@ type Node struct {
 	raftSt   atomic.Pointer[raftStatus]
 	conf     *raftpb.ConfState
 	snapAt   uint64
+	logBytes int // bytes of entries applied since the last snapshot (raft goroutine)
 
 	waitMu  sync.Mutex
 	waiters map[tx.ID][]chan TxResult

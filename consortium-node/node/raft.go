@@ -175,6 +175,7 @@ func (n *Node) drainReady() error {
 			if err := n.applyEntry(e); err != nil {
 				return err
 			}
+			n.logBytes += len(e.GetData())
 		}
 		n.rn.Advance(rd)
 		st := n.rn.BasicStatus()
@@ -240,7 +241,7 @@ func (n *Node) applyConf(idx uint64, cc raftpb.ConfChangeI) error {
 
 func (n *Node) maybeCompact() error {
 	head, _ := n.store.Head()
-	if head.Applied < n.snapAt+n.cfg.SnapshotEvery || head.Applied <= n.snapAt {
+	if (head.Applied < n.snapAt+n.cfg.SnapshotEvery && n.logBytes < n.cfg.SnapshotBytes) || head.Applied <= n.snapAt {
 		return nil
 	}
 	data, err := tx.Marshal(&head)
@@ -262,7 +263,7 @@ func (n *Node) maybeCompact() error {
 	if err != nil {
 		return fmt.Errorf("node: raft compaction: %w", err)
 	}
-	n.snapAt = head.Applied
+	n.snapAt, n.logBytes = head.Applied, 0
 	n.log.Debug("compacted raft log", "index", head.Applied)
 	return nil
 }
