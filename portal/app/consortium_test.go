@@ -3,6 +3,8 @@ package app_test
 import (
 	"context"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -20,15 +22,17 @@ import (
 type consortium struct {
 	c       *testnode.Cluster
 	portals map[string]*app.Portal
+	homes   map[string]string
 }
 
 func startConsortium(t *testing.T) *consortium {
 	t.Helper()
 	c := testnode.StartCluster(t, 4)
-	k := &consortium{c: c, portals: map[string]*app.Portal{}}
+	k := &consortium{c: c, portals: map[string]*app.Portal{}, homes: map[string]string{}}
 	for _, org := range []string{"stmarys", "acme", "hope", "healthreg"} {
+		k.homes[org] = t.TempDir()
 		p, err := app.Start(context.Background(), app.Config{
-			Node: c.Node(org).URL, Listen: "127.0.0.1:0", Home: t.TempDir(), DevHome: c.Home, Org: org,
+			Node: c.Node(org).URL, Listen: "127.0.0.1:0", Home: k.homes[org], DevHome: c.Home, Org: org,
 			Argon2: session.Argon2Params{Time: 1, MemoryKiB: 64, Threads: 1},
 		})
 		if err != nil {
@@ -77,6 +81,19 @@ func TestConsortiumJourneys(t *testing.T) {
 		for id := range p.DevAccounts {
 			if !strings.HasPrefix(id, org+"/") {
 				t.Fatalf("%s's portal holds %s's account and keys", org, id)
+			}
+		}
+	}
+	// Its keystore holds its own members' keys only (entry files are
+	// named after the member: "<org>_<name>.sign@v1.key").
+	for org, home := range k.homes {
+		files, err := os.ReadDir(filepath.Join(home, "keystore"))
+		if err != nil || len(files) == 0 {
+			t.Fatalf("%s's keystore: %v (%d files)", org, err, len(files))
+		}
+		for _, f := range files {
+			if !strings.HasPrefix(f.Name(), org+"_") {
+				t.Fatalf("%s's portal holds the key %s of another organisation", org, f.Name())
 			}
 		}
 	}
