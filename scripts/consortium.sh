@@ -41,9 +41,6 @@ for _ in $(seq 1 600); do
   bin/almoner status --home "$chain" --node "$first" 2>/dev/null | grep -Eq '"leader": *[1-9]' && break
   sleep 0.1
 done
-# Demo data on first start (a later start says it is already there).
-bin/almoner seed --home "$chain" --node "$first" --fhir "${FHIR_DIR:-../shared/fhir}" >>"$CH/logs/seed.log" 2>&1 ||
-  { echo "loading the demo data failed; see $CH/logs/seed.log" >&2; exit 1; }
 
 # One portal per organisation: only its members' keys (--dev ... --org).
 declare -A url_of
@@ -76,6 +73,16 @@ for org in "${orgs[@]}"; do
 done
 json+="]}"
 printf '%s\n' "$json" >"$CH/consortium.json"
+
+# Demo data on first start, through the portals: each step signs in on the
+# portal of the member's own organisation (scripts/portalseed).
+if [ ! -f "$CH/seeded" ]; then
+  echo "loading the demo journeys through the portals..."
+  go build -o bin/portalseed ./scripts/portalseed
+  bin/portalseed "$CH/consortium.json" | tee -a "$CH/logs/seed.log" ||
+    { echo "loading the demo data failed; see $CH/logs/seed.log" >&2; exit 1; }
+  touch "$CH/seeded"
+fi
 
 echo
 echo "Almoner consortium of ${#orgs[@]} organisations is running (each its own node and portal):"
