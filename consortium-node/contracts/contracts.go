@@ -3,6 +3,7 @@ package contracts
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -170,6 +171,17 @@ func NewRegistry(auth Authenticator, cs ...Contract) (*Registry, error) {
 		r.byName[n] = c
 	}
 	return r, nil
+}
+
+// Contracts returns the registered contracts, sorted by name (for tools
+// and tests that enumerate what a chain runs).
+func (r *Registry) Contracts() []Contract {
+	out := make([]Contract, 0, len(r.byName))
+	for _, c := range r.byName {
+		out = append(out, c)
+	}
+	slices.SortFunc(out, func(a, b Contract) int { return strings.Compare(a.Name(), b.Name()) })
+	return out
 }
 
 // Block is what the runtime knows of the block being executed.
