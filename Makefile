@@ -3,7 +3,7 @@ GO      ?= go
 BIN     := bin
 HOME_DIR ?= .almoner/dev
 
-.PHONY: run consortium build test test-short frontend bench bench-exec bench-e2e bench-authz bench-portal bench-cluster devnet lint fuzz clean
+.PHONY: run consortium build test test-short frontend bench bench-exec bench-e2e bench-authz bench-portal bench-cluster devnet crashloop lint fuzz clean
 
 PORTAL_HOME ?= .almoner/portal
 
@@ -66,6 +66,12 @@ bench-cluster: build
 ## devnet: 4 nodes, one per organisation, as separate processes (Ctrl-C stops all)
 devnet:
 	scripts/devnet.sh
+
+## crashloop: KILLS (default 50) SIGKILLs of random nodes of a 3-node consortium under load; SEED replays a run
+KILLS ?= 50
+SEED ?= 0
+crashloop:
+	scripts/crashloop.sh $(KILLS) $(SEED)
 
 ## fuzz: run each fuzz target for FUZZTIME (default 30s)
 FUZZTIME ?= 30s
