@@ -44,7 +44,11 @@ type ScanReport struct {
 	// ends in a torn record — a write cut off by a crash or a full disk,
 	// never acknowledged — with nothing valid after it.
 	TornJournal, TornManifest bool
-	Took                      time.Duration
+	// Orphans counts table files the manifest does not list (a crash cut
+	// off the compaction writing them); they are not read, and goleveldb
+	// deletes them when it opens the database.
+	Orphans int
+	Took    time.Duration
 }
 
 // ScanFiles reads the database files in dir without opening the database
@@ -116,6 +120,22 @@ func scanFiles(dir string, tableBytes int64, tables bool) (*ScanReport, error) {
 		rep.TornManifest = torn
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("store: %w", err)
+	}
+	if rep.Manifest != "" {
+		// Only the tables the manifest lists are the database: a table a
+		// crash cut off mid-compaction is an orphan goleveldb deletes on
+		// open, not corruption.
+		live, err := liveTables(filepath.Join(dir, rep.Manifest))
+		if err != nil {
+			return nil, &FileError{Path: filepath.Join(dir, rep.Manifest), Err: err}
+		}
+		tfiles = slices.DeleteFunc(tfiles, func(t tableFile) bool {
+			if !live[t.num] {
+				rep.Orphans++
+				return true
+			}
+			return false
+		})
 	}
 	slices.SortFunc(tfiles, func(a, b tableFile) int { return int(b.num - a.num) }) // newest first
 	rep.Tables = len(tfiles)
