@@ -63,11 +63,7 @@ func cmdBackup(args []string) error {
 		return err
 	}
 	id := *nodeID + *as
-	kf, err := loadKeys(*home, *ksDir, id)
-	if err != nil {
-		return fmt.Errorf("key of %s: %w", id, err)
-	}
-	key, err := kf.SignKey()
+	_, key, err := loadSignKey(*home, *ksDir, id)
 	if err != nil {
 		return err
 	}
@@ -122,11 +118,7 @@ func cmdRestore(args []string) error {
 	if err != nil {
 		return err
 	}
-	kf, err := loadKeys(*home, *ksDir, *nodeID)
-	if err != nil {
-		return fmt.Errorf("node key of %s: %w", *nodeID, err)
-	}
-	key, err := kf.SignKey()
+	_, key, err := loadSignKey(*home, *ksDir, *nodeID)
 	if err != nil {
 		return err
 	}

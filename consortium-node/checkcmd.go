@@ -165,11 +165,7 @@ func cmdRecover(args []string) error {
 	if *nodeID == "" {
 		*nodeID = g.Nodes[0].ID
 	}
-	kf, err := loadKeys(*home, *ksDir, *nodeID)
-	if err != nil {
-		return fmt.Errorf("node key: %w", err)
-	}
-	key, err := kf.SignKey()
+	kf, key, err := loadSignKey(*home, *ksDir, *nodeID)
 	if err != nil {
 		return err
 	}

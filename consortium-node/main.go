@@ -37,6 +37,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/transport"
 	"github.com/almoner/almoner/privacy/envelope"
 	"github.com/almoner/almoner/privacy/keystore"
+	"github.com/almoner/almoner/privacy/sign"
 )
 
 func main() {
@@ -130,6 +131,19 @@ func cmdNodes(args []string) error {
 
 // loadKeys reads a node's keys from a keystore or, without one, from the
 // development key file in home.
+// loadSignKey reads id's key file (loadKeys) and its signing key.
+func loadSignKey(home, ksDir, id string) (*genesis.KeyFile, *sign.PrivateKey, error) {
+	kf, err := loadKeys(home, ksDir, id)
+	if err != nil {
+		return nil, nil, fmt.Errorf("key of %s: %w", id, err)
+	}
+	key, err := kf.SignKey()
+	if err != nil {
+		return nil, nil, fmt.Errorf("key of %s: %w", id, err)
+	}
+	return kf, key, nil
+}
+
 func loadKeys(home, ksDir, id string) (*genesis.KeyFile, error) {
 	if ksDir == "" {
 		return genesis.LoadKeyFile(genesis.KeyPath(home, id))
@@ -228,11 +242,7 @@ func cmdRun(args []string) error {
 	if *nodeID == "" {
 		*nodeID = g.Nodes[0].ID
 	}
-	kf, err := loadKeys(*home, *ksDir, *nodeID)
-	if err != nil {
-		return fmt.Errorf("node key: %w", err)
-	}
-	key, err := kf.SignKey()
+	kf, key, err := loadSignKey(*home, *ksDir, *nodeID)
 	if err != nil {
 		return err
 	}
