@@ -80,6 +80,9 @@ func TestSeedDemo(t *testing.T) {
 			}
 		}
 		for _, s := range texts {
+			if isHexDigest(s) { // a hash or an id: its digits are chance, not data
+				continue
+			}
 			for _, code := range append(demoDays, "99213", "99214", "80053", "93000", "71046", "97110", "97140", "99212") {
 				if strings.Contains(s, code) {
 					t.Fatalf("block %d carries the demo claims' service code or date %s in %q", h, code, s)
@@ -123,4 +126,18 @@ func TestSeedDemo(t *testing.T) {
 	if _, err := seed.Run(ctx, seed.Config{Home: home, Client: cl.Client}); !errors.Is(err, seed.ErrSeeded) {
 		t.Fatalf("second run: %v", err)
 	}
+}
+
+// isHexDigest reports whether s is a hex digest (32 bytes or more), whose
+// digits may spell a service code by chance.
+func isHexDigest(s string) bool {
+	if len(s) < 64 {
+		return false
+	}
+	for _, c := range s {
+		if !strings.ContainsRune("0123456789abcdef", c) {
+			return false
+		}
+	}
+	return true
 }
