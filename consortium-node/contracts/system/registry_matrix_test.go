@@ -23,15 +23,9 @@ import (
 // notInMatrix are the registry's methods that TestEveryRoleAgainstEveryAction
 // has no case for yet. Each is a known gap in the contract-level matrix; a
 // method leaves this list when it gets a case (the test fails until it does).
-var notInMatrix = []string{
-	"claim.appeal", "claim.cancel", "claim.pay", "claim.review",
-	"consent.accept", "consent.amend", "consent.decline",
-	"consortium.add_node",
-	"donation.approve_milestone", "donation.cancel", "donation.close", "donation.confirm_receipt",
-	"donation.create_campaign", "donation.disburse", "donation.give", "donation.open",
-	"donation.reject_milestone", "donation.settle_milestone", "donation.submit_evidence",
-	"governance.reject",
-}
+// Every method has a case today: a new method gets one rather than a place
+// here.
+var notInMatrix = []string{}
 
 // TestMatrixCoversTheRegistry enumerates every method of every contract in
 // the system registry (the case labels of each contract's Call dispatch,
@@ -86,8 +80,13 @@ func TestMatrixCoversTheRegistry(t *testing.T) {
 	if len(stale) > 0 {
 		t.Errorf("notInMatrix is out of date: %s", strings.Join(stale, ", "))
 	}
-	t.Logf("%d contracts, %d methods: %d in the matrix, %d not yet", len(reg.Contracts()), len(methods),
-		len(methods)-len(notInMatrix), len(notInMatrix))
+	in := 0
+	for _, m := range methods {
+		if covered[m] {
+			in++
+		}
+	}
+	t.Logf("%d contracts, %d methods: %d in the matrix, %d not yet", len(reg.Contracts()), len(methods), in, len(methods)-in)
 }
 
 // dispatched returns the case labels of the switch on the method in c's
