@@ -39,6 +39,7 @@ var catalog = map[string][]string{
 	"record":       {"register", "read", "break_glass", "erase", "read_metadata"},
 	"consent":      {"grant", "revoke", "request", "read"},
 	"access_log":   {"read"},
+	"access":       {"report_undelivered"}, // the reader's report that a granted access released nothing
 	"break_glass":  {"review", "read"},
 	"campaign":     {"create", "update", "open", "close", "cancel", "read"},
 	"milestone":    {"submit_evidence", "approve", "reject", "settle"},

@@ -23,6 +23,7 @@ type peerCalls[R any] struct {
 type peerCall[R any] struct {
 	peer uint64
 	c    chan R
+	gone chan struct{} // closed when the transport finds the peer unreachable
 }
 
 // call sends the request that build makes for its id (CBOR-encoded, as a
@@ -39,7 +40,8 @@ func (pc *peerCalls[R]) call(ctx context.Context, n *Node, peer transport.Peer, 
 	}
 	pc.next++
 	id := pc.next
-	pc.pending[id] = peerCall[R]{peer: peer.RaftID, c: c}
+	gone := make(chan struct{})
+	pc.pending[id] = peerCall[R]{peer: peer.RaftID, c: c, gone: gone}
 	pc.mu.Unlock()
 	defer func() {
 		pc.mu.Lock()
@@ -60,10 +62,26 @@ func (pc *peerCalls[R]) call(ctx context.Context, n *Node, peer transport.Peer, 
 		return rep, nil
 	case <-t.C:
 		return zero, fmt.Errorf("%w: %s did not answer within %v", ErrUnavailable, peer.NodeID, timeout)
+	case <-gone:
+		return zero, fmt.Errorf("%w: %s cannot be reached", ErrUnavailable, peer.NodeID)
 	case <-ctx.Done():
 		return zero, fmt.Errorf("%w: %v", ErrUnavailable, ctx.Err())
 	case <-n.stopped:
 		return zero, ErrStopped
+	}
+}
+
+// fail ends every wait on peer at once: the transport could not connect
+// to it, or lost the connection, so the request is lost (a dead custodian
+// answers in the time it takes to refuse a connection, not the timeout).
+func (pc *peerCalls[R]) fail(peer uint64) {
+	pc.mu.Lock()
+	defer pc.mu.Unlock()
+	for id, w := range pc.pending {
+		if w.peer == peer {
+			close(w.gone)
+			delete(pc.pending, id)
+		}
 	}
 }
 

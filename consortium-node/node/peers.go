@@ -55,6 +55,10 @@ func (n *Node) openTransport() error {
 		Self: me, PrivateKey: n.cfg.Key, Members: n.peers, Logger: n.log.With("component", "transport"),
 		Handler: transport.HandlerFunc(n.handleMessage), Drop: n.cfg.Drop,
 		Unreachable: func(id uint64) {
+			n.relays.fail(id)
+			if n.repl != nil {
+				n.repl.calls.fail(id)
+			}
 			select {
 			case n.unreachC <- id:
 			default:

@@ -37,7 +37,6 @@ type Config struct {
 type Records interface {
 	Store(ctx context.Context, member, org, id string, version uint64, plaintext []byte) (ledger.Hash, error)
 	Open(ctx context.Context, member string, access tx.ID) (*records.Opened, error)
-	Reachable(ctx context.Context, org string) error
 }
 
 // Module is the claims GraphQL module; pass New(cfg) to schema.Build (or

@@ -95,17 +95,13 @@ func (m *mod) registerRecordReads(b *schema.Builder) error {
 }
 
 // readRecord commits the access in a to record id and, when granted,
-// opens the record. A record whose custodian cannot be reached is refused
-// first, so that no grant is committed with nothing released.
+// opens the record. A grant that releases nothing (the custodian cannot
+// be reached, or releases another ciphertext) is reported on the ledger,
+// so that the patient's access log says nothing was delivered.
 func (m *mod) readRecord(ctx context.Context, b *schema.Builder, id string, a *args) (*recordRead, error) {
 	v, err := schema.Account(ctx)
 	if err != nil {
 		return nil, err
-	}
-	if rec, err := m.rd.Record(id); err == nil {
-		if err := schema.CustodianUp(ctx, m.log, m.cfg.Records, rec.Custodian); err != nil {
-			return nil, err
-		}
 	}
 	res, err := b.Submit(ctx, patients.RecordContract, "access", a.Out, true)
 	if err != nil {
@@ -134,11 +130,11 @@ func (m *mod) readRecord(ctx context.Context, b *schema.Builder, id string, a *a
 		kind = patients.AccessBreakGlass
 	}
 	opened, err := m.cfg.Records.Open(ctx, v, res.ID)
-	if err != nil {
-		return nil, schema.FetchErr(ctx, m.log, res.ID.String(), err)
+	if err == nil {
+		err = m.checkReleased(ctx, opened, ev.Attr("record"), ev.Attr("version"))
 	}
-	if err := m.checkReleased(ctx, opened, ev.Attr("record"), ev.Attr("version")); err != nil {
-		return nil, err
+	if err != nil {
+		return nil, b.NotDelivered(ctx, res.ID, err)
 	}
 	// Record ids, versions and readers only: never the content.
 	m.log.InfoContext(ctx, "record read", "access", res.ID.String(), "record", opened.RecordID, "version", opened.Version, "reader", v, "kind", kind)
@@ -173,7 +169,8 @@ func ledgerFailure(msg string) error {
 }
 
 // checkReleased checks the released record against the ledger's record,
-// version and ciphertext hash before the reader sees it.
+// version and ciphertext hash before the reader sees it; a *schema.Error
+// is the portal's own failure, anything else what the custodian released.
 func (m *mod) checkReleased(ctx context.Context, o *records.Opened, record, version string) error {
 	v, err := strconv.ParseUint(version, 10, 64)
 	if err != nil {
@@ -183,9 +180,5 @@ func (m *mod) checkReleased(ctx context.Context, o *records.Opened, record, vers
 	if err != nil {
 		return m.internal(ctx, "record version", err)
 	}
-	if err := o.Check(record, v, want); err != nil {
-		m.log.WarnContext(ctx, "custodian released another ciphertext than the ledger's", "record", record, "version", v, "err", err)
-		return schema.Errorf(schema.CodeInternal, "the custodian released a record that is not the one on the ledger; it is not shown (reported)")
-	}
-	return nil
+	return o.Check(record, v, want) // records.ErrNotLedgers: reported as not delivered
 }

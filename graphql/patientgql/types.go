@@ -87,6 +87,14 @@ func (m *mod) buildTypes() {
 		"time":     field(nn(graphql.String), func(r *patients.Review) any { return schema.RFC3339Nano(r.Time) }),
 		"txId":     field(nn(graphql.ID), func(r *patients.Review) any { return r.TxID }),
 	}})
+	undelivered := graphql.NewObject(graphql.ObjectConfig{Name: "UndeliveredReport",
+		Description: "The reader's report, on the ledger, that a granted access released nothing.", Fields: graphql.Fields{
+			"reason": field(nn(graphql.String), func(u *patients.Undelivered) any { return u.Reason },
+				"custodian-unreachable, ciphertext-missing, ciphertext-mismatch or custodian-refused."),
+			"height": field(nn(graphql.Int), func(u *patients.Undelivered) any { return int(u.Height) }),
+			"time":   field(nn(graphql.String), func(u *patients.Undelivered) any { return schema.RFC3339Nano(u.Time) }),
+			"txId":   field(nn(graphql.ID), func(u *patients.Undelivered) any { return u.TxID }),
+		}})
 	m.access = graphql.NewObject(graphql.ObjectConfig{Name: "RecordAccess", Description: "One access decision on a record, committed either way.", Fields: graphql.Fields{
 		"id":                    field(nn(graphql.ID), func(a accessT) any { return a.ID }, "The access transaction's id."),
 		"kind":                  field(nn(m.accessKind), func(a accessT) any { return a.Kind }),
@@ -107,6 +115,10 @@ func (m *mod) buildTypes() {
 			}
 			return unixTime(a.Expires)
 		}),
+		"delivered": field(nn(graphql.Boolean), func(a accessT) any { return a.Kind != patients.AccessRefused && a.Undelivered == nil },
+			"False when refused, or when the reader reported that the grant released nothing (see undelivered)."),
+		"undelivered": field(undelivered, func(a accessT) any { return a.Undelivered },
+			"The reader's report that nothing was released (null when none was made)."),
 		"reviewed": field(nn(graphql.Boolean), func(a accessT) any { return a.Review != nil }),
 		"review":   field(review, func(a accessT) any { return a.Review }, "The break-glass review (null until reviewed)."),
 		"height":   field(nn(graphql.Int), func(a accessT) any { return int(a.Height) }),

@@ -63,8 +63,6 @@ type Records interface {
 	// custodian node and uploads it, signed by member; it returns the
 	// ciphertext hash to register.
 	Store(ctx context.Context, member, org, id string, version uint64, plaintext []byte) (ledger.Hash, error)
-	// Reachable is nil when a node of org that keeps records answers now.
-	Reachable(ctx context.Context, org string) error
 }
 
 var (

@@ -5,8 +5,11 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/almoner/almoner/consortium-node/api/client"
+	"github.com/almoner/almoner/consortium-node/contracts/record/delivery"
+	"github.com/almoner/almoner/consortium-node/tx"
 	"github.com/almoner/almoner/portal/keyring"
 	"github.com/almoner/almoner/portal/records"
 )
@@ -33,40 +36,79 @@ func StoreErr(ctx context.Context, log *slog.Logger, what string, err error) err
 	return Internal(ctx, log, what, err)
 }
 
-// CustodianUp refuses, before anything is committed, a read whose
-// custodian organisation cannot be reached: the access would be granted
-// on the ledger (and shown to the patient) with nothing released.
-func CustodianUp(ctx context.Context, log *slog.Logger, recs interface {
-	Reachable(ctx context.Context, org string) error
-}, org string) error {
-	err := recs.Reachable(ctx, org)
-	if err == nil {
-		return nil
+// NotDelivered answers a granted access that released nothing to the
+// reader: err is the failure of Records.Open (fetching and decrypting),
+// or of the check against the ledger's ciphertext hash (records.ErrNotLedgers).
+// When the custodian's side failed (unreachable, refused, no ciphertext,
+// another ciphertext) the reader's portal reports it on the ledger
+// (record.report_undelivered), so that the patient's access log says
+// nothing was delivered and the custodian no longer serves that access;
+// the answer tells the reader to read again (a new access). A failure on
+// the reader's side (no key in this portal) is only answered.
+func (b *Builder) NotDelivered(ctx context.Context, access tx.ID, err error) error {
+	log := b.Cfg.Logger
+	reason, answer := deliveryFailure(ctx, log, access, err)
+	out, ok := answer.(*Error)
+	if reason == "" || !ok {
+		return answer
 	}
-	var ce *client.Error
-	if errors.As(err, &ce) && ce.StatusCode < 500 {
-		return Internal(ctx, log, "custodian reachability", err)
+	// The request may have timed out: the report gets its own time.
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), b.Cfg.WaitTimeout+5*time.Second)
+	defer cancel()
+	res, rerr := b.Submit(rctx, delivery.Contract, delivery.Method,
+		[]tx.Arg{tx.String("access", access.String()), tx.String("reason", reason)}, true)
+	switch {
+	case rerr == nil && res.Receipt != nil && res.Receipt.OK():
+		out.Message += "; nothing was delivered under access " + access.String() +
+			", and the patient's access log says so (" + res.ID.String() + "): read again"
+	default:
+		log.WarnContext(ctx, "could not report an undelivered access", "access", access.String(), "reason", reason,
+			"err", rerr, "receipt", receiptErr(res))
+		out.Message += "; nothing was delivered under access " + access.String() + ": read again"
 	}
-	log.WarnContext(ctx, "custodian unreachable before an access", "custodian", org, "err", err)
-	return Errorf(CodeUnavailable, "the node of "+org+", which keeps this record, cannot be reached; nothing was committed: try again shortly")
+	return out
 }
 
-// FetchErr maps a failure of Records.Open (fetching and decrypting a
-// record after a granted access) to a user error.
-func FetchErr(ctx context.Context, log *slog.Logger, access string, err error) error {
+// deliveryFailure maps the failure of a release to the answer and, when
+// the custodian's side failed, to the delivery.Failures reason to
+// report ("" when there is nothing to report).
+func deliveryFailure(ctx context.Context, log *slog.Logger, access tx.ID, err error) (string, error) {
 	var ce *client.Error
+	var reason string
+	var out, own *Error // out: a reported failure's answer
 	switch {
-	case errors.As(err, &ce) && ce.StatusCode == http.StatusForbidden:
-		return Errorf(CodeForbidden, "the custodian refused to release the record under access "+access+" (it was revoked, erased or expired since); read again")
-	case errors.As(err, &ce) && ce.StatusCode == http.StatusNotFound:
-		return Errorf(CodeNotFound, "the custodian's node does not hold this record's ciphertext")
+	case errors.As(err, &own): // the portal's own failure, already answered
+		return "", own
 	case errors.Is(err, keyring.ErrNoKey):
-		return Errorf(CodeForbidden, "the portal holds no decryption key for this account")
+		return "", Errorf(CodeForbidden, "the portal holds no decryption key for this account")
+	case errors.Is(err, records.ErrNotLedgers):
+		log.WarnContext(ctx, "custodian released another ciphertext than the ledger's", "access", access.String(), "err", err)
+		reason, out = delivery.Mismatch, Errorf(CodeInternal,
+			"the custodian released a record that is not the one on the ledger; it is not shown")
+	case errors.As(err, &ce) && ce.StatusCode == http.StatusForbidden:
+		reason, out = delivery.Refused, Errorf(CodeForbidden,
+			"the custodian refused to release the record (consent revoked, record erased or access expired since)")
+	case errors.As(err, &ce) && ce.StatusCode == http.StatusNotFound:
+		reason, out = delivery.Missing, Errorf(CodeNotFound, "the custodian's nodes do not hold this record's ciphertext")
 	case errors.As(err, &ce) && ce.StatusCode < 500:
-		return Internal(ctx, log, "fetch record", err)
-	case errors.As(err, &ce), errors.Is(err, context.DeadlineExceeded):
-		log.WarnContext(ctx, "custodian unavailable", "access", access, "err", err)
-		return Errorf(CodeUnavailable, "the custodian's node is unavailable; read again")
+		return "", Internal(ctx, log, "fetch record", err)
+	case errors.As(err, &ce), errors.Is(err, client.ErrUnreachable), errors.Is(err, context.DeadlineExceeded):
+		log.WarnContext(ctx, "custodian unavailable", "access", access.String(), "err", err)
+		reason, out = delivery.Unreachable, Errorf(CodeUnavailable,
+			"the custodian's nodes cannot be reached")
+	default:
+		return "", Internal(ctx, log, "open record", err)
 	}
-	return Internal(ctx, log, "open record", err)
+	return reason, out
+}
+
+func receiptErr(res *TxResult) string {
+	switch {
+	case res == nil:
+		return ""
+	case res.Receipt == nil:
+		return "not committed (" + string(res.Status) + ")"
+	default:
+		return res.Receipt.Error
+	}
 }

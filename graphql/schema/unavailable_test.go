@@ -11,6 +11,8 @@ import (
 
 	"github.com/almoner/almoner/consortium-node/api"
 	"github.com/almoner/almoner/consortium-node/api/client"
+	"github.com/almoner/almoner/consortium-node/contracts/record/delivery"
+	"github.com/almoner/almoner/consortium-node/tx"
 )
 
 // TestUnreachableNodeIsUnavailable: when no node can be reached (dial
@@ -40,12 +42,17 @@ func TestUnreachableNodeIsUnavailable(t *testing.T) {
 		"nodeErr":  nodeErr(ctx, &Config{Logger: log}, "submit", statusErr),
 		"Internal": Internal(ctx, log, "x", wrapped(statusErr)),
 		"StoreErr": StoreErr(ctx, log, "store record", wrapped(uploadErr)),
-		"FetchErr": FetchErr(ctx, log, "a-1", wrapped(fetchErr)),
 	} {
 		var ue *Error
 		if !errors.As(e, &ue) || ue.Code != CodeUnavailable || !strings.Contains(ue.Message, "try again") {
 			t.Errorf("%s of an unreachable node: %v, want UNAVAILABLE with a hint to try again", name, e)
 		}
+	}
+	// A release that could not reach the custodian: UNAVAILABLE, reported
+	// as not delivered.
+	reason, e := deliveryFailure(ctx, log, tx.ID{}, wrapped(fetchErr))
+	if ue, ok := e.(*Error); reason != delivery.Unreachable || !ok || ue.Code != CodeUnavailable {
+		t.Errorf("an unreachable custodian's release: %q, %v; want %q and UNAVAILABLE", reason, e, delivery.Unreachable)
 	}
 	if e := nodeErr(ctx, &Config{Logger: log}, "status", &client.Error{StatusCode: 400}); e.Code != CodeInternal {
 		t.Errorf("a node's 400 answer: %v, want INTERNAL", e)

@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/almoner/almoner/consortium-node/api"
+	"github.com/almoner/almoner/consortium-node/contracts/record/delivery"
 	"github.com/almoner/almoner/consortium-node/ledger"
 	"github.com/almoner/almoner/consortium-node/tx"
 	"github.com/almoner/almoner/portal/readmodel"
@@ -106,6 +107,14 @@ type Review struct {
 	TxID     string `json:"tx_id"`
 }
 
+// Undelivered is a reader's report that a granted access released nothing.
+type Undelivered struct {
+	Reason string `json:"reason"`
+	Height uint64 `json:"height"`
+	Time   int64  `json:"time"`
+	TxID   string `json:"tx_id"`
+}
+
 // Access is one access decision.
 type Access struct {
 	ID        string `json:"id"` // the access transaction's id
@@ -126,9 +135,12 @@ type Access struct {
 	Refusal        string  `json:"refusal,omitempty"`
 	Expires        int64   `json:"expires,omitempty"` // Unix seconds
 	Review         *Review `json:"review,omitempty"`
-	Height         uint64  `json:"height"`
-	Time           int64   `json:"time"`
-	Seq            string  `json:"seq"`
+	// Undelivered is the reader's report that the grant released nothing
+	// (delivery.Failures), nil when none was made.
+	Undelivered *Undelivered `json:"undelivered,omitempty"`
+	Height      uint64       `json:"height"`
+	Time        int64        `json:"time"`
+	Seq         string       `json:"seq"`
 }
 
 func recordKey(id string) string               { return "r/" + id }
@@ -183,6 +195,8 @@ func applyEvent(w *readmodel.Txn, a at, e ledger.Event) error {
 		return accessed(w, a, e)
 	case "record.break_glass_reviewed":
 		return reviewed(w, a, e)
+	case RecordContract + "." + delivery.Event:
+		return undelivered(w, a, e)
 	case "consent.consent_granted", "consent.consent_requested":
 		return consentCreated(w, a, e)
 	case "consent.consent_declined", "consent.consent_amended", "consent.consent_revoked":
@@ -294,6 +308,18 @@ func accessed(w *readmodel.Txn, a at, e ledger.Event) error {
 		}
 	}
 	w.Put(patientAccessPrefix(ac.Patient)+ac.Seq, []byte(ac.ID))
+	return w.PutJSON(accessKey(ac.ID), ac)
+}
+
+func undelivered(w *readmodel.Txn, a at, e ledger.Event) error {
+	ac, err := mustGet[Access](w, accessKey(e.Attr("access")), "access "+e.Attr("access"))
+	if err != nil {
+		return err
+	}
+	if ac.Kind == AccessRefused || ac.Undelivered != nil {
+		return bad("delivery report of access %s (%s, reported %v)", ac.ID, ac.Kind, ac.Undelivered != nil)
+	}
+	ac.Undelivered = &Undelivered{Reason: e.Attr("reason"), Height: a.height, Time: a.time, TxID: a.txID}
 	return w.PutJSON(accessKey(ac.ID), ac)
 }
 

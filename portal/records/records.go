@@ -24,7 +24,6 @@ type Node interface {
 	Status(ctx context.Context) (*api.Status, error)
 	UploadRecord(ctx context.Context, req *api.UploadRequest) error
 	FetchRecord(ctx context.Context, req *api.FetchRequest) (*api.FetchResponse, error)
-	CustodianReachable(ctx context.Context, org string) error
 }
 
 // Keys holds members' keys: *keyring.Keyring satisfies it.
@@ -99,17 +98,6 @@ func (r *Records) Store(ctx context.Context, member, org, id string, version uin
 		return ledger.Hash{}, fmt.Errorf("records: uploading %s: %w", id, err)
 	}
 	return envelope.CiphertextHash(sealed), nil
-}
-
-// Reachable reports whether a node of org that keeps its records answers
-// now (through this portal's node, which relays to other organisations'
-// nodes). A reader asks before committing an access, so that the ledger
-// records no grant whose release cannot happen.
-func (r *Records) Reachable(ctx context.Context, org string) error {
-	if err := r.node.CustodianReachable(ctx, org); err != nil {
-		return fmt.Errorf("records: custodian %s: %w", org, err)
-	}
-	return nil
 }
 
 // ErrNotLedgers means the custodian released something other than what

@@ -10,12 +10,13 @@ import (
 	"github.com/almoner/almoner/consortium-node/contracts/claim/claimdoc"
 	"github.com/almoner/almoner/consortium-node/contracts/consent"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
+	"github.com/almoner/almoner/consortium-node/contracts/record/delivery"
 	"github.com/almoner/almoner/consortium-node/ledger"
 	"github.com/almoner/almoner/consortium-node/tx"
 )
 
 // Name is the contract's name.
-const Name = "record"
+const Name = delivery.Contract
 
 // Limits and periods.
 const (
@@ -86,6 +87,7 @@ func recKey(id string) string           { return "r/" + id }
 func verKey(id string, v uint64) string { return "v/" + id + "/" + strconv.FormatUint(v, 10) }
 func accessKey(id tx.ID) string         { return "a/" + id.String() }
 func reviewKey(id tx.ID) string         { return "bg/" + id.String() }
+func undeliveredKey(id tx.ID) string    { return "u/" + id.String() }
 func full(k string) string              { return contracts.Key(Name, k) }
 
 // Review outcomes of a break-glass access (coded: no free text on the
@@ -100,6 +102,28 @@ type Review struct {
 	Outcome  string   `json:"outcome"`
 	NoteHash []byte   `json:"note_hash,omitempty"`
 	Height   uint64   `json:"height"`
+}
+
+// DeliveryFailures are why a granted access released nothing to its
+// reader, as the reader reports it (record.report_undelivered): the
+// custodian's nodes could not be reached, did not hold the ciphertext,
+// released one whose hash is not the ledger's, or refused the release.
+// (The vocabulary is package delivery's, which portals import.)
+var DeliveryFailures = delivery.Failures
+
+// Undelivered is the reader's report that a granted access released
+// nothing: the patient's log shows the access as not delivered, and the
+// custodian no longer serves it (a retry commits a new access).
+type Undelivered struct {
+	_      struct{} `cbor:",toarray"`
+	Access tx.ID    `json:"access"`
+	Reason string   `json:"reason"`
+	Height uint64   `json:"height"`
+}
+
+// LoadUndelivered reads the report that an access delivered nothing.
+func LoadUndelivered(r contracts.StateReader, access tx.ID) (*Undelivered, error) {
+	return load[Undelivered](r, undeliveredKey(access), "delivery report of access "+access.String())
 }
 
 // LoadReview reads the review of a break-glass access.
@@ -164,6 +188,10 @@ func Servable(r contracts.StateReader, accessID tx.ID, reader string, now time.T
 	case now.Unix() >= a.Expires:
 		return nil, nil, fmt.Errorf("%w: access %s expired; commit a new access transaction", contracts.ErrDenied, accessID)
 	}
+	if _, reported := r.Get(full(undeliveredKey(accessID))); reported {
+		return nil, nil, fmt.Errorf("%w: access %s was reported as not delivered; commit a new access transaction",
+			contracts.ErrDenied, accessID)
+	}
 	if a.Consent != "" {
 		c, err := consent.Load(r, a.Consent)
 		if err != nil {
@@ -195,8 +223,11 @@ func (c Contract) Call(ctx contracts.Context, method string, args tx.Args) error
 		return erase(ctx, args)
 	case "review_break_glass":
 		return review(ctx, args)
+	case "report_undelivered": // delivery.Method (a literal: the authorisation matrix reads the labels)
+		return reportUndelivered(ctx, args)
 	default:
-		return fmt.Errorf("%w: record.%s (methods: register, access, erase, review_break_glass)", contracts.ErrUnknownMethod, method)
+		return fmt.Errorf("%w: record.%s (methods: register, access, erase, review_break_glass, report_undelivered)",
+			contracts.ErrUnknownMethod, method)
 	}
 }
 
@@ -486,5 +517,55 @@ func review(ctx contracts.Context, args tx.Args) error {
 		ledger.Attr{Key: "patient", Value: rec.Patient}, ledger.Attr{Key: "custodian", Value: rec.Custodian},
 		ledger.Attr{Key: "reader", Value: a.Reader}, ledger.Attr{Key: "reason", Value: a.BreakGlass},
 		ledger.Attr{Key: "outcome", Value: rv.Outcome}, ledger.Attr{Key: "reviewer", Value: rv.Reviewer})
+	return nil
+}
+
+// reportUndelivered records the reader's report that a granted access
+// released nothing (args: access, reason: one of DeliveryFailures), so
+// that the patient's log tells the truth: the access was granted, nothing
+// was delivered. Only the access's reader reports it, once; from then on
+// the custodian refuses to serve that access.
+func reportUndelivered(ctx contracts.Context, args tx.Args) error {
+	id, err := args.String("access")
+	if err != nil {
+		return contracts.InvalidArg(err)
+	}
+	reason, err := args.String("reason")
+	if err != nil {
+		return contracts.InvalidArg(err)
+	}
+	aid, err := tx.ParseID(id)
+	if err != nil {
+		return fmt.Errorf("%w: access: %v", contracts.ErrInvalid, err)
+	}
+	if !contains(DeliveryFailures, reason) {
+		return fmt.Errorf("%w: reason %q (one of %s)", contracts.ErrInvalid, reason, strings.Join(DeliveryFailures, ", "))
+	}
+	r := contracts.State(ctx, Name)
+	a, err := LoadAccess(r, aid)
+	if err != nil {
+		return err
+	}
+	rec, err := LoadRecord(r, a.Record)
+	if err != nil {
+		return err
+	}
+	// The access is its reader's own: only the reader reports it.
+	if err := ctx.Authorize(contracts.Resource{Type: "access", Owner: a.Reader, Org: identity.OrgOf(a.Reader)},
+		delivery.Method); err != nil {
+		return err
+	}
+	if !a.Granted {
+		return fmt.Errorf("%w: access %s was refused; a refused access delivers nothing by itself", contracts.ErrInvalid, id)
+	}
+	if _, done := ctx.Get(undeliveredKey(aid)); done {
+		return fmt.Errorf("%w: access %s was already reported as not delivered", contracts.ErrConflict, id)
+	}
+	if err := put(ctx, undeliveredKey(aid), &Undelivered{Access: aid, Reason: reason, Height: ctx.Height()}); err != nil {
+		return err
+	}
+	ctx.Emit(delivery.Event, ledger.Attr{Key: "access", Value: id}, ledger.Attr{Key: "record", Value: a.Record},
+		ledger.Attr{Key: "patient", Value: rec.Patient}, ledger.Attr{Key: "custodian", Value: rec.Custodian},
+		ledger.Attr{Key: "reader", Value: a.Reader}, ledger.Attr{Key: "reason", Value: reason})
 	return nil
 }

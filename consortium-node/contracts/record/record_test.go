@@ -14,6 +14,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/contracts/consent"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
 	"github.com/almoner/almoner/consortium-node/contracts/record"
+	"github.com/almoner/almoner/consortium-node/contracts/record/delivery"
 	"github.com/almoner/almoner/consortium-node/ledger"
 	"github.com/almoner/almoner/consortium-node/tx"
 	"github.com/almoner/almoner/policies"
@@ -382,5 +383,27 @@ func TestBreakGlassReview(t *testing.T) {
 	}
 	if err := rev("stmarys/privacy", bg.TxID, "unjustified"); !errors.Is(err, contracts.ErrConflict) {
 		t.Fatalf("second review: %v", err)
+	}
+}
+
+// TestUndeliveredVocabulary: the method and event a portal names from
+// package delivery are the contract's, and a reported access is no longer
+// served (the patient's log would otherwise say "not delivered" of a
+// record that was then released).
+func TestUndeliveredVocabulary(t *testing.T) {
+	c := newWorld(t)
+	registerRec1(c)
+	a, _ := access(t, c, "stmarys/ana", "rec-1", "treatment")
+	res := c.Call("stmarys/ana", delivery.Contract, delivery.Method, tx.String("access", a.TxID.String()),
+		tx.String("reason", delivery.Unreachable))
+	if res.Err != nil || len(res.Events) != 1 || res.Events[0].Type != delivery.Event ||
+		res.Events[0].Attr("reason") != delivery.Unreachable {
+		t.Fatalf("reporting an undelivered access with package delivery's names: %v %+v", res.Err, res.Events)
+	}
+	if _, _, err := record.Servable(c.Reader(), a.TxID, "stmarys/ana", c.Now); !errors.Is(err, contracts.ErrDenied) {
+		t.Fatalf("a reported access is still servable: %v", err)
+	}
+	if u, err := record.LoadUndelivered(c.Reader(), a.TxID); err != nil || u.Reason != delivery.Unreachable {
+		t.Fatalf("the report: %+v %v", u, err)
 	}
 }

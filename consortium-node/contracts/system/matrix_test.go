@@ -230,6 +230,13 @@ func TestEveryRoleAgainstEveryAction(t *testing.T) {
 		}, func(c *chaintest.Chain, who string) (string, error) {
 			return call(c, who, record.Name, "review_break_glass", tx.String("access", c.LastTx().String()), tx.String("outcome", "justified"))
 		}, []string{"stmarys/privacy_officer"}},
+		{"record.report_undelivered of the patient's own granted access", func(t *testing.T, c *chaintest.Chain) {
+			setupRecord(t, c)
+			c.Must("stmarys/patient", record.Name, "access", tx.String("record_id", "rec-1"), tx.String("purpose", "treatment"))
+		}, func(c *chaintest.Chain, who string) (string, error) {
+			return call(c, who, record.Name, "report_undelivered", tx.String("access", c.LastTx().String()),
+				tx.String("reason", "custodian-unreachable"))
+		}, []string{"stmarys/patient"}}, // the access's reader only
 		{"claim.submit for stmarys's patient", nil, func(c *chaintest.Chain, who string) (string, error) {
 			return call(c, who, claim.Name, "submit", c.FileClaim(who,
 				c.ClaimDoc("cl", identity.OrgOf(who), "stmarys/patient", "acme", "EUR", "99213:2026-10-30:1000"))...)

@@ -9,7 +9,9 @@ import { MyClaims } from './Claims';
 
 const RECORDS = `query Records { patientRecords(first: 20) { nodes { id category custodian createdAt erased erasedBy latestVersion } } }`;
 const CONSENTS = `query Consents { patientConsents(first: 15) { nodes { id status grantee requester purpose scope category categories records actorRole start end version } } }`;
-const LOG_FIELDS = 'id kind reader recordId purpose time consentId consentStatusAtAccess refusal breakGlassReason expiresAt reviewed review { outcome reviewer time }';
+const LOG_FIELDS =
+  'id kind reader recordId purpose time consentId consentStatusAtAccess refusal breakGlassReason expiresAt ' +
+  'delivered undelivered { reason time } reviewed review { outcome reviewer time }';
 const LOG = `query Log { accessLog(first: 12) { nodes { ${LOG_FIELDS} } } }`;
 const ALERTS = `subscription Alerts { accessAlerts { ${LOG_FIELDS} } }`;
 
@@ -338,6 +340,9 @@ function AccessLog() {
                             : e.consentId
                               ? `${e.purpose} under consent ${e.consentId} (${label(e.consentStatusAtAccess ?? '')})`
                               : `${e.purpose} (own access or custodian)`}
+                        {e.undelivered && (
+                          <div class="muted">Nothing was delivered: {UNDELIVERED[e.undelivered.reason] ?? e.undelivered.reason}.</div>
+                        )}
                       </td>
                     </tr>
                   ))}
@@ -350,6 +355,14 @@ function AccessLog() {
     </section>
   );
 }
+
+/** Why a granted access released nothing, as its reader reported it. */
+const UNDELIVERED: Record<string, string> = {
+  'custodian-unreachable': 'the hospital keeping the record could not be reached',
+  'ciphertext-missing': 'the hospital keeping the record did not have it',
+  'ciphertext-mismatch': 'what the hospital sent was not the registered record, so it was not shown',
+  'custodian-refused': 'the hospital refused to release it',
+};
 
 const ERASE = `mutation Erase($record: ID!, $confirm: ID!, $wait: Boolean) { eraseRecord(record: $record, confirm: $confirm, wait: $wait) { TX } }`;
 
