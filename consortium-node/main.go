@@ -35,6 +35,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/node"
 	"github.com/almoner/almoner/consortium-node/store"
 	"github.com/almoner/almoner/consortium-node/transport"
+	"github.com/almoner/almoner/internal/pprofserver"
 	"github.com/almoner/almoner/privacy/envelope"
 	"github.com/almoner/almoner/privacy/keystore"
 	"github.com/almoner/almoner/privacy/sign"
@@ -47,7 +48,7 @@ func main() {
 const usage = `usage:
   consortium-node init --home DIR [--nodes N] [--chain-id ID] [--base-port P]
       create a development consortium (genesis.json and keys) in DIR
-  consortium-node run --home DIR [--node ID] [--api ADDR] [--init-dev]
+  consortium-node run --home DIR [--node ID] [--api ADDR] [--init-dev] [--pprof 127.0.0.1:PORT]
       run a node of the consortium in DIR
   consortium-node nodes --home DIR
       list the consortium's nodes: id, API address, raft address
@@ -215,8 +216,15 @@ func cmdRun(args []string) error {
 		"newest table files with goleveldb's block checksums (every table's index and the journals are read regardless); 0: none")
 	diskFile := fs.String("fault-disk-file", "", "for fault tests: a file that sets the free space of the node's disk "+
 		"(\"full\", a number of bytes, or empty/missing: unlimited); re-read every 100ms")
+	pprofAddr := fs.String("pprof", "", "serve Go profiles (net/http/pprof) at http://ADDR/debug/pprof/ on a listener of their own; "+
+		"a loopback address only, e.g. 127.0.0.1:6060 (default: off)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *pprofAddr != "" {
+		if err := pprofserver.CheckAddr(*pprofAddr); err != nil {
+			return fmt.Errorf("--pprof: %w", err)
+		}
 	}
 	var lv slog.Level
 	if err := lv.UnmarshalText([]byte(*level)); err != nil {
@@ -225,6 +233,13 @@ func cmdRun(args []string) error {
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lv}))
 	if *memLimit > 0 && os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(*memLimit << 20)
+	}
+	if *pprofAddr != "" {
+		prof, err := pprofserver.Start(*pprofAddr, log)
+		if err != nil {
+			return fmt.Errorf("--pprof: %w", err)
+		}
+		defer prof.Close()
 	}
 
 	gpath := filepath.Join(*home, "genesis.json")

@@ -3,7 +3,7 @@
 // graphql-transport-ws) at /graphql, GraphiQL at /graphiql, /healthz and
 // /metrics, and the web app (package frontend, embedded) at /.
 //
-//	portal --node 127.0.0.1:7070 --listen 127.0.0.1:8080 --home .almoner/portal [--dev .almoner/dev]
+//	portal --node 127.0.0.1:7070 --listen 127.0.0.1:8080 --home .almoner/portal [--dev .almoner/dev] [--pprof 127.0.0.1:PORT]
 //	portal init --home DIR --org ORG --node ADDR --import KEYFILE,...   provision without --dev
 //	portal passphrase --home DIR --new-passphrase-file FILE            rotate the passphrase
 //	portal backup --home DIR --out FILE                                back up the running portal
@@ -32,18 +32,23 @@ import (
 
 	"github.com/almoner/almoner/consortium-node/genesis"
 	"github.com/almoner/almoner/frontend"
+	"github.com/almoner/almoner/internal/pprofserver"
 	"github.com/almoner/almoner/portal/app"
 	"github.com/almoner/almoner/portal/server"
 )
 
 func main() {
-	if err := run(os.Args[1:]); err != nil {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:])
+	stop()
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "error:", err)
 		os.Exit(1)
 	}
 }
 
-func run(args []string) error {
+// run runs the portal (or a subcommand) until ctx is done.
+func run(ctx context.Context, args []string) error {
 	if len(args) > 0 {
 		switch args[0] {
 		case "init":
@@ -70,16 +75,28 @@ func run(args []string) error {
 	ppFile := fs.String("passphrase-file", "", "file whose first line is the passphrase sealing the portal's keys (default: $"+
 		PassphraseEnv+"; only --dev portals may run without one)")
 	claimsKeys := fs.String("claims-keys", "", "folder of the hospital's claims fingerprint key (<org>.key), to file claims (default with --dev: its claims-keys)")
+	pprofAddr := fs.String("pprof", "", "serve Go profiles (net/http/pprof) at http://ADDR/debug/pprof/ on a listener of their own; "+
+		"a loopback address only, e.g. 127.0.0.1:6061 (default: off)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *pprofAddr != "" {
+		if err := pprofserver.CheckAddr(*pprofAddr); err != nil {
+			return fmt.Errorf("--pprof: %w", err)
+		}
 	}
 	var lv slog.Level
 	if err := lv.UnmarshalText([]byte(*level)); err != nil {
 		return fmt.Errorf("--log-level: %w", err)
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lv}))
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	if *pprofAddr != "" {
+		prof, err := pprofserver.Start(*pprofAddr, log)
+		if err != nil {
+			return fmt.Errorf("--pprof: %w", err)
+		}
+		defer prof.Close()
+	}
 	pp, err := passphrase(*ppFile)
 	if err != nil {
 		return err

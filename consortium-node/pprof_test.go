@@ -1,0 +1,87 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/almoner/almoner/internal/pprofserver"
+)
+
+// TestRunPprofRefusesNonLoopback: --pprof on all interfaces or another
+// host is refused before anything else happens.
+func TestRunPprofRefusesNonLoopback(t *testing.T) {
+	for _, addr := range []string{"0.0.0.0:6060", ":6060", "[::]:6060", "10.1.2.3:6060"} {
+		err := cmdRun([]string{"--home", t.TempDir(), "--pprof", addr})
+		if !errors.Is(err, pprofserver.ErrNotLoopback) || !strings.Contains(err.Error(), "--pprof") {
+			t.Errorf("run --pprof %s: %v, want an error naming --pprof and %v", addr, err, pprofserver.ErrNotLoopback)
+		}
+	}
+}
+
+// TestRunPprof runs the daemon with --pprof on loopback and reads the
+// profile index there; the API does not serve it.
+func TestRunPprof(t *testing.T) {
+	dir := t.TempDir()
+	bin := buildDaemon(t, dir)
+	home := filepath.Join(dir, "home")
+	port := freePort(t)
+	if out, err := exec.Command(bin, "init", "--home", home, "--base-port", strconv.Itoa(port)).CombinedOutput(); err != nil {
+		t.Fatalf("init: %v\n%s", err, out)
+	}
+	pp := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	var stderr lockedBuffer
+	cmd := exec.Command(bin, "run", "--home", home, "--log-level", "warn", "--pprof", pp)
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		if err := cmd.Wait(); err != nil {
+			t.Errorf("node exit: %v\n%s", err, stderr.String())
+		}
+	}()
+	get := func(url string) (int, string, error) {
+		res, err := http.Get(url)
+		if err != nil {
+			return 0, "", err
+		}
+		defer res.Body.Close()
+		b, err := io.ReadAll(res.Body)
+		return res.StatusCode, string(b), err
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		code, body, err := get("http://" + pp + "/debug/pprof/")
+		if err == nil && code == http.StatusOK && strings.Contains(body, "goroutine") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("GET /debug/pprof/ on %s: %d %v\nnode stderr:\n%s", pp, code, err, stderr.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	// The public API has no profiles.
+	for {
+		code, _, err := get(fmt.Sprintf("http://127.0.0.1:%d/debug/pprof/", port))
+		if err == nil {
+			if code == http.StatusOK {
+				t.Fatal("the node API serves /debug/pprof/")
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the node API did not answer: %v", err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}

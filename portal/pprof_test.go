@@ -1,0 +1,76 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/almoner/almoner/internal/pprofserver"
+)
+
+// TestPprofRefusesNonLoopback: --pprof on all interfaces or another host
+// is refused before anything else happens.
+func TestPprofRefusesNonLoopback(t *testing.T) {
+	for _, addr := range []string{"0.0.0.0:6060", ":6060", "[::]:6060", "10.1.2.3:6060"} {
+		err := run(context.Background(), []string{"--home", t.TempDir(), "--pprof", addr})
+		if !errors.Is(err, pprofserver.ErrNotLoopback) || !strings.Contains(err.Error(), "--pprof") {
+			t.Errorf("portal --pprof %s: %v, want an error naming --pprof and %v", addr, err, pprofserver.ErrNotLoopback)
+		}
+	}
+}
+
+// TestPprof starts the portal with --pprof on loopback and a node that
+// does not answer: the profiles are served while the portal waits for it.
+func TestPprof(t *testing.T) {
+	pp, node := freeAddr(t), freeAddr(t)
+	t.Setenv(PassphraseEnv, "pprof test passphrase")
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"--home", t.TempDir(), "--node", node, "--listen", freeAddr(t), "--log-level", "error", "--pprof", pp})
+	}()
+	defer func() {
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Error("the portal did not stop")
+		}
+	}()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		res, err := http.Get("http://" + pp + "/debug/pprof/")
+		if err == nil {
+			b, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			if res.StatusCode == http.StatusOK && strings.Contains(string(b), "goroutine") {
+				return
+			}
+			t.Fatalf("GET /debug/pprof/: %s %.200q", res.Status, b)
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("the portal stopped: %v", err)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("GET /debug/pprof/ on %s: %v", pp, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
