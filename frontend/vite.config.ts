@@ -1,4 +1,5 @@
 import { defineConfig } from 'vite';
+import { compression, defineAlgorithm } from 'vite-plugin-compression2';
 
 // The app is served by the portal from dist/app (embedded by embed.go).
 // graphiql.html is a second entry: GraphiQL (React) at /graphiql, served
@@ -9,6 +10,20 @@ declare const process: { env: Record<string, string | undefined> };
 const portal = process.env.ALMONER_PORTAL ?? 'http://127.0.0.1:8080';
 
 export default defineConfig({
+  plugins: [
+    // Every text asset is also written compressed beside itself (NAME.br,
+    // NAME.gz, embedded with the rest): the portal serves the variant the
+    // browser accepts (portal/server static.go), so nothing is compressed
+    // per request. Brotli at its best quality (11, Node's default) and
+    // gzip at 9: a build pays the time once.
+    compression({
+      include: /\.(html|js|mjs|css|json|svg|ttf|txt)$/,
+      threshold: 1024,
+      algorithms: [defineAlgorithm('brotliCompress'), defineAlgorithm('gzip', { level: 9 })],
+      skipIfLargerOrEqual: true,
+      logLevel: 'silent',
+    }),
+  ],
   build: {
     outDir: 'dist/app',
     emptyOutDir: true,

@@ -40,17 +40,41 @@ async function errorOf(r: Response): Promise<ApiError> {
   return new ApiError(`the portal answered ${r.status} ${r.statusText}`, r.status >= 500 ? 'UNAVAILABLE' : 'BAD_REQUEST');
 }
 
+interface Status extends Partial<Session> {
+  signedIn: boolean;
+  /** A development portal: GET /auth/dev-accounts lists the demo accounts. */
+  devAccounts?: boolean;
+}
+
+let lastStatus: Promise<Status> | null = null;
+
+/**
+ * GET /auth/status: 200 whether signed in or not ({signedIn: false} when
+ * anonymous), so an anonymous visit logs no error in the browser's console
+ * (GET /auth/session, for other clients, answers 401 then).
+ */
+function status(): Promise<Status> {
+  const p = (async () => {
+    const r = await fetch('/auth/status', { credentials: 'same-origin' });
+    if (!r.ok) throw await errorOf(r);
+    return (await r.json()) as Status;
+  })();
+  lastStatus = p;
+  p.catch(() => {
+    if (lastStatus === p) lastStatus = null;
+  });
+  return p;
+}
+
 /** The current session, or null when signed out. */
 export async function currentSession(): Promise<Session | null> {
-  const r = await fetch('/auth/session', { credentials: 'same-origin' });
-  if (r.status === 401) {
+  const s = await status();
+  if (!s.signedIn || !s.account || !s.csrfToken) {
     csrf = '';
     return null;
   }
-  if (!r.ok) throw await errorOf(r);
-  const s = (await r.json()) as Session;
   csrf = s.csrfToken;
-  return s;
+  return { account: s.account, csrfToken: s.csrfToken, mustChangePassword: s.mustChangePassword };
 }
 
 export async function signIn(account: string, password: string): Promise<Session> {
@@ -74,8 +98,12 @@ export async function signOut(): Promise<void> {
   resetSubscriptions();
 }
 
-/** The demo accounts of a development portal; [] on any other portal. */
+/**
+ * The demo accounts of a development portal; [] on any other portal,
+ * which /auth/status tells without asking for them (no 404 in the console).
+ */
 export async function devAccounts(): Promise<DevAccount[]> {
+  if (!(await (lastStatus ?? status())).devAccounts) return [];
   const r = await fetch('/auth/dev-accounts', { credentials: 'same-origin' });
   if (r.status === 404) return [];
   if (!r.ok) throw await errorOf(r);

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -263,6 +264,13 @@ func Start(ctx context.Context, cfg Config) (p *Portal, err error) {
 	p.schema = sch
 	sc := cfg.Server
 	sc.Schema, sc.Sessions, sc.Health, sc.Logger = sch, p.Sessions, p.Follower, log
+	// The genesis file as `almoner` writes it (genesis.File.Save), so its
+	// fingerprint matches a copy made by the consortium's tools.
+	gj, err := json.MarshalIndent(g, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	sc.Genesis = append(gj, '\n')
 	if cfg.DevHome != "" {
 		sc.Limits.AnonymousIntrospection = true // demos: GraphiQL works signed out
 	}

@@ -88,6 +88,12 @@ type Config struct {
 	// demo accounts with their passwords at GET /auth/dev-accounts for the
 	// web app's role switcher; nil leaves the route out (404).
 	DevAccounts func() ([]DevAccount, error)
+	// Genesis is the consortium's genesis file, served as it is at GET
+	// /genesis.json: it is public (the chain id, the organisations, and
+	// the node keys whose signatures make a receipt genuine), and the web
+	// app's receipt verification trusts it by default. Nil leaves the
+	// route out (404).
+	Genesis []byte
 }
 
 // Validate checks the config and fills defaults.
@@ -218,6 +224,9 @@ func (s *Server) routes() {
 	a.Get("/metrics", adaptor.HTTPHandler(promhttp.HandlerFor(s.cfg.Registry, promhttp.HandlerOpts{})))
 	a.Get("/graphiql", s.graphiqlPage)
 	a.Get("/graphiql/:file", graphiqlAsset)
+	if s.cfg.Genesis != nil {
+		a.Get("/genesis.json", s.genesisFile)
+	}
 
 	a.Use(limiter.New(limiter.Config{
 		Max: s.cfg.RatePerIP, Expiration: s.cfg.RateWindow,
@@ -237,6 +246,7 @@ func (s *Server) routes() {
 		LimitReached: rateLimited,
 	}))
 	a.Get("/auth/session", s.sessionInfo)
+	a.Get("/auth/status", s.sessionStatus)
 	a.Post("/auth/logout", s.logout)
 	wsHandler := websocket.New(s.serveWS, websocket.Config{Subprotocols: []string{transportws.Subprotocol}, HandshakeTimeout: 10 * time.Second})
 	a.Get("/graphql", func(c *fiber.Ctx) error {
@@ -496,12 +506,45 @@ func (s *Server) login(c *fiber.Ctx) error {
 		"mustChangePassword": a.MustChange})
 }
 
+// sessionInfo answers GET /auth/session: the principal's account, how it
+// authenticated, the session's CSRF token and whether it must change its
+// password; 401 when not signed in.
 func (s *Server) sessionInfo(c *fiber.Ctx) error {
 	p := principal(c)
 	if p == nil {
 		return c.Status(fiber.StatusUnauthorized).JSON(errBody(schema.CodeUnauthenticated, "not signed in"))
 	}
-	return c.JSON(fiber.Map{"account": p.Account, "via": p.Via, "csrfToken": p.CSRF, "mustChangePassword": p.MustChangePassword})
+	return c.JSON(sessionBody(p))
+}
+
+// sessionStatus answers GET /auth/status, the probe a page makes on every
+// load: always 200, {"signedIn": false} when anonymous, else what
+// /auth/session answers with "signedIn": true. Being signed out is a state
+// to show, not an error, so a browser logs nothing for it. (An invalid
+// bearer token is still refused with 401 by authenticate.)
+// On a development portal it also says "devAccounts": true, so that the
+// app asks GET /auth/dev-accounts only where that route exists.
+func (s *Server) sessionStatus(c *fiber.Ctx) error {
+	body := fiber.Map{"signedIn": false}
+	if p := principal(c); p != nil {
+		body = sessionBody(p)
+	}
+	if s.cfg.DevAccounts != nil {
+		body["devAccounts"] = true
+	}
+	return c.JSON(body)
+}
+
+func sessionBody(p *session.Principal) fiber.Map {
+	return fiber.Map{"signedIn": true, "account": p.Account, "via": p.Via, "csrfToken": p.CSRF, "mustChangePassword": p.MustChangePassword}
+}
+
+// genesisFile serves Config.Genesis as it is (its bytes are what a
+// fingerprint is taken of), revalidated on each use.
+func (s *Server) genesisFile(c *fiber.Ctx) error {
+	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSONCharsetUTF8)
+	c.Set(fiber.HeaderCacheControl, cacheRevalidate)
+	return c.Send(s.cfg.Genesis)
 }
 
 func (s *Server) logout(c *fiber.Ctx) error {

@@ -1,7 +1,7 @@
 // GraphiQL at /graphiql (a second Vite entry, graphiql.html): the real
 // GraphiQL (React; the app itself is Preact) on the portal's session.
 // Queries and mutations go to /graphql with the session cookie and the
-// CSRF token of GET /auth/session; subscriptions go over
+// CSRF token of GET /auth/status; subscriptions go over
 // graphql-transport-ws on the same /graphql (graphql-ws). Everything is
 // same-origin: the Monaco editor's workers are files built by Vite.
 import 'graphiql/setup-workers/vite';
@@ -18,7 +18,8 @@ let csrf = '';
 /** Reads the session's CSRF token; signed out leaves it empty (queries of public data still work). */
 async function loadSession(): Promise<void> {
   try {
-    const r = await fetch('/auth/session', { credentials: 'same-origin' });
+    // /auth/status answers 200 signed in or not (no console error when anonymous).
+    const r = await fetch('/auth/status', { credentials: 'same-origin' });
     csrf = r.ok ? (((await r.json()) as { csrfToken?: string }).csrfToken ?? '') : '';
   } catch {
     csrf = '';
