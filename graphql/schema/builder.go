@@ -26,6 +26,9 @@ type Node interface {
 	Status(ctx context.Context) (*api.Status, error)
 	Proof(ctx context.Context, id tx.ID) (*ledger.ReceiptProof, error)
 	SubmitTx(ctx context.Context, s *tx.Signed, o client.SubmitOptions) (api.TxStatus, error)
+	// BlockByHash returns the block whose header hash is h, or an error
+	// matching client.ErrNotFound when there is none.
+	BlockByHash(ctx context.Context, h ledger.Hash) (*api.Block, error)
 }
 
 // Signer signs a transaction body with its sender's key: *keyring.Keyring

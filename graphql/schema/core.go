@@ -396,6 +396,22 @@ func (core) Register(b *Builder) error {
 			}
 			return thunk(ls(p.Context).Block.Load(p.Context, uint64(h))), nil
 		}}},
+		{"blockByHash", &graphql.Field{Type: block, Args: graphql.FieldConfigArgument{"hash": {Type: nn(graphql.String), Description: "The header hash, 64 hex characters."}},
+			Description: "The block with this header hash (null if none, or if the read model has not reached it yet).",
+			Resolve: func(p graphql.ResolveParams) (any, error) {
+				h, err := ledger.ParseHash(strings.ToLower(strings.TrimSpace(p.Args["hash"].(string))))
+				if err != nil {
+					return nil, Errorf(CodeBadUserInput, "a block hash is 64 hex characters")
+				}
+				b, err := cfg.Node.BlockByHash(p.Context, h)
+				if errors.Is(err, client.ErrNotFound) {
+					return nil, nil
+				}
+				if err != nil {
+					return nil, nodeErr(p.Context, cfg, "block by hash", err)
+				}
+				return thunk(ls(p.Context).Block.Load(p.Context, b.Header.Height)), nil
+			}}},
 		{"transaction", &graphql.Field{Type: txn, Args: graphql.FieldConfigArgument{"id": {Type: nn(graphql.ID)}}, Resolve: func(p graphql.ResolveParams) (any, error) {
 			id, err := readmodel.ParseTxID(p.Args["id"].(string))
 			if err != nil {
