@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/almoner/almoner/consortium-node/genesis"
+	"github.com/almoner/almoner/consortium-node/ledger"
 	"github.com/almoner/almoner/consortium-node/seed"
 	"github.com/almoner/almoner/consortium-node/tx"
 )
@@ -49,6 +50,11 @@ func TestSeedDemo(t *testing.T) {
 	}
 	seen := map[string]int{}
 	gifts, income := 0, uint64(0)
+	// What each adjudication relies on: the claim's document and patient,
+	// the grant of the access it names, the consent that grant names.
+	type claimOf struct{ doc, patient string }
+	claims, grants, consents := map[string]claimOf{}, map[string]ledger.Event{}, map[string]ledger.Event{}
+	var adjudications []ledger.Event
 	head, err := cl.LatestBlock(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -95,6 +101,16 @@ func TestSeedDemo(t *testing.T) {
 			}
 			for _, e := range r.Events {
 				seen[e.Contract+"."+e.Type]++
+				switch e.Contract + "." + e.Type {
+				case "claim.claim_submitted":
+					claims[e.Attr("claim")] = claimOf{e.Attr("document"), e.Attr("patient")}
+				case "record.access_granted":
+					grants[e.Attr("access")] = e
+				case "consent.consent_granted":
+					consents[e.Attr("consent")] = e
+				case "claim.claim_adjudicated":
+					adjudications = append(adjudications, e)
+				}
 				if e.Contract == "donation" && e.Type == "gift_received" {
 					// Every gift's donation receipt verifies offline against
 					// the genesis keys alone (receipt, Merkle paths, quorum
@@ -118,6 +134,22 @@ func TestSeedDemo(t *testing.T) {
 		"claim.claim_submitted", "claim.claim_in_review", "claim.claim_adjudicated", "claim.claim_paid", "claim.claim_appealed", "claim.claim_cancelled"} {
 		if seen[want] == 0 {
 			t.Errorf("no %s event on the chain", want)
+		}
+	}
+	// Every adjudicated demo claim's document was opened by acme/adjuster
+	// under a consent its patient granted, before the adjudication.
+	if len(adjudications) < 4 {
+		t.Errorf("%d adjudications", len(adjudications))
+	}
+	for _, e := range adjudications {
+		c := claims[e.Attr("claim")]
+		a, ok := grants[e.Attr("document_access")]
+		if !ok || a.Attr("reader") != "acme/adjuster" || a.Attr("record") != c.doc || a.Attr("purpose") != "claims" {
+			t.Errorf("adjudication of %s relies on access %q: %v", e.Attr("claim"), e.Attr("document_access"), a)
+			continue
+		}
+		if g := consents[a.Attr("consent")]; g.Attr("patient") != c.patient || g.Attr("grantee") != "acme" {
+			t.Errorf("the read of %s's document relies on consent %q: %v", e.Attr("claim"), a.Attr("consent"), g)
 		}
 	}
 	if gifts != st.Gifts || income == 0 {

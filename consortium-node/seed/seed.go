@@ -444,11 +444,16 @@ func (s *seeder) consents(ctx context.Context) error {
 			tx.Strings("records", records), tx.Int("start", start), tx.Int("end", end)}}
 	}
 	// Ana's insurer may read two of her records and her itemised claims
-	// (the "claim" category) to process her claims.
-	anaClaims := consent("stmarys/patient-ana", "ana-acme-claims", "acme", "claims", "rec-ana-1", "rec-ana-2")
-	anaClaims.args = append(anaClaims.args, tx.Strings("categories", []string{"claim"}))
+	// (the "claim" category) to process her claims; Ben and Cara let it
+	// read their itemised claims: Acme adjudicates none unread.
+	anaClaims := consent("stmarys/patient-ana", claimsConsent[patients[0]], "acme", "claims", "rec-ana-1", "rec-ana-2")
+	anaClaims.args = append(anaClaims.args, tx.Strings("categories", []string{record.CategoryClaim}))
+	claimDocs := func(patient string) call {
+		return call{patient, "consent", "grant", []tx.Arg{tx.String("consent_id", claimsConsent[patient]), tx.String("grantee", "acme"),
+			tx.String("purpose", "claims"), tx.Strings("categories", []string{record.CategoryClaim}), tx.Int("start", start), tx.Int("end", end)}}
+	}
 	if _, err := s.submit(ctx,
-		anaClaims,
+		anaClaims, claimDocs(patients[1]), claimDocs(patients[2]),
 		consent("stmarys/patient-ben", "ben-stmarys-treatment", "stmarys", "treatment", "rec-ben-1"),
 		consent("stmarys/patient-cara", "cara-research", "healthreg", "research", "rec-cara-2"),
 		call{"stmarys/dr-lee", "consent", "request", []tx.Arg{tx.String("consent_id", "cara-followup"), tx.String("patient", "stmarys/patient-cara"),
@@ -457,7 +462,7 @@ func (s *seeder) consents(ctx context.Context) error {
 	); err != nil {
 		return err
 	}
-	s.Stats.Consents += 4
+	s.Stats.Consents += 6
 	// Accesses: consented, refused (no consent), break-glass and its review.
 	res, err := s.submit(ctx,
 		call{"acme/adjuster", "record", "access", []tx.Arg{tx.String("record_id", "rec-ana-1"), tx.String("purpose", "claims"), tx.String("consent_id", "ana-acme-claims")}},
@@ -476,6 +481,10 @@ func (s *seeder) consents(ctx context.Context) error {
 	}
 	return nil
 }
+
+// claimsConsent names each demo patient's consent that lets Acme read
+// their itemised claims (purpose "claims", category "claim").
+var claimsConsent = map[string]string{patients[0]: "ana-acme-claims", patients[1]: "ben-acme-claims", patients[2]: "cara-acme-claims"}
 
 // claims files claims in every state, and funds one patient's share from
 // the patient-assistance campaign. Each claim is filed as a hospital's
@@ -538,6 +547,11 @@ func (s *seeder) claims(ctx context.Context) error {
 			calls = append(calls, call{"acme/adjuster", "claim", "review", []tx.Arg{tx.String("claim_id", c.id)}})
 		}
 		if c.adjudicate != nil {
+			// Acme's adjuster reads the itemised claim under the patient's
+			// consent before deciding it (the ledger requires it).
+			calls = append(calls, call{"acme/adjuster", "record", "access", []tx.Arg{tx.String("record_id", doc), tx.String("purpose", "claims"),
+				tx.String("consent_id", claimsConsent[c.patient]), tx.Uint("version", 1)}})
+			s.Stats.Accesses++
 			args := []tx.Arg{tx.String("claim_id", c.id), tx.Strings("adjudication", c.adjudicate)}
 			if c.denial != "" {
 				args = append(args, tx.String("denial_reason", c.denial))

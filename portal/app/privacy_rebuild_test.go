@@ -26,11 +26,17 @@ func TestClaimsAndPatientsRebuild(t *testing.T) {
 	clerk.ok("submitClaim", submitDoc, map[string]any{"id": "rb-c1", "items": []map[string]any{{"serviceCode": "99213", "date": day, "amount": 900}}, "recs": []string{"rb-rec"}})
 	clerk.ok("submitClaim", submitDoc, map[string]any{"id": "rb-c2", "items": []map[string]any{{"serviceCode": "99215", "date": day, "amount": 400}}})
 	adjuster.ok("reviewClaim", reviewDoc, map[string]any{"c": "rb-c1"})
+	now := time.Now().UTC()
+	start, end := now.Add(-time.Hour).Format(time.RFC3339), now.Add(24*time.Hour).Format(time.RFC3339)
+	// The adjuster reads the itemised claim under Ana's consent before
+	// denying it.
+	ana.ok("grantConsent", grantDoc, map[string]any{"id": "rb-docs", "g": "acme", "p": "claims", "c": []string{"claim"}, "s": start, "e": end})
+	if r := adjuster.do(openDocDoc, map[string]any{"c": "rb-c1", "consent": "rb-docs"}); len(r.Errors) != 0 || dig(r.Data, "openClaimDocument", "verified") != true {
+		t.Fatalf("opening the claim's document: %s", r.raw)
+	}
 	adjuster.ok("adjudicateClaim", adjudicateDoc, map[string]any{"c": "rb-c1", "adj": []map[string]any{{"seq": 1, "approved": 0, "reason": "not-covered"}}, "d": "not-covered"})
 	clerk.ok("appealClaim", appealDoc, map[string]any{"c": "rb-c1"})
 
-	now := time.Now().UTC()
-	start, end := now.Add(-time.Hour).Format(time.RFC3339), now.Add(24*time.Hour).Format(time.RFC3339)
 	ana.ok("grantConsent", grantDoc, map[string]any{"id": "rb-con", "g": "acme", "p": "claims", "c": []string{"lab"}, "s": start, "e": end})
 	clerk.ok("requestConsent", requestDoc, map[string]any{"id": "rb-req", "p": "treatment", "c": []string{"lab"}, "s": start, "e": end})
 	sendApplied(t, n, p, "acme/adjuster", "record", "access", tx.String("record_id", "rb-rec"), tx.String("purpose", "claims"), tx.String("consent_id", "rb-con"))

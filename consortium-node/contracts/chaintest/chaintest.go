@@ -22,6 +22,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/contracts"
 	"github.com/almoner/almoner/consortium-node/contracts/claim"
 	"github.com/almoner/almoner/consortium-node/contracts/claim/claimdoc"
+	"github.com/almoner/almoner/consortium-node/contracts/consent"
 	"github.com/almoner/almoner/consortium-node/contracts/consortium"
 	"github.com/almoner/almoner/consortium-node/contracts/governance"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
@@ -331,4 +332,34 @@ func (c *Chain) FileClaim(who string, d *claimdoc.Document) []tx.Arg {
 		c.t.Fatalf("chaintest: %v", err)
 	}
 	return args
+}
+
+// ReadClaimDocument has reader, a member of claim claimID's insurer, read
+// the claim's document as an adjuster does before adjudicating (which the
+// claim contract requires): unless it exists, the claim's patient grants
+// consent "<claimID>-docs" to the reader's organisation (purpose "claims",
+// claim documents, 30 days); then reader commits record.access of the
+// filed version under it. It fails the test unless the access is granted,
+// and returns the access's id.
+func (c *Chain) ReadClaimDocument(reader, claimID string) tx.ID {
+	c.t.Helper()
+	cl, err := claim.LoadClaim(c.Reader(), claimID)
+	if err != nil {
+		c.t.Fatalf("chaintest: %v", err)
+	}
+	consentID := claimID + "-docs"
+	if _, err := consent.Load(c.Reader(), consentID); err != nil {
+		c.Must(cl.Patient, consent.Name, "grant", tx.String("consent_id", consentID), tx.String("grantee", identity.OrgOf(reader)),
+			tx.String("purpose", claim.Purpose), tx.Strings("categories", []string{record.CategoryClaim}),
+			tx.Int("start", c.Now.Unix()), tx.Int("end", c.Now.Add(30*24*time.Hour).Unix()))
+	}
+	args, err := claim.AccessArgs(cl, cl.Document, consentID)
+	if err != nil {
+		c.t.Fatalf("chaintest: %v", err)
+	}
+	r := c.Must(reader, record.Name, "access", args...)
+	if a, err := record.LoadAccess(c.Reader(), r.ID); err != nil || !a.Granted {
+		c.t.Fatalf("chaintest: %s reading the document of claim %s: %+v %v", reader, claimID, a, err)
+	}
+	return r.ID
 }

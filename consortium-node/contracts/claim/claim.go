@@ -667,7 +667,10 @@ func review(ctx contracts.Context, args tx.Args) error {
 // adjudicate decides every item. Args: claim_id, adjudication (strings
 // "SEQ:APPROVED[:REASON]", one per item; a reason code from
 // AdjudicationReasons is required exactly when an item is approved for
-// less than claimed) and, when nothing is approved, denial_reason.
+// less than claimed) and, when nothing is approved, denial_reason. A
+// member of the insurer must have read the claim's document first
+// (documentRead): nobody decides a claim whose services they have not
+// seen. The claim_adjudicated event names that read (document_access).
 func adjudicate(ctx contracts.Context, args tx.Args) error {
 	c, err := load(ctx, args)
 	if err != nil {
@@ -678,6 +681,10 @@ func adjudicate(ctx contracts.Context, args tx.Args) error {
 	}
 	if c.Status != StatusInReview {
 		return conflict(c, "only a claim in review can be adjudicated (review it first)")
+	}
+	read, err := documentRead(ctx, c)
+	if err != nil {
+		return err
 	}
 	raw, err := args.Strings("adjudication")
 	if err != nil {
@@ -756,12 +763,39 @@ func adjudicate(ctx contracts.Context, args tx.Args) error {
 	}
 	share, _ := PatientShare(c)
 	more := []ledger.Attr{{Key: "outcome", Value: c.Outcome}, {Key: "approved", Value: u64(approved)}, {Key: "claimed", Value: u64(claimed)},
-		{Key: "patient_share", Value: u64(share)}, {Key: "currency", Value: c.Currency}}
+		{Key: "patient_share", Value: u64(share)}, {Key: "currency", Value: c.Currency}, {Key: "document_access", Value: read}}
 	if denial != "" {
 		more = append(more, ledger.Attr{Key: "denial_reason", Value: denial})
 	}
 	ctx.Emit("claim_adjudicated", attrs(ctx, c, more...)...)
 	return nil
+}
+
+// ErrDocumentNotRead is claim.adjudicate's refusal while no member of
+// the claim's insurer has read the claim's document (it wraps
+// contracts.ErrConflict).
+var ErrDocumentNotRead = fmt.Errorf("%w: open the claim's document first (openClaimDocument)", contracts.ErrConflict)
+
+// DocumentReadStateKey is the full state key of the record contract's
+// mark that a member of c's insurer read c's document at its filed
+// version (claimdoc.DocumentReadKey).
+func DocumentReadStateKey(c *Claim) string {
+	return contracts.Key(record.Name, claimdoc.DocumentReadKey(c.Document, c.DocumentVersion, c.Insurer))
+}
+
+// documentRead returns the access under which a member of c's insurer
+// read the filed version of c's document — granted under the patient's
+// consent for purpose "claims" and not reported undelivered, as the
+// record contract marks it — or ErrDocumentNotRead. An appeal's new
+// adjudication relies on the same read: the filed version does not
+// change.
+func documentRead(ctx contracts.Context, c *Claim) (string, error) {
+	v, ok := ctx.ReadOther(record.Name, claimdoc.DocumentReadKey(c.Document, c.DocumentVersion, c.Insurer))
+	if !ok {
+		return "", fmt.Errorf("%w: %s has not read the document of claim %q (record %q, version %d) under the patient's consent for %q",
+			ErrDocumentNotRead, c.Insurer, c.ID, c.Document, c.DocumentVersion, Purpose)
+	}
+	return string(v), nil
 }
 
 // pay records the insurer's payment of the approved total. Args:

@@ -204,10 +204,16 @@ func TestLifecycle(t *testing.T) {
 		t.Fatalf("in review: %+v", cl)
 	}
 
+	// Nobody at acme has read the itemised claim yet: no adjudication.
+	err := c.Call("acme/other", claim.Name, "adjudicate", claimID("claim-1"), adjudication("2:3000:contractual-adjustment", "1:15000")).Err
+	wantErr(t, err, claim.ErrDocumentNotRead, "acme has not read", `"claim-1.doc"`)
+	// One adjuster reads it; a colleague decides.
+	read := c.ReadClaimDocument("acme/adjuster", "claim-1")
+
 	// The visit is paid in full, the panel cut to the contracted rate.
 	r = c.Must("acme/other", claim.Name, "adjudicate", claimID("claim-1"), adjudication("2:3000:contractual-adjustment", "1:15000"))
 	wantEvent(t, r.Events, "claim_adjudicated", "outcome", claim.OutcomePartial, "approved", "18000", "claimed", "19200",
-		"patient_share", "1200", "currency", "USD", "denial_reason", "")
+		"patient_share", "1200", "currency", "USD", "denial_reason", "", "document_access", read.String())
 	cl = load(t, c, "claim-1")
 	wantAdj := []claim.Adjudication{{Seq: 1, Approved: 15000}, {Seq: 2, Approved: 3000, Reason: "contractual-adjustment"}}
 	if cl.Status != claim.StatusAdjudicated || cl.Outcome != claim.OutcomePartial || !slices.Equal(cl.Adjudication, wantAdj) {
@@ -230,8 +236,10 @@ func TestLifecycle(t *testing.T) {
 	}
 	r = c.Must("acme/adjuster", claim.Name, "review", claimID("claim-1"))
 	wantEvent(t, r.Events, "claim_in_review", "appeals", "1")
+	// The filed document has not changed: the first read stands.
 	r = c.Must("acme/adjuster", claim.Name, "adjudicate", claimID("claim-1"), adjudication("1:15000", "2:4200"))
-	wantEvent(t, r.Events, "claim_adjudicated", "outcome", claim.OutcomeApproved, "approved", "19200", "patient_share", "0")
+	wantEvent(t, r.Events, "claim_adjudicated", "outcome", claim.OutcomeApproved, "approved", "19200", "patient_share", "0",
+		"document_access", read.String())
 
 	r = c.Must("acme/adjuster", claim.Name, "pay", claimID("claim-1"), tx.String("payment_ref", "ACH-2026-11-0042"), tx.Uint("amount", 19200))
 	wantEvent(t, r.Events, "claim_paid", "payment_ref", "ACH-2026-11-0042", "amount", "19200", "currency", "USD", "by", "acme/adjuster")
@@ -280,6 +288,7 @@ func TestDeniedClaim(t *testing.T) {
 	c := newWorld(t)
 	c.Must("stmarys/dr-lee", claim.Name, "submit", submitArgs(c, "claim-1", "stmarys/ana", "acme", anaItems)...)
 	c.Must("acme/adjuster", claim.Name, "review", claimID("claim-1"))
+	c.ReadClaimDocument("acme/adjuster", "claim-1")
 	err := c.Call("acme/adjuster", claim.Name, "adjudicate", claimID("claim-1"), adjudication("1:0:not-covered", "2:0:not-covered")).Err
 	wantErr(t, err, contracts.ErrInvalid, "denial_reason")
 	r := c.Must("acme/adjuster", claim.Name, "adjudicate", claimID("claim-1"), adjudication("1:0:not-covered", "2:0:not-covered"),
@@ -357,6 +366,10 @@ type step func(c *chaintest.Chain, id string) error
 func stepReview(c *chaintest.Chain, id string) error {
 	return c.Call("acme/adjuster", claim.Name, "review", claimID(id)).Err
 }
+func stepRead(c *chaintest.Chain, id string) error {
+	c.ReadClaimDocument("acme/adjuster", id)
+	return nil
+}
 func stepApprove(c *chaintest.Chain, id string) error {
 	return c.Call("acme/adjuster", claim.Name, "adjudicate", claimID(id), adjudication("1:10000", "2:5000")).Err
 }
@@ -396,15 +409,16 @@ func TestTransitions(t *testing.T) {
 		allowed []string
 	}{
 		{"submitted", nil, []string{"review", "cancel"}},
-		{"in_review", []step{stepReview}, []string{"adjudicate", "cancel"}},
-		{"approved", []step{stepReview, stepApprove}, []string{"pay"}},
-		{"partially_approved", []step{stepReview, stepPartial}, []string{"pay", "appeal"}},
-		{"denied", []step{stepReview, stepDeny}, []string{"appeal"}},
-		{"appealed", []step{stepReview, stepDeny, stepAppeal}, []string{"review"}},
+		{"in_review", []step{stepReview, stepRead}, []string{"adjudicate", "cancel"}},
+		{"approved", []step{stepReview, stepRead, stepApprove}, []string{"pay"}},
+		{"partially_approved", []step{stepReview, stepRead, stepPartial}, []string{"pay", "appeal"}},
+		{"denied", []step{stepReview, stepRead, stepDeny}, []string{"appeal"}},
+		{"appealed", []step{stepReview, stepRead, stepDeny, stepAppeal}, []string{"review"}},
 		// Back in review after an appeal: adjudicated once, so it can no
-		// longer be cancelled (that would free its fingerprints).
-		{"appealed, back in review", []step{stepReview, stepDeny, stepAppeal, stepReview}, []string{"adjudicate"}},
-		{"paid", []step{stepReview, stepApprove, stepPay}, nil},
+		// longer be cancelled (that would free its fingerprints); the
+		// document read for the first round serves the second.
+		{"appealed, back in review", []step{stepReview, stepRead, stepDeny, stepAppeal, stepReview}, []string{"adjudicate"}},
+		{"paid", []step{stepReview, stepRead, stepApprove, stepPay}, nil},
 		{"cancelled", []step{stepCancel}, nil},
 	}
 	actions := []struct {
@@ -448,6 +462,7 @@ func TestAdjudicationValidation(t *testing.T) {
 	c := newWorld(t)
 	c.Must("stmarys/clerk", claim.Name, "submit", submitArgs(c, "claim-1", "stmarys/ana", "acme", anaItems)...)
 	c.Must("acme/adjuster", claim.Name, "review", claimID("claim-1"))
+	c.ReadClaimDocument("acme/adjuster", "claim-1")
 	cases := []struct {
 		name  string
 		args  []tx.Arg
@@ -493,6 +508,7 @@ func TestPayValidation(t *testing.T) {
 	wantErr(t, pay("P1", 19200), contracts.ErrConflict, "is submitted", "only an adjudicated")
 	c.Must("acme/adjuster", claim.Name, "review", claimID("claim-1"))
 	wantErr(t, pay("P1", 19200), contracts.ErrConflict, "is in_review")
+	c.ReadClaimDocument("acme/adjuster", "claim-1")
 	c.Must("acme/adjuster", claim.Name, "adjudicate", claimID("claim-1"), adjudication("1:15000", "2:0:not-medically-necessary"))
 	wantErr(t, pay("P1", 19200), contracts.ErrInvalid, "approved total 15000 USD")
 	wantErr(t, pay("P1", 14999), contracts.ErrInvalid, "approved total 15000")
@@ -514,6 +530,7 @@ func TestAppealValidation(t *testing.T) {
 	c := newWorld(t)
 	c.Must("stmarys/clerk", claim.Name, "submit", submitArgs(c, "claim-1", "stmarys/ana", "acme", anaItems)...)
 	c.Must("acme/adjuster", claim.Name, "review", claimID("claim-1"))
+	c.ReadClaimDocument("acme/adjuster", "claim-1")
 	deny := func() {
 		t.Helper()
 		c.Must("acme/adjuster", claim.Name, "adjudicate", claimID("claim-1"), adjudication("1:0:missing-documentation", "2:0:missing-documentation"),
@@ -535,6 +552,7 @@ func TestAppealValidation(t *testing.T) {
 
 	c.Must("stmarys/clerk", claim.Name, "submit", submitArgs(c, "claim-2", "stmarys/bob", "acme", anaItems)...)
 	c.Must("acme/adjuster", claim.Name, "review", claimID("claim-2"))
+	c.ReadClaimDocument("acme/adjuster", "claim-2")
 	c.Must("acme/adjuster", claim.Name, "adjudicate", claimID("claim-2"), adjudication("1:15000", "2:4200"))
 	err := c.Call("stmarys/clerk", claim.Name, "appeal", claimID("claim-2"), tx.String("reason", "coverage-dispute")).Err
 	wantErr(t, err, contracts.ErrConflict, "approved in full")
@@ -616,6 +634,7 @@ func TestCancelFreesFingerprint(t *testing.T) {
 		t.Fatal("the fingerprint depends on more than provider, patient and services")
 	}
 	c.Must("globe/adjuster", claim.Name, "review", claimID("claim-2"))
+	c.ReadClaimDocument("globe/adjuster", "claim-2")
 	c.Must("globe/adjuster", claim.Name, "adjudicate", claimID("claim-2"), adjudication("1:0:not-covered", "2:0:not-covered"), tx.String("denial_reason", "not-covered"))
 	err := c.Call("stmarys/clerk", claim.Name, "cancel", claimID("claim-2")).Err
 	wantErr(t, err, contracts.ErrConflict, "never adjudicated")
@@ -856,6 +875,147 @@ func TestAdjusterReadsLinkedRecordOnlyUnderConsent(t *testing.T) {
 		tx.String("break_glass", "unconscious-patient"))
 	if a, _ := record.LoadAccess(c.Reader(), r.ID); a.Granted || !strings.Contains(a.Refusal, "break-glass does not open it") {
 		t.Fatalf("break-glass on a claim document: %+v", a)
+	}
+}
+
+// TestAdjudicateAfterReading: claim.adjudicate needs a member of the
+// claim's insurer to hold an access to the claim's document at its filed
+// version, granted under a consent for purpose "claims" and not reported
+// by its reader as undelivered. The patient's own read, a refused access,
+// a read of a linked record, of another version or for another purpose
+// do not count; a report of the read that counts takes it back, and a
+// later read's report does not undo an earlier one. On both executors.
+func TestAdjudicateAfterReading(t *testing.T) {
+	for _, parallel := range []bool{false, true} {
+		t.Run(fmt.Sprintf("parallel=%v", parallel), func(t *testing.T) {
+			c := newWorld(t, parallel)
+			registerRecord(c, "stmarys/clerk", "rec-1", "stmarys/ana")
+			c.Must("stmarys/clerk", claim.Name, "submit", submitArgs(c, "claim-1", "stmarys/ana", "acme", anaItems, tx.Strings("records", []string{"rec-1"}))...)
+			c.Must("acme/adjuster", claim.Name, "review", claimID("claim-1"))
+			cl := load(t, c, "claim-1")
+			adjudicate := func() chaintest.Result {
+				return c.Call("acme/adjuster", claim.Name, "adjudicate", claimID("claim-1"), adjudication("1:15000", "2:4200"))
+			}
+			blind := func(after string) {
+				t.Helper()
+				before := snapshot(c)
+				err := adjudicate().Err
+				if !errors.Is(err, contracts.ErrConflict) {
+					t.Fatalf("after %s: %v, want a conflict", after, err)
+				}
+				wantErr(t, err, claim.ErrDocumentNotRead, "open the claim's document first (openClaimDocument)",
+					`acme has not read the document of claim "claim-1" (record "claim-1.doc", version 1)`)
+				if !maps.Equal(snapshot(c), before) {
+					t.Fatalf("after %s: a refused adjudication changed state", after)
+				}
+			}
+			access := func(who, rec, purpose string, more ...tx.Arg) *record.Access {
+				t.Helper()
+				r := c.Must(who, record.Name, "access", append([]tx.Arg{tx.String("record_id", rec), tx.String("purpose", purpose)}, more...)...)
+				a, err := record.LoadAccess(c.Reader(), r.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return a
+			}
+			read := func(who, rec, consentID, purpose string, version uint64) tx.ID {
+				t.Helper()
+				a := access(who, rec, purpose, tx.String("consent_id", consentID), tx.Uint("version", version))
+				if !a.Granted {
+					t.Fatalf("%s reading %s v%d under %s: refused: %s", who, rec, version, consentID, a.Refusal)
+				}
+				return a.TxID
+			}
+			report := func(who string, access tx.ID) {
+				t.Helper()
+				c.Must(who, record.Name, "report_undelivered", tx.String("access", access.String()), tx.String("reason", "custodian-unreachable"))
+			}
+			mark := func() string {
+				v, _ := c.Reader().Get(claim.DocumentReadStateKey(cl))
+				return string(v)
+			}
+			grant := func(id, purpose string, scope tx.Arg) {
+				t.Helper()
+				c.Must("stmarys/ana", consent.Name, "grant", tx.String("consent_id", id), tx.String("grantee", "acme"), tx.String("purpose", purpose),
+					scope, tx.Int("start", c.Now.Unix()), tx.Int("end", c.Now.Add(30*24*time.Hour).Unix()))
+			}
+
+			blind("nothing was read")
+			if a := access("stmarys/ana", cl.Document, claim.Purpose); !a.Granted {
+				t.Fatalf("the patient reading her own claim document: %s", a.Refusal)
+			}
+			blind("the patient read it")
+			if a := access("acme/adjuster", cl.Document, claim.Purpose, tx.String("consent_id", "docs"), tx.Uint("version", 1)); a.Granted {
+				t.Fatal("read without a consent")
+			}
+			blind("a refused access")
+			grant("docs", claim.Purpose, tx.Strings("categories", []string{record.CategoryClaim}))
+			grant("linked", claim.Purpose, tx.Strings("records", []string{"rec-1"}))
+			grant("billing", "payment", tx.Strings("categories", []string{record.CategoryClaim}))
+			read("acme/adjuster", "rec-1", "linked", claim.Purpose, 1)
+			blind("a read of a linked record")
+			read("acme/adjuster", cl.Document, "billing", "payment", 1)
+			blind("a read for purpose payment")
+			// A version registered after filing is not the one filed.
+			c.Must("stmarys/clerk", record.Name, "register", tx.String("record_id", cl.Document), tx.Uint("version", 2), tx.Bytes("ciphertext_hash", hash("v2")))
+			read("acme/adjuster", cl.Document, "docs", claim.Purpose, 2)
+			blind("a read of version 2")
+
+			// The filed version under the consent for claims counts; the
+			// first such read is the one marked.
+			first := read("acme/other", cl.Document, "docs", claim.Purpose, 1)
+			second := read("acme/adjuster", cl.Document, "docs", claim.Purpose, 1)
+			if mark() != first.String() {
+				t.Fatalf("marked %q, want the first read %s", mark(), first)
+			}
+			report("acme/adjuster", second)
+			if mark() != first.String() {
+				t.Fatalf("a later read's report unmarked the first: %q", mark())
+			}
+			report("acme/other", first)
+			if mark() != "" {
+				t.Fatalf("a read reported undelivered is still marked: %q", mark())
+			}
+			blind("the read was reported undelivered")
+			third := read("acme/adjuster", cl.Document, "docs", claim.Purpose, 1)
+			r := adjudicate()
+			if r.Err != nil {
+				t.Fatal(r.Err)
+			}
+			wantEvent(t, r.Events, "claim_adjudicated", "outcome", claim.OutcomeApproved, "document_access", third.String())
+		})
+	}
+}
+
+// TestReadAndAdjudicateInOneBlock: in one block, an adjudication before
+// the document's read is refused and one after it succeeds — the same on
+// the serial and the Block-STM executor, down to the state.
+func TestReadAndAdjudicateInOneBlock(t *testing.T) {
+	states := map[bool]map[string]string{}
+	for _, parallel := range []bool{false, true} {
+		c := newWorld(t, parallel)
+		c.Must("stmarys/clerk", claim.Name, "submit", submitArgs(c, "claim-1", "stmarys/ana", "acme", anaItems)...)
+		c.Must("acme/adjuster", claim.Name, "review", claimID("claim-1"))
+		c.Must("stmarys/ana", consent.Name, "grant", tx.String("consent_id", "docs"), tx.String("grantee", "acme"), tx.String("purpose", claim.Purpose),
+			tx.Strings("categories", []string{record.CategoryClaim}), tx.Int("start", c.Now.Unix()), tx.Int("end", c.Now.Add(24*time.Hour).Unix()))
+		args, err := claim.AccessArgs(load(t, c, "claim-1"), "claim-1.doc", "docs")
+		if err != nil {
+			t.Fatal(err)
+		}
+		adj := func() *tx.Signed {
+			return c.Sign("acme/other", claim.Name, "adjudicate", claimID("claim-1"), adjudication("1:15000", "2:4200"))
+		}
+		res := c.Block(adj(), c.Sign("acme/adjuster", record.Name, "access", args...), adj())
+		if !errors.Is(res[0].Err, claim.ErrDocumentNotRead) || res[1].Err != nil || res[2].Err != nil {
+			t.Fatalf("parallel=%v: %v / %v / %v", parallel, res[0].Err, res[1].Err, res[2].Err)
+		}
+		if got := res[2].Events[0].Attr("document_access"); got != res[1].ID.String() {
+			t.Fatalf("parallel=%v: the adjudication names access %q, want %s", parallel, got, res[1].ID)
+		}
+		states[parallel] = snapshot(c)
+	}
+	if !maps.Equal(states[false], states[true]) {
+		t.Fatal("the executors disagree on the state")
 	}
 }
 

@@ -22,7 +22,8 @@
 //	submit      provider staff (Org = provider)       -> submitted
 //	review      insurer's adjuster (Org = insurer)    submitted | appealed -> in_review
 //	adjudicate  insurer's adjuster                    in_review -> adjudicated
-//	            (outcome approved | partially_approved | denied)
+//	            (outcome approved | partially_approved | denied),
+//	            once the insurer has read the claim's document
 //	pay         insurer's adjuster                    adjudicated, not denied -> paid
 //	appeal      provider staff                        adjudicated, denied or partially_approved -> appealed
 //	cancel      provider staff                        submitted | in_review -> cancelled
@@ -62,6 +63,18 @@
 // An adjuster reads the document and the linked records only through the
 // record contract's access, naming a consent of the patient for purpose
 // "claims" (AccessArgs builds the call).
+//
+// Nobody adjudicates blind: adjudicate fails with ErrDocumentNotRead (an
+// ErrConflict) unless a member of the claim's insurer holds an access to
+// the claim's document at its filed version, granted under a consent for
+// purpose "claims" and not reported by its reader as undelivered. The
+// record contract marks the first such access under
+// claimdoc.DocumentReadKey (in its own state) and removes the mark when
+// the reader reports that access undelivered; adjudicate reads the mark
+// and names the access in claim_adjudicated (document_access). The filed
+// version never changes, so the adjudication after an appeal relies on
+// the same read. Pay needs an adjudicated claim, so it needs the read
+// too (decision 0017).
 //
 // State (under "claim/"): "key/<org>" -> the hospital's fingerprint key id, "c/<id>" -> Claim,
 // "fp/<hex>" -> claim id, "fi/<hex>" -> claim id, "doc/<record>" -> claim

@@ -31,6 +31,7 @@ func TestClaimFundedByCampaign(t *testing.T) {
 	c.Must("stmarys/clerk", claim.Name, "submit", c.FileClaim("stmarys/clerk",
 		c.ClaimDoc("cl-1", "stmarys", "stmarys/pat", "acme", "EUR", "99213:2026-10-30:15000", "80053:2026-10-30:5000"))...)
 	c.Must("acme/adjuster", claim.Name, "review", tx.String("claim_id", "cl-1"))
+	c.ReadClaimDocument("acme/adjuster", "cl-1")
 
 	must(t, create(c, "hope/officer", "assist", ms(c, 10000, "reg/validator", 10)))
 	must(t, c.Call("hope/officer", donation.Name, "open", tx.String("campaign_id", "assist")).Err)
@@ -80,6 +81,7 @@ func TestFundedClaimCannotBeAppealed(t *testing.T) {
 	c.Must("stmarys/clerk", claim.Name, "submit", c.FileClaim("stmarys/clerk",
 		c.ClaimDoc("cl-2", "stmarys", "stmarys/pat", "acme", "EUR", "99213:2026-10-30:4000"))...)
 	c.Must("acme/adjuster", claim.Name, "review", tx.String("claim_id", "cl-2"))
+	c.ReadClaimDocument("acme/adjuster", "cl-2")
 	c.Must("acme/adjuster", claim.Name, "adjudicate", tx.String("claim_id", "cl-2"), tx.Strings("adjudication", []string{"1:0:not-covered"}),
 		tx.String("denial_reason", "not-covered"))
 	must(t, create(c, "hope/officer", "assist", ms(c, 4000, "reg/validator", 10)))

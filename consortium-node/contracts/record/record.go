@@ -43,6 +43,26 @@ func claimInsurer(ctx contracts.Context, id string) string {
 	return string(v)
 }
 
+// markClaimRead records, unless one is recorded, that access a (granted
+// under a consent, for purpose "claims", to a claim document, so to a
+// member of the claim's insurer) read its version: claim.adjudicate
+// requires it (claimdoc.DocumentReadKey).
+func markClaimRead(ctx contracts.Context, a *Access) {
+	k := claimdoc.DocumentReadKey(a.Record, a.Version, identity.OrgOf(a.Reader))
+	if _, ok := ctx.Get(k); !ok {
+		ctx.Set(k, []byte(a.TxID.String()))
+	}
+}
+
+// unmarkClaimRead forgets the read recorded by markClaimRead when it is
+// access a's, which its reader reports as undelivered.
+func unmarkClaimRead(ctx contracts.Context, a *Access) {
+	k := claimdoc.DocumentReadKey(a.Record, a.Version, identity.OrgOf(a.Reader))
+	if v, ok := ctx.Get(k); ok && string(v) == a.TxID.String() {
+		ctx.Delete(k)
+	}
+}
+
 // CategoryClaim is the category of a claim's itemised document.
 const CategoryClaim = claimdoc.RecordCategory
 
@@ -396,6 +416,9 @@ func access(ctx contracts.Context, args tx.Args) error {
 			if obj.Consent && c.End < a.Expires {
 				a.Expires = c.End
 			}
+			if obj.Consent && rec.Category == CategoryClaim && purpose == claimdoc.Purpose {
+				markClaimRead(ctx, a)
+			}
 		}
 	case reason != "":
 		switch err := ctx.Authorize(obj, "break_glass"); {
@@ -563,6 +586,9 @@ func reportUndelivered(ctx contracts.Context, args tx.Args) error {
 	}
 	if err := put(ctx, undeliveredKey(aid), &Undelivered{Access: aid, Reason: reason, Height: ctx.Height()}); err != nil {
 		return err
+	}
+	if rec.Category == CategoryClaim {
+		unmarkClaimRead(ctx, a) // the insurer has not read the document after all
 	}
 	ctx.Emit(delivery.Event, ledger.Attr{Key: "access", Value: id}, ledger.Attr{Key: "record", Value: a.Record},
 		ledger.Attr{Key: "patient", Value: rec.Patient}, ledger.Attr{Key: "custodian", Value: rec.Custodian},

@@ -244,7 +244,7 @@ func TestEveryRoleAgainstEveryAction(t *testing.T) {
 		{"claim.review of stmarys's claim at acme", submitClaim, func(c *chaintest.Chain, who string) (string, error) {
 			return call(c, who, claim.Name, "review", tx.String("claim_id", "cl"))
 		}, []string{"acme/claims_adjuster"}},
-		{"claim.adjudicate of a claim at acme", reviewClaim, func(c *chaintest.Chain, who string) (string, error) {
+		{"claim.adjudicate of a claim at acme whose document acme read", readClaim, func(c *chaintest.Chain, who string) (string, error) {
 			return call(c, who, claim.Name, "adjudicate", tx.String("claim_id", "cl"), tx.Strings("adjudication", []string{"1:1000"}))
 		}, []string{"acme/claims_adjuster"}},
 		{"claim.pay of an approved claim at acme", adjudicateClaim("1:1000"), func(c *chaintest.Chain, who string) (string, error) {
@@ -369,8 +369,10 @@ func approve(ch *consortium.Change, admins []string) ([]string, error) {
 }
 
 // submitClaim has stmarys file claim "cl" of one 1000 EUR item for its
-// patient at acme; reviewClaim has acme take it into review;
-// adjudicateClaim has acme adjudicate its item as given.
+// patient at acme; reviewClaim has acme take it into review; readClaim
+// has acme's adjuster also read its document under the patient's consent
+// (claim.adjudicate requires it); adjudicateClaim has acme adjudicate its
+// item as given.
 func submitClaim(t *testing.T, c *chaintest.Chain) {
 	c.Must("stmarys/records_clerk", claim.Name, "submit", c.FileClaim("stmarys/records_clerk",
 		c.ClaimDoc("cl", "stmarys", "stmarys/patient", "acme", "EUR", "99213:2026-10-30:1000"))...)
@@ -381,9 +383,14 @@ func reviewClaim(t *testing.T, c *chaintest.Chain) {
 	c.Must("acme/claims_adjuster", claim.Name, "review", tx.String("claim_id", "cl"))
 }
 
+func readClaim(t *testing.T, c *chaintest.Chain) {
+	reviewClaim(t, c)
+	c.ReadClaimDocument("acme/claims_adjuster", "cl")
+}
+
 func adjudicateClaim(item string) func(t *testing.T, c *chaintest.Chain) {
 	return func(t *testing.T, c *chaintest.Chain) {
-		reviewClaim(t, c)
+		readClaim(t, c)
 		c.Must("acme/claims_adjuster", claim.Name, "adjudicate", tx.String("claim_id", "cl"), tx.Strings("adjudication", []string{item}))
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/big"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -73,6 +74,18 @@ const ClaimContract = "claim"
 
 // DocumentInsurerKey is the claim contract's key of record's insurer.
 func DocumentInsurerKey(record string) string { return "di/" + record }
+
+// DocumentReadKey is the record contract's key (in its state) naming the
+// access under which a member of insurer read version of claim document
+// record: the record contract writes it when it grants, under a consent
+// and for purpose Purpose, the first such access, and deletes it when the
+// reader reports that access as undelivered (record.report_undelivered);
+// claim.adjudicate refuses to decide a claim while the key of its
+// document, filed version and insurer is absent. Its value is the
+// access's transaction id (tx.ID.String).
+func DocumentReadKey(record string, version uint64, insurer string) string {
+	return "cr/" + record + "/" + strconv.FormatUint(version, 10) + "/" + insurer
+}
 
 // RecordID is the conventional record id of claim claimID's document.
 func RecordID(claimID string) string { return claimID + DocumentSuffix }
