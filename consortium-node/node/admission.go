@@ -51,25 +51,39 @@ func (a *admission) authenticate(s *tx.Signed) error {
 	// The head is read before any state: what is read after it reflects
 	// that head's block or a later one, never an earlier one.
 	head, _ := a.st.Head()
-	at := nextBlockTime(a.now(), head.Time)
+	refusal, err := a.member(s, head, nextBlockTime(a.now(), head.Time))
+	if err != nil {
+		return err
+	}
+	return refusal
+}
+
+// member checks s's signer against committed state at head (the state the
+// store holds: the caller makes sure it is head's) for a block at time at:
+// refusal (matching mempool.ErrNotMember) when it is not a current key of
+// an active member, err when state could not be read. Block building asks
+// it too (applyProposal), at the block's own time, so an outsider's
+// transaction never reaches a block even from a leader that skipped
+// admission.
+func (a *admission) member(s *tx.Signed, head store.Head, at time.Time) (refusal, err error) {
 	sender, key := s.Body.Sender, s.Signature.PublicKey()
 	if k := a.cache.signer(head, sender); k != nil && k.admits(key, at) {
-		return nil
+		return nil, nil
 	}
 	r := &admissionReader{a: a, head: head, member: identity.MemberStateKey(sender)}
-	err := identity.Contract{}.Authenticate(r, sender, key, at)
+	aerr := identity.Contract{}.Authenticate(r, sender, key, at)
 	if r.err != nil {
 		// The sender stays out of the message: an outsider must not learn
 		// from an error which ids were looked up.
-		return fmt.Errorf("node: reading a sender's membership: %w", r.err)
+		return nil, fmt.Errorf("node: reading a sender's membership: %w", r.err)
 	}
-	if err != nil {
-		return fmt.Errorf("%w: %w", mempool.ErrNotMember, err)
+	if aerr != nil {
+		return fmt.Errorf("%w: %w", mempool.ErrNotMember, aerr), nil
 	}
 	if r.record != nil {
 		a.cache.admit(head, sender, &admittedKey{key: key, record: r.record})
 	}
-	return nil
+	return nil, nil
 }
 
 // nextBlockTime is the earliest time a block on a head of headTime (Unix

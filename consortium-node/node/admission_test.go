@@ -1,6 +1,7 @@
 package node
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -336,4 +337,46 @@ func devMemberIDs() []string {
 		out = append(out, m.ID)
 	}
 	return out
+}
+
+// TestBlockBuildingRefusesNonMembers: a proposal that carries an
+// outsider's transaction (a node that skipped admission, or proposed raw
+// bytes through raft) builds a block without it; the member's transaction
+// beside it commits.
+func TestBlockBuildingRefusesNonMembers(t *testing.T) {
+	h := newHarness(t, nil)
+	outsider, err := sign.NewKeyFromSeed(sign.Ed25519, bytes.Repeat([]byte{7}, sign.Ed25519SeedSize))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.keys["stmarys/nobody"] = outsider
+	bad := h.sign("stmarys/nobody", 0, "revoke_member", tx.String("id", "stmarys/dr-lee"))
+	h.keys["stmarys/mallory"] = outsider // a member's id, signed with another key
+	forged := h.sign("stmarys/mallory", 0, "revoke_member", tx.String("id", "stmarys/dr-lee"))
+	good := h.addMember("stmarys/admin", "stmarys/p9")
+	before := h.n.Head().Height
+	data, err := tx.Marshal(&proposal{Proposer: h.n.cfg.NodeID, Time: time.Now().UnixNano(), Txs: [][]byte{bad, forged, good}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.n.proposeC <- data
+	deadline := time.Now().Add(10 * time.Second)
+	for h.n.Head().Height == before {
+		if time.Now().After(deadline) {
+			t.Fatal("the proposal built no block")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	b, err := h.n.store.Block(before + 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b.Txs) != 1 || !bytes.Equal(b.Txs[0], good) {
+		t.Fatalf("block %d holds %d transactions, want only the member's", before+1, len(b.Txs))
+	}
+	for _, raw := range [][]byte{bad, forged} {
+		if _, _, done, err := h.n.store.TxLocation(tx.HashID(raw)); err != nil || done {
+			t.Fatalf("an outsider's transaction is on the ledger (%v)", err)
+		}
+	}
 }

@@ -75,6 +75,16 @@ func (n *Node) applyProposal(index uint64, p *proposal) error {
 		if err == nil {
 			err = n.reg.Precheck(c.stx.Body.Call)
 		}
+		if err == nil {
+			// Only members' transactions enter a block, whoever proposed
+			// it: state at head and the block's time decide, the same on
+			// every node.
+			refusal, rerr := n.adm.member(c.stx, head, time.Unix(0, blockTime))
+			if rerr != nil {
+				return rerr
+			}
+			err = refusal
+		}
 		if err == nil && seen[c.id] {
 			err = fmt.Errorf("%w: duplicate of an earlier transaction in the block", mempool.ErrDuplicate)
 		}
@@ -180,7 +190,11 @@ func (n *Node) executeAndCommit(index uint64, head store.Head, height uint64, bl
 		n.log.Info("consortium membership changed", "height", height, "nodes", len(n.Members()))
 	}
 	n.shred(receipts)
-	n.broadcastHeader(&b.Header, sig)
+	if want == nil {
+		n.broadcastHeader(&b.Header, sig, index) // built by applying entry index
+	} else {
+		n.broadcastHeader(&b.Header, sig, 0) // replayed: index is not the block's entry
+	}
 	return b, receipts, nil
 }
 

@@ -232,6 +232,8 @@ type Node struct {
 	syncC        chan []syncBlock
 	fwdSem       chan struct{}
 	relays       relays
+	builtAt      entries         // the raft entries the last blocks were built from (peers.go)
+	adm          *admission      // who may sign: the mempool's admission, and block building's
 	repl         *replication    // record copies among the organisation's nodes (replicate.go)
 	haltCtx      context.Context // cancelled by halt
 	cancelRun    context.CancelFunc
@@ -335,11 +337,12 @@ func open(cfg Config, db *leveldb.DB) (*Node, error) {
 	if err := n.loadKeyExpiries(); err != nil {
 		return nil, err
 	}
+	n.adm = newAdmission(st)
 	if n.metrics, err = newMetrics(n); err != nil {
 		return nil, fmt.Errorf("node: registering metrics: %w", err)
 	}
 	n.pool, err = mempool.New(mempool.Config{ChainID: cfg.Genesis.ChainID, ReplayWindow: cfg.Genesis.Params.ReplayWindow,
-		Precheck: n.reg.Precheck, Authenticate: newAdmission(st).authenticate, Refused: n.metrics.refuse}, n)
+		Precheck: n.reg.Precheck, Authenticate: n.adm.authenticate, Refused: n.metrics.refuse}, n)
 	if err != nil {
 		return nil, err
 	}

@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"go.etcd.io/raft/v3/raftpb"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/almoner/almoner/consortium-node/ledger"
+	"github.com/almoner/almoner/consortium-node/store"
 	"github.com/almoner/almoner/consortium-node/transport"
 	"github.com/almoner/almoner/consortium-node/tx"
 )
@@ -44,6 +46,10 @@ type headerSigMsg struct {
 	Height uint64
 	Hash   ledger.Hash
 	Sig    ledger.HeaderSignature
+	// Index is the raft entry whose application built the block (0 when
+	// unknown: a re-sent signature, a block replayed by sync). A node that
+	// applied that entry without building a block at Height diverged.
+	Index uint64
 }
 
 func (n *Node) openTransport() error {
@@ -156,19 +162,47 @@ type sigReqFrom struct {
 	req  sigRequest
 }
 
-// broadcastHeader sends this node's signature over a committed header to
-// every peer.
-func (n *Node) broadcastHeader(h *ledger.Header, sig ledger.HeaderSignature) {
-	n.sendOwnSig(0, h.Height, h.Hash(), sig)
+// broadcastHeader sends this node's signature over a committed header,
+// built by applying raft entry index (0 when not known), to every peer,
+// and remembers the entry for re-sending.
+func (n *Node) broadcastHeader(h *ledger.Header, sig ledger.HeaderSignature, index uint64) {
+	if index != 0 {
+		n.builtAt.put(h.Height, index)
+	}
+	n.sendOwnSig(0, h.Height, h.Hash(), sig, index)
+}
+
+// entries remembers, for the last heights this node built, the raft entry
+// each was built from (headerSigMsg.Index), so that re-sent signatures
+// carry it too. Safe for concurrent use.
+type entries struct {
+	mu sync.Mutex
+	at map[uint64]uint64 // height -> raft index
+}
+
+func (e *entries) put(height, index uint64) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.at == nil {
+		e.at = map[uint64]uint64{}
+	}
+	e.at[height] = index
+	delete(e.at, height-min(height, sigResendRecent))
+}
+
+func (e *entries) get(height uint64) uint64 {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.at[height]
 }
 
 // sendOwnSig sends this node's signature over the header at height to one
 // peer (to != 0) or to all.
-func (n *Node) sendOwnSig(to, height uint64, hash ledger.Hash, sig ledger.HeaderSignature) {
+func (n *Node) sendOwnSig(to, height uint64, hash ledger.Hash, sig ledger.HeaderSignature, index uint64) {
 	if n.tr == nil {
 		return
 	}
-	b, err := tx.Marshal(&headerSigMsg{Height: height, Hash: hash, Sig: sig})
+	b, err := tx.Marshal(&headerSigMsg{Height: height, Hash: hash, Sig: sig, Index: index})
 	if err != nil {
 		n.log.Error("encoding header signature", "err", err)
 		return
@@ -197,7 +231,7 @@ func (n *Node) resendOwn(peer, from, to uint64) {
 		}
 		for _, s := range sigs {
 			if s.Node == n.cfg.NodeID {
-				n.sendOwnSig(peer, h, b.Header.Hash(), s)
+				n.sendOwnSig(peer, h, b.Header.Hash(), s, n.builtAt.get(h))
 			}
 		}
 	}
@@ -239,17 +273,44 @@ func (n *Node) requestMissing(cursor *uint64, head uint64) {
 func (n *Node) sigLoop(ctx context.Context) {
 	pending := map[uint64][]headerSigMsg{}
 	conflicts := map[uint64]map[ledger.Hash]map[string]bool{}
+	valid := func(m headerSigMsg) bool {
+		k, ok := n.memberKeys()[m.Sig.Node]
+		return ok && k.Alg == m.Sig.Alg && k.Verify(ledger.HeaderSignBytes(m.Hash), m.Sig.Sig) == nil
+	}
+	// missed counts m when this node applied the raft entry that built m's
+	// block without building a block at that height (head is read once:
+	// its height and applied index are written together): its state
+	// diverged so that a proposal the quorum turned into a block left
+	// nothing here (every transaction refused, e.g. a signer missing from
+	// its state). A quorum of such signatures halts it.
+	missed := map[uint64]map[ledger.Hash]map[string]bool{}
+	checkMissed := func(m headerSigMsg, head store.Head) {
+		if m.Index == 0 || m.Index > head.Applied || m.Height <= head.Height || !valid(m) {
+			return
+		}
+		if missed[m.Height] == nil {
+			missed[m.Height] = map[ledger.Hash]map[string]bool{}
+		}
+		if missed[m.Height][m.Hash] == nil {
+			missed[m.Height][m.Hash] = map[string]bool{}
+		}
+		missed[m.Height][m.Hash][m.Sig.Node] = true
+		if len(missed[m.Height][m.Hash]) >= n.quorum() {
+			n.halt(fmt.Errorf("%w: a quorum of nodes built block %d (%s) from raft entry %d, which this node applied "+
+				"without building it (its head is %d); it stopped applying blocks and serves no proofs; restore its data "+
+				"from a healthy node", ErrDiverged, m.Height, m.Hash, m.Index, head.Height))
+		}
+	}
 	handle := func(m headerSigMsg) {
-		keys := n.memberKeys()
 		head, _ := n.store.Head()
 		if m.Height > head.Height {
+			checkMissed(m, head)
 			if m.Height <= head.Height+1000 && len(pending[m.Height]) < 64 {
 				pending[m.Height] = append(pending[m.Height], m)
 			}
 			return
 		}
-		k, ok := keys[m.Sig.Node]
-		if !ok || k.Alg != m.Sig.Alg || k.Verify(ledger.HeaderSignBytes(m.Hash), m.Sig.Sig) != nil {
+		if !valid(m) {
 			n.log.Warn("ignoring an invalid header signature", "node", m.Sig.Node, "height", m.Height)
 			return
 		}
@@ -301,6 +362,12 @@ func (n *Node) sigLoop(ctx context.Context) {
 			head, _ := n.store.Head()
 			n.resendOwn(0, max(1, head.Height-min(head.Height, sigResendRecent-1)), head.Height)
 			n.requestMissing(&cursor, head.Height)
+			// Signatures that came before this node applied their entry.
+			for _, ms := range pending {
+				for _, m := range ms {
+					checkMissed(m, head)
+				}
+			}
 		case <-changed:
 			head, _ := n.store.Head()
 			for h, ms := range pending {
@@ -314,6 +381,11 @@ func (n *Node) sigLoop(ctx context.Context) {
 			for h := range conflicts {
 				if h+1000 < head.Height {
 					delete(conflicts, h)
+				}
+			}
+			for h := range missed {
+				if h <= head.Height {
+					delete(missed, h)
 				}
 			}
 		}
