@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -170,6 +171,7 @@ func filed(c *claims.Claim) (claimdoc.Filed, error) {
 type claimDocument struct {
 	claim    string
 	access   tx.ID
+	consent  string // the consent the access relied on ("" when none)
 	version  uint64
 	doc      *claimdoc.Document
 	fhir     string
@@ -180,12 +182,55 @@ type claimDocument struct {
 	problem             string
 }
 
+// claimsConsent returns the consent under which viewer v, a member of
+// claim c's insurer, may read c's document at now: an active consent of
+// c's patient granted to v or v's organisation, for purpose "claims",
+// covering the document (by its id or its category "claim"), within its
+// period ("" when there is none). Of several, it prefers one granted to
+// v, then the one that lasts longest, then the smallest id. The ledger
+// checks the consent again when it decides the access.
+func (m *mod) claimsConsent(v string, c *claims.Claim, now time.Time) (string, error) {
+	cs, err := m.docs.ActiveConsents(c.Patient)
+	if err != nil {
+		return "", err
+	}
+	var best *patients.Consent
+	better := func(a, b *patients.Consent) bool { // a before b
+		if ar, br := a.Grantee == v, b.Grantee == v; ar != br {
+			return ar
+		}
+		if a.End != b.End {
+			return a.End > b.End
+		}
+		return a.ID < b.ID
+	}
+	for _, k := range cs {
+		switch {
+		case k.Patient != c.Patient || k.Status != patients.ConsentActive || k.Purpose != claimdoc.Purpose,
+			k.Grantee != v && k.Grantee != schema.OrgOf(v),
+			!slices.Contains(k.Records, c.Document) && !slices.Contains(k.Categories, claimdoc.RecordCategory),
+			now.Unix() < k.Start || now.Unix() >= k.End:
+			continue
+		}
+		if best == nil || better(k, best) {
+			best = k
+		}
+	}
+	if best == nil {
+		return "", nil
+	}
+	return best.ID, nil
+}
+
 // openClaimDocument reads a claim's itemised document: it signs
 // record.access for the document's filed version (purpose "claims",
-// naming the patient's consent when given), and, once the ledger grants
-// it, fetches the ciphertext from the custodian and opens it with the
-// viewer's key. The answer says whether the document matches the claim
-// on the ledger (amounts, parties, fingerprints under this portal's key).
+// naming the patient's consent: the one given or, for a member of the
+// claim's insurer, one the patient granted that the portal finds), and,
+// once the ledger grants it, fetches the ciphertext from the custodian
+// and opens it with the viewer's key. The answer says whether the
+// document matches the claim on the ledger (amounts, parties,
+// fingerprints under this portal's key). The insurer's first such read
+// is what claim.adjudicate requires.
 func (m *mod) openClaimDocument(b *schema.Builder) graphql.FieldResolveFn {
 	return func(p graphql.ResolveParams) (any, error) {
 		ctx := p.Context
@@ -202,7 +247,17 @@ func (m *mod) openClaimDocument(b *schema.Builder) graphql.FieldResolveFn {
 		}
 		v, _ := schema.Account(ctx)
 		args := []tx.Arg{tx.String("record_id", c.Document), tx.String("purpose", claimdoc.Purpose), tx.Uint("version", c.DocumentVersion)}
-		if consent, _ := p.Args["consent"].(string); consent != "" {
+		consent, _ := p.Args["consent"].(string)
+		if consent == "" && schema.OrgOf(v) == c.Insurer {
+			if consent, err = m.claimsConsent(v, c, time.Now()); err != nil {
+				return nil, m.internal(ctx, "consents", err)
+			}
+			if consent == "" {
+				return nil, schema.Forbidden(fmt.Sprintf("no active consent of %s lets %s read the itemised claim of %q: the patient grants one "+
+					"to %s (purpose %q, category %q), or name a consent", c.Patient, v, c.ID, c.Insurer, claimdoc.Purpose, claimdoc.RecordCategory))
+			}
+		}
+		if consent != "" {
 			args = append(args, tx.String("consent_id", consent))
 		}
 		res, err := b.Submit(ctx, patients.RecordContract, "access", args, true)
@@ -231,7 +286,7 @@ func (m *mod) openClaimDocument(b *schema.Builder) graphql.FieldResolveFn {
 		if err != nil {
 			return nil, b.NotDelivered(ctx, res.ID, err)
 		}
-		out := &claimDocument{claim: c.ID, access: res.ID, version: opened.Version, fhir: string(opened.Plaintext)}
+		out := &claimDocument{claim: c.ID, access: res.ID, consent: consent, version: opened.Version, fhir: string(opened.Plaintext)}
 		d, err := claimdoc.Parse(opened.Plaintext)
 		switch {
 		case err != nil:
@@ -293,7 +348,9 @@ func (m *mod) registerDocumentMutations(b *schema.Builder, txResult graphql.Outp
 		Fields: graphql.Fields{
 			"claim":    field(nn(graphql.ID), func(d *claimDocument) any { return d.claim }),
 			"accessTx": field(nn(graphql.ID), func(d *claimDocument) any { return d.access.String() }, "The record.access transaction that released it."),
-			"version":  field(nn(graphql.Int), func(d *claimDocument) any { return int(d.version) }),
+			"consent": field(graphql.ID, func(d *claimDocument) any { return schema.OptString(d.consent) },
+				"The patient's consent the access relied on (null for the patient's own read)."),
+			"version": field(nn(graphql.Int), func(d *claimDocument) any { return int(d.version) }),
 			"verified": field(nn(graphql.Boolean), func(d *claimDocument) any { return d.verified },
 				"True when the document is canonical and its parties, currency, amounts and linked records are the claim's on the ledger (and, with fingerprintsChecked, its fingerprints)."),
 			"problem": field(graphql.String, func(d *claimDocument) any { return schema.OptString(d.problem) }, "Why verified is false."),
@@ -317,8 +374,11 @@ func (m *mod) registerDocumentMutations(b *schema.Builder, txResult graphql.Outp
 			"fhir": field(nn(graphql.String), func(d *claimDocument) any { return d.fhir }, "The document as released: FHIR R4 Claim JSON."),
 		}})
 	return b.Mutation("openClaimDocument", &graphql.Field{Type: nn(doc),
-		Description: "Read a claim's itemised document (record.access, purpose claims): an adjuster names the patient's consent; the provider's " +
-			"staff and the patient need none. A refusal is on the ledger and says which consent is missing.",
-		Args:    graphql.FieldConfigArgument{"claim": {Type: nn(graphql.ID)}, "consent": {Type: graphql.ID, Description: "The patient's consent relied on."}},
+		Description: "Read a claim's itemised document (record.access of its filed version, purpose claims). An adjuster of the claim's insurer " +
+			"reads it under the patient's consent: the one named, or else an active one the patient granted to the adjuster or the insurer for " +
+			"claims that covers the document (FORBIDDEN, with nothing signed, when there is none); the patient needs none. A refusal is on the " +
+			"ledger and says why. The insurer must have read the document before adjudicateClaim.",
+		Args: graphql.FieldConfigArgument{"claim": {Type: nn(graphql.ID)},
+			"consent": {Type: graphql.ID, Description: "The patient's consent relied on; by default, for the insurer's adjusters, one the portal finds."}},
 		Resolve: m.openClaimDocument(b)})
 }

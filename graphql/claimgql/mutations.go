@@ -68,6 +68,24 @@ func (m *mod) check(ctx context.Context, id, act string, asInsurer bool) error {
 	if !ok {
 		return schema.Forbidden("only " + who + " may " + act + " this claim")
 	}
+	if act == "adjudicate" && c.Status == claims.StatusInReview {
+		return m.documentRead(ctx, c)
+	}
+	return nil
+}
+
+// documentRead refuses with CONFLICT, before signing, the adjudication of
+// claim c that the ledger refuses anyway: nobody at the insurer has read
+// its document (claim.ErrDocumentNotRead).
+func (m *mod) documentRead(ctx context.Context, c *claims.Claim) error {
+	read, err := m.rd.DocumentRead(c)
+	if err != nil {
+		return m.internal(ctx, "document read", err)
+	}
+	if read == "" {
+		return schema.Errorf(schema.CodeConflict, fmt.Sprintf("open the claim's document first (openClaimDocument): nobody at %s has read "+
+			"the itemised claim of %q, and the ledger refuses an adjudication until someone has", c.Insurer, c.ID))
+	}
 	return nil
 }
 
@@ -96,7 +114,8 @@ func (m *mod) registerMutations(b *schema.Builder) error {
 		{"reviewClaim", "review", "Take a submitted or appealed claim into review (the insurer's adjusters).",
 			graphql.FieldConfigArgument{"claim": claimArg},
 			func(a *args) { a.Str("claim", "claim_id") }, onClaim("review", true)},
-		{"adjudicateClaim", "adjudicate", "Decide every item of a claim in review (the insurer's adjusters).",
+		{"adjudicateClaim", "adjudicate", "Decide every item of a claim in review (the insurer's adjusters), once someone at the insurer has read " +
+			"its itemised document (openClaimDocument; Claim.documentAccess): until then, CONFLICT.",
 			graphql.FieldConfigArgument{"claim": claimArg, "adjudication": {Type: nn(graphql.NewList(nn(adjInput)))},
 				"denialReason": {Type: graphql.String, Description: "Reason code when nothing is approved."}},
 			func(a *args) {

@@ -117,5 +117,19 @@ func (m *mod) buildTypes() {
 			"submittedAt":     field(nn(graphql.String), func(c claimT) any { return schema.RFC3339Nano(c.Time) }, "Block time."),
 			"updatedHeight":   field(nn(graphql.Int), func(c claimT) any { return int(c.Updated) }),
 		}})
+	m.claim.AddFieldConfig("documentAccess", &graphql.Field{Type: graphql.ID,
+		Description: "The record.access transaction under which a member of the insurer read the claim's document at its filed version " +
+			"(under the patient's consent for claims, not reported undelivered): what adjudicateClaim needs; null while nobody at the insurer has.",
+		Resolve: func(p graphql.ResolveParams) (any, error) {
+			c, ok := p.Source.(claimT)
+			if !ok {
+				return nil, nil
+			}
+			a, err := m.rd.DocumentRead(c)
+			if err != nil {
+				return nil, m.internal(p.Context, "document read", err)
+			}
+			return schema.OptString(a), nil
+		}})
 	m.conn = schema.NewConnectionType("Claim", m.claim)
 }

@@ -15,7 +15,7 @@ import (
 
 const (
 	claimFields = `id status outcome denialReason provider patient insurer currency claimed approved patientShare paymentRef paidAmount
-		items { seq amount approved reason } document linkedRecords appeals { seq reason outcome approved by }
+		items { seq amount approved reason } document documentAccess linkedRecords appeals { seq reason outcome approved by }
 		history { status by } submittedBy`
 	claimDoc       = `query($id: ID!) { claim(id: $id) { ` + claimFields + ` } }`
 	queueDoc       = `query($s: ClaimStatus, $f: Int, $a: String) { claimQueue(status: $s, first: $f, after: $a) { nodes { id status } pageInfo { hasNextPage endCursor } } }`
@@ -314,4 +314,73 @@ func TestClaimsWithoutTheProvidersKey(t *testing.T) {
 	if d == nil || d["verified"] != true || d["fingerprintsChecked"] != false || len(d["items"].([]any)) != 1 {
 		t.Fatalf("the document through the insurer's portal: %v", d)
 	}
+}
+
+// TestAdjudicateAfterReading: the insurer adjudicates a claim only after
+// reading its itemised document. adjudicateClaim answers CONFLICT before
+// signing anything while nobody at the insurer has (and the ledger refuses
+// a blind adjudication sent past the portal); openClaimDocument finds the
+// patient's consent by itself — and, when she gave none, says so without
+// signing an access; the read shows as Claim.documentAccess; a read whose
+// reader reported it undelivered is no read.
+func TestAdjudicateAfterReading(t *testing.T) {
+	n := testnode.Start(t)
+	p, _ := startPortalAt(t, n, t.TempDir())
+	clerk, adjuster, ana := as(t, p, "stmarys/clerk"), as(t, p, "acme/adjuster"), as(t, p, "stmarys/patient-ana")
+	day := time.Now().UTC().AddDate(0, 0, -1).Format(time.DateOnly)
+	clerk.ok("submitClaim", submitDoc, map[string]any{"id": "c-r", "items": []map[string]any{{"serviceCode": "99213", "date": day, "amount": 10000}}})
+	adjuster.ok("reviewClaim", reviewDoc, map[string]any{"c": "c-r"})
+	adj := map[string]any{"c": "c-r", "adj": []map[string]any{{"seq": 1, "approved": 10000}}}
+	const accessDoc = `query { claim(id: "c-r") { documentAccess } }`
+	blind := func(after string) {
+		t.Helper()
+		if r := adjuster.do(adjudicateDoc, adj); r.code() != "CONFLICT" || !strings.Contains(string(r.raw), "open the claim's document first (openClaimDocument)") {
+			t.Fatalf("adjudicating after %s: %s", after, r.raw)
+		}
+		if r := adjuster.do(accessDoc, nil); len(r.Errors) != 0 || dig(r.Data, "claim", "documentAccess") != nil {
+			t.Fatalf("documentAccess after %s: %s", after, r.raw)
+		}
+	}
+	blind("no read")
+	// Past the portal, the ledger refuses it too.
+	res := n.Send(t, "acme/adjuster", "claim", "adjudicate", tx.String("claim_id", "c-r"), tx.Strings("adjudication", []string{"1:10000"}))
+	if res.Receipt == nil || res.Receipt.OK() || !strings.Contains(res.Receipt.Error, "open the claim's document first") {
+		t.Fatalf("a blind adjudication on the ledger: %+v", res)
+	}
+
+	// No consent: nothing is signed, and the answer says what is missing.
+	if r := adjuster.do(openDocDoc, map[string]any{"c": "c-r"}); r.code() != "FORBIDDEN" ||
+		!strings.Contains(string(r.raw), "no active consent of stmarys/patient-ana") {
+		t.Fatalf("opening with no consent to find: %s", r.raw)
+	}
+	if r := as(t, p, "healthreg/auditor").do(accessLogDoc, map[string]any{"p": "stmarys/patient-ana"}); strings.Contains(string(r.raw), "c-r.doc") {
+		t.Fatalf("an access was signed without a consent: %s", r.raw)
+	}
+	now := time.Now().UTC()
+	start, end := now.Add(-time.Hour).Format(time.RFC3339), now.Add(24*time.Hour).Format(time.RFC3339)
+	// A consent for another purpose, and one for claims: the portal picks
+	// the one that covers the document for claims.
+	ana.ok("grantConsent", grantDoc, map[string]any{"id": "r-pay", "g": "acme", "p": "payment", "c": []string{"claim"}, "s": start, "e": end})
+	ana.ok("grantConsent", grantDoc, map[string]any{"id": "r-docs", "g": "acme", "p": "claims", "c": []string{"claim"}, "s": start, "e": end})
+	open := func() string {
+		t.Helper()
+		r := adjuster.do(`mutation($c: ID!) { openClaimDocument(claim: $c) { accessTx consent verified items { serviceCode } } }`, map[string]any{"c": "c-r"})
+		d, _ := dig(r.Data, "openClaimDocument").(map[string]any)
+		if len(r.Errors) != 0 || d == nil || d["consent"] != "r-docs" || d["verified"] != true || dig(d["items"].([]any)[0], "serviceCode") != "99213" {
+			t.Fatalf("opening the document: %s", r.raw)
+		}
+		return d["accessTx"].(string)
+	}
+	first := open()
+	if r := adjuster.do(accessDoc, nil); dig(r.Data, "claim", "documentAccess") != first {
+		t.Fatalf("documentAccess after the read %s: %s", first, r.raw)
+	}
+	// The reader reports that read undelivered: it no longer counts.
+	sendApplied(t, n, p, "acme/adjuster", "record", "report_undelivered", tx.String("access", first), tx.String("reason", "custodian-unreachable"))
+	blind("the read was reported undelivered")
+	second := open()
+	if r := adjuster.do(accessDoc, nil); dig(r.Data, "claim", "documentAccess") != second {
+		t.Fatalf("documentAccess after the second read %s: %s", second, r.raw)
+	}
+	adjuster.ok("adjudicateClaim", adjudicateDoc, adj)
 }

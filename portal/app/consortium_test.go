@@ -276,15 +276,20 @@ func TestConsortiumClaimsAndGovernance(t *testing.T) {
 		map[string]any{"s": now.Add(-time.Minute).Format(time.RFC3339), "e": now.Add(24 * time.Hour).Format(time.RFC3339)})
 	k.synced(t)
 	adjuster.ok("reviewClaim", reviewDoc, map[string]any{"c": "c-x"})
-	r := adjuster.do(openDocDoc, map[string]any{"c": "c-x", "consent": "ana-claims-x"})
+	// Not before Acme has read the itemised claim.
+	adj := map[string]any{"c": "c-x", "adj": []map[string]any{{"seq": 1, "approved": 10000}, {"seq": 2, "approved": 2000, "reason": "plan-limit"}}}
+	if r := adjuster.do(adjudicateDoc, adj); r.code() != "CONFLICT" || !strings.Contains(string(r.raw), "open the claim's document first") {
+		t.Fatalf("adjudicating unread: %s", r.raw)
+	}
+	// Acme's portal finds Ana's consent on the ledger by itself.
+	r := adjuster.do(openDocDoc, map[string]any{"c": "c-x"})
 	if d, _ := dig(r.Data, "openClaimDocument").(map[string]any); len(r.Errors) != 0 || d == nil || d["verified"] != true ||
 		d["fingerprintsChecked"] != false || len(d["items"].([]any)) != 2 {
 		// Acme holds no St Mary's claims key: it checks the document by
 		// content, not by fingerprints.
 		t.Fatalf("the insurer opening the claim document on its own portal: %s", r.raw)
 	}
-	adjuster.ok("adjudicateClaim", adjudicateDoc, map[string]any{"c": "c-x",
-		"adj": []map[string]any{{"seq": 1, "approved": 10000}, {"seq": 2, "approved": 2000, "reason": "plan-limit"}}})
+	adjuster.ok("adjudicateClaim", adjudicateDoc, adj)
 	adjuster.ok("payClaim", payDoc, map[string]any{"c": "c-x", "a": 12000})
 	k.synced(t)
 	r = clerk.do(claimDoc, map[string]any{"id": "c-x"})

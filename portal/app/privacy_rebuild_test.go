@@ -28,10 +28,10 @@ func TestClaimsAndPatientsRebuild(t *testing.T) {
 	adjuster.ok("reviewClaim", reviewDoc, map[string]any{"c": "rb-c1"})
 	now := time.Now().UTC()
 	start, end := now.Add(-time.Hour).Format(time.RFC3339), now.Add(24*time.Hour).Format(time.RFC3339)
-	// The adjuster reads the itemised claim under Ana's consent before
-	// denying it.
+	// The adjuster reads the itemised claim before denying it, under the
+	// consent of Ana's that the portal finds.
 	ana.ok("grantConsent", grantDoc, map[string]any{"id": "rb-docs", "g": "acme", "p": "claims", "c": []string{"claim"}, "s": start, "e": end})
-	if r := adjuster.do(openDocDoc, map[string]any{"c": "rb-c1", "consent": "rb-docs"}); len(r.Errors) != 0 || dig(r.Data, "openClaimDocument", "verified") != true {
+	if r := adjuster.do(openDocDoc, map[string]any{"c": "rb-c1"}); len(r.Errors) != 0 || dig(r.Data, "openClaimDocument", "verified") != true {
 		t.Fatalf("opening the claim's document: %s", r.raw)
 	}
 	adjuster.ok("adjudicateClaim", adjudicateDoc, map[string]any{"c": "rb-c1", "adj": []map[string]any{{"seq": 1, "approved": 0, "reason": "not-covered"}}, "d": "not-covered"})
@@ -72,7 +72,7 @@ func TestClaimsAndPatientsRebuild(t *testing.T) {
 		return b.String()
 	}
 	before := snapshot(ana, as(t, p, "healthreg/auditor"), privacy)
-	for _, want := range []string{`"status":"APPEALED"`, `"denialReason":"not-covered"`, `"kind":"REFUSED"`, `"status":"INACTIVE"`, `"status":"PROPOSED"`,
+	for _, want := range []string{`"status":"APPEALED"`, `"documentAccess":"`, `"denialReason":"not-covered"`, `"kind":"REFUSED"`, `"status":"INACTIVE"`, `"status":"PROPOSED"`,
 		`"noteHash":"07000000`, `"outcome":"justified"`, `"reviewed":false`} {
 		if !strings.Contains(before, want) {
 			t.Fatalf("state lacks %s: %s", want, before)

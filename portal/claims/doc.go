@@ -7,8 +7,11 @@
 //
 // The index is built from committed blocks only: the claim events, plus
 // the arguments of the same successful transaction for what the events do
-// not carry (items, linked records, per-item adjudication). Deleting the
-// read model rebuilds it identically.
+// not carry (items, linked records, per-item adjudication), and the record
+// contract's access_granted and access_undelivered events of claims'
+// documents, to know, as the ledger does, whether the insurer read a
+// claim's document (claim.adjudicate requires it: DocumentRead). Deleting
+// the read model rebuilds it identically.
 //
 // Keys under "x/claims/" ("<seq>" is "<height hex16>.<tx index hex6>" of
 // the submitting transaction, so key order is submission order):
@@ -18,6 +21,11 @@
 //	is/<insurer>/<status>/<seq>        claim id (the queue per status)
 //	p/<provider>/<seq>                 claim id
 //	pt/<patient>/<seq>                 claim id
+//	d/<record>                         claim id: the record is a claim's document
+//	rd/<record>/<version>/<org>        access id: the first read of that version of a
+//	                                   claim's document by a member of org under a
+//	                                   consent for "claims", not reported undelivered
+//	ra/<access>                        its rd/ key (to unmark it on a report)
 //
 // Imports: portal/readmodel and the node's wire packages only.
 package claims

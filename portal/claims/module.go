@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/almoner/almoner/consortium-node/api"
+	"github.com/almoner/almoner/consortium-node/contracts/claim/claimdoc"
+	"github.com/almoner/almoner/consortium-node/contracts/record/delivery"
 	"github.com/almoner/almoner/consortium-node/ledger"
 	"github.com/almoner/almoner/consortium-node/tx"
 	"github.com/almoner/almoner/portal/readmodel"
@@ -117,6 +119,8 @@ type Claim struct {
 }
 
 func claimKey(id string) string               { return "c/" + id }
+func documentKey(record string) string        { return "d/" + record }
+func readByAccessKey(access string) string    { return "ra/" + access }
 func insurerPrefix(org string) string         { return "i/" + org + "/" }
 func statusPrefix(org, status string) string  { return "is/" + org + "/" + status + "/" }
 func providerPrefix(org string) string        { return "p/" + org + "/" }
@@ -126,6 +130,11 @@ func bad(format string, v ...any) error {
 	return fmt.Errorf("%w: %s", ErrEvent, fmt.Sprintf(format, v...))
 }
 func u64(s string) (uint64, error) { return strconv.ParseUint(s, 10, 64) }
+
+// readKey mirrors claimdoc.DocumentReadKey in this index.
+func readKey(record string, version uint64, org string) string {
+	return "rd/" + record + "/" + strconv.FormatUint(version, 10) + "/" + org
+}
 
 // Module returns the read-model module.
 func Module() readmodel.Module {
@@ -142,9 +151,56 @@ type at struct {
 }
 
 func applyBlock(w *readmodel.Txn, b *api.Block) error {
-	return readmodel.EachEvent(b, []string{Contract}, func(ce readmodel.CallEvent) error {
+	return readmodel.EachEvent(b, []string{Contract, delivery.Contract}, func(ce readmodel.CallEvent) error {
+		if ce.Contract == delivery.Contract {
+			return applyRecordEvent(w, ce.Event)
+		}
 		return applyEvent(w, at{height: ce.Height, time: ce.Time, tx: ce.Tx, txID: ce.TxID, sender: ce.Sender, args: ce.Args}, ce.Event)
 	})
+}
+
+// applyRecordEvent follows, as the record contract marks them for
+// claim.adjudicate (claimdoc.DocumentReadKey), the reads of claims'
+// documents by their insurers: the first access to a claim document's
+// version granted to a member of an organisation under a consent for
+// purpose "claims" is marked (the ledger grants such an access to a claim
+// document only to its claim's insurer), and the mark goes when its
+// reader reports that access undelivered.
+func applyRecordEvent(w *readmodel.Txn, e ledger.Event) error {
+	switch e.Type {
+	case "access_granted":
+		rec, access := e.Attr("record"), e.Attr("access")
+		if e.Attr("consent") == "" || e.Attr("purpose") != claimdoc.Purpose {
+			return nil
+		}
+		if _, isDoc, err := w.Get(documentKey(rec)); err != nil || !isDoc {
+			return err // not a claim's document (a linked record, say)
+		}
+		v, err := u64(e.Attr("version"))
+		if err != nil {
+			return bad("access_granted version %q", e.Attr("version"))
+		}
+		org, _, _ := strings.Cut(e.Attr("reader"), "/")
+		k := readKey(rec, v, org)
+		if _, marked, err := w.Get(k); err != nil || marked {
+			return err
+		}
+		w.Put(k, []byte(access))
+		w.Put(readByAccessKey(access), []byte(k))
+	case delivery.Event:
+		access := e.Attr("access")
+		k, ok, err := w.Get(readByAccessKey(access))
+		if err != nil || !ok {
+			return err
+		}
+		w.Delete(readByAccessKey(access))
+		if v, ok, err := w.Get(string(k)); err != nil {
+			return err
+		} else if ok && string(v) == access {
+			w.Delete(string(k))
+		}
+	}
+	return nil
 }
 
 func load(w *readmodel.Txn, id string) (*Claim, error) {
@@ -268,6 +324,7 @@ func submitted(w *readmodel.Txn, a at, e ledger.Event) error {
 		return bad("claim %q: items sum to %d, the event says %q", c.ID, c.Claimed, e.Attr("total"))
 	}
 	w.Put(insurerPrefix(c.Insurer)+c.Seq, []byte(c.ID))
+	w.Put(documentKey(c.Document), []byte(c.ID))
 	w.Put(providerPrefix(c.Provider)+c.Seq, []byte(c.ID))
 	w.Put(patientPrefix(c.Patient)+c.Seq, []byte(c.ID))
 	return setStatus(w, c, a, e, StatusSubmitted)

@@ -66,3 +66,18 @@ func (r *Reader) ProviderClaims(provider, after string, limit int) ([]*Claim, Pa
 func (r *Reader) PatientClaims(patient, after string, limit int) ([]*Claim, Page, error) {
 	return r.list(patientPrefix(patient), after, limit)
 }
+
+// DocumentRead returns the access under which a member of c's insurer read
+// the filed version of c's document, as the ledger counts it for
+// claim.adjudicate (granted under a consent for purpose "claims", not
+// reported undelivered), or "" while none has.
+func (r *Reader) DocumentRead(c *Claim) (string, error) {
+	b, err := r.s.Get(ModuleName, readKey(c.Document, c.DocumentVersion, c.Insurer))
+	if errors.Is(err, readmodel.ErrNotFound) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	return string(b), nil
+}
