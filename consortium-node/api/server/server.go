@@ -19,6 +19,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/api"
 	"github.com/almoner/almoner/consortium-node/contracts/consortium"
 	"github.com/almoner/almoner/consortium-node/contracts/governance"
+	"github.com/almoner/almoner/consortium-node/contracts/identity"
 	"github.com/almoner/almoner/consortium-node/ledger"
 	"github.com/almoner/almoner/consortium-node/mempool"
 	"github.com/almoner/almoner/consortium-node/node"
@@ -133,7 +134,12 @@ func New(cfg Config) (http.Handler, error) {
 	mux.HandleFunc("PUT /v1/private/records", s.upload)
 	mux.HandleFunc("POST /v1/private/fetch", s.fetch)
 	mux.HandleFunc("GET /v1/private/custodians/{org}", func(w http.ResponseWriter, r *http.Request) {
-		if err := s.cfg.Backend.CustodianReachable(r.Context(), r.PathValue("org")); err != nil {
+		org := r.PathValue("org")
+		if err := identity.ValidateID(org, false); err != nil { // else 503 "try again" for what never answers
+			writeErr(w, http.StatusBadRequest, "bad_request", "not an organisation id: "+err.Error())
+			return
+		}
+		if err := s.cfg.Backend.CustodianReachable(r.Context(), org); err != nil {
 			s.privateErr(w, r, err)
 			return
 		}
