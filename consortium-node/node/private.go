@@ -18,6 +18,7 @@ import (
 var (
 	ErrNotCustodian = errors.New("node: this node keeps no private records (no encryption key configured)")
 	ErrForbidden    = errors.New("node: forbidden")
+	ErrInvalid      = errors.New("node: invalid request")
 	ErrStale        = errors.New("node: request time is not within 5 minutes of the node's clock")
 )
 
@@ -49,6 +50,12 @@ func (n *Node) authenticate(member string, at int64, req any, sig []byte) (*iden
 func (n *Node) UploadRecord(req *api.UploadRequest) error {
 	if n.private == nil {
 		return ErrNotCustodian
+	}
+	// Only what the ledger can register (and the organisation's other
+	// nodes take as a copy): a record id and a version from 1.
+	if err := identity.ValidateID(req.RecordID, false); err != nil || req.Version == 0 {
+		return fmt.Errorf("%w: record %q version %d: a record id (2 to 128 of a-z, 0-9, '-', '_', '.') and a "+
+			"version from 1", ErrInvalid, req.RecordID, req.Version)
 	}
 	m, err := n.authenticate(req.Uploader, req.Time, req, req.Sig)
 	if err != nil {

@@ -235,12 +235,17 @@ func (n *Node) serveRelay(from transport.Peer, req *relayRequest) relayReply {
 	}
 	// The access was committed on the relaying node; wait (briefly) until
 	// this node has applied that block too.
-	deadline := time.Now().Add(relayWaitHeight)
-	for n.Head().Height < req.MinHeight && time.Now().Before(deadline) {
+	deadline := time.NewTimer(relayWaitHeight)
+	defer deadline.Stop()
+wait:
+	for n.Head().Height < req.MinHeight {
 		select {
 		case <-n.HeadChanged():
-		case <-time.After(time.Until(deadline)):
+		case <-deadline.C:
+			break wait
 		case <-n.stopped:
+			rep.Code, rep.Error = relayInternal, "the custodian node is stopping; try again"
+			return rep
 		}
 	}
 	resp, err := n.fetchLocal(req.Fetch)

@@ -230,6 +230,21 @@ func TestCustodianReplication(t *testing.T) {
 		}
 		return time.Since(start)
 	}
+	// What the ledger could never register is refused, before anything is
+	// stored: a record id outside the id alphabet, version 0.
+	for _, bad := range []struct {
+		id string
+		v  uint64
+	}{{"a/1", 1}, {"UPPER case", 1}, {"rec-1", 0}} {
+		req := &api.UploadRequest{RecordID: bad.id, Version: bad.v, Sealed: []byte{1}, Wrapped: []byte{1}, Uploader: clerk.id,
+			Time: time.Now().Unix()}
+		if err := api.SignPrivate(req, clerk.sign); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.nodes[a].n.UploadRecord(req); !errors.Is(err, ErrInvalid) {
+			t.Fatalf("upload of record %q version %d: %v, want %v", bad.id, bad.v, err, ErrInvalid)
+		}
+	}
 	register := func(v uint64) TxResult {
 		h := envelope.CiphertextHash(sealedOf[v])
 		args := []tx.Arg{tx.String("record_id", "rec-1"), tx.Uint("version", v), tx.Bytes("ciphertext_hash", h[:])}

@@ -456,6 +456,8 @@ func (s *server) privateErr(w http.ResponseWriter, r *http.Request, err error) {
 		writeErr(w, http.StatusServiceUnavailable, "not_custodian", err.Error())
 	case errors.Is(err, node.ErrStale):
 		writeErr(w, http.StatusUnauthorized, "stale", err.Error())
+	case errors.Is(err, node.ErrInvalid):
+		writeErr(w, http.StatusBadRequest, "bad_request", err.Error())
 	case errors.Is(err, privatestore.ErrErased):
 		writeErr(w, http.StatusGone, "erased", err.Error())
 	case errors.Is(err, node.ErrForbidden) && strings.Contains(err.Error(), "erased"):
