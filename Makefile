@@ -3,7 +3,7 @@ GO      ?= go
 BIN     := bin
 HOME_DIR ?= .almoner/dev
 
-.PHONY: run consortium build test test-short frontend bench bench-exec bench-e2e bench-authz bench-portal bench-cluster devnet crashloop lint fuzz clean
+.PHONY: run consortium build test test-short frontend bench bench-exec bench-authz bench-admission bench-e2e bench-cluster bench-growth bench-portal devnet crashloop lint fuzz clean
 
 PORTAL_HOME ?= .almoner/portal
 
@@ -41,27 +41,27 @@ test: lint frontend
 test-short:
 	$(GO) test -short -count=1 ./...
 
-## bench: serial vs Block-STM execution, then end-to-end signed tx/s from a load process
-bench: bench-exec bench-authz bench-e2e
+## bench: every suite (exec, authz, admission, e2e, cluster, growth, portal), then a table of medians over
+## rounds and one "RESULT <suite> ..." line per figure (scripts/bench.sh: a few minutes on 2 cores; LONG=1 for
+## the long form; SUITES, ROUNDS, PROFILE_DIR and the suite sizes can be set, e.g. make bench SUITES=e2e E2E_TXS=50000)
+bench:
+	scripts/bench.sh
 
+## bench-<suite>: one suite of make bench, with its table
 bench-exec:
-	$(GO) test -run '^$$' -bench BenchmarkExecute -count 5 -benchtime 5x ./consortium-node/exec/ | tee $(BIN)/bench-exec.txt
-	@scripts/bench-summary.sh $(BIN)/bench-exec.txt
-
-bench-e2e: build
-	scripts/bench-e2e.sh
-
-## bench-authz: executor throughput with authorisation on vs off (default policy, 10,000 rows)
+	SUITES=exec scripts/bench.sh
 bench-authz:
-	scripts/bench-authz.sh
-
-## bench-portal: gift-lineage and claim-queue queries on the demo data, from a separate load process
+	SUITES=authz scripts/bench.sh
+bench-admission:
+	SUITES=admission scripts/bench.sh
+bench-e2e:
+	SUITES=e2e scripts/bench.sh
+bench-cluster:
+	SUITES=cluster scripts/bench.sh
+bench-growth:
+	SUITES=growth scripts/bench.sh
 bench-portal:
-	scripts/bench-portal.sh
-
-## bench-cluster: a 3-node consortium against a 3-member etcd (installs Debian's etcd-server if missing)
-bench-cluster: build
-	scripts/bench-cluster.sh
+	SUITES=portal scripts/bench.sh
 
 ## devnet: 4 nodes, one per organisation, as separate processes (Ctrl-C stops all)
 devnet:

@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
-# Cluster benchmark: Almoner on 3 nodes against etcd on 3 members, on this
-# machine, driven by separate load processes with the same number of
-# clients, ROUNDS rounds each (interleaved), medians side by side.
+# The cluster suite of `make bench` (scripts/bench.sh): Almoner on 3 nodes
+# against etcd on 3 members, on this machine, driven by separate load
+# processes with the same number of clients, ROUNDS rounds each
+# (interleaved). Prints each round in the Go benchmark format on stdout
+# (BenchmarkCluster/system=almoner|etcd-put|etcd-txn: writes/s, p50-ms,
+# p99-ms); scripts/benchtab takes the medians and the ratios
+# almoner/etcd within each round. Progress and notes go to stderr.
 #
 #   scripts/bench-cluster.sh                     # defaults below
 #   TXS=5000 ROUNDS=1 scripts/bench-cluster.sh   # quick look
+#   make bench-cluster                           # the same, as a table
 #
 # Almoner: a fresh 3-node consortium per round (separate consortium-node
 # processes), scripts/loadgen signing TXS identity.add_member transactions
@@ -24,7 +29,8 @@
 #
 # Everything listens on 127.0.0.1 only, in a temporary folder that is
 # removed on exit, with every process stopped.
-set -euo pipefail
+set -Eeuo pipefail
+trap 'echo "$0: line $LINENO: exit status $?" >&2' ERR
 cd "$(dirname "$0")/.."
 TXS=${TXS:-20000}       # transactions (and etcd keys) per round
 ROUNDS=${ROUNDS:-3}     # rounds per system; medians are reported
@@ -34,14 +40,19 @@ VALUE=${VALUE:-}        # etcd value bytes (default: our mean signed tx size)
 
 if ! command -v etcd >/dev/null 2>&1; then
   echo "etcd is not installed: installing Debian's etcd-server and etcd-client" \
-    "(apt-get update; apt-get install -y etcd-server etcd-client)"
+    "(apt-get update; apt-get install -y etcd-server etcd-client)" >&2
   sudo=
   if [ "$(id -u)" -ne 0 ]; then sudo=sudo; fi
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq etcd-server etcd-client >/dev/null
-  echo "  installed $(etcd --version | head -1) (the package may also enable a system etcd service" \
-    "on 127.0.0.1:2379; this benchmark starts its own members on other ports and leaves that one alone)"
+  if $sudo apt-get update -qq >&2 &&
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq etcd-server etcd-client >/dev/null; then
+    echo "  installed $(etcd --version | awk 'NR == 1') (the package may also enable a system etcd service" \
+      "on 127.0.0.1:2379; this benchmark starts its own members on other ports and leaves that one alone)" >&2
+  else
+    echo "  could not install etcd: measuring Almoner only, no ratio" >&2
+  fi
 fi
+have_etcd=0
+if command -v etcd >/dev/null 2>&1; then have_etcd=1; fi
 
 go build -o bin/ ./consortium-node ./scripts/loadgen ./scripts/etcdload
 
@@ -61,23 +72,7 @@ stop_all() {
   pids=()
 }
 
-# A port is taken if something accepts a connection on it.
-port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-# pick_base OFFSET...: a base port B below the ephemeral range with every
-# B+OFFSET free.
-pick_base() {
-  for _ in $(seq 200); do
-    local b=$((20000 + RANDOM % 12000)) ok=1
-    for o in "$@"; do port_free $((b + o)) || { ok=0; break; }; done
-    if [ $ok = 1 ]; then echo $b; return; fi
-  done
-  echo "no free ports found" >&2; return 1
-}
-
-# field KEY: the value of KEY=... on the RESULT line on stdin.
-field() { awk -v k="$1" '$1 == "RESULT" { for (i = 2; i <= NF; i++) { split($i, a, "="); if (a[1] == k) print a[2] } }'; }
-# median of the numbers on stdin (the lower middle one for an even count).
-median() { sort -g | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
+. scripts/bench-lib.sh
 
 # --- Almoner: 3 nodes ------------------------------------------------------
 abase=$(pick_base 0 1 2 100 101 102)
@@ -85,7 +80,7 @@ bin/consortium-node init --home "$tmp/home" --nodes 3 --base-port "$abase" >/dev
 mapfile -t anodes < <(bin/consortium-node nodes --home "$tmp/home")
 aaddrs=$(printf '%s\n' "${anodes[@]}" | awk '{print $2}' | paste -sd, -)
 
-almoner_round() { # $1: round; appends a RESULT line to $tmp/almoner.results
+almoner_round() { # $1: round; prints its figure and appends its RESULT line to $tmp/almoner.results
   rm -rf "$tmp/home/data"
   for line in "${anodes[@]}"; do
     local id=${line%% *}
@@ -100,12 +95,13 @@ almoner_round() { # $1: round; appends a RESULT line to $tmp/almoner.results
     exit 1
   fi
   stop_all
-  echo "  almoner round $1: $(echo "$out" | head -1)"
+  echo "  almoner round $1: $(echo "$out" | awk 'NR == 1')" >&2
   echo "$out" | grep '^RESULT ' >>"$tmp/almoner.results"
+  emit almoner "$(echo "$out" | grep '^RESULT ')" tps
 }
 
 # --- etcd: 3 members -------------------------------------------------------
-etcd_round() { # $1: round; appends RESULT lines to $tmp/etcd-put.results and $tmp/etcd-txn.results
+etcd_round() { # $1: round; prints the etcd-put and etcd-txn figures
   local b
   b=$(pick_base 0 1 2 3 4 5)
   local cluster="" eps="" i
@@ -135,38 +131,39 @@ etcd_round() { # $1: round; appends RESULT lines to $tmp/etcd-put.results and $t
       for i in 0 1 2; do echo "--- etcd e$i log:" >&2; tail -20 "$tmp/etcd-e$i.log" >&2; done
       exit 1
     fi
-    echo "  etcd    round $1: $(echo "$out" | head -1)"
-    echo "$out" | grep '^RESULT ' >>"$tmp/etcd-$kind.results"
+    echo "  etcd    round $1: $(echo "$out" | awk 'NR == 1')" >&2
+    emit "etcd-$kind" "$(echo "$out" | grep '^RESULT ')" puts_per_s
   done
   stop_all
   rm -rf "$tmp/etcd"
 }
 
-echo "cluster benchmark on $(nproc) CPU(s): $ROUNDS round(s); per round $TXS writes from $CLIENTS clients;" \
-  "Almoner: 3 nodes (consortium-node, $(go env GOVERSION)), etcd: 3 members ($(etcd --version | head -1))"
-for r in $(seq "$ROUNDS"); do
-  almoner_round "$r"
-  if [ -z "$VALUE" ]; then VALUE=$(field tx_bytes <"$tmp/almoner.results" | head -1); fi
-  etcd_round "$r"
-done
+# emit SYSTEM RESULT-LINE RATE-KEY: one figure in the Go benchmark format.
+emit() {
+  printf 'BenchmarkCluster/system=%s 1 %s writes/s %s p50-ms %s p99-ms\n' "$1" \
+    "$(field "$3" <<<"$2")" "$(field p50_ms <<<"$2")" "$(field p99_ms <<<"$2")"
+}
 
-med() { field "$2" <"$tmp/$1.results" | median; }
-a_tps=$(med almoner tps) e_put=$(med etcd-put puts_per_s) e_txn=$(med etcd-txn puts_per_s)
-echo
-echo "medians of $ROUNDS round(s), $TXS writes per round, $CLIENTS clients, 3 nodes/members on 127.0.0.1:"
-printf '  %-44s %12s %10s %10s\n' "" "writes/s" "p50 ms" "p99 ms"
-printf '  %-44s %12.0f %10.1f %10.1f\n' \
-  "Almoner: signed txs, $BATCH per request" "$a_tps" "$(med almoner p50_ms)" "$(med almoner p99_ms)" \
-  "etcd: puts of ${VALUE} B, 1 per request" "$e_put" "$(med etcd-put p50_ms)" "$(med etcd-put p99_ms)" \
-  "etcd: puts of ${VALUE} B, txn of $BATCH per request" "$e_txn" "$(med etcd-txn p50_ms)" "$(med etcd-txn p99_ms)"
-echo
-awk -v a="$a_tps" -v p="$e_put" -v t="$e_txn" -v b="$BATCH" 'BEGIN {
-  printf "ratio Almoner committed tx/s / etcd puts/s: %.2f (etcd one put per request), %.2f (etcd txn of %d puts per request)\n", a / p, a / t, b }'
-cat <<EOF
+etcd_version=none
+if [ $have_etcd = 1 ]; then etcd_version=$(etcd --version | awk 'NR == 1'); fi
+echo "cluster benchmark on $(nproc) CPU(s): $ROUNDS round(s); per round $TXS writes from $CLIENTS clients;" \
+  "Almoner: 3 nodes (consortium-node, $(go env GOVERSION)), etcd: 3 members ($etcd_version)" >&2
+echo "suite: cluster"
+echo "txs: $TXS"
+echo "batch: $BATCH"
+echo "clients: $CLIENTS"
+echo "etcd: $etcd_version"
+for r in $(seq "$ROUNDS"); do
+  echo "round: $r"
+  almoner_round "$r"
+  if [ -z "$VALUE" ]; then VALUE=$(field tx_bytes <"$tmp/almoner.results" | awk 'NR == 1'); fi
+  if [ $have_etcd = 1 ]; then etcd_round "$r"; fi
+done
+cat >&2 <<EOF
 
 Notes for a fair reading:
-  - Our clients batch ($BATCH signed txs per request); etcd clients normally send one put per request,
-    so the first etcd figure is how etcd is usually driven and the second gives etcd the same batching.
+  - Our clients batch ($BATCH signed txs per request); etcd-put sends one put per request, how etcd
+    clients usually write; etcd-txn gives etcd the same batching (a txn of $BATCH puts of ${VALUE} B).
   - Latency is per write, request sent to answer received: a write in a batch counts its request's latency,
     so batching trades latency for throughput on both sides.
   - Almoner does more per write than etcd: it checks an Ed25519 signature, runs the identity contract

@@ -1,29 +1,50 @@
 #!/usr/bin/env bash
-# Portal benchmark on the demo data: a one-node consortium with the seeded
-# demo (campaigns, ~300 gifts, claims), the portal following it, and a
-# separate load process (scripts/portalload) sending
+# The portal suite of `make bench` (scripts/bench.sh): a one-node consortium
+# with the seeded demo data (campaigns, ~300 gifts, claims), the portal
+# following it, and a separate load process (scripts/portalload) sending
 #   - a donor's gift-lineage query (hope/donor-sam's first gift), and
 #   - an insurer's claim-queue query (acme/adjuster),
-# ROUNDS times each, interleaved; prints each round and the medians.
-set -euo pipefail
+# N requests each from C concurrent connections, for each C in CONNS,
+# ROUNDS times, interleaved. Prints each round in the Go benchmark format
+# on stdout (BenchmarkPortal/query=.../conns=C: req/s, p50-ms, p99-ms);
+# progress on stderr.
+#
+#   ROUNDS=3 N=5000 CONNS="16 64" scripts/bench-portal.sh
+#
+# With PROFILE_DIR, afterwards: the lineage query at the last of CONNS for
+# PROFILE_N requests (default 4x N) while a CPU profile of PROFILE_SECONDS
+# (default 8) is taken from the portal's --pprof, then its allocation
+# profile: PROFILE_DIR/portal-lineage.{cpu,allocs}.pprof.
+set -Eeuo pipefail
+trap 'echo "$0: line $LINENO: exit status $?" >&2' ERR
 cd "$(dirname "$0")/.."
-ROUNDS=${ROUNDS:-3} N=${N:-10000} C=${C:-16}
-BASE=${BASE_PORT:-17070} LISTEN=${LISTEN:-127.0.0.1:18080}
+. scripts/bench-lib.sh
+ROUNDS=${ROUNDS:-3} N=${N:-5000} CONNS=${CONNS:-16 64}
 work=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
-make -s build >&2
-go build -o "$work/portalload" ./scripts/portalload
-bin/consortium-node init --home "$work/dev" --base-port "$BASE" >/dev/null
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+# The web app is not needed to serve GraphQL: no frontend build.
+go build -o bin/ ./consortium-node ./consortium-node/cmd/almoner ./portal ./scripts/portalload
+base=$(pick_base 0 100 1000 1001)
+node=127.0.0.1:$base listen=127.0.0.1:$((base + 1000)) pprof=127.0.0.1:$((base + 1001))
+bin/consortium-node init --home "$work/dev" --base-port "$base" >/dev/null
 bin/consortium-node run --home "$work/dev" --log-level warn 2>"$work/node.log" &
-node=127.0.0.1:$BASE
-for _ in $(seq 1 100); do bin/almoner status --home "$work/dev" --node "$node" >/dev/null 2>&1 && break; sleep 0.1; done
+pids+=($!)
+wait_for bin/almoner status --home "$work/dev" --node "$node"
 echo "seeding the demo data..." >&2
-bin/almoner seed --home "$work/dev" --node "$node" --fhir "${FHIR_DIR:-../shared/fhir}" 2>/dev/null >&2
-bin/portal --node "$node" --listen "$LISTEN" --home "$work/portal" --dev "$work/dev" --log-level warn \
-  --rate-per-ip 1000000000 --rate-per-user 1000000000 2>"$work/portal.log" &
-url=http://$LISTEN
-for _ in $(seq 1 300); do curl -sf "$url/healthz" >/dev/null && break; sleep 0.1; done
-curl -sf "$url/healthz" >/dev/null || { echo "the portal did not become healthy" >&2; cat "$work/portal.log" >&2; exit 1; }
+bin/almoner seed --home "$work/dev" --node "$node" --fhir "${FHIR_DIR:-../shared/fhir}" >/dev/null 2>"$work/seed.log" ||
+  { echo "seeding failed:" >&2; cat "$work/seed.log" >&2; exit 1; }
+bin/portal --node "$node" --listen "$listen" --home "$work/portal" --dev "$work/dev" --log-level warn \
+  --rate-per-ip 1000000000 --rate-per-user 1000000000 --pprof "$pprof" 2>"$work/portal.log" &
+pids+=($!)
+url=http://$listen
+wait_for curl -sf "$url/healthz" || { echo "the portal did not become healthy" >&2; cat "$work/portal.log" >&2; exit 1; }
 
 # token ACCOUNT: sign in and create a read-only API token.
 token() {
@@ -44,16 +65,39 @@ gift=$(curl -sf -H "Authorization: Bearer $donor" -H 'Content-Type: application/
 
 lineage='query($id: ID!) { gift(id: $id) { amount campaign { id title } lineage { disbursed refunded inEscrow allocations { milestone { seq title status } amount } } } }'
 queue='{ claimQueue(first: 20) { edges { node { id status claimed approved patientShare provider patient } } } }'
-out="$work/rounds.txt"
+
+# run NAME C N TOKEN QUERY [VARS]: one load; its portalload line on stdout.
+run() {
+  bin/portalload -url "$url/graphql" -token "$4" -name "$1" -c "$2" -n "$3" -query "$5" -vars "${6:-{\}}"
+}
+# emit NAME C LINE: the figure in the Go benchmark format.
+emit() {
+  echo "  $3" >&2
+  awk -v q="$1" -v c="$2" '{ printf "BenchmarkPortal/query=%s/conns=%s 1 %s req/s %s p50-ms %s p99-ms\n", q, c, $6, $9, $12 }' <<<"$3"
+}
+
+echo "portal: the demo data; $N requests per query and connection count ($CONNS), $ROUNDS round(s)" >&2
+echo "suite: portal"
+echo "requests: $N"
 for r in $(seq "$ROUNDS"); do
-  echo "round $r of $ROUNDS" >&2
-  "$work/portalload" -url "$url/graphql" -token "$donor" -name lineage -n "$N" -c "$C" -query "$lineage" -vars "{\"id\":\"$gift\"}" | tee -a "$out"
-  "$work/portalload" -url "$url/graphql" -token "$adjuster" -name claim-queue -n "$N" -c "$C" -query "$queue" | tee -a "$out"
+  echo "round: $r"
+  echo "  round $r of $ROUNDS" >&2
+  for c in $CONNS; do
+    emit lineage "$c" "$(run lineage "$c" "$N" "$donor" "$lineage" "{\"id\":\"$gift\"}")"
+    emit claim-queue "$c" "$(run claim-queue "$c" "$N" "$adjuster" "$queue")"
+  done
 done
-awk '
-{ name=$1; sub(/:$/, "", name); n[name]++; rps[name, n[name]]=$6; p99[name, n[name]]=$12 }
-function med(a, k, m,   i,j,t,v) { for (i=1;i<=m;i++) v[i]=a[k,i]
-  for (i=1;i<=m;i++) for (j=i+1;j<=m;j++) if (v[j]<v[i]) {t=v[i];v[i]=v[j];v[j]=t}
-  return v[int((m+1)/2)] }
-END { print "\nmedians over " n["lineage"] " rounds (portal and node on this machine, load from a separate process):"
-  for (k in n) printf "  %-12s %8.0f req/s   p99 %6.2f ms\n", k, med(rps, k, n[k]), med(p99, k, n[k]) }' "$out"
+if [ -n "${PROFILE_DIR:-}" ]; then
+  mkdir -p "$PROFILE_DIR"
+  c=${CONNS##* }
+  run lineage "$c" "${PROFILE_N:-$((N * 4))}" "$donor" "$lineage" "{\"id\":\"$gift\"}" >"$work/profile.out" &
+  lp=$!
+  sleep 0.5
+  profile_cpu "http://$pprof" "${PROFILE_SECONDS:-8}" "$PROFILE_DIR/portal-lineage.cpu.pprof"
+  cp=$!
+  wait "$lp"
+  wait "$cp" || echo "  (the CPU profile failed: the load ended before ${PROFILE_SECONDS:-8}s? raise PROFILE_N)" >&2
+  profile_allocs "http://$pprof" "$PROFILE_DIR/portal-lineage.allocs.pprof"
+  echo "  lineage, $c connections (profiled, not counted): $(cat "$work/profile.out")" >&2
+  echo "  profiles: $PROFILE_DIR/portal-lineage.{cpu,allocs}.pprof" >&2
+fi

@@ -99,7 +99,7 @@ func (bc *benchChain) run(b *testing.B, policy contracts.Authorizer) {
 // transactions on the Block-STM executor with authorisation off
 // (contracts.AllowAll), with the default policy, and with 10,000 extra
 // policy rows; "cold" starts every block on a fresh enforcer (the first
-// block after a policy change, nothing cached). scripts/bench-authz.sh
+// block after a policy change, nothing cached). make bench-authz
 // reports the ratios.
 func BenchmarkExecutorAuthorization(b *testing.B) {
 	for _, c := range []struct {

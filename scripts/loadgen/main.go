@@ -215,7 +215,7 @@ func run() error {
 	}
 	tps := float64(total) / el.Seconds()
 	blocks := end.Height - st.Height
-	// bench-e2e.sh reads the number before " tx/s" on this line.
+	// For people; scripts read the RESULT line.
 	fmt.Printf("committed %d signed txs (%d failed) in %.2fs: %.0f tx/s; %d blocks; median batch latency %v; per-tx commit latency p50 %v p99 %v; %d node(s)\n",
 		total, failed.Load(), el.Seconds(), tps, blocks, reqP50.Round(time.Millisecond),
 		p50.Round(time.Millisecond), p99.Round(time.Millisecond), len(addrs))
