@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Memory under sustained overload (hardening issue, item 3): a fresh
+# one-node consortium, then scripts/overload from a separate process finds
+# the rate it sustains for transactions of SIZE bytes and offers FACTOR
+# times that rate for DURATION, sampling the node's resident memory.
+#
+#   scripts/overload.sh                                   # 60 KB txs, 2x for 60s, default memory limit
+#   SIZE=2000 FACTOR=3 DURATION=120s MEMLIMIT=512 scripts/overload.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SIZE=${SIZE:-61440}
+FACTOR=${FACTOR:-2}
+DURATION=${DURATION:-60s}
+CALIBRATE=${CALIBRATE:-20s}
+MEMLIMIT=${MEMLIMIT:-1024}
+go build -o bin/ ./consortium-node ./scripts/overload
+tmp=$(mktemp -d)
+node=
+cleanup() {
+  if [ -n "$node" ]; then kill "$node" 2>/dev/null || true; wait "$node" 2>/dev/null || true; fi
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+port=${PORT:-17370}
+bin/consortium-node init --home "$tmp/home" --base-port "$port" >/dev/null
+bin/consortium-node run --home "$tmp/home" --log-level warn --memory-limit-mib "$MEMLIMIT" 2>"$tmp/node.log" &
+node=$!
+for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/v1/status" >/dev/null && break; sleep 0.1; done
+bin/overload --home "$tmp/home" --node "127.0.0.1:$port" --pid "$node" --size "$SIZE" --factor "$FACTOR" \
+  --duration "$DURATION" --calibrate "$CALIBRATE"
+if ! kill -0 "$node" 2>/dev/null; then
+  echo "overload: the node died; its log:" >&2
+  tail -20 "$tmp/node.log" >&2
+  exit 1
+fi
