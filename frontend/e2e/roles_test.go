@@ -10,9 +10,11 @@ import (
 )
 
 // TestInsurer: an adjuster, signed in with the demo role switcher, filters
-// the claims queue, opens a submitted claim, takes it into review,
-// adjudicates its item (partly approved, with a reason) and marks it paid;
-// the claim page follows each step live.
+// the claims queue, opens a submitted claim, takes it into review, opens
+// its itemised document with one button (the portal finds the patient's
+// consent; no adjudication form before that), adjudicates its item beside
+// its service code and date (partly approved, with a reason) and marks it
+// paid; the claim page follows each step live.
 func TestInsurer(t *testing.T) {
 	s := need(t)
 	b := newBrowser(t, s)
@@ -27,11 +29,15 @@ func TestInsurer(t *testing.T) {
 	b.button("clm-submitted")
 	b.waitText("Live: updates as blocks commit")
 	b.button("Take into review")
-	b.waitText("Adjudicate item by item")
-	b.fill("consent", "ana-acme-claims")
+	b.waitText("Open the itemised document first")
+	b.noText("Adjudicate item by item")
 	b.button("Open the itemised document")
 	b.waitText("The document matches the claim on the ledger.")
-	b.waitText("99213") // the service code, from the decrypted FHIR Claim
+	b.waitText("under the patient’s consent ana-acme-claims")
+	b.waitText("Adjudicate item by item")
+	// The service code, from the decrypted FHIR Claim, beside the inputs.
+	b.poll(`[...document.querySelectorAll('tr')].some(r => r.querySelector('input[name="approved-1"]') && r.innerText.includes('99213'))`,
+		"the service code beside the adjudication input")
 	b.fill("approved-1", "100")
 	b.choose("reason-1", "contractual-adjustment")
 	b.button("Record adjudication")

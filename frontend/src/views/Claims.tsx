@@ -1,5 +1,8 @@
 // Insurer: the claims queue with filters; a claim's detail (live over the
-// claimStatus subscription) with review, item-by-item adjudication and
+// claimStatus subscription) with review, the itemised document (opened with
+// one button: the portal finds the patient's consent), item-by-item
+// adjudication beside each item's service code and date (the ledger
+// refuses an adjudication until the insurer has read the document) and
 // payment. Also the claim lists of patients (myClaims) and providers.
 import { useState } from 'preact/hooks';
 import { gql, submit } from '../api';
@@ -161,7 +164,7 @@ export function ClaimTable({ claims, caption }: { claims: any[]; caption: string
 }
 
 const DETAIL = `id status outcome claimed approved patientShare paidAmount paymentRef denialReason currency patient provider insurer
-  submittedAt submittedBy linkedRecords document
+  submittedAt submittedBy linkedRecords document documentAccess
   items { seq amount approved reason }
   history { status by time txId }
   appeals { seq reason outcome approved by time }`;
@@ -175,6 +178,12 @@ export function Claim({ id }: { id: string }) {
   const c = live.data?.claimStatus ?? q.data?.claim;
   const { viewer } = useViewer();
   const adjuster = has(viewer, 'claims_adjuster') && viewer?.org?.id === c?.insurer;
+  // The opened document (its items: service code, date, amount), by claim,
+  // shown beside the ledger's items and the adjudication inputs.
+  const [docs, setDocs] = useState<Record<string, any>>({});
+  const doc = docs[id] ?? null;
+  const setDoc = (d: any) => setDocs({ ...docs, [id]: d });
+  const read = !!doc || !!c?.documentAccess;
   return (
     <Page title={`Claim ${id}`}>
       {q.error && <ErrorBox error={q.error} retry={q.reload} />}
@@ -198,9 +207,20 @@ export function Claim({ id }: { id: string }) {
             <div><dt>Submitted</dt><dd>{when(c.submittedAt)} by {c.submittedBy}</dd></div>
           </dl>
           {c.denialReason && <p><strong>Denial reason:</strong> {c.denialReason}</p>}
-          <ClaimDocument c={c} needsConsent={adjuster} />
+          <ClaimDocument c={c} doc={doc} setDoc={setDoc} />
           {adjuster && (c.status === 'SUBMITTED' || c.status === 'APPEALED') && <Review c={c} />}
-          {adjuster && c.status === 'IN_REVIEW' ? <Adjudicate c={c} /> : <Items c={c} />}
+          {adjuster && c.status === 'IN_REVIEW' && read ? (
+            <Adjudicate c={c} doc={doc} />
+          ) : (
+            <>
+              {adjuster && c.status === 'IN_REVIEW' && (
+                <p class="note" role="status">
+                  Open the itemised document first: the ledger accepts an adjudication only once someone at {c.insurer} has read it.
+                </p>
+              )}
+              <Items c={c} doc={doc} />
+            </>
+          )}
           {adjuster && c.status === 'ADJUDICATED' && c.approved > c.paidAmount && <Pay c={c} />}
           <h2>Linked records</h2>
           {c.linkedRecords.length === 0 ? (
@@ -240,16 +260,35 @@ export function Claim({ id }: { id: string }) {
   );
 }
 
-function Items({ c }: { c: any }) {
+/** The document's line for item seq (service code and date), if open. */
+function line(doc: any, seq: number): any {
+  return doc?.items?.find((l: any) => l.seq === seq) ?? null;
+}
+
+/** Service code and date cells of an item: from the opened document only. */
+function ServiceCells({ doc, seq }: { doc: any; seq: number }) {
+  const l = line(doc, seq);
+  return (
+    <>
+      <td>{l ? l.serviceCode : '—'}</td>
+      <td>{l ? l.date : '—'}</td>
+    </>
+  );
+}
+
+function Items({ c, doc }: { c: any; doc: any }) {
   return (
     <>
       <h2>Items</h2>
+      {!doc && <p class="note">Service codes and dates show once the itemised document is open.</p>}
       <div class="table-wrap">
         <table>
           <caption class="sr-only">Items of claim {c.id}</caption>
           <thead>
             <tr>
               <th scope="col">#</th>
+              <th scope="col">Service</th>
+              <th scope="col">Date</th>
               <th scope="col">Amount</th>
               <th scope="col">Approved</th>
               <th scope="col">Reason</th>
@@ -259,6 +298,7 @@ function Items({ c }: { c: any }) {
             {c.items.map((i: any) => (
               <tr key={i.seq}>
                 <td>{i.seq}</td>
+                <ServiceCells doc={doc} seq={i.seq} />
                 <td>{money(i.amount, c.currency)}</td>
                 <td>{i.approved === null ? '—' : money(i.approved, c.currency)}</td>
                 <td>{i.reason ?? ''}</td>
@@ -271,42 +311,38 @@ function Items({ c }: { c: any }) {
   );
 }
 
-const OPEN_DOC = `mutation Open($claim: ID!, $consent: ID) {
-  openClaimDocument(claim: $claim, consent: $consent) { accessTx verified problem version created items { seq serviceCode date amount } fhir }
+const OPEN_DOC = `mutation Open($claim: ID!) {
+  openClaimDocument(claim: $claim) { accessTx consent verified problem version created items { seq serviceCode date amount } fhir }
 }`;
 
 /**
  * The claim's itemised document (an encrypted FHIR Claim record): opening it
  * commits an access on the ledger (the patient sees it), so it is a button.
+ * An adjuster names no consent: the portal finds the one the patient gave
+ * the insurer for claims. Its items show in the items table below.
  */
-function ClaimDocument({ c, needsConsent }: { c: any; needsConsent: boolean }) {
-  const [consent, setConsent] = useState('');
-  const [doc, setDoc] = useState<any>(null);
+function ClaimDocument({ c, doc, setDoc }: { c: any; doc: any; setDoc: (d: any) => void }) {
   const a = useAction();
   return (
     <section class="panel" aria-labelledby="doc-title">
       <h2 id="doc-title">Itemised document</h2>
       {!doc && (
-        <form
-          onSubmit={(e) => {
-            e.preventDefault();
-            a.run(async () => {
-              const d = await gql<any>(OPEN_DOC, { claim: c.id, consent: consent.trim() || null });
-              setDoc(d.openClaimDocument);
-              return 'Opened; the access is on the ledger and in the patient’s access log.';
-            });
-          }}
-        >
+        <>
           <p class="note">Service codes and dates are in an encrypted FHIR Claim record ({c.document}); reading it is recorded on the ledger.</p>
-          {needsConsent && (
-            <Field label="Patient's consent (id)" hint="The consent of purpose “claims” the patient gave your organisation">
-              <input name="consent" value={consent} onInput={(e) => setConsent(e.currentTarget.value)} />
-            </Field>
-          )}
-          <Busy type="submit" busy={a.busy}>
+          <Busy
+            type="button"
+            busy={a.busy}
+            onClick={() =>
+              a.run(async () => {
+                const d = (await gql<any>(OPEN_DOC, { claim: c.id })).openClaimDocument;
+                setDoc(d);
+                return `Opened${d.consent ? ` under the patient’s consent ${d.consent}` : ''}; the access is on the ledger and in the patient’s access log.`;
+              })
+            }
+          >
             Open the itemised document
           </Busy>
-        </form>
+        </>
       )}
       <Result a={a} />
       {doc && (
@@ -314,29 +350,6 @@ function ClaimDocument({ c, needsConsent }: { c: any; needsConsent: boolean }) {
           <p class={doc.verified ? 'ok' : 'error'} role="status">
             {doc.verified ? 'The document matches the claim on the ledger.' : `The document does not match the claim: ${doc.problem ?? 'unknown problem'}`}
           </p>
-          <div class="table-wrap">
-            <table>
-              <caption class="sr-only">Items of the document</caption>
-              <thead>
-                <tr>
-                  <th scope="col">#</th>
-                  <th scope="col">Service code</th>
-                  <th scope="col">Date</th>
-                  <th scope="col">Amount</th>
-                </tr>
-              </thead>
-              <tbody>
-                {doc.items.map((i: any) => (
-                  <tr key={i.seq}>
-                    <td>{i.seq}</td>
-                    <td>{i.serviceCode}</td>
-                    <td>{i.date}</td>
-                    <td>{money(i.amount, c.currency)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
           <details>
             <summary>FHIR Claim (version {doc.version})</summary>
             <pre class="fhir">{pretty(doc.fhir)}</pre>
@@ -365,7 +378,7 @@ const ADJUDICATE = `mutation Adjudicate($claim: ID!, $adjudication: [Adjudicatio
   adjudicateClaim(claim: $claim, adjudication: $adjudication, denialReason: $denialReason, wait: $wait) { TX }
 }`;
 
-function Adjudicate({ c }: { c: any }) {
+function Adjudicate({ c, doc }: { c: any; doc: any }) {
   const [rows, setRows] = useState<Record<number, { approved: string; reason: string }>>(() =>
     Object.fromEntries(c.items.map((i: any) => [i.seq, { approved: (i.amount / 100).toFixed(2), reason: '' }])),
   );
@@ -395,12 +408,15 @@ function Adjudicate({ c }: { c: any }) {
       }}
     >
       <h2 id="adj-title">Adjudicate item by item</h2>
+      {!doc && <p class="note">Open the itemised document above to see each item’s service code and date.</p>}
       <div class="table-wrap">
         <table>
           <caption class="sr-only">Items to adjudicate</caption>
           <thead>
             <tr>
               <th scope="col">#</th>
+              <th scope="col">Service</th>
+              <th scope="col">Date</th>
               <th scope="col">Claimed</th>
               <th scope="col">Approve ({c.currency})</th>
               <th scope="col">Reason</th>
@@ -410,6 +426,7 @@ function Adjudicate({ c }: { c: any }) {
             {c.items.map((i: any) => (
               <tr key={i.seq}>
                 <td>{i.seq}</td>
+                <ServiceCells doc={doc} seq={i.seq} />
                 <td>{money(i.amount, c.currency)}</td>
                 <td>
                   <input
