@@ -6,7 +6,8 @@ import { Link, match, navigate, useLocation } from './router';
 import { SessionContext, has, roleNames, type Viewer } from './session';
 import { ErrorBox, Loading, Page, toApiError } from './ui';
 import { Campaign, Campaigns } from './views/Campaigns';
-import { AdminHome, BlockView, Explorer, TxView } from './views/Admin';
+import { AdminHome } from './views/Admin';
+import { AccountView, BlockView, Explorer, RecordView, TxView } from './views/Explorer';
 import { CharityHome } from './views/Charity';
 import { Claim, ClaimQueue } from './views/Claims';
 import { Gift, MyGifts } from './views/Gifts';
@@ -64,6 +65,8 @@ const routes: Route[] = [
   ['/explorer', () => <Explorer />, (v) => !!v],
   ['/explorer/blocks/:h', (p) => <BlockView height={Number(p.h)} />, (v) => !!v],
   ['/explorer/tx/:id', (p) => <TxView id={p.id} />, (v) => !!v],
+  ['/explorer/accounts/:id', (p) => <AccountView id={p.id} />, (v) => !!v],
+  ['/explorer/records/:id', (p) => <RecordView id={p.id} />, (v) => !!v],
   ['/signin', () => <SignIn />],
   ['/account/password', () => <ChangePassword />, (v) => !!v],
 ];

@@ -3,7 +3,8 @@
 // and an in-browser verification against a genesis file.
 import { useState } from 'preact/hooks';
 import { gql } from '../api';
-import { money, short, when } from '../format';
+import { localTime, toDate } from '../display';
+import { label, money, short, when } from '../format';
 import { Link } from '../router';
 import { Badge, ErrorBox, Loading, Page, Show, useQuery, useSubscription } from '../ui';
 import { ReceiptTools } from './Receipt';
@@ -112,7 +113,7 @@ export function Gift({ id }: { id: string }) {
             )}
           </p>
           <Lineage l={lineage} />
-          <ReceiptTools txId={id} />
+          <ReceiptTools txId={id} since={(n) => sinceLines(lineage, n.orgs)} />
         </>
       )}
     </Page>
@@ -190,6 +191,31 @@ function Lineage({ l }: { l: any }) {
       </ol>
     </div>
   );
+}
+
+/**
+ * Where the gift's money went after the gift, in words (from the lineage:
+ * this portal's records), with the payees' names where orgs has them.
+ */
+export function sinceLines(l: any, orgs: Record<string, string> = {}): string[] {
+  const c = l.campaign.currency;
+  const on = (t: string) => {
+    const d = toDate(t);
+    return d ? ` on ${localTime(d)}` : '';
+  };
+  const out: string[] = [];
+  for (const a of l.allocations) {
+    const m = `milestone ${a.milestone.seq}, “${a.milestone.title}”`;
+    for (const d of a.disbursements)
+      out.push(
+        `${money(d.amount, c)} from ${m} was paid to ${orgs[d.payee] ?? d.payee}${on(d.disbursement.time)}` +
+          `${d.disbursement.purpose ? ` for “${d.disbursement.purpose}”` : ''}; ` +
+          `${d.confirmed ? 'the payee confirmed receiving it' : 'the payee has not confirmed receiving it yet'}.`,
+      );
+    for (const r of a.refunds) out.push(`${money(r.amount, c)} from ${m} went back to the donor${on(r.time)} (${label(r.reason)}).`);
+    if (a.inEscrow > 0) out.push(`${money(a.inEscrow, c)} is still held for ${m} until its validator approves it.`);
+  }
+  return out;
 }
 
 function Arrow() {

@@ -1,16 +1,20 @@
 // Receipts: download a transaction's proof as JSON (verifiable offline with
 // `almoner verify`), open a printable receipt, and verify a proof in the
-// browser against a genesis file the user trusts.
-import { useState } from 'preact/hooks';
+// browser against the consortium's genesis file (this portal's
+// /genesis.json by default, with its fingerprint to compare; or a file the
+// user chooses), the verified statement said in plain words.
+import { useEffect, useState } from 'preact/hooks';
+import { CopyButton } from '../display';
 import { download, money, when } from '../format';
 import { Link } from '../router';
+import { namesFor, statement, type Names } from '../statement';
 import { Busy, ErrorBox, Field, Loading, Page, Show, toApiError } from '../ui';
 import { useQuery } from '../ui';
-import { parseProof, proofText, verifyProof, type Genesis, type Proof, type Verdict } from '../verify';
+import { bytesToHex, parseProof, proofText, verifyProof, type Genesis, type Proof, type Verdict } from '../verify';
 import { loadProof } from './Gifts';
 import type { ApiError } from '../api';
 
-export function ReceiptTools({ txId }: { txId: string }) {
+export function ReceiptTools({ txId, since }: { txId: string; since?: (n: Names) => string[] }) {
   const [proof, setProof] = useState<Proof | null>(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<ApiError | null>(null);
@@ -52,30 +56,140 @@ export function ReceiptTools({ txId }: { txId: string }) {
         </Link>
       </div>
       {error && <ErrorBox error={error} />}
-      <VerifyForm getProof={get} />
+      <VerifyForm getProof={get} since={since} />
     </section>
   );
 }
 
-function VerifyForm({ getProof }: { getProof?: () => Promise<Proof | null> }) {
-  // The files are read when the form is submitted, so a quick submit never
-  // races the reading.
+/** A genesis file the verification trusts, with the SHA-256 of its bytes. */
+interface Trusted {
+  genesis: Genesis;
+  fingerprint: string;
+  /** Where it came from: this portal, or the name of a file the user chose. */
+  source: 'portal' | string;
+}
+
+async function trust(bytes: ArrayBuffer, source: Trusted['source']): Promise<Trusted> {
+  const fingerprint = bytesToHex(new Uint8Array(await crypto.subtle.digest('SHA-256', bytes)));
+  let g: Genesis;
+  try {
+    g = JSON.parse(new TextDecoder().decode(bytes)) as Genesis;
+  } catch (e) {
+    throw new Error(`the genesis file is not JSON: ${e instanceof Error ? e.message : e}`);
+  }
+  if (!g || !g.chain_id || !Array.isArray(g.nodes)) throw new Error('the genesis file has no chain_id and nodes');
+  return { genesis: g, fingerprint, source };
+}
+
+/** The consortium's genesis file as this portal serves it (GET /genesis.json). */
+async function portalGenesis(): Promise<Trusted> {
+  let r: Response;
+  try {
+    r = await fetch('/genesis.json', { credentials: 'same-origin' });
+  } catch {
+    throw new Error('the portal cannot be reached for its genesis file');
+  }
+  if (!r.ok) throw new Error(`this portal does not offer its genesis file (${r.status}): choose one below`);
+  return trust(await r.arrayBuffer(), 'portal');
+}
+
+/** A fingerprint as people compare it: groups of four, the first 16 characters. */
+export const shortFingerprint = (fp: string) => `${fp.slice(0, 16).replace(/(.{4})(?!$)/g, '$1 ')} …`;
+
+/** Where the genesis file comes from and how to check it is the consortium's. */
+function TrustPanel({ t, chosen, problem, onFile }: { t: Trusted | null; chosen?: string; problem: string | null; onFile: (f: File | null) => void }) {
+  return (
+    <div class="trust">
+      {!t && chosen ? (
+        <p>You chose the genesis file {chosen}: its fingerprint shows when you verify.</p>
+      ) : t ? (
+        <p>
+          Checked against{' '}
+          {t.source === 'portal' ? (
+            <>
+              this consortium's genesis file (<a href="/genesis.json" download="genesis.json">genesis.json</a>, from this portal)
+            </>
+          ) : (
+            <>the genesis file you chose ({t.source})</>
+          )}
+          : chain <code>{t.genesis.chain_id}</code>, {t.genesis.nodes.length} node{t.genesis.nodes.length === 1 ? '' : 's'}. Its fingerprint:{' '}
+          <code class="fingerprint" title={t.fingerprint}>
+            {shortFingerprint(t.fingerprint)}
+          </code>{' '}
+          <CopyButton text={t.fingerprint} what="the full fingerprint" />
+        </p>
+      ) : (
+        !problem && <Loading what="Fetching the consortium's genesis file" />
+      )}
+      {problem && (
+        <p class="error" role="alert">
+          {problem}
+        </p>
+      )}
+      <details>
+        <summary>How to compare the fingerprint</summary>
+        <p>
+          A receipt is only as trustworthy as the genesis file it is checked against: it names the nodes whose signatures make a
+          block genuine. Compare the fingerprint above with the one your charity or the consortium publishes, or compute it from a
+          copy of <code>genesis.json</code> you trust (any member organisation has one):
+        </p>
+        <ul>
+          <li>
+            Linux: <code>sha256sum genesis.json</code>
+          </li>
+          <li>
+            macOS: <code>shasum -a 256 genesis.json</code>
+          </li>
+          <li>
+            Windows: <code>certutil -hashfile genesis.json SHA256</code>
+          </li>
+        </ul>
+        {t && (
+          <p>
+            The whole fingerprint: <code class="wrap-any">{t.fingerprint}</code>
+          </p>
+        )}
+        <p>If they differ, do not trust a receipt verified here: use your own copy below.</p>
+      </details>
+      <details open={!!problem && !t}>
+        <summary>Use another genesis file</summary>
+        <Field label="Genesis file (genesis.json)">
+          <input type="file" name="genesis" accept="application/json,.json" onChange={(e) => onFile((e.currentTarget as HTMLInputElement).files?.[0] ?? null)} />
+        </Field>
+      </details>
+    </div>
+  );
+}
+
+function VerifyForm({ getProof, since }: { getProof?: () => Promise<Proof | null>; since?: (n: Names) => string[] }) {
+  // The portal's genesis file is fetched once; a file the user chooses
+  // replaces it. Files are read when the form is submitted, so a quick
+  // submit never races the reading.
+  const [portal, setPortal] = useState<Trusted | null>(null);
+  const [portalProblem, setPortalProblem] = useState<string | null>(null);
   const [genesisFile, setGenesisFile] = useState<File | null>(null);
+  const [used, setUsed] = useState<Trusted | null>(null);
   const [proofFile, setProofFile] = useState<File | null>(null);
   const [verdict, setVerdict] = useState<Verdict | null>(null);
+  const [words, setWords] = useState<string[]>([]);
+  const [sinceWords, setSinceWords] = useState<string[]>([]);
   const [problem, setProblem] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
-  const chosen = (set: (f: File | null) => void) => (e: Event) => {
+  useEffect(() => {
+    let live = true;
+    portalGenesis().then(
+      (t) => live && setPortal(t),
+      (e) => live && setPortalProblem(e instanceof Error ? e.message : String(e)),
+    );
+    return () => {
+      live = false;
+    };
+  }, []);
+  const reset = () => {
     setVerdict(null);
     setProblem(null);
-    set((e.currentTarget as HTMLInputElement).files?.[0] ?? null);
-  };
-  const read = async <T,>(f: File, what: string, parse: (text: string) => T): Promise<T> => {
-    try {
-      return parse(await f.text());
-    } catch (e) {
-      throw new Error(`That ${what} is unreadable: ${e instanceof Error ? e.message : e}`);
-    }
+    setWords([]);
+    setSinceWords([]);
   };
   return (
     <form
@@ -83,20 +197,41 @@ function VerifyForm({ getProof }: { getProof?: () => Promise<Proof | null> }) {
       aria-labelledby="verify-title"
       onSubmit={async (e) => {
         e.preventDefault();
-        setVerdict(null);
-        setProblem(null);
-        if (!genesisFile) return setProblem('Choose the genesis file first.');
+        reset();
         if (!getProof && !proofFile) return setProblem('Choose a receipt file first.');
         setBusy(true);
         try {
-          const genesis = await read(genesisFile, 'genesis file', (t) => {
-            const g = JSON.parse(t) as Genesis;
-            if (!g.chain_id || !Array.isArray(g.nodes)) throw new Error('it has no chain_id and nodes');
-            return g;
-          });
-          const p = getProof ? await getProof() : await read(proofFile!, 'receipt', parseProof);
+          let t: Trusted;
+          if (genesisFile) {
+            try {
+              t = await trust(await genesisFile.arrayBuffer(), genesisFile.name);
+            } catch (err) {
+              throw new Error(`That genesis file is unreadable: ${err instanceof Error ? err.message : err}`);
+            }
+          } else if (portal) {
+            t = portal;
+          } else {
+            t = await portalGenesis();
+            setPortal(t);
+          }
+          setUsed(t);
+          let p: Proof | null;
+          if (getProof) p = await getProof();
+          else {
+            try {
+              p = parseProof(await proofFile!.text());
+            } catch (err) {
+              throw new Error(`That receipt is unreadable: ${err instanceof Error ? err.message : err}`);
+            }
+          }
           if (!p) return setProblem('The receipt could not be loaded.');
-          setVerdict(await verifyProof(p, genesis));
+          const v = await verifyProof(p, t.genesis);
+          if (v.ok) {
+            const names = await namesFor(p);
+            setWords(statement(p, names));
+            setSinceWords(since ? since(names) : []);
+          }
+          setVerdict(v);
         } catch (err) {
           setProblem(err instanceof Error ? err.message : String(err));
         } finally {
@@ -105,18 +240,29 @@ function VerifyForm({ getProof }: { getProof?: () => Promise<Proof | null> }) {
       }}
     >
       <h3 id="verify-title">Verify in this browser</h3>
-      <p class="note">
-        Nothing is sent anywhere: the checks run here, with the genesis file you trust (for the dev consortium:{' '}
-        <code>.almoner/dev/genesis.json</code>).
-      </p>
+      <p class="note">Nothing is sent anywhere: the checks run here, trusting only the consortium's genesis file.</p>
       {!getProof && (
         <Field label="Receipt file (JSON)">
-          <input type="file" name="proof" accept="application/json,.json" onChange={chosen(setProofFile)} />
+          <input
+            type="file"
+            name="proof"
+            accept="application/json,.json"
+            onChange={(e) => {
+              reset();
+              setProofFile((e.currentTarget as HTMLInputElement).files?.[0] ?? null);
+            }}
+          />
         </Field>
       )}
-      <Field label="Genesis file (genesis.json)">
-        <input type="file" name="genesis" accept="application/json,.json" onChange={chosen(setGenesisFile)} />
-      </Field>
+      <TrustPanel
+        t={genesisFile ? (used?.source === genesisFile.name ? used : null) : portal}
+        chosen={genesisFile?.name}
+        problem={genesisFile ? null : portalProblem}
+        onFile={(f) => {
+          reset();
+          setGenesisFile(f);
+        }}
+      />
       <Busy type="submit" busy={busy}>
         Verify receipt
       </Busy>
@@ -129,19 +275,50 @@ function VerifyForm({ getProof }: { getProof?: () => Promise<Proof | null> }) {
       {verdict && (
         <div class={`verdict ${verdict.ok ? 'good' : 'bad'}`} role="status" aria-live="polite">
           <p class="verdict-line">{verdict.ok ? '✔ Verified: the receipt is genuine.' : '✘ Not verified: do not trust this receipt.'}</p>
-          <ul>
-            {verdict.checks.map((c) => (
-              <li key={c.name} class={c.ok ? 'pass' : 'fail'}>
-                <span aria-hidden="true">{c.ok ? '✔' : '✘'}</span> <strong>{c.name}</strong>
-                <span class="sr-only">{c.ok ? ' passed' : ' failed'}</span>: {c.detail}
-              </li>
-            ))}
-          </ul>
-          {verdict.ok && verdict.states.length > 0 && (
+          {verdict.ok && words.length > 0 && (
             <>
               <p>
                 <strong>What the consortium's nodes signed:</strong>
               </p>
+              <ul class="statement">
+                {words.map((w, i) => (
+                  <li key={i}>{w}</li>
+                ))}
+              </ul>
+              {used && used.source === 'portal' && (
+                <p class="note">
+                  Checked against the genesis file with fingerprint <code>{shortFingerprint(used.fingerprint)}</code>. Names are this
+                  portal's; the ids in brackets are what the nodes signed.
+                </p>
+              )}
+            </>
+          )}
+          {verdict.ok && sinceWords.length > 0 && (
+            <>
+              <p>
+                <strong>Where the money went since</strong> (this portal's records, not part of the signed receipt):
+              </p>
+              <ul class="statement">
+                {sinceWords.map((w, i) => (
+                  <li key={i}>{w}</li>
+                ))}
+              </ul>
+            </>
+          )}
+          <p>
+            <strong>The checks:</strong>
+          </p>
+          <ul>
+            {verdict.checks.map((c) => (
+              <li key={c.name} class={c.ok ? 'pass' : 'fail'}>
+                <span aria-hidden="true">{c.ok ? '✔' : '✘'}</span> <strong>{c.name}</strong>
+                <span class="sr-only">{c.ok ? ' passed' : ' failed'}</span>: <span class="wrap-any">{c.detail}</span>
+              </li>
+            ))}
+          </ul>
+          {verdict.ok && verdict.states.length > 0 && (
+            <details>
+              <summary>The signed events, word for word</summary>
               <ul class="states">
                 {verdict.states.map((st) => (
                   <li key={st}>
@@ -149,7 +326,7 @@ function VerifyForm({ getProof }: { getProof?: () => Promise<Proof | null> }) {
                   </li>
                 ))}
               </ul>
-            </>
+            </details>
           )}
         </div>
       )}
@@ -160,7 +337,7 @@ function VerifyForm({ getProof }: { getProof?: () => Promise<Proof | null> }) {
 export function VerifyPage() {
   return (
     <Page title="Verify a receipt">
-      <p>Check a receipt file (downloaded here or made with <code>almoner receipt</code>) against a genesis file.</p>
+      <p>Check a receipt file (downloaded here or made with <code>almoner receipt</code>) against the consortium's genesis file.</p>
       <VerifyForm />
     </Page>
   );
