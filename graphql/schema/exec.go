@@ -164,7 +164,7 @@ func (s *Schema) Prepare(query, opName string, lim Limits) (*Prepared, error) {
 		return nil, reqErr(CodeBadUserInput, fmt.Sprintf("no operation named %q", opName))
 	}
 	c := &coster{frags: frags, lim: lim}
-	depth, cost := c.selections(op.SelectionSet, 1, 1, map[string]bool{})
+	depth, cost := c.selections(op.SelectionSet, 1, 1, false, map[string]bool{})
 	if depth > lim.MaxDepth {
 		return nil, reqErr(CodeTooComplex, fmt.Sprintf("the document is %d levels deep; the limit is %d", depth, lim.MaxDepth))
 	}
@@ -230,8 +230,9 @@ type coster struct {
 const costCap = 1 << 40 // saturate instead of overflowing
 
 // selections returns the depth and cost of a selection set at depth d
-// under a list multiplier mult.
-func (c *coster) selections(ss *ast.SelectionSet, d, mult int, inFrag map[string]bool) (int, int) {
+// under a list multiplier mult; sized says the field owning the set named
+// its page (first/last), which then sizes its nodes or edges too.
+func (c *coster) selections(ss *ast.SelectionSet, d, mult int, sized bool, inFrag map[string]bool) (int, int) {
 	if ss == nil {
 		return d - 1, 0
 	}
@@ -247,16 +248,17 @@ func (c *coster) selections(ss *ast.SelectionSet, d, mult int, inFrag map[string
 				continue
 			}
 			m := mult
-			if n := c.pageSize(s); n > 0 {
+			n, explicit := c.pageSize(s)
+			if n > 0 && !(sized && isConnectionList(s.Name.Value)) {
 				m = min(mult*n, costCap)
 			}
-			dd, cc := c.selections(s.SelectionSet, d+1, m, inFrag)
+			dd, cc := c.selections(s.SelectionSet, d+1, m, explicit, inFrag)
 			if s.SelectionSet == nil {
 				dd = d
 			}
 			add(dd, min(mult+cc, costCap))
 		case *ast.InlineFragment:
-			add(c.selections(s.SelectionSet, d, mult, inFrag))
+			add(c.selections(s.SelectionSet, d, mult, sized, inFrag))
 		case *ast.FragmentSpread:
 			name := s.Name.Value
 			f := c.frags[name]
@@ -264,7 +266,7 @@ func (c *coster) selections(ss *ast.SelectionSet, d, mult int, inFrag map[string
 				continue // validation rejects unknown and cyclic fragments
 			}
 			inFrag[name] = true
-			add(c.selections(f.SelectionSet, d, mult, inFrag))
+			add(c.selections(f.SelectionSet, d, mult, sized, inFrag))
 			delete(inFrag, name)
 		}
 	}
@@ -272,17 +274,18 @@ func (c *coster) selections(ss *ast.SelectionSet, d, mult int, inFrag map[string
 }
 
 // pageSize returns the multiplier of a list field: its first/last
-// argument, or the default page for connection-style fields.
-func (c *coster) pageSize(f *ast.Field) int {
+// argument, or the default page for connection-style fields; explicit
+// says first or last was given (a variable counts as the default page).
+func (c *coster) pageSize(f *ast.Field) (n int, explicit bool) {
 	paged := false
 	for _, a := range f.Arguments {
 		switch a.Name.Value {
 		case "first", "last":
-			paged = true
+			paged, explicit = true, true
 			if v, ok := a.Value.(*ast.IntValue); ok {
 				var n int
 				if _, err := fmt.Sscan(v.Value, &n); err == nil && n > 0 {
-					return n
+					return n, true
 				}
 			}
 		}
@@ -292,10 +295,14 @@ func (c *coster) pageSize(f *ast.Field) int {
 		paged = true
 	}
 	if paged {
-		return c.lim.DefaultPage
+		return c.lim.DefaultPage, explicit
 	}
-	return 0
+	return 0, false
 }
+
+// isConnectionList says whether a field is a connection's list (its
+// nodes or edges), whose length the connection's first/last gives.
+func isConnectionList(name string) bool { return name == "nodes" || name == "edges" }
 
 // Execute runs a prepared query or mutation.
 func (s *Schema) Execute(ctx context.Context, p *Prepared, vars map[string]any) *graphql.Result {

@@ -303,6 +303,19 @@ func TestLimits(t *testing.T) {
 	if r := c.do(deep, nil); r.Status != 400 || r.code() != "QUERY_TOO_COMPLEX" || !strings.Contains(r.Errors[0].Message, "deep") {
 		t.Fatalf("deep query: %s", r.raw)
 	}
+	// A connection's first sizes its nodes: a page of 50 or 100 entries
+	// with every field is within the cost limit (not 50 times the default
+	// page again for its nodes).
+	for _, q := range []string{
+		`{ accessLog(first: 50) { nodes { id kind reader recordId recordVersion patient custodian purpose consentId
+			consentStatusAtAccess breakGlassReason noteHash refusal expiresAt delivered undelivered { reason time txId }
+			reviewed review { reviewer outcome noteHash height time txId } height time } pageInfo { hasNextPage endCursor } } }`,
+		`{ blocks(first: 100) { edges { cursor node { height hash time proposer txRoot } } } }`,
+	} {
+		if r := c.do(q, nil); r.code() == "QUERY_TOO_COMPLEX" || r.code() == "BAD_USER_INPUT" {
+			t.Fatalf("a page of 50 or 100 entries: %s", r.raw)
+		}
+	}
 	costly := `{ blocks(first: 100) { nodes { transactions { senderMember { organisation { members(first: 100) { nodes { id } } } } } } } }`
 	if r := c.do(costly, nil); r.Status != 400 || r.code() != "QUERY_TOO_COMPLEX" || !strings.Contains(r.Errors[0].Message, "cost") {
 		t.Fatalf("costly query: %s", r.raw)
