@@ -2,6 +2,7 @@ package record
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -227,7 +228,35 @@ func Servable(r contracts.StateReader, accessID tx.ID, reader string, now time.T
 // Contract is the record system contract.
 type Contract struct{}
 
-var _ contracts.Contract = Contract{}
+var (
+	_ contracts.Contract   = Contract{}
+	_ contracts.Prechecker = Contract{}
+)
+
+// Precheck refuses, before admission, an access whose purpose or
+// emergency is not one of the codes, or whose note hash is no SHA-256: a
+// failed transaction is still stored in its block, so free text typed
+// there ("patient collapsed, chest pain") would be on the ledger for good.
+func (Contract) Precheck(method string, args tx.Args) error {
+	if method != "access" {
+		return nil
+	}
+	if p, err := args.String("purpose"); err == nil && !slices.Contains(consent.Purposes, p) {
+		return fmt.Errorf("%w: purpose %.40q (one of %s)", contracts.ErrInvalid, p, strings.Join(consent.Purposes, ", "))
+	}
+	if args.Has("break_glass") {
+		if r, err := args.String("break_glass"); err == nil && r != "" && !contains(BreakGlassReasons, r) {
+			return fmt.Errorf("%w: break_glass must be one of %s (put details in an off-ledger note and pass its note_hash)",
+				contracts.ErrInvalid, strings.Join(BreakGlassReasons, ", "))
+		}
+	}
+	if args.Has("note_hash") {
+		if h, err := args.Bytes("note_hash"); err != nil || len(h) != 32 {
+			return fmt.Errorf("%w: note_hash must be a 32-byte SHA-256", contracts.ErrInvalid)
+		}
+	}
+	return nil
+}
 
 // Name implements contracts.Contract.
 func (Contract) Name() string { return Name }

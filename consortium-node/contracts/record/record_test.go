@@ -407,3 +407,25 @@ func TestUndeliveredVocabulary(t *testing.T) {
 		t.Fatalf("the report: %+v %v", u, err)
 	}
 }
+
+// TestPrecheckKeepsFreeTextOffTheLedger: an access whose purpose or
+// emergency is free text, or whose note hash is no SHA-256, is refused
+// before admission (a failed transaction would still be stored).
+func TestPrecheckKeepsFreeTextOffTheLedger(t *testing.T) {
+	ok := tx.Args{tx.String("record_id", "rec-1"), tx.String("purpose", "treatment"),
+		tx.String("break_glass", "life-threatening"), tx.Bytes("note_hash", make([]byte, 32))}
+	if err := (record.Contract{}).Precheck("access", ok); err != nil {
+		t.Fatalf("a well-formed break-glass access: %v", err)
+	}
+	for name, args := range map[string]tx.Args{
+		"free-text emergency": {tx.String("record_id", "rec-1"), tx.String("purpose", "treatment"),
+			tx.String("break_glass", "patient collapsed, chest pain")},
+		"free-text purpose": {tx.String("record_id", "rec-1"), tx.String("purpose", "follow-up of her HIV test")},
+		"short note hash": {tx.String("record_id", "rec-1"), tx.String("purpose", "treatment"),
+			tx.String("break_glass", "life-threatening"), tx.Bytes("note_hash", []byte("called Dr Smith"))},
+	} {
+		if err := (record.Contract{}).Precheck("access", args); !errors.Is(err, contracts.ErrInvalid) {
+			t.Errorf("%s: %v, want refused before admission", name, err)
+		}
+	}
+}
