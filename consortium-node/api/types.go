@@ -29,11 +29,37 @@ type SubmitRequest struct {
 	Txs [][]byte `json:"txs"`
 }
 
+// Refusal says why a node refused a transaction (TxStatus.Reason): a small
+// fixed set, fit for a metric label, never carrying request data. The
+// node's admission (mempool.Reason) and block building use these values.
+type Refusal string
+
+// Why a transaction was refused.
+const (
+	RefusedMalformed    Refusal = "malformed"     // undecodable, non-canonical or over the size limits
+	RefusedWrongChain   Refusal = "wrong_chain"   // signed for another chain
+	RefusedExpired      Refusal = "expired"       // outside the replay window
+	RefusedPrecheck     Refusal = "precheck"      // the contract refuses its shape before admission
+	RefusedCommitted    Refusal = "committed"     // already in a block
+	RefusedBadSignature Refusal = "bad_signature" // the signature does not verify
+	RefusedNotMember    Refusal = "not_member"    // not signed by a current key of an active member
+	RefusedDuplicate    Refusal = "duplicate"     // already pending
+	RefusedFull         Refusal = "full"          // the pool is full: retry later
+	RefusedOther        Refusal = "other"         // e.g. the node could not read its ledger
+)
+
+// Refusals returns every Refusal, each once.
+func Refusals() []Refusal {
+	return []Refusal{RefusedMalformed, RefusedWrongChain, RefusedExpired, RefusedPrecheck, RefusedCommitted,
+		RefusedBadSignature, RefusedNotMember, RefusedDuplicate, RefusedFull, RefusedOther}
+}
+
 // TxStatus is the result for one submitted transaction.
 type TxStatus struct {
 	ID      tx.ID           `json:"id"`
 	Status  string          `json:"status"`
 	Error   string          `json:"error,omitempty"`
+	Reason  Refusal         `json:"reason,omitempty"` // why it was rejected (Status "rejected")
 	Height  uint64          `json:"height,omitempty"`
 	Index   int             `json:"index,omitempty"`
 	Receipt *ledger.Receipt `json:"receipt,omitempty"`

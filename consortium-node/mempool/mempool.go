@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/almoner/almoner/consortium-node/api"
 	"runtime"
 	"sync"
 
@@ -24,28 +25,51 @@ var (
 	ErrNotMember = errors.New("mempool: the transaction is not signed by a current key of an active member")
 )
 
-// Reason says why admission refused a transaction. The values are a small
-// fixed set, fit for a metric label; they never carry request data.
-type Reason string
+// Reason says why admission refused a transaction: the node API's wire
+// vocabulary (api.Refusal), which clients read in TxStatus.Reason.
+type Reason = api.Refusal
 
 // Reasons for refusing a transaction.
 const (
-	ReasonMalformed    Reason = "malformed"     // undecodable, non-canonical or over the size limits
-	ReasonWrongChain   Reason = "wrong_chain"   // ErrWrongChain
-	ReasonExpired      Reason = "expired"       // ErrExpired: outside the replay window
-	ReasonPrecheck     Reason = "precheck"      // refused by Config.Precheck
-	ReasonCommitted    Reason = "committed"     // ErrCommitted
-	ReasonBadSignature Reason = "bad_signature" // tx.ErrSignature
-	ReasonNotMember    Reason = "not_member"    // ErrNotMember
-	ReasonDuplicate    Reason = "duplicate"     // ErrDuplicate: already pending
-	ReasonFull         Reason = "full"          // ErrFull
-	ReasonOther        Reason = "other"         // e.g. the ledger could not be read
+	ReasonMalformed    = api.RefusedMalformed    // undecodable, non-canonical or over the size limits
+	ReasonWrongChain   = api.RefusedWrongChain   // ErrWrongChain
+	ReasonExpired      = api.RefusedExpired      // ErrExpired: outside the replay window
+	ReasonPrecheck     = api.RefusedPrecheck     // refused by Config.Precheck
+	ReasonCommitted    = api.RefusedCommitted    // ErrCommitted
+	ReasonBadSignature = api.RefusedBadSignature // tx.ErrSignature
+	ReasonNotMember    = api.RefusedNotMember    // ErrNotMember
+	ReasonDuplicate    = api.RefusedDuplicate    // ErrDuplicate: already pending
+	ReasonFull         = api.RefusedFull         // ErrFull
+	ReasonOther        = api.RefusedOther        // e.g. the ledger could not be read
 )
 
 // Reasons returns every Reason, each once.
-func Reasons() []Reason {
-	return []Reason{ReasonMalformed, ReasonWrongChain, ReasonExpired, ReasonPrecheck, ReasonCommitted,
-		ReasonBadSignature, ReasonNotMember, ReasonDuplicate, ReasonFull, ReasonOther}
+func Reasons() []Reason { return api.Refusals() }
+
+// ErrPrecheck matches a refusal by Config.Precheck (its message is the
+// precheck's own).
+var ErrPrecheck = errors.New("mempool: refused by the contract's precheck")
+
+type precheckErr struct{ err error }
+
+func (e precheckErr) Error() string        { return e.err.Error() }
+func (e precheckErr) Unwrap() error        { return e.err }
+func (e precheckErr) Is(target error) bool { return target == ErrPrecheck }
+
+// ReasonOf classifies a refusal of admission or block building by the
+// errors it wraps (ReasonOther for none of them).
+func ReasonOf(err error) Reason {
+	for _, c := range []struct {
+		err error
+		r   Reason
+	}{{ErrNotMember, ReasonNotMember}, {ErrDuplicate, ReasonDuplicate}, {ErrCommitted, ReasonCommitted},
+		{ErrExpired, ReasonExpired}, {ErrWrongChain, ReasonWrongChain}, {ErrFull, ReasonFull},
+		{tx.ErrSignature, ReasonBadSignature}, {ErrPrecheck, ReasonPrecheck}} {
+		if errors.Is(err, c.err) {
+			return c.r
+		}
+	}
+	return ReasonOther
 }
 
 // Ledger is what admission needs to know about committed state.
@@ -234,7 +258,7 @@ func (p *Pool) Add(ctx context.Context, raws [][]byte) ([]Result, error) {
 		}
 		if p.cfg.Precheck != nil {
 			if err := p.cfg.Precheck(s.Body.Call); err != nil {
-				res[i].Err, res[i].Reason = err, ReasonPrecheck
+				res[i].Err, res[i].Reason = precheckErr{err}, ReasonPrecheck
 				return
 			}
 		}

@@ -62,7 +62,7 @@ func (n *Node) Submit(ctx context.Context, raws [][]byte, wait bool) ([]TxResult
 	}
 	out := make([]TxResult, len(raws))
 	for i, a := range adm {
-		out[i] = TxResult{ID: a.ID, Err: a.Err}
+		out[i] = TxResult{ID: a.ID, Err: a.Err, Reason: a.Reason}
 	}
 	if !wait {
 		return out, nil

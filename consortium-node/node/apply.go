@@ -2,7 +2,9 @@ package node
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"github.com/almoner/almoner/consortium-node/api"
 	"time"
 
 	"github.com/almoner/almoner/consortium-node/authz"
@@ -99,7 +101,11 @@ func (n *Node) applyProposal(index uint64, p *proposal) error {
 			err = fmt.Errorf("%w: block limits reached; submit again", ErrRejected)
 		}
 		if err != nil {
-			rejected = append(rejected, TxResult{ID: c.id, Err: err})
+			reason := mempool.ReasonOf(err)
+			if errors.Is(err, contracts.ErrShape) {
+				reason = api.RefusedPrecheck
+			}
+			rejected = append(rejected, TxResult{ID: c.id, Err: err, Reason: reason})
 			continue
 		}
 		seen[c.id] = true

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/almoner/almoner/consortium-node/api"
 	"log/slog"
 	"path/filepath"
 	"sync"
@@ -115,6 +116,9 @@ type Config struct {
 	// (default DefaultProbeBytes). See diskfull.go.
 	DiskRetryMax time.Duration
 	ProbeBytes   int
+	// Sweep configures the sweep of uploads that no committed
+	// registration names (sweep.go; default: after an hour).
+	Sweep SweepConfig
 }
 
 // Validate checks the config and fills defaults.
@@ -174,14 +178,16 @@ func (c *Config) Validate() error {
 	if c.ProbeBytes <= 0 {
 		c.ProbeBytes = DefaultProbeBytes
 	}
-	return nil
+	return c.Sweep.Validate()
 }
 
 // TxResult is what happened to a submitted transaction.
 type TxResult struct {
 	ID tx.ID `json:"id"`
-	// Err is set when admission or block building rejected it.
-	Err error `json:"-"`
+	// Err is set when admission or block building rejected it, and Reason
+	// says why in the node API's vocabulary.
+	Err    error       `json:"-"`
+	Reason api.Refusal `json:"reason,omitempty"`
 	// Committed is true once it is in a block.
 	Committed bool            `json:"committed"`
 	Height    uint64          `json:"height,omitempty"`

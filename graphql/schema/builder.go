@@ -266,8 +266,9 @@ func submit(ctx context.Context, cfg *Config, contract, method string, args []tx
 	res, err := cfg.Node.SubmitTx(wctx, signed, client.SubmitOptions{Wait: wait, Timeout: cfg.WaitTimeout})
 	if err != nil {
 		if res.Status == api.StatusRejected {
-			cfg.Logger.InfoContext(ctx, "transaction rejected", "contract", contract, "method", method, "reason", res.Error)
-			return nil, Errorf(CodeConflict, "the node refused the transaction: "+res.Error)
+			cfg.Logger.InfoContext(ctx, "transaction rejected", "contract", contract, "method", method,
+				"reason", res.Reason, "error", res.Error)
+			return nil, rejected(res)
 		}
 		return nil, nodeErr(ctx, cfg, "submit", err)
 	}
@@ -286,6 +287,23 @@ func submit(ctx context.Context, cfg *Config, contract, method string, args []tx
 		}
 	}
 	return out, nil
+}
+
+// rejected answers a transaction the node refused, by the node's reason:
+// the account's key is not (or no longer) a member's, the request is
+// malformed, the node is busy, or it conflicts with the ledger's state.
+func rejected(res api.TxStatus) *Error {
+	switch res.Reason {
+	case api.RefusedNotMember:
+		return Errorf(CodeForbidden, "the node refused the transaction: this account's signing key is not a current key of "+
+			"an active member (revoked, rotated or expired): ask your organisation's admin")
+	case api.RefusedPrecheck, api.RefusedMalformed:
+		return Errorf(CodeBadUserInput, "the node refused the transaction: "+res.Error)
+	case api.RefusedFull:
+		return Errorf(CodeUnavailable, "the node is busy (its pool of pending transactions is full); try again shortly")
+	default:
+		return Errorf(CodeConflict, "the node refused the transaction: "+res.Error)
+	}
 }
 
 func nodeErr(ctx context.Context, cfg *Config, what string, err error) *Error {

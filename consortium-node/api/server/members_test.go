@@ -59,7 +59,8 @@ func TestSubmitNonMemberRefused(t *testing.T) {
 			t.Fatal(err)
 		}
 		st, err := f.c.SubmitTx(f.ctx(), s, client.SubmitOptions{})
-		if err == nil || st.Status != api.StatusRejected || st.Error != mempool.ErrNotMember.Error() {
+		if err == nil || st.Status != api.StatusRejected || st.Error != mempool.ErrNotMember.Error() ||
+			st.Reason != api.RefusedNotMember {
 			t.Fatalf("%s one at a time: %+v, %v; want rejected with %q", s.Body.Sender, st, err, mempool.ErrNotMember)
 		}
 	}

@@ -279,7 +279,7 @@ func (s *server) submit(w http.ResponseWriter, r *http.Request) {
 		st := api.TxStatus{ID: tr.ID, Status: api.StatusPending}
 		switch {
 		case tr.Err != nil:
-			st.Status, st.Error = api.StatusRejected, tr.Err.Error()
+			st.Status, st.Error, st.Reason = api.StatusRejected, tr.Err.Error(), tr.Reason
 			rejected++
 			if errors.Is(tr.Err, mempool.ErrFull) {
 				full++
