@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/almoner/almoner/consortium-node/api"
@@ -46,7 +47,12 @@ func (n *Node) authenticate(member string, at int64, req any, sig []byte) (*iden
 
 // UploadRecord stores a record version's ciphertext on this custodian
 // node. The uploader must be records staff of this node's organisation;
-// the ledger entry (record.register) is a separate transaction.
+// the ledger entry (record.register) is a separate transaction. Until a
+// committed registration names the ciphertext's hash the upload is staged
+// (privatestore.Stage): another upload of the same version may follow (a
+// registration the ledger refused), and the sweep discards what no
+// registration names (sweep.go). An upload of a version the ledger
+// already registers (a retry) must be its registered ciphertext.
 func (n *Node) UploadRecord(req *api.UploadRequest) error {
 	if n.private == nil {
 		return ErrNotCustodian
@@ -64,12 +70,59 @@ func (n *Node) UploadRecord(req *api.UploadRequest) error {
 	if m.Org != n.me.Org || !(m.HasRole(identity.RoleRecordsClerk) || m.HasRole(identity.RolePhysician)) {
 		return fmt.Errorf("%w: uploading records to %s's node needs role records_clerk or physician in %q", ErrForbidden, n.me.Org, n.me.Org)
 	}
-	if err := n.private.Put(req.RecordID, req.Version, req.Sealed, req.Wrapped); err != nil {
+	h := ledger.Hash(sha256Sum(req.Sealed))
+	registered, err := n.checkUpload(req.RecordID, req.Version, h)
+	if err != nil {
 		return err
 	}
-	n.log.Info("stored a record version", "record", req.RecordID, "version", req.Version, "by", m.ID)
-	n.replicate(req.RecordID, req.Version) // to the organisation's other nodes (replicate.go)
+	if registered {
+		if err := n.private.Put(req.RecordID, req.Version, req.Sealed, req.Wrapped); err != nil {
+			return err
+		}
+		n.log.Info("stored a record version", "record", req.RecordID, "version", req.Version, "by", m.ID)
+	} else {
+		if _, err := n.private.Stage(req.RecordID, req.Version, req.Sealed, req.Wrapped, m.ID, n.cfg.Sweep.Now()); err != nil {
+			return err
+		}
+		n.log.Info("staged a record version until the ledger registers it", "record", req.RecordID, "version", req.Version, "by", m.ID)
+	}
+	n.replicate(req.RecordID, req.Version, h) // to the organisation's other nodes (replicate.go)
 	return nil
+}
+
+// checkUpload checks an upload of a record version whose ciphertext hash
+// is h against the ledger: a record this node's organisation keeps,
+// unerased, and a version it may register next, or one it registers with
+// hash h (registered: true).
+func (n *Node) checkUpload(id string, version uint64, h ledger.Hash) (registered bool, err error) {
+	rec, err := record.LoadRecord(stateReader{n}, id)
+	if errors.Is(err, contracts.ErrNotFound) {
+		if version != 1 {
+			return false, fmt.Errorf("%w: record %q is not on the ledger; its first version is 1", ErrInvalid, id)
+		}
+		return false, nil
+	}
+	switch {
+	case err != nil:
+		return false, err
+	case rec.Custodian != n.me.Org:
+		return false, fmt.Errorf("%w: record %q is held by %q", ErrForbidden, id, rec.Custodian)
+	case rec.Erased:
+		return false, fmt.Errorf("%w: %q", privatestore.ErrErased, id)
+	case version > rec.Latest+1:
+		return false, fmt.Errorf("%w: record %q is at version %d; upload version %d", ErrInvalid, id, rec.Latest, rec.Latest+1)
+	case version == rec.Latest+1:
+		return false, nil
+	}
+	v, err := record.LoadVersion(stateReader{n}, id, version)
+	if err != nil {
+		return false, err
+	}
+	if v.CiphertextHash != h {
+		return false, fmt.Errorf("%w: version %d of %q is registered with other content; upload it as version %d",
+			privatestore.ErrMismatch, version, id, rec.Latest+1)
+	}
+	return true, nil
 }
 
 // fetchLocal serves a record this node keeps under a committed access
@@ -98,29 +151,39 @@ func (n *Node) fetchLocal(req *api.FetchRequest) (*api.FetchResponse, error) {
 	if err != nil {
 		return nil, err
 	}
-	sealed, wrapped, err := n.private.Release(rec.ID, a.Version, m.ID, m.EncKey.Key)
+	// The ciphertext the ledger registers: stored, or still staged when
+	// this node has not yet promoted it.
+	sealed, wrapped, err := n.private.Release(rec.ID, a.Version, v.CiphertextHash, m.ID, m.EncKey.Key)
 	if errors.Is(err, privatestore.ErrErased) {
 		return nil, fmt.Errorf("%w: record %q was erased", ErrForbidden, rec.ID)
 	}
+	if errors.Is(err, privatestore.ErrMismatch) {
+		return nil, fmt.Errorf("node: stored ciphertext of %q version %d does not match its ledger hash: %w", rec.ID, a.Version, err)
+	}
 	if err != nil {
 		return nil, err
-	}
-	if ledger.Hash(sha256Sum(sealed)) != v.CiphertextHash {
-		return nil, fmt.Errorf("node: stored ciphertext of %q version %d does not match its ledger hash", rec.ID, a.Version)
 	}
 	n.log.Info("released a record", "record", rec.ID, "version", a.Version, "reader", m.ID, "access", req.AccessID.String())
 	return &api.FetchResponse{RecordID: rec.ID, Version: a.Version, Sealed: sealed, Wrapped: wrapped}, nil
 }
 
-// shred destroys the private copies of records erased in a block.
+// shred applies a block's record events to the private store: a
+// registration makes the staged upload it names the version (and drops
+// the version's other uploads), an erasure destroys the record's
+// ciphertexts and keys.
 func (n *Node) shred(rs []ledger.Receipt) {
 	if n.private == nil {
 		return
 	}
-	n.noteRegistered(rs) // new versions this node may lack (replicate.go)
 	for _, r := range rs {
 		for _, e := range r.Events {
-			if e.Contract == record.Name && e.Type == "record_erased" && e.Attr("custodian") == n.me.Org {
+			if e.Contract != record.Name || e.Attr("custodian") != n.me.Org {
+				continue
+			}
+			switch e.Type {
+			case evRecordRegistered:
+				n.promote(e)
+			case "record_erased":
 				k, err := n.private.Erase(e.Attr("record"))
 				if err != nil {
 					n.log.Error("erasing a record's private copies", "record", e.Attr("record"), "err", err)
@@ -129,6 +192,26 @@ func (n *Node) shred(rs []ledger.Receipt) {
 				n.log.Info("erased a record (ciphertexts and data keys destroyed)", "record", e.Attr("record"), "versions", k)
 			}
 		}
+	}
+	n.noteRegistered(rs) // new versions this node lacks (replicate.go)
+}
+
+// promote makes the upload a record_registered event names the version.
+func (n *Node) promote(e ledger.Event) {
+	id := e.Attr("record")
+	v, err1 := strconv.ParseUint(e.Attr("version"), 10, 64)
+	h, err2 := ledger.ParseHash(e.Attr("ciphertext_hash"))
+	if err := errors.Join(err1, err2); err != nil {
+		n.log.Error("a record_registered event without its version or hash", "record", id, "err", err)
+		return
+	}
+	held, err := n.private.Promote(id, v, h)
+	if err != nil {
+		n.log.Error("promoting a registered upload", "record", id, "version", v, "err", err)
+		return
+	}
+	if !held {
+		n.log.Info("a registered version is not on this node; the organisation's other nodes have it", "record", id, "version", v)
 	}
 }
 

@@ -32,7 +32,10 @@ import (
 // organisation. A data key is stored wrapped to each node's own X-Wing
 // key; the sender unwraps its copy and wraps it for the receiving node's
 // key from the ledger's node record (privatestore.Release, as for a
-// reader), and the receiver checks it like an upload (privatestore.Put).
+// reader), and the receiver checks it like an upload (privatestore.Put,
+// or privatestore.Stage for an upload the ledger does not register yet:
+// each node stages the copies it is sent, and sweeps them itself when no
+// registration names them; sweep.go).
 //
 // Two paths move copies:
 //   - push: after an upload is stored, the node sends it to its
@@ -79,9 +82,11 @@ const (
 	replicaAckTimeout = 5 * time.Second
 	// replicaTimeout bounds one push or pull to one peer.
 	replicaTimeout = 10 * time.Second
-	// replicaMaxBytes bounds a copy (ciphertext and wrapped key), as the
-	// node API bounds an upload.
-	replicaMaxBytes = api.MaxBodyBytes
+	// replicaMaxBytes bounds a copy (ciphertext and wrapped key): a
+	// record of up to api.MaxBodyBytes (16 MiB) sealed, with its key, as
+	// the node API bounds an upload (well within the transport's 64 MiB
+	// frames).
+	replicaMaxBytes = api.MaxBodyBytes + 1<<20
 	// replicaServing and replicaSending bound the copies a node stores
 	// for peers and sends to them at once.
 	replicaServing = 4
@@ -161,11 +166,15 @@ func newReplication() *replication {
 }
 
 // startReplication starts the catch-up loop of a custodian node that has
-// peers. The loop ends when Run returns, when the node halts, or (a node
-// closed without running) when its database is closed.
+// peers, and the sweep of unregistered uploads (sweep.go) of every
+// custodian node. The loops end when Run returns, when the node halts, or
+// (a node closed without running) when its database is closed.
 func (n *Node) startReplication() {
 	if n.private != nil && n.tr != nil {
 		go n.replicaLoop()
+	}
+	if n.private != nil {
+		go n.sweepLoop()
 	}
 }
 
@@ -210,19 +219,20 @@ func (n *Node) sameOrgPeer(from transport.Peer) (consortium.Node, error) {
 	return p, nil
 }
 
-// replicate copies a version this node has just stored to the other
-// custodian nodes of its organisation, and returns once one of them has
-// stored it (fsynced), or after replicaAckTimeout when none has: the
-// upload then stands on this node alone until catch-up copies it. The
-// other pushes go on in the background.
-func (n *Node) replicate(id string, v uint64) {
+// replicate copies a version this node has just stored or staged (its
+// ciphertext hash is h) to the other custodian nodes of its organisation,
+// and returns once one of them has stored it (fsynced), or after
+// replicaAckTimeout when none has: the upload then stands on this node
+// alone until catch-up copies it. The other pushes go on in the
+// background.
+func (n *Node) replicate(id string, v uint64, h ledger.Hash) {
 	peers := n.custodianPeers()
 	if len(peers) == 0 {
 		return
 	}
 	acks := make(chan error, len(peers))
 	for _, p := range peers {
-		go func() { acks <- n.pushTo(p, id, v) }()
+		go func() { acks <- n.pushTo(p, id, v, h) }()
 	}
 	t := time.NewTimer(replicaAckTimeout)
 	defer t.Stop()
@@ -246,9 +256,10 @@ func (n *Node) replicate(id string, v uint64) {
 		"record", id, "version", v, "err", errors.Join(errs...))
 }
 
-// pushTo sends this node's copy of a version to peer, wrapped for peer's
-// key, and waits for peer to have stored it.
-func (n *Node) pushTo(peer consortium.Node, id string, v uint64) error {
+// pushTo sends this node's copy of a version (stored or staged, with
+// ciphertext hash h) to peer, wrapped for peer's key, and waits for peer
+// to have stored it.
+func (n *Node) pushTo(peer consortium.Node, id string, v uint64, h ledger.Hash) error {
 	select {
 	case n.repl.sending <- struct{}{}:
 	case <-time.After(replicaAckTimeout):
@@ -260,7 +271,7 @@ func (n *Node) pushTo(peer consortium.Node, id string, v uint64) error {
 	if _, err := n.sameOrg(peer); err != nil {
 		return err
 	}
-	sealed, wrapped, err := n.private.Release(id, v, peer.ID, peer.EncKey.Key)
+	sealed, wrapped, err := n.private.Release(id, v, h, peer.ID, peer.EncKey.Key)
 	if err != nil {
 		return err
 	}
@@ -411,8 +422,11 @@ func (n *Node) serveReplica(from transport.Peer, req *replicaRequest) replicaRep
 
 // acceptCopy stores a peer's copy after the checks of an upload
 // (privatestore.Put) and, when the ledger already knows the record, that
-// it is this organisation's, unerased, and has this ciphertext's hash.
+// it is this organisation's, unerased, and has this ciphertext's hash. A
+// copy of a version the ledger does not register yet is staged, by this
+// node's clock, as its upload was on the peer.
 func (n *Node) acceptCopy(peer consortium.Node, req *replicaRequest) error {
+	registered := false
 	if rec, err := record.LoadRecord(stateReader{n}, req.RecordID); err == nil {
 		if rec.Custodian != n.me.Org {
 			return fmt.Errorf("%w: record %q is held by %q", errCrossOrg, rec.ID, rec.Custodian)
@@ -426,17 +440,23 @@ func (n *Node) acceptCopy(peer consortium.Node, req *replicaRequest) error {
 			return fmt.Errorf("%w: the copy of %q version %d does not have its ledger hash",
 				privatestore.ErrMismatch, rec.ID, req.Version)
 		}
+		registered = err == nil
 	}
-	if err := n.private.Put(req.RecordID, req.Version, req.Sealed, req.Wrapped); err != nil {
+	if registered {
+		if err := n.private.Put(req.RecordID, req.Version, req.Sealed, req.Wrapped); err != nil {
+			return err
+		}
+	} else if _, err := n.private.Stage(req.RecordID, req.Version, req.Sealed, req.Wrapped, "node:"+peer.ID, n.cfg.Sweep.Now()); err != nil {
 		return err
 	}
 	n.log.Info("stored a record version copied from another node of the organisation", "record", req.RecordID,
-		"version", req.Version, "peer", peer.ID)
+		"version", req.Version, "peer", peer.ID, "registered", registered)
 	return nil
 }
 
 // serveCopy releases this node's copy of a version registered on the
-// ledger, unerased, to peer, its key wrapped for peer's key.
+// ledger, unerased, to peer, its key wrapped for peer's key: the
+// ciphertext the ledger registers, stored or still staged.
 func (n *Node) serveCopy(peer consortium.Node, req *replicaRequest) (sealed, wrapped []byte, err error) {
 	rec, err := record.LoadRecord(stateReader{n}, req.RecordID)
 	if err != nil || req.Version > rec.Latest {
@@ -448,7 +468,11 @@ func (n *Node) serveCopy(peer consortium.Node, req *replicaRequest) (sealed, wra
 	if rec.Erased {
 		return nil, nil, fmt.Errorf("%w: %q", privatestore.ErrErased, rec.ID)
 	}
-	return n.private.Release(rec.ID, req.Version, peer.ID, peer.EncKey.Key)
+	v, err := record.LoadVersion(stateReader{n}, rec.ID, req.Version)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: version %d of %q is not registered here", ErrNotFound, req.Version, req.RecordID)
+	}
+	return n.private.Release(rec.ID, req.Version, v.CiphertextHash, peer.ID, peer.EncKey.Key)
 }
 
 func replicaCode(err error) string {
@@ -675,6 +699,12 @@ func (n *Node) catchUpVersion(ref verRef) error {
 	if has, err := n.private.Has(ref.id, ref.v); err != nil {
 		return err
 	} else if has {
+		return nil
+	}
+	// Staged here, but not promoted (the node stopped before it could).
+	if held, err := n.private.Promote(ref.id, ref.v, ver.CiphertextHash); err != nil {
+		return err
+	} else if held {
 		return nil
 	}
 	var lastErr error = fmt.Errorf("%w: %q runs no other node that keeps records", ErrUnavailable, n.me.Org)

@@ -18,6 +18,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/contracts/consent"
 	"github.com/almoner/almoner/consortium-node/contracts/record"
 	"github.com/almoner/almoner/consortium-node/genesis"
+	"github.com/almoner/almoner/consortium-node/privatestore"
 	"github.com/almoner/almoner/consortium-node/store"
 	"github.com/almoner/almoner/consortium-node/transport"
 	"github.com/almoner/almoner/consortium-node/tx"
@@ -28,6 +29,12 @@ import (
 // newCustodianCluster is newCluster whose nodes keep private records:
 // each is opened with its key file's encryption key.
 func newCustodianCluster(t *testing.T, size int) *testCluster {
+	return newCustodianClusterWith(t, size, nil)
+}
+
+// newCustodianClusterWith is newCustodianCluster whose nodes' configs
+// opt changes (when not nil).
+func newCustodianClusterWith(t *testing.T, size int, opt func(*Config)) *testCluster {
 	dir := t.TempDir()
 	g, err := genesis.Dev(dir, genesis.DevOptions{Nodes: size})
 	if err != nil {
@@ -43,13 +50,17 @@ func newCustodianCluster(t *testing.T, size int) *testCluster {
 		}
 	})
 	for i := range g.Nodes {
-		startCustodian(c, i)
+		startCustodianWith(c, i, opt)
 	}
 	return c
 }
 
 // startCustodian is testCluster.start with the node's encryption key.
-func startCustodian(c *testCluster, i int) {
+func startCustodian(c *testCluster, i int) { startCustodianWith(c, i, nil) }
+
+// startCustodianWith is startCustodian with the config changed by opt
+// (when not nil).
+func startCustodianWith(c *testCluster, i int, opt func(*Config)) {
 	c.t.Helper()
 	id := c.g.Nodes[i].ID
 	kf, err := genesis.LoadKeyFile(genesis.KeyPath(c.dir, id))
@@ -62,13 +73,17 @@ func startCustodian(c *testCluster, i int) {
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	n, err := Open(Config{DataDir: filepath.Join(c.dir, "data", id), Genesis: c.g, NodeID: id, Key: key, EncKey: ek,
+	cfg := Config{DataDir: filepath.Join(c.dir, "data", id), Genesis: c.g, NodeID: id, Key: key, EncKey: ek,
 		TickInterval: 20 * time.Millisecond, RetryAfter: time.Second, Logger: testLogger(c.t).With("test_node", i),
 		Drop: func(peer uint64) bool {
 			_, a := c.cut.Load(peer)
 			_, b := c.cut.Load(c.g.Nodes[i].RaftID)
 			return a || b
-		}})
+		}}
+	if opt != nil {
+		opt(&cfg)
+	}
+	n, err := Open(cfg)
 	if err != nil {
 		c.t.Fatal(err)
 	}
@@ -277,6 +292,18 @@ func TestCustodianReplication(t *testing.T) {
 		}
 		return ok
 	}
+	// staged says whether node i stages an upload of version v (not yet
+	// registered).
+	staged := func(i int, v uint64) bool {
+		found := false
+		if err := c.nodes[i].n.private.ListStaged(func(s privatestore.Staged) bool {
+			found = found || s.RecordID == "rec-1" && s.Version == v && s.Hash == envelope.CiphertextHash(sealedOf[v])
+			return true
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return found
+	}
 	noOtherOrgHolds := func() {
 		t.Helper()
 		for i := range c.nodes {
@@ -288,10 +315,11 @@ func TestCustodianReplication(t *testing.T) {
 		}
 	}
 
-	// 1. An upload to A answers once B has stored its copy.
+	// 1. An upload to A answers once B has stored its copy (staged on
+	// both until the ledger registers it).
 	took := upload(a, 1)
 	t.Logf("the upload to A answered after %v, with B's copy stored", took)
-	if !has(b, 1) {
+	if !staged(b, 1) || !staged(a, 1) {
 		t.Fatal("the upload answered before the other St Mary's node held a copy")
 	}
 	noOtherOrgHolds()
@@ -299,7 +327,7 @@ func TestCustodianReplication(t *testing.T) {
 	// Copies stay within St Mary's: A does not address another
 	// organisation's node, and B refuses a copy from one, though it would
 	// take the same copy from A.
-	if err := c.nodes[a].n.pushTo(c.g.Nodes[acme], "rec-1", 1); !errors.Is(err, errCrossOrg) {
+	if err := c.nodes[a].n.pushTo(c.g.Nodes[acme], "rec-1", 1, envelope.CiphertextHash(sealedOf[1])); !errors.Is(err, errCrossOrg) {
 		t.Fatalf("A pushing to acme's node: %v; want errCrossOrg", err)
 	}
 	pull := &replicaRequest{Op: replicaPull, RecordID: "rec-1", Version: 1}
@@ -326,6 +354,12 @@ func TestCustodianReplication(t *testing.T) {
 	// 2. Registered and consented to, the insurer's access is served by B
 	// with A stopped, directly and relayed by the insurer's node.
 	register(1)
+	c.converge()
+	for _, i := range []int{a, b} {
+		if !has(i, 1) || staged(i, 1) {
+			t.Fatalf("node %d: version 1 is not promoted from staged to stored by its registration", i)
+		}
+	}
 	now := time.Now()
 	c.send(hope, ana, consent.Name, "grant", tx.String("consent_id", "c-claims"), tx.String("grantee", adjuster.id),
 		tx.String("purpose", "claims"), tx.Strings("records", []string{"rec-1"}),

@@ -13,4 +13,22 @@
 // for the reader. Erasure destroys ciphertexts and keys (crypto-shredding)
 // and leaves a tombstone, so later reads, uploads and copies fail with
 // ErrErased.
+//
+// An upload comes before its registration on the ledger, which may refuse
+// it, so an upload is first staged (Stage): kept under its ciphertext's
+// hash, with who uploaded it and when, beside any other upload of the same
+// version. When a committed record.register names a hash, that upload
+// becomes the version (Promote) and the version's other uploads go; the
+// node's sweep discards uploads that no registration names after a grace
+// period (Discard; docs/decisions/0018). A refused registration therefore
+// leaves nothing behind, and its record id stays free.
+//
+// Key layout (prefix p/):
+//
+//	ct/<record>/<version>         sealed ciphertext of a registered version
+//	dk/<record>/<version>         its data key, wrapped for this node
+//	ct/<record>/<version>/<hash>  a staged upload's ciphertext (hash: hex SHA-256 of it)
+//	dk/<record>/<version>/<hash>  its data key, wrapped for this node
+//	up/<record>/<version>/<hash>  its metadata: Unix nanoseconds (8 bytes), uploader
+//	erased/<record>               erasure tombstone
 package privatestore

@@ -3,7 +3,6 @@ package privatestore
 import (
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/syndtr/goleveldb/leveldb"
@@ -20,12 +19,12 @@ var ErrRekey = errors.New("privatestore: cannot rewrap the stored data keys")
 // rekeyBatch bounds the versions rewrapped per write.
 const rekeyBatch = 512
 
-// Rekey rewraps the data key of every version stored in db from the node
-// that holds them (oldID, with its X-Wing key oldKey) to another node
-// (newID, whose X-Wing public key is newPub): the restore of a node's
-// backup under a new node identity (docs/decisions/0016). Ciphertexts and
-// erasure tombstones are left as they are. It returns how many versions
-// it rewrapped.
+// Rekey rewraps the data key of every version stored in db, and of every
+// staged upload, from the node that holds them (oldID, with its X-Wing
+// key oldKey) to another node (newID, whose X-Wing public key is newPub):
+// the restore of a node's backup under a new node identity
+// (docs/decisions/0016). Ciphertexts and erasure tombstones are left as
+// they are. It returns how many keys it rewrapped.
 //
 // db must not be in use by a node while Rekey runs. Each batch is written
 // with fsync; a Rekey that fails part-way leaves some keys rewrapped, so
@@ -75,16 +74,17 @@ func Rekey(db *leveldb.DB, oldID string, oldKey *envelope.ReaderKey, newID strin
 	return n, flush()
 }
 
-// parseKeyKey splits a data key's database key (keyKey).
+// parseKeyKey splits a data key's database key (keyKey, or
+// stagedKeyKey: a staged upload's key is bound to its record and version
+// alike).
 func parseKeyKey(k []byte) (string, uint64, error) {
 	rest := strings.TrimPrefix(string(k), prefix+"dk/")
-	i := strings.LastIndexByte(rest, '/')
-	if i <= 0 {
-		return "", 0, fmt.Errorf("privatestore: malformed data key entry %q", k)
+	if isStaged(rest) {
+		rest = rest[:strings.LastIndexByte(rest, '/')]
 	}
-	v, err := strconv.ParseUint(rest[i+1:], 10, 64)
+	id, v, err := splitVersion(rest)
 	if err != nil {
 		return "", 0, fmt.Errorf("privatestore: malformed data key entry %q", k)
 	}
-	return rest[:i], v, nil
+	return id, v, nil
 }

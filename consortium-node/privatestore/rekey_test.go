@@ -2,6 +2,7 @@ package privatestore
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"testing"
@@ -15,7 +16,7 @@ import (
 // lost.
 func TestRekey(t *testing.T) {
 	s, oldKey := newStore(t)
-	plain := map[string][]byte{}
+	plain, hashes := map[string][]byte{}, map[string][32]byte{}
 	for i, id := range []string{"rec", "org/rec-2", "a/b/c"} {
 		for v := uint64(1); v <= 2; v++ {
 			dk, _ := envelope.NewDataKey(nil)
@@ -25,6 +26,7 @@ func TestRekey(t *testing.T) {
 				t.Fatal(i, err)
 			}
 			plain[fmt.Sprintf("%s@%d", id, v)] = p
+			hashes[fmt.Sprintf("%s@%d", id, v)] = sha256.Sum256(sealed)
 		}
 	}
 	if _, err := s.Erase("a/b/c"); err != nil {
@@ -46,7 +48,7 @@ func TestRekey(t *testing.T) {
 	reader, _ := envelope.GenerateReaderKey(nil)
 	for _, id := range []string{"rec", "org/rec-2"} {
 		for v := uint64(1); v <= 2; v++ {
-			sealed, wrapped, err := restored.Release(id, v, "reader", reader.PublicKey())
+			sealed, wrapped, err := restored.Release(id, v, hashes[fmt.Sprintf("%s@%d", id, v)], "reader", reader.PublicKey())
 			if err != nil {
 				t.Fatalf("%s v%d: %v", id, v, err)
 			}
@@ -60,11 +62,11 @@ func TestRekey(t *testing.T) {
 			}
 		}
 	}
-	if _, _, err := restored.Release("a/b/c", 1, "reader", reader.PublicKey()); !errors.Is(err, ErrErased) {
+	if _, _, err := restored.Release("a/b/c", 1, hashes["a/b/c@1"], "reader", reader.PublicKey()); !errors.Is(err, ErrErased) {
 		t.Fatalf("erased record after Rekey: %v", err)
 	}
 	// The old node's key opens nothing any more.
-	if _, _, err := s.Release("rec", 1, "reader", reader.PublicKey()); err == nil {
+	if _, _, err := s.Release("rec", 1, hashes["rec@1"], "reader", reader.PublicKey()); err == nil {
 		t.Fatal("the old node still unwraps a rewrapped key")
 	}
 }

@@ -2,10 +2,15 @@ package privatestore
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
+	"time"
 
 	"github.com/syndtr/goleveldb/leveldb"
 	"github.com/syndtr/goleveldb/leveldb/opt"
@@ -19,6 +24,9 @@ var (
 	ErrNotFound = errors.New("privatestore: no such record version here")
 	ErrErased   = errors.New("privatestore: record erased")
 	ErrMismatch = errors.New("privatestore: upload does not match the record it names")
+	// ErrCorrupt marks an entry of the store that does not decode
+	// (an integrity failure of the disk, not a caller's mistake).
+	ErrCorrupt = errors.New("privatestore: corrupt entry")
 )
 
 const prefix = "p/"
@@ -31,15 +39,32 @@ func keyKey(id string, v uint64) []byte {
 }
 func erasedKey(id string) []byte { return []byte(prefix + "erased/" + id) }
 
+// A staged upload's entries: its ciphertext and data key beside the
+// registered version's (so that erasure, a restore's Rekey and its
+// dropping of private data, which work on the ct/ and dk/ prefixes, treat
+// them alike), named by the ciphertext's hash; and its metadata under
+// up/, which the sweep lists without reading ciphertexts.
+func stagedCtKey(id string, v uint64, h [32]byte) []byte {
+	return []byte(prefix + "ct/" + id + "/" + strconv.FormatUint(v, 10) + "/" + hex.EncodeToString(h[:]))
+}
+func stagedKeyKey(id string, v uint64, h [32]byte) []byte {
+	return []byte(prefix + "dk/" + id + "/" + strconv.FormatUint(v, 10) + "/" + hex.EncodeToString(h[:]))
+}
+func stagedMetaKey(id string, v uint64, h [32]byte) []byte {
+	return []byte(prefix + "up/" + id + "/" + strconv.FormatUint(v, 10) + "/" + hex.EncodeToString(h[:]))
+}
+
 // Store is the private store of one custodian node. It is safe for
 // concurrent use.
 type Store struct {
 	db     *leveldb.DB
 	nodeID string
 	key    *envelope.ReaderKey // the node's X-Wing key
-	// mu orders Put's final check-and-write against Erase: a copy that
-	// arrives while its record is being erased is either destroyed by the
-	// erasure or refused by the tombstone, never left beside it.
+	// mu orders the final check-and-write of Put, Stage, Promote and
+	// Discard against Erase and each other: a copy that arrives while its
+	// record is being erased is either destroyed by the erasure or refused
+	// by the tombstone, never left beside it; a staged upload is promoted
+	// or discarded, not both.
 	mu sync.Mutex
 }
 
@@ -48,15 +73,13 @@ func New(db *leveldb.DB, nodeID string, key *envelope.ReaderKey) *Store {
 	return &Store{db: db, nodeID: nodeID, key: key}
 }
 
-// Put stores a record version: the sealed ciphertext and its data key
-// wrapped for this node. It checks that the ciphertext names this record
-// and version and that the key opens it, so a wrong upload is refused now
-// rather than discovered by a reader.
-func (s *Store) Put(recordID string, version uint64, sealed, wrapped []byte) error {
-	if erased, err := s.db.Has(erasedKey(recordID), nil); err != nil {
+// check refuses what must never be stored: a record with a tombstone, a
+// data key not wrapped for this node and this record version, a
+// ciphertext its key does not open, and a data key reused from the
+// previous stored version.
+func (s *Store) check(recordID string, version uint64, sealed, wrapped []byte) error {
+	if err := s.notErased(recordID); err != nil {
 		return err
-	} else if erased {
-		return fmt.Errorf("%w: %q", ErrErased, recordID)
 	}
 	dk, err := envelope.Unwrap(s.key, s.nodeID, wrapped, recordID, version)
 	if err != nil {
@@ -84,16 +107,36 @@ func (s *Store) Put(recordID string, version uint64, sealed, wrapped []byte) err
 			return err
 		}
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	return nil
+}
+
+func (s *Store) notErased(recordID string) error {
 	if erased, err := s.db.Has(erasedKey(recordID), nil); err != nil {
 		return err
 	} else if erased {
 		return fmt.Errorf("%w: %q", ErrErased, recordID)
 	}
-	// A stored version is never replaced: the ledger may already hold its
-	// hash, and a reader released it under that hash. The same bytes again
-	// (a retried upload) are accepted.
+	return nil
+}
+
+// Put stores a record version that the ledger registers: the sealed
+// ciphertext and its data key wrapped for this node. It checks that the
+// ciphertext names this record and version and that the key opens it, so
+// a wrong upload is refused now rather than discovered by a reader. The
+// caller has checked that the ledger registers this ciphertext's hash; an
+// upload the ledger does not (yet) register is staged instead (Stage).
+func (s *Store) Put(recordID string, version uint64, sealed, wrapped []byte) error {
+	if err := s.check(recordID, version, sealed, wrapped); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.notErased(recordID); err != nil {
+		return err
+	}
+	// A registered version is never replaced: the ledger holds its hash,
+	// and a reader released it under that hash. The same bytes again (a
+	// retried upload) are accepted.
 	if prev, err := s.db.Get(ctKey(recordID, version), nil); err == nil {
 		if bytes.Equal(prev, sealed) {
 			return nil
@@ -108,30 +151,283 @@ func (s *Store) Put(recordID string, version uint64, sealed, wrapped []byte) err
 	return s.db.Write(b, &opt.WriteOptions{Sync: true})
 }
 
-// Has reports whether the ciphertext of a version is stored.
+// Staged is an upload kept until the ledger registers it (Promote) or the
+// sweep discards it (Discard).
+type Staged struct {
+	RecordID string
+	Version  uint64
+	Hash     [32]byte // the ciphertext's SHA-256: what record.register names
+	// Uploader is the member who uploaded it, or "node:<id>" for a copy
+	// another node of the organisation sent.
+	Uploader string
+	// At is when this node stored it (by the node's clock).
+	At time.Time
+}
+
+// Stage keeps an upload that the ledger does not register (yet): the
+// version's ciphertext and data key, after the checks of Put, named by
+// the ciphertext's hash, with who uploaded it and when. Several uploads of
+// one version may be staged at once (another upload after a registration
+// the ledger refused, or a retry while the first registration is still
+// pending): the one whose hash a committed record.register names becomes
+// the version (Promote), the others are dropped then, and the sweep
+// discards those no registration names. The same bytes again restage them
+// at the new time. It returns the ciphertext's hash.
+func (s *Store) Stage(recordID string, version uint64, sealed, wrapped []byte, uploader string, at time.Time) ([32]byte, error) {
+	h := sha256.Sum256(sealed)
+	if err := s.check(recordID, version, sealed, wrapped); err != nil {
+		return h, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.notErased(recordID); err != nil {
+		return h, err
+	}
+	b := new(leveldb.Batch)
+	b.Put(stagedCtKey(recordID, version, h), sealed)
+	b.Put(stagedKeyKey(recordID, version, h), wrapped)
+	b.Put(stagedMetaKey(recordID, version, h), encodeMeta(uploader, at))
+	return h, s.db.Write(b, &opt.WriteOptions{Sync: true})
+}
+
+// encodeMeta encodes a staged upload's metadata: the time in Unix
+// nanoseconds (8 bytes, big-endian), then the uploader.
+func encodeMeta(uploader string, at time.Time) []byte {
+	return append(binary.BigEndian.AppendUint64(nil, uint64(at.UnixNano())), uploader...)
+}
+
+// decodeMeta decodes encodeMeta's bytes.
+func decodeMeta(b []byte) (uploader string, at time.Time, err error) {
+	if len(b) < 8 {
+		return "", time.Time{}, fmt.Errorf("%w: staged upload metadata of %d bytes", ErrCorrupt, len(b))
+	}
+	return string(b[8:]), time.Unix(0, int64(binary.BigEndian.Uint64(b))), nil
+}
+
+// parseStagedKey splits a staged upload's key after its prefix (e.g.
+// "p/up/"): record id, version and hash.
+func parseStagedKey(k []byte, pfx string) (string, uint64, [32]byte, error) {
+	var h [32]byte
+	rest, ok := strings.CutPrefix(string(k), pfx)
+	i := strings.LastIndexByte(rest, '/')
+	if !ok || i <= 0 || hex.DecodedLen(len(rest)-i-1) != len(h) {
+		return "", 0, h, fmt.Errorf("%w: staged upload key %q", ErrCorrupt, k)
+	}
+	if _, err := hex.Decode(h[:], []byte(rest[i+1:])); err != nil {
+		return "", 0, h, fmt.Errorf("%w: staged upload key %q", ErrCorrupt, k)
+	}
+	id, v, err := splitVersion(rest[:i])
+	if err != nil {
+		return "", 0, h, fmt.Errorf("%w: staged upload key %q", ErrCorrupt, k)
+	}
+	return id, v, h, nil
+}
+
+// splitVersion splits "<record id>/<version>".
+func splitVersion(s string) (string, uint64, error) {
+	i := strings.LastIndexByte(s, '/')
+	if i <= 0 {
+		return "", 0, fmt.Errorf("%w: %q names no version", ErrCorrupt, s)
+	}
+	v, err := strconv.ParseUint(s[i+1:], 10, 64)
+	if err != nil {
+		return "", 0, fmt.Errorf("%w: %q names no version", ErrCorrupt, s)
+	}
+	return s[:i], v, nil
+}
+
+// ListStaged calls fn with each staged upload, in key order, until fn
+// returns false. It reads only the small metadata entries.
+func (s *Store) ListStaged(fn func(Staged) bool) error {
+	const pfx = prefix + "up/"
+	it := s.db.NewIterator(util.BytesPrefix([]byte(pfx)), nil)
+	defer it.Release()
+	for it.Next() {
+		id, v, h, err := parseStagedKey(it.Key(), pfx)
+		if err != nil {
+			return err
+		}
+		who, at, err := decodeMeta(it.Value())
+		if err != nil {
+			return fmt.Errorf("%w (record %q version %d)", err, id, v)
+		}
+		if !fn(Staged{RecordID: id, Version: v, Hash: h, Uploader: who, At: at}) {
+			break
+		}
+	}
+	return it.Error()
+}
+
+// stagedOf returns the hashes of a version's staged uploads.
+func (s *Store) stagedOf(recordID string, version uint64) ([][32]byte, error) {
+	pfx := prefix + "up/" + recordID + "/" + strconv.FormatUint(version, 10) + "/"
+	it := s.db.NewIterator(util.BytesPrefix([]byte(pfx)), nil)
+	defer it.Release()
+	var out [][32]byte
+	for it.Next() {
+		var h [32]byte
+		if n, err := hex.Decode(h[:], it.Key()[len(pfx):]); err != nil || n != len(h) {
+			return nil, fmt.Errorf("%w: staged upload key %q", ErrCorrupt, it.Key())
+		}
+		out = append(out, h)
+	}
+	return out, it.Error()
+}
+
+func deleteStaged(b *leveldb.Batch, recordID string, version uint64, h [32]byte) {
+	b.Delete(stagedCtKey(recordID, version, h))
+	b.Delete(stagedKeyKey(recordID, version, h))
+	b.Delete(stagedMetaKey(recordID, version, h))
+}
+
+// Promote makes the staged upload whose ciphertext hash is h the content
+// of the record version (a committed record.register names h) and drops
+// the version's other staged uploads. It reports whether this node now
+// holds the version with that hash: false when it holds neither a staged
+// upload nor a stored version with it (a copy must then come from another
+// node); a stored version with other content (left by an upload before
+// uploads were staged) is removed then, so that the copy can be stored.
+// An erased record is left as it is. Promote does not fsync: after a
+// crash the staged upload is still there, and promoting it again is safe.
+func (s *Store) Promote(recordID string, version uint64, h [32]byte) (bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.notErased(recordID); err != nil {
+		return false, nil
+	}
+	staged, err := s.stagedOf(recordID, version)
+	if err != nil {
+		return false, err
+	}
+	b := new(leveldb.Batch)
+	held := false
+	for _, x := range staged {
+		if x == h {
+			sealed, err1 := s.db.Get(stagedCtKey(recordID, version, h), nil)
+			wrapped, err2 := s.db.Get(stagedKeyKey(recordID, version, h), nil)
+			if err := errors.Join(err1, err2); err == nil {
+				b.Put(ctKey(recordID, version), sealed)
+				b.Put(keyKey(recordID, version), wrapped)
+				held = true
+			} else if !errors.Is(err, leveldb.ErrNotFound) {
+				return false, err
+			}
+		}
+		deleteStaged(b, recordID, version, x)
+	}
+	if !held {
+		cur, err := s.db.Get(ctKey(recordID, version), nil)
+		switch {
+		case err == nil && sha256.Sum256(cur) == h:
+			held = true
+		case err == nil:
+			b.Delete(ctKey(recordID, version))
+			b.Delete(keyKey(recordID, version))
+		case !errors.Is(err, leveldb.ErrNotFound):
+			return false, err
+		}
+	}
+	if b.Len() == 0 {
+		return held, nil
+	}
+	return held, s.db.Write(b, nil)
+}
+
+// Discard destroys a staged upload's ciphertext and data key: the ledger
+// never registered it. The record id stays free. Discarding what is not
+// staged is no error.
+func (s *Store) Discard(recordID string, version uint64, h [32]byte) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b := new(leveldb.Batch)
+	deleteStaged(b, recordID, version, h)
+	return s.db.Write(b, &opt.WriteOptions{Sync: true})
+}
+
+// ListVersions calls fn with each stored (not staged) version, in key
+// order, until fn returns false. It reads the data key entries only.
+func (s *Store) ListVersions(fn func(recordID string, version uint64) bool) error {
+	const pfx = prefix + "dk/"
+	it := s.db.NewIterator(util.BytesPrefix([]byte(pfx)), nil)
+	defer it.Release()
+	for it.Next() {
+		k := string(it.Key()[len(pfx):])
+		if isStaged(k) {
+			continue
+		}
+		id, v, err := splitVersion(k)
+		if err != nil {
+			return err
+		}
+		if !fn(id, v) {
+			break
+		}
+	}
+	return it.Error()
+}
+
+// isStaged reports whether a ct/ or dk/ key (after that prefix) names a
+// staged upload: it ends in a 64-digit hex hash, which no version number
+// has.
+func isStaged(k string) bool {
+	i := strings.LastIndexByte(k, '/')
+	if i < 0 || len(k)-i-1 != 2*sha256.Size {
+		return false
+	}
+	if _, err := hex.DecodeString(k[i+1:]); err != nil {
+		return false
+	}
+	_, _, err := splitVersion(k[:i])
+	return err == nil
+}
+
+// Drop destroys a stored version that the ledger does not register (left
+// by an upload before uploads were staged). The record id stays free.
+func (s *Store) Drop(recordID string, version uint64) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b := new(leveldb.Batch)
+	b.Delete(ctKey(recordID, version))
+	b.Delete(keyKey(recordID, version))
+	return s.db.Write(b, &opt.WriteOptions{Sync: true})
+}
+
+// Has reports whether the ciphertext of a version is stored (promoted or
+// put; a staged upload does not count).
 func (s *Store) Has(recordID string, version uint64) (bool, error) {
 	return s.db.Has(ctKey(recordID, version), nil)
 }
 
-// Release returns the sealed ciphertext and the data key wrapped for
-// reader (HPKE to readerPub, bound to record, version and reader). The
-// caller has checked that the reader may read it.
-func (s *Store) Release(recordID string, version uint64, readerID string, readerPub []byte) (sealed, wrapped []byte, err error) {
-	if erased, err := s.db.Has(erasedKey(recordID), nil); err != nil {
+// Release returns the sealed ciphertext whose hash is h, stored as the
+// version or staged for it (a registration whose block this node applied
+// but has not yet promoted), and its data key wrapped for reader (HPKE to
+// readerPub, bound to record, version and reader). The caller has checked
+// that the reader may read it. A stored version with another hash is an
+// integrity failure (ErrMismatch): the ledger names h.
+func (s *Store) Release(recordID string, version uint64, h [32]byte, readerID string, readerPub []byte) (sealed, wrapped []byte, err error) {
+	if err := s.notErased(recordID); err != nil {
 		return nil, nil, err
-	} else if erased {
-		return nil, nil, fmt.Errorf("%w: %q", ErrErased, recordID)
 	}
 	sealed, err = s.db.Get(ctKey(recordID, version), nil)
-	if errors.Is(err, leveldb.ErrNotFound) {
-		return nil, nil, fmt.Errorf("%w: %q version %d", ErrNotFound, recordID, version)
+	var mine []byte
+	switch {
+	case err == nil && sha256.Sum256(sealed) == h:
+		mine, err = s.db.Get(keyKey(recordID, version), nil)
+	case err == nil || errors.Is(err, leveldb.ErrNotFound):
+		other := err == nil
+		sealed, err = s.db.Get(stagedCtKey(recordID, version, h), nil)
+		if errors.Is(err, leveldb.ErrNotFound) {
+			if other {
+				return nil, nil, fmt.Errorf("%w: the stored ciphertext of %q version %d does not have the hash %x", ErrMismatch, recordID, version, h)
+			}
+			return nil, nil, fmt.Errorf("%w: %q version %d", ErrNotFound, recordID, version)
+		}
+		if err == nil {
+			mine, err = s.db.Get(stagedKeyKey(recordID, version, h), nil)
+		}
 	}
 	if err != nil {
-		return nil, nil, err
-	}
-	mine, err := s.db.Get(keyKey(recordID, version), nil)
-	if err != nil {
-		return nil, nil, fmt.Errorf("privatestore: data key of %q version %d: %w", recordID, version, err)
+		return nil, nil, fmt.Errorf("privatestore: %q version %d: %w", recordID, version, err)
 	}
 	dk, err := envelope.Unwrap(s.key, s.nodeID, mine, recordID, version)
 	if err != nil {
@@ -145,18 +441,19 @@ func (s *Store) Release(recordID string, version uint64, readerID string, reader
 	return sealed, wrapped, nil
 }
 
-// Erase destroys every version's ciphertext and data key of a record and
-// records that it was erased. It reports how many versions it destroyed.
+// Erase destroys every version's ciphertext and data key of a record,
+// staged uploads included, and records that it was erased. It reports how
+// many stored versions it destroyed.
 func (s *Store) Erase(recordID string) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	b := new(leveldb.Batch)
 	n := 0
-	for _, p := range []string{prefix + "ct/" + recordID + "/", prefix + "dk/" + recordID + "/"} {
+	for _, p := range []string{prefix + "ct/" + recordID + "/", prefix + "dk/" + recordID + "/", prefix + "up/" + recordID + "/"} {
 		it := s.db.NewIterator(util.BytesPrefix([]byte(p)), nil)
 		for it.Next() {
 			b.Delete(append([]byte(nil), it.Key()...))
-			if p[len(prefix):len(prefix)+2] == "ct" {
+			if p[len(prefix):len(prefix)+2] == "ct" && !strings.Contains(string(it.Key()[len(p):]), "/") {
 				n++
 			}
 		}

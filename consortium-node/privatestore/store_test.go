@@ -2,6 +2,7 @@ package privatestore
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"errors"
 	"path/filepath"
 	"strings"
@@ -67,7 +68,7 @@ func TestPutReleaseErase(t *testing.T) {
 	}
 	// Release re-wraps for the reader only.
 	reader, _ := envelope.GenerateReaderKey(nil)
-	gotSealed, gotWrapped, err := s.Release("rec", 2, "acme/adjuster", reader.PublicKey())
+	gotSealed, gotWrapped, err := s.Release("rec", 2, sha256.Sum256(s2), "acme/adjuster", reader.PublicKey())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +80,7 @@ func TestPutReleaseErase(t *testing.T) {
 	if err != nil || !bytes.Equal(plain, []byte("fhir v2")) {
 		t.Fatalf("released record: %q %v", plain, err)
 	}
-	if _, _, err := s.Release("rec", 3, "acme/adjuster", reader.PublicKey()); !errors.Is(err, ErrNotFound) {
+	if _, _, err := s.Release("rec", 3, sha256.Sum256(s2), "acme/adjuster", reader.PublicKey()); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("missing version: %v", err)
 	}
 	// Erasure destroys every version and blocks later reads and uploads.
@@ -87,7 +88,7 @@ func TestPutReleaseErase(t *testing.T) {
 	if err != nil || n != 2 {
 		t.Fatalf("erase: %d %v", n, err)
 	}
-	if _, _, err := s.Release("rec", 1, "acme/adjuster", reader.PublicKey()); !errors.Is(err, ErrErased) {
+	if _, _, err := s.Release("rec", 1, sha256.Sum256(sealed), "acme/adjuster", reader.PublicKey()); !errors.Is(err, ErrErased) {
 		t.Fatalf("read after erasure: %v", err)
 	}
 	if err := s.Put("rec", 3, s2, w2); !errors.Is(err, ErrErased) {
@@ -117,7 +118,7 @@ func TestStoredVersionIsNeverReplaced(t *testing.T) {
 		t.Fatalf("a replacement of version 1: %v", err)
 	}
 	reader, _ := envelope.GenerateReaderKey(nil)
-	got, _, err := s.Release("rec", 1, "r/x", reader.PublicKey())
+	got, _, err := s.Release("rec", 1, sha256.Sum256(sealed), "r/x", reader.PublicKey())
 	if err != nil || !bytes.Equal(got, sealed) {
 		t.Fatalf("version 1 after the refused replacement: %v", err)
 	}

@@ -22,8 +22,10 @@ func TestImportBoundary(t *testing.T) {
 		// The claim contract's client side (documents, keyed fingerprints):
 		// it imports only the wire packages itself.
 		mod + "consortium-node/contracts/claim/claimdoc": true,
-		// The record contract's delivery vocabulary (imports nothing).
-		mod + "consortium-node/contracts/record/delivery": true,
+		// The record contract's delivery and registration vocabularies
+		// (they import nothing but the standard library).
+		mod + "consortium-node/contracts/record/delivery":     true,
+		mod + "consortium-node/contracts/record/registration": true,
 	}
 	for _, root := range []string{"..", "../../graphql"} {
 		err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {

@@ -473,9 +473,15 @@ func (s *server) privateErr(w http.ResponseWriter, r *http.Request, err error) {
 	}
 }
 
+// MaxUploadBytes bounds an upload (PUT /v1/private/records): a record of
+// up to api.MaxBodyBytes (16 MiB) of content, sealed (a header and a tag
+// of under 300 bytes), with its wrapped data key (about 1.2 KiB) and the
+// request's other fields.
+const MaxUploadBytes = api.MaxBodyBytes + 1<<20
+
 func (s *server) upload(w http.ResponseWriter, r *http.Request) {
 	var req api.UploadRequest
-	if !readCBOR(w, r, api.MaxBodyBytes, &req) {
+	if !readCBOR(w, r, MaxUploadBytes, &req) {
 		return
 	}
 	if err := s.cfg.Backend.UploadRecord(&req); err != nil {

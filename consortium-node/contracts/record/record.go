@@ -12,6 +12,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/contracts/consent"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
 	"github.com/almoner/almoner/consortium-node/contracts/record/delivery"
+	"github.com/almoner/almoner/consortium-node/contracts/record/registration"
 	"github.com/almoner/almoner/consortium-node/ledger"
 	"github.com/almoner/almoner/consortium-node/tx"
 )
@@ -32,10 +33,12 @@ const (
 // holds a code and, optionally, the SHA-256 of a note kept off-ledger.
 var BreakGlassReasons = []string{"life-threatening", "unconscious-patient", "urgent-treatment", "mass-casualty"}
 
-// Categories of records (a small code list; no free text on the ledger).
-// CategoryClaim is an itemised insurance claim (a FHIR Claim: service
-// codes and dates), filed with the claim contract as its document.
-var Categories = []string{"encounter", "lab", "imaging", "medication", "discharge-summary", "claim-support", "bundle", CategoryClaim}
+// Categories of records (a small code list; no free text on the ledger),
+// defined with the rest of record.register's vocabulary in registration,
+// which portals import. CategoryClaim is an itemised insurance claim (a
+// FHIR Claim: service codes and dates), filed with the claim contract as
+// its document.
+var Categories = registration.Categories
 
 // claimInsurer returns the insurer of the claim whose document record id
 // is ("" when it is no claim's document), from the claim contract's state.
