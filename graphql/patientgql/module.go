@@ -41,7 +41,11 @@ func (Module) Register(b *schema.Builder) error {
 		return errors.New("patientgql: the core module's TxResult type is missing")
 	}
 	m.buildTypes()
+	m.disclosureFields()
 	if err := m.registerQueries(b); err != nil {
+		return err
+	}
+	if err := m.registerExport(b); err != nil {
 		return err
 	}
 	if err := m.registerMutations(b); err != nil {

@@ -4,7 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -205,6 +209,75 @@ func TestRecordReads(t *testing.T) {
 	if got := strings.Join(kinds, " "); got != want {
 		t.Fatalf("access log:\n got %s\nwant %s", got, want)
 	}
+
+	// The disclosure record: who (roles, organisation), what, why (legal
+	// basis) and the outcome, on every entry; exported for a period as
+	// CSV and as FHIR AuditEvents, to the patient and not to the adjuster.
+	log = nodes(t, ana.do(`{ accessLog(first: 50) { nodes { kind reader readerRoles readerOrganisation custodianName
+		category basis legalBasis outcome } } }`, nil), "accessLog")
+	for _, e := range log {
+		if dig(e, "category") != "lab" || dig(e, "readerOrganisation") == "" || dig(e, "custodianName") == "" ||
+			len(dig(e, "readerRoles").([]any)) == 0 || dig(e, "legalBasis") == "" {
+			t.Fatalf("access log entry without its disclosure fields: %v", e)
+		}
+	}
+	if e := log[2]; dig(e, "basis") != "EMERGENCY" || dig(e, "legalBasis") != "emergency access (break-glass): unconscious-patient" ||
+		!slices.Contains(dig(e, "readerRoles").([]any), any("physician")) || dig(e, "outcome") != "granted" {
+		t.Fatalf("the break-glass entry: %v", e)
+	}
+	if e := log[4]; dig(e, "basis") != "CONSENT" || dig(e, "legalBasis") != "the patient's consent con-r1 for claims" {
+		t.Fatalf("the consented entry: %v", e)
+	}
+	if e := log[5]; dig(e, "basis") != "OWN_RECORD" || dig(e, "readerOrganisation") == "stmarys" {
+		t.Fatalf("the patient's own entry (the organisation by name): %v", e)
+	}
+	if e := log[0]; dig(e, "basis") != "NONE" || dig(e, "outcome") != "refused" {
+		t.Fatalf("a refused entry: %v", e)
+	}
+	exp := func(c *client, format string) *gqlResult {
+		return c.do(`query($f: AccessLogFormat) { accessLogExport(patient: "stmarys/patient-ana", format: $f, from: "2000-01-01") {
+			filename contentType entries content } }`, map[string]any{"f": format})
+	}
+	r = exp(ana, "CSV")
+	rows, err := csv.NewReader(strings.NewReader(fmt.Sprint(dig(r.Data, "accessLogExport", "content")))).ReadAll()
+	if err != nil || len(rows) != 9 || rows[0][0] != "time" || dig(r.Data, "accessLogExport", "entries") != 8.0 ||
+		rows[1][1] != "acme/adjuster" || rows[1][13] != "refused" || rows[6][12] != "unconscious-patient" {
+		t.Fatalf("CSV export (%v): %s", err, r.raw)
+	}
+	r = exp(ana, "AUDIT_EVENT")
+	var bundle struct {
+		ResourceType string
+		Entry        []struct {
+			Resource struct {
+				ResourceType, Outcome string
+				PurposeOfEvent        []struct{ Coding []struct{ Code string } }
+			}
+		}
+	}
+	if err := json.Unmarshal([]byte(fmt.Sprint(dig(r.Data, "accessLogExport", "content"))), &bundle); err != nil ||
+		bundle.ResourceType != "Bundle" || len(bundle.Entry) != 8 || dig(r.Data, "accessLogExport", "contentType") != "application/fhir+json" {
+		t.Fatalf("FHIR export (%v): %s", err, r.raw)
+	}
+	var emergencies, failures int
+	for _, e := range bundle.Entry {
+		if e.Resource.ResourceType != "AuditEvent" {
+			t.Fatalf("a bundle entry that is no AuditEvent: %+v", e)
+		}
+		for _, p := range e.Resource.PurposeOfEvent {
+			for _, c := range p.Coding {
+				if c.Code == "ETREAT" {
+					emergencies++
+				}
+			}
+		}
+		if e.Resource.Outcome == "4" {
+			failures++
+		}
+	}
+	if emergencies != 1 || failures != 5 {
+		t.Fatalf("FHIR export: %d emergency accesses (want 1), %d refused (want 5)", emergencies, failures)
+	}
+	wantErr(exp(adjuster, "CSV"), "FORBIDDEN")
 
 	// The content went to its readers only: no log line, no error has it.
 	if l := logs.String(); strings.Contains(l, marker) || !strings.Contains(l, "record read") {

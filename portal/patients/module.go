@@ -123,9 +123,11 @@ type Access struct {
 	Patient   string `json:"patient"`
 	Custodian string `json:"custodian"`
 	Reader    string `json:"reader"`
-	Purpose   string `json:"purpose"`
-	Kind      string `json:"kind"`
-	Consent   string `json:"consent,omitempty"`
+	// ReaderRoles are the reader's roles when the access committed.
+	ReaderRoles []string `json:"reader_roles,omitempty"`
+	Purpose     string   `json:"purpose"`
+	Kind        string   `json:"kind"`
+	Consent     string   `json:"consent,omitempty"`
 	// ConsentStatus and ConsentVersion are the consent's as the read model
 	// held it when the access committed ("" when unknown).
 	ConsentStatus  string  `json:"consent_status,omitempty"`
@@ -268,6 +270,11 @@ func accessed(w *readmodel.Txn, a at, e ledger.Event) error {
 	var err error
 	if ac.Version, err = strconv.ParseUint(e.Attr("version"), 10, 64); err != nil {
 		return bad("access version %q", e.Attr("version"))
+	}
+	if m, ok, err := w.CoreMember(ac.Reader); err != nil {
+		return err
+	} else if ok {
+		ac.ReaderRoles = m.Roles
 	}
 	exp := func() error {
 		if ac.Expires, err = strconv.ParseInt(e.Attr("expires"), 10, 64); err != nil {

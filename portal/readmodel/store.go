@@ -275,6 +275,21 @@ func (t *Txn) getFull(k []byte) ([]byte, bool, error) {
 	return v, true, nil
 }
 
+// CoreMember reads a member from the core module's directory as this batch
+// sees it (whatever module t is scoped to): domain modules may read the
+// directory, to record who someone was at the time, never write it.
+func (t *Txn) CoreMember(id string) (*Member, bool, error) {
+	b, ok, err := t.getFull([]byte(memberKey(id)))
+	if err != nil || !ok {
+		return nil, false, err
+	}
+	var m Member
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, false, fmt.Errorf("%w: member %q: %v", ErrCorrupt, id, err)
+	}
+	return &m, true, nil
+}
+
 // Put writes key.
 func (t *Txn) Put(key string, value []byte) { t.putFull(t.full(key), value) }
 

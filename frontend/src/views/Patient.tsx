@@ -2,7 +2,7 @@
 // purpose and period, accept or decline a request), who accessed my data
 // and why, with live alerts (accessAlerts) and break-glass highlighted.
 import { useEffect, useState } from 'preact/hooks';
-import { submit } from '../api';
+import { ApiError, gql, submit } from '../api';
 import { day, label, when } from '../format';
 import { Badge, Busy, ErrorBox, Field, Page, Result, Show, useAction, useQuery, useSubscription } from '../ui';
 import { MyClaims } from './Claims';
@@ -11,7 +11,8 @@ const RECORDS = `query Records { patientRecords(first: 20) { nodes { id category
 const CONSENTS = `query Consents { patientConsents(first: 15) { nodes { id status grantee requester purpose scope category categories records actorRole start end version } } }`;
 const LOG_FIELDS =
   'id kind reader recordId purpose time consentId consentStatusAtAccess refusal breakGlassReason expiresAt ' +
-  'delivered undelivered { reason time } reviewed review { outcome reviewer time }';
+  'delivered undelivered { reason time } reviewed review { outcome reviewer time } ' +
+  'readerOrganisation readerRoles category legalBasis';
 const LOG = `query Log { accessLog(first: 12) { nodes { ${LOG_FIELDS} } } }`;
 const ALERTS = `subscription Alerts { accessAlerts { ${LOG_FIELDS} } }`;
 
@@ -283,6 +284,44 @@ function Grant({ records, onDone }: { records: any[]; onDone: () => void }) {
   );
 }
 
+const EXPORT = `query($f: AccessLogFormat, $from: String) { accessLogExport(format: $f, from: $from) { filename contentType entries content } }`;
+
+/** Downloads the accounting of disclosures (the last 6 years by default) as CSV or FHIR AuditEvents. */
+function ExportLog() {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<ApiError | null>(null);
+  const download = async (format: 'CSV' | 'AUDIT_EVENT') => {
+    setBusy(true);
+    setError(null);
+    try {
+      const d = await gql(EXPORT, { f: format });
+      const e = d.accessLogExport;
+      const url = URL.createObjectURL(new Blob([e.content], { type: e.contentType }));
+      const link = document.createElement('a');
+      link.href = url;
+      link.download = e.filename;
+      link.click();
+      setTimeout(() => URL.revokeObjectURL(url), 1000);
+    } catch (err) {
+      setError(err instanceof ApiError ? err : new ApiError(String(err)));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <p>
+      Download every access of the last 6 years:{' '}
+      <button type="button" disabled={busy} onClick={() => download('CSV')}>
+        Spreadsheet (CSV)
+      </button>{' '}
+      <button type="button" disabled={busy} onClick={() => download('AUDIT_EVENT')}>
+        FHIR AuditEvents
+      </button>
+      {error && <ErrorBox error={error} />}
+    </p>
+  );
+}
+
 function AccessLog() {
   const q = useQuery(LOG);
   const live = useSubscription<any>(ALERTS, {});
@@ -306,6 +345,7 @@ function AccessLog() {
         ))}
       </div>
       <p class="live">{live.error ? <span class="warn">Live alerts stopped: {live.error.message}</span> : 'Alerts appear here as accesses commit.'}</p>
+      <ExportLog />
       <Show q={q} what="Loading the access log">
         {(d: any) =>
           d.accessLog.nodes.length === 0 ? (
@@ -327,7 +367,15 @@ function AccessLog() {
                   {[...fresh, ...d.accessLog.nodes].map((e: any) => (
                     <tr key={e.id} class={e.kind === 'BREAK_GLASS' ? 'bg-row' : ''}>
                       <td>{when(e.time)}</td>
-                      <td>{e.reader}</td>
+                      <td>
+                        {e.reader}
+                        {e.readerOrganisation && (
+                          <div class="muted">
+                            {e.readerOrganisation}
+                            {e.readerRoles?.length ? ` · ${e.readerRoles.filter((r: string) => r !== 'member').map(label).join(', ')}` : ''}
+                          </div>
+                        )}
+                      </td>
                       <td>{e.recordId}</td>
                       <td>
                         <Badge v={e.kind} />
