@@ -104,6 +104,30 @@ func (m *mod) registerQueries(b *schema.Builder) error {
 					return m.rd.PatientConsents(patient, after, limit)
 				}, nil)
 			}}},
+		{"consentsGranted", &graphql.Field{Type: nn(m.consentConn), Args: withArgs(graphql.FieldConfigArgument{
+			"grantee": {Type: graphql.ID, Description: "The viewer's organisation (default) or the viewer."},
+			"status":  {Type: m.consentStatus, Description: "Only consents in this status (default: all)."},
+		}),
+			Description: "The consents patients granted (or staff requested) to the viewer's organisation or to the viewer, " +
+				"newest first: what an adjuster or a clinician may rely on (its grantee's members).",
+			Resolve: func(p graphql.ResolveParams) (any, error) {
+				v, err := schema.Account(p.Context)
+				if err != nil {
+					return nil, err
+				}
+				grantee, _ := p.Args["grantee"].(string)
+				if grantee == "" {
+					grantee = schema.OrgOf(v)
+				}
+				if grantee != v && grantee != schema.OrgOf(v) {
+					return nil, schema.Forbidden("only consents granted to your organisation or to you: grantee " +
+						schema.OrgOf(v) + " or " + v)
+				}
+				status, _ := p.Args["status"].(string)
+				return page(p.Context, m, p.Args, "gcon", func(after string, limit int) ([]*patients.Consent, patients.Page, error) {
+					return m.rd.GranteeConsents(grantee, after, limit)
+				}, func(c *patients.Consent) (bool, error) { return status == "" || c.Status == status, nil })
+			}}},
 		{"consent", &graphql.Field{Type: m.consent, Args: graphql.FieldConfigArgument{"id": {Type: nn(graphql.ID)}},
 			Description: "A consent (its patient, its grantee and its requester; null if none).",
 			Resolve: func(p graphql.ResolveParams) (any, error) {

@@ -279,6 +279,22 @@ func TestRecordReads(t *testing.T) {
 	}
 	wantErr(exp(adjuster, "CSV"), "FORBIDDEN")
 
+	// The consents granted to the adjuster (to the member, not to Acme);
+	// another organisation's are refused.
+	granted := func(q string) []any {
+		return nodes(t, adjuster.do(`{ consentsGranted`+q+` { nodes { id status patient } } }`, nil), "consentsGranted")
+	}
+	if g := granted(`(grantee: "acme/adjuster")`); len(g) != 1 || dig(g[0], "id") != "con-r1" || dig(g[0], "status") != "INACTIVE" {
+		t.Fatalf("consents granted to the adjuster: %v", g)
+	}
+	if g := granted(`(grantee: "acme/adjuster", status: ACTIVE)`); len(g) != 0 {
+		t.Fatalf("active consents granted to the adjuster after the revocation: %v", g)
+	}
+	if g := granted(""); len(g) != 0 {
+		t.Fatalf("consents granted to Acme (none: con-r1 names the adjuster): %v", g)
+	}
+	wantErr(adjuster.do(`{ consentsGranted(grantee: "stmarys") { nodes { id } } }`, nil), "FORBIDDEN")
+
 	// The content went to its readers only: no log line, no error has it.
 	if l := logs.String(); strings.Contains(l, marker) || !strings.Contains(l, "record read") {
 		t.Fatalf("the portal's log has the record's content, or no read: %s", l)

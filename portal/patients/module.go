@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/almoner/almoner/consortium-node/api"
 	"github.com/almoner/almoner/consortium-node/contracts/record/delivery"
@@ -145,10 +146,14 @@ type Access struct {
 	Seq         string       `json:"seq"`
 }
 
-func recordKey(id string) string               { return "r/" + id }
-func patientRecordsPrefix(p string) string     { return "pr/" + p + "/" }
-func consentKey(id string) string              { return "c/" + id }
-func patientConsentsPrefix(p string) string    { return "pc/" + p + "/" }
+func recordKey(id string) string            { return "r/" + id }
+func patientRecordsPrefix(p string) string  { return "pr/" + p + "/" }
+func consentKey(id string) string           { return "c/" + id }
+func patientConsentsPrefix(p string) string { return "pc/" + p + "/" }
+func granteeConsentsPrefix(g string) string {
+	// ":" for the member's "/": organisation "acme" must not prefix "acme/adjuster".
+	return "gc/" + strings.ReplaceAll(g, "/", ":") + "/"
+}
 func accessKey(id string) string               { return "a/" + id }
 func patientAccessPrefix(p string) string      { return "pa/" + p + "/" }
 func breakGlassPrefix(custodian string) string { return "bg/" + custodian + "/" }
@@ -168,7 +173,9 @@ func breakGlassKey(custodian string, reviewed bool, seq string) string {
 
 // Module returns the read-model module.
 func Module() readmodel.Module {
-	return readmodel.Module{Name: ModuleName, Block: applyBlock}
+	// Version 2: readers' roles on accesses, undelivered reports, consents
+	// by grantee.
+	return readmodel.Module{Name: ModuleName, Version: 2, Block: applyBlock}
 }
 
 type at struct {
@@ -408,6 +415,7 @@ func consentCreated(w *readmodel.Txn, a at, e ledger.Event) error {
 	}
 	c.History = append(c.History, ch)
 	w.Put(patientConsentsPrefix(c.Patient)+seqOf(a.height, a.tx), []byte(id))
+	w.Put(granteeConsentsPrefix(c.Grantee)+seqOf(a.height, a.tx), []byte(id))
 	putConsentChange(w, c.Patient, a, id)
 	return w.PutJSON(consentKey(id), c)
 }

@@ -83,6 +83,13 @@ func (r *Reader) PatientConsents(patient, after string, limit int) ([]*Consent, 
 	return list[Consent](r, ids, pg, err, consentKey)
 }
 
+// GranteeConsents returns the consents granted or requested for grantee
+// (a member or an organisation), newest first.
+func (r *Reader) GranteeConsents(grantee, after string, limit int) ([]*Consent, Page, error) {
+	ids, pg, err := r.ids(granteeConsentsPrefix(grantee), after, true, limit)
+	return list[Consent](r, ids, pg, err, consentKey)
+}
+
 // AccessLog returns up to limit access decisions on a patient's records,
 // newest first.
 func (r *Reader) AccessLog(patient, after string, limit int) ([]*Access, Page, error) {

@@ -2,6 +2,7 @@ package readmodel
 
 import (
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/almoner/almoner/consortium-node/api"
@@ -36,6 +37,10 @@ type GenesisFunc func(w *Txn, g *genesis.File) error
 type Module struct {
 	// Name is unique, without "/".
 	Name string
+	// Version is raised whenever what the module indexes changes (a new
+	// index, a new field filled from events): an index built by another
+	// version is rebuilt from the node, so old entries get it too.
+	Version int
 	// Genesis, if set, runs once with block 0.
 	Genesis GenesisFunc
 	// Events maps "contract.type" to its handler; only events of
@@ -89,6 +94,9 @@ func (r *Registry) Modules() []string {
 	out := make([]string, len(r.modules))
 	for i, m := range r.modules {
 		out[i] = m.Name
+		if m.Version > 0 {
+			out[i] += "@" + strconv.Itoa(m.Version)
+		}
 	}
 	return out
 }
