@@ -235,4 +235,23 @@ func TestModuleSetChange(t *testing.T) {
 		t.Fatalf("applied %d %v after reopening", h, ok)
 	}
 	s.Close()
+
+	// A module at another version (what it indexes changed) is another
+	// set too: the index is rebuilt, so old entries get the new fields.
+	dir = filepath.Join(t.TempDir(), "index")
+	v1 := readmodel.NewRegistry()
+	if err := v1.Register(readmodel.Module{Name: "audit", Version: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if s, err = readmodel.Open(dir, v1); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	v2 := readmodel.NewRegistry()
+	if err := v2.Register(readmodel.Module{Name: "audit", Version: 2}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := readmodel.Open(dir, v2); !errors.Is(err, readmodel.ErrModules) || !strings.Contains(err.Error(), "[core audit@2]") {
+		t.Fatalf("opening with the module at another version: %v", err)
+	}
 }
