@@ -10,8 +10,10 @@
 # Figures: committed tx/s, per-transaction commit latency p50/p99 (submit
 # to committed; a transaction counts its request's latency), transactions
 # per block, the node's mean execute and commit (one fsynced batch) time
-# per block from its /metrics, and the CPU cores the node used over the
-# run (its user+system CPU time / wall time).
+# per block from its /metrics, the CPU cores the node used over the run
+# (its user+system CPU time / wall time) and its CPU time per committed
+# transaction. On a machine shared with other work, tx/s moves with the
+# load; CPU time per transaction much less.
 #
 #   TXS=20000 ROUNDS=3 scripts/bench-e2e.sh            # Go benchmark format on stdout
 #   PROFILE_DIR=bin/bench/profiles scripts/bench-e2e.sh # and CPU/alloc profiles (below)
@@ -78,8 +80,8 @@ measure() { # label, node flags...
   awk -v l="$label" -v tps="$(field tps <<<"$r")" -v p50="$(field p50_ms <<<"$r")" -v p99="$(field p99_ms <<<"$r")" \
     -v n="$(field committed <<<"$r")" -v b="$(field blocks <<<"$r")" -v s="$(field seconds <<<"$r")" \
     -v ex="$(per_block "$es" "$ec")" -v co="$(per_block "$cs" "$cc")" -v c0="$cpu0" -v c1="$cpu1" 'BEGIN {
-      printf "BenchmarkE2E/executor=%s 1 %s tx/s %s p50-ms %s p99-ms %.0f tx/block %s exec-ms/block %s commit-ms/block %.2f node-cores\n",
-        l, tps, p50, p99, (b > 0 ? n / b : 0), ex, co, (s > 0 ? (c1 - c0) / s : 0) }'
+      printf "BenchmarkE2E/executor=%s 1 %s tx/s %s p50-ms %s p99-ms %.0f tx/block %s exec-ms/block %s commit-ms/block %.2f node-cores %.0f node-cpu-us/tx\n",
+        l, tps, p50, p99, (b > 0 ? n / b : 0), ex, co, (s > 0 ? (c1 - c0) / s : 0), (n > 0 ? 1e6 * (c1 - c0) / n : 0) }'
 }
 
 profile() { # label, node flags...

@@ -4,8 +4,8 @@
 # process (scripts/loadgen) commits N identity.add_member transactions
 # ("first"), then FILL more (not reported), then N again ("later"), all
 # against the same running node. Figures per window: committed tx/s,
-# commit latency p99, and after it the node's resident memory and
-# goroutines (its /metrics); then the bytes on disk per committed
+# commit latency p99, the node's CPU time per transaction, and after it
+# the node's resident memory and goroutines (its /metrics); then the bytes on disk per committed
 # transaction (the node's data folder: state, blocks, receipts, tx index,
 # raft log). The ratio later/first is taken within each round.
 #
@@ -44,12 +44,17 @@ load() { # txs; the RESULT line
   echo "$out" | grep '^RESULT '
 }
 
+ticks=$(getconf CLK_TCK)
+cpu_seconds() { awk -v t="$ticks" '{ print ($14 + $15) / t }' "/proc/$1/stat"; }
+
 window() { # name, txs
-  local r
+  local r c0 c1
+  c0=$(cpu_seconds "$node")
   r=$(load "$2")
+  c1=$(cpu_seconds "$node")
   curl -sf -o "$tmp/metrics.txt" "http://$api/metrics"
-  printf 'BenchmarkGrowth/window=%s 1 %s tx/s %s p99-ms %.1f rss-MiB %s goroutines\n' "$1" \
-    "$(field tps <<<"$r")" "$(field p99_ms <<<"$r")" \
+  printf 'BenchmarkGrowth/window=%s 1 %s tx/s %s p99-ms %.0f node-cpu-us/tx %.1f rss-MiB %s goroutines\n' "$1" \
+    "$(field tps <<<"$r")" "$(field p99_ms <<<"$r")" "$(awk -v a="$c0" -v b="$c1" -v n="$2" 'BEGIN { print 1e6 * (b - a) / n }')" \
     "$(awk '{ print $1 / 1048576 }' <<<"$(metric process_resident_memory_bytes "$tmp/metrics.txt")")" \
     "$(metric go_goroutines "$tmp/metrics.txt")"
 }
@@ -64,6 +69,7 @@ for r in $(seq "$ROUNDS"); do
   rm -rf "$tmp/home/data"
   bin/consortium-node run --home "$tmp/home" --log-level warn 2>"$tmp/node.log" &
   node=$!
+  wait_for curl -sf "http://$api/v1/status" >/dev/null
   window first "$N"
   load "$FILL" >/dev/null
   window later "$N"
