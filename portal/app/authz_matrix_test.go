@@ -74,6 +74,8 @@ var mutationPolicy = map[string][2]string{
 	"revokeMember":              {"member", "revoke"},
 	"changePassword":            {selfService},
 	"createApiToken":            {selfService},
+	"markInboxRead":             {selfService},
+	"setNotifications":          {selfService},
 	"revokeApiToken":            {selfService},
 }
 

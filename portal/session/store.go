@@ -141,6 +141,31 @@ type Account struct {
 	MustChange bool `json:"must_change,omitempty"`
 }
 
+// Preferences are an account's portal settings: the notification kinds
+// it switched off and the last inbox notice it read. They live in the
+// portal (backed up with the accounts), never on the ledger.
+type Preferences struct {
+	Muted    []string `json:"muted,omitempty"`
+	ReadUpTo string   `json:"read_up_to,omitempty"`
+}
+
+// Preferences returns an account's settings (the zero value until set).
+func (s *Store) Preferences(account string) (*Preferences, error) {
+	var p Preferences
+	if err := s.get(prefKey(account), &p); err != nil && !errors.Is(err, ErrNotFound) {
+		return nil, err
+	}
+	return &p, nil
+}
+
+// SetPreferences stores an account's settings.
+func (s *Store) SetPreferences(account string, p *Preferences) error {
+	if !s.HasAccount(account) {
+		return fmt.Errorf("%w: account %q", ErrNotFound, account)
+	}
+	return s.put(prefKey(account), p)
+}
+
 // Session is a browser session.
 type Session struct {
 	Account string    `json:"account"`
@@ -254,6 +279,7 @@ func (s *Store) get(key string, v any) error {
 func accountKey(id string) string { return "a/" + id }
 func sessionKey(h []byte) string  { return "s/" + hex.EncodeToString(h) }
 func tokenKey(id string) string   { return "k/" + id }
+func prefKey(id string) string    { return "p/" + id }
 
 func (s *Store) checkPassword(pw string) error {
 	if len(pw) < s.cfg.MinPasswordLen || len(pw) > 1024 {

@@ -1,0 +1,69 @@
+package app_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/almoner/almoner/portal/internal/testnode"
+)
+
+// TestInbox: accesses to a patient's records reach the patient's inbox in
+// words (a refused try, an emergency access), not the reader's; a kind
+// switched off leaves the inbox and the unread count; marking read sets
+// the count to zero; the settings are the patient's own (a read-only
+// token may read them, not change them).
+func TestInbox(t *testing.T) {
+	n := testnode.Start(t)
+	p, _ := startPortalLogged(t, n)
+	ana, adjuster, drLee := as(t, p, "stmarys/patient-ana"), as(t, p, "acme/adjuster"), as(t, p, "stmarys/dr-lee")
+	storeRecord(t, n, "rec-i1", "lab", []byte(`{"resourceType":"Bundle"}`))
+	adjuster.do(readDoc, map[string]any{"r": "rec-i1", "p": "claims"}) // refused: no consent
+	drLee.do(breakGlassDoc, map[string]any{"r": "rec-i1", "why": "unconscious-patient"})
+	ana.do(readDoc, map[string]any{"r": "rec-i1", "p": "treatment"}) // her own: no notice
+
+	const q = `{ inbox(first: 10) { unread notices { id kind text ref } hasNextPage } notificationSettings { kinds muted } }`
+	r := ana.do(q, nil)
+	notices := dig(r.Data, "inbox", "notices").([]any)
+	if len(notices) != 2 || dig(r.Data, "inbox", "unread") != 2.0 {
+		t.Fatalf("Ana's inbox: %s", r.raw)
+	}
+	if n := notices[0]; dig(n, "kind") != "BREAK_GLASS" || !strings.Contains(dig(n, "text").(string), "stmarys/dr-lee opened your record rec-i1 in an emergency (unconscious-patient)") {
+		t.Fatalf("the newest notice: %v", n)
+	}
+	if n := notices[1]; dig(n, "kind") != "ACCESS" || dig(n, "ref") != "rec-i1" ||
+		!strings.Contains(dig(n, "text").(string), "acme/adjuster tried to read your record rec-i1 for claims and was refused") {
+		t.Fatalf("the refused try: %v", n)
+	}
+	if r := adjuster.do(q, nil); len(dig(r.Data, "inbox", "notices").([]any)) != 0 {
+		t.Fatalf("the adjuster's inbox has Ana's notices: %s", r.raw)
+	}
+
+	// Accesses switched off: only the emergency is left, and counted.
+	r = ana.do(`mutation { setNotifications(muted: [ACCESS]) { kinds muted } }`, nil)
+	if m := dig(r.Data, "setNotifications", "muted").([]any); len(m) != 1 || m[0] != "ACCESS" {
+		t.Fatalf("setNotifications: %s", r.raw)
+	}
+	r = ana.do(q, nil)
+	if ns := dig(r.Data, "inbox", "notices").([]any); len(ns) != 1 || dig(r.Data, "inbox", "unread") != 1.0 ||
+		dig(ns[0], "kind") != "BREAK_GLASS" {
+		t.Fatalf("Ana's inbox with accesses switched off: %s", r.raw)
+	}
+	if r := ana.do(`mutation { markInboxRead }`, nil); dig(r.Data, "markInboxRead") != 0.0 {
+		t.Fatalf("markInboxRead: %s", r.raw)
+	}
+	if r := ana.do(q, nil); dig(r.Data, "inbox", "unread") != 0.0 || len(dig(r.Data, "inbox", "notices").([]any)) != 1 {
+		t.Fatalf("after marking read (the notices stay): %s", r.raw)
+	}
+	tok := ana.do(`mutation { createApiToken(name: "ro", scopes: ["read"], ttlHours: 1) { secret } }`, nil)
+	ro := newClient(t, p.URL)
+	ro.bearer = dig(tok.Data, "createApiToken", "secret").(string)
+	if r := ro.do(q, nil); dig(r.Data, "inbox", "unread") != 0.0 {
+		t.Fatalf("a read-only token reading the inbox: %s", r.raw)
+	}
+	if r := ro.do(`mutation { setNotifications(muted: []) { muted } }`, nil); r.code() != "FORBIDDEN" {
+		t.Fatalf("a read-only token changing the settings: %s", r.raw)
+	}
+	if r := newClient(t, p.URL).do(q, nil); r.code() != "UNAUTHENTICATED" {
+		t.Fatalf("an anonymous inbox: %s", r.raw)
+	}
+}

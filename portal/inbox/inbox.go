@@ -1,0 +1,214 @@
+package inbox
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/almoner/almoner/consortium-node/api"
+	"github.com/almoner/almoner/consortium-node/contracts/record/delivery"
+	"github.com/almoner/almoner/portal/readmodel"
+)
+
+// ModuleName is the read-model module's name (key space "x/inbox/").
+const ModuleName = "inbox"
+
+// Kinds of notices, each of which a member may switch off.
+const (
+	KindAccess         = "access"          // someone read, or tried to read, one of my records
+	KindBreakGlass     = "break_glass"     // an emergency access to one of my records
+	KindConsentRequest = "consent_request" // staff asked for my consent
+	KindClaim          = "claim"           // a claim for my care changed
+	KindGift           = "gift"            // my gift was disbursed or refunded
+)
+
+// Kinds returns every kind, in the order people see them.
+func Kinds() []string {
+	return []string{KindAccess, KindBreakGlass, KindConsentRequest, KindClaim, KindGift}
+}
+
+// Notice is one notification for one member.
+type Notice struct {
+	ID     string `json:"id"` // unique, ordered by height, transaction and event
+	Member string `json:"member"`
+	Kind   string `json:"kind"`
+	Text   string `json:"text"`
+	// Ref names what it is about: a record, a consent, a claim or a gift.
+	Ref    string `json:"ref,omitempty"`
+	Height uint64 `json:"height"`
+	Time   int64  `json:"time"` // Unix nanoseconds, the block's
+	TxID   string `json:"tx_id"`
+}
+
+func noticeKey(member, id string) string { return "n/" + strings.ReplaceAll(member, "/", ":") + "/" + id }
+
+func noticePrefix(member string) string { return "n/" + strings.ReplaceAll(member, "/", ":") + "/" }
+
+// Module returns the read-model module.
+func Module() readmodel.Module {
+	return readmodel.Module{Name: ModuleName, Version: 1, Block: applyBlock}
+}
+
+var contracts = []string{delivery.Contract, "consent", "claim", "donation"}
+
+func applyBlock(w *readmodel.Txn, b *api.Block) error {
+	return readmodel.EachEvent(b, contracts, func(ce readmodel.CallEvent) error {
+		for _, n := range notices(ce) {
+			n.ID = fmt.Sprintf("%016x%06x%04x", ce.Height, ce.Tx, ce.Ev)
+			n.Height, n.Time, n.TxID = ce.Height, ce.Time, ce.TxID
+			if err := w.PutJSON(noticeKey(n.Member, n.ID), n); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// notices returns the notices one event gives (Member, Kind, Text, Ref).
+func notices(ce readmodel.CallEvent) []Notice {
+	e := ce.Event
+	a := e.Attr
+	one := func(member, kind, text, ref string) []Notice {
+		if member == "" || !strings.Contains(member, "/") {
+			return nil // an organisation, not a member
+		}
+		return []Notice{{Member: member, Kind: kind, Text: text, Ref: ref}}
+	}
+	switch e.Contract + "." + e.Type {
+	case "record.access_granted":
+		if a("reader") == a("patient") {
+			return nil // my own read
+		}
+		return one(a("patient"), KindAccess, fmt.Sprintf("%s read your record %s for %s", a("reader"), a("record"),
+			a("purpose")), a("record"))
+	case "record.access_refused":
+		if a("reader") == a("patient") {
+			return nil
+		}
+		return one(a("patient"), KindAccess, fmt.Sprintf("%s tried to read your record %s for %s and was refused",
+			a("reader"), a("record"), a("purpose")), a("record"))
+	case "record.break_glass":
+		return one(a("patient"), KindBreakGlass, fmt.Sprintf("%s opened your record %s in an emergency (%s); "+
+			"%s's privacy officer reviews it", a("reader"), a("record"), a("reason"), a("custodian")), a("record"))
+	case "record." + delivery.Event:
+		if a("reader") == a("patient") {
+			return nil
+		}
+		return one(a("patient"), KindAccess, fmt.Sprintf("the access of %s to your record %s delivered nothing (%s)",
+			a("reader"), a("record"), a("reason")), a("record"))
+	case "consent.consent_requested":
+		return one(a("patient"), KindConsentRequest, fmt.Sprintf("%s asks for your consent %s (for %s): accept or decline it",
+			orWho(a("requester"), a("grantee")), a("consent"), a("purpose")), a("consent"))
+	case "claim.claim_submitted":
+		return one(a("patient"), KindClaim, fmt.Sprintf("%s filed claim %s for your care with %s", a("provider"), a("claim"),
+			a("insurer")), a("claim"))
+	case "claim.claim_adjudicated":
+		return one(a("patient"), KindClaim, fmt.Sprintf("%s decided claim %s: %s; your share %s", a("insurer"), a("claim"),
+			strings.ReplaceAll(a("outcome"), "_", " "), money(a("patient_share"), a("currency"))), a("claim"))
+	case "claim.claim_paid":
+		return one(a("patient"), KindClaim, fmt.Sprintf("%s paid claim %s", a("insurer"), a("claim")), a("claim"))
+	case "claim.claim_appealed":
+		return one(a("patient"), KindClaim, fmt.Sprintf("%s appealed claim %s", a("provider"), a("claim")), a("claim"))
+	case "claim.claim_cancelled":
+		return one(a("patient"), KindClaim, fmt.Sprintf("%s cancelled claim %s", a("provider"), a("claim")), a("claim"))
+	case "donation.gift_disbursed":
+		return one(a("donor"), KindGift, fmt.Sprintf("%s of your gift to %s went to milestone %s (disbursement %s)",
+			money(a("amount"), ""), a("campaign"), a("milestone"), a("disbursement")), a("gift"))
+	case "donation.gift_refunded":
+		return one(a("donor"), KindGift, fmt.Sprintf("%s of your gift to %s was refunded (%s)", money(a("amount"), ""),
+			a("campaign"), strings.ReplaceAll(a("reason"), "_", " ")), a("gift"))
+	}
+	return nil
+}
+
+func orWho(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// money writes minor units as a decimal amount (two decimals) with the
+// currency when known.
+func money(minor, currency string) string {
+	v, err := strconv.ParseUint(minor, 10, 64)
+	if err != nil {
+		return minor
+	}
+	s := fmt.Sprintf("%d.%02d", v/100, v%100)
+	if currency != "" {
+		s += " " + currency
+	}
+	return s
+}
+
+// Reader answers queries on the notices.
+type Reader struct{ s *readmodel.Store }
+
+// NewReader returns a reader of s's notices.
+func NewReader(s *readmodel.Store) *Reader { return &Reader{s: s} }
+
+// Notices returns up to limit of member's notices newest first, after the
+// notice id after ("" for the newest), with whether more follow.
+func (r *Reader) Notices(member, after string, limit int) ([]*Notice, bool, error) {
+	var out []*Notice
+	var bad error
+	start := ""
+	if after != "" {
+		start = noticeKey(member, after)
+	}
+	err := r.s.Scan(ModuleName, noticePrefix(member), start, true, func(_ string, v []byte) bool {
+		if len(out) == limit {
+			return false
+		}
+		var n Notice
+		if err := json.Unmarshal(v, &n); err != nil {
+			bad = fmt.Errorf("%w: a notice: %v", readmodel.ErrCorrupt, err)
+			return false
+		}
+		out = append(out, &n)
+		return true
+	})
+	if err == nil {
+		err = bad
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	more := false
+	if len(out) == limit && limit > 0 {
+		rest, _, err := r.Notices(member, out[len(out)-1].ID, 1)
+		if err != nil {
+			return nil, false, err
+		}
+		more = len(rest) > 0
+	}
+	return out, more, nil
+}
+
+// Unread counts member's notices newer than the notice id readUpTo, among
+// those whose kind is not muted, up to max.
+func (r *Reader) Unread(member, readUpTo string, muted []string, max int) (int, error) {
+	n := 0
+	for after := ""; n < max; {
+		xs, more, err := r.Notices(member, after, 100)
+		if err != nil {
+			return 0, err
+		}
+		for _, x := range xs {
+			if x.ID <= readUpTo {
+				return n, nil
+			}
+			if !slices.Contains(muted, x.Kind) {
+				n++
+			}
+			after = x.ID
+		}
+		if !more {
+			break
+		}
+	}
+	return min(n, max), nil
+}
