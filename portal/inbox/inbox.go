@@ -42,7 +42,9 @@ type Notice struct {
 	TxID   string `json:"tx_id"`
 }
 
-func noticeKey(member, id string) string { return "n/" + strings.ReplaceAll(member, "/", ":") + "/" + id }
+func noticeKey(member, id string) string {
+	return "n/" + strings.ReplaceAll(member, "/", ":") + "/" + id
+}
 
 func noticePrefix(member string) string { return "n/" + strings.ReplaceAll(member, "/", ":") + "/" }
 
