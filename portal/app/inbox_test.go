@@ -1,8 +1,10 @@
 package app_test
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/almoner/almoner/portal/internal/testnode"
 )
@@ -65,5 +67,24 @@ func TestInbox(t *testing.T) {
 	}
 	if r := newClient(t, p.URL).do(q, nil); r.code() != "UNAUTHENTICATED" {
 		t.Fatalf("an anonymous inbox: %s", r.raw)
+	}
+
+	// Live: a new emergency access reaches Ana's open subscription; the
+	// refused try before it does not (accesses are still switched off).
+	ws := wsDial(t, p.URL, nil)
+	defer ws.Close()
+	wsSend(t, ws, `{"type":"connection_init","payload":{"authorization":"Bearer `+ro.bearer+`"}}`)
+	if m := wsRead(t, ws); m["type"] != "connection_ack" {
+		t.Fatalf("ack: %v", m)
+	}
+	sub, _ := json.Marshal(map[string]any{"type": "subscribe", "id": "in", "payload": map[string]any{
+		"query": `subscription { inboxAlerts { kind text } }`}})
+	wsSend(t, ws, string(sub))
+	time.Sleep(200 * time.Millisecond) // the subscription is registered before the blocks below
+	adjuster.do(readDoc, map[string]any{"r": "rec-i1", "p": "claims"})
+	drLee.do(breakGlassDoc, map[string]any{"r": "rec-i1", "why": "life-threatening"})
+	if m := wsRead(t, ws); m["type"] != "next" || dig(m, "payload", "data", "inboxAlerts", "kind") != "BREAK_GLASS" ||
+		!strings.Contains(dig(m, "payload", "data", "inboxAlerts", "text").(string), "(life-threatening)") {
+		t.Fatalf("the live notice: %v", m)
 	}
 }
