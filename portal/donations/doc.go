@@ -14,6 +14,13 @@
 // evidence hashes, a disbursement's purpose) are read from the arguments
 // of the same committed, successful transaction. Dates are block times.
 //
+// A gift's proof bundle (Reader.Bundle) is built from the lineage: the
+// transactions that moved the gift (ProofSteps: the gift, the approvals
+// of its milestones, the disbursements that drew on it and their
+// confirmations, its refunds), each one's receipt proof fetched from the
+// node, and the receipt events the viewer may not read left out as the
+// Disclosure (the ledger's policy) decides (api.GiftBundle).
+//
 // Module returns the readmodel.Module to register; Reader answers queries
 // over a readmodel.Store and is safe for concurrent use. Keys live under
 // the module's space "x/donations/":

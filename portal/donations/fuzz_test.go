@@ -25,7 +25,8 @@ import (
 // chain's transactions, each at its own height: those must be accepted and
 // give the very index the real chain gives.
 func FuzzDonationEvents(f *testing.F) {
-	newHarness(f).Fuzz(f)
+	h, _ := newHarness(f)
+	h.Fuzz(f)
 }
 
 // conserved checks the money invariants over every campaign and gift.
@@ -88,7 +89,7 @@ func conserved(t testing.TB, r *donations.Reader) {
 // newHarness runs a real donation chain (two campaigns: one funded,
 // disbursed and settled, one cancelled after a rejected milestone) and
 // indexes it, checking that money is conserved after every block.
-func newHarness(f *testing.F) *rmtest.Harness {
+func newHarness(f testing.TB) (*rmtest.Harness, *testchain.Chain) {
 	c := testchain.New(f, chaintest.Member{ID: "hope/donor-kai", Roles: []string{"donor"}})
 	do := func(sender, method string, args ...tx.Arg) { c.Do(sender, donation.Name, method, args...) }
 	deadline := func(d time.Duration) string { return fmt.Sprint(c.Exec.Now.Add(d).Unix()) }
@@ -116,5 +117,5 @@ func newHarness(f *testing.F) *rmtest.Harness {
 	do(officer, "submit_evidence", tx.String("campaign_id", "kidney"), tx.Uint("milestone", 2), hash("care"))
 	do(validator, "reject_milestone", tx.String("campaign_id", "kidney"), tx.Uint("milestone", 2))
 	do(officer, "cancel", tx.String("campaign_id", "kidney"))
-	return rmtest.NewHarness(f, c, donations.Module(), func(tb testing.TB, s *readmodel.Store) { conserved(tb, donations.NewReader(s)) })
+	return rmtest.NewHarness(f, c, donations.Module(), func(tb testing.TB, s *readmodel.Store) { conserved(tb, donations.NewReader(s)) }), c
 }

@@ -73,6 +73,9 @@ type Milestone struct {
 	Disbursed  uint64 `json:"disbursed"`
 	Refunded   uint64 `json:"refunded"`
 	StatusedAt uint64 `json:"statused_at"` // height of the last status change
+	// StatusTx is the transaction of the last status change (of an
+	// approved milestone: its approval).
+	StatusTx string `json:"status_tx,omitempty"`
 }
 
 // Escrow is what the milestone still holds.
@@ -201,6 +204,7 @@ type Disbursement struct {
 	ConfirmedBy     string `json:"confirmed_by,omitempty"`
 	ConfirmedHeight uint64 `json:"confirmed_height,omitempty"`
 	ConfirmedTime   int64  `json:"confirmed_time,omitempty"`
+	ConfirmedTx     string `json:"confirmed_tx,omitempty"`
 	DisbursedBy     string `json:"disbursed_by"`
 	Height          uint64 `json:"height"`
 	Time            int64  `json:"time"`
@@ -234,10 +238,15 @@ func donorGiftsPrefix(donor string) string { return "dg/" + donor + "/" }
 func reportPrefix(charity string) string   { return "r/" + charity + "/" }
 func reportTimeKey(ns int64) string        { return hex16(uint64(ns)) }
 
+// Version is the index's version: 1 added the transactions of milestone
+// decisions and payee confirmations (Milestone.StatusTx,
+// Disbursement.ConfirmedTx), which a gift's proof bundle names.
+const Version = 1
+
 // Module returns the read-model module. Register it in the portal's
 // readmodel.Registry.
 func Module() readmodel.Module {
-	return readmodel.Module{Name: ModuleName, Block: applyBlock}
+	return readmodel.Module{Name: ModuleName, Version: Version, Block: applyBlock}
 }
 
 // at is where an event happened.
@@ -494,7 +503,7 @@ func milestoneStatus(w *readmodel.Txn, a at, e ledger.Event) error {
 	case "milestone_missed":
 		m.Status = MilestoneMissed
 	}
-	m.StatusedAt = a.height
+	m.StatusedAt, m.StatusTx = a.height, a.txID
 	c.Updated = a.height
 	return w.PutJSON(campaignKey(c.ID), c)
 }
@@ -628,7 +637,7 @@ func payeeConfirmed(w *readmodel.Txn, a at, e ledger.Event) error {
 	if !exists || d.Campaign == "" {
 		return bad("unknown disbursement %q", d.ID)
 	}
-	d.Confirmed, d.ConfirmedBy, d.ConfirmedHeight, d.ConfirmedTime = true, e.Attr("by"), a.height, a.time
+	d.Confirmed, d.ConfirmedBy, d.ConfirmedHeight, d.ConfirmedTime, d.ConfirmedTx = true, e.Attr("by"), a.height, a.time, a.txID
 	for _, s := range d.Sources {
 		g, err := loadGift(w, s.Gift)
 		if err != nil {
