@@ -16,6 +16,20 @@
 // confirms it. Refusals are FORBIDDEN (UNAUTHENTICATED when anonymous),
 // decided from the viewer's member record in the read model.
 //
+// # Proofs
+//
+// giftProofBundle(gift) returns, as one JSON document
+// (consortium-node/api.GiftBundle), the receipt proofs of every
+// transaction that moved a gift: the gift, its milestones' approvals, the
+// disbursements that drew on it, their payees' confirmations, its
+// refunds. The ledger's policy alone decides: the bundle is for whom
+// "gift read" (owner the donor, org the charity) or "chain read" of the
+// gift's transaction allows; a receipt is whole for whom "chain read"
+// allows its transaction, else its events are shown only where they name
+// no donor or a donor whose gift the viewer may read (other donors'
+// gifts are left out and the receipt is proven by its hash:
+// docs/decisions/0020-donor-proofs.md).
+//
 // # Mutations
 //
 // Every mutation signs one donation transaction with the viewer's key
@@ -33,5 +47,5 @@
 // entriesCsv), so that a client saves a file without another endpoint.
 //
 // Imports: graphql/schema, portal/donations, portal/readmodel,
-// portal/session and the node's tx package.
+// portal/session and the node's tx and api/client packages.
 package donationgql

@@ -128,6 +128,7 @@ func (m *mod) registerQueries(b *schema.Builder) error {
 				}
 				return d, nil
 			}}},
+		{"giftProofBundle", m.giftProofBundle()},
 		{"charityReport", &graphql.Field{Type: nn(t.report),
 			Args: graphql.FieldConfigArgument{
 				"charity": {Type: nn(graphql.ID), Description: "The charity organisation."},

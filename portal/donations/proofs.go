@@ -126,7 +126,7 @@ func (r *Reader) Bundle(ctx context.Context, g *Gift, chainID string, proofs Pro
 		}
 		signed, err := tx.Decode(p.Tx)
 		if err != nil {
-			return nil, fmt.Errorf("donations: transaction %s of gift %s: %w", id, g.ID, err)
+			return nil, fmt.Errorf("%w: transaction %s of gift %s: %v", ErrEvent, id, g.ID, err)
 		}
 		whole, err := d.Transaction(signed.Body.Sender)
 		if err != nil {
