@@ -93,8 +93,9 @@ func verifyProof(p *Proof, t Trust, receiptLeaf []byte) error {
 				"JavaScript's JSON.parse round, and no node signature matches the header with it; pass the receipt as the portal served it, "+
 				"its time a string of digits", p.TimeText)
 		case valid == 0 && bad >= t.Quorum:
-			return fail(ErrProofHeader, "the header of block %d was changed after the nodes signed it: none of its %d signatures by nodes of the genesis file "+
-				"matches it (its height, time, previous hash, roots, state hash or proposer differ from what they signed)", h.Height, bad)
+			return fail(ErrProofHeader, "the header of block %d was changed after the nodes signed it (its height, time, previous hash, roots, "+
+				"state hash or proposer), or the genesis file trusted here is not the consortium's (same node names, other keys: compare its "+
+				"fingerprint): none of its %d signatures by nodes of that name matches it", h.Height, bad)
 		default:
 			return fail(ErrProofSignatures, "block %d has %d valid signatures of the %d the genesis file requires (%d by its nodes do not verify: changed or not theirs)",
 				h.Height, valid, t.Quorum, bad)

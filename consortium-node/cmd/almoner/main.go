@@ -1,6 +1,7 @@
 // Command almoner is the Almoner command-line client: generate keys,
 // build, sign and submit transactions, fetch blocks and receipts, and
-// verify a receipt proof offline against a genesis file.
+// verify a receipt proof or a gift's proof bundle offline against a
+// genesis file.
 package main
 
 import (
@@ -8,7 +9,6 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/binary"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -22,6 +22,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/almoner/almoner/consortium-node/api"
 	"github.com/almoner/almoner/consortium-node/api/client"
 	"github.com/almoner/almoner/consortium-node/contracts/consortium"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
@@ -45,7 +46,9 @@ const usage = `usage: almoner COMMAND [flags]
   submit FILE [--wait]                   submit a signed transaction file
   block [HEIGHT|latest|HASH]             show a block with receipts
   receipt TXID [--out FILE]              fetch a receipt with its inclusion proof
-  verify FILE [--genesis FILE]           verify a receipt proof offline
+  verify FILE [--genesis FILE]           verify offline a receipt proof, or a gift's proof bundle
+                                         (the portal's giftProofBundle, "Download all receipts"),
+                                         and say what each receipt proves
   keystore-import --id ID --keystore DIR [--remove-plain]
                                          move HOME/keys/<id>.json into an encrypted keystore
                                          (passphrase in $ALMONER_KEYSTORE_PASSPHRASE)
@@ -590,50 +593,16 @@ func cmdReceipt(fs *flag.FlagSet, c *common, args []string, out io.Writer) error
 	if err != nil {
 		return err
 	}
+	// The form for files: the header time a string, exact through any
+	// JSON tool (api.Proof).
+	jp := api.NewProof(p)
 	if *outFile != "" {
-		b, _ := json.MarshalIndent(p, "", "  ")
+		b, _ := json.MarshalIndent(jp, "", "  ")
 		if err := os.WriteFile(*outFile, append(b, '\n'), 0o644); err != nil {
 			return err
 		}
 	}
-	return printJSON(out, p)
-}
-
-func cmdVerify(fs *flag.FlagSet, c *common, args []string, out io.Writer) error {
-	gpath := fs.String("genesis", "", "genesis file to trust (default HOME/genesis.json)")
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) != 1 {
-		return errors.New("verify needs a proof file (from almoner receipt --out)")
-	}
-	if *gpath == "" {
-		*gpath = c.home + "/genesis.json"
-	}
-	g, err := genesis.Load(*gpath)
-	if err != nil {
-		return err
-	}
-	b, err := os.ReadFile(pos[0])
-	if err != nil {
-		return err
-	}
-	var p ledger.ReceiptProof
-	if err := json.Unmarshal(b, &p); err != nil {
-		return fmt.Errorf("%s is not a receipt proof: %w", pos[0], err)
-	}
-	if err := p.Verify(g.ChainID, g.NodeKeys(), g.Quorum()); err != nil {
-		return fmt.Errorf("INVALID: %w", err)
-	}
-	status := "succeeded"
-	if !p.Receipt.OK() {
-		status = "failed: " + p.Receipt.Error
-	}
-	fmt.Fprintf(out, "VALID: transaction %s is in block %d of chain %q (header %s), signed by %d of %d nodes (quorum %d); it %s\n",
-		p.Receipt.TxID, p.Header.Height, g.ChainID, hex.EncodeToString(func() []byte { h := p.Header.Hash(); return h[:] }()),
-		len(p.Signatures), len(g.Nodes), g.Quorum(), status)
-	return nil
+	return printJSON(out, jp)
 }
 
 func cmdNodeChange(fs *flag.FlagSet, c *common, args []string, out io.Writer) error {
