@@ -19,9 +19,10 @@
 #   PROFILE_DIR=bin/bench/profiles scripts/bench-e2e.sh # and CPU/alloc profiles (below)
 #
 # With PROFILE_DIR, one more run per executor after the rounds: the node
-# with --pprof, PROFILE_TXS transactions (default 6x TXS), a CPU profile
-# of PROFILE_SECONDS (default 8) taken while they are submitted, then the
-# allocation profile: PROFILE_DIR/e2e-<executor>.{cpu,allocs}.pprof.
+# with --pprof, PROFILE_TXS transactions (default 6x TXS); while they are
+# submitted, an execution trace of 3 s and then a CPU profile of
+# PROFILE_SECONDS (default 8); after them the allocation profile:
+# PROFILE_DIR/e2e-<executor>.{trace,cpu.pprof,allocs.pprof}.
 set -Eeuo pipefail
 trap 'echo "$0: line $LINENO: exit status $?" >&2' ERR
 cd "$(dirname "$0")/.."
@@ -93,6 +94,10 @@ profile() { # label, node flags...
   local lg=$!
   # Profile the submission, not the signing before it.
   for _ in $(seq 600); do grep -q '^submitting' "$tmp/loadgen.err" 2>/dev/null && break; sleep 0.05; done
+  # An execution trace first (where the raft loop's time goes: running,
+  # waiting for a CPU, in syscalls, waiting for the executor's workers).
+  curl -sf -o "$PROFILE_DIR/e2e-$label.trace" "http://$pp/debug/pprof/trace?seconds=3" ||
+    echo "  (the trace failed)" >&2
   profile_cpu "http://$pp" "${PROFILE_SECONDS:-8}" "$PROFILE_DIR/e2e-$label.cpu.pprof"
   local cpu=$!
   wait "$lg" || { echo "loadgen failed (profile run)" >&2; return 1; }
@@ -100,7 +105,7 @@ profile() { # label, node flags...
   profile_allocs "http://$pp" "$PROFILE_DIR/e2e-$label.allocs.pprof"
   stop_node
   echo "  e2e $label (profiled, not counted): $(head -1 "$tmp/profile.out")" >&2
-  echo "  profiles: $PROFILE_DIR/e2e-$label.{cpu,allocs}.pprof" >&2
+  echo "  profiles: $PROFILE_DIR/e2e-$label.{trace,cpu.pprof,allocs.pprof}" >&2
 }
 
 echo "e2e: $TXS identity.add_member txs per round, one node, load from a separate process, $ROUNDS round(s)" >&2
