@@ -216,6 +216,9 @@ func cmdRun(args []string) error {
 		"newest table files with goleveldb's block checksums (every table's index and the journals are read regardless); 0: none")
 	diskFile := fs.String("fault-disk-file", "", "for fault tests: a file that sets the free space of the node's disk "+
 		"(\"full\", a number of bytes, or empty/missing: unlimited); re-read every 100ms")
+	uploadGrace := fs.Duration("upload-grace", node.DefaultUploadGrace, "how long this custodian node keeps a record upload "+
+		"that no committed record.register names (a registration the ledger refused, or never sent) before its sweep "+
+		"destroys the ciphertext and data key; at least 1m")
 	pprofAddr := fs.String("pprof", "", "serve Go profiles (net/http/pprof) at http://ADDR/debug/pprof/ on a listener of their own; "+
 		"a loopback address only, e.g. 127.0.0.1:6060 (default: off)")
 	if err := fs.Parse(args); err != nil {
@@ -298,6 +301,7 @@ func cmdRun(args []string) error {
 		}
 	}
 	cfg.RaftListen = *raftListen
+	cfg.Sweep.Grace = *uploadGrace
 	cfg.VerifyBlocks, cfg.VerifyTableBytes = *verifyBlocks, *verifyMiB<<20
 	if *verifyBlocks == 0 {
 		cfg.VerifyBlocks = -1

@@ -15,20 +15,23 @@
 // ErrErased.
 //
 // An upload comes before its registration on the ledger, which may refuse
-// it, so an upload is first staged (Stage): kept under its ciphertext's
-// hash, with who uploaded it and when, beside any other upload of the same
-// version. When a committed record.register names a hash, that upload
-// becomes the version (Promote) and the version's other uploads go; the
-// node's sweep discards uploads that no registration names after a grace
-// period (Discard; docs/decisions/0018). A refused registration therefore
-// leaves nothing behind, and its record id stays free.
+// it, so an upload is first staged (Stage), with who uploaded it and when.
+// The first upload of a version takes the version's own entries, so that
+// its registration moves no data; another upload of the same version
+// while it is staged goes beside it, named by its ciphertext's hash. When
+// a committed record.register names a hash, that upload becomes the
+// version (Promote) and the version's other uploads go; the node's sweep
+// discards uploads that no registration names after a grace period
+// (Discard; docs/decisions/0018). A refused registration therefore leaves
+// nothing behind, and its record id stays free.
 //
 // Key layout (prefix p/):
 //
-//	ct/<record>/<version>         sealed ciphertext of a registered version
+//	ct/<record>/<version>         the version's sealed ciphertext (or its first staged upload's)
 //	dk/<record>/<version>         its data key, wrapped for this node
-//	ct/<record>/<version>/<hash>  a staged upload's ciphertext (hash: hex SHA-256 of it)
+//	ct/<record>/<version>/<hash>  another staged upload's ciphertext (hash: hex SHA-256 of it)
 //	dk/<record>/<version>/<hash>  its data key, wrapped for this node
-//	up/<record>/<version>/<hash>  its metadata: Unix nanoseconds (8 bytes), uploader
+//	up/<record>/<version>/<hash>  a staged upload: Unix nanoseconds (8 bytes), 1 when it holds
+//	                              the version's own entries (else 0), the uploader
 //	erased/<record>               erasure tombstone
 package privatestore

@@ -165,7 +165,7 @@ func TestStagedUploads(t *testing.T) {
 	if _, err := s.Stage("rec", 2, sg, wg, "stmarys/clerk", t0); err != nil {
 		t.Fatal(err)
 	}
-	if n, err := s.Erase("rec"); err != nil || n != 1 {
+	if n, err := s.Erase("rec"); err != nil || n != 2 {
 		t.Fatalf("erase: %d %v", n, err)
 	}
 	if got := keys(t, s, "rec"); strings.Join(got, ",") != "p/erased/rec" {
@@ -173,6 +173,41 @@ func TestStagedUploads(t *testing.T) {
 	}
 	if _, err := s.Stage("rec", 2, sg, wg, "stmarys/clerk", t0); !errors.Is(err, ErrErased) {
 		t.Fatalf("staging after the erasure: %v", err)
+	}
+}
+
+// TestPutOverStaged: a registered version that arrives (a copy, a
+// catch-up) while another upload of it is staged in its entries takes
+// them; the same upload put as registered just stops being staged.
+func TestPutOverStaged(t *testing.T) {
+	s, nk := newStore(t)
+	dk1, _ := envelope.NewDataKey(nil)
+	s1, w1 := upload(t, nk, dk1, "rec", 1, []byte("staged"))
+	if _, err := s.Stage("rec", 1, s1, w1, "stmarys/clerk", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _ := s.Has("rec", 1); ok {
+		t.Fatal("a staged upload in the version's entries counts as stored")
+	}
+	dk2, _ := envelope.NewDataKey(nil)
+	s2, w2 := upload(t, nk, dk2, "rec", 1, []byte("registered"))
+	if err := s.Put("rec", 1, s2, w2); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _ := s.Has("rec", 1); !ok || len(staged(t, s)) != 0 {
+		t.Fatalf("after the put: stored %v, staged %v", ok, staged(t, s))
+	}
+	opens(t, s, "rec", 1, sha256.Sum256(s2), []byte("registered"))
+
+	s3, w3 := upload(t, nk, dk1, "rec-2", 1, []byte("staged, then registered"))
+	if _, err := s.Stage("rec-2", 1, s3, w3, "stmarys/clerk", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Put("rec-2", 1, s3, w3); err != nil {
+		t.Fatal(err)
+	}
+	if got := keys(t, s, "rec-2"); strings.Join(got, ",") != "p/ct/rec-2/1,p/dk/rec-2/1" {
+		t.Fatalf("keys: %v", got)
 	}
 }
 
@@ -185,18 +220,26 @@ func TestRekeyStaged(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	dk2, _ := envelope.NewDataKey(nil)
+	sealed2, wrapped2 := upload(t, oldKey, dk2, "rec", 1, []byte("staged beside"))
+	h2, err := s.Stage("rec", 1, sealed2, wrapped2, "stmarys/clerk", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
 	newKey, _ := envelope.GenerateReaderKey(nil)
-	if n, err := Rekey(s.db, "node1", oldKey, "node9", newKey.PublicKey()); err != nil || n != 1 {
+	if n, err := Rekey(s.db, "node1", oldKey, "node9", newKey.PublicKey()); err != nil || n != 2 {
 		t.Fatalf("Rekey: %d %v", n, err)
 	}
-	opens(t, New(s.db, "node9", newKey), "rec", 1, h, []byte("staged"))
+	restored := New(s.db, "node9", newKey)
+	opens(t, restored, "rec", 1, h, []byte("staged"))
+	opens(t, restored, "rec", 1, h2, []byte("staged beside"))
 }
 
 // FuzzStagedEntry: the decoders of staged upload entries never panic, and
 // what they accept re-encodes to the same bytes.
 func FuzzStagedEntry(f *testing.F) {
 	h := sha256.Sum256([]byte("x"))
-	f.Add(stagedMetaKey("rec-1", 1, h), encodeMeta("stmarys/clerk", time.Unix(1, 2)))
+	f.Add(stagedMetaKey("rec-1", 1, h), encodeMeta("stmarys/clerk", time.Unix(1, 2), true))
 	f.Add([]byte("p/up/rec/1/zz"), []byte{1, 2, 3})
 	f.Add([]byte("p/up//1/"), []byte{})
 	f.Fuzz(func(t *testing.T, key, meta []byte) {
@@ -206,8 +249,8 @@ func FuzzStagedEntry(f *testing.F) {
 				t.Fatalf("%q parses to %q %d %x, whose key parses to %q %d %x (%v)", key, id, v, h, id2, v2, h2, err)
 			}
 		}
-		if who, at, err := decodeMeta(meta); err == nil {
-			if got := encodeMeta(who, at); !bytes.Equal(got, meta) {
+		if who, at, inMain, err := decodeMeta(meta); err == nil {
+			if got := encodeMeta(who, at, inMain); !bytes.Equal(got, meta) {
 				t.Fatalf("metadata %x re-encodes to %x", meta, got)
 			}
 		}

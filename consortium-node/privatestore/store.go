@@ -39,11 +39,11 @@ func keyKey(id string, v uint64) []byte {
 }
 func erasedKey(id string) []byte { return []byte(prefix + "erased/" + id) }
 
-// A staged upload's entries: its ciphertext and data key beside the
-// registered version's (so that erasure, a restore's Rekey and its
-// dropping of private data, which work on the ct/ and dk/ prefixes, treat
-// them alike), named by the ciphertext's hash; and its metadata under
-// up/, which the sweep lists without reading ciphertexts.
+// A staged upload's entries (see doc.go): the first upload of a version
+// takes the version's own ct/ and dk/ entries, so that its registration
+// moves no data; another upload of the version while that one is staged
+// goes beside it, named by its ciphertext's hash. Each has its metadata
+// under up/, which the sweep lists without reading ciphertexts.
 func stagedCtKey(id string, v uint64, h [32]byte) []byte {
 	return []byte(prefix + "ct/" + id + "/" + strconv.FormatUint(v, 10) + "/" + hex.EncodeToString(h[:]))
 }
@@ -134,10 +134,24 @@ func (s *Store) Put(recordID string, version uint64, sealed, wrapped []byte) err
 	if err := s.notErased(recordID); err != nil {
 		return err
 	}
-	// A registered version is never replaced: the ledger holds its hash,
-	// and a reader released it under that hash. The same bytes again (a
-	// retried upload) are accepted.
-	if prev, err := s.db.Get(ctKey(recordID, version), nil); err == nil {
+	staged, err := s.stagedOf(recordID, version)
+	if err != nil {
+		return err
+	}
+	b := new(leveldb.Batch)
+	h := sha256.Sum256(sealed)
+	if m, ok := staged.main(); ok {
+		// A staged upload holds the version's entries: the ledger
+		// registers this one, so it takes them (the staged one, if it is
+		// another, could never be registered).
+		b.Delete(stagedMetaKey(recordID, version, m))
+		if m == h {
+			return s.db.Write(b, &opt.WriteOptions{Sync: true})
+		}
+	} else if prev, err := s.db.Get(ctKey(recordID, version), nil); err == nil {
+		// A registered version is never replaced: the ledger holds its
+		// hash, and a reader released it under that hash. The same bytes
+		// again (a retried upload) are accepted.
 		if bytes.Equal(prev, sealed) {
 			return nil
 		}
@@ -145,7 +159,6 @@ func (s *Store) Put(recordID string, version uint64, sealed, wrapped []byte) err
 	} else if !errors.Is(err, leveldb.ErrNotFound) {
 		return err
 	}
-	b := new(leveldb.Batch)
 	b.Put(ctKey(recordID, version), sealed)
 	b.Put(keyKey(recordID, version), wrapped)
 	return s.db.Write(b, &opt.WriteOptions{Sync: true})
@@ -165,14 +178,16 @@ type Staged struct {
 }
 
 // Stage keeps an upload that the ledger does not register (yet): the
-// version's ciphertext and data key, after the checks of Put, named by
-// the ciphertext's hash, with who uploaded it and when. Several uploads of
-// one version may be staged at once (another upload after a registration
-// the ledger refused, or a retry while the first registration is still
-// pending): the one whose hash a committed record.register names becomes
-// the version (Promote), the others are dropped then, and the sweep
-// discards those no registration names. The same bytes again restage them
-// at the new time. It returns the ciphertext's hash.
+// version's ciphertext and data key, after the checks of Put, with who
+// uploaded it and when. The first upload of a version takes the version's
+// own entries; another one while it is staged (after a registration the
+// ledger refused, or a retry while the first registration is pending)
+// goes beside it, named by its ciphertext's hash. The one whose hash a
+// committed record.register names becomes the version (Promote), the
+// others are dropped then, and the sweep discards those no registration
+// names. The same bytes again are restaged at the new time. The caller
+// has checked that the ledger does not register the version. It returns
+// the ciphertext's hash.
 func (s *Store) Stage(recordID string, version uint64, sealed, wrapped []byte, uploader string, at time.Time) ([32]byte, error) {
 	h := sha256.Sum256(sealed)
 	if err := s.check(recordID, version, sealed, wrapped); err != nil {
@@ -183,25 +198,53 @@ func (s *Store) Stage(recordID string, version uint64, sealed, wrapped []byte, u
 	if err := s.notErased(recordID); err != nil {
 		return h, err
 	}
+	staged, err := s.stagedOf(recordID, version)
+	if err != nil {
+		return h, err
+	}
 	b := new(leveldb.Batch)
-	b.Put(stagedCtKey(recordID, version, h), sealed)
-	b.Put(stagedKeyKey(recordID, version, h), wrapped)
-	b.Put(stagedMetaKey(recordID, version, h), encodeMeta(uploader, at))
+	if inMain, ok := staged[h]; ok {
+		b.Put(stagedMetaKey(recordID, version, h), encodeMeta(uploader, at, inMain))
+		return h, s.db.Write(b, &opt.WriteOptions{Sync: true})
+	}
+	// The version's own entries, unless something holds them: another
+	// staged upload, or a version stored without one (registered since
+	// the caller looked, or left by an upload before uploads were
+	// staged), which only a registration may replace.
+	taken, err := s.db.Has(ctKey(recordID, version), nil)
+	if err != nil {
+		return h, err
+	}
+	if taken {
+		b.Put(stagedCtKey(recordID, version, h), sealed)
+		b.Put(stagedKeyKey(recordID, version, h), wrapped)
+	} else {
+		b.Put(ctKey(recordID, version), sealed)
+		b.Put(keyKey(recordID, version), wrapped)
+	}
+	b.Put(stagedMetaKey(recordID, version, h), encodeMeta(uploader, at, !taken))
 	return h, s.db.Write(b, &opt.WriteOptions{Sync: true})
 }
 
 // encodeMeta encodes a staged upload's metadata: the time in Unix
-// nanoseconds (8 bytes, big-endian), then the uploader.
-func encodeMeta(uploader string, at time.Time) []byte {
-	return append(binary.BigEndian.AppendUint64(nil, uint64(at.UnixNano())), uploader...)
+// nanoseconds (8 bytes, big-endian), 1 when the upload holds the
+// version's own entries (else 0), then the uploader.
+func encodeMeta(uploader string, at time.Time, inMain bool) []byte {
+	b := binary.BigEndian.AppendUint64(nil, uint64(at.UnixNano()))
+	if inMain {
+		b = append(b, 1)
+	} else {
+		b = append(b, 0)
+	}
+	return append(b, uploader...)
 }
 
 // decodeMeta decodes encodeMeta's bytes.
-func decodeMeta(b []byte) (uploader string, at time.Time, err error) {
-	if len(b) < 8 {
-		return "", time.Time{}, fmt.Errorf("%w: staged upload metadata of %d bytes", ErrCorrupt, len(b))
+func decodeMeta(b []byte) (uploader string, at time.Time, inMain bool, err error) {
+	if len(b) < 9 || b[8] > 1 {
+		return "", time.Time{}, false, fmt.Errorf("%w: staged upload metadata %x", ErrCorrupt, b[:min(len(b), 9)])
 	}
-	return string(b[8:]), time.Unix(0, int64(binary.BigEndian.Uint64(b))), nil
+	return string(b[9:]), time.Unix(0, int64(binary.BigEndian.Uint64(b))), b[8] == 1, nil
 }
 
 // parseStagedKey splits a staged upload's key after its prefix (e.g.
@@ -247,7 +290,7 @@ func (s *Store) ListStaged(fn func(Staged) bool) error {
 		if err != nil {
 			return err
 		}
-		who, at, err := decodeMeta(it.Value())
+		who, at, _, err := decodeMeta(it.Value())
 		if err != nil {
 			return fmt.Errorf("%w (record %q version %d)", err, id, v)
 		}
@@ -258,37 +301,52 @@ func (s *Store) ListStaged(fn func(Staged) bool) error {
 	return it.Error()
 }
 
-// stagedOf returns the hashes of a version's staged uploads.
-func (s *Store) stagedOf(recordID string, version uint64) ([][32]byte, error) {
+// stagedSet is a version's staged uploads: hash → whether it holds the
+// version's own entries.
+type stagedSet map[[32]byte]bool
+
+// main returns the staged upload that holds the version's own entries.
+func (st stagedSet) main() ([32]byte, bool) {
+	for h, inMain := range st {
+		if inMain {
+			return h, true
+		}
+	}
+	return [32]byte{}, false
+}
+
+// stagedOf returns a version's staged uploads.
+func (s *Store) stagedOf(recordID string, version uint64) (stagedSet, error) {
 	pfx := prefix + "up/" + recordID + "/" + strconv.FormatUint(version, 10) + "/"
 	it := s.db.NewIterator(util.BytesPrefix([]byte(pfx)), nil)
 	defer it.Release()
-	var out [][32]byte
+	out := stagedSet{}
 	for it.Next() {
 		var h [32]byte
 		if n, err := hex.Decode(h[:], it.Key()[len(pfx):]); err != nil || n != len(h) {
 			return nil, fmt.Errorf("%w: staged upload key %q", ErrCorrupt, it.Key())
 		}
-		out = append(out, h)
+		_, _, inMain, err := decodeMeta(it.Value())
+		if err != nil {
+			return nil, err
+		}
+		out[h] = inMain
 	}
 	return out, it.Error()
 }
 
-func deleteStaged(b *leveldb.Batch, recordID string, version uint64, h [32]byte) {
-	b.Delete(stagedCtKey(recordID, version, h))
-	b.Delete(stagedKeyKey(recordID, version, h))
-	b.Delete(stagedMetaKey(recordID, version, h))
-}
-
 // Promote makes the staged upload whose ciphertext hash is h the content
 // of the record version (a committed record.register names h) and drops
-// the version's other staged uploads. It reports whether this node now
-// holds the version with that hash: false when it holds neither a staged
-// upload nor a stored version with it (a copy must then come from another
-// node); a stored version with other content (left by an upload before
-// uploads were staged) is removed then, so that the copy can be stored.
-// An erased record is left as it is. Promote does not fsync: after a
-// crash the staged upload is still there, and promoting it again is safe.
+// the version's other staged uploads. The first upload of a version
+// already holds the version's entries, so its promotion moves no data. It
+// reports whether this node now holds the version with that hash: false
+// when it holds neither a staged upload nor a stored version with it (a
+// copy must then come from another node); the version's entries are
+// cleared then when they hold something else (another upload, or what an
+// upload left before uploads were staged), so that the copy can be
+// stored. An erased record is left as it is. Promote does not fsync:
+// after a crash the staged upload is still there, and promoting it again
+// is safe.
 func (s *Store) Promote(recordID string, version uint64, h [32]byte) (bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -301,21 +359,27 @@ func (s *Store) Promote(recordID string, version uint64, h [32]byte) (bool, erro
 	}
 	b := new(leveldb.Batch)
 	held := false
-	for _, x := range staged {
-		if x == h {
-			sealed, err1 := s.db.Get(stagedCtKey(recordID, version, h), nil)
-			wrapped, err2 := s.db.Get(stagedKeyKey(recordID, version, h), nil)
-			if err := errors.Join(err1, err2); err == nil {
-				b.Put(ctKey(recordID, version), sealed)
-				b.Put(keyKey(recordID, version), wrapped)
-				held = true
-			} else if !errors.Is(err, leveldb.ErrNotFound) {
-				return false, err
-			}
+	inMain, isStaged := staged[h]
+	_, mainStaged := staged.main()
+	switch {
+	case isStaged && inMain:
+		held = true
+	case isStaged:
+		sealed, err := s.db.Get(stagedCtKey(recordID, version, h), nil)
+		if err != nil {
+			return false, err
 		}
-		deleteStaged(b, recordID, version, x)
-	}
-	if !held {
+		wrapped, err := s.db.Get(stagedKeyKey(recordID, version, h), nil)
+		if err != nil {
+			return false, err
+		}
+		b.Put(ctKey(recordID, version), sealed)
+		b.Put(keyKey(recordID, version), wrapped)
+		held = true
+	case mainStaged: // the entries hold another staged upload
+		b.Delete(ctKey(recordID, version))
+		b.Delete(keyKey(recordID, version))
+	default:
 		cur, err := s.db.Get(ctKey(recordID, version), nil)
 		switch {
 		case err == nil && sha256.Sum256(cur) == h:
@@ -325,6 +389,13 @@ func (s *Store) Promote(recordID string, version uint64, h [32]byte) (bool, erro
 			b.Delete(keyKey(recordID, version))
 		case !errors.Is(err, leveldb.ErrNotFound):
 			return false, err
+		}
+	}
+	for x, xMain := range staged {
+		b.Delete(stagedMetaKey(recordID, version, x))
+		if !xMain {
+			b.Delete(stagedCtKey(recordID, version, x))
+			b.Delete(stagedKeyKey(recordID, version, x))
 		}
 	}
 	if b.Len() == 0 {
@@ -339,13 +410,29 @@ func (s *Store) Promote(recordID string, version uint64, h [32]byte) (bool, erro
 func (s *Store) Discard(recordID string, version uint64, h [32]byte) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	staged, err := s.stagedOf(recordID, version)
+	if err != nil {
+		return err
+	}
+	inMain, ok := staged[h]
+	if !ok {
+		return nil
+	}
 	b := new(leveldb.Batch)
-	deleteStaged(b, recordID, version, h)
+	b.Delete(stagedMetaKey(recordID, version, h))
+	if inMain {
+		b.Delete(ctKey(recordID, version))
+		b.Delete(keyKey(recordID, version))
+	} else {
+		b.Delete(stagedCtKey(recordID, version, h))
+		b.Delete(stagedKeyKey(recordID, version, h))
+	}
 	return s.db.Write(b, &opt.WriteOptions{Sync: true})
 }
 
-// ListVersions calls fn with each stored (not staged) version, in key
-// order, until fn returns false. It reads the data key entries only.
+// ListVersions calls fn with each stored version (not a staged upload),
+// in key order, until fn returns false. It reads the data key entries
+// only.
 func (s *Store) ListVersions(fn func(recordID string, version uint64) bool) error {
 	const pfx = prefix + "dk/"
 	it := s.db.NewIterator(util.BytesPrefix([]byte(pfx)), nil)
@@ -359,6 +446,11 @@ func (s *Store) ListVersions(fn func(recordID string, version uint64) bool) erro
 		if err != nil {
 			return err
 		}
+		if has, err := s.Has(id, v); err != nil {
+			return err
+		} else if !has {
+			continue // a staged upload's
+		}
 		if !fn(id, v) {
 			break
 		}
@@ -367,8 +459,8 @@ func (s *Store) ListVersions(fn func(recordID string, version uint64) bool) erro
 }
 
 // isStaged reports whether a ct/ or dk/ key (after that prefix) names a
-// staged upload: it ends in a 64-digit hex hash, which no version number
-// has.
+// staged upload beside a version's own entries: it ends in a 64-digit
+// hex hash, which no version number has.
 func isStaged(k string) bool {
 	i := strings.LastIndexByte(k, '/')
 	if i < 0 || len(k)-i-1 != 2*sha256.Size {
@@ -392,10 +484,19 @@ func (s *Store) Drop(recordID string, version uint64) error {
 	return s.db.Write(b, &opt.WriteOptions{Sync: true})
 }
 
-// Has reports whether the ciphertext of a version is stored (promoted or
-// put; a staged upload does not count).
+// Has reports whether the ciphertext of a version is stored: put, or
+// promoted by its registration (a staged upload does not count).
 func (s *Store) Has(recordID string, version uint64) (bool, error) {
-	return s.db.Has(ctKey(recordID, version), nil)
+	ok, err := s.db.Has(ctKey(recordID, version), nil)
+	if err != nil || !ok {
+		return false, err
+	}
+	staged, err := s.stagedOf(recordID, version)
+	if err != nil {
+		return false, err
+	}
+	_, mainStaged := staged.main()
+	return !mainStaged, nil
 }
 
 // Release returns the sealed ciphertext whose hash is h, stored as the
@@ -443,7 +544,7 @@ func (s *Store) Release(recordID string, version uint64, h [32]byte, readerID st
 
 // Erase destroys every version's ciphertext and data key of a record,
 // staged uploads included, and records that it was erased. It reports how
-// many stored versions it destroyed.
+// many versions' own entries it destroyed.
 func (s *Store) Erase(recordID string) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

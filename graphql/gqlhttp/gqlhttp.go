@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"mime"
 	"net/http"
@@ -33,6 +34,14 @@ type Config struct {
 	// Timeout bounds one operation's execution (default 10s).
 	Timeout time.Duration
 	Logger  *slog.Logger
+	// MaxBodyBytes bounds a JSON request body, and a multipart request's
+	// operations field (default schema.MaxJSONBodyBytes).
+	MaxBodyBytes int
+	// MaxUploadBytes bounds a multipart request's body (default
+	// schema.MaxUploadRequestBytes), MaxFileBytes one file in it
+	// (default schema.MaxUploadFileBytes) and MaxFiles its files
+	// (default 4). Larger bodies answer 413 PAYLOAD_TOO_LARGE.
+	MaxUploadBytes, MaxFileBytes, MaxFiles int
 }
 
 // Validate checks the config and fills defaults.
@@ -49,6 +58,18 @@ func (c *Config) Validate() error {
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
+	def := func(v *int, d int) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	def(&c.MaxBodyBytes, schema.MaxJSONBodyBytes)
+	def(&c.MaxFileBytes, schema.MaxUploadFileBytes)
+	def(&c.MaxUploadBytes, schema.MaxUploadRequestBytes)
+	def(&c.MaxFiles, 4)
+	if c.MaxBodyBytes < c.Limits.MaxQueryBytes {
+		return fmt.Errorf("gqlhttp: MaxBodyBytes %d is below the query limit %d", c.MaxBodyBytes, c.Limits.MaxQueryBytes)
+	}
 	return nil
 }
 
@@ -63,6 +84,11 @@ func New(cfg Config) (*Handler, error) {
 	return &Handler{cfg: cfg}, nil
 }
 
+// MaxRequestBytes is the largest body the handler takes (a multipart
+// request's): the HTTP server must read bodies up to this size on the
+// GraphQL route, and leave the smaller limit of JSON bodies to Serve.
+func (h *Handler) MaxRequestBytes() int { return max(h.cfg.MaxBodyBytes, h.cfg.MaxUploadBytes) }
+
 // Request is one HTTP request, as the framework saw it.
 type Request struct {
 	Method      string
@@ -70,7 +96,10 @@ type Request struct {
 	Accept      string
 	// Query is the URL's query string parameters (GET).
 	Query url.Values
-	Body  []byte
+	// Body is the whole request body. It must stay valid and unchanged
+	// until Serve returns: the files of a multipart request reach their
+	// resolvers as slices of it (schema.Upload), not copies.
+	Body []byte
 	// Principal is who the request acts for (nil: anonymous).
 	Principal *session.Principal
 	// MutationDenied, if non-nil, refuses mutations (e.g. a cookie
@@ -176,16 +205,37 @@ func (h *Handler) Serve(ctx context.Context, r Request) Response {
 		}
 	case http.MethodPost:
 		mt, ps, err := mime.ParseMediaType(r.ContentType)
-		if err != nil || mt != MediaJSON {
-			return h.write(media, http.StatusUnsupportedMediaType, "", &body{Errors: []outError{codeErr(schema.CodeBadUserInput, "send Content-Type: application/json")}})
-		}
-		if cs, ok := ps["charset"]; ok && !strings.EqualFold(cs, "utf-8") {
-			return h.write(media, http.StatusUnsupportedMediaType, "", &body{Errors: []outError{codeErr(schema.CodeBadUserInput, "the request must be UTF-8")}})
-		}
-		var bad *schema.Error
-		p, bad = fromBody(r.Body)
-		if bad != nil {
-			return h.requestError(media, http.StatusBadRequest, bad)
+		switch {
+		case err == nil && mt == MediaJSON:
+			if cs, ok := ps["charset"]; ok && !strings.EqualFold(cs, "utf-8") {
+				return h.write(media, http.StatusUnsupportedMediaType, "", &body{Errors: []outError{codeErr(schema.CodeBadUserInput, "the request must be UTF-8")}})
+			}
+			if len(r.Body) > h.cfg.MaxBodyBytes {
+				e := schema.TooLarge("the request body", h.cfg.MaxBodyBytes)
+				e.Message += fmt.Sprintf("; send large content (a record of up to %s) as a file of a GraphQL multipart request (multipart/form-data)",
+					schema.Bytes(h.cfg.MaxFileBytes))
+				return h.tooLarge(media, e, h.cfg.MaxBodyBytes)
+			}
+			var bad *schema.Error
+			p, bad = fromBody(r.Body)
+			if bad != nil {
+				return h.requestError(media, http.StatusBadRequest, bad)
+			}
+		case err == nil && mt == "multipart/form-data":
+			if len(r.Body) > h.cfg.MaxUploadBytes {
+				return h.tooLarge(media, schema.TooLarge("the multipart request body", h.cfg.MaxUploadBytes), h.cfg.MaxUploadBytes)
+			}
+			var bad *refusal
+			p, bad = h.fromMultipart(r.Body, ps["boundary"])
+			if bad != nil && bad.status == http.StatusRequestEntityTooLarge {
+				return h.tooLarge(media, bad.err, bad.limit)
+			}
+			if bad != nil {
+				return h.requestError(media, bad.status, bad.err)
+			}
+		default:
+			return h.write(media, http.StatusUnsupportedMediaType, "", &body{Errors: []outError{codeErr(schema.CodeBadUserInput,
+				"send Content-Type: application/json, or multipart/form-data for a GraphQL multipart request with files")}})
 		}
 	default:
 		return Response{Status: http.StatusMethodNotAllowed, Allow: "GET, POST", ContentType: "text/plain; charset=utf-8", Body: []byte("use GET or POST\n")}
@@ -236,6 +286,13 @@ func reqStatus(media string) int {
 
 func (h *Handler) requestError(media string, status int, e *schema.Error) Response {
 	return h.write(media, status, "", &body{Errors: []outError{codeErr(e.Code, e.Message)}})
+}
+
+// tooLarge answers 413 PAYLOAD_TOO_LARGE with the limit in bytes.
+func (h *Handler) tooLarge(media string, e *schema.Error, limit int) Response {
+	oe := codeErr(schema.CodePayloadTooLarge, e.Message)
+	oe.Extensions["limit"] = limit
+	return h.write(media, http.StatusRequestEntityTooLarge, "", &body{Errors: []outError{oe}})
 }
 
 func (h *Handler) internal(ctx context.Context, media string, err error) Response {

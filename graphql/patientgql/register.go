@@ -1,33 +1,80 @@
 package patientgql
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/graphql-go/graphql"
 
+	"github.com/almoner/almoner/consortium-node/contracts/record/registration"
 	"github.com/almoner/almoner/consortium-node/tx"
 	"github.com/almoner/almoner/graphql/schema"
 	"github.com/almoner/almoner/portal/patients"
 	"github.com/almoner/almoner/portal/readmodel"
 )
 
-// MaxRecordBytes bounds a record registered through the portal (the
-// request body limit is lower still by default).
-const MaxRecordBytes = 4 << 20
+// MaxRecordBytes bounds a record registered through the portal: as a
+// file of a GraphQL multipart request (registerRecord's file), up to the
+// limit of an uploaded file; as the content argument, up to what the JSON
+// body limit leaves (schema.MaxJSONBodyBytes by default).
+const MaxRecordBytes = schema.MaxUploadFileBytes
 
 // fhirResource checks that content is one FHIR JSON resource (a Bundle
-// from an EHR export, or any single resource).
-func fhirResource(content string) error {
+// from an EHR export, or any single resource). It reads content without
+// copying it.
+func fhirResource(content []byte) error {
 	var head struct {
 		ResourceType string `json:"resourceType"`
 	}
 	if len(content) == 0 || len(content) > MaxRecordBytes {
-		return schema.BadInput(fmt.Sprintf("content must be 1 to %d bytes of FHIR JSON", MaxRecordBytes))
+		return schema.BadInput(fmt.Sprintf("a record must be 1 byte to %s of FHIR JSON", schema.Bytes(MaxRecordBytes)))
 	}
-	if err := json.Unmarshal([]byte(content), &head); err != nil || head.ResourceType == "" {
+	if err := json.Unmarshal(content, &head); err != nil || head.ResourceType == "" {
 		return schema.BadInput("content must be a FHIR JSON resource (an object with a resourceType), e.g. a Bundle")
+	}
+	return nil
+}
+
+// recordContent returns registerRecord's record: its content argument or
+// its file, exactly one of them.
+func recordContent(args map[string]any) ([]byte, error) {
+	content, hasContent := args["content"].(string)
+	file, hasFile := args["file"].(*schema.Upload)
+	switch {
+	case hasContent && hasFile:
+		return nil, schema.BadInput("give the record as content or as file, not both")
+	case hasFile:
+		return file.Bytes(), nil // the request body's bytes: read only, not kept
+	case hasContent:
+		return []byte(content), nil
+	}
+	return nil, schema.BadInput(fmt.Sprintf("give the record: content (FHIR JSON within the request body limit), or file "+
+		"(an Upload of up to %s in a GraphQL multipart request)", schema.Bytes(MaxRecordBytes)))
+}
+
+// checkRegistration refuses, before anything is uploaded, a registration
+// the ledger would refuse (registration's vocabulary): an unknown
+// category, and for a new record a patient who is not an active patient
+// member as far as the read model knows.
+func (m *mod) checkRegistration(ctx context.Context, category, patient string, newRecord bool) error {
+	if !registration.Known(category) {
+		return schema.BadInput(fmt.Sprintf("category %q is not one the ledger knows (one of %s)", category, strings.Join(registration.Categories, ", ")))
+	}
+	if !newRecord {
+		return nil
+	}
+	mem, err := m.cfg.Store.Member(patient)
+	if errors.Is(err, readmodel.ErrNotFound) {
+		return schema.BadInput(fmt.Sprintf("patient %q is not a member of the consortium (if they were just added, try again in a moment)", patient))
+	}
+	if err != nil {
+		return m.internal(ctx, "member", err)
+	}
+	if mem.Revoked || !mem.HasRole(registration.PatientRole) {
+		return schema.BadInput(fmt.Sprintf("%q is not an active patient member: a record belongs to a patient", patient))
 	}
 	return nil
 }
@@ -43,9 +90,12 @@ func (m *mod) registerRecordWrites(b *schema.Builder) error {
 		Args: graphql.FieldConfigArgument{
 			"id":       {Type: nn(graphql.ID), Description: "The record's id (a-z, 0-9, '-', '_', '.'); an existing record of the same patient gets a new version."},
 			"patient":  {Type: nn(graphql.ID)},
-			"category": {Type: nn(graphql.String), Description: "encounter, lab, imaging, medication, discharge-summary, claim-support or bundle."},
-			"content":  {Type: nn(graphql.String), Description: "The record: a FHIR JSON resource, e.g. a Bundle."},
-			"wait":     wait,
+			"category": {Type: nn(graphql.String), Description: strings.Join(registration.Categories, ", ") + "."},
+			"content": {Type: graphql.String, Description: "The record: a FHIR JSON resource, e.g. a Bundle, within the JSON request body " +
+				"limit (1 MiB by default). Give content or file."},
+			"file": {Type: schema.UploadScalar, Description: "The record as a file of a GraphQL multipart request: a FHIR JSON resource of up to " +
+				"16 MiB. Give content or file."},
+			"wait": wait,
 		},
 		Resolve: func(p graphql.ResolveParams) (any, error) {
 			ctx := p.Context
@@ -56,18 +106,22 @@ func (m *mod) registerRecordWrites(b *schema.Builder) error {
 			id, _ := p.Args["id"].(string)
 			patient, _ := p.Args["patient"].(string)
 			category, _ := p.Args["category"].(string)
-			content, _ := p.Args["content"].(string)
 			org := schema.OrgOf(v)
 			if ok, err := m.allowed(ctx, v, "record", "register", patient, org); err != nil {
 				return nil, err
 			} else if !ok {
 				return nil, schema.Forbidden("only a physician or records clerk registers their hospital's records")
 			}
+			content, err := recordContent(p.Args)
+			if err != nil {
+				return nil, err
+			}
 			if err := fhirResource(content); err != nil {
 				return nil, err
 			}
 			version := uint64(1)
-			if rec, err := m.rd.Record(id); err == nil {
+			rec, err := m.rd.Record(id)
+			if err == nil {
 				if rec.Custodian != org || rec.Patient != patient || rec.Erased || len(rec.Versions) == 0 {
 					return nil, schema.Errorf(schema.CodeConflict, fmt.Sprintf("record %q exists and is not a record of %s held by %s; choose another id", id, patient, org))
 				}
@@ -75,7 +129,13 @@ func (m *mod) registerRecordWrites(b *schema.Builder) error {
 			} else if !errors.Is(err, readmodel.ErrNotFound) {
 				return nil, m.internal(ctx, "record", err)
 			}
-			hash, err := m.cfg.Records.Store(ctx, v, org, id, version, []byte(content))
+			if err := m.checkRegistration(ctx, category, patient, version == 1); err != nil {
+				return nil, err
+			}
+			// Uploaded first, registered next: an upload the ledger then
+			// refuses stays staged on the custodian until its sweep, and
+			// the id stays free (docs/decisions/0018).
+			hash, err := m.cfg.Records.Store(ctx, v, org, id, version, content)
 			if err != nil {
 				return nil, schema.StoreErr(ctx, m.log, "patients: storing a record", err)
 			}

@@ -88,10 +88,11 @@ func TestRegisterAndEraseRecord(t *testing.T) {
 			t.Fatalf("registerRecord %v: %s", c.vars["id"], r.raw)
 		}
 	}
-	// A category the ledger does not know: its receipt says which it knows.
+	// A category the ledger does not know: refused before anything is
+	// uploaded, saying which it knows (record.register's vocabulary).
 	bad := vars("rec-y", "stmarys/patient-ana", marker)
 	bad["cat"] = "gossip"
-	if r := clerk.do(registerDoc, bad); dig(r.Data, "registerRecord", "receipt", "status") != "FAILED" || !strings.Contains(string(r.raw), "one of encounter") {
+	if r := clerk.do(registerDoc, bad); r.code() != "BAD_USER_INPUT" || !strings.Contains(string(r.raw), "one of encounter") {
 		t.Fatalf("an unknown category: %s", r.raw)
 	}
 

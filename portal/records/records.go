@@ -72,6 +72,10 @@ func (r *Records) custodian(ctx context.Context, org string) (genesis.Node, erro
 // Store seals plaintext as version of record id under a fresh data key,
 // wraps the key for org's custodian node, and uploads both, signed by
 // member. It returns the ciphertext hash to register on the ledger.
+// plaintext is only read, and not kept: it may be a slice of the request
+// body (a file of a GraphQL multipart request). Until the ledger
+// registers the hash the custodian keeps the upload staged, and destroys
+// it after a grace period if no registration names it (docs/decisions/0018).
 func (r *Records) Store(ctx context.Context, member, org, id string, version uint64, plaintext []byte) (ledger.Hash, error) {
 	n, err := r.custodian(ctx, org)
 	if err != nil {
