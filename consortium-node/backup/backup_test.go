@@ -502,7 +502,7 @@ func backupRestore(t *testing.T, snapEvery uint64) {
 
 	// The record uploaded before the backup is served by the restored
 	// node: to its patient, directly and relayed through another node.
-	access := c.send(other, "stmarys/patient-ana", record.Name, "access", tx.String("record_id", "rec-b"), tx.String("purpose", "own"))
+	access := c.send(other, "stmarys/patient-ana", record.Name, "access", tx.String("record_id", "rec-b"), tx.String("purpose", "treatment"))
 	if ev := access.Receipt.Events[0]; ev.Type != "access_granted" {
 		t.Fatalf("the patient's access: %v", ev)
 	}
