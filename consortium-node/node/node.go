@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/almoner/almoner/consortium-node/api"
+	"github.com/almoner/almoner/consortium-node/blockbuild"
 	"log/slog"
 	"path/filepath"
 	"sync"
@@ -238,8 +239,9 @@ type Node struct {
 	syncC        chan []syncBlock
 	fwdSem       chan struct{}
 	relays       relays
-	builtAt      entries         // the raft entries the last blocks were built from (peers.go)
-	adm          *admission      // who may sign: the mempool's admission, and block building's
+	builtAt      entries    // the raft entries the last blocks were built from (peers.go)
+	adm          *admission // who may sign: the mempool's admission, and block building's
+	builder      *blockbuild.Builder
 	repl         *replication    // record copies among the organisation's nodes (replicate.go)
 	haltCtx      context.Context // cancelled by halt
 	cancelRun    context.CancelFunc
@@ -344,6 +346,9 @@ func open(cfg Config, db *leveldb.DB) (*Node, error) {
 		return nil, err
 	}
 	n.adm = newAdmission(st)
+	gp := cfg.Genesis.Params
+	n.builder = &blockbuild.Builder{ChainID: cfg.Genesis.ChainID, Registry: n.reg, Executor: timedExecutor{cfg.Executor, n},
+		Limits: blockbuild.Limits{ReplayWindow: gp.ReplayWindow, MaxTxs: gp.MaxBlockTxs, MaxBytes: gp.MaxBlockBytes}}
 	if n.metrics, err = newMetrics(n); err != nil {
 		return nil, fmt.Errorf("node: registering metrics: %w", err)
 	}

@@ -2,12 +2,13 @@ package node
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"github.com/almoner/almoner/consortium-node/blockbuild"
 	"time"
 
 	"go.etcd.io/raft/v3/raftpb"
 
-	"github.com/almoner/almoner/consortium-node/exec"
 	"github.com/almoner/almoner/consortium-node/ledger"
 	"github.com/almoner/almoner/consortium-node/store"
 	"github.com/almoner/almoner/consortium-node/transport"
@@ -195,30 +196,24 @@ func (n *Node) replay(sb *syncBlock) error {
 	if ledger.TxRoot(sb.Block.Txs) != hd.TxRoot || ledger.ReceiptRoot(sb.Receipts) != hd.ReceiptRoot || len(sb.Receipts) != len(sb.Block.Txs) {
 		return fmt.Errorf("%w: block %d does not match its Merkle roots", ledger.ErrIntegrity, hd.Height)
 	}
-	cands := make([]candidate, len(sb.Block.Txs))
+	cands := make([]blockbuild.Candidate, len(sb.Block.Txs))
 	if err := n.pool.Parallel(context.Background(), len(cands), func(i int) {
-		c := &cands[i]
-		c.raw = sb.Block.Txs[i]
-		c.id = tx.HashID(c.raw)
-		if c.stx, c.err = tx.Decode(c.raw); c.err == nil {
-			c.err = c.stx.Verify()
-		}
+		cands[i].Raw = sb.Block.Txs[i]
+		cands[i].Decode()
 	}); err != nil {
 		return err
 	}
-	blk := n.contractsBlock(hd.Height, hd.Time)
-	txns := make([]exec.Txn, len(cands))
-	ids := make([]tx.ID, len(cands))
-	for i, c := range cands {
-		if c.err != nil {
-			return fmt.Errorf("%w: block %d tx %d: %v", ledger.ErrIntegrity, hd.Height, i, c.err)
-		}
-		txns[i] = n.reg.Txn(blk, c.stx, c.id, true)
-		ids[i] = c.id
+	built, err := n.builder.Replay(n.store, n.policy, builderHead(head), hd, cands)
+	if errors.Is(err, blockbuild.ErrDiverged) {
+		return fmt.Errorf("%w: %w", ErrDiverged, err)
 	}
-	if _, _, err := n.executeAndCommit(head.Applied, head, hd.Height, hd.Time, hd.Proposer, cands, txns, hd); err != nil {
+	if err != nil {
 		return err
 	}
+	if err := n.commitBuilt(head.Applied, built, false); err != nil {
+		return err
+	}
+	ids := built.Included
 	keys := n.memberKeys()
 	hash := hd.Hash()
 	for _, s := range sb.Sigs {

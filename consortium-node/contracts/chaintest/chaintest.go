@@ -10,6 +10,7 @@ package chaintest
 import (
 	"bytes"
 	"crypto/sha256"
+	"fmt"
 	"sort"
 	"strconv"
 	"strings"
@@ -19,6 +20,7 @@ import (
 	"github.com/cloudflare/circl/kem/xwing"
 
 	"github.com/almoner/almoner/consortium-node/authz"
+	"github.com/almoner/almoner/consortium-node/blockbuild"
 	"github.com/almoner/almoner/consortium-node/contracts"
 	"github.com/almoner/almoner/consortium-node/contracts/claim"
 	"github.com/almoner/almoner/consortium-node/contracts/claim/claimdoc"
@@ -29,7 +31,9 @@ import (
 	"github.com/almoner/almoner/consortium-node/contracts/record"
 	"github.com/almoner/almoner/consortium-node/contracts/system"
 	"github.com/almoner/almoner/consortium-node/exec"
+	"github.com/almoner/almoner/consortium-node/genesis"
 	"github.com/almoner/almoner/consortium-node/ledger"
+	"github.com/almoner/almoner/consortium-node/mempool"
 	"github.com/almoner/almoner/consortium-node/tx"
 	"github.com/almoner/almoner/policies"
 	"github.com/almoner/almoner/privacy/sign"
@@ -70,8 +74,11 @@ type Chain struct {
 	policy   *policies.Enforcer
 	keys     map[string]*sign.PrivateKey
 	parallel bool
-	nonce    uint64
-	lastTx   tx.ID
+	// head is the last block; committed the transactions in blocks.
+	head      blockbuild.Head
+	committed map[tx.ID]bool
+	nonce     uint64
+	lastTx    tx.ID
 	// Now is the time of the next block; Height the height of the last.
 	Now    time.Time
 	Height uint64
@@ -108,7 +115,8 @@ func ClaimsKey(org string) *claimdoc.Key {
 // New builds a chain at height 0 from o.
 func New(t testing.TB, o Options) *Chain {
 	t.Helper()
-	c := &Chain{t: t, state: map[string][]byte{}, keys: map[string]*sign.PrivateKey{}, parallel: o.Parallel, Now: o.Start}
+	c := &Chain{t: t, state: map[string][]byte{}, keys: map[string]*sign.PrivateKey{}, parallel: o.Parallel, Now: o.Start,
+		committed: map[tx.ID]bool{}}
 	if c.Now.IsZero() {
 		c.Now = time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
 	}
@@ -218,54 +226,106 @@ type Result struct {
 	Err    error
 }
 
-// Block executes txs as the next block (at c.Now, which then advances by
-// a second), commits the writes and brings the policy up to date.
+// Block builds txs into the next block with the node's block builder
+// (at c.Now, which then advances by a second; the height advances even
+// when nothing is included, as an empty block would): what a node would leave
+// out (an outsider's transaction, a repeat, an expired one, one a
+// contract's precheck refuses) gets the refusal as its Err and no events;
+// the rest are executed, the writes committed and the policy brought up to
+// date.
 func (c *Chain) Block(txs ...*tx.Signed) []Result {
 	c.t.Helper()
-	c.Height++
-	blk := contracts.Block{ChainID: ChainID, Height: c.Height, Time: c.Now, Policy: c.policy}
-	txns := make([]exec.Txn, len(txs))
-	out := make([]Result, len(txs))
+	cands := make([]blockbuild.Candidate, len(txs))
 	for i, s := range txs {
 		enc, err := s.Encode()
 		if err != nil {
 			c.t.Fatal(err)
 		}
-		out[i].ID = tx.HashID(enc)
-		txns[i] = c.reg.Txn(blk, s, out[i].ID, false)
+		cands[i] = blockbuild.Candidate{Raw: enc, ID: tx.HashID(enc)}
 	}
-	var res *exec.Result
-	var err error
+	var exe blockbuild.Executor = serial{}
 	if c.parallel {
-		res, err = exec.Parallel{Workers: 2}.Execute(c, txns)
-	} else {
-		res, err = exec.Serial(c, txns)
+		exe = exec.Parallel{Workers: 2}
 	}
+	gp := genesis.DefaultParams()
+	b := blockbuild.Builder{ChainID: ChainID, Registry: c.reg, Executor: exe,
+		Limits: blockbuild.Limits{ReplayWindow: gp.ReplayWindow, MaxTxs: gp.MaxBlockTxs, MaxBytes: gp.MaxBlockBytes}}
+	built, err := b.Build(c, c, c, c.policy, c.head, blockbuild.Proposal{Proposer: "chaintest", Time: c.Now.UnixNano(), Txs: cands})
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	writes := make([]ledger.StateWrite, len(res.Writes))
-	for i, w := range res.Writes {
-		writes[i] = ledger.StateWrite{Key: w.Key, Value: w.Value, Deleted: w.Deleted}
+	out := make([]Result, len(txs))
+	byID := map[tx.ID]int{}
+	for i, cd := range cands {
+		out[i].ID = cd.ID
+		byID[cd.ID] = i
+		c.lastTx = cd.ID
+	}
+	for _, r := range built.Rejected {
+		i := byID[r.ID]
+		if out[i].Err == nil {
+			out[i].Err = r.Err
+		}
+	}
+	if built.Block == nil {
+		// Nothing to commit: a node builds no block, but tests use an
+		// empty Block to move the chain on, so the height advances.
+		c.Height++
+		c.head.Height, c.head.Time = c.Height, c.Now.UnixNano()
+		c.Now = c.Now.Add(time.Second)
+		return out
+	}
+	for _, w := range built.Writes {
 		if w.Deleted {
 			delete(c.state, w.Key)
 		} else {
 			c.state[w.Key] = w.Value
 		}
 	}
-	u, err := authz.UpdateFor(writes)
+	u, err := authz.UpdateFor(built.Writes)
 	if err != nil {
 		c.t.Fatal(err)
 	}
 	if err := c.policy.Apply(u); err != nil {
 		c.t.Fatal(err)
 	}
-	for i := range out {
-		out[i].Events, out[i].Err = res.Outcomes[i].Events, res.Outcomes[i].Err
-		c.lastTx = out[i].ID
+	for k, id := range built.Included {
+		i := byID[id]
+		out[i].Events, out[i].Err = built.Receipts[k].Events, built.Errs[k]
+		if len(out[i].Events) == 0 {
+			out[i].Events = nil
+		}
+		c.committed[id] = true
 	}
+	h := built.Block.Header
+	c.head = blockbuild.Head{Height: h.Height, Hash: h.Hash(), StateHash: h.StateHash, Time: h.Time}
+	c.Height = h.Height
 	c.Now = c.Now.Add(time.Second)
 	return out
+}
+
+// Head returns the last block as the block builder sees it.
+func (c *Chain) Head() blockbuild.Head { return c.head }
+
+// Registry returns the chain's contract registry.
+func (c *Chain) Registry() *contracts.Registry { return c.reg }
+
+// Committed implements blockbuild.Ledger.
+func (c *Chain) Committed(id tx.ID) (bool, error) { return c.committed[id], nil }
+
+// Member implements blockbuild.Members: the identity contract's check on
+// the chain's state, as a node's admission asks it.
+func (c *Chain) Member(s *tx.Signed, at time.Time) (error, error) {
+	if err := (identity.Contract{}).Authenticate(reader(c.state), s.Body.Sender, s.Signature.PublicKey(), at); err != nil {
+		return fmt.Errorf("%w: %w", mempool.ErrNotMember, err), nil
+	}
+	return nil, nil
+}
+
+type serial struct{}
+
+func (serial) Execute(base exec.Reader, txns []exec.Txn) (*exec.Result, error) {
+	return exec.Serial(base, txns)
 }
 
 // LastTx returns the id of the last transaction executed.
