@@ -211,6 +211,30 @@ func TestPutOverStaged(t *testing.T) {
 	}
 }
 
+// TestPromoteWithoutCiphertext: a staged upload whose ciphertext is gone
+// (a restore that dropped the private data keeps the metadata) is not
+// held after its registration, so that a copy is fetched.
+func TestPromoteWithoutCiphertext(t *testing.T) {
+	s, nk := newStore(t)
+	dk, _ := envelope.NewDataKey(nil)
+	sealed, wrapped := upload(t, nk, dk, "rec", 1, []byte("staged"))
+	h, err := s.Stage("rec", 1, sealed, wrapped, "stmarys/clerk", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range [][]byte{ctKey("rec", 1), keyKey("rec", 1)} {
+		if err := s.db.Delete(k, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if held, err := s.Promote("rec", 1, h); err != nil || held {
+		t.Fatalf("promoting an upload whose ciphertext is gone: %v %v", held, err)
+	}
+	if got := keys(t, s, "rec"); len(got) != 0 {
+		t.Fatalf("left %v", got)
+	}
+}
+
 // TestRekeyStaged: a restore's Rekey rewraps staged uploads too.
 func TestRekeyStaged(t *testing.T) {
 	s, oldKey := newStore(t)

@@ -363,7 +363,11 @@ func (s *Store) Promote(recordID string, version uint64, h [32]byte) (bool, erro
 	_, mainStaged := staged.main()
 	switch {
 	case isStaged && inMain:
-		held = true
+		// In place, unless a restore dropped the private data and left
+		// the metadata.
+		if held, err = s.db.Has(ctKey(recordID, version), nil); err != nil {
+			return false, err
+		}
 	case isStaged:
 		sealed, err := s.db.Get(stagedCtKey(recordID, version, h), nil)
 		if err != nil {
