@@ -5,6 +5,9 @@
 // to the state after the block. The node applies that update between
 // blocks, so block N+1 is authorised, on every node, by the policy and
 // roles as of the end of block N.
+//
+// It imports the governance and identity contracts' state formats, the
+// ledger types and policies.
 package authz
 
 import (

@@ -112,7 +112,8 @@ type Store struct {
 	writeMu sync.Mutex
 }
 
-// New wraps an open database. HasGenesis reports whether it holds a chain.
+// New wraps an open database and loads its head, if it holds a chain
+// (Head reports whether it does).
 func New(db *leveldb.DB) (*Store, error) {
 	s := &Store{db: db}
 	b, err := db.Get(kHead, nil)
