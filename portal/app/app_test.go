@@ -349,13 +349,23 @@ func TestLimits(t *testing.T) {
 	// close before the client has written it all (a broken pipe or reset
 	// on our side), which is a refusal too.
 	big, _ := json.Marshal(map[string]any{"query": `{ __typename ` + strings.Repeat(" ", 70<<10) + `}`})
-	if r, err := http.Post(p.URL+"/graphql", "application/json", bytes.NewReader(big)); err == nil {
-		r.Body.Close()
-		if r.StatusCode != 413 {
-			t.Fatalf("big body: %d", r.StatusCode)
+	for _, path := range []string{"/graphql", "/auth/login"} {
+		if r, err := http.Post(p.URL+path, "application/json", bytes.NewReader(big)); err == nil {
+			var out struct {
+				Errors []struct {
+					Message    string
+					Extensions map[string]any
+				}
+			}
+			_ = json.NewDecoder(r.Body).Decode(&out)
+			r.Body.Close()
+			if r.StatusCode != 413 || len(out.Errors) != 1 || out.Errors[0].Extensions["code"] != "PAYLOAD_TOO_LARGE" ||
+				out.Errors[0].Extensions["limit"] != float64(64<<10) || !strings.Contains(out.Errors[0].Message, "64 KiB") {
+				t.Fatalf("big body to %s: %d %+v", path, r.StatusCode, out)
+			}
+		} else if !errors.Is(err, syscall.EPIPE) && !errors.Is(err, syscall.ECONNRESET) {
+			t.Fatalf("big body to %s: %v", path, err)
 		}
-	} else if !errors.Is(err, syscall.EPIPE) && !errors.Is(err, syscall.ECONNRESET) {
-		t.Fatalf("big body: %v", err)
 	}
 	// Sign-in guessing is bounded per account, not per address: after 5
 	// wrong passwords the account takes none (the right one neither) for

@@ -214,9 +214,10 @@ func TestRecordOfRealSize(t *testing.T) {
 	if testing.Short() {
 		t.Skip("a 16 MiB record")
 	}
-	// The portal's HTTP server reads multipart bodies of up to
-	// schema.MaxUploadRequestBytes; gqlhttp keeps JSON bodies to 1 MiB.
-	_, p := startPortal(t, server.Config{BodyLimit: schema.MaxUploadRequestBytes})
+	// The portal's HTTP server as configured by default: multipart bodies
+	// of up to schema.MaxUploadRequestBytes on /graphql, JSON bodies (and
+	// every other route) up to its 1 MiB BodyLimit.
+	_, p := startPortal(t, server.Config{})
 	clerk, ana := as(t, p, "stmarys/clerk"), as(t, p, "stmarys/patient-ana")
 	bundle := bundleOf(t, schema.MaxUploadFileBytes)
 

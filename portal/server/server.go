@@ -116,7 +116,7 @@ func (c *Config) Validate() error {
 		}
 	}
 	def(&c.RequestTimeout, 10*time.Second)
-	def(&c.ReadTimeout, 10*time.Second)
+	def(&c.ReadTimeout, 60*time.Second) // a 16 MiB record at ~3 Mbit/s
 	def(&c.WriteTimeout, 30*time.Second)
 	def(&c.IdleTimeout, 60*time.Second)
 	def(&c.RateWindow, time.Minute)
@@ -170,7 +170,8 @@ func New(cfg Config) (*Server, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	gql, err := gqlhttp.New(gqlhttp.Config{Schema: cfg.Schema, Limits: cfg.Limits, Timeout: cfg.RequestTimeout, Logger: cfg.Logger})
+	gql, err := gqlhttp.New(gqlhttp.Config{Schema: cfg.Schema, Limits: cfg.Limits, Timeout: cfg.RequestTimeout, Logger: cfg.Logger,
+		MaxBodyBytes: cfg.BodyLimit})
 	if err != nil {
 		return nil, err
 	}
@@ -188,9 +189,14 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.wsCtx, s.wsStop = context.WithCancel(context.Background())
+	// The GraphQL route reads bodies up to a multipart upload's size (a
+	// record as a file); every other route keeps BodyLimit (bodyLimit).
+	// fasthttp must not parse multipart forms itself: it would spool large
+	// files, health records, to temporary files on disk in plain text.
 	s.app = fiber.New(fiber.Config{
-		AppName: "almoner-portal", BodyLimit: cfg.BodyLimit, ReadTimeout: cfg.ReadTimeout, WriteTimeout: cfg.WriteTimeout,
-		IdleTimeout: cfg.IdleTimeout, DisableStartupMessage: true, ErrorHandler: s.errorHandler,
+		AppName: "almoner-portal", BodyLimit: max(cfg.BodyLimit, gql.MaxRequestBytes()), ReadTimeout: cfg.ReadTimeout,
+		WriteTimeout: cfg.WriteTimeout, IdleTimeout: cfg.IdleTimeout, DisableStartupMessage: true,
+		DisablePreParseMultipartForm: true, ErrorHandler: s.errorHandler,
 	})
 	s.routes()
 	return s, nil
@@ -220,6 +226,7 @@ func (s *Server) routes() {
 	a := s.app
 	a.Use(s.recoverAndObserve)
 	a.Use(securityHeaders)
+	a.Use(s.bodyLimit)
 	a.Get("/healthz", s.healthz)
 	a.Get("/metrics", adaptor.HTTPHandler(promhttp.HandlerFor(s.cfg.Registry, promhttp.HandlerOpts{})))
 	a.Get("/graphiql", s.graphiqlPage)
@@ -282,7 +289,10 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 		case fiber.StatusNotFound:
 			code = schema.CodeNotFound
 		case fiber.StatusRequestEntityTooLarge:
-			code = schema.CodeTooComplex
+			limit := max(s.cfg.BodyLimit, s.gql.MaxRequestBytes())
+			e := schema.TooLarge("the request body", limit)
+			return c.Status(fe.Code).JSON(fiber.Map{"errors": []fiber.Map{{"message": e.Message,
+				"extensions": fiber.Map{"code": schema.CodePayloadTooLarge, "limit": limit}}}})
 		}
 		if fe.Code >= 500 {
 			code = schema.CodeInternal
@@ -291,6 +301,17 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 	}
 	s.cfg.Logger.Error("request failed", "route", c.Route().Path, "err", err)
 	return c.Status(fiber.StatusInternalServerError).JSON(errBody(schema.CodeInternal, "internal error"))
+}
+
+// bodyLimit keeps BodyLimit on every route but GraphQL's (whose handler
+// bounds JSON bodies itself and lets multipart uploads be larger).
+func (s *Server) bodyLimit(c *fiber.Ctx) error {
+	if c.Path() != "/graphql" && len(c.Body()) > s.cfg.BodyLimit {
+		e := schema.TooLarge("the request body", s.cfg.BodyLimit)
+		return c.Status(fiber.StatusRequestEntityTooLarge).JSON(fiber.Map{"errors": []fiber.Map{{"message": e.Message,
+			"extensions": fiber.Map{"code": schema.CodePayloadTooLarge, "limit": s.cfg.BodyLimit}}}})
+	}
+	return c.Next()
 }
 
 func securityHeaders(c *fiber.Ctx) error {
