@@ -589,15 +589,20 @@ func TestDuplicateClaims(t *testing.T) {
 			}
 		})
 	}
-	// Other services, another patient, another provider, a repeat
-	// procedure (modifier 76): not duplicates.
+	// Other services, another patient, another provider, another site
+	// (modifier RT after LT): not duplicates. A modifier that names no
+	// site (76, repeat procedure) does not make a service claimable again
+	// (claimdoc, decision 0019): a repeat is a second line of one claim.
 	c.Must("stmarys/clerk", claim.Name, "submit", submitArgs(c, "claim-3", "stmarys/ana", "globe", []string{"99213:2026-10-31:15000"})...)
 	c.Must("stmarys/clerk", claim.Name, "submit", submitArgs(c, "claim-4", "stmarys/bob", "globe", anaItems)...)
 	c.Must("city/clerk", claim.Name, "submit", submitArgs(c, "claim-5", "stmarys/ana", "globe", anaItems, tx.String("provider", "city"))...)
-	c.Must("stmarys/clerk", claim.Name, "submit", submitArgs(c, "claim-6", "stmarys/ana", "globe", []string{"99213-76:2026-10-30:15000"})...)
+	err := c.Call("stmarys/clerk", claim.Name, "submit", submitArgs(c, "claim-6", "stmarys/ana", "globe", []string{"99213-76:2026-10-30:15000"})...).Err
+	wantErr(t, err, contracts.ErrConflict, "already filed")
+	c.Must("stmarys/clerk", claim.Name, "submit", submitArgs(c, "claim-6", "stmarys/ana", "globe", []string{"73560-LT:2026-10-30:9000"})...)
+	c.Must("stmarys/clerk", claim.Name, "submit", submitArgs(c, "claim-9", "stmarys/ana", "globe", []string{"73560-RT:2026-10-30:9000"})...)
 	// Within one claim, two units of a service are two lines.
 	c.Must("stmarys/clerk", claim.Name, "submit", submitArgs(c, "claim-7", "stmarys/bob", "acme", []string{"97110:2026-10-29:3000", "97110:2026-10-29:3000"})...)
-	err := c.Call("stmarys/clerk", claim.Name, "submit", submitArgs(c, "claim-8", "stmarys/bob", "globe", []string{"97110:2026-10-29:3000"})...).Err
+	err = c.Call("stmarys/clerk", claim.Name, "submit", submitArgs(c, "claim-8", "stmarys/bob", "globe", []string{"97110:2026-10-29:3000"})...).Err
 	wantErr(t, err, contracts.ErrConflict, "already filed")
 	// Reusing a claim id is a conflict of its own.
 	err = c.Call("stmarys/clerk", claim.Name, "submit", submitArgs(c, "claim-1", "stmarys/bob", "acme", []string{"99999:2026-10-30:1"})...).Err

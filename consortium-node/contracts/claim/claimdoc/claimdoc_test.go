@@ -212,32 +212,36 @@ func TestParseRefuses(t *testing.T) {
 		in   []byte
 		says string
 	}{
-		"not JSON":              {[]byte("{"), "not JSON"},
-		"trailing data":         {append(slices.Clone(good), []byte(" {}")...), "trailing"},
-		"a Patient":             {[]byte(`{"resourceType":"Patient"}`), "not Claim"},
-		"too large":             {bytes.Repeat([]byte(" "), claimdoc.MaxDocumentBytes+1), "the most is"},
-		"a literal reference":   {example, "reference by identifier"},
-		"no items":              {edit(func(m map[string]any) { m["item"] = []any{} }), "1 to 50 items"},
-		"sequence out of order": {edit(func(m map[string]any) { item(m)["sequence"] = 2 }), "sequence"},
-		"exponent amount": {edit(func(m map[string]any) {
-			item(m)["net"] = map[string]any{"value": json.Number("1e9"), "currency": "USD"}
-		}), "net value"},
+		"not JSON":            {[]byte("{"), "not JSON"},
+		"trailing data":       {append(slices.Clone(good), []byte(" {}")...), "trailing"},
+		"a Patient":           {[]byte(`{"resourceType":"Patient"}`), "not Claim"},
+		"too large":           {bytes.Repeat([]byte(" "), claimdoc.MaxDocumentBytes+1), "the most is"},
+		"a literal reference": {example, "reference by identifier"},
+		"no items":            {edit(func(m map[string]any) { m["item"] = []any{} }), "1 to 50 items"},
+		"sequence twice": {edit(func(m map[string]any) {
+			m["item"].([]any)[1].(map[string]any)["sequence"] = 1
+		}), "item[1].sequence: 1 is the sequence of item[0] too"},
 		"fraction of a cent": {edit(func(m map[string]any) {
 			item(m)["net"] = map[string]any{"value": json.Number("150.001"), "currency": "USD"}
-		}), "net value"},
-		"negative amount": {edit(func(m map[string]any) { item(m)["net"] = map[string]any{"value": json.Number("-1"), "currency": "USD"} }), "net value"},
-		"two currencies":  {edit(func(m map[string]any) { item(m)["net"] = map[string]any{"value": json.Number("1"), "currency": "EUR"} }), "one currency"},
-		"no net":          {edit(func(m map[string]any) { delete(item(m), "net") }), "no net amount"},
+		}), "item[0].net.value: 150.001 is not a whole number of minor units of USD"},
+		"negative amount": {edit(func(m map[string]any) { item(m)["net"] = map[string]any{"value": json.Number("-1"), "currency": "USD"} }), "item[0].net.value: -1 is negative"},
+		"quoted amount": {edit(func(m map[string]any) { item(m)["net"] = map[string]any{"value": "150.00", "currency": "USD"} }),
+			"item[0].net.value: must be a JSON number"},
+		"two currencies": {edit(func(m map[string]any) { item(m)["net"] = map[string]any{"value": json.Number("1"), "currency": "EUR"} }), "one currency"},
+		"no net":         {edit(func(m map[string]any) { delete(item(m), "net") }), "item[0].net: required"},
 		"two codings": {edit(func(m map[string]any) {
 			item(m)["productOrService"] = map[string]any{"coding": []any{map[string]any{"code": "A"}, map[string]any{"code": "B"}}}
-		}), "exactly one productOrService"},
-		"total not the sum": {edit(func(m map[string]any) { m["total"] = map[string]any{"value": json.Number("1.00"), "currency": "USD"} }), "total"},
+		}), "item[0].productOrService.coding: 2 codings"},
+		"total not the sum": {edit(func(m map[string]any) { m["total"] = map[string]any{"value": json.Number("1.00"), "currency": "USD"} }),
+			"total: 1.00 is not the sum of the items' net amounts (192.05)"},
 		"record by literal ref": {edit(func(m map[string]any) {
 			m["supportingInfo"].([]any)[0].(map[string]any)["valueReference"] = map[string]any{"reference": "DocumentReference/1"}
-		}), "supportingInfo 1"},
+		}), "supportingInfo must each be a linked record"},
 		"insurer of other system": {edit(func(m map[string]any) {
 			m["insurer"] = map[string]any{"identifier": map[string]any{"system": "urn:x", "value": "acme"}}
 		}), "insurer"},
+		"a property twice": {[]byte(strings.Replace(string(good), `"status": "active",`, `"status": "active", "status": "draft",`, 1)),
+			"status: the property is given twice"},
 	}
 	for name, tc := range cases {
 		if _, err := claimdoc.Parse(tc.in); !errors.Is(err, claimdoc.ErrInvalid) || !strings.Contains(err.Error(), tc.says) {
@@ -257,34 +261,34 @@ func TestValidate(t *testing.T) {
 		d    *claimdoc.Document
 		says string
 	}{
-		"month 13":                 {line("99213", "2026-13-01", 1), "YYYY-MM-DD"},
-		"30 February":              {line("99213", "2026-02-30", 1), "YYYY-MM-DD"},
-		"two-digit year":           {line("99213", "26-10-30", 1), "YYYY-MM-DD"},
-		"future service":           {line("99213", "2026-11-02", 1), "after today"},
-		"clinical text for a code": {line("office visit for diabetes", "2026-10-30", 1), "service code"},
-		"lower-case code":          {line("0001u", "2026-10-30", 1), "A-Z, 0-9"},
-		"short code":               {line("99", "2026-10-30", 1), "wrong length"},
-		"long code":                {line("ABCDEFGHIJK", "2026-10-30", 1), "wrong length"},
-		"dotted code":              {line("E11.9", "2026-10-30", 1), "A-Z, 0-9"},
-		"modifiers out of order":   {line("99213-59-25", "2026-10-30", 1), "out of order"},
-		"modifier repeated":        {line("99213-25-25", "2026-10-30", 1), "out of order"},
-		"long modifier":            {line("99213-255", "2026-10-30", 1), "two characters"},
-		"too many modifiers":       {line("99213-22-25-50-59-76", "2026-10-30", 1), "too many modifiers"},
-		"zero amount":              {line("99213", "2026-10-30", 0), "amount"},
-		"huge amount":              {line("99213", "2026-10-30", claimdoc.MaxItemAmount+1), "amount"},
-		"no lines":                 {&claimdoc.Document{ClaimID: "c1", Provider: "stmarys", Patient: "stmarys/ana", Insurer: "acme", Currency: "USD", Created: "2026-10-31"}, "1 to 50 items"},
-		"bad currency":             {func() *claimdoc.Document { d := anaDoc(); d.Currency = "usd"; return d }(), "ISO 4217"},
-		"bad patient":              {func() *claimdoc.Document { d := anaDoc(); d.Patient = "ana"; return d }(), "member id"},
-		"record twice":             {func() *claimdoc.Document { d := anaDoc(); d.Records = []string{"r1", "r1"}; return d }(), "linked twice"},
-		"document as record":       {func() *claimdoc.Document { d := anaDoc(); d.Records = []string{"claim-1.doc"}; return d }(), "linked twice"},
-		"long claim id":            {func() *claimdoc.Document { d := anaDoc(); d.ClaimID = strings.Repeat("c", 126); return d }(), "claim id"},
+		"month 13":               {line("99213", "2026-13-01", 1), "YYYY-MM-DD"},
+		"30 February":            {line("99213", "2026-02-30", 1), "YYYY-MM-DD"},
+		"two-digit year":         {line("99213", "26-10-30", 1), "YYYY-MM-DD"},
+		"future service":         {line("99213", "2026-11-02", 1), "after today"},
+		"lower-case code":        {line("0001u", "2026-10-30", 1), "not a canonical service code"},
+		"modifiers out of order": {line("99213-59-25", "2026-10-30", 1), "not a canonical service code"},
+		"modifier repeated":      {line("99213-25-25", "2026-10-30", 1), "not a canonical service code"},
+		"space not escaped":      {line("|UV COATING", "2026-10-30", 1), "not a canonical service code"},
+		"too many modifiers":     {line("99213-A-B-C-D-E-F-G-H-I-J-K", "2026-10-30", 1), "the most is 10"},
+		"long code":              {line(strings.Repeat("A", 65), "2026-10-30", 1), "longer than 64"},
+		"period backwards":       {line("99213", "2026-10-30/2026-10-29", 1), "does not end after it starts"},
+		"period into the future": {line("99213", "2026-10-30/2026-11-02", 1), "after today"},
+		"zero amount":            {line("99213", "2026-10-30", 0), "amount"},
+		"huge amount":            {line("99213", "2026-10-30", claimdoc.MaxItemAmount+1), "amount"},
+		"no lines":               {&claimdoc.Document{ClaimID: "c1", Provider: "stmarys", Patient: "stmarys/ana", Insurer: "acme", Currency: "USD", Created: "2026-10-31"}, "1 to 50 items"},
+		"bad currency":           {func() *claimdoc.Document { d := anaDoc(); d.Currency = "usd"; return d }(), "ISO 4217"},
+		"bad patient":            {func() *claimdoc.Document { d := anaDoc(); d.Patient = "ana"; return d }(), "member id"},
+		"record twice":           {func() *claimdoc.Document { d := anaDoc(); d.Records = []string{"r1", "r1"}; return d }(), "linked twice"},
+		"document as record":     {func() *claimdoc.Document { d := anaDoc(); d.Records = []string{"claim-1.doc"}; return d }(), "linked twice"},
+		"long claim id":          {func() *claimdoc.Document { d := anaDoc(); d.ClaimID = strings.Repeat("c", 126); return d }(), "claim id"},
 	}
 	for name, tc := range cases {
 		if err := tc.d.Validate(now); !errors.Is(err, claimdoc.ErrInvalid) || !strings.Contains(err.Error(), tc.says) {
 			t.Errorf("%s: %v, want an error saying %q", name, err, tc.says)
 		}
 	}
-	for _, code := range []string{"99213-25-59", "0001U", "0016070", "A0425"} {
+	for _, code := range []string{"99213-25-59", "0001U", "0016070", "A0425", "E11.9", "99", "ABCDEFGHIJK", "http://hl7.org/fhir/ex-serviceproduct|EXAM",
+		"|1200", "http://example.org/fhir/codesystem/ex-visionservice|UV%20COATING-ROOH", "73560-LT@http://snomed.info/sct|72696002"} {
 		if err := line(code, "2026-11-01", 1).Validate(now); err != nil {
 			t.Errorf("%s: %v", code, err)
 		}

@@ -3,10 +3,23 @@
 // claims out without putting health data on the ledger.
 //
 // A Document is what the provider files: the services (code and date),
-// their amounts, the parties and the supporting records. It is encoded as
-// a FHIR R4 Claim (MarshalFHIR, Parse) and stored as an encrypted record
-// of category "claim" held by the provider; the claim contract keeps only
-// the amounts, the document's record id and the fingerprints.
+// their amounts, the parties and the supporting records. Its document is
+// a FHIR R4 Claim stored as an encrypted record of category "claim" held
+// by the provider; the claim contract keeps only the amounts, the
+// document's record id and the fingerprints. The FHIR Claim is either the
+// hospital's own (ParseFHIR validates any R4 Claim a billing system
+// writes and says what is wrong, path by path, in a ClaimError; the
+// consortium's parties are the filing's, FHIRClaim.Document) or one made
+// by MarshalFHIR (which names the parties by identifier; Parse). Read
+// reads either for a filed claim.
+//
+// A service is its canonical service code (ServiceCode: code system,
+// code, modifiers and body sites, normalised) and its date; service.go
+// says what makes two services the same, which is what the item
+// fingerprints compare (decision 0019).
+//
+// ClaimResponse and ExplanationOfBenefit render the insurer's decision as
+// the ledger has it (a Decision) on a claim's FHIR document.
 //
 // Key is a hospital's claims fingerprint key: 32 secret bytes that the
 // hospital's filing service holds (a file, mode 0600; `consortium-node

@@ -1,6 +1,7 @@
 package claimdoc
 
 import (
+	"cmp"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -33,9 +34,7 @@ const (
 	MaxItems         = 50 // service lines per claim (as an X12 837P claim)
 	MaxLinkedRecords = 20
 	MaxItemAmount    = 1_000_000_000_000 // minor units; 50 items cannot overflow
-	MinCodeLen       = 3                 // the base of a service code
-	MaxCodeLen       = 10
-	MaxModifiers     = 4 // two-character modifiers after the base code
+	MaxModifiers     = 10                // modifiers of one service line
 	maxIDLen         = 128
 )
 
@@ -112,48 +111,35 @@ func invalid(format string, a ...any) error {
 	return fmt.Errorf("%w: %s", ErrInvalid, fmt.Sprintf(format, a...))
 }
 
-// ValidateServiceCode checks a service code: a base of MinCodeLen
-// to MaxCodeLen of A-Z and 0-9 (CPT, HCPCS, ICD-10-PCS), optionally
-// followed by up to MaxModifiers two-character modifiers ("-25"),
-// in ascending order without repeats, so that one service has one
-// spelling (the fingerprints depend on it).
+// ValidateServiceCode checks that code is a canonical service code
+// (ServiceCode.String): a code of any system, normalised (upper case,
+// single spaces), with its modifiers and sites sorted and without
+// repeats, so that one service has one spelling (the fingerprints depend
+// on it). NewServiceCode makes one from a coding as people write it.
 func ValidateServiceCode(code string) error {
-	parts := strings.Split(code, "-")
-	bad := func(why string) error {
-		return invalid("service code %.40q %s (a code of %d to %d of A-Z, 0-9, then up to %d modifiers like \"-25\" in ascending order)",
-			code, why, MinCodeLen, MaxCodeLen, MaxModifiers)
-	}
-	if n := len(parts[0]); n < MinCodeLen || n > MaxCodeLen {
-		return bad("has a base of the wrong length")
-	}
-	if len(parts)-1 > MaxModifiers {
-		return bad("has too many modifiers")
-	}
-	for i, p := range parts {
-		if i > 0 && len(p) != 2 {
-			return bad("has a modifier that is not two characters")
-		}
-		for _, r := range p {
-			if !(r >= 'A' && r <= 'Z') && !(r >= '0' && r <= '9') {
-				return bad("has a character other than A-Z, 0-9 and '-'")
-			}
-		}
-		if i > 1 && p <= parts[i-1] {
-			return bad("has modifiers out of order or repeated")
-		}
-	}
-	return nil
+	_, err := ParseServiceCode(code)
+	return err
 }
 
-// ValidateDate checks a YYYY-MM-DD calendar date no later than now's day
-// (UTC).
+// ValidateDate checks a date of service no later than now's day (UTC): a
+// calendar date YYYY-MM-DD, or the days of a period,
+// YYYY-MM-DD/YYYY-MM-DD with the start before the end.
 func ValidateDate(d string, now time.Time) error {
-	t, err := time.Parse(time.DateOnly, d)
-	if err != nil || t.Format(time.DateOnly) != d {
-		return invalid("date %.16q must be a calendar date YYYY-MM-DD", d)
+	days := []string{d}
+	if start, end, ok := strings.Cut(d, "/"); ok {
+		days = []string{start, end}
 	}
-	if today := now.UTC().Format(time.DateOnly); d > today {
-		return invalid("service date %s is after today (%s)", d, today)
+	for _, x := range days {
+		t, err := time.Parse(time.DateOnly, x)
+		if err != nil || t.Format(time.DateOnly) != x {
+			return invalid("date %.24q must be a calendar date YYYY-MM-DD (or a period YYYY-MM-DD/YYYY-MM-DD)", d)
+		}
+	}
+	if len(days) == 2 && days[1] <= days[0] {
+		return invalid("date %.24q is a period that does not end after it starts (a single day is written YYYY-MM-DD)", d)
+	}
+	if last, today := days[len(days)-1], now.UTC().Format(time.DateOnly); last > today {
+		return invalid("service date %s is after today (%s)", last, today)
 	}
 	return nil
 }
@@ -190,8 +176,8 @@ func (d *Document) Validate(now time.Time) error {
 	if len(d.Currency) != 3 || strings.Trim(d.Currency, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != "" {
 		return invalid("currency %.16q must be an ISO 4217 code of three upper-case letters (e.g. USD, EUR)", d.Currency)
 	}
-	if err := ValidateDate(d.Created, now); err != nil {
-		return fmt.Errorf("created: %w", err)
+	if err := ValidateDate(d.Created, now); err != nil || strings.Contains(d.Created, "/") {
+		return fmt.Errorf("created: %w", cmp.Or(err, invalid("created %.24q must be a calendar date YYYY-MM-DD", d.Created)))
 	}
 	if len(d.Lines) == 0 || len(d.Lines) > MaxItems {
 		return invalid("a claim has 1 to %d items, got %d", MaxItems, len(d.Lines))

@@ -1,10 +1,10 @@
 package claimdoc
 
 import (
-	"bytes"
+	"cmp"
 	"encoding/json"
-	"fmt"
 	"strings"
+	"time"
 )
 
 // Identifier systems of the references in a document: Almoner ids are
@@ -14,11 +14,12 @@ const (
 	SystemMember = "urn:almoner:member"
 	SystemRecord = "urn:almoner:record"
 	SystemClaim  = "urn:almoner:claim"
-	// SystemService is the code system of service codes (CPT-style).
+	// SystemService is the code system of CPT codes, the default of a
+	// service code (ServiceCode.String leaves it out).
 	SystemService = "http://www.ama-assn.org/go/cpt"
 )
 
-// The FHIR R4 Claim subset a document uses.
+// The FHIR R4 Claim subset MarshalFHIR writes.
 type (
 	fhirIdentifier struct {
 		System string `json:"system"`
@@ -39,6 +40,10 @@ type (
 		Value    json.Number `json:"value"`
 		Currency string      `json:"currency"`
 	}
+	fhirPeriod struct {
+		Start string `json:"start"`
+		End   string `json:"end"`
+	}
 	fhirInsurance struct {
 		Sequence int           `json:"sequence"`
 		Focal    bool          `json:"focal"`
@@ -53,8 +58,11 @@ type (
 		Sequence         int           `json:"sequence"`
 		ProductOrService fhirConcept   `json:"productOrService"`
 		Modifier         []fhirConcept `json:"modifier,omitempty"`
-		ServicedDate     string        `json:"servicedDate"`
+		ServicedDate     string        `json:"servicedDate,omitempty"`
+		ServicedPeriod   *fhirPeriod   `json:"servicedPeriod,omitempty"`
 		Net              *fhirMoney    `json:"net"`
+		BodySite         *fhirConcept  `json:"bodySite,omitempty"`
+		SubSite          []fhirConcept `json:"subSite,omitempty"`
 	}
 	fhirClaim struct {
 		ResourceType   string               `json:"resourceType"`
@@ -79,8 +87,12 @@ func ident(system, value string) fhirReference {
 	return fhirReference{Identifier: &fhirIdentifier{System: system, Value: value}}
 }
 
-// MarshalFHIR encodes the document as a FHIR R4 Claim (JSON). A service
-// code's modifiers ("99213-25") become item.modifier codings.
+// MarshalFHIR encodes the document as a FHIR R4 Claim (JSON) that names
+// the consortium's parties by identifier. A service code's system, code,
+// modifiers and sites (ServiceCode) become the item's productOrService,
+// modifier, bodySite and subSite codings; a period of service its
+// servicedPeriod. A code that is not canonical is written as it is (Parse
+// then refuses nothing, and Validate refuses it).
 func (d *Document) MarshalFHIR() ([]byte, error) {
 	c := fhirClaim{
 		ResourceType: "Claim", ID: d.ClaimID, Identifier: []fhirIdentifier{{System: SystemClaim, Value: d.ClaimID}},
@@ -100,12 +112,26 @@ func (d *Document) MarshalFHIR() ([]byte, error) {
 			ValueReference: ident(SystemRecord, r)})
 	}
 	for i, l := range d.Lines {
-		base, mods, _ := strings.Cut(l.Code, "-")
-		it := fhirItem{Sequence: i + 1, ProductOrService: fhirConcept{Coding: []fhirCoding{{System: SystemService, Code: base}}},
-			ServicedDate: l.Date, Net: &fhirMoney{Value: decimal(l.Amount, d.Currency), Currency: d.Currency}}
-		if mods != "" {
-			for _, m := range strings.Split(mods, "-") {
-				it.Modifier = append(it.Modifier, fhirConcept{Coding: []fhirCoding{{Code: m}}})
+		it := fhirItem{Sequence: i + 1, Net: &fhirMoney{Value: decimal(l.Amount, d.Currency), Currency: d.Currency}}
+		if start, end, ok := strings.Cut(l.Date, "/"); ok {
+			it.ServicedPeriod = &fhirPeriod{Start: start, End: end}
+		} else {
+			it.ServicedDate = l.Date
+		}
+		sc, err := ParseServiceCode(l.Code)
+		if err != nil {
+			sc = ServiceCode{System: SystemCPT, Code: l.Code}
+		}
+		it.ProductOrService = fhirConcept{Coding: []fhirCoding{{System: sc.System, Code: sc.Code}}}
+		for _, m := range sc.Modifiers {
+			it.Modifier = append(it.Modifier, fhirConcept{Coding: []fhirCoding{{Code: m}}})
+		}
+		for j, x := range sc.Sites {
+			cc := fhirConcept{Coding: []fhirCoding{{System: x.System, Code: x.Code}}}
+			if j == 0 {
+				it.BodySite = &cc
+			} else {
+				it.SubSite = append(it.SubSite, cc)
 			}
 		}
 		c.Item = append(c.Item, it)
@@ -113,87 +139,86 @@ func (d *Document) MarshalFHIR() ([]byte, error) {
 	return json.MarshalIndent(c, "", "  ")
 }
 
-// refValue reads an identifier reference of the given system.
-func refValue(what string, r fhirReference, system string) (string, error) {
-	if r.Identifier == nil || r.Identifier.System != system || r.Identifier.Value == "" {
-		return "", invalid("%s must be a reference by identifier with system %s", what, system)
+// identifierValue returns the value of reference r (a decoded FHIR
+// Reference) when it refers by identifier of the given system.
+func identifierValue(r any, system string) (string, bool) {
+	m, _ := r.(map[string]any)
+	id, _ := m["identifier"].(map[string]any)
+	if sys, _ := id["system"].(string); sys != system {
+		return "", false
 	}
-	return r.Identifier.Value, nil
+	v, ok := id["value"].(string)
+	return v, ok && v != ""
 }
 
-// Parse decodes a FHIR R4 Claim made by MarshalFHIR (or by a billing
-// system that refers to Almoner ids the same way). It checks the shape,
-// not the values: call Validate for those.
+// named returns what a FHIR Claim says of the consortium itself, by the
+// identifiers MarshalFHIR writes: the claim id, the patient (a member),
+// the insurer and provider (organisations) and the linked records, each
+// "" (nil) when it does not say.
+func (c *FHIRClaim) named() (claimID, patient, insurer, provider string, records []string) {
+	ids, _ := c.res["identifier"].([]any)
+	for _, x := range ids {
+		if v, ok := identifierValue(map[string]any{"identifier": x}, SystemClaim); ok {
+			claimID = v
+			break
+		}
+	}
+	patient, _ = identifierValue(c.res["patient"], SystemMember)
+	insurer, _ = identifierValue(c.res["insurer"], SystemOrg)
+	provider, _ = identifierValue(c.res["provider"], SystemOrg)
+	infos, _ := c.res["supportingInfo"].([]any)
+	for _, si := range infos {
+		m, _ := si.(map[string]any)
+		if v, ok := identifierValue(m["valueReference"], SystemRecord); ok {
+			records = append(records, v)
+		}
+	}
+	return claimID, patient, insurer, provider, records
+}
+
+// Parse decodes a claim document that names the consortium's parties
+// itself — made by MarshalFHIR, or by a billing system that refers to
+// Almoner ids the same way: the patient by identifier of system
+// SystemMember, the insurer and provider of SystemOrg, linked records as
+// supportingInfo of SystemRecord, the claim id as the resource id. The
+// Claim must pass ParseFHIR's checks (dates are not checked against
+// today: call Validate). A hospital's own FHIR Claim names its own
+// parties instead: read it with ParseFHIR, or Read for a filed claim.
 func Parse(b []byte) (*Document, error) {
-	if len(b) > MaxDocumentBytes {
-		return nil, invalid("the document is %d bytes; the most is %d", len(b), MaxDocumentBytes)
-	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	var c fhirClaim
-	if err := dec.Decode(&c); err != nil {
-		return nil, invalid("not JSON of a FHIR Claim: %v", err)
-	}
-	if dec.More() {
-		return nil, invalid("trailing data after the FHIR Claim")
-	}
-	if c.ResourceType != "Claim" {
-		return nil, invalid("resourceType is %.40q, not Claim", c.ResourceType)
-	}
-	d := &Document{ClaimID: c.ID, Created: c.Created}
-	var err error
-	if d.Patient, err = refValue("patient", c.Patient, SystemMember); err != nil {
+	c, err := ParseFHIR(b, time.Time{})
+	if err != nil {
 		return nil, err
 	}
-	if d.Insurer, err = refValue("insurer", c.Insurer, SystemOrg); err != nil {
-		return nil, err
-	}
-	if d.Provider, err = refValue("provider", c.Provider, SystemOrg); err != nil {
-		return nil, err
-	}
-	for i, si := range c.SupportingInfo {
-		r, err := refValue(fmt.Sprintf("supportingInfo %d", i+1), si.ValueReference, SystemRecord)
-		if err != nil {
-			return nil, err
-		}
-		d.Records = append(d.Records, r)
-	}
-	if len(c.Item) == 0 || len(c.Item) > MaxItems {
-		return nil, invalid("a claim has 1 to %d items, got %d", MaxItems, len(c.Item))
-	}
-	for i, it := range c.Item {
-		if it.Sequence != i+1 {
-			return nil, invalid("item %d has sequence %d; items must be numbered 1, 2, ... in order", i+1, it.Sequence)
-		}
-		if len(it.ProductOrService.Coding) != 1 || it.ProductOrService.Coding[0].Code == "" {
-			return nil, invalid("item %d needs exactly one productOrService coding", i+1)
-		}
-		code := it.ProductOrService.Coding[0].Code
-		for j, m := range it.Modifier {
-			if len(m.Coding) != 1 {
-				return nil, invalid("item %d: modifier %d needs exactly one coding", i+1, j+1)
-			}
-			code += "-" + m.Coding[0].Code
-		}
-		if it.Net == nil {
-			return nil, invalid("item %d has no net amount", i+1)
-		}
-		if d.Currency == "" {
-			d.Currency = it.Net.Currency
-		}
-		if it.Net.Currency != d.Currency {
-			return nil, invalid("item %d is in %.8q but the claim in %.8q: one currency per claim", i+1, it.Net.Currency, d.Currency)
-		}
-		amt, ok := minorUnits(it.Net.Value, d.Currency)
-		if !ok {
-			return nil, invalid("item %d: net value %.40q is not a positive amount in whole minor units of %.8q", i+1, it.Net.Value, d.Currency)
-		}
-		d.Lines = append(d.Lines, Line{Service: Service{Code: code, Date: it.ServicedDate}, Amount: amt})
-	}
-	if c.Total != nil {
-		if t, ok := minorUnits(c.Total.Value, d.Currency); !ok || c.Total.Currency != d.Currency || t != d.Total() {
-			return nil, invalid("total is not the sum of the items' net amounts")
+	_, patient, insurer, provider, records := c.named()
+	for _, x := range []struct{ what, v, system string }{{"patient", patient, SystemMember}, {"insurer", insurer, SystemOrg},
+		{"provider", provider, SystemOrg}} {
+		if x.v == "" {
+			return nil, invalid("%s must be a reference by identifier with system %s", x.what, x.system)
 		}
 	}
-	return d, nil
+	infos, _ := c.res["supportingInfo"].([]any)
+	if len(records) != len(infos) {
+		return nil, invalid("supportingInfo must each be a linked record (valueReference by identifier with system %s)", SystemRecord)
+	}
+	return c.Document(c.ID, provider, patient, insurer, records), nil
+}
+
+// Read reads claim f's document as its reader gets it: any FHIR R4 Claim
+// that ParseFHIR accepts (dates are not checked against today: Validate
+// does). The consortium's claim id, parties and linked records are f's,
+// except what the document names itself by Almoner identifier (a
+// document made by MarshalFHIR): those are the document's, for
+// VerifyContent to compare with f. It returns the document and the FHIR
+// Claim it was read from; an error is a *ClaimError.
+func Read(b []byte, f Filed) (*Document, *FHIRClaim, error) {
+	c, err := ParseFHIR(b, time.Time{})
+	if err != nil {
+		return nil, nil, err
+	}
+	claimID, patient, insurer, provider, records := c.named()
+	if records == nil {
+		records = f.Records
+	}
+	d := c.Document(cmp.Or(claimID, f.ID), cmp.Or(provider, f.Provider), cmp.Or(patient, f.Patient), cmp.Or(insurer, f.Insurer), records)
+	return d, c, nil
 }

@@ -172,11 +172,11 @@ func (k *Key) LogValue() slog.Value { return slog.StringValue(k.String()) }
 // Destroy zeroes the key.
 func (k *Key) Destroy() { clear(k.b[:]) }
 
-// Service is one service line's identity: its code and date.
+// Service is one service line: its canonical service code and its date.
 type Service struct {
 	_    struct{} `cbor:",toarray"`
-	Code string   // e.g. "99213" or "99213-25" (ValidateServiceCode)
-	Date string   // YYYY-MM-DD
+	Code string   // canonical (ServiceCode.String): "99213", "99213-25", "http://hl7.org/fhir/ex-serviceproduct|EXAM"
+	Date string   // YYYY-MM-DD, or YYYY-MM-DD/YYYY-MM-DD for a period (ValidateDate)
 }
 
 type fingerprintInput struct {
@@ -221,7 +221,8 @@ func (k *Key) mac(domain string, v any) ledger.Hash {
 
 // Fingerprint is the claim fingerprint: HMAC-SHA256 under k of the
 // domain separator and the core deterministic CBOR of [provider, patient,
-// [[code, date], ...]] with the pairs sorted. Amounts, the insurer and the
+// [[code, date], ...]] with the pairs sorted, each code the full
+// canonical service code (every modifier and site included). Amounts, the insurer and the
 // claim id are not in it: the same services are the same services at any
 // insurer.
 func (k *Key) Fingerprint(provider, patient string, services []Service) ledger.Hash {
@@ -229,12 +230,21 @@ func (k *Key) Fingerprint(provider, patient string, services []Service) ledger.H
 }
 
 // ItemFingerprints are the per-service keys a claim reserves: one per
-// service, over [provider, patient, code, date, n] where n counts the
-// occurrences of that (code, date) in the claim from 1, so that any
-// overlap with another claim's services collides. Returned sorted by
-// value (the order reveals nothing about the items).
+// service, over [provider, patient, code, date, n] where code is the
+// canonical string of the service's identity (ServiceCode.Identity: its
+// code system, code and site, without the modifiers that name no site)
+// and n counts the occurrences of that (code, date) in the claim from 1,
+// so that any overlap with another claim's services collides — with any
+// modifiers (decision 0019). Returned sorted by value (the order reveals
+// nothing about the items). For a code without modifiers (every claim
+// filed before decision 0019 but those with modifiers) the identity is the
+// code itself, so those fingerprints are unchanged.
 func (k *Key) ItemFingerprints(provider, patient string, services []Service) []ledger.Hash {
-	s := sorted(services)
+	ids := make([]Service, len(services))
+	for i, sv := range services {
+		ids[i] = Service{Code: itemCode(sv.Code), Date: sv.Date}
+	}
+	s := sorted(ids)
 	out := make([]ledger.Hash, len(s))
 	var n uint64
 	for i, sv := range s {
