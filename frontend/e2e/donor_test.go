@@ -1,17 +1,35 @@
 package e2e_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/almoner/almoner/consortium-node/ledger"
+	"github.com/almoner/almoner/consortium-node/api"
 	"github.com/almoner/almoner/consortium-node/tx"
 )
+
+// throughFloats decodes JSON the way JavaScript's JSON.parse and jq do
+// (every number a float64) and writes it again.
+func throughFloats(t *testing.T, b []byte) []byte {
+	t.Helper()
+	var v any
+	if err := json.Unmarshal(b, &v); err != nil {
+		t.Fatal(err)
+	}
+	out, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
 
 // TestPublicAndDonor: anonymous browsing of campaigns (progress,
 // milestones, validators), then a donor gives through the page, follows
@@ -72,19 +90,59 @@ func TestPublicAndDonor(t *testing.T) {
 	b.waitText("was paid to St Mary's Hospital")
 	b.shot("donor-lineage")
 
-	// The downloaded receipt is exact: the node's verifier (as in
-	// `almoner verify`) accepts it.
+	// The downloaded receipt is exact, its time a string that survives
+	// any JSON tool: the node's verifier (as in `almoner verify`) accepts
+	// it, after a round trip through float64 numbers too.
+	trust := api.Trust{ChainID: s.genesis.ChainID, NodeKeys: s.genesis.NodeKeys(), Quorum: s.genesis.Quorum()}
 	name, data := b.download("Download receipt (JSON)")
-	var proof ledger.ReceiptProof
-	if err := json.Unmarshal(data, &proof); err != nil {
-		t.Fatalf("%s: %v\n%s", name, err, data)
+	var proof api.Proof
+	if err := json.Unmarshal(throughFloats(t, data), &proof); err != nil || proof.TimeForm != api.TimeString {
+		t.Fatalf("%s: %v (time form %d)\n%s", name, err, proof.TimeForm, data)
 	}
-	if err := proof.Verify(s.genesis.ChainID, s.genesis.NodeKeys(), s.genesis.Quorum()); err != nil {
+	if err := proof.Verify(trust); err != nil {
 		t.Fatalf("the downloaded receipt %s does not verify: %v", name, err)
 	}
 	if proof.Receipt.TxID.String() != giftID {
 		t.Fatalf("the downloaded receipt is for %s, not the gift %s", proof.Receipt.TxID, giftID)
 	}
+
+	// The payee confirms; every receipt of what moved the gift comes as one
+	// file that the CLI's verifier accepts, and verifies here step by step.
+	s.client(t, "stmarys/clerk").tx(`mutation($wait: Boolean) { confirmReceipt(disbursement: "e2e-surgery-2", wait: $wait) { id receipt { status error } } }`, map[string]any{})
+	b.waitText("confirmed")
+	name, data = b.download("Download all receipts (JSON)")
+	var bundle api.GiftBundle
+	if err := json.Unmarshal(throughFloats(t, data), &bundle); err != nil {
+		t.Fatalf("%s: %v\n%s", name, err, data)
+	}
+	rep, err := bundle.Verify(trust)
+	if err != nil {
+		t.Fatalf("the downloaded bundle %s does not verify: %v", name, err)
+	}
+	var kinds []string
+	for _, st := range rep.Steps {
+		kinds = append(kinds, st.Kind)
+	}
+	if want := []string{api.StepGift, api.StepMilestoneApproved, api.StepDisbursement, api.StepPayeeConfirmed}; !slices.Equal(kinds, want) {
+		t.Fatalf("the bundle holds %v, want %v", kinds, want)
+	}
+	if strings.Contains(string(data), "hope/donor-") && strings.Count(string(data), "hope/donor-") != strings.Count(string(data), "hope/donor-sam") {
+		t.Fatal("the bundle names another donor")
+	}
+	b.upload("bundle-genesis", filepath.Join(s.devHome, "genesis.json"))
+	b.button("Verify all receipts")
+	b.waitText("Verified: all 4 receipts are genuine, and they are this gift's.")
+	b.waitText("The milestone's approval")
+	b.waitText("healthreg/validator approved milestone 2")
+	b.waitText("The payee's confirmation")
+	b.waitText("stmarys/clerk")
+	if !rep.Steps[2].Whole {
+		// Other donors' gifts share the disbursement: their part is left
+		// out, and the page says what that receipt does not prove.
+		b.waitText("signed the disbursement e2e-surgery-2")
+		b.waitText("Not proven by this receipt (the portal's word)")
+	}
+	b.shot("donor-bundle")
 
 	// My gifts lists it; the printable receipt shows it.
 	b.visit("/gifts")
@@ -139,6 +197,58 @@ func TestVerifyReceiptFiles(t *testing.T) {
 		br.upload("genesis", filepath.Join(s.devHome, "genesis.json"))
 		br.button("Verify receipt")
 		br.waitText(c.verdict)
+		br.shot("verify-" + strings.TrimSuffix(c.file, ".json"))
+	}
+}
+
+// TestVerifyBundleFiles: the standalone verifier takes a gift's bundle as
+// the portal serves it, and names the cause when one was rounded by a
+// JSON tool (its time a float) or edited (an amount).
+func TestVerifyBundleFiles(t *testing.T) {
+	s := need(t)
+	donor := s.client(t, "hope/donor-sam")
+	var g struct {
+		MyGifts struct{ Nodes []struct{ ID string } }
+	}
+	donor.do(`{ myGifts(first: 1) { nodes { id } } }`, nil, &g)
+	if len(g.MyGifts.Nodes) == 0 {
+		t.Fatal("the demo donor has no gifts")
+	}
+	var d struct{ GiftProofBundle json.RawMessage }
+	donor.do(`query($g: ID!) { giftProofBundle(gift: $g) }`, map[string]any{"g": g.MyGifts.Nodes[0].ID}, &d)
+	var bundle api.GiftBundle
+	if err := json.Unmarshal(d.GiftProofBundle, &bundle); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bundle.Verify(api.Trust{ChainID: s.genesis.ChainID, NodeKeys: s.genesis.NodeKeys(), Quorum: s.genesis.Quorum()}); err != nil {
+		t.Fatalf("the portal's bundle does not verify: %v", err)
+	}
+	good := d.GiftProofBundle
+	exact := strconv.FormatInt(bundle.Steps[0].Proof.Header.Time, 10)
+	rounded := bytes.Replace(good, []byte(`"`+exact+`"`), []byte(strconv.FormatFloat(float64(bundle.Steps[0].Proof.Header.Time), 'g', -1, 64)), 1)
+	edited := bytes.Replace(good, []byte(`{"key":"amount","value":"`), []byte(`{"key":"amount","value":"9`), 1)
+	dir := t.TempDir()
+	br := newBrowser(t, s)
+	for _, c := range []struct {
+		file    string
+		data    []byte
+		verdict string
+		why     string
+	}{
+		{"bundle-good.json", good, "are genuine, and they are this gift's", "The gift"},
+		{"bundle-rounded.json", rounded, "Not verified: do not trust these receipts", "step 1 (the gift): the receipt's header time was changed"},
+		{"bundle-edited.json", edited, "Not verified: do not trust these receipts", "step 1 (the gift): the receipt was changed"},
+	} {
+		f := filepath.Join(dir, c.file)
+		if err := os.WriteFile(f, c.data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		br.visit("/verify")
+		br.upload("proof", f)
+		br.upload("genesis", filepath.Join(s.devHome, "genesis.json"))
+		br.button("Verify receipt")
+		br.waitText(c.verdict)
+		br.waitText(c.why)
 		br.shot("verify-" + strings.TrimSuffix(c.file, ".json"))
 	}
 }

@@ -2,17 +2,32 @@
 // `almoner verify`), open a printable receipt, and verify a proof in the
 // browser against the consortium's genesis file (this portal's
 // /genesis.json by default, with its fingerprint to compare; or a file the
-// user chooses), the verified statement said in plain words.
+// user chooses), the verified statement said in plain words. For a gift,
+// also every receipt of what moved it as one bundle (giftProofBundle):
+// downloaded, verified here step by step, each step said in words.
 import { useEffect, useState } from 'preact/hooks';
+import { gql } from '../api';
 import { CopyButton } from '../display';
 import { download, money, when } from '../format';
 import { Link } from '../router';
-import { namesFor, statement, type Names } from '../statement';
+import { failureCause, namesFor, parseReceiptFile, statement, verifyBundle, type Bundle, type BundleVerdict, type Names } from '../statement';
 import { Busy, ErrorBox, Field, Loading, Page, Show, toApiError } from '../ui';
 import { useQuery } from '../ui';
-import { bytesToHex, parseProof, proofText, verifyProof, type Genesis, type Proof, type Verdict } from '../verify';
+import { bytesToHex, exactTime, verifyProof, type Genesis, type Proof, type Verdict } from '../verify';
 import { loadProof } from './Gifts';
 import type { ApiError } from '../api';
+
+/** A proof as a file's text: the header time a string of digits, exact through any JSON tool. */
+export function proofJSON(p: Proof): string {
+  return JSON.stringify({ ...p, header: { ...p.header, time: exactTime(p.header.time).toString() } }, null, 2);
+}
+
+/** The gift's proof bundle from this portal. */
+export async function loadBundle(gift: string): Promise<Bundle> {
+  const d = await gql<{ giftProofBundle: Bundle | null }>(`query Bundle($g: ID!) { giftProofBundle(gift: $g) }`, { g: gift });
+  if (!d.giftProofBundle) throw new Error('no such gift');
+  return d.giftProofBundle;
+}
 
 export function ReceiptTools({ txId, since }: { txId: string; since?: (n: Names) => string[] }) {
   const [proof, setProof] = useState<Proof | null>(null);
@@ -46,7 +61,7 @@ export function ReceiptTools({ txId, since }: { txId: string; since?: (n: Names)
           busy={busy}
           onClick={async () => {
             const p = await get();
-            if (p) download(`receipt-${txId.slice(0, 12)}.json`, 'application/json', proofText(p));
+            if (p) download(`receipt-${txId.slice(0, 12)}.json`, 'application/json', proofJSON(p));
           }}
         >
           Download receipt (JSON)
@@ -56,8 +71,53 @@ export function ReceiptTools({ txId, since }: { txId: string; since?: (n: Names)
         </Link>
       </div>
       {error && <ErrorBox error={error} />}
-      <VerifyForm getProof={get} since={since} />
+      <VerifyForm id="verify" getProof={get} since={since} />
+      <BundleTools gift={txId} />
     </section>
+  );
+}
+
+/** Every receipt of what moved a gift: download them as one file, verify them here. */
+function BundleTools({ gift }: { gift: string }) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<ApiError | null>(null);
+  const get = async (): Promise<Bundle | null> => {
+    setBusy(true);
+    setError(null);
+    try {
+      // Fetched afresh each time: the lineage grows as the money moves.
+      return await loadBundle(gift);
+    } catch (e) {
+      setError(toApiError(e));
+      return null;
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <div class="bundle" aria-labelledby="bundle-title">
+      <h3 id="bundle-title">Every receipt of where the money went</h3>
+      <p>
+        One file with the receipt of each transaction that moved this gift: the gift, the approval of its milestone, each
+        disbursement that drew on it and the payee's confirmation, or its refund. Verify it here or offline with{' '}
+        <code>almoner verify gift-receipts.json</code>. Where a receipt also names other donors' gifts, their part is left out;
+        that receipt then proves its transaction, not its events.
+      </p>
+      <div class="row">
+        <Busy
+          type="button"
+          busy={busy}
+          onClick={async () => {
+            const b = await get();
+            if (b) download(`gift-receipts-${gift.slice(0, 12)}.json`, 'application/json', JSON.stringify(b, null, 2));
+          }}
+        >
+          Download all receipts (JSON)
+        </Busy>
+      </div>
+      {error && <ErrorBox error={error} />}
+      <VerifyForm id="verify-bundle" getBundle={get} />
+    </div>
   );
 }
 
@@ -97,7 +157,19 @@ async function portalGenesis(): Promise<Trusted> {
 export const shortFingerprint = (fp: string) => `${fp.slice(0, 16).replace(/(.{4})(?!$)/g, '$1 ')} …`;
 
 /** Where the genesis file comes from and how to check it is the consortium's. */
-function TrustPanel({ t, chosen, problem, onFile }: { t: Trusted | null; chosen?: string; problem: string | null; onFile: (f: File | null) => void }) {
+function TrustPanel({
+  t,
+  chosen,
+  problem,
+  onFile,
+  name = 'genesis',
+}: {
+  t: Trusted | null;
+  chosen?: string;
+  problem: string | null;
+  onFile: (f: File | null) => void;
+  name?: string;
+}) {
   return (
     <div class="trust">
       {!t && chosen ? (
@@ -154,14 +226,24 @@ function TrustPanel({ t, chosen, problem, onFile }: { t: Trusted | null; chosen?
       <details open={!!problem && !t}>
         <summary>Use another genesis file</summary>
         <Field label="Genesis file (genesis.json)">
-          <input type="file" name="genesis" accept="application/json,.json" onChange={(e) => onFile((e.currentTarget as HTMLInputElement).files?.[0] ?? null)} />
+          <input type="file" name={name} accept="application/json,.json" onChange={(e) => onFile((e.currentTarget as HTMLInputElement).files?.[0] ?? null)} />
         </Field>
       </details>
     </div>
   );
 }
 
-function VerifyForm({ getProof, since }: { getProof?: () => Promise<Proof | null>; since?: (n: Names) => string[] }) {
+function VerifyForm({
+  id,
+  getProof,
+  getBundle,
+  since,
+}: {
+  id: string;
+  getProof?: () => Promise<Proof | null>;
+  getBundle?: () => Promise<Bundle | null>;
+  since?: (n: Names) => string[];
+}) {
   // The portal's genesis file is fetched once; a file the user chooses
   // replaces it. Files are read when the form is submitted, so a quick
   // submit never races the reading.
@@ -171,10 +253,13 @@ function VerifyForm({ getProof, since }: { getProof?: () => Promise<Proof | null
   const [used, setUsed] = useState<Trusted | null>(null);
   const [proofFile, setProofFile] = useState<File | null>(null);
   const [verdict, setVerdict] = useState<Verdict | null>(null);
+  const [bundleVerdict, setBundleVerdict] = useState<BundleVerdict | null>(null);
+  const [failure, setFailure] = useState<string | null>(null);
   const [words, setWords] = useState<string[]>([]);
   const [sinceWords, setSinceWords] = useState<string[]>([]);
   const [problem, setProblem] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  const given = !!getProof || !!getBundle;
   useEffect(() => {
     let live = true;
     portalGenesis().then(
@@ -187,6 +272,8 @@ function VerifyForm({ getProof, since }: { getProof?: () => Promise<Proof | null
   }, []);
   const reset = () => {
     setVerdict(null);
+    setBundleVerdict(null);
+    setFailure(null);
     setProblem(null);
     setWords([]);
     setSinceWords([]);
@@ -194,11 +281,11 @@ function VerifyForm({ getProof, since }: { getProof?: () => Promise<Proof | null
   return (
     <form
       class="verify"
-      aria-labelledby="verify-title"
+      aria-labelledby={`${id}-title`}
       onSubmit={async (e) => {
         e.preventDefault();
         reset();
-        if (!getProof && !proofFile) return setProblem('Choose a receipt file first.');
+        if (!given && !proofFile) return setProblem('Choose a receipt file first.');
         setBusy(true);
         try {
           let t: Trusted;
@@ -215,14 +302,23 @@ function VerifyForm({ getProof, since }: { getProof?: () => Promise<Proof | null
             setPortal(t);
           }
           setUsed(t);
-          let p: Proof | null;
-          if (getProof) p = await getProof();
+          let p: Proof | null = null;
+          let b: Bundle | null = null;
+          if (getBundle) b = await getBundle();
+          else if (getProof) p = await getProof();
           else {
             try {
-              p = parseProof(await proofFile!.text());
+              const f = parseReceiptFile(await proofFile!.text());
+              if ('bundle' in f) b = f.bundle;
+              else p = f.proof;
             } catch (err) {
               throw new Error(`That receipt is unreadable: ${err instanceof Error ? err.message : err}`);
             }
+          }
+          if (b) {
+            const names = b.steps[0]?.proof ? await namesFor(b.steps[0].proof) : undefined;
+            setBundleVerdict(await verifyBundle(b, t.genesis, names));
+            return;
           }
           if (!p) return setProblem('The receipt could not be loaded.');
           const v = await verifyProof(p, t.genesis);
@@ -230,7 +326,7 @@ function VerifyForm({ getProof, since }: { getProof?: () => Promise<Proof | null
             const names = await namesFor(p);
             setWords(statement(p, names));
             setSinceWords(since ? since(names) : []);
-          }
+          } else setFailure(failureCause(p, v));
           setVerdict(v);
         } catch (err) {
           setProblem(err instanceof Error ? err.message : String(err));
@@ -239,10 +335,10 @@ function VerifyForm({ getProof, since }: { getProof?: () => Promise<Proof | null
         }
       }}
     >
-      <h3 id="verify-title">Verify in this browser</h3>
+      <h3 id={`${id}-title`}>{getBundle ? 'Verify every receipt in this browser' : 'Verify in this browser'}</h3>
       <p class="note">Nothing is sent anywhere: the checks run here, trusting only the consortium's genesis file.</p>
-      {!getProof && (
-        <Field label="Receipt file (JSON)">
+      {!given && (
+        <Field label="Receipt file (JSON): one receipt, or a gift's receipts">
           <input
             type="file"
             name="proof"
@@ -255,6 +351,7 @@ function VerifyForm({ getProof, since }: { getProof?: () => Promise<Proof | null
         </Field>
       )}
       <TrustPanel
+        name={getBundle ? 'bundle-genesis' : 'genesis'}
         t={genesisFile ? (used?.source === genesisFile.name ? used : null) : portal}
         chosen={genesisFile?.name}
         problem={genesisFile ? null : portalProblem}
@@ -264,7 +361,7 @@ function VerifyForm({ getProof, since }: { getProof?: () => Promise<Proof | null
         }}
       />
       <Busy type="submit" busy={busy}>
-        Verify receipt
+        {getBundle ? 'Verify all receipts' : 'Verify receipt'}
       </Busy>
       {busy && <Loading what="Verifying" />}
       {problem && (
@@ -272,9 +369,11 @@ function VerifyForm({ getProof, since }: { getProof?: () => Promise<Proof | null
           {problem}
         </p>
       )}
+      {bundleVerdict && <BundleResult v={bundleVerdict} />}
       {verdict && (
         <div class={`verdict ${verdict.ok ? 'good' : 'bad'}`} role="status" aria-live="polite">
           <p class="verdict-line">{verdict.ok ? '✔ Verified: the receipt is genuine.' : '✘ Not verified: do not trust this receipt.'}</p>
+          {failure && <p>Why: {failure}.</p>}
           {verdict.ok && words.length > 0 && (
             <>
               <p>
@@ -305,17 +404,7 @@ function VerifyForm({ getProof, since }: { getProof?: () => Promise<Proof | null
               </ul>
             </>
           )}
-          <p>
-            <strong>The checks:</strong>
-          </p>
-          <ul>
-            {verdict.checks.map((c) => (
-              <li key={c.name} class={c.ok ? 'pass' : 'fail'}>
-                <span aria-hidden="true">{c.ok ? '✔' : '✘'}</span> <strong>{c.name}</strong>
-                <span class="sr-only">{c.ok ? ' passed' : ' failed'}</span>: <span class="wrap-any">{c.detail}</span>
-              </li>
-            ))}
-          </ul>
+          <Checks checks={verdict.checks} />
           {verdict.ok && verdict.states.length > 0 && (
             <details>
               <summary>The signed events, word for word</summary>
@@ -334,11 +423,80 @@ function VerifyForm({ getProof, since }: { getProof?: () => Promise<Proof | null
   );
 }
 
+function Checks({ checks }: { checks: Verdict['checks'] }) {
+  return (
+    <>
+      <p>
+        <strong>The checks:</strong>
+      </p>
+      <ul>
+        {checks.map((c) => (
+          <li key={c.name} class={c.ok ? 'pass' : 'fail'}>
+            <span aria-hidden="true">{c.ok ? '✔' : '✘'}</span> <strong>{c.name}</strong>
+            <span class="sr-only">{c.ok ? ' passed' : ' failed'}</span>: <span class="wrap-any">{c.detail}</span>
+          </li>
+        ))}
+      </ul>
+    </>
+  );
+}
+
+/** A verified bundle: the verdict, then each step in words. */
+function BundleResult({ v }: { v: BundleVerdict }) {
+  return (
+    <div class={`verdict ${v.ok ? 'good' : 'bad'}`} role="status" aria-live="polite">
+      <p class="verdict-line">
+        {v.ok ? `✔ Verified: all ${v.steps.length} receipts are genuine, and they are this gift's.` : '✘ Not verified: do not trust these receipts.'}
+      </p>
+      {v.problem && <p>Why: {v.problem}.</p>}
+      <ol class="statement bundle-steps">
+        {v.steps.map((s, i) => (
+          <li key={i}>
+            <p>
+              <span aria-hidden="true">{s.ok ? '✔' : '✘'}</span> <strong>{s.title}</strong>
+              {s.height ? `, block ${s.height}` : ''}
+              {s.when ? `, ${s.when}` : ''}
+              {s.whole ? '' : ' (receipt shown in part)'}
+            </p>
+            {s.proves.length > 0 && (
+              <ul>
+                {s.proves.map((w, j) => (
+                  <li key={j}>{w}</li>
+                ))}
+              </ul>
+            )}
+            {s.portalSays.length > 0 && (
+              <>
+                <p class="note">Not proven by this receipt (the portal's word):</p>
+                <ul>
+                  {s.portalSays.map((w, j) => (
+                    <li key={j}>{w}</li>
+                  ))}
+                </ul>
+              </>
+            )}
+            {s.problem && <p class="error">{s.problem}</p>}
+            {s.checks.length > 0 && (
+              <details>
+                <summary>The checks of this receipt</summary>
+                <Checks checks={s.checks} />
+              </details>
+            )}
+          </li>
+        ))}
+      </ol>
+    </div>
+  );
+}
+
 export function VerifyPage() {
   return (
     <Page title="Verify a receipt">
-      <p>Check a receipt file (downloaded here or made with <code>almoner receipt</code>) against the consortium's genesis file.</p>
-      <VerifyForm />
+      <p>
+        Check a receipt file (downloaded here or made with <code>almoner receipt</code>), or a gift's receipts (“Download all
+        receipts”), against the consortium's genesis file.
+      </p>
+      <VerifyForm id="verify" />
     </Page>
   );
 }
