@@ -8,6 +8,7 @@
 #   SIZE=2000 FACTOR=3 DURATION=120s MEMLIMIT=512 scripts/overload.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/bench-lib.sh
 SIZE=${SIZE:-61440}
 FACTOR=${FACTOR:-2}
 DURATION=${DURATION:-60s}
@@ -22,11 +23,11 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-port=${PORT:-17370}
+port=${PORT:-$(pick_base 0 100 200)}
 bin/consortium-node init --home "$tmp/home" --base-port "$port" >/dev/null
 bin/consortium-node run --home "$tmp/home" --log-level warn --memory-limit-mib "$MEMLIMIT" 2>"$tmp/node.log" &
 node=$!
-for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/v1/status" >/dev/null && break; sleep 0.1; done
+wait_for curl -sf "http://127.0.0.1:$port/v1/status"
 bin/overload --home "$tmp/home" --node "127.0.0.1:$port" --pid "$node" --size "$SIZE" --factor "$FACTOR" \
   --duration "$DURATION" --calibrate "$CALIBRATE"
 if ! kill -0 "$node" 2>/dev/null; then
