@@ -60,7 +60,7 @@ const (
 // may not read; such a step carries the receipt's leaf hash instead of the
 // whole receipt, so that the transaction, its block and the node
 // signatures are still proven, but the receipt's status and the events
-// shown are only the portal's word (docs/decisions/0020-donor-proofs.md).
+// shown are only the portal's word (docs/decisions/0026-donor-proofs.md).
 type GiftBundle struct {
 	Format  string       `json:"format"`
 	ChainID string       `json:"chain_id"`

@@ -28,7 +28,7 @@
 // allows its transaction, else its events are shown only where they name
 // no donor or a donor whose gift the viewer may read (other donors'
 // gifts are left out and the receipt is proven by its hash:
-// docs/decisions/0020-donor-proofs.md).
+// docs/decisions/0026-donor-proofs.md).
 //
 // # Mutations
 //
