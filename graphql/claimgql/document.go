@@ -1,6 +1,7 @@
 package claimgql
 
 import (
+	"context"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -29,6 +30,38 @@ func noRecords() error {
 	return schema.Errorf(schema.CodeUnavailable, "this portal stores and opens no records")
 }
 
+// serviceCode reads a submitClaim item's code: any code of any system
+// (default CPT), with its modifiers. For the default system a code
+// written the first way, "99213-25", still reads as 99213 with modifier
+// 25: CPT codes have no "-".
+func serviceCode(in map[string]any) (claimdoc.ServiceCode, error) {
+	code, _ := in["serviceCode"].(string)
+	system, _ := in["system"].(string)
+	var mods []string
+	if system == "" || claimdoc.NormalizeSystem(system) == claimdoc.SystemCPT {
+		system = claimdoc.SystemCPT
+		parts := strings.Split(code, "-")
+		legacy := len(parts) > 1
+		for _, p := range parts[1:] {
+			legacy = legacy && len(p) == 2 && strings.Trim(strings.ToUpper(p), "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") == ""
+		}
+		if legacy {
+			code, mods = parts[0], parts[1:]
+		}
+	}
+	raw, _ := in["modifiers"].([]any)
+	for _, m := range raw {
+		s, _ := m.(string)
+		mods = append(mods, s)
+	}
+	return claimdoc.NewServiceCode(system, code, mods, nil)
+}
+
+// userMessage is an invalid document's error as users read it.
+func userMessage(err error) string {
+	return strings.TrimPrefix(err.Error(), claimdoc.ErrInvalid.Error()+": ")
+}
+
 // documentInput reads submitClaim's arguments into a claim document.
 func documentInput(in map[string]any, provider string, now time.Time) (*claimdoc.Document, error) {
 	d := &claimdoc.Document{Provider: provider, Created: now.UTC().Format(time.DateOnly)}
@@ -39,13 +72,16 @@ func documentInput(in map[string]any, provider string, now time.Time) (*claimdoc
 	raw, _ := in["items"].([]any)
 	for i, r := range raw {
 		it, _ := r.(map[string]any)
-		code, _ := it["serviceCode"].(string)
 		date, _ := it["date"].(string)
 		amount, ok := it["amount"].(uint64)
 		if !ok {
 			return nil, schema.BadInput(fmt.Sprintf("item %d needs an amount in minor units", i+1))
 		}
-		d.Lines = append(d.Lines, claimdoc.Line{Service: claimdoc.Service{Code: code, Date: date}, Amount: amount})
+		sc, err := serviceCode(it)
+		if err != nil {
+			return nil, schema.BadInput(fmt.Sprintf("item %d: %s", i+1, userMessage(err)))
+		}
+		d.Lines = append(d.Lines, claimdoc.Line{Service: claimdoc.Service{Code: sc.String(), Date: date}, Amount: amount})
 	}
 	if recs, ok := in["records"].([]any); ok {
 		for _, r := range recs {
@@ -54,9 +90,66 @@ func documentInput(in map[string]any, provider string, now time.Time) (*claimdoc
 		}
 	}
 	if err := d.Validate(now); err != nil {
-		return nil, schema.BadInput(strings.TrimPrefix(err.Error(), claimdoc.ErrInvalid.Error()+": "))
+		return nil, schema.BadInput(userMessage(err))
 	}
 	return d, nil
+}
+
+// invalidClaim is submitFhirClaim's refusal of a FHIR Claim: BAD_USER_INPUT
+// whose message lists every problem and whose extensions carry them as
+// {path, reason}.
+type invalidClaim struct{ *claimdoc.ClaimError }
+
+func (e invalidClaim) Error() string {
+	return "the FHIR Claim cannot be filed: " + userMessage(e.ClaimError)
+}
+
+// Extensions implements gqlerrors.ExtendedError.
+func (e invalidClaim) Extensions() map[string]any {
+	problems := make([]map[string]any, len(e.Problems))
+	for i, p := range e.Problems {
+		problems[i] = map[string]any{"path": p.Path, "reason": p.Reason}
+	}
+	return map[string]any{"code": schema.CodeBadUserInput, "problems": problems, "moreProblems": e.More}
+}
+
+// fhirClaimID is the claim id of a FHIR Claim filed by provider without
+// one given: derived under the provider's claims key from the Claim's id
+// or first identifier (claimdoc.Key.ClaimID), so that filing it twice is
+// a conflict and the ledger learns nothing from the hospital's own ids.
+func fhirClaimID(key *claimdoc.Key, provider string, c *claimdoc.FHIRClaim) (string, error) {
+	ck := c.Key()
+	if ck == "" {
+		return "", schema.BadInput("the FHIR Claim has no id and no identifier: give the claim's id (argument id)")
+	}
+	return key.ClaimID(provider, ck), nil
+}
+
+// filer returns the provider whose claim the viewer files (the provider
+// argument or the viewer's organisation) and its claims key, once the
+// policy lets the viewer file that provider's claims for patient.
+func (m *mod) filer(ctx context.Context, args map[string]any) (viewer, provider string, key *claimdoc.Key, err error) {
+	v, err := schema.Account(ctx)
+	if err != nil {
+		return "", "", nil, err
+	}
+	provider, _ = args["provider"].(string)
+	if provider == "" {
+		provider = schema.OrgOf(v)
+	}
+	patient, _ := args["patient"].(string)
+	if ok, err := m.allowed(ctx, v, "submit", patient, provider); err != nil {
+		return "", "", nil, err
+	} else if !ok {
+		return "", "", nil, schema.Forbidden("only a physician or records clerk of " + provider + " may file its claims")
+	}
+	if key = m.own.Keys[provider]; key == nil {
+		return "", "", nil, noKey(provider)
+	}
+	if m.own.Records == nil {
+		return "", "", nil, noRecords()
+	}
+	return v, provider, key, nil
 }
 
 // submitClaim files a claim as a hospital's portal does: the itemised
@@ -66,74 +159,108 @@ func documentInput(in map[string]any, provider string, now time.Time) (*claimdoc
 // fingerprints. No service code or date reaches the ledger.
 func (m *mod) submitClaim(b *schema.Builder) graphql.FieldResolveFn {
 	return func(p graphql.ResolveParams) (any, error) {
-		ctx := p.Context
-		v, err := schema.Account(ctx)
+		v, provider, key, err := m.filer(p.Context, p.Args)
 		if err != nil {
 			return nil, err
-		}
-		provider, _ := p.Args["provider"].(string)
-		if provider == "" {
-			provider = schema.OrgOf(v)
-		}
-		patient, _ := p.Args["patient"].(string)
-		if ok, err := m.allowed(ctx, v, "submit", patient, provider); err != nil {
-			return nil, err
-		} else if !ok {
-			return nil, schema.Forbidden("only a physician or records clerk of " + provider + " may file its claims")
-		}
-		key := m.own.Keys[provider]
-		if key == nil {
-			return nil, noKey(provider)
-		}
-		if m.own.Records == nil {
-			return nil, noRecords()
 		}
 		now := time.Now()
 		d, err := documentInput(p.Args, provider, now)
 		if err != nil {
 			return nil, err
 		}
-		if _, err := m.rd.Claim(d.ClaimID); err == nil {
-			return nil, schema.Errorf(schema.CodeConflict, fmt.Sprintf("claim %q already exists", d.ClaimID))
-		} else if !errors.Is(err, readmodel.ErrNotFound) {
-			return nil, m.internal(ctx, "claim", err)
-		}
-		// The document's version: 1, or the next of an earlier attempt's.
-		docID, version := claimdoc.RecordID(d.ClaimID), uint64(1)
-		if rec, err := m.docs.Record(docID); err == nil {
-			if rec.Custodian != provider || rec.Patient != patient || rec.Category != claimdoc.RecordCategory || rec.Erased || len(rec.Versions) == 0 {
-				return nil, schema.Errorf(schema.CodeConflict, fmt.Sprintf("record %q exists and cannot hold this claim; file it under another id", docID))
-			}
-			version = rec.Versions[len(rec.Versions)-1].Version + 1
-		} else if !errors.Is(err, readmodel.ErrNotFound) {
-			return nil, m.internal(ctx, "record", err)
-		}
 		fhir, err := d.MarshalFHIR()
 		if err != nil {
-			return nil, m.internal(ctx, "document", err)
+			return nil, m.internal(p.Context, "document", err)
 		}
-		hash, err := m.own.Records.Store(ctx, v, provider, docID, version, fhir)
-		if err != nil {
-			return nil, schema.StoreErr(ctx, m.log, "claims: storing the document", err)
-		}
-		reg, err := b.Submit(ctx, patients.RecordContract, "register", []tx.Arg{tx.String("record_id", docID), tx.Uint("version", version),
-			tx.Bytes("ciphertext_hash", hash[:]), tx.String("patient", patient), tx.String("category", claimdoc.RecordCategory)}, true)
+		wait, _ := p.Args["wait"].(bool)
+		return m.file(p.Context, b, v, key, d, fhir, now, wait)
+	}
+}
+
+// submitFhirClaim files a hospital's own FHIR R4 Claim: validated
+// (claimdoc.ParseFHIR: BAD_USER_INPUT naming every problem by path), kept
+// as it came as the claim's encrypted document, with the ledger's amounts
+// and keyed fingerprints derived from it and the consortium's patient,
+// insurer and claim id from the arguments.
+func (m *mod) submitFhirClaim(b *schema.Builder) graphql.FieldResolveFn {
+	return func(p graphql.ResolveParams) (any, error) {
+		v, provider, key, err := m.filer(p.Context, p.Args)
 		if err != nil {
 			return nil, err
 		}
-		if reg.Receipt == nil {
-			return nil, schema.Errorf(schema.CodeUnavailable, "the claim's document was not committed in time; file the claim again")
+		now := time.Now()
+		raw, _ := p.Args["claim"].(string)
+		fc, err := claimdoc.ParseFHIR([]byte(raw), now)
+		var ce *claimdoc.ClaimError
+		if errors.As(err, &ce) {
+			return nil, invalidClaim{ce}
+		} else if err != nil {
+			return nil, m.internal(p.Context, "FHIR claim", err)
 		}
-		if !reg.Receipt.OK() {
-			return reg, nil // the failed registration says why
+		id, _ := p.Args["id"].(string)
+		if id == "" {
+			if id, err = fhirClaimID(key, provider, fc); err != nil {
+				return nil, err
+			}
 		}
-		args, err := key.SubmitArgs(d, docID, version, now)
-		if err != nil {
-			return nil, schema.BadInput(err.Error())
+		patient, _ := p.Args["patient"].(string)
+		insurer, _ := p.Args["insurer"].(string)
+		var recs []string
+		if l, ok := p.Args["records"].([]any); ok {
+			for _, r := range l {
+				s, _ := r.(string)
+				recs = append(recs, s)
+			}
+		}
+		d := fc.Document(id, provider, patient, insurer, recs)
+		if err := d.Validate(now); err != nil {
+			return nil, schema.BadInput(userMessage(err))
 		}
 		wait, _ := p.Args["wait"].(bool)
-		return b.Submit(ctx, claims.Contract, "submit", args, wait)
+		return m.file(p.Context, b, v, key, d, []byte(raw), now, wait)
 	}
+}
+
+// file stores document d (its FHIR Claim, fhir) as the claim's encrypted
+// record, registers it, and submits claim.submit with the amounts and the
+// fingerprints under key.
+func (m *mod) file(ctx context.Context, b *schema.Builder, v string, key *claimdoc.Key, d *claimdoc.Document, fhir []byte, now time.Time,
+	wait bool) (any, error) {
+	if _, err := m.rd.Claim(d.ClaimID); err == nil {
+		return nil, schema.Errorf(schema.CodeConflict, fmt.Sprintf("claim %q already exists", d.ClaimID))
+	} else if !errors.Is(err, readmodel.ErrNotFound) {
+		return nil, m.internal(ctx, "claim", err)
+	}
+	// The document's version: 1, or the next of an earlier attempt's.
+	docID, version := claimdoc.RecordID(d.ClaimID), uint64(1)
+	if rec, err := m.docs.Record(docID); err == nil {
+		if rec.Custodian != d.Provider || rec.Patient != d.Patient || rec.Category != claimdoc.RecordCategory || rec.Erased || len(rec.Versions) == 0 {
+			return nil, schema.Errorf(schema.CodeConflict, fmt.Sprintf("record %q exists and cannot hold this claim; file it under another id", docID))
+		}
+		version = rec.Versions[len(rec.Versions)-1].Version + 1
+	} else if !errors.Is(err, readmodel.ErrNotFound) {
+		return nil, m.internal(ctx, "record", err)
+	}
+	hash, err := m.own.Records.Store(ctx, v, d.Provider, docID, version, fhir)
+	if err != nil {
+		return nil, schema.StoreErr(ctx, m.log, "claims: storing the document", err)
+	}
+	reg, err := b.Submit(ctx, patients.RecordContract, "register", []tx.Arg{tx.String("record_id", docID), tx.Uint("version", version),
+		tx.Bytes("ciphertext_hash", hash[:]), tx.String("patient", d.Patient), tx.String("category", claimdoc.RecordCategory)}, true)
+	if err != nil {
+		return nil, err
+	}
+	if reg.Receipt == nil {
+		return nil, schema.Errorf(schema.CodeUnavailable, "the claim's document was not committed in time; file the claim again")
+	}
+	if !reg.Receipt.OK() {
+		return reg, nil // the failed registration says why
+	}
+	args, err := key.SubmitArgs(d, docID, version, now)
+	if err != nil {
+		return nil, schema.BadInput(userMessage(err))
+	}
+	return b.Submit(ctx, claims.Contract, "submit", args, wait)
 }
 
 // filed rebuilds from the index what the ledger holds of c (what
@@ -169,17 +296,32 @@ func filed(c *claims.Claim) (claimdoc.Filed, error) {
 
 // claimDocument is what openClaimDocument answers.
 type claimDocument struct {
-	claim    string
+	c        *claims.Claim
 	access   tx.ID
 	consent  string // the consent the access relied on ("" when none)
 	version  uint64
 	doc      *claimdoc.Document
+	fc       *claimdoc.FHIRClaim // the FHIR Claim it was read from
 	fhir     string
 	verified bool
 	// fingerprintsChecked: the portal holds the provider's key and the
 	// fingerprints on the ledger are the document's.
 	fingerprintsChecked bool
 	problem             string
+}
+
+// response renders the ledger's decision on the document as a FHIR
+// resource (render: ClaimResponse or ExplanationOfBenefit); null unless
+// the document verified against the claim.
+func (d *claimDocument) response(render func(*claimdoc.FHIRClaim, claimdoc.Decision) ([]byte, error)) (any, error) {
+	if !d.verified || d.fc == nil {
+		return nil, nil
+	}
+	b, err := render(d.fc, d.c.Decision())
+	if err != nil {
+		return nil, err
+	}
+	return string(b), nil
 }
 
 // claimsConsent returns the consent under which viewer v, a member of
@@ -286,17 +428,17 @@ func (m *mod) openClaimDocument(b *schema.Builder) graphql.FieldResolveFn {
 		if err != nil {
 			return nil, b.NotDelivered(ctx, res.ID, err)
 		}
-		out := &claimDocument{claim: c.ID, access: res.ID, consent: consent, version: opened.Version, fhir: string(opened.Plaintext)}
-		d, err := claimdoc.Parse(opened.Plaintext)
+		out := &claimDocument{c: c, access: res.ID, consent: consent, version: opened.Version, fhir: string(opened.Plaintext)}
+		lc, err := filed(c)
+		if err != nil {
+			return nil, m.internal(ctx, "claim", err)
+		}
+		d, fc, err := claimdoc.Read(opened.Plaintext, lc)
 		switch {
 		case err != nil:
-			out.problem = "the document is not a FHIR Claim this portal can read"
+			out.problem = "the document is not a FHIR Claim this portal can read: " + userMessage(err)
 		default:
-			out.doc = d
-			lc, err := filed(c)
-			if err != nil {
-				return nil, m.internal(ctx, "claim", err)
-			}
+			out.doc, out.fc = d, fc
 			key := m.own.Keys[c.Provider]
 			if key != nil {
 				err = key.Verify(lc, d)
@@ -318,41 +460,92 @@ func (m *mod) openClaimDocument(b *schema.Builder) graphql.FieldResolveFn {
 
 func (m *mod) registerDocumentMutations(b *schema.Builder, txResult graphql.Output, waitArg *graphql.ArgumentConfig) error {
 	itemInput := graphql.NewInputObject(graphql.InputObjectConfig{Name: "ClaimItemInput", Fields: graphql.InputObjectConfigFieldMap{
-		"serviceCode": {Type: nn(graphql.String), Description: "CPT/HCPCS-style code, e.g. 99213 or 99213-25."},
-		"date":        {Type: nn(graphql.String), Description: "Service date YYYY-MM-DD (not after today)."},
-		"amount":      {Type: nn(Amount), Description: "Minor units of the claim's currency."},
+		"serviceCode": {Type: nn(graphql.String), Description: "The code billed, of any system and any case (up to 64 characters), e.g. 99213, " +
+			"j1100, exam; in the default system (CPT) \"99213-25\" is 99213 with modifier 25."},
+		"system": {Type: graphql.String, Description: "The code's system (a URI); default CPT, http://www.ama-assn.org/go/cpt."},
+		"modifiers": {Type: graphql.NewList(nn(graphql.String)), Description: "Modifier codes, in any order and case. Only those that name a " +
+			"site (LT, RT, F1, ...) make it another service than the same code without them."},
+		"date":   {Type: nn(graphql.String), Description: "Service date YYYY-MM-DD (not after today), or a period YYYY-MM-DD/YYYY-MM-DD."},
+		"amount": {Type: nn(Amount), Description: "Minor units of the claim's currency."},
 	}})
+	recordsArg := &graphql.ArgumentConfig{Type: graphql.NewList(nn(graphql.ID)), Description: "Linked records of the patient held by the provider."}
+	providerArg := &graphql.ArgumentConfig{Type: graphql.ID, Description: "Default: the viewer's organisation."}
 	if err := b.Mutation("submitClaim", &graphql.Field{Type: nn(txResult),
 		Description: "File a claim for the viewer's hospital (physicians, records clerks). The itemised claim (codes, dates, amounts) becomes an " +
 			"encrypted record of category \"claim\" on the hospital's node; the ledger gets the amounts, the record's id and keyed fingerprints " +
-			"that stop a second claim for the same services at any insurer. Returns the claim.submit transaction.",
+			"that stop a second claim for the same services at any insurer. Returns the claim.submit transaction. A hospital with a FHIR Claim " +
+			"files it as it is with submitFhirClaim.",
 		Args: graphql.FieldConfigArgument{
 			"id": {Type: nn(graphql.ID), Description: "The new claim's id."}, "patient": {Type: nn(graphql.ID)},
 			"insurer": {Type: nn(graphql.ID)}, "currency": {Type: nn(graphql.String), Description: "ISO 4217."},
 			"items":    {Type: nn(graphql.NewList(nn(itemInput)))},
-			"records":  {Type: graphql.NewList(nn(graphql.ID)), Description: "Linked records of the patient held by the provider."},
-			"provider": {Type: graphql.ID, Description: "Default: the viewer's organisation."},
+			"records":  recordsArg,
+			"provider": providerArg,
 			"wait":     waitArg,
 		},
 		Resolve: m.submitClaim(b)}); err != nil {
 		return err
 	}
+	if err := b.Mutation("submitFhirClaim", &graphql.Field{Type: nn(txResult),
+		Description: "File a hospital's own FHIR R4 Claim (JSON) for the viewer's hospital (physicians, records clerks): professional, " +
+			"institutional, oral, vision or pharmacy; codes of any system and case, modifiers, body sites, quantities, unit prices, contained " +
+			"resources. It must be an active Claim of use claim with 1 to 50 items, each billing one coding on a day no later than today, with a " +
+			"net amount (or a unitPrice) in one currency, net = quantity × unitPrice × factor; anything else is BAD_USER_INPUT naming every " +
+			"problem by path (extensions.problems: [{path, reason}]). The Claim is kept as it came, its own patient and insurer references " +
+			"included, as the claim's encrypted document; the ledger gets each item's net amount and keyed fingerprints of its services. " +
+			"Returns the claim.submit transaction.",
+		Args: graphql.FieldConfigArgument{
+			"claim":   {Type: nn(graphql.String), Description: "The FHIR R4 Claim, JSON (at most 256 KiB)."},
+			"patient": {Type: nn(graphql.ID), Description: "The consortium's patient member the claim is for (the Claim's own patient reference is the hospital's)."},
+			"insurer": {Type: nn(graphql.ID), Description: "The consortium's insurer organisation it is filed with."},
+			"id": {Type: graphql.ID, Description: "The new claim's id; by default one derived from the Claim's id (or first identifier) " +
+				"under the hospital's claims key, \"<provider>-<20 hex digits>\": the same Claim gets the same id, and the ledger learns " +
+				"nothing from the hospital's own ids."},
+			"records":  recordsArg,
+			"provider": providerArg,
+			"wait":     waitArg,
+		},
+		Resolve: m.submitFhirClaim(b)}); err != nil {
+		return err
+	}
 	line := graphql.NewObject(graphql.ObjectConfig{Name: "ClaimDocumentItem", Fields: graphql.Fields{
-		"seq":         &graphql.Field{Type: nn(graphql.Int)},
-		"serviceCode": &graphql.Field{Type: nn(graphql.String)},
-		"date":        &graphql.Field{Type: nn(graphql.String), Description: "Service date, YYYY-MM-DD."},
-		"amount":      &graphql.Field{Type: nn(Amount), Description: "Claimed, minor units."},
+		"seq":      field(nn(graphql.Int), func(l lineT) any { return l.seq }, "The item's position, 1-based: the ledger's item seq."),
+		"sequence": field(nn(graphql.Int), func(l lineT) any { return l.Sequence }, "The item's sequence in the FHIR Claim."),
+		"serviceCode": field(nn(graphql.String), func(l lineT) any { return l.Service.Display() },
+			"The code billed with its modifiers, normalised (upper case, modifiers sorted): 99213-25."),
+		"system":    field(graphql.String, func(l lineT) any { return schema.OptString(l.System) }, "The code's system, as written."),
+		"code":      field(nn(graphql.String), func(l lineT) any { return l.Code }, "The code billed, as written."),
+		"modifiers": field(schema.List(graphql.String), func(l lineT) any { return nonNil(l.Modifiers) }, "Modifier codes, as written."),
+		"display":   field(graphql.String, func(l lineT) any { return schema.OptString(l.Display) }, "The code's display or text, if any."),
+		"date": field(nn(graphql.String), func(l lineT) any { return l.Date },
+			"Date of service, YYYY-MM-DD, or YYYY-MM-DD/YYYY-MM-DD over a period."),
+		"quantity":  field(graphql.String, func(l lineT) any { return schema.OptString(l.Quantity) }, "quantity.value, as written."),
+		"unitPrice": field(graphql.String, func(l lineT) any { return schema.OptString(l.UnitPrice) }, "unitPrice.value, as written."),
+		"amount":    field(nn(Amount), func(l lineT) any { return l.Net }, "Claimed (net), minor units."),
 	}})
+	fhirResource := func(name string, render func(*claimdoc.FHIRClaim, claimdoc.Decision) ([]byte, error), desc string) *graphql.Field {
+		return &graphql.Field{Type: graphql.String, Description: desc, Resolve: func(p graphql.ResolveParams) (any, error) {
+			d, ok := p.Source.(*claimDocument)
+			if !ok {
+				return nil, nil
+			}
+			out, err := d.response(render)
+			if err != nil {
+				return nil, m.internal(p.Context, name, err)
+			}
+			return out, nil
+		}}
+	}
 	doc := graphql.NewObject(graphql.ObjectConfig{Name: "ClaimDocument",
 		Description: "A claim's itemised document, released to the viewer by a committed access and checked against the claim on the ledger.",
 		Fields: graphql.Fields{
-			"claim":    field(nn(graphql.ID), func(d *claimDocument) any { return d.claim }),
+			"claim":    field(nn(graphql.ID), func(d *claimDocument) any { return d.c.ID }),
 			"accessTx": field(nn(graphql.ID), func(d *claimDocument) any { return d.access.String() }, "The record.access transaction that released it."),
 			"consent": field(graphql.ID, func(d *claimDocument) any { return schema.OptString(d.consent) },
 				"The patient's consent the access relied on (null for the patient's own read)."),
 			"version": field(nn(graphql.Int), func(d *claimDocument) any { return int(d.version) }),
 			"verified": field(nn(graphql.Boolean), func(d *claimDocument) any { return d.verified },
-				"True when the document is canonical and its parties, currency, amounts and linked records are the claim's on the ledger (and, with fingerprintsChecked, its fingerprints)."),
+				"True when the document is a FHIR Claim this portal reads and its currency, amounts (and, where it names them, parties and linked records) are the claim's on the ledger (and, with fingerprintsChecked, its fingerprints)."),
 			"problem": field(graphql.String, func(d *claimDocument) any { return schema.OptString(d.problem) }, "Why verified is false."),
 			"fingerprintsChecked": field(nn(graphql.Boolean), func(d *claimDocument) any { return d.fingerprintsChecked },
 				"True when this portal holds the provider's claims key and the claim's fingerprints on the ledger are those of the document's services (a hospital's own portal; an insurer's portal checks the content only)."),
@@ -363,22 +556,44 @@ func (m *mod) registerDocumentMutations(b *schema.Builder, txResult graphql.Outp
 				return d.doc.Created
 			}),
 			"items": field(schema.List(line), func(d *claimDocument) any {
-				out := []map[string]any{}
-				if d.doc != nil {
-					for i, l := range d.doc.Lines {
-						out = append(out, map[string]any{"seq": i + 1, "serviceCode": l.Code, "date": l.Date, "amount": l.Amount})
+				out := []lineT{}
+				if d.fc != nil {
+					for i := range d.fc.Items {
+						out = append(out, &docLine{FHIRItem: &d.fc.Items[i], seq: i + 1})
 					}
 				}
 				return out
 			}),
 			"fhir": field(nn(graphql.String), func(d *claimDocument) any { return d.fhir }, "The document as released: FHIR R4 Claim JSON."),
+			"claimResponse": fhirResource("claim response", (*claimdoc.FHIRClaim).ClaimResponse,
+				"The insurer's response as the ledger has it, as a FHIR R4 ClaimResponse (JSON): outcome, per item the submitted and benefit "+
+					"amounts with reduction reasons (http://terminology.hl7.org/CodeSystem/adjudication), totals, payment. Null unless verified."),
+			"explanationOfBenefit": fhirResource("explanation of benefit", (*claimdoc.FHIRClaim).ExplanationOfBenefit,
+				"The same as a FHIR R4 ExplanationOfBenefit (JSON), with the document's items (services, dates, quantities, prices) beside "+
+					"their adjudication. Null unless verified."),
 		}})
 	return b.Mutation("openClaimDocument", &graphql.Field{Type: nn(doc),
 		Description: "Read a claim's itemised document (record.access of its filed version, purpose claims). An adjuster of the claim's insurer " +
 			"reads it under the patient's consent: the one named, or else an active one the patient granted to the adjuster or the insurer for " +
 			"claims that covers the document (FORBIDDEN, with nothing signed, when there is none); the patient needs none. A refusal is on the " +
-			"ledger and says why. The insurer must have read the document before adjudicateClaim.",
+			"ledger and says why. The insurer must have read the document before adjudicateClaim. The answer carries the claim's FHIR " +
+			"ClaimResponse and ExplanationOfBenefit: they show the services, so each fetch is such a read on the ledger.",
 		Args: graphql.FieldConfigArgument{"claim": {Type: nn(graphql.ID)},
 			"consent": {Type: graphql.ID, Description: "The patient's consent relied on; by default, for the insurer's adjusters, one the portal finds."}},
 		Resolve: m.openClaimDocument(b)})
+}
+
+// docLine is an item of an opened document and its position.
+type docLine struct {
+	*claimdoc.FHIRItem
+	seq int
+}
+
+type lineT = *docLine
+
+func nonNil(l []string) []string {
+	if l == nil {
+		return []string{}
+	}
+	return l
 }

@@ -38,6 +38,7 @@ var mutationPolicy = map[string][2]string{
 	"requestConsent":            {"consent", "request"},
 	"revokeConsent":             {"consent", "revoke"},
 	"submitClaim":               {"claim", "submit"},
+	"submitFhirClaim":           {"claim", "submit"},
 	"reviewClaim":               {"claim", "review"},
 	"adjudicateClaim":           {"claim", "adjudicate"},
 	"payClaim":                  {"claim", "pay"},

@@ -253,7 +253,8 @@ func testClaimDocument(t *testing.T, n *testnode.Node, p *app.Portal, day string
 		items []map[string]any
 		says  string
 	}{
-		{[]map[string]any{{"serviceCode": "office visit", "date": day, "amount": 1}}, "service code"},
+		{[]map[string]any{{"serviceCode": "office visit for the patient's diabetes, blood pressure and a review of her medicines", "date": day, "amount": 1}}, "longer than 64 characters"},
+		{[]map[string]any{{"serviceCode": "99213\u0007", "date": day, "amount": 1}}, "not printable"},
 		{[]map[string]any{{"serviceCode": "99213", "date": "2099-01-01", "amount": 1}}, "after today"},
 		{[]map[string]any{{"serviceCode": "99213", "date": day, "amount": 0}}, "amount"},
 	} {

@@ -2,7 +2,9 @@ package claims
 
 import (
 	"errors"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/almoner/almoner/consortium-node/ledger"
 	"github.com/almoner/almoner/consortium-node/tx"
@@ -42,3 +44,45 @@ func TestAdjudicated(t *testing.T) {
 }
 
 func argsOf(name string, v []string) tx.Args { return tx.Args{tx.Strings(name, v)} }
+
+// TestDecision: the ledger's state of a claim as its FHIR responses show
+// it — queued until an adjudication stands, complete after, queued again
+// under appeal with the adjudication appealed against, the payment with
+// its block time, a cancelled claim withdrawn.
+func TestDecision(t *testing.T) {
+	at := func(sec int64) int64 { return time.Unix(1_800_000_000+sec, 0).UnixNano() }
+	c := &Claim{ID: "c", Provider: "stmarys", Patient: "stmarys/ana", Insurer: "acme", Currency: "EUR",
+		Items: []Item{{Seq: 1, Amount: 100}, {Seq: 2, Amount: 50}}, Adjudication: []Adjudication{}, Status: StatusSubmitted,
+		History: []Change{{Status: StatusSubmitted, Time: at(0)}}}
+	d := c.Decision()
+	if d.Complete || d.Cancelled || d.Payment != nil || len(d.Items) != 2 || d.Items[0].Adjudicated || d.Items[1].Claimed != 50 ||
+		!d.Created.Equal(time.Unix(1_800_000_000, 0)) || d.Disposition != "filed; not yet in review" {
+		t.Fatalf("filed: %+v", d)
+	}
+	c.Status, c.Outcome = StatusAdjudicated, OutcomePartial
+	c.Adjudication = []Adjudication{{Seq: 1, Approved: 100}, {Seq: 2, Approved: 20, Reason: "plan-limit"}}
+	c.History = append(c.History, Change{Status: StatusInReview, Time: at(10)}, Change{Status: StatusAdjudicated, Time: at(20)})
+	if d = c.Decision(); !d.Complete || !d.Items[1].Adjudicated || d.Items[1].Approved != 20 || d.Items[1].Reason != "plan-limit" ||
+		d.Disposition != "partially approved" || !d.Created.Equal(time.Unix(1_800_000_020, 0)) {
+		t.Fatalf("adjudicated: %+v", d)
+	}
+	c.Status = StatusAppealed
+	c.Appeals = []Appeal{{Seq: 1, Reason: "documentation-added"}}
+	c.History = append(c.History, Change{Status: StatusAppealed, Time: at(30)})
+	if d = c.Decision(); d.Complete || !d.Items[1].Adjudicated || !strings.Contains(d.Disposition, "appealed (documentation-added)") {
+		t.Fatalf("appealed: %+v", d)
+	}
+	c.Status, c.Outcome, c.PaymentRef, c.PaidAmount = StatusPaid, OutcomeApproved, "PAY-1", 150
+	c.Adjudication[1] = Adjudication{Seq: 2, Approved: 50}
+	c.History = append(c.History, Change{Status: StatusInReview, Time: at(40)}, Change{Status: StatusAdjudicated, Time: at(50)},
+		Change{Status: StatusPaid, Time: at(60)})
+	if d = c.Decision(); !d.Complete || d.Payment == nil || d.Payment.Ref != "PAY-1" || d.Payment.Amount != 150 ||
+		!d.Payment.Date.Equal(time.Unix(1_800_000_060, 0)) || d.Disposition != "approved after appeal (documentation-added); paid" {
+		t.Fatalf("paid: %+v %+v", d, d.Payment)
+	}
+	cancelled := &Claim{ID: "x", Currency: "EUR", Items: []Item{{Seq: 1, Amount: 5}}, Status: StatusCancelled,
+		History: []Change{{Status: StatusSubmitted}, {Status: StatusCancelled, Time: at(5)}}}
+	if d = cancelled.Decision(); !d.Cancelled || d.Complete || !strings.Contains(d.Disposition, "withdrawn") {
+		t.Fatalf("cancelled: %+v", d)
+	}
+}

@@ -27,5 +27,8 @@
 //	                                   consent for "claims", not reported undelivered
 //	ra/<access>                        its rd/ key (to unmark it on a report)
 //
+// Claim.Decision renders a claim's state for its FHIR ClaimResponse and
+// ExplanationOfBenefit (claimdoc.FHIRClaim.ClaimResponse).
+//
 // Imports: portal/readmodel and the node's wire packages only.
 package claims

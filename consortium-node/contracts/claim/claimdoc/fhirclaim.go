@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math/big"
 	"regexp"
 	"slices"
@@ -77,6 +78,24 @@ type FHIRItem struct {
 	UnitPrice string      // unitPrice.value as written ("" when none)
 	Net       uint64      // net, in minor units of the claim's currency
 	raw       map[string]any
+}
+
+// Key is what identifies the Claim itself among its provider's, for
+// Key.ClaimID: "id:<resource id>", or "identifier:<system>|<value>" of
+// its first business identifier, or "" when it has neither.
+func (c *FHIRClaim) Key() string {
+	if c.ID != "" {
+		return "id:" + c.ID
+	}
+	ids, _ := c.res["identifier"].([]any)
+	for _, x := range ids {
+		m, _ := x.(map[string]any)
+		sys, _ := m["system"].(string)
+		if v, _ := m["value"].(string); v != "" {
+			return "identifier:" + sys + "|" + v
+		}
+	}
+	return ""
 }
 
 // Total is the sum of the items' net amounts.
@@ -210,22 +229,12 @@ var (
 
 // known refuses the properties of m that are no element of what.
 func (p *parser) known(path string, m map[string]any, what string, names []string) {
-	for _, k := range slices.Sorted(mapsKeys(m)) {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		name := strings.TrimPrefix(k, "_") // a primitive's extensions
 		if name == "id" || name == "extension" || name == "modifierExtension" || slices.Contains(names, name) {
 			continue
 		}
 		p.fail(join(path, k), "not an element of %s in FHIR R4", what)
-	}
-}
-
-func mapsKeys(m map[string]any) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
 	}
 }
 
@@ -826,7 +835,7 @@ func (p *parser) claim(res map[string]any) *FHIRClaim {
 			}
 			seqs[n], it.Sequence = i, n
 		}
-		for _, name := range slices.Sorted(mapsKeys2(refs)) {
+		for _, name := range slices.Sorted(maps.Keys(refs)) {
 			l, ok := p.list(join(path, name), m[name])
 			if !ok {
 				continue
@@ -909,16 +918,6 @@ func (p *parser) claim(res map[string]any) *FHIRClaim {
 		return nil
 	}
 	return c
-}
-
-func mapsKeys2(m map[string]map[int]bool) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }
 
 // choice refuses more than one of a choice element's types.
@@ -1097,7 +1096,7 @@ func (p *parser) scan(path string, v any) {
 		if len(t) == 0 {
 			p.fail(pathOr(path), "an empty object: FHIR JSON leaves out what has no value")
 		}
-		for _, k := range slices.Sorted(mapsKeys(t)) {
+		for _, k := range slices.Sorted(maps.Keys(t)) {
 			kp := join(path, k)
 			e := t[k]
 			switch {

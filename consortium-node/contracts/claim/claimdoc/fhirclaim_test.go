@@ -367,3 +367,31 @@ func FuzzParseFHIR(f *testing.F) {
 		}
 	})
 }
+
+// TestClaimID: a claim id derived from a FHIR Claim's own id is stable,
+// the provider's, and shows nothing of the hospital's id.
+func TestClaimID(t *testing.T) {
+	k := testKey(t)
+	c, err := claimdoc.ParseFHIR(fixture(t, "pharmacy-compound.json"), now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := k.ClaimID("stmarys", c.Key())
+	if c.Key() != "id:rx-compound-0042" || id != k.ClaimID("stmarys", "id:rx-compound-0042") || !strings.HasPrefix(id, "stmarys-") ||
+		len(id) != len("stmarys-")+20 || strings.Contains(id, "compound") {
+		t.Fatalf("%q from %q", id, c.Key())
+	}
+	other, _ := claimdoc.NewKey(nil)
+	for _, x := range []string{k.ClaimID("city", c.Key()), k.ClaimID("stmarys", "id:rx-compound-0043"), other.ClaimID("stmarys", c.Key())} {
+		if x == id {
+			t.Fatalf("%s collides", x)
+		}
+	}
+	noID, _ := claimdoc.ParseFHIR(edit(t, "pharmacy-compound.json", func(m map[string]any) {
+		delete(m, "id")
+		m["identifier"] = []any{map[string]any{"system": "http://stmarys.example/claim", "value": "RX-42"}}
+	}), now)
+	if noID.Key() != "identifier:http://stmarys.example/claim|RX-42" {
+		t.Fatalf("key %q", noID.Key())
+	}
+}

@@ -56,6 +56,7 @@ const (
 	keyIDLabel        = "almoner/claim/key-id/v1"
 	fingerprintDomain = "almoner/claim/fingerprint/v2\x00"
 	itemDomain        = "almoner/claim/item/v2\x00"
+	claimIDDomain     = "almoner/claim/id/v1\x00"
 	keyFileHeader     = "almoner claims fingerprint key v1\n"
 )
 
@@ -168,6 +169,22 @@ func (k Key) GoString() string { return k.String() }
 
 // LogValue implements slog.LogValuer.
 func (k *Key) LogValue() slog.Value { return slog.StringValue(k.String()) }
+
+// ClaimID derives a claim id for a FHIR Claim that provider files
+// without naming one: "<provider>-" and 20 hex digits of HMAC-SHA256
+// under k of the Claim's own key (its resource id, or its first business
+// identifier, as "id:<id>" or "identifier:<system>|<value>"). The same
+// Claim filed twice gets the same id (so the second is refused as
+// existing), and the id on the ledger says nothing of the hospital's own
+// ids, which may say what the claim is for.
+func (k *Key) ClaimID(provider, claimKey string) string {
+	m := hmac.New(sha256.New, k.b[:])
+	m.Write([]byte(claimIDDomain))
+	m.Write([]byte(provider))
+	m.Write([]byte{0})
+	m.Write([]byte(claimKey))
+	return provider + "-" + hex.EncodeToString(m.Sum(nil)[:10])
+}
 
 // Destroy zeroes the key.
 func (k *Key) Destroy() { clear(k.b[:]) }
