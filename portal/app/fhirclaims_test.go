@@ -296,6 +296,43 @@ func TestFhirClaims(t *testing.T) {
 	if r := clerk.do(openFhirDoc, map[string]any{"c": id}); r.code() != "FORBIDDEN" {
 		t.Fatalf("the clerk opening the document: %s", r.raw)
 	}
+	// The provider's clerk, who reads no record, gets the responses on
+	// the hospital's own copy of the Claim — the one filed, as its
+	// amounts and (this portal holds St Mary's key) fingerprints show.
+	const respDoc = `query($c: ID!, $d: String!) { claimResponse(claim: $c, document: $d) explanationOfBenefit(claim: $c, document: $d) }`
+	for _, who := range []*client{clerk, ana, adjuster} {
+		r := who.do(respDoc, map[string]any{"c": id, "d": pro})
+		if len(r.Errors) != 0 {
+			t.Fatalf("claimResponse: %s", r.raw)
+		}
+		cr, eob := fhirJSON(t, dig(r.Data, "claimResponse"), "ClaimResponse"), fhirJSON(t, dig(r.Data, "explanationOfBenefit"), "ExplanationOfBenefit")
+		if cr["outcome"] != "complete" || dig(cr, "payment", "amount", "value") != "240.00" || dig(eob, "total").([]any)[1].(map[string]any)["amount"].(map[string]any)["value"] != "240.00" {
+			t.Fatalf("the responses on the hospital's copy: %v %v", cr, eob)
+		}
+	}
+	for name, doc := range map[string]string{
+		"another service, the same amounts": editClaim(t, pro, func(m map[string]any) {
+			claimItem(m, 0)["productOrService"] = map[string]any{"coding": []any{map[string]any{"system": "http://www.ama-assn.org/go/cpt", "code": "99214"}}}
+		}),
+		"another amount": editClaim(t, pro, func(m map[string]any) {
+			delete(claimItem(m, 0), "unitPrice")
+			claimItem(m, 0)["net"] = map[string]any{"value": json.Number("151.00"), "currency": "USD"}
+			delete(m, "total")
+		}),
+	} {
+		if r := clerk.do(respDoc, map[string]any{"c": id, "d": doc}); r.code() != "BAD_USER_INPUT" || !strings.Contains(r.raw, "the document is not claim pro-1's") {
+			t.Fatalf("%s: %s", name, r.raw)
+		}
+	}
+	if r := clerk.do(respDoc, map[string]any{"c": id, "d": "{}"}); r.code() != "BAD_USER_INPUT" || !strings.Contains(r.raw, "resourceType") {
+		t.Fatalf("not a Claim: %s", r.raw)
+	}
+	if r := as(t, p, "hope/officer").do(respDoc, map[string]any{"c": id, "d": pro}); r.code() != "FORBIDDEN" {
+		t.Fatalf("a charity officer: %s", r.raw)
+	}
+	if r := clerk.do(respDoc, map[string]any{"c": "no-such-claim", "d": pro}); len(r.Errors) != 0 || dig(r.Data, "claimResponse") != nil {
+		t.Fatalf("no such claim: %s", r.raw)
+	}
 	if r := as(t, p, "hope/officer").do(openFhirDoc, map[string]any{"c": id}); r.code() != "FORBIDDEN" {
 		t.Fatalf("a charity officer opening the document: %s", r.raw)
 	}
