@@ -323,3 +323,110 @@ func (b *browser) download(label string) (name string, data []byte) {
 	b.t.Fatalf("%q downloaded nothing", label)
 	return "", nil
 }
+
+var (
+	axeOnce sync.Once
+	axeJS   string
+	axeErr  error
+)
+
+// axeSource is axe-core's browser build (frontend/node_modules/axe-core,
+// a devDependency that npm ci installs with the app's other packages).
+func axeSource() (string, error) {
+	axeOnce.Do(func() {
+		var b []byte
+		b, axeErr = os.ReadFile(filepath.Join("..", "node_modules", "axe-core", "axe.min.js"))
+		axeJS = string(b)
+	})
+	return axeJS, axeErr
+}
+
+// axe runs axe-core on the current page and fails the test for every
+// serious or critical violation.
+func (b *browser) axe(page string) {
+	b.t.Helper()
+	src, err := axeSource()
+	if err != nil {
+		b.t.Fatalf("axe-core: %v (cd frontend && npm ci)", err)
+	}
+	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
+	defer cancel()
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](src+";\ntrue")); err != nil {
+		b.t.Fatalf("loading axe-core into %s: %v", page, err)
+	}
+	const run = `axe.run(document, {resultTypes: ['violations']}).then(r => r.violations
+	  .filter(v => v.impact === 'serious' || v.impact === 'critical')
+	  .map(v => v.impact + ' ' + v.id + ': ' + v.help + '\n    ' + v.nodes.slice(0, 4).map(n => n.target.join(' ') + ' — ' + (n.failureSummary || '').replace(/\n/g, ' ')).join('\n    '))
+	  .join('\n'))`
+	out, err := chromedp.Run(ctx, chromedp.Evaluate[string](run, chromedp.EvalAwaitPromise))
+	if err != nil {
+		b.t.Fatalf("axe-core on %s: %v", page, err)
+	}
+	if out != "" {
+		b.shot("axe-" + sanitize(page))
+		b.t.Errorf("axe-core on %s found serious or critical violations:\n%s", page, out)
+	}
+}
+
+// phone makes the viewport a phone's, 390 x 844 CSS pixels.
+func (b *browser) phone() {
+	b.t.Helper()
+	b.do("phone-sized screen", chromedp.EmulateViewport(390, 844))
+}
+
+// desktop makes the viewport the tests' default, 1280 x 900.
+func (b *browser) desktop() {
+	b.t.Helper()
+	b.do("desktop-sized screen", chromedp.EmulateViewport(1280, 900))
+}
+
+// noSideways fails the test when the current page is wider than the
+// viewport (it would scroll sideways).
+func (b *browser) noSideways(page string) {
+	b.t.Helper()
+	if w := b.eval(`(() => { const w = document.documentElement.scrollWidth, v = window.innerWidth; return w > v + 1 ? w + 'px wide in ' + v + 'px' : ''; })()`); w != "" {
+		b.shot("sideways-" + sanitize(page))
+		b.t.Errorf("%s scrolls sideways: %s", page, w)
+	}
+}
+
+// internals are what people must not read on a page: the policy's own
+// reasoning, contract and package names, role codes.
+var internals = []string{"policy denies", "permission denied", "no rule allows it", "allowed for:", "in organisation ", "contracts:", "claim.adjudicate",
+	"record.access", "claims_adjuster", "records_clerk", "privacy_officer", "Something went wrong", "invalid argument", "graphql:"}
+
+// plainWords fails the test when the page shows internal text.
+func (b *browser) plainWords(page string) {
+	b.t.Helper()
+	// Code (a policy rule as an admin writes it) is shown as such on purpose.
+	body := b.eval(`(() => { const m = document.querySelector('main').cloneNode(true); m.querySelectorAll('code, pre').forEach(c => c.remove()); return m.innerText; })()`)
+	for _, s := range internals {
+		if strings.Contains(body, s) {
+			b.shot("internal-" + sanitize(page))
+			b.t.Errorf("%s shows %q:\n%s", page, s, body)
+		}
+	}
+}
+
+// settled waits until the page has no loading indicator.
+func (b *browser) settled(page string) {
+	b.t.Helper()
+	b.poll(`!document.querySelector('.loading')`, page+" loaded")
+}
+
+// checkPage runs the checks every page must pass: loaded, plain words,
+// accessible (our checks and axe-core), no sideways scroll.
+func (b *browser) checkPage(page string) {
+	b.t.Helper()
+	b.settled(page)
+	b.plainWords(page)
+	b.accessible(page)
+	b.axe(page)
+	b.noSideways(page)
+}
+
+// clear empties the input named name as a user would (an input event).
+func (b *browser) clear(name string) {
+	b.t.Helper()
+	b.eval(fmt.Sprintf(`(() => { const e = document.querySelector('[name=%q]'); e.value = ''; e.dispatchEvent(new Event('input', {bubbles: true})); return ''; })()`, name))
+}

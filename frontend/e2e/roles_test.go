@@ -9,49 +9,6 @@ import (
 	"github.com/almoner/almoner/consortium-node/tx"
 )
 
-// TestInsurer: an adjuster, signed in with the demo role switcher, filters
-// the claims queue, opens a submitted claim, takes it into review, opens
-// its itemised document with one button (the portal finds the patient's
-// consent; no adjudication form before that), adjudicates its item beside
-// its service code and date (partly approved, with a reason) and marks it
-// paid; the claim page follows each step live.
-func TestInsurer(t *testing.T) {
-	s := need(t)
-	b := newBrowser(t, s)
-	b.visit("/")
-	b.switchRole("acme/adjuster")
-	b.waitText("Claims queue")
-	b.waitText("clm-partial-paid")
-	b.choose("status", "SUBMITTED")
-	b.waitText("clm-submitted")
-	b.noText("clm-partial-paid")
-	b.shot("insurer-queue")
-	b.button("clm-submitted")
-	b.waitText("Live: updates as blocks commit")
-	b.button("Take into review")
-	b.waitText("Open the itemised document first")
-	b.noText("Adjudicate item by item")
-	b.button("Open the itemised document")
-	b.waitText("The document matches the claim on the ledger.")
-	b.waitText("under the patient’s consent ana-acme-claims")
-	b.waitText("Adjudicate item by item")
-	// The service code, from the decrypted FHIR Claim, beside the inputs.
-	b.poll(`[...document.querySelectorAll('tr')].some(r => r.querySelector('input[name="approved-1"]') && r.innerText.includes('99213'))`,
-		"the service code beside the adjudication input")
-	b.fill("approved-1", "100")
-	b.choose("reason-1", "contractual-adjustment")
-	b.button("Record adjudication")
-	b.waitText("partially approved")
-	b.waitText("Mark paid")
-	b.waitText("€50.00") // the patient's share
-	b.fill("paymentRef", "ACME-PAY-E2E")
-	b.shot("insurer-claim")
-	b.click(`//form//button[@type='submit'][normalize-space(.)='Mark paid']`)
-	b.waitText("(ACME-PAY-E2E)")
-	b.waitText("contractual-adjustment")
-	b.noText("Take into review")
-}
-
 // TestPatient: a patient sees her records' metadata, her consents and who
 // read her data; grants a consent and revokes it after a confirmation; and
 // is alerted live when a physician breaks the glass on one of her records.
@@ -96,8 +53,8 @@ func TestPatient(t *testing.T) {
 	b.poll(`[...document.querySelectorAll('tr')].some(r => r.cells[0] && r.cells[0].innerText === 'rec-ana-2' && r.innerText.includes('erased'))`, "rec-ana-2 shown erased")
 }
 
-// TestAdmin: a consortium admin sees the node's status and the
-// organisations with their members, adds a member to their organisation,
+// TestAdmin: a consortium admin sees the node's status (live) and the
+// members of each organisation, searchable, adds a member to their organisation,
 // and walks the explorer from the newest block to a transaction's events,
 // with new blocks appearing live.
 func TestAdmin(t *testing.T) {
@@ -107,8 +64,19 @@ func TestAdmin(t *testing.T) {
 	b.switchRole("acme/admin")
 	b.waitText("Node status")
 	b.waitText("Leader")
+	b.waitText("Live: refreshes as blocks commit")
+	b.checkPage("admin: node status")
+	h := b.eval(`document.querySelector('dd.height').innerText`)
+	s.send(t, "stmarys/dr-lee", "record", "access", tx.String("record_id", "rec-ben-1"), tx.String("purpose", "treatment"),
+		tx.String("break_glass", "urgent-treatment"))
+	b.poll(`Number(document.querySelector('dd.height').innerText) > `+h, "the height updated live")
+	b.button("Members")
 	b.waitText("St Mary's Hospital")
 	b.waitText("acme/adjuster")
+	b.fill("members-search", "adj")
+	b.waitText("1 of ")
+	b.clear("members-search")
+	b.checkPage("admin: members")
 	b.fill("new-member-acme", "adjuster-e2e")
 	b.choose("new-member-role-acme", "claims_adjuster")
 	b.button("Add member")

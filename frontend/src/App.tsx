@@ -89,7 +89,10 @@ export function App() {
     refresh();
   }, [refresh]);
   const { path } = useLocation();
+  // On a phone the menu is collapsed behind a button; it closes on navigation.
+  const [menu, setMenu] = useState(false);
   useEffect(() => {
+    setMenu(false);
     document.getElementById('page-title')?.focus({ preventScroll: true });
   }, [path]);
 
@@ -127,11 +130,14 @@ export function App() {
       <a class="skip" href="#main">
         Skip to content
       </a>
-      <header class="top">
+      <header class={`top${menu ? ' open' : ''}`}>
         <Link href="/" class="brand">
           Almoner
         </Link>
-        <nav aria-label="Main">
+        <button type="button" class="menu-toggle secondary" aria-expanded={menu} aria-controls="main-menu" onClick={() => setMenu(!menu)}>
+          {menu ? 'Close menu' : 'Menu'}
+        </button>
+        <nav aria-label="Main" id="main-menu">
           <ul>
             {nav
               .filter((n) => n.show(viewer))

@@ -1,15 +1,20 @@
-// Formatting of amounts (integer minor units), times and ids.
+// Formatting of amounts (integer minor units), times and ids, in the
+// viewer's own locale (the browser's language) and time zone.
 
 const fmts = new Map<string, Intl.NumberFormat>();
 
-/** Formats integer minor units of an ISO 4217 currency, e.g. 12345 EUR -> €123.45. */
+/**
+ * Formats integer minor units of an ISO 4217 currency in the viewer's
+ * locale with the currency's decimals, e.g. 12345 EUR -> €123.45 (en),
+ * 123,45 € (de).
+ */
 export function money(minor: number | string, currency: string): string {
   let f = fmts.get(currency);
   if (!f) {
     try {
-      f = new Intl.NumberFormat('en-GB', { style: 'currency', currency });
+      f = new Intl.NumberFormat(undefined, { style: 'currency', currency });
     } catch {
-      f = new Intl.NumberFormat('en-GB', { minimumFractionDigits: 2 });
+      f = new Intl.NumberFormat(undefined, { minimumFractionDigits: 2, maximumFractionDigits: 2 });
     }
     fmts.set(currency, f);
   }
@@ -25,16 +30,35 @@ export function parseAmount(s: string): number | null {
   return v > 0 ? v : null;
 }
 
+/** A date and time in the viewer's locale and time zone. */
 export function when(t: string | null | undefined): string {
   if (!t) return '—';
   const d = new Date(t);
-  return isNaN(d.getTime()) ? t : d.toLocaleString('en-GB', { dateStyle: 'medium', timeStyle: 'short' });
+  return isNaN(d.getTime()) ? t : d.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 }
 
+/** A date in the viewer's locale. */
 export function day(t: string | null | undefined): string {
   if (!t) return '—';
   const d = new Date(t);
-  return isNaN(d.getTime()) ? t : d.toLocaleDateString('en-GB', { dateStyle: 'medium' });
+  return isNaN(d.getTime()) ? t : d.toLocaleDateString(undefined, { dateStyle: 'medium' });
+}
+
+/** How long ago t was, short: "3 d", "5 h", "12 min". */
+export function age(t: string | null | undefined, now = Date.now()): string {
+  if (!t) return '—';
+  const ms = now - new Date(t).getTime();
+  if (!Number.isFinite(ms)) return '—';
+  const min = Math.max(0, Math.round(ms / 60000));
+  if (min < 60) return `${min} min`;
+  const h = Math.round(min / 60);
+  if (h < 48) return `${h} h`;
+  return `${Math.round(h / 24)} d`;
+}
+
+/** Decimal text of minor units for an input (2 decimals): 12345 -> 123.45. */
+export function decimal(minor: number): string {
+  return (minor / 100).toFixed(2);
 }
 
 /** The first 10 characters of a long hex id, for display (the full id is in the title). */

@@ -5,11 +5,12 @@ import { useEffect, useState } from 'preact/hooks';
 
 const listeners = new Set<() => void>();
 
-export function navigate(to: string) {
+/** Goes to a path of the app; scroll: back to the top (a new page), not for a tab of the same page. */
+export function navigate(to: string, scroll = true) {
   if (to === location.pathname + location.search) return;
   history.pushState(null, '', to);
   listeners.forEach((l) => l());
-  window.scrollTo(0, 0);
+  if (scroll) window.scrollTo(0, 0);
 }
 
 window.addEventListener('popstate', () => listeners.forEach((l) => l()));

@@ -1,8 +1,11 @@
 // Shared pieces: data hooks with loading and error states, and small
 // accessible components.
-import type { ComponentChildren, JSX } from 'preact';
-import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import { cloneElement, isValidElement, type ComponentChildren, type JSX } from 'preact';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { ApiError, gql, subscribe } from './api';
+import { DETAIL_ROLES, explain } from './messages';
+import { navigate, useLocation } from './router';
+import { has, useViewer } from './session';
 
 export interface Loaded<T> {
   data: T | null;
@@ -60,30 +63,153 @@ export function useSubscription<T>(query: string, variables: Record<string, unkn
 
 export function toApiError(e: unknown): ApiError {
   if (e instanceof ApiError) return e;
-  return new ApiError(e instanceof Error ? e.message : String(e));
+  // An Error raised in the page is a check of what was typed.
+  return new ApiError(e instanceof Error ? e.message : String(e), 'VALIDATION');
 }
 
-/** An action's state: run(fn) shows busy, then the result or the error. */
-export function useAction() {
+/**
+ * Invalid input found before anything is sent: a message per field (by
+ * the field's name), shown beside each field, and a summary.
+ */
+export class Invalid extends Error {
+  constructor(readonly fields: Record<string, string>) {
+    super(Object.keys(fields).length === 1 ? Object.values(fields)[0] : `Check the ${Object.keys(fields).length} fields marked below.`);
+  }
+}
+
+/** Collects field errors; throw() throws an Invalid when there is any. */
+export class Checks {
+  readonly fields: Record<string, string> = {};
+  /** Records msg for field name when bad is true; returns bad. */
+  need(bad: boolean, name: string, msg: string): boolean {
+    if (bad && !this.fields[name]) this.fields[name] = msg;
+    return bad;
+  }
+  get ok(): boolean {
+    return Object.keys(this.fields).length === 0;
+  }
+  throw() {
+    if (!this.ok) throw new Invalid(this.fields);
+  }
+}
+
+/** Throws an Invalid for one field. */
+export function invalid(name: string, msg: string): never {
+  throw new Invalid({ [name]: msg });
+}
+
+// Notices: confirmations that stay until the person dismisses them. They
+// belong to a scope (a page, a claim) rather than to the form that raised
+// them, so a live update that replaces the form (a claim that moves on to
+// its next status) leaves them in place.
+interface Notice {
+  id: number;
+  text: string;
+}
+const noticeBoard = new Map<string, Notice[]>();
+const noticeListeners = new Set<() => void>();
+let noticeSeq = 0;
+
+/** Adds a confirmation to scope's notices. */
+export function notify(scope: string, text: string) {
+  noticeBoard.set(scope, [...(noticeBoard.get(scope) ?? []), { id: ++noticeSeq, text }]);
+  noticeListeners.forEach((l) => l());
+}
+
+function dismissNotice(scope: string, id: number) {
+  noticeBoard.set(scope, (noticeBoard.get(scope) ?? []).filter((n) => n.id !== id));
+  noticeListeners.forEach((l) => l());
+}
+
+/** The notices of a scope, each with a Dismiss button. */
+export function Notices({ scope }: { scope: string }) {
+  const [, set] = useState(0);
+  useEffect(() => {
+    const l = () => set((n) => n + 1);
+    noticeListeners.add(l);
+    return () => void noticeListeners.delete(l);
+  }, []);
+  const list = noticeBoard.get(scope) ?? [];
+  return (
+    <div class="notices" role="status" aria-live="polite">
+      {list.map((n) => (
+        <Done key={n.id} text={n.text} onDismiss={() => dismissNotice(scope, n.id)} />
+      ))}
+    </div>
+  );
+}
+
+/** A confirmation with a Dismiss button. */
+export function Done({ text, onDismiss }: { text: string; onDismiss: () => void }) {
+  return (
+    <p class="ok done">
+      <span>{text}</span>
+      <button type="button" class="dismiss" onClick={onDismiss} aria-label={`Dismiss: ${text}`}>
+        Dismiss
+      </button>
+    </p>
+  );
+}
+
+/**
+ * An action's state: run(fn) shows busy, then the result or the error.
+ * fn returns the confirmation to show; with a scope it goes to that
+ * scope's Notices (so it outlives the form), otherwise it stays beside the
+ * form until dismissed or the next run. An Invalid error marks its fields
+ * (fieldError(name)).
+ */
+export function useAction(scope?: string) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<ApiError | null>(null);
+  const [fields, setFields] = useState<Record<string, string>>({});
   const [done, setDone] = useState<string | null>(null);
   const live = useRef(true);
   useEffect(() => () => void (live.current = false), []);
-  const run = useCallback(async (fn: () => Promise<string | void>) => {
-    setBusy(true);
-    setError(null);
+  const run = useCallback(
+    async (fn: () => Promise<string | void>) => {
+      setBusy(true);
+      setError(null);
+      setFields({});
+      setDone(null);
+      try {
+        const msg = (await fn()) || 'Done.';
+        if (scope) notify(scope, msg);
+        else if (live.current) setDone(msg);
+      } catch (e) {
+        if (live.current) {
+          if (e instanceof Invalid) setFields(e.fields);
+          setError(e instanceof Invalid ? new ApiError(e.message, 'VALIDATION') : toApiError(e));
+        }
+      } finally {
+        if (live.current) setBusy(false);
+      }
+    },
+    [scope],
+  );
+  /** Runs checks now (no busy state, nothing sent): false, with the fields marked, when they throw. */
+  const validate = (fn: () => void): boolean => {
     setDone(null);
     try {
-      const msg = await fn();
-      if (live.current) setDone(msg || 'Done.');
+      fn();
+      setError(null);
+      setFields({});
+      return true;
     } catch (e) {
-      if (live.current) setError(toApiError(e));
-    } finally {
-      if (live.current) setBusy(false);
+      if (e instanceof Invalid) setFields(e.fields);
+      setError(e instanceof Invalid ? new ApiError(e.message, 'VALIDATION') : toApiError(e));
+      return false;
     }
-  }, []);
-  return { busy, error, done, run, clear: () => (setError(null), setDone(null)) };
+  };
+  return {
+    busy,
+    error,
+    done,
+    fields,
+    run,
+    validate,
+    fieldError: (name: string): string | undefined => fields[name],
+    clear: () => (setError(null), setDone(null), setFields({})),
+  };
 }
 
 export function Loading({ what = 'Loading' }: { what?: string }) {
@@ -95,23 +221,28 @@ export function Loading({ what = 'Loading' }: { what?: string }) {
   );
 }
 
-const hints: Record<string, string> = {
-  UNAUTHENTICATED: 'Sign in to see this.',
-  FORBIDDEN: 'Your role may not do this.',
-  NOT_FOUND: 'It does not exist (or you may not see it).',
-  RATE_LIMITED: 'Too many requests: wait a minute.',
-  UNAVAILABLE: 'The portal or its node is not reachable right now.',
-};
-
+/**
+ * An error in plain words (messages.explain): a title and a short reason;
+ * administrators, auditors and privacy officers can open the original
+ * message (the policy's reasoning) behind a "Details" toggle.
+ */
 export function ErrorBox({ error, retry }: { error: ApiError; retry?: () => void }) {
+  const { viewer } = useViewer();
+  const x = explain(error);
+  const admin = has(viewer, ...DETAIL_ROLES);
   return (
     <div class="error" role="alert">
-      <strong>{error.code === 'FAILED' ? 'Refused' : 'Something went wrong'}:</strong> {error.message}
-      {hints[error.code] && <span class="hint"> {hints[error.code]}</span>}
+      <strong>{x.title}:</strong> {x.summary}
       {retry && (
         <button type="button" class="link" onClick={retry}>
           Try again
         </button>
+      )}
+      {admin && x.details && (
+        <details class="why">
+          <summary>Details</summary>
+          <p>{x.details}</p>
+        </details>
       )}
     </div>
   );
@@ -129,12 +260,7 @@ export function Show<T>({ q, children, what }: { q: Loaded<T>; what?: string; ch
 
 export function Result({ a }: { a: ReturnType<typeof useAction> }) {
   if (a.error) return <ErrorBox error={a.error} />;
-  if (a.done)
-    return (
-      <p class="ok" role="status">
-        {a.done}
-      </p>
-    );
+  if (a.done) return <Done text={a.done} onDismiss={a.clear} />;
   if (a.busy) return <Loading what="Signing and waiting for the commit" />;
   return null;
 }
@@ -152,12 +278,27 @@ export function Badge({ v }: { v: string }) {
   return <span class={`badge b-${v.toLowerCase()}`}>{v.toLowerCase().replace(/_/g, ' ')}</span>;
 }
 
-export function Field(props: { label: string; children: ComponentChildren; hint?: string }) {
+let fieldSeq = 0;
+
+/**
+ * A labelled field; with error, the message beside the field (and the
+ * control marked aria-invalid and described by it).
+ */
+export function Field(props: { label: string; children: ComponentChildren; hint?: string; error?: string }) {
+  const id = useMemo(() => `f${++fieldSeq}`, []);
+  let child = props.children;
+  if (props.error && isValidElement(child)) child = cloneElement(child as any, { 'aria-invalid': 'true', 'aria-describedby': `${id}-err` });
   return (
-    <label class="field">
+    <label class={`field${props.error ? ' has-error' : ''}`}>
       <span>{props.label}</span>
-      {props.children}
+      {child}
       {props.hint && <small>{props.hint}</small>}
+      {props.error && (
+        <small class="field-error" id={`${id}-err`}>
+          <span aria-hidden="true">⚠ </span>
+          {props.error}
+        </small>
+      )}
     </label>
   );
 }
@@ -185,5 +326,59 @@ export function Page({ title, children, actions }: { title: string; children: Co
       </header>
       {children}
     </section>
+  );
+}
+
+export interface Tab {
+  id: string;
+  label: ComponentChildren;
+  content: () => ComponentChildren;
+}
+
+/**
+ * Tabs for a long page: one panel at a time, the chosen tab in the URL
+ * (?tab=id) so that a link or the back button returns to it; arrow keys
+ * move between tabs (WAI-ARIA tabs pattern).
+ */
+export function Tabs({ tabs, label }: { tabs: Tab[]; label: string }) {
+  const { query } = useLocation();
+  const asked = query.get('tab');
+  const current = tabs.find((t) => t.id === asked) ?? tabs[0];
+  if (!current) return null;
+  const choose = (id: string, focus = false) => {
+    const q = new URLSearchParams(location.search);
+    q.set('tab', id);
+    navigate(`${location.pathname}?${q}`, false);
+    if (focus) setTimeout(() => document.getElementById(`tab-${id}`)?.focus(), 0);
+  };
+  return (
+    <div class="tabs">
+      <div class="tablist" role="tablist" aria-label={label}>
+        {tabs.map((t, i) => (
+          <button
+            key={t.id}
+            type="button"
+            role="tab"
+            id={`tab-${t.id}`}
+            aria-selected={t.id === current.id}
+            aria-controls={`panel-${t.id}`}
+            tabIndex={t.id === current.id ? 0 : -1}
+            onClick={() => choose(t.id)}
+            onKeyDown={(e) => {
+              const d = e.key === 'ArrowRight' ? 1 : e.key === 'ArrowLeft' ? -1 : 0;
+              if (d) {
+                e.preventDefault();
+                choose(tabs[(i + d + tabs.length) % tabs.length].id, true);
+              }
+            }}
+          >
+            {t.label}
+          </button>
+        ))}
+      </div>
+      <div class="tabpanel" role="tabpanel" id={`panel-${current.id}`} aria-labelledby={`tab-${current.id}`}>
+        {current.content()}
+      </div>
+    </div>
   );
 }

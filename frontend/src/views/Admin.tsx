@@ -1,100 +1,186 @@
-// Consortium admin: organisations and their members (roles, revoke, add)
-// and the node's status. The block explorer is in Explorer.tsx.
-import { useState } from 'preact/hooks';
-import { gql, submit } from '../api';
-import { when } from '../format';
+// Consortium admin, in tabs: the node's status (live: it refreshes as
+// blocks commit) and expiring keys; the members of each organisation,
+// searchable and paged (roles, revoke, add); governance proposals; the
+// policy in force. The block explorer is in Explorer.tsx.
+import { useEffect, useState } from 'preact/hooks';
+import { gql, submit, type ApiError } from '../api';
+import { Time } from '../display';
+import { OrgName, useOrgs } from '../names';
 import { has, roleNames, useViewer } from '../session';
-import { Badge, Busy, Field, Page, Result, Show, useAction, useQuery } from '../ui';
-import { Governance } from './Governance';
+import { Badge, Busy, Checks, ErrorBox, Field, Loading, Notices, Page, Result, Show, Tabs, toApiError, useAction, useQuery } from '../ui';
+import { Governance, Policy, useOnBlocks } from './Governance';
 
 const STATUS = `{ nodeStatus { chainId nodeId raftState height indexedHeight lag nodes pending headTime headHash
-  keysExpiring { member organisation expires expired } } organisations { id kind name } }`;
+  keysExpiring { member organisation expires expired } } }`;
 
 export function AdminHome() {
-  const q = useQuery(STATUS);
-  const { viewer } = useViewer();
   return (
     <Page title="Consortium">
-      <Show q={q} what="Loading the consortium">
-        {(d: any) => (
-          <>
-            <h2>Node status</h2>
-            <dl class="facts">
-              <div><dt>Chain</dt><dd>{d.nodeStatus.chainId}</dd></div>
-              <div><dt>Node</dt><dd>{d.nodeStatus.nodeId}</dd></div>
-              <div><dt>Raft</dt><dd>{d.nodeStatus.raftState.replace(/^State/, '')}</dd></div>
-              <div><dt>Nodes</dt><dd>{d.nodeStatus.nodes}</dd></div>
-              <div><dt>Height</dt><dd>{d.nodeStatus.height}</dd></div>
-              <div><dt>Indexed</dt><dd>{d.nodeStatus.indexedHeight ?? '—'}{d.nodeStatus.lag ? ` (${d.nodeStatus.lag} behind)` : ''}</dd></div>
-              <div><dt>Pending txs</dt><dd>{d.nodeStatus.pending}</dd></div>
-              <div><dt>Last block</dt><dd>{when(d.nodeStatus.headTime)}</dd></div>
-            </dl>
-            <button type="button" class="secondary" onClick={q.reload}>
-              Refresh
-            </button>
-            <h2>Signing keys expiring</h2>
-            {d.nodeStatus.keysExpiring.length === 0 ? (
-              <p>No signing key you may see expires within 30 days.</p>
-            ) : (
-              <ul>
-                {d.nodeStatus.keysExpiring.map((k: any) => (
-                  <li key={k.member} class={k.expired ? 'alert' : 'warn'}>
-                    {k.member} ({k.organisation}): {k.expired ? 'expired' : 'expires'} {when(k.expires)} — an admin of {k.organisation} must rotate it
-                  </li>
-                ))}
-              </ul>
-            )}
-            <h2>Organisations</h2>
-            <ul class="cards">
-              {d.organisations.map((o: any) => (
-                <li class="card" key={o.id}>
-                  <h3>
-                    {o.name} <Badge v={o.kind} />
-                  </h3>
-                  <Members org={o.id} canManage={has(viewer, 'org_admin') && viewer?.org?.id === o.id} />
-                </li>
-              ))}
-            </ul>
-            <Governance />
-          </>
-        )}
-      </Show>
+      <Notices scope="admin" />
+      <Tabs
+        label="Consortium"
+        tabs={[
+          { id: 'status', label: 'Node status', content: () => <NodeStatus /> },
+          { id: 'members', label: 'Members', content: () => <MembersTab /> },
+          { id: 'governance', label: 'Proposals', content: () => <Governance /> },
+          { id: 'policy', label: 'Policy', content: () => <Policy /> },
+        ]}
+      />
     </Page>
   );
 }
 
-const MEMBERS = `query Members($org: ID!, $after: String) {
-  members(first: 20, organisation: $org, after: $after) { nodes { id roles revoked since } pageInfo { hasNextPage endCursor } }
-}`;
-
-function Members({ org, canManage }: { org: string; canManage: boolean }) {
-  const [after, setAfter] = useState<string | null>(null);
-  const q = useQuery(MEMBERS, { org, after });
+function NodeStatus() {
+  const q = useQuery(STATUS);
+  const live = useOnBlocks(q.reload);
   return (
-    <Show q={q} what="Loading members">
+    <Show q={q} what="Loading the node's status">
       {(d: any) => (
         <>
+          <h2>Node status</h2>
+          <p class="live" role="status">
+            {live.error ? (
+              <span class="warn">Live updates stopped: refresh the page.</span>
+            ) : (
+              <>
+                <span class="dot" aria-hidden="true" /> Live: refreshes as blocks commit
+              </>
+            )}
+          </p>
+          <dl class="facts">
+            <div><dt>Chain</dt><dd>{d.nodeStatus.chainId}</dd></div>
+            <div><dt>Node</dt><dd>{d.nodeStatus.nodeId}</dd></div>
+            <div><dt>Raft</dt><dd>{d.nodeStatus.raftState.replace(/^State/, '')}</dd></div>
+            <div><dt>Nodes</dt><dd>{d.nodeStatus.nodes}</dd></div>
+            <div><dt>Height</dt><dd class="height">{d.nodeStatus.height}</dd></div>
+            <div><dt>Indexed</dt><dd>{d.nodeStatus.indexedHeight ?? '—'}{d.nodeStatus.lag ? ` (${d.nodeStatus.lag} behind)` : ''}</dd></div>
+            <div><dt>Pending transactions</dt><dd>{d.nodeStatus.pending}</dd></div>
+            <div><dt>Last block</dt><dd><Time value={d.nodeStatus.headTime} /></dd></div>
+          </dl>
+          <h2>Signing keys expiring</h2>
+          {d.nodeStatus.keysExpiring.length === 0 ? (
+            <p>No signing key you may see expires within 30 days.</p>
+          ) : (
+            <ul>
+              {d.nodeStatus.keysExpiring.map((k: any) => (
+                <li key={k.member} class={k.expired ? 'alert' : 'warn'}>
+                  {k.member} (<OrgName id={k.organisation} />): {k.expired ? 'expired' : 'expires'} <Time value={k.expires} /> — an admin of <OrgName id={k.organisation} /> must
+                  rotate it
+                </li>
+              ))}
+            </ul>
+          )}
+        </>
+      )}
+    </Show>
+  );
+}
+
+const MEMBERS = `query Members($org: ID!, $after: String) {
+  members(first: 100, organisation: $org, after: $after) { nodes { id roles revoked since } pageInfo { hasNextPage endCursor } }
+}`;
+const PAGE = 20;
+
+/** Every member of an organisation, loaded page by page. */
+function useMembers(org: string) {
+  const [state, setState] = useState<{ list: any[] | null; error: ApiError | null }>({ list: null, error: null });
+  const [n, setN] = useState(0);
+  useEffect(() => {
+    if (!org) return;
+    let live = true;
+    setState({ list: null, error: null });
+    (async () => {
+      const all: any[] = [];
+      let after: string | null = null;
+      try {
+        for (let i = 0; i < 50; i++) {
+          const d: any = await gql(MEMBERS, { org, after });
+          all.push(...d.members.nodes);
+          if (!d.members.pageInfo.hasNextPage) break;
+          after = d.members.pageInfo.endCursor;
+        }
+        if (live) setState({ list: all, error: null });
+      } catch (e) {
+        if (live) setState({ list: null, error: toApiError(e) });
+      }
+    })();
+    return () => {
+      live = false;
+    };
+  }, [org, n]);
+  return { ...state, reload: () => setN((x) => x + 1) };
+}
+
+function MembersTab() {
+  const { viewer } = useViewer();
+  const orgs = useOrgs();
+  const [org, setOrg] = useState(viewer?.org?.id ?? '');
+  const [search, setSearch] = useState('');
+  const [role, setRole] = useState('');
+  const [page, setPage] = useState(0);
+  const q = useMembers(org);
+  const canManage = has(viewer, 'org_admin') && viewer?.org?.id === org;
+  const s = search.trim().toLowerCase();
+  const matching = (q.list ?? []).filter((m) => (!s || m.id.toLowerCase().includes(s)) && (!role || m.roles.includes(role)));
+  const pages = Math.max(1, Math.ceil(matching.length / PAGE));
+  const p = Math.min(page, pages - 1);
+  const shown = matching.slice(p * PAGE, (p + 1) * PAGE);
+  return (
+    <section aria-labelledby="members-title">
+      <h2 id="members-title">Members</h2>
+      <form class="filters" role="search" aria-label="Find members" onSubmit={(e) => e.preventDefault()}>
+        <Field label="Organisation">
+          <select name="members-org" value={org} onChange={(e) => (setOrg(e.currentTarget.value), setPage(0))}>
+            {[...orgs.values()].map((o) => (
+              <option key={o.id} value={o.id}>
+                {o.name}
+              </option>
+            ))}
+          </select>
+        </Field>
+        <Field label="Search">
+          <input type="search" name="members-search" value={search} placeholder="name or id" onInput={(e) => (setSearch(e.currentTarget.value), setPage(0))} />
+        </Field>
+        <Field label="Role">
+          <select name="members-role" value={role} onChange={(e) => (setRole(e.currentTarget.value), setPage(0))}>
+            <option value="">Any role</option>
+            {ROLES.map((r) => (
+              <option key={r} value={r}>
+                {roleNames[r]}
+              </option>
+            ))}
+          </select>
+        </Field>
+      </form>
+      {q.error && <ErrorBox error={q.error} retry={q.reload} />}
+      {!q.list && !q.error && <Loading what="Loading members" />}
+      {q.list && (
+        <>
+          <p class="muted" role="status">
+            {matching.length} of {q.list.length} members of <OrgName id={org} />
+            {pages > 1 && ` · page ${p + 1} of ${pages}`}
+          </p>
           <ul class="members">
-            {d.members.nodes.map((m: any) => (
+            {shown.map((m) => (
               <li key={m.id}>
                 <MemberRow m={m} canManage={canManage} onChange={q.reload} />
               </li>
             ))}
           </ul>
-          {d.members.pageInfo.hasNextPage && (
-            <button type="button" class="link" onClick={() => setAfter(d.members.pageInfo.endCursor)}>
-              More members
-            </button>
-          )}
-          {after && (
-            <button type="button" class="link" onClick={() => setAfter(null)}>
-              First members
-            </button>
+          {pages > 1 && (
+            <nav class="pager" aria-label="Pages of members">
+              <button type="button" class="secondary" disabled={p === 0} onClick={() => setPage(p - 1)}>
+                Previous page
+              </button>
+              <button type="button" class="secondary" disabled={p >= pages - 1} onClick={() => setPage(p + 1)}>
+                Next page
+              </button>
+            </nav>
           )}
           {canManage && <AddMember org={org} onDone={q.reload} />}
         </>
       )}
-    </Show>
+    </section>
   );
 }
 
@@ -106,7 +192,7 @@ function MemberRow({ m, canManage, onChange }: { m: any; canManage: boolean; onC
   const [editing, setEditing] = useState(false);
   const [roles, setRoles] = useState<string[]>(m.roles);
   const [confirm, setConfirm] = useState(false);
-  const a = useAction();
+  const a = useAction('admin');
   return (
     <div>
       <strong>{m.id}</strong> {m.revoked && <Badge v="REVOKED" />}
@@ -149,6 +235,9 @@ function MemberRow({ m, canManage, onChange }: { m: any; canManage: boolean; onC
           onSubmit={(e) => {
             e.preventDefault();
             a.run(async () => {
+              const c = new Checks();
+              c.need(roles.length === 0, `roles-${m.id}`, 'A member needs at least one role.');
+              c.throw();
               await submit(SET_ROLES, { member: m.id, roles });
               setEditing(false);
               onChange();
@@ -164,6 +253,7 @@ function MemberRow({ m, canManage, onChange }: { m: any; canManage: boolean; onC
                 {roleNames[r]}
               </label>
             ))}
+            {a.fieldError(`roles-${m.id}`) && <small class="field-error">⚠ {a.fieldError(`roles-${m.id}`)}</small>}
           </fieldset>
           <Busy type="submit" busy={a.busy}>
             Save roles
@@ -182,14 +272,16 @@ const CREATE = `mutation Create($id: ID!, $roles: [String!]!) {
 function AddMember({ org, onDone }: { org: string; onDone: () => void }) {
   const [name, setName] = useState('');
   const [role, setRole] = useState('auditor');
-  const a = useAction();
+  const a = useAction('admin');
   return (
     <form
-      class="add-member"
+      class="add-member panel"
       onSubmit={(e) => {
         e.preventDefault();
         a.run(async () => {
-          if (!/^[a-z0-9][a-z0-9-]*$/.test(name)) throw new Error('a member name is lower-case letters, digits and dashes');
+          const c = new Checks();
+          c.need(!/^[a-z0-9][a-z0-9._-]*$/.test(name), `new-member-${org}`, 'Lower-case letters, digits, dots and dashes, e.g. nurse-2.');
+          c.throw();
           const d = await gql<any>(CREATE, { id: `${org}/${name}`, roles: [role] });
           const r = d.createMember;
           if (r.transaction?.receipt?.status === 'FAILED') throw new Error(`the ledger refused it: ${r.transaction.receipt.error}`);
@@ -199,8 +291,9 @@ function AddMember({ org, onDone }: { org: string; onDone: () => void }) {
         });
       }}
     >
+      <h3>Add a member</h3>
       <div class="row">
-        <Field label={`New member of ${org}`}>
+        <Field label={`New member of ${org}`} error={a.fieldError(`new-member-${org}`)}>
           <input name={`new-member-${org}`} value={name} onInput={(e) => setName(e.currentTarget.value)} placeholder="nurse-2" />
         </Field>
         <Field label="Role">

@@ -1,160 +1,218 @@
-// Insurer: the claims queue with filters; a claim's detail (live over the
-// claimStatus subscription) with review, the itemised document (opened with
-// one button: the portal finds the patient's consent), item-by-item
-// adjudication beside each item's service code and date (the ledger
-// refuses an adjudication until the insurer has read the document) and
-// payment. Also the claim lists of patients (myClaims) and providers.
-import { useState } from 'preact/hooks';
-import { gql, submit } from '../api';
-import { label, money, parseAmount, pretty, when } from '../format';
+// Insurer: the claims workbench. The queue (every claim of the insurer,
+// loaded page by page) with counts per status, age, status filters, sort
+// and search; a claim's detail (live over the claimStatus subscription)
+// with review, the itemised document (opened with one button: the portal
+// finds the patient's consent), item-by-item adjudication beside each
+// item's service, description, date and quantity, with running totals and
+// a confirmation before it is committed (the ledger refuses an
+// adjudication until the insurer has read the document), and payment.
+// Confirmations stay until dismissed, whatever the live updates replace.
+// Also the claim lists of patients (myClaims) and providers.
+import { useCallback, useEffect, useState } from 'preact/hooks';
+import { gql, submit, type ApiError } from '../api';
+import { Time } from '../display';
+import { age, decimal, label, money, parseAmount, pretty } from '../format';
+import { OrgName, Who, orgName, useOrgs, whoName } from '../names';
 import { Link } from '../router';
 import { has, useViewer } from '../session';
-import { Badge, Busy, ErrorBox, Field, Loading, Page, Result, Show, useAction, useQuery, useSubscription } from '../ui';
-import { RecordReader } from './Records';
-
-// The claim contract's adjudication reason codes (item reasons and the
-// denial reason).
-const REASONS = [
-  'not-covered',
-  'plan-limit',
-  'not-medically-necessary',
-  'prior-authorization-required',
-  'out-of-network',
-  'patient-ineligible',
-  'coding-error',
-  'missing-documentation',
-  'contractual-adjustment',
-  'duplicate-service',
-  'timely-filing',
-];
+import { Badge, Busy, Checks, ErrorBox, Field, Loading, Notices, Page, Result, Show, toApiError, useAction, useQuery, useSubscription } from '../ui';
+import { APPEAL_REASONS, CLAIM_REASONS, CLAIM_STATUSES, SERVICES, options, say } from '../vocab';
+import { RecordReader, consentFor, useGranted } from './Records';
 
 function ReasonSelect(props: { name: string; label: string; value: string; onChange: (v: string) => void }) {
   return (
     <select name={props.name} aria-label={props.label} value={props.value} onChange={(e) => props.onChange(e.currentTarget.value)}>
-      <option value="">—</option>
-      {REASONS.map((r) => (
-        <option key={r} value={r}>
-          {r.replace(/-/g, ' ')}
+      <option value="">Choose a reason…</option>
+      {options(CLAIM_REASONS).map(([k, v]) => (
+        <option key={k} value={k}>
+          {v}
         </option>
       ))}
     </select>
   );
 }
 
-const STATUSES = ['SUBMITTED', 'IN_REVIEW', 'ADJUDICATED', 'APPEALED', 'PAID', 'CANCELLED'];
-const ROW = 'id status outcome claimed approved currency patient provider insurer submittedAt';
+const STATUSES = Object.keys(CLAIM_STATUSES);
+/** Statuses that wait for the insurer. */
+const TODO = ['SUBMITTED', 'APPEALED', 'IN_REVIEW'];
+const ROW = 'id status outcome claimed approved paidAmount currency patient provider insurer submittedAt';
 
-const QUEUE = `query Queue($status: ClaimStatus, $insurer: ID, $after: String) {
-  claimQueue(first: 20, status: $status, insurer: $insurer, after: $after) { nodes { ${ROW} } pageInfo { hasNextPage endCursor } }
+const QUEUE = `query Queue($insurer: ID, $after: String) {
+  claimQueue(first: 100, insurer: $insurer, after: $after) { nodes { ${ROW} } pageInfo { hasNextPage endCursor } }
 }`;
+
+/** At most this many claims are loaded into the workbench (the newest). */
+const MAX_CLAIMS = 2000;
+
+/** Every claim of the insurer (newest first), loaded page by page. */
+function useWholeQueue(insurer: string | null, skip: boolean) {
+  const [state, setState] = useState<{ claims: any[] | null; error: ApiError | null; truncated: boolean }>({ claims: null, error: null, truncated: false });
+  const [n, setN] = useState(0);
+  useEffect(() => {
+    if (skip) return;
+    let live = true;
+    (async () => {
+      const all: any[] = [];
+      let after: string | null = null;
+      try {
+        for (;;) {
+          const d: any = await gql(QUEUE, { insurer, after });
+          all.push(...d.claimQueue.nodes);
+          if (!d.claimQueue.pageInfo.hasNextPage || all.length >= MAX_CLAIMS) {
+            if (live) setState({ claims: all, error: null, truncated: d.claimQueue.pageInfo.hasNextPage });
+            return;
+          }
+          after = d.claimQueue.pageInfo.endCursor;
+        }
+      } catch (e) {
+        if (live) setState((s) => ({ ...s, error: toApiError(e) }));
+      }
+    })();
+    return () => {
+      live = false;
+    };
+  }, [insurer, skip, n]);
+  return { ...state, reload: useCallback(() => setN((x) => x + 1), []) };
+}
+
+const SORTS: Record<string, [string, (a: any, b: any) => number]> = {
+  oldest: ['Oldest first (waiting longest)', (a, b) => a.submittedAt.localeCompare(b.submittedAt)],
+  newest: ['Newest first', (a, b) => b.submittedAt.localeCompare(a.submittedAt)],
+  'amount-desc': ['Largest amount first', (a, b) => b.claimed - a.claimed],
+  'amount-asc': ['Smallest amount first', (a, b) => a.claimed - b.claimed],
+  status: ['By status', (a, b) => STATUSES.indexOf(a.status) - STATUSES.indexOf(b.status) || a.submittedAt.localeCompare(b.submittedAt)],
+};
 
 export function ClaimQueue() {
   const { viewer } = useViewer();
   const auditor = has(viewer, 'auditor');
-  const [status, setStatus] = useState('');
-  const [insurer, setInsurer] = useState(auditor ? 'acme' : '');
-  const [pages, setPages] = useState<string[]>([]);
-  const after = pages[pages.length - 1] ?? null;
-  const q = useQuery(QUEUE, { status: status || null, insurer: insurer || null, after });
-  const orgs = useQuery(`{ organisations { id name kind } }`, {}, !auditor);
+  const orgs = useOrgs();
+  const insurers = [...orgs.values()].filter((o) => o.kind === 'insurer');
+  const [insurerChoice, setInsurer] = useState('');
+  const insurer = auditor ? insurerChoice || insurers[0]?.id || '' : null;
+  const q = useWholeQueue(insurer, auditor && !insurer);
+  const [status, setStatus] = useState<string>('TODO');
+  const [sort, setSort] = useState('oldest');
+  const [search, setSearch] = useState('');
+  const claims = q.claims ?? [];
+  const counts: Record<string, number> = {};
+  for (const c of claims) counts[c.status] = (counts[c.status] ?? 0) + 1;
+  const todo = claims.filter((c) => TODO.includes(c.status)).length;
+  const s = search.trim().toLowerCase();
+  const shown = claims
+    .filter((c) => (status === 'ALL' ? true : status === 'TODO' ? TODO.includes(c.status) : c.status === status))
+    .filter(
+      (c) =>
+        !s ||
+        [c.id, c.patient, c.provider, orgName(orgs, c.provider), money(c.claimed, c.currency), say(CLAIM_STATUSES, c.status)].some((v) =>
+          String(v).toLowerCase().includes(s),
+        ),
+    )
+    .sort(SORTS[sort][1]);
+  const chips: [string, string, number][] = [
+    ['TODO', 'To do', todo],
+    ['ALL', 'All', claims.length],
+    ...STATUSES.map((st): [string, string, number] => [st, CLAIM_STATUSES[st], counts[st] ?? 0]),
+  ];
   return (
-    <Page title="Claims queue">
-      <form class="filters" role="search" aria-label="Filter claims" onSubmit={(e) => e.preventDefault()}>
-        {auditor && (
-          <Field label="Insurer">
-            <select
-              name="insurer"
-              value={insurer}
-              onChange={(e) => {
-                setInsurer(e.currentTarget.value);
-                setPages([]);
-              }}
-            >
-              {(orgs.data?.organisations ?? [{ id: 'acme', name: 'acme', kind: 'insurer' }])
-                .filter((o: any) => o.kind === 'insurer')
-                .map((o: any) => (
-                  <option key={o.id} value={o.id}>
-                    {o.name}
-                  </option>
-                ))}
-            </select>
-          </Field>
-        )}
-        <Field label="Status">
-          <select
-            name="status"
-            value={status}
-            onChange={(e) => {
-              setStatus(e.currentTarget.value);
-              setPages([]);
-            }}
-          >
-            <option value="">All</option>
-            {STATUSES.map((s) => (
-              <option key={s} value={s}>
-                {label(s)}
+    <Page title="Claims queue" actions={<button type="button" class="secondary" onClick={q.reload}>Refresh</button>}>
+      {auditor && (
+        <Field label="Insurer">
+          <select name="insurer" value={insurer ?? ''} onChange={(e) => setInsurer(e.currentTarget.value)}>
+            {insurers.map((o) => (
+              <option key={o.id} value={o.id}>
+                {o.name}
               </option>
             ))}
           </select>
         </Field>
-        <button type="button" class="secondary" onClick={q.reload}>
-          Refresh
-        </button>
-      </form>
-      <Show q={q} what="Loading the queue">
-        {(d: any) => (
-          <>
-            <ClaimTable claims={d.claimQueue.nodes} caption="Claims in the queue" />
-            <nav class="pager" aria-label="Pages">
-              {pages.length > 0 && (
-                <button type="button" class="secondary" onClick={() => setPages(pages.slice(0, -1))}>
-                  Previous page
-                </button>
-              )}
-              {d.claimQueue.pageInfo.hasNextPage && (
-                <button type="button" class="secondary" onClick={() => setPages([...pages, d.claimQueue.pageInfo.endCursor])}>
-                  Next page
-                </button>
-              )}
-            </nav>
-          </>
-        )}
-      </Show>
+      )}
+      {q.error && <ErrorBox error={q.error} retry={q.reload} />}
+      {!q.claims && !q.error && <Loading what="Loading the queue" />}
+      {q.claims && (
+        <>
+          <div class="chips" role="group" aria-label="Show claims by status">
+            {chips.map(([k, l, n]) => (
+              <button key={k} type="button" class={`chip${status === k ? ' on' : ''}`} aria-pressed={status === k} onClick={() => setStatus(k)}>
+                {l} <span class="n">{n}</span>
+              </button>
+            ))}
+          </div>
+          <form class="filters" role="search" aria-label="Search and sort claims" onSubmit={(e) => e.preventDefault()}>
+            <Field label="Search">
+              <input type="search" name="search" value={search} placeholder="claim, patient, hospital, amount" onInput={(e) => setSearch(e.currentTarget.value)} />
+            </Field>
+            <Field label="Sort">
+              <select name="sort" value={sort} onChange={(e) => setSort(e.currentTarget.value)}>
+                {Object.entries(SORTS).map(([k, [l]]) => (
+                  <option key={k} value={k}>
+                    {l}
+                  </option>
+                ))}
+              </select>
+            </Field>
+          </form>
+          <p class="muted" role="status">
+            {shown.length} of {claims.length} claims shown · {money(shown.reduce((n, c) => n + c.claimed, 0), shown[0]?.currency ?? 'EUR')} claimed
+            {q.truncated && ` · only the newest ${claims.length} are loaded`}
+          </p>
+          <ClaimTable claims={shown} caption="Claims in the queue" showAge />
+        </>
+      )}
     </Page>
   );
 }
 
-export function ClaimTable({ claims, caption }: { claims: any[]; caption: string }) {
+/** Claims as a table (one card per claim on a phone). */
+export function ClaimTable({ claims, caption, showAge = false }: { claims: any[]; caption: string; showAge?: boolean }) {
   if (claims.length === 0) return <p>No claims.</p>;
   return (
     <div class="table-wrap">
-      <table>
+      <table class="stack">
         <caption class="sr-only">{caption}</caption>
         <thead>
           <tr>
             <th scope="col">Claim</th>
             <th scope="col">Status</th>
-            <th scope="col">Outcome</th>
+            {showAge && <th scope="col">Age</th>}
+            <th scope="col">Patient</th>
+            <th scope="col">Hospital</th>
             <th scope="col">Claimed</th>
             <th scope="col">Approved</th>
-            <th scope="col">Patient</th>
-            <th scope="col">Provider</th>
             <th scope="col">Submitted</th>
           </tr>
         </thead>
         <tbody>
           {claims.map((c) => (
             <tr key={c.id}>
-              <td>
+              <td data-label="Claim">
                 <Link href={`/claims/${encodeURIComponent(c.id)}`}>{c.id}</Link>
               </td>
-              <td><Badge v={c.status} /></td>
-              <td>{c.outcome ? <Badge v={c.outcome} /> : '—'}</td>
-              <td>{money(c.claimed, c.currency)}</td>
-              <td>{money(c.approved, c.currency)}</td>
-              <td>{c.patient}</td>
-              <td>{c.provider}</td>
-              <td>{when(c.submittedAt)}</td>
+              <td data-label="Status">
+                <Badge v={c.status} />
+                {c.outcome && (
+                  <>
+                    {' '}
+                    <Badge v={c.outcome} />
+                  </>
+                )}
+              </td>
+              {showAge && (
+                <td data-label="Age" title={`Submitted ${new Date(c.submittedAt).toLocaleString()}`}>
+                  {age(c.submittedAt)}
+                </td>
+              )}
+              <td data-label="Patient">
+                <Who id={c.patient} org={false} />
+              </td>
+              <td data-label="Hospital">
+                <OrgName id={c.provider} />
+              </td>
+              <td data-label="Claimed">{money(c.claimed, c.currency)}</td>
+              <td data-label="Approved">{c.outcome ? money(c.approved, c.currency) : '—'}</td>
+              <td data-label="Submitted">
+                <Time value={c.submittedAt} relative={false} />
+              </td>
             </tr>
           ))}
         </tbody>
@@ -172,18 +230,50 @@ const DETAIL = `id status outcome claimed approved patientShare paidAmount payme
 const CLAIM = `query Claim($id: ID!) { claim(id: $id) { ${DETAIL} } }`;
 const LIVE = `subscription ClaimLive($id: ID!) { claimStatus(claimId: $id) { ${DETAIL} } }`;
 
+/** A document item as the adjuster reads it: the document's line with its description and quantity from the FHIR Claim. */
+interface DocLine {
+  seq: number;
+  serviceCode: string;
+  date: string;
+  amount: number;
+  description: string;
+  quantity: number;
+}
+
+/** The opened document's lines, with description and quantity parsed from its FHIR Claim. */
+function docLines(doc: any): DocLine[] {
+  let fhirItems: any[] = [];
+  try {
+    fhirItems = JSON.parse(doc.fhir)?.item ?? [];
+  } catch {
+    /* the items from the portal still show */
+  }
+  return (doc.items ?? []).map((l: any) => {
+    const f = fhirItems.find((x) => x?.sequence === l.seq) ?? {};
+    const p = f.productOrService ?? {};
+    const text = p.text || p.coding?.find((c: any) => c.display)?.display;
+    return {
+      ...l,
+      description: text || SERVICES[l.serviceCode] || 'No description in the document',
+      quantity: typeof f.quantity?.value === 'number' ? f.quantity.value : 1,
+    };
+  });
+}
+
 export function Claim({ id }: { id: string }) {
   const q = useQuery(CLAIM, { id });
   const live = useSubscription<any>(LIVE, { id }, !!q.data?.claim);
   const c = live.data?.claimStatus ?? q.data?.claim;
   const { viewer } = useViewer();
   const adjuster = has(viewer, 'claims_adjuster') && viewer?.org?.id === c?.insurer;
-  // The opened document (its items: service code, date, amount), by claim,
-  // shown beside the ledger's items and the adjudication inputs.
+  // The opened document, by claim, shown beside the ledger's items and the
+  // adjudication inputs.
   const [docs, setDocs] = useState<Record<string, any>>({});
   const doc = docs[id] ?? null;
   const setDoc = (d: any) => setDocs({ ...docs, [id]: d });
+  const lines = doc ? docLines(doc) : [];
   const read = !!doc || !!c?.documentAccess;
+  const scope = `claim:${id}`;
   return (
     <Page title={`Claim ${id}`}>
       {q.error && <ErrorBox error={q.error} retry={q.reload} />}
@@ -201,56 +291,51 @@ export function Claim({ id }: { id: string }) {
             <div><dt>Approved</dt><dd>{money(c.approved, c.currency)}</dd></div>
             <div><dt>Patient share</dt><dd>{money(c.patientShare, c.currency)}</dd></div>
             <div><dt>Paid</dt><dd>{money(c.paidAmount, c.currency)}{c.paymentRef ? ` (${c.paymentRef})` : ''}</dd></div>
-            <div><dt>Patient</dt><dd>{c.patient}</dd></div>
-            <div><dt>Provider</dt><dd>{c.provider}</dd></div>
-            <div><dt>Insurer</dt><dd>{c.insurer}</dd></div>
-            <div><dt>Submitted</dt><dd>{when(c.submittedAt)} by {c.submittedBy}</dd></div>
+            <div><dt>Patient</dt><dd><Who id={c.patient} org={false} /></dd></div>
+            <div><dt>Hospital</dt><dd><OrgName id={c.provider} /></dd></div>
+            <div><dt>Insurer</dt><dd><OrgName id={c.insurer} /></dd></div>
+            <div><dt>Submitted</dt><dd><Time value={c.submittedAt} /> by <Who id={c.submittedBy} org={false} /></dd></div>
           </dl>
-          {c.denialReason && <p><strong>Denial reason:</strong> {c.denialReason}</p>}
-          <ClaimDocument c={c} doc={doc} setDoc={setDoc} />
-          {adjuster && (c.status === 'SUBMITTED' || c.status === 'APPEALED') && <Review c={c} />}
+          {c.denialReason && (
+            <p>
+              <strong>Denial reason:</strong> {say(CLAIM_REASONS, c.denialReason)}
+            </p>
+          )}
+          <Notices scope={scope} />
+          <ClaimDocument c={c} doc={doc} setDoc={setDoc} scope={scope} />
+          {adjuster && (c.status === 'SUBMITTED' || c.status === 'APPEALED') && <Review c={c} scope={scope} />}
           {adjuster && c.status === 'IN_REVIEW' && read ? (
-            <Adjudicate c={c} doc={doc} />
+            <Adjudicate c={c} lines={lines} scope={scope} />
           ) : (
             <>
               {adjuster && c.status === 'IN_REVIEW' && (
                 <p class="note" role="status">
-                  Open the itemised document first: the ledger accepts an adjudication only once someone at {c.insurer} has read it.
+                  Open the itemised document first: the ledger accepts an adjudication only once someone at your organisation has read it.
                 </p>
               )}
-              <Items c={c} doc={doc} />
+              <Items c={c} lines={lines} />
             </>
           )}
-          {adjuster && c.status === 'ADJUDICATED' && c.approved > c.paidAmount && <Pay c={c} />}
-          <h2>Linked records</h2>
-          {c.linkedRecords.length === 0 ? (
-            <p>None.</p>
-          ) : (
-            <ul class="records">
-              {c.linkedRecords.map((r: string) => (
-                <li key={r}>
-                  <RecordReader record={r} purpose="claims" askConsent={adjuster} />
-                </li>
-              ))}
-            </ul>
-          )}
+          {adjuster && c.status === 'ADJUDICATED' && c.approved > c.paidAmount && <Pay c={c} scope={scope} />}
+          <LinkedRecords c={c} adjuster={adjuster} />
           {c.appeals.length > 0 && (
             <>
               <h2>Appeals</h2>
               <ul>
                 {c.appeals.map((a: any) => (
                   <li key={a.seq}>
-                    {when(a.time)} by {a.by}: “{a.reason}” against <Badge v={a.outcome} /> ({money(a.approved, c.currency)} approved)
+                    <Time value={a.time} /> by <Who id={a.by} />: “{say(APPEAL_REASONS, a.reason)}” against <Badge v={a.outcome} /> ({money(a.approved, c.currency)}{' '}
+                    approved)
                   </li>
                 ))}
               </ul>
             </>
           )}
           <h2>History</h2>
-          <ol>
+          <ol class="history">
             {c.history.map((h: any) => (
               <li key={h.txId}>
-                <Badge v={h.status} /> {when(h.time)} by {h.by}
+                <Badge v={h.status} /> <Time value={h.time} /> by <Who id={h.by} />
               </li>
             ))}
           </ol>
@@ -260,35 +345,75 @@ export function Claim({ id }: { id: string }) {
   );
 }
 
-/** The document's line for item seq (service code and date), if open. */
-function line(doc: any, seq: number): any {
-  return doc?.items?.find((l: any) => l.seq === seq) ?? null;
-}
-
-/** Service code and date cells of an item: from the opened document only. */
-function ServiceCells({ doc, seq }: { doc: any; seq: number }) {
-  const l = line(doc, seq);
+function LinkedRecords({ c, adjuster }: { c: any; adjuster: boolean }) {
+  const granted = useGranted();
   return (
     <>
-      <td>{l ? l.serviceCode : '—'}</td>
-      <td>{l ? l.date : '—'}</td>
+      <h2>Linked records</h2>
+      {c.linkedRecords.length === 0 ? (
+        <p>None.</p>
+      ) : (
+        <ul class="records">
+          {c.linkedRecords.map((r: string) => {
+            const consent = adjuster ? consentFor(granted.list, c.patient, r, undefined, 'claims') : null;
+            return (
+              <li key={r}>
+                <code>{r}</code>{' '}
+                {adjuster &&
+                  (consent ? (
+                    <RecordReader record={r} purpose="claims" consent={consent.id} label={`Read ${r} under the patient’s consent`} />
+                  ) : (
+                    <span class="muted">No consent of the patient for claims covers it.</span>
+                  ))}
+              </li>
+            );
+          })}
+        </ul>
+      )}
     </>
   );
 }
 
-function Items({ c, doc }: { c: any; doc: any }) {
+function line(lines: DocLine[], seq: number): DocLine | null {
+  return lines.find((l) => l.seq === seq) ?? null;
+}
+
+/** Service, description, date and quantity cells of an item: from the opened document only. */
+function ServiceCells({ lines, seq }: { lines: DocLine[]; seq: number }) {
+  const l = line(lines, seq);
+  return (
+    <>
+      <td data-label="Service">
+        {l ? (
+          <>
+            <strong>{l.serviceCode}</strong>
+            <br />
+            <span class="muted">{l.description}</span>
+          </>
+        ) : (
+          '—'
+        )}
+      </td>
+      <td data-label="Date">{l ? l.date : '—'}</td>
+      <td data-label="Quantity">{l ? l.quantity : '—'}</td>
+    </>
+  );
+}
+
+function Items({ c, lines }: { c: any; lines: DocLine[] }) {
   return (
     <>
       <h2>Items</h2>
-      {!doc && <p class="note">Service codes and dates show once the itemised document is open.</p>}
+      {lines.length === 0 && <p class="note">Services, descriptions and dates show once the itemised document is open.</p>}
       <div class="table-wrap">
-        <table>
+        <table class="stack">
           <caption class="sr-only">Items of claim {c.id}</caption>
           <thead>
             <tr>
               <th scope="col">#</th>
               <th scope="col">Service</th>
               <th scope="col">Date</th>
+              <th scope="col">Quantity</th>
               <th scope="col">Amount</th>
               <th scope="col">Approved</th>
               <th scope="col">Reason</th>
@@ -297,11 +422,11 @@ function Items({ c, doc }: { c: any; doc: any }) {
           <tbody>
             {c.items.map((i: any) => (
               <tr key={i.seq}>
-                <td>{i.seq}</td>
-                <ServiceCells doc={doc} seq={i.seq} />
-                <td>{money(i.amount, c.currency)}</td>
-                <td>{i.approved === null ? '—' : money(i.approved, c.currency)}</td>
-                <td>{i.reason ?? ''}</td>
+                <td data-label="Item">{i.seq}</td>
+                <ServiceCells lines={lines} seq={i.seq} />
+                <td data-label="Amount">{money(i.amount, c.currency)}</td>
+                <td data-label="Approved">{i.approved === null ? '—' : money(i.approved, c.currency)}</td>
+                <td data-label="Reason">{i.reason ? say(CLAIM_REASONS, i.reason) : ''}</td>
               </tr>
             ))}
           </tbody>
@@ -321,14 +446,14 @@ const OPEN_DOC = `mutation Open($claim: ID!) {
  * An adjuster names no consent: the portal finds the one the patient gave
  * the insurer for claims. Its items show in the items table below.
  */
-function ClaimDocument({ c, doc, setDoc }: { c: any; doc: any; setDoc: (d: any) => void }) {
-  const a = useAction();
+function ClaimDocument({ c, doc, setDoc, scope }: { c: any; doc: any; setDoc: (d: any) => void; scope: string }) {
+  const a = useAction(scope);
   return (
     <section class="panel" aria-labelledby="doc-title">
       <h2 id="doc-title">Itemised document</h2>
       {!doc && (
         <>
-          <p class="note">Service codes and dates are in an encrypted FHIR Claim record ({c.document}); reading it is recorded on the ledger.</p>
+          <p class="note">The services, descriptions and dates are in an encrypted FHIR Claim record kept by the hospital; reading it is recorded on the ledger.</p>
           <Busy
             type="button"
             busy={a.busy}
@@ -362,11 +487,20 @@ function ClaimDocument({ c, doc, setDoc }: { c: any; doc: any; setDoc: (d: any) 
 
 const REVIEW = `mutation Review($claim: ID!, $wait: Boolean) { reviewClaim(claim: $claim, wait: $wait) { TX } }`;
 
-function Review({ c }: { c: any }) {
-  const a = useAction();
+function Review({ c, scope }: { c: any; scope: string }) {
+  const a = useAction(scope);
   return (
     <div class="panel">
-      <Busy type="button" busy={a.busy} onClick={() => a.run(async () => { await submit(REVIEW, { claim: c.id }); return 'The claim is in review.'; })}>
+      <Busy
+        type="button"
+        busy={a.busy}
+        onClick={() =>
+          a.run(async () => {
+            await submit(REVIEW, { claim: c.id });
+            return `Claim ${c.id} is in review.`;
+          })
+        }
+      >
         Take into review
       </Busy>
       <Result a={a} />
@@ -378,81 +512,146 @@ const ADJUDICATE = `mutation Adjudicate($claim: ID!, $adjudication: [Adjudicatio
   adjudicateClaim(claim: $claim, adjudication: $adjudication, denialReason: $denialReason, wait: $wait) { TX }
 }`;
 
-function Adjudicate({ c, doc }: { c: any; doc: any }) {
-  const [rows, setRows] = useState<Record<number, { approved: string; reason: string }>>(() =>
-    Object.fromEntries(c.items.map((i: any) => [i.seq, { approved: (i.amount / 100).toFixed(2), reason: '' }])),
-  );
+interface Row {
+  approved: string;
+  reason: string;
+}
+
+/** The approved minor units typed for an item: 0 for empty or 0, null when not an amount. */
+function approvedOf(r: Row): number | null {
+  const t = r.approved.trim();
+  if (t === '' || /^0+([.,]0*)?$/.test(t)) return 0;
+  return parseAmount(t);
+}
+
+function Adjudicate({ c, lines, scope }: { c: any; lines: DocLine[]; scope: string }) {
+  const [rows, setRows] = useState<Record<number, Row>>(() => Object.fromEntries(c.items.map((i: any) => [i.seq, { approved: decimal(i.amount), reason: '' }])));
   const [denial, setDenial] = useState('');
-  const a = useAction();
-  const set = (seq: number, k: 'approved' | 'reason', v: string) => setRows({ ...rows, [seq]: { ...rows[seq], [k]: v } });
+  const [confirming, setConfirming] = useState(false);
+  const a = useAction(scope);
+  const set = (seq: number, k: keyof Row, v: string) => {
+    setRows({ ...rows, [seq]: { ...rows[seq], [k]: v } });
+    setConfirming(false);
+  };
+  const claimed = c.items.reduce((n: number, i: any) => n + i.amount, 0);
+  const approved = c.items.reduce((n: number, i: any) => n + Math.min(approvedOf(rows[i.seq]) ?? 0, i.amount), 0);
+  const none = approved === 0;
+  const outcome = none ? 'DENIED' : approved === claimed ? 'APPROVED' : 'PARTIALLY_APPROVED';
+  /** Checks every field; throws Invalid with a message beside each bad one. */
+  const check = () => {
+    const k = new Checks();
+    const adjudication = c.items.map((i: any) => {
+      const r = rows[i.seq];
+      const v = approvedOf(r);
+      k.need(v === null, `approved-${i.seq}`, 'Enter an amount such as 120.50 (0 denies the item).');
+      k.need(v !== null && v > i.amount, `approved-${i.seq}`, `At most the ${money(i.amount, c.currency)} claimed.`);
+      k.need(v !== null && v < i.amount && !r.reason, `reason-${i.seq}`, 'Choose why it is not approved in full.');
+      return { seq: i.seq, approved: v ?? 0, reason: r.reason || null };
+    });
+    k.need(none && !denial, 'denialReason', 'Nothing is approved: choose the reason for the denial.');
+    k.throw();
+    return adjudication;
+  };
   return (
     <form
       class="panel"
       aria-labelledby="adj-title"
       onSubmit={(e) => {
         e.preventDefault();
+        if (!confirming) {
+          // Check first, then ask to confirm the totals.
+          if (a.validate(check)) setConfirming(true);
+          return;
+        }
         a.run(async () => {
-          const adjudication = c.items.map((i: any) => {
-            const r = rows[i.seq];
-            const v = r.approved.trim() === '0' || r.approved.trim() === '' ? 0 : parseAmount(r.approved);
-            if (v === null) throw new Error(`item ${i.seq}: enter an amount such as 120.50 (or 0 to deny it)`);
-            if (v > i.amount) throw new Error(`item ${i.seq}: approved is more than claimed`);
-            if (v < i.amount && !r.reason) throw new Error(`item ${i.seq}: choose why it is not approved in full`);
-            return { seq: i.seq, approved: v, reason: r.reason.trim() || null };
-          });
-          const none = adjudication.every((x: any) => x.approved === 0);
-          if (none && !denial) throw new Error('nothing is approved: choose the denial reason');
+          const adjudication = check();
           await submit(ADJUDICATE, { claim: c.id, adjudication, denialReason: none ? denial : null });
-          return 'The adjudication is on the ledger.';
+          setConfirming(false);
+          return `Adjudication of ${c.id} recorded: ${label(outcome)}, ${money(approved, c.currency)} of ${money(claimed, c.currency)} approved.`;
         });
       }}
     >
       <h2 id="adj-title">Adjudicate item by item</h2>
-      {!doc && <p class="note">Open the itemised document above to see each item’s service code and date.</p>}
+      {lines.length === 0 && <p class="note">Open the itemised document above to see each item’s service, description and date.</p>}
       <div class="table-wrap">
-        <table>
+        <table class="stack">
           <caption class="sr-only">Items to adjudicate</caption>
           <thead>
             <tr>
               <th scope="col">#</th>
               <th scope="col">Service</th>
               <th scope="col">Date</th>
+              <th scope="col">Quantity</th>
               <th scope="col">Claimed</th>
               <th scope="col">Approve ({c.currency})</th>
               <th scope="col">Reason</th>
             </tr>
           </thead>
           <tbody>
-            {c.items.map((i: any) => (
-              <tr key={i.seq}>
-                <td>{i.seq}</td>
-                <ServiceCells doc={doc} seq={i.seq} />
-                <td>{money(i.amount, c.currency)}</td>
-                <td>
-                  <input
-                    name={`approved-${i.seq}`}
-                    aria-label={`Approved amount for item ${i.seq}`}
-                    inputMode="decimal"
-                    size={9}
-                    value={rows[i.seq].approved}
-                    onInput={(e) => set(i.seq, 'approved', e.currentTarget.value)}
-                  />
-                </td>
-                <td>
-                  <ReasonSelect name={`reason-${i.seq}`} label={`Reason for item ${i.seq}`} value={rows[i.seq].reason} onChange={(v) => set(i.seq, 'reason', v)} />
-                </td>
-              </tr>
-            ))}
+            {c.items.map((i: any) => {
+              const errA = a.fieldError(`approved-${i.seq}`);
+              const errR = a.fieldError(`reason-${i.seq}`);
+              return (
+                <tr key={i.seq}>
+                  <td data-label="Item">{i.seq}</td>
+                  <ServiceCells lines={lines} seq={i.seq} />
+                  <td data-label="Claimed">{money(i.amount, c.currency)}</td>
+                  <td data-label={`Approve (${c.currency})`}>
+                    <input
+                      name={`approved-${i.seq}`}
+                      aria-label={`Approved amount for item ${i.seq}`}
+                      aria-invalid={errA ? 'true' : undefined}
+                      aria-describedby={errA ? `approved-${i.seq}-err` : undefined}
+                      inputMode="decimal"
+                      size={9}
+                      value={rows[i.seq].approved}
+                      onInput={(e) => set(i.seq, 'approved', e.currentTarget.value)}
+                    />
+                    {errA && (
+                      <small class="field-error" id={`approved-${i.seq}-err`}>
+                        ⚠ {errA}
+                      </small>
+                    )}
+                  </td>
+                  <td data-label="Reason">
+                    <ReasonSelect name={`reason-${i.seq}`} label={`Reason for item ${i.seq}`} value={rows[i.seq].reason} onChange={(v) => set(i.seq, 'reason', v)} />
+                    {errR && <small class="field-error">⚠ {errR}</small>}
+                  </td>
+                </tr>
+              );
+            })}
           </tbody>
         </table>
       </div>
-      <Field label="Denial reason" hint="Only when nothing is approved">
-        <ReasonSelect name="denialReason" label="Denial reason" value={denial} onChange={setDenial} />
-      </Field>
-      <Busy type="submit" busy={a.busy}>
-        Record adjudication
-      </Busy>
-      <Result a={a} />
+      <dl class="facts totals" aria-live="polite">
+        <div><dt>Claimed</dt><dd>{money(claimed, c.currency)}</dd></div>
+        <div><dt>Approving</dt><dd>{money(approved, c.currency)}</dd></div>
+        <div><dt>Patient share</dt><dd>{money(claimed - approved, c.currency)}</dd></div>
+        <div><dt>Outcome</dt><dd><Badge v={outcome} /></dd></div>
+      </dl>
+      {none && (
+        <Field label="Reason for the denial" hint="Nothing is approved" error={a.fieldError('denialReason')}>
+          <ReasonSelect name="denialReason" label="Reason for the denial" value={denial} onChange={(v) => (setDenial(v), setConfirming(false))} />
+        </Field>
+      )}
+      {confirming && (
+        <p class="alert" role="alert">
+          Record on the ledger: {label(outcome)}, {money(approved, c.currency)} of {money(claimed, c.currency)} approved, the patient's share{' '}
+          {money(claimed - approved, c.currency)}? It cannot be changed afterwards, only appealed.
+        </p>
+      )}
+      <div class="row">
+        <Busy type="submit" busy={a.busy}>
+          {confirming ? 'Yes, record the adjudication' : 'Record adjudication'}
+        </Busy>
+        {confirming && (
+          <button type="button" class="secondary" onClick={() => setConfirming(false)}>
+            Change it
+          </button>
+        )}
+      </div>
+      {a.error && <Result a={a} />}
+      {a.busy && <Result a={a} />}
     </form>
   );
 }
@@ -461,9 +660,9 @@ const PAY = `mutation Pay($claim: ID!, $amount: Amount!, $paymentRef: String!, $
   payClaim(claim: $claim, amount: $amount, paymentRef: $paymentRef, wait: $wait) { TX }
 }`;
 
-function Pay({ c }: { c: any }) {
+function Pay({ c, scope }: { c: any; scope: string }) {
   const [ref, setRef] = useState('');
-  const a = useAction();
+  const a = useAction(scope);
   return (
     <form
       class="panel"
@@ -471,16 +670,20 @@ function Pay({ c }: { c: any }) {
       onSubmit={(e) => {
         e.preventDefault();
         a.run(async () => {
-          if (!ref.trim()) throw new Error('enter the payment reference');
+          const k = new Checks();
+          k.need(!ref.trim(), 'paymentRef', 'Enter the bank transfer’s reference.');
+          k.throw();
           await submit(PAY, { claim: c.id, amount: c.approved - c.paidAmount, paymentRef: ref.trim() });
-          return 'The payment is on the ledger.';
+          return `Payment of ${money(c.approved - c.paidAmount, c.currency)} for ${c.id} recorded (${ref.trim()}).`;
         });
       }}
     >
       <h2 id="pay-title">Mark paid</h2>
-      <p>Pay the approved total of {money(c.approved - c.paidAmount, c.currency)}.</p>
-      <Field label="Payment reference">
-        <input name="paymentRef" required value={ref} onInput={(e) => setRef(e.currentTarget.value)} />
+      <p>
+        Pay the approved total of {money(c.approved - c.paidAmount, c.currency)} to <OrgName id={c.provider} />.
+      </p>
+      <Field label="Payment reference" error={a.fieldError('paymentRef')}>
+        <input name="paymentRef" value={ref} onInput={(e) => setRef(e.currentTarget.value)} />
       </Field>
       <Busy type="submit" busy={a.busy}>
         Mark paid
@@ -491,14 +694,38 @@ function Pay({ c }: { c: any }) {
 }
 
 const MINE = `query Mine { myClaims(first: 20) { nodes { ${ROW} } } }`;
-const PROVIDER = `query Provider($provider: ID) { providerClaims(first: 20, provider: $provider) { nodes { ${ROW} } } }`;
+const PROVIDER = `query Provider($provider: ID) { providerClaims(first: 50, provider: $provider) { nodes { ${ROW} } } }`;
 
 export function MyClaims() {
   const q = useQuery(MINE);
   return <Show q={q} what="Loading your claims">{(d: any) => <ClaimTable claims={d.myClaims.nodes} caption="Your claims" />}</Show>;
 }
 
+/** The claims a hospital filed: the viewer's own hospital, or one an auditor chooses. */
 export function ProviderClaims() {
-  const q = useQuery(PROVIDER, {});
-  return <Show q={q} what="Loading the claims">{(d: any) => <ClaimTable claims={d.providerClaims.nodes} caption="Claims your hospital filed" />}</Show>;
+  const { viewer } = useViewer();
+  const orgs = useOrgs();
+  const auditor = has(viewer, 'auditor') && viewer?.org?.kind !== 'hospital';
+  const hospitals = [...orgs.values()].filter((o) => o.kind === 'hospital');
+  const [choice, setChoice] = useState('');
+  const provider = auditor ? choice || hospitals[0]?.id || '' : null;
+  const q = useQuery(PROVIDER, { provider }, auditor && !provider);
+  return (
+    <>
+      {auditor && (
+        <Field label="Hospital">
+          <select name="provider" value={provider ?? ''} onChange={(e) => setChoice(e.currentTarget.value)}>
+            {hospitals.map((o) => (
+              <option key={o.id} value={o.id}>
+                {o.name}
+              </option>
+            ))}
+          </select>
+        </Field>
+      )}
+      <Show q={q} what="Loading the claims">
+        {(d: any) => <ClaimTable claims={d.providerClaims.nodes} caption={`Claims ${provider ? whoName(orgs, provider) : 'your hospital'} filed`} />}
+      </Show>
+    </>
+  );
 }

@@ -1,97 +1,178 @@
-// Hospital staff: register a record (FHIR JSON, sealed by the portal for
-// the hospital's node), request a patient's consent, file a claim with
-// linked records, break the glass in an emergency; privacy officers review
-// break-glass accesses.
+// Hospital staff, in tabs: patients (a picker, each patient's records, a
+// read under the consent the patient gave, a consent request), emergency
+// access (break-glass, one tap from the top of the page, with an emergency
+// summary of what was read), registering a record, filing a claim, and the
+// claims the hospital filed; privacy officers (and auditors) review
+// break-glass accesses: what was read, by whom, why, with an outcome
+// chosen (none is preselected) and a note kept off the ledger (its SHA-256
+// goes on it).
 import { useState } from 'preact/hooks';
 import { gql, submit } from '../api';
-import { money, parseAmount, pretty, when } from '../format';
-import { has, useViewer } from '../session';
-import { Badge, Busy, Field, Page, Result, Show, useAction, useQuery } from '../ui';
+import { Time } from '../display';
+import { day, money, parseAmount } from '../format';
+import { Who, useOrgs } from '../names';
+import { keepNote, noteText } from '../notes';
+import { Link, useLocation } from '../router';
+import { has, roleNames, useViewer } from '../session';
+import { Badge, Busy, Checks, Field, Notices, Page, Result, Show, Tabs, useAction, useQuery, type Tab } from '../ui';
+import { CATEGORIES, EMERGENCIES, PURPOSES, REGISTERABLE, REVIEW_OUTCOMES, options, say } from '../vocab';
 import { ProviderClaims } from './Claims';
-import { PURPOSES } from './Patient';
+import { RecordContent, RecordReader, categoryName, consentFor, useGranted } from './Records';
 
 export function StaffHome() {
   const { viewer } = useViewer();
+  const physician = has(viewer, 'physician');
   const writer = has(viewer, 'physician', 'records_clerk');
-  return (
-    <Page title={`${viewer?.org?.name ?? 'Hospital'} staff`}>
-      {writer && <RegisterRecord />}
-      {writer && <RequestConsent />}
-      {has(viewer, 'records_clerk', 'physician') && <FileClaim />}
-      {has(viewer, 'physician') && <BreakGlass />}
-      {has(viewer, 'privacy_officer', 'auditor') && <BreakGlassQueue />}
-      {has(viewer, 'records_clerk', 'privacy_officer', 'auditor') && (
+  const reviewer = has(viewer, 'privacy_officer', 'auditor');
+  const hospitalStaff = writer || has(viewer, 'privacy_officer');
+  const tabs: Tab[] = [];
+  if (writer) tabs.push({ id: 'patients', label: 'Patients', content: () => <Patients /> });
+  if (physician) tabs.push({ id: 'emergency', label: 'Emergency access', content: () => <BreakGlass /> });
+  if (writer) tabs.push({ id: 'register', label: 'Register a record', content: () => <RegisterRecord /> });
+  if (writer) tabs.push({ id: 'claim', label: 'File a claim', content: () => <FileClaim /> });
+  if (reviewer) tabs.push({ id: 'review', label: 'Break-glass review', content: () => <BreakGlassQueue /> });
+  if (writer || has(viewer, 'auditor'))
+    tabs.push({
+      id: 'claims',
+      label: 'Claims filed',
+      content: () => (
         <section aria-labelledby="pc-title">
           <h2 id="pc-title">Claims we filed</h2>
           <ProviderClaims />
         </section>
-      )}
+      ),
+    });
+  return (
+    <Page
+      title={hospitalStaff ? `${viewer?.org?.name ?? 'Hospital'} staff` : 'Hospitals: emergency accesses and claims'}
+      actions={
+        physician && (
+          <Link class="button danger emergency-button" href="/staff?tab=emergency">
+            Break the glass (emergency)
+          </Link>
+        )
+      }
+    >
+      <Notices scope="staff" />
+      {tabs.length === 0 ? <p>Your role has nothing to do on this page.</p> : <Tabs tabs={tabs} label="Hospital tasks" />}
     </Page>
   );
 }
 
-const CATEGORIES = ['encounter', 'lab', 'imaging', 'medication', 'discharge-summary', 'claim-support', 'bundle'];
-const REGISTER = `mutation Register($id: ID!, $patient: ID!, $category: String!, $content: String!, $wait: Boolean) {
-  registerRecord(id: $id, patient: $patient, category: $category, content: $content, wait: $wait) { TX }
+const PATIENTS = `query Patients($org: ID!) { members(first: 100, organisation: $org) { nodes { id roles revoked } } }`;
+
+/**
+ * Chooses a patient: the hospital's patients (members with the patient
+ * role) and the patients who granted it a consent, filtered by a search.
+ */
+export function PatientPicker({ name, value, onChange, label = 'Patient' }: { name: string; value: string; onChange: (id: string) => void; label?: string }) {
+  const { viewer } = useViewer();
+  const q = useQuery<any>(PATIENTS, { org: viewer?.org?.id ?? '' }, !viewer?.org);
+  const granted = useGranted();
+  const [search, setSearch] = useState('');
+  const ids = new Set<string>();
+  for (const m of q.data?.members.nodes ?? []) if (m.roles.includes('patient') && !m.revoked) ids.add(m.id);
+  for (const c of granted.list) ids.add(c.patient);
+  const s = search.trim().toLowerCase();
+  const all = [...ids].sort();
+  const shown = all.filter((id) => !s || id.toLowerCase().includes(s) || id === value);
+  return (
+    <div class="picker row">
+      <Field label="Find a patient" hint={`${shown.length} of ${all.length} patients`}>
+        <input type="search" name={`${name}-search`} value={search} placeholder="name or id" onInput={(e) => setSearch(e.currentTarget.value)} />
+      </Field>
+      <Field label={label}>
+        <select name={name} value={value} onChange={(e) => onChange(e.currentTarget.value)}>
+          <option value="">Choose a patient…</option>
+          {shown.map((id) => (
+            <option key={id} value={id}>
+              {id.slice(id.indexOf('/') + 1)} ({id})
+            </option>
+          ))}
+        </select>
+      </Field>
+    </div>
+  );
+}
+
+const RECORDS = `query PatientRecords($patient: ID!) {
+  patientRecords(patient: $patient, first: 100) { nodes { id category custodian createdAt erased latestVersion } }
 }`;
 
-function RegisterRecord() {
-  const [id, setId] = useState('');
-  const [patient, setPatient] = useState('');
-  const [category, setCategory] = useState('bundle');
-  const [file, setFile] = useState<File | null>(null);
-  const a = useAction();
+/** The patient's records the viewer's hospital holds (not erased, not claim documents). */
+function usePatientRecords(patient: string) {
+  const q = useQuery<any>(RECORDS, { patient }, !patient);
+  const records: any[] = (q.data?.patientRecords.nodes ?? []).filter((r: any) => !r.erased && r.category !== 'claim');
+  return { q, records };
+}
+
+function Patients() {
+  const { query } = useLocation();
+  const [patient, setPatient] = useState(query.get('patient') ?? '');
   return (
-    <form
-      class="panel"
-      aria-labelledby="reg-title"
-      onSubmit={(e) => {
-        e.preventDefault();
-        a.run(async () => {
-          if (!id.trim() || !patient.trim()) throw new Error('enter the record id and the patient');
-          if (!file) throw new Error('choose the FHIR JSON file');
-          const content = await file.text();
-          try {
-            JSON.parse(content);
-          } catch {
-            throw new Error(`${file.name} is not JSON: choose a FHIR JSON file`);
-          }
-          const r = await submit(REGISTER, { id: id.trim(), patient: patient.trim(), category, content });
-          return `Record ${id.trim()} is registered (block ${r.height}); its content is encrypted at the hospital's node.`;
-        });
-      }}
-    >
-      <h2 id="reg-title">Register a record</h2>
-      <div class="row">
-        <Field label="Record id">
-          <input name="record-id" value={id} onInput={(e) => setId(e.currentTarget.value)} placeholder="rec-ana-3" />
-        </Field>
-        <Field label="Patient">
-          <input name="record-patient" value={patient} onInput={(e) => setPatient(e.currentTarget.value)} placeholder="stmarys/patient-ana" />
-        </Field>
-        <Field label="Category">
-          <select name="record-category" value={category} onChange={(e) => setCategory(e.currentTarget.value)}>
-            {CATEGORIES.map((c) => (
-              <option key={c} value={c}>
-                {c}
-              </option>
-            ))}
-          </select>
-        </Field>
-      </div>
-      <Field label="FHIR JSON file" hint={file ? `${file.name}: ${file.size} bytes` : 'A FHIR resource, e.g. a Bundle'}>
-        <input
-          type="file"
-          name="record-file"
-          accept="application/json,application/fhir+json,.json"
-          onChange={(e) => setFile(e.currentTarget.files?.[0] ?? null)}
-        />
-      </Field>
-      <Busy type="submit" busy={a.busy}>
-        Register record
-      </Busy>
-      <Result a={a} />
-    </form>
+    <section aria-labelledby="pt-title">
+      <h2 id="pt-title">Patients</h2>
+      <PatientPicker name="patient" value={patient} onChange={setPatient} />
+      {patient ? <PatientRecords key={patient} patient={patient} /> : <p class="note">Choose a patient to see their records and consents.</p>}
+    </section>
+  );
+}
+
+function PatientRecords({ patient }: { patient: string }) {
+  const { q, records } = usePatientRecords(patient);
+  const granted = useGranted();
+  const mine = granted.list.filter((c) => c.patient === patient);
+  return (
+    <>
+      <h3>
+        Records of <Who id={patient} org={false} />
+      </h3>
+      <Show q={q} what="Loading the records">
+        {() =>
+          records.length === 0 ? (
+            <p>This hospital holds no record of this patient.</p>
+          ) : (
+            <ul class="cards one" aria-label="Records">
+              {records.map((r) => {
+                const c = consentFor(granted.list, patient, r.id, r.category);
+                return (
+                  <li class="card" key={r.id}>
+                    <h4>{categoryName(r.category)}</h4>
+                    <p class="meta">
+                      <code title="Record id">{r.id}</code> · version {r.latestVersion} · {day(r.createdAt)}
+                    </p>
+                    {c ? (
+                      <>
+                        <p class="consent-line">
+                          <Badge v="ACTIVE" /> Consent for {say(PURPOSES, c.purpose).toLowerCase()} until {day(c.end)}
+                        </p>
+                        <RecordReader record={r.id} purpose={c.purpose} consent={c.id} label="Read under consent" />
+                      </>
+                    ) : (
+                      <p class="note">No consent of this patient covers it: request one below (or use emergency access in an emergency).</p>
+                    )}
+                  </li>
+                );
+              })}
+            </ul>
+          )
+        }
+      </Show>
+      <h3>Consents this patient gave us</h3>
+      {mine.length === 0 ? (
+        <p>None active.</p>
+      ) : (
+        <ul>
+          {mine.map((c) => (
+            <li key={c.id}>
+              {say(PURPOSES, c.purpose)}: {c.records.length ? c.records.join(', ') : c.categories.length ? c.categories.map(categoryName).join(', ') : 'all records'} until{' '}
+              {day(c.end)} <span class="muted">({c.id})</span>
+            </li>
+          ))}
+        </ul>
+      )}
+      {records.length > 0 && <RequestConsent patient={patient} records={records} />}
+    </>
   );
 }
 
@@ -99,12 +180,11 @@ const REQUEST = `mutation Request($id: ID!, $patient: ID!, $purpose: String!, $s
   requestConsent(id: $id, patient: $patient, purpose: $purpose, start: $start, end: $end, records: $records, wait: $wait) { TX }
 }`;
 
-function RequestConsent() {
-  const [patient, setPatient] = useState('');
-  const [records, setRecords] = useState('');
+function RequestConsent({ patient, records }: { patient: string; records: any[] }) {
+  const [chosen, setChosen] = useState<string[]>([]);
   const [purpose, setPurpose] = useState('treatment');
   const [end, setEnd] = useState(new Date(Date.now() + 90 * 864e5).toISOString().slice(0, 10));
-  const a = useAction();
+  const a = useAction('staff');
   return (
     <form
       class="panel"
@@ -112,39 +192,56 @@ function RequestConsent() {
       onSubmit={(e) => {
         e.preventDefault();
         a.run(async () => {
-          const recs = records.split(/[\s,]+/).filter(Boolean);
-          if (!patient.trim() || recs.length === 0) throw new Error('enter the patient and at least one record id');
+          const c = new Checks();
+          c.need(chosen.length === 0, 'req-records', 'Choose at least one record.');
+          c.need(!end || Date.parse(`${end}T23:59:59Z`) <= Date.now(), 'req-end', 'Choose a date in the future.');
+          c.throw();
           const id = `req-${Date.now().toString(36)}`;
           await submit(REQUEST, {
             id,
-            patient: patient.trim(),
+            patient,
             purpose,
             start: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
             end: `${end}T23:59:59Z`,
-            records: recs,
+            records: chosen,
           });
-          return `Consent ${id} is requested; it waits for the patient.`;
+          setChosen([]);
+          return `Consent requested from ${patient.slice(patient.indexOf('/') + 1)} for ${say(PURPOSES, purpose).toLowerCase()}; it waits for the patient.`;
         });
       }}
     >
-      <h2 id="req-title">Request a consent</h2>
+      <h3 id="req-title">Request a consent</h3>
+      <fieldset aria-describedby={a.fieldError('req-records') ? 'req-records-err' : undefined}>
+        <legend>Records</legend>
+        {records.map((r) => (
+          <label key={r.id} class="check">
+            <input
+              type="checkbox"
+              name="req-record"
+              value={r.id}
+              checked={chosen.includes(r.id)}
+              onChange={(e) => setChosen(e.currentTarget.checked ? [...chosen, r.id] : chosen.filter((x) => x !== r.id))}
+            />{' '}
+            {categoryName(r.category)} <span class="muted">({r.id})</span>
+          </label>
+        ))}
+        {a.fieldError('req-records') && (
+          <small class="field-error" id="req-records-err">
+            ⚠ {a.fieldError('req-records')}
+          </small>
+        )}
+      </fieldset>
       <div class="row">
-        <Field label="Patient">
-          <input name="req-patient" value={patient} onInput={(e) => setPatient(e.currentTarget.value)} />
-        </Field>
-        <Field label="Records" hint="Record ids, separated by commas">
-          <input name="req-records" value={records} onInput={(e) => setRecords(e.currentTarget.value)} />
-        </Field>
         <Field label="Purpose">
           <select name="req-purpose" value={purpose} onChange={(e) => setPurpose(e.currentTarget.value)}>
-            {PURPOSES.map((p) => (
-              <option key={p} value={p}>
-                {p}
+            {options(PURPOSES).map(([k, v]) => (
+              <option key={k} value={k}>
+                {v}
               </option>
             ))}
           </select>
         </Field>
-        <Field label="Until">
+        <Field label="Until" error={a.fieldError('req-end')}>
           <input name="req-end" type="date" value={end} onInput={(e) => setEnd(e.currentTarget.value)} />
         </Field>
       </div>
@@ -156,17 +253,84 @@ function RequestConsent() {
   );
 }
 
+const REGISTER = `mutation Register($id: ID!, $patient: ID!, $category: String!, $content: String!, $wait: Boolean) {
+  registerRecord(id: $id, patient: $patient, category: $category, content: $content, wait: $wait) { TX }
+}`;
+
+function RegisterRecord() {
+  const [id, setId] = useState('');
+  const [patient, setPatient] = useState('');
+  const [category, setCategory] = useState('bundle');
+  const [file, setFile] = useState<File | null>(null);
+  const a = useAction('staff');
+  return (
+    <form
+      class="panel"
+      aria-labelledby="reg-title"
+      onSubmit={(e) => {
+        e.preventDefault();
+        a.run(async () => {
+          const c = new Checks();
+          c.need(!patient, 'record-patient', 'Choose the patient.');
+          c.need(!/^[a-z0-9][a-z0-9._-]{1,127}$/.test(id.trim()), 'record-id', 'Give the record an id of lower-case letters, digits, dots and dashes, e.g. rec-ana-3.');
+          c.need(!file, 'record-file', 'Choose the FHIR JSON file.');
+          c.throw();
+          const content = await file!.text();
+          try {
+            JSON.parse(content);
+          } catch {
+            c.need(true, 'record-file', `${file!.name} is not JSON: choose a FHIR JSON file.`);
+            c.throw();
+          }
+          const r = await submit(REGISTER, { id: id.trim(), patient, category, content });
+          return `Record ${id.trim()} (${categoryName(category).toLowerCase()}) is registered for ${patient.slice(patient.indexOf('/') + 1)} (block ${r.height}); its content is encrypted at the hospital's node.`;
+        });
+      }}
+    >
+      <h2 id="reg-title">Register a record</h2>
+      <PatientPicker name="record-patient" value={patient} onChange={setPatient} />
+      {a.fieldError('record-patient') && <p class="field-error">⚠ {a.fieldError('record-patient')}</p>}
+      <div class="row">
+        <Field label="Record id" error={a.fieldError('record-id')}>
+          <input name="record-id" value={id} onInput={(e) => setId(e.currentTarget.value)} placeholder="rec-ana-3" />
+        </Field>
+        <Field label="Category">
+          <select name="record-category" value={category} onChange={(e) => setCategory(e.currentTarget.value)}>
+            {options(CATEGORIES, REGISTERABLE).map(([k, v]) => (
+              <option key={k} value={k}>
+                {v}
+              </option>
+            ))}
+          </select>
+        </Field>
+      </div>
+      <Field label="FHIR JSON file" hint={file ? `${file.name}: ${file.size} bytes` : 'A FHIR resource, e.g. a Bundle'} error={a.fieldError('record-file')}>
+        <input type="file" name="record-file" accept="application/json,application/fhir+json,.json" onChange={(e) => setFile(e.currentTarget.files?.[0] ?? null)} />
+      </Field>
+      <Busy type="submit" busy={a.busy}>
+        Register record
+      </Busy>
+      <Result a={a} />
+    </form>
+  );
+}
+
 const FILE = `mutation File($id: ID!, $patient: ID!, $insurer: ID!, $currency: String!, $items: [ClaimItemInput!]!, $records: [ID!], $wait: Boolean) {
   submitClaim(id: $id, patient: $patient, insurer: $insurer, currency: $currency, items: $items, records: $records, wait: $wait) { TX }
 }`;
 
 function FileClaim() {
+  const orgs = useOrgs();
+  const insurers = [...orgs.values()].filter((o) => o.kind === 'insurer');
   const [patient, setPatient] = useState('');
-  const [insurer, setInsurer] = useState('acme');
-  const [records, setRecords] = useState('');
+  const [insurer, setInsurer] = useState('');
+  const [linked, setLinked] = useState<string[]>([]);
   const [items, setItems] = useState([{ serviceCode: '', date: '', amount: '' }]);
-  const a = useAction();
+  const { records } = usePatientRecords(patient);
+  const a = useAction('staff');
   const set = (i: number, k: 'serviceCode' | 'date' | 'amount', v: string) => setItems(items.map((x, j) => (j === i ? { ...x, [k]: v } : x)));
+  const total = items.reduce((n, x) => n + (parseAmount(x.amount) ?? 0), 0);
+  const chosenInsurer = insurer || insurers[0]?.id || '';
   return (
     <form
       class="panel"
@@ -174,54 +338,74 @@ function FileClaim() {
       onSubmit={(e) => {
         e.preventDefault();
         a.run(async () => {
-          if (!patient.trim()) throw new Error('enter the patient');
+          const c = new Checks();
+          c.need(!patient, 'claim-patient', 'Choose the patient.');
+          c.need(!chosenInsurer, 'claim-insurer', 'Choose the insurer.');
           const its = items.map((x, i) => {
+            c.need(!x.serviceCode.trim(), `item-code-${i}`, 'Enter the service code, e.g. 99213.');
+            c.need(!x.date, `item-date-${i}`, 'Enter the date of the service.');
             const amount = parseAmount(x.amount);
-            if (!x.serviceCode.trim() || !x.date || amount === null) throw new Error(`item ${i + 1}: enter a service code, a date and an amount`);
-            return { serviceCode: x.serviceCode.trim(), date: x.date, amount };
+            c.need(amount === null, `item-amount-${i}`, 'Enter an amount such as 80 or 80.50.');
+            return { serviceCode: x.serviceCode.trim(), date: x.date, amount: amount ?? 0 };
           });
+          c.throw();
           const id = `clm-${Date.now().toString(36)}`;
-          await submit(FILE, {
-            id,
-            patient: patient.trim(),
-            insurer: insurer.trim(),
-            currency: 'EUR',
-            items: its,
-            records: records.split(/[\s,]+/).filter(Boolean),
-          });
-          const total = its.reduce((n, x) => n + x.amount, 0);
-          return `Claim ${id} for ${money(total, 'EUR')} is filed with ${insurer}.`;
+          await submit(FILE, { id, patient, insurer: chosenInsurer, currency: 'EUR', items: its, records: linked });
+          const sum = its.reduce((n, x) => n + x.amount, 0);
+          setItems([{ serviceCode: '', date: '', amount: '' }]);
+          setLinked([]);
+          return `Claim ${id} for ${money(sum, 'EUR')} is filed with ${orgs.get(chosenInsurer)?.name ?? chosenInsurer}.`;
         });
       }}
     >
       <h2 id="claim-title">File a claim</h2>
-      <div class="row">
-        <Field label="Patient">
-          <input name="claim-patient" value={patient} onInput={(e) => setPatient(e.currentTarget.value)} />
-        </Field>
-        <Field label="Insurer">
-          <input name="claim-insurer" value={insurer} onInput={(e) => setInsurer(e.currentTarget.value)} />
-        </Field>
-        <Field label="Linked records" hint="Record ids, separated by commas (optional)">
-          <input name="claim-records" value={records} onInput={(e) => setRecords(e.currentTarget.value)} />
-        </Field>
-      </div>
+      <PatientPicker name="claim-patient" value={patient} onChange={(p) => (setPatient(p), setLinked([]))} />
+      {a.fieldError('claim-patient') && <p class="field-error">⚠ {a.fieldError('claim-patient')}</p>}
+      <Field label="Insurer" error={a.fieldError('claim-insurer')}>
+        <select name="claim-insurer" value={chosenInsurer} onChange={(e) => setInsurer(e.currentTarget.value)}>
+          {insurers.map((o) => (
+            <option key={o.id} value={o.id}>
+              {o.name}
+            </option>
+          ))}
+        </select>
+      </Field>
+      {records.length > 0 && (
+        <fieldset>
+          <legend>Linked records (optional)</legend>
+          {records.map((r) => (
+            <label key={r.id} class="check">
+              <input
+                type="checkbox"
+                name="claim-record"
+                value={r.id}
+                checked={linked.includes(r.id)}
+                onChange={(e) => setLinked(e.currentTarget.checked ? [...linked, r.id] : linked.filter((x) => x !== r.id))}
+              />{' '}
+              {categoryName(r.category)} <span class="muted">({r.id})</span>
+            </label>
+          ))}
+        </fieldset>
+      )}
       {items.map((x, i) => (
         <fieldset key={i}>
           <legend>Item {i + 1}</legend>
           <div class="row">
-            <Field label="Service code">
+            <Field label="Service code" error={a.fieldError(`item-code-${i}`)}>
               <input name={`item-code-${i}`} value={x.serviceCode} onInput={(e) => set(i, 'serviceCode', e.currentTarget.value)} placeholder="99213" />
             </Field>
-            <Field label="Date">
+            <Field label="Date" error={a.fieldError(`item-date-${i}`)}>
               <input name={`item-date-${i}`} type="date" value={x.date} onInput={(e) => set(i, 'date', e.currentTarget.value)} />
             </Field>
-            <Field label="Amount (EUR)">
+            <Field label="Amount (EUR)" error={a.fieldError(`item-amount-${i}`)}>
               <input name={`item-amount-${i}`} inputMode="decimal" value={x.amount} onInput={(e) => set(i, 'amount', e.currentTarget.value)} />
             </Field>
           </div>
         </fieldset>
       ))}
+      <p class="total" aria-live="polite">
+        Total: <strong>{money(total, 'EUR')}</strong> for {items.length} item{items.length > 1 ? 's' : ''}
+      </p>
       <div class="row">
         <button type="button" class="secondary" onClick={() => setItems([...items, { serviceCode: '', date: '', amount: '' }])}>
           Add an item
@@ -240,99 +424,148 @@ function FileClaim() {
   );
 }
 
-const BREAK = `mutation Break($record: ID!, $reason: String!) {
-  breakGlassRead(record: $record, reason: $reason) { recordId version kind content access { id height } }
+const BREAK = `mutation Break($record: ID!, $reason: String!, $noteHash: String) {
+  breakGlassRead(record: $record, reason: $reason, noteHash: $noteHash) { recordId version kind content contentBase64 access { id height } }
 }`;
-const REASONS = ['life-threatening', 'unconscious-patient', 'urgent-treatment', 'mass-casualty'];
 
+/**
+ * Emergency access: choose the patient and the record (the newest full
+ * health record first), the emergency, and optionally write a note for the
+ * privacy officer (only its SHA-256 goes on the ledger); a confirmation,
+ * then the emergency summary of what was read.
+ */
 function BreakGlass() {
+  const [patient, setPatient] = useState('');
+  const { records } = usePatientRecords(patient);
   const [record, setRecord] = useState('');
   const [reason, setReason] = useState('');
+  const [note, setNote] = useState('');
   const [confirm, setConfirm] = useState(false);
   const [read, setRead] = useState<any>(null);
   const a = useAction();
+  const sorted = [...records].sort((x, y) => Number(y.category === 'bundle') - Number(x.category === 'bundle') || y.createdAt.localeCompare(x.createdAt));
+  const chosen = record && sorted.some((r) => r.id === record) ? record : sorted[0]?.id ?? '';
+  const chosenRec = sorted.find((r) => r.id === chosen);
   return (
-    <form
-      class="panel danger-zone"
-      aria-labelledby="bg-title"
-      onSubmit={(e) => {
-        e.preventDefault();
-        if (!confirm) return setConfirm(true);
-        a.run(async () => {
-          if (!record.trim() || !reason) throw new Error('enter the record and choose the emergency');
-          const d = await gql<any>(BREAK, { record: record.trim(), reason });
-          setRead(d.breakGlassRead);
-          setConfirm(false);
-          return `Emergency access to ${record.trim()} is recorded (block ${d.breakGlassRead.access.height}); the patient is alerted and the privacy officer will review it.`;
-        });
-      }}
-    >
-      <h2 id="bg-title">Break the glass</h2>
-      <p class="note">For an emergency only: the access is on the ledger, the patient is alerted, and your privacy officer reviews it.</p>
-      <div class="row">
-        <Field label="Record">
-          <input name="bg-record" value={record} onInput={(e) => (setRecord(e.currentTarget.value), setConfirm(false))} />
+    <section class="panel danger-zone" aria-labelledby="bg-title">
+      <h2 id="bg-title">Emergency access (break the glass)</h2>
+      <p class="note">
+        For an emergency only: you read the record without the patient's consent. The access is on the ledger, the patient is alerted, and your privacy
+        officer reviews it.
+      </p>
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          const check = () => {
+            const c = new Checks();
+            c.need(!patient, 'bg-patient', 'Choose the patient.');
+            c.need(!!patient && !chosen, 'bg-record', 'This patient has no record here to read.');
+            c.need(!reason, 'bg-reason', 'Choose the emergency.');
+            c.throw();
+          };
+          if (!confirm) {
+            if (a.validate(check)) setConfirm(true);
+            return;
+          }
+          a.run(async () => {
+            check();
+            const hash = await keepNote(note);
+            const d = await gql<any>(BREAK, { record: chosen, reason, noteHash: hash });
+            setRead(d.breakGlassRead);
+            setConfirm(false);
+            setNote('');
+            return `Emergency access to ${chosen} is recorded (block ${d.breakGlassRead.access.height}); the patient is alerted and the privacy officer will review it.`;
+          });
+        }}
+      >
+        <PatientPicker name="bg-patient" value={patient} onChange={(p) => (setPatient(p), setRecord(''), setConfirm(false), setRead(null))} />
+        {a.fieldError('bg-patient') && <p class="field-error">⚠ {a.fieldError('bg-patient')}</p>}
+        <div class="row">
+          <Field label="Record" error={a.fieldError('bg-record')}>
+            <select name="bg-record" value={chosen} onChange={(e) => (setRecord(e.currentTarget.value), setConfirm(false))}>
+              {sorted.length === 0 && <option value="">{patient ? 'No record' : 'Choose the patient first'}</option>}
+              {sorted.map((r) => (
+                <option key={r.id} value={r.id}>
+                  {categoryName(r.category)}, {day(r.createdAt)} ({r.id})
+                </option>
+              ))}
+            </select>
+          </Field>
+          <Field label="Emergency" error={a.fieldError('bg-reason')}>
+            <select name="bg-reason" value={reason} onChange={(e) => (setReason(e.currentTarget.value), setConfirm(false))}>
+              <option value="">Choose…</option>
+              {options(EMERGENCIES).map(([k, v]) => (
+                <option key={k} value={k}>
+                  {v}
+                </option>
+              ))}
+            </select>
+          </Field>
+        </div>
+        <Field label="Note for the privacy officer (optional)" hint="What happened, in your words. It stays off the ledger: only its fingerprint (SHA-256) goes on it.">
+          <textarea name="bg-note" rows={3} value={note} onInput={(e) => setNote(e.currentTarget.value)} />
         </Field>
-        <Field label="Emergency">
-          <select name="bg-reason" value={reason} onChange={(e) => (setReason(e.currentTarget.value), setConfirm(false))}>
-            <option value="">Choose…</option>
-            {REASONS.map((r) => (
-              <option key={r} value={r}>
-                {r.replace(/-/g, ' ')}
+        {confirm && (
+          <p class="alert" role="alert">
+            Confirm: read {categoryName(chosenRec?.category).toLowerCase()} {chosen} of {patient.slice(patient.indexOf('/') + 1)} without the patient's consent because of “
+            {say(EMERGENCIES, reason)}”?
+          </p>
+        )}
+        <div class="row">
+          <Busy type="submit" class="danger" busy={a.busy}>
+            {confirm ? 'Yes, break the glass' : 'Break the glass'}
+          </Busy>
+          {confirm && (
+            <button type="button" class="secondary" onClick={() => setConfirm(false)}>
+              Cancel
+            </button>
+          )}
+        </div>
+      </form>
+      <Result a={a} />
+      {read && <RecordContent read={read} emergency />}
+    </section>
+  );
+}
+
+const QUEUE = `query BG($custodian: ID) { breakGlassQueue(first: 30, custodian: $custodian) { nodes {
+  id reader readerOrganisation readerRoles recordId recordVersion category patient custodianName breakGlassReason noteHash time delivered reviewed
+  review { outcome reviewer time noteHash } } } }`;
+const REVIEW = `mutation ReviewBG($access: ID!, $outcome: String!, $noteHash: String, $wait: Boolean) {
+  reviewBreakGlass(access: $access, outcome: $outcome, noteHash: $noteHash, wait: $wait) { TX }
+}`;
+
+function BreakGlassQueue() {
+  const { viewer } = useViewer();
+  const auditor = has(viewer, 'auditor') && !has(viewer, 'privacy_officer');
+  const orgs = useOrgs();
+  const hospitals = [...orgs.values()].filter((o) => o.kind === 'hospital');
+  const [custodian, setCustodian] = useState('');
+  const chosen = auditor ? custodian || hospitals[0]?.id || '' : null;
+  const q = useQuery(QUEUE, { custodian: chosen }, auditor && !chosen);
+  return (
+    <section aria-labelledby="bgq-title">
+      <h2 id="bgq-title">Break-glass review</h2>
+      {auditor && (
+        <Field label="Hospital">
+          <select name="custodian" value={chosen ?? ''} onChange={(e) => setCustodian(e.currentTarget.value)}>
+            {hospitals.map((o) => (
+              <option key={o.id} value={o.id}>
+                {o.name}
               </option>
             ))}
           </select>
         </Field>
-      </div>
-      {confirm && (
-        <p class="alert" role="alert">
-          Confirm: read {record} without the patient's consent because of “{reason}”?
-        </p>
       )}
-      <Busy type="submit" class="danger" busy={a.busy}>
-        {confirm ? 'Yes, break the glass' : 'Break the glass'}
-      </Busy>
-      {confirm && (
-        <button type="button" class="secondary" onClick={() => setConfirm(false)}>
-          Cancel
-        </button>
-      )}
-      <Result a={a} />
-      {read && (
-        <details open>
-          <summary>Content of {read.recordId} (version {read.version})</summary>
-          <pre class="fhir">{read.content !== null ? pretty(read.content) : '(binary)'}</pre>
-        </details>
-      )}
-    </form>
-  );
-}
-
-const QUEUE = `query BG { breakGlassQueue(first: 12) { nodes { id reader recordId patient breakGlassReason time reviewed review { outcome reviewer time } } } }`;
-const REVIEW = `mutation ReviewBG($access: ID!, $outcome: String!, $wait: Boolean) { reviewBreakGlass(access: $access, outcome: $outcome, wait: $wait) { TX } }`;
-const OUTCOMES = ['justified', 'unjustified', 'referred'];
-
-function BreakGlassQueue() {
-  const q = useQuery(QUEUE);
-  return (
-    <section aria-labelledby="bgq-title">
-      <h2 id="bgq-title">Break-glass review</h2>
+      <Notices scope="bg-review" />
       <Show q={q} what="Loading the review queue">
         {(d: any) =>
           d.breakGlassQueue.nodes.length === 0 ? (
             <p>Nothing to review.</p>
           ) : (
-            <ul class="cards">
+            <ul class="cards wide" aria-label="Emergency accesses">
               {d.breakGlassQueue.nodes.map((e: any) => (
-                <li class="card" key={e.id}>
-                  <h3>
-                    {e.reader} read {e.recordId} {e.reviewed ? <Badge v="REVIEWED" /> : <Badge v="BREAK_GLASS" />}
-                  </h3>
-                  <p>
-                    Patient {e.patient}; emergency “{e.breakGlassReason}”, {when(e.time)}
-                  </p>
-                  {e.reviewed ? <p>Reviewed by {e.review?.reviewer}: {e.review?.outcome}</p> : <ReviewForm id={e.id} onDone={q.reload} />}
-                </li>
+                <BreakGlassCard key={e.id} e={e} canReview={has(viewer, 'privacy_officer')} onDone={q.reload} />
               ))}
             </ul>
           )
@@ -342,28 +575,109 @@ function BreakGlassQueue() {
   );
 }
 
+function BreakGlassCard({ e, canReview, onDone }: { e: any; canReview: boolean; onDone: () => void }) {
+  const note = noteText(e.noteHash);
+  const reviewNote = noteText(e.review?.noteHash);
+  const roles = (e.readerRoles ?? []).filter((r: string) => r !== 'member').map((r: string) => roleNames[r] ?? r);
+  return (
+    <li class="card bg-card">
+      <h3>
+        <Who id={e.reader} org={false} /> read {categoryName(e.category).toLowerCase()} {e.reviewed ? <Badge v="REVIEWED" /> : <Badge v="TO_REVIEW" />}
+      </h3>
+      <dl class="facts">
+        <div>
+          <dt>Record</dt>
+          <dd>
+            <code>{e.recordId}</code> (version {e.recordVersion})
+          </dd>
+        </div>
+        <div>
+          <dt>Category</dt>
+          <dd>{categoryName(e.category)}</dd>
+        </div>
+        <div>
+          <dt>Patient</dt>
+          <dd>
+            <Who id={e.patient} org={false} />
+          </dd>
+        </div>
+        <div>
+          <dt>Reader</dt>
+          <dd>
+            <Who id={e.reader} org={false} />
+            <br />
+            <span class="muted">
+              {e.readerOrganisation}
+              {roles.length > 0 && ` · ${roles.join(', ')}`}
+            </span>
+          </dd>
+        </div>
+        <div>
+          <dt>Emergency</dt>
+          <dd>{say(EMERGENCIES, e.breakGlassReason)}</dd>
+        </div>
+        <div>
+          <dt>When</dt>
+          <dd>
+            <Time value={e.time} />
+          </dd>
+        </div>
+      </dl>
+      <p class="bg-note">
+        <strong>Physician's note:</strong>{' '}
+        {note ? `“${note}”` : e.noteHash ? <span class="muted">written, kept off the ledger (fingerprint {e.noteHash.slice(0, 12)}…)</span> : <span class="muted">none</span>}
+      </p>
+      {!e.delivered && <p class="warn">Nothing was delivered to the reader.</p>}
+      {e.reviewed ? (
+        <p>
+          Reviewed by <Who id={e.review?.reviewer} /> <Time value={e.review?.time} />: <strong>{say(REVIEW_OUTCOMES, e.review?.outcome)}</strong>
+          {reviewNote && <> — “{reviewNote}”</>}
+        </p>
+      ) : canReview ? (
+        <ReviewForm id={e.id} onDone={onDone} />
+      ) : (
+        <p class="muted">Not reviewed yet.</p>
+      )}
+    </li>
+  );
+}
+
 function ReviewForm({ id, onDone }: { id: string; onDone: () => void }) {
-  const [outcome, setOutcome] = useState('justified');
-  const a = useAction();
+  const [outcome, setOutcome] = useState('');
+  const [note, setNote] = useState('');
+  const a = useAction('bg-review');
+  const err = a.fieldError(`outcome-${id}`);
   return (
     <form
+      class="review-form"
       onSubmit={(e) => {
         e.preventDefault();
         a.run(async () => {
-          await submit(REVIEW, { access: id, outcome });
+          const c = new Checks();
+          c.need(!outcome, `outcome-${id}`, 'Choose the outcome of your review.');
+          c.throw();
+          const noteHash = await keepNote(note);
+          await submit(REVIEW, { access: id, outcome, noteHash });
           onDone();
-          return 'Reviewed.';
+          return `Review closed: ${say(REVIEW_OUTCOMES, outcome).toLowerCase()}${noteHash ? '; your note stays off the ledger, its fingerprint is on it' : ''}.`;
         });
       }}
     >
-      <Field label="Outcome">
-        <select name={`outcome-${id}`} value={outcome} onChange={(e) => setOutcome(e.currentTarget.value)}>
-          {OUTCOMES.map((o) => (
-            <option key={o} value={o}>
-              {o.replace(/-/g, ' ')}
-            </option>
-          ))}
-        </select>
+      <fieldset aria-describedby={err ? `outcome-${id}-err` : undefined}>
+        <legend>Outcome</legend>
+        {Object.entries(REVIEW_OUTCOMES).map(([k, v]) => (
+          <label key={k} class="check">
+            <input type="radio" name={`outcome-${id}`} value={k} checked={outcome === k} onChange={() => setOutcome(k)} /> {v}
+          </label>
+        ))}
+        {err && (
+          <small class="field-error" id={`outcome-${id}-err`}>
+            ⚠ {err}
+          </small>
+        )}
+      </fieldset>
+      <Field label="Note (optional)" hint="Kept off the ledger: only its fingerprint (SHA-256) goes on it.">
+        <textarea name={`note-${id}`} rows={2} value={note} onInput={(e) => setNote(e.currentTarget.value)} />
       </Field>
       <Busy type="submit" busy={a.busy}>
         Close review
@@ -372,3 +686,4 @@ function ReviewForm({ id, onDone }: { id: string; onDone: () => void }) {
     </form>
   );
 }
+

@@ -1,0 +1,80 @@
+package e2e_test
+
+import (
+	"testing"
+)
+
+// TestClinical: a physician picks a patient (no typed ids) and reads a
+// record under the consent the patient gave the hospital (found, not
+// typed), seeing a summary of the FHIR bundle with the raw JSON behind a
+// toggle; breaks the glass in one tap from the top of the page, with a
+// written note, and reads the emergency summary (allergies, medications,
+// problems, encounters). The privacy officer's queue shows what was read,
+// by whom and why, with no outcome chosen in advance; a review without an
+// outcome is marked beside the choice; the note stays off the ledger. The
+// privacy officer's page shows nothing the role may not see.
+func TestClinical(t *testing.T) {
+	s := need(t)
+	b := newBrowser(t, s)
+	errs := listenErrors(b)
+	b.signIn("stmarys/dr-lee")
+	b.visit("/staff")
+	b.waitText("Choose a patient to see their records and consents.")
+	b.checkPage("staff: patients")
+	b.choose("patient", "stmarys/patient-ben")
+	b.waitText("Records of patient-ben")
+	b.waitText("Consent for treatment until")
+	b.button("Read under consent")
+	b.waitText("under the patient’s consent for treatment")
+	b.waitText("Problems")
+	b.waitText("Recent encounters")
+	b.waitText("Raw FHIR JSON of rec-ben-1")
+	// The raw JSON is behind the toggle.
+	b.poll(`!document.querySelector('details.raw').open`, "the raw JSON closed")
+	b.checkPage("staff: read under consent")
+
+	// One tap from the top of the page.
+	b.click(`//header[contains(@class,'page-head')]//a[normalize-space(.)='Break the glass (emergency)']`)
+	b.waitText("Emergency access (break the glass)")
+	b.choose("bg-patient", "stmarys/patient-ana")
+	b.poll(`document.querySelector('[name="bg-record"]').value === 'rec-ana-1'`, "the full record chosen by default")
+	b.click(`//button[normalize-space(.)='Break the glass']`)
+	b.waitText("Choose the emergency.")
+	b.choose("bg-reason", "life-threatening")
+	b.fill("bg-note", "e2e: collapsed in the waiting room, no ID")
+	b.click(`//button[normalize-space(.)='Break the glass']`)
+	b.waitText("Confirm: read health record (all of it) rec-ana-1 of patient-ana without the patient's consent because of “Life-threatening condition”?")
+	b.button("Yes, break the glass")
+	b.waitText("Emergency access to rec-ana-1 is recorded")
+	b.waitText("Emergency summary")
+	for _, part := range []string{"Allergies", "Medications", "Problems", "Recent encounters"} {
+		b.waitText(part)
+	}
+	b.checkPage("staff: emergency summary")
+	b.shot("staff-emergency")
+
+	b.switchRole("stmarys/privacy")
+	b.waitText("Break-glass review")
+	b.noText("only the staff of")
+	b.checkPage("staff: privacy officer")
+	card := `//li[contains(@class,'bg-card')][contains(., 'rec-ana-1')][.//button[normalize-space(.)='Close review']]`
+	b.waitText("Life-threatening condition")
+	b.waitText("e2e: collapsed in the waiting room, no ID") // the physician's note, kept in this browser
+	b.waitText("Physician")
+	if got := b.eval(`String([...document.querySelectorAll('li.bg-card input[type=radio]')].some(r => r.checked))`); got != "false" {
+		t.Errorf("an outcome is chosen before the privacy officer chose one")
+	}
+	b.click(card + `//button[normalize-space(.)='Close review']`)
+	b.waitText("Choose the outcome of your review.")
+	b.click(card + `//input[@type='radio'][@value='referred']`)
+	b.eval(`(() => { const t = [...document.querySelectorAll('li.bg-card')].find(c => c.innerText.includes('rec-ana-1') && c.querySelector('textarea')).querySelector('textarea'); t.focus(); return t.name; })()`)
+	name := b.eval(`document.activeElement.name`)
+	b.fill(name, "e2e: asked dr-lee for the triage sheet")
+	b.click(card + `//button[normalize-space(.)='Close review']`)
+	b.waitText("Review closed: referred for investigation; your note stays off the ledger")
+	b.waitText("e2e: asked dr-lee for the triage sheet")
+	b.shot("staff-privacy")
+	if e := errs.take(); len(e) > 0 {
+		t.Errorf("console errors:\n%v", e)
+	}
+}
