@@ -217,7 +217,7 @@ func TestRecordOfRealSize(t *testing.T) {
 	// The portal's HTTP server as configured by default: multipart bodies
 	// of up to schema.MaxUploadRequestBytes on /graphql, JSON bodies (and
 	// every other route) up to its 1 MiB BodyLimit.
-	_, p := startPortal(t, server.Config{})
+	_, p := startPortal(t, server.Config{RequestTimeout: 2 * time.Minute}) // the race detector slows 16 MiB down
 	clerk, ana := as(t, p, "stmarys/clerk"), as(t, p, "stmarys/patient-ana")
 	bundle := bundleOf(t, schema.MaxUploadFileBytes)
 
