@@ -14,6 +14,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/contracts/claim/claimdoc"
 	"github.com/almoner/almoner/consortium-node/ledger"
 	"github.com/almoner/almoner/consortium-node/tx"
+	"github.com/almoner/almoner/graphql/donationgql"
 	"github.com/almoner/almoner/graphql/schema"
 	"github.com/almoner/almoner/portal/claims"
 	"github.com/almoner/almoner/portal/patients"
@@ -73,9 +74,9 @@ func documentInput(in map[string]any, provider string, now time.Time) (*claimdoc
 	for i, r := range raw {
 		it, _ := r.(map[string]any)
 		date, _ := it["date"].(string)
-		amount, ok := it["amount"].(uint64)
-		if !ok {
-			return nil, schema.BadInput(fmt.Sprintf("item %d needs an amount in minor units", i+1))
+		amount, err := schema.Minor(it["amount"], d.Currency, donationgql.MaxAmount)
+		if err != nil {
+			return nil, schema.BadInput(fmt.Sprintf("item %d: amount: %v", i+1, err))
 		}
 		sc, err := serviceCode(it)
 		if err != nil {

@@ -10,13 +10,19 @@ import (
 	"github.com/graphql-go/graphql"
 
 	"github.com/almoner/almoner/consortium-node/tx"
+	"github.com/almoner/almoner/graphql/donationgql"
 	"github.com/almoner/almoner/graphql/schema"
 	"github.com/almoner/almoner/portal/claims"
 	"github.com/almoner/almoner/portal/readmodel"
 )
 
 // args reads a mutation's arguments (schema.ArgReader) plus this module's shapes.
-type args struct{ schema.ArgReader }
+// args reads a mutation's arguments; currency is the claim's (amounts as
+// people write them are in it).
+type args struct {
+	schema.ArgReader
+	currency string
+}
 
 // adjudication renders "SEQ:APPROVED[:REASON]".
 func (a *args) adjudication(gql string) {
@@ -29,9 +35,12 @@ func (a *args) adjudication(gql string) {
 	for i, r := range raw {
 		in, _ := r.(map[string]any)
 		seq, okS := in["seq"].(int)
-		approved, okA := in["approved"].(uint64)
+		approved, aerr := schema.Minor(in["approved"], a.currency, donationgql.MaxAmount)
 		reason, _ := in["reason"].(string)
-		if !okS || seq < 1 || !okA || strings.Contains(reason, ":") {
+		switch {
+		case aerr != nil:
+			a.Fail(fmt.Sprintf("adjudication %d: approved: %v", i+1, aerr))
+		case !okS || seq < 1 || strings.Contains(reason, ":"):
 			a.Fail(fmt.Sprintf("adjudication %d needs an item seq (1-based) and an approved amount", i+1))
 		}
 		out[i] = strconv.Itoa(seq) + ":" + strconv.FormatUint(approved, 10)
@@ -128,9 +137,9 @@ func (m *mod) registerMutations(b *schema.Builder) error {
 			func(a *args) {
 				a.Str("claim", "claim_id")
 				a.Str("paymentRef", "payment_ref")
-				n, ok := a.In["amount"].(uint64)
-				if !ok {
-					a.Fail("amount must be an amount in minor units")
+				n, err := schema.Minor(a.In["amount"], a.currency, donationgql.MaxAmount)
+				if err != nil {
+					a.Fail("amount: " + err.Error())
 				}
 				a.Out = append(a.Out, tx.Uint("amount", n))
 			}, onClaim("pay", true)},
@@ -148,7 +157,12 @@ func (m *mod) registerMutations(b *schema.Builder) error {
 		s.args["wait"] = waitArg
 		err := b.Mutation(s.name, &graphql.Field{Type: nn(txResult), Description: "claim." + s.method + ": " + s.desc, Args: s.args,
 			Resolve: func(p graphql.ResolveParams) (any, error) {
-				a := &args{schema.ArgReader{In: p.Args}}
+				a := &args{ArgReader: schema.ArgReader{In: p.Args}}
+				if id, _ := p.Args["claim"].(string); id != "" {
+					if c, err := m.rd.Claim(id); err == nil {
+						a.currency = c.Currency
+					}
+				}
 				s.build(a)
 				if a.Err != nil {
 					return nil, a.Err

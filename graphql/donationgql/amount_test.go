@@ -4,6 +4,8 @@ import (
 	"testing"
 
 	"github.com/graphql-go/graphql/language/ast"
+
+	"github.com/almoner/almoner/graphql/schema"
 )
 
 func TestAmountScalar(t *testing.T) {
@@ -11,8 +13,9 @@ func TestAmountScalar(t *testing.T) {
 		in   any
 		want any
 	}{
-		{300, uint64(300)}, {float64(1 << 50), uint64(1 << 50)}, {"42", uint64(42)}, {float64(1.5), nil},
-		{-1, nil}, {float64(1<<50 + 1), nil}, {"1e3", nil}, {"-3", nil}, {true, nil},
+		{300, uint64(300)}, {float64(1 << 50), uint64(1 << 50)}, {"42", schema.Decimal("42")}, {float64(1.5), nil},
+		{"250.00", schema.Decimal("250.00")}, {" 12.5 ", schema.Decimal("12.5")},
+		{-1, nil}, {float64(1<<50 + 1), nil}, {"1e3", nil}, {"-3", nil}, {"1,000.00", nil}, {"€5", nil}, {true, nil},
 	} {
 		if got := Amount.ParseValue(tc.in); got != tc.want {
 			t.Errorf("ParseValue(%v) = %v, want %v", tc.in, got, tc.want)

@@ -13,13 +13,18 @@ import (
 	"github.com/almoner/almoner/portal/donations"
 )
 
-// args reads a mutation's arguments (schema.ArgReader) plus this module's shapes.
-type args struct{ schema.ArgReader }
+// args reads a mutation's arguments (schema.ArgReader) plus this module's
+// shapes; currency is the campaign's (amounts as people write them are in
+// it).
+type args struct {
+	schema.ArgReader
+	currency string
+}
 
 func (a *args) amount(gql, name string) {
-	n, ok := a.In[gql].(uint64)
-	if !ok {
-		a.Fail(fmt.Sprintf("%s must be an amount in minor units (0 to %d)", gql, uint64(MaxAmount)))
+	n, err := schema.Minor(a.In[gql], a.currency, MaxAmount)
+	if err != nil {
+		a.Fail(fmt.Sprintf("%s: %v", gql, err))
 	}
 	a.Out = append(a.Out, tx.Uint(name, n))
 }
@@ -50,15 +55,15 @@ func (a *args) milestones(gql string) {
 	ms := make([]string, 0, len(raw))
 	for i, r := range raw {
 		in, _ := r.(map[string]any)
-		amount, okA := in["amount"].(uint64)
+		amount, aerr := schema.Minor(in["amount"], a.currency, MaxAmount)
 		validator, _ := in["validator"].(string)
 		deadline, _ := in["deadline"].(string)
 		title, _ := in["title"].(string)
 		title = strings.Join(strings.Fields(title), " ")
 		d, err := time.Parse(time.RFC3339Nano, deadline)
 		switch {
-		case !okA:
-			a.Fail(fmt.Sprintf("milestone %d: amount must be 1 to %d minor units", i+1, uint64(MaxAmount)))
+		case aerr != nil || amount == 0:
+			a.Fail(fmt.Sprintf("milestone %d: an amount above zero, %s", i+1, orText(aerr, "such as 2500.00")))
 		case validator == "" || strings.ContainsAny(validator, " \t\r\n"):
 			a.Fail(fmt.Sprintf("milestone %d: validator must be a member id", i+1))
 		case err != nil:
@@ -166,7 +171,7 @@ func (m *mod) registerMutations(b *schema.Builder) error {
 		s.args["wait"] = waitArg
 		err := b.Mutation(s.name, &graphql.Field{Type: nn(txResult), Description: "donation." + s.method + ": " + s.desc, Args: s.args,
 			Resolve: func(p graphql.ResolveParams) (any, error) {
-				a := &args{schema.ArgReader{In: p.Args}}
+				a := &args{ArgReader: schema.ArgReader{In: p.Args}, currency: m.currency(p.Args)}
 				s.build(a)
 				if a.Err != nil {
 					return nil, a.Err
@@ -179,4 +184,25 @@ func (m *mod) registerMutations(b *schema.Builder) error {
 		}
 	}
 	return nil
+}
+
+// currency is the currency a donation mutation's amounts are in: the one
+// it names (createCampaign), or its campaign's ("" when unknown: the
+// contract refuses the campaign anyway).
+func (m *mod) currency(in map[string]any) string {
+	if c, _ := in["currency"].(string); c != "" {
+		return c
+	}
+	id, _ := in["campaign"].(string)
+	if c, err := m.rd.Campaign(id); err == nil {
+		return c.Currency
+	}
+	return ""
+}
+
+func orText(err error, otherwise string) string {
+	if err != nil {
+		return err.Error()
+	}
+	return otherwise
 }

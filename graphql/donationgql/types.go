@@ -16,13 +16,17 @@ import (
 // units); amounts up to it are exact in a JSON number.
 const MaxAmount = 1 << 50
 
-// Amount is integer minor units of a currency. GraphQL's Int is 32-bit,
-// too small for money, so amounts are their own scalar: a JSON number
-// (exact, |n| <= 2^50) in results; a number or a decimal string in
-// arguments.
+// Amount is money. GraphQL's Int is 32-bit, too small for money, so
+// amounts are their own scalar: in results, integer minor units of the
+// currency (cents) as a JSON number (exact, |n| <= 2^50); in arguments,
+// either that number, or money as people write it, a string in the
+// currency's major unit ("250.00", "250": schema.Decimal, converted by the
+// resolver with the currency it is in).
 var Amount = graphql.NewScalar(graphql.ScalarConfig{
-	Name:        "Amount",
-	Description: "Integer minor units of the currency (e.g. cents), at most 2^50; a JSON number, or a decimal string in arguments.",
+	Name: "Amount",
+	Description: "Money. Results: integer minor units of the currency (e.g. cents), at most 2^50, a JSON number. " +
+		"Arguments: that number, or a string as people write money in the currency's major unit: \"250.00\" or \"250\" " +
+		"(250 euros in a EUR campaign or claim; at most the currency's decimals).",
 	Serialize: func(v any) any {
 		switch v := v.(type) {
 		case uint64:
@@ -46,11 +50,9 @@ var Amount = graphql.NewScalar(graphql.ScalarConfig{
 			}
 			return uint64(v)
 		case string:
-			n, err := strconv.ParseUint(v, 10, 64)
-			if err != nil || n > MaxAmount {
-				return nil
+			if d, ok := schema.ParseDecimal(v); ok {
+				return d
 			}
-			return n
 		}
 		return nil
 	},
@@ -60,7 +62,10 @@ var Amount = graphql.NewScalar(graphql.ScalarConfig{
 		case *ast.IntValue:
 			s = v.Value
 		case *ast.StringValue:
-			s = v.Value
+			if d, ok := schema.ParseDecimal(v.Value); ok {
+				return d
+			}
+			return nil
 		default:
 			return nil
 		}

@@ -75,7 +75,7 @@ func TestClaimLifecycle(t *testing.T) {
 	registerRecord(t, n, "rec-claim-1", "claim-support")
 
 	day := time.Now().UTC().AddDate(0, 0, -1).Format(time.DateOnly)
-	items := []map[string]any{{"serviceCode": "99213", "date": day, "amount": 10000}, {"serviceCode": "80053", "date": day, "amount": "5000"}}
+	items := []map[string]any{{"serviceCode": "99213", "date": day, "amount": 10000}, {"serviceCode": "80053", "date": day, "amount": "50.00"}}
 	clerk.ok("submitClaim", submitDoc, map[string]any{"id": "c-1", "items": items, "recs": []string{"rec-claim-1"}})
 	wantQueue(t, adjuster, nil, "c-1=SUBMITTED")
 	testClaimDocument(t, n, p, day)

@@ -169,7 +169,7 @@ func TestDonationJourney(t *testing.T) {
 	giftA := donor.ok("give", giveDoc, map[string]any{"c": camp, "a": 300, "m": 2})
 	giftB := donor.ok("give", giveDoc, map[string]any{"c": camp, "a": 500})
 	donor.failed("give", giveDoc, map[string]any{"c": camp, "a": 300}, "still needs")
-	giftC := donor.ok("give", giveDoc, map[string]any{"c": camp, "a": "150"})
+	giftC := donor.ok("give", giveDoc, map[string]any{"c": camp, "a": "1.50"})
 
 	l := lineageOf(t, donor, giftA)
 	if a := allocations(l); len(a) != 1 || dig(a[0], "milestone", "seq") != 2.0 || dig(a[0], "amount") != 300.0 || dig(a[0], "earmarked") != true {

@@ -1,0 +1,101 @@
+package schema
+
+import (
+	"fmt"
+	"math/big"
+	"regexp"
+	"strings"
+)
+
+// Decimal is an amount of money as people write it — "250.00", "250",
+// "12.5" — in the currency's major unit, with at most as many decimals as
+// the currency has (EUR 2, JPY 0, BHD 3). The Amount scalar gives a string
+// argument as a Decimal; a resolver converts it with the currency it is
+// in (Minor).
+type Decimal string
+
+var decimalRE = regexp.MustCompile(`^[0-9]{1,16}(\.[0-9]{1,4})?$`)
+
+// ParseDecimal checks a decimal string's shape (digits, an optional point
+// and decimals; no sign, exponent or grouping).
+func ParseDecimal(s string) (Decimal, bool) {
+	s = strings.TrimSpace(s)
+	if !decimalRE.MatchString(s) {
+		return "", false
+	}
+	return Decimal(s), true
+}
+
+// minorUnits are the ISO 4217 currencies whose minor unit is not two
+// decimals (the standard's "minor unit" column, 2024 list); every other
+// code has two.
+var minorUnits = map[string]int{
+	"BIF": 0, "CLP": 0, "DJF": 0, "GNF": 0, "ISK": 0, "JPY": 0, "KMF": 0, "KRW": 0, "PYG": 0, "RWF": 0, "UGX": 0,
+	"UYI": 0, "VND": 0, "VUV": 0, "XAF": 0, "XOF": 0, "XPF": 0,
+	"BHD": 3, "IQD": 3, "JOD": 3, "KWD": 3, "LYD": 3, "OMR": 3, "TND": 3,
+	"CLF": 4, "UYW": 4,
+}
+
+// Scale returns how many decimals an ISO 4217 currency has.
+func Scale(cur string) int {
+	if n, ok := minorUnits[cur]; ok {
+		return n
+	}
+	return 2
+}
+
+// Minor converts an Amount argument — minor units (uint64), or a Decimal
+// in currency's major unit — to minor units, at most max. The error says,
+// in money, what is wrong.
+func Minor(v any, cur string, max uint64) (uint64, error) {
+	switch v := v.(type) {
+	case uint64:
+		if v > max {
+			return 0, fmt.Errorf("at most %s", Money(max, cur))
+		}
+		return v, nil
+	case Decimal:
+		scale := Scale(cur)
+		whole, frac, _ := strings.Cut(string(v), ".")
+		if len(frac) > scale {
+			if scale == 0 {
+				return 0, fmt.Errorf("%s has no decimals in %s: write %s", v, cur, whole)
+			}
+			return 0, fmt.Errorf("%s has more than %d decimals for %s", v, scale, cur)
+		}
+		n, ok := new(big.Int).SetString(whole+frac+strings.Repeat("0", scale-len(frac)), 10)
+		if !ok || !n.IsUint64() || n.Uint64() > max {
+			return 0, fmt.Errorf("at most %s", Money(max, cur))
+		}
+		return n.Uint64(), nil
+	}
+	return 0, fmt.Errorf("an amount such as 250.00 (%s), or a number of minor units", cur)
+}
+
+// Money writes minor units of a currency the way people read money:
+// "1,250.00 EUR" (grouped thousands, the currency's decimals).
+func Money(minor uint64, cur string) string {
+	scale := Scale(cur)
+	s := fmt.Sprint(minor)
+	if scale > 0 {
+		for len(s) <= scale {
+			s = "0" + s
+		}
+		s = s[:len(s)-scale] + "." + s[len(s)-scale:]
+	}
+	whole, frac, hasFrac := strings.Cut(s, ".")
+	var b strings.Builder
+	for i, r := range whole {
+		if i > 0 && (len(whole)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(r)
+	}
+	if hasFrac {
+		b.WriteString("." + frac)
+	}
+	if cur != "" {
+		b.WriteString(" " + cur)
+	}
+	return b.String()
+}
