@@ -138,7 +138,9 @@ func readKey(record string, version uint64, org string) string {
 
 // Module returns the read-model module.
 func Module() readmodel.Module {
-	return readmodel.Module{Name: ModuleName, Block: applyBlock}
+	// Version 1: the read of each claim's document the ledger counts
+	// (documentAccess), and the services of FHIR claims.
+	return readmodel.Module{Name: ModuleName, Version: 1, Block: applyBlock}
 }
 
 type at struct {
