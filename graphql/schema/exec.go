@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"weak"
 
 	"github.com/graphql-go/graphql"
 	"github.com/graphql-go/graphql/gqlerrors"
@@ -78,7 +79,9 @@ const (
 	OpSubscription = ast.OperationTypeSubscription
 )
 
-// Prepared is a parsed, validated document within the limits.
+// Prepared is a parsed, validated document within the limits. Prepare
+// shares one between the requests that send the same document: it is
+// read-only.
 type Prepared struct {
 	Doc       *ast.Document
 	Operation string // OpQuery, OpMutation or OpSubscription
@@ -118,9 +121,30 @@ func reqErr(code, msg string) *RequestError {
 }
 
 // Prepare parses and validates query, selects the operation and checks
-// the limits.
+// the limits. What it accepts is kept in the prepared-document cache
+// (prepcache.go) and returned again for the same query, operation name
+// and limits on this schema: the *Prepared is shared between requests
+// and must not be modified. Refusals are never cached. The caller still
+// asks Prepared.Refused for its principal.
 func (s *Schema) Prepare(query, opName string, lim Limits) (*Prepared, error) {
 	_ = lim.Validate() // fills defaults; never fails
+	if len(query) > lim.MaxQueryBytes {
+		return nil, reqErr(CodeTooComplex, fmt.Sprintf("the document is longer than %d bytes", lim.MaxQueryBytes))
+	}
+	k := prepKey{schema: weak.Make(s), query: query, opName: opName, lim: lim}
+	if p, ok := preparedDocs.get(k); ok {
+		return p, nil
+	}
+	p, err := s.prepare(query, opName, lim)
+	if err != nil {
+		return nil, err
+	}
+	preparedDocs.add(k, p)
+	return p, nil
+}
+
+// prepare is Prepare without the cache.
+func (s *Schema) prepare(query, opName string, lim Limits) (*Prepared, error) {
 	if len(query) > lim.MaxQueryBytes {
 		return nil, reqErr(CodeTooComplex, fmt.Sprintf("the document is longer than %d bytes", lim.MaxQueryBytes))
 	}
