@@ -135,11 +135,22 @@ func (m *mod) registerQueries(b *schema.Builder) error {
 				"from":    {Type: nn(graphql.String), Description: "Start, inclusive: 2006-01-02 (midnight UTC) or RFC 3339."},
 				"to":      {Type: nn(graphql.String), Description: "End, exclusive: 2006-01-02 (midnight UTC) or RFC 3339."},
 			},
-			Description: "A charity's income, disbursements and refunds per campaign for block times in [from, to), with CSV (charity officers of the charity and auditors).",
+			Description: "A charity's income, disbursements and refunds per campaign for block times in [from, to), with CSV " +
+				"(who the policy lets read the charity's reports: report read; by default its charity officers and auditors).",
 			Resolve: func(p graphql.ResolveParams) (any, error) {
 				charity := p.Args["charity"].(string)
-				if _, err := m.requireOversight(p.Context, charity, "its reports"); err != nil {
+				v, err := schema.Account(p.Context)
+				if err != nil {
 					return nil, err
+				}
+				// The policy in force decides, as governance changes it.
+				ok, err := m.cfg.Policy.Allowed(v, "report", "read", "", charity, false)
+				if err != nil {
+					return nil, m.internal(p.Context, "report policy", err)
+				}
+				if !ok {
+					return nil, schema.Forbidden("the policy does not let you read " + charity + "'s reports " +
+						"(report read: by default its charity officers and auditors)")
 				}
 				from, err := parseDate("from", p.Args["from"].(string))
 				if err != nil {

@@ -82,6 +82,13 @@ func TestGovernance(t *testing.T) {
 	sm, acme, hope, hr := as(t, p, "stmarys/admin"), as(t, p, "acme/admin"), as(t, p, "hope/admin"), as(t, p, "healthreg/admin")
 	dr, auditor := as(t, p, "stmarys/dr-lee"), as(t, p, "healthreg/auditor")
 
+	// A donor may not read a charity's reports under the default policy.
+	const reportDoc = `{ charityReport(charity: "hope", from: "2000-01-01", to: "2100-01-01") { charityId } }`
+	donor := as(t, p, "hope/donor-sam")
+	if r := donor.do(reportDoc, nil); r.code() != "FORBIDDEN" {
+		t.Fatalf("a donor reading Hope's report under the default policy: %s", r.raw)
+	}
+
 	// A policy change, open with St Mary's approval.
 	pol := sm.ok("proposePolicyChange", policyChDoc, map[string]any{"add": []string{"donor * report read any allow"}})
 	pr := proposal(t, auditor, pol)
@@ -143,6 +150,13 @@ func TestGovernance(t *testing.T) {
 		!strings.Contains(csv, "p, donor, *, report, read, any, allow\n") || dig(r.Data, "policy", "needed") != 3.0 ||
 		dig(r.Data, "policy", "thresholdPercent") != 50.0 {
 		t.Fatalf("policy (%v): %s", err, r.raw)
+	}
+
+	// The rule reaches the portal at the height it executed: the donor
+	// now reads the charity's report (its removal, at the end, takes the
+	// right away again).
+	if r := donor.do(reportDoc, nil); len(r.Errors) != 0 || dig(r.Data, "charityReport", "charityId") != "hope" {
+		t.Fatalf("a donor reading Hope's report under the approved rule: %s", r.raw)
 	}
 
 	// A threshold change, rejected by two of four.
@@ -261,5 +275,21 @@ func TestGovernance(t *testing.T) {
 	}
 	if after := height(); after != before {
 		t.Fatalf("refused mutations reached the ledger: height %v, then %v", before, after)
+	}
+
+	// Governance takes the right away again: the rule removed, the donor
+	// is refused from the height the removal executed.
+	rm := sm.ok("proposePolicyChange", policyChDoc, map[string]any{"rm": []string{reportRule}})
+	for _, c := range []*client{acme, hope, hr} {
+		if pr := proposal(t, hr, rm); pr["status"] == "EXECUTED" {
+			break
+		}
+		c.ok("approveProposal", approveDoc2, map[string]any{"p": rm})
+	}
+	if pr := proposal(t, hr, rm); pr["status"] != "EXECUTED" {
+		t.Fatalf("the removal: %v", pr)
+	}
+	if r := donor.do(reportDoc, nil); r.code() != "FORBIDDEN" {
+		t.Fatalf("a donor reading Hope's report after the rule's removal: %s", r.raw)
 	}
 }
