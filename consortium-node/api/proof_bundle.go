@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/almoner/almoner/consortium-node/contracts/donation/vocab"
 	"slices"
 	"strconv"
 	"strings"
@@ -31,7 +32,7 @@ const (
 // node's contracts, and TestBundleVocabulary checks these against the
 // contract's own events).
 const (
-	donationContract = "donation"
+	donationContract = vocab.Contract
 	methodGive       = "give"
 	methodApprove    = "approve_milestone"
 	methodReject     = "reject_milestone"
@@ -39,12 +40,12 @@ const (
 	methodCancel     = "cancel"
 	methodDisburse   = "disburse"
 	methodConfirm    = "confirm_receipt"
-	evGiftReceived   = "gift_received"
-	evApproved       = "milestone_approved"
-	evGiftDisbursed  = "gift_disbursed"
-	evDisbursed      = "disbursed"
-	evConfirmed      = "payee_confirmed"
-	evGiftRefunded   = "gift_refunded"
+	evGiftReceived   = vocab.EventGiftReceived
+	evApproved       = vocab.EventMilestoneApproved
+	evGiftDisbursed  = vocab.EventGiftDisbursed
+	evDisbursed      = vocab.EventDisbursed
+	evConfirmed      = vocab.EventPayeeConfirmed
+	evGiftRefunded   = vocab.EventGiftRefunded
 )
 
 // GiftBundle is one JSON document with the receipt proofs of every

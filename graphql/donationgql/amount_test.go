@@ -3,8 +3,10 @@ package donationgql
 import (
 	"testing"
 
+	"github.com/graphql-go/graphql"
 	"github.com/graphql-go/graphql/language/ast"
 
+	"github.com/almoner/almoner/consortium-node/contracts/donation/vocab"
 	"github.com/almoner/almoner/graphql/schema"
 )
 
@@ -36,6 +38,23 @@ func TestParseDate(t *testing.T) {
 	for in, ok := range map[string]bool{"2024-05-01": true, "2024-05-01T10:00:00+02:00": true, "yesterday": false, "1969-12-31": false, "2300-01-01": false} {
 		if _, err := parseDate("from", in); (err == nil) != ok {
 			t.Errorf("%q: %v", in, err)
+		}
+	}
+}
+
+// TestStatusesKnown: every status the donation contract can write (its
+// vocabulary) is a value of the GraphQL enums, so no campaign or milestone
+// shows a status the portal does not know.
+func TestStatusesKnown(t *testing.T) {
+	cs, ms := statusEnums()
+	for _, c := range []struct {
+		enum  *graphql.Enum
+		which []string
+	}{{cs, vocab.CampaignStatuses()}, {ms, vocab.MilestoneStatuses()}} {
+		for _, s := range c.which {
+			if c.enum.Serialize(s) == nil {
+				t.Errorf("%s has no value for the contract's status %q", c.enum.Name(), s)
+			}
 		}
 	}
 }

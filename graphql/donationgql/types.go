@@ -107,7 +107,8 @@ func statusEnums() (*graphql.Enum, *graphql.Enum) {
 	ms := graphql.NewEnum(graphql.EnumConfig{Name: "MilestoneStatus", Values: graphql.EnumValueConfigMap{
 		"PENDING": {Value: donations.MilestonePending}, "EVIDENCE_SUBMITTED": {Value: donations.MilestoneEvidence},
 		"APPROVED": {Value: donations.MilestoneApproved}, "REJECTED": {Value: donations.MilestoneRejected},
-		"MISSED": {Value: donations.MilestoneMissed},
+		"MISSED":    {Value: donations.MilestoneMissed},
+		"CANCELLED": {Value: donations.MilestoneCancelled, Description: "The campaign was cancelled before it was decided; its escrow refunded."},
 	}})
 	return cs, ms
 }

@@ -318,6 +318,21 @@ func TestDonationJourney(t *testing.T) {
 		dig(l, "campaign", "status") != "CANCELLED" || dig(l, "campaign", "balance") != 0.0 {
 		t.Fatalf("cancelled campaign lineage: %v", l)
 	}
+	// Its undecided milestones are cancelled, as the contract marks them
+	// (they read "pending" once: the portal did not know the status).
+	r = anon.do(`query($c: ID!) { campaign(id: $c) { milestones { seq status } } }`, map[string]any{"c": camp})
+	cancelled := 0
+	for _, m := range dig(r.Data, "campaign", "milestones").([]any) {
+		switch dig(m, "status") {
+		case "PENDING", "EVIDENCE_SUBMITTED":
+			t.Fatalf("a cancelled campaign's milestone still reads as undecided: %s", r.raw)
+		case "CANCELLED":
+			cancelled++
+		}
+	}
+	if cancelled == 0 {
+		t.Fatalf("no milestone of the cancelled campaign reads CANCELLED: %s", r.raw)
+	}
 
 	// The charity report, with CSV, for the officer and the auditor only.
 	const reportDoc = `{ charityReport(charity: "hope", from: "2000-01-01", to: "2200-01-01") {

@@ -3,6 +3,7 @@ package donations
 import (
 	"encoding/hex"
 	"fmt"
+	"github.com/almoner/almoner/consortium-node/contracts/donation/vocab"
 	"strconv"
 	"strings"
 	"time"
@@ -27,22 +28,23 @@ const Contract = "donation"
 // contract and this module agree again.
 var ErrEvent = fmt.Errorf("%w: donations", readmodel.ErrCorrupt)
 
-// Campaign statuses (as the contract names them).
+// Campaign statuses (the contract's vocabulary).
 const (
-	StatusDraft     = "draft"
-	StatusOpen      = "open"
-	StatusFunded    = "funded"
-	StatusClosed    = "closed"
-	StatusCancelled = "cancelled"
+	StatusDraft     = vocab.StatusDraft
+	StatusOpen      = vocab.StatusOpen
+	StatusFunded    = vocab.StatusFunded
+	StatusClosed    = vocab.StatusClosed
+	StatusCancelled = vocab.StatusCancelled
 )
 
-// Milestone statuses.
+// Milestone statuses (the contract's vocabulary).
 const (
-	MilestonePending  = "pending"
-	MilestoneEvidence = "evidence_submitted"
-	MilestoneApproved = "approved"
-	MilestoneRejected = "rejected"
-	MilestoneMissed   = "missed"
+	MilestonePending   = vocab.MilestonePending
+	MilestoneEvidence  = vocab.MilestoneEvidence
+	MilestoneApproved  = vocab.MilestoneApproved
+	MilestoneRejected  = vocab.MilestoneRejected
+	MilestoneMissed    = vocab.MilestoneMissed
+	MilestoneCancelled = vocab.MilestoneCancelled
 )
 
 // Use kinds.
@@ -240,8 +242,9 @@ func reportTimeKey(ns int64) string        { return hex16(uint64(ns)) }
 
 // Version is the index's version: 1 added the transactions of milestone
 // decisions and payee confirmations (Milestone.StatusTx,
-// Disbursement.ConfirmedTx), which a gift's proof bundle names.
-const Version = 1
+// Disbursement.ConfirmedTx), which a gift's proof bundle names; 2 marks a
+// cancelled campaign's undecided milestones cancelled, as the contract does.
+const Version = 2
 
 // Module returns the read-model module. Register it in the portal's
 // readmodel.Registry.
@@ -399,8 +402,16 @@ func campaignStatus(w *readmodel.Txn, a at, e ledger.Event) error {
 	if err != nil {
 		return err
 	}
-	c.Status = map[string]string{"campaign_opened": StatusOpen, "campaign_funded": StatusFunded,
-		"campaign_cancelled": StatusCancelled, "campaign_closed": StatusClosed}[e.Type]
+	c.Status = map[string]string{vocab.EventCampaignOpened: StatusOpen, vocab.EventCampaignFunded: StatusFunded,
+		vocab.EventCampaignCancelled: StatusCancelled, vocab.EventCampaignClosed: StatusClosed}[e.Type]
+	if e.Type == vocab.EventCampaignCancelled {
+		// As the contract does: milestones not yet decided are cancelled.
+		for i := range c.Milestones {
+			if m := &c.Milestones[i]; m.Status == MilestonePending || m.Status == MilestoneEvidence {
+				m.Status, m.StatusedAt = MilestoneCancelled, a.height
+			}
+		}
+	}
 	c.Updated = a.height
 	return w.PutJSON(campaignKey(c.ID), c)
 }

@@ -3,6 +3,7 @@ package donation
 import (
 	"errors"
 	"fmt"
+	"github.com/almoner/almoner/consortium-node/contracts/donation/vocab"
 	"slices"
 	"strconv"
 	"strings"
@@ -15,26 +16,25 @@ import (
 )
 
 // Name is the contract's name.
-const Name = "donation"
+const Name = vocab.Contract
 
-// Campaign statuses.
+// Campaign statuses (package vocab's, which the portal imports).
 const (
-	StatusDraft     = "draft"
-	StatusOpen      = "open"
-	StatusFunded    = "funded"
-	StatusClosed    = "closed"
-	StatusCancelled = "cancelled"
+	StatusDraft     = vocab.StatusDraft
+	StatusOpen      = vocab.StatusOpen
+	StatusFunded    = vocab.StatusFunded
+	StatusClosed    = vocab.StatusClosed
+	StatusCancelled = vocab.StatusCancelled
 )
 
-// Milestone statuses.
+// Milestone statuses (package vocab's).
 const (
-	MilestonePending  = "pending"
-	MilestoneEvidence = "evidence_submitted"
-	MilestoneApproved = "approved"
-	MilestoneRejected = "rejected"
-	MilestoneMissed   = "missed"
-	// MilestoneCancelled: the campaign was cancelled before approval.
-	MilestoneCancelled = "cancelled"
+	MilestonePending   = vocab.MilestonePending
+	MilestoneEvidence  = vocab.MilestoneEvidence
+	MilestoneApproved  = vocab.MilestoneApproved
+	MilestoneRejected  = vocab.MilestoneRejected
+	MilestoneMissed    = vocab.MilestoneMissed
+	MilestoneCancelled = vocab.MilestoneCancelled
 )
 
 // Limits.
