@@ -10,40 +10,59 @@ import (
 )
 
 // TestPatient: a patient sees her records' metadata, her consents and who
-// read her data; grants a consent and revokes it after a confirmation; and
-// is alerted live when a physician breaks the glass on one of her records.
+// read her data (names, roles, reasons in words: a refusal says why
+// without the policy's text), each in its tab; grants a consent and
+// revokes it after a confirmation; and is alerted live, on any tab, when a
+// physician breaks the glass on one of her records.
 func TestPatient(t *testing.T) {
 	s := need(t)
 	b := newBrowser(t, s)
+	errs := listenErrors(b)
 	b.signIn("stmarys/patient-ana")
 	b.visit("/patient")
 	b.waitText("rec-ana-1")
+	b.waitText("St Mary's Hospital")
+	b.checkPage("patient: records")
+	b.button("Consents")
 	b.waitText("ana-acme-claims")
-	b.waitText("claims under consent ana-acme-claims")
+	b.waitText("Acme Health Insurance · Insurance claims")
+	b.checkPage("patient: consents")
+	b.button("Who read my data")
+	b.waitText("Insurance claims under your consent ana-acme-claims")
+	b.waitText("Claims adjuster")
 	b.waitText("Alerts appear here as accesses commit.")
+	b.checkPage("patient: access log")
 
+	b.button("Consents")
 	b.choose("grantee", "healthreg")
 	b.choose("purpose", "research")
 	b.click(`//input[@type='checkbox'][@value='rec-ana-2']`)
 	b.button("Grant")
-	b.waitText("is granted")
-	b.waitText("healthreg · research")
-	b.click(`//li[.//h3[contains(., 'healthreg · research')]]//button[normalize-space(.)='Revoke']`)
+	b.waitText("is granted: research")
+	b.waitText("Health Regulator · Research")
+	b.click(`//li[.//h3[contains(., 'Health Regulator · Research')]]//button[normalize-space(.)='Revoke']`)
 	b.button("Yes, revoke")
 	b.waitText("The consent is revoked.")
-	b.waitText("healthreg · research inactive")
+	b.waitText("Health Regulator · Research Ended or revoked")
 
 	// A physician's consent request appears while the page is open.
 	now := time.Now()
 	s.send(t, "stmarys/dr-lee", "consent", "request", tx.String("consent_id", "e2e-lee-followup"), tx.String("patient", "stmarys/patient-ana"),
 		tx.String("purpose", "treatment"), tx.Strings("records", []string{"rec-ana-1"}), tx.Int("start", now.Add(-time.Minute).Unix()),
 		tx.Int("end", now.Add(30*24*time.Hour).Unix()))
-	b.waitText("requested by stmarys/dr-lee")
+	b.waitText("requested by dr-lee")
 
+	// A refused read: the patient reads why in words.
+	s.send(t, "acme/adjuster", "record", "access", tx.String("record_id", "rec-ana-2"), tx.String("purpose", "research"))
+	b.waitText("Refused access:")
+	b.waitText("Refused: there was no active consent from you that covers this record and purpose.")
+	b.button("Records")
 	s.send(t, "stmarys/dr-lee", "record", "access", tx.String("record_id", "rec-ana-1"), tx.String("purpose", "treatment"),
 		tx.String("break_glass", "unconscious-patient"))
 	b.waitText("Emergency (break-glass) access:")
-	b.waitText("stmarys/dr-lee read rec-ana-1 for treatment")
+	b.waitText("read health record (all of it) rec-ana-1 for treatment")
+	b.waitText("emergency: Patient unconscious")
+	b.plainWords("patient: alerts")
 	b.shot("patient")
 
 	b.click(`//tr[td[1][normalize-space(.)='rec-ana-2']]//button[normalize-space(.)='Erase…']`)
@@ -51,6 +70,12 @@ func TestPatient(t *testing.T) {
 	b.fill("erase-rec-ana-2", "rec-ana-2")
 	b.button("Erase rec-ana-2")
 	b.poll(`[...document.querySelectorAll('tr')].some(r => r.cells[0] && r.cells[0].innerText === 'rec-ana-2' && r.innerText.includes('erased'))`, "rec-ana-2 shown erased")
+	b.button("Who read my data")
+	b.noText("policy denies")
+	b.plainWords("patient: access log with a refusal")
+	if e := errs.take(); len(e) > 0 {
+		t.Errorf("console errors:\n%v", e)
+	}
 }
 
 // TestAdmin: a consortium admin sees the node's status (live) and the

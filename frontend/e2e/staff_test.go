@@ -72,11 +72,12 @@ func TestHospitalStaff(t *testing.T) {
 
 	// The patient accepts the clerk's request.
 	b.switchRole("stmarys/patient-ana")
+	b.button("Consents (")
 	b.waitText("My consents")
-	request := `//li[contains(@class,'card')][.//h3[contains(., 'care-coordination')]][contains(., 'requested by stmarys/clerk')]`
+	request := `//li[contains(@class,'card')][.//h3[contains(., 'Care coordination')]][contains(., 'requested by clerk')]`
 	b.click(request + `//button[normalize-space(.)='Accept']`)
 	b.waitText("You accepted the request.")
-	b.poll(`[...document.querySelectorAll('li.card')].some(c => c.innerText.includes('requested by stmarys/clerk') && c.innerText.includes('active'))`, "the request shown active")
+	b.poll(`[...document.querySelectorAll('li.card')].some(c => c.innerText.includes('requested by clerk') && c.innerText.includes('Active'))`, "the request shown active")
 	if e := errs.take(); len(e) > 0 {
 		t.Errorf("console errors:\n%v", e)
 	}

@@ -274,8 +274,9 @@ export function Progress({ value, max, label }: { value: number; max: number; la
   );
 }
 
-export function Badge({ v }: { v: string }) {
-  return <span class={`badge b-${v.toLowerCase()}`}>{v.toLowerCase().replace(/_/g, ' ')}</span>;
+/** A status as a coloured badge: its code lower-cased, or text. */
+export function Badge({ v, text }: { v: string; text?: string }) {
+  return <span class={`badge b-${v.toLowerCase()}`}>{text ?? v.toLowerCase().replace(/_/g, ' ')}</span>;
 }
 
 let fieldSeq = 0;

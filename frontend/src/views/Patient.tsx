@@ -1,10 +1,17 @@
-// Patient: my records (metadata only), my consents (grant, revoke, change
-// purpose and period, accept or decline a request), who accessed my data
-// and why, with live alerts (accessAlerts) and break-glass highlighted.
+// Patient, in tabs: my records (metadata only), my consents (grant,
+// revoke, change purpose and period, accept or decline a request), who
+// accessed my data and why (names, roles, the reason in words, a refusal
+// explained rather than the policy's text), my claims; live alerts
+// (accessAlerts) above the tabs, break-glass highlighted.
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, gql, submit } from '../api';
-import { day, label, when } from '../format';
-import { Badge, Busy, ErrorBox, Field, Page, Result, Show, useAction, useQuery, useSubscription } from '../ui';
+import { Time } from '../display';
+import { day } from '../format';
+import { refusalInWords } from '../messages';
+import { OrgName, Who } from '../names';
+import { roleNames } from '../session';
+import { Badge, Busy, ErrorBox, Field, Notices, Page, Result, Show, Tabs, useAction, useQuery, useSubscription } from '../ui';
+import { CATEGORIES, CONSENT_STATUSES, EMERGENCIES, PURPOSES as PURPOSE_LABELS, options, say } from '../vocab';
 import { MyClaims } from './Claims';
 
 const RECORDS = `query Records { patientRecords(first: 20) { nodes { id category custodian createdAt erased erasedBy latestVersion } } }`;
@@ -30,22 +37,102 @@ export function PatientHome() {
   useEffect(() => {
     if (changes.updates > 1) reloadConsents();
   }, [changes.updates, reloadConsents]);
+  // Access alerts, whatever tab is open.
+  const live = useSubscription<any>(ALERTS, {});
+  const [alerts, setAlerts] = useState<any[]>([]);
+  const [dismissed, setDismissed] = useState<string[]>([]);
+  useEffect(() => {
+    const e = live.data?.accessAlerts;
+    if (e) setAlerts((xs) => (xs.some((x) => x.id === e.id) ? xs : [e, ...xs]));
+  }, [live.data]);
+  const waiting = (consents.data?.patientConsents.nodes ?? []).filter((c: any) => c.status === 'PROPOSED').length;
   return (
     <Page title="My health data">
+      <div aria-live="assertive" role="log" aria-label="New access alerts">
+        {alerts
+          .filter((e) => !dismissed.includes(e.id))
+          .map((e) => (
+            <div key={e.id} class={e.kind === 'BREAK_GLASS' || e.kind === 'REFUSED' ? 'alert' : 'notice'}>
+              <p>
+                <strong>{e.kind === 'BREAK_GLASS' ? 'Emergency (break-glass) access' : e.kind === 'REFUSED' ? 'Refused access' : 'New access'}:</strong>{' '}
+                <Who id={e.reader} /> read {say(CATEGORIES, e.category).toLowerCase()} {e.recordId} for {say(PURPOSE_LABELS, e.purpose).toLowerCase()},{' '}
+                <Time value={e.time} />
+                {e.breakGlassReason ? ` — emergency: ${say(EMERGENCIES, e.breakGlassReason)}` : ''}
+                {e.kind === 'REFUSED' ? ` — ${refusalInWords(e.refusal)}` : ''}{' '}
+                <button type="button" class="dismiss" onClick={() => setDismissed([...dismissed, e.id])}>
+                  Dismiss
+                </button>
+              </p>
+            </div>
+          ))}
+      </div>
+      <p class="live">{live.error ? <span class="warn">Live alerts stopped: reload the page.</span> : 'Alerts appear here as accesses commit.'}</p>
+      <Notices scope="patient" />
+      <Tabs
+        label="My health data"
+        tabs={[
+          {
+            id: 'records',
+            label: 'Records',
+            content: () => <Records q={records} />,
+          },
+          {
+            id: 'consents',
+            label: waiting ? `Consents (${waiting} waiting)` : 'Consents',
+            content: () => (
+              <>
+                <h2>My consents</h2>
+                <p class="live">{changes.error ? <span class="warn">Live updates stopped: reload the page.</span> : 'Changes appear as they commit.'}</p>
+                <Show q={consents} what="Loading your consents">
+                  {(d: any) => (
+                    <>
+                      {d.patientConsents.nodes.length === 0 && <p>No consents.</p>}
+                      <ul class="cards" aria-label="Consents">
+                        {d.patientConsents.nodes.map((c: any) => (
+                          <ConsentCard key={c.id} c={c} onChange={consents.reload} />
+                        ))}
+                      </ul>
+                    </>
+                  )}
+                </Show>
+                {records.data && <Grant records={records.data.patientRecords.nodes} onDone={consents.reload} />}
+              </>
+            ),
+          },
+          { id: 'log', label: 'Who read my data', content: () => <AccessLog fresh={alerts} /> },
+          {
+            id: 'claims',
+            label: 'Claims',
+            content: () => (
+              <>
+                <h2>My claims</h2>
+                <MyClaims />
+              </>
+            ),
+          },
+        ]}
+      />
+    </Page>
+  );
+}
+
+function Records({ q }: { q: any }) {
+  return (
+    <>
       <h2>My records</h2>
       <p class="note">Only metadata is shown: the contents stay encrypted at the hospital that keeps them.</p>
-      <Show q={records} what="Loading your records">
+      <Show q={q} what="Loading your records">
         {(d: any) =>
           d.patientRecords.nodes.length === 0 ? (
             <p>No records.</p>
           ) : (
             <div class="table-wrap">
-              <table>
+              <table class="stack">
                 <caption class="sr-only">Your records</caption>
                 <thead>
                   <tr>
                     <th scope="col">Record</th>
-                    <th scope="col">Category</th>
+                    <th scope="col">What</th>
                     <th scope="col">Kept by</th>
                     <th scope="col">Created</th>
                     <th scope="col">Version</th>
@@ -56,13 +143,15 @@ export function PatientHome() {
                 <tbody>
                   {d.patientRecords.nodes.map((r: any) => (
                     <tr key={r.id}>
-                      <td>{r.id}</td>
-                      <td>{r.category}</td>
-                      <td>{r.custodian}</td>
-                      <td>{when(r.createdAt)}</td>
-                      <td>{r.latestVersion}</td>
-                      <td>{r.erased ? <Badge v="ERASED" /> : 'kept'}</td>
-                      <td>{!r.erased && <Erase id={r.id} onDone={records.reload} />}</td>
+                      <td data-label="Record">{r.id}</td>
+                      <td data-label="What">{say(CATEGORIES, r.category)}</td>
+                      <td data-label="Kept by">
+                        <OrgName id={r.custodian} />
+                      </td>
+                      <td data-label="Created">{day(r.createdAt)}</td>
+                      <td data-label="Version">{r.latestVersion}</td>
+                      <td data-label="State">{r.erased ? <Badge v="ERASED" /> : 'kept'}</td>
+                      <td data-label="Actions">{!r.erased && <Erase id={r.id} onDone={q.reload} />}</td>
                     </tr>
                   ))}
                 </tbody>
@@ -71,25 +160,7 @@ export function PatientHome() {
           )
         }
       </Show>
-      <h2>My consents</h2>
-      <p class="live">{changes.error ? <span class="warn">Live updates stopped: {changes.error.message}</span> : 'Changes appear as they commit.'}</p>
-      <Show q={consents} what="Loading your consents">
-        {(d: any) => (
-          <>
-            {d.patientConsents.nodes.length === 0 && <p>No consents.</p>}
-            <ul class="cards" aria-label="Consents">
-              {d.patientConsents.nodes.map((c: any) => (
-                <ConsentCard key={c.id} c={c} onChange={consents.reload} />
-              ))}
-            </ul>
-          </>
-        )}
-      </Show>
-      {records.data && <Grant records={records.data.patientRecords.nodes} onDone={consents.reload} />}
-      <AccessLog />
-      <h2>My claims</h2>
-      <MyClaims />
-    </Page>
+    </>
   );
 }
 
@@ -101,7 +172,7 @@ const AMEND = `mutation Amend($id: ID!, $purpose: String, $start: String, $end: 
 }`;
 
 function ConsentCard({ c, onChange }: { c: any; onChange: () => void }) {
-  const a = useAction();
+  const a = useAction('patient');
   const [confirming, setConfirming] = useState(false);
   const [editing, setEditing] = useState(false);
   const act = (m: string, msg: string) =>
@@ -114,17 +185,21 @@ function ConsentCard({ c, onChange }: { c: any; onChange: () => void }) {
   return (
     <li class="card" aria-labelledby={`consent-${c.id}`}>
       <h3 id={`consent-${c.id}`}>
-        {c.grantee} · {c.purpose} <Badge v={c.status} />
+        <Who id={c.grantee} /> · {say(PURPOSE_LABELS, c.purpose)} <Badge v={c.status} text={say(CONSENT_STATUSES, c.status)} />
       </h3>
       <p class="meta">
         {c.id}
-        {c.requester ? ` · requested by ${c.requester}` : ''}
+        {c.requester && (
+          <>
+            {' '}
+            · requested by <Who id={c.requester} />
+          </>
+        )}
       </p>
       <p>
         {day(c.start)} – {day(c.end)}
         <br />
-        Covers: {c.records.length > 0 ? c.records.join(', ') : c.categories.length > 0 ? c.categories.join(', ') : c.category || 'all records'}
-        {c.actorRole && ` · role ${c.actorRole}`}
+        Covers: {c.records.length > 0 ? c.records.join(', ') : c.categories.length > 0 ? c.categories.map((x: string) => say(CATEGORIES, x)).join(', ') : 'all your records'}
       </p>
       {c.status === 'ACTIVE' && (
         <div class="row">
@@ -186,9 +261,9 @@ function Amend({ c, onDone }: { c: any; onDone: () => void }) {
     >
       <Field label="Purpose">
         <select name="amend-purpose" value={purpose} onChange={(e) => setPurpose(e.currentTarget.value)}>
-          {PURPOSES.map((p) => (
-            <option key={p} value={p}>
-              {p}
+          {options(PURPOSE_LABELS).map(([k, v]) => (
+            <option key={k} value={k}>
+              {v}
             </option>
           ))}
         </select>
@@ -231,7 +306,7 @@ function Grant({ records, onDone }: { records: any[]; onDone: () => void }) {
           await submit(GRANT, { id, grantee, purpose, start: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), end: `${end}T23:59:59Z`, records: chosen });
           setChosen([]);
           onDone();
-          return `Consent ${id} is granted.`;
+          return `Consent ${id} is granted: ${say(PURPOSE_LABELS, purpose).toLowerCase()}, until ${day(`${end}T12:00:00Z`)}.`;
         });
       }}
     >
@@ -249,9 +324,9 @@ function Grant({ records, onDone }: { records: any[]; onDone: () => void }) {
         </Field>
         <Field label="Purpose">
           <select name="purpose" value={purpose} onChange={(e) => setPurpose(e.currentTarget.value)}>
-            {PURPOSES.map((p) => (
-              <option key={p} value={p}>
-                {p}
+            {options(PURPOSE_LABELS).map(([k, v]) => (
+              <option key={k} value={k}>
+                {v}
               </option>
             ))}
           </select>
@@ -271,7 +346,7 @@ function Grant({ records, onDone }: { records: any[]; onDone: () => void }) {
               checked={chosen.includes(r.id)}
               onChange={(e) => setChosen(e.currentTarget.checked ? [...chosen, r.id] : chosen.filter((x) => x !== r.id))}
             />{' '}
-            {r.id} ({r.category})
+            {say(CATEGORIES, r.category)} <span class="muted">({r.id})</span>
           </label>
         ))}
       </fieldset>
@@ -322,37 +397,21 @@ function ExportLog() {
   );
 }
 
-function AccessLog() {
+function AccessLog({ fresh: alerts }: { fresh: any[] }) {
   const q = useQuery(LOG);
-  const live = useSubscription<any>(ALERTS, {});
-  const [alerts, setAlerts] = useState<any[]>([]);
-  useEffect(() => {
-    const e = live.data?.accessAlerts;
-    if (e) setAlerts((xs) => (xs.some((x) => x.id === e.id) ? xs : [e, ...xs]));
-  }, [live.data]);
   const known = new Set((q.data?.accessLog.nodes ?? []).map((e: any) => e.id));
   const fresh = alerts.filter((a) => !known.has(a.id));
   return (
     <section aria-labelledby="log-title">
       <h2 id="log-title">Who accessed my data and why</h2>
-      <div aria-live="assertive" role="log" aria-label="New access alerts">
-        {fresh.map((e) => (
-          <p key={e.id} class="alert">
-            <strong>{e.kind === 'BREAK_GLASS' ? 'Emergency (break-glass) access' : e.kind === 'REFUSED' ? 'Refused access' : 'New access'}:</strong>{' '}
-            {e.reader} read {e.recordId} for {e.purpose} at {when(e.time)}
-            {e.breakGlassReason ? ` — reason: ${e.breakGlassReason}` : ''}
-          </p>
-        ))}
-      </div>
-      <p class="live">{live.error ? <span class="warn">Live alerts stopped: {live.error.message}</span> : 'Alerts appear here as accesses commit.'}</p>
       <ExportLog />
       <Show q={q} what="Loading the access log">
         {(d: any) =>
-          d.accessLog.nodes.length === 0 ? (
+          d.accessLog.nodes.length === 0 && fresh.length === 0 ? (
             <p>Nobody has accessed your records.</p>
           ) : (
             <div class="table-wrap">
-              <table>
+              <table class="stack">
                 <caption class="sr-only">Access log</caption>
                 <thead>
                   <tr>
@@ -366,31 +425,44 @@ function AccessLog() {
                 <tbody>
                   {[...fresh, ...d.accessLog.nodes].map((e: any) => (
                     <tr key={e.id} class={e.kind === 'BREAK_GLASS' ? 'bg-row' : ''}>
-                      <td>{when(e.time)}</td>
-                      <td>
-                        {e.reader}
-                        {e.readerOrganisation && (
-                          <div class="muted">
-                            {e.readerOrganisation}
-                            {e.readerRoles?.length ? ` · ${e.readerRoles.filter((r: string) => r !== 'member').map(label).join(', ')}` : ''}
-                          </div>
-                        )}
+                      <td data-label="When">
+                        <Time value={e.time} />
                       </td>
-                      <td>{e.recordId}</td>
-                      <td>
-                        <Badge v={e.kind} />
+                      <td data-label="Who">
+                        <span>
+                          <Who id={e.reader} org={false} />
+                          <span class="muted">
+                            {' '}
+                            ({e.readerOrganisation || e.reader.split('/')[0]}
+                            {e.readerRoles?.length
+                              ? `, ${e.readerRoles
+                                  .filter((r: string) => r !== 'member')
+                                  .map((r: string) => roleNames[r] ?? r)
+                                  .join(', ')}`
+                              : ''}
+                            )
+                          </span>
+                        </span>
                       </td>
-                      <td>
-                        {e.kind === 'BREAK_GLASS'
-                          ? `Emergency: ${e.breakGlassReason ?? 'no reason given'}${e.reviewed ? ` (reviewed: ${e.review?.outcome})` : ' (not reviewed yet)'}`
-                          : e.kind === 'REFUSED'
-                            ? `Refused: ${e.refusal ?? ''}`
-                            : e.consentId
-                              ? `${e.purpose} under consent ${e.consentId} (${label(e.consentStatusAtAccess ?? '')})`
-                              : `${e.purpose} (own access or custodian)`}
-                        {e.undelivered && (
-                          <div class="muted">Nothing was delivered: {UNDELIVERED[e.undelivered.reason] ?? e.undelivered.reason}.</div>
-                        )}
+                      <td data-label="Record">
+                        <span>
+                          {say(CATEGORIES, e.category)} <span class="muted">({e.recordId})</span>
+                        </span>
+                      </td>
+                      <td data-label="Decision">
+                        <Badge v={e.kind} text={e.kind === 'BREAK_GLASS' ? 'emergency' : e.kind === 'REFUSED' ? 'refused' : 'granted'} />
+                      </td>
+                      <td data-label="Why">
+                        <span>
+                          {e.kind === 'BREAK_GLASS'
+                            ? `Emergency: ${say(EMERGENCIES, e.breakGlassReason)}${e.reviewed ? ` (reviewed: ${e.review?.outcome})` : ' (not reviewed yet)'}`
+                            : e.kind === 'REFUSED'
+                              ? refusalInWords(e.refusal)
+                              : e.consentId
+                                ? `${say(PURPOSE_LABELS, e.purpose)} under your consent ${e.consentId}${e.consentStatusAtAccess && e.consentStatusAtAccess !== 'ACTIVE' ? ` (${say(CONSENT_STATUSES, e.consentStatusAtAccess).toLowerCase()})` : ''}`
+                                : `${say(PURPOSE_LABELS, e.purpose)} (your own access, or the hospital keeping it)`}
+                          {e.undelivered && <span class="muted"> Nothing was delivered: {UNDELIVERED[e.undelivered.reason] ?? e.undelivered.reason}.</span>}
+                        </span>
                       </td>
                     </tr>
                   ))}
@@ -418,7 +490,7 @@ const ERASE = `mutation Erase($record: ID!, $confirm: ID!, $wait: Boolean) { era
 function Erase({ id, onDone }: { id: string; onDone: () => void }) {
   const [asking, setAsking] = useState(false);
   const [typed, setTyped] = useState('');
-  const a = useAction();
+  const a = useAction('patient');
   if (!asking)
     return (
       <button type="button" class="link" onClick={() => setAsking(true)}>

@@ -1,0 +1,54 @@
+package e2e_test
+
+import (
+	"testing"
+)
+
+// TestPhone: at 390 px every page of every role (and every tab of the
+// long ones) fits the screen: no sideways scroll of the page nor of a
+// table inside it (wide tables become one card per row); the menu is
+// collapsed behind a Menu button that opens it; axe-core finds no serious
+// or critical violation; no internal text and no console error.
+func TestPhone(t *testing.T) {
+	s := need(t)
+	b := newBrowser(t, s)
+	errs := listenErrors(b)
+	roles := []struct {
+		account string
+		pages   []string
+	}{
+		{"acme/adjuster", []string{"/claims", "/claims/clm-partial-paid", "/claims/clm-appealed"}},
+		{"stmarys/dr-lee", []string{"/staff", "/staff?tab=emergency", "/staff?tab=register", "/staff?tab=claim", "/staff?tab=claims"}},
+		{"stmarys/privacy", []string{"/staff"}},
+		{"stmarys/patient-ana", []string{"/patient", "/patient?tab=consents", "/patient?tab=log", "/patient?tab=claims"}},
+		{"acme/admin", []string{"/admin", "/admin?tab=members", "/admin?tab=governance", "/admin?tab=policy"}},
+		{"healthreg/auditor", []string{"/claims", "/staff", "/staff?tab=claims"}},
+	}
+	for _, r := range roles {
+		b.desktop()
+		b.signIn(r.account)
+		b.phone()
+		for _, p := range r.pages {
+			page := r.account + " " + p
+			b.visit(p)
+			b.checkPage(page)
+			if w := b.eval(`[...document.querySelectorAll('.table-wrap')].filter(w => w.scrollWidth > w.clientWidth + 1).map(w => (w.querySelector('caption') || w).innerText.slice(0, 40) + ': ' + w.scrollWidth + 'px in ' + w.clientWidth).join('; ')`); w != "" {
+				b.shot("wide-table-" + sanitize(page))
+				t.Errorf("%s: a table scrolls sideways: %s", page, w)
+			}
+		}
+		// The menu is collapsed; the button opens it.
+		b.poll(`getComputedStyle(document.querySelector('#main-menu')).display === 'none'`, "the menu collapsed")
+		b.button("Menu")
+		b.poll(`getComputedStyle(document.querySelector('#main-menu')).display !== 'none' && document.querySelector('.menu-toggle').getAttribute('aria-expanded') === 'true'`, "the menu open")
+		b.noSideways(r.account + " with the menu open")
+		b.shot("phone-" + sanitize(r.account))
+		b.desktop()
+		b.visit("/")
+		b.click(`//header//button[normalize-space(.)='Sign out']`)
+		b.waitText("Sign in")
+	}
+	if e := errs.take(); len(e) > 0 {
+		t.Errorf("console errors:\n%v", e)
+	}
+}
