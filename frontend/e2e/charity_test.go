@@ -24,6 +24,7 @@ func TestCharity(t *testing.T) {
 	b.waitText("Campaigns of Hope Foundation")
 	b.waitText("Income")
 	b.waitText("Heart surgery for children")
+	b.checkPage("charity: officer")
 
 	b.fill("campaign-id", "e2e-coats")
 	b.fill("campaign-title", "E2E coats")
@@ -63,7 +64,7 @@ func TestCharity(t *testing.T) {
 	b.fill("purpose-1", "Winter coats for the ward")
 	b.fill("payref-1", "PAY-COATS-1")
 	b.click(section + `//form//button[@type='submit'][normalize-space(.)='Disburse']`)
-	b.waitText("€100.00 is disbursed to stmarys.")
+	b.waitText("€100.00 is disbursed to St Mary's Hospital.")
 	b.waitText("E2E coats")
 	name, csv := b.download("Download CSV (summary)")
 	if !strings.HasSuffix(name, ".csv") || !strings.Contains(string(csv), "e2e-coats") || !strings.Contains(string(csv), "10000") {

@@ -22,7 +22,9 @@ func TestPhone(t *testing.T) {
 		{"stmarys/privacy", []string{"/staff"}},
 		{"stmarys/patient-ana", []string{"/patient", "/patient?tab=consents", "/patient?tab=log", "/patient?tab=claims"}},
 		{"acme/admin", []string{"/admin", "/admin?tab=members", "/admin?tab=governance", "/admin?tab=policy"}},
-		{"healthreg/auditor", []string{"/claims", "/staff", "/staff?tab=claims"}},
+		{"healthreg/auditor", []string{"/claims", "/staff", "/staff?tab=claims", "/charity"}},
+		{"hope/officer", []string{"/charity", "/campaigns/heart-surgery-fund"}},
+		{"healthreg/validator", []string{"/charity"}},
 	}
 	for _, r := range roles {
 		b.desktop()

@@ -4,6 +4,7 @@ import { useState } from 'preact/hooks';
 import { submit } from '../api';
 import { day, money, parseAmount } from '../format';
 import { Link, navigate } from '../router';
+import { Who } from '../names';
 import { has, useViewer } from '../session';
 import { Badge, Busy, Field, Page, Progress, Result, Show, useAction, useQuery } from '../ui';
 
@@ -119,10 +120,11 @@ export function CampaignSummary({ c }: { c: any }) {
   );
 }
 
-export function Milestones({ c, actions }: { c: any; actions?: (m: any) => preact.ComponentChildren }) {
+/** A campaign's milestones (one card per milestone on a phone); with names, validators by name rather than id. */
+export function Milestones({ c, actions, names = false }: { c: any; actions?: (m: any) => preact.ComponentChildren; names?: boolean }) {
   return (
     <div class="table-wrap">
-      <table>
+      <table class="stack">
         <caption class="sr-only">Milestones of {c.title}</caption>
         <thead>
           <tr>
@@ -140,17 +142,17 @@ export function Milestones({ c, actions }: { c: any; actions?: (m: any) => preac
         <tbody>
           {c.milestones.map((m: any) => (
             <tr key={m.seq}>
-              <td>{m.seq}</td>
-              <td>{m.title}</td>
-              <td><Badge v={m.status} /></td>
-              <td>
+              <td data-label="#">{m.seq}</td>
+              <td data-label="Milestone">{m.title}</td>
+              <td data-label="Status"><Badge v={m.status} /></td>
+              <td data-label="Funded / amount">
                 {money(m.funded, c.currency)} / {money(m.amount, c.currency)}
               </td>
-              <td>{money(m.escrow, c.currency)}</td>
-              <td>{money(m.disbursed, c.currency)}</td>
-              <td>{m.validator}</td>
-              <td>{day(m.deadline)}</td>
-              {actions && <td>{actions(m)}</td>}
+              <td data-label="In escrow">{money(m.escrow, c.currency)}</td>
+              <td data-label="Disbursed">{money(m.disbursed, c.currency)}</td>
+              <td data-label="Validator">{names ? <Who id={m.validator} /> : m.validator}</td>
+              <td data-label="Deadline">{day(m.deadline)}</td>
+              {actions && <td data-label="Actions">{actions(m)}</td>}
             </tr>
           ))}
         </tbody>

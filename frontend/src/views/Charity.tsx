@@ -5,6 +5,7 @@ import { useState } from 'preact/hooks';
 import { submit } from '../api';
 import { download, money, parseAmount } from '../format';
 import { Link } from '../router';
+import { useOrgs, whoName } from '../names';
 import { has, useViewer } from '../session';
 import { Badge, Busy, Field, Page, Result, Show, useAction, useQuery } from '../ui';
 import { Milestones } from './Campaigns';
@@ -39,7 +40,7 @@ export function CharityHome() {
                     {money(c.refunded, c.currency)} refunded.
                   </p>
                   {officer && c.status === 'DRAFT' && <OpenCampaign c={c} onDone={q.reload} />}
-                  <Milestones c={c} actions={(m) => <MilestoneActions c={c} m={m} officer={officer} onDone={q.reload} />} />
+                  <Milestones c={c} names actions={(m) => <MilestoneActions c={c} m={m} officer={officer} onDone={q.reload} />} />
                 </section>
               ))}
               {officer && charity && <NewCampaign charity={charity} onDone={q.reload} />}
@@ -172,6 +173,7 @@ function EvidenceForm({ vars, onDone }: { vars: { campaign: string; milestone: n
 }
 
 function DisburseForm({ c, m, onDone }: { c: any; m: any; onDone: (msg: string) => void }) {
+  const orgs = useOrgs();
   const [payee, setPayee] = useState('stmarys');
   const [amount, setAmount] = useState((m.escrow / 100).toFixed(2));
   const [purpose, setPurpose] = useState('');
@@ -195,13 +197,23 @@ function DisburseForm({ c, m, onDone }: { c: any; m: any; onDone: (msg: string) 
             paymentRef: ref.trim(),
             evidenceHash: m.evidenceHash ?? '',
           });
-          onDone(`${money(v, c.currency)} is disbursed to ${payee}.`);
+          onDone(`${money(v, c.currency)} is disbursed to ${whoName(orgs, payee.trim())}.`);
         });
       }}
     >
-      <Field label="Payee (organisation or member)">
-        <input name={`payee-${m.seq}`} value={payee} onInput={(e) => setPayee(e.currentTarget.value)} />
+      <Field label="Payee" hint="An organisation, or a member by id (organisation/name)">
+        <input name={`payee-${m.seq}`} list={`payees-${m.seq}`} value={payee} onInput={(e) => setPayee(e.currentTarget.value)} />
       </Field>
+      <datalist id={`payees-${m.seq}`}>
+        {[...orgs.values()].map((o) => (
+          <option key={o.id} value={o.id}>
+            {o.name}
+          </option>
+        ))}
+      </datalist>
+      {payee.trim() && !payee.includes('/') && orgs.size > 0 && (
+        <p class="muted">{orgs.get(payee.trim())?.name ?? 'No organisation has this id.'}</p>
+      )}
       <Field label={`Amount (${c.currency})`}>
         <input name={`disburse-amount-${m.seq}`} inputMode="decimal" value={amount} onInput={(e) => setAmount(e.currentTarget.value)} />
       </Field>
@@ -336,7 +348,7 @@ function Report({ charity }: { charity: string }) {
             <>
               {r.truncated && <p class="warn">The entries are truncated: narrow the period.</p>}
               <div class="table-wrap">
-                <table>
+                <table class="stack">
                   <caption class="sr-only">Per campaign, {range.from} to {range.to}</caption>
                   <thead>
                     <tr>
@@ -352,13 +364,13 @@ function Report({ charity }: { charity: string }) {
                   <tbody>
                     {r.campaigns.map((c: any) => (
                       <tr key={c.campaignId}>
-                        <td>{c.title}</td>
-                        <td>{money(c.income, c.currency)}</td>
-                        <td>{money(c.disbursed, c.currency)}</td>
-                        <td>{money(c.refunded, c.currency)}</td>
-                        <td>{money(c.net, c.currency)}</td>
-                        <td>{c.gifts}</td>
-                        <td>
+                        <td data-label="Campaign">{c.title}</td>
+                        <td data-label="Income">{money(c.income, c.currency)}</td>
+                        <td data-label="Disbursed">{money(c.disbursed, c.currency)}</td>
+                        <td data-label="Refunded">{money(c.refunded, c.currency)}</td>
+                        <td data-label="Net">{money(c.net, c.currency)}</td>
+                        <td data-label="Gifts">{c.gifts}</td>
+                        <td data-label="Chart">
                           <div class="chart" aria-hidden="true">
                             <span class="c-income" style={{ width: `${(100 * c.income) / max}%` }} />
                             <span class="c-disbursed" style={{ width: `${(100 * c.disbursed) / max}%` }} />
