@@ -7,6 +7,7 @@ import (
 
 	"github.com/almoner/almoner/consortium-node/contracts"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
+	"github.com/almoner/almoner/consortium-node/ledger"
 	"github.com/almoner/almoner/consortium-node/mempool"
 	"github.com/almoner/almoner/consortium-node/store"
 	"github.com/almoner/almoner/consortium-node/tx"
@@ -81,7 +82,7 @@ func (a *admission) member(s *tx.Signed, head store.Head, at time.Time) (refusal
 		return fmt.Errorf("%w: %w", mempool.ErrNotMember, aerr), nil
 	}
 	if r.record != nil {
-		a.cache.admit(head, sender, &admittedKey{key: key, record: r.record})
+		a.cache.admit(head, sender, &admittedKey{key: key, record: r.record, reads: r.reads})
 	}
 	return nil, nil
 }
@@ -97,20 +98,22 @@ func nextBlockTime(now time.Time, headTime int64) time.Time {
 }
 
 // admissionReader reads committed state for one admission check through
-// the cache, keeps the sender's member record as read, and keeps the first
-// read error, so that a failing disk is reported as such rather than as an
-// unknown sender.
+// the cache, keeps the sender's member record as read and the keys read,
+// and keeps the first read error, so that a failing disk is reported as
+// such rather than as an unknown sender.
 type admissionReader struct {
 	a      *admission
 	head   store.Head
-	member string // the sender's member state key
-	record []byte // its value, once read
+	member string   // the sender's member state key
+	record []byte   // its value, once read
+	reads  []string // every key read, present or not
 	err    error
 }
 
 var _ contracts.StateReader = (*admissionReader)(nil)
 
 func (r *admissionReader) Get(key string) ([]byte, bool) {
+	r.reads = append(r.reads, key)
 	v, ok := r.a.cache.get(r.head, key)
 	if !ok {
 		var err error
@@ -139,6 +142,7 @@ const admissionCacheMax = 1 << 16
 type admittedKey struct {
 	key    sign.PublicKey
 	record []byte
+	reads  []string // the state keys Authenticate read to accept it
 
 	once   sync.Once // decodes record's key expiry, on the first reuse
 	expiry int64
@@ -166,11 +170,12 @@ func (k *admittedKey) admits(key sign.PublicKey, at time.Time) bool {
 
 // admissionCache keeps, for one head, the state values admission found
 // (members and organisations; never absences, so outsiders' made-up ids do
-// not fill it) and the keys it admitted. An entry is used only while the
-// head it was read under is still the head: once a block commits (one that
-// revokes or rotates a key, removes an organisation), the next admission
-// sees the new head and reads again, so the cache never admits what
-// committed state refuses. The cache only ever shortens an admission;
+// not fill it) and the keys it admitted. An entry is used only at the head it
+// was read under, or at a later head the node carried it to (advance)
+// because no block since wrote what it depends on: a block that revokes or
+// rotates a key or removes an organisation drops what it touched, and any
+// other head empties the cache, so it never admits what committed state
+// refuses. The cache only ever shortens an admission;
 // every refusal comes from Authenticate. Values are shared, never
 // modified.
 type admissionCache struct {
@@ -201,6 +206,36 @@ func (c *admissionCache) signer(head store.Head, sender string) *admittedKey {
 		return nil
 	}
 	return c.signers[sender]
+}
+
+// advance carries the cache from head from to the block to that extends
+// it, whose state writes are writes: values of keys the block wrote are
+// dropped, and so are the keys admitted on reading any of them; the rest
+// holds at to exactly as it did at from, since state changes only by a
+// block's writes. Block building, which asks at the head it builds on,
+// then finds a sender admitted in an earlier block without reading and
+// decoding its records again. A cache at another head is left alone (its
+// next use empties it). The node calls it after committing each block.
+func (c *admissionCache) advance(from, to store.Head, writes []ledger.StateWrite) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.vals == nil || !sameBlock(c.head, from) || to.Height != from.Height+1 {
+		return
+	}
+	written := make(map[string]struct{}, len(writes))
+	for _, w := range writes {
+		written[w.Key] = struct{}{}
+		delete(c.vals, w.Key)
+	}
+	for sender, k := range c.signers {
+		for _, key := range k.reads {
+			if _, ok := written[key]; ok {
+				delete(c.signers, sender)
+				break
+			}
+		}
+	}
+	c.head = to
 }
 
 // at empties the cache when head is newer than its head, and reports

@@ -202,6 +202,92 @@ func TestAdmissionCacheSigners(t *testing.T) {
 	}
 }
 
+// TestAdmissionCacheAdvance: committing a block carries the cache to the
+// new head, less what the block wrote and the keys admitted on reading
+// it; a cache at another head is not carried.
+func TestAdmissionCacheAdvance(t *testing.T) {
+	h1 := store.Head{Height: 1, Hash: ledger.Hash{1}}
+	h2 := store.Head{Height: 2, Hash: ledger.Hash{2}}
+	h3 := store.Head{Height: 3, Hash: ledger.Hash{3}}
+	fill := func() *admissionCache {
+		c := &admissionCache{max: admissionCacheMax}
+		for _, k := range []string{"m/a", "m/b", "o/x", "o/y"} {
+			c.put(h1, k, []byte(k))
+		}
+		c.admit(h1, "a", &admittedKey{reads: []string{"m/a", "o/x"}})
+		c.admit(h1, "b", &admittedKey{reads: []string{"m/b", "o/y"}})
+		return c
+	}
+	c := fill()
+	c.advance(h1, h2, []ledger.StateWrite{{Key: "o/y", Deleted: true}, {Key: "unrelated", Value: []byte("v")}})
+	for k, want := range map[string]bool{"m/a": true, "m/b": true, "o/x": true, "o/y": false, "unrelated": false} {
+		if _, ok := c.get(h2, k); ok != want {
+			t.Errorf("value %s at the new head: cached %v, want %v", k, ok, want)
+		}
+		if _, ok := c.get(h1, k); ok {
+			t.Errorf("value %s still served at the parent", k)
+		}
+	}
+	if c.signer(h2, "a") == nil {
+		t.Error("a sender whose records the block did not write was dropped")
+	}
+	if c.signer(h2, "b") != nil {
+		t.Error("a sender whose organisation the block removed is still admitted")
+	}
+	c.advance(h1, h2, nil) // not the cache's head: nothing happens
+	c.advance(h2, h3, []ledger.StateWrite{{Key: "m/a", Value: []byte("rotated")}})
+	if c.signer(h3, "a") != nil {
+		t.Error("a sender whose member record the block wrote is still admitted")
+	}
+	for _, tc := range []struct {
+		name     string
+		from, to store.Head
+	}{
+		{"from another head", h2, h3},
+		{"skipping a height", h1, h3},
+	} {
+		c := fill()
+		c.advance(tc.from, tc.to, nil)
+		if c.signer(tc.to, "a") != nil {
+			t.Errorf("%s: the cache was carried", tc.name)
+		}
+	}
+}
+
+// TestAdmissionCarriedAcrossBlocks: the node's own admission cache keeps a
+// sender admitted across a block that did not touch it, and a revocation
+// is still refused at the next block.
+func TestAdmissionCarriedAcrossBlocks(t *testing.T) {
+	h := newHarness(t, nil)
+	commit := func(raw []byte) {
+		t.Helper()
+		if r := h.submit(raw)[0]; r.Err != nil || !r.Committed || !r.Receipt.OK() {
+			t.Fatalf("%+v (err %v)", r, r.Err)
+		}
+	}
+	commit(h.sign("stmarys/admin", 0, "add_member", tx.String("id", "stmarys/p2"),
+		tx.Strings("roles", []string{identity.RolePatient}), tx.String("sign_key", h.keys["stmarys/dr-lee"].Public().String()),
+		tx.String("enc_key", h.enc)))
+	h.keys["stmarys/p2"] = h.keys["stmarys/dr-lee"]
+	commit(h.sign("stmarys/p2", 0, "rotate_keys", tx.String("id", "stmarys/p2"), tx.String("enc_key", h.enc)))
+	commit(h.sign("stmarys/admin", 0, "add_member", tx.String("id", "stmarys/p3"),
+		tx.Strings("roles", []string{identity.RolePatient}), tx.String("sign_key", h.keys["stmarys/dr-lee"].Public().String()),
+		tx.String("enc_key", h.enc)))
+	head, _ := h.n.store.Head()
+	if h.n.adm.cache.signer(head, "stmarys/admin") == nil {
+		t.Error("the admin, admitted in earlier blocks, is not admitted at the head without reading")
+	}
+	commit(h.sign("stmarys/admin", 0, "revoke_member", tx.String("id", "stmarys/p2")))
+	head, _ = h.n.store.Head()
+	if h.n.adm.cache.signer(head, "stmarys/p2") != nil {
+		t.Fatal("a revoked member is still admitted from the cache")
+	}
+	r := h.submit(h.sign("stmarys/p2", 0, "rotate_keys", tx.String("id", "stmarys/p2"), tx.String("enc_key", h.enc)))[0]
+	if !errors.Is(r.Err, mempool.ErrNotMember) {
+		t.Fatalf("after the revocation: %+v (err %v), want %v", r, r.Err, mempool.ErrNotMember)
+	}
+}
+
 // TestAdmissionAgainstCommittedState calls the node's admission directly,
 // its clock set by the test: a revocation is seen as soon as its block is
 // committed (though the member was cached at the head before), and a key

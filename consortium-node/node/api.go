@@ -21,11 +21,10 @@ func (n *Node) NextHeight() uint64 {
 	return h.Height + 1
 }
 
-// Committed implements mempool.Ledger.
-func (n *Node) Committed(id tx.ID) (bool, error) {
-	_, _, ok, err := n.store.TxLocation(id)
-	return ok, err
-}
+// Committed implements mempool.Ledger: the store remembers an id it found
+// in no block, so block building's question about the same transaction
+// (storeLedger) is answered without reading the database again.
+func (n *Node) Committed(id tx.ID) (bool, error) { return n.store.Committed(id) }
 
 // Submit admits encoded signed transactions. With wait, it also waits (until
 // ctx ends) for each admitted transaction to be committed or left out of a

@@ -78,10 +78,9 @@ func builderHead(h store.Head) blockbuild.Head {
 // storeLedger answers the block builder from the store.
 type storeLedger struct{ st *store.Store }
 
-func (l storeLedger) Committed(id tx.ID) (bool, error) {
-	_, _, done, err := l.st.TxLocation(id)
-	return done, err
-}
+// Committed answers exactly at the head: block building runs on the
+// goroutine that commits blocks, so no block is half-remembered then.
+func (l storeLedger) Committed(id tx.ID) (bool, error) { return l.st.Committed(id) }
 
 // headMembers answers the block builder with admission's check at head.
 type headMembers struct {
@@ -116,11 +115,16 @@ func (n *Node) commitBuilt(index uint64, built *blockbuild.Built, own bool) erro
 	height := b.Header.Height
 	sig := ledger.SignHeader(n.cfg.NodeID, n.cfg.Key, hash)
 	start := time.Now()
+	parent, _ := n.store.Head()
 	if err := n.store.Commit(&store.Commit{Block: b, Receipts: built.Receipts, Writes: built.Writes,
 		Signatures: []ledger.HeaderSignature{sig}, Applied: index}); err != nil {
 		return err
 	}
 	n.metrics.commit.Observe(time.Since(start).Seconds())
+	// What admission read at the parent and this block did not write
+	// still holds: the next block's building finds its senders admitted.
+	head, _ := n.store.Head()
+	n.adm.cache.advance(parent, head, built.Writes)
 	// The next block is authorised by the policy and roles as of this one.
 	if u, err := authz.UpdateFor(built.Writes); err != nil {
 		return err

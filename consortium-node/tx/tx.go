@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/fxamacker/cbor/v2"
@@ -115,13 +116,18 @@ type Signed struct {
 }
 
 var (
-	encMode cbor.EncMode
-	decMode cbor.DecMode
+	encMode    cbor.EncMode
+	bufEncMode cbor.UserBufferEncMode // the same options, into a caller's buffer
+	decMode    cbor.DecMode
 )
 
 func init() {
 	var err error
 	encMode, err = cbor.CoreDetEncOptions().EncMode()
+	if err != nil {
+		panic(err)
+	}
+	bufEncMode, err = cbor.CoreDetEncOptions().UserBufferEncMode()
 	if err != nil {
 		panic(err)
 	}
@@ -143,19 +149,39 @@ func init() {
 // everything Almoner signs or hashes.
 func Marshal(v any) ([]byte, error) { return encMode.Marshal(v) }
 
-// Unmarshal decodes strictly and rejects non-canonical input.
+// Unmarshal decodes strictly and rejects non-canonical input: v is
+// encoded again and must come out as data, byte for byte.
 func Unmarshal(data []byte, v any) error {
 	if err := decMode.Unmarshal(data, v); err != nil {
 		return fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
-	again, err := encMode.Marshal(v)
-	if err != nil {
+	// The encoding to compare goes to a reused buffer: it is garbage the
+	// moment it is compared, and on a node it was as many bytes as every
+	// decode put together (proposals of a megabyte, member records read on
+	// every transaction).
+	buf := reencodeBufs.Get().(*bytes.Buffer)
+	defer putReencodeBuf(buf)
+	buf.Reset()
+	if err := bufEncMode.MarshalToBuffer(v, buf); err != nil {
 		return fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
-	if !bytes.Equal(again, data) {
+	if !bytes.Equal(buf.Bytes(), data) {
 		return ErrNonCanonical
 	}
 	return nil
+}
+
+// reencodeBufs holds Unmarshal's buffers.
+var reencodeBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// maxKeptReencodeBuf bounds the buffers kept for reuse: one that grew
+// for a larger value (a proposal) is dropped rather than kept.
+const maxKeptReencodeBuf = 4 << 20
+
+func putReencodeBuf(b *bytes.Buffer) {
+	if b.Cap() <= maxKeptReencodeBuf {
+		reencodeBufs.Put(b)
+	}
 }
 
 // SignBytes returns the bytes a sender signs.
