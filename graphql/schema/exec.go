@@ -353,6 +353,13 @@ func (s *Schema) Sanitize(ctx context.Context, errs []gqlerrors.FormattedError) 
 			e.Extensions = ue.Extensions()
 			continue
 		}
+		if errors.Is(e.OriginalError(), context.DeadlineExceeded) || e.Message == context.DeadlineExceeded.Error() {
+			// The request's time ran out (graphql-go reports it without a
+			// path): the work may finish on the ledger; say so.
+			e.Message = "the request took longer than the portal allows; it may still complete: check before retrying"
+			e.Extensions = map[string]any{"code": CodeUnavailable}
+			continue
+		}
 		if len(e.Path) == 0 {
 			// Variable coercion and operation selection: user input.
 			e.Extensions = map[string]any{"code": CodeBadUserInput}
