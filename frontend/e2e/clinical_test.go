@@ -1,7 +1,10 @@
 package e2e_test
 
 import (
+	"strings"
 	"testing"
+
+	"github.com/almoner/almoner/consortium-node/tx"
 )
 
 // TestClinical: a physician picks a patient (no typed ids) and reads a
@@ -76,5 +79,50 @@ func TestClinical(t *testing.T) {
 	b.shot("staff-privacy")
 	if e := errs.take(); len(e) > 0 {
 		t.Errorf("console errors:\n%v", e)
+	}
+}
+
+// TestPlainMessages: a refusal reads as a short reason in words, never the
+// policy's text: a physician whose consent the patient has just revoked
+// reads that the record needs the patient's active consent (the refusal
+// is on the ledger); a member who may not see a page reads who may, with
+// organisations by name; administrators can open the original message
+// behind Details, others cannot.
+func TestPlainMessages(t *testing.T) {
+	s := need(t)
+	b := newBrowser(t, s)
+	errs := listenErrors(b)
+	b.signIn("stmarys/dr-lee")
+	b.visit("/staff")
+	b.choose("patient", "stmarys/patient-ben")
+	b.waitText("Read under consent")
+	// The patient revokes the consent while the page shows it.
+	s.send(t, "stmarys/patient-ben", "consent", "revoke", tx.String("consent_id", "ben-stmarys-treatment"))
+	b.button("Read under consent")
+	b.waitText("Refused:")
+	b.waitText("You may not read this record: it needs the patient's active consent for this purpose")
+	b.waitText("The refusal is recorded on the ledger.")
+	b.plainWords("staff: a refused read")
+	b.noText("Details")
+	b.checkPage("staff: a refused read")
+
+	b.switchRole("healthreg/validator")
+	b.visit("/claims")
+	b.waitText("Not allowed:")
+	b.waitText("Only the adjusters of Health Regulator or an auditor may read its claims")
+	b.noText("Details")
+	b.checkPage("claims: not allowed")
+
+	b.switchRole("acme/admin")
+	b.visit("/claims")
+	b.waitText("Only the adjusters of Acme Health Insurance or an auditor may read its claims")
+	b.click(`//details[contains(@class,'why')]/summary`)
+	b.waitText("only the adjusters of acme or an auditor may read its claims")
+	b.accessible("claims: details for an admin")
+	// The refused requests are answered 4xx, which the browser logs; nothing else may be.
+	for _, e := range errs.take() {
+		if !strings.Contains(e, "/graphql") || !strings.Contains(e, "status of 4") {
+			t.Errorf("console error: %s", e)
+		}
 	}
 }

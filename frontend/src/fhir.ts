@@ -68,7 +68,9 @@ function quantity(o: R): string | undefined {
   const q = o.valueQuantity;
   if (q && typeof q.value === 'number') {
     const v = Math.abs(q.value) >= 100 ? Math.round(q.value) : Math.round(q.value * 10) / 10;
-    return `${v} ${q.unit ?? q.code ?? ''}`.trim();
+    // UCUM annotations ({score}) are no unit to a reader.
+    const unit = String(q.unit ?? q.code ?? '').replace(/^\{.*\}$/, '');
+    return `${v} ${unit}`.trim();
   }
   const bp = (c: string) => o.component?.find((x: R) => code(x.code) === c)?.valueQuantity;
   const sys = bp('8480-6'), dia = bp('8462-4');

@@ -158,8 +158,8 @@ const hints: Record<string, string> = {
   INTERNAL: 'Something went wrong on the portal. Try again; if it happens again, tell your administrator.',
 };
 
-/** A message for people from an error, with the original text as details. */
-export function explain(e: Pick<ApiError, 'message' | 'code'>): Explained {
+/** A message for people from an error, with the original text as details; orgs names organisations by name. */
+export function explain(e: Pick<ApiError, 'message' | 'code'>, orgs?: Map<string, { name: string }>): Explained {
   const raw = e.message ?? '';
   const code = e.code ?? 'INTERNAL';
   const recorded = /the ledger refused (it|the access)/.test(raw);
@@ -170,7 +170,8 @@ export function explain(e: Pick<ApiError, 'message' | 'code'>): Explained {
   else if (code === 'INTERNAL' && /internal|corrupt|panic|runtime/.test(raw)) summary = hints.INTERNAL;
   else if (/^the portal answered \d+/.test(raw)) summary = hints[code] ?? hints.INTERNAL;
   else summary = plain(raw.replace(/^the ledger refused (it|the access)[^:]*: /, '')) || hints[code] || hints.INTERNAL;
-  // "only the staff of stmarys or an auditor may read its claims": plain already.
+  // "only the staff of stmarys or an auditor may read its claims": an organisation by its name.
+  if (orgs?.size) summary = summary.replace(/\b(of|by|at|from|to) ([a-z0-9][a-z0-9._-]*)\b(?!\/)/g, (w, p, id) => (orgs.has(id) ? `${p} ${orgs.get(id)!.name}` : w));
   if (recorded) summary += ' The refusal is recorded on the ledger.';
   const details = raw && raw !== summary ? raw : null;
   return { title, summary, details };

@@ -4,6 +4,7 @@ import { cloneElement, isValidElement, type ComponentChildren, type JSX } from '
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { ApiError, gql, subscribe } from './api';
 import { DETAIL_ROLES, explain } from './messages';
+import { useOrgs } from './names';
 import { navigate, useLocation } from './router';
 import { has, useViewer } from './session';
 
@@ -228,11 +229,12 @@ export function Loading({ what = 'Loading' }: { what?: string }) {
  */
 export function ErrorBox({ error, retry }: { error: ApiError; retry?: () => void }) {
   const { viewer } = useViewer();
-  const x = explain(error);
+  const orgs = useOrgs();
+  const x = explain(error, orgs);
   const admin = has(viewer, ...DETAIL_ROLES);
   return (
     <div class="error" role="alert">
-      <strong>{x.title}:</strong> {x.summary}
+      <strong>{x.title}:</strong> {x.summary}{' '}
       {retry && (
         <button type="button" class="link" onClick={retry}>
           Try again
