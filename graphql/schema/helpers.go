@@ -2,7 +2,7 @@ package schema
 
 import (
 	"fmt"
-	"strings"
+	"github.com/almoner/almoner/consortium-node/contracts/identity/memberid"
 	"time"
 
 	"github.com/graphql-go/graphql"
@@ -52,4 +52,4 @@ func Forbidden(msg string) error { return Errorf(CodeForbidden, msg) }
 func BadInput(msg string) error { return Errorf(CodeBadUserInput, msg) }
 
 // OrgOf returns the organisation of a member id "<org>/<name>".
-func OrgOf(member string) string { o, _, _ := strings.Cut(member, "/"); return o }
+func OrgOf(member string) string { return memberid.OrgOf(member) }

@@ -2,6 +2,7 @@ package governance
 
 import (
 	"fmt"
+	"github.com/almoner/almoner/consortium-node/contracts/identity/memberid"
 	"slices"
 	"strconv"
 	"strings"
@@ -174,7 +175,7 @@ func proposalKey(id string) string            { return "p/" + id }
 func allKey(seq string) string                { return "a/" + seq }
 func statusPrefix(status string) string       { return "s/" + status + "/" }
 func seqOf(height uint64, txIndex int) string { return fmt.Sprintf("%016x.%06x", height, txIndex) }
-func orgOf(member string) string              { o, _, _ := strings.Cut(member, "/"); return o }
+func orgOf(member string) string              { return memberid.OrgOf(member) }
 
 func bad(format string, v ...any) error {
 	return fmt.Errorf("%w: %s", ErrEvent, fmt.Sprintf(format, v...))

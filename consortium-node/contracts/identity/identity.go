@@ -3,6 +3,7 @@ package identity
 import (
 	"encoding/base64"
 	"fmt"
+	"github.com/almoner/almoner/consortium-node/contracts/identity/memberid"
 	"slices"
 	"strings"
 	"time"
@@ -130,10 +131,7 @@ type Member struct {
 func (m *Member) HasRole(r string) bool { return slices.Contains(m.Roles, r) }
 
 // OrgOf returns the organisation part of a member id.
-func OrgOf(memberID string) string {
-	org, _, _ := strings.Cut(memberID, "/")
-	return org
-}
+func OrgOf(memberID string) string { return memberid.OrgOf(memberID) }
 
 // ValidateID checks an organisation id (name == "") or a member id.
 func ValidateID(id string, member bool) error {
