@@ -175,3 +175,42 @@ func TestReplay(t *testing.T) {
 		t.Fatal("replay of a block that does not extend the head")
 	}
 }
+
+// TestVerifyBatchDecidesAsDecode: candidates whose signatures were checked
+// together (VerifyBatch, as a follower does for what it did not admit)
+// build the same block, with the same rejections, as candidates checked
+// one by one by Decode; a bad signature among them is the one refused.
+func TestVerifyBatchDecidesAsDecode(t *testing.T) {
+	c := world(t)
+	var txs []blockbuild.Candidate
+	for i := range 12 {
+		txs = append(txs, cand(t, register(c, "stmarys/clerk", fmt.Sprintf("b-%d", i))))
+	}
+	forged := cand(t, register(c, "stmarys/clerk", "b-forged"))
+	forged.Raw = bytes.Clone(forged.Raw)
+	forged.Raw[len(forged.Raw)-1] ^= 1
+	txs = append(txs[:5], append([]blockbuild.Candidate{forged, cand(t, register(c, "stmarys/nobody", "b-x"))}, txs[5:]...)...)
+	one := build(t, c, builder(c, defaults), append([]blockbuild.Candidate(nil), txs...)...)
+	batched := append([]blockbuild.Candidate(nil), txs...)
+	ptrs := make([]*blockbuild.Candidate, len(batched))
+	for i := range batched {
+		c := &batched[i]
+		c.ID = tx.HashID(c.Raw)
+		c.Tx, c.Err = tx.Decode(c.Raw)
+		ptrs[i] = c
+	}
+	blockbuild.VerifyBatch(ptrs[:7])
+	blockbuild.VerifyBatch(ptrs[7:])
+	for i, c := range batched {
+		if c.Verified == (i == 5) {
+			t.Errorf("candidate %d: verified %v", i, c.Verified)
+		}
+	}
+	two := build(t, c, builder(c, defaults), batched...)
+	if reasons(one) != reasons(two) || reasons(two) != "bad_signature not_member " {
+		t.Errorf("left out: one by one %q, in batches %q", reasons(one), reasons(two))
+	}
+	if one.Block == nil || two.Block == nil || one.Block.Header.Hash() != two.Block.Header.Hash() {
+		t.Error("the blocks differ")
+	}
+}

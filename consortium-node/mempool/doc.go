@@ -1,7 +1,8 @@
 // Package mempool admits transactions to the node: it decodes them under
 // the size limits, checks chain id, expiry window and duplicates (pending
 // or already committed), verifies signatures on a pool of workers (one per
-// core), refuses transactions not signed by a current key of an active
+// core) in batches (tx.VerifyBatch, which accepts exactly the signatures
+// checking each alone accepts), refuses transactions not signed by a current key of an active
 // member (Config.Authenticate), and queues them in arrival order for the
 // proposer. A transaction is verified once per node: the pool remembers
 // verified transactions until they commit, so block application does not

@@ -95,6 +95,11 @@ type Config struct {
 	MaxPerSender int
 	// Workers verifying signatures (default GOMAXPROCS).
 	Workers int
+	// VerifyBatch is the most signatures one worker verifies as one batch
+	// (tx.VerifyBatch; default 64). Add spreads a request's signatures over
+	// the workers in batches of up to this many; 1 verifies them one by
+	// one. Batches and single checks accept the same signatures.
+	VerifyBatch int
 	// Precheck, if set, refuses a call by its shape before admission
 	// (contracts.Registry.Precheck).
 	Precheck func(c tx.Call) error
@@ -135,6 +140,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Workers <= 0 {
 		c.Workers = runtime.GOMAXPROCS(0)
+	}
+	if c.VerifyBatch <= 0 {
+		c.VerifyBatch = 64
 	}
 	return nil
 }
@@ -237,9 +245,16 @@ func Check(s *tx.Signed, chainID string, height, window uint64) error {
 }
 
 // Add admits encoded signed transactions. Results are in input order.
+//
+// It works in two passes over the workers: first everything a transaction
+// is refused for without its signature (size, encoding, chain, expiry,
+// precheck, already committed), then the signatures of the rest, in
+// batches (Config.VerifyBatch) spread over the workers, and the member
+// check of each transaction whose signature verified.
 func (p *Pool) Add(ctx context.Context, raws [][]byte) ([]Result, error) {
 	res := make([]Result, len(raws))
 	ents := make([]*Entry, len(raws))
+	decoded := make([]*tx.Signed, len(raws))
 	height := p.ledger.NextHeight()
 	err := p.Parallel(ctx, len(raws), func(i int) {
 		id := tx.HashID(raws[i])
@@ -269,24 +284,53 @@ func (p *Pool) Add(ctx context.Context, raws [][]byte) ([]Result, error) {
 			res[i].Err, res[i].Reason = fmt.Errorf("%w: %s", ErrCommitted, id), ReasonCommitted
 			return
 		}
-		if err := s.Verify(); err != nil {
-			res[i].Err, res[i].Reason = err, ReasonMalformed
-			if errors.Is(err, tx.ErrSignature) {
-				res[i].Reason = ReasonBadSignature
+		decoded[i] = s
+	})
+	if err != nil {
+		return nil, err
+	}
+	var todo []int // what is left to verify, in input order
+	for i, s := range decoded {
+		if s != nil {
+			todo = append(todo, i)
+		}
+	}
+	// Batches as large as Config.VerifyBatch allows, but enough of them to
+	// keep every worker busy.
+	size := max(1, min(p.cfg.VerifyBatch, (len(todo)+p.cfg.Workers-1)/p.cfg.Workers))
+	err = p.Parallel(ctx, (len(todo)+size-1)/size, func(b int) {
+		idx := todo[b*size : min(len(todo), (b+1)*size)]
+		ss := make([]*tx.Signed, len(idx))
+		for j, i := range idx {
+			ss[j] = decoded[i]
+		}
+		var errs []error
+		if size == 1 {
+			errs = []error{ss[0].Verify()}
+		} else {
+			errs = tx.VerifyBatch(ss)
+		}
+		for j, i := range idx {
+			if err := errs[j]; err != nil {
+				res[i].Err, res[i].Reason = err, ReasonMalformed
+				if errors.Is(err, tx.ErrSignature) {
+					res[i].Reason = ReasonBadSignature
+				}
+				continue
 			}
-			return
+			// Membership comes after the signature: only the holder of
+			// the key learns anything, and an outsider's refusal is the
+			// same whatever sender id it names.
+			s := ss[j]
+			if err := p.cfg.Authenticate(s); errors.Is(err, ErrNotMember) {
+				res[i].Err, res[i].Reason = ErrNotMember, ReasonNotMember
+				continue
+			} else if err != nil {
+				res[i].Err, res[i].Reason = err, ReasonOther
+				continue
+			}
+			ents[i] = &Entry{ID: res[i].ID, Raw: raws[i], Tx: s}
 		}
-		// Membership comes after the signature: only the holder of the
-		// key learns anything, and an outsider's refusal is the same
-		// whatever sender id it names.
-		if err := p.cfg.Authenticate(s); errors.Is(err, ErrNotMember) {
-			res[i].Err, res[i].Reason = ErrNotMember, ReasonNotMember
-			return
-		} else if err != nil {
-			res[i].Err, res[i].Reason = err, ReasonOther
-			return
-		}
-		ents[i] = &Entry{ID: id, Raw: raws[i], Tx: s}
 	})
 	if err != nil {
 		return nil, err

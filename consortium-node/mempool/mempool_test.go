@@ -874,3 +874,38 @@ func TestPendingBytes(t *testing.T) {
 	clear(known)
 	check("all done")
 }
+
+// TestAddVerifyBatch: one bad signature among many good ones, in batches
+// of any size (1 is one by one), is the only one refused, for a bad
+// signature, and every batch size gives the same results.
+func TestAddVerifyBatch(t *testing.T) {
+	const n = 150
+	raws := make([][]byte, n)
+	for i := range raws {
+		raws[i] = mkTx(t, uint64(i), nil)
+	}
+	bad := []int{0, 77, n - 1}
+	for _, i := range bad {
+		raws[i] = badSig(t, uint64(i))
+	}
+	var first []mempool.Result
+	for _, size := range []int{1, 3, 4, 64, 1000} {
+		p := newPool(t, newLedger(1), func(c *mempool.Config) { c.VerifyBatch = size })
+		res := add(t, p, raws...)
+		for i, r := range res {
+			isBad := i == bad[0] || i == bad[1] || i == bad[2]
+			if isBad != (r.Err != nil) || isBad && (r.Reason != mempool.ReasonBadSignature || !errors.Is(r.Err, tx.ErrSignature)) {
+				t.Errorf("batches of %d: tx %d: %v (%s)", size, i, r.Err, r.Reason)
+			}
+			if first != nil && (r.ID != first[i].ID || r.Reason != first[i].Reason) {
+				t.Errorf("batches of %d: tx %d: %s, batches of 1: %s", size, i, r.Reason, first[i].Reason)
+			}
+		}
+		if p.Pending() != n-len(bad) {
+			t.Errorf("batches of %d: %d pending, want %d", size, p.Pending(), n-len(bad))
+		}
+		if first == nil {
+			first = res
+		}
+	}
+}

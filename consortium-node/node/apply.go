@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"time"
 
 	"github.com/almoner/almoner/consortium-node/authz"
@@ -37,7 +38,22 @@ func (n *Node) applyProposal(index uint64, p *proposal) error {
 			c.Tx, c.Verified = e.Tx, true // decoded and verified at admission
 			return
 		}
-		c.Decode()
+		c.Tx, c.Err = tx.Decode(c.Raw) // its signature: below
+	}); err != nil {
+		return err
+	}
+	// What this node did not admit (a follower's, another proposer's) has
+	// its signatures checked in batches over the workers; a batch decides
+	// as checking each alone would (blockbuild.VerifyBatch).
+	var unchecked []*blockbuild.Candidate
+	for i := range cands {
+		if c := &cands[i]; c.Tx != nil && c.Err == nil && !c.Verified {
+			unchecked = append(unchecked, c)
+		}
+	}
+	size := max(1, min(verifyBatch, (len(unchecked)+n.workers()-1)/n.workers()))
+	if err := n.pool.Parallel(context.Background(), (len(unchecked)+size-1)/size, func(b int) {
+		blockbuild.VerifyBatch(unchecked[b*size : min(len(unchecked), (b+1)*size)])
 	}); err != nil {
 		return err
 	}
@@ -69,6 +85,13 @@ func (n *Node) applyProposal(index uint64, p *proposal) error {
 	n.log.Debug("committed block", "height", h, "txs", len(done), "rejected", len(rejected))
 	return nil
 }
+
+// verifyBatch is the most signatures of a proposal one worker checks as
+// one batch (as the mempool's default, mempool.Config.VerifyBatch).
+const verifyBatch = 64
+
+// workers is how many goroutines check a proposal's signatures at once.
+func (n *Node) workers() int { return max(1, runtime.GOMAXPROCS(0)) }
 
 // builderHead is a store head as the block builder sees it.
 func builderHead(h store.Head) blockbuild.Head {

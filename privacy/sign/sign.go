@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/cloudflare/circl/sign/ed25519"
+	"github.com/hdevalence/ed25519consensus"
 )
 
 // Algorithm identifies a signature scheme. The numeric value is part of the
@@ -17,7 +18,8 @@ import (
 type Algorithm uint8
 
 const (
-	// Ed25519 is RFC 8032 pure Ed25519.
+	// Ed25519 is RFC 8032 pure Ed25519, signed as RFC 8032 says and
+	// verified by the ZIP-215 rules (Verify).
 	Ed25519 Algorithm = 1
 )
 
@@ -75,19 +77,76 @@ func (p PublicKey) Validate() error {
 }
 
 // Verify reports nil when sig is a valid signature of msg under p.
+//
+// Ed25519 signatures are verified by the rules of ZIP-215
+// (github.com/hdevalence/ed25519consensus): S must be below the group
+// order; the key A and the point R may be any encoding of a curve point,
+// non-canonical ones and points of small order included; the check is the
+// cofactored equation [8][S]B = [8]R + [8][k]A. These are the only rules
+// under which verifying signatures one by one and in a batch
+// (BatchVerifier) accept exactly the same signatures, so every node,
+// however it verifies, decides the same. Every signature RFC 8032's
+// signing produces is accepted.
 func (p PublicKey) Verify(msg, sig []byte) error {
 	if err := p.Validate(); err != nil {
 		return err
 	}
 	switch p.Alg {
 	case Ed25519:
-		if len(sig) != Ed25519SignatureSize || !ed25519.Verify(ed25519.PublicKey(p.Key), msg, sig) {
+		if len(sig) != Ed25519SignatureSize || !ed25519consensus.Verify(p.Key, msg, sig) {
 			return ErrBadSignature
 		}
 		return nil
 	default:
 		return fmt.Errorf("%w: %d", ErrUnknownAlgorithm, uint8(p.Alg))
 	}
+}
+
+// BatchVerifier verifies many signatures at once: for Ed25519, one
+// multi-scalar multiplication over the whole batch (ZIP-215 batch
+// verification), about twice as fast per signature as Verify on large
+// batches. It accepts a batch exactly when Verify accepts every signature
+// in it (but for a chance below 2^-128 per batch, from its random
+// coefficients); when it refuses, it does not say which signature failed:
+// verify them one by one to find out. A BatchVerifier is not safe for
+// concurrent use; make one per goroutine.
+type BatchVerifier struct {
+	ed  ed25519consensus.BatchVerifier
+	n   int
+	bad bool // a key or signature that cannot verify was added
+}
+
+// NewBatchVerifier returns an empty batch for about n signatures.
+func NewBatchVerifier(n int) *BatchVerifier {
+	return &BatchVerifier{ed: ed25519consensus.NewPreallocatedBatchVerifier(n)}
+}
+
+// Add adds sig, a signature of msg under p, to the batch. A key that does
+// not validate, an algorithm other than Ed25519 or a signature of the
+// wrong size makes the batch fail. The batch keeps no reference to its
+// arguments.
+func (b *BatchVerifier) Add(p PublicKey, msg, sig []byte) {
+	b.n++
+	if p.Alg != Ed25519 || p.Validate() != nil || len(sig) != Ed25519SignatureSize {
+		b.bad = true
+		return
+	}
+	b.ed.Add(p.Key, msg, sig)
+}
+
+// Len returns the number of signatures added.
+func (b *BatchVerifier) Len() int { return b.n }
+
+// Verify reports whether every signature added is valid (true for an empty
+// batch).
+func (b *BatchVerifier) Verify() bool {
+	if b.bad {
+		return false
+	}
+	if b.n == 0 {
+		return true
+	}
+	return b.ed.Verify()
 }
 
 // Equal reports whether two public keys are identical.
