@@ -53,9 +53,13 @@ type Context interface {
 	// that returns without having asked.
 	Authorize(obj Resource, act string) error
 	// As returns a context over another contract's key space (reads,
-	// writes and events in that contract's name), for the governance
-	// contract executing an approved proposal. Other contracts get
-	// ErrDenied.
+	// writes and events in that contract's name, the same caller and
+	// authorisation), for the governance contract executing an approved
+	// proposal and for a Delegator calling a shared function of a
+	// contract it names (the claim contract registering a claim's
+	// document with the record contract's own checks). Others get
+	// ErrDenied. The writes are the transaction's: when the call fails,
+	// none is kept.
 	As(contract string) (Context, error)
 }
 
@@ -100,6 +104,15 @@ type hinter interface {
 type Governor interface {
 	Contract
 	Governs()
+}
+
+// Delegator marks a contract allowed to use Context.As over the
+// contracts Delegates names, and only those: it calls their shared
+// functions, which apply their own authorisation and checks, so that
+// one transaction does both contracts' work or none of it.
+type Delegator interface {
+	Contract
+	Delegates() []string
 }
 
 // Contract is a native system contract.
@@ -273,7 +286,11 @@ func (c *callCtx) Height() uint64  { return c.t.block.Height }
 func (c *callCtx) Time() time.Time { return c.t.block.Time }
 
 func (c *callCtx) As(contract string) (Context, error) {
-	if _, ok := c.t.contract.(Governor); !ok {
+	_, governs := c.t.contract.(Governor)
+	if d, ok := c.t.contract.(Delegator); ok && slices.Contains(d.Delegates(), contract) {
+		governs = true
+	}
+	if !governs {
 		return nil, fmt.Errorf("%w: contract %q may not write %q's state", ErrDenied, c.t.contract.Name(), contract)
 	}
 	if _, ok := c.t.reg.byName[contract]; !ok {

@@ -539,9 +539,17 @@ func (s *seeder) claims(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if err := s.register(ctx, doc, c.patient, record.CategoryClaim, fhir); err != nil {
+		// The document is uploaded, then registered by claim.submit itself
+		// (document_ciphertext_hash), as the portal files a claim.
+		sk, err := s.keys["stmarys/clerk"].SignKey()
+		if err != nil {
 			return err
 		}
+		if err := s.upload(ctx, sk, doc, fhir); err != nil {
+			return err
+		}
+		s.Stats.Records++
+		args = append(args, tx.Bytes("document_ciphertext_hash", s.lastHash))
 		calls := []call{{"stmarys/clerk", "claim", "submit", args}}
 		if c.review {
 			calls = append(calls, call{"acme/adjuster", "claim", "review", []tx.Arg{tx.String("claim_id", c.id)}})

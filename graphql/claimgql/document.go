@@ -154,10 +154,10 @@ func (m *mod) filer(ctx context.Context, args map[string]any) (viewer, provider 
 }
 
 // submitClaim files a claim as a hospital's portal does: the itemised
-// claim (a FHIR Claim) is sealed for the provider's node and registered
-// as a record of category "claim" (waiting for its commit), then
-// claim.submit carries only the amounts, the document's id and the keyed
-// fingerprints. No service code or date reaches the ledger.
+// claim (a FHIR Claim) is sealed for the provider's node, and one
+// claim.submit registers it as a record of category "claim" and carries
+// only the amounts, the document's id and the keyed fingerprints. No
+// service code or date reaches the ledger.
 func (m *mod) submitClaim(b *schema.Builder) graphql.FieldResolveFn {
 	return func(p graphql.ResolveParams) (any, error) {
 		v, provider, key, err := m.filer(p.Context, p.Args)
@@ -223,8 +223,11 @@ func (m *mod) submitFhirClaim(b *schema.Builder) graphql.FieldResolveFn {
 }
 
 // file stores document d (its FHIR Claim, fhir) as the claim's encrypted
-// record, registers it, and submits claim.submit with the amounts and the
-// fingerprints under key.
+// record with the custodian and submits claim.submit with the amounts and
+// the fingerprints under key and the document's ciphertext hash: one
+// transaction registers the document and files the claim, or does
+// neither (a refused claim leaves no record in the patient's list; the
+// upload no transaction references is swept after the grace period).
 func (m *mod) file(ctx context.Context, b *schema.Builder, v string, key *claimdoc.Key, d *claimdoc.Document, fhir []byte, now time.Time,
 	wait bool) (any, error) {
 	if _, err := m.rd.Claim(d.ClaimID); err == nil {
@@ -242,25 +245,17 @@ func (m *mod) file(ctx context.Context, b *schema.Builder, v string, key *claimd
 	} else if !errors.Is(err, readmodel.ErrNotFound) {
 		return nil, m.internal(ctx, "record", err)
 	}
-	hash, err := m.own.Records.Store(ctx, v, d.Provider, docID, version, fhir)
-	if err != nil {
-		return nil, schema.StoreErr(ctx, m.log, "claims: storing the document", err)
-	}
-	reg, err := b.Submit(ctx, patients.RecordContract, "register", []tx.Arg{tx.String("record_id", docID), tx.Uint("version", version),
-		tx.Bytes("ciphertext_hash", hash[:]), tx.String("patient", d.Patient), tx.String("category", claimdoc.RecordCategory)}, true)
-	if err != nil {
-		return nil, err
-	}
-	if reg.Receipt == nil {
-		return nil, schema.Errorf(schema.CodeUnavailable, "the claim's document was not committed in time; file the claim again")
-	}
-	if !reg.Receipt.OK() {
-		return reg, nil // the failed registration says why
-	}
 	args, err := key.SubmitArgs(d, docID, version, now)
 	if err != nil {
 		return nil, schema.BadInput(userMessage(err))
 	}
+	hash, err := m.own.Records.Store(ctx, v, d.Provider, docID, version, fhir)
+	if err != nil {
+		return nil, schema.StoreErr(ctx, m.log, "claims: storing the document", err)
+	}
+	// claim.submit registers the document in the claim's own transaction:
+	// a refused claim leaves no record (its upload is swept).
+	args = append(args, tx.Bytes("document_ciphertext_hash", hash[:]))
 	return b.Submit(ctx, claims.Contract, "submit", args, wait)
 }
 

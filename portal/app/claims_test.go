@@ -3,6 +3,7 @@ package app_test
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -271,6 +272,15 @@ func testClaimDocument(t *testing.T, n *testnode.Node, p *app.Portal, day string
 	r = clerk.do(submitDoc, map[string]any{"id": "c-dup", "items": []map[string]any{{"serviceCode": "80053", "date": day, "amount": 1}}})
 	if dig(r.Data, "submitClaim", "receipt", "status") != "FAILED" || !strings.Contains(string(r.raw), "a claim for these services was already filed") {
 		t.Fatalf("a duplicate claim: %s", r.raw)
+	}
+	// The refused claim left no document in the patient's records: one
+	// transaction registers the document and files the claim.
+	var ids []string
+	for _, n := range nodes(t, as(t, p, "stmarys/patient-ana").do(`{ patientRecords { nodes { id } } }`, nil), "patientRecords") {
+		ids = append(ids, dig(n, "id").(string))
+	}
+	if slices.Contains(ids, "c-dup.doc") || !slices.Contains(ids, "c-1.doc") {
+		t.Fatalf("the patient's records after a refused duplicate: %v", ids)
 	}
 }
 

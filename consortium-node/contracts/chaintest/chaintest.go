@@ -371,25 +371,26 @@ func (c *Chain) ClaimDoc(id, provider, patient, insurer, currency string, items 
 	return d
 }
 
-// FileClaim prepares claim.submit of d as a hospital's portal does: it
-// registers d's document (record claimdoc.RecordID(d.ClaimID), category
-// "claim") as who unless it exists — if who may not, the submit's own
-// refusal says so — and returns the submit's arguments with the
-// fingerprints under the provider's ClaimsKey.
+// FileClaim prepares claim.submit of d as a hospital's portal does: unless
+// d's document (record claimdoc.RecordID(d.ClaimID)) exists, the submit
+// registers it (version 1, category "claim", document_ciphertext_hash) in
+// the claim's own transaction, so that a refused claim leaves no record;
+// an existing document is filed at its latest version (the two-step
+// filing). The fingerprints are under the provider's ClaimsKey.
 func (c *Chain) FileClaim(who string, d *claimdoc.Document) []tx.Arg {
 	c.t.Helper()
 	doc := claimdoc.RecordID(d.ClaimID)
-	version := uint64(1)
+	version, register := uint64(1), true
 	if rec, err := record.LoadRecord(c.Reader(), doc); err == nil {
-		version = rec.Latest
-	} else {
-		h := sha256.Sum256([]byte("claim document " + doc))
-		c.Call(who, record.Name, "register", tx.String("record_id", doc), tx.Uint("version", 1), tx.Bytes("ciphertext_hash", h[:]),
-			tx.String("patient", d.Patient), tx.String("category", record.CategoryClaim))
+		version, register = rec.Latest, false
 	}
 	args, err := ClaimsKey(d.Provider).SubmitArgs(d, doc, version, c.Now)
 	if err != nil {
 		c.t.Fatalf("chaintest: %v", err)
+	}
+	if register {
+		h := sha256.Sum256([]byte("claim document " + doc))
+		args = append(args, tx.Bytes("document_ciphertext_hash", h[:]))
 	}
 	return args
 }

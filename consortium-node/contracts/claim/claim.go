@@ -309,11 +309,17 @@ type Contract struct{}
 var (
 	_ contracts.Contract   = Contract{}
 	_ contracts.Prechecker = Contract{}
+	_ contracts.Delegator  = Contract{}
 )
 
+// Delegates implements contracts.Delegator: claim.submit registers the
+// claim's document with the record contract (record.RegisterClaimDocument)
+// in the claim's own transaction.
+func (Contract) Delegates() []string { return []string{record.Name} }
+
 // submitArgs are the arguments claim.submit takes.
-var submitArgs = []string{"claim_id", "patient", "insurer", "currency", "amounts", "document", "document_version", "key_id", "fingerprint",
-	"item_fingerprints", "records", "provider"}
+var submitArgs = []string{"claim_id", "patient", "insurer", "currency", "amounts", "document", "document_version", "document_ciphertext_hash",
+	"key_id", "fingerprint", "item_fingerprints", "records", "provider"}
 
 // Precheck refuses, before admission, a submit with any argument it does
 // not take: a client of the first claim contract sent "items" with
@@ -422,11 +428,20 @@ func optString(args tx.Args, name string) (string, error) {
 // item order), document (the record id of the itemised claim: a record
 // of category "claim" of the patient, held by the provider),
 // document_version (the version registered for this claim: its latest),
-// key_id (the
+// optional document_ciphertext_hash, key_id (the
 // fingerprint key's id, which must be the consortium's), fingerprint
 // (bytes: the keyed claim fingerprint), item_fingerprints (strings: one
 // keyed fingerprint per item, 64 hex digits), optional records (strings:
 // linked record ids) and provider (default: the caller's organisation).
+//
+// With document_ciphertext_hash (bytes: the SHA-256 of the document's
+// ciphertext, uploaded to the custodian), submit registers
+// document_version of the document itself, as record.register would (the
+// record contract's authorisation and checks; a new record is the
+// patient's, of category "claim"): the claim and its document commit
+// together, and a refused claim leaves no record entry (its upload is
+// swept by the custodian). Without it, the document must already be
+// registered at document_version (the former two-transaction filing).
 //
 // The ledger cannot recompute keyed fingerprints (it never sees the
 // codes); the key id commits the hospital to its key, so an audit can
@@ -476,6 +491,13 @@ func submit(ctx contracts.Context, args tx.Args) error {
 	var recs []string
 	if args.Has("records") {
 		if recs, err = args.Strings("records"); err != nil {
+			return contracts.InvalidArg(err)
+		}
+	}
+	var docHash []byte
+	registerDoc := args.Has("document_ciphertext_hash")
+	if registerDoc {
+		if docHash, err = args.Bytes("document_ciphertext_hash"); err != nil {
 			return contracts.InvalidArg(err)
 		}
 	}
@@ -544,6 +566,15 @@ func submit(ctx contracts.Context, args tx.Args) error {
 		return err
 	} else if o.Kind != identity.KindInsurer {
 		return fmt.Errorf("%w: organisation %q is a %s, not an insurer", contracts.ErrInvalid, insurer, o.Kind)
+	}
+	if registerDoc {
+		rc, err := ctx.As(record.Name)
+		if err != nil {
+			return err
+		}
+		if err := record.RegisterClaimDocument(rc, doc, docVersion, docHash, patient); err != nil {
+			return fmt.Errorf("the claim's document: %w", err)
+		}
 	}
 	// checkRecord checks that record rid may support this claim. It says
 	// nothing of another hospital's patient: the custodian comes first.

@@ -1087,3 +1087,91 @@ func TestPrecheck(t *testing.T) {
 		t.Fatalf("review: %v", err)
 	}
 }
+
+// TestAtomicFiling: claim.submit with document_ciphertext_hash registers
+// the claim's document in the claim's own transaction (the record
+// contract's event and checks); a refused claim — a duplicate in the same
+// block or a later one, an unknown insurer, a refused registration —
+// leaves no record entry and no state at all, on both executors.
+func TestAtomicFiling(t *testing.T) {
+	for _, parallel := range []bool{false, true} {
+		t.Run(fmt.Sprintf("parallel=%v", parallel), func(t *testing.T) {
+			c := newWorld(t, parallel)
+			file := func(who, id, insurer string, items ...string) []tx.Arg {
+				t.Helper()
+				args := c.FileClaim(who, c.ClaimDoc(id, identity.OrgOf(who), "stmarys/ana", insurer, "USD", items...))
+				if !slices.ContainsFunc(args, func(a tx.Arg) bool { return a.Name == "document_ciphertext_hash" }) {
+					t.Fatalf("FileClaim of a new document does not register it: %v", args)
+				}
+				return args
+			}
+			res := c.Block(
+				c.Sign("stmarys/clerk", claim.Name, "submit", file("stmarys/clerk", "claim-a", "acme", anaItems...)...),
+				c.Sign("stmarys/dr-lee", claim.Name, "submit", file("stmarys/dr-lee", "claim-b", "globe", anaItems[1])...),
+			)
+			if res[0].Err != nil || !errors.Is(res[1].Err, contracts.ErrConflict) {
+				t.Fatalf("block: %v / %v", res[0].Err, res[1].Err)
+			}
+			if len(res[0].Events) != 2 || res[0].Events[0].Contract != record.Name || res[0].Events[0].Type != "record_registered" ||
+				res[0].Events[0].Attr("category") != record.CategoryClaim || res[0].Events[1].Type != "claim_submitted" {
+				t.Fatalf("events %v, want record_registered then claim_submitted", res[0].Events)
+			}
+			rec, err := record.LoadRecord(c.Reader(), "claim-a.doc")
+			if err != nil || rec.Patient != "stmarys/ana" || rec.Custodian != "stmarys" || rec.Latest != 1 {
+				t.Fatalf("the filed claim's document: %+v %v", rec, err)
+			}
+			if load(t, c, "claim-a").DocumentVersion != 1 {
+				t.Fatal("document version")
+			}
+			noRecord := func(id string) {
+				t.Helper()
+				if _, err := record.LoadRecord(c.Reader(), id); !errors.Is(err, contracts.ErrNotFound) {
+					t.Fatalf("the refused claim's document %s was registered: %v", id, err)
+				}
+			}
+			noRecord("claim-b.doc")
+			refused := []struct {
+				name, who string
+				args      []tx.Arg
+				want      error
+			}{
+				{"a duplicate", "stmarys/clerk", file("stmarys/clerk", "claim-c", "globe", anaItems...), contracts.ErrConflict},
+				{"an unknown insurer", "stmarys/clerk", file("stmarys/clerk", "claim-d", "nobody", "99214:2026-10-29:100"), contracts.ErrInvalid},
+				{"a bad ciphertext hash", "stmarys/clerk", replaceArg(file("stmarys/clerk", "claim-e", "acme", "99214:2026-10-29:100"),
+					tx.Bytes("document_ciphertext_hash", []byte("short"))), contracts.ErrInvalid},
+			}
+			for _, tc := range refused {
+				before := snapshot(c)
+				err := c.Call(tc.who, claim.Name, "submit", tc.args...).Err
+				if !errors.Is(err, tc.want) {
+					t.Fatalf("%s: got %v, want %v", tc.name, err, tc.want)
+				}
+				if !maps.Equal(snapshot(c), before) {
+					t.Fatalf("%s: state changed", tc.name)
+				}
+			}
+			noRecord("claim-c.doc")
+			noRecord("claim-d.doc")
+			noRecord("claim-e.doc")
+			// The refused claim's id and document id stay usable.
+			c.Must("stmarys/clerk", claim.Name, "submit", file("stmarys/clerk", "claim-d", "acme", "99214:2026-10-29:100")...)
+			// A document registered beforehand (two-step filing) is filed
+			// at its version without registering it again.
+			args := c.FileClaim("stmarys/clerk", c.ClaimDoc("claim-a", "stmarys", "stmarys/ana", "acme", "USD", "99215:2026-10-28:100"))
+			if slices.ContainsFunc(args, func(a tx.Arg) bool { return a.Name == "document_ciphertext_hash" }) {
+				t.Fatal("FileClaim registers an existing document again")
+			}
+		})
+	}
+}
+
+// replaceArg returns args with the argument named as a replaced by a.
+func replaceArg(args []tx.Arg, a tx.Arg) []tx.Arg {
+	out := slices.Clone(args)
+	for i := range out {
+		if out[i].Name == a.Name {
+			out[i] = a
+		}
+	}
+	return out
+}

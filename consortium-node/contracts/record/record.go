@@ -296,6 +296,32 @@ func register(ctx contracts.Context, args tx.Args) error {
 	if err != nil {
 		return contracts.InvalidArg(err)
 	}
+	return registerVersion(ctx, id, version, h, func() (string, string, error) {
+		patient, err := args.String("patient")
+		if err != nil {
+			return "", "", contracts.InvalidArg(err)
+		}
+		category, err := args.String("category")
+		if err != nil {
+			return "", "", contracts.InvalidArg(err)
+		}
+		return patient, category, nil
+	})
+}
+
+// RegisterClaimDocument registers version of record id, of category
+// "claim" and patient's when new, with ciphertext hash h, exactly as
+// record.register does (the caller's authorisation, the same checks and
+// record_registered event), for claim.submit filing a claim and its
+// document in one transaction: ctx is the record contract's (the claim
+// contract's As). A refused claim then leaves no record entry.
+func RegisterClaimDocument(ctx contracts.Context, id string, version uint64, h []byte, patient string) error {
+	return registerVersion(ctx, id, version, h, func() (string, string, error) { return patient, CategoryClaim, nil })
+}
+
+// registerVersion registers version of record id with ciphertext hash h;
+// newRecord gives the patient and category of a new record.
+func registerVersion(ctx contracts.Context, id string, version uint64, h []byte, newRecord func() (patient, category string, err error)) error {
 	if len(h) != 32 {
 		return fmt.Errorf("%w: ciphertext_hash must be 32 bytes (SHA-256), got %d", contracts.ErrInvalid, len(h))
 	}
@@ -317,13 +343,9 @@ func register(ctx contracts.Context, args tx.Args) error {
 	case err != nil && version != 1:
 		return fmt.Errorf("%w: record %q does not exist; its first version is 1", contracts.ErrNotFound, id)
 	case err != nil:
-		patient, err := args.String("patient")
+		patient, category, err := newRecord()
 		if err != nil {
-			return contracts.InvalidArg(err)
-		}
-		category, err := args.String("category")
-		if err != nil {
-			return contracts.InvalidArg(err)
+			return err
 		}
 		pm, err := identity.LoadMember(r, patient)
 		if err != nil || !pm.HasRole(identity.RolePatient) {

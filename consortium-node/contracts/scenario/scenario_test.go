@@ -451,10 +451,11 @@ func sortedCopy(l []string) []string {
 // fileClaim reads "file-claim <member> [@label] claim_id=... patient=...
 // insurer=... currency=... items=(CODE:YYYY-MM-DD:AMOUNT, ...)
 // [records=(...)] [provider=...]" and files the claim as a hospital's
-// portal does: the itemised document is registered first (a record of
-// category "claim", in its own block, as member), then claim.submit
+// portal does: one claim.submit that registers the itemised document (a
+// record of category "claim", as member: document_ciphertext_hash) and
 // carries the amounts, the document's id and the fingerprints under the
-// chain's claims key (chaintest.FileClaim). The output is the submit's.
+// chain's claims key (chaintest.FileClaim), so that a refused claim
+// leaves no record.
 func (e *env) fileClaim(t *testing.T, d *datadriven.TestData, wantErr bool) *call {
 	if len(d.CmdArgs) < 1 {
 		d.Fatalf(t, "%s <member> [@label] claim_id=... patient=... insurer=... currency=... items=(...)", d.Cmd)

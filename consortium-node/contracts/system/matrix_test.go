@@ -237,10 +237,17 @@ func TestEveryRoleAgainstEveryAction(t *testing.T) {
 			return call(c, who, record.Name, "report_undelivered", tx.String("access", c.LastTx().String()),
 				tx.String("reason", "custodian-unreachable"))
 		}, []string{"stmarys/patient"}}, // the access's reader only
-		{"claim.submit for stmarys's patient", nil, func(c *chaintest.Chain, who string) (string, error) {
+		{"claim.submit for stmarys's patient, registering its document", nil, func(c *chaintest.Chain, who string) (string, error) {
 			return call(c, who, claim.Name, "submit", c.FileClaim(who,
 				c.ClaimDoc("cl", identity.OrgOf(who), "stmarys/patient", "acme", "EUR", "99213:2026-10-30:1000"))...)
 		}, []string{"stmarys/physician", "stmarys/records_clerk", "city/physician", "city/records_clerk"}}, // a hospital files its own claims
+		{"claim.submit of stmarys's claim whose document is registered", func(t *testing.T, c *chaintest.Chain) {
+			c.Must("stmarys/records_clerk", record.Name, "register", tx.String("record_id", "cl.doc"), tx.Uint("version", 1),
+				tx.Bytes("ciphertext_hash", chaintest.Seed("cl.doc")), tx.String("patient", "stmarys/patient"), tx.String("category", record.CategoryClaim))
+		}, func(c *chaintest.Chain, who string) (string, error) {
+			return call(c, who, claim.Name, "submit", c.FileClaim(who,
+				c.ClaimDoc("cl", "stmarys", "stmarys/patient", "acme", "EUR", "99213:2026-10-30:1000"))...)
+		}, []string{"stmarys/physician", "stmarys/records_clerk"}}, // the two-step filing: the provider's staff
 		{"claim.review of stmarys's claim at acme", submitClaim, func(c *chaintest.Chain, who string) (string, error) {
 			return call(c, who, claim.Name, "review", tx.String("claim_id", "cl"))
 		}, []string{"acme/claims_adjuster"}},
