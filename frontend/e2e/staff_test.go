@@ -70,6 +70,18 @@ func TestHospitalStaff(t *testing.T) {
 	b.checkPage("staff: claims filed")
 	b.shot("staff-clerk")
 
+	// A denied claim, appealed with the reason chosen by its label.
+	b.button("clm-denied")
+	b.waitText("Acme Health Insurance denied it")
+	b.waitText("Not covered by the plan")
+	b.button("Appeal")
+	b.waitText("Choose why the claim should be decided again.")
+	b.choose("appeal-reason", "coverage-dispute")
+	b.button("Appeal")
+	b.waitText("Claim clm-denied is appealed: coverage disputed.")
+	b.poll(`[...document.querySelectorAll('.facts .badge')].some(x => x.innerText === 'appealed')`, "the claim shown appealed")
+	b.checkPage("claim: appealed by the hospital")
+
 	// The patient accepts the clerk's request.
 	b.switchRole("stmarys/patient-ana")
 	b.button("Consents (")

@@ -266,6 +266,7 @@ export function Claim({ id }: { id: string }) {
   const c = live.data?.claimStatus ?? q.data?.claim;
   const { viewer } = useViewer();
   const adjuster = has(viewer, 'claims_adjuster') && viewer?.org?.id === c?.insurer;
+  const clerk = has(viewer, 'records_clerk') && viewer?.org?.id === c?.provider;
   // The opened document, by claim, shown beside the ledger's items and the
   // adjudication inputs.
   const [docs, setDocs] = useState<Record<string, any>>({});
@@ -317,6 +318,7 @@ export function Claim({ id }: { id: string }) {
             </>
           )}
           {adjuster && c.status === 'ADJUDICATED' && c.approved > c.paidAmount && <Pay c={c} scope={scope} />}
+          {clerk && c.status === 'ADJUDICATED' && c.outcome !== 'APPROVED' && c.paidAmount === 0 && <Appeal c={c} scope={scope} />}
           <LinkedRecords c={c} adjuster={adjuster} />
           {c.appeals.length > 0 && (
             <>
@@ -687,6 +689,50 @@ function Pay({ c, scope }: { c: any; scope: string }) {
       </Field>
       <Busy type="submit" busy={a.busy}>
         Mark paid
+      </Busy>
+      <Result a={a} />
+    </form>
+  );
+}
+
+const APPEAL = `mutation Appeal($claim: ID!, $reason: String!, $wait: Boolean) { appealClaim(claim: $claim, reason: $reason, wait: $wait) { TX } }`;
+
+/** The provider's appeal of a denied or partly approved claim, with the reason chosen by its label. */
+function Appeal({ c, scope }: { c: any; scope: string }) {
+  const [reason, setReason] = useState('');
+  const a = useAction(scope);
+  return (
+    <form
+      class="panel"
+      aria-labelledby="appeal-title"
+      onSubmit={(e) => {
+        e.preventDefault();
+        a.run(async () => {
+          const k = new Checks();
+          k.need(!reason, 'appeal-reason', 'Choose why the claim should be decided again.');
+          k.throw();
+          await submit(APPEAL, { claim: c.id, reason });
+          return `Claim ${c.id} is appealed: ${say(APPEAL_REASONS, reason).toLowerCase()}.`;
+        });
+      }}
+    >
+      <h2 id="appeal-title">Appeal</h2>
+      <p>
+        <OrgName id={c.insurer} /> {c.outcome === 'DENIED' ? 'denied it' : `approved ${money(c.approved, c.currency)} of ${money(c.claimed, c.currency)}`}; an appeal
+        sends it back for a new decision.
+      </p>
+      <Field label="Reason" error={a.fieldError('appeal-reason')}>
+        <select name="appeal-reason" value={reason} onChange={(e) => setReason(e.currentTarget.value)}>
+          <option value="">Choose a reason…</option>
+          {options(APPEAL_REASONS).map(([k, v]) => (
+            <option key={k} value={k}>
+              {v}
+            </option>
+          ))}
+        </select>
+      </Field>
+      <Busy type="submit" busy={a.busy}>
+        Appeal
       </Busy>
       <Result a={a} />
     </form>
