@@ -11,6 +11,7 @@ import { AccountView, BlockView, Explorer, RecordView, TxView } from './views/Ex
 import { CharityHome } from './views/Charity';
 import { Claim, ClaimQueue } from './views/Claims';
 import { Gift, MyGifts } from './views/Gifts';
+import { InboxPage } from './views/Inbox';
 import { PatientHome } from './views/Patient';
 import { StaffHome } from './views/Staff';
 import { PrintableReceipt, VerifyPage } from './views/Receipt';
@@ -43,6 +44,7 @@ const nav: NavItem[] = [
   { href: '/charity', label: 'Charity', show: (v) => has(v, 'charity_officer', 'milestone_validator', 'auditor') },
   { href: '/staff', label: 'Hospital', show: (v) => has(v, 'physician', 'records_clerk', 'privacy_officer', 'auditor') },
   { href: '/admin', label: 'Consortium', show: (v) => has(v, 'consortium_admin', 'org_admin', 'auditor') },
+  { href: '/inbox', label: 'Inbox', show: (v) => !!v },
   { href: '/explorer', label: 'Explorer', show: (v) => !!v },
   { href: '/verify', label: 'Verify a receipt', show: () => true },
 ];
@@ -62,6 +64,7 @@ const routes: Route[] = [
   ['/admin', () => <AdminHome />, (v) => !!v],
   ['/charity', () => <CharityHome />, (v) => !!v],
   ['/staff', () => <StaffHome />, (v) => !!v],
+  ['/inbox', () => <InboxPage />, (v) => !!v],
   ['/explorer', () => <Explorer />, (v) => !!v],
   ['/explorer/blocks/:h', (p) => <BlockView height={Number(p.h)} />, (v) => !!v],
   ['/explorer/tx/:id', (p) => <TxView id={p.id} />, (v) => !!v],
