@@ -164,6 +164,23 @@ func (b *browser) click(xpath string) {
 	b.do("click "+xpath, chromedp.Click(chromedp.Search(xpath), chromedp.NodeVisible))
 }
 
+// clickUntil clicks the element at xpath until the JavaScript expression
+// done holds (a page that re-renders as blocks commit can replace the
+// element between finding and clicking it): the click is in the page, on
+// the element found at that moment, repeated every second up to 20 s.
+func (b *browser) clickUntil(xpath, done, what string) {
+	b.t.Helper()
+	js := fmt.Sprintf(`(() => { if (%s) return true; const e = document.evaluate(%q, document, null,
+		XPathResult.FIRST_ORDERED_NODE_TYPE, null).singleNodeValue; if (e) e.click(); return "no" })() === true ? "yes" : "no"`, done, xpath)
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(time.Second) {
+		if b.eval(js) == "yes" {
+			return
+		}
+	}
+	b.shot("failed-click")
+	b.t.Fatalf("clicking %s never led to %s\npage text:\n%s", xpath, what, b.eval(`document.body.innerText`))
+}
+
 // button clicks the button or link whose text contains label.
 func (b *browser) button(label string) {
 	b.t.Helper()

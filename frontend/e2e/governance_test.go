@@ -52,14 +52,14 @@ func TestGovernance(t *testing.T) {
 	b.switchRole("hope/admin")
 	b.visit("/admin?tab=governance")
 	b.waitText("Proposals")
-	b.click(card + `//button[normalize-space(.)='Approve']`)
-	b.waitText("Your organisation approved")
+	b.clickUntil(card+`//button[normalize-space(.)='Approve']`, `document.body.innerText.includes("Your organisation approved")`,
+		"Hope's approval")
 	b.poll(`[...document.querySelectorAll('li.card')].some(c => c.innerText.includes('66') && /Approved by: .*Hope Foundation/.test(c.innerText))`, "hope's approval shown")
 	b.switchRole("stmarys/admin")
 	b.visit("/admin?tab=governance")
 	b.waitText("Proposals")
-	b.click(card + `//button[normalize-space(.)='Approve']`)
-	b.waitText("Your organisation approved")
+	b.clickUntil(card+`//button[normalize-space(.)='Approve']`, `document.body.innerText.includes("Your organisation approved")`,
+		"St Mary's approval")
 	b.poll(`[...document.querySelectorAll('li.card')].some(c => c.innerText.includes('66') && c.innerText.includes('executed'))`, "the proposal executed")
 	b.visit("/admin?tab=policy")
 	b.waitText("more than 66%")
