@@ -167,12 +167,12 @@ func (b *browser) click(xpath string) {
 // clickUntil clicks the element at xpath until the JavaScript expression
 // done holds (a page that re-renders as blocks commit can replace the
 // element between finding and clicking it): the click is in the page, on
-// the element found at that moment, repeated every second up to 20 s.
+// the element found at that moment, repeated every 3 s up to 20 s.
 func (b *browser) clickUntil(xpath, done, what string) {
 	b.t.Helper()
 	js := fmt.Sprintf(`(() => { if (%s) return true; const e = document.evaluate(%q, document, null,
 		XPathResult.FIRST_ORDERED_NODE_TYPE, null).singleNodeValue; if (e) e.click(); return "no" })() === true ? "yes" : "no"`, done, xpath)
-	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(time.Second) {
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(3 * time.Second) {
 		if b.eval(js) == "yes" {
 			return
 		}
