@@ -373,9 +373,27 @@ func (s *seeder) bundles() [][]byte {
 		}
 	}
 	for len(out) < len(patients)*2 { // stand-ins when no bundles are at hand
-		out = append(out, []byte(fmt.Sprintf(`{"resourceType":"Bundle","type":"collection","id":"demo-%d","entry":[]}`, len(out))))
+		out = append(out, standIn(len(out)))
 	}
 	return out
+}
+
+// standIn is a small synthetic FHIR R4 bundle (made-up demo data: a
+// patient, a condition, an allergy, a medication, an encounter and an
+// observation) for a demo without Synthea bundles at hand.
+func standIn(n int) []byte {
+	return []byte(fmt.Sprintf(`{"resourceType":"Bundle","type":"collection","id":"demo-%d","entry":[`+
+		`{"resource":{"resourceType":"Patient","id":"p%d","name":[{"family":"Demo","given":["Patient %d"]}],"birthDate":"1970-01-01"}},`+
+		`{"resource":{"resourceType":"Condition","id":"c%d","clinicalStatus":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/condition-clinical","code":"active"}]},`+
+		`"code":{"coding":[{"system":"http://snomed.info/sct","code":"38341003","display":"Hypertension"}],"text":"Hypertension"},"subject":{"reference":"Patient/p%d"}}},`+
+		`{"resource":{"resourceType":"AllergyIntolerance","id":"a%d","code":{"text":"Penicillin"},"patient":{"reference":"Patient/p%d"}}},`+
+		`{"resource":{"resourceType":"MedicationRequest","id":"m%d","status":"active","intent":"order",`+
+		`"medicationCodeableConcept":{"text":"Lisinopril 10 mg"},"subject":{"reference":"Patient/p%d"}}},`+
+		`{"resource":{"resourceType":"Encounter","id":"e%d","status":"finished","class":{"code":"AMB"},"type":[{"text":"Check-up"}],`+
+		`"period":{"start":"2026-10-01T09:00:00Z"},"subject":{"reference":"Patient/p%d"}}},`+
+		`{"resource":{"resourceType":"Observation","id":"o%d","status":"final","code":{"text":"Blood pressure"},`+
+		`"valueQuantity":{"value":128,"unit":"mmHg"},"subject":{"reference":"Patient/p%d"}}}]}`,
+		n, n, n, n, n, n, n, n, n, n, n, n, n))
 }
 
 // register stores plaintext encrypted as record id on stmarys's node and

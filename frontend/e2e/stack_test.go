@@ -138,8 +138,11 @@ func startStack(ctx context.Context) (_ *stack, err error) {
 }
 
 // fhirDir is the shared FHIR bundles folder (../../../shared/fhir from
-// here); seed makes stand-ins when it is missing.
+// here, or $ALMONER_FHIR_DIR); seed makes stand-ins when it is missing.
 func fhirDir() string {
+	if d := os.Getenv("ALMONER_FHIR_DIR"); d != "" {
+		return d
+	}
 	d, _ := filepath.Abs(filepath.Join("..", "..", "..", "shared", "fhir"))
 	return d
 }
