@@ -1,9 +1,11 @@
 package sign
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
+	"filippo.io/edwards25519"
 	"fmt"
 	"io"
 	"log/slog"
@@ -74,6 +76,30 @@ func (p PublicKey) Validate() error {
 	default:
 		return fmt.Errorf("%w: %d", ErrUnknownAlgorithm, uint8(p.Alg))
 	}
+}
+
+// CheckRegistrable refuses a key no member should be registered with: for
+// Ed25519, an encoding that is not a canonical curve point, or a point of
+// small order. Verification accepts such keys (ZIP-215, so that nodes
+// agree), and with a small-order key anyone can make signatures that
+// verify: registration (genesis, identity.add_member, rotate_keys) refuses
+// them.
+func (p PublicKey) CheckRegistrable() error {
+	if err := p.Validate(); err != nil {
+		return err
+	}
+	if p.Alg == Ed25519 {
+		pt, err := new(edwards25519.Point).SetBytes(p.Key)
+		switch {
+		case err != nil:
+			return fmt.Errorf("%w: not a point of the curve", ErrBadKey)
+		case !bytes.Equal(pt.Bytes(), p.Key):
+			return fmt.Errorf("%w: a non-canonical encoding of a curve point", ErrBadKey)
+		case new(edwards25519.Point).MultByCofactor(pt).Equal(edwards25519.NewIdentityPoint()) == 1:
+			return fmt.Errorf("%w: a point of small order (anyone could sign for it)", ErrBadKey)
+		}
+	}
+	return nil
 }
 
 // Verify reports nil when sig is a valid signature of msg under p.

@@ -2,6 +2,7 @@ package sign
 
 import (
 	"bytes"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -64,5 +65,28 @@ func TestUnknownAlgorithm(t *testing.T) {
 	}
 	if err := (PublicKey{Alg: 9, Key: make([]byte, 32)}).Verify(nil, nil); !errors.Is(err, ErrUnknownAlgorithm) {
 		t.Fatal(err)
+	}
+}
+
+// TestCheckRegistrable: keys made by GenerateKey register; the identity
+// point, a point of order 8 and a non-canonical encoding do not (anyone
+// could sign for a small-order key under ZIP-215 verification).
+func TestCheckRegistrable(t *testing.T) {
+	k, err := GenerateKey(Ed25519, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := k.Public().CheckRegistrable(); err != nil {
+		t.Fatalf("a generated key: %v", err)
+	}
+	identity := make([]byte, 32)
+	identity[0] = 1 // the neutral point (0, 1)
+	order8, _ := hex.DecodeString("c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a")
+	nonCanonical := bytes.Repeat([]byte{0xff}, 32)
+	nonCanonical[31] = 0x7f // y = 2^255 - 1 >= p
+	for name, key := range map[string][]byte{"identity": identity, "order 8": order8, "non-canonical": nonCanonical} {
+		if err := (PublicKey{Alg: Ed25519, Key: key}).CheckRegistrable(); err == nil {
+			t.Errorf("%s: registrable", name)
+		}
 	}
 }

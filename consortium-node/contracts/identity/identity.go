@@ -222,7 +222,7 @@ func (m *Member) Validate() error {
 	if err := ValidateRoles(m.Roles); err != nil {
 		return err
 	}
-	if err := m.SignKey.Validate(); err != nil {
+	if err := m.SignKey.CheckRegistrable(); err != nil {
 		return fmt.Errorf("%w: signing key: %v", contracts.ErrInvalid, err)
 	}
 	return m.EncKey.Validate()
@@ -420,6 +420,9 @@ func keysFromArgs(args tx.Args, required bool) (*sign.PublicKey, *EncryptionKey,
 			return nil, nil, contracts.InvalidArg(err)
 		}
 		k, err := sign.ParsePublicKey(s)
+		if err == nil {
+			err = k.CheckRegistrable()
+		}
 		if err != nil {
 			return nil, nil, fmt.Errorf("%w: sign_key: %v", contracts.ErrInvalid, err)
 		}
