@@ -51,7 +51,7 @@ func (n *Node) Validate() error {
 	if n.RaftID == 0 {
 		return fmt.Errorf("%w: node %q needs a non-zero raft id", contracts.ErrInvalid, n.ID)
 	}
-	if err := n.SignKey.Validate(); err != nil {
+	if err := n.SignKey.CheckRegistrable(); err != nil {
 		return fmt.Errorf("%w: node %q signing key: %v", contracts.ErrInvalid, n.ID, err)
 	}
 	if n.SignKey.Alg != sign.Ed25519 {
