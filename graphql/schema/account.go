@@ -3,8 +3,8 @@ package schema
 import (
 	"context"
 	"errors"
+	"github.com/almoner/almoner/consortium-node/contracts/identity/memberid"
 	"regexp"
-	"slices"
 	"strings"
 
 	"github.com/graphql-go/graphql"
@@ -35,15 +35,19 @@ func browserSession(ctx context.Context, what string) (*session.Principal, error
 	return p, nil
 }
 
-// requireOrgAdmin checks in the read model that the viewer administers
-// org (the ledger checks again).
-func requireOrgAdmin(ctx context.Context, cfg *Config, account, org string) error {
-	me, err := cfg.Store.Member(account)
-	if err != nil && !errors.Is(err, readmodel.ErrNotFound) {
-		return internal(ctx, cfg.Logger, "member", err)
+// requireMemberAct asks the policy in force, as the identity contract
+// asks it (obj member, owned by the member, held by its organisation),
+// whether account may act on member id before anything is signed (the
+// ledger decides again). No role is named here: governance changes who.
+func requireMemberAct(ctx context.Context, cfg *Config, account, id, act string) error {
+	org := memberid.OrgOf(id)
+	ok, err := cfg.Policy.Allowed(account, "member", act, id, org, false)
+	if err != nil {
+		return internal(ctx, cfg.Logger, "member policy", err)
 	}
-	if err != nil || me.Revoked || me.Org != org || !slices.Contains(me.Roles, "org_admin") {
-		return Errorf(CodeForbidden, "only an organisation admin of "+org+" may do this")
+	if !ok {
+		return Errorf(CodeForbidden, "the policy does not let you "+strings.ReplaceAll(act, "_", " ")+" members of "+org+
+			" (member "+act+": by default its organisation admins)")
 	}
 	return nil
 }
@@ -147,8 +151,7 @@ func createMember(ctx context.Context, cfg *Config, args map[string]any) (*newMe
 	if len(roles) == 0 {
 		return nil, Errorf(CodeBadUserInput, "give the member at least one role")
 	}
-	org, _, _ := strings.Cut(id, "/")
-	if err := requireOrgAdmin(ctx, cfg, pr.Account, org); err != nil {
+	if err := requireMemberAct(ctx, cfg, pr.Account, id, "add"); err != nil {
 		return nil, err
 	}
 	if cfg.Sessions.HasAccount(id) {

@@ -512,7 +512,7 @@ func (core) Register(b *Builder) error {
 				for _, r := range p.Args["roles"].([]any) {
 					roles = append(roles, r.(string))
 				}
-				if err := requireOrgAdminOf(p.Context, cfg, id); err != nil {
+				if err := requireOrgAdminOf(p.Context, cfg, id, "set_roles"); err != nil {
 					return nil, err
 				}
 				return submit(p.Context, cfg, "identity", "set_roles", []tx.Arg{tx.String("id", id), tx.Strings("roles", roles)}, p.Args["wait"].(bool))
@@ -521,7 +521,7 @@ func (core) Register(b *Builder) error {
 			Args: graphql.FieldConfigArgument{"member": {Type: nn(graphql.ID)}, "wait": waitArg},
 			Resolve: func(p graphql.ResolveParams) (any, error) {
 				id := p.Args["member"].(string)
-				if err := requireOrgAdminOf(p.Context, cfg, id); err != nil {
+				if err := requireOrgAdminOf(p.Context, cfg, id, "revoke"); err != nil {
 					return nil, err
 				}
 				return submit(p.Context, cfg, "identity", "revoke_member", []tx.Arg{tx.String("id", id)}, p.Args["wait"].(bool))
@@ -610,9 +610,9 @@ func receiptMap(ok bool, errMsg string, events []ledger.Event) map[string]any {
 	return m
 }
 
-// requireOrgAdminOf checks in the read model that the viewer may
-// administer member's organisation (the ledger checks again).
-func requireOrgAdminOf(ctx context.Context, cfg *Config, memberID string) error {
+// requireOrgAdminOf checks that the member exists and that the policy
+// lets the viewer act on it (the ledger checks again).
+func requireOrgAdminOf(ctx context.Context, cfg *Config, memberID, act string) error {
 	p, err := writer(ctx)
 	if err != nil {
 		return err
@@ -624,11 +624,7 @@ func requireOrgAdminOf(ctx context.Context, cfg *Config, memberID string) error 
 	if err != nil {
 		return internal(ctx, cfg.Logger, "member", err)
 	}
-	me, err := cfg.Store.Member(p.Account)
-	if err != nil || me.Revoked || me.Org != target.Org || !slices.Contains(me.Roles, "org_admin") {
-		return Errorf(CodeForbidden, "only an organisation admin of "+target.Org+" may do this")
-	}
-	return nil
+	return requireMemberAct(ctx, cfg, p.Account, target.ID, act)
 }
 
 func blocks(ctx context.Context, cfg *Config, args map[string]any) (*Connection, error) {
