@@ -12,12 +12,6 @@ import (
 	"github.com/almoner/almoner/portal/session"
 )
 
-// Roles the module's read checks look for (the policy's role names).
-const (
-	RoleCharityOfficer = "charity_officer"
-	RoleAuditor        = "auditor"
-)
-
 // ReportEntriesLimit bounds the entries (and entriesCsv lines) of one
 // charityReport; the per-campaign sums always count every entry.
 const ReportEntriesLimit = 5000
@@ -68,6 +62,7 @@ func (m *mod) internal(ctx context.Context, what string, err error) error {
 type viewer struct {
 	p   *session.Principal
 	mem *readmodel.Member
+	pol schema.Policy
 }
 
 func (m *mod) viewer(ctx context.Context) (*viewer, error) {
@@ -75,7 +70,7 @@ func (m *mod) viewer(ctx context.Context) (*viewer, error) {
 	if p == nil {
 		return nil, schema.ErrUnauthenticated
 	}
-	v := &viewer{p: p}
+	v := &viewer{p: p, pol: m.cfg.Policy}
 	mem, err := m.cfg.Store.Member(p.Account)
 	switch {
 	case errors.Is(err, readmodel.ErrNotFound):
@@ -87,27 +82,38 @@ func (m *mod) viewer(ctx context.Context) (*viewer, error) {
 	return v, nil
 }
 
-// oversees reports whether the viewer is an auditor or a charity officer
-// of charity.
-func (v *viewer) oversees(charity string) bool {
-	if v.mem == nil {
+// allowed asks the policy in force (governance changes it) whether the
+// viewer may act on an object owned by owner and held by org, the way the
+// donation contract asks it; no role is named here.
+func (v *viewer) allowed(obj, act, owner, org string) bool {
+	if v.pol == nil {
 		return false
 	}
-	return v.mem.HasRole(RoleAuditor) || v.mem.HasRole(RoleCharityOfficer) && v.mem.Org == charity
+	ok, err := v.pol.Allowed(v.p.Account, obj, act, owner, org, false)
+	return err == nil && ok
 }
 
-// mayReadGift: the donor, the charity's officers, auditors.
+// oversees reports whether the viewer may read every gift to charity (by
+// default: its charity officers and auditors).
+func (v *viewer) oversees(charity string) bool { return v.allowed("gift", "read", "", charity) }
+
+// mayReadGift: gift read, the gift owned by its donor and held by the
+// charity (by default: the donor, the charity's officers, auditors).
 func (v *viewer) mayReadGift(g *donations.Gift) bool {
-	return g.Donor == v.p.Account || v.oversees(g.Charity)
+	return v.allowed("gift", "read", g.Donor, g.Charity)
 }
 
-// mayReadDisbursement: the charity's officers, auditors and the payee
-// (the member, or members of the payee organisation).
+// mayReadDisbursement: disbursement read, held by the charity and owned by
+// a member payee (by default: the charity's officers, auditors, the payee
+// member); or, paid to an organisation, as held by that organisation (by
+// default: its records clerks, who confirm receiving it).
 func (v *viewer) mayReadDisbursement(d *donations.Disbursement) bool {
-	if v.oversees(d.Charity) || d.Payee == v.p.Account {
-		return true
+	owner := ""
+	if strings.Contains(d.Payee, "/") {
+		owner = d.Payee
 	}
-	return v.mem != nil && !strings.Contains(d.Payee, "/") && v.mem.Org == d.Payee
+	return v.allowed("disbursement", "read", owner, d.Charity) ||
+		owner == "" && v.allowed("disbursement", "read", "", d.Payee)
 }
 
 // requireOversight returns the viewer when it oversees charity.
