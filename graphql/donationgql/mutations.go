@@ -1,6 +1,7 @@
 package donationgql
 
 import (
+	"context"
 	"fmt"
 	"strconv"
 	"strings"
@@ -176,6 +177,9 @@ func (m *mod) registerMutations(b *schema.Builder) error {
 				if a.Err != nil {
 					return nil, a.Err
 				}
+				if err := m.precheck(p.Context, s.method, p.Args); err != nil {
+					return nil, err
+				}
 				wait, _ := p.Args["wait"].(bool)
 				return b.Submit(p.Context, donations.Contract, s.method, a.Out, wait)
 			}})
@@ -205,4 +209,70 @@ func orText(err error, otherwise string) string {
 		return err.Error()
 	}
 	return otherwise
+}
+
+// precheck asks the policy in force, before anything is signed, what the
+// donation contract will ask it for method (the same object, owner,
+// holding organisation and action), and answers FORBIDDEN when it will
+// refuse; what the read model does not know yet (a campaign just created)
+// is left to the ledger, which decides either way.
+func (m *mod) precheck(ctx context.Context, method string, in map[string]any) error {
+	v, err := schema.Account(ctx)
+	if err != nil {
+		return err
+	}
+	obj, act, owner, org, known := m.resourceOf(v, method, in)
+	if !known {
+		return nil
+	}
+	ok, err := m.cfg.Policy.Allowed(v, obj, act, owner, org, false)
+	if err != nil {
+		return m.internal(ctx, "donation policy", err)
+	}
+	if !ok {
+		return schema.Forbidden(fmt.Sprintf("the policy does not let you %s this %s of %s (nothing was signed)",
+			strings.ReplaceAll(act, "_", " "), obj, org))
+	}
+	return nil
+}
+
+// resourceOf is the donation contract's authorisation question for method
+// (see its Authorize calls), from the read model.
+func (m *mod) resourceOf(viewer, method string, in map[string]any) (obj, act, owner, org string, known bool) {
+	if method == "create_campaign" {
+		return "campaign", "create", "", schema.OrgOf(viewer), true
+	}
+	if method == "confirm_receipt" {
+		id, _ := in["disbursement"].(string)
+		d, err := m.rd.Disbursement(id)
+		if err != nil || d.Campaign == "" {
+			return "", "", "", "", false
+		}
+		if strings.Contains(d.Payee, "/") {
+			return "disbursement", "confirm", d.Payee, "", true
+		}
+		return "disbursement", "confirm", "", d.Payee, true
+	}
+	id, _ := in["campaign"].(string)
+	c, err := m.rd.Campaign(id)
+	if err != nil {
+		return "", "", "", "", false
+	}
+	switch method {
+	case "open", "close", "cancel":
+		return "campaign", method, "", c.Charity, true
+	case "give":
+		return "gift", "give", viewer, c.Charity, true
+	case "disburse":
+		return "disbursement", "create", "", c.Charity, true
+	case "submit_evidence", "approve_milestone", "reject_milestone", "settle_milestone":
+		seq, _ := in["milestone"].(int)
+		if seq < 1 || seq > len(c.Milestones) {
+			return "", "", "", "", false
+		}
+		act := map[string]string{"submit_evidence": "submit_evidence", "approve_milestone": "approve",
+			"reject_milestone": "reject", "settle_milestone": "settle"}[method]
+		return "milestone", act, c.Milestones[seq-1].Validator, c.Charity, true
+	}
+	return "", "", "", "", false
 }

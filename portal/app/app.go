@@ -307,7 +307,9 @@ func (p *Portal) Schema() *schema.Schema { return p.schema }
 func (p *Portal) Close() error {
 	var err error
 	if p.srv != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		// In-flight requests get up to 15 s to finish (a large upload, a
+		// slow machine).
+		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 		err = p.srv.Shutdown(ctx)
 		cancel()
 	}
