@@ -35,7 +35,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/node"
 	"github.com/almoner/almoner/consortium-node/store"
 	"github.com/almoner/almoner/consortium-node/transport"
-	"github.com/almoner/almoner/internal/pprofserver"
+	"github.com/almoner/almoner/consortium-node/pprofserver"
 	"github.com/almoner/almoner/privacy/envelope"
 	"github.com/almoner/almoner/privacy/keystore"
 	"github.com/almoner/almoner/privacy/sign"

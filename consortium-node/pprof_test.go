@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/almoner/almoner/internal/pprofserver"
+	"github.com/almoner/almoner/consortium-node/pprofserver"
 )
 
 // TestRunPprofRefusesNonLoopback: --pprof on all interfaces or another

@@ -32,7 +32,7 @@ import (
 
 	"github.com/almoner/almoner/consortium-node/genesis"
 	"github.com/almoner/almoner/frontend"
-	"github.com/almoner/almoner/internal/pprofserver"
+	"github.com/almoner/almoner/consortium-node/pprofserver"
 	"github.com/almoner/almoner/portal/app"
 	"github.com/almoner/almoner/portal/server"
 )

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/almoner/almoner/internal/pprofserver"
+	"github.com/almoner/almoner/consortium-node/pprofserver"
 )
 
 // TestPprofRefusesNonLoopback: --pprof on all interfaces or another host

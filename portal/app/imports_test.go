@@ -26,6 +26,8 @@ func TestImportBoundary(t *testing.T) {
 		// (they import nothing but the standard library).
 		mod + "consortium-node/contracts/record/delivery":     true,
 		mod + "consortium-node/contracts/record/registration": true,
+		// The loopback-only pprof listener (standard library only).
+		mod + "consortium-node/pprofserver": true,
 		// The shape of member and organisation ids.
 		mod + "consortium-node/contracts/identity/memberid": true,
 		// The donation contract's vocabulary (statuses, events).
