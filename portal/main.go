@@ -31,8 +31,8 @@ import (
 	"syscall"
 
 	"github.com/almoner/almoner/consortium-node/genesis"
-	"github.com/almoner/almoner/frontend"
 	"github.com/almoner/almoner/consortium-node/pprofserver"
+	"github.com/almoner/almoner/frontend"
 	"github.com/almoner/almoner/portal/app"
 	"github.com/almoner/almoner/portal/server"
 )
