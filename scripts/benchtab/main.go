@@ -96,7 +96,7 @@ var specs = []spec{
 			{unit: "ns/tx", key: "us_per_tx", col: "µs/tx (wall)", scale: 1e-3},
 		},
 		ratios: []ratio{{label: "check", num: "*", den: "no_member_check", metric: "tx_per_s", key: "vs_no_check", col: "vs no check"}}},
-	{suite: "e2e", bench: "E2E", title: "one node, signed identity.add_member txs committed per second from a separate load process",
+	{suite: "e2e", bench: "E2E", title: "one node, signed txs of each workload (scripts/loadgen) committed per second from a separate load process",
 		ratios: []ratio{{label: "executor", num: "block-stm", den: "serial", metric: "tx_per_s", key: "blockstm_over_serial", col: "Block-STM / serial"}}},
 	{suite: "cluster", bench: "Cluster", title: "3 nodes on this machine vs a 3-member etcd, same clients and write size",
 		ratios: []ratio{{label: "system", num: "almoner", den: "*", metric: "writes_per_s", key: "almoner_over_{den}", col: "almoner / {den}"}}},

@@ -1,11 +1,21 @@
-// Command loadgen measures end-to-end throughput: it signs N identity
-// transactions (an organisation admin onboarding members, each a distinct
-// key), submits them in batches from several connections, waits for every
-// commit, and reports committed signed transactions per second and the
-// commit latency of each transaction (submit to committed; a request
-// carries a batch, so a transaction's latency is its request's).
+// Command loadgen measures end-to-end throughput: it signs N transactions
+// of a workload, submits them in batches from several connections, waits
+// for every commit, and reports committed signed transactions per second
+// and the commit latency of each transaction (submit to committed; a
+// request carries a batch, so a transaction's latency is its request's).
 //
-//	go run ./scripts/loadgen --home .almoner/dev --node 127.0.0.1:7070 --txs 20000
+// The workloads (--workload): onboard (identity.add_member by an
+// organisation admin, ~1.9 KB each; the default), gifts (donation.give to
+// four hot campaigns from 64 donors), access (record.access under the
+// patient's consent by 8 adjusters), consent (consent.grant by 64
+// patients), claims (claim.submit and claim.adjudicate, half each) and mix
+// (per 20 transactions: 8 gifts, 5 accesses, 2 grants, 3 claim submissions,
+// 2 adjudications). What a workload needs (members, campaigns, records and
+// their uploads, consents, claims in review and read) is committed first,
+// in a setup that is not timed. They run on a dev consortium
+// (consortium-node init), whose demo members' keys are in --home.
+//
+//	go run ./scripts/loadgen --home .almoner/dev --node 127.0.0.1:7070 --txs 20000 --workload mix
 //	go run ./scripts/loadgen --home H --nodes 127.0.0.1:7070,127.0.0.1:7071,127.0.0.1:7072
 //
 // With --nodes the requests go to the nodes in turn (round-robin); each
@@ -13,7 +23,7 @@
 // there. The first line of the output is for people ("...: N tx/s; ..."),
 // the last a machine-readable summary:
 //
-//	RESULT tps=... p50_ms=... p99_ms=... committed=... failed=... ...
+//	RESULT workload=... setup_s=... tps=... p50_ms=... p99_ms=... committed=... failed=... ...
 package main
 
 import (
@@ -24,6 +34,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -31,9 +42,8 @@ import (
 
 	"github.com/almoner/almoner/consortium-node/api"
 	"github.com/almoner/almoner/consortium-node/api/client"
-	"github.com/almoner/almoner/consortium-node/contracts/identity"
 	"github.com/almoner/almoner/consortium-node/genesis"
-	"github.com/almoner/almoner/consortium-node/tx"
+	"github.com/almoner/almoner/privacy/sign"
 )
 
 func main() {
@@ -76,11 +86,15 @@ func run() error {
 	n := flag.Int("txs", 20000, "transactions to send")
 	batch := flag.Int("batch", 250, "transactions per request")
 	conc := flag.Int("concurrency", 8, "concurrent requests")
-	admin := flag.String("as", "stmarys/admin", "organisation admin who signs")
+	workload := flag.String("workload", wOnboard, "what to send: "+strings.Join(workloads, ", ")+
+		" (mix: per 20 txs 8 gifts, 5 record accesses, 2 consent grants, 3 claim submissions, 2 adjudications)")
 	waitLeader := flag.Duration("wait-leader", 0, "first wait up to this long for every node to report a raft leader (0: don't)")
 	flag.Parse()
 	if *n <= 0 || *batch <= 0 || *conc <= 0 {
 		return errors.New("--txs, --batch and --concurrency must be positive")
+	}
+	if err := validWorkload(*workload); err != nil {
+		return err
 	}
 
 	addrs := []string{*addr}
@@ -100,22 +114,7 @@ func run() error {
 		cls[i] = client.New(a, nil)
 	}
 
-	g, err := genesis.Load(filepath.Join(*home, "genesis.json"))
-	if err != nil {
-		return err
-	}
-	kf, err := genesis.LoadKeyFile(genesis.KeyPath(*home, *admin))
-	if err != nil {
-		return err
-	}
-	key, err := kf.SignKey()
-	if err != nil {
-		return err
-	}
-	// The new members' keys: one shared encryption key and a signing key
-	// per member would cost key generation time that is not the node's;
-	// reuse the admin's encryption key and a fixed signing key.
-	ek, err := kf.EncryptionKey()
+	gf, err := genesis.Load(filepath.Join(*home, "genesis.json"))
 	if err != nil {
 		return err
 	}
@@ -126,25 +125,35 @@ func run() error {
 		}
 	}
 	cl := cls[0]
+	g := &gen{cl: cl, g: gf, home: *home, run: strconv.FormatInt(time.Now().UnixNano(), 36), now: time.Now(),
+		keys: map[string]*sign.PrivateKey{}, n: *n}
+	if err := g.loadKeys(); err != nil {
+		return err
+	}
+	for _, c := range cls { // reads (the node directory) are for members
+		c.Authenticate("stmarys/admin", g.keys["stmarys/admin"])
+	}
+	if err := g.findCustodian(ctx); err != nil {
+		return err
+	}
+	t0 := time.Now()
+	if err := g.setup(ctx, *workload, *n, func(s string) { fmt.Fprintln(os.Stderr, s+"...") }); err != nil {
+		return fmt.Errorf("setting up the %s workload: %w", *workload, err)
+	}
+	setup := time.Since(t0)
 	st, err := cl.Status(ctx)
 	if err != nil {
 		return err
 	}
-	org := identity.OrgOf(*admin)
-	run := time.Now().UnixNano()
-	fmt.Fprintf(os.Stderr, "signing %d transactions...\n", *n)
+	fmt.Fprintf(os.Stderr, "signing %d transactions (%s)...\n", *n, *workload)
 	raws := make([][]byte, *n)
 	var txBytes int
 	for i := range raws {
-		s, err := tx.Sign(tx.Body{ChainID: g.ChainID, Sender: *admin, Nonce: uint64(i), Expiry: st.Height + g.Params.ReplayWindow,
-			Call: tx.Call{Contract: "identity", Method: "add_member", Args: tx.Args{
-				tx.String("id", fmt.Sprintf("%s/load-%x-%d", org, run, i)), tx.Strings("roles", []string{"patient"}),
-				tx.String("sign_key", key.Public().String()), tx.String("enc_key", ek.String()),
-			}}}, key)
+		c, err := g.next(*workload, i)
 		if err != nil {
 			return err
 		}
-		if raws[i], err = s.Encode(); err != nil {
+		if raws[i], err = g.sign(c, st.Height+gf.Params.ReplayWindow); err != nil {
 			return err
 		}
 		txBytes += len(raws[i])
@@ -216,11 +225,11 @@ func run() error {
 	tps := float64(total) / el.Seconds()
 	blocks := end.Height - st.Height
 	// For people; scripts read the RESULT line.
-	fmt.Printf("committed %d signed txs (%d failed) in %.2fs: %.0f tx/s; %d blocks; median batch latency %v; per-tx commit latency p50 %v p99 %v; %d node(s)\n",
-		total, failed.Load(), el.Seconds(), tps, blocks, reqP50.Round(time.Millisecond),
+	fmt.Printf("%s: committed %d signed txs (%d failed) in %.2fs: %.0f tx/s; %d blocks; median batch latency %v; per-tx commit latency p50 %v p99 %v; %d node(s)\n",
+		*workload, total, failed.Load(), el.Seconds(), tps, blocks, reqP50.Round(time.Millisecond),
 		p50.Round(time.Millisecond), p99.Round(time.Millisecond), len(addrs))
-	fmt.Printf("RESULT tps=%.1f p50_ms=%.1f p99_ms=%.1f committed=%d failed=%d seconds=%.3f blocks=%d requests=%d batch=%d concurrency=%d nodes=%d tx_bytes=%d\n",
-		tps, ms(p50), ms(p99), total, failed.Load(), el.Seconds(), blocks, len(lat), *batch, *conc, len(addrs), txBytes/len(raws))
+	fmt.Printf("RESULT workload=%s setup_s=%.1f tps=%.1f p50_ms=%.1f p99_ms=%.1f committed=%d failed=%d seconds=%.3f blocks=%d requests=%d batch=%d concurrency=%d nodes=%d tx_bytes=%d\n",
+		*workload, setup.Seconds(), tps, ms(p50), ms(p99), total, failed.Load(), el.Seconds(), blocks, len(lat), *batch, *conc, len(addrs), txBytes/len(raws))
 	return firstErr
 }
 
