@@ -383,7 +383,7 @@ func (g *gen) uploadClaims(ctx context.Context, n int) ([]docHash, error) {
 				p := g.patients[i%len(g.patients)]
 				d := &claimdoc.Document{ClaimID: id, Provider: "stmarys", Patient: p, Insurer: "acme", Currency: "EUR",
 					Created: g.now.UTC().Format(time.DateOnly),
-					Lines: []claimdoc.Line{{Service: claimdoc.Service{Code: fmt.Sprintf("L%07d", i), Date: day}, Amount: 4000}}}
+					Lines:   []claimdoc.Line{{Service: claimdoc.Service{Code: fmt.Sprintf("L%07d", i), Date: day}, Amount: 4000}}}
 				fhir, err := d.MarshalFHIR()
 				var h []byte
 				if err == nil {
