@@ -2,11 +2,15 @@
 // clients, each sending requests one after another, write N keys to an
 // etcd cluster through its HTTP/JSON gateway (POST /v3/kv/put, or with
 // --batch > 1 a POST /v3/kv/txn whose success branch holds that many
-// puts), spread over the endpoints round-robin. It reports puts per
+// puts), spread over the endpoints round-robin; with --grpc through
+// etcd's own Go client instead (go.etcd.io/etcd/client/v3, gRPC: how etcd
+// is fastest), one client connection per load client, each to one member,
+// the members taken in turn. It reports puts per
 // second and the per-put latency (request sent to answer received; a txn
 // carries a batch, so a put's latency is its request's), p50 and p99.
 //
 //	go run ./scripts/etcdload --endpoints 127.0.0.1:2379 --puts 20000 --clients 8 --value-size 2000
+//	go run ./scripts/etcdload --grpc --batch 250 ...
 //
 // The last line of the output is machine-readable:
 //
@@ -82,6 +86,7 @@ func run() error {
 	size := flag.Int("value-size", 2000, "value bytes per put")
 	wait := flag.Duration("wait-ready", 0, "first wait up to this long for every endpoint's /health to answer true (0: don't)")
 	timeout := flag.Duration("timeout", 60*time.Second, "per-request timeout")
+	useGRPC := flag.Bool("grpc", false, "write through etcd's Go client (gRPC) instead of the HTTP/JSON gateway")
 	flag.Parse()
 	if *n <= 0 || *clients <= 0 || *batch <= 0 || *size < 0 {
 		return errors.New("--puts, --clients and --batch must be positive")
@@ -141,6 +146,26 @@ func run() error {
 		bodies = append(bodies, b)
 		counts = append(counts, hi-lo)
 	}
+	var gw *grpcWriter
+	var gkeys [][]string // per request, with --grpc
+	if *useGRPC {
+		var err error
+		if gw, err = newGRPCWriter(eps, *clients, *timeout); err != nil {
+			return err
+		}
+		defer gw.close()
+		path = "gRPC Put"
+		if *batch > 1 {
+			path = "gRPC Txn"
+		}
+		for lo := 0; lo < *n; lo += *batch {
+			var ks []string
+			for i := lo; i < min(lo+*batch, *n); i++ {
+				ks = append(ks, fmt.Sprintf("bench/%x/%09d", run, i))
+			}
+			gkeys = append(gkeys, ks)
+		}
+	}
 	fmt.Fprintf(os.Stderr, "writing %d keys of %d bytes to %s: %d requests to %s from %d clients...\n",
 		*n, *size, strings.Join(eps, ","), len(bodies), path, *clients)
 
@@ -153,7 +178,7 @@ func run() error {
 		lat        []sample
 	)
 	start := time.Now()
-	for range *clients {
+	for c := range *clients {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -163,7 +188,12 @@ func run() error {
 					return
 				}
 				t0 := time.Now()
-				err := post(ctx, hc, eps[k%len(eps)]+path, bodies[k], *batch > 1)
+				var err error
+				if gw != nil {
+					err = gw.write(ctx, c, gkeys[k], string(val))
+				} else {
+					err = post(ctx, hc, eps[k%len(eps)]+path, bodies[k], *batch > 1)
+				}
 				d := time.Since(t0)
 				if err != nil {
 					errMu.Lock()
@@ -184,8 +214,8 @@ func run() error {
 	total := int(done.Load())
 	p50, p99 := percentile(lat, total, 0.50), percentile(lat, total, 0.99)
 	rate := float64(total) / el.Seconds()
-	fmt.Printf("etcd: %d puts (%d per request) in %.2fs: %.0f puts/s; per-put latency p50 %v p99 %v; %d endpoint(s)\n",
-		total, *batch, el.Seconds(), rate, p50.Round(time.Millisecond), p99.Round(time.Millisecond), len(eps))
+	fmt.Printf("etcd (%s): %d puts (%d per request) in %.2fs: %.0f puts/s; per-put latency p50 %v p99 %v; %d endpoint(s)\n",
+		path, total, *batch, el.Seconds(), rate, p50.Round(time.Millisecond), p99.Round(time.Millisecond), len(eps))
 	fmt.Printf("RESULT puts_per_s=%.1f p50_ms=%.1f p99_ms=%.1f puts=%d failed=%d seconds=%.3f requests=%d batch=%d clients=%d endpoints=%d value_bytes=%d\n",
 		rate, ms(p50), ms(p99), total, *n-total, el.Seconds(), len(lat), *batch, *clients, len(eps), *size)
 	return firstErr
