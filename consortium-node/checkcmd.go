@@ -17,11 +17,11 @@ import (
 	"go.etcd.io/raft/v3"
 
 	"github.com/almoner/almoner/consortium-node/api/client"
+	"github.com/almoner/almoner/consortium-node/codec"
 	"github.com/almoner/almoner/consortium-node/consensus"
 	"github.com/almoner/almoner/consortium-node/genesis"
 	"github.com/almoner/almoner/consortium-node/node"
 	"github.com/almoner/almoner/consortium-node/store"
-	"github.com/almoner/almoner/consortium-node/tx"
 	"github.com/almoner/almoner/privacy/envelope"
 )
 
@@ -121,7 +121,7 @@ func check(w *os.File, g *genesis.File, dir string) error {
 	si := uint64(0)
 	if !raft.IsEmptySnap(snap) {
 		var sh store.Head
-		if err := tx.Unmarshal(snap.GetData(), &sh); err != nil {
+		if err := codec.Ledger.Unmarshal(snap.GetData(), &sh); err != nil {
 			return fmt.Errorf("%w: the raft snapshot's head: %v", store.ErrCorrupt, err)
 		}
 		si = snap.GetMetadata().GetIndex()

@@ -19,6 +19,7 @@ import (
 	"github.com/syndtr/goleveldb/leveldb"
 
 	"github.com/almoner/almoner/consortium-node/api/client"
+	"github.com/almoner/almoner/consortium-node/codec"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
 	"github.com/almoner/almoner/consortium-node/ledger"
 	"github.com/almoner/almoner/consortium-node/store"
@@ -232,14 +233,14 @@ func TestTamperedNodeHalts(t *testing.T) {
 			return fmt.Errorf("receipts of block %d: %w", ta.height, err)
 		}
 		var rs []ledger.Receipt
-		if err := tx.Unmarshal(raw, &rs); err != nil {
+		if err := codec.Ledger.Unmarshal(raw, &rs); err != nil {
 			return err
 		}
 		if ta.index >= len(rs) || rs[ta.index].Status != ledger.StatusOK {
 			return fmt.Errorf("block %d: receipt %d of %d is not the acknowledged success", ta.height, ta.index, len(rs))
 		}
 		rs[ta.index].Status, rs[ta.index].Error, rs[ta.index].Events = ledger.StatusFailed, "forged", []ledger.Event{}
-		b, err := tx.Marshal(rs)
+		b, err := codec.Marshal(rs)
 		if err != nil {
 			return err
 		}

@@ -11,10 +11,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/almoner/almoner/consortium-node/codec"
 	"github.com/almoner/almoner/consortium-node/genesis"
 	"github.com/almoner/almoner/consortium-node/ledger"
 	"github.com/almoner/almoner/consortium-node/seed"
-	"github.com/almoner/almoner/consortium-node/tx"
 )
 
 // TestSeedDemo loads the demo data into a real dev node (as `make run`
@@ -71,9 +71,9 @@ func TestSeedDemo(t *testing.T) {
 			for _, a := range x.Body.Call.Args {
 				var one string
 				var many []string
-				if tx.Unmarshal(a.Value, &one) == nil {
+				if codec.State.Unmarshal(a.Value, &one) == nil {
 					texts = append(texts, one)
-				} else if tx.Unmarshal(a.Value, &many) == nil && a.Name != "item_fingerprints" { // hex digests
+				} else if codec.State.Unmarshal(a.Value, &many) == nil && a.Name != "item_fingerprints" { // hex digests
 					texts = append(texts, many...)
 				}
 			}

@@ -14,8 +14,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/almoner/almoner/consortium-node/codec"
 	"github.com/almoner/almoner/consortium-node/ledger"
-	"github.com/almoner/almoner/consortium-node/tx"
 )
 
 // The backup archive (docs/decisions/0016-backup-restore.md) is what
@@ -133,7 +133,7 @@ func NewBackupWriter(w io.Writer, h BackupHeader) (*BackupWriter, error) {
 	if err := h.Validate(); err != nil {
 		return nil, err
 	}
-	hb, err := tx.Marshal(&h)
+	hb, err := codec.Marshal(&h)
 	if err != nil {
 		return nil, fmt.Errorf("backup: encoding the header: %w", err)
 	}
@@ -280,7 +280,7 @@ func NewBackupReader(r io.Reader) (*BackupReader, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := tx.Unmarshal(hb, &br.h); err != nil {
+	if err := codec.Ledger.Unmarshal(hb, &br.h); err != nil {
 		return nil, fmt.Errorf("%w: header: %v", ErrBackupCorrupt, err)
 	}
 	if err := br.h.Validate(); err != nil {

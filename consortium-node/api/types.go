@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/almoner/almoner/consortium-node/codec"
 	"github.com/almoner/almoner/consortium-node/ledger"
 	"github.com/almoner/almoner/consortium-node/tx"
 	"github.com/almoner/almoner/policies"
@@ -223,7 +224,7 @@ func PrivateSignBytes(req any) ([]byte, error) {
 	default:
 		return nil, fmt.Errorf("api: %T is not a private request", req)
 	}
-	b, err := tx.Marshal(req)
+	b, err := codec.Marshal(req)
 	if err != nil {
 		return nil, err
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/almoner/almoner/consortium-node/codec"
 	"github.com/almoner/almoner/consortium-node/exec"
 	"github.com/almoner/almoner/consortium-node/ledger"
 	"github.com/almoner/almoner/consortium-node/tx"
@@ -409,7 +410,7 @@ func InvalidArg(err error) error { return fmt.Errorf("%w: %v", ErrInvalid, err) 
 
 // Put encodes v (deterministic CBOR) at the contract's key k.
 func Put(ctx Context, k string, v any) error {
-	b, err := tx.Marshal(v)
+	b, err := codec.Marshal(v)
 	if err != nil {
 		return fmt.Errorf("contracts: encoding %s: %w", k, err)
 	}
@@ -425,7 +426,7 @@ func Load[T any](r StateReader, k, what string) (*T, error) {
 		return nil, fmt.Errorf("%w: %s", ErrNotFound, what)
 	}
 	var v T
-	if err := tx.Unmarshal(b, &v); err != nil {
+	if err := codec.State.Unmarshal(b, &v); err != nil {
 		return nil, fmt.Errorf("contracts: corrupt %s: %w", what, err)
 	}
 	return &v, nil

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/almoner/almoner/consortium-node/codec"
 	"github.com/almoner/almoner/consortium-node/contracts/claim"
 	"github.com/almoner/almoner/consortium-node/contracts/consortium"
 	"github.com/almoner/almoner/consortium-node/contracts/governance"
@@ -215,7 +216,7 @@ func (f *File) State() ([]ledger.StateWrite, error) {
 		out = append(out, ledger.StateWrite{Key: w.Key, Value: w.Value})
 	}
 	put := func(k string, v any) error {
-		b, err := tx.Marshal(v)
+		b, err := codec.Marshal(v)
 		if err != nil {
 			return err
 		}

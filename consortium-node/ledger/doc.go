@@ -3,7 +3,7 @@
 // and receipt proofs that anyone can verify offline against the genesis
 // node keys (DESIGN decision 9).
 //
-// Everything hashed or signed is encoded with tx.Marshal (CBOR core
+// Everything hashed or signed is encoded with codec.Marshal (CBOR core
 // deterministic). Like tx, this is a wire package that the node's client,
 // the CLI and the portal may import.
 package ledger

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/almoner/almoner/consortium-node/codec"
 	"github.com/almoner/almoner/consortium-node/merkle"
 	"github.com/almoner/almoner/consortium-node/tx"
 	"github.com/almoner/almoner/privacy/sign"
@@ -73,7 +74,7 @@ type Header struct {
 
 // Hash returns SHA-256 of the header's deterministic encoding.
 func (h *Header) Hash() Hash {
-	b, err := tx.Marshal(h)
+	b, err := codec.Marshal(h)
 	if err != nil {
 		panic(fmt.Sprintf("ledger: header does not encode: %v", err)) // fixed-shape struct
 	}
@@ -109,7 +110,7 @@ func (r *Receipt) OK() bool { return r.Status == StatusOK }
 
 // Encode returns the receipt's deterministic encoding (its Merkle leaf).
 func (r *Receipt) Encode() []byte {
-	b, err := tx.Marshal(r)
+	b, err := codec.Marshal(r)
 	if err != nil {
 		panic(fmt.Sprintf("ledger: receipt does not encode: %v", err))
 	}
@@ -155,7 +156,7 @@ var stateDomain = []byte("almoner/state/v1\x00")
 // returns it) onto the previous state hash:
 // SHA-256("almoner/state/v1\x00" || prev || CBOR(writes)).
 func NextStateHash(prev Hash, writes []StateWrite) Hash {
-	b, err := tx.Marshal(writes)
+	b, err := codec.Marshal(writes)
 	if err != nil {
 		panic(fmt.Sprintf("ledger: write set does not encode: %v", err))
 	}

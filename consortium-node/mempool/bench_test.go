@@ -11,6 +11,7 @@ import (
 	"github.com/syndtr/goleveldb/leveldb/storage"
 	"github.com/syndtr/goleveldb/leveldb/util"
 
+	"github.com/almoner/almoner/consortium-node/codec"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
 	"github.com/almoner/almoner/consortium-node/mempool"
 	"github.com/almoner/almoner/consortium-node/tx"
@@ -29,7 +30,7 @@ func BenchmarkAdd(b *testing.B) {
 	}
 	defer db.Close()
 	put := func(k string, v any) {
-		enc, err := tx.Marshal(v)
+		enc, err := codec.Marshal(v)
 		if err == nil {
 			err = db.Put([]byte(k), enc, nil)
 		}

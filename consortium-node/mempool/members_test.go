@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/almoner/almoner/consortium-node/codec"
 	"github.com/almoner/almoner/consortium-node/contracts"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
 	"github.com/almoner/almoner/consortium-node/mempool"
@@ -46,7 +47,7 @@ func (s *members) Get(key string) ([]byte, bool) {
 
 func (s *members) putOrg(t testing.TB, id string) {
 	t.Helper()
-	b, err := tx.Marshal(identity.Org{ID: id, Kind: identity.KindHospital, Name: id})
+	b, err := codec.Marshal(identity.Org{ID: id, Kind: identity.KindHospital, Name: id})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +59,7 @@ func (s *members) putOrg(t testing.TB, id string) {
 func (s *members) put(t testing.TB, m identity.Member) {
 	t.Helper()
 	m.EncKey = identity.EncryptionKey{Alg: identity.EncAlgXWing, Key: []byte("enc " + m.ID)}
-	b, err := tx.Marshal(m)
+	b, err := codec.Marshal(m)
 	if err != nil {
 		t.Fatal(err)
 	}

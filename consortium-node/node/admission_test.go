@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/almoner/almoner/consortium-node/codec"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
 	"github.com/almoner/almoner/consortium-node/genesis"
 	"github.com/almoner/almoner/consortium-node/ledger"
@@ -163,7 +164,7 @@ func TestAdmissionCacheSigners(t *testing.T) {
 	other := sign.PublicKey{Alg: sign.Ed25519, Key: []byte("key two")}
 	expiry := time.Unix(1_900_000_000, 0)
 	record := func(exp int64) []byte {
-		b, err := tx.Marshal(identity.Member{ID: "org/x", Org: "org", Roles: []string{identity.RolePatient}, SignKey: key,
+		b, err := codec.Marshal(identity.Member{ID: "org/x", Org: "org", Roles: []string{identity.RolePatient}, SignKey: key,
 			KeyExpiry: exp})
 		if err != nil {
 			t.Fatal(err)
@@ -441,7 +442,7 @@ func TestBlockBuildingRefusesNonMembers(t *testing.T) {
 	forged := h.sign("stmarys/mallory", 0, "revoke_member", tx.String("id", "stmarys/dr-lee"))
 	good := h.addMember("stmarys/admin", "stmarys/p9")
 	before := h.n.Head().Height
-	data, err := tx.Marshal(&proposal{Proposer: h.n.cfg.NodeID, Time: time.Now().UnixNano(), Txs: [][]byte{bad, forged, good}})
+	data, err := codec.Marshal(&proposal{Proposer: h.n.cfg.NodeID, Time: time.Now().UnixNano(), Txs: [][]byte{bad, forged, good}})
 	if err != nil {
 		t.Fatal(err)
 	}

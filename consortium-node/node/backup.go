@@ -10,10 +10,10 @@ import (
 	"github.com/syndtr/goleveldb/leveldb/opt"
 
 	"github.com/almoner/almoner/consortium-node/api"
+	"github.com/almoner/almoner/consortium-node/codec"
 	"github.com/almoner/almoner/consortium-node/consensus"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
 	"github.com/almoner/almoner/consortium-node/store"
-	"github.com/almoner/almoner/consortium-node/tx"
 )
 
 // Backups of a running node (docs/decisions/0016-backup-restore.md): the
@@ -141,7 +141,7 @@ func ReseedRaft(db *leveldb.DB) (uint64, error) {
 	if !ok {
 		return 0, fmt.Errorf("%w: no head record", store.ErrCorrupt)
 	}
-	data, err := tx.Marshal(&head)
+	data, err := codec.Marshal(&head)
 	if err != nil {
 		return 0, err
 	}

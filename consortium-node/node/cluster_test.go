@@ -15,6 +15,7 @@ import (
 
 	"github.com/syndtr/goleveldb/leveldb"
 
+	"github.com/almoner/almoner/consortium-node/codec"
 	"github.com/almoner/almoner/consortium-node/contracts/consortium"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
 	"github.com/almoner/almoner/consortium-node/genesis"
@@ -295,11 +296,11 @@ func TestTamperedBlockHalts(t *testing.T) {
 			t.Fatal(err)
 		}
 		var rs []ledger.Receipt
-		if err := tx.Unmarshal(raw, &rs); err != nil {
+		if err := codec.Ledger.Unmarshal(raw, &rs); err != nil {
 			t.Fatal(err)
 		}
 		rs[r.Index].Status, rs[r.Index].Error = ledger.StatusFailed, "forged"
-		b, _ := tx.Marshal(rs)
+		b, _ := codec.Marshal(rs)
 		db.Put(k, b, nil)
 	})
 	if _, err := c.nodes[victim].n.Block(r.Height); !errors.Is(err, store.ErrCorrupt) {

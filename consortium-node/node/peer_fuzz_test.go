@@ -13,6 +13,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/almoner/almoner/consortium-node/api"
+	"github.com/almoner/almoner/consortium-node/codec"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
 	"github.com/almoner/almoner/consortium-node/genesis"
 	"github.com/almoner/almoner/consortium-node/ledger"
@@ -143,7 +144,7 @@ func FuzzPeerMessage(f *testing.F) {
 	n, peers, raw := fuzzPeerNode(f)
 	me := n.me
 	mustCBOR := func(v any) []byte {
-		b, err := tx.Marshal(v)
+		b, err := codec.Marshal(v)
 		if err != nil {
 			f.Fatal(err)
 		}
@@ -187,7 +188,7 @@ func FuzzPeerMessage(f *testing.F) {
 	f.Add(byte(0), uint8(2), []byte{})
 	f.Fuzz(func(t *testing.T, kind byte, who uint8, payload []byte) {
 		var rr relayRequest
-		if kind == kindRelay && tx.Unmarshal(payload, &rr) == nil && rr.Op == relayFetch && rr.MinHeight > n.Head().Height {
+		if kind == kindRelay && codec.Peer.Unmarshal(payload, &rr) == nil && rr.Op == relayFetch && rr.MinHeight > n.Head().Height {
 			t.Skip("a relayed fetch above this node's head waits relayWaitHeight")
 		}
 		n.handleMessage(peers[int(who)%len(peers)], kind, payload)

@@ -6,8 +6,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/almoner/almoner/consortium-node/codec"
 	"github.com/almoner/almoner/consortium-node/transport"
-	"github.com/almoner/almoner/consortium-node/tx"
 )
 
 // peerCalls matches the replies of peers to the requests this node sent
@@ -48,7 +48,7 @@ func (pc *peerCalls[R]) call(ctx context.Context, n *Node, peer transport.Peer, 
 		delete(pc.pending, id)
 		pc.mu.Unlock()
 	}()
-	payload, err := tx.Marshal(build(id))
+	payload, err := codec.Marshal(build(id))
 	if err != nil {
 		return zero, err
 	}

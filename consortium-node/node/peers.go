@@ -10,10 +10,10 @@ import (
 	"go.etcd.io/raft/v3/raftpb"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/almoner/almoner/consortium-node/codec"
 	"github.com/almoner/almoner/consortium-node/ledger"
 	"github.com/almoner/almoner/consortium-node/store"
 	"github.com/almoner/almoner/consortium-node/transport"
-	"github.com/almoner/almoner/consortium-node/tx"
 )
 
 // Message kinds on the node transport.
@@ -110,7 +110,7 @@ func (n *Node) handleMessage(from transport.Peer, kind byte, payload []byte) {
 		}
 	case kindForward:
 		var raws [][]byte
-		if err := tx.Unmarshal(payload, &raws); err != nil || len(raws) > n.cfg.MaxBlockTxs {
+		if err := codec.Peer.Unmarshal(payload, &raws); err != nil || len(raws) > n.cfg.MaxBlockTxs {
 			n.log.Warn("dropping bad forwarded batch", "peer", from.NodeID, "err", err)
 			return
 		}
@@ -128,7 +128,7 @@ func (n *Node) handleMessage(from transport.Peer, kind byte, payload []byte) {
 		}()
 	case kindHeaderSig:
 		var m headerSigMsg
-		if err := tx.Unmarshal(payload, &m); err != nil || m.Sig.Node != from.NodeID {
+		if err := codec.Peer.Unmarshal(payload, &m); err != nil || m.Sig.Node != from.NodeID {
 			n.log.Warn("dropping bad header signature", "peer", from.NodeID, "err", err)
 			return
 		}
@@ -138,7 +138,7 @@ func (n *Node) handleMessage(from transport.Peer, kind byte, payload []byte) {
 		}
 	case kindSigRequest:
 		var r sigRequest
-		if err := tx.Unmarshal(payload, &r); err != nil || r.To < r.From || r.To-r.From >= sigRequestSpan {
+		if err := codec.Peer.Unmarshal(payload, &r); err != nil || r.To < r.From || r.To-r.From >= sigRequestSpan {
 			n.log.Warn("dropping bad signature request", "peer", from.NodeID, "err", err)
 			return
 		}
@@ -202,7 +202,7 @@ func (n *Node) sendOwnSig(to, height uint64, hash ledger.Hash, sig ledger.Header
 	if n.tr == nil {
 		return
 	}
-	b, err := tx.Marshal(&headerSigMsg{Height: height, Hash: hash, Sig: sig, Index: index})
+	b, err := codec.Marshal(&headerSigMsg{Height: height, Hash: hash, Sig: sig, Index: index})
 	if err != nil {
 		n.log.Error("encoding header signature", "err", err)
 		return
@@ -255,7 +255,7 @@ func (n *Node) requestMissing(cursor *uint64, head uint64) {
 	if *cursor > head {
 		return
 	}
-	b, err := tx.Marshal(&sigRequest{From: *cursor, To: min(head, *cursor+sigRequestSpan-1)})
+	b, err := codec.Marshal(&sigRequest{From: *cursor, To: min(head, *cursor+sigRequestSpan-1)})
 	if err != nil {
 		return
 	}

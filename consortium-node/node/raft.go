@@ -12,6 +12,7 @@ import (
 	"go.etcd.io/raft/v3/raftpb"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/almoner/almoner/consortium-node/codec"
 	"github.com/almoner/almoner/consortium-node/consensus"
 	"github.com/almoner/almoner/consortium-node/mempool"
 	"github.com/almoner/almoner/consortium-node/tx"
@@ -207,7 +208,7 @@ func (n *Node) applyEntry(e *raftpb.Entry) error {
 		return n.store.SetApplied(idx)
 	}
 	var p proposal
-	if err := tx.Unmarshal(e.GetData(), &p); err != nil {
+	if err := codec.Ledger.Unmarshal(e.GetData(), &p); err != nil {
 		// Every node rejects the same bytes the same way.
 		n.log.Error("ignoring undecodable raft entry", "index", idx, "err", err)
 		return n.store.SetApplied(idx)
@@ -228,7 +229,7 @@ func (n *Node) applyConf(idx uint64, cc raftpb.ConfChangeI) error {
 		return nil
 	}
 	head, _ := n.store.Head()
-	data, err := tx.Marshal(&head)
+	data, err := codec.Marshal(&head)
 	if err != nil {
 		return err
 	}
@@ -244,7 +245,7 @@ func (n *Node) maybeCompact() error {
 	if (head.Applied < n.snapAt+n.cfg.SnapshotEvery && n.logBytes < n.cfg.SnapshotBytes) || head.Applied <= n.snapAt {
 		return nil
 	}
-	data, err := tx.Marshal(&head)
+	data, err := codec.Marshal(&head)
 	if err != nil {
 		return err
 	}
@@ -326,7 +327,7 @@ func (n *Node) proposeLoop(ctx context.Context) {
 			for i, e := range ents {
 				raws[i] = e.Raw
 			}
-			if b, err := tx.Marshal(raws); err == nil && n.tr != nil {
+			if b, err := codec.Marshal(raws); err == nil && n.tr != nil {
 				n.tr.Send(st.Lead, kindForward, b)
 			}
 			out = append(out, taken{ents, time.Now().Add(n.cfg.RetryAfter)})
@@ -353,7 +354,7 @@ func (n *Node) proposeLoop(ctx context.Context) {
 		for i, e := range ents {
 			p.Txs[i] = e.Raw
 		}
-		data, err := tx.Marshal(&p)
+		data, err := codec.Marshal(&p)
 		if err != nil {
 			n.log.Error("encoding proposal", "err", err)
 			n.pool.Requeue(ents)
@@ -394,7 +395,7 @@ func (n *Node) send(msgs []*raftpb.Message) {
 func (n *Node) proposalFailed(data []byte, err error) {
 	n.log.Debug("proposal dropped", "err", err)
 	var p proposal
-	if tx.Unmarshal(data, &p) == nil {
+	if codec.Ledger.Unmarshal(data, &p) == nil {
 		var back []*mempool.Entry
 		for _, raw := range p.Txs {
 			if e, ok := n.pool.Lookup(tx.HashID(raw)); ok {

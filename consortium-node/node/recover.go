@@ -12,10 +12,10 @@ import (
 	"go.etcd.io/raft/v3"
 
 	"github.com/almoner/almoner/consortium-node/api"
+	"github.com/almoner/almoner/consortium-node/codec"
 	"github.com/almoner/almoner/consortium-node/consensus"
 	"github.com/almoner/almoner/consortium-node/ledger"
 	"github.com/almoner/almoner/consortium-node/store"
-	"github.com/almoner/almoner/consortium-node/tx"
 )
 
 // Recovery of a node whose ledger data is damaged (`consortium-node
@@ -128,7 +128,7 @@ func Recover(ctx context.Context, cfg Config, src BlockSource) (*RecoverReport, 
 		return nil, err
 	}
 	if !raft.IsEmptySnap(snap) {
-		if err := tx.Unmarshal(snap.GetData(), &rep.Target); err != nil {
+		if err := codec.Ledger.Unmarshal(snap.GetData(), &rep.Target); err != nil {
 			fresh.Close()
 			return nil, fmt.Errorf("%w: the raft snapshot's head: %v", store.ErrCorrupt, err)
 		}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/almoner/almoner/consortium-node/api"
+	"github.com/almoner/almoner/consortium-node/codec"
 	"github.com/almoner/almoner/consortium-node/contracts/record"
 	"github.com/almoner/almoner/consortium-node/privatestore"
 	"github.com/almoner/almoner/consortium-node/transport"
@@ -186,7 +187,7 @@ func (n *Node) handleRelay(from transport.Peer, kind byte, payload []byte) {
 	switch kind {
 	case kindRelay:
 		var req relayRequest
-		if err := tx.Unmarshal(payload, &req); err != nil || (req.Op == relayFetch) != (req.Fetch != nil) {
+		if err := codec.Peer.Unmarshal(payload, &req); err != nil || (req.Op == relayFetch) != (req.Fetch != nil) {
 			n.log.Warn("dropping bad relay request", "peer", from.NodeID, "err", err)
 			return
 		}
@@ -202,7 +203,7 @@ func (n *Node) handleRelay(from transport.Peer, kind byte, payload []byte) {
 		}()
 	case kindRelayReply:
 		var rep relayReply
-		if err := tx.Unmarshal(payload, &rep); err != nil {
+		if err := codec.Peer.Unmarshal(payload, &rep); err != nil {
 			n.log.Warn("dropping bad relay reply", "peer", from.NodeID, "err", err)
 			return
 		}
@@ -211,7 +212,7 @@ func (n *Node) handleRelay(from transport.Peer, kind byte, payload []byte) {
 }
 
 func (n *Node) sendReply(to transport.Peer, rep relayReply) {
-	payload, err := tx.Marshal(rep)
+	payload, err := codec.Marshal(rep)
 	if err != nil {
 		n.log.Error("encoding a relay reply", "err", err)
 		return

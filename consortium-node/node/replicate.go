@@ -12,6 +12,7 @@ import (
 	"github.com/syndtr/goleveldb/leveldb"
 
 	"github.com/almoner/almoner/consortium-node/api"
+	"github.com/almoner/almoner/consortium-node/codec"
 	"github.com/almoner/almoner/consortium-node/contracts"
 	"github.com/almoner/almoner/consortium-node/contracts/consortium"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
@@ -19,7 +20,6 @@ import (
 	"github.com/almoner/almoner/consortium-node/ledger"
 	"github.com/almoner/almoner/consortium-node/privatestore"
 	"github.com/almoner/almoner/consortium-node/transport"
-	"github.com/almoner/almoner/consortium-node/tx"
 )
 
 // Custodian replication (docs/decisions/0015): a hospital may run several
@@ -327,7 +327,7 @@ func (n *Node) replicaCall(peer consortium.Node, req *replicaRequest, timeout ti
 // decodeReplicaRequest decodes and checks the shape of a peer's request.
 func decodeReplicaRequest(payload []byte) (*replicaRequest, error) {
 	var req replicaRequest
-	if err := tx.Unmarshal(payload, &req); err != nil {
+	if err := codec.Peer.Unmarshal(payload, &req); err != nil {
 		return nil, err
 	}
 	switch {
@@ -371,7 +371,7 @@ func (n *Node) handleReplica(from transport.Peer, kind byte, payload []byte) {
 		}()
 	case kindReplicaReply:
 		var rep replicaReply
-		if err := tx.Unmarshal(payload, &rep); err != nil || len(rep.Sealed)+len(rep.Wrapped) > replicaMaxBytes {
+		if err := codec.Peer.Unmarshal(payload, &rep); err != nil || len(rep.Sealed)+len(rep.Wrapped) > replicaMaxBytes {
 			n.log.Warn("dropping bad record copy reply", "peer", from.NodeID, "err", err)
 			return
 		}
@@ -380,7 +380,7 @@ func (n *Node) handleReplica(from transport.Peer, kind byte, payload []byte) {
 }
 
 func (n *Node) sendReplicaReply(to transport.Peer, rep replicaReply) {
-	payload, err := tx.Marshal(rep)
+	payload, err := codec.Marshal(rep)
 	if err != nil {
 		n.log.Error("encoding a record copy reply", "err", err)
 		return
@@ -609,7 +609,7 @@ func (n *Node) scanLedger(wants map[verRef]*replicaWant) (capped bool) {
 			return false
 		}
 		var rec record.Record
-		if err := tx.Unmarshal(b, &rec); err != nil {
+		if err := codec.State.Unmarshal(b, &rec); err != nil {
 			n.log.Error("reading a record entry while looking for missing copies", "err", err)
 			return true
 		}

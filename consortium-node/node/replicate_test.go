@@ -15,6 +15,7 @@ import (
 	"github.com/syndtr/goleveldb/leveldb/util"
 
 	"github.com/almoner/almoner/consortium-node/api"
+	"github.com/almoner/almoner/consortium-node/codec"
 	"github.com/almoner/almoner/consortium-node/contracts/consent"
 	"github.com/almoner/almoner/consortium-node/contracts/record"
 	"github.com/almoner/almoner/consortium-node/genesis"
@@ -514,7 +515,7 @@ func FuzzReplicaRequest(f *testing.F) {
 		{ID: 1, Op: replicaPush, RecordID: "rec-1", Version: 1, Sealed: []byte{1}, Wrapped: []byte{2}},
 		{ID: 2, Op: replicaPull, RecordID: "rec-1", Version: 3},
 	} {
-		b, _ := tx.Marshal(r)
+		b, _ := codec.Marshal(r)
 		f.Add(b)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -525,7 +526,7 @@ func FuzzReplicaRequest(f *testing.F) {
 		if req.Op != replicaPush && req.Op != replicaPull || req.Version == 0 || strings.Contains(req.RecordID, "/") {
 			t.Fatalf("accepted %+v", req)
 		}
-		again, err := tx.Marshal(req)
+		again, err := codec.Marshal(req)
 		if err != nil || !bytes.Equal(again, data) {
 			t.Fatalf("accepted non-canonical request %x", data)
 		}
@@ -550,7 +551,7 @@ func TestDecodeReplicaRequest(t *testing.T) {
 			Wrapped: []byte{1}}, "at most"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			b, err := tx.Marshal(&tc.req)
+			b, err := codec.Marshal(&tc.req)
 			if err != nil {
 				t.Fatal(err)
 			}

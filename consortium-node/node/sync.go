@@ -9,10 +9,10 @@ import (
 
 	"go.etcd.io/raft/v3/raftpb"
 
+	"github.com/almoner/almoner/consortium-node/codec"
 	"github.com/almoner/almoner/consortium-node/ledger"
 	"github.com/almoner/almoner/consortium-node/store"
 	"github.com/almoner/almoner/consortium-node/transport"
-	"github.com/almoner/almoner/consortium-node/tx"
 )
 
 // Block sync: a node whose raft log position was compacted away on the
@@ -48,7 +48,7 @@ func (n *Node) handleSyncMessage(from transport.Peer, kind byte, payload []byte)
 	switch kind {
 	case kindBlockRequest:
 		var r blockRequest
-		if err := tx.Unmarshal(payload, &r); err != nil || r.To < r.From {
+		if err := codec.Peer.Unmarshal(payload, &r); err != nil || r.To < r.From {
 			n.log.Warn("dropping bad block request", "peer", from.NodeID, "err", err)
 			return
 		}
@@ -63,7 +63,7 @@ func (n *Node) handleSyncMessage(from transport.Peer, kind byte, payload []byte)
 		}()
 	case kindBlocks:
 		var bs []syncBlock
-		if err := tx.Unmarshal(payload, &bs); err != nil {
+		if err := codec.Peer.Unmarshal(payload, &bs); err != nil {
 			n.log.Warn("dropping bad block batch", "peer", from.NodeID, "err", err)
 			return
 		}
@@ -92,7 +92,7 @@ func (n *Node) serveBlocks(to uint64, r blockRequest) {
 	if len(out) == 0 {
 		return
 	}
-	payload, err := tx.Marshal(out)
+	payload, err := codec.Marshal(out)
 	if err != nil {
 		n.log.Error("encoding blocks", "err", err)
 		return
@@ -106,7 +106,7 @@ func (n *Node) serveBlocks(to uint64, r blockRequest) {
 // blocks it stands for.
 func (n *Node) catchUp(snap *raftpb.Snapshot) error {
 	var target store.Head
-	if err := tx.Unmarshal(snap.GetData(), &target); err != nil {
+	if err := codec.Ledger.Unmarshal(snap.GetData(), &target); err != nil {
 		return fmt.Errorf("%w: raft snapshot data: %v", store.ErrCorrupt, err)
 	}
 	if n.tr == nil {
@@ -129,7 +129,7 @@ func (n *Node) catchUp(snap *raftpb.Snapshot) error {
 			time.Sleep(100 * time.Millisecond)
 			continue
 		}
-		req, _ := tx.Marshal(&blockRequest{From: head.Height + 1, To: target.Height})
+		req, _ := codec.Marshal(&blockRequest{From: head.Height + 1, To: target.Height})
 		n.tr.Send(peer, kindBlockRequest, req)
 		var batch []syncBlock
 		select {

@@ -4,10 +4,9 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/almoner/almoner/consortium-node/codec"
 	"github.com/syndtr/goleveldb/leveldb"
 	"github.com/syndtr/goleveldb/leveldb/opt"
-
-	"github.com/almoner/almoner/consortium-node/tx"
 )
 
 // Getter reads one key: a *leveldb.DB or one of its snapshots
@@ -30,7 +29,7 @@ func HeadIn(g Getter) (h Head, ok bool, err error) {
 	if err != nil {
 		return Head{}, false, fmt.Errorf("store: reading head: %w", err)
 	}
-	if err := tx.Unmarshal(b, &h); err != nil {
+	if err := codec.Ledger.Unmarshal(b, &h); err != nil {
 		return Head{}, false, fmt.Errorf("%w: head record: %v", ErrCorrupt, err)
 	}
 	return h, true, nil

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/almoner/almoner/consortium-node/codec"
 	"github.com/almoner/almoner/consortium-node/ledger"
 	"github.com/almoner/almoner/consortium-node/tx"
 	"github.com/almoner/almoner/privacy/sign"
@@ -83,7 +84,7 @@ func seedFromDisk(f *testing.F) onDisk {
 func mustDecode[T any](f *testing.F, data []byte) {
 	f.Helper()
 	var v T
-	if err := tx.Unmarshal(data, &v); err != nil {
+	if err := codec.Ledger.Unmarshal(data, &v); err != nil {
 		f.Fatalf("the store's own %T encoding does not decode: %v", v, err)
 	}
 }
@@ -111,10 +112,10 @@ func addSeeds(f *testing.F, real ...[]byte) {
 func fuzzDecoder[T any](f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var v T
-		if err := tx.Unmarshal(data, &v); err != nil {
+		if err := codec.Ledger.Unmarshal(data, &v); err != nil {
 			return
 		}
-		again, err := tx.Marshal(&v)
+		again, err := codec.Marshal(&v)
 		if err != nil {
 			t.Fatalf("decoded %T does not re-encode: %v", v, err)
 		}
@@ -132,10 +133,10 @@ func FuzzDecodeBlock(f *testing.F) {
 	addSeeds(f, d.block, d.genesisBlock)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var b ledger.Block
-		if err := tx.Unmarshal(data, &b); err != nil {
+		if err := codec.Ledger.Unmarshal(data, &b); err != nil {
 			return
 		}
-		again, err := tx.Marshal(&b)
+		again, err := codec.Marshal(&b)
 		if err != nil {
 			t.Fatalf("decoded block does not re-encode: %v", err)
 		}
@@ -156,10 +157,10 @@ func FuzzDecodeReceipts(f *testing.F) {
 	addSeeds(f, d.receipts, d.genesisReceipts)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var rs []ledger.Receipt
-		if err := tx.Unmarshal(data, &rs); err != nil {
+		if err := codec.Ledger.Unmarshal(data, &rs); err != nil {
 			return
 		}
-		again, err := tx.Marshal(&rs)
+		again, err := codec.Marshal(&rs)
 		if err != nil {
 			t.Fatalf("decoded receipts do not re-encode: %v", err)
 		}

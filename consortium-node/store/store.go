@@ -14,6 +14,7 @@ import (
 	"github.com/syndtr/goleveldb/leveldb/opt"
 	"github.com/syndtr/goleveldb/leveldb/util"
 
+	"github.com/almoner/almoner/consortium-node/codec"
 	"github.com/almoner/almoner/consortium-node/exec"
 	"github.com/almoner/almoner/consortium-node/ledger"
 	"github.com/almoner/almoner/consortium-node/tx"
@@ -174,7 +175,7 @@ func New(db *leveldb.DB) (*Store, error) {
 		return nil, fmt.Errorf("store: reading head: %w", err)
 	}
 	var h Head
-	if err := tx.Unmarshal(b, &h); err != nil {
+	if err := codec.Ledger.Unmarshal(b, &h); err != nil {
 		return nil, fmt.Errorf("%w: head record: %v", ErrCorrupt, err)
 	}
 	s.head.Store(&h)
@@ -243,7 +244,7 @@ func (s *Store) Commit(c *Commit) error {
 	h := be64(hd.Height)
 	hash := hd.Hash()
 	enc := func(v any) []byte {
-		out, err := tx.Marshal(v)
+		out, err := codec.Marshal(v)
 		if err != nil {
 			panic(fmt.Sprintf("store: encoding %T: %v", v, err))
 		}
@@ -318,7 +319,7 @@ func (s *Store) SetApplied(idx uint64) error {
 		return nil
 	}
 	cur.Applied = idx
-	b, err := tx.Marshal(&cur)
+	b, err := codec.Marshal(&cur)
 	if err != nil {
 		return err
 	}
@@ -337,7 +338,7 @@ func (s *Store) get(k []byte, v any, what string) error {
 	if err != nil {
 		return fmt.Errorf("store: reading %s: %w", what, err)
 	}
-	if err := tx.Unmarshal(b, v); err != nil {
+	if err := codec.Ledger.Unmarshal(b, v); err != nil {
 		return fmt.Errorf("%w: %s: %v", ErrCorrupt, what, err)
 	}
 	return nil
@@ -417,7 +418,7 @@ func (s *Store) AddSignature(height uint64, sig ledger.HeaderSignature) error {
 			return nil
 		}
 	}
-	b, err := tx.Marshal(append(sigs, sig))
+	b, err := codec.Marshal(append(sigs, sig))
 	if err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/syndtr/goleveldb/leveldb"
 
+	"github.com/almoner/almoner/consortium-node/codec"
 	"github.com/almoner/almoner/consortium-node/ledger"
 	"github.com/almoner/almoner/consortium-node/store"
 	"github.com/almoner/almoner/consortium-node/tx"
@@ -104,7 +105,7 @@ func mustCommit(t *testing.T, s *store.Store, c *store.Commit) {
 
 func enc(t *testing.T, v any) []byte {
 	t.Helper()
-	b, err := tx.Marshal(v)
+	b, err := codec.Marshal(v)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/syndtr/goleveldb/leveldb/opt"
 	"github.com/syndtr/goleveldb/leveldb/util"
 
+	"github.com/almoner/almoner/consortium-node/codec"
 	"github.com/almoner/almoner/consortium-node/ledger"
 	"github.com/almoner/almoner/consortium-node/tx"
 )
@@ -141,7 +142,7 @@ func VerifyAll(s *Store) (*VerifyReport, error) {
 		entries++
 		copy(entryID[:], it.Key()[len(pTx):])
 		var loc txLoc
-		if len(it.Key()) != len(pTx)+len(entryID) || tx.Unmarshal(it.Value(), &loc) != nil {
+		if len(it.Key()) != len(pTx)+len(entryID) || codec.Ledger.Unmarshal(it.Value(), &loc) != nil {
 			it.Release()
 			return nil, fmt.Errorf("%w: malformed tx index entry %x", ErrCorrupt, it.Key())
 		}

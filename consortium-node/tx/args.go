@@ -6,6 +6,8 @@ import (
 	"strconv"
 
 	"github.com/fxamacker/cbor/v2"
+
+	"github.com/almoner/almoner/consortium-node/codec"
 )
 
 // ArgType is the declared type of a call argument.
@@ -56,7 +58,7 @@ type Arg struct {
 type Args []Arg
 
 func mk(name string, t ArgType, v any) Arg {
-	raw, err := encMode.Marshal(v)
+	raw, err := codec.Marshal(v)
 	if err != nil {
 		panic(err) // only basic Go types reach here
 	}
@@ -120,7 +122,7 @@ func (a Arg) decodeValue() (any, error) {
 	if len(a.Value) > MaxArgBytes {
 		return nil, fmt.Errorf("%w: argument %q is %d bytes, max %d", ErrLimit, a.Name, len(a.Value), MaxArgBytes)
 	}
-	if err := Unmarshal(a.Value, v); err != nil {
+	if err := unmarshal(a.Value, v); err != nil {
 		return nil, fmt.Errorf("%w: %q is not a valid %s: %v", ErrArg, a.Name, a.Type, err)
 	}
 	switch p := v.(type) {

@@ -1,5 +1,6 @@
-// Package tx owns the transaction envelope: its deterministic CBOR encoding
-// (RFC 8949 core deterministic), signing, limits, and the tx id.
+// Package tx owns the transaction envelope: its encoding (canonical CBOR from
+// package codec, decoded under the transaction limits), signing, limits,
+// typed arguments, batch signature checks and the tx id.
 //
 // A signed transaction is the CBOR array [body, signature]. The signature
 // covers "almoner/tx/v1\x00" || CBOR(body). The tx id is SHA-256 of the whole

@@ -1,16 +1,13 @@
 package tx
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"sync"
 	"unicode/utf8"
 
-	"github.com/fxamacker/cbor/v2"
-
+	"github.com/almoner/almoner/consortium-node/codec"
 	"github.com/almoner/almoner/privacy/sign"
 )
 
@@ -115,78 +112,39 @@ type Signed struct {
 	Signature Signature `json:"signature"`
 }
 
-var (
-	encMode    cbor.EncMode
-	bufEncMode cbor.UserBufferEncMode // the same options, into a caller's buffer
-	decMode    cbor.DecMode
-)
-
-func init() {
-	var err error
-	encMode, err = cbor.CoreDetEncOptions().EncMode()
+// decoder reads transactions and their argument values under the limits
+// above (a transaction's own; other formats decode with codec's presets).
+var decoder = func() *codec.Decoder {
+	d, err := codec.NewDecoder(codec.Limits{
+		MaxBytes:         MaxTxBytes,
+		MaxNestedLevels:  8,
+		MaxArrayElements: MaxTxBytes,
+		MaxMapPairs:      MaxArgs,
+	})
 	if err != nil {
-		panic(err)
+		panic(err) // constant limits
 	}
-	bufEncMode, err = cbor.CoreDetEncOptions().UserBufferEncMode()
-	if err != nil {
-		panic(err)
-	}
-	decMode, err = cbor.DecOptions{
-		DupMapKey:         cbor.DupMapKeyEnforcedAPF,
-		IndefLength:       cbor.IndefLengthForbidden,
-		TagsMd:            cbor.TagsForbidden,
-		MaxNestedLevels:   8,
-		MaxArrayElements:  MaxTxBytes,
-		MaxMapPairs:       MaxArgs,
-		ExtraReturnErrors: cbor.ExtraDecErrorUnknownField,
-	}.DecMode()
-	if err != nil {
-		panic(err)
-	}
-}
+	return d
+}()
 
-// Marshal encodes v with the core deterministic encoding used for
-// everything Almoner signs or hashes.
-func Marshal(v any) ([]byte, error) { return encMode.Marshal(v) }
-
-// Unmarshal decodes strictly and rejects non-canonical input: v is
-// encoded again and must come out as data, byte for byte.
-func Unmarshal(data []byte, v any) error {
-	if err := decMode.Unmarshal(data, v); err != nil {
-		return fmt.Errorf("%w: %v", ErrMalformed, err)
-	}
-	// The encoding to compare goes to a reused buffer: it is garbage the
-	// moment it is compared, and on a node it was as many bytes as every
-	// decode put together (proposals of a megabyte, member records read on
-	// every transaction).
-	buf := reencodeBufs.Get().(*bytes.Buffer)
-	defer putReencodeBuf(buf)
-	buf.Reset()
-	if err := bufEncMode.MarshalToBuffer(v, buf); err != nil {
-		return fmt.Errorf("%w: %v", ErrMalformed, err)
-	}
-	if !bytes.Equal(buf.Bytes(), data) {
+// unmarshal decodes strictly and canonically (codec.Decoder.Unmarshal)
+// under the transaction limits, keeping this package's errors: a
+// non-canonical encoding is ErrNonCanonical, anything else ErrMalformed.
+func unmarshal(data []byte, v any) error {
+	err := decoder.Unmarshal(data, v)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, codec.ErrNonCanonical):
 		return ErrNonCanonical
-	}
-	return nil
-}
-
-// reencodeBufs holds Unmarshal's buffers.
-var reencodeBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
-
-// maxKeptReencodeBuf bounds the buffers kept for reuse: one that grew
-// for a larger value (a proposal) is dropped rather than kept.
-const maxKeptReencodeBuf = 4 << 20
-
-func putReencodeBuf(b *bytes.Buffer) {
-	if b.Cap() <= maxKeptReencodeBuf {
-		reencodeBufs.Put(b)
+	default:
+		return fmt.Errorf("%w: %w", ErrMalformed, err)
 	}
 }
 
 // SignBytes returns the bytes a sender signs.
 func (b *Body) SignBytes() ([]byte, error) {
-	enc, err := encMode.Marshal(b)
+	enc, err := codec.Marshal(b)
 	if err != nil {
 		return nil, fmt.Errorf("tx: encoding body: %w", err)
 	}
@@ -258,7 +216,7 @@ func Sign(body Body, key *sign.PrivateKey) (*Signed, error) {
 
 // Encode returns the deterministic encoding of the signed transaction.
 func (s *Signed) Encode() ([]byte, error) {
-	b, err := encMode.Marshal(s)
+	b, err := codec.Marshal(s)
 	if err != nil {
 		return nil, fmt.Errorf("tx: encoding: %w", err)
 	}
@@ -272,7 +230,7 @@ func Decode(data []byte) (*Signed, error) {
 		return nil, fmt.Errorf("%w: transaction is %d bytes, max %d", ErrLimit, len(data), MaxTxBytes)
 	}
 	var s Signed
-	if err := Unmarshal(data, &s); err != nil {
+	if err := unmarshal(data, &s); err != nil {
 		return nil, err
 	}
 	if err := s.Body.Validate(); err != nil {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/almoner/almoner/consortium-node/codec"
 	"github.com/almoner/almoner/privacy/sign"
 )
 
@@ -158,8 +159,8 @@ func TestArgJSON(t *testing.T) {
 	if err := json.Unmarshal(j, &out); err != nil {
 		t.Fatal(err)
 	}
-	a, _ := Marshal(in)
-	b, _ := Marshal(out)
+	a, _ := codec.Marshal(in)
+	b, _ := codec.Marshal(out)
 	if !bytes.Equal(a, b) {
 		t.Fatalf("JSON round trip changed args: %s", j)
 	}

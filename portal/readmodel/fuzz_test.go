@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/almoner/almoner/consortium-node/api"
+	"github.com/almoner/almoner/consortium-node/codec"
 	"github.com/almoner/almoner/consortium-node/contracts/chaintest"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
 	"github.com/almoner/almoner/consortium-node/ledger"
@@ -23,7 +24,7 @@ import (
 // event's own contract; an error of fn stops the walk and comes back
 // wrapped, naming the event and its transaction.
 func FuzzEachEvent(f *testing.F) {
-	args, err := tx.Marshal(tx.Args{tx.String("campaign_id", "heart"), tx.Uint("amount", 500)})
+	args, err := codec.Marshal(tx.Args{tx.String("campaign_id", "heart"), tx.Uint("amount", 500)})
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -33,7 +34,7 @@ func FuzzEachEvent(f *testing.F) {
 		"record,consent", "consent,record,governance", uint8(0b111), args, uint8(0))
 	f.Fuzz(func(t *testing.T, evs, names, calls string, okMask uint8, rawArgs []byte, failAt uint8) {
 		var args tx.Args
-		if tx.Unmarshal(rawArgs, &args) != nil {
+		if codec.State.Unmarshal(rawArgs, &args) != nil {
 			args = nil
 		}
 		contracts := strings.Split(names, ",")

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/almoner/almoner/consortium-node/api"
+	"github.com/almoner/almoner/consortium-node/codec"
 	"github.com/almoner/almoner/consortium-node/contracts/consortium"
 	"github.com/almoner/almoner/consortium-node/contracts/governance"
 	"github.com/almoner/almoner/consortium-node/genesis"
@@ -136,7 +137,7 @@ type SubmitOptions struct {
 
 // Submit sends encoded signed transactions in one request.
 func (c *Client) Submit(ctx context.Context, raws [][]byte, o SubmitOptions) ([]api.TxStatus, error) {
-	body, err := tx.Marshal(raws)
+	body, err := codec.Marshal(raws)
 	if err != nil {
 		return nil, err
 	}
@@ -255,7 +256,7 @@ func (c *Client) Proposal(ctx context.Context, id string) (*governance.View, err
 // UploadRecord stores a record version's ciphertext on its custodian node
 // (the request must be signed: api.SignPrivate).
 func (c *Client) UploadRecord(ctx context.Context, req *api.UploadRequest) error {
-	body, err := tx.Marshal(req)
+	body, err := codec.Marshal(req)
 	if err != nil {
 		return err
 	}
@@ -273,7 +274,7 @@ func (c *Client) CustodianReachable(ctx context.Context, org string) error {
 // request must be signed: api.SignPrivate). The node relays it to the
 // custodian organisation's nodes when it does not keep the record.
 func (c *Client) FetchRecord(ctx context.Context, req *api.FetchRequest) (*api.FetchResponse, error) {
-	body, err := tx.Marshal(req)
+	body, err := codec.Marshal(req)
 	if err != nil {
 		return nil, err
 	}
@@ -303,7 +304,7 @@ func (c *Client) FetchRecord(ctx context.Context, req *api.FetchRequest) (*api.F
 		return nil, &Error{StatusCode: resp.StatusCode, Code: e.Code, Message: e.Error}
 	}
 	var out api.FetchResponse
-	if err := tx.Unmarshal(data, &out); err != nil {
+	if err := codec.API.Unmarshal(data, &out); err != nil {
 		return nil, fmt.Errorf("client: fetch answer: %w", err)
 	}
 	return &out, nil

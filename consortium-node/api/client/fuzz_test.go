@@ -15,6 +15,7 @@ import (
 
 	"github.com/almoner/almoner/consortium-node/api"
 	"github.com/almoner/almoner/consortium-node/api/client"
+	"github.com/almoner/almoner/consortium-node/codec"
 	"github.com/almoner/almoner/consortium-node/genesis"
 	"github.com/almoner/almoner/consortium-node/ledger"
 	"github.com/almoner/almoner/consortium-node/tx"
@@ -87,7 +88,7 @@ func FuzzAnswers(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	fetch, _ := tx.Marshal(&api.FetchResponse{RecordID: "rec-1", Version: 1, Sealed: []byte{1}, Wrapped: []byte{2}})
+	fetch, _ := codec.Marshal(&api.FetchResponse{RecordID: "rec-1", Version: 1, Sealed: []byte{1}, Wrapped: []byte{2}})
 	var archive bytes.Buffer
 	bw, err := api.NewBackupWriter(&archive, api.BackupHeader{Kind: api.BackupNode, ChainID: "almoner-dev",
 		Node: "stmarys-node1", RaftID: 1, Org: "stmarys", Height: 3})

@@ -20,6 +20,7 @@ import (
 
 	"github.com/almoner/almoner/consortium-node/api"
 	"github.com/almoner/almoner/consortium-node/api/server"
+	"github.com/almoner/almoner/consortium-node/codec"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
 	"github.com/almoner/almoner/consortium-node/genesis"
 	"github.com/almoner/almoner/consortium-node/node"
@@ -208,7 +209,7 @@ func (s *fuzzServer) goodTx(f *testing.F) []byte {
 func FuzzSubmit(f *testing.F) {
 	s := newFuzzServer(f)
 	raw := s.goodTx(f)
-	cb, _ := tx.Marshal([][]byte{raw})
+	cb, _ := codec.Marshal([][]byte{raw})
 	jb, _ := json.Marshal(api.SubmitRequest{Txs: [][]byte{s.goodTx(f)}})
 	f.Add("application/cbor", "", cb)
 	f.Add("application/cbor", "wait=true&timeout=50ms", cb)
@@ -268,7 +269,7 @@ func (s *fuzzServer) upload(t testing.TB, who, recordID string, version uint64, 
 // FuzzUpload: PUT /v1/private/records with any Content-Type and body.
 func FuzzUpload(f *testing.F) {
 	s := newFuzzServer(f)
-	good, _ := tx.Marshal(s.upload(f, "stmarys/clerk", "rec-1", 1, []byte(`{"note":"x"}`)))
+	good, _ := codec.Marshal(s.upload(f, "stmarys/clerk", "rec-1", 1, []byte(`{"note":"x"}`)))
 	f.Add("application/cbor", good)
 	f.Add("application/cbor", []byte{0x87, 0x60, 0x00, 0x40, 0x40, 0x60, 0x00, 0x40})
 	f.Add("application/json", []byte(`{}`))
@@ -301,7 +302,7 @@ func FuzzUploadSigned(f *testing.F) {
 				Time: time.Now().Unix()}
 			s.signPrivate(t, id, req)
 		}
-		body, err := tx.Marshal(req)
+		body, err := codec.Marshal(req)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -315,7 +316,7 @@ func FuzzFetch(f *testing.F) {
 	s := newFuzzServer(f)
 	req := &api.FetchRequest{AccessID: tx.ID{1}, Reader: "stmarys/dr-lee", Time: time.Now().Unix()}
 	s.signPrivate(f, req.Reader, req)
-	good, _ := tx.Marshal(req)
+	good, _ := codec.Marshal(req)
 	f.Add(uint8(0), "application/cbor", good)
 	f.Add(uint8(1), "", bytes.Repeat([]byte{2}, 32))
 	f.Add(uint8(0), "application/cbor", []byte{0x84, 0x58, 0x20})
@@ -328,13 +329,13 @@ func FuzzFetch(f *testing.F) {
 				Time: time.Now().Unix()}
 			s.signPrivate(t, req.Reader, req)
 			ctype = "application/cbor"
-			body, _ = tx.Marshal(req)
+			body, _ = codec.Marshal(req)
 		}
 		if r := post(http.MethodPost, "/v1/private/fetch", ctype, body); r != nil {
 			w := s.serve(t, r)
 			if w.Code == http.StatusOK {
 				var resp api.FetchResponse
-				if err := tx.Unmarshal(w.Body.Bytes(), &resp); err != nil {
+				if err := codec.API.Unmarshal(w.Body.Bytes(), &resp); err != nil {
 					t.Fatalf("fetch answered 200 with %x: %v", w.Body.Bytes(), err)
 				}
 			}

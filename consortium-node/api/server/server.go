@@ -17,6 +17,7 @@ import (
 	"github.com/fxamacker/cbor/v2"
 
 	"github.com/almoner/almoner/consortium-node/api"
+	"github.com/almoner/almoner/consortium-node/codec"
 	"github.com/almoner/almoner/consortium-node/contracts/consortium"
 	"github.com/almoner/almoner/consortium-node/contracts/governance"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
@@ -438,7 +439,7 @@ func readCBOR(w http.ResponseWriter, r *http.Request, max int64, v any) bool {
 		writeErr(w, http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("request body over %d bytes", max))
 		return false
 	}
-	if err := tx.Unmarshal(body, v); err != nil {
+	if err := codec.API.Unmarshal(body, v); err != nil {
 		writeErr(w, http.StatusBadRequest, "bad_request", "malformed request: "+err.Error())
 		return false
 	}
@@ -501,7 +502,7 @@ func (s *server) fetch(w http.ResponseWriter, r *http.Request) {
 		s.privateErr(w, r, err)
 		return
 	}
-	b, err := tx.Marshal(resp)
+	b, err := codec.Marshal(resp)
 	if err != nil {
 		s.internal(w, r, err)
 		return

@@ -21,6 +21,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/api"
 	"github.com/almoner/almoner/consortium-node/api/client"
 	"github.com/almoner/almoner/consortium-node/api/server"
+	"github.com/almoner/almoner/consortium-node/codec"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
 	"github.com/almoner/almoner/consortium-node/genesis"
 	"github.com/almoner/almoner/consortium-node/ledger"
@@ -183,7 +184,7 @@ func cborBody(t *testing.T, raws ...[]byte) []byte {
 	if raws == nil {
 		raws = [][]byte{}
 	}
-	b, err := tx.Marshal(raws)
+	b, err := codec.Marshal(raws)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/almoner/almoner/consortium-node/codec"
 	"github.com/almoner/almoner/consortium-node/contracts"
 	"github.com/almoner/almoner/consortium-node/contracts/claim/claimdoc"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
@@ -201,7 +202,7 @@ func StateKey(id string) string { return full(claimKey(id)) }
 // Decode decodes a claim from state bytes (strict, canonical CBOR).
 func Decode(b []byte) (*Claim, error) {
 	var c Claim
-	if err := tx.Unmarshal(b, &c); err != nil {
+	if err := codec.State.Unmarshal(b, &c); err != nil {
 		return nil, fmt.Errorf("claim: corrupt claim: %w", err)
 	}
 	return &c, nil
@@ -362,7 +363,7 @@ func (Contract) Call(ctx contracts.Context, method string, args tx.Args) error {
 }
 
 func put(ctx contracts.Context, c *Claim) error {
-	b, err := tx.Marshal(c)
+	b, err := codec.Marshal(c)
 	if err != nil {
 		return err
 	}

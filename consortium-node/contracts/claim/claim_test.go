@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/almoner/almoner/consortium-node/codec"
 	"github.com/almoner/almoner/consortium-node/contracts"
 	"github.com/almoner/almoner/consortium-node/contracts/chaintest"
 	"github.com/almoner/almoner/consortium-node/contracts/claim"
@@ -89,7 +90,7 @@ func submitArgs(c *chaintest.Chain, id, patient, insurer string, items []string,
 	provider := "stmarys"
 	for _, a := range more {
 		if a.Name == "provider" {
-			if err := tx.Unmarshal(a.Value, &provider); err != nil {
+			if err := codec.State.Unmarshal(a.Value, &provider); err != nil {
 				panic(err)
 			}
 		}
@@ -271,7 +272,7 @@ func wantNoServices(t *testing.T, c *chaintest.Chain, r chaintest.Result, args [
 			check("event "+e.Type, a.Value)
 		}
 	}
-	b, err := tx.Marshal(args)
+	b, err := codec.Marshal(args)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -697,7 +698,7 @@ func TestSubmitValidation(t *testing.T) {
 	amounts := func(a ...string) []tx.Arg { return with(tx.Strings("amounts", a)) }
 	fps := base[slices.IndexFunc(base, func(a tx.Arg) bool { return a.Name == "item_fingerprints" })]
 	var keys []string
-	if err := tx.Unmarshal(fps.Value, &keys); err != nil {
+	if err := codec.State.Unmarshal(fps.Value, &keys); err != nil {
 		t.Fatal(err)
 	}
 	cases := []struct {
@@ -1053,7 +1054,7 @@ func TestClaimEncodingGolden(t *testing.T) {
 		Items: []claim.Item{{Seq: 1, Amount: 500}}, Document: "c1.doc", DocumentVersion: 1, KeyID: strings.Repeat("ab", 16), ItemKeys: []ledger.Hash{{1}},
 		LinkedRecords: []string{"r1"}, Status: claim.StatusPaid, Adjudication: []claim.Adjudication{{Seq: 1, Approved: 400, Reason: "plan-limit"}},
 		Outcome: claim.OutcomePartial, PaymentRef: "P1", PaidAmount: 400, Heights: claim.Heights{Submitted: 1, Reviewed: 2, Adjudicated: 3, Paid: 4}}
-	b, err := tx.Marshal(cl)
+	b, err := codec.Marshal(cl)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,9 +4,9 @@ import (
 	"bytes"
 	"testing"
 
+	"github.com/almoner/almoner/consortium-node/codec"
 	"github.com/almoner/almoner/consortium-node/contracts/claim"
 	"github.com/almoner/almoner/consortium-node/ledger"
-	"github.com/almoner/almoner/consortium-node/tx"
 )
 
 type oneKey map[string][]byte
@@ -25,7 +25,7 @@ func FuzzDecode(f *testing.F) {
 		Heights: claim.Heights{Submitted: 1, Reviewed: 2, Adjudicated: 3, Appealed: 4, Paid: 5}}
 	full.Fingerprint = ledger.Hash{9}
 	for _, c := range []*claim.Claim{full, {}, {ID: "x", Items: []claim.Item{}, LinkedRecords: []string{}, Adjudication: []claim.Adjudication{}, ItemKeys: []ledger.Hash{}}} {
-		b, err := tx.Marshal(c)
+		b, err := codec.Marshal(c)
 		if err != nil {
 			f.Fatal(err)
 		}
@@ -37,7 +37,7 @@ func FuzzDecode(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if again, _ := tx.Marshal(c); !bytes.Equal(again, data) {
+		if again, _ := codec.Marshal(c); !bytes.Equal(again, data) {
 			t.Fatalf("claim %x re-encodes differently", data)
 		}
 		if amt, _ := claim.PatientShare(c); amt > c.Claimed() {

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/almoner/almoner/consortium-node/codec"
 	"github.com/almoner/almoner/consortium-node/contracts"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
 	"github.com/almoner/almoner/consortium-node/ledger"
@@ -118,7 +119,7 @@ func Load(r contracts.StateReader, id string) (*Consent, error) {
 		return nil, fmt.Errorf("%w: consent %q", contracts.ErrNotFound, id)
 	}
 	var c Consent
-	if err := tx.Unmarshal(b, &c); err != nil {
+	if err := codec.State.Unmarshal(b, &c); err != nil {
 		return nil, fmt.Errorf("consent: corrupt record %q: %w", id, err)
 	}
 	return &c, nil
@@ -380,7 +381,7 @@ func revoke(ctx contracts.Context, args tx.Args) error {
 		return fmt.Errorf("%w: consent %q is %s, not active", contracts.ErrConflict, id, c.Status)
 	}
 	c.Status, c.RevokedHeight = StatusRevoked, ctx.Height()
-	b, err := tx.Marshal(c)
+	b, err := codec.Marshal(c)
 	if err != nil {
 		return err
 	}

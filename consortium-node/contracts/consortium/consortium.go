@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/almoner/almoner/consortium-node/codec"
 	"github.com/almoner/almoner/consortium-node/contracts"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
 	"github.com/almoner/almoner/consortium-node/contracts/quorum"
@@ -79,7 +80,7 @@ var approvalDomain = "almoner/node-change/v1\x00"
 
 // ApprovalBytes returns what an admin signs to approve c on chain chainID.
 func ApprovalBytes(chainID string, c *Change) ([]byte, error) {
-	b, err := tx.Marshal(c)
+	b, err := codec.Marshal(c)
 	if err != nil {
 		return nil, err
 	}
@@ -110,7 +111,7 @@ func NodeStateKey(id string) string { return contracts.Key(Name, nodeKey(id)) }
 func raftKey(id uint64) string { return "raftid/" + strconv.FormatUint(id, 10) }
 
 func encode(v any) []byte {
-	b, err := tx.Marshal(v)
+	b, err := codec.Marshal(v)
 	if err != nil {
 		panic(fmt.Sprintf("consortium: encoding %T: %v", v, err))
 	}
@@ -144,7 +145,7 @@ func LoadNodes(r contracts.StateReader) ([]Node, error) {
 		return nil, fmt.Errorf("%w: node list", contracts.ErrNotFound)
 	}
 	var ids []string
-	if err := tx.Unmarshal(b, &ids); err != nil {
+	if err := codec.State.Unmarshal(b, &ids); err != nil {
 		return nil, fmt.Errorf("consortium: corrupt node list: %w", err)
 	}
 	out := make([]Node, 0, len(ids))
@@ -154,7 +155,7 @@ func LoadNodes(r contracts.StateReader) ([]Node, error) {
 			return nil, fmt.Errorf("consortium: node list names %q but it has no record", id)
 		}
 		var n Node
-		if err := tx.Unmarshal(nb, &n); err != nil {
+		if err := codec.State.Unmarshal(nb, &n); err != nil {
 			return nil, fmt.Errorf("consortium: corrupt node record %q: %w", id, err)
 		}
 		out = append(out, n)
@@ -401,7 +402,7 @@ func (Contract) change(ctx contracts.Context, action string, args tx.Args) error
 	if action == ActionRemoveNode {
 		if b, ok := ctx.Get(nodeKey(ch.Node.ID)); ok {
 			var cur Node
-			if err := tx.Unmarshal(b, &cur); err != nil {
+			if err := codec.State.Unmarshal(b, &cur); err != nil {
 				return fmt.Errorf("consortium: corrupt node record %q: %w", ch.Node.ID, err)
 			}
 			org = cur.Org

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/almoner/almoner/consortium-node/codec"
 	"github.com/almoner/almoner/consortium-node/contracts"
 	"github.com/almoner/almoner/consortium-node/contracts/claim"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
@@ -731,7 +732,7 @@ func fundClaim(ctx contracts.Context, r contracts.StateReader, c *Campaign, d *D
 	share, currency := claim.PatientShare(cl)
 	var funded uint64
 	if b, ok := ctx.Get(claim.FundedKey(cl.ID)); ok {
-		if err := tx.Unmarshal(b, &funded); err != nil {
+		if err := codec.State.Unmarshal(b, &funded); err != nil {
 			return fmt.Errorf("donation: corrupt funded amount of claim %q: %w", cl.ID, err)
 		}
 	}

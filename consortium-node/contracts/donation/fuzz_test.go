@@ -4,9 +4,9 @@ import (
 	"bytes"
 	"testing"
 
+	"github.com/almoner/almoner/consortium-node/codec"
 	"github.com/almoner/almoner/consortium-node/contracts"
 	"github.com/almoner/almoner/consortium-node/contracts/donation"
-	"github.com/almoner/almoner/consortium-node/tx"
 )
 
 type anyKey struct{ v []byte }
@@ -17,11 +17,11 @@ func (a anyKey) Get(string) ([]byte, bool) { return a.v, true }
 // campaigns, gifts and disbursements. No panic; accepted input re-encodes
 // to the same bytes.
 func FuzzDecode(f *testing.F) {
-	camp, _ := tx.Marshal(&donation.Campaign{ID: "c", Charity: "hope", Currency: "EUR", Goal: 10, Beneficiaries: []string{},
+	camp, _ := codec.Marshal(&donation.Campaign{ID: "c", Charity: "hope", Currency: "EUR", Goal: 10, Beneficiaries: []string{},
 		Milestones: []donation.Milestone{{Seq: 1, Amount: 10, Validator: "r/v", Status: donation.MilestonePending}}, Status: donation.StatusOpen})
-	gift, _ := tx.Marshal(&donation.Gift{ID: "g", Campaign: "c", Donor: "h/d", Amount: 5, Currency: "EUR",
+	gift, _ := codec.Marshal(&donation.Gift{ID: "g", Campaign: "c", Donor: "h/d", Amount: 5, Currency: "EUR",
 		Allocations: []donation.Allocation{{Milestone: 1, Amount: 5, Left: 5}}, Uses: []donation.Use{}})
-	disb, _ := tx.Marshal(&donation.Disbursement{ID: "d", Campaign: "c", Milestone: 1, Payee: "stmarys", Amount: 5,
+	disb, _ := codec.Marshal(&donation.Disbursement{ID: "d", Campaign: "c", Milestone: 1, Payee: "stmarys", Amount: 5,
 		Evidence: bytes.Repeat([]byte{1}, 32), Sources: []donation.Source{{Gift: "g", Amount: 5}}})
 	for _, b := range [][]byte{camp, gift, disb} {
 		f.Add(b)
@@ -30,7 +30,7 @@ func FuzzDecode(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if again, _ := tx.Marshal(v); !bytes.Equal(again, data) {
+		if again, _ := codec.Marshal(v); !bytes.Equal(again, data) {
 			t.Fatalf("%T %x re-encodes differently", v, data)
 		}
 	}

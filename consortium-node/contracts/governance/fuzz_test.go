@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"testing"
 
+	"github.com/almoner/almoner/consortium-node/codec"
 	"github.com/almoner/almoner/consortium-node/contracts/governance"
 	"github.com/almoner/almoner/consortium-node/tx"
 	"github.com/almoner/almoner/policies"
@@ -19,12 +20,12 @@ func (m oneKey) Get(k string) ([]byte, bool) { v, ok := m[k]; return v, ok }
 func FuzzDecode(f *testing.F) {
 	p := &governance.Proposal{ID: "ab", Kind: governance.KindSetThreshold, Args: tx.Args{tx.Uint("percent", 60)}, Proposer: "a/b",
 		Approvals: []governance.Vote{{Org: "a", Member: "a/b", Height: 3}}, Rejections: []governance.Vote{}, Status: governance.StatusOpen}
-	good, _ := tx.Marshal(p)
+	good, _ := codec.Marshal(p)
 	f.Add(good)
 	f.Add(governance.EncodeRule(policies.DefaultRules()[0]))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if got, err := governance.Load(oneKey{governance.ProposalStateKey("x"): data}, "x"); err == nil {
-			if again, _ := tx.Marshal(got); !bytes.Equal(again, data) {
+			if again, _ := codec.Marshal(got); !bytes.Equal(again, data) {
 				t.Fatalf("proposal %x re-encodes differently", data)
 			}
 		}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/almoner/almoner/consortium-node/codec"
 	"github.com/almoner/almoner/consortium-node/contracts"
 	"github.com/almoner/almoner/consortium-node/contracts/claim"
 	"github.com/almoner/almoner/consortium-node/contracts/consortium"
@@ -96,14 +97,14 @@ func Load(r contracts.StateReader, id string) (*Proposal, error) {
 		return nil, fmt.Errorf("%w: proposal %q", contracts.ErrNotFound, id)
 	}
 	var p Proposal
-	if err := tx.Unmarshal(b, &p); err != nil {
+	if err := codec.State.Unmarshal(b, &p); err != nil {
 		return nil, fmt.Errorf("governance: corrupt proposal %q: %w", id, err)
 	}
 	return &p, nil
 }
 
 func encode(v any) []byte {
-	b, err := tx.Marshal(v)
+	b, err := codec.Marshal(v)
 	if err != nil {
 		panic(fmt.Sprintf("governance: encoding %T: %v", v, err)) // fixed-shape values
 	}
@@ -116,7 +117,7 @@ func EncodeRule(r policies.Rule) []byte { return encode(r.Strings()) }
 // DecodeRule decodes a rule's state value.
 func DecodeRule(b []byte) (policies.Rule, error) {
 	var v []string
-	if err := tx.Unmarshal(b, &v); err != nil {
+	if err := codec.State.Unmarshal(b, &v); err != nil {
 		return policies.Rule{}, fmt.Errorf("governance: corrupt policy rule: %w", err)
 	}
 	return policies.RuleFromStrings(v)

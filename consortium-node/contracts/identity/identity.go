@@ -10,6 +10,7 @@ import (
 
 	"github.com/cloudflare/circl/kem/xwing"
 
+	"github.com/almoner/almoner/consortium-node/codec"
 	"github.com/almoner/almoner/consortium-node/contracts"
 	"github.com/almoner/almoner/consortium-node/ledger"
 	"github.com/almoner/almoner/consortium-node/tx"
@@ -252,7 +253,7 @@ func MemberStateKey(id string) string { return contracts.Key(Name, memberKey(id)
 func OrgStateKey(id string) string { return contracts.Key(Name, orgKey(id)) }
 
 func encode(v any) []byte {
-	b, err := tx.Marshal(v)
+	b, err := codec.Marshal(v)
 	if err != nil {
 		panic(fmt.Sprintf("identity: encoding %T: %v", v, err)) // fixed-shape structs
 	}
@@ -262,7 +263,7 @@ func encode(v any) []byte {
 // DecodeMember decodes a member record from state.
 func DecodeMember(b []byte) (*Member, error) {
 	var m Member
-	if err := tx.Unmarshal(b, &m); err != nil {
+	if err := codec.State.Unmarshal(b, &m); err != nil {
 		return nil, fmt.Errorf("identity: corrupt member record: %w", err)
 	}
 	return &m, nil
@@ -271,7 +272,7 @@ func DecodeMember(b []byte) (*Member, error) {
 // DecodeOrg decodes an organisation record from state.
 func DecodeOrg(b []byte) (*Org, error) {
 	var o Org
-	if err := tx.Unmarshal(b, &o); err != nil {
+	if err := codec.State.Unmarshal(b, &o); err != nil {
 		return nil, fmt.Errorf("identity: corrupt organisation record: %w", err)
 	}
 	return &o, nil
@@ -339,7 +340,7 @@ func LoadOrgIDs(r contracts.StateReader) ([]string, error) {
 		return nil, fmt.Errorf("%w: organisation list", contracts.ErrNotFound)
 	}
 	var ids []string
-	if err := tx.Unmarshal(b, &ids); err != nil {
+	if err := codec.State.Unmarshal(b, &ids); err != nil {
 		return nil, fmt.Errorf("identity: corrupt organisation list: %w", err)
 	}
 	return ids, nil

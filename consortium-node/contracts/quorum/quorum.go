@@ -8,8 +8,8 @@ package quorum
 import (
 	"fmt"
 
+	"github.com/almoner/almoner/consortium-node/codec"
 	"github.com/almoner/almoner/consortium-node/contracts"
-	"github.com/almoner/almoner/consortium-node/tx"
 )
 
 // StateKey is the full state key of the threshold (a CBOR uint percent).
@@ -36,7 +36,7 @@ func Percent(r contracts.StateReader) (uint64, error) {
 		return DefaultPercent, nil
 	}
 	var p uint64
-	if err := tx.Unmarshal(b, &p); err != nil {
+	if err := codec.State.Unmarshal(b, &p); err != nil {
 		return 0, fmt.Errorf("quorum: corrupt threshold: %w", err)
 	}
 	return p, nil

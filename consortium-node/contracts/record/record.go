@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/almoner/almoner/consortium-node/codec"
 	"github.com/almoner/almoner/consortium-node/contracts"
 	"github.com/almoner/almoner/consortium-node/contracts/claim/claimdoc"
 	"github.com/almoner/almoner/consortium-node/contracts/consent"
@@ -156,7 +157,7 @@ func LoadReview(r contracts.StateReader, access tx.ID) (*Review, error) {
 }
 
 func put(ctx contracts.Context, k string, v any) error {
-	b, err := tx.Marshal(v)
+	b, err := codec.Marshal(v)
 	if err != nil {
 		return err
 	}
@@ -170,7 +171,7 @@ func load[T any](r contracts.StateReader, k, what string) (*T, error) {
 		return nil, fmt.Errorf("%w: %s", contracts.ErrNotFound, what)
 	}
 	var v T
-	if err := tx.Unmarshal(b, &v); err != nil {
+	if err := codec.State.Unmarshal(b, &v); err != nil {
 		return nil, fmt.Errorf("record: corrupt %s: %w", what, err)
 	}
 	return &v, nil

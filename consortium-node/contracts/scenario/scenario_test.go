@@ -15,6 +15,7 @@ import (
 
 	"github.com/cockroachdb/datadriven"
 
+	"github.com/almoner/almoner/consortium-node/codec"
 	"github.com/almoner/almoner/consortium-node/contracts/chaintest"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
 	"github.com/almoner/almoner/consortium-node/ledger"
@@ -240,7 +241,7 @@ func (e *env) parseCall(t *testing.T, pos string, wantErr bool, cmd []datadriven
 			el := e.expand(t, pos, v)
 			if i, ok := lists[name]; ok {
 				var prev []string
-				if err := tx.Unmarshal(args[i].Value, &prev); err != nil {
+				if err := codec.State.Unmarshal(args[i].Value, &prev); err != nil {
 					fail("%v", err)
 				}
 				args[i] = tx.Strings(name, append(prev, el))

@@ -16,8 +16,8 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/almoner/almoner/consortium-node/codec"
 	"github.com/almoner/almoner/consortium-node/ledger"
-	"github.com/almoner/almoner/consortium-node/tx"
 )
 
 // KeySize is the size of a claims fingerprint key in bytes.
@@ -224,7 +224,7 @@ func sorted(s []Service) []Service {
 }
 
 func (k *Key) mac(domain string, v any) ledger.Hash {
-	b, err := tx.Marshal(v)
+	b, err := codec.Marshal(v)
 	if err != nil {
 		panic(fmt.Sprintf("claimdoc: encoding %T: %v", v, err)) // fixed-shape structs of strings
 	}

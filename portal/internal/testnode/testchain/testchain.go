@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/almoner/almoner/consortium-node/api"
+	"github.com/almoner/almoner/consortium-node/codec"
 	"github.com/almoner/almoner/consortium-node/contracts/chaintest"
 	"github.com/almoner/almoner/consortium-node/genesis"
 	"github.com/almoner/almoner/consortium-node/ledger"
@@ -159,7 +160,7 @@ type Input struct {
 	N                        uint8
 	Nonce                    uint64
 	Sender, Contract, Method string
-	// Args are tx.Marshal's encoding; what does not unmarshal means none.
+	// Args are codec.Marshal's encoding; what does not unmarshal means none.
 	Args []byte
 	// Events are EncodeEvents' text; any text reads as some events.
 	Events  string
@@ -173,7 +174,7 @@ func (c *Chain) Seeds() []Input {
 	var out []Input
 	for i, b := range c.Blocks[1:] {
 		t, rc := b.Txs[0], b.Receipts[0]
-		args, err := tx.Marshal(t.Body.Call.Args)
+		args, err := codec.Marshal(t.Body.Call.Args)
 		if err != nil {
 			c.tb.Fatal(err)
 		}
@@ -192,7 +193,7 @@ func (c *Chain) Seeds() []Input {
 func (c *Chain) Fuzzed(in Input) (height int, b *api.Block, ok bool) {
 	height = min(int(in.N), len(c.Blocks)-1) + 1
 	var args tx.Args
-	if tx.Unmarshal(in.Args, &args) != nil {
+	if codec.State.Unmarshal(in.Args, &args) != nil {
 		args = nil
 	}
 	b, ok = c.Block(height, Tx{Nonce: in.Nonce, Sender: in.Sender, Contract: in.Contract, Method: in.Method, Args: args,
