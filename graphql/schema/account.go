@@ -35,21 +35,52 @@ func browserSession(ctx context.Context, what string) (*session.Principal, error
 	return p, nil
 }
 
-// requireMemberAct asks the policy in force, as the identity contract
-// asks it (obj member, owned by the member, held by its organisation),
-// whether account may act on member id before anything is signed (the
-// ledger decides again). No role is named here: governance changes who.
-func requireMemberAct(ctx context.Context, cfg *Config, account, id, act string) error {
-	org := memberid.OrgOf(id)
-	ok, err := cfg.Policy.Allowed(account, "member", act, id, org, false)
+// memberRefused is the answer when the policy does not let the viewer do
+// act on members of org (member act, as the identity contract asks it:
+// owned by the member, held by its organisation).
+func memberRefused(act, org string) string {
+	return "the policy does not let you " + strings.ReplaceAll(act, "_", " ") + " members of " + org +
+		" (member " + act + ": by default its organisation admins)"
+}
+
+// registerIdentity adds setMemberRoles and revokeMember.
+func registerIdentity(b *Builder) error {
+	cfg := b.Cfg
+	nn := graphql.NewNonNull
+	// onMember plans an identity call on an existing member: NOT_FOUND
+	// when the read model has none.
+	onMember := func(ctx context.Context, id, act, method string, args []tx.Arg) (*TxPlan, error) {
+		target, err := cfg.Store.Member(id)
+		if errors.Is(err, readmodel.ErrNotFound) {
+			return nil, Errorf(CodeNotFound, "no such member")
+		}
+		if err != nil {
+			return nil, internal(ctx, cfg.Logger, "member", err)
+		}
+		return &TxPlan{Call: Call{Contract: "identity", Method: method, Args: args},
+			On: []Resource{{Owner: target.ID, Org: memberid.OrgOf(target.ID)}}, Refused: memberRefused(act, memberid.OrgOf(target.ID))}, nil
+	}
+	err := b.TxMutation(TxMutation{Name: "setMemberRoles", Object: "member", Action: "set_roles",
+		Description: "identity.set_roles: replace a member's roles (organisation admins of the member's organisation).",
+		Args:        graphql.FieldConfigArgument{"member": {Type: nn(graphql.ID)}, "roles": {Type: nn(graphql.NewList(nn(graphql.String)))}},
+		Plan: func(ctx context.Context, _ string, in map[string]any) (*TxPlan, error) {
+			id := in["member"].(string)
+			var roles []string
+			for _, r := range in["roles"].([]any) {
+				roles = append(roles, r.(string))
+			}
+			return onMember(ctx, id, "set_roles", "set_roles", []tx.Arg{tx.String("id", id), tx.Strings("roles", roles)})
+		}})
 	if err != nil {
-		return internal(ctx, cfg.Logger, "member policy", err)
+		return err
 	}
-	if !ok {
-		return Errorf(CodeForbidden, "the policy does not let you "+strings.ReplaceAll(act, "_", " ")+" members of "+org+
-			" (member "+act+": by default its organisation admins)")
-	}
-	return nil
+	return b.TxMutation(TxMutation{Name: "revokeMember", Object: "member", Action: "revoke",
+		Description: "identity.revoke_member (organisation admins of the member's organisation).",
+		Args:        graphql.FieldConfigArgument{"member": {Type: nn(graphql.ID)}},
+		Plan: func(ctx context.Context, _ string, in map[string]any) (*TxPlan, error) {
+			id := in["member"].(string)
+			return onMember(ctx, id, "revoke", "revoke_member", []tx.Arg{tx.String("id", id)})
+		}})
 }
 
 // newMember is what createMember returns.
@@ -123,19 +154,21 @@ func registerAccount(b *Builder, txResult, member *graphql.Object) error {
 				return nil, nil
 			}},
 	}})
-	return b.Mutation("createMember", &graphql.Field{Type: nn(newMemberT),
+	return b.TxMutation(TxMutation{Name: "createMember", Object: "member", Action: "add", Type: nn(newMemberT), Wait: true,
 		Description: "identity.add_member (organisation admins of the new member's organisation, browser sessions only): generates the member's signing and encryption keys in the portal keystore, signs add_member with the admin's key, waits for the commit, and creates the member's portal account with a random initial password returned once.",
 		Args: graphql.FieldConfigArgument{
 			"id":    {Type: nn(graphql.ID), Description: "<organisation>/<name>: a-z, 0-9, '-', '_', '.'."},
 			"roles": {Type: nn(graphql.NewList(nn(graphql.String)))},
 		},
-		Resolve: func(p graphql.ResolveParams) (any, error) {
-			return createMember(p.Context, cfg, p.Args)
-		},
+		Plan: func(ctx context.Context, _ string, in map[string]any) (*TxPlan, error) { return createMember(ctx, cfg, in) },
 	})
 }
 
-func createMember(ctx context.Context, cfg *Config, args map[string]any) (*newMember, error) {
+// createMember plans identity.add_member: keys are made once the policy
+// allowed it (Stage), and the account once the ledger added the member
+// (Done); a member whose transaction committed in an earlier call gets
+// its account without a new transaction.
+func createMember(ctx context.Context, cfg *Config, args map[string]any) (*TxPlan, error) {
 	pr, err := browserSession(ctx, "members are created")
 	if err != nil {
 		return nil, err
@@ -151,29 +184,8 @@ func createMember(ctx context.Context, cfg *Config, args map[string]any) (*newMe
 	if len(roles) == 0 {
 		return nil, Errorf(CodeBadUserInput, "give the member at least one role")
 	}
-	if err := requireMemberAct(ctx, cfg, pr.Account, id, "add"); err != nil {
-		return nil, err
-	}
-	if cfg.Sessions.HasAccount(id) {
-		return nil, Errorf(CodeConflict, "the portal already has an account "+id)
-	}
-	if m, err := cfg.Store.Member(id); err == nil {
-		if m.Revoked || !cfg.Keys.Has(id) {
-			return nil, Errorf(CodeConflict, "member "+id+" already exists")
-		}
-		// An earlier createMember committed but did not get to create the
-		// account (its wait timed out, or the account store failed):
-		// finish it.
-		return newAccount(ctx, cfg, pr.Account, &newMember{id: id})
-	} else if !errors.Is(err, readmodel.ErrNotFound) {
-		return nil, internal(ctx, cfg.Logger, "member", err)
-	}
-	// Keys first, so that a member the ledger adds always has them here;
-	// a retry after a timeout reuses them.
-	pub, created, err := cfg.Keys.EnsureKeys(id)
-	if err != nil {
-		return nil, internal(ctx, cfg.Logger, "member keys", err)
-	}
+	org := memberid.OrgOf(id)
+	created := false // this call made the member's keys
 	discard := func() {
 		if !created {
 			return // an earlier attempt's transaction may still commit with them
@@ -182,24 +194,53 @@ func createMember(ctx context.Context, cfg *Config, args map[string]any) (*newMe
 			cfg.Logger.ErrorContext(ctx, "discarding a refused member's keys", "member", id, "err", err)
 		}
 	}
-	res, err := submit(ctx, cfg, "identity", "add_member", []tx.Arg{tx.String("id", id), tx.Strings("roles", roles),
-		tx.String("sign_key", pub.Sign), tx.String("enc_key", pub.Enc)}, true)
-	if err != nil {
-		var ue *Error
-		if errors.As(err, &ue) && (ue.Code == CodeConflict || ue.Code == CodeBadUserInput) {
-			discard() // refused before ordering: it never commits
-		}
-		return nil, err
-	}
-	if res.Status != api.StatusCommitted || res.Receipt == nil {
-		return nil, Errorf(CodeUnavailable, "the member's transaction "+res.ID.String()+" did not commit in time; call createMember again once it has")
-	}
-	out := &newMember{id: id, tx: res}
-	if !res.Receipt.OK() {
-		discard()
-		return out, nil
-	}
-	return newAccount(ctx, cfg, pr.Account, out)
+	return &TxPlan{
+		Call: Call{Contract: "identity", Method: "add_member", Args: []tx.Arg{tx.String("id", id), tx.Strings("roles", roles)}},
+		On:   []Resource{{Owner: id, Org: org}}, Refused: memberRefused("add", org),
+		Stage: func(ctx context.Context, call *Call) (any, error) {
+			if cfg.Sessions.HasAccount(id) {
+				return nil, Errorf(CodeConflict, "the portal already has an account "+id)
+			}
+			if m, err := cfg.Store.Member(id); err == nil {
+				if m.Revoked || !cfg.Keys.Has(id) {
+					return nil, Errorf(CodeConflict, "member "+id+" already exists")
+				}
+				// An earlier createMember committed but did not get to
+				// create the account (its wait timed out, or the account
+				// store failed): finish it.
+				return newAccount(ctx, cfg, pr.Account, &newMember{id: id})
+			} else if !errors.Is(err, readmodel.ErrNotFound) {
+				return nil, internal(ctx, cfg.Logger, "member", err)
+			}
+			// Keys first, so that a member the ledger adds always has
+			// them here; a retry after a timeout reuses them.
+			pub, made, err := cfg.Keys.EnsureKeys(id)
+			if err != nil {
+				return nil, internal(ctx, cfg.Logger, "member keys", err)
+			}
+			created = made
+			call.Args = append(call.Args, tx.String("sign_key", pub.Sign), tx.String("enc_key", pub.Enc))
+			return nil, nil
+		},
+		Done: func(ctx context.Context, res *TxResult, err error) (any, error) {
+			if err != nil {
+				var ue *Error
+				if errors.As(err, &ue) && (ue.Code == CodeConflict || ue.Code == CodeBadUserInput) {
+					discard() // refused before ordering: it never commits
+				}
+				return nil, err
+			}
+			if res.Status != api.StatusCommitted || res.Receipt == nil {
+				return nil, Errorf(CodeUnavailable, "the member's transaction "+res.ID.String()+" did not commit in time; call createMember again once it has")
+			}
+			out := &newMember{id: id, tx: res}
+			if !res.Receipt.OK() {
+				discard()
+				return out, nil
+			}
+			return newAccount(ctx, cfg, pr.Account, out)
+		},
+	}, nil
 }
 
 // newAccount creates the portal account of a member just added, with a

@@ -155,6 +155,7 @@ type Builder struct {
 	mutation     graphql.Fields
 	subscription graphql.Fields
 	types        map[string]graphql.Type
+	txs          map[string][2]string // transaction mutations: policy object and action
 }
 
 func add(fs graphql.Fields, kind, name string, f *graphql.Field) error {
@@ -189,6 +190,7 @@ func (b *Builder) Type(name string) graphql.Type { return b.types[name] }
 type Schema struct {
 	graphql.Schema
 	Cfg *Config
+	txs map[string][2]string
 }
 
 // Build builds the schema from the core module and then mods.
@@ -196,7 +198,8 @@ func Build(cfg Config, mods ...Module) (*Schema, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	b := &Builder{Cfg: &cfg, query: graphql.Fields{}, mutation: graphql.Fields{}, subscription: graphql.Fields{}, types: map[string]graphql.Type{}}
+	b := &Builder{Cfg: &cfg, query: graphql.Fields{}, mutation: graphql.Fields{}, subscription: graphql.Fields{}, types: map[string]graphql.Type{},
+		txs: map[string][2]string{}}
 	seen := map[string]bool{}
 	for _, m := range append([]Module{core{}}, mods...) {
 		if seen[m.Name()] {
@@ -218,7 +221,7 @@ func Build(cfg Config, mods ...Module) (*Schema, error) {
 	if err != nil {
 		return nil, fmt.Errorf("schema: %w", err)
 	}
-	return &Schema{Schema: s, Cfg: &cfg}, nil
+	return &Schema{Schema: s, Cfg: &cfg, txs: b.txs}, nil
 }
 
 // TxResult is what every mutation returns.
@@ -229,13 +232,11 @@ type TxResult struct {
 	Receipt *ledger.Receipt
 }
 
-// Submit signs contract.method(args) with the acting member's key,
+// submit signs contract.method(args) with the acting member's key,
 // submits it and, with wait, waits for its receipt and for the read model
-// to apply its block. Module mutations call it after their own checks.
-func (b *Builder) Submit(ctx context.Context, contract, method string, args []tx.Arg, wait bool) (*TxResult, error) {
-	return submit(ctx, b.Cfg, contract, method, args, wait)
-}
-
+// to apply its block. Mutations reach it through Builder.TxMutation,
+// after the policy's pre-check; the portal's own reports (NotDelivered)
+// call it directly.
 func submit(ctx context.Context, cfg *Config, contract, method string, args []tx.Arg, wait bool) (*TxResult, error) {
 	p, err := writer(ctx)
 	if err != nil {

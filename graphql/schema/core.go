@@ -364,11 +364,11 @@ func (core) Register(b *Builder) error {
 			out := map[string]any{"chainId": st.ChainID, "nodeId": st.NodeID, "height": int(st.Height), "headHash": st.HeadHash.String(),
 				"headTime": st.HeadTime.UTC().Format(time.RFC3339Nano), "pending": st.Pending, "raftState": st.Raft.State, "nodes": st.Nodes}
 			keys := []map[string]any{}
-			if viewer, err := Account(p.Context); err == nil {
+			if _, err := Account(p.Context); err == nil {
 				for _, k := range st.KeysExpiring {
-					ok, err := cfg.Policy.Allowed(viewer, "member", "read", k.Member, k.Org, false)
+					ok, err := cfg.Allowed(p.Context, Question{Obj: "member", Act: "read", Owner: k.Member, Org: k.Org})
 					if err != nil {
-						return nil, internal(p.Context, cfg.Logger, "policy", err)
+						return nil, err
 					}
 					if ok {
 						keys = append(keys, map[string]any{"member": k.Member, "organisation": k.Org, "expires": k.Expires.UTC().Format(time.RFC3339), "expired": k.Expired})
@@ -498,34 +498,14 @@ func (core) Register(b *Builder) error {
 		}
 	}
 
-	// Mutations: each signs one transaction as the viewer.
-	waitArg := &graphql.ArgumentConfig{Type: graphql.Boolean, DefaultValue: false, Description: "Wait for the commit and return the receipt."}
+	// Mutations: the identity transactions (account.go), API tokens.
+	if err := registerIdentity(b); err != nil {
+		return err
+	}
 	muts := []struct {
 		name string
 		f    *graphql.Field
 	}{
-		{"setMemberRoles", &graphql.Field{Type: nn(txResult), Description: "identity.set_roles: replace a member's roles (organisation admins of the member's organisation).",
-			Args: graphql.FieldConfigArgument{"member": {Type: nn(graphql.ID)}, "roles": {Type: nn(graphql.NewList(nn(graphql.String)))}, "wait": waitArg},
-			Resolve: func(p graphql.ResolveParams) (any, error) {
-				id := p.Args["member"].(string)
-				var roles []string
-				for _, r := range p.Args["roles"].([]any) {
-					roles = append(roles, r.(string))
-				}
-				if err := requireOrgAdminOf(p.Context, cfg, id, "set_roles"); err != nil {
-					return nil, err
-				}
-				return submit(p.Context, cfg, "identity", "set_roles", []tx.Arg{tx.String("id", id), tx.Strings("roles", roles)}, p.Args["wait"].(bool))
-			}}},
-		{"revokeMember", &graphql.Field{Type: nn(txResult), Description: "identity.revoke_member (organisation admins of the member's organisation).",
-			Args: graphql.FieldConfigArgument{"member": {Type: nn(graphql.ID)}, "wait": waitArg},
-			Resolve: func(p graphql.ResolveParams) (any, error) {
-				id := p.Args["member"].(string)
-				if err := requireOrgAdminOf(p.Context, cfg, id, "revoke"); err != nil {
-					return nil, err
-				}
-				return submit(p.Context, cfg, "identity", "revoke_member", []tx.Arg{tx.String("id", id)}, p.Args["wait"].(bool))
-			}}},
 		{"createApiToken", &graphql.Field{Type: nn(graphql.NewObject(graphql.ObjectConfig{Name: "NewApiToken", Fields: graphql.Fields{
 			"secret":   {Type: nn(graphql.String), Description: "Shown once; send as Authorization: Bearer <secret>."},
 			"apiToken": {Type: nn(apiToken)},
@@ -610,23 +590,6 @@ func receiptMap(ok bool, errMsg string, events []ledger.Event) map[string]any {
 	return m
 }
 
-// requireOrgAdminOf checks that the member exists and that the policy
-// lets the viewer act on it (the ledger checks again).
-func requireOrgAdminOf(ctx context.Context, cfg *Config, memberID, act string) error {
-	p, err := writer(ctx)
-	if err != nil {
-		return err
-	}
-	target, err := cfg.Store.Member(memberID)
-	if errors.Is(err, readmodel.ErrNotFound) {
-		return Errorf(CodeNotFound, "no such member")
-	}
-	if err != nil {
-		return internal(ctx, cfg.Logger, "member", err)
-	}
-	return requireMemberAct(ctx, cfg, p.Account, target.ID, act)
-}
-
 func blocks(ctx context.Context, cfg *Config, args map[string]any) (*Connection, error) {
 	pg, err := PageArgs(cfg, args, "block")
 	if err != nil {
@@ -692,18 +655,8 @@ func members(ctx context.Context, cfg *Config, org string, args map[string]any) 
 // (consortium admin, auditor). Everyone else gets FORBIDDEN (anonymous:
 // UNAUTHENTICATED): transactions name members and carry their events.
 func mayReadTx(ctx context.Context, cfg *Config, t *readmodel.Tx) error {
-	v, err := viewer(ctx)
-	if err != nil {
-		return err
-	}
-	ok, err := cfg.Policy.Allowed(v.Account, "chain", "read", t.Sender, "", false)
-	if err != nil {
-		return internal(ctx, cfg.Logger, "policy", err)
-	}
-	if !ok {
-		return Errorf(CodeForbidden, "only the sender, a consortium admin or an auditor may read this transaction")
-	}
-	return nil
+	return cfg.Require(ctx, Question{Obj: "chain", Act: "read", Owner: t.Sender},
+		"only the sender, a consortium admin or an auditor may read this transaction")
 }
 
 // visibleTxs drops the transactions of a block that the viewer may not

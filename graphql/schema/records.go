@@ -55,7 +55,7 @@ func (b *Builder) NotDelivered(ctx context.Context, access tx.ID, err error) err
 	// The request may have timed out: the report gets its own time.
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), b.Cfg.WaitTimeout+5*time.Second)
 	defer cancel()
-	res, rerr := b.Submit(rctx, delivery.Contract, delivery.Method,
+	res, rerr := submit(rctx, b.Cfg, delivery.Contract, delivery.Method,
 		[]tx.Arg{tx.String("access", access.String()), tx.String("reason", reason)}, true)
 	switch {
 	case rerr == nil && res.Receipt != nil && res.Receipt.OK():
