@@ -160,7 +160,9 @@ func registerAccount(b *Builder, txResult, member *graphql.Object) error {
 			"id":    {Type: nn(graphql.ID), Description: "<organisation>/<name>: a-z, 0-9, '-', '_', '.'."},
 			"roles": {Type: nn(graphql.NewList(nn(graphql.String)))},
 		},
-		Plan: func(ctx context.Context, _ string, in map[string]any) (*TxPlan, error) { return createMember(ctx, cfg, in) },
+		Plan: func(ctx context.Context, _ string, in map[string]any) (*TxPlan, error) {
+			return createMember(ctx, cfg, in)
+		},
 	})
 }
 
