@@ -126,31 +126,40 @@ func fhirClaimID(key *claimdoc.Key, provider string, c *claimdoc.FHIRClaim) (str
 	return key.ClaimID(provider, ck), nil
 }
 
-// filer returns the provider whose claim the viewer files (the provider
-// argument or the viewer's organisation) and its claims key, once the
-// policy lets the viewer file that provider's claims for patient.
-func (m *mod) filer(ctx context.Context, args map[string]any) (viewer, provider string, key *claimdoc.Key, err error) {
-	v, err := schema.Account(ctx)
-	if err != nil {
-		return "", "", nil, err
-	}
-	provider, _ = args["provider"].(string)
+// document makes a claim's document and its FHIR Claim for provider
+// from a filing mutation's arguments.
+type document func(ctx context.Context, provider string, key *claimdoc.Key, now time.Time) (*claimdoc.Document, []byte, error)
+
+// filing plans claim.submit by account for the provider argument (default:
+// the viewer's organisation): once the policy lets the viewer file that
+// provider's claims for the patient, the document is made (doc) and
+// stored with the custodian (file), and the call carries its amounts,
+// fingerprints and ciphertext hash.
+func (m *mod) filing(account string, in map[string]any, doc document) *schema.TxPlan {
+	provider, _ := in["provider"].(string)
 	if provider == "" {
-		provider = schema.OrgOf(v)
+		provider = schema.OrgOf(account)
 	}
-	patient, _ := args["patient"].(string)
-	if ok, err := m.allowed(ctx, v, "submit", patient, provider); err != nil {
-		return "", "", nil, err
-	} else if !ok {
-		return "", "", nil, schema.Forbidden("only a physician or records clerk of " + provider + " may file its claims")
-	}
-	if key = m.own.Keys[provider]; key == nil {
-		return "", "", nil, noKey(provider)
-	}
-	if m.own.Records == nil {
-		return "", "", nil, noRecords()
-	}
-	return v, provider, key, nil
+	patient, _ := in["patient"].(string)
+	return &schema.TxPlan{Call: schema.Call{Contract: claims.Contract, Method: "submit"},
+		On:      []schema.Resource{{Owner: patient, Org: provider}},
+		Refused: "only a physician or records clerk of " + provider + " may file its claims",
+		Stage: func(ctx context.Context, call *schema.Call) (any, error) {
+			key := m.own.Keys[provider]
+			if key == nil {
+				return nil, noKey(provider)
+			}
+			if m.own.Records == nil {
+				return nil, noRecords()
+			}
+			now := time.Now()
+			d, fhir, err := doc(ctx, provider, key, now)
+			if err != nil {
+				return nil, err
+			}
+			call.Args, err = m.file(ctx, account, key, d, fhir, now)
+			return nil, err
+		}}
 }
 
 // submitClaim files a claim as a hospital's portal does: the itemised
@@ -158,24 +167,18 @@ func (m *mod) filer(ctx context.Context, args map[string]any) (viewer, provider 
 // claim.submit registers it as a record of category "claim" and carries
 // only the amounts, the document's id and the keyed fingerprints. No
 // service code or date reaches the ledger.
-func (m *mod) submitClaim(b *schema.Builder) graphql.FieldResolveFn {
-	return func(p graphql.ResolveParams) (any, error) {
-		v, provider, key, err := m.filer(p.Context, p.Args)
+func (m *mod) submitClaim(ctx context.Context, account string, in map[string]any) (*schema.TxPlan, error) {
+	return m.filing(account, in, func(ctx context.Context, provider string, _ *claimdoc.Key, now time.Time) (*claimdoc.Document, []byte, error) {
+		d, err := documentInput(in, provider, now)
 		if err != nil {
-			return nil, err
-		}
-		now := time.Now()
-		d, err := documentInput(p.Args, provider, now)
-		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		fhir, err := d.MarshalFHIR()
 		if err != nil {
-			return nil, m.internal(p.Context, "document", err)
+			return nil, nil, m.internal(ctx, "document", err)
 		}
-		wait, _ := p.Args["wait"].(bool)
-		return m.file(p.Context, b, v, key, d, fhir, now, wait)
-	}
+		return d, fhir, nil
+	}), nil
 }
 
 // submitFhirClaim files a hospital's own FHIR R4 Claim: validated
@@ -183,31 +186,26 @@ func (m *mod) submitClaim(b *schema.Builder) graphql.FieldResolveFn {
 // as it came as the claim's encrypted document, with the ledger's amounts
 // and keyed fingerprints derived from it and the consortium's patient,
 // insurer and claim id from the arguments.
-func (m *mod) submitFhirClaim(b *schema.Builder) graphql.FieldResolveFn {
-	return func(p graphql.ResolveParams) (any, error) {
-		v, provider, key, err := m.filer(p.Context, p.Args)
-		if err != nil {
-			return nil, err
-		}
-		now := time.Now()
-		raw, _ := p.Args["claim"].(string)
+func (m *mod) submitFhirClaim(ctx context.Context, account string, in map[string]any) (*schema.TxPlan, error) {
+	return m.filing(account, in, func(ctx context.Context, provider string, key *claimdoc.Key, now time.Time) (*claimdoc.Document, []byte, error) {
+		raw, _ := in["claim"].(string)
 		fc, err := claimdoc.ParseFHIR([]byte(raw), now)
 		var ce *claimdoc.ClaimError
 		if errors.As(err, &ce) {
-			return nil, invalidClaim{ce}
+			return nil, nil, invalidClaim{ce}
 		} else if err != nil {
-			return nil, m.internal(p.Context, "FHIR claim", err)
+			return nil, nil, m.internal(ctx, "FHIR claim", err)
 		}
-		id, _ := p.Args["id"].(string)
+		id, _ := in["id"].(string)
 		if id == "" {
 			if id, err = fhirClaimID(key, provider, fc); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 		}
-		patient, _ := p.Args["patient"].(string)
-		insurer, _ := p.Args["insurer"].(string)
+		patient, _ := in["patient"].(string)
+		insurer, _ := in["insurer"].(string)
 		var recs []string
-		if l, ok := p.Args["records"].([]any); ok {
+		if l, ok := in["records"].([]any); ok {
 			for _, r := range l {
 				s, _ := r.(string)
 				recs = append(recs, s)
@@ -215,21 +213,19 @@ func (m *mod) submitFhirClaim(b *schema.Builder) graphql.FieldResolveFn {
 		}
 		d := fc.Document(id, provider, patient, insurer, recs)
 		if err := d.Validate(now); err != nil {
-			return nil, schema.BadInput(userMessage(err))
+			return nil, nil, schema.BadInput(userMessage(err))
 		}
-		wait, _ := p.Args["wait"].(bool)
-		return m.file(p.Context, b, v, key, d, []byte(raw), now, wait)
-	}
+		return d, []byte(raw), nil
+	}), nil
 }
 
 // file stores document d (its FHIR Claim, fhir) as the claim's encrypted
-// record with the custodian and submits claim.submit with the amounts and
-// the fingerprints under key and the document's ciphertext hash: one
-// transaction registers the document and files the claim, or does
-// neither (a refused claim leaves no record in the patient's list; the
-// upload no transaction references is swept after the grace period).
-func (m *mod) file(ctx context.Context, b *schema.Builder, v string, key *claimdoc.Key, d *claimdoc.Document, fhir []byte, now time.Time,
-	wait bool) (any, error) {
+// record with the custodian and returns claim.submit's arguments: the
+// amounts and the fingerprints under key and the document's ciphertext
+// hash. One transaction registers the document and files the claim, or
+// does neither (a refused claim leaves no record in the patient's list;
+// the upload no transaction references is swept after the grace period).
+func (m *mod) file(ctx context.Context, v string, key *claimdoc.Key, d *claimdoc.Document, fhir []byte, now time.Time) ([]tx.Arg, error) {
 	if _, err := m.rd.Claim(d.ClaimID); err == nil {
 		return nil, schema.Errorf(schema.CodeConflict, fmt.Sprintf("claim %q already exists", d.ClaimID))
 	} else if !errors.Is(err, readmodel.ErrNotFound) {
@@ -255,8 +251,7 @@ func (m *mod) file(ctx context.Context, b *schema.Builder, v string, key *claimd
 	}
 	// claim.submit registers the document in the claim's own transaction:
 	// a refused claim leaves no record (its upload is swept).
-	args = append(args, tx.Bytes("document_ciphertext_hash", hash[:]))
-	return b.Submit(ctx, claims.Contract, "submit", args, wait)
+	return append(args, tx.Bytes("document_ciphertext_hash", hash[:])), nil
 }
 
 // filed rebuilds from the index what the ledger holds of c (what
@@ -368,24 +363,25 @@ func (m *mod) claimsConsent(v string, c *claims.Claim, now time.Time) (string, e
 // and opens it with the viewer's key. The answer says whether the
 // document matches the claim on the ledger (amounts, parties,
 // fingerprints under this portal's key). The insurer's first such read
-// is what claim.adjudicate requires.
-func (m *mod) openClaimDocument(b *schema.Builder) graphql.FieldResolveFn {
-	return func(p graphql.ResolveParams) (any, error) {
-		ctx := p.Context
-		id, _ := p.Args["claim"].(string)
-		c, err := m.readable(ctx, id)
-		if err != nil {
-			return nil, err
-		}
-		if c == nil {
-			return nil, schema.Errorf(schema.CodeNotFound, fmt.Sprintf("no claim %q", id))
-		}
+// is what claim.adjudicate requires. The portal asks the policy about the
+// claim (claim read); the access itself the ledger decides and records.
+func (m *mod) openClaimDocument(ctx context.Context, v string, in map[string]any) (*schema.TxPlan, error) {
+	id, _ := in["claim"].(string)
+	c, err := m.rd.Claim(id)
+	if errors.Is(err, readmodel.ErrNotFound) {
+		return nil, schema.Errorf(schema.CodeNotFound, fmt.Sprintf("no claim %q", id))
+	}
+	if err != nil {
+		return nil, m.internal(ctx, "claim", err)
+	}
+	consent, _ := in["consent"].(string)
+	plan := &schema.TxPlan{On: readingClaim(c), Refused: readRefused,
+		Call: schema.Call{Contract: patients.RecordContract, Method: "access", Args: []tx.Arg{tx.String("record_id", c.Document),
+			tx.String("purpose", claimdoc.Purpose), tx.Uint("version", c.DocumentVersion)}}}
+	plan.Stage = func(ctx context.Context, call *schema.Call) (any, error) {
 		if m.own.Records == nil {
 			return nil, noRecords()
 		}
-		v, _ := schema.Account(ctx)
-		args := []tx.Arg{tx.String("record_id", c.Document), tx.String("purpose", claimdoc.Purpose), tx.Uint("version", c.DocumentVersion)}
-		consent, _ := p.Args["consent"].(string)
 		if consent == "" && schema.OrgOf(v) == c.Insurer {
 			if consent, err = m.claimsConsent(v, c, time.Now()); err != nil {
 				return nil, m.internal(ctx, "consents", err)
@@ -396,65 +392,75 @@ func (m *mod) openClaimDocument(b *schema.Builder) graphql.FieldResolveFn {
 			}
 		}
 		if consent != "" {
-			args = append(args, tx.String("consent_id", consent))
+			call.Args = append(call.Args, tx.String("consent_id", consent))
 		}
-		res, err := b.Submit(ctx, patients.RecordContract, "access", args, true)
+		return nil, nil
+	}
+	plan.Done = func(ctx context.Context, res *schema.TxResult, err error) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		if res.Receipt == nil {
-			return nil, schema.Errorf(schema.CodeUnavailable, "the access was not committed in time; try again")
-		}
-		if !res.Receipt.OK() {
-			return nil, schema.Forbidden("the ledger refused the access: " + res.Receipt.Error)
-		}
-		for _, e := range res.Receipt.Events {
-			if e.Type == "access_refused" {
-				return nil, schema.Forbidden("the ledger refused the access: " + e.Attr("reason"))
-			}
-		}
-		want, err := m.docs.VersionHash(c.Document, c.DocumentVersion)
-		if err != nil {
-			return nil, m.internal(ctx, "document version", err)
-		}
-		opened, err := m.own.Records.Open(ctx, v, res.ID)
-		if err == nil {
-			err = opened.Check(c.Document, c.DocumentVersion, want)
-		}
-		if err != nil {
-			return nil, b.NotDelivered(ctx, res.ID, err)
-		}
-		out := &claimDocument{c: c, access: res.ID, consent: consent, version: opened.Version, fhir: string(opened.Plaintext)}
-		lc, err := filed(c)
-		if err != nil {
-			return nil, m.internal(ctx, "claim", err)
-		}
-		d, fc, err := claimdoc.Read(opened.Plaintext, lc)
-		switch {
-		case err != nil:
-			out.problem = "the document is not a FHIR Claim this portal can read: " + userMessage(err)
-		default:
-			out.doc, out.fc = d, fc
-			key := m.own.Keys[c.Provider]
-			if key != nil {
-				err = key.Verify(lc, d)
-			} else {
-				err = claimdoc.VerifyContent(lc, d)
-			}
-			if err != nil {
-				out.problem = strings.TrimPrefix(err.Error(), claimdoc.ErrMismatch.Error()+": ")
-			} else {
-				out.verified, out.fingerprintsChecked = true, key != nil
-			}
-		}
-		if !out.verified {
-			m.log.WarnContext(ctx, "a claim document did not verify", "claim", c.ID, "access", res.ID.String())
-		}
-		return out, nil
+		return m.openedDocument(ctx, c, consent, res)
 	}
+	return plan, nil
 }
 
-func (m *mod) registerDocumentMutations(b *schema.Builder, txResult graphql.Output, waitArg *graphql.ArgumentConfig) error {
+// openedDocument fetches and checks claim c's document released by the
+// access res (relying on consent).
+func (m *mod) openedDocument(ctx context.Context, c *claims.Claim, consent string, res *schema.TxResult) (*claimDocument, error) {
+	if res.Receipt == nil {
+		return nil, schema.Errorf(schema.CodeUnavailable, "the access was not committed in time; try again")
+	}
+	if !res.Receipt.OK() {
+		return nil, schema.Forbidden("the ledger refused the access: " + res.Receipt.Error)
+	}
+	for _, e := range res.Receipt.Events {
+		if e.Type == "access_refused" {
+			return nil, schema.Forbidden("the ledger refused the access: " + e.Attr("reason"))
+		}
+	}
+	want, err := m.docs.VersionHash(c.Document, c.DocumentVersion)
+	if err != nil {
+		return nil, m.internal(ctx, "document version", err)
+	}
+	v, _ := schema.Account(ctx)
+	opened, err := m.own.Records.Open(ctx, v, res.ID)
+	if err == nil {
+		err = opened.Check(c.Document, c.DocumentVersion, want)
+	}
+	if err != nil {
+		return nil, m.cfg.NotDelivered(ctx, res.ID, err)
+	}
+	out := &claimDocument{c: c, access: res.ID, consent: consent, version: opened.Version, fhir: string(opened.Plaintext)}
+	lc, err := filed(c)
+	if err != nil {
+		return nil, m.internal(ctx, "claim", err)
+	}
+	d, fc, err := claimdoc.Read(opened.Plaintext, lc)
+	switch {
+	case err != nil:
+		out.problem = "the document is not a FHIR Claim this portal can read: " + userMessage(err)
+	default:
+		out.doc, out.fc = d, fc
+		key := m.own.Keys[c.Provider]
+		if key != nil {
+			err = key.Verify(lc, d)
+		} else {
+			err = claimdoc.VerifyContent(lc, d)
+		}
+		if err != nil {
+			out.problem = strings.TrimPrefix(err.Error(), claimdoc.ErrMismatch.Error()+": ")
+		} else {
+			out.verified, out.fingerprintsChecked = true, key != nil
+		}
+	}
+	if !out.verified {
+		m.log.WarnContext(ctx, "a claim document did not verify", "claim", c.ID, "access", res.ID.String())
+	}
+	return out, nil
+}
+
+func (m *mod) registerDocumentMutations(b *schema.Builder) error {
 	itemInput := graphql.NewInputObject(graphql.InputObjectConfig{Name: "ClaimItemInput", Fields: graphql.InputObjectConfigFieldMap{
 		"serviceCode": {Type: nn(graphql.String), Description: "The code billed, of any system and any case (up to 64 characters), e.g. 99213, " +
 			"j1100, exam; in the default system (CPT) \"99213-25\" is 99213 with modifier 25."},
@@ -466,7 +472,7 @@ func (m *mod) registerDocumentMutations(b *schema.Builder, txResult graphql.Outp
 	}})
 	recordsArg := &graphql.ArgumentConfig{Type: graphql.NewList(nn(graphql.ID)), Description: "Linked records of the patient held by the provider."}
 	providerArg := &graphql.ArgumentConfig{Type: graphql.ID, Description: "Default: the viewer's organisation."}
-	if err := b.Mutation("submitClaim", &graphql.Field{Type: nn(txResult),
+	if err := b.TxMutation(schema.TxMutation{Name: "submitClaim", Object: "claim", Action: "submit",
 		Description: "File a claim for the viewer's hospital (physicians, records clerks). The itemised claim (codes, dates, amounts) becomes an " +
 			"encrypted record of category \"claim\" on the hospital's node; the ledger gets the amounts, the record's id and keyed fingerprints " +
 			"that stop a second claim for the same services at any insurer. Returns the claim.submit transaction. A hospital with a FHIR Claim " +
@@ -477,12 +483,11 @@ func (m *mod) registerDocumentMutations(b *schema.Builder, txResult graphql.Outp
 			"items":    {Type: nn(graphql.NewList(nn(itemInput)))},
 			"records":  recordsArg,
 			"provider": providerArg,
-			"wait":     waitArg,
 		},
-		Resolve: m.submitClaim(b)}); err != nil {
+		Plan: m.submitClaim}); err != nil {
 		return err
 	}
-	if err := b.Mutation("submitFhirClaim", &graphql.Field{Type: nn(txResult),
+	if err := b.TxMutation(schema.TxMutation{Name: "submitFhirClaim", Object: "claim", Action: "submit",
 		Description: "File a hospital's own FHIR R4 Claim (JSON) for the viewer's hospital (physicians, records clerks): professional, " +
 			"institutional, oral, vision or pharmacy; codes of any system and case, modifiers, body sites, quantities, unit prices, contained " +
 			"resources. It must be an active Claim of use claim with 1 to 50 items, each billing one coding on a day no later than today, with a " +
@@ -499,9 +504,8 @@ func (m *mod) registerDocumentMutations(b *schema.Builder, txResult graphql.Outp
 				"nothing from the hospital's own ids."},
 			"records":  recordsArg,
 			"provider": providerArg,
-			"wait":     waitArg,
 		},
-		Resolve: m.submitFhirClaim(b)}); err != nil {
+		Plan: m.submitFhirClaim}); err != nil {
 		return err
 	}
 	line := graphql.NewObject(graphql.ObjectConfig{Name: "ClaimDocumentItem", Fields: graphql.Fields{
@@ -568,7 +572,7 @@ func (m *mod) registerDocumentMutations(b *schema.Builder, txResult graphql.Outp
 				"The same as a FHIR R4 ExplanationOfBenefit (JSON), with the document's items (services, dates, quantities, prices) beside "+
 					"their adjudication. Null unless verified."),
 		}})
-	return b.Mutation("openClaimDocument", &graphql.Field{Type: nn(doc),
+	return b.TxMutation(schema.TxMutation{Name: "openClaimDocument", Object: "claim", Action: "read", Type: nn(doc), Wait: true,
 		Description: "Read a claim's itemised document (record.access of its filed version, purpose claims). An adjuster of the claim's insurer " +
 			"reads it under the patient's consent: the one named, or else an active one the patient granted to the adjuster or the insurer for " +
 			"claims that covers the document (FORBIDDEN, with nothing signed, when there is none); the patient needs none. A refusal is on the " +
@@ -576,7 +580,7 @@ func (m *mod) registerDocumentMutations(b *schema.Builder, txResult graphql.Outp
 			"ClaimResponse and ExplanationOfBenefit: they show the services, so each fetch is such a read on the ledger.",
 		Args: graphql.FieldConfigArgument{"claim": {Type: nn(graphql.ID)},
 			"consent": {Type: graphql.ID, Description: "The patient's consent relied on; by default, for the insurer's adjusters, one the portal finds."}},
-		Resolve: m.openClaimDocument(b)})
+		Plan: m.openClaimDocument})
 }
 
 // docLine is an item of an opened document and its position.

@@ -85,32 +85,32 @@ func (m *mod) internal(ctx context.Context, what string, err error) error {
 	return schema.Internal(ctx, m.log, "claims: "+what, err)
 }
 
-// allowed asks the policy whether member may act on a claim of patient
-// held by one of orgs.
-func (m *mod) allowed(ctx context.Context, member, act, patient string, orgs ...string) (bool, error) {
-	for _, org := range orgs {
-		ok, err := m.cfg.Policy.Allowed(member, "claim", act, patient, org, false)
-		if err != nil {
-			return false, m.internal(ctx, "policy", err)
-		}
-		if ok {
-			return true, nil
+// readRefused answers a viewer the policy does not let read a claim.
+const readRefused = "only the insurer's adjusters, the provider's staff, the patient or an auditor may read this claim"
+
+// readingClaim lists what a claim read acts on: the claim of its patient
+// as its insurer holds it, and as its provider does (the insurer's
+// adjusters, the provider's staff, the patient and auditors, as the
+// policy says).
+func readingClaim(c *claims.Claim) []schema.Resource {
+	return []schema.Resource{{Owner: c.Patient, Org: c.Insurer}, {Owner: c.Patient, Org: c.Provider}}
+}
+
+// mayRead asks the policy whether the viewer may read claim c.
+func (m *mod) mayRead(ctx context.Context, c *claims.Claim) (bool, error) {
+	for _, r := range readingClaim(c) {
+		ok, err := m.cfg.Allowed(ctx, schema.Question{Obj: "claim", Act: "read", Owner: r.Owner, Org: r.Org})
+		if err != nil || ok {
+			return ok, err
 		}
 	}
 	return false, nil
 }
 
-// mayRead: the insurer's adjusters, the provider's staff, the patient and
-// auditors (as the policy says).
-func (m *mod) mayRead(ctx context.Context, member string, c *claims.Claim) (bool, error) {
-	return m.allowed(ctx, member, "read", c.Patient, c.Insurer, c.Provider)
-}
-
 // readable loads claim id for the viewer: nil when none, FORBIDDEN when
 // the viewer may not read it.
 func (m *mod) readable(ctx context.Context, id string) (*claims.Claim, error) {
-	v, err := schema.Account(ctx)
-	if err != nil {
+	if _, err := schema.Account(ctx); err != nil {
 		return nil, err
 	}
 	c, err := m.rd.Claim(id)
@@ -120,12 +120,12 @@ func (m *mod) readable(ctx context.Context, id string) (*claims.Claim, error) {
 	if err != nil {
 		return nil, m.internal(ctx, "claim", err)
 	}
-	ok, err := m.mayRead(ctx, v, c)
+	ok, err := m.mayRead(ctx, c)
 	if err != nil {
 		return nil, err
 	}
 	if !ok {
-		return nil, schema.Forbidden("only the insurer's adjusters, the provider's staff, the patient or an auditor may read this claim")
+		return nil, schema.Forbidden(readRefused)
 	}
 	return c, nil
 }

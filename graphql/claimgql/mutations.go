@@ -51,36 +51,31 @@ func (a *args) adjudication(gql string) {
 	a.Out = append(a.Out, tx.Strings("adjudication", out))
 }
 
-// check refuses with FORBIDDEN what the policy will refuse anyway: act on
-// claim id for its insurer (asInsurer) or its provider. A claim the read
-// model does not hold yet is left to the ledger.
-func (m *mod) check(ctx context.Context, id, act string, asInsurer bool) error {
-	v, err := schema.Account(ctx)
-	if err != nil {
-		return err
-	}
+// onClaim plans the claim call of method on claim id for its insurer
+// (asInsurer) or its provider: the policy is asked about the claim as the
+// read model holds it (a claim it does not hold yet is left to the
+// ledger); an adjudication of a claim in review whose document nobody at
+// the insurer has read is refused before signing.
+func (m *mod) onClaim(ctx context.Context, method, id string, asInsurer bool, out []tx.Arg) (*schema.TxPlan, error) {
+	plan := &schema.TxPlan{Call: schema.Call{Contract: claims.Contract, Method: method, Args: out}}
 	c, err := m.rd.Claim(id)
 	if errors.Is(err, readmodel.ErrNotFound) {
-		return nil
+		plan.LeftToLedger = "the read model does not hold the claim yet"
+		return plan, nil
 	}
 	if err != nil {
-		return m.internal(ctx, "claim", err)
+		return nil, m.internal(ctx, "claim", err)
 	}
 	org, who := c.Provider, "the provider's staff"
 	if asInsurer {
 		org, who = c.Insurer, "the insurer's adjusters"
 	}
-	ok, err := m.allowed(ctx, v, act, c.Patient, org)
-	if err != nil {
-		return err
+	plan.On = []schema.Resource{{Owner: c.Patient, Org: org}}
+	plan.Refused = "only " + who + " may " + method + " this claim"
+	if method == "adjudicate" && c.Status == claims.StatusInReview {
+		plan.Stage = func(ctx context.Context, _ *schema.Call) (any, error) { return nil, m.documentRead(ctx, c) }
 	}
-	if !ok {
-		return schema.Forbidden("only " + who + " may " + act + " this claim")
-	}
-	if act == "adjudicate" && c.Status == claims.StatusInReview {
-		return m.documentRead(ctx, c)
-	}
-	return nil
+	return plan, nil
 }
 
 // documentRead refuses with CONFLICT, before signing, the adjudication of
@@ -99,8 +94,6 @@ func (m *mod) documentRead(ctx context.Context, c *claims.Claim) error {
 }
 
 func (m *mod) registerMutations(b *schema.Builder) error {
-	txResult := b.Type("TxResult").(*graphql.Object)
-	waitArg := &graphql.ArgumentConfig{Type: graphql.Boolean, DefaultValue: false, Description: "Wait for the commit and return the receipt."}
 	claimArg := &graphql.ArgumentConfig{Type: nn(graphql.ID), Description: "The claim id."}
 	adjInput := graphql.NewInputObject(graphql.InputObjectConfig{Name: "AdjudicationInput", Fields: graphql.InputObjectConfigFieldMap{
 		"seq":      {Type: nn(graphql.Int), Description: "The item's 1-based position."},
@@ -112,17 +105,12 @@ func (m *mod) registerMutations(b *schema.Builder) error {
 		name, method, desc string
 		args               graphql.FieldConfigArgument
 		build              func(a *args)
-		check              func(ctx context.Context, a map[string]any) error
-	}
-	onClaim := func(act string, asInsurer bool) func(ctx context.Context, a map[string]any) error {
-		return func(ctx context.Context, a map[string]any) error {
-			return m.check(ctx, a["claim"].(string), act, asInsurer)
-		}
+		asInsurer          bool
 	}
 	specs := []spec{
 		{"reviewClaim", "review", "Take a submitted or appealed claim into review (the insurer's adjusters).",
 			graphql.FieldConfigArgument{"claim": claimArg},
-			func(a *args) { a.Str("claim", "claim_id") }, onClaim("review", true)},
+			func(a *args) { a.Str("claim", "claim_id") }, true},
 		{"adjudicateClaim", "adjudicate", "Decide every item of a claim in review (the insurer's adjusters), once someone at the insurer has read " +
 			"its itemised document (openClaimDocument; Claim.documentAccess): until then, CONFLICT.",
 			graphql.FieldConfigArgument{"claim": claimArg, "adjudication": {Type: nn(graphql.NewList(nn(adjInput)))},
@@ -131,7 +119,7 @@ func (m *mod) registerMutations(b *schema.Builder) error {
 				a.Str("claim", "claim_id")
 				a.adjudication("adjudication")
 				a.OptStr("denialReason", "denial_reason")
-			}, onClaim("adjudicate", true)},
+			}, true},
 		{"payClaim", "pay", "Record the payment of the approved total (the insurer's adjusters).",
 			graphql.FieldConfigArgument{"claim": claimArg, "paymentRef": {Type: nn(graphql.String)}, "amount": {Type: nn(Amount), Description: "The approved total."}},
 			func(a *args) {
@@ -142,23 +130,24 @@ func (m *mod) registerMutations(b *schema.Builder) error {
 					a.Fail("amount: " + err.Error())
 				}
 				a.Out = append(a.Out, tx.Uint("amount", n))
-			}, onClaim("pay", true)},
+			}, true},
 		{"appealClaim", "appeal", "Appeal a denied or partially approved adjudication (the provider's records clerks).",
 			graphql.FieldConfigArgument{"claim": claimArg, "reason": {Type: nn(graphql.String), Description: "Appeal reason code."}},
-			func(a *args) { a.Str("claim", "claim_id"); a.Str("reason", "reason") }, onClaim("appeal", false)},
+			func(a *args) { a.Str("claim", "claim_id"); a.Str("reason", "reason") }, false},
 		{"cancelClaim", "cancel", "Withdraw a claim before adjudication (the provider's records clerks).",
 			graphql.FieldConfigArgument{"claim": claimArg},
-			func(a *args) { a.Str("claim", "claim_id") }, onClaim("cancel", false)},
+			func(a *args) { a.Str("claim", "claim_id") }, false},
 	}
-	if err := m.registerDocumentMutations(b, txResult, waitArg); err != nil {
+	if err := m.registerDocumentMutations(b); err != nil {
 		return err
 	}
 	for _, s := range specs {
-		s.args["wait"] = waitArg
-		err := b.Mutation(s.name, &graphql.Field{Type: nn(txResult), Description: "claim." + s.method + ": " + s.desc, Args: s.args,
-			Resolve: func(p graphql.ResolveParams) (any, error) {
-				a := &args{ArgReader: schema.ArgReader{In: p.Args}}
-				if id, _ := p.Args["claim"].(string); id != "" {
+		err := b.TxMutation(schema.TxMutation{Name: s.name, Object: "claim", Action: s.method, Description: "claim." + s.method + ": " + s.desc,
+			Args: s.args,
+			Plan: func(ctx context.Context, _ string, in map[string]any) (*schema.TxPlan, error) {
+				a := &args{ArgReader: schema.ArgReader{In: in}}
+				id, _ := in["claim"].(string)
+				if id != "" {
 					if c, err := m.rd.Claim(id); err == nil {
 						a.currency = c.Currency
 					}
@@ -167,11 +156,7 @@ func (m *mod) registerMutations(b *schema.Builder) error {
 				if a.Err != nil {
 					return nil, a.Err
 				}
-				if err := s.check(p.Context, p.Args); err != nil {
-					return nil, err
-				}
-				wait, _ := p.Args["wait"].(bool)
-				return b.Submit(p.Context, claims.Contract, s.method, a.Out, wait)
+				return m.onClaim(ctx, s.method, id, s.asInsurer, a.Out)
 			}})
 		if err != nil {
 			return err

@@ -55,12 +55,9 @@ func (m *mod) orgArg(ctx context.Context, args map[string]any, name, what string
 	if org == "" {
 		org = schema.OrgOf(v)
 	}
-	ok, err := m.allowed(ctx, v, "read", "", org)
+	err = m.cfg.Require(ctx, schema.Question{Obj: "claim", Act: "read", Org: org}, "only "+what+" of "+org+" or an auditor may read its claims")
 	if err != nil {
 		return "", "", err
-	}
-	if !ok {
-		return "", "", schema.Forbidden("only " + what + " of " + org + " or an auditor may read its claims")
 	}
 	return v, org, nil
 }

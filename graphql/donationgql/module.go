@@ -58,11 +58,13 @@ func (m *mod) internal(ctx context.Context, what string, err error) error {
 }
 
 // viewer is the acting account and its member record (nil when the
-// account is no member, or a revoked one: it then has no roles).
+// account is no member, or a revoked one: it then has no roles), with
+// the request it asks the policy in.
 type viewer struct {
 	p   *session.Principal
 	mem *readmodel.Member
-	pol schema.Policy
+	ctx context.Context
+	cfg *schema.Config
 }
 
 func (m *mod) viewer(ctx context.Context) (*viewer, error) {
@@ -70,7 +72,7 @@ func (m *mod) viewer(ctx context.Context) (*viewer, error) {
 	if p == nil {
 		return nil, schema.ErrUnauthenticated
 	}
-	v := &viewer{p: p, pol: m.cfg.Policy}
+	v := &viewer{p: p, ctx: ctx, cfg: m.cfg}
 	mem, err := m.cfg.Store.Member(p.Account)
 	switch {
 	case errors.Is(err, readmodel.ErrNotFound):
@@ -84,12 +86,10 @@ func (m *mod) viewer(ctx context.Context) (*viewer, error) {
 
 // allowed asks the policy in force (governance changes it) whether the
 // viewer may act on an object owned by owner and held by org, the way the
-// donation contract asks it; no role is named here.
+// donation contract asks it; no role is named here. A policy that cannot
+// answer refuses.
 func (v *viewer) allowed(obj, act, owner, org string) bool {
-	if v.pol == nil {
-		return false
-	}
-	ok, err := v.pol.Allowed(v.p.Account, obj, act, owner, org, false)
+	ok, err := v.cfg.Allowed(v.ctx, schema.Question{Obj: obj, Act: act, Owner: owner, Org: org})
 	return err == nil && ok
 }
 

@@ -78,8 +78,6 @@ func (a *args) milestones(gql string) {
 }
 
 func (m *mod) registerMutations(b *schema.Builder) error {
-	txResult := b.Type("TxResult").(*graphql.Object)
-	waitArg := &graphql.ArgumentConfig{Type: graphql.Boolean, DefaultValue: false, Description: "Wait for the commit and return the receipt."}
 	campaignArg := &graphql.ArgumentConfig{Type: nn(graphql.ID), Description: "The campaign id."}
 	milestoneArg := &graphql.ArgumentConfig{Type: nn(graphql.Int), Description: "The milestone's 1-based position."}
 	milestoneInput := graphql.NewInputObject(graphql.InputObjectConfig{Name: "MilestoneInput", Fields: graphql.InputObjectConfigFieldMap{
@@ -93,6 +91,7 @@ func (m *mod) registerMutations(b *schema.Builder) error {
 		name, method, desc string
 		args               graphql.FieldConfigArgument
 		build              func(a *args)
+		obj, act           string // what the contract asks the policy
 	}
 	specs := []spec{
 		{"createCampaign", "create_campaign", "Create a draft campaign of the viewer's charity (charity officers).",
@@ -108,13 +107,13 @@ func (m *mod) registerMutations(b *schema.Builder) error {
 				a.Str("currency", "currency")
 				a.milestones("milestones")
 				a.Strings("beneficiaries", "beneficiaries")
-			}},
+			}, "campaign", "create"},
 		{"openCampaign", "open", "Open a draft campaign for gifts (charity officers).", graphql.FieldConfigArgument{"campaign": campaignArg},
-			func(a *args) { a.Str("campaign", "campaign_id") }},
+			func(a *args) { a.Str("campaign", "campaign_id") }, "campaign", "open"},
 		{"closeCampaign", "close", "Close a campaign whose milestones are settled and escrow empty (charity officers).", graphql.FieldConfigArgument{"campaign": campaignArg},
-			func(a *args) { a.Str("campaign", "campaign_id") }},
+			func(a *args) { a.Str("campaign", "campaign_id") }, "campaign", "close"},
 		{"cancelCampaign", "cancel", "Cancel a campaign, refunding every gift's undisbursed part (charity officers).", graphql.FieldConfigArgument{"campaign": campaignArg},
-			func(a *args) { a.Str("campaign", "campaign_id") }},
+			func(a *args) { a.Str("campaign", "campaign_id") }, "campaign", "cancel"},
 		{"give", "give", "Give to an open campaign (donors): earmarked to one milestone, or split across milestones in order. The gift's id is the returned transaction id.",
 			graphql.FieldConfigArgument{
 				"campaign": campaignArg, "amount": {Type: nn(Amount), Description: "Minor units of the campaign's currency."},
@@ -126,23 +125,23 @@ func (m *mod) registerMutations(b *schema.Builder) error {
 				a.amount("amount", "amount")
 				a.milestone("milestone", false)
 				a.OptStr("beneficiary", "beneficiary")
-			}},
+			}, "gift", "give"},
 		{"submitEvidence", "submit_evidence", "Submit a milestone's evidence for its validator (charity officers).",
 			graphql.FieldConfigArgument{"campaign": campaignArg, "milestone": milestoneArg, "evidenceHash": {Type: nn(graphql.String), Description: "Hex SHA-256 of the evidence."}},
 			func(a *args) {
 				a.Str("campaign", "campaign_id")
 				a.milestone("milestone", true)
 				a.Hash("evidenceHash", "evidence_hash", true)
-			}},
+			}, "milestone", "submit_evidence"},
 		{"approveMilestone", "approve_milestone", "Approve a milestone's evidence, releasing its escrow (the milestone's validator).",
 			graphql.FieldConfigArgument{"campaign": campaignArg, "milestone": milestoneArg},
-			func(a *args) { a.Str("campaign", "campaign_id"); a.milestone("milestone", true) }},
+			func(a *args) { a.Str("campaign", "campaign_id"); a.milestone("milestone", true) }, "milestone", "approve"},
 		{"rejectMilestone", "reject_milestone", "Reject a milestone's evidence, refunding its escrow (the milestone's validator).",
 			graphql.FieldConfigArgument{"campaign": campaignArg, "milestone": milestoneArg},
-			func(a *args) { a.Str("campaign", "campaign_id"); a.milestone("milestone", true) }},
+			func(a *args) { a.Str("campaign", "campaign_id"); a.milestone("milestone", true) }, "milestone", "reject"},
 		{"settleMilestone", "settle_milestone", "Settle an unapproved milestone past its deadline, refunding its escrow (any member).",
 			graphql.FieldConfigArgument{"campaign": campaignArg, "milestone": milestoneArg},
-			func(a *args) { a.Str("campaign", "campaign_id"); a.milestone("milestone", true) }},
+			func(a *args) { a.Str("campaign", "campaign_id"); a.milestone("milestone", true) }, "milestone", "settle"},
 		{"disburse", "disburse", "Pay released funds of an approved milestone to a payee, earmarked gifts first, then first in, first out (charity officers).",
 			graphql.FieldConfigArgument{
 				"campaign": campaignArg, "milestone": milestoneArg, "id": {Type: nn(graphql.ID), Description: "The new disbursement's id."},
@@ -163,25 +162,27 @@ func (m *mod) registerMutations(b *schema.Builder) error {
 				a.Str("paymentRef", "payment_ref")
 				a.Hash("evidenceHash", "evidence_hash", true)
 				a.OptStr("claim", "claim")
-			}},
+			}, "disbursement", "create"},
 		{"confirmReceipt", "confirm_receipt", "Confirm receiving a disbursement (the payee member, or a records clerk of the payee organisation).",
 			graphql.FieldConfigArgument{"disbursement": {Type: nn(graphql.ID), Description: "The disbursement id."}},
-			func(a *args) { a.Str("disbursement", "disbursement_id") }},
+			func(a *args) { a.Str("disbursement", "disbursement_id") }, "disbursement", "confirm"},
 	}
 	for _, s := range specs {
-		s.args["wait"] = waitArg
-		err := b.Mutation(s.name, &graphql.Field{Type: nn(txResult), Description: "donation." + s.method + ": " + s.desc, Args: s.args,
-			Resolve: func(p graphql.ResolveParams) (any, error) {
-				a := &args{ArgReader: schema.ArgReader{In: p.Args}, currency: m.currency(p.Args)}
+		err := b.TxMutation(schema.TxMutation{Name: s.name, Object: s.obj, Action: s.act, Description: "donation." + s.method + ": " + s.desc,
+			Args: s.args,
+			Plan: func(ctx context.Context, v string, in map[string]any) (*schema.TxPlan, error) {
+				a := &args{ArgReader: schema.ArgReader{In: in}, currency: m.currency(in)}
 				s.build(a)
 				if a.Err != nil {
 					return nil, a.Err
 				}
-				if err := m.precheck(p.Context, s.method, p.Args); err != nil {
-					return nil, err
+				plan := &schema.TxPlan{Call: schema.Call{Contract: donations.Contract, Method: s.method, Args: a.Out}}
+				if owner, org, known := m.resourceOf(v, s.method, in); known {
+					plan.On = []schema.Resource{{Owner: owner, Org: org}}
+				} else {
+					plan.LeftToLedger = "the read model does not hold the campaign, milestone or disbursement yet"
 				}
-				wait, _ := p.Args["wait"].(bool)
-				return b.Submit(p.Context, donations.Contract, s.method, a.Out, wait)
+				return plan, nil
 			}})
 		if err != nil {
 			return err
@@ -211,68 +212,41 @@ func orText(err error, otherwise string) string {
 	return otherwise
 }
 
-// precheck asks the policy in force, before anything is signed, what the
-// donation contract will ask it for method (the same object, owner,
-// holding organisation and action), and answers FORBIDDEN when it will
-// refuse; what the read model does not know yet (a campaign just created)
-// is left to the ledger, which decides either way.
-func (m *mod) precheck(ctx context.Context, method string, in map[string]any) error {
-	v, err := schema.Account(ctx)
-	if err != nil {
-		return err
-	}
-	obj, act, owner, org, known := m.resourceOf(v, method, in)
-	if !known {
-		return nil
-	}
-	ok, err := m.cfg.Policy.Allowed(v, obj, act, owner, org, false)
-	if err != nil {
-		return m.internal(ctx, "donation policy", err)
-	}
-	if !ok {
-		return schema.Forbidden(fmt.Sprintf("the policy does not let you %s this %s of %s (nothing was signed)",
-			strings.ReplaceAll(act, "_", " "), obj, org))
-	}
-	return nil
-}
-
-// resourceOf is the donation contract's authorisation question for method
-// (see its Authorize calls), from the read model.
-func (m *mod) resourceOf(viewer, method string, in map[string]any) (obj, act, owner, org string, known bool) {
-	if method == "create_campaign" {
-		return "campaign", "create", "", schema.OrgOf(viewer), true
-	}
-	if method == "confirm_receipt" {
+// resourceOf is what the donation contract's authorisation question for
+// method is about (see its Authorize calls: the owner and the holding
+// organisation), from the read model; known is false when the read model
+// does not hold it yet (a campaign just created): the ledger decides.
+func (m *mod) resourceOf(viewer, method string, in map[string]any) (owner, org string, known bool) {
+	switch method {
+	case "create_campaign":
+		return "", schema.OrgOf(viewer), true
+	case "confirm_receipt":
 		id, _ := in["disbursement"].(string)
 		d, err := m.rd.Disbursement(id)
 		if err != nil || d.Campaign == "" {
-			return "", "", "", "", false
+			return "", "", false
 		}
 		if strings.Contains(d.Payee, "/") {
-			return "disbursement", "confirm", d.Payee, "", true
+			return d.Payee, "", true
 		}
-		return "disbursement", "confirm", "", d.Payee, true
+		return "", d.Payee, true
 	}
 	id, _ := in["campaign"].(string)
 	c, err := m.rd.Campaign(id)
 	if err != nil {
-		return "", "", "", "", false
+		return "", "", false
 	}
 	switch method {
-	case "open", "close", "cancel":
-		return "campaign", method, "", c.Charity, true
+	case "open", "close", "cancel", "disburse":
+		return "", c.Charity, true
 	case "give":
-		return "gift", "give", viewer, c.Charity, true
-	case "disburse":
-		return "disbursement", "create", "", c.Charity, true
+		return viewer, c.Charity, true
 	case "submit_evidence", "approve_milestone", "reject_milestone", "settle_milestone":
 		seq, _ := in["milestone"].(int)
 		if seq < 1 || seq > len(c.Milestones) {
-			return "", "", "", "", false
+			return "", "", false
 		}
-		act := map[string]string{"submit_evidence": "submit_evidence", "approve_milestone": "approve",
-			"reject_milestone": "reject", "settle_milestone": "settle"}[method]
-		return "milestone", act, c.Milestones[seq-1].Validator, c.Charity, true
+		return c.Milestones[seq-1].Validator, c.Charity, true
 	}
-	return "", "", "", "", false
+	return "", "", false
 }

@@ -14,11 +14,11 @@ import (
 	"github.com/almoner/almoner/portal/readmodel"
 )
 
-// disclosure answers donations.Disclosure for a viewer from the ledger's
-// policy, asked the way the contracts ask it.
+// disclosure answers donations.Disclosure for the request's viewer from
+// the ledger's policy, asked the way the contracts ask it.
 type disclosure struct {
-	policy schema.Policy
-	viewer string
+	ctx context.Context
+	cfg *schema.Config
 }
 
 var _ donations.Disclosure = disclosure{}
@@ -26,13 +26,13 @@ var _ donations.Disclosure = disclosure{}
 // Transaction: "chain read" of the sender's transactions (the sender,
 // auditors and consortium admins in the default policy).
 func (d disclosure) Transaction(sender string) (bool, error) {
-	return d.policy.Allowed(d.viewer, "chain", "read", sender, "", false)
+	return d.cfg.Allowed(d.ctx, schema.Question{Obj: "chain", Act: "read", Owner: sender})
 }
 
 // Gift: "gift read" of a donor's gift to charity (the donor, the
 // charity's officers in the default policy).
 func (d disclosure) Gift(donor, charity string) (bool, error) {
-	return d.policy.Allowed(d.viewer, "gift", "read", donor, charity, false)
+	return d.cfg.Allowed(d.ctx, schema.Question{Obj: "gift", Act: "read", Owner: donor, Org: charity})
 }
 
 // giftProofBundle is the query of a gift's proof bundle.
@@ -45,8 +45,7 @@ func (m *mod) giftProofBundle() *graphql.Field {
 			"are left out, the receipt then proven by its hash. For whom the policy lets read the gift (gift read) or its transaction " +
 			"(chain read); null if there is no such gift. Header times are strings of digits: the document survives JSON.parse and jq.",
 		Resolve: func(p graphql.ResolveParams) (any, error) {
-			v, err := m.viewer(p.Context)
-			if err != nil {
+			if _, err := m.viewer(p.Context); err != nil {
 				return nil, err
 			}
 			g, err := m.rd.Gift(p.Args["gift"].(string))
@@ -56,7 +55,7 @@ func (m *mod) giftProofBundle() *graphql.Field {
 			if err != nil {
 				return nil, m.internal(p.Context, "gift", err)
 			}
-			d := disclosure{policy: m.cfg.Policy, viewer: v.p.Account}
+			d := disclosure{ctx: p.Context, cfg: m.cfg}
 			ok, err := d.Gift(g.Donor, g.Charity)
 			if err == nil && !ok {
 				ok, err = d.Transaction(g.Donor)

@@ -1,9 +1,13 @@
 package donationgql
 
 import (
+	"context"
+	"log/slog"
 	"testing"
 
+	"github.com/almoner/almoner/graphql/schema"
 	"github.com/almoner/almoner/policies"
+	"github.com/almoner/almoner/portal/session"
 )
 
 // rulesPolicy answers as the portal's policy does, from rules and roles.
@@ -43,7 +47,8 @@ func TestDisclosure(t *testing.T) {
 		{"hope/officer", "hope/officer", "hope/donor-kai", true, true, "the charity's officer"},
 		{"hope/auditor", "hope/officer", "hope/donor-kai", true, true, "an auditor: every transaction whole, every gift"},
 	} {
-		d := disclosure{policy: rulesPolicy{e}, viewer: c.viewer}
+		sch := &schema.Schema{Cfg: &schema.Config{Policy: rulesPolicy{e}, Logger: slog.New(slog.DiscardHandler)}}
+		d := disclosure{ctx: sch.WithRequest(context.Background(), &session.Principal{Account: c.viewer, Via: "session"}), cfg: sch.Cfg}
 		tx, err1 := d.Transaction(c.sender)
 		gift, err2 := d.Gift(c.donor, "hope")
 		if err1 != nil || err2 != nil || tx != c.wantTx || gift != c.wantGift {

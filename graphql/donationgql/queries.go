@@ -139,18 +139,10 @@ func (m *mod) registerQueries(b *schema.Builder) error {
 				"(who the policy lets read the charity's reports: report read; by default its charity officers and auditors).",
 			Resolve: func(p graphql.ResolveParams) (any, error) {
 				charity := p.Args["charity"].(string)
-				v, err := schema.Account(p.Context)
-				if err != nil {
-					return nil, err
-				}
 				// The policy in force decides, as governance changes it.
-				ok, err := m.cfg.Policy.Allowed(v, "report", "read", "", charity, false)
-				if err != nil {
-					return nil, m.internal(p.Context, "report policy", err)
-				}
-				if !ok {
-					return nil, schema.Forbidden("the policy does not let you read " + charity + "'s reports " +
-						"(report read: by default its charity officers and auditors)")
+				if err := m.cfg.Require(p.Context, schema.Question{Obj: "report", Act: "read", Org: charity},
+					"the policy does not let you read "+charity+"'s reports (report read: by default its charity officers and auditors)"); err != nil {
+					return nil, err
 				}
 				from, err := parseDate("from", p.Args["from"].(string))
 				if err != nil {

@@ -85,24 +85,6 @@ func (m *mod) internal(ctx context.Context, what string, err error) error {
 	return schema.Internal(ctx, m.log, "governance: "+what, err)
 }
 
-// require returns the viewer after asking the policy whether they may do
-// act on obj (owned by owner, "" for none; held by no organisation: the
-// consortium's governance is everyone's), or FORBIDDEN with msg.
-func (m *mod) require(ctx context.Context, obj, act, owner, msg string) (string, error) {
-	v, err := schema.Account(ctx)
-	if err != nil {
-		return "", err
-	}
-	ok, err := m.cfg.Policy.Allowed(v, obj, act, owner, "", false)
-	if err != nil {
-		return "", m.internal(ctx, "policy", err)
-	}
-	if !ok {
-		return "", schema.Forbidden(msg)
-	}
-	return v, nil
-}
-
 const readRefused = "only organisation admins, consortium admins and auditors may read governance proposals"
 
 // view is a proposal with its tally, counted once per resolve.
@@ -127,7 +109,7 @@ func (m *mod) views(ctx context.Context, ps ...*governance.Proposal) ([]*view, e
 // readable loads proposal id for the viewer: nil when none, FORBIDDEN
 // when the viewer may not read proposals.
 func (m *mod) readable(ctx context.Context, id string) (*view, error) {
-	if _, err := m.require(ctx, objProposal, "read", "", readRefused); err != nil {
+	if err := m.cfg.Require(ctx, schema.Question{Obj: objProposal, Act: "read"}, readRefused); err != nil {
 		return nil, err
 	}
 	p, err := m.rd.Proposal(id)

@@ -99,26 +99,23 @@ func (a *args) validFor() {
 	a.Out = append(a.Out, tx.Uint("valid_for", uint64(s)))
 }
 
-// mayWithdraw refuses with FORBIDDEN a viewer the policy will refuse: the
-// proposer (consortium or organisation admin) withdraws their own. A
-// proposal the read model does not hold yet is left to the ledger.
-func (m *mod) mayWithdraw(ctx context.Context, id string) error {
-	owner := ""
+// withdrawing plans the withdrawal of proposal id: the proposer
+// (consortium or organisation admin) withdraws their own. A proposal the
+// read model does not hold yet is left to the ledger.
+func (m *mod) withdrawing(ctx context.Context, id string, plan *schema.TxPlan) error {
 	p, err := m.rd.Proposal(id)
 	switch {
 	case errors.Is(err, readmodel.ErrNotFound):
+		plan.LeftToLedger = "the read model does not hold the proposal yet"
 		return nil
 	case err != nil:
 		return m.internal(ctx, "proposal", err)
-	default:
-		owner = p.Proposer
 	}
-	_, err = m.require(ctx, objProposal, "withdraw", owner, "only the proposer may withdraw a proposal")
-	return err
+	plan.On, plan.Refused = []schema.Resource{{Owner: p.Proposer}}, "only the proposer may withdraw a proposal"
+	return nil
 }
 
 func (m *mod) registerMutations(b *schema.Builder) error {
-	waitArg := &graphql.ArgumentConfig{Type: graphql.Boolean, DefaultValue: false, Description: "Wait for the commit and return the receipt."}
 	validArg := &graphql.ArgumentConfig{Type: graphql.Int, Description: "How long the proposal stays open, in seconds (default 7 days, at most 90 days)."}
 	proposalArg := &graphql.ArgumentConfig{Type: nn(graphql.ID), Description: "The proposal id."}
 	proposeRefused := "only organisation admins and consortium admins may propose governance changes"
@@ -127,18 +124,9 @@ func (m *mod) registerMutations(b *schema.Builder) error {
 		name, method, kind, desc string
 		args                     graphql.FieldConfigArgument
 		build                    func(a *args, viewer string)
-		check                    func(ctx context.Context, in map[string]any) error
+		refused                  string // FORBIDDEN when the policy says no ("": withdraw's own)
 	}
-	propose := func(ctx context.Context, _ map[string]any) error {
-		_, err := m.require(ctx, objProposal, "propose", "", proposeRefused)
-		return err
-	}
-	vote := func(act string) func(ctx context.Context, in map[string]any) error {
-		return func(ctx context.Context, _ map[string]any) error {
-			_, err := m.require(ctx, objProposal, act, "", "only organisation admins may "+act+" proposals, for their organisation")
-			return err
-		}
-	}
+	vote := func(act string) string { return "only organisation admins may " + act + " proposals, for their organisation" }
 	specs := []spec{
 		{"proposeAddOrganisation", "propose", governance.KindAddOrg,
 			"Onboard an organisation with its admins and, optionally, its node. Each admin becomes an org_admin of it.",
@@ -159,20 +147,20 @@ func (m *mod) registerMutations(b *schema.Builder) error {
 				if n, ok := a.In["node"].(map[string]any); ok {
 					a.node(n, "node_", org)
 				}
-			}, propose},
+			}, proposeRefused},
 		{"proposeRemoveOrganisation", "propose", governance.KindRemoveOrg,
 			"Remove an organisation: its members can no longer sign, its nodes leave, its id is never reused.",
 			graphql.FieldConfigArgument{"organisation": {Type: nn(graphql.ID)}},
-			func(a *args, _ string) { a.Str("organisation", "org_id") }, propose},
+			func(a *args, _ string) { a.Str("organisation", "org_id") }, proposeRefused},
 		{"proposeAddNode", "propose", governance.KindAddNode, "Add a consortium node.",
 			graphql.FieldConfigArgument{"node": {Type: nn(m.nodeIn)}},
 			func(a *args, viewer string) {
 				n, _ := a.In["node"].(map[string]any)
 				a.node(n, "", schema.OrgOf(viewer))
-			}, propose},
+			}, proposeRefused},
 		{"proposeRemoveNode", "propose", governance.KindRemoveNode, "Remove a consortium node.",
 			graphql.FieldConfigArgument{"node": {Type: nn(graphql.ID)}},
-			func(a *args, _ string) { a.Str("node", "node_id") }, propose},
+			func(a *args, _ string) { a.Str("node", "node_id") }, proposeRefused},
 		{"proposePolicyChange", "propose", governance.KindChangePolicy,
 			"Add and/or remove policy rules (\"sub,dom,obj,act,cond,eft\", or the six values separated by spaces; the policy query's rules.line).",
 			graphql.FieldConfigArgument{
@@ -183,7 +171,7 @@ func (m *mod) registerMutations(b *schema.Builder) error {
 				if n := a.rules("addRules", "add_rules") + a.rules("removeRules", "remove_rules"); n == 0 && a.Err == nil {
 					a.Fail("give at least one rule in addRules or removeRules")
 				}
-			}, propose},
+			}, proposeRefused},
 		{"proposeThreshold", "propose", governance.KindSetThreshold,
 			"Change the threshold: proposals then need approvals from strictly more than percent% of the organisations.",
 			graphql.FieldConfigArgument{"percent": {Type: nn(graphql.Int), Description: "1 to 99 (50: a majority)."}},
@@ -193,7 +181,7 @@ func (m *mod) registerMutations(b *schema.Builder) error {
 					a.Fail("percent must be 1 to 99")
 				}
 				a.Out = append(a.Out, tx.Uint("percent", uint64(max(pct, 0))))
-			}, propose},
+			}, proposeRefused},
 		{"approveProposal", "approve", "", "Approve an open proposal for the viewer's organisation (organisation admins); the deciding approval executes it.",
 			graphql.FieldConfigArgument{"proposal": proposalArg},
 			func(a *args, _ string) { a.Str("proposal", "proposal") }, vote("approve")},
@@ -202,25 +190,17 @@ func (m *mod) registerMutations(b *schema.Builder) error {
 			func(a *args, _ string) { a.Str("proposal", "proposal") }, vote("reject")},
 		{"withdrawProposal", "withdraw", "", "Withdraw an open proposal (its proposer).",
 			graphql.FieldConfigArgument{"proposal": proposalArg},
-			func(a *args, _ string) { a.Str("proposal", "proposal") },
-			func(ctx context.Context, in map[string]any) error { return m.mayWithdraw(ctx, in["proposal"].(string)) }},
+			func(a *args, _ string) { a.Str("proposal", "proposal") }, ""},
 	}
 	for _, s := range specs {
-		s.args["wait"] = waitArg
+		fargs := s.args
 		if s.kind != "" {
-			s.args["validForSeconds"] = validArg
+			fargs["validForSeconds"] = validArg
 		}
-		err := b.Mutation(s.name, &graphql.Field{Type: nn(m.txResult), Description: "governance." + s.method + ": " + s.desc, Args: s.args,
-			Resolve: func(p graphql.ResolveParams) (any, error) {
-				ctx := p.Context
-				if err := s.check(ctx, p.Args); err != nil {
-					return nil, err
-				}
-				viewer, err := schema.Account(ctx)
-				if err != nil {
-					return nil, err
-				}
-				a := &args{schema.ArgReader{In: p.Args}}
+		err := b.TxMutation(schema.TxMutation{Name: s.name, Object: objProposal, Action: s.method,
+			Description: "governance." + s.method + ": " + s.desc, Args: fargs,
+			Plan: func(ctx context.Context, viewer string, in map[string]any) (*schema.TxPlan, error) {
+				a := &args{schema.ArgReader{In: in}}
 				if s.kind != "" {
 					a.Out = append(a.Out, tx.String("kind", s.kind))
 					a.validFor()
@@ -229,8 +209,14 @@ func (m *mod) registerMutations(b *schema.Builder) error {
 				if a.Err != nil {
 					return nil, a.Err
 				}
-				wait, _ := p.Args["wait"].(bool)
-				return b.Submit(ctx, governance.Contract, s.method, a.Out, wait)
+				plan := &schema.TxPlan{Call: schema.Call{Contract: governance.Contract, Method: s.method, Args: a.Out}}
+				if s.method == "withdraw" {
+					return plan, m.withdrawing(ctx, in["proposal"].(string), plan)
+				}
+				// Proposals and votes are the consortium's: no owner, no
+				// holding organisation.
+				plan.On, plan.Refused = []schema.Resource{{}}, s.refused
+				return plan, nil
 			}})
 		if err != nil {
 			return err

@@ -24,7 +24,7 @@ func (m *mod) registerQueries(b *schema.Builder) error {
 			Description: "Governance proposals, newest first (organisation and consortium admins, auditors).",
 			Resolve: func(p graphql.ResolveParams) (any, error) {
 				ctx := p.Context
-				if _, err := m.require(ctx, objProposal, "read", "", readRefused); err != nil {
+				if err := m.cfg.Require(ctx, schema.Question{Obj: objProposal, Act: "read"}, readRefused); err != nil {
 					return nil, err
 				}
 				pg, err := schema.PageArgs(m.cfg, p.Args, cursorKind)
@@ -66,7 +66,8 @@ func (m *mod) registerQueries(b *schema.Builder) error {
 			Description: "The authorisation rules in force and the approval threshold, as of the read model's block (organisation and consortium admins, auditors).",
 			Resolve: func(p graphql.ResolveParams) (any, error) {
 				ctx := p.Context
-				if _, err := m.require(ctx, objPolicy, "read", "", "only organisation admins, consortium admins and auditors may read the policy"); err != nil {
+				if err := m.cfg.Require(ctx, schema.Question{Obj: objPolicy, Act: "read"},
+					"only organisation admins, consortium admins and auditors may read the policy"); err != nil {
 					return nil, err
 				}
 				h, _ := m.cfg.Store.Applied()

@@ -45,17 +45,17 @@ func StoreErr(ctx context.Context, log *slog.Logger, what string, err error) err
 // nothing was delivered and the custodian no longer serves that access;
 // the answer tells the reader to read again (a new access). A failure on
 // the reader's side (no key in this portal) is only answered.
-func (b *Builder) NotDelivered(ctx context.Context, access tx.ID, err error) error {
-	log := b.Cfg.Logger
+func (c *Config) NotDelivered(ctx context.Context, access tx.ID, err error) error {
+	log := c.Logger
 	reason, answer := deliveryFailure(ctx, log, access, err)
 	out, ok := answer.(*Error)
 	if reason == "" || !ok {
 		return answer
 	}
 	// The request may have timed out: the report gets its own time.
-	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), b.Cfg.WaitTimeout+5*time.Second)
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.WaitTimeout+5*time.Second)
 	defer cancel()
-	res, rerr := submit(rctx, b.Cfg, delivery.Contract, delivery.Method,
+	res, rerr := submit(rctx, c, delivery.Contract, delivery.Method,
 		[]tx.Arg{tx.String("access", access.String()), tx.String("reason", reason)}, true)
 	switch {
 	case rerr == nil && res.Receipt != nil && res.Receipt.OK():
