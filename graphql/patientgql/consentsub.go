@@ -68,7 +68,7 @@ func (m *mod) registerConsentChanges(b *schema.Builder) error {
 		},
 		Subscribe: func(p graphql.ResolveParams) (any, error) {
 			ctx := p.Context
-			v, patient, err := m.patientArg(ctx, p.Args, "consent", "read", "the consents")
+			_, patient, err := m.patientArg(ctx, p.Args, "consent", "read", "the consents")
 			if err != nil {
 				return nil, err
 			}
@@ -97,7 +97,7 @@ func (m *mod) registerConsentChanges(b *schema.Builder) error {
 					return nil, nil
 				}
 				// The viewer's roles or the policy may have changed since.
-				ok, err := m.allowed(ctx, v, "consent", "read", patient, "")
+				ok, err := m.cfg.Allowed(ctx, schema.Question{Obj: "consent", Act: "read", Owner: patient})
 				if err != nil || !ok {
 					return nil, schema.Forbidden("you may no longer read the consents of this patient")
 				}

@@ -136,7 +136,7 @@ func (m *mod) registerExport(b *schema.Builder) error {
 			"format":  {Type: format, DefaultValue: "csv"},
 		},
 		Resolve: func(p graphql.ResolveParams) (any, error) {
-			v, patient, err := m.patientArg(p.Context, p.Args, "access_log", "read", "the access log")
+			_, patient, err := m.patientArg(p.Context, p.Args, "access_log", "read", "the access log")
 			if err != nil {
 				return nil, err
 			}
@@ -162,7 +162,7 @@ func (m *mod) registerExport(b *schema.Builder) error {
 				for i, a := range xs {
 					t := time.Unix(0, a.Time)
 					if !t.Before(from) && t.Before(to) {
-						ok, err := m.allowed(p.Context, v, "access_log", "read", a.Patient, a.Custodian)
+						ok, err := m.cfg.Allowed(p.Context, schema.Question{Obj: "access_log", Act: "read", Owner: a.Patient, Org: a.Custodian})
 						if err != nil {
 							return nil, err
 						}

@@ -67,14 +67,6 @@ func (m *mod) internal(ctx context.Context, what string, err error) error {
 	return schema.Internal(ctx, m.log, "patients: "+what, err)
 }
 
-func (m *mod) allowed(ctx context.Context, member, obj, act, owner, org string) (bool, error) {
-	ok, err := m.cfg.Policy.Allowed(member, obj, act, owner, org, false)
-	if err != nil {
-		return false, m.internal(ctx, "policy", err)
-	}
-	return ok, nil
-}
-
 // patientArg returns the viewer and the patient argument (default: the
 // viewer), after checking that the viewer may do act on obj of that
 // patient held by the viewer's own organisation (or any, per the policy).
@@ -91,7 +83,7 @@ func (m *mod) patientArg(ctx context.Context, args map[string]any, obj, act, wha
 	if obj == "consent" {
 		org = ""
 	}
-	ok, err := m.allowed(ctx, v, obj, act, patient, org)
+	ok, err := m.cfg.Allowed(ctx, schema.Question{Obj: obj, Act: act, Owner: patient, Org: org})
 	if err != nil {
 		return "", "", err
 	}

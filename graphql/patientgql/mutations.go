@@ -57,34 +57,24 @@ func (a *args) terms() {
 	a.OptStr("actorRole", "actor_role")
 }
 
-// checkConsent refuses with FORBIDDEN an answer, amendment or revocation
-// of a consent of another patient (a consent the read model does not
-// hold yet is left to the ledger).
-func (m *mod) checkConsent(ctx context.Context, in map[string]any, act string) error {
-	v, err := schema.Account(ctx)
-	if err != nil {
-		return err
-	}
+// onConsent plans a patient's call on an existing consent (answer,
+// amendment or revocation): the policy is asked about the consent of its
+// patient; a consent the read model does not hold yet is left to the
+// ledger.
+func (m *mod) onConsent(ctx context.Context, in map[string]any, plan *schema.TxPlan) error {
 	c, err := m.rd.Consent(in["id"].(string))
 	if notFound(err) {
+		plan.LeftToLedger = "the read model does not hold the consent yet"
 		return nil
 	}
 	if err != nil {
 		return m.internal(ctx, "consent", err)
 	}
-	ok, err := m.allowed(ctx, v, "consent", act, c.Patient, "")
-	if err != nil {
-		return err
-	}
-	if !ok {
-		return schema.Forbidden("only the consent's patient may do this")
-	}
+	plan.On, plan.Refused = []schema.Resource{{Owner: c.Patient}}, "only the consent's patient may do this"
 	return nil
 }
 
 func (m *mod) registerMutations(b *schema.Builder) error {
-	txResult := b.Type("TxResult").(*graphql.Object)
-	waitArg := &graphql.ArgumentConfig{Type: graphql.Boolean, DefaultValue: false, Description: "Wait for the commit and return the receipt."}
 	idArg := &graphql.ArgumentConfig{Type: nn(graphql.ID), Description: "The consent id."}
 	terms := func(request bool) graphql.FieldConfigArgument {
 		f := graphql.FieldConfigArgument{
@@ -109,49 +99,38 @@ func (m *mod) registerMutations(b *schema.Builder) error {
 	}
 	type spec struct {
 		name, contract, method, desc string
+		obj, act                     string // what the contract asks the policy
 		args                         graphql.FieldConfigArgument
 		build                        func(a *args)
-		check                        func(ctx context.Context, in map[string]any) error
+		// on names what the call acts on (plan.On), or says why the
+		// ledger decides (plan.LeftToLedger).
+		on func(ctx context.Context, viewer string, in map[string]any, plan *schema.TxPlan) error
 	}
-	onConsent := func(act string) func(ctx context.Context, in map[string]any) error {
-		return func(ctx context.Context, in map[string]any) error { return m.checkConsent(ctx, in, act) }
+	onConsent := func(ctx context.Context, _ string, in map[string]any, plan *schema.TxPlan) error {
+		return m.onConsent(ctx, in, plan)
 	}
 	specs := []spec{
-		{"grantConsent", patients.ConsentContract, "grant", "Grant a consent on the viewer's own records (patients).", terms(false),
+		{"grantConsent", patients.ConsentContract, "grant", "Grant a consent on the viewer's own records (patients).", "consent", "grant", terms(false),
 			func(a *args) { a.terms() },
-			func(ctx context.Context, in map[string]any) error {
-				v, err := schema.Account(ctx)
-				if err != nil {
-					return err
-				}
-				if ok, err := m.allowed(ctx, v, "consent", "grant", v, ""); err != nil || !ok {
-					if err == nil {
-						err = schema.Forbidden("only a patient grants consents on their own records")
-					}
-					return err
-				}
+			func(_ context.Context, v string, _ map[string]any, plan *schema.TxPlan) error {
+				plan.On, plan.Refused = []schema.Resource{{Owner: v}}, "only a patient grants consents on their own records"
 				return nil
 			}},
-		{"requestConsent", patients.ConsentContract, "request", "Ask a patient for a consent; it stays PROPOSED until the patient accepts (physicians, records clerks).", terms(true),
+		{"requestConsent", patients.ConsentContract, "request", "Ask a patient for a consent; it stays PROPOSED until the patient accepts (physicians, records clerks).",
+			"consent", "request", terms(true),
 			func(a *args) { a.Str("patient", "patient"); a.terms() },
-			func(ctx context.Context, in map[string]any) error {
-				v, err := schema.Account(ctx)
-				if err != nil {
-					return err
-				}
-				if ok, err := m.allowed(ctx, v, "consent", "request", in["patient"].(string), ""); err != nil || !ok {
-					if err == nil {
-						err = schema.Forbidden("only a physician or records clerk may request a consent")
-					}
-					return err
-				}
+			func(_ context.Context, _ string, in map[string]any, plan *schema.TxPlan) error {
+				plan.On = []schema.Resource{{Owner: in["patient"].(string)}}
+				plan.Refused = "only a physician or records clerk may request a consent"
 				return nil
 			}},
-		{"acceptConsent", patients.ConsentContract, "accept", "Accept a requested consent (its patient).", graphql.FieldConfigArgument{"id": idArg},
-			func(a *args) { a.Str("id", "consent_id") }, onConsent("grant")},
-		{"declineConsent", patients.ConsentContract, "decline", "Decline a requested consent (its patient).", graphql.FieldConfigArgument{"id": idArg},
-			func(a *args) { a.Str("id", "consent_id") }, onConsent("grant")},
-		{"amendConsent", patients.ConsentContract, "amend", "Change an active consent's purpose and/or period (its patient).",
+		{"acceptConsent", patients.ConsentContract, "accept", "Accept a requested consent (its patient).", "consent", "grant",
+			graphql.FieldConfigArgument{"id": idArg},
+			func(a *args) { a.Str("id", "consent_id") }, onConsent},
+		{"declineConsent", patients.ConsentContract, "decline", "Decline a requested consent (its patient).", "consent", "grant",
+			graphql.FieldConfigArgument{"id": idArg},
+			func(a *args) { a.Str("id", "consent_id") }, onConsent},
+		{"amendConsent", patients.ConsentContract, "amend", "Change an active consent's purpose and/or period (its patient).", "consent", "grant",
 			graphql.FieldConfigArgument{"id": idArg, "purpose": {Type: graphql.String}, "start": {Type: graphql.String, Description: "RFC 3339."},
 				"end": {Type: graphql.String, Description: "RFC 3339."}},
 			func(a *args) {
@@ -162,11 +141,12 @@ func (m *mod) registerMutations(b *schema.Builder) error {
 				if len(a.Out) == 1 {
 					a.Fail("give purpose, start, end or a combination")
 				}
-			}, onConsent("grant")},
+			}, onConsent},
 		{"revokeConsent", patients.ConsentContract, "revoke", "Revoke an active consent, effective from the next transaction (its patient).",
-			graphql.FieldConfigArgument{"id": idArg},
-			func(a *args) { a.Str("id", "consent_id") }, onConsent("revoke")},
+			"consent", "revoke", graphql.FieldConfigArgument{"id": idArg},
+			func(a *args) { a.Str("id", "consent_id") }, onConsent},
 		{"reviewBreakGlass", patients.RecordContract, "review_break_glass", "Close a break-glass access in the custodian's review queue with a coded outcome (its privacy officers).",
+			"break_glass", "review",
 			graphql.FieldConfigArgument{"access": {Type: nn(graphql.ID), Description: "The break-glass access (its transaction id)."},
 				"outcome":  {Type: nn(graphql.String), Description: "justified, unjustified or referred."},
 				"noteHash": {Type: graphql.String, Description: "Hex SHA-256 of an off-ledger note."}},
@@ -175,41 +155,31 @@ func (m *mod) registerMutations(b *schema.Builder) error {
 				a.Str("outcome", "outcome")
 				a.Hash("noteHash", "note_hash", false)
 			},
-			func(ctx context.Context, in map[string]any) error {
-				v, err := schema.Account(ctx)
-				if err != nil {
-					return err
-				}
+			func(ctx context.Context, _ string, in map[string]any, plan *schema.TxPlan) error {
 				ac, err := m.rd.Access(in["access"].(string))
 				if notFound(err) {
+					plan.LeftToLedger = "the read model does not hold the access yet"
 					return nil
 				}
 				if err != nil {
 					return m.internal(ctx, "access", err)
 				}
-				if ok, err := m.allowed(ctx, v, "break_glass", "review", ac.Patient, ac.Custodian); err != nil || !ok {
-					if err == nil {
-						err = schema.Forbidden("only a privacy officer of " + ac.Custodian + " may review its break-glass accesses")
-					}
-					return err
-				}
+				plan.On = []schema.Resource{{Owner: ac.Patient, Org: ac.Custodian}}
+				plan.Refused = "only a privacy officer of " + ac.Custodian + " may review its break-glass accesses"
 				return nil
 			}},
 	}
 	for _, s := range specs {
-		s.args["wait"] = waitArg
-		err := b.Mutation(s.name, &graphql.Field{Type: nn(txResult), Description: s.contract + "." + s.method + ": " + s.desc, Args: s.args,
-			Resolve: func(p graphql.ResolveParams) (any, error) {
-				a := &args{schema.ArgReader{In: p.Args}}
+		err := b.TxMutation(schema.TxMutation{Name: s.name, Object: s.obj, Action: s.act, Description: s.contract + "." + s.method + ": " + s.desc,
+			Args: s.args,
+			Plan: func(ctx context.Context, v string, in map[string]any) (*schema.TxPlan, error) {
+				a := &args{schema.ArgReader{In: in}}
 				s.build(a)
 				if a.Err != nil {
 					return nil, a.Err
 				}
-				if err := s.check(p.Context, p.Args); err != nil {
-					return nil, err
-				}
-				wait, _ := p.Args["wait"].(bool)
-				return b.Submit(p.Context, s.contract, s.method, a.Out, wait)
+				plan := &schema.TxPlan{Call: schema.Call{Contract: s.contract, Method: s.method, Args: a.Out}}
+				return plan, s.on(ctx, v, in, plan)
 			}})
 		if err != nil {
 			return err

@@ -60,21 +60,20 @@ func (m *mod) registerQueries(b *schema.Builder) error {
 		{"patientRecords", &graphql.Field{Type: nn(m.recordConn), Args: withArgs(graphql.FieldConfigArgument{"patient": patientArg}),
 			Description: "A patient's records, metadata only, by id (the patient; the custodian's staff see their hospital's).",
 			Resolve: func(p graphql.ResolveParams) (any, error) {
-				v, patient, err := m.patientArg(p.Context, p.Args, "record", "read_metadata", "the records")
+				_, patient, err := m.patientArg(p.Context, p.Args, "record", "read_metadata", "the records")
 				if err != nil {
 					return nil, err
 				}
 				return page(p.Context, m, p.Args, "prec", func(after string, limit int) ([]*patients.Record, patients.Page, error) {
 					return m.rd.PatientRecords(patient, after, limit)
 				}, func(r *patients.Record) (bool, error) {
-					return m.allowed(p.Context, v, "record", "read_metadata", r.Patient, r.Custodian)
+					return m.cfg.Allowed(p.Context, schema.Question{Obj: "record", Act: "read_metadata", Owner: r.Patient, Org: r.Custodian})
 				})
 			}}},
 		{"record", &graphql.Field{Type: m.record, Args: graphql.FieldConfigArgument{"id": {Type: nn(graphql.ID)}},
 			Description: "A record's metadata (its patient, its custodian's staff; null if none).",
 			Resolve: func(p graphql.ResolveParams) (any, error) {
-				v, err := schema.Account(p.Context)
-				if err != nil {
+				if _, err := schema.Account(p.Context); err != nil {
 					return nil, err
 				}
 				r, err := m.rd.Record(p.Args["id"].(string))
@@ -84,7 +83,7 @@ func (m *mod) registerQueries(b *schema.Builder) error {
 				if err != nil {
 					return nil, m.internal(p.Context, "record", err)
 				}
-				ok, err := m.allowed(p.Context, v, "record", "read_metadata", r.Patient, r.Custodian)
+				ok, err := m.cfg.Allowed(p.Context, schema.Question{Obj: "record", Act: "read_metadata", Owner: r.Patient, Org: r.Custodian})
 				if err != nil {
 					return nil, err
 				}
@@ -145,7 +144,7 @@ func (m *mod) registerQueries(b *schema.Builder) error {
 				if c.Grantee == v || c.Grantee == schema.OrgOf(v) || c.Requester == v {
 					return c, nil
 				}
-				ok, err := m.allowed(p.Context, v, "consent", "read", c.Patient, "")
+				ok, err := m.cfg.Allowed(p.Context, schema.Question{Obj: "consent", Act: "read", Owner: c.Patient})
 				if err != nil {
 					return nil, err
 				}
@@ -157,14 +156,14 @@ func (m *mod) registerQueries(b *schema.Builder) error {
 		{"accessLog", &graphql.Field{Type: nn(m.accessConn), Args: withArgs(graphql.FieldConfigArgument{"patient": patientArg}),
 			Description: "Who accessed a patient's records and why, newest first: every granted, refused and break-glass access with the consent or emergency it relied on (the patient; the custodian's privacy officer sees their hospital's; auditors).",
 			Resolve: func(p graphql.ResolveParams) (any, error) {
-				v, patient, err := m.patientArg(p.Context, p.Args, "access_log", "read", "the access log")
+				_, patient, err := m.patientArg(p.Context, p.Args, "access_log", "read", "the access log")
 				if err != nil {
 					return nil, err
 				}
 				return page(p.Context, m, p.Args, "alog", func(after string, limit int) ([]*patients.Access, patients.Page, error) {
 					return m.rd.AccessLog(patient, after, limit)
 				}, func(a *patients.Access) (bool, error) {
-					return m.allowed(p.Context, v, "access_log", "read", a.Patient, a.Custodian)
+					return m.cfg.Allowed(p.Context, schema.Question{Obj: "access_log", Act: "read", Owner: a.Patient, Org: a.Custodian})
 				})
 			}}},
 		{"breakGlassQueue", &graphql.Field{Type: nn(m.accessConn),
@@ -182,7 +181,7 @@ func (m *mod) registerQueries(b *schema.Builder) error {
 				if custodian == "" {
 					custodian = schema.OrgOf(v)
 				}
-				ok, err := m.allowed(p.Context, v, "break_glass", "read", "", custodian)
+				ok, err := m.cfg.Allowed(p.Context, schema.Question{Obj: "break_glass", Act: "read", Org: custodian})
 				if err != nil {
 					return nil, err
 				}

@@ -44,10 +44,15 @@ func (m *mod) readRecordType(txResult *graphql.Object) *graphql.Object {
 	}})
 }
 
+// accessLeftToLedger: the portal does not precheck a record access; the
+// ledger decides every well-formed one and commits a refusal too, so that
+// the patient's access log shows it (decision 7).
+const accessLeftToLedger = "the ledger decides every record access and records a refusal in the patient's access log"
+
 func (m *mod) registerRecordReads(b *schema.Builder) error {
 	rr := m.readRecordType(b.Type("TxResult").(*graphql.Object))
 	versionArg := &graphql.ArgumentConfig{Type: graphql.Int, Description: "The version to read (default: the latest)."}
-	err := b.Mutation("readRecord", &graphql.Field{Type: nn(rr),
+	err := b.TxMutation(schema.TxMutation{Name: "readRecord", Object: "record", Action: "read", Type: nn(rr), Wait: true,
 		Description: "record.access, then the record itself: commits an access that names the consent it relies on (or none, for the patient's own record), and on a grant fetches the ciphertext from the custodian and decrypts it with the viewer's key. A refusal is committed too (the patient sees it) and answers FORBIDDEN with the ledger's reason.",
 		Args: graphql.FieldConfigArgument{
 			"record":  {Type: nn(graphql.ID)},
@@ -55,8 +60,8 @@ func (m *mod) registerRecordReads(b *schema.Builder) error {
 			"consent": {Type: graphql.ID, Description: "The consent the read relies on (omit for the patient's own record)."},
 			"version": versionArg,
 		},
-		Resolve: func(p graphql.ResolveParams) (any, error) {
-			a := &args{schema.ArgReader{In: p.Args}}
+		Plan: func(_ context.Context, v string, in map[string]any) (*schema.TxPlan, error) {
+			a := &args{schema.ArgReader{In: in}}
 			a.Str("record", "record_id")
 			a.Str("purpose", "purpose")
 			a.OptStr("consent", "consent_id")
@@ -64,12 +69,12 @@ func (m *mod) registerRecordReads(b *schema.Builder) error {
 			if a.Err != nil {
 				return nil, a.Err
 			}
-			return m.readRecord(p.Context, b, p.Args["record"].(string), a)
+			return m.accessing(v, a), nil
 		}})
 	if err != nil {
 		return err
 	}
-	return b.Mutation("breakGlassRead", &graphql.Field{Type: nn(rr),
+	return b.TxMutation(schema.TxMutation{Name: "breakGlassRead", Object: "record", Action: "break_glass", Type: nn(rr), Wait: true,
 		Description: "record.access with break_glass: an emergency read for treatment without the patient's consent (physicians). The reason is required; the access is committed, raises the patient's access alert and waits in the custodian's break-glass review queue.",
 		Args: graphql.FieldConfigArgument{
 			"record":   {Type: nn(graphql.ID)},
@@ -77,10 +82,10 @@ func (m *mod) registerRecordReads(b *schema.Builder) error {
 			"noteHash": {Type: graphql.String, Description: "Hex SHA-256 of the off-ledger note."},
 			"version":  versionArg,
 		},
-		Resolve: func(p graphql.ResolveParams) (any, error) {
-			a := &args{schema.ArgReader{In: p.Args}}
+		Plan: func(_ context.Context, v string, in map[string]any) (*schema.TxPlan, error) {
+			a := &args{schema.ArgReader{In: in}}
 			a.Str("record", "record_id")
-			if r, _ := p.Args["reason"].(string); strings.TrimSpace(r) == "" {
+			if r, _ := in["reason"].(string); strings.TrimSpace(r) == "" {
 				return nil, schema.BadInput("a break-glass read needs a reason: life-threatening, unconscious-patient, urgent-treatment or mass-casualty")
 			}
 			a.Str("reason", "break_glass")
@@ -90,23 +95,28 @@ func (m *mod) registerRecordReads(b *schema.Builder) error {
 			if a.Err != nil {
 				return nil, a.Err
 			}
-			return m.readRecord(p.Context, b, p.Args["record"].(string), a)
+			return m.accessing(v, a), nil
 		}})
 }
 
-// readRecord commits the access in a to record id and, when granted,
-// opens the record. A grant that releases nothing (the custodian cannot
-// be reached, or releases another ciphertext) is reported on the ledger,
-// so that the patient's access log says nothing was delivered.
-func (m *mod) readRecord(ctx context.Context, b *schema.Builder, id string, a *args) (*recordRead, error) {
-	v, err := schema.Account(ctx)
-	if err != nil {
-		return nil, err
-	}
-	res, err := b.Submit(ctx, patients.RecordContract, "access", a.Out, true)
-	if err != nil {
-		return nil, err
-	}
+// accessing plans the record access in a by reader v: committed, and when
+// granted, the record is opened (readRecord).
+func (m *mod) accessing(v string, a *args) *schema.TxPlan {
+	return &schema.TxPlan{Call: schema.Call{Contract: patients.RecordContract, Method: "access", Args: a.Out},
+		LeftToLedger: accessLeftToLedger,
+		Done: func(ctx context.Context, res *schema.TxResult, err error) (any, error) {
+			if err != nil {
+				return nil, err
+			}
+			return m.readRecord(ctx, v, res)
+		}}
+}
+
+// readRecord opens the record that the committed access res released to
+// reader v. A grant that releases nothing (the custodian cannot be
+// reached, or releases another ciphertext) is reported on the ledger, so
+// that the patient's access log says nothing was delivered.
+func (m *mod) readRecord(ctx context.Context, v string, res *schema.TxResult) (*recordRead, error) {
 	if res.Status != api.StatusCommitted || res.Receipt == nil {
 		return nil, schema.Errorf(schema.CodeUnavailable, "the access "+res.ID.String()+" did not commit in time; read again")
 	}
@@ -134,7 +144,7 @@ func (m *mod) readRecord(ctx context.Context, b *schema.Builder, id string, a *a
 		err = m.checkReleased(ctx, opened, ev.Attr("record"), ev.Attr("version"))
 	}
 	if err != nil {
-		return nil, b.NotDelivered(ctx, res.ID, err)
+		return nil, m.cfg.NotDelivered(ctx, res.ID, err)
 	}
 	// Record ids, versions and readers only: never the content.
 	m.log.InfoContext(ctx, "record read", "access", res.ID.String(), "record", opened.RecordID, "version", opened.Version, "reader", v, "kind", kind)

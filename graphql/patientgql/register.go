@@ -81,9 +81,7 @@ func (m *mod) checkRegistration(ctx context.Context, category, patient string, n
 
 // registerRecordWrites adds registerRecord and eraseRecord.
 func (m *mod) registerRecordWrites(b *schema.Builder) error {
-	txResult := b.Type("TxResult").(*graphql.Object)
-	wait := &graphql.ArgumentConfig{Type: graphql.Boolean, DefaultValue: false, Description: "Wait for the commit and return the receipt."}
-	err := b.Mutation("registerRecord", &graphql.Field{Type: nn(txResult),
+	err := b.TxMutation(schema.TxMutation{Name: "registerRecord", Object: "record", Action: "register",
 		Description: "Register a medical record, or its next version, for the viewer's hospital (physicians, records clerks). The content " +
 			"(FHIR JSON) is encrypted in the portal under a fresh key wrapped for the hospital's node and stored there; the ledger gets " +
 			"only the record's id, patient, category and the ciphertext's hash (record.register).",
@@ -95,91 +93,87 @@ func (m *mod) registerRecordWrites(b *schema.Builder) error {
 				"limit (1 MiB by default). Give content or file."},
 			"file": {Type: schema.UploadScalar, Description: "The record as a file of a GraphQL multipart request: a FHIR JSON resource of up to " +
 				"16 MiB. Give content or file."},
-			"wait": wait,
 		},
-		Resolve: func(p graphql.ResolveParams) (any, error) {
-			ctx := p.Context
-			v, err := schema.Account(ctx)
-			if err != nil {
-				return nil, err
-			}
-			id, _ := p.Args["id"].(string)
-			patient, _ := p.Args["patient"].(string)
-			category, _ := p.Args["category"].(string)
-			org := schema.OrgOf(v)
-			if ok, err := m.allowed(ctx, v, "record", "register", patient, org); err != nil {
-				return nil, err
-			} else if !ok {
-				return nil, schema.Forbidden("only a physician or records clerk registers their hospital's records")
-			}
-			content, err := recordContent(p.Args)
-			if err != nil {
-				return nil, err
-			}
-			if err := fhirResource(content); err != nil {
-				return nil, err
-			}
-			version := uint64(1)
-			rec, err := m.rd.Record(id)
-			if err == nil {
-				if rec.Custodian != org || rec.Patient != patient || rec.Erased || len(rec.Versions) == 0 {
-					return nil, schema.Errorf(schema.CodeConflict, fmt.Sprintf("record %q exists and is not a record of %s held by %s; choose another id", id, patient, org))
-				}
-				version = rec.Versions[len(rec.Versions)-1].Version + 1
-			} else if !errors.Is(err, readmodel.ErrNotFound) {
-				return nil, m.internal(ctx, "record", err)
-			}
-			if err := m.checkRegistration(ctx, category, patient, version == 1); err != nil {
-				return nil, err
-			}
-			// Uploaded first, registered next: an upload the ledger then
-			// refuses stays staged on the custodian until its sweep, and
-			// the id stays free (docs/decisions/0018).
-			hash, err := m.cfg.Records.Store(ctx, v, org, id, version, content)
-			if err != nil {
-				return nil, schema.StoreErr(ctx, m.log, "patients: storing a record", err)
-			}
-			w, _ := p.Args["wait"].(bool)
-			return b.Submit(ctx, patients.RecordContract, "register", []tx.Arg{tx.String("record_id", id), tx.Uint("version", version),
-				tx.Bytes("ciphertext_hash", hash[:]), tx.String("patient", patient), tx.String("category", category)}, w)
-		}})
+		Plan: m.registerRecord})
 	if err != nil {
 		return err
 	}
-	return b.Mutation("eraseRecord", &graphql.Field{Type: nn(txResult),
+	return b.TxMutation(schema.TxMutation{Name: "eraseRecord", Object: "record", Action: "erase",
 		Description: "Erase a record (record.erase): the ledger marks it erased and its custodian destroys the ciphertexts and keys; the " +
 			"hashes stay as evidence. The patient, or the custodian's records clerks and privacy officers. confirm must repeat the record's id.",
 		Args: graphql.FieldConfigArgument{
 			"record":  {Type: nn(graphql.ID)},
 			"confirm": {Type: nn(graphql.ID), Description: "The record's id again: erasure cannot be undone."},
-			"wait":    wait,
 		},
-		Resolve: func(p graphql.ResolveParams) (any, error) {
-			ctx := p.Context
-			v, err := schema.Account(ctx)
-			if err != nil {
-				return nil, err
+		Plan: m.eraseRecord})
+}
+
+// registerRecord plans record.register of a record of patient held by the
+// viewer's hospital: once the policy lets the viewer register it, the
+// content is checked, sealed for the hospital's node and uploaded, and
+// the call carries the ciphertext's hash.
+func (m *mod) registerRecord(_ context.Context, v string, in map[string]any) (*schema.TxPlan, error) {
+	id, _ := in["id"].(string)
+	patient, _ := in["patient"].(string)
+	category, _ := in["category"].(string)
+	org := schema.OrgOf(v)
+	plan := &schema.TxPlan{Call: schema.Call{Contract: patients.RecordContract, Method: "register"},
+		On: []schema.Resource{{Owner: patient, Org: org}}, Refused: "only a physician or records clerk registers their hospital's records"}
+	plan.Stage = func(ctx context.Context, call *schema.Call) (any, error) {
+		content, err := recordContent(in)
+		if err != nil {
+			return nil, err
+		}
+		if err := fhirResource(content); err != nil {
+			return nil, err
+		}
+		version := uint64(1)
+		rec, err := m.rd.Record(id)
+		if err == nil {
+			if rec.Custodian != org || rec.Patient != patient || rec.Erased || len(rec.Versions) == 0 {
+				return nil, schema.Errorf(schema.CodeConflict, fmt.Sprintf("record %q exists and is not a record of %s held by %s; choose another id", id, patient, org))
 			}
-			id, _ := p.Args["record"].(string)
-			if confirm, _ := p.Args["confirm"].(string); confirm != id {
-				return nil, schema.BadInput("confirm must repeat the record's id: erasure cannot be undone")
-			}
-			rec, err := m.rd.Record(id)
-			if errors.Is(err, readmodel.ErrNotFound) {
-				return nil, schema.Errorf(schema.CodeNotFound, fmt.Sprintf("no record %q", id))
-			}
-			if err != nil {
-				return nil, m.internal(ctx, "record", err)
-			}
-			if ok, err := m.allowed(ctx, v, "record", "erase", rec.Patient, rec.Custodian); err != nil {
-				return nil, err
-			} else if !ok {
-				return nil, schema.Forbidden("only the record's patient, or its custodian's records clerks and privacy officers, may erase it")
-			}
+			version = rec.Versions[len(rec.Versions)-1].Version + 1
+		} else if !errors.Is(err, readmodel.ErrNotFound) {
+			return nil, m.internal(ctx, "record", err)
+		}
+		if err := m.checkRegistration(ctx, category, patient, version == 1); err != nil {
+			return nil, err
+		}
+		// Uploaded first, registered next: an upload the ledger then
+		// refuses stays staged on the custodian until its sweep, and the
+		// id stays free (docs/decisions/0018).
+		hash, err := m.cfg.Records.Store(ctx, v, org, id, version, content)
+		if err != nil {
+			return nil, schema.StoreErr(ctx, m.log, "patients: storing a record", err)
+		}
+		call.Args = []tx.Arg{tx.String("record_id", id), tx.Uint("version", version), tx.Bytes("ciphertext_hash", hash[:]),
+			tx.String("patient", patient), tx.String("category", category)}
+		return nil, nil
+	}
+	return plan, nil
+}
+
+// eraseRecord plans record.erase of a record the read model holds.
+func (m *mod) eraseRecord(ctx context.Context, _ string, in map[string]any) (*schema.TxPlan, error) {
+	id, _ := in["record"].(string)
+	if confirm, _ := in["confirm"].(string); confirm != id {
+		return nil, schema.BadInput("confirm must repeat the record's id: erasure cannot be undone")
+	}
+	rec, err := m.rd.Record(id)
+	if errors.Is(err, readmodel.ErrNotFound) {
+		return nil, schema.Errorf(schema.CodeNotFound, fmt.Sprintf("no record %q", id))
+	}
+	if err != nil {
+		return nil, m.internal(ctx, "record", err)
+	}
+	return &schema.TxPlan{Call: schema.Call{Contract: patients.RecordContract, Method: "erase", Args: []tx.Arg{tx.String("record_id", id)}},
+		On:      []schema.Resource{{Owner: rec.Patient, Org: rec.Custodian}},
+		Refused: "only the record's patient, or its custodian's records clerks and privacy officers, may erase it",
+		Stage: func(context.Context, *schema.Call) (any, error) {
 			if rec.Erased {
 				return nil, schema.Errorf(schema.CodeConflict, fmt.Sprintf("record %q is already erased", id))
 			}
-			w, _ := p.Args["wait"].(bool)
-			return b.Submit(ctx, patients.RecordContract, "erase", []tx.Arg{tx.String("record_id", id)}, w)
-		}})
+			return nil, nil
+		}}, nil
 }

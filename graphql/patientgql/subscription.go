@@ -20,7 +20,7 @@ func (m *mod) registerSubscription(b *schema.Builder) error {
 		Args:        graphql.FieldConfigArgument{"patient": {Type: graphql.ID, Description: "The patient (default: the viewer)."}},
 		Subscribe: func(p graphql.ResolveParams) (any, error) {
 			ctx := p.Context
-			v, patient, err := m.patientArg(ctx, p.Args, "access_log", "read", "the access log")
+			_, patient, err := m.patientArg(ctx, p.Args, "access_log", "read", "the access log")
 			if err != nil {
 				return nil, err
 			}
@@ -38,7 +38,7 @@ func (m *mod) registerSubscription(b *schema.Builder) error {
 					if a.Height != blk.Height {
 						continue
 					}
-					if ok, err := m.allowed(ctx, v, "access_log", "read", a.Patient, a.Custodian); err == nil && ok {
+					if ok, err := m.cfg.Allowed(ctx, schema.Question{Obj: "access_log", Act: "read", Owner: a.Patient, Org: a.Custodian}); err == nil && ok {
 						fresh = append(fresh, a)
 					}
 				}
