@@ -126,7 +126,9 @@ func (m *mod) registerMutations(b *schema.Builder) error {
 		build                    func(a *args, viewer string)
 		refused                  string // FORBIDDEN when the policy says no ("": withdraw's own)
 	}
-	vote := func(act string) string { return "only organisation admins may " + act + " proposals, for their organisation" }
+	vote := func(act string) string {
+		return "only organisation admins may " + act + " proposals, for their organisation"
+	}
 	specs := []spec{
 		{"proposeAddOrganisation", "propose", governance.KindAddOrg,
 			"Onboard an organisation with its admins and, optionally, its node. Each admin becomes an org_admin of it.",
