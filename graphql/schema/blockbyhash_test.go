@@ -80,15 +80,11 @@ func (noRecords) Store(context.Context, string, string, string, uint64, []byte) 
 	return ledger.Hash{}, errors.New("no records")
 }
 
-type allowAll struct{}
-
-func (allowAll) Allowed(string, string, string, string, string, bool) (bool, error) { return true, nil }
-
-// TestBlockByHash: blockByHash finds a block by its header hash (any
-// case, around spaces) through the node and answers it from the read
-// model; an unknown hash is null, a malformed one BAD_USER_INPUT and an
-// unreachable node UNAVAILABLE.
-func TestBlockByHash(t *testing.T) {
+// genesisReadModel returns a dev consortium's genesis file and block, a
+// read model that has applied it (its follower runs until the test
+// ends) and a session store.
+func genesisReadModel(t *testing.T) (*genesis.File, *api.Block, *readmodel.Store, *readmodel.Follower, *session.Store) {
+	t.Helper()
 	g, err := genesis.Dev(t.TempDir(), genesis.DevOptions{Nodes: 1})
 	if err != nil {
 		t.Fatal(err)
@@ -126,6 +122,19 @@ func TestBlockByHash(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return g, b0, store, f, sessions
+}
+
+type allowAll struct{}
+
+func (allowAll) Allowed(string, string, string, string, string, bool) (bool, error) { return true, nil }
+
+// TestBlockByHash: blockByHash finds a block by its header hash (any
+// case, around spaces) through the node and answers it from the read
+// model; an unknown hash is null, a malformed one BAD_USER_INPUT and an
+// unreachable node UNAVAILABLE.
+func TestBlockByHash(t *testing.T) {
+	g, b0, store, f, sessions := genesisReadModel(t)
 	node := &hashNode{blocks: map[ledger.Hash]*api.Block{b0.Hash: b0}}
 	sch, err := Build(Config{ChainID: g.ChainID, Store: store, Blocks: f, Node: node, Signer: noSigner{}, Keys: noKeys{},
 		Records: noRecords{}, Sessions: sessions, Policy: allowAll{}})

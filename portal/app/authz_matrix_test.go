@@ -24,12 +24,11 @@ import (
 const selfService = "self"
 
 // mutationPolicy maps every mutation of the portal's schema to the policy
-// object and action its contract (or, for reads, the portal) asks about.
-// The code declares it in two places no test can join cleanly (a module's
-// Builder.Submit names the contract method; the method's ctx.Authorize
-// calls, some with computed actions, name the object and action), so it is
-// kept here: a mutation missing here fails TestMutationAuthorisationMatrix
-// until it is classified.
+// object and action its contract (or, for reads, the portal) asks about,
+// as read from the contracts' ctx.Authorize calls. Each transaction
+// mutation declares the same pair (schema.TxMutation's Object and
+// Action, which the portal's pre-check asks); TestMutationAuthorisationMatrix
+// fails when a mutation is missing here or its declaration disagrees.
 var mutationPolicy = map[string][2]string{
 	"acceptConsent":             {"consent", "grant"},
 	"declineConsent":            {"consent", "grant"},
@@ -129,6 +128,17 @@ func TestMutationAuthorisationMatrix(t *testing.T) {
 	for m := range mutationPolicy {
 		if mt.Fields()[m] == nil {
 			t.Errorf("mutationPolicy lists %s, which the schema does not have", m)
+		}
+	}
+	txs := sch.TxMutations()
+	for m, pol := range mutationPolicy {
+		if got, ok := txs[m]; pol[0] != selfService && got != pol {
+			t.Errorf("mutation %s declares policy %v (a transaction mutation: %v), want %v", m, got, ok, pol)
+		}
+	}
+	for m := range txs {
+		if mutationPolicy[m][0] == selfService {
+			t.Errorf("mutation %s signs a transaction, but mutationPolicy says it is self-service", m)
 		}
 	}
 	if t.Failed() {
