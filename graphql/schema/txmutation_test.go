@@ -39,7 +39,9 @@ type recordingNode struct {
 	err       error
 }
 
-func (n *recordingNode) Status(context.Context) (*api.Status, error) { return &api.Status{Height: 1}, nil }
+func (n *recordingNode) Status(context.Context) (*api.Status, error) {
+	return &api.Status{Height: 1}, nil
+}
 
 func (n *recordingNode) SubmitTx(_ context.Context, s *tx.Signed, _ client.SubmitOptions) (api.TxStatus, error) {
 	n.mu.Lock()
