@@ -32,12 +32,13 @@
 //
 // # Mutations
 //
-// Every mutation signs one donation transaction with the viewer's key
-// through schema.Builder.Submit (wait: true returns the committed receipt
-// after the read model applied it). The portal checks only the input
-// (BAD_USER_INPUT); the ledger's policy and the contract decide the rest,
-// so a denied or impossible action comes back as a committed receipt with
-// status FAILED and the ledger's reason.
+// Every mutation is a schema.TxMutation signing one donation transaction
+// with the viewer's key (wait: true returns the committed receipt after
+// the read model applied it). The portal checks the input
+// (BAD_USER_INPUT) and asks the policy the contract's question about the
+// campaign, milestone or disbursement as the read model holds it
+// (FORBIDDEN, nothing signed); what only the contract decides comes back
+// as a committed receipt with status FAILED and the ledger's reason.
 //
 // # Reports
 //
