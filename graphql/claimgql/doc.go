@@ -14,10 +14,10 @@
 // ClaimResponse and ExplanationOfBenefit (they show services, so each
 // fetch is a read of the document on the ledger).
 //
-// Reads are authorised with the ledger's policy (schema.Config.Policy) the
+// Reads are authorised with the ledger's policy (schema.Config.Allowed) the
 // way the contract asks it: obj "claim", act "read", owner the patient,
 // org the insurer or the provider; so the insurer's adjusters, the
 // provider's staff, the patient and auditors read a claim, anyone else gets
-// FORBIDDEN. Mutations are checked the same way before signing (act
+// FORBIDDEN. Mutations (schema.TxMutation) are checked the same way before signing (act
 // submit, review, adjudicate, pay, appeal, cancel); the ledger decides.
 package claimgql

@@ -9,7 +9,8 @@
 // approveProposal, rejectProposal and withdrawProposal.
 //
 // Reads and mutations are authorised with the ledger's policy
-// (schema.Config.Policy) the way the contract asks it: obj "proposal"
+// (schema.Config.Allowed; mutations are schema.TxMutations) the way the
+// contract asks it: obj "proposal"
 // with act read, propose, approve, reject or withdraw (owner: the
 // proposer), obj "policy" with act read. Under the default policy
 // organisation and consortium admins and auditors read governance; a

@@ -8,7 +8,7 @@
 // requestConsent, acceptConsent, declineConsent, amendConsent,
 // revokeConsent) and record.review_break_glass (reviewBreakGlass).
 //
-// Reads are authorised with the ledger's policy (schema.Config.Policy):
+// Reads are authorised with the ledger's policy (schema.Config.Allowed):
 // record metadata with obj "record" act "read_metadata" (owner the
 // patient, org the custodian); consents with obj "consent" act "read"
 // (owner the patient); the access log with obj "access_log" act "read"
@@ -16,6 +16,12 @@
 // queue with obj "break_glass" act "read" (org the custodian). A viewer
 // who may read none of a patient's data gets FORBIDDEN; one who may read
 // part of it (a hospital's staff) sees only that part.
+//
+// Mutations are schema.TxMutations: consent calls, the break-glass review
+// and record registration and erasure ask the policy the contract's
+// question before anything is signed or uploaded; record reads
+// (readRecord, breakGlassRead) are left to the ledger, which decides every
+// access and commits a refusal too, so that the patient sees it.
 //
 // Subscriptions: accessAlerts(patient) pushes each new access decision;
 // consentChanges(patient, first) sends the patient's consents now and
