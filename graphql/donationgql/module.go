@@ -57,12 +57,9 @@ func (m *mod) internal(ctx context.Context, what string, err error) error {
 	return schema.Internal(ctx, m.log, "donations: "+what, err)
 }
 
-// viewer is the acting account and its member record (nil when the
-// account is no member, or a revoked one: it then has no roles), with
-// the request it asks the policy in.
+// viewer is the acting account with the request it asks the policy in.
 type viewer struct {
 	p   *session.Principal
-	mem *readmodel.Member
 	ctx context.Context
 	cfg *schema.Config
 }
@@ -72,16 +69,7 @@ func (m *mod) viewer(ctx context.Context) (*viewer, error) {
 	if p == nil {
 		return nil, schema.ErrUnauthenticated
 	}
-	v := &viewer{p: p, ctx: ctx, cfg: m.cfg}
-	mem, err := m.cfg.Store.Member(p.Account)
-	switch {
-	case errors.Is(err, readmodel.ErrNotFound):
-	case err != nil:
-		return nil, m.internal(ctx, "viewer member", err)
-	case !mem.Revoked:
-		v.mem = mem
-	}
-	return v, nil
+	return &viewer{p: p, ctx: ctx, cfg: m.cfg}, nil
 }
 
 // allowed asks the policy in force (governance changes it) whether the
