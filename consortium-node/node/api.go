@@ -198,7 +198,7 @@ func (n *Node) Status() api.Status {
 		StateHash: h.StateHash, HeadTime: time.Unix(0, h.Time).UTC(), Pending: n.pool.Pending(), Nodes: len(n.Members())}
 	if r := n.raftSt.Load(); r != nil {
 		s.Raft.Voters = r.Voters
-		s.Raft.ID, s.Raft.Term, s.Raft.Leader, s.Raft.State, s.Raft.Commit, s.Raft.Applied = r.ID, r.Term, r.Lead, r.State, r.Commit, r.Applied
+		s.Raft.ID, s.Raft.Term, s.Raft.Leader, s.Raft.State, s.Raft.Commit, s.Raft.Applied = r.ID, r.Term, r.Lead, r.State, r.Commit, n.applied(r)
 	}
 	if e := n.fatal.Load(); e != nil {
 		s.Error = (*e).Error()

@@ -67,7 +67,7 @@ func newMetrics(n *Node) (*metrics, error) {
 		gauge("almoner_node_raft_commit_index", "Highest raft log index known committed.",
 			raft(func(r *raftStatus) float64 { return float64(r.Commit) })),
 		gauge("almoner_node_raft_applied_index", "Highest raft log index applied to the ledger.",
-			raft(func(r *raftStatus) float64 { return float64(r.Applied) })),
+			raft(func(r *raftStatus) float64 { return float64(n.applied(r)) })),
 		gauge("almoner_node_raft_is_leader", "1 while this node is the raft leader, else 0.",
 			raft(func(r *raftStatus) float64 {
 				if r.Lead != 0 && r.Lead == r.ID {

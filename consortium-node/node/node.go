@@ -248,6 +248,7 @@ type Node struct {
 
 	proposeC chan []byte
 	inflight chan struct{} // proposals not yet applied
+	apply    *applier      // the apply goroutine's queue (pipeline.go), made by Run
 	raftSt   atomic.Pointer[raftStatus]
 	conf     *raftpb.ConfState
 	snapAt   uint64

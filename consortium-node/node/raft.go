@@ -73,7 +73,12 @@ func (n *Node) Run(parent context.Context) error {
 	defer cancel()
 	defer context.AfterFunc(n.haltCtx, cancel)() // halt stops Run
 	var wg sync.WaitGroup
-	wg.Add(2)
+	wg.Add(3)
+	n.apply = newApplier()
+	go func() {
+		defer wg.Done()
+		n.applyLoop(ctx)
+	}()
 	go func() {
 		defer wg.Done()
 		n.proposeLoop(ctx)
@@ -118,7 +123,7 @@ func (n *Node) raftLoop(ctx context.Context) error {
 	if len(n.cfg.Genesis.Nodes) == 1 && n.cfg.Join == nil && len(n.Members()) == 1 {
 		// A cluster of one need not wait an election timeout; apply the
 		// committed bootstrap membership first, or raft refuses.
-		if err := n.drainReady(); err != nil {
+		if err := n.drainReady(ctx); err != nil {
 			n.stallOn(err)
 			return err
 		}
@@ -126,12 +131,18 @@ func (n *Node) raftLoop(ctx context.Context) error {
 			return fmt.Errorf("node: campaign: %w", err)
 		}
 	}
-	for {
-		if err := n.drainReady(); err != nil {
-			if !n.stallOn(err) { // a write failure stalls (diskfull.go)
-				n.halt(err)
-			}
+	fail := func(err error) error {
+		if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
 			return err
+		}
+		if !n.stallOn(err) { // a write failure stalls (diskfull.go)
+			n.halt(err)
+		}
+		return err
+	}
+	for {
+		if err := n.drainReady(ctx); err != nil {
+			return fail(err)
 		}
 		n.reconcile()
 		if n.stalled.Load() != nil { // a write failed elsewhere (diskfull.go)
@@ -140,6 +151,8 @@ func (n *Node) raftLoop(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
+		case <-n.apply.failed: // applying a committed entry failed (pipeline.go)
+			return fail(n.apply.err)
 		case <-ticker.C:
 			n.rn.Tick()
 		case m := <-n.recvC:
@@ -156,10 +169,17 @@ func (n *Node) raftLoop(ctx context.Context) error {
 	}
 }
 
-func (n *Node) drainReady() error {
+// drainReady handles raft's Readies until it has none: each one's entries
+// persisted, its messages sent, its committed entries handed to the apply
+// goroutine (pipeline.go), which applies them while this one goes on.
+func (n *Node) drainReady(ctx context.Context) error {
 	for n.rn.HasReady() {
 		rd := n.rn.Ready()
 		if !raft.IsEmptySnap(rd.Snapshot) {
+			// Block sync from the snapshot's height on: after what is queued.
+			if err := n.awaitApplied(ctx); err != nil {
+				return err
+			}
 			if err := n.catchUp(rd.Snapshot); err != nil {
 				return err
 			}
@@ -172,15 +192,30 @@ func (n *Node) drainReady() error {
 			n.snapAt = rd.Snapshot.GetMetadata().GetIndex()
 		}
 		n.send(rd.Messages)
-		for _, e := range rd.CommittedEntries {
-			if err := n.applyEntry(e); err != nil {
+		if len(rd.CommittedEntries) > 0 {
+			if needsRaftGoroutine(rd.CommittedEntries) {
+				// A membership change: applied here, in order, once the
+				// queue before it is.
+				if err := n.awaitApplied(ctx); err != nil {
+					return err
+				}
+				for _, e := range rd.CommittedEntries {
+					if err := n.applyEntry(e); err != nil {
+						return err
+					}
+				}
+			} else if err := n.enqueueApply(ctx, rd.CommittedEntries); err != nil {
 				return err
 			}
-			n.logBytes += len(e.GetData())
+			for _, e := range rd.CommittedEntries {
+				n.logBytes += len(e.GetData())
+			}
 		}
 		n.rn.Advance(rd)
 		st := n.rn.BasicStatus()
-		n.raftSt.Store(&raftStatus{Voters: append([]uint64(nil), n.conf.GetVoters()...), ID: st.ID, Term: st.GetTerm(), Lead: st.Lead, State: st.RaftState.String(), Commit: st.GetCommit(), Applied: st.Applied})
+		head, _ := n.store.Head() // what is applied to state, not what raft has handed out
+		n.raftSt.Store(&raftStatus{Voters: append([]uint64(nil), n.conf.GetVoters()...), ID: st.ID, Term: st.GetTerm(),
+			Lead: st.Lead, State: st.RaftState.String(), Commit: st.GetCommit(), Applied: max(head.Applied, n.snapAt)})
 		if err := n.maybeCompact(); err != nil {
 			return err
 		}

@@ -110,7 +110,7 @@ func (n *Node) sweepLoop() {
 // (nearly) every entry committed.
 func (n *Node) caughtUp() bool {
 	r := n.raftSt.Load()
-	return r != nil && r.Lead != 0 && r.Commit <= r.Applied+sweepMaxLag
+	return r != nil && r.Lead != 0 && r.Commit <= n.applied(r)+sweepMaxLag
 }
 
 // sweep runs one pass over the staged uploads (and, in the first two

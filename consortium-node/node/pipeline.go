@@ -1,0 +1,135 @@
+package node
+
+import (
+	"context"
+	"sync"
+
+	"go.etcd.io/raft/v3/raftpb"
+)
+
+// The apply pipeline. The raft goroutine persists each Ready's entries
+// (the raft log append and its fsync), sends its messages and hands the
+// committed entries to the apply goroutine, then goes on to the next Ready
+// without waiting: while block N is built, executed and committed, the
+// raft log append of the proposals after it, the leader's appends to its
+// followers and their acknowledgements go on (as etcd's server applies
+// asynchronously). Entries are applied in order, one goroutine, so what
+// every node builds is unchanged.
+//
+// What raft's goroutine itself must do with applied state waits for the
+// queue to drain first: a configuration change (RawNode.ApplyConfChange is
+// not safe from another goroutine) and a snapshot to catch up from. A
+// crash loses nothing: the state store's applied index (store.Head) is
+// what a restart replays from and what compaction keeps the log after, and
+// it moves only when a block's commit is durable.
+
+// applyJob is a batch of committed entries, or a barrier (done) that is
+// closed when everything before it has been applied.
+type applyJob struct {
+	ents []*raftpb.Entry
+	done chan struct{}
+}
+
+// applier is the apply goroutine's queue and its failure.
+type applier struct {
+	c      chan applyJob
+	failed chan struct{} // closed when an entry failed to apply
+	once   sync.Once
+	err    error // set before failed is closed
+}
+
+// applyQueue is how many Readies' committed entries may wait to be
+// applied. The proposer keeps at most cap(inflight) proposals of its own
+// in flight, so the queue rarely holds more than a few.
+const applyQueue = 8
+
+func newApplier() *applier {
+	return &applier{c: make(chan applyJob, applyQueue), failed: make(chan struct{})}
+}
+
+func (a *applier) fail(err error) {
+	a.once.Do(func() {
+		a.err = err
+		close(a.failed)
+	})
+}
+
+// applyLoop applies queued entries until ctx ends or one fails; entries
+// left in the queue are applied again from the raft log after a restart.
+func (n *Node) applyLoop(ctx context.Context) {
+	a := n.apply
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-a.failed:
+			return
+		case j := <-a.c:
+			for _, e := range j.ents {
+				if ctx.Err() != nil {
+					return
+				}
+				if err := n.applyEntry(e); err != nil {
+					a.fail(err)
+					return
+				}
+			}
+			if j.done != nil {
+				close(j.done)
+			}
+		}
+	}
+}
+
+// enqueueApply hands ents to the apply goroutine; it waits while the
+// queue is full. It returns the apply goroutine's error if one failed.
+func (n *Node) enqueueApply(ctx context.Context, ents []*raftpb.Entry) error {
+	select {
+	case n.apply.c <- applyJob{ents: ents}:
+		return nil
+	case <-n.apply.failed:
+		return n.apply.err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// awaitApplied waits until everything queued before it has been applied.
+func (n *Node) awaitApplied(ctx context.Context) error {
+	done := make(chan struct{})
+	select {
+	case n.apply.c <- applyJob{done: done}:
+	case <-n.apply.failed:
+		return n.apply.err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case <-done:
+		return nil
+	case <-n.apply.failed:
+		return n.apply.err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// needsRaftGoroutine reports whether applying ents touches raft's own
+// state (a configuration change), so that it must be done on the raft
+// goroutine once the queue has drained.
+func needsRaftGoroutine(ents []*raftpb.Entry) bool {
+	for _, e := range ents {
+		if t := e.GetType(); t == raftpb.EntryType_EntryConfChange || t == raftpb.EntryType_EntryConfChangeV2 {
+			return true
+		}
+	}
+	return false
+}
+
+// applied is the highest raft index applied to state: the state store's,
+// which the apply goroutine moves after r was taken, or r's (a snapshot's
+// index after catching up).
+func (n *Node) applied(r *raftStatus) uint64 {
+	head, _ := n.store.Head()
+	return max(r.Applied, head.Applied)
+}
