@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/hex"
-	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -62,7 +61,7 @@ func cmdCheck(args []string) error {
 		return fmt.Errorf("no database of node %s in %s: %w", *nodeID, dir, err)
 	}
 	err = check(os.Stdout, g, dir)
-	if err != nil && (store.Corruption(err) || errors.Is(err, consensus.ErrCorrupt)) {
+	if err != nil && store.Corruption(err) { // integrity failures of the store and the raft log
 		return fmt.Errorf("%w\nThe node does not run on this store. Recover it (docs/operations.md, \"Corruption\"):\n"+
 			"  consortium-node recover --home %s --node %s --from <a healthy node's API address>\n"+
 			"If recover says the raft log or the private store is damaged, replace the node from a backup "+

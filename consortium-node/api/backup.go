@@ -16,6 +16,7 @@ import (
 
 	"github.com/almoner/almoner/consortium-node/codec"
 	"github.com/almoner/almoner/consortium-node/ledger"
+	"github.com/almoner/almoner/privacy/integrity"
 )
 
 // The backup archive (docs/decisions/0016-backup-restore.md) is what
@@ -60,9 +61,10 @@ const (
 )
 
 // Errors of the archive codec. ErrBackupCorrupt marks integrity failures
-// (a bad checksum, a truncated or malformed archive).
+// (a bad checksum, a truncated or malformed archive); it is
+// integrity.ErrFailed.
 var (
-	ErrBackupCorrupt = errors.New("backup: corrupt archive")
+	ErrBackupCorrupt = integrity.New("backup: corrupt archive")
 	ErrBackupVersion = errors.New("backup: unsupported archive version")
 )
 

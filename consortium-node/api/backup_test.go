@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/almoner/almoner/consortium-node/api"
+	"github.com/almoner/almoner/privacy/integrity"
 )
 
 func sampleArchive(tb testing.TB, h api.BackupHeader, kvs [][2]string, files map[string]string) []byte {
@@ -83,19 +84,21 @@ func TestBackupArchiveRoundTrip(t *testing.T) {
 }
 
 // TestBackupArchiveDamage: every truncation, every flipped byte and any
-// trailing data are refused (ErrBackupCorrupt or ErrBackupVersion) before
-// the reader reports the end.
+// trailing data are refused (ErrBackupCorrupt, which is the integrity
+// marker integrity.ErrFailed, or ErrBackupVersion for the version byte)
+// before the reader reports the end.
 func TestBackupArchiveDamage(t *testing.T) {
 	b := sampleArchive(t, nodeHeader, [][2]string{{"a", "1"}, {"b", "22"}}, nil)
 	for n := range len(b) {
-		if _, _, err := readAll(b[:n]); !errors.Is(err, api.ErrBackupCorrupt) {
+		if _, _, err := readAll(b[:n]); !errors.Is(err, api.ErrBackupCorrupt) || !errors.Is(err, integrity.ErrFailed) {
 			t.Fatalf("cut at %d of %d: %v", n, len(b), err)
 		}
 	}
 	for i := range len(b) {
 		bad := bytes.Clone(b)
 		bad[i] ^= 0x10
-		if _, _, err := readAll(bad); !errors.Is(err, api.ErrBackupCorrupt) && !errors.Is(err, api.ErrBackupVersion) {
+		_, _, err := readAll(bad)
+		if !errors.Is(err, integrity.ErrFailed) && !errors.Is(err, api.ErrBackupVersion) {
 			t.Fatalf("byte %d flipped: %v", i, err)
 		}
 	}

@@ -13,14 +13,17 @@ import (
 	"go.etcd.io/raft/v3"
 	"go.etcd.io/raft/v3/raftpb"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/almoner/almoner/privacy/integrity"
 )
 
 // ErrCorrupt is wrapped (use errors.Is) by every error that reports raft
 // storage on disk that cannot be decoded or is inconsistent: undecodable
 // records, malformed keys, gaps in the log, a snapshot or commit index that
 // does not fit the log. It is also wrapped around goleveldb's own
-// corruption errors. A Storage never panics on bad data.
-var ErrCorrupt = errors.New("consensus: corrupt raft storage")
+// corruption errors. It is integrity.ErrFailed. A Storage never panics on
+// bad data.
+var ErrCorrupt = integrity.New("consensus: corrupt raft storage")
 
 var _ raft.Storage = (*Storage)(nil)
 

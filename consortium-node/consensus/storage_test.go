@@ -16,6 +16,8 @@ import (
 	"go.etcd.io/raft/v3"
 	"go.etcd.io/raft/v3/raftpb"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/almoner/almoner/privacy/integrity"
 )
 
 const testPrefix = "raft/"
@@ -536,7 +538,8 @@ func TestSaveErrorsLeaveStateUntouched(t *testing.T) {
 }
 
 // TestCorrupt damages the persisted state in various ways and expects
-// OpenStorage to report ErrCorrupt.
+// OpenStorage to report ErrCorrupt, which is the integrity marker
+// (integrity.ErrFailed) the node halts on.
 func TestCorrupt(t *testing.T) {
 	mustMarshal := func(m proto.Message) []byte {
 		b, err := proto.Marshal(m)
@@ -556,6 +559,19 @@ func TestCorrupt(t *testing.T) {
 				return err
 			}
 			return db.Put(entryKey(3), v[:len(v)-2], nil)
+		}},
+		{"flipped byte in an entry's index", func(db *leveldb.DB) error {
+			v, err := db.Get(entryKey(3), nil)
+			if err != nil {
+				return err
+			}
+			v = bytes.Clone(v)
+			i := bytes.Index(v, []byte{0x18, 0x03}) // field 3 (index), varint 3
+			if i < 0 {
+				return errors.New("no index field in the entry")
+			}
+			v[i+1] ^= 0x01
+			return db.Put(entryKey(3), v, nil)
 		}},
 		{"entry under the wrong key", func(db *leveldb.DB) error { return db.Put(entryKey(3), mustMarshal(entry(4, 1)), nil) }},
 		{"missing entry", func(db *leveldb.DB) error { return db.Delete(entryKey(5), nil) }},
@@ -600,8 +616,8 @@ func TestCorrupt(t *testing.T) {
 			d.close()
 			d.open()
 			s, err := OpenStorage(d.db, testPrefix)
-			if !errors.Is(err, ErrCorrupt) {
-				t.Fatalf("OpenStorage = %v, %v; want ErrCorrupt", s, err)
+			if !errors.Is(err, ErrCorrupt) || !errors.Is(err, integrity.ErrFailed) {
+				t.Fatalf("OpenStorage = %v, %v; want ErrCorrupt, the integrity marker", s, err)
 			}
 			t.Log(err)
 		})

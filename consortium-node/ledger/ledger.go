@@ -9,13 +9,14 @@ import (
 	"github.com/almoner/almoner/consortium-node/codec"
 	"github.com/almoner/almoner/consortium-node/merkle"
 	"github.com/almoner/almoner/consortium-node/tx"
+	"github.com/almoner/almoner/privacy/integrity"
 	"github.com/almoner/almoner/privacy/sign"
 )
 
 // Errors returned by this package. ErrIntegrity marks data that fails a
-// hash, Merkle or signature check.
+// hash, Merkle or signature check; it is integrity.ErrFailed.
 var (
-	ErrIntegrity = errors.New("ledger: integrity check failed")
+	ErrIntegrity = integrity.New("ledger: integrity check failed")
 	ErrQuorum    = errors.New("ledger: not enough valid node signatures")
 )
 

@@ -7,9 +7,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/almoner/almoner/consortium-node/consensus"
-	"github.com/almoner/almoner/consortium-node/ledger"
 	"github.com/almoner/almoner/consortium-node/store"
+	"github.com/almoner/almoner/privacy/integrity"
 )
 
 // Disk full and write errors.
@@ -72,7 +71,7 @@ func (s *stall) reason() string {
 // store.WriteFailure) rather than an integrity failure of the store, the
 // raft storage or the chain.
 func writeFailure(err error) bool {
-	if errors.Is(err, consensus.ErrCorrupt) || errors.Is(err, ErrDiverged) || errors.Is(err, ledger.ErrIntegrity) {
+	if errors.Is(err, integrity.ErrFailed) || errors.Is(err, ErrDiverged) {
 		return false
 	}
 	return store.WriteFailure(err)

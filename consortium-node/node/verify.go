@@ -1,13 +1,12 @@
 package node
 
 import (
-	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
 
-	"github.com/almoner/almoner/consortium-node/consensus"
 	"github.com/almoner/almoner/consortium-node/store"
+	"github.com/almoner/almoner/privacy/integrity"
 )
 
 // Start-up verification: before a node serves or votes, it checks what it
@@ -22,8 +21,9 @@ import (
 // to recover.
 
 // ErrCorruptStore refuses to start a node on a store that failed its
-// checks; it also wraps store.ErrCorrupt (or consensus.ErrCorrupt).
-var ErrCorruptStore = errors.New("node: the store is corrupt")
+// checks; it also wraps the integrity failure found (store.ErrCorrupt,
+// consensus.ErrCorrupt...), and is integrity.ErrFailed itself.
+var ErrCorruptStore = integrity.New("node: the store is corrupt")
 
 // RecoveryHint says what to do about a corrupt store.
 const RecoveryHint = "run `consortium-node check` for a full report, then recover it (docs/operations.md, " +
@@ -41,10 +41,12 @@ func corruptStore(dir string, err error) error {
 	return fmt.Errorf("%w%s: %w; the node does not run on a corrupt store: %s", ErrCorruptStore, file, err, RecoveryHint)
 }
 
-// isCorruption reports whether err reports bad data on disk.
-func isCorruption(err error) bool {
-	return store.Corruption(err) || errors.Is(err, consensus.ErrCorrupt)
-}
+// isCorruption reports whether err reports bad data on disk: an integrity
+// failure (the store's, the raft log's, the private store's: they all wrap
+// integrity.ErrFailed) or goleveldb's own corruption errors. Only errors of
+// reading the node's own data reach it: bytes a peer or client sent are
+// refused where they arrive and never halt the node.
+func isCorruption(err error) bool { return store.Corruption(err) }
 
 // openStore opens and verifies the node's database (see above).
 func openStore(cfg Config) (*store.Disk, error) {

@@ -17,6 +17,7 @@ import (
 	"github.com/syndtr/goleveldb/leveldb/util"
 
 	"github.com/almoner/almoner/privacy/envelope"
+	"github.com/almoner/almoner/privacy/integrity"
 )
 
 // Errors returned by the store.
@@ -25,8 +26,9 @@ var (
 	ErrErased   = errors.New("privatestore: record erased")
 	ErrMismatch = errors.New("privatestore: upload does not match the record it names")
 	// ErrCorrupt marks an entry of the store that does not decode
-	// (an integrity failure of the disk, not a caller's mistake).
-	ErrCorrupt = errors.New("privatestore: corrupt entry")
+	// (an integrity failure of the disk, not a caller's mistake); it is
+	// integrity.ErrFailed.
+	ErrCorrupt = integrity.New("privatestore: corrupt entry")
 )
 
 const prefix = "p/"

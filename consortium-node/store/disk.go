@@ -12,6 +12,8 @@ import (
 	lerrors "github.com/syndtr/goleveldb/leveldb/errors"
 	"github.com/syndtr/goleveldb/leveldb/opt"
 	"github.com/syndtr/goleveldb/leveldb/storage"
+
+	"github.com/almoner/almoner/privacy/integrity"
 )
 
 // Write failures and the database's files.
@@ -52,15 +54,17 @@ func WriteFailure(err error) bool {
 	return false
 }
 
-// Corruption reports whether err reports data on disk that fails its
-// checks: ErrCorrupt, or a goleveldb or goleveldb storage corruption error
-// anywhere in its chain.
+// Corruption reports whether err reports data that fails its checks: an
+// integrity failure (integrity.ErrFailed, which ErrCorrupt, the raft log's
+// consensus.ErrCorrupt and the chain's ledger.ErrIntegrity wrap), or a
+// goleveldb or goleveldb storage corruption error anywhere in its chain
+// (goleveldb's own errors cannot wrap the marker).
 func Corruption(err error) bool {
 	var (
 		lc *lerrors.ErrCorrupted
 		sc *storage.ErrCorrupted
 	)
-	return errors.Is(err, ErrCorrupt) || errors.As(err, &lc) || errors.As(err, &sc)
+	return errors.Is(err, integrity.ErrFailed) || errors.As(err, &lc) || errors.As(err, &sc)
 }
 
 // CorruptFile returns the name of the database file (e.g. "000012.ldb")

@@ -18,12 +18,14 @@ import (
 	"github.com/almoner/almoner/consortium-node/exec"
 	"github.com/almoner/almoner/consortium-node/ledger"
 	"github.com/almoner/almoner/consortium-node/tx"
+	"github.com/almoner/almoner/privacy/integrity"
 )
 
-// Errors returned by the store. ErrCorrupt marks integrity failures.
+// Errors returned by the store. ErrCorrupt marks integrity failures; it is
+// integrity.ErrFailed.
 var (
 	ErrNotFound = errors.New("store: not found")
-	ErrCorrupt  = errors.New("store: corrupt data")
+	ErrCorrupt  = integrity.New("store: corrupt data")
 	ErrHeight   = errors.New("store: block does not extend the head")
 )
 

@@ -12,6 +12,7 @@ import (
 	"github.com/almoner/almoner/graphql/schema"
 	"github.com/almoner/almoner/portal/donations"
 	"github.com/almoner/almoner/portal/readmodel"
+	"github.com/almoner/almoner/privacy/integrity"
 )
 
 // disclosure answers donations.Disclosure for the request's viewer from
@@ -85,12 +86,14 @@ func (m *mod) giftProofBundle() *graphql.Field {
 }
 
 // nodeErr maps an error of building a bundle as the core module maps the
-// node's: what the node answered with a 4xx, and the index's own faults,
-// are internal; anything else (the node down, a 5xx, a timeout) is
+// node's: what the node answered with a 4xx, and integrity failures (the
+// index's own, or a bundle that fails its checks), are internal; anything
+// else (the node down, a 5xx, a timeout) is
 // UNAVAILABLE.
 func (m *mod) nodeErr(ctx context.Context, what string, err error) error {
 	var ce *client.Error
-	if errors.As(err, &ce) && ce.StatusCode < 500 || errors.Is(err, readmodel.ErrCorrupt) || errors.Is(err, readmodel.ErrNotFound) {
+	if errors.As(err, &ce) && ce.StatusCode < 500 || errors.Is(err, integrity.ErrFailed) ||
+		errors.Is(err, readmodel.ErrNotFound) {
 		return m.internal(ctx, what, err)
 	}
 	m.log.WarnContext(ctx, "node unavailable", "op", what, "err", err)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/almoner/almoner/consortium-node/api"
 	"github.com/almoner/almoner/consortium-node/genesis"
+	"github.com/almoner/almoner/privacy/integrity"
 )
 
 func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
@@ -104,7 +105,7 @@ func (f *Follower) Run(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		if errors.Is(err, ErrChain) || errors.Is(err, ErrCorrupt) {
+		if errors.Is(err, ErrChain) || errors.Is(err, integrity.ErrFailed) { // ErrCorrupt, or the chain's checks
 			f.cfg.Logger.Error("read model cannot follow this node", logErr, err)
 			return err
 		}

@@ -15,6 +15,8 @@ import (
 	"github.com/syndtr/goleveldb/leveldb/opt"
 	"github.com/syndtr/goleveldb/leveldb/storage"
 	"github.com/syndtr/goleveldb/leveldb/util"
+
+	"github.com/almoner/almoner/privacy/integrity"
 )
 
 // Errors of this package.
@@ -22,8 +24,9 @@ var (
 	// ErrNotFound is returned by point reads of a missing record.
 	ErrNotFound = errors.New("readmodel: not found")
 	// ErrCorrupt marks a database that fails its checks or holds a record
-	// that does not decode; delete the folder to rebuild it.
-	ErrCorrupt = errors.New("readmodel: corrupt index")
+	// that does not decode; delete the folder to rebuild it. It is
+	// integrity.ErrFailed, on which the follower stops.
+	ErrCorrupt = integrity.New("readmodel: corrupt index")
 	// ErrChain means the node serves another chain than the index was
 	// built from.
 	ErrChain = errors.New("readmodel: the node serves another chain")

@@ -13,14 +13,16 @@ import (
 	"slices"
 
 	"github.com/cloudflare/circl/abe/cpabe/tkn20"
+
+	"github.com/almoner/almoner/privacy/integrity"
 )
 
 // Errors returned by this package. Test with errors.Is.
 var (
 	// ErrIntegrity marks every authentication or format failure: tampered,
 	// truncated or relabelled bytes, or a wrapped key presented for another
-	// record or version.
-	ErrIntegrity = errors.New("abe: integrity check failed")
+	// record or version. It is integrity.ErrFailed.
+	ErrIntegrity = integrity.New("abe: integrity check failed")
 	// ErrPolicy means the attribute key does not satisfy the policy the data
 	// key was wrapped under (including a key of another authority).
 	ErrPolicy = errors.New("abe: attribute key does not satisfy the policy")
@@ -128,14 +130,14 @@ func UnmarshalPublicParams(b []byte) (*PublicParams, error) {
 	if len(b) > maxKeyBlob {
 		return nil, fmt.Errorf("%w: public parameters are %d bytes", ErrBadKey, len(b))
 	}
-	r := &reader{what: "public parameters", b: b}
-	r.magic(PublicParamsMagic)
+	r := newReader("public parameters", b)
+	r.Magic(PublicParamsMagic)
 	r.versionScheme()
-	if r.err != nil {
-		return nil, badKey(r.err)
+	if r.Err() != nil {
+		return nil, badKey(r.Err())
 	}
 	var pk tkn20.PublicKey
-	if err := pk.UnmarshalBinary(b[r.off:]); err != nil {
+	if err := pk.UnmarshalBinary(b[r.Offset():]); err != nil {
 		return nil, fmt.Errorf("%w: public parameters: %v", ErrBadKey, err)
 	}
 	// Re-encode so that the id is a function of the key, not of the bytes.
@@ -227,23 +229,23 @@ func UnmarshalAuthority(b []byte) (*Authority, error) {
 	if len(b) > 2*maxKeyBlob {
 		return nil, fmt.Errorf("%w: authority is %d bytes", ErrBadKey, len(b))
 	}
-	r := &reader{what: "authority", b: b}
-	r.magic(AuthorityMagic)
+	r := newReader("authority", b)
+	r.Magic(AuthorityMagic)
 	r.versionScheme()
-	n := r.u32("public parameters length")
-	if r.err == nil && n > maxKeyBlob {
-		r.fail("public parameters length %d", n)
+	n := r.U32("public parameters length")
+	if r.Err() == nil && n > maxKeyBlob {
+		r.Fail("public parameters length %d", n)
 	}
-	pubEnc := r.take(int(n), "public parameters")
-	if r.err != nil {
-		return nil, badKey(r.err)
+	pubEnc := r.Take(int(n), "public parameters")
+	if r.Err() != nil {
+		return nil, badKey(r.Err())
 	}
 	pub, err := UnmarshalPublicParams(pubEnc)
 	if err != nil {
 		return nil, err
 	}
 	var msk tkn20.SystemSecretKey
-	if err := msk.UnmarshalBinary(b[r.off:]); err != nil {
+	if err := msk.UnmarshalBinary(b[r.Offset():]); err != nil {
 		// tkn20's message does not contain key material, but do not pass
 		// it on in case that ever changes.
 		return nil, fmt.Errorf("%w: authority master secret does not decode", ErrBadKey)
@@ -389,31 +391,31 @@ func UnmarshalAttributeKey(b []byte) (*AttributeKey, error) {
 	if len(b) > maxKeyBlob {
 		return nil, fmt.Errorf("%w: attribute key is %d bytes", ErrBadKey, len(b))
 	}
-	r := &reader{what: "attribute key", b: b}
-	r.magic(AttributeKeyMagic)
+	r := newReader("attribute key", b)
+	r.Magic(AttributeKeyMagic)
 	r.versionScheme()
 	var id AuthorityID
-	copy(id[:], r.take(len(id), "authority id"))
-	n := int(r.u8("attribute count"))
-	if r.err == nil && (n == 0 || n > MaxAttributes) {
-		r.fail("attribute count %d out of range 1..%d", n, MaxAttributes)
+	copy(id[:], r.Take(len(id), "authority id"))
+	n := int(r.U8("attribute count"))
+	if r.Err() == nil && (n == 0 || n > MaxAttributes) {
+		r.Fail("attribute count %d out of range 1..%d", n, MaxAttributes)
 	}
 	attrs := make(map[string]string, n)
 	prev := ""
-	for i := 0; i < n && r.err == nil; i++ {
+	for i := 0; i < n && r.Err() == nil; i++ {
 		label := r.token("attribute label")
 		value := r.token("attribute value")
-		if r.err == nil && i > 0 && label <= prev {
-			r.fail("attribute labels are not strictly ascending")
+		if r.Err() == nil && i > 0 && label <= prev {
+			r.Fail("attribute labels are not strictly ascending")
 		}
 		prev = label
 		attrs[label] = value
 	}
-	if r.err != nil {
-		return nil, badKey(r.err)
+	if r.Err() != nil {
+		return nil, badKey(r.Err())
 	}
 	var ak tkn20.AttributeKey
-	if err := ak.UnmarshalBinary(b[r.off:]); err != nil {
+	if err := ak.UnmarshalBinary(b[r.Offset():]); err != nil {
 		return nil, fmt.Errorf("%w: attribute key does not decode", ErrBadKey)
 	}
 	var ta tkn20.Attributes

@@ -2,124 +2,45 @@ package abe
 
 import (
 	"encoding/binary"
-	"fmt"
-	"unicode/utf8"
+
+	"github.com/almoner/almoner/privacy/internal/binread"
 )
 
-// reader decodes the fixed binary layouts of this package. The first failure
-// sticks: later calls return zero values, so decoders read straight through
-// and check r.err once.
-type reader struct {
-	what string // "wrapped key", "attribute key", ...
-	b    []byte
-	off  int
-	err  error
-}
+// reader decodes the fixed binary layouts of this package: the strict
+// reader of privacy's formats (binread), whose first failure sticks, so
+// decoders read straight through and check r.Err() once, plus this
+// package's fields.
+type reader struct{ *binread.Reader }
 
-func (r *reader) fail(format string, args ...any) {
-	if r.err == nil {
-		r.err = fmt.Errorf("%w: %s: %s", ErrIntegrity, r.what, fmt.Sprintf(format, args...))
-	}
-}
-
-func (r *reader) unsupported(format string, args ...any) {
-	if r.err == nil {
-		r.err = fmt.Errorf("%w: %w: %s: %s", ErrIntegrity, ErrUnsupported, r.what, fmt.Sprintf(format, args...))
-	}
-}
-
-func (r *reader) take(n int, field string) []byte {
-	if r.err != nil {
-		return nil
-	}
-	if n < 0 || len(r.b)-r.off < n {
-		r.fail("truncated %s", field)
-		return nil
-	}
-	s := r.b[r.off : r.off+n : r.off+n]
-	r.off += n
-	return s
-}
-
-func (r *reader) u8(field string) uint8 {
-	if s := r.take(1, field); s != nil {
-		return s[0]
-	}
-	return 0
-}
-
-func (r *reader) u16(field string) uint16 {
-	if s := r.take(2, field); s != nil {
-		return binary.BigEndian.Uint16(s)
-	}
-	return 0
-}
-
-func (r *reader) u32(field string) uint32 {
-	if s := r.take(4, field); s != nil {
-		return binary.BigEndian.Uint32(s)
-	}
-	return 0
-}
-
-func (r *reader) u64(field string) uint64 {
-	if s := r.take(8, field); s != nil {
-		return binary.BigEndian.Uint64(s)
-	}
-	return 0
-}
-
-// magic consumes and checks a 4-byte magic.
-func (r *reader) magic(want string) {
-	if m := r.take(len(want), "magic"); m != nil && string(m) != want {
-		r.fail("bad magic %x", m)
-	}
+// newReader reads b as what ("wrapped key", "attribute key", ...).
+func newReader(what string, b []byte) reader {
+	return reader{binread.New(b, binread.Format{What: what, Integrity: ErrIntegrity, Unsupported: ErrUnsupported})}
 }
 
 // version consumes the format version and scheme id and checks them.
-func (r *reader) versionScheme() {
-	if v := r.u8("format version"); r.err == nil && v != FormatV1 {
-		r.unsupported("format version %d", v)
+func (r reader) versionScheme() {
+	if v := r.U8("format version"); r.Err() == nil && v != FormatV1 {
+		r.Unsupported("format version %d", v)
 	}
-	if s := r.u8("scheme id"); r.err == nil && Scheme(s) != SchemeTKN20 {
-		r.unsupported("scheme id %d", s)
+	if s := r.U8("scheme id"); r.Err() == nil && Scheme(s) != SchemeTKN20 {
+		r.Unsupported("scheme id %d", s)
 	}
 }
 
 // recordID reads a 2-byte-length-prefixed record id.
-func (r *reader) recordID() string {
-	n := int(r.u16("record id length"))
-	if r.err == nil && (n == 0 || n > MaxRecordIDLen) {
-		r.fail("record id length %d out of range 1..%d", n, MaxRecordIDLen)
-		return ""
-	}
-	s := r.take(n, "record id")
-	if r.err == nil && !utf8.Valid(s) {
-		r.fail("record id is not UTF-8")
-		return ""
-	}
-	return string(s)
-}
+func (r reader) recordID() string { return r.String16("record id", MaxRecordIDLen) }
 
 // token reads a 1-byte-length-prefixed attribute label or value.
-func (r *reader) token(field string) string {
-	n := int(r.u8(field + " length"))
-	s := r.take(n, field)
-	if r.err != nil {
+func (r reader) token(field string) string {
+	s := r.Bytes8(field)
+	if r.Err() != nil {
 		return ""
 	}
 	if err := checkToken(field, string(s)); err != nil {
-		r.fail("%v", err)
+		r.Fail("%v", err)
 		return ""
 	}
 	return string(s)
-}
-
-// end fails unless every byte has been consumed.
-func (r *reader) end() {
-	if r.err == nil && r.off != len(r.b) {
-		r.fail("%d trailing bytes", len(r.b)-r.off)
-	}
 }
 
 func appendU16(b []byte, v uint16) []byte { return binary.BigEndian.AppendUint16(b, v) }

@@ -68,6 +68,8 @@
 //
 // # Imports
 //
-// The standard library and github.com/cloudflare/circl only, so the node, the
-// portal and the CLI can all use it.
+// The standard library, github.com/cloudflare/circl, and the dependency-free
+// privacy/integrity (the integrity marker) and privacy/internal/binread (the
+// strict reader of its formats) only, so the node, the portal and the CLI can
+// all use it.
 package abe

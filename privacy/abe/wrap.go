@@ -39,25 +39,25 @@ func parseWrapped(b []byte) (h WrappedHeader, n int, ct []byte, err error) {
 	if len(b) > MaxWrappedSize {
 		return WrappedHeader{}, 0, nil, fmt.Errorf("%w: wrapped key is %d bytes, limit %d", ErrIntegrity, len(b), MaxWrappedSize)
 	}
-	r := &reader{what: "wrapped key", b: b}
-	r.magic(WrappedMagic)
-	h.Format = r.u8("format version")
-	if r.err == nil && h.Format != FormatV1 {
-		r.unsupported("format version %d", h.Format)
+	r := newReader("wrapped key", b)
+	r.Magic(WrappedMagic)
+	h.Format = r.U8("format version")
+	if r.Err() == nil && h.Format != FormatV1 {
+		r.Unsupported("format version %d", h.Format)
 	}
-	h.Scheme = Scheme(r.u8("scheme id"))
-	if r.err == nil && h.Scheme != SchemeTKN20 {
-		r.unsupported("scheme id %d", uint8(h.Scheme))
+	h.Scheme = Scheme(r.U8("scheme id"))
+	if r.Err() == nil && h.Scheme != SchemeTKN20 {
+		r.Unsupported("scheme id %d", uint8(h.Scheme))
 	}
-	copy(h.Authority[:], r.take(len(h.Authority), "authority id"))
+	copy(h.Authority[:], r.Take(len(h.Authority), "authority id"))
 	h.RecordID = r.recordID()
-	h.Version = r.u64("record version")
-	n = r.off
-	if r.err == nil && n == len(b) {
-		r.fail("truncated tkn20 ciphertext")
+	h.Version = r.U64("record version")
+	n = r.Offset()
+	if r.Err() == nil && n == len(b) {
+		r.Fail("truncated tkn20 ciphertext")
 	}
-	if r.err != nil {
-		return WrappedHeader{}, 0, nil, r.err
+	if r.Err() != nil {
+		return WrappedHeader{}, 0, nil, r.Err()
 	}
 	return h, n, b[n:], nil
 }

@@ -82,8 +82,10 @@
 //
 // # Imports
 //
-// The standard library and github.com/cloudflare/circl only. In particular it
-// does not import consortium-node packages, so the portal, the CLI and the
+// The standard library, github.com/cloudflare/circl, and the dependency-free
+// privacy/integrity (the integrity marker) and privacy/internal/binread (the
+// strict reader of its formats) only. In particular it does not import
+// consortium-node packages, so the portal, the CLI and the
 // node can all use it: pass identity.EncryptionKey.Key (after checking its
 // Alg is "xwing") to [Wrap].
 package envelope

@@ -8,6 +8,9 @@ import (
 	"io"
 	"log/slog"
 	"unicode/utf8"
+
+	"github.com/almoner/almoner/privacy/integrity"
+	"github.com/almoner/almoner/privacy/internal/binread"
 )
 
 // Errors returned by this package. Test with errors.Is.
@@ -15,7 +18,8 @@ var (
 	// ErrIntegrity marks every authentication or format failure of sealed
 	// records and wrapped keys: tampered, truncated or relabelled bytes, a
 	// wrong key, or bytes presented for another record, version or reader.
-	ErrIntegrity = errors.New("envelope: integrity check failed")
+	// It is integrity.ErrFailed.
+	ErrIntegrity = integrity.New("envelope: integrity check failed")
 	// ErrUnsupported is wrapped, together with ErrIntegrity, when the bytes
 	// name a format version or algorithm this build does not know.
 	ErrUnsupported = errors.New("envelope: unsupported format or algorithm")
@@ -149,87 +153,18 @@ func checkID(what, id string) error {
 	return nil
 }
 
-// reader is a tiny strict cursor over encoded bytes. Every failure is an
-// integrity failure of the named format.
-type reader struct {
-	what string // "sealed record" or "wrapped key"
-	b    []byte
-	off  int
-	err  error
+// reader is the strict reader of privacy's formats (binread), reading a
+// sealed record or a wrapped key. Every failure is an integrity failure of
+// the named format.
+type reader struct{ *binread.Reader }
+
+// newReader reads b as what ("sealed record" or "wrapped key").
+func newReader(what string, b []byte) reader {
+	return reader{binread.New(b, binread.Format{What: what, Integrity: ErrIntegrity, Unsupported: ErrUnsupported})}
 }
 
-func (r *reader) fail(format string, args ...any) {
-	if r.err == nil {
-		r.err = fmt.Errorf("%w: %s: %s", ErrIntegrity, r.what, fmt.Sprintf(format, args...))
-	}
-}
-
-func (r *reader) unsupported(format string, args ...any) {
-	if r.err == nil {
-		r.err = fmt.Errorf("%w: %w: %s: %s", ErrIntegrity, ErrUnsupported, r.what, fmt.Sprintf(format, args...))
-	}
-}
-
-func (r *reader) take(n int, field string) []byte {
-	if r.err != nil {
-		return nil
-	}
-	if n < 0 || len(r.b)-r.off < n {
-		r.fail("truncated at %s (offset %d)", field, r.off)
-		return nil
-	}
-	s := r.b[r.off : r.off+n : r.off+n]
-	r.off += n
-	return s
-}
-
-func (r *reader) u8(field string) uint8 {
-	s := r.take(1, field)
-	if s == nil {
-		return 0
-	}
-	return s[0]
-}
-
-func (r *reader) u16(field string) uint16 {
-	s := r.take(2, field)
-	if s == nil {
-		return 0
-	}
-	return uint16(s[0])<<8 | uint16(s[1])
-}
-
-func (r *reader) u64(field string) uint64 {
-	s := r.take(8, field)
-	if s == nil {
-		return 0
-	}
-	var v uint64
-	for _, c := range s {
-		v = v<<8 | uint64(c)
-	}
-	return v
-}
-
-func (r *reader) id(field string) string {
-	n := int(r.u16(field + " length"))
-	if r.err != nil {
-		return ""
-	}
-	if n == 0 || n > MaxIDLen {
-		r.fail("%s length %d, want 1..%d", field, n, MaxIDLen)
-		return ""
-	}
-	s := r.take(n, field)
-	if s == nil {
-		return ""
-	}
-	if !utf8.Valid(s) {
-		r.fail("%s is not valid UTF-8", field)
-		return ""
-	}
-	return string(s)
-}
+// id reads a 2-byte-length-prefixed record or reader id.
+func (r reader) id(field string) string { return r.String16(field, MaxIDLen) }
 
 func appendU16(b []byte, v uint16) []byte { return append(b, byte(v>>8), byte(v)) }
 

@@ -74,30 +74,28 @@ func appendRecordHeader(b []byte, h *RecordHeader) []byte {
 
 // parseSealed decodes the header and returns it with the header length.
 func parseSealed(sealed []byte) (RecordHeader, int, error) {
-	r := &reader{what: "sealed record", b: sealed}
+	r := newReader("sealed record", sealed)
 	var h RecordHeader
-	if m := r.take(len(RecordMagic), "magic"); m != nil && string(m) != RecordMagic {
-		r.fail("bad magic %x", m)
+	r.Magic(RecordMagic)
+	h.Format = r.U8("format version")
+	if r.Err() == nil && h.Format != RecordFormatV1 {
+		r.Unsupported("format version %d", h.Format)
 	}
-	h.Format = r.u8("format version")
-	if r.err == nil && h.Format != RecordFormatV1 {
-		r.unsupported("format version %d", h.Format)
-	}
-	h.AEAD = RecordAEAD(r.u8("AEAD id"))
-	if r.err == nil && h.AEAD != AES256GCMCommitted {
-		r.unsupported("AEAD id %d", uint8(h.AEAD))
+	h.AEAD = RecordAEAD(r.U8("AEAD id"))
+	if r.Err() == nil && h.AEAD != AES256GCMCommitted {
+		r.Unsupported("AEAD id %d", uint8(h.AEAD))
 	}
 	h.RecordID = r.id("record id")
-	h.Version = r.u64("record version")
-	h.Nonce = r.take(NonceSize, "nonce")
-	h.KeyCommitment = r.take(CommitmentSize, "key commitment")
-	if r.err == nil && len(sealed)-r.off < TagSize {
-		r.fail("ciphertext is %d bytes, shorter than the %d-byte tag", len(sealed)-r.off, TagSize)
+	h.Version = r.U64("record version")
+	h.Nonce = r.Take(NonceSize, "nonce")
+	h.KeyCommitment = r.Take(CommitmentSize, "key commitment")
+	if r.Err() == nil && len(sealed)-r.Offset() < TagSize {
+		r.Fail("ciphertext is %d bytes, shorter than the %d-byte tag", len(sealed)-r.Offset(), TagSize)
 	}
-	if r.err != nil {
-		return RecordHeader{}, 0, r.err
+	if r.Err() != nil {
+		return RecordHeader{}, 0, r.Err()
 	}
-	return h, r.off, nil
+	return h, r.Offset(), nil
 }
 
 // ParseSealed decodes the header of a sealed record without authenticating

@@ -63,31 +63,29 @@ func appendWrappedHeader(b []byte, h *WrappedHeader) []byte {
 
 // parseWrapped decodes a wrapped key into header, header length, enc and ct.
 func parseWrapped(wrapped []byte) (h WrappedHeader, n int, enc, ct []byte, err error) {
-	r := &reader{what: "wrapped key", b: wrapped}
-	if m := r.take(len(WrapMagic), "magic"); m != nil && string(m) != WrapMagic {
-		r.fail("bad magic %x", m)
+	r := newReader("wrapped key", wrapped)
+	r.Magic(WrapMagic)
+	h.Format = r.U8("format version")
+	if r.Err() == nil && h.Format != WrapFormatV1 {
+		r.Unsupported("format version %d", h.Format)
 	}
-	h.Format = r.u8("format version")
-	if r.err == nil && h.Format != WrapFormatV1 {
-		r.unsupported("format version %d", h.Format)
-	}
-	h.KEM = hpke.KEM(r.u16("KEM id"))
-	h.KDF = hpke.KDF(r.u16("KDF id"))
-	h.AEAD = hpke.AEAD(r.u16("AEAD id"))
-	if r.err == nil && (h.KEM != WrapKEM || h.KDF != WrapKDF || h.AEAD != WrapAEAD) {
-		r.unsupported("HPKE suite KEM 0x%04x KDF 0x%04x AEAD 0x%04x", uint16(h.KEM), uint16(h.KDF), uint16(h.AEAD))
+	h.KEM = hpke.KEM(r.U16("KEM id"))
+	h.KDF = hpke.KDF(r.U16("KDF id"))
+	h.AEAD = hpke.AEAD(r.U16("AEAD id"))
+	if r.Err() == nil && (h.KEM != WrapKEM || h.KDF != WrapKDF || h.AEAD != WrapAEAD) {
+		r.Unsupported("HPKE suite KEM 0x%04x KDF 0x%04x AEAD 0x%04x", uint16(h.KEM), uint16(h.KDF), uint16(h.AEAD))
 	}
 	h.RecordID = r.id("record id")
-	h.Version = r.u64("record version")
+	h.Version = r.U64("record version")
 	h.ReaderID = r.id("reader id")
-	n = r.off
-	enc = r.take(EncapsulatedKeySize, "encapsulated key")
-	ct = r.take(WrappedDataKeySize, "wrapped data key")
-	if r.err == nil && r.off != len(wrapped) {
-		r.fail("%d trailing bytes", len(wrapped)-r.off)
+	n = r.Offset()
+	enc = r.Take(EncapsulatedKeySize, "encapsulated key")
+	ct = r.Take(WrappedDataKeySize, "wrapped data key")
+	if r.Err() == nil && r.Offset() != len(wrapped) {
+		r.Fail("%d trailing bytes", len(wrapped)-r.Offset())
 	}
-	if r.err != nil {
-		return WrappedHeader{}, 0, nil, nil, r.err
+	if r.Err() != nil {
+		return WrappedHeader{}, 0, nil, nil, r.Err()
 	}
 	return h, n, enc, ct, nil
 }

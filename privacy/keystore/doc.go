@@ -82,5 +82,7 @@
 //
 // # Imports
 //
-// The standard library and golang.org/x/crypto/argon2 only.
+// The standard library, golang.org/x/crypto/argon2, and the dependency-free
+// privacy/integrity (the integrity marker) and privacy/internal/binread (the
+// strict reader of the entry format) only.
 package keystore

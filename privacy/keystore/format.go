@@ -11,6 +11,8 @@ import (
 	"io"
 
 	"golang.org/x/crypto/argon2"
+
+	"github.com/almoner/almoner/privacy/internal/binread"
 )
 
 // Format constants.
@@ -80,60 +82,22 @@ func appendHeader(b []byte, h *Header) []byte {
 	return append(b, h.Nonce[:]...)
 }
 
-// reader decodes an entry; the first failure sticks.
-type reader struct {
-	b   []byte
-	off int
-	err error
+// reader decodes an entry: the strict reader of privacy's formats
+// (binread), whose first failure sticks, plus the entry's names.
+type reader struct{ *binread.Reader }
+
+func newReader(b []byte) reader {
+	return reader{binread.New(b, binread.Format{Integrity: ErrIntegrity, Unsupported: ErrUnsupported})}
 }
 
-func (r *reader) fail(format string, args ...any) {
-	if r.err == nil {
-		r.err = fmt.Errorf("%w: %s", ErrIntegrity, fmt.Sprintf(format, args...))
-	}
-}
-
-func (r *reader) unsupported(format string, args ...any) {
-	if r.err == nil {
-		r.err = fmt.Errorf("%w: %w: %s", ErrIntegrity, ErrUnsupported, fmt.Sprintf(format, args...))
-	}
-}
-
-func (r *reader) take(n int, field string) []byte {
-	if r.err != nil {
-		return nil
-	}
-	if len(r.b)-r.off < n {
-		r.fail("truncated %s", field)
-		return nil
-	}
-	s := r.b[r.off : r.off+n : r.off+n]
-	r.off += n
-	return s
-}
-
-func (r *reader) u8(field string) uint8 {
-	if s := r.take(1, field); s != nil {
-		return s[0]
-	}
-	return 0
-}
-
-func (r *reader) u32(field string) uint32 {
-	if s := r.take(4, field); s != nil {
-		return binary.BigEndian.Uint32(s)
-	}
-	return 0
-}
-
-func (r *reader) name(field string) string {
-	n := int(r.u8(field + " length"))
-	s := r.take(n, field)
-	if r.err != nil {
+// name reads a 1-byte-length-prefixed entry or key id.
+func (r reader) name(field string) string {
+	s := r.Bytes8(field)
+	if r.Err() != nil {
 		return ""
 	}
 	if err := checkName(field, string(s)); err != nil {
-		r.fail("bad %s", field)
+		r.Fail("bad %s", field)
 		return ""
 	}
 	return string(s)
@@ -145,49 +109,47 @@ func parseEntry(b []byte) (h Header, n int, ct []byte, err error) {
 	if len(b) > MaxEntrySize {
 		return Header{}, 0, nil, fmt.Errorf("%w: entry is %d bytes, limit %d", ErrIntegrity, len(b), MaxEntrySize)
 	}
-	r := &reader{b: b}
-	if m := r.take(len(Magic), "magic"); m != nil && string(m) != Magic {
-		r.fail("bad magic")
+	r := newReader(b)
+	r.Magic(Magic)
+	h.Format = r.U8("format version")
+	if r.Err() == nil && h.Format != FormatV1 {
+		r.Unsupported("format version %d", h.Format)
 	}
-	h.Format = r.u8("format version")
-	if r.err == nil && h.Format != FormatV1 {
-		r.unsupported("format version %d", h.Format)
-	}
-	h.Protection = Protection(r.u8("protection"))
+	h.Protection = Protection(r.U8("protection"))
 	switch {
-	case r.err != nil:
+	case r.Err() != nil:
 	case h.Protection == ProtectPassphrase:
-		h.KDF.Time = r.u32("argon2id time")
-		h.KDF.MemoryKiB = r.u32("argon2id memory")
-		h.KDF.Threads = r.u8("argon2id threads")
-		if r.err == nil {
+		h.KDF.Time = r.U32("argon2id time")
+		h.KDF.MemoryKiB = r.U32("argon2id memory")
+		h.KDF.Threads = r.U8("argon2id threads")
+		if r.Err() == nil {
 			if err := h.KDF.check(); err != nil {
-				r.fail("%v", err)
+				r.Fail("%v", err)
 			}
 		}
 	case h.Protection == ProtectOrgKey:
 		h.OrgKeyID = r.name("organisation key id")
 	default:
-		r.unsupported("protection %d", uint8(h.Protection))
+		r.Unsupported("protection %d", uint8(h.Protection))
 	}
-	sl := int(r.u8("salt length"))
-	if r.err == nil && (sl < minSalt || sl > maxSalt) {
-		r.fail("salt length %d out of range %d..%d", sl, minSalt, maxSalt)
+	sl := int(r.U8("salt length"))
+	if r.Err() == nil && (sl < minSalt || sl > maxSalt) {
+		r.Fail("salt length %d out of range %d..%d", sl, minSalt, maxSalt)
 	}
-	h.Salt = r.take(sl, "salt")
+	h.Salt = r.Take(sl, "salt")
 	h.ID = r.name("entry id")
-	h.Version = r.u32("entry version")
-	if r.err == nil && h.Version == 0 {
-		r.fail("entry version 0")
+	h.Version = r.U32("entry version")
+	if r.Err() == nil && h.Version == 0 {
+		r.Fail("entry version 0")
 	}
-	copy(h.Check[:], r.take(CheckSize, "key check"))
-	copy(h.Nonce[:], r.take(NonceSize, "nonce"))
-	n = r.off
-	if r.err == nil && len(b)-n < TagSize+1 {
-		r.fail("truncated ciphertext")
+	copy(h.Check[:], r.Take(CheckSize, "key check"))
+	copy(h.Nonce[:], r.Take(NonceSize, "nonce"))
+	n = r.Offset()
+	if r.Err() == nil && len(b)-n < TagSize+1 {
+		r.Fail("truncated ciphertext")
 	}
-	if r.err != nil {
-		return Header{}, 0, nil, r.err
+	if r.Err() != nil {
+		return Header{}, 0, nil, r.Err()
 	}
 	return h, n, b[n:], nil
 }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+
+	"github.com/almoner/almoner/privacy/integrity"
 )
 
 // Errors returned by this package. Test with errors.Is. No error of this
@@ -20,8 +22,9 @@ var (
 	// organisation key when a passphrase was given, or the reverse.
 	ErrWrongProtector = errors.New("keystore: entry is protected by another kind of key")
 	// ErrIntegrity marks corrupt, truncated or tampered entries, and entries
-	// presented under another id or version than they were written for.
-	ErrIntegrity = errors.New("keystore: integrity check failed")
+	// presented under another id or version than they were written for. It
+	// is integrity.ErrFailed.
+	ErrIntegrity = integrity.New("keystore: integrity check failed")
 	// ErrUnsupported is wrapped, together with ErrIntegrity, when an entry
 	// names a format version or protection this build does not know.
 	ErrUnsupported = errors.New("keystore: unsupported format or protection")
