@@ -81,7 +81,7 @@ func (s *server) authenticate(next http.Handler) http.Handler {
 			return
 		}
 		// Authenticated routes are reads: the body signed is empty.
-		c, err := s.cfg.Backend.Caller(id, api.RequestSignBytes(r.Method, r.URL.RequestURI(), t, nil), sig)
+		c, err := s.auth.Caller(id, api.RequestSignBytes(r.Method, r.URL.RequestURI(), t, nil), sig)
 		if errors.Is(err, node.ErrForbidden) {
 			s.cfg.Logger.Info("node API caller refused", "path", r.URL.Path, "caller", id)
 			writeErr(w, http.StatusUnauthorized, "unauthenticated", "the request is not signed by a current key of a consortium node or an active member")

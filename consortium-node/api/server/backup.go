@@ -20,8 +20,6 @@ type BackupBackend interface {
 	OpenBackup() (*node.Backup, error)
 }
 
-var _ BackupBackend = (*node.Node)(nil)
-
 // backup returns the handler of GET /v1/backup: the node's database as a
 // backup archive (api.BackupWriter), streamed from one snapshot while the
 // node keeps committing, to the node itself or an organisation admin of

@@ -18,47 +18,13 @@ import (
 
 	"github.com/almoner/almoner/consortium-node/api"
 	"github.com/almoner/almoner/consortium-node/codec"
-	"github.com/almoner/almoner/consortium-node/contracts/consortium"
-	"github.com/almoner/almoner/consortium-node/contracts/governance"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
 	"github.com/almoner/almoner/consortium-node/ledger"
 	"github.com/almoner/almoner/consortium-node/mempool"
 	"github.com/almoner/almoner/consortium-node/node"
 	"github.com/almoner/almoner/consortium-node/privatestore"
-	"github.com/almoner/almoner/consortium-node/store"
 	"github.com/almoner/almoner/consortium-node/tx"
 )
-
-// Backend is what the API needs from a node; *node.Node implements it.
-type Backend interface {
-	Submit(ctx context.Context, raws [][]byte, wait bool) ([]node.TxResult, error)
-	Proof(id tx.ID) (*ledger.ReceiptProof, error)
-	Block(height uint64) (*node.BlockWithReceipts, error)
-	BlockByHash(h ledger.Hash) (*node.BlockWithReceipts, error)
-	Head() store.Head
-	HeadChanged() <-chan struct{}
-	Status() api.Status
-	Genesis() any
-	Members() []consortium.Node
-	UploadRecord(req *api.UploadRequest) error
-	// FetchRecord serves a record under a committed access, relaying the
-	// request to the custodian organisation's nodes when this node does
-	// not keep it; node.ErrUnavailable when none of them answers.
-	FetchRecord(ctx context.Context, req *api.FetchRequest) (*api.FetchResponse, error)
-	// CustodianReachable is nil when a node of org that keeps records
-	// answers now, else node.ErrUnavailable.
-	CustodianReachable(ctx context.Context, org string) error
-	ExpiringKeys(within time.Duration) ([]api.ExpiringKey, error)
-	// Caller authenticates a signed request (msg, sig) of id; an unknown
-	// id or a bad signature is node.ErrForbidden.
-	Caller(id string, msg, sig []byte) (*api.Caller, error)
-	Policy() (*api.Policy, error)
-	// Proposal returns a governance proposal with its tally; an unknown
-	// id is an error matching node.ErrNotFound.
-	Proposal(id string) (*governance.View, error)
-}
-
-var _ Backend = (*node.Node)(nil)
 
 // Config configures the handler.
 type Config struct {
@@ -110,6 +76,12 @@ func (c *Config) Validate() error {
 type server struct {
 	cfg      Config
 	inflight *inflight
+	// The backend as each route group sees it (backend.go).
+	txs        Submitter
+	chain      Chain
+	consortium Consortium
+	records    Records
+	auth       Authenticator
 }
 
 // busy answers 503 with Retry-After: the node takes no more now.
@@ -123,7 +95,9 @@ func New(cfg Config) (http.Handler, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	s := &server{cfg: cfg, inflight: newInflight(cfg.MaxInflightBytes, cfg.MaxInflightPerClient)}
+	b := cfg.Backend
+	s := &server{cfg: cfg, inflight: newInflight(cfg.MaxInflightBytes, cfg.MaxInflightPerClient),
+		txs: b, chain: b, consortium: b, records: b, auth: b}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1/txs", s.submit)
 	mux.HandleFunc("GET /v1/txs/{id}", s.proof)
@@ -140,7 +114,7 @@ func New(cfg Config) (http.Handler, error) {
 			writeErr(w, http.StatusBadRequest, "bad_request", "not an organisation id: "+err.Error())
 			return
 		}
-		if err := s.cfg.Backend.CustodianReachable(r.Context(), org); err != nil {
+		if err := s.records.CustodianReachable(r.Context(), org); err != nil {
 			s.privateErr(w, r, err)
 			return
 		}
@@ -148,7 +122,7 @@ func New(cfg Config) (http.Handler, error) {
 	})
 	mux.HandleFunc("GET /v1/keys/expiring", s.expiring)
 	mux.HandleFunc("GET /v1/policy", func(w http.ResponseWriter, r *http.Request) {
-		p, err := s.cfg.Backend.Policy()
+		p, err := s.consortium.Policy()
 		if err != nil {
 			s.internal(w, r, err)
 			return
@@ -156,7 +130,7 @@ func New(cfg Config) (http.Handler, error) {
 		writeJSON(w, http.StatusOK, p)
 	})
 	mux.HandleFunc("GET /v1/proposals/{id}", func(w http.ResponseWriter, r *http.Request) {
-		v, err := s.cfg.Backend.Proposal(r.PathValue("id"))
+		v, err := s.consortium.Proposal(r.PathValue("id"))
 		if err != nil {
 			s.fail(w, r, err)
 			return
@@ -165,7 +139,7 @@ func New(cfg Config) (http.Handler, error) {
 	})
 	mux.HandleFunc("GET /v1/backup", s.backup())
 	mux.HandleFunc("GET /v1/nodes", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, s.cfg.Backend.Members())
+		writeJSON(w, http.StatusOK, s.consortium.Members())
 	})
 	if cfg.Metrics != nil {
 		mux.Handle("GET /metrics", cfg.Metrics)
@@ -265,7 +239,7 @@ func (s *server) submit(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel = context.WithTimeout(ctx, timeout)
 		defer cancel()
 	}
-	res, err := s.cfg.Backend.Submit(ctx, raws, wait)
+	res, err := s.txs.Submit(ctx, raws, wait)
 	if errors.Is(err, node.ErrStopped) {
 		writeErr(w, http.StatusServiceUnavailable, "unavailable", "node is stopping")
 		return
@@ -308,7 +282,7 @@ func (s *server) proof(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, http.StatusBadRequest, "bad_request", err.Error())
 		return
 	}
-	p, err := s.cfg.Backend.Proof(id)
+	p, err := s.chain.Proof(id)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -341,7 +315,7 @@ func (s *server) block(w http.ResponseWriter, r *http.Request) {
 	p := r.PathValue("height")
 	var h uint64
 	if p == "latest" {
-		h = s.cfg.Backend.Head().Height
+		h = s.chain.Head().Height
 	} else {
 		var err error
 		if h, err = strconv.ParseUint(p, 10, 64); err != nil {
@@ -349,7 +323,7 @@ func (s *server) block(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	b, err := s.cfg.Backend.Block(h)
+	b, err := s.chain.Block(h)
 	s.sendBlock(w, r, b, err)
 }
 
@@ -359,7 +333,7 @@ func (s *server) blockByHash(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, http.StatusBadRequest, "bad_request", err.Error())
 		return
 	}
-	b, err := s.cfg.Backend.BlockByHash(h)
+	b, err := s.chain.BlockByHash(h)
 	s.sendBlock(w, r, b, err)
 }
 
@@ -367,7 +341,7 @@ func (s *server) blockByHash(w http.ResponseWriter, r *http.Request) {
 // newline-delimited JSON, then follows new blocks until the client goes
 // away. Blank lines are keep-alives.
 func (s *server) stream(w http.ResponseWriter, r *http.Request) {
-	next := s.cfg.Backend.Head().Height + 1
+	next := s.chain.Head().Height + 1
 	if f := r.URL.Query().Get("from"); f != "" {
 		v, err := strconv.ParseUint(f, 10, 64)
 		if err != nil {
@@ -389,9 +363,9 @@ func (s *server) stream(w http.ResponseWriter, r *http.Request) {
 	hb := time.NewTicker(s.cfg.Heartbeat)
 	defer hb.Stop()
 	for {
-		changed := s.cfg.Backend.HeadChanged()
-		for next <= s.cfg.Backend.Head().Height {
-			b, err := s.cfg.Backend.Block(next)
+		changed := s.chain.HeadChanged()
+		for next <= s.chain.Head().Height {
+			b, err := s.chain.Block(next)
 			if err != nil {
 				s.cfg.Logger.Error("stream: reading block", "height", next, "err", err)
 				return
@@ -421,11 +395,11 @@ func (s *server) stream(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *server) status(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, s.cfg.Backend.Status())
+	writeJSON(w, http.StatusOK, s.consortium.Status())
 }
 
 func (s *server) genesis(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, s.cfg.Backend.Genesis())
+	writeJSON(w, http.StatusOK, s.consortium.Genesis())
 }
 
 // readCBOR decodes a CBOR request body of at most max bytes into v.
@@ -485,7 +459,7 @@ func (s *server) upload(w http.ResponseWriter, r *http.Request) {
 	if !readCBOR(w, r, MaxUploadBytes, &req) {
 		return
 	}
-	if err := s.cfg.Backend.UploadRecord(&req); err != nil {
+	if err := s.records.UploadRecord(&req); err != nil {
 		s.privateErr(w, r, err)
 		return
 	}
@@ -497,7 +471,7 @@ func (s *server) fetch(w http.ResponseWriter, r *http.Request) {
 	if !readCBOR(w, r, 64<<10, &req) {
 		return
 	}
-	resp, err := s.cfg.Backend.FetchRecord(r.Context(), &req)
+	resp, err := s.records.FetchRecord(r.Context(), &req)
 	if err != nil {
 		s.privateErr(w, r, err)
 		return
@@ -524,7 +498,7 @@ func (s *server) expiring(w http.ResponseWriter, r *http.Request) {
 		}
 		within = d
 	}
-	keys, err := s.cfg.Backend.ExpiringKeys(within)
+	keys, err := s.consortium.ExpiringKeys(within)
 	if err != nil {
 		s.internal(w, r, err)
 		return
