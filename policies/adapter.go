@@ -39,9 +39,17 @@ func (a *Adapter) LoadPolicy(m model.Model) error {
 	if err != nil {
 		return err
 	}
-	for _, as := range as {
-		for _, role := range withMember(as) {
-			if err := persist.LoadPolicyArray([]string{"g", as.Member, role, as.Org}, m); err != nil {
+	// casbin's subjects are role keys, not members (Enforcer): a g row per
+	// role of each distinct key.
+	seen := map[string]bool{}
+	for _, a := range as {
+		rk := roleKey(a)
+		if seen[rk] {
+			continue
+		}
+		seen[rk] = true
+		for _, row := range roleRows(rk) {
+			if err := persist.LoadPolicyArray(append([]string{"g"}, row...), m); err != nil {
 				return err
 			}
 		}

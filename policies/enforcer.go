@@ -62,11 +62,21 @@ type Decision struct {
 // members with the same roles in the same organisation get the same
 // answers. A change of rules drops the cache; a change of a member's
 // roles needs no invalidation, since the member's key changes with them.
+//
+// For the same reason casbin never sees members: its subjects are the
+// role keys ("org\x00sorted,roles", which no member id can be), one per
+// distinct set of roles in an organisation, each with its roles as g rows.
+// A member costs one map entry here, not a place in casbin's role graph
+// (~1.3 KB each: a consortium has millions of patients and donors), and
+// adding one is a map write unless its set of roles is new.
 type Enforcer struct {
 	mu    sync.RWMutex
 	e     *casbin.Enforcer
-	roles map[string]string // member -> "org\x00sorted,roles"
-	rules map[Rule]bool
+	roles map[string]string // member -> its role key, interned in subjects
+	// subjects holds the role keys casbin knows (each its own interned
+	// copy); they stay when their last member goes (there are few).
+	subjects map[string]string
+	rules    map[Rule]bool
 	// cache is copy-on-write: readers load it without locks or
 	// allocations; a miss copies it (misses are rare: one per distinct
 	// key per policy version).
@@ -136,10 +146,27 @@ func (e *Enforcer) reindex(src Source) error {
 		e.rules[r] = true
 	}
 	e.roles = make(map[string]string, len(as))
+	e.subjects = map[string]string{}
 	for _, a := range as {
-		e.roles[a.Member] = roleKey(a)
+		rk := roleKey(a)
+		if k, ok := e.subjects[rk]; ok {
+			rk = k
+		} else {
+			e.subjects[rk] = rk // the Adapter loaded its g rows
+		}
+		e.roles[a.Member] = rk
 	}
 	return nil
+}
+
+// roleRows are the g rows of a role key: its roles in its organisation.
+func roleRows(rk string) [][]string {
+	org, list, _ := strings.Cut(rk, "\x00")
+	var rows [][]string
+	for _, role := range strings.Split(list, ",") {
+		rows = append(rows, []string{rk, role, org})
+	}
+	return rows
 }
 
 func withMember(a Assignment) []string {
@@ -182,7 +209,12 @@ func (e *Enforcer) Enforce(r Request) (Decision, error) {
 	if r.Consent {
 		consent = "active"
 	}
-	allowed, explain, err := e.e.EnforceEx(r.Sub, r.Dom, r.Obj, r.Act, r.Owner, r.Org, consent)
+	// casbin's subject is the role key; "own" compares the owner with it.
+	owner := r.Owner
+	if key.rel&1 != 0 {
+		owner = rk
+	}
+	allowed, explain, err := e.e.EnforceEx(rk, r.Dom, r.Obj, r.Act, owner, r.Org, consent)
 	if err != nil {
 		return Decision{}, fmt.Errorf("policies: enforcing: %w", err)
 	}
@@ -235,23 +267,19 @@ func (e *Enforcer) Apply(u Update) error {
 		}
 	}
 	for _, a := range u.Set {
-		if e.roles[a.Member] == roleKey(a) {
-			continue // unchanged (a key rotation, say)
-		}
-		if err := e.dropMember(a.Member); err != nil {
-			return err
-		}
 		if a.Org == "" || strings.Contains(a.Org, "\x00") {
 			return fmt.Errorf("policies: member %q has no organisation", a.Member)
 		}
-		var rows [][]string
-		for _, role := range withMember(a) {
-			rows = append(rows, []string{a.Member, role, a.Org})
+		rk := roleKey(a)
+		if k, ok := e.subjects[rk]; ok {
+			rk = k
+		} else {
+			if _, err := e.e.AddGroupingPolicies(roleRows(rk)); err != nil {
+				return fmt.Errorf("policies: assigning roles of %q: %w", a.Member, err)
+			}
+			e.subjects[rk] = rk
 		}
-		if _, err := e.e.AddGroupingPolicies(rows); err != nil {
-			return fmt.Errorf("policies: assigning roles of %q: %w", a.Member, err)
-		}
-		e.roles[a.Member] = roleKey(a)
+		e.roles[a.Member] = rk
 	}
 	var add, remove [][]string
 	for _, r := range u.RemoveRules {
@@ -286,18 +314,6 @@ func (e *Enforcer) Apply(u Update) error {
 }
 
 func (e *Enforcer) dropMember(id string) error {
-	rk, ok := e.roles[id]
-	if !ok {
-		return nil
-	}
-	org, list, _ := strings.Cut(rk, "\x00")
-	var rows [][]string
-	for _, role := range strings.Split(list, ",") {
-		rows = append(rows, []string{id, role, org})
-	}
-	if _, err := e.e.RemoveGroupingPolicies(rows); err != nil {
-		return fmt.Errorf("policies: dropping roles of %q: %w", id, err)
-	}
 	delete(e.roles, id)
 	return nil
 }
