@@ -19,6 +19,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/codec"
 	"github.com/almoner/almoner/consortium-node/consensus"
 	"github.com/almoner/almoner/consortium-node/genesis"
+	"github.com/almoner/almoner/consortium-node/genesis/genesisstate"
 	"github.com/almoner/almoner/consortium-node/node"
 	"github.com/almoner/almoner/consortium-node/store"
 	"github.com/almoner/almoner/privacy/envelope"
@@ -99,7 +100,7 @@ func check(w *os.File, g *genesis.File, dir string) error {
 	head, _ := st.Head()
 	fmt.Fprintf(w, "chain:   %d blocks, %d txs, %d records: ok; head %d %s, state %s\n",
 		rep.Blocks, rep.Txs, rep.Keys, head.Height, head.Hash, head.StateHash)
-	gb, _, err := g.Block()
+	gb, _, err := genesisstate.Block(g)
 	if err != nil {
 		return err
 	}

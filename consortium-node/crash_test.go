@@ -31,6 +31,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/contracts/system"
 	cexec "github.com/almoner/almoner/consortium-node/exec"
 	"github.com/almoner/almoner/consortium-node/genesis"
+	"github.com/almoner/almoner/consortium-node/genesis/genesisstate"
 	"github.com/almoner/almoner/consortium-node/ledger"
 	"github.com/almoner/almoner/consortium-node/tx"
 	"github.com/almoner/almoner/privacy/sign"
@@ -545,7 +546,7 @@ func verifyAcked(t *testing.T, cl nodeClient, g *genesis.File, s *submitter, fin
 	if t.Failed() {
 		t.FailNow()
 	}
-	gb, _, err := g.Block()
+	gb, _, err := genesisstate.Block(g)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -753,7 +754,7 @@ func (m mapState) scan(prefix string, fn func(k string, v []byte) bool) error {
 func replay(t *testing.T, g *genesis.File, blocks []*api.Block) {
 	t.Helper()
 	start := time.Now()
-	gb, gstate, err := g.Block()
+	gb, gstate, err := genesisstate.Block(g)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/api"
 	"github.com/almoner/almoner/consortium-node/contracts/consortium"
 	"github.com/almoner/almoner/consortium-node/genesis"
+	"github.com/almoner/almoner/consortium-node/genesis/genesisstate"
 	"github.com/almoner/almoner/consortium-node/node"
 	"github.com/almoner/almoner/consortium-node/privatestore"
 	"github.com/almoner/almoner/consortium-node/store"
@@ -304,7 +305,7 @@ func checkLedger(db *leveldb.DB, h *api.BackupHeader, c *RestoreConfig) error {
 	} else if halted {
 		return fmt.Errorf("%w: the backed-up node had halted (%s); back up a healthy node", ErrUnsafe, reason)
 	}
-	gb, _, err := c.Genesis.Block()
+	gb, _, err := genesisstate.Block(c.Genesis)
 	if err != nil {
 		return err
 	}

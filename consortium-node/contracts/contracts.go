@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/almoner/almoner/consortium-node/codec"
+	"github.com/almoner/almoner/consortium-node/contracts/vocab"
 	"github.com/almoner/almoner/consortium-node/exec"
 	"github.com/almoner/almoner/consortium-node/ledger"
 	"github.com/almoner/almoner/consortium-node/tx"
@@ -15,17 +16,18 @@ import (
 	"github.com/almoner/almoner/privacy/sign"
 )
 
-// Errors a transaction can fail with. Contracts wrap them with detail; the
-// message ends up in the failed receipt, so it must be deterministic and
-// must never contain personal health data or secrets.
+// Errors a transaction can fail with, defined once in contracts/vocab (so
+// that vocabulary packages and portals share them). Contracts wrap them with
+// detail; the message ends up in the failed receipt, so it must be
+// deterministic and must never contain personal health data or secrets.
 var (
-	ErrUnknownContract = errors.New("unknown contract")
-	ErrUnknownMethod   = errors.New("unknown method")
-	ErrUnauthenticated = errors.New("sender not authenticated")
-	ErrDenied          = errors.New("permission denied")
-	ErrInvalid         = errors.New("invalid argument")
-	ErrNotFound        = errors.New("not found")
-	ErrConflict        = errors.New("conflict")
+	ErrUnknownContract = vocab.ErrUnknownContract
+	ErrUnknownMethod   = vocab.ErrUnknownMethod
+	ErrUnauthenticated = vocab.ErrUnauthenticated
+	ErrDenied          = vocab.ErrDenied
+	ErrInvalid         = vocab.ErrInvalid
+	ErrNotFound        = vocab.ErrNotFound
+	ErrConflict        = vocab.ErrConflict
 )
 
 // Context is what a contract sees while it executes one transaction.
@@ -160,7 +162,7 @@ type Authenticator interface {
 }
 
 // Key returns the full state key of a contract's key.
-func Key(contract, key string) string { return contract + "/" + key }
+func Key(contract, key string) string { return vocab.Key(contract, key) }
 
 // Registry holds the contracts a chain runs.
 type Registry struct {

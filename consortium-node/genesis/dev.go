@@ -15,7 +15,8 @@ import (
 	"github.com/cloudflare/circl/kem/xwing"
 
 	"github.com/almoner/almoner/consortium-node/contracts/claim/claimdoc"
-	"github.com/almoner/almoner/consortium-node/contracts/identity"
+	"github.com/almoner/almoner/consortium-node/contracts/identity/memberid"
+	identity "github.com/almoner/almoner/consortium-node/contracts/identity/vocab"
 	"github.com/almoner/almoner/privacy/sign"
 )
 
@@ -205,7 +206,7 @@ func Dev(dir string, o DevOptions) (*File, error) {
 		if err := kf.Save(KeyPath(dir, m.ID)); err != nil {
 			return nil, err
 		}
-		f.Members = append(f.Members, identity.Member{ID: m.ID, Org: identity.OrgOf(m.ID), Roles: m.Roles, SignKey: sk.Public(), EncKey: ek})
+		f.Members = append(f.Members, identity.Member{ID: m.ID, Org: memberid.OrgOf(m.ID), Roles: m.Roles, SignKey: sk.Public(), EncKey: ek})
 	}
 	for i := 0; i < o.Nodes; i++ {
 		org := DevOrgs[i%len(DevOrgs)].ID

@@ -1,8 +1,15 @@
-// Package genesis owns the genesis file: the chain id, the consortium's
-// founding organisations, members and nodes, the consensus parameters and
-// the initial policy rows. It validates the file, derives the genesis
-// state and block (height 0) from it, and creates a development consortium
-// with keys on disk (Dev).
+// Package genesis owns the genesis file format: the chain id, the
+// consortium's founding organisations, members and nodes, the consensus
+// parameters, the initial policy rows and the hospitals' claims key ids.
+// It loads and validates the file, reads and writes development key files
+// and bridges them to the keystore, and creates a development consortium
+// with keys on disk (Dev). The genesis state and block derived from a file
+// are package genesisstate's.
+//
+// It may import the contracts' vocabulary packages (identity/vocab,
+// consortium/vocab, claim/claimdoc), tx, policies and privacy/; never a
+// contract implementation or the executor, so that the portal can read a
+// genesis file without linking the node.
 //
 // The file format is JSON and is documented in docs/genesis.md.
 package genesis

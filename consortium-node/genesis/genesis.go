@@ -5,16 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"sort"
 	"strings"
 	"time"
 
-	"github.com/almoner/almoner/consortium-node/codec"
-	"github.com/almoner/almoner/consortium-node/contracts/claim"
-	"github.com/almoner/almoner/consortium-node/contracts/consortium"
-	"github.com/almoner/almoner/consortium-node/contracts/governance"
-	"github.com/almoner/almoner/consortium-node/contracts/identity"
-	"github.com/almoner/almoner/consortium-node/ledger"
+	"github.com/almoner/almoner/consortium-node/contracts/claim/claimdoc"
+	consortium "github.com/almoner/almoner/consortium-node/contracts/consortium/vocab"
+	identity "github.com/almoner/almoner/consortium-node/contracts/identity/vocab"
 	"github.com/almoner/almoner/consortium-node/tx"
 	"github.com/almoner/almoner/policies"
 	"github.com/almoner/almoner/privacy/sign"
@@ -143,7 +139,7 @@ func (f *File) Validate() error {
 	if _, err := f.Rules(); err != nil {
 		return fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
-	if _, err := claim.Genesis(f.ClaimsKeyIDs); err != nil {
+	if _, err := claimdoc.Genesis(f.ClaimsKeyIDs); err != nil {
 		return fmt.Errorf("%w: claims_key_ids: %v", ErrInvalid, err)
 	}
 	for org := range f.ClaimsKeyIDs {
@@ -194,71 +190,4 @@ func (f *File) Node(id string) (Node, bool) {
 		}
 	}
 	return Node{}, false
-}
-
-// State keys written at genesis outside the identity contract.
-const (
-	ParamsKey    = "chain/params"
-	ProposerName = "genesis"
-)
-
-// State returns the genesis state, sorted by key.
-func (f *File) State() ([]ledger.StateWrite, error) {
-	if err := f.Validate(); err != nil {
-		return nil, err
-	}
-	iw, err := identity.Genesis(f.Organisations, f.Members)
-	if err != nil {
-		return nil, err
-	}
-	var out []ledger.StateWrite
-	for _, w := range iw {
-		out = append(out, ledger.StateWrite{Key: w.Key, Value: w.Value})
-	}
-	put := func(k string, v any) error {
-		b, err := codec.Marshal(v)
-		if err != nil {
-			return err
-		}
-		out = append(out, ledger.StateWrite{Key: k, Value: b})
-		return nil
-	}
-	if err := put(ParamsKey, &f.Params); err != nil {
-		return nil, err
-	}
-	for _, w := range consortium.Genesis(f.Nodes) {
-		out = append(out, ledger.StateWrite{Key: w.Key, Value: w.Value})
-	}
-	rules, err := f.Rules()
-	if err != nil {
-		return nil, err
-	}
-	gw, err := governance.Genesis(rules)
-	if err != nil {
-		return nil, err
-	}
-	for _, w := range gw {
-		out = append(out, ledger.StateWrite{Key: w.Key, Value: w.Value})
-	}
-	cw, err := claim.Genesis(f.ClaimsKeyIDs)
-	if err != nil {
-		return nil, err
-	}
-	out = append(out, cw...)
-	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
-	return out, nil
-}
-
-// Block returns the genesis block (height 0, no transactions) and state.
-func (f *File) Block() (*ledger.Block, []ledger.StateWrite, error) {
-	st, err := f.State()
-	if err != nil {
-		return nil, nil, err
-	}
-	b := &ledger.Block{Header: ledger.Header{
-		ChainID: f.ChainID, Height: 0, Time: f.GenesisTime.UnixNano(),
-		TxRoot: ledger.TxRoot(nil), ReceiptRoot: ledger.ReceiptRoot(nil),
-		StateHash: ledger.NextStateHash(ledger.Hash{}, st), Proposer: ProposerName,
-	}, Txs: [][]byte{}}
-	return b, st, nil
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/contracts/system"
 	"github.com/almoner/almoner/consortium-node/exec"
 	"github.com/almoner/almoner/consortium-node/genesis"
+	"github.com/almoner/almoner/consortium-node/genesis/genesisstate"
 	"github.com/almoner/almoner/consortium-node/ledger"
 	"github.com/almoner/almoner/consortium-node/mempool"
 	"github.com/almoner/almoner/consortium-node/privatestore"
@@ -293,7 +294,7 @@ func open(cfg Config, db *leveldb.DB) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	gb, gstate, err := cfg.Genesis.Block()
+	gb, gstate, err := genesisstate.Block(cfg.Genesis)
 	if err != nil {
 		return nil, err
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/codec"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
 	"github.com/almoner/almoner/consortium-node/genesis"
+	"github.com/almoner/almoner/consortium-node/genesis/genesisstate"
 	"github.com/almoner/almoner/consortium-node/ledger"
 	"github.com/almoner/almoner/consortium-node/transport"
 	"github.com/almoner/almoner/consortium-node/tx"
@@ -155,7 +156,7 @@ func FuzzPeerMessage(f *testing.F) {
 	f.Add(kindRaft, uint8(0), hb)
 	f.Add(kindForward, uint8(0), mustCBOR([][]byte{raw}))
 	f.Add(kindForward, uint8(1), mustCBOR([][]byte{raw[:len(raw)-1], {}}))
-	gb, _, err := n.cfg.Genesis.Block()
+	gb, _, err := genesisstate.Block(n.cfg.Genesis)
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/api"
 	"github.com/almoner/almoner/consortium-node/api/client"
 	"github.com/almoner/almoner/consortium-node/genesis"
+	"github.com/almoner/almoner/consortium-node/genesis/genesisstate"
 	"github.com/almoner/almoner/consortium-node/ledger"
 	"github.com/almoner/almoner/consortium-node/tx"
 	"github.com/almoner/almoner/portal/keyring"
@@ -89,7 +90,7 @@ func genesisReadModel(t *testing.T) (*genesis.File, *api.Block, *readmodel.Store
 	if err != nil {
 		t.Fatal(err)
 	}
-	gb, _, err := g.Block()
+	gb, _, err := genesisstate.Block(g)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/almoner/almoner/consortium-node/api"
 	"github.com/almoner/almoner/consortium-node/genesis"
+	"github.com/almoner/almoner/consortium-node/genesis/genesisstate"
 	"github.com/almoner/almoner/privacy/integrity"
 )
 
@@ -154,7 +155,7 @@ func (f *Follower) apply(b *api.Block) error {
 		if f.genesis == nil {
 			return errors.New("readmodel: genesis file not fetched")
 		}
-		gb, _, err := f.genesis.Block()
+		gb, _, err := genesisstate.Block(f.genesis)
 		if err != nil {
 			return fmt.Errorf("%w: genesis file: %v", ErrCorrupt, err)
 		}

@@ -20,8 +20,8 @@ import (
 
 	"github.com/almoner/almoner/consortium-node/api"
 	"github.com/almoner/almoner/consortium-node/codec"
-	"github.com/almoner/almoner/consortium-node/contracts/consortium"
-	"github.com/almoner/almoner/consortium-node/contracts/governance"
+	consortium "github.com/almoner/almoner/consortium-node/contracts/consortium/vocab"
+	governance "github.com/almoner/almoner/consortium-node/contracts/governance/vocab"
 	"github.com/almoner/almoner/consortium-node/genesis"
 	"github.com/almoner/almoner/consortium-node/ledger"
 	"github.com/almoner/almoner/consortium-node/tx"

@@ -24,6 +24,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/codec"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
 	"github.com/almoner/almoner/consortium-node/genesis"
+	"github.com/almoner/almoner/consortium-node/genesis/genesisstate"
 	"github.com/almoner/almoner/consortium-node/ledger"
 	"github.com/almoner/almoner/consortium-node/node"
 	"github.com/almoner/almoner/consortium-node/tx"
@@ -884,7 +885,7 @@ func TestBlocks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	gb, _, err := f.g.Block()
+	gb, _, err := genesisstate.Block(f.g)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1119,8 +1120,8 @@ func TestStatusAndGenesis(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	gb1, _, _ := loaded.Block()
-	gb2, _, _ := g.Block()
+	gb1, _, _ := genesisstate.Block(loaded)
+	gb2, _, _ := genesisstate.Block(g)
 	if gb1.Header.Hash() != gb2.Header.Hash() {
 		t.Error("genesis over the API yields another genesis block than the file")
 	}

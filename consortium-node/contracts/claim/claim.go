@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/hex"
 	"fmt"
-	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -223,28 +222,13 @@ func LoadClaim(r contracts.StateReader, id string) (*Claim, error) {
 
 // keyKey is the state key (under "claim/") of a provider's claims
 // fingerprint key id.
-func keyKey(org string) string { return "key/" + org }
+func keyKey(org string) string { return claimdoc.KeyIDKey(org) }
 
 // KeyStateKey is the full state key of org's fingerprint key id.
-func KeyStateKey(org string) string { return full(keyKey(org)) }
+func KeyStateKey(org string) string { return claimdoc.KeyIDStateKey(org) }
 
-// Genesis returns the claim contract's genesis state: each hospital's
-// claims fingerprint key id (claimdoc.Key.ID), by organisation. A
-// hospital without one files no claims.
-func Genesis(keyIDs map[string]string) ([]ledger.StateWrite, error) {
-	orgs := slices.Sorted(maps.Keys(keyIDs))
-	out := make([]ledger.StateWrite, 0, len(orgs))
-	for _, org := range orgs {
-		if err := identity.ValidateID(org, false); err != nil {
-			return nil, fmt.Errorf("claims key of %q: %w", org, err)
-		}
-		if err := validateKeyID(keyIDs[org]); err != nil {
-			return nil, fmt.Errorf("claims key of %q: %w", org, err)
-		}
-		out = append(out, ledger.StateWrite{Key: KeyStateKey(org), Value: []byte(keyIDs[org])})
-	}
-	return out, nil
-}
+// Genesis returns the claim contract's genesis state (claimdoc.Genesis).
+func Genesis(keyIDs map[string]string) ([]ledger.StateWrite, error) { return claimdoc.Genesis(keyIDs) }
 
 // RegisterKey records hospital org's claims fingerprint key id, for the
 // governance contract onboarding a hospital (ctx is the claim contract's,
@@ -262,17 +246,12 @@ func RegisterKey(ctx contracts.Context, org, keyID string) error {
 }
 
 // ValidateKeyID checks a fingerprint key id's shape.
-func ValidateKeyID(id string) error { return validateKeyID(id) }
+func ValidateKeyID(id string) error { return claimdoc.ValidateKeyID(id) }
 
 // KeyIDLen is the length of a fingerprint key id: 32 lower-case hex digits.
-const KeyIDLen = 32
+const KeyIDLen = claimdoc.KeyIDLen
 
-func validateKeyID(id string) error {
-	if len(id) != KeyIDLen || strings.Trim(id, "0123456789abcdef") != "" {
-		return fmt.Errorf("%w: a claims fingerprint key id is %d lower-case hex digits", contracts.ErrInvalid, KeyIDLen)
-	}
-	return nil
-}
+func validateKeyID(id string) error { return claimdoc.ValidateKeyID(id) }
 
 // parseHash parses a fingerprint given as 64 lower-case hex digits.
 func parseHash(what, s string) (ledger.Hash, error) {

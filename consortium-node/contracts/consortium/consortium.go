@@ -9,6 +9,7 @@ import (
 
 	"github.com/almoner/almoner/consortium-node/codec"
 	"github.com/almoner/almoner/consortium-node/contracts"
+	"github.com/almoner/almoner/consortium-node/contracts/consortium/vocab"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
 	"github.com/almoner/almoner/consortium-node/contracts/quorum"
 	"github.com/almoner/almoner/consortium-node/ledger"
@@ -16,55 +17,37 @@ import (
 	"github.com/almoner/almoner/privacy/sign"
 )
 
-// Name is the contract's name.
-const Name = "consortium"
-
-// Actions of a membership change.
+// The contract's vocabulary is defined once, in consortium/vocab.
 const (
-	ActionAddNode    = "add_node"
-	ActionRemoveNode = "remove_node"
+	Name             = vocab.Name
+	ActionAddNode    = vocab.ActionAddNode
+	ActionRemoveNode = vocab.ActionRemoveNode
+	NodesStateKey    = vocab.NodesStateKey
+	nodesKey         = vocab.NodesKey
 )
 
-// Node is a consortium node.
-type Node struct {
-	_ struct{} `cbor:",toarray"`
-	// ID names the node in headers and signatures.
-	ID  string `json:"id"`
-	Org string `json:"org"`
-	// RaftID is the node's raft member id (unique, non-zero, never reused).
-	RaftID uint64 `json:"raft_id"`
-	// SignKey signs block headers and authenticates the node's transport.
-	SignKey sign.PublicKey `json:"sign_key"`
-	// EncKey is the node's X-Wing key: hospital staff wrap the data key of
-	// a record they upload for their custodian node with it.
-	EncKey identity.EncryptionKey `json:"enc_key"`
-	// RaftAddr is where peers reach the node's raft transport.
-	RaftAddr string `json:"raft_addr"`
-	// APIAddr is the node's HTTP API.
-	APIAddr string `json:"api_addr"`
-}
+type (
+	// Node is a consortium node (vocab.Node).
+	Node = vocab.Node
+	// GenesisWrite is vocab.GenesisWrite.
+	GenesisWrite = vocab.GenesisWrite
+)
 
-// Validate checks a node record's shape.
-func (n *Node) Validate() error {
-	if err := identity.ValidateID(n.ID, false); err != nil {
-		return fmt.Errorf("node id: %w", err)
+// NodeStateKey is the full state key of a node record.
+func NodeStateKey(id string) string { return vocab.NodeStateKey(id) }
+
+// Genesis returns the state of the genesis nodes (vocab.Genesis).
+func Genesis(nodes []Node) []GenesisWrite { return vocab.Genesis(nodes) }
+
+func nodeKey(id string) string { return vocab.NodeKey(id) }
+func raftKey(id uint64) string { return vocab.RaftKey(id) }
+
+func encode(v any) []byte {
+	b, err := codec.Marshal(v)
+	if err != nil {
+		panic(fmt.Sprintf("consortium: encoding %T: %v", v, err))
 	}
-	if n.RaftID == 0 {
-		return fmt.Errorf("%w: node %q needs a non-zero raft id", contracts.ErrInvalid, n.ID)
-	}
-	if err := n.SignKey.CheckRegistrable(); err != nil {
-		return fmt.Errorf("%w: node %q signing key: %v", contracts.ErrInvalid, n.ID, err)
-	}
-	if n.SignKey.Alg != sign.Ed25519 {
-		return fmt.Errorf("%w: node keys must be Ed25519 (they are also TLS keys)", contracts.ErrInvalid)
-	}
-	if err := n.EncKey.Validate(); err != nil {
-		return fmt.Errorf("node %q encryption key: %w", n.ID, err)
-	}
-	if n.RaftAddr == "" || n.APIAddr == "" || len(n.RaftAddr) > 256 || len(n.APIAddr) > 256 {
-		return fmt.Errorf("%w: node %q needs raft and API addresses", contracts.ErrInvalid, n.ID)
-	}
-	return nil
+	return b
 }
 
 // Change is what organisation admins approve.
@@ -95,47 +78,6 @@ func Approve(chainID string, c *Change, member string, key *sign.PrivateKey) (st
 		return "", err
 	}
 	return member + ":" + base64.RawURLEncoding.EncodeToString(key.Sign(msg)), nil
-}
-
-// State keys (full keys, for readers outside the contract).
-const (
-	NodesStateKey = Name + "/nodes"
-	nodesKey      = "nodes"
-)
-
-func nodeKey(id string) string { return "node/" + id }
-
-// NodeStateKey is the full state key of a node record.
-func NodeStateKey(id string) string { return contracts.Key(Name, nodeKey(id)) }
-
-func raftKey(id uint64) string { return "raftid/" + strconv.FormatUint(id, 10) }
-
-func encode(v any) []byte {
-	b, err := codec.Marshal(v)
-	if err != nil {
-		panic(fmt.Sprintf("consortium: encoding %T: %v", v, err))
-	}
-	return b
-}
-
-// GenesisWrite is a state entry written at genesis.
-type GenesisWrite struct {
-	Key   string
-	Value []byte
-}
-
-// Genesis returns the state of the genesis nodes.
-func Genesis(nodes []Node) []GenesisWrite {
-	var out []GenesisWrite
-	ids := make([]string, 0, len(nodes))
-	for i := range nodes {
-		out = append(out, GenesisWrite{NodeStateKey(nodes[i].ID), encode(&nodes[i])},
-			GenesisWrite{contracts.Key(Name, raftKey(nodes[i].RaftID)), []byte(nodes[i].ID)})
-		ids = append(ids, nodes[i].ID)
-	}
-	slices.Sort(ids)
-	out = append(out, GenesisWrite{NodesStateKey, encode(ids)})
-	return out
 }
 
 // LoadNodes reads the current nodes, in id order.

@@ -11,6 +11,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/contracts"
 	"github.com/almoner/almoner/consortium-node/contracts/claim"
 	"github.com/almoner/almoner/consortium-node/contracts/consortium"
+	"github.com/almoner/almoner/consortium-node/contracts/governance/vocab"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
 	"github.com/almoner/almoner/consortium-node/contracts/quorum"
 	"github.com/almoner/almoner/consortium-node/ledger"
@@ -18,77 +19,64 @@ import (
 	"github.com/almoner/almoner/policies"
 )
 
-// Name is the contract's name.
-const Name = "governance"
-
-// Kinds of proposal.
+// The contract's vocabulary is defined once, in governance/vocab.
 const (
-	KindAddOrg       = "add_org"
-	KindRemoveOrg    = "remove_org"
-	KindAddNode      = "add_node"
-	KindRemoveNode   = "remove_node"
-	KindChangePolicy = "change_policy"
-	KindSetThreshold = "set_threshold"
+	Name             = vocab.Name
+	KindAddOrg       = vocab.KindAddOrg
+	KindRemoveOrg    = vocab.KindRemoveOrg
+	KindAddNode      = vocab.KindAddNode
+	KindRemoveNode   = vocab.KindRemoveNode
+	KindChangePolicy = vocab.KindChangePolicy
+	KindSetThreshold = vocab.KindSetThreshold
+	StatusOpen       = vocab.StatusOpen
+	StatusExecuted   = vocab.StatusExecuted
+	StatusFailed     = vocab.StatusFailed
+	StatusRejected   = vocab.StatusRejected
+	StatusWithdrawn  = vocab.StatusWithdrawn
+	StatusExpired    = vocab.StatusExpired
+	DefaultValidFor  = vocab.DefaultValidFor
+	MaxValidFor      = vocab.MaxValidFor
+	MaxRules         = vocab.MaxRules
+	PolicyPrefix     = vocab.PolicyPrefix
+)
+
+type (
+	// Vote is vocab.Vote.
+	Vote = vocab.Vote
+	// Proposal is vocab.Proposal.
+	Proposal = vocab.Proposal
+	// Tally is vocab.Tally.
+	Tally = vocab.Tally
+	// View is vocab.View.
+	View = vocab.View
+	// GenesisWrite is vocab.GenesisWrite.
+	GenesisWrite = vocab.GenesisWrite
 )
 
 // Kinds lists the kinds of proposal.
-func Kinds() []string {
-	return []string{KindAddOrg, KindRemoveOrg, KindAddNode, KindRemoveNode, KindChangePolicy, KindSetThreshold}
-}
-
-// Proposal statuses. "expired" is never stored: an open proposal whose
-// expiry passed reads as expired (Status) and accepts no more votes.
-const (
-	StatusOpen      = "open"
-	StatusExecuted  = "executed"
-	StatusFailed    = "failed"
-	StatusRejected  = "rejected"
-	StatusWithdrawn = "withdrawn"
-	StatusExpired   = "expired"
-)
-
-// Validity bounds of a proposal (block time).
-const (
-	DefaultValidFor = 7 * 24 * time.Hour
-	MaxValidFor     = 90 * 24 * time.Hour
-	// MaxRules bounds the rules one change_policy proposal may touch.
-	MaxRules = 10_000
-)
-
-// PolicyPrefix is the full state key prefix of the policy rules; each
-// rule is stored at PolicyPrefix+rule.Key().
-const PolicyPrefix = Name + "/policy/"
-
-// Vote is one organisation's approval or rejection.
-type Vote struct {
-	_      struct{} `cbor:",toarray"`
-	Org    string   `json:"org"`
-	Member string   `json:"member"`
-	Height uint64   `json:"height"`
-}
-
-// Proposal is a governance proposal as stored.
-type Proposal struct {
-	_          struct{} `cbor:",toarray"`
-	ID         string   `json:"id"`
-	Kind       string   `json:"kind"`
-	Args       tx.Args  `json:"args"`
-	Proposer   string   `json:"proposer"`
-	Height     uint64   `json:"height"`
-	Created    int64    `json:"created"` // Unix seconds, block time
-	Expires    int64    `json:"expires"` // Unix seconds, block time
-	Approvals  []Vote   `json:"approvals"`
-	Rejections []Vote   `json:"rejections"`
-	Status     string   `json:"status"`
-	// Result says why execution failed; empty otherwise.
-	Result  string `json:"result,omitempty"`
-	Decided uint64 `json:"decided,omitempty"` // height of the deciding vote
-}
-
-func proposalKey(id string) string { return "p/" + id }
+func Kinds() []string { return vocab.Kinds() }
 
 // ProposalStateKey is the full state key of a proposal.
-func ProposalStateKey(id string) string { return contracts.Key(Name, proposalKey(id)) }
+func ProposalStateKey(id string) string { return vocab.ProposalStateKey(id) }
+
+// EncodeRule is a rule's state value.
+func EncodeRule(r policies.Rule) []byte { return vocab.EncodeRule(r) }
+
+// DecodeRule decodes a rule's state value.
+func DecodeRule(b []byte) (policies.Rule, error) { return vocab.DecodeRule(b) }
+
+// Genesis returns the state of the initial policy (vocab.Genesis).
+func Genesis(rules []policies.Rule) ([]GenesisWrite, error) { return vocab.Genesis(rules) }
+
+func proposalKey(id string) string { return vocab.ProposalKey(id) }
+
+func encode(v any) []byte {
+	b, err := codec.Marshal(v)
+	if err != nil {
+		panic(fmt.Sprintf("governance: encoding %T: %v", v, err)) // fixed-shape values
+	}
+	return b
+}
 
 // Load reads a proposal.
 func Load(r contracts.StateReader, id string) (*Proposal, error) {
@@ -101,49 +89,6 @@ func Load(r contracts.StateReader, id string) (*Proposal, error) {
 		return nil, fmt.Errorf("governance: corrupt proposal %q: %w", id, err)
 	}
 	return &p, nil
-}
-
-func encode(v any) []byte {
-	b, err := codec.Marshal(v)
-	if err != nil {
-		panic(fmt.Sprintf("governance: encoding %T: %v", v, err)) // fixed-shape values
-	}
-	return b
-}
-
-// EncodeRule is a rule's state value.
-func EncodeRule(r policies.Rule) []byte { return encode(r.Strings()) }
-
-// DecodeRule decodes a rule's state value.
-func DecodeRule(b []byte) (policies.Rule, error) {
-	var v []string
-	if err := codec.State.Unmarshal(b, &v); err != nil {
-		return policies.Rule{}, fmt.Errorf("governance: corrupt policy rule: %w", err)
-	}
-	return policies.RuleFromStrings(v)
-}
-
-// GenesisWrite is a state entry written at genesis.
-type GenesisWrite struct {
-	Key   string
-	Value []byte
-}
-
-// Genesis returns the state of the initial policy.
-func Genesis(rules []policies.Rule) ([]GenesisWrite, error) {
-	out := make([]GenesisWrite, 0, len(rules))
-	seen := map[policies.Rule]bool{}
-	for _, r := range rules {
-		if err := r.Validate(); err != nil {
-			return nil, err
-		}
-		if seen[r] {
-			return nil, fmt.Errorf("genesis policy repeats rule %q", r)
-		}
-		seen[r] = true
-		out = append(out, GenesisWrite{PolicyPrefix + r.Key(), EncodeRule(r)})
-	}
-	return out, nil
 }
 
 // Contract is the governance system contract.
@@ -542,19 +487,6 @@ func withdraw(ctx contracts.Context, args tx.Args) error {
 	return nil
 }
 
-// Tally is where a proposal's vote stands.
-type Tally struct {
-	// Orgs are the current organisations; Needed of them must approve.
-	Orgs    []string `json:"orgs"`
-	Needed  int      `json:"needed"`
-	Percent uint64   `json:"threshold_percent"`
-	// Approved and Rejected are the organisations that voted (current
-	// organisations only); Missing have not voted.
-	Approved []string `json:"approved"`
-	Rejected []string `json:"rejected"`
-	Missing  []string `json:"missing"`
-}
-
 func tallyOf(r contracts.StateReader, p *Proposal) (*Tally, error) {
 	orgs, err := identity.LoadOrgIDs(r)
 	if err != nil {
@@ -582,14 +514,6 @@ func tallyOf(r contracts.StateReader, p *Proposal) (*Tally, error) {
 		}
 	}
 	return t, nil
-}
-
-// View is a proposal with where its vote stands, for status queries.
-type View struct {
-	*Proposal
-	// State is Status, or "expired" for an open proposal past its expiry.
-	State string `json:"state"`
-	Tally *Tally `json:"tally"`
 }
 
 // Status reads a proposal and its tally as of state r at block time now.

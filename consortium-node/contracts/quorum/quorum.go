@@ -2,15 +2,22 @@
 // organisations must approve a governance proposal or a node change. The
 // value lives in the governance contract's state; this package only reads
 // and interprets it, so that the consortium contract's signed-approval
-// path and the governance contract count the same way.
+// path, the governance contract and the portal count the same way. It
+// imports only tx (the canonical encoding) and contracts/vocab: a portal
+// may use it without linking the executor.
 package quorum
 
 import (
 	"fmt"
 
 	"github.com/almoner/almoner/consortium-node/codec"
-	"github.com/almoner/almoner/consortium-node/contracts"
+	contracts "github.com/almoner/almoner/consortium-node/contracts/vocab"
 )
+
+// StateReader reads full state keys (contracts.StateReader satisfies it).
+type StateReader interface {
+	Get(key string) ([]byte, bool)
+}
 
 // StateKey is the full state key of the threshold (a CBOR uint percent).
 const StateKey = "governance/threshold"
@@ -30,7 +37,7 @@ func Valid(pct uint64) error {
 }
 
 // Percent reads the current threshold.
-func Percent(r contracts.StateReader) (uint64, error) {
+func Percent(r StateReader) (uint64, error) {
 	b, ok := r.Get(StateKey)
 	if !ok {
 		return DefaultPercent, nil

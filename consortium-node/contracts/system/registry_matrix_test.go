@@ -101,36 +101,11 @@ func dispatched(t *testing.T, c contracts.Contract) []string {
 	}
 	dir := filepath.Join("..", "..", "..", strings.TrimPrefix(pkg, mod))
 	fset := token.NewFileSet()
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var files []*ast.File
-	for _, e := range ents {
-		if !strings.HasSuffix(e.Name(), ".go") || strings.HasSuffix(e.Name(), "_test.go") {
-			continue
-		}
-		f, err := parser.ParseFile(fset, filepath.Join(dir, e.Name()), nil, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		files = append(files, f)
-	}
-	consts := map[string]string{}
-	for _, f := range files {
-		ast.Inspect(f, func(n ast.Node) bool {
-			if vs, ok := n.(*ast.ValueSpec); ok {
-				for i, name := range vs.Names {
-					if i < len(vs.Values) {
-						if lit, ok := vs.Values[i].(*ast.BasicLit); ok && lit.Kind == token.STRING {
-							consts[name.Name], _ = strconv.Unquote(lit.Value)
-						}
-					}
-				}
-			}
-			return true
-		})
-	}
+	files := parseDir(t, fset, dir)
+	// A contract's method names may be defined in its vocabulary package
+	// (dir/vocab) and named from the contract as vocab.X.
+	vocabConsts := stringConsts(parseDir(t, fset, filepath.Join(dir, "vocab")), nil)
+	consts := stringConsts(files, vocabConsts)
 	var out []string
 	for _, f := range files {
 		for _, d := range f.Decls {
@@ -225,3 +200,60 @@ func (probeCtx) Authorize(contracts.Resource, string) error {
 	return contracts.ErrDenied
 }
 func (probeCtx) As(string) (contracts.Context, error) { return nil, contracts.ErrDenied }
+
+// parseDir parses the non-test Go files of dir (none if dir does not exist).
+func parseDir(t *testing.T, fset *token.FileSet, dir string) []*ast.File {
+	t.Helper()
+	ents, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	var files []*ast.File
+	for _, e := range ents {
+		if !strings.HasSuffix(e.Name(), ".go") || strings.HasSuffix(e.Name(), "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, filepath.Join(dir, e.Name()), nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, f)
+	}
+	return files
+}
+
+// stringConsts maps the names of the string constants declared in files to
+// their values: a literal, or vocab.X for an X of vocab.
+func stringConsts(files []*ast.File, vocab map[string]string) map[string]string {
+	consts := map[string]string{}
+	for _, f := range files {
+		ast.Inspect(f, func(n ast.Node) bool {
+			vs, ok := n.(*ast.ValueSpec)
+			if !ok {
+				return true
+			}
+			for i, name := range vs.Names {
+				if i >= len(vs.Values) {
+					continue
+				}
+				switch v := vs.Values[i].(type) {
+				case *ast.BasicLit:
+					if v.Kind == token.STRING {
+						consts[name.Name], _ = strconv.Unquote(v.Value)
+					}
+				case *ast.SelectorExpr:
+					if x, ok := v.X.(*ast.Ident); ok && x.Name == "vocab" {
+						if s, ok := vocab[v.Sel.Name]; ok {
+							consts[name.Name] = s
+						}
+					}
+				}
+			}
+			return true
+		})
+	}
+	return consts
+}

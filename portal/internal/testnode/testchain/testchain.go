@@ -10,6 +10,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/codec"
 	"github.com/almoner/almoner/consortium-node/contracts/chaintest"
 	"github.com/almoner/almoner/consortium-node/genesis"
+	"github.com/almoner/almoner/consortium-node/genesis/genesisstate"
 	"github.com/almoner/almoner/consortium-node/ledger"
 	"github.com/almoner/almoner/consortium-node/tx"
 )
@@ -38,7 +39,7 @@ func New(tb testing.TB, extra ...chaintest.Member) *Chain {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	gb, _, err := g.Block()
+	gb, _, err := genesisstate.Block(g)
 	if err != nil {
 		tb.Fatal(err)
 	}
