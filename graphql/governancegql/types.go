@@ -6,6 +6,7 @@ import (
 
 	"github.com/graphql-go/graphql"
 
+	identity "github.com/almoner/almoner/consortium-node/contracts/identity/vocab"
 	"github.com/almoner/almoner/graphql/schema"
 	"github.com/almoner/almoner/policies"
 	"github.com/almoner/almoner/portal/governance"
@@ -49,7 +50,8 @@ func (m *mod) buildTypes() {
 		"CHANGE_POLICY": {Value: governance.KindChangePolicy}, "SET_THRESHOLD": {Value: governance.KindSetThreshold},
 	}})
 	m.orgKind = graphql.NewEnum(graphql.EnumConfig{Name: "OrganisationKind", Values: graphql.EnumValueConfigMap{
-		"HOSPITAL": {Value: "hospital"}, "INSURER": {Value: "insurer"}, "CHARITY": {Value: "charity"}, "REGULATOR": {Value: "regulator"},
+		"HOSPITAL": {Value: identity.KindHospital}, "INSURER": {Value: identity.KindInsurer},
+		"CHARITY": {Value: identity.KindCharity}, "REGULATOR": {Value: identity.KindRegulator},
 	}})
 	vote := graphql.NewObject(graphql.ObjectConfig{Name: "ProposalVote", Description: "One organisation's approval or rejection.",
 		Fields: graphql.Fields{

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"sync"
 
+	governance "github.com/almoner/almoner/consortium-node/contracts/governance/vocab"
+	identity "github.com/almoner/almoner/consortium-node/contracts/identity/vocab"
 	"github.com/almoner/almoner/consortium-node/genesis"
 	"github.com/almoner/almoner/policies"
 	"github.com/almoner/almoner/portal/readmodel"
@@ -42,12 +44,12 @@ func Module() readmodel.Module {
 			return bumpVersion(w)
 		},
 		Events: map[string]readmodel.EventFunc{
-			"governance.policy_changed": policyChanged,
-			"identity.member_added":     bump,
-			"identity.roles_changed":    bump,
-			"identity.member_revoked":   bump,
-			"identity.org_added":        bump,
-			"identity.org_removed":      bump,
+			governance.Name + "." + governance.EventPolicyChanged: policyChanged,
+			identity.Name + "." + identity.EventMemberAdded:       bump,
+			identity.Name + "." + identity.EventRolesChanged:      bump,
+			identity.Name + "." + identity.EventMemberRevoked:     bump,
+			identity.Name + "." + identity.EventOrgAdded:          bump,
+			identity.Name + "." + identity.EventOrgRemoved:        bump,
 		},
 	}
 }

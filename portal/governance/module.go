@@ -2,13 +2,16 @@ package governance
 
 import (
 	"fmt"
-	"github.com/almoner/almoner/consortium-node/contracts/identity/memberid"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/almoner/almoner/consortium-node/api"
+	governance "github.com/almoner/almoner/consortium-node/contracts/governance/vocab"
+	"github.com/almoner/almoner/consortium-node/contracts/identity/memberid"
+	identity "github.com/almoner/almoner/consortium-node/contracts/identity/vocab"
+	"github.com/almoner/almoner/consortium-node/contracts/quorum"
 	"github.com/almoner/almoner/consortium-node/genesis"
 	"github.com/almoner/almoner/consortium-node/ledger"
 	"github.com/almoner/almoner/consortium-node/tx"
@@ -20,10 +23,10 @@ import (
 const ModuleName = "governance"
 
 // Contract is the name of the governance system contract.
-const Contract = "governance"
+const Contract = governance.Name
 
 // identityContract emits the organisation changes a proposal executes.
-const identityContract = "identity"
+const identityContract = identity.Name
 
 // ErrEvent marks a committed governance event the index cannot apply (an
 // unknown proposal, a vote on a closed one, arguments that do not match
@@ -31,41 +34,40 @@ const identityContract = "identity"
 // than index a wrong vote.
 var ErrEvent = fmt.Errorf("%w: governance", readmodel.ErrCorrupt)
 
-// Kinds of proposal (as the contract names them).
+// Kinds of proposal, as the contract defines them (governance/vocab).
 const (
-	KindAddOrg       = "add_org"
-	KindRemoveOrg    = "remove_org"
-	KindAddNode      = "add_node"
-	KindRemoveNode   = "remove_node"
-	KindChangePolicy = "change_policy"
-	KindSetThreshold = "set_threshold"
+	KindAddOrg       = governance.KindAddOrg
+	KindRemoveOrg    = governance.KindRemoveOrg
+	KindAddNode      = governance.KindAddNode
+	KindRemoveNode   = governance.KindRemoveNode
+	KindChangePolicy = governance.KindChangePolicy
+	KindSetThreshold = governance.KindSetThreshold
 )
 
 // Kinds lists every kind.
-var Kinds = []string{KindAddOrg, KindRemoveOrg, KindAddNode, KindRemoveNode, KindChangePolicy, KindSetThreshold}
+var Kinds = governance.Kinds()
 
-// Statuses (as the contract names them; the contract never stores
+// Statuses, as the contract defines them (the contract never stores
 // "expired", it reads an open proposal past its expiry as expired).
 const (
-	StatusOpen      = "open"
-	StatusExecuted  = "executed"
-	StatusFailed    = "failed"
-	StatusRejected  = "rejected"
-	StatusWithdrawn = "withdrawn"
-	StatusExpired   = "expired"
+	StatusOpen      = governance.StatusOpen
+	StatusExecuted  = governance.StatusExecuted
+	StatusFailed    = governance.StatusFailed
+	StatusRejected  = governance.StatusRejected
+	StatusWithdrawn = governance.StatusWithdrawn
+	StatusExpired   = governance.StatusExpired
 )
 
 // Statuses lists every status.
-var Statuses = []string{StatusOpen, StatusExecuted, StatusFailed, StatusRejected, StatusWithdrawn, StatusExpired}
+var Statuses = governance.Statuses()
 
-// DefaultPercent is the threshold until a set_threshold proposal executes:
-// approvals from strictly more than half of the organisations (the node's
-// package quorum).
-const DefaultPercent = 50
+// DefaultPercent is the threshold until a set_threshold proposal executes
+// (package quorum, which the contracts count with).
+const DefaultPercent = quorum.DefaultPercent
 
 // Needed is how many of orgs organisations must approve at pct percent,
-// counted as the node's package quorum counts: strictly more than pct%.
-func Needed(orgs int, pct uint64) int { return orgs*int(pct)/100 + 1 }
+// counted as the contracts count (package quorum): strictly more than pct%.
+func Needed(orgs int, pct uint64) int { return quorum.Needed(orgs, pct) }
 
 // Vote is one organisation's approval or rejection.
 type Vote struct {
@@ -289,35 +291,35 @@ func (st *state) apply(w *readmodel.Txn, a at, e ledger.Event) error {
 		return bad("proposal %s reached its threshold without a decision", st.pending)
 	}
 	switch e.Contract + "." + e.Type {
-	case identityContract + ".org_added":
+	case identityContract + "." + identity.EventOrgAdded:
 		id := e.Attr("org")
 		i, found := slices.BinarySearch(st.orgs, id)
 		if id == "" || found {
 			return bad("org_added of organisation %.80q", id)
 		}
 		st.orgs, st.dirty = slices.Insert(st.orgs, i, id), true
-	case identityContract + ".org_removed":
+	case identityContract + "." + identity.EventOrgRemoved:
 		id := e.Attr("org")
 		i, found := slices.BinarySearch(st.orgs, id)
 		if !found {
 			return bad("org_removed of unknown organisation %.80q", id)
 		}
 		st.orgs, st.dirty = slices.Delete(st.orgs, i, i+1), true
-	case Contract + ".threshold_changed":
+	case Contract + "." + governance.EventThresholdChanged:
 		pct, err := strconv.ParseUint(e.Attr("percent"), 10, 64)
 		if err != nil || pct < 1 || pct > 99 {
 			return bad("threshold_changed to %.24q", e.Attr("percent"))
 		}
 		st.pct, st.dirty = pct, true
-	case Contract + ".proposal_created":
+	case Contract + "." + governance.EventProposalCreated:
 		return st.created(w, a, e)
-	case Contract + ".proposal_approved":
+	case Contract + "." + governance.EventProposalApproved:
 		return st.voted(w, a, e, true)
-	case Contract + ".proposal_rejected":
+	case Contract + "." + governance.EventProposalRejected:
 		return st.voted(w, a, e, false)
-	case Contract + ".proposal_executed", Contract + ".proposal_failed":
+	case Contract + "." + governance.EventProposalExecuted, Contract + "." + governance.EventProposalFailed:
 		return st.decided(w, a, e)
-	case Contract + ".proposal_withdrawn":
+	case Contract + "." + governance.EventProposalWithdrawn:
 		p, err := st.loadOpen(w, a, e)
 		if err != nil {
 			return err
@@ -444,7 +446,7 @@ func (st *state) decided(w *readmodel.Txn, a at, e ledger.Event) error {
 		return bad("%s of proposal %s, which has not reached its threshold", e.Type, p.ID)
 	}
 	st.pending = ""
-	if e.Type == "proposal_failed" {
+	if e.Type == governance.EventProposalFailed {
 		if p.Reason = e.Attr("reason"); p.Reason == "" {
 			return bad("proposal_failed of proposal %s without a reason", p.ID)
 		}

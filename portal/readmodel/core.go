@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/almoner/almoner/consortium-node/api"
+	consortium "github.com/almoner/almoner/consortium-node/contracts/consortium/vocab"
+	identity "github.com/almoner/almoner/consortium-node/contracts/identity/vocab"
 	"github.com/almoner/almoner/consortium-node/genesis"
 	"github.com/almoner/almoner/consortium-node/ledger"
 	"github.com/almoner/almoner/consortium-node/tx"
@@ -109,14 +111,14 @@ func Core() Module {
 		Genesis: coreGenesis,
 		Block:   coreBlock,
 		Events: map[string]EventFunc{
-			"identity.member_added":   memberAdded,
-			"identity.roles_changed":  rolesChanged,
-			"identity.keys_rotated":   keysRotated,
-			"identity.member_revoked": memberRevoked,
-			"identity.org_added":      orgAdded,
-			"identity.org_removed":    orgRemoved,
-			"consortium.node_added":   nodeAdded,
-			"consortium.node_removed": nodeRemoved,
+			identity.Name + "." + identity.EventMemberAdded:     memberAdded,
+			identity.Name + "." + identity.EventRolesChanged:    rolesChanged,
+			identity.Name + "." + identity.EventKeysRotated:     keysRotated,
+			identity.Name + "." + identity.EventMemberRevoked:   memberRevoked,
+			identity.Name + "." + identity.EventOrgAdded:        orgAdded,
+			identity.Name + "." + identity.EventOrgRemoved:      orgRemoved,
+			consortium.Name + "." + consortium.EventNodeAdded:   nodeAdded,
+			consortium.Name + "." + consortium.EventNodeRemoved: nodeRemoved,
 		},
 	}
 }

@@ -275,7 +275,7 @@ func AddNode(ctx contracts.Context, n *Node) error {
 	ctx.Set(nodeKey(n.ID), encode(n))
 	ctx.Set(raftKey(n.RaftID), []byte(n.ID))
 	ctx.Set(nodesKey, encode(ids))
-	ctx.Emit("node_added", ledger.Attr{Key: "node", Value: n.ID}, ledger.Attr{Key: "org", Value: n.Org},
+	ctx.Emit(vocab.EventNodeAdded, ledger.Attr{Key: "node", Value: n.ID}, ledger.Attr{Key: "org", Value: n.Org},
 		ledger.Attr{Key: "raft_id", Value: strconv.FormatUint(n.RaftID, 10)})
 	return nil
 }
@@ -309,7 +309,7 @@ func RemoveNode(ctx contracts.Context, id string) error {
 	for _, o := range nodes {
 		if o.ID == id {
 			ctx.Delete(nodeKey(id))
-			ctx.Emit("node_removed", ledger.Attr{Key: "node", Value: id},
+			ctx.Emit(vocab.EventNodeRemoved, ledger.Attr{Key: "node", Value: id},
 				ledger.Attr{Key: "raft_id", Value: strconv.FormatUint(o.RaftID, 10)})
 			continue
 		}

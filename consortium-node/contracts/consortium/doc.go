@@ -9,4 +9,9 @@
 // State (under "consortium/"): "node/<id>" -> Node, "nodes" -> sorted ids
 // of current nodes, "raftid/<n>" -> node id (never deleted: raft ids are
 // not reused).
+//
+// Its vocabulary (name, statuses or kinds, events, records, state keys and
+// genesis writes) is defined once in package consortium/vocab, which the portal
+// imports too; this package names it and adds the execution. It imports
+// the contract runtime (package contracts) and the vocabulary packages.
 package consortium

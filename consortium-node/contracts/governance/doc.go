@@ -18,4 +18,9 @@
 // model, which follows the events: proposal_created, proposal_approved,
 // proposal_rejected, proposal_executed, proposal_failed,
 // proposal_withdrawn, policy_changed, threshold_changed.
+//
+// Its vocabulary (name, statuses or kinds, events, records, state keys and
+// genesis writes) is defined once in package governance/vocab, which the portal
+// imports too; this package names it and adds the execution. It imports
+// the contract runtime (package contracts) and the vocabulary packages.
 package governance

@@ -333,10 +333,10 @@ func apply(ctx contracts.Context, c *change) error {
 		for _, r := range c.add {
 			attrs = append(attrs, ledger.Attr{Key: "add", Value: r.String()})
 		}
-		ctx.Emit("policy_changed", attrs...)
+		ctx.Emit(vocab.EventPolicyChanged, attrs...)
 	case KindSetThreshold:
 		ctx.Set(thresholdKey, encode(c.pct))
-		ctx.Emit("threshold_changed", ledger.Attr{Key: "percent", Value: strconv.FormatUint(c.pct, 10)})
+		ctx.Emit(vocab.EventThresholdChanged, ledger.Attr{Key: "percent", Value: strconv.FormatUint(c.pct, 10)})
 	}
 	return nil
 }
@@ -381,7 +381,7 @@ func propose(ctx contracts.Context, args tx.Args) error {
 	if _, exists := ctx.Get(proposalKey(p.ID)); exists {
 		return fmt.Errorf("%w: proposal %q already exists", contracts.ErrConflict, p.ID)
 	}
-	ctx.Emit("proposal_created", ledger.Attr{Key: "proposal", Value: p.ID}, ledger.Attr{Key: "kind", Value: kind},
+	ctx.Emit(vocab.EventProposalCreated, ledger.Attr{Key: "proposal", Value: p.ID}, ledger.Attr{Key: "kind", Value: kind},
 		ledger.Attr{Key: "proposer", Value: p.Proposer}, ledger.Attr{Key: "expires", Value: strconv.FormatInt(p.Expires, 10)})
 	// An organisation admin's proposal carries their organisation's
 	// approval; a consortium admin only proposes.
@@ -432,9 +432,9 @@ func castVote(ctx contracts.Context, p *Proposal, approve bool) error {
 		}
 	}
 	v := Vote{Org: org, Member: ctx.Caller(), Height: ctx.Height()}
-	typ := "proposal_rejected"
+	typ := vocab.EventProposalRejected
 	if approve {
-		p.Approvals, typ = append(p.Approvals, v), "proposal_approved"
+		p.Approvals, typ = append(p.Approvals, v), vocab.EventProposalApproved
 	} else {
 		p.Rejections = append(p.Rejections, v)
 	}
@@ -450,7 +450,7 @@ func castVote(ctx contracts.Context, p *Proposal, approve bool) error {
 		c, err := plan(r, p.Kind, p.Args) // state may have moved since the proposal
 		if err != nil {
 			p.Status, p.Result = StatusFailed, err.Error()
-			ctx.Emit("proposal_failed", ledger.Attr{Key: "proposal", Value: p.ID}, ledger.Attr{Key: "reason", Value: p.Result})
+			ctx.Emit(vocab.EventProposalFailed, ledger.Attr{Key: "proposal", Value: p.ID}, ledger.Attr{Key: "reason", Value: p.Result})
 			break
 		}
 		c.kind = p.Kind
@@ -458,7 +458,7 @@ func castVote(ctx contracts.Context, p *Proposal, approve bool) error {
 			return err
 		}
 		p.Status = StatusExecuted
-		ctx.Emit("proposal_executed", ledger.Attr{Key: "proposal", Value: p.ID}, ledger.Attr{Key: "kind", Value: p.Kind})
+		ctx.Emit(vocab.EventProposalExecuted, ledger.Attr{Key: "proposal", Value: p.ID}, ledger.Attr{Key: "kind", Value: p.Kind})
 	case len(t.Orgs)-len(t.Rejected) < t.Needed:
 		p.Status, p.Decided = StatusRejected, ctx.Height()
 	}
@@ -483,7 +483,7 @@ func withdraw(ctx contracts.Context, args tx.Args) error {
 	}
 	p.Status, p.Decided = StatusWithdrawn, ctx.Height()
 	ctx.Set(proposalKey(p.ID), encode(p))
-	ctx.Emit("proposal_withdrawn", ledger.Attr{Key: "proposal", Value: p.ID})
+	ctx.Emit(vocab.EventProposalWithdrawn, ledger.Attr{Key: "proposal", Value: p.ID})
 	return nil
 }
 

@@ -9,4 +9,9 @@
 // both CBOR. Member ids are "<org>/<name>", so a member's organisation is
 // visible in every id. Patients and donors are members too; no personal data
 // is stored, only ids, roles and public keys.
+//
+// Its vocabulary (name, statuses or kinds, events, records, state keys and
+// genesis writes) is defined once in package identity/vocab, which the portal
+// imports too; this package names it and adds the execution. It imports
+// the contract runtime (package contracts) and the vocabulary packages.
 package identity

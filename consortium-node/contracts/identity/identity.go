@@ -281,7 +281,7 @@ func (Contract) addMember(ctx contracts.Context, args tx.Args) error {
 		return fmt.Errorf("%w: member %q already exists", contracts.ErrConflict, id)
 	}
 	ctx.Set(memberKey(id), encode(m))
-	ctx.Emit("member_added", ledger.Attr{Key: "member", Value: id}, ledger.Attr{Key: "org", Value: m.Org},
+	ctx.Emit(vocab.EventMemberAdded, ledger.Attr{Key: "member", Value: id}, ledger.Attr{Key: "org", Value: m.Org},
 		ledger.Attr{Key: "roles", Value: strings.Join(roles, ",")})
 	return nil
 }
@@ -321,7 +321,7 @@ func (Contract) setRoles(ctx contracts.Context, args tx.Args) error {
 	}
 	m.Roles = roles
 	ctx.Set(memberKey(m.ID), encode(m))
-	ctx.Emit("roles_changed", ledger.Attr{Key: "member", Value: m.ID}, ledger.Attr{Key: "roles", Value: strings.Join(roles, ",")})
+	ctx.Emit(vocab.EventRolesChanged, ledger.Attr{Key: "member", Value: m.ID}, ledger.Attr{Key: "roles", Value: strings.Join(roles, ",")})
 	return nil
 }
 
@@ -358,7 +358,7 @@ func (Contract) rotateKeys(ctx contracts.Context, args tx.Args) error {
 		m.EncKey = *ek
 	}
 	ctx.Set(memberKey(m.ID), encode(m))
-	ctx.Emit("keys_rotated", ledger.Attr{Key: "member", Value: m.ID},
+	ctx.Emit(vocab.EventKeysRotated, ledger.Attr{Key: "member", Value: m.ID},
 		ledger.Attr{Key: "sign_key", Value: fmt.Sprint(sk != nil)}, ledger.Attr{Key: "enc_key", Value: fmt.Sprint(ek != nil)})
 	return nil
 }
@@ -379,7 +379,7 @@ func (Contract) revokeMember(ctx contracts.Context, args tx.Args) error {
 	}
 	m.Revoked = true
 	ctx.Set(memberKey(m.ID), encode(m))
-	ctx.Emit("member_revoked", ledger.Attr{Key: "member", Value: m.ID})
+	ctx.Emit(vocab.EventMemberRevoked, ledger.Attr{Key: "member", Value: m.ID})
 	return nil
 }
 
@@ -432,11 +432,11 @@ func AddOrg(ctx contracts.Context, o *Org, admins []Member) error {
 	ids = append(ids, o.ID)
 	slices.Sort(ids)
 	ctx.Set("orgs", encode(ids))
-	ctx.Emit("org_added", ledger.Attr{Key: "org", Value: o.ID}, ledger.Attr{Key: "kind", Value: o.Kind}, ledger.Attr{Key: "name", Value: o.Name})
+	ctx.Emit(vocab.EventOrgAdded, ledger.Attr{Key: "org", Value: o.ID}, ledger.Attr{Key: "kind", Value: o.Kind}, ledger.Attr{Key: "name", Value: o.Name})
 	for i := range admins {
 		m := &admins[i]
 		ctx.Set(memberKey(m.ID), encode(m))
-		ctx.Emit("member_added", ledger.Attr{Key: "member", Value: m.ID}, ledger.Attr{Key: "org", Value: m.Org},
+		ctx.Emit(vocab.EventMemberAdded, ledger.Attr{Key: "member", Value: m.ID}, ledger.Attr{Key: "org", Value: m.Org},
 			ledger.Attr{Key: "roles", Value: strings.Join(m.Roles, ",")})
 	}
 	return nil
@@ -468,7 +468,7 @@ func RemoveOrg(ctx contracts.Context, id string) error {
 	ctx.Delete(orgKey(id))
 	ctx.Set(removedKey(id), []byte{1})
 	ctx.Set("orgs", encode(slices.DeleteFunc(ids, func(s string) bool { return s == id })))
-	ctx.Emit("org_removed", ledger.Attr{Key: "org", Value: id})
+	ctx.Emit(vocab.EventOrgRemoved, ledger.Attr{Key: "org", Value: id})
 	return nil
 }
 

@@ -113,3 +113,12 @@ func Genesis(nodes []Node) []GenesisWrite {
 	out = append(out, GenesisWrite{NodesStateKey, encode(ids)})
 	return out
 }
+
+// Events the contract emits that others read (the portal's read model).
+const (
+	EventNodeAdded   = "node_added"
+	EventNodeRemoved = "node_removed"
+)
+
+// Events lists every event the contract emits.
+func Events() []string { return []string{EventNodeAdded, EventNodeRemoved} }

@@ -158,3 +158,21 @@ type View struct {
 	State string `json:"state"`
 	Tally *Tally `json:"tally"`
 }
+
+// Events the contract emits that others read (the portal's read model).
+const (
+	EventProposalCreated   = "proposal_created"
+	EventProposalApproved  = "proposal_approved"
+	EventProposalRejected  = "proposal_rejected"
+	EventProposalExecuted  = "proposal_executed"
+	EventProposalFailed    = "proposal_failed"
+	EventProposalWithdrawn = "proposal_withdrawn"
+	EventPolicyChanged     = "policy_changed"
+	EventThresholdChanged  = "threshold_changed"
+)
+
+// Events lists every event the contract emits.
+func Events() []string {
+	return []string{EventProposalCreated, EventProposalApproved, EventProposalRejected, EventProposalExecuted,
+		EventProposalFailed, EventProposalWithdrawn, EventPolicyChanged, EventThresholdChanged}
+}

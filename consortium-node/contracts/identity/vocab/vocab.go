@@ -327,3 +327,19 @@ func Genesis(orgs []Org, members []Member) ([]GenesisWrite, error) {
 
 // OrgListStateKey holds the sorted ids of all organisations.
 const OrgListStateKey = Name + "/orgs"
+
+// Events the contract emits that others read (the portal's read model).
+const (
+	EventOrgAdded      = "org_added"
+	EventOrgRemoved    = "org_removed"
+	EventMemberAdded   = "member_added"
+	EventRolesChanged  = "roles_changed"
+	EventKeysRotated   = "keys_rotated"
+	EventMemberRevoked = "member_revoked"
+)
+
+// Events lists every event the contract emits.
+func Events() []string {
+	return []string{EventOrgAdded, EventOrgRemoved, EventMemberAdded, EventRolesChanged, EventKeysRotated,
+		EventMemberRevoked}
+}
