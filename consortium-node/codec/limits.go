@@ -20,12 +20,13 @@ const (
 	// MaxBlockTxs transactions, which may be set above a transaction's
 	// array limit.
 	Ledger
-	// Peer is a node-to-node message (one transport frame): block sync
-	// batches, forwarded transactions, header signatures, record release
-	// and replication.
+	// Peer is a node-to-node message (one transport frame, at most the
+	// transport's 64 MiB): block sync batches, forwarded transactions,
+	// header signatures, record release and replication.
 	Peer
-	// API is a node API request or response body (api.MaxBodyBytes of
-	// content, plus the envelope of a sealed record).
+	// API is a node API request or response body: api.MaxBodyBytes (16
+	// MiB) of content plus 1 MiB for a sealed record's envelope, as the
+	// server and the client read them.
 	API
 )
 
