@@ -468,7 +468,7 @@ func (m *mod) registerDocumentMutations(b *schema.Builder) error {
 		"modifiers": {Type: graphql.NewList(nn(graphql.String)), Description: "Modifier codes, in any order and case. Only those that name a " +
 			"site (LT, RT, F1, ...) make it another service than the same code without them."},
 		"date":   {Type: nn(graphql.String), Description: "Service date YYYY-MM-DD (not after today), or a period YYYY-MM-DD/YYYY-MM-DD."},
-		"amount": {Type: nn(Amount), Description: "Minor units of the claim's currency."},
+		"amount": {Type: nn(Amount), Description: "In the claim's currency: \"80.50\" (or a number of minor units)."},
 	}})
 	recordsArg := &graphql.ArgumentConfig{Type: graphql.NewList(nn(graphql.ID)), Description: "Linked records of the patient held by the provider."}
 	providerArg := &graphql.ArgumentConfig{Type: graphql.ID, Description: "Default: the viewer's organisation."}
@@ -521,7 +521,7 @@ func (m *mod) registerDocumentMutations(b *schema.Builder) error {
 			"Date of service, YYYY-MM-DD, or YYYY-MM-DD/YYYY-MM-DD over a period."),
 		"quantity":  field(graphql.String, func(l lineT) any { return schema.OptString(l.Quantity) }, "quantity.value, as written."),
 		"unitPrice": field(graphql.String, func(l lineT) any { return schema.OptString(l.UnitPrice) }, "unitPrice.value, as written."),
-		"amount":    field(nn(Amount), func(l lineT) any { return l.Net }, "Claimed (net), minor units."),
+		"amount":    field(nn(Amount), func(l lineT) any { return amount(l.Net, l.cur) }, "Claimed (net), in the claim's currency."),
 	}})
 	fhirResource := func(name string, render func(*claimdoc.FHIRClaim, claimdoc.Decision) ([]byte, error), desc string) *graphql.Field {
 		return &graphql.Field{Type: graphql.String, Description: desc, Resolve: func(p graphql.ResolveParams) (any, error) {
@@ -559,7 +559,7 @@ func (m *mod) registerDocumentMutations(b *schema.Builder) error {
 				out := []lineT{}
 				if d.fc != nil {
 					for i := range d.fc.Items {
-						out = append(out, &docLine{FHIRItem: &d.fc.Items[i], seq: i + 1})
+						out = append(out, &docLine{FHIRItem: &d.fc.Items[i], seq: i + 1, cur: d.c.Currency})
 					}
 				}
 				return out
@@ -583,10 +583,12 @@ func (m *mod) registerDocumentMutations(b *schema.Builder) error {
 		Plan: m.openClaimDocument})
 }
 
-// docLine is an item of an opened document and its position.
+// docLine is an item of an opened document, its position and the claim's
+// currency.
 type docLine struct {
 	*claimdoc.FHIRItem
 	seq int
+	cur string
 }
 
 type lineT = *docLine

@@ -97,7 +97,7 @@ func (m *mod) registerMutations(b *schema.Builder) error {
 	claimArg := &graphql.ArgumentConfig{Type: nn(graphql.ID), Description: "The claim id."}
 	adjInput := graphql.NewInputObject(graphql.InputObjectConfig{Name: "AdjudicationInput", Fields: graphql.InputObjectConfigFieldMap{
 		"seq":      {Type: nn(graphql.Int), Description: "The item's 1-based position."},
-		"approved": {Type: nn(Amount)},
+		"approved": {Type: nn(Amount), Description: "In the claim's currency: \"120.50\" (or a number of minor units); 0 denies the item."},
 		"reason":   {Type: graphql.String, Description: "Reason code, required when approved is less than claimed."},
 	}})
 
@@ -121,7 +121,7 @@ func (m *mod) registerMutations(b *schema.Builder) error {
 				a.OptStr("denialReason", "denial_reason")
 			}, true},
 		{"payClaim", "pay", "Record the payment of the approved total (the insurer's adjusters).",
-			graphql.FieldConfigArgument{"claim": claimArg, "paymentRef": {Type: nn(graphql.String)}, "amount": {Type: nn(Amount), Description: "The approved total."}},
+			graphql.FieldConfigArgument{"claim": claimArg, "paymentRef": {Type: nn(graphql.String)}, "amount": {Type: nn(Amount), Description: "The approved total, in the claim's currency: \"250.00\" (or a number of minor units)."}},
 			func(a *args) {
 				a.Str("claim", "claim_id")
 				a.Str("paymentRef", "payment_ref")

@@ -8,21 +8,32 @@ import (
 	"github.com/almoner/almoner/portal/claims"
 )
 
-// Amount is the shared money scalar (integer minor units).
+// Amount is the shared money scalar: results are schema.Amount, written
+// in the claim's currency as people write money ("250.00").
 var Amount = donationgql.Amount
 
 type (
 	claimT  = *claims.Claim
 	itemT   = *itemView
-	appealT = *claims.Appeal
+	appealT = *appealView
 	changeT = *claims.Change
 )
 
-// itemView is an item with its adjudication.
+// itemView is an item with its adjudication and the claim's currency.
 type itemView struct {
 	claims.Item
 	adj *claims.Adjudication
+	cur string
 }
+
+// appealView is an appeal with the claim's currency.
+type appealView struct {
+	*claims.Appeal
+	cur string
+}
+
+// amount is minor units of the claim's currency as an Amount result.
+func amount(minor uint64, cur string) schema.Amount { return schema.AmountOf(minor, cur) }
 
 func (m *mod) buildTypes() {
 	m.status = graphql.NewEnum(graphql.EnumConfig{Name: "ClaimStatus", Values: graphql.EnumValueConfigMap{
@@ -38,12 +49,12 @@ func (m *mod) buildTypes() {
 		Description: "A service line as the ledger has it, with the insurer's decision on it. Its service code and date are health data: they are in the claim's document (openClaimDocument), not here.",
 		Fields: graphql.Fields{
 			"seq":    field(nn(graphql.Int), func(i itemT) any { return int(i.Seq) }),
-			"amount": field(nn(Amount), func(i itemT) any { return i.Amount }, "Claimed, minor units."),
+			"amount": field(nn(Amount), func(i itemT) any { return amount(i.Amount, i.cur) }, "Claimed."),
 			"approved": field(Amount, func(i itemT) any {
 				if i.adj == nil {
 					return nil
 				}
-				return i.adj.Approved
+				return amount(i.adj.Approved, i.cur)
 			}, "Approved by the latest adjudication (null before)."),
 			"reason": field(graphql.String, func(i itemT) any {
 				if i.adj == nil {
@@ -56,7 +67,7 @@ func (m *mod) buildTypes() {
 		"seq":      field(nn(graphql.Int), func(a appealT) any { return int(a.Seq) }),
 		"reason":   field(nn(graphql.String), func(a appealT) any { return a.Reason }, "Appeal reason code."),
 		"outcome":  field(nn(m.outcome), func(a appealT) any { return a.Outcome }, "The outcome appealed against."),
-		"approved": field(nn(Amount), func(a appealT) any { return a.Approved }, "What that adjudication approved."),
+		"approved": field(nn(Amount), func(a appealT) any { return amount(a.Approved, a.cur) }, "What that adjudication approved."),
 		"by":       field(nn(graphql.ID), func(a appealT) any { return a.By }),
 		"height":   field(nn(graphql.Int), func(a appealT) any { return int(a.Height) }),
 		"time":     field(nn(graphql.String), func(a appealT) any { return schema.RFC3339Nano(a.Time) }),
@@ -80,15 +91,15 @@ func (m *mod) buildTypes() {
 			"patient":      field(nn(graphql.ID), func(c claimT) any { return c.Patient }, "The patient's member id."),
 			"insurer":      field(nn(graphql.ID), func(c claimT) any { return c.Insurer }),
 			"currency":     field(nn(graphql.String), func(c claimT) any { return c.Currency }),
-			"claimed":      field(nn(Amount), func(c claimT) any { return c.Claimed }),
-			"approved":     field(nn(Amount), func(c claimT) any { return c.Approved }, "Approved by the latest adjudication (0 before)."),
-			"patientShare": field(nn(Amount), func(c claimT) any { return c.PatientShare }, "Claimed minus approved once an adjudication stands (else 0)."),
+			"claimed":      field(nn(Amount), func(c claimT) any { return amount(c.Claimed, c.Currency) }),
+			"approved":     field(nn(Amount), func(c claimT) any { return amount(c.Approved, c.Currency) }, "Approved by the latest adjudication (0 before)."),
+			"patientShare": field(nn(Amount), func(c claimT) any { return amount(c.PatientShare, c.Currency) }, "Claimed minus approved once an adjudication stands (else 0)."),
 			"paymentRef":   field(graphql.String, func(c claimT) any { return schema.OptString(c.PaymentRef) }),
-			"paidAmount":   field(nn(Amount), func(c claimT) any { return c.PaidAmount }),
+			"paidAmount":   field(nn(Amount), func(c claimT) any { return amount(c.PaidAmount, c.Currency) }),
 			"items": field(schema.List(item), func(c claimT) any {
 				out := make([]*itemView, len(c.Items))
 				for i := range c.Items {
-					out[i] = &itemView{Item: c.Items[i]}
+					out[i] = &itemView{Item: c.Items[i], cur: c.Currency}
 					if i < len(c.Adjudication) && c.Adjudication[i].Seq != 0 {
 						out[i].adj = &c.Adjudication[i]
 					}
@@ -99,9 +110,9 @@ func (m *mod) buildTypes() {
 			"document": field(nn(graphql.ID), func(c claimT) any { return c.Document },
 				"The record holding the itemised claim (a FHIR Claim, encrypted, held by the provider); read it with openClaimDocument."),
 			"appeals": field(schema.List(appeal), func(c claimT) any {
-				out := make([]*claims.Appeal, len(c.Appeals))
+				out := make([]*appealView, len(c.Appeals))
 				for i := range c.Appeals {
-					out[i] = &c.Appeals[i]
+					out[i] = &appealView{Appeal: &c.Appeals[i], cur: c.Currency}
 				}
 				return out
 			}),

@@ -1,7 +1,10 @@
 package donationgql
 
 import (
+	"flag"
+	"math/rand"
 	"testing"
+	"time"
 
 	"github.com/graphql-go/graphql"
 	"github.com/graphql-go/graphql/language/ast"
@@ -29,8 +32,49 @@ func TestAmountScalar(t *testing.T) {
 	if got := Amount.ParseLiteral(&ast.IntValue{Value: "1125899906842625"}); got != nil {
 		t.Errorf("literal above 2^50: %v", got)
 	}
-	if got := Amount.Serialize(int64(-5)); got != int64(-5) {
-		t.Errorf("serialize net: %v", got)
+	for _, c := range []struct {
+		in   any
+		want any
+	}{
+		{schema.AmountOf(25000, "EUR"), "250.00"}, {&schema.Amount{Minor: 250, Currency: "JPY"}, "250"},
+		{schema.AmountOf(1500, "BHD"), "1.500"}, {schema.Amount{Minor: -1250, Currency: "EUR"}, "-12.50"},
+		{uint64(25000), nil}, {int64(-5), nil}, {25000, nil}, {(*schema.Amount)(nil), nil},
+	} {
+		if got := Amount.Serialize(c.in); got != c.want {
+			t.Errorf("Serialize(%#v) = %#v, want %#v", c.in, got, c.want)
+		}
+	}
+}
+
+var amountSeed = flag.Int64("amount.seed", 0, "seed for TestAmountRoundTrip (0: time-based)")
+
+// TestAmountRoundTrip: any amount a result gives, in any currency's scale,
+// fed back as an argument (a JSON variable or a literal in the query) is
+// the same number of minor units.
+func TestAmountRoundTrip(t *testing.T) {
+	seed := *amountSeed
+	if seed == 0 {
+		seed = time.Now().UnixNano()
+	}
+	t.Logf("seed %d (replay with -amount.seed=%d)", seed, seed)
+	r := rand.New(rand.NewSource(seed))
+	for i := 0; i < 5000; i++ {
+		cur := []string{"EUR", "USD", "JPY", "KRW", "BHD", "KWD", "CLF", ""}[r.Intn(8)]
+		minor := uint64(r.Int63n(MaxAmount + 1))
+		if i%3 == 0 {
+			minor = uint64(r.Intn(100000)) // small amounts: leading zeros after the point
+		}
+		out := Amount.Serialize(schema.AmountOf(minor, cur))
+		s, ok := out.(string)
+		if !ok {
+			t.Fatalf("%d %s serialised as %#v", minor, cur, out)
+		}
+		for _, in := range []any{Amount.ParseValue(s), Amount.ParseLiteral(&ast.StringValue{Value: s})} {
+			back, err := schema.Minor(in, cur, MaxAmount)
+			if err != nil || back != minor {
+				t.Fatalf("%d %s: result %q read back as %d, %v", minor, cur, s, back, err)
+			}
+		}
 	}
 }
 

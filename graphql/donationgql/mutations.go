@@ -82,7 +82,7 @@ func (m *mod) registerMutations(b *schema.Builder) error {
 	milestoneArg := &graphql.ArgumentConfig{Type: nn(graphql.Int), Description: "The milestone's 1-based position."}
 	milestoneInput := graphql.NewInputObject(graphql.InputObjectConfig{Name: "MilestoneInput", Fields: graphql.InputObjectConfigFieldMap{
 		"title":     {Type: nn(graphql.String)},
-		"amount":    {Type: nn(Amount), Description: "Minor units."},
+		"amount":    {Type: nn(Amount), Description: "In the campaign's currency: \"2500.00\" (or a number of minor units)."},
 		"validator": {Type: nn(graphql.ID), Description: "An active milestone_validator of another organisation than the charity."},
 		"deadline":  {Type: nn(graphql.String), Description: "RFC 3339; compared with block time."},
 	}})
@@ -116,7 +116,7 @@ func (m *mod) registerMutations(b *schema.Builder) error {
 			func(a *args) { a.Str("campaign", "campaign_id") }, "campaign", "cancel"},
 		{"give", "give", "Give to an open campaign (donors): earmarked to one milestone, or split across milestones in order. The gift's id is the returned transaction id.",
 			graphql.FieldConfigArgument{
-				"campaign": campaignArg, "amount": {Type: nn(Amount), Description: "Minor units of the campaign's currency."},
+				"campaign": campaignArg, "amount": {Type: nn(Amount), Description: "In the campaign's currency: \"25.00\" (or a number of minor units)."},
 				"milestone":   {Type: graphql.Int, Description: "Earmark the gift to this milestone."},
 				"beneficiary": {Type: graphql.String, Description: "One of the campaign's beneficiaries."},
 			},
@@ -146,7 +146,7 @@ func (m *mod) registerMutations(b *schema.Builder) error {
 			graphql.FieldConfigArgument{
 				"campaign": campaignArg, "milestone": milestoneArg, "id": {Type: nn(graphql.ID), Description: "The new disbursement's id."},
 				"payee":        {Type: nn(graphql.ID), Description: "An organisation or member id."},
-				"amount":       {Type: nn(Amount), Description: "Minor units."},
+				"amount":       {Type: nn(Amount), Description: "In the campaign's currency: \"1200.00\" (or a number of minor units)."},
 				"purpose":      {Type: nn(graphql.String)},
 				"paymentRef":   {Type: nn(graphql.String), Description: "The bank transfer's reference."},
 				"evidenceHash": {Type: nn(graphql.String), Description: "Hex SHA-256 of the invoice."},

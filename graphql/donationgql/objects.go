@@ -14,13 +14,33 @@ type (
 	giftT     = *donations.Gift
 	disbT     = *donations.Disbursement
 	lineageT  = *donations.Lineage
-	allocT    = *donations.LineageAllocation
-	linDisbT  = *donations.LineageDisbursement
-	refundT   = *donations.Use
+	allocT    = *in[donations.LineageAllocation]
+	linDisbT  = *in[donations.LineageDisbursement]
+	refundT   = *in[donations.Use]
 	reportT   = *donations.Report
 	rowT      = *donations.ReportRow
 	entryT    = *donations.Entry
 )
+
+// in is a read-model value that has no currency of its own (a milestone,
+// an allocation, a gift's share) with the currency of the campaign or
+// gift it belongs to, which its Amount fields need.
+type in[T any] struct {
+	v   *T
+	cur string
+}
+
+// inCur gives each of vs the currency cur.
+func inCur[T any](vs []T, cur string) []*in[T] {
+	out := make([]*in[T], len(vs))
+	for i := range vs {
+		out[i] = &in[T]{v: &vs[i], cur: cur}
+	}
+	return out
+}
+
+// amount is minor units of cur as an Amount result.
+func amount(minor uint64, cur string) schema.Amount { return schema.AmountOf(minor, cur) }
 
 func (m *mod) buildTypes(b *schema.Builder) {
 	t := &m.t
@@ -30,24 +50,18 @@ func (m *mod) buildTypes(b *schema.Builder) {
 	txn := b.Type("Transaction").(*graphql.Object)
 
 	t.campaign = graphql.NewObject(graphql.ObjectConfig{Name: "Campaign", Description: "A charity's campaign (public).", Fields: graphql.Fields{
-		"id":            field(nn(graphql.ID), func(c campaignT) any { return c.ID }),
-		"charityId":     field(nn(graphql.ID), func(c campaignT) any { return c.Charity }),
-		"title":         field(nn(graphql.String), func(c campaignT) any { return c.Title }),
-		"currency":      field(nn(graphql.String), func(c campaignT) any { return c.Currency }, "ISO 4217."),
-		"goal":          field(nn(Amount), func(c campaignT) any { return c.Goal }),
-		"raised":        field(nn(Amount), func(c campaignT) any { return c.Raised }),
-		"disbursed":     field(nn(Amount), func(c campaignT) any { return c.Disbursed }),
-		"refunded":      field(nn(Amount), func(c campaignT) any { return c.Refunded }),
-		"balance":       field(nn(Amount), func(c campaignT) any { return c.Balance() }, "Raised minus disbursed minus refunded: what is in escrow."),
-		"status":        field(nn(t.campaignStatus), func(c campaignT) any { return c.Status }),
-		"beneficiaries": field(schema.List(graphql.String), func(c campaignT) any { return c.Beneficiaries }),
-		"milestones": field(schema.List(t.milestone), func(c campaignT) any {
-			out := make([]*donations.Milestone, len(c.Milestones))
-			for i := range c.Milestones {
-				out[i] = &c.Milestones[i]
-			}
-			return out
-		}),
+		"id":                field(nn(graphql.ID), func(c campaignT) any { return c.ID }),
+		"charityId":         field(nn(graphql.ID), func(c campaignT) any { return c.Charity }),
+		"title":             field(nn(graphql.String), func(c campaignT) any { return c.Title }),
+		"currency":          field(nn(graphql.String), func(c campaignT) any { return c.Currency }, "ISO 4217."),
+		"goal":              field(nn(Amount), func(c campaignT) any { return amount(c.Goal, c.Currency) }),
+		"raised":            field(nn(Amount), func(c campaignT) any { return amount(c.Raised, c.Currency) }),
+		"disbursed":         field(nn(Amount), func(c campaignT) any { return amount(c.Disbursed, c.Currency) }),
+		"refunded":          field(nn(Amount), func(c campaignT) any { return amount(c.Refunded, c.Currency) }),
+		"balance":           field(nn(Amount), func(c campaignT) any { return amount(c.Balance(), c.Currency) }, "Raised minus disbursed minus refunded: what is in escrow."),
+		"status":            field(nn(t.campaignStatus), func(c campaignT) any { return c.Status }),
+		"beneficiaries":     field(schema.List(graphql.String), func(c campaignT) any { return c.Beneficiaries }),
+		"milestones":        field(schema.List(t.milestone), func(c campaignT) any { return inCur(c.Milestones, c.Currency) }),
 		"createdBy":         field(nn(graphql.ID), func(c campaignT) any { return c.CreatedBy }),
 		"createdHeight":     field(nn(graphql.Int), func(c campaignT) any { return int(c.Height) }),
 		"createdAt":         field(nn(graphql.String), func(c campaignT) any { return schema.RFC3339Nano(c.Time) }, "Block time."),
@@ -60,10 +74,10 @@ func (m *mod) buildTypes(b *schema.Builder) {
 	}})
 
 	t.allocation = graphql.NewObject(graphql.ObjectConfig{Name: "GiftAllocation", Fields: graphql.Fields{
-		"milestone": field(nn(graphql.Int), func(a *donations.Allocation) any { return int(a.Milestone) }),
-		"amount":    field(nn(Amount), func(a *donations.Allocation) any { return a.Amount }),
-		"earmarked": field(nn(graphql.Boolean), func(a *donations.Allocation) any { return a.Earmarked }),
-		"left":      field(nn(Amount), func(a *donations.Allocation) any { return a.Left }, "Still in escrow."),
+		"milestone": field(nn(graphql.Int), func(a *in[donations.Allocation]) any { return int(a.v.Milestone) }),
+		"amount":    field(nn(Amount), func(a *in[donations.Allocation]) any { return amount(a.v.Amount, a.cur) }),
+		"earmarked": field(nn(graphql.Boolean), func(a *in[donations.Allocation]) any { return a.v.Earmarked }),
+		"left":      field(nn(Amount), func(a *in[donations.Allocation]) any { return amount(a.v.Left, a.cur) }, "Still in escrow."),
 	}})
 
 	t.gift = graphql.NewObject(graphql.ObjectConfig{Name: "Gift", Description: "A donation (its donor, the charity's officers and auditors may read it).", Fields: graphql.Fields{
@@ -71,22 +85,16 @@ func (m *mod) buildTypes(b *schema.Builder) {
 		"campaignId":  field(nn(graphql.ID), func(g giftT) any { return g.Campaign }),
 		"charityId":   field(nn(graphql.ID), func(g giftT) any { return g.Charity }),
 		"donor":       field(nn(graphql.ID), func(g giftT) any { return g.Donor }),
-		"amount":      field(nn(Amount), func(g giftT) any { return g.Amount }),
+		"amount":      field(nn(Amount), func(g giftT) any { return amount(g.Amount, g.Currency) }),
 		"currency":    field(nn(graphql.String), func(g giftT) any { return g.Currency }),
 		"beneficiary": field(graphql.String, func(g giftT) any { return schema.OptString(g.Beneficiary) }),
 		"earmarked":   field(nn(graphql.Boolean), func(g giftT) any { return g.Earmarked }, "Given to one milestone."),
 		"height":      field(nn(graphql.Int), func(g giftT) any { return int(g.Height) }),
 		"time":        field(nn(graphql.String), func(g giftT) any { return schema.RFC3339Nano(g.Time) }, "Block time."),
-		"disbursed":   field(nn(Amount), func(g giftT) any { return g.Disbursed() }),
-		"refunded":    field(nn(Amount), func(g giftT) any { return g.Refunded() }),
-		"escrow":      field(nn(Amount), func(g giftT) any { return g.Escrow() }),
-		"allocations": field(schema.List(t.allocation), func(g giftT) any {
-			out := make([]*donations.Allocation, len(g.Allocations))
-			for i := range g.Allocations {
-				out[i] = &g.Allocations[i]
-			}
-			return out
-		}),
+		"disbursed":   field(nn(Amount), func(g giftT) any { return amount(g.Disbursed(), g.Currency) }),
+		"refunded":    field(nn(Amount), func(g giftT) any { return amount(g.Refunded(), g.Currency) }),
+		"escrow":      field(nn(Amount), func(g giftT) any { return amount(g.Escrow(), g.Currency) }),
+		"allocations": field(schema.List(t.allocation), func(g giftT) any { return inCur(g.Allocations, g.Currency) }),
 	}})
 	t.gift.AddFieldConfig("campaign", &graphql.Field{Type: nn(t.campaign), Resolve: func(p graphql.ResolveParams) (any, error) {
 		c, err := m.rd.Campaign(p.Source.(giftT).Campaign)
@@ -104,15 +112,15 @@ func (m *mod) buildTypes(b *schema.Builder) {
 	}})
 
 	source := graphql.NewObject(graphql.ObjectConfig{Name: "DisbursementSource", Description: "A gift's share of a disbursement.", Fields: graphql.Fields{
-		"giftId": field(nn(graphql.ID), func(s *donations.Source) any { return s.Gift }),
-		"amount": field(nn(Amount), func(s *donations.Source) any { return s.Amount }),
+		"giftId": field(nn(graphql.ID), func(s *in[donations.Source]) any { return s.v.Gift }),
+		"amount": field(nn(Amount), func(s *in[donations.Source]) any { return amount(s.v.Amount, s.cur) }),
 	}})
 	t.disbursement = graphql.NewObject(graphql.ObjectConfig{Name: "Disbursement", Description: "Released milestone funds paid to a payee.", Fields: graphql.Fields{
 		"id":              field(nn(graphql.ID), func(d disbT) any { return d.ID }),
 		"campaignId":      field(nn(graphql.ID), func(d disbT) any { return d.Campaign }),
 		"milestone":       field(nn(graphql.Int), func(d disbT) any { return int(d.Milestone) }),
 		"payee":           field(nn(graphql.ID), func(d disbT) any { return d.Payee }, "An organisation or member id."),
-		"amount":          field(nn(Amount), func(d disbT) any { return d.Amount }),
+		"amount":          field(nn(Amount), func(d disbT) any { return amount(d.Amount, d.Currency) }),
 		"currency":        field(nn(graphql.String), func(d disbT) any { return d.Currency }),
 		"purpose":         field(nn(graphql.String), func(d disbT) any { return d.Purpose }),
 		"paymentRef":      field(nn(graphql.String), func(d disbT) any { return d.PaymentRef }),
@@ -138,59 +146,37 @@ func (m *mod) buildTypes(b *schema.Builder) {
 			if _, err := m.requireOversight(p.Context, d.Charity, "a disbursement's gift sources"); err != nil {
 				return nil, err
 			}
-			out := make([]*donations.Source, len(d.Sources))
-			for i := range d.Sources {
-				out[i] = &d.Sources[i]
-			}
-			return out, nil
+			return inCur(d.Sources, d.Currency), nil
 		}})
 
 	refund := graphql.NewObject(graphql.ObjectConfig{Name: "GiftRefund", Fields: graphql.Fields{
-		"amount":        field(nn(Amount), func(u refundT) any { return u.Amount }),
-		"reason":        field(nn(graphql.String), func(u refundT) any { return u.Reason }, "campaign_cancelled, milestone_rejected or milestone_missed."),
-		"height":        field(nn(graphql.Int), func(u refundT) any { return int(u.Height) }),
-		"time":          field(nn(graphql.String), func(u refundT) any { return schema.RFC3339Nano(u.Time) }),
-		"transactionId": field(nn(graphql.ID), func(u refundT) any { return u.TxID }),
+		"amount":        field(nn(Amount), func(u refundT) any { return amount(u.v.Amount, u.cur) }),
+		"reason":        field(nn(graphql.String), func(u refundT) any { return u.v.Reason }, "campaign_cancelled, milestone_rejected or milestone_missed."),
+		"height":        field(nn(graphql.Int), func(u refundT) any { return int(u.v.Height) }),
+		"time":          field(nn(graphql.String), func(u refundT) any { return schema.RFC3339Nano(u.v.Time) }),
+		"transactionId": field(nn(graphql.ID), func(u refundT) any { return u.v.TxID }),
 	}})
 	linDisb := graphql.NewObject(graphql.ObjectConfig{Name: "LineageDisbursement", Description: "A disbursement and the gift's share of it.", Fields: graphql.Fields{
-		"amount":       field(nn(Amount), func(d linDisbT) any { return d.Amount }, "The gift's share."),
-		"payee":        field(nn(graphql.ID), func(d linDisbT) any { return d.Disbursement.Payee }),
-		"confirmed":    field(nn(graphql.Boolean), func(d linDisbT) any { return d.Disbursement.Confirmed }),
-		"disbursement": field(nn(t.disbursement), func(d linDisbT) any { return d.Disbursement }),
+		"amount":       field(nn(Amount), func(d linDisbT) any { return amount(d.v.Amount, d.cur) }, "The gift's share."),
+		"payee":        field(nn(graphql.ID), func(d linDisbT) any { return d.v.Disbursement.Payee }),
+		"confirmed":    field(nn(graphql.Boolean), func(d linDisbT) any { return d.v.Disbursement.Confirmed }),
+		"disbursement": field(nn(t.disbursement), func(d linDisbT) any { return d.v.Disbursement }),
 	}})
 	linAlloc := graphql.NewObject(graphql.ObjectConfig{Name: "LineageAllocation", Description: "Part of a gift allocated to a milestone, and where it went.", Fields: graphql.Fields{
-		"milestone": field(nn(t.milestone), func(a allocT) any { return &a.Milestone }),
-		"amount":    field(nn(Amount), func(a allocT) any { return a.Amount }),
-		"earmarked": field(nn(graphql.Boolean), func(a allocT) any { return a.Earmarked }),
-		"inEscrow":  field(nn(Amount), func(a allocT) any { return a.Left }),
-		"disbursements": field(schema.List(linDisb), func(a allocT) any {
-			out := make([]*donations.LineageDisbursement, len(a.Disbursements))
-			for i := range a.Disbursements {
-				out[i] = &a.Disbursements[i]
-			}
-			return out
-		}),
-		"refunds": field(schema.List(refund), func(a allocT) any {
-			out := make([]*donations.Use, len(a.Refunds))
-			for i := range a.Refunds {
-				out[i] = &a.Refunds[i]
-			}
-			return out
-		}),
+		"milestone":     field(nn(t.milestone), func(a allocT) any { return &in[donations.Milestone]{v: &a.v.Milestone, cur: a.cur} }),
+		"amount":        field(nn(Amount), func(a allocT) any { return amount(a.v.Amount, a.cur) }),
+		"earmarked":     field(nn(graphql.Boolean), func(a allocT) any { return a.v.Earmarked }),
+		"inEscrow":      field(nn(Amount), func(a allocT) any { return amount(a.v.Left, a.cur) }),
+		"disbursements": field(schema.List(linDisb), func(a allocT) any { return inCur(a.v.Disbursements, a.cur) }),
+		"refunds":       field(schema.List(refund), func(a allocT) any { return inCur(a.v.Refunds, a.cur) }),
 	}})
 	t.lineage = graphql.NewObject(graphql.ObjectConfig{Name: "GiftLineage", Description: "Where a gift went: campaign, milestone allocations, disbursements (payee, confirmation) and refunds (reason).", Fields: graphql.Fields{
-		"gift":      field(nn(t.gift), func(l lineageT) any { return l.Gift }),
-		"campaign":  field(nn(t.campaign), func(l lineageT) any { return l.Campaign }),
-		"disbursed": field(nn(Amount), func(l lineageT) any { return l.Gift.Disbursed() }),
-		"refunded":  field(nn(Amount), func(l lineageT) any { return l.Gift.Refunded() }),
-		"inEscrow":  field(nn(Amount), func(l lineageT) any { return l.Gift.Escrow() }),
-		"allocations": field(schema.List(linAlloc), func(l lineageT) any {
-			out := make([]*donations.LineageAllocation, len(l.Allocations))
-			for i := range l.Allocations {
-				out[i] = &l.Allocations[i]
-			}
-			return out
-		}),
+		"gift":        field(nn(t.gift), func(l lineageT) any { return l.Gift }),
+		"campaign":    field(nn(t.campaign), func(l lineageT) any { return l.Campaign }),
+		"disbursed":   field(nn(Amount), func(l lineageT) any { return amount(l.Gift.Disbursed(), l.Gift.Currency) }),
+		"refunded":    field(nn(Amount), func(l lineageT) any { return amount(l.Gift.Refunded(), l.Gift.Currency) }),
+		"inEscrow":    field(nn(Amount), func(l lineageT) any { return amount(l.Gift.Escrow(), l.Gift.Currency) }),
+		"allocations": field(schema.List(linAlloc), func(l lineageT) any { return inCur(l.Allocations, l.Gift.Currency) }),
 	}})
 	t.gift.AddFieldConfig("lineage", &graphql.Field{Type: nn(t.lineage), Resolve: func(p graphql.ResolveParams) (any, error) {
 		l, err := m.rd.LineageOf(p.Source.(giftT))
@@ -242,19 +228,19 @@ func (m *mod) buildTypes(b *schema.Builder) {
 		"campaignId":    field(nn(graphql.ID), func(r rowT) any { return r.Campaign }),
 		"title":         field(nn(graphql.String), func(r rowT) any { return r.Title }),
 		"currency":      field(nn(graphql.String), func(r rowT) any { return r.Currency }),
-		"income":        field(nn(Amount), func(r rowT) any { return r.Income }),
+		"income":        field(nn(Amount), func(r rowT) any { return amount(r.Income, r.Currency) }),
 		"gifts":         field(nn(graphql.Int), func(r rowT) any { return int(r.Gifts) }),
-		"disbursed":     field(nn(Amount), func(r rowT) any { return r.Disbursed }),
+		"disbursed":     field(nn(Amount), func(r rowT) any { return amount(r.Disbursed, r.Currency) }),
 		"disbursements": field(nn(graphql.Int), func(r rowT) any { return int(r.Disbursements) }),
-		"refunded":      field(nn(Amount), func(r rowT) any { return r.Refunded }),
+		"refunded":      field(nn(Amount), func(r rowT) any { return amount(r.Refunded, r.Currency) }),
 		"refunds":       field(nn(graphql.Int), func(r rowT) any { return int(r.Refunds) }),
-		"net":           field(nn(Amount), func(r rowT) any { return r.Net() }, "Income minus disbursed minus refunded in the range (may be negative)."),
+		"net":           field(nn(Amount), func(r rowT) any { return schema.Amount{Minor: r.Net(), Currency: r.Currency} }, "Income minus disbursed minus refunded in the range (may be negative)."),
 	}})
 	entry := graphql.NewObject(graphql.ObjectConfig{Name: "CharityReportEntry", Fields: graphql.Fields{
 		"kind":          field(nn(graphql.String), func(e entryT) any { return e.Kind }, "income, disbursement or refund."),
 		"campaignId":    field(nn(graphql.ID), func(e entryT) any { return e.Campaign }),
 		"milestone":     field(graphql.Int, func(e entryT) any { return nilIfZero(e.Milestone) }),
-		"amount":        field(nn(Amount), func(e entryT) any { return e.Amount }),
+		"amount":        field(nn(Amount), func(e entryT) any { return amount(e.Amount, e.Currency) }),
 		"currency":      field(nn(graphql.String), func(e entryT) any { return e.Currency }),
 		"giftId":        field(graphql.ID, func(e entryT) any { return schema.OptString(e.Gift) }),
 		"disbursement":  field(graphql.ID, func(e entryT) any { return schema.OptString(e.Disbursement) }),

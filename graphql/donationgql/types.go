@@ -16,27 +16,30 @@ import (
 // units); amounts up to it are exact in a JSON number.
 const MaxAmount = 1 << 50
 
-// Amount is money. GraphQL's Int is 32-bit, too small for money, so
-// amounts are their own scalar: in results, integer minor units of the
-// currency (cents) as a JSON number (exact, |n| <= 2^50); in arguments,
-// either that number, or money as people write it, a string in the
-// currency's major unit ("250.00", "250": schema.Decimal, converted by the
-// resolver with the currency it is in).
+// Amount is money as people write it (decision 0043). In results, a
+// string in the currency's major unit with exactly the currency's
+// decimals ("250.00" EUR, "250" JPY, "1.500" BHD; resolvers return a
+// schema.Amount, which carries the currency). In arguments, that string
+// (schema.Decimal, converted by the resolver with the currency it is in),
+// or, as before, a JSON number of minor units. A result fed back as an
+// argument in the same currency is the same amount.
 var Amount = graphql.NewScalar(graphql.ScalarConfig{
 	Name: "Amount",
-	Description: "Money. Results: integer minor units of the currency (e.g. cents), at most 2^50, a JSON number. " +
-		"Arguments: that number, or a string as people write money in the currency's major unit: \"250.00\" or \"250\" " +
-		"(250 euros in a EUR campaign or claim; at most the currency's decimals).",
+	Description: "Money as people write it, in the currency of the object or argument it belongs to (a campaign's, a claim's). " +
+		"Results: a string in the currency's major unit with exactly the currency's ISO 4217 decimals, no grouping: \"250.00\" " +
+		"(250 euros), \"250\" (250 yen), \"1.500\" (1.5 Bahraini dinars); negative (\"-12.50\") only where a field says so. " +
+		"Arguments: such a string (\"250.00\" or \"250\", at most the currency's decimals), or an integer number of minor " +
+		"units (25000 is 250.00 EUR), at most 2^50 minor units.",
 	Serialize: func(v any) any {
 		switch v := v.(type) {
-		case uint64:
-			return v
-		case int64:
-			return v
-		case int:
-			return v
+		case schema.Amount:
+			return string(v.Decimal())
+		case *schema.Amount:
+			if v != nil {
+				return string(v.Decimal())
+			}
 		}
-		return nil
+		return nil // bare minor units have no currency to place the point: a resolver's error, never a guess
 	},
 	ParseValue: func(v any) any {
 		switch v := v.(type) {
@@ -114,19 +117,19 @@ func statusEnums() (*graphql.Enum, *graphql.Enum) {
 }
 
 func milestoneType(status *graphql.Enum) *graphql.Object {
-	type M = *donations.Milestone
+	type M = *in[donations.Milestone]
 	return graphql.NewObject(graphql.ObjectConfig{Name: "Milestone", Description: "A campaign stage with its own escrow.", Fields: graphql.Fields{
-		"seq":          field(nn(graphql.Int), func(m M) any { return int(m.Seq) }, "1-based position in the campaign."),
-		"title":        field(nn(graphql.String), func(m M) any { return m.Title }),
-		"amount":       field(nn(Amount), func(m M) any { return m.Amount }),
-		"validator":    field(nn(graphql.ID), func(m M) any { return m.Validator }, "The independent member who approves or rejects the evidence."),
-		"deadline":     field(nn(graphql.String), func(m M) any { return time.Unix(m.Deadline, 0).UTC().Format(time.RFC3339) }),
-		"status":       field(nn(status), func(m M) any { return m.Status }),
-		"evidenceHash": field(graphql.String, func(m M) any { return schema.OptString(m.Evidence) }, "Hex SHA-256 of the evidence the charity submitted."),
-		"decidedBy":    field(graphql.ID, func(m M) any { return schema.OptString(m.DecidedBy) }, "The validator who approved or rejected it."),
-		"funded":       field(nn(Amount), func(m M) any { return m.Funded }),
-		"disbursed":    field(nn(Amount), func(m M) any { return m.Disbursed }),
-		"refunded":     field(nn(Amount), func(m M) any { return m.Refunded }),
-		"escrow":       field(nn(Amount), func(m M) any { return m.Escrow() }, "Funded, not yet disbursed nor refunded."),
+		"seq":          field(nn(graphql.Int), func(m M) any { return int(m.v.Seq) }, "1-based position in the campaign."),
+		"title":        field(nn(graphql.String), func(m M) any { return m.v.Title }),
+		"amount":       field(nn(Amount), func(m M) any { return amount(m.v.Amount, m.cur) }),
+		"validator":    field(nn(graphql.ID), func(m M) any { return m.v.Validator }, "The independent member who approves or rejects the evidence."),
+		"deadline":     field(nn(graphql.String), func(m M) any { return time.Unix(m.v.Deadline, 0).UTC().Format(time.RFC3339) }),
+		"status":       field(nn(status), func(m M) any { return m.v.Status }),
+		"evidenceHash": field(graphql.String, func(m M) any { return schema.OptString(m.v.Evidence) }, "Hex SHA-256 of the evidence the charity submitted."),
+		"decidedBy":    field(graphql.ID, func(m M) any { return schema.OptString(m.v.DecidedBy) }, "The validator who approved or rejected it."),
+		"funded":       field(nn(Amount), func(m M) any { return amount(m.v.Funded, m.cur) }),
+		"disbursed":    field(nn(Amount), func(m M) any { return amount(m.v.Disbursed, m.cur) }),
+		"refunded":     field(nn(Amount), func(m M) any { return amount(m.v.Refunded, m.cur) }),
+		"escrow":       field(nn(Amount), func(m M) any { return amount(m.v.Escrow(), m.cur) }, "Funded, not yet disbursed nor refunded."),
 	}})
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/big"
 	"regexp"
+	"strconv"
 	"strings"
 )
 
@@ -72,18 +73,58 @@ func Minor(v any, cur string, max uint64) (uint64, error) {
 	return 0, fmt.Errorf("an amount such as 250.00 (%s), or a number of minor units", cur)
 }
 
+// Amount is money in a currency as a resolver returns it for the Amount
+// scalar, which writes it as people write money: a Decimal in the
+// currency's major unit with the currency's decimals ("250.00" EUR,
+// "250" JPY, "1.500" BHD). The scalar needs the currency to place the
+// point, so a result is never bare minor units.
+type Amount struct {
+	Minor    int64  // minor units of Currency; negative only for a net (income minus outgoings)
+	Currency string // ISO 4217
+}
+
+// AmountOf is minor units of cur as a result. Amounts are bounded by the
+// contracts far below 2^63 (2^50 per donation amount, 50 items of 10^12
+// per claim).
+func AmountOf(minor uint64, cur string) Amount { return Amount{Minor: int64(minor), Currency: cur} }
+
+// Decimal writes a in the currency's major unit with exactly the
+// currency's decimals and no grouping: "250.00", "250", "-12.50",
+// "1.500". Fed back as an Amount argument in the same currency it is the
+// same number of minor units.
+func (a Amount) Decimal() Decimal {
+	n := uint64(a.Minor)
+	sign := ""
+	if a.Minor < 0 {
+		n, sign = -n, "-" // two's complement: right for math.MinInt64 too
+	}
+	return Decimal(sign + pointed(n, Scale(a.Currency)))
+}
+
+// String is a as people read it, grouped, with its currency: "1,250.00 EUR".
+func (a Amount) String() string {
+	if a.Minor < 0 {
+		return "-" + Money(-uint64(a.Minor), a.Currency)
+	}
+	return Money(uint64(a.Minor), a.Currency)
+}
+
+// pointed writes minor units with scale decimals: pointed(5, 2) = "0.05".
+func pointed(minor uint64, scale int) string {
+	s := strconv.FormatUint(minor, 10)
+	if scale == 0 {
+		return s
+	}
+	if len(s) <= scale {
+		s = strings.Repeat("0", scale+1-len(s)) + s
+	}
+	return s[:len(s)-scale] + "." + s[len(s)-scale:]
+}
+
 // Money writes minor units of a currency the way people read money:
 // "1,250.00 EUR" (grouped thousands, the currency's decimals).
 func Money(minor uint64, cur string) string {
-	scale := Scale(cur)
-	s := fmt.Sprint(minor)
-	if scale > 0 {
-		for len(s) <= scale {
-			s = "0" + s
-		}
-		s = s[:len(s)-scale] + "." + s[len(s)-scale:]
-	}
-	whole, frac, hasFrac := strings.Cut(s, ".")
+	whole, frac, hasFrac := strings.Cut(pointed(minor, Scale(cur)), ".")
 	var b strings.Builder
 	for i, r := range whole {
 		if i > 0 && (len(whole)-i)%3 == 0 {

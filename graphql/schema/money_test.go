@@ -42,3 +42,43 @@ func TestMinor(t *testing.T) {
 		t.Errorf("Money(1500000, JPY) = %q", got)
 	}
 }
+
+// TestAmountDecimal: results are written in the currency's major unit
+// with exactly its decimals, for every scale and up to 2^50 minor units,
+// and read back (Minor) as the same number of minor units.
+func TestAmountDecimal(t *testing.T) {
+	const max = 1 << 50
+	for _, c := range []struct {
+		minor int64
+		cur   string
+		want  Decimal
+		text  string
+	}{
+		{25000, "EUR", "250.00", "250.00 EUR"}, {0, "EUR", "0.00", "0.00 EUR"}, {5, "EUR", "0.05", "0.05 EUR"},
+		{250, "JPY", "250", "250 JPY"}, {0, "JPY", "0", "0 JPY"}, {1500, "BHD", "1.500", "1.500 BHD"},
+		{7, "KWD", "0.007", "0.007 KWD"}, {12345, "CLF", "1.2345", "1.2345 CLF"}, {123456789, "USD", "1234567.89", "1,234,567.89 USD"},
+		{max, "EUR", "11258999068426.24", "11,258,999,068,426.24 EUR"}, {max, "JPY", "1125899906842624", "1,125,899,906,842,624 JPY"},
+		{max, "BHD", "1125899906842.624", "1,125,899,906,842.624 BHD"}, {max, "CLF", "112589990684.2624", "112,589,990,684.2624 CLF"},
+		{-1250, "EUR", "-12.50", "-12.50 EUR"}, {-3, "JPY", "-3", "-3 JPY"}, {-max, "USD", "-11258999068426.24", "-11,258,999,068,426.24 USD"},
+		{150, "", "1.50", "1.50"},
+	} {
+		a := Amount{Minor: c.minor, Currency: c.cur}
+		if got := a.Decimal(); got != c.want {
+			t.Errorf("%d %s: Decimal() = %q, want %q", c.minor, c.cur, got, c.want)
+		}
+		if got := a.String(); got != c.text {
+			t.Errorf("%d %s: String() = %q, want %q", c.minor, c.cur, got, c.text)
+		}
+		if c.minor < 0 {
+			continue // a net is a result only, never an argument
+		}
+		d, ok := ParseDecimal(string(a.Decimal()))
+		if !ok {
+			t.Errorf("%d %s: %q is not an argument", c.minor, c.cur, a.Decimal())
+			continue
+		}
+		if back, err := Minor(d, c.cur, max); err != nil || back != uint64(c.minor) {
+			t.Errorf("%d %s: %q read back as %d, %v", c.minor, c.cur, d, back, err)
+		}
+	}
+}
