@@ -12,6 +12,7 @@ import (
 
 	"github.com/almoner/almoner/consortium-node/ledger"
 	"github.com/almoner/almoner/consortium-node/merkle"
+	"github.com/almoner/almoner/consortium-node/money"
 	"github.com/almoner/almoner/consortium-node/tx"
 )
 
@@ -389,18 +390,7 @@ func Money(minor, currency string) string {
 	if err != nil {
 		return minor
 	}
-	places := 2
-	switch currency {
-	case "BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "UYI", "VND", "VUV", "XAF", "XOF", "XPF":
-		places = 0
-	case "BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND":
-		places = 3
-	}
-	s := strconv.FormatUint(n, 10)
-	if places > 0 {
-		s = fmt.Sprintf("%0*d", places+1, n)
-		s = s[:len(s)-places] + "." + s[len(s)-places:]
-	}
+	s := money.Decimal(n, currency)
 	if currency == "" {
 		return s
 	}

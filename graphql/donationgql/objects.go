@@ -263,7 +263,7 @@ func (m *mod) buildTypes(b *schema.Builder) {
 			return out
 		}, "Money movements in commit order, at most 5000."),
 		"truncated":  field(nn(graphql.Boolean), func(r reportT) any { return r.Truncated }, "Entries were cut at the limit; the sums count them all."),
-		"csv":        field(nn(graphql.String), func(r reportT) any { return r.CSV() }, "The per-campaign summary as CSV (RFC 4180, header line first, amounts in minor units)."),
+		"csv":        field(nn(graphql.String), func(r reportT) any { return r.CSV() }, "The per-campaign summary as CSV (RFC 4180, header line first, amounts in the campaign's currency with its decimals, e.g. 250.00)."),
 		"entriesCsv": field(nn(graphql.String), func(r reportT) any { return r.EntriesCSV() }, "The entries as CSV."),
 	}})
 }

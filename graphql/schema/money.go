@@ -4,8 +4,9 @@ import (
 	"fmt"
 	"math/big"
 	"regexp"
-	"strconv"
 	"strings"
+
+	"github.com/almoner/almoner/consortium-node/money"
 )
 
 // Decimal is an amount of money as people write it — "250.00", "250",
@@ -27,23 +28,8 @@ func ParseDecimal(s string) (Decimal, bool) {
 	return Decimal(s), true
 }
 
-// minorUnits are the ISO 4217 currencies whose minor unit is not two
-// decimals (the standard's "minor unit" column, 2024 list); every other
-// code has two.
-var minorUnits = map[string]int{
-	"BIF": 0, "CLP": 0, "DJF": 0, "GNF": 0, "ISK": 0, "JPY": 0, "KMF": 0, "KRW": 0, "PYG": 0, "RWF": 0, "UGX": 0,
-	"UYI": 0, "VND": 0, "VUV": 0, "XAF": 0, "XOF": 0, "XPF": 0,
-	"BHD": 3, "IQD": 3, "JOD": 3, "KWD": 3, "LYD": 3, "OMR": 3, "TND": 3,
-	"CLF": 4, "UYW": 4,
-}
-
-// Scale returns how many decimals an ISO 4217 currency has.
-func Scale(cur string) int {
-	if n, ok := minorUnits[cur]; ok {
-		return n
-	}
-	return 2
-}
+// Scale returns how many decimals an ISO 4217 currency has (money.Scale).
+func Scale(cur string) int { return money.Scale(cur) }
 
 // Minor converts an Amount argument — minor units (uint64), or a Decimal
 // in currency's major unit — to minor units, at most max. The error says,
@@ -92,14 +78,7 @@ func AmountOf(minor uint64, cur string) Amount { return Amount{Minor: int64(mino
 // currency's decimals and no grouping: "250.00", "250", "-12.50",
 // "1.500". Fed back as an Amount argument in the same currency it is the
 // same number of minor units.
-func (a Amount) Decimal() Decimal {
-	n := uint64(a.Minor)
-	sign := ""
-	if a.Minor < 0 {
-		n, sign = -n, "-" // two's complement: right for math.MinInt64 too
-	}
-	return Decimal(sign + pointed(n, Scale(a.Currency)))
-}
+func (a Amount) Decimal() Decimal { return Decimal(money.Signed(a.Minor, a.Currency)) }
 
 // String is a as people read it, grouped, with its currency: "1,250.00 EUR".
 func (a Amount) String() string {
@@ -109,22 +88,10 @@ func (a Amount) String() string {
 	return Money(uint64(a.Minor), a.Currency)
 }
 
-// pointed writes minor units with scale decimals: pointed(5, 2) = "0.05".
-func pointed(minor uint64, scale int) string {
-	s := strconv.FormatUint(minor, 10)
-	if scale == 0 {
-		return s
-	}
-	if len(s) <= scale {
-		s = strings.Repeat("0", scale+1-len(s)) + s
-	}
-	return s[:len(s)-scale] + "." + s[len(s)-scale:]
-}
-
 // Money writes minor units of a currency the way people read money:
 // "1,250.00 EUR" (grouped thousands, the currency's decimals).
 func Money(minor uint64, cur string) string {
-	whole, frac, hasFrac := strings.Cut(pointed(minor, Scale(cur)), ".")
+	whole, frac, hasFrac := strings.Cut(money.Decimal(minor, cur), ".")
 	var b strings.Builder
 	for i, r := range whole {
 		if i > 0 && (len(whole)-i)%3 == 0 {

@@ -114,11 +114,11 @@ func TestClaimLifecycle(t *testing.T) {
 	adjuster.ok("adjudicateClaim", adjudicateDoc, map[string]any{"c": "c-1", "adj": []map[string]any{{"seq": 1, "approved": 10000}, {"seq": 2, "approved": 2000, "reason": "plan-limit"}}})
 	wantQueue(t, adjuster, "ADJUDICATED", "c-1=ADJUDICATED")
 	r := ana.do(claimDoc, map[string]any{"id": "c-1"})
-	if len(r.Errors) != 0 || dig(r.Data, "claim", "outcome") != "PARTIALLY_APPROVED" || dig(r.Data, "claim", "approved") != 12000.0 ||
-		dig(r.Data, "claim", "patientShare") != 3000.0 || dig(r.Data, "claim", "claimed") != 15000.0 {
+	if len(r.Errors) != 0 || dig(r.Data, "claim", "outcome") != "PARTIALLY_APPROVED" || dig(r.Data, "claim", "approved") != "120.00" ||
+		dig(r.Data, "claim", "patientShare") != "30.00" || dig(r.Data, "claim", "claimed") != "150.00" {
 		t.Fatalf("partially approved claim: %s", r.raw)
 	}
-	if it := dig(r.Data, "claim", "items").([]any); dig(it[1], "approved") != 2000.0 || dig(it[1], "reason") != "plan-limit" || dig(it[0], "reason") != nil {
+	if it := dig(r.Data, "claim", "items").([]any); dig(it[1], "approved") != "20.00" || dig(it[1], "reason") != "plan-limit" || dig(it[0], "reason") != nil {
 		t.Fatalf("items: %s", r.raw)
 	}
 
@@ -139,13 +139,27 @@ func TestClaimLifecycle(t *testing.T) {
 	wantQueue(t, adjuster, "ADJUDICATED")
 	adjuster.ok("reviewClaim", reviewDoc, map[string]any{"c": "c-1"})
 	adjuster.ok("adjudicateClaim", adjudicateDoc, map[string]any{"c": "c-1", "adj": []map[string]any{{"seq": 1, "approved": 10000}, {"seq": 2, "approved": 5000}}})
-	adjuster.failed("payClaim", payDoc, map[string]any{"c": "c-1", "a": 12000}, "not the approved total")
-	adjuster.ok("payClaim", payDoc, map[string]any{"c": "c-1", "a": 15000})
+	adjuster.failed("payClaim", payDoc, map[string]any{"c": "c-1", "a": 12000}, "not the approved total") // minor units, as before
+	if r := adjuster.do(payDoc, map[string]any{"c": "c-1", "a": "150.001"}); r.code() != "BAD_USER_INPUT" || !strings.Contains(r.raw, "more than 2 decimals for EUR") {
+		t.Fatalf("a third decimal in EUR: %s", r.raw)
+	}
+	// Amounts are money as people write it, and a result is an argument:
+	// the approved total read back pays the claim.
+	r = adjuster.do(claimDoc, map[string]any{"id": "c-1"})
+	total := dig(r.Data, "claim", "approved")
+	if len(r.Errors) != 0 || total != "150.00" || dig(r.Data, "claim", "currency") != "EUR" {
+		t.Fatalf("approved total: %s", r.raw)
+	}
+	adjuster.ok("payClaim", payDoc, map[string]any{"c": "c-1", "a": total})
 	wantQueue(t, adjuster, "PAID", "c-1=PAID")
 	wantQueue(t, adjuster, "IN_REVIEW")
 
 	// A second claim, cancelled; the queue is newest first and pages.
-	clerk.ok("submitClaim", submitDoc, map[string]any{"id": "c-2", "items": []map[string]any{{"serviceCode": "99214", "date": day, "amount": 700}}})
+	clerk.ok("submitClaim", submitDoc, map[string]any{"id": "c-2", "items": []map[string]any{{"serviceCode": "99214", "date": day, "amount": "250.00"}}})
+	if r := adjuster.do(`{ claim(id: "c-2") { claimed items { amount } } }`, nil); len(r.Errors) != 0 || dig(r.Data, "claim", "claimed") != "250.00" ||
+		dig(r.Data, "claim", "items").([]any)[0].(map[string]any)["amount"] != "250.00" {
+		t.Fatalf("250.00 EUR claimed: %s", r.raw)
+	}
 	clerk.ok("cancelClaim", cancelClaimDoc, map[string]any{"c": "c-2"})
 	wantQueue(t, adjuster, nil, "c-2=CANCELLED", "c-1=PAID")
 	wantQueue(t, adjuster, "CANCELLED", "c-2=CANCELLED")
@@ -163,9 +177,9 @@ func TestClaimLifecycle(t *testing.T) {
 		r := as(t, p, who).do(claimDoc, map[string]any{"id": "c-1"})
 		c, _ := dig(r.Data, "claim").(map[string]any)
 		if len(r.Errors) != 0 || c == nil || c["status"] != "PAID" || c["outcome"] != "APPROVED" || c["paymentRef"] != "ACME-PAY-0001" ||
-			c["paidAmount"] != 15000.0 || c["patientShare"] != 0.0 || c["provider"] != "stmarys" || c["insurer"] != "acme" ||
+			c["paidAmount"] != "150.00" || c["patientShare"] != "0.00" || c["provider"] != "stmarys" || c["insurer"] != "acme" ||
 			len(c["appeals"].([]any)) != 1 || dig(c["appeals"].([]any)[0], "outcome") != "PARTIALLY_APPROVED" ||
-			dig(c["appeals"].([]any)[0], "approved") != 12000.0 || len(c["history"].([]any)) != 7 ||
+			dig(c["appeals"].([]any)[0], "approved") != "120.00" || len(c["history"].([]any)) != 7 ||
 			c["linkedRecords"].([]any)[0] != "rec-claim-1" || c["submittedBy"] != "stmarys/clerk" {
 			t.Fatalf("%s reading the claim: %s", who, r.raw)
 		}
@@ -234,7 +248,7 @@ func testClaimDocument(t *testing.T, n *testnode.Node, p *app.Portal, day string
 			t.Fatalf("opening the document: %s", r.raw)
 		}
 		items := d["items"].([]any)
-		if len(items) != 2 || dig(items[0], "serviceCode") != "99213" || dig(items[0], "date") != day || dig(items[1], "amount") != 5000.0 ||
+		if len(items) != 2 || dig(items[0], "serviceCode") != "99213" || dig(items[0], "date") != day || dig(items[1], "amount") != "50.00" ||
 			!strings.Contains(d["fhir"].(string), `"resourceType": "Claim"`) {
 			t.Fatalf("the document's items: %s", r.raw)
 		}

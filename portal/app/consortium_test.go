@@ -293,7 +293,7 @@ func TestConsortiumClaimsAndGovernance(t *testing.T) {
 	adjuster.ok("payClaim", payDoc, map[string]any{"c": "c-x", "a": 12000})
 	k.synced(t)
 	r = clerk.do(claimDoc, map[string]any{"id": "c-x"})
-	if dig(r.Data, "claim", "status") != "PAID" || dig(r.Data, "claim", "patientShare") != 3000.0 {
+	if dig(r.Data, "claim", "status") != "PAID" || dig(r.Data, "claim", "patientShare") != "30.00" {
 		t.Fatalf("the claim on St Mary's portal: %s", r.raw)
 	}
 
@@ -310,7 +310,7 @@ func TestConsortiumClaimsAndGovernance(t *testing.T) {
 	officer.ok("disburse", `mutation($h: String!) { disburse(campaign: "share-x", milestone: 1, id: "share-c-x", payee: "stmarys",
 		amount: 3000, purpose: "Patient share of claim c-x", paymentRef: "SEPA-X", evidenceHash: $h, claim: "c-x", wait: true) { `+
 		txFields+` } }`, map[string]any{"h": sha("invoice c-x")})
-	if l := lineageOf(t, donor, gift); dig(l, "disbursed") != 3000.0 {
+	if l := lineageOf(t, donor, gift); dig(l, "disbursed") != "30.00" {
 		t.Fatalf("the donor's gift lineage: %v", l)
 	}
 

@@ -159,7 +159,7 @@ func TestDonationJourney(t *testing.T) {
 
 	r := anon.do(`{ campaigns(first: 10) { nodes { id status goal currency charity { name } milestones { seq amount validator status } } } }`, nil)
 	cs := dig(r.Data, "campaigns", "nodes").([]any)
-	if len(r.Errors) != 0 || len(cs) != 1 || dig(cs[0], "status") != "OPEN" || dig(cs[0], "goal") != 1000.0 ||
+	if len(r.Errors) != 0 || len(cs) != 1 || dig(cs[0], "status") != "OPEN" || dig(cs[0], "goal") != "10.00" ||
 		dig(cs[0], "charity", "name") != "Hope Foundation" || len(dig(cs[0], "milestones").([]any)) != 2 {
 		t.Fatalf("campaigns: %s", r.raw)
 	}
@@ -172,12 +172,12 @@ func TestDonationJourney(t *testing.T) {
 	giftC := donor.ok("give", giveDoc, map[string]any{"c": camp, "a": "1.50"})
 
 	l := lineageOf(t, donor, giftA)
-	if a := allocations(l); len(a) != 1 || dig(a[0], "milestone", "seq") != 2.0 || dig(a[0], "amount") != 300.0 || dig(a[0], "earmarked") != true {
+	if a := allocations(l); len(a) != 1 || dig(a[0], "milestone", "seq") != 2.0 || dig(a[0], "amount") != "3.00" || dig(a[0], "earmarked") != true {
 		t.Fatalf("earmarked gift lineage: %v", l)
 	}
 	l = lineageOf(t, donor, giftC)
-	if a := allocations(l); len(a) != 2 || dig(a[0], "milestone", "seq") != 1.0 || dig(a[0], "amount") != 100.0 ||
-		dig(a[1], "milestone", "seq") != 2.0 || dig(a[1], "amount") != 50.0 || dig(a[0], "earmarked") != false {
+	if a := allocations(l); len(a) != 2 || dig(a[0], "milestone", "seq") != 1.0 || dig(a[0], "amount") != "1.00" ||
+		dig(a[1], "milestone", "seq") != 2.0 || dig(a[1], "amount") != "0.50" || dig(a[0], "earmarked") != false {
 		t.Fatalf("split gift lineage: %v", l)
 	}
 
@@ -233,7 +233,7 @@ func TestDonationJourney(t *testing.T) {
 		"query":     `subscription($g: ID!) { giftLineage(giftId: $g) { inEscrow disbursed allocations { disbursements { amount payee confirmed } } } }`,
 		"variables": map[string]any{"g": giftB}}})
 	wsSend(t, ws, string(sub))
-	if m := wsRead(t, ws); m["type"] != "next" || dig(m, "payload", "data", "giftLineage", "inEscrow") != 500.0 {
+	if m := wsRead(t, ws); m["type"] != "next" || dig(m, "payload", "data", "giftLineage", "inEscrow") != "5.00" {
 		t.Fatalf("giftLineage snapshot: %v", m)
 	}
 
@@ -243,7 +243,7 @@ func TestDonationJourney(t *testing.T) {
 	officer.ok("disburse", disburseDoc, map[string]any{"c": camp, "m": 1, "id": "inv-42", "a": 550, "h": sha("invoice 42")})
 	m := wsRead(t, ws)
 	if ds := dig(m, "payload", "data", "giftLineage", "allocations").([]any)[0].(map[string]any)["disbursements"].([]any); m["type"] != "next" ||
-		len(ds) != 1 || dig(ds[0], "amount") != 500.0 || dig(ds[0], "payee") != "stmarys" || dig(ds[0], "confirmed") != false {
+		len(ds) != 1 || dig(ds[0], "amount") != "5.00" || dig(ds[0], "payee") != "stmarys" || dig(ds[0], "confirmed") != false {
 		t.Fatalf("giftLineage after the disbursement: %v", m)
 	}
 	clerk.ok("confirmReceipt", confirmDoc, map[string]any{"d": "inv-42"})
@@ -263,13 +263,13 @@ func TestDonationJourney(t *testing.T) {
 
 	l = lineageOf(t, donor, giftB)
 	d := allocations(l)[0].(map[string]any)["disbursements"].([]any)
-	if l["disbursed"] != 500.0 || l["inEscrow"] != 0.0 || len(d) != 1 || dig(d[0], "disbursement", "id") != "inv-42" ||
+	if l["disbursed"] != "5.00" || l["inEscrow"] != "0.00" || len(d) != 1 || dig(d[0], "disbursement", "id") != "inv-42" ||
 		dig(d[0], "disbursement", "confirmedBy") != "stmarys/clerk" || dig(d[0], "disbursement", "purpose") != "Surgery invoice 42" ||
 		dig(d[0], "disbursement", "evidenceHash") != sha("invoice 42") || dig(allocations(l)[0], "milestone", "status") != "APPROVED" {
 		t.Fatalf("gift B lineage: %v", l)
 	}
 	l = lineageOf(t, donor, giftC)
-	if l["disbursed"] != 50.0 || l["inEscrow"] != 100.0 || dig(l, "campaign", "balance") != 400.0 || dig(l, "campaign", "disbursed") != 550.0 {
+	if l["disbursed"] != "0.50" || l["inEscrow"] != "1.00" || dig(l, "campaign", "balance") != "4.00" || dig(l, "campaign", "disbursed") != "5.50" {
 		t.Fatalf("gift C lineage: %v", l)
 	}
 	const disbDoc = `{ disbursement(id: "inv-42") { payee amount confirmed sources { giftId amount } } }`
@@ -309,8 +309,8 @@ func TestDonationJourney(t *testing.T) {
 	}
 	l = lineageOf(t, donor, giftD)
 	a := allocations(l)[0]
-	if l["refunded"] != 60.0 || dig(a, "milestone", "status") != "MISSED" || len(dig(a, "refunds").([]any)) != 1 ||
-		dig(dig(a, "refunds").([]any)[0], "reason") != "milestone_missed" || dig(l, "campaign", "balance") != 0.0 {
+	if l["refunded"] != "0.60" || dig(a, "milestone", "status") != "MISSED" || len(dig(a, "refunds").([]any)) != 1 ||
+		dig(dig(a, "refunds").([]any)[0], "reason") != "milestone_missed" || dig(l, "campaign", "balance") != "0.00" {
 		t.Fatalf("missed milestone lineage: %v", l)
 	}
 	officer.ok("closeCampaign", closeDoc, map[string]any{"c": quick})
@@ -318,8 +318,8 @@ func TestDonationJourney(t *testing.T) {
 	// Cancelling refunds what is left in escrow.
 	officer.ok("cancelCampaign", cancelDoc, map[string]any{"c": camp})
 	l = lineageOf(t, donor, giftA)
-	if l["refunded"] != 300.0 || dig(allocations(l)[0], "refunds").([]any)[0].(map[string]any)["reason"] != "campaign_cancelled" ||
-		dig(l, "campaign", "status") != "CANCELLED" || dig(l, "campaign", "balance") != 0.0 {
+	if l["refunded"] != "3.00" || dig(allocations(l)[0], "refunds").([]any)[0].(map[string]any)["reason"] != "campaign_cancelled" ||
+		dig(l, "campaign", "status") != "CANCELLED" || dig(l, "campaign", "balance") != "0.00" {
 		t.Fatalf("cancelled campaign lineage: %v", l)
 	}
 	// Its undecided milestones are cancelled, as the contract marks them
@@ -347,15 +347,15 @@ func TestDonationJourney(t *testing.T) {
 	for _, c := range []*client{officer, auditor} {
 		r := c.do(reportDoc, nil)
 		rows, _ := dig(r.Data, "charityReport", "campaigns").([]any)
-		if len(r.Errors) != 0 || len(rows) != 2 || dig(rows[0], "campaignId") != camp || dig(rows[0], "income") != 950.0 ||
-			dig(rows[0], "gifts") != 3.0 || dig(rows[0], "disbursed") != 550.0 || dig(rows[0], "refunded") != 400.0 || dig(rows[0], "net") != 0.0 ||
-			dig(rows[1], "campaignId") != quick || dig(rows[1], "refunded") != 60.0 {
+		if len(r.Errors) != 0 || len(rows) != 2 || dig(rows[0], "campaignId") != camp || dig(rows[0], "income") != "9.50" ||
+			dig(rows[0], "gifts") != 3.0 || dig(rows[0], "disbursed") != "5.50" || dig(rows[0], "refunded") != "4.00" || dig(rows[0], "net") != "0.00" ||
+			dig(rows[1], "campaignId") != quick || dig(rows[1], "refunded") != "0.60" {
 			t.Fatalf("charity report: %s", r.raw)
 		}
 		csv := dig(r.Data, "charityReport", "csv").(string)
 		lines := strings.Split(strings.TrimSpace(csv), "\n")
 		if len(lines) != 3 || !strings.HasPrefix(lines[0], "charity,from,to,campaign,title,currency,income") ||
-			!strings.Contains(lines[1], ",heart-ana,Heart surgery for Ana,EUR,950,3,550,1,400,") {
+			!strings.Contains(lines[1], ",heart-ana,Heart surgery for Ana,EUR,9.50,3,5.50,1,4.00,") {
 			t.Fatalf("report CSV:\n%s", csv)
 		}
 		if el := strings.Split(strings.TrimSpace(dig(r.Data, "charityReport", "entriesCsv").(string)), "\n"); len(el) != 1+len(dig(r.Data, "charityReport", "entries").([]any)) {
@@ -413,7 +413,7 @@ func TestDonationReadModelRebuild(t *testing.T) {
 		return b.String()
 	}
 	before := snapshot(officer)
-	if !strings.Contains(before, `"refunds":[{"amount":100,"reason":"campaign_cancelled"}]`) || !strings.Contains(before, `"confirmedBy":"stmarys/clerk"`) {
+	if !strings.Contains(before, `"refunds":[{"amount":"1.00","reason":"campaign_cancelled"}]`) || !strings.Contains(before, `"confirmedBy":"stmarys/clerk"`) {
 		t.Fatalf("journey state: %s", before)
 	}
 	height, _ := p.Store.Applied()

@@ -257,7 +257,7 @@ func TestFhirClaims(t *testing.T) {
 	items := d["items"].([]any)
 	if len(items) != 3 || dig(items[0], "serviceCode") != "99213-25" || dig(items[1], "serviceCode") != "73560-LT" || dig(items[1], "code") != "73560" ||
 		dig(items[1], "modifiers").([]any)[0] != "lt" || dig(items[2], "serviceCode") != "J1100" || dig(items[2], "code") != "j1100" ||
-		dig(items[2], "quantity") != "4" || dig(items[2], "unitPrice") != "2.35" || dig(items[2], "amount") != 940.0 || dig(items[2], "sequence") != 3.0 ||
+		dig(items[2], "quantity") != "4" || dig(items[2], "unitPrice") != "2.35" || dig(items[2], "amount") != "9.40" || dig(items[2], "sequence") != 3.0 ||
 		dig(items[0], "date") != "2025-03-14" || dig(items[0], "system") != "urn:oid:2.16.840.1.113883.6.12" {
 		t.Fatalf("the items: %v", items)
 	}

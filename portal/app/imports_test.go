@@ -47,6 +47,8 @@ var wirePackages = map[string]bool{
 	mod + "consortium-node/contracts/quorum":           true,
 	// The donation contract's vocabulary (statuses, events).
 	mod + "consortium-node/contracts/donation/vocab": true,
+	// How amounts are written: ISO 4217 decimals (standard library only).
+	mod + "consortium-node/money": true,
 }
 
 const mod = "github.com/almoner/almoner/"

@@ -58,16 +58,18 @@ func TestCSVDefusesFormulas(t *testing.T) {
 	rep := &Report{Charity: "hope", From: time.Unix(0, 0), To: time.Unix(86400, 0), Campaigns: []*ReportRow{
 		{Campaign: "c1", Title: `=HYPERLINK("http://x")`, Currency: "EUR", Income: 10, Gifts: 1, Disbursed: 15, Disbursements: 1},
 		{Campaign: "c2", Title: "Plain, with comma", Currency: "EUR", Refunded: 3, Refunds: 1},
+		{Campaign: "c3", Title: "Yen", Currency: "JPY", Income: 250000, Gifts: 2},
 	}}
 	got := rep.CSV()
 	want := "charity,from,to,campaign,title,currency,income,gifts,disbursed,disbursements,refunded,refunds,net\n" +
-		"hope,1970-01-01T00:00:00Z,1970-01-02T00:00:00Z,c1,\"'=HYPERLINK(\"\"http://x\"\")\",EUR,10,1,15,1,0,0,-5\n" +
-		"hope,1970-01-01T00:00:00Z,1970-01-02T00:00:00Z,c2,\"Plain, with comma\",EUR,0,0,0,0,3,1,-3\n"
+		"hope,1970-01-01T00:00:00Z,1970-01-02T00:00:00Z,c1,\"'=HYPERLINK(\"\"http://x\"\")\",EUR,0.10,1,0.15,1,0.00,0,-0.05\n" +
+		"hope,1970-01-01T00:00:00Z,1970-01-02T00:00:00Z,c2,\"Plain, with comma\",EUR,0.00,0,0.00,0,0.03,1,-0.03\n" +
+		"hope,1970-01-01T00:00:00Z,1970-01-02T00:00:00Z,c3,Yen,JPY,250000,2,0,0,0,0,250000\n"
 	if got != want {
 		t.Fatalf("got\n%s\nwant\n%s", got, want)
 	}
 	rep.Entries = []Entry{{Kind: EntryDisbursement, Campaign: "c1", Milestone: 1, Amount: 15, Currency: "EUR", Disbursement: "d1", Payee: "+stmarys", Height: 7, Time: 1e9, TxID: "ab"}}
-	if e := rep.EntriesCSV(); !strings.Contains(e, "1970-01-01T00:00:01Z,7,ab,disbursement,c1,1,EUR,15,,d1,'+stmarys,\n") {
+	if e := rep.EntriesCSV(); !strings.Contains(e, "1970-01-01T00:00:01Z,7,ab,disbursement,c1,1,EUR,0.15,,d1,'+stmarys,\n") {
 		t.Fatalf("entries CSV:\n%s", e)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/almoner/almoner/consortium-node/money"
 	"github.com/almoner/almoner/portal/readmodel"
 )
 
@@ -344,21 +345,24 @@ func csvCell(s string) string {
 func u(n uint64) string { return strconv.FormatUint(n, 10) }
 
 // CSV renders the per-campaign summary: a header line, then one line per
-// campaign (amounts in minor units).
+// campaign (amounts as people write them, in the campaign's currency with
+// its decimals: 250.00; the net may be negative).
 func (rep *Report) CSV() string {
 	var b bytes.Buffer
 	w := csv.NewWriter(&b)
 	_ = w.Write([]string{"charity", "from", "to", "campaign", "title", "currency", "income", "gifts", "disbursed", "disbursements", "refunded", "refunds", "net"})
 	from, to := rep.From.Format(time.RFC3339), rep.To.Format(time.RFC3339)
 	for _, r := range rep.Campaigns {
-		_ = w.Write([]string{rep.Charity, from, to, r.Campaign, csvCell(r.Title), r.Currency, u(r.Income), u(r.Gifts), u(r.Disbursed),
-			u(r.Disbursements), u(r.Refunded), u(r.Refunds), strconv.FormatInt(r.Net(), 10)})
+		_ = w.Write([]string{rep.Charity, from, to, r.Campaign, csvCell(r.Title), r.Currency, money.Decimal(r.Income, r.Currency), u(r.Gifts),
+			money.Decimal(r.Disbursed, r.Currency), u(r.Disbursements), money.Decimal(r.Refunded, r.Currency), u(r.Refunds),
+			money.Signed(r.Net(), r.Currency)})
 	}
 	w.Flush()
 	return b.String()
 }
 
-// EntriesCSV renders the entries, one line per money movement.
+// EntriesCSV renders the entries, one line per money movement (amounts as
+// in CSV).
 func (rep *Report) EntriesCSV() string {
 	var b bytes.Buffer
 	w := csv.NewWriter(&b)
@@ -368,7 +372,7 @@ func (rep *Report) EntriesCSV() string {
 		if e.Milestone != 0 {
 			ms = u(e.Milestone)
 		}
-		_ = w.Write([]string{BlockTime(e.Time).Format(time.RFC3339Nano), u(e.Height), e.TxID, e.Kind, e.Campaign, ms, e.Currency, u(e.Amount),
+		_ = w.Write([]string{BlockTime(e.Time).Format(time.RFC3339Nano), u(e.Height), e.TxID, e.Kind, e.Campaign, ms, e.Currency, money.Decimal(e.Amount, e.Currency),
 			e.Gift, e.Disbursement, csvCell(e.Payee), e.Reason})
 	}
 	w.Flush()

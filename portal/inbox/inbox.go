@@ -9,6 +9,7 @@ import (
 
 	"github.com/almoner/almoner/consortium-node/api"
 	"github.com/almoner/almoner/consortium-node/contracts/record/delivery"
+	amount "github.com/almoner/almoner/consortium-node/money"
 	"github.com/almoner/almoner/portal/readmodel"
 )
 
@@ -50,14 +51,18 @@ func noticePrefix(member string) string { return "n/" + strings.ReplaceAll(membe
 
 // Module returns the read-model module.
 func Module() readmodel.Module {
-	return readmodel.Module{Name: ModuleName, Version: 1, Block: applyBlock}
+	return readmodel.Module{Name: ModuleName, Version: 2, Block: applyBlock} // 2: amounts with their currency
 }
 
 var contracts = []string{delivery.Contract, "consent", "claim", "donation"}
 
 func applyBlock(w *readmodel.Txn, b *api.Block) error {
 	return readmodel.EachEvent(b, contracts, func(ce readmodel.CallEvent) error {
-		for _, n := range notices(ce) {
+		cur, err := campaignCurrency(w, ce)
+		if err != nil {
+			return err
+		}
+		for _, n := range notices(ce, cur) {
 			n.ID = fmt.Sprintf("%016x%06x%04x", ce.Height, ce.Tx, ce.Ev)
 			n.Height, n.Time, n.TxID = ce.Height, ce.Time, ce.TxID
 			if err := w.PutJSON(noticeKey(n.Member, n.ID), n); err != nil {
@@ -68,8 +73,25 @@ func applyBlock(w *readmodel.Txn, b *api.Block) error {
 	})
 }
 
-// notices returns the notices one event gives (Member, Kind, Text, Ref).
-func notices(ce readmodel.CallEvent) []Notice {
+// campaignCurrency keeps each campaign's currency (from its creation) and
+// returns the currency of the campaign a donation event names, which gift
+// events do not carry ("" when none).
+func campaignCurrency(w *readmodel.Txn, ce readmodel.CallEvent) (string, error) {
+	if ce.Contract != "donation" || ce.Attr("campaign") == "" {
+		return "", nil
+	}
+	key := "cur/" + ce.Attr("campaign")
+	if ce.Type == "campaign_created" {
+		w.Put(key, []byte(ce.Attr("currency")))
+		return ce.Attr("currency"), nil
+	}
+	v, _, err := w.Get(key)
+	return string(v), err
+}
+
+// notices returns the notices one event gives (Member, Kind, Text, Ref);
+// cur is the currency of the campaign a donation event names.
+func notices(ce readmodel.CallEvent, cur string) []Notice {
 	e := ce.Event
 	a := e.Attr
 	one := func(member, kind, text, ref string) []Notice {
@@ -117,9 +139,9 @@ func notices(ce readmodel.CallEvent) []Notice {
 		return one(a("patient"), KindClaim, fmt.Sprintf("%s cancelled claim %s", a("provider"), a("claim")), a("claim"))
 	case "donation.gift_disbursed":
 		return one(a("donor"), KindGift, fmt.Sprintf("%s of your gift to %s went to milestone %s (disbursement %s)",
-			money(a("amount"), ""), a("campaign"), a("milestone"), a("disbursement")), a("gift"))
+			money(a("amount"), cur), a("campaign"), a("milestone"), a("disbursement")), a("gift"))
 	case "donation.gift_refunded":
-		return one(a("donor"), KindGift, fmt.Sprintf("%s of your gift to %s was refunded (%s)", money(a("amount"), ""),
+		return one(a("donor"), KindGift, fmt.Sprintf("%s of your gift to %s was refunded (%s)", money(a("amount"), cur),
 			a("campaign"), strings.ReplaceAll(a("reason"), "_", " ")), a("gift"))
 	}
 	return nil
@@ -132,14 +154,14 @@ func orWho(a, b string) string {
 	return b
 }
 
-// money writes minor units as a decimal amount (two decimals) with the
-// currency when known.
+// money writes minor units as money: "30.50 EUR", "250 JPY" (the
+// currency's decimals; two, without a code, when it is not known).
 func money(minor, currency string) string {
 	v, err := strconv.ParseUint(minor, 10, 64)
 	if err != nil {
 		return minor
 	}
-	s := fmt.Sprintf("%d.%02d", v/100, v%100)
+	s := amount.Decimal(v, currency)
 	if currency != "" {
 		s += " " + currency
 	}

@@ -24,23 +24,29 @@ func TestNotices(t *testing.T) {
 		ev           readmodel.CallEvent
 		member, kind string
 		text         string
+		cur          string // the campaign's currency, for donation events
 	}{
 		{event("record", "access_granted", "patient", "stmarys/ana", "reader", "acme/adj", "record", "r1", "purpose", "claims"),
-			"stmarys/ana", KindAccess, "acme/adj read your record r1 for claims"},
-		{event("record", "access_granted", "patient", "stmarys/ana", "reader", "stmarys/ana", "record", "r1"), "", "", ""},
+			"stmarys/ana", KindAccess, "acme/adj read your record r1 for claims", ""},
+		{event("record", "access_granted", "patient", "stmarys/ana", "reader", "stmarys/ana", "record", "r1"), "", "", "", ""},
 		{event("record", "access_undelivered", "patient", "stmarys/ana", "reader", "acme/adj", "record", "r1",
-			"reason", "custodian-unreachable"), "stmarys/ana", KindAccess, "delivered nothing (custodian-unreachable)"},
+			"reason", "custodian-unreachable"), "stmarys/ana", KindAccess, "delivered nothing (custodian-unreachable)", ""},
 		{event("consent", "consent_requested", "patient", "stmarys/ana", "requester", "stmarys/dr-lee", "consent", "c1",
-			"purpose", "treatment"), "stmarys/ana", KindConsentRequest, "stmarys/dr-lee asks for your consent c1 (for treatment)"},
+			"purpose", "treatment"), "stmarys/ana", KindConsentRequest, "stmarys/dr-lee asks for your consent c1 (for treatment)", ""},
 		{event("claim", "claim_adjudicated", "patient", "stmarys/ana", "insurer", "acme", "claim", "cl1",
 			"outcome", "partially_approved", "patient_share", "3050", "currency", "EUR"),
-			"stmarys/ana", KindClaim, "acme decided claim cl1: partially approved; your share 30.50 EUR"},
+			"stmarys/ana", KindClaim, "acme decided claim cl1: partially approved; your share 30.50 EUR", ""},
+		{event("claim", "claim_adjudicated", "patient", "stmarys/ana", "insurer", "acme", "claim", "cl2",
+			"outcome", "denied", "patient_share", "3050", "currency", "JPY"),
+			"stmarys/ana", KindClaim, "acme decided claim cl2: denied; your share 3050 JPY", ""},
 		{event("donation", "gift_refunded", "donor", "hope/sam", "gift", "g1", "campaign", "heart", "amount", "2500",
-			"reason", "milestone_missed"), "hope/sam", KindGift, "25.00 of your gift to heart was refunded (milestone missed)"},
-		{event("donation", "gift_disbursed", "donor", "hope", "gift", "g1"), "", "", ""}, // an organisation
-		{event("donation", "campaign_opened", "campaign", "heart"), "", "", ""},
+			"reason", "milestone_missed"), "hope/sam", KindGift, "25.00 EUR of your gift to heart was refunded (milestone missed)", "EUR"},
+		{event("donation", "gift_disbursed", "donor", "hope/sam", "gift", "g1", "campaign", "bahrain", "amount", "2500",
+			"milestone", "1", "disbursement", "d1"), "hope/sam", KindGift, "2.500 BHD of your gift to bahrain went to milestone 1", "BHD"},
+		{event("donation", "gift_disbursed", "donor", "hope", "gift", "g1"), "", "", "", ""}, // an organisation
+		{event("donation", "campaign_opened", "campaign", "heart"), "", "", "", ""},
 	} {
-		ns := notices(c.ev)
+		ns := notices(c.ev, c.cur)
 		if c.member == "" {
 			if len(ns) != 0 {
 				t.Errorf("%s.%s: %+v, want no notice", c.ev.Contract, c.ev.Type, ns)

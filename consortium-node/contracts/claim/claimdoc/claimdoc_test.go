@@ -387,11 +387,12 @@ func TestFileAndVerify(t *testing.T) {
 
 // TestImportsOnlyWirePackages: the portal imports this package (it files
 // and checks claims), and the portal stays off node internals, so this
-// package imports the standard library, the wire packages and the
-// contracts' vocabulary packages only.
+// package imports the standard library, the wire packages, the
+// contracts' vocabulary packages and money (ISO 4217 decimals, standard
+// library only) only.
 func TestImportsOnlyWirePackages(t *testing.T) {
 	const mod = "github.com/almoner/almoner/consortium-node/"
-	wire := []string{mod + "tx", mod + "ledger", mod + "codec", mod + "contracts/vocab", mod + "contracts/identity/vocab"}
+	wire := []string{mod + "tx", mod + "ledger", mod + "codec", mod + "contracts/vocab", mod + "contracts/identity/vocab", mod + "money"}
 	paths, _ := filepath.Glob("*.go")
 	for _, p := range paths {
 		if strings.HasSuffix(p, "_test.go") {

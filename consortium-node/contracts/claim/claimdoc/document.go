@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/almoner/almoner/consortium-node/ledger"
+	"github.com/almoner/almoner/consortium-node/money"
 	"github.com/almoner/almoner/consortium-node/tx"
 )
 
@@ -304,32 +305,8 @@ func sortedCopy(s []string) []string {
 	return out
 }
 
-// minorUnitExponent is ISO 4217's number of decimal places of a currency
-// (2 unless listed).
-func minorUnitExponent(cur string) int {
-	switch cur {
-	case "BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "UYI", "VND", "VUV", "XAF", "XOF", "XPF":
-		return 0
-	case "BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND":
-		return 3
-	case "CLF", "UYW":
-		return 4
-	}
-	return 2
-}
-
 // decimal renders minor units as a FHIR decimal of cur.
-func decimal(amount uint64, cur string) json.Number {
-	e := minorUnitExponent(cur)
-	s := fmt.Sprint(amount)
-	if e == 0 {
-		return json.Number(s)
-	}
-	for len(s) <= e {
-		s = "0" + s
-	}
-	return json.Number(s[:len(s)-e] + "." + s[len(s)-e:])
-}
+func decimal(amount uint64, cur string) json.Number { return json.Number(money.Decimal(amount, cur)) }
 
 // minorUnits parses a FHIR decimal of cur into minor units, exactly.
 func minorUnits(n json.Number, cur string) (uint64, bool) {
@@ -340,7 +317,7 @@ func minorUnits(n json.Number, cur string) (uint64, bool) {
 	if !ok || r.Sign() <= 0 {
 		return 0, false
 	}
-	r.Mul(r, new(big.Rat).SetInt(new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(minorUnitExponent(cur))), nil)))
+	r.Mul(r, new(big.Rat).SetInt(new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(money.Scale(cur))), nil)))
 	if !r.IsInt() || !r.Num().IsUint64() {
 		return 0, false
 	}

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/almoner/almoner/consortium-node/money"
 )
 
 // Problem is one thing wrong with a FHIR Claim: where, as a FHIRPath-like
@@ -556,7 +558,7 @@ func pow10(e int) *big.Rat {
 // toMinor converts r to minor units of cur: exact reports that no
 // rounding was needed; rounding is half up.
 func toMinor(r *big.Rat, cur string) (units *big.Int, exact bool) {
-	x := new(big.Rat).Mul(r, pow10(minorUnitExponent(cur)))
+	x := new(big.Rat).Mul(r, pow10(money.Scale(cur)))
 	if x.IsInt() {
 		return new(big.Int).Set(x.Num()), true
 	}
@@ -565,7 +567,7 @@ func toMinor(r *big.Rat, cur string) (units *big.Int, exact bool) {
 }
 
 func ratString(r *big.Rat, cur string) string {
-	return r.FloatString(minorUnitExponent(cur))
+	return r.FloatString(money.Scale(cur))
 }
 
 // amounts checks an item's, detail's or sub-detail's quantity, unitPrice,
@@ -632,7 +634,7 @@ func (p *parser) amounts(path string, m map[string]any) (net *big.Rat, qty, unit
 	want.Mul(want, f)
 	wantMinor, _ := toMinor(want, p.currency)
 	if net == nil {
-		return new(big.Rat).SetFrac(wantMinor, pow10(minorUnitExponent(p.currency)).Num()), qty, unit
+		return new(big.Rat).SetFrac(wantMinor, pow10(money.Scale(p.currency)).Num()), qty, unit
 	}
 	if got, _ := toMinor(net, p.currency); got.Cmp(wantMinor) != 0 {
 		p.fail(join(path, "net"), "%s is not quantity × unitPrice × factor = %s × %s × %s = %s",
@@ -886,12 +888,12 @@ func (p *parser) claim(res map[string]any) *FHIRClaim {
 			switch {
 			case m["net"] != nil && !exact:
 				p.fail(join(path, "net.value"), "%s is not a whole number of minor units of %s (%d decimals)",
-					m["net"].(map[string]any)["value"], p.currency, minorUnitExponent(p.currency))
+					m["net"].(map[string]any)["value"], p.currency, money.Scale(p.currency))
 			case units.Sign() == 0:
 				p.fail(join(path, "net"), "0: an item claims at least one minor unit (leave out what is not charged)")
 			case !units.IsUint64() || units.Uint64() > MaxItemAmount:
 				p.fail(join(path, "net"), "%s is more than the most an item may claim (%s)", ratString(net, p.currency),
-					ratString(new(big.Rat).SetFrac(new(big.Int).SetUint64(MaxItemAmount), pow10(minorUnitExponent(p.currency)).Num()), p.currency))
+					ratString(new(big.Rat).SetFrac(new(big.Int).SetUint64(MaxItemAmount), pow10(money.Scale(p.currency)).Num()), p.currency))
 			default:
 				it.Net = units.Uint64()
 				total.Add(total, net)
