@@ -68,10 +68,15 @@ func TestPublicAndDonor(t *testing.T) {
 	validator.tx(`mutation($wait: Boolean) { approveMilestone(campaign: "heart-surgery-fund", milestone: 2, wait: $wait) { id receipt { status error } } }`, map[string]any{})
 	b.waitText("approved")
 	var c struct {
-		Campaign struct{ Milestones []struct{ Seq, Escrow int } }
+		Campaign struct {
+			Milestones []struct {
+				Seq    int
+				Escrow string // money as people write it: "12.34"
+			}
+		}
 	}
 	officer.do(`{ campaign(id: "heart-surgery-fund") { milestones { seq escrow } } }`, nil, &c)
-	escrow := c.Campaign.Milestones[1].Escrow
+	escrow := c.Campaign.Milestones[1].Escrow // a result is an argument: the escrow read is what is disbursed
 	officer.tx(`mutation($amount: Amount!, $wait: Boolean) { disburse(campaign: "heart-surgery-fund", milestone: 2, payee: "stmarys", amount: $amount,
 		id: "e2e-surgery-2", purpose: "Surgery bill, e2e", paymentRef: "PAY-E2E-1", evidenceHash: "`+evidence+`", wait: $wait) { id receipt { status error } } }`,
 		map[string]any{"amount": escrow})

@@ -5,7 +5,7 @@
 // are what was signed).
 import { localTime } from './display';
 import { gql } from './api';
-import { label, money } from './format';
+import { label, minorMoney } from './format';
 import { b64ToBytes, bytesToHex, exactTime, hexToBytes, rootFromInclusion, verifyProof, type Check, type Genesis, type Proof, type Verdict } from './verify';
 
 /** Names for the ids a receipt mentions, as this portal knows them. */
@@ -43,7 +43,7 @@ function milestoneName(campaign: string, seq: string, n: Names): string {
 }
 
 function amount(minor: string, currency: string | undefined): string {
-  return currency && /^\d+$/.test(minor) ? money(minor, currency) : `${minor} (minor units)`;
+  return currency && /^\d+$/.test(minor) ? minorMoney(minor, currency) : `${minor} (minor units)`;
 }
 
 const refundReasons: Record<string, string> = {
@@ -393,7 +393,7 @@ export async function verifyBundle(b: Bundle, g: Genesis, n: Names = noNames): P
       const call = decodeCall(p.tx);
       const a = call.args;
       const cur = gift.currency || n.campaigns[gift.campaign]?.currency;
-      const amt = (minor: string) => (cur && /^\d+$/.test(minor) ? money(minor, cur) : `${minor} (minor units)`);
+      const amt = (minor: string) => (cur && /^\d+$/.test(minor) ? minorMoney(minor, cur) : `${minor} (minor units)`);
       const words = statement(p, n).slice(0, -1); // the events, without the closing "Recorded on…"
       if (sv.whole && p.receipt.status !== 1) {
         fail(`its transaction failed (${p.receipt.error ?? ''}): it moved no money`);

@@ -2,7 +2,7 @@
 // validators and the give form.
 import { useState } from 'preact/hooks';
 import { submit } from '../api';
-import { day, money, parseAmount } from '../format';
+import { day, decimal, minorMoney, minorOf, money, parseAmount, scale } from '../format';
 import { Link, navigate } from '../router';
 import { Who } from '../names';
 import { has, useViewer } from '../session';
@@ -34,7 +34,7 @@ export function Campaigns() {
                   <p class="meta">
                     {c.charity?.name ?? c.charityId} · <Badge v={c.status} />
                   </p>
-                  <Progress value={c.raised} max={c.goal} label={`${c.title}: raised of goal`} />
+                  <Progress value={Number(c.raised)} max={Number(c.goal)} label={`${c.title}: raised of goal`} />
                   <p class="nums">
                     <strong>{money(c.raised, c.currency)}</strong> raised of {money(c.goal, c.currency)} · {c.giftCount} gifts
                   </p>
@@ -108,7 +108,7 @@ export function CampaignSummary({ c }: { c: any }) {
       <p class="meta">
         {c.charity?.name ?? c.charityId} · <Badge v={c.status} /> · since {day(c.createdAt)}
       </p>
-      <Progress value={c.raised} max={c.goal} label="Raised of goal" />
+      <Progress value={Number(c.raised)} max={Number(c.goal)} label="Raised of goal" />
       <dl class="facts">
         <div><dt>Goal</dt><dd>{money(c.goal, c.currency)}</dd></div>
         <div><dt>Raised</dt><dd>{money(c.raised, c.currency)}</dd></div>
@@ -170,28 +170,28 @@ function Give({ c, onGiven }: { c: any; onGiven: () => void }) {
   const [milestone, setMilestone] = useState('');
   const [gift, setGift] = useState<string | null>(null);
   const a = useAction();
-  const open = c.milestones.filter((m: any) => m.status === 'PENDING' && m.funded < m.amount);
+  const open = c.milestones.filter((m: any) => m.status === 'PENDING' && minorOf(m.funded, c.currency) < minorOf(m.amount, c.currency));
   return (
     <form
       class="panel"
       aria-labelledby="give-title"
       onSubmit={(e) => {
         e.preventDefault();
-        const minor = parseAmount(amount);
+        const minor = parseAmount(amount, c.currency);
         a.run(async () => {
-          if (minor === null) throw new Error('enter an amount such as 25 or 12.50');
-          const r = await submit(GIVE, { campaign: c.id, amount: minor, milestone: milestone ? Number(milestone) : null });
+          if (minor === null) throw new Error(`enter an amount such as ${decimal(25 * 10 ** scale(c.currency), c.currency)}`);
+          const r = await submit(GIVE, { campaign: c.id, amount: decimal(minor, c.currency), milestone: milestone ? Number(milestone) : null });
           setGift(r.id);
           setAmount('');
           onGiven();
-          return `Thank you: your gift of ${money(minor, c.currency)} is on the ledger (block ${r.height}).`;
+          return `Thank you: your gift of ${minorMoney(minor, c.currency)} is on the ledger (block ${r.height}).`;
         });
       }}
     >
       <h2 id="give-title">Give</h2>
       <div class="row">
         <Field label={`Amount (${c.currency})`}>
-          <input name="amount" inputMode="decimal" required value={amount} onInput={(e) => setAmount(e.currentTarget.value)} placeholder="25.00" />
+          <input name="amount" inputMode="decimal" required value={amount} onInput={(e) => setAmount(e.currentTarget.value)} placeholder={decimal(25 * 10 ** scale(c.currency), c.currency)} />
         </Field>
         <Field label="Earmark" hint="Optional: a milestone your gift pays for">
           <select name="milestone" value={milestone} onChange={(e) => setMilestone(e.currentTarget.value)}>

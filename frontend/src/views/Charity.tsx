@@ -3,7 +3,7 @@
 // disburse, open), a new campaign, and the report with a chart and CSV.
 import { useState } from 'preact/hooks';
 import { submit } from '../api';
-import { download, money, parseAmount } from '../format';
+import { decimal, download, minorMoney, minorOf, money, parseAmount } from '../format';
 import { Link } from '../router';
 import { useOrgs, whoName } from '../names';
 import { has, useViewer } from '../session';
@@ -109,8 +109,8 @@ function MilestoneActions({ c, m, officer, onDone }: { c: any; m: any; officer: 
       onDone();
       return msg;
     });
-  const canEvidence = officer && c.status !== 'DRAFT' && (m.status === 'PENDING' || m.status === 'REJECTED') && m.funded > 0;
-  const canDisburse = officer && m.status === 'APPROVED' && m.escrow > 0;
+  const canEvidence = officer && c.status !== 'DRAFT' && (m.status === 'PENDING' || m.status === 'REJECTED') && minorOf(m.funded, c.currency) > 0;
+  const canDisburse = officer && m.status === 'APPROVED' && minorOf(m.escrow, c.currency) > 0;
   return (
     <div class="actions">
       {isValidator && m.status === 'EVIDENCE_SUBMITTED' && (
@@ -175,7 +175,7 @@ function EvidenceForm({ vars, onDone }: { vars: { campaign: string; milestone: n
 function DisburseForm({ c, m, onDone }: { c: any; m: any; onDone: (msg: string) => void }) {
   const orgs = useOrgs();
   const [payee, setPayee] = useState('stmarys');
-  const [amount, setAmount] = useState((m.escrow / 100).toFixed(2));
+  const [amount, setAmount] = useState(m.escrow);
   const [purpose, setPurpose] = useState('');
   const [ref, setRef] = useState('');
   const a = useAction();
@@ -184,20 +184,20 @@ function DisburseForm({ c, m, onDone }: { c: any; m: any; onDone: (msg: string) 
       onSubmit={(e) => {
         e.preventDefault();
         a.run(async () => {
-          const v = parseAmount(amount);
-          if (v === null || v > m.escrow) throw new Error(`enter an amount up to ${money(m.escrow, c.currency)}`);
+          const v = parseAmount(amount, c.currency);
+          if (v === null || v > minorOf(m.escrow, c.currency)) throw new Error(`enter an amount up to ${money(m.escrow, c.currency)}`);
           if (!purpose.trim() || !ref.trim()) throw new Error('enter the purpose and the payment reference');
           await submit(DISBURSE, {
             campaign: c.id,
             milestone: m.seq,
             id: `disb-${Date.now().toString(36)}`,
             payee: payee.trim(),
-            amount: v,
+            amount: decimal(v, c.currency),
             purpose: purpose.trim(),
             paymentRef: ref.trim(),
             evidenceHash: m.evidenceHash ?? '',
           });
-          onDone(`${money(v, c.currency)} is disbursed to ${whoName(orgs, payee.trim())}.`);
+          onDone(`${minorMoney(v, c.currency)} is disbursed to ${whoName(orgs, payee.trim())}.`);
         });
       }}
     >
@@ -251,9 +251,9 @@ function NewCampaign({ charity, onDone }: { charity: string; onDone: () => void 
         a.run(async () => {
           if (!/^[a-z0-9][a-z0-9-]*$/.test(id)) throw new Error('the campaign id is lower-case letters, digits and dashes');
           const milestones = ms.map((m, i) => {
-            const amount = parseAmount(m.amount);
+            const amount = parseAmount(m.amount, 'EUR');
             if (!m.title.trim() || amount === null || !m.deadline) throw new Error(`milestone ${i + 1}: enter a title, an amount and a deadline`);
-            return { title: m.title.trim(), amount, validator, deadline: `${m.deadline}T23:59:59Z` };
+            return { title: m.title.trim(), amount: decimal(amount, 'EUR'), validator, deadline: `${m.deadline}T23:59:59Z` };
           });
           await submit(CREATE, { id, title: title.trim(), currency: 'EUR', milestones });
           setId('');
@@ -343,7 +343,7 @@ function Report({ charity }: { charity: string }) {
       <Show q={q} what="Loading the report">
         {(d: any) => {
           const r = d.charityReport;
-          const max = Math.max(1, ...r.campaigns.map((c: any) => c.income));
+          const max = Math.max(1, ...r.campaigns.map((c: any) => Number(c.income)));
           return (
             <>
               {r.truncated && <p class="warn">The entries are truncated: narrow the period.</p>}
@@ -372,9 +372,9 @@ function Report({ charity }: { charity: string }) {
                         <td data-label="Gifts">{c.gifts}</td>
                         <td data-label="Chart">
                           <div class="chart" aria-hidden="true">
-                            <span class="c-income" style={{ width: `${(100 * c.income) / max}%` }} />
-                            <span class="c-disbursed" style={{ width: `${(100 * c.disbursed) / max}%` }} />
-                            <span class="c-refunded" style={{ width: `${(100 * c.refunded) / max}%` }} />
+                            <span class="c-income" style={{ width: `${(100 * Number(c.income)) / max}%` }} />
+                            <span class="c-disbursed" style={{ width: `${(100 * Number(c.disbursed)) / max}%` }} />
+                            <span class="c-refunded" style={{ width: `${(100 * Number(c.refunded)) / max}%` }} />
                           </div>
                         </td>
                       </tr>

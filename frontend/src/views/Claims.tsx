@@ -11,7 +11,7 @@
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { gql, submit, type ApiError } from '../api';
 import { Time } from '../display';
-import { age, decimal, label, money, parseAmount, pretty } from '../format';
+import { age, decimal, label, minorMoney, minorOf, money, parseAmount, pretty } from '../format';
 import { OrgName, Who, orgName, useOrgs, whoName } from '../names';
 import { Link } from '../router';
 import { has, useViewer } from '../session';
@@ -78,8 +78,8 @@ function useWholeQueue(insurer: string | null, skip: boolean) {
 const SORTS: Record<string, [string, (a: any, b: any) => number]> = {
   oldest: ['Oldest first (waiting longest)', (a, b) => a.submittedAt.localeCompare(b.submittedAt)],
   newest: ['Newest first', (a, b) => b.submittedAt.localeCompare(a.submittedAt)],
-  'amount-desc': ['Largest amount first', (a, b) => b.claimed - a.claimed],
-  'amount-asc': ['Smallest amount first', (a, b) => a.claimed - b.claimed],
+  'amount-desc': ['Largest amount first', (a, b) => minorOf(b.claimed, b.currency) - minorOf(a.claimed, a.currency)],
+  'amount-asc': ['Smallest amount first', (a, b) => minorOf(a.claimed, a.currency) - minorOf(b.claimed, b.currency)],
   status: ['By status', (a, b) => STATUSES.indexOf(a.status) - STATUSES.indexOf(b.status) || a.submittedAt.localeCompare(b.submittedAt)],
 };
 
@@ -153,7 +153,7 @@ export function ClaimQueue() {
             </Field>
           </form>
           <p class="muted" role="status">
-            {shown.length} of {claims.length} claims shown · {money(shown.reduce((n, c) => n + c.claimed, 0), shown[0]?.currency ?? 'EUR')} claimed
+            {shown.length} of {claims.length} claims shown · {minorMoney(shown.reduce((n, c) => n + minorOf(c.claimed, c.currency), 0), shown[0]?.currency ?? 'EUR')} claimed
             {q.truncated && ` · only the newest ${claims.length} are loaded`}
           </p>
           <ClaimTable claims={shown} caption="Claims in the queue" showAge />
@@ -235,7 +235,7 @@ interface DocLine {
   seq: number;
   serviceCode: string;
   date: string;
-  amount: number;
+  amount: string;
   description: string;
   quantity: number;
 }
@@ -317,8 +317,8 @@ export function Claim({ id }: { id: string }) {
               <Items c={c} lines={lines} />
             </>
           )}
-          {adjuster && c.status === 'ADJUDICATED' && c.approved > c.paidAmount && <Pay c={c} scope={scope} />}
-          {clerk && c.status === 'ADJUDICATED' && c.outcome !== 'APPROVED' && c.paidAmount === 0 && <Appeal c={c} scope={scope} />}
+          {adjuster && c.status === 'ADJUDICATED' && minorOf(c.approved, c.currency) > minorOf(c.paidAmount, c.currency) && <Pay c={c} scope={scope} />}
+          {clerk && c.status === 'ADJUDICATED' && c.outcome !== 'APPROVED' && minorOf(c.paidAmount, c.currency) === 0 && <Appeal c={c} scope={scope} />}
           <LinkedRecords c={c} adjuster={adjuster} />
           {c.appeals.length > 0 && (
             <>
@@ -519,15 +519,15 @@ interface Row {
   reason: string;
 }
 
-/** The approved minor units typed for an item: 0 for empty or 0, null when not an amount. */
-function approvedOf(r: Row): number | null {
+/** The approved minor units typed for an item in currency: 0 for empty or 0, null when not an amount. */
+function approvedOf(r: Row, currency: string): number | null {
   const t = r.approved.trim();
   if (t === '' || /^0+([.,]0*)?$/.test(t)) return 0;
-  return parseAmount(t);
+  return parseAmount(t, currency);
 }
 
 function Adjudicate({ c, lines, scope }: { c: any; lines: DocLine[]; scope: string }) {
-  const [rows, setRows] = useState<Record<number, Row>>(() => Object.fromEntries(c.items.map((i: any) => [i.seq, { approved: decimal(i.amount), reason: '' }])));
+  const [rows, setRows] = useState<Record<number, Row>>(() => Object.fromEntries(c.items.map((i: any) => [i.seq, { approved: i.amount, reason: '' }])));
   const [denial, setDenial] = useState('');
   const [confirming, setConfirming] = useState(false);
   const a = useAction(scope);
@@ -535,8 +535,9 @@ function Adjudicate({ c, lines, scope }: { c: any; lines: DocLine[]; scope: stri
     setRows({ ...rows, [seq]: { ...rows[seq], [k]: v } });
     setConfirming(false);
   };
-  const claimed = c.items.reduce((n: number, i: any) => n + i.amount, 0);
-  const approved = c.items.reduce((n: number, i: any) => n + Math.min(approvedOf(rows[i.seq]) ?? 0, i.amount), 0);
+  const cur = c.currency;
+  const claimed = c.items.reduce((n: number, i: any) => n + minorOf(i.amount, cur), 0);
+  const approved = c.items.reduce((n: number, i: any) => n + Math.min(approvedOf(rows[i.seq], cur) ?? 0, minorOf(i.amount, cur)), 0);
   const none = approved === 0;
   const outcome = none ? 'DENIED' : approved === claimed ? 'APPROVED' : 'PARTIALLY_APPROVED';
   /** Checks every field; throws Invalid with a message beside each bad one. */
@@ -544,11 +545,12 @@ function Adjudicate({ c, lines, scope }: { c: any; lines: DocLine[]; scope: stri
     const k = new Checks();
     const adjudication = c.items.map((i: any) => {
       const r = rows[i.seq];
-      const v = approvedOf(r);
-      k.need(v === null, `approved-${i.seq}`, 'Enter an amount such as 120.50 (0 denies the item).');
-      k.need(v !== null && v > i.amount, `approved-${i.seq}`, `At most the ${money(i.amount, c.currency)} claimed.`);
-      k.need(v !== null && v < i.amount && !r.reason, `reason-${i.seq}`, 'Choose why it is not approved in full.');
-      return { seq: i.seq, approved: v ?? 0, reason: r.reason || null };
+      const v = approvedOf(r, cur);
+      const max = minorOf(i.amount, cur);
+      k.need(v === null, `approved-${i.seq}`, `Enter an amount such as ${decimal(12050, cur)} (0 denies the item).`);
+      k.need(v !== null && v > max, `approved-${i.seq}`, `At most the ${money(i.amount, cur)} claimed.`);
+      k.need(v !== null && v < max && !r.reason, `reason-${i.seq}`, 'Choose why it is not approved in full.');
+      return { seq: i.seq, approved: decimal(v ?? 0, cur), reason: r.reason || null };
     });
     k.need(none && !denial, 'denialReason', 'Nothing is approved: choose the reason for the denial.');
     k.throw();
@@ -569,7 +571,7 @@ function Adjudicate({ c, lines, scope }: { c: any; lines: DocLine[]; scope: stri
           const adjudication = check();
           await submit(ADJUDICATE, { claim: c.id, adjudication, denialReason: none ? denial : null });
           setConfirming(false);
-          return `Adjudication of ${c.id} recorded: ${label(outcome)}, ${money(approved, c.currency)} of ${money(claimed, c.currency)} approved.`;
+          return `Adjudication of ${c.id} recorded: ${label(outcome)}, ${minorMoney(approved, cur)} of ${minorMoney(claimed, cur)} approved.`;
         });
       }}
     >
@@ -626,9 +628,9 @@ function Adjudicate({ c, lines, scope }: { c: any; lines: DocLine[]; scope: stri
         </table>
       </div>
       <dl class="facts totals" aria-live="polite">
-        <div><dt>Claimed</dt><dd>{money(claimed, c.currency)}</dd></div>
-        <div><dt>Approving</dt><dd>{money(approved, c.currency)}</dd></div>
-        <div><dt>Patient share</dt><dd>{money(claimed - approved, c.currency)}</dd></div>
+        <div><dt>Claimed</dt><dd>{minorMoney(claimed, cur)}</dd></div>
+        <div><dt>Approving</dt><dd>{minorMoney(approved, cur)}</dd></div>
+        <div><dt>Patient share</dt><dd>{minorMoney(claimed - approved, cur)}</dd></div>
         <div><dt>Outcome</dt><dd><Badge v={outcome} /></dd></div>
       </dl>
       {none && (
@@ -638,8 +640,8 @@ function Adjudicate({ c, lines, scope }: { c: any; lines: DocLine[]; scope: stri
       )}
       {confirming && (
         <p class="alert" role="alert">
-          Record on the ledger: {label(outcome)}, {money(approved, c.currency)} of {money(claimed, c.currency)} approved, the patient's share{' '}
-          {money(claimed - approved, c.currency)}? It cannot be changed afterwards, only appealed.
+          Record on the ledger: {label(outcome)}, {minorMoney(approved, cur)} of {minorMoney(claimed, cur)} approved, the patient's share{' '}
+          {minorMoney(claimed - approved, cur)}? It cannot be changed afterwards, only appealed.
         </p>
       )}
       <div class="row">
@@ -663,6 +665,7 @@ const PAY = `mutation Pay($claim: ID!, $amount: Amount!, $paymentRef: String!, $
 }`;
 
 function Pay({ c, scope }: { c: any; scope: string }) {
+  const due = minorOf(c.approved, c.currency) - minorOf(c.paidAmount, c.currency);
   const [ref, setRef] = useState('');
   const a = useAction(scope);
   return (
@@ -675,14 +678,14 @@ function Pay({ c, scope }: { c: any; scope: string }) {
           const k = new Checks();
           k.need(!ref.trim(), 'paymentRef', 'Enter the bank transfer’s reference.');
           k.throw();
-          await submit(PAY, { claim: c.id, amount: c.approved - c.paidAmount, paymentRef: ref.trim() });
-          return `Payment of ${money(c.approved - c.paidAmount, c.currency)} for ${c.id} recorded (${ref.trim()}).`;
+          await submit(PAY, { claim: c.id, amount: decimal(due, c.currency), paymentRef: ref.trim() });
+          return `Payment of ${minorMoney(due, c.currency)} for ${c.id} recorded (${ref.trim()}).`;
         });
       }}
     >
       <h2 id="pay-title">Mark paid</h2>
       <p>
-        Pay the approved total of {money(c.approved - c.paidAmount, c.currency)} to <OrgName id={c.provider} />.
+        Pay the approved total of {minorMoney(due, c.currency)} to <OrgName id={c.provider} />.
       </p>
       <Field label="Payment reference" error={a.fieldError('paymentRef')}>
         <input name="paymentRef" value={ref} onInput={(e) => setRef(e.currentTarget.value)} />

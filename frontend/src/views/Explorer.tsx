@@ -7,7 +7,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { gql, type ApiError } from '../api';
 import { Hash, Time, shorten, CopyButton } from '../display';
-import { label, money } from '../format';
+import { label, minorMoney } from '../format';
 import { Link, navigate } from '../router';
 import { roleNames } from '../session';
 import { Badge, Busy, ErrorBox, Field, Page, Show, toApiError, useQuery, useSubscription } from '../ui';
@@ -290,9 +290,9 @@ export function AttrValue({ k, v, attrs }: { k: string; v: string; attrs: { key:
   if (v === '') return <>—</>;
   const currency = attrs.find((a) => a.key === 'currency')?.value;
   if (timeKeys.has(k) && /^\d+$/.test(v)) return <Time value={v} none="none" />;
-  if (amountKeys.has(k) && /^\d+$/.test(v) && currency) return <>{money(v, currency)}</>;
+  if (amountKeys.has(k) && /^\d+$/.test(v) && currency) return <>{minorMoney(v, currency)}</>;
   if (k === 'allocations' && currency && /^\d+:\d+(,\d+:\d+)*$/.test(v))
-    return <>{v.split(',').map((p) => p.split(':')).map(([m, a]) => `milestone ${m}: ${money(a, currency)}`).join('; ')}</>;
+    return <>{v.split(',').map((p) => p.split(':')).map(([m, a]) => `milestone ${m}: ${minorMoney(a, currency)}`).join('; ')}</>;
   if (k === 'campaign') return <Link href={`/campaigns/${enc(v)}`}>{v}</Link>;
   if (k === 'claim') return <Link href={`/claims/${enc(v)}`}>{v}</Link>;
   if (k === 'record') return <Link href={`/explorer/records/${enc(v)}`}>{v}</Link>;

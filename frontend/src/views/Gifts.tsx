@@ -4,7 +4,7 @@
 import { useState } from 'preact/hooks';
 import { gql } from '../api';
 import { localTime, toDate } from '../display';
-import { label, money, short, when } from '../format';
+import { label, minorOf, money, short, when } from '../format';
 import { Link } from '../router';
 import { Badge, ErrorBox, Loading, Page, Show, useQuery, useSubscription } from '../ui';
 import { ReceiptTools } from './Receipt';
@@ -176,7 +176,7 @@ function Lineage({ l }: { l: any }) {
                   </div>
                 </li>
               ))}
-              {a.inEscrow > 0 && (
+              {minorOf(a.inEscrow, c) > 0 && (
                 <li class="out">
                   <div class="node n-escrow">
                     <span class="k">In escrow</span>
@@ -213,7 +213,7 @@ export function sinceLines(l: any, orgs: Record<string, string> = {}): string[] 
           `${d.confirmed ? 'the payee confirmed receiving it' : 'the payee has not confirmed receiving it yet'}.`,
       );
     for (const r of a.refunds) out.push(`${money(r.amount, c)} from ${m} went back to the donor${on(r.time)} (${label(r.reason)}).`);
-    if (a.inEscrow > 0) out.push(`${money(a.inEscrow, c)} is still held for ${m} until its validator approves it.`);
+    if (minorOf(a.inEscrow, c) > 0) out.push(`${money(a.inEscrow, c)} is still held for ${m} until its validator approves it.`);
   }
   return out;
 }

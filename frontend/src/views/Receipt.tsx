@@ -8,7 +8,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { gql } from '../api';
 import { CopyButton } from '../display';
-import { download, money, when } from '../format';
+import { download, minorMoney, when } from '../format';
 import { Link } from '../router';
 import { failureCause, namesFor, parseReceiptFile, statement, verifyBundle, type Bundle, type BundleVerdict, type Names } from '../statement';
 import { Busy, ErrorBox, Field, Loading, Page, Show, toApiError } from '../ui';
@@ -526,7 +526,7 @@ export function PrintableReceipt({ id }: { id: string }) {
               <dl class="facts wide">
                 {ev && (
                   <>
-                    <div><dt>Gift</dt><dd>{money(Number(attr('amount')), attr('currency'))}</dd></div>
+                    <div><dt>Gift</dt><dd>{minorMoney(attr('amount'), attr('currency'))}</dd></div>
                     <div><dt>Campaign</dt><dd>{attr('campaign')}</dd></div>
                     <div><dt>Charity</dt><dd>{attr('charity')}</dd></div>
                     <div><dt>Donor</dt><dd>{attr('donor')}</dd></div>

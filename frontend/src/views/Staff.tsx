@@ -9,7 +9,7 @@
 import { useState } from 'preact/hooks';
 import { gql, submit } from '../api';
 import { Time } from '../display';
-import { day, money, parseAmount } from '../format';
+import { day, decimal, minorMoney, parseAmount } from '../format';
 import { Who, useOrgs } from '../names';
 import { keepNote, noteText } from '../notes';
 import { Link, useLocation } from '../router';
@@ -329,7 +329,7 @@ function FileClaim() {
   const { records } = usePatientRecords(patient);
   const a = useAction('staff');
   const set = (i: number, k: 'serviceCode' | 'date' | 'amount', v: string) => setItems(items.map((x, j) => (j === i ? { ...x, [k]: v } : x)));
-  const total = items.reduce((n, x) => n + (parseAmount(x.amount) ?? 0), 0);
+  const total = items.reduce((n, x) => n + (parseAmount(x.amount, 'EUR') ?? 0), 0);
   const chosenInsurer = insurer || insurers[0]?.id || '';
   return (
     <form
@@ -344,17 +344,16 @@ function FileClaim() {
           const its = items.map((x, i) => {
             c.need(!x.serviceCode.trim(), `item-code-${i}`, 'Enter the service code, e.g. 99213.');
             c.need(!x.date, `item-date-${i}`, 'Enter the date of the service.');
-            const amount = parseAmount(x.amount);
+            const amount = parseAmount(x.amount, 'EUR');
             c.need(amount === null, `item-amount-${i}`, 'Enter an amount such as 80 or 80.50.');
-            return { serviceCode: x.serviceCode.trim(), date: x.date, amount: amount ?? 0 };
+            return { serviceCode: x.serviceCode.trim(), date: x.date, amount: decimal(amount ?? 0, 'EUR') };
           });
           c.throw();
           const id = `clm-${Date.now().toString(36)}`;
           await submit(FILE, { id, patient, insurer: chosenInsurer, currency: 'EUR', items: its, records: linked });
-          const sum = its.reduce((n, x) => n + x.amount, 0);
           setItems([{ serviceCode: '', date: '', amount: '' }]);
           setLinked([]);
-          return `Claim ${id} for ${money(sum, 'EUR')} is filed with ${orgs.get(chosenInsurer)?.name ?? chosenInsurer}.`;
+          return `Claim ${id} for ${minorMoney(total, 'EUR')} is filed with ${orgs.get(chosenInsurer)?.name ?? chosenInsurer}.`;
         });
       }}
     >
@@ -404,7 +403,7 @@ function FileClaim() {
         </fieldset>
       ))}
       <p class="total" aria-live="polite">
-        Total: <strong>{money(total, 'EUR')}</strong> for {items.length} item{items.length > 1 ? 's' : ''}
+        Total: <strong>{minorMoney(total, 'EUR')}</strong> for {items.length} item{items.length > 1 ? 's' : ''}
       </p>
       <div class="row">
         <button type="button" class="secondary" onClick={() => setItems([...items, { serviceCode: '', date: '', amount: '' }])}>
