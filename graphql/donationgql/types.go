@@ -16,7 +16,7 @@ import (
 // units); amounts up to it are exact in a JSON number.
 const MaxAmount = 1 << 50
 
-// Amount is money as people write it (decision 0043). In results, a
+// Amount is money as people write it (decision 0044). In results, a
 // string in the currency's major unit with exactly the currency's
 // decimals ("250.00" EUR, "250" JPY, "1.500" BHD; resolvers return a
 // schema.Amount, which carries the currency). In arguments, that string
