@@ -24,7 +24,7 @@ var wirePackages = map[string]bool{
 	mod + "consortium-node/api": true, mod + "consortium-node/api/client": true, mod + "consortium-node/tx": true,
 	mod + "consortium-node/ledger": true, mod + "consortium-node/merkle": true,
 	// The canonical CBOR codec (signed and hashed encodings, with limits).
-	mod + "consortium-node/codec": true,
+	mod + "consortium-node/codec":   true,
 	mod + "consortium-node/genesis": true, mod + "consortium-node/genesis/genesisstate": true,
 	// The contracts' shared refusal sentinels and state-key shape.
 	mod + "consortium-node/contracts/vocab": true,
