@@ -208,6 +208,80 @@ type FetchResponse struct {
 	Wrapped  []byte
 }
 
+// Off-ledger notes of a break-glass access (docs/security.md, "Break-glass
+// notes"): the physician's written reason, for the custodian's privacy
+// officer, and the privacy officer's review note. The ledger keeps only
+// their SHA-256 (the access's and the review's note_hash); the text is
+// sealed (privacy/envelope) under a fresh data key wrapped for each node
+// of the custodian organisation, so the nodes that relay it and the
+// custodian's disk hold only opaque bytes.
+const (
+	// NoteReason is the break-glass reader's written reason.
+	NoteReason = "reason"
+	// NoteReview is the custodian privacy officer's review note.
+	NoteReview = "review"
+	// MaxNoteBytes bounds a note's text (UTF-8 bytes).
+	MaxNoteBytes = 4096
+	// MaxNoteRequestBytes bounds a NoteRequest on the wire: the sealed
+	// note and a wrapped key (about 1.2 KiB) per custodian node, for up
+	// to MaxNoteKeys nodes.
+	MaxNoteRequestBytes = 64 << 10
+	// MaxNoteKeys bounds the wrapped keys of one note.
+	MaxNoteKeys = 32
+	// NoteObject and NoteAction are the policy's question for who may
+	// read a custodian's notes: those who may read its break-glass queue.
+	NoteObject = "break_glass"
+	NoteAction = "read"
+)
+
+// NoteID names the note of kind about access: the record id and version
+// (1) a note's envelope binds, so that a sealed note or its key cannot be
+// passed off as another access's or another kind's.
+func NoteID(kind string, access tx.ID) string { return "note-" + kind + "-" + access.String() }
+
+// NoteKey is a note's data key wrapped for one node of the custodian.
+type NoteKey struct {
+	_       struct{} `cbor:",toarray"`
+	Node    string
+	Wrapped []byte
+}
+
+// NoteRequest delivers a note to the custodian of the record an access
+// names (POST /v1/private/notes), signed by its writer: the access's
+// reader for NoteReason, the review's reviewer for NoteReview.
+type NoteRequest struct {
+	_        struct{} `cbor:",toarray"`
+	AccessID tx.ID
+	Kind     string
+	Sealed   []byte    // envelope.Seal of the text, as NoteID(Kind, AccessID) version 1
+	Keys     []NoteKey // the data key wrapped for the custodian's nodes
+	Sender   string
+	Time     int64
+	Sig      []byte
+}
+
+// NoteFetchRequest asks the custodian for a note (POST
+// /v1/private/notes/fetch), signed by a member the policy lets read the
+// custodian's break-glass queue.
+type NoteFetchRequest struct {
+	_        struct{} `cbor:",toarray"`
+	AccessID tx.ID
+	Kind     string
+	Reader   string
+	Time     int64
+	Sig      []byte
+}
+
+// NoteFetchResponse carries the sealed note and its data key wrapped for
+// the reader.
+type NoteFetchResponse struct {
+	_        struct{} `cbor:",toarray"`
+	AccessID tx.ID
+	Kind     string
+	Sealed   []byte
+	Wrapped  []byte
+}
+
 // PrivateSignBytes returns what a member signs for a private request: the
 // request with an empty Sig, under a domain separator.
 func PrivateSignBytes(req any) ([]byte, error) {
@@ -221,6 +295,14 @@ func PrivateSignBytes(req any) ([]byte, error) {
 		c := *r
 		c.Sig = nil
 		req, domain = &c, "almoner/fetch/v1\x00"
+	case *NoteRequest:
+		c := *r
+		c.Sig = nil
+		req, domain = &c, "almoner/note/v1\x00"
+	case *NoteFetchRequest:
+		c := *r
+		c.Sig = nil
+		req, domain = &c, "almoner/note-fetch/v1\x00"
 	default:
 		return nil, fmt.Errorf("api: %T is not a private request", req)
 	}
@@ -231,7 +313,8 @@ func PrivateSignBytes(req any) ([]byte, error) {
 	return append([]byte(domain), b...), nil
 }
 
-// SignPrivate signs a private request (*UploadRequest or *FetchRequest) in
+// SignPrivate signs a private request (*UploadRequest, *FetchRequest,
+// *NoteRequest or *NoteFetchRequest) in
 // place with the member's key.
 func SignPrivate(req any, key *sign.PrivateKey) error {
 	msg, err := PrivateSignBytes(req)
@@ -242,6 +325,10 @@ func SignPrivate(req any, key *sign.PrivateKey) error {
 	case *UploadRequest:
 		r.Sig = key.Sign(msg)
 	case *FetchRequest:
+		r.Sig = key.Sign(msg)
+	case *NoteRequest:
+		r.Sig = key.Sign(msg)
+	case *NoteFetchRequest:
 		r.Sig = key.Sign(msg)
 	}
 	return nil

@@ -33,6 +33,9 @@ const (
 const (
 	relayFetch = "fetch" // Fetch: serve the record under the access
 	relayPing  = "ping"  // is a custodian node of the organisation up?
+	// Break-glass notes (notes.go).
+	relayNote      = "note"       // Note: keep the note
+	relayNoteFetch = "note_fetch" // NoteFetch: release the note
 )
 
 // Relay error classes, carried in relayReply.Code.
@@ -41,6 +44,8 @@ const (
 	relayNotFound  = "not_found"
 	relayErased    = "erased"
 	relayStale     = "stale"
+	relayInvalid   = "invalid"
+	relayExists    = "exists"
 	relayInternal  = "internal"
 )
 
@@ -65,14 +70,26 @@ type relayRequest struct {
 	// committed at or below it.
 	MinHeight uint64
 	Fetch     *api.FetchRequest
+	Note      *api.NoteRequest
+	NoteFetch *api.NoteFetchRequest
+}
+
+// wellFormed reports whether the request carries exactly what its
+// operation needs.
+func (r *relayRequest) wellFormed() bool {
+	want := map[string][3]bool{relayPing: {}, relayFetch: {true, false, false}, relayNote: {false, true, false},
+		relayNoteFetch: {false, false, true}}
+	w, ok := want[r.Op]
+	return ok && w == [3]bool{r.Fetch != nil, r.Note != nil, r.NoteFetch != nil}
 }
 
 type relayReply struct {
 	_     struct{} `cbor:",toarray"`
 	ID    uint64
 	Code  string // "" on success
-	Error string
-	Fetch *api.FetchResponse
+	Error     string
+	Fetch     *api.FetchResponse
+	NoteFetch *api.NoteFetchResponse
 }
 
 // relays tracks this node's relayed requests awaiting replies.
@@ -187,7 +204,7 @@ func (n *Node) handleRelay(from transport.Peer, kind byte, payload []byte) {
 	switch kind {
 	case kindRelay:
 		var req relayRequest
-		if err := codec.Peer.Unmarshal(payload, &req); err != nil || (req.Op == relayFetch) != (req.Fetch != nil) {
+		if err := codec.Peer.Unmarshal(payload, &req); err != nil || !req.wellFormed() {
 			n.log.Warn("dropping bad relay request", "peer", from.NodeID, "err", err)
 			return
 		}
@@ -230,10 +247,7 @@ func (n *Node) serveRelay(from transport.Peer, req *relayRequest) relayReply {
 	if req.Op == relayPing {
 		return rep
 	}
-	if req.Op != relayFetch {
-		rep.Code, rep.Error = relayInternal, fmt.Sprintf("unknown relay operation %q", req.Op)
-		return rep
-	}
+
 	// The access was committed on the relaying node; wait (briefly) until
 	// this node has applied that block too.
 	deadline := time.NewTimer(relayWaitHeight)
@@ -249,6 +263,20 @@ wait:
 			return rep
 		}
 	}
+	switch req.Op {
+	case relayNote:
+		if err := n.putNote(req.Note); err != nil {
+			return n.relayFailure(from, rep, err)
+		}
+		return rep
+	case relayNoteFetch:
+		resp, err := n.fetchNoteLocal(req.NoteFetch)
+		if err != nil {
+			return n.relayFailure(from, rep, err)
+		}
+		rep.NoteFetch = resp
+		return rep
+	}
 	resp, err := n.fetchLocal(req.Fetch)
 	if err != nil {
 		rep.Code, rep.Error = relayCode(err), err.Error()
@@ -263,8 +291,23 @@ wait:
 	return rep
 }
 
+// relayFailure fills rep with a coded refusal (internal detail stays in
+// this node's log).
+func (n *Node) relayFailure(from transport.Peer, rep relayReply, err error) relayReply {
+	rep.Code, rep.Error = relayCode(err), err.Error()
+	if rep.Code == relayInternal {
+		n.log.Error("serving a relayed request", "peer", from.NodeID, "err", err)
+		rep.Error = "internal error on the custodian node; see its log"
+	}
+	return rep
+}
+
 func relayCode(err error) string {
 	switch {
+	case errors.Is(err, ErrInvalid):
+		return relayInvalid
+	case errors.Is(err, ErrNoteExists):
+		return relayExists
 	case errors.Is(err, privatestore.ErrErased):
 		return relayErased
 	case errors.Is(err, ErrForbidden):
@@ -290,6 +333,10 @@ func replyErr(rep relayReply) error {
 		return fmt.Errorf("%w: %s", ErrStale, msg)
 	case relayNotFound:
 		return fmt.Errorf("%w: %s", ErrNotFound, msg)
+	case relayInvalid:
+		return fmt.Errorf("%w: %s", ErrInvalid, msg)
+	case relayExists:
+		return fmt.Errorf("%w: %s", ErrNoteExists, msg)
 	}
 	return fmt.Errorf("%w: %s", ErrUnavailable, msg)
 }

@@ -33,8 +33,6 @@ func Rekey(db *leveldb.DB, oldID string, oldKey *envelope.ReaderKey, newID strin
 	if oldKey == nil || len(newPub) == 0 || oldID == "" || newID == "" {
 		return 0, fmt.Errorf("%w: the old node's key and id and the new node's public key and id are required", ErrRekey)
 	}
-	it := db.NewIterator(util.BytesPrefix([]byte(prefix+"dk/")), nil)
-	defer it.Release()
 	b := new(leveldb.Batch)
 	n := 0
 	flush := func() error {
@@ -45,8 +43,30 @@ func Rekey(db *leveldb.DB, oldID string, oldKey *envelope.ReaderKey, newID strin
 		b.Reset()
 		return err
 	}
+	// Records' data keys, then notes' (notes.go: version 1 of the note id).
+	for _, pfx := range []string{prefix + "dk/", prefix + "ndk/"} {
+		k, err := rekeyPrefix(db, b, pfx, oldID, oldKey, newID, newPub, flush)
+		n += k
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, flush()
+}
+
+// rekeyPrefix rewraps the data keys under pfx into b, flushing as it
+// goes; it returns how many it rewrapped.
+func rekeyPrefix(db *leveldb.DB, b *leveldb.Batch, pfx, oldID string, oldKey *envelope.ReaderKey, newID string,
+	newPub []byte, flush func() error) (int, error) {
+	it := db.NewIterator(util.BytesPrefix([]byte(pfx)), nil)
+	defer it.Release()
+	n := 0
 	for it.Next() {
-		id, v, err := parseKeyKey(it.Key())
+		id, v := strings.TrimPrefix(string(it.Key()), prefix+"ndk/"), uint64(noteVersion)
+		var err error
+		if pfx == prefix+"dk/" {
+			id, v, err = parseKeyKey(it.Key())
+		}
 		if err != nil {
 			return n, err
 		}
@@ -68,10 +88,7 @@ func Rekey(db *leveldb.DB, oldID string, oldKey *envelope.ReaderKey, newID strin
 			}
 		}
 	}
-	if err := it.Error(); err != nil {
-		return n, err
-	}
-	return n, flush()
+	return n, it.Error()
 }
 
 // parseKeyKey splits a data key's database key (keyKey, or

@@ -310,6 +310,57 @@ func (c *Client) FetchRecord(ctx context.Context, req *api.FetchRequest) (*api.F
 	return &out, nil
 }
 
+// DeliverNote sends a break-glass note to the custodian of the access's
+// record (the request must be signed: api.SignPrivate); the node relays
+// it when it is not one of the custodian's. An *Error with Code "exists"
+// means the custodian already has it.
+func (c *Client) DeliverNote(ctx context.Context, req *api.NoteRequest) error {
+	body, err := codec.Marshal(req)
+	if err != nil {
+		return err
+	}
+	return c.do(ctx, http.MethodPost, "/v1/private/notes", "application/cbor", body, nil)
+}
+
+// FetchNote fetches a break-glass note from the custodian (the request
+// must be signed: api.SignPrivate).
+func (c *Client) FetchNote(ctx context.Context, req *api.NoteFetchRequest) (*api.NoteFetchResponse, error) {
+	body, err := codec.Marshal(req)
+	if err != nil {
+		return nil, err
+	}
+	var resp *http.Response
+	err = c.failover(ctx, func(base string) error {
+		httpReq, err := newRequest(ctx, http.MethodPost, base+"/v1/private/notes/fetch", "application/cbor", body)
+		if err != nil {
+			return err
+		}
+		resp, err = c.hc.Do(httpReq)
+		return unreachable(err)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("client: note fetch: %w", err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, api.MaxNoteRequestBytes))
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		var e api.Error
+		_ = json.Unmarshal(data, &e)
+		if e.Error == "" {
+			e.Error = strings.TrimSpace(string(data))
+		}
+		return nil, &Error{StatusCode: resp.StatusCode, Code: e.Code, Message: e.Error}
+	}
+	var out api.NoteFetchResponse
+	if err := codec.API.Unmarshal(data, &out); err != nil {
+		return nil, fmt.Errorf("client: note fetch answer: %w", err)
+	}
+	return &out, nil
+}
+
 // Genesis fetches the node's genesis file.
 func (c *Client) Genesis(ctx context.Context) (*genesis.File, error) {
 	var g genesis.File

@@ -63,6 +63,17 @@ type Records interface {
 	CustodianReachable(ctx context.Context, org string) error
 }
 
+// Notes keeps and releases break-glass notes (node/notes.go):
+// /v1/private/notes....
+type Notes interface {
+	// DeliverNote keeps a note on a node of the custodian of the
+	// access's record (relayed when this node is not one).
+	DeliverNote(ctx context.Context, req *api.NoteRequest) error
+	// FetchNote releases a note to a reader the policy allows (relayed
+	// to the custodian's nodes when this node keeps no copy).
+	FetchNote(ctx context.Context, req *api.NoteFetchRequest) (*api.NoteFetchResponse, error)
+}
+
 // Authenticator authenticates signed requests, for every route.
 type Authenticator interface {
 	// Caller authenticates a signed request (msg, sig) of id; an unknown
@@ -77,6 +88,7 @@ type Backend interface {
 	Chain
 	Consortium
 	Records
+	Notes
 	Authenticator
 }
 

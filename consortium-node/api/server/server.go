@@ -81,6 +81,7 @@ type server struct {
 	chain      Chain
 	consortium Consortium
 	records    Records
+	notes      Notes
 	auth       Authenticator
 }
 
@@ -97,7 +98,7 @@ func New(cfg Config) (http.Handler, error) {
 	}
 	b := cfg.Backend
 	s := &server{cfg: cfg, inflight: newInflight(cfg.MaxInflightBytes, cfg.MaxInflightPerClient),
-		txs: b, chain: b, consortium: b, records: b, auth: b}
+		txs: b, chain: b, consortium: b, records: b, notes: b, auth: b}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1/txs", s.submit)
 	mux.HandleFunc("GET /v1/txs/{id}", s.proof)
@@ -108,6 +109,8 @@ func New(cfg Config) (http.Handler, error) {
 	mux.HandleFunc("GET /v1/genesis", s.genesis)
 	mux.HandleFunc("PUT /v1/private/records", s.upload)
 	mux.HandleFunc("POST /v1/private/fetch", s.fetch)
+	mux.HandleFunc("POST /v1/private/notes", s.note)
+	mux.HandleFunc("POST /v1/private/notes/fetch", s.noteFetch)
 	mux.HandleFunc("GET /v1/private/custodians/{org}", func(w http.ResponseWriter, r *http.Request) {
 		org := r.PathValue("org")
 		if err := identity.ValidateID(org, false); err != nil { // else 503 "try again" for what never answers
@@ -429,6 +432,8 @@ func (s *server) privateErr(w http.ResponseWriter, r *http.Request, err error) {
 		writeErr(w, http.StatusServiceUnavailable, "unavailable", err.Error()+"; try again shortly")
 	case errors.Is(err, node.ErrNotCustodian):
 		writeErr(w, http.StatusServiceUnavailable, "not_custodian", err.Error())
+	case errors.Is(err, node.ErrNoteExists):
+		writeErr(w, http.StatusConflict, "exists", err.Error())
 	case errors.Is(err, node.ErrStale):
 		writeErr(w, http.StatusUnauthorized, "stale", err.Error())
 	case errors.Is(err, node.ErrInvalid):
@@ -472,6 +477,41 @@ func (s *server) fetch(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	resp, err := s.records.FetchRecord(r.Context(), &req)
+	if err != nil {
+		s.privateErr(w, r, err)
+		return
+	}
+	b, err := codec.Marshal(resp)
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/cbor")
+	w.Header().Set("Cache-Control", "no-store")
+	_, _ = w.Write(b)
+}
+
+// note keeps a break-glass note with the custodian (api.NoteRequest).
+func (s *server) note(w http.ResponseWriter, r *http.Request) {
+	var req api.NoteRequest
+	if !readCBOR(w, r, api.MaxNoteRequestBytes, &req) {
+		return
+	}
+	if err := s.notes.DeliverNote(r.Context(), &req); err != nil {
+		s.privateErr(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// noteFetch releases a break-glass note to its reader
+// (api.NoteFetchRequest).
+func (s *server) noteFetch(w http.ResponseWriter, r *http.Request) {
+	var req api.NoteFetchRequest
+	if !readCBOR(w, r, 16<<10, &req) {
+		return
+	}
+	resp, err := s.notes.FetchNote(r.Context(), &req)
 	if err != nil {
 		s.privateErr(w, r, err)
 		return
