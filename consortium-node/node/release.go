@@ -84,9 +84,9 @@ func (r *relayRequest) wellFormed() bool {
 }
 
 type relayReply struct {
-	_     struct{} `cbor:",toarray"`
-	ID    uint64
-	Code  string // "" on success
+	_         struct{} `cbor:",toarray"`
+	ID        uint64
+	Code      string // "" on success
 	Error     string
 	Fetch     *api.FetchResponse
 	NoteFetch *api.NoteFetchResponse

@@ -32,6 +32,7 @@ type mod struct {
 	consentStatus, accessKind           *graphql.Enum
 	record, consent, access             *graphql.Object
 	recordConn, consentConn, accessConn *graphql.Object
+	noteDelivery, accessNote            *graphql.Object
 }
 
 // Register implements schema.Module.
@@ -42,6 +43,7 @@ func (Module) Register(b *schema.Builder) error {
 	}
 	m.buildTypes()
 	m.disclosureFields()
+	m.buildNoteTypes()
 	if err := m.registerQueries(b); err != nil {
 		return err
 	}
@@ -49,6 +51,9 @@ func (Module) Register(b *schema.Builder) error {
 		return err
 	}
 	if err := m.registerMutations(b); err != nil {
+		return err
+	}
+	if err := m.registerNoteMutations(b); err != nil {
 		return err
 	}
 	if err := m.registerRecordWrites(b); err != nil {

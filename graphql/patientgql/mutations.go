@@ -145,29 +145,6 @@ func (m *mod) registerMutations(b *schema.Builder) error {
 		{"revokeConsent", patients.ConsentContract, "revoke", "Revoke an active consent, effective from the next transaction (its patient).",
 			"consent", "revoke", graphql.FieldConfigArgument{"id": idArg},
 			func(a *args) { a.Str("id", "consent_id") }, onConsent},
-		{"reviewBreakGlass", patients.RecordContract, "review_break_glass", "Close a break-glass access in the custodian's review queue with a coded outcome (its privacy officers).",
-			"break_glass", "review",
-			graphql.FieldConfigArgument{"access": {Type: nn(graphql.ID), Description: "The break-glass access (its transaction id)."},
-				"outcome":  {Type: nn(graphql.String), Description: "justified, unjustified or referred."},
-				"noteHash": {Type: graphql.String, Description: "Hex SHA-256 of an off-ledger note."}},
-			func(a *args) {
-				a.Str("access", "access")
-				a.Str("outcome", "outcome")
-				a.Hash("noteHash", "note_hash", false)
-			},
-			func(ctx context.Context, _ string, in map[string]any, plan *schema.TxPlan) error {
-				ac, err := m.rd.Access(in["access"].(string))
-				if notFound(err) {
-					plan.LeftToLedger = "the read model does not hold the access yet"
-					return nil
-				}
-				if err != nil {
-					return m.internal(ctx, "access", err)
-				}
-				plan.On = []schema.Resource{{Owner: ac.Patient, Org: ac.Custodian}}
-				plan.Refused = "only a privacy officer of " + ac.Custodian + " may review its break-glass accesses"
-				return nil
-			}},
 	}
 	for _, s := range specs {
 		err := b.TxMutation(schema.TxMutation{Name: s.name, Object: s.obj, Action: s.act, Description: s.contract + "." + s.method + ": " + s.desc,

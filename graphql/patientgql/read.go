@@ -24,6 +24,9 @@ type recordRead struct {
 	access *schema.TxResult
 	kind   string // patients.AccessGranted or AccessBreakGlass
 	opened *records.Opened
+	// note is what became of the break-glass reason's delivery to the
+	// custodian (nil when none was given).
+	note *noteDelivery
 }
 
 // readRecordType builds RecordRead.
@@ -41,6 +44,8 @@ func (m *mod) readRecordType(txResult *graphql.Object) *graphql.Object {
 		}, "The decrypted record as text (FHIR JSON); null when it is not UTF-8 (use contentBase64)."),
 		"contentBase64": field(nn(graphql.String), func(r *recordRead) any { return base64.StdEncoding.EncodeToString(r.opened.Plaintext) },
 			"The decrypted record's bytes, base64."),
+		"noteDelivery": field(m.noteDelivery, func(r *recordRead) any { return r.note },
+			"breakGlassRead with a note: whether the custodian keeps it (null when no note was given)."),
 	}})
 }
 
@@ -69,17 +74,18 @@ func (m *mod) registerRecordReads(b *schema.Builder) error {
 			if a.Err != nil {
 				return nil, a.Err
 			}
-			return m.accessing(v, a), nil
+			return m.accessing(v, a, ""), nil
 		}})
 	if err != nil {
 		return err
 	}
 	return b.TxMutation(schema.TxMutation{Name: "breakGlassRead", Object: "record", Action: "break_glass", Type: nn(rr), Wait: true,
-		Description: "record.access with break_glass: an emergency read for treatment without the patient's consent (physicians). The reason is required; the access is committed, raises the patient's access alert and waits in the custodian's break-glass review queue.",
+		Description: "record.access with break_glass: an emergency read for treatment without the patient's consent (physicians). The reason is required; the access is committed, raises the patient's access alert and waits in the custodian's break-glass review queue. A note (the written reason) goes to the custodian's privacy officer off the ledger, which keeps its SHA-256; noteDelivery says whether it arrived.",
 		Args: graphql.FieldConfigArgument{
 			"record":   {Type: nn(graphql.ID)},
 			"reason":   {Type: graphql.String, Description: "Required: life-threatening, unconscious-patient, urgent-treatment or mass-casualty (a code: details go in an off-ledger note)."},
-			"noteHash": {Type: graphql.String, Description: "Hex SHA-256 of the off-ledger note."},
+			"note":     {Type: graphql.String, Description: "The written reason for the custodian's privacy officer (at most 4096 bytes), delivered off the ledger."},
+			"noteHash": {Type: graphql.String, Description: "Hex SHA-256 of the off-ledger note (implied by note)."},
 			"version":  versionArg,
 		},
 		Plan: func(_ context.Context, v string, in map[string]any) (*schema.TxPlan, error) {
@@ -88,6 +94,15 @@ func (m *mod) registerRecordReads(b *schema.Builder) error {
 			if r, _ := in["reason"].(string); strings.TrimSpace(r) == "" {
 				return nil, schema.BadInput("a break-glass read needs a reason: life-threatening, unconscious-patient, urgent-treatment or mass-casualty")
 			}
+			note, err := noteArg(in)
+			if err != nil {
+				return nil, err
+			}
+			if note != "" {
+				if err := hashNote(in, note); err != nil {
+					return nil, err
+				}
+			}
 			a.Str("reason", "break_glass")
 			a.Out = append(a.Out, tx.String("purpose", "treatment")) // the only purpose break-glass serves
 			a.Hash("noteHash", "note_hash", false)
@@ -95,28 +110,32 @@ func (m *mod) registerRecordReads(b *schema.Builder) error {
 			if a.Err != nil {
 				return nil, a.Err
 			}
-			return m.accessing(v, a), nil
+			return m.accessing(v, a, note), nil
 		}})
 }
 
 // accessing plans the record access in a by reader v: committed, and when
-// granted, the record is opened (readRecord).
-func (m *mod) accessing(v string, a *args) *schema.TxPlan {
+// granted, the record is opened (readRecord) after a break-glass note,
+// if any, is delivered.
+func (m *mod) accessing(v string, a *args, note string) *schema.TxPlan {
 	return &schema.TxPlan{Call: schema.Call{Contract: patients.RecordContract, Method: "access", Args: a.Out},
 		LeftToLedger: accessLeftToLedger,
 		Done: func(ctx context.Context, res *schema.TxResult, err error) (any, error) {
 			if err != nil {
 				return nil, err
 			}
-			return m.readRecord(ctx, v, res)
+			return m.readRecord(ctx, v, res, note)
 		}}
 }
 
 // readRecord opens the record that the committed access res released to
 // reader v. A grant that releases nothing (the custodian cannot be
 // reached, or releases another ciphertext) is reported on the ledger, so
-// that the patient's access log says nothing was delivered.
-func (m *mod) readRecord(ctx context.Context, v string, res *schema.TxResult) (*recordRead, error) {
+// that the patient's access log says nothing was delivered. A break-glass
+// note is delivered to the custodian once the access is granted, before
+// the record is fetched, so that a record that cannot be released does
+// not hold the note back.
+func (m *mod) readRecord(ctx context.Context, v string, res *schema.TxResult, note string) (*recordRead, error) {
 	if res.Status != api.StatusCommitted || res.Receipt == nil {
 		return nil, schema.Errorf(schema.CodeUnavailable, "the access "+res.ID.String()+" did not commit in time; read again")
 	}
@@ -136,8 +155,15 @@ func (m *mod) readRecord(ctx context.Context, v string, res *schema.TxResult) (*
 		return nil, m.internal(ctx, "record access", errors.New("unexpected access event "+ev.Type))
 	}
 	kind := patients.AccessGranted
+	var nd *noteDelivery
 	if ev.Type == "break_glass" {
 		kind = patients.AccessBreakGlass
+		if note != "" {
+			nd = &noteDelivery{}
+			if err := m.cfg.Records.SendNote(ctx, v, ev.Attr("custodian"), api.NoteReason, res.ID, note); err != nil {
+				nd.err = schema.NoteErr(ctx, m.log, err)
+			}
+		}
 	}
 	opened, err := m.cfg.Records.Open(ctx, v, res.ID)
 	if err == nil {
@@ -148,7 +174,7 @@ func (m *mod) readRecord(ctx context.Context, v string, res *schema.TxResult) (*
 	}
 	// Record ids, versions and readers only: never the content.
 	m.log.InfoContext(ctx, "record read", "access", res.ID.String(), "record", opened.RecordID, "version", opened.Version, "reader", v, "kind", kind)
-	return &recordRead{access: res, kind: kind, opened: opened}, nil
+	return &recordRead{access: res, kind: kind, opened: opened, note: nd}, nil
 }
 
 // accessEvent returns the record contract's access decision in events.

@@ -77,6 +77,12 @@ type noRecords struct{}
 func (noRecords) Open(context.Context, string, tx.ID) (*records.Opened, error) {
 	return nil, errors.New("no records")
 }
+func (noRecords) SendNote(context.Context, string, string, string, tx.ID, string) error {
+	return errors.New("no records here")
+}
+func (noRecords) OpenNote(context.Context, string, string, tx.ID) ([]byte, error) {
+	return nil, errors.New("no records here")
+}
 func (noRecords) Store(context.Context, string, string, string, uint64, []byte) (ledger.Hash, error) {
 	return ledger.Hash{}, errors.New("no records")
 }

@@ -66,6 +66,12 @@ type Records interface {
 	// custodian node and uploads it, signed by member; it returns the
 	// ciphertext hash to register.
 	Store(ctx context.Context, member, org, id string, version uint64, plaintext []byte) (ledger.Hash, error)
+	// SendNote delivers a break-glass note (api.NoteReason or
+	// api.NoteReview) of access, written by member, sealed for the
+	// custodian organisation's nodes; OpenNote fetches one and opens it
+	// with member's key (the caller checks it against the ledger's hash).
+	SendNote(ctx context.Context, member, custodian, kind string, access tx.ID, text string) error
+	OpenNote(ctx context.Context, member, kind string, access tx.ID) ([]byte, error)
 }
 
 var (

@@ -112,3 +112,30 @@ func receiptErr(res *TxResult) string {
 		return res.Receipt.Error
 	}
 }
+
+// NoteErr maps a failure of Records.SendNote (delivering a break-glass
+// note to the custodian): the custodian's refusals say why (the node's
+// messages never carry the note's text); an unreachable custodian is
+// UNAVAILABLE, and the note can be sent again (sendAccessNote).
+func NoteErr(ctx context.Context, log *slog.Logger, err error) *Error {
+	var ce *client.Error
+	switch {
+	case errors.As(err, &ce) && ce.Code == "exists":
+		return Errorf(CodeConflict, "the custodian already has this note")
+	case errors.As(err, &ce) && ce.StatusCode == http.StatusForbidden:
+		return Errorf(CodeForbidden, "the custodian refused the note: "+ce.Message)
+	case errors.As(err, &ce) && ce.StatusCode == http.StatusNotFound:
+		return Errorf(CodeNotFound, "the custodian does not know this access yet: "+ce.Message)
+	case errors.As(err, &ce) && ce.StatusCode < 500:
+		return Errorf(CodeBadUserInput, "the custodian refused the note: "+ce.Message)
+	case errors.Is(err, records.ErrNoteTooBig), errors.Is(err, records.ErrNoCustodian):
+		return Errorf(CodeBadUserInput, err.Error())
+	case errors.Is(err, keyring.ErrNoKey):
+		return Errorf(CodeForbidden, "the portal holds no signing key for this account")
+	case errors.As(err, &ce), errors.Is(err, context.DeadlineExceeded):
+		log.WarnContext(ctx, "custodian unavailable", "op", "note", "err", err)
+		return Errorf(CodeUnavailable, "the custodian's nodes could not be reached, so the note is not delivered yet; "+
+			"send it again (sendAccessNote)")
+	}
+	return internal(ctx, log, "note", err)
+}

@@ -15,10 +15,12 @@ import (
 
 // fuzzNode answers the portal's calls with fuzzed node data.
 type fuzzNode struct {
-	nodes    []genesis.Node
-	status   *api.Status
-	fetch    *api.FetchResponse
-	uploaded *api.UploadRequest
+	nodes     []genesis.Node
+	status    *api.Status
+	fetch     *api.FetchResponse
+	uploaded  *api.UploadRequest
+	note      *api.NoteRequest
+	noteFetch *api.NoteFetchResponse
 }
 
 func (n *fuzzNode) Nodes(context.Context) ([]genesis.Node, error) { return n.nodes, nil }
@@ -29,6 +31,13 @@ func (n *fuzzNode) UploadRecord(_ context.Context, req *api.UploadRequest) error
 }
 func (n *fuzzNode) FetchRecord(context.Context, *api.FetchRequest) (*api.FetchResponse, error) {
 	return n.fetch, nil
+}
+func (n *fuzzNode) DeliverNote(_ context.Context, req *api.NoteRequest) error {
+	n.note = req
+	return nil
+}
+func (n *fuzzNode) FetchNote(context.Context, *api.NoteFetchRequest) (*api.NoteFetchResponse, error) {
+	return n.noteFetch, nil
 }
 func (n *fuzzNode) CustodianReachable(context.Context, string) error { return nil }
 

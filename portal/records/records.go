@@ -24,6 +24,8 @@ type Node interface {
 	Status(ctx context.Context) (*api.Status, error)
 	UploadRecord(ctx context.Context, req *api.UploadRequest) error
 	FetchRecord(ctx context.Context, req *api.FetchRequest) (*api.FetchResponse, error)
+	DeliverNote(ctx context.Context, req *api.NoteRequest) error
+	FetchNote(ctx context.Context, req *api.NoteFetchRequest) (*api.NoteFetchResponse, error)
 }
 
 // Keys holds members' keys: *keyring.Keyring satisfies it.
