@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -109,6 +110,18 @@ type DevOptions struct {
 	// transport on 127.0.0.1:BasePort+100+i.
 	BasePort int
 	Time     time.Time
+	// Orgs, if set, replace DevOrgs (tests of other consortium shapes,
+	// such as two hospitals); DevMembers of organisations not among them
+	// are left out. Nodes go round robin over them.
+	Orgs []identity.Org
+	// ExtraMembers are added after DevMembers.
+	ExtraMembers []DevAccount
+}
+
+// DevAccount is a member of a dev consortium and its roles.
+type DevAccount struct {
+	ID    string
+	Roles []string
 }
 
 // DevMember describes a demo account of the dev consortium.
@@ -164,7 +177,11 @@ func Dev(dir string, o DevOptions) (*File, error) {
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return nil, err
 	}
-	f := &File{ChainID: o.ChainID, GenesisTime: o.Time, Params: DefaultParams(), Organisations: DevOrgs}
+	orgs := DevOrgs
+	if len(o.Orgs) > 0 {
+		orgs = o.Orgs
+	}
+	f := &File{ChainID: o.ChainID, GenesisTime: o.Time, Params: DefaultParams(), Organisations: orgs}
 	// Each hospital's claims fingerprint key, in dir/claims-keys (the
 	// portal with --dev reads them; a real hospital keeps its own).
 	keyDir := filepath.Join(dir, claimdoc.KeyDir)
@@ -175,7 +192,7 @@ func Dev(dir string, o DevOptions) (*File, error) {
 		return nil, err
 	}
 	f.ClaimsKeyIDs = map[string]string{}
-	for _, o := range DevOrgs {
+	for _, o := range orgs {
 		if o.Kind != identity.KindHospital {
 			continue
 		}
@@ -190,7 +207,13 @@ func Dev(dir string, o DevOptions) (*File, error) {
 			return nil, err
 		}
 	}
+	members := make([]DevAccount, 0, len(DevMembers)+len(o.ExtraMembers))
 	for _, m := range DevMembers {
+		if slices.ContainsFunc(orgs, func(g identity.Org) bool { return g.ID == identity.OrgOf(m.ID) }) {
+			members = append(members, DevAccount(m))
+		}
+	}
+	for _, m := range append(members, o.ExtraMembers...) {
 		kf, err := NewKeyFile(m.ID, nil)
 		if err != nil {
 			return nil, err
@@ -209,7 +232,7 @@ func Dev(dir string, o DevOptions) (*File, error) {
 		f.Members = append(f.Members, identity.Member{ID: m.ID, Org: memberid.OrgOf(m.ID), Roles: m.Roles, SignKey: sk.Public(), EncKey: ek})
 	}
 	for i := 0; i < o.Nodes; i++ {
-		org := DevOrgs[i%len(DevOrgs)].ID
+		org := orgs[i%len(orgs)].ID
 		id := fmt.Sprintf("%s-node%d", org, i+1)
 		kf, err := NewKeyFile(id, nil)
 		if err != nil {

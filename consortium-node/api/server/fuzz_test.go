@@ -343,6 +343,54 @@ func FuzzFetch(f *testing.F) {
 	})
 }
 
+// FuzzNote: POST /v1/private/notes and /v1/private/notes/fetch with any
+// Content-Type and body (the decoders of api.NoteRequest and
+// api.NoteFetchRequest), and note deliveries correctly signed by members,
+// carrying fuzzed access ids, kinds, sealed notes and wrapped keys. No
+// access of the fuzz consortium is a break-glass access with a note hash,
+// so nothing may ever be accepted.
+func FuzzNote(f *testing.F) {
+	s := newFuzzServer(f)
+	req := &api.NoteRequest{AccessID: tx.ID{1}, Kind: api.NoteReason, Sealed: []byte{1}, Sender: "stmarys/dr-lee",
+		Keys: []api.NoteKey{{Node: s.nodeID, Wrapped: []byte{2}}}, Time: time.Now().Unix()}
+	s.signPrivate(f, req.Sender, req)
+	good, _ := tx.Marshal(req)
+	fr := &api.NoteFetchRequest{AccessID: tx.ID{1}, Kind: api.NoteReview, Reader: "stmarys/patient-ana", Time: time.Now().Unix()}
+	s.signPrivate(f, fr.Reader, fr)
+	goodFetch, _ := tx.Marshal(fr)
+	f.Add(uint8(0), "application/cbor", good, "")
+	f.Add(uint8(2), "application/cbor", goodFetch, "")
+	f.Add(uint8(1), "", bytes.Repeat([]byte{2}, 40), api.NoteReason)
+	f.Add(uint8(3), "", bytes.Repeat([]byte{3}, 40), "review")
+	f.Add(uint8(0), "application/cbor", []byte{0x88, 0x58, 0x20}, "")
+	f.Add(uint8(0), "application/json", []byte(`{"kind":"reason"}`), "")
+	f.Fuzz(func(t *testing.T, mode uint8, ctype string, body []byte, kind string) {
+		path := "/v1/private/notes"
+		if mode&2 != 0 {
+			path += "/fetch"
+		}
+		if mode&1 == 1 { // body is the access id and the note; the request is signed
+			var access tx.ID
+			copy(access[:], body)
+			who := fuzzSigners[int(mode/4)%len(fuzzSigners)]
+			var req any = &api.NoteFetchRequest{AccessID: access, Kind: kind, Reader: who, Time: time.Now().Unix()}
+			if mode&2 == 0 {
+				req = &api.NoteRequest{AccessID: access, Kind: kind, Sealed: body, Sender: who, Time: time.Now().Unix(),
+					Keys: []api.NoteKey{{Node: s.nodeID, Wrapped: body}}}
+			}
+			s.signPrivate(t, who, req)
+			ctype = "application/cbor"
+			body, _ = tx.Marshal(req)
+		}
+		if r := post(http.MethodPost, path, ctype, body); r != nil {
+			w := s.serve(t, r)
+			if w.Code/100 == 2 {
+				t.Fatalf("POST %s accepted a note no access carries: %d %s", path, w.Code, w.Body.Bytes())
+			}
+		}
+	})
+}
+
 // fuzzRoutes are the GET routes; %s is the fuzzed path parameter.
 var fuzzRoutes = []string{
 	"/v1/txs/%s", "/v1/blocks/%s", "/v1/blocks/hash/%s", "/v1/stream", "/v1/keys/expiring", "/v1/proposals/%s",

@@ -54,8 +54,15 @@ type ClusterNode struct {
 // organisation for n = 4) and runs them until the test ends.
 func StartCluster(t testing.TB, n int) *Cluster {
 	t.Helper()
+	return StartClusterWith(t, genesis.DevOptions{Nodes: n})
+}
+
+// StartClusterWith creates a dev consortium as o says (another set of
+// organisations, extra members) and runs its nodes until the test ends.
+func StartClusterWith(t testing.TB, o genesis.DevOptions) *Cluster {
+	t.Helper()
 	home := t.TempDir()
-	g, err := genesis.Dev(home, genesis.DevOptions{Nodes: n})
+	g, err := genesis.Dev(home, o)
 	if err != nil {
 		t.Fatal(err)
 	}
