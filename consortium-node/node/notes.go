@@ -166,7 +166,7 @@ func (n *Node) putNote(req *api.NoteRequest) error {
 		return fmt.Errorf("%w: the %s note of access %s is already with the custodian", ErrNoteExists, req.Kind, req.AccessID)
 	case errors.Is(err, privatestore.ErrNoteTooBig):
 		return fmt.Errorf("%w: %v (a note is at most %d bytes)", ErrInvalid, err, api.MaxNoteBytes)
-	case errors.Is(err, privatestore.ErrMismatch):
+	case errors.Is(err, privatestore.ErrNoteMismatch):
 		return fmt.Errorf("%w: %v", ErrInvalid, err)
 	case err != nil:
 		return err

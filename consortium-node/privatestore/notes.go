@@ -18,6 +18,10 @@ var (
 	ErrNoteExists = errors.New("privatestore: a note is already stored for this access")
 	// ErrNoteTooBig means the note's text is over the caller's bound.
 	ErrNoteTooBig = errors.New("privatestore: the note is too big")
+	// ErrNoteMismatch means the note is not what it claims to be: its key
+	// is not wrapped for this node and note, it does not open, or its
+	// SHA-256 is not the ledger's.
+	ErrNoteMismatch = errors.New("privatestore: the note does not match")
 )
 
 // noteVersion is the version a note's envelope binds (a note is written
@@ -31,24 +35,24 @@ func noteKeyKey(id string) []byte { return []byte(prefix + "ndk/" + id) }
 // wrapped for this node, after checking that the key is wrapped for this
 // node and this note, that it opens the text, that the text is at most
 // maxText bytes and that its SHA-256 is want (the ledger's note hash):
-// ErrMismatch or ErrNoteTooBig otherwise, and nothing is stored. A note is
+// ErrNoteMismatch or ErrNoteTooBig otherwise, and nothing is stored. A note is
 // stored once (ErrNoteExists), with fsync.
 func (s *Store) PutNote(id string, sealed, wrapped []byte, want [32]byte, maxText int) error {
 	dk, err := envelope.Unwrap(s.key, s.nodeID, wrapped, id, noteVersion)
 	if err != nil {
-		return fmt.Errorf("%w: the note's key is not wrapped for node %q and %s: %v", ErrMismatch, s.nodeID, id, err)
+		return fmt.Errorf("%w: its key is not wrapped for node %q and %s: %v", ErrNoteMismatch, s.nodeID, id, err)
 	}
 	text, err := envelope.Open(dk, sealed, id, noteVersion)
 	dk.Destroy()
 	if err != nil {
-		return fmt.Errorf("%w: the note does not open with its key as %s: %v", ErrMismatch, id, err)
+		return fmt.Errorf("%w: it does not open with its key as %s: %v", ErrNoteMismatch, id, err)
 	}
 	defer clear(text)
 	if len(text) > maxText {
 		return fmt.Errorf("%w: %d bytes, at most %d", ErrNoteTooBig, len(text), maxText)
 	}
 	if sha256.Sum256(text) != want {
-		return fmt.Errorf("%w: the note's SHA-256 is not the one the ledger holds for it", ErrMismatch)
+		return fmt.Errorf("%w: its SHA-256 is not the one the ledger holds for it", ErrNoteMismatch)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
