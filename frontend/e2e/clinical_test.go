@@ -14,7 +14,9 @@ import (
 // written note, and reads the emergency summary (allergies, medications,
 // problems, encounters). The privacy officer's queue shows what was read,
 // by whom and why, with no outcome chosen in advance; a review without an
-// outcome is marked beside the choice; the note stays off the ledger. The
+// outcome is marked beside the choice; the physician's note comes from the
+// hospital's nodes (nothing is kept in the browser), checked against its
+// fingerprint on the ledger, and so does the review note. The
 // privacy officer's page shows nothing the role may not see.
 func TestClinical(t *testing.T) {
 	s := need(t)
@@ -49,6 +51,7 @@ func TestClinical(t *testing.T) {
 	b.waitText("Confirm: read health record (all of it) rec-ana-1 of patient-ana without the patient's consent because of “Life-threatening condition”?")
 	b.button("Yes, break the glass")
 	b.waitText("Emergency access to rec-ana-1 is recorded")
+	b.waitText("Your note has reached the privacy officer.")
 	b.waitText("Emergency summary")
 	for _, part := range []string{"Allergies", "Medications", "Problems", "Recent encounters"} {
 		b.waitText(part)
@@ -56,13 +59,16 @@ func TestClinical(t *testing.T) {
 	b.checkPage("staff: emergency summary")
 	b.shot("staff-emergency")
 
+	// Nothing of the note stays in this browser: the privacy officer reads
+	// it from the hospital's nodes.
+	b.eval(`(localStorage.clear(), sessionStorage.clear(), 'cleared')`)
 	b.switchRole("stmarys/privacy")
 	b.waitText("Break-glass review")
 	b.noText("only the staff of")
 	b.checkPage("staff: privacy officer")
 	card := `//li[contains(@class,'bg-card')][contains(., 'rec-ana-1')][.//button[normalize-space(.)='Close review']]`
 	b.waitText("Life-threatening condition")
-	b.waitText("e2e: collapsed in the waiting room, no ID") // the physician's note, kept in this browser
+	b.waitText("“e2e: collapsed in the waiting room, no ID” (matches the fingerprint on the ledger)") // from the custodian's nodes
 	b.waitText("Physician")
 	if got := b.eval(`String([...document.querySelectorAll('li.bg-card input[type=radio]')].some(r => r.checked))`); got != "false" {
 		t.Errorf("an outcome is chosen before the privacy officer chose one")
@@ -75,7 +81,7 @@ func TestClinical(t *testing.T) {
 	b.fill(name, "e2e: asked dr-lee for the triage sheet")
 	b.click(card + `//button[normalize-space(.)='Close review']`)
 	b.waitText("Review closed: referred for investigation; your note stays off the ledger")
-	b.waitText("e2e: asked dr-lee for the triage sheet")
+	b.waitText("“e2e: asked dr-lee for the triage sheet” (matches the fingerprint on the ledger)")
 	b.shot("staff-privacy")
 	if e := errs.take(); len(e) > 0 {
 		t.Errorf("console errors:\n%v", e)

@@ -1,36 +1,15 @@
 // Off-ledger notes: a physician's written reason for an emergency access
-// and a privacy officer's review note. Only a note's SHA-256 goes on the
-// ledger (noteHash); the text stays here, in this browser's storage under
-// its hash, so that whoever holds the text can show it beside the access
-// and anyone can check it against the hash on the ledger.
-import { bytesToHex } from './verify';
+// and a privacy officer's review note. The ledger keeps only a note's
+// SHA-256 (noteHash); the portal sends the text, sealed, to the custodian
+// hospital's nodes, and the custodian's privacy officers (and auditors)
+// read it there, checked against the hash on the ledger. Nothing is kept
+// in this browser.
 
-const PREFIX = 'almoner.note.';
+/** A note as the custodian keeps it (AccessNote in the schema). */
+export type AccessNote = { text: string | null; verified: boolean; problem: string | null } | null | undefined;
 
-/** The hex SHA-256 of a note's UTF-8 text. */
-export async function noteHash(text: string): Promise<string> {
-  return bytesToHex(new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text))));
-}
-
-/** Keeps a note in this browser and returns its hash (null for an empty note). */
-export async function keepNote(text: string): Promise<string | null> {
+/** The text of a note as it is sent: trimmed; null when empty. */
+export function noteToSend(text: string): string | null {
   const t = text.trim();
-  if (!t) return null;
-  const h = await noteHash(t);
-  try {
-    localStorage.setItem(PREFIX + h, t);
-  } catch {
-    /* storage full or off: the hash still goes on the ledger */
-  }
-  return h;
-}
-
-/** The text of a note kept in this browser, by its hash. */
-export function noteText(hash: string | null | undefined): string | null {
-  if (!hash) return null;
-  try {
-    return localStorage.getItem(PREFIX + hash);
-  } catch {
-    return null;
-  }
+  return t ? t : null;
 }

@@ -11,7 +11,7 @@ import { gql, submit } from '../api';
 import { Time } from '../display';
 import { day, decimal, minorMoney, parseAmount } from '../format';
 import { Who, useOrgs } from '../names';
-import { keepNote, noteText } from '../notes';
+import { noteToSend, type AccessNote } from '../notes';
 import { Link, useLocation } from '../router';
 import { has, roleNames, useViewer } from '../session';
 import { Badge, Busy, Checks, Field, Notices, Page, Result, Show, Tabs, useAction, useQuery, type Tab } from '../ui';
@@ -423,9 +423,44 @@ function FileClaim() {
   );
 }
 
-const BREAK = `mutation Break($record: ID!, $reason: String!, $noteHash: String) {
-  breakGlassRead(record: $record, reason: $reason, noteHash: $noteHash) { recordId version kind content contentBase64 access { id height } }
+const BREAK = `mutation Break($record: ID!, $reason: String!, $note: String) {
+  breakGlassRead(record: $record, reason: $reason, note: $note) {
+    recordId version kind content contentBase64 access { id height } noteDelivery { delivered error code } }
 }`;
+const SEND_NOTE = `mutation SendNote($access: ID!, $note: String!) { sendAccessNote(access: $access, note: $note) { delivered } }`;
+
+/**
+ * A note the custodian did not get: what went wrong and a button to send
+ * it again (the text stays in this page only).
+ */
+function UndeliveredNote({ access, note, error, onSent }: { access: string; note: string; error: string; onSent: () => void }) {
+  const a = useAction();
+  return (
+    <div class="alert" role="alert">
+      <p>
+        <strong>Your note has not reached the privacy officer:</strong> {error}
+      </p>
+      <Busy
+        type="button"
+        busy={a.busy}
+        onClick={() =>
+          a.run(async () => {
+            try {
+              await gql<any>(SEND_NOTE, { access, note });
+            } catch (e: any) {
+              if (e?.code !== 'CONFLICT') throw e;
+            }
+            onSent();
+            return 'Your note has reached the privacy officer.';
+          })
+        }
+      >
+        Send the note again
+      </Busy>
+      <Result a={a} />
+    </div>
+  );
+}
 
 /**
  * Emergency access: choose the patient and the record (the newest full
@@ -441,6 +476,7 @@ function BreakGlass() {
   const [note, setNote] = useState('');
   const [confirm, setConfirm] = useState(false);
   const [read, setRead] = useState<any>(null);
+  const [undelivered, setUndelivered] = useState<{ access: string; note: string; error: string } | null>(null);
   const a = useAction();
   const sorted = [...records].sort((x, y) => Number(y.category === 'bundle') - Number(x.category === 'bundle') || y.createdAt.localeCompare(x.createdAt));
   const chosen = record && sorted.some((r) => r.id === record) ? record : sorted[0]?.id ?? '';
@@ -468,12 +504,18 @@ function BreakGlass() {
           }
           a.run(async () => {
             check();
-            const hash = await keepNote(note);
-            const d = await gql<any>(BREAK, { record: chosen, reason, noteHash: hash });
-            setRead(d.breakGlassRead);
+            const text = noteToSend(note);
+            setUndelivered(null);
+            const d = await gql<any>(BREAK, { record: chosen, reason, note: text });
+            const r = d.breakGlassRead;
+            setRead(r);
             setConfirm(false);
             setNote('');
-            return `Emergency access to ${chosen} is recorded (block ${d.breakGlassRead.access.height}); the patient is alerted and the privacy officer will review it.`;
+            if (text && r.noteDelivery && !r.noteDelivery.delivered) {
+              setUndelivered({ access: r.access.id, note: text, error: r.noteDelivery.error ?? 'the hospital could not be reached' });
+            }
+            const sent = text && r.noteDelivery?.delivered ? ' Your note has reached the privacy officer.' : '';
+            return `Emergency access to ${chosen} is recorded (block ${r.access.height}); the patient is alerted and the privacy officer will review it.${sent}`;
           });
         }}
       >
@@ -501,8 +543,11 @@ function BreakGlass() {
             </select>
           </Field>
         </div>
-        <Field label="Note for the privacy officer (optional)" hint="What happened, in your words. It stays off the ledger: only its fingerprint (SHA-256) goes on it.">
-          <textarea name="bg-note" rows={3} value={note} onInput={(e) => setNote(e.currentTarget.value)} />
+        <Field
+          label="Note for the privacy officer (optional)"
+          hint="What happened, in your words. It goes, encrypted, to the hospital that keeps the record, for its privacy officer; only its fingerprint (SHA-256) goes on the ledger."
+        >
+          <textarea name="bg-note" rows={3} maxLength={4000} value={note} onInput={(e) => setNote(e.currentTarget.value)} />
         </Field>
         {confirm && (
           <p class="alert" role="alert">
@@ -522,6 +567,7 @@ function BreakGlass() {
         </div>
       </form>
       <Result a={a} />
+      {undelivered && <UndeliveredNote {...undelivered} onSent={() => setUndelivered(null)} />}
       {read && <RecordContent read={read} emergency />}
     </section>
   );
@@ -529,10 +575,22 @@ function BreakGlass() {
 
 const QUEUE = `query BG($custodian: ID) { breakGlassQueue(first: 30, custodian: $custodian) { nodes {
   id reader readerOrganisation readerRoles recordId recordVersion category patient custodianName breakGlassReason noteHash time delivered reviewed
-  review { outcome reviewer time noteHash } } } }`;
-const REVIEW = `mutation ReviewBG($access: ID!, $outcome: String!, $noteHash: String, $wait: Boolean) {
-  reviewBreakGlass(access: $access, outcome: $outcome, noteHash: $noteHash, wait: $wait) { TX }
+  note { text verified problem } review { outcome reviewer time noteHash } reviewNote { text verified problem } } } }`;
+const REVIEW = `mutation ReviewBG($access: ID!, $outcome: String!, $note: String, $wait: Boolean) {
+  reviewBreakGlass(access: $access, outcome: $outcome, note: $note, wait: $wait) { TX }
 }`;
+
+/** A note as the custodian released it: the text when it matches the ledger's fingerprint, else why not. */
+function NoteText({ n, hash }: { n: AccessNote; hash: string | null | undefined }) {
+  if (!hash) return <span class="muted">none</span>;
+  if (n?.verified && n.text != null)
+    return (
+      <>
+        “{n.text}” <span class="muted">(matches the fingerprint on the ledger)</span>
+      </>
+    );
+  return <span class="muted">written, not readable here: {n?.problem ?? 'only the hospital\'s privacy officers and auditors read it'}</span>;
+}
 
 function BreakGlassQueue() {
   const { viewer } = useViewer();
@@ -575,8 +633,6 @@ function BreakGlassQueue() {
 }
 
 function BreakGlassCard({ e, canReview, onDone }: { e: any; canReview: boolean; onDone: () => void }) {
-  const note = noteText(e.noteHash);
-  const reviewNote = noteText(e.review?.noteHash);
   const roles = (e.readerRoles ?? []).filter((r: string) => r !== 'member').map((r: string) => roleNames[r] ?? r);
   return (
     <li class="card bg-card">
@@ -624,13 +680,18 @@ function BreakGlassCard({ e, canReview, onDone }: { e: any; canReview: boolean; 
       </dl>
       <p class="bg-note">
         <strong>Physician's note:</strong>{' '}
-        {note ? `“${note}”` : e.noteHash ? <span class="muted">written, kept off the ledger (fingerprint {e.noteHash.slice(0, 12)}…)</span> : <span class="muted">none</span>}
+        <NoteText n={e.note} hash={e.noteHash} />
       </p>
       {!e.delivered && <p class="warn">Nothing was delivered to the reader.</p>}
       {e.reviewed ? (
         <p>
           Reviewed by <Who id={e.review?.reviewer} /> <Time value={e.review?.time} />: <strong>{say(REVIEW_OUTCOMES, e.review?.outcome)}</strong>
-          {reviewNote && <> — “{reviewNote}”</>}
+          {e.review?.noteHash && (
+            <>
+              {' '}
+              — <NoteText n={e.reviewNote} hash={e.review.noteHash} />
+            </>
+          )}
         </p>
       ) : canReview ? (
         <ReviewForm id={e.id} onDone={onDone} />
@@ -655,10 +716,10 @@ function ReviewForm({ id, onDone }: { id: string; onDone: () => void }) {
           const c = new Checks();
           c.need(!outcome, `outcome-${id}`, 'Choose the outcome of your review.');
           c.throw();
-          const noteHash = await keepNote(note);
-          await submit(REVIEW, { access: id, outcome, noteHash });
+          const text = noteToSend(note);
+          await submit(REVIEW, { access: id, outcome, note: text });
           onDone();
-          return `Review closed: ${say(REVIEW_OUTCOMES, outcome).toLowerCase()}${noteHash ? '; your note stays off the ledger, its fingerprint is on it' : ''}.`;
+          return `Review closed: ${say(REVIEW_OUTCOMES, outcome).toLowerCase()}${text ? '; your note stays off the ledger, with the hospital; its fingerprint is on it' : ''}.`;
         });
       }}
     >
@@ -675,8 +736,8 @@ function ReviewForm({ id, onDone }: { id: string; onDone: () => void }) {
           </small>
         )}
       </fieldset>
-      <Field label="Note (optional)" hint="Kept off the ledger: only its fingerprint (SHA-256) goes on it.">
-        <textarea name={`note-${id}`} rows={2} value={note} onInput={(e) => setNote(e.currentTarget.value)} />
+      <Field label="Note (optional)" hint="Kept by this hospital, off the ledger: only its fingerprint (SHA-256) goes on it.">
+        <textarea name={`note-${id}`} rows={2} maxLength={4000} value={note} onInput={(e) => setNote(e.currentTarget.value)} />
       </Field>
       <Busy type="submit" busy={a.busy}>
         Close review
