@@ -34,4 +34,10 @@
 //	up/<record>/<version>/<hash>  a staged upload: Unix nanoseconds (8 bytes), 1 when it holds
 //	                              the version's own entries (else 0), the uploader
 //	erased/<record>               erasure tombstone
+//	nct/<note id>                 a break-glass note, sealed (notes.go; the id is api.NoteID: kind and access)
+//	ndk/<note id>                 its data key, wrapped for this node
+//
+// Break-glass notes (PutNote, ReleaseNote) are checked on arrival (the key
+// opens the note, the text is within bounds and its SHA-256 is the
+// ledger's) and kept once; Rekey rewraps their keys with the records'.
 package privatestore
