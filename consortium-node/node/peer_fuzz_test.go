@@ -171,6 +171,13 @@ func FuzzPeerMessage(f *testing.F) {
 	f.Add(kindRelay, uint8(1), mustCBOR(&relayRequest{ID: 1, Op: relayFetch, Fetch: fetch}))
 	f.Add(kindRelay, uint8(1), mustCBOR(&relayRequest{ID: 2, Op: relayPing}))
 	f.Add(kindRelayReply, uint8(1), mustCBOR(&relayReply{ID: 1, Fetch: &api.FetchResponse{RecordID: "rec-1", Version: 1}}))
+	note := &api.NoteRequest{AccessID: tx.ID{1}, Kind: api.NoteReason, Sealed: []byte{1}, Sender: "stmarys/dr-lee",
+		Keys: []api.NoteKey{{Node: "stmarys-node1", Wrapped: []byte{2}}}, Time: time.Now().Unix(), Sig: make([]byte, 64)}
+	f.Add(kindRelay, uint8(1), mustCBOR(&relayRequest{ID: 3, Op: relayNote, Note: note}))
+	f.Add(kindRelay, uint8(1), mustCBOR(&relayRequest{ID: 4, Op: relayNoteFetch, NoteFetch: &api.NoteFetchRequest{
+		AccessID: tx.ID{1}, Kind: api.NoteReview, Reader: "stmarys/privacy", Time: time.Now().Unix()}}))
+	f.Add(kindRelay, uint8(1), mustCBOR(&relayRequest{ID: 5, Op: relayNote, Fetch: fetch})) // the wrong body
+	f.Add(kindRelayReply, uint8(1), mustCBOR(&relayReply{ID: 3, NoteFetch: &api.NoteFetchResponse{AccessID: tx.ID{1}}}))
 	dk, err := envelope.NewDataKey(nil)
 	if err != nil {
 		f.Fatal(err)
