@@ -354,10 +354,10 @@ func FuzzNote(f *testing.F) {
 	req := &api.NoteRequest{AccessID: tx.ID{1}, Kind: api.NoteReason, Sealed: []byte{1}, Sender: "stmarys/dr-lee",
 		Keys: []api.NoteKey{{Node: s.nodeID, Wrapped: []byte{2}}}, Time: time.Now().Unix()}
 	s.signPrivate(f, req.Sender, req)
-	good, _ := tx.Marshal(req)
+	good, _ := codec.Marshal(req)
 	fr := &api.NoteFetchRequest{AccessID: tx.ID{1}, Kind: api.NoteReview, Reader: "stmarys/patient-ana", Time: time.Now().Unix()}
 	s.signPrivate(f, fr.Reader, fr)
-	goodFetch, _ := tx.Marshal(fr)
+	goodFetch, _ := codec.Marshal(fr)
 	f.Add(uint8(0), "application/cbor", good, "")
 	f.Add(uint8(2), "application/cbor", goodFetch, "")
 	f.Add(uint8(1), "", bytes.Repeat([]byte{2}, 40), api.NoteReason)
@@ -380,7 +380,7 @@ func FuzzNote(f *testing.F) {
 			}
 			s.signPrivate(t, who, req)
 			ctype = "application/cbor"
-			body, _ = tx.Marshal(req)
+			body, _ = codec.Marshal(req)
 		}
 		if r := post(http.MethodPost, path, ctype, body); r != nil {
 			w := s.serve(t, r)
