@@ -69,7 +69,7 @@ var mutationPolicy = map[string][2]string{
 	"readRecord":                {"record", "read"},
 	"breakGlassRead":            {"record", "break_glass"},
 	"reviewBreakGlass":          {"break_glass", "review"},
-	"sendAccessNote":            {"record", "break_glass"}, // the access's reader (or its reviewer, kind REVIEW)
+	"sendAccessNote":            {selfService}, // signs no transaction: only the access's reader (or its reviewer) sends its note
 	"createMember":              {"member", "add"},
 	"setMemberRoles":            {"member", "set_roles"},
 	"revokeMember":              {"member", "revoke"},
