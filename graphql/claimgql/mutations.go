@@ -16,15 +16,27 @@ import (
 	"github.com/almoner/almoner/portal/readmodel"
 )
 
-// args reads a mutation's arguments (schema.ArgReader) plus this module's shapes.
-// args reads a mutation's arguments; currency is the claim's (amounts as
-// people write them are in it).
+// args reads a mutation's arguments (schema.ArgReader) plus this module's
+// shapes; currency and items are the claim's as the read model holds it
+// (amounts as people write them are in its currency; an item's claimed
+// amount never changes once filed).
 type args struct {
 	schema.ArgReader
 	currency string
+	items    []claims.Item
 }
 
-// adjudication renders "SEQ:APPROVED[:REASON]".
+// claimed is item seq's claimed amount, when the read model holds the
+// claim (the ledger decides the rest).
+func (a *args) claimed(seq int) (uint64, bool) {
+	if seq < 1 || seq > len(a.items) || a.items[seq-1].Seq != uint64(seq) {
+		return 0, false
+	}
+	return a.items[seq-1].Amount, true
+}
+
+// adjudication renders "SEQ:APPROVED[:REASON]"; an item approved for more
+// than was claimed, or reduced without a reason, is refused in money.
 func (a *args) adjudication(gql string) {
 	raw, _ := a.In[gql].([]any)
 	if len(raw) == 0 {
@@ -42,6 +54,16 @@ func (a *args) adjudication(gql string) {
 			a.Fail(fmt.Sprintf("adjudication %d: approved: %v", i+1, aerr))
 		case !okS || seq < 1 || strings.Contains(reason, ":"):
 			a.Fail(fmt.Sprintf("adjudication %d needs an item seq (1-based) and an approved amount", i+1))
+		}
+		if claimed, ok := a.claimed(seq); ok && aerr == nil {
+			switch {
+			case approved > claimed:
+				a.Fail(fmt.Sprintf("item %d: approved %s exceeds the %s claimed", seq, schema.Money(approved, a.currency),
+					schema.Money(claimed, a.currency)))
+			case approved < claimed && reason == "":
+				a.Fail(fmt.Sprintf("item %d is approved for %s of %s: give a reason code for the reduction", seq,
+					schema.Money(approved, a.currency), schema.Money(claimed, a.currency)))
+			}
 		}
 		out[i] = strconv.Itoa(seq) + ":" + strconv.FormatUint(approved, 10)
 		if reason != "" {
@@ -149,7 +171,7 @@ func (m *mod) registerMutations(b *schema.Builder) error {
 				id, _ := in["claim"].(string)
 				if id != "" {
 					if c, err := m.rd.Claim(id); err == nil {
-						a.currency = c.Currency
+						a.currency, a.items = c.Currency, c.Items
 					}
 				}
 				s.build(a)

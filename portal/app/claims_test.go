@@ -110,7 +110,19 @@ func TestClaimLifecycle(t *testing.T) {
 	wantQueue(t, adjuster, "SUBMITTED")
 	wantQueue(t, adjuster, "IN_REVIEW", "c-1=IN_REVIEW")
 
-	adjuster.failed("adjudicateClaim", adjudicateDoc, map[string]any{"c": "c-1", "adj": []map[string]any{{"seq": 1, "approved": 10000}, {"seq": 2, "approved": 2000}}}, "give a reason code")
+	// Checked before signing, in money: a reduction needs a reason, and no
+	// item is approved for more than it claims.
+	for _, c := range []struct {
+		adj  []map[string]any
+		want string
+	}{
+		{[]map[string]any{{"seq": 1, "approved": 10000}, {"seq": 2, "approved": 2000}}, "item 2 is approved for 20.00 EUR of 50.00 EUR: give a reason code"},
+		{[]map[string]any{{"seq": 1, "approved": "100.01"}, {"seq": 2, "approved": "50.00"}}, "item 1: approved 100.01 EUR exceeds the 100.00 EUR claimed"},
+	} {
+		if r := adjuster.do(adjudicateDoc, map[string]any{"c": "c-1", "adj": c.adj}); r.code() != "BAD_USER_INPUT" || !strings.Contains(r.raw, c.want) {
+			t.Fatalf("adjudication %v: want %q: %s", c.adj, c.want, r.raw)
+		}
+	}
 	adjuster.ok("adjudicateClaim", adjudicateDoc, map[string]any{"c": "c-1", "adj": []map[string]any{{"seq": 1, "approved": 10000}, {"seq": 2, "approved": 2000, "reason": "plan-limit"}}})
 	wantQueue(t, adjuster, "ADJUDICATED", "c-1=ADJUDICATED")
 	r := ana.do(claimDoc, map[string]any{"id": "c-1"})
