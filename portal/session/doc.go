@@ -9,6 +9,7 @@
 // signing key lives in portal/keyring, never here.
 //
 // The data is in its own goleveldb folder (not the read model's, which is
-// rebuildable and may be deleted at any time). Imports: goleveldb,
-// golang.org/x/crypto/argon2 only.
+// rebuildable and may be deleted at any time); a record that does not
+// decode is ErrCorrupt, the integrity marker. Imports: goleveldb,
+// golang.org/x/crypto/argon2 and privacy/integrity only.
 package session

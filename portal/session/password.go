@@ -4,7 +4,6 @@ import (
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -57,7 +56,9 @@ func HashPassword(p Argon2Params, password string) (string, error) {
 		b64.EncodeToString(salt), b64.EncodeToString(key)), nil
 }
 
-var errBadHash = errors.New("session: malformed password hash")
+// errBadHash: a stored password hash that does not parse is a corrupt
+// record.
+var errBadHash = fmt.Errorf("%w: malformed password hash", ErrCorrupt)
 
 // parseHash parses an argon2id PHC string.
 func parseHash(s string) (p Argon2Params, salt, key []byte, err error) {

@@ -20,6 +20,8 @@ import (
 	"github.com/syndtr/goleveldb/leveldb/opt"
 	"github.com/syndtr/goleveldb/leveldb/storage"
 	"github.com/syndtr/goleveldb/leveldb/util"
+
+	"github.com/almoner/almoner/privacy/integrity"
 )
 
 // Errors of this package. Callers map them to user-facing codes; the
@@ -30,6 +32,10 @@ var (
 	ErrExists         = errors.New("session: account already exists")
 	ErrNotFound       = errors.New("session: not found")
 	ErrInvalid        = errors.New("session: invalid argument")
+	// ErrCorrupt marks a stored record that does not decode (an integrity
+	// failure of the disk, not a caller's mistake); it is
+	// integrity.ErrFailed.
+	ErrCorrupt = integrity.New("session: corrupt record")
 	// ErrThrottled: too many wrong current passwords for an account's
 	// password change lately; try again later.
 	ErrThrottled = errors.New("session: too many wrong passwords; try again later")
@@ -273,7 +279,10 @@ func (s *Store) get(key string, v any) error {
 	if err != nil {
 		return fmt.Errorf("session: read: %w", err)
 	}
-	return json.Unmarshal(b, v)
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("%w: %s record: %v", ErrCorrupt, key[:1], err) // the key's kind: no ids in errors
+	}
+	return nil
 }
 
 func accountKey(id string) string { return "a/" + id }
@@ -576,7 +585,7 @@ func (s *Store) Tokens(account string) ([]*Token, error) {
 	for it.Next() {
 		var t Token
 		if err := json.Unmarshal(it.Value(), &t); err != nil {
-			return nil, fmt.Errorf("session: token record: %w", err)
+			return nil, fmt.Errorf("%w: token record: %v", ErrCorrupt, err)
 		}
 		if t.Account == account {
 			out = append(out, &t)
@@ -646,7 +655,7 @@ func (s *Store) ChangePassword(account, current, next, keepSession string) (int,
 		var sess Session
 		if err := json.Unmarshal(it.Value(), &sess); err != nil {
 			it.Release()
-			return 0, fmt.Errorf("session: session record: %w", err)
+			return 0, fmt.Errorf("%w: session record: %v", ErrCorrupt, err)
 		}
 		if sess.Account != account || string(it.Key()) == "s/"+keepSession {
 			continue
