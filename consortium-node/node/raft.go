@@ -229,13 +229,13 @@ func (n *Node) applyEntry(e *raftpb.Entry) error {
 	case raftpb.EntryType_EntryConfChange:
 		cc := &raftpb.ConfChange{}
 		if err := proto.Unmarshal(e.GetData(), cc); err != nil {
-			return fmt.Errorf("node: corrupt conf change at %d: %w", idx, err)
+			return fmt.Errorf("%w: conf change at %d: %v", consensus.ErrCorrupt, idx, err) // the integrity marker
 		}
 		return n.applyConf(idx, cc)
 	case raftpb.EntryType_EntryConfChangeV2:
 		cc := &raftpb.ConfChangeV2{}
 		if err := proto.Unmarshal(e.GetData(), cc); err != nil {
-			return fmt.Errorf("node: corrupt conf change at %d: %w", idx, err)
+			return fmt.Errorf("%w: conf change at %d: %v", consensus.ErrCorrupt, idx, err) // the integrity marker
 		}
 		return n.applyConf(idx, cc)
 	}
