@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/almoner/almoner/consortium-node/api"
 	"github.com/almoner/almoner/consortium-node/contracts"
 	"github.com/almoner/almoner/consortium-node/contracts/record"
 	"github.com/almoner/almoner/consortium-node/privatestore"
+	"github.com/almoner/almoner/consortium-node/transport"
 	"github.com/almoner/almoner/consortium-node/tx"
 	"github.com/almoner/almoner/policies"
 )
@@ -34,7 +36,7 @@ func (n *Node) DeliverNote(ctx context.Context, req *api.NoteRequest) error {
 		return err
 	}
 	if custodian == n.me.Org && n.private != nil {
-		return n.putNote(req)
+		return n.keepNote(req)
 	}
 	var lastErr error = fmt.Errorf("%w: %q runs no node that this node can reach", ErrUnavailable, custodian)
 	for _, peer := range n.orgPeers(custodian) {
@@ -128,6 +130,51 @@ func (n *Node) noteHash(kind string, a *record.Access, writer string) ([]byte, e
 		return rv.NoteHash, nil
 	}
 	return nil, fmt.Errorf("%w: note kind %q (%s or %s)", ErrInvalid, kind, api.NoteReason, api.NoteReview)
+}
+
+// keepNote keeps a note from its writer on this custodian node and copies
+// it to the organisation's other custodian nodes: it returns once one of
+// them has kept it too (fsynced), or after replicaAckTimeout when none
+// has (the note then stands on this node alone; the others fetch it from
+// here). The copies carry the writer's own signed request, which each
+// node checks against its own copy of the ledger.
+func (n *Node) keepNote(req *api.NoteRequest) error {
+	if err := n.putNote(req); err != nil {
+		return err
+	}
+	peers := n.custodianPeers()
+	if len(peers) == 0 {
+		return nil
+	}
+	acks := make(chan error, len(peers))
+	for _, p := range peers {
+		peer := transport.Peer{RaftID: p.RaftID, NodeID: p.ID, Addr: p.RaftAddr, Key: p.SignKey}
+		go func() {
+			rep, err := n.relay(context.Background(), peer, &relayRequest{Op: relayNoteCopy, MinHeight: n.Head().Height, Note: req},
+				replicaAckTimeout)
+			if err == nil && rep.Code != "" {
+				err = replyErr(rep)
+			}
+			acks <- err
+		}()
+	}
+	t := time.NewTimer(replicaAckTimeout)
+	defer t.Stop()
+	for range peers {
+		select {
+		case err := <-acks:
+			if err == nil {
+				return nil
+			}
+			n.log.Warn("a node of the organisation did not keep a copy of a break-glass note", "access", req.AccessID.String(),
+				"kind", req.Kind, "err", err)
+		case <-t.C:
+			n.log.Warn("no other node of the organisation confirmed a copy of a break-glass note in time; it is on this node only",
+				"access", req.AccessID.String(), "kind", req.Kind)
+			return nil
+		}
+	}
+	return nil
 }
 
 // putNote checks and keeps a note on this custodian node.

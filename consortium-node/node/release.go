@@ -36,6 +36,7 @@ const (
 	// Break-glass notes (notes.go).
 	relayNote      = "note"       // Note: keep the note
 	relayNoteFetch = "note_fetch" // NoteFetch: release the note
+	relayNoteCopy  = "note_copy"  // Note: keep a copy (from a node of this organisation; not copied further)
 )
 
 // Relay error classes, carried in relayReply.Code.
@@ -78,7 +79,7 @@ type relayRequest struct {
 // operation needs.
 func (r *relayRequest) wellFormed() bool {
 	want := map[string][3]bool{relayPing: {}, relayFetch: {true, false, false}, relayNote: {false, true, false},
-		relayNoteFetch: {false, false, true}}
+		relayNoteCopy: {false, true, false}, relayNoteFetch: {false, false, true}}
 	w, ok := want[r.Op]
 	return ok && w == [3]bool{r.Fetch != nil, r.Note != nil, r.NoteFetch != nil}
 }
@@ -265,7 +266,15 @@ wait:
 	}
 	switch req.Op {
 	case relayNote:
-		if err := n.putNote(req.Note); err != nil {
+		if err := n.keepNote(req.Note); err != nil {
+			return n.relayFailure(from, rep, err)
+		}
+		return rep
+	case relayNoteCopy:
+		if _, err := n.sameOrgPeer(from); err != nil {
+			return n.relayFailure(from, rep, fmt.Errorf("%w: %v", ErrForbidden, err))
+		}
+		if err := n.putNote(req.Note); err != nil && !errors.Is(err, ErrNoteExists) {
 			return n.relayFailure(from, rep, err)
 		}
 		return rep

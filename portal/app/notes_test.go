@@ -3,6 +3,7 @@ package app_test
 import (
 	"bytes"
 	"context"
+	"encoding/hex"
 	"errors"
 	"io/fs"
 	"log/slog"
@@ -25,12 +26,13 @@ import (
 )
 
 // twoHospitals is a consortium of two hospitals and a regulator, each
-// with its own node and its own portal holding only its own members' keys:
-// City General's physician reads St Mary's records in emergencies.
+// with its own nodes (St Mary's two) and its own portal holding only its
+// own members' keys: City General's physician reads St Mary's records in
+// emergencies.
 func twoHospitals(t *testing.T, logs map[string]*syncBuffer) *consortium {
 	t.Helper()
 	orgs := []identity.Org{genesis.DevOrgs[0], {ID: "citygen", Kind: identity.KindHospital, Name: "City General"}, genesis.DevOrgs[3]}
-	c := testnode.StartClusterWith(t, genesis.DevOptions{Nodes: len(orgs), Orgs: orgs,
+	c := testnode.StartClusterWith(t, genesis.DevOptions{Nodes: len(orgs) + 1, Orgs: orgs,
 		ExtraMembers: []genesis.DevAccount{{ID: "citygen/admin", Roles: []string{identity.RoleOrgAdmin}},
 			{ID: "citygen/dr-ray", Roles: []string{identity.RolePhysician}}}})
 	k := &consortium{c: c, portals: map[string]*app.Portal{}, homes: map[string]string{}}
@@ -80,7 +82,7 @@ func TestBreakGlassNotes(t *testing.T) {
 	start := time.Now()
 	logs := map[string]*syncBuffer{}
 	k := twoHospitals(t, logs)
-	t.Logf("3 nodes and 3 portals up in %v", time.Since(start).Round(time.Millisecond))
+	t.Logf("%d nodes and 3 portals up in %v", len(k.c.Nodes), time.Since(start).Round(time.Millisecond))
 	clerk, ray := k.as(t, "stmarys/clerk"), k.as(t, "citygen/dr-ray")
 	privacy, auditor, ana := k.as(t, "stmarys/privacy"), k.as(t, "healthreg/auditor"), k.as(t, "stmarys/patient-ana")
 	content := `{"resourceType":"AllergyIntolerance","code":{"text":"Penicillin"}}`
@@ -238,6 +240,23 @@ func TestBreakGlassNotes(t *testing.T) {
 		t.Fatalf("the reviewed entry: %v", e)
 	}
 
+	// Each of St Mary's nodes keeps every note: with either stopped, the
+	// other releases them (to the auditor, through the regulator's node).
+	for i, cn := range k.c.Nodes {
+		if cn.Org != "stmarys" {
+			continue
+		}
+		k.c.Stop(i)
+		for _, n := range []struct{ access, kind, text string }{
+			{access1, api.NoteReason, reason}, {access2, api.NoteReason, later}, {access1, api.NoteReview, review},
+		} {
+			if got := fetchNote(t, k, "healthreg/auditor", n.access, n.kind); got != n.text {
+				t.Fatalf("with %s stopped, the %s note of %s: %q", cn.ID, n.kind, n.access, got)
+			}
+		}
+		k.c.Start(i)
+	}
+
 	// No node, portal or ledger keeps any of the notes in plain form (the
 	// search does find what they keep in plain form: member ids), and no
 	// portal logs them.
@@ -262,6 +281,54 @@ func TestBreakGlassNotes(t *testing.T) {
 			}
 		}
 	}
+}
+
+// fetchNote fetches note kind of access from St Mary's through the
+// reader's organisation's node, signed by reader, and opens it with the
+// reader's key.
+func fetchNote(t *testing.T, k *consortium, reader, access, kind string) string {
+	t.Helper()
+	kf, err := genesis.LoadKeyFile(genesis.KeyPath(k.c.Home, reader))
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := tx.ParseID(access)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := &api.NoteFetchRequest{AccessID: id, Kind: kind, Reader: reader, Time: time.Now().Unix()}
+	sk, err := kf.SignKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := api.SignPrivate(req, sk); err != nil {
+		t.Fatal(err)
+	}
+	org, _, _ := strings.Cut(reader, "/")
+	resp, err := k.c.Node(org).Client.FetchNote(context.Background(), req)
+	if err != nil {
+		t.Fatalf("fetching the %s note of %s: %v", kind, access, err)
+	}
+	seed, err := hex.DecodeString(kf.EncSeed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rk, err := envelope.NewReaderKey(seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rk.Destroy()
+	nid := api.NoteID(kind, id)
+	dk, err := envelope.Unwrap(rk, reader, resp.Wrapped, nid, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dk.Destroy()
+	text, err := envelope.Open(dk, resp.Sealed, nid, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(text)
 }
 
 // sealNote seals text as note kind of access for custodian's nodes
