@@ -177,6 +177,7 @@ func FuzzPeerMessage(f *testing.F) {
 	f.Add(kindRelay, uint8(1), mustCBOR(&relayRequest{ID: 4, Op: relayNoteFetch, NoteFetch: &api.NoteFetchRequest{
 		AccessID: tx.ID{1}, Kind: api.NoteReview, Reader: "stmarys/privacy", Time: time.Now().Unix()}}))
 	f.Add(kindRelay, uint8(1), mustCBOR(&relayRequest{ID: 5, Op: relayNote, Fetch: fetch})) // the wrong body
+	f.Add(kindRelay, uint8(1), mustCBOR(&relayRequest{ID: 6, Op: relayNoteCopy, Note: note}))
 	f.Add(kindRelayReply, uint8(1), mustCBOR(&relayReply{ID: 3, NoteFetch: &api.NoteFetchResponse{AccessID: tx.ID{1}}}))
 	dk, err := envelope.NewDataKey(nil)
 	if err != nil {

@@ -122,7 +122,8 @@ func (m *mod) noteField(kind, desc string) *graphql.Field {
 		if err != nil {
 			return nil, nil
 		}
-		if ok, err := m.cfg.Allowed(p.Context, schema.Question{Obj: api.NoteObject, Act: api.NoteAction, Org: a.Custodian}); err != nil || !ok {
+		q := schema.Question{Obj: api.NoteObject, Act: api.NoteAction, Org: a.Custodian}
+		if ok, err := m.cfg.Allowed(p.Context, q); err != nil || !ok {
 			return nil, err
 		}
 		id, err := tx.ParseID(a.ID)
@@ -258,7 +259,8 @@ func (m *mod) registerNoteMutations(b *schema.Builder) error {
 }
 
 // reviewNoteDone keeps the review note of a review that committed.
-func (m *mod) reviewNoteDone(ctx context.Context, v, custodian, access, note string, res *schema.TxResult, err error) (any, error) {
+func (m *mod) reviewNoteDone(ctx context.Context, v, custodian, access, note string, res *schema.TxResult,
+	err error) (any, error) {
 	if err != nil {
 		return nil, err
 	}
