@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -33,6 +34,25 @@ type accessNote struct {
 	text    string
 	ok      bool
 	problem string
+}
+
+// withNote adds what became of the note nd (nil: none was given) to err,
+// the answer of a break-glass read whose record was not delivered: the
+// physician learns whether the privacy officer got the note, and how to
+// send it again when not.
+func withNote(err error, nd *noteDelivery, access tx.ID) error {
+	var e *schema.Error
+	if nd == nil || !errors.As(err, &e) {
+		return err
+	}
+	out := *e
+	if nd.err == nil {
+		out.Message += ". Your note reached the custodian's privacy officer"
+	} else {
+		out.Message += ". Your note did not reach the custodian either (" + nd.err.Message + "): send it again with " +
+			"sendAccessNote(access: \"" + access.String() + "\")"
+	}
+	return &out
 }
 
 // noteArg returns the note argument: "" when absent or blank, else the

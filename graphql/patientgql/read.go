@@ -170,7 +170,7 @@ func (m *mod) readRecord(ctx context.Context, v string, res *schema.TxResult, no
 		err = m.checkReleased(ctx, opened, ev.Attr("record"), ev.Attr("version"))
 	}
 	if err != nil {
-		return nil, m.cfg.NotDelivered(ctx, res.ID, err)
+		return nil, withNote(m.cfg.NotDelivered(ctx, res.ID, err), nd, res.ID)
 	}
 	// Record ids, versions and readers only: never the content.
 	m.log.InfoContext(ctx, "record read", "access", res.ID.String(), "record", opened.RecordID, "version", opened.Version, "reader", v, "kind", kind)
