@@ -67,6 +67,10 @@ type gen struct {
 	nonce  uint64
 	n      int // timed transactions
 
+	perCampaign int // gifts per load campaign (giftCampaign)
+	gifts       int // gifts yielded so far
+	setupTxs    int // transactions committed by the setup
+
 	donors, patients, adjusters []string
 	campaigns                   []string
 	records, consents           []string // per patient
@@ -165,8 +169,9 @@ func (g *gen) setup(ctx context.Context, workload string, n int, progress func(s
 		}
 	}
 	if c["give"] > 0 {
-		progress("setup: 4 campaigns")
-		if err := g.commit(ctx, g.campaignCalls(4)); err != nil {
+		nc := campaignsFor(c["give"], g.perCampaign)
+		progress(fmt.Sprintf("setup: %d campaigns", nc))
+		if err := g.commit(ctx, g.campaignCalls(nc)); err != nil {
 			return err
 		}
 	}
@@ -190,7 +195,13 @@ func (g *gen) next(workload string, i int) (call, error) {
 	case "onboard":
 		return g.onboard(i)
 	case "give":
-		d, c := g.donors[i%len(g.donors)], g.campaigns[i%len(g.campaigns)]
+		j := g.gifts
+		g.gifts++
+		ci := giftCampaign(j, g.perCampaign)
+		if ci >= len(g.campaigns) {
+			return call{}, fmt.Errorf("gift %d: only %d campaigns were set up", j, len(g.campaigns))
+		}
+		d, c := g.donors[j%len(g.donors)], g.campaigns[ci]
 		return g.call(d, "donation", "give", tx.String("campaign_id", c), tx.Uint("amount", uint64(500+(i%50)*100)))
 	case "access":
 		p := i % len(g.patients)
@@ -264,8 +275,35 @@ func (g *gen) newMembers(admin, prefix, role string, n int, ids *[]string) []cal
 	return out
 }
 
+// hotCampaigns is how many campaigns take gifts at once (hot accounts:
+// gifts in flight together land on these few); defaultGiftsPerCampaign is
+// how many gifts each takes before the next takes its place. A campaign
+// milestone's escrow queue is one state value that every gift to it reads
+// and rewrites whole (~68 bytes per gift queued), so gifts to one campaign
+// cost time and bytes in proportion to the gifts before them: unbounded,
+// a long run would measure that queue instead of the ledger's growth.
+const (
+	hotCampaigns            = 4
+	defaultGiftsPerCampaign = 256
+)
+
+// campaignsFor is how many campaigns gifts gifts need, perCampaign each,
+// hotCampaigns at a time (a multiple of hotCampaigns).
+func campaignsFor(gifts, perCampaign int) int {
+	per := hotCampaigns * perCampaign
+	return hotCampaigns * max(1, (gifts+per-1)/per)
+}
+
+// giftCampaign is the index of the campaign that takes gift j: gifts go
+// round the hotCampaigns of their group, and each group of hotCampaigns
+// campaigns takes hotCampaigns*perCampaign gifts, so no campaign takes more
+// than perCampaign.
+func giftCampaign(j, perCampaign int) int {
+	return j/(hotCampaigns*perCampaign)*hotCampaigns + j%hotCampaigns
+}
+
 // campaignCalls creates and opens n campaigns with one milestone that
-// no load fills (hot accounts: every gift lands on one of them).
+// no load fills.
 func (g *gen) campaignCalls(n int) []call {
 	var out []call
 	deadline := g.now.Add(365 * 24 * time.Hour).Unix()
@@ -451,6 +489,7 @@ func (g *gen) commit(ctx context.Context, calls []call) error {
 	if err != nil {
 		return err
 	}
+	g.setupTxs += len(calls)
 	for chunk := range slices.Chunk(calls, 1000) {
 		raws := make([][]byte, len(chunk))
 		for i, c := range chunk {
