@@ -3,7 +3,7 @@ GO      ?= go
 BIN     := bin
 HOME_DIR ?= .almoner/dev
 
-.PHONY: run consortium build test test-short frontend bench bench-exec bench-authz bench-admission bench-e2e bench-cluster bench-growth bench-portal devnet crashloop lint fuzz clean
+.PHONY: run consortium build test test-short frontend bench bench-exec bench-authz bench-admission bench-e2e bench-cluster bench-growth bench-soak bench-portal soak devnet crashloop lint fuzz clean
 
 PORTAL_HOME ?= .almoner/portal
 
@@ -41,7 +41,7 @@ test: lint frontend
 test-short:
 	$(GO) test -short -count=1 ./...
 
-## bench: every suite (exec, authz, admission, e2e, cluster, growth, portal), then a table of medians over
+## bench: every suite (exec, authz, admission, e2e, cluster, growth, soak, portal), then a table of medians over
 ## rounds and one "RESULT <suite> ..." line per figure (scripts/bench.sh: a few minutes on 2 cores; LONG=1 for
 ## the long form; SUITES, ROUNDS, PROFILE_DIR and the suite sizes can be set, e.g. make bench SUITES=e2e E2E_TXS=50000)
 bench:
@@ -60,8 +60,15 @@ bench-cluster:
 	SUITES=cluster scripts/bench.sh
 bench-growth:
 	SUITES=growth scripts/bench.sh
+bench-soak:
+	SUITES=soak scripts/bench.sh
 bench-portal:
 	SUITES=portal scripts/bench.sh
+
+## soak: the soak suite's long form: one node, the mix at 1,000 tx/s for 10 minutes, RSS and goroutines sampled
+## (scripts/soak.sh; DURATION, RATE, WORKLOAD can be set); the growth suite's long form is in docs/performance.md
+soak:
+	scripts/soak.sh
 
 ## devnet: 4 nodes, one per organisation, as separate processes (Ctrl-C stops all)
 devnet:

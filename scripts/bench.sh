@@ -10,7 +10,10 @@
 #   admission  mempool.Add and the node's admission with its member check (mempool, node)
 #   e2e        one node, signed txs committed/s from a load process, Block-STM and serial (bench-e2e.sh)
 #   cluster    3 nodes vs a 3-member etcd on this machine (bench-cluster.sh)
-#   growth     the first N committed txs vs N after FILL more, one node (bench-growth.sh)
+#   growth     the first N committed txs of a workload (mix) vs N after FILL more, one node; then a fresh
+#              portal's read model built from them; bytes on disk per tx (bench-growth.sh)
+#   soak       one node at a fixed offered rate of the mix for SOAK_DURATION: RSS, heap and goroutines of
+#              the first vs the last minute, and their slopes (soak.sh)
 #   portal     gift-lineage and claim-queue GraphQL queries on the demo data (bench-portal.sh)
 #
 # Every figure is the median of ROUNDS rounds (default 3); the rounds of a
@@ -32,7 +35,7 @@ cd "$(dirname "$0")/.."
 LONG=${LONG:-0}
 if [ "$LONG" = 1 ]; then long=1; else long=0; fi
 pick() { if [ $long = 1 ]; then echo "$2"; else echo "$1"; fi; } # pick SHORT LONG
-SUITES=${SUITES:-exec authz admission e2e cluster growth portal}
+SUITES=${SUITES:-exec authz admission e2e cluster growth soak portal}
 ROUNDS=${ROUNDS:-$(pick 3 5)}
 BENCHTIME=${BENCHTIME:-$(pick 3x 20x)}                   # exec: blocks of 10,000 per benchmark and round
 AUTHZ_BENCHTIME=${AUTHZ_BENCHTIME:-$(pick 10x 50x)}      # authz: blocks of 10,000 per benchmark and round
@@ -41,6 +44,11 @@ E2E_TXS=${E2E_TXS:-$(pick 20000 200000)}
 CLUSTER_TXS=${CLUSTER_TXS:-$(pick 5000 20000)}
 GROWTH_N=${GROWTH_N:-$(pick 10000 100000)}
 GROWTH_FILL=${GROWTH_FILL:-$(pick 30000 1000000)}
+GROWTH_WORKLOAD=${GROWTH_WORKLOAD:-mix}
+SOAK_DURATION=${SOAK_DURATION:-$(pick 60 600)} # seconds
+SOAK_RATE=${SOAK_RATE:-1000}                   # offered tx/s, below what one node sustains here
+SOAK_ROUNDS=${SOAK_ROUNDS:-1}
+SOAK_WORKLOAD=${SOAK_WORKLOAD:-mix}
 PORTAL_N=${PORTAL_N:-$(pick 5000 20000)}
 PORTAL_CONNS=${PORTAL_CONNS:-16 64}
 OUT=${BENCH_OUT:-bin/bench}
@@ -107,7 +115,11 @@ suite_admission() {
 }
 suite_e2e() { TXS=$E2E_TXS ROUNDS=$ROUNDS scripts/bench-e2e.sh; }
 suite_cluster() { TXS=$CLUSTER_TXS ROUNDS=$ROUNDS scripts/bench-cluster.sh; }
-suite_growth() { N=$GROWTH_N FILL=$GROWTH_FILL ROUNDS=$ROUNDS scripts/bench-growth.sh; }
+suite_growth() { N=$GROWTH_N FILL=$GROWTH_FILL ROUNDS=$ROUNDS WORKLOAD=$GROWTH_WORKLOAD scripts/bench-growth.sh; }
+suite_soak() {
+  DURATION=$SOAK_DURATION RATE=$SOAK_RATE ROUNDS=$SOAK_ROUNDS WORKLOAD=$SOAK_WORKLOAD SAMPLES_OUT=$OUT/soak-samples \
+    scripts/soak.sh
+}
 suite_portal() { N=$PORTAL_N CONNS=$PORTAL_CONNS ROUNDS=$ROUNDS scripts/bench-portal.sh; }
 
 go build -o bin/ ./scripts/benchtab
@@ -124,7 +136,7 @@ failed=()
 t0=$(date +%s)
 files=()
 for s in $SUITES; do
-  if ! declare -F "suite_$s" >/dev/null; then echo "unknown suite $s (have: exec authz admission e2e cluster growth portal)" >&2; exit 2; fi
+  if ! declare -F "suite_$s" >/dev/null; then echo "unknown suite $s (have: exec authz admission e2e cluster growth soak portal)" >&2; exit 2; fi
   echo >&2
   echo "== $s (load average $(load1))" >&2
   l0=$(load1) s0=$(date +%s)

@@ -102,6 +102,14 @@ var specs = []spec{
 		ratios: []ratio{{label: "system", num: "almoner", den: "*", metric: "writes_per_s", key: "almoner_over_{den}", col: "almoner / {den}"}}},
 	{suite: "growth", bench: "Growth", title: "one node: throughput of the first N committed txs vs N after more were committed, in one run",
 		ratios: []ratio{{label: "window", num: "later", den: "first", metric: "tx_per_s", key: "later_over_first", col: "later / first"}}},
+	{suite: "growth", bench: "GrowthRebuild", title: "a portal with a fresh home builds its read model from the node's blocks " +
+		"after the growth run (seconds from when it serves; every committed tx, setups included)"},
+	{suite: "growth", bench: "GrowthStore", title: "the node's bytes on disk per committed transaction after the growth run"},
+	{suite: "soak", bench: "Soak", title: "one node at a fixed offered rate: the node's RSS, heap and goroutines, " +
+		"medians of the first and the last window",
+		ratios: []ratio{{label: "window", num: "last", den: "first", metric: "rss_MiB", key: "rss_last_over_first", col: "RSS last / first"}}},
+	{suite: "soak", bench: "SoakTrend", title: "slopes per minute after the first window; the load's committed tx/s, " +
+		"p99 and late requests"},
 	{suite: "portal", bench: "Portal", title: "portal GraphQL on the demo data, from a separate load process"},
 }
 

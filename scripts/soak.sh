@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# Sustained load: do the node's resident memory and goroutines stay flat?
+# One fresh node; scripts/loadgen sends WORKLOAD (default mix) at a fixed
+# offered RATE (tx/s, open loop: below what the node sustains, so that the
+# node, not a queue, is measured) for DURATION seconds, in requests of
+# BATCH. Every SAMPLE seconds of the timed part (after loadgen's setup) the
+# node's /metrics is read: process_resident_memory_bytes, go_goroutines,
+# go_memstats_heap_inuse_bytes. Reports the medians of the first and the
+# last WINDOW seconds (default 60, or a quarter of DURATION if shorter),
+# and the least-squares slope per minute of each after the first WINDOW
+# (the warm-up: goleveldb's memory tables and caches filling); with the
+# load's committed tx/s, p99 and late requests (due while every connection
+# was busy: the node fell behind RATE). In the Go benchmark format on
+# stdout, as the suites of `make bench` print (its soak suite is the short
+# form: SOAK_DURATION 60 s); the samples go to SAMPLES_OUT if set.
+#
+#   scripts/soak.sh                                 # the long form: 10 minutes at 1,000 tx/s
+#   DURATION=60 ROUNDS=1 RATE=1000 scripts/soak.sh  # the short form
+set -Eeuo pipefail
+trap 'echo "$0: line $LINENO: exit status $?" >&2' ERR
+cd "$(dirname "$0")/.."
+. scripts/bench-lib.sh
+DURATION=${DURATION:-600}
+RATE=${RATE:-1000}
+WORKLOAD=${WORKLOAD:-mix}
+BATCH=${BATCH:-50}
+SAMPLE=${SAMPLE:-5}
+ROUNDS=${ROUNDS:-1}
+WINDOW=${WINDOW:-$((DURATION / 4 < 60 ? DURATION / 4 : 60))}
+if [ "$WINDOW" -lt "$SAMPLE" ]; then echo "soak: WINDOW ($WINDOW s) is shorter than SAMPLE ($SAMPLE s)" >&2; exit 2; fi
+go build -o bin/ ./consortium-node ./scripts/loadgen
+tmp=$(mktemp -d)
+node= lg=
+stop() { # VAR: stop the process whose id VAR holds
+  if [ -n "${!1}" ]; then kill "${!1}" 2>/dev/null || true; wait "${!1}" 2>/dev/null || true; fi
+  printf -v "$1" ''
+}
+cleanup() { stop lg; stop node; rm -rf "$tmp"; }
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+base=$(pick_base 0 100)
+bin/consortium-node init --home "$tmp/home" --base-port "$base" >/dev/null
+api=127.0.0.1:$base
+
+echo "soak: one node; $WORKLOAD at $RATE tx/s for ${DURATION}s (requests of $BATCH), sampled every ${SAMPLE}s; first vs last ${WINDOW}s; $ROUNDS round(s)" >&2
+echo "suite: soak"
+echo "duration: $DURATION"
+echo "rate: $RATE"
+for r in $(seq "$ROUNDS"); do
+  echo "round: $r"
+  echo "  round $r:" >&2
+  rm -rf "$tmp/home/data"
+  bin/consortium-node run --home "$tmp/home" --log-level warn 2>"$tmp/node.log" &
+  node=$!
+  wait_for curl -sf "http://$api/v1/status" >/dev/null
+  bin/loadgen --home "$tmp/home" --node "$api" --workload "$WORKLOAD" --rate "$RATE" --duration "${DURATION}s" \
+    --batch "$BATCH" --concurrency 32 --wait-leader 30s >"$tmp/loadgen.out" 2>"$tmp/loadgen.err" &
+  lg=$!
+  # The timed part starts when loadgen says it submits (its setup is done).
+  until grep -qs '^submitting ' "$tmp/loadgen.err"; do
+    if ! kill -0 "$lg" 2>/dev/null; then echo "loadgen failed:" >&2; cat "$tmp/loadgen.err" "$tmp/node.log" >&2; exit 1; fi
+    sleep 0.2
+  done
+  t0=$(date +%s.%N)
+  : >"$tmp/samples"
+  while kill -0 "$lg" 2>/dev/null; do
+    if curl -sf -m 2 -o "$tmp/metrics.txt" "http://$api/metrics"; then
+      echo "$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { print b - a }') $(metric process_resident_memory_bytes "$tmp/metrics.txt") $(metric go_goroutines "$tmp/metrics.txt") $(metric go_memstats_heap_inuse_bytes "$tmp/metrics.txt")" >>"$tmp/samples"
+    fi
+    sleep "$SAMPLE"
+  done
+  wait "$lg" || { echo "loadgen failed:" >&2; tail -5 "$tmp/loadgen.err" >&2; lg=; exit 1; }
+  lg=
+  res=$(grep '^RESULT ' "$tmp/loadgen.out")
+  echo "    $(awk 'NR == 1' "$tmp/loadgen.out")" >&2
+  stop node
+  if [ -n "${SAMPLES_OUT:-}" ]; then cp "$tmp/samples" "$SAMPLES_OUT.$r"; fi
+  # medians of the first and the last WINDOW seconds; slopes per minute after the first WINDOW
+  awk -v w="$WINDOW" -v wl="$WORKLOAD" -v tps="$(field tps <<<"$res")" -v p99="$(field p99_ms <<<"$res")" \
+    -v late="$(field late <<<"$res")" -v reqs="$(field requests <<<"$res")" '
+    function median(a, n,   i, j, t) {
+      for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
+      return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+    }
+    { t[NR] = $1; rss[NR] = $2 / 1048576; gr[NR] = $3; heap[NR] = $4 / 1048576 }
+    END {
+      if (NR < 4) { print "soak: too few samples (" NR ")" > "/dev/stderr"; exit 1 }
+      end = t[NR]
+      for (i = 1; i <= NR; i++) {
+        if (t[i] <= w) { fr[++nf] = rss[i]; fg[nf] = gr[i]; fh[nf] = heap[i] }
+        if (t[i] >= end - w) { lr[++nl] = rss[i]; lgr[nl] = gr[i]; lh[nl] = heap[i] }
+        if (t[i] > w) { n++; x = t[i] / 60; sx += x; sxx += x * x; sr += rss[i]; sg += gr[i]; sh += heap[i]
+          sxr += x * rss[i]; sxg += x * gr[i]; sxh += x * heap[i] }
+      }
+      d = n * sxx - sx * sx
+      if (n < 2 || d == 0) { print "soak: too few samples after the first window" > "/dev/stderr"; exit 1 }
+      printf "BenchmarkSoak/workload=%s/window=first 1 %.1f rss-MiB %.1f heap-MiB %.0f goroutines\n", wl, median(fr, nf), median(fh, nf), median(fg, nf)
+      printf "BenchmarkSoak/workload=%s/window=last 1 %.1f rss-MiB %.1f heap-MiB %.0f goroutines\n", wl, median(lr, nl), median(lh, nl), median(lgr, nl)
+      printf "BenchmarkSoakTrend/workload=%s 1 %.2f rss-MiB/min %.2f heap-MiB/min %.3f goroutines/min %.0f tx/s %s p99-ms %d late %d requests %d samples\n",
+        wl, (n * sxr - sx * sr) / d, (n * sxh - sx * sh) / d, (n * sxg - sx * sg) / d, tps, p99, late, reqs, NR
+    }' "$tmp/samples"
+done
