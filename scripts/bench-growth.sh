@@ -62,30 +62,38 @@ committed=0 # transactions committed in this round, setups included
 ticks=$(getconf CLK_TCK)
 cpu_seconds() { awk -v t="$ticks" '{ print ($14 + $15) / t }' "/proc/$1/stat"; }
 
-cpu0=0 # the node's CPU seconds when the last load's timed part began (after its setup)
+# Totals of the timed parts of the loads since the last window began:
+# node CPU seconds, seconds, committed, the largest p99.
+wcpu=0 wsecs=0 wtx=0 wp99=0
 load() { # txs; its RESULT line in $tmp/result
   bin/loadgen --home "$tmp/home" --node "$api" --txs "$1" --workload "$WORKLOAD" --wait-leader 30s \
     >"$tmp/loadgen.out" 2>"$tmp/loadgen.err" &
   local lg=$!
   # loadgen says "signing" once its setup is committed
   for _ in $(seq 36000); do grep -qs '^signing' "$tmp/loadgen.err" && break; kill -0 "$lg" 2>/dev/null || break; sleep 0.05; done
-  cpu0=$(cpu_seconds "$node")
+  local c0 r
+  c0=$(cpu_seconds "$node")
   wait "$lg" || { echo "loadgen failed:" >&2; cat "$tmp/loadgen.err" "$tmp/node.log" >&2; return 1; }
   echo "    $1 txs: $(awk 'NR == 1' "$tmp/loadgen.out")" >&2
   grep '^RESULT ' "$tmp/loadgen.out" >"$tmp/result"
-  committed=$((committed + $(field committed <"$tmp/result") + $(field setup_txs <"$tmp/result")))
+  r=$(cat "$tmp/result")
+  committed=$((committed + $(field committed <<<"$r") + $(field setup_txs <<<"$r")))
+  read -r wcpu wsecs wtx wp99 < <(awk -v c="$wcpu" -v s="$wsecs" -v t="$wtx" -v p="$wp99" -v c0="$c0" \
+    -v c1="$(cpu_seconds "$node")" -v rs="$(field seconds <<<"$r")" -v rt="$(field committed <<<"$r")" \
+    -v rp="$(field p99_ms <<<"$r")" 'BEGIN { print c + c1 - c0, s + rs, t + rt, (rp > p ? rp : p) }')
 }
 
-window() { # name, txs: the node's CPU time counts from the timed load on
-  local r c0 c1
-  load "$2"
-  c0=$cpu0
-  r=$(cat "$tmp/result")
-  c1=$(cpu_seconds "$node")
+# window NAME TXS: TXS in loadgen runs of at most FILL_CHUNK (a run signs
+# all its transactions before it sends, each valid for the chain's replay
+# window, 1,000 blocks); tx/s over the runs' timed parts, the node's CPU
+# time during them, the largest p99 of a run.
+window() {
+  wcpu=0 wsecs=0 wtx=0 wp99=0
+  fill "$2"
   curl -sf -o "$tmp/metrics.txt" "http://$api/metrics"
-  printf 'BenchmarkGrowth/workload=%s/window=%s 1 %s tx/s %s p99-ms %.0f node-cpu-us/tx %.1f rss-MiB %s goroutines\n' \
-    "$WORKLOAD" "$1" "$(field tps <<<"$r")" "$(field p99_ms <<<"$r")" \
-    "$(awk -v a="$c0" -v b="$c1" -v n="$2" 'BEGIN { print 1e6 * (b - a) / n }')" \
+  printf 'BenchmarkGrowth/workload=%s/window=%s 1 %.1f tx/s %s p99-ms %.0f node-cpu-us/tx %.1f rss-MiB %s goroutines\n' \
+    "$WORKLOAD" "$1" "$(awk -v n="$wtx" -v s="$wsecs" 'BEGIN { print n / s }')" "$wp99" \
+    "$(awk -v c="$wcpu" -v n="$wtx" 'BEGIN { print 1e6 * c / n }')" \
     "$(awk '{ print $1 / 1048576 }' <<<"$(metric process_resident_memory_bytes "$tmp/metrics.txt")")" \
     "$(metric go_goroutines "$tmp/metrics.txt")"
 }
