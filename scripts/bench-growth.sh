@@ -23,6 +23,10 @@
 #
 #   N=10000 FILL=30000 ROUNDS=3 WORKLOAD=mix scripts/bench-growth.sh
 #
+# With PROFILE_DIR, the last round's portal runs with --pprof: a CPU
+# profile of the first PROFILE_SECONDS (default 8) of its catch-up, then
+# its allocation profile (PROFILE_DIR/growth-rebuild.{cpu,allocs}.pprof).
+#
 # The issue's long form (10 million committed, the later million within
 # 10% of the first; the read model's rebuild per million) is
 #
@@ -54,9 +58,9 @@ cleanup() { stop pp; stop node; rm -rf "$tmp"; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-base=$(pick_base 0 100 1000)
+base=$(pick_base 0 100 1000 1001)
 bin/consortium-node init --home "$tmp/home" --base-port "$base" >/dev/null
-api=127.0.0.1:$base portal=127.0.0.1:$((base + 1000))
+api=127.0.0.1:$base portal=127.0.0.1:$((base + 1000)) pprof=127.0.0.1:$((base + 1001))
 
 committed=0 # transactions committed in this round, setups included
 ticks=$(getconf CLK_TCK)
@@ -114,11 +118,21 @@ rebuild() {
   height=$(curl -sf "http://$api/v1/status" | python3 -c 'import json,sys; print(json.load(sys.stdin)["height"])')
   echo "    read model: a fresh portal follows the node to height $height..." >&2
   t0=$(date +%s.%N)
-  bin/portal --node "$api" --listen "$portal" --home "$home" --dev "$tmp/home" --log-level warn 2>"$tmp/portal.log" &
+  local prof=() cpuprof=
+  if [ -n "${PROFILE_DIR:-}" ] && [ "$1" = "$ROUNDS" ]; then prof=(--pprof "$pprof"); fi
+  bin/portal --node "$api" --listen "$portal" --home "$home" --dev "$tmp/home" --log-level warn "${prof[@]}" \
+    2>"$tmp/portal.log" &
   pp=$!
   while :; do
     if curl -sf -o "$tmp/pmetrics.txt" "http://$portal/metrics" 2>/dev/null; then
-      if [ -z "$tu" ]; then tu=$(date +%s.%N); fi
+      if [ -z "$tu" ]; then
+        tu=$(date +%s.%N)
+        if [ ${#prof[@]} -gt 0 ]; then
+          mkdir -p "$PROFILE_DIR"
+          profile_cpu "http://$pprof" "${PROFILE_SECONDS:-8}" "$PROFILE_DIR/growth-rebuild.cpu.pprof"
+          cpuprof=$!
+        fi
+      fi
       lag=$(metric portal_readmodel_lag_blocks "$tmp/pmetrics.txt")
       if [ "${lag:-x}" = 0 ]; then break; fi
     fi
@@ -129,6 +143,11 @@ rebuild() {
     sleep 0.2
   done
   t1=$(date +%s.%N)
+  if [ -n "$cpuprof" ]; then
+    wait "$cpuprof" || echo "  (the rebuild's CPU profile failed: it ended before ${PROFILE_SECONDS:-8}s?)" >&2
+    profile_allocs "http://$pprof" "$PROFILE_DIR/growth-rebuild.allocs.pprof"
+    echo "    profiles: $PROFILE_DIR/growth-rebuild.{cpu,allocs}.pprof (the first ${PROFILE_SECONDS:-8}s of the catch-up)" >&2
+  fi
   secs=$(awk -v a="$tu" -v b="$t1" 'BEGIN { print b - a }')
   stop pp
   awk -v s="$secs" -v n="$committed" -v h="$height" -v rss="$(metric process_resident_memory_bytes "$tmp/pmetrics.txt")" \
