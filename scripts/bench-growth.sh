@@ -74,7 +74,11 @@ load() { # txs; its RESULT line in $tmp/result
     >"$tmp/loadgen.out" 2>"$tmp/loadgen.err" &
   local lg=$!
   # loadgen says "signing" once its setup is committed
-  for _ in $(seq 36000); do grep -qs '^signing' "$tmp/loadgen.err" && break; kill -0 "$lg" 2>/dev/null || break; sleep 0.05; done
+  for _ in $(seq 36000); do
+    grep -qs '^signing' "$tmp/loadgen.err" && break
+    kill -0 "$lg" 2>/dev/null || break
+    sleep 0.05
+  done
   local c0 r
   c0=$(cpu_seconds "$node")
   wait "$lg" || { echo "loadgen failed:" >&2; cat "$tmp/loadgen.err" "$tmp/node.log" >&2; return 1; }
@@ -146,7 +150,8 @@ rebuild() {
   if [ -n "$cpuprof" ]; then
     wait "$cpuprof" || echo "  (the rebuild's CPU profile failed: it ended before ${PROFILE_SECONDS:-8}s?)" >&2
     profile_allocs "http://$pprof" "$PROFILE_DIR/growth-rebuild.allocs.pprof"
-    echo "    profiles: $PROFILE_DIR/growth-rebuild.{cpu,allocs}.pprof (the first ${PROFILE_SECONDS:-8}s of the catch-up)" >&2
+    echo "    profiles: $PROFILE_DIR/growth-rebuild.{cpu,allocs}.pprof" \
+      "(the first ${PROFILE_SECONDS:-8}s of the catch-up)" >&2
   fi
   secs=$(awk -v a="$tu" -v b="$t1" 'BEGIN { print b - a }')
   stop pp

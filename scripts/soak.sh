@@ -43,7 +43,8 @@ base=$(pick_base 0 100)
 bin/consortium-node init --home "$tmp/home" --base-port "$base" >/dev/null
 api=127.0.0.1:$base
 
-echo "soak: one node; $WORKLOAD at $RATE tx/s for ${DURATION}s (requests of $BATCH), sampled every ${SAMPLE}s; first vs last ${WINDOW}s; $ROUNDS round(s)" >&2
+echo "soak: one node; $WORKLOAD at $RATE tx/s for ${DURATION}s (requests of $BATCH), sampled every ${SAMPLE}s;" \
+  "first vs last ${WINDOW}s; $ROUNDS round(s)" >&2
 echo "suite: soak"
 echo "duration: $DURATION"
 echo "rate: $RATE"
@@ -59,14 +60,18 @@ for r in $(seq "$ROUNDS"); do
   lg=$!
   # The timed part starts when loadgen says it submits (its setup is done).
   until grep -qs '^submitting ' "$tmp/loadgen.err"; do
-    if ! kill -0 "$lg" 2>/dev/null; then echo "loadgen failed:" >&2; cat "$tmp/loadgen.err" "$tmp/node.log" >&2; exit 1; fi
+    if ! kill -0 "$lg" 2>/dev/null; then
+      echo "loadgen failed:" >&2; cat "$tmp/loadgen.err" "$tmp/node.log" >&2; exit 1
+    fi
     sleep 0.2
   done
   t0=$(date +%s.%N)
   : >"$tmp/samples"
   while kill -0 "$lg" 2>/dev/null; do
     if curl -sf -m 2 -o "$tmp/metrics.txt" "http://$api/metrics"; then
-      echo "$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { print b - a }') $(metric process_resident_memory_bytes "$tmp/metrics.txt") $(metric go_goroutines "$tmp/metrics.txt") $(metric go_memstats_heap_inuse_bytes "$tmp/metrics.txt")" >>"$tmp/samples"
+      m=$tmp/metrics.txt
+      echo "$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { print b - a }') $(metric process_resident_memory_bytes "$m")" \
+        "$(metric go_goroutines "$m") $(metric go_memstats_heap_inuse_bytes "$m")" >>"$tmp/samples"
     fi
     sleep "$SAMPLE"
   done
@@ -95,9 +100,11 @@ for r in $(seq "$ROUNDS"); do
       }
       d = n * sxx - sx * sx
       if (n < 2 || d == 0) { print "soak: too few samples after the first window" > "/dev/stderr"; exit 1 }
-      printf "BenchmarkSoak/workload=%s/window=first 1 %.1f rss-MiB %.1f heap-MiB %.0f goroutines\n", wl, median(fr, nf), median(fh, nf), median(fg, nf)
-      printf "BenchmarkSoak/workload=%s/window=last 1 %.1f rss-MiB %.1f heap-MiB %.0f goroutines\n", wl, median(lr, nl), median(lh, nl), median(lgr, nl)
-      printf "BenchmarkSoakTrend/workload=%s 1 %.2f rss-MiB/min %.2f heap-MiB/min %.3f goroutines/min %.0f tx/s %s p99-ms %d late %d requests %d samples\n",
+      f = "BenchmarkSoak/workload=%s/window=%s 1 %.1f rss-MiB %.1f heap-MiB %.0f goroutines\n"
+      printf f, wl, "first", median(fr, nf), median(fh, nf), median(fg, nf)
+      printf f, wl, "last", median(lr, nl), median(lh, nl), median(lgr, nl)
+      printf "BenchmarkSoakTrend/workload=%s 1 %.2f rss-MiB/min %.2f heap-MiB/min %.3f goroutines/min %.0f tx/s" \
+        " %s p99-ms %d late %d requests %d samples\n",
         wl, (n * sxr - sx * sr) / d, (n * sxh - sx * sh) / d, (n * sxg - sx * sg) / d, tps, p99, late, reqs, NR
     }' "$tmp/samples"
 done

@@ -35,7 +35,8 @@
 // there. The first line of the output is for people ("...: N tx/s; ..."),
 // the last a machine-readable summary:
 //
-//	RESULT workload=... setup_s=... tps=... p50_ms=... p99_ms=... committed=... failed=... ... setup_txs=... offered_tps=... late=...
+//	RESULT workload=... setup_s=... tps=... p50_ms=... p99_ms=... committed=... failed=... ...
+//	    ... setup_txs=... offered_tps=... late=...
 //
 // (setup_txs: transactions the setup committed; offered_tps: --rate, 0 when
 // closed loop.)
@@ -137,8 +138,8 @@ func run() error {
 	workload := flag.String("workload", wOnboard, "what to send: "+strings.Join(workloads, ", ")+
 		" (mix: per 20 txs 8 gifts, 5 record accesses, 2 consent grants, 3 claim submissions, 2 adjudications)")
 	waitLeader := flag.Duration("wait-leader", 0, "first wait up to this long for every node to report a raft leader (0: don't)")
-	rate := flag.Float64("rate", 0, "offered load in tx/s: a request of --batch is sent every batch/rate seconds, signed when due, "+
-		"whether or not earlier ones committed (open loop, at most --concurrency in flight; 0: as fast as they commit)")
+	rate := flag.Float64("rate", 0, "offered load in tx/s: a request of --batch is sent every batch/rate seconds, "+
+		"signed when due, whether or not earlier ones committed (open loop, at most --concurrency in flight; 0: as fast as they commit)")
 	duration := flag.Duration("duration", 0, "with --rate: send for this long (--txs becomes rate x duration)")
 	perCampaign := flag.Int("gifts-per-campaign", defaultGiftsPerCampaign, "gifts a load campaign takes before the next "+
 		"takes its place (a milestone's escrow queue is one state value that every gift rewrites)")
@@ -227,7 +228,8 @@ func run() error {
 		pollCtx, stopPoll := context.WithCancel(ctx)
 		defer stopPoll()
 		go pollHeight(pollCtx, cl, &height)
-		fmt.Fprintf(os.Stderr, "submitting %d transactions (%s) at %.0f tx/s to %s in batches of %d from up to %d connections...\n",
+		fmt.Fprintf(os.Stderr,
+			"submitting %d transactions (%s) at %.0f tx/s to %s in batches of %d from up to %d connections...\n",
 			*n, *workload, *rate, strings.Join(addrs, ","), *batch, *conc)
 		start = time.Now()
 		go func() {
@@ -270,7 +272,8 @@ func run() error {
 			txBytes += len(raws[i])
 		}
 		produced = len(raws)
-		fmt.Fprintf(os.Stderr, "submitting to %s in batches of %d from %d connections...\n", strings.Join(addrs, ","), *batch, *conc)
+		fmt.Fprintf(os.Stderr, "submitting to %s in batches of %d from %d connections...\n",
+			strings.Join(addrs, ","), *batch, *conc)
 		start = time.Now()
 		go func() {
 			defer close(next)
@@ -341,8 +344,10 @@ func run() error {
 	fmt.Printf("%s: committed %d signed txs (%d failed) in %.2fs: %.0f tx/s; %d blocks; median batch latency %v; per-tx commit latency p50 %v p99 %v; %d node(s)\n",
 		*workload, total, failed.Load(), el.Seconds(), tps, blocks, reqP50.Round(time.Millisecond),
 		p50.Round(time.Millisecond), p99.Round(time.Millisecond), len(addrs))
-	fmt.Printf("RESULT workload=%s setup_s=%.1f tps=%.1f p50_ms=%.1f p99_ms=%.1f committed=%d failed=%d seconds=%.3f blocks=%d requests=%d batch=%d concurrency=%d nodes=%d tx_bytes=%d setup_txs=%d offered_tps=%.1f late=%d\n",
-		*workload, setup.Seconds(), tps, ms(p50), ms(p99), total, failed.Load(), el.Seconds(), blocks, len(lat), *batch, *conc, len(addrs), txBytes/max(produced, 1), g.setupTxs, *rate, late.Load())
+	fmt.Printf("RESULT workload=%s setup_s=%.1f tps=%.1f p50_ms=%.1f p99_ms=%.1f committed=%d failed=%d seconds=%.3f "+
+		"blocks=%d requests=%d batch=%d concurrency=%d nodes=%d tx_bytes=%d setup_txs=%d offered_tps=%.1f late=%d\n",
+		*workload, setup.Seconds(), tps, ms(p50), ms(p99), total, failed.Load(), el.Seconds(),
+		blocks, len(lat), *batch, *conc, len(addrs), txBytes/max(produced, 1), g.setupTxs, *rate, late.Load())
 	return firstErr
 }
 
