@@ -161,15 +161,93 @@ func LoadDisbursement(r contracts.StateReader, id string) (*Disbursement, error)
 	return contracts.Load[Disbursement](r, contracts.Key(Name, disbKey(id)), "disbursement "+strconv.Quote(id))
 }
 
-func loadQueue(r contracts.StateReader, c string, seq uint64) ([]Entry, error) {
-	q, err := contracts.Load[[]Entry](r, contracts.Key(Name, queueKey(c, seq)), "escrow queue")
-	if errors.Is(err, contracts.ErrNotFound) {
-		return nil, nil // empty
+// A milestone's escrow queue is kept in chunks of at most queueChunk
+// entries, chunk 0 under queueKey and chunk k under queueKey/k, contiguous
+// from 0: a gift appends to the last chunk instead of rewriting the whole
+// queue (a popular campaign has hundreds of thousands of gifts; with one
+// value every gift cost as much as all the gifts before it). A chunk 0
+// written before chunks existed may hold more; nothing is appended to a
+// full chunk.
+const queueChunk = 256
+
+func chunkKey(c string, seq uint64, k int) string {
+	if k == 0 {
+		return queueKey(c, seq)
 	}
+	return queueKey(c, seq) + "/" + strconv.Itoa(k)
+}
+
+// loadQueue reads a milestone's whole escrow queue, in order, and how many
+// chunks hold it.
+func loadQueue(r contracts.StateReader, c string, seq uint64) ([]Entry, int, error) {
+	var q []Entry
+	for k := 0; ; k++ {
+		chunk, err := contracts.Load[[]Entry](r, contracts.Key(Name, chunkKey(c, seq, k)), "escrow queue")
+		if errors.Is(err, contracts.ErrNotFound) {
+			return q, k, nil
+		}
+		if err != nil {
+			return nil, 0, err
+		}
+		q = append(q, *chunk...)
+	}
+}
+
+// lastChunk returns the index of a queue's last chunk (-1: empty), probing
+// O(log chunks) keys: chunks are contiguous from 0.
+func lastChunk(r contracts.StateReader, c string, seq uint64) int {
+	has := func(k int) bool {
+		_, ok := r.Get(contracts.Key(Name, chunkKey(c, seq, k)))
+		return ok
+	}
+	if !has(0) {
+		return -1
+	}
+	lo, hi := 0, 1 // has(lo); find a hi without a chunk
+	for has(hi) {
+		lo, hi = hi, hi*2
+	}
+	for hi-lo > 1 { // has(lo), !has(hi)
+		if mid := (lo + hi) / 2; has(mid) {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	return lo
+}
+
+// appendQueue adds e at the end of a milestone's escrow queue.
+func appendQueue(ctx contracts.Context, c string, seq uint64, e Entry) error {
+	r := contracts.State(ctx, Name)
+	k := lastChunk(r, c, seq)
+	if k < 0 {
+		return contracts.Put(ctx, chunkKey(c, seq, 0), []Entry{e})
+	}
+	chunk, err := contracts.Load[[]Entry](r, contracts.Key(Name, chunkKey(c, seq, k)), "escrow queue")
 	if err != nil {
-		return nil, err
+		return err
 	}
-	return *q, nil
+	if len(*chunk) >= queueChunk {
+		return contracts.Put(ctx, chunkKey(c, seq, k+1), []Entry{e})
+	}
+	return contracts.Put(ctx, chunkKey(c, seq, k), append(*chunk, e))
+}
+
+// writeQueue replaces a queue of chunks chunks with q (nil: deletes it).
+func writeQueue(ctx contracts.Context, c string, seq uint64, chunks int, q []Entry) error {
+	k := 0
+	for ; len(q) > 0; k++ {
+		n := min(len(q), queueChunk)
+		if err := contracts.Put(ctx, chunkKey(c, seq, k), q[:n:n]); err != nil {
+			return err
+		}
+		q = q[n:]
+	}
+	for ; k < chunks; k++ {
+		ctx.Delete(chunkKey(c, seq, k))
+	}
+	return nil
 }
 
 // Contract is the donation system contract.
@@ -441,11 +519,7 @@ func give(ctx contracts.Context, args tx.Args) error {
 	for _, a := range g.Allocations {
 		m := &c.Milestones[a.Milestone-1]
 		m.Funded += a.Amount
-		q, err := loadQueue(contracts.State(ctx, Name), c.ID, m.Seq)
-		if err != nil {
-			return err
-		}
-		if err := contracts.Put(ctx, queueKey(c.ID, m.Seq), append(q, Entry{Gift: g.ID, Earmarked: a.Earmarked})); err != nil {
+		if err := appendQueue(ctx, c.ID, m.Seq, Entry{Gift: g.ID, Earmarked: a.Earmarked}); err != nil {
 			return err
 		}
 	}
@@ -551,7 +625,7 @@ func milestoneAction(ctx contracts.Context, method string, args tx.Args) error {
 // refundMilestone refunds every gift's undisbursed part in m's escrow.
 func refundMilestone(ctx contracts.Context, c *Campaign, m *Milestone, why string) error {
 	r := contracts.State(ctx, Name)
-	q, err := loadQueue(r, c.ID, m.Seq)
+	q, chunks, err := loadQueue(r, c.ID, m.Seq)
 	if err != nil {
 		return err
 	}
@@ -576,8 +650,7 @@ func refundMilestone(ctx contracts.Context, c *Campaign, m *Milestone, why strin
 			return err
 		}
 	}
-	ctx.Delete(queueKey(c.ID, m.Seq))
-	return nil
+	return writeQueue(ctx, c.ID, m.Seq, chunks, nil)
 }
 
 func disburse(ctx contracts.Context, args tx.Args) error {
@@ -645,7 +718,7 @@ func disburse(ctx contracts.Context, args tx.Args) error {
 	if _, exists := ctx.Get(disbKey(d.ID)); exists {
 		return fmt.Errorf("%w: disbursement %q already exists", contracts.ErrConflict, d.ID)
 	}
-	q, err := loadQueue(r, c.ID, m.Seq)
+	q, chunks, err := loadQueue(r, c.ID, m.Seq)
 	if err != nil {
 		return err
 	}
@@ -701,9 +774,7 @@ func disburse(ctx contracts.Context, args tx.Args) error {
 			rest = append(rest, e)
 		}
 	}
-	if len(rest) == 0 {
-		ctx.Delete(queueKey(c.ID, m.Seq))
-	} else if err := contracts.Put(ctx, queueKey(c.ID, m.Seq), rest); err != nil {
+	if err := writeQueue(ctx, c.ID, m.Seq, chunks, rest); err != nil {
 		return err
 	}
 	m.Disbursed += d.Amount

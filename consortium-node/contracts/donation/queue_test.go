@@ -1,0 +1,131 @@
+package donation_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/almoner/almoner/consortium-node/contracts"
+	"github.com/almoner/almoner/consortium-node/contracts/chaintest"
+	"github.com/almoner/almoner/consortium-node/contracts/donation"
+	"github.com/almoner/almoner/consortium-node/contracts/identity"
+	"github.com/almoner/almoner/consortium-node/tx"
+)
+
+// queueChunks returns the sizes of a milestone's escrow queue chunks in
+// state, in order, failing if they are not contiguous from 0.
+func queueChunks(t *testing.T, c *chaintest.Chain, campaign string, seq int) []int {
+	t.Helper()
+	base := contracts.Key(donation.Name, fmt.Sprintf("q/%s/%d", campaign, seq))
+	var sizes []int
+	for k := 0; ; k++ {
+		key := base
+		if k > 0 {
+			key = fmt.Sprintf("%s/%d", base, k)
+		}
+		q, err := contracts.Load[[]donation.Entry](c.Reader(), key, "chunk")
+		if err != nil {
+			break
+		}
+		sizes = append(sizes, len(*q))
+	}
+	n := 0
+	_ = c.Scan(base, func(k string, _ []byte) bool {
+		if k == base || strings.HasPrefix(k, base+"/") {
+			n++
+		}
+		return true
+	})
+	if n != len(sizes) {
+		t.Fatalf("queue %s/%d: %d chunks in state, %d of them contiguous from 0", campaign, seq, n, len(sizes))
+	}
+	return sizes
+}
+
+// TestEscrowQueueInChunks: a popular campaign's escrow queue grows in
+// chunks of at most 256 gifts (a gift no longer rewrites every gift before
+// it), on the Block-STM executor with many gifts per block; disbursements
+// still draw earmarked gifts first, then first in, first out, across
+// chunks; what is left is rewritten in chunks from 0; a rejected milestone
+// refunds everything and leaves no chunk behind.
+func TestEscrowQueueInChunks(t *testing.T) {
+	orgs := []identity.Org{{ID: "hope", Kind: identity.KindCharity, Name: "Hope"},
+		{ID: "reg", Kind: identity.KindRegulator, Name: "Reg"}, {ID: "stmarys", Kind: identity.KindHospital, Name: "St Mary's"}}
+	members := []chaintest.Member{{ID: "hope/officer", Roles: []string{identity.RoleCharityOfficer}},
+		{ID: "reg/validator", Roles: []string{identity.RoleMilestoneValidator}}}
+	for i := range 8 {
+		members = append(members, chaintest.Member{ID: fmt.Sprintf("hope/donor%d", i), Roles: []string{identity.RoleDonor}})
+	}
+	c := chaintest.New(t, chaintest.Options{Orgs: orgs, Members: members, Parallel: true})
+	must(t, create(c, "hope/officer", "popular", ms(c, 1_000_000, "reg/validator", 5), ms(c, 1_000_000, "reg/validator", 9)))
+	must(t, c.Call("hope/officer", donation.Name, "open", tx.String("campaign_id", "popular")).Err)
+
+	// 700 gifts of 10 in blocks of 100: every 7th earmarked for milestone
+	// 1, the rest fill milestone 1 first (all fit in it).
+	var gifts, earmarked, plain []string
+	for b := range 7 {
+		var txs []*tx.Signed
+		for i := range 100 {
+			args := []tx.Arg{tx.String("campaign_id", "popular"), tx.Uint("amount", 10)}
+			if (b*100+i)%7 == 0 {
+				args = append(args, tx.Uint("milestone", 1))
+			}
+			txs = append(txs, c.Sign(fmt.Sprintf("hope/donor%d", i%8), donation.Name, "give", args...))
+		}
+		for i, r := range c.Block(txs...) {
+			must(t, r.Err)
+			gifts = append(gifts, r.ID.String())
+			if (b*100+i)%7 == 0 {
+				earmarked = append(earmarked, r.ID.String())
+			} else {
+				plain = append(plain, r.ID.String())
+			}
+		}
+	}
+	if got := queueChunks(t, c, "popular", 1); fmt.Sprint(got) != "[256 256 188]" {
+		t.Fatalf("milestone 1's queue in chunks of %v, want [256 256 188]", got)
+	}
+	conserved(t, c, "popular", gifts)
+
+	// Draw 3,000 (300 gifts): the 100 earmarked first, then the first 200
+	// others in the order they came.
+	must(t, c.Call("hope/officer", donation.Name, "submit_evidence", tx.String("campaign_id", "popular"), tx.Uint("milestone", 1),
+		tx.Bytes("evidence_hash", chaintest.Seed("e"))).Err)
+	must(t, c.Call("reg/validator", donation.Name, "approve_milestone", tx.String("campaign_id", "popular"), tx.Uint("milestone", 1)).Err)
+	must(t, c.Call("hope/officer", donation.Name, "disburse", tx.String("campaign_id", "popular"), tx.Uint("milestone", 1),
+		tx.String("disbursement_id", "p-1"), tx.String("payee", "stmarys"), tx.Uint("amount", 3000), tx.String("purpose", "beds"),
+		tx.String("payment_ref", "R1"), tx.Bytes("evidence_hash", chaintest.Seed("inv"))).Err)
+	d, err := donation.LoadDisbursement(c.Reader(), "p-1")
+	must(t, err)
+	want := append(append([]string(nil), earmarked...), plain[:200]...)
+	if len(d.Sources) != len(want) {
+		t.Fatalf("drew from %d gifts, want %d", len(d.Sources), len(want))
+	}
+	for i, s := range d.Sources {
+		if s.Gift != want[i] || s.Amount != 10 {
+			t.Fatalf("source %d: %+v, want gift %s (earmarked first, then first in, first out)", i, s, want[i])
+		}
+	}
+	if got := queueChunks(t, c, "popular", 1); fmt.Sprint(got) != "[256 144]" {
+		t.Fatalf("after the disbursement, the queue in chunks of %v, want [256 144]", got)
+	}
+	conserved(t, c, "popular", gifts)
+
+	// Cancelling refunds the 400 gifts' undisbursed parts; no chunk is left.
+	must(t, c.Call("hope/officer", donation.Name, "cancel", tx.String("campaign_id", "popular")).Err)
+	if got := queueChunks(t, c, "popular", 1); len(got) != 0 {
+		t.Fatalf("after cancelling, chunks %v are left", got)
+	}
+	refunded := 0
+	for _, id := range gifts {
+		for _, u := range gift(t, c, id).Uses {
+			if u.Disbursement == "" {
+				refunded += int(u.Amount)
+			}
+		}
+	}
+	if refunded != 7000-3000 {
+		t.Fatalf("refunded %d, want %d", refunded, 4000)
+	}
+	conserved(t, c, "popular", gifts)
+}
