@@ -142,7 +142,7 @@ func run() error {
 		"signed when due, whether or not earlier ones committed (open loop, at most --concurrency in flight; 0: as fast as they commit)")
 	duration := flag.Duration("duration", 0, "with --rate: send for this long (--txs becomes rate x duration)")
 	perCampaign := flag.Int("gifts-per-campaign", defaultGiftsPerCampaign, "gifts a load campaign takes before the next "+
-		"takes its place (a milestone's escrow queue is one state value that every gift rewrites)")
+		"takes its place")
 	flag.Parse()
 	if *rate < 0 || *duration < 0 || *duration > 0 && *rate == 0 {
 		return errors.New("--rate must not be negative; --duration needs --rate")

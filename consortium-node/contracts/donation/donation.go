@@ -162,13 +162,14 @@ func LoadDisbursement(r contracts.StateReader, id string) (*Disbursement, error)
 }
 
 // A milestone's escrow queue is kept in chunks of at most queueChunk
-// entries, chunk 0 under queueKey and chunk k under queueKey/k, contiguous
-// from 0: a gift appends to the last chunk instead of rewriting the whole
-// queue (a popular campaign has hundreds of thousands of gifts; with one
-// value every gift cost as much as all the gifts before it). A chunk 0
-// written before chunks existed may hold more; nothing is appended to a
-// full chunk.
-const queueChunk = 256
+// entries, contiguous from 0: chunk 0 under queueKey, chunk k under
+// queueKey/k, and how many there are under queueKey/n. A gift appends to
+// the last chunk instead of rewriting the whole queue (a popular campaign
+// has hundreds of thousands of gifts; as one value, every gift cost as much
+// as all the gifts before it). A queue written before chunks existed is a
+// chunk 0 without a count, which may hold more than queueChunk; nothing is
+// appended to a full chunk.
+const queueChunk = 64
 
 func chunkKey(c string, seq uint64, k int) string {
 	if k == 0 {
@@ -177,77 +178,91 @@ func chunkKey(c string, seq uint64, k int) string {
 	return queueKey(c, seq) + "/" + strconv.Itoa(k)
 }
 
+func chunkCountKey(c string, seq uint64) string { return queueKey(c, seq) + "/n" }
+
+// chunkCount is how many chunks hold a milestone's escrow queue.
+func chunkCount(r contracts.StateReader, c string, seq uint64) (int, error) {
+	n, err := contracts.Load[uint64](r, contracts.Key(Name, chunkCountKey(c, seq)), "escrow queue size")
+	switch {
+	case err == nil:
+		return int(*n), nil
+	case !errors.Is(err, contracts.ErrNotFound):
+		return 0, err
+	}
+	if _, ok := r.Get(contracts.Key(Name, chunkKey(c, seq, 0))); ok {
+		return 1, nil // written before chunks
+	}
+	return 0, nil
+}
+
+func loadChunk(r contracts.StateReader, c string, seq uint64, k int) ([]Entry, error) {
+	q, err := contracts.Load[[]Entry](r, contracts.Key(Name, chunkKey(c, seq, k)), "escrow queue")
+	if err != nil {
+		return nil, err
+	}
+	return *q, nil
+}
+
 // loadQueue reads a milestone's whole escrow queue, in order, and how many
 // chunks hold it.
 func loadQueue(r contracts.StateReader, c string, seq uint64) ([]Entry, int, error) {
+	n, err := chunkCount(r, c, seq)
+	if err != nil {
+		return nil, 0, err
+	}
 	var q []Entry
-	for k := 0; ; k++ {
-		chunk, err := contracts.Load[[]Entry](r, contracts.Key(Name, chunkKey(c, seq, k)), "escrow queue")
-		if errors.Is(err, contracts.ErrNotFound) {
-			return q, k, nil
-		}
+	for k := range n {
+		chunk, err := loadChunk(r, c, seq, k)
 		if err != nil {
 			return nil, 0, err
 		}
-		q = append(q, *chunk...)
+		q = append(q, chunk...)
 	}
+	return q, n, nil
 }
 
-// lastChunk returns the index of a queue's last chunk (-1: empty), probing
-// O(log chunks) keys: chunks are contiguous from 0.
-func lastChunk(r contracts.StateReader, c string, seq uint64) int {
-	has := func(k int) bool {
-		_, ok := r.Get(contracts.Key(Name, chunkKey(c, seq, k)))
-		return ok
-	}
-	if !has(0) {
-		return -1
-	}
-	lo, hi := 0, 1 // has(lo); find a hi without a chunk
-	for has(hi) {
-		lo, hi = hi, hi*2
-	}
-	for hi-lo > 1 { // has(lo), !has(hi)
-		if mid := (lo + hi) / 2; has(mid) {
-			lo = mid
-		} else {
-			hi = mid
-		}
-	}
-	return lo
-}
-
-// appendQueue adds e at the end of a milestone's escrow queue.
+// appendQueue adds e at the end of a milestone's escrow queue: one chunk
+// read and written, and the count when a chunk is started.
 func appendQueue(ctx contracts.Context, c string, seq uint64, e Entry) error {
 	r := contracts.State(ctx, Name)
-	k := lastChunk(r, c, seq)
-	if k < 0 {
-		return contracts.Put(ctx, chunkKey(c, seq, 0), []Entry{e})
-	}
-	chunk, err := contracts.Load[[]Entry](r, contracts.Key(Name, chunkKey(c, seq, k)), "escrow queue")
+	n, err := chunkCount(r, c, seq)
 	if err != nil {
 		return err
 	}
-	if len(*chunk) >= queueChunk {
-		return contracts.Put(ctx, chunkKey(c, seq, k+1), []Entry{e})
+	if n > 0 {
+		last, err := loadChunk(r, c, seq, n-1)
+		if err != nil {
+			return err
+		}
+		if len(last) < queueChunk {
+			return contracts.Put(ctx, chunkKey(c, seq, n-1), append(last, e))
+		}
 	}
-	return contracts.Put(ctx, chunkKey(c, seq, k), append(*chunk, e))
+	if err := contracts.Put(ctx, chunkKey(c, seq, n), []Entry{e}); err != nil {
+		return err
+	}
+	return contracts.Put(ctx, chunkCountKey(c, seq), uint64(n+1))
 }
 
-// writeQueue replaces a queue of chunks chunks with q (nil: deletes it).
+// writeQueue replaces a queue held in chunks chunks with q (nil: deletes
+// it), in chunks from 0.
 func writeQueue(ctx contracts.Context, c string, seq uint64, chunks int, q []Entry) error {
 	k := 0
 	for ; len(q) > 0; k++ {
-		n := min(len(q), queueChunk)
-		if err := contracts.Put(ctx, chunkKey(c, seq, k), q[:n:n]); err != nil {
+		m := min(len(q), queueChunk)
+		if err := contracts.Put(ctx, chunkKey(c, seq, k), q[:m:m]); err != nil {
 			return err
 		}
-		q = q[n:]
+		q = q[m:]
 	}
-	for ; k < chunks; k++ {
-		ctx.Delete(chunkKey(c, seq, k))
+	for i := k; i < chunks; i++ {
+		ctx.Delete(chunkKey(c, seq, i))
 	}
-	return nil
+	if k == 0 {
+		ctx.Delete(chunkCountKey(c, seq))
+		return nil
+	}
+	return contracts.Put(ctx, chunkCountKey(c, seq), uint64(k))
 }
 
 // Contract is the donation system contract.
