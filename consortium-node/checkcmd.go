@@ -17,11 +17,11 @@ import (
 
 	"github.com/almoner/almoner/consortium-node/api/client"
 	"github.com/almoner/almoner/consortium-node/codec"
-	"github.com/almoner/almoner/consortium-node/consensus"
 	"github.com/almoner/almoner/consortium-node/genesis"
 	"github.com/almoner/almoner/consortium-node/genesis/genesisstate"
-	"github.com/almoner/almoner/consortium-node/node"
-	"github.com/almoner/almoner/consortium-node/store"
+	"github.com/almoner/almoner/consortium-node/internal/consensus"
+	"github.com/almoner/almoner/consortium-node/internal/node"
+	"github.com/almoner/almoner/consortium-node/internal/store"
 	"github.com/almoner/almoner/privacy/envelope"
 )
 

@@ -16,7 +16,7 @@ import (
 
 	"github.com/almoner/almoner/consortium-node/api"
 	"github.com/almoner/almoner/consortium-node/api/client"
-	"github.com/almoner/almoner/consortium-node/store"
+	"github.com/almoner/almoner/consortium-node/internal/store"
 	"github.com/almoner/almoner/consortium-node/tx"
 )
 

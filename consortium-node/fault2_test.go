@@ -21,8 +21,8 @@ import (
 	"github.com/almoner/almoner/consortium-node/api/client"
 	"github.com/almoner/almoner/consortium-node/codec"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
+	"github.com/almoner/almoner/consortium-node/internal/store"
 	"github.com/almoner/almoner/consortium-node/ledger"
-	"github.com/almoner/almoner/consortium-node/store"
 	"github.com/almoner/almoner/consortium-node/tx"
 )
 

@@ -32,10 +32,10 @@ import (
 
 	"github.com/almoner/almoner/consortium-node/api/client"
 	"github.com/almoner/almoner/consortium-node/genesis"
-	"github.com/almoner/almoner/consortium-node/node"
+	"github.com/almoner/almoner/consortium-node/internal/node"
+	"github.com/almoner/almoner/consortium-node/internal/store"
+	"github.com/almoner/almoner/consortium-node/internal/transport"
 	"github.com/almoner/almoner/consortium-node/pprofserver"
-	"github.com/almoner/almoner/consortium-node/store"
-	"github.com/almoner/almoner/consortium-node/transport"
 	"github.com/almoner/almoner/privacy/envelope"
 	"github.com/almoner/almoner/privacy/keystore"
 	"github.com/almoner/almoner/privacy/sign"

@@ -13,8 +13,8 @@ import (
 
 	"github.com/almoner/almoner/consortium-node/api"
 	"github.com/almoner/almoner/consortium-node/api/server"
-	"github.com/almoner/almoner/consortium-node/node"
-	"github.com/almoner/almoner/consortium-node/store"
+	"github.com/almoner/almoner/consortium-node/internal/node"
+	"github.com/almoner/almoner/consortium-node/internal/store"
 )
 
 // apiSwitch routes the API to the node that runs now: a node stalled by a

@@ -5,8 +5,8 @@
 #   RESULT <suite> bench=<name> <label>=<value>... <metric>=<median>... [<ratio>=<median>...] runs=<rounds>
 #
 # Suites (SUITES, in this order by default):
-#   exec       Block-STM vs serial, blocks of 10,000 (consortium-node/exec BenchmarkExecute)
-#   authz      the executor with authorisation off/default/10k rows; one decision (consortium-node/authz)
+#   exec       Block-STM vs serial, blocks of 10,000 (consortium-node/internal/exec BenchmarkExecute)
+#   authz      the executor with authorisation off/default/10k rows; one decision (consortium-node/internal/authz)
 #   admission  mempool.Add and the node's admission with its member check (mempool, node)
 #   e2e        one node, signed txs committed/s from a load process, Block-STM and serial (bench-e2e.sh)
 #   cluster    3 nodes vs a 3-member etcd on this machine (bench-cluster.sh)
@@ -84,21 +84,21 @@ gobench() {
 
 suite_exec() {
   echo "suite: exec"
-  gobench exec consortium-node/exec '^BenchmarkExecute$' "$BENCHTIME"
+  gobench exec consortium-node/internal/exec '^BenchmarkExecute$' "$BENCHTIME"
 }
 suite_authz() {
   echo "suite: authz"
-  gobench authz consortium-node/authz '^BenchmarkExecutorAuthorization$' "$AUTHZ_BENCHTIME"
+  gobench authz consortium-node/internal/authz '^BenchmarkExecutorAuthorization$' "$AUTHZ_BENCHTIME"
   echo "round: 1"
-  (cd consortium-node/authz && "$tmp/authz.test" -test.run '^$' -test.bench '^BenchmarkEnforce$/^cached' -test.count "$ROUNDS" -test.benchtime 100000x &&
+  (cd consortium-node/internal/authz && "$tmp/authz.test" -test.run '^$' -test.bench '^BenchmarkEnforce$/^cached' -test.count "$ROUNDS" -test.benchtime 100000x &&
     "$tmp/authz.test" -test.run '^$' -test.bench '^BenchmarkEnforce$/^uncached' -test.count "$ROUNDS" -test.benchtime 20x) |
     tee -a "$OUT/authz.log" | grep -v '^\(PASS\|ok \)'
 }
 suite_admission() {
   echo "suite: admission"
   local r
-  go test -c -o "$tmp/mempool.test" ./consortium-node/mempool
-  go test -c -o "$tmp/node.test" ./consortium-node/node
+  go test -c -o "$tmp/mempool.test" ./consortium-node/internal/mempool
+  go test -c -o "$tmp/node.test" ./consortium-node/internal/node
   for r in $(seq "$ROUNDS"); do
     echo "round: $r"
     echo "  admission: round $r of $ROUNDS" >&2
@@ -107,9 +107,9 @@ suite_admission() {
       p1=(-test.cpuprofile "$PROFILE_DIR/admission-mempool.cpu.pprof" -test.memprofile "$PROFILE_DIR/admission-mempool.allocs.pprof")
       p2=(-test.cpuprofile "$PROFILE_DIR/admission-node.cpu.pprof" -test.memprofile "$PROFILE_DIR/admission-node.allocs.pprof")
     fi
-    (cd consortium-node/mempool && "$tmp/mempool.test" -test.run '^$' -test.bench '^BenchmarkAdd$' -test.benchtime "$ADMISSION_BENCHTIME" -test.benchmem "${p1[@]}") |
+    (cd consortium-node/internal/mempool && "$tmp/mempool.test" -test.run '^$' -test.bench '^BenchmarkAdd$' -test.benchtime "$ADMISSION_BENCHTIME" -test.benchmem "${p1[@]}") |
       tee -a "$OUT/admission.log" | grep -v '^\(PASS\|ok \)'
-    (cd consortium-node/node && "$tmp/node.test" -test.run '^$' -test.bench '^BenchmarkAdmission$' -test.benchtime "$ADMISSION_BENCHTIME" "${p2[@]}") |
+    (cd consortium-node/internal/node && "$tmp/node.test" -test.run '^$' -test.bench '^BenchmarkAdmission$' -test.benchtime "$ADMISSION_BENCHTIME" "${p2[@]}") |
       tee -a "$OUT/admission.log" | grep -v '^\(PASS\|ok \)'
   done
 }

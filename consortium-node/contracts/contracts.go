@@ -9,7 +9,7 @@ import (
 
 	"github.com/almoner/almoner/consortium-node/codec"
 	"github.com/almoner/almoner/consortium-node/contracts/vocab"
-	"github.com/almoner/almoner/consortium-node/exec"
+	"github.com/almoner/almoner/consortium-node/internal/exec"
 	"github.com/almoner/almoner/consortium-node/ledger"
 	"github.com/almoner/almoner/consortium-node/tx"
 	"github.com/almoner/almoner/policies"

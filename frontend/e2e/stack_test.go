@@ -2,12 +2,10 @@ package e2e_test
 
 import (
 	"context"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"sort"
@@ -16,16 +14,14 @@ import (
 
 	"github.com/almoner/almoner/consortium-node/api"
 	"github.com/almoner/almoner/consortium-node/api/client"
-	apiserver "github.com/almoner/almoner/consortium-node/api/server"
 	"github.com/almoner/almoner/consortium-node/genesis"
-	"github.com/almoner/almoner/consortium-node/node"
+	"github.com/almoner/almoner/consortium-node/nodetest"
 	"github.com/almoner/almoner/consortium-node/seed"
 	"github.com/almoner/almoner/consortium-node/tx"
 	"github.com/almoner/almoner/frontend"
 	"github.com/almoner/almoner/portal/app"
 	"github.com/almoner/almoner/portal/server"
 	"github.com/almoner/almoner/portal/session"
-	"github.com/almoner/almoner/privacy/envelope"
 )
 
 // stack is a running node with the demo data and a portal serving the
@@ -67,54 +63,25 @@ func startStack(ctx context.Context) (_ *stack, err error) {
 		return nil, err
 	}
 	s.genesis = g
-	kf, err := genesis.LoadKeyFile(genesis.KeyPath(s.devHome, g.Nodes[0].ID))
-	if err != nil {
-		return nil, err
-	}
-	key, err := kf.SignKey()
-	if err != nil {
-		return nil, err
-	}
 	// The node keeps the demo records (stmarys is their custodian).
-	encSeed, err := hex.DecodeString(kf.EncSeed)
-	if err != nil {
-		return nil, err
-	}
-	encKey, err := envelope.NewReaderKey(encSeed)
-	if err != nil {
-		return nil, err
-	}
 	log := slog.New(slog.DiscardHandler)
-	n, err := node.Open(node.Config{DataDir: filepath.Join(dir, "node"), Genesis: g, NodeID: g.Nodes[0].ID, Key: key, EncKey: encKey, Logger: log})
+	n, err := nodetest.Run(nodetest.Config{Home: s.devHome, Genesis: g, NodeID: g.Nodes[0].ID,
+		DataDir: filepath.Join(dir, "node"), Logger: log})
 	if err != nil {
 		return nil, err
 	}
-	nctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- n.Run(nctx) }()
-	h, err := apiserver.New(apiserver.Config{Backend: n, Logger: log, Heartbeat: 200 * time.Millisecond})
-	if err != nil {
-		cancel()
-		<-done
-		n.Close()
-		return nil, err
-	}
-	api := httptest.NewServer(h)
-	s.closers = append(s.closers, func() {
-		api.CloseClientConnections()
-		api.Close()
-		cancel()
-		<-done
-		n.Close()
-	})
-	s.node = client.New(api.URL, nil)
+	s.closers = append(s.closers, n.Close)
+	s.node = client.New(n.URL, nil)
 	// The dev consortium admin may read the chain (the policy's chain/follow).
 	if kf, err := genesis.LoadKeyFile(genesis.KeyPath(s.devHome, "stmarys/admin")); err == nil {
 		if key, err := kf.SignKey(); err == nil {
 			s.node.Authenticate("stmarys/admin", key)
 		}
 	}
-	if err := waitLeader(ctx, s.node); err != nil {
+	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	err = nodetest.WaitLeader(wctx, s.node)
+	cancel()
+	if err != nil {
 		return nil, err
 	}
 	if _, err := seed.Run(ctx, seed.Config{Home: s.devHome, Client: s.node, FHIRDir: fhirDir(), Donors: 8, Gifts: 40}); err != nil {
@@ -126,7 +93,7 @@ func startStack(ctx context.Context) (_ *stack, err error) {
 		DevAccounts: func() ([]server.DevAccount, error) { return devAccountList(p, g), nil },
 	}
 	p, err = app.Start(ctx, app.Config{
-		Node: api.URL, Listen: "127.0.0.1:0", Home: filepath.Join(dir, "portal"), DevHome: s.devHome, Logger: log,
+		Node: n.URL, Listen: "127.0.0.1:0", Home: filepath.Join(dir, "portal"), DevHome: s.devHome, Logger: log,
 		Argon2: session.Argon2Params{Time: 1, MemoryKiB: 64, Threads: 1}, Server: sc,
 	})
 	if err != nil {
@@ -161,22 +128,6 @@ func devAccountList(p *app.Portal, g *genesis.File) []server.DevAccount {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Account < out[j].Account })
 	return out
-}
-
-func waitLeader(ctx context.Context, c *client.Client) error {
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		cctx, cancel := context.WithTimeout(ctx, time.Second)
-		st, err := c.Status(cctx)
-		cancel()
-		if err == nil && st.Raft.State == "StateLeader" {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("node not leader after 30s: %v", err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 func waitHealthy(ctx context.Context, base string) error {

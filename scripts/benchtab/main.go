@@ -65,14 +65,14 @@ type spec struct {
 }
 
 var specs = []spec{
-	{suite: "exec", bench: "Execute", title: "Block-STM vs serial, blocks of 10,000 signed transfers (consortium-node/exec)",
+	{suite: "exec", bench: "Execute", title: "Block-STM vs serial, blocks of 10,000 signed transfers (consortium-node/internal/exec)",
 		labels: []string{"workload", "executor"},
 		metrics: []metric{
 			{unit: "tx/s", key: "tx_per_s", col: "tx/s", scale: 1},
 			{unit: "ns/op", key: "ms_per_block", col: "ms/block", scale: 1e-6},
 		},
 		ratios: []ratio{{label: "executor", num: "parallel", den: "serial", metric: "tx_per_s", key: "blockstm_over_serial", col: "Block-STM / serial"}}},
-	{suite: "authz", bench: "ExecutorAuthorization", title: "Block-STM with authorisation, blocks of 10,000 (consortium-node/authz)",
+	{suite: "authz", bench: "ExecutorAuthorization", title: "Block-STM with authorisation, blocks of 10,000 (consortium-node/internal/authz)",
 		labels: []string{"policy"},
 		metrics: []metric{
 			{unit: "tx/s", key: "tx_per_s", col: "tx/s", scale: 1},
@@ -82,14 +82,14 @@ var specs = []spec{
 	{suite: "authz", bench: "Enforce", title: "one policy decision (policies enforcer)",
 		labels:  []string{"cache", "rules"},
 		metrics: []metric{{unit: "ns/op", key: "ns_per_decision", col: "ns/decision", scale: 1}}},
-	{suite: "admission", bench: "Add", title: "mempool.Add: a batch of 1,000 signed txs from 100 senders, all cores (consortium-node/mempool)",
+	{suite: "admission", bench: "Add", title: "mempool.Add: a batch of 1,000 signed txs from 100 senders, all cores (consortium-node/internal/mempool)",
 		metrics: []metric{
 			{unit: "ns/tx", key: "tx_per_s", col: "tx/s", scale: 1e9, invert: true},
 			{unit: "ns/tx", key: "us_per_tx", col: "µs/tx (wall)", scale: 1e-3},
 			{unit: "allocs/op", key: "allocs_per_tx", col: "allocs/tx", scale: 1e-3},
 			{unit: "B/op", key: "bytes_per_tx", col: "B/tx", scale: 1e-3},
 		}},
-	{suite: "admission", bench: "Admission", title: "node admission: 1,000 signed txs through a real node's pool and store (consortium-node/node)",
+	{suite: "admission", bench: "Admission", title: "node admission: 1,000 signed txs through a real node's pool and store (consortium-node/internal/node)",
 		labels: []string{"check"},
 		metrics: []metric{
 			{unit: "ns/tx", key: "tx_per_s", col: "tx/s", scale: 1e9, invert: true},

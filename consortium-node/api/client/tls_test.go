@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/almoner/almoner/consortium-node/api/client"
-	"github.com/almoner/almoner/consortium-node/transport"
+	"github.com/almoner/almoner/consortium-node/internal/transport"
 	"github.com/almoner/almoner/privacy/sign"
 )
 

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/almoner/almoner/consortium-node/api"
-	"github.com/almoner/almoner/consortium-node/node"
+	"github.com/almoner/almoner/consortium-node/internal/node"
 )
 
 // Access classes of the node API's routes.

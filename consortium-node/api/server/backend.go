@@ -7,9 +7,9 @@ import (
 	"github.com/almoner/almoner/consortium-node/api"
 	"github.com/almoner/almoner/consortium-node/contracts/consortium"
 	"github.com/almoner/almoner/consortium-node/contracts/governance"
+	"github.com/almoner/almoner/consortium-node/internal/node"
+	"github.com/almoner/almoner/consortium-node/internal/store"
 	"github.com/almoner/almoner/consortium-node/ledger"
-	"github.com/almoner/almoner/consortium-node/node"
-	"github.com/almoner/almoner/consortium-node/store"
 	"github.com/almoner/almoner/consortium-node/tx"
 )
 

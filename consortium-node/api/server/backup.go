@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/almoner/almoner/consortium-node/api"
-	"github.com/almoner/almoner/consortium-node/node"
+	"github.com/almoner/almoner/consortium-node/internal/node"
 )
 
 // BackupBackend is what GET /v1/backup needs from a node; *node.Node

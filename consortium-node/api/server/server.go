@@ -19,10 +19,10 @@ import (
 	"github.com/almoner/almoner/consortium-node/api"
 	"github.com/almoner/almoner/consortium-node/codec"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
+	"github.com/almoner/almoner/consortium-node/internal/mempool"
+	"github.com/almoner/almoner/consortium-node/internal/node"
+	"github.com/almoner/almoner/consortium-node/internal/privatestore"
 	"github.com/almoner/almoner/consortium-node/ledger"
-	"github.com/almoner/almoner/consortium-node/mempool"
-	"github.com/almoner/almoner/consortium-node/node"
-	"github.com/almoner/almoner/consortium-node/privatestore"
 	"github.com/almoner/almoner/consortium-node/tx"
 )
 

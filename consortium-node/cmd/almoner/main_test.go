@@ -12,7 +12,7 @@ import (
 
 	"github.com/almoner/almoner/consortium-node/api/server"
 	"github.com/almoner/almoner/consortium-node/genesis"
-	"github.com/almoner/almoner/consortium-node/node"
+	"github.com/almoner/almoner/consortium-node/internal/node"
 )
 
 // startNode runs a real one-node consortium behind an httptest server.

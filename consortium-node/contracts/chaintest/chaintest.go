@@ -19,8 +19,6 @@ import (
 
 	"github.com/cloudflare/circl/kem/xwing"
 
-	"github.com/almoner/almoner/consortium-node/authz"
-	"github.com/almoner/almoner/consortium-node/blockbuild"
 	"github.com/almoner/almoner/consortium-node/contracts"
 	"github.com/almoner/almoner/consortium-node/contracts/claim"
 	"github.com/almoner/almoner/consortium-node/contracts/claim/claimdoc"
@@ -30,10 +28,12 @@ import (
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
 	"github.com/almoner/almoner/consortium-node/contracts/record"
 	"github.com/almoner/almoner/consortium-node/contracts/system"
-	"github.com/almoner/almoner/consortium-node/exec"
 	"github.com/almoner/almoner/consortium-node/genesis"
+	"github.com/almoner/almoner/consortium-node/internal/authz"
+	"github.com/almoner/almoner/consortium-node/internal/blockbuild"
+	"github.com/almoner/almoner/consortium-node/internal/exec"
+	"github.com/almoner/almoner/consortium-node/internal/mempool"
 	"github.com/almoner/almoner/consortium-node/ledger"
-	"github.com/almoner/almoner/consortium-node/mempool"
 	"github.com/almoner/almoner/consortium-node/tx"
 	"github.com/almoner/almoner/policies"
 	"github.com/almoner/almoner/privacy/sign"

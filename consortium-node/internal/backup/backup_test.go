@@ -1,0 +1,559 @@
+package backup_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"log/slog"
+	"net"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/almoner/almoner/consortium-node/api"
+	"github.com/almoner/almoner/consortium-node/api/client"
+	"github.com/almoner/almoner/consortium-node/api/server"
+	"github.com/almoner/almoner/consortium-node/contracts/consortium"
+	"github.com/almoner/almoner/consortium-node/contracts/identity"
+	"github.com/almoner/almoner/consortium-node/contracts/record"
+	"github.com/almoner/almoner/consortium-node/genesis"
+	"github.com/almoner/almoner/consortium-node/internal/backup"
+	"github.com/almoner/almoner/consortium-node/internal/consensus"
+	"github.com/almoner/almoner/consortium-node/internal/node"
+	"github.com/almoner/almoner/consortium-node/internal/store"
+	"github.com/almoner/almoner/consortium-node/internal/transport"
+	"github.com/almoner/almoner/consortium-node/tx"
+	"github.com/almoner/almoner/privacy/envelope"
+	"github.com/almoner/almoner/privacy/sign"
+)
+
+// cluster is a dev consortium of in-process nodes, each with its own data
+// folder and a node API over TLS (as --api-tls), talking raft, block sync
+// and record release over the real transport.
+type cluster struct {
+	t     *testing.T
+	home  string
+	g     *genesis.File
+	keys  *client.NodeKeys
+	nodes map[string]*tnode
+	seq   atomic.Uint64
+	log   *slog.Logger
+	snap  uint64
+	msgs  *messages // what the nodes logged
+}
+
+// messages records log messages.
+type messages struct {
+	mu   sync.Mutex
+	seen map[string]int
+}
+
+func (m *messages) Enabled(context.Context, slog.Level) bool { return true }
+func (m *messages) Handle(_ context.Context, r slog.Record) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.seen[r.Message]++
+	return nil
+}
+func (m *messages) WithAttrs([]slog.Attr) slog.Handler { return m }
+func (m *messages) WithGroup(string) slog.Handler      { return m }
+func (m *messages) count(msg string) int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.seen[msg]
+}
+
+type tnode struct {
+	id, url string
+	n       *node.Node
+	cl      *client.Client // reads as the node itself
+	stop    func()
+}
+
+func freeAddr(t *testing.T) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+func newCluster(t *testing.T, size int, snapEvery uint64) *cluster {
+	home := t.TempDir()
+	g, err := genesis.Dev(home, genesis.DevOptions{Nodes: size})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range g.Nodes {
+		g.Nodes[i].RaftAddr = freeAddr(t)
+	}
+	msgs := &messages{seen: map[string]int{}}
+	c := &cluster{t: t, home: home, g: g, keys: client.NewNodeKeys(g.NodeKeys()), nodes: map[string]*tnode{},
+		log: slog.New(msgs), snap: snapEvery, msgs: msgs}
+	for _, gn := range g.Nodes {
+		c.start(gn.ID, nil)
+	}
+	t.Cleanup(func() {
+		for _, tn := range c.nodes {
+			tn.stop()
+		}
+	})
+	c.waitLeader()
+	return c
+}
+
+// keyFile loads a member's or node's dev key file.
+func (c *cluster) keyFile(id string) *genesis.KeyFile {
+	kf, err := genesis.LoadKeyFile(genesis.KeyPath(c.home, id))
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return kf
+}
+
+func (c *cluster) signKey(id string) *sign.PrivateKey {
+	k, err := c.keyFile(id).SignKey()
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return k
+}
+
+func (c *cluster) encKey(id string) *envelope.ReaderKey {
+	seed, _ := hex.DecodeString(c.keyFile(id).EncSeed)
+	k, err := envelope.NewReaderKey(seed)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return k
+}
+
+// start runs node id (join: its record, for a node added after genesis).
+func (c *cluster) start(id string, join *consortium.Node) {
+	t := c.t
+	key := c.signKey(id)
+	nd, err := node.Open(node.Config{DataDir: filepath.Join(c.home, "data", id), Genesis: c.g, NodeID: id, Key: key,
+		EncKey: c.encKey(id), Join: join, Logger: c.log.With("node", id), TickInterval: 20 * time.Millisecond,
+		RetryAfter: time.Second, SnapshotEvery: c.snap})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- nd.Run(ctx) }()
+	h, err := server.New(server.Config{Backend: nd, Logger: c.log, Heartbeat: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := transport.Certificate(id, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewUnstartedServer(h)
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	srv.TLS = &tls.Config{MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{cert}}
+	srv.StartTLS()
+	c.keys.Add(map[string]sign.PublicKey{id: key.Public()})
+	tn := &tnode{id: id, url: srv.URL, n: nd}
+	tn.cl = c.client(tn, id)
+	var once sync.Once
+	tn.stop = func() {
+		once.Do(func() {
+			srv.CloseClientConnections()
+			srv.Close()
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("node %s: %v", id, err)
+			}
+			nd.Close()
+		})
+	}
+	c.nodes[id] = tn
+}
+
+// client returns a client of tn signing as id ("" reads anonymously).
+func (c *cluster) client(tn *tnode, id string) *client.Client {
+	cl := client.New(tn.url, client.HTTPClient(c.keys))
+	if id != "" {
+		cl.Authenticate(id, c.signKey(id))
+	}
+	return cl
+}
+
+func (c *cluster) waitLeader() {
+	c.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		for _, tn := range c.nodes {
+			if tn.n.Status().Raft.State == "StateLeader" {
+				return
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	c.t.Fatal("no raft leader after 30s")
+}
+
+// send signs a call as member, submits it through node via and waits for
+// its commit; the receipt must be OK.
+func (c *cluster) send(via, member, contract, method string, args ...tx.Arg) api.TxStatus {
+	c.t.Helper()
+	res, err := c.trySend(via, member, contract, method, args...)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return res
+}
+
+func (c *cluster) trySend(via, member, contract, method string, args ...tx.Arg) (api.TxStatus, error) {
+	tn := c.nodes[via]
+	s, err := tx.Sign(tx.Body{ChainID: c.g.ChainID, Sender: member, Nonce: c.seq.Add(1), Expiry: tn.n.NextHeight() + 100,
+		Call: tx.Call{Contract: contract, Method: method, Args: args}}, c.signKey(member))
+	if err != nil {
+		return api.TxStatus{}, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	res, err := tn.cl.SubmitTx(ctx, s, client.SubmitOptions{Wait: true, Timeout: 20 * time.Second})
+	if err != nil {
+		return res, fmt.Errorf("%s.%s by %s via %s: %w", contract, method, member, via, err)
+	}
+	if res.Status != api.StatusCommitted || res.Receipt == nil || !res.Receipt.OK() {
+		return res, fmt.Errorf("%s.%s by %s via %s: %+v", contract, method, member, via, res)
+	}
+	return res, nil
+}
+
+// memberArgs are identity.add_member's arguments for a member with one
+// role (keys: St Mary's admin's, which these tests never use for them).
+func (c *cluster) memberArgs(id, role string) []tx.Arg {
+	enc, _ := c.keyFile("stmarys/admin").EncryptionKey()
+	return []tx.Arg{tx.String("id", id), tx.Strings("roles", []string{role}),
+		tx.String("sign_key", c.signKey("stmarys/admin").Public().String()), tx.String("enc_key", enc.String())}
+}
+
+// changeNodes commits a membership change approved by three of the four
+// organisations' admins.
+func (c *cluster) changeNodes(via string, ch *consortium.Change) {
+	c.t.Helper()
+	approvers := []string{"stmarys/admin", "acme/admin", "hope/admin"}
+	var approvals []string
+	for _, a := range approvers {
+		s, err := consortium.Approve(c.g.ChainID, ch, a, c.signKey(a))
+		if err != nil {
+			c.t.Fatal(err)
+		}
+		approvals = append(approvals, s)
+	}
+	args := []tx.Arg{tx.String("node_id", ch.Node.ID), tx.Uint("valid_until", ch.ValidUntil), tx.Strings("approvals", approvals)}
+	if ch.Action == consortium.ActionAddNode {
+		args = append(args, tx.String("org", ch.Node.Org), tx.Uint("raft_id", ch.Node.RaftID),
+			tx.String("sign_key", ch.Node.SignKey.String()), tx.String("enc_key", ch.Node.EncKey.String()),
+			tx.String("raft_addr", ch.Node.RaftAddr), tx.String("api_addr", ch.Node.APIAddr))
+	}
+	c.send(via, approvers[0], consortium.Name, ch.Action, args...)
+}
+
+// converge waits until every running node has the same head and state
+// hash, and returns it.
+func (c *cluster) converge(within time.Duration) string {
+	c.t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		var heads []string
+		for _, tn := range c.nodes {
+			h := tn.n.Head()
+			heads = append(heads, fmt.Sprintf("%d/%s/%s", h.Height, h.Hash, h.StateHash))
+		}
+		same := true
+		for _, h := range heads {
+			same = same && h == heads[0]
+		}
+		if same {
+			return heads[0]
+		}
+		if time.Now().After(deadline) {
+			c.t.Fatalf("nodes did not converge within %v: %v", within, heads)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func statusOf(err error) int {
+	var e *client.Error
+	if errors.As(err, &e) {
+		return e.StatusCode
+	}
+	return 0
+}
+
+// TestBackupRestoreRunningNode backs up St Mary's only node while
+// transactions commit, loses its disk, and restores the backup on a fresh
+// folder as the procedure says (docs/operations.md, "Backup and
+// restore"): the lost node is removed and a new one (new id, raft id and
+// keys) added by governance, the archive restored as it with the private
+// store rewrapped from the old node's key, and the new node joins and
+// catches up to the same head and state hash as the others. A record
+// uploaded before the backup is served by the restored node. Other
+// organisations' admins and nodes, and St Mary's non-admins, are refused
+// the backup. Both ways of catching up are run: the leader still has the
+// raft entries after the backup, or has compacted them away (a raft
+// snapshot, then block sync).
+func TestBackupRestoreRunningNode(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		snapEvery uint64
+	}{{"log entries", 0}, {"snapshot and block sync", 6}} {
+		t.Run(tc.name, func(t *testing.T) { backupRestore(t, tc.snapEvery) })
+	}
+}
+
+func backupRestore(t *testing.T, snapEvery uint64) {
+	start := time.Now()
+	c := newCluster(t, 4, snapEvery)
+	const (
+		old   = "stmarys-node1"
+		other = "acme-node2"
+		fresh = "stmarys-node5"
+	)
+	oldRec, _ := c.g.Node(old)
+
+	// A record, uploaded to St Mary's node and registered.
+	plaintext := []byte(`{"resourceType":"Bundle","entry":[{"resource":{"resourceType":"Patient","name":[{"family":"Backupson"}]}}]}`)
+	dk, err := envelope.NewDataKey(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealed, err := envelope.Seal(nil, dk, "rec-b", 1, plaintext)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wrapped, err := envelope.Wrap(nil, oldRec.EncKey.Key, old, dk, "rec-b", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	up := &api.UploadRequest{RecordID: "rec-b", Version: 1, Sealed: sealed, Wrapped: wrapped, Uploader: "stmarys/clerk",
+		Time: time.Now().Unix()}
+	if err := api.SignPrivate(up, c.signKey("stmarys/clerk")); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := c.nodes[old].cl.UploadRecord(ctx, up); err != nil {
+		t.Fatal(err)
+	}
+	hash := envelope.CiphertextHash(sealed)
+	c.send(old, "stmarys/clerk", record.Name, "register", tx.String("record_id", "rec-b"), tx.Uint("version", 1),
+		tx.Bytes("ciphertext_hash", hash[:]), tx.String("patient", "stmarys/patient-ana"), tx.String("category", "bundle"))
+
+	// Load: members added through another organisation's node, without
+	// pause, until told to stop.
+	var (
+		stopLoad  = make(chan struct{})
+		loadDone  = make(chan error, 1)
+		committed atomic.Int64
+	)
+	go func() {
+		for i := 0; ; i++ {
+			select {
+			case <-stopLoad:
+				loadDone <- nil
+				return
+			default:
+			}
+			if _, err := c.trySend(other, "stmarys/admin", identity.Name, "add_member",
+				c.memberArgs(fmt.Sprintf("stmarys/p-%d", i), identity.RolePatient)...); err != nil {
+				loadDone <- err
+				return
+			}
+			committed.Add(1)
+		}
+	}()
+	waitCommitted := func(n int64) {
+		t.Helper()
+		deadline := time.Now().Add(30 * time.Second)
+		for committed.Load() < n {
+			if time.Now().After(deadline) {
+				t.Fatalf("the load committed %d transactions, not %d, in 30s", committed.Load(), n)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	waitCommitted(5)
+
+	// Who may take the backup: the node itself and St Mary's admins only.
+	var sink bytes.Buffer
+	for _, who := range []struct {
+		id   string
+		code int
+	}{{"", 401}, {"acme/admin", 403}, {other, 403}, {"stmarys/clerk", 403}} {
+		_, err := c.client(c.nodes[old], who.id).Backup(ctx, &sink)
+		if statusOf(err) != who.code {
+			t.Fatalf("backup of %s by %q: %v; want %d", old, who.id, err, who.code)
+		}
+	}
+	if sink.Len() != 0 {
+		t.Fatalf("a refused backup wrote %d bytes", sink.Len())
+	}
+	if _, err := c.client(c.nodes[old], old).Backup(ctx, io.Discard); err != nil {
+		t.Fatalf("backup by the node itself: %v", err)
+	}
+
+	// The backup, taken by St Mary's admin while the load commits.
+	archive := filepath.Join(t.TempDir(), "stmarys-node1.almbk")
+	before := committed.Load()
+	bstart := time.Now()
+	h, size, err := backup.WriteFile(archive, func(f *os.File) (*api.BackupHeader, error) {
+		return c.client(c.nodes[old], "stmarys/admin").Backup(ctx, f)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	took := time.Since(bstart)
+	if h.Node != old || h.RaftID != oldRec.RaftID || h.Org != "stmarys" || h.ChainID != c.g.ChainID || h.Height == 0 {
+		t.Fatalf("archive header: %+v", h)
+	}
+	waitCommitted(committed.Load() + 10) // the chain moves on past the backup
+	close(stopLoad)
+	if err := <-loadDone; err != nil {
+		t.Fatal(err)
+	}
+	if committed.Load() <= before {
+		t.Fatal("nothing committed after the backup")
+	}
+	t.Logf("backup of %s at height %d: %d bytes in %v, while %d transactions committed in all", old, h.Height, size,
+		took.Round(time.Millisecond), committed.Load())
+
+	// St Mary's node loses its disk.
+	c.nodes[old].stop()
+	delete(c.nodes, old)
+	if err := os.RemoveAll(filepath.Join(c.home, "data", old)); err != nil {
+		t.Fatal(err)
+	}
+
+	// Governance: remove the lost node, add a new one with new keys and a
+	// new raft id.
+	c.changeNodes(other, &consortium.Change{Action: consortium.ActionRemoveNode, Node: consortium.Node{ID: old},
+		ValidUntil: c.nodes[other].n.NextHeight() + 50})
+	kf, err := genesis.NewKeyFile(fresh, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := kf.Save(genesis.KeyPath(c.home, fresh)); err != nil {
+		t.Fatal(err)
+	}
+	sk, _ := kf.SignKey()
+	ek, _ := kf.EncryptionKey()
+	rec := consortium.Node{ID: fresh, Org: "stmarys", RaftID: 5, SignKey: sk.Public(), EncKey: ek, RaftAddr: freeAddr(t),
+		APIAddr: "127.0.0.1:1"}
+	c.changeNodes(other, &consortium.Change{Action: consortium.ActionAddNode, Node: rec,
+		ValidUntil: c.nodes[other].n.NextHeight() + 50})
+	for range 8 { // more blocks, so that a compacting leader no longer has the backup's raft entries
+		c.send(other, "acme/admin", identity.Name, "add_member",
+			c.memberArgs(fmt.Sprintf("acme/m-%d", c.seq.Load()), identity.RoleClaimsAdjuster)...)
+	}
+
+	// The restore, on a fresh folder, as the new node.
+	nodes, err := c.nodes[other].cl.Nodes(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(archive)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rstart := time.Now()
+	rep, err := backup.Restore(ctx, backup.RestoreConfig{From: f, DataDir: filepath.Join(c.home, "data", fresh), Genesis: c.g,
+		Node: rec, Current: nodes, Logger: c.log,
+		OldEncKey: func(id string) (*envelope.ReaderKey, error) { return c.encKey(id), nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Rewrapped != 1 || rep.Header.Height != h.Height {
+		t.Fatalf("restore report: %+v", rep)
+	}
+	checkReseeded(t, filepath.Join(c.home, "data", fresh, "db"), h.Height)
+	synced := c.msgs.count("catching up by block sync")
+	c.start(fresh, &rec)
+	target := c.nodes[other].n.Head().Height
+	head := c.converge(60 * time.Second)
+	if bySync := c.msgs.count("catching up by block sync") > synced; bySync != (snapEvery > 0) {
+		t.Fatalf("caught up by a raft snapshot and block sync: %v; want %v (a compacting leader)", bySync, snapEvery > 0)
+	}
+	t.Logf("restored as %s in %v (%d records); caught up from height %d to %d in %v; %s", fresh,
+		rep.Duration.Round(time.Millisecond), rep.Records, h.Height, target, time.Since(rstart).Round(time.Millisecond), head)
+
+	// A full member again: it commits and signs.
+	c.send(fresh, "stmarys/admin", identity.Name, "add_member", c.memberArgs("stmarys/after-restore", identity.RolePatient)...)
+	c.converge(30 * time.Second)
+	if s := c.nodes[fresh].n.Status(); s.Error != "" {
+		t.Fatalf("the restored node halted: %s", s.Error)
+	}
+
+	// The record uploaded before the backup is served by the restored
+	// node: to its patient, directly and relayed through another node.
+	access := c.send(other, "stmarys/patient-ana", record.Name, "access", tx.String("record_id", "rec-b"), tx.String("purpose", "treatment"))
+	if ev := access.Receipt.Events[0]; ev.Type != "access_granted" {
+		t.Fatalf("the patient's access: %v", ev)
+	}
+	c.converge(30 * time.Second)
+	for _, via := range []string{fresh, other} {
+		req := &api.FetchRequest{AccessID: access.ID, Reader: "stmarys/patient-ana", Time: time.Now().Unix()}
+		if err := api.SignPrivate(req, c.signKey("stmarys/patient-ana")); err != nil {
+			t.Fatal(err)
+		}
+		resp, err := c.nodes[via].cl.FetchRecord(ctx, req)
+		if err != nil {
+			t.Fatalf("fetch via %s: %v", via, err)
+		}
+		rdk, err := envelope.Unwrap(c.encKey("stmarys/patient-ana"), "stmarys/patient-ana", resp.Wrapped, "rec-b", 1)
+		if err != nil {
+			t.Fatalf("fetch via %s: %v", via, err)
+		}
+		got, err := envelope.Open(rdk, resp.Sealed, "rec-b", 1)
+		if err != nil || !bytes.Equal(got, plaintext) {
+			t.Fatalf("fetch via %s: %q, %v", via, got, err)
+		}
+	}
+	t.Logf("whole procedure in %v", time.Since(start).Round(time.Millisecond))
+}
+
+// checkReseeded checks a restored database's raft storage: nothing but a
+// snapshot at the applied index of the head at height, no vote, and a
+// commit index at the snapshot (the backed-up node's term, vote and log
+// suffix are gone).
+func checkReseeded(t *testing.T, dir string, height uint64) {
+	t.Helper()
+	db, err := store.OpenDB(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	head, ok, err := store.HeadIn(db)
+	if err != nil || !ok || head.Height != height {
+		t.Fatalf("restored head: %+v %v %v", head, ok, err)
+	}
+	rs, err := consensus.OpenStorage(db, "raft/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs, cs, _ := rs.InitialState()
+	snap, _ := rs.Snapshot()
+	first, _ := rs.FirstIndex()
+	last, _ := rs.LastIndex()
+	si := snap.GetMetadata().GetIndex()
+	if hs.GetVote() != 0 || hs.GetCommit() != si || si != head.Applied || first != si+1 || last != si || len(cs.GetVoters()) == 0 {
+		t.Fatalf("restored raft storage: hard state %v, snapshot at %d, log [%d, %d], voters %v; head applied %d",
+			hs, si, first, last, cs.GetVoters(), head.Applied)
+	}
+}

@@ -1,0 +1,179 @@
+package backup_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/almoner/almoner/consortium-node/api"
+	"github.com/almoner/almoner/consortium-node/contracts/consortium"
+	"github.com/almoner/almoner/consortium-node/contracts/identity"
+	"github.com/almoner/almoner/consortium-node/genesis"
+	"github.com/almoner/almoner/consortium-node/internal/backup"
+)
+
+// TestCheckHeaderRefusesUnsafeRestores: the restore tooling refuses every
+// path that could let a raft member vote twice or hand one organisation's
+// private records to another, and says what to do instead.
+func TestCheckHeaderRefusesUnsafeRestores(t *testing.T) {
+	g := &genesis.File{ChainID: "almoner-dev"}
+	old := consortium.Node{ID: "stmarys-node1", Org: "stmarys", RaftID: 1}
+	fresh := consortium.Node{ID: "stmarys-node5", Org: "stmarys", RaftID: 5}
+	others := []consortium.Node{{ID: "acme-node2", Org: "acme", RaftID: 2}, {ID: "hope-node3", Org: "hope", RaftID: 3}}
+	h := api.BackupHeader{Kind: api.BackupNode, ChainID: "almoner-dev", Node: old.ID, RaftID: 1, Org: "stmarys", Height: 9}
+	for _, tc := range []struct {
+		name    string
+		h       api.BackupHeader
+		node    consortium.Node
+		current []consortium.Node
+		single  bool
+		want    error
+		says    string
+	}{
+		{"the safe path", h, fresh, append(others, fresh), false, nil, ""},
+		{"another chain", api.BackupHeader{Kind: api.BackupNode, ChainID: "other", Node: old.ID, RaftID: 1, Org: "stmarys"}, fresh,
+			append(others, fresh), false, backup.ErrWrongChain, "chain"},
+		{"a portal archive", api.BackupHeader{Kind: api.BackupPortal, ChainID: "almoner-dev", Org: "stmarys"}, fresh,
+			append(others, fresh), false, backup.ErrUnsafe, "not a node's"},
+		{"the old raft id", h, old, append(others, fresh), false, backup.ErrUnsafe, "vote twice"},
+		{"the old id re-added with its old raft id", h, consortium.Node{ID: "stmarys-node1b", Org: "stmarys", RaftID: 1},
+			append(others, fresh), false, backup.ErrUnsafe, "node-change remove"},
+		{"the old node still a member", h, fresh, append(others, old, fresh), false, backup.ErrUnsafe, "still a member"},
+		{"the old id given to a new node", h, consortium.Node{ID: old.ID, Org: "stmarys", RaftID: 7},
+			append(others, consortium.Node{ID: old.ID, Org: "stmarys", RaftID: 7}), false, backup.ErrUnsafe, "an id of its own"},
+		{"the new node not added yet", h, fresh, others, false, backup.ErrUnsafe, "add it first"},
+		{"the new node added with other keys", h, fresh, append(others, consortium.Node{ID: fresh.ID, Org: "stmarys", RaftID: 6}),
+			false, backup.ErrUnsafe, "add it first"},
+		{"another organisation's node", h, others[0], others, false, backup.ErrUnsafe, "holds stmarys's data"},
+		{"single node as another node", h, fresh, nil, true, backup.ErrUnsafe, "as itself"},
+		{"single node as itself", h, old, nil, true, nil, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := &backup.RestoreConfig{Genesis: g, Node: tc.node, Current: tc.current, SingleNode: tc.single}
+			err := backup.CheckHeader(&tc.h, cfg)
+			if !errors.Is(err, tc.want) || (err != nil && !strings.Contains(err.Error(), tc.says)) {
+				t.Fatalf("got %v; want %v saying %q", err, tc.want, tc.says)
+			}
+		})
+	}
+}
+
+// TestRestoreRefusesDamageAndUsedFolders: a damaged archive or one of
+// another chain leaves nothing behind, and a folder in use is never
+// restored over.
+func TestRestoreRefusesDamageAndUsedFolders(t *testing.T) {
+	c := newCluster(t, 1, 0)
+	id := c.g.Nodes[0].ID
+	var archive bytes.Buffer
+	if _, err := c.nodes[id].cl.Backup(context.Background(), &archive); err != nil {
+		t.Fatal(err)
+	}
+	me, _ := c.g.Node(id)
+	dir := filepath.Join(t.TempDir(), "data", id)
+	restore := func(b []byte, g *genesis.File) error {
+		_, err := backup.Restore(context.Background(), backup.RestoreConfig{From: bytes.NewReader(b), DataDir: dir, Genesis: g,
+			Node: me, SingleNode: true})
+		return err
+	}
+	bad := bytes.Clone(archive.Bytes())
+	bad[len(bad)/2] ^= 1
+	if err := restore(bad, c.g); !errors.Is(err, api.ErrBackupCorrupt) {
+		t.Fatalf("a damaged archive: %v", err)
+	}
+	if err := restore(archive.Bytes()[:archive.Len()-1], c.g); !errors.Is(err, api.ErrBackupCorrupt) {
+		t.Fatalf("a truncated archive: %v", err)
+	}
+	other := *c.g
+	other.ChainID = "another-chain"
+	if err := restore(archive.Bytes(), &other); !errors.Is(err, backup.ErrWrongChain) {
+		t.Fatalf("another chain: %v", err)
+	}
+	if ents, _ := os.ReadDir(filepath.Dir(dir)); len(ents) != 0 {
+		t.Fatalf("a failed restore left %v", ents)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "db"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := restore(archive.Bytes(), c.g); !errors.Is(err, backup.ErrTarget) {
+		t.Fatalf("a folder in use: %v", err)
+	}
+}
+
+// TestRestoreSingleNode: a one-node consortium's node, lost, comes back
+// from its backup in place (at the backup's height) and commits again.
+func TestRestoreSingleNode(t *testing.T) {
+	c := newCluster(t, 1, 0)
+	id := c.g.Nodes[0].ID
+	add := func(member string) {
+		c.send(id, "stmarys/admin", identity.Name, "add_member", c.memberArgs(member, identity.RolePatient)...)
+	}
+	add("stmarys/before")
+	var archive bytes.Buffer
+	h, err := c.nodes[id].cl.Backup(context.Background(), &archive)
+	if err != nil {
+		t.Fatal(err)
+	}
+	add("stmarys/lost") // after the backup: lost with the disk
+	c.nodes[id].stop()
+	delete(c.nodes, id)
+	if err := os.RemoveAll(filepath.Join(c.home, "data", id)); err != nil {
+		t.Fatal(err)
+	}
+	me, _ := c.g.Node(id)
+	if _, err := backup.Restore(context.Background(), backup.RestoreConfig{From: &archive, DataDir: filepath.Join(c.home, "data", id),
+		Genesis: c.g, Node: me, SingleNode: true}); err != nil {
+		t.Fatal(err)
+	}
+	c.start(id, nil)
+	if got := c.nodes[id].n.Head(); got.Height != h.Height || got.Hash != h.Hash {
+		t.Fatalf("restored head %d/%s, want the backup's %d/%s", got.Height, got.Hash, h.Height, h.Hash)
+	}
+	c.waitLeader()
+	add("stmarys/after")
+	if got := c.nodes[id].n.Head().Height; got != h.Height+1 {
+		t.Fatalf("height %d after one more block on the backup's %d", got, h.Height)
+	}
+}
+
+// TestBackupIsOneSnapshot: blocks commit while a backup is open (its
+// snapshot stalls nothing), and the archive written afterwards is the
+// node as it was when the backup was opened, whole.
+func TestBackupIsOneSnapshot(t *testing.T) {
+	c := newCluster(t, 1, 0)
+	id := c.g.Nodes[0].ID
+	n := c.nodes[id].n
+	add := func(member string) {
+		c.send(id, "stmarys/admin", identity.Name, "add_member", c.memberArgs(member, identity.RolePatient)...)
+	}
+	add("stmarys/in-backup")
+	b, err := n.OpenBackup()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	at := n.Head()
+	for _, m := range []string{"stmarys/later-1", "stmarys/later-2", "stmarys/later-3"} {
+		add(m) // commits while the snapshot is held
+	}
+	if n.Head().Height != at.Height+3 {
+		t.Fatalf("height %d, want %d", n.Head().Height, at.Height+3)
+	}
+	var archive bytes.Buffer
+	if _, err := b.WriteTo(context.Background(), &archive); err != nil {
+		t.Fatal(err)
+	}
+	if h := b.Header(); h.Height != at.Height || h.Hash != at.Hash {
+		t.Fatalf("archive header at %d, the backup was opened at %d", h.Height, at.Height)
+	}
+	me, _ := c.g.Node(id)
+	dir := filepath.Join(t.TempDir(), id)
+	if _, err := backup.Restore(context.Background(), backup.RestoreConfig{From: &archive, DataDir: dir, Genesis: c.g, Node: me,
+		SingleNode: true}); err != nil {
+		t.Fatal(err)
+	}
+	checkReseeded(t, filepath.Join(dir, "db"), at.Height)
+}

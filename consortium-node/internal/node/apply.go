@@ -1,0 +1,211 @@
+package node
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"time"
+
+	"github.com/almoner/almoner/consortium-node/internal/authz"
+	"github.com/almoner/almoner/consortium-node/internal/blockbuild"
+	"github.com/almoner/almoner/consortium-node/internal/exec"
+	"github.com/almoner/almoner/consortium-node/internal/store"
+	"github.com/almoner/almoner/consortium-node/ledger"
+	"github.com/almoner/almoner/consortium-node/tx"
+)
+
+// applyProposal turns a committed proposal into a block with the block
+// builder (consortium-node/internal/blockbuild): every node runs exactly this on
+// exactly these bytes and state, so every node builds the same block;
+// what is left out is told why. The node then signs, commits and
+// announces it.
+func (n *Node) applyProposal(index uint64, p *proposal) error {
+	if p.Proposer == n.cfg.NodeID {
+		defer func() {
+			select {
+			case <-n.inflight:
+			default:
+			}
+		}()
+	}
+	head, _ := n.store.Head()
+	cands := make([]blockbuild.Candidate, len(p.Txs))
+	if err := n.pool.Parallel(context.Background(), len(p.Txs), func(i int) {
+		c := &cands[i]
+		c.Raw = p.Txs[i]
+		c.ID = tx.HashID(c.Raw)
+		if e, ok := n.pool.Lookup(c.ID); ok {
+			c.Tx, c.Verified = e.Tx, true // decoded and verified at admission
+			return
+		}
+		c.Tx, c.Err = tx.Decode(c.Raw) // its signature: below
+	}); err != nil {
+		return err
+	}
+	// What this node did not admit (a follower's, another proposer's) has
+	// its signatures checked in batches over the workers; a batch decides
+	// as checking each alone would (blockbuild.VerifyBatch).
+	var unchecked []*blockbuild.Candidate
+	for i := range cands {
+		if c := &cands[i]; c.Tx != nil && c.Err == nil && !c.Verified {
+			unchecked = append(unchecked, c)
+		}
+	}
+	size := max(1, min(verifyBatch, (len(unchecked)+n.workers()-1)/n.workers()))
+	if err := n.pool.Parallel(context.Background(), (len(unchecked)+size-1)/size, func(b int) {
+		blockbuild.VerifyBatch(unchecked[b*size : min(len(unchecked), (b+1)*size)])
+	}); err != nil {
+		return err
+	}
+	built, err := n.builder.Build(n.store, storeLedger{n.store}, headMembers{n.adm, head}, n.policy, builderHead(head),
+		blockbuild.Proposal{Proposer: p.Proposer, Time: p.Time, Txs: cands})
+	if err != nil {
+		return err
+	}
+	rejected := make([]TxResult, len(built.Rejected))
+	for i, r := range built.Rejected {
+		rejected[i] = TxResult{ID: r.ID, Err: r.Err, Reason: r.Reason}
+	}
+	if built.Block == nil {
+		if err := n.store.SetApplied(index); err != nil {
+			return err
+		}
+		n.finish(nil, rejected)
+		return nil
+	}
+	if err := n.commitBuilt(index, built, true); err != nil {
+		return err
+	}
+	h := built.Block.Header.Height
+	done := make([]TxResult, len(built.Included))
+	for i, id := range built.Included {
+		done[i] = TxResult{ID: id, Committed: true, Height: h, Index: i, Receipt: &built.Receipts[i]}
+	}
+	n.finish(done, rejected)
+	n.log.Debug("committed block", "height", h, "txs", len(done), "rejected", len(rejected))
+	return nil
+}
+
+// verifyBatch is the most signatures of a proposal one worker checks as
+// one batch (as the mempool's default, mempool.Config.VerifyBatch).
+const verifyBatch = 64
+
+// workers is how many goroutines check a proposal's signatures at once.
+func (n *Node) workers() int { return max(1, runtime.GOMAXPROCS(0)) }
+
+// builderHead is a store head as the block builder sees it.
+func builderHead(h store.Head) blockbuild.Head {
+	return blockbuild.Head{Height: h.Height, Hash: h.Hash, StateHash: h.StateHash, Time: h.Time}
+}
+
+// storeLedger answers the block builder from the store.
+type storeLedger struct{ st *store.Store }
+
+// Committed answers exactly at the head: block building runs on the
+// goroutine that commits blocks, so no block is half-remembered then.
+func (l storeLedger) Committed(id tx.ID) (bool, error) { return l.st.Committed(id) }
+
+// headMembers answers the block builder with admission's check at head.
+type headMembers struct {
+	a    *admission
+	head store.Head
+}
+
+func (m headMembers) Member(s *tx.Signed, at time.Time) (error, error) {
+	return m.a.member(s, m.head, at)
+}
+
+// timedExecutor observes the executor's time per block.
+type timedExecutor struct {
+	exe Executor
+	n   *Node
+}
+
+func (t timedExecutor) Execute(base exec.Reader, txns []exec.Txn) (*exec.Result, error) {
+	start := time.Now()
+	res, err := t.exe.Execute(base, txns)
+	t.n.metrics.execute.Observe(time.Since(start).Seconds())
+	return res, err
+}
+
+// commitBuilt signs a built block, commits it in one batch (with raft
+// entry index as applied), brings the policy, key expiries and membership
+// up to date, shreds erased records and tells peers. own says the block
+// was built here from entry index (not replayed by block sync).
+func (n *Node) commitBuilt(index uint64, built *blockbuild.Built, own bool) error {
+	b := built.Block
+	hash := b.Header.Hash()
+	height := b.Header.Height
+	sig := ledger.SignHeader(n.cfg.NodeID, n.cfg.Key, hash)
+	start := time.Now()
+	parent, _ := n.store.Head()
+	if err := n.store.Commit(&store.Commit{Block: b, Receipts: built.Receipts, Writes: built.Writes,
+		Signatures: []ledger.HeaderSignature{sig}, Applied: index}); err != nil {
+		return err
+	}
+	n.metrics.commit.Observe(time.Since(start).Seconds())
+	// What admission read at the parent and this block did not write
+	// still holds: the next block's building finds its senders admitted.
+	head, _ := n.store.Head()
+	n.adm.cache.advance(parent, head, built.Writes)
+	// The next block is authorised by the policy and roles as of this one.
+	if u, err := authz.UpdateFor(built.Writes); err != nil {
+		return err
+	} else if err := n.policy.Apply(u); err != nil {
+		return fmt.Errorf("node: applying block %d's policy changes: %w", height, err)
+	}
+	if err := n.expiries.apply(built.Writes); err != nil {
+		return err
+	}
+	if membershipChanged(built.Receipts) {
+		if err := n.loadMembers(); err != nil {
+			return err
+		}
+		n.log.Info("consortium membership changed", "height", height, "nodes", len(n.Members()))
+	}
+	n.shred(built.Receipts)
+	if own {
+		n.broadcastHeader(&b.Header, sig, index) // built by applying entry index
+	} else {
+		n.broadcastHeader(&b.Header, sig, 0) // replayed: index is not the block's entry
+	}
+	return nil
+}
+
+// finish tells waiters, the mempool and block followers what happened.
+func (n *Node) finish(done, rejected []TxResult) {
+	ids := make([]tx.ID, 0, len(done)+len(rejected))
+	for _, group := range [][]TxResult{done, rejected} {
+		for _, r := range group {
+			ids = append(ids, r.ID)
+		}
+	}
+	n.pool.Done(ids) // before waking waiters, so Pending is already current
+	n.waitMu.Lock()
+	for _, group := range [][]TxResult{done, rejected} {
+		for _, r := range group {
+			for _, ch := range n.waiters[r.ID] {
+				ch <- r // buffered, one result per waiter
+			}
+			delete(n.waiters, r.ID)
+		}
+	}
+	n.waitMu.Unlock()
+	if len(done) > 0 {
+		n.headMu.Lock()
+		close(n.headC)
+		n.headC = make(chan struct{})
+		n.headMu.Unlock()
+	}
+}
+
+func (n *Node) failWaiters() {
+	n.waitMu.Lock()
+	defer n.waitMu.Unlock()
+	for id, chs := range n.waiters {
+		for _, ch := range chs {
+			ch <- TxResult{ID: id, Err: ErrStopped}
+		}
+	}
+	n.waiters = map[tx.ID][]chan TxResult{}
+}
