@@ -1,0 +1,172 @@
+package patientdir
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"github.com/syndtr/goleveldb/leveldb"
+	"github.com/syndtr/goleveldb/leveldb/opt"
+	"github.com/syndtr/goleveldb/leveldb/storage"
+	"github.com/syndtr/goleveldb/leveldb/util"
+
+	"github.com/almoner/almoner/privacy/keystore"
+)
+
+// ErrInvalid marks a bad argument (an empty organisation or patient, or a
+// name with nothing left to show).
+var ErrInvalid = errors.New("patientdir: invalid")
+
+// Config configures a Directory.
+type Config struct {
+	// Dir is the goleveldb folder; empty keeps the directory in memory
+	// (tests).
+	Dir string
+	// Key seals every entry (the portal's organisation key). Required.
+	Key    *keystore.OrgKey
+	Logger *slog.Logger
+}
+
+// Validate checks the config and fills defaults.
+func (c *Config) Validate() error {
+	if c.Key == nil {
+		return errors.New("patientdir: Key is required")
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return nil
+}
+
+// Directory is the store. It is safe for concurrent use.
+type Directory struct {
+	cfg Config
+	db  *leveldb.DB
+}
+
+// Open opens or creates the directory.
+func Open(cfg Config) (*Directory, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	o := &opt.Options{Strict: opt.StrictAll &^ opt.StrictRecovery}
+	var (
+		db  *leveldb.DB
+		err error
+	)
+	if cfg.Dir == "" {
+		db, err = leveldb.Open(storage.NewMemStorage(), o)
+	} else {
+		db, err = leveldb.OpenFile(cfg.Dir, o)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("patientdir: opening %s: %w", cfg.Dir, err)
+	}
+	return &Directory{cfg: cfg, db: db}, nil
+}
+
+// Close closes the database.
+func (d *Directory) Close() error { return d.db.Close() }
+
+// Key layout: "n/<patient>\x00<org>" -> the name sealed under the
+// organisation key as entry entryID(org, patient), version 1. Ids hold no
+// NUL (the ledger's ids are printable).
+func key(org, patient string) []byte { return []byte("n/" + patient + "\x00" + org) }
+func prefix(patient string) []byte   { return []byte("n/" + patient + "\x00") }
+
+// entryID binds a sealed name to its organisation and patient (keystore
+// entry ids are [a-z0-9._-]).
+func entryID(org, patient string) string {
+	h := sha256.Sum256([]byte(org + "\x00" + patient))
+	return "patient-name." + hex.EncodeToString(h[:16])
+}
+
+func check(org, patient string) error {
+	if org == "" || patient == "" || strings.ContainsRune(org, 0) || strings.ContainsRune(patient, 0) {
+		return fmt.Errorf("%w: an organisation and a patient are required", ErrInvalid)
+	}
+	return nil
+}
+
+var syncWrite = &opt.WriteOptions{Sync: true}
+
+// Put keeps name as patient's name at org, replacing the one kept
+// before. The name is cleaned as PatientName cleans it.
+func (d *Directory) Put(org, patient, name string) error {
+	if err := check(org, patient); err != nil {
+		return err
+	}
+	name = clean(name)
+	if name == "" {
+		return fmt.Errorf("%w: the name is empty", ErrInvalid)
+	}
+	sealed, err := keystore.Seal(keystore.DefaultOptions(), d.cfg.Key, entryID(org, patient), 1, []byte(name))
+	if err != nil {
+		return fmt.Errorf("patientdir: sealing: %w", err)
+	}
+	if err := d.db.Put(key(org, patient), sealed, syncWrite); err != nil {
+		return fmt.Errorf("patientdir: write: %w", err)
+	}
+	return nil
+}
+
+// Name returns patient's name as org keeps it; ok is false when org keeps
+// none. An entry that does not open under the key is an error wrapping
+// keystore's.
+func (d *Directory) Name(org, patient string) (name string, ok bool, err error) {
+	if err := check(org, patient); err != nil {
+		return "", false, err
+	}
+	b, err := d.db.Get(key(org, patient), nil)
+	if errors.Is(err, leveldb.ErrNotFound) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("patientdir: read: %w", err)
+	}
+	return d.open(org, patient, b)
+}
+
+// AnyName returns patient's name as any organisation of this portal keeps
+// it (the first in organisation id order): what the patient themself is
+// shown. ok is false when none does.
+func (d *Directory) AnyName(patient string) (name string, ok bool, err error) {
+	if patient == "" || strings.ContainsRune(patient, 0) {
+		return "", false, fmt.Errorf("%w: a patient is required", ErrInvalid)
+	}
+	p := prefix(patient)
+	it := d.db.NewIterator(util.BytesPrefix(p), nil)
+	defer it.Release()
+	if it.Next() {
+		org := string(it.Key()[len(p):])
+		return d.open(org, patient, append([]byte(nil), it.Value()...))
+	}
+	if err := it.Error(); err != nil {
+		return "", false, fmt.Errorf("patientdir: read: %w", err)
+	}
+	return "", false, nil
+}
+
+// Forget drops the name org keeps for patient (after the patient's last
+// record there was erased); forgetting an unknown one is not an error.
+func (d *Directory) Forget(org, patient string) error {
+	if err := check(org, patient); err != nil {
+		return err
+	}
+	if err := d.db.Delete(key(org, patient), syncWrite); err != nil {
+		return fmt.Errorf("patientdir: delete: %w", err)
+	}
+	return nil
+}
+
+func (d *Directory) open(org, patient string, sealed []byte) (string, bool, error) {
+	s, err := keystore.Unseal(sealed, d.cfg.Key, entryID(org, patient), 1)
+	if err != nil {
+		return "", false, fmt.Errorf("patientdir: the name kept by %s: %w", org, err)
+	}
+	defer s.Destroy()
+	return string(s.Bytes()), true, nil
+}
