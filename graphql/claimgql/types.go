@@ -128,6 +128,14 @@ func (m *mod) buildTypes() {
 			"submittedAt":     field(nn(graphql.String), func(c claimT) any { return schema.RFC3339Nano(c.Time) }, "Block time."),
 			"updatedHeight":   field(nn(graphql.Int), func(c claimT) any { return int(c.Updated) }),
 		}})
+	m.claim.AddFieldConfig("patientName", &graphql.Field{Type: graphql.String,
+		Description: "The patient's name from the provider's own records, kept off the ledger in the provider's portal: shown to " +
+			"the patient and to the provider's members whom the policy lets read the patient's record metadata there; null for " +
+			"everyone else (the insurer included).",
+		Resolve: func(p graphql.ResolveParams) (any, error) {
+			c := p.Source.(claimT)
+			return m.cfg.PatientName(p.Context, c.Patient, c.Provider)
+		}})
 	m.claim.AddFieldConfig("documentAccess", &graphql.Field{Type: graphql.ID,
 		Description: "The record.access transaction under which a member of the insurer read the claim's document at its filed version " +
 			"(under the patient's consent for claims, not reported undelivered): what adjudicateClaim needs; null while nobody at the insurer has.",

@@ -1,6 +1,9 @@
 package donationgql
 
 import (
+	"errors"
+	"strings"
+
 	"github.com/graphql-go/graphql"
 
 	"github.com/almoner/almoner/consortium-node/tx"
@@ -149,6 +152,27 @@ func (m *mod) buildTypes(b *schema.Builder) {
 			return inCur(d.Sources, d.Currency), nil
 		}})
 
+	t.disbursement.AddFieldConfig("payeeName", m.payeeName(func(src any) string { return src.(disbT).Payee }))
+
+	total := graphql.NewObject(graphql.ObjectConfig{Name: "GivingTotal", Description: "A donor's gifts in one currency.", Fields: graphql.Fields{
+		"currency":  field(nn(graphql.String), func(t *donations.Total) any { return t.Currency }, "ISO 4217."),
+		"gifts":     field(nn(graphql.Int), func(t *donations.Total) any { return t.Gifts }),
+		"given":     field(nn(Amount), func(t *donations.Total) any { return t.Given }),
+		"disbursed": field(nn(Amount), func(t *donations.Total) any { return t.Disbursed }),
+		"inEscrow":  field(nn(Amount), func(t *donations.Total) any { return t.InEscrow }),
+		"refunded":  field(nn(Amount), func(t *donations.Total) any { return t.Refunded }),
+	}})
+	t.givingTotals = graphql.NewObject(graphql.ObjectConfig{Name: "GivingTotals", Fields: graphql.Fields{
+		"totals": field(schema.List(total), func(g *givingTotals) any {
+			out := make([]*donations.Total, len(g.totals))
+			for i := range g.totals {
+				out[i] = &g.totals[i]
+			}
+			return out
+		}, "Per currency, in currency order."),
+		"truncated": field(nn(graphql.Boolean), func(g *givingTotals) any { return g.truncated }, "Only the first gifts were counted."),
+	}})
+
 	refund := graphql.NewObject(graphql.ObjectConfig{Name: "GiftRefund", Fields: graphql.Fields{
 		"amount":        field(nn(Amount), func(u refundT) any { return amount(u.v.Amount, u.cur) }),
 		"reason":        field(nn(graphql.String), func(u refundT) any { return u.v.Reason }, "campaign_cancelled, milestone_rejected or milestone_missed."),
@@ -162,6 +186,7 @@ func (m *mod) buildTypes(b *schema.Builder) {
 		"confirmed":    field(nn(graphql.Boolean), func(d linDisbT) any { return d.v.Disbursement.Confirmed }),
 		"disbursement": field(nn(t.disbursement), func(d linDisbT) any { return d.v.Disbursement }),
 	}})
+	linDisb.AddFieldConfig("payeeName", m.payeeName(func(src any) string { return src.(linDisbT).Disbursement.Payee }))
 	linAlloc := graphql.NewObject(graphql.ObjectConfig{Name: "LineageAllocation", Description: "Part of a gift allocated to a milestone, and where it went.", Fields: graphql.Fields{
 		"milestone":     field(nn(t.milestone), func(a allocT) any { return &in[donations.Milestone]{v: &a.v.Milestone, cur: a.cur} }),
 		"amount":        field(nn(Amount), func(a allocT) any { return amount(a.v.Amount, a.cur) }),
@@ -273,4 +298,33 @@ func nilIfZero(n uint64) any {
 		return nil
 	}
 	return int(n)
+}
+
+// payeeName is a disbursement payee's name: an organisation's name from
+// the directory, or a member as "<name>, <organisation's name>" (the
+// ledger holds no person's name: a member's name is the part of its id
+// after the organisation). Unknown organisations show as their ids.
+func (m *mod) payeeName(payee func(src any) string) *graphql.Field {
+	return &graphql.Field{Type: nn(graphql.String), Description: "The payee by name (the organisation's; a member as its name and organisation).",
+		Resolve: func(p graphql.ResolveParams) (any, error) {
+			id := payee(p.Source)
+			org, member := id, ""
+			if i := strings.IndexByte(id, '/'); i >= 0 {
+				org, member = id[:i], id[i+1:]
+			}
+			load := schema.LoadersFrom(p.Context).Org.Load(p.Context, org)
+			return func() (any, error) {
+				name := org
+				o, err := load()
+				if err == nil && o != nil && o.Name != "" {
+					name = o.Name
+				} else if err != nil && !errors.Is(err, readmodel.ErrNotFound) {
+					return nil, m.internal(p.Context, "payee organisation", err)
+				}
+				if member != "" {
+					return member + ", " + name, nil
+				}
+				return name, nil
+			}, nil
+		}}
 }

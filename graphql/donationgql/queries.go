@@ -2,11 +2,13 @@ package donationgql
 
 import (
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/graphql-go/graphql"
 
 	"github.com/almoner/almoner/graphql/schema"
+	"github.com/almoner/almoner/portal/donations"
 	"github.com/almoner/almoner/portal/readmodel"
 )
 
@@ -90,24 +92,46 @@ func (m *mod) registerQueries(b *schema.Builder) error {
 				}
 				return g, nil
 			}}},
-		{"myGifts", &graphql.Field{Type: nn(t.giftConn), Args: connArgs, Description: "The viewer's own gifts, in the order they committed.",
+		{"myGifts", &graphql.Field{Type: nn(t.giftConn),
+			Args: schema.ForwardConnArgs(graphql.FieldConfigArgument{"newestFirst": {Type: graphql.Boolean, DefaultValue: false,
+				Description: "Newest first (a cursor pages in the order it came from)."}}),
+			Description: "The viewer's own gifts, in the order they committed (or newest first).",
 			Resolve: func(p graphql.ResolveParams) (any, error) {
 				v, err := m.viewer(p.Context)
 				if err != nil {
 					return nil, err
 				}
-				pg, err := m.forwardPage(p.Args, "mygift")
+				newest, _ := p.Args["newestFirst"].(bool)
+				kind := "mygift"
+				if newest {
+					kind = "mygiftnew"
+				}
+				pg, err := m.forwardPage(p.Args, kind)
 				if err != nil {
 					return nil, err
 				}
 				if pg.Limit == 0 {
 					return &schema.Connection{}, nil
 				}
-				gs, page, err := m.rd.DonorGifts(v.p.Account, pg.Cursor, pg.Limit)
+				gs, page, err := m.rd.DonorGifts(v.p.Account, pg.Cursor, pg.Limit, newest)
 				if err != nil {
 					return nil, m.internal(p.Context, "my gifts", err)
 				}
-				return connection("mygift", gs, page, pg.HasCursor), nil
+				return connection(kind, gs, page, pg.HasCursor), nil
+			}}},
+		{"myGivingTotals", &graphql.Field{Type: nn(t.givingTotals),
+			Description: fmt.Sprintf("What the viewer gave, per currency, and where it is now: disbursed, in escrow, refunded "+
+				"(over their first %d gifts; truncated says there are more).", donations.MaxTotalled),
+			Resolve: func(p graphql.ResolveParams) (any, error) {
+				v, err := m.viewer(p.Context)
+				if err != nil {
+					return nil, err
+				}
+				ts, more, err := m.rd.DonorTotals(v.p.Account)
+				if err != nil {
+					return nil, m.internal(p.Context, "my giving totals", err)
+				}
+				return &givingTotals{totals: ts, truncated: more}, nil
 			}}},
 		{"disbursement", &graphql.Field{Type: t.disbursement, Args: idArg("The disbursement id."),
 			Description: "A disbursement (the charity's officers, auditors and its payee; null if none).",

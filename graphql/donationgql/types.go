@@ -93,6 +93,13 @@ type types struct {
 	milestone, campaign, gift, allocation *graphql.Object
 	disbursement, lineage, report         *graphql.Object
 	giftConn, campaignConn, disbConn      *graphql.Object
+	givingTotals                          *graphql.Object
+}
+
+// givingTotals is myGivingTotals' answer.
+type givingTotals struct {
+	totals    []donations.Total
+	truncated bool
 }
 
 var nn = graphql.NewNonNull

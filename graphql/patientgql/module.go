@@ -44,7 +44,11 @@ func (Module) Register(b *schema.Builder) error {
 	m.buildTypes()
 	m.disclosureFields()
 	m.buildNoteTypes()
+	m.patientNameFields()
 	if err := m.registerQueries(b); err != nil {
+		return err
+	}
+	if err := m.registerPatientNames(b); err != nil {
 		return err
 	}
 	if err := m.registerExport(b); err != nil {

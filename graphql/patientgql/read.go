@@ -15,6 +15,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/ledger"
 	"github.com/almoner/almoner/consortium-node/tx"
 	"github.com/almoner/almoner/graphql/schema"
+	"github.com/almoner/almoner/portal/patientdir"
 	"github.com/almoner/almoner/portal/patients"
 	"github.com/almoner/almoner/portal/records"
 )
@@ -174,6 +175,13 @@ func (m *mod) readRecord(ctx context.Context, v string, res *schema.TxResult, no
 	}
 	// Record ids, versions and readers only: never the content.
 	m.log.InfoContext(ctx, "record read", "access", res.ID.String(), "record", opened.RecordID, "version", opened.Version, "reader", v, "kind", kind)
+	if rec, err := m.rd.Record(opened.RecordID); err == nil {
+		// The patient's name, off the ledger, when this portal's
+		// organisation keeps the record: its directory.
+		if name, ok := patientdir.PatientName(opened.Plaintext); ok {
+			m.cfg.NotePatientName(ctx, schema.OrgOf(v), rec.Custodian, rec.Patient, name)
+		}
+	}
 	return &recordRead{access: res, kind: kind, opened: opened, note: nd}, nil
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/contracts/record/registration"
 	"github.com/almoner/almoner/consortium-node/tx"
 	"github.com/almoner/almoner/graphql/schema"
+	"github.com/almoner/almoner/portal/patientdir"
 	"github.com/almoner/almoner/portal/patients"
 	"github.com/almoner/almoner/portal/readmodel"
 )
@@ -119,6 +120,7 @@ func (m *mod) registerRecord(_ context.Context, v string, in map[string]any) (*s
 	org := schema.OrgOf(v)
 	plan := &schema.TxPlan{Call: schema.Call{Contract: patients.RecordContract, Method: "register"},
 		On: []schema.Resource{{Owner: patient, Org: org}}, Refused: "only a physician or records clerk registers their hospital's records"}
+	var name string // the patient's, from the record (patientdir), once staged
 	plan.Stage = func(ctx context.Context, call *schema.Call) (any, error) {
 		content, err := recordContent(in)
 		if err != nil {
@@ -149,7 +151,18 @@ func (m *mod) registerRecord(_ context.Context, v string, in map[string]any) (*s
 		}
 		call.Args = []tx.Arg{tx.String("record_id", id), tx.Uint("version", version), tx.Bytes("ciphertext_hash", hash[:]),
 			tx.String("patient", patient), tx.String("category", category)}
+		name, _ = patientdir.PatientName(content)
 		return nil, nil
+	}
+	plan.Done = func(ctx context.Context, res *schema.TxResult, err error) (any, error) {
+		if err != nil {
+			return nil, err
+		}
+		if res.Receipt == nil || res.Receipt.OK() {
+			// The patient's name, off the ledger: this portal's directory.
+			m.cfg.NotePatientName(ctx, org, org, patient, name)
+		}
+		return res, nil
 	}
 	return plan, nil
 }

@@ -103,7 +103,10 @@ type Config struct {
 	// Policy decides what a viewer may read (the nodes' casbin policy,
 	// kept in step with the read model: portal/authz).
 	Policy Policy
-	Logger *slog.Logger
+	// Patients is the portal's off-ledger patient directory (optional:
+	// without one every patientName is null).
+	Patients PatientDirectory
+	Logger   *slog.Logger
 	// DefaultPage and MaxPage bound connection page sizes (defaults 20
 	// and 100).
 	DefaultPage, MaxPage int

@@ -24,6 +24,7 @@ import (
 	"github.com/almoner/almoner/graphql/schema"
 	"github.com/almoner/almoner/portal/authz"
 	"github.com/almoner/almoner/portal/keyring"
+	"github.com/almoner/almoner/portal/patientdir"
 	"github.com/almoner/almoner/portal/readmodel"
 	"github.com/almoner/almoner/portal/records"
 	"github.com/almoner/almoner/portal/server"
@@ -43,7 +44,8 @@ type Config struct {
 	Nodes []string
 	// Listen is the HTTP listen address (default 127.0.0.1:8080).
 	Listen string
-	// Home holds index/ (the read model), accounts/, keystore/ and the
+	// Home holds index/ (the read model), accounts/, keystore/,
+	// patient-names/ (the off-ledger patient directory) and the
 	// organisation key file.
 	Home string
 	// DevHome, if set, is a dev consortium folder (genesis.json, keys/):
@@ -134,6 +136,10 @@ const GenesisFile = "genesis.json"
 // passphrase (plain only for --dev portals).
 const OrgKeyFile = "portal-org.key"
 
+// PatientDirDir is the folder, in Home, of the portal's patient directory
+// (portal/patientdir): patients' names, sealed under the organisation key.
+const PatientDirDir = "patient-names"
+
 // Portal is a running portal.
 type Portal struct {
 	// URL is the portal's base URL.
@@ -215,6 +221,13 @@ func Start(ctx context.Context, cfg Config) (p *Portal, err error) {
 	if err != nil {
 		return nil, err
 	}
+	// Patients' names from the records this portal's organisation keeps:
+	// off the ledger, sealed under the organisation key (patientdir).
+	pdir, err := patientdir.Open(patientdir.Config{Dir: filepath.Join(cfg.Home, PatientDirDir), Key: orgKey, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	p.closers = append(p.closers, pdir.Close)
 	if cfg.DevHome != "" {
 		if p.DevAccounts, err = devAccounts(cfg.Home, cfg.DevHome, cfg.Org, g, kr, p.Sessions); err != nil {
 			return nil, err
@@ -256,7 +269,7 @@ func Start(ctx context.Context, cfg Config) (p *Portal, err error) {
 	}
 	recs := records.New(nc, kr)
 	sch, err := schema.Build(schema.Config{ChainID: g.ChainID, Store: p.Store, Blocks: p.Follower, Node: nc, Signer: kr, Keys: kr,
-		Records: recs, Sessions: p.Sessions,
+		Records: recs, Sessions: p.Sessions, Patients: pdir,
 		Policy: authz.New(p.Store), Logger: log}, append(builtinModules(claimsKeys, recs), cfg.Modules...)...)
 	if err != nil {
 		return nil, err

@@ -93,7 +93,7 @@ func TestGiftBundles(t *testing.T) {
 	proofs := newSignedProofs(t, c.Genesis.ChainID, c.Blocks[1:])
 	gifts := map[string]*donations.Gift{}
 	for _, donor := range []string{"hope/donor-sam", "hope/donor-kai"} {
-		gs, _, err := r.DonorGifts(donor, "", 10)
+		gs, _, err := r.DonorGifts(donor, "", 10, false)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -126,14 +127,56 @@ func (r *Reader) CampaignGifts(campaign, after string, limit int) ([]*Gift, Page
 	return gs, pg, err
 }
 
-// DonorGifts returns up to limit gifts of a donor in commit order.
-func (r *Reader) DonorGifts(donor, after string, limit int) ([]*Gift, Page, error) {
-	ids, pg, err := r.idPage(donorGiftsPrefix(donor), after, limit)
+// DonorGifts returns up to limit gifts of a donor in commit order, or
+// newest first.
+func (r *Reader) DonorGifts(donor, after string, limit int, newestFirst bool) ([]*Gift, Page, error) {
+	ids, pg, err := r.s.IDs(ModuleName, donorGiftsPrefix(donor), after, newestFirst, limit)
 	if err != nil {
 		return nil, pg, err
 	}
 	gs, err := r.gifts(ids)
 	return gs, pg, err
+}
+
+// MaxTotalled bounds the gifts DonorTotals reads.
+const MaxTotalled = 10000
+
+// Total is what a donor gave in one currency and where it is now.
+type Total struct {
+	Currency                             string
+	Gifts                                int
+	Given, Disbursed, InEscrow, Refunded uint64
+}
+
+// DonorTotals sums a donor's gifts per currency (in currency order): at
+// most MaxTotalled of them, oldest first; truncated says there were more.
+func (r *Reader) DonorTotals(donor string) (totals []Total, truncated bool, err error) {
+	ids, pg, err := r.s.IDs(ModuleName, donorGiftsPrefix(donor), "", false, MaxTotalled)
+	if err != nil {
+		return nil, false, err
+	}
+	by := map[string]*Total{}
+	for _, id := range ids {
+		g, err := r.Gift(id)
+		if err != nil {
+			return nil, false, fmt.Errorf("donations: gift %s of an index: %w", id, err)
+		}
+		t := by[g.Currency]
+		if t == nil {
+			t = &Total{Currency: g.Currency}
+			by[g.Currency] = t
+		}
+		t.Gifts++
+		t.Given += g.Amount
+		t.Disbursed += g.Disbursed()
+		t.InEscrow += g.Escrow()
+		t.Refunded += g.Refunded()
+	}
+	for _, t := range by {
+		totals = append(totals, *t)
+	}
+	slices.SortFunc(totals, func(a, b Total) int { return strings.Compare(a.Currency, b.Currency) })
+	return totals, pg.More, nil
 }
 
 // CampaignDisbursements returns up to limit disbursements of a campaign
