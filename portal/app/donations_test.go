@@ -109,7 +109,7 @@ const (
 	lineageFields = `disbursed refunded inEscrow gift { id donor amount earmarked campaignId }
 		campaign { id status raised disbursed refunded balance }
 		allocations { amount earmarked inEscrow milestone { seq title status }
-			disbursements { amount payee confirmed disbursement { id purpose paymentRef evidenceHash confirmedBy milestone } }
+			disbursements { amount payee payeeName confirmed disbursement { id purpose paymentRef evidenceHash confirmedBy milestone } }
 			refunds { amount reason } }`
 	giftDoc = `query($id: ID!) { gift(id: $id) { id amount lineage { ` + lineageFields + ` } } }`
 )
@@ -210,6 +210,26 @@ func TestDonationJourney(t *testing.T) {
 	if r := other.do(`{ myGifts { nodes { id } } }`, nil); len(dig(r.Data, "myGifts", "nodes").([]any)) != 0 {
 		t.Fatalf("another member's myGifts: %s", r.raw)
 	}
+	// Newest first, paged the same way; and the donor's totals.
+	r = donor.do(`{ myGifts(first: 2, newestFirst: true) { nodes { id } pageInfo { hasNextPage endCursor } } }`, nil)
+	if ns := dig(r.Data, "myGifts", "nodes").([]any); len(ns) != 2 || dig(ns[0], "id") != giftC || dig(ns[1], "id") != giftB {
+		t.Fatalf("myGifts newest first, page 1: %s", r.raw)
+	}
+	r = donor.do(`query($a: String) { myGifts(first: 2, after: $a, newestFirst: true) { nodes { id } pageInfo { hasNextPage } } }`,
+		map[string]any{"a": dig(r.Data, "myGifts", "pageInfo", "endCursor")})
+	if ns := dig(r.Data, "myGifts", "nodes").([]any); len(ns) != 1 || dig(ns[0], "id") != giftA || dig(r.Data, "myGifts", "pageInfo", "hasNextPage") != false {
+		t.Fatalf("myGifts newest first, page 2: %s", r.raw)
+	}
+	const totalsDoc = `{ myGivingTotals { truncated totals { currency gifts given disbursed inEscrow refunded } } }`
+	r = donor.do(totalsDoc, nil)
+	if ts, _ := dig(r.Data, "myGivingTotals", "totals").([]any); len(r.Errors) != 0 || len(ts) != 1 || dig(ts[0], "gifts") != 3.0 ||
+		dig(ts[0], "given") != 950.0 || dig(ts[0], "inEscrow") != 950.0 || dig(ts[0], "disbursed") != 0.0 ||
+		dig(r.Data, "myGivingTotals", "truncated") != false {
+		t.Fatalf("myGivingTotals: %s", r.raw)
+	}
+	if r := other.do(totalsDoc, nil); len(dig(r.Data, "myGivingTotals", "totals").([]any)) != 0 {
+		t.Fatalf("another member's totals: %s", r.raw)
+	}
 
 	// Evidence, the officer may not approve (the policy says so before
 	// anything is signed; the ledger would refuse it too), the independent
@@ -273,8 +293,21 @@ func TestDonationJourney(t *testing.T) {
 		t.Fatalf("gift C lineage: %v", l)
 	}
 	const disbDoc = `{ disbursement(id: "inv-42") { payee amount confirmed sources { giftId amount } } }`
-	if r := clerk.do(`{ disbursement(id: "inv-42") { payee amount confirmed } }`, nil); dig(r.Data, "disbursement", "confirmed") != true {
+	if r := clerk.do(`{ disbursement(id: "inv-42") { payee payeeName amount confirmed } }`, nil); dig(r.Data, "disbursement", "confirmed") != true ||
+		dig(r.Data, "disbursement", "payeeName") != "St Mary's Hospital" {
 		t.Fatalf("payee reading its disbursement: %s", r.raw)
+	}
+	var named int
+	for _, a := range allocations(l) {
+		for _, d := range dig(a, "disbursements").([]any) {
+			if dig(d, "payeeName") != "St Mary's Hospital" {
+				t.Fatalf("the lineage names the payee %v", d)
+			}
+			named++
+		}
+	}
+	if named == 0 {
+		t.Fatalf("gift C's lineage has no disbursement: %v", l)
 	}
 	if r := clerk.do(disbDoc, nil); r.code() != "FORBIDDEN" {
 		t.Fatalf("payee reading the gift sources: %s", r.raw)
