@@ -2,7 +2,8 @@
 // organisations query, public), members as their name within their
 // organisation and the organisation's name; the id stays on hover. The
 // ledger holds no person's name, so a member shows as the part of the id
-// after the organisation ("dr-lee").
+// after the organisation ("dr-lee"). A patient's name comes from their
+// hospital's own records, to those entitled to it (usePatientNames).
 import { useEffect, useState } from 'preact/hooks';
 import { gql } from './api';
 
@@ -81,6 +82,41 @@ export function Who({ id, org = true }: { id: string | null | undefined; org?: b
     <span title={id} class="who-name">
       {id.slice(i + 1)}
       {org && <span class="muted">, {orgName(o, id.slice(0, i))}</span>}
+    </span>
+  );
+}
+
+const PATIENT_NAMES = `query PatientNames($ids: [ID!]!) { patientNames(patients: $ids) { patient name } }`;
+
+/**
+ * Patients' names from the viewer's hospital's own records (patientNames:
+ * kept off the ledger by the hospital's portal, given only to its staff
+ * whom the policy lets read the patient's records, and to the patient).
+ * Patients without a name the viewer may see are not in the map.
+ */
+export function usePatientNames(ids: string[]): Map<string, string> {
+  const key = [...new Set(ids)].sort().slice(0, 200).join('\n');
+  const [m, setM] = useState<Map<string, string>>(new Map());
+  useEffect(() => {
+    if (!key) return;
+    let live = true;
+    gql<{ patientNames: { patient: string; name: string | null }[] }>(PATIENT_NAMES, { ids: key.split('\n') }).then(
+      (d) => live && setM(new Map(d.patientNames.filter((p) => p.name).map((p) => [p.patient, p.name as string]))),
+      () => {},
+    );
+    return () => {
+      live = false;
+    };
+  }, [key]);
+  return m;
+}
+
+/** A patient by name where the viewer may see it (else by their member name), the id on hover. */
+export function PatientName({ id, name }: { id: string | null | undefined; name?: string | null }) {
+  if (!id) return <span>—</span>;
+  return (
+    <span title={id} class="who-name">
+      {name || memberShort(id)}
     </span>
   );
 }

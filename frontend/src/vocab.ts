@@ -112,3 +112,46 @@ export function say(labels: Labels, code: string | null | undefined): string {
 export function options(labels: Labels, only?: string[]): [string, string][] {
   return (only ?? Object.keys(labels)).map((k) => [k, labels[k] ?? k]);
 }
+
+/** Transactions (contract.method) as people name them; the code stays on hover. */
+export const ACTIONS: Labels = {
+  'donation.create_campaign': 'Campaign created',
+  'donation.open': 'Campaign opened',
+  'donation.close': 'Campaign closed',
+  'donation.cancel': 'Campaign cancelled',
+  'donation.give': 'Gift',
+  'donation.submit_evidence': 'Evidence submitted',
+  'donation.approve_milestone': 'Milestone approved',
+  'donation.reject_milestone': 'Milestone rejected',
+  'donation.settle_milestone': 'Missed milestone settled',
+  'donation.disburse': 'Disbursement',
+  'donation.confirm_receipt': 'Receipt confirmed by the payee',
+  'record.register': 'Record registered',
+  'record.access': 'Record read',
+  'record.erase': 'Record erased',
+  'record.review_break_glass': 'Emergency access reviewed',
+  'consent.grant': 'Consent granted',
+  'consent.request': 'Consent requested',
+  'consent.accept': 'Consent request accepted',
+  'consent.decline': 'Consent request declined',
+  'consent.amend': 'Consent changed',
+  'consent.revoke': 'Consent revoked',
+  'claim.submit': 'Claim filed',
+  'claim.review': 'Claim taken into review',
+  'claim.adjudicate': 'Claim adjudicated',
+  'claim.pay': 'Claim paid',
+  'claim.appeal': 'Claim appealed',
+  'claim.cancel': 'Claim withdrawn',
+};
+
+/** A transaction's call in words: donation.give -> Gift. */
+export function actionName(contract: string, method: string): string {
+  return say(ACTIONS, `${contract}.${method}`);
+}
+
+/** Why a gift (or part of it) went back to its donor (donation vocab's refund reasons). */
+export const REFUND_REASONS: Labels = {
+  campaign_cancelled: 'The campaign was cancelled',
+  milestone_rejected: 'The milestone was rejected',
+  milestone_missed: 'The milestone missed its deadline',
+};

@@ -10,7 +10,7 @@ import { Badge, Busy, Field, Page, Progress, Result, Show, useAction, useQuery }
 
 const CAMPAIGNS = `query Campaigns($after: String) {
   campaigns(first: 20, after: $after) {
-    nodes { id title status currency goal raised disbursed refunded giftCount charity { name } }
+    nodes { id title status currency goal raised disbursed refunded giftCount charityId charity { id name } }
     pageInfo { hasNextPage endCursor }
   }
 }`;
@@ -32,7 +32,7 @@ export function Campaigns() {
                     <Link href={`/campaigns/${encodeURIComponent(c.id)}`}>{c.title}</Link>
                   </h2>
                   <p class="meta">
-                    {c.charity?.name ?? c.charityId} · <Badge v={c.status} />
+                    <span title={c.charity?.id ?? c.charityId}>{c.charity?.name ?? c.charityId}</span> · <Badge v={c.status} />
                   </p>
                   <Progress value={Number(c.raised)} max={Number(c.goal)} label={`${c.title}: raised of goal`} />
                   <p class="nums">
@@ -106,7 +106,7 @@ export function CampaignSummary({ c }: { c: any }) {
   return (
     <div class="summary">
       <p class="meta">
-        {c.charity?.name ?? c.charityId} · <Badge v={c.status} /> · since {day(c.createdAt)}
+        <span title={c.charityId}>{c.charity?.name ?? c.charityId}</span> · <Badge v={c.status} /> · since {day(c.createdAt)}
       </p>
       <Progress value={Number(c.raised)} max={Number(c.goal)} label="Raised of goal" />
       <dl class="facts">
@@ -120,8 +120,8 @@ export function CampaignSummary({ c }: { c: any }) {
   );
 }
 
-/** A campaign's milestones (one card per milestone on a phone); with names, validators by name rather than id. */
-export function Milestones({ c, actions, names = false }: { c: any; actions?: (m: any) => preact.ComponentChildren; names?: boolean }) {
+/** A campaign's milestones (one card per milestone on a phone); validators by name (the id on hover) unless names is false. */
+export function Milestones({ c, actions, names = true }: { c: any; actions?: (m: any) => preact.ComponentChildren; names?: boolean }) {
   return (
     <div class="table-wrap">
       <table class="stack">

@@ -12,7 +12,7 @@ import { useCallback, useEffect, useState } from 'preact/hooks';
 import { gql, submit, type ApiError } from '../api';
 import { Time } from '../display';
 import { age, decimal, label, minorMoney, minorOf, money, parseAmount, pretty } from '../format';
-import { OrgName, Who, orgName, useOrgs, whoName } from '../names';
+import { OrgName, PatientName, Who, orgName, useOrgs, whoName } from '../names';
 import { Link } from '../router';
 import { has, useViewer } from '../session';
 import { Badge, Busy, Checks, ErrorBox, Field, Loading, Notices, Page, Result, Show, toApiError, useAction, useQuery, useSubscription } from '../ui';
@@ -35,7 +35,7 @@ function ReasonSelect(props: { name: string; label: string; value: string; onCha
 const STATUSES = Object.keys(CLAIM_STATUSES);
 /** Statuses that wait for the insurer. */
 const TODO = ['SUBMITTED', 'APPEALED', 'IN_REVIEW'];
-const ROW = 'id status outcome claimed approved paidAmount currency patient provider insurer submittedAt';
+const ROW = 'id status outcome claimed approved paidAmount currency patient patientName provider insurer submittedAt';
 
 const QUEUE = `query Queue($insurer: ID, $after: String) {
   claimQueue(first: 100, insurer: $insurer, after: $after) { nodes { ${ROW} } pageInfo { hasNextPage endCursor } }
@@ -104,7 +104,7 @@ export function ClaimQueue() {
     .filter(
       (c) =>
         !s ||
-        [c.id, c.patient, c.provider, orgName(orgs, c.provider), money(c.claimed, c.currency), say(CLAIM_STATUSES, c.status)].some((v) =>
+        [c.id, c.patient, c.patientName ?? '', c.provider, orgName(orgs, c.provider), money(c.claimed, c.currency), say(CLAIM_STATUSES, c.status)].some((v) =>
           String(v).toLowerCase().includes(s),
         ),
     )
@@ -203,7 +203,7 @@ export function ClaimTable({ claims, caption, showAge = false }: { claims: any[]
                 </td>
               )}
               <td data-label="Patient">
-                <Who id={c.patient} org={false} />
+                <PatientName id={c.patient} name={c.patientName} />
               </td>
               <td data-label="Hospital">
                 <OrgName id={c.provider} />
@@ -221,7 +221,7 @@ export function ClaimTable({ claims, caption, showAge = false }: { claims: any[]
   );
 }
 
-const DETAIL = `id status outcome claimed approved patientShare paidAmount paymentRef denialReason currency patient provider insurer
+const DETAIL = `id status outcome claimed approved patientShare paidAmount paymentRef denialReason currency patient patientName provider insurer
   submittedAt submittedBy linkedRecords document documentAccess
   items { seq amount approved reason }
   history { status by time txId }
@@ -292,7 +292,7 @@ export function Claim({ id }: { id: string }) {
             <div><dt>Approved</dt><dd>{money(c.approved, c.currency)}</dd></div>
             <div><dt>Patient share</dt><dd>{money(c.patientShare, c.currency)}</dd></div>
             <div><dt>Paid</dt><dd>{money(c.paidAmount, c.currency)}{c.paymentRef ? ` (${c.paymentRef})` : ''}</dd></div>
-            <div><dt>Patient</dt><dd><Who id={c.patient} org={false} /></dd></div>
+            <div><dt>Patient</dt><dd><PatientName id={c.patient} name={c.patientName} /></dd></div>
             <div><dt>Hospital</dt><dd><OrgName id={c.provider} /></dd></div>
             <div><dt>Insurer</dt><dd><OrgName id={c.insurer} /></dd></div>
             <div><dt>Submitted</dt><dd><Time value={c.submittedAt} /> by <Who id={c.submittedBy} org={false} /></dd></div>

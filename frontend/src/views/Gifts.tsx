@@ -3,17 +3,20 @@
 // and an in-browser verification against a genesis file.
 import { useState } from 'preact/hooks';
 import { gql } from '../api';
-import { localTime, toDate } from '../display';
-import { label, minorOf, money, short, when } from '../format';
+import { Time, localTime, relativeTime, toDate } from '../display';
+import { minorOf, money } from '../format';
+import { Who } from '../names';
 import { Link } from '../router';
 import { Badge, ErrorBox, Loading, Page, Show, useQuery, useSubscription } from '../ui';
+import { REFUND_REASONS, say } from '../vocab';
 import { ReceiptTools } from './Receipt';
 
 const MY_GIFTS = `query MyGifts($after: String) {
-  myGifts(first: 20, after: $after) {
-    nodes { id amount currency time height disbursed refunded escrow earmarked campaign { id title } }
+  myGifts(first: 20, after: $after, newestFirst: true) {
+    nodes { id amount currency time height disbursed refunded escrow earmarked campaign { id title charity { name } } }
     pageInfo { hasNextPage endCursor }
   }
+  myGivingTotals { truncated totals { currency gifts given disbursed inEscrow refunded } }
 }`;
 
 export function MyGifts() {
@@ -23,55 +26,94 @@ export function MyGifts() {
     <Page title="My gifts">
       <Show q={q} what="Loading your gifts">
         {(d: any) =>
-          d.myGifts.nodes.length === 0 ? (
+          d.myGifts.nodes.length === 0 && !after ? (
             <p>
               You have not given yet. <Link href="/">Browse campaigns</Link>
             </p>
           ) : (
             <>
+              <GivingTotals t={d.myGivingTotals} />
               <div class="table-wrap">
-                <table>
-                  <caption class="sr-only">Your gifts</caption>
+                <table class="stack">
+                  <caption class="sr-only">Your gifts, newest first</caption>
                   <thead>
                     <tr>
-                      <th scope="col">Gift</th>
+                      <th scope="col">Given</th>
                       <th scope="col">Campaign</th>
                       <th scope="col">Amount</th>
                       <th scope="col">Disbursed</th>
                       <th scope="col">In escrow</th>
                       <th scope="col">Refunded</th>
-                      <th scope="col">When</th>
                     </tr>
                   </thead>
                   <tbody>
                     {d.myGifts.nodes.map((g: any) => (
                       <tr key={g.id}>
-                        <td>
-                          <Link href={`/gifts/${g.id}`} title={g.id}>
-                            {short(g.id)}
+                        <td data-label="Given">
+                          <Link href={`/gifts/${g.id}`} title={`Gift ${g.id}`}>
+                            {giftWhen(g.time)}
                           </Link>
                         </td>
-                        <td>{g.campaign.title}</td>
-                        <td>{money(g.amount, g.currency)}</td>
-                        <td>{money(g.disbursed, g.currency)}</td>
-                        <td>{money(g.escrow, g.currency)}</td>
-                        <td>{money(g.refunded, g.currency)}</td>
-                        <td>{when(g.time)}</td>
+                        <td data-label="Campaign">
+                          <span title={g.campaign.id}>{g.campaign.title}</span>
+                          {g.campaign.charity && <span class="muted">, {g.campaign.charity.name}</span>}
+                        </td>
+                        <td data-label="Amount">{money(g.amount, g.currency)}</td>
+                        <td data-label="Disbursed">{money(g.disbursed, g.currency)}</td>
+                        <td data-label="In escrow">{money(g.escrow, g.currency)}</td>
+                        <td data-label="Refunded">{money(g.refunded, g.currency)}</td>
                       </tr>
                     ))}
                   </tbody>
                 </table>
               </div>
-              {d.myGifts.pageInfo.hasNextPage && (
-                <button type="button" onClick={() => setAfter(d.myGifts.pageInfo.endCursor)}>
-                  Older gifts
-                </button>
+              {(after || d.myGifts.pageInfo.hasNextPage) && (
+                <nav class="pager" aria-label="More gifts">
+                  {after && (
+                    <button type="button" onClick={() => setAfter(null)}>
+                      Newest gifts
+                    </button>
+                  )}
+                  {d.myGifts.pageInfo.hasNextPage && (
+                    <button type="button" onClick={() => setAfter(d.myGifts.pageInfo.endCursor)}>
+                      Older gifts
+                    </button>
+                  )}
+                </nav>
               )}
             </>
           )
         }
       </Show>
     </Page>
+  );
+}
+
+/** When a gift was given, in the viewer's locale, with how long ago. */
+function giftWhen(t: string): string {
+  const d = toDate(t);
+  return d ? `${localTime(d)} (${relativeTime(d)})` : t;
+}
+
+/** What the donor gave in all, per currency, and where it is now. */
+function GivingTotals({ t }: { t: any }) {
+  if (!t || t.totals.length === 0) return null;
+  return (
+    <section aria-labelledby="totals-title">
+      <h2 id="totals-title" class="sr-only">
+        Your giving in all
+      </h2>
+      {t.totals.map((x: any) => (
+        <dl class="facts" key={x.currency} aria-label={`Your giving in ${x.currency}`}>
+          <div><dt>Given in all</dt><dd>{money(x.given, x.currency)}</dd></div>
+          <div><dt>Gifts</dt><dd>{x.gifts}</dd></div>
+          <div><dt>Disbursed</dt><dd>{money(x.disbursed, x.currency)}</dd></div>
+          <div><dt>In escrow</dt><dd>{money(x.inEscrow, x.currency)}</dd></div>
+          <div><dt>Refunded</dt><dd>{money(x.refunded, x.currency)}</dd></div>
+        </dl>
+      ))}
+      {t.truncated && <p class="note">Totals of your first 10,000 gifts.</p>}
+    </section>
   );
 }
 
@@ -82,7 +124,7 @@ const LINEAGE_FIELDS = `
   allocations {
     amount earmarked inEscrow
     milestone { seq title status validator }
-    disbursements { amount payee confirmed disbursement { id purpose time paymentRef evidenceHash } }
+    disbursements { amount payee payeeName confirmed disbursement { id purpose time paymentRef evidenceHash } }
     refunds { amount reason time transactionId }
   }`;
 
@@ -125,7 +167,7 @@ function Lineage({ l }: { l: any }) {
   return (
     <div class="lineage">
       <p class="nums">
-        <strong>{money(l.gift.amount, c)}</strong> given {when(l.gift.time)} in block {l.gift.height}: {money(l.disbursed, c)} disbursed,{' '}
+        <strong>{money(l.gift.amount, c)}</strong> given <Time value={l.gift.time} /> in block {l.gift.height}: {money(l.disbursed, c)} disbursed,{' '}
         {money(l.inEscrow, c)} in escrow, {money(l.refunded, c)} refunded.
       </p>
       <ol class="flow" aria-label="Lineage of the gift">
@@ -139,15 +181,19 @@ function Lineage({ l }: { l: any }) {
             <Arrow />
             <div class="node n-campaign">
               <span class="k">Campaign</span>
-              <Link href={`/campaigns/${encodeURIComponent(l.campaign.id)}`}>{l.campaign.title}</Link>
-              <small>{l.campaign.charity?.name ?? l.campaign.charityId}</small>
+              <Link href={`/campaigns/${encodeURIComponent(l.campaign.id)}`} title={l.campaign.id}>
+                {l.campaign.title}
+              </Link>
+              <small title={l.campaign.charityId}>{l.campaign.charity?.name ?? l.campaign.charityId}</small>
             </div>
             <Arrow />
             <div class="node n-milestone">
               <span class="k">Milestone {a.milestone.seq}</span>
               <span>{a.milestone.title}</span>
               <Badge v={a.milestone.status} />
-              <small>validator {a.milestone.validator}</small>
+              <small>
+                validator <Who id={a.milestone.validator} />
+              </small>
             </div>
             <Arrow />
             <ul class="outs">
@@ -157,12 +203,14 @@ function Lineage({ l }: { l: any }) {
                     <span class="k">Disbursement</span>
                     <span>{money(d.amount, c)}</span>
                     <small>{d.disbursement.purpose}</small>
-                    <small>{when(d.disbursement.time)}</small>
+                    <small>
+                      <Time value={d.disbursement.time} relative={false} />
+                    </small>
                   </div>
                   <Arrow />
                   <div class={`node n-payee ${d.confirmed ? 'confirmed' : ''}`}>
                     <span class="k">Payee</span>
-                    <span>{d.payee}</span>
+                    <span title={d.payee}>{d.payeeName ?? d.payee}</span>
                     <small>{d.confirmed ? 'receipt confirmed' : 'awaiting confirmation'}</small>
                   </div>
                 </li>
@@ -172,7 +220,7 @@ function Lineage({ l }: { l: any }) {
                   <div class="node n-refund">
                     <span class="k">Refund</span>
                     <span>{money(r.amount, c)}</span>
-                    <small>{r.reason}</small>
+                    <small>{say(REFUND_REASONS, r.reason)}</small>
                   </div>
                 </li>
               ))}
@@ -208,11 +256,12 @@ export function sinceLines(l: any, orgs: Record<string, string> = {}): string[] 
     const m = `milestone ${a.milestone.seq}, “${a.milestone.title}”`;
     for (const d of a.disbursements)
       out.push(
-        `${money(d.amount, c)} from ${m} was paid to ${orgs[d.payee] ?? d.payee}${on(d.disbursement.time)}` +
+        `${money(d.amount, c)} from ${m} was paid to ${d.payeeName ?? orgs[d.payee] ?? d.payee}${on(d.disbursement.time)}` +
           `${d.disbursement.purpose ? ` for “${d.disbursement.purpose}”` : ''}; ` +
           `${d.confirmed ? 'the payee confirmed receiving it' : 'the payee has not confirmed receiving it yet'}.`,
       );
-    for (const r of a.refunds) out.push(`${money(r.amount, c)} from ${m} went back to the donor${on(r.time)} (${label(r.reason)}).`);
+    for (const r of a.refunds)
+      out.push(`${money(r.amount, c)} from ${m} went back to the donor${on(r.time)} (${say(REFUND_REASONS, r.reason).toLowerCase()}).`);
     if (minorOf(a.inEscrow, c) > 0) out.push(`${money(a.inEscrow, c)} is still held for ${m} until its validator approves it.`);
   }
   return out;

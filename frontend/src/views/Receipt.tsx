@@ -7,13 +7,15 @@
 // downloaded, verified here step by step, each step said in words.
 import { useEffect, useState } from 'preact/hooks';
 import { gql } from '../api';
-import { CopyButton } from '../display';
-import { download, minorMoney, when } from '../format';
+import { CopyButton, Time } from '../display';
+import { download, minorMoney } from '../format';
+import { OrgName, Who } from '../names';
 import { Link } from '../router';
 import { failureCause, namesFor, parseReceiptFile, statement, verifyBundle, type Bundle, type BundleVerdict, type Names } from '../statement';
 import { Busy, ErrorBox, Field, Loading, Page, Show, toApiError } from '../ui';
 import { useQuery } from '../ui';
 import { bytesToHex, exactTime, verifyProof, type Genesis, type Proof, type Verdict } from '../verify';
+import { actionName } from '../vocab';
 import { loadProof } from './Gifts';
 import type { ApiError } from '../api';
 
@@ -527,15 +529,18 @@ export function PrintableReceipt({ id }: { id: string }) {
                 {ev && (
                   <>
                     <div><dt>Gift</dt><dd>{minorMoney(attr('amount'), attr('currency'))}</dd></div>
-                    <div><dt>Campaign</dt><dd>{attr('campaign')}</dd></div>
-                    <div><dt>Charity</dt><dd>{attr('charity')}</dd></div>
-                    <div><dt>Donor</dt><dd>{attr('donor')}</dd></div>
+                    <div><dt>Campaign</dt><dd><CampaignTitle id={attr('campaign')} /></dd></div>
+                    <div><dt>Charity</dt><dd><OrgName id={attr('charity')} /></dd></div>
+                    <div><dt>Donor</dt><dd><Who id={attr('donor')} /></dd></div>
                   </>
                 )}
-                <div><dt>Transaction</dt><dd><code>{t.id}</code></dd></div>
-                <div><dt>Call</dt><dd>{t.contract}.{t.method} by {t.sender}</dd></div>
-                <div><dt>Block</dt><dd>{t.height}, {when(t.time)}</dd></div>
-                <div><dt>Status</dt><dd>{t.receipt.status}{t.receipt.error ? `: ${t.receipt.error}` : ''}</dd></div>
+                <div><dt>What</dt><dd>
+                  <span title={`${t.contract}.${t.method}`}>{actionName(t.contract, t.method)}</span> by <Who id={t.sender} />
+                </dd></div>
+                <div><dt>When</dt><dd><Time value={t.time} /></dd></div>
+                <div><dt>Block</dt><dd>{t.height}</dd></div>
+                <div><dt>Status</dt><dd>{t.receipt.status === 'OK' ? 'Committed' : 'Failed'}{t.receipt.error ? `: ${t.receipt.error}` : ''}</dd></div>
+                <div><dt>Transaction</dt><dd><code class="wrap-any">{t.id}</code></dd></div>
               </dl>
               <p class="note">
                 Verify it offline: download the JSON receipt and run <code>almoner verify receipt.json</code>, or verify it on the gift's page.
@@ -545,5 +550,18 @@ export function PrintableReceipt({ id }: { id: string }) {
         }}
       </Show>
     </Page>
+  );
+}
+
+const CAMPAIGN_TITLE = `query CampaignTitle($id: ID!) { campaign(id: $id) { id title } }`;
+
+/** A campaign by its title (public), linked; the id on hover, and shown until the title is known. */
+function CampaignTitle({ id }: { id: string }) {
+  const q = useQuery<any>(CAMPAIGN_TITLE, { id }, !id);
+  if (!id) return <span>—</span>;
+  return (
+    <Link href={`/campaigns/${encodeURIComponent(id)}`} title={id}>
+      {q.data?.campaign?.title ?? id}
+    </Link>
   );
 }

@@ -10,7 +10,7 @@ import { useState } from 'preact/hooks';
 import { gql, submit } from '../api';
 import { Time } from '../display';
 import { day, decimal, minorMoney, parseAmount } from '../format';
-import { Who, useOrgs } from '../names';
+import { PatientName, Who, memberShort, useOrgs, usePatientNames } from '../names';
 import { noteToSend, type AccessNote } from '../notes';
 import { Link, useLocation } from '../router';
 import { has, roleNames, useViewer } from '../session';
@@ -73,9 +73,11 @@ export function PatientPicker({ name, value, onChange, label = 'Patient' }: { na
   const ids = new Set<string>();
   for (const m of q.data?.members.nodes ?? []) if (m.roles.includes('patient') && !m.revoked) ids.add(m.id);
   for (const c of granted.list) ids.add(c.patient);
+  const names = usePatientNames([...ids]);
+  const shownName = (id: string) => names.get(id) ?? memberShort(id);
   const s = search.trim().toLowerCase();
-  const all = [...ids].sort();
-  const shown = all.filter((id) => !s || id.toLowerCase().includes(s) || id === value);
+  const all = [...ids].sort((a, b) => shownName(a).localeCompare(shownName(b)) || a.localeCompare(b));
+  const shown = all.filter((id) => !s || id.toLowerCase().includes(s) || (names.get(id) ?? '').toLowerCase().includes(s) || id === value);
   return (
     <div class="picker row">
       <Field label="Find a patient" hint={`${shown.length} of ${all.length} patients`}>
@@ -85,8 +87,8 @@ export function PatientPicker({ name, value, onChange, label = 'Patient' }: { na
         <select name={name} value={value} onChange={(e) => onChange(e.currentTarget.value)}>
           <option value="">Choose a patient…</option>
           {shown.map((id) => (
-            <option key={id} value={id}>
-              {id.slice(id.indexOf('/') + 1)} ({id})
+            <option key={id} value={id} title={id}>
+              {names.has(id) ? `${names.get(id)} (${memberShort(id)})` : memberShort(id)}
             </option>
           ))}
         </select>
@@ -96,7 +98,7 @@ export function PatientPicker({ name, value, onChange, label = 'Patient' }: { na
 }
 
 const RECORDS = `query PatientRecords($patient: ID!) {
-  patientRecords(patient: $patient, first: 100) { nodes { id category custodian createdAt erased latestVersion } }
+  patientRecords(patient: $patient, first: 100) { nodes { id category custodian createdAt erased latestVersion patientName } }
 }`;
 
 /** The patient's records the viewer's hospital holds (not erased, not claim documents). */
@@ -125,7 +127,7 @@ function PatientRecords({ patient }: { patient: string }) {
   return (
     <>
       <h3>
-        Records of <Who id={patient} org={false} />
+        Records of <PatientName id={patient} name={q.data?.patientRecords.nodes.find((r: any) => r.patientName)?.patientName} />
       </h3>
       <Show q={q} what="Loading the records">
         {() =>
@@ -574,7 +576,7 @@ function BreakGlass() {
 }
 
 const QUEUE = `query BG($custodian: ID) { breakGlassQueue(first: 30, custodian: $custodian) { nodes {
-  id reader readerOrganisation readerRoles recordId recordVersion category patient custodianName breakGlassReason noteHash time delivered reviewed
+  id reader readerOrganisation readerRoles recordId recordVersion category patient patientName custodianName breakGlassReason noteHash time delivered reviewed
   note { text verified problem } review { outcome reviewer time noteHash } reviewNote { text verified problem } } } }`;
 const REVIEW = `mutation ReviewBG($access: ID!, $outcome: String!, $note: String, $wait: Boolean) {
   reviewBreakGlass(access: $access, outcome: $outcome, note: $note, wait: $wait) { TX }
@@ -653,7 +655,7 @@ function BreakGlassCard({ e, canReview, onDone }: { e: any; canReview: boolean; 
         <div>
           <dt>Patient</dt>
           <dd>
-            <Who id={e.patient} org={false} />
+            <PatientName id={e.patient} name={e.patientName} />
           </dd>
         </div>
         <div>
