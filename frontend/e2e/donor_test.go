@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -31,6 +32,14 @@ func throughFloats(t *testing.T, b []byte) []byte {
 	return out
 }
 
+// noneInMain waits until the page's main content (the demo role menu
+// lists account ids on purpose) does not show text: an id where people
+// expect a name.
+func noneInMain(b *browser, text string) {
+	b.t.Helper()
+	b.poll(fmt.Sprintf(`!document.querySelector('main').innerText.includes(%q)`, text), "the page without "+text)
+}
+
 // TestPublicAndDonor: anonymous browsing of campaigns (progress,
 // milestones, validators), then a donor gives through the page, follows
 // the gift's lineage, which moves live while the charity's officer and the
@@ -46,8 +55,12 @@ func TestPublicAndDonor(t *testing.T) {
 	b.shot("public-campaigns")
 	b.button("Heart surgery for children")
 	b.waitText("Milestones")
-	b.waitText("healthreg/validator")
+	// The validator and the charity by name; their ids on hover only.
+	b.waitText("validator, Health Regulator")
+	b.waitText("Hope Foundation")
+	noneInMain(b, "healthreg/validator")
 	b.waitText("Sign in as a donor to give")
+	b.checkPage("public campaign")
 
 	b.signIn("hope/donor-sam")
 	b.visit("/campaigns/heart-surgery-fund")
@@ -83,6 +96,13 @@ func TestPublicAndDonor(t *testing.T) {
 	b.waitText("Surgery bill, e2e")
 	b.waitText("awaiting confirmation")
 	b.waitText("update")
+	// The lineage names the payee and the milestone's validator.
+	b.poll(`[...document.querySelectorAll('.n-payee')].some(n => n.innerText.includes("St Mary's Hospital"))`, "the payee by name")
+	b.poll(`[...document.querySelectorAll('.n-milestone')].some(n => n.innerText.includes("validator, Health Regulator"))`, "the validator by name")
+	if got := b.eval(`[...document.querySelectorAll('.n-payee, .n-milestone, .n-campaign')].map(n => n.innerText).join(' ')`); strings.Contains(got, "stmarys") ||
+		strings.Contains(got, "healthreg/") || strings.Contains(got, "heart-surgery-fund") {
+		t.Fatalf("the lineage shows ids: %s", got)
+	}
 
 	// The receipt verifies here, against a genesis file the donor chose
 	// (the portal's own is the default: TestDonorReceiptInWords).
@@ -149,12 +169,25 @@ func TestPublicAndDonor(t *testing.T) {
 	}
 	b.shot("donor-bundle")
 
-	// My gifts lists it; the printable receipt shows it.
+	// My gifts lists it first (newest first) by when and campaign, its id
+	// on hover only, under the donor's totals; the printable receipt
+	// names the campaign, the charity, the donor and what was done.
 	b.visit("/gifts")
-	b.waitText(giftID[:10])
+	b.waitText("Given in all")
+	b.waitText("In escrow")
+	first := b.eval(`(() => { const r = document.querySelector('tbody tr'); return r ? r.innerText + '\n' + r.querySelector('a').title : ''; })()`)
+	if !strings.Contains(first, "Heart surgery for children") || !strings.Contains(first, "€12.34") || !strings.Contains(first, giftID) {
+		t.Fatalf("the newest gift is not first, by campaign name, with its id on hover: %q", first)
+	}
+	noneInMain(b, giftID[:10])
+	b.checkPage("my gifts")
 	b.visit("/receipts/" + giftID)
 	b.waitText("€12.34")
-	b.waitText("donation.give by hope/donor-sam")
+	b.waitText("Heart surgery for children")
+	b.waitText("Gift by donor-sam, Hope Foundation")
+	noneInMain(b, "donation.give")
+	noneInMain(b, "heart-surgery-fund")
+	b.checkPage("printable receipt")
 }
 
 // TestVerifyReceiptFiles: the standalone verifier accepts a proof as the

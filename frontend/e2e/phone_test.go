@@ -13,6 +13,14 @@ func TestPhone(t *testing.T) {
 	s := need(t)
 	b := newBrowser(t, s)
 	errs := listenErrors(b)
+	var g struct {
+		MyGifts struct{ Nodes []struct{ ID string } }
+	}
+	s.client(t, "hope/donor-sam").do(`{ myGifts(first: 1, newestFirst: true) { nodes { id } } }`, nil, &g)
+	if len(g.MyGifts.Nodes) == 0 {
+		t.Fatal("the demo donor has no gifts")
+	}
+	gift := g.MyGifts.Nodes[0].ID
 	roles := []struct {
 		account string
 		pages   []string
@@ -25,6 +33,7 @@ func TestPhone(t *testing.T) {
 		{"healthreg/auditor", []string{"/claims", "/staff", "/staff?tab=claims", "/charity"}},
 		{"hope/officer", []string{"/charity", "/campaigns/heart-surgery-fund"}},
 		{"healthreg/validator", []string{"/charity"}},
+		{"hope/donor-sam", []string{"/", "/campaigns/heart-surgery-fund", "/gifts", "/gifts/" + gift, "/receipts/" + gift}},
 	}
 	for _, r := range roles {
 		b.desktop()
