@@ -27,7 +27,7 @@ func TestClinical(t *testing.T) {
 	b.waitText("Choose a patient to see their records and consents.")
 	b.checkPage("staff: patients")
 	b.choose("patient", "stmarys/patient-ben")
-	b.waitText("Records of patient-ben")
+	recordsOf(b, "stmarys/patient-ben", "")
 	b.waitText("Consent for treatment until")
 	b.button("Read under consent")
 	b.waitText("under the patient’s consent for treatment")

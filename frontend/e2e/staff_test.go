@@ -7,8 +7,19 @@ import (
 	"testing"
 )
 
+// recordsOf waits for the heading of a patient's records: the patient by
+// name when name is given (by whatever name the hospital's records give
+// otherwise: tests that read a record teach the portal that patient's
+// name), the id on hover.
+func recordsOf(b *browser, patient, name string) {
+	b.t.Helper()
+	b.poll(fmt.Sprintf(`[...document.querySelectorAll('h3')].some(h => h.innerText.startsWith('Records of ' + %q) && h.querySelector('[title=%q]'))`,
+		name, patient), "the records of "+patient)
+}
+
 // TestHospitalStaff: a records clerk, choosing the patient from a picker
-// (no typed ids), registers a record (a FHIR JSON file, sealed by the
+// (no typed ids; patients by the names the hospital's own records give
+// them), registers a record (a FHIR JSON file, sealed by the
 // portal for the hospital's node), requests a consent on it and files a
 // claim with the insurer chosen by name, the total shown as items are
 // typed; missing fields are marked beside the fields; confirmations stay
@@ -29,7 +40,11 @@ func TestHospitalStaff(t *testing.T) {
 	b.poll(`document.querySelector('[name="record-id"]').getAttribute('aria-invalid') === 'true'`, "the record id marked invalid")
 
 	fhir := filepath.Join(t.TempDir(), "observation.json")
-	observation := `{"resourceType":"Observation","status":"final","code":{"text":"e2e heart rate"},"valueQuantity":{"value":72,"unit":"/min"}}`
+	// The hospital's record names its patient (FHIR Patient.name): the
+	// portal keeps the name off the ledger and shows it to the staff.
+	observation := `{"resourceType":"Bundle","type":"collection","entry":[` +
+		`{"resource":{"resourceType":"Patient","id":"p-ben","name":[{"use":"official","given":["Benedict"],"family":"Okafor"}]}},` +
+		`{"resource":{"resourceType":"Observation","status":"final","code":{"text":"e2e heart rate"},"valueQuantity":{"value":72,"unit":"/min"}}}]}`
 	if err := os.WriteFile(fhir, []byte(observation), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -43,9 +58,18 @@ func TestHospitalStaff(t *testing.T) {
 	b.waitText("Record rec-ben-e2e (lab results) is registered for patient-ben")
 	b.noText("Choose the patient.")
 
+	// The patient by name in the picker (found by name) and in the
+	// heading of their records; the id on hover.
 	b.button("Patients")
+	b.fill("patient-search", "okafor")
+	b.poll(`[...document.querySelectorAll('select[name=patient] option')].some(o => o.textContent === 'Benedict Okafor (patient-ben)')`,
+		"the patient by name in the picker")
+	b.choose("patient", "stmarys/patient-ben")
+	recordsOf(b, "stmarys/patient-ben", "Benedict Okafor")
+	b.checkPage("staff: a patient by name")
+	b.clear("patient-search")
 	b.choose("patient", "stmarys/patient-ana")
-	b.waitText("Records of patient-ana")
+	recordsOf(b, "stmarys/patient-ana", "")
 	b.click(`//input[@type='checkbox'][@value='rec-ana-1']`)
 	b.choose("req-purpose", "care-coordination")
 	b.button("Request consent")
@@ -67,6 +91,7 @@ func TestHospitalStaff(t *testing.T) {
 	b.button("Claims filed")
 	b.waitText("Claims we filed")
 	b.waitText("St Mary's Hospital")
+	b.waitText("Benedict Okafor")
 	b.checkPage("staff: claims filed")
 	b.shot("staff-clerk")
 
