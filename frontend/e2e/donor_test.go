@@ -181,6 +181,7 @@ func TestPublicAndDonor(t *testing.T) {
 	}
 	noneInMain(b, giftID[:10])
 	b.checkPage("my gifts")
+	b.shot("donor-gifts")
 	b.visit("/receipts/" + giftID)
 	b.waitText("€12.34")
 	b.waitText("Heart surgery for children")

@@ -67,6 +67,7 @@ func TestHospitalStaff(t *testing.T) {
 	b.choose("patient", "stmarys/patient-ben")
 	recordsOf(b, "stmarys/patient-ben", "Benedict Okafor")
 	b.checkPage("staff: a patient by name")
+	b.shot("staff-patient-by-name")
 	b.clear("patient-search")
 	b.choose("patient", "stmarys/patient-ana")
 	recordsOf(b, "stmarys/patient-ana", "")

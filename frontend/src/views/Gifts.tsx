@@ -192,7 +192,7 @@ function Lineage({ l }: { l: any }) {
               <span>{a.milestone.title}</span>
               <Badge v={a.milestone.status} />
               <small>
-                validator <Who id={a.milestone.validator} />
+                checked by <Who id={a.milestone.validator} />
               </small>
             </div>
             <Arrow />
