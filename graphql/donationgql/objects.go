@@ -157,10 +157,10 @@ func (m *mod) buildTypes(b *schema.Builder) {
 	total := graphql.NewObject(graphql.ObjectConfig{Name: "GivingTotal", Description: "A donor's gifts in one currency.", Fields: graphql.Fields{
 		"currency":  field(nn(graphql.String), func(t *donations.Total) any { return t.Currency }, "ISO 4217."),
 		"gifts":     field(nn(graphql.Int), func(t *donations.Total) any { return t.Gifts }),
-		"given":     field(nn(Amount), func(t *donations.Total) any { return t.Given }),
-		"disbursed": field(nn(Amount), func(t *donations.Total) any { return t.Disbursed }),
-		"inEscrow":  field(nn(Amount), func(t *donations.Total) any { return t.InEscrow }),
-		"refunded":  field(nn(Amount), func(t *donations.Total) any { return t.Refunded }),
+		"given":     field(nn(Amount), func(t *donations.Total) any { return amount(t.Given, t.Currency) }),
+		"disbursed": field(nn(Amount), func(t *donations.Total) any { return amount(t.Disbursed, t.Currency) }),
+		"inEscrow":  field(nn(Amount), func(t *donations.Total) any { return amount(t.InEscrow, t.Currency) }),
+		"refunded":  field(nn(Amount), func(t *donations.Total) any { return amount(t.Refunded, t.Currency) }),
 	}})
 	t.givingTotals = graphql.NewObject(graphql.ObjectConfig{Name: "GivingTotals", Fields: graphql.Fields{
 		"totals": field(schema.List(total), func(g *givingTotals) any {
@@ -186,7 +186,7 @@ func (m *mod) buildTypes(b *schema.Builder) {
 		"confirmed":    field(nn(graphql.Boolean), func(d linDisbT) any { return d.v.Disbursement.Confirmed }),
 		"disbursement": field(nn(t.disbursement), func(d linDisbT) any { return d.v.Disbursement }),
 	}})
-	linDisb.AddFieldConfig("payeeName", m.payeeName(func(src any) string { return src.(linDisbT).Disbursement.Payee }))
+	linDisb.AddFieldConfig("payeeName", m.payeeName(func(src any) string { return src.(linDisbT).v.Disbursement.Payee }))
 	linAlloc := graphql.NewObject(graphql.ObjectConfig{Name: "LineageAllocation", Description: "Part of a gift allocated to a milestone, and where it went.", Fields: graphql.Fields{
 		"milestone":     field(nn(t.milestone), func(a allocT) any { return &in[donations.Milestone]{v: &a.v.Milestone, cur: a.cur} }),
 		"amount":        field(nn(Amount), func(a allocT) any { return amount(a.v.Amount, a.cur) }),

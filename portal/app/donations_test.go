@@ -223,7 +223,7 @@ func TestDonationJourney(t *testing.T) {
 	const totalsDoc = `{ myGivingTotals { truncated totals { currency gifts given disbursed inEscrow refunded } } }`
 	r = donor.do(totalsDoc, nil)
 	if ts, _ := dig(r.Data, "myGivingTotals", "totals").([]any); len(r.Errors) != 0 || len(ts) != 1 || dig(ts[0], "gifts") != 3.0 ||
-		dig(ts[0], "given") != 950.0 || dig(ts[0], "inEscrow") != 950.0 || dig(ts[0], "disbursed") != 0.0 ||
+		dig(ts[0], "given") != "9.50" || dig(ts[0], "inEscrow") != "9.50" || dig(ts[0], "disbursed") != "0.00" ||
 		dig(r.Data, "myGivingTotals", "truncated") != false {
 		t.Fatalf("myGivingTotals: %s", r.raw)
 	}
