@@ -330,7 +330,18 @@ func waitReady(t *testing.T, p *proc, home, addr string) nodeClient {
 			t.Fatalf("node reports an error after restart: %s\n%s", st.Error, p.stderr)
 		}
 		if err == nil && st.Raft.State == "StateLeader" && st.Raft.Applied >= st.Raft.Commit {
-			return cl
+			// A new leader commits what its log held from before the
+			// crash with its first entry, a moment after it leads (and
+			// the node applies committed entries while raft goes on):
+			// ready once a second look, a little later, sees the same.
+			time.Sleep(150 * time.Millisecond)
+			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			again, err := cl.Status(ctx)
+			cancel()
+			if err == nil && again.Height == st.Height && again.Raft.Commit == st.Raft.Commit &&
+				again.Raft.Applied >= again.Raft.Commit {
+				return cl
+			}
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("node not ready after 30s (last status %+v, error %v)\n%s", st, err, p.stderr)
