@@ -149,6 +149,8 @@ type Portal struct {
 	Follower    *readmodel.Follower
 	Store       *readmodel.Store
 	Sessions    *session.Store
+	// Patients is the off-ledger patient directory (patient-names/).
+	Patients *patientdir.Directory
 
 	schema  *schema.Schema
 	srv     *server.Server
@@ -223,11 +225,10 @@ func Start(ctx context.Context, cfg Config) (p *Portal, err error) {
 	}
 	// Patients' names from the records this portal's organisation keeps:
 	// off the ledger, sealed under the organisation key (patientdir).
-	pdir, err := patientdir.Open(patientdir.Config{Dir: filepath.Join(cfg.Home, PatientDirDir), Key: orgKey, Logger: log})
-	if err != nil {
+	if p.Patients, err = patientdir.Open(patientdir.Config{Dir: filepath.Join(cfg.Home, PatientDirDir), Key: orgKey, Logger: log}); err != nil {
 		return nil, err
 	}
-	p.closers = append(p.closers, pdir.Close)
+	p.closers = append(p.closers, p.Patients.Close)
 	if cfg.DevHome != "" {
 		if p.DevAccounts, err = devAccounts(cfg.Home, cfg.DevHome, cfg.Org, g, kr, p.Sessions); err != nil {
 			return nil, err
@@ -269,7 +270,7 @@ func Start(ctx context.Context, cfg Config) (p *Portal, err error) {
 	}
 	recs := records.New(nc, kr)
 	sch, err := schema.Build(schema.Config{ChainID: g.ChainID, Store: p.Store, Blocks: p.Follower, Node: nc, Signer: kr, Keys: kr,
-		Records: recs, Sessions: p.Sessions, Patients: pdir,
+		Records: recs, Sessions: p.Sessions, Patients: p.Patients,
 		Policy: authz.New(p.Store), Logger: log}, append(builtinModules(claimsKeys, recs), cfg.Modules...)...)
 	if err != nil {
 		return nil, err

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -21,6 +22,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/api"
 	"github.com/almoner/almoner/consortium-node/api/client"
 	"github.com/almoner/almoner/consortium-node/genesis"
+	"github.com/almoner/almoner/portal/patientdir"
 	"github.com/almoner/almoner/portal/session"
 )
 
@@ -29,7 +31,9 @@ import (
 // keys and settings — keystore/ (member keys sealed under the
 // organisation key), portal-org.key (the organisation key, sealed under
 // the passphrase), portal.json, genesis.json and, for --dev portals,
-// dev-accounts.txt — as one archive (api.BackupWriter, kind portal). The
+// dev-accounts.txt — and the patient directory (patient-names/, its
+// entries sealed under the organisation key as stored) as one archive
+// (api.BackupWriter, kind portal). The
 // passphrase is never in it (the portal does not have it on disk), and
 // neither is the read model (index/), which a restored portal rebuilds
 // from its node. The accounts are read first: a member's keys are written
@@ -45,6 +49,10 @@ const BackupSocket = "backup.sock"
 
 // backupFiles are the home's files (besides keystore/) in a backup.
 var backupFiles = []string{OrgKeyFile, SettingsFile, GenesisFile, "dev-accounts.txt"}
+
+// patientDirFile is the patient directory in an archive: its entries,
+// sealed as stored (patientdir.Export), restored into PatientDirDir.
+const patientDirFile = "patient-names.json"
 
 // Parts of a home that are never restored from an archive's files.
 const (
@@ -68,6 +76,13 @@ func (p *Portal) WriteBackup(w io.Writer, home, org string) (*api.BackupHeader, 
 	}
 	if err := p.Sessions.Records(bw.Put); err != nil {
 		return nil, fmt.Errorf("app: backing up the accounts: %w", err)
+	}
+	var names bytes.Buffer
+	if err := p.Patients.Export(&names); err != nil {
+		return nil, fmt.Errorf("app: backing up the patient directory: %w", err)
+	}
+	if err := bw.File(patientDirFile, 0o600, names.Bytes()); err != nil {
+		return nil, err
 	}
 	files, err := homeFiles(home)
 	if err != nil {
@@ -381,8 +396,15 @@ func restoreInto(dir string, br *api.BackupReader, rep *RestoreReport) error {
 			continue
 		}
 		top, _, _ := strings.Cut(e.Name, "/")
-		if top == accountsDir || top == indexDir || path.Base(e.Name) == BackupSocket {
+		if top == accountsDir || top == indexDir || top == PatientDirDir || path.Base(e.Name) == BackupSocket {
 			return fmt.Errorf("%w: a file named %s", api.ErrBackupCorrupt, e.Name)
+		}
+		if e.Name == patientDirFile {
+			if err := patientdir.Import(filepath.Join(dir, PatientDirDir), e.Data); err != nil {
+				return fmt.Errorf("%w: %w", api.ErrBackupCorrupt, err)
+			}
+			rep.Files = append(rep.Files, e.Name)
+			continue
 		}
 		full := filepath.Join(dir, filepath.FromSlash(e.Name))
 		if err := os.MkdirAll(filepath.Dir(full), 0o700); err != nil {

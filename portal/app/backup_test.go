@@ -94,6 +94,12 @@ func TestPortalBackupRestore(t *testing.T) {
 		t.Fatalf("API token: %s", tok.raw)
 	}
 
+	// A patient's name in the portal's off-ledger directory.
+	const patientName = "Ana Backup-Marlowe"
+	if err := p.Patients.Put("stmarys", "stmarys/patient-ana", patientName); err != nil {
+		t.Fatal(err)
+	}
+
 	// The backup, while the portal runs and serves sign-ins.
 	var archive bytes.Buffer
 	bstart := time.Now()
@@ -112,6 +118,9 @@ func TestPortalBackupRestore(t *testing.T) {
 	}
 	if bytes.Contains(archive.Bytes(), pass) {
 		t.Fatal("the archive holds the passphrase")
+	}
+	if bytes.Contains(archive.Bytes(), []byte(patientName)) {
+		t.Fatal("the archive holds a patient's name in the clear")
 	}
 	t.Logf("portal backup: %d bytes in %v", archive.Len(), took.Round(time.Millisecond))
 
@@ -179,6 +188,11 @@ func TestPortalBackupRestore(t *testing.T) {
 	height, _ := p2.Store.Applied()
 	t.Logf("restored %s; started and rebuilt the read model to height %d in %v", rep, height,
 		time.Since(rstart).Round(time.Millisecond))
+
+	// The patient directory, sealed under the same organisation key.
+	if got, ok, err := p2.Patients.Name("stmarys", "stmarys/patient-ana"); err != nil || !ok || got != patientName {
+		t.Fatalf("the restored patient directory: %q, %v, %v", got, ok, err)
+	}
 
 	// The same accounts: passwords as changed, the token.
 	admin2 := newClient(t, p2.URL)

@@ -129,3 +129,50 @@ func TestDirectory(t *testing.T) {
 		t.Fatal("a directory without a key opened")
 	}
 }
+
+// TestExportImport: a backup carries the entries sealed as stored; they
+// open under the same organisation key after Import, and a malformed or
+// foreign export is refused.
+func TestExportImport(t *testing.T) {
+	key := orgKey(t, "stmarys-1", 1)
+	d, err := Open(Config{Key: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if err := d.Put("stmarys", "stmarys/ana", "Ana López"); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Put("northside", "stmarys/bo", "Bo Li"); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := d.Export(&out); err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(out.Bytes(), []byte("López")) || bytes.Contains(out.Bytes(), []byte("Bo Li")) {
+		t.Fatalf("the export holds a name in the clear: %s", out.Bytes())
+	}
+	dir := t.TempDir() + "/restored"
+	if err := Import(dir, out.Bytes()); err != nil {
+		t.Fatal(err)
+	}
+	if err := Import(dir, out.Bytes()); err == nil {
+		t.Fatal("imported into an existing directory")
+	}
+	r, err := Open(Config{Dir: dir, Key: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	for _, c := range [][3]string{{"stmarys", "stmarys/ana", "Ana López"}, {"northside", "stmarys/bo", "Bo Li"}} {
+		if got, ok, err := r.Name(c[0], c[1]); err != nil || !ok || got != c[2] {
+			t.Fatalf("restored Name(%s, %s) = %q, %v, %v", c[0], c[1], got, ok, err)
+		}
+	}
+	for _, bad := range []string{`{`, `[{"k":"a/b","v":"eA=="}]`, `[{"k":"n/p\u0000o"}]`, `[{"k":"n/nopatientorg","v":"eA=="}]`} {
+		if err := Import(t.TempDir()+"/bad", []byte(bad)); !errors.Is(err, ErrInvalid) {
+			t.Fatalf("Import(%s) = %v, want ErrInvalid", bad, err)
+		}
+	}
+}

@@ -3,8 +3,10 @@ package patientdir
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"strings"
 
@@ -169,4 +171,55 @@ func (d *Directory) open(org, patient string, sealed []byte) (string, bool, erro
 	}
 	defer s.Destroy()
 	return string(s.Bytes()), true, nil
+}
+
+// record is one directory entry in a backup: its key and its sealed
+// value, as stored (a backup never opens a name).
+type record struct {
+	Key   string `json:"k"`
+	Value []byte `json:"v"`
+}
+
+// Export writes every entry, sealed as stored, from one snapshot, as JSON
+// (portal backups). It never opens a name.
+func (d *Directory) Export(w io.Writer) error {
+	snap, err := d.db.GetSnapshot()
+	if err != nil {
+		return fmt.Errorf("patientdir: snapshot: %w", err)
+	}
+	defer snap.Release()
+	it := snap.NewIterator(util.BytesPrefix([]byte("n/")), &opt.ReadOptions{DontFillCache: true})
+	defer it.Release()
+	out := []record{}
+	for it.Next() {
+		out = append(out, record{Key: string(it.Key()), Value: append([]byte(nil), it.Value()...)})
+	}
+	if err := it.Error(); err != nil {
+		return fmt.Errorf("patientdir: read: %w", err)
+	}
+	return json.NewEncoder(w).Encode(out)
+}
+
+// Import creates the directory's folder dir (it must not exist) from what
+// Export wrote. Entries stay sealed: they open under the organisation key
+// they were sealed with. A malformed export is an error wrapping
+// ErrInvalid, and dir is then left for the caller to remove.
+func Import(dir string, export []byte) error {
+	var recs []record
+	if err := json.Unmarshal(export, &recs); err != nil {
+		return fmt.Errorf("%w: a patient directory export: %v", ErrInvalid, err)
+	}
+	b := new(leveldb.Batch)
+	for _, r := range recs {
+		patient, org, ok := strings.Cut(strings.TrimPrefix(r.Key, "n/"), "\x00")
+		if !strings.HasPrefix(r.Key, "n/") || !ok || check(org, patient) != nil || len(r.Value) == 0 {
+			return fmt.Errorf("%w: a patient directory export holds the entry %q", ErrInvalid, r.Key)
+		}
+		b.Put([]byte(r.Key), r.Value)
+	}
+	db, err := leveldb.OpenFile(dir, &opt.Options{Strict: opt.StrictAll &^ opt.StrictRecovery, ErrorIfExist: true})
+	if err != nil {
+		return fmt.Errorf("patientdir: creating %s: %w", dir, err)
+	}
+	return errors.Join(db.Write(b, syncWrite), db.Close())
 }
