@@ -188,5 +188,38 @@ func (m *mod) eraseRecord(ctx context.Context, _ string, in map[string]any) (*sc
 				return nil, schema.Errorf(schema.CodeConflict, fmt.Sprintf("record %q is already erased", id))
 			}
 			return nil, nil
+		},
+		Done: func(ctx context.Context, res *schema.TxResult, err error) (any, error) {
+			if err != nil {
+				return nil, err
+			}
+			if res.Receipt == nil || res.Receipt.OK() {
+				m.forgetPatientName(ctx, rec, id)
+			}
+			return res, nil
 		}}, nil
+}
+
+// forgetPatientName drops the patient's name from this portal's directory
+// once the record erased was the last of the patient's records that its
+// custodian keeps (the name came from those records).
+func (m *mod) forgetPatientName(ctx context.Context, rec *patients.Record, erased string) {
+	after := ""
+	for {
+		rs, pg, err := m.rd.PatientRecords(rec.Patient, after, 500)
+		if err != nil {
+			m.log.WarnContext(ctx, "patient records, to forget a name", "patient", rec.Patient, "err", err)
+			return
+		}
+		for _, r := range rs {
+			if r.ID != erased && r.Custodian == rec.Custodian && !r.Erased {
+				return
+			}
+		}
+		if !pg.More || len(pg.Cursors) == 0 {
+			break
+		}
+		after = pg.Cursors[len(pg.Cursors)-1]
+	}
+	m.cfg.ForgetPatientName(ctx, rec.Custodian, rec.Patient)
 }

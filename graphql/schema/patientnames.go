@@ -10,6 +10,7 @@ type PatientDirectory interface {
 	Put(org, patient, name string) error
 	Name(org, patient string) (name string, ok bool, err error)
 	AnyName(patient string) (name string, ok bool, err error)
+	Forget(org, patient string) error
 }
 
 // PatientName is the patientName of a patient whose records custodian
@@ -75,5 +76,17 @@ func (c *Config) NotePatientName(ctx context.Context, org, custodian, patient, n
 	if err := c.Patients.Put(custodian, patient, name); err != nil {
 		c.Logger.WarnContext(ctx, "keeping a patient's name in the directory", "custodian", custodian, "patient", patient,
 			"err", err)
+	}
+}
+
+// ForgetPatientName drops the name custodian's directory keeps for
+// patient (their last record there was erased). A failure is logged (ids
+// only) and not returned: the erasure has committed.
+func (c *Config) ForgetPatientName(ctx context.Context, custodian, patient string) {
+	if c.Patients == nil {
+		return
+	}
+	if err := c.Patients.Forget(custodian, patient); err != nil {
+		c.Logger.WarnContext(ctx, "forgetting a patient's name", "custodian", custodian, "patient", patient, "err", err)
 	}
 }

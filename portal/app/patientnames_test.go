@@ -30,7 +30,8 @@ func patientBundle(t *testing.T, name string) string {
 // metadata under the policy), the insurer's adjuster and the regulator's
 // auditor (who may read the access log but not record metadata) get null. A record
 // registered without the portal has no name until it is read there (a
-// physician's break-glass read notes it). No log line holds a name.
+// physician's break-glass read notes it). Erasing the patient's last
+// record at the hospital forgets the name. No log line holds a name.
 func TestPatientNames(t *testing.T) {
 	n := testnode.Start(t)
 	p, logs := startPortalLogged(t, n)
@@ -112,6 +113,18 @@ func TestPatientNames(t *testing.T) {
 	}
 	if r := clerk.do(`query($p: [ID!]!) { patientNames(patients: $p) { name } }`, map[string]any{"p": many}); r.code() != "BAD_USER_INPUT" {
 		t.Fatalf("201 patients: %s", r.raw)
+	}
+	// Erasing a record keeps the name while another record of the
+	// patient stays at the hospital; erasing the last forgets it.
+	clerk.ok("eraseRecord", eraseDoc, map[string]any{"r": "rec-n1", "confirm": "rec-n1"})
+	if got := nameOf(clerk, ""); got != second {
+		t.Fatalf("after erasing one of two records: %v", got)
+	}
+	clerk.ok("eraseRecord", eraseDoc, map[string]any{"r": "rec-n2", "confirm": "rec-n2"})
+	for _, c := range []*client{clerk, ana} {
+		if got := nameOf(c, ""); got != nil {
+			t.Fatalf("after erasing the last record: %v", got)
+		}
 	}
 	if s := logs.String(); strings.Contains(s, "Quintessa") {
 		t.Fatal("a patient's name is in the portal's logs")
