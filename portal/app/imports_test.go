@@ -45,8 +45,12 @@ var wirePackages = map[string]bool{
 	mod + "consortium-node/contracts/consortium/vocab": true,
 	mod + "consortium-node/contracts/governance/vocab": true,
 	mod + "consortium-node/contracts/quorum":           true,
-	// The donation contract's vocabulary (statuses, events).
+	// The donation, claim, consent and record contracts' vocabularies
+	// (statuses, outcomes, reason codes, events).
 	mod + "consortium-node/contracts/donation/vocab": true,
+	mod + "consortium-node/contracts/claim/vocab":    true,
+	mod + "consortium-node/contracts/consent/vocab":  true,
+	mod + "consortium-node/contracts/record/vocab":   true,
 	// How amounts are written: ISO 4217 decimals (standard library only).
 	mod + "consortium-node/money": true,
 }

@@ -9,7 +9,8 @@ import (
 
 	"github.com/almoner/almoner/consortium-node/api"
 	"github.com/almoner/almoner/consortium-node/contracts/claim/claimdoc"
-	"github.com/almoner/almoner/consortium-node/contracts/record/delivery"
+	claimvocab "github.com/almoner/almoner/consortium-node/contracts/claim/vocab"
+	recordvocab "github.com/almoner/almoner/consortium-node/contracts/record/vocab"
 	"github.com/almoner/almoner/consortium-node/ledger"
 	"github.com/almoner/almoner/consortium-node/tx"
 	"github.com/almoner/almoner/portal/readmodel"
@@ -19,30 +20,30 @@ import (
 const ModuleName = "claims"
 
 // Contract is the name of the claim system contract.
-const Contract = "claim"
+const Contract = claimvocab.Name
 
 // ErrEvent marks a committed claim event the index cannot apply; it wraps
 // readmodel.ErrCorrupt so the follower stops rather than index wrong data.
 var ErrEvent = fmt.Errorf("%w: claims", readmodel.ErrCorrupt)
 
-// Statuses (as the contract names them).
+// Statuses, as the contract defines them (claim/vocab).
 const (
-	StatusSubmitted   = "submitted"
-	StatusInReview    = "in_review"
-	StatusAdjudicated = "adjudicated"
-	StatusAppealed    = "appealed"
-	StatusPaid        = "paid"
-	StatusCancelled   = "cancelled"
+	StatusSubmitted   = claimvocab.StatusSubmitted
+	StatusInReview    = claimvocab.StatusInReview
+	StatusAdjudicated = claimvocab.StatusAdjudicated
+	StatusAppealed    = claimvocab.StatusAppealed
+	StatusPaid        = claimvocab.StatusPaid
+	StatusCancelled   = claimvocab.StatusCancelled
 )
 
 // Statuses lists every status.
-var Statuses = []string{StatusSubmitted, StatusInReview, StatusAdjudicated, StatusAppealed, StatusPaid, StatusCancelled}
+var Statuses = claimvocab.Statuses()
 
-// Outcomes.
+// Outcomes, as the contract defines them.
 const (
-	OutcomeApproved = "approved"
-	OutcomePartial  = "partially_approved"
-	OutcomeDenied   = "denied"
+	OutcomeApproved = claimvocab.OutcomeApproved
+	OutcomePartial  = claimvocab.OutcomePartial
+	OutcomeDenied   = claimvocab.OutcomeDenied
 )
 
 // Item is one service line as the ledger has it: its position and
@@ -153,8 +154,8 @@ type at struct {
 }
 
 func applyBlock(w *readmodel.Txn, b *api.Block) error {
-	return readmodel.EachEvent(b, []string{Contract, delivery.Contract}, func(ce readmodel.CallEvent) error {
-		if ce.Contract == delivery.Contract {
+	return readmodel.EachEvent(b, []string{Contract, recordvocab.Name}, func(ce readmodel.CallEvent) error {
+		if ce.Contract == recordvocab.Name {
 			return applyRecordEvent(w, ce.Event)
 		}
 		return applyEvent(w, at{height: ce.Height, time: ce.Time, tx: ce.Tx, txID: ce.TxID, sender: ce.Sender, args: ce.Args}, ce.Event)
@@ -170,7 +171,7 @@ func applyBlock(w *readmodel.Txn, b *api.Block) error {
 // reader reports that access undelivered.
 func applyRecordEvent(w *readmodel.Txn, e ledger.Event) error {
 	switch e.Type {
-	case "access_granted":
+	case recordvocab.EventAccessGranted:
 		rec, access := e.Attr("record"), e.Attr("access")
 		if e.Attr("consent") == "" || e.Attr("purpose") != claimdoc.Purpose {
 			return nil
@@ -189,7 +190,7 @@ func applyRecordEvent(w *readmodel.Txn, e ledger.Event) error {
 		}
 		w.Put(k, []byte(access))
 		w.Put(readByAccessKey(access), []byte(k))
-	case delivery.Event:
+	case recordvocab.EventAccessUndelivered:
 		access := e.Attr("access")
 		k, ok, err := w.Get(readByAccessKey(access))
 		if err != nil || !ok {
@@ -218,11 +219,12 @@ func load(w *readmodel.Txn, id string) (*Claim, error) {
 }
 
 func applyEvent(w *readmodel.Txn, a at, e ledger.Event) error {
-	if e.Type == "claim_submitted" {
+	if e.Type == claimvocab.EventSubmitted {
 		return submitted(w, a, e)
 	}
-	status := map[string]string{"claim_in_review": StatusInReview, "claim_adjudicated": StatusAdjudicated, "claim_paid": StatusPaid,
-		"claim_appealed": StatusAppealed, "claim_cancelled": StatusCancelled}[e.Type]
+	status := map[string]string{claimvocab.EventInReview: StatusInReview, claimvocab.EventAdjudicated: StatusAdjudicated,
+		claimvocab.EventPaid: StatusPaid, claimvocab.EventAppealed: StatusAppealed,
+		claimvocab.EventCancelled: StatusCancelled}[e.Type]
 	if status == "" {
 		return nil // events added later are ignored until indexed
 	}
@@ -231,16 +233,16 @@ func applyEvent(w *readmodel.Txn, a at, e ledger.Event) error {
 		return err
 	}
 	switch e.Type {
-	case "claim_adjudicated":
+	case claimvocab.EventAdjudicated:
 		if err := adjudicated(c, a, e); err != nil {
 			return err
 		}
-	case "claim_paid":
+	case claimvocab.EventPaid:
 		c.PaymentRef = e.Attr("payment_ref")
 		if c.PaidAmount, err = u64(e.Attr("amount")); err != nil {
 			return bad("claim_paid amount %q", e.Attr("amount"))
 		}
-	case "claim_appealed":
+	case claimvocab.EventAppealed:
 		n, err := u64(e.Attr("appeal"))
 		if err != nil {
 			return bad("claim_appealed appeal %q", e.Attr("appeal"))
@@ -248,7 +250,7 @@ func applyEvent(w *readmodel.Txn, a at, e ledger.Event) error {
 		c.Appeals = append(c.Appeals, Appeal{Seq: n, Reason: e.Attr("reason"), Outcome: e.Attr("outcome"), Approved: c.Approved,
 			By: e.Attr("by"), Height: a.height, Time: a.time, TxID: a.txID})
 		c.PatientShare = 0 // not settled while under appeal
-	case "claim_cancelled":
+	case claimvocab.EventCancelled:
 		c.PatientShare = 0
 	}
 	return setStatus(w, c, a, e, status)

@@ -7,7 +7,8 @@ import (
 	"strings"
 
 	"github.com/almoner/almoner/consortium-node/api"
-	"github.com/almoner/almoner/consortium-node/contracts/record/delivery"
+	consentvocab "github.com/almoner/almoner/consortium-node/contracts/consent/vocab"
+	recordvocab "github.com/almoner/almoner/consortium-node/contracts/record/vocab"
 	"github.com/almoner/almoner/consortium-node/ledger"
 	"github.com/almoner/almoner/consortium-node/tx"
 	"github.com/almoner/almoner/portal/readmodel"
@@ -18,21 +19,25 @@ const ModuleName = "patients"
 
 // The contracts indexed.
 const (
-	RecordContract  = "record"
-	ConsentContract = "consent"
+	RecordContract  = recordvocab.Name
+	ConsentContract = consentvocab.Name
 )
 
 // ErrEvent marks a committed event the index cannot apply (it wraps
 // readmodel.ErrCorrupt).
 var ErrEvent = fmt.Errorf("%w: patients", readmodel.ErrCorrupt)
 
-// Consent statuses (FHIR Consent.status, as the contract names them).
+// Consent statuses (FHIR Consent.status, as the contract defines them in
+// consent/vocab).
 const (
-	ConsentProposed = "proposed"
-	ConsentActive   = "active"
-	ConsentRejected = "rejected"
-	ConsentRevoked  = "inactive"
+	ConsentProposed = consentvocab.StatusProposed
+	ConsentActive   = consentvocab.StatusActive
+	ConsentRejected = consentvocab.StatusRejected
+	ConsentRevoked  = consentvocab.StatusRevoked
 )
+
+// ConsentStatuses lists every consent status.
+var ConsentStatuses = consentvocab.Statuses()
 
 // Access kinds.
 const (
@@ -196,19 +201,19 @@ func applyBlock(w *readmodel.Txn, b *api.Block) error {
 
 func applyEvent(w *readmodel.Txn, a at, e ledger.Event) error {
 	switch e.Contract + "." + e.Type {
-	case "record.record_registered":
+	case RecordContract + "." + recordvocab.EventRegistered:
 		return registered(w, a, e)
-	case "record.record_erased":
+	case RecordContract + "." + recordvocab.EventErased:
 		return erased(w, a, e)
-	case "record.access_granted", "record.access_refused", "record.break_glass":
+	case RecordContract + "." + recordvocab.EventAccessGranted, RecordContract + "." + recordvocab.EventAccessRefused, RecordContract + "." + recordvocab.EventBreakGlass:
 		return accessed(w, a, e)
-	case "record.break_glass_reviewed":
+	case RecordContract + "." + recordvocab.EventBreakGlassReviewed:
 		return reviewed(w, a, e)
-	case RecordContract + "." + delivery.Event:
+	case RecordContract + "." + recordvocab.EventAccessUndelivered:
 		return undelivered(w, a, e)
-	case "consent.consent_granted", "consent.consent_requested":
+	case ConsentContract + "." + consentvocab.EventGranted, ConsentContract + "." + consentvocab.EventRequested:
 		return consentCreated(w, a, e)
-	case "consent.consent_declined", "consent.consent_amended", "consent.consent_revoked":
+	case ConsentContract + "." + consentvocab.EventDeclined, ConsentContract + "." + consentvocab.EventAmended, ConsentContract + "." + consentvocab.EventRevoked:
 		return consentChanged(w, a, e)
 	}
 	return nil
@@ -290,17 +295,17 @@ func accessed(w *readmodel.Txn, a at, e ledger.Event) error {
 		return nil
 	}
 	switch e.Type {
-	case "access_granted":
+	case recordvocab.EventAccessGranted:
 		ac.Kind, ac.Consent = AccessGranted, e.Attr("consent")
 		if err := exp(); err != nil {
 			return err
 		}
-	case "access_refused":
+	case recordvocab.EventAccessRefused:
 		ac.Kind, ac.Consent, ac.Refusal = AccessRefused, e.Attr("consent"), e.Attr("reason")
 		if ac.Consent == "" && a.args != nil && a.args.Has("break_glass") {
 			ac.BreakGlass, _ = a.args.String("break_glass")
 		}
-	case "break_glass":
+	case recordvocab.EventBreakGlass:
 		ac.Kind, ac.BreakGlass = AccessBreakGlass, e.Attr("reason")
 		if err := exp(); err != nil {
 			return err
@@ -377,7 +382,7 @@ func consentCreated(w *readmodel.Txn, a at, e ledger.Event) error {
 	}
 	ch := ConsentChange{By: a.sender, Height: a.height, Time: a.time, TxID: a.txID}
 	if exists { // the patient accepting a request
-		if e.Type != "consent_granted" || c.Status != ConsentProposed {
+		if e.Type != consentvocab.EventGranted || c.Status != ConsentProposed {
 			return bad("consent %q created twice", id)
 		}
 		c.Status, c.GrantedHeight, c.Updated = ConsentActive, a.height, a.height
@@ -408,7 +413,7 @@ func consentCreated(w *readmodel.Txn, a at, e ledger.Event) error {
 	if c.End, err = strconv.ParseInt(e.Attr("end"), 10, 64); err != nil {
 		return bad("consent end %q", e.Attr("end"))
 	}
-	if e.Type == "consent_requested" {
+	if e.Type == consentvocab.EventRequested {
 		c.Status, ch.Kind = ConsentProposed, "requested"
 	} else {
 		c.Status, c.GrantedHeight, ch.Kind = ConsentActive, a.height, "granted"
@@ -427,11 +432,11 @@ func consentChanged(w *readmodel.Txn, a at, e ledger.Event) error {
 	}
 	ch := ConsentChange{By: a.sender, Height: a.height, Time: a.time, TxID: a.txID}
 	switch e.Type {
-	case "consent_declined":
+	case consentvocab.EventDeclined:
 		c.Status, ch.Kind = ConsentRejected, "declined"
-	case "consent_revoked":
+	case consentvocab.EventRevoked:
 		c.Status, c.RevokedHeight, ch.Kind = ConsentRevoked, a.height, "revoked"
-	case "consent_amended":
+	case consentvocab.EventAmended:
 		ch.Kind = "amended"
 		c.Purpose = e.Attr("purpose")
 		s, err1 := strconv.ParseInt(e.Attr("start"), 10, 64)

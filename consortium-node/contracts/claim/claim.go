@@ -11,30 +11,25 @@ import (
 	"github.com/almoner/almoner/consortium-node/codec"
 	"github.com/almoner/almoner/consortium-node/contracts"
 	"github.com/almoner/almoner/consortium-node/contracts/claim/claimdoc"
+	"github.com/almoner/almoner/consortium-node/contracts/claim/vocab"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
 	"github.com/almoner/almoner/consortium-node/contracts/record"
 	"github.com/almoner/almoner/consortium-node/ledger"
 	"github.com/almoner/almoner/consortium-node/tx"
 )
 
-// Name is the contract's name.
-const Name = claimdoc.ClaimContract
-
-// Statuses of a claim.
+// The contract's vocabulary is defined once, in claim/vocab.
 const (
-	StatusSubmitted   = "submitted"
-	StatusInReview    = "in_review"
-	StatusAdjudicated = "adjudicated"
-	StatusAppealed    = "appealed"
-	StatusPaid        = "paid"
-	StatusCancelled   = "cancelled"
-)
-
-// Outcomes of an adjudication (FHIR ClaimResponse: complete or partial).
-const (
-	OutcomeApproved = "approved"
-	OutcomePartial  = "partially_approved"
-	OutcomeDenied   = "denied"
+	Name              = vocab.Name
+	StatusSubmitted   = vocab.StatusSubmitted
+	StatusInReview    = vocab.StatusInReview
+	StatusAdjudicated = vocab.StatusAdjudicated
+	StatusAppealed    = vocab.StatusAppealed
+	StatusPaid        = vocab.StatusPaid
+	StatusCancelled   = vocab.StatusCancelled
+	OutcomeApproved   = vocab.OutcomeApproved
+	OutcomePartial    = vocab.OutcomePartial
+	OutcomeDenied     = vocab.OutcomeDenied
 )
 
 // Purpose is the consent purpose under which an adjuster reads a claim's
@@ -51,20 +46,12 @@ const (
 )
 
 // AdjudicationReasons are the codes an insurer gives for a reduced item or
-// a denied claim (after the X12 claim adjustment reason groups). Free text
-// could carry health data onto an immutable ledger, so the ledger holds a
-// code.
-var AdjudicationReasons = []string{
-	"not-covered", "plan-limit", "not-medically-necessary", "prior-authorization-required", "out-of-network",
-	"patient-ineligible", "coding-error", "missing-documentation", "contractual-adjustment", "duplicate-service",
-	"timely-filing",
-}
+// a denied claim (vocab.AdjudicationReasons).
+var AdjudicationReasons = vocab.AdjudicationReasons()
 
-// AppealReasons are the codes a provider gives for an appeal.
-var AppealReasons = []string{
-	"coding-corrected", "documentation-added", "medical-necessity", "prior-authorization-obtained", "coverage-dispute",
-	"contract-rate-dispute",
-}
+// AppealReasons are the codes a provider gives for an appeal
+// (vocab.AppealReasons).
+var AppealReasons = vocab.AppealReasons()
 
 // Item is one service line (FHIR Claim.item) as the ledger holds it: its
 // position and amount. Its service code and date are health data and
@@ -241,7 +228,7 @@ func RegisterKey(ctx contracts.Context, org, keyID string) error {
 		return fmt.Errorf("%w: %s already has a claims fingerprint key", contracts.ErrConflict, org)
 	}
 	ctx.Set(keyKey(org), []byte(keyID))
-	ctx.Emit("claims_key_registered", ledger.Attr{Key: "org", Value: org}, ledger.Attr{Key: "key_id", Value: keyID})
+	ctx.Emit(vocab.EventClaimsKeyRegistered, ledger.Attr{Key: "org", Value: org}, ledger.Attr{Key: "key_id", Value: keyID})
 	return nil
 }
 
@@ -626,7 +613,7 @@ func submit(ctx contracts.Context, args tx.Args) error {
 	}
 	ctx.Set(docKey(doc), []byte(id))
 	ctx.Set(DocumentInsurerKey(doc), []byte(insurer))
-	ctx.Emit("claim_submitted", attrs(ctx, c, ledger.Attr{Key: "total", Value: u64(c.Claimed())}, ledger.Attr{Key: "currency", Value: currency},
+	ctx.Emit(vocab.EventSubmitted, attrs(ctx, c, ledger.Attr{Key: "total", Value: u64(c.Claimed())}, ledger.Attr{Key: "currency", Value: currency},
 		ledger.Attr{Key: "items", Value: strconv.Itoa(len(items))}, ledger.Attr{Key: "records", Value: strconv.Itoa(len(recs))},
 		ledger.Attr{Key: "document", Value: doc}, ledger.Attr{Key: "document_version", Value: u64(rec.Latest)})...)
 	return nil
@@ -671,7 +658,7 @@ func review(ctx contracts.Context, args tx.Args) error {
 	if err := put(ctx, c); err != nil {
 		return err
 	}
-	ctx.Emit("claim_in_review", attrs(ctx, c, ledger.Attr{Key: "appeals", Value: u64(c.Appeals)})...)
+	ctx.Emit(vocab.EventInReview, attrs(ctx, c, ledger.Attr{Key: "appeals", Value: u64(c.Appeals)})...)
 	return nil
 }
 
@@ -778,7 +765,7 @@ func adjudicate(ctx contracts.Context, args tx.Args) error {
 	if denial != "" {
 		more = append(more, ledger.Attr{Key: "denial_reason", Value: denial})
 	}
-	ctx.Emit("claim_adjudicated", attrs(ctx, c, more...)...)
+	ctx.Emit(vocab.EventAdjudicated, attrs(ctx, c, more...)...)
 	return nil
 }
 
@@ -847,7 +834,7 @@ func pay(ctx contracts.Context, args tx.Args) error {
 	if err := put(ctx, c); err != nil {
 		return err
 	}
-	ctx.Emit("claim_paid", attrs(ctx, c, ledger.Attr{Key: "payment_ref", Value: ref}, ledger.Attr{Key: "amount", Value: u64(amount)},
+	ctx.Emit(vocab.EventPaid, attrs(ctx, c, ledger.Attr{Key: "payment_ref", Value: ref}, ledger.Attr{Key: "amount", Value: u64(amount)},
 		ledger.Attr{Key: "currency", Value: c.Currency})...)
 	return nil
 }
@@ -885,7 +872,7 @@ func appeal(ctx contracts.Context, args tx.Args) error {
 	if err := put(ctx, c); err != nil {
 		return err
 	}
-	ctx.Emit("claim_appealed", attrs(ctx, c, ledger.Attr{Key: "reason", Value: reason}, ledger.Attr{Key: "appeal", Value: u64(c.Appeals)},
+	ctx.Emit(vocab.EventAppealed, attrs(ctx, c, ledger.Attr{Key: "reason", Value: reason}, ledger.Attr{Key: "appeal", Value: u64(c.Appeals)},
 		ledger.Attr{Key: "outcome", Value: c.Outcome})...)
 	return nil
 }
@@ -923,6 +910,6 @@ func cancel(ctx contracts.Context, args tx.Args) error {
 		ctx.Delete(docKey(c.Document))
 		ctx.Delete(DocumentInsurerKey(c.Document))
 	}
-	ctx.Emit("claim_cancelled", attrs(ctx, c)...)
+	ctx.Emit(vocab.EventCancelled, attrs(ctx, c)...)
 	return nil
 }

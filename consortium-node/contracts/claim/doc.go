@@ -80,4 +80,7 @@
 // "fp/<hex>" -> claim id, "fi/<hex>" -> claim id, "doc/<record>" -> claim
 // id (a document supports one claim). Events: claim_submitted, claim_in_review,
 // claim_adjudicated, claim_paid, claim_appealed, claim_cancelled.
+//
+// Its name, statuses, events and reason codes are defined once in package
+// claim/vocab, which the portal imports too.
 package claim

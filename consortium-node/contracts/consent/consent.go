@@ -8,20 +8,21 @@ import (
 
 	"github.com/almoner/almoner/consortium-node/codec"
 	"github.com/almoner/almoner/consortium-node/contracts"
+	"github.com/almoner/almoner/consortium-node/contracts/consent/vocab"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
 	"github.com/almoner/almoner/consortium-node/ledger"
 	"github.com/almoner/almoner/consortium-node/tx"
 )
 
-// Name is the contract's name.
-const Name = "consent"
+// Name is the contract's name (consent/vocab).
+const Name = vocab.Name
 
-// Status values (FHIR Consent.status).
+// Status values (FHIR Consent.status, defined in consent/vocab).
 const (
-	StatusProposed = "proposed" // requested by staff, awaiting the patient
-	StatusActive   = "active"
-	StatusRejected = "rejected" // the patient declined a request
-	StatusRevoked  = "inactive" // FHIR: the patient withdrew the consent
+	StatusProposed = vocab.StatusProposed // requested by staff, awaiting the patient
+	StatusActive   = vocab.StatusActive
+	StatusRejected = vocab.StatusRejected // the patient declined a request
+	StatusRevoked  = vocab.StatusRevoked  // FHIR: the patient withdrew the consent
 	ActionAccess   = "access"
 	// Defaults of the FHIR coded fields.
 	ScopePrivacy    = "patient-privacy" // Consent.scope
@@ -268,9 +269,9 @@ func create(ctx contracts.Context, args tx.Args, request bool) error {
 	if err := contracts.Put(ctx, key(c.ID), &c); err != nil {
 		return err
 	}
-	typ := "consent_granted"
+	typ := vocab.EventGranted
 	if request {
-		typ = "consent_requested"
+		typ = vocab.EventRequested
 	}
 	ctx.Emit(typ, ledger.Attr{Key: "consent", Value: c.ID}, ledger.Attr{Key: "patient", Value: c.Patient},
 		ledger.Attr{Key: "grantee", Value: c.Grantee}, ledger.Attr{Key: "purpose", Value: c.Purpose},
@@ -298,12 +299,12 @@ func answer(ctx contracts.Context, method string, args tx.Args) error {
 	if c.Status != StatusProposed {
 		return fmt.Errorf("%w: consent %q is %s, not a pending request", contracts.ErrConflict, c.ID, c.Status)
 	}
-	typ := "consent_declined"
+	typ := vocab.EventDeclined
 	if method == "accept" {
 		if c.End <= ctx.Time().Unix() {
 			return fmt.Errorf("%w: the requested period has already ended; ask for a new request", contracts.ErrConflict)
 		}
-		c.Status, c.GrantedHeight, typ = StatusActive, ctx.Height(), "consent_granted"
+		c.Status, c.GrantedHeight, typ = StatusActive, ctx.Height(), vocab.EventGranted
 	} else {
 		c.Status = StatusRejected
 	}
@@ -358,7 +359,7 @@ func amend(ctx contracts.Context, args tx.Args) error {
 	if err := contracts.Put(ctx, key(c.ID), c); err != nil {
 		return err
 	}
-	ctx.Emit("consent_amended", ledger.Attr{Key: "consent", Value: c.ID}, ledger.Attr{Key: "patient", Value: c.Patient},
+	ctx.Emit(vocab.EventAmended, ledger.Attr{Key: "consent", Value: c.ID}, ledger.Attr{Key: "patient", Value: c.Patient},
 		ledger.Attr{Key: "grantee", Value: c.Grantee}, ledger.Attr{Key: "purpose", Value: c.Purpose},
 		ledger.Attr{Key: "start", Value: fmt.Sprint(c.Start)}, ledger.Attr{Key: "end", Value: fmt.Sprint(c.End)},
 		ledger.Attr{Key: "version", Value: fmt.Sprint(c.Version)})
@@ -386,7 +387,7 @@ func revoke(ctx contracts.Context, args tx.Args) error {
 		return err
 	}
 	ctx.Set(key(id), b)
-	ctx.Emit("consent_revoked", ledger.Attr{Key: "consent", Value: id}, ledger.Attr{Key: "patient", Value: c.Patient},
+	ctx.Emit(vocab.EventRevoked, ledger.Attr{Key: "consent", Value: id}, ledger.Attr{Key: "patient", Value: c.Patient},
 		ledger.Attr{Key: "grantee", Value: c.Grantee})
 	return nil
 }

@@ -10,4 +10,7 @@
 // ids, codes and times.
 //
 // State (under "consent/"): "c/<id>" -> Consent.
+//
+// Its name, statuses, events and reason codes are defined once in package
+// consent/vocab, which the portal imports too.
 package consent

@@ -20,4 +20,7 @@
 //
 // State (under "record/"): "r/<id>" -> Record, "v/<id>/<version>" ->
 // Version, "a/<access tx id>" -> Access, "bg/<access tx id>" -> Review.
+//
+// Its name, statuses, events and reason codes are defined once in package
+// record/vocab, which the portal imports too.
 package record

@@ -14,12 +14,13 @@ import (
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
 	"github.com/almoner/almoner/consortium-node/contracts/record/delivery"
 	"github.com/almoner/almoner/consortium-node/contracts/record/registration"
+	"github.com/almoner/almoner/consortium-node/contracts/record/vocab"
 	"github.com/almoner/almoner/consortium-node/ledger"
 	"github.com/almoner/almoner/consortium-node/tx"
 )
 
 // Name is the contract's name.
-const Name = delivery.Contract
+const Name = vocab.Name
 
 // Limits and periods.
 const (
@@ -370,7 +371,7 @@ func registerVersion(ctx contracts.Context, id string, version uint64, h []byte,
 	if err := put(ctx, verKey(id, version), &Version{CiphertextHash: hash, Height: ctx.Height(), Registrar: ctx.Caller()}); err != nil {
 		return err
 	}
-	ctx.Emit("record_registered", ledger.Attr{Key: "record", Value: id}, ledger.Attr{Key: "version", Value: strconv.FormatUint(version, 10)},
+	ctx.Emit(vocab.EventRegistered, ledger.Attr{Key: "record", Value: id}, ledger.Attr{Key: "version", Value: strconv.FormatUint(version, 10)},
 		ledger.Attr{Key: "patient", Value: rec.Patient}, ledger.Attr{Key: "custodian", Value: rec.Custodian},
 		ledger.Attr{Key: "category", Value: rec.Category}, ledger.Attr{Key: "ciphertext_hash", Value: hash.String()})
 	return nil
@@ -501,13 +502,13 @@ func access(ctx contracts.Context, args tx.Args) error {
 		{Key: "custodian", Value: rec.Custodian}, {Key: "reader", Value: a.Reader}, {Key: "purpose", Value: purpose}}
 	switch {
 	case !a.Granted:
-		ctx.Emit("access_refused", append(attrs, ledger.Attr{Key: "consent", Value: consentID}, ledger.Attr{Key: "reason", Value: a.Refusal})...)
+		ctx.Emit(vocab.EventAccessRefused, append(attrs, ledger.Attr{Key: "consent", Value: consentID}, ledger.Attr{Key: "reason", Value: a.Refusal})...)
 	case reason != "":
 		// The event raises the alert for the patient and the privacy officer.
-		ctx.Emit("break_glass", append(attrs, ledger.Attr{Key: "reason", Value: reason},
+		ctx.Emit(vocab.EventBreakGlass, append(attrs, ledger.Attr{Key: "reason", Value: reason},
 			ledger.Attr{Key: "expires", Value: strconv.FormatInt(a.Expires, 10)})...)
 	default:
-		ctx.Emit("access_granted", append(attrs, ledger.Attr{Key: "consent", Value: consentID},
+		ctx.Emit(vocab.EventAccessGranted, append(attrs, ledger.Attr{Key: "consent", Value: consentID},
 			ledger.Attr{Key: "expires", Value: strconv.FormatInt(a.Expires, 10)})...)
 	}
 	return nil
@@ -540,7 +541,7 @@ func erase(ctx contracts.Context, args tx.Args) error {
 	if err := put(ctx, recKey(id), rec); err != nil {
 		return err
 	}
-	ctx.Emit("record_erased", ledger.Attr{Key: "record", Value: id}, ledger.Attr{Key: "patient", Value: rec.Patient},
+	ctx.Emit(vocab.EventErased, ledger.Attr{Key: "record", Value: id}, ledger.Attr{Key: "patient", Value: rec.Patient},
 		ledger.Attr{Key: "custodian", Value: rec.Custodian}, ledger.Attr{Key: "by", Value: ctx.Caller()},
 		ledger.Attr{Key: "versions", Value: strconv.FormatUint(rec.Latest, 10)})
 	return nil
@@ -591,7 +592,7 @@ func review(ctx contracts.Context, args tx.Args) error {
 	if err := put(ctx, reviewKey(aid), rv); err != nil {
 		return err
 	}
-	ctx.Emit("break_glass_reviewed", ledger.Attr{Key: "access", Value: id}, ledger.Attr{Key: "record", Value: a.Record},
+	ctx.Emit(vocab.EventBreakGlassReviewed, ledger.Attr{Key: "access", Value: id}, ledger.Attr{Key: "record", Value: a.Record},
 		ledger.Attr{Key: "patient", Value: rec.Patient}, ledger.Attr{Key: "custodian", Value: rec.Custodian},
 		ledger.Attr{Key: "reader", Value: a.Reader}, ledger.Attr{Key: "reason", Value: a.BreakGlass},
 		ledger.Attr{Key: "outcome", Value: rv.Outcome}, ledger.Attr{Key: "reviewer", Value: rv.Reviewer})
@@ -645,7 +646,7 @@ func reportUndelivered(ctx contracts.Context, args tx.Args) error {
 	if rec.Category == CategoryClaim {
 		unmarkClaimRead(ctx, a) // the insurer has not read the document after all
 	}
-	ctx.Emit(delivery.Event, ledger.Attr{Key: "access", Value: id}, ledger.Attr{Key: "record", Value: a.Record},
+	ctx.Emit(vocab.EventAccessUndelivered, ledger.Attr{Key: "access", Value: id}, ledger.Attr{Key: "record", Value: a.Record},
 		ledger.Attr{Key: "patient", Value: rec.Patient}, ledger.Attr{Key: "custodian", Value: rec.Custodian},
 		ledger.Attr{Key: "reader", Value: a.Reader}, ledger.Attr{Key: "reason", Value: reason})
 	return nil

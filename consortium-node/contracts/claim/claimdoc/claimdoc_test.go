@@ -392,7 +392,8 @@ func TestFileAndVerify(t *testing.T) {
 // library only) only.
 func TestImportsOnlyWirePackages(t *testing.T) {
 	const mod = "github.com/almoner/almoner/consortium-node/"
-	wire := []string{mod + "tx", mod + "ledger", mod + "codec", mod + "contracts/vocab", mod + "contracts/identity/vocab", mod + "money"}
+	wire := []string{mod + "tx", mod + "ledger", mod + "codec", mod + "money", mod + "contracts/vocab",
+		mod + "contracts/identity/vocab", mod + "contracts/claim/vocab"}
 	paths, _ := filepath.Glob("*.go")
 	for _, p := range paths {
 		if strings.HasSuffix(p, "_test.go") {

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	claimvocab "github.com/almoner/almoner/consortium-node/contracts/claim/vocab"
 	"github.com/almoner/almoner/consortium-node/ledger"
 	"github.com/almoner/almoner/consortium-node/money"
 	"github.com/almoner/almoner/consortium-node/tx"
@@ -70,7 +71,7 @@ type Document struct {
 // key (in its state) naming the insurer of the claim whose document is
 // record: the claim contract writes it, the record contract reads it to
 // let only that insurer read a claim document under a consent.
-const ClaimContract = "claim"
+const ClaimContract = claimvocab.Name
 
 // DocumentInsurerKey is the claim contract's key of record's insurer.
 func DocumentInsurerKey(record string) string { return "di/" + record }
