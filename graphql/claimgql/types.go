@@ -129,9 +129,9 @@ func (m *mod) buildTypes() {
 			"updatedHeight":   field(nn(graphql.Int), func(c claimT) any { return int(c.Updated) }),
 		}})
 	m.claim.AddFieldConfig("patientName", &graphql.Field{Type: graphql.String,
-		Description: "The patient's name from the provider's own records, kept off the ledger in the provider's portal: shown to " +
-			"the patient and to the provider's members whom the policy lets read the patient's record metadata there; null for " +
-			"everyone else (the insurer included).",
+		Description: "The patient's name from the provider's own records, kept off the ledger in the provider's " +
+			"portal: shown to the patient and to the provider's members whom the policy lets read the patient's record " +
+			"metadata there; null for everyone else (the insurer included).",
 		Resolve: func(p graphql.ResolveParams) (any, error) {
 			c := p.Source.(claimT)
 			return m.cfg.PatientName(p.Context, c.Patient, c.Provider)

@@ -154,14 +154,15 @@ func (m *mod) buildTypes(b *schema.Builder) {
 
 	t.disbursement.AddFieldConfig("payeeName", m.payeeName(func(src any) string { return src.(disbT).Payee }))
 
-	total := graphql.NewObject(graphql.ObjectConfig{Name: "GivingTotal", Description: "A donor's gifts in one currency.", Fields: graphql.Fields{
-		"currency":  field(nn(graphql.String), func(t *donations.Total) any { return t.Currency }, "ISO 4217."),
-		"gifts":     field(nn(graphql.Int), func(t *donations.Total) any { return t.Gifts }),
-		"given":     field(nn(Amount), func(t *donations.Total) any { return amount(t.Given, t.Currency) }),
-		"disbursed": field(nn(Amount), func(t *donations.Total) any { return amount(t.Disbursed, t.Currency) }),
-		"inEscrow":  field(nn(Amount), func(t *donations.Total) any { return amount(t.InEscrow, t.Currency) }),
-		"refunded":  field(nn(Amount), func(t *donations.Total) any { return amount(t.Refunded, t.Currency) }),
-	}})
+	total := graphql.NewObject(graphql.ObjectConfig{Name: "GivingTotal", Description: "A donor's gifts in one currency.",
+		Fields: graphql.Fields{
+			"currency":  field(nn(graphql.String), func(t *donations.Total) any { return t.Currency }, "ISO 4217."),
+			"gifts":     field(nn(graphql.Int), func(t *donations.Total) any { return t.Gifts }),
+			"given":     field(nn(Amount), func(t *donations.Total) any { return amount(t.Given, t.Currency) }),
+			"disbursed": field(nn(Amount), func(t *donations.Total) any { return amount(t.Disbursed, t.Currency) }),
+			"inEscrow":  field(nn(Amount), func(t *donations.Total) any { return amount(t.InEscrow, t.Currency) }),
+			"refunded":  field(nn(Amount), func(t *donations.Total) any { return amount(t.Refunded, t.Currency) }),
+		}})
 	t.givingTotals = graphql.NewObject(graphql.ObjectConfig{Name: "GivingTotals", Fields: graphql.Fields{
 		"totals": field(schema.List(total), func(g *givingTotals) any {
 			out := make([]*donations.Total, len(g.totals))
@@ -170,7 +171,8 @@ func (m *mod) buildTypes(b *schema.Builder) {
 			}
 			return out
 		}, "Per currency, in currency order."),
-		"truncated": field(nn(graphql.Boolean), func(g *givingTotals) any { return g.truncated }, "Only the first gifts were counted."),
+		"truncated": field(nn(graphql.Boolean), func(g *givingTotals) any { return g.truncated },
+			"Only the first gifts were counted."),
 	}})
 
 	refund := graphql.NewObject(graphql.ObjectConfig{Name: "GiftRefund", Fields: graphql.Fields{
@@ -305,7 +307,8 @@ func nilIfZero(n uint64) any {
 // ledger holds no person's name: a member's name is the part of its id
 // after the organisation). Unknown organisations show as their ids.
 func (m *mod) payeeName(payee func(src any) string) *graphql.Field {
-	return &graphql.Field{Type: nn(graphql.String), Description: "The payee by name (the organisation's; a member as its name and organisation).",
+	return &graphql.Field{Type: nn(graphql.String),
+		Description: "The payee by name (the organisation's; a member as its name and organisation).",
 		Resolve: func(p graphql.ResolveParams) (any, error) {
 			id := payee(p.Source)
 			org, member := id, ""

@@ -12,7 +12,8 @@ import (
 func patientBundle(t *testing.T, name string) string {
 	t.Helper()
 	b, err := json.Marshal(map[string]any{"resourceType": "Bundle", "type": "collection", "entry": []any{
-		map[string]any{"resource": map[string]any{"resourceType": "Patient", "name": []any{map[string]any{"use": "official", "text": name}}}},
+		map[string]any{"resource": map[string]any{"resourceType": "Patient",
+			"name": []any{map[string]any{"use": "official", "text": name}}}},
 	}})
 	if err != nil {
 		t.Fatal(err)
@@ -41,12 +42,14 @@ func TestPatientNames(t *testing.T) {
 		first  = "Ana Quintessa-Marlowe"
 		second = "Ana Quintessa-Marlowe de Lisle"
 	)
-	names := `query($c: ID) { patientNames(patients: ["stmarys/patient-ana", "stmarys/patient-zed"], custodian: $c) { patient name } }`
+	names := `query($c: ID) { patientNames(patients: ["stmarys/patient-ana", "stmarys/patient-zed"], custodian: $c) {
+		patient name } }`
 	nameOf := func(c *client, custodian string) any {
 		t.Helper()
 		r := c.do(names, map[string]any{"c": custodian})
 		list, _ := r.Data["patientNames"].([]any)
-		if len(r.Errors) != 0 || len(list) != 2 || dig(list[0], "patient") != "stmarys/patient-ana" || dig(list[1], "name") != nil {
+		if len(r.Errors) != 0 || len(list) != 2 || dig(list[0], "patient") != "stmarys/patient-ana" ||
+			dig(list[1], "name") != nil {
 			t.Fatalf("patientNames: %s", r.raw)
 		}
 		return dig(list[0], "name")
@@ -56,7 +59,8 @@ func TestPatientNames(t *testing.T) {
 	if got := nameOf(clerk, ""); got != nil {
 		t.Fatalf("a name before any record: %v", got)
 	}
-	clerk.ok("registerRecord", registerDoc, map[string]any{"id": "rec-n1", "p": "stmarys/patient-ana", "cat": "bundle", "c": patientBundle(t, first)})
+	clerk.ok("registerRecord", registerDoc,
+		map[string]any{"id": "rec-n1", "p": "stmarys/patient-ana", "cat": "bundle", "c": patientBundle(t, first)})
 	for _, c := range []struct {
 		who, custodian string
 		c              *client
@@ -71,28 +75,33 @@ func TestPatientNames(t *testing.T) {
 			t.Fatalf("the %s asking %q: name %v, want %v", c.who, c.custodian, got, c.want)
 		}
 	}
-	recs := nodes(t, clerk.do(`{ patientRecords(patient: "stmarys/patient-ana", first: 10) { nodes { id patientName } } }`, nil), "patientRecords")
+	recs := nodes(t, clerk.do(`{ patientRecords(patient: "stmarys/patient-ana", first: 10) { nodes { id patientName } } }`,
+		nil), "patientRecords")
 	if len(recs) != 1 || dig(recs[0], "patientName") != first {
 		t.Fatalf("the clerk's record list: %v", recs)
 	}
-	if r := nodes(t, ana.do(`{ patientRecords(first: 10) { nodes { patientName } } }`, nil), "patientRecords"); dig(r[0], "patientName") != first {
+	own := nodes(t, ana.do(`{ patientRecords(first: 10) { nodes { patientName } } }`, nil), "patientRecords")
+	if r := own; dig(r[0], "patientName") != first {
 		t.Fatalf("the patient's own records: %v", r)
 	}
 
 	// A second record, registered without the portal: its name reaches
 	// the directory when a physician of the custodian reads it here.
 	storeRecord(t, n, "rec-n2", "lab", []byte(patientBundle(t, second)))
-	if r := drLee.do(breakGlassDoc, map[string]any{"r": "rec-n2", "why": "unconscious-patient", "note": sha("note")}); len(r.Errors) != 0 {
+	bg := map[string]any{"r": "rec-n2", "why": "unconscious-patient", "note": sha("note")}
+	if r := drLee.do(breakGlassDoc, bg); len(r.Errors) != 0 {
 		t.Fatalf("breakGlassRead: %s", r.raw)
 	}
 	if got := nameOf(clerk, ""); got != second {
 		t.Fatalf("after the read, the clerk sees %v", got)
 	}
-	q := nodes(t, privacy.do(`{ breakGlassQueue(first: 10) { nodes { recordId patient patientName } } }`, nil), "breakGlassQueue")
+	q := nodes(t, privacy.do(`{ breakGlassQueue(first: 10) { nodes { recordId patient patientName } } }`, nil),
+		"breakGlassQueue")
 	if len(q) != 1 || dig(q[0], "patientName") != second {
 		t.Fatalf("the privacy officer's queue: %v", q)
 	}
-	q = nodes(t, auditor.do(`{ breakGlassQueue(custodian: "stmarys", first: 10) { nodes { recordId patientName } } }`, nil), "breakGlassQueue")
+	q = nodes(t, auditor.do(`{ breakGlassQueue(custodian: "stmarys", first: 10) { nodes { recordId patientName } } }`,
+		nil), "breakGlassQueue")
 	if len(q) != 1 || dig(q[0], "patientName") != nil {
 		t.Fatalf("the auditor's view of the queue: %v", q)
 	}
@@ -100,7 +109,8 @@ func TestPatientNames(t *testing.T) {
 	if len(l) == 0 || dig(l[0], "patientName") != second {
 		t.Fatalf("the patient's access log: %v", l)
 	}
-	l = nodes(t, auditor.do(`{ accessLog(patient: "stmarys/patient-ana", first: 10) { nodes { kind patientName } } }`, nil), "accessLog")
+	l = nodes(t, auditor.do(`{ accessLog(patient: "stmarys/patient-ana", first: 10) { nodes { kind patientName } } }`,
+		nil), "accessLog")
 	if len(l) == 0 || dig(l[0], "patientName") != nil {
 		t.Fatalf("the auditor's access log shows a name: %v", l)
 	}
@@ -111,7 +121,8 @@ func TestPatientNames(t *testing.T) {
 	for i := range many {
 		many[i] = "stmarys/patient-ana"
 	}
-	if r := clerk.do(`query($p: [ID!]!) { patientNames(patients: $p) { name } }`, map[string]any{"p": many}); r.code() != "BAD_USER_INPUT" {
+	r := clerk.do(`query($p: [ID!]!) { patientNames(patients: $p) { name } }`, map[string]any{"p": many})
+	if r.code() != "BAD_USER_INPUT" {
 		t.Fatalf("201 patients: %s", r.raw)
 	}
 	// Erasing a record keeps the name while another record of the

@@ -14,9 +14,12 @@ func TestPatientName(t *testing.T) {
 		name, fhir, want string
 	}{
 		{"patient text", `{"resourceType":"Patient","name":[{"text":"Ana  María\tLópez"}]}`, "Ana María López"},
-		{"given and family", `{"resourceType":"Patient","name":[{"given":["Ana","María"],"family":"López"}]}`, "Ana María López"},
-		{"official first", `{"resourceType":"Patient","name":[{"use":"nickname","text":"Annie"},{"use":"official","given":["Ana"],"family":"López"}]}`, "Ana López"},
-		{"usual without official", `{"resourceType":"Patient","name":[{"use":"old","text":"Ana Pérez"},{"use":"usual","text":"Ana López"}]}`, "Ana López"},
+		{"given and family", `{"resourceType":"Patient","name":[{"given":["Ana","María"],"family":"López"}]}`,
+			"Ana María López"},
+		{"official first", `{"resourceType":"Patient","name":[{"use":"nickname","text":"Annie"},` +
+			`{"use":"official","given":["Ana"],"family":"López"}]}`, "Ana López"},
+		{"usual without official", `{"resourceType":"Patient","name":[{"use":"old","text":"Ana Pérez"},` +
+			`{"use":"usual","text":"Ana López"}]}`, "Ana López"},
 		{"synthea digits", `{"resourceType":"Patient","name":[{"given":["Ana761"],"family":"López123"}]}`, "Ana López"},
 		{"bundle", `{"resourceType":"Bundle","entry":[{"resource":{"resourceType":"Condition"}},` +
 			`{"resource":{"resourceType":"Patient","name":[{"family":"Demo","given":["Patient 3"]}]}}]}`, "Patient Demo"},
@@ -170,7 +173,8 @@ func TestExportImport(t *testing.T) {
 			t.Fatalf("restored Name(%s, %s) = %q, %v, %v", c[0], c[1], got, ok, err)
 		}
 	}
-	for _, bad := range []string{`{`, `[{"k":"a/b","v":"eA=="}]`, `[{"k":"n/p\u0000o"}]`, `[{"k":"n/nopatientorg","v":"eA=="}]`} {
+	bads := []string{`{`, `[{"k":"a/b","v":"eA=="}]`, `[{"k":"n/p\u0000o"}]`, `[{"k":"n/nopatientorg","v":"eA=="}]`}
+	for _, bad := range bads {
 		if err := Import(t.TempDir()+"/bad", []byte(bad)); !errors.Is(err, ErrInvalid) {
 			t.Fatalf("Import(%s) = %v, want ErrInvalid", bad, err)
 		}
