@@ -152,11 +152,7 @@ func (m *mod) noteField(kind, desc string) *graphql.Field {
 		}
 		text, err := m.cfg.Records.OpenNote(p.Context, v, kind, id)
 		if err != nil {
-			e := schema.NoteErr(p.Context, m.log, err)
-			if e.Code == schema.CodeNotFound {
-				return &accessNote{problem: "not delivered yet: the writer's portal has not delivered the note to the custodian"}, nil
-			}
-			return &accessNote{problem: e.Message}, nil
+			return &accessNote{problem: readProblem(schema.NoteErr(p.Context, m.log, err))}, nil
 		}
 		h := sha256.Sum256(text)
 		if hex.EncodeToString(h[:]) != want {
@@ -164,6 +160,20 @@ func (m *mod) noteField(kind, desc string) *graphql.Field {
 		}
 		return &accessNote{text: string(text), ok: true}, nil
 	}}
+}
+
+// readProblem says, to a note's reader, why the custodian released no
+// note.
+func readProblem(e *schema.Error) string {
+	switch e.Code {
+	case schema.CodeNotFound:
+		return "not delivered yet: the writer's portal has not delivered the note to the custodian"
+	case schema.CodeUnavailable:
+		return "the custodian's nodes cannot be reached now; try again later"
+	case schema.CodeForbidden:
+		return "the custodian does not release this note to you"
+	}
+	return "the custodian did not release the note: " + e.Message
 }
 
 // registerNoteMutations adds sendAccessNote and reviewBreakGlass.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -255,6 +256,17 @@ func TestBreakGlassNotes(t *testing.T) {
 			}
 		}
 		k.c.Start(i)
+	}
+	// With both down, the auditor reads that they cannot be reached (not
+	// that the note was never delivered).
+	for i, cn := range k.c.Nodes {
+		if cn.Org == "stmarys" {
+			k.c.Stop(i)
+		}
+	}
+	if e := queue(auditor, "stmarys")[access1]; dig(e, "note", "text") != nil ||
+		!strings.Contains(fmt.Sprint(dig(e, "note", "problem")), "cannot be reached") {
+		t.Fatalf("the auditor's queue entry with the custodian down: %v", e)
 	}
 
 	// No node, portal or ledger keeps any of the notes in plain form (the

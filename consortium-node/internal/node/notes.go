@@ -72,13 +72,17 @@ func (n *Node) FetchNote(ctx context.Context, req *api.NoteFetchRequest) (*api.N
 		}
 		// Kept by another node of this organisation.
 	}
-	var lastErr error = fmt.Errorf("%w: no node of %q keeps this note", ErrNotFound, custodian)
-	for _, peer := range n.orgPeers(custodian) {
+	peers := n.orgPeers(custodian)
+	if len(peers) == 0 && custodian != n.me.Org {
+		return nil, fmt.Errorf("%w: %q runs no node that this node can reach", ErrUnavailable, custodian)
+	}
+	// Not found only when every node asked says so: one that did not
+	// answer may keep it.
+	var unreachable error
+	for _, peer := range peers {
 		rep, err := n.relay(ctx, peer, &relayRequest{Op: relayNoteFetch, MinHeight: n.Head().Height, NoteFetch: req}, relayTimeout)
 		if err != nil {
-			if !errors.Is(lastErr, ErrNotFound) {
-				lastErr = err
-			}
+			unreachable = err
 			continue
 		}
 		if rep.Code == relayNotFound {
@@ -92,12 +96,14 @@ func (n *Node) FetchNote(ctx context.Context, req *api.NoteFetchRequest) (*api.N
 		}
 		return rep.NoteFetch, nil
 	}
-	return nil, lastErr
+	if unreachable != nil {
+		return nil, unreachable
+	}
+	return nil, fmt.Errorf("%w: no node of %q keeps this note", ErrNotFound, custodian)
 }
 
-// noteHash returns the ledger's hash of note kind of access accessID, the
-// custodian organisation of its record, after checking that writer may
-// write it: the access's reader for its reason (a granted break-glass
+// noteHash returns the ledger's hash of note kind of access a after
+// checking that writer may write it: the access's reader for its reason (a granted break-glass
 // access), the review's reviewer for the review note.
 func (n *Node) noteHash(kind string, a *record.Access, writer string) ([]byte, error) {
 	switch kind {
