@@ -32,6 +32,7 @@ import (
 
 	"github.com/almoner/almoner/consortium-node/api/client"
 	"github.com/almoner/almoner/consortium-node/genesis"
+	"github.com/almoner/almoner/consortium-node/genesis/devnet"
 	"github.com/almoner/almoner/consortium-node/internal/node"
 	"github.com/almoner/almoner/consortium-node/internal/store"
 	"github.com/almoner/almoner/consortium-node/internal/transport"
@@ -106,7 +107,7 @@ func cmdInit(args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	f, err := genesis.Dev(*home, genesis.DevOptions{ChainID: *chain, Nodes: *nodes, BasePort: *port})
+	f, err := devnet.Create(*home, devnet.Options{ChainID: *chain, Nodes: *nodes, BasePort: *port})
 	if err != nil {
 		return err
 	}
@@ -247,7 +248,7 @@ func cmdRun(args []string) error {
 
 	gpath := filepath.Join(*home, "genesis.json")
 	if _, err := os.Stat(gpath); errors.Is(err, os.ErrNotExist) && *initDev {
-		f, err := genesis.Dev(*home, genesis.DevOptions{Nodes: 1})
+		f, err := devnet.Create(*home, devnet.Options{Nodes: 1})
 		if err != nil {
 			return err
 		}

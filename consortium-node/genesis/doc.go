@@ -2,9 +2,9 @@
 // consortium's founding organisations, members and nodes, the consensus
 // parameters, the initial policy rows and the hospitals' claims key ids.
 // It loads and validates the file, reads and writes development key files
-// and bridges them to the keystore, and creates a development consortium
-// with keys on disk (Dev). The genesis state and block derived from a file
-// are package genesisstate's.
+// and bridges them to the keystore. The genesis state and block derived
+// from a file are package genesisstate's; development consortiums with keys
+// on disk are package devnet's.
 //
 // It may import the contracts' vocabulary packages (identity/vocab,
 // consortium/vocab, claim/claimdoc), tx, policies and privacy/; never a

@@ -10,6 +10,7 @@ import (
 
 	"github.com/almoner/almoner/consortium-node/api/client"
 	"github.com/almoner/almoner/consortium-node/genesis"
+	"github.com/almoner/almoner/consortium-node/genesis/devnet"
 	"github.com/almoner/almoner/privacy/sign"
 )
 
@@ -44,15 +45,15 @@ type ClusterNode struct {
 // organisation for n = 4) and runs them until the test ends.
 func StartCluster(t testing.TB, n int) *Cluster {
 	t.Helper()
-	return StartClusterWith(t, genesis.DevOptions{Nodes: n})
+	return StartClusterWith(t, devnet.Options{Nodes: n})
 }
 
 // StartClusterWith creates a dev consortium as o says (another set of
 // organisations, extra members) and runs its nodes until the test ends.
-func StartClusterWith(t testing.TB, o genesis.DevOptions) *Cluster {
+func StartClusterWith(t testing.TB, o devnet.Options) *Cluster {
 	t.Helper()
 	home := t.TempDir()
-	g, err := genesis.Dev(home, o)
+	g, err := devnet.Create(home, o)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,7 +2,7 @@
 // the node (the portal's, the browser tests'): each node is the node
 // package behind the node's own HTTP API server, exactly as
 // `consortium-node run` assembles them, on a dev consortium's genesis file
-// and key files (genesis.Dev). Run runs one node and returns its API
+// and key files (devnet.Create). Run runs one node and returns its API
 // address; Start creates a one-node dev consortium for a test and signs and
 // submits calls on it (Node.Send); StartCluster runs one node per
 // organisation over the real mutual-TLS transport, each stoppable and

@@ -12,6 +12,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/api"
 	"github.com/almoner/almoner/consortium-node/api/client"
 	"github.com/almoner/almoner/consortium-node/genesis"
+	"github.com/almoner/almoner/consortium-node/genesis/devnet"
 	"github.com/almoner/almoner/consortium-node/tx"
 )
 
@@ -32,7 +33,7 @@ type Node struct {
 func Start(t testing.TB) *Node {
 	t.Helper()
 	home := t.TempDir()
-	g, err := genesis.Dev(home, genesis.DevOptions{Nodes: 1})
+	g, err := devnet.Create(home, devnet.Options{Nodes: 1})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/contracts/consortium"
 	"github.com/almoner/almoner/consortium-node/contracts/record"
 	"github.com/almoner/almoner/consortium-node/genesis"
+	"github.com/almoner/almoner/consortium-node/genesis/devnet"
 	"github.com/almoner/almoner/consortium-node/tx"
 	"github.com/almoner/almoner/privacy/envelope"
 	"github.com/almoner/almoner/privacy/sign"
@@ -95,7 +96,7 @@ func Run(ctx context.Context, cfg Config) (*Stats, error) {
 		return nil, err
 	}
 	s := &seeder{cfg: cfg, g: g, keys: map[string]*genesis.KeyFile{}, rnd: rand.New(rand.NewPCG(cfg.Seed, 7)), now: time.Now()}
-	for _, m := range genesis.DevMembers {
+	for _, m := range devnet.Members {
 		kf, err := genesis.LoadKeyFile(genesis.KeyPath(cfg.Home, m.ID))
 		if err != nil {
 			return nil, fmt.Errorf("seed: %w (seed works on dev consortia made by `consortium-node init --dev`)", err)

@@ -15,6 +15,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/api"
 	"github.com/almoner/almoner/consortium-node/api/client"
 	"github.com/almoner/almoner/consortium-node/genesis"
+	"github.com/almoner/almoner/consortium-node/genesis/devnet"
 	"github.com/almoner/almoner/consortium-node/nodetest"
 	"github.com/almoner/almoner/consortium-node/seed"
 	"github.com/almoner/almoner/consortium-node/tx"
@@ -58,7 +59,7 @@ func startStack(ctx context.Context) (_ *stack, err error) {
 			s.close()
 		}
 	}()
-	g, err := genesis.Dev(s.devHome, genesis.DevOptions{Nodes: 1})
+	g, err := devnet.Create(s.devHome, devnet.Options{Nodes: 1})
 	if err != nil {
 		return nil, err
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/api"
 	"github.com/almoner/almoner/consortium-node/api/client"
 	"github.com/almoner/almoner/consortium-node/genesis"
+	"github.com/almoner/almoner/consortium-node/genesis/devnet"
 	"github.com/almoner/almoner/consortium-node/genesis/genesisstate"
 	"github.com/almoner/almoner/consortium-node/ledger"
 	"github.com/almoner/almoner/consortium-node/tx"
@@ -92,7 +93,7 @@ func (noRecords) Store(context.Context, string, string, string, uint64, []byte) 
 // ends) and a session store.
 func genesisReadModel(t *testing.T) (*genesis.File, *api.Block, *readmodel.Store, *readmodel.Follower, *session.Store) {
 	t.Helper()
-	g, err := genesis.Dev(t.TempDir(), genesis.DevOptions{Nodes: 1})
+	g, err := devnet.Create(t.TempDir(), devnet.Options{Nodes: 1})
 	if err != nil {
 		t.Fatal(err)
 	}

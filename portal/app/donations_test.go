@@ -59,7 +59,7 @@ func independentValidator(t *testing.T, n *testnode.Node) string {
 			return m.ID
 		}
 	}
-	t.Fatal("the dev genesis has no milestone_validator outside hope (consortium-node/genesis/dev.go DevMembers)")
+	t.Fatal("the dev genesis has no milestone_validator outside hope (consortium-node/genesis/devnet Members)")
 	return ""
 }
 

@@ -19,6 +19,7 @@ import (
 	nodeclient "github.com/almoner/almoner/consortium-node/api/client"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
 	"github.com/almoner/almoner/consortium-node/genesis"
+	"github.com/almoner/almoner/consortium-node/genesis/devnet"
 	"github.com/almoner/almoner/consortium-node/tx"
 	"github.com/almoner/almoner/portal/app"
 	"github.com/almoner/almoner/portal/internal/testnode"
@@ -32,9 +33,9 @@ import (
 // emergencies.
 func twoHospitals(t *testing.T, logs map[string]*syncBuffer) *consortium {
 	t.Helper()
-	orgs := []identity.Org{genesis.DevOrgs[0], {ID: "citygen", Kind: identity.KindHospital, Name: "City General"}, genesis.DevOrgs[3]}
-	c := testnode.StartClusterWith(t, genesis.DevOptions{Nodes: len(orgs) + 1, Orgs: orgs,
-		ExtraMembers: []genesis.DevAccount{{ID: "citygen/admin", Roles: []string{identity.RoleOrgAdmin}},
+	orgs := []identity.Org{devnet.Orgs[0], {ID: "citygen", Kind: identity.KindHospital, Name: "City General"}, devnet.Orgs[3]}
+	c := testnode.StartClusterWith(t, devnet.Options{Nodes: len(orgs) + 1, Orgs: orgs,
+		ExtraMembers: []devnet.Account{{ID: "citygen/admin", Roles: []string{identity.RoleOrgAdmin}},
 			{ID: "citygen/dr-ray", Roles: []string{identity.RolePhysician}}}})
 	k := &consortium{c: c, portals: map[string]*app.Portal{}, homes: map[string]string{}}
 	for _, o := range orgs {

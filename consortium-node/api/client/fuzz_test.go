@@ -17,6 +17,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/api/client"
 	"github.com/almoner/almoner/consortium-node/codec"
 	"github.com/almoner/almoner/consortium-node/genesis"
+	"github.com/almoner/almoner/consortium-node/genesis/devnet"
 	"github.com/almoner/almoner/consortium-node/genesis/genesisstate"
 	"github.com/almoner/almoner/consortium-node/ledger"
 	"github.com/almoner/almoner/consortium-node/tx"
@@ -82,7 +83,7 @@ func FuzzAnswers(f *testing.F) {
 	b1.Header.Height, b1.Header.PrevHash = 4, blk.Hash
 	blk1, _ := api.NewBlock(&b1, []ledger.Receipt{}, []ledger.HeaderSignature{})
 	dir := f.TempDir()
-	if _, err := genesis.Dev(dir, genesis.DevOptions{Nodes: 2}); err != nil {
+	if _, err := devnet.Create(dir, devnet.Options{Nodes: 2}); err != nil {
 		f.Fatal(err)
 	}
 	gen, err := os.ReadFile(filepath.Join(dir, "genesis.json"))

@@ -23,6 +23,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/codec"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
 	"github.com/almoner/almoner/consortium-node/genesis"
+	"github.com/almoner/almoner/consortium-node/genesis/devnet"
 	"github.com/almoner/almoner/consortium-node/internal/node"
 	"github.com/almoner/almoner/consortium-node/tx"
 	"github.com/almoner/almoner/privacy/envelope"
@@ -83,7 +84,7 @@ func pinKeys(tb testing.TB, g *genesis.File) map[string]*genesis.KeyFile {
 func newFuzzServer(f *testing.F) *fuzzServer {
 	f.Helper()
 	dir := f.TempDir()
-	g, err := genesis.Dev(dir, genesis.DevOptions{Nodes: 1})
+	g, err := devnet.Create(dir, devnet.Options{Nodes: 1})
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -10,7 +10,7 @@ import (
 
 	"github.com/almoner/almoner/consortium-node/api"
 	"github.com/almoner/almoner/consortium-node/api/client"
-	"github.com/almoner/almoner/consortium-node/genesis"
+	"github.com/almoner/almoner/consortium-node/genesis/devnet"
 	"github.com/almoner/almoner/consortium-node/internal/mempool"
 	"github.com/almoner/almoner/consortium-node/tx"
 	"github.com/almoner/almoner/privacy/sign"
@@ -32,7 +32,7 @@ func TestSubmitNonMemberRefused(t *testing.T) {
 	for i := range 100 {
 		sender := fmt.Sprintf("stmarys/nobody-%d", i)
 		if i%2 == 1 {
-			sender = genesis.DevMembers[i/2%len(genesis.DevMembers)].ID
+			sender = devnet.Members[i/2%len(devnet.Members)].ID
 		}
 		s := f.addMember("stmarys/admin", fmt.Sprintf("stmarys/squatter-%d", i)) // a well-formed call...
 		s.Body.Sender = sender                                                   // ...sent as someone else

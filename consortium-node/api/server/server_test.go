@@ -24,6 +24,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/codec"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
 	"github.com/almoner/almoner/consortium-node/genesis"
+	"github.com/almoner/almoner/consortium-node/genesis/devnet"
 	"github.com/almoner/almoner/consortium-node/genesis/genesisstate"
 	"github.com/almoner/almoner/consortium-node/internal/node"
 	"github.com/almoner/almoner/consortium-node/ledger"
@@ -48,13 +49,13 @@ type fixture struct {
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	dir := t.TempDir()
-	g, err := genesis.Dev(dir, genesis.DevOptions{Nodes: 1})
+	g, err := devnet.Create(dir, devnet.Options{Nodes: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
 	f := &fixture{t: t, dir: dir, g: g, keys: map[string]*sign.PrivateKey{}}
 	ids := []string{g.Nodes[0].ID}
-	for _, m := range genesis.DevMembers {
+	for _, m := range devnet.Members {
 		ids = append(ids, m.ID)
 	}
 	for _, id := range ids {

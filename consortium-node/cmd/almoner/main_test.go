@@ -12,6 +12,7 @@ import (
 
 	"github.com/almoner/almoner/consortium-node/api/server"
 	"github.com/almoner/almoner/consortium-node/genesis"
+	"github.com/almoner/almoner/consortium-node/genesis/devnet"
 	"github.com/almoner/almoner/consortium-node/internal/node"
 )
 
@@ -19,7 +20,7 @@ import (
 func startNode(t *testing.T) (home, addr string) {
 	t.Helper()
 	home = t.TempDir()
-	g, err := genesis.Dev(home, genesis.DevOptions{Nodes: 1})
+	g, err := devnet.Create(home, devnet.Options{Nodes: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +101,7 @@ func TestCLIJourney(t *testing.T) {
 		t.Fatalf("tampered proof: %v %s", err, out)
 	}
 	other := t.TempDir()
-	if _, err := genesis.Dev(other, genesis.DevOptions{Nodes: 1}); err != nil {
+	if _, err := devnet.Create(other, devnet.Options{Nodes: 1}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := cli(t, "verify", proof, "--genesis", filepath.Join(other, "genesis.json")); err == nil {

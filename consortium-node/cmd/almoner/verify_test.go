@@ -15,6 +15,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/api"
 	"github.com/almoner/almoner/consortium-node/api/client"
 	"github.com/almoner/almoner/consortium-node/genesis"
+	"github.com/almoner/almoner/consortium-node/genesis/devnet"
 	"github.com/almoner/almoner/consortium-node/ledger"
 	"github.com/almoner/almoner/consortium-node/tx"
 )
@@ -61,11 +62,11 @@ func TestVerifyNamesTheCause(t *testing.T) {
 	old, _ := json.Marshal(p.ReceiptProof) // the node's own form
 	exact := strconv.FormatInt(p.Header.Time, 10)
 	other := t.TempDir()
-	if _, err := genesis.Dev(other, genesis.DevOptions{Nodes: 1, ChainID: "another-chain"}); err != nil {
+	if _, err := devnet.Create(other, devnet.Options{Nodes: 1, ChainID: "another-chain"}); err != nil {
 		t.Fatal(err)
 	}
 	twin := t.TempDir()
-	if _, err := genesis.Dev(twin, genesis.DevOptions{Nodes: 1}); err != nil {
+	if _, err := devnet.Create(twin, devnet.Options{Nodes: 1}); err != nil {
 		t.Fatal(err)
 	}
 	for _, c := range []struct {

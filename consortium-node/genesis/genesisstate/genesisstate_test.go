@@ -7,12 +7,13 @@ import (
 	"time"
 
 	"github.com/almoner/almoner/consortium-node/genesis"
+	"github.com/almoner/almoner/consortium-node/genesis/devnet"
 	"github.com/almoner/almoner/policies"
 )
 
 func TestDevGenesisBlock(t *testing.T) {
 	dir := t.TempDir()
-	f, err := genesis.Dev(dir, genesis.DevOptions{Nodes: 4, Time: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)})
+	f, err := devnet.Create(dir, devnet.Options{Nodes: 4, Time: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -33,7 +34,7 @@ func TestDevGenesisBlock(t *testing.T) {
 	}
 	// orgs+list, members, nodes+raft ids+list, params, policy rules, the
 	// claims fingerprint key's id
-	want := len(genesis.DevOrgs) + 1 + len(genesis.DevMembers) + 2*4 + 1 + 1 + len(policies.DefaultRules()) + 1
+	want := len(devnet.Orgs) + 1 + len(devnet.Members) + 2*4 + 1 + 1 + len(policies.DefaultRules()) + 1
 	if len(st) != want {
 		t.Fatalf("genesis state has %d entries, want %d", len(st), want)
 	}
@@ -48,7 +49,7 @@ func TestDevGenesisBlock(t *testing.T) {
 // file that loads always yields a genesis block.
 func FuzzLoad(f *testing.F) {
 	dir := f.TempDir()
-	if _, err := genesis.Dev(dir, genesis.DevOptions{Nodes: 2}); err != nil {
+	if _, err := devnet.Create(dir, devnet.Options{Nodes: 2}); err != nil {
 		f.Fatal(err)
 	}
 	b, err := os.ReadFile(filepath.Join(dir, "genesis.json"))

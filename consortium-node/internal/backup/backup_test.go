@@ -26,6 +26,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
 	"github.com/almoner/almoner/consortium-node/contracts/record"
 	"github.com/almoner/almoner/consortium-node/genesis"
+	"github.com/almoner/almoner/consortium-node/genesis/devnet"
 	"github.com/almoner/almoner/consortium-node/internal/backup"
 	"github.com/almoner/almoner/consortium-node/internal/consensus"
 	"github.com/almoner/almoner/consortium-node/internal/node"
@@ -90,7 +91,7 @@ func freeAddr(t *testing.T) string {
 
 func newCluster(t *testing.T, size int, snapEvery uint64) *cluster {
 	home := t.TempDir()
-	g, err := genesis.Dev(home, genesis.DevOptions{Nodes: size})
+	g, err := devnet.Create(home, devnet.Options{Nodes: size})
 	if err != nil {
 		t.Fatal(err)
 	}

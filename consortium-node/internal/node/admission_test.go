@@ -12,6 +12,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/codec"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
 	"github.com/almoner/almoner/consortium-node/genesis"
+	"github.com/almoner/almoner/consortium-node/genesis/devnet"
 	"github.com/almoner/almoner/consortium-node/internal/mempool"
 	"github.com/almoner/almoner/consortium-node/internal/store"
 	"github.com/almoner/almoner/consortium-node/ledger"
@@ -349,7 +350,7 @@ func TestAdmissionAgainstCommittedState(t *testing.T) {
 // when senders do not repeat between two blocks).
 func BenchmarkAdmission(b *testing.B) {
 	dir := b.TempDir()
-	g, err := genesis.Dev(dir, genesis.DevOptions{Nodes: 1})
+	g, err := devnet.Create(dir, devnet.Options{Nodes: 1})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -420,7 +421,7 @@ func BenchmarkAdmission(b *testing.B) {
 
 func devMemberIDs() []string {
 	var out []string
-	for _, m := range genesis.DevMembers {
+	for _, m := range devnet.Members {
 		out = append(out, m.ID)
 	}
 	return out

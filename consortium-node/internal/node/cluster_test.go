@@ -19,6 +19,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/contracts/consortium"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
 	"github.com/almoner/almoner/consortium-node/genesis"
+	"github.com/almoner/almoner/consortium-node/genesis/devnet"
 	"github.com/almoner/almoner/consortium-node/internal/store"
 	"github.com/almoner/almoner/consortium-node/ledger"
 	"github.com/almoner/almoner/consortium-node/tx"
@@ -56,7 +57,7 @@ func freePort(t *testing.T) string {
 
 func newCluster(t *testing.T, size int) *testCluster {
 	dir := t.TempDir()
-	g, err := genesis.Dev(dir, genesis.DevOptions{Nodes: size})
+	g, err := devnet.Create(dir, devnet.Options{Nodes: size})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
 	"github.com/almoner/almoner/consortium-node/genesis"
+	"github.com/almoner/almoner/consortium-node/genesis/devnet"
 	"github.com/almoner/almoner/consortium-node/internal/store"
 	"github.com/almoner/almoner/consortium-node/tx"
 	"github.com/almoner/almoner/privacy/sign"
@@ -187,7 +188,7 @@ func TestDiskFullOneNode(t *testing.T) {
 	for _, free := range []int64{0, 300, 700, 1100, 1500, 2000, 3000} {
 		t.Run(fmt.Sprintf("free=%d", free), func(t *testing.T) {
 			dir := t.TempDir()
-			g, err := genesis.Dev(dir, genesis.DevOptions{Nodes: 1})
+			g, err := devnet.Create(dir, devnet.Options{Nodes: 1})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -269,7 +270,7 @@ func TestDiskFullOneNode(t *testing.T) {
 // commits, no node halts; when space returns all resume and commit.
 func TestDiskFullCluster(t *testing.T) {
 	dir := t.TempDir()
-	g, err := genesis.Dev(dir, genesis.DevOptions{Nodes: 3})
+	g, err := devnet.Create(dir, devnet.Options{Nodes: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -396,7 +397,7 @@ func TestDiskFullCluster(t *testing.T) {
 // halting, and opens once space returns.
 func TestOpenWaitsForSpace(t *testing.T) {
 	dir := t.TempDir()
-	g, err := genesis.Dev(dir, genesis.DevOptions{Nodes: 1})
+	g, err := devnet.Create(dir, devnet.Options{Nodes: 1})
 	if err != nil {
 		t.Fatal(err)
 	}

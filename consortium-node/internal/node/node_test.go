@@ -13,6 +13,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/contracts"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
 	"github.com/almoner/almoner/consortium-node/genesis"
+	"github.com/almoner/almoner/consortium-node/genesis/devnet"
 	"github.com/almoner/almoner/consortium-node/internal/mempool"
 	"github.com/almoner/almoner/consortium-node/tx"
 	"github.com/almoner/almoner/privacy/sign"
@@ -32,7 +33,7 @@ type harness struct {
 func newHarness(t *testing.T, exe Executor) *harness {
 	t.Helper()
 	dir := t.TempDir()
-	g, err := genesis.Dev(dir, genesis.DevOptions{Nodes: 1})
+	g, err := devnet.Create(dir, devnet.Options{Nodes: 1})
 	if err != nil {
 		t.Fatal(err)
 	}

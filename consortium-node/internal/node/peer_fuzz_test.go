@@ -16,6 +16,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/codec"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
 	"github.com/almoner/almoner/consortium-node/genesis"
+	"github.com/almoner/almoner/consortium-node/genesis/devnet"
 	"github.com/almoner/almoner/consortium-node/genesis/genesisstate"
 	"github.com/almoner/almoner/consortium-node/internal/transport"
 	"github.com/almoner/almoner/consortium-node/ledger"
@@ -35,7 +36,7 @@ import (
 func fuzzPeerNode(f *testing.F) (*Node, []transport.Peer, []byte) {
 	f.Helper()
 	dir := f.TempDir()
-	g, err := genesis.Dev(dir, genesis.DevOptions{Nodes: 5})
+	g, err := devnet.Create(dir, devnet.Options{Nodes: 5})
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/api"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
 	"github.com/almoner/almoner/consortium-node/genesis"
+	"github.com/almoner/almoner/consortium-node/genesis/devnet"
 	"github.com/almoner/almoner/consortium-node/internal/store"
 )
 
@@ -87,7 +88,7 @@ func checkRefused(t *testing.T, cfg Config, file string) {
 // hash; it then commits on.
 func TestCorruptStoreOneNode(t *testing.T) {
 	dir := t.TempDir()
-	g, err := genesis.Dev(dir, genesis.DevOptions{Nodes: 1})
+	g, err := devnet.Create(dir, devnet.Options{Nodes: 1})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/contracts/consent"
 	"github.com/almoner/almoner/consortium-node/contracts/record"
 	"github.com/almoner/almoner/consortium-node/genesis"
+	"github.com/almoner/almoner/consortium-node/genesis/devnet"
 	"github.com/almoner/almoner/consortium-node/internal/privatestore"
 	"github.com/almoner/almoner/consortium-node/internal/store"
 	"github.com/almoner/almoner/consortium-node/internal/transport"
@@ -37,7 +38,7 @@ func newCustodianCluster(t *testing.T, size int) *testCluster {
 // opt changes (when not nil).
 func newCustodianClusterWith(t *testing.T, size int, opt func(*Config)) *testCluster {
 	dir := t.TempDir()
-	g, err := genesis.Dev(dir, genesis.DevOptions{Nodes: size})
+	g, err := devnet.Create(dir, devnet.Options{Nodes: size})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -208,7 +209,7 @@ func TestCustodianReplication(t *testing.T) {
 	a, b := 0, 4
 	for i, nd := range c.g.Nodes {
 		if hosp := i == a || i == b; hosp != (nd.Org == "stmarys") {
-			t.Fatalf("genesis.Dev(Nodes: 5): node %d is %s of %s; want St Mary's nodes at %d and %d", i, nd.ID, nd.Org, a, b)
+			t.Fatalf("devnet.Create(Nodes: 5): node %d is %s of %s; want St Mary's nodes at %d and %d", i, nd.ID, nd.Org, a, b)
 		}
 	}
 	acme, hope := 1, 2

@@ -3,7 +3,7 @@ package testnode
 import (
 	"testing"
 
-	"github.com/almoner/almoner/consortium-node/genesis"
+	"github.com/almoner/almoner/consortium-node/genesis/devnet"
 	"github.com/almoner/almoner/consortium-node/nodetest"
 )
 
@@ -29,7 +29,7 @@ func StartCluster(t testing.TB, n int) *Cluster { t.Helper(); return nodetest.St
 // StartClusterWith creates a dev consortium as o says (another set of
 // organisations, extra members) and runs its nodes until the test ends
 // (nodetest.StartClusterWith).
-func StartClusterWith(t testing.TB, o genesis.DevOptions) *Cluster {
+func StartClusterWith(t testing.TB, o devnet.Options) *Cluster {
 	t.Helper()
 	return nodetest.StartClusterWith(t, o)
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/codec"
 	"github.com/almoner/almoner/consortium-node/contracts/chaintest"
 	"github.com/almoner/almoner/consortium-node/genesis"
+	"github.com/almoner/almoner/consortium-node/genesis/devnet"
 	"github.com/almoner/almoner/consortium-node/genesis/genesisstate"
 	"github.com/almoner/almoner/consortium-node/ledger"
 	"github.com/almoner/almoner/consortium-node/tx"
@@ -35,7 +36,7 @@ type Chain struct {
 // and the extra members) with its genesis block.
 func New(tb testing.TB, extra ...chaintest.Member) *Chain {
 	tb.Helper()
-	g, err := genesis.Dev(tb.TempDir(), genesis.DevOptions{Nodes: 1, Time: time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC)})
+	g, err := devnet.Create(tb.TempDir(), devnet.Options{Nodes: 1, Time: time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC)})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -44,13 +45,13 @@ func New(tb testing.TB, extra ...chaintest.Member) *Chain {
 		tb.Fatal(err)
 	}
 	var ms []chaintest.Member
-	for _, m := range genesis.DevMembers {
+	for _, m := range devnet.Members {
 		ms = append(ms, chaintest.Member{ID: m.ID, Roles: m.Roles})
 	}
 	ms = append(ms, extra...)
 	return &Chain{
 		Genesis: g,
-		Exec:    chaintest.New(tb, chaintest.Options{Orgs: genesis.DevOrgs, Members: ms}),
+		Exec:    chaintest.New(tb, chaintest.Options{Orgs: devnet.Orgs, Members: ms}),
 		Blocks:  []*api.Block{{Hash: gb.Header.Hash(), Header: gb.Header}},
 		Times:   []time.Time{g.GenesisTime},
 		tb:      tb,

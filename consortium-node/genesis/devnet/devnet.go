@@ -1,107 +1,29 @@
-package genesis
+// Package devnet creates development consortiums: a genesis file and an
+// unencrypted key file per member and node (genesis.KeyFile, mode 0600)
+// in one folder, with the demo organisations (Orgs) and one account per
+// role (Members), and each hospital's claims fingerprint key. The node's
+// `init --dev`, the demo seed and the in-process test nodes (nodetest) use
+// it; production consortiums write their genesis file by hand
+// (docs/genesis.md). It imports the genesis file format and the contracts'
+// vocabulary packages only.
+package devnet
 
 import (
-	"crypto/rand"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"time"
-
-	"github.com/cloudflare/circl/kem/xwing"
 
 	"github.com/almoner/almoner/consortium-node/contracts/claim/claimdoc"
 	"github.com/almoner/almoner/consortium-node/contracts/identity/memberid"
 	identity "github.com/almoner/almoner/consortium-node/contracts/identity/vocab"
-	"github.com/almoner/almoner/privacy/sign"
+	"github.com/almoner/almoner/consortium-node/genesis"
 )
 
-// KeyFile is a development key file: the seeds of a member's or node's
-// signing and encryption keys, stored unencrypted (mode 0600). Production
-// keys belong in the keystore (privacy issue); these are for dev networks.
-type KeyFile struct {
-	ID       string `json:"id"`
-	SignSeed string `json:"sign_seed"`          // hex Ed25519 seed
-	EncSeed  string `json:"enc_seed,omitempty"` // hex X-Wing seed
-}
-
-// SignKey returns the signing key.
-func (k *KeyFile) SignKey() (*sign.PrivateKey, error) {
-	seed, err := hex.DecodeString(k.SignSeed)
-	if err != nil {
-		return nil, fmt.Errorf("key file %q: sign_seed: %w", k.ID, err)
-	}
-	return sign.NewKeyFromSeed(sign.Ed25519, seed)
-}
-
-// EncryptionKey returns the public encryption key.
-func (k *KeyFile) EncryptionKey() (identity.EncryptionKey, error) {
-	seed, err := hex.DecodeString(k.EncSeed)
-	if err != nil || len(seed) != xwing.SeedSize {
-		return identity.EncryptionKey{}, fmt.Errorf("key file %q: enc_seed must be %d hex bytes", k.ID, xwing.SeedSize)
-	}
-	_, pk := xwing.DeriveKeyPairPacked(seed)
-	return identity.EncryptionKey{Alg: identity.EncAlgXWing, Key: pk}, nil
-}
-
-// KeyPath returns where Dev stores the key file of id inside dir.
-func KeyPath(dir, id string) string {
-	return filepath.Join(dir, "keys", strings.ReplaceAll(id, "/", "_")+".json")
-}
-
-// LoadKeyFile reads a key file.
-func LoadKeyFile(path string) (*KeyFile, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	var k KeyFile
-	if err := json.Unmarshal(b, &k); err != nil {
-		return nil, fmt.Errorf("key file %s: %w", path, err)
-	}
-	return &k, nil
-}
-
-// NewKeyFile generates fresh seeds for id.
-func NewKeyFile(id string, r io.Reader) (*KeyFile, error) {
-	if r == nil {
-		r = rand.Reader
-	}
-	s := make([]byte, sign.Ed25519SeedSize)
-	e := make([]byte, xwing.SeedSize)
-	if _, err := io.ReadFull(r, s); err != nil {
-		return nil, err
-	}
-	if _, err := io.ReadFull(r, e); err != nil {
-		return nil, err
-	}
-	return &KeyFile{ID: id, SignSeed: hex.EncodeToString(s), EncSeed: hex.EncodeToString(e)}, nil
-}
-
-// Save writes the key file with mode 0600, refusing to overwrite.
-func (k *KeyFile) Save(path string) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return err
-	}
-	b, _ := json.MarshalIndent(k, "", "  ")
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(append(b, '\n')); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
-}
-
-// DevOptions configure a development consortium.
-type DevOptions struct {
+// Options configure a development consortium.
+type Options struct {
 	ChainID string
 	// Nodes is the number of nodes (1 for the embedded default, 4 for the
 	// dev network: one per organisation, round robin).
@@ -110,33 +32,30 @@ type DevOptions struct {
 	// transport on 127.0.0.1:BasePort+100+i.
 	BasePort int
 	Time     time.Time
-	// Orgs, if set, replace DevOrgs (tests of other consortium shapes,
-	// such as two hospitals); DevMembers of organisations not among them
+	// Orgs, if set, replace Orgs (tests of other consortium shapes,
+	// such as two hospitals); Members of organisations not among them
 	// are left out. Nodes go round robin over them.
 	Orgs []identity.Org
-	// ExtraMembers are added after DevMembers.
-	ExtraMembers []DevAccount
+	// ExtraMembers are added after Members.
+	ExtraMembers []Account
 }
 
-// DevAccount is a member of a dev consortium and its roles.
-type DevAccount struct {
+// Account is a member of a dev consortium and its roles.
+type Account struct {
 	ID    string
 	Roles []string
 }
 
-// DevMember describes a demo account of the dev consortium.
-type DevMember struct{ ID, Org, Roles string }
-
-// DevOrgs are the dev consortium's organisations.
-var DevOrgs = []identity.Org{
+// Orgs are the dev consortium's organisations.
+var Orgs = []identity.Org{
 	{ID: "stmarys", Kind: identity.KindHospital, Name: "St Mary's Hospital"},
 	{ID: "acme", Kind: identity.KindInsurer, Name: "Acme Health Insurance"},
 	{ID: "hope", Kind: identity.KindCharity, Name: "Hope Foundation"},
 	{ID: "healthreg", Kind: identity.KindRegulator, Name: "Health Regulator"},
 }
 
-// DevMembers are one account per role, plus an admin per organisation.
-var DevMembers = []struct {
+// Members are one account per role, plus an admin per organisation.
+var Members = []struct {
 	ID    string
 	Roles []string
 }{
@@ -155,10 +74,10 @@ var DevMembers = []struct {
 	{"healthreg/auditor", []string{identity.RoleAuditor}},
 }
 
-// Dev creates a development consortium in dir: genesis.json and a key file
-// per member and node under dir/keys. It refuses to overwrite an existing
-// genesis.json.
-func Dev(dir string, o DevOptions) (*File, error) {
+// Create creates a development consortium in dir: genesis.json and a key
+// file per member and node under dir/keys. It refuses to overwrite an
+// existing genesis.json.
+func Create(dir string, o Options) (*genesis.File, error) {
 	if o.ChainID == "" {
 		o.ChainID = "almoner-dev"
 	}
@@ -177,11 +96,11 @@ func Dev(dir string, o DevOptions) (*File, error) {
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return nil, err
 	}
-	orgs := DevOrgs
+	orgs := Orgs
 	if len(o.Orgs) > 0 {
 		orgs = o.Orgs
 	}
-	f := &File{ChainID: o.ChainID, GenesisTime: o.Time, Params: DefaultParams(), Organisations: orgs}
+	f := &genesis.File{ChainID: o.ChainID, GenesisTime: o.Time, Params: genesis.DefaultParams(), Organisations: orgs}
 	// Each hospital's claims fingerprint key, in dir/claims-keys (the
 	// portal with --dev reads them; a real hospital keeps its own).
 	keyDir := filepath.Join(dir, claimdoc.KeyDir)
@@ -207,14 +126,14 @@ func Dev(dir string, o DevOptions) (*File, error) {
 			return nil, err
 		}
 	}
-	members := make([]DevAccount, 0, len(DevMembers)+len(o.ExtraMembers))
-	for _, m := range DevMembers {
+	members := make([]Account, 0, len(Members)+len(o.ExtraMembers))
+	for _, m := range Members {
 		if slices.ContainsFunc(orgs, func(g identity.Org) bool { return g.ID == identity.OrgOf(m.ID) }) {
-			members = append(members, DevAccount(m))
+			members = append(members, Account(m))
 		}
 	}
 	for _, m := range append(members, o.ExtraMembers...) {
-		kf, err := NewKeyFile(m.ID, nil)
+		kf, err := genesis.NewKeyFile(m.ID, nil)
 		if err != nil {
 			return nil, err
 		}
@@ -226,7 +145,7 @@ func Dev(dir string, o DevOptions) (*File, error) {
 		if err != nil {
 			return nil, err
 		}
-		if err := kf.Save(KeyPath(dir, m.ID)); err != nil {
+		if err := kf.Save(genesis.KeyPath(dir, m.ID)); err != nil {
 			return nil, err
 		}
 		f.Members = append(f.Members, identity.Member{ID: m.ID, Org: memberid.OrgOf(m.ID), Roles: m.Roles, SignKey: sk.Public(), EncKey: ek})
@@ -234,11 +153,11 @@ func Dev(dir string, o DevOptions) (*File, error) {
 	for i := 0; i < o.Nodes; i++ {
 		org := orgs[i%len(orgs)].ID
 		id := fmt.Sprintf("%s-node%d", org, i+1)
-		kf, err := NewKeyFile(id, nil)
+		kf, err := genesis.NewKeyFile(id, nil)
 		if err != nil {
 			return nil, err
 		}
-		if err := kf.Save(KeyPath(dir, id)); err != nil {
+		if err := kf.Save(genesis.KeyPath(dir, id)); err != nil {
 			return nil, err
 		}
 		sk, _ := kf.SignKey()
@@ -246,7 +165,7 @@ func Dev(dir string, o DevOptions) (*File, error) {
 		if err != nil {
 			return nil, err
 		}
-		f.Nodes = append(f.Nodes, Node{
+		f.Nodes = append(f.Nodes, genesis.Node{
 			ID: id, Org: org, RaftID: uint64(i + 1), SignKey: sk.Public(), EncKey: ek,
 			APIAddr:  fmt.Sprintf("127.0.0.1:%d", o.BasePort+i),
 			RaftAddr: fmt.Sprintf("127.0.0.1:%d", o.BasePort+100+i),
