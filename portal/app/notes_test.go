@@ -241,6 +241,15 @@ func TestBreakGlassNotes(t *testing.T) {
 		dig(e, "review", "outcome") != "justified" {
 		t.Fatalf("the reviewed entry: %v", e)
 	}
+	// The review note goes once, from the reviewer, as written.
+	for _, c := range []struct {
+		who        *client
+		note, code string
+	}{{privacy, review, "CONFLICT"}, {privacy, review + ".", "BAD_USER_INPUT"}, {ray, review, "FORBIDDEN"}} {
+		if r := c.who.do(sendNoteDoc, map[string]any{"a": access1, "note": c.note, "k": "REVIEW"}); r.code() != c.code {
+			t.Fatalf("sendAccessNote(kind: REVIEW), want %s: %s", c.code, r.raw)
+		}
+	}
 
 	// Each of St Mary's nodes keeps every note: with either stopped, the
 	// other releases them (to the auditor, through the regulator's node).
