@@ -12,6 +12,7 @@ import (
 	"github.com/graphql-go/graphql"
 
 	"github.com/almoner/almoner/consortium-node/api"
+	recordvocab "github.com/almoner/almoner/consortium-node/contracts/record/vocab"
 	"github.com/almoner/almoner/consortium-node/ledger"
 	"github.com/almoner/almoner/consortium-node/tx"
 	"github.com/almoner/almoner/graphql/schema"
@@ -148,10 +149,10 @@ func (m *mod) readRecord(ctx context.Context, v string, res *schema.TxResult, no
 		return nil, m.internal(ctx, "record access", errors.New("an access receipt without an access event"))
 	}
 	switch ev.Type {
-	case "access_refused":
+	case recordvocab.EventAccessRefused:
 		m.log.InfoContext(ctx, "record access refused", "access", res.ID.String(), "record", ev.Attr("record"), "reader", v)
 		return nil, schema.Forbidden("the ledger refused the access (committed as " + res.ID.String() + "): " + ev.Attr("reason"))
-	case "access_granted", "break_glass":
+	case recordvocab.EventAccessGranted, recordvocab.EventBreakGlass:
 	default:
 		return nil, m.internal(ctx, "record access", errors.New("unexpected access event "+ev.Type))
 	}
@@ -190,7 +191,7 @@ func accessEvent(events []ledger.Event) (ledger.Event, bool) {
 	for _, e := range events {
 		if e.Contract == patients.RecordContract {
 			switch e.Type {
-			case "access_granted", "access_refused", "break_glass":
+			case recordvocab.EventAccessGranted, recordvocab.EventAccessRefused, recordvocab.EventBreakGlass:
 				return e, true
 			}
 		}

@@ -273,21 +273,22 @@ func applyBlock(w *readmodel.Txn, b *api.Block) error {
 
 func applyEvent(w *readmodel.Txn, a at, e ledger.Event) error {
 	switch e.Type {
-	case "campaign_created":
+	case vocab.EventCampaignCreated:
 		return campaignCreated(w, a, e)
-	case "campaign_opened", "campaign_funded", "campaign_cancelled", "campaign_closed":
+	case vocab.EventCampaignOpened, vocab.EventCampaignFunded, vocab.EventCampaignCancelled, vocab.EventCampaignClosed:
 		return campaignStatus(w, a, e)
-	case "gift_received":
+	case vocab.EventGiftReceived:
 		return giftReceived(w, a, e)
-	case "evidence_submitted", "milestone_approved", "milestone_rejected", "milestone_missed":
+	case vocab.EventEvidenceSubmitted, vocab.EventMilestoneApproved,
+		vocab.EventMilestoneRejected, vocab.EventMilestoneMissed:
 		return milestoneStatus(w, a, e)
-	case "gift_disbursed":
+	case vocab.EventGiftDisbursed:
 		return giftDisbursed(w, a, e)
-	case "disbursed":
+	case vocab.EventDisbursed:
 		return disbursed(w, a, e)
-	case "payee_confirmed":
+	case vocab.EventPayeeConfirmed:
 		return payeeConfirmed(w, a, e)
-	case "gift_refunded":
+	case vocab.EventGiftRefunded:
 		return giftRefunded(w, a, e)
 	}
 	return nil // events added later are ignored until indexed
@@ -498,7 +499,7 @@ func milestoneStatus(w *readmodel.Txn, a at, e ledger.Event) error {
 		return err
 	}
 	switch e.Type {
-	case "evidence_submitted":
+	case vocab.EventEvidenceSubmitted:
 		m.Status = MilestoneEvidence
 		if a.args != nil {
 			h, err := a.args.Bytes("evidence_hash")
@@ -507,11 +508,11 @@ func milestoneStatus(w *readmodel.Txn, a at, e ledger.Event) error {
 			}
 			m.Evidence = hex.EncodeToString(h)
 		}
-	case "milestone_approved":
+	case vocab.EventMilestoneApproved:
 		m.Status, m.DecidedBy = MilestoneApproved, e.Attr("validator")
-	case "milestone_rejected":
+	case vocab.EventMilestoneRejected:
 		m.Status, m.DecidedBy = MilestoneRejected, e.Attr("validator")
-	case "milestone_missed":
+	case vocab.EventMilestoneMissed:
 		m.Status = MilestoneMissed
 	}
 	m.StatusedAt, m.StatusTx = a.height, a.txID

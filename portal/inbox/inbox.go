@@ -8,7 +8,11 @@ import (
 	"strings"
 
 	"github.com/almoner/almoner/consortium-node/api"
+	claimvocab "github.com/almoner/almoner/consortium-node/contracts/claim/vocab"
+	consentvocab "github.com/almoner/almoner/consortium-node/contracts/consent/vocab"
+	donationvocab "github.com/almoner/almoner/consortium-node/contracts/donation/vocab"
 	"github.com/almoner/almoner/consortium-node/contracts/record/delivery"
+	recordvocab "github.com/almoner/almoner/consortium-node/contracts/record/vocab"
 	amount "github.com/almoner/almoner/consortium-node/money"
 	"github.com/almoner/almoner/portal/readmodel"
 )
@@ -101,46 +105,46 @@ func notices(ce readmodel.CallEvent, cur string) []Notice {
 		return []Notice{{Member: member, Kind: kind, Text: text, Ref: ref}}
 	}
 	switch e.Contract + "." + e.Type {
-	case "record.access_granted":
+	case recordvocab.Name + "." + recordvocab.EventAccessGranted:
 		if a("reader") == a("patient") {
 			return nil // my own read
 		}
 		return one(a("patient"), KindAccess, fmt.Sprintf("%s read your record %s for %s", a("reader"), a("record"),
 			a("purpose")), a("record"))
-	case "record.access_refused":
+	case recordvocab.Name + "." + recordvocab.EventAccessRefused:
 		if a("reader") == a("patient") {
 			return nil
 		}
 		return one(a("patient"), KindAccess, fmt.Sprintf("%s tried to read your record %s for %s and was refused",
 			a("reader"), a("record"), a("purpose")), a("record"))
-	case "record.break_glass":
+	case recordvocab.Name + "." + recordvocab.EventBreakGlass:
 		return one(a("patient"), KindBreakGlass, fmt.Sprintf("%s opened your record %s in an emergency (%s); "+
 			"%s's privacy officer reviews it", a("reader"), a("record"), a("reason"), a("custodian")), a("record"))
-	case "record." + delivery.Event:
+	case recordvocab.Name + "." + recordvocab.EventAccessUndelivered:
 		if a("reader") == a("patient") {
 			return nil
 		}
 		return one(a("patient"), KindAccess, fmt.Sprintf("the access of %s to your record %s delivered nothing (%s)",
 			a("reader"), a("record"), a("reason")), a("record"))
-	case "consent.consent_requested":
+	case consentvocab.Name + "." + consentvocab.EventRequested:
 		return one(a("patient"), KindConsentRequest, fmt.Sprintf("%s asks for your consent %s (for %s): accept or decline it",
 			orWho(a("requester"), a("grantee")), a("consent"), a("purpose")), a("consent"))
-	case "claim.claim_submitted":
+	case claimvocab.Name + "." + claimvocab.EventSubmitted:
 		return one(a("patient"), KindClaim, fmt.Sprintf("%s filed claim %s for your care with %s", a("provider"), a("claim"),
 			a("insurer")), a("claim"))
-	case "claim.claim_adjudicated":
+	case claimvocab.Name + "." + claimvocab.EventAdjudicated:
 		return one(a("patient"), KindClaim, fmt.Sprintf("%s decided claim %s: %s; your share %s", a("insurer"), a("claim"),
 			strings.ReplaceAll(a("outcome"), "_", " "), money(a("patient_share"), a("currency"))), a("claim"))
-	case "claim.claim_paid":
+	case claimvocab.Name + "." + claimvocab.EventPaid:
 		return one(a("patient"), KindClaim, fmt.Sprintf("%s paid claim %s", a("insurer"), a("claim")), a("claim"))
-	case "claim.claim_appealed":
+	case claimvocab.Name + "." + claimvocab.EventAppealed:
 		return one(a("patient"), KindClaim, fmt.Sprintf("%s appealed claim %s", a("provider"), a("claim")), a("claim"))
-	case "claim.claim_cancelled":
+	case claimvocab.Name + "." + claimvocab.EventCancelled:
 		return one(a("patient"), KindClaim, fmt.Sprintf("%s cancelled claim %s", a("provider"), a("claim")), a("claim"))
-	case "donation.gift_disbursed":
+	case donationvocab.Contract + "." + donationvocab.EventGiftDisbursed:
 		return one(a("donor"), KindGift, fmt.Sprintf("%s of your gift to %s went to milestone %s (disbursement %s)",
 			money(a("amount"), cur), a("campaign"), a("milestone"), a("disbursement")), a("gift"))
-	case "donation.gift_refunded":
+	case donationvocab.Contract + "." + donationvocab.EventGiftRefunded:
 		return one(a("donor"), KindGift, fmt.Sprintf("%s of your gift to %s was refunded (%s)", money(a("amount"), cur),
 			a("campaign"), strings.ReplaceAll(a("reason"), "_", " ")), a("gift"))
 	}

@@ -400,7 +400,8 @@ func createCampaign(ctx contracts.Context, args tx.Args) error {
 	if _, exists := ctx.Get(campKey(c.ID)); exists {
 		return fmt.Errorf("%w: campaign %q already exists", contracts.ErrConflict, c.ID)
 	}
-	ctx.Emit("campaign_created", ledger.Attr{Key: "campaign", Value: c.ID}, ledger.Attr{Key: "charity", Value: org},
+	ctx.Emit(vocab.EventCampaignCreated, ledger.Attr{Key: "campaign", Value: c.ID},
+		ledger.Attr{Key: "charity", Value: org},
 		ledger.Attr{Key: "title", Value: c.Title},
 		ledger.Attr{Key: "goal", Value: strconv.FormatUint(c.Goal, 10)}, ledger.Attr{Key: "currency", Value: c.Currency},
 		ledger.Attr{Key: "milestones", Value: strconv.Itoa(len(c.Milestones))})
@@ -429,7 +430,7 @@ func campaignStatus(ctx contracts.Context, method string, args tx.Args) error {
 			return fmt.Errorf("%w: campaign %q is %s; only a draft opens", contracts.ErrConflict, c.ID, c.Status)
 		}
 		c.Status = StatusOpen
-		ctx.Emit("campaign_opened", ledger.Attr{Key: "campaign", Value: c.ID})
+		ctx.Emit(vocab.EventCampaignOpened, ledger.Attr{Key: "campaign", Value: c.ID})
 	case "cancel":
 		if c.Status == StatusCancelled || c.Status == StatusClosed {
 			return fmt.Errorf("%w: campaign %q is already %s", contracts.ErrConflict, c.ID, c.Status)
@@ -444,7 +445,7 @@ func campaignStatus(ctx contracts.Context, method string, args tx.Args) error {
 			}
 		}
 		c.Status = StatusCancelled
-		ctx.Emit("campaign_cancelled", ledger.Attr{Key: "campaign", Value: c.ID})
+		ctx.Emit(vocab.EventCampaignCancelled, ledger.Attr{Key: "campaign", Value: c.ID})
 	case "close":
 		for _, m := range c.Milestones {
 			if m.Funded-m.Disbursed-m.Refunded != 0 || (m.Status != MilestoneApproved && m.Status != MilestoneRejected && m.Status != MilestoneMissed) {
@@ -456,7 +457,7 @@ func campaignStatus(ctx contracts.Context, method string, args tx.Args) error {
 			return fmt.Errorf("%w: campaign %q is %s", contracts.ErrConflict, c.ID, c.Status)
 		}
 		c.Status = StatusClosed
-		ctx.Emit("campaign_closed", ledger.Attr{Key: "campaign", Value: c.ID})
+		ctx.Emit(vocab.EventCampaignClosed, ledger.Attr{Key: "campaign", Value: c.ID})
 	}
 	return contracts.Put(ctx, campKey(c.ID), c)
 }
@@ -539,14 +540,14 @@ func give(ctx contracts.Context, args tx.Args) error {
 		}
 	}
 	c.Raised += amount
-	ctx.Emit("gift_received", ledger.Attr{Key: "gift", Value: g.ID}, ledger.Attr{Key: "campaign", Value: c.ID},
+	ctx.Emit(vocab.EventGiftReceived, ledger.Attr{Key: "gift", Value: g.ID}, ledger.Attr{Key: "campaign", Value: c.ID},
 		ledger.Attr{Key: "charity", Value: c.Charity}, ledger.Attr{Key: "donor", Value: g.Donor},
 		ledger.Attr{Key: "amount", Value: strconv.FormatUint(amount, 10)}, ledger.Attr{Key: "currency", Value: c.Currency},
 		ledger.Attr{Key: "allocations", Value: allocString(g.Allocations)}, ledger.Attr{Key: "earmarked", Value: strconv.FormatBool(args.Has("milestone"))},
 		ledger.Attr{Key: "beneficiary", Value: g.Beneficiary})
 	if c.Raised == c.Goal {
 		c.Status = StatusFunded
-		ctx.Emit("campaign_funded", ledger.Attr{Key: "campaign", Value: c.ID})
+		ctx.Emit(vocab.EventCampaignFunded, ledger.Attr{Key: "campaign", Value: c.ID})
 	}
 	if err := contracts.Put(ctx, giftKey(g.ID), g); err != nil {
 		return err
@@ -598,7 +599,8 @@ func milestoneAction(ctx contracts.Context, method string, args tx.Args) error {
 			return err
 		}
 		m.Status = MilestoneEvidence
-		ctx.Emit("evidence_submitted", append(attrs, ledger.Attr{Key: "evidence_hash", Value: fmt.Sprintf("%x", m.Evidence)})...)
+		ctx.Emit(vocab.EventEvidenceSubmitted, append(attrs,
+			ledger.Attr{Key: "evidence_hash", Value: fmt.Sprintf("%x", m.Evidence)})...)
 	case "approve_milestone", "reject_milestone":
 		act := strings.TrimSuffix(method, "_milestone")
 		if err := ctx.Authorize(obj, act); err != nil {
@@ -612,10 +614,10 @@ func milestoneAction(ctx contracts.Context, method string, args tx.Args) error {
 		}
 		if act == "approve" {
 			m.Status = MilestoneApproved
-			ctx.Emit("milestone_approved", append(attrs, ledger.Attr{Key: "validator", Value: ctx.Caller()})...)
+			ctx.Emit(vocab.EventMilestoneApproved, append(attrs, ledger.Attr{Key: "validator", Value: ctx.Caller()})...)
 		} else {
 			m.Status = MilestoneRejected
-			ctx.Emit("milestone_rejected", append(attrs, ledger.Attr{Key: "validator", Value: ctx.Caller()})...)
+			ctx.Emit(vocab.EventMilestoneRejected, append(attrs, ledger.Attr{Key: "validator", Value: ctx.Caller()})...)
 			if err := refundMilestone(ctx, c, m, "milestone_rejected"); err != nil {
 				return err
 			}
@@ -629,7 +631,7 @@ func milestoneAction(ctx contracts.Context, method string, args tx.Args) error {
 				contracts.ErrConflict, m.Seq, m.Status, m.Deadline)
 		}
 		m.Status = MilestoneMissed
-		ctx.Emit("milestone_missed", attrs...)
+		ctx.Emit(vocab.EventMilestoneMissed, attrs...)
 		if err := refundMilestone(ctx, c, m, "milestone_missed"); err != nil {
 			return err
 		}
@@ -656,7 +658,8 @@ func refundMilestone(ctx contracts.Context, c *Campaign, m *Milestone, why strin
 			}
 			g.Uses = append(g.Uses, Use{Milestone: m.Seq, Amount: a.Left, Height: ctx.Height()})
 			m.Refunded += a.Left
-			ctx.Emit("gift_refunded", ledger.Attr{Key: "gift", Value: g.ID}, ledger.Attr{Key: "campaign", Value: c.ID},
+			ctx.Emit(vocab.EventGiftRefunded, ledger.Attr{Key: "gift", Value: g.ID},
+				ledger.Attr{Key: "campaign", Value: c.ID},
 				ledger.Attr{Key: "donor", Value: g.Donor}, ledger.Attr{Key: "milestone", Value: strconv.FormatUint(m.Seq, 10)},
 				ledger.Attr{Key: "amount", Value: strconv.FormatUint(a.Left, 10)}, ledger.Attr{Key: "reason", Value: why})
 			a.Left = 0
@@ -766,7 +769,8 @@ func disburse(ctx contracts.Context, args tx.Args) error {
 				changed = true
 				d.Sources = append(d.Sources, Source{Gift: g.ID, Amount: take})
 				g.Uses = append(g.Uses, Use{Milestone: m.Seq, Disbursement: d.ID, Amount: take, Height: ctx.Height()})
-				ctx.Emit("gift_disbursed", ledger.Attr{Key: "gift", Value: g.ID}, ledger.Attr{Key: "campaign", Value: c.ID},
+				ctx.Emit(vocab.EventGiftDisbursed, ledger.Attr{Key: "gift", Value: g.ID},
+					ledger.Attr{Key: "campaign", Value: c.ID},
 					ledger.Attr{Key: "donor", Value: g.Donor}, ledger.Attr{Key: "disbursement", Value: d.ID},
 					ledger.Attr{Key: "milestone", Value: strconv.FormatUint(m.Seq, 10)}, ledger.Attr{Key: "amount", Value: strconv.FormatUint(take, 10)})
 			}
@@ -793,7 +797,8 @@ func disburse(ctx contracts.Context, args tx.Args) error {
 		return err
 	}
 	m.Disbursed += d.Amount
-	ctx.Emit("disbursed", ledger.Attr{Key: "disbursement", Value: d.ID}, ledger.Attr{Key: "campaign", Value: c.ID},
+	ctx.Emit(vocab.EventDisbursed, ledger.Attr{Key: "disbursement", Value: d.ID},
+		ledger.Attr{Key: "campaign", Value: c.ID},
 		ledger.Attr{Key: "milestone", Value: strconv.FormatUint(m.Seq, 10)}, ledger.Attr{Key: "payee", Value: d.Payee},
 		ledger.Attr{Key: "amount", Value: strconv.FormatUint(d.Amount, 10)}, ledger.Attr{Key: "currency", Value: c.Currency},
 		ledger.Attr{Key: "payment_ref", Value: d.PaymentRef}, ledger.Attr{Key: "claim", Value: d.Claim},
@@ -860,7 +865,8 @@ func confirm(ctx contracts.Context, args tx.Args) error {
 		return fmt.Errorf("%w: disbursement %q is already confirmed", contracts.ErrConflict, id)
 	}
 	d.Confirmed = true
-	ctx.Emit("payee_confirmed", ledger.Attr{Key: "disbursement", Value: id}, ledger.Attr{Key: "campaign", Value: d.Campaign},
+	ctx.Emit(vocab.EventPayeeConfirmed, ledger.Attr{Key: "disbursement", Value: id},
+		ledger.Attr{Key: "campaign", Value: d.Campaign},
 		ledger.Attr{Key: "payee", Value: d.Payee}, ledger.Attr{Key: "by", Value: ctx.Caller()})
 	return contracts.Put(ctx, disbKey(id), d)
 }
