@@ -8,5 +8,7 @@
 // vets and tests without npm. FS returns whichever is present; the portal
 // serves it at / (portal/server Config.Frontend).
 //
-// Imports: the standard library only.
+// Imports: the standard library only. Its tests also read the contracts'
+// vocabulary packages, to check that src/vocab.ts labels every code and
+// status the contracts define (TestLabelsCoverTheContracts).
 package frontend

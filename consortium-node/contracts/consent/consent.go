@@ -40,8 +40,8 @@ var (
 	ActorRoles = []string{ActorRecipient, "PRCP", "AUT", "DELEGATEE"}
 )
 
-// Purposes a consent may name (FHIR v3 ActReason subset).
-var Purposes = []string{"treatment", "claims", "payment", "research", "public-health", "care-coordination"}
+// Purposes a consent may name (vocab.Purposes).
+var Purposes = vocab.Purposes()
 
 // Consent is one consent decision.
 type Consent struct {

@@ -30,10 +30,9 @@ const (
 	BreakGlassWindow = 4 * time.Hour
 )
 
-// BreakGlassReasons are the emergency codes a physician may declare. Free
-// text could carry health data onto an immutable ledger, so the ledger
-// holds a code and, optionally, the SHA-256 of a note kept off-ledger.
-var BreakGlassReasons = []string{"life-threatening", "unconscious-patient", "urgent-treatment", "mass-casualty"}
+// BreakGlassReasons are the emergency codes a physician may declare
+// (vocab.BreakGlassReasons).
+var BreakGlassReasons = vocab.BreakGlassReasons()
 
 // Categories of records (a small code list; no free text on the ledger),
 // defined with the rest of record.register's vocabulary in registration,
@@ -116,9 +115,8 @@ func reviewKey(id tx.ID) string         { return "bg/" + id.String() }
 func undeliveredKey(id tx.ID) string    { return "u/" + id.String() }
 func full(k string) string              { return contracts.Key(Name, k) }
 
-// Review outcomes of a break-glass access (coded: no free text on the
-// ledger; details belong in the hospital's own files, referenced by hash).
-var ReviewOutcomes = []string{"justified", "unjustified", "referred"}
+// Review outcomes of a break-glass access (vocab.ReviewOutcomes).
+var ReviewOutcomes = vocab.ReviewOutcomes()
 
 // Review closes a break-glass access in the custodian's review queue.
 type Review struct {

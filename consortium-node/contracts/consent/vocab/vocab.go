@@ -1,6 +1,7 @@
 // Package vocab is the consent contract's vocabulary, defined once: its
-// name, the statuses it writes for a consent (FHIR Consent.status) and the
-// events the portal's read model follows. The consent contract
+// name, the statuses it writes for a consent (FHIR Consent.status), the
+// purposes a consent may name and the events the portal's read model
+// follows. The consent contract
 // (consortium-node/contracts/consent), the portal's read model
 // (portal/patients) and its GraphQL enums (graphql/patientgql) import it;
 // it imports nothing, so a portal may use it without reaching into the
@@ -36,4 +37,9 @@ const (
 // Events lists every event the contract emits.
 func Events() []string {
 	return []string{EventGranted, EventRequested, EventDeclined, EventAmended, EventRevoked}
+}
+
+// Purposes a consent may name (FHIR v3 ActReason subset).
+func Purposes() []string {
+	return []string{"treatment", "claims", "payment", "research", "public-health", "care-coordination"}
 }
