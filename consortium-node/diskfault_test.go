@@ -75,14 +75,6 @@ func waitStatus(c *faultCluster, i int, within time.Duration, what string, ok fu
 	}
 }
 
-func statusCode(err error) int {
-	var ce *client.Error
-	if errors.As(err, &ce) {
-		return ce.StatusCode
-	}
-	return 0
-}
-
 // TestDiskFullResumes runs three node processes. A follower's disk fills:
 // it stops committing and says so in its status ("disk full: waiting for
 // space; committed up to height H"), keeps serving its committed blocks
@@ -98,7 +90,7 @@ func TestDiskFullResumes(t *testing.T) {
 	start := time.Now()
 	c := newFaultCluster(t, 3, false)
 	for i := range c.nodes {
-		f2Start(c, i, "--fault-disk-file", diskFile(c, i))
+		c.start(i, "--fault-disk-file", diskFile(c, i))
 	}
 	lead, _ := c.waitLeader(-1, 60*time.Second)
 	acks := map[tx.ID]faultAck{}
@@ -246,7 +238,7 @@ func TestDiskFullResumes(t *testing.T) {
 func TestCorruptStoreRefusesToStartAndRecovers(t *testing.T) {
 	start := time.Now()
 	c := newFaultCluster(t, 3, false)
-	run := func(i int) { f2Start(c, i, "--snapshot-every", "5") }
+	run := func(i int) { c.start(i, "--snapshot-every", "5") }
 	for i := range c.nodes {
 		run(i)
 	}

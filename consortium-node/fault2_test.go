@@ -5,8 +5,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -48,7 +46,7 @@ func TestFollowerCatchesUpAfterCompaction(t *testing.T) {
 	const snapEvery = 5
 	c := newFaultCluster(t, 3, false)
 	for i := range c.nodes {
-		f2Start(c, i, "--snapshot-every", strconv.Itoa(snapEvery))
+		c.start(i, "--snapshot-every", strconv.Itoa(snapEvery))
 	}
 	lead, _ := c.waitLeader(-1, 60*time.Second)
 	acks := map[tx.ID]faultAck{}
@@ -76,7 +74,7 @@ func TestFollowerCatchesUpAfterCompaction(t *testing.T) {
 
 	// Restart it at info level, to see how it caught up.
 	tr := time.Now()
-	f2Start(c, f, "--snapshot-every", strconv.Itoa(snapEvery), "--log-level", "info")
+	c.start(f, "--snapshot-every", strconv.Itoa(snapEvery), "--log-level", "info")
 	synced := c.nodes[f].p
 	t.Cleanup(func() { // runs before the process is killed
 		if halt := f2ErrorLines(synced); t.Failed() && halt != "" {
@@ -249,7 +247,7 @@ func TestTamperedNodeHalts(t *testing.T) {
 	// Without the start-up check, which would refuse to start on it
 	// (TestCorruptStoreRefusesToStartAndRecovers), to see the check on
 	// every read.
-	f2Start(c, other, "--verify-blocks", "0")
+	c.start(other, "--verify-blocks", "0")
 	c.waitUp(other, 60*time.Second)
 	c.nodes[other].alive.Store(false)
 	t.Logf("forged receipt %d of block %d on %s and restarted it", ta.index, ta.height, c.nodes[other].id)
@@ -278,7 +276,7 @@ func TestTamperedNodeHalts(t *testing.T) {
 
 	// Restarted as it is, it remembers the halt: it answers its status
 	// with the reason and refuses the proof (5xx).
-	f2Start(c, other, "--verify-blocks", "0")
+	c.start(other, "--verify-blocks", "0")
 	c.nodes[other].alive.Store(false)
 	for up := time.Now(); ; {
 		sctx, scancel := context.WithTimeout(context.Background(), 2*time.Second)
@@ -305,49 +303,6 @@ func TestTamperedNodeHalts(t *testing.T) {
 	c.verifyProofs([]int{lead}, map[tx.ID]faultAck{target: ta}, 30*time.Second)
 	c.stopAll()
 	t.Logf("%v", time.Since(start).Round(time.Millisecond))
-}
-
-// f2Start starts node i as faultCluster.start does, with extra flags for
-// `run` (a later flag overrides an earlier one: --log-level info).
-func f2Start(c *faultCluster, i int, extra ...string) {
-	t := c.t
-	t.Helper()
-	nd := c.nodes[i]
-	args := []string{"run", "--home", c.home, "--node", nd.id, "--log-level", "warn"}
-	if c.drops {
-		args = append(args, "--fault-drop-file", nd.dropPath)
-	}
-	args = append(args, extra...)
-	f, err := os.OpenFile(nd.logPath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fmt.Fprintf(f, "=== %s test: start %d: %s\n", time.Now().Format("15:04:05.000"), len(nd.procs), strings.Join(args, " "))
-	p := &proc{stderr: &lockedBuffer{}, done: make(chan struct{})}
-	p.cmd = exec.Command(c.bin, args...)
-	w := io.MultiWriter(p.stderr, f)
-	p.cmd.Stdout, p.cmd.Stderr = w, w
-	if err := p.cmd.Start(); err != nil {
-		f.Close()
-		t.Fatal(err)
-	}
-	go func() {
-		p.err = p.cmd.Wait()
-		fmt.Fprintf(f, "=== %s test: process exited: %v\n", time.Now().Format("15:04:05.000"), p.err)
-		f.Close()
-		close(p.done)
-	}()
-	t.Cleanup(func() {
-		select {
-		case <-p.done:
-		default:
-			_ = p.cmd.Process.Kill()
-			<-p.done
-		}
-	})
-	nd.p = p
-	nd.procs = append(nd.procs, p)
-	nd.alive.Store(true)
 }
 
 // f2Stop stops node i with SIGTERM; it must exit 0.

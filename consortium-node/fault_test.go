@@ -6,7 +6,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -444,8 +443,9 @@ func (c *faultCluster) startAll() {
 	}
 }
 
-// start starts node i's process, its output appended to its log file.
-func (c *faultCluster) start(i int) {
+// start starts node i's process, its output appended to its log file, with extra flags for `run` (a later flag
+// overrides an earlier one: --log-level info).
+func (c *faultCluster) start(i int, extra ...string) {
 	t := c.t
 	t.Helper()
 	nd := c.nodes[i]
@@ -453,33 +453,13 @@ func (c *faultCluster) start(i int) {
 	if c.drops {
 		args = append(args, "--fault-drop-file", nd.dropPath)
 	}
+	args = append(args, extra...)
 	f, err := os.OpenFile(nd.logPath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
 	if err != nil {
 		t.Fatal(err)
 	}
 	fmt.Fprintf(f, "=== %s test: start %d: %s\n", time.Now().Format("15:04:05.000"), len(nd.procs), strings.Join(args, " "))
-	p := &proc{stderr: &lockedBuffer{}, done: make(chan struct{})}
-	p.cmd = exec.Command(c.bin, args...)
-	w := io.MultiWriter(p.stderr, f)
-	p.cmd.Stdout, p.cmd.Stderr = w, w
-	if err := p.cmd.Start(); err != nil {
-		f.Close()
-		t.Fatal(err)
-	}
-	go func() {
-		p.err = p.cmd.Wait()
-		fmt.Fprintf(f, "=== %s test: process exited: %v\n", time.Now().Format("15:04:05.000"), p.err)
-		f.Close()
-		close(p.done)
-	}()
-	t.Cleanup(func() {
-		select {
-		case <-p.done:
-		default:
-			_ = p.cmd.Process.Kill()
-			<-p.done
-		}
-	})
+	p := startProc(t, c.bin, args, f)
 	nd.p = p
 	nd.procs = append(nd.procs, p)
 	nd.alive.Store(true)

@@ -6,8 +6,6 @@ import (
 	"io"
 	"net/http"
 	"os/exec"
-	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -30,13 +28,7 @@ func TestRunPprofRefusesNonLoopback(t *testing.T) {
 // TestRunPprof runs the daemon with --pprof on loopback and reads the
 // profile index there; the API does not serve it.
 func TestRunPprof(t *testing.T) {
-	dir := t.TempDir()
-	bin := buildDaemon(t, dir)
-	home := filepath.Join(dir, "home")
-	port := freePort(t)
-	if out, err := exec.Command(bin, "init", "--home", home, "--base-port", strconv.Itoa(port)).CombinedOutput(); err != nil {
-		t.Fatalf("init: %v\n%s", err, out)
-	}
+	bin, home, port := initHome(t)
 	pp := fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	var stderr lockedBuffer
 	cmd := exec.Command(bin, "run", "--home", home, "--log-level", "warn", "--pprof", pp)

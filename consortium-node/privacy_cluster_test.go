@@ -56,7 +56,7 @@ func TestMedicalRecordPrivacyAcrossNodes(t *testing.T) {
 	}
 	sm, acme, hope, reg := byOrg["stmarys"], byOrg["acme"], byOrg["hope"], byOrg["healthreg"]
 	for i := range c.nodes {
-		f2Start(c, i, "--log-level", "info") // the plaintext scan reads everything they log
+		c.start(i, "--log-level", "info") // the plaintext scan reads everything they log
 	}
 	c.waitLeader(-1, 60*time.Second)
 	for i := range c.nodes {
@@ -155,53 +155,17 @@ func TestMedicalRecordPrivacyAcrossNodes(t *testing.T) {
 		}
 		return err
 	}
-	status := func(err error) int {
-		var e *client.Error
-		if errors.As(err, &e) {
-			return e.StatusCode
-		}
-		return 0
-	}
 	others := c.othersThan(sm)
 
 	// 1. The hospital encrypts the record for its own node, stores it
 	// there and registers it through it.
-	dk, err := envelope.NewDataKey(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sealed, err := envelope.Seal(nil, dk, "rec-1", 1, plaintext)
-	if err != nil {
-		t.Fatal(err)
-	}
-	wrapped, err := envelope.Wrap(nil, custodian.EncKey.Key, custodian.ID, dk, "rec-1", 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	up := &api.UploadRequest{RecordID: "rec-1", Version: 1, Sealed: sealed, Wrapped: wrapped, Uploader: clerk.id, Time: time.Now().Unix()}
-	bad := *up
-	bad.Sealed = append([]byte(nil), sealed...)
-	bad.Sealed[len(bad.Sealed)-1] ^= 1
-	_ = api.SignPrivate(&bad, clerk.sign)
-	if err := upload(sm, &bad); status(err) != 409 {
-		t.Fatalf("tampered ciphertext: %v", err)
-	}
-	byInsurer := *up
-	byInsurer.Uploader = adjuster.id
-	_ = api.SignPrivate(&byInsurer, adjuster.sign)
-	if err := upload(sm, &byInsurer); status(err) != 403 {
-		t.Fatalf("upload by an insurer: %v", err)
-	}
-	_ = api.SignPrivate(up, clerk.sign)
-	forged := *up
-	forged.Version = 2 // signature no longer matches
-	if err := upload(sm, &forged); status(err) != 403 {
-		t.Fatalf("forged request: %v", err)
-	}
+	up, sealed := sealForNode(t, custodian, clerk, adjuster, plaintext, func(r *api.UploadRequest) error {
+		return upload(sm, r)
+	})
 	// Another organisation's node does not take St Mary's records (403,
 	// not 503: it has an encryption key, the uploader is not its staff).
 	for _, i := range others {
-		if err := upload(i, up); status(err) != 403 || !strings.Contains(err.Error(), g.Nodes[i].Org+"'s node") {
+		if err := upload(i, up); statusCode(err) != 403 || !strings.Contains(err.Error(), g.Nodes[i].Org+"'s node") {
 			t.Fatalf("upload of a St Mary's record to %s: %v; want 403 (the uploader is not %s staff)", c.nodes[i].id, err, g.Nodes[i].Org)
 		}
 	}
@@ -219,7 +183,7 @@ func TestMedicalRecordPrivacyAcrossNodes(t *testing.T) {
 		t.Fatalf("access without consent: %v", ev)
 	}
 	applied(sm, refused.Height)
-	if _, err := fetch(sm, adjuster, refused.ID); status(err) != 403 {
+	if _, err := fetch(sm, adjuster, refused.ID); statusCode(err) != 403 {
 		t.Fatalf("fetch without consent: %v", err)
 	}
 
@@ -261,14 +225,14 @@ func TestMedicalRecordPrivacyAcrossNodes(t *testing.T) {
 	// answer 503 unavailable (retryable), and work again once it is back.
 	c.kill(sm)
 	cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	if err := c.nodes[acme].cl.CustodianReachable(cctx, "stmarys"); status(err) != 503 {
+	if err := c.nodes[acme].cl.CustodianReachable(cctx, "stmarys"); statusCode(err) != 503 {
 		t.Fatalf("custodian reachable while its node is down: %v", err)
 	}
 	cancel()
-	if _, err := fetch(acme, adjuster, granted.ID); status(err) != 503 || !strings.Contains(err.Error(), "unavailable") {
+	if _, err := fetch(acme, adjuster, granted.ID); statusCode(err) != 503 || !strings.Contains(err.Error(), "unavailable") {
 		t.Fatalf("fetch relayed to a dead custodian: %v; want 503 unavailable", err)
 	}
-	f2Start(c, sm, "--log-level", "info")
+	c.start(sm, "--log-level", "info")
 	c.waitUp(sm, 60*time.Second)
 	cctx, cancel = context.WithTimeout(ctx, 30*time.Second)
 	if err := c.nodes[acme].cl.CustodianReachable(cctx, "stmarys"); err != nil {
@@ -281,7 +245,7 @@ func TestMedicalRecordPrivacyAcrossNodes(t *testing.T) {
 	if _, err := envelope.Unwrap(doctor.enc, doctor.id, resp.Wrapped, "rec-1", 1); err == nil {
 		t.Fatal("the key released to the insurer opens for someone else")
 	}
-	if _, err := fetch(sm, doctor, granted.ID); status(err) != 403 {
+	if _, err := fetch(sm, doctor, granted.ID); statusCode(err) != 403 {
 		t.Fatalf("someone else used the insurer's access: %v", err)
 	}
 
@@ -290,7 +254,7 @@ func TestMedicalRecordPrivacyAcrossNodes(t *testing.T) {
 	revoke := send(hope, ana, consent.Name, "revoke", tx.String("consent_id", "c-claims"))
 	revokedAt := time.Now()
 	applied(sm, revoke.Height)
-	if _, err := fetch(sm, adjuster, granted.ID); status(err) != 403 || !strings.Contains(err.Error(), "revoked") {
+	if _, err := fetch(sm, adjuster, granted.ID); statusCode(err) != 403 || !strings.Contains(err.Error(), "revoked") {
 		t.Fatalf("fetch after revocation: %v", err)
 	}
 	t.Logf("time from the revocation's commit (on the node it was sent to) to the custodian's refusal: %v", time.Since(revokedAt))
@@ -338,7 +302,7 @@ func TestMedicalRecordPrivacyAcrossNodes(t *testing.T) {
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		_, err := fetch(sm, doctor, glass.ID)
-		if status(err) == 410 {
+		if statusCode(err) == 410 {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -351,7 +315,7 @@ func TestMedicalRecordPrivacyAcrossNodes(t *testing.T) {
 		t.Fatalf("access after erasure: %v", ev)
 	}
 	applied(sm, after.Height)
-	if err := upload(sm, up); status(err) != 410 {
+	if err := upload(sm, up); statusCode(err) != 410 {
 		t.Fatalf("re-upload after erasure: %v", err)
 	}
 	c.converge(60 * time.Second)

@@ -4,11 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -54,6 +52,49 @@ func loadActor(t *testing.T, home, id string) actor {
 	return actor{id: id, sign: sk, enc: ek}
 }
 
+// sealForNode encrypts plaintext as version 1 of record rec-1 for the custodian node and returns the clerk's
+// upload request, not yet signed, and the ciphertext. Before the caller uploads it, it checks that upload
+// refuses a tampered ciphertext (409), an upload by the insurer (403) and a request changed after the clerk
+// signed it (403); the request comes back signed by the clerk.
+func sealForNode(t *testing.T, node genesis.Node, clerk, insurer actor, plaintext []byte,
+	upload func(*api.UploadRequest) error) (*api.UploadRequest, []byte) {
+	t.Helper()
+	dk, err := envelope.NewDataKey(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealed, err := envelope.Seal(nil, dk, "rec-1", 1, plaintext)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wrapped, err := envelope.Wrap(nil, node.EncKey.Key, node.ID, dk, "rec-1", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	up := &api.UploadRequest{RecordID: "rec-1", Version: 1, Sealed: sealed, Wrapped: wrapped, Uploader: clerk.id,
+		Time: time.Now().Unix()}
+	bad := *up
+	bad.Sealed = append([]byte(nil), sealed...)
+	bad.Sealed[len(bad.Sealed)-1] ^= 1
+	_ = api.SignPrivate(&bad, clerk.sign)
+	if err := upload(&bad); statusCode(err) != 409 {
+		t.Fatalf("tampered ciphertext: %v", err)
+	}
+	byInsurer := *up
+	byInsurer.Uploader = insurer.id
+	_ = api.SignPrivate(&byInsurer, insurer.sign)
+	if err := upload(&byInsurer); statusCode(err) != 403 {
+		t.Fatalf("upload by an insurer: %v", err)
+	}
+	_ = api.SignPrivate(up, clerk.sign)
+	forged := *up
+	forged.Version = 2 // signature no longer matches
+	if err := upload(&forged); statusCode(err) != 403 {
+		t.Fatalf("forged request: %v", err)
+	}
+	return up, sealed
+}
+
 // TestMedicalRecordPrivacyEndToEnd is the privacy issue's journey against
 // a real node process: a hospital stores an encrypted FHIR record; the
 // insurer cannot read it; the patient consents; the insurer reads exactly
@@ -61,13 +102,7 @@ func loadActor(t *testing.T, home, id string) actor {
 // decision is on the ledger; erasure makes the record unreadable for
 // everyone; and no plaintext appears on the ledger, in logs or in errors.
 func TestMedicalRecordPrivacyEndToEnd(t *testing.T) {
-	dir := t.TempDir()
-	bin := buildDaemon(t, dir)
-	home := filepath.Join(dir, "home")
-	port := freePort(t)
-	if out, err := exec.Command(bin, "init", "--home", home, "--base-port", fmt.Sprint(port)).CombinedOutput(); err != nil {
-		t.Fatalf("init: %v\n%s", err, out)
-	}
+	bin, home, port := initHome(t)
 	g, err := genesis.Load(filepath.Join(home, "genesis.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -119,50 +154,16 @@ func TestMedicalRecordPrivacyEndToEnd(t *testing.T) {
 		}
 		return resp, err
 	}
-	status := func(err error) int {
-		var e *client.Error
-		if errors.As(err, &e) {
-			return e.StatusCode
-		}
-		return 0
-	}
 
 	// 1. The hospital encrypts and stores the record, then registers it.
-	dk, err := envelope.NewDataKey(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sealed, err := envelope.Seal(nil, dk, "rec-1", 1, plaintext)
-	if err != nil {
-		t.Fatal(err)
-	}
-	wrapped, err := envelope.Wrap(nil, node.EncKey.Key, node.ID, dk, "rec-1", 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	up := &api.UploadRequest{RecordID: "rec-1", Version: 1, Sealed: sealed, Wrapped: wrapped, Uploader: clerk.id, Time: time.Now().Unix()}
 	// Tampered uploads and uploads by the wrong people are refused.
-	bad := *up
-	bad.Sealed = append([]byte(nil), sealed...)
-	bad.Sealed[len(bad.Sealed)-1] ^= 1
-	_ = api.SignPrivate(&bad, clerk.sign)
-	if err := cl.UploadRecord(ctx, &bad); status(err) != 409 {
-		t.Fatalf("tampered ciphertext: %v", err)
-	} else {
-		errs = append(errs, err.Error())
-	}
-	byInsurer := *up
-	byInsurer.Uploader = adjuster.id
-	_ = api.SignPrivate(&byInsurer, adjuster.sign)
-	if err := cl.UploadRecord(ctx, &byInsurer); status(err) != 403 {
-		t.Fatalf("upload by an insurer: %v", err)
-	}
-	_ = api.SignPrivate(up, clerk.sign)
-	forged := *up
-	forged.Version = 2 // signature no longer matches
-	if err := cl.UploadRecord(ctx, &forged); status(err) != 403 {
-		t.Fatalf("forged request: %v", err)
-	}
+	up, sealed := sealForNode(t, node, clerk, adjuster, plaintext, func(r *api.UploadRequest) error {
+		err := cl.UploadRecord(ctx, r)
+		if err != nil {
+			errs = append(errs, err.Error())
+		}
+		return err
+	})
 	if err := cl.UploadRecord(ctx, up); err != nil {
 		t.Fatal(err)
 	}
@@ -175,7 +176,7 @@ func TestMedicalRecordPrivacyEndToEnd(t *testing.T) {
 	if ev := refused.Receipt.Events[0]; ev.Type != "access_refused" {
 		t.Fatalf("access without consent: %v", ev)
 	}
-	if _, err := fetch(adjuster, refused.ID); status(err) != 403 {
+	if _, err := fetch(adjuster, refused.ID); statusCode(err) != 403 {
 		t.Fatalf("fetch without consent: %v", err)
 	}
 
@@ -204,14 +205,14 @@ func TestMedicalRecordPrivacyEndToEnd(t *testing.T) {
 	if _, err := envelope.Unwrap(doctor.enc, doctor.id, resp.Wrapped, "rec-1", 1); err == nil {
 		t.Fatal("the key released to the insurer opens for someone else")
 	}
-	if _, err := fetch(doctor, granted.ID); status(err) != 403 {
+	if _, err := fetch(doctor, granted.ID); statusCode(err) != 403 {
 		t.Fatalf("someone else used the insurer's access: %v", err)
 	}
 
 	// 5. The patient revokes: the next read is refused at once.
 	send(ana, consent.Name, "revoke", tx.String("consent_id", "c-claims"))
 	revokedAt := time.Now()
-	if _, err := fetch(adjuster, granted.ID); status(err) != 403 || !strings.Contains(err.Error(), "revoked") {
+	if _, err := fetch(adjuster, granted.ID); statusCode(err) != 403 || !strings.Contains(err.Error(), "revoked") {
 		t.Fatalf("fetch after revocation: %v", err)
 	}
 	t.Logf("time from the revocation's commit (as the client saw it) to the refusal: %v", time.Since(revokedAt))
@@ -251,14 +252,14 @@ func TestMedicalRecordPrivacyEndToEnd(t *testing.T) {
 		t.Fatalf("break-glass fetch: %v", err)
 	}
 	send(ana, record.Name, "erase", tx.String("record_id", "rec-1"))
-	if _, err := fetch(doctor, glass.ID); status(err) != 410 {
+	if _, err := fetch(doctor, glass.ID); statusCode(err) != 410 {
 		t.Fatalf("fetch after erasure: %v", err)
 	}
 	after := send(doctor, record.Name, "access", tx.String("record_id", "rec-1"), tx.String("purpose", "treatment"), tx.String("break_glass", "life-threatening"))
 	if ev := after.Receipt.Events[0]; ev.Type != "access_refused" {
 		t.Fatalf("access after erasure: %v", ev)
 	}
-	if err := cl.UploadRecord(ctx, up); status(err) != 410 {
+	if err := cl.UploadRecord(ctx, up); statusCode(err) != 410 {
 		t.Fatalf("re-upload after erasure: %v", err)
 	}
 	stop(t, p, os.Interrupt)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -21,13 +20,7 @@ import (
 // does), checks that every workflow's events are on the chain, and that a
 // second run refuses.
 func TestSeedDemo(t *testing.T) {
-	dir := t.TempDir()
-	bin := buildDaemon(t, dir)
-	home := filepath.Join(dir, "home")
-	port := freePort(t)
-	if out, err := exec.Command(bin, "init", "--home", home, "--base-port", fmt.Sprint(port)).CombinedOutput(); err != nil {
-		t.Fatalf("init: %v\n%s", err, out)
-	}
+	bin, home, port := initHome(t)
 	p := startNode(t, bin, home)
 	cl := waitReady(t, p, home, fmt.Sprintf("127.0.0.1:%d", port))
 	defer cl.Close()
