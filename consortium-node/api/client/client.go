@@ -127,6 +127,24 @@ func (c *Client) do(ctx context.Context, method, path, ctype string, body []byte
 	return nil
 }
 
+// doCBOR sends req, CBOR-encoded, with method to path and expects no answer body.
+func (c *Client) doCBOR(ctx context.Context, method, path string, req any) error {
+	body, err := codec.Marshal(req)
+	if err != nil {
+		return err
+	}
+	return c.do(ctx, method, path, "application/cbor", body, nil)
+}
+
+// get fetches path's JSON answer as a T.
+func get[T any](ctx context.Context, c *Client, path string) (*T, error) {
+	var v T
+	if err := c.do(ctx, http.MethodGet, path, "", nil, &v); err != nil {
+		return nil, err
+	}
+	return &v, nil
+}
+
 // SubmitOptions control a submission.
 type SubmitOptions struct {
 	// Wait for each transaction to be committed or left out of a block.
@@ -182,22 +200,18 @@ func (c *Client) SubmitTx(ctx context.Context, s *tx.Signed, o SubmitOptions) (a
 
 // Proof fetches a committed transaction's receipt proof.
 func (c *Client) Proof(ctx context.Context, id tx.ID) (*ledger.ReceiptProof, error) {
-	var p ledger.ReceiptProof
-	if err := c.do(ctx, http.MethodGet, "/v1/txs/"+id.String(), "", nil, &p); err != nil {
-		return nil, err
-	}
-	return &p, nil
+	return get[ledger.ReceiptProof](ctx, c, "/v1/txs/"+id.String())
 }
 
 func (c *Client) block(ctx context.Context, path string) (*api.Block, error) {
-	var b api.Block
-	if err := c.do(ctx, http.MethodGet, path, "", nil, &b); err != nil {
+	b, err := get[api.Block](ctx, c, path)
+	if err != nil {
 		return nil, err
 	}
 	if err := b.Check(); err != nil {
 		return nil, err
 	}
-	return &b, nil
+	return b, nil
 }
 
 // Block fetches the block at height.
@@ -217,50 +231,34 @@ func (c *Client) BlockByHash(ctx context.Context, h ledger.Hash) (*api.Block, er
 
 // Status fetches the node's status.
 func (c *Client) Status(ctx context.Context) (*api.Status, error) {
-	var s api.Status
-	if err := c.do(ctx, http.MethodGet, "/v1/status", "", nil, &s); err != nil {
-		return nil, err
-	}
-	return &s, nil
+	return get[api.Status](ctx, c, "/v1/status")
 }
 
 // Nodes fetches the consortium's current nodes (from ledger state).
 func (c *Client) Nodes(ctx context.Context) ([]consortium.Node, error) {
-	var ns []consortium.Node
-	if err := c.do(ctx, http.MethodGet, "/v1/nodes", "", nil, &ns); err != nil {
+	ns, err := get[[]consortium.Node](ctx, c, "/v1/nodes")
+	if err != nil {
 		return nil, err
 	}
-	return ns, nil
+	return *ns, nil
 }
 
 // Policy fetches the authorisation rules in force and the governance
 // threshold.
 func (c *Client) Policy(ctx context.Context) (*api.Policy, error) {
-	var p api.Policy
-	if err := c.do(ctx, http.MethodGet, "/v1/policy", "", nil, &p); err != nil {
-		return nil, err
-	}
-	return &p, nil
+	return get[api.Policy](ctx, c, "/v1/policy")
 }
 
 // Proposal fetches a governance proposal with who approved, who rejected
 // and who is missing.
 func (c *Client) Proposal(ctx context.Context, id string) (*governance.View, error) {
-	var v governance.View
-	if err := c.do(ctx, http.MethodGet, "/v1/proposals/"+url.PathEscape(id), "", nil, &v); err != nil {
-		return nil, err
-	}
-	return &v, nil
+	return get[governance.View](ctx, c, "/v1/proposals/"+url.PathEscape(id))
 }
 
 // UploadRecord stores a record version's ciphertext on its custodian node
 // (the request must be signed: api.SignPrivate).
 func (c *Client) UploadRecord(ctx context.Context, req *api.UploadRequest) error {
-	body, err := codec.Marshal(req)
-	if err != nil {
-		return err
-	}
-	return c.do(ctx, http.MethodPut, "/v1/private/records", "application/cbor", body, nil)
+	return c.doCBOR(ctx, http.MethodPut, "/v1/private/records", req)
 }
 
 // CustodianReachable asks the node whether a node of org that keeps
@@ -274,38 +272,9 @@ func (c *Client) CustodianReachable(ctx context.Context, org string) error {
 // request must be signed: api.SignPrivate). The node relays it to the
 // custodian organisation's nodes when it does not keep the record.
 func (c *Client) FetchRecord(ctx context.Context, req *api.FetchRequest) (*api.FetchResponse, error) {
-	body, err := codec.Marshal(req)
-	if err != nil {
-		return nil, err
-	}
-	var resp *http.Response
-	err = c.failover(ctx, func(base string) error {
-		httpReq, err := newRequest(ctx, http.MethodPost, base+"/v1/private/fetch", "application/cbor", body)
-		if err != nil {
-			return err
-		}
-		resp, err = c.hc.Do(httpReq)
-		return unreachable(err)
-	})
-	if err != nil {
-		return nil, fmt.Errorf("client: fetch: %w", err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, api.MaxBodyBytes+1<<20))
-	if err != nil {
-		return nil, err
-	}
-	if resp.StatusCode != http.StatusOK {
-		var e api.Error
-		_ = json.Unmarshal(data, &e)
-		if e.Error == "" {
-			e.Error = strings.TrimSpace(string(data))
-		}
-		return nil, &Error{StatusCode: resp.StatusCode, Code: e.Code, Message: e.Error}
-	}
 	var out api.FetchResponse
-	if err := codec.API.Unmarshal(data, &out); err != nil {
-		return nil, fmt.Errorf("client: fetch answer: %w", err)
+	if err := c.postPrivate(ctx, "/v1/private/fetch", "fetch", api.MaxBodyBytes+1<<20, req, &out); err != nil {
+		return nil, err
 	}
 	return &out, nil
 }
@@ -315,23 +284,30 @@ func (c *Client) FetchRecord(ctx context.Context, req *api.FetchRequest) (*api.F
 // it when it is not one of the custodian's. An *Error with Code "exists"
 // means the custodian already has it.
 func (c *Client) DeliverNote(ctx context.Context, req *api.NoteRequest) error {
-	body, err := codec.Marshal(req)
-	if err != nil {
-		return err
-	}
-	return c.do(ctx, http.MethodPost, "/v1/private/notes", "application/cbor", body, nil)
+	return c.doCBOR(ctx, http.MethodPost, "/v1/private/notes", req)
 }
 
 // FetchNote fetches a break-glass note from the custodian (the request
 // must be signed: api.SignPrivate).
 func (c *Client) FetchNote(ctx context.Context, req *api.NoteFetchRequest) (*api.NoteFetchResponse, error) {
+	var out api.NoteFetchResponse
+	if err := c.postPrivate(ctx, "/v1/private/notes/fetch", "note fetch", api.MaxNoteRequestBytes, req, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// postPrivate posts a signed private request (api.SignPrivate: the client adds no signature of its own),
+// CBOR-encoded, to path, and decodes the node's CBOR answer of at most limit bytes into out; what names the call
+// in errors.
+func (c *Client) postPrivate(ctx context.Context, path, what string, limit int64, req, out any) error {
 	body, err := codec.Marshal(req)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	var resp *http.Response
 	err = c.failover(ctx, func(base string) error {
-		httpReq, err := newRequest(ctx, http.MethodPost, base+"/v1/private/notes/fetch", "application/cbor", body)
+		httpReq, err := newRequest(ctx, http.MethodPost, base+path, "application/cbor", body)
 		if err != nil {
 			return err
 		}
@@ -339,12 +315,12 @@ func (c *Client) FetchNote(ctx context.Context, req *api.NoteFetchRequest) (*api
 		return unreachable(err)
 	})
 	if err != nil {
-		return nil, fmt.Errorf("client: note fetch: %w", err)
+		return fmt.Errorf("client: %s: %w", what, err)
 	}
 	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, api.MaxNoteRequestBytes))
+	data, err := io.ReadAll(io.LimitReader(resp.Body, limit))
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if resp.StatusCode != http.StatusOK {
 		var e api.Error
@@ -352,22 +328,21 @@ func (c *Client) FetchNote(ctx context.Context, req *api.NoteFetchRequest) (*api
 		if e.Error == "" {
 			e.Error = strings.TrimSpace(string(data))
 		}
-		return nil, &Error{StatusCode: resp.StatusCode, Code: e.Code, Message: e.Error}
+		return &Error{StatusCode: resp.StatusCode, Code: e.Code, Message: e.Error}
 	}
-	var out api.NoteFetchResponse
-	if err := codec.API.Unmarshal(data, &out); err != nil {
-		return nil, fmt.Errorf("client: note fetch answer: %w", err)
+	if err := codec.API.Unmarshal(data, out); err != nil {
+		return fmt.Errorf("client: %s answer: %w", what, err)
 	}
-	return &out, nil
+	return nil
 }
 
 // Genesis fetches the node's genesis file.
 func (c *Client) Genesis(ctx context.Context) (*genesis.File, error) {
-	var g genesis.File
-	if err := c.do(ctx, http.MethodGet, "/v1/genesis", "", nil, &g); err != nil {
+	g, err := get[genesis.File](ctx, c, "/v1/genesis")
+	if err != nil {
 		return nil, err
 	}
-	return &g, g.Validate()
+	return g, g.Validate()
 }
 
 // streamFrom follows the node at base from height *next on, calling fn
