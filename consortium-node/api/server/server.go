@@ -107,10 +107,10 @@ func New(cfg Config) (http.Handler, error) {
 	mux.HandleFunc("GET /v1/stream", s.stream)
 	mux.HandleFunc("GET /v1/status", s.status)
 	mux.HandleFunc("GET /v1/genesis", s.genesis)
-	mux.HandleFunc("PUT /v1/private/records", s.upload)
-	mux.HandleFunc("POST /v1/private/fetch", s.fetch)
-	mux.HandleFunc("POST /v1/private/notes", s.note)
-	mux.HandleFunc("POST /v1/private/notes/fetch", s.noteFetch)
+	mux.HandleFunc("PUT /v1/private/records", private(s, MaxUploadBytes, s.upload))
+	mux.HandleFunc("POST /v1/private/fetch", private(s, 64<<10, s.fetch))
+	mux.HandleFunc("POST /v1/private/notes", private(s, api.MaxNoteRequestBytes, s.note))
+	mux.HandleFunc("POST /v1/private/notes/fetch", private(s, 16<<10, s.noteFetch))
 	mux.HandleFunc("GET /v1/private/custodians/{org}", func(w http.ResponseWriter, r *http.Request) {
 		org := r.PathValue("org")
 		if err := identity.ValidateID(org, false); err != nil { // else 503 "try again" for what never answers
@@ -459,71 +459,54 @@ func (s *server) privateErr(w http.ResponseWriter, r *http.Request, err error) {
 // request's other fields.
 const MaxUploadBytes = api.MaxBodyBytes + 1<<20
 
-func (s *server) upload(w http.ResponseWriter, r *http.Request) {
-	var req api.UploadRequest
-	if !readCBOR(w, r, MaxUploadBytes, &req) {
-		return
-	}
-	if err := s.records.UploadRecord(&req); err != nil {
-		s.privateErr(w, r, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
+// upload stores a record version's ciphertext (api.UploadRequest).
+func (s *server) upload(r *http.Request, req *api.UploadRequest) (any, error) {
+	return nil, s.records.UploadRecord(req)
 }
 
-func (s *server) fetch(w http.ResponseWriter, r *http.Request) {
-	var req api.FetchRequest
-	if !readCBOR(w, r, 64<<10, &req) {
-		return
-	}
-	resp, err := s.records.FetchRecord(r.Context(), &req)
-	if err != nil {
-		s.privateErr(w, r, err)
-		return
-	}
-	b, err := codec.Marshal(resp)
-	if err != nil {
-		s.internal(w, r, err)
-		return
-	}
-	w.Header().Set("Content-Type", "application/cbor")
-	w.Header().Set("Cache-Control", "no-store")
-	_, _ = w.Write(b)
+// fetch releases a record under a committed access (api.FetchRequest).
+func (s *server) fetch(r *http.Request, req *api.FetchRequest) (any, error) {
+	return s.records.FetchRecord(r.Context(), req)
 }
 
 // note keeps a break-glass note with the custodian (api.NoteRequest).
-func (s *server) note(w http.ResponseWriter, r *http.Request) {
-	var req api.NoteRequest
-	if !readCBOR(w, r, api.MaxNoteRequestBytes, &req) {
-		return
-	}
-	if err := s.notes.DeliverNote(r.Context(), &req); err != nil {
-		s.privateErr(w, r, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
+func (s *server) note(r *http.Request, req *api.NoteRequest) (any, error) {
+	return nil, s.notes.DeliverNote(r.Context(), req)
 }
 
 // noteFetch releases a break-glass note to its reader
 // (api.NoteFetchRequest).
-func (s *server) noteFetch(w http.ResponseWriter, r *http.Request) {
-	var req api.NoteFetchRequest
-	if !readCBOR(w, r, 16<<10, &req) {
-		return
+func (s *server) noteFetch(r *http.Request, req *api.NoteFetchRequest) (any, error) {
+	return s.notes.FetchNote(r.Context(), req)
+}
+
+// private is the handler of a signed private request: it reads a CBOR Req of at most limit bytes, hands it to
+// call and answers call's errors as privateErr does, a nil answer with 204 and any other CBOR-encoded, not to be
+// cached.
+func private[Req any](s *server, limit int64, call func(*http.Request, *Req) (any, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var req Req
+		if !readCBOR(w, r, limit, &req) {
+			return
+		}
+		resp, err := call(r, &req)
+		if err != nil {
+			s.privateErr(w, r, err)
+			return
+		}
+		if resp == nil {
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		b, err := codec.Marshal(resp)
+		if err != nil {
+			s.internal(w, r, err)
+			return
+		}
+		w.Header().Set("Content-Type", "application/cbor")
+		w.Header().Set("Cache-Control", "no-store")
+		_, _ = w.Write(b)
 	}
-	resp, err := s.notes.FetchNote(r.Context(), &req)
-	if err != nil {
-		s.privateErr(w, r, err)
-		return
-	}
-	b, err := codec.Marshal(resp)
-	if err != nil {
-		s.internal(w, r, err)
-		return
-	}
-	w.Header().Set("Content-Type", "application/cbor")
-	w.Header().Set("Cache-Control", "no-store")
-	_, _ = w.Write(b)
 }
 
 // expiring lists members whose signing keys expire within ?within=
