@@ -3,7 +3,6 @@ package server_test
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -25,6 +24,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/genesis"
 	"github.com/almoner/almoner/consortium-node/genesis/devnet"
 	"github.com/almoner/almoner/consortium-node/internal/node"
+	"github.com/almoner/almoner/consortium-node/internal/testkeys"
 	"github.com/almoner/almoner/consortium-node/tx"
 	"github.com/almoner/almoner/privacy/envelope"
 	"github.com/almoner/almoner/privacy/sign"
@@ -49,38 +49,6 @@ type fuzzServer struct {
 	seq    uint64
 }
 
-// pinKeys gives every member and node of g keys derived from its id and
-// returns their key files: the fuzzing coordinator and its workers are
-// separate processes, and a seed signed in one must verify in the others.
-func pinKeys(tb testing.TB, g *genesis.File) map[string]*genesis.KeyFile {
-	tb.Helper()
-	kfs := map[string]*genesis.KeyFile{}
-	pin := func(id string) (sign.PublicKey, identity.EncryptionKey) {
-		s, e := sha256.Sum256([]byte("almoner-fuzz/sign/"+id)), sha256.Sum256([]byte("almoner-fuzz/enc/"+id))
-		kf := &genesis.KeyFile{ID: id, SignSeed: hex.EncodeToString(s[:]), EncSeed: hex.EncodeToString(e[:])}
-		sk, err := kf.SignKey()
-		if err != nil {
-			tb.Fatal(err)
-		}
-		ek, err := kf.EncryptionKey()
-		if err != nil {
-			tb.Fatal(err)
-		}
-		kfs[id] = kf
-		return sk.Public(), ek
-	}
-	for i, m := range g.Members {
-		g.Members[i].SignKey, g.Members[i].EncKey = pin(m.ID)
-	}
-	for i, n := range g.Nodes {
-		g.Nodes[i].SignKey, g.Nodes[i].EncKey = pin(n.ID)
-	}
-	if err := g.Validate(); err != nil {
-		tb.Fatal(err)
-	}
-	return kfs
-}
-
 func newFuzzServer(f *testing.F) *fuzzServer {
 	f.Helper()
 	dir := f.TempDir()
@@ -89,7 +57,7 @@ func newFuzzServer(f *testing.F) *fuzzServer {
 		f.Fatal(err)
 	}
 	s := &fuzzServer{g: g, nodeID: g.Nodes[0].ID, keys: map[string]*sign.PrivateKey{}}
-	for id, kf := range pinKeys(f, g) {
+	for id, kf := range testkeys.Pin(f, g) {
 		if s.keys[id], err = kf.SignKey(); err != nil {
 			f.Fatal(err)
 		}

@@ -1,7 +1,6 @@
 package node
 
 import (
-	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"log/slog"
@@ -18,11 +17,11 @@ import (
 	"github.com/almoner/almoner/consortium-node/genesis"
 	"github.com/almoner/almoner/consortium-node/genesis/devnet"
 	"github.com/almoner/almoner/consortium-node/genesis/genesisstate"
+	"github.com/almoner/almoner/consortium-node/internal/testkeys"
 	"github.com/almoner/almoner/consortium-node/internal/transport"
 	"github.com/almoner/almoner/consortium-node/ledger"
 	"github.com/almoner/almoner/consortium-node/tx"
 	"github.com/almoner/almoner/privacy/envelope"
-	"github.com/almoner/almoner/privacy/sign"
 )
 
 // fuzzPeerNode opens a custodian node (stmarys-node1, with its encryption
@@ -43,7 +42,7 @@ func fuzzPeerNode(f *testing.F) (*Node, []transport.Peer, []byte) {
 	for i := range g.Nodes {
 		g.Nodes[i].RaftAddr = fmt.Sprintf("127.0.0.1:%d", i+1) // nothing listens: a send fails at once
 	}
-	kfs := pinKeys(f, g)
+	kfs := testkeys.Pin(f, g)
 	keyFile := func(id string) *genesis.KeyFile { return kfs[id] }
 	me := g.Nodes[0]
 	kf := keyFile(me.ID)
@@ -88,38 +87,6 @@ func fuzzPeerNode(f *testing.F) (*Node, []transport.Peer, []byte) {
 		f.Fatal(err)
 	}
 	return n, peers, raw
-}
-
-// pinKeys gives every member and node of g keys derived from its id and
-// returns their key files: the fuzzing coordinator and its workers are
-// separate processes, and a seed signed in one must verify in the others.
-func pinKeys(tb testing.TB, g *genesis.File) map[string]*genesis.KeyFile {
-	tb.Helper()
-	kfs := map[string]*genesis.KeyFile{}
-	pin := func(id string) (sign.PublicKey, identity.EncryptionKey) {
-		s, e := sha256.Sum256([]byte("almoner-fuzz/sign/"+id)), sha256.Sum256([]byte("almoner-fuzz/enc/"+id))
-		kf := &genesis.KeyFile{ID: id, SignSeed: hex.EncodeToString(s[:]), EncSeed: hex.EncodeToString(e[:])}
-		sk, err := kf.SignKey()
-		if err != nil {
-			tb.Fatal(err)
-		}
-		ek, err := kf.EncryptionKey()
-		if err != nil {
-			tb.Fatal(err)
-		}
-		kfs[id] = kf
-		return sk.Public(), ek
-	}
-	for i, m := range g.Members {
-		g.Members[i].SignKey, g.Members[i].EncKey = pin(m.ID)
-	}
-	for i, n := range g.Nodes {
-		g.Nodes[i].SignKey, g.Nodes[i].EncKey = pin(n.ID)
-	}
-	if err := g.Validate(); err != nil {
-		tb.Fatal(err)
-	}
-	return kfs
 }
 
 // idle waits until the goroutines that serve peers' requests are done.
