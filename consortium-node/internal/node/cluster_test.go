@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
@@ -23,6 +24,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/internal/store"
 	"github.com/almoner/almoner/consortium-node/ledger"
 	"github.com/almoner/almoner/consortium-node/tx"
+	"github.com/almoner/almoner/privacy/envelope"
 	"github.com/almoner/almoner/privacy/sign"
 )
 
@@ -56,6 +58,19 @@ func freePort(t *testing.T) string {
 }
 
 func newCluster(t *testing.T, size int) *testCluster {
+	c := newTestCluster(t, size, func(c *testCluster, i int) { c.start(i) })
+	c.keys["stmarys/admin"] = c.adminKey("stmarys/admin")
+	for _, m := range c.g.Members {
+		if m.ID == "stmarys/admin" {
+			c.enc = m.EncKey.String() // genesis holds the key file's encryption key
+		}
+	}
+	return c
+}
+
+// newTestCluster creates a dev consortium of size nodes, each with a raft address of its own on loopback, and
+// starts every node with start; the nodes are stopped when the test ends.
+func newTestCluster(t *testing.T, size int, start func(c *testCluster, i int)) *testCluster {
 	dir := t.TempDir()
 	g, err := devnet.Create(dir, devnet.Options{Nodes: size})
 	if err != nil {
@@ -65,38 +80,49 @@ func newCluster(t *testing.T, size int) *testCluster {
 		g.Nodes[i].RaftAddr = freePort(t)
 	}
 	c := &testCluster{t: t, dir: dir, g: g, keys: map[string]*sign.PrivateKey{}, nodes: make([]*clusterNode, size)}
-	for _, id := range []string{"stmarys/admin"} {
-		kf, _ := genesis.LoadKeyFile(genesis.KeyPath(dir, id))
-		c.keys[id], _ = kf.SignKey()
-		ek, _ := kf.EncryptionKey()
-		c.enc = ek.String()
-	}
-	for i := range g.Nodes {
-		c.start(i)
-	}
-	t.Cleanup(func() {
+	t.Cleanup(func() { // registered first: a node that fails to open still stops the others
 		for i := range c.nodes {
 			c.stop(i)
 		}
 	})
+	for i := range g.Nodes {
+		start(c, i)
+	}
 	return c
 }
 
+// start opens and runs node i with the cluster's snapshot and block-verification settings; it keeps no private
+// records.
 func (c *testCluster) start(i int) {
+	c.startNode(i, false, func(cfg *Config) { cfg.SnapshotEvery, cfg.VerifyBlocks = c.snapEvery, c.verifyBlocks })
+}
+
+// startNode opens and runs node i, with its key file's encryption key when custodian (it keeps private records),
+// its config changed by opt (when not nil).
+func (c *testCluster) startNode(i int, custodian bool, opt func(*Config)) {
+	c.t.Helper()
 	id := c.g.Nodes[i].ID
-	kf, err := genesis.LoadKeyFile(genesis.KeyPath(c.dir, id))
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	key, _ := kf.SignKey()
-	n, err := Open(Config{DataDir: filepath.Join(c.dir, "data", id), Genesis: c.g, NodeID: id, Key: key,
+	key, ek := c.keyFiles(id)
+	cfg := Config{DataDir: filepath.Join(c.dir, "data", id), Genesis: c.g, NodeID: id, Key: key,
 		TickInterval: 20 * time.Millisecond, RetryAfter: time.Second, Logger: testLogger(c.t).With("test_node", i),
-		SnapshotEvery: c.snapEvery, VerifyBlocks: c.verifyBlocks,
 		Drop: func(peer uint64) bool {
 			_, a := c.cut.Load(peer)
 			_, b := c.cut.Load(c.g.Nodes[i].RaftID)
 			return a || b
-		}})
+		}}
+	if custodian {
+		cfg.EncKey = ek
+	}
+	if opt != nil {
+		opt(&cfg)
+	}
+	c.run(i, cfg)
+}
+
+// run opens node i with cfg and runs it.
+func (c *testCluster) run(i int, cfg Config) {
+	c.t.Helper()
+	n, err := Open(cfg)
 	if err != nil {
 		c.t.Fatal(err)
 	}
@@ -104,6 +130,55 @@ func (c *testCluster) start(i int) {
 	cn := &clusterNode{n: n, cancel: cancel, done: make(chan error, 1)}
 	go func() { cn.done <- n.Run(ctx) }()
 	c.nodes[i] = cn
+}
+
+// keyFiles loads the signing and encryption keys of id's key file in the cluster's folder.
+func (c *testCluster) keyFiles(id string) (*sign.PrivateKey, *envelope.ReaderKey) {
+	c.t.Helper()
+	kf, err := genesis.LoadKeyFile(genesis.KeyPath(c.dir, id))
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	sk, err := kf.SignKey()
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	seed, err := hex.DecodeString(kf.EncSeed)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	ek, err := envelope.NewReaderKey(seed)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return sk, ek
+}
+
+func (c *testCluster) adminKey(id string) *sign.PrivateKey {
+	c.t.Helper()
+	k, _ := c.keyFiles(id)
+	return k
+}
+
+// submitSigned signs a call by sender with key, submits it through node via and returns its result, once
+// committed or left out.
+func (c *testCluster) submitSigned(via int, sender string, key *sign.PrivateKey, contract, method string,
+	args ...tx.Arg) TxResult {
+	c.t.Helper()
+	c.seq++
+	s, err := tx.Sign(tx.Body{ChainID: c.g.ChainID, Sender: sender, Nonce: c.seq,
+		Expiry: c.nodes[via].n.NextHeight() + 100, Call: tx.Call{Contract: contract, Method: method, Args: args}}, key)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	raw, _ := s.Encode()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	res, err := c.nodes[via].n.Submit(ctx, [][]byte{raw}, true)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return res[0]
 }
 
 func (c *testCluster) stop(i int) {
@@ -258,17 +333,7 @@ func (c *testCluster) stopHalted(i int, want error) {
 }
 
 func TestTamperedStateHalts(t *testing.T) {
-	c := newCluster(t, 3)
-	lead := c.leader()
-	c.addMember(lead, "stmarys/before")
-	c.converge()
-	victim := (lead + 1) % 3
-	// Delete the admin's member record from one follower's state.
-	c.tamper(victim, func(db *leveldb.DB) {
-		if err := db.Delete([]byte("s/"+identity.MemberStateKey("stmarys/admin")), nil); err != nil {
-			t.Fatal(err)
-		}
-	})
+	c, lead, victim := newTamperedCluster(t)
 	// The next admin transaction executes differently there: its header
 	// differs from the quorum's, so it halts; the others go on.
 	r := c.addMember(lead, "stmarys/after")
@@ -359,15 +424,6 @@ func TestPartitionedNodeCommitsNothingAndConverges(t *testing.T) {
 	}
 }
 
-func (c *testCluster) adminKey(id string) *sign.PrivateKey {
-	kf, err := genesis.LoadKeyFile(genesis.KeyPath(c.dir, id))
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	k, _ := kf.SignKey()
-	return k
-}
-
 // changeNodes submits a consortium membership change approved by admins.
 func (c *testCluster) changeNodes(via int, ch *consortium.Change, approvers ...string) TxResult {
 	c.t.Helper()
@@ -384,20 +440,7 @@ func (c *testCluster) changeNodes(via int, ch *consortium.Change, approvers ...s
 		args = append(args, tx.String("org", ch.Node.Org), tx.Uint("raft_id", ch.Node.RaftID), tx.String("sign_key", ch.Node.SignKey.String()),
 			tx.String("enc_key", ch.Node.EncKey.String()), tx.String("raft_addr", ch.Node.RaftAddr), tx.String("api_addr", ch.Node.APIAddr))
 	}
-	c.seq++
-	s, err := tx.Sign(tx.Body{ChainID: c.g.ChainID, Sender: approvers[0], Nonce: c.seq, Expiry: c.nodes[via].n.NextHeight() + 100,
-		Call: tx.Call{Contract: consortium.Name, Method: ch.Action, Args: args}}, c.adminKey(approvers[0]))
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	raw, _ := s.Encode()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	res, err := c.nodes[via].n.Submit(ctx, [][]byte{raw}, true)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	return res[0]
+	return c.submitSigned(via, approvers[0], c.adminKey(approvers[0]), consortium.Name, ch.Action, args...)
 }
 
 func (c *testCluster) waitVoters(i int, want []uint64) {
@@ -481,18 +524,27 @@ func TestMembershipChangeApprovedOnLedger(t *testing.T) {
 	}
 }
 
+// newTamperedCluster starts three nodes, commits a transaction and deletes the admin's member record from one
+// follower's state (the victim), behind its back.
+func newTamperedCluster(t *testing.T) (c *testCluster, lead, victim int) {
+	c = newCluster(t, 3)
+	lead = c.leader()
+	c.addMember(lead, "stmarys/before")
+	c.converge()
+	victim = (lead + 1) % 3
+	c.tamper(victim, func(db *leveldb.DB) {
+		if err := db.Delete([]byte("s/"+identity.MemberStateKey("stmarys/admin")), nil); err != nil {
+			t.Fatal(err)
+		}
+	})
+	return c, lead, victim
+}
+
 // startJoin starts a node that is not in the genesis file.
 func (c *testCluster) startJoin(i int, rec *consortium.Node) {
 	key := c.adminKey(rec.ID)
-	n, err := Open(Config{DataDir: filepath.Join(c.dir, "data", rec.ID), Genesis: c.g, NodeID: rec.ID, Key: key, Join: rec,
+	c.run(i, Config{DataDir: filepath.Join(c.dir, "data", rec.ID), Genesis: c.g, NodeID: rec.ID, Key: key, Join: rec,
 		TickInterval: 20 * time.Millisecond, RetryAfter: time.Second, Logger: testLogger(c.t).With("test_node", i)})
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	cn := &clusterNode{n: n, cancel: cancel, done: make(chan error, 1)}
-	go func() { cn.done <- n.Run(ctx) }()
-	c.nodes[i] = cn
 }
 
 // TestCatchUpAfterLogCompaction: a follower that was down while the

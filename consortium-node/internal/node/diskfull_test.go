@@ -187,13 +187,7 @@ func TestDiskFullOneNode(t *testing.T) {
 	reapplied := 0
 	for _, free := range []int64{0, 300, 700, 1100, 1500, 2000, 3000} {
 		t.Run(fmt.Sprintf("free=%d", free), func(t *testing.T) {
-			dir := t.TempDir()
-			g, err := devnet.Create(dir, devnet.Options{Nodes: 1})
-			if err != nil {
-				t.Fatal(err)
-			}
-			kf, _ := genesis.LoadKeyFile(genesis.KeyPath(dir, g.Nodes[0].ID))
-			key, _ := kf.SignKey()
+			dir, g, key := oneNodeDev(t)
 			disk := store.NewFaultDisk()
 			r := startResuming(t, Config{DataDir: filepath.Join(dir, "data"), Genesis: g, NodeID: g.Nodes[0].ID, Key: key,
 				TickInterval: 10 * time.Millisecond, Logger: testLogger(t), WrapStorage: disk.Wrap,
@@ -396,13 +390,7 @@ func TestDiskFullCluster(t *testing.T) {
 // writes a new journal when it opens) waits, instead of failing or
 // halting, and opens once space returns.
 func TestOpenWaitsForSpace(t *testing.T) {
-	dir := t.TempDir()
-	g, err := devnet.Create(dir, devnet.Options{Nodes: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	kf, _ := genesis.LoadKeyFile(genesis.KeyPath(dir, g.Nodes[0].ID))
-	key, _ := kf.SignKey()
+	dir, g, key := oneNodeDev(t)
 	disk := store.NewFaultDisk()
 	cfg := Config{DataDir: filepath.Join(dir, "data"), Genesis: g, NodeID: g.Nodes[0].ID, Key: key, Logger: testLogger(t),
 		WrapStorage: disk.Wrap, DiskRetryMax: 100 * time.Millisecond}

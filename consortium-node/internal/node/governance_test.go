@@ -1,7 +1,6 @@
 package node
 
 import (
-	"context"
 	"crypto/sha256"
 	"fmt"
 	"slices"
@@ -30,20 +29,7 @@ func (c *testCluster) call(via int, sender, contract, method string, args ...tx.
 // waiting for the outcome.
 func (c *testCluster) submitCall(via int, sender, contract, method string, args ...tx.Arg) TxResult {
 	c.t.Helper()
-	c.seq++
-	s, err := tx.Sign(tx.Body{ChainID: c.g.ChainID, Sender: sender, Nonce: c.seq, Expiry: c.nodes[via].n.NextHeight() + 100,
-		Call: tx.Call{Contract: contract, Method: method, Args: args}}, c.adminKey(sender))
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	raw, _ := s.Encode()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	res, err := c.nodes[via].n.Submit(ctx, [][]byte{raw}, true)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	return res[0]
+	return c.submitSigned(via, sender, c.adminKey(sender), contract, method, args...)
 }
 
 // receiptsEverywhere waits until every node has block h and returns each

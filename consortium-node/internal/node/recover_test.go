@@ -12,23 +12,40 @@ import (
 	"testing"
 	"time"
 
-	"github.com/syndtr/goleveldb/leveldb"
 	"github.com/syndtr/goleveldb/leveldb/opt"
 	lstorage "github.com/syndtr/goleveldb/leveldb/storage"
 	"github.com/syndtr/goleveldb/leveldb/table"
 
 	"github.com/almoner/almoner/consortium-node/api"
-	"github.com/almoner/almoner/consortium-node/contracts/identity"
 	"github.com/almoner/almoner/consortium-node/genesis"
 	"github.com/almoner/almoner/consortium-node/genesis/devnet"
 	"github.com/almoner/almoner/consortium-node/internal/store"
+	"github.com/almoner/almoner/privacy/sign"
 )
 
-// flipBlockTable flips one byte in the first data block of a table file of
-// the stopped node's database that starts with blocks ("b/" keys), and
-// returns the file. The database is opened and closed first, so that
-// goleveldb turns its journal into a table.
-func flipBlockTable(t *testing.T, dataDir string) string {
+// oneNodeDev creates a one-node dev consortium in a temporary folder and returns the folder, its genesis file and
+// the node's signing key.
+func oneNodeDev(t *testing.T) (string, *genesis.File, *sign.PrivateKey) {
+	t.Helper()
+	dir := t.TempDir()
+	g, err := devnet.Create(dir, devnet.Options{Nodes: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kf, err := genesis.LoadKeyFile(genesis.KeyPath(dir, g.Nodes[0].ID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := kf.SignKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir, g, key
+}
+
+// stoppedTables opens and closes the stopped node's database, so that goleveldb turns its journal into a table,
+// and returns its table files.
+func stoppedTables(t *testing.T, dataDir string) []string {
 	t.Helper()
 	dir := filepath.Join(dataDir, "db")
 	db, err := store.OpenDB(dir)
@@ -36,7 +53,20 @@ func flipBlockTable(t *testing.T, dataDir string) string {
 		t.Fatal(err)
 	}
 	db.Close()
-	tables, _ := filepath.Glob(filepath.Join(dir, "*.ldb"))
+	tables, err := filepath.Glob(filepath.Join(dir, "*.ldb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tables
+}
+
+// flipBlockTable flips one byte in the first data block of a table file of
+// the stopped node's database that starts with blocks ("b/" keys), and
+// returns the file. The database is opened and closed first, so that
+// goleveldb turns its journal into a table.
+func flipBlockTable(t *testing.T, dataDir string) string {
+	t.Helper()
+	tables := stoppedTables(t, dataDir)
 	for i := len(tables) - 1; i >= 0; i-- {
 		first, _, err := store.TableKeys(tables[i])
 		if err != nil {
@@ -60,7 +90,7 @@ func flipBlockTable(t *testing.T, dataDir string) string {
 		}
 		return tables[i]
 	}
-	t.Fatalf("no table of blocks in %s: %v", dir, tables)
+	t.Fatalf("no table of blocks in %s: %v", filepath.Join(dataDir, "db"), tables)
 	return ""
 }
 
@@ -87,13 +117,7 @@ func checkRefused(t *testing.T, cfg Config, file string) {
 // when the node runs again, and brings it back to the same head and state
 // hash; it then commits on.
 func TestCorruptStoreOneNode(t *testing.T) {
-	dir := t.TempDir()
-	g, err := devnet.Create(dir, devnet.Options{Nodes: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	kf, _ := genesis.LoadKeyFile(genesis.KeyPath(dir, g.Nodes[0].ID))
-	key, _ := kf.SignKey()
+	dir, g, key := oneNodeDev(t)
 	cfg := Config{DataDir: filepath.Join(dir, "data"), Genesis: g, NodeID: g.Nodes[0].ID, Key: key,
 		TickInterval: 10 * time.Millisecond, Logger: testLogger(t)}
 	s := newSigner(t, dir, g)
@@ -226,16 +250,7 @@ func TestRecoverRefusesDamagedRaftLog(t *testing.T) {
 // log, which was never compacted — and drops the halt: restarted, it
 // converges with the others and commits on.
 func TestRecoverDivergedNode(t *testing.T) {
-	c := newCluster(t, 3)
-	lead := c.leader()
-	c.addMember(lead, "stmarys/before")
-	c.converge()
-	victim := (lead + 1) % 3
-	c.tamper(victim, func(db *leveldb.DB) {
-		if err := db.Delete([]byte("s/"+identity.MemberStateKey("stmarys/admin")), nil); err != nil {
-			t.Fatal(err)
-		}
-	})
+	c, lead, victim := newTamperedCluster(t)
 	if r := c.addMember(lead, "stmarys/after"); !r.Committed {
 		t.Fatalf("%+v", r)
 	}
@@ -263,13 +278,7 @@ func TestRecoverDivergedNode(t *testing.T) {
 // table.
 func flipAtKey(t *testing.T, dataDir string, key []byte) string {
 	t.Helper()
-	dir := filepath.Join(dataDir, "db")
-	db, err := store.OpenDB(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
-	tables, _ := filepath.Glob(filepath.Join(dir, "*.ldb"))
+	tables := stoppedTables(t, dataDir)
 	var file string
 	for _, p := range tables {
 		first, last, err := store.TableKeys(p)

@@ -19,7 +19,6 @@ import (
 	"github.com/almoner/almoner/consortium-node/contracts/consent"
 	"github.com/almoner/almoner/consortium-node/contracts/record"
 	"github.com/almoner/almoner/consortium-node/genesis"
-	"github.com/almoner/almoner/consortium-node/genesis/devnet"
 	"github.com/almoner/almoner/consortium-node/internal/privatestore"
 	"github.com/almoner/almoner/consortium-node/internal/store"
 	"github.com/almoner/almoner/consortium-node/internal/transport"
@@ -37,24 +36,7 @@ func newCustodianCluster(t *testing.T, size int) *testCluster {
 // newCustodianClusterWith is newCustodianCluster whose nodes' configs
 // opt changes (when not nil).
 func newCustodianClusterWith(t *testing.T, size int, opt func(*Config)) *testCluster {
-	dir := t.TempDir()
-	g, err := devnet.Create(dir, devnet.Options{Nodes: size})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range g.Nodes {
-		g.Nodes[i].RaftAddr = freePort(t)
-	}
-	c := &testCluster{t: t, dir: dir, g: g, keys: map[string]*sign.PrivateKey{}, nodes: make([]*clusterNode, size)}
-	t.Cleanup(func() { // registered first: a node that fails to open still stops the others
-		for i := range c.nodes {
-			c.stop(i)
-		}
-	})
-	for i := range g.Nodes {
-		startCustodianWith(c, i, opt)
-	}
-	return c
+	return newTestCluster(t, size, func(c *testCluster, i int) { startCustodianWith(c, i, opt) })
 }
 
 // startCustodian is testCluster.start with the node's encryption key.
@@ -64,35 +46,7 @@ func startCustodian(c *testCluster, i int) { startCustodianWith(c, i, nil) }
 // (when not nil).
 func startCustodianWith(c *testCluster, i int, opt func(*Config)) {
 	c.t.Helper()
-	id := c.g.Nodes[i].ID
-	kf, err := genesis.LoadKeyFile(genesis.KeyPath(c.dir, id))
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	key, _ := kf.SignKey()
-	seed, _ := hex.DecodeString(kf.EncSeed)
-	ek, err := envelope.NewReaderKey(seed)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	cfg := Config{DataDir: filepath.Join(c.dir, "data", id), Genesis: c.g, NodeID: id, Key: key, EncKey: ek,
-		TickInterval: 20 * time.Millisecond, RetryAfter: time.Second, Logger: testLogger(c.t).With("test_node", i),
-		Drop: func(peer uint64) bool {
-			_, a := c.cut.Load(peer)
-			_, b := c.cut.Load(c.g.Nodes[i].RaftID)
-			return a || b
-		}}
-	if opt != nil {
-		opt(&cfg)
-	}
-	n, err := Open(cfg)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	cn := &clusterNode{n: n, cancel: cancel, done: make(chan error, 1)}
-	go func() { cn.done <- n.Run(ctx) }()
-	c.nodes[i] = cn
+	c.startNode(i, true, opt)
 }
 
 type testActor struct {
@@ -103,42 +57,18 @@ type testActor struct {
 
 func (c *testCluster) actor(id string) testActor {
 	c.t.Helper()
-	kf, err := genesis.LoadKeyFile(genesis.KeyPath(c.dir, id))
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	sk, err := kf.SignKey()
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	seed, _ := hex.DecodeString(kf.EncSeed)
-	ek, err := envelope.NewReaderKey(seed)
-	if err != nil {
-		c.t.Fatal(err)
-	}
+	sk, ek := c.keyFiles(id)
 	return testActor{id: id, sign: sk, enc: ek}
 }
 
 // send commits a call by a through node via; it must succeed.
 func (c *testCluster) send(via int, a testActor, contract, method string, args ...tx.Arg) TxResult {
 	c.t.Helper()
-	c.seq++
-	s, err := tx.Sign(tx.Body{ChainID: c.g.ChainID, Sender: a.id, Nonce: c.seq,
-		Expiry: c.nodes[via].n.NextHeight() + 100, Call: tx.Call{Contract: contract, Method: method, Args: args}}, a.sign)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	raw, _ := s.Encode()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	res, err := c.nodes[via].n.Submit(ctx, [][]byte{raw}, true)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	if r := res[0]; r.Err != nil || !r.Committed || !r.Receipt.OK() {
+	r := c.submitSigned(via, a.id, a.sign, contract, method, args...)
+	if r.Err != nil || !r.Committed || !r.Receipt.OK() {
 		c.t.Fatalf("%s.%s by %s via node %d: %+v", contract, method, a.id, via, r)
 	}
-	return res[0]
+	return r
 }
 
 // applied waits until node i has applied height h.
