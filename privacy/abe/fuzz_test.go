@@ -5,6 +5,8 @@ import (
 	"errors"
 	"sync"
 	"testing"
+
+	"github.com/almoner/almoner/privacy/internal/testfmt"
 )
 
 // fuzzVector is a valid wrapped key and a key that opens it, built once.
@@ -17,7 +19,7 @@ var fuzzVector = sync.OnceValues(func() (*AttributeKey, []byte) {
 	if err != nil {
 		panic(err)
 	}
-	w, err := WrapKey(detRand(4), f.stmarys.Public(), "org: stmarys and (role: physician or not role: porter)", seq(0x40, DataKeySize), rec, ver)
+	w, err := WrapKey(detRand(4), f.stmarys.Public(), "org: stmarys and (role: physician or not role: porter)", testfmt.Seq(0x40, DataKeySize), rec, ver)
 	if err != nil {
 		panic(err)
 	}
@@ -59,7 +61,7 @@ func FuzzUnwrapKey(f *testing.F) {
 	f.Add(w[:len(w)-1])
 	f.Fuzz(func(t *testing.T, b []byte) {
 		got, err := UnwrapKey(k, b, rec, ver)
-		if err == nil && (!bytes.Equal(b, w) || !bytes.Equal(got, seq(0x40, DataKeySize))) {
+		if err == nil && (!bytes.Equal(b, w) || !bytes.Equal(got, testfmt.Seq(0x40, DataKeySize))) {
 			t.Fatalf("modified wrapped key unwrapped")
 		}
 		if err != nil && !errors.Is(err, ErrIntegrity) && !errors.Is(err, ErrPolicy) {

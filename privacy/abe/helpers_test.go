@@ -1,15 +1,13 @@
 package abe
 
 import (
-	"bytes"
-	"encoding/hex"
 	"flag"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
+
+	"github.com/almoner/almoner/privacy/internal/testfmt"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files in testdata/")
@@ -19,14 +17,6 @@ func detRand(seed byte) *rand.ChaCha8 {
 	var s [32]byte
 	s[0] = seed
 	return rand.NewChaCha8(s)
-}
-
-func seq(start byte, n int) []byte {
-	b := make([]byte, n)
-	for i := range b {
-		b[i] = start + byte(i)
-	}
-	return b
 }
 
 // fixtures are built once: tkn20 setup and key generation take tens of
@@ -76,40 +66,12 @@ func mustWrap(t testing.TB, pub *PublicParams, policy string, dk []byte, rec str
 
 func goldenPath(name string) string { return filepath.Join("testdata", name) }
 
-func writeHex(t *testing.T, name string, b []byte) {
-	t.Helper()
-	var sb strings.Builder
-	h := hex.EncodeToString(b)
-	for len(h) > 64 {
-		sb.WriteString(h[:64] + "\n")
-		h = h[64:]
-	}
-	sb.WriteString(h + "\n")
-	if err := os.WriteFile(goldenPath(name), []byte(sb.String()), 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
+func writeHex(t *testing.T, name string, b []byte) { testfmt.WriteHex(t, goldenPath(name), b) }
 
-func readHex(t *testing.T, name string) []byte {
-	t.Helper()
-	raw, err := os.ReadFile(goldenPath(name))
-	if err != nil {
-		t.Fatalf("golden file: %v (run go test -run %s -update to create it)", err, t.Name())
-	}
-	b, err := hex.DecodeString(strings.Join(strings.Fields(string(raw)), ""))
-	if err != nil {
-		t.Fatalf("golden file %s: %v", name, err)
-	}
-	return b
-}
+func readHex(t *testing.T, name string) []byte { return testfmt.ReadHex(t, goldenPath(name)) }
 
 // golden compares got with testdata/name, or rewrites it with -update.
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	if *update {
-		writeHex(t, name, got)
-	}
-	if want := readHex(t, name); !bytes.Equal(got, want) {
-		t.Errorf("encoding differs from %s (a format change needs a new format version):\n got %x\nwant %x", name, got, want)
-	}
+	testfmt.Golden(t, goldenPath(name), got, *update)
 }

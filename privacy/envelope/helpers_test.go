@@ -1,38 +1,19 @@
 package envelope
 
 import (
-	"bytes"
-	"encoding/hex"
 	"flag"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
+
+	"github.com/almoner/almoner/privacy/internal/testfmt"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files in testdata/")
 
-// seqReader yields next, next+1, next+2, ... (mod 256): fixed "randomness"
-// for golden-byte tests.
-type seqReader struct{ next byte }
-
-func (r *seqReader) Read(p []byte) (int, error) {
-	for i := range p {
-		p[i] = r.next
-		r.next++
-	}
-	return len(p), nil
-}
-
-func seq(start byte, n int) []byte {
-	b := make([]byte, n)
-	_, _ = (&seqReader{next: start}).Read(b)
-	return b
-}
-
 func mustDataKey(t testing.TB, start byte) *DataKey {
 	t.Helper()
-	dk, err := DataKeyFromBytes(seq(start, DataKeySize))
+	dk, err := DataKeyFromBytes(testfmt.Seq(start, DataKeySize))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,7 +22,7 @@ func mustDataKey(t testing.TB, start byte) *DataKey {
 
 func mustReaderKey(t testing.TB, start byte) *ReaderKey {
 	t.Helper()
-	rk, err := NewReaderKey(seq(start, ReaderSeedSize))
+	rk, err := NewReaderKey(testfmt.Seq(start, ReaderSeedSize))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,33 +52,8 @@ func fhirMiB(t testing.TB) []byte {
 	return out
 }
 
-// golden compares got with testdata/name (hex, 64 characters a line), or
-// rewrites it with -update.
+// golden compares got with testdata/name (hex, 64 characters a line), or rewrites it with -update.
 func golden(t *testing.T, name string, got []byte) []byte {
 	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		var sb strings.Builder
-		h := hex.EncodeToString(got)
-		for len(h) > 64 {
-			sb.WriteString(h[:64] + "\n")
-			h = h[64:]
-		}
-		sb.WriteString(h + "\n")
-		if err := os.WriteFile(path, []byte(sb.String()), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("golden file: %v (run go test -run %s -update to create it)", err, t.Name())
-	}
-	want, err := hex.DecodeString(strings.Join(strings.Fields(string(raw)), ""))
-	if err != nil {
-		t.Fatalf("golden file %s: %v", path, err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("encoding differs from %s (a format change needs a new format version):\n got %x\nwant %x", path, got, want)
-	}
-	return want
+	return testfmt.Golden(t, filepath.Join("testdata", name), got, *update)
 }

@@ -1,0 +1,7 @@
+// Package testfmt holds what the tests of privacy's binary formats (envelope, keystore, abe) share: fixed
+// "randomness" for reproducible bytes and golden files of hex. Only those packages' tests import it.
+//
+// # Imports
+//
+// The standard library only. Being internal, only packages under privacy/ may import it.
+package testfmt
