@@ -2,8 +2,10 @@
 GO      ?= go
 BIN     := bin
 HOME_DIR ?= .almoner/dev
+# the suites of make bench (scripts/bench.sh), each a target bench-<suite>
+BENCH_SUITES := exec authz admission e2e cluster growth soak portal
 
-.PHONY: run consortium build test test-short frontend bench bench-exec bench-authz bench-admission bench-e2e bench-cluster bench-growth bench-soak bench-portal soak devnet crashloop lint fuzz clean
+.PHONY: run consortium build test test-short frontend bench $(addprefix bench-,$(BENCH_SUITES)) soak devnet crashloop lint fuzz clean
 
 PORTAL_HOME ?= .almoner/portal
 
@@ -48,22 +50,8 @@ bench:
 	scripts/bench.sh
 
 ## bench-<suite>: one suite of make bench, with its table
-bench-exec:
-	SUITES=exec scripts/bench.sh
-bench-authz:
-	SUITES=authz scripts/bench.sh
-bench-admission:
-	SUITES=admission scripts/bench.sh
-bench-e2e:
-	SUITES=e2e scripts/bench.sh
-bench-cluster:
-	SUITES=cluster scripts/bench.sh
-bench-growth:
-	SUITES=growth scripts/bench.sh
-bench-soak:
-	SUITES=soak scripts/bench.sh
-bench-portal:
-	SUITES=portal scripts/bench.sh
+$(addprefix bench-,$(BENCH_SUITES)): bench-%:
+	SUITES=$* scripts/bench.sh
 
 ## soak: the soak suite's long form: one node, the mix at 1,000 tx/s for 10 minutes, RSS and goroutines sampled
 ## (scripts/soak.sh; DURATION, RATE, WORKLOAD can be set); the growth suite's long form is in docs/performance.md
