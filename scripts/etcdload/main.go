@@ -29,19 +29,15 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/almoner/almoner/scripts/internal/loadkit"
 )
 
-func main() {
-	if err := run(); err != nil {
-		fmt.Fprintln(os.Stderr, "etcdload:", err)
-		os.Exit(1)
-	}
-}
+func main() { loadkit.Main("etcdload", run) }
 
 type kv struct {
 	Key   string `json:"key"`
@@ -55,28 +51,6 @@ type requestOp struct {
 type txnRequest struct {
 	Success []requestOp `json:"success"`
 }
-
-// sample is one request's latency and how many puts it carried.
-type sample struct {
-	d time.Duration
-	n int
-}
-
-func percentile(samples []sample, total int, q float64) time.Duration {
-	if total == 0 {
-		return 0
-	}
-	rank := max(1, min(int(q*float64(total)+0.999999), total))
-	seen := 0
-	for _, s := range samples {
-		if seen += s.n; seen >= rank {
-			return s.d
-		}
-	}
-	return samples[len(samples)-1].d
-}
-
-func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
 func run() error {
 	endpoints := flag.String("endpoints", "127.0.0.1:2379", "comma-separated etcd client URLs or host:port")
@@ -175,7 +149,7 @@ func run() error {
 		errMu      sync.Mutex
 		firstErr   error
 		latMu      sync.Mutex
-		lat        []sample
+		lat        []loadkit.Sample
 	)
 	start := time.Now()
 	for c := range *clients {
@@ -203,21 +177,21 @@ func run() error {
 				}
 				done.Add(int64(counts[k]))
 				latMu.Lock()
-				lat = append(lat, sample{d, counts[k]})
+				lat = append(lat, loadkit.Sample{D: d, N: counts[k]})
 				latMu.Unlock()
 			}
 		}()
 	}
 	wg.Wait()
 	el := time.Since(start)
-	slices.SortFunc(lat, func(a, b sample) int { return int(a.d - b.d) })
+	loadkit.SortByLatency(lat)
 	total := int(done.Load())
-	p50, p99 := percentile(lat, total, 0.50), percentile(lat, total, 0.99)
+	p50, p99 := loadkit.Percentile(lat, total, 0.50), loadkit.Percentile(lat, total, 0.99)
 	rate := float64(total) / el.Seconds()
 	fmt.Printf("etcd (%s): %d puts (%d per request) in %.2fs: %.0f puts/s; per-put latency p50 %v p99 %v; %d endpoint(s)\n",
 		path, total, *batch, el.Seconds(), rate, p50.Round(time.Millisecond), p99.Round(time.Millisecond), len(eps))
 	fmt.Printf("RESULT puts_per_s=%.1f p50_ms=%.1f p99_ms=%.1f puts=%d failed=%d seconds=%.3f requests=%d batch=%d clients=%d endpoints=%d value_bytes=%d\n",
-		rate, ms(p50), ms(p99), total, *n-total, el.Seconds(), len(lat), *batch, *clients, len(eps), *size)
+		rate, loadkit.Ms(p50), loadkit.Ms(p99), total, *n-total, el.Seconds(), len(lat), *batch, *clients, len(eps), *size)
 	return firstErr
 }
 

@@ -60,38 +60,11 @@ import (
 	"github.com/almoner/almoner/consortium-node/api/client"
 	"github.com/almoner/almoner/consortium-node/genesis"
 	"github.com/almoner/almoner/privacy/sign"
+
+	"github.com/almoner/almoner/scripts/internal/loadkit"
 )
 
-func main() {
-	if err := run(); err != nil {
-		fmt.Fprintln(os.Stderr, "loadgen:", err)
-		os.Exit(1)
-	}
-}
-
-// sample is one request's latency and how many of its transactions
-// committed: each of them counts with that latency.
-type sample struct {
-	d time.Duration
-	n int
-}
-
-// percentile returns the q-quantile (0 < q <= 1, nearest rank) of the
-// per-transaction latencies that samples, sorted by d, stand for.
-func percentile(samples []sample, total int, q float64) time.Duration {
-	if total == 0 {
-		return 0
-	}
-	rank := int(q*float64(total) + 0.999999) // ceil, tolerant of float noise
-	rank = max(1, min(rank, total))
-	seen := 0
-	for _, s := range samples {
-		if seen += s.n; seen >= rank {
-			return s.d
-		}
-	}
-	return samples[len(samples)-1].d
-}
+func main() { loadkit.Main("loadgen", run) }
 
 // request is the k-th request's signed transactions.
 type request struct {
@@ -125,8 +98,6 @@ func pollHeight(ctx context.Context, cl *client.Client, h *atomic.Uint64) {
 		cancel()
 	}
 }
-
-func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
 func run() error {
 	home := flag.String("home", ".almoner/dev", "consortium folder (genesis.json, keys/)")
@@ -213,7 +184,7 @@ func run() error {
 		errMu                   sync.Mutex
 		firstErr                error
 		latMu                   sync.Mutex
-		lat                     []sample
+		lat                     []loadkit.Sample
 		txBytes, produced       int
 		start                   time.Time
 		feedErr                 = make(chan error, 1)
@@ -315,7 +286,7 @@ func run() error {
 				}
 				committed.Add(int64(ok))
 				latMu.Lock()
-				lat = append(lat, sample{d, ok})
+				lat = append(lat, loadkit.Sample{D: d, N: ok})
 				latMu.Unlock()
 			}
 		}()
@@ -327,13 +298,13 @@ func run() error {
 		return err
 	default:
 	}
-	slices.SortFunc(lat, func(a, b sample) int { return int(a.d - b.d) })
+	loadkit.SortByLatency(lat)
 	var reqP50 time.Duration
 	if len(lat) > 0 {
-		reqP50 = lat[len(lat)/2].d
+		reqP50 = lat[len(lat)/2].D
 	}
 	total := int(committed.Load())
-	p50, p99 := percentile(lat, total, 0.50), percentile(lat, total, 0.99)
+	p50, p99 := loadkit.Percentile(lat, total, 0.50), loadkit.Percentile(lat, total, 0.99)
 	end, err := cl.Status(ctx)
 	if err != nil {
 		return err
@@ -346,7 +317,7 @@ func run() error {
 		p50.Round(time.Millisecond), p99.Round(time.Millisecond), len(addrs))
 	fmt.Printf("RESULT workload=%s setup_s=%.1f tps=%.1f p50_ms=%.1f p99_ms=%.1f committed=%d failed=%d seconds=%.3f "+
 		"blocks=%d requests=%d batch=%d concurrency=%d nodes=%d tx_bytes=%d setup_txs=%d offered_tps=%.1f late=%d\n",
-		*workload, setup.Seconds(), tps, ms(p50), ms(p99), total, failed.Load(), el.Seconds(),
+		*workload, setup.Seconds(), tps, loadkit.Ms(p50), loadkit.Ms(p99), total, failed.Load(), el.Seconds(),
 		blocks, len(lat), *batch, *conc, len(addrs), txBytes/max(produced, 1), g.setupTxs, *rate, late.Load())
 	return firstErr
 }

@@ -36,14 +36,11 @@ import (
 	"github.com/almoner/almoner/consortium-node/genesis"
 	"github.com/almoner/almoner/consortium-node/tx"
 	"github.com/almoner/almoner/privacy/sign"
+
+	"github.com/almoner/almoner/scripts/internal/loadkit"
 )
 
-func main() {
-	if err := run(); err != nil {
-		fmt.Fprintln(os.Stderr, "overload:", err)
-		os.Exit(1)
-	}
-}
+func main() { loadkit.Main("overload", run) }
 
 type config struct {
 	home, addr, admin   string

@@ -12,19 +12,15 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/almoner/almoner/scripts/internal/loadkit"
 )
 
-func main() {
-	if err := run(); err != nil {
-		fmt.Fprintln(os.Stderr, "error:", err)
-		os.Exit(1)
-	}
-}
+func main() { loadkit.Main("error", run) }
 
 func run() error {
 	url := flag.String("url", "http://127.0.0.1:8080/graphql", "the portal's GraphQL endpoint")

@@ -1,0 +1,60 @@
+package loadkit
+
+import (
+	"flag"
+	"math/rand/v2"
+	"testing"
+	"time"
+)
+
+var seedFlag = flag.Uint64("seed", 0, "seed of the randomised tests (0: a new one)")
+
+// TestPercentile: a request that carries n items counts n times; ranks round up (nearest rank).
+func TestPercentile(t *testing.T) {
+	s := []Sample{{3 * time.Millisecond, 1}, {1 * time.Millisecond, 2}, {2 * time.Millisecond, 7}}
+	SortByLatency(s)
+	for _, c := range []struct {
+		q    float64
+		want time.Duration
+	}{{0.1, 1 * time.Millisecond}, {0.2, 1 * time.Millisecond}, {0.21, 2 * time.Millisecond},
+		{0.5, 2 * time.Millisecond}, {0.9, 2 * time.Millisecond}, {0.91, 3 * time.Millisecond},
+		{1, 3 * time.Millisecond}} {
+		if got := Percentile(s, 10, c.q); got != c.want {
+			t.Errorf("Percentile(q=%v) = %v, want %v", c.q, got, c.want)
+		}
+	}
+	if got := Percentile(nil, 0, 0.5); got != 0 {
+		t.Errorf("no samples: %v, want 0", got)
+	}
+	if Ms(1500*time.Microsecond) != 1.5 {
+		t.Errorf("Ms(1.5ms) = %v", Ms(1500*time.Microsecond))
+	}
+}
+
+// TestPercentileOfOnes: with one item a sample, Percentile is the nearest-rank percentile of the latencies
+// (randomised; the seed is printed).
+func TestPercentileOfOnes(t *testing.T) {
+	seed := *seedFlag
+	if seed == 0 {
+		seed = rand.Uint64()
+	}
+	t.Logf("seed %d (-seed to replay)", seed)
+	r := rand.New(rand.NewPCG(seed, 0))
+	n := 1 + r.IntN(500)
+	s := make([]Sample, n)
+	for i := range s {
+		s[i] = Sample{time.Duration(r.IntN(1e6)), 1}
+	}
+	SortByLatency(s)
+	for _, q := range []float64{0.01, 0.5, 0.99, 1} {
+		k := int(q*float64(n) + 0.999999)
+		if got, want := Percentile(s, n, q), s[max(1, k)-1].D; got != want {
+			t.Errorf("n=%d q=%v: %v, want %v", n, q, got, want)
+		}
+	}
+	for i := 1; i < n; i++ {
+		if s[i].D < s[i-1].D {
+			t.Fatalf("not sorted at %d", i)
+		}
+	}
+}
