@@ -60,20 +60,8 @@ if command -v etcd >/dev/null 2>&1; then have_etcd=1; fi
 go build -o bin/ ./consortium-node ./scripts/loadgen ./scripts/etcdload
 
 tmp=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+cleanup_at_exit "$tmp"
 
-stop_all() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  pids=()
-}
 
 . scripts/bench-lib.sh
 

@@ -38,12 +38,7 @@ WORKLOADS=${WORKLOADS:-onboard mix}
 go build -o bin/ ./consortium-node ./scripts/loadgen
 tmp=$(mktemp -d)
 node=
-cleanup() {
-  if [ -n "$node" ]; then kill "$node" 2>/dev/null || true; wait "$node" 2>/dev/null || true; fi
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+cleanup_at_exit "$tmp" node
 ticks=$(getconf CLK_TCK)
 cpu_seconds() { awk -v t="$ticks" '{ print ($14 + $15) / t }' "/proc/$1/stat"; }
 

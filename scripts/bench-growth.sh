@@ -50,13 +50,7 @@ go build -o bin/ ./consortium-node ./scripts/loadgen
 if [ "$REBUILD" = 1 ]; then go build -o bin/ ./portal; fi
 tmp=$(mktemp -d)
 node= pp= # the node's and the portal's process ids while they run
-stop() { # VAR: stop the process whose id VAR holds
-  if [ -n "${!1}" ]; then kill "${!1}" 2>/dev/null || true; wait "${!1}" 2>/dev/null || true; fi
-  printf -v "$1" ''
-}
-cleanup() { stop pp; stop node; rm -rf "$tmp"; }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+cleanup_at_exit "$tmp" pp node
 
 base=$(pick_base 0 100 1000 1001)
 bin/consortium-node init --home "$tmp/home" --base-port "$base" >/dev/null

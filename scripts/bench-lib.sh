@@ -40,3 +40,34 @@ profile_cpu() { curl -sf -o "$3" "$1/debug/pprof/profile?seconds=$2" & }
 
 # profile_allocs URL OUT: the allocation profile since the process started.
 profile_allocs() { curl -sf -o "$2" "$1/debug/pprof/allocs"; }
+
+# The ids of processes a suite started and stops together (pids+=($!)).
+pids=()
+
+# stop VAR: kills the process whose id the variable VAR holds, if any, waits for it and empties VAR.
+stop() {
+  if [ -n "${!1:-}" ]; then kill "${!1}" 2>/dev/null || true; wait "${!1}" 2>/dev/null || true; fi
+  printf -v "$1" ''
+}
+
+# stop_all: kills the processes in pids, waits for them and empties pids.
+stop_all() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  pids=()
+}
+
+# cleanup_at_exit DIR VAR...: when the suite exits, stop each VAR's process (in that order) and those in pids,
+# then remove DIR; an interrupt or TERM exits with status 130 through the same clean-up.
+cleanup_at_exit() {
+  cleanup_dir=$1
+  shift
+  cleanup_vars=("$@")
+  trap cleanup_now EXIT
+  trap 'exit 130' INT TERM
+}
+cleanup_now() {
+  for v in "${cleanup_vars[@]}"; do stop "$v"; done
+  stop_all
+  rm -rf "$cleanup_dir"
+}

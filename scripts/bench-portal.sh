@@ -21,14 +21,7 @@ cd "$(dirname "$0")/.."
 . scripts/bench-lib.sh
 ROUNDS=${ROUNDS:-3} N=${N:-5000} CONNS=${CONNS:-16 64}
 work=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+cleanup_at_exit "$work"
 # The web app is not needed to serve GraphQL: no frontend build.
 go build -o bin/ ./consortium-node ./consortium-node/cmd/almoner ./portal ./scripts/portalload
 base=$(pick_base 0 100 1000 1001)

@@ -17,12 +17,7 @@ MEMLIMIT=${MEMLIMIT:-1024}
 go build -o bin/ ./consortium-node ./scripts/overload
 tmp=$(mktemp -d)
 node=
-cleanup() {
-  if [ -n "$node" ]; then kill "$node" 2>/dev/null || true; wait "$node" 2>/dev/null || true; fi
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+cleanup_at_exit "$tmp" node
 port=${PORT:-$(pick_base 0 100 200)}
 bin/consortium-node init --home "$tmp/home" --base-port "$port" >/dev/null
 bin/consortium-node run --home "$tmp/home" --log-level warn --memory-limit-mib "$MEMLIMIT" 2>"$tmp/node.log" &

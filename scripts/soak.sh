@@ -31,13 +31,7 @@ if [ "$WINDOW" -lt "$SAMPLE" ]; then echo "soak: WINDOW ($WINDOW s) is shorter t
 go build -o bin/ ./consortium-node ./scripts/loadgen
 tmp=$(mktemp -d)
 node= lg=
-stop() { # VAR: stop the process whose id VAR holds
-  if [ -n "${!1}" ]; then kill "${!1}" 2>/dev/null || true; wait "${!1}" 2>/dev/null || true; fi
-  printf -v "$1" ''
-}
-cleanup() { stop lg; stop node; rm -rf "$tmp"; }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+cleanup_at_exit "$tmp" lg node
 
 base=$(pick_base 0 100)
 bin/consortium-node init --home "$tmp/home" --base-port "$base" >/dev/null
