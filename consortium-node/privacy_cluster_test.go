@@ -229,7 +229,8 @@ func TestMedicalRecordPrivacyAcrossNodes(t *testing.T) {
 		t.Fatalf("custodian reachable while its node is down: %v", err)
 	}
 	cancel()
-	if _, err := fetch(acme, adjuster, granted.ID); statusCode(err) != 503 || !strings.Contains(err.Error(), "unavailable") {
+	if _, err := fetch(acme, adjuster, granted.ID); statusCode(err) != 503 ||
+		!strings.Contains(err.Error(), "unavailable") {
 		t.Fatalf("fetch relayed to a dead custodian: %v; want 503 unavailable", err)
 	}
 	c.start(sm, "--log-level", "info")

@@ -348,7 +348,8 @@ func TestWrapKeyInvalid(t *testing.T) {
 
 func TestParseWrapped(t *testing.T) {
 	f := mustFixture(t)
-	w := mustWrap(t, f.stmarys.Public(), "org: stmarys and (role: physician or role: nurse)", testfmt.Seq(0, DataKeySize), rec, ver)
+	w := mustWrap(t, f.stmarys.Public(), "org: stmarys and (role: physician or role: nurse)",
+		testfmt.Seq(0, DataKeySize), rec, ver)
 	h, policy, err := ParseWrapped(w)
 	if err != nil {
 		t.Fatal(err)

@@ -19,7 +19,8 @@ var fuzzVector = sync.OnceValues(func() (*AttributeKey, []byte) {
 	if err != nil {
 		panic(err)
 	}
-	w, err := WrapKey(detRand(4), f.stmarys.Public(), "org: stmarys and (role: physician or not role: porter)", testfmt.Seq(0x40, DataKeySize), rec, ver)
+	w, err := WrapKey(detRand(4), f.stmarys.Public(), "org: stmarys and (role: physician or not role: porter)",
+		testfmt.Seq(0x40, DataKeySize), rec, ver)
 	if err != nil {
 		panic(err)
 	}
