@@ -54,20 +54,8 @@ func TestCrashLoop(t *testing.T) {
 	c.startAll()
 	_, lst := c.waitLeader(-1, 60*time.Second)
 	l := newFaultLoad(c, lst.Height)
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	stopLoad := func() {
-		cancel()
-		wg.Wait()
-	}
+	stopLoad := l.start(3)
 	defer stopLoad()
-	for w := range 3 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			l.worker(ctx, w)
-		}()
-	}
 	l.waitAcked(8, 60*time.Second, "before the first kill")
 
 	torn, killed, summarised := 0, 0, false

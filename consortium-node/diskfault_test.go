@@ -92,11 +92,7 @@ func TestDiskFullResumes(t *testing.T) {
 	for i := range c.nodes {
 		c.start(i, "--fault-disk-file", diskFile(c, i))
 	}
-	lead, _ := c.waitLeader(-1, 60*time.Second)
-	acks := map[tx.ID]faultAck{}
-	c.commitAll(c.newTxs("before", 3), acks)
-	c.commitAll(c.newTxs("before", 2), acks)
-	c.converge(60 * time.Second)
+	lead, acks := c.warmUp(3, 2)
 
 	// --- One follower's disk fills ---
 	followers := c.othersThan(lead)

@@ -48,11 +48,7 @@ func TestFollowerCatchesUpAfterCompaction(t *testing.T) {
 	for i := range c.nodes {
 		c.start(i, "--snapshot-every", strconv.Itoa(snapEvery))
 	}
-	lead, _ := c.waitLeader(-1, 60*time.Second)
-	acks := map[tx.ID]faultAck{}
-	c.commitAll(c.newTxs("before", 4), acks)
-	c.commitAll(c.newTxs("before", 4), acks)
-	c.converge(60 * time.Second)
+	lead, acks := c.warmUp(4, 4)
 
 	followers := c.othersThan(lead)
 	f := followers[rng.IntN(len(followers))]
@@ -140,11 +136,7 @@ func TestTamperedNodeHalts(t *testing.T) {
 	start := time.Now()
 	c := newFaultCluster(t, 3, false)
 	c.startAll()
-	lead, _ := c.waitLeader(-1, 60*time.Second)
-	acks := map[tx.ID]faultAck{}
-	c.commitAll(c.newTxs("before", 3), acks)
-	c.commitAll(c.newTxs("before", 2), acks)
-	c.converge(60 * time.Second)
+	lead, acks := c.warmUp(3, 2)
 	followers := c.othersThan(lead)
 	k := rng.IntN(2)
 	victim, other := followers[k], followers[1-k]

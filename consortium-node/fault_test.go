@@ -71,20 +71,8 @@ func TestKillLeaderUnderLoad(t *testing.T) {
 	t.Logf("cluster up in %v, leader %s (term %d)", time.Since(start).Round(time.Millisecond), c.nodes[lead].id, lst.Raft.Term)
 
 	l := newFaultLoad(c, lst.Height)
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	stopLoad := func() {
-		cancel()
-		wg.Wait()
-	}
+	stopLoad := l.start(workers)
 	defer stopLoad()
-	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			l.worker(ctx, w)
-		}()
-	}
 
 	// Let the load run for a while and reach some commits, then kill the
 	// leader in the middle of it.
@@ -735,6 +723,19 @@ func (c *faultCluster) makeTxs(tag string, n int) ([]*faultTx, error) {
 	return out, nil
 }
 
+// warmUp waits for a leader, commits a batch of transactions tagged "before" for each size in batches and waits
+// until the nodes agree on their head; it returns the leader and the acknowledgements.
+func (c *faultCluster) warmUp(batches ...int) (lead int, acks map[tx.ID]faultAck) {
+	c.t.Helper()
+	lead, _ = c.waitLeader(-1, 60*time.Second)
+	acks = map[tx.ID]faultAck{}
+	for _, n := range batches {
+		c.commitAll(c.newTxs("before", n), acks)
+	}
+	c.converge(60 * time.Second)
+	return lead, acks
+}
+
 // commitAll commits txs through the current leader.
 func (c *faultCluster) commitAll(txs []*faultTx, acks map[tx.ID]faultAck) {
 	c.t.Helper()
@@ -917,6 +918,23 @@ type faultLoad struct {
 	refused map[tx.ID]bool // resubmission refused as already committed
 	retry   []*faultTx
 	answers map[string]int
+}
+
+// start runs n workers until the returned stop, which waits for them (calling it again does nothing more).
+func (l *faultLoad) start(n int) (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	for w := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			l.worker(ctx, w)
+		}()
+	}
+	return func() {
+		cancel()
+		wg.Wait()
+	}
 }
 
 func newFaultLoad(c *faultCluster, height uint64) *faultLoad {
