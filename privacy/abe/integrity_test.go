@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/almoner/almoner/privacy/integrity"
-
 	"github.com/almoner/almoner/privacy/internal/testfmt"
 )
 

@@ -60,7 +60,6 @@ import (
 	"github.com/almoner/almoner/consortium-node/api/client"
 	"github.com/almoner/almoner/consortium-node/genesis"
 	"github.com/almoner/almoner/privacy/sign"
-
 	"github.com/almoner/almoner/scripts/internal/loadkit"
 )
 

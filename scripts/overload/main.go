@@ -36,7 +36,6 @@ import (
 	"github.com/almoner/almoner/consortium-node/genesis"
 	"github.com/almoner/almoner/consortium-node/tx"
 	"github.com/almoner/almoner/privacy/sign"
-
 	"github.com/almoner/almoner/scripts/internal/loadkit"
 )
 
