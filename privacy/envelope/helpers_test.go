@@ -57,3 +57,8 @@ func golden(t *testing.T, name string, got []byte) []byte {
 	t.Helper()
 	return testfmt.Golden(t, filepath.Join("testdata", name), got, *update)
 }
+
+// flipAt returns a mutation that flips the lowest bit of byte i.
+func flipAt(i int) func([]byte) []byte {
+	return func(b []byte) []byte { b[i] ^= 0x01; return b }
+}

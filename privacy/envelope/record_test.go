@@ -107,27 +107,24 @@ func TestOpenRefusesTampering(t *testing.T) {
 	off := struct{ magic, format, aead, idLen, id, version, nonce, commit, ct, tag int }{
 		0, 4, 5, 6, 8, 8 + idLen, 16 + idLen, 28 + idLen, 60 + idLen, len(sealed) - TagSize,
 	}
-	flip := func(i int) func([]byte) []byte {
-		return func(b []byte) []byte { b[i] ^= 0x01; return b }
-	}
 	cases := []struct {
 		name   string
 		mutate func([]byte) []byte
 		unsup  bool
 	}{
-		{"magic", flip(off.magic), false},
+		{"magic", flipAt(off.magic), false},
 		{"format version", func(b []byte) []byte { b[off.format] = 2; return b }, true},
 		{"AEAD id", func(b []byte) []byte { b[off.aead] = 2; return b }, true},
-		{"record id length", flip(off.idLen + 1), false},
+		{"record id length", flipAt(off.idLen + 1), false},
 		{"record id length zero", func(b []byte) []byte { b[off.idLen], b[off.idLen+1] = 0, 0; return b }, false},
-		{"record id byte", flip(off.id + 4), false},
-		{"version", flip(off.version + 7), false},
-		{"version high byte", flip(off.version), false},
-		{"nonce", flip(off.nonce), false},
-		{"key commitment", flip(off.commit + 31), false},
-		{"ciphertext", flip(off.ct), false},
-		{"tag", flip(off.tag), false},
-		{"last byte", flip(len(sealed) - 1), false},
+		{"record id byte", flipAt(off.id + 4), false},
+		{"version", flipAt(off.version + 7), false},
+		{"version high byte", flipAt(off.version), false},
+		{"nonce", flipAt(off.nonce), false},
+		{"key commitment", flipAt(off.commit + 31), false},
+		{"ciphertext", flipAt(off.ct), false},
+		{"tag", flipAt(off.tag), false},
+		{"last byte", flipAt(len(sealed) - 1), false},
 		{"truncated tag", func(b []byte) []byte { return b[:len(b)-1] }, false},
 		{"no ciphertext", func(b []byte) []byte { return b[:off.ct] }, false},
 		{"header only half", func(b []byte) []byte { return b[:off.nonce+3] }, false},

@@ -123,28 +123,25 @@ func TestUnwrapRefusesTampering(t *testing.T) {
 	n := len(rec)
 	m := len(reader)
 	hdrLen := 23 + n + m
-	flip := func(i int) func([]byte) []byte {
-		return func(b []byte) []byte { b[i] ^= 0x01; return b }
-	}
 	cases := []struct {
 		name   string
 		mutate func([]byte) []byte
 		unsup  bool
 	}{
-		{"magic", flip(0), false},
+		{"magic", flipAt(0), false},
 		{"format version", func(b []byte) []byte { b[4] = 2; return b }, true},
 		{"KEM id", func(b []byte) []byte { b[5], b[6] = 0x00, 0x20; return b }, true}, // X25519
 		{"KDF id", func(b []byte) []byte { b[8] = 2; return b }, true},
 		{"AEAD id", func(b []byte) []byte { b[10] = 1; return b }, true}, // AES-128-GCM
-		{"record id length", flip(12), false},
-		{"record id", flip(13 + 3), false},
-		{"version", flip(13 + n + 7), false},
-		{"reader id length", flip(21 + n + 1), false},
-		{"reader id", flip(23 + n), false},
-		{"encapsulated key first byte", flip(hdrLen), false},
-		{"encapsulated key X25519 part", flip(hdrLen + EncapsulatedKeySize - 1), false},
-		{"wrapped data key", flip(hdrLen + EncapsulatedKeySize), false},
-		{"tag", flip(len(w) - 1), false},
+		{"record id length", flipAt(12), false},
+		{"record id", flipAt(13 + 3), false},
+		{"version", flipAt(13 + n + 7), false},
+		{"reader id length", flipAt(21 + n + 1), false},
+		{"reader id", flipAt(23 + n), false},
+		{"encapsulated key first byte", flipAt(hdrLen), false},
+		{"encapsulated key X25519 part", flipAt(hdrLen + EncapsulatedKeySize - 1), false},
+		{"wrapped data key", flipAt(hdrLen + EncapsulatedKeySize), false},
+		{"tag", flipAt(len(w) - 1), false},
 		{"truncated", func(b []byte) []byte { return b[:len(b)-1] }, false},
 		{"appended", func(b []byte) []byte { return append(b, 0) }, false},
 		{"header only", func(b []byte) []byte { return b[:hdrLen] }, false},
