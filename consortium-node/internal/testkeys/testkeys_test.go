@@ -3,17 +3,17 @@ package testkeys
 import (
 	"testing"
 
-	"github.com/almoner/almoner/consortium-node/genesis"
+	"github.com/almoner/almoner/consortium-node/genesis/devnet"
 )
 
 // TestPinIsDeterministic: two dev consortia, each with its own random keys, get the same keys once pinned, and
 // every key file signs with the key genesis now holds for its id.
 func TestPinIsDeterministic(t *testing.T) {
-	a, err := genesis.Dev(t.TempDir(), genesis.DevOptions{Nodes: 2})
+	a, err := devnet.Create(t.TempDir(), devnet.Options{Nodes: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := genesis.Dev(t.TempDir(), genesis.DevOptions{Nodes: 2})
+	b, err := devnet.Create(t.TempDir(), devnet.Options{Nodes: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
