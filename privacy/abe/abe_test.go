@@ -9,8 +9,6 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
-
-	"github.com/almoner/almoner/privacy/internal/testfmt"
 )
 
 const (
@@ -157,7 +155,7 @@ func TestAccess(t *testing.T) {
 		{"three-and", "org: stmarys and dept: cardiology and role: physician",
 			[]string{"cardioDoc"}, []string{"physician", "student", "noRole"}},
 	}
-	dk := testfmt.Seq(0x40, DataKeySize)
+	dk := seq(0x40, DataKeySize)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			w := mustWrap(t, f.stmarys.Public(), tt.policy, dk, rec, ver)
@@ -195,7 +193,7 @@ func TestAccess(t *testing.T) {
 
 func TestOtherAuthority(t *testing.T) {
 	f := mustFixture(t)
-	dk := testfmt.Seq(0x40, DataKeySize)
+	dk := seq(0x40, DataKeySize)
 	policy := "org: stmarys and role: physician"
 	w := mustWrap(t, f.stmarys.Public(), policy, dk, rec, ver)
 	// Same attributes, other authority (another hospital, or an attacker's
@@ -223,7 +221,7 @@ func TestOtherAuthority(t *testing.T) {
 func TestBinding(t *testing.T) {
 	f := mustFixture(t)
 	k := mustKey(t, f.stmarys, physician)
-	dk := testfmt.Seq(0x40, DataKeySize)
+	dk := seq(0x40, DataKeySize)
 	w := mustWrap(t, f.stmarys.Public(), "role: physician", dk, rec, ver)
 
 	for _, tt := range []struct {
@@ -262,7 +260,7 @@ func TestBinding(t *testing.T) {
 func TestTamper(t *testing.T) {
 	f := mustFixture(t)
 	k := mustKey(t, f.stmarys, physician)
-	dk := testfmt.Seq(0x40, DataKeySize)
+	dk := seq(0x40, DataKeySize)
 	w := mustWrap(t, f.stmarys.Public(), "org: stmarys and (role: physician or role: nurse)", dk, rec, ver)
 	n := 48 + len(rec) // header length
 	flip := func(i int) []byte {
@@ -318,7 +316,7 @@ func TestTamper(t *testing.T) {
 func TestWrapKeyInvalid(t *testing.T) {
 	f := mustFixture(t)
 	pub := f.stmarys.Public()
-	dk := testfmt.Seq(0, DataKeySize)
+	dk := seq(0, DataKeySize)
 	tests := []struct {
 		name   string
 		pub    *PublicParams
@@ -349,7 +347,7 @@ func TestWrapKeyInvalid(t *testing.T) {
 func TestParseWrapped(t *testing.T) {
 	f := mustFixture(t)
 	w := mustWrap(t, f.stmarys.Public(), "org: stmarys and (role: physician or role: nurse)",
-		testfmt.Seq(0, DataKeySize), rec, ver)
+		seq(0, DataKeySize), rec, ver)
 	h, policy, err := ParseWrapped(w)
 	if err != nil {
 		t.Fatal(err)
@@ -369,7 +367,7 @@ func TestParseWrapped(t *testing.T) {
 // TestGoldenHeader pins the wrapped-key header layout.
 func TestGoldenHeader(t *testing.T) {
 	var id AuthorityID
-	copy(id[:], testfmt.Seq(0xa0, len(id)))
+	copy(id[:], seq(0xa0, len(id)))
 	h := WrappedHeader{Format: FormatV1, Scheme: SchemeTKN20, Authority: id, RecordID: "rec/0001", Version: 3}
 	got := appendWrappedHeader(nil, &h)
 	golden(t, "wrapped-header-v1.hex", got)
@@ -383,7 +381,7 @@ func TestGoldenHeader(t *testing.T) {
 // wrapped keys already on the ledger fails this test. -update regenerates it.
 func TestGoldenVector(t *testing.T) {
 	const policy = "org: stmarys and (role: physician or role: nurse)"
-	dk := testfmt.Seq(0x40, DataKeySize)
+	dk := seq(0x40, DataKeySize)
 	if *update {
 		a, err := Setup(detRand(7))
 		if err != nil {
@@ -429,7 +427,7 @@ func TestGoldenVector(t *testing.T) {
 
 func TestKeyEncodings(t *testing.T) {
 	f := mustFixture(t)
-	dk := testfmt.Seq(0x40, DataKeySize)
+	dk := seq(0x40, DataKeySize)
 
 	pubEnc, err := f.stmarys.Public().MarshalBinary()
 	if err != nil {

@@ -2,8 +2,6 @@ package abe
 
 import (
 	"testing"
-
-	"github.com/almoner/almoner/privacy/internal/testfmt"
 )
 
 // benchPolicy has three attribute literals.
@@ -11,7 +9,7 @@ const benchPolicy = "org: stmarys and (role: physician or role: nurse)"
 
 func BenchmarkWrapKey(b *testing.B) {
 	f := mustFixture(b)
-	dk := testfmt.Seq(0x40, DataKeySize)
+	dk := seq(0x40, DataKeySize)
 	pub := f.stmarys.Public()
 	b.ReportAllocs()
 	for b.Loop() {
@@ -23,7 +21,7 @@ func BenchmarkWrapKey(b *testing.B) {
 
 func BenchmarkUnwrapKey(b *testing.B) {
 	f := mustFixture(b)
-	dk := testfmt.Seq(0x40, DataKeySize)
+	dk := seq(0x40, DataKeySize)
 	k := mustKey(b, f.stmarys, physician)
 	w := mustWrap(b, f.stmarys.Public(), benchPolicy, dk, rec, ver)
 	b.SetBytes(int64(len(w)))

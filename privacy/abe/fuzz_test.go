@@ -5,8 +5,6 @@ import (
 	"errors"
 	"sync"
 	"testing"
-
-	"github.com/almoner/almoner/privacy/internal/testfmt"
 )
 
 // fuzzVector is a valid wrapped key and a key that opens it, built once.
@@ -20,7 +18,7 @@ var fuzzVector = sync.OnceValues(func() (*AttributeKey, []byte) {
 		panic(err)
 	}
 	w, err := WrapKey(detRand(4), f.stmarys.Public(), "org: stmarys and (role: physician or not role: porter)",
-		testfmt.Seq(0x40, DataKeySize), rec, ver)
+		seq(0x40, DataKeySize), rec, ver)
 	if err != nil {
 		panic(err)
 	}
@@ -62,7 +60,7 @@ func FuzzUnwrapKey(f *testing.F) {
 	f.Add(w[:len(w)-1])
 	f.Fuzz(func(t *testing.T, b []byte) {
 		got, err := UnwrapKey(k, b, rec, ver)
-		if err == nil && (!bytes.Equal(b, w) || !bytes.Equal(got, testfmt.Seq(0x40, DataKeySize))) {
+		if err == nil && (!bytes.Equal(b, w) || !bytes.Equal(got, seq(0x40, DataKeySize))) {
 			t.Fatalf("modified wrapped key unwrapped")
 		}
 		if err != nil && !errors.Is(err, ErrIntegrity) && !errors.Is(err, ErrPolicy) {

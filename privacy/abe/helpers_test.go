@@ -75,3 +75,6 @@ func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
 	testfmt.Golden(t, goldenPath(name), got, *update)
 }
+
+// seq returns the n bytes start, start+1, ... (mod 256).
+func seq(start byte, n int) []byte { return testfmt.Seq(start, n) }

@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/almoner/almoner/privacy/integrity"
-	"github.com/almoner/almoner/privacy/internal/testfmt"
 )
 
 // TestFlippedByteIsIntegrityFailure: a flipped byte in a wrapped key is an
@@ -18,7 +17,7 @@ func TestFlippedByteIsIntegrityFailure(t *testing.T) {
 	f := mustFixture(t)
 	k := mustKey(t, f.stmarys, physician)
 	policy := "org: stmarys and (role: physician or role: nurse)"
-	w := mustWrap(t, f.stmarys.Public(), policy, testfmt.Seq(0x40, DataKeySize), rec, ver)
+	w := mustWrap(t, f.stmarys.Public(), policy, seq(0x40, DataKeySize), rec, ver)
 	marked, tried := 0, 0
 	hdr := 48 + len(rec)
 	for i := range w {

@@ -2,8 +2,6 @@ package envelope
 
 import (
 	"testing"
-
-	"github.com/almoner/almoner/privacy/internal/testfmt"
 )
 
 // Benchmarks use a 1 MiB FHIR bundle (synthea-1.json repeated) and one data
@@ -71,7 +69,7 @@ func BenchmarkUnwrap(b *testing.B) {
 
 // BenchmarkNewReaderKey is the one-off cost of expanding a reader's seed.
 func BenchmarkNewReaderKey(b *testing.B) {
-	seed := testfmt.Seq(0x40, ReaderSeedSize)
+	seed := seq(0x40, ReaderSeedSize)
 	for b.Loop() {
 		if _, err := NewReaderKey(seed); err != nil {
 			b.Fatal(err)

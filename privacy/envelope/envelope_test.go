@@ -9,8 +9,6 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
-
-	"github.com/almoner/almoner/privacy/internal/testfmt"
 )
 
 // assertNoSecrets fails if s contains any secret, raw, in hex (either case)
@@ -86,11 +84,11 @@ func TestDataKeyLifecycle(t *testing.T) {
 	if _, err := NewDataKey(bytes.NewReader(make([]byte, 31))); err == nil {
 		t.Fatal("short randomness accepted")
 	}
-	dk, err := NewDataKey(testfmt.NewSeq(5))
+	dk, err := NewDataKey(newSeq(5))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.Equal(dk.Bytes(), testfmt.Seq(5, 32)) {
+	if !bytes.Equal(dk.Bytes(), seq(5, 32)) {
 		t.Fatal("NewDataKey did not read its randomness")
 	}
 	back, err := DataKeyFromBytes(dk.Bytes())

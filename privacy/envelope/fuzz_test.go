@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"testing"
-
-	"github.com/almoner/almoner/privacy/internal/testfmt"
 )
 
 // Fuzz targets never panic on arbitrary bytes, fail only with the package's
@@ -26,7 +24,7 @@ func sealedSeeds(t testing.TB) [][]byte {
 		v  uint64
 		pt string
 	}{{"rec/0001", 3, `{"resourceType":"Observation","status":"final"}`}, {"r", 0, ""}, {"hospital-a/patient-17/labs", 1 << 40, "x"}} {
-		s, err := Seal(testfmt.NewSeq(0xa0), dk, c.id, c.v, []byte(c.pt))
+		s, err := Seal(newSeq(0xa0), dk, c.id, c.v, []byte(c.pt))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -42,7 +40,7 @@ func wrappedSeeds(t testing.TB) [][]byte {
 		reader, rec string
 		v           uint64
 	}{{"insurer-1/claims", "rec/0001", 3}, {"r", "x", 0}} {
-		w, err := Wrap(testfmt.NewSeq(0x80), rk.PublicKey(), c.reader, dk, c.rec, c.v)
+		w, err := Wrap(newSeq(0x80), rk.PublicKey(), c.reader, dk, c.rec, c.v)
 		if err != nil {
 			t.Fatal(err)
 		}

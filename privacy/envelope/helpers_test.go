@@ -13,7 +13,7 @@ var update = flag.Bool("update", false, "rewrite golden files in testdata/")
 
 func mustDataKey(t testing.TB, start byte) *DataKey {
 	t.Helper()
-	dk, err := DataKeyFromBytes(testfmt.Seq(start, DataKeySize))
+	dk, err := DataKeyFromBytes(seq(start, DataKeySize))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -22,7 +22,7 @@ func mustDataKey(t testing.TB, start byte) *DataKey {
 
 func mustReaderKey(t testing.TB, start byte) *ReaderKey {
 	t.Helper()
-	rk, err := NewReaderKey(testfmt.Seq(start, ReaderSeedSize))
+	rk, err := NewReaderKey(seq(start, ReaderSeedSize))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,3 +62,9 @@ func golden(t *testing.T, name string, got []byte) []byte {
 func flipAt(i int) func([]byte) []byte {
 	return func(b []byte) []byte { b[i] ^= 0x01; return b }
 }
+
+// seq returns the n bytes start, start+1, ... (mod 256).
+func seq(start byte, n int) []byte { return testfmt.Seq(start, n) }
+
+// newSeq is fixed "randomness" for golden-byte tests: start, start+1, ... (mod 256).
+func newSeq(start byte) *testfmt.SeqReader { return testfmt.NewSeq(start) }

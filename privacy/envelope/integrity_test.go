@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/almoner/almoner/privacy/integrity"
-	"github.com/almoner/almoner/privacy/internal/testfmt"
 )
 
 // TestFlippedByteIsIntegrityFailure: a flipped byte anywhere in a sealed
@@ -15,7 +14,7 @@ import (
 // ErrIntegrity.
 func TestFlippedByteIsIntegrityFailure(t *testing.T) {
 	dk := mustDataKey(t, 0x00)
-	sealed, err := Seal(testfmt.NewSeq(0xa0), dk, "rec/0001", 3, []byte("the patient's allergy list"))
+	sealed, err := Seal(newSeq(0xa0), dk, "rec/0001", 3, []byte("the patient's allergy list"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,8 +8,6 @@ import (
 	"errors"
 	"strings"
 	"testing"
-
-	"github.com/almoner/almoner/privacy/internal/testfmt"
 )
 
 func TestSealOpenRoundTrip(t *testing.T) {
@@ -75,14 +73,14 @@ func TestSealOpenFHIR(t *testing.T) {
 func TestRecordGolden(t *testing.T) {
 	dk := mustDataKey(t, 0x00)
 	pt := []byte(`{"resourceType":"Observation","status":"final"}`)
-	sealed, err := Seal(testfmt.NewSeq(0xa0), dk, "rec/0001", 3, pt)
+	sealed, err := Seal(newSeq(0xa0), dk, "rec/0001", 3, pt)
 	if err != nil {
 		t.Fatal(err)
 	}
 	// The header, written out by hand from the documented layout. The
 	// commitment is HKDF-Expand(SHA-256, dk, label, 32), which for one block
 	// is HMAC-SHA256(dk, label || 0x01).
-	mac := hmac.New(sha256.New, testfmt.Seq(0x00, 32))
+	mac := hmac.New(sha256.New, seq(0x00, 32))
 	mac.Write([]byte("almoner/envelope/record/v1/key commitment\x01"))
 	wantHdr := "414c4d52" + "01" + "01" + "0008" + hex.EncodeToString([]byte("rec/0001")) +
 		"0000000000000003" + "a0a1a2a3a4a5a6a7a8a9aaab" + hex.EncodeToString(mac.Sum(nil))
@@ -99,7 +97,7 @@ func TestRecordGolden(t *testing.T) {
 func TestOpenRefusesTampering(t *testing.T) {
 	dk := mustDataKey(t, 0x00)
 	pt := []byte("the patient's allergy list")
-	sealed, err := Seal(testfmt.NewSeq(0xa0), dk, "rec/0001", 3, pt)
+	sealed, err := Seal(newSeq(0xa0), dk, "rec/0001", 3, pt)
 	if err != nil {
 		t.Fatal(err)
 	}

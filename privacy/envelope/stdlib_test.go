@@ -3,8 +3,6 @@ package envelope
 import (
 	stdhpke "crypto/hpke"
 	"testing"
-
-	"github.com/almoner/almoner/privacy/internal/testfmt"
 )
 
 // TestInteropWithStdlibHPKE checks the wrapped-key format against a second,
@@ -12,7 +10,7 @@ import (
 // same KEM id 0x647a). A key wrapped here opens there, and a key sealed there
 // (with the same info and aad) unwraps here, including the golden bytes.
 func TestInteropWithStdlibHPKE(t *testing.T) {
-	seed := testfmt.Seq(0x40, ReaderSeedSize)
+	seed := seq(0x40, ReaderSeedSize)
 	kem := stdhpke.MLKEM768X25519()
 	if kem.ID() != uint16(WrapKEM) {
 		t.Fatalf("stdlib KEM id 0x%04x", kem.ID())
@@ -28,7 +26,7 @@ func TestInteropWithStdlibHPKE(t *testing.T) {
 	dk := mustDataKey(t, 0)
 
 	// circl -> stdlib, on the golden bytes.
-	w, err := Wrap(testfmt.NewSeq(0x80), rk.PublicKey(), "insurer-1/claims", dk, "rec/0001", 3)
+	w, err := Wrap(newSeq(0x80), rk.PublicKey(), "insurer-1/claims", dk, "rec/0001", 3)
 	if err != nil {
 		t.Fatal(err)
 	}

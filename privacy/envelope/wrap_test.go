@@ -9,8 +9,6 @@ import (
 
 	"github.com/cloudflare/circl/hpke"
 	"github.com/cloudflare/circl/kem/xwing"
-
-	"github.com/almoner/almoner/privacy/internal/testfmt"
 )
 
 // TestXWingKeysWithHPKE checks that the keys dev key files derive with
@@ -18,7 +16,7 @@ import (
 // 1216-byte public key unmarshals, and the private key from the same seed
 // decapsulates.
 func TestXWingKeysWithHPKE(t *testing.T) {
-	seed := testfmt.Seq(0x40, xwing.SeedSize)
+	seed := seq(0x40, xwing.SeedSize)
 	packedSK, packedPK := xwing.DeriveKeyPairPacked(seed)
 	if len(packedPK) != 1216 || len(packedSK) != 32 || !bytes.Equal(packedSK, seed) {
 		t.Fatalf("packed sizes %d/%d; packed private key equals seed: %v", len(packedPK), len(packedSK), bytes.Equal(packedSK, seed))
@@ -96,7 +94,7 @@ func TestWrapUnwrapRoundTrip(t *testing.T) {
 func TestWrapGolden(t *testing.T) {
 	rk := mustReaderKey(t, 0x40)
 	dk := mustDataKey(t, 0x00)
-	w, err := Wrap(testfmt.NewSeq(0x80), rk.PublicKey(), "insurer-1/claims", dk, "rec/0001", 3)
+	w, err := Wrap(newSeq(0x80), rk.PublicKey(), "insurer-1/claims", dk, "rec/0001", 3)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"strings"
 	"testing"
-
-	"github.com/almoner/almoner/privacy/internal/testfmt"
 )
 
 func TestOptionsValidate(t *testing.T) {
@@ -41,7 +39,7 @@ func TestOptionsValidate(t *testing.T) {
 }
 
 func TestSealUnseal(t *testing.T) {
-	secret := testfmt.Seq(0x80, 32)
+	secret := seq(0x80, 32)
 	pass := Passphrase([]byte("correct horse battery staple"))
 	org := mustOrgKey(t, "stmarys-2026", 0x10)
 	pw, err := Seal(testOptions(), pass, "node-sign", 2, secret)
@@ -141,7 +139,7 @@ func TestSealInvalid(t *testing.T) {
 func TestTamper(t *testing.T) {
 	pass := Passphrase([]byte("pw"))
 	const id = "node-sign"
-	e, err := Seal(testOptions(), pass, id, 1, testfmt.Seq(0x80, 32))
+	e, err := Seal(testOptions(), pass, id, 1, seq(0x80, 32))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -203,7 +201,7 @@ func TestTamper(t *testing.T) {
 // TestGolden pins both entry layouts, byte for byte, and checks that the
 // pinned bytes still open.
 func TestGolden(t *testing.T) {
-	secret := testfmt.Seq(0x80, 32)
+	secret := seq(0x80, 32)
 	tests := []struct {
 		name string
 		p    Protector
@@ -214,7 +212,7 @@ func TestGolden(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			opts := testOptions()
-			opts.Rand = testfmt.NewSeq(0xa0)
+			opts.Rand = newSeq(0xa0)
 			e, err := Seal(opts, tt.p, "node-sign", 7, secret)
 			if err != nil {
 				t.Fatal(err)

@@ -4,14 +4,12 @@ import (
 	"bytes"
 	"errors"
 	"testing"
-
-	"github.com/almoner/almoner/privacy/internal/testfmt"
 )
 
 func fuzzSeeds(f *testing.F) (pwEntry, orgEntry []byte, org *OrgKey) {
 	org = mustOrgKey(f, "org-1", 0x10)
 	opts := testOptions()
-	opts.Rand = testfmt.NewSeq(1)
+	opts.Rand = newSeq(1)
 	pwEntry, err := Seal(opts, Passphrase([]byte("pw")), "k", 1, []byte("secret"))
 	if err != nil {
 		f.Fatal(err)

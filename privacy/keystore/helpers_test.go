@@ -17,7 +17,7 @@ func testOptions() Options { return Options{KDF: weakKDF, InsecureWeakKDF: true}
 
 func mustOrgKey(t testing.TB, id string, start byte) *OrgKey {
 	t.Helper()
-	k, err := NewOrgKey(id, testfmt.Seq(start, OrgKeySize))
+	k, err := NewOrgKey(id, seq(start, OrgKeySize))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,3 +38,9 @@ func golden(t *testing.T, name string, got []byte) []byte {
 	t.Helper()
 	return testfmt.Golden(t, filepath.Join("testdata", name), got, *update)
 }
+
+// seq returns the n bytes start, start+1, ... (mod 256).
+func seq(start byte, n int) []byte { return testfmt.Seq(start, n) }
+
+// newSeq is fixed "randomness" for golden-byte tests: start, start+1, ... (mod 256).
+func newSeq(start byte) *testfmt.SeqReader { return testfmt.NewSeq(start) }

@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/almoner/almoner/privacy/integrity"
-	"github.com/almoner/almoner/privacy/internal/testfmt"
 )
 
 // TestFlippedByteIsIntegrityFailure: a flipped byte anywhere in an entry is
@@ -16,7 +15,7 @@ import (
 func TestFlippedByteIsIntegrityFailure(t *testing.T) {
 	pass := Passphrase([]byte("pw"))
 	const id = "node-sign"
-	e, err := Seal(testOptions(), pass, id, 1, testfmt.Seq(0x80, 32))
+	e, err := Seal(testOptions(), pass, id, 1, seq(0x80, 32))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,8 +10,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/almoner/almoner/privacy/internal/testfmt"
 )
 
 // TestNoSecretsInErrorsOrLogs drives every failure path it can with a known
@@ -21,7 +19,7 @@ func TestNoSecretsInErrorsOrLogs(t *testing.T) {
 	secret := []byte("SECRET-SEED-0123456789abcdefghij")
 	passBytes := []byte("hunter2-correct-horse")
 	wrongBytes := []byte("hunter3-wrong-horse")
-	orgBytes := testfmt.Seq(0xc0, OrgKeySize)
+	orgBytes := seq(0xc0, OrgKeySize)
 	var logBuf bytes.Buffer
 	opts := testOptions()
 	opts.Logger = slog.New(slog.NewJSONHandler(&logBuf, &slog.HandlerOptions{Level: slog.LevelDebug}))

@@ -10,8 +10,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-
-	"github.com/almoner/almoner/privacy/internal/testfmt"
 )
 
 func TestParseRef(t *testing.T) {
@@ -64,7 +62,7 @@ func get(t *testing.T, s *Store, ref string, p Protector) []byte {
 func TestStoreLifecycle(t *testing.T) {
 	s := mustStore(t)
 	pw := Passphrase([]byte("old passphrase"))
-	v1, v2, v3 := testfmt.Seq(0x01, 32), testfmt.Seq(0x21, 32), testfmt.Seq(0x41, 32)
+	v1, v2, v3 := seq(0x01, 32), seq(0x21, 32), seq(0x41, 32)
 
 	if err := s.Put("node-sign", v1, pw); err != nil {
 		t.Fatal(err)
@@ -137,7 +135,7 @@ func TestStoreLifecycle(t *testing.T) {
 		t.Fatalf("current after second rotation = %x", got)
 	}
 
-	if err := s.Put("abe.stmarys", testfmt.Seq(0x61, 100), pw); err != nil {
+	if err := s.Put("abe.stmarys", seq(0x61, 100), pw); err != nil {
 		t.Fatal(err)
 	}
 	list, err := s.List()
@@ -201,15 +199,15 @@ func TestStoreLifecycle(t *testing.T) {
 func TestRewrapResume(t *testing.T) {
 	s := mustStore(t)
 	oldPw, newPw := Passphrase([]byte("old")), Passphrase([]byte("new"))
-	if err := s.Put("k", testfmt.Seq(1, 32), oldPw); err != nil {
+	if err := s.Put("k", seq(1, 32), oldPw); err != nil {
 		t.Fatal(err)
 	}
 	for i := range 2 {
-		if _, err := s.Rotate("k", testfmt.Seq(byte(i+2), 32), oldPw); err != nil {
+		if _, err := s.Rotate("k", seq(byte(i+2), 32), oldPw); err != nil {
 			t.Fatal(err)
 		}
 	}
-	e, err := Seal(s.opts, newPw, "k", 1, testfmt.Seq(1, 32))
+	e, err := Seal(s.opts, newPw, "k", 1, seq(1, 32))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -220,7 +218,7 @@ func TestRewrapResume(t *testing.T) {
 		t.Fatalf("resumed Rewrap: %v", err)
 	}
 	for v := uint32(1); v <= 3; v++ {
-		if got := get(t, s, Ref("k", v), newPw); !bytes.Equal(got, testfmt.Seq(byte(v), 32)) {
+		if got := get(t, s, Ref("k", v), newPw); !bytes.Equal(got, seq(byte(v), 32)) {
 			t.Fatalf("k@v%d = %x", v, got)
 		}
 	}
@@ -229,7 +227,7 @@ func TestRewrapResume(t *testing.T) {
 func TestStoreIntegrity(t *testing.T) {
 	s := mustStore(t)
 	pw := Passphrase([]byte("pw"))
-	if err := s.Put("alpha", testfmt.Seq(1, 32), pw); err != nil {
+	if err := s.Put("alpha", seq(1, 32), pw); err != nil {
 		t.Fatal(err)
 	}
 	b, err := os.ReadFile(filepath.Join(s.Dir(), "alpha@v1.key"))
@@ -272,7 +270,7 @@ func TestStorePermissions(t *testing.T) {
 	}
 	s := mustStore(t)
 	pw := Passphrase([]byte("pw"))
-	if err := s.Put("k", testfmt.Seq(1, 32), pw); err != nil {
+	if err := s.Put("k", seq(1, 32), pw); err != nil {
 		t.Fatal(err)
 	}
 	path := filepath.Join(s.Dir(), "k@v1.key")
@@ -302,7 +300,7 @@ func TestStorePermissions(t *testing.T) {
 func TestConcurrent(t *testing.T) {
 	s := mustStore(t)
 	pw := Passphrase([]byte("pw"))
-	if err := s.Put("k", testfmt.Seq(0, 32), pw); err != nil {
+	if err := s.Put("k", seq(0, 32), pw); err != nil {
 		t.Fatal(err)
 	}
 	// A second Store on the same directory races with the first.
@@ -319,7 +317,7 @@ func TestConcurrent(t *testing.T) {
 		}
 		wg.Go(func() {
 			for j := range 3 {
-				if _, err := st.Rotate("k", testfmt.Seq(byte(i*3+j), 32), pw); err != nil && !errors.Is(err, ErrExists) {
+				if _, err := st.Rotate("k", seq(byte(i*3+j), 32), pw); err != nil && !errors.Is(err, ErrExists) {
 					errs <- err
 				}
 				if _, err := st.Get("k", pw); err != nil {
