@@ -5,21 +5,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/syndtr/goleveldb/leveldb/util"
 
 	"github.com/almoner/almoner/consortium-node/api"
 	"github.com/almoner/almoner/consortium-node/api/client"
 	"github.com/almoner/almoner/consortium-node/contracts/consent"
 	"github.com/almoner/almoner/consortium-node/contracts/record"
 	"github.com/almoner/almoner/consortium-node/genesis"
-	"github.com/almoner/almoner/consortium-node/internal/store"
 	"github.com/almoner/almoner/consortium-node/tx"
 	"github.com/almoner/almoner/privacy/envelope"
 )
@@ -65,11 +60,7 @@ func TestMedicalRecordPrivacyAcrossNodes(t *testing.T) {
 	t.Logf("4 nodes up in %v", time.Since(start).Round(time.Millisecond))
 	ctx := context.Background()
 
-	plaintext, err := os.ReadFile("../../shared/fhir/synthea-1.json")
-	if err != nil {
-		t.Logf("shared FHIR data not found (%v); using a generated bundle", err)
-		plaintext = []byte(`{"resourceType":"Bundle","entry":[{"resource":{"resourceType":"Patient","name":[{"family":"Zyxwvutsrq","given":["Ana"]}],"birthDate":"1961-07-14"}}]}`)
-	}
+	plaintext := fhirRecord(t)
 	clerk, ana, adjuster, doctor := loadActor(t, home, "stmarys/clerk"), loadActor(t, home, "stmarys/patient-ana"),
 		loadActor(t, home, "acme/adjuster"), loadActor(t, home, "stmarys/dr-lee")
 	custodian := g.Nodes[sm]
@@ -325,17 +316,7 @@ func TestMedicalRecordPrivacyAcrossNodes(t *testing.T) {
 	// Crypto-shredding: the custodian's store holds nothing of the record
 	// but the erasure tombstone; no other node ever held any of it.
 	for i, nd := range c.nodes {
-		db, err := store.OpenDB(filepath.Join(home, "data", nd.id, "db"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		it := db.NewIterator(util.BytesPrefix([]byte("p/")), nil)
-		var left []string
-		for it.Next() {
-			left = append(left, string(it.Key()))
-		}
-		it.Release()
-		db.Close()
+		left := privateKeysLeft(t, home, nd.id)
 		wantLeft := ""
 		if i == sm {
 			wantLeft = "p/erased/rec-1"
@@ -359,21 +340,8 @@ func TestMedicalRecordPrivacyAcrossNodes(t *testing.T) {
 	if cl := faultTail(c.nodes[sm].logPath, 1000, 1<<20); !strings.Contains(cl, "released a record") || !strings.Contains(cl, "erased a record") {
 		t.Fatalf("the custodian's log does not show the release and the erasure:\n%s", faultTail(c.nodes[sm].logPath, 40, 6000))
 	}
-	seed := rand.Uint64()
-	r := rand.New(rand.NewPCG(seed, seed))
 	haystack := ledgerBytes.String() + logs.String() + strings.Join(errs, "\n")
-	probes := 0
-	for i := 0; i < 200; i++ {
-		off := r.IntN(len(plaintext) - 24)
-		probe := string(plaintext[off : off+24])
-		if strings.TrimSpace(probe) == "" || strings.Count(probe, " ") > 12 {
-			continue
-		}
-		probes++
-		if strings.Contains(haystack, probe) {
-			t.Fatalf("plaintext found outside the encrypted store (seed %d, offset %d): %q", seed, off, probe)
-		}
-	}
+	probes, seed := scanForPlaintext(t, plaintext, haystack)
 	t.Logf("plaintext scan (seed %d): %d probes over %d bytes of ledger, logs and errors found nothing; %v", seed, probes, len(haystack),
 		time.Since(start).Round(time.Millisecond))
 }

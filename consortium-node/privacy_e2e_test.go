@@ -52,6 +52,56 @@ func loadActor(t *testing.T, home, id string) actor {
 	return actor{id: id, sign: sk, enc: ek}
 }
 
+// fhirRecord is the record the privacy journeys keep: the shared synthetic FHIR bundle, or a small generated one
+// when the shared data is not there.
+func fhirRecord(t *testing.T) []byte {
+	t.Helper()
+	plaintext, err := os.ReadFile("../../shared/fhir/synthea-1.json")
+	if err != nil {
+		t.Logf("shared FHIR data not found (%v); using a generated bundle", err)
+		plaintext = []byte(`{"resourceType":"Bundle","entry":[{"resource":{"resourceType":"Patient",` +
+			`"name":[{"family":"Zyxwvutsrq","given":["Ana"]}],"birthDate":"1961-07-14"}}]}`)
+	}
+	return plaintext
+}
+
+// privateKeysLeft lists the private-store keys ("p/...") in the database of node id, stopped, under home.
+func privateKeysLeft(t *testing.T, home, id string) []string {
+	t.Helper()
+	db, err := store.OpenDB(filepath.Join(home, "data", id, "db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	it := db.NewIterator(util.BytesPrefix([]byte("p/")), nil)
+	defer it.Release()
+	var left []string
+	for it.Next() {
+		left = append(left, string(it.Key()))
+	}
+	return left
+}
+
+// scanForPlaintext probes haystack with 200 random 24-byte windows of plaintext (skipping blank ones) and fails
+// the test, naming the seed, if one is there; it returns how many windows it probed and the seed.
+func scanForPlaintext(t *testing.T, plaintext []byte, haystack string) (probes int, seed uint64) {
+	t.Helper()
+	seed = rand.Uint64()
+	r := rand.New(rand.NewPCG(seed, seed))
+	for range 200 {
+		off := r.IntN(len(plaintext) - 24)
+		probe := string(plaintext[off : off+24])
+		if strings.TrimSpace(probe) == "" || strings.Count(probe, " ") > 12 {
+			continue
+		}
+		probes++
+		if strings.Contains(haystack, probe) {
+			t.Fatalf("plaintext found outside the encrypted store (seed %d, offset %d): %q", seed, off, probe)
+		}
+	}
+	return probes, seed
+}
+
 // sealForNode encrypts plaintext as version 1 of record rec-1 for the custodian node and returns the clerk's
 // upload request, not yet signed, and the ciphertext. Before the caller uploads it, it checks that upload
 // refuses a tampered ciphertext (409), an upload by the insurer (403) and a request changed after the clerk
@@ -112,11 +162,7 @@ func TestMedicalRecordPrivacyEndToEnd(t *testing.T) {
 	defer cl.Close()
 	ctx := context.Background()
 
-	plaintext, err := os.ReadFile("../../shared/fhir/synthea-1.json")
-	if err != nil {
-		t.Logf("shared FHIR data not found (%v); using a generated bundle", err)
-		plaintext = []byte(`{"resourceType":"Bundle","entry":[{"resource":{"resourceType":"Patient","name":[{"family":"Zyxwvutsrq","given":["Ana"]}],"birthDate":"1961-07-14"}}]}`)
-	}
+	plaintext := fhirRecord(t)
 	clerk, ana, adjuster, doctor := loadActor(t, home, "stmarys/clerk"), loadActor(t, home, "stmarys/patient-ana"),
 		loadActor(t, home, "acme/adjuster"), loadActor(t, home, "stmarys/dr-lee")
 	node := g.Nodes[0]
@@ -266,34 +312,11 @@ func TestMedicalRecordPrivacyEndToEnd(t *testing.T) {
 	logs := p.stderr.String()
 	// Crypto-shredding: nothing of the record is left in the node's store
 	// but the erasure tombstone.
-	db, err := store.OpenDB(filepath.Join(home, "data", node.ID, "db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	it := db.NewIterator(util.BytesPrefix([]byte("p/")), nil)
-	var left []string
-	for it.Next() {
-		left = append(left, string(it.Key()))
-	}
-	it.Release()
-	db.Close()
-	if strings.Join(left, ",") != "p/erased/rec-1" {
+	if left := privateKeysLeft(t, home, node.ID); strings.Join(left, ",") != "p/erased/rec-1" {
 		t.Fatalf("private store after erasure holds %v, want only the tombstone", left)
 	}
 
 	// 8. No plaintext anywhere: ledger (transactions and events), node log,
 	// errors. Probe with many windows of the record.
-	seed := rand.Uint64()
-	r := rand.New(rand.NewPCG(seed, seed))
-	haystack := ledgerBytes.String() + logs + strings.Join(errs, "\n")
-	for i := 0; i < 200; i++ {
-		off := r.IntN(len(plaintext) - 24)
-		probe := string(plaintext[off : off+24])
-		if strings.TrimSpace(probe) == "" || strings.Count(probe, " ") > 12 {
-			continue
-		}
-		if strings.Contains(haystack, probe) {
-			t.Fatalf("plaintext found outside the encrypted store (seed %d, offset %d): %q", seed, off, probe)
-		}
-	}
+	scanForPlaintext(t, plaintext, ledgerBytes.String()+logs+strings.Join(errs, "\n"))
 }
