@@ -274,6 +274,27 @@ func (s *submitter) maxHeight() uint64 {
 	return s.maxH
 }
 
+// addMember signs and encodes stmarys/admin's identity.add_member of member (a patient, with the submitter's
+// keys) with nonce and expiry.
+func (s *submitter) addMember(member string, nonce, expiry uint64) ([]byte, error) {
+	body := tx.Body{ChainID: s.chainID, Sender: "stmarys/admin", Nonce: nonce, Expiry: expiry,
+		Call: tx.Call{Contract: identity.Name, Method: "add_member", Args: tx.Args{
+			tx.String("id", member),
+			tx.Strings("roles", []string{identity.RolePatient}),
+			tx.String("sign_key", s.signKey),
+			tx.String("enc_key", s.encKey),
+		}}}
+	st, err := tx.Sign(body, s.admin)
+	if err != nil {
+		return nil, fmt.Errorf("sign: %w", err)
+	}
+	raw, err := st.Encode()
+	if err != nil {
+		return nil, fmt.Errorf("encode: %w", err)
+	}
+	return raw, nil
+}
+
 const batchSize = 8
 
 // run submits batches until ctx ends or the node goes away.
@@ -283,21 +304,10 @@ func (s *submitter) run(ctx context.Context, cl nodeClient, round, worker int) {
 		ids := make([]tx.ID, batchSize)
 		for i := range raws {
 			n := s.nonce.Add(1)
-			body := tx.Body{ChainID: s.chainID, Sender: "stmarys/admin", Nonce: n, Expiry: s.height.Load() + 500,
-				Call: tx.Call{Contract: identity.Name, Method: "add_member", Args: tx.Args{
-					tx.String("id", fmt.Sprintf("stmarys/m-%d-%d", round, n)),
-					tx.Strings("roles", []string{identity.RolePatient}),
-					tx.String("sign_key", s.signKey),
-					tx.String("enc_key", s.encKey),
-				}}}
-			st, err := tx.Sign(body, s.admin)
+			var err error
+			raws[i], err = s.addMember(fmt.Sprintf("stmarys/m-%d-%d", round, n), n, s.height.Load()+500)
 			if err != nil {
-				s.t.Errorf("sign: %v", err)
-				return
-			}
-			raws[i], err = st.Encode()
-			if err != nil {
-				s.t.Errorf("encode: %v", err)
+				s.t.Error(err)
 				return
 			}
 			ids[i] = tx.HashID(raws[i])

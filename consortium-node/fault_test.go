@@ -24,7 +24,6 @@ import (
 
 	"github.com/almoner/almoner/consortium-node/api"
 	"github.com/almoner/almoner/consortium-node/api/client"
-	"github.com/almoner/almoner/consortium-node/contracts/identity"
 	"github.com/almoner/almoner/consortium-node/genesis"
 	"github.com/almoner/almoner/consortium-node/ledger"
 	"github.com/almoner/almoner/consortium-node/tx"
@@ -698,25 +697,13 @@ func (c *faultCluster) newTxs(tag string, n int) []*faultTx {
 }
 
 func (c *faultCluster) makeTxs(tag string, n int) ([]*faultTx, error) {
-	s := c.keys
 	out := make([]*faultTx, n)
 	for i := range out {
 		nonce := c.nonce.Add(1)
 		member := fmt.Sprintf("stmarys/f-%s-%d", tag, nonce)
-		body := tx.Body{ChainID: s.chainID, Sender: "stmarys/admin", Nonce: nonce, Expiry: c.height.Load() + 500,
-			Call: tx.Call{Contract: identity.Name, Method: "add_member", Args: tx.Args{
-				tx.String("id", member),
-				tx.Strings("roles", []string{identity.RolePatient}),
-				tx.String("sign_key", s.signKey),
-				tx.String("enc_key", s.encKey),
-			}}}
-		st, err := tx.Sign(body, s.admin)
+		raw, err := c.keys.addMember(member, nonce, c.height.Load()+500)
 		if err != nil {
-			return nil, fmt.Errorf("sign: %w", err)
-		}
-		raw, err := st.Encode()
-		if err != nil {
-			return nil, fmt.Errorf("encode: %w", err)
+			return nil, err
 		}
 		out[i] = &faultTx{id: tx.HashID(raw), raw: raw, member: member}
 	}

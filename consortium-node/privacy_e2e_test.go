@@ -52,6 +52,42 @@ func loadActor(t *testing.T, home, id string) actor {
 	return actor{id: id, sign: sk, enc: ek}
 }
 
+// blockReader reads committed blocks (a node's API client).
+type blockReader interface {
+	Block(ctx context.Context, height uint64) (*api.Block, error)
+}
+
+// checkAccessTrail reads blocks 0 to head and checks that record rec-1's audit trail is the insurer's refused,
+// granted and refused access, in that order; it returns every transaction and event of those blocks as text, for
+// the plaintext scan.
+func checkAccessTrail(t *testing.T, cl blockReader, head uint64) string {
+	t.Helper()
+	var trail []string
+	var ledgerBytes bytes.Buffer
+	for h := uint64(0); h <= head; h++ {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		b, err := cl.Block(ctx, h)
+		cancel()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, r := range b.Receipts {
+			ledgerBytes.Write(b.Txs[i].Raw)
+			for _, e := range r.Events {
+				fmt.Fprintf(&ledgerBytes, "%v", e)
+				if e.Contract == record.Name && strings.HasPrefix(e.Type, "access_") && e.Attr("record") == "rec-1" {
+					trail = append(trail, e.Type+":"+e.Attr("reader"))
+				}
+			}
+		}
+	}
+	want := []string{"access_refused:acme/adjuster", "access_granted:acme/adjuster", "access_refused:acme/adjuster"}
+	if strings.Join(trail, " ") != strings.Join(want, " ") {
+		t.Fatalf("audit trail %v, want %v", trail, want)
+	}
+	return ledgerBytes.String()
+}
+
 // fhirRecord is the record the privacy journeys keep: the shared synthetic FHIR bundle, or a small generated one
 // when the shared data is not there.
 func fhirRecord(t *testing.T) []byte {
@@ -268,28 +304,7 @@ func TestMedicalRecordPrivacyEndToEnd(t *testing.T) {
 	}
 
 	// 6. The audit trail shows both refusals and the granted access, in order.
-	var trail []string
-	head := mustStatus(t, cl).Height
-	var ledgerBytes bytes.Buffer
-	for h := uint64(0); h <= head; h++ {
-		b, err := cl.Block(ctx, h)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for i, r := range b.Receipts {
-			ledgerBytes.Write(b.Txs[i].Raw)
-			for _, e := range r.Events {
-				fmt.Fprintf(&ledgerBytes, "%v", e)
-				if e.Contract == record.Name && strings.HasPrefix(e.Type, "access_") && e.Attr("record") == "rec-1" {
-					trail = append(trail, e.Type+":"+e.Attr("reader"))
-				}
-			}
-		}
-	}
-	want := []string{"access_refused:acme/adjuster", "access_granted:acme/adjuster", "access_refused:acme/adjuster"}
-	if strings.Join(trail, " ") != strings.Join(want, " ") {
-		t.Fatalf("audit trail %v, want %v", trail, want)
-	}
+	ledgerBytes := checkAccessTrail(t, cl, mustStatus(t, cl).Height)
 
 	// 7. Erasure: a physician's emergency access works until the patient
 	// erases the record; afterwards nobody can read it.
@@ -318,5 +333,5 @@ func TestMedicalRecordPrivacyEndToEnd(t *testing.T) {
 
 	// 8. No plaintext anywhere: ledger (transactions and events), node log,
 	// errors. Probe with many windows of the record.
-	scanForPlaintext(t, plaintext, ledgerBytes.String()+logs+strings.Join(errs, "\n"))
+	scanForPlaintext(t, plaintext, ledgerBytes+logs+strings.Join(errs, "\n"))
 }
