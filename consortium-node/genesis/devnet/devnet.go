@@ -128,7 +128,7 @@ func Create(dir string, o Options) (*genesis.File, error) {
 	}
 	members := make([]Account, 0, len(Members)+len(o.ExtraMembers))
 	for _, m := range Members {
-		if slices.ContainsFunc(orgs, func(g identity.Org) bool { return g.ID == identity.OrgOf(m.ID) }) {
+		if slices.ContainsFunc(orgs, func(g identity.Org) bool { return g.ID == memberid.OrgOf(m.ID) }) {
 			members = append(members, Account(m))
 		}
 	}

@@ -137,9 +137,6 @@ type Member struct {
 // HasRole reports whether m has role r.
 func (m *Member) HasRole(r string) bool { return slices.Contains(m.Roles, r) }
 
-// OrgOf returns the organisation part of a member id.
-func OrgOf(memberID string) string { return memberid.OrgOf(memberID) }
-
 // ValidateID checks an organisation id (name == "") or a member id.
 func ValidateID(id string, member bool) error {
 	if len(id) < 2 || len(id) > 128 {
@@ -210,8 +207,8 @@ func (m *Member) Validate() error {
 	if err := ValidateID(m.ID, true); err != nil {
 		return err
 	}
-	if OrgOf(m.ID) != m.Org {
-		return fmt.Errorf("%w: member %q must belong to organisation %q", contracts.ErrInvalid, m.ID, OrgOf(m.ID))
+	if memberid.OrgOf(m.ID) != m.Org {
+		return fmt.Errorf("%w: member %q must belong to organisation %q", contracts.ErrInvalid, m.ID, memberid.OrgOf(m.ID))
 	}
 	if err := ValidateRoles(m.Roles); err != nil {
 		return err
