@@ -138,14 +138,7 @@ func (c nodeClient) Close() { c.tr.CloseIdleConnections() }
 // consortium admin (stmarys/admin), whom the policy lets follow the chain.
 func devClient(t testing.TB, home, addr string, hc *http.Client) *client.Client {
 	t.Helper()
-	kf, err := genesis.LoadKeyFile(genesis.KeyPath(home, "stmarys/admin"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, err := kf.SignKey()
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, key := signKeyFile(t, home, "stmarys/admin")
 	cl := client.New(addr, hc)
 	cl.Authenticate("stmarys/admin", key)
 	return cl
@@ -233,14 +226,7 @@ type submitter struct {
 
 func newSubmitter(t *testing.T, home string, g *genesis.File) *submitter {
 	t.Helper()
-	kf, err := genesis.LoadKeyFile(genesis.KeyPath(home, "stmarys/admin"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	admin, err := kf.SignKey()
-	if err != nil {
-		t.Fatal(err)
-	}
+	kf, admin := signKeyFile(t, home, "stmarys/admin")
 	ek, err := kf.EncryptionKey()
 	if err != nil {
 		t.Fatal(err)

@@ -20,6 +20,8 @@ import (
 	"time"
 
 	"github.com/almoner/almoner/consortium-node/api/client"
+	"github.com/almoner/almoner/consortium-node/genesis"
+	"github.com/almoner/almoner/privacy/sign"
 )
 
 // buildDaemon builds the consortium-node binary into dir.
@@ -213,4 +215,18 @@ func statusCode(err error) int {
 		return ce.StatusCode
 	}
 	return 0
+}
+
+// signKeyFile loads member or node id's key file from the dev consortium in home and its signing key.
+func signKeyFile(t testing.TB, home, id string) (*genesis.KeyFile, *sign.PrivateKey) {
+	t.Helper()
+	kf, err := genesis.LoadKeyFile(genesis.KeyPath(home, id))
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := kf.SignKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return kf, key
 }

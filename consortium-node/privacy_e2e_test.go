@@ -33,14 +33,7 @@ type actor struct {
 
 func loadActor(t *testing.T, home, id string) actor {
 	t.Helper()
-	kf, err := genesis.LoadKeyFile(genesis.KeyPath(home, id))
-	if err != nil {
-		t.Fatal(err)
-	}
-	sk, err := kf.SignKey()
-	if err != nil {
-		t.Fatal(err)
-	}
+	kf, sk := signKeyFile(t, home, id)
 	seed, err := hex.DecodeString(kf.EncSeed)
 	if err != nil {
 		t.Fatal(err)
