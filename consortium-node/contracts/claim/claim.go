@@ -15,6 +15,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
 	"github.com/almoner/almoner/consortium-node/contracts/record"
 	"github.com/almoner/almoner/consortium-node/ledger"
+	"github.com/almoner/almoner/consortium-node/money"
 	"github.com/almoner/almoner/consortium-node/tx"
 )
 
@@ -828,7 +829,8 @@ func pay(ctx contracts.Context, args tx.Args) error {
 		return fmt.Errorf("%w: payment_ref must be 1 to %d of A-Z, a-z, 0-9, '-', '_', '.', '/'", contracts.ErrInvalid, MaxPaymentRefLen)
 	}
 	if approved := c.Approved(); amount != approved {
-		return fmt.Errorf("%w: amount %d is not the approved total %d %s", contracts.ErrInvalid, amount, approved, c.Currency)
+		return fmt.Errorf("%w: amount %s %s is not the approved total %s %s", contracts.ErrInvalid,
+			money.Decimal(amount, c.Currency), c.Currency, money.Decimal(approved, c.Currency), c.Currency)
 	}
 	c.Status, c.PaymentRef, c.PaidAmount, c.Heights.Paid = StatusPaid, ref, amount, ctx.Height()
 	if err := put(ctx, c); err != nil {

@@ -13,6 +13,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/contracts/claim"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
 	"github.com/almoner/almoner/consortium-node/ledger"
+	"github.com/almoner/almoner/consortium-node/money"
 	"github.com/almoner/almoner/consortium-node/tx"
 )
 
@@ -478,7 +479,8 @@ func give(ctx contracts.Context, args tx.Args) error {
 		return contracts.InvalidArg(err)
 	}
 	if amount == 0 || amount > MaxAmount {
-		return fmt.Errorf("%w: amount must be 1 to %d minor units of %s", contracts.ErrInvalid, uint64(MaxAmount), c.Currency)
+		return fmt.Errorf("%w: amount must be more than 0 and at most %s %s", contracts.ErrInvalid,
+			money.Decimal(uint64(MaxAmount), c.Currency), c.Currency)
 	}
 	g := &Gift{ID: ctx.TxID().String(), Campaign: c.ID, Donor: ctx.Caller(), Amount: amount, Currency: c.Currency,
 		Allocations: []Allocation{}, Uses: []Use{}, Height: ctx.Height()}
@@ -512,7 +514,8 @@ func give(ctx contracts.Context, args tx.Args) error {
 			return fmt.Errorf("%w: milestone %d's deadline has passed; it takes no gifts (give to the campaign or another milestone)", contracts.ErrConflict, seq)
 		}
 		if amount > room(m) {
-			return fmt.Errorf("%w: milestone %d still needs %d %s; give at most that", contracts.ErrConflict, seq, room(m), c.Currency)
+			return fmt.Errorf("%w: milestone %d still needs %s %s; give at most that", contracts.ErrConflict, seq,
+				money.Decimal(room(m), c.Currency), c.Currency)
 		}
 		g.Allocations = append(g.Allocations, Allocation{Milestone: seq, Amount: amount, Earmarked: true, Left: amount})
 	} else {
@@ -521,7 +524,8 @@ func give(ctx contracts.Context, args tx.Args) error {
 			total += room(&c.Milestones[i])
 		}
 		if amount > total {
-			return fmt.Errorf("%w: campaign %q still needs %d %s; give at most that", contracts.ErrConflict, c.ID, total, c.Currency)
+			return fmt.Errorf("%w: campaign %q still needs %s %s; give at most that", contracts.ErrConflict, c.ID,
+				money.Decimal(total, c.Currency), c.Currency)
 		}
 		left := amount
 		for i := range c.Milestones {
@@ -731,7 +735,8 @@ func disburse(ctx contracts.Context, args tx.Args) error {
 	}
 	avail := m.Funded - m.Disbursed - m.Refunded
 	if d.Amount == 0 || d.Amount > avail {
-		return fmt.Errorf("%w: milestone %d has %d %s released and undisbursed; disburse 1 to that", contracts.ErrConflict, m.Seq, avail, c.Currency)
+		return fmt.Errorf("%w: milestone %d has %s %s released and undisbursed; disburse at most that", contracts.ErrConflict,
+			m.Seq, money.Decimal(avail, c.Currency), c.Currency)
 	}
 	if _, exists := ctx.Get(disbKey(d.ID)); exists {
 		return fmt.Errorf("%w: disbursement %q already exists", contracts.ErrConflict, d.ID)

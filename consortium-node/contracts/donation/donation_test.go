@@ -135,7 +135,7 @@ func TestCampaignJourney(t *testing.T) {
 		t.Fatalf("gift 3 allocations %+v", a)
 	}
 	_, err = give(c, "hope/donor2", "heart", 300, 0)
-	wantErr(t, err, contracts.ErrConflict, "still needs 200")
+	wantErr(t, err, contracts.ErrConflict, "still needs 2.00 EUR")
 	g4, err := give(c, "hope/donor2", "heart", 200, 0)
 	must(t, err)
 	if k := campaign(t, c, "heart"); k.Status != donation.StatusFunded || k.Raised != 1500 {
@@ -164,7 +164,7 @@ func TestCampaignJourney(t *testing.T) {
 
 	// Only the charity's own officers disburse.
 	wantErr(t, disb("other/officer", "d-1", 1, 600), contracts.ErrDenied, "held by hope")
-	wantErr(t, disb("hope/officer", "d-1", 1, 1001), contracts.ErrConflict, "has 1000")
+	wantErr(t, disb("hope/officer", "d-1", 1, 1001), contracts.ErrConflict, "has 10.00 EUR")
 	must(t, disb("hope/officer", "d-1", 1, 600))
 	d, err := donation.LoadDisbursement(c.Reader(), "d-1")
 	must(t, err)
