@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"mime"
 	"net/http"
 	"net/url"
 	"strings"
@@ -358,6 +359,8 @@ func (c *Client) streamFrom(ctx context.Context, base string, next *uint64, hear
 	if err != nil {
 		return err
 	}
+	// The binary form where the node has it (docs/api.md); JSON otherwise.
+	req.Header.Set("Accept", api.StreamFramesType+", application/x-ndjson;q=0.5")
 	c.sign(req)
 	var idled atomic.Bool
 	alive := func() {}
@@ -375,7 +378,47 @@ func (c *Client) streamFrom(ctx context.Context, base string, next *uint64, hear
 		data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<16))
 		return &Error{StatusCode: resp.StatusCode, Message: strings.TrimSpace(string(data))}
 	}
-	sc := bufio.NewScanner(resp.Body)
+	deliver := func(b *api.Block) error {
+		if b.Header.Height != *next {
+			return fmt.Errorf("client: stream skipped from block %d to %d", *next, b.Header.Height)
+		}
+		*next++
+		return fn(b)
+	}
+	var err2 error
+	if ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); ct == api.StreamFramesType {
+		err2 = readFrames(resp.Body, alive, heard, deliver)
+	} else {
+		err2 = readLines(resp.Body, alive, heard, deliver)
+	}
+	var se *streamError
+	if errors.As(err2, &se) {
+		err2 = se.err // the connection broke: below
+	} else if err2 != nil {
+		return err2
+	}
+	switch err := err2; {
+	case ctx.Err() != nil:
+		return ctx.Err()
+	case idled.Load():
+		return unreachable(fmt.Errorf("client: stream from %s: nothing received for %s", base, c.idle))
+	case err != nil:
+		return unreachable(fmt.Errorf("client: stream from %s: %w", base, err))
+	default:
+		return unreachable(fmt.Errorf("client: stream from %s: the node ended it", base))
+	}
+}
+
+// streamError wraps a failure to read the stream (the connection), as
+// opposed to a bad block or fn's error.
+type streamError struct{ err error }
+
+func (e *streamError) Error() string { return e.err.Error() }
+
+// readLines reads the JSON stream: one api.Block per line, blank lines as
+// keep-alives. It returns nil when the stream ends cleanly.
+func readLines(body io.Reader, alive func(), heard *bool, deliver func(*api.Block) error) error {
+	sc := bufio.NewScanner(body)
 	sc.Buffer(make([]byte, 0, 1<<20), api.MaxBodyBytes*2)
 	for sc.Scan() {
 		alive()
@@ -391,22 +434,42 @@ func (c *Client) streamFrom(ctx context.Context, base string, next *uint64, hear
 		if err := b.Check(); err != nil {
 			return err
 		}
-		if b.Header.Height != *next {
-			return fmt.Errorf("client: stream skipped from block %d to %d", *next, b.Header.Height)
-		}
-		*next++
-		if err := fn(&b); err != nil {
+		if err := deliver(&b); err != nil {
 			return err
 		}
 	}
-	switch err := sc.Err(); {
-	case ctx.Err() != nil:
-		return ctx.Err()
-	case idled.Load():
-		return unreachable(fmt.Errorf("client: stream from %s: nothing received for %s", base, c.idle))
-	case err != nil:
-		return unreachable(fmt.Errorf("client: stream from %s: %w", base, err))
-	default:
-		return unreachable(fmt.Errorf("client: stream from %s: the node ended it", base))
+	if err := sc.Err(); err != nil {
+		return &streamError{err}
+	}
+	return nil
+}
+
+// readFrames reads the binary stream (api.StreamFramesType): a frame per
+// block, empty frames as keep-alives. It returns nil when the stream ends
+// cleanly between frames.
+func readFrames(body io.Reader, alive func(), heard *bool, deliver func(*api.Block) error) error {
+	br := bufio.NewReaderSize(body, 1<<16)
+	var buf []byte
+	for {
+		frame, err := api.ReadStreamFrame(br, buf)
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return &streamError{err}
+		}
+		buf = frame
+		alive()
+		*heard = true
+		if len(frame) == 0 {
+			continue // keep-alive
+		}
+		b, err := api.DecodeStreamBlock(frame)
+		if err != nil {
+			return fmt.Errorf("client: stream: %w", err)
+		}
+		if err := deliver(b); err != nil {
+			return err
+		}
 	}
 }

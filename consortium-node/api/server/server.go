@@ -342,7 +342,9 @@ func (s *server) blockByHash(w http.ResponseWriter, r *http.Request) {
 
 // stream writes committed blocks from ?from= (default: the next block) as
 // newline-delimited JSON, then follows new blocks until the client goes
-// away. Blank lines are keep-alives.
+// away. Blank lines are keep-alives. A client that accepts
+// api.StreamFramesType gets the binary form instead: length-prefixed CBOR
+// frames of the blocks as stored, empty frames as keep-alives.
 func (s *server) stream(w http.ResponseWriter, r *http.Request) {
 	next := s.chain.Head().Height + 1
 	if f := r.URL.Query().Get("from"); f != "" {
@@ -358,11 +360,22 @@ func (s *server) stream(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, r, errors.New("streaming unsupported"))
 		return
 	}
-	w.Header().Set("Content-Type", "application/x-ndjson")
+	frames := acceptsStreamFrames(r)
+	w.Header().Set("Vary", "Accept")
+	if frames {
+		w.Header().Set("Content-Type", api.StreamFramesType)
+	} else {
+		w.Header().Set("Content-Type", "application/x-ndjson")
+	}
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusOK)
 	fl.Flush()
 	enc := json.NewEncoder(w)
+	keepAlive := []byte("\n")
+	if frames {
+		keepAlive = []byte{0, 0, 0, 0}
+	}
+	var frame []byte
 	hb := time.NewTicker(s.cfg.Heartbeat)
 	defer hb.Stop()
 	for {
@@ -372,6 +385,18 @@ func (s *server) stream(w http.ResponseWriter, r *http.Request) {
 			if err != nil {
 				s.cfg.Logger.Error("stream: reading block", "height", next, "err", err)
 				return
+			}
+			if frames {
+				frame, err = api.AppendStreamFrame(frame[:0], b.Block, b.Receipts, b.Signatures)
+				if err != nil {
+					s.cfg.Logger.Error("stream: encoding block", "height", next, "err", err)
+					return
+				}
+				if _, err := w.Write(frame); err != nil {
+					return // client went away
+				}
+				next++
+				continue
 			}
 			out, err := api.NewBlock(b.Block, b.Receipts, b.Signatures)
 			if err != nil {
@@ -389,7 +414,7 @@ func (s *server) stream(w http.ResponseWriter, r *http.Request) {
 			return
 		case <-changed:
 		case <-hb.C:
-			if _, err := w.Write([]byte("\n")); err != nil {
+			if _, err := w.Write(keepAlive); err != nil {
 				return
 			}
 			fl.Flush()
@@ -530,4 +555,24 @@ func (s *server) expiring(w http.ResponseWriter, r *http.Request) {
 		keys = []api.ExpiringKey{}
 	}
 	writeJSON(w, http.StatusOK, keys)
+}
+
+// acceptsStreamFrames reports whether the request's Accept header names
+// the binary block stream (api.StreamFramesType) with a non-zero quality.
+func acceptsStreamFrames(r *http.Request) bool {
+	for _, h := range r.Header.Values("Accept") {
+		for _, part := range strings.Split(h, ",") {
+			mt, params, err := mime.ParseMediaType(strings.TrimSpace(part))
+			if err != nil || mt != api.StreamFramesType {
+				continue
+			}
+			if q, ok := params["q"]; ok {
+				if v, err := strconv.ParseFloat(q, 64); err != nil || v <= 0 {
+					continue
+				}
+			}
+			return true
+		}
+	}
+	return false
 }

@@ -981,6 +981,13 @@ func TestStream(t *testing.T) {
 		if b.Hash != want.Hash {
 			t.Errorf("streamed block %d hash %s, want %s", h, b.Hash, want.Hash)
 		}
+		// The client reads the binary form; it must give the very block
+		// the JSON API gives.
+		got, _ := json.Marshal(b)
+		wantJSON, _ := json.Marshal(want)
+		if !bytes.Equal(got, wantJSON) {
+			t.Errorf("streamed block %d:\n%s\nthe JSON API's:\n%s", h, got, wantJSON)
+		}
 	}
 	// Idle for a few heartbeats: keep-alive lines must not disturb it.
 	select {
@@ -1081,6 +1088,90 @@ func TestStreamRaw(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestStreamFramesRaw: a client that accepts the binary form gets
+// length-prefixed CBOR frames (an empty one as a keep-alive), each the
+// block the JSON stream would give.
+func TestStreamFramesRaw(t *testing.T) {
+	f := newFixture(t)
+	f.ready()
+	head := f.n.Head().Height
+	ctx, cancel := context.WithCancel(f.ctx())
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, f.srv.URL+"/v1/stream?from=0", nil)
+	id := f.g.Nodes[0].ID
+	req.Header.Set(api.AuthHeader, api.AuthValue(id, f.keys[id], http.MethodGet, "/v1/stream?from=0", time.Now(), nil))
+	req.Header.Set("Accept", "application/x-ndjson;q=0.5, "+api.StreamFramesType)
+	resp, err := f.srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != api.StreamFramesType {
+		t.Fatalf("stream answered %d %q", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	type frame struct {
+		data []byte
+		err  error
+	}
+	frames := make(chan frame, 16)
+	go func() {
+		for {
+			data, err := api.ReadStreamFrame(resp.Body, nil)
+			frames <- frame{data, err}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	next := func() []byte {
+		t.Helper()
+		select {
+		case fr := <-frames:
+			if fr.err != nil {
+				t.Fatal(fr.err)
+			}
+			return fr.data
+		case <-time.After(10 * time.Second):
+			t.Fatal("no frame")
+		}
+		return nil
+	}
+	for h := uint64(0); h <= head; h++ {
+		b, err := api.DecodeStreamBlock(next())
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := f.c.Block(f.ctx(), h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := json.Marshal(b)
+		wantJSON, _ := json.Marshal(want)
+		if !bytes.Equal(got, wantJSON) {
+			t.Fatalf("frame of block %d:\n%s\nthe JSON API's:\n%s", h, got, wantJSON)
+		}
+	}
+	if k := next(); len(k) != 0 { // nothing new: a keep-alive
+		t.Fatalf("a frame of %d bytes before any new commit, want a keep-alive", len(k))
+	}
+	// Accept without the binary type, or with q=0: JSON.
+	for _, accept := range []string{"", "application/json", api.StreamFramesType + ";q=0"} {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, f.srv.URL+"/v1/stream?from=0", nil)
+		req.Header.Set(api.AuthHeader, api.AuthValue(id, f.keys[id], http.MethodGet, "/v1/stream?from=0", time.Now(), nil))
+		if accept != "" {
+			req.Header.Set("Accept", accept)
+		}
+		resp, err := f.srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if ct := resp.Header.Get("Content-Type"); ct != "application/x-ndjson" {
+			t.Errorf("Accept %q: Content-Type %q, want application/x-ndjson", accept, ct)
+		}
+	}
 }
 
 func TestStatusAndGenesis(t *testing.T) {
