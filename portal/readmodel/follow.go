@@ -47,6 +47,17 @@ type FollowerConfig struct {
 	StatusEvery time.Duration
 	// OnLag, if set, is called with the lag after every change.
 	OnLag func(lag uint64)
+	// While the read model is behind the node's last known height, the
+	// follower applies up to CatchUpBlocks blocks (default 32; 1: one
+	// batch per block) and CatchUpTxs transactions (default 20,000) in
+	// one write batch, waiting up to CatchUpWait (default 100ms) for the
+	// next block of a batch. At the head every block is its own batch.
+	CatchUpBlocks int
+	CatchUpTxs    int
+	CatchUpWait   time.Duration
+	// Ahead is how many blocks the stream may decode ahead of the one
+	// being applied (default 64).
+	Ahead int
 }
 
 // Validate checks the config and fills defaults.
@@ -65,6 +76,18 @@ func (c *FollowerConfig) Validate() error {
 	}
 	if c.StatusEvery <= 0 {
 		c.StatusEvery = time.Second
+	}
+	if c.CatchUpBlocks <= 0 {
+		c.CatchUpBlocks = 32
+	}
+	if c.CatchUpTxs <= 0 {
+		c.CatchUpTxs = 20000
+	}
+	if c.CatchUpWait <= 0 {
+		c.CatchUpWait = 100 * time.Millisecond
+	}
+	if c.Ahead <= 0 {
+		c.Ahead = 64
 	}
 	return nil
 }
@@ -120,6 +143,9 @@ func (f *Follower) Run(ctx context.Context) error {
 	}
 }
 
+// follow streams blocks from the applied height on. The stream decodes
+// and checks blocks in its own goroutine, up to cfg.Ahead ahead of the
+// applier, so that decoding and applying overlap.
 func (f *Follower) follow(ctx context.Context) error {
 	s := f.cfg.Store
 	from := uint64(0)
@@ -132,23 +158,118 @@ func (f *Follower) follow(ctx context.Context) error {
 		}
 		f.genesis = g
 	}
-	return f.cfg.Source.Stream(ctx, from, func(b *api.Block) error {
-		if err := f.apply(b); err != nil {
-			return err
+	// A block that fails to apply ends the stream with its error as the
+	// cause (what the source's fn returns from then on).
+	sctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	blocks := make(chan *api.Block, f.cfg.Ahead)
+	streamed := make(chan error, 1)
+	go func() {
+		defer close(blocks)
+		streamed <- f.cfg.Source.Stream(sctx, from, func(b *api.Block) error {
+			select {
+			case blocks <- b:
+				return nil
+			case <-sctx.Done():
+				return context.Cause(sctx)
+			}
+		})
+	}()
+	if err := f.applyAll(blocks); err != nil {
+		cancel(err)
+		for range blocks { // until the stream has returned
 		}
-		return nil
-	})
+		return err
+	}
+	return <-streamed
 }
 
-// apply writes one block in one fsynced batch.
-func (f *Follower) apply(b *api.Block) error {
+// applyAll applies the blocks of the channel until it is closed, in
+// batches while behind the node (see FollowerConfig.CatchUpBlocks).
+func (f *Follower) applyAll(blocks <-chan *api.Block) error {
+	var wait *time.Timer
+	batch := make([]*api.Block, 0, f.cfg.CatchUpBlocks)
+	for b := range blocks {
+		batch = append(batch[:0], b)
+		txs := len(b.Txs)
+	gather:
+		for len(batch) < f.cfg.CatchUpBlocks && txs < f.cfg.CatchUpTxs &&
+			int64(batch[len(batch)-1].Header.Height) < f.nodeH.Load() {
+			var next *api.Block
+			var ok bool
+			select {
+			case next, ok = <-blocks:
+			default:
+				if wait == nil {
+					wait = time.NewTimer(f.cfg.CatchUpWait)
+				} else {
+					wait.Reset(f.cfg.CatchUpWait)
+				}
+				select {
+				case next, ok = <-blocks:
+					wait.Stop()
+				case <-wait.C:
+					break gather
+				}
+			}
+			if !ok {
+				break
+			}
+			batch = append(batch, next)
+			txs += len(next.Txs)
+		}
+		if err := f.apply(batch); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// apply writes blocks (consecutive heights) in one fsynced batch with the
+// last one's height: a crash leaves all of them applied or none. If a
+// block fails, the blocks before it are committed on their own and its
+// error returned, as if each had been its own batch.
+func (f *Follower) apply(blocks []*api.Block) error {
 	s := f.cfg.Store
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
-	if h, ok := s.Applied(); ok && b.Header.Height != h+1 || !ok && b.Header.Height != 0 {
+	w := s.newTxn()
+	for i, b := range blocks {
+		if err := f.applyBlock(w, b); err != nil {
+			if i == 0 {
+				return err
+			}
+			w = s.newTxn()
+			for _, ok := range blocks[:i] {
+				if err := f.applyBlock(w, ok); err != nil {
+					return err // it applied the first time: the same input gives the same result
+				}
+			}
+			if cerr := f.commit(w, blocks[:i]); cerr != nil {
+				return cerr
+			}
+			return err
+		}
+	}
+	return f.commit(w, blocks)
+}
+
+// applyBlock runs the modules over one block into w, after the blocks w
+// already holds.
+func (f *Follower) applyBlock(w *Txn, b *api.Block) error {
+	s := f.cfg.Store
+	h, ok := s.Applied()
+	if w.last >= 0 {
+		h, ok = uint64(w.last), true
+	}
+	if ok && b.Header.Height != h+1 || !ok && b.Header.Height != 0 {
 		return fmt.Errorf("readmodel: block %d does not follow the applied height", b.Header.Height)
 	}
-	if c := s.ChainID(); c != "" && c != b.Header.ChainID {
+	c := w.chain
+	if c == "" {
+		c = s.ChainID()
+	}
+	if c != "" && c != b.Header.ChainID {
 		return fmt.Errorf("%w: index is of chain %q, the node sent a block of %q", ErrChain, c, b.Header.ChainID)
 	}
 	if b.Header.Height == 0 {
@@ -163,22 +284,32 @@ func (f *Follower) apply(b *api.Block) error {
 			return fmt.Errorf("%w: the node's genesis file does not produce its block 0", ErrChain)
 		}
 	}
-	w := s.newTxn()
 	if err := s.reg.applyBlock(w, b, f.genesis); err != nil {
 		return err
 	}
-	if err := w.commit(b.Header.Height, b.Header.ChainID); err != nil {
+	w.last, w.chain = int64(b.Header.Height), b.Header.ChainID
+	return nil
+}
+
+// commit writes w with the last block's height and tells subscribers
+// about each block, in order.
+func (f *Follower) commit(w *Txn, blocks []*api.Block) error {
+	s := f.cfg.Store
+	last := blocks[len(blocks)-1].Header
+	if err := w.commit(last.Height, last.ChainID); err != nil {
 		return err
 	}
-	if nh := f.nodeH.Load(); int64(b.Header.Height) > nh {
-		f.nodeH.Store(int64(b.Header.Height))
+	if nh := f.nodeH.Load(); int64(last.Height) > nh {
+		f.nodeH.Store(int64(last.Height))
 	}
 	f.reportLag()
-	rec, err := s.Block(b.Header.Height)
-	if err != nil {
-		return err
+	for _, b := range blocks {
+		rec, err := s.Block(b.Header.Height)
+		if err != nil {
+			return err
+		}
+		f.publish(rec)
 	}
-	f.publish(rec)
 	return nil
 }
 

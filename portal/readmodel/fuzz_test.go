@@ -120,12 +120,12 @@ func FuzzCoreEvents(f *testing.F) {
 		}
 		fl, s := h.follower(t)
 		for _, pb := range h.c.Blocks[:prefix] {
-			if err := fl.apply(pb); err != nil {
+			if err := fl.apply([]*api.Block{pb}); err != nil {
 				t.Fatalf("the real block %d: %v", pb.Header.Height, err)
 			}
 		}
 		before := dumpAll(t, s)
-		err := fl.apply(b)
+		err := fl.apply([]*api.Block{b})
 		real := h.c.IsReal(prefix, b)
 		if err != nil {
 			if real {
@@ -203,7 +203,7 @@ func newCoreHarness(f *testing.F) *coreHarness {
 	for i := range h.c.Blocks {
 		fl, s := h.follower(f)
 		for _, b := range h.c.Blocks[:i+1] {
-			if err := fl.apply(b); err != nil {
+			if err := fl.apply([]*api.Block{b}); err != nil {
 				f.Fatalf("the real chain's block %d: %v", b.Header.Height, err)
 			}
 		}

@@ -262,23 +262,29 @@ func moduleKey(module, key string) []byte {
 	return []byte("x/" + module + "/" + key)
 }
 
-// Txn is the write batch of one block: module handlers read (their own
-// writes included) and write through it; the follower commits it with the
-// applied height in one fsynced write.
+// Txn is the write batch of one block, or of several consecutive blocks
+// while the follower catches up: module handlers read (the batch's
+// earlier writes included) and write through it; the follower commits it
+// with the last block's height as the applied height in one fsynced write.
 type Txn struct {
 	s       *Store
 	pending map[string][]byte // nil value: deleted
 	module  string            // "" for the core module
+	// last is the height of the last block applied into the batch (-1:
+	// none yet) and chain its chain: a batch may hold several blocks
+	// while the follower catches up.
+	last  int64
+	chain string
 }
 
 func (s *Store) newTxn() *Txn {
-	return &Txn{s: s, pending: map[string][]byte{}}
+	return &Txn{s: s, pending: map[string][]byte{}, last: -1}
 }
 
 // Module returns a view of the same batch whose keys live under the named
 // module's prefix "x/<name>/". Domain modules use only this view.
 func (t *Txn) Module(name string) *Txn {
-	return &Txn{s: t.s, pending: t.pending, module: name}
+	return &Txn{s: t.s, pending: t.pending, module: name, last: -1}
 }
 
 func (t *Txn) full(key string) []byte {

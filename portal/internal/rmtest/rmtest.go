@@ -151,22 +151,36 @@ func Follow(s *readmodel.Store, g *genesis.File, blocks ...*api.Block) error {
 	ctx, cancel := context.WithCancel(context.Background())
 	ran := make(chan error, 1)
 	go func() { ran <- fl.Run(ctx) }()
+	// The follower applies blocks after the source hands them over: done
+	// when the last one is applied, or when a failure reaches the source.
+	last := blocks[len(blocks)-1].Header.Height
+	tick := time.NewTicker(time.Millisecond)
+	defer tick.Stop()
 	var res error
-	select {
-	case res = <-src.done:
-		cancel()
-		<-ran
-	case res = <-ran: // gave up before the source saw the failure
-		cancel()
+	for {
+		select {
+		case res = <-src.done:
+			cancel()
+			<-ran
+			return res
+		case res = <-ran: // gave up before the source saw the failure
+			cancel()
+			return res
+		case <-tick.C:
+			if h, ok := s.Applied(); ok && h >= last {
+				cancel()
+				<-ran
+				return nil
+			}
+		}
 	}
-	return res
 }
 
 // source is a node that serves a fixed run of blocks.
 type source struct {
 	g      *genesis.File
 	blocks []*api.Block
-	done   chan error // the first failure, or nil once every block applied
+	done   chan error // the first failure
 }
 
 func (s *source) Genesis(context.Context) (*genesis.File, error) { return s.g, nil }
@@ -185,8 +199,10 @@ func (s *source) Stream(ctx context.Context, from uint64, fn func(*api.Block) er
 			return err
 		}
 	}
-	s.report(nil)
-	<-ctx.Done()
+	<-ctx.Done() // the follower's failure, if it stops on one, is the cause
+	if err := context.Cause(ctx); !errors.Is(err, context.Canceled) {
+		s.report(err)
+	}
 	return ctx.Err()
 }
 
