@@ -49,14 +49,14 @@ type FollowerConfig struct {
 	OnLag func(lag uint64)
 	// While the read model is behind the node's last known height, the
 	// follower applies up to CatchUpBlocks blocks (default 32; 1: one
-	// batch per block) and CatchUpTxs transactions (default 20,000) in
+	// batch per block) and CatchUpTxs transactions (default 5,000) in
 	// one write batch, waiting up to CatchUpWait (default 100ms) for the
 	// next block of a batch. At the head every block is its own batch.
 	CatchUpBlocks int
 	CatchUpTxs    int
 	CatchUpWait   time.Duration
 	// Ahead is how many blocks the stream may decode ahead of the one
-	// being applied (default 64).
+	// being applied (default 8).
 	Ahead int
 }
 
@@ -81,13 +81,13 @@ func (c *FollowerConfig) Validate() error {
 		c.CatchUpBlocks = 32
 	}
 	if c.CatchUpTxs <= 0 {
-		c.CatchUpTxs = 20000
+		c.CatchUpTxs = 5000
 	}
 	if c.CatchUpWait <= 0 {
 		c.CatchUpWait = 100 * time.Millisecond
 	}
 	if c.Ahead <= 0 {
-		c.Ahead = 64
+		c.Ahead = 8
 	}
 	return nil
 }

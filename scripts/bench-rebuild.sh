@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# The read model's rebuild, A/B: one node holding TXS committed
+# transactions of WORKLOAD (default mix, 100,000), then, ROUNDS times
+# (default 3), each portal binary of PORTALS in turn with a fresh home
+# follows it from height 0 until its read model has applied the node's last
+# block (the portal's /metrics portal_readmodel_lag_blocks reaches 0), timed
+# from when the portal serves, as in scripts/bench-growth.sh's rebuild.
+# Binaries alternate within each round, so a busy machine slows both alike.
+#
+#   go build -o /tmp/portal-main ./portal     # on the commit to compare with
+#   PORTALS="/tmp/portal-main bin/portal" TXS=100000 scripts/bench-rebuild.sh
+#
+# PORTALS defaults to bin/portal, built from this tree. NODE_HOME keeps the
+# node's folder (reused when it holds data: the load runs once). With
+# PROFILE_DIR, the last binary's last round runs with --pprof and a CPU
+# profile of its first PROFILE_SECONDS (default 8) is written there.
+set -Eeuo pipefail
+trap 'echo "$0: line $LINENO: exit status $?" >&2' ERR
+cd "$(dirname "$0")/.."
+. scripts/bench-lib.sh
+TXS=${TXS:-100000}
+ROUNDS=${ROUNDS:-3}
+WORKLOAD=${WORKLOAD:-mix}
+CHUNK=${CHUNK:-100000}
+REBUILD_TIMEOUT=${REBUILD_TIMEOUT:-3600}
+go build -o bin/ ./consortium-node ./scripts/loadgen ./portal
+read -r -a portals <<<"${PORTALS:-bin/portal}"
+tmp=$(mktemp -d)
+home=${NODE_HOME:-$tmp/home}
+node= pp=
+stop() {
+  if [ -n "${!1}" ]; then kill "${!1}" 2>/dev/null || true; wait "${!1}" 2>/dev/null || true; fi
+  printf -v "$1" ''
+}
+cleanup() { stop pp; stop node; rm -rf "$tmp"; }
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+base=$(pick_base 0 100 1000 1001)
+fresh=0
+if [ ! -d "$home/data" ]; then
+  rm -rf "$home"
+  bin/consortium-node init --home "$home" --base-port "$base" >/dev/null
+  fresh=1
+fi
+api=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["nodes"][0]["api_addr"])' "$home/genesis.json")
+portal=127.0.0.1:$((base + 1000)) pprof=127.0.0.1:$((base + 1001))
+bin/consortium-node run --home "$home" --log-level warn 2>"$tmp/node.log" &
+node=$!
+wait_for curl -sf "http://$api/v1/status" >/dev/null
+if [ "$fresh" = 1 ]; then
+  left=$TXS
+  while [ "$left" -gt 0 ]; do
+    k=$((left < CHUNK ? left : CHUNK))
+    echo "loading $k $WORKLOAD txs..." >&2
+    bin/loadgen --home "$home" --node "$api" --txs "$k" --workload "$WORKLOAD" --wait-leader 30s \
+      >"$tmp/loadgen.out" 2>"$tmp/loadgen.err" || { cat "$tmp/loadgen.err" >&2; exit 1; }
+    r=$(grep '^RESULT ' "$tmp/loadgen.out")
+    echo $(($(cat "$home/bench-txs" 2>/dev/null || echo 0) + $(field committed <<<"$r") + $(field setup_txs <<<"$r"))) \
+      >"$home/bench-txs"
+    left=$((left - k))
+  done
+fi
+height=$(curl -sf "http://$api/v1/status" | python3 -c 'import json,sys; print(json.load(sys.stdin)["height"])')
+txs=$(cat "$home/bench-txs" 2>/dev/null || echo 0) # committed, loadgen's setups included
+echo "node at height $height (${txs:-?} committed txs); load $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+
+# rebuild BIN ROUND PROFILE: seconds until a fresh portal's lag is 0
+rebuild() {
+  local phome=$tmp/portal t0 tu= t1 lag=-1 prof=() cpuprof=
+  rm -rf "$phome"
+  [ "$3" = 1 ] && prof=(--pprof "$pprof")
+  t0=$(date +%s.%N)
+  "$1" --node "$api" --listen "$portal" --home "$phome" --dev "$home" --log-level warn "${prof[@]}" \
+    2>"$tmp/portal.log" &
+  pp=$!
+  while :; do
+    if curl -sf -o "$tmp/pmetrics.txt" "http://$portal/metrics" 2>/dev/null; then
+      if [ -z "$tu" ]; then
+        tu=$(date +%s.%N)
+        if [ ${#prof[@]} -gt 0 ]; then
+          mkdir -p "$PROFILE_DIR"
+          profile_cpu "http://$pprof" "${PROFILE_SECONDS:-8}" "$PROFILE_DIR/rebuild.cpu.pprof"
+          cpuprof=$!
+        fi
+      fi
+      lag=$(metric portal_readmodel_lag_blocks "$tmp/pmetrics.txt")
+      [ "${lag:-x}" = 0 ] && break
+    fi
+    if ! kill -0 "$pp" 2>/dev/null; then echo "the portal exited:" >&2; cat "$tmp/portal.log" >&2; return 1; fi
+    if awk -v a="$t0" -v b="$(date +%s.%N)" -v m="$REBUILD_TIMEOUT" 'BEGIN { exit !(b - a > m) }'; then
+      echo "the read model did not catch up in ${REBUILD_TIMEOUT}s (lag $lag)" >&2; return 1
+    fi
+    sleep 0.1
+  done
+  t1=$(date +%s.%N)
+  [ -n "$cpuprof" ] && { wait "$cpuprof" || echo "(the CPU profile failed)" >&2; }
+  stop pp
+  awk -v a="$tu" -v b="$t1" -v h="$height" -v n="${txs:-0}" -v bin="$1" -v r="$2" \
+    -v rss="$(metric process_resident_memory_bytes "$tmp/pmetrics.txt")" \
+    -v l="$(cut -d' ' -f1 /proc/loadavg)" 'BEGIN {
+      s = b - a
+      printf "rebuild %s round %d: %.2f s, %.0f blocks/s, %.0f tx/s, %.0f s per Mtx, portal RSS %.0f MiB, load %s\n",
+        bin, r, s, (h + 1) / s, n / s, (n > 0 ? s * 1e6 / n : 0), rss / 1048576, l }'
+}
+
+for r in $(seq "$ROUNDS"); do
+  for i in "${!portals[@]}"; do
+    p=0
+    if [ -n "${PROFILE_DIR:-}" ] && [ "$r" = "$ROUNDS" ] && [ "$i" = $((${#portals[@]} - 1)) ]; then p=1; fi
+    rebuild "${portals[$i]}" "$r" "$p"
+  done
+done
