@@ -10,7 +10,9 @@
 #   go build -o /tmp/portal-main ./portal     # on the commit to compare with
 #   PORTALS="/tmp/portal-main bin/portal" TXS=100000 scripts/bench-rebuild.sh
 #
-# PORTALS defaults to bin/portal, built from this tree. NODE_HOME keeps the
+# PORTALS defaults to bin/portal, built from this tree. LOADGEN_ARGS adds
+# loadgen flags (e.g. "--batch 1 --concurrency 2" for a history of small
+# blocks, where a portal's per-block fsync counts). NODE_HOME keeps the
 # node's folder (reused when it holds data: the load runs once). With
 # PROFILE_DIR, the last binary's last round runs with --pprof and a CPU
 # profile of its first PROFILE_SECONDS (default 8) is written there.
@@ -53,7 +55,8 @@ if [ "$fresh" = 1 ]; then
   while [ "$left" -gt 0 ]; do
     k=$((left < CHUNK ? left : CHUNK))
     echo "loading $k $WORKLOAD txs..." >&2
-    bin/loadgen --home "$home" --node "$api" --txs "$k" --workload "$WORKLOAD" --wait-leader 30s \
+    # shellcheck disable=SC2086 # LOADGEN_ARGS is a list of flags
+    bin/loadgen --home "$home" --node "$api" --txs "$k" --workload "$WORKLOAD" --wait-leader 30s ${LOADGEN_ARGS:-} \
       >"$tmp/loadgen.out" 2>"$tmp/loadgen.err" || { cat "$tmp/loadgen.err" >&2; exit 1; }
     r=$(grep '^RESULT ' "$tmp/loadgen.out")
     echo $(($(cat "$home/bench-txs" 2>/dev/null || echo 0) + $(field committed <<<"$r") + $(field setup_txs <<<"$r"))) \
@@ -94,14 +97,16 @@ rebuild() {
     sleep 0.1
   done
   t1=$(date +%s.%N)
+  local cpu # the portal's CPU time (user + system), its start included: steadier than seconds on a busy machine
+  cpu=$(awk -v t="$(getconf CLK_TCK)" '{ print ($14 + $15) / t }' "/proc/$pp/stat")
   [ -n "$cpuprof" ] && { wait "$cpuprof" || echo "(the CPU profile failed)" >&2; }
   stop pp
-  awk -v a="$tu" -v b="$t1" -v h="$height" -v n="${txs:-0}" -v bin="$1" -v r="$2" \
+  awk -v a="$tu" -v b="$t1" -v h="$height" -v n="${txs:-0}" -v bin="$1" -v r="$2" -v cpu="$cpu" \
     -v rss="$(metric process_resident_memory_bytes "$tmp/pmetrics.txt")" \
     -v l="$(cut -d' ' -f1 /proc/loadavg)" 'BEGIN {
       s = b - a
-      printf "rebuild %s round %d: %.2f s, %.0f blocks/s, %.0f tx/s, %.0f s per Mtx, portal RSS %.0f MiB, load %s\n",
-        bin, r, s, (h + 1) / s, n / s, (n > 0 ? s * 1e6 / n : 0), rss / 1048576, l }'
+      printf "rebuild %s round %d: %.2f s, %.0f blocks/s, %.0f tx/s, %.0f s per Mtx, CPU %.2f s (%.0f per Mtx), portal RSS %.0f MiB, load %s\n",
+        bin, r, s, (h + 1) / s, n / s, (n > 0 ? s * 1e6 / n : 0), cpu, (n > 0 ? cpu * 1e6 / n : 0), rss / 1048576, l }'
 }
 
 for r in $(seq "$ROUNDS"); do

@@ -2,12 +2,15 @@
 // and 11): it follows the committed blocks of one node through the node's
 // Go client (consortium-node/api/client), applies each block and its
 // events in one fsynced goleveldb batch that also records the applied
-// height, and answers the portal's point reads and ordered scans.
+// height, and answers the portal's point reads and ordered scans. While it
+// is behind the node (a rebuild, a portal that was down) a batch holds
+// several consecutive blocks and records the last one's height, and the
+// stream decodes the next blocks while one batch is applied.
 //
 // The index is derived data: deleting its folder and restarting rebuilds it
-// from the node. A crash between two blocks loses nothing, because a block's
-// writes and its height commit together; the follower resumes from the
-// stored height.
+// from the node. A crash between two batches loses nothing, because a
+// batch's writes and its height commit together; the follower resumes from
+// the stored height.
 //
 // Indexes are built by modules registered in a [Registry]: a module names
 // the events it handles ("contract.type"), and optionally a genesis and a

@@ -48,15 +48,15 @@ type FollowerConfig struct {
 	// OnLag, if set, is called with the lag after every change.
 	OnLag func(lag uint64)
 	// While the read model is behind the node's last known height, the
-	// follower applies up to CatchUpBlocks blocks (default 32; 1: one
-	// batch per block) and CatchUpTxs transactions (default 5,000) in
-	// one write batch, waiting up to CatchUpWait (default 100ms) for the
-	// next block of a batch. At the head every block is its own batch.
+	// follower applies the blocks the stream has already decoded, up to
+	// CatchUpBlocks blocks (default 32; 1: one batch per block) and
+	// CatchUpTxs transactions (default 5,000), in one write batch. It
+	// never waits for a block to fill a batch: at the head every block is
+	// its own batch.
 	CatchUpBlocks int
 	CatchUpTxs    int
-	CatchUpWait   time.Duration
 	// Ahead is how many blocks the stream may decode ahead of the one
-	// being applied (default 8).
+	// being applied (default 16).
 	Ahead int
 }
 
@@ -83,11 +83,8 @@ func (c *FollowerConfig) Validate() error {
 	if c.CatchUpTxs <= 0 {
 		c.CatchUpTxs = 5000
 	}
-	if c.CatchUpWait <= 0 {
-		c.CatchUpWait = 100 * time.Millisecond
-	}
 	if c.Ahead <= 0 {
-		c.Ahead = 8
+		c.Ahead = 16
 	}
 	return nil
 }
@@ -185,9 +182,9 @@ func (f *Follower) follow(ctx context.Context) error {
 }
 
 // applyAll applies the blocks of the channel until it is closed, in
-// batches while behind the node (see FollowerConfig.CatchUpBlocks).
+// batches of those already decoded while behind the node (see
+// FollowerConfig.CatchUpBlocks).
 func (f *Follower) applyAll(blocks <-chan *api.Block) error {
-	var wait *time.Timer
 	batch := make([]*api.Block, 0, f.cfg.CatchUpBlocks)
 	for b := range blocks {
 		batch = append(batch[:0], b)
@@ -195,28 +192,16 @@ func (f *Follower) applyAll(blocks <-chan *api.Block) error {
 	gather:
 		for len(batch) < f.cfg.CatchUpBlocks && txs < f.cfg.CatchUpTxs &&
 			int64(batch[len(batch)-1].Header.Height) < f.nodeH.Load() {
-			var next *api.Block
-			var ok bool
 			select {
-			case next, ok = <-blocks:
-			default:
-				if wait == nil {
-					wait = time.NewTimer(f.cfg.CatchUpWait)
-				} else {
-					wait.Reset(f.cfg.CatchUpWait)
-				}
-				select {
-				case next, ok = <-blocks:
-					wait.Stop()
-				case <-wait.C:
+			case next, ok := <-blocks:
+				if !ok {
 					break gather
 				}
+				batch = append(batch, next)
+				txs += len(next.Txs)
+			default: // waiting would leave the applier idle while the stream decodes
+				break gather
 			}
-			if !ok {
-				break
-			}
-			batch = append(batch, next)
-			txs += len(next.Txs)
 		}
 		if err := f.apply(batch); err != nil {
 			return err

@@ -102,7 +102,7 @@ func openIndex(t *testing.T, dir string, c *crasher) *readmodel.Store {
 func follow(t *testing.T, s *readmodel.Store, src *chainSource, c *crasher, blocks int) {
 	t.Helper()
 	f, err := readmodel.NewFollower(readmodel.FollowerConfig{Store: s, Source: src, RetryMin: time.Hour,
-		StatusEvery: time.Hour, CatchUpBlocks: blocks, CatchUpWait: 5 * time.Second})
+		StatusEvery: time.Hour, CatchUpBlocks: blocks, Ahead: len(src.blocks)})
 	if err != nil {
 		t.Fatal(err)
 	}
