@@ -90,7 +90,10 @@ rebuild() {
       lag=$(metric portal_readmodel_lag_blocks "$tmp/pmetrics.txt")
       [ "${lag:-x}" = 0 ] && break
     fi
-    if ! kill -0 "$pp" 2>/dev/null; then echo "the portal exited:" >&2; cat "$tmp/portal.log" >&2; return 1; fi
+    if ! kill -0 "$pp" 2>/dev/null; then
+      echo "the portal exited:" >&2; cat "$tmp/portal.log" >&2
+      echo "the node's log (last lines):" >&2; tail -20 "$tmp/node.log" >&2; return 1
+    fi
     if awk -v a="$t0" -v b="$(date +%s.%N)" -v m="$REBUILD_TIMEOUT" 'BEGIN { exit !(b - a > m) }'; then
       echo "the read model did not catch up in ${REBUILD_TIMEOUT}s (lag $lag)" >&2; return 1
     fi
