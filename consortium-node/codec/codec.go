@@ -109,17 +109,8 @@ func (d *Decoder) Limits() Limits { return d.limits }
 // v is encoded again and must come out as data, byte for byte. Errors wrap
 // ErrLimit, ErrMalformed or ErrNonCanonical.
 func (d *Decoder) Unmarshal(data []byte, v any) error {
-	if len(data) > d.limits.MaxBytes {
-		return fmt.Errorf("%w: %d bytes, max %d", ErrLimit, len(data), d.limits.MaxBytes)
-	}
-	if err := d.dm.Unmarshal(data, v); err != nil {
-		var tooMany *cbor.MaxArrayElementsError
-		var tooManyPairs *cbor.MaxMapPairsError
-		var tooDeep *cbor.MaxNestedLevelError
-		if errors.As(err, &tooMany) || errors.As(err, &tooManyPairs) || errors.As(err, &tooDeep) {
-			return fmt.Errorf("%w: %w: %v", ErrMalformed, ErrLimit, err)
-		}
-		return fmt.Errorf("%w: %v", ErrMalformed, err)
+	if err := d.UnmarshalNoncanonical(data, v); err != nil {
+		return err
 	}
 	// The encoding to compare goes to a reused buffer: it is garbage the
 	// moment it is compared, and on a node it was as many bytes as every
@@ -133,6 +124,30 @@ func (d *Decoder) Unmarshal(data []byte, v any) error {
 	}
 	if !bytes.Equal(buf.Bytes(), data) {
 		return ErrNonCanonical
+	}
+	return nil
+}
+
+// UnmarshalNoncanonical decodes data into v as strictly as Unmarshal
+// (the limits; no duplicate map keys, indefinite lengths, tags or unknown
+// fields) but does not check that data is the canonical encoding of v.
+// Only for data whose every part that matters is checked against a hash
+// of its own canonical encoding afterwards (a block on the node's stream:
+// the header's hash, the roots over the transactions' bytes and the
+// receipts' encodings), where the re-encoding of the whole would repeat
+// that work. Errors wrap ErrLimit or ErrMalformed.
+func (d *Decoder) UnmarshalNoncanonical(data []byte, v any) error {
+	if len(data) > d.limits.MaxBytes {
+		return fmt.Errorf("%w: %d bytes, max %d", ErrLimit, len(data), d.limits.MaxBytes)
+	}
+	if err := d.dm.Unmarshal(data, v); err != nil {
+		var tooMany *cbor.MaxArrayElementsError
+		var tooManyPairs *cbor.MaxMapPairsError
+		var tooDeep *cbor.MaxNestedLevelError
+		if errors.As(err, &tooMany) || errors.As(err, &tooManyPairs) || errors.As(err, &tooDeep) {
+			return fmt.Errorf("%w: %w: %v", ErrMalformed, ErrLimit, err)
+		}
+		return fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
 	return nil
 }

@@ -95,6 +95,17 @@ func TestStrict(t *testing.T) {
 				if err := u.Unmarshal(data, &v); !errors.Is(err, tc.want) {
 					t.Fatalf("%s: got %v, want %v", u, err, tc.want)
 				}
+				// Without the canonical check: the non-canonical forms
+				// decode to their value, everything else is refused alike.
+				v = named{}
+				err := u.UnmarshalNoncanonical(data, &v)
+				if tc.want == ErrNonCanonical {
+					if err != nil || v != (named{Name: "a", N: 2}) {
+						t.Fatalf("%s: UnmarshalNoncanonical gave %+v, %v; want {a 2}", u, v, err)
+					}
+				} else if !errors.Is(err, tc.want) {
+					t.Fatalf("%s: UnmarshalNoncanonical: got %v, want %v", u, err, tc.want)
+				}
 			}
 		})
 	}
@@ -112,6 +123,9 @@ func TestLimitsPerUse(t *testing.T) {
 	var out []uint16
 	if err := State.Unmarshal(b, &out); !errors.Is(err, ErrLimit) || !errors.Is(err, ErrMalformed) {
 		t.Fatalf("state: %d elements accepted or wrong error: %v", len(big), err)
+	}
+	if err := State.UnmarshalNoncanonical(b, &out); !errors.Is(err, ErrLimit) {
+		t.Fatalf("state, without the canonical check: %d elements accepted or wrong error: %v", len(big), err)
 	}
 	for _, u := range []Use{Ledger, Peer, API} {
 		if err := u.Unmarshal(b, &out); err != nil || len(out) != len(big) {

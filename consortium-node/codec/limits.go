@@ -68,6 +68,12 @@ func (u Use) Limits() Limits { return u.decoder().Limits() }
 // Decoder.Unmarshal).
 func (u Use) Unmarshal(data []byte, v any) error { return u.decoder().Unmarshal(data, v) }
 
+// UnmarshalNoncanonical decodes data into v under the use's limits without
+// the canonical check (see Decoder.UnmarshalNoncanonical).
+func (u Use) UnmarshalNoncanonical(data []byte, v any) error {
+	return u.decoder().UnmarshalNoncanonical(data, v)
+}
+
 func (u Use) decoder() *Decoder {
 	if u == 0 || int(u) >= len(decoders) {
 		panic(fmt.Sprintf("codec: unknown use %d", uint8(u))) // a programming error: uses are constants
