@@ -51,6 +51,11 @@ export function orgName(orgs: Map<string, Org>, id: string | null | undefined): 
   return orgs.get(id)?.name ?? id;
 }
 
+/** Organisations as [id, name] choices (for a Select). */
+export function orgChoices(list: Org[]): [string, string][] {
+  return list.map((o) => [o.id, o.name]);
+}
+
 /** A member id's own part: stmarys/dr-lee -> dr-lee. */
 export function memberShort(id: string): string {
   const i = id.indexOf('/');

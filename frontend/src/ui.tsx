@@ -62,6 +62,28 @@ export function useSubscription<T>(query: string, variables: Record<string, unkn
   return { data, error, updates };
 }
 
+/**
+ * A load run on demand (by a button): busy while it runs, its error kept
+ * until the next run; get() resolves to null after an error.
+ */
+export function useFetch<T>(load: () => Promise<T>) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<ApiError | null>(null);
+  const get = async (): Promise<T | null> => {
+    setBusy(true);
+    setError(null);
+    try {
+      return await load();
+    } catch (e) {
+      setError(toApiError(e));
+      return null;
+    } finally {
+      setBusy(false);
+    }
+  };
+  return { busy, error, get };
+}
+
 export function toApiError(e: unknown): ApiError {
   if (e instanceof ApiError) return e;
   // An Error raised in the page is a check of what was typed.
@@ -312,6 +334,56 @@ export function Busy(props: JSX.ButtonHTMLAttributes<HTMLButtonElement> & { busy
     <button {...rest} disabled={busy || disabled} aria-busy={busy ? 'true' : undefined}>
       {children}
     </button>
+  );
+}
+
+/**
+ * A choice among [value, label] pairs; with placeholder, a first empty
+ * choice. Other attributes (name, aria-*) go to the select, so a Field can
+ * mark it invalid.
+ */
+export function Select(
+  props: Omit<JSX.SelectHTMLAttributes<HTMLSelectElement>, 'onChange'> & {
+    choices: [string, string][];
+    placeholder?: string;
+    onChange: (value: string) => void;
+  },
+) {
+  const { choices, placeholder, onChange, ...rest } = props;
+  return (
+    <select {...rest} onChange={(e) => onChange(e.currentTarget.value)}>
+      {placeholder !== undefined && <option value="">{placeholder}</option>}
+      {choices.map(([k, v]) => (
+        <option key={k} value={k}>
+          {v}
+        </option>
+      ))}
+    </select>
+  );
+}
+
+/** A form whose submit runs an action (a.run(run)) in place of loading a page. */
+export function ActionForm(props: JSX.HTMLAttributes<HTMLFormElement> & { a: ReturnType<typeof useAction>; run: () => Promise<string | void> }) {
+  const { a, run, ...rest } = props;
+  return (
+    <form
+      {...rest}
+      onSubmit={(e) => {
+        e.preventDefault();
+        a.run(run);
+      }}
+    />
+  );
+}
+
+/** An action's button (busy while it runs) with the action's result after it. */
+export function ActionButton(props: JSX.ButtonHTMLAttributes<HTMLButtonElement> & { a: ReturnType<typeof useAction> }) {
+  const { a, ...rest } = props;
+  return (
+    <>
+      <Busy {...rest} busy={a.busy} />
+      <Result a={a} />
+    </>
   );
 }
 

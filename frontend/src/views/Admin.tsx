@@ -5,9 +5,9 @@
 import { useEffect, useState } from 'preact/hooks';
 import { gql, submit, type ApiError } from '../api';
 import { Time } from '../display';
-import { OrgName, useOrgs } from '../names';
+import { OrgName, orgChoices, useOrgs } from '../names';
 import { has, roleNames, useViewer } from '../session';
-import { Badge, Busy, Checks, ErrorBox, Field, Loading, Notices, Page, Result, Show, Tabs, toApiError, useAction, useQuery } from '../ui';
+import { ActionForm, Badge, Busy, Checks, ErrorBox, Field, Loading, Notices, Page, Result, Select, Show, Tabs, toApiError, useAction, useQuery } from '../ui';
 import { Governance, Policy, useOnBlocks } from './Governance';
 
 const STATUS = `{ nodeStatus { chainId nodeId raftState height indexedHeight lag nodes pending headTime headHash
@@ -130,13 +130,7 @@ function MembersTab() {
       <h2 id="members-title">Members</h2>
       <form class="filters" role="search" aria-label="Find members" onSubmit={(e) => e.preventDefault()}>
         <Field label="Organisation">
-          <select name="members-org" value={org} onChange={(e) => (setOrg(e.currentTarget.value), setPage(0))}>
-            {[...orgs.values()].map((o) => (
-              <option key={o.id} value={o.id}>
-                {o.name}
-              </option>
-            ))}
-          </select>
+          <Select name="members-org" value={org} choices={orgChoices([...orgs.values()])} onChange={(v) => (setOrg(v), setPage(0))} />
         </Field>
         <Field label="Search">
           <input type="search" name="members-search" value={search} placeholder="name or id" onInput={(e) => (setSearch(e.currentTarget.value), setPage(0))} />
@@ -231,18 +225,16 @@ function MemberRow({ m, canManage, onChange }: { m: any; canManage: boolean; onC
         </div>
       )}
       {editing && (
-        <form
-          onSubmit={(e) => {
-            e.preventDefault();
-            a.run(async () => {
-              const c = new Checks();
-              c.need(roles.length === 0, `roles-${m.id}`, 'A member needs at least one role.');
-              c.throw();
-              await submit(SET_ROLES, { member: m.id, roles });
-              setEditing(false);
-              onChange();
-              return `Roles of ${m.id} are changed.`;
-            });
+        <ActionForm
+          a={a}
+          run={async () => {
+            const c = new Checks();
+            c.need(roles.length === 0, `roles-${m.id}`, 'A member needs at least one role.');
+            c.throw();
+            await submit(SET_ROLES, { member: m.id, roles });
+            setEditing(false);
+            onChange();
+            return `Roles of ${m.id} are changed.`;
           }}
         >
           <fieldset>
@@ -258,7 +250,7 @@ function MemberRow({ m, canManage, onChange }: { m: any; canManage: boolean; onC
           <Busy type="submit" busy={a.busy}>
             Save roles
           </Busy>
-        </form>
+        </ActionForm>
       )}
       <Result a={a} />
     </div>
@@ -274,21 +266,19 @@ function AddMember({ org, onDone }: { org: string; onDone: () => void }) {
   const [role, setRole] = useState('auditor');
   const a = useAction('admin');
   return (
-    <form
+    <ActionForm
       class="add-member panel"
-      onSubmit={(e) => {
-        e.preventDefault();
-        a.run(async () => {
-          const c = new Checks();
-          c.need(!/^[a-z0-9][a-z0-9._-]*$/.test(name), `new-member-${org}`, 'Lower-case letters, digits, dots and dashes, e.g. nurse-2.');
-          c.throw();
-          const d = await gql<any>(CREATE, { id: `${org}/${name}`, roles: [role] });
-          const r = d.createMember;
-          if (r.transaction?.receipt?.status === 'FAILED') throw new Error(`the ledger refused it: ${r.transaction.receipt.error}`);
-          setName('');
-          onDone();
-          return r.initialPassword ? `${r.id} is added. Initial password (shown once): ${r.initialPassword}` : `${r.id} is added.`;
-        });
+      a={a}
+      run={async () => {
+        const c = new Checks();
+        c.need(!/^[a-z0-9][a-z0-9._-]*$/.test(name), `new-member-${org}`, 'Lower-case letters, digits, dots and dashes, e.g. nurse-2.');
+        c.throw();
+        const d = await gql<any>(CREATE, { id: `${org}/${name}`, roles: [role] });
+        const r = d.createMember;
+        if (r.transaction?.receipt?.status === 'FAILED') throw new Error(`the ledger refused it: ${r.transaction.receipt.error}`);
+        setName('');
+        onDone();
+        return r.initialPassword ? `${r.id} is added. Initial password (shown once): ${r.initialPassword}` : `${r.id} is added.`;
       }}
     >
       <h3>Add a member</h3>
@@ -310,6 +300,6 @@ function AddMember({ org, onDone }: { org: string; onDone: () => void }) {
         </Busy>
       </div>
       <Result a={a} />
-    </form>
+    </ActionForm>
   );
 }

@@ -6,7 +6,7 @@ import { day, decimal, minorMoney, minorOf, money, parseAmount, scale } from '..
 import { Link, navigate } from '../router';
 import { Who } from '../names';
 import { has, useViewer } from '../session';
-import { Badge, Busy, Field, Page, Progress, Result, Show, useAction, useQuery } from '../ui';
+import { ActionButton, Badge, Field, Page, Progress, Show, useAction, useQuery } from '../ui';
 
 const CAMPAIGNS = `query Campaigns($after: String) {
   campaigns(first: 20, after: $after) {
@@ -204,10 +204,9 @@ function Give({ c, onGiven }: { c: any; onGiven: () => void }) {
           </select>
         </Field>
       </div>
-      <Busy type="submit" busy={a.busy}>
+      <ActionButton a={a} type="submit">
         Give
-      </Busy>
-      <Result a={a} />
+      </ActionButton>
       {gift && a.done && (
         <p>
           <button type="button" class="link" onClick={() => navigate(`/gifts/${gift}`)}>

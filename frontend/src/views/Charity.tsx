@@ -7,7 +7,7 @@ import { decimal, download, minorMoney, minorOf, money, parseAmount } from '../f
 import { Link } from '../router';
 import { useOrgs, whoName } from '../names';
 import { has, useViewer } from '../session';
-import { Badge, Busy, Field, Page, Result, Show, useAction, useQuery } from '../ui';
+import { ActionButton, ActionForm, Badge, Busy, Field, Page, Result, Show, useAction, useQuery } from '../ui';
 import { Milestones } from './Campaigns';
 import { bytesToHex } from '../verify';
 
@@ -59,9 +59,9 @@ function OpenCampaign({ c, onDone }: { c: any; onDone: () => void }) {
   const a = useAction();
   return (
     <div class="row">
-      <Busy
+      <ActionButton
+        a={a}
         type="button"
-        busy={a.busy}
         onClick={() =>
           a.run(async () => {
             await submit(OPEN, { campaign: c.id });
@@ -71,8 +71,7 @@ function OpenCampaign({ c, onDone }: { c: any; onDone: () => void }) {
         }
       >
         Open for gifts
-      </Busy>
-      <Result a={a} />
+      </ActionButton>
     </div>
   );
 }
@@ -145,14 +144,12 @@ function EvidenceForm({ vars, onDone }: { vars: { campaign: string; milestone: n
   const [hash, setHash] = useState('');
   const a = useAction();
   return (
-    <form
-      onSubmit={(e) => {
-        e.preventDefault();
-        a.run(async () => {
-          if (!/^[0-9a-f]{64}$/.test(hash)) throw new Error('choose the evidence file (or paste its SHA-256)');
-          await submit(EVIDENCE, { ...vars, evidenceHash: hash });
-          onDone('The evidence is submitted to the validator.');
-        });
+    <ActionForm
+      a={a}
+      run={async () => {
+        if (!/^[0-9a-f]{64}$/.test(hash)) throw new Error('choose the evidence file (or paste its SHA-256)');
+        await submit(EVIDENCE, { ...vars, evidenceHash: hash });
+        onDone('The evidence is submitted to the validator.');
       }}
     >
       <Field label="Evidence file" hint="Only its SHA-256 goes on the ledger">
@@ -164,11 +161,10 @@ function EvidenceForm({ vars, onDone }: { vars: { campaign: string; milestone: n
       <Field label="Evidence SHA-256">
         <input name={`evidence-${vars.milestone}`} value={hash} onInput={(e) => setHash(e.currentTarget.value.trim().toLowerCase())} />
       </Field>
-      <Busy type="submit" busy={a.busy}>
+      <ActionButton a={a} type="submit">
         Submit evidence
-      </Busy>
-      <Result a={a} />
-    </form>
+      </ActionButton>
+    </ActionForm>
   );
 }
 
@@ -180,25 +176,23 @@ function DisburseForm({ c, m, onDone }: { c: any; m: any; onDone: (msg: string) 
   const [ref, setRef] = useState('');
   const a = useAction();
   return (
-    <form
-      onSubmit={(e) => {
-        e.preventDefault();
-        a.run(async () => {
-          const v = parseAmount(amount, c.currency);
-          if (v === null || v > minorOf(m.escrow, c.currency)) throw new Error(`enter an amount up to ${money(m.escrow, c.currency)}`);
-          if (!purpose.trim() || !ref.trim()) throw new Error('enter the purpose and the payment reference');
-          await submit(DISBURSE, {
-            campaign: c.id,
-            milestone: m.seq,
-            id: `disb-${Date.now().toString(36)}`,
-            payee: payee.trim(),
-            amount: decimal(v, c.currency),
-            purpose: purpose.trim(),
-            paymentRef: ref.trim(),
-            evidenceHash: m.evidenceHash ?? '',
-          });
-          onDone(`${minorMoney(v, c.currency)} is disbursed to ${whoName(orgs, payee.trim())}.`);
+    <ActionForm
+      a={a}
+      run={async () => {
+        const v = parseAmount(amount, c.currency);
+        if (v === null || v > minorOf(m.escrow, c.currency)) throw new Error(`enter an amount up to ${money(m.escrow, c.currency)}`);
+        if (!purpose.trim() || !ref.trim()) throw new Error('enter the purpose and the payment reference');
+        await submit(DISBURSE, {
+          campaign: c.id,
+          milestone: m.seq,
+          id: `disb-${Date.now().toString(36)}`,
+          payee: payee.trim(),
+          amount: decimal(v, c.currency),
+          purpose: purpose.trim(),
+          paymentRef: ref.trim(),
+          evidenceHash: m.evidenceHash ?? '',
         });
+        onDone(`${minorMoney(v, c.currency)} is disbursed to ${whoName(orgs, payee.trim())}.`);
       }}
     >
       <Field label="Payee" hint="An organisation, or a member by id (organisation/name)">
@@ -223,11 +217,10 @@ function DisburseForm({ c, m, onDone }: { c: any; m: any; onDone: (msg: string) 
       <Field label="Payment reference">
         <input name={`payref-${m.seq}`} value={ref} onInput={(e) => setRef(e.currentTarget.value)} />
       </Field>
-      <Busy type="submit" busy={a.busy}>
+      <ActionButton a={a} type="submit">
         Disburse
-      </Busy>
-      <Result a={a} />
-    </form>
+      </ActionButton>
+    </ActionForm>
   );
 }
 
@@ -243,25 +236,23 @@ function NewCampaign({ charity, onDone }: { charity: string; onDone: () => void 
   const a = useAction();
   const set = (i: number, k: 'title' | 'amount' | 'deadline', v: string) => setMs(ms.map((m, j) => (j === i ? { ...m, [k]: v } : m)));
   return (
-    <form
+    <ActionForm
       class="panel"
       aria-labelledby="new-title"
-      onSubmit={(e) => {
-        e.preventDefault();
-        a.run(async () => {
-          if (!/^[a-z0-9][a-z0-9-]*$/.test(id)) throw new Error('the campaign id is lower-case letters, digits and dashes');
-          const milestones = ms.map((m, i) => {
-            const amount = parseAmount(m.amount, 'EUR');
-            if (!m.title.trim() || amount === null || !m.deadline) throw new Error(`milestone ${i + 1}: enter a title, an amount and a deadline`);
-            return { title: m.title.trim(), amount: decimal(amount, 'EUR'), validator, deadline: `${m.deadline}T23:59:59Z` };
-          });
-          await submit(CREATE, { id, title: title.trim(), currency: 'EUR', milestones });
-          setId('');
-          setTitle('');
-          setMs([{ title: '', amount: '', deadline: '' }]);
-          onDone();
-          return `Campaign ${id} is created as a draft of ${charity}; open it for gifts when ready.`;
+      a={a}
+      run={async () => {
+        if (!/^[a-z0-9][a-z0-9-]*$/.test(id)) throw new Error('the campaign id is lower-case letters, digits and dashes');
+        const milestones = ms.map((m, i) => {
+          const amount = parseAmount(m.amount, 'EUR');
+          if (!m.title.trim() || amount === null || !m.deadline) throw new Error(`milestone ${i + 1}: enter a title, an amount and a deadline`);
+          return { title: m.title.trim(), amount: decimal(amount, 'EUR'), validator, deadline: `${m.deadline}T23:59:59Z` };
         });
+        await submit(CREATE, { id, title: title.trim(), currency: 'EUR', milestones });
+        setId('');
+        setTitle('');
+        setMs([{ title: '', amount: '', deadline: '' }]);
+        onDone();
+        return `Campaign ${id} is created as a draft of ${charity}; open it for gifts when ready.`;
       }}
     >
       <h2 id="new-title">New campaign</h2>
@@ -306,7 +297,7 @@ function NewCampaign({ charity, onDone }: { charity: string; onDone: () => void 
         </Busy>
       </div>
       <Result a={a} />
-    </form>
+    </ActionForm>
   );
 }
 

@@ -12,23 +12,16 @@ import { useCallback, useEffect, useState } from 'preact/hooks';
 import { gql, submit, type ApiError } from '../api';
 import { Time } from '../display';
 import { age, decimal, label, minorMoney, minorOf, money, parseAmount, pretty } from '../format';
-import { OrgName, PatientName, Who, orgName, useOrgs, whoName } from '../names';
+import { OrgName, PatientName, Who, orgChoices, orgName, useOrgs, whoName } from '../names';
 import { Link } from '../router';
 import { has, useViewer } from '../session';
-import { Badge, Busy, Checks, ErrorBox, Field, Loading, Notices, Page, Result, Show, toApiError, useAction, useQuery, useSubscription } from '../ui';
+import { ActionButton, ActionForm, Badge, Busy, Checks, ErrorBox, Field, Loading, Notices, Page, Result, Select, Show, toApiError, useAction, useQuery, useSubscription } from '../ui';
 import { APPEAL_REASONS, CLAIM_REASONS, CLAIM_STATUSES, SERVICES, options, say } from '../vocab';
 import { RecordReader, consentFor, useGranted } from './Records';
 
 function ReasonSelect(props: { name: string; label: string; value: string; onChange: (v: string) => void }) {
   return (
-    <select name={props.name} aria-label={props.label} value={props.value} onChange={(e) => props.onChange(e.currentTarget.value)}>
-      <option value="">Choose a reason…</option>
-      {options(CLAIM_REASONS).map(([k, v]) => (
-        <option key={k} value={k}>
-          {v}
-        </option>
-      ))}
-    </select>
+    <Select name={props.name} aria-label={props.label} value={props.value} choices={options(CLAIM_REASONS)} placeholder="Choose a reason…" onChange={props.onChange} />
   );
 }
 
@@ -118,13 +111,7 @@ export function ClaimQueue() {
     <Page title="Claims queue" actions={<button type="button" class="secondary" onClick={q.reload}>Refresh</button>}>
       {auditor && (
         <Field label="Insurer">
-          <select name="insurer" value={insurer ?? ''} onChange={(e) => setInsurer(e.currentTarget.value)}>
-            {insurers.map((o) => (
-              <option key={o.id} value={o.id}>
-                {o.name}
-              </option>
-            ))}
-          </select>
+          <Select name="insurer" value={insurer ?? ''} choices={orgChoices(insurers)} onChange={setInsurer} />
         </Field>
       )}
       {q.error && <ErrorBox error={q.error} retry={q.reload} />}
@@ -493,9 +480,9 @@ function Review({ c, scope }: { c: any; scope: string }) {
   const a = useAction(scope);
   return (
     <div class="panel">
-      <Busy
+      <ActionButton
+        a={a}
         type="button"
-        busy={a.busy}
         onClick={() =>
           a.run(async () => {
             await submit(REVIEW, { claim: c.id });
@@ -504,8 +491,7 @@ function Review({ c, scope }: { c: any; scope: string }) {
         }
       >
         Take into review
-      </Busy>
-      <Result a={a} />
+      </ActionButton>
     </div>
   );
 }
@@ -669,18 +655,16 @@ function Pay({ c, scope }: { c: any; scope: string }) {
   const [ref, setRef] = useState('');
   const a = useAction(scope);
   return (
-    <form
+    <ActionForm
       class="panel"
       aria-labelledby="pay-title"
-      onSubmit={(e) => {
-        e.preventDefault();
-        a.run(async () => {
-          const k = new Checks();
-          k.need(!ref.trim(), 'paymentRef', 'Enter the bank transfer’s reference.');
-          k.throw();
-          await submit(PAY, { claim: c.id, amount: decimal(due, c.currency), paymentRef: ref.trim() });
-          return `Payment of ${minorMoney(due, c.currency)} for ${c.id} recorded (${ref.trim()}).`;
-        });
+      a={a}
+      run={async () => {
+        const k = new Checks();
+        k.need(!ref.trim(), 'paymentRef', 'Enter the bank transfer’s reference.');
+        k.throw();
+        await submit(PAY, { claim: c.id, amount: decimal(due, c.currency), paymentRef: ref.trim() });
+        return `Payment of ${minorMoney(due, c.currency)} for ${c.id} recorded (${ref.trim()}).`;
       }}
     >
       <h2 id="pay-title">Mark paid</h2>
@@ -690,11 +674,10 @@ function Pay({ c, scope }: { c: any; scope: string }) {
       <Field label="Payment reference" error={a.fieldError('paymentRef')}>
         <input name="paymentRef" value={ref} onInput={(e) => setRef(e.currentTarget.value)} />
       </Field>
-      <Busy type="submit" busy={a.busy}>
+      <ActionButton a={a} type="submit">
         Mark paid
-      </Busy>
-      <Result a={a} />
-    </form>
+      </ActionButton>
+    </ActionForm>
   );
 }
 
@@ -705,18 +688,16 @@ function Appeal({ c, scope }: { c: any; scope: string }) {
   const [reason, setReason] = useState('');
   const a = useAction(scope);
   return (
-    <form
+    <ActionForm
       class="panel"
       aria-labelledby="appeal-title"
-      onSubmit={(e) => {
-        e.preventDefault();
-        a.run(async () => {
-          const k = new Checks();
-          k.need(!reason, 'appeal-reason', 'Choose why the claim should be decided again.');
-          k.throw();
-          await submit(APPEAL, { claim: c.id, reason });
-          return `Claim ${c.id} is appealed: ${say(APPEAL_REASONS, reason).toLowerCase()}.`;
-        });
+      a={a}
+      run={async () => {
+        const k = new Checks();
+        k.need(!reason, 'appeal-reason', 'Choose why the claim should be decided again.');
+        k.throw();
+        await submit(APPEAL, { claim: c.id, reason });
+        return `Claim ${c.id} is appealed: ${say(APPEAL_REASONS, reason).toLowerCase()}.`;
       }}
     >
       <h2 id="appeal-title">Appeal</h2>
@@ -725,20 +706,12 @@ function Appeal({ c, scope }: { c: any; scope: string }) {
         sends it back for a new decision.
       </p>
       <Field label="Reason" error={a.fieldError('appeal-reason')}>
-        <select name="appeal-reason" value={reason} onChange={(e) => setReason(e.currentTarget.value)}>
-          <option value="">Choose a reason…</option>
-          {options(APPEAL_REASONS).map(([k, v]) => (
-            <option key={k} value={k}>
-              {v}
-            </option>
-          ))}
-        </select>
+        <Select name="appeal-reason" value={reason} choices={options(APPEAL_REASONS)} placeholder="Choose a reason…" onChange={setReason} />
       </Field>
-      <Busy type="submit" busy={a.busy}>
+      <ActionButton a={a} type="submit">
         Appeal
-      </Busy>
-      <Result a={a} />
-    </form>
+      </ActionButton>
+    </ActionForm>
   );
 }
 
@@ -763,13 +736,7 @@ export function ProviderClaims() {
     <>
       {auditor && (
         <Field label="Hospital">
-          <select name="provider" value={provider ?? ''} onChange={(e) => setChoice(e.currentTarget.value)}>
-            {hospitals.map((o) => (
-              <option key={o.id} value={o.id}>
-                {o.name}
-              </option>
-            ))}
-          </select>
+          <Select name="provider" value={provider ?? ''} choices={orgChoices(hospitals)} onChange={setChoice} />
         </Field>
       )}
       <Show q={q} what="Loading the claims">

@@ -8,9 +8,9 @@ import { useEffect, useState } from 'preact/hooks';
 import { submit } from '../api';
 import { Time } from '../display';
 import { label } from '../format';
-import { Who, orgName, reloadOrgs, useOrgs, type Org } from '../names';
+import { Who, orgChoices, orgName, reloadOrgs, type Org, useOrgs } from '../names';
 import { has, roleNames, useViewer } from '../session';
-import { Badge, Busy, Checks, Field, Notices, Result, Show, useAction, useQuery, useSubscription } from '../ui';
+import { ActionButton, ActionForm, Badge, Busy, Checks, Field, Notices, Result, Select, Show, useAction, useQuery, useSubscription } from '../ui';
 
 const PROPOSALS = `query Proposals($status: ProposalStatus) {
   proposals(first: 20, status: $status) { nodes { id kind status proposer proposedAt expiresAt failureReason closedAt
@@ -314,96 +314,88 @@ function Propose({ onDone }: { onDone: () => void }) {
   const a = useAction('governance');
   const addLines = add.split('\n').map((l) => l.trim()).filter(Boolean);
   return (
-    <form
+    <ActionForm
       class="panel"
       aria-labelledby="prop-title"
-      onSubmit={(e) => {
-        e.preventDefault();
-        a.run(async () => {
-          const c = new Checks();
-          const validForSeconds = Math.round(Number(days) * 86400);
-          c.need(!(validForSeconds >= 3600 && validForSeconds <= 90 * 86400), 'valid-days', 'From 1 hour (0.05 days) to 90 days.');
-          let msg = '';
-          switch (kind) {
-            case 'SET_THRESHOLD': {
-              const n = Number(percent);
-              c.need(!Number.isInteger(n) || n < 1 || n > 99, 'threshold', 'A whole percentage from 1 to 99 (50: a majority).');
-              c.throw();
-              await submit(THRESHOLD, { percent: n, validForSeconds });
-              msg = `The proposal to set the threshold to ${n}% is open for votes.`;
-              break;
-            }
-            case 'CHANGE_POLICY': {
-              addLines.forEach((l, i) => c.need(!parseRule(l), 'add-rules', `Line ${i + 1} is not a rule: give six values, role, organisation (* for any), object, action, condition, allow or deny.`));
-              c.need(addLines.length + remove.length === 0, 'add-rules', 'Add a rule or choose one to remove.');
-              c.throw();
-              await submit(POLICY_CHANGE, { addRules: addLines.map((l) => Object.values(parseRule(l)!).join(',')), removeRules: remove, validForSeconds });
-              msg = `The policy change (${addLines.length} added, ${remove.length} removed) is open for votes.`;
-              setAdd('');
-              setRemove([]);
-              break;
-            }
-            case 'ADD_ORG': {
-              c.need(!ID.test(org.id), 'org-id', 'An id never used before: lower-case letters, digits, dots and dashes.');
-              c.need(!org.name.trim(), 'org-name', 'The organisation’s name as people know it.');
-              c.need(!!org.claimsKeyId && !/^[0-9a-f]{32}$/.test(org.claimsKeyId), 'org-claims-key', '32 lower-case hex digits, or leave it empty.');
-              const ads = admins.map((ad, i) => {
-                c.need(!ad.member.startsWith(`${org.id}/`) || !ID.test(ad.member.slice(org.id.length + 1)), `admin-member-${i}`, `A member id of the new organisation: ${org.id || 'id'}/name.`);
-                c.need(!/^ed25519:\S+$/.test(ad.signKey.trim()), `admin-sign-${i}`, 'The admin’s public signing key, ed25519:…');
-                c.need(!/^\S+:\S+$/.test(ad.encKey.trim()), `admin-enc-${i}`, 'The admin’s public encryption key.');
-                return { member: ad.member.trim(), signKey: ad.signKey.trim(), encKey: ad.encKey.trim() };
-              });
-              const n = withNode ? nodeInput(c, node, 'node-') : null;
-              c.throw();
-              await submit(ADD_ORG, {
-                id: org.id,
-                name: org.name.trim(),
-                kind: org.kind,
-                admins: ads,
-                node: n,
-                claimsKeyId: org.claimsKeyId || null,
-                validForSeconds,
-              });
-              msg = `The proposal to add ${org.name.trim()} is open for votes.`;
-              break;
-            }
-            case 'REMOVE_ORG': {
-              c.need(!removeOrg, 'remove-org', 'Choose the organisation.');
-              c.throw();
-              await submit(REMOVE_ORG, { organisation: removeOrg, validForSeconds });
-              msg = `The proposal to remove ${orgName(orgs, removeOrg)} is open for votes.`;
-              break;
-            }
-            case 'ADD_NODE': {
-              const n = nodeInput(c, node, 'node-', viewer?.org?.id);
-              c.throw();
-              await submit(ADD_NODE, { node: n, validForSeconds });
-              msg = `The proposal to add node ${n.id} is open for votes.`;
-              break;
-            }
-            case 'REMOVE_NODE': {
-              c.need(!ID.test(removeNode.trim()), 'remove-node', 'The node’s id, as the node list of the genesis file or the CLI shows it.');
-              c.throw();
-              await submit(REMOVE_NODE, { node: removeNode.trim(), validForSeconds });
-              msg = `The proposal to remove node ${removeNode.trim()} is open for votes.`;
-              break;
-            }
+      a={a}
+      run={async () => {
+        const c = new Checks();
+        const validForSeconds = Math.round(Number(days) * 86400);
+        c.need(!(validForSeconds >= 3600 && validForSeconds <= 90 * 86400), 'valid-days', 'From 1 hour (0.05 days) to 90 days.');
+        let msg = '';
+        switch (kind) {
+          case 'SET_THRESHOLD': {
+            const n = Number(percent);
+            c.need(!Number.isInteger(n) || n < 1 || n > 99, 'threshold', 'A whole percentage from 1 to 99 (50: a majority).');
+            c.throw();
+            await submit(THRESHOLD, { percent: n, validForSeconds });
+            msg = `The proposal to set the threshold to ${n}% is open for votes.`;
+            break;
           }
-          onDone();
-          return msg;
-        });
+          case 'CHANGE_POLICY': {
+            addLines.forEach((l, i) => c.need(!parseRule(l), 'add-rules', `Line ${i + 1} is not a rule: give six values, role, organisation (* for any), object, action, condition, allow or deny.`));
+            c.need(addLines.length + remove.length === 0, 'add-rules', 'Add a rule or choose one to remove.');
+            c.throw();
+            await submit(POLICY_CHANGE, { addRules: addLines.map((l) => Object.values(parseRule(l)!).join(',')), removeRules: remove, validForSeconds });
+            msg = `The policy change (${addLines.length} added, ${remove.length} removed) is open for votes.`;
+            setAdd('');
+            setRemove([]);
+            break;
+          }
+          case 'ADD_ORG': {
+            c.need(!ID.test(org.id), 'org-id', 'An id never used before: lower-case letters, digits, dots and dashes.');
+            c.need(!org.name.trim(), 'org-name', 'The organisation’s name as people know it.');
+            c.need(!!org.claimsKeyId && !/^[0-9a-f]{32}$/.test(org.claimsKeyId), 'org-claims-key', '32 lower-case hex digits, or leave it empty.');
+            const ads = admins.map((ad, i) => {
+              c.need(!ad.member.startsWith(`${org.id}/`) || !ID.test(ad.member.slice(org.id.length + 1)), `admin-member-${i}`, `A member id of the new organisation: ${org.id || 'id'}/name.`);
+              c.need(!/^ed25519:\S+$/.test(ad.signKey.trim()), `admin-sign-${i}`, 'The admin’s public signing key, ed25519:…');
+              c.need(!/^\S+:\S+$/.test(ad.encKey.trim()), `admin-enc-${i}`, 'The admin’s public encryption key.');
+              return { member: ad.member.trim(), signKey: ad.signKey.trim(), encKey: ad.encKey.trim() };
+            });
+            const n = withNode ? nodeInput(c, node, 'node-') : null;
+            c.throw();
+            await submit(ADD_ORG, {
+              id: org.id,
+              name: org.name.trim(),
+              kind: org.kind,
+              admins: ads,
+              node: n,
+              claimsKeyId: org.claimsKeyId || null,
+              validForSeconds,
+            });
+            msg = `The proposal to add ${org.name.trim()} is open for votes.`;
+            break;
+          }
+          case 'REMOVE_ORG': {
+            c.need(!removeOrg, 'remove-org', 'Choose the organisation.');
+            c.throw();
+            await submit(REMOVE_ORG, { organisation: removeOrg, validForSeconds });
+            msg = `The proposal to remove ${orgName(orgs, removeOrg)} is open for votes.`;
+            break;
+          }
+          case 'ADD_NODE': {
+            const n = nodeInput(c, node, 'node-', viewer?.org?.id);
+            c.throw();
+            await submit(ADD_NODE, { node: n, validForSeconds });
+            msg = `The proposal to add node ${n.id} is open for votes.`;
+            break;
+          }
+          case 'REMOVE_NODE': {
+            c.need(!ID.test(removeNode.trim()), 'remove-node', 'The node’s id, as the node list of the genesis file or the CLI shows it.');
+            c.throw();
+            await submit(REMOVE_NODE, { node: removeNode.trim(), validForSeconds });
+            msg = `The proposal to remove node ${removeNode.trim()} is open for votes.`;
+            break;
+          }
+        }
+        onDone();
+        return msg;
       }}
     >
       <h3 id="prop-title">Make a proposal</h3>
       <div class="row">
         <Field label="Proposal">
-          <select name="proposal-kind" value={kind} onChange={(e) => (setKind(e.currentTarget.value), a.clear())}>
-            {Object.entries(KINDS).map(([k, v]) => (
-              <option key={k} value={k}>
-                {v}
-              </option>
-            ))}
-          </select>
+          <Select name="proposal-kind" value={kind} choices={Object.entries(KINDS)} onChange={(v) => (setKind(v), a.clear())} />
         </Field>
         <Field label="Open for (days)" error={a.fieldError('valid-days')}>
           <input name="valid-days" inputMode="decimal" size={4} value={days} onInput={(e) => setDays(e.currentTarget.value)} />
@@ -416,14 +408,7 @@ function Propose({ onDone }: { onDone: () => void }) {
       )}
       {kind === 'REMOVE_ORG' && (
         <Field label="Organisation to remove" hint="Its members can no longer sign, its nodes leave, its id is never reused." error={a.fieldError('remove-org')}>
-          <select name="remove-org" value={removeOrg} onChange={(e) => setRemoveOrg(e.currentTarget.value)}>
-            <option value="">Choose…</option>
-            {[...orgs.values()].map((o) => (
-              <option key={o.id} value={o.id}>
-                {o.name}
-              </option>
-            ))}
-          </select>
+          <Select name="remove-org" value={removeOrg} choices={orgChoices([...orgs.values()])} placeholder="Choose…" onChange={setRemoveOrg} />
         </Field>
       )}
       {kind === 'REMOVE_NODE' && (
@@ -514,11 +499,10 @@ function Propose({ onDone }: { onDone: () => void }) {
           )}
         </Show>
       )}
-      <Busy type="submit" busy={a.busy}>
+      <ActionButton a={a} type="submit">
         Propose
-      </Busy>
-      <Result a={a} />
-    </form>
+      </ActionButton>
+    </ActionForm>
   );
 }
 

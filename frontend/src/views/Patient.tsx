@@ -10,7 +10,7 @@ import { day } from '../format';
 import { refusalInWords } from '../messages';
 import { OrgName, Who } from '../names';
 import { roleNames } from '../session';
-import { Badge, Busy, ErrorBox, Field, Notices, Page, Result, Show, Tabs, useAction, useQuery, useSubscription } from '../ui';
+import { ActionButton, ActionForm, Badge, Busy, ErrorBox, Field, Notices, Page, Result, Select, Show, Tabs, useAction, useQuery, useSubscription } from '../ui';
 import { CATEGORIES, CONSENT_STATUSES, EMERGENCIES, PURPOSES as PURPOSE_LABELS, options, say } from '../vocab';
 import { MyClaims } from './Claims';
 
@@ -249,33 +249,24 @@ function Amend({ c, onDone }: { c: any; onDone: () => void }) {
   const [end, setEnd] = useState(dateInput(c.end));
   const a = useAction();
   return (
-    <form
-      onSubmit={(e) => {
-        e.preventDefault();
-        a.run(async () => {
-          await submit(AMEND, { id: c.id, purpose: purpose !== c.purpose ? purpose : null, end: end ? `${end}T23:59:59Z` : null });
-          onDone();
-          return 'The consent is changed.';
-        });
+    <ActionForm
+      a={a}
+      run={async () => {
+        await submit(AMEND, { id: c.id, purpose: purpose !== c.purpose ? purpose : null, end: end ? `${end}T23:59:59Z` : null });
+        onDone();
+        return 'The consent is changed.';
       }}
     >
       <Field label="Purpose">
-        <select name="amend-purpose" value={purpose} onChange={(e) => setPurpose(e.currentTarget.value)}>
-          {options(PURPOSE_LABELS).map(([k, v]) => (
-            <option key={k} value={k}>
-              {v}
-            </option>
-          ))}
-        </select>
+        <Select name="amend-purpose" value={purpose} choices={options(PURPOSE_LABELS)} onChange={setPurpose} />
       </Field>
       <Field label="Until">
         <input name="amend-end" type="date" value={end} onInput={(e) => setEnd(e.currentTarget.value)} />
       </Field>
-      <Busy type="submit" busy={a.busy}>
+      <ActionButton a={a} type="submit">
         Save the change
-      </Busy>
-      <Result a={a} />
-    </form>
+      </ActionButton>
+    </ActionForm>
   );
 }
 
@@ -294,20 +285,18 @@ function Grant({ records, onDone }: { records: any[]; onDone: () => void }) {
   const a = useAction();
   const live = records.filter((r) => !r.erased);
   return (
-    <form
+    <ActionForm
       class="panel"
       aria-labelledby="grant-title"
-      onSubmit={(e) => {
-        e.preventDefault();
-        a.run(async () => {
-          if (!grantee) throw new Error('choose who may read');
-          if (chosen.length === 0) throw new Error('choose at least one record');
-          const id = `consent-${Date.now().toString(36)}`;
-          await submit(GRANT, { id, grantee, purpose, start: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), end: `${end}T23:59:59Z`, records: chosen });
-          setChosen([]);
-          onDone();
-          return `Consent ${id} is granted: ${say(PURPOSE_LABELS, purpose).toLowerCase()}, until ${day(`${end}T12:00:00Z`)}.`;
-        });
+      a={a}
+      run={async () => {
+        if (!grantee) throw new Error('choose who may read');
+        if (chosen.length === 0) throw new Error('choose at least one record');
+        const id = `consent-${Date.now().toString(36)}`;
+        await submit(GRANT, { id, grantee, purpose, start: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), end: `${end}T23:59:59Z`, records: chosen });
+        setChosen([]);
+        onDone();
+        return `Consent ${id} is granted: ${say(PURPOSE_LABELS, purpose).toLowerCase()}, until ${day(`${end}T12:00:00Z`)}.`;
       }}
     >
       <h2 id="grant-title">Grant a consent</h2>
@@ -323,13 +312,7 @@ function Grant({ records, onDone }: { records: any[]; onDone: () => void }) {
           </select>
         </Field>
         <Field label="Purpose">
-          <select name="purpose" value={purpose} onChange={(e) => setPurpose(e.currentTarget.value)}>
-            {options(PURPOSE_LABELS).map(([k, v]) => (
-              <option key={k} value={k}>
-                {v}
-              </option>
-            ))}
-          </select>
+          <Select name="purpose" value={purpose} choices={options(PURPOSE_LABELS)} onChange={setPurpose} />
         </Field>
         <Field label="Until">
           <input name="end" type="date" min={today} required value={end} onInput={(e) => setEnd(e.currentTarget.value)} />
@@ -351,11 +334,10 @@ function Grant({ records, onDone }: { records: any[]; onDone: () => void }) {
         ))}
       </fieldset>
       {orgs.error && <ErrorBox error={orgs.error} retry={orgs.reload} />}
-      <Busy type="submit" busy={a.busy}>
+      <ActionButton a={a} type="submit">
         Grant
-      </Busy>
-      <Result a={a} />
-    </form>
+      </ActionButton>
+    </ActionForm>
   );
 }
 
@@ -498,15 +480,13 @@ function Erase({ id, onDone }: { id: string; onDone: () => void }) {
       </button>
     );
   return (
-    <form
-      onSubmit={(e) => {
-        e.preventDefault();
-        a.run(async () => {
-          if (typed !== id) throw new Error(`type ${id} to confirm`);
-          await submit(ERASE, { record: id, confirm: typed });
-          onDone();
-          return `${id} is erased: the hospital destroyed its content and keys; the ledger keeps the hashes.`;
-        });
+    <ActionForm
+      a={a}
+      run={async () => {
+        if (typed !== id) throw new Error(`type ${id} to confirm`);
+        await submit(ERASE, { record: id, confirm: typed });
+        onDone();
+        return `${id} is erased: the hospital destroyed its content and keys; the ledger keeps the hashes.`;
       }}
     >
       <p class="alert">Erasing cannot be undone. The hospital destroys the content and its keys.</p>
@@ -522,6 +502,6 @@ function Erase({ id, onDone }: { id: string; onDone: () => void }) {
         </button>
       </div>
       <Result a={a} />
-    </form>
+    </ActionForm>
   );
 }

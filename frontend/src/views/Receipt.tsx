@@ -12,12 +12,11 @@ import { download, minorMoney } from '../format';
 import { OrgName, Who } from '../names';
 import { Link } from '../router';
 import { failureCause, namesFor, parseReceiptFile, statement, verifyBundle, type Bundle, type BundleVerdict, type Names } from '../statement';
-import { Busy, ErrorBox, Field, Loading, Page, Show, toApiError } from '../ui';
+import { Busy, ErrorBox, Field, Loading, Page, Show, useFetch } from '../ui';
 import { useQuery } from '../ui';
 import { bytesToHex, exactTime, verifyProof, type Genesis, type Proof, type Verdict } from '../verify';
 import { actionName } from '../vocab';
 import { loadProof } from './Gifts';
-import type { ApiError } from '../api';
 
 /** A proof as a file's text: the header time a string of digits, exact through any JSON tool. */
 export function proofJSON(p: Proof): string {
@@ -33,23 +32,12 @@ export async function loadBundle(gift: string): Promise<Bundle> {
 
 export function ReceiptTools({ txId, since }: { txId: string; since?: (n: Names) => string[] }) {
   const [proof, setProof] = useState<Proof | null>(null);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ApiError | null>(null);
-  const get = async (): Promise<Proof | null> => {
-    if (proof) return proof;
-    setBusy(true);
-    setError(null);
-    try {
-      const { proof: p } = await loadProof(txId);
-      setProof(p);
-      return p;
-    } catch (e) {
-      setError(toApiError(e));
-      return null;
-    } finally {
-      setBusy(false);
-    }
-  };
+  const { busy, error, get: fetchProof } = useFetch(async () => {
+    const { proof: p } = await loadProof(txId);
+    setProof(p);
+    return p;
+  });
+  const get = async (): Promise<Proof | null> => proof ?? fetchProof();
   return (
     <section class="panel" aria-labelledby="receipt-title">
       <h2 id="receipt-title">Receipt</h2>
@@ -81,21 +69,8 @@ export function ReceiptTools({ txId, since }: { txId: string; since?: (n: Names)
 
 /** Every receipt of what moved a gift: download them as one file, verify them here. */
 function BundleTools({ gift }: { gift: string }) {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ApiError | null>(null);
-  const get = async (): Promise<Bundle | null> => {
-    setBusy(true);
-    setError(null);
-    try {
-      // Fetched afresh each time: the lineage grows as the money moves.
-      return await loadBundle(gift);
-    } catch (e) {
-      setError(toApiError(e));
-      return null;
-    } finally {
-      setBusy(false);
-    }
-  };
+  // Fetched afresh each time: the lineage grows as the money moves.
+  const { busy, error, get } = useFetch(() => loadBundle(gift));
   return (
     <div class="bundle" aria-labelledby="bundle-title">
       <h3 id="bundle-title">Every receipt of where the money went</h3>

@@ -10,7 +10,7 @@ import { gql } from '../api';
 import { summarise, TYPE_WORDS, type Line } from '../fhir';
 import { day, pretty } from '../format';
 import { useViewer } from '../session';
-import { Busy, Result, useAction, useQuery } from '../ui';
+import { ActionButton, useAction, useQuery } from '../ui';
 import { CATEGORIES, PURPOSES, say } from '../vocab';
 
 const READ = `mutation Read($record: ID!, $purpose: String!, $consent: ID) {
@@ -76,10 +76,10 @@ export function RecordReader({
   const a = useAction();
   return (
     <div class="reader">
-      <Busy
+      <ActionButton
+        a={a}
         type="button"
         class="secondary"
-        busy={a.busy}
         onClick={() =>
           a.run(async () => {
             const d = await gql<any>(READ, { record, purpose, consent: consent ?? null });
@@ -89,8 +89,7 @@ export function RecordReader({
         }
       >
         {label ?? `Read ${record}`}
-      </Busy>
-      <Result a={a} />
+      </ActionButton>
       {read && <RecordContent read={read} />}
     </div>
   );

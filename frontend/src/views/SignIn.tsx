@@ -3,7 +3,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { devAccounts, gql, signIn, type DevAccount } from '../api';
 import { navigate } from '../router';
 import { roleNames, useViewer } from '../session';
-import { Busy, ErrorBox, Field, Page, useAction } from '../ui';
+import { ActionForm, Busy, ErrorBox, Field, Page, useAction } from '../ui';
 
 export function SignIn() {
   const { refresh } = useViewer();
@@ -13,15 +13,13 @@ export function SignIn() {
   const next = new URLSearchParams(location.search).get('next') || '/';
   return (
     <Page title="Sign in">
-      <form
+      <ActionForm
         class="panel narrow"
-        onSubmit={(e) => {
-          e.preventDefault();
-          a.run(async () => {
-            await signIn(account.trim(), password);
-            await refresh();
-            navigate(next.startsWith('/') ? next : '/');
-          });
+        a={a}
+        run={async () => {
+          await signIn(account.trim(), password);
+          await refresh();
+          navigate(next.startsWith('/') ? next : '/');
         }}
       >
         <Field label="Account">
@@ -34,7 +32,7 @@ export function SignIn() {
           Sign in
         </Busy>
         {a.error && <ErrorBox error={a.error} />}
-      </form>
+      </ActionForm>
       <DemoAccounts />
     </Page>
   );
@@ -61,16 +59,14 @@ export function ChangePassword({ initial }: { initial?: boolean }) {
           only to you.
         </p>
       )}
-      <form
+      <ActionForm
         class="panel narrow"
-        onSubmit={(e) => {
-          e.preventDefault();
-          a.run(async () => {
-            if (next !== again) throw new Error('the two new passwords differ: type the same one twice');
-            await gql(CHANGE_PASSWORD, { c: current, n: next });
-            await refresh();
-            navigate('/');
-          });
+        a={a}
+        run={async () => {
+          if (next !== again) throw new Error('the two new passwords differ: type the same one twice');
+          await gql(CHANGE_PASSWORD, { c: current, n: next });
+          await refresh();
+          navigate('/');
         }}
       >
         <Field label={initial ? 'Initial password' : 'Current password'}>
@@ -86,7 +82,7 @@ export function ChangePassword({ initial }: { initial?: boolean }) {
           Save the new password
         </Busy>
         {a.error && <ErrorBox error={a.error} />}
-      </form>
+      </ActionForm>
     </Page>
   );
 }

@@ -10,11 +10,11 @@ import { useState } from 'preact/hooks';
 import { gql, submit } from '../api';
 import { Time } from '../display';
 import { day, decimal, minorMoney, parseAmount } from '../format';
-import { PatientName, Who, memberShort, useOrgs, usePatientNames } from '../names';
+import { PatientName, Who, memberShort, orgChoices, useOrgs, usePatientNames } from '../names';
 import { noteToSend, type AccessNote } from '../notes';
 import { Link, useLocation } from '../router';
 import { has, roleNames, useViewer } from '../session';
-import { Badge, Busy, Checks, Field, Notices, Page, Result, Show, Tabs, useAction, useQuery, type Tab } from '../ui';
+import { ActionButton, ActionForm, Badge, Busy, Checks, Field, Notices, Page, Result, Select, Show, type Tab, Tabs, useAction, useQuery } from '../ui';
 import { CATEGORIES, EMERGENCIES, PURPOSES, REGISTERABLE, REVIEW_OUTCOMES, options, say } from '../vocab';
 import { ProviderClaims } from './Claims';
 import { RecordContent, RecordReader, categoryName, consentFor, useGranted } from './Records';
@@ -188,28 +188,26 @@ function RequestConsent({ patient, records }: { patient: string; records: any[] 
   const [end, setEnd] = useState(new Date(Date.now() + 90 * 864e5).toISOString().slice(0, 10));
   const a = useAction('staff');
   return (
-    <form
+    <ActionForm
       class="panel"
       aria-labelledby="req-title"
-      onSubmit={(e) => {
-        e.preventDefault();
-        a.run(async () => {
-          const c = new Checks();
-          c.need(chosen.length === 0, 'req-records', 'Choose at least one record.');
-          c.need(!end || Date.parse(`${end}T23:59:59Z`) <= Date.now(), 'req-end', 'Choose a date in the future.');
-          c.throw();
-          const id = `req-${Date.now().toString(36)}`;
-          await submit(REQUEST, {
-            id,
-            patient,
-            purpose,
-            start: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
-            end: `${end}T23:59:59Z`,
-            records: chosen,
-          });
-          setChosen([]);
-          return `Consent requested from ${patient.slice(patient.indexOf('/') + 1)} for ${say(PURPOSES, purpose).toLowerCase()}; it waits for the patient.`;
+      a={a}
+      run={async () => {
+        const c = new Checks();
+        c.need(chosen.length === 0, 'req-records', 'Choose at least one record.');
+        c.need(!end || Date.parse(`${end}T23:59:59Z`) <= Date.now(), 'req-end', 'Choose a date in the future.');
+        c.throw();
+        const id = `req-${Date.now().toString(36)}`;
+        await submit(REQUEST, {
+          id,
+          patient,
+          purpose,
+          start: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+          end: `${end}T23:59:59Z`,
+          records: chosen,
         });
+        setChosen([]);
+        return `Consent requested from ${patient.slice(patient.indexOf('/') + 1)} for ${say(PURPOSES, purpose).toLowerCase()}; it waits for the patient.`;
       }}
     >
       <h3 id="req-title">Request a consent</h3>
@@ -235,23 +233,16 @@ function RequestConsent({ patient, records }: { patient: string; records: any[] 
       </fieldset>
       <div class="row">
         <Field label="Purpose">
-          <select name="req-purpose" value={purpose} onChange={(e) => setPurpose(e.currentTarget.value)}>
-            {options(PURPOSES).map(([k, v]) => (
-              <option key={k} value={k}>
-                {v}
-              </option>
-            ))}
-          </select>
+          <Select name="req-purpose" value={purpose} choices={options(PURPOSES)} onChange={setPurpose} />
         </Field>
         <Field label="Until" error={a.fieldError('req-end')}>
           <input name="req-end" type="date" value={end} onInput={(e) => setEnd(e.currentTarget.value)} />
         </Field>
       </div>
-      <Busy type="submit" busy={a.busy}>
+      <ActionButton a={a} type="submit">
         Request consent
-      </Busy>
-      <Result a={a} />
-    </form>
+      </ActionButton>
+    </ActionForm>
   );
 }
 
@@ -266,27 +257,25 @@ function RegisterRecord() {
   const [file, setFile] = useState<File | null>(null);
   const a = useAction('staff');
   return (
-    <form
+    <ActionForm
       class="panel"
       aria-labelledby="reg-title"
-      onSubmit={(e) => {
-        e.preventDefault();
-        a.run(async () => {
-          const c = new Checks();
-          c.need(!patient, 'record-patient', 'Choose the patient.');
-          c.need(!/^[a-z0-9][a-z0-9._-]{1,127}$/.test(id.trim()), 'record-id', 'Give the record an id of lower-case letters, digits, dots and dashes, e.g. rec-ana-3.');
-          c.need(!file, 'record-file', 'Choose the FHIR JSON file.');
+      a={a}
+      run={async () => {
+        const c = new Checks();
+        c.need(!patient, 'record-patient', 'Choose the patient.');
+        c.need(!/^[a-z0-9][a-z0-9._-]{1,127}$/.test(id.trim()), 'record-id', 'Give the record an id of lower-case letters, digits, dots and dashes, e.g. rec-ana-3.');
+        c.need(!file, 'record-file', 'Choose the FHIR JSON file.');
+        c.throw();
+        const content = await file!.text();
+        try {
+          JSON.parse(content);
+        } catch {
+          c.need(true, 'record-file', `${file!.name} is not JSON: choose a FHIR JSON file.`);
           c.throw();
-          const content = await file!.text();
-          try {
-            JSON.parse(content);
-          } catch {
-            c.need(true, 'record-file', `${file!.name} is not JSON: choose a FHIR JSON file.`);
-            c.throw();
-          }
-          const r = await submit(REGISTER, { id: id.trim(), patient, category, content });
-          return `Record ${id.trim()} (${categoryName(category).toLowerCase()}) is registered for ${patient.slice(patient.indexOf('/') + 1)} (block ${r.height}); its content is encrypted at the hospital's node.`;
-        });
+        }
+        const r = await submit(REGISTER, { id: id.trim(), patient, category, content });
+        return `Record ${id.trim()} (${categoryName(category).toLowerCase()}) is registered for ${patient.slice(patient.indexOf('/') + 1)} (block ${r.height}); its content is encrypted at the hospital's node.`;
       }}
     >
       <h2 id="reg-title">Register a record</h2>
@@ -297,23 +286,16 @@ function RegisterRecord() {
           <input name="record-id" value={id} onInput={(e) => setId(e.currentTarget.value)} placeholder="rec-ana-3" />
         </Field>
         <Field label="Category">
-          <select name="record-category" value={category} onChange={(e) => setCategory(e.currentTarget.value)}>
-            {options(CATEGORIES, REGISTERABLE).map(([k, v]) => (
-              <option key={k} value={k}>
-                {v}
-              </option>
-            ))}
-          </select>
+          <Select name="record-category" value={category} choices={options(CATEGORIES, REGISTERABLE)} onChange={setCategory} />
         </Field>
       </div>
       <Field label="FHIR JSON file" hint={file ? `${file.name}: ${file.size} bytes` : 'A FHIR resource, e.g. a Bundle'} error={a.fieldError('record-file')}>
         <input type="file" name="record-file" accept="application/json,application/fhir+json,.json" onChange={(e) => setFile(e.currentTarget.files?.[0] ?? null)} />
       </Field>
-      <Busy type="submit" busy={a.busy}>
+      <ActionButton a={a} type="submit">
         Register record
-      </Busy>
-      <Result a={a} />
-    </form>
+      </ActionButton>
+    </ActionForm>
   );
 }
 
@@ -334,42 +316,34 @@ function FileClaim() {
   const total = items.reduce((n, x) => n + (parseAmount(x.amount, 'EUR') ?? 0), 0);
   const chosenInsurer = insurer || insurers[0]?.id || '';
   return (
-    <form
+    <ActionForm
       class="panel"
       aria-labelledby="claim-title"
-      onSubmit={(e) => {
-        e.preventDefault();
-        a.run(async () => {
-          const c = new Checks();
-          c.need(!patient, 'claim-patient', 'Choose the patient.');
-          c.need(!chosenInsurer, 'claim-insurer', 'Choose the insurer.');
-          const its = items.map((x, i) => {
-            c.need(!x.serviceCode.trim(), `item-code-${i}`, 'Enter the service code, e.g. 99213.');
-            c.need(!x.date, `item-date-${i}`, 'Enter the date of the service.');
-            const amount = parseAmount(x.amount, 'EUR');
-            c.need(amount === null, `item-amount-${i}`, 'Enter an amount such as 80 or 80.50.');
-            return { serviceCode: x.serviceCode.trim(), date: x.date, amount: decimal(amount ?? 0, 'EUR') };
-          });
-          c.throw();
-          const id = `clm-${Date.now().toString(36)}`;
-          await submit(FILE, { id, patient, insurer: chosenInsurer, currency: 'EUR', items: its, records: linked });
-          setItems([{ serviceCode: '', date: '', amount: '' }]);
-          setLinked([]);
-          return `Claim ${id} for ${minorMoney(total, 'EUR')} is filed with ${orgs.get(chosenInsurer)?.name ?? chosenInsurer}.`;
+      a={a}
+      run={async () => {
+        const c = new Checks();
+        c.need(!patient, 'claim-patient', 'Choose the patient.');
+        c.need(!chosenInsurer, 'claim-insurer', 'Choose the insurer.');
+        const its = items.map((x, i) => {
+          c.need(!x.serviceCode.trim(), `item-code-${i}`, 'Enter the service code, e.g. 99213.');
+          c.need(!x.date, `item-date-${i}`, 'Enter the date of the service.');
+          const amount = parseAmount(x.amount, 'EUR');
+          c.need(amount === null, `item-amount-${i}`, 'Enter an amount such as 80 or 80.50.');
+          return { serviceCode: x.serviceCode.trim(), date: x.date, amount: decimal(amount ?? 0, 'EUR') };
         });
+        c.throw();
+        const id = `clm-${Date.now().toString(36)}`;
+        await submit(FILE, { id, patient, insurer: chosenInsurer, currency: 'EUR', items: its, records: linked });
+        setItems([{ serviceCode: '', date: '', amount: '' }]);
+        setLinked([]);
+        return `Claim ${id} for ${minorMoney(total, 'EUR')} is filed with ${orgs.get(chosenInsurer)?.name ?? chosenInsurer}.`;
       }}
     >
       <h2 id="claim-title">File a claim</h2>
       <PatientPicker name="claim-patient" value={patient} onChange={(p) => (setPatient(p), setLinked([]))} />
       {a.fieldError('claim-patient') && <p class="field-error">⚠ {a.fieldError('claim-patient')}</p>}
       <Field label="Insurer" error={a.fieldError('claim-insurer')}>
-        <select name="claim-insurer" value={chosenInsurer} onChange={(e) => setInsurer(e.currentTarget.value)}>
-          {insurers.map((o) => (
-            <option key={o.id} value={o.id}>
-              {o.name}
-            </option>
-          ))}
-        </select>
+        <Select name="claim-insurer" value={chosenInsurer} choices={orgChoices(insurers)} onChange={setInsurer} />
       </Field>
       {records.length > 0 && (
         <fieldset>
@@ -421,7 +395,7 @@ function FileClaim() {
         </Busy>
       </div>
       <Result a={a} />
-    </form>
+    </ActionForm>
   );
 }
 
@@ -442,9 +416,9 @@ function UndeliveredNote({ access, note, error, onSent }: { access: string; note
       <p>
         <strong>Your note has not reached the privacy officer:</strong> {error}
       </p>
-      <Busy
+      <ActionButton
+        a={a}
         type="button"
-        busy={a.busy}
         onClick={() =>
           a.run(async () => {
             try {
@@ -458,8 +432,7 @@ function UndeliveredNote({ access, note, error, onSent }: { access: string; note
         }
       >
         Send the note again
-      </Busy>
-      <Result a={a} />
+      </ActionButton>
     </div>
   );
 }
@@ -535,14 +508,7 @@ function BreakGlass() {
             </select>
           </Field>
           <Field label="Emergency" error={a.fieldError('bg-reason')}>
-            <select name="bg-reason" value={reason} onChange={(e) => (setReason(e.currentTarget.value), setConfirm(false))}>
-              <option value="">Choose…</option>
-              {options(EMERGENCIES).map(([k, v]) => (
-                <option key={k} value={k}>
-                  {v}
-                </option>
-              ))}
-            </select>
+            <Select name="bg-reason" value={reason} choices={options(EMERGENCIES)} placeholder="Choose…" onChange={(v) => (setReason(v), setConfirm(false))} />
           </Field>
         </div>
         <Field
@@ -607,13 +573,7 @@ function BreakGlassQueue() {
       <h2 id="bgq-title">Break-glass review</h2>
       {auditor && (
         <Field label="Hospital">
-          <select name="custodian" value={chosen ?? ''} onChange={(e) => setCustodian(e.currentTarget.value)}>
-            {hospitals.map((o) => (
-              <option key={o.id} value={o.id}>
-                {o.name}
-              </option>
-            ))}
-          </select>
+          <Select name="custodian" value={chosen ?? ''} choices={orgChoices(hospitals)} onChange={setCustodian} />
         </Field>
       )}
       <Notices scope="bg-review" />
@@ -710,19 +670,17 @@ function ReviewForm({ id, onDone }: { id: string; onDone: () => void }) {
   const a = useAction('bg-review');
   const err = a.fieldError(`outcome-${id}`);
   return (
-    <form
+    <ActionForm
       class="review-form"
-      onSubmit={(e) => {
-        e.preventDefault();
-        a.run(async () => {
-          const c = new Checks();
-          c.need(!outcome, `outcome-${id}`, 'Choose the outcome of your review.');
-          c.throw();
-          const text = noteToSend(note);
-          await submit(REVIEW, { access: id, outcome, note: text });
-          onDone();
-          return `Review closed: ${say(REVIEW_OUTCOMES, outcome).toLowerCase()}${text ? '; your note stays off the ledger, with the hospital; its fingerprint is on it' : ''}.`;
-        });
+      a={a}
+      run={async () => {
+        const c = new Checks();
+        c.need(!outcome, `outcome-${id}`, 'Choose the outcome of your review.');
+        c.throw();
+        const text = noteToSend(note);
+        await submit(REVIEW, { access: id, outcome, note: text });
+        onDone();
+        return `Review closed: ${say(REVIEW_OUTCOMES, outcome).toLowerCase()}${text ? '; your note stays off the ledger, with the hospital; its fingerprint is on it' : ''}.`;
       }}
     >
       <fieldset aria-describedby={err ? `outcome-${id}-err` : undefined}>
@@ -741,11 +699,10 @@ function ReviewForm({ id, onDone }: { id: string; onDone: () => void }) {
       <Field label="Note (optional)" hint="Kept by this hospital, off the ledger: only its fingerprint (SHA-256) goes on it.">
         <textarea name={`note-${id}`} rows={2} maxLength={4000} value={note} onInput={(e) => setNote(e.currentTarget.value)} />
       </Field>
-      <Busy type="submit" busy={a.busy}>
+      <ActionButton a={a} type="submit">
         Close review
-      </Busy>
-      <Result a={a} />
-    </form>
+      </ActionButton>
+    </ActionForm>
   );
 }
 
