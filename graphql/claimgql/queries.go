@@ -22,26 +22,7 @@ type lister func(after string, limit int) ([]*claims.Claim, claims.Page, error)
 
 // page runs a forward page of a newest-first list.
 func (m *mod) page(ctx context.Context, args map[string]any, kind string, l lister) (*schema.Connection, error) {
-	pg, err := schema.PageArgs(m.cfg, args, kind)
-	if err != nil {
-		return nil, err
-	}
-	if !pg.Forward {
-		return nil, schema.BadInput("this connection pages forward only (first/after)")
-	}
-	if pg.Limit == 0 {
-		return &schema.Connection{}, nil
-	}
-	cs, p, err := l(pg.Cursor, pg.Limit)
-	if err != nil {
-		return nil, m.internal(ctx, kind, err)
-	}
-	c := &schema.Connection{HasNext: p.More, HasPrev: pg.HasCursor}
-	for i, x := range cs {
-		c.Nodes = append(c.Nodes, x)
-		c.Cursors = append(c.Cursors, schema.EncodeCursor(kind, p.Cursors[i]))
-	}
-	return c, nil
+	return schema.ForwardConnection(m.cfg, args, kind, l, func(err error) error { return m.internal(ctx, kind, err) })
 }
 
 // orgArg returns the org argument or the viewer's organisation, after

@@ -131,28 +131,4 @@ func thunk[V any](ctx context.Context, m *mod, t func() (*V, error)) func() (any
 	}
 }
 
-// connection builds a Relay connection page from records and their
-// cursors.
-func connection[T any](kind string, items []T, pg donations.Page, hasPrev bool) *schema.Connection {
-	c := &schema.Connection{HasNext: pg.More, HasPrev: hasPrev}
-	for i, it := range items {
-		c.Nodes = append(c.Nodes, it)
-		c.Cursors = append(c.Cursors, schema.EncodeCursor(kind, pg.Cursors[i]))
-	}
-	return c
-}
-
-// forwardPage decodes first/after (connections of this module page
-// forward only).
-func (m *mod) forwardPage(args map[string]any, kind string) (schema.Page, error) {
-	pg, err := schema.PageArgs(m.cfg, args, kind)
-	if err != nil {
-		return pg, err
-	}
-	if !pg.Forward {
-		return pg, schema.Errorf(schema.CodeBadUserInput, "this connection pages forward only (first/after)")
-	}
-	return pg, nil
-}
-
 var connArgs = schema.ForwardConnArgs(nil)

@@ -223,7 +223,7 @@ func (m *mod) buildTypes(b *schema.Builder) {
 			if _, err := m.requireOversight(p.Context, c.Charity, "a campaign's gifts"); err != nil {
 				return nil, err
 			}
-			pg, err := m.forwardPage(p.Args, "cgift")
+			pg, err := schema.ForwardPageArgs(m.cfg, p.Args, "cgift")
 			if err != nil {
 				return nil, err
 			}
@@ -231,7 +231,7 @@ func (m *mod) buildTypes(b *schema.Builder) {
 			if err != nil {
 				return nil, m.internal(p.Context, "campaign gifts", err)
 			}
-			return connection("cgift", gs, page, pg.HasCursor), nil
+			return schema.ConnectionOf("cgift", gs, page, pg.HasCursor), nil
 		}})
 	t.campaign.AddFieldConfig("disbursements", &graphql.Field{Type: nn(t.disbConn), Args: connArgs,
 		Description: "The campaign's disbursements, in commit order (charity officers of the charity and auditors).",
@@ -240,7 +240,7 @@ func (m *mod) buildTypes(b *schema.Builder) {
 			if _, err := m.requireOversight(p.Context, c.Charity, "a campaign's disbursements"); err != nil {
 				return nil, err
 			}
-			pg, err := m.forwardPage(p.Args, "disb")
+			pg, err := schema.ForwardPageArgs(m.cfg, p.Args, "disb")
 			if err != nil {
 				return nil, err
 			}
@@ -248,7 +248,7 @@ func (m *mod) buildTypes(b *schema.Builder) {
 			if err != nil {
 				return nil, m.internal(p.Context, "campaign disbursements", err)
 			}
-			return connection("disb", ds, page, pg.HasCursor), nil
+			return schema.ConnectionOf("disb", ds, page, pg.HasCursor), nil
 		}})
 
 	row := graphql.NewObject(graphql.ObjectConfig{Name: "CharityReportRow", Fields: graphql.Fields{

@@ -44,7 +44,7 @@ func (m *mod) registerQueries(b *schema.Builder) error {
 	}{
 		{"campaigns", &graphql.Field{Type: nn(t.campaignConn), Args: connArgs, Description: "Every campaign, by id (public).",
 			Resolve: func(p graphql.ResolveParams) (any, error) {
-				pg, err := m.forwardPage(p.Args, "campaign")
+				pg, err := schema.ForwardPageArgs(m.cfg, p.Args, "campaign")
 				if err != nil {
 					return nil, err
 				}
@@ -106,7 +106,7 @@ func (m *mod) registerQueries(b *schema.Builder) error {
 				if newest {
 					kind = "mygiftnew"
 				}
-				pg, err := m.forwardPage(p.Args, kind)
+				pg, err := schema.ForwardPageArgs(m.cfg, p.Args, kind)
 				if err != nil {
 					return nil, err
 				}
@@ -117,7 +117,7 @@ func (m *mod) registerQueries(b *schema.Builder) error {
 				if err != nil {
 					return nil, m.internal(p.Context, "my gifts", err)
 				}
-				return connection(kind, gs, page, pg.HasCursor), nil
+				return schema.ConnectionOf(kind, gs, page, pg.HasCursor), nil
 			}}},
 		{"myGivingTotals", &graphql.Field{Type: nn(t.givingTotals),
 			Description: fmt.Sprintf("What the viewer gave, per currency, and where it is now: disbursed, in escrow, refunded "+

@@ -27,12 +27,9 @@ func (m *mod) registerQueries(b *schema.Builder) error {
 				if err := m.cfg.Require(ctx, schema.Question{Obj: objProposal, Act: "read"}, readRefused); err != nil {
 					return nil, err
 				}
-				pg, err := schema.PageArgs(m.cfg, p.Args, cursorKind)
+				pg, err := schema.ForwardPageArgs(m.cfg, p.Args, cursorKind)
 				if err != nil {
 					return nil, err
-				}
-				if !pg.Forward {
-					return nil, schema.BadInput("this connection pages forward only (first/after)")
 				}
 				if pg.Limit == 0 {
 					return &schema.Connection{}, nil
@@ -46,12 +43,7 @@ func (m *mod) registerQueries(b *schema.Builder) error {
 				if err != nil {
 					return nil, err
 				}
-				c := &schema.Connection{HasNext: page.More, HasPrev: pg.HasCursor}
-				for i, v := range vs {
-					c.Nodes = append(c.Nodes, v)
-					c.Cursors = append(c.Cursors, schema.EncodeCursor(cursorKind, page.Cursors[i]))
-				}
-				return c, nil
+				return schema.ConnectionOf(cursorKind, vs, page, pg.HasCursor), nil
 			}}},
 		{"proposal", &graphql.Field{Type: m.proposal, Args: graphql.FieldConfigArgument{"id": {Type: nn(graphql.ID)}},
 			Description: "A proposal with its votes, who is missing and how many approvals it needs (null if none).",

@@ -19,35 +19,22 @@ func withArgs(extra graphql.FieldConfigArgument) graphql.FieldConfigArgument {
 // not see (a page can then hold fewer than asked).
 func page[T any](ctx context.Context, m *mod, args map[string]any, kind string,
 	l func(after string, limit int) ([]T, patients.Page, error), keep func(T) (bool, error)) (*schema.Connection, error) {
-	pg, err := schema.PageArgs(m.cfg, args, kind)
-	if err != nil {
-		return nil, err
+	c, err := schema.ForwardConnection(m.cfg, args, kind, l, func(err error) error { return m.internal(ctx, kind, err) })
+	if err != nil || keep == nil {
+		return c, err
 	}
-	if !pg.Forward {
-		return nil, schema.BadInput("this connection pages forward only (first/after)")
-	}
-	if pg.Limit == 0 {
-		return &schema.Connection{}, nil
-	}
-	xs, p, err := l(pg.Cursor, pg.Limit)
-	if err != nil {
-		return nil, m.internal(ctx, kind, err)
-	}
-	c := &schema.Connection{HasNext: p.More, HasPrev: pg.HasCursor}
-	for i, x := range xs {
-		if keep != nil {
-			ok, err := keep(x)
-			if err != nil {
-				return nil, err
-			}
-			if !ok {
-				continue
-			}
+	kept := &schema.Connection{HasNext: c.HasNext, HasPrev: c.HasPrev}
+	for i, x := range c.Nodes {
+		ok, err := keep(x.(T))
+		if err != nil {
+			return nil, err
 		}
-		c.Nodes = append(c.Nodes, x)
-		c.Cursors = append(c.Cursors, schema.EncodeCursor(kind, p.Cursors[i]))
+		if ok {
+			kept.Nodes = append(kept.Nodes, x)
+			kept.Cursors = append(kept.Cursors, c.Cursors[i])
+		}
 	}
-	return c, nil
+	return kept, nil
 }
 
 var patientArg = &graphql.ArgumentConfig{Type: graphql.ID, Description: "The patient's member id (default: the viewer)."}
