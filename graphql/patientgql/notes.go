@@ -71,16 +71,21 @@ func noteArg(in map[string]any) (string, error) {
 	return s, nil
 }
 
-// hashNote sets in["noteHash"] to the note's hex SHA-256 (what the ledger
-// keeps); a noteHash given beside the note must be that hash.
-func hashNote(in map[string]any, note string) error {
+// hashedNote returns the note argument (noteArg) and, when there is one,
+// sets in["noteHash"] to its hex SHA-256 (what the ledger keeps); a
+// noteHash given beside the note must be that hash.
+func hashedNote(in map[string]any) (string, error) {
+	note, err := noteArg(in)
+	if err != nil || note == "" {
+		return note, err
+	}
 	h := sha256.Sum256([]byte(note))
 	want := hex.EncodeToString(h[:])
 	if given, ok := in["noteHash"].(string); ok && !strings.EqualFold(given, want) {
-		return schema.BadInput("noteHash is not the SHA-256 of note (give the note alone)")
+		return "", schema.BadInput("noteHash is not the SHA-256 of note (give the note alone)")
 	}
 	in["noteHash"] = want
-	return nil
+	return note, nil
 }
 
 // buildNoteTypes builds NoteDelivery and AccessNote and adds note and
@@ -249,14 +254,11 @@ func (m *mod) registerNoteMutations(b *schema.Builder) error {
 			"noteHash": {Type: graphql.String, Description: "Hex SHA-256 of an off-ledger note (implied by note)."},
 		},
 		Plan: func(ctx context.Context, v string, in map[string]any) (*schema.TxPlan, error) {
-			note, err := noteArg(in)
+			note, err := hashedNote(in)
 			if err != nil {
 				return nil, err
 			}
 			if note != "" {
-				if err := hashNote(in, note); err != nil {
-					return nil, err
-				}
 				in["wait"] = true // the note goes once the review is on the ledger
 			}
 			a := &args{schema.ArgReader{In: in}}

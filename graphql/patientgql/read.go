@@ -96,14 +96,9 @@ func (m *mod) registerRecordReads(b *schema.Builder) error {
 			if r, _ := in["reason"].(string); strings.TrimSpace(r) == "" {
 				return nil, schema.BadInput("a break-glass read needs a reason: life-threatening, unconscious-patient, urgent-treatment or mass-casualty")
 			}
-			note, err := noteArg(in)
+			note, err := hashedNote(in)
 			if err != nil {
 				return nil, err
-			}
-			if note != "" {
-				if err := hashNote(in, note); err != nil {
-					return nil, err
-				}
 			}
 			a.Str("reason", "break_glass")
 			a.Out = append(a.Out, tx.String("purpose", "treatment")) // the only purpose break-glass serves
