@@ -433,3 +433,42 @@ func Load[T any](r StateReader, k, what string) (*T, error) {
 	}
 	return &v, nil
 }
+
+// ArgReader reads a call's arguments in turn and keeps the first error,
+// as InvalidArg makes it: read them, then check Err once. After an error
+// every read gives the zero value.
+type ArgReader struct {
+	Args tx.Args
+	Err  error
+}
+
+func argRead[T any](r *ArgReader, name string, read func(string) (T, error)) T {
+	var zero T
+	if r.Err != nil {
+		return zero
+	}
+	v, err := read(name)
+	if err != nil {
+		r.Err = InvalidArg(err)
+		return zero
+	}
+	return v
+}
+
+// String reads a text argument.
+func (r *ArgReader) String(name string) string { return argRead(r, name, r.Args.String) }
+
+// Uint reads an unsigned integer argument.
+func (r *ArgReader) Uint(name string) uint64 { return argRead(r, name, r.Args.Uint) }
+
+// Int reads a signed integer argument.
+func (r *ArgReader) Int(name string) int64 { return argRead(r, name, r.Args.Int) }
+
+// Bytes reads a byte-string argument.
+func (r *ArgReader) Bytes(name string) []byte { return argRead(r, name, r.Args.Bytes) }
+
+// Bool reads a boolean argument.
+func (r *ArgReader) Bool(name string) bool { return argRead(r, name, r.Args.Bool) }
+
+// Strings reads a list-of-text argument.
+func (r *ArgReader) Strings(name string) []string { return argRead(r, name, r.Args.Strings) }

@@ -416,58 +416,28 @@ func optString(args tx.Args, name string) (string, error) {
 // check them against the document (claimdoc.Verify), whose ciphertext
 // hash is on the ledger.
 func submit(ctx contracts.Context, args tx.Args) error {
-	id, err := args.String("claim_id")
-	if err != nil {
-		return contracts.InvalidArg(err)
-	}
-	patient, err := args.String("patient")
-	if err != nil {
-		return contracts.InvalidArg(err)
-	}
-	insurer, err := args.String("insurer")
-	if err != nil {
-		return contracts.InvalidArg(err)
-	}
-	currency, err := args.String("currency")
-	if err != nil {
-		return contracts.InvalidArg(err)
-	}
-	rawAmounts, err := args.Strings("amounts")
-	if err != nil {
-		return contracts.InvalidArg(err)
-	}
-	doc, err := args.String("document")
-	if err != nil {
-		return contracts.InvalidArg(err)
-	}
-	docVersion, err := args.Uint("document_version")
-	if err != nil {
-		return contracts.InvalidArg(err)
-	}
-	keyID, err := args.String("key_id")
-	if err != nil {
-		return contracts.InvalidArg(err)
-	}
-	fpRaw, err := args.Bytes("fingerprint")
-	if err != nil {
-		return contracts.InvalidArg(err)
-	}
-	rawKeys, err := args.Strings("item_fingerprints")
-	if err != nil {
-		return contracts.InvalidArg(err)
-	}
+	in := contracts.ArgReader{Args: args}
+	id := in.String("claim_id")
+	patient := in.String("patient")
+	insurer := in.String("insurer")
+	currency := in.String("currency")
+	rawAmounts := in.Strings("amounts")
+	doc := in.String("document")
+	docVersion := in.Uint("document_version")
+	keyID := in.String("key_id")
+	fpRaw := in.Bytes("fingerprint")
+	rawKeys := in.Strings("item_fingerprints")
 	var recs []string
 	if args.Has("records") {
-		if recs, err = args.Strings("records"); err != nil {
-			return contracts.InvalidArg(err)
-		}
+		recs = in.Strings("records")
 	}
 	var docHash []byte
 	registerDoc := args.Has("document_ciphertext_hash")
 	if registerDoc {
-		if docHash, err = args.Bytes("document_ciphertext_hash"); err != nil {
-			return contracts.InvalidArg(err)
-		}
+		docHash = in.Bytes("document_ciphertext_hash")
+	}
+	if in.Err != nil {
+		return in.Err
 	}
 	provider, err := optString(args, "provider")
 	if err != nil {
@@ -809,13 +779,11 @@ func pay(ctx contracts.Context, args tx.Args) error {
 	if err := asInsurer(ctx, c, "pay"); err != nil {
 		return err
 	}
-	ref, err := args.String("payment_ref")
-	if err != nil {
-		return contracts.InvalidArg(err)
-	}
-	amount, err := args.Uint("amount")
-	if err != nil {
-		return contracts.InvalidArg(err)
+	in := contracts.ArgReader{Args: args}
+	ref := in.String("payment_ref")
+	amount := in.Uint("amount")
+	if in.Err != nil {
+		return in.Err
 	}
 	switch {
 	case c.Status != StatusAdjudicated:

@@ -244,13 +244,11 @@ func keyExpiryArg(ctx contracts.Context, args tx.Args) (int64, bool, error) {
 }
 
 func (Contract) addMember(ctx contracts.Context, args tx.Args) error {
-	id, err := args.String("id")
-	if err != nil {
-		return contracts.InvalidArg(err)
-	}
-	roles, err := args.Strings("roles")
-	if err != nil {
-		return contracts.InvalidArg(err)
+	in := contracts.ArgReader{Args: args}
+	id := in.String("id")
+	roles := in.Strings("roles")
+	if in.Err != nil {
+		return in.Err
 	}
 	sk, ek, err := keysFromArgs(args, true)
 	if err != nil {

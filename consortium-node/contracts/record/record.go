@@ -284,17 +284,12 @@ func (c Contract) Call(ctx contracts.Context, method string, args tx.Args) error
 }
 
 func register(ctx contracts.Context, args tx.Args) error {
-	id, err := args.String("record_id")
-	if err != nil {
-		return contracts.InvalidArg(err)
-	}
-	version, err := args.Uint("version")
-	if err != nil {
-		return contracts.InvalidArg(err)
-	}
-	h, err := args.Bytes("ciphertext_hash")
-	if err != nil {
-		return contracts.InvalidArg(err)
+	in := contracts.ArgReader{Args: args}
+	id := in.String("record_id")
+	version := in.Uint("version")
+	h := in.Bytes("ciphertext_hash")
+	if in.Err != nil {
+		return in.Err
 	}
 	return registerVersion(ctx, id, version, h, func() (string, string, error) {
 		patient, err := args.String("patient")
@@ -603,13 +598,11 @@ func review(ctx contracts.Context, args tx.Args) error {
 // was delivered. Only the access's reader reports it, once; from then on
 // the custodian refuses to serve that access.
 func reportUndelivered(ctx contracts.Context, args tx.Args) error {
-	id, err := args.String("access")
-	if err != nil {
-		return contracts.InvalidArg(err)
-	}
-	reason, err := args.String("reason")
-	if err != nil {
-		return contracts.InvalidArg(err)
+	in := contracts.ArgReader{Args: args}
+	id := in.String("access")
+	reason := in.String("reason")
+	if in.Err != nil {
+		return in.Err
 	}
 	aid, err := tx.ParseID(id)
 	if err != nil {
