@@ -10,6 +10,8 @@
 //   - gqlhttp: GraphQL over HTTP (the GraphQL-over-HTTP spec) independent
 //     of the web framework.
 //   - transportws: the graphql-transport-ws WebSocket protocol, server side.
+//   - internal/enumtest: for the modules' tests, that the GraphQL enums and
+//     the read model know every value a contract's vocabulary can write.
 //
 // These packages import the portal's read model, session and keyring
 // packages and the node's wire packages; never node internals.
