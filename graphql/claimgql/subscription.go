@@ -4,6 +4,7 @@ import (
 	"github.com/graphql-go/graphql"
 
 	"github.com/almoner/almoner/graphql/schema"
+	"github.com/almoner/almoner/portal/claims"
 	"github.com/almoner/almoner/portal/readmodel"
 )
 
@@ -17,17 +18,8 @@ func (m *mod) registerSubscription(b *schema.Builder) error {
 		Subscribe: func(p graphql.ResolveParams) (any, error) {
 			ctx := p.Context
 			id := p.Args["claimId"].(string)
-			// Subscribe before reading the snapshot so no block falls between.
-			sub := m.cfg.Blocks.Subscribe(m.cfg.SubscriptionBuffer)
-			first, err := m.readable(ctx, id)
-			if err == nil && first == nil {
-				err = schema.Errorf(schema.CodeNotFound, "no claim with this id")
-			}
-			if err != nil {
-				sub.Close()
-				return nil, err
-			}
-			return schema.Stream(ctx, sub, []any{first}, func(blk *readmodel.Block) ([]any, error) {
+			read := func() (*claims.Claim, error) { return m.readable(ctx, id) }
+			return schema.Follow(ctx, m.cfg, read, "no claim with this id", func(blk *readmodel.Block) ([]any, error) {
 				c, err := m.rd.Claim(id)
 				if err != nil {
 					m.log.ErrorContext(ctx, "claimStatus subscription", "claim", id, "height", blk.Height, "err", err)
@@ -37,7 +29,7 @@ func (m *mod) registerSubscription(b *schema.Builder) error {
 					return nil, nil
 				}
 				return []any{c}, nil
-			}), nil
+			})
 		},
 		Resolve: func(p graphql.ResolveParams) (any, error) { return p.Source, nil },
 	})

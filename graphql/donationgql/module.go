@@ -43,13 +43,7 @@ func (Module) Register(b *schema.Builder) error {
 		return errors.New("donationgql: the core module's TxResult, Organisation and Transaction types are missing")
 	}
 	m.buildTypes(b)
-	if err := m.registerQueries(b); err != nil {
-		return err
-	}
-	if err := m.registerMutations(b); err != nil {
-		return err
-	}
-	return m.registerSubscription(b)
+	return b.Each(m.registerQueries, m.registerMutations, m.registerSubscription)
 }
 
 // internal logs err and returns a user-facing error without detail.

@@ -72,13 +72,7 @@ func (Module) Register(b *schema.Builder) error {
 	}
 	m.txResult = tr
 	m.buildTypes()
-	if err := m.registerQueries(b); err != nil {
-		return err
-	}
-	if err := m.registerMutations(b); err != nil {
-		return err
-	}
-	return m.registerSubscription(b)
+	return b.Each(m.registerQueries, m.registerMutations, m.registerSubscription)
 }
 
 func (m *mod) internal(ctx context.Context, what string, err error) error {

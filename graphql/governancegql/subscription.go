@@ -18,17 +18,8 @@ func (m *mod) registerSubscription(b *schema.Builder) error {
 		Subscribe: func(p graphql.ResolveParams) (any, error) {
 			ctx := p.Context
 			id := p.Args["proposalId"].(string)
-			// Subscribe before reading the snapshot so no block falls between.
-			sub := m.cfg.Blocks.Subscribe(m.cfg.SubscriptionBuffer)
-			first, err := m.readable(ctx, id)
-			if err == nil && first == nil {
-				err = schema.Errorf(schema.CodeNotFound, "no proposal with this id")
-			}
-			if err != nil {
-				sub.Close()
-				return nil, err
-			}
-			return schema.Stream(ctx, sub, []any{first}, func(blk *readmodel.Block) ([]any, error) {
+			read := func() (*view, error) { return m.readable(ctx, id) }
+			return schema.Follow(ctx, m.cfg, read, "no proposal with this id", func(blk *readmodel.Block) ([]any, error) {
 				pr, err := m.rd.Proposal(id)
 				if err != nil {
 					m.log.ErrorContext(ctx, "proposalUpdates subscription", "proposal", id, "height", blk.Height, "err", err)
@@ -42,7 +33,7 @@ func (m *mod) registerSubscription(b *schema.Builder) error {
 					return nil, err
 				}
 				return []any{vs[0]}, nil
-			}), nil
+			})
 		},
 		Resolve: func(p graphql.ResolveParams) (any, error) { return p.Source, nil },
 	})

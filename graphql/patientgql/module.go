@@ -45,31 +45,17 @@ func (Module) Register(b *schema.Builder) error {
 	m.disclosureFields()
 	m.buildNoteTypes()
 	m.patientNameFields()
-	if err := m.registerQueries(b); err != nil {
-		return err
-	}
-	if err := m.registerPatientNames(b); err != nil {
-		return err
-	}
-	if err := m.registerExport(b); err != nil {
-		return err
-	}
-	if err := m.registerMutations(b); err != nil {
-		return err
-	}
-	if err := m.registerNoteMutations(b); err != nil {
-		return err
-	}
-	if err := m.registerRecordWrites(b); err != nil {
-		return err
-	}
-	if err := m.registerRecordReads(b); err != nil {
-		return err
-	}
-	if err := m.registerSubscription(b); err != nil {
-		return err
-	}
-	return m.registerConsentChanges(b)
+	return b.Each(
+		m.registerQueries,
+		m.registerPatientNames,
+		m.registerExport,
+		m.registerMutations,
+		m.registerNoteMutations,
+		m.registerRecordWrites,
+		m.registerRecordReads,
+		m.registerSubscription,
+		m.registerConsentChanges,
+	)
 }
 
 func (m *mod) internal(ctx context.Context, what string, err error) error {

@@ -195,6 +195,17 @@ func (b *Builder) SetType(name string, t graphql.Type) { b.types[name] = t }
 // Type returns a type named by an earlier module (nil if none).
 func (b *Builder) Type(name string) graphql.Type { return b.types[name] }
 
+// Each runs a module's registration steps in order and stops at the first
+// that fails.
+func (b *Builder) Each(steps ...func(*Builder) error) error {
+	for _, step := range steps {
+		if err := step(b); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Schema is a built schema with its config.
 type Schema struct {
 	graphql.Schema

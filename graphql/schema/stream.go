@@ -48,3 +48,22 @@ func Stream(ctx context.Context, sub *readmodel.Subscription, first []any, next 
 	}()
 	return out
 }
+
+// Follow streams one object: it subscribes to the read model's blocks,
+// then reads the object as it is now (read; so that no block falls
+// between), answers NOT_FOUND with notFound when there is none, and
+// otherwise streams it first and then what next returns for every block
+// (a graphql-go Subscribe result: a chan any, or nil with the error).
+func Follow[T any](ctx context.Context, cfg *Config, read func() (*T, error), notFound string,
+	next func(b *readmodel.Block) ([]any, error)) (any, error) {
+	sub := cfg.Blocks.Subscribe(cfg.SubscriptionBuffer)
+	first, err := read()
+	if err == nil && first == nil {
+		err = Errorf(CodeNotFound, notFound)
+	}
+	if err != nil {
+		sub.Close()
+		return nil, err
+	}
+	return Stream(ctx, sub, []any{first}, next), nil
+}
