@@ -201,34 +201,18 @@ func (s *Schema) prepare(query, opName string, lim Limits) (*Prepared, error) {
 // introspects reports whether any selection of doc is __schema or __type
 // (a bounded walk: precheck has limited the document's nesting).
 func introspects(doc *ast.Document) bool {
-	var stack []*ast.SelectionSet
-	for _, d := range doc.Definitions {
-		switch d := d.(type) {
-		case *ast.OperationDefinition:
-			stack = append(stack, d.SelectionSet)
-		case *ast.FragmentDefinition:
-			stack = append(stack, d.SelectionSet)
-		}
-	}
-	for len(stack) > 0 {
-		ss := stack[len(stack)-1]
-		stack = stack[:len(stack)-1]
-		if ss == nil {
-			continue
-		}
-		for _, sel := range ss.Selections {
-			switch sel := sel.(type) {
-			case *ast.Field:
-				if n := sel.Name.Value; n == "__schema" || n == "__type" {
-					return true
-				}
-				stack = append(stack, sel.SelectionSet)
-			case *ast.InlineFragment:
-				stack = append(stack, sel.SelectionSet)
+	return eachSelection(definitionSets(doc), func(sel ast.Selection) (*ast.SelectionSet, bool) {
+		switch sel := sel.(type) {
+		case *ast.Field:
+			if n := sel.Name.Value; n == "__schema" || n == "__type" {
+				return nil, true
 			}
+			return sel.SelectionSet, false
+		case *ast.InlineFragment:
+			return sel.SelectionSet, false
 		}
-	}
-	return false
+		return nil, false
+	})
 }
 
 // validate runs graphql-go's validation. A panic inside it (the parser

@@ -176,13 +176,8 @@ func precheck(doc *ast.Document, lim Limits) *RequestError {
 	// The merged sets are walked breadth-first, once per root, as
 	// validation does; the expansion is bounded by the check above.
 	var roots [][]*ast.SelectionSet
-	for _, d := range doc.Definitions {
-		switch d := d.(type) {
-		case *ast.OperationDefinition:
-			roots = append(roots, []*ast.SelectionSet{d.SelectionSet})
-		case *ast.FragmentDefinition:
-			roots = append(roots, []*ast.SelectionSet{d.SelectionSet})
-		}
+	for _, ss := range definitionSets(doc) {
+		roots = append(roots, []*ast.SelectionSet{ss})
 	}
 	pairs, worst, worstN := 0, "", 0
 	for len(roots) > 0 {
@@ -190,33 +185,26 @@ func precheck(doc *ast.Document, lim Limits) *RequestError {
 		roots = roots[:len(roots)-1]
 		byName := map[string][]*ast.Field{}
 		var names []string
-		stack := append([]*ast.SelectionSet(nil), sets...)
-		for len(stack) > 0 {
-			ss := stack[len(stack)-1]
-			stack = stack[:len(stack)-1]
-			if ss == nil {
-				continue
-			}
-			for _, sel := range ss.Selections {
-				switch sel := sel.(type) {
-				case *ast.Field:
-					name := sel.Name.Value
-					if sel.Alias != nil {
-						name = sel.Alias.Value
-					}
-					if byName[name] == nil {
-						names = append(names, name)
-					}
-					byName[name] = append(byName[name], sel)
-				case *ast.InlineFragment:
-					stack = append(stack, sel.SelectionSet)
-				case *ast.FragmentSpread:
-					if f := frags[sel.Name.Value]; f != nil {
-						stack = append(stack, f.SelectionSet)
-					}
+		eachSelection(sets, func(sel ast.Selection) (*ast.SelectionSet, bool) {
+			switch sel := sel.(type) {
+			case *ast.Field:
+				name := sel.Name.Value
+				if sel.Alias != nil {
+					name = sel.Alias.Value
+				}
+				if byName[name] == nil {
+					names = append(names, name)
+				}
+				byName[name] = append(byName[name], sel)
+			case *ast.InlineFragment:
+				return sel.SelectionSet, false
+			case *ast.FragmentSpread:
+				if f := frags[sel.Name.Value]; f != nil {
+					return f.SelectionSet, false
 				}
 			}
-		}
+			return nil, false
+		})
 		for _, name := range names {
 			fs := byName[name]
 			pairs += len(fs) * (len(fs) - 1) / 2
