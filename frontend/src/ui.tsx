@@ -362,15 +362,28 @@ export function Select(
   );
 }
 
-/** A form whose submit runs an action (a.run(run)) in place of loading a page. */
-export function ActionForm(props: JSX.HTMLAttributes<HTMLFormElement> & { a: ReturnType<typeof useAction>; run: () => Promise<string | void> }) {
-  const { a, run, ...rest } = props;
+/**
+ * A form whose submit runs an action (a.run(run)) in place of loading a
+ * page; check, when given, first checks the fields (Checks), and a field
+ * it marks stops the action before anything is sent.
+ */
+export function ActionForm(
+  props: JSX.HTMLAttributes<HTMLFormElement> & { a: ReturnType<typeof useAction>; check?: (c: Checks) => void; run: () => Promise<string | void> },
+) {
+  const { a, check, run, ...rest } = props;
   return (
     <form
       {...rest}
       onSubmit={(e) => {
         e.preventDefault();
-        a.run(run);
+        a.run(async () => {
+          if (check) {
+            const c = new Checks();
+            check(c);
+            c.throw();
+          }
+          return run();
+        });
       }}
     />
   );

@@ -7,7 +7,8 @@ import { gql, submit, type ApiError } from '../api';
 import { Time } from '../display';
 import { OrgName, orgChoices, useOrgs } from '../names';
 import { has, roleNames, useViewer } from '../session';
-import { ActionForm, Badge, Busy, Checks, ErrorBox, Field, Loading, Notices, Page, Result, Select, Show, Tabs, toApiError, useAction, useQuery } from '../ui';
+import { ActionForm, Badge, Busy, ErrorBox, Field, Loading, Notices, Page, Result, Select, Show, Tabs, toApiError, useAction, useQuery } from '../ui';
+import { options } from '../vocab';
 import { Governance, Policy, useOnBlocks } from './Governance';
 
 const STATUS = `{ nodeStatus { chainId nodeId raftState height indexedHeight lag nodes pending headTime headHash
@@ -136,14 +137,7 @@ function MembersTab() {
           <input type="search" name="members-search" value={search} placeholder="name or id" onInput={(e) => (setSearch(e.currentTarget.value), setPage(0))} />
         </Field>
         <Field label="Role">
-          <select name="members-role" value={role} onChange={(e) => (setRole(e.currentTarget.value), setPage(0))}>
-            <option value="">Any role</option>
-            {ROLES.map((r) => (
-              <option key={r} value={r}>
-                {roleNames[r]}
-              </option>
-            ))}
-          </select>
+          <Select name="members-role" value={role} choices={options(roleNames)} placeholder="Any role" onChange={(v) => (setRole(v), setPage(0))} />
         </Field>
       </form>
       {q.error && <ErrorBox error={q.error} retry={q.reload} />}
@@ -227,10 +221,10 @@ function MemberRow({ m, canManage, onChange }: { m: any; canManage: boolean; onC
       {editing && (
         <ActionForm
           a={a}
-          run={async () => {
-            const c = new Checks();
+          check={(c) => {
             c.need(roles.length === 0, `roles-${m.id}`, 'A member needs at least one role.');
-            c.throw();
+          }}
+          run={async () => {
             await submit(SET_ROLES, { member: m.id, roles });
             setEditing(false);
             onChange();
@@ -269,10 +263,10 @@ function AddMember({ org, onDone }: { org: string; onDone: () => void }) {
     <ActionForm
       class="add-member panel"
       a={a}
-      run={async () => {
-        const c = new Checks();
+      check={(c) => {
         c.need(!/^[a-z0-9][a-z0-9._-]*$/.test(name), `new-member-${org}`, 'Lower-case letters, digits, dots and dashes, e.g. nurse-2.');
-        c.throw();
+      }}
+      run={async () => {
         const d = await gql<any>(CREATE, { id: `${org}/${name}`, roles: [role] });
         const r = d.createMember;
         if (r.transaction?.receipt?.status === 'FAILED') throw new Error(`the ledger refused it: ${r.transaction.receipt.error}`);
@@ -287,13 +281,7 @@ function AddMember({ org, onDone }: { org: string; onDone: () => void }) {
           <input name={`new-member-${org}`} value={name} onInput={(e) => setName(e.currentTarget.value)} placeholder="nurse-2" />
         </Field>
         <Field label="Role">
-          <select name={`new-member-role-${org}`} value={role} onChange={(e) => setRole(e.currentTarget.value)}>
-            {ROLES.map((r) => (
-              <option key={r} value={r}>
-                {roleNames[r]}
-              </option>
-            ))}
-          </select>
+          <Select name={`new-member-role-${org}`} value={role} choices={options(roleNames)} onChange={setRole} />
         </Field>
         <Busy type="submit" busy={a.busy}>
           Add member

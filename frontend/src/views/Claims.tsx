@@ -659,10 +659,10 @@ function Pay({ c, scope }: { c: any; scope: string }) {
       class="panel"
       aria-labelledby="pay-title"
       a={a}
-      run={async () => {
-        const k = new Checks();
+      check={(k) => {
         k.need(!ref.trim(), 'paymentRef', 'Enter the bank transfer’s reference.');
-        k.throw();
+      }}
+      run={async () => {
         await submit(PAY, { claim: c.id, amount: decimal(due, c.currency), paymentRef: ref.trim() });
         return `Payment of ${minorMoney(due, c.currency)} for ${c.id} recorded (${ref.trim()}).`;
       }}
@@ -692,10 +692,10 @@ function Appeal({ c, scope }: { c: any; scope: string }) {
       class="panel"
       aria-labelledby="appeal-title"
       a={a}
-      run={async () => {
-        const k = new Checks();
+      check={(k) => {
         k.need(!reason, 'appeal-reason', 'Choose why the claim should be decided again.');
-        k.throw();
+      }}
+      run={async () => {
         await submit(APPEAL, { claim: c.id, reason });
         return `Claim ${c.id} is appealed: ${say(APPEAL_REASONS, reason).toLowerCase()}.`;
       }}

@@ -5,6 +5,7 @@
 // user chooses), the verified statement said in plain words. For a gift,
 // also every receipt of what moved it as one bundle (giftProofBundle):
 // downloaded, verified here step by step, each step said in words.
+import type { ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { gql } from '../api';
 import { CopyButton, Time } from '../display';
@@ -46,16 +47,9 @@ export function ReceiptTools({ txId, since }: { txId: string; since?: (n: Names)
         consortium's nodes.
       </p>
       <div class="row">
-        <Busy
-          type="button"
-          busy={busy}
-          onClick={async () => {
-            const p = await get();
-            if (p) download(`receipt-${txId.slice(0, 12)}.json`, 'application/json', proofJSON(p));
-          }}
-        >
+        <DownloadJSON busy={busy} get={get} file={`receipt-${txId.slice(0, 12)}.json`} text={proofJSON}>
           Download receipt (JSON)
-        </Busy>
+        </DownloadJSON>
         <Link class="button" href={`/receipts/${txId}`}>
           Printable receipt
         </Link>
@@ -64,6 +58,23 @@ export function ReceiptTools({ txId, since }: { txId: string; since?: (n: Names)
       <VerifyForm id="verify" getProof={get} since={since} />
       <BundleTools gift={txId} />
     </section>
+  );
+}
+
+/** A button that gets a value (busy meanwhile) and, when it comes, downloads it as a JSON file. */
+function DownloadJSON<T>(props: { busy: boolean; get: () => Promise<T | null>; file: string; text: (v: T) => string; children: ComponentChildren }) {
+  const { busy, get, file, text, children } = props;
+  return (
+    <Busy
+      type="button"
+      busy={busy}
+      onClick={async () => {
+        const v = await get();
+        if (v) download(file, 'application/json', text(v));
+      }}
+    >
+      {children}
+    </Busy>
   );
 }
 
@@ -81,16 +92,9 @@ function BundleTools({ gift }: { gift: string }) {
         that receipt then proves its transaction, not its events.
       </p>
       <div class="row">
-        <Busy
-          type="button"
-          busy={busy}
-          onClick={async () => {
-            const b = await get();
-            if (b) download(`gift-receipts-${gift.slice(0, 12)}.json`, 'application/json', JSON.stringify(b, null, 2));
-          }}
-        >
+        <DownloadJSON busy={busy} get={get} file={`gift-receipts-${gift.slice(0, 12)}.json`} text={(b) => JSON.stringify(b, null, 2)}>
           Download all receipts (JSON)
-        </Busy>
+        </DownloadJSON>
       </div>
       {error && <ErrorBox error={error} />}
       <VerifyForm id="verify-bundle" getBundle={get} />

@@ -14,7 +14,7 @@ import { PatientName, Who, memberShort, orgChoices, useOrgs, usePatientNames } f
 import { noteToSend, type AccessNote } from '../notes';
 import { Link, useLocation } from '../router';
 import { has, roleNames, useViewer } from '../session';
-import { ActionButton, ActionForm, Badge, Busy, Checks, Field, Notices, Page, Result, Select, Show, type Tab, Tabs, useAction, useQuery } from '../ui';
+import { ActionButton, ActionForm, Badge, Busy, Checks, Field, Notices, Page, Result, Select, Show, type Tab, Tabs, invalid, useAction, useQuery } from '../ui';
 import { CATEGORIES, EMERGENCIES, PURPOSES, REGISTERABLE, REVIEW_OUTCOMES, options, say } from '../vocab';
 import { ProviderClaims } from './Claims';
 import { RecordContent, RecordReader, categoryName, consentFor, useGranted } from './Records';
@@ -192,11 +192,11 @@ function RequestConsent({ patient, records }: { patient: string; records: any[] 
       class="panel"
       aria-labelledby="req-title"
       a={a}
-      run={async () => {
-        const c = new Checks();
+      check={(c) => {
         c.need(chosen.length === 0, 'req-records', 'Choose at least one record.');
         c.need(!end || Date.parse(`${end}T23:59:59Z`) <= Date.now(), 'req-end', 'Choose a date in the future.');
-        c.throw();
+      }}
+      run={async () => {
         const id = `req-${Date.now().toString(36)}`;
         await submit(REQUEST, {
           id,
@@ -261,18 +261,17 @@ function RegisterRecord() {
       class="panel"
       aria-labelledby="reg-title"
       a={a}
-      run={async () => {
-        const c = new Checks();
+      check={(c) => {
         c.need(!patient, 'record-patient', 'Choose the patient.');
         c.need(!/^[a-z0-9][a-z0-9._-]{1,127}$/.test(id.trim()), 'record-id', 'Give the record an id of lower-case letters, digits, dots and dashes, e.g. rec-ana-3.');
         c.need(!file, 'record-file', 'Choose the FHIR JSON file.');
-        c.throw();
+      }}
+      run={async () => {
         const content = await file!.text();
         try {
           JSON.parse(content);
         } catch {
-          c.need(true, 'record-file', `${file!.name} is not JSON: choose a FHIR JSON file.`);
-          c.throw();
+          invalid('record-file', `${file!.name} is not JSON: choose a FHIR JSON file.`);
         }
         const r = await submit(REGISTER, { id: id.trim(), patient, category, content });
         return `Record ${id.trim()} (${categoryName(category).toLowerCase()}) is registered for ${patient.slice(patient.indexOf('/') + 1)} (block ${r.height}); its content is encrypted at the hospital's node.`;
@@ -673,10 +672,10 @@ function ReviewForm({ id, onDone }: { id: string; onDone: () => void }) {
     <ActionForm
       class="review-form"
       a={a}
-      run={async () => {
-        const c = new Checks();
+      check={(c) => {
         c.need(!outcome, `outcome-${id}`, 'Choose the outcome of your review.');
-        c.throw();
+      }}
+      run={async () => {
         const text = noteToSend(note);
         await submit(REVIEW, { access: id, outcome, note: text });
         onDone();
