@@ -14,10 +14,6 @@ import (
 
 var connArgs = schema.ForwardConnArgs(nil)
 
-func withArgs(extra graphql.FieldConfigArgument) graphql.FieldConfigArgument {
-	return schema.ForwardConnArgs(extra)
-}
-
 type lister func(after string, limit int) ([]*claims.Claim, claims.Page, error)
 
 // page runs a forward page of a newest-first list.
@@ -59,7 +55,7 @@ func (m *mod) registerQueries(b *schema.Builder) error {
 				return c, nil
 			}}},
 		{"claimQueue", &graphql.Field{Type: nn(m.conn),
-			Args: withArgs(graphql.FieldConfigArgument{
+			Args: schema.ForwardConnArgs(graphql.FieldConfigArgument{
 				"insurer": {Type: graphql.ID, Description: "The insurer (default: the viewer's organisation; auditors may name any)."},
 				"status":  {Type: m.status, Description: "Only claims with this status."},
 			}),
@@ -75,7 +71,7 @@ func (m *mod) registerQueries(b *schema.Builder) error {
 				})
 			}}},
 		{"providerClaims", &graphql.Field{Type: nn(m.conn),
-			Args:        withArgs(graphql.FieldConfigArgument{"provider": {Type: graphql.ID, Description: "Default: the viewer's organisation."}}),
+			Args:        schema.ForwardConnArgs(graphql.FieldConfigArgument{"provider": {Type: graphql.ID, Description: "Default: the viewer's organisation."}}),
 			Description: "The claims a provider filed, newest first (its staff who read claims, auditors).",
 			Resolve: func(p graphql.ResolveParams) (any, error) {
 				_, org, err := m.orgArg(p.Context, p.Args, "provider", "the staff")

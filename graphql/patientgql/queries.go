@@ -11,10 +11,6 @@ import (
 
 var connArgs = schema.ForwardConnArgs(nil)
 
-func withArgs(extra graphql.FieldConfigArgument) graphql.FieldConfigArgument {
-	return schema.ForwardConnArgs(extra)
-}
-
 // page runs a forward page; keep (may be nil) drops what the viewer may
 // not see (a page can then hold fewer than asked).
 func page[T any](ctx context.Context, m *mod, args map[string]any, kind string,
@@ -44,7 +40,7 @@ func (m *mod) registerQueries(b *schema.Builder) error {
 		name string
 		f    *graphql.Field
 	}{
-		{"patientRecords", &graphql.Field{Type: nn(m.recordConn), Args: withArgs(graphql.FieldConfigArgument{"patient": patientArg}),
+		{"patientRecords", &graphql.Field{Type: nn(m.recordConn), Args: schema.ForwardConnArgs(graphql.FieldConfigArgument{"patient": patientArg}),
 			Description: "A patient's records, metadata only, by id (the patient; the custodian's staff see their hospital's).",
 			Resolve: func(p graphql.ResolveParams) (any, error) {
 				_, patient, err := m.patientArg(p.Context, p.Args, "record", "read_metadata", "the records")
@@ -79,7 +75,7 @@ func (m *mod) registerQueries(b *schema.Builder) error {
 				}
 				return r, nil
 			}}},
-		{"patientConsents", &graphql.Field{Type: nn(m.consentConn), Args: withArgs(graphql.FieldConfigArgument{"patient": patientArg}),
+		{"patientConsents", &graphql.Field{Type: nn(m.consentConn), Args: schema.ForwardConnArgs(graphql.FieldConfigArgument{"patient": patientArg}),
 			Description: "A patient's consents in every status, newest first (the patient).",
 			Resolve: func(p graphql.ResolveParams) (any, error) {
 				_, patient, err := m.patientArg(p.Context, p.Args, "consent", "read", "the consents")
@@ -90,7 +86,7 @@ func (m *mod) registerQueries(b *schema.Builder) error {
 					return m.rd.PatientConsents(patient, after, limit)
 				}, nil)
 			}}},
-		{"consentsGranted", &graphql.Field{Type: nn(m.consentConn), Args: withArgs(graphql.FieldConfigArgument{
+		{"consentsGranted", &graphql.Field{Type: nn(m.consentConn), Args: schema.ForwardConnArgs(graphql.FieldConfigArgument{
 			"grantee": {Type: graphql.ID, Description: "The viewer's organisation (default) or the viewer."},
 			"status":  {Type: m.consentStatus, Description: "Only consents in this status (default: all)."},
 		}),
@@ -140,7 +136,7 @@ func (m *mod) registerQueries(b *schema.Builder) error {
 				}
 				return c, nil
 			}}},
-		{"accessLog", &graphql.Field{Type: nn(m.accessConn), Args: withArgs(graphql.FieldConfigArgument{"patient": patientArg}),
+		{"accessLog", &graphql.Field{Type: nn(m.accessConn), Args: schema.ForwardConnArgs(graphql.FieldConfigArgument{"patient": patientArg}),
 			Description: "Who accessed a patient's records and why, newest first: every granted, refused and break-glass access with the consent or emergency it relied on (the patient; the custodian's privacy officer sees their hospital's; auditors).",
 			Resolve: func(p graphql.ResolveParams) (any, error) {
 				_, patient, err := m.patientArg(p.Context, p.Args, "access_log", "read", "the access log")
@@ -154,7 +150,7 @@ func (m *mod) registerQueries(b *schema.Builder) error {
 				})
 			}}},
 		{"breakGlassQueue", &graphql.Field{Type: nn(m.accessConn),
-			Args: withArgs(graphql.FieldConfigArgument{
+			Args: schema.ForwardConnArgs(graphql.FieldConfigArgument{
 				"custodian":      {Type: graphql.ID, Description: "The hospital (default: the viewer's organisation)."},
 				"unreviewedOnly": {Type: graphql.Boolean, DefaultValue: false},
 			}),
