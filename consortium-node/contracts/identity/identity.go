@@ -292,6 +292,19 @@ func loadTarget(ctx contracts.Context, args tx.Args) (*Member, error) {
 	return LoadMember(contracts.State(ctx, Name), id)
 }
 
+// loadAuthorized loads the member the call names (loadTarget) once the
+// caller may do act on it.
+func loadAuthorized(ctx contracts.Context, args tx.Args, act string) (*Member, error) {
+	m, err := loadTarget(ctx, args)
+	if err != nil {
+		return nil, err
+	}
+	if err := authorize(ctx, m, act); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
 func (Contract) setRoles(ctx contracts.Context, args tx.Args) error {
 	m, err := loadTarget(ctx, args)
 	if err != nil {
@@ -324,11 +337,8 @@ func (Contract) setRoles(ctx contracts.Context, args tx.Args) error {
 }
 
 func (Contract) rotateKeys(ctx contracts.Context, args tx.Args) error {
-	m, err := loadTarget(ctx, args)
+	m, err := loadAuthorized(ctx, args, "rotate_keys")
 	if err != nil {
-		return err
-	}
-	if err := authorize(ctx, m, "rotate_keys"); err != nil {
 		return err
 	}
 	if m.Revoked {
@@ -362,11 +372,8 @@ func (Contract) rotateKeys(ctx contracts.Context, args tx.Args) error {
 }
 
 func (Contract) revokeMember(ctx contracts.Context, args tx.Args) error {
-	m, err := loadTarget(ctx, args)
+	m, err := loadAuthorized(ctx, args, "revoke")
 	if err != nil {
-		return err
-	}
-	if err := authorize(ctx, m, "revoke"); err != nil {
 		return err
 	}
 	if m.ID == ctx.Caller() {
