@@ -268,11 +268,7 @@ func (Contract) addMember(ctx contracts.Context, args tx.Args) error {
 	if err := m.Validate(); err != nil {
 		return err
 	}
-	kind, err := orgKind(contracts.State(ctx, Name), m.Org)
-	if err != nil {
-		return err
-	}
-	if err := ValidateRolesFor(kind, roles); err != nil {
+	if err := rolesFitOrg(ctx, m.Org, roles); err != nil {
 		return err
 	}
 	if _, exists := ctx.Get(memberKey(id)); exists {
@@ -290,6 +286,15 @@ func loadTarget(ctx contracts.Context, args tx.Args) (*Member, error) {
 		return nil, contracts.InvalidArg(err)
 	}
 	return LoadMember(contracts.State(ctx, Name), id)
+}
+
+// rolesFitOrg checks that roles suit the kind of the organisation org.
+func rolesFitOrg(ctx contracts.Context, org string, roles []string) error {
+	kind, err := orgKind(contracts.State(ctx, Name), org)
+	if err != nil {
+		return err
+	}
+	return ValidateRolesFor(kind, roles)
 }
 
 // loadAuthorized loads the member the call names (loadTarget) once the
@@ -320,11 +325,7 @@ func (Contract) setRoles(ctx contracts.Context, args tx.Args) error {
 	if err := ValidateRoles(roles); err != nil {
 		return err
 	}
-	kind, err := orgKind(contracts.State(ctx, Name), m.Org)
-	if err != nil {
-		return err
-	}
-	if err := ValidateRolesFor(kind, roles); err != nil {
+	if err := rolesFitOrg(ctx, m.Org, roles); err != nil {
 		return err
 	}
 	if m.ID == ctx.Caller() && !slices.Contains(roles, RoleOrgAdmin) {

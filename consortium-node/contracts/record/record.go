@@ -552,12 +552,7 @@ func review(ctx contracts.Context, args tx.Args) error {
 	if err != nil {
 		return fmt.Errorf("%w: access: %v", contracts.ErrInvalid, err)
 	}
-	r := contracts.State(ctx, Name)
-	a, err := LoadAccess(r, aid)
-	if err != nil {
-		return err
-	}
-	rec, err := LoadRecord(r, a.Record)
+	a, rec, err := loadAccess(ctx, aid)
 	if err != nil {
 		return err
 	}
@@ -592,6 +587,20 @@ func review(ctx contracts.Context, args tx.Args) error {
 	return nil
 }
 
+// loadAccess loads an access decision and the record it was about.
+func loadAccess(ctx contracts.Context, aid tx.ID) (*Access, *Record, error) {
+	r := contracts.State(ctx, Name)
+	a, err := LoadAccess(r, aid)
+	if err != nil {
+		return nil, nil, err
+	}
+	rec, err := LoadRecord(r, a.Record)
+	if err != nil {
+		return nil, nil, err
+	}
+	return a, rec, nil
+}
+
 // reportUndelivered records the reader's report that a granted access
 // released nothing (args: access, reason: one of DeliveryFailures), so
 // that the patient's log tells the truth: the access was granted, nothing
@@ -611,12 +620,7 @@ func reportUndelivered(ctx contracts.Context, args tx.Args) error {
 	if !contains(DeliveryFailures, reason) {
 		return fmt.Errorf("%w: reason %q (one of %s)", contracts.ErrInvalid, reason, strings.Join(DeliveryFailures, ", "))
 	}
-	r := contracts.State(ctx, Name)
-	a, err := LoadAccess(r, aid)
-	if err != nil {
-		return err
-	}
-	rec, err := LoadRecord(r, a.Record)
+	a, rec, err := loadAccess(ctx, aid)
 	if err != nil {
 		return err
 	}
