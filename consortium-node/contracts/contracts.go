@@ -472,3 +472,14 @@ func (r *ArgReader) Bool(name string) bool { return argRead(r, name, r.Args.Bool
 
 // Strings reads a list-of-text argument.
 func (r *ArgReader) Strings(name string) []string { return argRead(r, name, r.Args.Strings) }
+
+// LoadArg loads, with load over contract's state, what the call's text
+// argument name names; a missing or malformed argument is InvalidArg.
+func LoadArg[T any](ctx Context, contract string, args tx.Args, name string,
+	load func(StateReader, string) (*T, error)) (*T, error) {
+	id, err := args.String(name)
+	if err != nil {
+		return nil, InvalidArg(err)
+	}
+	return load(State(ctx, contract), id)
+}

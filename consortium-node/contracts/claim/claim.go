@@ -592,11 +592,7 @@ func submit(ctx contracts.Context, args tx.Args) error {
 
 // load reads the claim named by the claim_id argument.
 func load(ctx contracts.Context, args tx.Args) (*Claim, error) {
-	id, err := args.String("claim_id")
-	if err != nil {
-		return nil, contracts.InvalidArg(err)
-	}
-	return LoadClaim(contracts.State(ctx, Name), id)
+	return contracts.LoadArg(ctx, Name, args, "claim_id", LoadClaim)
 }
 
 // asInsurer and asProvider ask the policy whether the caller may act on c

@@ -280,11 +280,7 @@ func create(ctx contracts.Context, args tx.Args, request bool) error {
 }
 
 func loadArg(ctx contracts.Context, args tx.Args) (*Consent, error) {
-	id, err := args.String("consent_id")
-	if err != nil {
-		return nil, contracts.InvalidArg(err)
-	}
-	return Load(contracts.State(ctx, Name), id)
+	return contracts.LoadArg(ctx, Name, args, "consent_id", Load)
 }
 
 // answer is the patient accepting or declining a requested consent.

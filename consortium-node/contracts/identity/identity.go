@@ -281,11 +281,7 @@ func (Contract) addMember(ctx contracts.Context, args tx.Args) error {
 }
 
 func loadTarget(ctx contracts.Context, args tx.Args) (*Member, error) {
-	id, err := args.String("id")
-	if err != nil {
-		return nil, contracts.InvalidArg(err)
-	}
-	return LoadMember(contracts.State(ctx, Name), id)
+	return contracts.LoadArg(ctx, Name, args, "id", LoadMember)
 }
 
 // rolesFitOrg checks that roles suit the kind of the organisation org.

@@ -194,11 +194,7 @@ func LoadAccess(r contracts.StateReader, id tx.ID) (*Access, error) {
 // Servable says whether the custodian may serve a ciphertext for a
 // committed access at time now, and why not.
 func Servable(r contracts.StateReader, accessID tx.ID, reader string, now time.Time) (*Access, *Record, error) {
-	a, err := LoadAccess(r, accessID)
-	if err != nil {
-		return nil, nil, err
-	}
-	rec, err := LoadRecord(r, a.Record)
+	a, rec, err := loadAccess(r, accessID)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -552,7 +548,7 @@ func review(ctx contracts.Context, args tx.Args) error {
 	if err != nil {
 		return fmt.Errorf("%w: access: %v", contracts.ErrInvalid, err)
 	}
-	a, rec, err := loadAccess(ctx, aid)
+	a, rec, err := loadAccess(contracts.State(ctx, Name), aid)
 	if err != nil {
 		return err
 	}
@@ -588,8 +584,7 @@ func review(ctx contracts.Context, args tx.Args) error {
 }
 
 // loadAccess loads an access decision and the record it was about.
-func loadAccess(ctx contracts.Context, aid tx.ID) (*Access, *Record, error) {
-	r := contracts.State(ctx, Name)
+func loadAccess(r contracts.StateReader, aid tx.ID) (*Access, *Record, error) {
 	a, err := LoadAccess(r, aid)
 	if err != nil {
 		return nil, nil, err
@@ -620,7 +615,7 @@ func reportUndelivered(ctx contracts.Context, args tx.Args) error {
 	if !contains(DeliveryFailures, reason) {
 		return fmt.Errorf("%w: reason %q (one of %s)", contracts.ErrInvalid, reason, strings.Join(DeliveryFailures, ", "))
 	}
-	a, rec, err := loadAccess(ctx, aid)
+	a, rec, err := loadAccess(contracts.State(ctx, Name), aid)
 	if err != nil {
 		return err
 	}
