@@ -289,6 +289,23 @@ export function Result({ a }: { a: ReturnType<typeof useAction> }) {
   return null;
 }
 
+/** A table's header row: a column header per label; a missing (false or undefined) label leaves its column out. */
+export function Head({ cols }: { cols: (string | false | undefined)[] }) {
+  return (
+    <thead>
+      <tr>
+        {cols.map((c) =>
+          c === false || c === undefined ? null : (
+            <th key={c} scope="col">
+              {c}
+            </th>
+          ),
+        )}
+      </tr>
+    </thead>
+  );
+}
+
 export function Progress({ value, max, label }: { value: number; max: number; label: string }) {
   const p = max > 0 ? Math.min(100, Math.round((value / max) * 100)) : 0;
   return (

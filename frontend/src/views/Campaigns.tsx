@@ -6,7 +6,7 @@ import { day, decimal, minorMoney, minorOf, money, parseAmount, scale } from '..
 import { Link, navigate } from '../router';
 import { Who } from '../names';
 import { has, useViewer } from '../session';
-import { ActionButton, Badge, Field, Page, Progress, Show, useAction, useQuery } from '../ui';
+import { ActionButton, Badge, Field, Head, Page, Progress, Show, useAction, useQuery } from '../ui';
 
 const CAMPAIGNS = `query Campaigns($after: String) {
   campaigns(first: 20, after: $after) {
@@ -126,19 +126,7 @@ export function Milestones({ c, actions, names = true }: { c: any; actions?: (m:
     <div class="table-wrap">
       <table class="stack">
         <caption class="sr-only">Milestones of {c.title}</caption>
-        <thead>
-          <tr>
-            <th scope="col">#</th>
-            <th scope="col">Milestone</th>
-            <th scope="col">Status</th>
-            <th scope="col">Funded / amount</th>
-            <th scope="col">In escrow</th>
-            <th scope="col">Disbursed</th>
-            <th scope="col">Validator</th>
-            <th scope="col">Deadline</th>
-            {actions && <th scope="col">Actions</th>}
-          </tr>
-        </thead>
+        <Head cols={['#', 'Milestone', 'Status', 'Funded / amount', 'In escrow', 'Disbursed', 'Validator', 'Deadline', actions && 'Actions']} />
         <tbody>
           {c.milestones.map((m: any) => (
             <tr key={m.seq}>

@@ -7,7 +7,7 @@ import { decimal, download, minorMoney, minorOf, money, parseAmount } from '../f
 import { Link } from '../router';
 import { useOrgs, whoName } from '../names';
 import { has, useViewer } from '../session';
-import { ActionButton, ActionForm, Badge, Busy, Field, Page, Result, Show, useAction, useQuery } from '../ui';
+import { ActionButton, ActionForm, Badge, Busy, Field, Head, Page, Result, Show, useAction, useQuery } from '../ui';
 import { Milestones } from './Campaigns';
 import { bytesToHex } from '../verify';
 
@@ -341,17 +341,7 @@ function Report({ charity }: { charity: string }) {
               <div class="table-wrap">
                 <table class="stack">
                   <caption class="sr-only">Per campaign, {range.from} to {range.to}</caption>
-                  <thead>
-                    <tr>
-                      <th scope="col">Campaign</th>
-                      <th scope="col">Income</th>
-                      <th scope="col">Disbursed</th>
-                      <th scope="col">Refunded</th>
-                      <th scope="col">Net</th>
-                      <th scope="col">Gifts</th>
-                      <th scope="col">Chart</th>
-                    </tr>
-                  </thead>
+                  <Head cols={['Campaign', 'Income', 'Disbursed', 'Refunded', 'Net', 'Gifts', 'Chart']} />
                   <tbody>
                     {r.campaigns.map((c: any) => (
                       <tr key={c.campaignId}>

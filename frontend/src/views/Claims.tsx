@@ -15,7 +15,7 @@ import { age, decimal, label, minorMoney, minorOf, money, parseAmount, pretty } 
 import { OrgName, PatientName, Who, orgChoices, orgName, useOrgs, whoName } from '../names';
 import { Link } from '../router';
 import { has, useViewer } from '../session';
-import { ActionButton, ActionForm, Badge, Busy, Checks, ErrorBox, Field, Loading, Notices, Page, Result, Select, Show, toApiError, useAction, useQuery, useSubscription } from '../ui';
+import { ActionButton, ActionForm, Badge, Busy, Checks, ErrorBox, Field, Head, Loading, Notices, Page, Result, Select, Show, toApiError, useAction, useQuery, useSubscription } from '../ui';
 import { APPEAL_REASONS, CLAIM_REASONS, CLAIM_STATUSES, SERVICES, options, say } from '../vocab';
 import { RecordReader, consentFor, useGranted } from './Records';
 
@@ -157,18 +157,7 @@ export function ClaimTable({ claims, caption, showAge = false }: { claims: any[]
     <div class="table-wrap">
       <table class="stack">
         <caption class="sr-only">{caption}</caption>
-        <thead>
-          <tr>
-            <th scope="col">Claim</th>
-            <th scope="col">Status</th>
-            {showAge && <th scope="col">Age</th>}
-            <th scope="col">Patient</th>
-            <th scope="col">Hospital</th>
-            <th scope="col">Claimed</th>
-            <th scope="col">Approved</th>
-            <th scope="col">Submitted</th>
-          </tr>
-        </thead>
+        <Head cols={['Claim', 'Status', showAge && 'Age', 'Patient', 'Hospital', 'Claimed', 'Approved', 'Submitted']} />
         <tbody>
           {claims.map((c) => (
             <tr key={c.id}>
@@ -397,17 +386,7 @@ function Items({ c, lines }: { c: any; lines: DocLine[] }) {
       <div class="table-wrap">
         <table class="stack">
           <caption class="sr-only">Items of claim {c.id}</caption>
-          <thead>
-            <tr>
-              <th scope="col">#</th>
-              <th scope="col">Service</th>
-              <th scope="col">Date</th>
-              <th scope="col">Quantity</th>
-              <th scope="col">Amount</th>
-              <th scope="col">Approved</th>
-              <th scope="col">Reason</th>
-            </tr>
-          </thead>
+          <Head cols={['#', 'Service', 'Date', 'Quantity', 'Amount', 'Approved', 'Reason']} />
           <tbody>
             {c.items.map((i: any) => (
               <tr key={i.seq}>
@@ -566,17 +545,7 @@ function Adjudicate({ c, lines, scope }: { c: any; lines: DocLine[]; scope: stri
       <div class="table-wrap">
         <table class="stack">
           <caption class="sr-only">Items to adjudicate</caption>
-          <thead>
-            <tr>
-              <th scope="col">#</th>
-              <th scope="col">Service</th>
-              <th scope="col">Date</th>
-              <th scope="col">Quantity</th>
-              <th scope="col">Claimed</th>
-              <th scope="col">Approve ({c.currency})</th>
-              <th scope="col">Reason</th>
-            </tr>
-          </thead>
+          <Head cols={['#', 'Service', 'Date', 'Quantity', 'Claimed', `Approve (${c.currency})`, 'Reason']} />
           <tbody>
             {c.items.map((i: any) => {
               const errA = a.fieldError(`approved-${i.seq}`);

@@ -10,7 +10,7 @@ import { Hash, Time, shorten, CopyButton } from '../display';
 import { label, minorMoney } from '../format';
 import { Link, navigate } from '../router';
 import { roleNames } from '../session';
-import { Badge, Busy, ErrorBox, Field, Page, Show, toApiError, useQuery, useSubscription } from '../ui';
+import { Badge, Busy, ErrorBox, Field, Head, Page, Show, toApiError, useQuery, useSubscription } from '../ui';
 
 const enc = encodeURIComponent;
 const capital = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
@@ -171,16 +171,7 @@ export function Explorer() {
               <p class="live">{after === null ? (live.error ? `Live updates stopped: ${live.error.message}` : 'New blocks appear as they commit.') : ''}</p>
               <table class="stack blocks">
                 <caption class="sr-only">Blocks, newest first</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Block</th>
-                    <th scope="col">Time</th>
-                    <th scope="col">Transactions</th>
-                    <th scope="col">Proposer</th>
-                    <th scope="col">Signatures</th>
-                    <th scope="col">Hash</th>
-                  </tr>
-                </thead>
+                <Head cols={['Block', 'Time', 'Transactions', 'Proposer', 'Signatures', 'Hash']} />
                 <tbody>
                   {rows.map((b: any) => (
                     <tr key={b.height}>

@@ -7,7 +7,7 @@ import { Time, localTime, relativeTime, toDate } from '../display';
 import { minorOf, money } from '../format';
 import { Who } from '../names';
 import { Link } from '../router';
-import { Badge, ErrorBox, Loading, Page, Show, useQuery, useSubscription } from '../ui';
+import { Badge, ErrorBox, Head, Loading, Page, Show, useQuery, useSubscription } from '../ui';
 import { REFUND_REASONS, say } from '../vocab';
 import { ReceiptTools } from './Receipt';
 
@@ -36,16 +36,7 @@ export function MyGifts() {
               <div class="table-wrap">
                 <table class="stack">
                   <caption class="sr-only">Your gifts, newest first</caption>
-                  <thead>
-                    <tr>
-                      <th scope="col">Given</th>
-                      <th scope="col">Campaign</th>
-                      <th scope="col">Amount</th>
-                      <th scope="col">Disbursed</th>
-                      <th scope="col">In escrow</th>
-                      <th scope="col">Refunded</th>
-                    </tr>
-                  </thead>
+                  <Head cols={['Given', 'Campaign', 'Amount', 'Disbursed', 'In escrow', 'Refunded']} />
                   <tbody>
                     {d.myGifts.nodes.map((g: any) => (
                       <tr key={g.id}>

@@ -10,7 +10,7 @@ import { day } from '../format';
 import { refusalInWords } from '../messages';
 import { OrgName, Who } from '../names';
 import { roleNames } from '../session';
-import { ActionButton, ActionForm, Badge, Busy, ErrorBox, Field, Notices, Page, Result, Select, Show, Tabs, useAction, useQuery, useSubscription } from '../ui';
+import { ActionButton, ActionForm, Badge, Busy, ErrorBox, Field, Head, Notices, Page, Result, Select, Show, Tabs, useAction, useQuery, useSubscription } from '../ui';
 import { CATEGORIES, CONSENT_STATUSES, EMERGENCIES, PURPOSES as PURPOSE_LABELS, options, say } from '../vocab';
 import { MyClaims } from './Claims';
 
@@ -129,17 +129,7 @@ function Records({ q }: { q: any }) {
             <div class="table-wrap">
               <table class="stack">
                 <caption class="sr-only">Your records</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Record</th>
-                    <th scope="col">What</th>
-                    <th scope="col">Kept by</th>
-                    <th scope="col">Created</th>
-                    <th scope="col">Version</th>
-                    <th scope="col">State</th>
-                    <th scope="col">Actions</th>
-                  </tr>
-                </thead>
+                <Head cols={['Record', 'What', 'Kept by', 'Created', 'Version', 'State', 'Actions']} />
                 <tbody>
                   {d.patientRecords.nodes.map((r: any) => (
                     <tr key={r.id}>
@@ -395,15 +385,7 @@ function AccessLog({ fresh: alerts }: { fresh: any[] }) {
             <div class="table-wrap">
               <table class="stack">
                 <caption class="sr-only">Access log</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">When</th>
-                    <th scope="col">Who</th>
-                    <th scope="col">Record</th>
-                    <th scope="col">Decision</th>
-                    <th scope="col">Why</th>
-                  </tr>
-                </thead>
+                <Head cols={['When', 'Who', 'Record', 'Decision', 'Why']} />
                 <tbody>
                   {[...fresh, ...d.accessLog.nodes].map((e: any) => (
                     <tr key={e.id} class={e.kind === 'BREAK_GLASS' ? 'bg-row' : ''}>
