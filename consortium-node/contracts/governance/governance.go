@@ -467,11 +467,7 @@ func castVote(ctx contracts.Context, p *Proposal, approve bool) error {
 }
 
 func withdraw(ctx contracts.Context, args tx.Args) error {
-	id, err := args.String("proposal")
-	if err != nil {
-		return contracts.InvalidArg(err)
-	}
-	p, err := Load(contracts.State(ctx, Name), id)
+	p, err := contracts.LoadArg(ctx, Name, args, "proposal", Load)
 	if err != nil {
 		return err
 	}
