@@ -102,7 +102,9 @@ type (
 		ItemSequence int                `json:"itemSequence"`
 		Adjudication []jsonAdjudication `json:"adjudication"`
 	}
-	claimResponse struct {
+	// decisionHead is how a ClaimResponse and an ExplanationOfBenefit
+	// begin: what they are, about which claim and patient.
+	decisionHead struct {
 		ResourceType string           `json:"resourceType"`
 		Identifier   []jsonIdentifier `json:"identifier"`
 		Status       string           `json:"status"`
@@ -110,15 +112,18 @@ type (
 		SubType      json.RawMessage  `json:"subType,omitempty"`
 		Use          string           `json:"use"`
 		Patient      jsonReference    `json:"patient"`
-		Created      string           `json:"created"`
-		Insurer      jsonReference    `json:"insurer"`
-		Requestor    jsonReference    `json:"requestor"`
-		Request      jsonReference    `json:"request"`
-		Outcome      string           `json:"outcome"`
-		Disposition  string           `json:"disposition,omitempty"`
-		Item         []responseItem   `json:"item"`
-		Total        []jsonTotal      `json:"total"`
-		Payment      *jsonPayment     `json:"payment,omitempty"`
+	}
+	claimResponse struct {
+		decisionHead
+		Created     string         `json:"created"`
+		Insurer     jsonReference  `json:"insurer"`
+		Requestor   jsonReference  `json:"requestor"`
+		Request     jsonReference  `json:"request"`
+		Outcome     string         `json:"outcome"`
+		Disposition string         `json:"disposition,omitempty"`
+		Item        []responseItem `json:"item"`
+		Total       []jsonTotal    `json:"total"`
+		Payment     *jsonPayment   `json:"payment,omitempty"`
 	}
 	eobInsurance struct {
 		Focal    bool            `json:"focal"`
@@ -144,24 +149,18 @@ type (
 		Adjudication            []jsonAdjudication `json:"adjudication"`
 	}
 	explanationOfBenefit struct {
-		ResourceType   string           `json:"resourceType"`
-		Identifier     []jsonIdentifier `json:"identifier"`
-		Status         string           `json:"status"`
-		Type           json.RawMessage  `json:"type"`
-		SubType        json.RawMessage  `json:"subType,omitempty"`
-		Use            string           `json:"use"`
-		Patient        jsonReference    `json:"patient"`
-		BillablePeriod json.RawMessage  `json:"billablePeriod,omitempty"`
-		Created        string           `json:"created"`
-		Insurer        jsonReference    `json:"insurer"`
-		Provider       jsonReference    `json:"provider"`
-		Claim          jsonReference    `json:"claim"`
-		Outcome        string           `json:"outcome"`
-		Disposition    string           `json:"disposition,omitempty"`
-		Insurance      []eobInsurance   `json:"insurance"`
-		Item           []eobItem        `json:"item"`
-		Total          []jsonTotal      `json:"total"`
-		Payment        *jsonPayment     `json:"payment,omitempty"`
+		decisionHead
+		BillablePeriod json.RawMessage `json:"billablePeriod,omitempty"`
+		Created        string          `json:"created"`
+		Insurer        jsonReference   `json:"insurer"`
+		Provider       jsonReference   `json:"provider"`
+		Claim          jsonReference   `json:"claim"`
+		Outcome        string          `json:"outcome"`
+		Disposition    string          `json:"disposition,omitempty"`
+		Insurance      []eobInsurance  `json:"insurance"`
+		Item           []eobItem       `json:"item"`
+		Total          []jsonTotal     `json:"total"`
+		Payment        *jsonPayment    `json:"payment,omitempty"`
 	}
 )
 
@@ -286,9 +285,8 @@ func (c *FHIRClaim) ClaimResponse(d Decision) ([]byte, error) {
 		return nil, err
 	}
 	r := claimResponse{
-		ResourceType: "ClaimResponse", Identifier: []jsonIdentifier{{System: SystemClaimResponse, Value: d.ClaimID}},
-		Status: d.status(), Type: raw(c.res["type"]), SubType: raw(c.res["subType"]), Use: "claim",
-		Patient: byIdentifier(SystemMember, d.Patient), Created: fhirTime(d.Created), Insurer: byIdentifier(SystemOrg, d.Insurer),
+		decisionHead: c.decisionHead(d, "ClaimResponse", SystemClaimResponse),
+		Created:      fhirTime(d.Created), Insurer: byIdentifier(SystemOrg, d.Insurer),
 		Requestor: byIdentifier(SystemOrg, d.Provider), Request: byIdentifier(SystemClaim, d.ClaimID),
 		Outcome: d.outcome(), Disposition: d.Disposition, Total: d.totals(), Payment: d.payment(),
 	}
@@ -296,6 +294,16 @@ func (c *FHIRClaim) ClaimResponse(d Decision) ([]byte, error) {
 		r.Item = append(r.Item, responseItem{ItemSequence: it.Sequence, Adjudication: d.adjudication(i)})
 	}
 	return json.MarshalIndent(r, "", "  ")
+}
+
+// decisionHead begins a resourceType resource on decision d, identified
+// in system by the claim's id.
+func (c *FHIRClaim) decisionHead(d Decision, resourceType, system string) decisionHead {
+	return decisionHead{
+		ResourceType: resourceType, Identifier: []jsonIdentifier{{System: system, Value: d.ClaimID}},
+		Status: d.status(), Type: raw(c.res["type"]), SubType: raw(c.res["subType"]), Use: "claim",
+		Patient: byIdentifier(SystemMember, d.Patient),
+	}
 }
 
 // coverage renders a document's insurance coverage reference for another
@@ -338,9 +346,8 @@ func (c *FHIRClaim) ExplanationOfBenefit(d Decision) ([]byte, error) {
 		return nil, err
 	}
 	e := explanationOfBenefit{
-		ResourceType: "ExplanationOfBenefit", Identifier: []jsonIdentifier{{System: SystemExplanationOfBenefit, Value: d.ClaimID}},
-		Status: d.status(), Type: raw(c.res["type"]), SubType: raw(c.res["subType"]), Use: "claim",
-		Patient: byIdentifier(SystemMember, d.Patient), BillablePeriod: raw(c.res["billablePeriod"]), Created: fhirTime(d.Created),
+		decisionHead:   c.decisionHead(d, "ExplanationOfBenefit", SystemExplanationOfBenefit),
+		BillablePeriod: raw(c.res["billablePeriod"]), Created: fhirTime(d.Created),
 		Insurer: byIdentifier(SystemOrg, d.Insurer), Provider: byIdentifier(SystemOrg, d.Provider), Claim: byIdentifier(SystemClaim, d.ClaimID),
 		Outcome: d.outcome(), Disposition: d.Disposition, Total: d.totals(), Payment: d.payment(),
 	}
