@@ -32,3 +32,19 @@ func TestArgReader(t *testing.T) {
 		t.Fatalf("Err = %q, want what InvalidArg makes: %q", in.Err, InvalidArg(direct))
 	}
 }
+
+type mapState map[string][]byte
+
+func (m mapState) Get(k string) ([]byte, bool) { b, ok := m[k]; return b, ok }
+
+func TestLoadAs(t *testing.T) {
+	r := mapState{"bad": {0xff}}
+	if _, err := LoadAs[struct{ A int }](r, "none", `proposal "p-1"`, "governance"); !errors.Is(err, ErrNotFound) ||
+		err.Error() != ErrNotFound.Error()+`: proposal "p-1"` {
+		t.Errorf("missing: %v", err)
+	}
+	if _, err := LoadAs[struct{ A int }](r, "bad", `proposal "p-1"`, "governance"); err == nil ||
+		!strings.HasPrefix(err.Error(), `governance: corrupt proposal "p-1": `) {
+		t.Errorf("corrupt: %v", err)
+	}
+}

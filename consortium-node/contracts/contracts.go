@@ -423,13 +423,19 @@ func Put(ctx Context, k string, v any) error {
 // Load decodes the value at full key k of r into a new T; what names it in
 // errors (ErrNotFound when absent).
 func Load[T any](r StateReader, k, what string) (*T, error) {
+	return LoadAs[T](r, k, what, "contracts")
+}
+
+// LoadAs is Load for a contract that names itself (owner) in the error
+// of a value that does not decode.
+func LoadAs[T any](r StateReader, k, what, owner string) (*T, error) {
 	b, ok := r.Get(k)
 	if !ok {
 		return nil, fmt.Errorf("%w: %s", ErrNotFound, what)
 	}
 	var v T
 	if err := codec.State.Unmarshal(b, &v); err != nil {
-		return nil, fmt.Errorf("contracts: corrupt %s: %w", what, err)
+		return nil, fmt.Errorf("%s: corrupt %s: %w", owner, what, err)
 	}
 	return &v, nil
 }

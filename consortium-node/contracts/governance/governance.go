@@ -80,15 +80,7 @@ func encode(v any) []byte {
 
 // Load reads a proposal.
 func Load(r contracts.StateReader, id string) (*Proposal, error) {
-	b, ok := r.Get(ProposalStateKey(id))
-	if !ok {
-		return nil, fmt.Errorf("%w: proposal %q", contracts.ErrNotFound, id)
-	}
-	var p Proposal
-	if err := codec.State.Unmarshal(b, &p); err != nil {
-		return nil, fmt.Errorf("governance: corrupt proposal %q: %w", id, err)
-	}
-	return &p, nil
+	return contracts.LoadAs[Proposal](r, ProposalStateKey(id), "proposal "+strconv.Quote(id), "governance")
 }
 
 // Contract is the governance system contract.

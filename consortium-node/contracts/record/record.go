@@ -165,15 +165,7 @@ func put(ctx contracts.Context, k string, v any) error {
 }
 
 func load[T any](r contracts.StateReader, k, what string) (*T, error) {
-	b, ok := r.Get(full(k))
-	if !ok {
-		return nil, fmt.Errorf("%w: %s", contracts.ErrNotFound, what)
-	}
-	var v T
-	if err := codec.State.Unmarshal(b, &v); err != nil {
-		return nil, fmt.Errorf("record: corrupt %s: %w", what, err)
-	}
-	return &v, nil
+	return contracts.LoadAs[T](r, full(k), what, "record")
 }
 
 // LoadRecord reads a record.
