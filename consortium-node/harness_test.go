@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -21,6 +20,7 @@ import (
 
 	"github.com/almoner/almoner/consortium-node/api/client"
 	"github.com/almoner/almoner/consortium-node/genesis"
+	"github.com/almoner/almoner/consortium-node/nodetest/freeport"
 	"github.com/almoner/almoner/privacy/sign"
 )
 
@@ -71,17 +71,6 @@ func raceEnabled() bool {
 func fileExists(p string) bool {
 	_, err := os.Stat(p)
 	return err == nil
-}
-
-// freePort returns a port that was free a moment ago.
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
 }
 
 // lockedBuffer collects a child's stderr.
@@ -200,7 +189,7 @@ func initHome(t *testing.T, extra ...string) (bin, home string, port int) {
 	dir := t.TempDir()
 	bin = buildDaemon(t, dir)
 	home = filepath.Join(dir, "home")
-	port = freePort(t)
+	port = freeport.Port(t)
 	args := append([]string{"init", "--home", home, "--base-port", strconv.Itoa(port)}, extra...)
 	if out, err := exec.Command(bin, args...).CombinedOutput(); err != nil {
 		t.Fatalf("init: %v\n%s", err, out)

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/almoner/almoner/consortium-node/nodetest/freeport"
 	"github.com/almoner/almoner/consortium-node/pprofserver"
 )
 
@@ -29,7 +30,7 @@ func TestRunPprofRefusesNonLoopback(t *testing.T) {
 // profile index there; the API does not serve it.
 func TestRunPprof(t *testing.T) {
 	bin, home, port := initHome(t)
-	pp := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	pp := fmt.Sprintf("127.0.0.1:%d", freeport.Port(t))
 	var stderr lockedBuffer
 	cmd := exec.Command(bin, "run", "--home", home, "--log-level", "warn", "--pprof", pp)
 	cmd.Stderr = &stderr

@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"io"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/almoner/almoner/consortium-node/nodetest/freeport"
 	"github.com/almoner/almoner/consortium-node/pprofserver"
 )
 
@@ -27,12 +27,12 @@ func TestPprofRefusesNonLoopback(t *testing.T) {
 // TestPprof starts the portal with --pprof on loopback and a node that
 // does not answer: the profiles are served while the portal waits for it.
 func TestPprof(t *testing.T) {
-	pp, node := freeAddr(t), freeAddr(t)
+	pp, node := freeport.Addr(t), freeport.Addr(t)
 	t.Setenv(PassphraseEnv, "pprof test passphrase")
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"--home", t.TempDir(), "--node", node, "--listen", freeAddr(t), "--log-level", "error", "--pprof", pp})
+		done <- run(ctx, []string{"--home", t.TempDir(), "--node", node, "--listen", freeport.Addr(t), "--log-level", "error", "--pprof", pp})
 	}()
 	defer func() {
 		cancel()
@@ -63,14 +63,4 @@ func TestPprof(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-}
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
 }

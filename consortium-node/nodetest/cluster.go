@@ -11,6 +11,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/api/client"
 	"github.com/almoner/almoner/consortium-node/genesis"
 	"github.com/almoner/almoner/consortium-node/genesis/devnet"
+	"github.com/almoner/almoner/consortium-node/nodetest/freeport"
 	"github.com/almoner/almoner/privacy/sign"
 )
 
@@ -59,7 +60,7 @@ func StartClusterWith(t testing.TB, o devnet.Options) *Cluster {
 	}
 	c := &Cluster{Home: home, Genesis: g, t: t, log: slog.New(slog.DiscardHandler)}
 	for i := range g.Nodes {
-		g.Nodes[i].RaftAddr = freeAddr(t)
+		g.Nodes[i].RaftAddr = freeport.Addr(t)
 	}
 	for i, gn := range g.Nodes {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -80,15 +81,6 @@ func StartClusterWith(t testing.TB, o devnet.Options) *Cluster {
 	})
 	c.waitLeader()
 	return c
-}
-
-func freeAddr(t testing.TB) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
 }
 
 func (c *Cluster) signKey(id string) *sign.PrivateKey {

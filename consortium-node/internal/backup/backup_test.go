@@ -10,7 +10,6 @@ import (
 	"io"
 	"log"
 	"log/slog"
-	"net"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -32,6 +31,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/internal/node"
 	"github.com/almoner/almoner/consortium-node/internal/store"
 	"github.com/almoner/almoner/consortium-node/internal/transport"
+	"github.com/almoner/almoner/consortium-node/nodetest/freeport"
 	"github.com/almoner/almoner/consortium-node/tx"
 	"github.com/almoner/almoner/privacy/envelope"
 	"github.com/almoner/almoner/privacy/sign"
@@ -80,15 +80,6 @@ type tnode struct {
 	stop    func()
 }
 
-func freeAddr(t *testing.T) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
 func newCluster(t *testing.T, size int, snapEvery uint64) *cluster {
 	home := t.TempDir()
 	g, err := devnet.Create(home, devnet.Options{Nodes: size})
@@ -96,7 +87,7 @@ func newCluster(t *testing.T, size int, snapEvery uint64) *cluster {
 		t.Fatal(err)
 	}
 	for i := range g.Nodes {
-		g.Nodes[i].RaftAddr = freeAddr(t)
+		g.Nodes[i].RaftAddr = freeport.Addr(t)
 	}
 	msgs := &messages{seen: map[string]int{}}
 	c := &cluster{t: t, home: home, g: g, keys: client.NewNodeKeys(g.NodeKeys()), nodes: map[string]*tnode{},
@@ -454,7 +445,7 @@ func backupRestore(t *testing.T, snapEvery uint64) {
 	}
 	sk, _ := kf.SignKey()
 	ek, _ := kf.EncryptionKey()
-	rec := consortium.Node{ID: fresh, Org: "stmarys", RaftID: 5, SignKey: sk.Public(), EncKey: ek, RaftAddr: freeAddr(t),
+	rec := consortium.Node{ID: fresh, Org: "stmarys", RaftID: 5, SignKey: sk.Public(), EncKey: ek, RaftAddr: freeport.Addr(t),
 		APIAddr: "127.0.0.1:1"}
 	c.changeNodes(other, &consortium.Change{Action: consortium.ActionAddNode, Node: rec,
 		ValidUntil: c.nodes[other].n.NextHeight() + 50})

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"net"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -23,6 +22,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/genesis/devnet"
 	"github.com/almoner/almoner/consortium-node/internal/store"
 	"github.com/almoner/almoner/consortium-node/ledger"
+	"github.com/almoner/almoner/consortium-node/nodetest/freeport"
 	"github.com/almoner/almoner/consortium-node/tx"
 	"github.com/almoner/almoner/privacy/envelope"
 	"github.com/almoner/almoner/privacy/sign"
@@ -48,15 +48,6 @@ type testCluster struct {
 	verifyBlocks int
 }
 
-func freePort(t *testing.T) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
 func newCluster(t *testing.T, size int) *testCluster {
 	c := newTestCluster(t, size, func(c *testCluster, i int) { c.start(i) })
 	c.keys["stmarys/admin"] = c.adminKey("stmarys/admin")
@@ -77,7 +68,7 @@ func newTestCluster(t *testing.T, size int, start func(c *testCluster, i int)) *
 		t.Fatal(err)
 	}
 	for i := range g.Nodes {
-		g.Nodes[i].RaftAddr = freePort(t)
+		g.Nodes[i].RaftAddr = freeport.Addr(t)
 	}
 	c := &testCluster{t: t, dir: dir, g: g, keys: map[string]*sign.PrivateKey{}, nodes: make([]*clusterNode, size)}
 	t.Cleanup(func() { // registered first: a node that fails to open still stops the others
@@ -471,7 +462,7 @@ func TestMembershipChangeApprovedOnLedger(t *testing.T) {
 	}
 	key4, _ := kf.SignKey()
 	ek4, _ := kf.EncryptionKey()
-	rec := consortium.Node{ID: "hope-node4", Org: "hope", RaftID: 4, SignKey: key4.Public(), EncKey: ek4, RaftAddr: freePort(t), APIAddr: "127.0.0.1:1"}
+	rec := consortium.Node{ID: "hope-node4", Org: "hope", RaftID: 4, SignKey: key4.Public(), EncKey: ek4, RaftAddr: freeport.Addr(t), APIAddr: "127.0.0.1:1"}
 	add := &consortium.Change{Action: consortium.ActionAddNode, Node: rec, ValidUntil: c.nodes[lead].n.NextHeight() + 50}
 
 	// Two of four organisations are not a majority: refused, nothing changes.

@@ -14,6 +14,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/genesis"
 	"github.com/almoner/almoner/consortium-node/genesis/devnet"
 	"github.com/almoner/almoner/consortium-node/internal/store"
+	"github.com/almoner/almoner/consortium-node/nodetest/freeport"
 	"github.com/almoner/almoner/consortium-node/tx"
 	"github.com/almoner/almoner/privacy/sign"
 )
@@ -269,7 +270,7 @@ func TestDiskFullCluster(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := range g.Nodes {
-		g.Nodes[i].RaftAddr = freePort(t)
+		g.Nodes[i].RaftAddr = freeport.Addr(t)
 	}
 	disks := make([]*store.FaultDisk, 3)
 	nodes := make([]*resumingNode, 3)
