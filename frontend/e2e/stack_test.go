@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/almoner/almoner/consortium-node/api"
 	"github.com/almoner/almoner/consortium-node/api/client"
 	"github.com/almoner/almoner/consortium-node/genesis"
 	"github.com/almoner/almoner/consortium-node/genesis/devnet"
@@ -32,6 +31,7 @@ type stack struct {
 	devHome  string // genesis.json and keys/
 	genesis  *genesis.File
 	node     *client.Client
+	nt       *nodetest.Node // the node as nodetest's helpers see it (send)
 	portal   *app.Portal
 	url      string
 	accounts map[string]string // demo account -> password
@@ -79,6 +79,7 @@ func startStack(ctx context.Context) (_ *stack, err error) {
 			s.node.Authenticate("stmarys/admin", key)
 		}
 	}
+	s.nt = &nodetest.Node{Home: s.devHome, Genesis: g, URL: n.URL, Client: s.node}
 	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	err = nodetest.WaitLeader(wctx, s.node)
 	cancel()
@@ -151,32 +152,11 @@ func waitHealthy(ctx context.Context, base string) error {
 }
 
 // send signs a call as a dev member with its key file, submits it to the
-// node and waits for the commit; the test fails unless it succeeded.
+// node and waits for the commit (nodetest.Node.Send); the test fails
+// unless it succeeded.
 func (s *stack) send(t *testing.T, member, contract, method string, args ...tx.Arg) {
 	t.Helper()
-	kf, err := genesis.LoadKeyFile(genesis.KeyPath(s.devHome, member))
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, err := kf.SignKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	ns, err := s.node.Status(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	signed, err := tx.Sign(tx.Body{ChainID: s.genesis.ChainID, Sender: member, Nonce: uint64(time.Now().UnixNano()), Expiry: ns.Height + 100,
-		Call: tx.Call{Contract: contract, Method: method, Args: args}}, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := s.node.SubmitTx(ctx, signed, client.SubmitOptions{Wait: true})
-	if err != nil || res.Status != api.StatusCommitted {
-		t.Fatalf("%s.%s by %s: %+v %v", contract, method, member, res, err)
-	}
+	res := s.nt.Send(t, member, contract, method, args...)
 	if res.Receipt != nil && !res.Receipt.OK() {
 		t.Fatalf("%s.%s by %s failed: %s", contract, method, member, res.Receipt.Error)
 	}
