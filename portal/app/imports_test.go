@@ -34,6 +34,8 @@ var wirePackages = map[string]bool{
 	// The record contract's delivery and registration vocabularies.
 	mod + "consortium-node/contracts/record/delivery":     true,
 	mod + "consortium-node/contracts/record/registration": true,
+	// The goleveldb options the node's store and the read model share.
+	mod + "consortium-node/dbopt": true,
 	// The loopback-only pprof listener (standard library only).
 	mod + "consortium-node/pprofserver": true,
 	// Identity: the shape of member and organisation ids; kinds, roles,

@@ -12,11 +12,11 @@ import (
 
 	"github.com/syndtr/goleveldb/leveldb"
 	lerrors "github.com/syndtr/goleveldb/leveldb/errors"
-	"github.com/syndtr/goleveldb/leveldb/filter"
 	"github.com/syndtr/goleveldb/leveldb/opt"
 	"github.com/syndtr/goleveldb/leveldb/storage"
 	"github.com/syndtr/goleveldb/leveldb/util"
 
+	"github.com/almoner/almoner/consortium-node/dbopt"
 	"github.com/almoner/almoner/privacy/integrity"
 )
 
@@ -64,44 +64,6 @@ func cat(parts ...[]byte) []byte {
 	return out
 }
 
-// Sizes of the index's memory tables and files (dbOptions), as the node's
-// store has them (consortium-node/internal/store): goleveldb's defaults (a
-// 4 MiB write buffer, 2 MiB tables, 10 MiB at level 1, no bloom filter)
-// made compaction 40% of a rebuilding portal's CPU and a point read of a
-// key not yet there (every new record a handler looks up first) walk every
-// level's blocks (docs/performance.md, "Growth").
-const (
-	// writeBuffer is the journal and memory table size before a flush to
-	// a level-0 table; goleveldb keeps up to two (one being flushed).
-	writeBuffer = 32 << 20
-	// tableSize is the size of the tables compaction writes.
-	tableSize = 8 << 20
-	// level1Size is level 1's size before it is compacted into level 2
-	// (each later level 10 times more): about level 0 at its compaction
-	// trigger (4 flushed memory tables).
-	level1Size = 64 << 20
-	// bloomBitsPerKey sizes each table's bloom filter (~1% false
-	// positives at 10).
-	bloomBitsPerKey = 10
-)
-
-// dbOptions are strict goleveldb options: journal and manifest corruption
-// is an error, never silently dropped (the same as the node's store). The
-// sizes change how often data is reorganised on disk, not what is durable
-// when: every commit is one fsynced batch. Tables written before without a
-// bloom filter are read as before.
-func dbOptions() *opt.Options {
-	return &opt.Options{
-		Strict: opt.StrictManifest | opt.StrictJournalChecksum | opt.StrictJournal |
-			opt.StrictBlockChecksum | opt.StrictCompaction,
-		NoSync:              false,
-		WriteBuffer:         writeBuffer,
-		CompactionTableSize: tableSize,
-		CompactionTotalSize: level1Size,
-		Filter:              filter.NewBloomFilter(bloomBitsPerKey),
-	}
-}
-
 // Store is the read model's database. Writes happen only through Apply
 // (one goroutine: the Follower); reads are safe for concurrent use.
 type Store struct {
@@ -112,7 +74,8 @@ type Store struct {
 }
 
 // Open opens or creates the index in dir ("" keeps it in memory, for
-// tests) with the modules of reg.
+// tests) with the modules of reg, under the node store's strict goleveldb
+// options and sizes (dbopt.Options).
 func Open(dir string, reg *Registry) (*Store, error) {
 	if reg == nil {
 		return nil, errors.New("readmodel: a registry is required")
@@ -122,9 +85,9 @@ func Open(dir string, reg *Registry) (*Store, error) {
 		err error
 	)
 	if dir == "" {
-		db, err = leveldb.Open(storage.NewMemStorage(), dbOptions())
+		db, err = leveldb.Open(storage.NewMemStorage(), dbopt.Options())
 	} else {
-		db, err = leveldb.OpenFile(dir, dbOptions())
+		db, err = leveldb.OpenFile(dir, dbopt.Options())
 	}
 	if err != nil {
 		if lerrors.IsCorrupted(err) {

@@ -8,8 +8,10 @@ import (
 	"testing"
 
 	"github.com/syndtr/goleveldb/leveldb"
+	"github.com/syndtr/goleveldb/leveldb/opt"
 
 	"github.com/almoner/almoner/consortium-node/codec"
+	"github.com/almoner/almoner/consortium-node/dbopt"
 	"github.com/almoner/almoner/consortium-node/internal/store"
 	"github.com/almoner/almoner/consortium-node/ledger"
 	"github.com/almoner/almoner/consortium-node/tx"
@@ -587,5 +589,18 @@ func TestCommittedRemembersAbsence(t *testing.T) {
 	close(stop)
 	if msg, ok := <-wrong; ok {
 		t.Fatal(msg)
+	}
+}
+
+// TestOptions: the node's database uses the shared options (dbopt) and
+// also stops an iterator on a block that fails its checksum.
+func TestOptions(t *testing.T) {
+	o, base := store.Options(), dbopt.Options()
+	if o.Strict != base.Strict|opt.StrictReader {
+		t.Errorf("Strict = %b, want dbopt's %b with StrictReader", o.Strict, base.Strict)
+	}
+	if o.WriteBuffer != base.WriteBuffer || o.CompactionTableSize != base.CompactionTableSize ||
+		o.CompactionTotalSize != base.CompactionTotalSize || o.Filter == nil || o.NoSync {
+		t.Errorf("options %+v differ from dbopt's %+v", o, base)
 	}
 }
