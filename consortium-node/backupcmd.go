@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -133,26 +132,19 @@ func cmdRestore(args []string) error {
 		}
 		cfg.Node = me
 	} else {
-		keys := client.NewNodeKeys(g.NodeKeys())
-		jc := client.New(*joinVia, client.HTTPClient(keys))
-		jc.Authenticate(*nodeID, key)
 		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		cfg.Current, err = jc.Nodes(cctx)
+		cfg.Current, err = consortiumClient(g, *joinVia, *nodeID, key).Nodes(cctx)
 		cancel()
 		if err != nil {
 			return fmt.Errorf("reading the consortium's nodes from %s (is %s added yet? almoner node-change add): %w",
 				*joinVia, *nodeID, err)
 		}
-		found := false
-		for _, n := range cfg.Current {
-			if n.ID == *nodeID {
-				cfg.Node, found = n, true
-			}
-		}
-		if !found {
+		me := findNode(cfg.Current, *nodeID)
+		if me == nil {
 			return fmt.Errorf("node %q is not in the consortium; add it first with almoner node-change add (a new raft id, "+
 				"its new keys)", *nodeID)
 		}
+		cfg.Node = *me
 	}
 	cfg.OldEncKey = func(old string) (*envelope.ReaderKey, error) {
 		var okf *genesis.KeyFile
@@ -165,7 +157,7 @@ func cmdRestore(args []string) error {
 		if err != nil {
 			return nil, fmt.Errorf("%w (give the old node's key file with --old-key)", err)
 		}
-		return encKey(okf)
+		return okf.ReaderKey()
 	}
 	f, err := os.Open(*from)
 	if err != nil {
@@ -189,16 +181,4 @@ func cmdRestore(args []string) error {
 		fmt.Printf("start it with:\n  consortium-node run --home %s --node %s --join-via %s\n", *home, *nodeID, *joinVia)
 	}
 	return nil
-}
-
-// encKey returns a key file's X-Wing key.
-func encKey(kf *genesis.KeyFile) (*envelope.ReaderKey, error) {
-	if kf.EncSeed == "" {
-		return nil, fmt.Errorf("key file %q has no enc_seed", kf.ID)
-	}
-	seed, err := hex.DecodeString(kf.EncSeed)
-	if err != nil {
-		return nil, fmt.Errorf("key file %q: enc_seed: %w", kf.ID, err)
-	}
-	return envelope.NewReaderKey(seed)
 }

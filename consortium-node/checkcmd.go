@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/hex"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -15,14 +14,12 @@ import (
 
 	"go.etcd.io/raft/v3"
 
-	"github.com/almoner/almoner/consortium-node/api/client"
 	"github.com/almoner/almoner/consortium-node/codec"
 	"github.com/almoner/almoner/consortium-node/genesis"
 	"github.com/almoner/almoner/consortium-node/genesis/genesisstate"
 	"github.com/almoner/almoner/consortium-node/internal/consensus"
 	"github.com/almoner/almoner/consortium-node/internal/node"
 	"github.com/almoner/almoner/consortium-node/internal/store"
-	"github.com/almoner/almoner/privacy/envelope"
 )
 
 const checkUsage = `usage: consortium-node check --home H [--node ID]
@@ -50,13 +47,11 @@ func cmdCheck(args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	g, err := genesis.Load(filepath.Join(*home, "genesis.json"))
+	g, id, err := loadGenesis(*home, *nodeID)
 	if err != nil {
 		return err
 	}
-	if *nodeID == "" {
-		*nodeID = g.Nodes[0].ID
-	}
+	*nodeID = id
 	dir := filepath.Join(*home, "data", *nodeID, "db")
 	if _, err := os.Stat(filepath.Join(dir, "CURRENT")); err != nil {
 		return fmt.Errorf("no database of node %s in %s: %w", *nodeID, dir, err)
@@ -158,45 +153,30 @@ func cmdRecover(args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	g, err := genesis.Load(filepath.Join(*home, "genesis.json"))
+	g, id, err := loadGenesis(*home, *nodeID)
 	if err != nil {
 		return err
 	}
-	if *nodeID == "" {
-		*nodeID = g.Nodes[0].ID
-	}
-	kf, key, err := loadSignKey(*home, *ksDir, *nodeID)
+	*nodeID = id
+	key, encKey, err := nodeKeys(*home, *ksDir, *nodeID)
 	if err != nil {
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	cfg := node.Config{DataDir: filepath.Join(*home, "data", *nodeID), Genesis: g, NodeID: *nodeID, Key: key, Logger: log}
-	if kf.EncSeed != "" {
-		seed, err := hex.DecodeString(kf.EncSeed)
-		if err != nil {
-			return fmt.Errorf("node key file: enc_seed: %w", err)
-		}
-		if cfg.EncKey, err = envelope.NewReaderKey(seed); err != nil {
-			return fmt.Errorf("node key file: %w", err)
-		}
-	}
+	cfg := node.Config{DataDir: filepath.Join(*home, "data", *nodeID), Genesis: g, NodeID: *nodeID, Key: key,
+		EncKey: encKey, Logger: log}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	var src node.BlockSource
 	if *from != "" {
-		c := client.New(*from, client.HTTPClient(client.NewNodeKeys(g.NodeKeys())))
-		c.Authenticate(*nodeID, key) // blocks are served to the consortium's nodes
+		c := consortiumClient(g, *from, *nodeID, key)
 		src = c
 		if _, ok := g.Node(*nodeID); !ok { // added after genesis: its record is on the ledger
 			nodes, err := c.Nodes(ctx)
 			if err != nil {
 				return fmt.Errorf("fetching the consortium's nodes from %s: %w", *from, err)
 			}
-			for i := range nodes {
-				if nodes[i].ID == *nodeID {
-					cfg.Join = &nodes[i]
-				}
-			}
+			cfg.Join = findNode(nodes, *nodeID)
 		}
 	}
 	rep, err := node.Recover(ctx, cfg, src)

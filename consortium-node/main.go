@@ -13,7 +13,6 @@ package main
 import (
 	"context"
 	"crypto/tls"
-	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -30,16 +29,12 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/almoner/almoner/consortium-node/api/client"
 	"github.com/almoner/almoner/consortium-node/genesis"
 	"github.com/almoner/almoner/consortium-node/genesis/devnet"
 	"github.com/almoner/almoner/consortium-node/internal/node"
 	"github.com/almoner/almoner/consortium-node/internal/store"
 	"github.com/almoner/almoner/consortium-node/internal/transport"
 	"github.com/almoner/almoner/consortium-node/pprofserver"
-	"github.com/almoner/almoner/privacy/envelope"
-	"github.com/almoner/almoner/privacy/keystore"
-	"github.com/almoner/almoner/privacy/sign"
 )
 
 func main() {
@@ -121,7 +116,7 @@ func cmdNodes(args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	g, err := genesis.Load(filepath.Join(*home, "genesis.json"))
+	g, _, err := loadGenesis(*home, "")
 	if err != nil {
 		return err
 	}
@@ -129,36 +124,6 @@ func cmdNodes(args []string) error {
 		fmt.Println(n.ID, n.APIAddr, n.RaftAddr)
 	}
 	return nil
-}
-
-// loadKeys reads a node's keys from a keystore or, without one, from the
-// development key file in home.
-// loadSignKey reads id's key file (loadKeys) and its signing key.
-func loadSignKey(home, ksDir, id string) (*genesis.KeyFile, *sign.PrivateKey, error) {
-	kf, err := loadKeys(home, ksDir, id)
-	if err != nil {
-		return nil, nil, fmt.Errorf("key of %s: %w", id, err)
-	}
-	key, err := kf.SignKey()
-	if err != nil {
-		return nil, nil, fmt.Errorf("key of %s: %w", id, err)
-	}
-	return kf, key, nil
-}
-
-func loadKeys(home, ksDir, id string) (*genesis.KeyFile, error) {
-	if ksDir == "" {
-		return genesis.LoadKeyFile(genesis.KeyPath(home, id))
-	}
-	p, err := genesis.PassphraseFromEnv()
-	if err != nil {
-		return nil, err
-	}
-	ks, err := keystore.Open(ksDir, keystore.Options{KDF: keystore.DefaultKDF})
-	if err != nil {
-		return nil, err
-	}
-	return genesis.LoadFromKeystore(ks, id, p)
 }
 
 // watchDropFile returns a drop filter fed by a file of raft ids that is
@@ -254,14 +219,12 @@ func cmdRun(args []string) error {
 		}
 		printConsortium(*home, f)
 	}
-	g, err := genesis.Load(gpath)
+	g, id, err := loadGenesis(*home, *nodeID)
 	if err != nil {
 		return fmt.Errorf("%w (create a dev consortium with: consortium-node init --home %s)", err, *home)
 	}
-	if *nodeID == "" {
-		*nodeID = g.Nodes[0].ID
-	}
-	kf, key, err := loadSignKey(*home, *ksDir, *nodeID)
+	*nodeID = id
+	key, encKey, err := nodeKeys(*home, *ksDir, *nodeID)
 	if err != nil {
 		return err
 	}
@@ -269,17 +232,13 @@ func cmdRun(args []string) error {
 	var join *genesis.Node
 	if !ok && *joinVia != "" {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		jc := client.New(*joinVia, client.HTTPClient(client.NewNodeKeys(g.NodeKeys())))
-		jc.Authenticate(*nodeID, key) // the node directory is for consortium nodes and members
-		nodes, err := jc.Nodes(ctx)
+		nodes, err := consortiumClient(g, *joinVia, *nodeID, key).Nodes(ctx)
 		cancel()
 		if err != nil {
 			return fmt.Errorf("fetching the consortium's nodes from %s: %w", *joinVia, err)
 		}
-		for i := range nodes {
-			if nodes[i].ID == *nodeID {
-				me, ok, join = nodes[i], true, &nodes[i]
-			}
+		if join = findNode(nodes, *nodeID); join != nil {
+			me, ok = *join, true
 		}
 	}
 	if !ok {
@@ -288,18 +247,10 @@ func cmdRun(args []string) error {
 	if *apiAddr == "" {
 		*apiAddr = me.APIAddr
 	}
-	cfg := node.Config{DataDir: filepath.Join(*home, "data", *nodeID), Genesis: g, NodeID: *nodeID, Key: key, Logger: log}
+	cfg := node.Config{DataDir: filepath.Join(*home, "data", *nodeID), Genesis: g, NodeID: *nodeID, Key: key,
+		EncKey: encKey, Logger: log}
 	if *serial {
 		cfg.Executor = node.SerialExecutor{}
-	}
-	if kf.EncSeed != "" {
-		seed, err := hex.DecodeString(kf.EncSeed)
-		if err != nil {
-			return fmt.Errorf("node key file: enc_seed: %w", err)
-		}
-		if cfg.EncKey, err = envelope.NewReaderKey(seed); err != nil {
-			return fmt.Errorf("node key file: %w", err)
-		}
 	}
 	cfg.RaftListen = *raftListen
 	cfg.Sweep.Grace = *uploadGrace

@@ -13,6 +13,7 @@ import (
 	"github.com/cloudflare/circl/kem/xwing"
 
 	identity "github.com/almoner/almoner/consortium-node/contracts/identity/vocab"
+	"github.com/almoner/almoner/privacy/envelope"
 	"github.com/almoner/almoner/privacy/sign"
 )
 
@@ -42,6 +43,24 @@ func (k *KeyFile) EncryptionKey() (identity.EncryptionKey, error) {
 	}
 	_, pk := xwing.DeriveKeyPairPacked(seed)
 	return identity.EncryptionKey{Alg: identity.EncAlgXWing, Key: pk}, nil
+}
+
+// ReaderKey returns the private X-Wing key that unwraps the data keys
+// custodians wrap for this member or node. The caller destroys it after use.
+func (k *KeyFile) ReaderKey() (*envelope.ReaderKey, error) {
+	if k.EncSeed == "" {
+		return nil, fmt.Errorf("key file %q has no enc_seed", k.ID)
+	}
+	seed, err := hex.DecodeString(k.EncSeed)
+	if err != nil {
+		return nil, fmt.Errorf("key file %q: enc_seed: %w", k.ID, err)
+	}
+	defer clear(seed)
+	rk, err := envelope.NewReaderKey(seed)
+	if err != nil {
+		return nil, fmt.Errorf("key file %q: %w", k.ID, err)
+	}
+	return rk, nil
 }
 
 // KeyPath returns where Dev stores the key file of id inside dir.

@@ -3,7 +3,6 @@ package nodetest
 import (
 	"context"
 	"crypto/tls"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -18,7 +17,6 @@ import (
 	"github.com/almoner/almoner/consortium-node/genesis"
 	"github.com/almoner/almoner/consortium-node/internal/node"
 	"github.com/almoner/almoner/consortium-node/internal/transport"
-	"github.com/almoner/almoner/privacy/envelope"
 	"github.com/almoner/almoner/privacy/sign"
 )
 
@@ -84,11 +82,7 @@ func Run(cfg Config) (*Server, error) {
 	}
 	// With its encryption key the node keeps its organisation's private
 	// record ciphertexts (upload, fetch under a granted access).
-	seed, err := hex.DecodeString(kf.EncSeed)
-	if err != nil {
-		return nil, fmt.Errorf("nodetest: %s enc_seed: %w", cfg.NodeID, err)
-	}
-	ek, err := envelope.NewReaderKey(seed)
+	ek, err := kf.ReaderKey()
 	if err != nil {
 		return nil, fmt.Errorf("nodetest: %w", err)
 	}
