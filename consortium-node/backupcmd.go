@@ -5,7 +5,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"log/slog"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/almoner/almoner/consortium-node/api"
 	"github.com/almoner/almoner/consortium-node/api/client"
+	"github.com/almoner/almoner/consortium-node/daemonflag"
 	"github.com/almoner/almoner/consortium-node/genesis"
 	"github.com/almoner/almoner/consortium-node/internal/backup"
 	"github.com/almoner/almoner/privacy/envelope"
@@ -100,7 +100,7 @@ func cmdRestore(args []string) error {
 	drop := fs.Bool("drop-private", false, "leave the private records out (only when the organisation's other nodes "+
 		"hold copies)")
 	single := fs.Bool("single-node", false, "restore the only node of a one-node consortium in place")
-	level := fs.String("log-level", "info", "debug, info, warn or error")
+	logger := daemonflag.LogLevel(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -108,11 +108,10 @@ func cmdRestore(args []string) error {
 		fs.Usage()
 		return errors.New("--node, --from and either --join-via or --single-node are required")
 	}
-	var lv slog.Level
-	if err := lv.UnmarshalText([]byte(*level)); err != nil {
-		return fmt.Errorf("--log-level: %w", err)
+	log, err := logger(os.Stderr)
+	if err != nil {
+		return err
 	}
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lv}))
 	g, err := genesis.Load(filepath.Join(*home, "genesis.json"))
 	if err != nil {
 		return err

@@ -16,7 +16,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -29,12 +28,12 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/almoner/almoner/consortium-node/daemonflag"
 	"github.com/almoner/almoner/consortium-node/genesis"
 	"github.com/almoner/almoner/consortium-node/genesis/devnet"
 	"github.com/almoner/almoner/consortium-node/internal/node"
 	"github.com/almoner/almoner/consortium-node/internal/store"
 	"github.com/almoner/almoner/consortium-node/internal/transport"
-	"github.com/almoner/almoner/consortium-node/pprofserver"
 )
 
 func main() {
@@ -165,7 +164,7 @@ func cmdRun(args []string) error {
 	nodeID := fs.String("node", "", "node id (default: the first node in genesis.json)")
 	apiAddr := fs.String("api", "", "API listen address (default: the node's api_addr in genesis.json)")
 	initDev := fs.Bool("init-dev", false, "create a one-node dev consortium in --home if it has none")
-	level := fs.String("log-level", "info", "debug, info, warn or error")
+	daemon := daemonflag.Register(fs, "127.0.0.1:6060")
 	serial := fs.Bool("serial", false, "execute blocks serially instead of with Block-STM (for comparison)")
 	dropFile := fs.String("fault-drop-file", "", "for fault tests: a file listing raft ids (one per line) whose traffic this node drops; re-read every 200ms")
 	snapEvery := fs.Uint64("snapshot-every", 0, "raft log entries between snapshots; the log keeps this many for lagging peers (default 10000)")
@@ -185,30 +184,16 @@ func cmdRun(args []string) error {
 	uploadGrace := fs.Duration("upload-grace", node.DefaultUploadGrace, "how long this custodian node keeps a record upload "+
 		"that no committed record.register names (a registration the ledger refused, or never sent) before its sweep "+
 		"destroys the ciphertext and data key; at least 1m")
-	pprofAddr := fs.String("pprof", "", "serve Go profiles (net/http/pprof) at http://ADDR/debug/pprof/ on a listener of their own; "+
-		"a loopback address only, e.g. 127.0.0.1:6060 (default: off)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *pprofAddr != "" {
-		if err := pprofserver.CheckAddr(*pprofAddr); err != nil {
-			return fmt.Errorf("--pprof: %w", err)
-		}
+	log, stopProf, err := daemon.Start(os.Stderr)
+	if err != nil {
+		return err
 	}
-	var lv slog.Level
-	if err := lv.UnmarshalText([]byte(*level)); err != nil {
-		return fmt.Errorf("--log-level: %w", err)
-	}
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lv}))
+	defer stopProf()
 	if *memLimit > 0 && os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(*memLimit << 20)
-	}
-	if *pprofAddr != "" {
-		prof, err := pprofserver.Start(*pprofAddr, log)
-		if err != nil {
-			return fmt.Errorf("--pprof: %w", err)
-		}
-		defer prof.Close()
 	}
 
 	gpath := filepath.Join(*home, "genesis.json")

@@ -22,7 +22,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"log/slog"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -30,8 +29,8 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/almoner/almoner/consortium-node/daemonflag"
 	"github.com/almoner/almoner/consortium-node/genesis"
-	"github.com/almoner/almoner/consortium-node/pprofserver"
 	"github.com/almoner/almoner/frontend"
 	"github.com/almoner/almoner/portal/app"
 	"github.com/almoner/almoner/portal/server"
@@ -66,7 +65,7 @@ func run(ctx context.Context, args []string) error {
 	listen := fs.String("listen", "127.0.0.1:8080", "HTTP listen address")
 	home := fs.String("home", ".almoner/portal", "portal data folder (read model, accounts, keystore)")
 	dev := fs.String("dev", "", "a dev consortium folder (genesis.json, keys/): create demo accounts for its members")
-	level := fs.String("log-level", "info", "debug, info, warn or error")
+	daemon := daemonflag.Register(fs, "127.0.0.1:6061")
 	secure := fs.Bool("secure-cookies", false, "mark cookies Secure (when served over TLS, e.g. behind a TLS proxy)")
 	ratePerIP := fs.Int("rate-per-ip", 0, "requests per IP per rate window (0: the default)")
 	ratePerUser := fs.Int("rate-per-user", 0, "requests per signed-in user or token per rate window (0: the default)")
@@ -75,28 +74,14 @@ func run(ctx context.Context, args []string) error {
 	ppFile := fs.String("passphrase-file", "", "file whose first line is the passphrase sealing the portal's keys (default: $"+
 		PassphraseEnv+"; only --dev portals may run without one)")
 	claimsKeys := fs.String("claims-keys", "", "folder of the hospital's claims fingerprint key (<org>.key), to file claims (default with --dev: its claims-keys)")
-	pprofAddr := fs.String("pprof", "", "serve Go profiles (net/http/pprof) at http://ADDR/debug/pprof/ on a listener of their own; "+
-		"a loopback address only, e.g. 127.0.0.1:6061 (default: off)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *pprofAddr != "" {
-		if err := pprofserver.CheckAddr(*pprofAddr); err != nil {
-			return fmt.Errorf("--pprof: %w", err)
-		}
+	log, stopProf, err := daemon.Start(os.Stderr)
+	if err != nil {
+		return err
 	}
-	var lv slog.Level
-	if err := lv.UnmarshalText([]byte(*level)); err != nil {
-		return fmt.Errorf("--log-level: %w", err)
-	}
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lv}))
-	if *pprofAddr != "" {
-		prof, err := pprofserver.Start(*pprofAddr, log)
-		if err != nil {
-			return fmt.Errorf("--pprof: %w", err)
-		}
-		defer prof.Close()
-	}
+	defer stopProf()
 	pp, err := passphrase(*ppFile)
 	if err != nil {
 		return err

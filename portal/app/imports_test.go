@@ -36,8 +36,9 @@ var wirePackages = map[string]bool{
 	mod + "consortium-node/contracts/record/registration": true,
 	// The goleveldb options the node's store and the read model share.
 	mod + "consortium-node/dbopt": true,
-	// The loopback-only pprof listener (standard library only).
-	mod + "consortium-node/pprofserver": true,
+	// The loopback-only pprof listener (standard library only) and the
+	// daemons' shared --log-level and --pprof flags.
+	mod + "consortium-node/pprofserver": true, mod + "consortium-node/daemonflag": true,
 	// Identity: the shape of member and organisation ids; kinds, roles,
 	// records.
 	mod + "consortium-node/contracts/identity/memberid": true,

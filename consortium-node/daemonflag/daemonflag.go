@@ -1,0 +1,66 @@
+package daemonflag
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+
+	"github.com/almoner/almoner/consortium-node/pprofserver"
+)
+
+// LogLevel registers --log-level (debug, info, warn or error; default
+// info) on fs. The returned function, called after fs.Parse, returns a
+// text logger writing to w at that level, or an error naming the flag.
+func LogLevel(fs *flag.FlagSet) func(w io.Writer) (*slog.Logger, error) {
+	level := fs.String("log-level", "info", "debug, info, warn or error")
+	return func(w io.Writer) (*slog.Logger, error) {
+		var lv slog.Level
+		if err := lv.UnmarshalText([]byte(*level)); err != nil {
+			return nil, fmt.Errorf("--log-level: %w", err)
+		}
+		return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: lv})), nil
+	}
+}
+
+// Daemon holds a daemon's shared flags (Register).
+type Daemon struct {
+	logger func(io.Writer) (*slog.Logger, error)
+	pprof  *string
+}
+
+// Register registers --log-level and --pprof on fs; example is the
+// loopback address the help text offers for --pprof (each daemon has its
+// own port).
+func Register(fs *flag.FlagSet, example string) *Daemon {
+	return &Daemon{
+		logger: LogLevel(fs),
+		pprof: fs.String("pprof", "", "serve Go profiles (net/http/pprof) at http://ADDR/debug/pprof/ on a listener of "+
+			"their own; a loopback address only, e.g. "+example+" (default: off)"),
+	}
+}
+
+// Start, called after fs.Parse, checks both flags before anything starts
+// (a --pprof address that is not loopback is pprofserver.ErrNotLoopback),
+// returns the logger writing to w and starts the profile listener when
+// --pprof is set. stop closes the listener (a no-op without one); call it
+// when the daemon ends.
+func (d *Daemon) Start(w io.Writer) (log *slog.Logger, stop func(), err error) {
+	addr := *d.pprof
+	if addr != "" {
+		if err := pprofserver.CheckAddr(addr); err != nil {
+			return nil, nil, fmt.Errorf("--pprof: %w", err)
+		}
+	}
+	if log, err = d.logger(w); err != nil {
+		return nil, nil, err
+	}
+	if addr == "" {
+		return log, func() {}, nil
+	}
+	prof, err := pprofserver.Start(addr, log)
+	if err != nil {
+		return nil, nil, fmt.Errorf("--pprof: %w", err)
+	}
+	return log, func() { _ = prof.Close() }, nil
+}

@@ -1,0 +1,87 @@
+package daemonflag
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/almoner/almoner/consortium-node/nodetest/freeport"
+	"github.com/almoner/almoner/consortium-node/pprofserver"
+)
+
+func parse(t *testing.T, args ...string) *Daemon {
+	t.Helper()
+	fs := flag.NewFlagSet("daemon", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	d := Register(fs, "127.0.0.1:6060")
+	if err := fs.Parse(args); err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// TestLogLevel: the logger writes at the level asked for (info by
+// default); a level that is not one is an error naming the flag.
+func TestLogLevel(t *testing.T) {
+	for _, tc := range []struct {
+		args       []string
+		debug, inf bool
+	}{
+		{nil, false, true},
+		{[]string{"--log-level", "debug"}, true, true},
+		{[]string{"--log-level", "warn"}, false, false},
+	} {
+		var buf bytes.Buffer
+		log, stop, err := parse(t, tc.args...).Start(&buf)
+		if err != nil {
+			t.Fatalf("%v: %v", tc.args, err)
+		}
+		stop()
+		log.Debug("d-line")
+		log.Info("i-line")
+		if got := strings.Contains(buf.String(), "d-line"); got != tc.debug {
+			t.Errorf("%v: debug written = %v, want %v", tc.args, got, tc.debug)
+		}
+		if got := strings.Contains(buf.String(), "i-line"); got != tc.inf {
+			t.Errorf("%v: info written = %v, want %v", tc.args, got, tc.inf)
+		}
+	}
+	if _, _, err := parse(t, "--log-level", "loud").Start(io.Discard); err == nil ||
+		!strings.Contains(err.Error(), "--log-level") {
+		t.Errorf("--log-level loud: %v, want an error naming the flag", err)
+	}
+}
+
+// TestPprof: a non-loopback address is refused before the logger is
+// built (a bad --log-level too is reported as --pprof); a loopback one
+// serves the profiles until stop.
+func TestPprof(t *testing.T) {
+	for _, addr := range []string{"0.0.0.0:6060", ":6060", "10.1.2.3:6060"} {
+		_, _, err := parse(t, "--pprof", addr, "--log-level", "loud").Start(io.Discard)
+		if !errors.Is(err, pprofserver.ErrNotLoopback) || !strings.Contains(err.Error(), "--pprof") {
+			t.Errorf("--pprof %s: %v, want an error naming --pprof and %v", addr, err, pprofserver.ErrNotLoopback)
+		}
+	}
+	addr := freeport.Addr(t)
+	_, stop, err := parse(t, "--pprof", addr).Start(io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := http.Get("http://" + addr + "/debug/pprof/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Errorf("GET /debug/pprof/: %s", res.Status)
+	}
+	stop()
+	if res, err := http.Get("http://" + addr + "/debug/pprof/"); err == nil {
+		res.Body.Close()
+		t.Error("profiles still served after stop")
+	}
+}
