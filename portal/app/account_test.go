@@ -2,7 +2,6 @@ package app_test
 
 import (
 	"bytes"
-	"encoding/json"
 	"net/http"
 	"slices"
 	"strings"
@@ -11,24 +10,6 @@ import (
 
 	"github.com/almoner/almoner/portal/server"
 )
-
-// loginStatus tries a sign-in and returns the HTTP status (and signs the
-// client in on 200).
-func (c *client) loginStatus(account, password string) int {
-	c.t.Helper()
-	b, _ := json.Marshal(map[string]string{"account": account, "password": password})
-	r, err := c.hc.Post(c.base+"/auth/login", "application/json", bytes.NewReader(b))
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	defer r.Body.Close()
-	var out struct{ CSRFToken string }
-	_ = json.NewDecoder(r.Body).Decode(&out)
-	if r.StatusCode == http.StatusOK {
-		c.csrf = out.CSRFToken
-	}
-	return r.StatusCode
-}
 
 // sessionStatus is GET /auth/session's status: 200 while the session lives.
 func (c *client) sessionStatus() int {
@@ -43,6 +24,37 @@ func (c *client) sessionStatus() int {
 
 const changePwDoc = `mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) { endedSessions } }`
 
+// changePassword changes c's account's password from cur to next and
+// requires it to succeed.
+func (c *client) changePassword(cur, next string) {
+	c.t.Helper()
+	if r := c.do(changePwDoc, map[string]any{"c": cur, "n": next}); len(r.Errors) != 0 {
+		c.t.Fatalf("changing the password: %s", r.raw)
+	}
+}
+
+// token creates an API token of c's account with scopes and returns its
+// secret.
+func (c *client) token(scopes ...string) string {
+	c.t.Helper()
+	r := c.do(`mutation($s: [String!]!) { createApiToken(name: "test", scopes: $s, ttlHours: 24) { secret } }`,
+		map[string]any{"s": scopes})
+	secret, _ := dig(r.Data, "createApiToken", "secret").(string)
+	if secret == "" {
+		c.t.Fatalf("createApiToken: %s", r.raw)
+	}
+	return secret
+}
+
+// bot returns a client of the same portal that authenticates with a new
+// API token of c's account with scopes.
+func (c *client) bot(scopes ...string) *client {
+	c.t.Helper()
+	b := newClient(c.t, c.base)
+	b.bearer = c.token(scopes...)
+	return b
+}
+
 // TestChangePassword: the signed-in clerk changes her password with the
 // current one; a wrong current password, a short or unchanged new one and
 // an API token are refused; afterwards the old password no longer signs
@@ -54,9 +66,7 @@ func TestChangePassword(t *testing.T) {
 	old := p.DevAccounts[id]
 	const pw = "a much longer passphrase"
 	c1, c2 := as(t, p, id), as(t, p, id)
-	tok := c1.do(`mutation { createApiToken(name: "ci", scopes: ["read", "write"], ttlHours: 1) { secret } }`, nil)
-	bot := newClient(t, p.URL)
-	bot.bearer = dig(tok.Data, "createApiToken", "secret").(string)
+	bot := c1.bot("read", "write")
 
 	for _, tc := range []struct {
 		c          *client
@@ -149,16 +159,11 @@ func TestCreateMember(t *testing.T) {
 	if r := nurse.do(`mutation { createApiToken(name: "x", scopes: ["read"], ttlHours: 1) { secret } }`, nil); r.code() != "FORBIDDEN" {
 		t.Fatalf("a token before changing the initial password: %s", r.raw)
 	}
-	if r := nurse.do(`mutation($c: String!) { changePassword(currentPassword: $c, newPassword: "a much better secret 42") { endedSessions } }`,
-		map[string]any{"c": pw}); len(r.Errors) != 0 {
-		t.Fatalf("changing the initial password: %s", r.raw)
-	}
+	nurse.changePassword(pw, "a much better secret 42")
 	// The portal signs for the new member with the keys it generated.
 	nurse.ok("requestConsent", requestDoc, consentVars)
 
-	tok := admin.do(`mutation { createApiToken(name: "ci", scopes: ["read", "write"], ttlHours: 1) { secret } }`, nil)
-	bot := newClient(t, p.URL)
-	bot.bearer = dig(tok.Data, "createApiToken", "secret").(string)
+	bot := admin.bot("read", "write")
 	for _, tc := range []struct {
 		c    *client
 		id   string

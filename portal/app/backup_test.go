@@ -15,8 +15,6 @@ import (
 	"github.com/almoner/almoner/consortium-node/genesis"
 	"github.com/almoner/almoner/portal/app"
 	"github.com/almoner/almoner/portal/internal/testnode"
-	"github.com/almoner/almoner/portal/session"
-	"github.com/almoner/almoner/privacy/keystore"
 )
 
 // TestPortalBackupRestore backs up a provisioned portal (no --dev: its key
@@ -31,23 +29,14 @@ func TestPortalBackupRestore(t *testing.T) {
 	n := testnode.Start(t)
 	ctx := context.Background()
 	pass := []byte("correct horse battery staple")
-	kdf := keystore.MinKDF
-	argon := session.Argon2Params{Time: 1, MemoryKiB: 64, Threads: 1}
 	home := filepath.Join(t.TempDir(), "portal")
-	res, err := app.Init(ctx, app.InitConfig{Home: home, Org: "stmarys", Nodes: []string{n.URL}, Passphrase: pass, KeyKDF: kdf,
-		Argon2: argon, KeyFiles: []string{genesis.KeyPath(n.Home, "stmarys/admin"), genesis.KeyPath(n.Home, "stmarys/clerk")}})
+	init := provisioning(n, home, "stmarys", pass)
+	init.KeyFiles = []string{genesis.KeyPath(n.Home, "stmarys/admin"), genesis.KeyPath(n.Home, "stmarys/clerk")}
+	res, err := app.Init(ctx, init)
 	if err != nil {
 		t.Fatal(err)
 	}
-	start := func(home string, pp []byte) (*app.Portal, error) {
-		st, err := app.LoadSettings(home)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return app.Start(ctx, app.Config{Nodes: st.Nodes, Org: st.Org, Identity: st.Identity, Listen: "127.0.0.1:0",
-			Home: home, Passphrase: pp, KeyKDF: kdf, Argon2: argon})
-	}
-	p, err := start(home, pass)
+	p, err := startProvisioned(t, home, pass)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,27 +61,12 @@ func TestPortalBackupRestore(t *testing.T) {
 	const adminPW, nursePW = "the admin's own secret 1", "the nurse's own secret 1"
 	admin := newClient(t, p.URL)
 	admin.login("stmarys/admin", res.InitialPassword)
-	if r := admin.do(`mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) { endedSessions } }`,
-		map[string]any{"c": res.InitialPassword, "n": adminPW}); len(r.Errors) != 0 {
-		t.Fatalf("changing the initial password: %s", r.raw)
-	}
-	create := `mutation($id: ID!, $r: [String!]!) { createMember(id: $id, roles: $r) { initialPassword member { id } } }`
-	r := admin.do(create, map[string]any{"id": "stmarys/nurse-7", "r": []string{"records_clerk"}})
-	first, _ := dig(r.Data, "createMember", "initialPassword").(string)
-	if len(r.Errors) != 0 || first == "" {
-		t.Fatalf("enrolling a member: %s", r.raw)
-	}
+	admin.changePassword(res.InitialPassword, adminPW)
+	first := admin.enrol("stmarys/nurse-7", "records_clerk")
 	nurse := newClient(t, p.URL)
 	nurse.login("stmarys/nurse-7", first)
-	if r := nurse.do(`mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) { endedSessions } }`,
-		map[string]any{"c": first, "n": nursePW}); len(r.Errors) != 0 {
-		t.Fatalf("the nurse's password change: %s", r.raw)
-	}
-	tok := admin.do(`mutation { createApiToken(name: "ops", scopes: ["read", "write"], ttlHours: 24) { secret } }`, nil)
-	secret, _ := dig(tok.Data, "createApiToken", "secret").(string)
-	if secret == "" {
-		t.Fatalf("API token: %s", tok.raw)
-	}
+	nurse.changePassword(first, nursePW)
+	secret := admin.token("read", "write")
 
 	// A patient's name in the portal's off-ledger directory.
 	const patientName = "Ana Backup-Marlowe"
@@ -175,11 +149,11 @@ func TestPortalBackupRestore(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(fresh, "index")); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("the read model was restored: %v", err)
 	}
-	if _, err := start(fresh, []byte("not the passphrase at all")); err == nil {
+	if _, err := startProvisioned(t, fresh, []byte("not the passphrase at all")); err == nil {
 		t.Fatal("the restored portal started with a wrong passphrase")
 	}
 	rstart := time.Now()
-	p2, err := start(fresh, pass)
+	p2, err := startProvisioned(t, fresh, pass)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -212,12 +186,9 @@ func TestPortalBackupRestore(t *testing.T) {
 	}
 	// The read model has what happened before the backup, and the keys
 	// sign: the admin enrols another member.
-	r = admin2.do(`query($id: ID!) { member(id: $id) { id } }`, map[string]any{"id": "stmarys/nurse-7"})
+	r := admin2.do(`query($id: ID!) { member(id: $id) { id } }`, map[string]any{"id": "stmarys/nurse-7"})
 	if dig(r.Data, "member", "id") != "stmarys/nurse-7" {
 		t.Fatalf("the rebuilt read model: %s", r.raw)
 	}
-	r = admin2.do(create, map[string]any{"id": "stmarys/nurse-8", "r": []string{"records_clerk"}})
-	if len(r.Errors) != 0 || dig(r.Data, "createMember", "member", "id") != "stmarys/nurse-8" {
-		t.Fatalf("a signed mutation on the restored portal: %s", r.raw)
-	}
+	admin2.enrol("stmarys/nurse-8", "records_clerk")
 }

@@ -11,7 +11,6 @@ import (
 	"github.com/almoner/almoner/consortium-node/tx"
 	"github.com/almoner/almoner/portal/app"
 	"github.com/almoner/almoner/portal/internal/testnode"
-	"github.com/almoner/almoner/portal/session"
 )
 
 const (
@@ -84,16 +83,8 @@ func TestClaimLifecycle(t *testing.T) {
 	wantQueue(t, adjuster, "IN_REVIEW")
 
 	// The patient follows the claim over graphql-transport-ws.
-	tok := ana.do(`mutation { createApiToken(name: "ws", scopes: ["read"], ttlHours: 1) { secret } }`, nil)
-	ws := wsDial(t, p.URL, nil)
-	defer ws.Close()
-	wsSend(t, ws, `{"type":"connection_init","payload":{"authorization":"Bearer `+dig(tok.Data, "createApiToken", "secret").(string)+`"}}`)
-	if m := wsRead(t, ws); m["type"] != "connection_ack" {
-		t.Fatalf("ack: %v", m)
-	}
-	sub, _ := json.Marshal(map[string]any{"type": "subscribe", "id": "cs", "payload": map[string]any{
-		"query": `subscription { claimStatus(claimId: "c-1") { status approved } }`}})
-	wsSend(t, ws, string(sub))
+	ws := wsAs(t, ana)
+	wsSubscribe(t, ws, "cs", `subscription { claimStatus(claimId: "c-1") { status approved } }`, nil)
 	if m := wsRead(t, ws); m["type"] != "next" || dig(m, "payload", "data", "claimStatus", "status") != "SUBMITTED" {
 		t.Fatalf("claimStatus snapshot: %v", m)
 	}
@@ -317,13 +308,7 @@ func testClaimDocument(t *testing.T, n *testnode.Node, p *app.Portal, day string
 func TestClaimsWithoutTheProvidersKey(t *testing.T) {
 	n := testnode.Start(t)
 	hospital, _ := startPortalAt(t, n, t.TempDir())
-	insurer, err := app.Start(context.Background(), app.Config{Node: n.URL, Listen: "127.0.0.1:0", Home: t.TempDir(), DevHome: n.Home,
-		ClaimsKeys: t.TempDir(), Argon2: session.Argon2Params{Time: 1, MemoryKiB: 64, Threads: 1}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = insurer.Close() })
-	waitHealthy(t, insurer.URL)
+	insurer, _ := runPortal(t, app.Config{Node: n.URL, Home: t.TempDir(), DevHome: n.Home, ClaimsKeys: t.TempDir()})
 
 	day := time.Now().UTC().AddDate(0, 0, -1).Format(time.DateOnly)
 	items := []map[string]any{{"serviceCode": "99213", "date": day, "amount": 100}}

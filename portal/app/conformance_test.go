@@ -148,6 +148,49 @@ func wsDial(t *testing.T, base string, header map[string][]string) *websocket.Co
 	return c
 }
 
+// wsOpen dials the portal at base over graphql-transport-ws (closed when
+// the test ends), sends connection_init with payload (a JSON object; none
+// when empty) and requires the ack.
+func wsOpen(t *testing.T, base string, header map[string][]string, payload string) *websocket.Conn {
+	t.Helper()
+	ws := wsDial(t, base, header)
+	t.Cleanup(func() { ws.Close() })
+	init := `{"type":"connection_init"}`
+	if payload != "" {
+		init = `{"type":"connection_init","payload":` + payload + `}`
+	}
+	wsSend(t, ws, init)
+	if m := wsRead(t, ws); m["type"] != "connection_ack" {
+		t.Fatalf("ack: %v", m)
+	}
+	return ws
+}
+
+// bearerPayload is a connection_init payload that authenticates with an
+// API token's secret.
+func bearerPayload(secret string) string { return `{"authorization":"Bearer ` + secret + `"}` }
+
+// wsAs opens a graphql-transport-ws connection as c's account, with a new
+// read-only API token.
+func wsAs(t *testing.T, c *client) *websocket.Conn {
+	t.Helper()
+	return wsOpen(t, c.base, nil, bearerPayload(c.token("read")))
+}
+
+// wsSubscribe starts subscription id with query and vars (none when nil).
+func wsSubscribe(t *testing.T, ws *websocket.Conn, id, query string, vars map[string]any) {
+	t.Helper()
+	payload := map[string]any{"query": query}
+	if vars != nil {
+		payload["variables"] = vars
+	}
+	sub, err := json.Marshal(map[string]any{"type": "subscribe", "id": id, "payload": payload})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wsSend(t, ws, string(sub))
+}
+
 func wsSend(t *testing.T, c *websocket.Conn, m string) {
 	t.Helper()
 	if err := c.WriteMessage(websocket.TextMessage, []byte(m)); err != nil {

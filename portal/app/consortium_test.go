@@ -1,7 +1,7 @@
 package app_test
 
 import (
-	"context"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -12,7 +12,6 @@ import (
 	nodeclient "github.com/almoner/almoner/consortium-node/api/client"
 	"github.com/almoner/almoner/portal/app"
 	"github.com/almoner/almoner/portal/internal/testnode"
-	"github.com/almoner/almoner/portal/session"
 )
 
 // consortium is four organisations as they deploy: each runs its own node
@@ -27,24 +26,22 @@ type consortium struct {
 
 func startConsortium(t *testing.T) *consortium {
 	t.Helper()
-	c := testnode.StartCluster(t, 4)
+	return portalsOf(t, testnode.StartCluster(t, 4), []string{"stmarys", "acme", "hope", "healthreg"}, nil)
+}
+
+// portalsOf starts a portal for each of orgs, with its own home, over its
+// organisation's node of c; logger, when not nil, gives each portal's
+// logger.
+func portalsOf(t *testing.T, c *testnode.Cluster, orgs []string, logger func(org string) *slog.Logger) *consortium {
+	t.Helper()
 	k := &consortium{c: c, portals: map[string]*app.Portal{}, homes: map[string]string{}}
-	for _, org := range []string{"stmarys", "acme", "hope", "healthreg"} {
+	for _, org := range orgs {
 		k.homes[org] = t.TempDir()
-		p, err := app.Start(context.Background(), app.Config{
-			Node: c.Node(org).URL, Listen: "127.0.0.1:0", Home: k.homes[org], DevHome: c.Home, Org: org,
-			Argon2: session.Argon2Params{Time: 1, MemoryKiB: 64, Threads: 1},
-		})
-		if err != nil {
-			t.Fatalf("portal of %s: %v", org, err)
+		cfg := app.Config{Node: c.Node(org).URL, Home: k.homes[org], DevHome: c.Home, Org: org}
+		if logger != nil {
+			cfg.Logger = logger(org)
 		}
-		t.Cleanup(func() {
-			if err := p.Close(); err != nil {
-				t.Errorf("closing %s's portal: %v", org, err)
-			}
-		})
-		waitHealthy(t, p.URL)
-		k.portals[org] = p
+		k.portals[org], _ = runPortal(t, cfg)
 	}
 	return k
 }
@@ -98,7 +95,7 @@ func TestConsortiumJourneys(t *testing.T) {
 		}
 	}
 	intruder := newClient(t, k.portals["acme"].URL)
-	if r := postLogin(t, intruder, "stmarys/patient-ana", k.portals["stmarys"].DevAccounts["stmarys/patient-ana"]); r != 401 {
+	if r := intruder.loginStatus("stmarys/patient-ana", k.portals["stmarys"].DevAccounts["stmarys/patient-ana"]); r != 401 {
 		t.Fatalf("St Mary's patient signing in on Acme's portal: %d", r)
 	}
 
@@ -218,17 +215,6 @@ func waitIndexed(t *testing.T, from, to *client) {
 		}
 	}
 	t.Fatalf("the portal never indexed height %v", want)
-}
-
-func postLogin(t *testing.T, c *client, account, password string) int {
-	t.Helper()
-	r, err := c.hc.Post(c.base+"/auth/login", "application/json",
-		strings.NewReader(`{"account":"`+account+`","password":"`+password+`"}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.Body.Close()
-	return r.StatusCode
 }
 
 // synced waits until every portal has indexed the highest block any of

@@ -1,45 +1,45 @@
 package app_test
 
 import (
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/almoner/almoner/portal/app"
 	"github.com/almoner/almoner/portal/internal/testnode"
-	"github.com/almoner/almoner/portal/session"
 )
 
 // startPortalAt runs a portal over an existing node with its data in
 // home; the returned stop closes it (also at the end of the test).
 func startPortalAt(t *testing.T, n *testnode.Node, home string) (*app.Portal, func()) {
 	t.Helper()
-	p, err := app.Start(context.Background(), app.Config{
-		Node: n.URL, Listen: "127.0.0.1:0", Home: home, DevHome: n.Home,
-		Argon2: session.Argon2Params{Time: 1, MemoryKiB: 64, Threads: 1},
-	})
-	if err != nil {
+	return runPortal(t, app.Config{Node: n.URL, Home: home, DevHome: n.Home})
+}
+
+// rebuilt stops the portal p over n, deletes its read model (in home)
+// and starts it again; it returns the new portal once its read model has
+// caught up with the height p had applied.
+func rebuilt(t *testing.T, n *testnode.Node, home string, p *app.Portal, stop func()) *app.Portal {
+	t.Helper()
+	height, _ := p.Store.Applied()
+	stop()
+	if err := os.RemoveAll(filepath.Join(home, "index")); err != nil {
 		t.Fatal(err)
 	}
-	var once sync.Once
-	stop := func() {
-		once.Do(func() {
-			if err := p.Close(); err != nil {
-				t.Errorf("closing the portal: %v", err)
-			}
-		})
+	p2, _ := startPortalAt(t, n, home)
+	deadline := time.Now().Add(30 * time.Second)
+	for h, ok := p2.Store.Applied(); !ok || h < height; h, ok = p2.Store.Applied() {
+		if time.Now().After(deadline) {
+			t.Fatalf("rebuilt read model at %d, want %d", h, height)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
-	t.Cleanup(stop)
-	waitHealthy(t, p.URL)
-	return p, stop
+	return p2
 }
 
 // as returns a client signed in as account.
@@ -242,17 +242,9 @@ func TestDonationJourney(t *testing.T) {
 	val.ok("approveMilestone", approveDoc, map[string]any{"c": camp, "m": 1})
 
 	// The donor follows gift B's lineage over graphql-transport-ws.
-	tok := donor.do(`mutation { createApiToken(name: "ws", scopes: ["read"], ttlHours: 1) { secret } }`, nil)
-	ws := wsDial(t, p.URL, nil)
-	defer ws.Close()
-	wsSend(t, ws, `{"type":"connection_init","payload":{"authorization":"Bearer `+dig(tok.Data, "createApiToken", "secret").(string)+`"}}`)
-	if m := wsRead(t, ws); m["type"] != "connection_ack" {
-		t.Fatalf("ack: %v", m)
-	}
-	sub, _ := json.Marshal(map[string]any{"type": "subscribe", "id": "lin", "payload": map[string]any{
-		"query":     `subscription($g: ID!) { giftLineage(giftId: $g) { inEscrow disbursed allocations { disbursements { amount payee confirmed } } } }`,
-		"variables": map[string]any{"g": giftB}}})
-	wsSend(t, ws, string(sub))
+	ws := wsAs(t, donor)
+	wsSubscribe(t, ws, "lin", `subscription($g: ID!) { giftLineage(giftId: $g) { inEscrow disbursed
+		allocations { disbursements { amount payee confirmed } } } }`, map[string]any{"g": giftB})
 	if m := wsRead(t, ws); m["type"] != "next" || dig(m, "payload", "data", "giftLineage", "inEscrow") != "5.00" {
 		t.Fatalf("giftLineage snapshot: %v", m)
 	}
@@ -449,20 +441,7 @@ func TestDonationReadModelRebuild(t *testing.T) {
 	if !strings.Contains(before, `"refunds":[{"amount":"1.00","reason":"campaign_cancelled"}]`) || !strings.Contains(before, `"confirmedBy":"stmarys/clerk"`) {
 		t.Fatalf("journey state: %s", before)
 	}
-	height, _ := p.Store.Applied()
-	stop()
-
-	if err := os.RemoveAll(filepath.Join(home, "index")); err != nil {
-		t.Fatal(err)
-	}
-	p2, _ := startPortalAt(t, n, home)
-	deadline := time.Now().Add(30 * time.Second)
-	for h, ok := p2.Store.Applied(); !ok || h < height; h, ok = p2.Store.Applied() {
-		if time.Now().After(deadline) {
-			t.Fatalf("rebuilt read model at %d, want %d", h, height)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	p2 := rebuilt(t, n, home, p, stop)
 	if after := snapshot(as(t, p2, "hope/officer")); after != before {
 		t.Fatalf("rebuilt read model differs:\nbefore %s\nafter  %s", before, after)
 	}

@@ -16,7 +16,6 @@ import (
 
 	"github.com/almoner/almoner/portal/app"
 	"github.com/almoner/almoner/portal/internal/testnode"
-	"github.com/almoner/almoner/portal/session"
 )
 
 // nodeProxy forwards TCP connections to the test node until it is killed:
@@ -151,19 +150,8 @@ func (l *logRecorder) count(substr string) int {
 
 func startFailoverPortal(t *testing.T, n *testnode.Node, log *logRecorder, nodes ...string) *app.Portal {
 	t.Helper()
-	p, err := app.Start(context.Background(), app.Config{
-		Nodes: nodes, Listen: "127.0.0.1:0", Home: t.TempDir(), DevHome: n.Home, Logger: slog.New(log),
-		Argon2: session.Argon2Params{Time: 1, MemoryKiB: 64, Threads: 1}, GenesisWait: 20 * time.Second,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := p.Close(); err != nil {
-			t.Errorf("closing the portal: %v", err)
-		}
-	})
-	waitHealthy(t, p.URL)
+	p, _ := runPortal(t, app.Config{Nodes: nodes, Home: t.TempDir(), DevHome: n.Home, Logger: slog.New(log),
+		GenesisWait: 20 * time.Second})
 	return p
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/genesis"
 	"github.com/almoner/almoner/consortium-node/tx"
 	"github.com/almoner/almoner/portal/internal/testnode"
+	"github.com/almoner/almoner/privacy/sign"
 )
 
 // claimFixtures are claimdoc's FHIR Claim fixtures: the HL7 example
@@ -52,18 +53,48 @@ func editClaim(t *testing.T, claim string, f func(m map[string]any)) string {
 
 func claimItem(m map[string]any, i int) map[string]any { return m["item"].([]any)[i].(map[string]any) }
 
-// addPatient adds a patient member of St Mary's (with dr-lee's public
-// keys: the patient never signs here).
-func addPatient(t *testing.T, n *testnode.Node, id string) {
+// addPatient adds a patient member of St Mary's whose keys expire after
+// ttl (dr-lee's public keys: the patient never signs here).
+func addPatient(t *testing.T, n *testnode.Node, id string, ttl time.Duration) {
 	t.Helper()
-	kf, err := genesis.LoadKeyFile(genesis.KeyPath(n.Home, "stmarys/dr-lee"))
+	sk, ek := publicKeys(t, devKey(t, n.Home, "stmarys/dr-lee"))
+	n.Send(t, "stmarys/admin", "identity", "add_member", tx.String("id", id), tx.Strings("roles", []string{"patient"}),
+		tx.String("sign_key", sk), tx.String("enc_key", ek), tx.Int("key_expiry", time.Now().Add(ttl).Unix()))
+}
+
+// devKey loads member's key file of the dev consortium in home.
+func devKey(t *testing.T, home, member string) *genesis.KeyFile {
+	t.Helper()
+	kf, err := genesis.LoadKeyFile(genesis.KeyPath(home, member))
 	if err != nil {
 		t.Fatal(err)
 	}
-	sk, _ := kf.SignKey()
-	ek, _ := kf.EncryptionKey()
-	n.Send(t, "stmarys/admin", "identity", "add_member", tx.String("id", id), tx.Strings("roles", []string{"patient"}),
-		tx.String("sign_key", sk.Public().String()), tx.String("enc_key", ek.String()), tx.Int("key_expiry", time.Now().Add(30*24*time.Hour).Unix()))
+	return kf
+}
+
+// devSignKey is member's signing key of the dev consortium in home.
+func devSignKey(t *testing.T, home, member string) *sign.PrivateKey {
+	t.Helper()
+	sk, err := devKey(t, home, member).SignKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sk
+}
+
+// publicKeys returns kf's public signing and encryption keys as
+// identity.add_member takes them.
+func publicKeys(t *testing.T, kf *genesis.KeyFile) (signKey, encKey string) {
+	t.Helper()
+	sk, err := kf.SignKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ek, err := kf.EncryptionKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sk.Public().String(), ek.String()
 }
 
 // TestFhirClaims files hospitals' own FHIR R4 Claims — every HL7 example
@@ -79,7 +110,7 @@ func TestFhirClaims(t *testing.T) {
 	n := testnode.Start(t)
 	p, _ := startPortalAt(t, n, t.TempDir())
 	clerk, adjuster, ana := as(t, p, "stmarys/clerk"), as(t, p, "acme/adjuster"), as(t, p, "stmarys/patient-ana")
-	addPatient(t, n, "stmarys/patient-hl7")
+	addPatient(t, n, "stmarys/patient-hl7", 30*24*time.Hour)
 	const patient, other = "stmarys/patient-ana", "stmarys/patient-hl7"
 
 	file := func(claim, who, id string) (status, errMsg string) {

@@ -1,7 +1,6 @@
 package app_test
 
 import (
-	"encoding/json"
 	"slices"
 	"strings"
 	"testing"
@@ -102,16 +101,9 @@ func TestGovernance(t *testing.T) {
 		t.Fatalf("approvals: %v", v)
 	}
 	// proposalUpdates pushes the snapshot, then each vote.
-	tok := hope.do(`mutation { createApiToken(name: "ws", scopes: ["read"], ttlHours: 1) { secret } }`, nil)
-	ws := wsDial(t, p.URL, nil)
-	defer ws.Close()
-	wsSend(t, ws, `{"type":"connection_init","payload":{"authorization":"Bearer `+dig(tok.Data, "createApiToken", "secret").(string)+`"}}`)
-	if m := wsRead(t, ws); m["type"] != "connection_ack" {
-		t.Fatalf("ack: %v", m)
-	}
-	sub, _ := json.Marshal(map[string]any{"type": "subscribe", "id": "pu", "payload": map[string]any{
-		"query": `subscription($id: ID!) { proposalUpdates(proposalId: $id) { status approvedBy missing } }`, "variables": map[string]any{"id": pol}}})
-	wsSend(t, ws, string(sub))
+	ws := wsAs(t, hope)
+	wsSubscribe(t, ws, "pu", `subscription($id: ID!) { proposalUpdates(proposalId: $id) { status approvedBy missing } }`,
+		map[string]any{"id": pol})
 	if m := wsRead(t, ws); m["type"] != "next" || dig(m, "payload", "data", "proposalUpdates", "status") != "OPEN" {
 		t.Fatalf("proposalUpdates snapshot: %v", m)
 	}

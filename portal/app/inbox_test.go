@@ -1,7 +1,6 @@
 package app_test
 
 import (
-	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -56,9 +55,7 @@ func TestInbox(t *testing.T) {
 	if r := ana.do(q, nil); dig(r.Data, "inbox", "unread") != 0.0 || len(dig(r.Data, "inbox", "notices").([]any)) != 1 {
 		t.Fatalf("after marking read (the notices stay): %s", r.raw)
 	}
-	tok := ana.do(`mutation { createApiToken(name: "ro", scopes: ["read"], ttlHours: 1) { secret } }`, nil)
-	ro := newClient(t, p.URL)
-	ro.bearer = dig(tok.Data, "createApiToken", "secret").(string)
+	ro := ana.bot("read")
 	if r := ro.do(q, nil); dig(r.Data, "inbox", "unread") != 0.0 {
 		t.Fatalf("a read-only token reading the inbox: %s", r.raw)
 	}
@@ -71,15 +68,8 @@ func TestInbox(t *testing.T) {
 
 	// Live: a new emergency access reaches Ana's open subscription; the
 	// refused try before it does not (accesses are still switched off).
-	ws := wsDial(t, p.URL, nil)
-	defer ws.Close()
-	wsSend(t, ws, `{"type":"connection_init","payload":{"authorization":"Bearer `+ro.bearer+`"}}`)
-	if m := wsRead(t, ws); m["type"] != "connection_ack" {
-		t.Fatalf("ack: %v", m)
-	}
-	sub, _ := json.Marshal(map[string]any{"type": "subscribe", "id": "in", "payload": map[string]any{
-		"query": `subscription { inboxAlerts { kind text } }`}})
-	wsSend(t, ws, string(sub))
+	ws := wsOpen(t, p.URL, nil, bearerPayload(ro.bearer))
+	wsSubscribe(t, ws, "in", `subscription { inboxAlerts { kind text } }`, nil)
 	time.Sleep(200 * time.Millisecond) // the subscription is registered before the blocks below
 	adjuster.do(readDoc, map[string]any{"r": "rec-i1", "p": "claims"})
 	drLee.do(breakGlassDoc, map[string]any{"r": "rec-i1", "why": "life-threatening"})

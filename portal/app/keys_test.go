@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/almoner/almoner/consortium-node/genesis"
 	"github.com/almoner/almoner/consortium-node/ledger"
 	"github.com/almoner/almoner/consortium-node/tx"
 	"github.com/almoner/almoner/portal/internal/testnode"
@@ -17,20 +16,7 @@ import (
 // members: a patient's member id is not everyone's to see.
 func TestKeysExpiring(t *testing.T) {
 	n := testnode.Start(t)
-	kf, err := genesis.LoadKeyFile(genesis.KeyPath(n.Home, "stmarys/dr-lee"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	sk, err := kf.SignKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ek, err := kf.EncryptionKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	n.Send(t, "stmarys/admin", "identity", "add_member", tx.String("id", "stmarys/patient-soon"), tx.Strings("roles", []string{"patient"}),
-		tx.String("sign_key", sk.Public().String()), tx.String("enc_key", ek.String()), tx.Int("key_expiry", time.Now().Add(10*24*time.Hour).Unix()))
+	addPatient(t, n, "stmarys/patient-soon", 10*24*time.Hour)
 	p, _ := startPortalAt(t, n, t.TempDir())
 	const doc = `{ nodeStatus { keysExpiring { member organisation expires expired } } }`
 	for who, want := range map[string]int{"stmarys/admin": 1, "healthreg/auditor": 1, "stmarys/dr-lee": 0, "hope/donor-sam": 0, "acme/adjuster": 0} {

@@ -21,9 +21,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/genesis"
 	"github.com/almoner/almoner/consortium-node/genesis/devnet"
 	"github.com/almoner/almoner/consortium-node/tx"
-	"github.com/almoner/almoner/portal/app"
 	"github.com/almoner/almoner/portal/internal/testnode"
-	"github.com/almoner/almoner/portal/session"
 	"github.com/almoner/almoner/privacy/envelope"
 )
 
@@ -37,28 +35,14 @@ func twoHospitals(t *testing.T, logs map[string]*syncBuffer) *consortium {
 	c := testnode.StartClusterWith(t, devnet.Options{Nodes: len(orgs) + 1, Orgs: orgs,
 		ExtraMembers: []devnet.Account{{ID: "citygen/admin", Roles: []string{identity.RoleOrgAdmin}},
 			{ID: "citygen/dr-ray", Roles: []string{identity.RolePhysician}}}})
-	k := &consortium{c: c, portals: map[string]*app.Portal{}, homes: map[string]string{}}
-	for _, o := range orgs {
+	ids := make([]string, len(orgs))
+	for i, o := range orgs {
+		ids[i] = o.ID
 		logs[o.ID] = &syncBuffer{}
-		org := o.ID
-		k.homes[org] = t.TempDir()
-		p, err := app.Start(context.Background(), app.Config{
-			Node: c.Node(org).URL, Listen: "127.0.0.1:0", Home: k.homes[org], DevHome: c.Home, Org: org,
-			Argon2: session.Argon2Params{Time: 1, MemoryKiB: 64, Threads: 1},
-			Logger: slog.New(slog.NewTextHandler(logs[org], &slog.HandlerOptions{Level: slog.LevelDebug})),
-		})
-		if err != nil {
-			t.Fatalf("portal of %s: %v", org, err)
-		}
-		t.Cleanup(func() {
-			if err := p.Close(); err != nil {
-				t.Errorf("closing %s's portal: %v", org, err)
-			}
-		})
-		waitHealthy(t, p.URL)
-		k.portals[org] = p
 	}
-	return k
+	return portalsOf(t, c, ids, func(org string) *slog.Logger {
+		return slog.New(slog.NewTextHandler(logs[org], &slog.HandlerOptions{Level: slog.LevelDebug}))
+	})
 }
 
 const (
@@ -155,13 +139,6 @@ func TestBreakGlassNotes(t *testing.T) {
 	}
 
 	// Refusals, through City General's node (which relays to St Mary's).
-	keyOf := func(id string) *genesis.KeyFile {
-		kf, err := genesis.LoadKeyFile(genesis.KeyPath(k.c.Home, id))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return kf
-	}
 	send := func(sender, access, kind, text string) error {
 		t.Helper()
 		id, err := tx.ParseID(access)
@@ -170,11 +147,7 @@ func TestBreakGlassNotes(t *testing.T) {
 		}
 		req := sealNote(t, k.c.Genesis, "stmarys", kind, id, text)
 		req.Sender, req.Time = sender, time.Now().Unix()
-		sk, err := keyOf(sender).SignKey()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := api.SignPrivate(req, sk); err != nil {
+		if err := api.SignPrivate(req, devSignKey(t, k.c.Home, sender)); err != nil {
 			t.Fatal(err)
 		}
 		return k.c.Node("citygen").Client.DeliverNote(context.Background(), req)
@@ -317,10 +290,7 @@ func TestBreakGlassNotes(t *testing.T) {
 // reader's key; the error is the node's answer.
 func fetchNote(t *testing.T, k *consortium, reader, access, kind string) (string, error) {
 	t.Helper()
-	kf, err := genesis.LoadKeyFile(genesis.KeyPath(k.c.Home, reader))
-	if err != nil {
-		t.Fatal(err)
-	}
+	kf := devKey(t, k.c.Home, reader)
 	id, err := tx.ParseID(access)
 	if err != nil {
 		t.Fatal(err)

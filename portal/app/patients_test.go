@@ -87,14 +87,8 @@ func TestPatientPrivacy(t *testing.T) {
 
 	// Ana follows access alerts over graphql-transport-ws: each access
 	// decision reaches her as its block is applied.
-	tok := ana.do(`mutation { createApiToken(name: "alerts", scopes: ["read"], ttlHours: 1) { secret } }`, nil)
-	ws := wsDial(t, p.URL, nil)
-	defer ws.Close()
-	wsSend(t, ws, `{"type":"connection_init","payload":{"authorization":"Bearer `+dig(tok.Data, "createApiToken", "secret").(string)+`"}}`)
-	if m := wsRead(t, ws); m["type"] != "connection_ack" {
-		t.Fatalf("ack: %v", m)
-	}
-	wsSend(t, ws, `{"type":"subscribe","id":"al","payload":{"query":"subscription { accessAlerts { reader kind recordId } }"}}`)
+	ws := wsAs(t, ana)
+	wsSubscribe(t, ws, "al", `subscription { accessAlerts { reader kind recordId } }`, nil)
 
 	// Accesses, decided and committed by the record contract either way.
 	sendApplied(t, n, p, "acme/adjuster", "record", "access", tx.String("record_id", "rec-a1"), tx.String("purpose", "claims"), tx.String("consent_id", "con-claims"))
@@ -258,18 +252,10 @@ func TestConsentChangesSubscription(t *testing.T) {
 
 	dial := func(c *client) *websocket.Conn {
 		t.Helper()
-		ws := wsDial(t, p.URL, nil)
-		t.Cleanup(func() { ws.Close() })
-		payload := `{}`
-		if c != nil {
-			tok := c.do(`mutation { createApiToken(name: "consents", scopes: ["read"], ttlHours: 1) { secret } }`, nil)
-			payload = `{"authorization":"Bearer ` + dig(tok.Data, "createApiToken", "secret").(string) + `"}`
+		if c == nil {
+			return wsOpen(t, p.URL, nil, `{}`)
 		}
-		wsSend(t, ws, `{"type":"connection_init","payload":`+payload+`}`)
-		if m := wsRead(t, ws); m["type"] != "connection_ack" {
-			t.Fatalf("ack: %v", m)
-		}
-		return ws
+		return wsAs(t, c)
 	}
 	const sub = `{"type":"subscribe","id":"c","payload":{"query":"subscription($p: ID, $f: Int) { consentChanges(patient: $p, first: $f) { patient height time changes { kind by txId consent { id status end } } consents { id status } } }","variables":%s}}`
 

@@ -1,8 +1,6 @@
 package app_test
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -78,19 +76,7 @@ func TestClaimsAndPatientsRebuild(t *testing.T) {
 			t.Fatalf("state lacks %s: %s", want, before)
 		}
 	}
-	height, _ := p.Store.Applied()
-	stop()
-	if err := os.RemoveAll(filepath.Join(home, "index")); err != nil {
-		t.Fatal(err)
-	}
-	p2, _ := startPortalAt(t, n, home)
-	deadline := time.Now().Add(30 * time.Second)
-	for h, ok := p2.Store.Applied(); !ok || h < height; h, ok = p2.Store.Applied() {
-		if time.Now().After(deadline) {
-			t.Fatalf("rebuilt read model at %d, want %d", h, height)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	p2 := rebuilt(t, n, home, p, stop)
 	if after := snapshot(as(t, p2, "stmarys/patient-ana"), as(t, p2, "healthreg/auditor"), as(t, p2, "stmarys/privacy")); after != before {
 		t.Fatalf("rebuilt read model differs:\nbefore %s\nafter  %s", before, after)
 	}

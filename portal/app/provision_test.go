@@ -14,9 +14,41 @@ import (
 	"github.com/almoner/almoner/portal/internal/testnode"
 	"github.com/almoner/almoner/portal/keyring"
 	"github.com/almoner/almoner/portal/server"
-	"github.com/almoner/almoner/portal/session"
 	"github.com/almoner/almoner/privacy/keystore"
 )
+
+// provisioning is how these tests provision a portal of org over n (no
+// --dev): its key sealed under pass, with cheap key derivation and
+// password hashing.
+func provisioning(n *testnode.Node, home, org string, pass []byte) app.InitConfig {
+	return app.InitConfig{Home: home, Org: org, Nodes: []string{n.URL}, Passphrase: pass, KeyKDF: keystore.MinKDF,
+		Argon2: testArgon2()}
+}
+
+// startProvisioned starts the portal provisioned in home as the daemon
+// does without --dev: with the settings app.Init wrote, its key unsealed
+// with pass. The caller closes it.
+func startProvisioned(t *testing.T, home string, pass []byte) (*app.Portal, error) {
+	t.Helper()
+	st, err := app.LoadSettings(home)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return app.Start(context.Background(), app.Config{Nodes: st.Nodes, Org: st.Org, Identity: st.Identity,
+		Listen: "127.0.0.1:0", Home: home, Passphrase: pass, KeyKDF: keystore.MinKDF, Argon2: testArgon2()})
+}
+
+// enrol creates member id with roles from c's (an admin's) session and
+// returns the member's initial password.
+func (c *client) enrol(id string, roles ...string) string {
+	c.t.Helper()
+	r := c.do(createMemberDoc, map[string]any{"id": id, "roles": roles})
+	pw, _ := dig(r.Data, "createMember", "initialPassword").(string)
+	if len(r.Errors) != 0 || pw == "" || dig(r.Data, "createMember", "member", "id") != id {
+		c.t.Fatalf("enrolling %s: %s", id, r.raw)
+	}
+	return pw
+}
 
 // TestProvisionWithoutDev provisions a hospital's portal as production
 // does (no --dev): its key sealed under a passphrase that is not stored,
@@ -29,10 +61,8 @@ func TestProvisionWithoutDev(t *testing.T) {
 	n := testnode.Start(t)
 	home := t.TempDir()
 	pass := []byte("correct horse battery staple")
-	kdf := keystore.MinKDF
-	argon := session.Argon2Params{Time: 1, MemoryKiB: 64, Threads: 1}
 	key := func(id string) string { return genesis.KeyPath(n.Home, id) }
-	init := app.InitConfig{Home: home, Org: "stmarys", Nodes: []string{n.URL}, Passphrase: pass, KeyKDF: kdf, Argon2: argon}
+	init := provisioning(n, home, "stmarys", pass)
 
 	bad := init
 	bad.KeyFiles = []string{key("stmarys/admin"), key("acme/adjuster")}
@@ -60,25 +90,17 @@ func TestProvisionWithoutDev(t *testing.T) {
 		t.Fatalf("the portal's key is not a sealed keystore entry: %v", err)
 	}
 
-	start := func(pp []byte) (*app.Portal, error) {
-		st, err := app.LoadSettings(home)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return app.Start(context.Background(), app.Config{Nodes: st.Nodes, Org: st.Org, Identity: st.Identity, Listen: "127.0.0.1:0",
-			Home: home, Passphrase: pp, KeyKDF: kdf, Argon2: argon})
-	}
-	if _, err := start(nil); !errors.Is(err, keyring.ErrNeedPassphrase) {
+	if _, err := startProvisioned(t, home, nil); !errors.Is(err, keyring.ErrNeedPassphrase) {
 		t.Fatalf("start without the passphrase: %v", err)
 	}
-	if _, err := start([]byte("wrong passphrase here")); err == nil {
+	if _, err := startProvisioned(t, home, []byte("wrong passphrase here")); err == nil {
 		t.Fatal("started with a wrong passphrase")
 	}
 	newPass := []byte("a new passphrase after rotation")
-	if err := keyring.Reseal(filepath.Join(home, app.OrgKeyFile), "portal", pass, newPass, keystore.Options{KDF: kdf}); err != nil {
+	if err := keyring.Reseal(filepath.Join(home, app.OrgKeyFile), "portal", pass, newPass, keystore.Options{KDF: init.KeyKDF}); err != nil {
 		t.Fatal(err)
 	}
-	p, err := start(newPass)
+	p, err := startProvisioned(t, home, newPass)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,22 +119,14 @@ func TestProvisionWithoutDev(t *testing.T) {
 	if s := admin.loginStatus("stmarys/admin", res.InitialPassword); s != http.StatusOK {
 		t.Fatalf("admin sign-in with the initial password: %d", s)
 	}
-	create := `mutation($id: ID!, $r: [String!]!) { createMember(id: $id, roles: $r) { initialPassword member { id } } }`
-	if r := admin.do(create, map[string]any{"id": "stmarys/nurse-7", "r": []string{"records_clerk"}}); r.code() != "FORBIDDEN" {
+	if r := admin.do(createMemberDoc, map[string]any{"id": "stmarys/nurse-7", "roles": []string{"records_clerk"}}); r.code() != "FORBIDDEN" {
 		t.Fatalf("enrolling before changing the initial password: %s", r.raw)
 	}
-	if r := admin.do(`mutation($c: String!) { changePassword(currentPassword: $c, newPassword: "the admin's own secret 1") { endedSessions } }`,
-		map[string]any{"c": res.InitialPassword}); len(r.Errors) != 0 {
-		t.Fatalf("changing the initial password: %s", r.raw)
-	}
+	admin.changePassword(res.InitialPassword, "the admin's own secret 1")
 	if r := admin.do(`{ __schema { queryType { name } } }`, nil); len(r.Errors) != 0 {
 		t.Fatalf("a signed-in admin's introspection: %s", r.raw)
 	}
-	r := admin.do(create, map[string]any{"id": "stmarys/nurse-7", "r": []string{"records_clerk"}})
-	pw, _ := dig(r.Data, "createMember", "initialPassword").(string)
-	if len(r.Errors) != 0 || pw == "" || dig(r.Data, "createMember", "member", "id") != "stmarys/nurse-7" {
-		t.Fatalf("enrolling a member: %s", r.raw)
-	}
+	pw := admin.enrol("stmarys/nurse-7", "records_clerk")
 	nurse := newClient(t, p.URL)
 	if s := nurse.loginStatus("stmarys/nurse-7", pw); s != http.StatusOK {
 		t.Fatalf("the new member's sign-in: %d", s)
@@ -137,46 +151,28 @@ func TestProvisionLaterOrganisation(t *testing.T) {
 	if err := kf.Save(keyPath); err != nil {
 		t.Fatal(err)
 	}
-	sk, err := kf.SignKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ek, err := kf.EncryptionKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	admin := map[string]any{"member": "newco/admin", "signKey": sk.Public().String(), "encKey": ek.String()}
+	sk, ek := publicKeys(t, kf)
+	admin := map[string]any{"member": "newco/admin", "signKey": sk, "encKey": ek}
 	id := as(t, p, "stmarys/admin").ok("proposeAddOrganisation", addOrgDoc, map[string]any{"id": "newco", "admins": []any{admin}})
 	as(t, p, "acme/admin").ok("approveProposal", approveDoc2, map[string]any{"p": id})
 	as(t, p, "hope/admin").ok("approveProposal", approveDoc2, map[string]any{"p": id})
 
 	home := t.TempDir()
-	kdf, argon := keystore.MinKDF, session.Argon2Params{Time: 1, MemoryKiB: 64, Threads: 1}
-	res, err := app.Init(context.Background(), app.InitConfig{Home: home, Org: "newco", Nodes: []string{n.URL},
-		Passphrase: []byte("newco's own passphrase"), KeyFiles: []string{keyPath}, KeyKDF: kdf, Argon2: argon})
+	init := provisioning(n, home, "newco", []byte("newco's own passphrase"))
+	init.KeyFiles = []string{keyPath}
+	res, err := app.Init(context.Background(), init)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !res.Follows || res.Admin != "newco/admin" {
 		t.Fatalf("init of the new organisation's portal: %+v", res)
 	}
-	q, err := app.Start(context.Background(), app.Config{Nodes: []string{n.URL}, Org: "newco", Identity: "newco/admin",
-		Listen: "127.0.0.1:0", Home: home, Passphrase: []byte("newco's own passphrase"), KeyKDF: kdf, Argon2: argon})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { q.Close() })
-	waitHealthy(t, q.URL)
+	q, _ := runPortal(t, app.Config{Nodes: []string{n.URL}, Org: "newco", Identity: "newco/admin", Home: home,
+		Passphrase: init.Passphrase, KeyKDF: init.KeyKDF})
 	c := newClient(t, q.URL)
 	if s := c.loginStatus("newco/admin", res.InitialPassword); s != http.StatusOK {
 		t.Fatalf("the new organisation's admin signing in: %d", s)
 	}
-	if r := c.do(`mutation($c: String!) { changePassword(currentPassword: $c, newPassword: "newco admin secret 9") { endedSessions } }`,
-		map[string]any{"c": res.InitialPassword}); len(r.Errors) != 0 {
-		t.Fatalf("changing the initial password: %s", r.raw)
-	}
-	r := c.do(`mutation { createMember(id: "newco/adjuster", roles: ["claims_adjuster"]) { initialPassword member { id roles } } }`, nil)
-	if len(r.Errors) != 0 || dig(r.Data, "createMember", "member", "id") != "newco/adjuster" {
-		t.Fatalf("the new organisation enrolling its adjuster: %s", r.raw)
-	}
+	c.changePassword(res.InitialPassword, "newco admin secret 9")
+	c.enrol("newco/adjuster", "claims_adjuster")
 }

@@ -18,7 +18,6 @@ import (
 	"time"
 
 	"github.com/almoner/almoner/consortium-node/api"
-	"github.com/almoner/almoner/consortium-node/genesis"
 	"github.com/almoner/almoner/consortium-node/tx"
 	"github.com/almoner/almoner/graphql/gqlhttp"
 	"github.com/almoner/almoner/graphql/schema"
@@ -354,14 +353,7 @@ func TestRefusedRegistrationLeavesTheIDUsable(t *testing.T) {
 // ciphertext hash.
 func uploadAround(t *testing.T, n *testnode.Node, member, id, plaintext string) [32]byte {
 	t.Helper()
-	kf, err := genesis.LoadKeyFile(genesis.KeyPath(n.Home, member))
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, err := kf.SignKey()
-	if err != nil {
-		t.Fatal(err)
-	}
+	key := devSignKey(t, n.Home, member)
 	node := n.Genesis.Nodes[0]
 	dk, _ := envelope.NewDataKey(nil)
 	sealed, err := envelope.Seal(nil, dk, id, 1, []byte(plaintext))

@@ -10,7 +10,6 @@ import (
 	"github.com/almoner/almoner/portal/app"
 	"github.com/almoner/almoner/portal/internal/testnode"
 	"github.com/almoner/almoner/portal/readmodel"
-	"github.com/almoner/almoner/portal/session"
 )
 
 const (
@@ -124,14 +123,7 @@ func TestIndexOfAnotherPortalVersionIsRebuilt(t *testing.T) {
 	as(t, p, "stmarys/clerk").ok("registerRecord", registerDoc, map[string]any{"id": "rec-rb", "p": "stmarys/patient-ana", "cat": "lab",
 		"c": `{"resourceType":"Observation"}`})
 	stop()
-	q, err := app.Start(context.Background(), app.Config{Node: n.URL, Listen: "127.0.0.1:0", Home: home, DevHome: n.Home,
-		Argon2:      session.Argon2Params{Time: 1, MemoryKiB: 64, Threads: 1},
-		ReadModules: []readmodel.Module{{Name: "extra"}}})
-	if err != nil {
-		t.Fatalf("a portal with one more module: %v", err)
-	}
-	defer q.Close()
-	waitHealthy(t, q.URL)
+	q, _ := runPortal(t, app.Config{Node: n.URL, Home: home, DevHome: n.Home, ReadModules: []readmodel.Module{{Name: "extra"}}})
 	if r := as(t, q, "stmarys/patient-ana").do(`{ record(id: "rec-rb") { id category } }`, nil); dig(r.Data, "record", "category") != "lab" {
 		t.Fatalf("the rebuilt index: %s", r.raw)
 	}

@@ -15,11 +15,9 @@ import (
 	"time"
 
 	"github.com/almoner/almoner/consortium-node/api"
-	"github.com/almoner/almoner/consortium-node/genesis"
 	"github.com/almoner/almoner/consortium-node/tx"
 	"github.com/almoner/almoner/portal/app"
 	"github.com/almoner/almoner/portal/internal/testnode"
-	"github.com/almoner/almoner/portal/session"
 	"github.com/almoner/almoner/privacy/envelope"
 )
 
@@ -46,20 +44,8 @@ func (s *syncBuffer) String() string {
 func startPortalLogged(t *testing.T, n *testnode.Node) (*app.Portal, *syncBuffer) {
 	t.Helper()
 	logs := &syncBuffer{}
-	p, err := app.Start(context.Background(), app.Config{
-		Node: n.URL, Listen: "127.0.0.1:0", Home: t.TempDir(), DevHome: n.Home,
-		Argon2: session.Argon2Params{Time: 1, MemoryKiB: 64, Threads: 1},
-		Logger: slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := p.Close(); err != nil {
-			t.Errorf("closing the portal: %v", err)
-		}
-	})
-	waitHealthy(t, p.URL)
+	p, _ := runPortal(t, app.Config{Node: n.URL, Home: t.TempDir(), DevHome: n.Home,
+		Logger: slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	return p, logs
 }
 
@@ -67,14 +53,7 @@ func startPortalLogged(t *testing.T, n *testnode.Node) (*app.Portal, *syncBuffer
 // node, uploads it as St Mary's clerk and registers it for patient-ana.
 func storeRecord(t *testing.T, n *testnode.Node, id, category string, plaintext []byte) {
 	t.Helper()
-	kf, err := genesis.LoadKeyFile(genesis.KeyPath(n.Home, "stmarys/clerk"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	clerk, err := kf.SignKey()
-	if err != nil {
-		t.Fatal(err)
-	}
+	clerk := devSignKey(t, n.Home, "stmarys/clerk")
 	node := n.Genesis.Nodes[0]
 	if node.Org != "stmarys" {
 		t.Fatalf("the test node belongs to %s, not the hospital", node.Org)
@@ -189,9 +168,7 @@ func TestRecordReads(t *testing.T) {
 
 	wantErr(read(adjuster, readDoc, map[string]any{"r": "rec-none", "p": "claims"}), "NOT_FOUND", `record "rec-none"`)
 	wantErr(read(newClient(t, p.URL), readDoc, map[string]any{"r": "rec-r1", "p": "treatment"}), "UNAUTHENTICATED")
-	tok := ana.do(`mutation { createApiToken(name: "ro", scopes: ["read"], ttlHours: 1) { secret } }`, nil)
-	ro := newClient(t, p.URL)
-	ro.bearer = dig(tok.Data, "createApiToken", "secret").(string)
+	ro := ana.bot("read")
 	wantErr(read(ro, readDoc, map[string]any{"r": "rec-r1", "p": "treatment"}), "FORBIDDEN", "write scope")
 
 	// Every read, granted or refused, is in Ana's access log.

@@ -23,19 +23,14 @@ func TestWebSocketsEndWithTheirSession(t *testing.T) {
 		cookie += c.Name + "=" + c.Value + "; "
 	}
 	sub := `{"type":"subscribe","id":"1","payload":{"query":"subscription { newBlocks { height } }"}}`
-	open := func(header map[string][]string, init string) func() int {
-		ws := wsDial(t, p.URL, header)
-		t.Cleanup(func() { ws.Close() })
-		wsSend(t, ws, init)
-		if m := wsRead(t, ws); m["type"] != "connection_ack" {
-			t.Fatalf("ack: %v", m)
-		}
+	open := func(header map[string][]string, payload string) func() int {
+		ws := wsOpen(t, p.URL, header, payload)
 		wsSend(t, ws, sub)
 		return func() int { return wsCloseCode(t, ws) }
 	}
-	byCookie := open(map[string][]string{"Cookie": {cookie}, "Origin": {p.URL}}, `{"type":"connection_init"}`)
+	byCookie := open(map[string][]string{"Cookie": {cookie}, "Origin": {p.URL}}, "")
 	tok := b.do(`mutation { createApiToken(name: "ws", scopes: ["read"], ttlHours: 1) { secret apiToken { id } } }`, nil)
-	byToken := open(nil, `{"type":"connection_init","payload":{"authorization":"Bearer `+dig(tok.Data, "createApiToken", "secret").(string)+`"}}`)
+	byToken := open(nil, bearerPayload(dig(tok.Data, "createApiToken", "secret").(string)))
 
 	if r := b.do(changePwDoc, map[string]any{"c": p.DevAccounts[who], "n": "a-new-long-passphrase"}); len(r.Errors) != 0 {
 		t.Fatalf("changePassword: %s", r.raw)
