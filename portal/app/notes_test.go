@@ -3,7 +3,6 @@ package app_test
 import (
 	"bytes"
 	"context"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -308,11 +307,7 @@ func fetchNote(t *testing.T, k *consortium, reader, access, kind string) (string
 	if err != nil {
 		return "", err
 	}
-	seed, err := hex.DecodeString(kf.EncSeed)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rk, err := envelope.NewReaderKey(seed)
+	rk, err := kf.ReaderKey()
 	if err != nil {
 		t.Fatal(err)
 	}
