@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -43,14 +42,7 @@ var crashSeed = flag.Uint64("crash.seed", 0, "seed of TestCrashRecovery's kill s
 // genesis reproduces every header's state hash and receipt root (so no
 // partial block, lost write or torn state is visible after any crash).
 func TestCrashRecovery(t *testing.T) {
-	if runtime.GOOS == "windows" {
-		t.Skip("needs SIGKILL/SIGTERM semantics")
-	}
-	seed := *crashSeed
-	if seed == 0 {
-		seed = rand.Uint64()
-	}
-	t.Logf("seed %d (replay with: go test -run TestCrashRecovery ./consortium-node/ -crash.seed=%d)", seed, seed)
+	seed := killSeed(t, *crashSeed, "crash.seed")
 	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 	rounds := 6
 	if testing.Short() {

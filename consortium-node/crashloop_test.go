@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"math/rand/v2"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -34,19 +33,11 @@ var (
 // state hash. It logs a summary line "crashloop: kills=… acknowledged=…
 // lost=… seed=…" (the loss count is checked before anything else fails).
 func TestCrashLoop(t *testing.T) {
-	if runtime.GOOS == "windows" {
-		t.Skip("needs SIGKILL/SIGTERM semantics")
-	}
 	kills := *crashLoopKills
 	if kills < 1 {
 		t.Fatalf("-crashloop.kills=%d; want at least 1", kills)
 	}
-	seed := *crashLoopSeed
-	if seed == 0 {
-		seed = rand.Uint64()
-	}
-	t.Logf("seed %d (replay with: go test -run '^TestCrashLoop$' ./consortium-node/ -args -crashloop.kills=%d -crashloop.seed=%d)",
-		seed, kills, seed)
+	seed := killSeed(t, *crashLoopSeed, "crashloop.seed", fmt.Sprintf("-crashloop.kills=%d", kills))
 	rng := rand.New(rand.NewPCG(seed, seed^0x2545f4914f6cdd1d))
 
 	start := time.Now()

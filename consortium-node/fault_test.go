@@ -12,7 +12,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -38,14 +37,7 @@ var faultSeed = flag.Uint64("fault.seed", 0, "seed of the fault tests' random ch
 
 func faultRNG(t *testing.T) *rand.Rand {
 	t.Helper()
-	if runtime.GOOS == "windows" {
-		t.Skip("needs SIGKILL/SIGTERM semantics")
-	}
-	seed := *faultSeed
-	if seed == 0 {
-		seed = rand.Uint64()
-	}
-	t.Logf("seed %d (replay with: go test -run '^%s$' ./consortium-node/ -fault.seed=%d)", seed, t.Name(), seed)
+	seed := killSeed(t, *faultSeed, "fault.seed")
 	return rand.New(rand.NewPCG(seed, seed^0x51afd7ed558ccd4b))
 }
 

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -218,4 +219,21 @@ func signKeyFile(t testing.TB, home, id string) (*genesis.KeyFile, *sign.Private
 		t.Fatal(err)
 	}
 	return kf, key
+}
+
+// killSeed skips the test where processes cannot be SIGKILLed and returns the seed of its random choices: flagged
+// (the test's -flagName), or a random one when that is 0, logged with the command that replays the test (extra: other
+// flags it needs, "-name=value").
+func killSeed(t *testing.T, flagged uint64, flagName string, extra ...string) uint64 {
+	t.Helper()
+	if runtime.GOOS == "windows" {
+		t.Skip("needs SIGKILL/SIGTERM semantics")
+	}
+	seed := flagged
+	if seed == 0 {
+		seed = rand.Uint64()
+	}
+	t.Logf("seed %d (replay with: go test -run '^%s$' ./consortium-node/ -args %s-%s=%d)", seed, t.Name(),
+		strings.Join(append(extra, ""), " "), flagName, seed)
+	return seed
 }
