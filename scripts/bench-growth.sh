@@ -112,35 +112,12 @@ fill() { # txs, in runs of at most FILL_CHUNK
 # rebuild ROUND: a portal with a fresh home follows the running, idle node
 # until its read model has applied the node's last block.
 rebuild() {
-  local home=$tmp/portal-$1 height t0 tu= t1 lag=-1 secs
+  local home=$tmp/portal-$1 height t0 tu t1 lag cpuprof secs
   height=$(curl -sf "http://$api/v1/status" | python3 -c 'import json,sys; print(json.load(sys.stdin)["height"])')
   echo "    read model: a fresh portal follows the node to height $height..." >&2
-  t0=$(date +%s.%N)
-  local prof=() cpuprof=
-  if [ -n "${PROFILE_DIR:-}" ] && [ "$1" = "$ROUNDS" ]; then prof=(--pprof "$pprof"); fi
-  bin/portal --node "$api" --listen "$portal" --home "$home" --dev "$tmp/home" --log-level warn "${prof[@]}" \
-    2>"$tmp/portal.log" &
-  pp=$!
-  while :; do
-    if curl -sf -o "$tmp/pmetrics.txt" "http://$portal/metrics" 2>/dev/null; then
-      if [ -z "$tu" ]; then
-        tu=$(date +%s.%N)
-        if [ ${#prof[@]} -gt 0 ]; then
-          mkdir -p "$PROFILE_DIR"
-          profile_cpu "http://$pprof" "${PROFILE_SECONDS:-8}" "$PROFILE_DIR/growth-rebuild.cpu.pprof"
-          cpuprof=$!
-        fi
-      fi
-      lag=$(metric portal_readmodel_lag_blocks "$tmp/pmetrics.txt")
-      if [ "${lag:-x}" = 0 ]; then break; fi
-    fi
-    if ! kill -0 "$pp" 2>/dev/null; then echo "the portal exited:" >&2; cat "$tmp/portal.log" >&2; return 1; fi
-    if awk -v a="$t0" -v b="$(date +%s.%N)" -v m="$REBUILD_TIMEOUT" 'BEGIN { exit !(b - a > m) }'; then
-      echo "the read model did not catch up in ${REBUILD_TIMEOUT}s (lag $lag blocks)" >&2; return 1
-    fi
-    sleep 0.2
-  done
-  t1=$(date +%s.%N)
+  local name=
+  if [ -n "${PROFILE_DIR:-}" ] && [ "$1" = "$ROUNDS" ]; then name=growth-rebuild; fi
+  catch_up bin/portal "$home" "$tmp/home" "$name" || return 1
   if [ -n "$cpuprof" ]; then
     wait "$cpuprof" || echo "  (the rebuild's CPU profile failed: it ended before ${PROFILE_SECONDS:-8}s?)" >&2
     profile_allocs "http://$pprof" "$PROFILE_DIR/growth-rebuild.allocs.pprof"

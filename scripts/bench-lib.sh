@@ -38,6 +38,45 @@ wait_for() {
 # endpoint (http://ADDR), in the background; wait for it with `wait`.
 profile_cpu() { curl -sf -o "$3" "$1/debug/pprof/profile?seconds=$2" & }
 
+# catch_up BIN PHOME DEVHOME PROFILE: starts portal BIN with the empty home PHOME (--dev DEVHOME), following the
+# node at $api and listening on $portal, and waits until its read model has applied the node's last block (the
+# lag metric at 0; at most REBUILD_TIMEOUT seconds, else it fails naming the lag). With PROFILE set it runs with
+# --pprof at $pprof, and the CPU profile of its first PROFILE_SECONDS (default 8) goes to PROFILE_DIR/PROFILE.cpu.pprof
+# in the background. It leaves the portal running and sets its caller's variables: pp (the portal's process id),
+# t0 (when it started), tu (when it first answered), t1 (when it caught up), cpuprof (the profile's background job,
+# empty without one) and lag; its last scrape is in $tmp/pmetrics.txt, its stderr in $tmp/portal.log.
+catch_up() {
+  local prof=()
+  cpuprof= tu= lag=-1
+  if [ -n "$4" ]; then prof=(--pprof "$pprof"); fi
+  t0=$(date +%s.%N)
+  "$1" --node "$api" --listen "$portal" --home "$2" --dev "$3" --log-level warn "${prof[@]}" 2>"$tmp/portal.log" &
+  pp=$!
+  while :; do
+    if curl -sf -o "$tmp/pmetrics.txt" "http://$portal/metrics" 2>/dev/null; then
+      if [ -z "$tu" ]; then
+        tu=$(date +%s.%N)
+        if [ ${#prof[@]} -gt 0 ]; then
+          mkdir -p "$PROFILE_DIR"
+          profile_cpu "http://$pprof" "${PROFILE_SECONDS:-8}" "$PROFILE_DIR/$4.cpu.pprof"
+          cpuprof=$!
+        fi
+      fi
+      lag=$(metric portal_readmodel_lag_blocks "$tmp/pmetrics.txt")
+      if [ "${lag:-x}" = 0 ]; then break; fi
+    fi
+    if ! kill -0 "$pp" 2>/dev/null; then
+      echo "the portal exited:" >&2; cat "$tmp/portal.log" >&2
+      echo "the node's log (last lines):" >&2; tail -20 "$tmp/node.log" >&2; return 1
+    fi
+    if awk -v a="$t0" -v b="$(date +%s.%N)" -v m="$REBUILD_TIMEOUT" 'BEGIN { exit !(b - a > m) }'; then
+      echo "the read model did not catch up in ${REBUILD_TIMEOUT}s (lag $lag blocks)" >&2; return 1
+    fi
+    sleep 0.1
+  done
+  t1=$(date +%s.%N)
+}
+
 # profile_allocs URL OUT: the allocation profile since the process started.
 profile_allocs() { curl -sf -o "$2" "$1/debug/pprof/allocs"; }
 

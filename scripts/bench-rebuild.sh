@@ -29,14 +29,8 @@ go build -o bin/ ./consortium-node ./scripts/loadgen ./portal
 read -r -a portals <<<"${PORTALS:-bin/portal}"
 tmp=$(mktemp -d)
 home=${NODE_HOME:-$tmp/home}
-node= pp=
-stop() {
-  if [ -n "${!1}" ]; then kill "${!1}" 2>/dev/null || true; wait "${!1}" 2>/dev/null || true; fi
-  printf -v "$1" ''
-}
-cleanup() { stop pp; stop node; rm -rf "$tmp"; }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+node= pp= # the node's and the portal's process ids while they run
+cleanup_at_exit "$tmp" pp node
 
 base=$(pick_base 0 100 1000 1001)
 fresh=0
@@ -70,36 +64,10 @@ echo "node at height $height (${txs:-?} committed txs); load $(cut -d' ' -f1-3 /
 
 # rebuild BIN ROUND PROFILE: seconds until a fresh portal's lag is 0
 rebuild() {
-  local phome=$tmp/portal t0 tu= t1 lag=-1 prof=() cpuprof=
+  local phome=$tmp/portal t0 tu t1 lag cpuprof name=
   rm -rf "$phome"
-  [ "$3" = 1 ] && prof=(--pprof "$pprof")
-  t0=$(date +%s.%N)
-  "$1" --node "$api" --listen "$portal" --home "$phome" --dev "$home" --log-level warn "${prof[@]}" \
-    2>"$tmp/portal.log" &
-  pp=$!
-  while :; do
-    if curl -sf -o "$tmp/pmetrics.txt" "http://$portal/metrics" 2>/dev/null; then
-      if [ -z "$tu" ]; then
-        tu=$(date +%s.%N)
-        if [ ${#prof[@]} -gt 0 ]; then
-          mkdir -p "$PROFILE_DIR"
-          profile_cpu "http://$pprof" "${PROFILE_SECONDS:-8}" "$PROFILE_DIR/rebuild.cpu.pprof"
-          cpuprof=$!
-        fi
-      fi
-      lag=$(metric portal_readmodel_lag_blocks "$tmp/pmetrics.txt")
-      [ "${lag:-x}" = 0 ] && break
-    fi
-    if ! kill -0 "$pp" 2>/dev/null; then
-      echo "the portal exited:" >&2; cat "$tmp/portal.log" >&2
-      echo "the node's log (last lines):" >&2; tail -20 "$tmp/node.log" >&2; return 1
-    fi
-    if awk -v a="$t0" -v b="$(date +%s.%N)" -v m="$REBUILD_TIMEOUT" 'BEGIN { exit !(b - a > m) }'; then
-      echo "the read model did not catch up in ${REBUILD_TIMEOUT}s (lag $lag)" >&2; return 1
-    fi
-    sleep 0.1
-  done
-  t1=$(date +%s.%N)
+  [ "$3" = 1 ] && name=rebuild
+  catch_up "$1" "$phome" "$home" "$name" || return 1
   local cpu # the portal's CPU time (user + system), its start included: steadier than seconds on a busy machine
   cpu=$(awk -v t="$(getconf CLK_TCK)" '{ print ($14 + $15) / t }' "/proc/$pp/stat")
   [ -n "$cpuprof" ] && { wait "$cpuprof" || echo "(the CPU profile failed)" >&2; }
