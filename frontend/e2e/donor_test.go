@@ -110,7 +110,7 @@ func TestPublicAndDonor(t *testing.T) {
 	b.button("Verify receipt")
 	b.waitText("Verified: the receipt is genuine")
 	b.waitText("Block signed by a quorum of the genesis nodes")
-	b.waitText("hope/donor-sam gave €12.34 to the campaign “Heart surgery for children” (heart-surgery-fund) of Hope Foundation (hope).")
+	b.waitText("you (hope/donor-sam) gave €12.34 to the campaign “Heart surgery for children” (heart-surgery-fund) of Hope Foundation (hope).")
 	b.waitText("€12.34 to milestone 2")
 	b.waitText("was paid to St Mary's Hospital")
 	b.shot("donor-lineage")
@@ -158,7 +158,7 @@ func TestPublicAndDonor(t *testing.T) {
 	b.button("Verify all receipts")
 	b.waitText("Verified: all 4 receipts are genuine, and they are this gift's.")
 	b.waitText("The milestone's approval")
-	b.waitText("healthreg/validator approved milestone 2")
+	b.waitText("validator of Health Regulator (healthreg/validator) approved milestone 2")
 	b.waitText("The payee's confirmation")
 	b.waitText("stmarys/clerk")
 	if !rep.Steps[2].Whole {

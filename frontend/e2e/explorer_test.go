@@ -379,7 +379,7 @@ func TestDonorReceiptInWords(t *testing.T) {
 		b.button("Verify receipt")
 		b.waitText("Verified: the receipt is genuine")
 		amount := b.eval(fmt.Sprintf(`new Intl.NumberFormat('en-GB', { style: 'currency', currency: %q }).format(%q)`, gift.Currency, gift.Amount))
-		b.waitText("hope/donor-sam gave " + amount + " to the campaign “" + gift.Campaign.Title + "” (" + gift.Campaign.ID + ") of Hope")
+		b.waitText("you (hope/donor-sam) gave " + amount + " to the campaign “" + gift.Campaign.Title + "” (" + gift.Campaign.ID + ") of Hope")
 		b.waitText(b.eval(localTimeJS(gift.Time, false)))
 		b.poll(`['It was allocated: ', 'The donor earmarked it: '].some(x => document.querySelector('.verdict').innerText.includes(x))`, "where the gift was allocated")
 		b.waitText(" to milestone ")

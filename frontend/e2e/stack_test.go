@@ -6,9 +6,13 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -33,6 +37,7 @@ type stack struct {
 	node     *client.Client
 	nt       *nodetest.Node // the node as nodetest's helpers see it (send)
 	portal   *app.Portal
+	faults   *nodeFaults // between the portal and its node
 	url      string
 	accounts map[string]string // demo account -> password
 	closers  []func()
@@ -89,13 +94,21 @@ func startStack(ctx context.Context) (_ *stack, err error) {
 	if _, err := seed.Run(ctx, seed.Config{Home: s.devHome, Client: s.node, FHIRDir: fhirDir(), Donors: 8, Gifts: 40}); err != nil {
 		return nil, fmt.Errorf("seeding the demo data: %w", err)
 	}
+	u, err := url.Parse(n.URL)
+	if err != nil {
+		return nil, err
+	}
+	s.faults = &nodeFaults{proxy: httputil.NewSingleHostReverseProxy(u)}
+	s.faults.proxy.FlushInterval = -1 // the block stream the portal follows
+	front := httptest.NewServer(s.faults)
+	s.closers = append(s.closers, front.Close)
 	var p *app.Portal
 	sc := server.Config{
 		Frontend: frontend.FS(), RatePerIP: 100000, RatePerUser: 100000, LoginRatePerIP: 1000,
 		DevAccounts: func() ([]server.DevAccount, error) { return devAccountList(p, g), nil },
 	}
 	p, err = app.Start(ctx, app.Config{
-		Node: n.URL, Listen: "127.0.0.1:0", Home: filepath.Join(dir, "portal"), DevHome: s.devHome, Logger: log,
+		Node: front.URL, Listen: "127.0.0.1:0", Home: filepath.Join(dir, "portal"), DevHome: s.devHome, Logger: log,
 		Argon2: session.Argon2Params{Time: 1, MemoryKiB: 64, Threads: 1}, Server: sc,
 	})
 	if err != nil {
@@ -104,6 +117,22 @@ func startStack(ctx context.Context) (_ *stack, err error) {
 	s.closers = append(s.closers, func() { p.Close() })
 	s.portal, s.url, s.accounts = p, p.URL, p.DevAccounts
 	return s, waitHealthy(ctx, s.url)
+}
+
+// nodeFaults stands between the portal and its node as a network does: a
+// test can make the node's note endpoint unreachable (a custodian that
+// cannot be reached) while everything else still answers.
+type nodeFaults struct {
+	notesDown atomic.Bool
+	proxy     *httputil.ReverseProxy
+}
+
+func (f *nodeFaults) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if f.notesDown.Load() && r.URL.Path == "/v1/private/notes" {
+		http.Error(w, "the custodian's node cannot be reached", http.StatusServiceUnavailable)
+		return
+	}
+	f.proxy.ServeHTTP(w, r)
 }
 
 // fhirDir is the shared FHIR bundles folder (../../../shared/fhir from

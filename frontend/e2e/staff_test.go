@@ -55,7 +55,7 @@ func TestHospitalStaff(t *testing.T) {
 	b.upload("record-file", fhir)
 	b.waitText(fmt.Sprintf("observation.json: %d bytes", len(observation)))
 	b.button("Register record")
-	b.waitText("Record rec-ben-e2e (lab results) is registered for patient-ben")
+	b.waitText("Record rec-ben-e2e (lab results) is registered for Benedict Okafor")
 	b.noText("Choose the patient.")
 
 	// The patient by name in the picker (found by name) and in the

@@ -129,6 +129,8 @@ function plain(s: string): string {
     .replace(/\b(contracts|identity|governance|claim|record|consent|donation|quorum|readmodel|portal|graphql|schema): (corrupt|internal)[^;]*/g, 'an internal error')
     .replace(/\b([a-z]+\.[a-z_]+)\b/g, (w) => methods[w] ?? w)
     .replace(/\(committed as [0-9a-f]{16,}\)/g, '')
+    // "(sendAccessNote)", "with sendAccessNote(kind: REVIEW)": the API's names, for API clients; the page has a button.
+    .replace(/\s*\((?:with )?[a-z]+[A-Z][A-Za-z]*(?:\([^)]*\))?\)/g, '')
     .replace(/\s+/g, ' ')
     .trim();
   if (out) out = out[0].toUpperCase() + out.slice(1);

@@ -105,8 +105,8 @@ export function usePatientNames(ids: string[]): Map<string, string> {
   useEffect(() => {
     if (!key) return;
     let live = true;
-    gql<{ patientNames: { patient: string; name: string | null }[] }>(PATIENT_NAMES, { ids: key.split('\n') }).then(
-      (d) => live && setM(new Map(d.patientNames.filter((p) => p.name).map((p) => [p.patient, p.name as string]))),
+    patientNames(key.split('\n')).then(
+      (names) => live && setM(names),
       () => {},
     );
     return () => {
@@ -114,6 +114,12 @@ export function usePatientNames(ids: string[]): Map<string, string> {
     };
   }, [key]);
   return m;
+}
+
+/** The names of these patients the viewer may see (see usePatientNames), fetched once. */
+export async function patientNames(ids: string[]): Promise<Map<string, string>> {
+  const d = await gql<{ patientNames: { patient: string; name: string | null }[] }>(PATIENT_NAMES, { ids });
+  return new Map(d.patientNames.filter((p) => p.name).map((p) => [p.patient, p.name as string]));
 }
 
 /** A patient by name where the viewer may see it (else by their member name), the id on hover. */

@@ -12,6 +12,8 @@ import { b64ToBytes, bytesToHex, exactTime, hexToBytes, rootFromInclusion, verif
 export interface Names {
   orgs: Record<string, string>;
   campaigns: Record<string, { title: string; currency: string; milestones: Record<string, string> }>;
+  /** The signed-in member reading the receipt: named "you". */
+  viewer?: string;
 }
 
 export const noNames: Names = { orgs: {}, campaigns: {} };
@@ -30,6 +32,20 @@ export function headerDate(p: Proof): Date {
 function named(id: string, names: Record<string, string>): string {
   const n = names[id];
   return n && n !== id ? `${n} (${id})` : id;
+}
+
+/**
+ * A member in words: "you (hope/donor-sam)" for the reader, else
+ * "validator of Health Regulator (healthreg/validator)"; the id alone when
+ * the organisation's name is not known.
+ */
+function member(id: string | undefined, n: Names): string {
+  if (!id) return 'someone';
+  if (n.viewer && id === n.viewer) return `you (${id})`;
+  const i = id.indexOf('/');
+  if (i < 0) return named(id, n.orgs);
+  const org = n.orgs[id.slice(0, i)];
+  return org ? `${id.slice(i + 1)} of ${org} (${id})` : id;
 }
 
 function campaignName(id: string, n: Names): string {
@@ -63,8 +79,8 @@ export function statement(p: Proof, n: Names = noNames): string[] {
     switch (`${e.contract}.${e.type}`) {
       case 'donation.gift_received': {
         out.push(
-          `On ${when}, ${a.donor} gave ${amount(a.amount, cur)} to the campaign ${campaignName(a.campaign, n)} of ${named(a.charity, n.orgs)}` +
-            (a.beneficiary ? `, for ${a.beneficiary}.` : '.'),
+          `On ${when}, ${member(a.donor, n)} gave ${amount(a.amount, cur)} to the campaign ${campaignName(a.campaign, n)} of ${named(a.charity, n.orgs)}` +
+            (a.beneficiary ? `, for ${member(a.beneficiary, n)}.` : '.'),
         );
         const parts = (a.allocations ?? '')
           .split(',')
@@ -89,16 +105,16 @@ export function statement(p: Proof, n: Names = noNames): string[] {
         );
         break;
       case 'donation.gift_refunded':
-        out.push(`On ${when}, ${amount(a.amount, cur)} of gift ${short(a.gift)} went back to ${a.donor}: ${refundReasons[a.reason] ?? label(a.reason ?? '')}.`);
+        out.push(`On ${when}, ${amount(a.amount, cur)} of gift ${short(a.gift)} went back to ${member(a.donor, n)}: ${refundReasons[a.reason] ?? label(a.reason ?? '')}.`);
         break;
       case 'donation.payee_confirmed':
-        out.push(`On ${when}, ${named(a.payee, n.orgs)} confirmed receiving disbursement ${a.disbursement} (confirmed by ${a.by}).`);
+        out.push(`On ${when}, ${named(a.payee, n.orgs)} confirmed receiving disbursement ${a.disbursement} (confirmed by ${member(a.by, n)}).`);
         break;
       case 'donation.campaign_funded':
         out.push(`The campaign ${campaignName(a.campaign, n)} reached its goal.`);
         break;
       case 'donation.milestone_approved':
-        out.push(`On ${when}, ${a.validator} approved ${milestoneName(a.campaign, a.milestone, n)} of ${campaignName(a.campaign, n)}.`);
+        out.push(`On ${when}, ${member(a.validator, n)} approved ${milestoneName(a.campaign, a.milestone, n)} of ${campaignName(a.campaign, n)}.`);
         break;
       default: {
         const what = Object.entries(a)
@@ -114,14 +130,14 @@ export function statement(p: Proof, n: Names = noNames): string[] {
 }
 
 /** Looks up, on this portal, the names of the organisations and campaigns a proof mentions (public data; ids stay when a lookup fails). */
-export async function namesFor(p: Proof): Promise<Names> {
+export async function namesFor(p: Proof, viewer?: string): Promise<Names> {
   const campaigns = [...new Set((p.receipt.events ?? []).flatMap((e) => (e.attrs ?? []).filter((a) => a.key === 'campaign' && a.value).map((a) => a.value)))].slice(0, 10);
   const fields = campaigns.map((_, i) => `c${i}: campaign(id: $c${i}) { id title currency milestones { seq title } }`).join(' ');
   const vars = campaigns.map((_, i) => `$c${i}: ID!`).join(', ');
   const q = `query Names${vars ? `(${vars})` : ''} { organisations { id name } ${fields} }`;
   try {
     const d = await gql<any>(q, Object.fromEntries(campaigns.map((c, i) => [`c${i}`, c])));
-    const n: Names = { orgs: {}, campaigns: {} };
+    const n: Names = { orgs: {}, campaigns: {}, viewer };
     for (const o of d.organisations ?? []) n.orgs[o.id] = o.name;
     campaigns.forEach((_, i) => {
       const c = d[`c${i}`];
@@ -129,7 +145,7 @@ export async function namesFor(p: Proof): Promise<Names> {
     });
     return n;
   } catch {
-    return noNames;
+    return { ...noNames, viewer };
   }
 }
 

@@ -267,12 +267,26 @@ func (h *Handler) Serve(ctx context.Context, r Request) Response {
 	defer cancel()
 	res := s.Execute(ectx, prep, p.Variables)
 	errs := convert(s.Sanitize(ectx, res.Errors))
-	if res.Data == nil {
+	if res.Data == nil && !executed(res.Errors) {
 		// Nothing ran: variables did not coerce or the operation was not
 		// found.
 		return h.write(media, reqStatus(media), prep.Operation, &body{Errors: errs})
 	}
+	// It ran, even when a failed non-null root field made "data" null: the
+	// GraphQL-over-HTTP spec answers such a response with 2xx and "data".
+
 	return h.write(media, http.StatusOK, prep.Operation, &body{Data: res.Data, HasData: true, Errors: errs})
+}
+
+// executed reports whether errs come from executing fields (they have a
+// path) rather than from a request that never ran.
+func executed(errs []gqlerrors.FormattedError) bool {
+	for _, e := range errs {
+		if len(e.Path) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // reqStatus is the status of a request error: 400 under the spec's media

@@ -336,6 +336,17 @@ func TestQueriesAndSignedMutation(t *testing.T) {
 	if r := anon.do(`{ receiptProof(id: "`+strings.Repeat("0", 64)+`") }`, nil); r.code() != "NOT_FOUND" {
 		t.Fatalf("missing proof: %s", r.raw)
 	}
+	// A mutation that ran and failed (its non-null root field): "data" is
+	// null and the status 200, as the GraphQL-over-HTTP spec asks; a
+	// request that never ran (a required variable missing) is 400.
+	if r := admin.do(`mutation { revokeApiToken(id: "no-such-token") }`, nil); r.Status != 200 ||
+		!strings.HasPrefix(r.raw, `{"data":null,"errors":[`) || r.code() == "" {
+		t.Fatalf("a failed non-null mutation field: %d %s", r.Status, r.raw)
+	}
+	if r := admin.do(`mutation($id: ID!) { revokeApiToken(id: $id) }`, nil); r.Status != 400 ||
+		strings.Contains(r.raw, `"data"`) {
+		t.Fatalf("a required variable missing: %d %s", r.Status, r.raw)
+	}
 }
 
 // TestLimits checks the depth, cost, body size and per-IP rate limits.

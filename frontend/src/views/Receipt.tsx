@@ -12,6 +12,7 @@ import { CopyButton, Time } from '../display';
 import { download, minorMoney } from '../format';
 import { OrgName, Who } from '../names';
 import { Link } from '../router';
+import { useViewer } from '../session';
 import { failureCause, namesFor, parseReceiptFile, statement, verifyBundle, type Bundle, type BundleVerdict, type Names } from '../statement';
 import { Busy, ErrorBox, Field, Loading, Page, Show, useFetch } from '../ui';
 import { useQuery } from '../ui';
@@ -240,6 +241,7 @@ function VerifyForm({
   const [sinceWords, setSinceWords] = useState<string[]>([]);
   const [problem, setProblem] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  const { viewer } = useViewer();
   const given = !!getProof || !!getBundle;
   useEffect(() => {
     let live = true;
@@ -297,14 +299,14 @@ function VerifyForm({
             }
           }
           if (b) {
-            const names = b.steps[0]?.proof ? await namesFor(b.steps[0].proof) : undefined;
+            const names = b.steps[0]?.proof ? await namesFor(b.steps[0].proof, viewer?.account) : undefined;
             setBundleVerdict(await verifyBundle(b, t.genesis, names));
             return;
           }
           if (!p) return setProblem('The receipt could not be loaded.');
           const v = await verifyProof(p, t.genesis);
           if (v.ok) {
-            const names = await namesFor(p);
+            const names = await namesFor(p, viewer?.account);
             setWords(statement(p, names));
             setSinceWords(since ? since(names) : []);
           } else setFailure(failureCause(p, v));

@@ -10,11 +10,12 @@ import { useState } from 'preact/hooks';
 import { gql, submit } from '../api';
 import { Time } from '../display';
 import { day, decimal, minorMoney, parseAmount } from '../format';
-import { PatientName, Who, memberShort, orgChoices, useOrgs, usePatientNames } from '../names';
+import { PatientName, Who, memberShort, orgChoices, patientNames, useOrgs, usePatientNames } from '../names';
+import { explain } from '../messages';
 import { noteToSend, type AccessNote } from '../notes';
 import { Link, useLocation } from '../router';
 import { has, roleNames, useViewer } from '../session';
-import { ActionButton, ActionForm, Badge, Busy, Checks, Field, Notices, Page, Result, Select, Show, type Tab, Tabs, invalid, useAction, useQuery } from '../ui';
+import { ActionButton, ActionForm, Badge, Busy, Checks, Done, Field, Notices, Page, Result, Select, Show, type Tab, Tabs, invalid, useAction, useQuery } from '../ui';
 import { CATEGORIES, EMERGENCIES, PURPOSES, REGISTERABLE, REVIEW_OUTCOMES, options, say } from '../vocab';
 import { ProviderClaims } from './Claims';
 import { RecordContent, RecordReader, categoryName, consentFor, useGranted } from './Records';
@@ -173,7 +174,9 @@ function PatientRecords({ patient }: { patient: string }) {
           ))}
         </ul>
       )}
-      {records.length > 0 && <RequestConsent patient={patient} records={records} />}
+      {records.length > 0 && (
+        <RequestConsent patient={patient} name={q.data?.patientRecords.nodes.find((r: any) => r.patientName)?.patientName} records={records} />
+      )}
     </>
   );
 }
@@ -182,7 +185,7 @@ const REQUEST = `mutation Request($id: ID!, $patient: ID!, $purpose: String!, $s
   requestConsent(id: $id, patient: $patient, purpose: $purpose, start: $start, end: $end, records: $records, wait: $wait) { TX }
 }`;
 
-function RequestConsent({ patient, records }: { patient: string; records: any[] }) {
+function RequestConsent({ patient, name, records }: { patient: string; name?: string | null; records: any[] }) {
   const [chosen, setChosen] = useState<string[]>([]);
   const [purpose, setPurpose] = useState('treatment');
   const [end, setEnd] = useState(new Date(Date.now() + 90 * 864e5).toISOString().slice(0, 10));
@@ -207,7 +210,7 @@ function RequestConsent({ patient, records }: { patient: string; records: any[] 
           records: chosen,
         });
         setChosen([]);
-        return `Consent requested from ${patient.slice(patient.indexOf('/') + 1)} for ${say(PURPOSES, purpose).toLowerCase()}; it waits for the patient.`;
+        return `Consent requested from ${name || memberShort(patient)} for ${say(PURPOSES, purpose).toLowerCase()}; it waits for the patient.`;
       }}
     >
       <h3 id="req-title">Request a consent</h3>
@@ -274,7 +277,9 @@ function RegisterRecord() {
           invalid('record-file', `${file!.name} is not JSON: choose a FHIR JSON file.`);
         }
         const r = await submit(REGISTER, { id: id.trim(), patient, category, content });
-        return `Record ${id.trim()} (${categoryName(category).toLowerCase()}) is registered for ${patient.slice(patient.indexOf('/') + 1)} (block ${r.height}); its content is encrypted at the hospital's node.`;
+        // The record may be what first names the patient (FHIR Patient.name).
+        const names = await patientNames([patient]).catch(() => new Map<string, string>());
+        return `Record ${id.trim()} (${categoryName(category).toLowerCase()}) is registered for ${names.get(patient) ?? memberShort(patient)} (block ${r.height}); its content is encrypted at the hospital's node.`;
       }}
     >
       <h2 id="reg-title">Register a record</h2>
@@ -406,14 +411,16 @@ const SEND_NOTE = `mutation SendNote($access: ID!, $note: String!) { sendAccessN
 
 /**
  * A note the custodian did not get: what went wrong and a button to send
- * it again (the text stays in this page only).
+ * it again (the text stays in this page only); once sent, a confirmation
+ * that stays until dismissed.
  */
 function UndeliveredNote({ access, note, error, onSent }: { access: string; note: string; error: string; onSent: () => void }) {
   const a = useAction();
+  if (a.done) return <Done text={a.done} onDismiss={onSent} />;
   return (
     <div class="alert" role="alert">
       <p>
-        <strong>Your note has not reached the privacy officer:</strong> {error}
+        <strong>Your note has not reached the privacy officer.</strong> {error}
       </p>
       <ActionButton
         a={a}
@@ -425,7 +432,6 @@ function UndeliveredNote({ access, note, error, onSent }: { access: string; note
             } catch (e: any) {
               if (e?.code !== 'CONFLICT') throw e;
             }
-            onSent();
             return 'Your note has reached the privacy officer.';
           })
         }
@@ -455,6 +461,8 @@ function BreakGlass() {
   const sorted = [...records].sort((x, y) => Number(y.category === 'bundle') - Number(x.category === 'bundle') || y.createdAt.localeCompare(x.createdAt));
   const chosen = record && sorted.some((r) => r.id === record) ? record : sorted[0]?.id ?? '';
   const chosenRec = sorted.find((r) => r.id === chosen);
+  const who = records.find((r) => r.patientName)?.patientName ?? memberShort(patient);
+  const what = `the ${categoryName(chosenRec?.category).toLowerCase()} of ${who}`;
   return (
     <section class="panel danger-zone" aria-labelledby="bg-title">
       <h2 id="bg-title">Emergency access (break the glass)</h2>
@@ -486,10 +494,11 @@ function BreakGlass() {
             setConfirm(false);
             setNote('');
             if (text && r.noteDelivery && !r.noteDelivery.delivered) {
-              setUndelivered({ access: r.access.id, note: text, error: r.noteDelivery.error ?? 'the hospital could not be reached' });
+              const why = explain({ message: r.noteDelivery.error ?? '', code: r.noteDelivery.code ?? 'UNAVAILABLE' }).summary;
+              setUndelivered({ access: r.access.id, note: text, error: why });
             }
             const sent = text && r.noteDelivery?.delivered ? ' Your note has reached the privacy officer.' : '';
-            return `Emergency access to ${chosen} is recorded (block ${r.access.height}); the patient is alerted and the privacy officer will review it.${sent}`;
+            return `Emergency access to ${what} is recorded (block ${r.access.height}); the patient is alerted and the privacy officer will review it.${sent}`;
           });
         }}
       >
@@ -518,7 +527,7 @@ function BreakGlass() {
         </Field>
         {confirm && (
           <p class="alert" role="alert">
-            Confirm: read {categoryName(chosenRec?.category).toLowerCase()} {chosen} of {patient.slice(patient.indexOf('/') + 1)} without the patient's consent because of “
+            Confirm: read {what} without the patient's consent because of “
             {say(EMERGENCIES, reason)}”?
           </p>
         )}
