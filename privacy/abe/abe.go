@@ -15,6 +15,7 @@ import (
 	"github.com/cloudflare/circl/abe/cpabe/tkn20"
 
 	"github.com/almoner/almoner/privacy/integrity"
+	"github.com/almoner/almoner/privacy/internal/redact"
 )
 
 // Errors returned by this package. Test with errors.Is.
@@ -165,12 +166,21 @@ func badKey(err error) error {
 // safe for concurrent use. Its formatting methods redact the master secret,
 // and a copied Authority value shares the original's state.
 type Authority struct {
+	redactedAuthority
 	// The state sits two pointers deep: fmt, printing an unexported field
 	// with a verb its type does not support (%s on a struct), restarts at
 	// depth 0 and would expand a pointer to a struct, secrets included; a
 	// pointer to a pointer is printed as an address.
 	s **authority
 }
+
+type authorityLabel struct{}
+
+func (authorityLabel) Redacted() string { return "abe.Authority(redacted)" }
+
+// redactedAuthority gives Authority its formatting methods (String,
+// GoString, Format, LogValue), which never reveal the master secret.
+type redactedAuthority = redact.Label[authorityLabel]
 
 func (a *Authority) st() *authority { return *a.s }
 
@@ -309,27 +319,23 @@ func checkAttributes(attrs map[string]string) error {
 	return nil
 }
 
-const redactedAuthority = "abe.Authority(redacted)"
-
-// String never reveals the master secret.
-func (a Authority) String() string { return redactedAuthority }
-
-// GoString never reveals the master secret.
-func (a Authority) GoString() string { return redactedAuthority }
-
-// Format never reveals the master secret, whatever the verb.
-func (a Authority) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, redactedAuthority) }
-
-// LogValue never reveals the master secret.
-func (a Authority) LogValue() slog.Value { return slog.StringValue(redactedAuthority) }
-
 // AttributeKey is a member of staff's secret key for a set of attributes,
 // issued by one authority. It is immutable and safe for concurrent use. Its
 // formatting methods redact the key (and the attributes), and a copied
 // AttributeKey value shares the original's state.
 type AttributeKey struct {
+	redactedAttributeKey
 	s **attributeKey // two pointers deep, as in Authority
 }
+
+type attributeKeyLabel struct{}
+
+func (attributeKeyLabel) Redacted() string { return "abe.AttributeKey(redacted)" }
+
+// redactedAttributeKey gives AttributeKey its formatting methods (String,
+// GoString, Format, LogValue), which never reveal the key or its
+// attributes.
+type redactedAttributeKey = redact.Label[attributeKeyLabel]
 
 func (k *AttributeKey) st() *attributeKey { return *k.s }
 
@@ -427,20 +433,6 @@ func UnmarshalAttributeKey(b []byte) (*AttributeKey, error) {
 	}
 	return k, nil
 }
-
-const redactedAttributeKey = "abe.AttributeKey(redacted)"
-
-// String never reveals key material.
-func (k AttributeKey) String() string { return redactedAttributeKey }
-
-// GoString never reveals key material.
-func (k AttributeKey) GoString() string { return redactedAttributeKey }
-
-// Format never reveals key material, whatever the verb.
-func (k AttributeKey) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, redactedAttributeKey) }
-
-// LogValue never reveals key material.
-func (k AttributeKey) LogValue() slog.Value { return slog.StringValue(redactedAttributeKey) }
 
 var (
 	_ fmt.Stringer   = Authority{}

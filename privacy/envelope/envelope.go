@@ -11,6 +11,7 @@ import (
 
 	"github.com/almoner/almoner/privacy/integrity"
 	"github.com/almoner/almoner/privacy/internal/binread"
+	"github.com/almoner/almoner/privacy/internal/redact"
 )
 
 // Errors returned by this package. Test with errors.Is.
@@ -43,8 +44,17 @@ const (
 // them. Its formatting methods redact the key, and a copied DataKey value
 // shares (and is destroyed with) the original's key bytes.
 type DataKey struct {
+	redactedDataKey
 	k *dataKey
 }
+
+type dataKeyLabel struct{}
+
+func (dataKeyLabel) Redacted() string { return "envelope.DataKey(redacted)" }
+
+// redactedDataKey gives DataKey its formatting methods (String, GoString,
+// Format, LogValue), which never reveal key material.
+type redactedDataKey = redact.Label[dataKeyLabel]
 
 // dataKey keeps the key bytes two pointers deep: fmt prints an
 // unexported struct field's pointer target one level deep (e.g. "%s" of a
@@ -118,20 +128,6 @@ func (dk *DataKey) check() error {
 	}
 	return nil
 }
-
-const redactedDataKey = "envelope.DataKey(redacted)"
-
-// String never reveals key material.
-func (dk DataKey) String() string { return redactedDataKey }
-
-// GoString never reveals key material.
-func (dk DataKey) GoString() string { return redactedDataKey }
-
-// Format never reveals key material, whatever the verb.
-func (dk DataKey) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, redactedDataKey) }
-
-// LogValue never reveals key material.
-func (dk DataKey) LogValue() slog.Value { return slog.StringValue(redactedDataKey) }
 
 var (
 	_ fmt.Stringer   = DataKey{}

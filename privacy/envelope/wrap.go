@@ -9,6 +9,8 @@ import (
 	"github.com/cloudflare/circl/hpke"
 	"github.com/cloudflare/circl/kem"
 	"github.com/cloudflare/circl/kem/xwing"
+
+	"github.com/almoner/almoner/privacy/internal/redact"
 )
 
 // Wrapped key format v1 constants.
@@ -190,8 +192,17 @@ func Unwrap(rk *ReaderKey, readerID string, wrapped []byte, recordID string, ver
 // Unwrap calls. Unwrap may use it from several goroutines at once; Destroy
 // must not run concurrently with them. Its formatting methods redact it.
 type ReaderKey struct {
+	redactedReaderKey
 	k *readerKey
 }
+
+type readerKeyLabel struct{}
+
+func (readerKeyLabel) Redacted() string { return "envelope.ReaderKey(x-wing, redacted)" }
+
+// redactedReaderKey gives ReaderKey its formatting methods (String,
+// GoString, Format, LogValue), which never reveal key material.
+type redactedReaderKey = redact.Label[readerKeyLabel]
 
 type readerKey struct {
 	seed      *[ReaderSeedSize]byte // two pointers deep, as dataKey.b
@@ -275,20 +286,6 @@ func (rk *ReaderKey) check() error {
 	}
 	return nil
 }
-
-const redactedReaderKey = "envelope.ReaderKey(x-wing, redacted)"
-
-// String never reveals key material.
-func (rk ReaderKey) String() string { return redactedReaderKey }
-
-// GoString never reveals key material.
-func (rk ReaderKey) GoString() string { return redactedReaderKey }
-
-// Format never reveals key material, whatever the verb.
-func (rk ReaderKey) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, redactedReaderKey) }
-
-// LogValue never reveals key material.
-func (rk ReaderKey) LogValue() slog.Value { return slog.StringValue(redactedReaderKey) }
 
 var (
 	_ fmt.Stringer   = ReaderKey{}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+
+	"github.com/almoner/almoner/privacy/internal/redact"
 )
 
 // Protector is what seals and opens an entry: a passphrase (Passphrase) or
@@ -51,8 +53,17 @@ func Passphrase(p []byte) Protector {
 }
 
 type passphrase struct {
+	redactedPassphrase
 	p **[]byte // two pointers deep: see Secret
 }
+
+type passphraseLabel struct{}
+
+func (passphraseLabel) Redacted() string { return "keystore.Passphrase(redacted)" }
+
+// redactedPassphrase gives passphrase its formatting methods (String,
+// GoString, Format, LogValue), which never reveal the passphrase.
+type redactedPassphrase = redact.Label[passphraseLabel]
 
 func (passphrase) protection() Protection { return ProtectPassphrase }
 
@@ -62,20 +73,6 @@ func (pp passphrase) bytes() []byte {
 	}
 	return **pp.p
 }
-
-const redactedPassphrase = "keystore.Passphrase(redacted)"
-
-// String never reveals the passphrase.
-func (passphrase) String() string { return redactedPassphrase }
-
-// GoString never reveals the passphrase.
-func (passphrase) GoString() string { return redactedPassphrase }
-
-// Format never reveals the passphrase, whatever the verb.
-func (passphrase) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, redactedPassphrase) }
-
-// LogValue never reveals the passphrase.
-func (passphrase) LogValue() slog.Value { return slog.StringValue(redactedPassphrase) }
 
 func (pp passphrase) check() error { return checkPassphrase(pp.bytes()) }
 
@@ -202,12 +199,21 @@ func (k OrgKey) LogValue() slog.Value { return slog.StringValue(k.redacted()) }
 // Secret is a decrypted entry. Its formatting methods redact it; Destroy
 // wipes it.
 type Secret struct {
+	redactedSecret
 	// The bytes sit two pointers deep: fmt, printing an unexported field
 	// with a verb its type does not support (%s on a struct), restarts at
 	// depth 0 and would expand a pointer to a struct or slice; a pointer to
 	// a pointer is printed as an address.
 	s **[]byte
 }
+
+type secretLabel struct{}
+
+func (secretLabel) Redacted() string { return "keystore.Secret(redacted)" }
+
+// redactedSecret gives Secret its formatting methods (String, GoString,
+// Format, LogValue), which never reveal the secret.
+type redactedSecret = redact.Label[secretLabel]
 
 func newSecret(b []byte) *Secret {
 	p := &b
@@ -231,20 +237,6 @@ func (s *Secret) Destroy() {
 	clear(**s.s)
 	**s.s = nil
 }
-
-const redactedSecret = "keystore.Secret(redacted)"
-
-// String never reveals the secret.
-func (s Secret) String() string { return redactedSecret }
-
-// GoString never reveals the secret.
-func (s Secret) GoString() string { return redactedSecret }
-
-// Format never reveals the secret, whatever the verb.
-func (s Secret) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, redactedSecret) }
-
-// LogValue never reveals the secret.
-func (s Secret) LogValue() slog.Value { return slog.StringValue(redactedSecret) }
 
 var (
 	_ Protector      = Passphrase(nil)
