@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"maps"
 	"slices"
 
@@ -435,12 +434,6 @@ func UnmarshalAttributeKey(b []byte) (*AttributeKey, error) {
 }
 
 var (
-	_ fmt.Stringer   = Authority{}
-	_ fmt.GoStringer = Authority{}
-	_ fmt.Formatter  = Authority{}
-	_ slog.LogValuer = Authority{}
-	_ fmt.Stringer   = AttributeKey{}
-	_ fmt.GoStringer = AttributeKey{}
-	_ fmt.Formatter  = AttributeKey{}
-	_ slog.LogValuer = AttributeKey{}
+	_ redact.Methods = Authority{}
+	_ redact.Methods = AttributeKey{}
 )

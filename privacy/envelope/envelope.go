@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"unicode/utf8"
 
 	"github.com/almoner/almoner/privacy/integrity"
@@ -129,12 +128,7 @@ func (dk *DataKey) check() error {
 	return nil
 }
 
-var (
-	_ fmt.Stringer   = DataKey{}
-	_ fmt.GoStringer = DataKey{}
-	_ fmt.Formatter  = DataKey{}
-	_ slog.LogValuer = DataKey{}
-)
+var _ redact.Methods = DataKey{}
 
 // checkID validates a record or reader id given as an argument.
 func checkID(what, id string) error {

@@ -4,7 +4,6 @@ import (
 	"crypto/rand"
 	"fmt"
 	"io"
-	"log/slog"
 
 	"github.com/cloudflare/circl/hpke"
 	"github.com/cloudflare/circl/kem"
@@ -287,9 +286,4 @@ func (rk *ReaderKey) check() error {
 	return nil
 }
 
-var (
-	_ fmt.Stringer   = ReaderKey{}
-	_ fmt.GoStringer = ReaderKey{}
-	_ fmt.Formatter  = ReaderKey{}
-	_ slog.LogValuer = ReaderKey{}
-)
+var _ redact.Methods = ReaderKey{}

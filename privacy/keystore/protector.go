@@ -241,14 +241,7 @@ func (s *Secret) Destroy() {
 var (
 	_ Protector      = Passphrase(nil)
 	_ Protector      = (*OrgKey)(nil)
-	_ fmt.Formatter  = passphrase{}
-	_ slog.LogValuer = passphrase{}
-	_ fmt.Stringer   = OrgKey{}
-	_ fmt.GoStringer = OrgKey{}
-	_ fmt.Formatter  = OrgKey{}
-	_ slog.LogValuer = OrgKey{}
-	_ fmt.Stringer   = Secret{}
-	_ fmt.GoStringer = Secret{}
-	_ fmt.Formatter  = Secret{}
-	_ slog.LogValuer = Secret{}
+	_ redact.Methods = passphrase{}
+	_ redact.Methods = OrgKey{}
+	_ redact.Methods = Secret{}
 )

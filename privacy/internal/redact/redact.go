@@ -31,9 +31,13 @@ func (l Label[T]) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, l.text(
 // LogValue never reveals the secret: it is the label.
 func (l Label[T]) LogValue() slog.Value { return slog.StringValue(l.text()) }
 
-var (
-	_ fmt.Stringer   = Label[Text]{}
-	_ fmt.GoStringer = Label[Text]{}
-	_ fmt.Formatter  = Label[Text]{}
-	_ slog.LogValuer = Label[Text]{}
-)
+// Methods are the methods a Label gives the type that embeds it; the type
+// checks that it has them with var _ redact.Methods = T{}.
+type Methods interface {
+	fmt.Stringer
+	fmt.GoStringer
+	fmt.Formatter
+	slog.LogValuer
+}
+
+var _ Methods = Label[Text]{}
