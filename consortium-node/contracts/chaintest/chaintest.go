@@ -27,6 +27,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/contracts/governance"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
 	"github.com/almoner/almoner/consortium-node/contracts/record"
+	"github.com/almoner/almoner/consortium-node/contracts/shapes"
 	"github.com/almoner/almoner/consortium-node/contracts/system"
 	"github.com/almoner/almoner/consortium-node/genesis"
 	"github.com/almoner/almoner/consortium-node/internal/authz"
@@ -296,12 +297,39 @@ func (c *Chain) Block(txs ...*tx.Signed) []Result {
 			out[i].Events = nil
 		}
 		c.committed[id] = true
+		if out[i].Err == nil {
+			c.checkShape(txs[i].Body.Call, out[i].Events)
+		}
 	}
 	h := built.Block.Header
 	c.head = blockbuild.Head{Height: h.Height, Hash: h.Hash(), StateHash: h.StateHash, Time: h.Time}
 	c.Height = h.Height
 	c.Now = c.Now.Add(time.Second)
 	return out
+}
+
+// checkShape fails the test when a successful call passed an argument its
+// method does not declare, or an event carries an attribute its contract
+// does not declare (package shapes): the contract and its vocabulary
+// disagree, or the test calls with arguments the contract never reads.
+func (c *Chain) checkShape(call tx.Call, events []ledger.Event) {
+	c.t.Helper()
+	names := make([]string, len(call.Args))
+	for i, a := range call.Args {
+		names[i] = a.Name
+	}
+	if err := shapes.CheckCall(call.Contract, call.Method, names); err != nil {
+		c.t.Errorf("chaintest: %v", err)
+	}
+	for _, ev := range events {
+		keys := make([]string, len(ev.Attrs))
+		for i, a := range ev.Attrs {
+			keys[i] = a.Key
+		}
+		if err := shapes.CheckEvent(ev.Contract, ev.Type, keys); err != nil {
+			c.t.Errorf("chaintest: %v", err)
+		}
+	}
 }
 
 // Head returns the last block as the block builder sees it.

@@ -3,7 +3,6 @@ package donation
 import (
 	"errors"
 	"fmt"
-	"github.com/almoner/almoner/consortium-node/contracts/donation/vocab"
 	"slices"
 	"strconv"
 	"strings"
@@ -11,6 +10,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/codec"
 	"github.com/almoner/almoner/consortium-node/contracts"
 	"github.com/almoner/almoner/consortium-node/contracts/claim"
+	"github.com/almoner/almoner/consortium-node/contracts/donation/vocab"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
 	"github.com/almoner/almoner/consortium-node/ledger"
 	"github.com/almoner/almoner/consortium-node/money"
@@ -19,25 +19,6 @@ import (
 
 // Name is the contract's name.
 const Name = vocab.Contract
-
-// Campaign statuses (package vocab's, which the portal imports).
-const (
-	StatusDraft     = vocab.StatusDraft
-	StatusOpen      = vocab.StatusOpen
-	StatusFunded    = vocab.StatusFunded
-	StatusClosed    = vocab.StatusClosed
-	StatusCancelled = vocab.StatusCancelled
-)
-
-// Milestone statuses (package vocab's).
-const (
-	MilestonePending   = vocab.MilestonePending
-	MilestoneEvidence  = vocab.MilestoneEvidence
-	MilestoneApproved  = vocab.MilestoneApproved
-	MilestoneRejected  = vocab.MilestoneRejected
-	MilestoneMissed    = vocab.MilestoneMissed
-	MilestoneCancelled = vocab.MilestoneCancelled
-)
 
 // Limits.
 const (
@@ -333,7 +314,7 @@ func parseMilestone(s string, seq uint64) (Milestone, error) {
 	if len(title) > MaxTitle {
 		return Milestone{}, fmt.Errorf("%w: milestone %d title over %d bytes", contracts.ErrInvalid, seq, MaxTitle)
 	}
-	return Milestone{Seq: seq, Title: title, Amount: amount, Validator: f[1], Deadline: deadline, Status: MilestonePending}, nil
+	return Milestone{Seq: seq, Title: title, Amount: amount, Validator: f[1], Deadline: deadline, Status: vocab.MilestonePending}, nil
 }
 
 func createCampaign(ctx contracts.Context, args tx.Args) error {
@@ -341,35 +322,35 @@ func createCampaign(ctx contracts.Context, args tx.Args) error {
 	if err := ctx.Authorize(contracts.Resource{Type: "campaign", Org: org}, "create"); err != nil {
 		return err
 	}
-	c := &Campaign{Charity: org, Status: StatusDraft, Created: ctx.Time().Unix(), Beneficiaries: []string{}}
+	c := &Campaign{Charity: org, Status: vocab.StatusDraft, Created: ctx.Time().Unix(), Beneficiaries: []string{}}
 	var err error
-	if c.ID, err = args.String("campaign_id"); err != nil {
+	if c.ID, err = args.String(vocab.ArgCampaignID); err != nil {
 		return contracts.InvalidArg(err)
 	}
 	if err := identity.ValidateID(c.ID, false); err != nil {
 		return err
 	}
-	if c.Title, err = args.String("title"); err != nil {
+	if c.Title, err = args.String(vocab.ArgTitle); err != nil {
 		return contracts.InvalidArg(err)
 	}
 	if c.Title == "" || len(c.Title) > MaxTitle {
 		return fmt.Errorf("%w: title must be 1 to %d bytes", contracts.ErrInvalid, MaxTitle)
 	}
-	if c.Currency, err = args.String("currency"); err != nil {
+	if c.Currency, err = args.String(vocab.ArgCurrency); err != nil {
 		return contracts.InvalidArg(err)
 	}
 	if !validCurrency(c.Currency) {
 		return fmt.Errorf("%w: currency %q must be an ISO 4217 code such as EUR", contracts.ErrInvalid, c.Currency)
 	}
-	if args.Has("beneficiaries") {
-		if c.Beneficiaries, err = args.Strings("beneficiaries"); err != nil {
+	if args.Has(vocab.ArgBeneficiaries) {
+		if c.Beneficiaries, err = args.Strings(vocab.ArgBeneficiaries); err != nil {
 			return contracts.InvalidArg(err)
 		}
 		if len(c.Beneficiaries) > MaxBeneficiaries {
 			return fmt.Errorf("%w: at most %d beneficiaries", contracts.ErrInvalid, MaxBeneficiaries)
 		}
 	}
-	ms, err := args.Strings("milestones")
+	ms, err := args.Strings(vocab.ArgMilestones)
 	if err != nil {
 		return contracts.InvalidArg(err)
 	}
@@ -401,16 +382,16 @@ func createCampaign(ctx contracts.Context, args tx.Args) error {
 	if _, exists := ctx.Get(campKey(c.ID)); exists {
 		return fmt.Errorf("%w: campaign %q already exists", contracts.ErrConflict, c.ID)
 	}
-	ctx.Emit(vocab.EventCampaignCreated, ledger.Attr{Key: "campaign", Value: c.ID},
-		ledger.Attr{Key: "charity", Value: org},
-		ledger.Attr{Key: "title", Value: c.Title},
-		ledger.Attr{Key: "goal", Value: strconv.FormatUint(c.Goal, 10)}, ledger.Attr{Key: "currency", Value: c.Currency},
-		ledger.Attr{Key: "milestones", Value: strconv.Itoa(len(c.Milestones))})
+	ctx.Emit(vocab.EventCampaignCreated, ledger.Attr{Key: vocab.AttrCampaign, Value: c.ID},
+		ledger.Attr{Key: vocab.AttrCharity, Value: org},
+		ledger.Attr{Key: vocab.AttrTitle, Value: c.Title},
+		ledger.Attr{Key: vocab.AttrGoal, Value: strconv.FormatUint(c.Goal, 10)}, ledger.Attr{Key: vocab.AttrCurrency, Value: c.Currency},
+		ledger.Attr{Key: vocab.AttrMilestones, Value: strconv.Itoa(len(c.Milestones))})
 	return contracts.Put(ctx, campKey(c.ID), c)
 }
 
 func loadCampaign(ctx contracts.Context, args tx.Args) (*Campaign, error) {
-	id, err := args.String("campaign_id")
+	id, err := args.String(vocab.ArgCampaignID)
 	if err != nil {
 		return nil, contracts.InvalidArg(err)
 	}
@@ -427,38 +408,38 @@ func campaignStatus(ctx contracts.Context, method string, args tx.Args) error {
 	}
 	switch method {
 	case "open":
-		if c.Status != StatusDraft {
+		if c.Status != vocab.StatusDraft {
 			return fmt.Errorf("%w: campaign %q is %s; only a draft opens", contracts.ErrConflict, c.ID, c.Status)
 		}
-		c.Status = StatusOpen
-		ctx.Emit(vocab.EventCampaignOpened, ledger.Attr{Key: "campaign", Value: c.ID})
+		c.Status = vocab.StatusOpen
+		ctx.Emit(vocab.EventCampaignOpened, ledger.Attr{Key: vocab.AttrCampaign, Value: c.ID})
 	case "cancel":
-		if c.Status == StatusCancelled || c.Status == StatusClosed {
+		if c.Status == vocab.StatusCancelled || c.Status == vocab.StatusClosed {
 			return fmt.Errorf("%w: campaign %q is already %s", contracts.ErrConflict, c.ID, c.Status)
 		}
 		for i := range c.Milestones {
 			m := &c.Milestones[i]
-			if err := refundMilestone(ctx, c, m, "campaign_cancelled"); err != nil {
+			if err := refundMilestone(ctx, c, m, vocab.RefundCampaignCancelled); err != nil {
 				return err
 			}
-			if m.Status == MilestonePending || m.Status == MilestoneEvidence {
-				m.Status = MilestoneCancelled
+			if m.Status == vocab.MilestonePending || m.Status == vocab.MilestoneEvidence {
+				m.Status = vocab.MilestoneCancelled
 			}
 		}
-		c.Status = StatusCancelled
-		ctx.Emit(vocab.EventCampaignCancelled, ledger.Attr{Key: "campaign", Value: c.ID})
+		c.Status = vocab.StatusCancelled
+		ctx.Emit(vocab.EventCampaignCancelled, ledger.Attr{Key: vocab.AttrCampaign, Value: c.ID})
 	case "close":
 		for _, m := range c.Milestones {
-			if m.Funded-m.Disbursed-m.Refunded != 0 || (m.Status != MilestoneApproved && m.Status != MilestoneRejected && m.Status != MilestoneMissed) {
+			if m.Funded-m.Disbursed-m.Refunded != 0 || (m.Status != vocab.MilestoneApproved && m.Status != vocab.MilestoneRejected && m.Status != vocab.MilestoneMissed) {
 				return fmt.Errorf("%w: milestone %d is %s with %d in escrow; disburse, or let it be settled, before closing",
 					contracts.ErrConflict, m.Seq, m.Status, m.Funded-m.Disbursed-m.Refunded)
 			}
 		}
-		if c.Status != StatusOpen && c.Status != StatusFunded {
+		if c.Status != vocab.StatusOpen && c.Status != vocab.StatusFunded {
 			return fmt.Errorf("%w: campaign %q is %s", contracts.ErrConflict, c.ID, c.Status)
 		}
-		c.Status = StatusClosed
-		ctx.Emit(vocab.EventCampaignClosed, ledger.Attr{Key: "campaign", Value: c.ID})
+		c.Status = vocab.StatusClosed
+		ctx.Emit(vocab.EventCampaignClosed, ledger.Attr{Key: vocab.AttrCampaign, Value: c.ID})
 	}
 	return contracts.Put(ctx, campKey(c.ID), c)
 }
@@ -471,10 +452,10 @@ func give(ctx contracts.Context, args tx.Args) error {
 	if err := ctx.Authorize(contracts.Resource{Type: "gift", Owner: ctx.Caller(), Org: c.Charity}, "give"); err != nil {
 		return err
 	}
-	if c.Status != StatusOpen {
+	if c.Status != vocab.StatusOpen {
 		return fmt.Errorf("%w: campaign %q is %s and takes no gifts", contracts.ErrConflict, c.ID, c.Status)
 	}
-	amount, err := args.Uint("amount")
+	amount, err := args.Uint(vocab.ArgAmount)
 	if err != nil {
 		return contracts.InvalidArg(err)
 	}
@@ -484,8 +465,8 @@ func give(ctx contracts.Context, args tx.Args) error {
 	}
 	g := &Gift{ID: ctx.TxID().String(), Campaign: c.ID, Donor: ctx.Caller(), Amount: amount, Currency: c.Currency,
 		Allocations: []Allocation{}, Uses: []Use{}, Height: ctx.Height()}
-	if args.Has("beneficiary") {
-		if g.Beneficiary, err = args.String("beneficiary"); err != nil {
+	if args.Has(vocab.ArgBeneficiary) {
+		if g.Beneficiary, err = args.String(vocab.ArgBeneficiary); err != nil {
 			return contracts.InvalidArg(err)
 		}
 		if !slices.Contains(c.Beneficiaries, g.Beneficiary) {
@@ -496,13 +477,13 @@ func give(ctx contracts.Context, args tx.Args) error {
 	// refunded (settle_milestone), so a gift to it would only come back.
 	now := ctx.Time().Unix()
 	room := func(m *Milestone) uint64 {
-		if m.Status != MilestonePending && m.Status != MilestoneEvidence || now > m.Deadline {
+		if m.Status != vocab.MilestonePending && m.Status != vocab.MilestoneEvidence || now > m.Deadline {
 			return 0
 		}
 		return m.Amount - m.Funded
 	}
-	if args.Has("milestone") {
-		seq, err := args.Uint("milestone")
+	if args.Has(vocab.ArgMilestone) {
+		seq, err := args.Uint(vocab.ArgMilestone)
 		if err != nil {
 			return contracts.InvalidArg(err)
 		}
@@ -544,14 +525,14 @@ func give(ctx contracts.Context, args tx.Args) error {
 		}
 	}
 	c.Raised += amount
-	ctx.Emit(vocab.EventGiftReceived, ledger.Attr{Key: "gift", Value: g.ID}, ledger.Attr{Key: "campaign", Value: c.ID},
-		ledger.Attr{Key: "charity", Value: c.Charity}, ledger.Attr{Key: "donor", Value: g.Donor},
-		ledger.Attr{Key: "amount", Value: strconv.FormatUint(amount, 10)}, ledger.Attr{Key: "currency", Value: c.Currency},
-		ledger.Attr{Key: "allocations", Value: allocString(g.Allocations)}, ledger.Attr{Key: "earmarked", Value: strconv.FormatBool(args.Has("milestone"))},
-		ledger.Attr{Key: "beneficiary", Value: g.Beneficiary})
+	ctx.Emit(vocab.EventGiftReceived, ledger.Attr{Key: vocab.AttrGift, Value: g.ID}, ledger.Attr{Key: vocab.AttrCampaign, Value: c.ID},
+		ledger.Attr{Key: vocab.AttrCharity, Value: c.Charity}, ledger.Attr{Key: vocab.AttrDonor, Value: g.Donor},
+		ledger.Attr{Key: vocab.AttrAmount, Value: strconv.FormatUint(amount, 10)}, ledger.Attr{Key: vocab.AttrCurrency, Value: c.Currency},
+		ledger.Attr{Key: vocab.AttrAllocations, Value: allocString(g.Allocations)}, ledger.Attr{Key: vocab.AttrEarmarked, Value: strconv.FormatBool(args.Has(vocab.ArgMilestone))},
+		ledger.Attr{Key: vocab.AttrBeneficiary, Value: g.Beneficiary})
 	if c.Raised == c.Goal {
-		c.Status = StatusFunded
-		ctx.Emit(vocab.EventCampaignFunded, ledger.Attr{Key: "campaign", Value: c.ID})
+		c.Status = vocab.StatusFunded
+		ctx.Emit(vocab.EventCampaignFunded, ledger.Attr{Key: vocab.AttrCampaign, Value: c.ID})
 	}
 	if err := contracts.Put(ctx, giftKey(g.ID), g); err != nil {
 		return err
@@ -568,7 +549,7 @@ func allocString(as []Allocation) string {
 }
 
 func milestoneArg(c *Campaign, args tx.Args) (*Milestone, error) {
-	seq, err := args.Uint("milestone")
+	seq, err := args.Uint(vocab.ArgMilestone)
 	if err != nil {
 		return nil, contracts.InvalidArg(err)
 	}
@@ -588,41 +569,41 @@ func milestoneAction(ctx contracts.Context, method string, args tx.Args) error {
 		return err
 	}
 	obj := contracts.Resource{Type: "milestone", Owner: m.Validator, Org: c.Charity}
-	attrs := []ledger.Attr{{Key: "campaign", Value: c.ID}, {Key: "milestone", Value: strconv.FormatUint(m.Seq, 10)}}
-	open := m.Status == MilestonePending || m.Status == MilestoneEvidence
+	attrs := []ledger.Attr{{Key: vocab.AttrCampaign, Value: c.ID}, {Key: vocab.AttrMilestone, Value: strconv.FormatUint(m.Seq, 10)}}
+	open := m.Status == vocab.MilestonePending || m.Status == vocab.MilestoneEvidence
 	now := ctx.Time().Unix()
 	switch method {
 	case "submit_evidence":
 		if err := ctx.Authorize(obj, "submit_evidence"); err != nil {
 			return err
 		}
-		if !open || c.Status == StatusCancelled || c.Status == StatusDraft {
+		if !open || c.Status == vocab.StatusCancelled || c.Status == vocab.StatusDraft {
 			return fmt.Errorf("%w: milestone %d is %s (campaign %s)", contracts.ErrConflict, m.Seq, m.Status, c.Status)
 		}
-		if m.Evidence, err = hashArg(args, "evidence_hash"); err != nil {
+		if m.Evidence, err = hashArg(args, vocab.ArgEvidenceHash); err != nil {
 			return err
 		}
-		m.Status = MilestoneEvidence
+		m.Status = vocab.MilestoneEvidence
 		ctx.Emit(vocab.EventEvidenceSubmitted, append(attrs,
-			ledger.Attr{Key: "evidence_hash", Value: fmt.Sprintf("%x", m.Evidence)})...)
+			ledger.Attr{Key: vocab.AttrEvidenceHash, Value: fmt.Sprintf("%x", m.Evidence)})...)
 	case "approve_milestone", "reject_milestone":
 		act := strings.TrimSuffix(method, "_milestone")
 		if err := ctx.Authorize(obj, act); err != nil {
 			return err
 		}
-		if m.Status != MilestoneEvidence {
+		if m.Status != vocab.MilestoneEvidence {
 			return fmt.Errorf("%w: milestone %d is %s; the charity must submit evidence first", contracts.ErrConflict, m.Seq, m.Status)
 		}
 		if now > m.Deadline {
 			return fmt.Errorf("%w: milestone %d's deadline passed; it can only be settled (refunded)", contracts.ErrConflict, m.Seq)
 		}
 		if act == "approve" {
-			m.Status = MilestoneApproved
-			ctx.Emit(vocab.EventMilestoneApproved, append(attrs, ledger.Attr{Key: "validator", Value: ctx.Caller()})...)
+			m.Status = vocab.MilestoneApproved
+			ctx.Emit(vocab.EventMilestoneApproved, append(attrs, ledger.Attr{Key: vocab.AttrValidator, Value: ctx.Caller()})...)
 		} else {
-			m.Status = MilestoneRejected
-			ctx.Emit(vocab.EventMilestoneRejected, append(attrs, ledger.Attr{Key: "validator", Value: ctx.Caller()})...)
-			if err := refundMilestone(ctx, c, m, "milestone_rejected"); err != nil {
+			m.Status = vocab.MilestoneRejected
+			ctx.Emit(vocab.EventMilestoneRejected, append(attrs, ledger.Attr{Key: vocab.AttrValidator, Value: ctx.Caller()})...)
+			if err := refundMilestone(ctx, c, m, vocab.RefundMilestoneRejected); err != nil {
 				return err
 			}
 		}
@@ -634,9 +615,9 @@ func milestoneAction(ctx contracts.Context, method string, args tx.Args) error {
 			return fmt.Errorf("%w: milestone %d is %s with deadline %d; only an unapproved milestone past its deadline is settled",
 				contracts.ErrConflict, m.Seq, m.Status, m.Deadline)
 		}
-		m.Status = MilestoneMissed
+		m.Status = vocab.MilestoneMissed
 		ctx.Emit(vocab.EventMilestoneMissed, attrs...)
-		if err := refundMilestone(ctx, c, m, "milestone_missed"); err != nil {
+		if err := refundMilestone(ctx, c, m, vocab.RefundMilestoneMissed); err != nil {
 			return err
 		}
 	}
@@ -662,10 +643,10 @@ func refundMilestone(ctx contracts.Context, c *Campaign, m *Milestone, why strin
 			}
 			g.Uses = append(g.Uses, Use{Milestone: m.Seq, Amount: a.Left, Height: ctx.Height()})
 			m.Refunded += a.Left
-			ctx.Emit(vocab.EventGiftRefunded, ledger.Attr{Key: "gift", Value: g.ID},
-				ledger.Attr{Key: "campaign", Value: c.ID},
-				ledger.Attr{Key: "donor", Value: g.Donor}, ledger.Attr{Key: "milestone", Value: strconv.FormatUint(m.Seq, 10)},
-				ledger.Attr{Key: "amount", Value: strconv.FormatUint(a.Left, 10)}, ledger.Attr{Key: "reason", Value: why})
+			ctx.Emit(vocab.EventGiftRefunded, ledger.Attr{Key: vocab.AttrGift, Value: g.ID},
+				ledger.Attr{Key: vocab.AttrCampaign, Value: c.ID},
+				ledger.Attr{Key: vocab.AttrDonor, Value: g.Donor}, ledger.Attr{Key: vocab.AttrMilestone, Value: strconv.FormatUint(m.Seq, 10)},
+				ledger.Attr{Key: vocab.AttrAmount, Value: strconv.FormatUint(a.Left, 10)}, ledger.Attr{Key: vocab.AttrReason, Value: why})
 			a.Left = 0
 		}
 		if err := contracts.Put(ctx, giftKey(g.ID), g); err != nil {
@@ -688,32 +669,32 @@ func disburse(ctx contracts.Context, args tx.Args) error {
 		return err
 	}
 	d := &Disbursement{Campaign: c.ID, Milestone: m.Seq, Sources: []Source{}, Height: ctx.Height()}
-	if d.ID, err = args.String("disbursement_id"); err != nil {
+	if d.ID, err = args.String(vocab.ArgDisbursementID); err != nil {
 		return contracts.InvalidArg(err)
 	}
 	if err := identity.ValidateID(d.ID, false); err != nil {
 		return err
 	}
-	if d.Payee, err = args.String("payee"); err != nil {
+	if d.Payee, err = args.String(vocab.ArgPayee); err != nil {
 		return contracts.InvalidArg(err)
 	}
-	if d.Amount, err = args.Uint("amount"); err != nil {
+	if d.Amount, err = args.Uint(vocab.ArgAmount); err != nil {
 		return contracts.InvalidArg(err)
 	}
-	if d.Purpose, err = args.String("purpose"); err != nil {
+	if d.Purpose, err = args.String(vocab.ArgPurpose); err != nil {
 		return contracts.InvalidArg(err)
 	}
-	if d.PaymentRef, err = args.String("payment_ref"); err != nil {
+	if d.PaymentRef, err = args.String(vocab.ArgPaymentRef); err != nil {
 		return contracts.InvalidArg(err)
 	}
 	if d.Purpose == "" || len(d.Purpose) > MaxTitle || d.PaymentRef == "" || len(d.PaymentRef) > 100 {
 		return fmt.Errorf("%w: purpose (1 to %d bytes) and payment_ref (1 to 100) are required", contracts.ErrInvalid, MaxTitle)
 	}
-	if d.Evidence, err = hashArg(args, "evidence_hash"); err != nil {
+	if d.Evidence, err = hashArg(args, vocab.ArgEvidenceHash); err != nil {
 		return err
 	}
-	if args.Has("claim") {
-		if d.Claim, err = args.String("claim"); err != nil {
+	if args.Has(vocab.ArgClaim) {
+		if d.Claim, err = args.String(vocab.ArgClaim); err != nil {
 			return contracts.InvalidArg(err)
 		}
 	}
@@ -725,7 +706,7 @@ func disburse(ctx contracts.Context, args tx.Args) error {
 	} else if _, ok := r.Get(identity.OrgStateKey(d.Payee)); !ok {
 		return fmt.Errorf("%w: payee %q is neither a member nor an organisation", contracts.ErrInvalid, d.Payee)
 	}
-	if m.Status != MilestoneApproved {
+	if m.Status != vocab.MilestoneApproved {
 		return fmt.Errorf("%w: milestone %d is %s; its funds are released only when its validator approves the evidence", contracts.ErrConflict, m.Seq, m.Status)
 	}
 	if d.Claim != "" {
@@ -774,10 +755,10 @@ func disburse(ctx contracts.Context, args tx.Args) error {
 				changed = true
 				d.Sources = append(d.Sources, Source{Gift: g.ID, Amount: take})
 				g.Uses = append(g.Uses, Use{Milestone: m.Seq, Disbursement: d.ID, Amount: take, Height: ctx.Height()})
-				ctx.Emit(vocab.EventGiftDisbursed, ledger.Attr{Key: "gift", Value: g.ID},
-					ledger.Attr{Key: "campaign", Value: c.ID},
-					ledger.Attr{Key: "donor", Value: g.Donor}, ledger.Attr{Key: "disbursement", Value: d.ID},
-					ledger.Attr{Key: "milestone", Value: strconv.FormatUint(m.Seq, 10)}, ledger.Attr{Key: "amount", Value: strconv.FormatUint(take, 10)})
+				ctx.Emit(vocab.EventGiftDisbursed, ledger.Attr{Key: vocab.AttrGift, Value: g.ID},
+					ledger.Attr{Key: vocab.AttrCampaign, Value: c.ID},
+					ledger.Attr{Key: vocab.AttrDonor, Value: g.Donor}, ledger.Attr{Key: vocab.AttrDisbursement, Value: d.ID},
+					ledger.Attr{Key: vocab.AttrMilestone, Value: strconv.FormatUint(m.Seq, 10)}, ledger.Attr{Key: vocab.AttrAmount, Value: strconv.FormatUint(take, 10)})
 			}
 			if a.Left > 0 {
 				keep[g.ID+"/"+strconv.FormatBool(a.Earmarked)] = true
@@ -802,12 +783,12 @@ func disburse(ctx contracts.Context, args tx.Args) error {
 		return err
 	}
 	m.Disbursed += d.Amount
-	ctx.Emit(vocab.EventDisbursed, ledger.Attr{Key: "disbursement", Value: d.ID},
-		ledger.Attr{Key: "campaign", Value: c.ID},
-		ledger.Attr{Key: "milestone", Value: strconv.FormatUint(m.Seq, 10)}, ledger.Attr{Key: "payee", Value: d.Payee},
-		ledger.Attr{Key: "amount", Value: strconv.FormatUint(d.Amount, 10)}, ledger.Attr{Key: "currency", Value: c.Currency},
-		ledger.Attr{Key: "payment_ref", Value: d.PaymentRef}, ledger.Attr{Key: "claim", Value: d.Claim},
-		ledger.Attr{Key: "purpose", Value: d.Purpose}, ledger.Attr{Key: "evidence_hash", Value: fmt.Sprintf("%x", d.Evidence)})
+	ctx.Emit(vocab.EventDisbursed, ledger.Attr{Key: vocab.AttrDisbursement, Value: d.ID},
+		ledger.Attr{Key: vocab.AttrCampaign, Value: c.ID},
+		ledger.Attr{Key: vocab.AttrMilestone, Value: strconv.FormatUint(m.Seq, 10)}, ledger.Attr{Key: vocab.AttrPayee, Value: d.Payee},
+		ledger.Attr{Key: vocab.AttrAmount, Value: strconv.FormatUint(d.Amount, 10)}, ledger.Attr{Key: vocab.AttrCurrency, Value: c.Currency},
+		ledger.Attr{Key: vocab.AttrPaymentRef, Value: d.PaymentRef}, ledger.Attr{Key: vocab.AttrClaim, Value: d.Claim},
+		ledger.Attr{Key: vocab.AttrPurpose, Value: d.Purpose}, ledger.Attr{Key: vocab.AttrEvidenceHash, Value: fmt.Sprintf("%x", d.Evidence)})
 	if err := contracts.Put(ctx, disbKey(d.ID), d); err != nil {
 		return err
 	}
@@ -846,7 +827,7 @@ func fundClaim(ctx contracts.Context, r contracts.StateReader, c *Campaign, d *D
 }
 
 func confirm(ctx contracts.Context, args tx.Args) error {
-	id, err := args.String("disbursement_id")
+	id, err := args.String(vocab.ArgDisbursementID)
 	if err != nil {
 		return contracts.InvalidArg(err)
 	}
@@ -870,8 +851,8 @@ func confirm(ctx contracts.Context, args tx.Args) error {
 		return fmt.Errorf("%w: disbursement %q is already confirmed", contracts.ErrConflict, id)
 	}
 	d.Confirmed = true
-	ctx.Emit(vocab.EventPayeeConfirmed, ledger.Attr{Key: "disbursement", Value: id},
-		ledger.Attr{Key: "campaign", Value: d.Campaign},
-		ledger.Attr{Key: "payee", Value: d.Payee}, ledger.Attr{Key: "by", Value: ctx.Caller()})
+	ctx.Emit(vocab.EventPayeeConfirmed, ledger.Attr{Key: vocab.AttrDisbursement, Value: id},
+		ledger.Attr{Key: vocab.AttrCampaign, Value: d.Campaign},
+		ledger.Attr{Key: vocab.AttrPayee, Value: d.Payee}, ledger.Attr{Key: vocab.AttrBy, Value: ctx.Caller()})
 	return contracts.Put(ctx, disbKey(id), d)
 }

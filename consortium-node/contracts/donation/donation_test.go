@@ -11,6 +11,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/contracts"
 	"github.com/almoner/almoner/consortium-node/contracts/chaintest"
 	"github.com/almoner/almoner/consortium-node/contracts/donation"
+	donationvocab "github.com/almoner/almoner/consortium-node/contracts/donation/vocab"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
 	"github.com/almoner/almoner/consortium-node/tx"
 )
@@ -138,7 +139,7 @@ func TestCampaignJourney(t *testing.T) {
 	wantErr(t, err, contracts.ErrConflict, "still needs 2.00 EUR")
 	g4, err := give(c, "hope/donor2", "heart", 200, 0)
 	must(t, err)
-	if k := campaign(t, c, "heart"); k.Status != donation.StatusFunded || k.Raised != 1500 {
+	if k := campaign(t, c, "heart"); k.Status != donationvocab.StatusFunded || k.Raised != 1500 {
 		t.Fatalf("campaign after full funding: %s raised %d", k.Status, k.Raised)
 	}
 	gifts := []string{g1, g2, g3, g4}
@@ -185,7 +186,7 @@ func TestCampaignJourney(t *testing.T) {
 	wantErr(t, mile("hope/donor2", "settle_milestone", 2), contracts.ErrConflict, "past its deadline")
 	c.Now = c.Now.Add(3 * 24 * time.Hour)
 	must(t, mile("hope/donor2", "settle_milestone", 2))
-	if m := campaign(t, c, "heart").Milestones[1]; m.Status != donation.MilestoneMissed || m.Refunded != 500 {
+	if m := campaign(t, c, "heart").Milestones[1]; m.Status != donationvocab.MilestoneMissed || m.Refunded != 500 {
 		t.Fatalf("missed milestone %+v", m)
 	}
 	if u := gift(t, c, g2).Uses; len(u) != 1 || u[0].Disbursement != "" || u[0].Amount != 200 {
@@ -196,7 +197,7 @@ func TestCampaignJourney(t *testing.T) {
 	// Closing needs the escrow empty; cancelling refunds what is left.
 	wantErr(t, c.Call("hope/officer", donation.Name, "close", tx.String("campaign_id", "heart")).Err, contracts.ErrConflict, "400 in escrow")
 	must(t, c.Call("hope/officer", donation.Name, "cancel", tx.String("campaign_id", "heart")).Err)
-	if k := campaign(t, c, "heart"); k.Milestones[0].Status != donation.MilestoneApproved || k.Milestones[1].Status != donation.MilestoneMissed {
+	if k := campaign(t, c, "heart"); k.Milestones[0].Status != donationvocab.MilestoneApproved || k.Milestones[1].Status != donationvocab.MilestoneMissed {
 		t.Fatalf("milestones after cancel: %+v", k.Milestones)
 	}
 	g := gift(t, c, g3)
@@ -273,7 +274,7 @@ func TestCampaignValidation(t *testing.T) {
 		t.Fatal("beneficiaries not kept")
 	}
 	must(t, c.Call("hope/officer", donation.Name, "cancel", tx.String("campaign_id", "dup")).Err)
-	if k := campaign(t, c, "dup"); k.Status != donation.StatusCancelled || k.Milestones[0].Status != donation.MilestoneCancelled {
+	if k := campaign(t, c, "dup"); k.Status != donationvocab.StatusCancelled || k.Milestones[0].Status != donationvocab.MilestoneCancelled {
 		t.Fatalf("cancelled draft: %+v", k)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/contracts/claim"
 	"github.com/almoner/almoner/consortium-node/contracts/consent"
 	"github.com/almoner/almoner/consortium-node/contracts/donation"
+	donationvocab "github.com/almoner/almoner/consortium-node/contracts/donation/vocab"
 	"github.com/almoner/almoner/consortium-node/contracts/governance"
 	"github.com/almoner/almoner/consortium-node/contracts/record"
 	"github.com/almoner/almoner/consortium-node/tx"
@@ -180,9 +181,9 @@ func (e *env) lineage(g *donation.Gift) string {
 			why := "?"
 			if cerr == nil && u.Milestone >= 1 && u.Milestone <= uint64(len(c.Milestones)) {
 				switch st := c.Milestones[u.Milestone-1].Status; {
-				case st == donation.MilestoneRejected || st == donation.MilestoneMissed:
+				case st == donationvocab.MilestoneRejected || st == donationvocab.MilestoneMissed:
 					why = "milestone " + st
-				case c.Status == donation.StatusCancelled:
+				case c.Status == donationvocab.StatusCancelled:
 					why = "campaign cancelled"
 				default:
 					why = "milestone " + st

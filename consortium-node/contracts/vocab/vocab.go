@@ -6,6 +6,12 @@
 // portal can validate and decode what contracts write without linking the
 // executor or any contract implementation. It imports only the standard
 // library.
+//
+// Shape declares a contract's calls (method → arguments read) and events
+// (type → attribute keys). Each contract's vocabulary names its arguments
+// Arg<Name> and its event attributes Attr<Name>, <Name> the wire name in
+// Go's camel case ("campaign_id": ArgCampaignID, AttrCampaign), and returns
+// its Shape from Shape(); nothing else spells those names.
 package vocab
 
 import "errors"
