@@ -234,13 +234,13 @@ func (s *BundleStep) verify(t Trust, g *giftFacts, gift string) (*StepReport, er
 	money := func(minor string) string { return Money(minor, g.currency) }
 	switch s.Kind {
 	case StepGift:
-		e, ok := findEvent(evs, evGiftReceived, "gift", gift)
+		e, ok := findEvent(evs, evGiftReceived, vocab.AttrGift, gift)
 		if !r.Whole || call.Method != methodGive || p.Receipt.TxID.String() != gift || !ok {
 			return nil, unrelated("it is not the whole receipt of gift %s", gift)
 		}
-		*g = giftFacts{id: gift, campaign: e.Attr("campaign"), charity: e.Attr("charity"), donor: e.Attr("donor"), currency: e.Attr("currency")}
+		*g = giftFacts{id: gift, campaign: e.Attr(vocab.AttrCampaign), charity: e.Attr(vocab.AttrCharity), donor: e.Attr(vocab.AttrDonor), currency: e.Attr(vocab.AttrCurrency)}
 		var parts []string
-		for _, a := range strings.Split(e.Attr("allocations"), ",") {
+		for _, a := range strings.Split(e.Attr(vocab.AttrAllocations), ",") {
 			m, amt, ok := strings.Cut(a, ":")
 			if !ok {
 				continue
@@ -248,36 +248,36 @@ func (s *BundleStep) verify(t Trust, g *giftFacts, gift string) (*StepReport, er
 			g.milestones = append(g.milestones, m)
 			parts = append(parts, money(amt)+" to milestone "+m)
 		}
-		line := fmt.Sprintf("%s gave %s to campaign %s of %s", g.donor, money(e.Attr("amount")), g.campaign, g.charity)
-		if b := e.Attr("beneficiary"); b != "" {
+		line := fmt.Sprintf("%s gave %s to campaign %s of %s", g.donor, money(e.Attr(vocab.AttrAmount)), g.campaign, g.charity)
+		if b := e.Attr(vocab.AttrBeneficiary); b != "" {
 			line += ", for " + b
 		}
 		if len(parts) > 0 {
 			how := "allocated"
-			if e.Attr("earmarked") == "true" {
+			if e.Attr(vocab.AttrEarmarked) == "true" {
 				how = "earmarked"
 			}
 			line += "; " + how + ": " + strings.Join(parts, ", ")
 		}
 		r.Proves = append(r.Proves, line+".")
 	case StepMilestoneApproved:
-		if call.Method != methodApprove || arg("campaign_id") != g.campaign || !slices.Contains(g.milestones, arg("milestone")) {
+		if call.Method != methodApprove || arg(vocab.ArgCampaignID) != g.campaign || !slices.Contains(g.milestones, arg(vocab.ArgMilestone)) {
 			return nil, unrelated("its transaction (%s.%s on campaign %q, milestone %s) does not approve a milestone this gift is allocated to",
-				call.Contract, call.Method, arg("campaign_id"), arg("milestone"))
+				call.Contract, call.Method, arg(vocab.ArgCampaignID), arg(vocab.ArgMilestone))
 		}
-		if _, ok := findEvent(evs, evApproved, "milestone", arg("milestone")); !ok && r.Whole {
-			return nil, unrelated("its receipt records no approval of milestone %s", arg("milestone"))
+		if _, ok := findEvent(evs, evApproved, vocab.AttrMilestone, arg(vocab.ArgMilestone)); !ok && r.Whole {
+			return nil, unrelated("its receipt records no approval of milestone %s", arg(vocab.ArgMilestone))
 		}
-		r.Proves = append(r.Proves, fmt.Sprintf("%s approved milestone %s of campaign %s: the money held for it may be paid out.", sender, arg("milestone"), g.campaign))
+		r.Proves = append(r.Proves, fmt.Sprintf("%s approved milestone %s of campaign %s: the money held for it may be paid out.", sender, arg(vocab.ArgMilestone), g.campaign))
 	case StepDisbursement:
-		if call.Method != methodDisburse || arg("campaign_id") != g.campaign || !slices.Contains(g.milestones, arg("milestone")) {
+		if call.Method != methodDisburse || arg(vocab.ArgCampaignID) != g.campaign || !slices.Contains(g.milestones, arg(vocab.ArgMilestone)) {
 			return nil, unrelated("its transaction (%s.%s on campaign %q, milestone %s) is no disbursement from a milestone this gift is allocated to",
-				call.Contract, call.Method, arg("campaign_id"), arg("milestone"))
+				call.Contract, call.Method, arg(vocab.ArgCampaignID), arg(vocab.ArgMilestone))
 		}
-		d := arg("disbursement_id")
+		d := arg(vocab.ArgDisbursementID)
 		line := fmt.Sprintf("%s paid %s from milestone %s of campaign %s to %s for “%s” (payment reference %s, disbursement %s)",
-			sender, money(arg("amount")), arg("milestone"), g.campaign, arg("payee"), arg("purpose"), arg("payment_ref"), d)
-		if c := arg("claim"); c != "" {
+			sender, money(arg(vocab.ArgAmount)), arg(vocab.ArgMilestone), g.campaign, arg(vocab.ArgPayee), arg(vocab.ArgPurpose), arg(vocab.ArgPaymentRef), d)
+		if c := arg(vocab.ArgClaim); c != "" {
 			line += ", the patient's share of insurance claim " + c
 		}
 		share, n := sumEvents(evs, evGiftDisbursed, gift)
@@ -294,27 +294,27 @@ func (s *BundleStep) verify(t Trust, g *giftFacts, gift string) (*StepReport, er
 		}
 		g.disbursements = append(g.disbursements, d)
 	case StepPayeeConfirmed:
-		d := arg("disbursement_id")
+		d := arg(vocab.ArgDisbursementID)
 		if call.Method != methodConfirm || !slices.Contains(g.disbursements, d) {
 			return nil, unrelated("its transaction (%s.%s of disbursement %q) confirms no disbursement of an earlier step", call.Contract, call.Method, d)
 		}
 		payee := d
-		if e, ok := findEvent(evs, evConfirmed, "disbursement", d); ok {
-			payee = e.Attr("payee")
+		if e, ok := findEvent(evs, evConfirmed, vocab.AttrDisbursement, d); ok {
+			payee = e.Attr(vocab.AttrPayee)
 		}
 		says(r.Whole, fmt.Sprintf("%s confirmed that %s received disbursement %s.", sender, payee, d))
 		if !r.Whole {
 			r.Proves = append(r.Proves, fmt.Sprintf("%s signed the confirmation of disbursement %s.", sender, d))
 		}
 	case StepRefund:
-		if (call.Method != methodCancel && call.Method != methodReject && call.Method != methodSettle) || arg("campaign_id") != g.campaign ||
-			call.Method != methodCancel && !slices.Contains(g.milestones, arg("milestone")) {
-			return nil, unrelated("its transaction (%s.%s on campaign %q) refunds nothing of this gift", call.Contract, call.Method, arg("campaign_id"))
+		if (call.Method != methodCancel && call.Method != methodReject && call.Method != methodSettle) || arg(vocab.ArgCampaignID) != g.campaign ||
+			call.Method != methodCancel && !slices.Contains(g.milestones, arg(vocab.ArgMilestone)) {
+			return nil, unrelated("its transaction (%s.%s on campaign %q) refunds nothing of this gift", call.Contract, call.Method, arg(vocab.ArgCampaignID))
 		}
 		what := "cancelled the campaign " + g.campaign
 		if call.Method != methodCancel {
 			what = fmt.Sprintf("%s milestone %s of campaign %s", map[string]string{methodReject: "rejected", methodSettle: "settled the overdue"}[call.Method],
-				arg("milestone"), g.campaign)
+				arg(vocab.ArgMilestone), g.campaign)
 		}
 		r.Proves = append(r.Proves, fmt.Sprintf("%s %s.", sender, what))
 		refunded, n := sumEvents(evs, evGiftRefunded, gift)
@@ -322,8 +322,8 @@ func (s *BundleStep) verify(t Trust, g *giftFacts, gift string) (*StepReport, er
 			return nil, unrelated("its receipt refunds nothing of this gift")
 		}
 		if n > 0 {
-			e, _ := findEvent(evs, evGiftRefunded, "gift", gift)
-			says(r.Whole, fmt.Sprintf("%s of this gift went back to %s: %s.", money(refunded), e.Attr("donor"), refundReason(e.Attr("reason"))))
+			e, _ := findEvent(evs, evGiftRefunded, vocab.AttrGift, gift)
+			says(r.Whole, fmt.Sprintf("%s of this gift went back to %s: %s.", money(refunded), e.Attr(vocab.AttrDonor), refundReason(e.Attr(vocab.AttrReason))))
 		}
 	default:
 		return nil, unrelated("its kind %q is none of gift, milestone_approved, disbursement, payee_confirmed, refund", s.Kind)
@@ -362,8 +362,8 @@ func sumEvents(evs []ledger.Event, typ, gift string) (string, int) {
 	var sum uint64
 	n := 0
 	for _, e := range evs {
-		if e.Contract == donationContract && e.Type == typ && e.Attr("gift") == gift {
-			a, _ := strconv.ParseUint(e.Attr("amount"), 10, 64)
+		if e.Contract == donationContract && e.Type == typ && e.Attr(vocab.AttrGift) == gift {
+			a, _ := strconv.ParseUint(e.Attr(vocab.AttrAmount), 10, 64)
 			sum += a
 			n++
 		}

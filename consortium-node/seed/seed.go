@@ -19,6 +19,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/api/client"
 	"github.com/almoner/almoner/consortium-node/contracts/claim/claimdoc"
 	"github.com/almoner/almoner/consortium-node/contracts/consortium"
+	donationvocab "github.com/almoner/almoner/consortium-node/contracts/donation/vocab"
 	"github.com/almoner/almoner/consortium-node/contracts/record"
 	"github.com/almoner/almoner/consortium-node/genesis"
 	"github.com/almoner/almoner/consortium-node/genesis/devnet"
@@ -267,9 +268,9 @@ func (s *seeder) donations(ctx context.Context) error {
 			ms = append(ms, fmt.Sprintf("%d %s %d Stage %d of %s", a, validator, deadline, i+1, c.title))
 		}
 		if _, err := s.submit(ctx,
-			call{"hope/officer", "donation", "create_campaign", []tx.Arg{tx.String("campaign_id", c.id), tx.String("title", c.title),
-				tx.String("currency", "EUR"), tx.Strings("milestones", ms), tx.Strings("beneficiaries", []string{"stmarys"})}},
-			call{"hope/officer", "donation", "open", []tx.Arg{tx.String("campaign_id", c.id)}}); err != nil {
+			call{"hope/officer", "donation", "create_campaign", []tx.Arg{tx.String(donationvocab.ArgCampaignID, c.id), tx.String(donationvocab.ArgTitle, c.title),
+				tx.String(donationvocab.ArgCurrency, "EUR"), tx.Strings(donationvocab.ArgMilestones, ms), tx.Strings(donationvocab.ArgBeneficiaries, []string{"stmarys"})}},
+			call{"hope/officer", "donation", "open", []tx.Arg{tx.String(donationvocab.ArgCampaignID, c.id)}}); err != nil {
 			return err
 		}
 		s.Stats.Campaigns++
@@ -277,9 +278,9 @@ func (s *seeder) donations(ctx context.Context) error {
 	// A short campaign whose milestone will be missed and refunded.
 	short := s.now.Add(3 * time.Second).Unix()
 	if _, err := s.submit(ctx,
-		call{"hope/officer", "donation", "create_campaign", []tx.Arg{tx.String("campaign_id", "winter-coats"), tx.String("title", "Winter coats drive"),
-			tx.String("currency", "EUR"), tx.Strings("milestones", []string{fmt.Sprintf("200000 %s %d Coats delivered", validator, short)})}},
-		call{"hope/officer", "donation", "open", []tx.Arg{tx.String("campaign_id", "winter-coats")}}); err != nil {
+		call{"hope/officer", "donation", "create_campaign", []tx.Arg{tx.String(donationvocab.ArgCampaignID, "winter-coats"), tx.String(donationvocab.ArgTitle, "Winter coats drive"),
+			tx.String(donationvocab.ArgCurrency, "EUR"), tx.Strings(donationvocab.ArgMilestones, []string{fmt.Sprintf("200000 %s %d Coats delivered", validator, short)})}},
+		call{"hope/officer", "donation", "open", []tx.Arg{tx.String(donationvocab.ArgCampaignID, "winter-coats")}}); err != nil {
 		return err
 	}
 	s.Stats.Campaigns++
@@ -294,9 +295,9 @@ func (s *seeder) donations(ctx context.Context) error {
 	// first), so that the first disbursements draw on them: their lineage
 	// runs to a confirmed payment and to the funded hospital bill.
 	calls := []call{
-		{"hope/donor-sam", "donation", "give", []tx.Arg{tx.String("campaign_id", campaigns[0].id), tx.Uint("amount", 25_000), tx.Uint("milestone", 1)}},
-		{"hope/donor-sam", "donation", "give", []tx.Arg{tx.String("campaign_id", campaigns[1].id), tx.Uint("amount", 5_000), tx.Uint("milestone", 1)}},
-		{"hope/donor-sam", "donation", "give", []tx.Arg{tx.String("campaign_id", campaigns[2].id), tx.Uint("amount", 7_500)}},
+		{"hope/donor-sam", "donation", "give", []tx.Arg{tx.String(donationvocab.ArgCampaignID, campaigns[0].id), tx.Uint(donationvocab.ArgAmount, 25_000), tx.Uint(donationvocab.ArgMilestone, 1)}},
+		{"hope/donor-sam", "donation", "give", []tx.Arg{tx.String(donationvocab.ArgCampaignID, campaigns[1].id), tx.Uint(donationvocab.ArgAmount, 5_000), tx.Uint(donationvocab.ArgMilestone, 1)}},
+		{"hope/donor-sam", "donation", "give", []tx.Arg{tx.String(donationvocab.ArgCampaignID, campaigns[2].id), tx.Uint(donationvocab.ArgAmount, 7_500)}},
 	}
 	room[campaigns[0].id][0] -= 25_000
 	room[campaigns[1].id][0] -= 5_000
@@ -304,7 +305,7 @@ func (s *seeder) donations(ctx context.Context) error {
 	for i := range s.cfg.Gifts {
 		c := campaigns[s.rnd.IntN(len(campaigns))]
 		amount := uint64(500 + s.rnd.IntN(50)*500)
-		args := []tx.Arg{tx.String("campaign_id", c.id), tx.Uint("amount", amount)}
+		args := []tx.Arg{tx.String(donationvocab.ArgCampaignID, c.id), tx.Uint(donationvocab.ArgAmount, amount)}
 		r := room[c.id]
 		if s.rnd.IntN(4) == 0 { // earmarked
 			seq := s.rnd.IntN(len(r))
@@ -312,7 +313,7 @@ func (s *seeder) donations(ctx context.Context) error {
 				continue
 			}
 			r[seq] -= amount
-			args = append(args, tx.Uint("milestone", uint64(seq+1)))
+			args = append(args, tx.Uint(donationvocab.ArgMilestone, uint64(seq+1)))
 		} else {
 			left := amount
 			for j := range r {
@@ -326,8 +327,8 @@ func (s *seeder) donations(ctx context.Context) error {
 		}
 		calls = append(calls, call{donorID(i % s.cfg.Donors), "donation", "give", args})
 	}
-	calls = append(calls, call{"hope/donor-sam", "donation", "give", []tx.Arg{tx.String("campaign_id", "winter-coats"), tx.Uint("amount", 2500)}},
-		call{donorID(1), "donation", "give", []tx.Arg{tx.String("campaign_id", "winter-coats"), tx.Uint("amount", 4000)}})
+	calls = append(calls, call{"hope/donor-sam", "donation", "give", []tx.Arg{tx.String(donationvocab.ArgCampaignID, "winter-coats"), tx.Uint(donationvocab.ArgAmount, 2500)}},
+		call{donorID(1), "donation", "give", []tx.Arg{tx.String(donationvocab.ArgCampaignID, "winter-coats"), tx.Uint(donationvocab.ArgAmount, 4000)}})
 	if _, err := s.submit(ctx, calls...); err != nil {
 		return err
 	}
@@ -337,24 +338,24 @@ func (s *seeder) donations(ctx context.Context) error {
 	// disbursements to St Mary's, confirmed by its records clerk.
 	for _, c := range campaigns[:2] {
 		if _, err := s.submit(ctx,
-			call{"hope/officer", "donation", "submit_evidence", []tx.Arg{tx.String("campaign_id", c.id), tx.Uint("milestone", 1),
-				tx.Bytes("evidence_hash", hash("evidence "+c.id))}},
-			call{validator, "donation", "approve_milestone", []tx.Arg{tx.String("campaign_id", c.id), tx.Uint("milestone", 1)}}); err != nil {
+			call{"hope/officer", "donation", "submit_evidence", []tx.Arg{tx.String(donationvocab.ArgCampaignID, c.id), tx.Uint(donationvocab.ArgMilestone, 1),
+				tx.Bytes(donationvocab.ArgEvidenceHash, hash("evidence "+c.id))}},
+			call{validator, "donation", "approve_milestone", []tx.Arg{tx.String(donationvocab.ArgCampaignID, c.id), tx.Uint(donationvocab.ArgMilestone, 1)}}); err != nil {
 			return err
 		}
 	}
 	if _, err := s.submit(ctx,
-		call{"hope/officer", "donation", "disburse", []tx.Arg{tx.String("campaign_id", campaigns[0].id), tx.Uint("milestone", 1),
-			tx.String("disbursement_id", "hsf-001"), tx.String("payee", "stmarys"), tx.Uint("amount", 50_000),
-			tx.String("purpose", "Surgery invoice INV-2026-0417"), tx.String("payment_ref", "SEPA-HSF-001"), tx.Bytes("evidence_hash", hash("INV-2026-0417"))}},
-		call{"stmarys/clerk", "donation", "confirm_receipt", []tx.Arg{tx.String("disbursement_id", "hsf-001")}}); err != nil {
+		call{"hope/officer", "donation", "disburse", []tx.Arg{tx.String(donationvocab.ArgCampaignID, campaigns[0].id), tx.Uint(donationvocab.ArgMilestone, 1),
+			tx.String(donationvocab.ArgDisbursementID, "hsf-001"), tx.String(donationvocab.ArgPayee, "stmarys"), tx.Uint(donationvocab.ArgAmount, 50_000),
+			tx.String(donationvocab.ArgPurpose, "Surgery invoice INV-2026-0417"), tx.String(donationvocab.ArgPaymentRef, "SEPA-HSF-001"), tx.Bytes(donationvocab.ArgEvidenceHash, hash("INV-2026-0417"))}},
+		call{"stmarys/clerk", "donation", "confirm_receipt", []tx.Arg{tx.String(donationvocab.ArgDisbursementID, "hsf-001")}}); err != nil {
 		return err
 	}
 	s.Stats.Disbursements++
 
 	// The short campaign's deadline passes: anyone settles it; refunds.
 	time.Sleep(time.Until(time.Unix(short+1, 0)))
-	if _, err := s.submit(ctx, call{donorID(2), "donation", "settle_milestone", []tx.Arg{tx.String("campaign_id", "winter-coats"), tx.Uint("milestone", 1)}}); err != nil {
+	if _, err := s.submit(ctx, call{donorID(2), "donation", "settle_milestone", []tx.Arg{tx.String(donationvocab.ArgCampaignID, "winter-coats"), tx.Uint(donationvocab.ArgMilestone, 1)}}); err != nil {
 		return err
 	}
 	s.Stats.Refunds += 2
@@ -604,11 +605,11 @@ func (s *seeder) claims(ctx context.Context) error {
 	}
 	// The bridge: the patient's share (10,000) of the partially paid claim
 	// is funded by the patient-assistance campaign and paid to St Mary's.
-	if _, err := s.submit(ctx, call{"hope/officer", "donation", "disburse", []tx.Arg{tx.String("campaign_id", "patient-assistance"),
-		tx.Uint("milestone", 1), tx.String("disbursement_id", "pa-001"), tx.String("payee", "stmarys"), tx.Uint("amount", 10000),
-		tx.String("purpose", "Patient share of claim clm-partial-paid"), tx.String("payment_ref", "SEPA-PA-001"),
-		tx.Bytes("evidence_hash", hash("clm-partial-paid bill")), tx.String("claim", "clm-partial-paid")}},
-		call{"stmarys/clerk", "donation", "confirm_receipt", []tx.Arg{tx.String("disbursement_id", "pa-001")}}); err != nil {
+	if _, err := s.submit(ctx, call{"hope/officer", "donation", "disburse", []tx.Arg{tx.String(donationvocab.ArgCampaignID, "patient-assistance"),
+		tx.Uint(donationvocab.ArgMilestone, 1), tx.String(donationvocab.ArgDisbursementID, "pa-001"), tx.String(donationvocab.ArgPayee, "stmarys"), tx.Uint(donationvocab.ArgAmount, 10000),
+		tx.String(donationvocab.ArgPurpose, "Patient share of claim clm-partial-paid"), tx.String(donationvocab.ArgPaymentRef, "SEPA-PA-001"),
+		tx.Bytes(donationvocab.ArgEvidenceHash, hash("clm-partial-paid bill")), tx.String(donationvocab.ArgClaim, "clm-partial-paid")}},
+		call{"stmarys/clerk", "donation", "confirm_receipt", []tx.Arg{tx.String(donationvocab.ArgDisbursementID, "pa-001")}}); err != nil {
 		return err
 	}
 	s.Stats.Disbursements++

@@ -9,9 +9,9 @@ import (
 
 	"github.com/graphql-go/graphql"
 
+	donationvocab "github.com/almoner/almoner/consortium-node/contracts/donation/vocab"
 	"github.com/almoner/almoner/consortium-node/tx"
 	"github.com/almoner/almoner/graphql/schema"
-	"github.com/almoner/almoner/portal/donations"
 )
 
 // args reads a mutation's arguments (schema.ArgReader) plus this module's
@@ -42,7 +42,7 @@ func (a *args) milestone(gql string, required bool) {
 		a.Fail(gql + " is a milestone's 1-based position")
 		return
 	}
-	a.Out = append(a.Out, tx.Uint("milestone", uint64(v)))
+	a.Out = append(a.Out, tx.Uint(donationvocab.ArgMilestone, uint64(v)))
 }
 
 // milestones renders the contract's "<amount> <validator> <deadline unix
@@ -74,7 +74,7 @@ func (a *args) milestones(gql string) {
 		}
 		ms = append(ms, strconv.FormatUint(amount, 10)+" "+validator+" "+strconv.FormatInt(d.Unix(), 10)+" "+title)
 	}
-	a.Out = append(a.Out, tx.Strings("milestones", ms))
+	a.Out = append(a.Out, tx.Strings(donationvocab.ArgMilestones, ms))
 }
 
 func (m *mod) registerMutations(b *schema.Builder) error {
@@ -102,18 +102,18 @@ func (m *mod) registerMutations(b *schema.Builder) error {
 				"beneficiaries": {Type: graphql.NewList(nn(graphql.String)), Description: "Who the campaign helps (organisation or member ids)."},
 			},
 			func(a *args) {
-				a.Str("id", "campaign_id")
-				a.Str("title", "title")
-				a.Str("currency", "currency")
+				a.Str("id", donationvocab.ArgCampaignID)
+				a.Str("title", donationvocab.ArgTitle)
+				a.Str("currency", donationvocab.ArgCurrency)
 				a.milestones("milestones")
-				a.Strings("beneficiaries", "beneficiaries")
+				a.Strings("beneficiaries", donationvocab.ArgBeneficiaries)
 			}, "campaign", "create"},
 		{"openCampaign", "open", "Open a draft campaign for gifts (charity officers).", graphql.FieldConfigArgument{"campaign": campaignArg},
-			func(a *args) { a.Str("campaign", "campaign_id") }, "campaign", "open"},
+			func(a *args) { a.Str("campaign", donationvocab.ArgCampaignID) }, "campaign", "open"},
 		{"closeCampaign", "close", "Close a campaign whose milestones are settled and escrow empty (charity officers).", graphql.FieldConfigArgument{"campaign": campaignArg},
-			func(a *args) { a.Str("campaign", "campaign_id") }, "campaign", "close"},
+			func(a *args) { a.Str("campaign", donationvocab.ArgCampaignID) }, "campaign", "close"},
 		{"cancelCampaign", "cancel", "Cancel a campaign, refunding every gift's undisbursed part (charity officers).", graphql.FieldConfigArgument{"campaign": campaignArg},
-			func(a *args) { a.Str("campaign", "campaign_id") }, "campaign", "cancel"},
+			func(a *args) { a.Str("campaign", donationvocab.ArgCampaignID) }, "campaign", "cancel"},
 		{"give", "give", "Give to an open campaign (donors): earmarked to one milestone, or split across milestones in order. The gift's id is the returned transaction id.",
 			graphql.FieldConfigArgument{
 				"campaign": campaignArg, "amount": {Type: nn(Amount), Description: "In the campaign's currency: \"25.00\" (or a number of minor units)."},
@@ -121,27 +121,27 @@ func (m *mod) registerMutations(b *schema.Builder) error {
 				"beneficiary": {Type: graphql.String, Description: "One of the campaign's beneficiaries."},
 			},
 			func(a *args) {
-				a.Str("campaign", "campaign_id")
-				a.amount("amount", "amount")
+				a.Str("campaign", donationvocab.ArgCampaignID)
+				a.amount("amount", donationvocab.ArgAmount)
 				a.milestone("milestone", false)
-				a.OptStr("beneficiary", "beneficiary")
+				a.OptStr("beneficiary", donationvocab.ArgBeneficiary)
 			}, "gift", "give"},
 		{"submitEvidence", "submit_evidence", "Submit a milestone's evidence for its validator (charity officers).",
 			graphql.FieldConfigArgument{"campaign": campaignArg, "milestone": milestoneArg, "evidenceHash": {Type: nn(graphql.String), Description: "Hex SHA-256 of the evidence."}},
 			func(a *args) {
-				a.Str("campaign", "campaign_id")
+				a.Str("campaign", donationvocab.ArgCampaignID)
 				a.milestone("milestone", true)
-				a.Hash("evidenceHash", "evidence_hash", true)
+				a.Hash("evidenceHash", donationvocab.ArgEvidenceHash, true)
 			}, "milestone", "submit_evidence"},
 		{"approveMilestone", "approve_milestone", "Approve a milestone's evidence, releasing its escrow (the milestone's validator).",
 			graphql.FieldConfigArgument{"campaign": campaignArg, "milestone": milestoneArg},
-			func(a *args) { a.Str("campaign", "campaign_id"); a.milestone("milestone", true) }, "milestone", "approve"},
+			func(a *args) { a.Str("campaign", donationvocab.ArgCampaignID); a.milestone("milestone", true) }, "milestone", "approve"},
 		{"rejectMilestone", "reject_milestone", "Reject a milestone's evidence, refunding its escrow (the milestone's validator).",
 			graphql.FieldConfigArgument{"campaign": campaignArg, "milestone": milestoneArg},
-			func(a *args) { a.Str("campaign", "campaign_id"); a.milestone("milestone", true) }, "milestone", "reject"},
+			func(a *args) { a.Str("campaign", donationvocab.ArgCampaignID); a.milestone("milestone", true) }, "milestone", "reject"},
 		{"settleMilestone", "settle_milestone", "Settle an unapproved milestone past its deadline, refunding its escrow (any member).",
 			graphql.FieldConfigArgument{"campaign": campaignArg, "milestone": milestoneArg},
-			func(a *args) { a.Str("campaign", "campaign_id"); a.milestone("milestone", true) }, "milestone", "settle"},
+			func(a *args) { a.Str("campaign", donationvocab.ArgCampaignID); a.milestone("milestone", true) }, "milestone", "settle"},
 		{"disburse", "disburse", "Pay released funds of an approved milestone to a payee, earmarked gifts first, then first in, first out (charity officers).",
 			graphql.FieldConfigArgument{
 				"campaign": campaignArg, "milestone": milestoneArg, "id": {Type: nn(graphql.ID), Description: "The new disbursement's id."},
@@ -153,19 +153,19 @@ func (m *mod) registerMutations(b *schema.Builder) error {
 				"claim":        {Type: graphql.ID, Description: "The insurance claim whose patient share this pays."},
 			},
 			func(a *args) {
-				a.Str("campaign", "campaign_id")
+				a.Str("campaign", donationvocab.ArgCampaignID)
 				a.milestone("milestone", true)
-				a.Str("id", "disbursement_id")
-				a.Str("payee", "payee")
-				a.amount("amount", "amount")
-				a.Str("purpose", "purpose")
-				a.Str("paymentRef", "payment_ref")
-				a.Hash("evidenceHash", "evidence_hash", true)
-				a.OptStr("claim", "claim")
+				a.Str("id", donationvocab.ArgDisbursementID)
+				a.Str("payee", donationvocab.ArgPayee)
+				a.amount("amount", donationvocab.ArgAmount)
+				a.Str("purpose", donationvocab.ArgPurpose)
+				a.Str("paymentRef", donationvocab.ArgPaymentRef)
+				a.Hash("evidenceHash", donationvocab.ArgEvidenceHash, true)
+				a.OptStr("claim", donationvocab.ArgClaim)
 			}, "disbursement", "create"},
 		{"confirmReceipt", "confirm_receipt", "Confirm receiving a disbursement (the payee member, or a records clerk of the payee organisation).",
 			graphql.FieldConfigArgument{"disbursement": {Type: nn(graphql.ID), Description: "The disbursement id."}},
-			func(a *args) { a.Str("disbursement", "disbursement_id") }, "disbursement", "confirm"},
+			func(a *args) { a.Str("disbursement", donationvocab.ArgDisbursementID) }, "disbursement", "confirm"},
 	}
 	for _, s := range specs {
 		err := b.TxMutation(schema.TxMutation{Name: s.name, Object: s.obj, Action: s.act, Description: "donation." + s.method + ": " + s.desc,
@@ -176,7 +176,7 @@ func (m *mod) registerMutations(b *schema.Builder) error {
 				if a.Err != nil {
 					return nil, a.Err
 				}
-				plan := &schema.TxPlan{Call: schema.Call{Contract: donations.Contract, Method: s.method, Args: a.Out}}
+				plan := &schema.TxPlan{Call: schema.Call{Contract: donationvocab.Contract, Method: s.method, Args: a.Out}}
 				if owner, org, known := m.resourceOf(v, s.method, in); known {
 					plan.On = []schema.Resource{{Owner: owner, Org: org}}
 				} else {

@@ -8,6 +8,7 @@ import (
 	"github.com/graphql-go/graphql"
 	"github.com/graphql-go/graphql/language/ast"
 
+	donationvocab "github.com/almoner/almoner/consortium-node/contracts/donation/vocab"
 	"github.com/almoner/almoner/graphql/schema"
 	"github.com/almoner/almoner/portal/donations"
 )
@@ -111,14 +112,14 @@ func field[T any](t graphql.Output, get func(T) any, desc ...string) *graphql.Fi
 
 func statusEnums() (*graphql.Enum, *graphql.Enum) {
 	cs := graphql.NewEnum(graphql.EnumConfig{Name: "CampaignStatus", Values: graphql.EnumValueConfigMap{
-		"DRAFT": {Value: donations.StatusDraft}, "OPEN": {Value: donations.StatusOpen}, "FUNDED": {Value: donations.StatusFunded},
-		"CLOSED": {Value: donations.StatusClosed}, "CANCELLED": {Value: donations.StatusCancelled},
+		"DRAFT": {Value: donationvocab.StatusDraft}, "OPEN": {Value: donationvocab.StatusOpen}, "FUNDED": {Value: donationvocab.StatusFunded},
+		"CLOSED": {Value: donationvocab.StatusClosed}, "CANCELLED": {Value: donationvocab.StatusCancelled},
 	}})
 	ms := graphql.NewEnum(graphql.EnumConfig{Name: "MilestoneStatus", Values: graphql.EnumValueConfigMap{
-		"PENDING": {Value: donations.MilestonePending}, "EVIDENCE_SUBMITTED": {Value: donations.MilestoneEvidence},
-		"APPROVED": {Value: donations.MilestoneApproved}, "REJECTED": {Value: donations.MilestoneRejected},
-		"MISSED":    {Value: donations.MilestoneMissed},
-		"CANCELLED": {Value: donations.MilestoneCancelled, Description: "The campaign was cancelled before it was decided; its escrow refunded."},
+		"PENDING": {Value: donationvocab.MilestonePending}, "EVIDENCE_SUBMITTED": {Value: donationvocab.MilestoneEvidence},
+		"APPROVED": {Value: donationvocab.MilestoneApproved}, "REJECTED": {Value: donationvocab.MilestoneRejected},
+		"MISSED":    {Value: donationvocab.MilestoneMissed},
+		"CANCELLED": {Value: donationvocab.MilestoneCancelled, Description: "The campaign was cancelled before it was decided; its escrow refunded."},
 	}})
 	return cs, ms
 }

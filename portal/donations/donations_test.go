@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/almoner/almoner/consortium-node/contracts/donation/vocab"
 	"github.com/almoner/almoner/portal/readmodel"
 )
 
@@ -44,7 +45,7 @@ func TestParseAllocations(t *testing.T) {
 
 func TestParseMilestone(t *testing.T) {
 	m, err := parseMilestone("600 healthreg/validator 1900000000 Surgery  and care", 1)
-	if err != nil || m.Amount != 600 || m.Validator != "healthreg/validator" || m.Deadline != 1900000000 || m.Title != "Surgery and care" || m.Status != MilestonePending {
+	if err != nil || m.Amount != 600 || m.Validator != "healthreg/validator" || m.Deadline != 1900000000 || m.Title != "Surgery and care" || m.Status != vocab.MilestonePending {
 		t.Fatalf("%+v %v", m, err)
 	}
 	for _, s := range []string{"600 v 1900000000", "x v 1 t", "1 v later t"} {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/almoner/almoner/consortium-node/contracts/chaintest"
 	"github.com/almoner/almoner/consortium-node/contracts/donation"
+	"github.com/almoner/almoner/consortium-node/contracts/donation/vocab"
 	"github.com/almoner/almoner/consortium-node/tx"
 	"github.com/almoner/almoner/portal/donations"
 	"github.com/almoner/almoner/portal/internal/rmtest"
@@ -94,28 +95,28 @@ func newHarness(f testing.TB) (*rmtest.Harness, *testchain.Chain) {
 	do := func(sender, method string, args ...tx.Arg) { c.Do(sender, donation.Name, method, args...) }
 	deadline := func(d time.Duration) string { return fmt.Sprint(c.Exec.Now.Add(d).Unix()) }
 	officer, donor, kai, validator := "hope/officer", "hope/donor-sam", "hope/donor-kai", "healthreg/validator"
-	hash := func(s string) tx.Arg { return tx.Bytes("evidence_hash", chaintest.Seed(s)) }
-	do(officer, "create_campaign", tx.String("campaign_id", "heart"), tx.String("title", "Heart surgery fund"), tx.String("currency", "EUR"),
-		tx.Strings("milestones", []string{"600 " + validator + " " + deadline(30*24*time.Hour) + " Surgery", "400 " + validator + " " + deadline(time.Hour) + " Aftercare"}),
-		tx.Strings("beneficiaries", []string{"stmarys"}))
-	do(officer, "open", tx.String("campaign_id", "heart"))
-	do(donor, "give", tx.String("campaign_id", "heart"), tx.Uint("amount", 500))
-	do(kai, "give", tx.String("campaign_id", "heart"), tx.Uint("amount", 100), tx.Uint("milestone", 1), tx.String("beneficiary", "stmarys"))
-	do(kai, "give", tx.String("campaign_id", "heart"), tx.Uint("amount", 250))
-	do(officer, "submit_evidence", tx.String("campaign_id", "heart"), tx.Uint("milestone", 1), hash("report"))
-	do(validator, "approve_milestone", tx.String("campaign_id", "heart"), tx.Uint("milestone", 1))
-	do(officer, "disburse", tx.String("campaign_id", "heart"), tx.Uint("milestone", 1), tx.String("disbursement_id", "d1"),
-		tx.String("payee", "stmarys"), tx.Uint("amount", 350), tx.String("purpose", "Surgery"), tx.String("payment_ref", "WIRE-1"), hash("invoice-1"))
-	do("stmarys/clerk", "confirm_receipt", tx.String("disbursement_id", "d1"))
+	hash := func(s string) tx.Arg { return tx.Bytes(vocab.ArgEvidenceHash, chaintest.Seed(s)) }
+	do(officer, "create_campaign", tx.String(vocab.ArgCampaignID, "heart"), tx.String(vocab.ArgTitle, "Heart surgery fund"), tx.String(vocab.ArgCurrency, "EUR"),
+		tx.Strings(vocab.ArgMilestones, []string{"600 " + validator + " " + deadline(30*24*time.Hour) + " Surgery", "400 " + validator + " " + deadline(time.Hour) + " Aftercare"}),
+		tx.Strings(vocab.ArgBeneficiaries, []string{"stmarys"}))
+	do(officer, "open", tx.String(vocab.ArgCampaignID, "heart"))
+	do(donor, "give", tx.String(vocab.ArgCampaignID, "heart"), tx.Uint(vocab.ArgAmount, 500))
+	do(kai, "give", tx.String(vocab.ArgCampaignID, "heart"), tx.Uint(vocab.ArgAmount, 100), tx.Uint(vocab.ArgMilestone, 1), tx.String(vocab.ArgBeneficiary, "stmarys"))
+	do(kai, "give", tx.String(vocab.ArgCampaignID, "heart"), tx.Uint(vocab.ArgAmount, 250))
+	do(officer, "submit_evidence", tx.String(vocab.ArgCampaignID, "heart"), tx.Uint(vocab.ArgMilestone, 1), hash("report"))
+	do(validator, "approve_milestone", tx.String(vocab.ArgCampaignID, "heart"), tx.Uint(vocab.ArgMilestone, 1))
+	do(officer, "disburse", tx.String(vocab.ArgCampaignID, "heart"), tx.Uint(vocab.ArgMilestone, 1), tx.String(vocab.ArgDisbursementID, "d1"),
+		tx.String(vocab.ArgPayee, "stmarys"), tx.Uint(vocab.ArgAmount, 350), tx.String(vocab.ArgPurpose, "Surgery"), tx.String(vocab.ArgPaymentRef, "WIRE-1"), hash("invoice-1"))
+	do("stmarys/clerk", "confirm_receipt", tx.String(vocab.ArgDisbursementID, "d1"))
 	c.Exec.Now = c.Exec.Now.Add(2 * time.Hour)
-	do(donor, "settle_milestone", tx.String("campaign_id", "heart"), tx.Uint("milestone", 2))
-	do(officer, "create_campaign", tx.String("campaign_id", "kidney"), tx.String("title", "Kidney"), tx.String("currency", "EUR"),
-		tx.Strings("milestones", []string{"300 " + validator + " " + deadline(30*24*time.Hour) + " Transplant", "300 " + validator + " " + deadline(30*24*time.Hour) + " Care"}))
-	do(officer, "open", tx.String("campaign_id", "kidney"))
-	do(donor, "give", tx.String("campaign_id", "kidney"), tx.Uint("amount", 400))
-	do(kai, "give", tx.String("campaign_id", "kidney"), tx.Uint("amount", 200), tx.Uint("milestone", 2))
-	do(officer, "submit_evidence", tx.String("campaign_id", "kidney"), tx.Uint("milestone", 2), hash("care"))
-	do(validator, "reject_milestone", tx.String("campaign_id", "kidney"), tx.Uint("milestone", 2))
-	do(officer, "cancel", tx.String("campaign_id", "kidney"))
+	do(donor, "settle_milestone", tx.String(vocab.ArgCampaignID, "heart"), tx.Uint(vocab.ArgMilestone, 2))
+	do(officer, "create_campaign", tx.String(vocab.ArgCampaignID, "kidney"), tx.String(vocab.ArgTitle, "Kidney"), tx.String(vocab.ArgCurrency, "EUR"),
+		tx.Strings(vocab.ArgMilestones, []string{"300 " + validator + " " + deadline(30*24*time.Hour) + " Transplant", "300 " + validator + " " + deadline(30*24*time.Hour) + " Care"}))
+	do(officer, "open", tx.String(vocab.ArgCampaignID, "kidney"))
+	do(donor, "give", tx.String(vocab.ArgCampaignID, "kidney"), tx.Uint(vocab.ArgAmount, 400))
+	do(kai, "give", tx.String(vocab.ArgCampaignID, "kidney"), tx.Uint(vocab.ArgAmount, 200), tx.Uint(vocab.ArgMilestone, 2))
+	do(officer, "submit_evidence", tx.String(vocab.ArgCampaignID, "kidney"), tx.Uint(vocab.ArgMilestone, 2), hash("care"))
+	do(validator, "reject_milestone", tx.String(vocab.ArgCampaignID, "kidney"), tx.Uint(vocab.ArgMilestone, 2))
+	do(officer, "cancel", tx.String(vocab.ArgCampaignID, "kidney"))
 	return rmtest.NewHarness(f, c, donations.Module(), func(tb testing.TB, s *readmodel.Store) { conserved(tb, donations.NewReader(s)) }), c
 }

@@ -3,12 +3,12 @@ package donations
 import (
 	"encoding/hex"
 	"fmt"
-	"github.com/almoner/almoner/consortium-node/contracts/donation/vocab"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/almoner/almoner/consortium-node/api"
+	"github.com/almoner/almoner/consortium-node/contracts/donation/vocab"
 	"github.com/almoner/almoner/consortium-node/ledger"
 	"github.com/almoner/almoner/consortium-node/tx"
 	"github.com/almoner/almoner/portal/readmodel"
@@ -18,34 +18,12 @@ import (
 // "x/donations/").
 const ModuleName = "donations"
 
-// Contract is the name of the donation system contract.
-const Contract = "donation"
-
 // ErrEvent marks a committed donation event that the index cannot apply
 // (an unknown campaign, gift or disbursement, or arguments that do not
 // match the event). It wraps readmodel.ErrCorrupt: the follower stops
 // rather than index wrong money; rebuilding will not help until the
 // contract and this module agree again.
 var ErrEvent = fmt.Errorf("%w: donations", readmodel.ErrCorrupt)
-
-// Campaign statuses (the contract's vocabulary).
-const (
-	StatusDraft     = vocab.StatusDraft
-	StatusOpen      = vocab.StatusOpen
-	StatusFunded    = vocab.StatusFunded
-	StatusClosed    = vocab.StatusClosed
-	StatusCancelled = vocab.StatusCancelled
-)
-
-// Milestone statuses (the contract's vocabulary).
-const (
-	MilestonePending   = vocab.MilestonePending
-	MilestoneEvidence  = vocab.MilestoneEvidence
-	MilestoneApproved  = vocab.MilestoneApproved
-	MilestoneRejected  = vocab.MilestoneRejected
-	MilestoneMissed    = vocab.MilestoneMissed
-	MilestoneCancelled = vocab.MilestoneCancelled
-)
 
 // Use kinds.
 const (
@@ -266,7 +244,7 @@ type at struct {
 // applyBlock indexes the donation events of a block's successful
 // transactions, in block order.
 func applyBlock(w *readmodel.Txn, b *api.Block) error {
-	return readmodel.EachEvent(b, []string{Contract}, func(ce readmodel.CallEvent) error {
+	return readmodel.EachEvent(b, []string{vocab.Contract}, func(ce readmodel.CallEvent) error {
 		return applyEvent(w, at{height: ce.Height, time: ce.Time, tx: ce.Tx, ev: ce.Ev, txID: ce.TxID, sender: ce.Sender, args: ce.Args}, ce.Event)
 	})
 }
@@ -329,9 +307,9 @@ func loadGift(w *readmodel.Txn, id string) (*Gift, error) {
 }
 
 func loadMilestone(c *Campaign, e ledger.Event) (*Milestone, error) {
-	seq, err := strconv.ParseUint(e.Attr("milestone"), 10, 64)
+	seq, err := strconv.ParseUint(e.Attr(vocab.AttrMilestone), 10, 64)
 	if err != nil {
-		return nil, bad("attribute milestone=%q", e.Attr("milestone"))
+		return nil, bad("attribute milestone=%q", e.Attr(vocab.AttrMilestone))
 	}
 	m := c.Milestone(seq)
 	if m == nil {
@@ -352,14 +330,14 @@ func parseMilestone(s string, seq uint64) (Milestone, error) {
 	if err1 != nil || err2 != nil {
 		return Milestone{}, bad("milestone %d %q", seq, s)
 	}
-	return Milestone{Seq: seq, Title: strings.Join(f[3:], " "), Amount: amount, Validator: f[1], Deadline: deadline, Status: MilestonePending}, nil
+	return Milestone{Seq: seq, Title: strings.Join(f[3:], " "), Amount: amount, Validator: f[1], Deadline: deadline, Status: vocab.MilestonePending}, nil
 }
 
 func campaignCreated(w *readmodel.Txn, a at, e ledger.Event) error {
 	if a.args == nil {
 		return bad("campaign_created outside a donation call")
 	}
-	c := &Campaign{ID: e.Attr("campaign"), Charity: e.Attr("charity"), Currency: e.Attr("currency"), Status: StatusDraft,
+	c := &Campaign{ID: e.Attr(vocab.AttrCampaign), Charity: e.Attr(vocab.AttrCharity), Currency: e.Attr(vocab.AttrCurrency), Status: vocab.StatusDraft,
 		CreatedBy: a.sender, Height: a.height, Time: a.time, Updated: a.height, Beneficiaries: []string{}}
 	if _, ok, err := w.Get(campaignKey(c.ID)); err != nil {
 		return err
@@ -367,18 +345,18 @@ func campaignCreated(w *readmodel.Txn, a at, e ledger.Event) error {
 		return bad("campaign_created for campaign %q, which is empty or exists", c.ID)
 	}
 	var err error
-	if c.Goal, err = parseAmount(e, "goal"); err != nil {
+	if c.Goal, err = parseAmount(e, vocab.AttrGoal); err != nil {
 		return err
 	}
-	if c.Title, err = a.args.String("title"); err != nil {
+	if c.Title, err = a.args.String(vocab.ArgTitle); err != nil {
 		return bad("create_campaign: %v", err)
 	}
-	if a.args.Has("beneficiaries") {
-		if c.Beneficiaries, err = a.args.Strings("beneficiaries"); err != nil {
+	if a.args.Has(vocab.ArgBeneficiaries) {
+		if c.Beneficiaries, err = a.args.Strings(vocab.ArgBeneficiaries); err != nil {
 			return bad("create_campaign: %v", err)
 		}
 	}
-	ms, err := a.args.Strings("milestones")
+	ms, err := a.args.Strings(vocab.ArgMilestones)
 	if err != nil {
 		return bad("create_campaign: %v", err)
 	}
@@ -399,17 +377,17 @@ func campaignCreated(w *readmodel.Txn, a at, e ledger.Event) error {
 }
 
 func campaignStatus(w *readmodel.Txn, a at, e ledger.Event) error {
-	c, err := loadCampaign(w, e.Attr("campaign"))
+	c, err := loadCampaign(w, e.Attr(vocab.AttrCampaign))
 	if err != nil {
 		return err
 	}
-	c.Status = map[string]string{vocab.EventCampaignOpened: StatusOpen, vocab.EventCampaignFunded: StatusFunded,
-		vocab.EventCampaignCancelled: StatusCancelled, vocab.EventCampaignClosed: StatusClosed}[e.Type]
+	c.Status = map[string]string{vocab.EventCampaignOpened: vocab.StatusOpen, vocab.EventCampaignFunded: vocab.StatusFunded,
+		vocab.EventCampaignCancelled: vocab.StatusCancelled, vocab.EventCampaignClosed: vocab.StatusClosed}[e.Type]
 	if e.Type == vocab.EventCampaignCancelled {
 		// As the contract does: milestones not yet decided are cancelled.
 		for i := range c.Milestones {
-			if m := &c.Milestones[i]; m.Status == MilestonePending || m.Status == MilestoneEvidence {
-				m.Status, m.StatusedAt = MilestoneCancelled, a.height
+			if m := &c.Milestones[i]; m.Status == vocab.MilestonePending || m.Status == vocab.MilestoneEvidence {
+				m.Status, m.StatusedAt = vocab.MilestoneCancelled, a.height
 			}
 		}
 	}
@@ -436,24 +414,24 @@ func parseAllocations(s string, earmarked bool) ([]Allocation, error) {
 }
 
 func giftReceived(w *readmodel.Txn, a at, e ledger.Event) error {
-	c, err := loadCampaign(w, e.Attr("campaign"))
+	c, err := loadCampaign(w, e.Attr(vocab.AttrCampaign))
 	if err != nil {
 		return err
 	}
-	g := &Gift{ID: e.Attr("gift"), Campaign: c.ID, Charity: c.Charity, Donor: e.Attr("donor"), Currency: e.Attr("currency"),
+	g := &Gift{ID: e.Attr(vocab.AttrGift), Campaign: c.ID, Charity: c.Charity, Donor: e.Attr(vocab.AttrDonor), Currency: e.Attr(vocab.AttrCurrency),
 		Uses: []Use{}, Height: a.height, Time: a.time, Updated: a.height}
-	if g.Amount, err = parseAmount(e, "amount"); err != nil {
+	if g.Amount, err = parseAmount(e, vocab.AttrAmount); err != nil {
 		return err
 	}
 	if a.args != nil {
-		g.Earmarked = a.args.Has("milestone")
-		if a.args.Has("beneficiary") {
-			if g.Beneficiary, err = a.args.String("beneficiary"); err != nil {
+		g.Earmarked = a.args.Has(vocab.ArgMilestone)
+		if a.args.Has(vocab.ArgBeneficiary) {
+			if g.Beneficiary, err = a.args.String(vocab.ArgBeneficiary); err != nil {
 				return bad("give: %v", err)
 			}
 		}
 	}
-	if g.Allocations, err = parseAllocations(e.Attr("allocations"), g.Earmarked); err != nil {
+	if g.Allocations, err = parseAllocations(e.Attr(vocab.AttrAllocations), g.Earmarked); err != nil {
 		return err
 	}
 	var sum uint64
@@ -490,7 +468,7 @@ func putEntry(w *readmodel.Txn, charity string, a at, en Entry) error {
 }
 
 func milestoneStatus(w *readmodel.Txn, a at, e ledger.Event) error {
-	c, err := loadCampaign(w, e.Attr("campaign"))
+	c, err := loadCampaign(w, e.Attr(vocab.AttrCampaign))
 	if err != nil {
 		return err
 	}
@@ -500,20 +478,20 @@ func milestoneStatus(w *readmodel.Txn, a at, e ledger.Event) error {
 	}
 	switch e.Type {
 	case vocab.EventEvidenceSubmitted:
-		m.Status = MilestoneEvidence
+		m.Status = vocab.MilestoneEvidence
 		if a.args != nil {
-			h, err := a.args.Bytes("evidence_hash")
+			h, err := a.args.Bytes(vocab.ArgEvidenceHash)
 			if err != nil {
 				return bad("submit_evidence: %v", err)
 			}
 			m.Evidence = hex.EncodeToString(h)
 		}
 	case vocab.EventMilestoneApproved:
-		m.Status, m.DecidedBy = MilestoneApproved, e.Attr("validator")
+		m.Status, m.DecidedBy = vocab.MilestoneApproved, e.Attr(vocab.AttrValidator)
 	case vocab.EventMilestoneRejected:
-		m.Status, m.DecidedBy = MilestoneRejected, e.Attr("validator")
+		m.Status, m.DecidedBy = vocab.MilestoneRejected, e.Attr(vocab.AttrValidator)
 	case vocab.EventMilestoneMissed:
-		m.Status = MilestoneMissed
+		m.Status = vocab.MilestoneMissed
 	}
 	m.StatusedAt, m.StatusTx = a.height, a.txID
 	c.Updated = a.height
@@ -535,22 +513,22 @@ func loadOrNewDisbursement(w *readmodel.Txn, id string) (*Disbursement, bool, er
 }
 
 func giftDisbursed(w *readmodel.Txn, a at, e ledger.Event) error {
-	g, err := loadGift(w, e.Attr("gift"))
+	g, err := loadGift(w, e.Attr(vocab.AttrGift))
 	if err != nil {
 		return err
 	}
-	amount, err := parseAmount(e, "amount")
+	amount, err := parseAmount(e, vocab.AttrAmount)
 	if err != nil {
 		return err
 	}
 	if a.args == nil {
 		return bad("gift_disbursed outside a donation call")
 	}
-	seq, err := a.args.Uint("milestone")
+	seq, err := a.args.Uint(vocab.ArgMilestone)
 	if err != nil {
 		return bad("disburse: %v", err)
 	}
-	d, exists, err := loadOrNewDisbursement(w, e.Attr("disbursement"))
+	d, exists, err := loadOrNewDisbursement(w, e.Attr(vocab.AttrDisbursement))
 	if err != nil {
 		return err
 	}
@@ -588,7 +566,7 @@ func take(g *Gift, seq, amount uint64) error {
 }
 
 func disbursed(w *readmodel.Txn, a at, e ledger.Event) error {
-	c, err := loadCampaign(w, e.Attr("campaign"))
+	c, err := loadCampaign(w, e.Attr(vocab.AttrCampaign))
 	if err != nil {
 		return err
 	}
@@ -596,23 +574,23 @@ func disbursed(w *readmodel.Txn, a at, e ledger.Event) error {
 	if err != nil {
 		return err
 	}
-	d, _, err := loadOrNewDisbursement(w, e.Attr("disbursement"))
+	d, _, err := loadOrNewDisbursement(w, e.Attr(vocab.AttrDisbursement))
 	if err != nil {
 		return err
 	}
 	if d.Campaign != "" {
 		return bad("disbursement %q committed twice", d.ID)
 	}
-	d.Campaign, d.Charity, d.Milestone, d.Payee, d.Currency = c.ID, c.Charity, m.Seq, e.Attr("payee"), e.Attr("currency")
-	d.PaymentRef, d.Claim, d.DisbursedBy, d.Height, d.Time, d.TxID = e.Attr("payment_ref"), e.Attr("claim"), a.sender, a.height, a.time, a.txID
-	if d.Amount, err = parseAmount(e, "amount"); err != nil {
+	d.Campaign, d.Charity, d.Milestone, d.Payee, d.Currency = c.ID, c.Charity, m.Seq, e.Attr(vocab.AttrPayee), e.Attr(vocab.AttrCurrency)
+	d.PaymentRef, d.Claim, d.DisbursedBy, d.Height, d.Time, d.TxID = e.Attr(vocab.AttrPaymentRef), e.Attr(vocab.AttrClaim), a.sender, a.height, a.time, a.txID
+	if d.Amount, err = parseAmount(e, vocab.AttrAmount); err != nil {
 		return err
 	}
 	if a.args != nil {
-		if d.Purpose, err = a.args.String("purpose"); err != nil {
+		if d.Purpose, err = a.args.String(vocab.ArgPurpose); err != nil {
 			return bad("disburse: %v", err)
 		}
-		h, err := a.args.Bytes("evidence_hash")
+		h, err := a.args.Bytes(vocab.ArgEvidenceHash)
 		if err != nil {
 			return bad("disburse: %v", err)
 		}
@@ -642,14 +620,14 @@ func disbursed(w *readmodel.Txn, a at, e ledger.Event) error {
 }
 
 func payeeConfirmed(w *readmodel.Txn, a at, e ledger.Event) error {
-	d, exists, err := loadOrNewDisbursement(w, e.Attr("disbursement"))
+	d, exists, err := loadOrNewDisbursement(w, e.Attr(vocab.AttrDisbursement))
 	if err != nil {
 		return err
 	}
 	if !exists || d.Campaign == "" {
 		return bad("unknown disbursement %q", d.ID)
 	}
-	d.Confirmed, d.ConfirmedBy, d.ConfirmedHeight, d.ConfirmedTime, d.ConfirmedTx = true, e.Attr("by"), a.height, a.time, a.txID
+	d.Confirmed, d.ConfirmedBy, d.ConfirmedHeight, d.ConfirmedTime, d.ConfirmedTx = true, e.Attr(vocab.AttrBy), a.height, a.time, a.txID
 	for _, s := range d.Sources {
 		g, err := loadGift(w, s.Gift)
 		if err != nil {
@@ -664,7 +642,7 @@ func payeeConfirmed(w *readmodel.Txn, a at, e ledger.Event) error {
 }
 
 func giftRefunded(w *readmodel.Txn, a at, e ledger.Event) error {
-	c, err := loadCampaign(w, e.Attr("campaign"))
+	c, err := loadCampaign(w, e.Attr(vocab.AttrCampaign))
 	if err != nil {
 		return err
 	}
@@ -672,24 +650,24 @@ func giftRefunded(w *readmodel.Txn, a at, e ledger.Event) error {
 	if err != nil {
 		return err
 	}
-	g, err := loadGift(w, e.Attr("gift"))
+	g, err := loadGift(w, e.Attr(vocab.AttrGift))
 	if err != nil {
 		return err
 	}
-	amount, err := parseAmount(e, "amount")
+	amount, err := parseAmount(e, vocab.AttrAmount)
 	if err != nil {
 		return err
 	}
 	if err := take(g, m.Seq, amount); err != nil {
 		return err
 	}
-	g.Uses = append(g.Uses, Use{Kind: UseRefund, Milestone: m.Seq, Reason: e.Attr("reason"), Amount: amount, Height: a.height, Time: a.time, TxID: a.txID})
+	g.Uses = append(g.Uses, Use{Kind: UseRefund, Milestone: m.Seq, Reason: e.Attr(vocab.AttrReason), Amount: amount, Height: a.height, Time: a.time, TxID: a.txID})
 	g.Updated = a.height
 	m.Refunded += amount
 	c.Refunded += amount
 	c.Updated = a.height
 	if err := putEntry(w, c.Charity, a, Entry{Kind: EntryRefund, Campaign: c.ID, Milestone: m.Seq, Amount: amount,
-		Currency: g.Currency, Gift: g.ID, Reason: e.Attr("reason")}); err != nil {
+		Currency: g.Currency, Gift: g.ID, Reason: e.Attr(vocab.AttrReason)}); err != nil {
 		return err
 	}
 	if err := w.PutJSON(giftKey(g.ID), g); err != nil {

@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"github.com/almoner/almoner/consortium-node/api"
+	"github.com/almoner/almoner/consortium-node/contracts/donation/vocab"
 	"github.com/almoner/almoner/consortium-node/ledger"
 	"github.com/almoner/almoner/consortium-node/tx"
 )
@@ -37,7 +38,7 @@ func (r *Reader) ProofSteps(g *Gift) ([]ProofStep, error) {
 		}
 	}
 	for _, a := range g.Allocations {
-		if m := c.Milestone(a.Milestone); m != nil && m.Status == MilestoneApproved {
+		if m := c.Milestone(a.Milestone); m != nil && m.Status == vocab.MilestoneApproved {
 			add(api.StepMilestoneApproved, m.StatusTx, m.StatusedAt)
 		}
 	}
@@ -109,10 +110,10 @@ func (r *Reader) Bundle(ctx context.Context, g *Gift, chainID string, proofs Pro
 		return ok
 	}
 	show := func(e ledger.Event) bool {
-		if e.Contract != Contract {
+		if e.Contract != vocab.Contract {
 			return false
 		}
-		donor := e.Attr("donor")
+		donor := e.Attr(vocab.AttrDonor)
 		return donor == "" || mayReadGift(donor)
 	}
 	for _, s := range steps {

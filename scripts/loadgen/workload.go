@@ -15,6 +15,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/api/client"
 	"github.com/almoner/almoner/consortium-node/contracts/claim/claimdoc"
 	"github.com/almoner/almoner/consortium-node/contracts/consortium"
+	donationvocab "github.com/almoner/almoner/consortium-node/contracts/donation/vocab"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
 	"github.com/almoner/almoner/consortium-node/contracts/identity/memberid"
 	"github.com/almoner/almoner/consortium-node/contracts/record/registration"
@@ -202,7 +203,7 @@ func (g *gen) next(workload string, i int) (call, error) {
 			return call{}, fmt.Errorf("gift %d: only %d campaigns were set up", j, len(g.campaigns))
 		}
 		d, c := g.donors[j%len(g.donors)], g.campaigns[ci]
-		return g.call(d, "donation", "give", tx.String("campaign_id", c), tx.Uint("amount", uint64(500+(i%50)*100)))
+		return g.call(d, "donation", "give", tx.String(donationvocab.ArgCampaignID, c), tx.Uint(donationvocab.ArgAmount, uint64(500+(i%50)*100)))
 	case "access":
 		p := i % len(g.patients)
 		return g.call(g.adjusters[i%len(g.adjusters)], "record", "access", tx.String("record_id", g.records[p]),
@@ -309,10 +310,10 @@ func (g *gen) campaignCalls(n int) []call {
 		id := fmt.Sprintf("ld-%s-c%d", g.run, i)
 		g.campaigns = append(g.campaigns, id)
 		ms := fmt.Sprintf("%d healthreg/validator %d Load stage", uint64(1)<<49, deadline)
-		create, _ := g.call("hope/officer", "donation", "create_campaign", tx.String("campaign_id", id),
-			tx.String("title", "Load campaign "+id), tx.String("currency", "EUR"), tx.Strings("milestones", []string{ms}),
-			tx.Strings("beneficiaries", []string{"stmarys"}))
-		open, _ := g.call("hope/officer", "donation", "open", tx.String("campaign_id", id))
+		create, _ := g.call("hope/officer", "donation", "create_campaign", tx.String(donationvocab.ArgCampaignID, id),
+			tx.String(donationvocab.ArgTitle, "Load campaign "+id), tx.String(donationvocab.ArgCurrency, "EUR"), tx.Strings(donationvocab.ArgMilestones, []string{ms}),
+			tx.Strings(donationvocab.ArgBeneficiaries, []string{"stmarys"}))
+		open, _ := g.call("hope/officer", "donation", "open", tx.String(donationvocab.ArgCampaignID, id))
 		out = append(out, create, open)
 	}
 	return out

@@ -1,8 +1,12 @@
 package testnode
 
 import (
+	"context"
 	"testing"
+	"time"
 
+	"github.com/almoner/almoner/consortium-node/api/client"
+	"github.com/almoner/almoner/consortium-node/contracts/shapes"
 	"github.com/almoner/almoner/consortium-node/genesis/devnet"
 	"github.com/almoner/almoner/consortium-node/nodetest"
 )
@@ -18,8 +22,61 @@ type (
 )
 
 // Start creates a dev consortium in a temporary folder and runs its one
-// node until the test ends (nodetest.Start).
-func Start(t testing.TB) *Node { t.Helper(); return nodetest.Start(t) }
+// node until the test ends (nodetest.Start). When the test ends, every
+// transaction committed on the node is checked against its contract's
+// declared shape (CheckShapes).
+func Start(t testing.TB) *Node {
+	t.Helper()
+	n := nodetest.Start(t)
+	t.Cleanup(func() { CheckShapes(t, n.Client) })
+	return n
+}
+
+// CheckShapes fails t when a successful transaction committed on the node
+// behind c passed an argument its method does not declare, or one of its
+// events carries an attribute its contract does not declare (package
+// shapes): what the portal's mutations and the demo data send must be
+// what the contracts read. A node that no longer answers is logged, not
+// checked.
+func CheckShapes(t testing.TB, c *client.Client) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	last, err := c.LatestBlock(ctx)
+	if err != nil {
+		t.Logf("testnode: shapes not checked: %v", err)
+		return
+	}
+	for h := uint64(1); h <= last.Header.Height; h++ {
+		b, err := c.Block(ctx, h)
+		if err != nil {
+			t.Logf("testnode: shapes not checked from block %d: %v", h, err)
+			return
+		}
+		for i, x := range b.Txs {
+			if i >= len(b.Receipts) || !b.Receipts[i].OK() {
+				continue
+			}
+			call := x.Body.Call
+			names := make([]string, len(call.Args))
+			for k, a := range call.Args {
+				names[k] = a.Name
+			}
+			if err := shapes.CheckCall(call.Contract, call.Method, names); err != nil {
+				t.Errorf("testnode: block %d, transaction %s by %s: %v", h, x.ID, x.Body.Sender, err)
+			}
+			for _, ev := range b.Receipts[i].Events {
+				keys := make([]string, len(ev.Attrs))
+				for k, a := range ev.Attrs {
+					keys[k] = a.Key
+				}
+				if err := shapes.CheckEvent(ev.Contract, ev.Type, keys); err != nil {
+					t.Errorf("testnode: block %d, transaction %s: %v", h, x.ID, err)
+				}
+			}
+		}
+	}
+}
 
 // StartCluster creates a dev consortium with n nodes (one per
 // organisation for n = 4) and runs them until the test ends

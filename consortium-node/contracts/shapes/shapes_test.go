@@ -1,0 +1,254 @@
+package shapes_test
+
+import (
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/almoner/almoner/consortium-node/contracts/shapes"
+)
+
+// root is the repository root, from this package's folder.
+const root = "../../.."
+
+// contractsUnderTest are the contracts by name: the folder of their
+// vocabulary package, of their implementation, and the folders whose
+// production code must not spell their names.
+var contractsUnderTest = []struct {
+	name, vocab, impl string
+	users             []string
+}{
+	{"donation", "consortium-node/contracts/donation/vocab", "consortium-node/contracts/donation", []string{
+		"consortium-node/contracts/donation", "consortium-node/api", "portal/donations", "graphql/donationgql"}},
+}
+
+// consts returns the Arg* and Attr* constants of a vocabulary package: name
+// to value.
+func consts(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for _, f := range parseDir(t, dir) {
+		for _, d := range f.Decls {
+			g, ok := d.(*ast.GenDecl)
+			if !ok || g.Tok != token.CONST {
+				continue
+			}
+			for _, sp := range g.Specs {
+				vs := sp.(*ast.ValueSpec)
+				for i, n := range vs.Names {
+					if !strings.HasPrefix(n.Name, "Arg") && !strings.HasPrefix(n.Name, "Attr") || i >= len(vs.Values) {
+						continue
+					}
+					if lit, ok := vs.Values[i].(*ast.BasicLit); ok && lit.Kind == token.STRING {
+						out[n.Name], _ = strconv.Unquote(lit.Value)
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
+func parseDir(t *testing.T, dir string) []*ast.File {
+	t.Helper()
+	entries, err := os.ReadDir(filepath.Join(root, dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var files []*ast.File
+	for _, e := range entries {
+		if e.IsDir() || !strings.HasSuffix(e.Name(), ".go") || strings.HasSuffix(e.Name(), "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(token.NewFileSet(), filepath.Join(root, dir, e.Name()), nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, f)
+	}
+	return files
+}
+
+// TestVocabularyDeclaresItsConstants: a vocabulary's Arg* constants are
+// exactly the arguments its Shape's methods read, its Attr* constants
+// exactly the attributes its events carry.
+func TestVocabularyDeclaresItsConstants(t *testing.T) {
+	all := shapes.All()
+	for _, c := range contractsUnderTest {
+		s, ok := all[c.name]
+		if !ok {
+			t.Errorf("%s: no Shape in shapes.All", c.name)
+			continue
+		}
+		var args, attrs []string
+		for name, v := range consts(t, c.vocab) {
+			if strings.HasPrefix(name, "Attr") {
+				attrs = append(attrs, v)
+			} else {
+				args = append(args, v)
+			}
+		}
+		slices.Sort(args)
+		slices.Sort(attrs)
+		if got := slices.Compact(args); !slices.Equal(got, s.Args()) {
+			t.Errorf("%s: Arg constants %v, Shape's methods read %v", c.name, got, s.Args())
+		}
+		if got := slices.Compact(attrs); !slices.Equal(got, s.Attrs()) {
+			t.Errorf("%s: Attr constants %v, Shape's events carry %v", c.name, got, s.Attrs())
+		}
+	}
+}
+
+// TestContractUsesItsVocabulary: a contract's implementation names every
+// argument and attribute its Shape declares through the vocabulary's
+// constants (so it reads and writes each), and no other Arg or Attr.
+func TestContractUsesItsVocabulary(t *testing.T) {
+	for _, c := range contractsUnderTest {
+		cs := consts(t, c.vocab)
+		used := map[string]bool{}
+		for _, f := range parseDir(t, c.impl) {
+			alias := importName(f, "github.com/almoner/almoner/"+c.vocab)
+			ast.Inspect(f, func(n ast.Node) bool {
+				if sel, ok := n.(*ast.SelectorExpr); ok {
+					if id, ok := sel.X.(*ast.Ident); ok && id.Name == alias {
+						if _, ok := cs[sel.Sel.Name]; ok {
+							used[sel.Sel.Name] = true
+						}
+					}
+				}
+				return true
+			})
+		}
+		for name := range cs {
+			if !used[name] {
+				t.Errorf("%s: the contract never uses %s (%q): it reads or writes no such name, or spells it itself",
+					c.name, name, cs[name])
+			}
+		}
+	}
+}
+
+func importName(f *ast.File, path string) string {
+	for _, im := range f.Imports {
+		if p, _ := strconv.Unquote(im.Path.Value); p == path {
+			if im.Name != nil {
+				return im.Name.Name
+			}
+			return filepath.Base(path)
+		}
+	}
+	return ""
+}
+
+// literalCalls are the calls whose string literal arguments are argument
+// names or event attributes: reading a call's arguments (tx.Args, the
+// contracts' ArgReader, the read model's), building them (tx.String, the
+// GraphQL modules' readers) and reading an event's attributes.
+var literalCalls = map[string]bool{
+	"String": true, "Uint": true, "Int": true, "Bytes": true, "Bool": true, "Strings": true, "Has": true,
+	"Str": true, "OptStr": true, "Hash": true, "Attr": true, "arg": true,
+}
+
+// graphqlReaders are the GraphQL modules' argument readers: (GraphQL
+// argument, transaction argument, ...).
+var graphqlReaders = map[string]bool{"Str": true, "OptStr": true, "Hash": true, "Strings": true}
+
+// TestNoSpelledNames: outside the vocabulary packages, no production code
+// spells a declared argument name or event attribute as a string literal
+// where it reads or builds a call's arguments or an event's attributes; it
+// uses the contract's vocabulary constant, so that the vocabulary is the
+// one place they are defined.
+func TestNoSpelledNames(t *testing.T) {
+	for _, c := range contractsUnderTest {
+		names := map[string]bool{}
+		for _, v := range consts(t, c.vocab) {
+			names[v] = true
+		}
+		for _, dir := range c.users {
+			for _, b := range spelled(t, filepath.Join(root, dir), names) {
+				t.Errorf("%s: spelled out; use the %s vocabulary's constant", b, c.name)
+			}
+		}
+	}
+}
+
+// spelled returns where production code under dir spells one of names
+// where it reads or builds a call's arguments or an event's attributes.
+func spelled(t *testing.T, dir string, names map[string]bool) []string {
+	t.Helper()
+	var bad []string
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if n := d.Name(); n == "node_modules" || n == "vocab" || strings.HasPrefix(n, ".") {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return nil
+		}
+		fset := token.NewFileSet()
+		f, err := parser.ParseFile(fset, path, nil, 0)
+		if err != nil {
+			return err
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			switch n := n.(type) {
+			case *ast.CallExpr:
+				var name, recv string
+				switch fn := n.Fun.(type) {
+				case *ast.SelectorExpr:
+					name = fn.Sel.Name
+					if id, ok := fn.X.(*ast.Ident); ok {
+						recv = id.Name
+					}
+				case *ast.Ident:
+					name = fn.Name
+				}
+				if !literalCalls[name] {
+					return true
+				}
+				args := n.Args
+				if graphqlReaders[name] && recv != "tx" && len(args) > 1 {
+					args = args[1:] // the first is the GraphQL argument's name
+				}
+				for _, a := range args {
+					if s, ok := stringLit(a); ok && names[s] {
+						bad = append(bad, fset.Position(a.Pos()).String()+": "+strconv.Quote(s))
+					}
+				}
+			case *ast.KeyValueExpr:
+				if k, ok := n.Key.(*ast.Ident); ok && k.Name == "Key" {
+					if s, ok := stringLit(n.Value); ok && names[s] {
+						bad = append(bad, fset.Position(n.Value.Pos()).String()+": "+strconv.Quote(s))
+					}
+				}
+			}
+			return true
+		})
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bad
+}
+
+func stringLit(e ast.Expr) (string, bool) {
+	lit, ok := e.(*ast.BasicLit)
+	if !ok || lit.Kind != token.STRING {
+		return "", false
+	}
+	s, err := strconv.Unquote(lit.Value)
+	return s, err == nil
+}
