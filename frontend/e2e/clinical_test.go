@@ -48,9 +48,10 @@ func TestClinical(t *testing.T) {
 	b.choose("bg-reason", "life-threatening")
 	b.fill("bg-note", "e2e: collapsed in the waiting room, no ID")
 	b.click(`//button[normalize-space(.)='Break the glass']`)
-	b.waitText("Confirm: read the health record (all of it) of patient-ana without the patient's consent because of “Life-threatening condition”?")
+	ana := pickedName(b, "bg-patient")
+	b.waitText("Confirm: read the health record (all of it) of " + ana + " without the patient's consent because of “Life-threatening condition”?")
 	b.button("Yes, break the glass")
-	b.waitText("Emergency access to the health record (all of it) of patient-ana is recorded")
+	b.waitText("Emergency access to the health record (all of it) of " + ana + " is recorded")
 	b.waitText("Your note has reached the privacy officer.")
 	b.waitText("Emergency summary")
 	for _, part := range []string{"Allergies", "Medications", "Problems", "Recent encounters"} {

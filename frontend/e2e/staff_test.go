@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -15,6 +16,18 @@ func recordsOf(b *browser, patient, name string) {
 	b.t.Helper()
 	b.poll(fmt.Sprintf(`[...document.querySelectorAll('h3')].some(h => h.innerText.startsWith('Records of ' + %q) && h.querySelector('[title=%q]'))`,
 		name, patient), "the records of "+patient)
+}
+
+// pickedName is the patient chosen in the picker select, as the page
+// names them: their name where the hospital knows it (a record it read
+// may be what first names them), else their member name.
+func pickedName(b *browser, selectName string) string {
+	b.t.Helper()
+	o := b.eval(fmt.Sprintf(`(s => s.options[s.selectedIndex].textContent)(document.querySelector('select[name=%q]'))`, selectName))
+	if i := strings.Index(o, " ("); i > 0 {
+		return o[:i]
+	}
+	return o
 }
 
 // TestHospitalStaff: a records clerk, choosing the patient from a picker
@@ -74,7 +87,7 @@ func TestHospitalStaff(t *testing.T) {
 	b.click(`//input[@type='checkbox'][@value='rec-ana-1']`)
 	b.choose("req-purpose", "care-coordination")
 	b.button("Request consent")
-	b.waitText("Consent requested from patient-ana for care coordination; it waits for the patient.")
+	b.waitText("Consent requested from " + pickedName(b, "patient") + " for care coordination; it waits for the patient.")
 
 	b.button("File a claim")
 	b.choose("claim-patient", "stmarys/patient-ben")
