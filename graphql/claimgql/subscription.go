@@ -31,6 +31,5 @@ func (m *mod) registerSubscription(b *schema.Builder) error {
 				return []any{c}, nil
 			})
 		},
-		Resolve: func(p graphql.ResolveParams) (any, error) { return p.Source, nil },
 	})
 }

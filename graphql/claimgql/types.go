@@ -116,13 +116,8 @@ func (m *mod) buildTypes() {
 				}
 				return out
 			}),
-			"history": field(schema.List(change), func(c claimT) any {
-				out := make([]*claims.Change, len(c.History))
-				for i := range c.History {
-					out[i] = &c.History[i]
-				}
-				return out
-			}, "Every status change, oldest first."),
+			"history": field(schema.List(change), func(c claimT) any { return schema.Refs(c.History) },
+				"Every status change, oldest first."),
 			"submittedBy":     field(nn(graphql.ID), func(c claimT) any { return c.SubmittedBy }),
 			"submittedHeight": field(nn(graphql.Int), func(c claimT) any { return int(c.Height) }),
 			"submittedAt":     field(nn(graphql.String), func(c claimT) any { return schema.RFC3339Nano(c.Time) }, "Block time."),

@@ -164,13 +164,8 @@ func (m *mod) buildTypes(b *schema.Builder) {
 			"refunded":  field(nn(Amount), func(t *donations.Total) any { return amount(t.Refunded, t.Currency) }),
 		}})
 	t.givingTotals = graphql.NewObject(graphql.ObjectConfig{Name: "GivingTotals", Fields: graphql.Fields{
-		"totals": field(schema.List(total), func(g *givingTotals) any {
-			out := make([]*donations.Total, len(g.totals))
-			for i := range g.totals {
-				out[i] = &g.totals[i]
-			}
-			return out
-		}, "Per currency, in currency order."),
+		"totals": field(schema.List(total), func(g *givingTotals) any { return schema.Refs(g.totals) },
+			"Per currency, in currency order."),
 		"truncated": field(nn(graphql.Boolean), func(g *givingTotals) any { return g.truncated },
 			"Only the first gifts were counted."),
 	}})
@@ -282,13 +277,8 @@ func (m *mod) buildTypes(b *schema.Builder) {
 		"from":      field(nn(graphql.String), func(r reportT) any { return schema.RFC3339Nano(r.From.UnixNano()) }),
 		"to":        field(nn(graphql.String), func(r reportT) any { return schema.RFC3339Nano(r.To.UnixNano()) }),
 		"campaigns": field(schema.List(row), func(r reportT) any { return r.Campaigns }),
-		"entries": field(schema.List(entry), func(r reportT) any {
-			out := make([]*donations.Entry, len(r.Entries))
-			for i := range r.Entries {
-				out[i] = &r.Entries[i]
-			}
-			return out
-		}, "Money movements in commit order, at most 5000."),
+		"entries": field(schema.List(entry), func(r reportT) any { return schema.Refs(r.Entries) },
+			"Money movements in commit order, at most 5000."),
 		"truncated":  field(nn(graphql.Boolean), func(r reportT) any { return r.Truncated }, "Entries were cut at the limit; the sums count them all."),
 		"csv":        field(nn(graphql.String), func(r reportT) any { return r.CSV() }, "The per-campaign summary as CSV (RFC 4180, header line first, amounts in the campaign's currency with its decimals, e.g. 250.00)."),
 		"entriesCsv": field(nn(graphql.String), func(r reportT) any { return r.EntriesCSV() }, "The entries as CSV."),

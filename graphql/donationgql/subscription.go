@@ -55,6 +55,5 @@ func (m *mod) registerSubscription(b *schema.Builder) error {
 				return []any{l}, nil
 			}), nil
 		},
-		Resolve: func(p graphql.ResolveParams) (any, error) { return p.Source, nil },
 	})
 }

@@ -35,6 +35,5 @@ func (m *mod) registerSubscription(b *schema.Builder) error {
 				return []any{vs[0]}, nil
 			})
 		},
-		Resolve: func(p graphql.ResolveParams) (any, error) { return p.Source, nil },
 	})
 }

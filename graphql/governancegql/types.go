@@ -87,13 +87,6 @@ func (m *mod) buildTypes() {
 				return int(v.Change.Percent)
 			}, "The new threshold: approvals from strictly more than this share of organisations."),
 		}})
-	votes := func(vs []governance.Vote) []*governance.Vote {
-		out := make([]*governance.Vote, len(vs))
-		for i := range vs {
-			out[i] = &vs[i]
-		}
-		return out
-	}
 	m.proposal = graphql.NewObject(graphql.ObjectConfig{Name: "Proposal",
 		Description: "A governance proposal: organisation admins approve or reject it, one vote per organisation; it executes when approvals reach the threshold.",
 		Fields: graphql.Fields{
@@ -103,11 +96,12 @@ func (m *mod) buildTypes() {
 			"status":        field(nn(m.status), func(v viewT) any { return v.Status }),
 			"failureReason": field(graphql.String, func(v viewT) any { return schema.OptString(v.Reason) }, "Why the approved change could not be applied (status FAILED): the ledger's reason."),
 			"change":        field(nn(change), func(v viewT) any { return v }),
-			"approvals":     field(schema.List(vote), func(v viewT) any { return votes(v.Approvals) }, "Every approval, in order (the proposer's organisation's first when an organisation admin proposed)."),
-			"rejections":    field(schema.List(vote), func(v viewT) any { return votes(v.Rejections) }),
-			"approvedBy":    field(schema.List(graphql.ID), func(v viewT) any { return v.t.Approved }, "The organisations whose approvals count (current organisations for an open proposal)."),
-			"rejectedBy":    field(schema.List(graphql.ID), func(v viewT) any { return v.t.Rejected }),
-			"missing":       field(schema.List(graphql.ID), func(v viewT) any { return v.t.Missing }, "Organisations that have not voted."),
+			"approvals": field(schema.List(vote), func(v viewT) any { return schema.Refs(v.Approvals) },
+				"Every approval, in order (the proposer's organisation's first when an organisation admin proposed)."),
+			"rejections": field(schema.List(vote), func(v viewT) any { return schema.Refs(v.Rejections) }),
+			"approvedBy": field(schema.List(graphql.ID), func(v viewT) any { return v.t.Approved }, "The organisations whose approvals count (current organisations for an open proposal)."),
+			"rejectedBy": field(schema.List(graphql.ID), func(v viewT) any { return v.t.Rejected }),
+			"missing":    field(schema.List(graphql.ID), func(v viewT) any { return v.t.Missing }, "Organisations that have not voted."),
 			"needed": field(nn(graphql.Int), func(v viewT) any { return v.t.Needed },
 				"Approvals needed: of the current organisations at the current threshold while open, as at its last vote (or closing) once decided."),
 			"organisations":    field(schema.List(graphql.ID), func(v viewT) any { return v.t.Orgs }, "The organisations counted."),

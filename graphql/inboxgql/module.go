@@ -164,7 +164,6 @@ func (Module) Register(b *schema.Builder) error {
 				return fresh, nil
 			}), nil
 		},
-		Resolve: func(p graphql.ResolveParams) (any, error) { return p.Source, nil },
 	})
 }
 

@@ -43,13 +43,8 @@ func (m *mod) consentUpdateTypes() *graphql.Object {
 		"patient": field(nn(graphql.ID), func(u *consentUpdate) any { return u.patient }),
 		"height":  field(nn(graphql.Int), func(u *consentUpdate) any { return int(u.height) }, "The block this state is at (the first message: the read model's height)."),
 		"time":    field(nn(graphql.String), func(u *consentUpdate) any { return schema.RFC3339Nano(u.time) }, "That block's time."),
-		"changes": field(schema.List(change), func(u *consentUpdate) any {
-			out := make([]*consentUpdateChange, len(u.changes))
-			for i := range u.changes {
-				out[i] = &u.changes[i]
-			}
-			return out
-		}, "What changed in this block, in transaction order, lapses last (empty in the first message)."),
+		"changes": field(schema.List(change), func(u *consentUpdate) any { return schema.Refs(u.changes) },
+			"What changed in this block, in transaction order, lapses last (empty in the first message)."),
 		"consents": field(schema.List(m.consent), func(u *consentUpdate) any { return u.consents }, "The patient's consents in every status, newest first (at most first)."),
 	}})
 }
@@ -104,7 +99,6 @@ func (m *mod) registerConsentChanges(b *schema.Builder) error {
 				return []any{u}, nil
 			}), nil
 		},
-		Resolve: func(p graphql.ResolveParams) (any, error) { return p.Source, nil },
 	})
 }
 

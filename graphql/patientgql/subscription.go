@@ -45,6 +45,5 @@ func (m *mod) registerSubscription(b *schema.Builder) error {
 				return fresh, nil
 			}), nil
 		},
-		Resolve: func(p graphql.ResolveParams) (any, error) { return p.Source, nil },
 	})
 }

@@ -37,13 +37,7 @@ func (m *mod) buildTypes() {
 		"custodian":     field(nn(graphql.ID), func(r recordT) any { return r.Custodian }, "The hospital holding it."),
 		"category":      field(nn(graphql.String), func(r recordT) any { return r.Category }),
 		"latestVersion": field(nn(graphql.Int), func(r recordT) any { return len(r.Versions) }),
-		"versions": field(schema.List(version), func(r recordT) any {
-			out := make([]*patients.Version, len(r.Versions))
-			for i := range r.Versions {
-				out[i] = &r.Versions[i]
-			}
-			return out
-		}),
+		"versions":      field(schema.List(version), func(r recordT) any { return schema.Refs(r.Versions) }),
 		"erased":        field(nn(graphql.Boolean), func(r recordT) any { return r.Erased }),
 		"erasedBy":      field(graphql.ID, func(r recordT) any { return schema.OptString(r.ErasedBy) }),
 		"createdAt":     field(nn(graphql.String), func(r recordT) any { return schema.RFC3339Nano(r.Time) }, "Block time."),
@@ -71,13 +65,7 @@ func (m *mod) buildTypes() {
 		"actorRole":  field(nn(graphql.String), func(c consentT) any { return c.ActorRole }),
 		"requester":  field(graphql.ID, func(c consentT) any { return schema.OptString(c.Requester) }),
 		"version":    field(nn(graphql.Int), func(c consentT) any { return int(c.Version) }, "Amendments so far."),
-		"history": field(schema.List(change), func(c consentT) any {
-			out := make([]*patients.ConsentChange, len(c.History))
-			for i := range c.History {
-				out[i] = &c.History[i]
-			}
-			return out
-		}),
+		"history":    field(schema.List(change), func(c consentT) any { return schema.Refs(c.History) }),
 	}})
 	review := graphql.NewObject(graphql.ObjectConfig{Name: "BreakGlassReview", Fields: graphql.Fields{
 		"reviewer": field(nn(graphql.ID), func(r *patients.Review) any { return r.Reviewer }),

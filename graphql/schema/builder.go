@@ -184,8 +184,12 @@ func (b *Builder) Mutation(name string, f *graphql.Field) error {
 }
 
 // Subscription adds a root subscription field; its Subscribe returns a
-// chan any that the resolver closes when the context ends.
+// chan any that the resolver closes when the context ends. Without a
+// Resolve, each value streamed is the field's value as it is.
 func (b *Builder) Subscription(name string, f *graphql.Field) error {
+	if f.Resolve == nil {
+		f.Resolve = func(p graphql.ResolveParams) (any, error) { return p.Source, nil }
+	}
 	return add(b.subscription, "subscription", name, f)
 }
 

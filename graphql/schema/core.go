@@ -560,7 +560,6 @@ func (core) Register(b *Builder) error {
 			sub := cfg.Blocks.Subscribe(cfg.SubscriptionBuffer)
 			return Stream(p.Context, sub, nil, func(b *readmodel.Block) ([]any, error) { return []any{b}, nil }), nil
 		},
-		Resolve: func(p graphql.ResolveParams) (any, error) { return p.Source, nil },
 	})
 }
 

@@ -33,6 +33,16 @@ func Field[T any](pkg string, t graphql.Output, get func(T) any, desc ...string)
 	return f
 }
 
+// Refs returns pointers to the elements of xs (a list field's values,
+// resolved by Field from *T).
+func Refs[T any](xs []T) []*T {
+	out := make([]*T, len(xs))
+	for i := range xs {
+		out[i] = &xs[i]
+	}
+	return out
+}
+
 // OptString is s, or nil (null) when s is empty.
 func OptString(s string) any {
 	if s == "" {
