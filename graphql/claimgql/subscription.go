@@ -19,17 +19,14 @@ func (m *mod) registerSubscription(b *schema.Builder) error {
 			ctx := p.Context
 			id := p.Args["claimId"].(string)
 			read := func() (*claims.Claim, error) { return m.readable(ctx, id) }
-			return schema.Follow(ctx, m.cfg, read, "no claim with this id", func(blk *readmodel.Block) ([]any, error) {
-				c, err := m.rd.Claim(id)
-				if err != nil {
-					m.log.ErrorContext(ctx, "claimStatus subscription", "claim", id, "height", blk.Height, "err", err)
-					return nil, err
-				}
-				if c.Updated != blk.Height {
-					return nil, nil
-				}
-				return []any{c}, nil
-			})
+			return schema.Follow(ctx, m.cfg, read, "no claim with this id", schema.Changes(ctx, m.log, "claimStatus",
+				func(blk *readmodel.Block) (any, error) {
+					c, err := m.rd.Claim(id)
+					if err != nil || c.Updated != blk.Height {
+						return nil, err
+					}
+					return c, nil
+				}, "claim", id))
 		},
 	})
 }

@@ -43,17 +43,14 @@ func (m *mod) registerSubscription(b *schema.Builder) error {
 				sub.Close()
 				return nil, m.internal(ctx, "lineage", err)
 			}
-			return schema.Stream(ctx, sub, []any{first}, func(blk *readmodel.Block) ([]any, error) {
-				l, err := m.rd.Lineage(id)
-				if err != nil {
-					m.log.ErrorContext(ctx, "giftLineage subscription", "gift", id, "height", blk.Height, "err", err)
-					return nil, err
-				}
-				if !l.Touched(blk.Height) {
-					return nil, nil
-				}
-				return []any{l}, nil
-			}), nil
+			return schema.Stream(ctx, sub, []any{first}, schema.Changes(ctx, m.log, "giftLineage",
+				func(blk *readmodel.Block) (any, error) {
+					l, err := m.rd.Lineage(id)
+					if err != nil || !l.Touched(blk.Height) {
+						return nil, err
+					}
+					return l, nil
+				}, "gift", id)), nil
 		},
 	})
 }

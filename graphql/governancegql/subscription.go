@@ -19,21 +19,18 @@ func (m *mod) registerSubscription(b *schema.Builder) error {
 			ctx := p.Context
 			id := p.Args["proposalId"].(string)
 			read := func() (*view, error) { return m.readable(ctx, id) }
-			return schema.Follow(ctx, m.cfg, read, "no proposal with this id", func(blk *readmodel.Block) ([]any, error) {
-				pr, err := m.rd.Proposal(id)
-				if err != nil {
-					m.log.ErrorContext(ctx, "proposalUpdates subscription", "proposal", id, "height", blk.Height, "err", err)
-					return nil, err
-				}
-				if pr.Updated != blk.Height {
-					return nil, nil
-				}
-				vs, err := m.views(ctx, pr)
-				if err != nil {
-					return nil, err
-				}
-				return []any{vs[0]}, nil
-			})
+			return schema.Follow(ctx, m.cfg, read, "no proposal with this id", schema.Changes(ctx, m.log, "proposalUpdates",
+				func(blk *readmodel.Block) (any, error) {
+					pr, err := m.rd.Proposal(id)
+					if err != nil || pr.Updated != blk.Height {
+						return nil, err
+					}
+					vs, err := m.views(ctx, pr)
+					if err != nil {
+						return nil, err
+					}
+					return vs[0], nil
+				}, "proposal", id))
 		},
 	})
 }

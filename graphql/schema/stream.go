@@ -2,6 +2,8 @@ package schema
 
 import (
 	"context"
+	"log/slog"
+	"slices"
 
 	"github.com/almoner/almoner/portal/readmodel"
 )
@@ -66,4 +68,23 @@ func Follow[T any](ctx context.Context, cfg *Config, read func() (*T, error), no
 		return nil, err
 	}
 	return Stream(ctx, sub, []any{first}, next), nil
+}
+
+// Changes is the next of a Stream or Follow that sends one object again
+// after every block that changed it: reread reads it as the block left it,
+// nil when the block did not change it. A failure is logged as name's
+// (with attrs and the block's height) and ends the stream.
+func Changes(ctx context.Context, log *slog.Logger, name string, reread func(b *readmodel.Block) (any, error),
+	attrs ...any) func(b *readmodel.Block) ([]any, error) {
+	return func(b *readmodel.Block) ([]any, error) {
+		v, err := reread(b)
+		if err != nil {
+			log.ErrorContext(ctx, name+" subscription", append(slices.Clip(attrs), "height", b.Height, "err", err)...)
+			return nil, err
+		}
+		if v == nil {
+			return nil, nil
+		}
+		return []any{v}, nil
+	}
 }
