@@ -51,14 +51,7 @@ func BenchmarkAdd(b *testing.B) {
 	}
 	raws := make([][]byte, batch)
 	for i := range raws {
-		s, err := tx.Sign(tx.Body{ChainID: chainID, Sender: fmt.Sprintf("org/m%03d", i%senders), Nonce: uint64(i), Expiry: 10,
-			Call: tx.Call{Contract: "identity", Method: "noop", Args: tx.Args{tx.Uint("n", uint64(i))}}}, keys[i%senders])
-		if err != nil {
-			b.Fatal(err)
-		}
-		if raws[i], err = s.Encode(); err != nil {
-			b.Fatal(err)
-		}
+		raws[i] = signAs(b, fmt.Sprintf("org/m%03d", i%senders), keys[i%senders], uint64(i))
 	}
 	authenticate := func(s *tx.Signed) error {
 		r := &dbReader{db: db}

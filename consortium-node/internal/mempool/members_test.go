@@ -96,16 +96,7 @@ func allowAll(*tx.Signed) error { return nil }
 // signAs signs a fresh transaction as sender with key.
 func signAs(t testing.TB, sender string, key *sign.PrivateKey, nonce uint64) []byte {
 	t.Helper()
-	s, err := tx.Sign(tx.Body{ChainID: chainID, Sender: sender, Nonce: nonce, Expiry: 10,
-		Call: tx.Call{Contract: "identity", Method: "noop", Args: tx.Args{tx.Uint("n", nonce)}}}, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw, err := s.Encode()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return raw
+	return signTx(t, sender, key, nonce, nil)
 }
 
 // TestAddRefusesNonMembers: admission admits a transaction only when its
@@ -217,15 +208,7 @@ func TestAddMembershipAfterSignature(t *testing.T) {
 		}
 	})
 	for _, sender := range []string{"org/alice", "org/nobody"} {
-		s, err := tx.Decode(signAs(t, sender, testKey, 1))
-		if err != nil {
-			t.Fatal(err)
-		}
-		s.Signature.Sig[0] ^= 1
-		raw, err := s.Encode()
-		if err != nil {
-			t.Fatal(err)
-		}
+		raw := flipSig(t, signAs(t, sender, testKey, 1), 0, 1)
 		if r := add(t, p, raw)[0]; !errors.Is(r.Err, tx.ErrSignature) || r.Reason != mempool.ReasonBadSignature {
 			t.Errorf("%s, bad signature: Add = %v (%q), want a bad signature", sender, r.Err, r.Reason)
 		}

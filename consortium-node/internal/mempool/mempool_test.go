@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -87,16 +88,22 @@ var testKey = func() *sign.PrivateKey {
 	return k
 }()
 
-// mkTx signs a transaction with nonce, expiring 10 blocks after height 1
-// unless mod changes the body.
+// mkTx signs a transaction of org/alice with testKey (signTx).
 func mkTx(t testing.TB, nonce uint64, mod func(*tx.Body)) []byte {
 	t.Helper()
-	b := tx.Body{ChainID: chainID, Sender: "org/alice", Nonce: nonce, Expiry: 10,
+	return signTx(t, "org/alice", testKey, nonce, mod)
+}
+
+// signTx signs a transaction of sender with key: an identity.noop with
+// nonce, expiring 10 blocks after height 1, unless mod changes the body.
+func signTx(t testing.TB, sender string, key *sign.PrivateKey, nonce uint64, mod func(*tx.Body)) []byte {
+	t.Helper()
+	b := tx.Body{ChainID: chainID, Sender: sender, Nonce: nonce, Expiry: 10,
 		Call: tx.Call{Contract: "identity", Method: "noop", Args: tx.Args{tx.Uint("n", nonce)}}}
 	if mod != nil {
 		mod(&b)
 	}
-	s, err := tx.Sign(b, testKey)
+	s, err := tx.Sign(b, key)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,16 +116,22 @@ func mkTx(t testing.TB, nonce uint64, mod func(*tx.Body)) []byte {
 
 func badSig(t testing.TB, nonce uint64) []byte {
 	t.Helper()
-	s, err := tx.Decode(mkTx(t, nonce, nil))
+	return flipSig(t, mkTx(t, nonce, nil), 3, 0x10)
+}
+
+// flipSig returns raw with the bits mask of its signature's byte i flipped.
+func flipSig(t testing.TB, raw []byte, i int, mask byte) []byte {
+	t.Helper()
+	s, err := tx.Decode(raw)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.Signature.Sig[3] ^= 0x10
-	raw, err := s.Encode()
+	s.Signature.Sig[i] ^= mask
+	out, err := s.Encode()
 	if err != nil {
 		t.Fatal(err)
 	}
-	return raw
+	return out
 }
 
 func ids(raws ...[]byte) []tx.ID {
@@ -135,18 +148,6 @@ func entryIDs(es []*mempool.Entry) []tx.ID {
 		out[i] = e.ID
 	}
 	return out
-}
-
-func equalIDs(a, b []tx.ID) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func add(t *testing.T, p *mempool.Pool, raws ...[]byte) []mempool.Result {
@@ -359,7 +360,7 @@ func TestAddParallelInOrder(t *testing.T) {
 		}
 	}
 	got := p.Take(n, 1<<30)
-	if !equalIDs(entryIDs(got), admitted) {
+	if !slices.Equal(entryIDs(got), admitted) {
 		t.Errorf("queue order differs from input order")
 	}
 	for _, e := range got {
@@ -506,14 +507,14 @@ func TestTake(t *testing.T) {
 	if got := p.Take(10, size-1); len(got) != 0 {
 		t.Fatalf("Take with maxBytes below one tx = %d entries", len(got))
 	}
-	if got := p.Take(2, 1<<20); !equalIDs(entryIDs(got), ids(raws[0], raws[1])) {
+	if got := p.Take(2, 1<<20); !slices.Equal(entryIDs(got), ids(raws[0], raws[1])) {
 		t.Fatalf("Take(2) = wrong entries or order")
 	}
 	// maxBytes exactly two txs, then just under three.
-	if got := p.Take(10, 2*size); !equalIDs(entryIDs(got), ids(raws[2], raws[3])) {
+	if got := p.Take(10, 2*size); !slices.Equal(entryIDs(got), ids(raws[2], raws[3])) {
 		t.Fatalf("Take(maxBytes=2 txs) = %d entries", len(got))
 	}
-	if got := p.Take(10, 2*size-1); !equalIDs(entryIDs(got), ids(raws[4])) {
+	if got := p.Take(10, 2*size-1); !slices.Equal(entryIDs(got), ids(raws[4])) {
 		t.Fatalf("Take(maxBytes just under 2 txs) = %d entries", len(got))
 	}
 	if p.Len() != 1 || p.Pending() != 6 {
@@ -528,7 +529,7 @@ func TestTake(t *testing.T) {
 	if r := add(t, p, raws[0]); !errors.Is(r[0].Err, mempool.ErrDuplicate) {
 		t.Errorf("re-adding a taken tx: %v, want ErrDuplicate", r[0].Err)
 	}
-	if got := p.Take(10, 1<<20); !equalIDs(entryIDs(got), ids(raws[5])) {
+	if got := p.Take(10, 1<<20); !slices.Equal(entryIDs(got), ids(raws[5])) {
 		t.Fatalf("last Take wrong")
 	}
 	if got := p.Take(10, 1<<20); len(got) != 0 {
@@ -554,7 +555,7 @@ func TestRequeue(t *testing.T) {
 	}
 	p.Requeue(append(first, second...))
 	got := p.Take(10, 1<<20)
-	if !equalIDs(entryIDs(got), ids(raws[0], raws[1], raws[3], raws[4])) {
+	if !slices.Equal(entryIDs(got), ids(raws[0], raws[1], raws[3], raws[4])) {
 		t.Fatalf("after Requeue: wrong order or entries (%d entries)", len(got))
 	}
 	// Requeue onto an empty queue wakes a waiter.
@@ -588,7 +589,7 @@ func TestDone(t *testing.T) {
 	if _, ok := p.Lookup(tx.HashID(b)); ok {
 		t.Error("done tx still known")
 	}
-	if got := p.Take(10, 1<<20); !equalIDs(entryIDs(got), ids(a, c)) {
+	if got := p.Take(10, 1<<20); !slices.Equal(entryIDs(got), ids(a, c)) {
 		t.Fatal("done tx still queued, or order changed")
 	}
 	p.Done(ids(a, mkTx(t, 42, nil))) // taken and unknown ids

@@ -71,6 +71,18 @@ func (pc *peerCalls[R]) call(ctx context.Context, n *Node, peer transport.Peer, 
 	}
 }
 
+// sendMsg sends v, CBOR-encoded, to peer as a message of kind, without
+// waiting for it to leave (a full send queue drops it, as the transport
+// does). A value that does not encode is logged as what, and not sent.
+func (n *Node) sendMsg(peer uint64, kind byte, what string, v any) {
+	payload, err := codec.Marshal(v)
+	if err != nil {
+		n.log.Error("encoding a peer message", "what", what, "err", err)
+		return
+	}
+	n.tr.Send(peer, kind, payload)
+}
+
 // fail ends every wait on peer at once: the transport could not connect
 // to it, or lost the connection, so the request is lost (a dead custodian
 // answers in the time it takes to refuse a connection, not the timeout).

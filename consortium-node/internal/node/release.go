@@ -230,12 +230,7 @@ func (n *Node) handleRelay(from transport.Peer, kind byte, payload []byte) {
 }
 
 func (n *Node) sendReply(to transport.Peer, rep relayReply) {
-	payload, err := codec.Marshal(rep)
-	if err != nil {
-		n.log.Error("encoding a relay reply", "err", err)
-		return
-	}
-	n.tr.Send(to.RaftID, kindRelayReply, payload)
+	n.sendMsg(to.RaftID, kindRelayReply, "a relay reply", rep)
 }
 
 // serveRelay answers a relayed request as the custodian.

@@ -380,12 +380,7 @@ func (n *Node) handleReplica(from transport.Peer, kind byte, payload []byte) {
 }
 
 func (n *Node) sendReplicaReply(to transport.Peer, rep replicaReply) {
-	payload, err := codec.Marshal(rep)
-	if err != nil {
-		n.log.Error("encoding a record copy reply", "err", err)
-		return
-	}
-	n.tr.Send(to.RaftID, kindReplicaReply, payload)
+	n.sendMsg(to.RaftID, kindReplicaReply, "a record copy reply", rep)
 }
 
 // serveReplica answers a peer's push or pull. Only a current node of this

@@ -92,12 +92,7 @@ func (n *Node) serveBlocks(to uint64, r blockRequest) {
 	if len(out) == 0 {
 		return
 	}
-	payload, err := codec.Marshal(out)
-	if err != nil {
-		n.log.Error("encoding blocks", "err", err)
-		return
-	}
-	n.tr.Send(to, kindBlocks, payload)
+	n.sendMsg(to, kindBlocks, "blocks", out)
 }
 
 // catchUp brings the store to the head named by a raft snapshot by

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 	"testing"
 
 	"github.com/syndtr/goleveldb/leveldb"
@@ -307,7 +308,7 @@ func TestCommitRejects(t *testing.T) {
 				t.Fatalf("Commit error = %v, want %v", err, tc.wantErr)
 			}
 			checkHead(t, s, headOf(b1))
-			if after := snapshot(t, db); !equalSnapshots(before, after) {
+			if after := snapshot(t, db); !slices.Equal(before, after) {
 				t.Fatalf("rejected commit changed the database:\nbefore %q\nafter  %q", before, after)
 			}
 			checkState(t, s, "a", []byte("1"), true)
@@ -342,18 +343,6 @@ func snapshot(t *testing.T, db *leveldb.DB) [][2]string {
 		t.Fatal(err)
 	}
 	return out
-}
-
-func equalSnapshots(a, b [][2]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func TestReopen(t *testing.T) {
