@@ -45,6 +45,20 @@ func (k *KeyFile) EncryptionKey() (identity.EncryptionKey, error) {
 	return identity.EncryptionKey{Alg: identity.EncAlgXWing, Key: pk}, nil
 }
 
+// Public returns the public signing and encryption keys, as the ledger
+// records them for the member or node.
+func (k *KeyFile) Public() (sign.PublicKey, identity.EncryptionKey, error) {
+	sk, err := k.SignKey()
+	if err != nil {
+		return sign.PublicKey{}, identity.EncryptionKey{}, err
+	}
+	ek, err := k.EncryptionKey()
+	if err != nil {
+		return sign.PublicKey{}, identity.EncryptionKey{}, err
+	}
+	return sk.Public(), ek, nil
+}
+
 // ReaderKey returns the private X-Wing key that unwraps the data keys
 // custodians wrap for this member or node. The caller destroys it after use.
 func (k *KeyFile) ReaderKey() (*envelope.ReaderKey, error) {

@@ -42,3 +42,34 @@ func TestKeyFileReaderKey(t *testing.T) {
 		t.Errorf("short seed: %v, want %v", err, envelope.ErrBadKey)
 	}
 }
+
+// TestKeyFilePublic: the public keys are those of the file's seeds; a bad
+// seed of either is an error.
+func TestKeyFilePublic(t *testing.T) {
+	kf, err := NewKeyFile("acme/adjuster", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sk, ek, err := kf.Public()
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, _ := kf.SignKey()
+	enc, _ := kf.EncryptionKey()
+	if !bytes.Equal(sk.Key, key.Public().Key) || sk.Alg != key.Public().Alg {
+		t.Errorf("sign key %v, want %v", sk, key.Public())
+	}
+	if !bytes.Equal(ek.Key, enc.Key) || ek.Alg != enc.Alg {
+		t.Errorf("enc key %v, want %v", ek, enc)
+	}
+	for name, mod := range map[string]func(*KeyFile){
+		"sign seed": func(k *KeyFile) { k.SignSeed = "zz" },
+		"enc seed":  func(k *KeyFile) { k.EncSeed = "00" },
+	} {
+		bad := *kf
+		mod(&bad)
+		if _, _, err := bad.Public(); err == nil {
+			t.Errorf("bad %s: no error", name)
+		}
+	}
+}

@@ -210,16 +210,12 @@ func (s *seeder) addMember(ctx context.Context, admin, id, role string) error {
 	if err != nil {
 		return err
 	}
-	sk, err := kf.SignKey()
-	if err != nil {
-		return err
-	}
-	ek, err := kf.EncryptionKey()
+	sk, ek, err := kf.Public()
 	if err != nil {
 		return err
 	}
 	if _, err := s.submit(ctx, call{admin, "identity", "add_member", []tx.Arg{tx.String("id", id), tx.Strings("roles", []string{role}),
-		tx.String("sign_key", sk.Public().String()), tx.String("enc_key", ek.String())}}); err != nil {
+		tx.String("sign_key", sk.String()), tx.String("enc_key", ek.String())}}); err != nil {
 		return err
 	}
 	if err := kf.Save(genesis.KeyPath(s.cfg.Home, id)); err != nil {

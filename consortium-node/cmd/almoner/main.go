@@ -341,15 +341,11 @@ func cmdKeygen(fs *flag.FlagSet, args []string, out io.Writer) error {
 }
 
 func printPublic(out io.Writer, kf *genesis.KeyFile) error {
-	sk, err := kf.SignKey()
+	sk, ek, err := kf.Public()
 	if err != nil {
 		return err
 	}
-	ek, err := kf.EncryptionKey()
-	if err != nil {
-		return err
-	}
-	return printJSON(out, map[string]string{"id": kf.ID, "sign_key": sk.Public().String(), "enc_key": ek.String()})
+	return printJSON(out, map[string]string{"id": kf.ID, "sign_key": sk.String(), "enc_key": ek.String()})
 }
 
 // parseArg parses name=value or name:type=value.
@@ -440,12 +436,11 @@ func cmdTx(fs *flag.FlagSet, c *common, args []string, out io.Writer) error {
 			return fmt.Errorf("saving the new member's keys: %w", err)
 		}
 		newKeyPath = path
-		sk, _ := kf.SignKey()
-		ek, err := kf.EncryptionKey()
+		sk, ek, err := kf.Public()
 		if err != nil {
 			return err
 		}
-		call.Args = append(call.Args, tx.String("sign_key", sk.Public().String()), tx.String("enc_key", ek.String()))
+		call.Args = append(call.Args, tx.String("sign_key", sk.String()), tx.String("enc_key", ek.String()))
 		fmt.Fprintf(os.Stderr, "saved keys of %s in %s\n", newID, path)
 	}
 	var kf *genesis.KeyFile

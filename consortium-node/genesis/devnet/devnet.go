@@ -137,18 +137,14 @@ func Create(dir string, o Options) (*genesis.File, error) {
 		if err != nil {
 			return nil, err
 		}
-		sk, err := kf.SignKey()
-		if err != nil {
-			return nil, err
-		}
-		ek, err := kf.EncryptionKey()
+		sk, ek, err := kf.Public()
 		if err != nil {
 			return nil, err
 		}
 		if err := kf.Save(genesis.KeyPath(dir, m.ID)); err != nil {
 			return nil, err
 		}
-		f.Members = append(f.Members, identity.Member{ID: m.ID, Org: memberid.OrgOf(m.ID), Roles: m.Roles, SignKey: sk.Public(), EncKey: ek})
+		f.Members = append(f.Members, identity.Member{ID: m.ID, Org: memberid.OrgOf(m.ID), Roles: m.Roles, SignKey: sk, EncKey: ek})
 	}
 	for i := 0; i < o.Nodes; i++ {
 		org := orgs[i%len(orgs)].ID
@@ -160,13 +156,12 @@ func Create(dir string, o Options) (*genesis.File, error) {
 		if err := kf.Save(genesis.KeyPath(dir, id)); err != nil {
 			return nil, err
 		}
-		sk, _ := kf.SignKey()
-		ek, err := kf.EncryptionKey()
+		sk, ek, err := kf.Public()
 		if err != nil {
 			return nil, err
 		}
 		f.Nodes = append(f.Nodes, genesis.Node{
-			ID: id, Org: org, RaftID: uint64(i + 1), SignKey: sk.Public(), EncKey: ek,
+			ID: id, Org: org, RaftID: uint64(i + 1), SignKey: sk, EncKey: ek,
 			APIAddr:  fmt.Sprintf("127.0.0.1:%d", o.BasePort+i),
 			RaftAddr: fmt.Sprintf("127.0.0.1:%d", o.BasePort+100+i),
 		})

@@ -17,16 +17,12 @@ func Pin(tb testing.TB, g *genesis.File) map[string]*genesis.KeyFile {
 	pin := func(id string) (sign.PublicKey, identity.EncryptionKey) {
 		s, e := sha256.Sum256([]byte("almoner-fuzz/sign/"+id)), sha256.Sum256([]byte("almoner-fuzz/enc/"+id))
 		kf := &genesis.KeyFile{ID: id, SignSeed: hex.EncodeToString(s[:]), EncSeed: hex.EncodeToString(e[:])}
-		sk, err := kf.SignKey()
-		if err != nil {
-			tb.Fatal(err)
-		}
-		ek, err := kf.EncryptionKey()
+		sk, ek, err := kf.Public()
 		if err != nil {
 			tb.Fatal(err)
 		}
 		kfs[id] = kf
-		return sk.Public(), ek
+		return sk, ek
 	}
 	for i, m := range g.Members {
 		g.Members[i].SignKey, g.Members[i].EncKey = pin(m.ID)
