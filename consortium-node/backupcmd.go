@@ -75,7 +75,7 @@ func cmdBackup(args []string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	start := time.Now()
-	h, size, err := backup.WriteFile(*out, func(f *os.File) (*api.BackupHeader, error) { return c.Backup(ctx, f) })
+	h, size, err := api.WriteBackupFile(*out, func(f *os.File) (*api.BackupHeader, error) { return c.Backup(ctx, f) })
 	if err != nil {
 		return err
 	}

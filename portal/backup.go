@@ -7,11 +7,11 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
 
+	"github.com/almoner/almoner/consortium-node/api"
 	"github.com/almoner/almoner/portal/app"
 )
 
@@ -41,36 +41,16 @@ func cmdBackup(args []string) error {
 		fs.Usage()
 		return errors.New("--out is required")
 	}
-	if _, err := os.Lstat(*out); err == nil {
-		return fmt.Errorf("%s exists; choose another file", *out)
-	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	start := time.Now()
-	f, err := os.CreateTemp(filepath.Dir(*out), "."+filepath.Base(*out)+".part-*")
+	h, size, err := api.WriteBackupFile(*out, func(f *os.File) (*api.BackupHeader, error) {
+		return app.RequestBackup(ctx, *home, f)
+	})
 	if err != nil {
 		return err
 	}
-	tmp := f.Name()
-	defer os.Remove(tmp) // after the rename, nothing is there
-	h, err := app.RequestBackup(ctx, *home, f)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return err
-	}
-	st, err := os.Stat(tmp)
-	if err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, *out); err != nil {
-		return err
-	}
-	fmt.Printf("wrote %s: %s, %d bytes in %v (checksum verified)\n", *out, h, st.Size(), time.Since(start).Round(time.Millisecond))
+	fmt.Printf("wrote %s: %s, %d bytes in %v (checksum verified)\n", *out, h, size, time.Since(start).Round(time.Millisecond))
 	return nil
 }
 

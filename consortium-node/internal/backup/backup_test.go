@@ -404,7 +404,7 @@ func backupRestore(t *testing.T, snapEvery uint64) {
 	archive := filepath.Join(t.TempDir(), "stmarys-node1.almbk")
 	before := committed.Load()
 	bstart := time.Now()
-	h, size, err := backup.WriteFile(archive, func(f *os.File) (*api.BackupHeader, error) {
+	h, size, err := api.WriteBackupFile(archive, func(f *os.File) (*api.BackupHeader, error) {
 		return c.client(c.nodes[old], "stmarys/admin").Backup(ctx, f)
 	})
 	if err != nil {

@@ -403,3 +403,11 @@ func oldEncKey(db *leveldb.DB, h *api.BackupHeader) []byte {
 	}
 	return nil
 }
+
+// syncDir makes a rename or link in dir durable (best effort).
+func syncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
+		_ = d.Sync()
+		d.Close()
+	}
+}

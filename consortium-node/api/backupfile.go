@@ -1,18 +1,18 @@
-package backup
+package api
 
 import (
 	"fmt"
 	"os"
 	"path/filepath"
-
-	"github.com/almoner/almoner/consortium-node/api"
 )
 
-// WriteFile writes an archive to path through a temporary file beside it
-// that write fills (client.Client.Backup); the file is synced and renamed
-// to path only when write returns without error, having verified the
-// archive. An existing path is refused, not overwritten.
-func WriteFile(path string, write func(f *os.File) (*api.BackupHeader, error)) (*api.BackupHeader, int64, error) {
+// WriteBackupFile writes an archive to path (consortium-node backup,
+// portal backup) through a temporary file beside it that write fills
+// (client.Client.Backup, the portal's backup request), verifying the
+// archive as it goes; the file is synced and renamed to path only when
+// write returns without error, and removed otherwise. An existing path is
+// refused, not overwritten. It returns the archive's header and size.
+func WriteBackupFile(path string, write func(f *os.File) (*BackupHeader, error)) (*BackupHeader, int64, error) {
 	if _, err := os.Lstat(path); err == nil {
 		return nil, 0, fmt.Errorf("backup: %s exists; choose another file", path)
 	}
@@ -46,14 +46,9 @@ func WriteFile(path string, write func(f *os.File) (*api.BackupHeader, error)) (
 		return nil, 0, fmt.Errorf("backup: %w", err)
 	}
 	ok = true
-	syncDir(filepath.Dir(path))
-	return h, st.Size(), nil
-}
-
-// syncDir makes a rename or link in dir durable (best effort).
-func syncDir(dir string) {
-	if d, err := os.Open(dir); err == nil {
+	if d, err := os.Open(filepath.Dir(path)); err == nil { // the new name survives a crash (best effort)
 		_ = d.Sync()
 		d.Close()
 	}
+	return h, st.Size(), nil
 }
