@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 	"time"
 
@@ -67,10 +66,6 @@ func cmdRestore(args []string) error {
 		fs.Usage()
 		return errors.New("--home and --from are required")
 	}
-	var nodes []string
-	if *node != "" {
-		nodes = strings.Split(*node, ",")
-	}
 	f, err := os.Open(*from)
 	if err != nil {
 		return err
@@ -78,7 +73,7 @@ func cmdRestore(args []string) error {
 	defer f.Close()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	rep, err := app.Restore(ctx, app.RestoreConfig{From: f, Home: *home, ChainID: app.NodeChain(nodes)})
+	rep, err := app.Restore(ctx, app.RestoreConfig{From: f, Home: *home, ChainID: app.NodeChain(list(*node))})
 	if err != nil {
 		return err
 	}

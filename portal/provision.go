@@ -39,6 +39,18 @@ func passphrase(file string) ([]byte, error) {
 	return nil, nil
 }
 
+// list splits a comma-separated flag value (--node, --import), dropping
+// blanks around items and empty items; nil for none.
+func list(s string) []string {
+	var out []string
+	for _, item := range strings.Split(s, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
+		}
+	}
+	return out
+}
+
 const initUsage = `usage: portal init --home DIR --org ORG --node ADDR[,ADDR...] --import KEYFILE[,KEYFILE...] [--admin MEMBER]
                    [--genesis FILE] [--password-file FILE] [--passphrase-file FILE]
 
@@ -80,20 +92,8 @@ func cmdInit(args []string) error {
 		}
 		pw = strings.TrimSpace(string(b))
 	}
-	var files []string
-	for _, f := range strings.Split(*imports, ",") {
-		if f = strings.TrimSpace(f); f != "" {
-			files = append(files, f)
-		}
-	}
-	var nodes []string
-	for _, n := range strings.Split(*node, ",") {
-		if n = strings.TrimSpace(n); n != "" {
-			nodes = append(nodes, n)
-		}
-	}
-	res, err := app.Init(context.Background(), app.InitConfig{Home: *home, Org: *org, Nodes: nodes, Passphrase: pp, KeyFiles: files,
-		Admin: *admin, Password: pw, Genesis: *gen})
+	res, err := app.Init(context.Background(), app.InitConfig{Home: *home, Org: *org, Nodes: list(*node), Passphrase: pp,
+		KeyFiles: list(*imports), Admin: *admin, Password: pw, Genesis: *gen})
 	if err != nil {
 		return err
 	}
