@@ -119,14 +119,13 @@ type Claim struct {
 	Seq           string         `json:"seq"`     // index suffix
 }
 
-func claimKey(id string) string               { return "c/" + id }
-func documentKey(record string) string        { return "d/" + record }
-func readByAccessKey(access string) string    { return "ra/" + access }
-func insurerPrefix(org string) string         { return "i/" + org + "/" }
-func statusPrefix(org, status string) string  { return "is/" + org + "/" + status + "/" }
-func providerPrefix(org string) string        { return "p/" + org + "/" }
-func patientPrefix(member string) string      { return "pt/" + member + "/" }
-func seqOf(height uint64, txIndex int) string { return fmt.Sprintf("%016x.%06x", height, txIndex) }
+func claimKey(id string) string              { return "c/" + id }
+func documentKey(record string) string       { return "d/" + record }
+func readByAccessKey(access string) string   { return "ra/" + access }
+func insurerPrefix(org string) string        { return "i/" + org + "/" }
+func statusPrefix(org, status string) string { return "is/" + org + "/" + status + "/" }
+func providerPrefix(org string) string       { return "p/" + org + "/" }
+func patientPrefix(member string) string     { return "pt/" + member + "/" }
 func bad(format string, v ...any) error {
 	return fmt.Errorf("%w: %s", ErrEvent, fmt.Sprintf(format, v...))
 }
@@ -207,15 +206,7 @@ func applyRecordEvent(w *readmodel.Txn, e ledger.Event) error {
 }
 
 func load(w *readmodel.Txn, id string) (*Claim, error) {
-	var c Claim
-	ok, err := w.GetJSON(claimKey(id), &c)
-	if err != nil {
-		return nil, err
-	}
-	if !ok {
-		return nil, bad("unknown claim %q", id)
-	}
-	return &c, nil
+	return readmodel.MustLoadJSON[Claim](w, claimKey(id), ErrEvent, fmt.Sprintf("claim %q", id))
 }
 
 func applyEvent(w *readmodel.Txn, a at, e ledger.Event) error {
@@ -285,7 +276,7 @@ func submitted(w *readmodel.Txn, a at, e ledger.Event) error {
 	}
 	c := &Claim{ID: e.Attr("claim"), Provider: e.Attr("provider"), Patient: e.Attr("patient"), Insurer: e.Attr("insurer"),
 		Currency: e.Attr("currency"), Document: e.Attr("document"), LinkedRecords: []string{}, Adjudication: []Adjudication{}, Appeals: []Appeal{}, History: []Change{},
-		SubmittedBy: e.Attr("by"), Height: a.height, Time: a.time, TxID: a.txID, Seq: seqOf(a.height, a.tx)}
+		SubmittedBy: e.Attr("by"), Height: a.height, Time: a.time, TxID: a.txID, Seq: readmodel.Seq(a.height, a.tx)}
 	if _, ok, err := w.Get(claimKey(c.ID)); err != nil {
 		return err
 	} else if ok {

@@ -284,26 +284,12 @@ func parseAmount(e ledger.Event, key string) (uint64, error) {
 	return n, nil
 }
 
-// loadJSON reads a record the module wrote; a missing one means the
-// chain's events are out of order, which the read model reports.
-func loadJSON[T any](w *readmodel.Txn, key, what, id string) (*T, error) {
-	var v T
-	ok, err := w.GetJSON(key, &v)
-	if err != nil {
-		return nil, err
-	}
-	if !ok {
-		return nil, bad("unknown %s %q", what, id)
-	}
-	return &v, nil
-}
-
 func loadCampaign(w *readmodel.Txn, id string) (*Campaign, error) {
-	return loadJSON[Campaign](w, campaignKey(id), "campaign", id)
+	return readmodel.MustLoadJSON[Campaign](w, campaignKey(id), ErrEvent, fmt.Sprintf("campaign %q", id))
 }
 
 func loadGift(w *readmodel.Txn, id string) (*Gift, error) {
-	return loadJSON[Gift](w, giftKey(id), "gift", id)
+	return readmodel.MustLoadJSON[Gift](w, giftKey(id), ErrEvent, fmt.Sprintf("gift %q", id))
 }
 
 func loadMilestone(c *Campaign, e ledger.Event) (*Milestone, error) {
@@ -454,7 +440,7 @@ func giftReceived(w *readmodel.Txn, a at, e ledger.Event) error {
 		return err
 	}
 	w.Put(campaignGiftsPrefix(c.ID)+hex16(seq), []byte(g.ID))
-	w.Put(donorGiftsPrefix(g.Donor)+fmt.Sprintf("%016x.%06x", a.height, a.tx), []byte(g.ID))
+	w.Put(donorGiftsPrefix(g.Donor)+readmodel.Seq(a.height, a.tx), []byte(g.ID))
 	if err := putEntry(w, c.Charity, a, Entry{Kind: EntryIncome, Campaign: c.ID, Amount: g.Amount, Currency: g.Currency, Gift: g.ID}); err != nil {
 		return err
 	}
@@ -501,15 +487,11 @@ func milestoneStatus(w *readmodel.Txn, a at, e ledger.Event) error {
 // loadOrNewDisbursement returns the disbursement being built in this
 // transaction: its gift_disbursed events come before its disbursed event.
 func loadOrNewDisbursement(w *readmodel.Txn, id string) (*Disbursement, bool, error) {
-	var d Disbursement
-	ok, err := w.GetJSON(disbKey(id), &d)
-	if err != nil {
-		return nil, false, err
+	d, ok, err := readmodel.LoadJSON[Disbursement](w, disbKey(id))
+	if err != nil || ok {
+		return d, ok, err
 	}
-	if !ok {
-		return &Disbursement{ID: id, Sources: []Source{}}, false, nil
-	}
-	return &d, true, nil
+	return &Disbursement{ID: id, Sources: []Source{}}, false, nil
 }
 
 func giftDisbursed(w *readmodel.Txn, a at, e ledger.Event) error {

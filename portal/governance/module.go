@@ -173,11 +173,10 @@ const (
 	openKey      = "open"
 )
 
-func proposalKey(id string) string            { return "p/" + id }
-func allKey(seq string) string                { return "a/" + seq }
-func statusPrefix(status string) string       { return "s/" + status + "/" }
-func seqOf(height uint64, txIndex int) string { return fmt.Sprintf("%016x.%06x", height, txIndex) }
-func orgOf(member string) string              { return memberid.OrgOf(member) }
+func proposalKey(id string) string      { return "p/" + id }
+func allKey(seq string) string          { return "a/" + seq }
+func statusPrefix(status string) string { return "s/" + status + "/" }
+func orgOf(member string) string        { return memberid.OrgOf(member) }
 
 func bad(format string, v ...any) error {
 	return fmt.Errorf("%w: %s", ErrEvent, fmt.Sprintf(format, v...))
@@ -330,15 +329,7 @@ func (st *state) apply(w *readmodel.Txn, a at, e ledger.Event) error {
 }
 
 func load(w *readmodel.Txn, id string) (*Proposal, error) {
-	var p Proposal
-	ok, err := w.GetJSON(proposalKey(id), &p)
-	if err != nil {
-		return nil, err
-	}
-	if !ok {
-		return nil, bad("unknown proposal %.80q", id)
-	}
-	return &p, nil
+	return readmodel.MustLoadJSON[Proposal](w, proposalKey(id), ErrEvent, fmt.Sprintf("proposal %.80q", id))
 }
 
 // loadOpen loads the proposal e names, which must be open and unexpired
@@ -395,7 +386,7 @@ func (st *state) created(w *readmodel.Txn, a at, e ledger.Event) error {
 		return bad("proposal %s: %v", id, err)
 	}
 	p := &Proposal{ID: id, Kind: kind, Proposer: proposer, Change: *ch, Status: StatusOpen, Approvals: []Vote{}, Rejections: []Vote{},
-		Height: a.height, Time: a.time, Expires: expires, Seq: seqOf(a.height, a.tx)}
+		Height: a.height, Time: a.time, Expires: expires, Seq: readmodel.Seq(a.height, a.tx)}
 	w.Put(allKey(p.Seq), []byte(id))
 	st.open, st.dirty = append(st.open, openRef{ID: id, Expires: expires}), true
 	return put(w, p, "", a.height)

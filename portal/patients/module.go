@@ -163,7 +163,6 @@ func accessKey(id string) string               { return "a/" + id }
 func patientAccessPrefix(p string) string      { return "pa/" + p + "/" }
 func breakGlassPrefix(custodian string) string { return "bg/" + custodian + "/" }
 func consentChangesPrefix(p string) string     { return "pch/" + p + "/" }
-func seqOf(height uint64, txIndex int) string  { return fmt.Sprintf("%016x.%06x", height, txIndex) }
 func bad(format string, v ...any) error {
 	return fmt.Errorf("%w: %s", ErrEvent, fmt.Sprintf(format, v...))
 }
@@ -219,33 +218,13 @@ func applyEvent(w *readmodel.Txn, a at, e ledger.Event) error {
 	return nil
 }
 
-func getJSON[T any](w *readmodel.Txn, key string) (*T, bool, error) {
-	var v T
-	ok, err := w.GetJSON(key, &v)
-	if err != nil || !ok {
-		return nil, ok, err
-	}
-	return &v, true, nil
-}
-
-func mustGet[T any](w *readmodel.Txn, key, what string) (*T, error) {
-	v, ok, err := getJSON[T](w, key)
-	if err != nil {
-		return nil, err
-	}
-	if !ok {
-		return nil, bad("unknown %s", what)
-	}
-	return v, nil
-}
-
 func registered(w *readmodel.Txn, a at, e ledger.Event) error {
 	id := e.Attr("record")
 	v, err := strconv.ParseUint(e.Attr("version"), 10, 64)
 	if err != nil {
 		return bad("record_registered version %q", e.Attr("version"))
 	}
-	r, ok, err := getJSON[Record](w, recordKey(id))
+	r, ok, err := readmodel.LoadJSON[Record](w, recordKey(id))
 	if err != nil {
 		return err
 	}
@@ -263,7 +242,7 @@ func registered(w *readmodel.Txn, a at, e ledger.Event) error {
 }
 
 func erased(w *readmodel.Txn, a at, e ledger.Event) error {
-	r, err := mustGet[Record](w, recordKey(e.Attr("record")), "record "+e.Attr("record"))
+	r, err := readmodel.MustLoadJSON[Record](w, recordKey(e.Attr("record")), ErrEvent, "record "+e.Attr("record"))
 	if err != nil {
 		return err
 	}
@@ -273,7 +252,7 @@ func erased(w *readmodel.Txn, a at, e ledger.Event) error {
 
 func accessed(w *readmodel.Txn, a at, e ledger.Event) error {
 	ac := &Access{ID: e.Attr("access"), Record: e.Attr("record"), Patient: e.Attr("patient"), Custodian: e.Attr("custodian"),
-		Reader: e.Attr("reader"), Purpose: e.Attr("purpose"), Height: a.height, Time: a.time, Seq: seqOf(a.height, a.tx)}
+		Reader: e.Attr("reader"), Purpose: e.Attr("purpose"), Height: a.height, Time: a.time, Seq: readmodel.Seq(a.height, a.tx)}
 	if _, ok, err := w.Get(accessKey(ac.ID)); err != nil {
 		return err
 	} else if ok || ac.ID == "" {
@@ -320,7 +299,7 @@ func accessed(w *readmodel.Txn, a at, e ledger.Event) error {
 		w.Put(breakGlassKey(ac.Custodian, false, ac.Seq), []byte(ac.ID))
 	}
 	if ac.Consent != "" {
-		if c, ok, err := getJSON[Consent](w, consentKey(ac.Consent)); err != nil {
+		if c, ok, err := readmodel.LoadJSON[Consent](w, consentKey(ac.Consent)); err != nil {
 			return err
 		} else if ok && c.Patient == ac.Patient {
 			ac.ConsentStatus, ac.ConsentVersion = c.Status, c.Version
@@ -331,7 +310,7 @@ func accessed(w *readmodel.Txn, a at, e ledger.Event) error {
 }
 
 func undelivered(w *readmodel.Txn, a at, e ledger.Event) error {
-	ac, err := mustGet[Access](w, accessKey(e.Attr("access")), "access "+e.Attr("access"))
+	ac, err := readmodel.MustLoadJSON[Access](w, accessKey(e.Attr("access")), ErrEvent, "access "+e.Attr("access"))
 	if err != nil {
 		return err
 	}
@@ -343,7 +322,7 @@ func undelivered(w *readmodel.Txn, a at, e ledger.Event) error {
 }
 
 func reviewed(w *readmodel.Txn, a at, e ledger.Event) error {
-	ac, err := mustGet[Access](w, accessKey(e.Attr("access")), "access "+e.Attr("access"))
+	ac, err := readmodel.MustLoadJSON[Access](w, accessKey(e.Attr("access")), ErrEvent, "access "+e.Attr("access"))
 	if err != nil {
 		return err
 	}
@@ -376,7 +355,7 @@ func optArg(args tx.Args, name, def string) string {
 
 func consentCreated(w *readmodel.Txn, a at, e ledger.Event) error {
 	id := e.Attr("consent")
-	c, exists, err := getJSON[Consent](w, consentKey(id))
+	c, exists, err := readmodel.LoadJSON[Consent](w, consentKey(id))
 	if err != nil {
 		return err
 	}
@@ -419,14 +398,14 @@ func consentCreated(w *readmodel.Txn, a at, e ledger.Event) error {
 		c.Status, c.GrantedHeight, ch.Kind = ConsentActive, a.height, "granted"
 	}
 	c.History = append(c.History, ch)
-	w.Put(patientConsentsPrefix(c.Patient)+seqOf(a.height, a.tx), []byte(id))
-	w.Put(granteeConsentsPrefix(c.Grantee)+seqOf(a.height, a.tx), []byte(id))
+	w.Put(patientConsentsPrefix(c.Patient)+readmodel.Seq(a.height, a.tx), []byte(id))
+	w.Put(granteeConsentsPrefix(c.Grantee)+readmodel.Seq(a.height, a.tx), []byte(id))
 	putConsentChange(w, c.Patient, a, id)
 	return w.PutJSON(consentKey(id), c)
 }
 
 func consentChanged(w *readmodel.Txn, a at, e ledger.Event) error {
-	c, err := mustGet[Consent](w, consentKey(e.Attr("consent")), "consent "+e.Attr("consent"))
+	c, err := readmodel.MustLoadJSON[Consent](w, consentKey(e.Attr("consent")), ErrEvent, "consent "+e.Attr("consent"))
 	if err != nil {
 		return err
 	}
@@ -457,5 +436,5 @@ func consentChanged(w *readmodel.Txn, a at, e ledger.Event) error {
 // block and transaction, for following a patient's consents block by
 // block (Reader.ConsentChangesAt).
 func putConsentChange(w *readmodel.Txn, patient string, a at, consent string) {
-	w.Put(consentChangesPrefix(patient)+seqOf(a.height, a.tx)+"/"+consent, []byte(consent))
+	w.Put(consentChangesPrefix(patient)+readmodel.Seq(a.height, a.tx)+"/"+consent, []byte(consent))
 }

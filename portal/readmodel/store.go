@@ -326,6 +326,35 @@ func (t *Txn) GetJSON(key string, v any) (bool, error) {
 	return true, nil
 }
 
+// LoadJSON reads and decodes the record at key into a new T; ok is false
+// if it is missing.
+func LoadJSON[T any](t *Txn, key string) (v *T, ok bool, err error) {
+	v = new(T)
+	if ok, err = t.GetJSON(key, v); err != nil || !ok {
+		return nil, ok, err
+	}
+	return v, true, nil
+}
+
+// MustLoadJSON is LoadJSON of a record a module's events say exists: a
+// missing one is an error wrapping marker (the module's, which wraps
+// ErrCorrupt): the chain's events and the index disagree. what names the
+// record in the error ("unknown <what>").
+func MustLoadJSON[T any](t *Txn, key string, marker error, what string) (*T, error) {
+	v, ok, err := LoadJSON[T](t, key)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, fmt.Errorf("%w: unknown %s", marker, what)
+	}
+	return v, nil
+}
+
+// Seq is the key suffix that orders index entries by where they happened:
+// the height and the transaction's index in its block, fixed-width hex.
+func Seq(height uint64, txIndex int) string { return fmt.Sprintf("%016x.%06x", height, txIndex) }
+
 // commit writes the pending records and the applied height in one fsynced
 // batch.
 func (t *Txn) commit(height uint64, chainID string) error {
