@@ -151,7 +151,7 @@ func cmdRestore(args []string) error {
 		if *oldKey != "" {
 			okf, err = genesis.LoadKeyFile(*oldKey)
 		} else {
-			okf, err = loadKeys(*home, *ksDir, old)
+			okf, err = genesis.LoadKeys(*home, *ksDir, old)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("%w (give the old node's key file with --old-key)", err)

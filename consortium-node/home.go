@@ -7,7 +7,6 @@ import (
 	"github.com/almoner/almoner/consortium-node/api/client"
 	"github.com/almoner/almoner/consortium-node/genesis"
 	"github.com/almoner/almoner/privacy/envelope"
-	"github.com/almoner/almoner/privacy/keystore"
 	"github.com/almoner/almoner/privacy/sign"
 )
 
@@ -27,26 +26,9 @@ func loadGenesis(home, nodeID string) (*genesis.File, string, error) {
 	return g, nodeID, nil
 }
 
-// loadKeys reads a node's or member's keys from a keystore or, without
-// one, from the development key file in home.
-func loadKeys(home, ksDir, id string) (*genesis.KeyFile, error) {
-	if ksDir == "" {
-		return genesis.LoadKeyFile(genesis.KeyPath(home, id))
-	}
-	p, err := genesis.PassphraseFromEnv()
-	if err != nil {
-		return nil, err
-	}
-	ks, err := keystore.Open(ksDir, keystore.Options{KDF: keystore.DefaultKDF})
-	if err != nil {
-		return nil, err
-	}
-	return genesis.LoadFromKeystore(ks, id, p)
-}
-
-// loadSignKey reads id's key file (loadKeys) and its signing key.
+// loadSignKey reads id's keys (genesis.LoadKeys) and its signing key.
 func loadSignKey(home, ksDir, id string) (*genesis.KeyFile, *sign.PrivateKey, error) {
-	kf, err := loadKeys(home, ksDir, id)
+	kf, err := genesis.LoadKeys(home, ksDir, id)
 	if err != nil {
 		return nil, nil, fmt.Errorf("key of %s: %w", id, err)
 	}
@@ -57,7 +39,7 @@ func loadSignKey(home, ksDir, id string) (*genesis.KeyFile, *sign.PrivateKey, er
 	return kf, key, nil
 }
 
-// nodeKeys reads node id's key file (loadKeys): its signing key and, when
+// nodeKeys reads node id's keys (genesis.LoadKeys): its signing key and, when
 // the file has one, the X-Wing key that keeps its organisation's private
 // records (nil without).
 func nodeKeys(home, ksDir, id string) (*sign.PrivateKey, *envelope.ReaderKey, error) {

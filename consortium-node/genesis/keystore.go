@@ -30,6 +30,24 @@ func PassphraseFromEnv() (keystore.Protector, error) {
 	return keystore.Passphrase([]byte(p)), nil
 }
 
+// LoadKeys reads a member's or node's keys, as the node and the CLI take
+// them: from the keystore in ksDir (its passphrase in $PassphraseEnv) or,
+// with ksDir empty, from the development key file in home (KeyPath).
+func LoadKeys(home, ksDir, id string) (*KeyFile, error) {
+	if ksDir == "" {
+		return LoadKeyFile(KeyPath(home, id))
+	}
+	p, err := PassphraseFromEnv()
+	if err != nil {
+		return nil, err
+	}
+	ks, err := keystore.Open(ksDir, keystore.Options{KDF: keystore.DefaultKDF})
+	if err != nil {
+		return nil, err
+	}
+	return LoadFromKeystore(ks, id, p)
+}
+
 // ImportKeyFile seals a key file's seeds into a keystore.
 func ImportKeyFile(ks *keystore.Store, kf *KeyFile, p keystore.Protector) error {
 	signID, encID := KeystoreIDs(kf.ID)

@@ -28,3 +28,40 @@ func TestKeystoreRoundTrip(t *testing.T) {
 		t.Fatalf("wrong passphrase: %v", err)
 	}
 }
+
+// TestLoadKeys: without a keystore the key file in home; with one, the
+// keys sealed there under $ALMONER_KEYSTORE_PASSPHRASE (which it needs).
+func TestLoadKeys(t *testing.T) {
+	home := t.TempDir()
+	kf, err := NewKeyFile("stmarys/admin", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := kf.Save(KeyPath(home, kf.ID)); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := LoadKeys(home, "", kf.ID); err != nil || *got != *kf {
+		t.Fatalf("from the key file: %v, %v", got, err)
+	}
+	ksDir := filepath.Join(t.TempDir(), "ks")
+	ks, err := keystore.Open(ksDir, keystore.Options{KDF: keystore.KDFParams{Time: 1, MemoryKiB: 1024, Threads: 1},
+		InsecureWeakKDF: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := NewKeyFile("stmarys/admin", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ImportKeyFile(ks, other, keystore.Passphrase([]byte("correct horse"))); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(PassphraseEnv, "")
+	if _, err := LoadKeys(home, ksDir, kf.ID); err == nil {
+		t.Error("a keystore read without a passphrase: no error")
+	}
+	t.Setenv(PassphraseEnv, "correct horse")
+	if got, err := LoadKeys(home, ksDir, kf.ID); err != nil || *got != *other {
+		t.Fatalf("from the keystore: %v, %v; want the keystore's keys", got, err)
+	}
+}

@@ -175,18 +175,7 @@ func (c *common) defaultIdentity() string {
 // keys reads a member's keys from the keystore (when --keystore is set) or
 // from the development key file in HOME/keys.
 func (c *common) keys(id string) (*genesis.KeyFile, error) {
-	if c.keystore == "" {
-		return genesis.LoadKeyFile(genesis.KeyPath(c.home, id))
-	}
-	p, err := genesis.PassphraseFromEnv()
-	if err != nil {
-		return nil, err
-	}
-	ks, err := keystore.Open(c.keystore, keystore.Options{KDF: keystore.DefaultKDF})
-	if err != nil {
-		return nil, err
-	}
-	return genesis.LoadFromKeystore(ks, id, p)
+	return genesis.LoadKeys(c.home, c.keystore, id)
 }
 
 func (c *common) register(fs *flag.FlagSet) {
