@@ -11,10 +11,10 @@
 #
 #   ROUNDS=3 N=5000 CONNS="16 64" scripts/bench-portal.sh
 #
-# With PROFILE_DIR, afterwards: the lineage query at the last of CONNS for
+# With PROFILE_DIR, afterwards: each query at the last of CONNS for
 # PROFILE_N requests (default 4x N) while a CPU profile of PROFILE_SECONDS
 # (default 8) is taken from the portal's --pprof, then its allocation
-# profile: PROFILE_DIR/portal-lineage.{cpu,allocs}.pprof.
+# profile: PROFILE_DIR/portal-{lineage,claim-queue}.{cpu,allocs}.pprof.
 set -Eeuo pipefail
 trap 'echo "$0: line $LINENO: exit status $?" >&2' ERR
 cd "$(dirname "$0")/.."
@@ -83,14 +83,19 @@ done
 if [ -n "${PROFILE_DIR:-}" ]; then
   mkdir -p "$PROFILE_DIR"
   c=${CONNS##* }
-  run lineage "$c" "${PROFILE_N:-$((N * 4))}" "$donor" "$lineage" "{\"id\":\"$gift\"}" >"$work/profile.out" &
-  lp=$!
-  sleep 0.5
-  profile_cpu "http://$pprof" "${PROFILE_SECONDS:-8}" "$PROFILE_DIR/portal-lineage.cpu.pprof"
-  cp=$!
-  wait "$lp"
-  wait "$cp" || echo "  (the CPU profile failed: the load ended before ${PROFILE_SECONDS:-8}s? raise PROFILE_N)" >&2
-  profile_allocs "http://$pprof" "$PROFILE_DIR/portal-lineage.allocs.pprof"
-  echo "  lineage, $c connections (profiled, not counted): $(cat "$work/profile.out")" >&2
-  echo "  profiles: $PROFILE_DIR/portal-lineage.{cpu,allocs}.pprof" >&2
+  # profile NAME TOKEN QUERY [VARS]: one query at the last connection count, profiled (not counted).
+  profile() {
+    run "$1" "$c" "${PROFILE_N:-$((N * 4))}" "$2" "$3" "${4:-{\}}" >"$work/profile.out" &
+    local lp=$! cp
+    sleep 0.5
+    profile_cpu "http://$pprof" "${PROFILE_SECONDS:-8}" "$PROFILE_DIR/portal-$1.cpu.pprof"
+    cp=$!
+    wait "$lp"
+    wait "$cp" || echo "  (the CPU profile failed: the load ended before ${PROFILE_SECONDS:-8}s? raise PROFILE_N)" >&2
+    profile_allocs "http://$pprof" "$PROFILE_DIR/portal-$1.allocs.pprof"
+    echo "  $1, $c connections (profiled, not counted): $(cat "$work/profile.out")" >&2
+  }
+  profile lineage "$donor" "$lineage" "{\"id\":\"$gift\"}"
+  profile claim-queue "$adjuster" "$queue"
+  echo "  profiles: $PROFILE_DIR/portal-{lineage,claim-queue}.{cpu,allocs}.pprof" >&2
 fi

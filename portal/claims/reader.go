@@ -4,17 +4,32 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/almoner/almoner/portal/readmodel"
 )
 
 // Reader answers queries over the claims index; safe for concurrent use.
+// Claims it returns are the caller's own copies.
 type Reader struct {
-	s *readmodel.Store
+	s      *readmodel.Store
+	claims *readmodel.Decoded[Claim]
 }
 
+// cachedClaims is how many decoded claims a reader keeps (a few pages of
+// every insurer's queue; ~1-2 KB each).
+const cachedClaims = 4096
+
 // NewReader returns a reader over s (whose registry holds Module).
-func NewReader(s *readmodel.Store) *Reader { return &Reader{s: s} }
+func NewReader(s *readmodel.Store) *Reader {
+	return &Reader{s: s, claims: readmodel.NewDecoded(cachedClaims, func(b []byte) (*Claim, error) {
+		var c Claim
+		if err := json.Unmarshal(b, &c); err != nil {
+			return nil, err
+		}
+		return &c, nil
+	})}
+}
 
 // Claim returns a claim (readmodel.ErrNotFound if none).
 func (r *Reader) Claim(id string) (*Claim, error) {
@@ -22,11 +37,23 @@ func (r *Reader) Claim(id string) (*Claim, error) {
 	if err != nil {
 		return nil, err
 	}
-	var c Claim
-	if err := json.Unmarshal(b, &c); err != nil {
+	c, err := r.claims.Get(id, b)
+	if err != nil {
 		return nil, fmt.Errorf("%w: claims record %q: %v", readmodel.ErrCorrupt, id, err)
 	}
-	return &c, nil
+	return c.clone(), nil
+}
+
+// clone copies c with its lists (their elements hold no references).
+func (c *Claim) clone() *Claim {
+	out := *c
+	out.Items = slices.Clone(c.Items)
+	out.ItemKeys = slices.Clone(c.ItemKeys)
+	out.LinkedRecords = slices.Clone(c.LinkedRecords)
+	out.Adjudication = slices.Clone(c.Adjudication)
+	out.Appeals = slices.Clone(c.Appeals)
+	out.History = slices.Clone(c.History)
+	return &out
 }
 
 // Page is a page of a list, newest first: Cursors[i] is the cursor of the
