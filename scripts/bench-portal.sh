@@ -36,6 +36,7 @@ bin/almoner seed --home "$work/dev" --node "$node" --fhir "${FHIR_DIR:-../shared
 bin/portal --node "$node" --listen "$listen" --home "$work/portal" --dev "$work/dev" --log-level warn \
   --rate-per-ip 1000000000 --rate-per-user 1000000000 --pprof "$pprof" 2>"$work/portal.log" &
 pids+=($!)
+portal_pid=$!
 url=http://$listen
 wait_for curl -sf "$url/healthz" || { echo "the portal did not become healthy" >&2; cat "$work/portal.log" >&2; exit 1; }
 
@@ -63,10 +64,21 @@ queue='{ claimQueue(first: 20) { edges { node { id status claimed approved patie
 run() {
   bin/portalload -url "$url/graphql" -token "$4" -name "$1" -c "$2" -n "$3" -query "$5" -vars "${6:-{\}}"
 }
+# portal_cpu: the portal's CPU time so far, in clock ticks.
+portal_cpu() { awk '{ print $14 + $15 }' "/proc/$portal_pid/stat"; }
+# measure NAME C N TOKEN QUERY [VARS]: run, then the portal's CPU time per
+# request (µs; the figure a shared machine moves least) after the line.
+measure() {
+  local c0 line c1
+  c0=$(portal_cpu)
+  line=$(run "$@")
+  c1=$(portal_cpu)
+  echo "$line cpu_us_per_req $(awk -v a="$c0" -v b="$c1" -v t="$(getconf CLK_TCK)" -v n="$3" 'BEGIN { printf "%.0f", (b - a) / t * 1e6 / n }')"
+}
 # emit NAME C LINE: the figure in the Go benchmark format.
 emit() {
   echo "  $3" >&2
-  awk -v q="$1" -v c="$2" '{ printf "BenchmarkPortal/query=%s/conns=%s 1 %s req/s %s p50-ms %s p99-ms\n", q, c, $6, $9, $12 }' <<<"$3"
+  awk -v q="$1" -v c="$2" '{ printf "BenchmarkPortal/query=%s/conns=%s 1 %s req/s %s p50-ms %s p99-ms %s portal-cpu-us/req\n", q, c, $6, $9, $12, $NF }' <<<"$3"
 }
 
 echo "portal: the demo data; $N requests per query and connection count ($CONNS), $ROUNDS round(s)" >&2
@@ -76,8 +88,8 @@ for r in $(seq "$ROUNDS"); do
   echo "round: $r"
   echo "  round $r of $ROUNDS" >&2
   for c in $CONNS; do
-    emit lineage "$c" "$(run lineage "$c" "$N" "$donor" "$lineage" "{\"id\":\"$gift\"}")"
-    emit claim-queue "$c" "$(run claim-queue "$c" "$N" "$adjuster" "$queue")"
+    emit lineage "$c" "$(measure lineage "$c" "$N" "$donor" "$lineage" "{\"id\":\"$gift\"}")"
+    emit claim-queue "$c" "$(measure claim-queue "$c" "$N" "$adjuster" "$queue")"
   done
 done
 if [ -n "${PROFILE_DIR:-}" ]; then
