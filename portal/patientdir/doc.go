@@ -15,5 +15,6 @@
 // Who may see a name is the caller's question (graphql/schema asks the
 // policy); this package stores and returns.
 //
-// Imports: goleveldb, privacy/keystore, the standard library.
+// Imports: goleveldb (opened through portal/internal/smalldb),
+// privacy/keystore, the standard library.
 package patientdir

@@ -12,10 +12,11 @@ import (
 
 	"github.com/syndtr/goleveldb/leveldb"
 	"github.com/syndtr/goleveldb/leveldb/opt"
-	"github.com/syndtr/goleveldb/leveldb/storage"
 	"github.com/syndtr/goleveldb/leveldb/util"
 
 	"github.com/almoner/almoner/privacy/keystore"
+
+	"github.com/almoner/almoner/portal/internal/smalldb"
 )
 
 // ErrInvalid marks a bad argument (an empty organisation or patient, or a
@@ -54,16 +55,7 @@ func Open(cfg Config) (*Directory, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	o := &opt.Options{Strict: opt.StrictAll &^ opt.StrictRecovery}
-	var (
-		db  *leveldb.DB
-		err error
-	)
-	if cfg.Dir == "" {
-		db, err = leveldb.Open(storage.NewMemStorage(), o)
-	} else {
-		db, err = leveldb.OpenFile(cfg.Dir, o)
-	}
+	db, err := smalldb.OpenOrMemory(cfg.Dir, smalldb.Options(false))
 	if err != nil {
 		return nil, fmt.Errorf("patientdir: opening %s: %w", cfg.Dir, err)
 	}
@@ -217,7 +209,7 @@ func Import(dir string, export []byte) error {
 		}
 		b.Put([]byte(r.Key), r.Value)
 	}
-	db, err := leveldb.OpenFile(dir, &opt.Options{Strict: opt.StrictAll &^ opt.StrictRecovery, ErrorIfExist: true})
+	db, err := leveldb.OpenFile(dir, smalldb.Options(true))
 	if err != nil {
 		return fmt.Errorf("patientdir: creating %s: %w", dir, err)
 	}

@@ -20,6 +20,6 @@
 // package, each writing under its own key prefix ([Txn.Module]).
 //
 // Imports: the node's wire packages only (api, api/client, tx, ledger,
-// genesis, dbopt for the goleveldb options the node's store uses too) —
-// never node internals.
+// genesis, dbopt for the goleveldb options the node's store uses too;
+// portal/internal/smalldb opens the database) — never node internals.
 package readmodel

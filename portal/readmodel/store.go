@@ -13,11 +13,12 @@ import (
 	"github.com/syndtr/goleveldb/leveldb"
 	lerrors "github.com/syndtr/goleveldb/leveldb/errors"
 	"github.com/syndtr/goleveldb/leveldb/opt"
-	"github.com/syndtr/goleveldb/leveldb/storage"
 	"github.com/syndtr/goleveldb/leveldb/util"
 
 	"github.com/almoner/almoner/consortium-node/dbopt"
 	"github.com/almoner/almoner/privacy/integrity"
+
+	"github.com/almoner/almoner/portal/internal/smalldb"
 )
 
 // Errors of this package.
@@ -80,15 +81,7 @@ func Open(dir string, reg *Registry) (*Store, error) {
 	if reg == nil {
 		return nil, errors.New("readmodel: a registry is required")
 	}
-	var (
-		db  *leveldb.DB
-		err error
-	)
-	if dir == "" {
-		db, err = leveldb.Open(storage.NewMemStorage(), dbopt.Options())
-	} else {
-		db, err = leveldb.OpenFile(dir, dbopt.Options())
-	}
+	db, err := smalldb.OpenOrMemory(dir, dbopt.Options())
 	if err != nil {
 		if lerrors.IsCorrupted(err) {
 			return nil, fmt.Errorf("%w: opening %s: %v (delete the folder to rebuild the index from the node)", ErrCorrupt, dir, err)

@@ -6,6 +6,8 @@ import (
 
 	"github.com/syndtr/goleveldb/leveldb"
 	"github.com/syndtr/goleveldb/leveldb/opt"
+
+	"github.com/almoner/almoner/portal/internal/smalldb"
 )
 
 // Records calls fn with every record of the accounts database (accounts,
@@ -40,8 +42,7 @@ type Loader struct {
 // NewLoader creates the accounts database in dir, which must not hold
 // one already.
 func NewLoader(dir string) (*Loader, error) {
-	o := &opt.Options{Strict: opt.StrictAll &^ opt.StrictRecovery, ErrorIfExist: true}
-	db, err := leveldb.OpenFile(dir, o)
+	db, err := leveldb.OpenFile(dir, smalldb.Options(true))
 	if err != nil {
 		return nil, fmt.Errorf("session: creating %s: %w", dir, err)
 	}

@@ -10,6 +10,7 @@
 //
 // The data is in its own goleveldb folder (not the read model's, which is
 // rebuildable and may be deleted at any time); a record that does not
-// decode is ErrCorrupt, the integrity marker. Imports: goleveldb,
-// golang.org/x/crypto/argon2 and privacy/integrity only.
+// decode is ErrCorrupt, the integrity marker. Imports: goleveldb (opened
+// through portal/internal/smalldb), golang.org/x/crypto/argon2 and
+// privacy/integrity only.
 package session

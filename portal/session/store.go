@@ -18,9 +18,9 @@ import (
 
 	"github.com/syndtr/goleveldb/leveldb"
 	"github.com/syndtr/goleveldb/leveldb/opt"
-	"github.com/syndtr/goleveldb/leveldb/storage"
 	"github.com/syndtr/goleveldb/leveldb/util"
 
+	"github.com/almoner/almoner/portal/internal/smalldb"
 	"github.com/almoner/almoner/privacy/integrity"
 )
 
@@ -237,16 +237,7 @@ func Open(cfg Config) (*Store, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	o := &opt.Options{Strict: opt.StrictAll &^ opt.StrictRecovery, NoSync: false}
-	var (
-		db  *leveldb.DB
-		err error
-	)
-	if cfg.Dir == "" {
-		db, err = leveldb.Open(storage.NewMemStorage(), o)
-	} else {
-		db, err = leveldb.OpenFile(cfg.Dir, o)
-	}
+	db, err := smalldb.OpenOrMemory(cfg.Dir, smalldb.Options(false))
 	if err != nil {
 		return nil, fmt.Errorf("session: opening %s: %w", cfg.Dir, err)
 	}
