@@ -1,13 +1,12 @@
 package authz_test
 
 import (
-	"context"
-	"errors"
 	"testing"
 	"time"
 
 	"github.com/almoner/almoner/consortium-node/tx"
 	"github.com/almoner/almoner/portal/authz"
+	"github.com/almoner/almoner/portal/internal/rmtest"
 	"github.com/almoner/almoner/portal/internal/testnode"
 	"github.com/almoner/almoner/portal/readmodel"
 )
@@ -26,32 +25,9 @@ func TestPolicyFollowsTheChain(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	f, err := readmodel.NewFollower(readmodel.FollowerConfig{Store: s, Source: n.Client, StatusEvery: 100 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- f.Run(ctx) }()
-	defer func() {
-		cancel()
-		if err := <-done; !errors.Is(err, context.Canceled) {
-			t.Errorf("follower: %v", err)
-		}
-	}()
-	wait := func(h uint64) {
-		t.Helper()
-		for deadline := time.Now().Add(30 * time.Second); ; {
-			if a, ok := s.Applied(); ok && a >= h {
-				return
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("read model did not reach height %d", h)
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
-	}
-	wait(0)
+	_, stop := rmtest.RunFollower(t, readmodel.FollowerConfig{Store: s, Source: n.Client, StatusEvery: 100 * time.Millisecond})
+	defer stop()
+	rmtest.WaitApplied(t, s, 0)
 	p := authz.New(s)
 	allowed := func(member, obj, act, owner, org string) bool {
 		t.Helper()
@@ -74,7 +50,7 @@ func TestPolicyFollowsTheChain(t *testing.T) {
 		t.Fatal(prop.Receipt.Error)
 	}
 	n.Send(t, "acme/admin", "governance", "approve", tx.String("proposal", prop.ID.String()))
-	wait(n.Send(t, "stmarys/admin", "identity", "set_roles", tx.String("id", "stmarys/dr-lee"),
+	rmtest.WaitApplied(t, s, n.Send(t, "stmarys/admin", "identity", "set_roles", tx.String("id", "stmarys/dr-lee"),
 		tx.Strings("roles", []string{"physician", "privacy_officer"})).Height)
 	if allowed("hope/donor-sam", "report", "read", "", "hope") {
 		t.Fatal("the change is in force before the threshold")
@@ -83,7 +59,7 @@ func TestPolicyFollowsTheChain(t *testing.T) {
 		t.Fatal("the role change is not in force")
 	}
 	last := n.Send(t, "hope/admin", "governance", "approve", tx.String("proposal", prop.ID.String()))
-	wait(last.Height)
+	rmtest.WaitApplied(t, s, last.Height)
 	if !allowed("hope/donor-sam", "report", "read", "", "hope") {
 		t.Fatal("the executed change is not in force in the portal")
 	}

@@ -2,7 +2,6 @@ package patients_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"path/filepath"
 	"testing"
@@ -12,6 +11,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/api/client"
 	"github.com/almoner/almoner/consortium-node/genesis"
 	"github.com/almoner/almoner/consortium-node/tx"
+	"github.com/almoner/almoner/portal/internal/rmtest"
 	"github.com/almoner/almoner/portal/internal/testnode"
 	"github.com/almoner/almoner/portal/patients"
 	"github.com/almoner/almoner/portal/readmodel"
@@ -29,20 +29,8 @@ func follow(t *testing.T, n *testnode.Node) *readmodel.Store {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := readmodel.NewFollower(readmodel.FollowerConfig{Store: s, Source: n.Client})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- f.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; !errors.Is(err, context.Canceled) {
-			t.Errorf("follower: %v", err)
-		}
-		s.Close()
-	})
+	t.Cleanup(func() { s.Close() }) // after the follower stops
+	rmtest.RunFollower(t, readmodel.FollowerConfig{Store: s, Source: n.Client})
 	return s
 }
 
@@ -96,13 +84,7 @@ func TestConsentChangesAt(t *testing.T) {
 		t.Fatalf("the node put one submission in blocks %d and %d; the test needs them in one", res[0].Height, res[1].Height)
 	}
 	h := res[0].Height
-	deadline := time.Now().Add(30 * time.Second)
-	for a, ok := s.Applied(); !ok || a < h; a, ok = s.Applied() {
-		if time.Now().After(deadline) {
-			t.Fatalf("read model at %d, want %d", a, h)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	rmtest.WaitApplied(t, s, h)
 	rd := patients.NewReader(s)
 	chs, err := rd.ConsentChangesAt("stmarys/patient-ana", h)
 	if err != nil {

@@ -1,7 +1,6 @@
 package readmodel_test
 
 import (
-	"context"
 	"errors"
 	"path/filepath"
 	"slices"
@@ -10,49 +9,15 @@ import (
 	"time"
 
 	"github.com/almoner/almoner/consortium-node/tx"
+	"github.com/almoner/almoner/portal/internal/rmtest"
 	"github.com/almoner/almoner/portal/internal/testnode"
 	"github.com/almoner/almoner/portal/readmodel"
 )
 
 // runFollower runs a follower over store until the test ends.
-func runFollower(t *testing.T, n *testnode.Node, s *readmodel.Store) (*readmodel.Follower, context.CancelFunc) {
+func runFollower(t *testing.T, n *testnode.Node, s *readmodel.Store) (*readmodel.Follower, func()) {
 	t.Helper()
-	f, err := readmodel.NewFollower(readmodel.FollowerConfig{Store: s, Source: n.Client, StatusEvery: 100 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- f.Run(ctx) }()
-	stop := func() {
-		cancel()
-		if err := <-done; !errors.Is(err, context.Canceled) {
-			t.Errorf("follower: %v", err)
-		}
-	}
-	t.Cleanup(func() {
-		select {
-		case <-ctx.Done():
-		default:
-			stop()
-		}
-	})
-	return f, stop
-}
-
-func waitApplied(t *testing.T, s *readmodel.Store, h uint64) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		if a, ok := s.Applied(); ok && a >= h {
-			return
-		}
-		if time.Now().After(deadline) {
-			a, _ := s.Applied()
-			t.Fatalf("read model at %d, want %d", a, h)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	return rmtest.RunFollower(t, readmodel.FollowerConfig{Store: s, Source: n.Client, StatusEvery: 100 * time.Millisecond})
 }
 
 // TestFollowIndexesAndResumes follows a real node: genesis organisations
@@ -68,7 +33,7 @@ func TestFollowIndexesAndResumes(t *testing.T) {
 	}
 	f, stop := runFollower(t, n, s)
 	sub := f.Subscribe(16)
-	waitApplied(t, s, 0)
+	rmtest.WaitApplied(t, s, 0)
 
 	orgs, err := s.Orgs()
 	if err != nil || len(orgs) != 4 {
@@ -81,7 +46,7 @@ func TestFollowIndexesAndResumes(t *testing.T) {
 
 	ok := n.Send(t, "stmarys/admin", "identity", "set_roles", tx.String("id", "stmarys/dr-lee"), tx.Strings("roles", []string{"physician", "privacy_officer"}))
 	bad := n.Send(t, "acme/admin", "identity", "set_roles", tx.String("id", "stmarys/dr-lee"), tx.Strings("roles", []string{"donor"}))
-	waitApplied(t, s, bad.Height)
+	rmtest.WaitApplied(t, s, bad.Height)
 
 	m, err = s.Member("stmarys/dr-lee")
 	if err != nil || !slices.Equal(m.Roles, []string{"physician", "privacy_officer"}) || m.Updated != ok.Height {
@@ -137,7 +102,7 @@ func TestFollowIndexesAndResumes(t *testing.T) {
 	}
 	_, stop = runFollower(t, n, s)
 	again := n.Send(t, "stmarys/admin", "identity", "revoke_member", tx.String("id", "stmarys/clerk"))
-	waitApplied(t, s, again.Height)
+	rmtest.WaitApplied(t, s, again.Height)
 	if m, err := s.Member("stmarys/clerk"); err != nil || !m.Revoked {
 		t.Fatalf("revoked member %+v %v", m, err)
 	}
@@ -152,7 +117,7 @@ func TestFollowIndexesAndResumes(t *testing.T) {
 	}
 	defer r.Close()
 	runFollower(t, n, r)
-	waitApplied(t, r, again.Height)
+	rmtest.WaitApplied(t, r, again.Height)
 	got, _, _ := r.Blocks(nil, 0)
 	if len(got) < len(want) {
 		t.Fatalf("rebuilt %d blocks, want %d", len(got), len(want))
@@ -192,7 +157,7 @@ func TestModuleRegistry(t *testing.T) {
 	defer s.Close()
 	runFollower(t, n, s)
 	res := n.Send(t, "hope/admin", "identity", "set_roles", tx.String("id", "hope/officer"), tx.Strings("roles", []string{"charity_officer", "milestone_validator"}))
-	waitApplied(t, s, res.Height)
+	rmtest.WaitApplied(t, s, res.Height)
 	v, err := s.Get("audit", "changes/"+res.ID.String())
 	if err != nil || string(v) != "hope/officer" {
 		t.Fatalf("module record %q %v", v, err)
@@ -216,7 +181,7 @@ func TestModuleSetChange(t *testing.T) {
 	}
 	runFollower(t, n, s)
 	res := n.Send(t, "hope/admin", "identity", "set_roles", tx.String("id", "hope/officer"), tx.Strings("roles", []string{"charity_officer"}))
-	waitApplied(t, s, res.Height)
+	rmtest.WaitApplied(t, s, res.Height)
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/almoner/almoner/portal/donations"
 	"github.com/almoner/almoner/portal/governance"
 	"github.com/almoner/almoner/portal/inbox"
+	"github.com/almoner/almoner/portal/internal/rmtest"
 	"github.com/almoner/almoner/portal/internal/testnode"
 	"github.com/almoner/almoner/portal/patients"
 	"github.com/almoner/almoner/portal/readmodel"
@@ -101,20 +102,9 @@ func openIndex(t *testing.T, dir string, c *crasher) *readmodel.Store {
 // block, or until c crashes the store.
 func follow(t *testing.T, s *readmodel.Store, src *chainSource, c *crasher, blocks int) {
 	t.Helper()
-	f, err := readmodel.NewFollower(readmodel.FollowerConfig{Store: s, Source: src, RetryMin: time.Hour,
+	_, stop := rmtest.RunFollower(t, readmodel.FollowerConfig{Store: s, Source: src, RetryMin: time.Hour,
 		StatusEvery: time.Hour, CatchUpBlocks: blocks, Ahead: len(src.blocks)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	ran := make(chan error, 1)
-	go func() { ran <- f.Run(ctx) }()
-	defer func() {
-		cancel()
-		if err := <-ran; !errors.Is(err, context.Canceled) {
-			t.Errorf("follower: %v", err)
-		}
-	}()
+	defer stop()
 	last := src.blocks[len(src.blocks)-1].Header.Height
 	deadline := time.Now().Add(60 * time.Second)
 	for {
