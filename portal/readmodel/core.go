@@ -255,11 +255,7 @@ func nodeRemoved(w *Txn, ev Event) error {
 
 // Block returns the block at height.
 func (s *Store) Block(height uint64) (*Block, error) {
-	var b Block
-	if err := s.getJSON([]byte(blockKey(height)), &b); err != nil {
-		return nil, err
-	}
-	return &b, nil
+	return getJSON[Block](s, blockKey(height))
 }
 
 // Blocks returns up to limit blocks in descending height order, starting
@@ -285,11 +281,7 @@ func (s *Store) BlocksAscending(after *uint64, limit int) ([]*Block, bool, error
 
 // Tx returns a committed transaction by id.
 func (s *Store) Tx(id tx.ID) (*Tx, error) {
-	var t Tx
-	if err := s.getJSON([]byte(txKey(id)), &t); err != nil {
-		return nil, err
-	}
-	return &t, nil
+	return getJSON[Tx](s, txKey(id))
 }
 
 // ParseTxID parses a transaction id (64 hex characters).
@@ -306,11 +298,7 @@ func ParseTxID(s string) (tx.ID, error) {
 
 // Org returns an organisation.
 func (s *Store) Org(id string) (*Org, error) {
-	var o Org
-	if err := s.getJSON([]byte(orgKey(id)), &o); err != nil {
-		return nil, err
-	}
-	return &o, nil
+	return getJSON[Org](s, orgKey(id))
 }
 
 // Orgs returns every organisation, by id.
@@ -321,11 +309,7 @@ func (s *Store) Orgs() ([]*Org, error) {
 
 // Member returns a member.
 func (s *Store) Member(id string) (*Member, error) {
-	var m Member
-	if err := s.getJSON([]byte(memberKey(id)), &m); err != nil {
-		return nil, err
-	}
-	return &m, nil
+	return getJSON[Member](s, memberKey(id))
 }
 
 // Members returns up to limit members by id after the id after ("" for

@@ -217,11 +217,7 @@ func newCoreHarness(f *testing.F) *coreHarness {
 // fetched the genesis file.
 func (h *coreHarness) follower(tb testing.TB) (*Follower, *Store) {
 	tb.Helper()
-	s, err := Open("", NewRegistry())
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { s.Close() })
+	s := memStore(tb)
 	fl, err := NewFollower(FollowerConfig{Store: s, Source: nopSource{}})
 	if err != nil {
 		tb.Fatal(err)

@@ -12,11 +12,7 @@ import (
 // that no longer decodes reads as ErrCorrupt, which is the integrity marker
 // (integrity.ErrFailed) the follower stops on.
 func TestCorruptRecordIsIntegrityFailure(t *testing.T) {
-	s, err := Open("", NewRegistry())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := memStore(t)
 	b, err := json.Marshal(Member{ID: "stmarys/dr-lee", Org: "stmarys"})
 	if err != nil {
 		t.Fatal(err)

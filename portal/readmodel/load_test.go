@@ -6,15 +6,22 @@ import (
 	"testing"
 )
 
+// memStore is an empty index in memory, closed when the test ends.
+func memStore(tb testing.TB) *Store {
+	tb.Helper()
+	s, err := Open("", NewRegistry())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { s.Close() })
+	return s
+}
+
 // TestLoadJSON: a record written in the batch loads back; a missing one
 // is not found by LoadJSON and is the module's marked error (wrapping
 // ErrCorrupt) for MustLoadJSON; one that does not decode is ErrCorrupt.
 func TestLoadJSON(t *testing.T) {
-	s, err := Open("", NewRegistry())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := memStore(t)
 	type rec struct{ N int }
 	w := s.newTxn().Module("m")
 	if err := w.PutJSON("k", rec{N: 7}); err != nil {

@@ -145,19 +145,20 @@ func (s *Store) ChainID() string {
 	return string(v)
 }
 
-// getJSON reads and decodes one record.
-func (s *Store) getJSON(key []byte, v any) error {
-	b, err := s.db.Get(key, nil)
+// getJSON reads and decodes one record (ErrNotFound when there is none).
+func getJSON[T any](s *Store, key string) (*T, error) {
+	b, err := s.db.Get([]byte(key), nil)
 	if errors.Is(err, leveldb.ErrNotFound) {
-		return ErrNotFound
+		return nil, ErrNotFound
 	}
 	if err != nil {
-		return fmt.Errorf("readmodel: read: %w", err)
+		return nil, fmt.Errorf("readmodel: read: %w", err)
 	}
+	v := new(T)
 	if err := json.Unmarshal(b, v); err != nil {
-		return fmt.Errorf("%w: record %q: %v", ErrCorrupt, key, err)
+		return nil, fmt.Errorf("%w: record %q: %v", ErrCorrupt, key, err)
 	}
-	return nil
+	return v, nil
 }
 
 // Get reads a raw value of a module's key space (see Txn.Module).
