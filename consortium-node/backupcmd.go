@@ -62,7 +62,7 @@ func cmdBackup(args []string) error {
 		return err
 	}
 	id := *nodeID + *as
-	_, key, err := loadSignKey(*home, *ksDir, id)
+	_, key, err := genesis.LoadSignKey(*home, *ksDir, id)
 	if err != nil {
 		return err
 	}
@@ -116,7 +116,7 @@ func cmdRestore(args []string) error {
 	if err != nil {
 		return err
 	}
-	_, key, err := loadSignKey(*home, *ksDir, *nodeID)
+	_, key, err := genesis.LoadSignKey(*home, *ksDir, *nodeID)
 	if err != nil {
 		return err
 	}

@@ -210,11 +210,7 @@ func statusCode(err error) int {
 // signKeyFile loads member or node id's key file from the dev consortium in home and its signing key.
 func signKeyFile(t testing.TB, home, id string) (*genesis.KeyFile, *sign.PrivateKey) {
 	t.Helper()
-	kf, err := genesis.LoadKeyFile(genesis.KeyPath(home, id))
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, err := kf.SignKey()
+	kf, key, err := genesis.LoadSignKey(home, "", id)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -26,24 +26,11 @@ func loadGenesis(home, nodeID string) (*genesis.File, string, error) {
 	return g, nodeID, nil
 }
 
-// loadSignKey reads id's keys (genesis.LoadKeys) and its signing key.
-func loadSignKey(home, ksDir, id string) (*genesis.KeyFile, *sign.PrivateKey, error) {
-	kf, err := genesis.LoadKeys(home, ksDir, id)
-	if err != nil {
-		return nil, nil, fmt.Errorf("key of %s: %w", id, err)
-	}
-	key, err := kf.SignKey()
-	if err != nil {
-		return nil, nil, fmt.Errorf("key of %s: %w", id, err)
-	}
-	return kf, key, nil
-}
-
 // nodeKeys reads node id's keys (genesis.LoadKeys): its signing key and, when
 // the file has one, the X-Wing key that keeps its organisation's private
 // records (nil without).
 func nodeKeys(home, ksDir, id string) (*sign.PrivateKey, *envelope.ReaderKey, error) {
-	kf, key, err := loadSignKey(home, ksDir, id)
+	kf, key, err := genesis.LoadSignKey(home, ksDir, id)
 	if err != nil || kf.EncSeed == "" {
 		return key, nil, err
 	}

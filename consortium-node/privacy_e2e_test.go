@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/hex"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -34,11 +33,7 @@ type actor struct {
 func loadActor(t *testing.T, home, id string) actor {
 	t.Helper()
 	kf, sk := signKeyFile(t, home, id)
-	seed, err := hex.DecodeString(kf.EncSeed)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ek, err := envelope.NewReaderKey(seed)
+	ek, err := kf.ReaderKey()
 	if err != nil {
 		t.Fatal(err)
 	}

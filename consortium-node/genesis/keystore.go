@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/almoner/almoner/privacy/keystore"
+	"github.com/almoner/almoner/privacy/sign"
 )
 
 // PassphraseEnv names the environment variable the node and the CLI read
@@ -46,6 +47,19 @@ func LoadKeys(home, ksDir, id string) (*KeyFile, error) {
 		return nil, err
 	}
 	return LoadFromKeystore(ks, id, p)
+}
+
+// LoadSignKey reads id's keys (LoadKeys) and its signing key.
+func LoadSignKey(home, ksDir, id string) (*KeyFile, *sign.PrivateKey, error) {
+	kf, err := LoadKeys(home, ksDir, id)
+	if err != nil {
+		return nil, nil, fmt.Errorf("key of %s: %w", id, err)
+	}
+	key, err := kf.SignKey()
+	if err != nil {
+		return nil, nil, fmt.Errorf("key of %s: %w", id, err)
+	}
+	return kf, key, nil
 }
 
 // ImportKeyFile seals a key file's seeds into a keystore.

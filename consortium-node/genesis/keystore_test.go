@@ -3,6 +3,7 @@ package genesis
 import (
 	"errors"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/almoner/almoner/privacy/keystore"
@@ -43,6 +44,12 @@ func TestLoadKeys(t *testing.T) {
 	if got, err := LoadKeys(home, "", kf.ID); err != nil || *got != *kf {
 		t.Fatalf("from the key file: %v, %v", got, err)
 	}
+	if got, key, err := LoadSignKey(home, "", kf.ID); err != nil || *got != *kf || key.Public().String() != mustSignKey(t, kf) {
+		t.Fatalf("LoadSignKey: %v, %v, %v", got, key, err)
+	}
+	if _, _, err := LoadSignKey(home, "", "stmarys/nobody"); err == nil || !strings.Contains(err.Error(), "stmarys/nobody") {
+		t.Errorf("LoadSignKey of a missing key file: %v, want an error naming it", err)
+	}
 	ksDir := filepath.Join(t.TempDir(), "ks")
 	ks, err := keystore.Open(ksDir, keystore.Options{KDF: keystore.KDFParams{Time: 1, MemoryKiB: 1024, Threads: 1},
 		InsecureWeakKDF: true})
@@ -64,4 +71,13 @@ func TestLoadKeys(t *testing.T) {
 	if got, err := LoadKeys(home, ksDir, kf.ID); err != nil || *got != *other {
 		t.Fatalf("from the keystore: %v, %v; want the keystore's keys", got, err)
 	}
+}
+
+func mustSignKey(t *testing.T, kf *KeyFile) string {
+	t.Helper()
+	k, err := kf.SignKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k.Public().String()
 }

@@ -84,11 +84,7 @@ func StartClusterWith(t testing.TB, o devnet.Options) *Cluster {
 }
 
 func (c *Cluster) signKey(id string) *sign.PrivateKey {
-	kf, err := genesis.LoadKeyFile(genesis.KeyPath(c.Home, id))
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	key, err := kf.SignKey()
+	_, key, err := genesis.LoadSignKey(c.Home, "", id)
 	if err != nil {
 		c.t.Fatal(err)
 	}

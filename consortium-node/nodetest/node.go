@@ -74,11 +74,7 @@ func WaitLeader(ctx context.Context, c *client.Client) error {
 // for the commit.
 func (n *Node) Send(t testing.TB, member, contract, method string, args ...tx.Arg) api.TxStatus {
 	t.Helper()
-	kf, err := genesis.LoadKeyFile(genesis.KeyPath(n.Home, member))
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, err := kf.SignKey()
+	_, key, err := genesis.LoadSignKey(n.Home, "", member)
 	if err != nil {
 		t.Fatal(err)
 	}

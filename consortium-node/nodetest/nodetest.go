@@ -72,11 +72,7 @@ func Run(cfg Config) (*Server, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	kf, err := genesis.LoadKeyFile(genesis.KeyPath(cfg.Home, cfg.NodeID))
-	if err != nil {
-		return nil, fmt.Errorf("nodetest: %w", err)
-	}
-	key, err := kf.SignKey()
+	kf, key, err := genesis.LoadSignKey(cfg.Home, "", cfg.NodeID)
 	if err != nil {
 		return nil, fmt.Errorf("nodetest: %w", err)
 	}

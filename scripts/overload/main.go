@@ -134,11 +134,7 @@ func newSigner(c config) (*signer, error) {
 	if err != nil {
 		return nil, err
 	}
-	kf, err := genesis.LoadKeyFile(genesis.KeyPath(c.home, c.admin))
-	if err != nil {
-		return nil, err
-	}
-	key, err := kf.SignKey()
+	kf, key, err := genesis.LoadSignKey(c.home, "", c.admin)
 	if err != nil {
 		return nil, err
 	}

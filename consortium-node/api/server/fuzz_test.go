@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -62,8 +61,7 @@ func newFuzzServer(f *testing.F) *fuzzServer {
 			f.Fatal(err)
 		}
 		if id == s.nodeID {
-			seed, _ := hex.DecodeString(kf.EncSeed)
-			if s.nodeEK, err = envelope.NewReaderKey(seed); err != nil {
+			if s.nodeEK, err = kf.ReaderKey(); err != nil {
 				f.Fatal(err)
 			}
 		}

@@ -59,13 +59,11 @@ func newFixture(t *testing.T) *fixture {
 		ids = append(ids, m.ID)
 	}
 	for _, id := range ids {
-		kf, err := genesis.LoadKeyFile(genesis.KeyPath(dir, id))
+		_, key, err := genesis.LoadSignKey(dir, "", id)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if f.keys[id], err = kf.SignKey(); err != nil {
-			t.Fatal(err)
-		}
+		f.keys[id] = key
 	}
 	n, err := node.Open(node.Config{
 		DataDir: filepath.Join(dir, "data"), Genesis: g, NodeID: g.Nodes[0].ID,

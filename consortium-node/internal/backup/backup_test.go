@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -122,8 +121,7 @@ func (c *cluster) signKey(id string) *sign.PrivateKey {
 }
 
 func (c *cluster) encKey(id string) *envelope.ReaderKey {
-	seed, _ := hex.DecodeString(c.keyFile(id).EncSeed)
-	k, err := envelope.NewReaderKey(seed)
+	k, err := c.keyFile(id).ReaderKey()
 	if err != nil {
 		c.t.Fatal(err)
 	}

@@ -356,13 +356,11 @@ func BenchmarkAdmission(b *testing.B) {
 	}
 	keys := map[string]*sign.PrivateKey{}
 	for _, id := range append([]string{g.Nodes[0].ID}, devMemberIDs()...) {
-		kf, err := genesis.LoadKeyFile(genesis.KeyPath(dir, id))
+		_, key, err := genesis.LoadSignKey(dir, "", id)
 		if err != nil {
 			b.Fatal(err)
 		}
-		if keys[id], err = kf.SignKey(); err != nil {
-			b.Fatal(err)
-		}
+		keys[id] = key
 	}
 	n, err := Open(Config{DataDir: filepath.Join(dir, "data"), Genesis: g, NodeID: g.Nodes[0].ID, Key: keys[g.Nodes[0].ID]})
 	if err != nil {

@@ -3,7 +3,6 @@ package node
 import (
 	"context"
 	"encoding/binary"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -126,19 +125,11 @@ func (c *testCluster) run(i int, cfg Config) {
 // keyFiles loads the signing and encryption keys of id's key file in the cluster's folder.
 func (c *testCluster) keyFiles(id string) (*sign.PrivateKey, *envelope.ReaderKey) {
 	c.t.Helper()
-	kf, err := genesis.LoadKeyFile(genesis.KeyPath(c.dir, id))
+	kf, sk, err := genesis.LoadSignKey(c.dir, "", id)
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	sk, err := kf.SignKey()
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	seed, err := hex.DecodeString(kf.EncSeed)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	ek, err := envelope.NewReaderKey(seed)
+	ek, err := kf.ReaderKey()
 	if err != nil {
 		c.t.Fatal(err)
 	}

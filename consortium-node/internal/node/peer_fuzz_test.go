@@ -1,7 +1,6 @@
 package node
 
 import (
-	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"path/filepath"
@@ -47,8 +46,7 @@ func fuzzPeerNode(f *testing.F) (*Node, []transport.Peer, []byte) {
 	me := g.Nodes[0]
 	kf := keyFile(me.ID)
 	key, _ := kf.SignKey()
-	seed, _ := hex.DecodeString(kf.EncSeed)
-	ek, err := envelope.NewReaderKey(seed)
+	ek, err := kf.ReaderKey()
 	if err != nil {
 		f.Fatal(err)
 	}

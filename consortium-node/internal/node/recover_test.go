@@ -32,11 +32,7 @@ func oneNodeDev(t *testing.T) (string, *genesis.File, *sign.PrivateKey) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	kf, err := genesis.LoadKeyFile(genesis.KeyPath(dir, g.Nodes[0].ID))
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, err := kf.SignKey()
+	_, key, err := genesis.LoadSignKey(dir, "", g.Nodes[0].ID)
 	if err != nil {
 		t.Fatal(err)
 	}

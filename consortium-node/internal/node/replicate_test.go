@@ -3,7 +3,6 @@ package node
 import (
 	"bytes"
 	"context"
-	"encoding/hex"
 	"errors"
 	"path/filepath"
 	"runtime"
@@ -424,8 +423,7 @@ func TestReplicaLoopEndsWithTheNode(t *testing.T) {
 	id := c.g.Nodes[0].ID
 	kf, _ := genesis.LoadKeyFile(genesis.KeyPath(c.dir, id))
 	key, _ := kf.SignKey()
-	seed, _ := hex.DecodeString(kf.EncSeed)
-	ek, _ := envelope.NewReaderKey(seed)
+	ek, _ := kf.ReaderKey()
 	n, err := Open(Config{DataDir: filepath.Join(c.dir, "data", id), Genesis: c.g, NodeID: id, Key: key, EncKey: ek,
 		Logger: testLogger(t)})
 	if err != nil {
