@@ -9,18 +9,27 @@ import (
 	"github.com/almoner/almoner/privacy/keystore"
 )
 
-func TestKeystoreRoundTrip(t *testing.T) {
-	ks, err := keystore.Open(filepath.Join(t.TempDir(), "ks"), keystore.Options{KDF: keystore.KDFParams{Time: 1, MemoryKiB: 1024, Threads: 1}, InsecureWeakKDF: true})
+// importedKeystore creates a keystore in dir (a weak KDF, for speed) with
+// a new key file of id imported under "correct horse".
+func importedKeystore(t *testing.T, dir, id string) (*keystore.Store, *KeyFile) {
+	t.Helper()
+	ks, err := keystore.Open(dir, keystore.Options{KDF: keystore.KDFParams{Time: 1, MemoryKiB: 1024, Threads: 1},
+		InsecureWeakKDF: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	kf, err := NewKeyFile("stmarys/admin", nil)
+	kf, err := NewKeyFile(id, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := ImportKeyFile(ks, kf, keystore.Passphrase([]byte("correct horse"))); err != nil {
 		t.Fatal(err)
 	}
+	return ks, kf
+}
+
+func TestKeystoreRoundTrip(t *testing.T) {
+	ks, kf := importedKeystore(t, filepath.Join(t.TempDir(), "ks"), "stmarys/admin")
 	back, err := LoadFromKeystore(ks, "stmarys/admin", keystore.Passphrase([]byte("correct horse")))
 	if err != nil || *back != *kf {
 		t.Fatalf("round trip: %v", err)
@@ -51,18 +60,7 @@ func TestLoadKeys(t *testing.T) {
 		t.Errorf("LoadSignKey of a missing key file: %v, want an error naming it", err)
 	}
 	ksDir := filepath.Join(t.TempDir(), "ks")
-	ks, err := keystore.Open(ksDir, keystore.Options{KDF: keystore.KDFParams{Time: 1, MemoryKiB: 1024, Threads: 1},
-		InsecureWeakKDF: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	other, err := NewKeyFile("stmarys/admin", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := ImportKeyFile(ks, other, keystore.Passphrase([]byte("correct horse"))); err != nil {
-		t.Fatal(err)
-	}
+	_, other := importedKeystore(t, ksDir, kf.ID)
 	t.Setenv(PassphraseEnv, "")
 	if _, err := LoadKeys(home, ksDir, kf.ID); err == nil {
 		t.Error("a keystore read without a passphrase: no error")
