@@ -171,9 +171,7 @@ func TestFlippedByteInTable(t *testing.T) {
 	for _, frac := range []float64{0.01, 0.3, 0.6, 0.9, 0.999} {
 		off := int64(frac * float64(fi.Size()))
 		t.Run(fmt.Sprintf("offset=%d", off), func(t *testing.T) {
-			dir := filepath.Join(t.TempDir(), "db")
-			copyDir(t, base, dir)
-			tbl := filepath.Join(dir, filepath.Base(tables[0]))
+			dir, tbl := copyOf(t, base, tables[0])
 			flip(t, tbl, off)
 			_, err := store.Open(dir, store.OpenOptions{})
 			var fe *store.FileError
@@ -211,6 +209,15 @@ func TestFlippedByteInTable(t *testing.T) {
 			}
 		})
 	}
+}
+
+// copyOf copies the database in base into a new folder and returns the
+// folder and the path of its copy of file (a file of base).
+func copyOf(t *testing.T, base, file string) (dir, copied string) {
+	t.Helper()
+	dir = filepath.Join(t.TempDir(), "db")
+	copyDir(t, base, dir)
+	return dir, filepath.Join(dir, filepath.Base(file))
 }
 
 func copyDir(t *testing.T, from, to string) {
@@ -258,9 +265,7 @@ func TestJournal(t *testing.T) {
 	for _, frac := range []float64{0.001, 0.3, 0.6, 0.9} {
 		off := int64(frac * float64(fi.Size()))
 		t.Run(fmt.Sprintf("flipped-at-%d", off), func(t *testing.T) {
-			dir := filepath.Join(t.TempDir(), "db")
-			copyDir(t, base, dir)
-			log := filepath.Join(dir, filepath.Base(logs[0]))
+			dir, log := copyOf(t, base, logs[0])
 			flip(t, log, off)
 			_, err := store.Open(dir, store.OpenOptions{})
 			var fe *store.FileError
@@ -272,9 +277,7 @@ func TestJournal(t *testing.T) {
 		})
 	}
 	t.Run("torn", func(t *testing.T) {
-		dir := filepath.Join(t.TempDir(), "db")
-		copyDir(t, base, dir)
-		log := filepath.Join(dir, filepath.Base(logs[0]))
+		dir, log := copyOf(t, base, logs[0])
 		if err := os.Truncate(log, fi.Size()-100); err != nil {
 			t.Fatal(err)
 		}
