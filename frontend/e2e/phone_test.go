@@ -25,15 +25,18 @@ func TestPhone(t *testing.T) {
 		account string
 		pages   []string
 	}{
-		{"acme/adjuster", []string{"/claims", "/claims/clm-partial-paid", "/claims/clm-appealed"}},
+		{"acme/adjuster", []string{"/claims", "/claims/clm-partial-paid", "/claims/clm-appealed", "/inbox"}},
 		{"stmarys/dr-lee", []string{"/staff", "/staff?tab=emergency", "/staff?tab=register", "/staff?tab=claim", "/staff?tab=claims"}},
 		{"stmarys/privacy", []string{"/staff"}},
-		{"stmarys/patient-ana", []string{"/patient", "/patient?tab=consents", "/patient?tab=log", "/patient?tab=claims"}},
-		{"acme/admin", []string{"/admin", "/admin?tab=members", "/admin?tab=governance", "/admin?tab=policy"}},
+		{"stmarys/patient-ana", []string{"/patient", "/patient?tab=consents", "/patient?tab=log", "/patient?tab=claims", "/inbox"}},
+		{"acme/admin", []string{"/admin", "/admin?tab=members", "/admin?tab=governance", "/admin?tab=policy",
+			"/explorer", "/explorer/blocks/3", "/explorer/tx/" + gift, "/explorer/accounts/hope%2Fdonor-sam", "/explorer/accounts/stmarys"}},
+		{"healthreg/auditor", []string{"/explorer/records/rec-ana-1"}},
 		{"healthreg/auditor", []string{"/claims", "/staff", "/staff?tab=claims", "/charity"}},
 		{"hope/officer", []string{"/charity", "/campaigns/heart-surgery-fund"}},
 		{"healthreg/validator", []string{"/charity"}},
-		{"hope/donor-sam", []string{"/", "/campaigns/heart-surgery-fund", "/gifts", "/gifts/" + gift, "/receipts/" + gift}},
+		{"hope/donor-sam", []string{"/", "/campaigns/heart-surgery-fund", "/gifts", "/gifts/" + gift, "/receipts/" + gift, "/verify",
+			"/inbox", "/account/password"}},
 	}
 	for _, r := range roles {
 		b.desktop()
@@ -59,6 +62,13 @@ func TestPhone(t *testing.T) {
 		b.click(`//header//button[normalize-space(.)='Sign out']`)
 		b.waitText("Sign in")
 	}
+	// Signed out: the sign-in page and the public ones.
+	b.phone()
+	for _, p := range []string{"/signin", "/verify", "/"} {
+		b.visit(p)
+		b.checkPage("anonymous " + p)
+	}
+	b.desktop()
 	if e := errs.take(); len(e) > 0 {
 		t.Errorf("console errors:\n%v", e)
 	}

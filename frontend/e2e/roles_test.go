@@ -34,11 +34,16 @@ func TestPatient(t *testing.T) {
 	b.checkPage("patient: access log")
 
 	b.button("Consents")
+	// What is missing is said beside its field.
+	b.button("Grant")
+	b.waitText("Choose who may read.")
+	b.waitText("Choose at least one record.")
+	b.poll(`document.querySelector('[name="grantee"]').getAttribute('aria-invalid') === 'true'`, "the grantee marked invalid")
 	b.choose("grantee", "healthreg")
 	b.choose("purpose", "research")
 	b.click(`//input[@type='checkbox'][@value='rec-ana-2']`)
 	b.button("Grant")
-	b.waitText("is granted: research")
+	b.waitText("Health Regulator may now read the chosen records for research, until")
 	b.waitText("Health Regulator · Research")
 	b.click(`//li[.//h3[contains(., 'Health Regulator · Research')]]//button[normalize-space(.)='Revoke']`)
 	b.button("Yes, revoke")

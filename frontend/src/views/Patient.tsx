@@ -279,19 +279,22 @@ function Grant({ records, onDone }: { records: any[]; onDone: () => void }) {
       class="panel"
       aria-labelledby="grant-title"
       a={a}
+      check={(c) => {
+        c.need(!grantee, 'grantee', 'Choose who may read.');
+        c.need(chosen.length === 0, 'record', 'Choose at least one record.');
+      }}
       run={async () => {
-        if (!grantee) throw new Error('choose who may read');
-        if (chosen.length === 0) throw new Error('choose at least one record');
         const id = `consent-${Date.now().toString(36)}`;
         await submit(GRANT, { id, grantee, purpose, start: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), end: `${end}T23:59:59Z`, records: chosen });
         setChosen([]);
         onDone();
-        return `Consent ${id} is granted: ${say(PURPOSE_LABELS, purpose).toLowerCase()}, until ${day(`${end}T12:00:00Z`)}.`;
+        const who = (orgs.data?.organisations ?? []).find((o: any) => o.id === grantee)?.name ?? grantee;
+        return `${who} may now read the chosen records for ${say(PURPOSE_LABELS, purpose).toLowerCase()}, until ${day(`${end}T12:00:00Z`)}.`;
       }}
     >
       <h2 id="grant-title">Grant a consent</h2>
       <div class="row">
-        <Field label="Who may read">
+        <Field label="Who may read" error={a.fieldError('grantee')}>
           <select name="grantee" value={grantee} onChange={(e) => setGrantee(e.currentTarget.value)}>
             <option value="">Choose an organisation…</option>
             {(orgs.data?.organisations ?? []).map((o: any) => (
@@ -308,7 +311,7 @@ function Grant({ records, onDone }: { records: any[]; onDone: () => void }) {
           <input name="end" type="date" min={today} required value={end} onInput={(e) => setEnd(e.currentTarget.value)} />
         </Field>
       </div>
-      <fieldset>
+      <fieldset aria-describedby={a.fieldError('record') ? 'grant-records-err' : undefined}>
         <legend>Records</legend>
         {live.map((r) => (
           <label key={r.id} class="check">
@@ -322,6 +325,11 @@ function Grant({ records, onDone }: { records: any[]; onDone: () => void }) {
             {say(CATEGORIES, r.category)} <span class="muted">({r.id})</span>
           </label>
         ))}
+        {a.fieldError('record') && (
+          <small class="field-error" id="grant-records-err">
+            ⚠ {a.fieldError('record')}
+          </small>
+        )}
       </fieldset>
       {orgs.error && <ErrorBox error={orgs.error} retry={orgs.reload} />}
       <ActionButton a={a} type="submit">
@@ -464,15 +472,15 @@ function Erase({ id, onDone }: { id: string; onDone: () => void }) {
   return (
     <ActionForm
       a={a}
+      check={(c) => c.need(typed !== id, `erase-${id}`, `Type ${id} to confirm.`)}
       run={async () => {
-        if (typed !== id) throw new Error(`type ${id} to confirm`);
         await submit(ERASE, { record: id, confirm: typed });
         onDone();
         return `${id} is erased: the hospital destroyed its content and keys; the ledger keeps the hashes.`;
       }}
     >
       <p class="alert">Erasing cannot be undone. The hospital destroys the content and its keys.</p>
-      <Field label={`Type ${id} to confirm`}>
+      <Field label={`Type ${id} to confirm`} error={a.fieldError(`erase-${id}`)}>
         <input name={`erase-${id}`} value={typed} onInput={(e) => setTyped(e.currentTarget.value)} autoComplete="off" />
       </Field>
       <div class="row">
