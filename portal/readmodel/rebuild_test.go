@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/almoner/almoner/consortium-node/api"
-	"github.com/almoner/almoner/consortium-node/genesis"
 	"github.com/almoner/almoner/consortium-node/seed"
 	"github.com/almoner/almoner/portal/authz"
 	"github.com/almoner/almoner/portal/claims"
@@ -25,28 +24,6 @@ import (
 )
 
 var rebuildSeed = flag.Uint64("rebuild-seed", 0, "seed of TestRebuildBatched (0: from the clock)")
-
-// chainSource serves a fixed chain as a node would, its head as status.
-type chainSource struct {
-	g      *genesis.File
-	blocks []*api.Block
-}
-
-func (c *chainSource) Genesis(context.Context) (*genesis.File, error) { return c.g, nil }
-
-func (c *chainSource) Status(context.Context) (*api.Status, error) {
-	return &api.Status{ChainID: c.g.ChainID, Height: c.blocks[len(c.blocks)-1].Header.Height}, nil
-}
-
-func (c *chainSource) Stream(ctx context.Context, from uint64, fn func(*api.Block) error) error {
-	for _, b := range c.blocks[min(from, uint64(len(c.blocks))):] {
-		if err := fn(b); err != nil {
-			return err
-		}
-	}
-	<-ctx.Done()
-	return ctx.Err()
-}
 
 // crasher is a module whose block hook, at height at, closes the store
 // under the batch being built: the process dies before the batch's
@@ -100,12 +77,12 @@ func openIndex(t *testing.T, dir string, c *crasher) *readmodel.Store {
 
 // follow runs a follower of s over src until s has applied src's last
 // block, or until c crashes the store.
-func follow(t *testing.T, s *readmodel.Store, src *chainSource, c *crasher, blocks int) {
+func follow(t *testing.T, s *readmodel.Store, src *rmtest.Source, c *crasher, blocks int) {
 	t.Helper()
 	_, stop := rmtest.RunFollower(t, readmodel.FollowerConfig{Store: s, Source: src, RetryMin: time.Hour,
-		StatusEvery: time.Hour, CatchUpBlocks: blocks, Ahead: len(src.blocks)})
+		StatusEvery: time.Hour, CatchUpBlocks: blocks, Ahead: len(src.Blocks)})
 	defer stop()
-	last := src.blocks[len(src.blocks)-1].Header.Height
+	last := src.Blocks[len(src.Blocks)-1].Header.Height
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		select {
@@ -149,18 +126,18 @@ func TestRebuildBatched(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	jsonChain := &chainSource{g: n.Genesis}
+	jsonChain := &rmtest.Source{GenesisFile: n.Genesis}
 	for h := uint64(0); h <= st.Height; h++ {
 		b, err := n.Client.Block(ctx, h) // the JSON API
 		if err != nil {
 			t.Fatal(err)
 		}
-		jsonChain.blocks = append(jsonChain.blocks, b)
+		jsonChain.Blocks = append(jsonChain.Blocks, b)
 	}
-	binChain := &chainSource{g: n.Genesis}
+	binChain := &rmtest.Source{GenesisFile: n.Genesis}
 	sctx, stop := context.WithCancel(ctx)
 	err = n.Client.Stream(sctx, 0, func(b *api.Block) error { // the binary stream
-		binChain.blocks = append(binChain.blocks, b)
+		binChain.Blocks = append(binChain.Blocks, b)
 		if b.Header.Height == st.Height {
 			stop()
 		}
@@ -169,12 +146,12 @@ func TestRebuildBatched(t *testing.T) {
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("stream: %v", err)
 	}
-	if len(binChain.blocks) < 20 {
-		t.Fatalf("the demo data made %d blocks; the test needs more to batch", len(binChain.blocks))
+	if len(binChain.Blocks) < 20 {
+		t.Fatalf("the demo data made %d blocks; the test needs more to batch", len(binChain.Blocks))
 	}
 	size := 2 + rnd.IntN(7)
-	at := uint64(3 + rnd.IntN(len(binChain.blocks)-4))
-	t.Logf("%d blocks; batches of up to %d; crash while applying block %d", len(binChain.blocks), size, at)
+	at := uint64(3 + rnd.IntN(len(binChain.Blocks)-4))
+	t.Logf("%d blocks; batches of up to %d; crash while applying block %d", len(binChain.Blocks), size, at)
 
 	// Batched from the binary stream, crashing at block at.
 	dirB := filepath.Join(t.TempDir(), "batched")
@@ -197,7 +174,7 @@ func TestRebuildBatched(t *testing.T) {
 	ca := &crasher{crashed: make(chan struct{})}
 	a := openIndex(t, filepath.Join(t.TempDir(), "blockbyblock"), ca)
 	defer a.Close()
-	follow(t, a, &chainSource{g: n.Genesis, blocks: jsonChain.blocks[:applied+1]}, ca, 1)
+	follow(t, a, &rmtest.Source{GenesisFile: n.Genesis, Blocks: jsonChain.Blocks[:applied+1]}, ca, 1)
 	if got, want := readmodel.DumpAll(t, b), readmodel.DumpAll(t, a); got != want {
 		t.Fatalf("after the crash, at height %d, the batched index differs from the block-by-block one", applied)
 	}

@@ -4,9 +4,10 @@
 // serves a fixed run of blocks), lists a module's key space, and holds
 // the check that the modules' event fuzz targets share (a refused block
 // fails with readmodel.ErrCorrupt and leaves the index byte-identical;
-// the real chain's blocks give the real chain's index). RunFollower and
-// WaitApplied run a follower over any source until the test ends and wait
-// for the index to reach a height.
+// the real chain's blocks give the real chain's index). Source serves a
+// fixed run of blocks as a node would; RunFollower and WaitApplied run a
+// follower over any source until the test ends and wait for the index to
+// reach a height.
 //
 // The chain itself comes from portal/internal/testnode/testchain.
 package rmtest

@@ -143,7 +143,7 @@ func Dump(tb testing.TB, s *readmodel.Store, module string) string {
 // first when s is empty) until it has applied them all or one failed,
 // and returns that failure.
 func Follow(s *readmodel.Store, g *genesis.File, blocks ...*api.Block) error {
-	src := &source{g: g, blocks: blocks, done: make(chan error, 1)}
+	src := &Source{GenesisFile: g, Blocks: blocks, done: make(chan error, 1)}
 	fl, err := readmodel.NewFollower(readmodel.FollowerConfig{Store: s, Source: src, RetryMin: time.Hour, StatusEvery: time.Hour})
 	if err != nil {
 		return err
@@ -176,21 +176,26 @@ func Follow(s *readmodel.Store, g *genesis.File, blocks ...*api.Block) error {
 	}
 }
 
-// source is a node that serves a fixed run of blocks.
-type source struct {
-	g      *genesis.File
-	blocks []*api.Block
-	done   chan error // the first failure
+// Source is a node (a readmodel.Source) that serves a fixed run of
+// blocks of the chain of GenesisFile, its last block's height as its
+// status; after the blocks, a stream waits for its context to end.
+type Source struct {
+	GenesisFile *genesis.File
+	Blocks      []*api.Block
+	done        chan error // the first failure, when not nil (Follow)
 }
 
-func (s *source) Genesis(context.Context) (*genesis.File, error) { return s.g, nil }
+// Genesis implements readmodel.Source.
+func (s *Source) Genesis(context.Context) (*genesis.File, error) { return s.GenesisFile, nil }
 
-func (s *source) Status(context.Context) (*api.Status, error) {
-	return &api.Status{ChainID: s.g.ChainID, Height: s.blocks[len(s.blocks)-1].Header.Height}, nil
+// Status implements readmodel.Source.
+func (s *Source) Status(context.Context) (*api.Status, error) {
+	return &api.Status{ChainID: s.GenesisFile.ChainID, Height: s.Blocks[len(s.Blocks)-1].Header.Height}, nil
 }
 
-func (s *source) Stream(ctx context.Context, from uint64, fn func(*api.Block) error) error {
-	for _, b := range s.blocks {
+// Stream implements readmodel.Source.
+func (s *Source) Stream(ctx context.Context, from uint64, fn func(*api.Block) error) error {
+	for _, b := range s.Blocks {
 		if b.Header.Height < from {
 			continue
 		}
@@ -206,7 +211,7 @@ func (s *source) Stream(ctx context.Context, from uint64, fn func(*api.Block) er
 	return ctx.Err()
 }
 
-func (s *source) report(err error) {
+func (s *Source) report(err error) {
 	select {
 	case s.done <- err:
 	default:
