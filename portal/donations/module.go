@@ -292,16 +292,21 @@ func loadGift(w *readmodel.Txn, id string) (*Gift, error) {
 	return readmodel.MustLoadJSON[Gift](w, giftKey(id), ErrEvent, fmt.Sprintf("gift %q", id))
 }
 
-func loadMilestone(c *Campaign, e ledger.Event) (*Milestone, error) {
+// loadMilestone loads the campaign and the milestone of it that e names.
+func loadMilestone(w *readmodel.Txn, e ledger.Event) (*Campaign, *Milestone, error) {
+	c, err := loadCampaign(w, e.Attr(vocab.AttrCampaign))
+	if err != nil {
+		return nil, nil, err
+	}
 	seq, err := strconv.ParseUint(e.Attr(vocab.AttrMilestone), 10, 64)
 	if err != nil {
-		return nil, bad("attribute milestone=%q", e.Attr(vocab.AttrMilestone))
+		return nil, nil, bad("attribute milestone=%q", e.Attr(vocab.AttrMilestone))
 	}
 	m := c.Milestone(seq)
 	if m == nil {
-		return nil, bad("campaign %q has no milestone %d", c.ID, seq)
+		return nil, nil, bad("campaign %q has no milestone %d", c.ID, seq)
 	}
-	return m, nil
+	return c, m, nil
 }
 
 // parseMilestone reads the contract's "<amount> <validator> <deadline
@@ -454,11 +459,7 @@ func putEntry(w *readmodel.Txn, charity string, a at, en Entry) error {
 }
 
 func milestoneStatus(w *readmodel.Txn, a at, e ledger.Event) error {
-	c, err := loadCampaign(w, e.Attr(vocab.AttrCampaign))
-	if err != nil {
-		return err
-	}
-	m, err := loadMilestone(c, e)
+	c, m, err := loadMilestone(w, e)
 	if err != nil {
 		return err
 	}
@@ -548,11 +549,7 @@ func take(g *Gift, seq, amount uint64) error {
 }
 
 func disbursed(w *readmodel.Txn, a at, e ledger.Event) error {
-	c, err := loadCampaign(w, e.Attr(vocab.AttrCampaign))
-	if err != nil {
-		return err
-	}
-	m, err := loadMilestone(c, e)
+	c, m, err := loadMilestone(w, e)
 	if err != nil {
 		return err
 	}
@@ -624,11 +621,7 @@ func payeeConfirmed(w *readmodel.Txn, a at, e ledger.Event) error {
 }
 
 func giftRefunded(w *readmodel.Txn, a at, e ledger.Event) error {
-	c, err := loadCampaign(w, e.Attr(vocab.AttrCampaign))
-	if err != nil {
-		return err
-	}
-	m, err := loadMilestone(c, e)
+	c, m, err := loadMilestone(w, e)
 	if err != nil {
 		return err
 	}
