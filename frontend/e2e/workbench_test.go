@@ -51,13 +51,16 @@ func TestInsurer(t *testing.T) {
 	b.noText("Adjudicate item by item")
 	b.button("Open the itemised document")
 	b.waitText("The document matches the claim on the ledger.")
-	b.waitText("under the patient’s consent ana-acme-claims")
+	b.waitText("Opened under the patient’s consent; the access is on the ledger")
 	b.waitText("Adjudicate item by item")
 	// Both confirmations stay, though the review form is gone.
 	b.waitText("Claim clm-submitted is in review.")
 	// The service code and its description, from the decrypted FHIR Claim, beside the inputs.
 	b.poll(`[...document.querySelectorAll('tr')].some(r => r.querySelector('input[name="approved-1"]') && r.innerText.includes('99213') && r.innerText.includes('Office visit'))`,
 		"the service code and its description beside the adjudication input")
+	// Its date as a date in the viewer's locale, not FHIR's ISO text.
+	b.poll(`(d => d.length > 0 && d.every(c => c.innerText !== '—' && !/^\d{4}-\d{2}-\d{2}$/.test(c.innerText.trim())))([...document.querySelectorAll('td[data-label="Date"]')])`,
+		"the items' dates formatted")
 	b.fill("approved-1", "100")
 	b.waitText("€100.00")
 	b.button("Record adjudication")

@@ -106,7 +106,9 @@ export function when(t: string | null | undefined): string {
 /** A date in the viewer's locale. */
 export function day(t: string | null | undefined): string {
   if (!t) return '—';
-  const d = new Date(t);
+  // A date alone (FHIR's "2026-01-02") is that day wherever the viewer is, not midnight UTC.
+  const ymd = /^(\d{4})-(\d{2})-(\d{2})$/.exec(t);
+  const d = ymd ? new Date(Number(ymd[1]), Number(ymd[2]) - 1, Number(ymd[3])) : new Date(t);
   return isNaN(d.getTime()) ? t : d.toLocaleDateString(undefined, { dateStyle: 'medium' });
 }
 

@@ -282,6 +282,11 @@ export function Show<T>({ q, children, what }: { q: Loaded<T>; what?: string; ch
   return <>{children(q.data)}</>;
 }
 
+/** What a live view says when its updates stopped: why, in words, and what to do. */
+export function LiveStopped({ error }: { error: ApiError }) {
+  return <span class="warn">Live updates stopped: {explain(error).summary} Reload the page to see new changes.</span>;
+}
+
 export function Result({ a }: { a: ReturnType<typeof useAction> }) {
   if (a.error) return <ErrorBox error={a.error} />;
   if (a.done) return <Done text={a.done} onDismiss={a.clear} />;

@@ -11,11 +11,11 @@
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { gql, submit, type ApiError } from '../api';
 import { Time } from '../display';
-import { age, decimal, label, minorMoney, minorOf, money, parseAmount, pretty } from '../format';
+import { age, day, decimal, label, minorMoney, minorOf, money, parseAmount, pretty } from '../format';
 import { OrgName, PatientName, Who, orgChoices, orgName, useOrgs, whoName } from '../names';
 import { Link } from '../router';
 import { has, useViewer } from '../session';
-import { ActionButton, ActionForm, Badge, Busy, Checks, ErrorBox, Field, Head, Loading, Notices, Page, Result, Select, Show, toApiError, useAction, useQuery, useSubscription } from '../ui';
+import { ActionButton, ActionForm, Badge, Busy, Checks, ErrorBox, Field, Head, LiveStopped, Loading, Notices, Page, Result, Select, Show, toApiError, useAction, useQuery, useSubscription } from '../ui';
 import { APPEAL_REASONS, CLAIM_REASONS, CLAIM_STATUSES, SERVICES, options, say } from '../vocab';
 import { RecordReader, consentFor, useGranted } from './Records';
 
@@ -259,7 +259,7 @@ export function Claim({ id }: { id: string }) {
       {c && (
         <>
           <p class="live" role="status" aria-live="polite">
-            {live.error ? <span class="warn">Live updates stopped: {live.error.message}</span> : live.data ? 'Live: updates as blocks commit' : 'Connecting…'}
+            {live.error ? <LiveStopped error={live.error} /> : live.data ? 'Live: updates as blocks commit' : 'Connecting…'}
           </p>
           <dl class="facts">
             <div><dt>Status</dt><dd><Badge v={c.status} /></dd></div>
@@ -372,7 +372,7 @@ function ServiceCells({ lines, seq }: { lines: DocLine[]; seq: number }) {
           '—'
         )}
       </td>
-      <td data-label="Date">{l ? l.date : '—'}</td>
+      <td data-label="Date">{l?.date ? day(l.date) : '—'}</td>
       <td data-label="Quantity">{l ? l.quantity : '—'}</td>
     </>
   );
@@ -429,7 +429,7 @@ function ClaimDocument({ c, doc, setDoc, scope }: { c: any; doc: any; setDoc: (d
               a.run(async () => {
                 const d = (await gql<any>(OPEN_DOC, { claim: c.id })).openClaimDocument;
                 setDoc(d);
-                return `Opened${d.consent ? ` under the patient’s consent ${d.consent}` : ''}; the access is on the ledger and in the patient’s access log.`;
+                return `Opened${d.consent ? ' under the patient’s consent' : ''}; the access is on the ledger and in the patient’s access log.`;
               })
             }
           >

@@ -7,7 +7,7 @@ import { Time, localTime, relativeTime, toDate } from '../display';
 import { minorOf, money } from '../format';
 import { Who } from '../names';
 import { Link } from '../router';
-import { Badge, ErrorBox, Head, Loading, Page, Show, useQuery, useSubscription } from '../ui';
+import { Badge, ErrorBox, Head, LiveStopped, Loading, Page, Show, useQuery, useSubscription } from '../ui';
 import { REFUND_REASONS, say } from '../vocab';
 import { ReceiptTools } from './Receipt';
 
@@ -135,7 +135,7 @@ export function Gift({ id }: { id: string }) {
         <>
           <p class="live" role="status" aria-live="polite">
             {live.error ? (
-              <span class="warn">Live updates stopped: {live.error.message}</span>
+              <LiveStopped error={live.error} />
             ) : live.data ? (
               <>
                 <span class="dot" aria-hidden="true" /> Live: updates as blocks commit
