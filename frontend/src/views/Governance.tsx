@@ -8,6 +8,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { submit } from '../api';
 import { Time } from '../display';
 import { label } from '../format';
+import { explain } from '../messages';
 import { Who, orgChoices, orgName, reloadOrgs, type Org, useOrgs } from '../names';
 import { has, roleNames, useViewer } from '../session';
 import { ActionButton, ActionForm, Badge, Busy, Checks, Field, Notices, Result, Select, Show, useAction, useQuery, useSubscription } from '../ui';
@@ -130,7 +131,7 @@ function Proposal({ p, canVote, canWithdraw, onDone }: { p: any; canVote: boolea
           </>
         )}
       </p>
-      {p.failureReason && <p class="warn">Not applied: {p.failureReason}</p>}
+      {p.failureReason && <p class="warn">Not applied: {explain({ message: p.failureReason, code: 'FAILED' }).summary}</p>}
       {(canVote || canWithdraw) && (
         <div class="row">
           {canVote && (

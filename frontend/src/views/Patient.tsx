@@ -11,7 +11,7 @@ import { refusalInWords } from '../messages';
 import { OrgName, Who } from '../names';
 import { roleNames } from '../session';
 import { ActionButton, ActionForm, Badge, Busy, ErrorBox, Field, Head, Notices, Page, Result, Select, Show, Tabs, useAction, useQuery, useSubscription } from '../ui';
-import { CATEGORIES, CONSENT_STATUSES, EMERGENCIES, PURPOSES as PURPOSE_LABELS, options, say } from '../vocab';
+import { CATEGORIES, CONSENT_STATUSES, EMERGENCIES, PURPOSES as PURPOSE_LABELS, REVIEW_OUTCOMES, options, say } from '../vocab';
 import { MyClaims } from './Claims';
 
 const RECORDS = `query Records { patientRecords(first: 20) { nodes { id category custodian createdAt erased erasedBy latestVersion } } }`;
@@ -427,7 +427,7 @@ function AccessLog({ fresh: alerts }: { fresh: any[] }) {
                       <td data-label="Why">
                         <span>
                           {e.kind === 'BREAK_GLASS'
-                            ? `Emergency: ${say(EMERGENCIES, e.breakGlassReason)}${e.reviewed ? ` (reviewed: ${e.review?.outcome})` : ' (not reviewed yet)'}`
+                            ? `Emergency: ${say(EMERGENCIES, e.breakGlassReason)}${e.reviewed ? ` (reviewed: ${say(REVIEW_OUTCOMES, e.review?.outcome ?? '').toLowerCase()})` : ' (not reviewed yet)'}`
                             : e.kind === 'REFUSED'
                               ? refusalInWords(e.refusal)
                               : e.consentId
