@@ -48,6 +48,7 @@ func noneInMain(b *browser, text string) {
 func TestPublicAndDonor(t *testing.T) {
 	s := need(t)
 	b := newBrowser(t, s)
+	errs := listenErrors(b)
 
 	b.visit("/")
 	b.waitText("Heart surgery for children")
@@ -189,6 +190,9 @@ func TestPublicAndDonor(t *testing.T) {
 	noneInMain(b, "donation.give")
 	noneInMain(b, "heart-surgery-fund")
 	b.checkPage("printable receipt")
+	if e := errs.take(); len(e) > 0 {
+		t.Errorf("console errors:\n%v", e)
+	}
 }
 
 // TestVerifyReceiptFiles: the standalone verifier accepts a proof as the

@@ -367,6 +367,7 @@ func TestDonorReceiptInWords(t *testing.T) {
 	grouped := fp[0:4] + " " + fp[4:8] + " " + fp[8:12] + " " + fp[12:16]
 
 	b := newBrowser(t, s)
+	errs := listenErrors(b)
 	b.signIn("hope/donor-sam")
 	check := func(phone bool) {
 		t.Helper()
@@ -404,5 +405,8 @@ func TestDonorReceiptInWords(t *testing.T) {
 		b.visit(p)
 		b.poll(`!document.querySelector('.loading')`, p+" loaded")
 		b.accessible(p + " (phone)")
+	}
+	if e := errs.take(); len(e) > 0 {
+		t.Errorf("console errors:\n%v", e)
 	}
 }

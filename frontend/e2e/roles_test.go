@@ -90,6 +90,7 @@ func TestPatient(t *testing.T) {
 func TestAdmin(t *testing.T) {
 	s := need(t)
 	b := newBrowser(t, s)
+	errs := listenErrors(b)
 	b.visit("/")
 	b.switchRole("acme/admin")
 	b.waitText("Node status")
@@ -132,6 +133,9 @@ func TestAdmin(t *testing.T) {
 	b.waitText("New blocks appear as they commit.")
 	grows(`document.querySelector('table tbody tr td a').textContent`, "a new block at the top")
 	b.shot("explorer")
+	if e := errs.take(); len(e) > 0 {
+		t.Errorf("console errors:\n%v", e)
+	}
 }
 
 // TestInitialPassword: a member an admin enrolled signs in with the
