@@ -18,9 +18,12 @@ import (
 	"github.com/almoner/almoner/consortium-node/api"
 	"github.com/almoner/almoner/consortium-node/api/client"
 	"github.com/almoner/almoner/consortium-node/contracts/claim/claimdoc"
+	claimvocab "github.com/almoner/almoner/consortium-node/contracts/claim/vocab"
+	consentvocab "github.com/almoner/almoner/consortium-node/contracts/consent/vocab"
 	"github.com/almoner/almoner/consortium-node/contracts/consortium"
 	donationvocab "github.com/almoner/almoner/consortium-node/contracts/donation/vocab"
 	"github.com/almoner/almoner/consortium-node/contracts/record"
+	recordvocab "github.com/almoner/almoner/consortium-node/contracts/record/vocab"
 	"github.com/almoner/almoner/consortium-node/genesis"
 	"github.com/almoner/almoner/consortium-node/genesis/devnet"
 	"github.com/almoner/almoner/consortium-node/tx"
@@ -404,8 +407,8 @@ func (s *seeder) register(ctx context.Context, id, patient, cat string, plaintex
 	if err := s.upload(ctx, sk, id, plaintext); err != nil {
 		return err
 	}
-	if _, err := s.submit(ctx, call{"stmarys/clerk", "record", "register", []tx.Arg{tx.String("record_id", id), tx.Uint("version", 1),
-		tx.Bytes("ciphertext_hash", s.lastHash), tx.String("patient", patient), tx.String("category", cat)}}); err != nil {
+	if _, err := s.submit(ctx, call{"stmarys/clerk", "record", "register", []tx.Arg{tx.String(recordvocab.ArgRecordID, id), tx.Uint(recordvocab.ArgVersion, 1),
+		tx.Bytes(recordvocab.ArgCiphertextHash, s.lastHash), tx.String(recordvocab.ArgPatient, patient), tx.String(recordvocab.ArgCategory, cat)}}); err != nil {
 		return err
 	}
 	s.Stats.Records++
@@ -456,43 +459,43 @@ func (s *seeder) upload(ctx context.Context, sk *sign.PrivateKey, id string, pla
 func (s *seeder) consents(ctx context.Context) error {
 	start, end := s.now.Add(-time.Minute).Unix(), s.now.Add(365*24*time.Hour).Unix()
 	consent := func(as, id, grantee, purpose string, records ...string) call {
-		return call{as, "consent", "grant", []tx.Arg{tx.String("consent_id", id), tx.String("grantee", grantee), tx.String("purpose", purpose),
-			tx.Strings("records", records), tx.Int("start", start), tx.Int("end", end)}}
+		return call{as, "consent", "grant", []tx.Arg{tx.String(consentvocab.ArgConsentID, id), tx.String(consentvocab.ArgGrantee, grantee), tx.String(consentvocab.ArgPurpose, purpose),
+			tx.Strings(consentvocab.ArgRecords, records), tx.Int(consentvocab.ArgStart, start), tx.Int(consentvocab.ArgEnd, end)}}
 	}
 	// Ana's insurer may read two of her records and her itemised claims
 	// (the "claim" category) to process her claims; Ben and Cara let it
 	// read their itemised claims: Acme adjudicates none unread.
 	anaClaims := consent("stmarys/patient-ana", claimsConsent[patients[0]], "acme", "claims", "rec-ana-1", "rec-ana-2")
-	anaClaims.args = append(anaClaims.args, tx.Strings("categories", []string{record.CategoryClaim}))
+	anaClaims.args = append(anaClaims.args, tx.Strings(consentvocab.ArgCategories, []string{record.CategoryClaim}))
 	claimDocs := func(patient string) call {
-		return call{patient, "consent", "grant", []tx.Arg{tx.String("consent_id", claimsConsent[patient]), tx.String("grantee", "acme"),
-			tx.String("purpose", "claims"), tx.Strings("categories", []string{record.CategoryClaim}), tx.Int("start", start), tx.Int("end", end)}}
+		return call{patient, "consent", "grant", []tx.Arg{tx.String(consentvocab.ArgConsentID, claimsConsent[patient]), tx.String(consentvocab.ArgGrantee, "acme"),
+			tx.String(consentvocab.ArgPurpose, "claims"), tx.Strings(consentvocab.ArgCategories, []string{record.CategoryClaim}), tx.Int(consentvocab.ArgStart, start), tx.Int(consentvocab.ArgEnd, end)}}
 	}
 	if _, err := s.submit(ctx,
 		anaClaims, claimDocs(patients[1]), claimDocs(patients[2]),
 		consent("stmarys/patient-ben", "ben-stmarys-treatment", "stmarys", "treatment", "rec-ben-1"),
 		consent("stmarys/patient-cara", "cara-research", "healthreg", "research", "rec-cara-2"),
-		call{"stmarys/dr-lee", "consent", "request", []tx.Arg{tx.String("consent_id", "cara-followup"), tx.String("patient", "stmarys/patient-cara"),
-			tx.String("purpose", "treatment"), tx.Strings("records", []string{"rec-cara-1"}), tx.Int("start", start), tx.Int("end", end)}},
-		call{"stmarys/patient-cara", "consent", "revoke", []tx.Arg{tx.String("consent_id", "cara-research")}},
+		call{"stmarys/dr-lee", "consent", "request", []tx.Arg{tx.String(consentvocab.ArgConsentID, "cara-followup"), tx.String(consentvocab.ArgPatient, "stmarys/patient-cara"),
+			tx.String(consentvocab.ArgPurpose, "treatment"), tx.Strings(consentvocab.ArgRecords, []string{"rec-cara-1"}), tx.Int(consentvocab.ArgStart, start), tx.Int(consentvocab.ArgEnd, end)}},
+		call{"stmarys/patient-cara", "consent", "revoke", []tx.Arg{tx.String(consentvocab.ArgConsentID, "cara-research")}},
 	); err != nil {
 		return err
 	}
 	s.Stats.Consents += 6
 	// Accesses: consented, refused (no consent), break-glass and its review.
 	res, err := s.submit(ctx,
-		call{"acme/adjuster", "record", "access", []tx.Arg{tx.String("record_id", "rec-ana-1"), tx.String("purpose", "claims"), tx.String("consent_id", "ana-acme-claims")}},
-		call{"stmarys/dr-lee", "record", "access", []tx.Arg{tx.String("record_id", "rec-ben-1"), tx.String("purpose", "treatment"), tx.String("consent_id", "ben-stmarys-treatment")}},
-		call{"acme/adjuster", "record", "access", []tx.Arg{tx.String("record_id", "rec-cara-1"), tx.String("purpose", "claims")}},
-		call{"stmarys/dr-lee", "record", "access", []tx.Arg{tx.String("record_id", "rec-cara-1"), tx.String("purpose", "treatment"), tx.String("break_glass", "unconscious-patient")}},
-		call{"stmarys/patient-ana", "record", "access", []tx.Arg{tx.String("record_id", "rec-ana-2"), tx.String("purpose", "treatment")}},
+		call{"acme/adjuster", "record", "access", []tx.Arg{tx.String(recordvocab.ArgRecordID, "rec-ana-1"), tx.String(recordvocab.ArgPurpose, "claims"), tx.String(recordvocab.ArgConsentID, "ana-acme-claims")}},
+		call{"stmarys/dr-lee", "record", "access", []tx.Arg{tx.String(recordvocab.ArgRecordID, "rec-ben-1"), tx.String(recordvocab.ArgPurpose, "treatment"), tx.String(recordvocab.ArgConsentID, "ben-stmarys-treatment")}},
+		call{"acme/adjuster", "record", "access", []tx.Arg{tx.String(recordvocab.ArgRecordID, "rec-cara-1"), tx.String(recordvocab.ArgPurpose, "claims")}},
+		call{"stmarys/dr-lee", "record", "access", []tx.Arg{tx.String(recordvocab.ArgRecordID, "rec-cara-1"), tx.String(recordvocab.ArgPurpose, "treatment"), tx.String(recordvocab.ArgBreakGlass, "unconscious-patient")}},
+		call{"stmarys/patient-ana", "record", "access", []tx.Arg{tx.String(recordvocab.ArgRecordID, "rec-ana-2"), tx.String(recordvocab.ArgPurpose, "treatment")}},
 	)
 	if err != nil {
 		return err
 	}
 	s.Stats.Accesses += len(res)
-	if _, err := s.submit(ctx, call{"stmarys/privacy", "record", "review_break_glass", []tx.Arg{tx.String("access", res[3].ID.String()),
-		tx.String("outcome", "justified")}}); err != nil {
+	if _, err := s.submit(ctx, call{"stmarys/privacy", "record", "review_break_glass", []tx.Arg{tx.String(recordvocab.ArgAccess, res[3].ID.String()),
+		tx.String(recordvocab.ArgOutcome, "justified")}}); err != nil {
 		return err
 	}
 	return nil
@@ -565,32 +568,32 @@ func (s *seeder) claims(ctx context.Context) error {
 			return err
 		}
 		s.Stats.Records++
-		args = append(args, tx.Bytes("document_ciphertext_hash", s.lastHash))
+		args = append(args, tx.Bytes(claimvocab.ArgDocumentCiphertextHash, s.lastHash))
 		calls := []call{{"stmarys/clerk", "claim", "submit", args}}
 		if c.review {
-			calls = append(calls, call{"acme/adjuster", "claim", "review", []tx.Arg{tx.String("claim_id", c.id)}})
+			calls = append(calls, call{"acme/adjuster", "claim", "review", []tx.Arg{tx.String(claimvocab.ArgClaimID, c.id)}})
 		}
 		if c.adjudicate != nil {
 			// Acme's adjuster reads the itemised claim under the patient's
 			// consent before deciding it (the ledger requires it).
-			calls = append(calls, call{"acme/adjuster", "record", "access", []tx.Arg{tx.String("record_id", doc), tx.String("purpose", "claims"),
-				tx.String("consent_id", claimsConsent[c.patient]), tx.Uint("version", 1)}})
+			calls = append(calls, call{"acme/adjuster", "record", "access", []tx.Arg{tx.String(recordvocab.ArgRecordID, doc), tx.String(recordvocab.ArgPurpose, "claims"),
+				tx.String(recordvocab.ArgConsentID, claimsConsent[c.patient]), tx.Uint(recordvocab.ArgVersion, 1)}})
 			s.Stats.Accesses++
-			args := []tx.Arg{tx.String("claim_id", c.id), tx.Strings("adjudication", c.adjudicate)}
+			args := []tx.Arg{tx.String(claimvocab.ArgClaimID, c.id), tx.Strings(claimvocab.ArgAdjudication, c.adjudicate)}
 			if c.denial != "" {
-				args = append(args, tx.String("denial_reason", c.denial))
+				args = append(args, tx.String(claimvocab.ArgDenialReason, c.denial))
 			}
 			calls = append(calls, call{"acme/adjuster", "claim", "adjudicate", args})
 		}
 		if c.pay {
-			calls = append(calls, call{"acme/adjuster", "claim", "pay", []tx.Arg{tx.String("claim_id", c.id),
-				tx.String("payment_ref", "ACH-"+c.id), tx.Uint("amount", 15000)}})
+			calls = append(calls, call{"acme/adjuster", "claim", "pay", []tx.Arg{tx.String(claimvocab.ArgClaimID, c.id),
+				tx.String(claimvocab.ArgPaymentRef, "ACH-"+c.id), tx.Uint(claimvocab.ArgAmount, 15000)}})
 		}
 		if c.appeal != "" {
-			calls = append(calls, call{"stmarys/clerk", "claim", "appeal", []tx.Arg{tx.String("claim_id", c.id), tx.String("reason", c.appeal)}})
+			calls = append(calls, call{"stmarys/clerk", "claim", "appeal", []tx.Arg{tx.String(claimvocab.ArgClaimID, c.id), tx.String(claimvocab.ArgReason, c.appeal)}})
 		}
 		if c.cancel {
-			calls = append(calls, call{"stmarys/clerk", "claim", "cancel", []tx.Arg{tx.String("claim_id", c.id)}})
+			calls = append(calls, call{"stmarys/clerk", "claim", "cancel", []tx.Arg{tx.String(claimvocab.ArgClaimID, c.id)}})
 		}
 		for _, one := range calls { // in order: each step needs the previous one committed
 			if _, err := s.submit(ctx, one); err != nil {

@@ -12,6 +12,8 @@ import (
 	"github.com/graphql-go/graphql"
 
 	"github.com/almoner/almoner/consortium-node/contracts/claim/claimdoc"
+	claimvocab "github.com/almoner/almoner/consortium-node/contracts/claim/vocab"
+	recordvocab "github.com/almoner/almoner/consortium-node/contracts/record/vocab"
 	"github.com/almoner/almoner/consortium-node/ledger"
 	"github.com/almoner/almoner/consortium-node/tx"
 	"github.com/almoner/almoner/graphql/donationgql"
@@ -141,7 +143,7 @@ func (m *mod) filing(account string, in map[string]any, doc document) *schema.Tx
 		provider = schema.OrgOf(account)
 	}
 	patient, _ := in["patient"].(string)
-	return &schema.TxPlan{Call: schema.Call{Contract: claims.Contract, Method: "submit"},
+	return &schema.TxPlan{Call: schema.Call{Contract: claimvocab.Name, Method: "submit"},
 		On:      []schema.Resource{{Owner: patient, Org: provider}},
 		Refused: "only a physician or records clerk of " + provider + " may file its claims",
 		Stage: func(ctx context.Context, call *schema.Call) (any, error) {
@@ -251,7 +253,7 @@ func (m *mod) file(ctx context.Context, v string, key *claimdoc.Key, d *claimdoc
 	}
 	// claim.submit registers the document in the claim's own transaction:
 	// a refused claim leaves no record (its upload is swept).
-	return append(args, tx.Bytes("document_ciphertext_hash", hash[:])), nil
+	return append(args, tx.Bytes(claimvocab.ArgDocumentCiphertextHash, hash[:])), nil
 }
 
 // filed rebuilds from the index what the ledger holds of c (what
@@ -376,8 +378,8 @@ func (m *mod) openClaimDocument(ctx context.Context, v string, in map[string]any
 	}
 	consent, _ := in["consent"].(string)
 	plan := &schema.TxPlan{On: readingClaim(c), Refused: readRefused,
-		Call: schema.Call{Contract: patients.RecordContract, Method: "access", Args: []tx.Arg{tx.String("record_id", c.Document),
-			tx.String("purpose", claimdoc.Purpose), tx.Uint("version", c.DocumentVersion)}}}
+		Call: schema.Call{Contract: patients.RecordContract, Method: "access", Args: []tx.Arg{tx.String(recordvocab.ArgRecordID, c.Document),
+			tx.String(recordvocab.ArgPurpose, claimdoc.Purpose), tx.Uint(recordvocab.ArgVersion, c.DocumentVersion)}}}
 	plan.Stage = func(ctx context.Context, call *schema.Call) (any, error) {
 		if m.own.Records == nil {
 			return nil, noRecords()
@@ -392,7 +394,7 @@ func (m *mod) openClaimDocument(ctx context.Context, v string, in map[string]any
 			}
 		}
 		if consent != "" {
-			call.Args = append(call.Args, tx.String("consent_id", consent))
+			call.Args = append(call.Args, tx.String(recordvocab.ArgConsentID, consent))
 		}
 		return nil, nil
 	}
@@ -416,7 +418,7 @@ func (m *mod) openedDocument(ctx context.Context, c *claims.Claim, consent strin
 	}
 	for _, e := range res.Receipt.Events {
 		if e.Type == "access_refused" {
-			return nil, schema.Forbidden("the ledger refused the access: " + e.Attr("reason"))
+			return nil, schema.Forbidden("the ledger refused the access: " + e.Attr(recordvocab.AttrReason))
 		}
 	}
 	want, err := m.docs.VersionHash(c.Document, c.DocumentVersion)

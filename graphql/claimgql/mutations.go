@@ -9,6 +9,7 @@ import (
 
 	"github.com/graphql-go/graphql"
 
+	claimvocab "github.com/almoner/almoner/consortium-node/contracts/claim/vocab"
 	"github.com/almoner/almoner/consortium-node/tx"
 	"github.com/almoner/almoner/graphql/donationgql"
 	"github.com/almoner/almoner/graphql/schema"
@@ -70,7 +71,7 @@ func (a *args) adjudication(gql string) {
 			out[i] += ":" + reason
 		}
 	}
-	a.Out = append(a.Out, tx.Strings("adjudication", out))
+	a.Out = append(a.Out, tx.Strings(claimvocab.ArgAdjudication, out))
 }
 
 // onClaim plans the claim call of method on claim id for its insurer
@@ -79,7 +80,7 @@ func (a *args) adjudication(gql string) {
 // ledger); an adjudication of a claim in review whose document nobody at
 // the insurer has read is refused before signing.
 func (m *mod) onClaim(ctx context.Context, method, id string, asInsurer bool, out []tx.Arg) (*schema.TxPlan, error) {
-	plan := &schema.TxPlan{Call: schema.Call{Contract: claims.Contract, Method: method, Args: out}}
+	plan := &schema.TxPlan{Call: schema.Call{Contract: claimvocab.Name, Method: method, Args: out}}
 	c, err := m.rd.Claim(id)
 	if errors.Is(err, readmodel.ErrNotFound) {
 		plan.LeftToLedger = "the read model does not hold the claim yet"
@@ -94,7 +95,7 @@ func (m *mod) onClaim(ctx context.Context, method, id string, asInsurer bool, ou
 	}
 	plan.On = []schema.Resource{{Owner: c.Patient, Org: org}}
 	plan.Refused = "only " + who + " may " + method + " this claim"
-	if method == "adjudicate" && c.Status == claims.StatusInReview {
+	if method == "adjudicate" && c.Status == claimvocab.StatusInReview {
 		plan.Stage = func(ctx context.Context, _ *schema.Call) (any, error) { return nil, m.documentRead(ctx, c) }
 	}
 	return plan, nil
@@ -132,33 +133,33 @@ func (m *mod) registerMutations(b *schema.Builder) error {
 	specs := []spec{
 		{"reviewClaim", "review", "Take a submitted or appealed claim into review (the insurer's adjusters).",
 			graphql.FieldConfigArgument{"claim": claimArg},
-			func(a *args) { a.Str("claim", "claim_id") }, true},
+			func(a *args) { a.Str("claim", claimvocab.ArgClaimID) }, true},
 		{"adjudicateClaim", "adjudicate", "Decide every item of a claim in review (the insurer's adjusters), once someone at the insurer has read " +
 			"its itemised document (openClaimDocument; Claim.documentAccess): until then, CONFLICT.",
 			graphql.FieldConfigArgument{"claim": claimArg, "adjudication": {Type: nn(graphql.NewList(nn(adjInput)))},
 				"denialReason": {Type: graphql.String, Description: "Reason code when nothing is approved."}},
 			func(a *args) {
-				a.Str("claim", "claim_id")
+				a.Str("claim", claimvocab.ArgClaimID)
 				a.adjudication("adjudication")
-				a.OptStr("denialReason", "denial_reason")
+				a.OptStr("denialReason", claimvocab.ArgDenialReason)
 			}, true},
 		{"payClaim", "pay", "Record the payment of the approved total (the insurer's adjusters).",
 			graphql.FieldConfigArgument{"claim": claimArg, "paymentRef": {Type: nn(graphql.String)}, "amount": {Type: nn(Amount), Description: "The approved total, in the claim's currency: \"250.00\" (or a number of minor units)."}},
 			func(a *args) {
-				a.Str("claim", "claim_id")
-				a.Str("paymentRef", "payment_ref")
+				a.Str("claim", claimvocab.ArgClaimID)
+				a.Str("paymentRef", claimvocab.ArgPaymentRef)
 				n, err := schema.Minor(a.In["amount"], a.currency, donationgql.MaxAmount)
 				if err != nil {
 					a.Fail("amount: " + err.Error())
 				}
-				a.Out = append(a.Out, tx.Uint("amount", n))
+				a.Out = append(a.Out, tx.Uint(claimvocab.ArgAmount, n))
 			}, true},
 		{"appealClaim", "appeal", "Appeal a denied or partially approved adjudication (the provider's records clerks).",
 			graphql.FieldConfigArgument{"claim": claimArg, "reason": {Type: nn(graphql.String), Description: "Appeal reason code."}},
-			func(a *args) { a.Str("claim", "claim_id"); a.Str("reason", "reason") }, false},
+			func(a *args) { a.Str("claim", claimvocab.ArgClaimID); a.Str("reason", claimvocab.ArgReason) }, false},
 		{"cancelClaim", "cancel", "Withdraw a claim before adjudication (the provider's records clerks).",
 			graphql.FieldConfigArgument{"claim": claimArg},
-			func(a *args) { a.Str("claim", "claim_id") }, false},
+			func(a *args) { a.Str("claim", claimvocab.ArgClaimID) }, false},
 	}
 	if err := m.registerDocumentMutations(b); err != nil {
 		return err

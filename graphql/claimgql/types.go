@@ -3,6 +3,7 @@ package claimgql
 import (
 	"github.com/graphql-go/graphql"
 
+	claimvocab "github.com/almoner/almoner/consortium-node/contracts/claim/vocab"
 	"github.com/almoner/almoner/graphql/donationgql"
 	"github.com/almoner/almoner/graphql/schema"
 	"github.com/almoner/almoner/portal/claims"
@@ -37,13 +38,13 @@ func amount(minor uint64, cur string) schema.Amount { return schema.AmountOf(min
 
 func (m *mod) buildTypes() {
 	m.status = graphql.NewEnum(graphql.EnumConfig{Name: "ClaimStatus", Values: graphql.EnumValueConfigMap{
-		"SUBMITTED": {Value: claims.StatusSubmitted}, "IN_REVIEW": {Value: claims.StatusInReview},
-		"ADJUDICATED": {Value: claims.StatusAdjudicated}, "APPEALED": {Value: claims.StatusAppealed},
-		"PAID": {Value: claims.StatusPaid}, "CANCELLED": {Value: claims.StatusCancelled},
+		"SUBMITTED": {Value: claimvocab.StatusSubmitted}, "IN_REVIEW": {Value: claimvocab.StatusInReview},
+		"ADJUDICATED": {Value: claimvocab.StatusAdjudicated}, "APPEALED": {Value: claimvocab.StatusAppealed},
+		"PAID": {Value: claimvocab.StatusPaid}, "CANCELLED": {Value: claimvocab.StatusCancelled},
 	}})
 	m.outcome = graphql.NewEnum(graphql.EnumConfig{Name: "ClaimOutcome", Values: graphql.EnumValueConfigMap{
-		"APPROVED": {Value: claims.OutcomeApproved}, "PARTIALLY_APPROVED": {Value: claims.OutcomePartial},
-		"DENIED": {Value: claims.OutcomeDenied},
+		"APPROVED": {Value: claimvocab.OutcomeApproved}, "PARTIALLY_APPROVED": {Value: claimvocab.OutcomePartial},
+		"DENIED": {Value: claimvocab.OutcomeDenied},
 	}})
 	item := graphql.NewObject(graphql.ObjectConfig{Name: "ClaimItem",
 		Description: "A service line as the ledger has it, with the insurer's decision on it. Its service code and date are health data: they are in the claim's document (openClaimDocument), not here.",

@@ -5,7 +5,6 @@ import (
 
 	claimvocab "github.com/almoner/almoner/consortium-node/contracts/claim/vocab"
 	"github.com/almoner/almoner/graphql/internal/enumtest"
-	"github.com/almoner/almoner/portal/claims"
 )
 
 // TestVocabularyKnown: every status and outcome the claim contract can
@@ -15,6 +14,6 @@ import (
 func TestVocabularyKnown(t *testing.T) {
 	m := &mod{}
 	m.buildTypes()
-	enumtest.Known(t, m.status, claimvocab.Statuses(), claims.Statuses)
-	enumtest.Known(t, m.outcome, claimvocab.Outcomes(), []string{claims.OutcomeApproved, claims.OutcomePartial, claims.OutcomeDenied})
+	enumtest.Known(t, m.status, claimvocab.Statuses(), claimvocab.Statuses())
+	enumtest.Known(t, m.outcome, claimvocab.Outcomes(), []string{claimvocab.OutcomeApproved, claimvocab.OutcomePartial, claimvocab.OutcomeDenied})
 }

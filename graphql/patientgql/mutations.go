@@ -6,6 +6,8 @@ import (
 
 	"github.com/graphql-go/graphql"
 
+	consentvocab "github.com/almoner/almoner/consortium-node/contracts/consent/vocab"
+	recordvocab "github.com/almoner/almoner/consortium-node/contracts/record/vocab"
 	"github.com/almoner/almoner/consortium-node/tx"
 	"github.com/almoner/almoner/graphql/schema"
 	"github.com/almoner/almoner/portal/patients"
@@ -40,21 +42,21 @@ func (a *args) version() {
 		a.Fail("version must be 1 or more")
 		return
 	}
-	a.Out = append(a.Out, tx.Uint("version", uint64(n)))
+	a.Out = append(a.Out, tx.Uint(recordvocab.ArgVersion, uint64(n)))
 }
 
 // terms adds a consent's terms (grant and request).
 func (a *args) terms() {
-	a.Str("id", "consent_id")
-	a.OptStr("grantee", "grantee")
-	a.Str("purpose", "purpose")
-	a.Strings("records", "records")
-	a.Strings("categories", "categories")
-	a.time("start", "start", true)
-	a.time("end", "end", true)
-	a.OptStr("scope", "scope")
-	a.OptStr("category", "category")
-	a.OptStr("actorRole", "actor_role")
+	a.Str("id", consentvocab.ArgConsentID)
+	a.OptStr("grantee", consentvocab.ArgGrantee)
+	a.Str("purpose", consentvocab.ArgPurpose)
+	a.Strings("records", consentvocab.ArgRecords)
+	a.Strings("categories", consentvocab.ArgCategories)
+	a.time("start", consentvocab.ArgStart, true)
+	a.time("end", consentvocab.ArgEnd, true)
+	a.OptStr("scope", consentvocab.ArgScope)
+	a.OptStr("category", consentvocab.ArgCategory)
+	a.OptStr("actorRole", consentvocab.ArgActorRole)
 }
 
 // onConsent plans a patient's call on an existing consent (answer,
@@ -118,7 +120,7 @@ func (m *mod) registerMutations(b *schema.Builder) error {
 			}},
 		{"requestConsent", patients.ConsentContract, "request", "Ask a patient for a consent; it stays PROPOSED until the patient accepts (physicians, records clerks).",
 			"consent", "request", terms(true),
-			func(a *args) { a.Str("patient", "patient"); a.terms() },
+			func(a *args) { a.Str("patient", consentvocab.ArgPatient); a.terms() },
 			func(_ context.Context, _ string, in map[string]any, plan *schema.TxPlan) error {
 				plan.On = []schema.Resource{{Owner: in["patient"].(string)}}
 				plan.Refused = "only a physician or records clerk may request a consent"
@@ -126,25 +128,25 @@ func (m *mod) registerMutations(b *schema.Builder) error {
 			}},
 		{"acceptConsent", patients.ConsentContract, "accept", "Accept a requested consent (its patient).", "consent", "grant",
 			graphql.FieldConfigArgument{"id": idArg},
-			func(a *args) { a.Str("id", "consent_id") }, onConsent},
+			func(a *args) { a.Str("id", consentvocab.ArgConsentID) }, onConsent},
 		{"declineConsent", patients.ConsentContract, "decline", "Decline a requested consent (its patient).", "consent", "grant",
 			graphql.FieldConfigArgument{"id": idArg},
-			func(a *args) { a.Str("id", "consent_id") }, onConsent},
+			func(a *args) { a.Str("id", consentvocab.ArgConsentID) }, onConsent},
 		{"amendConsent", patients.ConsentContract, "amend", "Change an active consent's purpose and/or period (its patient).", "consent", "grant",
 			graphql.FieldConfigArgument{"id": idArg, "purpose": {Type: graphql.String}, "start": {Type: graphql.String, Description: "RFC 3339."},
 				"end": {Type: graphql.String, Description: "RFC 3339."}},
 			func(a *args) {
-				a.Str("id", "consent_id")
-				a.OptStr("purpose", "purpose")
-				a.time("start", "start", false)
-				a.time("end", "end", false)
+				a.Str("id", consentvocab.ArgConsentID)
+				a.OptStr("purpose", consentvocab.ArgPurpose)
+				a.time("start", consentvocab.ArgStart, false)
+				a.time("end", consentvocab.ArgEnd, false)
 				if len(a.Out) == 1 {
 					a.Fail("give purpose, start, end or a combination")
 				}
 			}, onConsent},
 		{"revokeConsent", patients.ConsentContract, "revoke", "Revoke an active consent, effective from the next transaction (its patient).",
 			"consent", "revoke", graphql.FieldConfigArgument{"id": idArg},
-			func(a *args) { a.Str("id", "consent_id") }, onConsent},
+			func(a *args) { a.Str("id", consentvocab.ArgConsentID) }, onConsent},
 	}
 	for _, s := range specs {
 		err := b.TxMutation(schema.TxMutation{Name: s.name, Object: s.obj, Action: s.act, Description: s.contract + "." + s.method + ": " + s.desc,

@@ -12,6 +12,7 @@ import (
 	"github.com/graphql-go/graphql"
 
 	"github.com/almoner/almoner/consortium-node/api"
+	recordvocab "github.com/almoner/almoner/consortium-node/contracts/record/vocab"
 	"github.com/almoner/almoner/consortium-node/tx"
 	"github.com/almoner/almoner/graphql/schema"
 	"github.com/almoner/almoner/portal/patients"
@@ -262,9 +263,9 @@ func (m *mod) registerNoteMutations(b *schema.Builder) error {
 				in["wait"] = true // the note goes once the review is on the ledger
 			}
 			a := &args{schema.ArgReader{In: in}}
-			a.Str("access", "access")
-			a.Str("outcome", "outcome")
-			a.Hash("noteHash", "note_hash", false)
+			a.Str("access", recordvocab.ArgAccess)
+			a.Str("outcome", recordvocab.ArgOutcome)
+			a.Hash("noteHash", recordvocab.ArgNoteHash, false)
 			if a.Err != nil {
 				return nil, a.Err
 			}

@@ -69,9 +69,9 @@ func (m *mod) registerRecordReads(b *schema.Builder) error {
 		},
 		Plan: func(_ context.Context, v string, in map[string]any) (*schema.TxPlan, error) {
 			a := &args{schema.ArgReader{In: in}}
-			a.Str("record", "record_id")
-			a.Str("purpose", "purpose")
-			a.OptStr("consent", "consent_id")
+			a.Str("record", recordvocab.ArgRecordID)
+			a.Str("purpose", recordvocab.ArgPurpose)
+			a.OptStr("consent", recordvocab.ArgConsentID)
 			a.version()
 			if a.Err != nil {
 				return nil, a.Err
@@ -92,7 +92,7 @@ func (m *mod) registerRecordReads(b *schema.Builder) error {
 		},
 		Plan: func(_ context.Context, v string, in map[string]any) (*schema.TxPlan, error) {
 			a := &args{schema.ArgReader{In: in}}
-			a.Str("record", "record_id")
+			a.Str("record", recordvocab.ArgRecordID)
 			if r, _ := in["reason"].(string); strings.TrimSpace(r) == "" {
 				return nil, schema.BadInput("a break-glass read needs a reason: life-threatening, unconscious-patient, urgent-treatment or mass-casualty")
 			}
@@ -100,9 +100,9 @@ func (m *mod) registerRecordReads(b *schema.Builder) error {
 			if err != nil {
 				return nil, err
 			}
-			a.Str("reason", "break_glass")
-			a.Out = append(a.Out, tx.String("purpose", "treatment")) // the only purpose break-glass serves
-			a.Hash("noteHash", "note_hash", false)
+			a.Str("reason", recordvocab.ArgBreakGlass)
+			a.Out = append(a.Out, tx.String(recordvocab.ArgPurpose, "treatment")) // the only purpose break-glass serves
+			a.Hash("noteHash", recordvocab.ArgNoteHash, false)
 			a.version()
 			if a.Err != nil {
 				return nil, a.Err
@@ -145,8 +145,8 @@ func (m *mod) readRecord(ctx context.Context, v string, res *schema.TxResult, no
 	}
 	switch ev.Type {
 	case recordvocab.EventAccessRefused:
-		m.log.InfoContext(ctx, "record access refused", "access", res.ID.String(), "record", ev.Attr("record"), "reader", v)
-		return nil, schema.Forbidden("the ledger refused the access (committed as " + res.ID.String() + "): " + ev.Attr("reason"))
+		m.log.InfoContext(ctx, "record access refused", "access", res.ID.String(), "record", ev.Attr(recordvocab.AttrRecord), "reader", v)
+		return nil, schema.Forbidden("the ledger refused the access (committed as " + res.ID.String() + "): " + ev.Attr(recordvocab.AttrReason))
 	case recordvocab.EventAccessGranted, recordvocab.EventBreakGlass:
 	default:
 		return nil, m.internal(ctx, "record access", errors.New("unexpected access event "+ev.Type))
@@ -157,14 +157,14 @@ func (m *mod) readRecord(ctx context.Context, v string, res *schema.TxResult, no
 		kind = patients.AccessBreakGlass
 		if note != "" {
 			nd = &noteDelivery{}
-			if err := m.cfg.Records.SendNote(ctx, v, ev.Attr("custodian"), api.NoteReason, res.ID, note); err != nil {
+			if err := m.cfg.Records.SendNote(ctx, v, ev.Attr(recordvocab.AttrCustodian), api.NoteReason, res.ID, note); err != nil {
 				nd.err = schema.NoteErr(ctx, m.log, err)
 			}
 		}
 	}
 	opened, err := m.cfg.Records.Open(ctx, v, res.ID)
 	if err == nil {
-		err = m.checkReleased(ctx, opened, ev.Attr("record"), ev.Attr("version"))
+		err = m.checkReleased(ctx, opened, ev.Attr(recordvocab.AttrRecord), ev.Attr(recordvocab.AttrVersion))
 	}
 	if err != nil {
 		return nil, withNote(m.cfg.NotDelivered(ctx, res.ID, err), nd, res.ID)

@@ -10,6 +10,7 @@ import (
 	"github.com/graphql-go/graphql"
 
 	"github.com/almoner/almoner/consortium-node/contracts/record/registration"
+	recordvocab "github.com/almoner/almoner/consortium-node/contracts/record/vocab"
 	"github.com/almoner/almoner/consortium-node/tx"
 	"github.com/almoner/almoner/graphql/schema"
 	"github.com/almoner/almoner/portal/patientdir"
@@ -149,8 +150,8 @@ func (m *mod) registerRecord(_ context.Context, v string, in map[string]any) (*s
 		if err != nil {
 			return nil, schema.StoreErr(ctx, m.log, "patients: storing a record", err)
 		}
-		call.Args = []tx.Arg{tx.String("record_id", id), tx.Uint("version", version), tx.Bytes("ciphertext_hash", hash[:]),
-			tx.String("patient", patient), tx.String("category", category)}
+		call.Args = []tx.Arg{tx.String(recordvocab.ArgRecordID, id), tx.Uint(recordvocab.ArgVersion, version), tx.Bytes(recordvocab.ArgCiphertextHash, hash[:]),
+			tx.String(recordvocab.ArgPatient, patient), tx.String(recordvocab.ArgCategory, category)}
 		name, _ = patientdir.PatientName(content)
 		return nil, nil
 	}
@@ -180,7 +181,7 @@ func (m *mod) eraseRecord(ctx context.Context, _ string, in map[string]any) (*sc
 	if err != nil {
 		return nil, m.internal(ctx, "record", err)
 	}
-	return &schema.TxPlan{Call: schema.Call{Contract: patients.RecordContract, Method: "erase", Args: []tx.Arg{tx.String("record_id", id)}},
+	return &schema.TxPlan{Call: schema.Call{Contract: patients.RecordContract, Method: "erase", Args: []tx.Arg{tx.String(recordvocab.ArgRecordID, id)}},
 		On:      []schema.Resource{{Owner: rec.Patient, Org: rec.Custodian}},
 		Refused: "only the record's patient, or its custodian's records clerks and privacy officers, may erase it",
 		Stage: func(context.Context, *schema.Call) (any, error) {

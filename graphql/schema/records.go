@@ -9,6 +9,7 @@ import (
 
 	"github.com/almoner/almoner/consortium-node/api/client"
 	"github.com/almoner/almoner/consortium-node/contracts/record/delivery"
+	recordvocab "github.com/almoner/almoner/consortium-node/contracts/record/vocab"
 	"github.com/almoner/almoner/consortium-node/tx"
 	"github.com/almoner/almoner/portal/keyring"
 	"github.com/almoner/almoner/portal/records"
@@ -56,7 +57,7 @@ func (c *Config) NotDelivered(ctx context.Context, access tx.ID, err error) erro
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.WaitTimeout+5*time.Second)
 	defer cancel()
 	res, rerr := submit(rctx, c, delivery.Contract, delivery.Method,
-		[]tx.Arg{tx.String("access", access.String()), tx.String("reason", reason)}, true)
+		[]tx.Arg{tx.String(recordvocab.ArgAccess, access.String()), tx.String(recordvocab.ArgReason, reason)}, true)
 	switch {
 	case rerr == nil && res.Receipt != nil && res.Receipt.OK():
 		out.Message += "; nothing was delivered under access " + access.String() +

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/almoner/almoner/consortium-node/contracts/claim/claimdoc"
+	claimvocab "github.com/almoner/almoner/consortium-node/contracts/claim/vocab"
 )
 
 // Decision is the insurer's response to c as the ledger has it, for the
@@ -16,8 +17,8 @@ import (
 // latest change.
 func (c *Claim) Decision() claimdoc.Decision {
 	d := claimdoc.Decision{ClaimID: c.ID, Provider: c.Provider, Patient: c.Patient, Insurer: c.Insurer, Currency: c.Currency,
-		Complete:  (c.Status == StatusAdjudicated || c.Status == StatusPaid) && c.Outcome != "",
-		Cancelled: c.Status == StatusCancelled, Disposition: c.disposition(), Created: time.Unix(0, c.Time).UTC()}
+		Complete:  (c.Status == claimvocab.StatusAdjudicated || c.Status == claimvocab.StatusPaid) && c.Outcome != "",
+		Cancelled: c.Status == claimvocab.StatusCancelled, Disposition: c.disposition(), Created: time.Unix(0, c.Time).UTC()}
 	for i, it := range c.Items {
 		di := claimdoc.DecisionItem{Claimed: it.Amount}
 		if i < len(c.Adjudication) && c.Adjudication[i].Seq != 0 {
@@ -27,7 +28,7 @@ func (c *Claim) Decision() claimdoc.Decision {
 	}
 	for _, h := range c.History {
 		d.Created = time.Unix(0, h.Time).UTC()
-		if h.Status == StatusPaid && c.PaymentRef != "" {
+		if h.Status == claimvocab.StatusPaid && c.PaymentRef != "" {
 			d.Payment = &claimdoc.Payment{Ref: c.PaymentRef, Amount: c.PaidAmount, Date: d.Created}
 		}
 	}
@@ -36,8 +37,8 @@ func (c *Claim) Decision() claimdoc.Decision {
 
 // disposition says in words where c stands.
 func (c *Claim) disposition() string {
-	outcome := map[string]string{OutcomeApproved: "approved", OutcomePartial: "partially approved", OutcomeDenied: "denied"}[c.Outcome]
-	if c.Outcome == OutcomeDenied && c.DenialReason != "" {
+	outcome := map[string]string{claimvocab.OutcomeApproved: "approved", claimvocab.OutcomePartial: "partially approved", claimvocab.OutcomeDenied: "denied"}[c.Outcome]
+	if c.Outcome == claimvocab.OutcomeDenied && c.DenialReason != "" {
 		outcome += " (" + c.DenialReason + ")"
 	}
 	appealed, reason := "", ""
@@ -46,17 +47,17 @@ func (c *Claim) disposition() string {
 		appealed = " after appeal" + reason
 	}
 	switch c.Status {
-	case StatusSubmitted:
+	case claimvocab.StatusSubmitted:
 		return "filed; not yet in review"
-	case StatusInReview:
+	case claimvocab.StatusInReview:
 		return "in review" + appealed
-	case StatusAdjudicated:
+	case claimvocab.StatusAdjudicated:
 		return outcome + appealed
-	case StatusAppealed:
+	case claimvocab.StatusAppealed:
 		return "the provider appealed" + reason + " the adjudication below; the insurer reviews the claim again"
-	case StatusPaid:
+	case claimvocab.StatusPaid:
 		return outcome + appealed + "; paid"
-	case StatusCancelled:
+	case claimvocab.StatusCancelled:
 		return "withdrawn by the provider before adjudication"
 	}
 	return c.Status

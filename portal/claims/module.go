@@ -19,32 +19,9 @@ import (
 // ModuleName is the read-model module's name (key space "x/claims/").
 const ModuleName = "claims"
 
-// Contract is the name of the claim system contract.
-const Contract = claimvocab.Name
-
 // ErrEvent marks a committed claim event the index cannot apply; it wraps
 // readmodel.ErrCorrupt so the follower stops rather than index wrong data.
 var ErrEvent = fmt.Errorf("%w: claims", readmodel.ErrCorrupt)
-
-// Statuses, as the contract defines them (claim/vocab).
-const (
-	StatusSubmitted   = claimvocab.StatusSubmitted
-	StatusInReview    = claimvocab.StatusInReview
-	StatusAdjudicated = claimvocab.StatusAdjudicated
-	StatusAppealed    = claimvocab.StatusAppealed
-	StatusPaid        = claimvocab.StatusPaid
-	StatusCancelled   = claimvocab.StatusCancelled
-)
-
-// Statuses lists every status.
-var Statuses = claimvocab.Statuses()
-
-// Outcomes, as the contract defines them.
-const (
-	OutcomeApproved = claimvocab.OutcomeApproved
-	OutcomePartial  = claimvocab.OutcomePartial
-	OutcomeDenied   = claimvocab.OutcomeDenied
-)
 
 // Item is one service line as the ledger has it: its position and
 // amount. Its service code and date are in the claim's document (an
@@ -153,7 +130,7 @@ type at struct {
 }
 
 func applyBlock(w *readmodel.Txn, b *api.Block) error {
-	return readmodel.EachEvent(b, []string{Contract, recordvocab.Name}, func(ce readmodel.CallEvent) error {
+	return readmodel.EachEvent(b, []string{claimvocab.Name, recordvocab.Name}, func(ce readmodel.CallEvent) error {
 		if ce.Contract == recordvocab.Name {
 			return applyRecordEvent(w, ce.Event)
 		}
@@ -171,18 +148,18 @@ func applyBlock(w *readmodel.Txn, b *api.Block) error {
 func applyRecordEvent(w *readmodel.Txn, e ledger.Event) error {
 	switch e.Type {
 	case recordvocab.EventAccessGranted:
-		rec, access := e.Attr("record"), e.Attr("access")
-		if e.Attr("consent") == "" || e.Attr("purpose") != claimdoc.Purpose {
+		rec, access := e.Attr(recordvocab.AttrRecord), e.Attr(recordvocab.AttrAccess)
+		if e.Attr(recordvocab.AttrConsent) == "" || e.Attr(recordvocab.AttrPurpose) != claimdoc.Purpose {
 			return nil
 		}
 		if _, isDoc, err := w.Get(documentKey(rec)); err != nil || !isDoc {
 			return err // not a claim's document (a linked record, say)
 		}
-		v, err := u64(e.Attr("version"))
+		v, err := u64(e.Attr(recordvocab.AttrVersion))
 		if err != nil {
-			return bad("access_granted version %q", e.Attr("version"))
+			return bad("access_granted version %q", e.Attr(recordvocab.AttrVersion))
 		}
-		org, _, _ := strings.Cut(e.Attr("reader"), "/")
+		org, _, _ := strings.Cut(e.Attr(recordvocab.AttrReader), "/")
 		k := readKey(rec, v, org)
 		if _, marked, err := w.Get(k); err != nil || marked {
 			return err
@@ -190,7 +167,7 @@ func applyRecordEvent(w *readmodel.Txn, e ledger.Event) error {
 		w.Put(k, []byte(access))
 		w.Put(readByAccessKey(access), []byte(k))
 	case recordvocab.EventAccessUndelivered:
-		access := e.Attr("access")
+		access := e.Attr(recordvocab.AttrAccess)
 		k, ok, err := w.Get(readByAccessKey(access))
 		if err != nil || !ok {
 			return err
@@ -213,13 +190,13 @@ func applyEvent(w *readmodel.Txn, a at, e ledger.Event) error {
 	if e.Type == claimvocab.EventSubmitted {
 		return submitted(w, a, e)
 	}
-	status := map[string]string{claimvocab.EventInReview: StatusInReview, claimvocab.EventAdjudicated: StatusAdjudicated,
-		claimvocab.EventPaid: StatusPaid, claimvocab.EventAppealed: StatusAppealed,
-		claimvocab.EventCancelled: StatusCancelled}[e.Type]
+	status := map[string]string{claimvocab.EventInReview: claimvocab.StatusInReview, claimvocab.EventAdjudicated: claimvocab.StatusAdjudicated,
+		claimvocab.EventPaid: claimvocab.StatusPaid, claimvocab.EventAppealed: claimvocab.StatusAppealed,
+		claimvocab.EventCancelled: claimvocab.StatusCancelled}[e.Type]
 	if status == "" {
 		return nil // events added later are ignored until indexed
 	}
-	c, err := load(w, e.Attr("claim"))
+	c, err := load(w, e.Attr(claimvocab.AttrClaim))
 	if err != nil {
 		return err
 	}
@@ -229,17 +206,17 @@ func applyEvent(w *readmodel.Txn, a at, e ledger.Event) error {
 			return err
 		}
 	case claimvocab.EventPaid:
-		c.PaymentRef = e.Attr("payment_ref")
-		if c.PaidAmount, err = u64(e.Attr("amount")); err != nil {
-			return bad("claim_paid amount %q", e.Attr("amount"))
+		c.PaymentRef = e.Attr(claimvocab.AttrPaymentRef)
+		if c.PaidAmount, err = u64(e.Attr(claimvocab.AttrAmount)); err != nil {
+			return bad("claim_paid amount %q", e.Attr(claimvocab.AttrAmount))
 		}
 	case claimvocab.EventAppealed:
-		n, err := u64(e.Attr("appeal"))
+		n, err := u64(e.Attr(claimvocab.AttrAppeal))
 		if err != nil {
-			return bad("claim_appealed appeal %q", e.Attr("appeal"))
+			return bad("claim_appealed appeal %q", e.Attr(claimvocab.AttrAppeal))
 		}
-		c.Appeals = append(c.Appeals, Appeal{Seq: n, Reason: e.Attr("reason"), Outcome: e.Attr("outcome"), Approved: c.Approved,
-			By: e.Attr("by"), Height: a.height, Time: a.time, TxID: a.txID})
+		c.Appeals = append(c.Appeals, Appeal{Seq: n, Reason: e.Attr(claimvocab.AttrReason), Outcome: e.Attr(claimvocab.AttrOutcome), Approved: c.Approved,
+			By: e.Attr(claimvocab.AttrBy), Height: a.height, Time: a.time, TxID: a.txID})
 		c.PatientShare = 0 // not settled while under appeal
 	case claimvocab.EventCancelled:
 		c.PatientShare = 0
@@ -252,7 +229,7 @@ func setStatus(w *readmodel.Txn, c *Claim, a at, e ledger.Event, status string) 
 		w.Delete(statusPrefix(c.Insurer, c.Status) + c.Seq)
 	}
 	c.Status, c.Updated = status, a.height
-	c.History = append(c.History, Change{Status: status, By: e.Attr("by"), Height: a.height, Time: a.time, TxID: a.txID})
+	c.History = append(c.History, Change{Status: status, By: e.Attr(claimvocab.AttrBy), Height: a.height, Time: a.time, TxID: a.txID})
 	w.Put(statusPrefix(c.Insurer, c.Status)+c.Seq, []byte(c.ID))
 	return w.PutJSON(claimKey(c.ID), c)
 }
@@ -274,38 +251,38 @@ func submitted(w *readmodel.Txn, a at, e ledger.Event) error {
 	if a.args == nil {
 		return bad("claim_submitted outside a claim call")
 	}
-	c := &Claim{ID: e.Attr("claim"), Provider: e.Attr("provider"), Patient: e.Attr("patient"), Insurer: e.Attr("insurer"),
-		Currency: e.Attr("currency"), Document: e.Attr("document"), LinkedRecords: []string{}, Adjudication: []Adjudication{}, Appeals: []Appeal{}, History: []Change{},
-		SubmittedBy: e.Attr("by"), Height: a.height, Time: a.time, TxID: a.txID, Seq: readmodel.Seq(a.height, a.tx)}
+	c := &Claim{ID: e.Attr(claimvocab.AttrClaim), Provider: e.Attr(claimvocab.AttrProvider), Patient: e.Attr(claimvocab.AttrPatient), Insurer: e.Attr(claimvocab.AttrInsurer),
+		Currency: e.Attr(claimvocab.AttrCurrency), Document: e.Attr(claimvocab.AttrDocument), LinkedRecords: []string{}, Adjudication: []Adjudication{}, Appeals: []Appeal{}, History: []Change{},
+		SubmittedBy: e.Attr(claimvocab.AttrBy), Height: a.height, Time: a.time, TxID: a.txID, Seq: readmodel.Seq(a.height, a.tx)}
 	if _, ok, err := w.Get(claimKey(c.ID)); err != nil {
 		return err
 	} else if ok {
 		return bad("claim %q submitted twice", c.ID)
 	}
-	raw, err := a.args.Strings("amounts")
+	raw, err := a.args.Strings(claimvocab.ArgAmounts)
 	if err != nil {
 		return bad("submit: %v", err)
 	}
 	if c.Items, err = parseAmounts(raw); err != nil {
 		return err
 	}
-	if a.args.Has("records") {
-		if c.LinkedRecords, err = a.args.Strings("records"); err != nil {
+	if a.args.Has(claimvocab.ArgRecords) {
+		if c.LinkedRecords, err = a.args.Strings(claimvocab.ArgRecords); err != nil {
 			return bad("submit: %v", err)
 		}
 	}
-	if c.DocumentVersion, err = u64(e.Attr("document_version")); err != nil {
-		return bad("claim_submitted document_version %q", e.Attr("document_version"))
+	if c.DocumentVersion, err = u64(e.Attr(claimvocab.AttrDocumentVersion)); err != nil {
+		return bad("claim_submitted document_version %q", e.Attr(claimvocab.AttrDocumentVersion))
 	}
-	if c.KeyID, err = a.args.String("key_id"); err != nil {
+	if c.KeyID, err = a.args.String(claimvocab.ArgKeyID); err != nil {
 		return bad("submit: %v", err)
 	}
-	fp, err := a.args.Bytes("fingerprint")
+	fp, err := a.args.Bytes(claimvocab.ArgFingerprint)
 	if err != nil {
 		return bad("submit: %v", err)
 	}
 	c.Fingerprint = hex.EncodeToString(fp)
-	if c.ItemKeys, err = a.args.Strings("item_fingerprints"); err != nil {
+	if c.ItemKeys, err = a.args.Strings(claimvocab.ArgItemFingerprints); err != nil {
 		return bad("submit: %v", err)
 	}
 	slices.Sort(c.ItemKeys) // as the contract stores them
@@ -315,21 +292,21 @@ func submitted(w *readmodel.Txn, a at, e ledger.Event) error {
 		}
 		c.Claimed += it.Amount
 	}
-	if total, err := u64(e.Attr("total")); err != nil || total != c.Claimed {
-		return bad("claim %q: items sum to %d, the event says %q", c.ID, c.Claimed, e.Attr("total"))
+	if total, err := u64(e.Attr(claimvocab.AttrTotal)); err != nil || total != c.Claimed {
+		return bad("claim %q: items sum to %d, the event says %q", c.ID, c.Claimed, e.Attr(claimvocab.AttrTotal))
 	}
 	w.Put(insurerPrefix(c.Insurer)+c.Seq, []byte(c.ID))
 	w.Put(documentKey(c.Document), []byte(c.ID))
 	w.Put(providerPrefix(c.Provider)+c.Seq, []byte(c.ID))
 	w.Put(patientPrefix(c.Patient)+c.Seq, []byte(c.ID))
-	return setStatus(w, c, a, e, StatusSubmitted)
+	return setStatus(w, c, a, e, claimvocab.StatusSubmitted)
 }
 
 func adjudicated(c *Claim, a at, e ledger.Event) error {
 	if a.args == nil {
 		return bad("claim_adjudicated outside a claim call")
 	}
-	raw, err := a.args.Strings("adjudication")
+	raw, err := a.args.Strings(claimvocab.ArgAdjudication)
 	if err != nil {
 		return bad("adjudicate: %v", err)
 	}
@@ -350,12 +327,12 @@ func adjudicated(c *Claim, a at, e ledger.Event) error {
 		}
 	}
 	c.Adjudication = adj
-	c.Outcome, c.DenialReason = e.Attr("outcome"), e.Attr("denial_reason")
-	if c.Approved, err = u64(e.Attr("approved")); err != nil {
-		return bad("claim_adjudicated approved %q", e.Attr("approved"))
+	c.Outcome, c.DenialReason = e.Attr(claimvocab.AttrOutcome), e.Attr(claimvocab.AttrDenialReason)
+	if c.Approved, err = u64(e.Attr(claimvocab.AttrApproved)); err != nil {
+		return bad("claim_adjudicated approved %q", e.Attr(claimvocab.AttrApproved))
 	}
-	if c.PatientShare, err = u64(e.Attr("patient_share")); err != nil {
-		return bad("claim_adjudicated patient_share %q", e.Attr("patient_share"))
+	if c.PatientShare, err = u64(e.Attr(claimvocab.AttrPatientShare)); err != nil {
+		return bad("claim_adjudicated patient_share %q", e.Attr(claimvocab.AttrPatientShare))
 	}
 	var sum uint64
 	for _, x := range adj {

@@ -58,7 +58,7 @@ func Module() readmodel.Module {
 	return readmodel.Module{Name: ModuleName, Version: 2, Block: applyBlock} // 2: amounts with their currency
 }
 
-var contracts = []string{delivery.Contract, "consent", "claim", "donation"}
+var contracts = []string{delivery.Contract, consentvocab.Name, claimvocab.Name, donationvocab.Contract}
 
 func applyBlock(w *readmodel.Txn, b *api.Block) error {
 	return readmodel.EachEvent(b, contracts, func(ce readmodel.CallEvent) error {
@@ -81,13 +81,13 @@ func applyBlock(w *readmodel.Txn, b *api.Block) error {
 // returns the currency of the campaign a donation event names, which gift
 // events do not carry ("" when none).
 func campaignCurrency(w *readmodel.Txn, ce readmodel.CallEvent) (string, error) {
-	if ce.Contract != "donation" || ce.Attr("campaign") == "" {
+	if ce.Contract != donationvocab.Contract || ce.Attr(donationvocab.AttrCampaign) == "" {
 		return "", nil
 	}
-	key := "cur/" + ce.Attr("campaign")
-	if ce.Type == "campaign_created" {
-		w.Put(key, []byte(ce.Attr("currency")))
-		return ce.Attr("currency"), nil
+	key := "cur/" + ce.Attr(donationvocab.AttrCampaign)
+	if ce.Type == donationvocab.EventCampaignCreated {
+		w.Put(key, []byte(ce.Attr(donationvocab.AttrCurrency)))
+		return ce.Attr(donationvocab.AttrCurrency), nil
 	}
 	v, _, err := w.Get(key)
 	return string(v), err
@@ -106,47 +106,53 @@ func notices(ce readmodel.CallEvent, cur string) []Notice {
 	}
 	switch e.Contract + "." + e.Type {
 	case recordvocab.Name + "." + recordvocab.EventAccessGranted:
-		if a("reader") == a("patient") {
+		if a(recordvocab.AttrReader) == a(recordvocab.AttrPatient) {
 			return nil // my own read
 		}
-		return one(a("patient"), KindAccess, fmt.Sprintf("%s read your record %s for %s", a("reader"), a("record"),
-			a("purpose")), a("record"))
+		return one(a(recordvocab.AttrPatient), KindAccess, fmt.Sprintf("%s read your record %s for %s", a(recordvocab.AttrReader), a(recordvocab.AttrRecord),
+			a(recordvocab.AttrPurpose)), a(recordvocab.AttrRecord))
 	case recordvocab.Name + "." + recordvocab.EventAccessRefused:
-		if a("reader") == a("patient") {
+		if a(recordvocab.AttrReader) == a(recordvocab.AttrPatient) {
 			return nil
 		}
-		return one(a("patient"), KindAccess, fmt.Sprintf("%s tried to read your record %s for %s and was refused",
-			a("reader"), a("record"), a("purpose")), a("record"))
+		return one(a(recordvocab.AttrPatient), KindAccess, fmt.Sprintf("%s tried to read your record %s for %s and was refused",
+			a(recordvocab.AttrReader), a(recordvocab.AttrRecord), a(recordvocab.AttrPurpose)), a(recordvocab.AttrRecord))
 	case recordvocab.Name + "." + recordvocab.EventBreakGlass:
-		return one(a("patient"), KindBreakGlass, fmt.Sprintf("%s opened your record %s in an emergency (%s); "+
-			"%s's privacy officer reviews it", a("reader"), a("record"), a("reason"), a("custodian")), a("record"))
+		return one(a(recordvocab.AttrPatient), KindBreakGlass, fmt.Sprintf("%s opened your record %s in an emergency (%s); "+
+			"%s's privacy officer reviews it", a(recordvocab.AttrReader), a(recordvocab.AttrRecord), a(recordvocab.AttrReason), a(recordvocab.AttrCustodian)), a(recordvocab.AttrRecord))
 	case recordvocab.Name + "." + recordvocab.EventAccessUndelivered:
-		if a("reader") == a("patient") {
+		if a(recordvocab.AttrReader) == a(recordvocab.AttrPatient) {
 			return nil
 		}
-		return one(a("patient"), KindAccess, fmt.Sprintf("the access of %s to your record %s delivered nothing (%s)",
-			a("reader"), a("record"), a("reason")), a("record"))
+		return one(a(recordvocab.AttrPatient), KindAccess, fmt.Sprintf("the access of %s to your record %s delivered nothing (%s)",
+			a(recordvocab.AttrReader), a(recordvocab.AttrRecord), a(recordvocab.AttrReason)), a(recordvocab.AttrRecord))
 	case consentvocab.Name + "." + consentvocab.EventRequested:
-		return one(a("patient"), KindConsentRequest, fmt.Sprintf("%s asks for your consent %s (for %s): accept or decline it",
-			orWho(a("requester"), a("grantee")), a("consent"), a("purpose")), a("consent"))
+		return one(a(consentvocab.AttrPatient), KindConsentRequest, fmt.Sprintf("%s asks for your consent %s (for %s): accept or decline it",
+			orWho(a(consentvocab.AttrRequester), a(consentvocab.AttrGrantee)), a(consentvocab.AttrConsent), a(consentvocab.AttrPurpose)), a(consentvocab.AttrConsent))
 	case claimvocab.Name + "." + claimvocab.EventSubmitted:
-		return one(a("patient"), KindClaim, fmt.Sprintf("%s filed claim %s for your care with %s", a("provider"), a("claim"),
-			a("insurer")), a("claim"))
+		return one(a(claimvocab.AttrPatient), KindClaim, fmt.Sprintf("%s filed claim %s for your care with %s",
+			a(claimvocab.AttrProvider), a(claimvocab.AttrClaim), a(claimvocab.AttrInsurer)), a(claimvocab.AttrClaim))
 	case claimvocab.Name + "." + claimvocab.EventAdjudicated:
-		return one(a("patient"), KindClaim, fmt.Sprintf("%s decided claim %s: %s; your share %s", a("insurer"), a("claim"),
-			strings.ReplaceAll(a("outcome"), "_", " "), money(a("patient_share"), a("currency"))), a("claim"))
+		return one(a(claimvocab.AttrPatient), KindClaim, fmt.Sprintf("%s decided claim %s: %s; your share %s",
+			a(claimvocab.AttrInsurer), a(claimvocab.AttrClaim), strings.ReplaceAll(a(claimvocab.AttrOutcome), "_", " "),
+			money(a(claimvocab.AttrPatientShare), a(claimvocab.AttrCurrency))), a(claimvocab.AttrClaim))
 	case claimvocab.Name + "." + claimvocab.EventPaid:
-		return one(a("patient"), KindClaim, fmt.Sprintf("%s paid claim %s", a("insurer"), a("claim")), a("claim"))
+		return one(a(claimvocab.AttrPatient), KindClaim, fmt.Sprintf("%s paid claim %s", a(claimvocab.AttrInsurer),
+			a(claimvocab.AttrClaim)), a(claimvocab.AttrClaim))
 	case claimvocab.Name + "." + claimvocab.EventAppealed:
-		return one(a("patient"), KindClaim, fmt.Sprintf("%s appealed claim %s", a("provider"), a("claim")), a("claim"))
+		return one(a(claimvocab.AttrPatient), KindClaim, fmt.Sprintf("%s appealed claim %s", a(claimvocab.AttrProvider),
+			a(claimvocab.AttrClaim)), a(claimvocab.AttrClaim))
 	case claimvocab.Name + "." + claimvocab.EventCancelled:
-		return one(a("patient"), KindClaim, fmt.Sprintf("%s cancelled claim %s", a("provider"), a("claim")), a("claim"))
+		return one(a(claimvocab.AttrPatient), KindClaim, fmt.Sprintf("%s cancelled claim %s", a(claimvocab.AttrProvider),
+			a(claimvocab.AttrClaim)), a(claimvocab.AttrClaim))
 	case donationvocab.Contract + "." + donationvocab.EventGiftDisbursed:
-		return one(a("donor"), KindGift, fmt.Sprintf("%s of your gift to %s went to milestone %s (disbursement %s)",
-			money(a("amount"), cur), a("campaign"), a("milestone"), a("disbursement")), a("gift"))
+		return one(a(donationvocab.AttrDonor), KindGift, fmt.Sprintf("%s of your gift to %s went to milestone %s (disbursement %s)",
+			money(a(donationvocab.AttrAmount), cur), a(donationvocab.AttrCampaign), a(donationvocab.AttrMilestone),
+			a(donationvocab.AttrDisbursement)), a(donationvocab.AttrGift))
 	case donationvocab.Contract + "." + donationvocab.EventGiftRefunded:
-		return one(a("donor"), KindGift, fmt.Sprintf("%s of your gift to %s was refunded (%s)", money(a("amount"), cur),
-			a("campaign"), strings.ReplaceAll(a("reason"), "_", " ")), a("gift"))
+		return one(a(donationvocab.AttrDonor), KindGift, fmt.Sprintf("%s of your gift to %s was refunded (%s)",
+			money(a(donationvocab.AttrAmount), cur), a(donationvocab.AttrCampaign),
+			strings.ReplaceAll(a(donationvocab.AttrReason), "_", " ")), a(donationvocab.AttrGift))
 	}
 	return nil
 }

@@ -219,48 +219,48 @@ func applyEvent(w *readmodel.Txn, a at, e ledger.Event) error {
 }
 
 func registered(w *readmodel.Txn, a at, e ledger.Event) error {
-	id := e.Attr("record")
-	v, err := strconv.ParseUint(e.Attr("version"), 10, 64)
+	id := e.Attr(recordvocab.AttrRecord)
+	v, err := strconv.ParseUint(e.Attr(recordvocab.AttrVersion), 10, 64)
 	if err != nil {
-		return bad("record_registered version %q", e.Attr("version"))
+		return bad("record_registered version %q", e.Attr(recordvocab.AttrVersion))
 	}
 	r, ok, err := readmodel.LoadJSON[Record](w, recordKey(id))
 	if err != nil {
 		return err
 	}
 	if !ok {
-		r = &Record{ID: id, Patient: e.Attr("patient"), Custodian: e.Attr("custodian"), Category: e.Attr("category"),
+		r = &Record{ID: id, Patient: e.Attr(recordvocab.AttrPatient), Custodian: e.Attr(recordvocab.AttrCustodian), Category: e.Attr(recordvocab.AttrCategory),
 			Versions: []Version{}, Height: a.height, Time: a.time}
 		w.Put(patientRecordsPrefix(r.Patient)+id, []byte(id))
 	}
 	if v != uint64(len(r.Versions))+1 {
 		return bad("record %q version %d after %d", id, v, len(r.Versions))
 	}
-	r.Versions = append(r.Versions, Version{Version: v, CiphertextHash: e.Attr("ciphertext_hash"), Registrar: a.sender,
+	r.Versions = append(r.Versions, Version{Version: v, CiphertextHash: e.Attr(recordvocab.AttrCiphertextHash), Registrar: a.sender,
 		Height: a.height, Time: a.time, TxID: a.txID})
 	return w.PutJSON(recordKey(id), r)
 }
 
 func erased(w *readmodel.Txn, a at, e ledger.Event) error {
-	r, err := readmodel.MustLoadJSON[Record](w, recordKey(e.Attr("record")), ErrEvent, "record "+e.Attr("record"))
+	r, err := readmodel.MustLoadJSON[Record](w, recordKey(e.Attr(recordvocab.AttrRecord)), ErrEvent, "record "+e.Attr(recordvocab.AttrRecord))
 	if err != nil {
 		return err
 	}
-	r.Erased, r.ErasedBy, r.ErasedHeight = true, e.Attr("by"), a.height
+	r.Erased, r.ErasedBy, r.ErasedHeight = true, e.Attr(recordvocab.AttrBy), a.height
 	return w.PutJSON(recordKey(r.ID), r)
 }
 
 func accessed(w *readmodel.Txn, a at, e ledger.Event) error {
-	ac := &Access{ID: e.Attr("access"), Record: e.Attr("record"), Patient: e.Attr("patient"), Custodian: e.Attr("custodian"),
-		Reader: e.Attr("reader"), Purpose: e.Attr("purpose"), Height: a.height, Time: a.time, Seq: readmodel.Seq(a.height, a.tx)}
+	ac := &Access{ID: e.Attr(recordvocab.AttrAccess), Record: e.Attr(recordvocab.AttrRecord), Patient: e.Attr(recordvocab.AttrPatient), Custodian: e.Attr(recordvocab.AttrCustodian),
+		Reader: e.Attr(recordvocab.AttrReader), Purpose: e.Attr(recordvocab.AttrPurpose), Height: a.height, Time: a.time, Seq: readmodel.Seq(a.height, a.tx)}
 	if _, ok, err := w.Get(accessKey(ac.ID)); err != nil {
 		return err
 	} else if ok || ac.ID == "" {
 		return bad("access event for access %q, which is empty or indexed", ac.ID)
 	}
 	var err error
-	if ac.Version, err = strconv.ParseUint(e.Attr("version"), 10, 64); err != nil {
-		return bad("access version %q", e.Attr("version"))
+	if ac.Version, err = strconv.ParseUint(e.Attr(recordvocab.AttrVersion), 10, 64); err != nil {
+		return bad("access version %q", e.Attr(recordvocab.AttrVersion))
 	}
 	if m, ok, err := w.CoreMember(ac.Reader); err != nil {
 		return err
@@ -268,29 +268,29 @@ func accessed(w *readmodel.Txn, a at, e ledger.Event) error {
 		ac.ReaderRoles = m.Roles
 	}
 	exp := func() error {
-		if ac.Expires, err = strconv.ParseInt(e.Attr("expires"), 10, 64); err != nil {
-			return bad("access expires %q", e.Attr("expires"))
+		if ac.Expires, err = strconv.ParseInt(e.Attr(recordvocab.AttrExpires), 10, 64); err != nil {
+			return bad("access expires %q", e.Attr(recordvocab.AttrExpires))
 		}
 		return nil
 	}
 	switch e.Type {
 	case recordvocab.EventAccessGranted:
-		ac.Kind, ac.Consent = AccessGranted, e.Attr("consent")
+		ac.Kind, ac.Consent = AccessGranted, e.Attr(recordvocab.AttrConsent)
 		if err := exp(); err != nil {
 			return err
 		}
 	case recordvocab.EventAccessRefused:
-		ac.Kind, ac.Consent, ac.Refusal = AccessRefused, e.Attr("consent"), e.Attr("reason")
-		if ac.Consent == "" && a.args != nil && a.args.Has("break_glass") {
-			ac.BreakGlass, _ = a.args.String("break_glass")
+		ac.Kind, ac.Consent, ac.Refusal = AccessRefused, e.Attr(recordvocab.AttrConsent), e.Attr(recordvocab.AttrReason)
+		if ac.Consent == "" && a.args != nil && a.args.Has(recordvocab.ArgBreakGlass) {
+			ac.BreakGlass, _ = a.args.String(recordvocab.ArgBreakGlass)
 		}
 	case recordvocab.EventBreakGlass:
-		ac.Kind, ac.BreakGlass = AccessBreakGlass, e.Attr("reason")
+		ac.Kind, ac.BreakGlass = AccessBreakGlass, e.Attr(recordvocab.AttrReason)
 		if err := exp(); err != nil {
 			return err
 		}
-		if a.args != nil && a.args.Has("note_hash") {
-			h, err := a.args.Bytes("note_hash")
+		if a.args != nil && a.args.Has(recordvocab.ArgNoteHash) {
+			h, err := a.args.Bytes(recordvocab.ArgNoteHash)
 			if err != nil {
 				return bad("access note_hash: %v", err)
 			}
@@ -310,28 +310,28 @@ func accessed(w *readmodel.Txn, a at, e ledger.Event) error {
 }
 
 func undelivered(w *readmodel.Txn, a at, e ledger.Event) error {
-	ac, err := readmodel.MustLoadJSON[Access](w, accessKey(e.Attr("access")), ErrEvent, "access "+e.Attr("access"))
+	ac, err := readmodel.MustLoadJSON[Access](w, accessKey(e.Attr(recordvocab.AttrAccess)), ErrEvent, "access "+e.Attr(recordvocab.AttrAccess))
 	if err != nil {
 		return err
 	}
 	if ac.Kind == AccessRefused || ac.Undelivered != nil {
 		return bad("delivery report of access %s (%s, reported %v)", ac.ID, ac.Kind, ac.Undelivered != nil)
 	}
-	ac.Undelivered = &Undelivered{Reason: e.Attr("reason"), Height: a.height, Time: a.time, TxID: a.txID}
+	ac.Undelivered = &Undelivered{Reason: e.Attr(recordvocab.AttrReason), Height: a.height, Time: a.time, TxID: a.txID}
 	return w.PutJSON(accessKey(ac.ID), ac)
 }
 
 func reviewed(w *readmodel.Txn, a at, e ledger.Event) error {
-	ac, err := readmodel.MustLoadJSON[Access](w, accessKey(e.Attr("access")), ErrEvent, "access "+e.Attr("access"))
+	ac, err := readmodel.MustLoadJSON[Access](w, accessKey(e.Attr(recordvocab.AttrAccess)), ErrEvent, "access "+e.Attr(recordvocab.AttrAccess))
 	if err != nil {
 		return err
 	}
 	if ac.Kind != AccessBreakGlass || ac.Review != nil {
 		return bad("review of access %s (%s, reviewed %v)", ac.ID, ac.Kind, ac.Review != nil)
 	}
-	ac.Review = &Review{Reviewer: e.Attr("reviewer"), Outcome: e.Attr("outcome"), Height: a.height, Time: a.time, TxID: a.txID}
-	if a.args != nil && a.args.Has("note_hash") {
-		h, err := a.args.Bytes("note_hash")
+	ac.Review = &Review{Reviewer: e.Attr(recordvocab.AttrReviewer), Outcome: e.Attr(recordvocab.AttrOutcome), Height: a.height, Time: a.time, TxID: a.txID}
+	if a.args != nil && a.args.Has(recordvocab.ArgNoteHash) {
+		h, err := a.args.Bytes(recordvocab.ArgNoteHash)
 		if err != nil {
 			return bad("review note_hash: %v", err)
 		}
@@ -354,7 +354,7 @@ func optArg(args tx.Args, name, def string) string {
 }
 
 func consentCreated(w *readmodel.Txn, a at, e ledger.Event) error {
-	id := e.Attr("consent")
+	id := e.Attr(consentvocab.AttrConsent)
 	c, exists, err := readmodel.LoadJSON[Consent](w, consentKey(id))
 	if err != nil {
 		return err
@@ -373,24 +373,24 @@ func consentCreated(w *readmodel.Txn, a at, e ledger.Event) error {
 	if a.args == nil {
 		return bad("%s outside a consent call", e.Type)
 	}
-	c = &Consent{ID: id, Patient: e.Attr("patient"), Grantee: e.Attr("grantee"), Purpose: e.Attr("purpose"), Requester: e.Attr("requester"),
+	c = &Consent{ID: id, Patient: e.Attr(consentvocab.AttrPatient), Grantee: e.Attr(consentvocab.AttrGrantee), Purpose: e.Attr(consentvocab.AttrPurpose), Requester: e.Attr(consentvocab.AttrRequester),
 		Records: []string{}, Categories: []string{}, History: []ConsentChange{}, Height: a.height, Time: a.time, Updated: a.height,
-		Scope: optArg(a.args, "scope", "patient-privacy"), Category: optArg(a.args, "category", "59284-0"), ActorRole: optArg(a.args, "actor_role", "IRCP")}
-	if a.args.Has("records") {
-		if c.Records, err = a.args.Strings("records"); err != nil {
+		Scope: optArg(a.args, consentvocab.ArgScope, "patient-privacy"), Category: optArg(a.args, consentvocab.ArgCategory, "59284-0"), ActorRole: optArg(a.args, consentvocab.ArgActorRole, "IRCP")}
+	if a.args.Has(consentvocab.ArgRecords) {
+		if c.Records, err = a.args.Strings(consentvocab.ArgRecords); err != nil {
 			return bad("consent records: %v", err)
 		}
 	}
-	if a.args.Has("categories") {
-		if c.Categories, err = a.args.Strings("categories"); err != nil {
+	if a.args.Has(consentvocab.ArgCategories) {
+		if c.Categories, err = a.args.Strings(consentvocab.ArgCategories); err != nil {
 			return bad("consent categories: %v", err)
 		}
 	}
-	if c.Start, err = a.args.Int("start"); err != nil {
+	if c.Start, err = a.args.Int(consentvocab.ArgStart); err != nil {
 		return bad("consent start: %v", err)
 	}
-	if c.End, err = strconv.ParseInt(e.Attr("end"), 10, 64); err != nil {
-		return bad("consent end %q", e.Attr("end"))
+	if c.End, err = strconv.ParseInt(e.Attr(consentvocab.AttrEnd), 10, 64); err != nil {
+		return bad("consent end %q", e.Attr(consentvocab.AttrEnd))
 	}
 	if e.Type == consentvocab.EventRequested {
 		c.Status, ch.Kind = ConsentProposed, "requested"
@@ -405,7 +405,7 @@ func consentCreated(w *readmodel.Txn, a at, e ledger.Event) error {
 }
 
 func consentChanged(w *readmodel.Txn, a at, e ledger.Event) error {
-	c, err := readmodel.MustLoadJSON[Consent](w, consentKey(e.Attr("consent")), ErrEvent, "consent "+e.Attr("consent"))
+	c, err := readmodel.MustLoadJSON[Consent](w, consentKey(e.Attr(consentvocab.AttrConsent)), ErrEvent, "consent "+e.Attr(consentvocab.AttrConsent))
 	if err != nil {
 		return err
 	}
@@ -417,10 +417,10 @@ func consentChanged(w *readmodel.Txn, a at, e ledger.Event) error {
 		c.Status, c.RevokedHeight, ch.Kind = ConsentRevoked, a.height, "revoked"
 	case consentvocab.EventAmended:
 		ch.Kind = "amended"
-		c.Purpose = e.Attr("purpose")
-		s, err1 := strconv.ParseInt(e.Attr("start"), 10, 64)
-		en, err2 := strconv.ParseInt(e.Attr("end"), 10, 64)
-		v, err3 := strconv.ParseUint(e.Attr("version"), 10, 64)
+		c.Purpose = e.Attr(consentvocab.AttrPurpose)
+		s, err1 := strconv.ParseInt(e.Attr(consentvocab.AttrStart), 10, 64)
+		en, err2 := strconv.ParseInt(e.Attr(consentvocab.AttrEnd), 10, 64)
+		v, err3 := strconv.ParseUint(e.Attr(consentvocab.AttrVersion), 10, 64)
 		if err1 != nil || err2 != nil || err3 != nil {
 			return bad("consent_amended attributes")
 		}

@@ -14,11 +14,14 @@ import (
 	"github.com/almoner/almoner/consortium-node/api"
 	"github.com/almoner/almoner/consortium-node/api/client"
 	"github.com/almoner/almoner/consortium-node/contracts/claim/claimdoc"
+	claimvocab "github.com/almoner/almoner/consortium-node/contracts/claim/vocab"
+	consentvocab "github.com/almoner/almoner/consortium-node/contracts/consent/vocab"
 	"github.com/almoner/almoner/consortium-node/contracts/consortium"
 	donationvocab "github.com/almoner/almoner/consortium-node/contracts/donation/vocab"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
 	"github.com/almoner/almoner/consortium-node/contracts/identity/memberid"
 	"github.com/almoner/almoner/consortium-node/contracts/record/registration"
+	recordvocab "github.com/almoner/almoner/consortium-node/contracts/record/vocab"
 	"github.com/almoner/almoner/consortium-node/genesis"
 	"github.com/almoner/almoner/consortium-node/tx"
 	"github.com/almoner/almoner/privacy/envelope"
@@ -206,13 +209,13 @@ func (g *gen) next(workload string, i int) (call, error) {
 		return g.call(d, "donation", "give", tx.String(donationvocab.ArgCampaignID, c), tx.Uint(donationvocab.ArgAmount, uint64(500+(i%50)*100)))
 	case "access":
 		p := i % len(g.patients)
-		return g.call(g.adjusters[i%len(g.adjusters)], "record", "access", tx.String("record_id", g.records[p]),
-			tx.String("purpose", "claims"), tx.String("consent_id", g.consents[p]))
+		return g.call(g.adjusters[i%len(g.adjusters)], "record", "access", tx.String(recordvocab.ArgRecordID, g.records[p]),
+			tx.String(recordvocab.ArgPurpose, "claims"), tx.String(recordvocab.ArgConsentID, g.consents[p]))
 	case "grant":
 		p := g.patients[i%len(g.patients)]
-		return g.call(p, "consent", "grant", tx.String("consent_id", fmt.Sprintf("ld-%s-g%d", g.run, i)),
-			tx.String("grantee", "acme"), tx.String("purpose", "claims"), tx.Strings("categories", []string{registration.Claim}),
-			tx.Int("start", g.now.Add(-time.Minute).Unix()), tx.Int("end", g.now.Add(365*24*time.Hour).Unix()))
+		return g.call(p, "consent", "grant", tx.String(consentvocab.ArgConsentID, fmt.Sprintf("ld-%s-g%d", g.run, i)),
+			tx.String(consentvocab.ArgGrantee, "acme"), tx.String(consentvocab.ArgPurpose, "claims"), tx.Strings(consentvocab.ArgCategories, []string{registration.Claim}),
+			tx.Int(consentvocab.ArgStart, g.now.Add(-time.Minute).Unix()), tx.Int(consentvocab.ArgEnd, g.now.Add(365*24*time.Hour).Unix()))
 	case "submit":
 		if g.nextDoc >= len(g.docs) {
 			return call{}, errors.New("no uploaded claim document left")
@@ -226,7 +229,7 @@ func (g *gen) next(workload string, i int) (call, error) {
 		}
 		id := g.reviewed[g.nextReview]
 		g.nextReview++
-		return g.call("acme/adjuster", "claim", "adjudicate", tx.String("claim_id", id), tx.Strings("adjudication", []string{"1:4000"}))
+		return g.call("acme/adjuster", "claim", "adjudicate", tx.String(claimvocab.ArgClaimID, id), tx.Strings(claimvocab.ArgAdjudication, []string{"1:4000"}))
 	}
 	return call{}, fmt.Errorf("unknown workload %q", workload)
 }
@@ -331,12 +334,12 @@ func (g *gen) recordsAndConsents(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		reg, _ := g.call("stmarys/clerk", "record", "register", tx.String("record_id", id), tx.Uint("version", 1),
-			tx.Bytes("ciphertext_hash", h), tx.String("patient", p), tx.String("category", "lab"))
+		reg, _ := g.call("stmarys/clerk", "record", "register", tx.String(recordvocab.ArgRecordID, id), tx.Uint(recordvocab.ArgVersion, 1),
+			tx.Bytes(recordvocab.ArgCiphertextHash, h), tx.String(recordvocab.ArgPatient, p), tx.String(recordvocab.ArgCategory, "lab"))
 		cid := fmt.Sprintf("ld-%s-k%d", g.run, i)
-		grant, _ := g.call(p, "consent", "grant", tx.String("consent_id", cid), tx.String("grantee", "acme"),
-			tx.String("purpose", "claims"), tx.Strings("records", []string{id}),
-			tx.Int("start", g.now.Add(-time.Minute).Unix()), tx.Int("end", g.now.Add(365*24*time.Hour).Unix()))
+		grant, _ := g.call(p, "consent", "grant", tx.String(consentvocab.ArgConsentID, cid), tx.String(consentvocab.ArgGrantee, "acme"),
+			tx.String(consentvocab.ArgPurpose, "claims"), tx.Strings(consentvocab.ArgRecords, []string{id}),
+			tx.Int(consentvocab.ArgStart, g.now.Add(-time.Minute).Unix()), tx.Int(consentvocab.ArgEnd, g.now.Add(365*24*time.Hour).Unix()))
 		regs, grants = append(regs, reg), append(grants, grant)
 		g.records, g.consents = append(g.records, id), append(g.consents, cid)
 	}
@@ -361,9 +364,9 @@ func (g *gen) claims(ctx context.Context, submits, adjudicates int, progress fun
 	for i, p := range g.patients {
 		cid := fmt.Sprintf("ld-%s-cc%d", g.run, i)
 		consent[p] = cid
-		c, _ := g.call(p, "consent", "grant", tx.String("consent_id", cid), tx.String("grantee", "acme"),
-			tx.String("purpose", "claims"), tx.Strings("categories", []string{registration.Claim}),
-			tx.Int("start", g.now.Add(-time.Minute).Unix()), tx.Int("end", g.now.Add(365*24*time.Hour).Unix()))
+		c, _ := g.call(p, "consent", "grant", tx.String(consentvocab.ArgConsentID, cid), tx.String(consentvocab.ArgGrantee, "acme"),
+			tx.String(consentvocab.ArgPurpose, "claims"), tx.Strings(consentvocab.ArgCategories, []string{registration.Claim}),
+			tx.Int(consentvocab.ArgStart, g.now.Add(-time.Minute).Unix()), tx.Int(consentvocab.ArgEnd, g.now.Add(365*24*time.Hour).Unix()))
 		grants = append(grants, c)
 	}
 	if err := g.commit(ctx, grants); err != nil {
@@ -386,9 +389,9 @@ func (g *gen) claims(ctx context.Context, submits, adjudicates int, progress fun
 		if err != nil {
 			return err
 		}
-		r, _ := g.call("acme/adjuster", "claim", "review", tx.String("claim_id", d.doc.ClaimID))
-		a, _ := g.call("acme/adjuster", "record", "access", tx.String("record_id", d.id), tx.String("purpose", "claims"),
-			tx.String("consent_id", consent[d.patient]), tx.Uint("version", 1))
+		r, _ := g.call("acme/adjuster", "claim", "review", tx.String(claimvocab.ArgClaimID, d.doc.ClaimID))
+		a, _ := g.call("acme/adjuster", "record", "access", tx.String(recordvocab.ArgRecordID, d.id), tx.String(recordvocab.ArgPurpose, "claims"),
+			tx.String(recordvocab.ArgConsentID, consent[d.patient]), tx.Uint(recordvocab.ArgVersion, 1))
 		sub, rev, read = append(sub, s), append(rev, r), append(read, a)
 		g.reviewed = append(g.reviewed, d.doc.ClaimID)
 	}
@@ -449,7 +452,7 @@ func (g *gen) submitCall(d docHash) (call, error) {
 	if err != nil {
 		return call{}, err
 	}
-	args = append(args, tx.Bytes("document_ciphertext_hash", d.hash))
+	args = append(args, tx.Bytes(claimvocab.ArgDocumentCiphertextHash, d.hash))
 	return g.call("stmarys/clerk", "claim", "submit", args...)
 }
 

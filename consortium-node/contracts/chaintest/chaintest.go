@@ -22,7 +22,9 @@ import (
 	"github.com/almoner/almoner/consortium-node/contracts"
 	"github.com/almoner/almoner/consortium-node/contracts/claim"
 	"github.com/almoner/almoner/consortium-node/contracts/claim/claimdoc"
+	claimvocab "github.com/almoner/almoner/consortium-node/contracts/claim/vocab"
 	"github.com/almoner/almoner/consortium-node/contracts/consent"
+	consentvocab "github.com/almoner/almoner/consortium-node/contracts/consent/vocab"
 	"github.com/almoner/almoner/consortium-node/contracts/consortium"
 	"github.com/almoner/almoner/consortium-node/contracts/governance"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
@@ -418,7 +420,7 @@ func (c *Chain) FileClaim(who string, d *claimdoc.Document) []tx.Arg {
 	}
 	if register {
 		h := sha256.Sum256([]byte("claim document " + doc))
-		args = append(args, tx.Bytes("document_ciphertext_hash", h[:]))
+		args = append(args, tx.Bytes(claimvocab.ArgDocumentCiphertextHash, h[:]))
 	}
 	return args
 }
@@ -438,9 +440,9 @@ func (c *Chain) ReadClaimDocument(reader, claimID string) tx.ID {
 	}
 	consentID := claimID + "-docs"
 	if _, err := consent.Load(c.Reader(), consentID); err != nil {
-		c.Must(cl.Patient, consent.Name, "grant", tx.String("consent_id", consentID), tx.String("grantee", identity.OrgOf(reader)),
-			tx.String("purpose", claim.Purpose), tx.Strings("categories", []string{record.CategoryClaim}),
-			tx.Int("start", c.Now.Unix()), tx.Int("end", c.Now.Add(30*24*time.Hour).Unix()))
+		c.Must(cl.Patient, consent.Name, "grant", tx.String(consentvocab.ArgConsentID, consentID), tx.String(consentvocab.ArgGrantee, identity.OrgOf(reader)),
+			tx.String(consentvocab.ArgPurpose, claim.Purpose), tx.Strings(consentvocab.ArgCategories, []string{record.CategoryClaim}),
+			tx.Int(consentvocab.ArgStart, c.Now.Unix()), tx.Int(consentvocab.ArgEnd, c.Now.Add(30*24*time.Hour).Unix()))
 	}
 	args, err := claim.AccessArgs(cl, cl.Document, consentID)
 	if err != nil {

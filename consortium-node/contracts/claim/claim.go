@@ -14,24 +14,15 @@ import (
 	"github.com/almoner/almoner/consortium-node/contracts/claim/vocab"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
 	"github.com/almoner/almoner/consortium-node/contracts/record"
+	recordvocab "github.com/almoner/almoner/consortium-node/contracts/record/vocab"
 	"github.com/almoner/almoner/consortium-node/ledger"
 	"github.com/almoner/almoner/consortium-node/money"
 	"github.com/almoner/almoner/consortium-node/tx"
 )
 
-// The contract's vocabulary is defined once, in claim/vocab.
-const (
-	Name              = vocab.Name
-	StatusSubmitted   = vocab.StatusSubmitted
-	StatusInReview    = vocab.StatusInReview
-	StatusAdjudicated = vocab.StatusAdjudicated
-	StatusAppealed    = vocab.StatusAppealed
-	StatusPaid        = vocab.StatusPaid
-	StatusCancelled   = vocab.StatusCancelled
-	OutcomeApproved   = vocab.OutcomeApproved
-	OutcomePartial    = vocab.OutcomePartial
-	OutcomeDenied     = vocab.OutcomeDenied
-)
+// Name is the contract's name; its vocabulary is defined once, in
+// claim/vocab.
+const Name = vocab.Name
 
 // Purpose is the consent purpose under which an adjuster reads a claim's
 // document and linked records.
@@ -45,14 +36,6 @@ const (
 	MaxAppeals       = 3
 	MaxPaymentRefLen = 64
 )
-
-// AdjudicationReasons are the codes an insurer gives for a reduced item or
-// a denied claim (vocab.AdjudicationReasons).
-var AdjudicationReasons = vocab.AdjudicationReasons()
-
-// AppealReasons are the codes a provider gives for an appeal
-// (vocab.AppealReasons).
-var AppealReasons = vocab.AppealReasons()
 
 // Item is one service line (FHIR Claim.item) as the ledger holds it: its
 // position and amount. Its service code and date are health data and
@@ -153,7 +136,7 @@ func (c *Claim) Approved() uint64 {
 // (and not under appeal) or paid. A denied or partially approved claim
 // that is still adjudicated may yet be appealed; a paid claim is final.
 func (c *Claim) Settled() bool {
-	return (c.Status == StatusAdjudicated || c.Status == StatusPaid) && c.Outcome != ""
+	return (c.Status == vocab.StatusAdjudicated || c.Status == vocab.StatusPaid) && c.Outcome != ""
 }
 
 // PatientShare returns what the insurer does not cover — claimed minus
@@ -229,7 +212,7 @@ func RegisterKey(ctx contracts.Context, org, keyID string) error {
 		return fmt.Errorf("%w: %s already has a claims fingerprint key", contracts.ErrConflict, org)
 	}
 	ctx.Set(keyKey(org), []byte(keyID))
-	ctx.Emit(vocab.EventClaimsKeyRegistered, ledger.Attr{Key: "org", Value: org}, ledger.Attr{Key: "key_id", Value: keyID})
+	ctx.Emit(vocab.EventClaimsKeyRegistered, ledger.Attr{Key: vocab.AttrOrg, Value: org}, ledger.Attr{Key: vocab.AttrKeyID, Value: keyID})
 	return nil
 }
 
@@ -264,9 +247,9 @@ func AccessArgs(c *Claim, recordID, consentID string) (tx.Args, error) {
 	if consentID == "" {
 		return nil, fmt.Errorf("%w: an adjuster reads a linked record only under the patient's consent: name it (consent_id)", contracts.ErrInvalid)
 	}
-	args := tx.Args{tx.String("record_id", recordID), tx.String("purpose", Purpose), tx.String("consent_id", consentID)}
+	args := tx.Args{tx.String(recordvocab.ArgRecordID, recordID), tx.String(recordvocab.ArgPurpose, Purpose), tx.String(recordvocab.ArgConsentID, consentID)}
 	if recordID == c.Document {
-		args = append(args, tx.Uint("version", c.DocumentVersion))
+		args = append(args, tx.Uint(recordvocab.ArgVersion, c.DocumentVersion))
 	}
 	return args, nil
 }
@@ -285,10 +268,6 @@ var (
 // in the claim's own transaction.
 func (Contract) Delegates() []string { return []string{record.Name} }
 
-// submitArgs are the arguments claim.submit takes.
-var submitArgs = []string{"claim_id", "patient", "insurer", "currency", "amounts", "document", "document_version", "document_ciphertext_hash",
-	"key_id", "fingerprint", "item_fingerprints", "records", "provider"}
-
 // Precheck refuses, before admission, a submit with any argument it does
 // not take: a client of the first claim contract sent "items" with
 // service codes and dates, which a failed transaction would still have
@@ -297,6 +276,7 @@ func (Contract) Precheck(method string, args tx.Args) error {
 	if method != "submit" {
 		return nil
 	}
+	submitArgs := vocab.Shape().Methods["submit"]
 	for _, a := range args {
 		if !slices.Contains(submitArgs, a.Name) {
 			return fmt.Errorf("%w: claim.submit takes no argument %.40q (it takes %s); service codes and dates stay off the ledger: file the itemised claim as a record (a portal does)",
@@ -340,8 +320,8 @@ func put(ctx contracts.Context, c *Claim) error {
 
 // attrs are the attributes every event of claim c carries.
 func attrs(ctx contracts.Context, c *Claim, more ...ledger.Attr) []ledger.Attr {
-	return append([]ledger.Attr{{Key: "claim", Value: c.ID}, {Key: "provider", Value: c.Provider}, {Key: "insurer", Value: c.Insurer},
-		{Key: "patient", Value: c.Patient}, {Key: "by", Value: ctx.Caller()}}, more...)
+	return append([]ledger.Attr{{Key: vocab.AttrClaim, Value: c.ID}, {Key: vocab.AttrProvider, Value: c.Provider}, {Key: vocab.AttrInsurer, Value: c.Insurer},
+		{Key: vocab.AttrPatient, Value: c.Patient}, {Key: vocab.AttrBy, Value: ctx.Caller()}}, more...)
 }
 
 func u64(v uint64) string { return strconv.FormatUint(v, 10) }
@@ -417,29 +397,29 @@ func optString(args tx.Args, name string) (string, error) {
 // hash is on the ledger.
 func submit(ctx contracts.Context, args tx.Args) error {
 	in := contracts.ArgReader{Args: args}
-	id := in.String("claim_id")
-	patient := in.String("patient")
-	insurer := in.String("insurer")
-	currency := in.String("currency")
-	rawAmounts := in.Strings("amounts")
-	doc := in.String("document")
-	docVersion := in.Uint("document_version")
-	keyID := in.String("key_id")
-	fpRaw := in.Bytes("fingerprint")
-	rawKeys := in.Strings("item_fingerprints")
+	id := in.String(vocab.ArgClaimID)
+	patient := in.String(vocab.ArgPatient)
+	insurer := in.String(vocab.ArgInsurer)
+	currency := in.String(vocab.ArgCurrency)
+	rawAmounts := in.Strings(vocab.ArgAmounts)
+	doc := in.String(vocab.ArgDocument)
+	docVersion := in.Uint(vocab.ArgDocumentVersion)
+	keyID := in.String(vocab.ArgKeyID)
+	fpRaw := in.Bytes(vocab.ArgFingerprint)
+	rawKeys := in.Strings(vocab.ArgItemFingerprints)
 	var recs []string
-	if args.Has("records") {
-		recs = in.Strings("records")
+	if args.Has(vocab.ArgRecords) {
+		recs = in.Strings(vocab.ArgRecords)
 	}
 	var docHash []byte
-	registerDoc := args.Has("document_ciphertext_hash")
+	registerDoc := args.Has(vocab.ArgDocumentCiphertextHash)
 	if registerDoc {
-		docHash = in.Bytes("document_ciphertext_hash")
+		docHash = in.Bytes(vocab.ArgDocumentCiphertextHash)
 	}
 	if in.Err != nil {
 		return in.Err
 	}
-	provider, err := optString(args, "provider")
+	provider, err := optString(args, vocab.ArgProvider)
 	if err != nil {
 		return err
 	}
@@ -558,7 +538,7 @@ func submit(ctx contracts.Context, args tx.Args) error {
 		}
 	}
 	c := &Claim{ID: id, Provider: provider, Patient: patient, Insurer: insurer, Currency: currency, Items: items, Document: doc, DocumentVersion: rec.Latest,
-		LinkedRecords: recs, Status: StatusSubmitted, Adjudication: []Adjudication{}, KeyID: keyID, Fingerprint: fp, ItemKeys: keys,
+		LinkedRecords: recs, Status: vocab.StatusSubmitted, Adjudication: []Adjudication{}, KeyID: keyID, Fingerprint: fp, ItemKeys: keys,
 		Heights: Heights{Submitted: ctx.Height()}}
 	if c.LinkedRecords == nil {
 		c.LinkedRecords = []string{}
@@ -584,15 +564,15 @@ func submit(ctx contracts.Context, args tx.Args) error {
 	}
 	ctx.Set(docKey(doc), []byte(id))
 	ctx.Set(DocumentInsurerKey(doc), []byte(insurer))
-	ctx.Emit(vocab.EventSubmitted, attrs(ctx, c, ledger.Attr{Key: "total", Value: u64(c.Claimed())}, ledger.Attr{Key: "currency", Value: currency},
-		ledger.Attr{Key: "items", Value: strconv.Itoa(len(items))}, ledger.Attr{Key: "records", Value: strconv.Itoa(len(recs))},
-		ledger.Attr{Key: "document", Value: doc}, ledger.Attr{Key: "document_version", Value: u64(rec.Latest)})...)
+	ctx.Emit(vocab.EventSubmitted, attrs(ctx, c, ledger.Attr{Key: vocab.AttrTotal, Value: u64(c.Claimed())}, ledger.Attr{Key: vocab.AttrCurrency, Value: currency},
+		ledger.Attr{Key: vocab.AttrItems, Value: strconv.Itoa(len(items))}, ledger.Attr{Key: vocab.AttrRecords, Value: strconv.Itoa(len(recs))},
+		ledger.Attr{Key: vocab.AttrDocument, Value: doc}, ledger.Attr{Key: vocab.AttrDocumentVersion, Value: u64(rec.Latest)})...)
 	return nil
 }
 
 // load reads the claim named by the claim_id argument.
 func load(ctx contracts.Context, args tx.Args) (*Claim, error) {
-	return contracts.LoadArg(ctx, Name, args, "claim_id", LoadClaim)
+	return contracts.LoadArg(ctx, Name, args, vocab.ArgClaimID, LoadClaim)
 }
 
 // asInsurer and asProvider ask the policy whether the caller may act on c
@@ -618,20 +598,20 @@ func review(ctx contracts.Context, args tx.Args) error {
 	if err := asInsurer(ctx, c, "review"); err != nil {
 		return err
 	}
-	if !statusIn(c.Status, StatusSubmitted, StatusAppealed) {
+	if !statusIn(c.Status, vocab.StatusSubmitted, vocab.StatusAppealed) {
 		return conflict(c, "only a submitted or appealed claim can be taken into review")
 	}
-	c.Status, c.Heights.Reviewed = StatusInReview, ctx.Height()
+	c.Status, c.Heights.Reviewed = vocab.StatusInReview, ctx.Height()
 	if err := put(ctx, c); err != nil {
 		return err
 	}
-	ctx.Emit(vocab.EventInReview, attrs(ctx, c, ledger.Attr{Key: "appeals", Value: u64(c.Appeals)})...)
+	ctx.Emit(vocab.EventInReview, attrs(ctx, c, ledger.Attr{Key: vocab.AttrAppeals, Value: u64(c.Appeals)})...)
 	return nil
 }
 
 // adjudicate decides every item. Args: claim_id, adjudication (strings
 // "SEQ:APPROVED[:REASON]", one per item; a reason code from
-// AdjudicationReasons is required exactly when an item is approved for
+// vocab.AdjudicationReasons() is required exactly when an item is approved for
 // less than claimed) and, when nothing is approved, denial_reason. A
 // member of the insurer must have read the claim's document first
 // (documentRead): nobody decides a claim whose services they have not
@@ -644,18 +624,18 @@ func adjudicate(ctx contracts.Context, args tx.Args) error {
 	if err := asInsurer(ctx, c, "adjudicate"); err != nil {
 		return err
 	}
-	if c.Status != StatusInReview {
+	if c.Status != vocab.StatusInReview {
 		return conflict(c, "only a claim in review can be adjudicated (review it first)")
 	}
 	read, err := documentRead(ctx, c)
 	if err != nil {
 		return err
 	}
-	raw, err := args.Strings("adjudication")
+	raw, err := args.Strings(vocab.ArgAdjudication)
 	if err != nil {
 		return contracts.InvalidArg(err)
 	}
-	denial, err := optString(args, "denial_reason")
+	denial, err := optString(args, vocab.ArgDenialReason)
 	if err != nil {
 		return err
 	}
@@ -692,11 +672,11 @@ func adjudicate(ctx contracts.Context, args tx.Args) error {
 		switch {
 		case approved < item.Amount && a.Reason == "":
 			return fmt.Errorf("%w: item %d is approved for %d of %d: give a reason code (one of %s)", contracts.ErrInvalid, seq, approved,
-				item.Amount, strings.Join(AdjudicationReasons, ", "))
+				item.Amount, strings.Join(vocab.AdjudicationReasons(), ", "))
 		case approved == item.Amount && a.Reason != "":
 			return fmt.Errorf("%w: item %d is approved in full; a reason code is only for a reduced amount", contracts.ErrInvalid, seq)
 		case a.Reason != "":
-			if err := validateCode(fmt.Sprintf("item %d: reason", seq), a.Reason, AdjudicationReasons); err != nil {
+			if err := validateCode(fmt.Sprintf("item %d: reason", seq), a.Reason, vocab.AdjudicationReasons()); err != nil {
 				return err
 			}
 		}
@@ -706,31 +686,31 @@ func adjudicate(ctx contracts.Context, args tx.Args) error {
 	claimed, approved := c.Claimed(), c.Approved()
 	switch {
 	case approved == 0:
-		c.Outcome = OutcomeDenied
+		c.Outcome = vocab.OutcomeDenied
 		if denial == "" {
 			return fmt.Errorf("%w: nothing is approved, so the claim is denied: give a denial_reason (one of %s)", contracts.ErrInvalid,
-				strings.Join(AdjudicationReasons, ", "))
+				strings.Join(vocab.AdjudicationReasons(), ", "))
 		}
-		if err := validateCode("denial_reason", denial, AdjudicationReasons); err != nil {
+		if err := validateCode("denial_reason", denial, vocab.AdjudicationReasons()); err != nil {
 			return err
 		}
 	case denial != "":
 		return fmt.Errorf("%w: denial_reason is only for a denied claim (nothing approved); this one is approved for %d of %d", contracts.ErrInvalid, approved, claimed)
 	case approved == claimed:
-		c.Outcome = OutcomeApproved
+		c.Outcome = vocab.OutcomeApproved
 	default:
-		c.Outcome = OutcomePartial
+		c.Outcome = vocab.OutcomePartial
 	}
 	c.DenialReason = denial
-	c.Status, c.Heights.Adjudicated = StatusAdjudicated, ctx.Height()
+	c.Status, c.Heights.Adjudicated = vocab.StatusAdjudicated, ctx.Height()
 	if err := put(ctx, c); err != nil {
 		return err
 	}
 	share, _ := PatientShare(c)
-	more := []ledger.Attr{{Key: "outcome", Value: c.Outcome}, {Key: "approved", Value: u64(approved)}, {Key: "claimed", Value: u64(claimed)},
-		{Key: "patient_share", Value: u64(share)}, {Key: "currency", Value: c.Currency}, {Key: "document_access", Value: read}}
+	more := []ledger.Attr{{Key: vocab.AttrOutcome, Value: c.Outcome}, {Key: vocab.AttrApproved, Value: u64(approved)}, {Key: vocab.AttrClaimed, Value: u64(claimed)},
+		{Key: vocab.AttrPatientShare, Value: u64(share)}, {Key: vocab.AttrCurrency, Value: c.Currency}, {Key: vocab.AttrDocumentAccess, Value: read}}
 	if denial != "" {
-		more = append(more, ledger.Attr{Key: "denial_reason", Value: denial})
+		more = append(more, ledger.Attr{Key: vocab.AttrDenialReason, Value: denial})
 	}
 	ctx.Emit(vocab.EventAdjudicated, attrs(ctx, c, more...)...)
 	return nil
@@ -776,15 +756,15 @@ func pay(ctx contracts.Context, args tx.Args) error {
 		return err
 	}
 	in := contracts.ArgReader{Args: args}
-	ref := in.String("payment_ref")
-	amount := in.Uint("amount")
+	ref := in.String(vocab.ArgPaymentRef)
+	amount := in.Uint(vocab.ArgAmount)
 	if in.Err != nil {
 		return in.Err
 	}
 	switch {
-	case c.Status != StatusAdjudicated:
+	case c.Status != vocab.StatusAdjudicated:
 		return conflict(c, "only an adjudicated, approved or partially approved claim can be paid")
-	case c.Outcome == OutcomeDenied:
+	case c.Outcome == vocab.OutcomeDenied:
 		return fmt.Errorf("%w: claim %q was denied; there is nothing to pay", contracts.ErrConflict, c.ID)
 	}
 	if len(ref) == 0 || len(ref) > MaxPaymentRefLen || strings.IndexFunc(ref, func(r rune) bool {
@@ -796,17 +776,17 @@ func pay(ctx contracts.Context, args tx.Args) error {
 		return fmt.Errorf("%w: amount %s %s is not the approved total %s %s", contracts.ErrInvalid,
 			money.Decimal(amount, c.Currency), c.Currency, money.Decimal(approved, c.Currency), c.Currency)
 	}
-	c.Status, c.PaymentRef, c.PaidAmount, c.Heights.Paid = StatusPaid, ref, amount, ctx.Height()
+	c.Status, c.PaymentRef, c.PaidAmount, c.Heights.Paid = vocab.StatusPaid, ref, amount, ctx.Height()
 	if err := put(ctx, c); err != nil {
 		return err
 	}
-	ctx.Emit(vocab.EventPaid, attrs(ctx, c, ledger.Attr{Key: "payment_ref", Value: ref}, ledger.Attr{Key: "amount", Value: u64(amount)},
-		ledger.Attr{Key: "currency", Value: c.Currency})...)
+	ctx.Emit(vocab.EventPaid, attrs(ctx, c, ledger.Attr{Key: vocab.AttrPaymentRef, Value: ref}, ledger.Attr{Key: vocab.AttrAmount, Value: u64(amount)},
+		ledger.Attr{Key: vocab.AttrCurrency, Value: c.Currency})...)
 	return nil
 }
 
 // appeal contests a denied or partially approved adjudication. Args:
-// claim_id, reason (one of AppealReasons).
+// claim_id, reason (one of vocab.AppealReasons()).
 func appeal(ctx contracts.Context, args tx.Args) error {
 	c, err := load(ctx, args)
 	if err != nil {
@@ -815,14 +795,14 @@ func appeal(ctx contracts.Context, args tx.Args) error {
 	if err := asProvider(ctx, c, "appeal"); err != nil {
 		return err
 	}
-	reason, err := args.String("reason")
+	reason, err := args.String(vocab.ArgReason)
 	if err != nil {
 		return contracts.InvalidArg(err)
 	}
 	switch {
-	case c.Status != StatusAdjudicated:
+	case c.Status != vocab.StatusAdjudicated:
 		return conflict(c, "only an adjudicated, unpaid claim that was denied or partially approved can be appealed")
-	case c.Outcome == OutcomeApproved:
+	case c.Outcome == vocab.OutcomeApproved:
 		return fmt.Errorf("%w: claim %q was approved in full; there is nothing to appeal", contracts.ErrConflict, c.ID)
 	case c.Appeals >= MaxAppeals:
 		return fmt.Errorf("%w: claim %q was already appealed %d times, the most allowed", contracts.ErrConflict, c.ID, c.Appeals)
@@ -830,16 +810,16 @@ func appeal(ctx contracts.Context, args tx.Args) error {
 	if _, funded := ctx.ReadOther(DonationContract, FundedKey(c.ID)); funded {
 		return fmt.Errorf("%w: the patient's share of claim %q was funded by a charity; an appeal could pay the bill twice", contracts.ErrConflict, c.ID)
 	}
-	if err := validateCode("appeal reason", reason, AppealReasons); err != nil {
+	if err := validateCode("appeal reason", reason, vocab.AppealReasons()); err != nil {
 		return err
 	}
 	c.Appeals++
-	c.Status, c.AppealReason, c.Heights.Appealed = StatusAppealed, reason, ctx.Height()
+	c.Status, c.AppealReason, c.Heights.Appealed = vocab.StatusAppealed, reason, ctx.Height()
 	if err := put(ctx, c); err != nil {
 		return err
 	}
-	ctx.Emit(vocab.EventAppealed, attrs(ctx, c, ledger.Attr{Key: "reason", Value: reason}, ledger.Attr{Key: "appeal", Value: u64(c.Appeals)},
-		ledger.Attr{Key: "outcome", Value: c.Outcome})...)
+	ctx.Emit(vocab.EventAppealed, attrs(ctx, c, ledger.Attr{Key: vocab.AttrReason, Value: reason}, ledger.Attr{Key: vocab.AttrAppeal, Value: u64(c.Appeals)},
+		ledger.Attr{Key: vocab.AttrOutcome, Value: c.Outcome})...)
 	return nil
 }
 
@@ -853,13 +833,13 @@ func cancel(ctx contracts.Context, args tx.Args) error {
 	if err := asProvider(ctx, c, "cancel"); err != nil {
 		return err
 	}
-	if !statusIn(c.Status, StatusSubmitted, StatusInReview) || c.Heights.Adjudicated != 0 {
+	if !statusIn(c.Status, vocab.StatusSubmitted, vocab.StatusInReview) || c.Heights.Adjudicated != 0 {
 		// An appealed claim back in review was adjudicated once: cancelling
 		// it would free its fingerprints and let the same services be
 		// filed again.
 		return conflict(c, "only a claim never adjudicated can be cancelled")
 	}
-	c.Status, c.Heights.Cancelled = StatusCancelled, ctx.Height()
+	c.Status, c.Heights.Cancelled = vocab.StatusCancelled, ctx.Height()
 	if err := put(ctx, c); err != nil {
 		return err
 	}

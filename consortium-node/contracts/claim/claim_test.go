@@ -16,6 +16,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/contracts/chaintest"
 	"github.com/almoner/almoner/consortium-node/contracts/claim"
 	"github.com/almoner/almoner/consortium-node/contracts/claim/claimdoc"
+	claimvocab "github.com/almoner/almoner/consortium-node/contracts/claim/vocab"
 	"github.com/almoner/almoner/consortium-node/contracts/consent"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
 	"github.com/almoner/almoner/consortium-node/contracts/record"
@@ -59,7 +60,7 @@ func snapshot(c *chaintest.Chain) map[string]string {
 // becomes the custodian).
 func registerRecord(c *chaintest.Chain, who, id, patient string) {
 	c.Must(who, record.Name, "register", tx.String("record_id", id), tx.Uint("version", 1), tx.Bytes("ciphertext_hash", hash(id)),
-		tx.String("patient", patient), tx.String("category", "claim-support"))
+		tx.String(claimvocab.ArgPatient, patient), tx.String("category", "claim-support"))
 }
 
 // Two service lines of ana's visit on 30 October.
@@ -98,7 +99,7 @@ func submitArgs(c *chaintest.Chain, id, patient, insurer string, items []string,
 	doc := claimdoc.RecordID(id)
 	if _, err := record.LoadRecord(c.Reader(), doc); err != nil {
 		c.Call(provider+"/clerk", record.Name, "register", tx.String("record_id", doc), tx.Uint("version", 1), tx.Bytes("ciphertext_hash", hash(doc)),
-			tx.String("patient", patient), tx.String("category", record.CategoryClaim))
+			tx.String(claimvocab.ArgPatient, patient), tx.String("category", record.CategoryClaim))
 	}
 	sv, amounts := services(items)
 	k := chaintest.ClaimsKey(provider)
@@ -107,9 +108,9 @@ func submitArgs(c *chaintest.Chain, id, patient, insurer string, items []string,
 	for _, h := range k.ItemFingerprints(provider, patient, sv) {
 		keys = append(keys, h.String())
 	}
-	return append([]tx.Arg{tx.String("claim_id", id), tx.String("patient", patient), tx.String("insurer", insurer),
-		tx.String("currency", "USD"), tx.Strings("amounts", amounts), tx.String("document", doc), tx.Uint("document_version", 1), tx.String("key_id", k.ID()),
-		tx.Bytes("fingerprint", fp[:]), tx.Strings("item_fingerprints", keys)}, more...)
+	return append([]tx.Arg{tx.String(claimvocab.ArgClaimID, id), tx.String(claimvocab.ArgPatient, patient), tx.String(claimvocab.ArgInsurer, insurer),
+		tx.String(claimvocab.ArgCurrency, "USD"), tx.Strings(claimvocab.ArgAmounts, amounts), tx.String(claimvocab.ArgDocument, doc), tx.Uint(claimvocab.ArgDocumentVersion, 1), tx.String(claimvocab.ArgKeyID, k.ID()),
+		tx.Bytes(claimvocab.ArgFingerprint, fp[:]), tx.Strings(claimvocab.ArgItemFingerprints, keys)}, more...)
 }
 
 func load(t *testing.T, c *chaintest.Chain, id string) *claim.Claim {
@@ -121,9 +122,9 @@ func load(t *testing.T, c *chaintest.Chain, id string) *claim.Claim {
 	return cl
 }
 
-func claimID(id string) tx.Arg { return tx.String("claim_id", id) }
+func claimID(id string) tx.Arg { return tx.String(claimvocab.ArgClaimID, id) }
 
-func adjudication(entries ...string) tx.Arg { return tx.Strings("adjudication", entries) }
+func adjudication(entries ...string) tx.Arg { return tx.Strings(claimvocab.ArgAdjudication, entries) }
 
 // wantDenied checks that err is a policy denial of sub doing act on a
 // claim held by org, and that its message names all of them.
@@ -175,11 +176,11 @@ func TestLifecycle(t *testing.T) {
 	registerRecord(c, "stmarys/clerk", "rec-1", "stmarys/ana")
 	registerRecord(c, "stmarys/dr-lee", "rec-2", "stmarys/ana")
 
-	args := submitArgs(c, "claim-1", "stmarys/ana", "acme", anaItems, tx.Strings("records", []string{"rec-1", "rec-2"}))
+	args := submitArgs(c, "claim-1", "stmarys/ana", "acme", anaItems, tx.Strings(claimvocab.ArgRecords, []string{"rec-1", "rec-2"}))
 	r := c.Must("stmarys/clerk", claim.Name, "submit", args...)
 	wantEvent(t, r.Events, "claim_submitted", "claim", "claim-1", "provider", "stmarys", "insurer", "acme", "patient", "stmarys/ana",
 		"total", "19200", "currency", "USD", "items", "2", "records", "2", "by", "stmarys/clerk")
-	if got := r.Events[0].Attr("document"); got != "claim-1.doc" {
+	if got := r.Events[0].Attr(claimvocab.AttrDocument); got != "claim-1.doc" {
 		t.Fatalf("claim_submitted names document %q", got)
 	}
 	// No service code or date anywhere on the ledger: not in the state,
@@ -189,7 +190,7 @@ func TestLifecycle(t *testing.T) {
 	want := []claim.Item{{Seq: 1, Amount: 15000}, {Seq: 2, Amount: 4200}}
 	sv, _ := services(anaItems)
 	k := chaintest.ClaimsKey("stmarys")
-	if cl.Status != claim.StatusSubmitted || cl.Provider != "stmarys" || cl.Insurer != "acme" || cl.Currency != "USD" ||
+	if cl.Status != claimvocab.StatusSubmitted || cl.Provider != "stmarys" || cl.Insurer != "acme" || cl.Currency != "USD" ||
 		!slices.Equal(cl.Items, want) || !slices.Equal(cl.LinkedRecords, []string{"rec-1", "rec-2"}) || cl.Document != "claim-1.doc" ||
 		cl.KeyID != k.ID() || cl.Fingerprint != k.Fingerprint("stmarys", "stmarys/ana", sv) ||
 		!slices.Equal(cl.ItemKeys, k.ItemFingerprints("stmarys", "stmarys/ana", sv)) || cl.Heights.Submitted != c.Height || cl.Claimed() != 19200 {
@@ -201,7 +202,7 @@ func TestLifecycle(t *testing.T) {
 
 	r = c.Must("acme/adjuster", claim.Name, "review", claimID("claim-1"))
 	wantEvent(t, r.Events, "claim_in_review", "claim", "claim-1", "insurer", "acme", "appeals", "0", "by", "acme/adjuster")
-	if cl := load(t, c, "claim-1"); cl.Status != claim.StatusInReview || cl.Heights.Reviewed != c.Height {
+	if cl := load(t, c, "claim-1"); cl.Status != claimvocab.StatusInReview || cl.Heights.Reviewed != c.Height {
 		t.Fatalf("in review: %+v", cl)
 	}
 
@@ -213,11 +214,11 @@ func TestLifecycle(t *testing.T) {
 
 	// The visit is paid in full, the panel cut to the contracted rate.
 	r = c.Must("acme/other", claim.Name, "adjudicate", claimID("claim-1"), adjudication("2:3000:contractual-adjustment", "1:15000"))
-	wantEvent(t, r.Events, "claim_adjudicated", "outcome", claim.OutcomePartial, "approved", "18000", "claimed", "19200",
+	wantEvent(t, r.Events, "claim_adjudicated", "outcome", claimvocab.OutcomePartial, "approved", "18000", "claimed", "19200",
 		"patient_share", "1200", "currency", "USD", "denial_reason", "", "document_access", read.String())
 	cl = load(t, c, "claim-1")
 	wantAdj := []claim.Adjudication{{Seq: 1, Approved: 15000}, {Seq: 2, Approved: 3000, Reason: "contractual-adjustment"}}
-	if cl.Status != claim.StatusAdjudicated || cl.Outcome != claim.OutcomePartial || !slices.Equal(cl.Adjudication, wantAdj) {
+	if cl.Status != claimvocab.StatusAdjudicated || cl.Outcome != claimvocab.OutcomePartial || !slices.Equal(cl.Adjudication, wantAdj) {
 		t.Fatalf("adjudicated: %+v", cl)
 	}
 	if amt, cur := claim.PatientShare(cl); amt != 1200 || cur != "USD" {
@@ -226,10 +227,10 @@ func TestLifecycle(t *testing.T) {
 
 	// The hospital appeals; the share is open again until the insurer
 	// decides anew.
-	r = c.Must("stmarys/clerk", claim.Name, "appeal", claimID("claim-1"), tx.String("reason", "contract-rate-dispute"))
-	wantEvent(t, r.Events, "claim_appealed", "reason", "contract-rate-dispute", "appeal", "1", "outcome", claim.OutcomePartial, "by", "stmarys/clerk")
+	r = c.Must("stmarys/clerk", claim.Name, "appeal", claimID("claim-1"), tx.String(claimvocab.ArgReason, "contract-rate-dispute"))
+	wantEvent(t, r.Events, "claim_appealed", "reason", "contract-rate-dispute", "appeal", "1", "outcome", claimvocab.OutcomePartial, "by", "stmarys/clerk")
 	cl = load(t, c, "claim-1")
-	if cl.Status != claim.StatusAppealed || cl.Appeals != 1 || cl.AppealReason != "contract-rate-dispute" || cl.Heights.Appealed != c.Height {
+	if cl.Status != claimvocab.StatusAppealed || cl.Appeals != 1 || cl.AppealReason != "contract-rate-dispute" || cl.Heights.Appealed != c.Height {
 		t.Fatalf("appealed: %+v", cl)
 	}
 	if amt, _ := claim.PatientShare(cl); amt != 0 {
@@ -239,13 +240,13 @@ func TestLifecycle(t *testing.T) {
 	wantEvent(t, r.Events, "claim_in_review", "appeals", "1")
 	// The filed document has not changed: the first read stands.
 	r = c.Must("acme/adjuster", claim.Name, "adjudicate", claimID("claim-1"), adjudication("1:15000", "2:4200"))
-	wantEvent(t, r.Events, "claim_adjudicated", "outcome", claim.OutcomeApproved, "approved", "19200", "patient_share", "0",
+	wantEvent(t, r.Events, "claim_adjudicated", "outcome", claimvocab.OutcomeApproved, "approved", "19200", "patient_share", "0",
 		"document_access", read.String())
 
-	r = c.Must("acme/adjuster", claim.Name, "pay", claimID("claim-1"), tx.String("payment_ref", "ACH-2026-11-0042"), tx.Uint("amount", 19200))
+	r = c.Must("acme/adjuster", claim.Name, "pay", claimID("claim-1"), tx.String(claimvocab.ArgPaymentRef, "ACH-2026-11-0042"), tx.Uint(claimvocab.ArgAmount, 19200))
 	wantEvent(t, r.Events, "claim_paid", "payment_ref", "ACH-2026-11-0042", "amount", "19200", "currency", "USD", "by", "acme/adjuster")
 	cl = load(t, c, "claim-1")
-	if cl.Status != claim.StatusPaid || cl.PaidAmount != 19200 || cl.PaymentRef != "ACH-2026-11-0042" || cl.Heights.Paid != c.Height || !cl.Settled() {
+	if cl.Status != claimvocab.StatusPaid || cl.PaidAmount != 19200 || cl.PaymentRef != "ACH-2026-11-0042" || cl.Heights.Paid != c.Height || !cl.Settled() {
 		t.Fatalf("paid: %+v", cl)
 	}
 	if amt, _ := claim.PatientShare(cl); amt != 0 {
@@ -293,17 +294,17 @@ func TestDeniedClaim(t *testing.T) {
 	err := c.Call("acme/adjuster", claim.Name, "adjudicate", claimID("claim-1"), adjudication("1:0:not-covered", "2:0:not-covered")).Err
 	wantErr(t, err, contracts.ErrInvalid, "denial_reason")
 	r := c.Must("acme/adjuster", claim.Name, "adjudicate", claimID("claim-1"), adjudication("1:0:not-covered", "2:0:not-covered"),
-		tx.String("denial_reason", "patient-ineligible"))
-	wantEvent(t, r.Events, "claim_adjudicated", "outcome", claim.OutcomeDenied, "approved", "0", "patient_share", "19200", "denial_reason", "patient-ineligible")
+		tx.String(claimvocab.ArgDenialReason, "patient-ineligible"))
+	wantEvent(t, r.Events, "claim_adjudicated", "outcome", claimvocab.OutcomeDenied, "approved", "0", "patient_share", "19200", "denial_reason", "patient-ineligible")
 	cl := load(t, c, "claim-1")
 	if amt, cur := claim.PatientShare(cl); cl.DenialReason != "patient-ineligible" || amt != 19200 || cur != "USD" {
 		t.Fatalf("denied: %+v, share %d %s", cl, amt, cur)
 	}
-	err = c.Call("acme/adjuster", claim.Name, "pay", claimID("claim-1"), tx.String("payment_ref", "x1"), tx.Uint("amount", 0)).Err
+	err = c.Call("acme/adjuster", claim.Name, "pay", claimID("claim-1"), tx.String(claimvocab.ArgPaymentRef, "x1"), tx.Uint(claimvocab.ArgAmount, 0)).Err
 	wantErr(t, err, contracts.ErrConflict, "denied")
 	err = c.Call("stmarys/clerk", claim.Name, "submit", submitArgs(c, "claim-2", "stmarys/ana", "globe", anaItems)...).Err
 	wantErr(t, err, contracts.ErrConflict, "already filed")
-	c.Must("stmarys/clerk", claim.Name, "appeal", claimID("claim-1"), tx.String("reason", "coverage-dispute"))
+	c.Must("stmarys/clerk", claim.Name, "appeal", claimID("claim-1"), tx.String(claimvocab.ArgReason, "coverage-dispute"))
 }
 
 // TestUnauthorised: every method asks the policy with the claim's holder —
@@ -321,8 +322,8 @@ func TestUnauthorised(t *testing.T) {
 		args              []tx.Arg
 		org               string
 	}{
-		{"clerk of another hospital submits for stmarys", "city/clerk", "submit", append(slices.Clone(other), tx.String("provider", "stmarys")), "stmarys"},
-		{"physician of another hospital submits for stmarys", "city/dr-kim", "submit", append(slices.Clone(other), tx.String("provider", "stmarys")), "stmarys"},
+		{"clerk of another hospital submits for stmarys", "city/clerk", "submit", append(slices.Clone(other), tx.String(claimvocab.ArgProvider, "stmarys")), "stmarys"},
+		{"physician of another hospital submits for stmarys", "city/dr-kim", "submit", append(slices.Clone(other), tx.String(claimvocab.ArgProvider, "stmarys")), "stmarys"},
 		{"adjuster submits", "acme/adjuster", "submit", other, "acme"},
 		{"patient submits", "stmarys/ana", "submit", other, "stmarys"},
 		{"adjuster of another insurer reviews", "globe/adjuster", "review", []tx.Arg{claimID("claim-1")}, "acme"},
@@ -330,9 +331,9 @@ func TestUnauthorised(t *testing.T) {
 		{"adjuster of another insurer adjudicates", "globe/adjuster", "adjudicate", []tx.Arg{claimID("claim-2"), adjudication("1:15000", "2:4200")}, "acme"},
 		{"provider adjudicates", "stmarys/clerk", "adjudicate", []tx.Arg{claimID("claim-2"), adjudication("1:15000", "2:4200")}, "acme"},
 		{"patient adjudicates", "stmarys/bob", "adjudicate", []tx.Arg{claimID("claim-2"), adjudication("1:15000", "2:4200")}, "acme"},
-		{"adjuster of another insurer pays", "globe/adjuster", "pay", []tx.Arg{claimID("claim-2"), tx.String("payment_ref", "p1"), tx.Uint("amount", 1)}, "acme"},
-		{"physician appeals", "stmarys/dr-lee", "appeal", []tx.Arg{claimID("claim-1"), tx.String("reason", "coverage-dispute")}, "stmarys"},
-		{"clerk of another hospital appeals", "city/clerk", "appeal", []tx.Arg{claimID("claim-1"), tx.String("reason", "coverage-dispute")}, "stmarys"},
+		{"adjuster of another insurer pays", "globe/adjuster", "pay", []tx.Arg{claimID("claim-2"), tx.String(claimvocab.ArgPaymentRef, "p1"), tx.Uint(claimvocab.ArgAmount, 1)}, "acme"},
+		{"physician appeals", "stmarys/dr-lee", "appeal", []tx.Arg{claimID("claim-1"), tx.String(claimvocab.ArgReason, "coverage-dispute")}, "stmarys"},
+		{"clerk of another hospital appeals", "city/clerk", "appeal", []tx.Arg{claimID("claim-1"), tx.String(claimvocab.ArgReason, "coverage-dispute")}, "stmarys"},
 		{"clerk of another hospital cancels", "city/clerk", "cancel", []tx.Arg{claimID("claim-1")}, "stmarys"},
 		{"adjuster cancels", "acme/adjuster", "cancel", []tx.Arg{claimID("claim-1")}, "stmarys"},
 		{"patient cancels", "stmarys/ana", "cancel", []tx.Arg{claimID("claim-1")}, "stmarys"},
@@ -379,7 +380,7 @@ func stepPartial(c *chaintest.Chain, id string) error {
 }
 func stepDeny(c *chaintest.Chain, id string) error {
 	return c.Call("acme/adjuster", claim.Name, "adjudicate", claimID(id), adjudication("1:0:not-covered", "2:0:not-covered"),
-		tx.String("denial_reason", "not-covered")).Err
+		tx.String(claimvocab.ArgDenialReason, "not-covered")).Err
 }
 func stepPay(c *chaintest.Chain, id string) error {
 	cl, err := claim.LoadClaim(c.Reader(), id)
@@ -390,10 +391,10 @@ func stepPay(c *chaintest.Chain, id string) error {
 	if !cl.Settled() {
 		amount = cl.Claimed() // no approval yet: ask for what was claimed
 	}
-	return c.Call("acme/adjuster", claim.Name, "pay", claimID(id), tx.String("payment_ref", "PAY-"+id), tx.Uint("amount", amount)).Err
+	return c.Call("acme/adjuster", claim.Name, "pay", claimID(id), tx.String(claimvocab.ArgPaymentRef, "PAY-"+id), tx.Uint(claimvocab.ArgAmount, amount)).Err
 }
 func stepAppeal(c *chaintest.Chain, id string) error {
-	return c.Call("stmarys/clerk", claim.Name, "appeal", claimID(id), tx.String("reason", "documentation-added")).Err
+	return c.Call("stmarys/clerk", claim.Name, "appeal", claimID(id), tx.String(claimvocab.ArgReason, "documentation-added")).Err
 }
 func stepCancel(c *chaintest.Chain, id string) error {
 	return c.Call("stmarys/clerk", claim.Name, "cancel", claimID(id)).Err
@@ -482,8 +483,8 @@ func TestAdjudicationValidation(t *testing.T) {
 		{"free-text reason", []tx.Arg{adjudication("1:15000", "2:0:patient has diabetes")}, contracts.ErrInvalid, "one of not-covered", nil},
 		{"malformed entry", []tx.Arg{adjudication("1=15000", "2:4200")}, contracts.ErrInvalid, "SEQ:APPROVED", nil},
 		{"denied without reason", []tx.Arg{adjudication("1:0:not-covered", "2:0:not-covered")}, contracts.ErrInvalid, "give a denial_reason", nil},
-		{"denied with free text", []tx.Arg{adjudication("1:0:not-covered", "2:0:not-covered"), tx.String("denial_reason", "HIV status")}, contracts.ErrInvalid, "denial_reason", nil},
-		{"denial reason on a partial approval", []tx.Arg{adjudication("1:15000", "2:0:not-covered"), tx.String("denial_reason", "not-covered")}, contracts.ErrInvalid, "only for a denied claim", nil},
+		{"denied with free text", []tx.Arg{adjudication("1:0:not-covered", "2:0:not-covered"), tx.String(claimvocab.ArgDenialReason, "HIV status")}, contracts.ErrInvalid, "denial_reason", nil},
+		{"denial reason on a partial approval", []tx.Arg{adjudication("1:15000", "2:0:not-covered"), tx.String(claimvocab.ArgDenialReason, "not-covered")}, contracts.ErrInvalid, "only for a denied claim", nil},
 		{"no adjudication", nil, contracts.ErrInvalid, "adjudication", nil},
 	}
 	for _, tc := range cases {
@@ -504,7 +505,7 @@ func TestPayValidation(t *testing.T) {
 	c := newWorld(t)
 	c.Must("stmarys/clerk", claim.Name, "submit", submitArgs(c, "claim-1", "stmarys/ana", "acme", anaItems)...)
 	pay := func(ref string, amount uint64) error {
-		return c.Call("acme/adjuster", claim.Name, "pay", claimID("claim-1"), tx.String("payment_ref", ref), tx.Uint("amount", amount)).Err
+		return c.Call("acme/adjuster", claim.Name, "pay", claimID("claim-1"), tx.String(claimvocab.ArgPaymentRef, ref), tx.Uint(claimvocab.ArgAmount, amount)).Err
 	}
 	wantErr(t, pay("P1", 19200), contracts.ErrConflict, "is submitted", "only an adjudicated")
 	c.Must("acme/adjuster", claim.Name, "review", claimID("claim-1"))
@@ -535,11 +536,11 @@ func TestAppealValidation(t *testing.T) {
 	deny := func() {
 		t.Helper()
 		c.Must("acme/adjuster", claim.Name, "adjudicate", claimID("claim-1"), adjudication("1:0:missing-documentation", "2:0:missing-documentation"),
-			tx.String("denial_reason", "missing-documentation"))
+			tx.String(claimvocab.ArgDenialReason, "missing-documentation"))
 	}
 	deny()
 	appeal := func(reason string) error {
-		return c.Call("stmarys/clerk", claim.Name, "appeal", claimID("claim-1"), tx.String("reason", reason)).Err
+		return c.Call("stmarys/clerk", claim.Name, "appeal", claimID("claim-1"), tx.String(claimvocab.ArgReason, reason)).Err
 	}
 	wantErr(t, appeal("the doctor says it was needed"), contracts.ErrInvalid, "one of coding-corrected")
 	for i := 0; i < claim.MaxAppeals; i++ {
@@ -555,7 +556,7 @@ func TestAppealValidation(t *testing.T) {
 	c.Must("acme/adjuster", claim.Name, "review", claimID("claim-2"))
 	c.ReadClaimDocument("acme/adjuster", "claim-2")
 	c.Must("acme/adjuster", claim.Name, "adjudicate", claimID("claim-2"), adjudication("1:15000", "2:4200"))
-	err := c.Call("stmarys/clerk", claim.Name, "appeal", claimID("claim-2"), tx.String("reason", "coverage-dispute")).Err
+	err := c.Call("stmarys/clerk", claim.Name, "appeal", claimID("claim-2"), tx.String(claimvocab.ArgReason, "coverage-dispute")).Err
 	wantErr(t, err, contracts.ErrConflict, "approved in full")
 }
 
@@ -596,7 +597,7 @@ func TestDuplicateClaims(t *testing.T) {
 	// (claimdoc, decision 0019): a repeat is a second line of one claim.
 	c.Must("stmarys/clerk", claim.Name, "submit", submitArgs(c, "claim-3", "stmarys/ana", "globe", []string{"99213:2026-10-31:15000"})...)
 	c.Must("stmarys/clerk", claim.Name, "submit", submitArgs(c, "claim-4", "stmarys/bob", "globe", anaItems)...)
-	c.Must("city/clerk", claim.Name, "submit", submitArgs(c, "claim-5", "stmarys/ana", "globe", anaItems, tx.String("provider", "city"))...)
+	c.Must("city/clerk", claim.Name, "submit", submitArgs(c, "claim-5", "stmarys/ana", "globe", anaItems, tx.String(claimvocab.ArgProvider, "city"))...)
 	err := c.Call("stmarys/clerk", claim.Name, "submit", submitArgs(c, "claim-6", "stmarys/ana", "globe", []string{"99213-76:2026-10-30:15000"})...).Err
 	wantErr(t, err, contracts.ErrConflict, "already filed")
 	c.Must("stmarys/clerk", claim.Name, "submit", submitArgs(c, "claim-6", "stmarys/ana", "globe", []string{"73560-LT:2026-10-30:9000"})...)
@@ -623,7 +624,7 @@ func TestCancelFreesFingerprint(t *testing.T) {
 	c.Must("acme/adjuster", claim.Name, "review", claimID("claim-1"))
 	r := c.Must("stmarys/clerk", claim.Name, "cancel", claimID("claim-1"))
 	wantEvent(t, r.Events, "claim_cancelled", "claim", "claim-1", "provider", "stmarys", "insurer", "acme", "by", "stmarys/clerk")
-	if cl := load(t, c, "claim-1"); cl.Status != claim.StatusCancelled || cl.Heights.Cancelled != c.Height {
+	if cl := load(t, c, "claim-1"); cl.Status != claimvocab.StatusCancelled || cl.Heights.Cancelled != c.Height {
 		t.Fatalf("cancelled: %+v", cl)
 	}
 	if _, ok := c.Reader().Get(fpKey); ok {
@@ -641,7 +642,7 @@ func TestCancelFreesFingerprint(t *testing.T) {
 	}
 	c.Must("globe/adjuster", claim.Name, "review", claimID("claim-2"))
 	c.ReadClaimDocument("globe/adjuster", "claim-2")
-	c.Must("globe/adjuster", claim.Name, "adjudicate", claimID("claim-2"), adjudication("1:0:not-covered", "2:0:not-covered"), tx.String("denial_reason", "not-covered"))
+	c.Must("globe/adjuster", claim.Name, "adjudicate", claimID("claim-2"), adjudication("1:0:not-covered", "2:0:not-covered"), tx.String(claimvocab.ArgDenialReason, "not-covered"))
 	err := c.Call("stmarys/clerk", claim.Name, "cancel", claimID("claim-2")).Err
 	wantErr(t, err, contracts.ErrConflict, "never adjudicated")
 	err = c.Call("stmarys/clerk", claim.Name, "submit", submitArgs(c, "claim-3", "stmarys/ana", "acme", anaItems)...).Err
@@ -665,10 +666,10 @@ func TestSubmitValidation(t *testing.T) {
 	registerRecord(c, "stmarys/clerk", "rec-gone", "stmarys/ana")
 	c.Must("stmarys/ana", record.Name, "erase", tx.String("record_id", "rec-gone"))
 	c.Must("stmarys/clerk", record.Name, "register", tx.String("record_id", "doc-gone"), tx.Uint("version", 1), tx.Bytes("ciphertext_hash", hash("doc-gone")),
-		tx.String("patient", "stmarys/ana"), tx.String("category", record.CategoryClaim))
+		tx.String(claimvocab.ArgPatient, "stmarys/ana"), tx.String("category", record.CategoryClaim))
 	c.Must("stmarys/ana", record.Name, "erase", tx.String("record_id", "doc-gone"))
 	c.Must("stmarys/clerk", record.Name, "register", tx.String("record_id", "doc-ana2"), tx.Uint("version", 1), tx.Bytes("ciphertext_hash", hash("doc-ana2")),
-		tx.String("patient", "stmarys/ana"), tx.String("category", record.CategoryClaim))
+		tx.String(claimvocab.ArgPatient, "stmarys/ana"), tx.String("category", record.CategoryClaim))
 	c.Must("stmarys/clerk", claim.Name, "submit", submitArgs(c, "taken", "stmarys/bob", "acme", []string{"99201:2026-10-01:100"})...)
 
 	base := submitArgs(c, "claim-1", "stmarys/ana", "acme", anaItems)
@@ -694,8 +695,8 @@ func TestSubmitValidation(t *testing.T) {
 		}
 		return l
 	}
-	records := func(ids ...string) []tx.Arg { return with(tx.Strings("records", ids)) }
-	amounts := func(a ...string) []tx.Arg { return with(tx.Strings("amounts", a)) }
+	records := func(ids ...string) []tx.Arg { return with(tx.Strings(claimvocab.ArgRecords, ids)) }
+	amounts := func(a ...string) []tx.Arg { return with(tx.Strings(claimvocab.ArgAmounts, a)) }
 	fps := base[slices.IndexFunc(base, func(a tx.Arg) bool { return a.Name == "item_fingerprints" })]
 	var keys []string
 	if err := codec.State.Unmarshal(fps.Value, &keys); err != nil {
@@ -707,9 +708,9 @@ func TestSubmitValidation(t *testing.T) {
 		want error
 		says string
 	}{
-		{"lower-case currency", with(tx.String("currency", "usd")), contracts.ErrInvalid, "ISO 4217"},
-		{"two-letter currency", with(tx.String("currency", "US")), contracts.ErrInvalid, "ISO 4217"},
-		{"symbol for currency", with(tx.String("currency", "€")), contracts.ErrInvalid, "ISO 4217"},
+		{"lower-case currency", with(tx.String(claimvocab.ArgCurrency, "usd")), contracts.ErrInvalid, "ISO 4217"},
+		{"two-letter currency", with(tx.String(claimvocab.ArgCurrency, "US")), contracts.ErrInvalid, "ISO 4217"},
+		{"symbol for currency", with(tx.String(claimvocab.ArgCurrency, "€")), contracts.ErrInvalid, "ISO 4217"},
 		{"zero amount", amounts("15000", "0"), contracts.ErrInvalid, "item 2: amount"},
 		{"decimal amount", amounts("150.00", "4200"), contracts.ErrInvalid, "minor units"},
 		{"leading zero", amounts("0150", "4200"), contracts.ErrInvalid, "minor units"},
@@ -718,24 +719,24 @@ func TestSubmitValidation(t *testing.T) {
 		{"a service in the amounts", amounts("99213:2026-10-30:15000", "4200"), contracts.ErrInvalid, "minor units"},
 		{"no items", amounts(), contracts.ErrInvalid, "1 to 50 items"},
 		{"too many items", amounts(many(claim.MaxItems+1, "1%d")...), contracts.ErrInvalid, "1 to 50 items"},
-		{"amounts not a list", with(tx.String("amounts", "15000")), contracts.ErrInvalid, "amounts"},
+		{"amounts not a list", with(tx.String(claimvocab.ArgAmounts, "15000")), contracts.ErrInvalid, "amounts"},
 		{"old-style items", append(without("amounts"), tx.Strings("items", anaItems)), contracts.ErrInvalid, "amounts"},
-		{"an item fingerprint missing", with(tx.Strings("item_fingerprints", keys[:1])), contracts.ErrInvalid, "give one per item"},
-		{"an item fingerprint twice", with(tx.Strings("item_fingerprints", []string{keys[0], keys[0]})), contracts.ErrInvalid, "same fingerprint"},
-		{"item fingerprint not hex", with(tx.Strings("item_fingerprints", []string{keys[0], "99213:2026-10-30"})), contracts.ErrInvalid, "item fingerprint 2"},
-		{"upper-case item fingerprint", with(tx.Strings("item_fingerprints", []string{keys[0], strings.ToUpper(keys[1])})), contracts.ErrInvalid, "lower-case hex"},
-		{"short fingerprint", with(tx.Bytes("fingerprint", hash("x")[:16])), contracts.ErrInvalid, "fingerprint must be 32 bytes"},
+		{"an item fingerprint missing", with(tx.Strings(claimvocab.ArgItemFingerprints, keys[:1])), contracts.ErrInvalid, "give one per item"},
+		{"an item fingerprint twice", with(tx.Strings(claimvocab.ArgItemFingerprints, []string{keys[0], keys[0]})), contracts.ErrInvalid, "same fingerprint"},
+		{"item fingerprint not hex", with(tx.Strings(claimvocab.ArgItemFingerprints, []string{keys[0], "99213:2026-10-30"})), contracts.ErrInvalid, "item fingerprint 2"},
+		{"upper-case item fingerprint", with(tx.Strings(claimvocab.ArgItemFingerprints, []string{keys[0], strings.ToUpper(keys[1])})), contracts.ErrInvalid, "lower-case hex"},
+		{"short fingerprint", with(tx.Bytes(claimvocab.ArgFingerprint, hash("x")[:16])), contracts.ErrInvalid, "fingerprint must be 32 bytes"},
 		{"no fingerprint", without("fingerprint"), contracts.ErrInvalid, "fingerprint"},
-		{"another key", with(tx.String("key_id", strings.Repeat("ab", 16))), contracts.ErrInvalid, "not stmarys's claims fingerprint key " + chaintest.ClaimsKey("stmarys").ID()},
+		{"another key", with(tx.String(claimvocab.ArgKeyID, strings.Repeat("ab", 16))), contracts.ErrInvalid, "not stmarys's claims fingerprint key " + chaintest.ClaimsKey("stmarys").ID()},
 		{"no key id", without("key_id"), contracts.ErrInvalid, "key_id"},
 		{"no document", without("document"), contracts.ErrInvalid, "document"},
 		{"no document version", without("document_version"), contracts.ErrInvalid, "document_version"},
-		{"another document version", with(tx.Uint("document_version", 2)), contracts.ErrConflict, "is at version 1, not 2"},
-		{"unknown document", with(tx.String("document", "nope.doc")), contracts.ErrNotFound, "nope.doc"},
-		{"document not a claim", with(tx.String("document", "rec-ana")), contracts.ErrInvalid, `"rec-ana" is a "claim-support" record`},
-		{"document of another patient", with(tx.String("document", "taken.doc")), contracts.ErrInvalid, `"taken.doc" is not a record of patient stmarys/ana`},
-		{"document of another hospital", with(tx.String("document", "rec-city")), contracts.ErrInvalid, `"rec-city" is not held by stmarys`},
-		{"erased document", with(tx.String("document", "doc-gone")), contracts.ErrInvalid, "erased"},
+		{"another document version", with(tx.Uint(claimvocab.ArgDocumentVersion, 2)), contracts.ErrConflict, "is at version 1, not 2"},
+		{"unknown document", with(tx.String(claimvocab.ArgDocument, "nope.doc")), contracts.ErrNotFound, "nope.doc"},
+		{"document not a claim", with(tx.String(claimvocab.ArgDocument, "rec-ana")), contracts.ErrInvalid, `"rec-ana" is a "claim-support" record`},
+		{"document of another patient", with(tx.String(claimvocab.ArgDocument, "taken.doc")), contracts.ErrInvalid, `"taken.doc" is not a record of patient stmarys/ana`},
+		{"document of another hospital", with(tx.String(claimvocab.ArgDocument, "rec-city")), contracts.ErrInvalid, `"rec-city" is not held by stmarys`},
+		{"erased document", with(tx.String(claimvocab.ArgDocument, "doc-gone")), contracts.ErrInvalid, "erased"},
 		{"document also linked", records("claim-1.doc"), contracts.ErrInvalid, "linked twice"},
 		{"too many records", records(many(claim.MaxLinkedRecords+1, "rec-%d")...), contracts.ErrInvalid, "at most 20 records"},
 		{"record of another patient", records("rec-ana", "rec-bob"), contracts.ErrInvalid, `"rec-bob" is not a record of patient stmarys/ana`},
@@ -744,10 +745,10 @@ func TestSubmitValidation(t *testing.T) {
 		{"unknown record", records("rec-none"), contracts.ErrNotFound, "rec-none"},
 		{"record linked twice", records("rec-ana", "rec-ana"), contracts.ErrInvalid, "linked twice"},
 		{"a claim document linked", records("doc-ana2"), contracts.ErrInvalid, "is a claim document"},
-		{"patient not a patient", with(tx.String("patient", "acme/adjuster")), contracts.ErrInvalid, "not a patient member"},
-		{"unknown patient", with(tx.String("patient", "stmarys/nobody")), contracts.ErrInvalid, "not a patient member"},
-		{"insurer is a hospital", with(tx.String("insurer", "city")), contracts.ErrInvalid, "not an insurer"},
-		{"unknown insurer", with(tx.String("insurer", "nope")), contracts.ErrInvalid, "not an organisation"},
+		{"patient not a patient", with(tx.String(claimvocab.ArgPatient, "acme/adjuster")), contracts.ErrInvalid, "not a patient member"},
+		{"unknown patient", with(tx.String(claimvocab.ArgPatient, "stmarys/nobody")), contracts.ErrInvalid, "not a patient member"},
+		{"insurer is a hospital", with(tx.String(claimvocab.ArgInsurer, "city")), contracts.ErrInvalid, "not an insurer"},
+		{"unknown insurer", with(tx.String(claimvocab.ArgInsurer, "nope")), contracts.ErrInvalid, "not an organisation"},
 		{"bad claim id", with(claimID("Claim 1")), contracts.ErrInvalid, "id"},
 		{"claim id taken", with(claimID("taken")), contracts.ErrConflict, `claim "taken"`},
 	}
@@ -763,12 +764,12 @@ func TestSubmitValidation(t *testing.T) {
 	}
 	// A document supports one claim.
 	args := submitArgs(c, "claim-2", "stmarys/bob", "acme", []string{"99999:2026-10-30:1"})
-	args[slices.IndexFunc(args, func(a tx.Arg) bool { return a.Name == "document" })] = tx.String("document", "taken.doc")
+	args[slices.IndexFunc(args, func(a tx.Arg) bool { return a.Name == "document" })] = tx.String(claimvocab.ArgDocument, "taken.doc")
 	err := c.Call("stmarys/clerk", claim.Name, "submit", args...).Err
 	wantErr(t, err, contracts.ErrConflict, `"taken.doc" is already the document of another claim`)
 	// The limits themselves are accepted.
 	c.Must("stmarys/clerk", claim.Name, "submit", submitArgs(c, "claim-max", "stmarys/ana", "acme", many(claim.MaxItems, "A%04d:2026-11-01:1000000000000"),
-		tx.Strings("records", []string{"rec-ana"}))...)
+		tx.Strings(claimvocab.ArgRecords, []string{"rec-ana"}))...)
 	if cl := load(t, c, "claim-max"); len(cl.Items) != claim.MaxItems || cl.Claimed() != claim.MaxItems*claim.MaxItemAmount {
 		t.Fatalf("claim at the limits: %d items, %d", len(cl.Items), cl.Claimed())
 	}
@@ -789,7 +790,7 @@ func TestNoClaimsKey(t *testing.T) {
 func TestAdjusterReadsLinkedRecordOnlyUnderConsent(t *testing.T) {
 	c := newWorld(t)
 	registerRecord(c, "stmarys/clerk", "rec-1", "stmarys/ana")
-	c.Must("stmarys/clerk", claim.Name, "submit", submitArgs(c, "claim-1", "stmarys/ana", "acme", anaItems, tx.Strings("records", []string{"rec-1"}))...)
+	c.Must("stmarys/clerk", claim.Name, "submit", submitArgs(c, "claim-1", "stmarys/ana", "acme", anaItems, tx.Strings(claimvocab.ArgRecords, []string{"rec-1"}))...)
 	c.Must("acme/adjuster", claim.Name, "review", claimID("claim-1"))
 	cl := load(t, c, "claim-1")
 
@@ -809,14 +810,14 @@ func TestAdjusterReadsLinkedRecordOnlyUnderConsent(t *testing.T) {
 	// No consent yet: refused, and the refusal names the consent relied on.
 	a, ev := access("acme/adjuster", "c-claims")
 	if a.Granted || ev.Type != "access_refused" || ev.Attr("consent") != "c-claims" || ev.Attr("purpose") != claim.Purpose ||
-		!strings.Contains(ev.Attr("reason"), `consent "c-claims"`) || !strings.Contains(ev.Attr("reason"), "not found") ||
-		!strings.Contains(ev.Attr("reason"), `policy denies acme/adjuster`) {
+		!strings.Contains(ev.Attr(claimvocab.AttrReason), `consent "c-claims"`) || !strings.Contains(ev.Attr(claimvocab.AttrReason), "not found") ||
+		!strings.Contains(ev.Attr(claimvocab.AttrReason), `policy denies acme/adjuster`) {
 		t.Fatalf("access without consent: %+v %v", a, ev)
 	}
 	// Naming no consent at all: the policy allows an adjuster a record only
 	// under the owner's consent, and says so.
 	r := c.Must("acme/adjuster", record.Name, "access", tx.String("record_id", "rec-1"), tx.String("purpose", claim.Purpose))
-	if ev := r.Events[0]; ev.Type != "access_refused" || !strings.Contains(ev.Attr("reason"), "under the owner's active consent") {
+	if ev := r.Events[0]; ev.Type != "access_refused" || !strings.Contains(ev.Attr(claimvocab.AttrReason), "under the owner's active consent") {
 		t.Fatalf("access naming no consent: %v", r.Events)
 	}
 	if _, err := claim.AccessArgs(cl, "rec-1", ""); !errors.Is(err, contracts.ErrInvalid) {
@@ -828,7 +829,7 @@ func TestAdjusterReadsLinkedRecordOnlyUnderConsent(t *testing.T) {
 
 	// Ana consents to her insurer reading the record for claims, 30 days.
 	c.Must("stmarys/ana", consent.Name, "grant", tx.String("consent_id", "c-claims"), tx.String("grantee", "acme"),
-		tx.String("purpose", claim.Purpose), tx.Strings("records", []string{"rec-1"}),
+		tx.String("purpose", claim.Purpose), tx.Strings(claimvocab.ArgRecords, []string{"rec-1"}),
 		tx.Int("start", c.Now.Unix()), tx.Int("end", c.Now.Add(30*24*time.Hour).Unix()))
 	a, ev = access("acme/adjuster", "c-claims")
 	if !a.Granted || ev.Type != "access_granted" || ev.Attr("reader") != "acme/adjuster" {
@@ -896,7 +897,7 @@ func TestAdjudicateAfterReading(t *testing.T) {
 		t.Run(fmt.Sprintf("parallel=%v", parallel), func(t *testing.T) {
 			c := newWorld(t, parallel)
 			registerRecord(c, "stmarys/clerk", "rec-1", "stmarys/ana")
-			c.Must("stmarys/clerk", claim.Name, "submit", submitArgs(c, "claim-1", "stmarys/ana", "acme", anaItems, tx.Strings("records", []string{"rec-1"}))...)
+			c.Must("stmarys/clerk", claim.Name, "submit", submitArgs(c, "claim-1", "stmarys/ana", "acme", anaItems, tx.Strings(claimvocab.ArgRecords, []string{"rec-1"}))...)
 			c.Must("acme/adjuster", claim.Name, "review", claimID("claim-1"))
 			cl := load(t, c, "claim-1")
 			adjudicate := func() chaintest.Result {
@@ -956,7 +957,7 @@ func TestAdjudicateAfterReading(t *testing.T) {
 			}
 			blind("a refused access")
 			grant("docs", claim.Purpose, tx.Strings("categories", []string{record.CategoryClaim}))
-			grant("linked", claim.Purpose, tx.Strings("records", []string{"rec-1"}))
+			grant("linked", claim.Purpose, tx.Strings(claimvocab.ArgRecords, []string{"rec-1"}))
 			grant("billing", "payment", tx.Strings("categories", []string{record.CategoryClaim}))
 			read("acme/adjuster", "rec-1", "linked", claim.Purpose, 1)
 			blind("a read of a linked record")
@@ -988,7 +989,7 @@ func TestAdjudicateAfterReading(t *testing.T) {
 			if r.Err != nil {
 				t.Fatal(r.Err)
 			}
-			wantEvent(t, r.Events, "claim_adjudicated", "outcome", claim.OutcomeApproved, "document_access", third.String())
+			wantEvent(t, r.Events, "claim_adjudicated", "outcome", claimvocab.OutcomeApproved, "document_access", third.String())
 		})
 	}
 }
@@ -1015,7 +1016,7 @@ func TestReadAndAdjudicateInOneBlock(t *testing.T) {
 		if !errors.Is(res[0].Err, claim.ErrDocumentNotRead) || res[1].Err != nil || res[2].Err != nil {
 			t.Fatalf("parallel=%v: %v / %v / %v", parallel, res[0].Err, res[1].Err, res[2].Err)
 		}
-		if got := res[2].Events[0].Attr("document_access"); got != res[1].ID.String() {
+		if got := res[2].Events[0].Attr(claimvocab.AttrDocumentAccess); got != res[1].ID.String() {
 			t.Fatalf("parallel=%v: the adjudication names access %q, want %s", parallel, got, res[1].ID)
 		}
 		states[parallel] = snapshot(c)
@@ -1052,8 +1053,8 @@ func TestSameBlockDuplicates(t *testing.T) {
 func TestClaimEncodingGolden(t *testing.T) {
 	cl := &claim.Claim{ID: "c1", Provider: "h1", Patient: "h1/p", Insurer: "i1", Currency: "EUR",
 		Items: []claim.Item{{Seq: 1, Amount: 500}}, Document: "c1.doc", DocumentVersion: 1, KeyID: strings.Repeat("ab", 16), ItemKeys: []ledger.Hash{{1}},
-		LinkedRecords: []string{"r1"}, Status: claim.StatusPaid, Adjudication: []claim.Adjudication{{Seq: 1, Approved: 400, Reason: "plan-limit"}},
-		Outcome: claim.OutcomePartial, PaymentRef: "P1", PaidAmount: 400, Heights: claim.Heights{Submitted: 1, Reviewed: 2, Adjudicated: 3, Paid: 4}}
+		LinkedRecords: []string{"r1"}, Status: claimvocab.StatusPaid, Adjudication: []claim.Adjudication{{Seq: 1, Approved: 400, Reason: "plan-limit"}},
+		Outcome: claimvocab.OutcomePartial, PaymentRef: "P1", PaidAmount: 400, Heights: claim.Heights{Submitted: 1, Reviewed: 2, Adjudicated: 3, Paid: 4}}
 	b, err := codec.Marshal(cl)
 	if err != nil {
 		t.Fatal(err)
@@ -1139,7 +1140,7 @@ func TestAtomicFiling(t *testing.T) {
 				{"a duplicate", "stmarys/clerk", file("stmarys/clerk", "claim-c", "globe", anaItems...), contracts.ErrConflict},
 				{"an unknown insurer", "stmarys/clerk", file("stmarys/clerk", "claim-d", "nobody", "99214:2026-10-29:100"), contracts.ErrInvalid},
 				{"a bad ciphertext hash", "stmarys/clerk", replaceArg(file("stmarys/clerk", "claim-e", "acme", "99214:2026-10-29:100"),
-					tx.Bytes("document_ciphertext_hash", []byte("short"))), contracts.ErrInvalid},
+					tx.Bytes(claimvocab.ArgDocumentCiphertextHash, []byte("short"))), contracts.ErrInvalid},
 			}
 			for _, tc := range refused {
 				before := snapshot(c)

@@ -6,6 +6,7 @@ import (
 
 	"github.com/almoner/almoner/consortium-node/codec"
 	"github.com/almoner/almoner/consortium-node/contracts/claim"
+	claimvocab "github.com/almoner/almoner/consortium-node/contracts/claim/vocab"
 	"github.com/almoner/almoner/consortium-node/ledger"
 )
 
@@ -19,9 +20,9 @@ func (m oneKey) Get(k string) ([]byte, bool) { v, ok := m[k]; return v, ok }
 func FuzzDecode(f *testing.F) {
 	full := &claim.Claim{ID: "claim-1", Provider: "stmarys", Patient: "stmarys/ana", Insurer: "acme", Currency: "USD",
 		Items: []claim.Item{{Seq: 1, Amount: 15000}, {Seq: 2, Amount: 4200}}, Document: "claim-1.doc", KeyID: "00112233445566778899aabbccddeeff",
-		ItemKeys: []ledger.Hash{{1}, {2}}, LinkedRecords: []string{"rec-1"}, Status: claim.StatusPaid,
+		ItemKeys: []ledger.Hash{{1}, {2}}, LinkedRecords: []string{"rec-1"}, Status: claimvocab.StatusPaid,
 		Adjudication: []claim.Adjudication{{Seq: 1, Approved: 15000}, {Seq: 2, Approved: 3000, Reason: "contractual-adjustment"}},
-		Outcome:      claim.OutcomePartial, Appeals: 1, AppealReason: "coding-corrected", PaymentRef: "ACH-1", PaidAmount: 18000,
+		Outcome:      claimvocab.OutcomePartial, Appeals: 1, AppealReason: "coding-corrected", PaymentRef: "ACH-1", PaidAmount: 18000,
 		Heights: claim.Heights{Submitted: 1, Reviewed: 2, Adjudicated: 3, Appealed: 4, Paid: 5}}
 	full.Fingerprint = ledger.Hash{9}
 	for _, c := range []*claim.Claim{full, {}, {ID: "x", Items: []claim.Item{}, LinkedRecords: []string{}, Adjudication: []claim.Adjudication{}, ItemKeys: []ledger.Hash{}}} {

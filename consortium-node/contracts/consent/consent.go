@@ -17,13 +17,10 @@ import (
 // Name is the contract's name (consent/vocab).
 const Name = vocab.Name
 
-// Status values (FHIR Consent.status, defined in consent/vocab).
+// The action a consent allows and the coded FHIR fields (its statuses are
+// consent/vocab's).
 const (
-	StatusProposed = vocab.StatusProposed // requested by staff, awaiting the patient
-	StatusActive   = vocab.StatusActive
-	StatusRejected = vocab.StatusRejected // the patient declined a request
-	StatusRevoked  = vocab.StatusRevoked  // FHIR: the patient withdrew the consent
-	ActionAccess   = "access"
+	ActionAccess = "access"
 	// Defaults of the FHIR coded fields.
 	ScopePrivacy    = "patient-privacy" // Consent.scope
 	CategoryConsent = "59284-0"         // Consent.category, LOINC "Patient Consent"
@@ -39,9 +36,6 @@ var (
 	Categories = []string{CategoryConsent, "64292-6", "57016-8"} // LOINC: consent, release of information, privacy policy acknowledgment
 	ActorRoles = []string{ActorRecipient, "PRCP", "AUT", "DELEGATEE"}
 )
-
-// Purposes a consent may name (vocab.Purposes).
-var Purposes = vocab.Purposes()
 
 // Consent is one consent decision.
 type Consent struct {
@@ -89,11 +83,11 @@ func (c *Consent) GrantedTo(member string) bool {
 // for purpose at time now, or returns nil.
 func (c *Consent) Check(member, patient, recordID, category, purpose string, now time.Time) error {
 	switch {
-	case c.Status == StatusProposed:
+	case c.Status == vocab.StatusProposed:
 		return fmt.Errorf("consent %q was requested but the patient has not accepted it", c.ID)
-	case c.Status == StatusRejected:
+	case c.Status == vocab.StatusRejected:
 		return fmt.Errorf("consent %q was declined by the patient", c.ID)
-	case c.Status != StatusActive:
+	case c.Status != vocab.StatusActive:
 		return fmt.Errorf("consent %q was revoked at height %d", c.ID, c.RevokedHeight)
 	case c.Patient != patient:
 		return fmt.Errorf("consent %q is not from the record's patient", c.ID)
@@ -168,8 +162,8 @@ func codeArg(args tx.Args, name, def string, allowed []string) (string, error) {
 
 // checkTerms validates purpose, scope and period against block time.
 func checkTerms(ctx contracts.Context, c *Consent) error {
-	if !slices.Contains(Purposes, c.Purpose) {
-		return fmt.Errorf("%w: purpose %q (one of %s)", contracts.ErrInvalid, c.Purpose, strings.Join(Purposes, ", "))
+	if !slices.Contains(vocab.Purposes(), c.Purpose) {
+		return fmt.Errorf("%w: purpose %q (one of %s)", contracts.ErrInvalid, c.Purpose, strings.Join(vocab.Purposes(), ", "))
 	}
 	if len(c.Records)+len(c.Categories) == 0 || len(c.Records)+len(c.Categories) > MaxScopeItems {
 		return fmt.Errorf("%w: give 1 to %d records and/or categories as the consent's scope", contracts.ErrInvalid, MaxScopeItems)
@@ -188,56 +182,56 @@ func checkTerms(ctx contracts.Context, c *Consent) error {
 func create(ctx contracts.Context, args tx.Args, request bool) error {
 	var c Consent
 	var err error
-	if c.ID, err = args.String("consent_id"); err != nil {
+	if c.ID, err = args.String(vocab.ArgConsentID); err != nil {
 		return contracts.InvalidArg(err)
 	}
 	if err := identity.ValidateID(c.ID, false); err != nil {
 		return err
 	}
-	c.Status, c.Action, c.Patient, c.GrantedHeight = StatusActive, ActionAccess, ctx.Caller(), ctx.Height()
+	c.Status, c.Action, c.Patient, c.GrantedHeight = vocab.StatusActive, ActionAccess, ctx.Caller(), ctx.Height()
 	act := "grant"
 	if request {
-		if c.Patient, err = args.String("patient"); err != nil {
+		if c.Patient, err = args.String(vocab.ArgPatient); err != nil {
 			return contracts.InvalidArg(err)
 		}
-		c.Status, c.Requester, c.Grantee, act = StatusProposed, ctx.Caller(), ctx.Caller(), "request"
+		c.Status, c.Requester, c.Grantee, act = vocab.StatusProposed, ctx.Caller(), ctx.Caller(), "request"
 	}
 	// A consent covers its patient's own records: the patient grants it;
 	// staff may only ask.
 	if err := ctx.Authorize(contracts.Resource{Type: "consent", Owner: c.Patient}, act); err != nil {
 		return err
 	}
-	if !request || args.Has("grantee") {
-		if c.Grantee, err = args.String("grantee"); err != nil {
+	if !request || args.Has(vocab.ArgGrantee) {
+		if c.Grantee, err = args.String(vocab.ArgGrantee); err != nil {
 			return contracts.InvalidArg(err)
 		}
 	}
-	if c.Purpose, err = args.String("purpose"); err != nil {
+	if c.Purpose, err = args.String(vocab.ArgPurpose); err != nil {
 		return contracts.InvalidArg(err)
 	}
-	if args.Has("records") {
-		if c.Records, err = args.Strings("records"); err != nil {
+	if args.Has(vocab.ArgRecords) {
+		if c.Records, err = args.Strings(vocab.ArgRecords); err != nil {
 			return contracts.InvalidArg(err)
 		}
 	}
-	if args.Has("categories") {
-		if c.Categories, err = args.Strings("categories"); err != nil {
+	if args.Has(vocab.ArgCategories) {
+		if c.Categories, err = args.Strings(vocab.ArgCategories); err != nil {
 			return contracts.InvalidArg(err)
 		}
 	}
-	if c.Start, err = args.Int("start"); err != nil {
+	if c.Start, err = args.Int(vocab.ArgStart); err != nil {
 		return contracts.InvalidArg(err)
 	}
-	if c.End, err = args.Int("end"); err != nil {
+	if c.End, err = args.Int(vocab.ArgEnd); err != nil {
 		return contracts.InvalidArg(err)
 	}
-	if c.Scope, err = codeArg(args, "scope", ScopePrivacy, Scopes); err != nil {
+	if c.Scope, err = codeArg(args, vocab.ArgScope, ScopePrivacy, Scopes); err != nil {
 		return err
 	}
-	if c.Category, err = codeArg(args, "category", CategoryConsent, Categories); err != nil {
+	if c.Category, err = codeArg(args, vocab.ArgCategory, CategoryConsent, Categories); err != nil {
 		return err
 	}
-	if c.ActorRole, err = codeArg(args, "actor_role", ActorRecipient, ActorRoles); err != nil {
+	if c.ActorRole, err = codeArg(args, vocab.ArgActorRole, ActorRecipient, ActorRoles); err != nil {
 		return err
 	}
 	if c.Records == nil {
@@ -273,14 +267,14 @@ func create(ctx contracts.Context, args tx.Args, request bool) error {
 	if request {
 		typ = vocab.EventRequested
 	}
-	ctx.Emit(typ, ledger.Attr{Key: "consent", Value: c.ID}, ledger.Attr{Key: "patient", Value: c.Patient},
-		ledger.Attr{Key: "grantee", Value: c.Grantee}, ledger.Attr{Key: "purpose", Value: c.Purpose},
-		ledger.Attr{Key: "end", Value: fmt.Sprint(c.End)}, ledger.Attr{Key: "requester", Value: c.Requester})
+	ctx.Emit(typ, ledger.Attr{Key: vocab.AttrConsent, Value: c.ID}, ledger.Attr{Key: vocab.AttrPatient, Value: c.Patient},
+		ledger.Attr{Key: vocab.AttrGrantee, Value: c.Grantee}, ledger.Attr{Key: vocab.AttrPurpose, Value: c.Purpose},
+		ledger.Attr{Key: vocab.AttrEnd, Value: fmt.Sprint(c.End)}, ledger.Attr{Key: vocab.AttrRequester, Value: c.Requester})
 	return nil
 }
 
 func loadArg(ctx contracts.Context, args tx.Args) (*Consent, error) {
-	return contracts.LoadArg(ctx, Name, args, "consent_id", Load)
+	return contracts.LoadArg(ctx, Name, args, vocab.ArgConsentID, Load)
 }
 
 // answer is the patient accepting or declining a requested consent.
@@ -292,7 +286,7 @@ func answer(ctx contracts.Context, method string, args tx.Args) error {
 	if err := ctx.Authorize(contracts.Resource{Type: "consent", Owner: c.Patient}, "grant"); err != nil {
 		return err
 	}
-	if c.Status != StatusProposed {
+	if c.Status != vocab.StatusProposed {
 		return fmt.Errorf("%w: consent %q is %s, not a pending request", contracts.ErrConflict, c.ID, c.Status)
 	}
 	typ := vocab.EventDeclined
@@ -300,16 +294,16 @@ func answer(ctx contracts.Context, method string, args tx.Args) error {
 		if c.End <= ctx.Time().Unix() {
 			return fmt.Errorf("%w: the requested period has already ended; ask for a new request", contracts.ErrConflict)
 		}
-		c.Status, c.GrantedHeight, typ = StatusActive, ctx.Height(), vocab.EventGranted
+		c.Status, c.GrantedHeight, typ = vocab.StatusActive, ctx.Height(), vocab.EventGranted
 	} else {
-		c.Status = StatusRejected
+		c.Status = vocab.StatusRejected
 	}
 	if err := contracts.Put(ctx, key(c.ID), c); err != nil {
 		return err
 	}
-	ctx.Emit(typ, ledger.Attr{Key: "consent", Value: c.ID}, ledger.Attr{Key: "patient", Value: c.Patient},
-		ledger.Attr{Key: "grantee", Value: c.Grantee}, ledger.Attr{Key: "purpose", Value: c.Purpose},
-		ledger.Attr{Key: "end", Value: fmt.Sprint(c.End)}, ledger.Attr{Key: "requester", Value: c.Requester})
+	ctx.Emit(typ, ledger.Attr{Key: vocab.AttrConsent, Value: c.ID}, ledger.Attr{Key: vocab.AttrPatient, Value: c.Patient},
+		ledger.Attr{Key: vocab.AttrGrantee, Value: c.Grantee}, ledger.Attr{Key: vocab.AttrPurpose, Value: c.Purpose},
+		ledger.Attr{Key: vocab.AttrEnd, Value: fmt.Sprint(c.End)}, ledger.Attr{Key: vocab.AttrRequester, Value: c.Requester})
 	return nil
 }
 
@@ -323,24 +317,24 @@ func amend(ctx contracts.Context, args tx.Args) error {
 	if err := ctx.Authorize(contracts.Resource{Type: "consent", Owner: c.Patient}, "grant"); err != nil {
 		return err
 	}
-	if c.Status != StatusActive {
+	if c.Status != vocab.StatusActive {
 		return fmt.Errorf("%w: consent %q is %s; only an active consent is amended", contracts.ErrConflict, c.ID, c.Status)
 	}
 	changed := false
-	if args.Has("purpose") {
-		if c.Purpose, err = args.String("purpose"); err != nil {
+	if args.Has(vocab.ArgPurpose) {
+		if c.Purpose, err = args.String(vocab.ArgPurpose); err != nil {
 			return contracts.InvalidArg(err)
 		}
 		changed = true
 	}
-	if args.Has("start") {
-		if c.Start, err = args.Int("start"); err != nil {
+	if args.Has(vocab.ArgStart) {
+		if c.Start, err = args.Int(vocab.ArgStart); err != nil {
 			return contracts.InvalidArg(err)
 		}
 		changed = true
 	}
-	if args.Has("end") {
-		if c.End, err = args.Int("end"); err != nil {
+	if args.Has(vocab.ArgEnd) {
+		if c.End, err = args.Int(vocab.ArgEnd); err != nil {
 			return contracts.InvalidArg(err)
 		}
 		changed = true
@@ -355,15 +349,15 @@ func amend(ctx contracts.Context, args tx.Args) error {
 	if err := contracts.Put(ctx, key(c.ID), c); err != nil {
 		return err
 	}
-	ctx.Emit(vocab.EventAmended, ledger.Attr{Key: "consent", Value: c.ID}, ledger.Attr{Key: "patient", Value: c.Patient},
-		ledger.Attr{Key: "grantee", Value: c.Grantee}, ledger.Attr{Key: "purpose", Value: c.Purpose},
-		ledger.Attr{Key: "start", Value: fmt.Sprint(c.Start)}, ledger.Attr{Key: "end", Value: fmt.Sprint(c.End)},
-		ledger.Attr{Key: "version", Value: fmt.Sprint(c.Version)})
+	ctx.Emit(vocab.EventAmended, ledger.Attr{Key: vocab.AttrConsent, Value: c.ID}, ledger.Attr{Key: vocab.AttrPatient, Value: c.Patient},
+		ledger.Attr{Key: vocab.AttrGrantee, Value: c.Grantee}, ledger.Attr{Key: vocab.AttrPurpose, Value: c.Purpose},
+		ledger.Attr{Key: vocab.AttrStart, Value: fmt.Sprint(c.Start)}, ledger.Attr{Key: vocab.AttrEnd, Value: fmt.Sprint(c.End)},
+		ledger.Attr{Key: vocab.AttrVersion, Value: fmt.Sprint(c.Version)})
 	return nil
 }
 
 func revoke(ctx contracts.Context, args tx.Args) error {
-	id, err := args.String("consent_id")
+	id, err := args.String(vocab.ArgConsentID)
 	if err != nil {
 		return contracts.InvalidArg(err)
 	}
@@ -374,16 +368,16 @@ func revoke(ctx contracts.Context, args tx.Args) error {
 	if err := ctx.Authorize(contracts.Resource{Type: "consent", Owner: c.Patient}, "revoke"); err != nil {
 		return err
 	}
-	if c.Status != StatusActive {
+	if c.Status != vocab.StatusActive {
 		return fmt.Errorf("%w: consent %q is %s, not active", contracts.ErrConflict, id, c.Status)
 	}
-	c.Status, c.RevokedHeight = StatusRevoked, ctx.Height()
+	c.Status, c.RevokedHeight = vocab.StatusRevoked, ctx.Height()
 	b, err := codec.Marshal(c)
 	if err != nil {
 		return err
 	}
 	ctx.Set(key(id), b)
-	ctx.Emit(vocab.EventRevoked, ledger.Attr{Key: "consent", Value: id}, ledger.Attr{Key: "patient", Value: c.Patient},
-		ledger.Attr{Key: "grantee", Value: c.Grantee})
+	ctx.Emit(vocab.EventRevoked, ledger.Attr{Key: vocab.AttrConsent, Value: id}, ledger.Attr{Key: vocab.AttrPatient, Value: c.Patient},
+		ledger.Attr{Key: vocab.AttrGrantee, Value: c.Grantee})
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/contracts"
 	"github.com/almoner/almoner/consortium-node/contracts/chaintest"
 	"github.com/almoner/almoner/consortium-node/contracts/consent"
+	consentvocab "github.com/almoner/almoner/consortium-node/contracts/consent/vocab"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
 	"github.com/almoner/almoner/consortium-node/contracts/record"
 	"github.com/almoner/almoner/consortium-node/tx"
@@ -52,7 +53,7 @@ func TestRequestAcceptAmend(t *testing.T) {
 		t.Fatalf("request events %+v", r.Events)
 	}
 	k, _ := consent.Load(c.Reader(), "req-1")
-	if k.Status != consent.StatusProposed || k.Scope != consent.ScopePrivacy || k.Category != consent.CategoryConsent ||
+	if k.Status != consentvocab.StatusProposed || k.Scope != consent.ScopePrivacy || k.Category != consent.CategoryConsent ||
 		k.ActorRole != consent.ActorRecipient || k.Requester != "city/dr-kim" {
 		t.Fatalf("requested consent %+v", k)
 	}
@@ -120,7 +121,7 @@ func TestDeclineAndRefusals(t *testing.T) {
 	// A patient grants with explicit FHIR codes.
 	c.Must("stmarys/ana", consent.Name, "grant", append([]tx.Arg{tx.String("consent_id", "g-1"), tx.String("grantee", "city"),
 		tx.String("scope", "treatment"), tx.String("actor_role", "PRCP")}, terms(c, 5)...)...)
-	if k, _ := consent.Load(c.Reader(), "g-1"); k.Scope != "treatment" || k.ActorRole != "PRCP" || k.Status != consent.StatusActive {
+	if k, _ := consent.Load(c.Reader(), "g-1"); k.Scope != "treatment" || k.ActorRole != "PRCP" || k.Status != consentvocab.StatusActive {
 		t.Fatalf("granted consent %+v", k)
 	}
 }

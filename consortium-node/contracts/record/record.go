@@ -11,6 +11,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/contracts"
 	"github.com/almoner/almoner/consortium-node/contracts/claim/claimdoc"
 	"github.com/almoner/almoner/consortium-node/contracts/consent"
+	consentvocab "github.com/almoner/almoner/consortium-node/contracts/consent/vocab"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
 	"github.com/almoner/almoner/consortium-node/contracts/record/delivery"
 	"github.com/almoner/almoner/consortium-node/contracts/record/registration"
@@ -29,10 +30,6 @@ const (
 	// BreakGlassWindow is how long an emergency access lasts.
 	BreakGlassWindow = 4 * time.Hour
 )
-
-// BreakGlassReasons are the emergency codes a physician may declare
-// (vocab.BreakGlassReasons).
-var BreakGlassReasons = vocab.BreakGlassReasons()
 
 // Categories of records (a small code list; no free text on the ledger),
 // defined with the rest of record.register's vocabulary in registration,
@@ -114,9 +111,6 @@ func accessKey(id tx.ID) string         { return "a/" + id.String() }
 func reviewKey(id tx.ID) string         { return "bg/" + id.String() }
 func undeliveredKey(id tx.ID) string    { return "u/" + id.String() }
 func full(k string) string              { return contracts.Key(Name, k) }
-
-// Review outcomes of a break-glass access (vocab.ReviewOutcomes).
-var ReviewOutcomes = vocab.ReviewOutcomes()
 
 // Review closes a break-glass access in the custodian's review queue.
 type Review struct {
@@ -232,17 +226,17 @@ func (Contract) Precheck(method string, args tx.Args) error {
 	if method != "access" {
 		return nil
 	}
-	if p, err := args.String("purpose"); err == nil && !slices.Contains(consent.Purposes, p) {
-		return fmt.Errorf("%w: purpose %.40q (one of %s)", contracts.ErrInvalid, p, strings.Join(consent.Purposes, ", "))
+	if p, err := args.String(vocab.ArgPurpose); err == nil && !slices.Contains(consentvocab.Purposes(), p) {
+		return fmt.Errorf("%w: purpose %.40q (one of %s)", contracts.ErrInvalid, p, strings.Join(consentvocab.Purposes(), ", "))
 	}
-	if args.Has("break_glass") {
-		if r, err := args.String("break_glass"); err == nil && r != "" && !contains(BreakGlassReasons, r) {
+	if args.Has(vocab.ArgBreakGlass) {
+		if r, err := args.String(vocab.ArgBreakGlass); err == nil && r != "" && !contains(vocab.BreakGlassReasons(), r) {
 			return fmt.Errorf("%w: break_glass must be one of %s (put details in an off-ledger note and pass its note_hash)",
-				contracts.ErrInvalid, strings.Join(BreakGlassReasons, ", "))
+				contracts.ErrInvalid, strings.Join(vocab.BreakGlassReasons(), ", "))
 		}
 	}
-	if args.Has("note_hash") {
-		if h, err := args.Bytes("note_hash"); err != nil || len(h) != 32 {
+	if args.Has(vocab.ArgNoteHash) {
+		if h, err := args.Bytes(vocab.ArgNoteHash); err != nil || len(h) != 32 {
 			return fmt.Errorf("%w: note_hash must be a 32-byte SHA-256", contracts.ErrInvalid)
 		}
 	}
@@ -273,18 +267,18 @@ func (c Contract) Call(ctx contracts.Context, method string, args tx.Args) error
 
 func register(ctx contracts.Context, args tx.Args) error {
 	in := contracts.ArgReader{Args: args}
-	id := in.String("record_id")
-	version := in.Uint("version")
-	h := in.Bytes("ciphertext_hash")
+	id := in.String(vocab.ArgRecordID)
+	version := in.Uint(vocab.ArgVersion)
+	h := in.Bytes(vocab.ArgCiphertextHash)
 	if in.Err != nil {
 		return in.Err
 	}
 	return registerVersion(ctx, id, version, h, func() (string, string, error) {
-		patient, err := args.String("patient")
+		patient, err := args.String(vocab.ArgPatient)
 		if err != nil {
 			return "", "", contracts.InvalidArg(err)
 		}
-		category, err := args.String("category")
+		category, err := args.String(vocab.ArgCategory)
 		if err != nil {
 			return "", "", contracts.InvalidArg(err)
 		}
@@ -352,9 +346,9 @@ func registerVersion(ctx contracts.Context, id string, version uint64, h []byte,
 	if err := put(ctx, verKey(id, version), &Version{CiphertextHash: hash, Height: ctx.Height(), Registrar: ctx.Caller()}); err != nil {
 		return err
 	}
-	ctx.Emit(vocab.EventRegistered, ledger.Attr{Key: "record", Value: id}, ledger.Attr{Key: "version", Value: strconv.FormatUint(version, 10)},
-		ledger.Attr{Key: "patient", Value: rec.Patient}, ledger.Attr{Key: "custodian", Value: rec.Custodian},
-		ledger.Attr{Key: "category", Value: rec.Category}, ledger.Attr{Key: "ciphertext_hash", Value: hash.String()})
+	ctx.Emit(vocab.EventRegistered, ledger.Attr{Key: vocab.AttrRecord, Value: id}, ledger.Attr{Key: vocab.AttrVersion, Value: strconv.FormatUint(version, 10)},
+		ledger.Attr{Key: vocab.AttrPatient, Value: rec.Patient}, ledger.Attr{Key: vocab.AttrCustodian, Value: rec.Custodian},
+		ledger.Attr{Key: vocab.AttrCategory, Value: rec.Category}, ledger.Attr{Key: vocab.AttrCiphertextHash, Value: hash.String()})
 	return nil
 }
 
@@ -370,36 +364,36 @@ func contains(l []string, s string) bool {
 // access decides an access request and commits the decision either way.
 // Only malformed requests fail the transaction.
 func access(ctx contracts.Context, args tx.Args) error {
-	id, err := args.String("record_id")
+	id, err := args.String(vocab.ArgRecordID)
 	if err != nil {
 		return contracts.InvalidArg(err)
 	}
-	purpose, err := args.String("purpose")
+	purpose, err := args.String(vocab.ArgPurpose)
 	if err != nil {
 		return contracts.InvalidArg(err)
 	}
 	var consentID, reason string
-	if args.Has("consent_id") {
-		if consentID, err = args.String("consent_id"); err != nil {
+	if args.Has(vocab.ArgConsentID) {
+		if consentID, err = args.String(vocab.ArgConsentID); err != nil {
 			return contracts.InvalidArg(err)
 		}
 	}
-	if args.Has("break_glass") {
-		if reason, err = args.String("break_glass"); err != nil {
+	if args.Has(vocab.ArgBreakGlass) {
+		if reason, err = args.String(vocab.ArgBreakGlass); err != nil {
 			return contracts.InvalidArg(err)
 		}
 	}
 	if consentID != "" && reason != "" {
 		return fmt.Errorf("%w: name at most one of consent_id (the consent you rely on) or break_glass (the emergency: %s); name neither to read your own record",
-			contracts.ErrInvalid, strings.Join(BreakGlassReasons, ", "))
+			contracts.ErrInvalid, strings.Join(vocab.BreakGlassReasons(), ", "))
 	}
-	if reason != "" && !contains(BreakGlassReasons, reason) {
+	if reason != "" && !contains(vocab.BreakGlassReasons(), reason) {
 		return fmt.Errorf("%w: break_glass must be one of %s (put details in an off-ledger note and pass its note_hash)",
-			contracts.ErrInvalid, strings.Join(BreakGlassReasons, ", "))
+			contracts.ErrInvalid, strings.Join(vocab.BreakGlassReasons(), ", "))
 	}
 	var note []byte
-	if args.Has("note_hash") {
-		if note, err = args.Bytes("note_hash"); err != nil || len(note) != 32 {
+	if args.Has(vocab.ArgNoteHash) {
+		if note, err = args.Bytes(vocab.ArgNoteHash); err != nil || len(note) != 32 {
 			return fmt.Errorf("%w: note_hash must be a 32-byte SHA-256", contracts.ErrInvalid)
 		}
 	}
@@ -410,8 +404,8 @@ func access(ctx contracts.Context, args tx.Args) error {
 	}
 	a := &Access{TxID: ctx.TxID(), Record: id, Version: rec.Latest, Reader: ctx.Caller(), Purpose: purpose,
 		Consent: consentID, BreakGlass: reason, NoteHash: note, Height: ctx.Height()}
-	if args.Has("version") {
-		if a.Version, err = args.Uint("version"); err != nil {
+	if args.Has(vocab.ArgVersion) {
+		if a.Version, err = args.Uint(vocab.ArgVersion); err != nil {
 			return contracts.InvalidArg(err)
 		}
 		if a.Version == 0 || a.Version > rec.Latest {
@@ -478,25 +472,25 @@ func access(ctx contracts.Context, args tx.Args) error {
 	if err := put(ctx, accessKey(a.TxID), a); err != nil {
 		return err
 	}
-	attrs := []ledger.Attr{{Key: "access", Value: a.TxID.String()}, {Key: "record", Value: id},
-		{Key: "version", Value: strconv.FormatUint(a.Version, 10)}, {Key: "patient", Value: rec.Patient},
-		{Key: "custodian", Value: rec.Custodian}, {Key: "reader", Value: a.Reader}, {Key: "purpose", Value: purpose}}
+	attrs := []ledger.Attr{{Key: vocab.AttrAccess, Value: a.TxID.String()}, {Key: vocab.AttrRecord, Value: id},
+		{Key: vocab.AttrVersion, Value: strconv.FormatUint(a.Version, 10)}, {Key: vocab.AttrPatient, Value: rec.Patient},
+		{Key: vocab.AttrCustodian, Value: rec.Custodian}, {Key: vocab.AttrReader, Value: a.Reader}, {Key: vocab.AttrPurpose, Value: purpose}}
 	switch {
 	case !a.Granted:
-		ctx.Emit(vocab.EventAccessRefused, append(attrs, ledger.Attr{Key: "consent", Value: consentID}, ledger.Attr{Key: "reason", Value: a.Refusal})...)
+		ctx.Emit(vocab.EventAccessRefused, append(attrs, ledger.Attr{Key: vocab.AttrConsent, Value: consentID}, ledger.Attr{Key: vocab.AttrReason, Value: a.Refusal})...)
 	case reason != "":
 		// The event raises the alert for the patient and the privacy officer.
-		ctx.Emit(vocab.EventBreakGlass, append(attrs, ledger.Attr{Key: "reason", Value: reason},
-			ledger.Attr{Key: "expires", Value: strconv.FormatInt(a.Expires, 10)})...)
+		ctx.Emit(vocab.EventBreakGlass, append(attrs, ledger.Attr{Key: vocab.AttrReason, Value: reason},
+			ledger.Attr{Key: vocab.AttrExpires, Value: strconv.FormatInt(a.Expires, 10)})...)
 	default:
-		ctx.Emit(vocab.EventAccessGranted, append(attrs, ledger.Attr{Key: "consent", Value: consentID},
-			ledger.Attr{Key: "expires", Value: strconv.FormatInt(a.Expires, 10)})...)
+		ctx.Emit(vocab.EventAccessGranted, append(attrs, ledger.Attr{Key: vocab.AttrConsent, Value: consentID},
+			ledger.Attr{Key: vocab.AttrExpires, Value: strconv.FormatInt(a.Expires, 10)})...)
 	}
 	return nil
 }
 
 func erase(ctx contracts.Context, args tx.Args) error {
-	id, err := args.String("record_id")
+	id, err := args.String(vocab.ArgRecordID)
 	if err != nil {
 		return contracts.InvalidArg(err)
 	}
@@ -522,9 +516,9 @@ func erase(ctx contracts.Context, args tx.Args) error {
 	if err := put(ctx, recKey(id), rec); err != nil {
 		return err
 	}
-	ctx.Emit(vocab.EventErased, ledger.Attr{Key: "record", Value: id}, ledger.Attr{Key: "patient", Value: rec.Patient},
-		ledger.Attr{Key: "custodian", Value: rec.Custodian}, ledger.Attr{Key: "by", Value: ctx.Caller()},
-		ledger.Attr{Key: "versions", Value: strconv.FormatUint(rec.Latest, 10)})
+	ctx.Emit(vocab.EventErased, ledger.Attr{Key: vocab.AttrRecord, Value: id}, ledger.Attr{Key: vocab.AttrPatient, Value: rec.Patient},
+		ledger.Attr{Key: vocab.AttrCustodian, Value: rec.Custodian}, ledger.Attr{Key: vocab.AttrBy, Value: ctx.Caller()},
+		ledger.Attr{Key: vocab.AttrVersions, Value: strconv.FormatUint(rec.Latest, 10)})
 	return nil
 }
 
@@ -532,7 +526,7 @@ func erase(ctx contracts.Context, args tx.Args) error {
 // custodian's privacy officer records a coded outcome (and optionally the
 // hash of an off-ledger note). Each break-glass access is reviewed once.
 func review(ctx contracts.Context, args tx.Args) error {
-	id, err := args.String("access")
+	id, err := args.String(vocab.ArgAccess)
 	if err != nil {
 		return contracts.InvalidArg(err)
 	}
@@ -554,24 +548,24 @@ func review(ctx contracts.Context, args tx.Args) error {
 		return fmt.Errorf("%w: break-glass access %s was already reviewed", contracts.ErrConflict, id)
 	}
 	rv := &Review{Access: aid, Reviewer: ctx.Caller(), Height: ctx.Height()}
-	if rv.Outcome, err = args.String("outcome"); err != nil {
+	if rv.Outcome, err = args.String(vocab.ArgOutcome); err != nil {
 		return contracts.InvalidArg(err)
 	}
-	if !contains(ReviewOutcomes, rv.Outcome) {
-		return fmt.Errorf("%w: outcome %q (one of %s)", contracts.ErrInvalid, rv.Outcome, strings.Join(ReviewOutcomes, ", "))
+	if !contains(vocab.ReviewOutcomes(), rv.Outcome) {
+		return fmt.Errorf("%w: outcome %q (one of %s)", contracts.ErrInvalid, rv.Outcome, strings.Join(vocab.ReviewOutcomes(), ", "))
 	}
-	if args.Has("note_hash") {
-		if rv.NoteHash, err = args.Bytes("note_hash"); err != nil || len(rv.NoteHash) != 32 {
+	if args.Has(vocab.ArgNoteHash) {
+		if rv.NoteHash, err = args.Bytes(vocab.ArgNoteHash); err != nil || len(rv.NoteHash) != 32 {
 			return fmt.Errorf("%w: note_hash must be a 32-byte SHA-256", contracts.ErrInvalid)
 		}
 	}
 	if err := put(ctx, reviewKey(aid), rv); err != nil {
 		return err
 	}
-	ctx.Emit(vocab.EventBreakGlassReviewed, ledger.Attr{Key: "access", Value: id}, ledger.Attr{Key: "record", Value: a.Record},
-		ledger.Attr{Key: "patient", Value: rec.Patient}, ledger.Attr{Key: "custodian", Value: rec.Custodian},
-		ledger.Attr{Key: "reader", Value: a.Reader}, ledger.Attr{Key: "reason", Value: a.BreakGlass},
-		ledger.Attr{Key: "outcome", Value: rv.Outcome}, ledger.Attr{Key: "reviewer", Value: rv.Reviewer})
+	ctx.Emit(vocab.EventBreakGlassReviewed, ledger.Attr{Key: vocab.AttrAccess, Value: id}, ledger.Attr{Key: vocab.AttrRecord, Value: a.Record},
+		ledger.Attr{Key: vocab.AttrPatient, Value: rec.Patient}, ledger.Attr{Key: vocab.AttrCustodian, Value: rec.Custodian},
+		ledger.Attr{Key: vocab.AttrReader, Value: a.Reader}, ledger.Attr{Key: vocab.AttrReason, Value: a.BreakGlass},
+		ledger.Attr{Key: vocab.AttrOutcome, Value: rv.Outcome}, ledger.Attr{Key: vocab.AttrReviewer, Value: rv.Reviewer})
 	return nil
 }
 
@@ -595,8 +589,8 @@ func loadAccess(r contracts.StateReader, aid tx.ID) (*Access, *Record, error) {
 // the custodian refuses to serve that access.
 func reportUndelivered(ctx contracts.Context, args tx.Args) error {
 	in := contracts.ArgReader{Args: args}
-	id := in.String("access")
-	reason := in.String("reason")
+	id := in.String(vocab.ArgAccess)
+	reason := in.String(vocab.ArgReason)
 	if in.Err != nil {
 		return in.Err
 	}
@@ -628,8 +622,8 @@ func reportUndelivered(ctx contracts.Context, args tx.Args) error {
 	if rec.Category == CategoryClaim {
 		unmarkClaimRead(ctx, a) // the insurer has not read the document after all
 	}
-	ctx.Emit(vocab.EventAccessUndelivered, ledger.Attr{Key: "access", Value: id}, ledger.Attr{Key: "record", Value: a.Record},
-		ledger.Attr{Key: "patient", Value: rec.Patient}, ledger.Attr{Key: "custodian", Value: rec.Custodian},
-		ledger.Attr{Key: "reader", Value: a.Reader}, ledger.Attr{Key: "reason", Value: reason})
+	ctx.Emit(vocab.EventAccessUndelivered, ledger.Attr{Key: vocab.AttrAccess, Value: id}, ledger.Attr{Key: vocab.AttrRecord, Value: a.Record},
+		ledger.Attr{Key: vocab.AttrPatient, Value: rec.Patient}, ledger.Attr{Key: vocab.AttrCustodian, Value: rec.Custodian},
+		ledger.Attr{Key: vocab.AttrReader, Value: a.Reader}, ledger.Attr{Key: vocab.AttrReason, Value: reason})
 	return nil
 }

@@ -5,13 +5,19 @@ import (
 
 	"github.com/almoner/almoner/consortium-node/contracts/vocab"
 
+	claim "github.com/almoner/almoner/consortium-node/contracts/claim/vocab"
+	consent "github.com/almoner/almoner/consortium-node/contracts/consent/vocab"
 	donation "github.com/almoner/almoner/consortium-node/contracts/donation/vocab"
+	record "github.com/almoner/almoner/consortium-node/contracts/record/vocab"
 )
 
 // All returns every contract's Shape by contract name.
 func All() map[string]vocab.Shape {
 	return map[string]vocab.Shape{
+		claim.Name:        claim.Shape(),
+		consent.Name:      consent.Shape(),
 		donation.Contract: donation.Shape(),
+		record.Name:       record.Shape(),
 	}
 }
 

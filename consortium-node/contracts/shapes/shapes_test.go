@@ -26,7 +26,15 @@ var contractsUnderTest = []struct {
 	users             []string
 }{
 	{"donation", "consortium-node/contracts/donation/vocab", "consortium-node/contracts/donation", []string{
-		"consortium-node/contracts/donation", "consortium-node/api", "portal/donations", "graphql/donationgql"}},
+		"consortium-node/contracts/donation", "consortium-node/api", "portal/donations", "graphql/donationgql",
+		"portal/inbox"}},
+	{"claim", "consortium-node/contracts/claim/vocab", "consortium-node/contracts/claim", []string{
+		"consortium-node/contracts/claim", "portal/claims", "graphql/claimgql", "portal/inbox"}},
+	{"record", "consortium-node/contracts/record/vocab", "consortium-node/contracts/record", []string{
+		"consortium-node/contracts/record", "portal/claims", "portal/patients", "portal/records", "portal/inbox",
+		"graphql/claimgql", "graphql/patientgql", "graphql/schema"}},
+	{"consent", "consortium-node/contracts/consent/vocab", "consortium-node/contracts/consent", []string{
+		"consortium-node/contracts/consent", "portal/patients", "portal/inbox", "graphql/patientgql"}},
 }
 
 // consts returns the Arg* and Attr* constants of a vocabulary package: name
@@ -153,7 +161,10 @@ func importName(f *ast.File, path string) string {
 // GraphQL modules' readers) and reading an event's attributes.
 var literalCalls = map[string]bool{
 	"String": true, "Uint": true, "Int": true, "Bytes": true, "Bool": true, "Strings": true, "Has": true,
-	"Str": true, "OptStr": true, "Hash": true, "Attr": true, "arg": true,
+	"Str": true, "OptStr": true, "Hash": true, "Attr": true, "arg": true, "a": true,
+	// the contracts' and the read model's helpers
+	"optArg": true, "codeArg": true, "hashArg": true, "optString": true, "LoadArg": true, "parseAmount": true,
+	"findEvent": true,
 }
 
 // graphqlReaders are the GraphQL modules' argument readers: (GraphQL

@@ -225,11 +225,11 @@ func (k *Key) SubmitArgs(d *Document, docRecord string, docVersion uint64, now t
 	for i, h := range items {
 		hexes[i] = hex.EncodeToString(h[:])
 	}
-	args := []tx.Arg{tx.String("claim_id", d.ClaimID), tx.String("patient", d.Patient), tx.String("insurer", d.Insurer),
-		tx.String("currency", d.Currency), tx.Strings("amounts", amounts), tx.String("document", docRecord), tx.Uint("document_version", docVersion), tx.String("key_id", k.ID()),
-		tx.Bytes("fingerprint", fp[:]), tx.Strings("item_fingerprints", hexes), tx.String("provider", d.Provider)}
+	args := []tx.Arg{tx.String(claimvocab.ArgClaimID, d.ClaimID), tx.String(claimvocab.ArgPatient, d.Patient), tx.String(claimvocab.ArgInsurer, d.Insurer),
+		tx.String(claimvocab.ArgCurrency, d.Currency), tx.Strings(claimvocab.ArgAmounts, amounts), tx.String(claimvocab.ArgDocument, docRecord), tx.Uint(claimvocab.ArgDocumentVersion, docVersion), tx.String(claimvocab.ArgKeyID, k.ID()),
+		tx.Bytes(claimvocab.ArgFingerprint, fp[:]), tx.Strings(claimvocab.ArgItemFingerprints, hexes), tx.String(claimvocab.ArgProvider, d.Provider)}
 	if len(d.Records) > 0 {
-		args = append(args, tx.Strings("records", d.Records))
+		args = append(args, tx.Strings(claimvocab.ArgRecords, d.Records))
 	}
 	return args, nil
 }

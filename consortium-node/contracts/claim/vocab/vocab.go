@@ -1,13 +1,16 @@
 // Package vocab is the claim contract's vocabulary, defined once: its name,
 // the statuses it writes for a claim, the outcomes of an adjudication, the
-// reason codes an insurer or a provider gives, and the events the portal's
-// read model follows. The claim contract (consortium-node/contracts/claim),
-// the claim document package (claim/claimdoc), the portal's read model
-// (portal/claims) and its GraphQL enums (graphql/claimgql) import it; it
-// imports nothing, so a portal may use it without reaching into the node.
-// Tests on each side check that every status the contract can write is
-// known to them.
+// reason codes an insurer or a provider gives, the arguments its methods
+// read (Arg*), and the events the portal's read model follows and their
+// attributes (Attr*), declared per method and event by Shape. The claim
+// contract (consortium-node/contracts/claim), the claim document package
+// (claim/claimdoc), the portal's read model (portal/claims) and its GraphQL
+// module (graphql/claimgql) import it; it imports only contracts/vocab, so
+// a portal may use it without reaching into the node. Tests on each side
+// check that every status the contract can write is known to them.
 package vocab
+
+import "github.com/almoner/almoner/consortium-node/contracts/vocab"
 
 // Name is the claim contract's name.
 const Name = "claim"
@@ -72,4 +75,84 @@ const (
 func Events() []string {
 	return []string{EventSubmitted, EventInReview, EventAdjudicated, EventPaid, EventAppealed, EventCancelled,
 		EventClaimsKeyRegistered}
+}
+
+// Arguments of the contract's methods.
+const (
+	ArgClaimID                = "claim_id"
+	ArgPatient                = "patient"
+	ArgInsurer                = "insurer"
+	ArgCurrency               = "currency"
+	ArgAmounts                = "amounts" // each item's amount in minor units
+	ArgDocument               = "document"
+	ArgDocumentVersion        = "document_version"
+	ArgDocumentCiphertextHash = "document_ciphertext_hash"
+	ArgKeyID                  = "key_id"
+	ArgFingerprint            = "fingerprint"
+	ArgItemFingerprints       = "item_fingerprints"
+	ArgRecords                = "records"
+	ArgProvider               = "provider"
+	ArgAdjudication           = "adjudication"
+	ArgDenialReason           = "denial_reason"
+	ArgPaymentRef             = "payment_ref"
+	ArgAmount                 = "amount"
+	ArgReason                 = "reason"
+)
+
+// Attributes of the contract's events.
+const (
+	AttrOrg             = "org"
+	AttrKeyID           = "key_id"
+	AttrClaim           = "claim"
+	AttrProvider        = "provider"
+	AttrInsurer         = "insurer"
+	AttrPatient         = "patient"
+	AttrBy              = "by"
+	AttrTotal           = "total"
+	AttrCurrency        = "currency"
+	AttrItems           = "items"
+	AttrRecords         = "records"
+	AttrDocument        = "document"
+	AttrDocumentVersion = "document_version"
+	AttrAppeals         = "appeals"
+	AttrOutcome         = "outcome"
+	AttrApproved        = "approved"
+	AttrClaimed         = "claimed"
+	AttrPatientShare    = "patient_share"
+	AttrDocumentAccess  = "document_access"
+	AttrDenialReason    = "denial_reason"
+	AttrPaymentRef      = "payment_ref"
+	AttrAmount          = "amount"
+	AttrReason          = "reason"
+	AttrAppeal          = "appeal"
+)
+
+// Shape declares the arguments each method reads and the attributes each
+// event carries (every claim event starts with the claim, its provider,
+// insurer and patient, and who acted).
+func Shape() vocab.Shape {
+	claim := func(more ...string) []string {
+		return append([]string{AttrClaim, AttrProvider, AttrInsurer, AttrPatient, AttrBy}, more...)
+	}
+	return vocab.Shape{
+		Methods: map[string][]string{
+			"submit": {ArgClaimID, ArgPatient, ArgInsurer, ArgCurrency, ArgAmounts, ArgDocument, ArgDocumentVersion,
+				ArgDocumentCiphertextHash, ArgKeyID, ArgFingerprint, ArgItemFingerprints, ArgRecords, ArgProvider},
+			"review":     {ArgClaimID},
+			"adjudicate": {ArgClaimID, ArgAdjudication, ArgDenialReason},
+			"pay":        {ArgClaimID, ArgPaymentRef, ArgAmount},
+			"appeal":     {ArgClaimID, ArgReason},
+			"cancel":     {ArgClaimID},
+		},
+		Events: map[string][]string{
+			EventClaimsKeyRegistered: {AttrOrg, AttrKeyID},
+			EventSubmitted:           claim(AttrTotal, AttrCurrency, AttrItems, AttrRecords, AttrDocument, AttrDocumentVersion),
+			EventInReview:            claim(AttrAppeals),
+			EventAdjudicated: claim(AttrOutcome, AttrApproved, AttrClaimed, AttrPatientShare, AttrCurrency,
+				AttrDocumentAccess, AttrDenialReason),
+			EventPaid:      claim(AttrPaymentRef, AttrAmount, AttrCurrency),
+			EventAppealed:  claim(AttrReason, AttrAppeal, AttrOutcome),
+			EventCancelled: claim(),
+		},
+	}
 }

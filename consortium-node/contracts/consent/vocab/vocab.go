@@ -1,13 +1,16 @@
 // Package vocab is the consent contract's vocabulary, defined once: its
 // name, the statuses it writes for a consent (FHIR Consent.status), the
-// purposes a consent may name and the events the portal's read model
-// follows. The consent contract
+// purposes a consent may name, the arguments its methods read (Arg*) and
+// the events the portal's read model follows and their attributes
+// (Attr*), declared per method and event by Shape. The consent contract
 // (consortium-node/contracts/consent), the portal's read model
 // (portal/patients) and its GraphQL enums (graphql/patientgql) import it;
-// it imports nothing, so a portal may use it without reaching into the
+// it imports only contracts/vocab, so a portal may use it without reaching into the
 // node. Tests on each side check that every status the contract can write
 // is known to them.
 package vocab
+
+import "github.com/almoner/almoner/consortium-node/contracts/vocab"
 
 // Name is the consent contract's name.
 const Name = "consent"
@@ -42,4 +45,56 @@ func Events() []string {
 // Purposes a consent may name (FHIR v3 ActReason subset).
 func Purposes() []string {
 	return []string{"treatment", "claims", "payment", "research", "public-health", "care-coordination"}
+}
+
+// Arguments of the contract's methods.
+const (
+	ArgConsentID  = "consent_id"
+	ArgPatient    = "patient" // a request names the patient
+	ArgGrantee    = "grantee" // a member id, or an organisation id: its every member
+	ArgPurpose    = "purpose"
+	ArgRecords    = "records"
+	ArgCategories = "categories"
+	ArgStart      = "start" // Unix seconds
+	ArgEnd        = "end"   // Unix seconds
+	ArgScope      = "scope"
+	ArgCategory   = "category"
+	ArgActorRole  = "actor_role"
+)
+
+// Attributes of the contract's events.
+const (
+	AttrConsent   = "consent"
+	AttrPatient   = "patient"
+	AttrGrantee   = "grantee"
+	AttrPurpose   = "purpose"
+	AttrStart     = "start"
+	AttrEnd       = "end"
+	AttrRequester = "requester"
+	AttrVersion   = "version"
+)
+
+// Shape declares the arguments each method reads and the attributes each
+// event carries.
+func Shape() vocab.Shape {
+	grant := []string{ArgConsentID, ArgGrantee, ArgPurpose, ArgRecords, ArgCategories, ArgStart, ArgEnd, ArgScope,
+		ArgCategory, ArgActorRole}
+	decided := []string{AttrConsent, AttrPatient, AttrGrantee, AttrPurpose, AttrEnd, AttrRequester}
+	return vocab.Shape{
+		Methods: map[string][]string{
+			"grant":   grant,
+			"request": append([]string{ArgPatient}, grant...),
+			"accept":  {ArgConsentID},
+			"decline": {ArgConsentID},
+			"amend":   {ArgConsentID, ArgPurpose, ArgStart, ArgEnd},
+			"revoke":  {ArgConsentID},
+		},
+		Events: map[string][]string{
+			EventGranted:   decided,
+			EventRequested: decided,
+			EventDeclined:  decided,
+			EventAmended:   {AttrConsent, AttrPatient, AttrGrantee, AttrPurpose, AttrStart, AttrEnd, AttrVersion},
+			EventRevoked:   {AttrConsent, AttrPatient, AttrGrantee},
+		},
+	}
 }

@@ -1,14 +1,18 @@
 // Package vocab is the record contract's vocabulary, defined once: its
-// name, the events the portal's read model follows and the codes of a
-// break-glass access and its review (the reasons of an undelivered access
+// name, the arguments its methods read (Arg*), the events the portal's
+// read model follows and their attributes (Attr*), declared per method and
+// event by Shape, and the codes of a break-glass access and its review (the reasons of an undelivered access
 // are package delivery's, a registration's shape package registration's).
 // The record contract (consortium-node/contracts/record), the portal's read
 // model (portal/patients, portal/claims, portal/inbox) and the web app's
-// labels (checked by frontend's tests) use it; it imports only delivery, so
+// labels (checked by frontend's tests) use it; it imports only delivery and contracts/vocab, so
 // a portal may use it without reaching into the node.
 package vocab
 
-import "github.com/almoner/almoner/consortium-node/contracts/record/delivery"
+import (
+	"github.com/almoner/almoner/consortium-node/contracts/record/delivery"
+	"github.com/almoner/almoner/consortium-node/contracts/vocab"
+)
 
 // Name is the record contract's name.
 const Name = delivery.Contract
@@ -41,3 +45,69 @@ func BreakGlassReasons() []string {
 // no free text on the ledger; details belong in the hospital's own files,
 // referenced by hash).
 func ReviewOutcomes() []string { return []string{"justified", "unjustified", "referred"} }
+
+// Arguments of the contract's methods.
+const (
+	ArgRecordID       = "record_id"
+	ArgVersion        = "version"
+	ArgCiphertextHash = "ciphertext_hash"
+	ArgPatient        = "patient"
+	ArgCategory       = "category"
+	ArgPurpose        = "purpose"
+	ArgConsentID      = "consent_id"
+	ArgBreakGlass     = "break_glass" // the emergency's code (BreakGlassReasons)
+	ArgNoteHash       = "note_hash"   // SHA-256 of a note kept off the ledger
+	ArgAccess         = "access"      // an access transaction's id
+	ArgOutcome        = "outcome"
+	ArgReason         = "reason"
+)
+
+// Attributes of the contract's events.
+const (
+	AttrRecord         = "record"
+	AttrVersion        = "version"
+	AttrVersions       = "versions"
+	AttrPatient        = "patient"
+	AttrCustodian      = "custodian"
+	AttrCategory       = "category"
+	AttrCiphertextHash = "ciphertext_hash"
+	AttrAccess         = "access"
+	AttrReader         = "reader"
+	AttrPurpose        = "purpose"
+	AttrConsent        = "consent"
+	AttrReason         = "reason"
+	AttrExpires        = "expires"
+	AttrBy             = "by"
+	AttrOutcome        = "outcome"
+	AttrReviewer       = "reviewer"
+)
+
+// Shape declares the arguments each method reads and the attributes each
+// event carries.
+func Shape() vocab.Shape {
+	access := func(more ...string) []string {
+		return append([]string{AttrAccess, AttrRecord, AttrVersion, AttrPatient, AttrCustodian, AttrReader,
+			AttrPurpose}, more...)
+	}
+	return vocab.Shape{
+		Methods: map[string][]string{
+			"register": {ArgRecordID, ArgVersion, ArgCiphertextHash, ArgPatient, ArgCategory},
+			"access": {ArgRecordID, ArgPurpose, ArgConsentID, ArgBreakGlass, ArgNoteHash,
+				ArgVersion},
+			"erase":              {ArgRecordID},
+			"review_break_glass": {ArgAccess, ArgOutcome, ArgNoteHash},
+			delivery.Method:      {ArgAccess, ArgReason},
+		},
+		Events: map[string][]string{
+			EventRegistered: {AttrRecord, AttrVersion, AttrPatient, AttrCustodian, AttrCategory,
+				AttrCiphertextHash},
+			EventAccessRefused: access(AttrConsent, AttrReason),
+			EventBreakGlass:    access(AttrReason, AttrExpires),
+			EventAccessGranted: access(AttrConsent, AttrExpires),
+			EventErased:        {AttrRecord, AttrPatient, AttrCustodian, AttrBy, AttrVersions},
+			EventBreakGlassReviewed: {AttrAccess, AttrRecord, AttrPatient, AttrCustodian, AttrReader, AttrReason,
+				AttrOutcome, AttrReviewer},
+			EventAccessUndelivered: {AttrAccess, AttrRecord, AttrPatient, AttrCustodian, AttrReader, AttrReason},
+		},
+	}
+}
