@@ -22,6 +22,7 @@ import (
 	consentvocab "github.com/almoner/almoner/consortium-node/contracts/consent/vocab"
 	"github.com/almoner/almoner/consortium-node/contracts/consortium"
 	donationvocab "github.com/almoner/almoner/consortium-node/contracts/donation/vocab"
+	identityvocab "github.com/almoner/almoner/consortium-node/contracts/identity/vocab"
 	"github.com/almoner/almoner/consortium-node/contracts/record"
 	recordvocab "github.com/almoner/almoner/consortium-node/contracts/record/vocab"
 	"github.com/almoner/almoner/consortium-node/genesis"
@@ -217,8 +218,8 @@ func (s *seeder) addMember(ctx context.Context, admin, id, role string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := s.submit(ctx, call{admin, "identity", "add_member", []tx.Arg{tx.String("id", id), tx.Strings("roles", []string{role}),
-		tx.String("sign_key", sk.String()), tx.String("enc_key", ek.String())}}); err != nil {
+	if _, err := s.submit(ctx, call{admin, "identity", "add_member", []tx.Arg{tx.String(identityvocab.ArgID, id), tx.Strings(identityvocab.ArgRoles, []string{role}),
+		tx.String(identityvocab.ArgSignKey, sk.String()), tx.String(identityvocab.ArgEncKey, ek.String())}}); err != nil {
 		return err
 	}
 	if err := kf.Save(genesis.KeyPath(s.cfg.Home, id)); err != nil {

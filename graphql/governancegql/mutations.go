@@ -8,6 +8,8 @@ import (
 
 	"github.com/graphql-go/graphql"
 
+	consortium "github.com/almoner/almoner/consortium-node/contracts/consortium/vocab"
+	govvocab "github.com/almoner/almoner/consortium-node/contracts/governance/vocab"
 	"github.com/almoner/almoner/consortium-node/tx"
 	"github.com/almoner/almoner/graphql/schema"
 	"github.com/almoner/almoner/policies"
@@ -44,7 +46,7 @@ func (a *args) admins(gql string) {
 		in, _ := r.(map[string]any)
 		out[i] = a.token(in, "member") + " " + a.token(in, "signKey") + " " + a.token(in, "encKey")
 	}
-	a.Out = append(a.Out, tx.Strings("admins", out))
+	a.Out = append(a.Out, tx.Strings(govvocab.ArgAdmins, out))
 }
 
 // node adds a node's arguments, names prefixed with prefix; org is the
@@ -60,9 +62,9 @@ func (a *args) node(in map[string]any, prefix, org string) {
 	if org == "" {
 		a.Fail("the node's organisation must be given")
 	}
-	a.Out = append(a.Out, tx.String(prefix+"node_id", a.token(in, "id")), tx.String(prefix+"org", org), tx.Uint(prefix+"raft_id", uint64(raft)),
-		tx.String(prefix+"sign_key", a.token(in, "signKey")), tx.String(prefix+"enc_key", a.token(in, "encKey")),
-		tx.String(prefix+"raft_addr", a.token(in, "raftAddr")), tx.String(prefix+"api_addr", a.token(in, "apiAddr")))
+	a.Out = append(a.Out, tx.String(prefix+consortium.ArgNodeID, a.token(in, "id")), tx.String(prefix+consortium.ArgOrg, org), tx.Uint(prefix+consortium.ArgRaftID, uint64(raft)),
+		tx.String(prefix+consortium.ArgSignKey, a.token(in, "signKey")), tx.String(prefix+consortium.ArgEncKey, a.token(in, "encKey")),
+		tx.String(prefix+consortium.ArgRaftAddr, a.token(in, "raftAddr")), tx.String(prefix+consortium.ArgAPIAddr, a.token(in, "apiAddr")))
 }
 
 // rules adds policy rules in their canonical form, each checked against
@@ -96,7 +98,7 @@ func (a *args) validFor() {
 		a.Fail(fmt.Sprintf("validForSeconds must be 1 to %d (90 days)", maxValidFor))
 		return
 	}
-	a.Out = append(a.Out, tx.Uint("valid_for", uint64(s)))
+	a.Out = append(a.Out, tx.Uint(govvocab.ArgValidFor, uint64(s)))
 }
 
 // withdrawing plans the withdrawal of proposal id: the proposer
@@ -141,19 +143,19 @@ func (m *mod) registerMutations(b *schema.Builder) error {
 				"claimsKeyId": {Type: graphql.String, Description: "A hospital's claims fingerprint key id (32 hex digits; claimdoc.Key.ID): the hospital keeps the key, the ledger its id, so that it can file claims."},
 			},
 			func(a *args, _ string) {
-				org := a.Str("id", "org_id")
-				a.Str("kind", "org_kind")
-				a.Str("name", "org_name")
+				org := a.Str("id", govvocab.ArgOrgID)
+				a.Str("kind", govvocab.ArgOrgKind)
+				a.Str("name", govvocab.ArgOrgName)
 				a.admins("admins")
-				a.OptStr("claimsKeyId", "claims_key_id")
+				a.OptStr("claimsKeyId", govvocab.ArgClaimsKeyID)
 				if n, ok := a.In["node"].(map[string]any); ok {
-					a.node(n, "node_", org)
+					a.node(n, govvocab.ArgNodePrefix, org)
 				}
 			}, proposeRefused},
 		{"proposeRemoveOrganisation", "propose", governance.KindRemoveOrg,
 			"Remove an organisation: its members can no longer sign, its nodes leave, its id is never reused.",
 			graphql.FieldConfigArgument{"organisation": {Type: nn(graphql.ID)}},
-			func(a *args, _ string) { a.Str("organisation", "org_id") }, proposeRefused},
+			func(a *args, _ string) { a.Str("organisation", govvocab.ArgOrgID) }, proposeRefused},
 		{"proposeAddNode", "propose", governance.KindAddNode, "Add a consortium node.",
 			graphql.FieldConfigArgument{"node": {Type: nn(m.nodeIn)}},
 			func(a *args, viewer string) {
@@ -162,7 +164,7 @@ func (m *mod) registerMutations(b *schema.Builder) error {
 			}, proposeRefused},
 		{"proposeRemoveNode", "propose", governance.KindRemoveNode, "Remove a consortium node.",
 			graphql.FieldConfigArgument{"node": {Type: nn(graphql.ID)}},
-			func(a *args, _ string) { a.Str("node", "node_id") }, proposeRefused},
+			func(a *args, _ string) { a.Str("node", govvocab.ArgNodeID) }, proposeRefused},
 		{"proposePolicyChange", "propose", governance.KindChangePolicy,
 			"Add and/or remove policy rules (\"sub,dom,obj,act,cond,eft\", or the six values separated by spaces; the policy query's rules.line).",
 			graphql.FieldConfigArgument{
@@ -170,7 +172,7 @@ func (m *mod) registerMutations(b *schema.Builder) error {
 				"removeRules": {Type: graphql.NewList(nn(graphql.String))},
 			},
 			func(a *args, _ string) {
-				if n := a.rules("addRules", "add_rules") + a.rules("removeRules", "remove_rules"); n == 0 && a.Err == nil {
+				if n := a.rules("addRules", govvocab.ArgAddRules) + a.rules("removeRules", govvocab.ArgRemoveRules); n == 0 && a.Err == nil {
 					a.Fail("give at least one rule in addRules or removeRules")
 				}
 			}, proposeRefused},
@@ -182,17 +184,17 @@ func (m *mod) registerMutations(b *schema.Builder) error {
 				if pct < 1 || pct > 99 {
 					a.Fail("percent must be 1 to 99")
 				}
-				a.Out = append(a.Out, tx.Uint("percent", uint64(max(pct, 0))))
+				a.Out = append(a.Out, tx.Uint(govvocab.ArgPercent, uint64(max(pct, 0))))
 			}, proposeRefused},
 		{"approveProposal", "approve", "", "Approve an open proposal for the viewer's organisation (organisation admins); the deciding approval executes it.",
 			graphql.FieldConfigArgument{"proposal": proposalArg},
-			func(a *args, _ string) { a.Str("proposal", "proposal") }, vote("approve")},
+			func(a *args, _ string) { a.Str("proposal", govvocab.ArgProposal) }, vote("approve")},
 		{"rejectProposal", "reject", "", "Reject an open proposal for the viewer's organisation (organisation admins).",
 			graphql.FieldConfigArgument{"proposal": proposalArg},
-			func(a *args, _ string) { a.Str("proposal", "proposal") }, vote("reject")},
+			func(a *args, _ string) { a.Str("proposal", govvocab.ArgProposal) }, vote("reject")},
 		{"withdrawProposal", "withdraw", "", "Withdraw an open proposal (its proposer).",
 			graphql.FieldConfigArgument{"proposal": proposalArg},
-			func(a *args, _ string) { a.Str("proposal", "proposal") }, ""},
+			func(a *args, _ string) { a.Str("proposal", govvocab.ArgProposal) }, ""},
 	}
 	for _, s := range specs {
 		fargs := s.args
@@ -204,7 +206,7 @@ func (m *mod) registerMutations(b *schema.Builder) error {
 			Plan: func(ctx context.Context, viewer string, in map[string]any) (*schema.TxPlan, error) {
 				a := &args{schema.ArgReader{In: in}}
 				if s.kind != "" {
-					a.Out = append(a.Out, tx.String("kind", s.kind))
+					a.Out = append(a.Out, tx.String(govvocab.ArgKind, s.kind))
 					a.validFor()
 				}
 				s.build(a, viewer)

@@ -10,6 +10,7 @@ import (
 	"github.com/graphql-go/graphql"
 
 	"github.com/almoner/almoner/consortium-node/api"
+	identityvocab "github.com/almoner/almoner/consortium-node/contracts/identity/vocab"
 	"github.com/almoner/almoner/consortium-node/tx"
 	"github.com/almoner/almoner/portal/readmodel"
 	"github.com/almoner/almoner/portal/session"
@@ -69,7 +70,7 @@ func registerIdentity(b *Builder) error {
 			for _, r := range in["roles"].([]any) {
 				roles = append(roles, r.(string))
 			}
-			return onMember(ctx, id, "set_roles", "set_roles", []tx.Arg{tx.String("id", id), tx.Strings("roles", roles)})
+			return onMember(ctx, id, "set_roles", "set_roles", []tx.Arg{tx.String(identityvocab.ArgID, id), tx.Strings(identityvocab.ArgRoles, roles)})
 		}})
 	if err != nil {
 		return err
@@ -79,7 +80,7 @@ func registerIdentity(b *Builder) error {
 		Args:        graphql.FieldConfigArgument{"member": {Type: nn(graphql.ID)}},
 		Plan: func(ctx context.Context, _ string, in map[string]any) (*TxPlan, error) {
 			id := in["member"].(string)
-			return onMember(ctx, id, "revoke", "revoke_member", []tx.Arg{tx.String("id", id)})
+			return onMember(ctx, id, "revoke", "revoke_member", []tx.Arg{tx.String(identityvocab.ArgID, id)})
 		}})
 }
 
@@ -197,7 +198,7 @@ func createMember(ctx context.Context, cfg *Config, args map[string]any) (*TxPla
 		}
 	}
 	return &TxPlan{
-		Call: Call{Contract: "identity", Method: "add_member", Args: []tx.Arg{tx.String("id", id), tx.Strings("roles", roles)}},
+		Call: Call{Contract: "identity", Method: "add_member", Args: []tx.Arg{tx.String(identityvocab.ArgID, id), tx.Strings(identityvocab.ArgRoles, roles)}},
 		On:   []Resource{{Owner: id, Org: org}}, Refused: memberRefused("add", org),
 		Stage: func(ctx context.Context, call *Call) (any, error) {
 			if cfg.Sessions.HasAccount(id) {
@@ -221,7 +222,7 @@ func createMember(ctx context.Context, cfg *Config, args map[string]any) (*TxPla
 				return nil, internal(ctx, cfg.Logger, "member keys", err)
 			}
 			created = made
-			call.Args = append(call.Args, tx.String("sign_key", pub.Sign), tx.String("enc_key", pub.Enc))
+			call.Args = append(call.Args, tx.String(identityvocab.ArgSignKey, pub.Sign), tx.String(identityvocab.ArgEncKey, pub.Enc))
 			return nil, nil
 		},
 		Done: func(ctx context.Context, res *TxResult, err error) (any, error) {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/almoner/almoner/consortium-node/api"
+	consortium "github.com/almoner/almoner/consortium-node/contracts/consortium/vocab"
 	governance "github.com/almoner/almoner/consortium-node/contracts/governance/vocab"
 	"github.com/almoner/almoner/consortium-node/contracts/identity/memberid"
 	identity "github.com/almoner/almoner/consortium-node/contracts/identity/vocab"
@@ -291,23 +292,23 @@ func (st *state) apply(w *readmodel.Txn, a at, e ledger.Event) error {
 	}
 	switch e.Contract + "." + e.Type {
 	case identityContract + "." + identity.EventOrgAdded:
-		id := e.Attr("org")
+		id := e.Attr(identity.AttrOrg)
 		i, found := slices.BinarySearch(st.orgs, id)
 		if id == "" || found {
 			return bad("org_added of organisation %.80q", id)
 		}
 		st.orgs, st.dirty = slices.Insert(st.orgs, i, id), true
 	case identityContract + "." + identity.EventOrgRemoved:
-		id := e.Attr("org")
+		id := e.Attr(identity.AttrOrg)
 		i, found := slices.BinarySearch(st.orgs, id)
 		if !found {
 			return bad("org_removed of unknown organisation %.80q", id)
 		}
 		st.orgs, st.dirty = slices.Delete(st.orgs, i, i+1), true
 	case Contract + "." + governance.EventThresholdChanged:
-		pct, err := strconv.ParseUint(e.Attr("percent"), 10, 64)
+		pct, err := strconv.ParseUint(e.Attr(governance.AttrPercent), 10, 64)
 		if err != nil || pct < 1 || pct > 99 {
-			return bad("threshold_changed to %.24q", e.Attr("percent"))
+			return bad("threshold_changed to %.24q", e.Attr(governance.AttrPercent))
 		}
 		st.pct, st.dirty = pct, true
 	case Contract + "." + governance.EventProposalCreated:
@@ -335,7 +336,7 @@ func load(w *readmodel.Txn, id string) (*Proposal, error) {
 // loadOpen loads the proposal e names, which must be open and unexpired
 // at a (the contract accepts nothing else).
 func (st *state) loadOpen(w *readmodel.Txn, a at, e ledger.Event) (*Proposal, error) {
-	p, err := load(w, e.Attr("proposal"))
+	p, err := load(w, e.Attr(governance.AttrProposal))
 	if err != nil {
 		return nil, err
 	}
@@ -362,19 +363,19 @@ func (st *state) created(w *readmodel.Txn, a at, e ledger.Event) error {
 	if a.args == nil {
 		return bad("proposal_created outside a governance call")
 	}
-	id, kind, proposer := e.Attr("proposal"), e.Attr("kind"), e.Attr("proposer")
+	id, kind, proposer := e.Attr(governance.AttrProposal), e.Attr(governance.AttrKind), e.Attr(governance.AttrProposer)
 	if id == "" || id != a.txID {
 		return bad("proposal_created names proposal %.80q in transaction %s", id, a.txID)
 	}
-	if k, err := a.args.String("kind"); err != nil || k != kind || !slices.Contains(Kinds, kind) {
+	if k, err := a.args.String(governance.ArgKind); err != nil || k != kind || !slices.Contains(Kinds, kind) {
 		return bad("proposal %s of kind %.40q", id, kind)
 	}
 	if proposer == "" || proposer != a.sender {
 		return bad("proposal %s by %.80q sent by %s", id, proposer, a.sender)
 	}
-	expires, err := strconv.ParseInt(e.Attr("expires"), 10, 64)
+	expires, err := strconv.ParseInt(e.Attr(governance.AttrExpires), 10, 64)
 	if err != nil || expires <= a.unix() {
-		return bad("proposal %s expires at %.24q", id, e.Attr("expires"))
+		return bad("proposal %s expires at %.24q", id, e.Attr(governance.AttrExpires))
 	}
 	if _, ok, err := w.Get(proposalKey(id)); err != nil {
 		return err
@@ -400,7 +401,7 @@ func (st *state) voted(w *readmodel.Txn, a at, e ledger.Event, approve bool) err
 	if st.pending != "" {
 		return bad("a vote on proposal %s after proposal %s reached its threshold", p.ID, st.pending)
 	}
-	org, member := e.Attr("org"), e.Attr("member")
+	org, member := e.Attr(governance.AttrOrg), e.Attr(governance.AttrMember)
 	if member == "" || member != a.sender || orgOf(member) != org || !slices.Contains(st.orgs, org) {
 		return bad("%s of proposal %s by %.80q of %.80q, sent by %s", e.Type, p.ID, member, org, a.sender)
 	}
@@ -438,13 +439,13 @@ func (st *state) decided(w *readmodel.Txn, a at, e ledger.Event) error {
 	}
 	st.pending = ""
 	if e.Type == governance.EventProposalFailed {
-		if p.Reason = e.Attr("reason"); p.Reason == "" {
+		if p.Reason = e.Attr(governance.AttrReason); p.Reason == "" {
 			return bad("proposal_failed of proposal %s without a reason", p.ID)
 		}
 		return st.close(w, p, StatusFailed, a.height, a.time, false)
 	}
-	if e.Attr("kind") != p.Kind {
-		return bad("proposal_executed of proposal %s of kind %s says kind %.40q", p.ID, p.Kind, e.Attr("kind"))
+	if e.Attr(governance.AttrKind) != p.Kind {
+		return bad("proposal_executed of proposal %s of kind %s says kind %.40q", p.ID, p.Kind, e.Attr(governance.AttrKind))
 	}
 	return st.close(w, p, StatusExecuted, a.height, a.time, false)
 }
@@ -541,8 +542,8 @@ func changeOf(kind string, args tx.Args) (*Change, error) {
 	r := &argReader{args: args}
 	switch kind {
 	case KindAddOrg:
-		c.Org, c.OrgKind, c.OrgName = r.str("org_id"), r.str("org_kind"), r.str("org_name")
-		admins, err := args.Strings("admins")
+		c.Org, c.OrgKind, c.OrgName = r.str(governance.ArgOrgID), r.str(governance.ArgOrgKind), r.str(governance.ArgOrgName)
+		admins, err := args.Strings(governance.ArgAdmins)
 		if err != nil {
 			return nil, err
 		}
@@ -553,22 +554,25 @@ func changeOf(kind string, args tx.Args) (*Change, error) {
 			}
 			c.Admins = append(c.Admins, f[0])
 		}
-		if args.Has("node_node_id") {
-			c.Node, c.RaftID, c.RaftAddr, c.APIAddr = r.str("node_node_id"), r.uint("node_raft_id"), r.str("node_raft_addr"), r.str("node_api_addr")
+		if args.Has(governance.ArgNewOrgNodeID) {
+			n := func(arg string) string { return governance.ArgNodePrefix + arg }
+			c.Node, c.RaftID = r.str(governance.ArgNewOrgNodeID), r.uint(n(consortium.ArgRaftID))
+			c.RaftAddr, c.APIAddr = r.str(n(consortium.ArgRaftAddr)), r.str(n(consortium.ArgAPIAddr))
 		}
 	case KindRemoveOrg:
-		c.Org = r.str("org_id")
+		c.Org = r.str(governance.ArgOrgID)
 	case KindAddNode:
-		c.Node, c.Org, c.RaftID, c.RaftAddr, c.APIAddr = r.str("node_id"), r.str("org"), r.uint("raft_id"), r.str("raft_addr"), r.str("api_addr")
+		c.Node, c.Org, c.RaftID = r.str(consortium.ArgNodeID), r.str(consortium.ArgOrg), r.uint(consortium.ArgRaftID)
+		c.RaftAddr, c.APIAddr = r.str(consortium.ArgRaftAddr), r.str(consortium.ArgAPIAddr)
 	case KindRemoveNode:
-		c.Node = r.str("node_id")
+		c.Node = r.str(governance.ArgNodeID)
 	case KindChangePolicy:
-		c.AddRules, c.RemoveRules = r.rules("add_rules"), r.rules("remove_rules")
+		c.AddRules, c.RemoveRules = r.rules(governance.ArgAddRules), r.rules(governance.ArgRemoveRules)
 		if r.err == nil && len(c.AddRules)+len(c.RemoveRules) == 0 {
 			r.err = fmt.Errorf("a policy change without rules")
 		}
 	case KindSetThreshold:
-		if c.Percent = r.uint("percent"); r.err == nil && (c.Percent < 1 || c.Percent > 99) {
+		if c.Percent = r.uint(governance.ArgPercent); r.err == nil && (c.Percent < 1 || c.Percent > 99) {
 			r.err = fmt.Errorf("threshold %d%%", c.Percent)
 		}
 	}

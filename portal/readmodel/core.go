@@ -180,28 +180,28 @@ func loadMember(w *Txn, id string) (*Member, error) {
 }
 
 func memberAdded(w *Txn, ev Event) error {
-	id := ev.Attr("member")
+	id := ev.Attr(identity.AttrMember)
 	org, _, _ := strings.Cut(id, "/")
 	if id == "" || org == "" {
 		return fmt.Errorf("%w: member_added names member %q", ErrCorrupt, id)
 	}
-	if o := ev.Attr("org"); o != "" {
+	if o := ev.Attr(identity.AttrOrg); o != "" {
 		org = o
 	}
-	return w.PutJSON(memberKey(id), Member{ID: id, Org: org, Roles: splitRoles(ev.Attr("roles")), Since: ev.Height, Updated: ev.Height})
+	return w.PutJSON(memberKey(id), Member{ID: id, Org: org, Roles: splitRoles(ev.Attr(identity.AttrRoles)), Since: ev.Height, Updated: ev.Height})
 }
 
 func rolesChanged(w *Txn, ev Event) error {
-	m, err := loadMember(w, ev.Attr("member"))
+	m, err := loadMember(w, ev.Attr(identity.AttrMember))
 	if err != nil {
 		return err
 	}
-	m.Roles, m.Updated = splitRoles(ev.Attr("roles")), ev.Height
+	m.Roles, m.Updated = splitRoles(ev.Attr(identity.AttrRoles)), ev.Height
 	return w.PutJSON(memberKey(m.ID), m)
 }
 
 func keysRotated(w *Txn, ev Event) error {
-	m, err := loadMember(w, ev.Attr("member"))
+	m, err := loadMember(w, ev.Attr(identity.AttrMember))
 	if err != nil {
 		return err
 	}
@@ -210,7 +210,7 @@ func keysRotated(w *Txn, ev Event) error {
 }
 
 func memberRevoked(w *Txn, ev Event) error {
-	m, err := loadMember(w, ev.Attr("member"))
+	m, err := loadMember(w, ev.Attr(identity.AttrMember))
 	if err != nil {
 		return err
 	}
@@ -220,32 +220,32 @@ func memberRevoked(w *Txn, ev Event) error {
 
 // orgAdded indexes an organisation onboarded by a governance proposal.
 func orgAdded(w *Txn, ev Event) error {
-	return w.PutJSON(orgKey(ev.Attr("org")), Org{ID: ev.Attr("org"), Kind: ev.Attr("kind"), Name: ev.Attr("name")})
+	return w.PutJSON(orgKey(ev.Attr(identity.AttrOrg)), Org{ID: ev.Attr(identity.AttrOrg), Kind: ev.Attr(identity.AttrKind), Name: ev.Attr(identity.AttrName)})
 }
 
 // orgRemoved drops an organisation removed by a governance proposal (its
 // members can no longer sign; their records stay for the history).
 func orgRemoved(w *Txn, ev Event) error {
-	w.Delete(orgKey(ev.Attr("org")))
+	w.Delete(orgKey(ev.Attr(identity.AttrOrg)))
 	return nil
 }
 
 func nodeAdded(w *Txn, ev Event) error {
-	raft, err := strconv.ParseUint(ev.Attr("raft_id"), 10, 64)
-	if err != nil || ev.Attr("node") == "" {
-		return fmt.Errorf("%w: node_added for node %q with raft id %q", ErrCorrupt, ev.Attr("node"), ev.Attr("raft_id"))
+	raft, err := strconv.ParseUint(ev.Attr(consortium.AttrRaftID), 10, 64)
+	if err != nil || ev.Attr(consortium.AttrNode) == "" {
+		return fmt.Errorf("%w: node_added for node %q with raft id %q", ErrCorrupt, ev.Attr(consortium.AttrNode), ev.Attr(consortium.AttrRaftID))
 	}
-	return w.PutJSON(nodeKey(ev.Attr("node")), Node{ID: ev.Attr("node"), Org: ev.Attr("org"), RaftID: raft, Since: ev.Height})
+	return w.PutJSON(nodeKey(ev.Attr(consortium.AttrNode)), Node{ID: ev.Attr(consortium.AttrNode), Org: ev.Attr(consortium.AttrOrg), RaftID: raft, Since: ev.Height})
 }
 
 func nodeRemoved(w *Txn, ev Event) error {
 	var n Node
-	ok, err := w.GetJSON(nodeKey(ev.Attr("node")), &n)
+	ok, err := w.GetJSON(nodeKey(ev.Attr(consortium.AttrNode)), &n)
 	if err != nil {
 		return err
 	}
 	if !ok {
-		return fmt.Errorf("%w: event names unknown node %q", ErrCorrupt, ev.Attr("node"))
+		return fmt.Errorf("%w: event names unknown node %q", ErrCorrupt, ev.Attr(consortium.AttrNode))
 	}
 	n.Removed = true
 	return w.PutJSON(nodeKey(n.ID), n)

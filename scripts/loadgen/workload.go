@@ -20,6 +20,7 @@ import (
 	donationvocab "github.com/almoner/almoner/consortium-node/contracts/donation/vocab"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
 	"github.com/almoner/almoner/consortium-node/contracts/identity/memberid"
+	identityvocab "github.com/almoner/almoner/consortium-node/contracts/identity/vocab"
 	"github.com/almoner/almoner/consortium-node/contracts/record/registration"
 	recordvocab "github.com/almoner/almoner/consortium-node/contracts/record/vocab"
 	"github.com/almoner/almoner/consortium-node/genesis"
@@ -237,8 +238,8 @@ func (g *gen) next(workload string, i int) (call, error) {
 func (g *gen) onboard(i int) (call, error) {
 	const admin = "stmarys/admin"
 	return g.call(admin, "identity", "add_member",
-		tx.String("id", fmt.Sprintf("%s/load-%s-%d", memberid.OrgOf(admin), g.run, i)), tx.Strings("roles", []string{identity.RolePatient}),
-		tx.String("sign_key", g.keys[admin].Public().String()), tx.String("enc_key", g.encKey))
+		tx.String(identityvocab.ArgID, fmt.Sprintf("%s/load-%s-%d", memberid.OrgOf(admin), g.run, i)), tx.Strings(identityvocab.ArgRoles, []string{identity.RolePatient}),
+		tx.String(identityvocab.ArgSignKey, g.keys[admin].Public().String()), tx.String(identityvocab.ArgEncKey, g.encKey))
 }
 
 // call builds a call signed by as, whose key must be known.
@@ -272,8 +273,8 @@ func (g *gen) newMembers(admin, prefix, role string, n int, ids *[]string) []cal
 		id := fmt.Sprintf("%s/ld-%s-%s-%d", memberid.OrgOf(admin), g.run, prefix, i)
 		g.keys[id] = k
 		*ids = append(*ids, id)
-		c, _ := g.call(admin, "identity", "add_member", tx.String("id", id), tx.Strings("roles", []string{role}),
-			tx.String("sign_key", k.Public().String()), tx.String("enc_key", g.encKey))
+		c, _ := g.call(admin, "identity", "add_member", tx.String(identityvocab.ArgID, id), tx.Strings(identityvocab.ArgRoles, []string{role}),
+			tx.String(identityvocab.ArgSignKey, k.Public().String()), tx.String(identityvocab.ArgEncKey, g.encKey))
 		out = append(out, c)
 	}
 	return out

@@ -33,6 +33,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/api"
 	"github.com/almoner/almoner/consortium-node/api/client"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
+	identityvocab "github.com/almoner/almoner/consortium-node/contracts/identity/vocab"
 	"github.com/almoner/almoner/consortium-node/genesis"
 	"github.com/almoner/almoner/consortium-node/tx"
 	"github.com/almoner/almoner/privacy/sign"
@@ -157,8 +158,8 @@ func newSigner(c config) (*signer, error) {
 
 func (s *signer) sign(height uint64) ([]byte, error) {
 	i := s.next.Add(1)
-	args := tx.Args{tx.String("id", fmt.Sprintf("%s/ovl-%x-%d", identity.OrgOf(s.admin), s.run, i)),
-		tx.Strings("roles", []string{identity.RolePatient}), tx.String("sign_key", s.pub), tx.String("enc_key", s.enc)}
+	args := tx.Args{tx.String(identityvocab.ArgID, fmt.Sprintf("%s/ovl-%x-%d", identity.OrgOf(s.admin), s.run, i)),
+		tx.Strings(identityvocab.ArgRoles, []string{identity.RolePatient}), tx.String(identityvocab.ArgSignKey, s.pub), tx.String(identityvocab.ArgEncKey, s.enc)}
 	if s.pad != "" {
 		args = append(args, tx.String("pad_1", s.pad), tx.String("pad_2", s.pad))
 	}

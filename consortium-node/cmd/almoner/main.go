@@ -25,7 +25,9 @@ import (
 	"github.com/almoner/almoner/consortium-node/api"
 	"github.com/almoner/almoner/consortium-node/api/client"
 	"github.com/almoner/almoner/consortium-node/contracts/consortium"
+	consortiumvocab "github.com/almoner/almoner/consortium-node/contracts/consortium/vocab"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
+	identityvocab "github.com/almoner/almoner/consortium-node/contracts/identity/vocab"
 	"github.com/almoner/almoner/consortium-node/genesis"
 	"github.com/almoner/almoner/consortium-node/ledger"
 	"github.com/almoner/almoner/consortium-node/seed"
@@ -407,8 +409,8 @@ func cmdTx(fs *flag.FlagSet, c *common, args []string, out io.Writer) error {
 		if err != nil {
 			return err
 		}
-		if arg.Name == "id" {
-			newID, _ = tx.Args{arg}.String("id")
+		if arg.Name == identityvocab.ArgID {
+			newID, _ = tx.Args{arg}.String(identityvocab.ArgID)
 		}
 		call.Args = append(call.Args, arg)
 	}
@@ -429,7 +431,7 @@ func cmdTx(fs *flag.FlagSet, c *common, args []string, out io.Writer) error {
 		if err != nil {
 			return err
 		}
-		call.Args = append(call.Args, tx.String("sign_key", sk.String()), tx.String("enc_key", ek.String()))
+		call.Args = append(call.Args, tx.String(identityvocab.ArgSignKey, sk.String()), tx.String(identityvocab.ArgEncKey, ek.String()))
 		fmt.Fprintf(os.Stderr, "saved keys of %s in %s\n", newID, path)
 	}
 	var kf *genesis.KeyFile
@@ -683,10 +685,13 @@ func cmdNodeChange(fs *flag.FlagSet, c *common, args []string, out io.Writer) er
 		return errors.New("give --approvals-from and/or --approvals")
 	}
 	targs := []string{"tx", "--home", c.home, "--node", c.node, "--keystore", c.keystore, "--as", submitter, consortium.Name, ch.Action,
-		"node_id=" + ch.Node.ID, fmt.Sprintf("valid_until:uint=%d", ch.ValidUntil), "approvals:strings=" + strings.Join(approvals, ",")}
+		consortiumvocab.ArgNodeID + "=" + ch.Node.ID, fmt.Sprintf("%s:uint=%d", consortiumvocab.ArgValidUntil, ch.ValidUntil),
+		consortiumvocab.ArgApprovals + ":strings=" + strings.Join(approvals, ",")}
 	if ch.Action == consortium.ActionAddNode {
-		targs = append(targs, "org="+ch.Node.Org, fmt.Sprintf("raft_id:uint=%d", ch.Node.RaftID), "sign_key="+ch.Node.SignKey.String(), "enc_key="+ch.Node.EncKey.String(),
-			"raft_addr="+ch.Node.RaftAddr, "api_addr="+ch.Node.APIAddr)
+		targs = append(targs, consortiumvocab.ArgOrg+"="+ch.Node.Org,
+			fmt.Sprintf("%s:uint=%d", consortiumvocab.ArgRaftID, ch.Node.RaftID),
+			consortiumvocab.ArgSignKey+"="+ch.Node.SignKey.String(), consortiumvocab.ArgEncKey+"="+ch.Node.EncKey.String(),
+			consortiumvocab.ArgRaftAddr+"="+ch.Node.RaftAddr, consortiumvocab.ArgAPIAddr+"="+ch.Node.APIAddr)
 	}
 	return run(targs, out)
 }

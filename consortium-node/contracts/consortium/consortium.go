@@ -129,33 +129,33 @@ func (c Contract) Call(ctx contracts.Context, method string, args tx.Args) error
 func NodeFromArgs(args tx.Args, prefix string) (Node, error) {
 	var n Node
 	var err error
-	if n.ID, err = args.String(prefix + "node_id"); err != nil {
+	if n.ID, err = args.String(prefix + vocab.ArgNodeID); err != nil {
 		return n, contracts.InvalidArg(err)
 	}
-	if n.Org, err = args.String(prefix + "org"); err != nil {
+	if n.Org, err = args.String(prefix + vocab.ArgOrg); err != nil {
 		return n, contracts.InvalidArg(err)
 	}
-	if n.RaftID, err = args.Uint(prefix + "raft_id"); err != nil {
+	if n.RaftID, err = args.Uint(prefix + vocab.ArgRaftID); err != nil {
 		return n, contracts.InvalidArg(err)
 	}
-	ks, err := args.String(prefix + "sign_key")
+	ks, err := args.String(prefix + vocab.ArgSignKey)
 	if err != nil {
 		return n, contracts.InvalidArg(err)
 	}
 	if n.SignKey, err = sign.ParsePublicKey(ks); err != nil {
 		return n, contracts.InvalidArg(err)
 	}
-	es, err := args.String(prefix + "enc_key")
+	es, err := args.String(prefix + vocab.ArgEncKey)
 	if err != nil {
 		return n, contracts.InvalidArg(err)
 	}
 	if n.EncKey, err = identity.ParseEncryptionKey(es); err != nil {
 		return n, err
 	}
-	if n.RaftAddr, err = args.String(prefix + "raft_addr"); err != nil {
+	if n.RaftAddr, err = args.String(prefix + vocab.ArgRaftAddr); err != nil {
 		return n, contracts.InvalidArg(err)
 	}
-	if n.APIAddr, err = args.String(prefix + "api_addr"); err != nil {
+	if n.APIAddr, err = args.String(prefix + vocab.ArgAPIAddr); err != nil {
 		return n, contracts.InvalidArg(err)
 	}
 	return n, nil
@@ -164,10 +164,10 @@ func NodeFromArgs(args tx.Args, prefix string) (Node, error) {
 func changeFromArgs(action string, args tx.Args) (*Change, []string, error) {
 	ch := &Change{Action: action}
 	var err error
-	if ch.ValidUntil, err = args.Uint("valid_until"); err != nil {
+	if ch.ValidUntil, err = args.Uint(vocab.ArgValidUntil); err != nil {
 		return nil, nil, contracts.InvalidArg(err)
 	}
-	approvals, err := args.Strings("approvals")
+	approvals, err := args.Strings(vocab.ArgApprovals)
 	if err != nil {
 		return nil, nil, contracts.InvalidArg(err)
 	}
@@ -175,7 +175,7 @@ func changeFromArgs(action string, args tx.Args) (*Change, []string, error) {
 		if ch.Node, err = NodeFromArgs(args, ""); err != nil {
 			return nil, nil, err
 		}
-	} else if ch.Node.ID, err = args.String("node_id"); err != nil {
+	} else if ch.Node.ID, err = args.String(vocab.ArgNodeID); err != nil {
 		return nil, nil, contracts.InvalidArg(err)
 	}
 	return ch, approvals, nil
@@ -275,8 +275,8 @@ func AddNode(ctx contracts.Context, n *Node) error {
 	ctx.Set(nodeKey(n.ID), encode(n))
 	ctx.Set(raftKey(n.RaftID), []byte(n.ID))
 	ctx.Set(nodesKey, encode(ids))
-	ctx.Emit(vocab.EventNodeAdded, ledger.Attr{Key: "node", Value: n.ID}, ledger.Attr{Key: "org", Value: n.Org},
-		ledger.Attr{Key: "raft_id", Value: strconv.FormatUint(n.RaftID, 10)})
+	ctx.Emit(vocab.EventNodeAdded, ledger.Attr{Key: vocab.AttrNode, Value: n.ID}, ledger.Attr{Key: vocab.AttrOrg, Value: n.Org},
+		ledger.Attr{Key: vocab.AttrRaftID, Value: strconv.FormatUint(n.RaftID, 10)})
 	return nil
 }
 
@@ -309,8 +309,8 @@ func RemoveNode(ctx contracts.Context, id string) error {
 	for _, o := range nodes {
 		if o.ID == id {
 			ctx.Delete(nodeKey(id))
-			ctx.Emit(vocab.EventNodeRemoved, ledger.Attr{Key: "node", Value: id},
-				ledger.Attr{Key: "raft_id", Value: strconv.FormatUint(o.RaftID, 10)})
+			ctx.Emit(vocab.EventNodeRemoved, ledger.Attr{Key: vocab.AttrNode, Value: id},
+				ledger.Attr{Key: vocab.AttrRaftID, Value: strconv.FormatUint(o.RaftID, 10)})
 			continue
 		}
 		ids = append(ids, o.ID)

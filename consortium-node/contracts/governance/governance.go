@@ -149,16 +149,16 @@ func plan(r contracts.StateReader, kind string, args tx.Args) (*change, error) {
 	switch kind {
 	case KindAddOrg:
 		o := &identity.Org{}
-		if o.ID, err = args.String("org_id"); err != nil {
+		if o.ID, err = args.String(vocab.ArgOrgID); err != nil {
 			return nil, contracts.InvalidArg(err)
 		}
-		if o.Kind, err = args.String("org_kind"); err != nil {
+		if o.Kind, err = args.String(vocab.ArgOrgKind); err != nil {
 			return nil, contracts.InvalidArg(err)
 		}
-		if o.Name, err = args.String("org_name"); err != nil {
+		if o.Name, err = args.String(vocab.ArgOrgName); err != nil {
 			return nil, contracts.InvalidArg(err)
 		}
-		admins, err := args.Strings("admins")
+		admins, err := args.Strings(vocab.ArgAdmins)
 		if err != nil {
 			return nil, contracts.InvalidArg(err)
 		}
@@ -173,8 +173,8 @@ func plan(r contracts.StateReader, kind string, args tx.Args) (*change, error) {
 			return nil, err
 		}
 		c.org = o
-		if args.Has("claims_key_id") {
-			if c.claimsKey, err = args.String("claims_key_id"); err != nil {
+		if args.Has(vocab.ArgClaimsKeyID) {
+			if c.claimsKey, err = args.String(vocab.ArgClaimsKeyID); err != nil {
 				return nil, contracts.InvalidArg(err)
 			}
 			if o.Kind != identity.KindHospital {
@@ -184,8 +184,8 @@ func plan(r contracts.StateReader, kind string, args tx.Args) (*change, error) {
 				return nil, err
 			}
 		}
-		if args.Has("node_node_id") {
-			n, err := consortium.NodeFromArgs(args, "node_")
+		if args.Has(vocab.ArgNewOrgNodeID) {
+			n, err := consortium.NodeFromArgs(args, vocab.ArgNodePrefix)
 			if err != nil {
 				return nil, err
 			}
@@ -198,7 +198,7 @@ func plan(r contracts.StateReader, kind string, args tx.Args) (*change, error) {
 			c.node = &n
 		}
 	case KindRemoveOrg:
-		if c.removeID, err = args.String("org_id"); err != nil {
+		if c.removeID, err = args.String(vocab.ArgOrgID); err != nil {
 			return nil, contracts.InvalidArg(err)
 		}
 		if err := identity.CheckRemoveOrg(r, c.removeID); err != nil {
@@ -222,17 +222,17 @@ func plan(r contracts.StateReader, kind string, args tx.Args) (*change, error) {
 		}
 		c.node = &n
 	case KindRemoveNode:
-		if c.removeID, err = args.String("node_id"); err != nil {
+		if c.removeID, err = args.String(vocab.ArgNodeID); err != nil {
 			return nil, contracts.InvalidArg(err)
 		}
 		if err := consortium.CheckRemoveNodes(r, []string{c.removeID}); err != nil {
 			return nil, err
 		}
 	case KindChangePolicy:
-		if c.add, err = rulesArg(args, "add_rules"); err != nil {
+		if c.add, err = rulesArg(args, vocab.ArgAddRules); err != nil {
 			return nil, err
 		}
-		if c.del, err = rulesArg(args, "remove_rules"); err != nil {
+		if c.del, err = rulesArg(args, vocab.ArgRemoveRules); err != nil {
 			return nil, err
 		}
 		if n := len(c.add) + len(c.del); n == 0 || n > MaxRules {
@@ -258,7 +258,7 @@ func plan(r contracts.StateReader, kind string, args tx.Args) (*change, error) {
 			seen[rl] = true
 		}
 	case KindSetThreshold:
-		if c.pct, err = args.Uint("percent"); err != nil {
+		if c.pct, err = args.Uint(vocab.ArgPercent); err != nil {
 			return nil, contracts.InvalidArg(err)
 		}
 		if err := quorum.Valid(c.pct); err != nil {
@@ -320,15 +320,15 @@ func apply(ctx contracts.Context, c *change) error {
 		// the same change at the same height.
 		attrs := make([]ledger.Attr, 0, len(c.add)+len(c.del))
 		for _, r := range c.del {
-			attrs = append(attrs, ledger.Attr{Key: "remove", Value: r.String()})
+			attrs = append(attrs, ledger.Attr{Key: vocab.AttrRemove, Value: r.String()})
 		}
 		for _, r := range c.add {
-			attrs = append(attrs, ledger.Attr{Key: "add", Value: r.String()})
+			attrs = append(attrs, ledger.Attr{Key: vocab.AttrAdd, Value: r.String()})
 		}
 		ctx.Emit(vocab.EventPolicyChanged, attrs...)
 	case KindSetThreshold:
 		ctx.Set(thresholdKey, encode(c.pct))
-		ctx.Emit(vocab.EventThresholdChanged, ledger.Attr{Key: "percent", Value: strconv.FormatUint(c.pct, 10)})
+		ctx.Emit(vocab.EventThresholdChanged, ledger.Attr{Key: vocab.AttrPercent, Value: strconv.FormatUint(c.pct, 10)})
 	}
 	return nil
 }
@@ -341,13 +341,13 @@ func propose(ctx contracts.Context, args tx.Args) error {
 	if err := ctx.Authorize(contracts.Resource{Type: "proposal"}, "propose"); err != nil {
 		return err
 	}
-	kind, err := args.String("kind")
+	kind, err := args.String(vocab.ArgKind)
 	if err != nil {
 		return contracts.InvalidArg(err)
 	}
 	validFor := DefaultValidFor
-	if args.Has("valid_for") {
-		s, err := args.Uint("valid_for")
+	if args.Has(vocab.ArgValidFor) {
+		s, err := args.Uint(vocab.ArgValidFor)
 		if err != nil {
 			return contracts.InvalidArg(err)
 		}
@@ -359,7 +359,7 @@ func propose(ctx contracts.Context, args tx.Args) error {
 	// The proposal keeps only the kind's own arguments.
 	var kept tx.Args
 	for _, a := range args {
-		if a.Name != "kind" && a.Name != "valid_for" {
+		if a.Name != vocab.ArgKind && a.Name != vocab.ArgValidFor {
 			kept = append(kept, a)
 		}
 	}
@@ -373,8 +373,8 @@ func propose(ctx contracts.Context, args tx.Args) error {
 	if _, exists := ctx.Get(proposalKey(p.ID)); exists {
 		return fmt.Errorf("%w: proposal %q already exists", contracts.ErrConflict, p.ID)
 	}
-	ctx.Emit(vocab.EventProposalCreated, ledger.Attr{Key: "proposal", Value: p.ID}, ledger.Attr{Key: "kind", Value: kind},
-		ledger.Attr{Key: "proposer", Value: p.Proposer}, ledger.Attr{Key: "expires", Value: strconv.FormatInt(p.Expires, 10)})
+	ctx.Emit(vocab.EventProposalCreated, ledger.Attr{Key: vocab.AttrProposal, Value: p.ID}, ledger.Attr{Key: vocab.AttrKind, Value: kind},
+		ledger.Attr{Key: vocab.AttrProposer, Value: p.Proposer}, ledger.Attr{Key: vocab.AttrExpires, Value: strconv.FormatInt(p.Expires, 10)})
 	// An organisation admin's proposal carries their organisation's
 	// approval; a consortium admin only proposes.
 	if ctx.Authorize(contracts.Resource{Type: "proposal"}, "approve") == nil {
@@ -385,7 +385,7 @@ func propose(ctx contracts.Context, args tx.Args) error {
 }
 
 func loadOpen(ctx contracts.Context, args tx.Args) (*Proposal, error) {
-	id, err := args.String("proposal")
+	id, err := args.String(vocab.ArgProposal)
 	if err != nil {
 		return nil, contracts.InvalidArg(err)
 	}
@@ -430,7 +430,7 @@ func castVote(ctx contracts.Context, p *Proposal, approve bool) error {
 	} else {
 		p.Rejections = append(p.Rejections, v)
 	}
-	ctx.Emit(typ, ledger.Attr{Key: "proposal", Value: p.ID}, ledger.Attr{Key: "org", Value: org}, ledger.Attr{Key: "member", Value: v.Member})
+	ctx.Emit(typ, ledger.Attr{Key: vocab.AttrProposal, Value: p.ID}, ledger.Attr{Key: vocab.AttrOrg, Value: org}, ledger.Attr{Key: vocab.AttrMember, Value: v.Member})
 	r := contracts.State(ctx, Name)
 	t, err := tallyOf(r, p)
 	if err != nil {
@@ -442,7 +442,7 @@ func castVote(ctx contracts.Context, p *Proposal, approve bool) error {
 		c, err := plan(r, p.Kind, p.Args) // state may have moved since the proposal
 		if err != nil {
 			p.Status, p.Result = StatusFailed, err.Error()
-			ctx.Emit(vocab.EventProposalFailed, ledger.Attr{Key: "proposal", Value: p.ID}, ledger.Attr{Key: "reason", Value: p.Result})
+			ctx.Emit(vocab.EventProposalFailed, ledger.Attr{Key: vocab.AttrProposal, Value: p.ID}, ledger.Attr{Key: vocab.AttrReason, Value: p.Result})
 			break
 		}
 		c.kind = p.Kind
@@ -450,7 +450,7 @@ func castVote(ctx contracts.Context, p *Proposal, approve bool) error {
 			return err
 		}
 		p.Status = StatusExecuted
-		ctx.Emit(vocab.EventProposalExecuted, ledger.Attr{Key: "proposal", Value: p.ID}, ledger.Attr{Key: "kind", Value: p.Kind})
+		ctx.Emit(vocab.EventProposalExecuted, ledger.Attr{Key: vocab.AttrProposal, Value: p.ID}, ledger.Attr{Key: vocab.AttrKind, Value: p.Kind})
 	case len(t.Orgs)-len(t.Rejected) < t.Needed:
 		p.Status, p.Decided = StatusRejected, ctx.Height()
 	}
@@ -459,7 +459,7 @@ func castVote(ctx contracts.Context, p *Proposal, approve bool) error {
 }
 
 func withdraw(ctx contracts.Context, args tx.Args) error {
-	p, err := contracts.LoadArg(ctx, Name, args, "proposal", Load)
+	p, err := contracts.LoadArg(ctx, Name, args, vocab.ArgProposal, Load)
 	if err != nil {
 		return err
 	}
@@ -471,7 +471,7 @@ func withdraw(ctx contracts.Context, args tx.Args) error {
 	}
 	p.Status, p.Decided = StatusWithdrawn, ctx.Height()
 	ctx.Set(proposalKey(p.ID), encode(p))
-	ctx.Emit(vocab.EventProposalWithdrawn, ledger.Attr{Key: "proposal", Value: p.ID})
+	ctx.Emit(vocab.EventProposalWithdrawn, ledger.Attr{Key: vocab.AttrProposal, Value: p.ID})
 	return nil
 }
 

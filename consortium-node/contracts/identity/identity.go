@@ -199,8 +199,8 @@ func authorize(ctx contracts.Context, m *Member, act string) error {
 func keysFromArgs(args tx.Args, required bool) (*sign.PublicKey, *EncryptionKey, error) {
 	var sk *sign.PublicKey
 	var ek *EncryptionKey
-	if required || args.Has("sign_key") {
-		s, err := args.String("sign_key")
+	if required || args.Has(vocab.ArgSignKey) {
+		s, err := args.String(vocab.ArgSignKey)
 		if err != nil {
 			return nil, nil, contracts.InvalidArg(err)
 		}
@@ -213,8 +213,8 @@ func keysFromArgs(args tx.Args, required bool) (*sign.PublicKey, *EncryptionKey,
 		}
 		sk = &k
 	}
-	if required || args.Has("enc_key") {
-		s, err := args.String("enc_key")
+	if required || args.Has(vocab.ArgEncKey) {
+		s, err := args.String(vocab.ArgEncKey)
 		if err != nil {
 			return nil, nil, contracts.InvalidArg(err)
 		}
@@ -230,10 +230,10 @@ func keysFromArgs(args tx.Args, required bool) (*sign.PublicKey, *EncryptionKey,
 // keyExpiryArg reads the optional key_expiry argument (Unix seconds, in
 // the future by block time; 0 means none).
 func keyExpiryArg(ctx contracts.Context, args tx.Args) (int64, bool, error) {
-	if !args.Has("key_expiry") {
+	if !args.Has(vocab.ArgKeyExpiry) {
 		return 0, false, nil
 	}
-	e, err := args.Int("key_expiry")
+	e, err := args.Int(vocab.ArgKeyExpiry)
 	if err != nil {
 		return 0, false, contracts.InvalidArg(err)
 	}
@@ -245,8 +245,8 @@ func keyExpiryArg(ctx contracts.Context, args tx.Args) (int64, bool, error) {
 
 func (Contract) addMember(ctx contracts.Context, args tx.Args) error {
 	in := contracts.ArgReader{Args: args}
-	id := in.String("id")
-	roles := in.Strings("roles")
+	id := in.String(vocab.ArgID)
+	roles := in.Strings(vocab.ArgRoles)
 	if in.Err != nil {
 		return in.Err
 	}
@@ -275,13 +275,13 @@ func (Contract) addMember(ctx contracts.Context, args tx.Args) error {
 		return fmt.Errorf("%w: member %q already exists", contracts.ErrConflict, id)
 	}
 	ctx.Set(memberKey(id), encode(m))
-	ctx.Emit(vocab.EventMemberAdded, ledger.Attr{Key: "member", Value: id}, ledger.Attr{Key: "org", Value: m.Org},
-		ledger.Attr{Key: "roles", Value: strings.Join(roles, ",")})
+	ctx.Emit(vocab.EventMemberAdded, ledger.Attr{Key: vocab.AttrMember, Value: id}, ledger.Attr{Key: vocab.AttrOrg, Value: m.Org},
+		ledger.Attr{Key: vocab.AttrRoles, Value: strings.Join(roles, ",")})
 	return nil
 }
 
 func loadTarget(ctx contracts.Context, args tx.Args) (*Member, error) {
-	return contracts.LoadArg(ctx, Name, args, "id", LoadMember)
+	return contracts.LoadArg(ctx, Name, args, vocab.ArgID, LoadMember)
 }
 
 // rolesFitOrg checks that roles suit the kind of the organisation org.
@@ -311,7 +311,7 @@ func (Contract) setRoles(ctx contracts.Context, args tx.Args) error {
 	if err != nil {
 		return err
 	}
-	roles, err := args.Strings("roles")
+	roles, err := args.Strings(vocab.ArgRoles)
 	if err != nil {
 		return contracts.InvalidArg(err)
 	}
@@ -329,7 +329,7 @@ func (Contract) setRoles(ctx contracts.Context, args tx.Args) error {
 	}
 	m.Roles = roles
 	ctx.Set(memberKey(m.ID), encode(m))
-	ctx.Emit(vocab.EventRolesChanged, ledger.Attr{Key: "member", Value: m.ID}, ledger.Attr{Key: "roles", Value: strings.Join(roles, ",")})
+	ctx.Emit(vocab.EventRolesChanged, ledger.Attr{Key: vocab.AttrMember, Value: m.ID}, ledger.Attr{Key: vocab.AttrRoles, Value: strings.Join(roles, ",")})
 	return nil
 }
 
@@ -363,8 +363,8 @@ func (Contract) rotateKeys(ctx contracts.Context, args tx.Args) error {
 		m.EncKey = *ek
 	}
 	ctx.Set(memberKey(m.ID), encode(m))
-	ctx.Emit(vocab.EventKeysRotated, ledger.Attr{Key: "member", Value: m.ID},
-		ledger.Attr{Key: "sign_key", Value: fmt.Sprint(sk != nil)}, ledger.Attr{Key: "enc_key", Value: fmt.Sprint(ek != nil)})
+	ctx.Emit(vocab.EventKeysRotated, ledger.Attr{Key: vocab.AttrMember, Value: m.ID},
+		ledger.Attr{Key: vocab.AttrSignKey, Value: fmt.Sprint(sk != nil)}, ledger.Attr{Key: vocab.AttrEncKey, Value: fmt.Sprint(ek != nil)})
 	return nil
 }
 
@@ -381,7 +381,7 @@ func (Contract) revokeMember(ctx contracts.Context, args tx.Args) error {
 	}
 	m.Revoked = true
 	ctx.Set(memberKey(m.ID), encode(m))
-	ctx.Emit(vocab.EventMemberRevoked, ledger.Attr{Key: "member", Value: m.ID})
+	ctx.Emit(vocab.EventMemberRevoked, ledger.Attr{Key: vocab.AttrMember, Value: m.ID})
 	return nil
 }
 
@@ -434,12 +434,12 @@ func AddOrg(ctx contracts.Context, o *Org, admins []Member) error {
 	ids = append(ids, o.ID)
 	slices.Sort(ids)
 	ctx.Set("orgs", encode(ids))
-	ctx.Emit(vocab.EventOrgAdded, ledger.Attr{Key: "org", Value: o.ID}, ledger.Attr{Key: "kind", Value: o.Kind}, ledger.Attr{Key: "name", Value: o.Name})
+	ctx.Emit(vocab.EventOrgAdded, ledger.Attr{Key: vocab.AttrOrg, Value: o.ID}, ledger.Attr{Key: vocab.AttrKind, Value: o.Kind}, ledger.Attr{Key: vocab.AttrName, Value: o.Name})
 	for i := range admins {
 		m := &admins[i]
 		ctx.Set(memberKey(m.ID), encode(m))
-		ctx.Emit(vocab.EventMemberAdded, ledger.Attr{Key: "member", Value: m.ID}, ledger.Attr{Key: "org", Value: m.Org},
-			ledger.Attr{Key: "roles", Value: strings.Join(m.Roles, ",")})
+		ctx.Emit(vocab.EventMemberAdded, ledger.Attr{Key: vocab.AttrMember, Value: m.ID}, ledger.Attr{Key: vocab.AttrOrg, Value: m.Org},
+			ledger.Attr{Key: vocab.AttrRoles, Value: strings.Join(m.Roles, ",")})
 	}
 	return nil
 }
@@ -470,7 +470,7 @@ func RemoveOrg(ctx contracts.Context, id string) error {
 	ctx.Delete(orgKey(id))
 	ctx.Set(removedKey(id), []byte{1})
 	ctx.Set("orgs", encode(slices.DeleteFunc(ids, func(s string) bool { return s == id })))
-	ctx.Emit(vocab.EventOrgRemoved, ledger.Attr{Key: "org", Value: id})
+	ctx.Emit(vocab.EventOrgRemoved, ledger.Attr{Key: vocab.AttrOrg, Value: id})
 	return nil
 }
 

@@ -7,7 +7,10 @@ import (
 
 	claim "github.com/almoner/almoner/consortium-node/contracts/claim/vocab"
 	consent "github.com/almoner/almoner/consortium-node/contracts/consent/vocab"
+	consortium "github.com/almoner/almoner/consortium-node/contracts/consortium/vocab"
 	donation "github.com/almoner/almoner/consortium-node/contracts/donation/vocab"
+	governance "github.com/almoner/almoner/consortium-node/contracts/governance/vocab"
+	identity "github.com/almoner/almoner/consortium-node/contracts/identity/vocab"
 	record "github.com/almoner/almoner/consortium-node/contracts/record/vocab"
 )
 
@@ -16,17 +19,19 @@ func All() map[string]vocab.Shape {
 	return map[string]vocab.Shape{
 		claim.Name:        claim.Shape(),
 		consent.Name:      consent.Shape(),
+		consortium.Name:   consortium.Shape(),
 		donation.Contract: donation.Shape(),
+		governance.Name:   governance.Shape(),
+		identity.Name:     identity.Shape(),
 		record.Name:       record.Shape(),
 	}
 }
 
 // CheckCall checks a call's argument names against its contract's Shape.
-// A contract without a declared Shape is not checked.
 func CheckCall(contract, method string, args []string) error {
 	s, ok := All()[contract]
 	if !ok {
-		return nil
+		return fmt.Errorf("no contract %q declared", contract)
 	}
 	if err := s.CheckCall(method, args); err != nil {
 		return fmt.Errorf("%s: %w", contract, err)
@@ -35,11 +40,11 @@ func CheckCall(contract, method string, args []string) error {
 }
 
 // CheckEvent checks an event's attribute keys against its contract's
-// Shape. A contract without a declared Shape is not checked.
+// Shape.
 func CheckEvent(contract, typ string, keys []string) error {
 	s, ok := All()[contract]
 	if !ok {
-		return nil
+		return fmt.Errorf("no contract %q declared", contract)
 	}
 	if err := s.CheckEvent(typ, keys); err != nil {
 		return fmt.Errorf("%s: %w", contract, err)

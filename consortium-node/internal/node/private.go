@@ -11,6 +11,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/contracts"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
 	"github.com/almoner/almoner/consortium-node/contracts/record"
+	recordvocab "github.com/almoner/almoner/consortium-node/contracts/record/vocab"
 	"github.com/almoner/almoner/consortium-node/internal/privatestore"
 	"github.com/almoner/almoner/consortium-node/ledger"
 )
@@ -177,19 +178,19 @@ func (n *Node) shred(rs []ledger.Receipt) {
 	}
 	for _, r := range rs {
 		for _, e := range r.Events {
-			if e.Contract != record.Name || e.Attr("custodian") != n.me.Org {
+			if e.Contract != record.Name || e.Attr(recordvocab.AttrCustodian) != n.me.Org {
 				continue
 			}
 			switch e.Type {
 			case evRecordRegistered:
 				n.promote(e)
 			case "record_erased":
-				k, err := n.private.Erase(e.Attr("record"))
+				k, err := n.private.Erase(e.Attr(recordvocab.AttrRecord))
 				if err != nil {
-					n.log.Error("erasing a record's private copies", "record", e.Attr("record"), "err", err)
+					n.log.Error("erasing a record's private copies", "record", e.Attr(recordvocab.AttrRecord), "err", err)
 					continue
 				}
-				n.log.Info("erased a record (ciphertexts and data keys destroyed)", "record", e.Attr("record"), "versions", k)
+				n.log.Info("erased a record (ciphertexts and data keys destroyed)", "record", e.Attr(recordvocab.AttrRecord), "versions", k)
 			}
 		}
 	}
@@ -198,9 +199,9 @@ func (n *Node) shred(rs []ledger.Receipt) {
 
 // promote makes the upload a record_registered event names the version.
 func (n *Node) promote(e ledger.Event) {
-	id := e.Attr("record")
-	v, err1 := strconv.ParseUint(e.Attr("version"), 10, 64)
-	h, err2 := ledger.ParseHash(e.Attr("ciphertext_hash"))
+	id := e.Attr(recordvocab.AttrRecord)
+	v, err1 := strconv.ParseUint(e.Attr(recordvocab.AttrVersion), 10, 64)
+	h, err2 := ledger.ParseHash(e.Attr(recordvocab.AttrCiphertextHash))
 	if err := errors.Join(err1, err2); err != nil {
 		n.log.Error("a record_registered event without its version or hash", "record", id, "err", err)
 		return

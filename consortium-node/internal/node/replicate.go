@@ -17,6 +17,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/contracts/consortium"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
 	"github.com/almoner/almoner/consortium-node/contracts/record"
+	recordvocab "github.com/almoner/almoner/consortium-node/contracts/record/vocab"
 	"github.com/almoner/almoner/consortium-node/internal/privatestore"
 	"github.com/almoner/almoner/consortium-node/internal/transport"
 	"github.com/almoner/almoner/consortium-node/ledger"
@@ -511,15 +512,15 @@ func (n *Node) noteRegistered(rs []ledger.Receipt) {
 	}
 	for _, r := range rs {
 		for _, e := range r.Events {
-			if e.Contract != record.Name || e.Type != evRecordRegistered || e.Attr("custodian") != n.me.Org {
+			if e.Contract != record.Name || e.Type != evRecordRegistered || e.Attr(recordvocab.AttrCustodian) != n.me.Org {
 				continue
 			}
-			v, err := strconv.ParseUint(e.Attr("version"), 10, 64)
+			v, err := strconv.ParseUint(e.Attr(recordvocab.AttrVersion), 10, 64)
 			if err != nil {
 				continue
 			}
 			select {
-			case n.repl.noted <- verRef{id: e.Attr("record"), v: v}:
+			case n.repl.noted <- verRef{id: e.Attr(recordvocab.AttrRecord), v: v}:
 			default:
 				n.repl.rescan.Store(true)
 			}

@@ -1,6 +1,7 @@
 // Package vocab is the consortium contract's vocabulary, defined once: its
-// name, the actions of a membership change, the node record (which the
-// genesis file also carries) and its validation, its state keys and
+// name, the actions of a membership change, the arguments they read
+// (Arg*) and their events' attributes (Attr*), declared by Shape, the node
+// record (which the genesis file also carries) and its validation, its state keys and
 // encoding, and the genesis nodes' state. The consortium contract, the
 // genesis file format, the node API's client and the portal import it. It
 // may import the standard library, privacy/sign, tx (the canonical
@@ -122,3 +123,44 @@ const (
 
 // Events lists every event the contract emits.
 func Events() []string { return []string{EventNodeAdded, EventNodeRemoved} }
+
+// Arguments of a membership change (its methods are its actions).
+const (
+	ArgNodeID     = "node_id"
+	ArgOrg        = "org"
+	ArgRaftID     = "raft_id"
+	ArgSignKey    = "sign_key"
+	ArgEncKey     = "enc_key"
+	ArgRaftAddr   = "raft_addr"
+	ArgAPIAddr    = "api_addr"
+	ArgValidUntil = "valid_until" // Unix seconds: the approvals' expiry
+	ArgApprovals  = "approvals"   // "<member id>:<base64url signature>"
+)
+
+// NodeArgs are the arguments that describe a node (Node's fields), in
+// order.
+func NodeArgs() []string {
+	return []string{ArgNodeID, ArgOrg, ArgRaftID, ArgSignKey, ArgEncKey, ArgRaftAddr, ArgAPIAddr}
+}
+
+// Attributes of the contract's events.
+const (
+	AttrNode   = "node"
+	AttrOrg    = "org"
+	AttrRaftID = "raft_id"
+)
+
+// Shape declares the arguments each action reads and the attributes each
+// event carries.
+func Shape() contracts.Shape {
+	return contracts.Shape{
+		Methods: map[string][]string{
+			ActionAddNode:    append(NodeArgs(), ArgValidUntil, ArgApprovals),
+			ActionRemoveNode: {ArgNodeID, ArgValidUntil, ArgApprovals},
+		},
+		Events: map[string][]string{
+			EventNodeAdded:   {AttrNode, AttrOrg, AttrRaftID},
+			EventNodeRemoved: {AttrNode, AttrRaftID},
+		},
+	}
+}

@@ -1,17 +1,21 @@
 // Package vocab is the governance contract's vocabulary, defined once: its
-// name, the kinds and statuses of a proposal, a proposal and its votes as
-// stored, a tally and the status view the node API serves, the policy
-// rules' state keys and encoding, and the genesis policy's state. The
-// governance contract, the node API's client and the portal import it. It
-// may import the standard library, tx (the canonical encoding), policies
-// and contracts/vocab; never a contract implementation or the executor.
+// name, the kinds and statuses of a proposal, the arguments of each kind
+// (KindArgs) and of each method, its events' attributes (Attr*), declared
+// by Shape, a proposal and its votes as stored, a tally and the status
+// view the node API serves, the policy rules' state keys and encoding, and
+// the genesis policy's state. The governance contract, the node API's
+// client and the portal import it. It may import the standard library, tx
+// (the canonical encoding), policies, contracts/vocab and consortium/vocab
+// (a node's arguments); never a contract implementation or the executor.
 package vocab
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/almoner/almoner/consortium-node/codec"
+	consortium "github.com/almoner/almoner/consortium-node/contracts/consortium/vocab"
 	contracts "github.com/almoner/almoner/consortium-node/contracts/vocab"
 	"github.com/almoner/almoner/consortium-node/tx"
 	"github.com/almoner/almoner/policies"
@@ -175,4 +179,88 @@ const (
 func Events() []string {
 	return []string{EventProposalCreated, EventProposalApproved, EventProposalRejected, EventProposalExecuted,
 		EventProposalFailed, EventProposalWithdrawn, EventPolicyChanged, EventThresholdChanged}
+}
+
+// Arguments of the contract's methods: propose takes a kind, an optional
+// validity and the kind's own arguments (KindArgs); a vote or a withdrawal
+// names the proposal.
+const (
+	ArgKind         = "kind"
+	ArgValidFor     = "valid_for" // seconds
+	ArgProposal     = "proposal"
+	ArgOrgID        = "org_id"
+	ArgOrgKind      = "org_kind"
+	ArgOrgName      = "org_name"
+	ArgAdmins       = "admins"
+	ArgClaimsKeyID  = "claims_key_id"
+	ArgNodeID       = "node_id" // remove_node's node
+	ArgAddRules     = "add_rules"
+	ArgRemoveRules  = "remove_rules"
+	ArgPercent      = "percent"
+	ArgNodePrefix   = "node_" // before a node's arguments (consortium's NodeArgs) in add_org
+	ArgNewOrgNodeID = ArgNodePrefix + consortium.ArgNodeID
+)
+
+// KindArgs returns the arguments each kind of proposal may carry: add_org
+// its organisation, admins, claims key and, prefixed by ArgNodePrefix, its
+// first node; add_node the node (consortium's NodeArgs).
+func KindArgs() map[string][]string {
+	firstNode := make([]string, 0, len(consortium.NodeArgs()))
+	for _, a := range consortium.NodeArgs() {
+		firstNode = append(firstNode, ArgNodePrefix+a)
+	}
+	return map[string][]string{
+		KindAddOrg:       append([]string{ArgOrgID, ArgOrgKind, ArgOrgName, ArgAdmins, ArgClaimsKeyID}, firstNode...),
+		KindRemoveOrg:    {ArgOrgID},
+		KindAddNode:      consortium.NodeArgs(),
+		KindRemoveNode:   {ArgNodeID},
+		KindChangePolicy: {ArgAddRules, ArgRemoveRules},
+		KindSetThreshold: {ArgPercent},
+	}
+}
+
+// Attributes of the contract's events.
+const (
+	AttrProposal = "proposal"
+	AttrKind     = "kind"
+	AttrProposer = "proposer"
+	AttrExpires  = "expires"
+	AttrOrg      = "org"
+	AttrMember   = "member"
+	AttrReason   = "reason"
+	AttrAdd      = "add"    // a rule added (once per rule)
+	AttrRemove   = "remove" // a rule removed (once per rule)
+	AttrPercent  = "percent"
+)
+
+// Shape declares the arguments each method reads and the attributes each
+// event carries.
+func Shape() contracts.Shape {
+	propose := []string{ArgKind, ArgValidFor}
+	for _, args := range KindArgs() {
+		for _, a := range args {
+			if !slices.Contains(propose, a) {
+				propose = append(propose, a)
+			}
+		}
+	}
+	vote := []string{AttrProposal, AttrOrg, AttrMember}
+	return contracts.Shape{
+		Methods: map[string][]string{
+			"propose":  propose,
+			"approve":  {ArgProposal},
+			"reject":   {ArgProposal},
+			"withdraw": {ArgProposal},
+		},
+		Events: map[string][]string{
+			EventProposalCreated:   {AttrProposal, AttrKind, AttrProposer, AttrExpires},
+			EventProposalApproved:  vote,
+			EventProposalRejected:  vote,
+			EventProposalExecuted:  {AttrProposal, AttrKind},
+			EventProposalFailed:    {AttrProposal, AttrReason},
+			EventProposalWithdrawn: {AttrProposal},
+			EventPolicyChanged:     {AttrAdd, AttrRemove},
+			EventThresholdChanged:  {AttrPercent},
+		},
+	}
 }

@@ -1,7 +1,8 @@
 // Package vocab is the identity contract's vocabulary, defined once: its
-// name, the organisation kinds and roles, the shape and validation of
-// organisation, member and encryption-key records, their state keys and
-// encoding, and the genesis state they start with. The identity contract
+// name, the organisation kinds and roles, the arguments its methods read
+// (Arg*) and its events' attributes (Attr*) as Shape declares them, the
+// shape and validation of organisation, member and encryption-key records,
+// their state keys and encoding, and the genesis state they start with. The identity contract
 // (consortium-node/contracts/identity), the genesis file format
 // (consortium-node/genesis), the node API's client and the portal import
 // it. It may import the standard library, circl's X-Wing, privacy/sign, tx
@@ -339,4 +340,46 @@ const (
 func Events() []string {
 	return []string{EventOrgAdded, EventOrgRemoved, EventMemberAdded, EventRolesChanged, EventKeysRotated,
 		EventMemberRevoked}
+}
+
+// Arguments of the contract's methods.
+const (
+	ArgID        = "id" // the member's id, "<org>/<name>"
+	ArgRoles     = "roles"
+	ArgSignKey   = "sign_key"
+	ArgEncKey    = "enc_key"
+	ArgKeyExpiry = "key_expiry" // Unix seconds
+)
+
+// Attributes of the contract's events.
+const (
+	AttrMember  = "member"
+	AttrOrg     = "org"
+	AttrRoles   = "roles" // comma-separated
+	AttrSignKey = "sign_key"
+	AttrEncKey  = "enc_key"
+	AttrKind    = "kind"
+	AttrName    = "name"
+)
+
+// Shape declares the arguments each method reads and the attributes each
+// event carries (an organisation's events are emitted by the governance
+// contract's approved proposals, in this contract's name).
+func Shape() contracts.Shape {
+	return contracts.Shape{
+		Methods: map[string][]string{
+			"add_member":    {ArgID, ArgRoles, ArgSignKey, ArgEncKey, ArgKeyExpiry},
+			"set_roles":     {ArgID, ArgRoles},
+			"rotate_keys":   {ArgID, ArgSignKey, ArgEncKey, ArgKeyExpiry},
+			"revoke_member": {ArgID},
+		},
+		Events: map[string][]string{
+			EventOrgAdded:      {AttrOrg, AttrKind, AttrName},
+			EventOrgRemoved:    {AttrOrg},
+			EventMemberAdded:   {AttrMember, AttrOrg, AttrRoles},
+			EventRolesChanged:  {AttrMember, AttrRoles},
+			EventKeysRotated:   {AttrMember, AttrSignKey, AttrEncKey},
+			EventMemberRevoked: {AttrMember},
+		},
+	}
 }
