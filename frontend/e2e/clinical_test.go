@@ -84,9 +84,7 @@ func TestClinical(t *testing.T) {
 	b.waitText("Review closed: referred for investigation; your note stays off the ledger")
 	b.waitText("“e2e: asked dr-lee for the triage sheet” (matches the fingerprint on the ledger)")
 	b.shot("staff-privacy")
-	if e := errs.take(); len(e) > 0 {
-		t.Errorf("console errors:\n%v", e)
-	}
+	errs.none(t)
 }
 
 // TestNoteSentAgain: a break-glass note the custodian's node does not get
@@ -128,9 +126,7 @@ func TestNoteSentAgain(t *testing.T) {
 	b.waitText("Break-glass review")
 	b.waitText("“" + note + "” (matches the fingerprint on the ledger)")
 	// A note not delivered is an answer, not a failed request.
-	if e := errs.take(); len(e) > 0 {
-		t.Errorf("console errors:\n%v", e)
-	}
+	errs.none(t)
 }
 
 // TestPlainMessages: a refusal reads as a short reason in words, never the

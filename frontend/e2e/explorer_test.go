@@ -72,6 +72,15 @@ func (c *consoleErrors) count() int {
 	return len(c.seen)
 }
 
+// none fails the test (and goes on) if the pages logged errors since the
+// last take.
+func (c *consoleErrors) none(t *testing.T) {
+	t.Helper()
+	if e := c.take(); len(e) > 0 {
+		t.Errorf("console errors:\n%v", e)
+	}
+}
+
 func (c *consoleErrors) take() []string {
 	c.mu.Lock()
 	defer c.mu.Unlock()

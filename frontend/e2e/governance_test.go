@@ -66,7 +66,5 @@ func TestGovernance(t *testing.T) {
 	b.waitText("Allow auditors to read reports.")
 	b.checkPage("admin: policy")
 	b.shot("governance")
-	if e := errs.take(); len(e) > 0 {
-		t.Errorf("console errors:\n%v", e)
-	}
+	errs.none(t)
 }

@@ -30,7 +30,5 @@ func TestInbox(t *testing.T) {
 	b.waitText("Tell me about")
 	b.checkPage("inbox on a phone")
 	b.desktop()
-	if e := errs.take(); len(e) > 0 {
-		t.Errorf("console errors:\n%v", e)
-	}
+	errs.none(t)
 }

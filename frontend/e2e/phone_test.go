@@ -69,7 +69,5 @@ func TestPhone(t *testing.T) {
 		b.checkPage("anonymous " + p)
 	}
 	b.desktop()
-	if e := errs.take(); len(e) > 0 {
-		t.Errorf("console errors:\n%v", e)
-	}
+	errs.none(t)
 }

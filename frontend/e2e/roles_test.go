@@ -78,9 +78,7 @@ func TestPatient(t *testing.T) {
 	b.button("Who read my data")
 	b.noText("policy denies")
 	b.plainWords("patient: access log with a refusal")
-	if e := errs.take(); len(e) > 0 {
-		t.Errorf("console errors:\n%v", e)
-	}
+	errs.none(t)
 }
 
 // TestAdmin: a consortium admin sees the node's status (live) and the

@@ -129,7 +129,5 @@ func TestHospitalStaff(t *testing.T) {
 	b.click(request + `//button[normalize-space(.)='Accept']`)
 	b.waitText("You accepted the request.")
 	b.poll(`[...document.querySelectorAll('li.card')].some(c => c.innerText.includes('requested by clerk') && c.innerText.includes('Active'))`, "the request shown active")
-	if e := errs.take(); len(e) > 0 {
-		t.Errorf("console errors:\n%v", e)
-	}
+	errs.none(t)
 }

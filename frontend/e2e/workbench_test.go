@@ -91,7 +91,5 @@ func TestInsurer(t *testing.T) {
 	b.click(`//p[contains(@class,'done')][contains(., 'is in review.')]//button[normalize-space(.)='Dismiss']`)
 	b.noText("Claim clm-submitted is in review.")
 	b.checkPage("claim: paid")
-	if e := errs.take(); len(e) > 0 {
-		t.Errorf("console errors:\n%v", e)
-	}
+	errs.none(t)
 }
