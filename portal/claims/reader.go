@@ -1,7 +1,6 @@
 package claims
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -22,13 +21,7 @@ const cachedClaims = 4096
 
 // NewReader returns a reader over s (whose registry holds Module).
 func NewReader(s *readmodel.Store) *Reader {
-	return &Reader{s: s, claims: readmodel.NewDecoded(cachedClaims, func(b []byte) (*Claim, error) {
-		var c Claim
-		if err := json.Unmarshal(b, &c); err != nil {
-			return nil, err
-		}
-		return &c, nil
-	})}
+	return &Reader{s: s, claims: readmodel.NewDecoded(cachedClaims, readmodel.DecodeJSON[Claim])}
 }
 
 // Claim returns a claim (readmodel.ErrNotFound if none).

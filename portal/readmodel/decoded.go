@@ -2,6 +2,7 @@ package readmodel
 
 import (
 	"bytes"
+	"encoding/json"
 	"sync"
 
 	"github.com/hashicorp/golang-lru/v2/simplelru"
@@ -58,4 +59,14 @@ func (d *Decoded[T]) Get(key string, raw []byte) (*T, error) {
 	d.lru.Add(key, decodedEntry[T]{raw: raw, v: v})
 	d.mu.Unlock()
 	return v, nil
+}
+
+// DecodeJSON decodes a record stored as JSON, as the modules store them:
+// the decoder of a Decoded cache.
+func DecodeJSON[T any](b []byte) (*T, error) {
+	var v T
+	if err := json.Unmarshal(b, &v); err != nil {
+		return nil, err
+	}
+	return &v, nil
 }
