@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/chromedp/chromedp"
 )
 
 // TestCharity: a charity officer creates a campaign with a milestone and
@@ -55,8 +57,10 @@ func TestCharity(t *testing.T) {
 
 	b.switchRole("healthreg/validator")
 	b.waitText("Milestones to validate")
-	b.click(section + `//button[normalize-space(.)='Approve evidence']`)
-	b.waitText("Milestone 1 is approved.")
+	checkValidatorTodos(t, b, s, "E2E coats", "e2e-coats", invoice)
+	b.click(`//section[@aria-labelledby='todo-title']//li[.//h3[contains(., 'E2E coats')]]//button[normalize-space(.)='Approve evidence']`)
+	b.waitText("Milestone 1 of E2E coats is approved.")
+	b.noText("E2E coats: milestone 1")
 
 	b.switchRole("hope/officer")
 	b.waitText("Campaigns of Hope Foundation")
@@ -71,4 +75,80 @@ func TestCharity(t *testing.T) {
 		t.Fatalf("the report %s lacks the new campaign's income:\n%s", name, csv)
 	}
 	b.shot("charity")
+}
+
+// checkValidatorTodos checks the validator's page: the milestones waiting
+// for their decision come first, counted as the ledger counts them, the
+// campaign's with its evidence fingerprint (shortened, whole on hover); the
+// evidence file they received checks out in the browser and another file
+// does not; the campaigns with nothing waiting are behind a toggle.
+func checkValidatorTodos(t *testing.T, b *browser, s *stack, title, campaign string, evidence []byte) {
+	t.Helper()
+	var out struct {
+		Campaigns struct {
+			Nodes []struct {
+				Title      string
+				Milestones []struct{ Status, Validator string }
+			}
+		}
+	}
+	s.client(t, "healthreg/validator").do(`{ campaigns(first: 100) { nodes { title milestones { status validator } } } }`, nil, &out)
+	waiting, others := 0, ""
+	for _, c := range out.Campaigns.Nodes {
+		mine := false
+		for _, m := range c.Milestones {
+			if m.Validator == "healthreg/validator" && m.Status == "EVIDENCE_SUBMITTED" {
+				waiting++
+				mine = true
+			}
+		}
+		if !mine && others == "" {
+			for _, m := range c.Milestones {
+				if m.Validator == "healthreg/validator" {
+					others = c.Title
+				}
+			}
+		}
+	}
+	if waiting == 0 || others == "" {
+		t.Fatalf("the ledger has %d milestones waiting for the validator and no other campaign of theirs (%q)", waiting, others)
+	}
+	todo := `//section[@aria-labelledby='todo-title']`
+	item := todo + fmt.Sprintf(`//li[.//h3[contains(., %q)]]`, title)
+	b.waitText(fmt.Sprintf("Waiting for your decision (%d)", waiting))
+	if n := b.eval(`String(document.querySelectorAll("section[aria-labelledby=todo-title] li.card").length)`); n != fmt.Sprint(waiting) {
+		t.Fatalf("the to-do list shows %s milestones, the ledger has %d waiting", n, waiting)
+	}
+	sum := sha256.Sum256(evidence)
+	full := hex.EncodeToString(sum[:])
+	code := item + fmt.Sprintf(`//code[@title=%q]`, full)
+	b.do("the evidence fingerprint", chromedp.WaitVisible(chromedp.Search(code)))
+	if got, want := b.eval(fmt.Sprintf(`document.evaluate(%q, document, null, XPathResult.STRING_TYPE, null).stringValue`, code)),
+		full[:10]+"…"+full[60:]; got != want {
+		t.Fatalf("the fingerprint reads %q, want %q", got, want)
+	}
+	b.noText(others)
+
+	dir := t.TempDir()
+	same := filepath.Join(dir, "received.pdf")
+	forged := filepath.Join(dir, "forged.pdf")
+	if err := os.WriteFile(same, evidence, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(forged, append([]byte("x"), evidence...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	input := fmt.Sprintf("check-%s-1", campaign)
+	b.upload(input, same)
+	b.waitText("received.pdf matches the fingerprint on the ledger.")
+	b.checkPage("charity: validator")
+	b.shot("charity-validator")
+	b.upload(input, forged)
+	b.waitText("forged.pdf does NOT match the fingerprint on the ledger")
+	b.noText("received.pdf matches")
+
+	b.button("Show every campaign you validate")
+	b.waitText(others)
+	b.button("Hide every campaign you validate")
+	b.noText(others)
 }

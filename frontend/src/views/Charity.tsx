@@ -3,15 +3,19 @@
 // disburse, open), a new campaign, and the report with a chart and CSV.
 import { useState } from 'preact/hooks';
 import { submit } from '../api';
-import { decimal, download, minorMoney, minorOf, money, parseAmount } from '../format';
+import { day, decimal, download, minorMoney, minorOf, money, parseAmount } from '../format';
+import { Hash } from '../display';
 import { Link } from '../router';
 import { useOrgs, whoName } from '../names';
 import { has, useViewer } from '../session';
-import { ActionButton, ActionForm, Badge, Busy, Field, Head, Page, Result, Show, useAction, useQuery } from '../ui';
+import { ActionButton, ActionForm, Badge, Busy, Field, Head, Notices, Page, Result, Show, useAction, useQuery } from '../ui';
 import { Milestones } from './Campaigns';
 import { bytesToHex } from '../verify';
 
-const CAMPAIGNS = `query Mine { campaigns(first: 10) { nodes { id title status currency goal raised disbursed refunded charityId
+/** The page's confirmations (ui Notices). */
+const NOTICES = 'charity';
+
+const CAMPAIGNS = `query Mine { campaigns(first: 100) { nodes { id title status currency goal raised disbursed refunded charityId
   milestones { seq title amount status funded escrow disbursed refunded evidenceHash validator deadline } } } }`;
 
 export function CharityHome() {
@@ -22,26 +26,16 @@ export function CharityHome() {
   const charity = officer ? viewer?.org?.id : null;
   return (
     <Page title={officer ? `Campaigns of ${viewer?.org?.name ?? charity}` : validator ? 'Milestones to validate' : 'Charity reports'}>
+      <Notices scope={NOTICES} />
       <Show q={q} what="Loading campaigns">
         {(d: any) => {
-          const list = d.campaigns.nodes.filter((c: any) =>
-            officer ? c.charityId === charity : validator ? c.milestones.some((m: any) => m.validator === viewer?.account) : true,
-          );
+          if (validator && !officer) return <ValidatorHome campaigns={d.campaigns.nodes} me={viewer?.account ?? ''} onDone={q.reload} />;
+          const list = d.campaigns.nodes.filter((c: any) => (officer ? c.charityId === charity : true));
           return (
             <>
               {list.length === 0 && <p>No campaigns.</p>}
               {list.map((c: any) => (
-                <section class="panel" key={c.id} aria-labelledby={`c-${c.id}`}>
-                  <h2 id={`c-${c.id}`}>
-                    <Link href={`/campaigns/${encodeURIComponent(c.id)}`}>{c.title}</Link> <Badge v={c.status} />
-                  </h2>
-                  <p class="nums">
-                    {money(c.raised, c.currency)} raised of {money(c.goal, c.currency)}; {money(c.disbursed, c.currency)} disbursed,{' '}
-                    {money(c.refunded, c.currency)} refunded.
-                  </p>
-                  {officer && c.status === 'DRAFT' && <OpenCampaign c={c} onDone={q.reload} />}
-                  <Milestones c={c} names actions={(m) => <MilestoneActions c={c} m={m} officer={officer} onDone={q.reload} />} />
-                </section>
+                <CampaignPanel key={c.id} c={c} officer={officer} onDone={q.reload} />
               ))}
               {officer && charity && <NewCampaign charity={charity} onDone={q.reload} />}
             </>
@@ -50,6 +44,80 @@ export function CharityHome() {
       </Show>
       {(officer || has(viewer, 'auditor')) && <Report charity={charity ?? 'hope'} />}
     </Page>
+  );
+}
+
+function CampaignPanel({ c, officer, onDone }: { c: any; officer: boolean; onDone: () => void }) {
+  return (
+    <section class="panel" aria-labelledby={`c-${c.id}`}>
+      <h2 id={`c-${c.id}`}>
+        <Link href={`/campaigns/${encodeURIComponent(c.id)}`}>{c.title}</Link> <Badge v={c.status} />
+      </h2>
+      <p class="nums">
+        {money(c.raised, c.currency)} raised of {money(c.goal, c.currency)}; {money(c.disbursed, c.currency)} disbursed,{' '}
+        {money(c.refunded, c.currency)} refunded.
+      </p>
+      {officer && c.status === 'DRAFT' && <OpenCampaign c={c} onDone={onDone} />}
+      <Milestones c={c} names actions={(m) => <MilestoneActions c={c} m={m} officer={officer} onDone={onDone} />} />
+    </section>
+  );
+}
+
+/** The milestones waiting for this validator's decision: evidence submitted, naming them as validator. */
+export function validatorTodos(campaigns: any[], me: string): { c: any; m: any }[] {
+  return campaigns.flatMap((c) =>
+    c.milestones.filter((m: any) => m.validator === me && m.status === 'EVIDENCE_SUBMITTED').map((m: any) => ({ c, m })),
+  );
+}
+
+/**
+ * A milestone validator's page: first their to-dos (evidence waiting for
+ * their decision, each with the evidence's fingerprint on the ledger and a
+ * check of the file they received), then, behind a toggle, every campaign
+ * they validate a milestone of.
+ */
+function ValidatorHome({ campaigns, me, onDone }: { campaigns: any[]; me: string; onDone: () => void }) {
+  const [all, setAll] = useState(false);
+  const mine = campaigns.filter((c) => c.milestones.some((m: any) => m.validator === me));
+  const todo = validatorTodos(mine, me);
+  return (
+    <>
+      <section class="panel" aria-labelledby="todo-title">
+        <h2 id="todo-title">
+          Waiting for your decision <span class="count">({todo.length})</span>
+        </h2>
+        {todo.length === 0 ? (
+          <p>No evidence is waiting for you.</p>
+        ) : (
+          <ul class="cards todos" aria-label="Milestones waiting for your decision">
+            {todo.map(({ c, m }) => (
+              <li class="card" key={`${c.id}-${m.seq}`}>
+                <h3>
+                  <Link href={`/campaigns/${encodeURIComponent(c.id)}`}>{c.title}</Link>: milestone {m.seq}, {m.title}
+                </h3>
+                <p class="nums">
+                  {money(m.escrow, c.currency)} in escrow of {money(m.amount, c.currency)}; deadline {day(m.deadline)}.
+                </p>
+                <MilestoneActions c={c} m={m} officer={false} onDone={onDone} />
+              </li>
+            ))}
+          </ul>
+        )}
+      </section>
+      <p>
+        <button type="button" class="link" aria-expanded={all} aria-controls="validated" onClick={() => setAll(!all)}>
+          {all ? 'Hide' : 'Show'} every campaign you validate ({mine.length})
+        </button>
+      </p>
+      {all && (
+        <div id="validated">
+          {mine.length === 0 && <p>You validate no milestone yet.</p>}
+          {mine.map((c) => (
+            <CampaignPanel key={c.id} c={c} officer={false} onDone={onDone} />
+          ))}
+        </div>
+      )}
+    </>
   );
 }
 
@@ -94,7 +162,8 @@ function MilestoneActions({ c, m, officer, onDone }: { c: any; m: any; officer: 
   const { viewer } = useViewer();
   const [open, setOpen] = useState(false);
   const [note, setNote] = useState<string | null>(null);
-  const a = useAction();
+  // A decision's confirmation goes to the page (Notices): the milestone leaves the to-do list when it commits.
+  const a = useAction(NOTICES);
   const vars = { campaign: c.id, milestone: m.seq };
   const finished = (msg: string) => {
     setOpen(false);
@@ -113,14 +182,17 @@ function MilestoneActions({ c, m, officer, onDone }: { c: any; m: any; officer: 
   return (
     <div class="actions">
       {isValidator && m.status === 'EVIDENCE_SUBMITTED' && (
-        <div class="row">
-          <Busy type="button" busy={a.busy} onClick={() => act(APPROVE, `Milestone ${m.seq} is approved.`)}>
-            Approve evidence
-          </Busy>
-          <Busy type="button" class="danger" busy={a.busy} onClick={() => act(REJECT, `Milestone ${m.seq} is rejected; its escrow is refunded.`)}>
-            Reject
-          </Busy>
-        </div>
+        <>
+          <EvidenceCheck expected={m.evidenceHash ?? ''} name={`check-${c.id}-${m.seq}`} />
+          <div class="row">
+            <Busy type="button" busy={a.busy} onClick={() => act(APPROVE, `Milestone ${m.seq} of ${c.title} is approved.`)}>
+              Approve evidence
+            </Busy>
+            <Busy type="button" class="danger" busy={a.busy} onClick={() => act(REJECT, `Milestone ${m.seq} of ${c.title} is rejected; its escrow is refunded.`)}>
+              Reject
+            </Busy>
+          </div>
+        </>
       )}
       {(canEvidence || canDisburse) && (
         <button type="button" class="link" aria-expanded={open} onClick={() => setOpen(!open)}>
@@ -140,14 +212,49 @@ function MilestoneActions({ c, m, officer, onDone }: { c: any; m: any; officer: 
   );
 }
 
+/**
+ * The evidence's fingerprint on the ledger (its SHA-256, shortened, whole on
+ * hover and copy) and a check of the file the validator received: hashed in
+ * the browser and compared with it.
+ */
+function EvidenceCheck({ expected, name }: { expected: string; name: string }) {
+  const [got, setGot] = useState<{ file: string; hash: string } | null>(null);
+  const matches = got !== null && got.hash === expected.toLowerCase();
+  return (
+    <div class="evidence">
+      <p>
+        Evidence fingerprint on the ledger (SHA-256): {expected ? <Hash value={expected} what="the evidence's SHA-256" /> : 'none'}
+      </p>
+      <Field label="Check the evidence file you received" hint="It is hashed in your browser; nothing is uploaded">
+        <input
+          type="file"
+          name={name}
+          onChange={async (e) => {
+            const f = e.currentTarget.files?.[0];
+            setGot(f ? { file: f.name, hash: await fileHash(f) } : null);
+          }}
+        />
+      </Field>
+      {got && (
+        <p class={matches ? 'ok' : 'error'} role="status">
+          {matches
+            ? `${got.file} matches the fingerprint on the ledger.`
+            : `${got.file} does NOT match the fingerprint on the ledger: it is not the evidence the charity submitted.`}
+        </p>
+      )}
+    </div>
+  );
+}
+
 function EvidenceForm({ vars, onDone }: { vars: { campaign: string; milestone: number }; onDone: (msg: string) => void }) {
   const [hash, setHash] = useState('');
   const a = useAction();
+  const field = `evidence-${vars.milestone}`;
   return (
     <ActionForm
       a={a}
+      check={(c) => c.need(!/^[0-9a-f]{64}$/.test(hash), field, 'Choose the evidence file, or paste its SHA-256 (64 hex digits).')}
       run={async () => {
-        if (!/^[0-9a-f]{64}$/.test(hash)) throw new Error('choose the evidence file (or paste its SHA-256)');
         await submit(EVIDENCE, { ...vars, evidenceHash: hash });
         onDone('The evidence is submitted to the validator.');
       }}
@@ -158,8 +265,8 @@ function EvidenceForm({ vars, onDone }: { vars: { campaign: string; milestone: n
           if (f) setHash(await fileHash(f));
         }} />
       </Field>
-      <Field label="Evidence SHA-256">
-        <input name={`evidence-${vars.milestone}`} value={hash} onInput={(e) => setHash(e.currentTarget.value.trim().toLowerCase())} />
+      <Field label="Evidence SHA-256" error={a.fieldError(field)}>
+        <input name={field} value={hash} onInput={(e) => setHash(e.currentTarget.value.trim().toLowerCase())} />
       </Field>
       <ActionButton a={a} type="submit">
         Submit evidence
@@ -178,10 +285,15 @@ function DisburseForm({ c, m, onDone }: { c: any; m: any; onDone: (msg: string) 
   return (
     <ActionForm
       a={a}
-      run={async () => {
+      check={(k) => {
         const v = parseAmount(amount, c.currency);
-        if (v === null || v > minorOf(m.escrow, c.currency)) throw new Error(`enter an amount up to ${money(m.escrow, c.currency)}`);
-        if (!purpose.trim() || !ref.trim()) throw new Error('enter the purpose and the payment reference');
+        k.need(v === null || v <= 0 || v > minorOf(m.escrow, c.currency), `disburse-amount-${m.seq}`, `An amount up to ${money(m.escrow, c.currency)}.`);
+        k.need(!payee.trim(), `payee-${m.seq}`, 'The organisation or member paid.');
+        k.need(!purpose.trim(), `purpose-${m.seq}`, 'What the money pays for.');
+        k.need(!ref.trim(), `payref-${m.seq}`, 'The reference of the bank payment.');
+      }}
+      run={async () => {
+        const v = parseAmount(amount, c.currency) as number;
         await submit(DISBURSE, {
           campaign: c.id,
           milestone: m.seq,
@@ -195,7 +307,7 @@ function DisburseForm({ c, m, onDone }: { c: any; m: any; onDone: (msg: string) 
         onDone(`${minorMoney(v, c.currency)} is disbursed to ${whoName(orgs, payee.trim())}.`);
       }}
     >
-      <Field label="Payee" hint="An organisation, or a member by id (organisation/name)">
+      <Field label="Payee" hint="An organisation, or a member by id (organisation/name)" error={a.fieldError(`payee-${m.seq}`)}>
         <input name={`payee-${m.seq}`} list={`payees-${m.seq}`} value={payee} onInput={(e) => setPayee(e.currentTarget.value)} />
       </Field>
       <datalist id={`payees-${m.seq}`}>
@@ -208,13 +320,13 @@ function DisburseForm({ c, m, onDone }: { c: any; m: any; onDone: (msg: string) 
       {payee.trim() && !payee.includes('/') && orgs.size > 0 && (
         <p class="muted">{orgs.get(payee.trim())?.name ?? 'No organisation has this id.'}</p>
       )}
-      <Field label={`Amount (${c.currency})`}>
+      <Field label={`Amount (${c.currency})`} error={a.fieldError(`disburse-amount-${m.seq}`)}>
         <input name={`disburse-amount-${m.seq}`} inputMode="decimal" value={amount} onInput={(e) => setAmount(e.currentTarget.value)} />
       </Field>
-      <Field label="Purpose">
+      <Field label="Purpose" error={a.fieldError(`purpose-${m.seq}`)}>
         <input name={`purpose-${m.seq}`} value={purpose} onInput={(e) => setPurpose(e.currentTarget.value)} />
       </Field>
-      <Field label="Payment reference">
+      <Field label="Payment reference" error={a.fieldError(`payref-${m.seq}`)}>
         <input name={`payref-${m.seq}`} value={ref} onInput={(e) => setRef(e.currentTarget.value)} />
       </Field>
       <ActionButton a={a} type="submit">
@@ -240,13 +352,24 @@ function NewCampaign({ charity, onDone }: { charity: string; onDone: () => void 
       class="panel"
       aria-labelledby="new-title"
       a={a}
-      run={async () => {
-        if (!/^[a-z0-9][a-z0-9-]*$/.test(id)) throw new Error('the campaign id is lower-case letters, digits and dashes');
-        const milestones = ms.map((m, i) => {
+      check={(c) => {
+        c.need(!/^[a-z0-9][a-z0-9-]*$/.test(id), 'campaign-id', 'Lower-case letters, digits and dashes, e.g. school-meals.');
+        c.need(!title.trim(), 'campaign-title', 'The title donors will read.');
+        c.need(!/^[a-z0-9][a-z0-9._-]*\/[a-z0-9][a-z0-9._-]*$/.test(validator.trim()), 'validator', 'A member id: organisation/name, e.g. healthreg/validator.');
+        ms.forEach((m, i) => {
           const amount = parseAmount(m.amount, 'EUR');
-          if (!m.title.trim() || amount === null || !m.deadline) throw new Error(`milestone ${i + 1}: enter a title, an amount and a deadline`);
-          return { title: m.title.trim(), amount: decimal(amount, 'EUR'), validator, deadline: `${m.deadline}T23:59:59Z` };
+          c.need(!m.title.trim(), `ms-title-${i}`, 'What the milestone pays for.');
+          c.need(amount === null || amount <= 0, `ms-amount-${i}`, 'An amount such as 100 or 99.50.');
+          c.need(!m.deadline, `ms-deadline-${i}`, 'The date the evidence is due.');
         });
+      }}
+      run={async () => {
+        const milestones = ms.map((m) => ({
+          title: m.title.trim(),
+          amount: decimal(parseAmount(m.amount, 'EUR') as number, 'EUR'),
+          validator: validator.trim(),
+          deadline: `${m.deadline}T23:59:59Z`,
+        }));
         await submit(CREATE, { id, title: title.trim(), currency: 'EUR', milestones });
         setId('');
         setTitle('');
@@ -257,13 +380,13 @@ function NewCampaign({ charity, onDone }: { charity: string; onDone: () => void 
     >
       <h2 id="new-title">New campaign</h2>
       <div class="row">
-        <Field label="Campaign id">
+        <Field label="Campaign id" error={a.fieldError("campaign-id")}>
           <input name="campaign-id" value={id} onInput={(e) => setId(e.currentTarget.value)} placeholder="school-meals" />
         </Field>
-        <Field label="Title">
+        <Field label="Title" error={a.fieldError("campaign-title")}>
           <input name="campaign-title" value={title} onInput={(e) => setTitle(e.currentTarget.value)} />
         </Field>
-        <Field label="Validator" hint="A milestone validator of another organisation">
+        <Field label="Validator" hint="A milestone validator of another organisation" error={a.fieldError("validator")}>
           <input name="validator" value={validator} onInput={(e) => setValidator(e.currentTarget.value)} />
         </Field>
       </div>
@@ -271,13 +394,13 @@ function NewCampaign({ charity, onDone }: { charity: string; onDone: () => void 
         <fieldset key={i}>
           <legend>Milestone {i + 1}</legend>
           <div class="row">
-            <Field label="Title">
+            <Field label="Title" error={a.fieldError(`ms-title-${i}`)}>
               <input name={`ms-title-${i}`} value={m.title} onInput={(e) => set(i, 'title', e.currentTarget.value)} />
             </Field>
-            <Field label="Amount (EUR)">
+            <Field label="Amount (EUR)" error={a.fieldError(`ms-amount-${i}`)}>
               <input name={`ms-amount-${i}`} inputMode="decimal" value={m.amount} onInput={(e) => set(i, 'amount', e.currentTarget.value)} />
             </Field>
-            <Field label="Deadline">
+            <Field label="Deadline" error={a.fieldError(`ms-deadline-${i}`)}>
               <input name={`ms-deadline-${i}`} type="date" value={m.deadline} onInput={(e) => set(i, 'deadline', e.currentTarget.value)} />
             </Field>
           </div>
