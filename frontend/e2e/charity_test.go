@@ -37,7 +37,7 @@ func TestCharity(t *testing.T) {
 	b.waitText("Campaign e2e-coats is created as a draft")
 	section := `//section[.//h2[contains(., 'E2E coats')]]`
 	b.click(section + `//button[normalize-space(.)='Open for gifts']`)
-	b.waitText("E2E coats open")
+	b.waitText("E2E coats Open for gifts")
 
 	donor := s.client(t, "hope/donor-sam")
 	donor.tx(`mutation($wait: Boolean) { give(campaign: "e2e-coats", amount: 10000, wait: $wait) { id receipt { status error } } }`, map[string]any{})

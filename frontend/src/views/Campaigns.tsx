@@ -6,11 +6,13 @@ import { day, decimal, minorMoney, minorOf, money, parseAmount, scale } from '..
 import { Link, navigate } from '../router';
 import { Who } from '../names';
 import { has, useViewer } from '../session';
-import { ActionButton, Badge, Field, Head, Page, Progress, Show, useAction, useQuery } from '../ui';
+import { toDate } from '../display';
+import { ActionButton, ActionForm, Badge, Field, Head, Page, Progress, Show, useAction, useQuery } from '../ui';
 
 const CAMPAIGNS = `query Campaigns($after: String) {
   campaigns(first: 20, after: $after) {
-    nodes { id title status currency goal raised disbursed refunded giftCount charityId charity { id name } }
+    nodes { id title status currency goal raised disbursed refunded giftCount charityId charity { id name }
+      milestones { status amount funded deadline } }
     pageInfo { hasNextPage endCursor }
   }
 }`;
@@ -32,7 +34,7 @@ export function Campaigns() {
                     <Link href={`/campaigns/${encodeURIComponent(c.id)}`}>{c.title}</Link>
                   </h2>
                   <p class="meta">
-                    <span title={c.charity?.id ?? c.charityId}>{c.charity?.name ?? c.charityId}</span> · <Badge v={c.status} />
+                    <span title={c.charity?.id ?? c.charityId}>{c.charity?.name ?? c.charityId}</span> · <StateBadge c={c} />
                   </p>
                   <Progress value={Number(c.raised)} max={Number(c.goal)} label={`${c.title}: raised of goal`} />
                   <p class="nums">
@@ -87,14 +89,17 @@ export function Campaign({ id }: { id: string }) {
             <CampaignSummary c={d.campaign} />
             <h2>Milestones</h2>
             <Milestones c={d.campaign} />
-            {d.campaign.status === 'OPEN' &&
-              (has(viewer, 'donor') ? (
+            {campaignState(d.campaign).takesGifts ? (
+              has(viewer, 'donor') ? (
                 <Give c={d.campaign} onGiven={q.reload} />
               ) : (
                 <p class="note">
                   {viewer ? 'Only donors can give.' : <><Link href="/signin">Sign in</Link> as a donor to give.</>}
                 </p>
-              ))}
+              )
+            ) : (
+              <p class="note">This campaign takes no gifts: {campaignState(d.campaign).text.toLowerCase()}.</p>
+            )}
           </Page>
         )
       }
@@ -102,11 +107,67 @@ export function Campaign({ id }: { id: string }) {
   );
 }
 
+export interface CampaignState {
+  /** The badge's colour: the ledger's status, or REFUNDED. */
+  code: string;
+  /** The state in words: "Open for gifts", "Refunded in full", "Cancelled: gifts refunded". */
+  text: string;
+  /** Whether the ledger would take a gift now (open, and a milestone with room before its deadline). */
+  takesGifts: boolean;
+}
+
+/**
+ * A campaign's state as donors read it: the ledger's status says "open"
+ * for a campaign whose every gift went back (a milestone missed or
+ * rejected), so the amounts and milestones decide the words, and whether a
+ * gift is offered at all (the donation contract takes one only while some
+ * milestone, pending or awaiting approval, still needs money before its
+ * deadline).
+ */
+export function campaignState(c: any, now = Date.now()): CampaignState {
+  const raised = minorOf(c.raised, c.currency);
+  const refunded = minorOf(c.refunded, c.currency);
+  const disbursed = minorOf(c.disbursed, c.currency);
+  const allBack = raised > 0 && refunded >= raised;
+  const room = (c.milestones ?? []).some((m: any) => {
+    const due = toDate(m.deadline);
+    return (
+      (m.status === 'PENDING' || m.status === 'EVIDENCE_SUBMITTED') &&
+      (!due || due.getTime() > now) &&
+      minorOf(m.funded, c.currency) < minorOf(m.amount, c.currency)
+    );
+  });
+  switch (c.status) {
+    case 'DRAFT':
+      return { code: 'DRAFT', text: 'Draft: not open for gifts yet', takesGifts: false };
+    case 'CANCELLED':
+      if (raised === 0) return { code: 'CANCELLED', text: 'Cancelled', takesGifts: false };
+      return { code: 'CANCELLED', text: disbursed > 0 ? 'Cancelled: what was not disbursed is refunded' : 'Cancelled: gifts refunded', takesGifts: false };
+    case 'CLOSED':
+      return { code: 'CLOSED', text: allBack ? 'Closed: refunded in full' : 'Closed', takesGifts: false };
+    case 'FUNDED':
+      return { code: 'FUNDED', text: allBack ? 'Refunded in full' : 'Funded: the goal is reached', takesGifts: false };
+  }
+  if (allBack) return room ? { code: 'OPEN', text: 'Earlier gifts refunded in full; open for new gifts', takesGifts: true } : { code: 'REFUNDED', text: 'Refunded in full', takesGifts: false };
+  if (!room) return { code: c.status, text: 'No milestone takes gifts now', takesGifts: false };
+  return { code: 'OPEN', text: 'Open for gifts', takesGifts: true };
+}
+
+/** A campaign's state (campaignState) as a badge, the ledger's status on hover. */
+export function StateBadge({ c }: { c: any }) {
+  const st = campaignState(c);
+  return (
+    <span title={`Status on the ledger: ${c.status.toLowerCase()}`}>
+      <Badge v={st.code} text={st.text} />
+    </span>
+  );
+}
+
 export function CampaignSummary({ c }: { c: any }) {
   return (
     <div class="summary">
       <p class="meta">
-        <span title={c.charityId}>{c.charity?.name ?? c.charityId}</span> · <Badge v={c.status} /> · since {day(c.createdAt)}
+        <span title={c.charityId}>{c.charity?.name ?? c.charityId}</span> · <StateBadge c={c} /> · since {day(c.createdAt)}
       </p>
       <Progress value={Number(c.raised)} max={Number(c.goal)} label="Raised of goal" />
       <dl class="facts">
@@ -160,26 +221,24 @@ function Give({ c, onGiven }: { c: any; onGiven: () => void }) {
   const a = useAction();
   const open = c.milestones.filter((m: any) => m.status === 'PENDING' && minorOf(m.funded, c.currency) < minorOf(m.amount, c.currency));
   return (
-    <form
+    <ActionForm
       class="panel"
       aria-labelledby="give-title"
-      onSubmit={(e) => {
-        e.preventDefault();
-        const minor = parseAmount(amount, c.currency);
-        a.run(async () => {
-          if (minor === null) throw new Error(`enter an amount such as ${decimal(25 * 10 ** scale(c.currency), c.currency)}`);
-          const r = await submit(GIVE, { campaign: c.id, amount: decimal(minor, c.currency), milestone: milestone ? Number(milestone) : null });
-          setGift(r.id);
-          setAmount('');
-          onGiven();
-          return `Thank you: your gift of ${minorMoney(minor, c.currency)} is on the ledger (block ${r.height}).`;
-        });
+      a={a}
+      check={(k) => k.need(parseAmount(amount, c.currency) === null, 'amount', `An amount such as ${decimal(25 * 10 ** scale(c.currency), c.currency)}.`)}
+      run={async () => {
+        const minor = parseAmount(amount, c.currency) as number;
+        const r = await submit(GIVE, { campaign: c.id, amount: decimal(minor, c.currency), milestone: milestone ? Number(milestone) : null });
+        setGift(r.id);
+        setAmount('');
+        onGiven();
+        return `Thank you: your gift of ${minorMoney(minor, c.currency)} is on the ledger (block ${r.height}).`;
       }}
     >
       <h2 id="give-title">Give</h2>
       <div class="row">
-        <Field label={`Amount (${c.currency})`}>
-          <input name="amount" inputMode="decimal" required value={amount} onInput={(e) => setAmount(e.currentTarget.value)} placeholder={decimal(25 * 10 ** scale(c.currency), c.currency)} />
+        <Field label={`Amount (${c.currency})`} error={a.fieldError('amount')}>
+          <input name="amount" inputMode="decimal" value={amount} onInput={(e) => setAmount(e.currentTarget.value)} placeholder={decimal(25 * 10 ** scale(c.currency), c.currency)} />
         </Field>
         <Field label="Earmark" hint="Optional: a milestone your gift pays for">
           <select name="milestone" value={milestone} onChange={(e) => setMilestone(e.currentTarget.value)}>
@@ -202,6 +261,6 @@ function Give({ c, onGiven }: { c: any; onGiven: () => void }) {
           </button>
         </p>
       )}
-    </form>
+    </ActionForm>
   );
 }

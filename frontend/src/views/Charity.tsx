@@ -8,8 +8,8 @@ import { Hash } from '../display';
 import { Link } from '../router';
 import { useOrgs, whoName } from '../names';
 import { has, useViewer } from '../session';
-import { ActionButton, ActionForm, Badge, Busy, Field, Head, Notices, Page, Result, Show, useAction, useQuery } from '../ui';
-import { Milestones } from './Campaigns';
+import { ActionButton, ActionForm, Busy, Field, Head, Notices, Page, Result, Show, useAction, useQuery } from '../ui';
+import { Milestones, StateBadge } from './Campaigns';
 import { bytesToHex } from '../verify';
 
 /** The page's confirmations (ui Notices). */
@@ -51,7 +51,7 @@ function CampaignPanel({ c, officer, onDone }: { c: any; officer: boolean; onDon
   return (
     <section class="panel" aria-labelledby={`c-${c.id}`}>
       <h2 id={`c-${c.id}`}>
-        <Link href={`/campaigns/${encodeURIComponent(c.id)}`}>{c.title}</Link> <Badge v={c.status} />
+        <Link href={`/campaigns/${encodeURIComponent(c.id)}`}>{c.title}</Link> <StateBadge c={c} />
       </h2>
       <p class="nums">
         {money(c.raised, c.currency)} raised of {money(c.goal, c.currency)}; {money(c.disbursed, c.currency)} disbursed,{' '}
