@@ -84,7 +84,7 @@ func TestMoneyAndDates(t *testing.T) {
 			t.Errorf("MoneyText(%q, %q) = %q, want %q", c.minor, c.cur, got, c.want)
 		}
 	}
-	if got := Date(1796169600+23*3600); got != "2 December 2026" {
+	if got := Date(1796169600 + 23*3600); got != "2 December 2026" {
 		t.Errorf("Date: %q", got)
 	}
 }
