@@ -9,6 +9,7 @@
 // serves it at / (portal/server Config.Frontend).
 //
 // Imports: the standard library only. Its tests also read the contracts'
-// vocabulary packages, to check that src/vocab.ts labels every code and
-// status the contracts define (TestLabelsCoverTheContracts).
+// vocabulary packages and portal/words, to check that src/vocab.ts labels
+// every code and status the contracts define, with the portal's labels
+// (TestLabelsCoverTheContracts).
 package frontend

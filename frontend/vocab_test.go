@@ -9,45 +9,62 @@ import (
 	claimvocab "github.com/almoner/almoner/consortium-node/contracts/claim/vocab"
 	consentvocab "github.com/almoner/almoner/consortium-node/contracts/consent/vocab"
 	donationvocab "github.com/almoner/almoner/consortium-node/contracts/donation/vocab"
+	"github.com/almoner/almoner/consortium-node/contracts/record/registration"
 	recordvocab "github.com/almoner/almoner/consortium-node/contracts/record/vocab"
+	"github.com/almoner/almoner/portal/words"
 )
 
 // TestLabelsCoverTheContracts: the web app's labels (src/vocab.ts) name
 // every code the contracts define (their vocabulary packages) and every
-// status they write (as the GraphQL enums spell it), so that no person
-// reads a raw code because a contract gained one.
+// status they write (as the GraphQL enums spell it), each with the label
+// the portal's own words give it (portal/words, the one Go source of
+// labels), so that no person reads a raw code because a contract gained
+// one, and the app and the portal's messages say the same thing.
 func TestLabelsCoverTheContracts(t *testing.T) {
 	src, err := os.ReadFile("src/vocab.ts")
 	if err != nil {
 		t.Fatal(err)
 	}
-	upper := func(codes []string) []string {
-		out := make([]string, len(codes))
-		for i, c := range codes {
-			out[i] = strings.ToUpper(c)
-		}
-		return out
-	}
-	for name, codes := range map[string][]string{
-		"PURPOSES":         consentvocab.Purposes(),
-		"EMERGENCIES":      recordvocab.BreakGlassReasons(),
-		"REVIEW_OUTCOMES":  recordvocab.ReviewOutcomes(),
-		"CLAIM_REASONS":    claimvocab.AdjudicationReasons(),
-		"APPEAL_REASONS":   claimvocab.AppealReasons(),
-		"CLAIM_STATUSES":   upper(claimvocab.Statuses()),
-		"CONSENT_STATUSES": upper(consentvocab.Statuses()),
-		"REFUND_REASONS": {donationvocab.RefundCampaignCancelled, donationvocab.RefundMilestoneRejected,
-			donationvocab.RefundMilestoneMissed},
+	entry := regexp.MustCompile(`(?m)^\s*(?:'([^']+)'|([A-Za-z0-9_]+)):\s*'((?:[^'\\]|\\.)*)',?\s*$`)
+	for _, c := range []struct {
+		name  string
+		table words.Table
+		codes []string
+		upper bool // keyed as the GraphQL enums spell the codes
+	}{
+		{"PURPOSES", words.Purposes, consentvocab.Purposes(), false},
+		{"CATEGORIES", words.Categories, registration.Categories, false},
+		{"EMERGENCIES", words.Emergencies, recordvocab.BreakGlassReasons(), false},
+		{"REVIEW_OUTCOMES", words.ReviewOutcomes, recordvocab.ReviewOutcomes(), false},
+		{"CLAIM_REASONS", words.ClaimReasons, claimvocab.AdjudicationReasons(), false},
+		{"APPEAL_REASONS", words.AppealReasons, claimvocab.AppealReasons(), false},
+		{"CLAIM_STATUSES", words.ClaimStatuses, claimvocab.Statuses(), true},
+		{"CONSENT_STATUSES", words.ConsentStatuses, consentvocab.Statuses(), true},
+		{"REFUND_REASONS", words.RefundReasons, []string{donationvocab.RefundCampaignCancelled,
+			donationvocab.RefundMilestoneRejected, donationvocab.RefundMilestoneMissed}, false},
 	} {
-		block := regexp.MustCompile(`(?s)export const ` + name + `: Labels = \{(.*?)\n\};`).FindSubmatch(src)
+		block := regexp.MustCompile(`(?s)export const ` + c.name + `: Labels = \{(.*?)\n\};`).FindSubmatch(src)
 		if block == nil {
-			t.Errorf("src/vocab.ts has no %s", name)
+			t.Errorf("src/vocab.ts has no %s", c.name)
 			continue
 		}
-		for _, c := range codes {
-			key := regexp.MustCompile(`(?m)^\s*(?:'` + regexp.QuoteMeta(c) + `'|` + regexp.QuoteMeta(c) + `):`)
-			if !key.Match(block[1]) {
-				t.Errorf("src/vocab.ts %s has no label for the contract's %q", name, c)
+		got := map[string]string{}
+		for _, m := range entry.FindAllSubmatch(block[1], -1) {
+			key := string(m[1]) + string(m[2])
+			got[key] = strings.ReplaceAll(string(m[3]), `\'`, "'")
+		}
+		for _, code := range c.codes {
+			key := code
+			if c.upper {
+				key = strings.ToUpper(code)
+			}
+			label, ok := got[key]
+			if !ok {
+				t.Errorf("src/vocab.ts %s has no label for the contract's %q", c.name, code)
+				continue
+			}
+			if want, _ := c.table.Label(code); label != want {
+				t.Errorf("src/vocab.ts %s labels %q %q, portal/words %q", c.name, code, label, want)
 			}
 		}
 	}
