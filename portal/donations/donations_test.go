@@ -44,12 +44,12 @@ func TestParseAllocations(t *testing.T) {
 }
 
 func TestParseMilestone(t *testing.T) {
-	m, err := parseMilestone("600 healthreg/validator 1900000000 Surgery  and care", 1)
+	m, err := ParseMilestone("600 healthreg/validator 1900000000 Surgery  and care", 1)
 	if err != nil || m.Amount != 600 || m.Validator != "healthreg/validator" || m.Deadline != 1900000000 || m.Title != "Surgery and care" || m.Status != vocab.MilestonePending {
 		t.Fatalf("%+v %v", m, err)
 	}
 	for _, s := range []string{"600 v 1900000000", "x v 1 t", "1 v later t"} {
-		if _, err := parseMilestone(s, 1); !errors.Is(err, ErrEvent) {
+		if _, err := ParseMilestone(s, 1); !errors.Is(err, ErrEvent) {
 			t.Errorf("%q: %v", s, err)
 		}
 	}

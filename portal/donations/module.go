@@ -309,9 +309,10 @@ func loadMilestone(w *readmodel.Txn, e ledger.Event) (*Campaign, *Milestone, err
 	return c, m, nil
 }
 
-// parseMilestone reads the contract's "<amount> <validator> <deadline
-// unix seconds> <title...>".
-func parseMilestone(s string, seq uint64) (Milestone, error) {
+// ParseMilestone reads the contract's "<amount> <validator> <deadline
+// unix seconds> <title...>" (create_campaign's milestones; portal/inbox reads their
+// titles with it).
+func ParseMilestone(s string, seq uint64) (Milestone, error) {
 	f := strings.Fields(s)
 	if len(f) < 4 {
 		return Milestone{}, bad("milestone %d %q", seq, s)
@@ -353,7 +354,7 @@ func campaignCreated(w *readmodel.Txn, a at, e ledger.Event) error {
 	}
 	var goal uint64
 	for i, s := range ms {
-		m, err := parseMilestone(s, uint64(i+1))
+		m, err := ParseMilestone(s, uint64(i+1))
 		if err != nil {
 			return err
 		}

@@ -2,7 +2,9 @@ package inbox
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -13,8 +15,9 @@ import (
 	donationvocab "github.com/almoner/almoner/consortium-node/contracts/donation/vocab"
 	"github.com/almoner/almoner/consortium-node/contracts/record/delivery"
 	recordvocab "github.com/almoner/almoner/consortium-node/contracts/record/vocab"
-	amount "github.com/almoner/almoner/consortium-node/money"
+	"github.com/almoner/almoner/portal/donations"
 	"github.com/almoner/almoner/portal/readmodel"
+	"github.com/almoner/almoner/portal/words"
 )
 
 // ModuleName is the read-model module's name (key space "x/inbox/").
@@ -39,13 +42,31 @@ type Notice struct {
 	ID     string `json:"id"` // unique, ordered by height, transaction and event
 	Member string `json:"member"`
 	Kind   string `json:"kind"`
-	Text   string `json:"text"`
+	// Event is what happened ("record.access_granted"); Facts are its
+	// attributes (ids and codes, as the ledger wrote them) with what the
+	// inbox keeps beside them (the Fact* keys), from which Text is written.
+	Event string            `json:"event"`
+	Facts map[string]string `json:"facts"`
+	// Text is what happened in words: organisations and members by name,
+	// codes by label, money and dates as people write them; written when
+	// read (Reader), never stored, so that names are the current ones.
+	Text string `json:"-"`
 	// Ref names what it is about: a record, a consent, a claim or a gift.
 	Ref    string `json:"ref,omitempty"`
 	Height uint64 `json:"height"`
 	Time   int64  `json:"time"` // Unix nanoseconds, the block's
 	TxID   string `json:"tx_id"`
 }
+
+// Facts the inbox adds to an event's attributes (prefixed, so that no
+// attribute of the ledger's can clash with them).
+const (
+	FactCategory       = "inbox.category"        // the record's category (from its registration)
+	FactCampaignTitle  = "inbox.campaign_title"  // the campaign's title (from its creation)
+	FactCurrency       = "inbox.currency"        // the campaign's currency
+	FactMilestoneTitle = "inbox.milestone_title" // the milestone's title (from the campaign's creation)
+	FactPayee          = "inbox.payee"           // who a disbursement paid (its call's payee)
+)
 
 func noticeKey(member, id string) string {
 	return "n/" + strings.ReplaceAll(member, "/", ":") + "/" + id
@@ -55,20 +76,28 @@ func noticePrefix(member string) string { return "n/" + strings.ReplaceAll(membe
 
 // Module returns the read-model module.
 func Module() readmodel.Module {
-	return readmodel.Module{Name: ModuleName, Version: 2, Block: applyBlock} // 2: amounts with their currency
+	// 2: amounts with their currency; 3: facts instead of text (names and
+	// labels written when read).
+	return readmodel.Module{Name: ModuleName, Version: 3, Block: applyBlock}
 }
 
 var contracts = []string{delivery.Contract, consentvocab.Name, claimvocab.Name, donationvocab.Contract}
 
 func applyBlock(w *readmodel.Txn, b *api.Block) error {
 	return readmodel.EachEvent(b, contracts, func(ce readmodel.CallEvent) error {
-		cur, err := campaignCurrency(w, ce)
+		extra, err := remember(w, ce)
 		if err != nil {
 			return err
 		}
-		for _, n := range notices(ce, cur) {
+		for _, n := range notices(ce) {
 			n.ID = fmt.Sprintf("%016x%06x%04x", ce.Height, ce.Tx, ce.Ev)
 			n.Height, n.Time, n.TxID = ce.Height, ce.Time, ce.TxID
+			n.Event = ce.Contract + "." + ce.Type
+			n.Facts = map[string]string{}
+			for _, a := range ce.Attrs {
+				n.Facts[a.Key] = a.Value
+			}
+			maps.Copy(n.Facts, extra)
 			if err := w.PutJSON(noticeKey(n.Member, n.ID), n); err != nil {
 				return err
 			}
@@ -77,105 +106,180 @@ func applyBlock(w *readmodel.Txn, b *api.Block) error {
 	})
 }
 
-// campaignCurrency keeps each campaign's currency (from its creation) and
-// returns the currency of the campaign a donation event names, which gift
-// events do not carry ("" when none).
-func campaignCurrency(w *readmodel.Txn, ce readmodel.CallEvent) (string, error) {
-	if ce.Contract != donationvocab.Contract || ce.Attr(donationvocab.AttrCampaign) == "" {
-		return "", nil
-	}
-	key := "cur/" + ce.Attr(donationvocab.AttrCampaign)
-	if ce.Type == donationvocab.EventCampaignCreated {
-		w.Put(key, []byte(ce.Attr(donationvocab.AttrCurrency)))
-		return ce.Attr(donationvocab.AttrCurrency), nil
-	}
-	v, _, err := w.Get(key)
-	return string(v), err
+// campaign is what the inbox keeps of a campaign for its donors' notices.
+type campaign struct {
+	Title      string   `json:"title"`
+	Currency   string   `json:"currency"`
+	Milestones []string `json:"milestones"` // titles, in order
 }
 
-// notices returns the notices one event gives (Member, Kind, Text, Ref);
-// cur is the currency of the campaign a donation event names.
-func notices(ce readmodel.CallEvent, cur string) []Notice {
-	e := ce.Event
-	a := e.Attr
-	one := func(member, kind, text, ref string) []Notice {
+func recordKey(id string) string   { return "rec/" + id }
+func campaignKey(id string) string { return "camp/" + id }
+
+// remember keeps what later notices name (a record's category, a
+// campaign's title, currency and milestones) and returns the facts an
+// event's notices add to its attributes.
+func remember(w *readmodel.Txn, ce readmodel.CallEvent) (map[string]string, error) {
+	switch ce.Contract + "." + ce.Type {
+	case recordvocab.Name + "." + recordvocab.EventRegistered:
+		w.Put(recordKey(ce.Attr("record")), []byte(ce.Attr("category")))
+		return nil, nil
+	case donationvocab.Contract + "." + donationvocab.EventCampaignCreated:
+		c := campaign{Title: ce.Attr(donationvocab.AttrTitle), Currency: ce.Attr(donationvocab.AttrCurrency)}
+		if ce.Args != nil {
+			ms, err := ce.Args.Strings(donationvocab.ArgMilestones)
+			if err != nil {
+				return nil, fmt.Errorf("%w: create_campaign: %v", readmodel.ErrCorrupt, err)
+			}
+			for i, s := range ms {
+				m, err := donations.ParseMilestone(s, uint64(i+1))
+				if err != nil {
+					return nil, err
+				}
+				c.Milestones = append(c.Milestones, m.Title)
+			}
+		}
+		return nil, w.PutJSON(campaignKey(ce.Attr(donationvocab.AttrCampaign)), c)
+	}
+	facts := map[string]string{}
+	if ce.Contract == recordvocab.Name && ce.Attr("record") != "" {
+		v, _, err := w.Get(recordKey(ce.Attr("record")))
+		if err != nil {
+			return nil, err
+		}
+		facts[FactCategory] = string(v)
+	}
+	if ce.Contract == donationvocab.Contract && ce.Attr(donationvocab.AttrCampaign) != "" {
+		var c campaign
+		if _, err := w.GetJSON(campaignKey(ce.Attr(donationvocab.AttrCampaign)), &c); err != nil {
+			return nil, err
+		}
+		facts[FactCampaignTitle], facts[FactCurrency] = c.Title, c.Currency
+		if seq, err := strconv.Atoi(ce.Attr(donationvocab.AttrMilestone)); err == nil && seq >= 1 && seq <= len(c.Milestones) {
+			facts[FactMilestoneTitle] = c.Milestones[seq-1]
+		}
+		if ce.Type == donationvocab.EventGiftDisbursed && ce.Args != nil && ce.Args.Has(donationvocab.ArgPayee) {
+			payee, err := ce.Args.String(donationvocab.ArgPayee)
+			if err != nil {
+				return nil, fmt.Errorf("%w: disburse: %v", readmodel.ErrCorrupt, err)
+			}
+			facts[FactPayee] = payee
+		}
+	}
+	return facts, nil
+}
+
+// notices returns the notices one event gives (Member, Kind, Ref): to the
+// member it concerns, never to an organisation, nor to a patient for
+// their own reads.
+func notices(ce readmodel.CallEvent) []Notice {
+	a := ce.Attr
+	one := func(member, kind, ref string) []Notice {
 		if member == "" || !strings.Contains(member, "/") {
 			return nil // an organisation, not a member
 		}
-		return []Notice{{Member: member, Kind: kind, Text: text, Ref: ref}}
+		return []Notice{{Member: member, Kind: kind, Ref: ref}}
 	}
-	switch e.Contract + "." + e.Type {
-	case recordvocab.Name + "." + recordvocab.EventAccessGranted:
-		if a(recordvocab.AttrReader) == a(recordvocab.AttrPatient) {
+	switch ce.Contract + "." + ce.Type {
+	case recordvocab.Name + "." + recordvocab.EventAccessGranted,
+		recordvocab.Name + "." + recordvocab.EventAccessRefused,
+		recordvocab.Name + "." + recordvocab.EventAccessUndelivered:
+		if a("reader") == a("patient") {
 			return nil // my own read
 		}
-		return one(a(recordvocab.AttrPatient), KindAccess, fmt.Sprintf("%s read your record %s for %s", a(recordvocab.AttrReader), a(recordvocab.AttrRecord),
-			a(recordvocab.AttrPurpose)), a(recordvocab.AttrRecord))
-	case recordvocab.Name + "." + recordvocab.EventAccessRefused:
-		if a(recordvocab.AttrReader) == a(recordvocab.AttrPatient) {
-			return nil
-		}
-		return one(a(recordvocab.AttrPatient), KindAccess, fmt.Sprintf("%s tried to read your record %s for %s and was refused",
-			a(recordvocab.AttrReader), a(recordvocab.AttrRecord), a(recordvocab.AttrPurpose)), a(recordvocab.AttrRecord))
+		return one(a("patient"), KindAccess, a("record"))
 	case recordvocab.Name + "." + recordvocab.EventBreakGlass:
-		return one(a(recordvocab.AttrPatient), KindBreakGlass, fmt.Sprintf("%s opened your record %s in an emergency (%s); "+
-			"%s's privacy officer reviews it", a(recordvocab.AttrReader), a(recordvocab.AttrRecord), a(recordvocab.AttrReason), a(recordvocab.AttrCustodian)), a(recordvocab.AttrRecord))
-	case recordvocab.Name + "." + recordvocab.EventAccessUndelivered:
-		if a(recordvocab.AttrReader) == a(recordvocab.AttrPatient) {
-			return nil
-		}
-		return one(a(recordvocab.AttrPatient), KindAccess, fmt.Sprintf("the access of %s to your record %s delivered nothing (%s)",
-			a(recordvocab.AttrReader), a(recordvocab.AttrRecord), a(recordvocab.AttrReason)), a(recordvocab.AttrRecord))
+		return one(a("patient"), KindBreakGlass, a("record"))
 	case consentvocab.Name + "." + consentvocab.EventRequested:
-		return one(a(consentvocab.AttrPatient), KindConsentRequest, fmt.Sprintf("%s asks for your consent %s (for %s): accept or decline it",
-			orWho(a(consentvocab.AttrRequester), a(consentvocab.AttrGrantee)), a(consentvocab.AttrConsent), a(consentvocab.AttrPurpose)), a(consentvocab.AttrConsent))
-	case claimvocab.Name + "." + claimvocab.EventSubmitted:
-		return one(a(claimvocab.AttrPatient), KindClaim, fmt.Sprintf("%s filed claim %s for your care with %s",
-			a(claimvocab.AttrProvider), a(claimvocab.AttrClaim), a(claimvocab.AttrInsurer)), a(claimvocab.AttrClaim))
-	case claimvocab.Name + "." + claimvocab.EventAdjudicated:
-		return one(a(claimvocab.AttrPatient), KindClaim, fmt.Sprintf("%s decided claim %s: %s; your share %s",
-			a(claimvocab.AttrInsurer), a(claimvocab.AttrClaim), strings.ReplaceAll(a(claimvocab.AttrOutcome), "_", " "),
-			money(a(claimvocab.AttrPatientShare), a(claimvocab.AttrCurrency))), a(claimvocab.AttrClaim))
-	case claimvocab.Name + "." + claimvocab.EventPaid:
-		return one(a(claimvocab.AttrPatient), KindClaim, fmt.Sprintf("%s paid claim %s", a(claimvocab.AttrInsurer),
-			a(claimvocab.AttrClaim)), a(claimvocab.AttrClaim))
-	case claimvocab.Name + "." + claimvocab.EventAppealed:
-		return one(a(claimvocab.AttrPatient), KindClaim, fmt.Sprintf("%s appealed claim %s", a(claimvocab.AttrProvider),
-			a(claimvocab.AttrClaim)), a(claimvocab.AttrClaim))
-	case claimvocab.Name + "." + claimvocab.EventCancelled:
-		return one(a(claimvocab.AttrPatient), KindClaim, fmt.Sprintf("%s cancelled claim %s", a(claimvocab.AttrProvider),
-			a(claimvocab.AttrClaim)), a(claimvocab.AttrClaim))
-	case donationvocab.Contract + "." + donationvocab.EventGiftDisbursed:
-		return one(a(donationvocab.AttrDonor), KindGift, fmt.Sprintf("%s of your gift to %s went to milestone %s (disbursement %s)",
-			money(a(donationvocab.AttrAmount), cur), a(donationvocab.AttrCampaign), a(donationvocab.AttrMilestone),
-			a(donationvocab.AttrDisbursement)), a(donationvocab.AttrGift))
-	case donationvocab.Contract + "." + donationvocab.EventGiftRefunded:
-		return one(a(donationvocab.AttrDonor), KindGift, fmt.Sprintf("%s of your gift to %s was refunded (%s)",
-			money(a(donationvocab.AttrAmount), cur), a(donationvocab.AttrCampaign),
-			strings.ReplaceAll(a(donationvocab.AttrReason), "_", " ")), a(donationvocab.AttrGift))
+		return one(a("patient"), KindConsentRequest, a("consent"))
+	case claimvocab.Name + "." + claimvocab.EventSubmitted, claimvocab.Name + "." + claimvocab.EventAdjudicated,
+		claimvocab.Name + "." + claimvocab.EventPaid, claimvocab.Name + "." + claimvocab.EventAppealed,
+		claimvocab.Name + "." + claimvocab.EventCancelled:
+		return one(a("patient"), KindClaim, a("claim"))
+	case donationvocab.Contract + "." + donationvocab.EventGiftDisbursed,
+		donationvocab.Contract + "." + donationvocab.EventGiftRefunded:
+		return one(a(donationvocab.AttrDonor), KindGift, a(donationvocab.AttrGift))
 	}
 	return nil
 }
 
-func orWho(a, b string) string {
-	if a != "" {
-		return a
+// text writes what n tells in words, for its member: organisations by
+// name (orgName, "" when unknown), members by their own part of the id
+// with their organisation's name, codes by label, money with its currency
+// and decimals, dates in words. No id or code of the ledger's is in it
+// (they stay in Ref and Facts); a patient is "you", never named.
+func (n *Notice) text(orgName func(string) string) string {
+	f := n.Facts
+	who := func(k string) string { return words.Who(orgName, f[k]) }
+	record := "your record"
+	if c := f[FactCategory]; c != "" {
+		record = "your " + words.Lower(words.Categories.Say(c))
 	}
-	return b
-}
-
-// money writes minor units as money: "30.50 EUR", "250 JPY" (the
-// currency's decimals; two, without a code, when it is not known).
-func money(minor, currency string) string {
-	v, err := strconv.ParseUint(minor, 10, 64)
-	if err != nil {
-		return minor
+	purpose := words.Lower(words.Purposes.Say(f["purpose"]))
+	gift := func(amount string) string {
+		s := words.MoneyText(f[amount], f[FactCurrency]) + " of your gift"
+		if t := f[FactCampaignTitle]; t != "" {
+			s += " to “" + t + "”"
+		}
+		return s
 	}
-	s := amount.Decimal(v, currency)
-	if currency != "" {
-		s += " " + currency
+	switch n.Event {
+	case recordvocab.Name + "." + recordvocab.EventAccessGranted:
+		s := fmt.Sprintf("%s read %s for %s", who("reader"), record, purpose)
+		if f["consent"] != "" {
+			s += ", under your consent"
+		}
+		return s
+	case recordvocab.Name + "." + recordvocab.EventAccessRefused:
+		return fmt.Sprintf("%s tried to read %s for %s and was refused", who("reader"), record, purpose)
+	case recordvocab.Name + "." + recordvocab.EventAccessUndelivered:
+		return fmt.Sprintf("%s was allowed to read %s, but nothing was delivered: %s", who("reader"), record,
+			words.Lower(words.Undelivered.Say(f["reason"])))
+	case recordvocab.Name + "." + recordvocab.EventBreakGlass:
+		return fmt.Sprintf("%s opened %s in an emergency (%s); the privacy officer of %s reviews it", who("reader"),
+			record, words.Lower(words.Emergencies.Say(f["reason"])), who("custodian"))
+	case consentvocab.Name + "." + consentvocab.EventRequested:
+		asker := "requester"
+		if f[asker] == "" {
+			asker = "grantee"
+		}
+		s := fmt.Sprintf("%s asks for your consent, for %s", who(asker), purpose)
+		if end, err := strconv.ParseInt(f["end"], 10, 64); err == nil && end > 0 {
+			s += " until " + words.Date(end)
+		}
+		return s + ": accept or decline it"
+	case claimvocab.Name + "." + claimvocab.EventSubmitted:
+		return fmt.Sprintf("%s filed a claim of %s for your care with %s", who("provider"),
+			words.MoneyText(f["total"], f["currency"]), who("insurer"))
+	case claimvocab.Name + "." + claimvocab.EventAdjudicated:
+		outcome := words.Lower(words.ClaimOutcomes.Say(f["outcome"]))
+		if r := f["denial_reason"]; r != "" {
+			outcome += " (" + words.Lower(words.ClaimReasons.Say(r)) + ")"
+		}
+		return fmt.Sprintf("%s decided your claim from %s: %s; your share is %s", who("insurer"), who("provider"),
+			outcome, words.MoneyText(f["patient_share"], f["currency"]))
+	case claimvocab.Name + "." + claimvocab.EventPaid:
+		return fmt.Sprintf("%s paid %s of your claim from %s", who("insurer"), words.MoneyText(f["amount"], f["currency"]),
+			who("provider"))
+	case claimvocab.Name + "." + claimvocab.EventAppealed:
+		return fmt.Sprintf("%s appealed the decision of %s on your claim: %s", who("provider"), who("insurer"),
+			words.Lower(words.AppealReasons.Say(f["reason"])))
+	case claimvocab.Name + "." + claimvocab.EventCancelled:
+		return fmt.Sprintf("%s withdrew your claim with %s", who("provider"), who("insurer"))
+	case donationvocab.Contract + "." + donationvocab.EventGiftDisbursed:
+		s := gift(donationvocab.AttrAmount) + " was paid"
+		if f[FactPayee] != "" {
+			s += " to " + who(FactPayee)
+		}
+		if t := f[FactMilestoneTitle]; t != "" {
+			return s + " for the milestone “" + t + "”"
+		}
+		return s + " for milestone " + f[donationvocab.AttrMilestone]
+	case donationvocab.Contract + "." + donationvocab.EventGiftRefunded:
+		return gift(donationvocab.AttrAmount) + " was refunded: " +
+			words.Lower(words.RefundReasons.Say(f[donationvocab.AttrReason]))
 	}
-	return s
+	return "something happened that concerns you" // a notice of an event this version does not know
 }
 
 // Reader answers queries on the notices.
@@ -185,8 +289,21 @@ type Reader struct{ s *readmodel.Store }
 func NewReader(s *readmodel.Store) *Reader { return &Reader{s: s} }
 
 // Notices returns up to limit of member's notices newest first, after the
-// notice id after ("" for the newest), with whether more follow.
+// notice id after ("" for the newest), with whether more follow, each with
+// its Text.
 func (r *Reader) Notices(member, after string, limit int) ([]*Notice, bool, error) {
+	out, more, err := r.scan(member, after, limit)
+	if err == nil {
+		err = r.write(out)
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	return out, more, nil
+}
+
+// scan is Notices without their Text.
+func (r *Reader) scan(member, after string, limit int) ([]*Notice, bool, error) {
 	var out []*Notice
 	var bad error
 	start := ""
@@ -213,7 +330,7 @@ func (r *Reader) Notices(member, after string, limit int) ([]*Notice, bool, erro
 	}
 	more := false
 	if len(out) == limit && limit > 0 {
-		rest, _, err := r.Notices(member, out[len(out)-1].ID, 1)
+		rest, _, err := r.scan(member, out[len(out)-1].ID, 1)
 		if err != nil {
 			return nil, false, err
 		}
@@ -222,12 +339,36 @@ func (r *Reader) Notices(member, after string, limit int) ([]*Notice, bool, erro
 	return out, more, nil
 }
 
+// write fills in the notices' Text, with the organisations' names of now.
+func (r *Reader) write(ns []*Notice) error {
+	names := map[string]string{}
+	var bad error
+	orgName := func(id string) string {
+		name, ok := names[id]
+		if !ok {
+			o, err := r.s.Org(id)
+			switch {
+			case err == nil:
+				name = o.Name
+			case !errors.Is(err, readmodel.ErrNotFound) && bad == nil:
+				bad = err
+			}
+			names[id] = name
+		}
+		return name
+	}
+	for _, n := range ns {
+		n.Text = n.text(orgName)
+	}
+	return bad
+}
+
 // Unread counts member's notices newer than the notice id readUpTo, among
 // those whose kind is not muted, up to max.
 func (r *Reader) Unread(member, readUpTo string, muted []string, max int) (int, error) {
 	n := 0
 	for after := ""; n < max; {
-		xs, more, err := r.Notices(member, after, 100)
+		xs, more, err := r.scan(member, after, 100)
 		if err != nil {
 			return 0, err
 		}
