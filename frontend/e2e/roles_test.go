@@ -1,6 +1,7 @@
 package e2e_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -65,8 +66,16 @@ func TestPatient(t *testing.T) {
 	s.send(t, "stmarys/dr-lee", "record", "access", tx.String("record_id", "rec-ana-1"), tx.String("purpose", "treatment"),
 		tx.String("break_glass", "unconscious-patient"))
 	b.waitText("Emergency (break-glass) access:")
-	b.waitText("read health record (all of it) rec-ana-1 for treatment")
+	b.waitText("read your health record (all of it) for treatment")
 	b.waitText("emergency: Patient unconscious")
+	// The alert names the record by its category, its id on hover.
+	if alert := b.eval(`document.querySelector('[aria-label="New access alerts"]').innerText`); strings.Contains(alert, "rec-ana-1") ||
+		strings.Contains(alert, "unconscious-patient") || strings.Contains(alert, "stmarys/") {
+		t.Errorf("the alert shows ids or codes: %s", alert)
+	}
+	if title := b.eval(`document.querySelector('[aria-label="New access alerts"] span.record').title`); title != "rec-ana-1" {
+		t.Errorf("the alert's record on hover: %q", title)
+	}
 	b.plainWords("patient: alerts")
 	b.shot("patient")
 

@@ -256,7 +256,11 @@ func (n *Notice) text(orgName func(string) string) string {
 		if r := f["denial_reason"]; r != "" {
 			outcome += " (" + words.Lower(words.ClaimReasons.Say(r)) + ")"
 		}
-		return fmt.Sprintf("%s decided your claim from %s: %s; your share is %s", who("insurer"), who("provider"),
+		claim := "your claim"
+		if f["claimed"] != "" {
+			claim += " of " + words.MoneyText(f["claimed"], f["currency"])
+		}
+		return fmt.Sprintf("%s decided %s from %s: %s; your share is %s", who("insurer"), claim, who("provider"),
 			outcome, words.MoneyText(f["patient_share"], f["currency"]))
 	case claimvocab.Name + "." + claimvocab.EventPaid:
 		return fmt.Sprintf("%s paid %s of your claim from %s", who("insurer"), words.MoneyText(f["amount"], f["currency"]),

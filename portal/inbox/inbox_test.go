@@ -148,9 +148,10 @@ func TestClaimNotices(t *testing.T) {
 	}{
 		{event("claim", "claim_submitted", append(claim, "total", "12050", "currency", "EUR")...),
 			"St Mary's Hospital filed a claim of 120.50 EUR for your care with Acme Health Insurance"},
-		{event("claim", "claim_adjudicated", append(claim, "outcome", "partially_approved", "patient_share", "3050",
-			"currency", "EUR")...),
-			"Acme Health Insurance decided your claim from St Mary's Hospital: partly approved; your share is 30.50 EUR"},
+		{event("claim", "claim_adjudicated", append(claim, "outcome", "partially_approved", "claimed", "12050",
+			"patient_share", "3050", "currency", "EUR")...),
+			"Acme Health Insurance decided your claim of 120.50 EUR from St Mary's Hospital: partly approved; " +
+				"your share is 30.50 EUR"},
 		{event("claim", "claim_adjudicated", append(claim, "outcome", "denied", "denial_reason", "plan-limit",
 			"patient_share", "3050", "currency", "JPY")...),
 			"Acme Health Insurance decided your claim from St Mary's Hospital: denied (plan limit reached); " +

@@ -1,6 +1,7 @@
 // The member's inbox: notices in words (accesses to my records, emergency
-// accesses, consent requests, my claims, my gifts), newest first, live as
-// blocks commit; kinds switched on and off; marked read.
+// accesses, consent requests, my claims, my gifts: names and labels, the
+// portal's words), newest first, live as blocks commit, the id of what
+// each is about on hover; kinds switched on and off; marked read.
 import { useEffect, useState } from 'preact/hooks';
 import { gql } from '../api';
 import { when } from '../format';
@@ -64,7 +65,7 @@ export function InboxPage() {
                   {all.map((n: any) => (
                     <li key={n.id} class={n.kind === 'BREAK_GLASS' ? 'urgent' : ''}>
                       <strong>{KINDS[n.kind] ?? n.kind}</strong>
-                      <div>{n.text}</div>
+                      <div title={n.ref ?? undefined}>{n.text}</div>
                       <div class="muted">{when(n.time)}</div>
                     </li>
                   ))}

@@ -55,7 +55,7 @@ export function PatientHome() {
             <div key={e.id} class={e.kind === 'BREAK_GLASS' || e.kind === 'REFUSED' ? 'alert' : 'notice'}>
               <p>
                 <strong>{e.kind === 'BREAK_GLASS' ? 'Emergency (break-glass) access' : e.kind === 'REFUSED' ? 'Refused access' : 'New access'}:</strong>{' '}
-                <Who id={e.reader} /> read {say(CATEGORIES, e.category).toLowerCase()} {e.recordId} for {say(PURPOSE_LABELS, e.purpose).toLowerCase()},{' '}
+                <Who id={e.reader} /> read your <span class="record" title={e.recordId}>{say(CATEGORIES, e.category).toLowerCase()}</span> for {say(PURPOSE_LABELS, e.purpose).toLowerCase()},{' '}
                 <Time value={e.time} />
                 {e.breakGlassReason ? ` — emergency: ${say(EMERGENCIES, e.breakGlassReason)}` : ''}
                 {e.kind === 'REFUSED' ? ` — ${refusalInWords(e.refusal)}` : ''}{' '}
