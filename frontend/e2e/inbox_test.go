@@ -17,16 +17,19 @@ func TestInbox(t *testing.T) {
 	b.signIn("stmarys/patient-ana")
 	b.visit("/inbox")
 	b.waitText("Someone read, or tried to read, one of my records")
-	const read = "adjuster of Acme Health Insurance read your health record (all of it) for insurance claims, under your consent"
+	const read = "adjuster of Acme Health Insurance read your health record (all of it) for insurance claims, " +
+		"under your consent"
 	b.waitText(read)
 	b.waitText("unread")
 	list := b.eval(`document.querySelector('ul.inbox').innerText`)
-	for _, code := range []string{"rec-ana", "acme/", "stmarys/", "ana-acme-claims", "for claims", "_", "unconscious-patient"} {
+	for _, code := range []string{"rec-ana", "acme/", "stmarys/", "ana-acme-claims", "for claims", "_",
+		"unconscious-patient"} {
 		if strings.Contains(list, code) {
 			t.Errorf("the inbox shows %q:\n%s", code, list)
 		}
 	}
-	if title := b.eval(`[...document.querySelectorAll('ul.inbox li div')].find(d => d.innerText === '` + read + `').title`); title != "rec-ana-1" {
+	hover := `[...document.querySelectorAll('ul.inbox li div')].find(d => d.innerText === '` + read + `').title`
+	if title := b.eval(hover); title != "rec-ana-1" {
 		t.Errorf("the read's hover: %q, want the record's id", title)
 	}
 	b.checkPage("inbox")

@@ -69,11 +69,12 @@ func TestPatient(t *testing.T) {
 	b.waitText("read your health record (all of it) for treatment")
 	b.waitText("emergency: Patient unconscious")
 	// The alert names the record by its category, its id on hover.
-	if alert := b.eval(`document.querySelector('[aria-label="New access alerts"]').innerText`); strings.Contains(alert, "rec-ana-1") ||
+	const alerts = `[aria-label="New access alerts"]`
+	if alert := b.eval(`document.querySelector('` + alerts + `').innerText`); strings.Contains(alert, "rec-ana-1") ||
 		strings.Contains(alert, "unconscious-patient") || strings.Contains(alert, "stmarys/") {
 		t.Errorf("the alert shows ids or codes: %s", alert)
 	}
-	if title := b.eval(`document.querySelector('[aria-label="New access alerts"] span.record').title`); title != "rec-ana-1" {
+	if title := b.eval(`document.querySelector('` + alerts + ` span.record').title`); title != "rec-ana-1" {
 		t.Errorf("the alert's record on hover: %q", title)
 	}
 	b.plainWords("patient: alerts")

@@ -56,7 +56,8 @@ func TestNoticesOnARealChain(t *testing.T) {
 		tx.String("purpose", "claims"), tx.Strings("categories", []string{"lab"}), tx.String("scope", "treatment"))...)
 	read := do(adj, "record", "access", tx.String("record_id", "r-lab"), tx.String("purpose", "claims"),
 		tx.String("consent_id", "c-acme"))
-	do(adj, delivery.Contract, delivery.Method, tx.String("access", read.String()), tx.String("reason", delivery.Unreachable))
+	do(adj, delivery.Contract, delivery.Method, tx.String("access", read.String()),
+		tx.String("reason", delivery.Unreachable))
 	do(dr, "record", "access", tx.String("record_id", "r-lab"), tx.String("purpose", "treatment"),
 		tx.String("break_glass", "unconscious-patient"))
 	do(dr, "consent", "request", append(period, tx.String("consent_id", "c-req"), tx.String("patient", pat),
@@ -73,7 +74,8 @@ func TestNoticesOnARealChain(t *testing.T) {
 	camp("open")
 	c.Do(donor, vocab.Contract, "give", tx.String(vocab.ArgCampaignID, "heart"), tx.Uint(vocab.ArgAmount, 1000))
 	camp("submit_evidence", tx.Uint(vocab.ArgMilestone, 1), tx.Bytes(vocab.ArgEvidenceHash, chaintest.Seed("report")))
-	c.Do(validator, vocab.Contract, "approve_milestone", tx.String(vocab.ArgCampaignID, "heart"), tx.Uint(vocab.ArgMilestone, 1))
+	c.Do(validator, vocab.Contract, "approve_milestone", tx.String(vocab.ArgCampaignID, "heart"),
+		tx.Uint(vocab.ArgMilestone, 1))
 	camp("disburse", tx.Uint(vocab.ArgMilestone, 1), tx.String(vocab.ArgDisbursementID, "d1"),
 		tx.String(vocab.ArgPayee, "stmarys"), tx.Uint(vocab.ArgAmount, 350), tx.String(vocab.ArgPurpose, "Surgery"),
 		tx.String(vocab.ArgPaymentRef, "WIRE-1"), tx.Bytes(vocab.ArgEvidenceHash, chaintest.Seed("invoice")))
@@ -116,7 +118,8 @@ func TestNoticesOnARealChain(t *testing.T) {
 	}, "r-lab", "c-acme", "c-req", "stmarys", "acme/", "care-coordination")
 	check(donor, []string{
 		"0.400 BHD of your gift to “Heart surgery fund” was refunded: the milestone missed its deadline",
-		"0.350 BHD of your gift to “Heart surgery fund” was paid to St Mary's Hospital for the milestone “Surgery and care”",
+		"0.350 BHD of your gift to “Heart surgery fund” was paid to St Mary's Hospital " +
+			"for the milestone “Surgery and care”",
 	}, "heart", "d1", "stmarys")
 	for _, m := range []string{dr, adj, officer, "stmarys", "hope"} {
 		check(m, nil)
