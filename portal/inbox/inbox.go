@@ -122,7 +122,9 @@ func campaignKey(id string) string { return "camp/" + id }
 func remember(w *readmodel.Txn, ce readmodel.CallEvent) (map[string]string, error) {
 	switch ce.Contract + "." + ce.Type {
 	case recordvocab.Name + "." + recordvocab.EventRegistered:
-		w.Put(recordKey(ce.Attr("record")), []byte(ce.Attr("category")))
+		if c := ce.Attr(recordvocab.AttrCategory); c != "" {
+			w.Put(recordKey(ce.Attr(recordvocab.AttrRecord)), []byte(c))
+		}
 		return nil, nil
 	case donationvocab.Contract + "." + donationvocab.EventCampaignCreated:
 		c := campaign{Title: ce.Attr(donationvocab.AttrTitle), Currency: ce.Attr(donationvocab.AttrCurrency)}
@@ -142,8 +144,8 @@ func remember(w *readmodel.Txn, ce readmodel.CallEvent) (map[string]string, erro
 		return nil, w.PutJSON(campaignKey(ce.Attr(donationvocab.AttrCampaign)), c)
 	}
 	facts := map[string]string{}
-	if ce.Contract == recordvocab.Name && ce.Attr("record") != "" {
-		v, _, err := w.Get(recordKey(ce.Attr("record")))
+	if ce.Contract == recordvocab.Name && ce.Attr(recordvocab.AttrRecord) != "" {
+		v, _, err := w.Get(recordKey(ce.Attr(recordvocab.AttrRecord)))
 		if err != nil {
 			return nil, err
 		}
@@ -184,18 +186,18 @@ func notices(ce readmodel.CallEvent) []Notice {
 	case recordvocab.Name + "." + recordvocab.EventAccessGranted,
 		recordvocab.Name + "." + recordvocab.EventAccessRefused,
 		recordvocab.Name + "." + recordvocab.EventAccessUndelivered:
-		if a("reader") == a("patient") {
+		if a(recordvocab.AttrReader) == a(recordvocab.AttrPatient) {
 			return nil // my own read
 		}
-		return one(a("patient"), KindAccess, a("record"))
+		return one(a(recordvocab.AttrPatient), KindAccess, a(recordvocab.AttrRecord))
 	case recordvocab.Name + "." + recordvocab.EventBreakGlass:
-		return one(a("patient"), KindBreakGlass, a("record"))
+		return one(a(recordvocab.AttrPatient), KindBreakGlass, a(recordvocab.AttrRecord))
 	case consentvocab.Name + "." + consentvocab.EventRequested:
-		return one(a("patient"), KindConsentRequest, a("consent"))
+		return one(a(consentvocab.AttrPatient), KindConsentRequest, a(consentvocab.AttrConsent))
 	case claimvocab.Name + "." + claimvocab.EventSubmitted, claimvocab.Name + "." + claimvocab.EventAdjudicated,
 		claimvocab.Name + "." + claimvocab.EventPaid, claimvocab.Name + "." + claimvocab.EventAppealed,
 		claimvocab.Name + "." + claimvocab.EventCancelled:
-		return one(a("patient"), KindClaim, a("claim"))
+		return one(a(claimvocab.AttrPatient), KindClaim, a(claimvocab.AttrClaim))
 	case donationvocab.Contract + "." + donationvocab.EventGiftDisbursed,
 		donationvocab.Contract + "." + donationvocab.EventGiftRefunded:
 		return one(a(donationvocab.AttrDonor), KindGift, a(donationvocab.AttrGift))
@@ -215,7 +217,7 @@ func (n *Notice) text(orgName func(string) string) string {
 	if c := f[FactCategory]; c != "" {
 		record = "your " + words.Lower(words.Categories.Say(c))
 	}
-	purpose := words.Lower(words.Purposes.Say(f["purpose"]))
+	purpose := words.Lower(words.Purposes.Say(f[recordvocab.AttrPurpose])) // consent's too
 	gift := func(amount string) string {
 		s := words.MoneyText(f[amount], f[FactCurrency]) + " of your gift"
 		if t := f[FactCampaignTitle]; t != "" {
@@ -223,53 +225,55 @@ func (n *Notice) text(orgName func(string) string) string {
 		}
 		return s
 	}
+	claimMoney := func(k string) string { return words.MoneyText(f[k], f[claimvocab.AttrCurrency]) }
+	provider, insurer := who(claimvocab.AttrProvider), who(claimvocab.AttrInsurer)
 	switch n.Event {
 	case recordvocab.Name + "." + recordvocab.EventAccessGranted:
-		s := fmt.Sprintf("%s read %s for %s", who("reader"), record, purpose)
-		if f["consent"] != "" {
+		s := fmt.Sprintf("%s read %s for %s", who(recordvocab.AttrReader), record, purpose)
+		if f[recordvocab.AttrConsent] != "" {
 			s += ", under your consent"
 		}
 		return s
 	case recordvocab.Name + "." + recordvocab.EventAccessRefused:
-		return fmt.Sprintf("%s tried to read %s for %s and was refused", who("reader"), record, purpose)
+		return fmt.Sprintf("%s tried to read %s for %s and was refused", who(recordvocab.AttrReader), record, purpose)
 	case recordvocab.Name + "." + recordvocab.EventAccessUndelivered:
-		return fmt.Sprintf("%s was allowed to read %s, but nothing was delivered: %s", who("reader"), record,
-			words.Lower(words.Undelivered.Say(f["reason"])))
+		return fmt.Sprintf("%s was allowed to read %s, but nothing was delivered: %s", who(recordvocab.AttrReader),
+			record, words.Lower(words.Undelivered.Say(f[recordvocab.AttrReason])))
 	case recordvocab.Name + "." + recordvocab.EventBreakGlass:
-		return fmt.Sprintf("%s opened %s in an emergency (%s); the privacy officer of %s reviews it", who("reader"),
-			record, words.Lower(words.Emergencies.Say(f["reason"])), who("custodian"))
+		return fmt.Sprintf("%s opened %s in an emergency (%s); the privacy officer of %s reviews it",
+			who(recordvocab.AttrReader), record, words.Lower(words.Emergencies.Say(f[recordvocab.AttrReason])),
+			who(recordvocab.AttrCustodian))
 	case consentvocab.Name + "." + consentvocab.EventRequested:
-		asker := "requester"
+		asker := consentvocab.AttrRequester
 		if f[asker] == "" {
-			asker = "grantee"
+			asker = consentvocab.AttrGrantee
 		}
 		s := fmt.Sprintf("%s asks for your consent, for %s", who(asker), purpose)
-		if end, err := strconv.ParseInt(f["end"], 10, 64); err == nil && end > 0 {
+		if end, err := strconv.ParseInt(f[consentvocab.AttrEnd], 10, 64); err == nil && end > 0 {
 			s += " until " + words.Date(end)
 		}
 		return s + ": accept or decline it"
 	case claimvocab.Name + "." + claimvocab.EventSubmitted:
-		return fmt.Sprintf("%s filed a claim of %s for your care with %s", who("provider"),
-			words.MoneyText(f["total"], f["currency"]), who("insurer"))
+		return fmt.Sprintf("%s filed a claim of %s for your care with %s", provider, claimMoney(claimvocab.AttrTotal),
+			insurer)
 	case claimvocab.Name + "." + claimvocab.EventAdjudicated:
-		outcome := words.Lower(words.ClaimOutcomes.Say(f["outcome"]))
-		if r := f["denial_reason"]; r != "" {
+		outcome := words.Lower(words.ClaimOutcomes.Say(f[claimvocab.AttrOutcome]))
+		if r := f[claimvocab.AttrDenialReason]; r != "" {
 			outcome += " (" + words.Lower(words.ClaimReasons.Say(r)) + ")"
 		}
 		claim := "your claim"
-		if f["claimed"] != "" {
-			claim += " of " + words.MoneyText(f["claimed"], f["currency"])
+		if f[claimvocab.AttrClaimed] != "" {
+			claim += " of " + claimMoney(claimvocab.AttrClaimed)
 		}
-		return fmt.Sprintf("%s decided %s from %s: %s; your share is %s", who("insurer"), claim, who("provider"),
-			outcome, words.MoneyText(f["patient_share"], f["currency"]))
+		return fmt.Sprintf("%s decided %s from %s: %s; your share is %s", insurer, claim, provider, outcome,
+			claimMoney(claimvocab.AttrPatientShare))
 	case claimvocab.Name + "." + claimvocab.EventPaid:
-		return fmt.Sprintf("%s paid %s of your claim from %s", who("insurer"), words.MoneyText(f["amount"], f["currency"]),
-			who("provider"))
+		return fmt.Sprintf("%s paid %s of your claim from %s", insurer, claimMoney(claimvocab.AttrAmount), provider)
 	case claimvocab.Name + "." + claimvocab.EventAppealed:
-		return fmt.Sprintf("%s appealed the decision of %s on your claim: %s", who("provider"), who("insurer"),
-			words.Lower(words.AppealReasons.Say(f["reason"])))
+		return fmt.Sprintf("%s appealed the decision of %s on your claim: %s", provider, insurer,
+			words.Lower(words.AppealReasons.Say(f[claimvocab.AttrReason])))
 	case claimvocab.Name + "." + claimvocab.EventCancelled:
-		return fmt.Sprintf("%s withdrew your claim with %s", who("provider"), who("insurer"))
+		return fmt.Sprintf("%s withdrew your claim with %s", provider, insurer)
 	case donationvocab.Contract + "." + donationvocab.EventGiftDisbursed:
 		s := gift(donationvocab.AttrAmount) + " was paid"
 		if f[FactPayee] != "" {

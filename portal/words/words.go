@@ -189,8 +189,11 @@ func Date(unix int64) string {
 // name ("St Mary's Hospital"), a member by its own part of the id with
 // its organisation's name ("dr-lee of St Mary's Hospital"). orgName
 // returns an organisation's name, "" when it does not know it (the id is
-// written then).
+// written then). No id at all is "someone".
 func Who(orgName func(id string) string, id string) string {
+	if id == "" {
+		return "someone"
+	}
 	org, short, member := strings.Cut(id, "/")
 	name := orgName(org)
 	if name == "" {

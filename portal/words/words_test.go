@@ -97,6 +97,7 @@ func TestWho(t *testing.T) {
 		"stmarys/dr-lee": "dr-lee of St Mary's Hospital",
 		"stmarys":        "St Mary's Hospital",
 		"acme/adjuster":  "adjuster of acme", // an organisation not known: its id
+		"":               "someone",
 	} {
 		if got := Who(names, id); got != want {
 			t.Errorf("Who(%q) = %q, want %q", id, got, want)
