@@ -341,7 +341,7 @@ func (c *Chain) Head() blockbuild.Head { return c.head }
 func (c *Chain) Registry() *contracts.Registry { return c.reg }
 
 // Committed implements blockbuild.Ledger.
-func (c *Chain) Committed(id tx.ID) (bool, error) { return c.committed[id], nil }
+func (c *Chain) Committed(id tx.ID, _ uint64) (bool, error) { return c.committed[id], nil }
 
 // Member implements blockbuild.Members: the identity contract's check on
 // the chain's state, as a node's admission asks it.

@@ -27,8 +27,10 @@ type Executor interface {
 
 // Ledger answers what filtering needs of the chain besides state.
 type Ledger interface {
-	// Committed reports whether a transaction is already in a block.
-	Committed(id tx.ID) (bool, error)
+	// Committed reports whether a transaction is already in a block; expiry
+	// is its expiry height, already checked against the replay window
+	// (mempool.Ledger's Committed).
+	Committed(id tx.ID, expiry uint64) (bool, error)
 }
 
 // Members decides whether a transaction's signer is a current key of an
@@ -178,7 +180,7 @@ func (b *Builder) Build(st exec.Reader, chain Ledger, members Members, policy *p
 			err = fmt.Errorf("%w: duplicate of an earlier transaction in the block", mempool.ErrDuplicate)
 		}
 		if err == nil {
-			done, lerr := chain.Committed(c.ID)
+			done, lerr := chain.Committed(c.ID, c.Tx.Body.Expiry)
 			if lerr != nil {
 				return nil, lerr
 			}
@@ -210,8 +212,9 @@ func (b *Builder) Build(st exec.Reader, chain Ledger, members Members, policy *p
 
 // Replay re-executes a block built elsewhere (block sync) on top of head
 // and checks that its header comes out as want: the transactions are the
-// block's, in its order, each decoded and signed (anything else is an
-// integrity failure of the block).
+// block's, in its order, each decoded, signed, of this chain and within
+// the replay window at the block's height (anything else is an integrity
+// failure of the block).
 func (b *Builder) Replay(st exec.Reader, policy *policies.Enforcer, head Head, want *ledger.Header,
 	txs []Candidate) (*Built, error) {
 	if want.Height != head.Height+1 || want.PrevHash != head.Hash || want.ChainID != b.ChainID {
@@ -222,6 +225,12 @@ func (b *Builder) Replay(st exec.Reader, policy *policies.Enforcer, head Head, w
 	for i := range txs {
 		c := &txs[i]
 		c.Decode()
+		if c.Err == nil {
+			// No builder includes a transaction outside the replay window
+			// (Build), and the store's committed check relies on it
+			// (store.TrackRecent): a block that does is not the chain's.
+			c.Err = mempool.Check(c.Tx, b.ChainID, want.Height, b.Limits.ReplayWindow)
+		}
 		if c.Err != nil {
 			return nil, fmt.Errorf("%w: block %d tx %d: %v", ledger.ErrIntegrity, want.Height, i, c.Err)
 		}

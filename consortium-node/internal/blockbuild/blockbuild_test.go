@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/almoner/almoner/consortium-node/api"
@@ -173,6 +174,13 @@ func TestReplay(t *testing.T) {
 	far.Height += 2
 	if _, err := b.Replay(c, c.Policy(), head, &far, replayTxs()); err == nil {
 		t.Fatal("replay of a block that does not extend the head")
+	}
+	// A transaction outside the replay window at the block's height is
+	// in no block of the chain (the store's committed check relies on it).
+	narrow := builder(c, blockbuild.Limits{ReplayWindow: 1, MaxTxs: 100, MaxBytes: 1 << 20})
+	if _, err := narrow.Replay(c, c.Policy(), head, &built.Block.Header, replayTxs()); !errors.Is(err, ledger.ErrIntegrity) ||
+		!strings.Contains(err.Error(), "replay window") {
+		t.Fatalf("replay of a block with a transaction beyond the replay window: %v", err)
 	}
 }
 

@@ -76,8 +76,12 @@ func ReasonOf(err error) Reason {
 type Ledger interface {
 	// NextHeight is the height of the next block.
 	NextHeight() uint64
-	// Committed reports whether a transaction id is in the tx index.
-	Committed(id tx.ID) (bool, error)
+	// Committed reports whether a transaction id is in a committed block.
+	// expiry is the transaction's expiry height, which the caller has
+	// checked against the replay window of the next block (Check): a
+	// ledger may look only at the blocks a transaction with that expiry can
+	// be in (from expiry-window on), the answer is the same.
+	Committed(id tx.ID, expiry uint64) (bool, error)
 }
 
 // Config configures a pool.
@@ -277,7 +281,7 @@ func (p *Pool) Add(ctx context.Context, raws [][]byte) ([]Result, error) {
 				return
 			}
 		}
-		if done, err := p.ledger.Committed(id); err != nil {
+		if done, err := p.ledger.Committed(id, s.Body.Expiry); err != nil {
 			res[i].Err, res[i].Reason = err, ReasonOther
 			return
 		} else if done {

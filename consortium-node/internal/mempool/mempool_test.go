@@ -45,7 +45,7 @@ func (l *fakeLedger) NextHeight() uint64 {
 	return l.next
 }
 
-func (l *fakeLedger) Committed(id tx.ID) (bool, error) {
+func (l *fakeLedger) Committed(id tx.ID, _ uint64) (bool, error) {
 	l.mu.Lock()
 	done, err, arrived, gate := l.committed[id], l.err, l.arrived, l.gate
 	l.mu.Unlock()

@@ -21,10 +21,10 @@ func (n *Node) NextHeight() uint64 {
 	return h.Height + 1
 }
 
-// Committed implements mempool.Ledger: the store remembers an id it found
-// in no block, so block building's question about the same transaction
-// (storeLedger) is answered without reading the database again.
-func (n *Node) Committed(id tx.ID) (bool, error) { return n.store.Committed(id) }
+// Committed implements mempool.Ledger: the store answers from the replay
+// window's transaction ids in memory (store.TrackRecent), as it does block
+// building's question about the same transaction (storeLedger).
+func (n *Node) Committed(id tx.ID, expiry uint64) (bool, error) { return n.store.Committed(id, expiry) }
 
 // Submit admits encoded signed transactions. With wait, it also waits (until
 // ctx ends) for each admitted transaction to be committed or left out of a

@@ -349,6 +349,11 @@ func open(cfg Config, db *leveldb.DB) (*Node, error) {
 	}
 	n.adm = newAdmission(st)
 	gp := cfg.Genesis.Params
+	// Admission and block building ask whether each transaction is already
+	// committed: the replay window's ids, kept in memory, answer.
+	if err := st.TrackRecent(gp.ReplayWindow); err != nil {
+		return nil, err
+	}
 	n.builder = &blockbuild.Builder{ChainID: cfg.Genesis.ChainID, Registry: n.reg, Executor: timedExecutor{cfg.Executor, n},
 		Limits: blockbuild.Limits{ReplayWindow: gp.ReplayWindow, MaxTxs: gp.MaxBlockTxs, MaxBytes: gp.MaxBlockBytes}}
 	if n.metrics, err = newMetrics(n); err != nil {

@@ -109,28 +109,14 @@ type txLoc struct {
 }
 
 // Store is the node's committed data. Commit is called by one goroutine;
-// every reader is safe for concurrent use.
+// every reader is safe for concurrent use. With TrackRecent, it keeps the
+// ids of the replay window's transactions in memory (recent.go).
 type Store struct {
 	db      *leveldb.DB
 	head    atomic.Pointer[Head]
 	writeMu sync.Mutex
-	absent  absentTxs
+	recent  recentTxs
 }
-
-// absentTxs remembers transaction ids that Committed found in no block,
-// so that the second question about the same id (admission asks, then
-// block building asks again for the same transaction) is answered without
-// reading the database. Commit forgets the ids of every block it writes,
-// after the write, so an id is remembered as absent only while it is.
-type absentTxs struct {
-	mu      sync.Mutex
-	ids     map[tx.ID]struct{}
-	commits uint64 // blocks committed; an answer read across one is not kept
-}
-
-// maxAbsentTxs bounds the ids remembered; when full, they are all
-// forgotten (a forgotten id is read from the database again).
-const maxAbsentTxs = 1 << 18
 
 // New wraps an open database and loads its head, if it holds a chain
 // (Head reports whether it does).
@@ -231,50 +217,9 @@ func (s *Store) Commit(c *Commit) error {
 	if err := s.db.Write(b, &opt.WriteOptions{Sync: true}); err != nil {
 		return fmt.Errorf("store: committing block %d: %w", hd.Height, err)
 	}
-	s.absent.committed(c.Receipts)
+	s.recent.committed(hd.Height, c.Receipts)
 	s.head.Store(head)
 	return nil
-}
-
-// committed forgets the ids of a block just written.
-func (a *absentTxs) committed(rs []ledger.Receipt) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	a.commits++
-	for _, r := range rs {
-		delete(a.ids, r.TxID)
-	}
-}
-
-// Committed reports whether a transaction id is in a committed block (the
-// tx index). An id found absent is remembered until a block commits it,
-// so asking again (admission, then block building) costs no database
-// read. The answer is exact at the head when it returns; one asked while
-// a block commits may not see that block yet, as if asked just before.
-func (s *Store) Committed(id tx.ID) (bool, error) {
-	a := &s.absent
-	a.mu.Lock()
-	_, known := a.ids[id]
-	commits := a.commits
-	a.mu.Unlock()
-	if known {
-		return false, nil
-	}
-	_, _, ok, err := s.TxLocation(id)
-	if err != nil || ok {
-		return ok, err
-	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	// Kept only if no block committed since the read began: a block
-	// written in between may hold the id, and its forgetting is done.
-	if a.commits == commits {
-		if a.ids == nil || len(a.ids) >= maxAbsentTxs {
-			a.ids = make(map[tx.ID]struct{})
-		}
-		a.ids[id] = struct{}{}
-	}
-	return false, nil
 }
 
 // SetApplied records that raft entries up to idx were applied without

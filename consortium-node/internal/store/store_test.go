@@ -518,69 +518,6 @@ func TestCorruptValues(t *testing.T) {
 	})
 
 }
-
-// TestCommittedRemembersAbsence: Committed answers like TxLocation, an id
-// it found absent included, before and after the block that commits it,
-// also while blocks commit concurrently (run with -race).
-func TestCommittedRemembersAbsence(t *testing.T) {
-	s, _ := newStore(t)
-	c := newChain(t)
-	mustCommit(t, s, c.genesis())
-	const blocks, perBlock = 20, 5
-	var commits []*store.Commit
-	for range blocks {
-		commits = append(commits, c.next(perBlock))
-	}
-	for _, cm := range commits { // every id asked (and remembered) as absent first
-		for _, r := range cm.Receipts {
-			if done, err := s.Committed(r.TxID); err != nil || done {
-				t.Fatalf("before its block: Committed = %v, %v", done, err)
-			}
-		}
-	}
-	stop := make(chan struct{})
-	wrong := make(chan string, 1)
-	go func() { // an admission asking all along
-		defer close(wrong)
-		for {
-			select {
-			case <-stop:
-				return
-			default:
-			}
-			h, _ := s.Head()
-			for _, cm := range commits {
-				if cm.Block.Header.Height > h.Height {
-					break
-				}
-				// A block at or below the head read before asking is
-				// committed: the answer must say so.
-				for _, r := range cm.Receipts {
-					if done, err := s.Committed(r.TxID); err != nil || !done {
-						wrong <- fmt.Sprintf("tx of block %d at head %d: Committed = %v, %v", cm.Block.Header.Height, h.Height, done, err)
-						return
-					}
-				}
-			}
-		}
-	}()
-	for i, cm := range commits {
-		mustCommit(t, s, cm)
-		for j, later := range commits {
-			for _, r := range later.Receipts {
-				done, err := s.Committed(r.TxID)
-				if err != nil || done != (j <= i) {
-					t.Fatalf("after block %d: a tx of block %d: Committed = %v, %v", i+1, j+1, done, err)
-				}
-			}
-		}
-	}
-	close(stop)
-	if msg, ok := <-wrong; ok {
-		t.Fatal(msg)
-	}
-}
-
 // TestOptions: the node's database uses the shared options (dbopt) and
 // also stops an iterator on a block that fails its checksum.
 func TestOptions(t *testing.T) {
