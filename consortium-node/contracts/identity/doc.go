@@ -3,7 +3,9 @@
 // each with roles, an Ed25519 signing key and an X-Wing encryption key. An
 // organisation admin adds members to their own organisation, changes their
 // roles, rotates their keys and revokes them; a member may rotate their own
-// keys. It also authenticates every transaction's sender (Authenticate).
+// keys. It also authenticates every transaction's sender (Authenticate; in
+// block execution an Authenticator, which decodes a sender's member record
+// again only when its bytes change).
 //
 // State (under "identity/"): "org/<id>" -> Org, "member/<id>" -> Member,
 // both CBOR. Member ids are "<org>/<name>", so a member's organisation is

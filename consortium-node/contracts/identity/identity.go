@@ -154,22 +154,53 @@ func LoadMember(r contracts.StateReader, id string) (*Member, error) {
 // Authenticate implements contracts.Authenticator: the sender must be an
 // active member whose current signing key is key.
 func (Contract) Authenticate(r contracts.StateReader, sender string, key sign.PublicKey, now time.Time) error {
-	m, err := LoadMember(r, sender)
+	return authenticate(r, sender, key, now, signerOf)
+}
+
+// signer is what Authenticate needs of a member record.
+type signer struct {
+	org       string
+	revoked   bool
+	key       sign.PublicKey
+	keyExpiry int64
+}
+
+// signerOf decodes what Authenticate needs of a member record.
+func signerOf(_ string, record []byte) (*signer, error) {
+	m, err := DecodeMember(record)
 	if err != nil {
+		return nil, err
+	}
+	return &signer{org: m.Org, revoked: m.Revoked, key: m.SignKey, keyExpiry: m.KeyExpiry}, nil
+}
+
+// authenticate is Authenticate with the member record decoded by decode
+// (given the sender and the record as read).
+func authenticate(r contracts.StateReader, sender string, key sign.PublicKey, now time.Time,
+	decode func(sender string, record []byte) (*signer, error)) error {
+	var m *signer
+	b, ok := r.Get(MemberStateKey(sender))
+	if ok {
+		var err error
+		if m, err = decode(sender, b); err != nil {
+			ok = false
+		}
+	}
+	if !ok {
 		return fmt.Errorf("%w: %q is not a member of the consortium", contracts.ErrUnauthenticated, sender)
 	}
-	if m.Revoked {
+	if m.revoked {
 		return fmt.Errorf("%w: member %q has been revoked", contracts.ErrUnauthenticated, sender)
 	}
-	if _, ok := r.Get(OrgStateKey(m.Org)); !ok {
-		return fmt.Errorf("%w: organisation %q of member %q was removed from the consortium", contracts.ErrUnauthenticated, m.Org, sender)
+	if _, ok := r.Get(OrgStateKey(m.org)); !ok {
+		return fmt.Errorf("%w: organisation %q of member %q was removed from the consortium", contracts.ErrUnauthenticated, m.org, sender)
 	}
-	if !m.SignKey.Equal(key) {
+	if !m.key.Equal(key) {
 		return fmt.Errorf("%w: transaction is signed with a key that is not member %q's current signing key", contracts.ErrUnauthenticated, sender)
 	}
-	if m.KeyExpiry != 0 && now.Unix() >= m.KeyExpiry {
+	if m.keyExpiry != 0 && now.Unix() >= m.keyExpiry {
 		return fmt.Errorf("%w: member %q's signing key expired at %s; an organisation admin must rotate it",
-			contracts.ErrUnauthenticated, sender, time.Unix(m.KeyExpiry, 0).UTC().Format(time.RFC3339))
+			contracts.ErrUnauthenticated, sender, time.Unix(m.keyExpiry, 0).UTC().Format(time.RFC3339))
 	}
 	return nil
 }
