@@ -252,7 +252,9 @@ func (b *Builder) Replay(st exec.Reader, policy *policies.Enforcer, head Head, w
 // roots and state hash), receipts and writes.
 func (b *Builder) execute(st exec.Reader, head Head, hd *ledger.Header, included []Candidate, txns []exec.Txn,
 	out *Built) error {
-	res, err := b.Executor.Execute(st, txns)
+	// One read of each committed key per block: the executor's views read
+	// the same values (senders' records, hot accounts) again and again.
+	res, err := b.Executor.Execute(exec.NewCachedReader(st), txns)
 	if err != nil {
 		return fmt.Errorf("blockbuild: executing block %d: %w", hd.Height, err)
 	}

@@ -15,6 +15,10 @@
 // read state) runs exactly once and is kept across re-executions, so even a
 // fully contended block spends most of its time in parallel work.
 //
+// CachedReader puts a per-block cache in front of committed state: each key
+// is read from it once per block (the block builder runs every block
+// through one).
+//
 // The package has no goroutines beyond those of one Execute call, never
 // reads the wall clock, and has no package-level mutable state.
 //
