@@ -66,7 +66,8 @@ func TestAuthenticatorAgrees(t *testing.T) {
 	member := func(id string) identity.Member {
 		org := id[:bytes.IndexByte([]byte(id), '/')]
 		return identity.Member{ID: id, Org: org, Roles: []string{identity.RolePatient},
-			SignKey: keys[r.IntN(len(keys))].Public(), EncKey: identity.EncryptionKey{Alg: "x-wing", Key: bytes.Repeat([]byte{9}, 64)}}
+			SignKey: keys[r.IntN(len(keys))].Public(),
+			EncKey:  identity.EncryptionKey{Alg: "x-wing", Key: bytes.Repeat([]byte{9}, 64)}}
 	}
 	for _, o := range orgs {
 		st[identity.OrgStateKey(o)] = []byte("org " + o)
@@ -117,7 +118,8 @@ func TestAuthenticatorAgrees(t *testing.T) {
 			want := identity.Contract{}.Authenticate(st, s, key, now)
 			got := a.Authenticate(st, s, key, now)
 			if errText(got) != errText(want) {
-				t.Fatalf("bound %d step %d sender %s: Authenticator says %q, Contract %q", bound, step, s, errText(got), errText(want))
+				t.Fatalf("bound %d step %d sender %s: Authenticator says %q, Contract %q",
+					bound, step, s, errText(got), errText(want))
 			}
 		}
 	}
@@ -169,7 +171,8 @@ func TestAuthenticationWithinBlock(t *testing.T) {
 		}
 		enc := func(n string) tx.Arg { return tx.String("enc_key", chaintest.EncKey(n).String()) }
 		own := func(args ...tx.Arg) *tx.Signed {
-			return c.Sign("stmarys/dr-lee", identity.Name, "rotate_keys", append([]tx.Arg{tx.String("id", "stmarys/dr-lee")}, args...)...)
+			args = append([]tx.Arg{tx.String("id", "stmarys/dr-lee")}, args...)
+			return c.Sign("stmarys/dr-lee", identity.Name, "rotate_keys", args...)
 		}
 		// dr-lee's record is read (and kept) by the block before.
 		if res := c.Block(own(enc("1"))); res[0].Err != nil {
@@ -199,7 +202,8 @@ func TestAuthenticationWithinBlock(t *testing.T) {
 		t.Fatalf("serial %q, Block-STM %q", serial, parallel)
 	}
 	for i, want := range []string{"<nil>", "<nil>", "current signing key", "<nil>", "<nil>", "revoked"} {
-		if got := serial[i]; (want == "<nil>") != (got == "<nil>") || !strings.Contains(got, strings.TrimPrefix(want, "<nil>")) {
+		got := serial[i]
+		if (want == "<nil>") != (got == "<nil>") || !strings.Contains(got, strings.TrimPrefix(want, "<nil>")) {
 			t.Errorf("transaction %d: %q, want %q", i, got, want)
 		}
 	}

@@ -193,7 +193,8 @@ func authenticate(r contracts.StateReader, sender string, key sign.PublicKey, no
 		return fmt.Errorf("%w: member %q has been revoked", contracts.ErrUnauthenticated, sender)
 	}
 	if _, ok := r.Get(OrgStateKey(m.org)); !ok {
-		return fmt.Errorf("%w: organisation %q of member %q was removed from the consortium", contracts.ErrUnauthenticated, m.org, sender)
+		return fmt.Errorf("%w: organisation %q of member %q was removed from the consortium",
+			contracts.ErrUnauthenticated, m.org, sender)
 	}
 	if !m.key.Equal(key) {
 		return fmt.Errorf("%w: transaction is signed with a key that is not member %q's current signing key", contracts.ErrUnauthenticated, sender)

@@ -17,6 +17,7 @@ import (
 // identity contract authenticating senders (an identity.Authenticator of
 // its own, keeping senders' decoded member records).
 func Registry() (*contracts.Registry, error) {
-	return contracts.NewRegistry(identity.NewAuthenticator(0), identity.Contract{}, consortium.Contract{}, governance.Contract{},
+	return contracts.NewRegistry(identity.NewAuthenticator(0),
+		identity.Contract{}, consortium.Contract{}, governance.Contract{},
 		record.Contract{}, consent.Contract{}, donation.Contract{}, claim.Contract{})
 }

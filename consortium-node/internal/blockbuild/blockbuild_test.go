@@ -178,8 +178,8 @@ func TestReplay(t *testing.T) {
 	// A transaction outside the replay window at the block's height is
 	// in no block of the chain (the store's committed check relies on it).
 	narrow := builder(c, blockbuild.Limits{ReplayWindow: 1, MaxTxs: 100, MaxBytes: 1 << 20})
-	if _, err := narrow.Replay(c, c.Policy(), head, &built.Block.Header, replayTxs()); !errors.Is(err, ledger.ErrIntegrity) ||
-		!strings.Contains(err.Error(), "replay window") {
+	_, err = narrow.Replay(c, c.Policy(), head, &built.Block.Header, replayTxs())
+	if !errors.Is(err, ledger.ErrIntegrity) || !strings.Contains(err.Error(), "replay window") {
 		t.Fatalf("replay of a block with a transaction beyond the replay window: %v", err)
 	}
 }

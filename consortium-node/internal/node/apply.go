@@ -103,7 +103,9 @@ type storeLedger struct{ st *store.Store }
 
 // Committed answers exactly at the head: block building runs on the
 // goroutine that commits blocks, so no block is half-remembered then.
-func (l storeLedger) Committed(id tx.ID, expiry uint64) (bool, error) { return l.st.Committed(id, expiry) }
+func (l storeLedger) Committed(id tx.ID, expiry uint64) (bool, error) {
+	return l.st.Committed(id, expiry)
+}
 
 // headMembers answers the block builder with admission's check at head.
 type headMembers struct {

@@ -9,6 +9,13 @@
 // durable together or not at all, so after a crash the store is at the
 // last committed block with nothing partial visible.
 //
+// Committed answers whether a transaction is in a block. With TrackRecent
+// (the node turns it on with the genesis replay window) the ids of the
+// window's transactions are kept in memory (recent.go, at most
+// MaxRecentTxs): a transaction that may still enter a block can only be in
+// those blocks, so admission and block building ask without a database
+// read; a real duplicate is confirmed in the tx index.
+//
 // Key layout:
 //
 //	s/<state key>            state value
