@@ -107,6 +107,22 @@ func (l storeLedger) Committed(id tx.ID, expiry uint64) (bool, error) {
 	return l.st.Committed(id, expiry)
 }
 
+// fillRecent loads the ids of the replay window's transactions committed
+// before the node started (store.FillRecent), so that admission's and block
+// building's committed check reads no database for those either; until it
+// is done (up to a million receipts), the check reads the tx index for them.
+func (n *Node) fillRecent(ctx context.Context) {
+	start := time.Now()
+	if err := n.store.FillRecent(ctx); err != nil {
+		if ctx.Err() == nil {
+			n.log.Warn("could not load the replay window's transaction ids: the committed check reads the tx index",
+				"err", err)
+		}
+		return
+	}
+	n.log.Debug("loaded the replay window's transaction ids", "took", time.Since(start))
+}
+
 // headMembers answers the block builder with admission's check at head.
 type headMembers struct {
 	a    *admission

@@ -350,7 +350,8 @@ func open(cfg Config, db *leveldb.DB) (*Node, error) {
 	n.adm = newAdmission(st)
 	gp := cfg.Genesis.Params
 	// Admission and block building ask whether each transaction is already
-	// committed: the replay window's ids, kept in memory, answer.
+	// committed: the replay window's ids, kept in memory, answer (those of
+	// the blocks already committed are loaded by Run, in the background).
 	if err := st.TrackRecent(gp.ReplayWindow); err != nil {
 		return nil, err
 	}

@@ -73,8 +73,12 @@ func (n *Node) Run(parent context.Context) error {
 	defer cancel()
 	defer context.AfterFunc(n.haltCtx, cancel)() // halt stops Run
 	var wg sync.WaitGroup
-	wg.Add(3)
+	wg.Add(4)
 	n.apply = newApplier()
+	go func() {
+		defer wg.Done()
+		n.fillRecent(ctx)
+	}()
 	go func() {
 		defer wg.Done()
 		n.applyLoop(ctx)

@@ -10,7 +10,8 @@
 // last committed block with nothing partial visible.
 //
 // Committed answers whether a transaction is in a block. With TrackRecent
-// (the node turns it on with the genesis replay window) the ids of the
+// (the node turns it on with the genesis replay window, and loads the
+// blocks committed before with FillRecent in the background) the ids of the
 // window's transactions are kept in memory (recent.go, at most
 // MaxRecentTxs): a transaction that may still enter a block can only be in
 // those blocks, so admission and block building ask without a database

@@ -1,8 +1,10 @@
 package store
 
 import (
+	"context"
 	"encoding/binary"
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/almoner/almoner/consortium-node/ledger"
@@ -39,6 +41,7 @@ type recentTxs struct {
 	window uint64
 	max    int
 	low    uint64            // the lowest height held; every block from it to the head is
+	from   uint64            // the first block held by TrackRecent (FillRecent loads those below)
 	byID   map[uint64]uint64 // id prefix → the highest held height with an id of that prefix
 	blocks []recentBlock     // held blocks in height order, the first at low
 	n      int               // ids in blocks
@@ -52,10 +55,12 @@ type recentBlock struct {
 func idPrefix(id tx.ID) uint64 { return binary.BigEndian.Uint64(id[:8]) }
 
 // TrackRecent makes Committed answer from memory for every transaction the
-// replay window (genesis.Params.ReplayWindow) still lets enter a block: it
-// loads the ids of the last window blocks' transactions (their receipts)
-// and, from then on, Commit adds each block's and lets go of the blocks no
-// longer needed. Call it once, before blocks are committed concurrently.
+// replay window (genesis.Params.ReplayWindow) still lets enter a block:
+// from now on Commit adds each block's transaction ids and lets go of the
+// blocks no longer needed. The blocks already committed are loaded by
+// FillRecent; until then a transaction they could hold is looked up in the
+// tx index (as is any that only blocks let go of early could hold). Call it
+// once, before blocks are committed concurrently.
 func (s *Store) TrackRecent(window uint64) error {
 	if window == 0 {
 		return fmt.Errorf("store: a replay window of 0 blocks")
@@ -67,21 +72,72 @@ func (s *Store) TrackRecent(window uint64) error {
 	if r.max == 0 {
 		r.max = MaxRecentTxs
 	}
-	head, ok := s.Head()
-	if !ok {
-		r.low = 0
-		return nil
+	r.low = 0 // no block yet: every block will be held
+	if head, ok := s.Head(); ok {
+		r.low = head.Height + 1
 	}
-	r.low = lowFor(head.Height, window)
-	for h := r.low; h <= head.Height; h++ {
+	r.from = r.low
+	return nil
+}
+
+// FillRecent loads the ids of the transactions of the replay window's blocks
+// committed before TrackRecent (their receipts, newest first, up to the
+// bound), so that Committed answers them from memory too. It is safe to run
+// while blocks commit and Committed is asked (the node runs it in the
+// background after starting: a window of full blocks is up to a million
+// receipts to read), and stops early, with ctx's error, when ctx ends.
+func (s *Store) FillRecent(ctx context.Context) error {
+	r := &s.recent
+	r.mu.RLock()
+	on, window, from, maxIDs := r.on, r.window, r.from, r.max
+	r.mu.RUnlock()
+	if !on || from == 0 {
+		return nil // nothing was committed before tracking began
+	}
+	oldest := lowFor(from-1, window) // the oldest block a transaction admissible then can be in
+	var (
+		loaded []recentBlock // newest first
+		n      int
+	)
+	for h := from - 1; n < maxIDs; h-- {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		rs, err := s.Receipts(h)
 		if err != nil {
-			r.on = false
 			return fmt.Errorf("store: loading the replay window's transactions: %w", err)
 		}
-		r.add(h, rs)
+		b := recentBlock{height: h, ids: make([]uint64, len(rs))}
+		for i := range rs {
+			b.ids[i] = idPrefix(rs[i].TxID)
+		}
+		loaded, n = append(loaded, b), n+len(b.ids)
+		if h == oldest {
+			break
+		}
 	}
-	r.trim(r.low)
+	slices.Reverse(loaded)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	// Only blocks right below the oldest held one keep every block from low
+	// on held; if the window passed that one meanwhile, they are not needed.
+	if len(loaded) == 0 || r.from != from || r.low != from {
+		return nil
+	}
+	for _, b := range loaded {
+		for _, p := range b.ids {
+			if _, newer := r.byID[p]; !newer { // a held block is newer: it stays
+				r.byID[p] = b.height
+			}
+		}
+	}
+	r.blocks = append(loaded, r.blocks...)
+	r.n += n
+	head := from - 1
+	if len(r.blocks) > 0 {
+		head = r.blocks[len(r.blocks)-1].height
+	}
+	r.trim(lowFor(head, window))
 	return nil
 }
 
