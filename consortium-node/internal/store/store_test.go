@@ -518,6 +518,7 @@ func TestCorruptValues(t *testing.T) {
 	})
 
 }
+
 // TestOptions: the node's database uses the shared options (dbopt) and
 // also stops an iterator on a block that fails its checksum.
 func TestOptions(t *testing.T) {
