@@ -35,14 +35,17 @@ func TestCharity(t *testing.T) {
 	b.fill("ms-deadline-0", time.Now().AddDate(0, 2, 0).Format("01022006")) // typed as the date field's mm/dd/yyyy
 	b.button("Create campaign")
 	b.waitText("Campaign e2e-coats is created as a draft")
-	section := `//section[.//h2[contains(., 'E2E coats')]]`
+	// The campaign's own panel (the page is a section too); its table reflows as names load, so the buttons that open a
+	// form are clicked until the form is there (clickUntil).
+	section := `//section[contains(@class,'panel')][.//h2[contains(., 'E2E coats')]]`
 	b.click(section + `//button[normalize-space(.)='Open for gifts']`)
 	b.waitText("E2E coats Open for gifts")
 
 	donor := s.client(t, "hope/donor-sam")
 	donor.tx(`mutation($wait: Boolean) { give(campaign: "e2e-coats", amount: 10000, wait: $wait) { id receipt { status error } } }`, map[string]any{})
 	b.visit("/charity")
-	b.click(section + `//button[normalize-space(.)='Submit evidence']`)
+	b.clickUntil(section+`//button[normalize-space(.)='Submit evidence']`, `!!document.querySelector('[name=evidence-file-1]')`,
+		"the evidence form")
 	evidence := filepath.Join(t.TempDir(), "invoice.txt")
 	invoice := []byte("coat supplier invoice 42\n")
 	if err := os.WriteFile(evidence, invoice, 0o600); err != nil {
@@ -64,7 +67,8 @@ func TestCharity(t *testing.T) {
 
 	b.switchRole("hope/officer")
 	b.waitText("Campaigns of Hope Foundation")
-	b.click(section + `//button[normalize-space(.)='Disburse']`)
+	b.clickUntil(section+`//button[normalize-space(.)='Disburse']`, `!!document.querySelector('[name=purpose-1]')`,
+		"the disbursement form")
 	b.fill("purpose-1", "Winter coats for the ward")
 	b.fill("payref-1", "PAY-COATS-1")
 	b.click(section + `//form//button[@type='submit'][normalize-space(.)='Disburse']`)
