@@ -19,9 +19,7 @@ import (
 // fingerprint on the ledger, and so does the review note. The
 // privacy officer's page shows nothing the role may not see.
 func TestClinical(t *testing.T) {
-	s := need(t)
-	b := newBrowser(t, s)
-	errs := listenErrors(b)
+	_, b, errs := journey(t)
 	b.signIn("stmarys/dr-lee")
 	b.visit("/staff")
 	b.waitText("Choose a patient to see their records and consents.")
@@ -93,9 +91,7 @@ func TestClinical(t *testing.T) {
 // node answers, and the privacy officer reads it, matching its
 // fingerprint on the ledger.
 func TestNoteSentAgain(t *testing.T) {
-	s := need(t)
-	b := newBrowser(t, s)
-	errs := listenErrors(b)
+	s, b, errs := journey(t)
 	b.signIn("stmarys/dr-lee")
 	b.visit("/staff")
 	b.click(`//header[contains(@class,'page-head')]//a[normalize-space(.)='Break the glass (emergency)']`)
@@ -136,9 +132,7 @@ func TestNoteSentAgain(t *testing.T) {
 // organisations by name; administrators can open the original message
 // behind Details, others cannot.
 func TestPlainMessages(t *testing.T) {
-	s := need(t)
-	b := newBrowser(t, s)
-	errs := listenErrors(b)
+	s, b, errs := journey(t)
 	b.signIn("stmarys/dr-lee")
 	b.visit("/staff")
 	b.choose("patient", "stmarys/patient-ben")

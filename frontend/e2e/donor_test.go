@@ -46,9 +46,7 @@ func noneInMain(b *browser, text string) {
 // milestone's validator disburse it, and verifies the gift's receipt in
 // the browser against the genesis file.
 func TestPublicAndDonor(t *testing.T) {
-	s := need(t)
-	b := newBrowser(t, s)
-	errs := listenErrors(b)
+	s, b, errs := journey(t)
 
 	b.visit("/")
 	b.waitText("Heart surgery for children")

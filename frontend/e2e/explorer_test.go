@@ -29,6 +29,15 @@ type consoleErrors struct {
 	seen []string
 }
 
+// journey starts a browser test on the shared stack: the stack, a new
+// browser and the listener of its console errors.
+func journey(t *testing.T) (*stack, *browser, *consoleErrors) {
+	t.Helper()
+	s := need(t)
+	b := newBrowser(t, s)
+	return s, b, listenErrors(b)
+}
+
 func listenErrors(b *browser) *consoleErrors {
 	c := &consoleErrors{}
 	err := chromedp.Listen(b.ctx, func(ev any) {
@@ -93,9 +102,7 @@ func (c *consoleErrors) take() []string {
 // error (the app asks /auth/status, which answers 200 signed out); the
 // listener does see the 401 the old probe (/auth/session) gets.
 func TestAnonymousVisitNoConsoleErrors(t *testing.T) {
-	s := need(t)
-	b := newBrowser(t, s)
-	errs := listenErrors(b)
+	_, b, errs := journey(t)
 	for _, p := range []string{"/", "/campaigns/heart-surgery-fund", "/verify", "/signin", "/explorer", "/no-such-page"} {
 		b.visit(p)
 		b.poll(`!document.querySelector('.loading')`, p+" loaded")

@@ -12,9 +12,7 @@ import (
 // removed, in words), and withdrawn by its proposer. Every other kind of
 // proposal is offered.
 func TestGovernance(t *testing.T) {
-	s := need(t)
-	b := newBrowser(t, s)
-	errs := listenErrors(b)
+	_, b, errs := journey(t)
 	b.visit("/")
 	b.switchRole("acme/admin")
 	b.visit("/admin?tab=governance")

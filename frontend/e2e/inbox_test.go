@@ -11,9 +11,7 @@ import (
 // kind off and on; on a phone it fits the screen and axe-core finds no
 // serious violation.
 func TestInbox(t *testing.T) {
-	s := need(t)
-	b := newBrowser(t, s)
-	errs := listenErrors(b)
+	_, b, errs := journey(t)
 	b.signIn("stmarys/patient-ana")
 	b.visit("/inbox")
 	b.waitText("Someone read, or tried to read, one of my records")

@@ -10,9 +10,7 @@ import (
 // collapsed behind a Menu button that opens it; axe-core finds no serious
 // or critical violation; no internal text and no console error.
 func TestPhone(t *testing.T) {
-	s := need(t)
-	b := newBrowser(t, s)
-	errs := listenErrors(b)
+	s, b, errs := journey(t)
 	var g struct {
 		MyGifts struct{ Nodes []struct{ ID string } }
 	}

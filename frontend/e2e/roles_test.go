@@ -16,9 +16,7 @@ import (
 // revokes it after a confirmation; and is alerted live, on any tab, when a
 // physician breaks the glass on one of her records.
 func TestPatient(t *testing.T) {
-	s := need(t)
-	b := newBrowser(t, s)
-	errs := listenErrors(b)
+	s, b, errs := journey(t)
 	b.signIn("stmarys/patient-ana")
 	b.visit("/patient")
 	b.waitText("rec-ana-1")
@@ -96,9 +94,7 @@ func TestPatient(t *testing.T) {
 // and walks the explorer from the newest block to a transaction's events,
 // with new blocks appearing live.
 func TestAdmin(t *testing.T) {
-	s := need(t)
-	b := newBrowser(t, s)
-	errs := listenErrors(b)
+	s, b, errs := journey(t)
 	b.visit("/")
 	b.switchRole("acme/admin")
 	b.waitText("Node status")

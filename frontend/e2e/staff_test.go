@@ -38,9 +38,7 @@ func pickedName(b *browser, selectName string) string {
 // typed; missing fields are marked beside the fields; confirmations stay
 // until dismissed. The patient accepts the request.
 func TestHospitalStaff(t *testing.T) {
-	s := need(t)
-	b := newBrowser(t, s)
-	errs := listenErrors(b)
+	_, b, errs := journey(t)
 	b.signIn("stmarys/clerk")
 	b.visit("/staff?tab=register")
 	b.waitText("Register a record")

@@ -15,9 +15,7 @@ import (
 // paid, the missing reference marked beside its field; the claim page
 // follows each step live and shows names, not ids.
 func TestInsurer(t *testing.T) {
-	s := need(t)
-	b := newBrowser(t, s)
-	errs := listenErrors(b)
+	_, b, errs := journey(t)
 	b.visit("/")
 	b.switchRole("acme/adjuster")
 	b.waitText("Claims queue")
