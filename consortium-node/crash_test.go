@@ -22,6 +22,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/api/client"
 	"github.com/almoner/almoner/consortium-node/contracts"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
+	identityvocab "github.com/almoner/almoner/consortium-node/contracts/identity/vocab"
 	"github.com/almoner/almoner/consortium-node/contracts/system"
 	"github.com/almoner/almoner/consortium-node/genesis"
 	"github.com/almoner/almoner/consortium-node/genesis/genesisstate"
@@ -258,7 +259,7 @@ func (s *submitter) addMember(member string, nonce, expiry uint64) ([]byte, erro
 	body := tx.Body{ChainID: s.chainID, Sender: "stmarys/admin", Nonce: nonce, Expiry: expiry,
 		Call: tx.Call{Contract: identity.Name, Method: "add_member", Args: tx.Args{
 			tx.String("id", member),
-			tx.Strings("roles", []string{identity.RolePatient}),
+			tx.Strings("roles", []string{identityvocab.RolePatient}),
 			tx.String("sign_key", s.signKey),
 			tx.String("enc_key", s.encKey),
 		}}}

@@ -14,6 +14,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/contracts/chaintest"
 	"github.com/almoner/almoner/consortium-node/contracts/donation"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
+	identityvocab "github.com/almoner/almoner/consortium-node/contracts/identity/vocab"
 	"github.com/almoner/almoner/consortium-node/ledger"
 	"github.com/almoner/almoner/consortium-node/tx"
 	"github.com/almoner/almoner/privacy/sign"
@@ -39,13 +40,13 @@ type committed struct {
 }
 
 func newTestLedger(t testing.TB) *testLedger {
-	orgs := []identity.Org{{ID: "hope", Kind: identity.KindCharity, Name: "Hope"}, {ID: "reg", Kind: identity.KindRegulator, Name: "Reg"},
-		{ID: "stmarys", Kind: identity.KindHospital, Name: "St Mary's"}}
+	orgs := []identity.Org{{ID: "hope", Kind: identityvocab.KindCharity, Name: "Hope"}, {ID: "reg", Kind: identityvocab.KindRegulator, Name: "Reg"},
+		{ID: "stmarys", Kind: identityvocab.KindHospital, Name: "St Mary's"}}
 	c := chaintest.New(t, chaintest.Options{Orgs: orgs, Members: []chaintest.Member{
-		{ID: "hope/officer", Roles: []string{identity.RoleCharityOfficer}},
-		{ID: "hope/donor1", Roles: []string{identity.RoleDonor}}, {ID: "hope/donor2", Roles: []string{identity.RoleDonor}},
-		{ID: "reg/validator", Roles: []string{identity.RoleMilestoneValidator}},
-		{ID: "stmarys/clerk", Roles: []string{identity.RoleRecordsClerk}},
+		{ID: "hope/officer", Roles: []string{identityvocab.RoleCharityOfficer}},
+		{ID: "hope/donor1", Roles: []string{identityvocab.RoleDonor}}, {ID: "hope/donor2", Roles: []string{identityvocab.RoleDonor}},
+		{ID: "reg/validator", Roles: []string{identityvocab.RoleMilestoneValidator}},
+		{ID: "stmarys/clerk", Roles: []string{identityvocab.RoleRecordsClerk}},
 	}})
 	l := &testLedger{t: t, c: c, at: map[tx.ID]committed{}, trust: api.Trust{ChainID: chaintest.ChainID, NodeKeys: map[string]sign.PublicKey{}, Quorum: 3}}
 	for i := range 4 {

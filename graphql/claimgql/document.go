@@ -13,6 +13,7 @@ import (
 
 	"github.com/almoner/almoner/consortium-node/contracts/claim/claimdoc"
 	claimvocab "github.com/almoner/almoner/consortium-node/contracts/claim/vocab"
+	consentvocab "github.com/almoner/almoner/consortium-node/contracts/consent/vocab"
 	recordvocab "github.com/almoner/almoner/consortium-node/contracts/record/vocab"
 	"github.com/almoner/almoner/consortium-node/ledger"
 	"github.com/almoner/almoner/consortium-node/tx"
@@ -341,7 +342,7 @@ func (m *mod) claimsConsent(v string, c *claims.Claim, now time.Time) (string, e
 	}
 	for _, k := range cs {
 		switch {
-		case k.Patient != c.Patient || k.Status != patients.ConsentActive || k.Purpose != claimdoc.Purpose,
+		case k.Patient != c.Patient || k.Status != consentvocab.StatusActive || k.Purpose != claimdoc.Purpose,
 			k.Grantee != v && k.Grantee != schema.OrgOf(v),
 			!slices.Contains(k.Records, c.Document) && !slices.Contains(k.Categories, claimdoc.RecordCategory),
 			now.Unix() < k.Start || now.Unix() >= k.End:
@@ -378,7 +379,7 @@ func (m *mod) openClaimDocument(ctx context.Context, v string, in map[string]any
 	}
 	consent, _ := in["consent"].(string)
 	plan := &schema.TxPlan{On: readingClaim(c), Refused: readRefused,
-		Call: schema.Call{Contract: patients.RecordContract, Method: "access", Args: []tx.Arg{tx.String(recordvocab.ArgRecordID, c.Document),
+		Call: schema.Call{Contract: recordvocab.Name, Method: "access", Args: []tx.Arg{tx.String(recordvocab.ArgRecordID, c.Document),
 			tx.String(recordvocab.ArgPurpose, claimdoc.Purpose), tx.Uint(recordvocab.ArgVersion, c.DocumentVersion)}}}
 	plan.Stage = func(ctx context.Context, call *schema.Call) (any, error) {
 		if m.own.Records == nil {

@@ -13,7 +13,6 @@ import (
 	"github.com/almoner/almoner/consortium-node/tx"
 	"github.com/almoner/almoner/graphql/schema"
 	"github.com/almoner/almoner/policies"
-	"github.com/almoner/almoner/portal/governance"
 	"github.com/almoner/almoner/portal/readmodel"
 )
 
@@ -132,7 +131,7 @@ func (m *mod) registerMutations(b *schema.Builder) error {
 		return "only organisation admins may " + act + " proposals, for their organisation"
 	}
 	specs := []spec{
-		{"proposeAddOrganisation", "propose", governance.KindAddOrg,
+		{"proposeAddOrganisation", "propose", govvocab.KindAddOrg,
 			"Onboard an organisation with its admins and, optionally, its node. Each admin becomes an org_admin of it.",
 			graphql.FieldConfigArgument{
 				"id":          {Type: nn(graphql.ID), Description: "The new organisation's id (never used before)."},
@@ -152,20 +151,20 @@ func (m *mod) registerMutations(b *schema.Builder) error {
 					a.node(n, govvocab.ArgNodePrefix, org)
 				}
 			}, proposeRefused},
-		{"proposeRemoveOrganisation", "propose", governance.KindRemoveOrg,
+		{"proposeRemoveOrganisation", "propose", govvocab.KindRemoveOrg,
 			"Remove an organisation: its members can no longer sign, its nodes leave, its id is never reused.",
 			graphql.FieldConfigArgument{"organisation": {Type: nn(graphql.ID)}},
 			func(a *args, _ string) { a.Str("organisation", govvocab.ArgOrgID) }, proposeRefused},
-		{"proposeAddNode", "propose", governance.KindAddNode, "Add a consortium node.",
+		{"proposeAddNode", "propose", govvocab.KindAddNode, "Add a consortium node.",
 			graphql.FieldConfigArgument{"node": {Type: nn(m.nodeIn)}},
 			func(a *args, viewer string) {
 				n, _ := a.In["node"].(map[string]any)
 				a.node(n, "", schema.OrgOf(viewer))
 			}, proposeRefused},
-		{"proposeRemoveNode", "propose", governance.KindRemoveNode, "Remove a consortium node.",
+		{"proposeRemoveNode", "propose", govvocab.KindRemoveNode, "Remove a consortium node.",
 			graphql.FieldConfigArgument{"node": {Type: nn(graphql.ID)}},
 			func(a *args, _ string) { a.Str("node", govvocab.ArgNodeID) }, proposeRefused},
-		{"proposePolicyChange", "propose", governance.KindChangePolicy,
+		{"proposePolicyChange", "propose", govvocab.KindChangePolicy,
 			"Add and/or remove policy rules (\"sub,dom,obj,act,cond,eft\", or the six values separated by spaces; the policy query's rules.line).",
 			graphql.FieldConfigArgument{
 				"addRules":    {Type: graphql.NewList(nn(graphql.String))},
@@ -176,7 +175,7 @@ func (m *mod) registerMutations(b *schema.Builder) error {
 					a.Fail("give at least one rule in addRules or removeRules")
 				}
 			}, proposeRefused},
-		{"proposeThreshold", "propose", governance.KindSetThreshold,
+		{"proposeThreshold", "propose", govvocab.KindSetThreshold,
 			"Change the threshold: proposals then need approvals from strictly more than percent% of the organisations.",
 			graphql.FieldConfigArgument{"percent": {Type: nn(graphql.Int), Description: "1 to 99 (50: a majority)."}},
 			func(a *args, _ string) {
@@ -213,7 +212,7 @@ func (m *mod) registerMutations(b *schema.Builder) error {
 				if a.Err != nil {
 					return nil, a.Err
 				}
-				plan := &schema.TxPlan{Call: schema.Call{Contract: governance.Contract, Method: s.method, Args: a.Out}}
+				plan := &schema.TxPlan{Call: schema.Call{Contract: govvocab.Name, Method: s.method, Args: a.Out}}
 				if s.method == "withdraw" {
 					return plan, m.withdrawing(ctx, in["proposal"].(string), plan)
 				}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/graphql-go/graphql"
 
+	govvocab "github.com/almoner/almoner/consortium-node/contracts/governance/vocab"
 	identity "github.com/almoner/almoner/consortium-node/contracts/identity/vocab"
 	"github.com/almoner/almoner/graphql/schema"
 	"github.com/almoner/almoner/policies"
@@ -37,17 +38,17 @@ func csvOf(rules []policies.Rule) string {
 
 func (m *mod) buildTypes() {
 	m.status = graphql.NewEnum(graphql.EnumConfig{Name: "ProposalStatus", Values: graphql.EnumValueConfigMap{
-		"OPEN":      {Value: governance.StatusOpen, Description: "Collecting votes until it expires."},
-		"EXECUTED":  {Value: governance.StatusExecuted, Description: "Approved by the threshold; the change is in force from the next block."},
-		"FAILED":    {Value: governance.StatusFailed, Description: "Approved, but the change could no longer be applied (see failureReason); nothing changed."},
-		"REJECTED":  {Value: governance.StatusRejected, Description: "Too many organisations rejected it for the threshold to be reached."},
-		"WITHDRAWN": {Value: governance.StatusWithdrawn, Description: "Withdrawn by its proposer."},
-		"EXPIRED":   {Value: governance.StatusExpired, Description: "Not decided before it expired; it did nothing."},
+		"OPEN":      {Value: govvocab.StatusOpen, Description: "Collecting votes until it expires."},
+		"EXECUTED":  {Value: govvocab.StatusExecuted, Description: "Approved by the threshold; the change is in force from the next block."},
+		"FAILED":    {Value: govvocab.StatusFailed, Description: "Approved, but the change could no longer be applied (see failureReason); nothing changed."},
+		"REJECTED":  {Value: govvocab.StatusRejected, Description: "Too many organisations rejected it for the threshold to be reached."},
+		"WITHDRAWN": {Value: govvocab.StatusWithdrawn, Description: "Withdrawn by its proposer."},
+		"EXPIRED":   {Value: govvocab.StatusExpired, Description: "Not decided before it expired; it did nothing."},
 	}})
 	m.kind = graphql.NewEnum(graphql.EnumConfig{Name: "ProposalKind", Values: graphql.EnumValueConfigMap{
-		"ADD_ORG": {Value: governance.KindAddOrg}, "REMOVE_ORG": {Value: governance.KindRemoveOrg},
-		"ADD_NODE": {Value: governance.KindAddNode}, "REMOVE_NODE": {Value: governance.KindRemoveNode},
-		"CHANGE_POLICY": {Value: governance.KindChangePolicy}, "SET_THRESHOLD": {Value: governance.KindSetThreshold},
+		"ADD_ORG": {Value: govvocab.KindAddOrg}, "REMOVE_ORG": {Value: govvocab.KindRemoveOrg},
+		"ADD_NODE": {Value: govvocab.KindAddNode}, "REMOVE_NODE": {Value: govvocab.KindRemoveNode},
+		"CHANGE_POLICY": {Value: govvocab.KindChangePolicy}, "SET_THRESHOLD": {Value: govvocab.KindSetThreshold},
 	}})
 	m.orgKind = graphql.NewEnum(graphql.EnumConfig{Name: "OrganisationKind", Values: graphql.EnumValueConfigMap{
 		"HOSPITAL": {Value: identity.KindHospital}, "INSURER": {Value: identity.KindInsurer},

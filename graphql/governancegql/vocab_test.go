@@ -6,7 +6,6 @@ import (
 	govvocab "github.com/almoner/almoner/consortium-node/contracts/governance/vocab"
 	idvocab "github.com/almoner/almoner/consortium-node/contracts/identity/vocab"
 	"github.com/almoner/almoner/graphql/internal/enumtest"
-	"github.com/almoner/almoner/portal/governance"
 )
 
 // TestVocabularyKnown: every proposal status and kind the governance
@@ -17,7 +16,7 @@ import (
 func TestVocabularyKnown(t *testing.T) {
 	m := &mod{}
 	m.buildTypes()
-	enumtest.Known(t, m.status, govvocab.Statuses(), governance.Statuses)
-	enumtest.Known(t, m.kind, govvocab.Kinds(), governance.Kinds)
+	enumtest.Known(t, m.status, govvocab.Statuses(), govvocab.Statuses())
+	enumtest.Known(t, m.kind, govvocab.Kinds(), govvocab.Kinds())
 	enumtest.Known(t, m.orgKind, idvocab.Kinds, idvocab.Kinds)
 }

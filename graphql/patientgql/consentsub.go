@@ -6,6 +6,7 @@ import (
 
 	"github.com/graphql-go/graphql"
 
+	consentvocab "github.com/almoner/almoner/consortium-node/contracts/consent/vocab"
 	"github.com/almoner/almoner/graphql/schema"
 	"github.com/almoner/almoner/portal/patients"
 	"github.com/almoner/almoner/portal/readmodel"
@@ -164,7 +165,7 @@ func (f *consentFollower) next(blk *readmodel.Block) (*consentUpdate, error) {
 	var changes []consentUpdateChange
 	for _, ch := range chs {
 		changes = append(changes, consentUpdateChange{kind: ch.Change.Kind, consent: ch.Consent, by: ch.Change.By, txID: ch.Change.TxID})
-		if ch.Consent.Status == patients.ConsentActive {
+		if ch.Consent.Status == consentvocab.StatusActive {
 			f.ends[ch.Consent.ID] = ch.Consent.End
 		} else {
 			delete(f.ends, ch.Consent.ID)

@@ -10,7 +10,6 @@ import (
 	recordvocab "github.com/almoner/almoner/consortium-node/contracts/record/vocab"
 	"github.com/almoner/almoner/consortium-node/tx"
 	"github.com/almoner/almoner/graphql/schema"
-	"github.com/almoner/almoner/portal/patients"
 )
 
 // args reads a mutation's arguments (schema.ArgReader) plus this module's shapes.
@@ -112,13 +111,13 @@ func (m *mod) registerMutations(b *schema.Builder) error {
 		return m.onConsent(ctx, in, plan)
 	}
 	specs := []spec{
-		{"grantConsent", patients.ConsentContract, "grant", "Grant a consent on the viewer's own records (patients).", "consent", "grant", terms(false),
+		{"grantConsent", consentvocab.Name, "grant", "Grant a consent on the viewer's own records (patients).", "consent", "grant", terms(false),
 			func(a *args) { a.terms() },
 			func(_ context.Context, v string, _ map[string]any, plan *schema.TxPlan) error {
 				plan.On, plan.Refused = []schema.Resource{{Owner: v}}, "only a patient grants consents on their own records"
 				return nil
 			}},
-		{"requestConsent", patients.ConsentContract, "request", "Ask a patient for a consent; it stays PROPOSED until the patient accepts (physicians, records clerks).",
+		{"requestConsent", consentvocab.Name, "request", "Ask a patient for a consent; it stays PROPOSED until the patient accepts (physicians, records clerks).",
 			"consent", "request", terms(true),
 			func(a *args) { a.Str("patient", consentvocab.ArgPatient); a.terms() },
 			func(_ context.Context, _ string, in map[string]any, plan *schema.TxPlan) error {
@@ -126,13 +125,13 @@ func (m *mod) registerMutations(b *schema.Builder) error {
 				plan.Refused = "only a physician or records clerk may request a consent"
 				return nil
 			}},
-		{"acceptConsent", patients.ConsentContract, "accept", "Accept a requested consent (its patient).", "consent", "grant",
+		{"acceptConsent", consentvocab.Name, "accept", "Accept a requested consent (its patient).", "consent", "grant",
 			graphql.FieldConfigArgument{"id": idArg},
 			func(a *args) { a.Str("id", consentvocab.ArgConsentID) }, onConsent},
-		{"declineConsent", patients.ConsentContract, "decline", "Decline a requested consent (its patient).", "consent", "grant",
+		{"declineConsent", consentvocab.Name, "decline", "Decline a requested consent (its patient).", "consent", "grant",
 			graphql.FieldConfigArgument{"id": idArg},
 			func(a *args) { a.Str("id", consentvocab.ArgConsentID) }, onConsent},
-		{"amendConsent", patients.ConsentContract, "amend", "Change an active consent's purpose and/or period (its patient).", "consent", "grant",
+		{"amendConsent", consentvocab.Name, "amend", "Change an active consent's purpose and/or period (its patient).", "consent", "grant",
 			graphql.FieldConfigArgument{"id": idArg, "purpose": {Type: graphql.String}, "start": {Type: graphql.String, Description: "RFC 3339."},
 				"end": {Type: graphql.String, Description: "RFC 3339."}},
 			func(a *args) {
@@ -144,7 +143,7 @@ func (m *mod) registerMutations(b *schema.Builder) error {
 					a.Fail("give purpose, start, end or a combination")
 				}
 			}, onConsent},
-		{"revokeConsent", patients.ConsentContract, "revoke", "Revoke an active consent, effective from the next transaction (its patient).",
+		{"revokeConsent", consentvocab.Name, "revoke", "Revoke an active consent, effective from the next transaction (its patient).",
 			"consent", "revoke", graphql.FieldConfigArgument{"id": idArg},
 			func(a *args) { a.Str("id", consentvocab.ArgConsentID) }, onConsent},
 	}

@@ -115,7 +115,7 @@ func (m *mod) registerRecordReads(b *schema.Builder) error {
 // granted, the record is opened (readRecord) after a break-glass note,
 // if any, is delivered.
 func (m *mod) accessing(v string, a *args, note string) *schema.TxPlan {
-	return &schema.TxPlan{Call: schema.Call{Contract: patients.RecordContract, Method: "access", Args: a.Out},
+	return &schema.TxPlan{Call: schema.Call{Contract: recordvocab.Name, Method: "access", Args: a.Out},
 		LeftToLedger: accessLeftToLedger,
 		Done: func(ctx context.Context, res *schema.TxResult, err error) (any, error) {
 			if err != nil {
@@ -184,7 +184,7 @@ func (m *mod) readRecord(ctx context.Context, v string, res *schema.TxResult, no
 // accessEvent returns the record contract's access decision in events.
 func accessEvent(events []ledger.Event) (ledger.Event, bool) {
 	for _, e := range events {
-		if e.Contract == patients.RecordContract {
+		if e.Contract == recordvocab.Name {
 			switch e.Type {
 			case recordvocab.EventAccessGranted, recordvocab.EventAccessRefused, recordvocab.EventBreakGlass:
 				return e, true

@@ -3,6 +3,7 @@ package patientgql
 import (
 	"github.com/graphql-go/graphql"
 
+	consentvocab "github.com/almoner/almoner/consortium-node/contracts/consent/vocab"
 	"github.com/almoner/almoner/graphql/schema"
 	"github.com/almoner/almoner/portal/patients"
 )
@@ -15,10 +16,10 @@ type (
 
 func (m *mod) buildTypes() {
 	m.consentStatus = graphql.NewEnum(graphql.EnumConfig{Name: "ConsentStatus", Description: "FHIR Consent.status.", Values: graphql.EnumValueConfigMap{
-		"PROPOSED": {Value: patients.ConsentProposed, Description: "Requested by staff, awaiting the patient."},
-		"ACTIVE":   {Value: patients.ConsentActive},
-		"REJECTED": {Value: patients.ConsentRejected, Description: "The patient declined the request."},
-		"INACTIVE": {Value: patients.ConsentRevoked, Description: "Revoked by the patient."},
+		"PROPOSED": {Value: consentvocab.StatusProposed, Description: "Requested by staff, awaiting the patient."},
+		"ACTIVE":   {Value: consentvocab.StatusActive},
+		"REJECTED": {Value: consentvocab.StatusRejected, Description: "The patient declined the request."},
+		"INACTIVE": {Value: consentvocab.StatusRevoked, Description: "Revoked by the patient."},
 	}})
 	m.accessKind = graphql.NewEnum(graphql.EnumConfig{Name: "AccessKind", Values: graphql.EnumValueConfigMap{
 		"GRANTED": {Value: patients.AccessGranted}, "REFUSED": {Value: patients.AccessRefused},

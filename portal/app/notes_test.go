@@ -17,6 +17,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/api"
 	nodeclient "github.com/almoner/almoner/consortium-node/api/client"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
+	identityvocab "github.com/almoner/almoner/consortium-node/contracts/identity/vocab"
 	"github.com/almoner/almoner/consortium-node/genesis"
 	"github.com/almoner/almoner/consortium-node/genesis/devnet"
 	"github.com/almoner/almoner/consortium-node/tx"
@@ -30,10 +31,10 @@ import (
 // emergencies.
 func twoHospitals(t *testing.T, logs map[string]*syncBuffer) *consortium {
 	t.Helper()
-	orgs := []identity.Org{devnet.Orgs[0], {ID: "citygen", Kind: identity.KindHospital, Name: "City General"}, devnet.Orgs[3]}
+	orgs := []identity.Org{devnet.Orgs[0], {ID: "citygen", Kind: identityvocab.KindHospital, Name: "City General"}, devnet.Orgs[3]}
 	c := testnode.StartClusterWith(t, devnet.Options{Nodes: len(orgs) + 1, Orgs: orgs,
-		ExtraMembers: []devnet.Account{{ID: "citygen/admin", Roles: []string{identity.RoleOrgAdmin}},
-			{ID: "citygen/dr-ray", Roles: []string{identity.RolePhysician}}}})
+		ExtraMembers: []devnet.Account{{ID: "citygen/admin", Roles: []string{identityvocab.RoleOrgAdmin}},
+			{ID: "citygen/dr-ray", Roles: []string{identityvocab.RolePhysician}}}})
 	ids := make([]string, len(orgs))
 	for i, o := range orgs {
 		ids[i] = o.ID

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	govvocab "github.com/almoner/almoner/consortium-node/contracts/governance/vocab"
 	"github.com/almoner/almoner/portal/governance"
 	"github.com/almoner/almoner/portal/readmodel"
 )
@@ -48,7 +49,7 @@ func consistent(tb testing.TB, s *readmodel.Store) {
 		tb.Fatal("the list of proposals is not newest first")
 	}
 	listed := map[string]string{}
-	for _, st := range governance.Statuses {
+	for _, st := range govvocab.Statuses() {
 		ps, _, err := r.Proposals(st, "", 10_000)
 		if err != nil {
 			tb.Fatalf("proposals %s: %v", st, err)
@@ -83,7 +84,7 @@ func consistent(tb testing.TB, s *readmodel.Store) {
 			tb.Fatalf("proposal %s is %s, listed as %q", p.ID, p.Status, listed[p.ID])
 		}
 		exp, isOpen := openIDs[p.ID]
-		if (p.Status == governance.StatusOpen) != isOpen || isOpen && exp != p.Expires || (p.Status == governance.StatusOpen) != (p.Closed == 0) {
+		if (p.Status == govvocab.StatusOpen) != isOpen || isOpen && exp != p.Expires || (p.Status == govvocab.StatusOpen) != (p.Closed == 0) {
 			tb.Fatalf("proposal %s is %s, closed at %d, in the open list: %v", p.ID, p.Status, p.Closed, isOpen)
 		}
 		voted := map[string]bool{}
@@ -95,21 +96,21 @@ func consistent(tb testing.TB, s *readmodel.Store) {
 		}
 		t := p.Tally(c)
 		switch p.Status {
-		case governance.StatusExecuted, governance.StatusFailed:
+		case govvocab.StatusExecuted, govvocab.StatusFailed:
 			if len(t.Approved) < t.Needed {
 				tb.Fatalf("proposal %s %s with %d of %d approvals", p.ID, p.Status, len(t.Approved), t.Needed)
 			}
-			if p.Status == governance.StatusFailed && p.Reason == "" {
+			if p.Status == govvocab.StatusFailed && p.Reason == "" {
 				tb.Fatalf("proposal %s failed without a reason", p.ID)
 			}
-		case governance.StatusRejected:
+		case govvocab.StatusRejected:
 			if len(t.Approved) >= t.Needed || len(t.Orgs)-len(t.Rejected) >= t.Needed {
 				tb.Fatalf("proposal %s rejected with tally %+v", p.ID, t)
 			}
 		}
 	}
-	if len(open) != len(openIDs) || len(open) != countStatus(listed, governance.StatusOpen) {
-		tb.Fatalf("open list %v, open proposals %d", open, countStatus(listed, governance.StatusOpen))
+	if len(open) != len(openIDs) || len(open) != countStatus(listed, govvocab.StatusOpen) {
+		tb.Fatalf("open list %v, open proposals %d", open, countStatus(listed, govvocab.StatusOpen))
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	gov "github.com/almoner/almoner/consortium-node/contracts/governance"
+	govvocab "github.com/almoner/almoner/consortium-node/contracts/governance/vocab"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
 	"github.com/almoner/almoner/consortium-node/contracts/quorum"
 	"github.com/almoner/almoner/consortium-node/ledger"
@@ -90,7 +91,7 @@ func TestIndexFollowsTheContract(t *testing.T) {
 		if v.Decided != 0 && p.Closed != v.Decided {
 			t.Errorf("%s: closed at %d, decided at %d", name, p.Closed, v.Decided)
 		}
-		if p.Status == governance.StatusOpen {
+		if p.Status == govvocab.StatusOpen {
 			tl := p.Tally(c)
 			if tl.Needed != v.Tally.Needed || !slices.Equal(sorted(tl.Approved), sorted(v.Tally.Approved)) ||
 				!slices.Equal(sorted(tl.Rejected), sorted(v.Tally.Rejected)) || !slices.Equal(sorted(tl.Missing), sorted(v.Tally.Missing)) {
@@ -259,7 +260,7 @@ func TestEvents(t *testing.T) {
 		{name: "vote out of reach rejects", sender: healthreg, method: "approve", evs: []ledger.Event{approve("open", healthreg)},
 			ok: func(t *testing.T, r *governance.Reader, _ string) {
 				p, err := r.Proposal(h.ids["open"])
-				if err != nil || p.Status != governance.StatusRejected || p.Closed != uint64(end) || len(p.Approvals) != 2 {
+				if err != nil || p.Status != govvocab.StatusRejected || p.Closed != uint64(end) || len(p.Approvals) != 2 {
 					t.Fatalf("%+v %v", p, err)
 				}
 			}},
@@ -267,11 +268,11 @@ func TestEvents(t *testing.T) {
 			evs: []ledger.Event{created(), ev("proposal_approved", "proposal", txPlaceholder, "org", "acme", "member", acme)},
 			ok: func(t *testing.T, r *governance.Reader, id string) {
 				p, err := r.Proposal(id)
-				if err != nil || p.Status != governance.StatusOpen || !slices.Equal(p.Change.AddRules, []string{"donor,*,report,read,any,deny"}) ||
+				if err != nil || p.Status != govvocab.StatusOpen || !slices.Equal(p.Change.AddRules, []string{"donor,*,report,read,any,deny"}) ||
 					len(p.Approvals) != 1 || p.Proposer != acme {
 					t.Fatalf("%+v %v", p, err)
 				}
-				ps, _, err := r.Proposals(governance.StatusOpen, "", 1)
+				ps, _, err := r.Proposals(govvocab.StatusOpen, "", 1)
 				if err != nil || len(ps) != 1 || ps[0].ID != id {
 					t.Fatalf("newest open: %v %v", ps, err)
 				}

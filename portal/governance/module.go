@@ -23,44 +23,11 @@ import (
 // ModuleName is the read-model module's name (key space "x/governance/").
 const ModuleName = "governance"
 
-// Contract is the name of the governance system contract.
-const Contract = governance.Name
-
-// identityContract emits the organisation changes a proposal executes.
-const identityContract = identity.Name
-
 // ErrEvent marks a committed governance event the index cannot apply (an
 // unknown proposal, a vote on a closed one, arguments that do not match
 // the event); it wraps readmodel.ErrCorrupt so the follower stops rather
 // than index a wrong vote.
 var ErrEvent = fmt.Errorf("%w: governance", readmodel.ErrCorrupt)
-
-// Kinds of proposal, as the contract defines them (governance/vocab).
-const (
-	KindAddOrg       = governance.KindAddOrg
-	KindRemoveOrg    = governance.KindRemoveOrg
-	KindAddNode      = governance.KindAddNode
-	KindRemoveNode   = governance.KindRemoveNode
-	KindChangePolicy = governance.KindChangePolicy
-	KindSetThreshold = governance.KindSetThreshold
-)
-
-// Kinds lists every kind.
-var Kinds = governance.Kinds()
-
-// Statuses, as the contract defines them (the contract never stores
-// "expired", it reads an open proposal past its expiry as expired).
-const (
-	StatusOpen      = governance.StatusOpen
-	StatusExecuted  = governance.StatusExecuted
-	StatusFailed    = governance.StatusFailed
-	StatusRejected  = governance.StatusRejected
-	StatusWithdrawn = governance.StatusWithdrawn
-	StatusExpired   = governance.StatusExpired
-)
-
-// Statuses lists every status.
-var Statuses = governance.Statuses()
 
 // DefaultPercent is the threshold until a set_threshold proposal executes
 // (package quorum, which the contracts count with).
@@ -264,9 +231,9 @@ func applyBlock(w *readmodel.Txn, b *api.Block) error {
 	if err != nil {
 		return err
 	}
-	err = readmodel.EachEvent(b, []string{Contract, identityContract}, func(ce readmodel.CallEvent) error {
+	err = readmodel.EachEvent(b, []string{governance.Name, identity.Name}, func(ce readmodel.CallEvent) error {
 		a := at{height: ce.Height, time: ce.Time, tx: ce.Tx, txID: ce.TxID, sender: ce.Sender}
-		if ce.Contract == Contract {
+		if ce.Contract == governance.Name {
 			a.args = ce.Args
 		}
 		return st.apply(w, a, ce.Event)
@@ -291,40 +258,40 @@ func (st *state) apply(w *readmodel.Txn, a at, e ledger.Event) error {
 		return bad("proposal %s reached its threshold without a decision", st.pending)
 	}
 	switch e.Contract + "." + e.Type {
-	case identityContract + "." + identity.EventOrgAdded:
+	case identity.Name + "." + identity.EventOrgAdded:
 		id := e.Attr(identity.AttrOrg)
 		i, found := slices.BinarySearch(st.orgs, id)
 		if id == "" || found {
 			return bad("org_added of organisation %.80q", id)
 		}
 		st.orgs, st.dirty = slices.Insert(st.orgs, i, id), true
-	case identityContract + "." + identity.EventOrgRemoved:
+	case identity.Name + "." + identity.EventOrgRemoved:
 		id := e.Attr(identity.AttrOrg)
 		i, found := slices.BinarySearch(st.orgs, id)
 		if !found {
 			return bad("org_removed of unknown organisation %.80q", id)
 		}
 		st.orgs, st.dirty = slices.Delete(st.orgs, i, i+1), true
-	case Contract + "." + governance.EventThresholdChanged:
+	case governance.Name + "." + governance.EventThresholdChanged:
 		pct, err := strconv.ParseUint(e.Attr(governance.AttrPercent), 10, 64)
 		if err != nil || pct < 1 || pct > 99 {
 			return bad("threshold_changed to %.24q", e.Attr(governance.AttrPercent))
 		}
 		st.pct, st.dirty = pct, true
-	case Contract + "." + governance.EventProposalCreated:
+	case governance.Name + "." + governance.EventProposalCreated:
 		return st.created(w, a, e)
-	case Contract + "." + governance.EventProposalApproved:
+	case governance.Name + "." + governance.EventProposalApproved:
 		return st.voted(w, a, e, true)
-	case Contract + "." + governance.EventProposalRejected:
+	case governance.Name + "." + governance.EventProposalRejected:
 		return st.voted(w, a, e, false)
-	case Contract + "." + governance.EventProposalExecuted, Contract + "." + governance.EventProposalFailed:
+	case governance.Name + "." + governance.EventProposalExecuted, governance.Name + "." + governance.EventProposalFailed:
 		return st.decided(w, a, e)
-	case Contract + "." + governance.EventProposalWithdrawn:
+	case governance.Name + "." + governance.EventProposalWithdrawn:
 		p, err := st.loadOpen(w, a, e)
 		if err != nil {
 			return err
 		}
-		return st.close(w, p, StatusWithdrawn, a.height, a.time, true)
+		return st.close(w, p, governance.StatusWithdrawn, a.height, a.time, true)
 	}
 	return nil // policy_changed (portal/authz) and events added later
 }
@@ -340,7 +307,7 @@ func (st *state) loadOpen(w *readmodel.Txn, a at, e ledger.Event) (*Proposal, er
 	if err != nil {
 		return nil, err
 	}
-	if p.Status != StatusOpen {
+	if p.Status != governance.StatusOpen {
 		return nil, bad("%s of proposal %s, which is %s", e.Type, p.ID, p.Status)
 	}
 	if a.unix() >= p.Expires {
@@ -367,7 +334,7 @@ func (st *state) created(w *readmodel.Txn, a at, e ledger.Event) error {
 	if id == "" || id != a.txID {
 		return bad("proposal_created names proposal %.80q in transaction %s", id, a.txID)
 	}
-	if k, err := a.args.String(governance.ArgKind); err != nil || k != kind || !slices.Contains(Kinds, kind) {
+	if k, err := a.args.String(governance.ArgKind); err != nil || k != kind || !slices.Contains(governance.Kinds(), kind) {
 		return bad("proposal %s of kind %.40q", id, kind)
 	}
 	if proposer == "" || proposer != a.sender {
@@ -386,7 +353,7 @@ func (st *state) created(w *readmodel.Txn, a at, e ledger.Event) error {
 	if err != nil {
 		return bad("proposal %s: %v", id, err)
 	}
-	p := &Proposal{ID: id, Kind: kind, Proposer: proposer, Change: *ch, Status: StatusOpen, Approvals: []Vote{}, Rejections: []Vote{},
+	p := &Proposal{ID: id, Kind: kind, Proposer: proposer, Change: *ch, Status: governance.StatusOpen, Approvals: []Vote{}, Rejections: []Vote{},
 		Height: a.height, Time: a.time, Expires: expires, Seq: readmodel.Seq(a.height, a.tx)}
 	w.Put(allKey(p.Seq), []byte(id))
 	st.open, st.dirty = append(st.open, openRef{ID: id, Expires: expires}), true
@@ -422,9 +389,9 @@ func (st *state) voted(w *readmodel.Txn, a at, e ledger.Event, approve bool) err
 	case len(t.Approved) >= t.Needed:
 		st.pending, st.pendingTx = p.ID, a.tx // executed or failed next
 	case len(t.Orgs)-len(t.Rejected) < t.Needed:
-		return st.close(w, p, StatusRejected, a.height, a.time, false)
+		return st.close(w, p, governance.StatusRejected, a.height, a.time, false)
 	}
-	return put(w, p, StatusOpen, a.height)
+	return put(w, p, governance.StatusOpen, a.height)
 }
 
 // decided applies proposal_executed and proposal_failed, which follow the
@@ -442,12 +409,12 @@ func (st *state) decided(w *readmodel.Txn, a at, e ledger.Event) error {
 		if p.Reason = e.Attr(governance.AttrReason); p.Reason == "" {
 			return bad("proposal_failed of proposal %s without a reason", p.ID)
 		}
-		return st.close(w, p, StatusFailed, a.height, a.time, false)
+		return st.close(w, p, governance.StatusFailed, a.height, a.time, false)
 	}
 	if e.Attr(governance.AttrKind) != p.Kind {
 		return bad("proposal_executed of proposal %s of kind %s says kind %.40q", p.ID, p.Kind, e.Attr(governance.AttrKind))
 	}
-	return st.close(w, p, StatusExecuted, a.height, a.time, false)
+	return st.close(w, p, governance.StatusExecuted, a.height, a.time, false)
 }
 
 // close ends p with status; snapshot records the organisations and the
@@ -477,10 +444,10 @@ func (st *state) expire(w *readmodel.Txn, height uint64, blockTime int64) error 
 		if err != nil {
 			return err
 		}
-		if p.Status != StatusOpen {
+		if p.Status != governance.StatusOpen {
 			return bad("proposal %s is listed open but is %s", id, p.Status)
 		}
-		if err := st.close(w, p, StatusExpired, height, blockTime, true); err != nil {
+		if err := st.close(w, p, governance.StatusExpired, height, blockTime, true); err != nil {
 			return err
 		}
 	}
@@ -541,7 +508,7 @@ func changeOf(kind string, args tx.Args) (*Change, error) {
 	c := &Change{}
 	r := &argReader{args: args}
 	switch kind {
-	case KindAddOrg:
+	case governance.KindAddOrg:
 		c.Org, c.OrgKind, c.OrgName = r.str(governance.ArgOrgID), r.str(governance.ArgOrgKind), r.str(governance.ArgOrgName)
 		admins, err := args.Strings(governance.ArgAdmins)
 		if err != nil {
@@ -559,19 +526,19 @@ func changeOf(kind string, args tx.Args) (*Change, error) {
 			c.Node, c.RaftID = r.str(governance.ArgNewOrgNodeID), r.uint(n(consortium.ArgRaftID))
 			c.RaftAddr, c.APIAddr = r.str(n(consortium.ArgRaftAddr)), r.str(n(consortium.ArgAPIAddr))
 		}
-	case KindRemoveOrg:
+	case governance.KindRemoveOrg:
 		c.Org = r.str(governance.ArgOrgID)
-	case KindAddNode:
+	case governance.KindAddNode:
 		c.Node, c.Org, c.RaftID = r.str(consortium.ArgNodeID), r.str(consortium.ArgOrg), r.uint(consortium.ArgRaftID)
 		c.RaftAddr, c.APIAddr = r.str(consortium.ArgRaftAddr), r.str(consortium.ArgAPIAddr)
-	case KindRemoveNode:
+	case governance.KindRemoveNode:
 		c.Node = r.str(governance.ArgNodeID)
-	case KindChangePolicy:
+	case governance.KindChangePolicy:
 		c.AddRules, c.RemoveRules = r.rules(governance.ArgAddRules), r.rules(governance.ArgRemoveRules)
 		if r.err == nil && len(c.AddRules)+len(c.RemoveRules) == 0 {
 			r.err = fmt.Errorf("a policy change without rules")
 		}
-	case KindSetThreshold:
+	case governance.KindSetThreshold:
 		if c.Percent = r.uint(governance.ArgPercent); r.err == nil && (c.Percent < 1 || c.Percent > 99) {
 			r.err = fmt.Errorf("threshold %d%%", c.Percent)
 		}
@@ -586,19 +553,19 @@ func changeOf(kind string, args tx.Args) (*Change, error) {
 func (p *Proposal) Summary() string {
 	c := &p.Change
 	switch p.Kind {
-	case KindAddOrg:
+	case governance.KindAddOrg:
 		s := fmt.Sprintf("add %s %s (%q) with admins %s", c.OrgKind, c.Org, c.OrgName, strings.Join(c.Admins, ", "))
 		if c.Node != "" {
 			s += fmt.Sprintf(" and node %s (raft id %d)", c.Node, c.RaftID)
 		}
 		return s
-	case KindRemoveOrg:
+	case governance.KindRemoveOrg:
 		return "remove organisation " + c.Org + " and its nodes"
-	case KindAddNode:
+	case governance.KindAddNode:
 		return fmt.Sprintf("add node %s of %s (raft id %d)", c.Node, c.Org, c.RaftID)
-	case KindRemoveNode:
+	case governance.KindRemoveNode:
 		return "remove node " + c.Node
-	case KindChangePolicy:
+	case governance.KindChangePolicy:
 		var parts []string
 		list := func(verb string, rules []string) {
 			for i, r := range rules {
@@ -612,7 +579,7 @@ func (p *Proposal) Summary() string {
 		list("add", c.AddRules)
 		list("remove", c.RemoveRules)
 		return "change policy: " + strings.Join(parts, "; ")
-	case KindSetThreshold:
+	case governance.KindSetThreshold:
 		return fmt.Sprintf("set the threshold to approvals from more than %d%% of the organisations", c.Percent)
 	}
 	return p.Kind

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	govvocab "github.com/almoner/almoner/consortium-node/contracts/governance/vocab"
 	"github.com/almoner/almoner/consortium-node/contracts/quorum"
 	"github.com/almoner/almoner/consortium-node/tx"
 )
@@ -36,18 +37,18 @@ func TestChangeOf(t *testing.T) {
 		want    Change
 		summary string
 	}{
-		{KindAddOrg, addOrg, Change{Org: "newco", OrgKind: "charity", OrgName: "New Co", Admins: []string{"newco/admin", "newco/second"}, Node: "newco-n",
+		{govvocab.KindAddOrg, addOrg, Change{Org: "newco", OrgKind: "charity", OrgName: "New Co", Admins: []string{"newco/admin", "newco/second"}, Node: "newco-n",
 			RaftID: 9, RaftAddr: "r", APIAddr: "a"}, `add charity newco ("New Co") with admins newco/admin, newco/second and node newco-n (raft id 9)`},
-		{KindAddOrg, addOrg[:4], Change{Org: "newco", OrgKind: "charity", OrgName: "New Co", Admins: []string{"newco/admin", "newco/second"}},
+		{govvocab.KindAddOrg, addOrg[:4], Change{Org: "newco", OrgKind: "charity", OrgName: "New Co", Admins: []string{"newco/admin", "newco/second"}},
 			`add charity newco ("New Co") with admins newco/admin, newco/second`},
-		{KindRemoveOrg, tx.Args{tx.String("org_id", "hope")}, Change{Org: "hope"}, "remove organisation hope and its nodes"},
-		{KindAddNode, node, Change{Node: "n2", Org: "acme", RaftID: 2, RaftAddr: "10.0.0.2:7000", APIAddr: "10.0.0.2:7070"}, "add node n2 of acme (raft id 2)"},
-		{KindRemoveNode, tx.Args{tx.String("node_id", "n2")}, Change{Node: "n2"}, "remove node n2"},
-		{KindChangePolicy, tx.Args{tx.Strings("add_rules", []string{"donor * report read any allow", "p, auditor, *, report, read, any, allow"}),
+		{govvocab.KindRemoveOrg, tx.Args{tx.String("org_id", "hope")}, Change{Org: "hope"}, "remove organisation hope and its nodes"},
+		{govvocab.KindAddNode, node, Change{Node: "n2", Org: "acme", RaftID: 2, RaftAddr: "10.0.0.2:7000", APIAddr: "10.0.0.2:7070"}, "add node n2 of acme (raft id 2)"},
+		{govvocab.KindRemoveNode, tx.Args{tx.String("node_id", "n2")}, Change{Node: "n2"}, "remove node n2"},
+		{govvocab.KindChangePolicy, tx.Args{tx.Strings("add_rules", []string{"donor * report read any allow", "p, auditor, *, report, read, any, allow"}),
 			tx.Strings("remove_rules", []string{"donor,*,gift,read,own,allow"})},
 			Change{AddRules: []string{"donor,*,report,read,any,allow", "auditor,*,report,read,any,allow"}, RemoveRules: []string{"donor,*,gift,read,own,allow"}},
 			"change policy: add donor,*,report,read,any,allow; add auditor,*,report,read,any,allow; remove donor,*,gift,read,own,allow"},
-		{KindSetThreshold, tx.Args{tx.Uint("percent", 66)}, Change{Percent: 66}, "set the threshold to approvals from more than 66% of the organisations"},
+		{govvocab.KindSetThreshold, tx.Args{tx.Uint("percent", 66)}, Change{Percent: 66}, "set the threshold to approvals from more than 66% of the organisations"},
 	}
 	for _, c := range ok {
 		got, err := changeOf(c.kind, c.args)
@@ -66,7 +67,7 @@ func TestChangeOf(t *testing.T) {
 	for i := range many {
 		many[i] = "donor,*,report,read,any," + []string{"allow", "deny"}[i%2]
 	}
-	p := &Proposal{Kind: KindChangePolicy, Change: Change{AddRules: many}}
+	p := &Proposal{Kind: govvocab.KindChangePolicy, Change: Change{AddRules: many}}
 	if s := p.Summary(); !strings.HasSuffix(s, "; add 2 more") || strings.Count(s, "add ") != 4 {
 		t.Errorf("long summary %q", s)
 	}
@@ -74,19 +75,19 @@ func TestChangeOf(t *testing.T) {
 		name, kind string
 		args       tx.Args
 	}{
-		{"add_org without a name", KindAddOrg, tx.Args{tx.String("org_id", "x"), tx.String("org_kind", "charity"), tx.Strings("admins", []string{"x/a k e"})}},
-		{"add_org with an empty admin", KindAddOrg, tx.Args{tx.String("org_id", "x"), tx.String("org_kind", "charity"), tx.String("org_name", "X"), tx.Strings("admins", []string{" "})}},
-		{"add_org without admins", KindAddOrg, tx.Args{tx.String("org_id", "x"), tx.String("org_kind", "charity"), tx.String("org_name", "X")}},
-		{"add_org node without raft id", KindAddOrg, append(addOrg[:4:4], tx.String("node_node_id", "n"), tx.String("node_raft_addr", "r"), tx.String("node_api_addr", "a"))},
-		{"remove_org of nothing", KindRemoveOrg, tx.Args{tx.String("org_id", "")}},
-		{"add_node with a string raft id", KindAddNode, append(node[:2:2], tx.String("raft_id", "2"), tx.String("raft_addr", "r"), tx.String("api_addr", "a"))},
-		{"remove_node without a node", KindRemoveNode, nil},
-		{"change_policy without rules", KindChangePolicy, tx.Args{tx.Strings("add_rules", []string{})}},
-		{"change_policy with a bad rule", KindChangePolicy, tx.Args{tx.Strings("add_rules", []string{"donor,*,report,fly,any,allow"})}},
-		{"change_policy with rules as a string", KindChangePolicy, tx.Args{tx.String("add_rules", "donor,*,report,read,any,allow")}},
-		{"set_threshold 0", KindSetThreshold, tx.Args{tx.Uint("percent", 0)}},
-		{"set_threshold 100", KindSetThreshold, tx.Args{tx.Uint("percent", 100)}},
-		{"set_threshold as a string", KindSetThreshold, tx.Args{tx.String("percent", "50")}},
+		{"add_org without a name", govvocab.KindAddOrg, tx.Args{tx.String("org_id", "x"), tx.String("org_kind", "charity"), tx.Strings("admins", []string{"x/a k e"})}},
+		{"add_org with an empty admin", govvocab.KindAddOrg, tx.Args{tx.String("org_id", "x"), tx.String("org_kind", "charity"), tx.String("org_name", "X"), tx.Strings("admins", []string{" "})}},
+		{"add_org without admins", govvocab.KindAddOrg, tx.Args{tx.String("org_id", "x"), tx.String("org_kind", "charity"), tx.String("org_name", "X")}},
+		{"add_org node without raft id", govvocab.KindAddOrg, append(addOrg[:4:4], tx.String("node_node_id", "n"), tx.String("node_raft_addr", "r"), tx.String("node_api_addr", "a"))},
+		{"remove_org of nothing", govvocab.KindRemoveOrg, tx.Args{tx.String("org_id", "")}},
+		{"add_node with a string raft id", govvocab.KindAddNode, append(node[:2:2], tx.String("raft_id", "2"), tx.String("raft_addr", "r"), tx.String("api_addr", "a"))},
+		{"remove_node without a node", govvocab.KindRemoveNode, nil},
+		{"change_policy without rules", govvocab.KindChangePolicy, tx.Args{tx.Strings("add_rules", []string{})}},
+		{"change_policy with a bad rule", govvocab.KindChangePolicy, tx.Args{tx.Strings("add_rules", []string{"donor,*,report,fly,any,allow"})}},
+		{"change_policy with rules as a string", govvocab.KindChangePolicy, tx.Args{tx.String("add_rules", "donor,*,report,read,any,allow")}},
+		{"set_threshold 0", govvocab.KindSetThreshold, tx.Args{tx.Uint("percent", 0)}},
+		{"set_threshold 100", govvocab.KindSetThreshold, tx.Args{tx.Uint("percent", 100)}},
+		{"set_threshold as a string", govvocab.KindSetThreshold, tx.Args{tx.String("percent", "50")}},
 	}
 	for _, c := range bad {
 		if got, err := changeOf(c.kind, c.args); err == nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 
+	govvocab "github.com/almoner/almoner/consortium-node/contracts/governance/vocab"
 	"github.com/almoner/almoner/portal/readmodel"
 )
 
@@ -89,7 +90,7 @@ func (r *Reader) Consortium() (*Consortium, error) {
 // organisations and threshold (c, from Consortium), as the next vote will
 // be counted; a closed one against those of its last vote or its closing.
 func (p *Proposal) Tally(c *Consortium) Tally {
-	if p.Status == StatusOpen {
+	if p.Status == govvocab.StatusOpen {
 		return TallyOf(p, c.Orgs, c.Percent)
 	}
 	return TallyOf(p, p.Orgs, p.Percent)

@@ -17,27 +17,9 @@ import (
 // ModuleName is the read-model module's name (key space "x/patients/").
 const ModuleName = "patients"
 
-// The contracts indexed.
-const (
-	RecordContract  = recordvocab.Name
-	ConsentContract = consentvocab.Name
-)
-
 // ErrEvent marks a committed event the index cannot apply (it wraps
 // readmodel.ErrCorrupt).
 var ErrEvent = fmt.Errorf("%w: patients", readmodel.ErrCorrupt)
-
-// Consent statuses (FHIR Consent.status, as the contract defines them in
-// consent/vocab).
-const (
-	ConsentProposed = consentvocab.StatusProposed
-	ConsentActive   = consentvocab.StatusActive
-	ConsentRejected = consentvocab.StatusRejected
-	ConsentRevoked  = consentvocab.StatusRevoked
-)
-
-// ConsentStatuses lists every consent status.
-var ConsentStatuses = consentvocab.Statuses()
 
 // Access kinds.
 const (
@@ -193,26 +175,26 @@ type at struct {
 }
 
 func applyBlock(w *readmodel.Txn, b *api.Block) error {
-	return readmodel.EachEvent(b, []string{RecordContract, ConsentContract}, func(ce readmodel.CallEvent) error {
+	return readmodel.EachEvent(b, []string{recordvocab.Name, consentvocab.Name}, func(ce readmodel.CallEvent) error {
 		return applyEvent(w, at{height: ce.Height, time: ce.Time, tx: ce.Tx, txID: ce.TxID, sender: ce.Sender, contract: ce.Contract, args: ce.Args}, ce.Event)
 	})
 }
 
 func applyEvent(w *readmodel.Txn, a at, e ledger.Event) error {
 	switch e.Contract + "." + e.Type {
-	case RecordContract + "." + recordvocab.EventRegistered:
+	case recordvocab.Name + "." + recordvocab.EventRegistered:
 		return registered(w, a, e)
-	case RecordContract + "." + recordvocab.EventErased:
+	case recordvocab.Name + "." + recordvocab.EventErased:
 		return erased(w, a, e)
-	case RecordContract + "." + recordvocab.EventAccessGranted, RecordContract + "." + recordvocab.EventAccessRefused, RecordContract + "." + recordvocab.EventBreakGlass:
+	case recordvocab.Name + "." + recordvocab.EventAccessGranted, recordvocab.Name + "." + recordvocab.EventAccessRefused, recordvocab.Name + "." + recordvocab.EventBreakGlass:
 		return accessed(w, a, e)
-	case RecordContract + "." + recordvocab.EventBreakGlassReviewed:
+	case recordvocab.Name + "." + recordvocab.EventBreakGlassReviewed:
 		return reviewed(w, a, e)
-	case RecordContract + "." + recordvocab.EventAccessUndelivered:
+	case recordvocab.Name + "." + recordvocab.EventAccessUndelivered:
 		return undelivered(w, a, e)
-	case ConsentContract + "." + consentvocab.EventGranted, ConsentContract + "." + consentvocab.EventRequested:
+	case consentvocab.Name + "." + consentvocab.EventGranted, consentvocab.Name + "." + consentvocab.EventRequested:
 		return consentCreated(w, a, e)
-	case ConsentContract + "." + consentvocab.EventDeclined, ConsentContract + "." + consentvocab.EventAmended, ConsentContract + "." + consentvocab.EventRevoked:
+	case consentvocab.Name + "." + consentvocab.EventDeclined, consentvocab.Name + "." + consentvocab.EventAmended, consentvocab.Name + "." + consentvocab.EventRevoked:
 		return consentChanged(w, a, e)
 	}
 	return nil
@@ -361,10 +343,10 @@ func consentCreated(w *readmodel.Txn, a at, e ledger.Event) error {
 	}
 	ch := ConsentChange{By: a.sender, Height: a.height, Time: a.time, TxID: a.txID}
 	if exists { // the patient accepting a request
-		if e.Type != consentvocab.EventGranted || c.Status != ConsentProposed {
+		if e.Type != consentvocab.EventGranted || c.Status != consentvocab.StatusProposed {
 			return bad("consent %q created twice", id)
 		}
-		c.Status, c.GrantedHeight, c.Updated = ConsentActive, a.height, a.height
+		c.Status, c.GrantedHeight, c.Updated = consentvocab.StatusActive, a.height, a.height
 		ch.Kind = "accepted"
 		c.History = append(c.History, ch)
 		putConsentChange(w, c.Patient, a, id)
@@ -393,9 +375,9 @@ func consentCreated(w *readmodel.Txn, a at, e ledger.Event) error {
 		return bad("consent end %q", e.Attr(consentvocab.AttrEnd))
 	}
 	if e.Type == consentvocab.EventRequested {
-		c.Status, ch.Kind = ConsentProposed, "requested"
+		c.Status, ch.Kind = consentvocab.StatusProposed, "requested"
 	} else {
-		c.Status, c.GrantedHeight, ch.Kind = ConsentActive, a.height, "granted"
+		c.Status, c.GrantedHeight, ch.Kind = consentvocab.StatusActive, a.height, "granted"
 	}
 	c.History = append(c.History, ch)
 	w.Put(patientConsentsPrefix(c.Patient)+readmodel.Seq(a.height, a.tx), []byte(id))
@@ -412,9 +394,9 @@ func consentChanged(w *readmodel.Txn, a at, e ledger.Event) error {
 	ch := ConsentChange{By: a.sender, Height: a.height, Time: a.time, TxID: a.txID}
 	switch e.Type {
 	case consentvocab.EventDeclined:
-		c.Status, ch.Kind = ConsentRejected, "declined"
+		c.Status, ch.Kind = consentvocab.StatusRejected, "declined"
 	case consentvocab.EventRevoked:
-		c.Status, c.RevokedHeight, ch.Kind = ConsentRevoked, a.height, "revoked"
+		c.Status, c.RevokedHeight, ch.Kind = consentvocab.StatusRevoked, a.height, "revoked"
 	case consentvocab.EventAmended:
 		ch.Kind = "amended"
 		c.Purpose = e.Attr(consentvocab.AttrPurpose)

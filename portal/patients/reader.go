@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 
+	consentvocab "github.com/almoner/almoner/consortium-node/contracts/consent/vocab"
 	"github.com/almoner/almoner/portal/readmodel"
 )
 
@@ -169,7 +170,7 @@ func (r *Reader) ActiveConsents(patient string) ([]*Consent, error) {
 			return nil, err
 		}
 		for _, c := range cs {
-			if c.Status == ConsentActive {
+			if c.Status == consentvocab.StatusActive {
 				out = append(out, c)
 			}
 		}

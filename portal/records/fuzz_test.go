@@ -8,6 +8,7 @@ import (
 
 	"github.com/almoner/almoner/consortium-node/api"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
+	identityvocab "github.com/almoner/almoner/consortium-node/contracts/identity/vocab"
 	"github.com/almoner/almoner/consortium-node/genesis"
 	"github.com/almoner/almoner/consortium-node/tx"
 	"github.com/almoner/almoner/privacy/envelope"
@@ -112,9 +113,9 @@ func FuzzOpen(f *testing.F) {
 // directory names.
 func FuzzStore(f *testing.F) {
 	keys, pub := fuzzReader(f, 9)
-	f.Add("stmarys-node1", "stmarys", identity.EncAlgXWing, pub, "stmarys-node1")
-	f.Add("stmarys-node2", "stmarys", identity.EncAlgXWing, pub, "stmarys-node1")
-	f.Add("acme-node1", "acme", identity.EncAlgXWing, pub, "")
+	f.Add("stmarys-node1", "stmarys", identityvocab.EncAlgXWing, pub, "stmarys-node1")
+	f.Add("stmarys-node2", "stmarys", identityvocab.EncAlgXWing, pub, "stmarys-node1")
+	f.Add("acme-node1", "acme", identityvocab.EncAlgXWing, pub, "")
 	f.Add("stmarys-node1", "stmarys", "", pub[:10], "")
 	f.Fuzz(func(t *testing.T, nodeID, org, alg string, encKey []byte, self string) {
 		node := &fuzzNode{

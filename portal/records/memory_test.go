@@ -12,6 +12,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/api"
 	"github.com/almoner/almoner/consortium-node/api/client"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
+	identityvocab "github.com/almoner/almoner/consortium-node/contracts/identity/vocab"
 	"github.com/almoner/almoner/consortium-node/genesis"
 	"github.com/almoner/almoner/privacy/envelope"
 )
@@ -42,7 +43,7 @@ func TestStoreMemory(t *testing.T) {
 	}))
 	defer srv.Close()
 	nodeKey, _ := envelope.GenerateReaderKey(nil)
-	n := &uploadNode{fuzzNode: fuzzNode{nodes: []genesis.Node{{ID: "stmarys-node1", Org: "stmarys", RaftID: 1, EncKey: identity.EncryptionKey{Alg: identity.EncAlgXWing, Key: nodeKey.PublicKey()}}},
+	n := &uploadNode{fuzzNode: fuzzNode{nodes: []genesis.Node{{ID: "stmarys-node1", Org: "stmarys", RaftID: 1, EncKey: identity.EncryptionKey{Alg: identityvocab.EncAlgXWing, Key: nodeKey.PublicKey()}}},
 		status: &api.Status{NodeID: "stmarys-node1"}}, c: client.New(srv.URL, nil)}
 	keys, _ := fuzzReader(t, 1)
 	r := New(n, keys)

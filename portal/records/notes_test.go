@@ -9,6 +9,7 @@ import (
 
 	"github.com/almoner/almoner/consortium-node/api"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
+	identityvocab "github.com/almoner/almoner/consortium-node/contracts/identity/vocab"
 	"github.com/almoner/almoner/consortium-node/genesis"
 	"github.com/almoner/almoner/consortium-node/tx"
 	"github.com/almoner/almoner/privacy/envelope"
@@ -22,9 +23,9 @@ func TestNotes(t *testing.T) {
 	nodeKeys, nodePub := fuzzReader(t, 3)
 	_, otherPub := fuzzReader(t, 4)
 	node := &fuzzNode{nodes: []genesis.Node{
-		{ID: "stmarys-node1", Org: "stmarys", EncKey: identity.EncryptionKey{Alg: identity.EncAlgXWing, Key: nodePub}},
-		{ID: "citygen-node2", Org: "citygen", EncKey: identity.EncryptionKey{Alg: identity.EncAlgXWing, Key: otherPub}},
-		{ID: "stmarys-node3", Org: "stmarys", EncKey: identity.EncryptionKey{Alg: identity.EncAlgXWing, Key: nodePub}},
+		{ID: "stmarys-node1", Org: "stmarys", EncKey: identity.EncryptionKey{Alg: identityvocab.EncAlgXWing, Key: nodePub}},
+		{ID: "citygen-node2", Org: "citygen", EncKey: identity.EncryptionKey{Alg: identityvocab.EncAlgXWing, Key: otherPub}},
+		{ID: "stmarys-node3", Org: "stmarys", EncKey: identity.EncryptionKey{Alg: identityvocab.EncAlgXWing, Key: nodePub}},
 	}}
 	readerKeys, readerPub := fuzzReader(t, 5)
 	access := tx.ID{7}

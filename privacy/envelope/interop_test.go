@@ -8,6 +8,7 @@ import (
 
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
 	"github.com/almoner/almoner/privacy/envelope"
+	identityvocab "github.com/almoner/almoner/consortium-node/contracts/identity/vocab"
 )
 
 // TestLedgerEncryptionKey wraps for the key a member registers on the ledger
@@ -16,7 +17,7 @@ import (
 func TestLedgerEncryptionKey(t *testing.T) {
 	seed := bytes.Repeat([]byte{0x11}, xwing.SeedSize)
 	_, pk := xwing.DeriveKeyPairPacked(seed)
-	ek := identity.EncryptionKey{Alg: identity.EncAlgXWing, Key: pk}
+	ek := identity.EncryptionKey{Alg: identityvocab.EncAlgXWing, Key: pk}
 	if err := ek.Validate(); err != nil {
 		t.Fatal(err)
 	}

@@ -18,7 +18,6 @@ import (
 	consentvocab "github.com/almoner/almoner/consortium-node/contracts/consent/vocab"
 	"github.com/almoner/almoner/consortium-node/contracts/consortium"
 	donationvocab "github.com/almoner/almoner/consortium-node/contracts/donation/vocab"
-	"github.com/almoner/almoner/consortium-node/contracts/identity"
 	"github.com/almoner/almoner/consortium-node/contracts/identity/memberid"
 	identityvocab "github.com/almoner/almoner/consortium-node/contracts/identity/vocab"
 	"github.com/almoner/almoner/consortium-node/contracts/record/registration"
@@ -159,13 +158,13 @@ func (g *gen) setup(ctx context.Context, workload string, n int, progress func(s
 	needPatients := c["access"] > 0 || c["grant"] > 0 || c["submit"] > 0 || c["adjudicate"] > 0
 	var adds []call
 	if c["give"] > 0 {
-		adds = append(adds, g.newMembers("hope/admin", "donor", identity.RoleDonor, 64, &g.donors)...)
+		adds = append(adds, g.newMembers("hope/admin", "donor", identityvocab.RoleDonor, 64, &g.donors)...)
 	}
 	if needPatients {
-		adds = append(adds, g.newMembers("stmarys/admin", "patient", identity.RolePatient, 64, &g.patients)...)
+		adds = append(adds, g.newMembers("stmarys/admin", "patient", identityvocab.RolePatient, 64, &g.patients)...)
 	}
 	if c["access"] > 0 || c["adjudicate"] > 0 {
-		adds = append(adds, g.newMembers("acme/admin", "adjuster", identity.RoleClaimsAdjuster, 8, &g.adjusters)...)
+		adds = append(adds, g.newMembers("acme/admin", "adjuster", identityvocab.RoleClaimsAdjuster, 8, &g.adjusters)...)
 	}
 	if len(adds) > 0 {
 		progress(fmt.Sprintf("setup: %d members", len(adds)))
@@ -238,7 +237,7 @@ func (g *gen) next(workload string, i int) (call, error) {
 func (g *gen) onboard(i int) (call, error) {
 	const admin = "stmarys/admin"
 	return g.call(admin, "identity", "add_member",
-		tx.String(identityvocab.ArgID, fmt.Sprintf("%s/load-%s-%d", memberid.OrgOf(admin), g.run, i)), tx.Strings(identityvocab.ArgRoles, []string{identity.RolePatient}),
+		tx.String(identityvocab.ArgID, fmt.Sprintf("%s/load-%s-%d", memberid.OrgOf(admin), g.run, i)), tx.Strings(identityvocab.ArgRoles, []string{identityvocab.RolePatient}),
 		tx.String(identityvocab.ArgSignKey, g.keys[admin].Public().String()), tx.String(identityvocab.ArgEncKey, g.encKey))
 }
 

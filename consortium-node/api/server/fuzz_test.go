@@ -20,6 +20,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/api/server"
 	"github.com/almoner/almoner/consortium-node/codec"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
+	identityvocab "github.com/almoner/almoner/consortium-node/contracts/identity/vocab"
 	"github.com/almoner/almoner/consortium-node/genesis"
 	"github.com/almoner/almoner/consortium-node/genesis/devnet"
 	"github.com/almoner/almoner/consortium-node/internal/node"
@@ -159,7 +160,7 @@ func (s *fuzzServer) goodTx(f *testing.F) []byte {
 	st, err := tx.Sign(tx.Body{ChainID: s.g.ChainID, Sender: "stmarys/admin", Nonce: s.seq,
 		Expiry: s.n.NextHeight() + 1000,
 		Call: tx.Call{Contract: identity.Name, Method: "add_member", Args: tx.Args{
-			tx.String("id", kf.ID), tx.Strings("roles", []string{identity.RolePatient}),
+			tx.String("id", kf.ID), tx.Strings("roles", []string{identityvocab.RolePatient}),
 			tx.String("sign_key", sk.Public().String()), tx.String("enc_key", ek.String()),
 		}}}, s.keys["stmarys/admin"])
 	if err != nil {

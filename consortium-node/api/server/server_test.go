@@ -23,6 +23,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/api/server"
 	"github.com/almoner/almoner/consortium-node/codec"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
+	identityvocab "github.com/almoner/almoner/consortium-node/contracts/identity/vocab"
 	"github.com/almoner/almoner/consortium-node/genesis"
 	"github.com/almoner/almoner/consortium-node/genesis/devnet"
 	"github.com/almoner/almoner/consortium-node/genesis/genesisstate"
@@ -160,7 +161,7 @@ func (f *fixture) addMember(sender, id string) *tx.Signed {
 		f.t.Fatal(err)
 	}
 	return f.signBody(tx.Body{Sender: sender, Call: tx.Call{Contract: identity.Name, Method: "add_member", Args: tx.Args{
-		tx.String("id", id), tx.Strings("roles", []string{identity.RolePatient}),
+		tx.String("id", id), tx.Strings("roles", []string{identityvocab.RolePatient}),
 		tx.String("sign_key", sk.Public().String()), tx.String("enc_key", ek.String()),
 	}}})
 }
@@ -737,7 +738,7 @@ func TestSubmitFailedCallCommitted(t *testing.T) {
 	if r.Status != ledger.StatusFailed || r.OK() {
 		t.Fatalf("receipt status %d, want %d (failed)", r.Status, ledger.StatusFailed)
 	}
-	for _, m := range []string{"permission denied", `stmarys/dr-lee (roles member,physician in organisation stmarys) "add" on member`, "allowed for: " + identity.RoleOrgAdmin} {
+	for _, m := range []string{"permission denied", `stmarys/dr-lee (roles member,physician in organisation stmarys) "add" on member`, "allowed for: " + identityvocab.RoleOrgAdmin} {
 		if !strings.Contains(r.Error, m) {
 			t.Errorf("receipt error %q does not say %q", r.Error, m)
 		}

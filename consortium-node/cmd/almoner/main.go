@@ -162,7 +162,7 @@ func (c *common) defaultIdentity() string {
 	if err != nil {
 		return ""
 	}
-	for _, role := range []string{identity.RoleConsortiumAdmin, identity.RoleAuditor, identity.RoleOrgAdmin} {
+	for _, role := range []string{identityvocab.RoleConsortiumAdmin, identityvocab.RoleAuditor, identityvocab.RoleOrgAdmin} {
 		for _, m := range g.Members {
 			if m.HasRole(role) {
 				if _, err := os.Stat(genesis.KeyPath(c.home, m.ID)); err == nil || c.keystore != "" {
@@ -625,7 +625,7 @@ func cmdNodeChange(fs *flag.FlagSet, c *common, args []string, out io.Writer) er
 		}
 		*validUntil = st.Height + *validFor
 	}
-	ch := &consortium.Change{Action: consortium.ActionRemoveNode, Node: consortium.Node{ID: *nodeID}, ValidUntil: *validUntil}
+	ch := &consortium.Change{Action: consortiumvocab.ActionRemoveNode, Node: consortium.Node{ID: *nodeID}, ValidUntil: *validUntil}
 	if pos[0] == "add" {
 		k, err := sign.ParsePublicKey(*signKey)
 		if err != nil {
@@ -635,7 +635,7 @@ func cmdNodeChange(fs *flag.FlagSet, c *common, args []string, out io.Writer) er
 		if err != nil {
 			return fmt.Errorf("--enc-key: %w", err)
 		}
-		ch.Action = consortium.ActionAddNode
+		ch.Action = consortiumvocab.ActionAddNode
 		ch.Node = consortium.Node{ID: *nodeID, Org: *org, RaftID: *raftID, SignKey: k, EncKey: ek, RaftAddr: *raftAddr, APIAddr: *apiAddr}
 		if err := ch.Node.Validate(); err != nil {
 			return err
@@ -687,7 +687,7 @@ func cmdNodeChange(fs *flag.FlagSet, c *common, args []string, out io.Writer) er
 	targs := []string{"tx", "--home", c.home, "--node", c.node, "--keystore", c.keystore, "--as", submitter, consortium.Name, ch.Action,
 		consortiumvocab.ArgNodeID + "=" + ch.Node.ID, fmt.Sprintf("%s:uint=%d", consortiumvocab.ArgValidUntil, ch.ValidUntil),
 		consortiumvocab.ArgApprovals + ":strings=" + strings.Join(approvals, ",")}
-	if ch.Action == consortium.ActionAddNode {
+	if ch.Action == consortiumvocab.ActionAddNode {
 		targs = append(targs, consortiumvocab.ArgOrg+"="+ch.Node.Org,
 			fmt.Sprintf("%s:uint=%d", consortiumvocab.ArgRaftID, ch.Node.RaftID),
 			consortiumvocab.ArgSignKey+"="+ch.Node.SignKey.String(), consortiumvocab.ArgEncKey+"="+ch.Node.EncKey.String(),

@@ -28,6 +28,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/contracts/consortium"
 	"github.com/almoner/almoner/consortium-node/contracts/governance"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
+	identityvocab "github.com/almoner/almoner/consortium-node/contracts/identity/vocab"
 	"github.com/almoner/almoner/consortium-node/contracts/record"
 	"github.com/almoner/almoner/consortium-node/contracts/shapes"
 	"github.com/almoner/almoner/consortium-node/contracts/system"
@@ -101,7 +102,7 @@ func Key(id string) *sign.PrivateKey {
 func EncKey(id string) identity.EncryptionKey {
 	seed := sha256.Sum256([]byte("chaintest enc " + id))
 	_, pk := xwing.DeriveKeyPairPacked(seed[:])
-	return identity.EncryptionKey{Alg: identity.EncAlgXWing, Key: pk}
+	return identity.EncryptionKey{Alg: identityvocab.EncAlgXWing, Key: pk}
 }
 
 // ClaimsKey is hospital org's claims fingerprint key on a test chain (the
@@ -152,7 +153,7 @@ func New(t testing.TB, o Options) *Chain {
 	if !o.NoClaimsKey {
 		ids := map[string]string{}
 		for _, org := range o.Orgs {
-			if org.Kind == identity.KindHospital {
+			if org.Kind == identityvocab.KindHospital {
 				ids[org.ID] = ClaimsKey(org.ID).ID()
 			}
 		}

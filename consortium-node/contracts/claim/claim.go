@@ -13,6 +13,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/contracts/claim/claimdoc"
 	"github.com/almoner/almoner/consortium-node/contracts/claim/vocab"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
+	identityvocab "github.com/almoner/almoner/consortium-node/contracts/identity/vocab"
 	"github.com/almoner/almoner/consortium-node/contracts/record"
 	recordvocab "github.com/almoner/almoner/consortium-node/contracts/record/vocab"
 	"github.com/almoner/almoner/consortium-node/ledger"
@@ -475,14 +476,14 @@ func submit(ctx contracts.Context, args tx.Args) error {
 			return fmt.Errorf("%w: two items have the same fingerprint (a repeated service is counted by its occurrence)", contracts.ErrInvalid)
 		}
 	}
-	if pm, err := identity.LoadMember(r, patient); err != nil || !pm.HasRole(identity.RolePatient) {
+	if pm, err := identity.LoadMember(r, patient); err != nil || !pm.HasRole(identityvocab.RolePatient) {
 		return fmt.Errorf("%w: patient %.140q is not a patient member of the consortium", contracts.ErrInvalid, patient)
 	}
 	if b, ok := r.Get(identity.OrgStateKey(insurer)); !ok {
 		return fmt.Errorf("%w: insurer %.140q is not an organisation of the consortium", contracts.ErrInvalid, insurer)
 	} else if o, err := identity.DecodeOrg(b); err != nil {
 		return err
-	} else if o.Kind != identity.KindInsurer {
+	} else if o.Kind != identityvocab.KindInsurer {
 		return fmt.Errorf("%w: organisation %q is a %s, not an insurer", contracts.ErrInvalid, insurer, o.Kind)
 	}
 	if registerDoc {

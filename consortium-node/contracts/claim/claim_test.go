@@ -19,6 +19,7 @@ import (
 	claimvocab "github.com/almoner/almoner/consortium-node/contracts/claim/vocab"
 	"github.com/almoner/almoner/consortium-node/contracts/consent"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
+	identityvocab "github.com/almoner/almoner/consortium-node/contracts/identity/vocab"
 	"github.com/almoner/almoner/consortium-node/contracts/record"
 	"github.com/almoner/almoner/consortium-node/ledger"
 	"github.com/almoner/almoner/consortium-node/tx"
@@ -34,13 +35,13 @@ func newWorld(t *testing.T, parallel ...bool) *chaintest.Chain {
 // newWorldWith is newWorld with o's other options.
 func newWorldWith(t *testing.T, o chaintest.Options) *chaintest.Chain {
 	t.Helper()
-	orgs := []identity.Org{{ID: "stmarys", Kind: identity.KindHospital, Name: "St Mary's"}, {ID: "city", Kind: identity.KindHospital, Name: "City"},
-		{ID: "acme", Kind: identity.KindInsurer, Name: "Acme"}, {ID: "globe", Kind: identity.KindInsurer, Name: "Globe"}}
+	orgs := []identity.Org{{ID: "stmarys", Kind: identityvocab.KindHospital, Name: "St Mary's"}, {ID: "city", Kind: identityvocab.KindHospital, Name: "City"},
+		{ID: "acme", Kind: identityvocab.KindInsurer, Name: "Acme"}, {ID: "globe", Kind: identityvocab.KindInsurer, Name: "Globe"}}
 	var ms []chaintest.Member
 	for _, m := range []struct{ id, role string }{
-		{"stmarys/clerk", identity.RoleRecordsClerk}, {"stmarys/dr-lee", identity.RolePhysician}, {"stmarys/ana", identity.RolePatient},
-		{"stmarys/bob", identity.RolePatient}, {"city/clerk", identity.RoleRecordsClerk}, {"city/dr-kim", identity.RolePhysician},
-		{"acme/adjuster", identity.RoleClaimsAdjuster}, {"acme/other", identity.RoleClaimsAdjuster}, {"globe/adjuster", identity.RoleClaimsAdjuster},
+		{"stmarys/clerk", identityvocab.RoleRecordsClerk}, {"stmarys/dr-lee", identityvocab.RolePhysician}, {"stmarys/ana", identityvocab.RolePatient},
+		{"stmarys/bob", identityvocab.RolePatient}, {"city/clerk", identityvocab.RoleRecordsClerk}, {"city/dr-kim", identityvocab.RolePhysician},
+		{"acme/adjuster", identityvocab.RoleClaimsAdjuster}, {"acme/other", identityvocab.RoleClaimsAdjuster}, {"globe/adjuster", identityvocab.RoleClaimsAdjuster},
 	} {
 		ms = append(ms, chaintest.Member{ID: m.id, Roles: []string{m.role}})
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/contracts"
 	"github.com/almoner/almoner/consortium-node/contracts/consent/vocab"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
+	identityvocab "github.com/almoner/almoner/consortium-node/contracts/identity/vocab"
 	"github.com/almoner/almoner/consortium-node/ledger"
 	"github.com/almoner/almoner/consortium-node/tx"
 )
@@ -246,7 +247,7 @@ func create(ctx contracts.Context, args tx.Args, request bool) error {
 	r := contracts.State(ctx, Name)
 	if request {
 		pm, err := identity.LoadMember(r, c.Patient)
-		if err != nil || !pm.HasRole(identity.RolePatient) || pm.Revoked {
+		if err != nil || !pm.HasRole(identityvocab.RolePatient) || pm.Revoked {
 			return fmt.Errorf("%w: %q is not an active patient", contracts.ErrInvalid, c.Patient)
 		}
 	}

@@ -11,17 +11,18 @@ import (
 	"github.com/almoner/almoner/consortium-node/contracts/consent"
 	consentvocab "github.com/almoner/almoner/consortium-node/contracts/consent/vocab"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
+	identityvocab "github.com/almoner/almoner/consortium-node/contracts/identity/vocab"
 	"github.com/almoner/almoner/consortium-node/contracts/record"
 	"github.com/almoner/almoner/consortium-node/tx"
 )
 
 func newChain(t *testing.T) *chaintest.Chain {
-	orgs := []identity.Org{{ID: "stmarys", Kind: identity.KindHospital, Name: "St Mary's"}, {ID: "city", Kind: identity.KindHospital, Name: "City"},
-		{ID: "hope", Kind: identity.KindCharity, Name: "Hope"}}
+	orgs := []identity.Org{{ID: "stmarys", Kind: identityvocab.KindHospital, Name: "St Mary's"}, {ID: "city", Kind: identityvocab.KindHospital, Name: "City"},
+		{ID: "hope", Kind: identityvocab.KindCharity, Name: "Hope"}}
 	c := chaintest.New(t, chaintest.Options{Orgs: orgs, Members: []chaintest.Member{
-		{ID: "stmarys/clerk", Roles: []string{identity.RoleRecordsClerk}}, {ID: "stmarys/ana", Roles: []string{identity.RolePatient}},
-		{ID: "stmarys/bob", Roles: []string{identity.RolePatient}}, {ID: "city/dr-kim", Roles: []string{identity.RolePhysician}},
-		{ID: "hope/donor", Roles: []string{identity.RoleDonor}},
+		{ID: "stmarys/clerk", Roles: []string{identityvocab.RoleRecordsClerk}}, {ID: "stmarys/ana", Roles: []string{identityvocab.RolePatient}},
+		{ID: "stmarys/bob", Roles: []string{identityvocab.RolePatient}}, {ID: "city/dr-kim", Roles: []string{identityvocab.RolePhysician}},
+		{ID: "hope/donor", Roles: []string{identityvocab.RoleDonor}},
 	}})
 	c.Must("stmarys/clerk", record.Name, "register", tx.String("record_id", "rec-1"), tx.Uint("version", 1),
 		tx.Bytes("ciphertext_hash", chaintest.Seed("ct")), tx.String("patient", "stmarys/ana"), tx.String("category", "lab"))

@@ -11,19 +11,18 @@ import (
 	"github.com/almoner/almoner/consortium-node/contracts"
 	"github.com/almoner/almoner/consortium-node/contracts/consortium/vocab"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
+	identityvocab "github.com/almoner/almoner/consortium-node/contracts/identity/vocab"
 	"github.com/almoner/almoner/consortium-node/contracts/quorum"
 	"github.com/almoner/almoner/consortium-node/ledger"
 	"github.com/almoner/almoner/consortium-node/tx"
 	"github.com/almoner/almoner/privacy/sign"
 )
 
-// The contract's vocabulary is defined once, in consortium/vocab.
+// Name is the contract's name; its vocabulary (actions, the node record)
+// is defined once, in consortium/vocab.
 const (
-	Name             = vocab.Name
-	ActionAddNode    = vocab.ActionAddNode
-	ActionRemoveNode = vocab.ActionRemoveNode
-	NodesStateKey    = vocab.NodesStateKey
-	nodesKey         = vocab.NodesKey
+	Name     = vocab.Name
+	nodesKey = vocab.NodesKey
 )
 
 type (
@@ -82,7 +81,7 @@ func Approve(chainID string, c *Change, member string, key *sign.PrivateKey) (st
 
 // LoadNodes reads the current nodes, in id order.
 func LoadNodes(r contracts.StateReader) ([]Node, error) {
-	b, ok := r.Get(NodesStateKey)
+	b, ok := r.Get(vocab.NodesStateKey)
 	if !ok {
 		return nil, fmt.Errorf("%w: node list", contracts.ErrNotFound)
 	}
@@ -116,7 +115,7 @@ func (Contract) Name() string { return Name }
 // Call implements contracts.Contract.
 func (c Contract) Call(ctx contracts.Context, method string, args tx.Args) error {
 	switch method {
-	case ActionAddNode, ActionRemoveNode:
+	case vocab.ActionAddNode, vocab.ActionRemoveNode:
 		return c.change(ctx, method, args)
 	default:
 		return fmt.Errorf("%w: consortium.%s (methods: add_node, remove_node)", contracts.ErrUnknownMethod, method)
@@ -171,7 +170,7 @@ func changeFromArgs(action string, args tx.Args) (*Change, []string, error) {
 	if err != nil {
 		return nil, nil, contracts.InvalidArg(err)
 	}
-	if action == ActionAddNode {
+	if action == vocab.ActionAddNode {
 		if ch.Node, err = NodeFromArgs(args, ""); err != nil {
 			return nil, nil, err
 		}
@@ -211,8 +210,8 @@ func checkApprovals(ctx contracts.Context, ch *Change, approvals []string) error
 		if err != nil {
 			return fmt.Errorf("%w: approval by %q: %v", contracts.ErrDenied, member, err)
 		}
-		if m.Revoked || !m.HasRole(identity.RoleOrgAdmin) || !slices.Contains(orgs, m.Org) {
-			return fmt.Errorf("%w: approval by %q, who is not an active %s", contracts.ErrDenied, member, identity.RoleOrgAdmin)
+		if m.Revoked || !m.HasRole(identityvocab.RoleOrgAdmin) || !slices.Contains(orgs, m.Org) {
+			return fmt.Errorf("%w: approval by %q, who is not an active %s", contracts.ErrDenied, member, identityvocab.RoleOrgAdmin)
 		}
 		if err := m.SignKey.Verify(msg, sig); err != nil {
 			return fmt.Errorf("%w: approval by %q does not verify for this change on this chain", contracts.ErrDenied, member)
@@ -341,7 +340,7 @@ func (Contract) change(ctx contracts.Context, action string, args tx.Args) error
 	}
 	org := ch.Node.Org
 	r := contracts.State(ctx, Name)
-	if action == ActionRemoveNode {
+	if action == vocab.ActionRemoveNode {
 		if b, ok := ctx.Get(nodeKey(ch.Node.ID)); ok {
 			var cur Node
 			if err := codec.State.Unmarshal(b, &cur); err != nil {
@@ -357,7 +356,7 @@ func (Contract) change(ctx contracts.Context, action string, args tx.Args) error
 		return fmt.Errorf("%w: the approvals expired at height %d (now %d)", contracts.ErrDenied, ch.ValidUntil, ctx.Height())
 	}
 	switch action {
-	case ActionAddNode:
+	case vocab.ActionAddNode:
 		if err := CheckAddNode(r, &ch.Node, false); err != nil {
 			return err
 		}

@@ -9,7 +9,9 @@ import (
 	"github.com/almoner/almoner/consortium-node/contracts"
 	"github.com/almoner/almoner/consortium-node/contracts/chaintest"
 	"github.com/almoner/almoner/consortium-node/contracts/consortium"
+	consortiumvocab "github.com/almoner/almoner/consortium-node/contracts/consortium/vocab"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
+	identityvocab "github.com/almoner/almoner/consortium-node/contracts/identity/vocab"
 	"github.com/almoner/almoner/consortium-node/tx"
 )
 
@@ -19,11 +21,11 @@ const chain = chaintest.ChainID
 // (aa has two, and a physician), and one genesis node of aa's.
 func newWorld(t *testing.T) *chaintest.Chain {
 	t.Helper()
-	orgs := []identity.Org{{ID: "aa", Kind: identity.KindHospital, Name: "A"}, {ID: "bb", Kind: identity.KindInsurer, Name: "B"},
-		{ID: "cc", Kind: identity.KindCharity, Name: "C"}, {ID: "dd", Kind: identity.KindRegulator, Name: "D"}}
+	orgs := []identity.Org{{ID: "aa", Kind: identityvocab.KindHospital, Name: "A"}, {ID: "bb", Kind: identityvocab.KindInsurer, Name: "B"},
+		{ID: "cc", Kind: identityvocab.KindCharity, Name: "C"}, {ID: "dd", Kind: identityvocab.KindRegulator, Name: "D"}}
 	var ms []chaintest.Member
-	for _, m := range []struct{ id, role string }{{"aa/admin", identity.RoleOrgAdmin}, {"aa/admin2", identity.RoleOrgAdmin},
-		{"bb/admin", identity.RoleOrgAdmin}, {"cc/admin", identity.RoleOrgAdmin}, {"dd/admin", identity.RoleOrgAdmin}, {"aa/doc", identity.RolePhysician}} {
+	for _, m := range []struct{ id, role string }{{"aa/admin", identityvocab.RoleOrgAdmin}, {"aa/admin2", identityvocab.RoleOrgAdmin},
+		{"bb/admin", identityvocab.RoleOrgAdmin}, {"cc/admin", identityvocab.RoleOrgAdmin}, {"dd/admin", identityvocab.RoleOrgAdmin}, {"aa/doc", identityvocab.RolePhysician}} {
 		ms = append(ms, chaintest.Member{ID: m.id, Roles: []string{m.role}})
 	}
 	return chaintest.New(t, chaintest.Options{Orgs: orgs, Members: ms, Nodes: []consortium.Node{node("aa-node1", 1, "k50")}})
@@ -37,7 +39,7 @@ func node(id string, raft uint64, keyName string) consortium.Node {
 
 func submit(c *chaintest.Chain, sender string, ch *consortium.Change, approvals []string) error {
 	args := []tx.Arg{tx.String("node_id", ch.Node.ID), tx.Uint("valid_until", ch.ValidUntil), tx.Strings("approvals", approvals)}
-	if ch.Action == consortium.ActionAddNode {
+	if ch.Action == consortiumvocab.ActionAddNode {
 		args = append(args, tx.String("org", ch.Node.Org), tx.Uint("raft_id", ch.Node.RaftID), tx.String("sign_key", ch.Node.SignKey.String()),
 			tx.String("enc_key", ch.Node.EncKey.String()), tx.String("raft_addr", ch.Node.RaftAddr), tx.String("api_addr", ch.Node.APIAddr))
 	}
@@ -80,8 +82,8 @@ func nodeIDs(t *testing.T, c *chaintest.Chain) []string {
 func TestAddNodeApprovals(t *testing.T) {
 	c := newWorld(t)
 	const validUntil = 100
-	add := &consortium.Change{Action: consortium.ActionAddNode, Node: node("bb-node2", 2, "k51"), ValidUntil: validUntil}
-	other := &consortium.Change{Action: consortium.ActionAddNode, Node: node("bb-node2", 3, "k51"), ValidUntil: validUntil}
+	add := &consortium.Change{Action: consortiumvocab.ActionAddNode, Node: node("bb-node2", 2, "k51"), ValidUntil: validUntil}
+	other := &consortium.Change{Action: consortiumvocab.ActionAddNode, Node: node("bb-node2", 3, "k51"), ValidUntil: validUntil}
 	cases := []struct {
 		name      string
 		sender    string
@@ -125,21 +127,21 @@ func TestAddNodeApprovals(t *testing.T) {
 	if err := submit(c, "aa/admin", add, approve(t, add, chain, "aa/admin", "bb/admin", "cc/admin")); !errors.Is(err, contracts.ErrConflict) {
 		t.Fatalf("duplicate node: %v", err)
 	}
-	dupRaft := &consortium.Change{Action: consortium.ActionAddNode, Node: node("cc-node3", 2, "k52"), ValidUntil: validUntil}
+	dupRaft := &consortium.Change{Action: consortiumvocab.ActionAddNode, Node: node("cc-node3", 2, "k52"), ValidUntil: validUntil}
 	if err := submit(c, "aa/admin", dupRaft, approve(t, dupRaft, chain, "aa/admin", "bb/admin", "cc/admin")); !errors.Is(err, contracts.ErrConflict) {
 		t.Fatalf("reused raft id: %v", err)
 	}
-	dupKey := &consortium.Change{Action: consortium.ActionAddNode, Node: node("cc-node3", 3, "k51"), ValidUntil: validUntil}
+	dupKey := &consortium.Change{Action: consortiumvocab.ActionAddNode, Node: node("cc-node3", 3, "k51"), ValidUntil: validUntil}
 	if err := submit(c, "aa/admin", dupKey, approve(t, dupKey, chain, "aa/admin", "bb/admin", "cc/admin")); !errors.Is(err, contracts.ErrConflict) {
 		t.Fatalf("reused key: %v", err)
 	}
 	// Approvals are valid up to and including their last height.
-	last := &consortium.Change{Action: consortium.ActionAddNode, Node: node("cc-node4", 4, "k54"), ValidUntil: c.Height + 1}
+	last := &consortium.Change{Action: consortiumvocab.ActionAddNode, Node: node("cc-node4", 4, "k54"), ValidUntil: c.Height + 1}
 	if err := submit(c, "aa/admin", last, approve(t, last, chain, "aa/admin", "bb/admin", "cc/admin")); err != nil {
 		t.Fatalf("at the last valid height: %v", err)
 	}
 	// Expired approvals.
-	late := &consortium.Change{Action: consortium.ActionAddNode, Node: node("cc-node3", 3, "k53"), ValidUntil: c.Height + 2}
+	late := &consortium.Change{Action: consortiumvocab.ActionAddNode, Node: node("cc-node3", 3, "k53"), ValidUntil: c.Height + 2}
 	approvals := approve(t, late, chain, "aa/admin", "bb/admin", "cc/admin")
 	c.Block()
 	c.Block() // the chain reaches late.ValidUntil; the next block is past it
@@ -154,11 +156,11 @@ func TestAddNodeApprovals(t *testing.T) {
 
 func TestRemoveNode(t *testing.T) {
 	c := newWorld(t)
-	add := &consortium.Change{Action: consortium.ActionAddNode, Node: node("bb-node2", 2, "k51"), ValidUntil: 100}
+	add := &consortium.Change{Action: consortiumvocab.ActionAddNode, Node: node("bb-node2", 2, "k51"), ValidUntil: 100}
 	if err := submit(c, "bb/admin", add, approve(t, add, chain, "bb/admin", "cc/admin", "dd/admin")); err != nil {
 		t.Fatal(err)
 	}
-	rm := &consortium.Change{Action: consortium.ActionRemoveNode, Node: consortium.Node{ID: "bb-node2"}, ValidUntil: 100}
+	rm := &consortium.Change{Action: consortiumvocab.ActionRemoveNode, Node: consortium.Node{ID: "bb-node2"}, ValidUntil: 100}
 	if err := submit(c, "bb/admin", rm, approve(t, rm, chain, "bb/admin")); !errors.Is(err, contracts.ErrDenied) || !strings.Contains(err.Error(), "have 1") {
 		t.Fatalf("one approval: %v", err)
 	}
@@ -183,11 +185,11 @@ func TestRemoveNode(t *testing.T) {
 		t.Fatalf("removed twice: %v", err)
 	}
 	// Its raft id stays taken.
-	again := &consortium.Change{Action: consortium.ActionAddNode, Node: node("bb-node9", 2, "k55"), ValidUntil: 100}
+	again := &consortium.Change{Action: consortiumvocab.ActionAddNode, Node: node("bb-node9", 2, "k55"), ValidUntil: 100}
 	if err := submit(c, "bb/admin", again, approve(t, again, chain, "bb/admin", "cc/admin", "dd/admin")); !errors.Is(err, contracts.ErrConflict) {
 		t.Fatalf("raft id reused after removal: %v", err)
 	}
-	last := &consortium.Change{Action: consortium.ActionRemoveNode, Node: consortium.Node{ID: "aa-node1"}, ValidUntil: 100}
+	last := &consortium.Change{Action: consortiumvocab.ActionRemoveNode, Node: consortium.Node{ID: "aa-node1"}, ValidUntil: 100}
 	if err := submit(c, "bb/admin", last, approve(t, last, chain, "bb/admin", "cc/admin", "dd/admin")); !errors.Is(err, contracts.ErrDenied) || !strings.Contains(err.Error(), "last node") {
 		t.Fatalf("removed the last node: %v", err)
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/contracts/claim"
 	"github.com/almoner/almoner/consortium-node/contracts/donation"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
+	identityvocab "github.com/almoner/almoner/consortium-node/contracts/identity/vocab"
 	"github.com/almoner/almoner/consortium-node/tx"
 )
 
@@ -18,14 +19,14 @@ import (
 // (anonymised) bill; the share cannot be overfunded, and the funded claim
 // can no longer be appealed.
 func TestClaimFundedByCampaign(t *testing.T) {
-	orgs := []identity.Org{{ID: "hope", Kind: identity.KindCharity, Name: "Hope"}, {ID: "reg", Kind: identity.KindRegulator, Name: "Reg"},
-		{ID: "stmarys", Kind: identity.KindHospital, Name: "St Mary's"}, {ID: "acme", Kind: identity.KindInsurer, Name: "Acme"},
-		{ID: "city", Kind: identity.KindHospital, Name: "City"}}
+	orgs := []identity.Org{{ID: "hope", Kind: identityvocab.KindCharity, Name: "Hope"}, {ID: "reg", Kind: identityvocab.KindRegulator, Name: "Reg"},
+		{ID: "stmarys", Kind: identityvocab.KindHospital, Name: "St Mary's"}, {ID: "acme", Kind: identityvocab.KindInsurer, Name: "Acme"},
+		{ID: "city", Kind: identityvocab.KindHospital, Name: "City"}}
 	c := chaintest.New(t, chaintest.Options{Orgs: orgs, Members: []chaintest.Member{
-		{ID: "hope/officer", Roles: []string{identity.RoleCharityOfficer}}, {ID: "hope/donor", Roles: []string{identity.RoleDonor}},
-		{ID: "reg/validator", Roles: []string{identity.RoleMilestoneValidator}},
-		{ID: "stmarys/clerk", Roles: []string{identity.RoleRecordsClerk}}, {ID: "stmarys/pat", Roles: []string{identity.RolePatient}},
-		{ID: "acme/adjuster", Roles: []string{identity.RoleClaimsAdjuster}},
+		{ID: "hope/officer", Roles: []string{identityvocab.RoleCharityOfficer}}, {ID: "hope/donor", Roles: []string{identityvocab.RoleDonor}},
+		{ID: "reg/validator", Roles: []string{identityvocab.RoleMilestoneValidator}},
+		{ID: "stmarys/clerk", Roles: []string{identityvocab.RoleRecordsClerk}}, {ID: "stmarys/pat", Roles: []string{identityvocab.RolePatient}},
+		{ID: "acme/adjuster", Roles: []string{identityvocab.RoleClaimsAdjuster}},
 	}})
 	// The claim: 20,000 claimed, 15,000 approved: the patient owes 5,000.
 	c.Must("stmarys/clerk", claim.Name, "submit", c.FileClaim("stmarys/clerk",
@@ -70,13 +71,13 @@ func TestClaimFundedByCampaign(t *testing.T) {
 // share, the provider's appeal (which could make the insurer pay too) is
 // refused.
 func TestFundedClaimCannotBeAppealed(t *testing.T) {
-	orgs := []identity.Org{{ID: "hope", Kind: identity.KindCharity, Name: "Hope"}, {ID: "reg", Kind: identity.KindRegulator, Name: "Reg"},
-		{ID: "stmarys", Kind: identity.KindHospital, Name: "St Mary's"}, {ID: "acme", Kind: identity.KindInsurer, Name: "Acme"}}
+	orgs := []identity.Org{{ID: "hope", Kind: identityvocab.KindCharity, Name: "Hope"}, {ID: "reg", Kind: identityvocab.KindRegulator, Name: "Reg"},
+		{ID: "stmarys", Kind: identityvocab.KindHospital, Name: "St Mary's"}, {ID: "acme", Kind: identityvocab.KindInsurer, Name: "Acme"}}
 	c := chaintest.New(t, chaintest.Options{Orgs: orgs, Members: []chaintest.Member{
-		{ID: "hope/officer", Roles: []string{identity.RoleCharityOfficer}}, {ID: "hope/donor", Roles: []string{identity.RoleDonor}},
-		{ID: "reg/validator", Roles: []string{identity.RoleMilestoneValidator}},
-		{ID: "stmarys/clerk", Roles: []string{identity.RoleRecordsClerk}}, {ID: "stmarys/pat", Roles: []string{identity.RolePatient}},
-		{ID: "acme/adjuster", Roles: []string{identity.RoleClaimsAdjuster}},
+		{ID: "hope/officer", Roles: []string{identityvocab.RoleCharityOfficer}}, {ID: "hope/donor", Roles: []string{identityvocab.RoleDonor}},
+		{ID: "reg/validator", Roles: []string{identityvocab.RoleMilestoneValidator}},
+		{ID: "stmarys/clerk", Roles: []string{identityvocab.RoleRecordsClerk}}, {ID: "stmarys/pat", Roles: []string{identityvocab.RolePatient}},
+		{ID: "acme/adjuster", Roles: []string{identityvocab.RoleClaimsAdjuster}},
 	}})
 	c.Must("stmarys/clerk", claim.Name, "submit", c.FileClaim("stmarys/clerk",
 		c.ClaimDoc("cl-2", "stmarys", "stmarys/pat", "acme", "EUR", "99213:2026-10-30:4000"))...)

@@ -12,6 +12,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/contracts/claim"
 	"github.com/almoner/almoner/consortium-node/contracts/donation/vocab"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
+	identityvocab "github.com/almoner/almoner/consortium-node/contracts/identity/vocab"
 	"github.com/almoner/almoner/consortium-node/ledger"
 	"github.com/almoner/almoner/consortium-node/money"
 	"github.com/almoner/almoner/consortium-node/tx"
@@ -364,7 +365,7 @@ func createCampaign(ctx contracts.Context, args tx.Args) error {
 			return err
 		}
 		v, err := identity.LoadMember(r, m.Validator)
-		if err != nil || v.Revoked || !v.HasRole(identity.RoleMilestoneValidator) {
+		if err != nil || v.Revoked || !v.HasRole(identityvocab.RoleMilestoneValidator) {
 			return fmt.Errorf("%w: milestone %d's validator %q must be an active milestone_validator", contracts.ErrInvalid, m.Seq, m.Validator)
 		}
 		if v.Org == org {

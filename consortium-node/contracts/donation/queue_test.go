@@ -9,6 +9,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/contracts/chaintest"
 	"github.com/almoner/almoner/consortium-node/contracts/donation"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
+	identityvocab "github.com/almoner/almoner/consortium-node/contracts/identity/vocab"
 	"github.com/almoner/almoner/consortium-node/tx"
 )
 
@@ -49,12 +50,12 @@ func queueChunks(t *testing.T, c *chaintest.Chain, campaign string, seq int) []i
 // chunks; what is left is rewritten in chunks from 0; a rejected milestone
 // refunds everything and leaves no chunk behind.
 func TestEscrowQueueInChunks(t *testing.T) {
-	orgs := []identity.Org{{ID: "hope", Kind: identity.KindCharity, Name: "Hope"},
-		{ID: "reg", Kind: identity.KindRegulator, Name: "Reg"}, {ID: "stmarys", Kind: identity.KindHospital, Name: "St Mary's"}}
-	members := []chaintest.Member{{ID: "hope/officer", Roles: []string{identity.RoleCharityOfficer}},
-		{ID: "reg/validator", Roles: []string{identity.RoleMilestoneValidator}}}
+	orgs := []identity.Org{{ID: "hope", Kind: identityvocab.KindCharity, Name: "Hope"},
+		{ID: "reg", Kind: identityvocab.KindRegulator, Name: "Reg"}, {ID: "stmarys", Kind: identityvocab.KindHospital, Name: "St Mary's"}}
+	members := []chaintest.Member{{ID: "hope/officer", Roles: []string{identityvocab.RoleCharityOfficer}},
+		{ID: "reg/validator", Roles: []string{identityvocab.RoleMilestoneValidator}}}
 	for i := range 8 {
-		members = append(members, chaintest.Member{ID: fmt.Sprintf("hope/donor%d", i), Roles: []string{identity.RoleDonor}})
+		members = append(members, chaintest.Member{ID: fmt.Sprintf("hope/donor%d", i), Roles: []string{identityvocab.RoleDonor}})
 	}
 	c := chaintest.New(t, chaintest.Options{Orgs: orgs, Members: members, Parallel: true})
 	must(t, create(c, "hope/officer", "popular", ms(c, 1_000_000, "reg/validator", 5), ms(c, 1_000_000, "reg/validator", 9)))

@@ -10,9 +10,9 @@
 // and, optionally, its node, in one proposal), remove_org, add_node,
 // remove_node, change_policy (add and remove casbin rules) and
 // set_threshold. The policy rules live in this contract's state
-// (PolicyPrefix); nodes and portals load them with the policies package
-// and apply changes between blocks, so every node enforces a new rule from
-// the same height.
+// (vocab.PolicyPrefix); nodes and portals load them with the policies
+// package and apply changes between blocks, so every node enforces a new
+// rule from the same height.
 //
 // Proposal state is point-read by id (Status); listing belongs to the read
 // model, which follows the events: proposal_created, proposal_approved,

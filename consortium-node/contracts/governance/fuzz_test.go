@@ -6,6 +6,7 @@ import (
 
 	"github.com/almoner/almoner/consortium-node/codec"
 	"github.com/almoner/almoner/consortium-node/contracts/governance"
+	governancevocab "github.com/almoner/almoner/consortium-node/contracts/governance/vocab"
 	"github.com/almoner/almoner/consortium-node/tx"
 	"github.com/almoner/almoner/policies"
 )
@@ -18,8 +19,8 @@ func (m oneKey) Get(k string) ([]byte, bool) { v, ok := m[k]; return v, ok }
 // rules read from disk): no panic; an accepted proposal re-encodes to the
 // same bytes; an accepted rule is valid.
 func FuzzDecode(f *testing.F) {
-	p := &governance.Proposal{ID: "ab", Kind: governance.KindSetThreshold, Args: tx.Args{tx.Uint("percent", 60)}, Proposer: "a/b",
-		Approvals: []governance.Vote{{Org: "a", Member: "a/b", Height: 3}}, Rejections: []governance.Vote{}, Status: governance.StatusOpen}
+	p := &governance.Proposal{ID: "ab", Kind: governancevocab.KindSetThreshold, Args: tx.Args{tx.Uint("percent", 60)}, Proposer: "a/b",
+		Approvals: []governance.Vote{{Org: "a", Member: "a/b", Height: 3}}, Rejections: []governance.Vote{}, Status: governancevocab.StatusOpen}
 	good, _ := codec.Marshal(p)
 	f.Add(good)
 	f.Add(governance.EncodeRule(policies.DefaultRules()[0]))

@@ -13,32 +13,16 @@ import (
 	"github.com/almoner/almoner/consortium-node/contracts/consortium"
 	"github.com/almoner/almoner/consortium-node/contracts/governance/vocab"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
+	identityvocab "github.com/almoner/almoner/consortium-node/contracts/identity/vocab"
 	"github.com/almoner/almoner/consortium-node/contracts/quorum"
 	"github.com/almoner/almoner/consortium-node/ledger"
 	"github.com/almoner/almoner/consortium-node/tx"
 	"github.com/almoner/almoner/policies"
 )
 
-// The contract's vocabulary is defined once, in governance/vocab.
-const (
-	Name             = vocab.Name
-	KindAddOrg       = vocab.KindAddOrg
-	KindRemoveOrg    = vocab.KindRemoveOrg
-	KindAddNode      = vocab.KindAddNode
-	KindRemoveNode   = vocab.KindRemoveNode
-	KindChangePolicy = vocab.KindChangePolicy
-	KindSetThreshold = vocab.KindSetThreshold
-	StatusOpen       = vocab.StatusOpen
-	StatusExecuted   = vocab.StatusExecuted
-	StatusFailed     = vocab.StatusFailed
-	StatusRejected   = vocab.StatusRejected
-	StatusWithdrawn  = vocab.StatusWithdrawn
-	StatusExpired    = vocab.StatusExpired
-	DefaultValidFor  = vocab.DefaultValidFor
-	MaxValidFor      = vocab.MaxValidFor
-	MaxRules         = vocab.MaxRules
-	PolicyPrefix     = vocab.PolicyPrefix
-)
+// Name is the contract's name; its vocabulary (kinds, statuses, records)
+// is defined once, in governance/vocab.
+const Name = vocab.Name
 
 type (
 	// Vote is vocab.Vote.
@@ -147,7 +131,7 @@ func plan(r contracts.StateReader, kind string, args tx.Args) (*change, error) {
 	c := &change{kind: kind}
 	var err error
 	switch kind {
-	case KindAddOrg:
+	case vocab.KindAddOrg:
 		o := &identity.Org{}
 		if o.ID, err = args.String(vocab.ArgOrgID); err != nil {
 			return nil, contracts.InvalidArg(err)
@@ -177,7 +161,7 @@ func plan(r contracts.StateReader, kind string, args tx.Args) (*change, error) {
 			if c.claimsKey, err = args.String(vocab.ArgClaimsKeyID); err != nil {
 				return nil, contracts.InvalidArg(err)
 			}
-			if o.Kind != identity.KindHospital {
+			if o.Kind != identityvocab.KindHospital {
 				return nil, fmt.Errorf("%w: claims_key_id is for a hospital; %q is a %s", contracts.ErrInvalid, o.ID, o.Kind)
 			}
 			if err := claim.ValidateKeyID(c.claimsKey); err != nil {
@@ -197,7 +181,7 @@ func plan(r contracts.StateReader, kind string, args tx.Args) (*change, error) {
 			}
 			c.node = &n
 		}
-	case KindRemoveOrg:
+	case vocab.KindRemoveOrg:
 		if c.removeID, err = args.String(vocab.ArgOrgID); err != nil {
 			return nil, contracts.InvalidArg(err)
 		}
@@ -212,7 +196,7 @@ func plan(r contracts.StateReader, kind string, args tx.Args) (*change, error) {
 				return nil, fmt.Errorf("removing organisation %q's nodes: %w", c.removeID, err)
 			}
 		}
-	case KindAddNode:
+	case vocab.KindAddNode:
 		n, err := consortium.NodeFromArgs(args, "")
 		if err != nil {
 			return nil, err
@@ -221,26 +205,26 @@ func plan(r contracts.StateReader, kind string, args tx.Args) (*change, error) {
 			return nil, err
 		}
 		c.node = &n
-	case KindRemoveNode:
+	case vocab.KindRemoveNode:
 		if c.removeID, err = args.String(vocab.ArgNodeID); err != nil {
 			return nil, contracts.InvalidArg(err)
 		}
 		if err := consortium.CheckRemoveNodes(r, []string{c.removeID}); err != nil {
 			return nil, err
 		}
-	case KindChangePolicy:
+	case vocab.KindChangePolicy:
 		if c.add, err = rulesArg(args, vocab.ArgAddRules); err != nil {
 			return nil, err
 		}
 		if c.del, err = rulesArg(args, vocab.ArgRemoveRules); err != nil {
 			return nil, err
 		}
-		if n := len(c.add) + len(c.del); n == 0 || n > MaxRules {
-			return nil, fmt.Errorf("%w: a policy change adds and/or removes 1 to %d rules (add_rules, remove_rules)", contracts.ErrInvalid, MaxRules)
+		if n := len(c.add) + len(c.del); n == 0 || n > vocab.MaxRules {
+			return nil, fmt.Errorf("%w: a policy change adds and/or removes 1 to %d rules (add_rules, remove_rules)", contracts.ErrInvalid, vocab.MaxRules)
 		}
 		seen := map[policies.Rule]bool{}
 		for _, rl := range c.add {
-			if _, ok := r.Get(PolicyPrefix + rl.Key()); ok {
+			if _, ok := r.Get(vocab.PolicyPrefix + rl.Key()); ok {
 				return nil, fmt.Errorf("%w: rule %q is already in the policy", contracts.ErrConflict, rl)
 			}
 			if seen[rl] {
@@ -249,7 +233,7 @@ func plan(r contracts.StateReader, kind string, args tx.Args) (*change, error) {
 			seen[rl] = true
 		}
 		for _, rl := range c.del {
-			if _, ok := r.Get(PolicyPrefix + rl.Key()); !ok {
+			if _, ok := r.Get(vocab.PolicyPrefix + rl.Key()); !ok {
 				return nil, fmt.Errorf("%w: rule %q is not in the policy", contracts.ErrNotFound, rl)
 			}
 			if seen[rl] {
@@ -257,7 +241,7 @@ func plan(r contracts.StateReader, kind string, args tx.Args) (*change, error) {
 			}
 			seen[rl] = true
 		}
-	case KindSetThreshold:
+	case vocab.KindSetThreshold:
 		if c.pct, err = args.Uint(vocab.ArgPercent); err != nil {
 			return nil, contracts.InvalidArg(err)
 		}
@@ -281,7 +265,7 @@ func apply(ctx contracts.Context, c *change) error {
 		return fn(sub)
 	}
 	switch c.kind {
-	case KindAddOrg:
+	case vocab.KindAddOrg:
 		if err := as(identity.Name, func(ic contracts.Context) error { return identity.AddOrg(ic, c.org, c.admins) }); err != nil {
 			return err
 		}
@@ -293,11 +277,11 @@ func apply(ctx contracts.Context, c *change) error {
 		if c.node != nil {
 			return as(consortium.Name, func(cc contracts.Context) error { return consortium.AddNode(cc, c.node) })
 		}
-	case KindAddNode:
+	case vocab.KindAddNode:
 		return as(consortium.Name, func(cc contracts.Context) error { return consortium.AddNode(cc, c.node) })
-	case KindRemoveNode:
+	case vocab.KindRemoveNode:
 		return as(consortium.Name, func(cc contracts.Context) error { return consortium.RemoveNode(cc, c.removeID) })
-	case KindRemoveOrg:
+	case vocab.KindRemoveOrg:
 		if err := as(consortium.Name, func(cc contracts.Context) error {
 			for _, n := range c.nodes {
 				if err := consortium.RemoveNode(cc, n); err != nil {
@@ -309,7 +293,7 @@ func apply(ctx contracts.Context, c *change) error {
 			return err
 		}
 		return as(identity.Name, func(ic contracts.Context) error { return identity.RemoveOrg(ic, c.removeID) })
-	case KindChangePolicy:
+	case vocab.KindChangePolicy:
 		for _, r := range c.del {
 			ctx.Delete(policyKey(r))
 		}
@@ -326,7 +310,7 @@ func apply(ctx contracts.Context, c *change) error {
 			attrs = append(attrs, ledger.Attr{Key: vocab.AttrAdd, Value: r.String()})
 		}
 		ctx.Emit(vocab.EventPolicyChanged, attrs...)
-	case KindSetThreshold:
+	case vocab.KindSetThreshold:
 		ctx.Set(thresholdKey, encode(c.pct))
 		ctx.Emit(vocab.EventThresholdChanged, ledger.Attr{Key: vocab.AttrPercent, Value: strconv.FormatUint(c.pct, 10)})
 	}
@@ -345,15 +329,15 @@ func propose(ctx contracts.Context, args tx.Args) error {
 	if err != nil {
 		return contracts.InvalidArg(err)
 	}
-	validFor := DefaultValidFor
+	validFor := vocab.DefaultValidFor
 	if args.Has(vocab.ArgValidFor) {
 		s, err := args.Uint(vocab.ArgValidFor)
 		if err != nil {
 			return contracts.InvalidArg(err)
 		}
 		validFor = time.Duration(s) * time.Second
-		if s == 0 || validFor > MaxValidFor {
-			return fmt.Errorf("%w: valid_for is 1 second to %d days", contracts.ErrInvalid, int(MaxValidFor.Hours()/24))
+		if s == 0 || validFor > vocab.MaxValidFor {
+			return fmt.Errorf("%w: valid_for is 1 second to %d days", contracts.ErrInvalid, int(vocab.MaxValidFor.Hours()/24))
 		}
 	}
 	// The proposal keeps only the kind's own arguments.
@@ -369,7 +353,7 @@ func propose(ctx contracts.Context, args tx.Args) error {
 	}
 	p := &Proposal{ID: ctx.TxID().String(), Kind: kind, Args: kept, Proposer: ctx.Caller(), Height: ctx.Height(),
 		Created: ctx.Time().Unix(), Expires: ctx.Time().Add(validFor).Unix(), Approvals: []Vote{}, Rejections: []Vote{},
-		Status: StatusOpen}
+		Status: vocab.StatusOpen}
 	if _, exists := ctx.Get(proposalKey(p.ID)); exists {
 		return fmt.Errorf("%w: proposal %q already exists", contracts.ErrConflict, p.ID)
 	}
@@ -394,7 +378,7 @@ func loadOpen(ctx contracts.Context, args tx.Args) (*Proposal, error) {
 		return nil, err
 	}
 	switch {
-	case p.Status != StatusOpen:
+	case p.Status != vocab.StatusOpen:
 		return nil, fmt.Errorf("%w: proposal %s is %s", contracts.ErrConflict, id, p.Status)
 	case ctx.Time().Unix() >= p.Expires:
 		return nil, fmt.Errorf("%w: proposal %s expired at %s without enough approvals; it did nothing (propose it again)",
@@ -441,7 +425,7 @@ func castVote(ctx contracts.Context, p *Proposal, approve bool) error {
 		p.Decided = ctx.Height()
 		c, err := plan(r, p.Kind, p.Args) // state may have moved since the proposal
 		if err != nil {
-			p.Status, p.Result = StatusFailed, err.Error()
+			p.Status, p.Result = vocab.StatusFailed, err.Error()
 			ctx.Emit(vocab.EventProposalFailed, ledger.Attr{Key: vocab.AttrProposal, Value: p.ID}, ledger.Attr{Key: vocab.AttrReason, Value: p.Result})
 			break
 		}
@@ -449,10 +433,10 @@ func castVote(ctx contracts.Context, p *Proposal, approve bool) error {
 		if err := apply(ctx, c); err != nil {
 			return err
 		}
-		p.Status = StatusExecuted
+		p.Status = vocab.StatusExecuted
 		ctx.Emit(vocab.EventProposalExecuted, ledger.Attr{Key: vocab.AttrProposal, Value: p.ID}, ledger.Attr{Key: vocab.AttrKind, Value: p.Kind})
 	case len(t.Orgs)-len(t.Rejected) < t.Needed:
-		p.Status, p.Decided = StatusRejected, ctx.Height()
+		p.Status, p.Decided = vocab.StatusRejected, ctx.Height()
 	}
 	ctx.Set(proposalKey(p.ID), encode(p))
 	return nil
@@ -469,7 +453,7 @@ func withdraw(ctx contracts.Context, args tx.Args) error {
 	if _, err := loadOpen(ctx, args); err != nil {
 		return err
 	}
-	p.Status, p.Decided = StatusWithdrawn, ctx.Height()
+	p.Status, p.Decided = vocab.StatusWithdrawn, ctx.Height()
 	ctx.Set(proposalKey(p.ID), encode(p))
 	ctx.Emit(vocab.EventProposalWithdrawn, ledger.Attr{Key: vocab.AttrProposal, Value: p.ID})
 	return nil
@@ -515,8 +499,8 @@ func Status(r contracts.StateReader, id string, now time.Time) (*View, error) {
 		return nil, err
 	}
 	v := &View{Proposal: p, State: p.Status, Tally: t}
-	if p.Status == StatusOpen && now.Unix() >= p.Expires {
-		v.State = StatusExpired
+	if p.Status == vocab.StatusOpen && now.Unix() >= p.Expires {
+		v.State = vocab.StatusExpired
 	}
 	return v, nil
 }
@@ -526,7 +510,7 @@ func Status(r contracts.StateReader, id string, now time.Time) (*View, error) {
 func LoadRules(scan func(prefix string, fn func(key string, value []byte) bool) error) ([]policies.Rule, error) {
 	var out []policies.Rule
 	var ferr error
-	err := scan(PolicyPrefix, func(_ string, v []byte) bool {
+	err := scan(vocab.PolicyPrefix, func(_ string, v []byte) bool {
 		r, err := DecodeRule(v)
 		if err != nil {
 			ferr = err

@@ -12,24 +12,26 @@ import (
 	"github.com/almoner/almoner/consortium-node/contracts/claim"
 	"github.com/almoner/almoner/consortium-node/contracts/consortium"
 	"github.com/almoner/almoner/consortium-node/contracts/governance"
+	governancevocab "github.com/almoner/almoner/consortium-node/contracts/governance/vocab"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
+	identityvocab "github.com/almoner/almoner/consortium-node/contracts/identity/vocab"
 	"github.com/almoner/almoner/consortium-node/contracts/record"
 	"github.com/almoner/almoner/consortium-node/tx"
 )
 
 func newChain(t *testing.T) *chaintest.Chain {
 	orgs := []identity.Org{
-		{ID: "stmarys", Kind: identity.KindHospital, Name: "St Mary's"}, {ID: "city", Kind: identity.KindHospital, Name: "City"},
-		{ID: "acme", Kind: identity.KindInsurer, Name: "Acme"}, {ID: "hope", Kind: identity.KindCharity, Name: "Hope"},
+		{ID: "stmarys", Kind: identityvocab.KindHospital, Name: "St Mary's"}, {ID: "city", Kind: identityvocab.KindHospital, Name: "City"},
+		{ID: "acme", Kind: identityvocab.KindInsurer, Name: "Acme"}, {ID: "hope", Kind: identityvocab.KindCharity, Name: "Hope"},
 	}
 	var ms []chaintest.Member
 	for _, o := range orgs {
-		ms = append(ms, chaintest.Member{ID: o.ID + "/admin", Roles: []string{identity.RoleOrgAdmin}})
+		ms = append(ms, chaintest.Member{ID: o.ID + "/admin", Roles: []string{identityvocab.RoleOrgAdmin}})
 	}
 	ms = append(ms,
-		chaintest.Member{ID: "stmarys/dr", Roles: []string{identity.RolePhysician}},
-		chaintest.Member{ID: "stmarys/pat", Roles: []string{identity.RolePatient}},
-		chaintest.Member{ID: "city/cadmin", Roles: []string{identity.RoleConsortiumAdmin}},
+		chaintest.Member{ID: "stmarys/dr", Roles: []string{identityvocab.RolePhysician}},
+		chaintest.Member{ID: "stmarys/pat", Roles: []string{identityvocab.RolePatient}},
+		chaintest.Member{ID: "city/cadmin", Roles: []string{identityvocab.RoleConsortiumAdmin}},
 	)
 	node := func(id, org string, raft uint64) consortium.Node {
 		return consortium.Node{ID: id, Org: org, RaftID: raft, SignKey: chaintest.Key("node " + id).Public(), EncKey: chaintest.EncKey(id),
@@ -72,12 +74,12 @@ func TestPolicyChangeNeedsThreshold(t *testing.T) {
 	if err := register(c, "stmarys/dr", "rec-1"); err != nil {
 		t.Fatalf("before: %v", err)
 	}
-	id, err := propose(c, "stmarys/admin", governance.KindChangePolicy, tx.Strings("add_rules", []string{denyRegister}))
+	id, err := propose(c, "stmarys/admin", governancevocab.KindChangePolicy, tx.Strings("add_rules", []string{denyRegister}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	v := status(t, c, id)
-	if v.State != governance.StatusOpen || !slices.Equal(v.Tally.Approved, []string{"stmarys"}) || v.Tally.Needed != 3 ||
+	if v.State != governancevocab.StatusOpen || !slices.Equal(v.Tally.Approved, []string{"stmarys"}) || v.Tally.Needed != 3 ||
 		!slices.Equal(v.Tally.Missing, []string{"acme", "city", "hope"}) {
 		t.Fatalf("after proposing: %+v %+v", v.Proposal, v.Tally)
 	}
@@ -101,7 +103,7 @@ func TestPolicyChangeNeedsThreshold(t *testing.T) {
 	if res[0].Err != nil || res[1].Err != nil {
 		t.Fatalf("deciding block: %v / %v", res[0].Err, res[1].Err)
 	}
-	if v := status(t, c, id); v.State != governance.StatusExecuted || v.Decided != c.Height {
+	if v := status(t, c, id); v.State != governancevocab.StatusExecuted || v.Decided != c.Height {
 		t.Fatalf("after the deciding approval: %+v", v.Proposal)
 	}
 	err = register(c, "stmarys/dr", "rec-5")
@@ -116,7 +118,7 @@ func TestPolicyChangeNeedsThreshold(t *testing.T) {
 
 func TestExpiredProposalDoesNothing(t *testing.T) {
 	c := newChain(t)
-	id, err := propose(c, "stmarys/admin", governance.KindChangePolicy, tx.Strings("add_rules", []string{denyRegister}), tx.Uint("valid_for", 10))
+	id, err := propose(c, "stmarys/admin", governancevocab.KindChangePolicy, tx.Strings("add_rules", []string{denyRegister}), tx.Uint("valid_for", 10))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +126,7 @@ func TestExpiredProposalDoesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.Now = c.Now.Add(time.Minute)
-	if v := status(t, c, id); v.State != governance.StatusExpired {
+	if v := status(t, c, id); v.State != governancevocab.StatusExpired {
 		t.Fatalf("state %q, want expired", v.State)
 	}
 	err = vote(c, "acme/admin", "approve", id)
@@ -140,13 +142,13 @@ func TestRejectWithdrawAndAuthorisation(t *testing.T) {
 	c := newChain(t)
 	add := tx.Strings("add_rules", []string{"donor,*,report,read,any,allow"})
 	// Only admins propose; the denial names subject, action and object.
-	_, err := propose(c, "stmarys/dr", governance.KindChangePolicy, add)
+	_, err := propose(c, "stmarys/dr", governancevocab.KindChangePolicy, add)
 	if !errors.Is(err, contracts.ErrDenied) || !strings.Contains(err.Error(), `stmarys/dr (roles member,physician in organisation stmarys) "propose" on proposal`) ||
 		!strings.Contains(err.Error(), "allowed for: consortium_admin, org_admin") {
 		t.Fatalf("physician proposes: %v", err)
 	}
 	// A consortium admin proposes but does not vote.
-	id, err := propose(c, "city/cadmin", governance.KindChangePolicy, add)
+	id, err := propose(c, "city/cadmin", governancevocab.KindChangePolicy, add)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -165,11 +167,11 @@ func TestRejectWithdrawAndAuthorisation(t *testing.T) {
 	if err := vote(c, "acme/admin", "reject", id); err != nil {
 		t.Fatal(err)
 	}
-	if v := status(t, c, id); v.State != governance.StatusRejected || !slices.Equal(v.Tally.Rejected, []string{"stmarys", "acme"}) {
+	if v := status(t, c, id); v.State != governancevocab.StatusRejected || !slices.Equal(v.Tally.Rejected, []string{"stmarys", "acme"}) {
 		t.Fatalf("2 of 4 rejected with 3 needed: %+v %+v", v.Proposal, v.Tally)
 	}
 
-	id, err = propose(c, "stmarys/admin", governance.KindChangePolicy, add)
+	id, err = propose(c, "stmarys/admin", governancevocab.KindChangePolicy, add)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,7 +181,7 @@ func TestRejectWithdrawAndAuthorisation(t *testing.T) {
 	if err := vote(c, "stmarys/admin", "withdraw", id); err != nil {
 		t.Fatal(err)
 	}
-	if v := status(t, c, id); v.State != governance.StatusWithdrawn {
+	if v := status(t, c, id); v.State != governancevocab.StatusWithdrawn {
 		t.Fatalf("state %q", v.State)
 	}
 	for _, bad := range [][]tx.Arg{
@@ -188,7 +190,7 @@ func TestRejectWithdrawAndAuthorisation(t *testing.T) {
 		{tx.Strings("add_rules", []string{"donor,*,gift,give,any,allow"})},      // already in it
 		{},
 	} {
-		if _, err := propose(c, "stmarys/admin", governance.KindChangePolicy, bad...); err == nil {
+		if _, err := propose(c, "stmarys/admin", governancevocab.KindChangePolicy, bad...); err == nil {
 			t.Errorf("bad policy change %v accepted", bad)
 		}
 	}
@@ -208,12 +210,12 @@ func approveAll(t *testing.T, c *chaintest.Chain, id string, orgs ...string) {
 
 func TestThresholdOnboardingAndRemoval(t *testing.T) {
 	c := newChain(t)
-	id, err := propose(c, "stmarys/admin", governance.KindSetThreshold, tx.Uint("percent", 99))
+	id, err := propose(c, "stmarys/admin", governancevocab.KindSetThreshold, tx.Uint("percent", 99))
 	if err != nil {
 		t.Fatal(err)
 	}
 	approveAll(t, c, id, "city", "acme")
-	if v := status(t, c, id); v.State != governance.StatusExecuted {
+	if v := status(t, c, id); v.State != governancevocab.StatusExecuted {
 		t.Fatalf("threshold change: %+v", v.Proposal)
 	}
 
@@ -221,25 +223,25 @@ func TestThresholdOnboardingAndRemoval(t *testing.T) {
 	// now needing all four organisations.
 	newAdmin := chaintest.Key("zenith/admin")
 	nodeKey := chaintest.Key("node zenith-n")
-	onboard := []tx.Arg{tx.String("org_id", "zenith"), tx.String("org_kind", identity.KindInsurer), tx.String("org_name", "Zenith Mutual"),
+	onboard := []tx.Arg{tx.String("org_id", "zenith"), tx.String("org_kind", identityvocab.KindInsurer), tx.String("org_name", "Zenith Mutual"),
 		tx.Strings("admins", []string{"zenith/admin " + newAdmin.Public().String() + " " + chaintest.EncKey("zenith/admin").String()}),
 		tx.String("node_node_id", "zenith-n"), tx.String("node_org", "zenith"), tx.Uint("node_raft_id", 9),
 		tx.String("node_sign_key", nodeKey.Public().String()), tx.String("node_enc_key", chaintest.EncKey("zenith-n").String()),
 		tx.String("node_raft_addr", "127.0.0.1:9"), tx.String("node_api_addr", "127.0.0.1:10")}
-	id, err = propose(c, "stmarys/admin", governance.KindAddOrg, onboard...)
+	id, err = propose(c, "stmarys/admin", governancevocab.KindAddOrg, onboard...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	dup, err := propose(c, "acme/admin", governance.KindAddOrg, onboard...)
+	dup, err := propose(c, "acme/admin", governancevocab.KindAddOrg, onboard...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	approveAll(t, c, id, "city", "acme")
-	if v := status(t, c, id); v.State != governance.StatusOpen || v.Tally.Needed != 4 {
+	if v := status(t, c, id); v.State != governancevocab.StatusOpen || v.Tally.Needed != 4 {
 		t.Fatalf("3 of 4 at 99%%: %+v %+v", v.Proposal, v.Tally)
 	}
 	approveAll(t, c, id, "hope")
-	if v := status(t, c, id); v.State != governance.StatusExecuted {
+	if v := status(t, c, id); v.State != governancevocab.StatusExecuted {
 		t.Fatalf("onboarding: %+v", v.Proposal)
 	}
 	c.AddKey("zenith/admin", newAdmin)
@@ -252,25 +254,25 @@ func TestThresholdOnboardingAndRemoval(t *testing.T) {
 	}
 	// The new admin acts at once: adds a member to their organisation.
 	adj := chaintest.Key("zenith/adj")
-	c.Must("zenith/admin", identity.Name, "add_member", tx.String("id", "zenith/adj"), tx.Strings("roles", []string{identity.RoleClaimsAdjuster}),
+	c.Must("zenith/admin", identity.Name, "add_member", tx.String("id", "zenith/adj"), tx.Strings("roles", []string{identityvocab.RoleClaimsAdjuster}),
 		tx.String("sign_key", adj.Public().String()), tx.String("enc_key", chaintest.EncKey("zenith/adj").String()))
 	c.AddKey("zenith/adj", adj)
 
 	// The duplicate proposal fails at execution, saying why, and leaves
 	// state alone.
 	approveAll(t, c, dup, "stmarys", "city", "hope", "zenith")
-	if v := status(t, c, dup); v.State != governance.StatusFailed || !strings.Contains(v.Result, `organisation "zenith"`) {
+	if v := status(t, c, dup); v.State != governancevocab.StatusFailed || !strings.Contains(v.Result, `organisation "zenith"`) {
 		t.Fatalf("duplicate onboarding: %+v", v.Proposal)
 	}
 
 	// Removal: the organisation's members can no longer act; its node
 	// leaves.
-	id, err = propose(c, "stmarys/admin", governance.KindRemoveOrg, tx.String("org_id", "zenith"))
+	id, err = propose(c, "stmarys/admin", governancevocab.KindRemoveOrg, tx.String("org_id", "zenith"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	approveAll(t, c, id, "city", "acme", "hope", "zenith")
-	if v := status(t, c, id); v.State != governance.StatusExecuted {
+	if v := status(t, c, id); v.State != governancevocab.StatusExecuted {
 		t.Fatalf("removal: %+v", v.Proposal)
 	}
 	err = c.Call("zenith/adj", identity.Name, "rotate_keys", tx.String("id", "zenith/adj"), tx.String("enc_key", chaintest.EncKey("x").String())).Err
@@ -281,7 +283,7 @@ func TestThresholdOnboardingAndRemoval(t *testing.T) {
 	if slices.ContainsFunc(nodes, func(n consortium.Node) bool { return n.ID == "zenith-n" }) {
 		t.Fatal("the removed organisation's node is still a member")
 	}
-	if _, err := propose(c, "stmarys/admin", governance.KindAddOrg, onboard...); !errors.Is(err, contracts.ErrConflict) {
+	if _, err := propose(c, "stmarys/admin", governancevocab.KindAddOrg, onboard...); !errors.Is(err, contracts.ErrConflict) {
 		t.Fatalf("reusing a removed organisation's id: %v", err)
 	}
 }
@@ -292,7 +294,7 @@ func TestNodeProposals(t *testing.T) {
 	add := []tx.Arg{tx.String("node_id", "hope-n"), tx.String("org", "hope"), tx.Uint("raft_id", 4),
 		tx.String("sign_key", k.Public().String()), tx.String("enc_key", chaintest.EncKey("hope-n").String()),
 		tx.String("raft_addr", "127.0.0.1:7"), tx.String("api_addr", "127.0.0.1:8")}
-	id, err := propose(c, "hope/admin", governance.KindAddNode, add...)
+	id, err := propose(c, "hope/admin", governancevocab.KindAddNode, add...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -308,7 +310,7 @@ func TestNodeProposals(t *testing.T) {
 	if !added {
 		t.Fatalf("the deciding approval did not emit consortium.node_added: %+v", res[1].Events)
 	}
-	id, err = propose(c, "hope/admin", governance.KindRemoveNode, tx.String("node_id", "stmarys-n"))
+	id, err = propose(c, "hope/admin", governancevocab.KindRemoveNode, tx.String("node_id", "stmarys-n"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -317,7 +319,7 @@ func TestNodeProposals(t *testing.T) {
 	if len(nodes) != 3 || slices.ContainsFunc(nodes, func(n consortium.Node) bool { return n.ID == "stmarys-n" }) {
 		t.Fatalf("nodes after: %+v", nodes)
 	}
-	if _, err := propose(c, "hope/admin", governance.KindAddNode, add...); !errors.Is(err, contracts.ErrConflict) {
+	if _, err := propose(c, "hope/admin", governancevocab.KindAddNode, add...); !errors.Is(err, contracts.ErrConflict) {
 		t.Fatalf("re-adding a node: %v", err)
 	}
 }
@@ -335,18 +337,18 @@ func TestOnboardAHospitalWithItsClaimsKey(t *testing.T) {
 			tx.String("claims_key_id", keyID)}
 	}
 	key := chaintest.ClaimsKey("north")
-	if _, err := propose(c, "stmarys/admin", governance.KindAddOrg, onboard(identity.KindInsurer, key.ID())...); !errors.Is(err, contracts.ErrInvalid) {
+	if _, err := propose(c, "stmarys/admin", governancevocab.KindAddOrg, onboard(identityvocab.KindInsurer, key.ID())...); !errors.Is(err, contracts.ErrInvalid) {
 		t.Fatalf("a claims key for an insurer: %v", err)
 	}
-	if _, err := propose(c, "stmarys/admin", governance.KindAddOrg, onboard(identity.KindHospital, "not-a-key-id")...); !errors.Is(err, contracts.ErrInvalid) {
+	if _, err := propose(c, "stmarys/admin", governancevocab.KindAddOrg, onboard(identityvocab.KindHospital, "not-a-key-id")...); !errors.Is(err, contracts.ErrInvalid) {
 		t.Fatalf("a malformed claims key id: %v", err)
 	}
-	id, err := propose(c, "stmarys/admin", governance.KindAddOrg, onboard(identity.KindHospital, key.ID())...)
+	id, err := propose(c, "stmarys/admin", governancevocab.KindAddOrg, onboard(identityvocab.KindHospital, key.ID())...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	approveAll(t, c, id, "city", "acme")
-	if v := status(t, c, id); v.State != governance.StatusExecuted {
+	if v := status(t, c, id); v.State != governancevocab.StatusExecuted {
 		t.Fatalf("onboarding: %+v", v.Proposal)
 	}
 	if v, ok := c.Reader().Get(claim.KeyStateKey("north")); !ok || string(v) != key.ID() {
@@ -354,7 +356,7 @@ func TestOnboardAHospitalWithItsClaimsKey(t *testing.T) {
 	}
 	// North's admin adds a clerk and a patient; the clerk files a claim.
 	c.AddKey("north/admin", admin)
-	for _, m := range []struct{ id, role string }{{"north/clerk", identity.RoleRecordsClerk}, {"north/pat", identity.RolePatient}} {
+	for _, m := range []struct{ id, role string }{{"north/clerk", identityvocab.RoleRecordsClerk}, {"north/pat", identityvocab.RolePatient}} {
 		c.AddKey(m.id, chaintest.Key(m.id))
 		c.Must("north/admin", identity.Name, "add_member", tx.String("id", m.id), tx.Strings("roles", []string{m.role}),
 			tx.String("sign_key", chaintest.Key(m.id).Public().String()), tx.String("enc_key", chaintest.EncKey(m.id).String()))

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/almoner/almoner/consortium-node/codec"
+	"github.com/almoner/almoner/consortium-node/contracts/identity/vocab"
 	"github.com/almoner/almoner/privacy/sign"
 	"github.com/cloudflare/circl/kem/xwing"
 )
@@ -13,9 +14,9 @@ import (
 // no panic, accepted input re-encodes to itself.
 func FuzzDecodeMember(f *testing.F) {
 	k, _ := sign.NewKeyFromSeed(sign.Ed25519, bytes.Repeat([]byte{1}, 32))
-	good, _ := codec.Marshal(&Member{ID: "a1/x", Org: "a1", Roles: []string{RolePatient}, SignKey: k.Public(), EncKey: encKey(1)})
+	good, _ := codec.Marshal(&Member{ID: "a1/x", Org: "a1", Roles: []string{vocab.RolePatient}, SignKey: k.Public(), EncKey: encKey(1)})
 	f.Add(good)
-	org, _ := codec.Marshal(&Org{ID: "a1", Kind: KindHospital, Name: "A"})
+	org, _ := codec.Marshal(&Org{ID: "a1", Kind: vocab.KindHospital, Name: "A"})
 	f.Add(org)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if m, err := DecodeMember(data); err == nil {
@@ -36,5 +37,5 @@ func FuzzDecodeMember(f *testing.F) {
 // use chaintest's keys, are in the external package identity_test).
 func encKey(seed byte) EncryptionKey {
 	_, pk := xwing.DeriveKeyPairPacked(bytes.Repeat([]byte{seed}, 32))
-	return EncryptionKey{Alg: EncAlgXWing, Key: pk}
+	return EncryptionKey{Alg: vocab.EncAlgXWing, Key: pk}
 }

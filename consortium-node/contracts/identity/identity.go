@@ -15,29 +15,9 @@ import (
 	"github.com/almoner/almoner/privacy/sign"
 )
 
-// The contract's vocabulary is defined once, in identity/vocab; these names
-// keep the contract's own code and its callers reading as before.
-const (
-	Name            = vocab.Name
-	KindHospital    = vocab.KindHospital
-	KindInsurer     = vocab.KindInsurer
-	KindCharity     = vocab.KindCharity
-	KindRegulator   = vocab.KindRegulator
-	EncAlgXWing     = vocab.EncAlgXWing
-	OrgListStateKey = vocab.OrgListStateKey
-
-	RoleConsortiumAdmin    = vocab.RoleConsortiumAdmin
-	RoleOrgAdmin           = vocab.RoleOrgAdmin
-	RolePhysician          = vocab.RolePhysician
-	RoleRecordsClerk       = vocab.RoleRecordsClerk
-	RolePrivacyOfficer     = vocab.RolePrivacyOfficer
-	RoleClaimsAdjuster     = vocab.RoleClaimsAdjuster
-	RoleCharityOfficer     = vocab.RoleCharityOfficer
-	RoleMilestoneValidator = vocab.RoleMilestoneValidator
-	RolePatient            = vocab.RolePatient
-	RoleDonor              = vocab.RoleDonor
-	RoleAuditor            = vocab.RoleAuditor
-)
+// Name is the contract's name; its vocabulary (kinds, roles, records) is
+// defined once, in identity/vocab.
+const Name = vocab.Name
 
 type (
 	// EncryptionKey is vocab.EncryptionKey.
@@ -48,13 +28,6 @@ type (
 	Member = vocab.Member
 	// GenesisWrite is vocab.GenesisWrite.
 	GenesisWrite = vocab.GenesisWrite
-)
-
-var (
-	// Roles lists every known role (vocab.Roles).
-	Roles = vocab.Roles
-	// Kinds lists the organisation kinds (vocab.Kinds).
-	Kinds = vocab.Kinds
 )
 
 // ParseEncryptionKey parses "xwing:<base64url>" (vocab.ParseEncryptionKey).
@@ -119,7 +92,7 @@ func orgKind(r contracts.StateReader, id string) (string, error) {
 
 // LoadOrgIDs reads the ids of all organisations.
 func LoadOrgIDs(r contracts.StateReader) ([]string, error) {
-	b, ok := r.Get(OrgListStateKey)
+	b, ok := r.Get(vocab.OrgListStateKey)
 	if !ok {
 		return nil, fmt.Errorf("%w: organisation list", contracts.ErrNotFound)
 	}
@@ -356,8 +329,8 @@ func (Contract) setRoles(ctx contracts.Context, args tx.Args) error {
 	if err := rolesFitOrg(ctx, m.Org, roles); err != nil {
 		return err
 	}
-	if m.ID == ctx.Caller() && !slices.Contains(roles, RoleOrgAdmin) {
-		return fmt.Errorf("%w: an organisation admin cannot remove their own %s role; ask another admin", contracts.ErrDenied, RoleOrgAdmin)
+	if m.ID == ctx.Caller() && !slices.Contains(roles, vocab.RoleOrgAdmin) {
+		return fmt.Errorf("%w: an organisation admin cannot remove their own %s role; ask another admin", contracts.ErrDenied, vocab.RoleOrgAdmin)
 	}
 	m.Roles = roles
 	ctx.Set(memberKey(m.ID), encode(m))
@@ -433,7 +406,7 @@ func CheckAddOrg(r contracts.StateReader, o *Org, admins []Member) error {
 		return fmt.Errorf("%w: organisation id %q belonged to a removed organisation; ids are never reused", contracts.ErrConflict, o.ID)
 	}
 	if len(admins) == 0 {
-		return fmt.Errorf("%w: a new organisation needs at least one %s", contracts.ErrInvalid, RoleOrgAdmin)
+		return fmt.Errorf("%w: a new organisation needs at least one %s", contracts.ErrInvalid, vocab.RoleOrgAdmin)
 	}
 	seen := map[string]bool{}
 	for i := range admins {
@@ -441,8 +414,8 @@ func CheckAddOrg(r contracts.StateReader, o *Org, admins []Member) error {
 		if err := m.Validate(); err != nil {
 			return err
 		}
-		if m.Org != o.ID || !m.HasRole(RoleOrgAdmin) || m.Revoked {
-			return fmt.Errorf("%w: admin %q must be an active %s of %q", contracts.ErrInvalid, m.ID, RoleOrgAdmin, o.ID)
+		if m.Org != o.ID || !m.HasRole(vocab.RoleOrgAdmin) || m.Revoked {
+			return fmt.Errorf("%w: admin %q must be an active %s of %q", contracts.ErrInvalid, m.ID, vocab.RoleOrgAdmin, o.ID)
 		}
 		if seen[m.ID] {
 			return fmt.Errorf("%w: admin %q listed twice", contracts.ErrInvalid, m.ID)
@@ -524,5 +497,5 @@ func ParseAdmin(s string) (Member, error) {
 	if err := ValidateID(f[0], true); err != nil {
 		return Member{}, err
 	}
-	return Member{ID: f[0], Org: OrgOf(f[0]), Roles: []string{RoleOrgAdmin}, SignKey: sk, EncKey: ek}, nil
+	return Member{ID: f[0], Org: OrgOf(f[0]), Roles: []string{vocab.RoleOrgAdmin}, SignKey: sk, EncKey: ek}, nil
 }

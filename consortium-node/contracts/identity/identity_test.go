@@ -11,6 +11,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/contracts"
 	"github.com/almoner/almoner/consortium-node/contracts/chaintest"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
+	identityvocab "github.com/almoner/almoner/consortium-node/contracts/identity/vocab"
 	"github.com/almoner/almoner/consortium-node/tx"
 	"github.com/almoner/almoner/policies"
 )
@@ -24,10 +25,10 @@ func newChain(t *testing.T) *chaintest.Chain {
 func newChainWith(t *testing.T, rules []policies.Rule, extra ...chaintest.Member) *chaintest.Chain {
 	t.Helper()
 	return chaintest.New(t, chaintest.Options{
-		Orgs: []identity.Org{{ID: "stmarys", Kind: identity.KindHospital, Name: "St Mary's"}, {ID: "acme", Kind: identity.KindInsurer, Name: "Acme Health"}},
+		Orgs: []identity.Org{{ID: "stmarys", Kind: identityvocab.KindHospital, Name: "St Mary's"}, {ID: "acme", Kind: identityvocab.KindInsurer, Name: "Acme Health"}},
 		Members: append([]chaintest.Member{
-			{ID: "stmarys/admin", Roles: []string{identity.RoleOrgAdmin}}, {ID: "stmarys/admin2", Roles: []string{identity.RoleOrgAdmin}},
-			{ID: "stmarys/dr-lee", Roles: []string{identity.RolePhysician}}, {ID: "acme/admin", Roles: []string{identity.RoleOrgAdmin}},
+			{ID: "stmarys/admin", Roles: []string{identityvocab.RoleOrgAdmin}}, {ID: "stmarys/admin2", Roles: []string{identityvocab.RoleOrgAdmin}},
+			{ID: "stmarys/dr-lee", Roles: []string{identityvocab.RolePhysician}}, {ID: "acme/admin", Roles: []string{identityvocab.RoleOrgAdmin}},
 		}, extra...),
 		Rules: rules,
 	})
@@ -80,19 +81,19 @@ func TestIdentity(t *testing.T) {
 		wantMsg string
 		deny    *deny
 	}{
-		{"admin adds member", "stmarys/admin", "add_member", addArgs("stmarys/nurse-1", identity.RoleRecordsClerk), nil, "", nil},
-		{"duplicate member", "stmarys/admin", "add_member", addArgs("stmarys/dr-lee", identity.RolePhysician), contracts.ErrConflict, `conflict: member "stmarys/dr-lee" already exists`, nil},
-		{"physician cannot add", "stmarys/dr-lee", "add_member", addArgs("stmarys/x", identity.RolePatient), contracts.ErrDenied, "allowed for: org_admin", &deny{"add", "stmarys"}},
-		{"cross-org admin cannot add", "acme/admin", "add_member", addArgs("stmarys/spy", identity.RolePhysician), contracts.ErrDenied, "belonging to stmarys/spy", &deny{"add", "stmarys"}},
+		{"admin adds member", "stmarys/admin", "add_member", addArgs("stmarys/nurse-1", identityvocab.RoleRecordsClerk), nil, "", nil},
+		{"duplicate member", "stmarys/admin", "add_member", addArgs("stmarys/dr-lee", identityvocab.RolePhysician), contracts.ErrConflict, `conflict: member "stmarys/dr-lee" already exists`, nil},
+		{"physician cannot add", "stmarys/dr-lee", "add_member", addArgs("stmarys/x", identityvocab.RolePatient), contracts.ErrDenied, "allowed for: org_admin", &deny{"add", "stmarys"}},
+		{"cross-org admin cannot add", "acme/admin", "add_member", addArgs("stmarys/spy", identityvocab.RolePhysician), contracts.ErrDenied, "belonging to stmarys/spy", &deny{"add", "stmarys"}},
 		{"unknown role", "stmarys/admin", "add_member", addArgs("stmarys/y", "wizard"), contracts.ErrInvalid, "unknown role", nil},
-		{"role unsuited to the organisation", "acme/admin", "add_member", addArgs("acme/doc", identity.RolePhysician), contracts.ErrInvalid, "not for a member of a insurer", nil},
-		{"bad id", "stmarys/admin", "add_member", addArgs("stmarys/Bad Name", identity.RolePatient), contracts.ErrInvalid, "may use only", nil},
-		{"missing keys", "stmarys/admin", "add_member", []tx.Arg{tx.String("id", "stmarys/z"), tx.Strings("roles", []string{identity.RolePatient})}, contracts.ErrInvalid, "sign_key", nil},
-		{"set roles", "stmarys/admin", "set_roles", []tx.Arg{tx.String("id", "stmarys/dr-lee"), tx.Strings("roles", []string{identity.RolePhysician, identity.RolePrivacyOfficer})}, nil, "", nil},
-		{"set roles unsuited to the organisation", "stmarys/admin", "set_roles", []tx.Arg{tx.String("id", "stmarys/dr-lee"), tx.Strings("roles", []string{identity.RoleClaimsAdjuster})}, contracts.ErrInvalid, "not for a member of a hospital", nil},
-		{"set roles of an unknown member", "stmarys/admin", "set_roles", []tx.Arg{tx.String("id", "stmarys/nobody"), tx.Strings("roles", []string{identity.RolePatient})}, contracts.ErrNotFound, "stmarys/nobody", nil},
-		{"admin cannot drop own admin", "stmarys/admin", "set_roles", []tx.Arg{tx.String("id", "stmarys/admin"), tx.Strings("roles", []string{identity.RolePhysician})}, contracts.ErrDenied, "own org_admin", nil},
-		{"cross-org set roles", "acme/admin", "set_roles", []tx.Arg{tx.String("id", "stmarys/dr-lee"), tx.Strings("roles", []string{identity.RoleOrgAdmin})}, contracts.ErrDenied, "belonging to stmarys/dr-lee", &deny{"set_roles", "stmarys"}},
+		{"role unsuited to the organisation", "acme/admin", "add_member", addArgs("acme/doc", identityvocab.RolePhysician), contracts.ErrInvalid, "not for a member of a insurer", nil},
+		{"bad id", "stmarys/admin", "add_member", addArgs("stmarys/Bad Name", identityvocab.RolePatient), contracts.ErrInvalid, "may use only", nil},
+		{"missing keys", "stmarys/admin", "add_member", []tx.Arg{tx.String("id", "stmarys/z"), tx.Strings("roles", []string{identityvocab.RolePatient})}, contracts.ErrInvalid, "sign_key", nil},
+		{"set roles", "stmarys/admin", "set_roles", []tx.Arg{tx.String("id", "stmarys/dr-lee"), tx.Strings("roles", []string{identityvocab.RolePhysician, identityvocab.RolePrivacyOfficer})}, nil, "", nil},
+		{"set roles unsuited to the organisation", "stmarys/admin", "set_roles", []tx.Arg{tx.String("id", "stmarys/dr-lee"), tx.Strings("roles", []string{identityvocab.RoleClaimsAdjuster})}, contracts.ErrInvalid, "not for a member of a hospital", nil},
+		{"set roles of an unknown member", "stmarys/admin", "set_roles", []tx.Arg{tx.String("id", "stmarys/nobody"), tx.Strings("roles", []string{identityvocab.RolePatient})}, contracts.ErrNotFound, "stmarys/nobody", nil},
+		{"admin cannot drop own admin", "stmarys/admin", "set_roles", []tx.Arg{tx.String("id", "stmarys/admin"), tx.Strings("roles", []string{identityvocab.RolePhysician})}, contracts.ErrDenied, "own org_admin", nil},
+		{"cross-org set roles", "acme/admin", "set_roles", []tx.Arg{tx.String("id", "stmarys/dr-lee"), tx.Strings("roles", []string{identityvocab.RoleOrgAdmin})}, contracts.ErrDenied, "belonging to stmarys/dr-lee", &deny{"set_roles", "stmarys"}},
 		{"rotate another's keys as non-admin", "stmarys/dr-lee", "rotate_keys", []tx.Arg{tx.String("id", "stmarys/admin"), tx.String("sign_key", chaintest.Key("new").Public().String())}, contracts.ErrDenied, "belonging to stmarys/admin", &deny{"rotate_keys", "stmarys"}},
 		{"cross-org rotate keys", "acme/admin", "rotate_keys", []tx.Arg{tx.String("id", "stmarys/dr-lee"), tx.String("enc_key", chaintest.EncKey("x").String())}, contracts.ErrDenied, "belonging to stmarys/dr-lee", &deny{"rotate_keys", "stmarys"}},
 		{"admin rotates a member's keys", "stmarys/admin", "rotate_keys", []tx.Arg{tx.String("id", "stmarys/dr-lee"), tx.String("enc_key", chaintest.EncKey("y").String())}, nil, "", nil},
@@ -127,7 +128,7 @@ func TestIdentity(t *testing.T) {
 		})
 	}
 	m, err := identity.LoadMember(c.Reader(), "stmarys/dr-lee")
-	if err != nil || !m.HasRole(identity.RolePrivacyOfficer) || m.EncKey.String() != chaintest.EncKey("z").String() {
+	if err != nil || !m.HasRole(identityvocab.RolePrivacyOfficer) || m.EncKey.String() != chaintest.EncKey("z").String() {
 		t.Fatalf("roles or keys not updated: %+v %v", m, err)
 	}
 	if _, err := identity.LoadMember(c.Reader(), "stmarys/nurse-1"); err != nil {
@@ -144,26 +145,26 @@ func TestIdentity(t *testing.T) {
 func TestRoleChangesTakeEffectNextBlock(t *testing.T) {
 	c := newChain(t)
 	promote := c.Sign("stmarys/admin", identity.Name, "set_roles", tx.String("id", "stmarys/dr-lee"),
-		tx.Strings("roles", []string{identity.RolePhysician, identity.RoleOrgAdmin}))
-	early := c.Sign("stmarys/dr-lee", identity.Name, "add_member", addArgs("stmarys/new-1", identity.RolePatient)...)
+		tx.Strings("roles", []string{identityvocab.RolePhysician, identityvocab.RoleOrgAdmin}))
+	early := c.Sign("stmarys/dr-lee", identity.Name, "add_member", addArgs("stmarys/new-1", identityvocab.RolePatient)...)
 	res := c.Block(promote, early)
 	if res[0].Err != nil {
 		t.Fatal(res[0].Err)
 	}
 	wantDenied(t, res[1].Err, "stmarys/dr-lee", "add", "member", "stmarys")
-	if err := as(c, "stmarys/dr-lee", "add_member", addArgs("stmarys/new-1", identity.RolePatient)...); err != nil {
+	if err := as(c, "stmarys/dr-lee", "add_member", addArgs("stmarys/new-1", identityvocab.RolePatient)...); err != nil {
 		t.Fatalf("promoted admin, next block: %v", err)
 	}
 
 	// A demotion likewise: the old roles decide the rest of its block.
 	demote := c.Sign("stmarys/admin", identity.Name, "set_roles", tx.String("id", "stmarys/dr-lee"),
-		tx.Strings("roles", []string{identity.RolePhysician}))
-	late := c.Sign("stmarys/dr-lee", identity.Name, "add_member", addArgs("stmarys/new-2", identity.RolePatient)...)
+		tx.Strings("roles", []string{identityvocab.RolePhysician}))
+	late := c.Sign("stmarys/dr-lee", identity.Name, "add_member", addArgs("stmarys/new-2", identityvocab.RolePatient)...)
 	res = c.Block(demote, late)
 	if res[0].Err != nil || res[1].Err != nil {
 		t.Fatalf("demotion block: %v, %v", res[0].Err, res[1].Err)
 	}
-	err := as(c, "stmarys/dr-lee", "add_member", addArgs("stmarys/new-3", identity.RolePatient)...)
+	err := as(c, "stmarys/dr-lee", "add_member", addArgs("stmarys/new-3", identityvocab.RolePatient)...)
 	wantDenied(t, err, "stmarys/dr-lee", "add", "member", "stmarys")
 }
 
@@ -171,20 +172,20 @@ func TestRoleChangesTakeEffectNextBlock(t *testing.T) {
 // already refuses adding to another organisation, so the check is reached
 // by a policy that lets consortium admins add members anywhere.
 func TestAddMemberNeedsOrganisation(t *testing.T) {
-	anywhere := policies.Rule{Sub: identity.RoleConsortiumAdmin, Dom: "*", Obj: "member", Act: "add", Cond: "any", Eft: policies.Allow}
-	c := newChainWith(t, append(policies.DefaultRules(), anywhere), chaintest.Member{ID: "stmarys/ops", Roles: []string{identity.RoleConsortiumAdmin}})
-	err := as(c, "stmarys/ops", "add_member", addArgs("ghost/x", identity.RoleOrgAdmin)...)
+	anywhere := policies.Rule{Sub: identityvocab.RoleConsortiumAdmin, Dom: "*", Obj: "member", Act: "add", Cond: "any", Eft: policies.Allow}
+	c := newChainWith(t, append(policies.DefaultRules(), anywhere), chaintest.Member{ID: "stmarys/ops", Roles: []string{identityvocab.RoleConsortiumAdmin}})
+	err := as(c, "stmarys/ops", "add_member", addArgs("ghost/x", identityvocab.RoleOrgAdmin)...)
 	if !errors.Is(err, contracts.ErrNotFound) || !strings.Contains(err.Error(), `organisation "ghost"`) {
 		t.Fatalf("member of a missing organisation: %v", err)
 	}
 	if _, ok := c.Reader().Get(identity.MemberStateKey("ghost/x")); ok {
 		t.Fatal("member of a missing organisation written")
 	}
-	if err := as(c, "stmarys/ops", "add_member", addArgs("acme/y", identity.RoleClaimsAdjuster)...); err != nil {
+	if err := as(c, "stmarys/ops", "add_member", addArgs("acme/y", identityvocab.RoleClaimsAdjuster)...); err != nil {
 		t.Fatalf("the rule allows adding to an existing organisation: %v", err)
 	}
 	// Under the default policy the same request is a denial.
-	err = as(newChain(t), "stmarys/admin", "add_member", addArgs("ghost/x", identity.RoleOrgAdmin)...)
+	err = as(newChain(t), "stmarys/admin", "add_member", addArgs("ghost/x", identityvocab.RoleOrgAdmin)...)
 	wantDenied(t, err, "stmarys/admin", "add", "member", "ghost")
 }
 
@@ -226,8 +227,8 @@ func TestKeyRotationAndRevocation(t *testing.T) {
 
 func TestGenesisValidation(t *testing.T) {
 	k := chaintest.Key("a1/x")
-	good := identity.Member{ID: "a1/x", Org: "a1", Roles: []string{identity.RoleDonor}, SignKey: k.Public(), EncKey: chaintest.EncKey("a1/x")}
-	orgs := []identity.Org{{ID: "a1", Kind: identity.KindCharity, Name: "A"}}
+	good := identity.Member{ID: "a1/x", Org: "a1", Roles: []string{identityvocab.RoleDonor}, SignKey: k.Public(), EncKey: chaintest.EncKey("a1/x")}
+	orgs := []identity.Org{{ID: "a1", Kind: identityvocab.KindCharity, Name: "A"}}
 	bad := []struct {
 		name    string
 		orgs    []identity.Org
@@ -237,9 +238,9 @@ func TestGenesisValidation(t *testing.T) {
 		{"dup org", append(orgs, orgs[0]), nil},
 		{"member of missing org", nil, []identity.Member{good}},
 		{"dup member", orgs, []identity.Member{good, good}},
-		{"short enc key", orgs, []identity.Member{{ID: "a1/x", Org: "a1", Roles: []string{identity.RoleDonor}, SignKey: k.Public(), EncKey: identity.EncryptionKey{Alg: identity.EncAlgXWing, Key: []byte{1}}}}},
-		{"org mismatch", orgs, []identity.Member{{ID: "b2/x", Org: "a1", Roles: []string{identity.RoleDonor}, SignKey: k.Public(), EncKey: chaintest.EncKey("b2/x")}}},
-		{"role unsuited to the organisation", orgs, []identity.Member{{ID: "a1/x", Org: "a1", Roles: []string{identity.RolePatient}, SignKey: k.Public(), EncKey: chaintest.EncKey("a1/x")}}},
+		{"short enc key", orgs, []identity.Member{{ID: "a1/x", Org: "a1", Roles: []string{identityvocab.RoleDonor}, SignKey: k.Public(), EncKey: identity.EncryptionKey{Alg: identityvocab.EncAlgXWing, Key: []byte{1}}}}},
+		{"org mismatch", orgs, []identity.Member{{ID: "b2/x", Org: "a1", Roles: []string{identityvocab.RoleDonor}, SignKey: k.Public(), EncKey: chaintest.EncKey("b2/x")}}},
+		{"role unsuited to the organisation", orgs, []identity.Member{{ID: "a1/x", Org: "a1", Roles: []string{identityvocab.RolePatient}, SignKey: k.Public(), EncKey: chaintest.EncKey("a1/x")}}},
 	}
 	for _, b := range bad {
 		if _, err := identity.Genesis(b.orgs, b.members); err == nil {
@@ -256,12 +257,12 @@ func TestKeyExpiry(t *testing.T) {
 	c.Now = time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 	k := chaintest.Key("stmarys/temp")
 	c.AddKey("stmarys/temp", k)
-	if err := as(c, "stmarys/admin", "add_member", tx.String("id", "stmarys/temp"), tx.Strings("roles", []string{identity.RolePatient}),
+	if err := as(c, "stmarys/admin", "add_member", tx.String("id", "stmarys/temp"), tx.Strings("roles", []string{identityvocab.RolePatient}),
 		tx.String("sign_key", k.Public().String()), tx.String("enc_key", chaintest.EncKey("5").String()),
 		tx.Int("key_expiry", c.Now.Add(24*time.Hour).Unix())); err != nil {
 		t.Fatal(err)
 	}
-	if err := as(c, "stmarys/admin", "add_member", tx.String("id", "stmarys/past"), tx.Strings("roles", []string{identity.RolePatient}),
+	if err := as(c, "stmarys/admin", "add_member", tx.String("id", "stmarys/past"), tx.Strings("roles", []string{identityvocab.RolePatient}),
 		tx.String("sign_key", k.Public().String()), tx.String("enc_key", chaintest.EncKey("5").String()),
 		tx.Int("key_expiry", c.Now.Add(-time.Hour).Unix())); !errors.Is(err, contracts.ErrInvalid) {
 		t.Fatalf("expiry in the past accepted: %v", err)

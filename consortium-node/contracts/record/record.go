@@ -13,6 +13,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/contracts/consent"
 	consentvocab "github.com/almoner/almoner/consortium-node/contracts/consent/vocab"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
+	identityvocab "github.com/almoner/almoner/consortium-node/contracts/identity/vocab"
 	"github.com/almoner/almoner/consortium-node/contracts/record/delivery"
 	"github.com/almoner/almoner/consortium-node/contracts/record/registration"
 	"github.com/almoner/almoner/consortium-node/contracts/record/vocab"
@@ -325,7 +326,7 @@ func registerVersion(ctx contracts.Context, id string, version uint64, h []byte,
 			return err
 		}
 		pm, err := identity.LoadMember(r, patient)
-		if err != nil || !pm.HasRole(identity.RolePatient) {
+		if err != nil || !pm.HasRole(identityvocab.RolePatient) {
 			return fmt.Errorf("%w: patient %q is not a patient member of the consortium", contracts.ErrInvalid, patient)
 		}
 		if !contains(Categories, category) {

@@ -13,6 +13,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/contracts/chaintest"
 	"github.com/almoner/almoner/consortium-node/contracts/consent"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
+	identityvocab "github.com/almoner/almoner/consortium-node/contracts/identity/vocab"
 	"github.com/almoner/almoner/consortium-node/contracts/record"
 	"github.com/almoner/almoner/consortium-node/contracts/record/delivery"
 	"github.com/almoner/almoner/consortium-node/ledger"
@@ -26,13 +27,13 @@ func newWorld(t *testing.T) *chaintest.Chain { return newWorldWith(t, nil) }
 
 func newWorldWith(t *testing.T, rules []policies.Rule) *chaintest.Chain {
 	t.Helper()
-	orgs := []identity.Org{{ID: "stmarys", Kind: identity.KindHospital, Name: "St Mary's"}, {ID: "acme", Kind: identity.KindInsurer, Name: "Acme"},
-		{ID: "city", Kind: identity.KindHospital, Name: "City"}}
+	orgs := []identity.Org{{ID: "stmarys", Kind: identityvocab.KindHospital, Name: "St Mary's"}, {ID: "acme", Kind: identityvocab.KindInsurer, Name: "Acme"},
+		{ID: "city", Kind: identityvocab.KindHospital, Name: "City"}}
 	var ms []chaintest.Member
 	for _, m := range []struct{ id, role string }{
-		{"stmarys/clerk", identity.RoleRecordsClerk}, {"stmarys/dr-lee", identity.RolePhysician}, {"stmarys/privacy", identity.RolePrivacyOfficer},
-		{"stmarys/ana", identity.RolePatient}, {"stmarys/bob", identity.RolePatient}, {"acme/adjuster", identity.RoleClaimsAdjuster},
-		{"acme/other", identity.RoleClaimsAdjuster}, {"city/clerk", identity.RoleRecordsClerk}, {"city/dr-kim", identity.RolePhysician},
+		{"stmarys/clerk", identityvocab.RoleRecordsClerk}, {"stmarys/dr-lee", identityvocab.RolePhysician}, {"stmarys/privacy", identityvocab.RolePrivacyOfficer},
+		{"stmarys/ana", identityvocab.RolePatient}, {"stmarys/bob", identityvocab.RolePatient}, {"acme/adjuster", identityvocab.RoleClaimsAdjuster},
+		{"acme/other", identityvocab.RoleClaimsAdjuster}, {"city/clerk", identityvocab.RoleRecordsClerk}, {"city/dr-kim", identityvocab.RolePhysician},
 	} {
 		ms = append(ms, chaintest.Member{ID: m.id, Roles: []string{m.role}})
 	}
@@ -287,7 +288,7 @@ func TestBreakGlassAndErasure(t *testing.T) {
 // also being a claims adjuster, so the allow is given to claims_adjuster
 // directly, by a policy that adds it to the default.
 func TestBreakGlassDenyOverrides(t *testing.T) {
-	allow := policies.Rule{Sub: identity.RoleClaimsAdjuster, Dom: "*", Obj: "record", Act: "break_glass", Cond: "any", Eft: policies.Allow}
+	allow := policies.Rule{Sub: identityvocab.RoleClaimsAdjuster, Dom: "*", Obj: "record", Act: "break_glass", Cond: "any", Eft: policies.Allow}
 	c := newWorldWith(t, append(policies.DefaultRules(), allow))
 	registerRec1(c)
 	a, ev := access(t, c, "acme/adjuster", "rec-1", "treatment", tx.String("break_glass", "life-threatening"))

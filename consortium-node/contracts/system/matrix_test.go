@@ -13,9 +13,12 @@ import (
 	"github.com/almoner/almoner/consortium-node/contracts/claim"
 	"github.com/almoner/almoner/consortium-node/contracts/consent"
 	"github.com/almoner/almoner/consortium-node/contracts/consortium"
+	consortiumvocab "github.com/almoner/almoner/consortium-node/contracts/consortium/vocab"
 	"github.com/almoner/almoner/consortium-node/contracts/donation"
 	"github.com/almoner/almoner/consortium-node/contracts/governance"
+	governancevocab "github.com/almoner/almoner/consortium-node/contracts/governance/vocab"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
+	identityvocab "github.com/almoner/almoner/consortium-node/contracts/identity/vocab"
 	"github.com/almoner/almoner/consortium-node/contracts/quorum"
 	"github.com/almoner/almoner/consortium-node/contracts/record"
 	"github.com/almoner/almoner/consortium-node/tx"
@@ -26,10 +29,10 @@ import (
 // organisation's resources and on another's), with one member per role
 // each organisation's kind allows, named "<org>/<role>".
 var matrixOrgs = []identity.Org{
-	{ID: "stmarys", Kind: identity.KindHospital, Name: "St Mary's"}, {ID: "city", Kind: identity.KindHospital, Name: "City"},
-	{ID: "acme", Kind: identity.KindInsurer, Name: "Acme"}, {ID: "sure", Kind: identity.KindInsurer, Name: "Sure"},
-	{ID: "hope", Kind: identity.KindCharity, Name: "Hope"}, {ID: "aid", Kind: identity.KindCharity, Name: "Aid"},
-	{ID: "reg", Kind: identity.KindRegulator, Name: "Regulator"},
+	{ID: "stmarys", Kind: identityvocab.KindHospital, Name: "St Mary's"}, {ID: "city", Kind: identityvocab.KindHospital, Name: "City"},
+	{ID: "acme", Kind: identityvocab.KindInsurer, Name: "Acme"}, {ID: "sure", Kind: identityvocab.KindInsurer, Name: "Sure"},
+	{ID: "hope", Kind: identityvocab.KindCharity, Name: "Hope"}, {ID: "aid", Kind: identityvocab.KindCharity, Name: "Aid"},
+	{ID: "reg", Kind: identityvocab.KindRegulator, Name: "Regulator"},
 }
 
 func actors() []string {
@@ -59,7 +62,7 @@ func matrixChain(t *testing.T) *chaintest.Chain {
 	for _, a := range actors() {
 		ms = append(ms, chaintest.Member{ID: a, Roles: []string{strings.SplitN(a, "/", 2)[1]}})
 	}
-	ms = append(ms, chaintest.Member{ID: "stmarys/other-patient", Roles: []string{identity.RolePatient}})
+	ms = append(ms, chaintest.Member{ID: "stmarys/other-patient", Roles: []string{identityvocab.RolePatient}})
 	node := consortium.Node{ID: "n1", Org: "stmarys", RaftID: 1, SignKey: chaintest.Key("node n1").Public(), EncKey: chaintest.EncKey("n1"),
 		RaftAddr: "127.0.0.1:1", APIAddr: "127.0.0.1:2"}
 	node2 := node
@@ -129,7 +132,7 @@ func setupRecord(t *testing.T, c *chaintest.Chain) {
 // else (cross-organisation attempts included).
 func TestEveryRoleAgainstEveryAction(t *testing.T) {
 	all := actors()
-	admins := holders(identity.RoleOrgAdmin)
+	admins := holders(identityvocab.RoleOrgAdmin)
 	// quorate are enough organisations' admins to approve a node change.
 	quorate := admins[:quorum.Needed(len(matrixOrgs), quorum.DefaultPercent)]
 	cases := []struct {
@@ -139,10 +142,10 @@ func TestEveryRoleAgainstEveryAction(t *testing.T) {
 		allowed []string
 	}{
 		{"identity.add_member to stmarys", nil, func(c *chaintest.Chain, who string) (string, error) {
-			return call(c, who, identity.Name, "add_member", newMemberArgs("stmarys/new", identity.RolePhysician)...)
+			return call(c, who, identity.Name, "add_member", newMemberArgs("stmarys/new", identityvocab.RolePhysician)...)
 		}, []string{"stmarys/org_admin"}},
 		{"identity.set_roles of a stmarys member", nil, func(c *chaintest.Chain, who string) (string, error) {
-			return call(c, who, identity.Name, "set_roles", tx.String("id", "stmarys/physician"), tx.Strings("roles", []string{identity.RoleRecordsClerk}))
+			return call(c, who, identity.Name, "set_roles", tx.String("id", "stmarys/physician"), tx.Strings("roles", []string{identityvocab.RoleRecordsClerk}))
 		}, []string{"stmarys/org_admin"}},
 		{"identity.revoke_member of a stmarys member", nil, func(c *chaintest.Chain, who string) (string, error) {
 			if who == "stmarys/patient" {
@@ -161,43 +164,43 @@ func TestEveryRoleAgainstEveryAction(t *testing.T) {
 			return call(c, who, identity.Name, "rotate_keys", tx.String("id", who), tx.String("enc_key", chaintest.EncKey("x").String()))
 		}, all},
 		{"governance.propose", nil, func(c *chaintest.Chain, who string) (string, error) {
-			return call(c, who, governance.Name, "propose", tx.String("kind", governance.KindSetThreshold), tx.Uint("percent", 60))
-		}, append(slices.Clone(admins), holders(identity.RoleConsortiumAdmin)...)},
+			return call(c, who, governance.Name, "propose", tx.String("kind", governancevocab.KindSetThreshold), tx.Uint("percent", 60))
+		}, append(slices.Clone(admins), holders(identityvocab.RoleConsortiumAdmin)...)},
 		{"governance.approve", func(t *testing.T, c *chaintest.Chain) {
-			c.Must("reg/consortium_admin", governance.Name, "propose", tx.String("kind", governance.KindSetThreshold), tx.Uint("percent", 60))
+			c.Must("reg/consortium_admin", governance.Name, "propose", tx.String("kind", governancevocab.KindSetThreshold), tx.Uint("percent", 60))
 		}, func(c *chaintest.Chain, who string) (string, error) {
 			return call(c, who, governance.Name, "approve", tx.String("proposal", lastProposal(c)))
 		}, admins},
 		{"governance.reject of a consortium admin's proposal", func(t *testing.T, c *chaintest.Chain) {
-			c.Must("reg/consortium_admin", governance.Name, "propose", tx.String("kind", governance.KindSetThreshold), tx.Uint("percent", 60))
+			c.Must("reg/consortium_admin", governance.Name, "propose", tx.String("kind", governancevocab.KindSetThreshold), tx.Uint("percent", 60))
 		}, func(c *chaintest.Chain, who string) (string, error) {
 			return call(c, who, governance.Name, "reject", tx.String("proposal", lastProposal(c)))
 		}, admins},
 		{"governance.withdraw of stmarys's admin's proposal", func(t *testing.T, c *chaintest.Chain) {
-			c.Must("stmarys/org_admin", governance.Name, "propose", tx.String("kind", governance.KindSetThreshold), tx.Uint("percent", 60))
+			c.Must("stmarys/org_admin", governance.Name, "propose", tx.String("kind", governancevocab.KindSetThreshold), tx.Uint("percent", 60))
 		}, func(c *chaintest.Chain, who string) (string, error) {
 			return call(c, who, governance.Name, "withdraw", tx.String("proposal", lastProposal(c)))
 		}, []string{"stmarys/org_admin"}},
 		{"consortium.add_node of a city node with approvals", nil, func(c *chaintest.Chain, who string) (string, error) {
 			n := consortium.Node{ID: "n3", Org: "city", RaftID: 3, SignKey: chaintest.Key("node n3").Public(), EncKey: chaintest.EncKey("n3"),
 				RaftAddr: "127.0.0.1:3", APIAddr: "127.0.0.1:4"}
-			ch := &consortium.Change{Action: consortium.ActionAddNode, Node: n, ValidUntil: c.Height + 10}
+			ch := &consortium.Change{Action: consortiumvocab.ActionAddNode, Node: n, ValidUntil: c.Height + 10}
 			approvals, err := approve(ch, quorate)
 			if err != nil {
 				return "", err
 			}
-			return call(c, who, consortium.Name, consortium.ActionAddNode, tx.String("node_id", n.ID), tx.String("org", n.Org),
+			return call(c, who, consortium.Name, consortiumvocab.ActionAddNode, tx.String("node_id", n.ID), tx.String("org", n.Org),
 				tx.Uint("raft_id", n.RaftID), tx.String("sign_key", n.SignKey.String()), tx.String("enc_key", n.EncKey.String()),
 				tx.String("raft_addr", n.RaftAddr), tx.String("api_addr", n.APIAddr), tx.Uint("valid_until", ch.ValidUntil),
 				tx.Strings("approvals", approvals))
 		}, admins},
 		{"consortium.remove_node with approvals", nil, func(c *chaintest.Chain, who string) (string, error) {
-			ch := &consortium.Change{Action: consortium.ActionRemoveNode, Node: consortium.Node{ID: "n2"}, ValidUntil: c.Height + 10}
+			ch := &consortium.Change{Action: consortiumvocab.ActionRemoveNode, Node: consortium.Node{ID: "n2"}, ValidUntil: c.Height + 10}
 			approvals, err := approve(ch, quorate)
 			if err != nil {
 				return "", err
 			}
-			return call(c, who, consortium.Name, consortium.ActionRemoveNode, tx.String("node_id", "n2"), tx.Uint("valid_until", ch.ValidUntil),
+			return call(c, who, consortium.Name, consortiumvocab.ActionRemoveNode, tx.String("node_id", "n2"), tx.Uint("valid_until", ch.ValidUntil),
 				tx.Strings("approvals", approvals))
 		}, admins},
 		{"record.register a new record", nil, func(c *chaintest.Chain, who string) (string, error) {
@@ -285,7 +288,7 @@ func TestEveryRoleAgainstEveryAction(t *testing.T) {
 		}, []string{"stmarys/patient"}},
 		{"donation.create_campaign of one's own charity", nil, func(c *chaintest.Chain, who string) (string, error) {
 			return call(c, who, donation.Name, "create_campaign", campaignArgs(c)...)
-		}, holders(identity.RoleCharityOfficer)},
+		}, holders(identityvocab.RoleCharityOfficer)},
 		{"donation.open of hope's draft campaign", createCampaign, func(c *chaintest.Chain, who string) (string, error) {
 			return call(c, who, donation.Name, "open", tx.String("campaign_id", campaign))
 		}, []string{charityOfficer}},
@@ -300,7 +303,7 @@ func TestEveryRoleAgainstEveryAction(t *testing.T) {
 		}, []string{charityOfficer}},
 		{"donation.give to hope's open campaign", openCampaign, func(c *chaintest.Chain, who string) (string, error) {
 			return call(c, who, donation.Name, "give", tx.String("campaign_id", campaign), tx.Uint("amount", 100))
-		}, holders(identity.RoleDonor)}, // a donor of any organisation
+		}, holders(identityvocab.RoleDonor)}, // a donor of any organisation
 		{"donation.submit_evidence for hope's milestone", openCampaign, func(c *chaintest.Chain, who string) (string, error) {
 			return call(c, who, donation.Name, "submit_evidence", tx.String("campaign_id", campaign), tx.Uint("milestone", 1),
 				tx.Bytes("evidence_hash", chaintest.Seed("report")))

@@ -133,6 +133,12 @@ func dispatched(t *testing.T, c contracts.Contract) []string {
 								t.Fatalf("%s: case %s is not a string constant of the package", c.Name(), e.Name)
 							}
 							out = append(out, s)
+						case *ast.SelectorExpr: // vocab.X
+							s, ok := vocabConsts[e.Sel.Name]
+							if !ok {
+								t.Fatalf("%s: case %s is not a string constant of its vocabulary", c.Name(), e.Sel.Name)
+							}
+							out = append(out, s)
 						default:
 							t.Fatalf("%s: a case label the test cannot read: %T", c.Name(), e)
 						}

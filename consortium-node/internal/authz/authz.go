@@ -19,6 +19,7 @@ import (
 	"strings"
 
 	"github.com/almoner/almoner/consortium-node/contracts/governance"
+	governancevocab "github.com/almoner/almoner/consortium-node/contracts/governance/vocab"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
 	"github.com/almoner/almoner/consortium-node/ledger"
 	"github.com/almoner/almoner/policies"
@@ -70,8 +71,8 @@ func UpdateFor(writes []ledger.StateWrite) (policies.Update, error) {
 	var u policies.Update
 	for _, w := range writes {
 		switch {
-		case strings.HasPrefix(w.Key, governance.PolicyPrefix):
-			r, err := policies.RuleFromStrings(strings.Split(strings.TrimPrefix(w.Key, governance.PolicyPrefix), "|"))
+		case strings.HasPrefix(w.Key, governancevocab.PolicyPrefix):
+			r, err := policies.RuleFromStrings(strings.Split(strings.TrimPrefix(w.Key, governancevocab.PolicyPrefix), "|"))
 			if err != nil {
 				return u, fmt.Errorf("authz: policy key %q: %w", w.Key, err)
 			}

@@ -6,7 +6,9 @@ import (
 
 	"github.com/almoner/almoner/consortium-node/contracts/chaintest"
 	"github.com/almoner/almoner/consortium-node/contracts/governance"
+	governancevocab "github.com/almoner/almoner/consortium-node/contracts/governance/vocab"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
+	identityvocab "github.com/almoner/almoner/consortium-node/contracts/identity/vocab"
 	"github.com/almoner/almoner/consortium-node/internal/authz"
 	"github.com/almoner/almoner/consortium-node/ledger"
 	"github.com/almoner/almoner/consortium-node/tx"
@@ -18,10 +20,10 @@ import (
 // and decides the same as one loaded from scratch from the resulting state
 // (what a restarted node does).
 func TestIncrementalEqualsReload(t *testing.T) {
-	orgs := []identity.Org{{ID: "stmarys", Kind: identity.KindHospital, Name: "St Mary's"}, {ID: "acme", Kind: identity.KindInsurer, Name: "Acme"}}
+	orgs := []identity.Org{{ID: "stmarys", Kind: identityvocab.KindHospital, Name: "St Mary's"}, {ID: "acme", Kind: identityvocab.KindInsurer, Name: "Acme"}}
 	c := chaintest.New(t, chaintest.Options{Orgs: orgs, Members: []chaintest.Member{
-		{ID: "stmarys/admin", Roles: []string{identity.RoleOrgAdmin}}, {ID: "acme/admin", Roles: []string{identity.RoleOrgAdmin}},
-		{ID: "stmarys/dr", Roles: []string{identity.RolePhysician}},
+		{ID: "stmarys/admin", Roles: []string{identityvocab.RoleOrgAdmin}}, {ID: "acme/admin", Roles: []string{identityvocab.RoleOrgAdmin}},
+		{ID: "stmarys/dr", Roles: []string{identityvocab.RolePhysician}},
 	}})
 	reqs := []policies.Request{
 		{Sub: "stmarys/dr", Dom: "stmarys", Obj: "record", Act: "register", Org: "stmarys"},
@@ -48,12 +50,12 @@ func TestIncrementalEqualsReload(t *testing.T) {
 	}
 	check("genesis")
 	nurse := chaintest.Key("stmarys/nurse")
-	c.Must("stmarys/admin", identity.Name, "add_member", tx.String("id", "stmarys/nurse"), tx.Strings("roles", []string{identity.RoleRecordsClerk}),
+	c.Must("stmarys/admin", identity.Name, "add_member", tx.String("id", "stmarys/nurse"), tx.Strings("roles", []string{identityvocab.RoleRecordsClerk}),
 		tx.String("sign_key", nurse.Public().String()), tx.String("enc_key", chaintest.EncKey("stmarys/nurse").String()))
 	check("member added")
-	c.Must("stmarys/admin", identity.Name, "set_roles", tx.String("id", "stmarys/nurse"), tx.Strings("roles", []string{identity.RolePrivacyOfficer}))
+	c.Must("stmarys/admin", identity.Name, "set_roles", tx.String("id", "stmarys/nurse"), tx.Strings("roles", []string{identityvocab.RolePrivacyOfficer}))
 	check("roles changed")
-	p := c.Must("stmarys/admin", governance.Name, "propose", tx.String("kind", governance.KindChangePolicy),
+	p := c.Must("stmarys/admin", governance.Name, "propose", tx.String("kind", governancevocab.KindChangePolicy),
 		tx.Strings("add_rules", []string{"physician,stmarys,report,read,any,allow"}),
 		tx.Strings("remove_rules", []string{"physician,*,record,register,org,allow"}))
 	c.Must("acme/admin", governance.Name, "approve", tx.String("proposal", p.ID.String()))
@@ -80,7 +82,7 @@ func fresh(t *testing.T, c *chaintest.Chain) *policies.Enforcer {
 }
 
 func TestUpdateForRejectsCorruptState(t *testing.T) {
-	if _, err := authz.UpdateFor([]ledger.StateWrite{{Key: governance.PolicyPrefix + "nurse|*|record|read|any|allow", Value: []byte{0}}}); err == nil {
+	if _, err := authz.UpdateFor([]ledger.StateWrite{{Key: governancevocab.PolicyPrefix + "nurse|*|record|read|any|allow", Value: []byte{0}}}); err == nil {
 		t.Fatal("a policy key that is not a valid rule was accepted")
 	}
 	if _, err := authz.UpdateFor([]ledger.StateWrite{{Key: identity.MemberStateKey("stmarys/x"), Value: []byte{0xff}}}); err == nil {

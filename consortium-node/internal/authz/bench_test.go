@@ -9,6 +9,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/contracts/chaintest"
 	"github.com/almoner/almoner/consortium-node/contracts/consent"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
+	identityvocab "github.com/almoner/almoner/consortium-node/contracts/identity/vocab"
 	"github.com/almoner/almoner/consortium-node/contracts/system"
 	"github.com/almoner/almoner/consortium-node/internal/authz"
 	"github.com/almoner/almoner/consortium-node/internal/exec"
@@ -56,13 +57,13 @@ type benchChain struct {
 // records to an insurer: distinct keys, no conflicts), each of which is
 // authenticated and authorised.
 func newBenchChain(b *testing.B, extra int) *benchChain {
-	ms := []chaintest.Member{{ID: "stmarys/admin", Roles: []string{identity.RoleOrgAdmin}}}
+	ms := []chaintest.Member{{ID: "stmarys/admin", Roles: []string{identityvocab.RoleOrgAdmin}}}
 	for i := range benchPatients {
-		ms = append(ms, chaintest.Member{ID: fmt.Sprintf("stmarys/p%d", i), Roles: []string{identity.RolePatient}})
+		ms = append(ms, chaintest.Member{ID: fmt.Sprintf("stmarys/p%d", i), Roles: []string{identityvocab.RolePatient}})
 	}
 	rules := append(policies.DefaultRules(), extraRules(extra, 7)...)
-	c := chaintest.New(b, chaintest.Options{Orgs: []identity.Org{{ID: "stmarys", Kind: identity.KindHospital, Name: "St Mary's"},
-		{ID: "acme", Kind: identity.KindInsurer, Name: "Acme"}}, Members: ms, Rules: rules})
+	c := chaintest.New(b, chaintest.Options{Orgs: []identity.Org{{ID: "stmarys", Kind: identityvocab.KindHospital, Name: "St Mary's"},
+		{ID: "acme", Kind: identityvocab.KindInsurer, Name: "Acme"}}, Members: ms, Rules: rules})
 	reg, err := system.Registry()
 	if err != nil {
 		b.Fatal(err)
@@ -150,7 +151,7 @@ func BenchmarkExecutorAuthorization(b *testing.B) {
 // uncached with the default policy and with 10,000 extra rows.
 func BenchmarkEnforce(b *testing.B) {
 	for _, extra := range []int{0, 10_000} {
-		as := []policies.Assignment{{Member: "stmarys/p", Org: "stmarys", Roles: []string{identity.RolePatient}}}
+		as := []policies.Assignment{{Member: "stmarys/p", Org: "stmarys", Roles: []string{identityvocab.RolePatient}}}
 		e, err := policies.New(policies.StaticSource{RuleList: append(policies.DefaultRules(), extraRules(extra, 7)...), AssignmentList: as})
 		if err != nil {
 			b.Fatal(err)

@@ -21,7 +21,9 @@ import (
 	"github.com/almoner/almoner/consortium-node/api/client"
 	"github.com/almoner/almoner/consortium-node/api/server"
 	"github.com/almoner/almoner/consortium-node/contracts/consortium"
+	consortiumvocab "github.com/almoner/almoner/consortium-node/contracts/consortium/vocab"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
+	identityvocab "github.com/almoner/almoner/consortium-node/contracts/identity/vocab"
 	"github.com/almoner/almoner/consortium-node/contracts/record"
 	"github.com/almoner/almoner/consortium-node/genesis"
 	"github.com/almoner/almoner/consortium-node/genesis/devnet"
@@ -246,7 +248,7 @@ func (c *cluster) changeNodes(via string, ch *consortium.Change) {
 		approvals = append(approvals, s)
 	}
 	args := []tx.Arg{tx.String("node_id", ch.Node.ID), tx.Uint("valid_until", ch.ValidUntil), tx.Strings("approvals", approvals)}
-	if ch.Action == consortium.ActionAddNode {
+	if ch.Action == consortiumvocab.ActionAddNode {
 		args = append(args, tx.String("org", ch.Node.Org), tx.Uint("raft_id", ch.Node.RaftID),
 			tx.String("sign_key", ch.Node.SignKey.String()), tx.String("enc_key", ch.Node.EncKey.String()),
 			tx.String("raft_addr", ch.Node.RaftAddr), tx.String("api_addr", ch.Node.APIAddr))
@@ -361,7 +363,7 @@ func backupRestore(t *testing.T, snapEvery uint64) {
 			default:
 			}
 			if _, err := c.trySend(other, "stmarys/admin", identity.Name, "add_member",
-				c.memberArgs(fmt.Sprintf("stmarys/p-%d", i), identity.RolePatient)...); err != nil {
+				c.memberArgs(fmt.Sprintf("stmarys/p-%d", i), identityvocab.RolePatient)...); err != nil {
 				loadDone <- err
 				return
 			}
@@ -432,7 +434,7 @@ func backupRestore(t *testing.T, snapEvery uint64) {
 
 	// Governance: remove the lost node, add a new one with new keys and a
 	// new raft id.
-	c.changeNodes(other, &consortium.Change{Action: consortium.ActionRemoveNode, Node: consortium.Node{ID: old},
+	c.changeNodes(other, &consortium.Change{Action: consortiumvocab.ActionRemoveNode, Node: consortium.Node{ID: old},
 		ValidUntil: c.nodes[other].n.NextHeight() + 50})
 	kf, err := genesis.NewKeyFile(fresh, nil)
 	if err != nil {
@@ -445,11 +447,11 @@ func backupRestore(t *testing.T, snapEvery uint64) {
 	ek, _ := kf.EncryptionKey()
 	rec := consortium.Node{ID: fresh, Org: "stmarys", RaftID: 5, SignKey: sk.Public(), EncKey: ek, RaftAddr: freeport.Addr(t),
 		APIAddr: "127.0.0.1:1"}
-	c.changeNodes(other, &consortium.Change{Action: consortium.ActionAddNode, Node: rec,
+	c.changeNodes(other, &consortium.Change{Action: consortiumvocab.ActionAddNode, Node: rec,
 		ValidUntil: c.nodes[other].n.NextHeight() + 50})
 	for range 8 { // more blocks, so that a compacting leader no longer has the backup's raft entries
 		c.send(other, "acme/admin", identity.Name, "add_member",
-			c.memberArgs(fmt.Sprintf("acme/m-%d", c.seq.Load()), identity.RoleClaimsAdjuster)...)
+			c.memberArgs(fmt.Sprintf("acme/m-%d", c.seq.Load()), identityvocab.RoleClaimsAdjuster)...)
 	}
 
 	// The restore, on a fresh folder, as the new node.
@@ -484,7 +486,7 @@ func backupRestore(t *testing.T, snapEvery uint64) {
 		rep.Duration.Round(time.Millisecond), rep.Records, h.Height, target, time.Since(rstart).Round(time.Millisecond), head)
 
 	// A full member again: it commits and signs.
-	c.send(fresh, "stmarys/admin", identity.Name, "add_member", c.memberArgs("stmarys/after-restore", identity.RolePatient)...)
+	c.send(fresh, "stmarys/admin", identity.Name, "add_member", c.memberArgs("stmarys/after-restore", identityvocab.RolePatient)...)
 	c.converge(30 * time.Second)
 	if s := c.nodes[fresh].n.Status(); s.Error != "" {
 		t.Fatalf("the restored node halted: %s", s.Error)

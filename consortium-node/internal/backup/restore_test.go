@@ -12,6 +12,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/api"
 	"github.com/almoner/almoner/consortium-node/contracts/consortium"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
+	identityvocab "github.com/almoner/almoner/consortium-node/contracts/identity/vocab"
 	"github.com/almoner/almoner/consortium-node/genesis"
 	"github.com/almoner/almoner/consortium-node/internal/backup"
 )
@@ -109,7 +110,7 @@ func TestRestoreSingleNode(t *testing.T) {
 	c := newCluster(t, 1, 0)
 	id := c.g.Nodes[0].ID
 	add := func(member string) {
-		c.send(id, "stmarys/admin", identity.Name, "add_member", c.memberArgs(member, identity.RolePatient)...)
+		c.send(id, "stmarys/admin", identity.Name, "add_member", c.memberArgs(member, identityvocab.RolePatient)...)
 	}
 	add("stmarys/before")
 	var archive bytes.Buffer
@@ -147,7 +148,7 @@ func TestBackupIsOneSnapshot(t *testing.T) {
 	id := c.g.Nodes[0].ID
 	n := c.nodes[id].n
 	add := func(member string) {
-		c.send(id, "stmarys/admin", identity.Name, "add_member", c.memberArgs(member, identity.RolePatient)...)
+		c.send(id, "stmarys/admin", identity.Name, "add_member", c.memberArgs(member, identityvocab.RolePatient)...)
 	}
 	add("stmarys/in-backup")
 	b, err := n.OpenBackup()

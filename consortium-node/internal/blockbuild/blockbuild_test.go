@@ -10,6 +10,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/api"
 	"github.com/almoner/almoner/consortium-node/contracts/chaintest"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
+	identityvocab "github.com/almoner/almoner/consortium-node/contracts/identity/vocab"
 	"github.com/almoner/almoner/consortium-node/internal/blockbuild"
 	"github.com/almoner/almoner/consortium-node/internal/exec"
 	"github.com/almoner/almoner/consortium-node/internal/mempool"
@@ -24,10 +25,10 @@ func (serial) Execute(base exec.Reader, txns []exec.Txn) (*exec.Result, error) {
 }
 
 func world(t *testing.T) *chaintest.Chain {
-	orgs := []identity.Org{{ID: "stmarys", Kind: identity.KindHospital, Name: "St Mary's"}}
+	orgs := []identity.Org{{ID: "stmarys", Kind: identityvocab.KindHospital, Name: "St Mary's"}}
 	return chaintest.New(t, chaintest.Options{Orgs: orgs, Members: []chaintest.Member{
-		{ID: "stmarys/admin", Roles: []string{identity.RoleOrgAdmin}}, {ID: "stmarys/clerk", Roles: []string{identity.RoleRecordsClerk}},
-		{ID: "stmarys/ana", Roles: []string{identity.RolePatient}}, {ID: "stmarys/sam", Roles: []string{identity.RolePatient}},
+		{ID: "stmarys/admin", Roles: []string{identityvocab.RoleOrgAdmin}}, {ID: "stmarys/clerk", Roles: []string{identityvocab.RoleRecordsClerk}},
+		{ID: "stmarys/ana", Roles: []string{identityvocab.RolePatient}}, {ID: "stmarys/sam", Roles: []string{identityvocab.RolePatient}},
 	}})
 }
 
@@ -136,7 +137,7 @@ func must(s *tx.Signed, err error) *tx.Signed {
 func TestRolesAtBlockStart(t *testing.T) {
 	c := world(t)
 	promote := c.Sign("stmarys/admin", "identity", "set_roles", tx.String("id", "stmarys/sam"),
-		tx.Strings("roles", []string{identity.RoleRecordsClerk}))
+		tx.Strings("roles", []string{identityvocab.RoleRecordsClerk}))
 	res := c.Block(promote, register(c, "stmarys/sam", "r-sam"))
 	if res[0].Err != nil || res[1].Err == nil {
 		t.Fatalf("promotion then register in one block: %v, %v; want the register denied", res[0].Err, res[1].Err)

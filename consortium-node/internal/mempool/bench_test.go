@@ -13,6 +13,7 @@ import (
 
 	"github.com/almoner/almoner/consortium-node/codec"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
+	identityvocab "github.com/almoner/almoner/consortium-node/contracts/identity/vocab"
 	"github.com/almoner/almoner/consortium-node/internal/mempool"
 	"github.com/almoner/almoner/consortium-node/tx"
 	"github.com/almoner/almoner/privacy/sign"
@@ -38,12 +39,12 @@ func BenchmarkAdd(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	put(identity.OrgStateKey("org"), identity.Org{ID: "org", Kind: identity.KindHospital, Name: "Org"})
+	put(identity.OrgStateKey("org"), identity.Org{ID: "org", Kind: identityvocab.KindHospital, Name: "Org"})
 	for i := range keys {
 		keys[i] = seededKey(b, byte(i))
 		id := fmt.Sprintf("org/m%03d", i)
-		put(identity.MemberStateKey(id), identity.Member{ID: id, Org: "org", Roles: []string{identity.RolePatient},
-			SignKey: keys[i].Public(), EncKey: identity.EncryptionKey{Alg: identity.EncAlgXWing, Key: []byte(id)},
+		put(identity.MemberStateKey(id), identity.Member{ID: id, Org: "org", Roles: []string{identityvocab.RolePatient},
+			SignKey: keys[i].Public(), EncKey: identity.EncryptionKey{Alg: identityvocab.EncAlgXWing, Key: []byte(id)},
 			KeyExpiry: testNow.Add(time.Hour).Unix()})
 	}
 	if err := db.CompactRange(util.Range{}); err != nil {

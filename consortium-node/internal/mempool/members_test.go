@@ -11,6 +11,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/codec"
 	"github.com/almoner/almoner/consortium-node/contracts"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
+	identityvocab "github.com/almoner/almoner/consortium-node/contracts/identity/vocab"
 	"github.com/almoner/almoner/consortium-node/internal/mempool"
 	"github.com/almoner/almoner/consortium-node/tx"
 	"github.com/almoner/almoner/privacy/sign"
@@ -34,7 +35,7 @@ func newMembers(t testing.TB) *members {
 	t.Helper()
 	s := &members{kv: map[string][]byte{}}
 	s.putOrg(t, "org")
-	s.put(t, identity.Member{ID: "org/alice", Org: "org", Roles: []string{identity.RolePatient}, SignKey: testKey.Public()})
+	s.put(t, identity.Member{ID: "org/alice", Org: "org", Roles: []string{identityvocab.RolePatient}, SignKey: testKey.Public()})
 	return s
 }
 
@@ -47,7 +48,7 @@ func (s *members) Get(key string) ([]byte, bool) {
 
 func (s *members) putOrg(t testing.TB, id string) {
 	t.Helper()
-	b, err := codec.Marshal(identity.Org{ID: id, Kind: identity.KindHospital, Name: id})
+	b, err := codec.Marshal(identity.Org{ID: id, Kind: identityvocab.KindHospital, Name: id})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +59,7 @@ func (s *members) putOrg(t testing.TB, id string) {
 
 func (s *members) put(t testing.TB, m identity.Member) {
 	t.Helper()
-	m.EncKey = identity.EncryptionKey{Alg: identity.EncAlgXWing, Key: []byte("enc " + m.ID)}
+	m.EncKey = identity.EncryptionKey{Alg: identityvocab.EncAlgXWing, Key: []byte("enc " + m.ID)}
 	b, err := codec.Marshal(m)
 	if err != nil {
 		t.Fatal(err)
@@ -108,7 +109,7 @@ func TestAddRefusesNonMembers(t *testing.T) {
 	bob, carol, dave, erin, frank := seededKey(t, 1), seededKey(t, 2), seededKey(t, 3), seededKey(t, 4), seededKey(t, 5)
 	outsider := seededKey(t, 9)
 	member := func(id string, k *sign.PrivateKey) identity.Member {
-		return identity.Member{ID: id, Org: identity.OrgOf(id), Roles: []string{identity.RolePatient}, SignKey: k.Public()}
+		return identity.Member{ID: id, Org: identity.OrgOf(id), Roles: []string{identityvocab.RolePatient}, SignKey: k.Public()}
 	}
 	revoked := member("org/bob", bob)
 	revoked.Revoked = true
@@ -224,7 +225,7 @@ func TestAddSeesRevocationAtOnce(t *testing.T) {
 	st := newMembers(t)
 	p := newPool(t, newLedger(1), func(c *mempool.Config) { c.Authenticate = st.authenticate })
 	mustAdd(t, p, signAs(t, "org/alice", testKey, 1))
-	alice := identity.Member{ID: "org/alice", Org: "org", Roles: []string{identity.RolePatient}, SignKey: testKey.Public()}
+	alice := identity.Member{ID: "org/alice", Org: "org", Roles: []string{identityvocab.RolePatient}, SignKey: testKey.Public()}
 	alice.Revoked = true
 	st.put(t, alice)
 	if r := add(t, p, signAs(t, "org/alice", testKey, 2))[0]; !errors.Is(r.Err, mempool.ErrNotMember) {

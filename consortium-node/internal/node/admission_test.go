@@ -11,6 +11,7 @@ import (
 
 	"github.com/almoner/almoner/consortium-node/codec"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
+	identityvocab "github.com/almoner/almoner/consortium-node/contracts/identity/vocab"
 	"github.com/almoner/almoner/consortium-node/genesis"
 	"github.com/almoner/almoner/consortium-node/genesis/devnet"
 	"github.com/almoner/almoner/consortium-node/internal/mempool"
@@ -102,7 +103,7 @@ func TestAdmissionRefusesNonMembers(t *testing.T) {
 	// clock, although the head's time is before the expiry.
 	expiry := time.Now().Add(time.Second).Unix() + 1
 	commit("add p2", h.sign("stmarys/admin", 0, "add_member", tx.String("id", "stmarys/p2"),
-		tx.Strings("roles", []string{identity.RolePatient}), tx.String("sign_key", h.keys["stmarys/dr-lee"].Public().String()),
+		tx.Strings("roles", []string{identityvocab.RolePatient}), tx.String("sign_key", h.keys["stmarys/dr-lee"].Public().String()),
 		tx.String("enc_key", h.enc), tx.Int("key_expiry", expiry)))
 	h.keys["stmarys/p2"] = h.keys["stmarys/dr-lee"]
 	time.Sleep(time.Until(time.Unix(expiry, 0)))
@@ -165,7 +166,7 @@ func TestAdmissionCacheSigners(t *testing.T) {
 	other := sign.PublicKey{Alg: sign.Ed25519, Key: []byte("key two")}
 	expiry := time.Unix(1_900_000_000, 0)
 	record := func(exp int64) []byte {
-		b, err := codec.Marshal(identity.Member{ID: "org/x", Org: "org", Roles: []string{identity.RolePatient}, SignKey: key,
+		b, err := codec.Marshal(identity.Member{ID: "org/x", Org: "org", Roles: []string{identityvocab.RolePatient}, SignKey: key,
 			KeyExpiry: exp})
 		if err != nil {
 			t.Fatal(err)
@@ -268,12 +269,12 @@ func TestAdmissionCarriedAcrossBlocks(t *testing.T) {
 		}
 	}
 	commit(h.sign("stmarys/admin", 0, "add_member", tx.String("id", "stmarys/p2"),
-		tx.Strings("roles", []string{identity.RolePatient}), tx.String("sign_key", h.keys["stmarys/dr-lee"].Public().String()),
+		tx.Strings("roles", []string{identityvocab.RolePatient}), tx.String("sign_key", h.keys["stmarys/dr-lee"].Public().String()),
 		tx.String("enc_key", h.enc)))
 	h.keys["stmarys/p2"] = h.keys["stmarys/dr-lee"]
 	commit(h.sign("stmarys/p2", 0, "rotate_keys", tx.String("id", "stmarys/p2"), tx.String("enc_key", h.enc)))
 	commit(h.sign("stmarys/admin", 0, "add_member", tx.String("id", "stmarys/p3"),
-		tx.Strings("roles", []string{identity.RolePatient}), tx.String("sign_key", h.keys["stmarys/dr-lee"].Public().String()),
+		tx.Strings("roles", []string{identityvocab.RolePatient}), tx.String("sign_key", h.keys["stmarys/dr-lee"].Public().String()),
 		tx.String("enc_key", h.enc)))
 	head, _ := h.n.store.Head()
 	if h.n.adm.cache.signer(head, "stmarys/admin") == nil {
@@ -314,7 +315,7 @@ func TestAdmissionAgainstCommittedState(t *testing.T) {
 	}
 	expiry := now.Add(time.Hour).Unix()
 	commit(h.sign("stmarys/admin", 0, "add_member", tx.String("id", "stmarys/p1"),
-		tx.Strings("roles", []string{identity.RolePatient}), tx.String("sign_key", h.keys["stmarys/dr-lee"].Public().String()),
+		tx.Strings("roles", []string{identityvocab.RolePatient}), tx.String("sign_key", h.keys["stmarys/dr-lee"].Public().String()),
 		tx.String("enc_key", h.enc), tx.Int("key_expiry", expiry)))
 	h.keys["stmarys/p1"] = h.keys["stmarys/dr-lee"]
 	p1 := decode(h.sign("stmarys/p1", 0, "rotate_keys", tx.String("id", "stmarys/p1"), tx.String("enc_key", h.enc)))

@@ -12,6 +12,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/api"
 	"github.com/almoner/almoner/consortium-node/codec"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
+	identityvocab "github.com/almoner/almoner/consortium-node/contracts/identity/vocab"
 	"github.com/almoner/almoner/consortium-node/internal/consensus"
 	"github.com/almoner/almoner/consortium-node/internal/store"
 )
@@ -50,7 +51,7 @@ func (n *Node) BackupAllowed(c *api.Caller) error {
 		return refuse
 	}
 	m, err := identity.LoadMember(stateReader{n}, c.ID)
-	if err != nil || m.Revoked || m.Org != n.me.Org || !m.HasRole(identity.RoleOrgAdmin) {
+	if err != nil || m.Revoked || m.Org != n.me.Org || !m.HasRole(identityvocab.RoleOrgAdmin) {
 		return refuse
 	}
 	return nil

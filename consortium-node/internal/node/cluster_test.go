@@ -16,7 +16,9 @@ import (
 
 	"github.com/almoner/almoner/consortium-node/codec"
 	"github.com/almoner/almoner/consortium-node/contracts/consortium"
+	consortiumvocab "github.com/almoner/almoner/consortium-node/contracts/consortium/vocab"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
+	identityvocab "github.com/almoner/almoner/consortium-node/contracts/identity/vocab"
 	"github.com/almoner/almoner/consortium-node/genesis"
 	"github.com/almoner/almoner/consortium-node/genesis/devnet"
 	"github.com/almoner/almoner/consortium-node/internal/store"
@@ -179,7 +181,7 @@ func (c *testCluster) stop(i int) {
 func (c *testCluster) addMember(via int, id string) TxResult {
 	c.t.Helper()
 	return c.submitCall(via, "stmarys/admin", "identity", "add_member", tx.String("id", id),
-		tx.Strings("roles", []string{identity.RolePatient}), tx.String("sign_key", c.keys["stmarys/admin"].Public().String()),
+		tx.Strings("roles", []string{identityvocab.RolePatient}), tx.String("sign_key", c.keys["stmarys/admin"].Public().String()),
 		tx.String("enc_key", c.enc))
 }
 
@@ -418,7 +420,7 @@ func (c *testCluster) changeNodes(via int, ch *consortium.Change, approvers ...s
 		approvals = append(approvals, s)
 	}
 	args := tx.Args{tx.String("node_id", ch.Node.ID), tx.Uint("valid_until", ch.ValidUntil), tx.Strings("approvals", approvals)}
-	if ch.Action == consortium.ActionAddNode {
+	if ch.Action == consortiumvocab.ActionAddNode {
 		args = append(args, tx.String("org", ch.Node.Org), tx.Uint("raft_id", ch.Node.RaftID), tx.String("sign_key", ch.Node.SignKey.String()),
 			tx.String("enc_key", ch.Node.EncKey.String()), tx.String("raft_addr", ch.Node.RaftAddr), tx.String("api_addr", ch.Node.APIAddr))
 	}
@@ -454,7 +456,7 @@ func TestMembershipChangeApprovedOnLedger(t *testing.T) {
 	key4, _ := kf.SignKey()
 	ek4, _ := kf.EncryptionKey()
 	rec := consortium.Node{ID: "hope-node4", Org: "hope", RaftID: 4, SignKey: key4.Public(), EncKey: ek4, RaftAddr: freeport.Addr(t), APIAddr: "127.0.0.1:1"}
-	add := &consortium.Change{Action: consortium.ActionAddNode, Node: rec, ValidUntil: c.nodes[lead].n.NextHeight() + 50}
+	add := &consortium.Change{Action: consortiumvocab.ActionAddNode, Node: rec, ValidUntil: c.nodes[lead].n.NextHeight() + 50}
 
 	// Two of four organisations are not a majority: refused, nothing changes.
 	r := c.changeNodes(lead, add, "stmarys/admin", "acme/admin")
@@ -495,7 +497,7 @@ func TestMembershipChangeApprovedOnLedger(t *testing.T) {
 	c.converge()
 
 	// Removing it again.
-	rm := &consortium.Change{Action: consortium.ActionRemoveNode, Node: consortium.Node{ID: "hope-node4"}, ValidUntil: c.nodes[lead].n.NextHeight() + 50}
+	rm := &consortium.Change{Action: consortiumvocab.ActionRemoveNode, Node: consortium.Node{ID: "hope-node4"}, ValidUntil: c.nodes[lead].n.NextHeight() + 50}
 	r = c.changeNodes(lead, rm, "hope/admin", "healthreg/admin", "acme/admin")
 	if !r.Committed || !r.Receipt.OK() {
 		t.Fatalf("remove: %+v", r.Receipt)

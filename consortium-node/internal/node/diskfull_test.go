@@ -4,19 +4,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
-	"strings"
-	"sync/atomic"
-	"testing"
-	"time"
-
-	"github.com/almoner/almoner/consortium-node/contracts/identity"
+	identityvocab "github.com/almoner/almoner/consortium-node/contracts/identity/vocab"
 	"github.com/almoner/almoner/consortium-node/genesis"
 	"github.com/almoner/almoner/consortium-node/genesis/devnet"
 	"github.com/almoner/almoner/consortium-node/internal/store"
 	"github.com/almoner/almoner/consortium-node/nodetest/freeport"
 	"github.com/almoner/almoner/consortium-node/tx"
 	"github.com/almoner/almoner/privacy/sign"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
 )
 
 // Disk-full tests. A small tmpfs needs root, so the node's database is
@@ -113,7 +112,7 @@ func (s *signer) addMember(t *testing.T, next uint64, id string) []byte {
 	t.Helper()
 	st, err := tx.Sign(tx.Body{ChainID: s.g.ChainID, Sender: "stmarys/admin", Nonce: s.seq.Add(1), Expiry: next + 1000,
 		Call: tx.Call{Contract: "identity", Method: "add_member", Args: []tx.Arg{tx.String("id", id),
-			tx.Strings("roles", []string{identity.RolePatient}), tx.String("sign_key", s.key.Public().String()),
+			tx.Strings("roles", []string{identityvocab.RolePatient}), tx.String("sign_key", s.key.Public().String()),
 			tx.String("enc_key", s.enc)}}}, s.key)
 	if err != nil {
 		t.Fatal(err)

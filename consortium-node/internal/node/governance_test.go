@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/almoner/almoner/consortium-node/contracts/governance"
+	governancevocab "github.com/almoner/almoner/consortium-node/contracts/governance/vocab"
 	"github.com/almoner/almoner/consortium-node/contracts/record"
 	"github.com/almoner/almoner/consortium-node/tx"
 	"github.com/almoner/almoner/policies"
@@ -67,7 +68,7 @@ func TestPolicyChangeAcrossNodes(t *testing.T) {
 			tx.Bytes("ciphertext_hash", h[:]), tx.String("patient", "stmarys/patient-ana"), tx.String("category", "lab"))
 	}
 	propose := func(via int, validFor uint64) string {
-		r := c.call(via, "stmarys/admin", governance.Name, "propose", tx.String("kind", governance.KindChangePolicy),
+		r := c.call(via, "stmarys/admin", governance.Name, "propose", tx.String("kind", governancevocab.KindChangePolicy),
 			tx.Strings("add_rules", []string{deny}), tx.Uint("valid_for", validFor))
 		if !r.Receipt.OK() {
 			t.Fatalf("propose: %s", r.Receipt.Error)
@@ -103,7 +104,7 @@ func TestPolicyChangeAcrossNodes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if v.State != governance.StatusOpen || !slices.Equal(v.Tally.Missing, []string{"healthreg", "hope"}) {
+		if v.State != governancevocab.StatusOpen || !slices.Equal(v.Tally.Missing, []string{"healthreg", "hope"}) {
 			t.Fatalf("node %d: proposal %+v tally %+v", i, v.Proposal, v.Tally)
 		}
 	}
@@ -124,7 +125,7 @@ func TestPolicyChangeAcrossNodes(t *testing.T) {
 			t.Fatalf("node %d: the rule is not in force after height %d", i, decided.Height)
 		}
 		v, _ := cn.n.Proposal(id)
-		if v.State != governance.StatusExecuted || v.Decided != decided.Height {
+		if v.State != governancevocab.StatusExecuted || v.Decided != decided.Height {
 			t.Fatalf("node %d: proposal %+v", i, v.Proposal)
 		}
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/almoner/almoner/consortium-node/contracts"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
+	identityvocab "github.com/almoner/almoner/consortium-node/contracts/identity/vocab"
 	"github.com/almoner/almoner/consortium-node/genesis"
 	"github.com/almoner/almoner/consortium-node/genesis/devnet"
 	"github.com/almoner/almoner/consortium-node/internal/mempool"
@@ -97,7 +98,7 @@ func (h *harness) sign(sender string, expiry uint64, method string, args ...tx.A
 }
 
 func (h *harness) addMember(sender, id string) []byte {
-	return h.sign(sender, 0, "add_member", tx.String("id", id), tx.Strings("roles", []string{identity.RolePatient}),
+	return h.sign(sender, 0, "add_member", tx.String("id", id), tx.Strings("roles", []string{identityvocab.RolePatient}),
 		tx.String("sign_key", h.keys["stmarys/dr-lee"].Public().String()), tx.String("enc_key", h.enc))
 }
 
@@ -272,7 +273,7 @@ func testLogger(t *testing.T) *slog.Logger {
 func TestExpiringKeys(t *testing.T) {
 	h := newHarness(t, nil)
 	add := func(id string, expires time.Time) {
-		raw := h.sign("stmarys/admin", 0, "add_member", tx.String("id", id), tx.Strings("roles", []string{identity.RolePatient}),
+		raw := h.sign("stmarys/admin", 0, "add_member", tx.String("id", id), tx.Strings("roles", []string{identityvocab.RolePatient}),
 			tx.String("sign_key", h.keys["stmarys/dr-lee"].Public().String()), tx.String("enc_key", h.enc), tx.Int("key_expiry", expires.Unix()))
 		if r := h.submit(raw)[0]; !r.Committed || !r.Receipt.OK() {
 			t.Fatalf("add %s: %+v", id, r)

@@ -13,6 +13,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/api"
 	"github.com/almoner/almoner/consortium-node/codec"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
+	identityvocab "github.com/almoner/almoner/consortium-node/contracts/identity/vocab"
 	"github.com/almoner/almoner/consortium-node/genesis"
 	"github.com/almoner/almoner/consortium-node/genesis/devnet"
 	"github.com/almoner/almoner/consortium-node/genesis/genesisstate"
@@ -74,7 +75,7 @@ func fuzzPeerNode(f *testing.F) (*Node, []transport.Peer, []byte) {
 	enc, _ := nk.EncryptionKey()
 	st, err := tx.Sign(tx.Body{ChainID: g.ChainID, Sender: "stmarys/admin", Nonce: 1, Expiry: 1000,
 		Call: tx.Call{Contract: identity.Name, Method: "add_member", Args: tx.Args{
-			tx.String("id", nk.ID), tx.Strings("roles", []string{identity.RolePatient}),
+			tx.String("id", nk.ID), tx.Strings("roles", []string{identityvocab.RolePatient}),
 			tx.String("sign_key", sk.Public().String()), tx.String("enc_key", enc.String()),
 		}}}, admin)
 	if err != nil {

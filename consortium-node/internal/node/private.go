@@ -10,6 +10,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/api"
 	"github.com/almoner/almoner/consortium-node/contracts"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
+	identityvocab "github.com/almoner/almoner/consortium-node/contracts/identity/vocab"
 	"github.com/almoner/almoner/consortium-node/contracts/record"
 	recordvocab "github.com/almoner/almoner/consortium-node/contracts/record/vocab"
 	"github.com/almoner/almoner/consortium-node/internal/privatestore"
@@ -68,7 +69,7 @@ func (n *Node) UploadRecord(req *api.UploadRequest) error {
 	if err != nil {
 		return err
 	}
-	if m.Org != n.me.Org || !(m.HasRole(identity.RoleRecordsClerk) || m.HasRole(identity.RolePhysician)) {
+	if m.Org != n.me.Org || !(m.HasRole(identityvocab.RoleRecordsClerk) || m.HasRole(identityvocab.RolePhysician)) {
 		return fmt.Errorf("%w: uploading records to %s's node needs role records_clerk or physician in %q", ErrForbidden, n.me.Org, n.me.Org)
 	}
 	h := ledger.Hash(sha256Sum(req.Sealed))

@@ -19,6 +19,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/contracts/claim"
 	"github.com/almoner/almoner/consortium-node/contracts/claim/claimdoc"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
+	identityvocab "github.com/almoner/almoner/consortium-node/contracts/identity/vocab"
 	"github.com/almoner/almoner/consortium-node/contracts/record"
 	"github.com/almoner/almoner/consortium-node/ledger"
 	"github.com/almoner/almoner/consortium-node/tx"
@@ -301,9 +302,9 @@ func TestValidate(t *testing.T) {
 // against it as the insurer's portal does, and every kind of mismatch.
 func TestFileAndVerify(t *testing.T) {
 	c := chaintest.New(t, chaintest.Options{
-		Orgs: []identity.Org{{ID: "stmarys", Kind: identity.KindHospital, Name: "St Mary's"}, {ID: "acme", Kind: identity.KindInsurer, Name: "Acme"}},
-		Members: []chaintest.Member{{ID: "stmarys/clerk", Roles: []string{identity.RoleRecordsClerk}}, {ID: "stmarys/ana", Roles: []string{identity.RolePatient}},
-			{ID: "stmarys/bob", Roles: []string{identity.RolePatient}}},
+		Orgs: []identity.Org{{ID: "stmarys", Kind: identityvocab.KindHospital, Name: "St Mary's"}, {ID: "acme", Kind: identityvocab.KindInsurer, Name: "Acme"}},
+		Members: []chaintest.Member{{ID: "stmarys/clerk", Roles: []string{identityvocab.RoleRecordsClerk}}, {ID: "stmarys/ana", Roles: []string{identityvocab.RolePatient}},
+			{ID: "stmarys/bob", Roles: []string{identityvocab.RolePatient}}},
 	})
 	k := chaintest.ClaimsKey("stmarys")
 	register := func(id, patient, category string) {

@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/almoner/almoner/consortium-node/contracts/claim/claimdoc"
-	"github.com/almoner/almoner/consortium-node/contracts/identity"
+	identityvocab "github.com/almoner/almoner/consortium-node/contracts/identity/vocab"
 	"github.com/almoner/almoner/consortium-node/contracts/record"
 	"github.com/almoner/almoner/consortium-node/contracts/record/registration"
 )
@@ -18,8 +18,8 @@ func TestSameAsTheContracts(t *testing.T) {
 	if registration.Claim != claimdoc.RecordCategory || !registration.Known(claimdoc.RecordCategory) {
 		t.Errorf("the claim category %q is not claimdoc's %q", registration.Claim, claimdoc.RecordCategory)
 	}
-	if registration.PatientRole != identity.RolePatient {
-		t.Errorf("PatientRole %q is not identity's %q", registration.PatientRole, identity.RolePatient)
+	if registration.PatientRole != identityvocab.RolePatient {
+		t.Errorf("PatientRole %q is not identity's %q", registration.PatientRole, identityvocab.RolePatient)
 	}
 	for _, c := range []string{"lab", "bundle"} {
 		if !registration.Known(c) {
