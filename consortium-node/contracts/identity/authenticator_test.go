@@ -13,6 +13,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/codec"
 	"github.com/almoner/almoner/consortium-node/contracts/chaintest"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
+	identityvocab "github.com/almoner/almoner/consortium-node/contracts/identity/vocab"
 	"github.com/almoner/almoner/consortium-node/tx"
 	"github.com/almoner/almoner/privacy/sign"
 )
@@ -65,7 +66,7 @@ func TestAuthenticatorAgrees(t *testing.T) {
 	}
 	member := func(id string) identity.Member {
 		org := id[:bytes.IndexByte([]byte(id), '/')]
-		return identity.Member{ID: id, Org: org, Roles: []string{identity.RolePatient},
+		return identity.Member{ID: id, Org: org, Roles: []string{identityvocab.RolePatient},
 			SignKey: keys[r.IntN(len(keys))].Public(),
 			EncKey:  identity.EncryptionKey{Alg: "x-wing", Key: bytes.Repeat([]byte{9}, 64)}}
 	}
@@ -165,9 +166,9 @@ func TestAuthenticationWithinBlock(t *testing.T) {
 		c := newChainWith(t, nil)
 		if parallel {
 			c = chaintest.New(t, chaintest.Options{Parallel: true,
-				Orgs: []identity.Org{{ID: "stmarys", Kind: identity.KindHospital, Name: "St Mary's"}},
-				Members: []chaintest.Member{{ID: "stmarys/admin", Roles: []string{identity.RoleOrgAdmin}},
-					{ID: "stmarys/dr-lee", Roles: []string{identity.RolePhysician}}}})
+				Orgs: []identity.Org{{ID: "stmarys", Kind: identityvocab.KindHospital, Name: "St Mary's"}},
+				Members: []chaintest.Member{{ID: "stmarys/admin", Roles: []string{identityvocab.RoleOrgAdmin}},
+					{ID: "stmarys/dr-lee", Roles: []string{identityvocab.RolePhysician}}}})
 		}
 		enc := func(n string) tx.Arg { return tx.String("enc_key", chaintest.EncKey(n).String()) }
 		own := func(args ...tx.Arg) *tx.Signed {
