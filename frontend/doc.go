@@ -11,5 +11,6 @@
 // Imports: the standard library only. Its tests also read the contracts'
 // vocabulary packages and portal/words, to check that src/vocab.ts labels
 // every code and status the contracts define, with the portal's labels
-// (TestLabelsCoverTheContracts).
+// (TestLabelsCoverTheContracts), and parse the contracts' Call methods to
+// check that it names every method (TestActionsNameEveryMethod).
 package frontend

@@ -20,6 +20,8 @@ import (
 	cdplog "github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+
+	"github.com/almoner/almoner/consortium-node/tx"
 )
 
 // consoleErrors records what a browser's pages log as errors: console
@@ -317,7 +319,29 @@ func TestExplorerSearch(t *testing.T) {
 		t.Errorf("the access transaction shows %s <time> elements, want its time and its expiry", n)
 	}
 	b.hashesFit("the access transaction")
+	// The action by its label, the purpose by its label, people and organisations by name.
+	b.waitText("Record read")
+	b.poll(`[...document.querySelectorAll('main dt')].some(d => d.innerText === 'Purpose' && /^[A-Z][a-z]+ /.test(d.nextElementSibling.innerText))`,
+		"the purpose by its label")
+	noneInMain(b, "record.access")
+	b.plainWords("the access transaction")
 	b.shot("explorer-transaction")
+
+	// A refused read: the refusal in words; the policy's own text only behind Details (the auditor may open it).
+	refused := s.nt.Send(t, "acme/adjuster", "record", "access", tx.String("record_id", "rec-ben-1"),
+		tx.String("purpose", "claims"))
+	if refused.Receipt == nil || !refused.Receipt.OK() {
+		t.Fatalf("the refused read did not commit: %+v", refused)
+	}
+	b.visit("/explorer/tx/" + refused.ID.String())
+	b.waitText("Access refused")
+	b.waitText("Refused: ")
+	b.waitText("adjuster, Acme Health Insurance")
+	for _, raw := range []string{"acme/adjuster", "policy denies", "claims_adjuster"} {
+		noneInMain(b, raw) // the rendered text: Details is closed
+	}
+	b.click(`//main//details[contains(@class,'why')]/summary`)
+	b.waitText("policy denies acme/adjuster")
 
 	// Unknown text, and a record the auditor may not see.
 	b.search("no-such-thing-42")

@@ -179,13 +179,20 @@ export function explain(e: Pick<ApiError, 'message' | 'code'>, orgs?: Map<string
   return { title, summary, details };
 }
 
-/** A refusal as the patient reads it in the access log. */
-export function refusalInWords(refusal: string | null | undefined): string {
+/**
+ * A refused read in words: as the patient reads it in their access log
+ * (the default), or, with patient false, as anyone else reads it (the
+ * explorer: "the patient's consent", "the reader's role").
+ */
+export function refusalInWords(refusal: string | null | undefined, patient = true): string {
   if (!refusal) return 'Refused.';
   const d = DENIED.exec(refusal);
   if (d) {
-    if (/consent/.test(d[8] ?? '')) return 'Refused: there was no active consent from you that covers this record and purpose.';
-    return 'Refused: their role may not read your records.';
+    if (/consent/.test(d[8] ?? ''))
+      return patient
+        ? 'Refused: there was no active consent from you that covers this record and purpose.'
+        : "Refused: no active consent of the patient's covers this record and purpose.";
+    return patient ? 'Refused: their role may not read your records.' : "Refused: the reader's role may not read the patient's records.";
   }
   if (/not found: consent/.test(refusal)) return 'Refused: the consent they named does not exist.';
   if (/expired|lapsed|not active|inactive|revoked/.test(refusal)) return 'Refused: the consent they relied on was no longer active.';

@@ -130,6 +130,7 @@ export const ACTIONS: Labels = {
   'record.access': 'Record read',
   'record.erase': 'Record erased',
   'record.review_break_glass': 'Emergency access reviewed',
+  'record.report_undelivered': 'Undelivered record reported',
   'consent.grant': 'Consent granted',
   'consent.request': 'Consent requested',
   'consent.accept': 'Consent request accepted',
@@ -142,6 +143,27 @@ export const ACTIONS: Labels = {
   'claim.pay': 'Claim paid',
   'claim.appeal': 'Claim appealed',
   'claim.cancel': 'Claim withdrawn',
+  'identity.add_member': 'Member added',
+  'identity.set_roles': 'Member roles changed',
+  'identity.rotate_keys': 'Member keys replaced',
+  'identity.revoke_member': 'Member revoked',
+  'governance.propose': 'Governance proposal made',
+  'governance.approve': 'Governance proposal approved',
+  'governance.reject': 'Governance proposal rejected',
+  'governance.withdraw': 'Governance proposal withdrawn',
+  'consortium.add_node': 'Node added',
+  'consortium.remove_node': 'Node removed',
+};
+
+/** The system contracts as people name what they keep (an event's source). */
+export const CONTRACTS: Labels = {
+  donation: 'Charity',
+  record: 'Medical records',
+  consent: 'Consent',
+  claim: 'Insurance claims',
+  identity: 'Membership',
+  governance: 'Governance',
+  consortium: 'Consortium nodes',
 };
 
 /** A transaction's call in words: donation.give -> Gift. */

@@ -8,15 +8,55 @@ import { useEffect, useState } from 'preact/hooks';
 import { gql, type ApiError } from '../api';
 import { Hash, Time, shorten, CopyButton } from '../display';
 import { label, minorMoney } from '../format';
+import { DETAIL_ROLES, explain, refusalInWords } from '../messages';
+import { Who, useOrgs } from '../names';
 import { Link, navigate } from '../router';
-import { roleNames } from '../session';
+import { has, roleNames, useViewer } from '../session';
 import { Badge, Busy, ErrorBox, Field, Head, Page, Show, toApiError, useQuery, useSubscription } from '../ui';
+import { APPEAL_REASONS, CATEGORIES, CLAIM_REASONS, CONTRACTS, EMERGENCIES, PURPOSES, REFUND_REASONS, REVIEW_OUTCOMES, actionName, say } from '../vocab';
 
 const enc = encodeURIComponent;
 const capital = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 
 /** Where an account or organisation id is shown. */
 export const accountHref = (id: string) => `/explorer/accounts/${enc(id)}`;
+
+/** An account or organisation by name (the id on hover), linked to its view. */
+function Account({ id }: { id: string | null | undefined }) {
+  if (!id) return <>—</>;
+  return (
+    <Link href={accountHref(id)}>
+      <Who id={id} />
+    </Link>
+  );
+}
+
+/** A transaction's call by its label (vocab ACTIONS), the contract.method on hover. */
+function Action({ contract, method }: { contract: string; method: string }) {
+  return <span title={`${contract}.${method}`}>{actionName(contract, method)}</span>;
+}
+
+/**
+ * A receipt's error or a refused read in plain words (messages: explain,
+ * refusalInWords); those who may read the policy's own text (DETAIL_ROLES)
+ * find it behind Details.
+ */
+function InWords({ raw, refusal = false }: { raw: string; refusal?: boolean }) {
+  const { viewer } = useViewer();
+  const orgs = useOrgs();
+  const words = refusal ? refusalInWords(raw, false) : explain({ message: raw, code: 'FAILED' }, orgs).summary;
+  return (
+    <div class="wrap-any">
+      {words}
+      {has(viewer, ...DETAIL_ROLES) && words !== raw && (
+        <details class="why">
+          <summary>Details</summary>
+          <p>{raw}</p>
+        </details>
+      )}
+    </div>
+  );
+}
 
 // ---- search ------------------------------------------------------------------
 
@@ -78,7 +118,7 @@ export async function search(text: string): Promise<SearchResult> {
         return { href: c.href(await gql(c.query, c.vars)) };
       } catch (e) {
         const err = toApiError(e);
-        if (err.code === 'FORBIDDEN') return { hidden: `${c.kind}, which only some members may see (${err.message})` };
+        if (err.code === 'FORBIDDEN') return { hidden: `${c.kind}, which only some members may see` };
         if (err.code === 'NOT_FOUND' || err.code === 'BAD_USER_INPUT') return {};
         return { error: err };
       }
@@ -250,8 +290,8 @@ export function BlockView({ height }: { height: number }) {
                       <Link href={`/explorer/tx/${t.id}`} title={t.id}>
                         {shorten(t.id)}
                       </Link>{' '}
-                      <CopyButton text={t.id} what={`transaction ${t.index + 1}'s id`} /> {t.contract}.{t.method} by{' '}
-                      <Link href={accountHref(t.sender)}>{t.sender}</Link> <Badge v={t.receipt.status} />
+                      <CopyButton text={t.id} what={`transaction ${t.index + 1}'s id`} /> <Action contract={t.contract} method={t.method} /> by{' '}
+                      <Account id={t.sender} /> <Badge v={t.receipt.status} />
                     </li>
                   ))}
                 </ul>
@@ -276,9 +316,18 @@ const accountKeys = new Set([
   'registrar', 'payee', 'custodian', 'provider', 'insurer', 'charity', 'org', 'organisation',
 ]);
 
-/** One event attribute as people read it: times, amounts, links and hashes. */
-export function AttrValue({ k, v, attrs }: { k: string; v: string; attrs: { key: string; value: string }[] }) {
+/** Reasons by label, whichever contract wrote them (refunds, emergencies, adjudications, appeals). */
+const REASONS = { ...REFUND_REASONS, ...EMERGENCIES, ...CLAIM_REASONS, ...APPEAL_REASONS };
+
+/** One event attribute as people read it: times, amounts, labels, names, links and hashes. */
+export function AttrValue({ k, v, attrs, type }: { k: string; v: string; attrs: { key: string; value: string }[]; type?: string }) {
   if (v === '') return <>—</>;
+  if (k === 'reason' && type === 'access_refused') return <InWords raw={v} refusal />;
+  if (k === 'reason' && REASONS[v]) return <span title={v}>{REASONS[v]}</span>;
+  if (k === 'purpose' && PURPOSES[v]) return <span title={v}>{say(PURPOSES, v)}</span>;
+  if (k === 'outcome' && REVIEW_OUTCOMES[v]) return <span title={v}>{say(REVIEW_OUTCOMES, v)}</span>;
+  if (k === 'category' && CATEGORIES[v]) return <span title={v}>{say(CATEGORIES, v)}</span>;
+  if (k === 'roles' && /^[a-z_]+(,[a-z_]+)*$/.test(v)) return <span title={v}>{v.split(',').map((r) => roleNames[r] ?? label(r)).join(', ')}</span>;
   const currency = attrs.find((a) => a.key === 'currency')?.value;
   if (timeKeys.has(k) && /^\d+$/.test(v)) return <Time value={v} none="none" />;
   if (amountKeys.has(k) && /^\d+$/.test(v) && currency) return <>{minorMoney(v, currency)}</>;
@@ -296,7 +345,7 @@ export function AttrValue({ k, v, attrs }: { k: string; v: string; attrs: { key:
         <CopyButton text={v} what={`the ${k} id`} />
       </span>
     );
-  if (accountKeys.has(k) && /^[a-z0-9][a-z0-9./_-]*$/i.test(v)) return <Link href={accountHref(v)}>{v}</Link>;
+  if (accountKeys.has(k) && /^[a-z0-9][a-z0-9./_-]*$/i.test(v)) return <Account id={v} />;
   if (HEX64.test(v)) return <Hash value={v} what={label(k)} />;
   if (/^(ed25519|xwing|mldsa65):/.test(v)) return <Hash value={v} what={label(k)} />;
   return <span class="wrap-any">{v}</span>;
@@ -319,12 +368,12 @@ export function TxView({ id }: { id: string }) {
             <>
               <dl class="facts wide">
                 <div><dt>Id</dt><dd><Hash value={t.id} what="the transaction id" full /></dd></div>
-                <div><dt>Call</dt><dd>{t.contract}.{t.method}</dd></div>
-                <div><dt>Sender</dt><dd><Link href={accountHref(t.sender)}>{t.sender}</Link></dd></div>
+                <div><dt>Action</dt><dd><Action contract={t.contract} method={t.method} /></dd></div>
+                <div><dt>Sender</dt><dd><Account id={t.sender} /></dd></div>
                 <div><dt>Block</dt><dd><Link href={`/explorer/blocks/${t.height}`}>{t.height}</Link> (transaction {t.index + 1})</dd></div>
                 <div><dt>Time</dt><dd><Time value={t.time} seconds /></dd></div>
                 <div><dt>Valid until block</dt><dd>{t.expiry}</dd></div>
-                <div><dt>Receipt</dt><dd><Badge v={t.receipt.status} /> {t.receipt.error ?? ''}</dd></div>
+                <div><dt>Receipt</dt><dd><Badge v={t.receipt.status} />{t.receipt.error && <InWords raw={t.receipt.error} />}</dd></div>
               </dl>
               {gift && (
                 <p>
@@ -334,16 +383,16 @@ export function TxView({ id }: { id: string }) {
               <h2>Events</h2>
               {t.receipt.events.length === 0 && <p>None.</p>}
               {t.receipt.events.map((e: any, i: number) => (
-                <section class="panel event" key={i} aria-label={`${e.contract} ${label(e.type)}`}>
+                <section class="panel event" key={i} aria-label={`${say(CONTRACTS, e.contract)}: ${label(e.type)}`}>
                   <h3>
-                    {capital(label(e.type))} <small>{e.contract}</small>
+                    {capital(label(e.type))} <small title={e.contract}>{say(CONTRACTS, e.contract)}</small>
                   </h3>
                   <dl class="facts wide">
                     {e.attrs.map((a: any) => (
                       <div key={a.key}>
                         <dt>{capital(label(a.key))}</dt>
                         <dd>
-                          <AttrValue k={a.key} v={a.value} attrs={e.attrs} />
+                          <AttrValue k={a.key} v={a.value} attrs={e.attrs} type={e.type} />
                         </dd>
                       </div>
                     ))}
@@ -397,7 +446,10 @@ export function AccountView({ id }: { id: string }) {
                 <ul class="members">
                   {o.members.nodes.map((x: any) => (
                     <li key={x.id}>
-                      <Link href={accountHref(x.id)}>{x.id}</Link> {x.revoked && <Badge v="REVOKED" />}
+                      <Link href={accountHref(x.id)}>
+                        <Who id={x.id} org={false} />
+                      </Link>{' '}
+                      {x.revoked && <Badge v="REVOKED" />}
                       <br />
                       <small>{roles(x.roles)}</small>
                     </li>
@@ -430,18 +482,18 @@ export function RecordView({ id }: { id: string }) {
           return (
             <>
               <dl class="facts wide">
-                <div><dt>Patient</dt><dd><Link href={accountHref(r.patient)}>{r.patient}</Link></dd></div>
-                <div><dt>Held by</dt><dd><Link href={accountHref(r.custodian)}>{r.custodian}</Link></dd></div>
+                <div><dt>Patient</dt><dd><Account id={r.patient} /></dd></div>
+                <div><dt>Held by</dt><dd><Account id={r.custodian} /></dd></div>
                 <div><dt>Category</dt><dd>{label(r.category)}</dd></div>
                 <div><dt>Registered</dt><dd><Time value={r.createdAt} /> in block <Link href={`/explorer/blocks/${r.createdHeight}`}>{r.createdHeight}</Link></dd></div>
                 <div><dt>Versions</dt><dd>{r.latestVersion}</dd></div>
-                <div><dt>Status</dt><dd>{r.erased ? <>erased{r.erasedBy ? ` by ${r.erasedBy}` : ''}</> : 'kept'}</dd></div>
+                <div><dt>Status</dt><dd>{r.erased ? <>erased{r.erasedBy && <> by <Account id={r.erasedBy} /></>}</> : 'kept'}</dd></div>
               </dl>
               <h2>Versions</h2>
               <ol class="versions">
                 {r.versions.map((v: any) => (
                   <li key={v.version}>
-                    Version {v.version}, <Time value={v.time} /> by <Link href={accountHref(v.registrar)}>{v.registrar}</Link> in block{' '}
+                    Version {v.version}, <Time value={v.time} /> by <Account id={v.registrar} /> in block{' '}
                     <Link href={`/explorer/blocks/${v.height}`}>{v.height}</Link>: ciphertext <Hash value={v.ciphertextHash} what={`version ${v.version}'s ciphertext hash`} />
                   </li>
                 ))}
