@@ -2,14 +2,9 @@ package consensus
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"sync"
 
-	"github.com/syndtr/goleveldb/leveldb"
-	lerrors "github.com/syndtr/goleveldb/leveldb/errors"
-	"github.com/syndtr/goleveldb/leveldb/opt"
-	"github.com/syndtr/goleveldb/leveldb/util"
 	"go.etcd.io/raft/v3"
 	"go.etcd.io/raft/v3/raftpb"
 	"google.golang.org/protobuf/proto"
@@ -27,19 +22,9 @@ var ErrCorrupt = integrity.New("consensus: corrupt raft storage")
 
 var _ raft.Storage = (*Storage)(nil)
 
-// Key suffixes, appended to the prefix given to OpenStorage.
-const (
-	keyHardState = "hs"      // raftpb.HardState
-	keySnapshot  = "snap"    // raftpb.Snapshot
-	keyCompact   = "compact" // logID of the log's base (see Storage)
-	keyEntries   = "e/"      // + index (8 bytes, big-endian) -> raftpb.Entry
-)
-
 // fillChunk bounds the placeholder entries built at a time when the log's
 // base lies above the snapshot (see rebuild).
 const fillChunk = 4096
-
-var syncWrite = &opt.WriteOptions{Sync: true}
 
 // logID is the position of an entry: its index and term.
 type logID struct{ index, term uint64 }
@@ -51,16 +36,19 @@ func (id logID) encode() []byte {
 	return b[:]
 }
 
-// Storage is a durable raft log kept in a goleveldb database that may be
-// shared with other data; every key it reads or writes starts with the
-// prefix given to OpenStorage. It implements raft.Storage.
+// Storage is a durable raft log. It implements raft.Storage. Its bytes
+// live in one of two backends: a segment log of its own in a folder
+// (OpenLog, seglog.go: what the node uses) or, as before it, a goleveldb
+// database shared with other data under a key prefix (OpenStorage,
+// dbstore.go: what older node homes and backup archives hold, read to
+// migrate them).
 //
 // The whole persisted state is loaded into a raft.MemoryStorage when the
 // Storage is opened, and reads are served from memory (the same arrangement
 // as etcd's WAL plus MemoryStorage). Every mutation (Save, CreateSnapshot,
-// Compact) is first written to the database in one synced batch and only
-// then mirrored into memory, so memory never runs ahead of the disk and a
-// failed write leaves the Storage unchanged.
+// Compact) is first written durably (fsynced) and only then mirrored into
+// memory, so memory never runs ahead of the disk and a failed write leaves
+// the Storage unchanged.
 //
 // Thread-safety: Save, CreateSnapshot and Compact are meant to be called
 // from the single goroutine that drives raft (they are also serialized
@@ -70,135 +58,83 @@ func (id logID) encode() []byte {
 // entries not yet appended, exactly as with etcd's use of MemoryStorage;
 // raft itself reads only from the goroutine that calls Save.
 //
-// On disk, besides the hard state, the snapshot and the entries, the
-// Storage records the log's base: the index and term of the entry just
-// before FirstIndex (raft.MemoryStorage's dummy entry). It differs from the
+// Besides the hard state, the snapshot and the entries, the Storage
+// records the log's base: the index and term of the entry just before
+// FirstIndex (raft.MemoryStorage's dummy entry). It differs from the
 // snapshot's position after CreateSnapshot or Compact, and is needed to
 // reopen with the same FirstIndex and Term(FirstIndex-1).
 type Storage struct {
-	db  *leveldb.DB
+	be  backend
 	mem *raft.MemoryStorage
 
-	hsKey, snapKey, compactKey, entPrefix []byte
-
-	wmu       sync.Mutex // serializes Save, CreateSnapshot and Compact
+	wmu       sync.Mutex // serializes Save, CreateSnapshot, Compact and Export
 	snapIndex uint64     // index of mem's snapshot; guarded by wmu
 }
 
-// OpenStorage loads the raft storage kept under prefix in db. An empty
-// database gives an empty Storage (FirstIndex 1, LastIndex 0, empty hard
-// state and snapshot). prefix must be non-empty and must not be a prefix
-// of keys written by other users of db. The Storage does not own db: the
-// caller closes it, after it has stopped using the Storage.
-//
-// Data that cannot be decoded or is inconsistent gives an error wrapping
-// ErrCorrupt.
-func OpenStorage(db *leveldb.DB, prefix string) (*Storage, error) {
-	if db == nil {
-		return nil, errors.New("consensus: open raft storage: nil database")
-	}
-	if prefix == "" {
-		return nil, errors.New("consensus: open raft storage: empty key prefix")
-	}
-	s := &Storage{
-		db:         db,
-		hsKey:      []byte(prefix + keyHardState),
-		snapKey:    []byte(prefix + keySnapshot),
-		compactKey: []byte(prefix + keyCompact),
-		entPrefix:  []byte(prefix + keyEntries),
-	}
+// backend is where a Storage's changes become durable.
+type backend interface {
+	// persist writes c durably (fsynced) before it returns nil.
+	persist(c *change) error
+	close() error
+}
 
-	dbs, err := db.GetSnapshot()
-	if err != nil {
-		return nil, fmt.Errorf("consensus: open raft storage: %w", err)
-	}
-	defer dbs.Release()
+// change is one mutation of the Storage, already checked against it.
+type change struct {
+	// snap is Save's snapshot: it replaces the log, whose base becomes
+	// the snapshot's position.
+	snap *raftpb.Snapshot
+	// created is CreateSnapshot's snapshot: the log is kept.
+	created *raftpb.Snapshot
+	// compact is Compact's new log base.
+	compact *logID
+	// ents are appended after the rest of the change, replacing every
+	// persisted entry from ents[0]'s index on.
+	ents []*raftpb.Entry
+	hs   *raftpb.HardState
+	// dels are the ranges [from, to] of persisted entries the change
+	// removes (the segment log's records imply them).
+	dels [][2]uint64
+}
 
-	hs := new(raftpb.HardState)
-	if ok, err := getProto(dbs, s.hsKey, hs); err != nil {
-		return nil, err
-	} else if !ok {
-		hs = nil
-	}
+// loaded is a backend's persisted state, as read when it is opened: the
+// hard state and the snapshot (nil when none), the log's base and the
+// entries from base.index+1 on.
+type loaded struct {
+	hs   *raftpb.HardState
+	snap *raftpb.Snapshot
+	base logID
+	ents []*raftpb.Entry
+}
 
-	snap := new(raftpb.Snapshot)
-	if ok, err := getProto(dbs, s.snapKey, snap); err != nil {
-		return nil, err
-	} else if !ok {
-		snap = nil
-	} else if snap.GetMetadata().GetIndex() == 0 {
+// newStorage checks what be holds (l) and mirrors it into memory.
+func newStorage(be backend, l *loaded) (*Storage, error) {
+	if l.snap != nil && l.snap.GetMetadata().GetIndex() == 0 {
 		return nil, fmt.Errorf("%w: snapshot at index 0", ErrCorrupt)
 	}
-
-	var base logID // absent: the log starts at index 1
-	if v, ok, err := get(dbs, s.compactKey); err != nil {
-		return nil, err
-	} else if ok {
-		if len(v) != 16 {
-			return nil, fmt.Errorf("%w: log base record has %d bytes, want 16", ErrCorrupt, len(v))
-		}
-		base = logID{binary.BigEndian.Uint64(v[:8]), binary.BigEndian.Uint64(v[8:])}
-	}
-
-	ents, err := s.loadEntries(dbs, base)
+	mem, err := rebuild(l.snap, l.base, l.ents)
 	if err != nil {
 		return nil, err
 	}
-
-	mem, err := rebuild(snap, base, ents)
-	if err != nil {
-		return nil, err
-	}
-	if !raft.IsEmptyHardState(hs) {
+	if !raft.IsEmptyHardState(l.hs) {
 		// raft panics on a commit index outside [first-1, last].
 		first, _ := mem.FirstIndex()
 		last, _ := mem.LastIndex()
-		if c := hs.GetCommit(); c < first-1 || c > last {
+		if c := l.hs.GetCommit(); c < first-1 || c > last {
 			return nil, fmt.Errorf("%w: hard state commit %d outside log [%d, %d]", ErrCorrupt, c, first-1, last)
 		}
-		if err := mem.SetHardState(hs); err != nil {
+		if err := mem.SetHardState(l.hs); err != nil {
 			return nil, fmt.Errorf("consensus: open raft storage: %w", err)
 		}
 	}
-	s.mem = mem
-	s.snapIndex = snap.GetMetadata().GetIndex()
-	return s, nil
+	return &Storage{be: be, mem: mem, snapIndex: l.snap.GetMetadata().GetIndex()}, nil
 }
 
-// loadEntries reads the persisted entries, which must be exactly the
-// indexes base.index+1, base.index+2, ... with non-decreasing terms not
-// below base.term.
-func (s *Storage) loadEntries(dbs *leveldb.Snapshot, base logID) ([]*raftpb.Entry, error) {
-	it := dbs.NewIterator(util.BytesPrefix(s.entPrefix), nil)
-	defer it.Release()
-	var ents []*raftpb.Entry
-	next, prevTerm := base.index+1, base.term
-	for it.Next() {
-		k := it.Key()
-		if len(k) != len(s.entPrefix)+8 {
-			return nil, fmt.Errorf("%w: malformed entry key %q", ErrCorrupt, k)
-		}
-		idx := binary.BigEndian.Uint64(k[len(s.entPrefix):])
-		if idx != next {
-			return nil, fmt.Errorf("%w: log has entry %d where %d was expected (base %d)", ErrCorrupt, idx, next, base.index)
-		}
-		e := new(raftpb.Entry)
-		if err := proto.Unmarshal(it.Value(), e); err != nil {
-			return nil, fmt.Errorf("%w: entry %d: %w", ErrCorrupt, idx, err)
-		}
-		if e.GetIndex() != idx {
-			return nil, fmt.Errorf("%w: entry stored at %d has index %d", ErrCorrupt, idx, e.GetIndex())
-		}
-		if e.GetTerm() < prevTerm {
-			return nil, fmt.Errorf("%w: entry %d has term %d below the previous term %d", ErrCorrupt, idx, e.GetTerm(), prevTerm)
-		}
-		ents = append(ents, e)
-		next, prevTerm = next+1, e.GetTerm()
-	}
-	if err := it.Error(); err != nil {
-		return nil, readErr("entries", err)
-	}
-	return ents, nil
+// Close closes the Storage's files (a segment log's; a database given to
+// OpenStorage stays open). The Storage must not be used afterwards.
+func (s *Storage) Close() error {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	return s.be.close()
 }
 
 // rebuild reconstructs the MemoryStorage whose snapshot is snap (nil: none),
@@ -293,8 +229,11 @@ func rebuild(snap *raftpb.Snapshot, base logID, ents []*raftpb.Entry) (*raft.Mem
 // It is what the Ready loop calls, before sending messages and applying
 // committed entries: Save(rd.HardState, rd.Entries, rd.Snapshot).
 //
-// Everything is written in one goleveldb batch with Sync, so it becomes
-// durable together or not at all. A snapshot replaces the whole log (as
+// Everything is written in one fsynced write (a goleveldb batch, or records
+// appended to the segment log), so it becomes durable together (in the
+// segment log, a crash may keep a prefix of its records: never
+// acknowledged, and what raft would have written had the call been
+// shorter). A snapshot replaces the whole log (as
 // raft.MemoryStorage.ApplySnapshot does); entries overwrite any persisted
 // entries from their first index on, and persisted entries above the last
 // of them are deleted (raft may replace a conflicting suffix). Entries at
@@ -315,22 +254,17 @@ func (s *Storage) Save(hs *raftpb.HardState, ents []*raftpb.Entry, snap *raftpb.
 	first, _ := s.mem.FirstIndex()
 	last, _ := s.mem.LastIndex()
 	baseIndex := first - 1
-	b := new(leveldb.Batch)
+	c := new(change)
 
 	var newSnap *raftpb.Snapshot
 	if !raft.IsEmptySnap(snap) {
-		si, st := snap.GetMetadata().GetIndex(), snap.GetMetadata().GetTerm()
+		si := snap.GetMetadata().GetIndex()
 		if s.snapIndex != 0 && si <= s.snapIndex {
 			return fmt.Errorf("consensus: save snapshot %d (have %d): %w", si, s.snapIndex, raft.ErrSnapOutOfDate)
 		}
 		newSnap = normalizeSnapshot(snap)
-		v, err := proto.Marshal(newSnap)
-		if err != nil {
-			return fmt.Errorf("consensus: save snapshot %d: %w", si, err)
-		}
-		b.Put(s.snapKey, v)
-		s.deleteEntries(b, baseIndex+1, last)
-		b.Put(s.compactKey, logID{si, st}.encode())
+		c.snap = newSnap
+		c.dels = append(c.dels, [2]uint64{baseIndex + 1, last})
 		baseIndex, last = si, si
 	}
 
@@ -368,14 +302,8 @@ func (s *Storage) Save(hs *raftpb.HardState, ents []*raftpb.Entry, snap *raftpb.
 			if t := app[0].GetTerm(); t < prevTerm {
 				return fmt.Errorf("consensus: save: entry %d has term %d below the previous term %d", a, t, prevTerm)
 			}
-			for _, e := range app {
-				v, err := proto.Marshal(e)
-				if err != nil {
-					return fmt.Errorf("consensus: save entry %d: %w", e.GetIndex(), err)
-				}
-				b.Put(s.entryKey(e.GetIndex()), v)
-			}
-			s.deleteEntries(b, li+1, last)
+			c.ents = app
+			c.dels = append(c.dels, [2]uint64{li + 1, last})
 			last = li
 		}
 	}
@@ -386,17 +314,13 @@ func (s *Storage) Save(hs *raftpb.HardState, ents []*raftpb.Entry, snap *raftpb.
 			return fmt.Errorf("consensus: save: hard state commit %d beyond last index %d", c, last)
 		}
 		newHS = proto.Clone(hs).(*raftpb.HardState)
-		v, err := proto.Marshal(newHS)
-		if err != nil {
-			return fmt.Errorf("consensus: save hard state: %w", err)
-		}
-		b.Put(s.hsKey, v)
+		c.hs = newHS
 	}
 
-	if b.Len() == 0 {
+	if c.snap == nil && len(c.ents) == 0 && c.hs == nil {
 		return nil
 	}
-	if err := s.db.Write(b, syncWrite); err != nil {
+	if err := s.be.persist(c); err != nil {
 		return fmt.Errorf("consensus: save: %w", err)
 	}
 
@@ -453,11 +377,7 @@ func (s *Storage) CreateSnapshot(i uint64, cs *raftpb.ConfState, data []byte) (*
 	if cs != nil {
 		next.Metadata.ConfState = raftpb.EnsureConfState(proto.Clone(cs).(*raftpb.ConfState))
 	}
-	v, err := proto.Marshal(next)
-	if err != nil {
-		return nil, fmt.Errorf("consensus: create snapshot %d: %w", i, err)
-	}
-	if err := s.db.Put(s.snapKey, v, syncWrite); err != nil {
+	if err := s.be.persist(&change{created: next}); err != nil {
 		return nil, fmt.Errorf("consensus: create snapshot %d: %w", i, err)
 	}
 	snap, err := s.mem.CreateSnapshot(i, next.Metadata.ConfState, data)
@@ -493,10 +413,8 @@ func (s *Storage) Compact(index uint64) error {
 	if err != nil {
 		return fmt.Errorf("consensus: compact %d: %w", index, err)
 	}
-	b := new(leveldb.Batch)
-	s.deleteEntries(b, first, index)
-	b.Put(s.compactKey, logID{index, term}.encode())
-	if err := s.db.Write(b, syncWrite); err != nil {
+	c := &change{compact: &logID{index, term}, dels: [][2]uint64{{first, index}}}
+	if err := s.be.persist(c); err != nil {
 		return fmt.Errorf("consensus: compact %d: %w", index, err)
 	}
 	if err := s.mem.Compact(index); err != nil {
@@ -546,26 +464,6 @@ func (s *Storage) Snapshot() (*raftpb.Snapshot, error) {
 	return s.mem.Snapshot()
 }
 
-func (s *Storage) entryKey(i uint64) []byte {
-	k := make([]byte, len(s.entPrefix)+8)
-	copy(k, s.entPrefix)
-	binary.BigEndian.PutUint64(k[len(s.entPrefix):], i)
-	return k
-}
-
-// deleteEntries adds deletions of the entries in [from, to] to b.
-func (s *Storage) deleteEntries(b *leveldb.Batch, from, to uint64) {
-	if from > to {
-		return
-	}
-	for i := from; ; i++ {
-		b.Delete(s.entryKey(i))
-		if i == to {
-			return
-		}
-	}
-}
-
 // normalizeSnapshot returns a copy of snap's metadata with every field set
 // (as raft.MemoryStorage would make it), sharing snap's data, so that what
 // is persisted equals what memory holds and snap itself is not modified.
@@ -585,33 +483,3 @@ func normalizeSnapshot(snap *raftpb.Snapshot) *raftpb.Snapshot {
 	}
 }
 
-func get(dbs *leveldb.Snapshot, key []byte) ([]byte, bool, error) {
-	v, err := dbs.Get(key, nil)
-	if errors.Is(err, leveldb.ErrNotFound) {
-		return nil, false, nil
-	}
-	if err != nil {
-		return nil, false, readErr(string(key), err)
-	}
-	return v, true, nil
-}
-
-func getProto(dbs *leveldb.Snapshot, key []byte, m proto.Message) (bool, error) {
-	v, ok, err := get(dbs, key)
-	if err != nil || !ok {
-		return false, err
-	}
-	if err := proto.Unmarshal(v, m); err != nil {
-		return false, fmt.Errorf("%w: %s: %w", ErrCorrupt, key, err)
-	}
-	return true, nil
-}
-
-// readErr wraps a goleveldb read error, adding ErrCorrupt when goleveldb
-// reports corruption.
-func readErr(what string, err error) error {
-	if lerrors.IsCorrupted(err) {
-		return fmt.Errorf("%w: reading %s: %w", ErrCorrupt, what, err)
-	}
-	return fmt.Errorf("consensus: reading raft storage %s: %w", what, err)
-}
