@@ -17,7 +17,6 @@ import (
 	"github.com/almoner/almoner/consortium-node/codec"
 	"github.com/almoner/almoner/consortium-node/genesis"
 	"github.com/almoner/almoner/consortium-node/genesis/genesisstate"
-	"github.com/almoner/almoner/consortium-node/internal/consensus"
 	"github.com/almoner/almoner/consortium-node/internal/node"
 	"github.com/almoner/almoner/consortium-node/internal/store"
 )
@@ -105,10 +104,11 @@ func check(w *os.File, g *genesis.File, dir string) error {
 		return fmt.Errorf("%w: the database holds chain %q, not this genesis file's %q", store.ErrCorrupt,
 			b0.Header.ChainID, g.ChainID)
 	}
-	rs, err := consensus.OpenStorage(disk.DB, "raft/")
+	rs, err := node.ReadRaftLog(filepath.Dir(dir), disk.DB)
 	if err != nil {
 		return err
 	}
+	defer rs.Close()
 	hs, _, _ := rs.InitialState()
 	first, _ := rs.FirstIndex()
 	last, _ := rs.LastIndex()

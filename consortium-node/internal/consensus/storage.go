@@ -229,11 +229,9 @@ func rebuild(snap *raftpb.Snapshot, base logID, ents []*raftpb.Entry) (*raft.Mem
 // It is what the Ready loop calls, before sending messages and applying
 // committed entries: Save(rd.HardState, rd.Entries, rd.Snapshot).
 //
-// Everything is written in one fsynced write (a goleveldb batch, or records
-// appended to the segment log), so it becomes durable together (in the
-// segment log, a crash may keep a prefix of its records: never
-// acknowledged, and what raft would have written had the call been
-// shorter). A snapshot replaces the whole log (as
+// Everything is written in one fsynced write (a goleveldb batch, or one
+// batch record of the segment log), so it becomes durable together or not
+// at all. A snapshot replaces the whole log (as
 // raft.MemoryStorage.ApplySnapshot does); entries overwrite any persisted
 // entries from their first index on, and persisted entries above the last
 // of them are deleted (raft may replace a conflicting suffix). Entries at
@@ -482,4 +480,3 @@ func normalizeSnapshot(snap *raftpb.Snapshot) *raftpb.Snapshot {
 		},
 	}
 }
-

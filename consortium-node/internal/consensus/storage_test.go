@@ -24,10 +24,41 @@ const testPrefix = "raft/"
 
 // testDB is a goleveldb database in a temporary directory that can be
 // closed and reopened.
+//
+// With log set it is a segment log (OpenLog) in that directory instead,
+// with segments of segBytes (0: the default).
 type testDB struct {
 	t   *testing.T
 	dir string
 	db  *leveldb.DB
+
+	log      bool
+	segBytes int64
+	cur      *Storage // the log's open Storage
+}
+
+// newTestLog returns a segment log in a temporary directory, with
+// segments of segBytes.
+func newTestLog(segBytes int64) func(t *testing.T) *testDB {
+	return func(t *testing.T) *testDB {
+		t.Helper()
+		d := &testDB{t: t, dir: t.TempDir(), log: true, segBytes: segBytes}
+		t.Cleanup(func() {
+			if d.cur != nil {
+				d.cur.Close()
+			}
+		})
+		return d
+	}
+}
+
+// forBackends runs test on a database backend and on segment logs (with
+// default segments, and with a new segment at every write so that
+// segments are released and replayed from after a gap).
+func forBackends(t *testing.T, test func(t *testing.T, newTestDB func(*testing.T) *testDB)) {
+	t.Run("leveldb", func(t *testing.T) { test(t, newTestDB) })
+	t.Run("log", func(t *testing.T) { test(t, newTestLog(0)) })
+	t.Run("log-tiny-segments", func(t *testing.T) { test(t, newTestLog(1)) })
 }
 
 func newTestDB(t *testing.T) *testDB {
@@ -44,6 +75,9 @@ func newTestDB(t *testing.T) *testDB {
 
 func (d *testDB) open() {
 	d.t.Helper()
+	if d.log {
+		return
+	}
 	db, err := leveldb.OpenFile(d.dir, &opt.Options{Strict: opt.StrictAll})
 	if err != nil {
 		d.t.Fatalf("open leveldb: %v", err)
@@ -53,6 +87,14 @@ func (d *testDB) open() {
 
 func (d *testDB) close() {
 	d.t.Helper()
+	if d.log {
+		if d.cur != nil {
+			if err := d.cur.Close(); err != nil {
+				d.t.Fatalf("close log: %v", err)
+			}
+		}
+		return
+	}
 	if err := d.db.Close(); err != nil {
 		d.t.Fatalf("close leveldb: %v", err)
 	}
@@ -69,6 +111,14 @@ func (d *testDB) reopen() *Storage {
 
 func (d *testDB) storage() *Storage {
 	d.t.Helper()
+	if d.log {
+		s, _, err := OpenLog(d.dir, LogOptions{SegmentBytes: d.segBytes})
+		if err != nil {
+			d.t.Fatalf("OpenLog: %v", err)
+		}
+		d.cur = s
+		return s
+	}
 	s, err := OpenStorage(d.db, testPrefix)
 	if err != nil {
 		d.t.Fatalf("OpenStorage: %v", err)
@@ -200,6 +250,9 @@ func equalView(t *testing.T, got, want view) {
 
 // onDisk reports which entry indexes in [lo, hi] have a key in db.
 func onDisk(t *testing.T, db *leveldb.DB, lo, hi uint64) []uint64 {
+	if db == nil { // a segment log: its records are replayed, not looked up
+		return nil
+	}
 	t.Helper()
 	var got []uint64
 	for i := lo; i <= hi; i++ {
@@ -220,7 +273,9 @@ func entryKey(i uint64) []byte {
 
 // TestReopen applies a sequence of operations, checks the resulting view,
 // and checks that closing and reopening the database gives the same view.
-func TestReopen(t *testing.T) {
+func TestReopen(t *testing.T) { forBackends(t, testReopen) }
+
+func testReopen(t *testing.T, newTestDB func(*testing.T) *testDB) {
 	tests := []struct {
 		name string
 		ops  func(t *testing.T, s *Storage)
@@ -423,7 +478,9 @@ func TestReopen(t *testing.T) {
 
 // TestConflictingSuffix is the scenario from the design: 1..10 at term 1,
 // then 6..8 at term 2, reopened.
-func TestConflictingSuffix(t *testing.T) {
+func TestConflictingSuffix(t *testing.T) { forBackends(t, testConflictingSuffix) }
+
+func testConflictingSuffix(t *testing.T, newTestDB func(*testing.T) *testDB) {
 	d := newTestDB(t)
 	s := d.storage()
 	mustSave(t, s, hardState(1, 1, 5), entries(1, 10, 1), nil)
@@ -461,6 +518,10 @@ func TestConflictingSuffix(t *testing.T) {
 // TestSaveErrorsLeaveStateUntouched checks that rejected or failed writes
 // change neither memory nor disk.
 func TestSaveErrorsLeaveStateUntouched(t *testing.T) {
+	forBackends(t, testSaveErrorsLeaveStateUntouched)
+}
+
+func testSaveErrorsLeaveStateUntouched(t *testing.T, newTestDB func(*testing.T) *testDB) {
 	tests := []struct {
 		name string
 		op   func(s *Storage) error
@@ -672,7 +733,9 @@ func TestSharedDatabase(t *testing.T) {
 
 // TestConcurrentReaders runs raft.Storage readers against a writer that
 // appends and compacts; run with -race.
-func TestConcurrentReaders(t *testing.T) {
+func TestConcurrentReaders(t *testing.T) { forBackends(t, testConcurrentReaders) }
+
+func testConcurrentReaders(t *testing.T, newTestDB func(*testing.T) *testDB) {
 	d := newTestDB(t)
 	s := d.storage()
 	mustSave(t, s, hardState(1, 1, 1), entries(1, 1, 1), nil)
@@ -816,7 +879,9 @@ func (n *raftNode) propose(data string) {
 // TestRawNodeRestart drives a real single-node raft through an election and
 // proposals on a Storage, restarts it from the reopened database and checks
 // that the committed proposals survived and that the node leads again.
-func TestRawNodeRestart(t *testing.T) {
+func TestRawNodeRestart(t *testing.T) { forBackends(t, testRawNodeRestart) }
+
+func testRawNodeRestart(t *testing.T, newTestDB func(*testing.T) *testDB) {
 	tests := []struct {
 		name      string
 		bootstrap func(t *testing.T, s *Storage, n *raftNode)

@@ -1,6 +1,7 @@
 package node
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -29,6 +30,7 @@ import (
 // until Close. It is not safe for concurrent use.
 type Backup struct {
 	snap   *leveldb.Snapshot
+	raft   *consensus.View // the raft log at the same instant, archived under raftPrefix
 	header api.BackupHeader
 }
 
@@ -64,7 +66,13 @@ func (n *Node) OpenBackup() (*Backup, error) {
 	if err := n.healthy(); err != nil {
 		return nil, fmt.Errorf("%w: a halted node's data is not backed up; back up another node of the organisation", err)
 	}
-	snap, err := n.store.DB().GetSnapshot()
+	// The raft log and the database at one instant: no raft change
+	// while the database's snapshot is taken.
+	var snap *leveldb.Snapshot
+	rv, err := n.rlog.Capture(func() (err error) {
+		snap, err = n.store.DB().GetSnapshot()
+		return err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("node: backup snapshot: %w", err)
 	}
@@ -83,7 +91,7 @@ func (n *Node) OpenBackup() (*Backup, error) {
 		snap.Release()
 		return nil, err
 	}
-	return &Backup{snap: snap, header: api.BackupHeader{
+	return &Backup{snap: snap, raft: rv, header: api.BackupHeader{
 		Kind: api.BackupNode, ChainID: n.cfg.Genesis.ChainID, Node: n.cfg.NodeID, RaftID: n.me.RaftID, Org: n.me.Org,
 		Height: head.Height, Hash: head.Hash, Time: time.Now().UnixNano(),
 	}}, nil
@@ -104,17 +112,41 @@ func (b *Backup) WriteTo(ctx context.Context, w io.Writer) (int64, error) {
 	it := b.snap.NewIterator(nil, &opt.ReadOptions{DontFillCache: true})
 	defer it.Release()
 	var n int64
-	for it.Next() {
+	put := func(k, v []byte) error {
 		if n%1024 == 0 && ctx.Err() != nil {
-			return n, ctx.Err()
-		}
-		if err := bw.Put(it.Key(), it.Value()); err != nil {
-			return n, err
+			return ctx.Err()
 		}
 		n++
+		return bw.Put(k, v)
+	}
+	// The raft log's records go where the database's would be (the
+	// archive's keys ascend): restore reseeds them, and the restored node
+	// moves them into its own raft log when it opens.
+	raftDone := false
+	raftRecords := func() error {
+		raftDone = true
+		return b.raft.Export(raftPrefix, put)
+	}
+	for it.Next() {
+		if !raftDone && string(it.Key()) >= raftPrefix {
+			if bytes.HasPrefix(it.Key(), []byte(raftPrefix)) {
+				return n, fmt.Errorf("%w: raft records in the database beside the raft log", store.ErrCorrupt)
+			}
+			if err := raftRecords(); err != nil {
+				return n, err
+			}
+		}
+		if err := put(it.Key(), it.Value()); err != nil {
+			return n, err
+		}
 	}
 	if err := it.Error(); err != nil {
 		return n, fmt.Errorf("node: reading the backup snapshot: %w", err)
+	}
+	if !raftDone {
+		if err := raftRecords(); err != nil {
+			return n, err
+		}
 	}
 	return n, bw.Close()
 }
@@ -122,7 +154,9 @@ func (b *Backup) WriteTo(ctx context.Context, w io.Writer) (int64, error) {
 // Close releases the snapshot.
 func (b *Backup) Close() { b.snap.Release() }
 
-// raftPrefix is where the node keeps its raft storage (openRaft).
+// raftPrefix is where node homes made before the raft log had a folder of
+// its own kept it in the database, and where a backup archive keeps it
+// (openRaftLog moves it out).
 const raftPrefix = "raft/"
 
 // ReseedRaft readies a restored copy of a node's database (db, which no

@@ -371,6 +371,7 @@ func open(cfg Config, db *leveldb.DB) (*Node, error) {
 	}
 	if err := n.openTransport(); err != nil {
 		n.pool.Close()
+		n.rlog.Close()
 		return nil, err
 	}
 	n.startReplication()

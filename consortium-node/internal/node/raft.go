@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -18,9 +19,39 @@ import (
 	"github.com/almoner/almoner/consortium-node/tx"
 )
 
-func (n *Node) openRaft(db *leveldb.DB) error {
-	rs, err := consensus.OpenStorage(db, "raft/")
+// raftLogDir is the raft log's folder in a node's data folder.
+func raftLogDir(dataDir string) string { return filepath.Join(dataDir, "raftlog") }
+
+// openRaftLog opens the node's raft log (consensus.OpenLog), first moving
+// into it the raft records that a node home made before it kept in the
+// database (consensus.MigrateToLog; a restored backup holds them too).
+func openRaftLog(cfg Config, db *leveldb.DB) (*consensus.Storage, error) {
+	dir := raftLogDir(cfg.DataDir)
+	moved, err := consensus.MigrateToLog(db, raftPrefix, dir)
 	if err != nil {
+		return nil, fmt.Errorf("node: moving the raft log out of the database: %w", err)
+	}
+	if moved {
+		cfg.Logger.Info("moved the raft log out of the database into its own folder", "dir", dir)
+	}
+	rs, rep, err := consensus.OpenLog(dir, consensus.LogOptions{})
+	if err != nil {
+		return nil, err
+	}
+	if rep.DroppedTail != "" {
+		cfg.Logger.Warn("dropped a torn raft log tail left by a crash or a full disk (a write that was never "+
+			"acknowledged)", "file", rep.DroppedTail, "bytes", rep.DroppedTailBytes)
+	}
+	return rs, nil
+}
+
+func (n *Node) openRaft(db *leveldb.DB) error {
+	rs, err := openRaftLog(n.cfg, db)
+	if err != nil {
+		return err
+	}
+	if err := n.checkRaftLog(rs); err != nil {
+		rs.Close()
 		return err
 	}
 	hs, cs, err := rs.InitialState()
@@ -40,6 +71,7 @@ func (n *Node) openRaft(db *leveldb.DB) error {
 	}
 	rn, err := raft.NewRawNode(rc)
 	if err != nil {
+		rs.Close()
 		return fmt.Errorf("node: starting raft: %w", err)
 	}
 	_, inGenesis := n.cfg.Genesis.Node(n.cfg.NodeID)
@@ -49,6 +81,7 @@ func (n *Node) openRaft(db *leveldb.DB) error {
 			peers = append(peers, raft.Peer{ID: p.RaftID, Context: []byte(p.ID)})
 		}
 		if err := rn.Bootstrap(peers); err != nil {
+			rs.Close()
 			return fmt.Errorf("node: bootstrapping raft: %w", err)
 		}
 	}
@@ -115,6 +148,11 @@ func (n *Node) Close() error {
 		n.tr.Close()
 	}
 	n.pool.Close()
+	if n.rlog != nil {
+		if err := n.rlog.Close(); err != nil {
+			n.log.Warn("closing the raft log", "err", err)
+		}
+	}
 	if n.disk != nil {
 		return n.disk.Close()
 	}
@@ -447,4 +485,20 @@ func (n *Node) proposalFailed(data []byte, err error) {
 	case <-n.inflight:
 	default:
 	}
+}
+
+// checkRaftLog refuses a raft log that ends before what the ledger was
+// applied from: its last segments are missing (the ledger's head records
+// the raft index of every block it applied).
+func (n *Node) checkRaftLog(rs *consensus.Storage) error {
+	head, _ := n.store.Head()
+	hs, _, _ := rs.InitialState()
+	snap, _ := rs.Snapshot()
+	if head.Applied > hs.GetCommit() && head.Applied > snap.GetMetadata().GetIndex() {
+		last, _ := rs.LastIndex()
+		return fmt.Errorf("%w: the raft log %s is committed up to index %d (last entry %d), but the ledger was applied "+
+			"from index %d: part of the log is missing", consensus.ErrCorrupt, raftLogDir(n.cfg.DataDir), hs.GetCommit(),
+			last, head.Applied)
+	}
+	return nil
 }

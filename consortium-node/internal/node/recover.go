@@ -63,6 +63,19 @@ type RecoverReport struct {
 // package store): rebuilt, never copied.
 var ledgerPrefixes = []string{"b/", "g/", "h/", "m/", "r/", "s/", "t/"}
 
+// ReadRaftLog opens the raft log of the node whose data folder is dataDir
+// and whose database is db, read-only: its own folder, or the raft records
+// in the database of a node home not yet opened since the log moved out
+// of it. Close it after use.
+func ReadRaftLog(dataDir string, db *leveldb.DB) (*consensus.Storage, error) {
+	dir := raftLogDir(dataDir)
+	if _, err := os.Stat(dir); err == nil {
+		rs, _, err := consensus.OpenLog(dir, consensus.LogOptions{ReadOnly: true})
+		return rs, err
+	}
+	return consensus.OpenStorage(db, raftPrefix)
+}
+
 // keptRanges are the key ranges outside the ledger prefixes.
 func keptRanges() []util.Range {
 	var out []util.Range
@@ -117,12 +130,13 @@ func Recover(ctx context.Context, cfg Config, src BlockSource) (*RecoverReport, 
 		fresh.Close()
 		return nil, err
 	}
-	rs, err := consensus.OpenStorage(fresh.DB, "raft/")
+	rs, err := ReadRaftLog(cfg.DataDir, fresh.DB)
 	if err != nil {
 		fresh.Close()
 		return nil, fmt.Errorf("node: the raft log is damaged: %w; replace the node (docs/operations.md, \"Corruption\")", err)
 	}
 	snap, err := rs.Snapshot()
+	rs.Close()
 	if err != nil {
 		fresh.Close()
 		return nil, err
