@@ -44,8 +44,9 @@ import (
 // the gap must be covered by the base that the later records reach.
 //
 // A crash can leave the last segment with a torn tail — the last record
-// cut short, or followed only by zero bytes — from a write that was never
-// acknowledged: it is dropped (the file truncated) on open. Any other
+// cut short, followed only by zero bytes, or with a sector of it reading
+// as zeros (nextRecord) — from a write that was never acknowledged: it is
+// dropped (the file truncated) on open. Any other
 // damage (a bad record that is not at the tail, in any segment, a missing
 // segment, records that contradict each other) is an error wrapping
 // ErrCorrupt, naming the file.
@@ -436,10 +437,14 @@ func decodeState(p []byte) (*raftpb.HardState, *raftpb.Snapshot, logID, error) {
 	return hs, snap, base, nil
 }
 
-// nextRecord decodes the record at buf[off:]: its type, payload and end.
-// ok is false when the record is not whole and sound; torn then says
-// whether it is a torn tail: cut short by the end of buf, or followed by
-// nothing but zero bytes.
+// nextRecord decodes the record at buf[off:] (buf is a whole segment):
+// its type, payload and end. ok is false when the record is not whole and
+// sound; torn then says whether it is a torn tail, the mark a write cut
+// off by a crash leaves: the record cut short by the end of buf, or
+// followed by nothing but zero bytes, or ending the segment with a sector
+// of it (512 bytes, as the file is laid out) that reads as zeros (a write
+// whose sectors did not all reach the disk). A bad checksum without such
+// a mark is damage, not a crash.
 func nextRecord(buf []byte, off int) (typ byte, payload []byte, end int, ok, torn bool) {
 	rest := buf[off:]
 	zeros := len(bytes.Trim(rest, "\x00")) == 0
@@ -455,9 +460,23 @@ func nextRecord(buf []byte, off int) (typ byte, payload []byte, end int, ok, tor
 	}
 	body := rest[8 : 8+n]
 	if crc32.Checksum(body, castagnoli) != binary.LittleEndian.Uint32(rest[4:8]) {
-		return 0, nil, 0, false, zeros || int64(len(rest)) == 8+n
+		end := off + 8 + int(n)
+		return 0, nil, 0, false, zeros || (end == len(buf) && zeroSector(buf, off, end))
 	}
 	return body[0], body[1:], off + 8 + int(n), true, false
+}
+
+// zeroSector reports whether a 512-byte sector of buf within [from, to)
+// (clipped to it: the record's first and last sectors may hold others'
+// bytes) is all zeros.
+func zeroSector(buf []byte, from, to int) bool {
+	const sector = 512
+	for s := from - from%sector; s < to; s += sector {
+		if len(bytes.Trim(buf[max(s, from):min(s+sector, to)], "\x00")) == 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // replayer rebuilds a Storage's state from the records of its segments.

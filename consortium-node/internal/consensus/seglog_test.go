@@ -95,7 +95,9 @@ func TestLogTornTail(t *testing.T) {
 	v1 := capture(t, s)
 	seg := segFiles(t, dir)[0]
 	size1 := fileSize(t, seg)
-	mustSave(t, s, hardState(2, 1, 8), entries(6, 8, 2), nil)
+	big := entries(6, 8, 2)
+	big[1].Data = bytes.Repeat([]byte("block "), 400) // the record spans sectors
+	mustSave(t, s, hardState(2, 1, 8), big, nil)
 	v2 := capture(t, s)
 	size2 := fileSize(t, seg)
 	s.Close()
@@ -143,10 +145,14 @@ func TestLogTornTail(t *testing.T) {
 		}
 		check(t, d, true)
 	})
-	t.Run("a record cut and zero-filled", func(t *testing.T) {
+	t.Run("a sector of the last record never written", func(t *testing.T) {
 		d := t.TempDir()
 		b := bytes.Clone(whole)
-		clear(b[size2-3:])
+		s := (size1/512 + 2) * 512
+		if s+512 > size2 {
+			t.Fatalf("the last record (%d to %d) spans no whole sector", size1, size2)
+		}
+		clear(b[s : s+512])
 		if err := os.WriteFile(filepath.Join(d, filepath.Base(seg)), b, 0o600); err != nil {
 			t.Fatal(err)
 		}
@@ -214,6 +220,10 @@ func TestLogCorrupt(t *testing.T) {
 		{"torn tail in an earlier segment", func(t *testing.T, dir string) string {
 			edit(t, seg(dir, 3), func(b []byte) []byte { return b[:len(b)-3] })
 			return seg(dir, 3)
+		}},
+		{"flipped byte in the last record", func(t *testing.T, dir string) string {
+			edit(t, seg(dir, 4), func(b []byte) []byte { b[len(b)-2] ^= 0x10; return b })
+			return seg(dir, 4)
 		}},
 		{"flipped byte before the last record", func(t *testing.T, dir string) string {
 			edit(t, seg(dir, 3), func(b []byte) []byte { b[40] ^= 0x80; return b })

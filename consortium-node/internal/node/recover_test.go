@@ -19,6 +19,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/api"
 	"github.com/almoner/almoner/consortium-node/genesis"
 	"github.com/almoner/almoner/consortium-node/genesis/devnet"
+	"github.com/almoner/almoner/consortium-node/internal/consensus"
 	"github.com/almoner/almoner/consortium-node/internal/store"
 	"github.com/almoner/almoner/privacy/sign"
 )
@@ -212,10 +213,11 @@ func TestCorruptStoreCluster(t *testing.T) {
 	}
 }
 
-// TestRecoverRefusesDamagedRaftLog: a byte flipped in the block that holds
-// the raft hard state (the node's term and vote) cannot be repaired by
-// rebuilding: Recover refuses, naming the file and the way out (replace
-// the node), and leaves the database as it was.
+// TestRecoverRefusesDamagedRaftLog: a byte flipped in the raft log (which
+// holds the node's term, vote and acknowledged entries) cannot be repaired
+// by rebuilding: the node refuses to start and Recover refuses, both
+// naming the file, Recover the way out (replace the node); the database
+// and the log are left as they were.
 func TestRecoverRefusesDamagedRaftLog(t *testing.T) {
 	h := newHarness(t, nil)
 	for i := range 5 {
@@ -223,10 +225,30 @@ func TestRecoverRefusesDamagedRaftLog(t *testing.T) {
 	}
 	h.stop()
 	cfg := h.n.cfg
-	file := flipAtKey(t, cfg.DataDir, []byte("raft/hs"))
+	segs, _ := filepath.Glob(filepath.Join(raftLogDir(cfg.DataDir), "*.seg"))
+	if len(segs) == 0 {
+		t.Fatal("no raft log segment")
+	}
+	file := segs[0]
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b[len(b)/2] ^= 0x40 // inside a record with more after it: damage, not a torn tail
+	if err := os.WriteFile(file, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
 
-	checkRefused(t, cfg, file)
-	_, err := Recover(context.Background(), cfg, nil)
+	n, err := Open(cfg)
+	if err == nil {
+		n.Close()
+		t.Fatal("a node with a damaged raft log started")
+	}
+	if !errors.Is(err, ErrCorruptStore) || !errors.Is(err, consensus.ErrCorrupt) || !strings.Contains(err.Error(), file) {
+		t.Fatalf("opening a node on a damaged raft log: %v; want ErrCorruptStore naming %s", err, file)
+	}
+	t.Logf("refused to start: %v", err)
+	_, err = Recover(context.Background(), cfg, nil)
 	if err == nil || !strings.Contains(err.Error(), "raft log") || !strings.Contains(err.Error(), filepath.Base(file)) ||
 		!strings.Contains(err.Error(), "replace the node") {
 		t.Fatalf("Recover over a damaged raft hard state: %v", err)
@@ -235,8 +257,11 @@ func TestRecoverRefusesDamagedRaftLog(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(cfg.DataDir, "db.recover")); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("the staging database was left behind: %v", err)
 	}
-	if _, err := os.Stat(file); err != nil {
-		t.Errorf("the damaged database was moved: %v", err)
+	if after, err := os.ReadFile(file); err != nil || !bytes.Equal(after, b) {
+		t.Errorf("the damaged raft log was changed: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(cfg.DataDir, "db", "CURRENT")); err != nil {
+		t.Errorf("the database was moved: %v", err)
 	}
 }
 
