@@ -31,6 +31,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/daemonflag"
 	"github.com/almoner/almoner/consortium-node/genesis"
 	"github.com/almoner/almoner/consortium-node/genesis/devnet"
+	"github.com/almoner/almoner/consortium-node/internal/consensus"
 	"github.com/almoner/almoner/consortium-node/internal/node"
 	"github.com/almoner/almoner/consortium-node/internal/store"
 	"github.com/almoner/almoner/consortium-node/internal/transport"
@@ -247,7 +248,9 @@ func cmdRun(args []string) error {
 		cfg.VerifyTableBytes = -1
 	}
 	if *diskFile != "" {
-		cfg.WrapStorage = watchDiskFile(*diskFile, log).Wrap
+		disk := watchDiskFile(*diskFile, log)
+		cfg.WrapStorage = disk.Wrap
+		cfg.WrapRaftLog = func(p string, f consensus.File) consensus.File { return disk.WrapFile(p, f) }
 		log.Warn("fault injection enabled: the node's disk space is set by the file", "file", *diskFile)
 	}
 	cfg.SnapshotEvery = *snapEvery

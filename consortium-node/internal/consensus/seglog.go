@@ -83,6 +83,17 @@ type LogOptions struct {
 	// ReadOnly opens the log without writing anything: a torn tail is
 	// skipped, not dropped, and every change fails.
 	ReadOnly bool
+	// Wrap, if set, wraps each segment opened for writing (fault tests:
+	// store.FaultDisk.WrapFile, a disk that fills).
+	Wrap func(path string, f File) File
+}
+
+// File is what a segment is written through: an *os.File, or what
+// LogOptions.Wrap makes of it.
+type File interface {
+	Write(p []byte) (int, error)
+	Sync() error
+	Close() error
 }
 
 // LogReport says what OpenLog found.
@@ -101,7 +112,7 @@ type segLog struct {
 	opts     LogOptions
 	seqs     []uint64          // live segments, ascending and consecutive
 	maxIndex map[uint64]uint64 // the highest entry index written to each segment
-	f        *os.File          // the last segment, open for appending; nil when read-only or closed
+	f        File              // the last segment, open for appending; nil when read-only or closed
 	size     int64             // bytes of f
 	failed   error             // the first failed write: nothing more is written until reopened
 
@@ -307,16 +318,21 @@ func (sl *segLog) roll() error {
 		return err
 	}
 	p := sl.path(seq)
-	f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	of, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return fmt.Errorf("consensus: starting a raft log segment: %w", err)
+	}
+	var f File = of
+	if sl.opts.Wrap != nil {
+		f = sl.opts.Wrap(p, of)
 	}
 	fail := func(err error) error {
 		f.Close()
 		os.Remove(p)
 		return fmt.Errorf("consensus: starting raft log segment %s: %w", p, err)
 	}
-	if _, err := f.Write(appendRecord(nil, recState, rec)); err != nil {
+	first := appendRecord(nil, recState, rec)
+	if _, err := f.Write(first); err != nil {
 		return fail(err)
 	}
 	if err := f.Sync(); err != nil {
@@ -328,8 +344,7 @@ func (sl *segLog) roll() error {
 	if sl.f != nil {
 		sl.f.Close() // fsynced at its last write
 	}
-	st, _ := f.Stat()
-	sl.f, sl.size = f, st.Size()
+	sl.f, sl.size = f, int64(len(first))
 	sl.seqs = append(sl.seqs, seq)
 	sl.maxIndex[seq] = 0
 	return nil

@@ -7,6 +7,7 @@ import (
 	identityvocab "github.com/almoner/almoner/consortium-node/contracts/identity/vocab"
 	"github.com/almoner/almoner/consortium-node/genesis"
 	"github.com/almoner/almoner/consortium-node/genesis/devnet"
+	"github.com/almoner/almoner/consortium-node/internal/consensus"
 	"github.com/almoner/almoner/consortium-node/internal/store"
 	"github.com/almoner/almoner/consortium-node/nodetest/freeport"
 	"github.com/almoner/almoner/consortium-node/tx"
@@ -19,12 +20,19 @@ import (
 )
 
 // Disk-full tests. A small tmpfs needs root, so the node's database is
-// opened on goleveldb's real file storage wrapped in a store.FaultStorage:
+// opened on goleveldb's real file storage wrapped in a store.FaultStorage
+// (and the raft log's segments on the same space: store.FaultDisk.WrapFile):
 // every file write goes through it and, once the "disk" is full, takes
 // what fits and fails the rest with ENOSPC, as write(2) on a full
 // filesystem does (a short write, then the error). goleveldb, the raft
 // log and the block store meet exactly the errors, and the torn journal
 // records, that a full disk gives them; "space returns" lifts the limit.
+
+// wrapLog puts the raft log's segments on the same full disk as the
+// database.
+func wrapLog(d *store.FaultDisk) func(string, consensus.File) consensus.File {
+	return func(p string, f consensus.File) consensus.File { return d.WrapFile(p, f) }
+}
 
 // resumingNode runs a node under RunResuming, as the daemon does.
 type resumingNode struct {
@@ -191,7 +199,7 @@ func TestDiskFullOneNode(t *testing.T) {
 			disk := store.NewFaultDisk()
 			r := startResuming(t, Config{DataDir: filepath.Join(dir, "data"), Genesis: g, NodeID: g.Nodes[0].ID, Key: key,
 				TickInterval: 10 * time.Millisecond, Logger: testLogger(t), WrapStorage: disk.Wrap,
-				DiskRetryMax: 300 * time.Millisecond, ProbeBytes: 1 << 20})
+				WrapRaftLog: wrapLog(disk), DiskRetryMax: 300 * time.Millisecond, ProbeBytes: 1 << 20})
 			s := newSigner(t, dir, g)
 			var last TxResult
 			for i := range 3 {
@@ -279,7 +287,7 @@ func TestDiskFullCluster(t *testing.T) {
 		disks[i] = store.NewFaultDisk()
 		nodes[i] = startResuming(t, Config{DataDir: filepath.Join(dir, "data", gn.ID), Genesis: g, NodeID: gn.ID, Key: key,
 			TickInterval: 20 * time.Millisecond, RetryAfter: time.Second, Logger: testLogger(t).With("test_node", i),
-			WrapStorage: disks[i].Wrap, DiskRetryMax: 300 * time.Millisecond, ProbeBytes: 1 << 20})
+			WrapStorage: disks[i].Wrap, WrapRaftLog: wrapLog(disks[i]), DiskRetryMax: 300 * time.Millisecond, ProbeBytes: 1 << 20})
 	}
 	s := newSigner(t, dir, g)
 	leader := func() int {
@@ -393,7 +401,7 @@ func TestOpenWaitsForSpace(t *testing.T) {
 	dir, g, key := oneNodeDev(t)
 	disk := store.NewFaultDisk()
 	cfg := Config{DataDir: filepath.Join(dir, "data"), Genesis: g, NodeID: g.Nodes[0].ID, Key: key, Logger: testLogger(t),
-		WrapStorage: disk.Wrap, DiskRetryMax: 100 * time.Millisecond}
+		WrapStorage: disk.Wrap, WrapRaftLog: wrapLog(disk), DiskRetryMax: 100 * time.Millisecond}
 	n, err := Open(cfg)
 	if err != nil {
 		t.Fatal(err)

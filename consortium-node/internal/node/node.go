@@ -113,6 +113,9 @@ type Config struct {
 	// WrapStorage, if set, wraps the database's file storage (fault tests:
 	// store.FaultStorage).
 	WrapStorage func(storage.Storage) storage.Storage
+	// WrapRaftLog, if set, wraps the raft log's segment files (fault
+	// tests: store.FaultDisk.WrapFile, the same disk as WrapStorage's).
+	WrapRaftLog func(path string, f consensus.File) consensus.File
 	// DiskRetryMax caps the wait between a stalled node's probes for space
 	// (default DefaultDiskRetry); ProbeBytes is how much a probe writes
 	// (default DefaultProbeBytes). See diskfull.go.

@@ -34,7 +34,7 @@ func openRaftLog(cfg Config, db *leveldb.DB) (*consensus.Storage, error) {
 	if moved {
 		cfg.Logger.Info("moved the raft log out of the database into its own folder", "dir", dir)
 	}
-	rs, rep, err := consensus.OpenLog(dir, consensus.LogOptions{})
+	rs, rep, err := consensus.OpenLog(dir, consensus.LogOptions{Wrap: cfg.WrapRaftLog})
 	if err != nil {
 		return nil, err
 	}

@@ -1,7 +1,8 @@
 // Package store owns the node's goleveldb database: committed state, the
 // block store, receipts, the tx index, node signatures over headers and the
-// head record. (The raft log lives in the same database under its own
-// prefix; package consensus owns it.)
+// head record. (The raft log has a folder of its own beside the database:
+// package consensus owns it; node homes of earlier versions kept it here
+// under raft/, moved out when the node opens.)
 //
 // A block is committed with exactly one leveldb batch written with fsync:
 // its state writes, block, receipts, tx index entries, header signatures

@@ -175,3 +175,44 @@ func (d *FaultDisk) SetFree(n int64) bool {
 	}
 	return changed
 }
+
+// FaultFile is a file written outside the database through a FaultDisk
+// (the raft log's segments: consensus.File).
+type FaultFile interface {
+	Write(p []byte) (int, error)
+	Sync() error
+	Close() error
+}
+
+// WrapFile puts a file that path names on the disk: its writes take from
+// the free space of the database opened last (Wrap), and fail with ENOSPC
+// as a full filesystem's do. (Its bytes are not given back when it is
+// removed: a test sets the free space again instead.)
+func (d *FaultDisk) WrapFile(path string, f FaultFile) FaultFile {
+	return &faultFile{FaultFile: f, d: d, path: path}
+}
+
+type faultFile struct {
+	FaultFile
+	d    *FaultDisk
+	path string
+}
+
+func (w *faultFile) Write(p []byte) (int, error) {
+	w.d.mu.Lock()
+	cur := w.d.cur
+	w.d.mu.Unlock()
+	if cur == nil {
+		return w.FaultFile.Write(p)
+	}
+	n := int(cur.take(storage.FileDesc{Type: storage.TypeTemp, Num: -1}, int64(len(p))))
+	if n == len(p) {
+		return w.FaultFile.Write(p)
+	}
+	if n > 0 {
+		if m, err := w.FaultFile.Write(p[:n]); err != nil {
+			return m, err
+		}
+	}
+	return n, &os.PathError{Op: "write", Path: w.path, Err: syscall.ENOSPC}
+}
