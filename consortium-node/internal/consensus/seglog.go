@@ -71,6 +71,8 @@ const (
 	// DefaultSegmentBytes is the size past which a new segment is started.
 	DefaultSegmentBytes = 16 << 20
 	segSuffix           = ".seg"
+	// maxKeptBuffer bounds the write buffer kept between changes.
+	maxKeptBuffer = 16 << 20
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
@@ -115,6 +117,7 @@ type segLog struct {
 	f        File              // the last segment, open for appending; nil when read-only or closed
 	size     int64             // bytes of f
 	failed   error             // the first failed write: nothing more is written until reopened
+	buf      []byte            // the last change's buffer, reused
 
 	// The state a new segment starts with.
 	hs   *raftpb.HardState
@@ -237,7 +240,7 @@ func (sl *segLog) persist(c *change) error {
 			return err
 		}
 	}
-	buf := make([]byte, recHeader, recHeader+256) // the batch's header, filled in below
+	buf := append(sl.buf[:0], make([]byte, recHeader)...) // the batch's header, filled in below
 	var err error
 	maxIdx := sl.maxIndex[sl.cur()]
 	if c.snap != nil {
@@ -268,6 +271,9 @@ func (sl *segLog) persist(c *change) error {
 	sealRecord(buf, recBatch)
 	if err := sl.write(buf); err != nil {
 		return err
+	}
+	if cap(buf) <= maxKeptBuffer {
+		sl.buf = buf[:0] // kept for the next change: a block's entry is written without growing a buffer
 	}
 	sl.maxIndex[sl.cur()] = maxIdx
 	if c.snap != nil {
@@ -389,14 +395,16 @@ func sealRecord(rec []byte, typ byte) {
 }
 
 func appendProtoRecord(buf []byte, typ byte, m proto.Message) ([]byte, error) {
-	p, err := proto.Marshal(m)
+	off := len(buf)
+	buf, err := proto.MarshalOptions{}.MarshalAppend(append(buf, make([]byte, recHeader)...), m)
 	if err != nil {
 		return nil, fmt.Errorf("consensus: encoding a raft log record: %w", err)
 	}
-	if len(p) >= maxRecord {
-		return nil, fmt.Errorf("consensus: a raft log record of %d bytes is over the limit", len(p))
+	if len(buf)-off-recHeader >= maxRecord {
+		return nil, fmt.Errorf("consensus: a raft log record of %d bytes is over the limit", len(buf)-off)
 	}
-	return appendRecord(buf, typ, p), nil
+	sealRecord(buf[off:], typ)
+	return buf, nil
 }
 
 // encodeState is a state record's payload: the hard state and the
