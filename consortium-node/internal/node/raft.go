@@ -232,6 +232,9 @@ func (n *Node) drainReady(ctx context.Context) error {
 		if !raft.IsEmptySnap(rd.Snapshot) {
 			n.conf = rd.Snapshot.GetMetadata().GetConfState()
 			n.snapAt = rd.Snapshot.GetMetadata().GetIndex()
+			if err := n.store.SetApplied(n.snapAt); err != nil { // caught up to it (catchUp)
+				return err
+			}
 		}
 		n.send(rd.Messages)
 		if len(rd.CommittedEntries) > 0 {

@@ -98,7 +98,9 @@ func (n *Node) serveBlocks(to uint64, r blockRequest) {
 // catchUp brings the store to the head named by a raft snapshot by
 // fetching and replaying blocks. It runs on the raft goroutine, before the
 // snapshot is persisted, so a crash never leaves a snapshot ahead of the
-// blocks it stands for.
+// blocks it stands for; the store's applied index moves to the snapshot's
+// only after it is persisted (drainReady), so a crash never leaves the
+// ledger applied from beyond the raft log either (checkRaftLog).
 func (n *Node) catchUp(snap *raftpb.Snapshot) error {
 	var target store.Head
 	if err := codec.Ledger.Unmarshal(snap.GetData(), &target); err != nil {
@@ -161,7 +163,7 @@ func (n *Node) catchUp(snap *raftpb.Snapshot) error {
 		n.log.Warn("synced head not yet signed by a quorum; signatures will be requested", "err", err)
 	}
 	n.log.Info("caught up", "height", head.Height)
-	return n.store.SetApplied(snap.GetMetadata().GetIndex())
+	return nil
 }
 
 // syncPeer picks the leader first, then the other members in turn.
