@@ -16,9 +16,10 @@ import (
 // then the chain (store.VerifyChain over the last Config.VerifyBlocks
 // blocks: the header chain's parent hashes and heights, each block's hash
 // and Merkle roots, the head record), and opening raft reads the whole
-// raft log (consensus.OpenStorage). A corrupt store refuses to start with
-// ErrCorruptStore, which names the file when goleveldb does and says how
-// to recover.
+// raft log (openRaftLog: every record's checksum; checkRaftLog: it reaches
+// the ledger's applied index). A corrupt store refuses to start with
+// ErrCorruptStore, which names the file when goleveldb or the raft log
+// does and says how to recover.
 
 // ErrCorruptStore refuses to start a node on a store that failed its
 // checks; it also wraps the integrity failure found (store.ErrCorrupt,
