@@ -4,6 +4,8 @@ import (
 	"testing"
 	"time"
 
+	governancevocab "github.com/almoner/almoner/consortium-node/contracts/governance/vocab"
+	identityvocab "github.com/almoner/almoner/consortium-node/contracts/identity/vocab"
 	"github.com/almoner/almoner/consortium-node/tx"
 	"github.com/almoner/almoner/portal/authz"
 	"github.com/almoner/almoner/portal/internal/rmtest"
@@ -44,21 +46,21 @@ func TestPolicyFollowsTheChain(t *testing.T) {
 		t.Fatal("donor reads reports under the default policy")
 	}
 	// A policy change approved by three of four organisations.
-	prop := n.Send(t, "stmarys/admin", "governance", "propose", tx.String("kind", "change_policy"),
-		tx.Strings("add_rules", []string{"donor * report read any allow"}))
+	prop := n.Send(t, "stmarys/admin", "governance", "propose", tx.String(governancevocab.ArgKind, "change_policy"),
+		tx.Strings(governancevocab.ArgAddRules, []string{"donor * report read any allow"}))
 	if !prop.Receipt.OK() {
 		t.Fatal(prop.Receipt.Error)
 	}
-	n.Send(t, "acme/admin", "governance", "approve", tx.String("proposal", prop.ID.String()))
-	rmtest.WaitApplied(t, s, n.Send(t, "stmarys/admin", "identity", "set_roles", tx.String("id", "stmarys/dr-lee"),
-		tx.Strings("roles", []string{"physician", "privacy_officer"})).Height)
+	n.Send(t, "acme/admin", "governance", "approve", tx.String(governancevocab.ArgProposal, prop.ID.String()))
+	rmtest.WaitApplied(t, s, n.Send(t, "stmarys/admin", "identity", "set_roles", tx.String(identityvocab.ArgID, "stmarys/dr-lee"),
+		tx.Strings(identityvocab.ArgRoles, []string{"physician", "privacy_officer"})).Height)
 	if allowed("hope/donor-sam", "report", "read", "", "hope") {
 		t.Fatal("the change is in force before the threshold")
 	}
 	if !allowed("stmarys/dr-lee", "access_log", "read", "", "stmarys") {
 		t.Fatal("the role change is not in force")
 	}
-	last := n.Send(t, "hope/admin", "governance", "approve", tx.String("proposal", prop.ID.String()))
+	last := n.Send(t, "hope/admin", "governance", "approve", tx.String(governancevocab.ArgProposal, prop.ID.String()))
 	rmtest.WaitApplied(t, s, last.Height)
 	if !allowed("hope/donor-sam", "report", "read", "", "hope") {
 		t.Fatal("the executed change is not in force in the portal")

@@ -232,7 +232,7 @@ func TestEvents(t *testing.T) {
 	h := newHarness(t)
 	end := len(h.blocks)
 	expiresLater := strconv.FormatInt(h.times[end-1].Unix()+3600, 10)
-	proposeArgs := tx.Args{tx.String("kind", "change_policy"), tx.Strings("add_rules", []string{"donor * report read any deny"})}
+	proposeArgs := tx.Args{tx.String(govvocab.ArgKind, "change_policy"), tx.Strings(govvocab.ArgAddRules, []string{"donor * report read any deny"})}
 	created := func(kv ...string) ledger.Event {
 		base := []string{"proposal", txPlaceholder, "kind", "change_policy", "proposer", acme, "expires", expiresLater}
 		for i := 0; i+1 < len(kv); i += 2 {
@@ -302,7 +302,7 @@ func TestEvents(t *testing.T) {
 		{name: "created as another kind", sender: acme, method: "propose", args: proposeArgs, evs: []ledger.Event{created("kind", "set_threshold")}},
 		{name: "created expired", sender: acme, method: "propose", args: proposeArgs,
 			evs: []ledger.Event{created("expires", strconv.FormatInt(h.times[end-1].Unix()+1, 10))}},
-		{name: "created with a bad rule", sender: acme, method: "propose", args: tx.Args{tx.String("kind", "change_policy"), tx.Strings("add_rules", []string{"nonsense"})},
+		{name: "created with a bad rule", sender: acme, method: "propose", args: tx.Args{tx.String(govvocab.ArgKind, "change_policy"), tx.Strings(govvocab.ArgAddRules, []string{"nonsense"})},
 			evs: []ledger.Event{created()}},
 		{name: "created outside a governance call", sender: acme, contract: "identity", method: "set_roles", args: proposeArgs, evs: []ledger.Event{created()}},
 		{name: "threshold 0", sender: acme, method: "approve", evs: []ledger.Event{ev("threshold_changed", "percent", "0")}},

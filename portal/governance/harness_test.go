@@ -6,6 +6,7 @@ import (
 
 	"github.com/almoner/almoner/consortium-node/api"
 	"github.com/almoner/almoner/consortium-node/contracts/chaintest"
+	govvocab "github.com/almoner/almoner/consortium-node/contracts/governance/vocab"
 	"github.com/almoner/almoner/consortium-node/ledger"
 	"github.com/almoner/almoner/consortium-node/tx"
 	"github.com/almoner/almoner/portal/governance"
@@ -48,22 +49,22 @@ func newHarness(tb testing.TB) *harness {
 		return c.Do(sender, "governance", method, args...).String()
 	}
 	propose := func(name, who, kind string, args ...tx.Arg) {
-		h.ids[name] = do(who, "propose", append([]tx.Arg{tx.String("kind", kind)}, args...)...)
+		h.ids[name] = do(who, "propose", append([]tx.Arg{tx.String(govvocab.ArgKind, kind)}, args...)...)
 	}
-	vote := func(who, method, name string) { do(who, method, tx.String("proposal", h.ids[name])) }
+	vote := func(who, method, name string) { do(who, method, tx.String(govvocab.ArgProposal, h.ids[name])) }
 	admin := func(id string) string {
 		return id + " " + chaintest.Key(id).Public().String() + " " + chaintest.EncKey(id).String()
 	}
-	newco := []tx.Arg{tx.String("org_id", "newco"), tx.String("org_kind", "insurer"), tx.String("org_name", "NewCo Insurance"),
-		tx.Strings("admins", []string{admin("newco/admin")})}
+	newco := []tx.Arg{tx.String(govvocab.ArgOrgID, "newco"), tx.String(govvocab.ArgOrgKind, "insurer"), tx.String(govvocab.ArgOrgName, "NewCo Insurance"),
+		tx.Strings(govvocab.ArgAdmins, []string{admin("newco/admin")})}
 
-	propose("policy", stmarys, "change_policy", tx.Strings("add_rules", []string{"donor * report read any allow"}))
+	propose("policy", stmarys, "change_policy", tx.Strings(govvocab.ArgAddRules, []string{"donor * report read any allow"}))
 	vote(acme, "approve", "policy")
 	vote(hope, "approve", "policy") // executed
-	propose("threshold66", acme, "set_threshold", tx.Uint("percent", 66))
+	propose("threshold66", acme, "set_threshold", tx.Uint(govvocab.ArgPercent, 66))
 	vote(stmarys, "reject", "threshold66")
 	vote(hope, "reject", "threshold66") // rejected: 4 - 2 < 3
-	propose("node", hope, "add_node", tx.String("node_id", "hope-n"), tx.String("org", "hope"), tx.Uint("raft_id", 7),
+	propose("node", hope, "add_node", tx.String(govvocab.ArgNodeID, "hope-n"), tx.String("org", "hope"), tx.Uint("raft_id", 7),
 		tx.String("sign_key", chaintest.Key("node hope-n").Public().String()), tx.String("enc_key", chaintest.EncKey("hope-n").String()),
 		tx.String("raft_addr", "127.0.0.1:7001"), tx.String("api_addr", "127.0.0.1:7002"))
 	vote(acme, "approve", "node")
@@ -74,17 +75,17 @@ func newHarness(tb testing.TB) *harness {
 	vote(hope, "approve", "newco") // executed: five organisations, 3 needed
 	vote(stmarys, "approve", "newco-again")
 	vote(hope, "approve", "newco-again") // failed: the id is taken
-	propose("short", healthreg, "change_policy", tx.Strings("remove_rules", []string{reportRule}), tx.Uint("valid_for", 60))
+	propose("short", healthreg, "change_policy", tx.Strings(govvocab.ArgRemoveRules, []string{reportRule}), tx.Uint(govvocab.ArgValidFor, 60))
 	vote(stmarys, "reject", "short")
 	c.Exec.Now = c.Exec.Now.Add(2 * time.Minute)
-	propose("withdrawn", stmarys, "remove_org", tx.String("org_id", "newco")) // the block that expires "short"
-	do(stmarys, "withdraw", tx.String("proposal", h.ids["withdrawn"]))
-	propose("removal", hope, "remove_org", tx.String("org_id", "newco"))
+	propose("withdrawn", stmarys, "remove_org", tx.String(govvocab.ArgOrgID, "newco")) // the block that expires "short"
+	do(stmarys, "withdraw", tx.String(govvocab.ArgProposal, h.ids["withdrawn"]))
+	propose("removal", hope, "remove_org", tx.String(govvocab.ArgOrgID, "newco"))
 	vote(acme, "approve", "removal")
 	vote(stmarys, "approve", "removal") // executed: four organisations again
-	propose("open", acme, "change_policy", tx.Strings("remove_rules", []string{reportRule}))
+	propose("open", acme, "change_policy", tx.Strings(govvocab.ArgRemoveRules, []string{reportRule}))
 	vote(hope, "reject", "open") // open: 3 of 4 may still approve
-	propose("threshold75", healthreg, "set_threshold", tx.Uint("percent", 75))
+	propose("threshold75", healthreg, "set_threshold", tx.Uint(govvocab.ArgPercent, 75))
 	vote(acme, "approve", "threshold75")
 	vote(hope, "approve", "threshold75") // executed: 4 of 4 needed from now on; "open" stays open (no vote decided it)
 

@@ -7,8 +7,10 @@ import (
 	"time"
 
 	"github.com/almoner/almoner/consortium-node/contracts/chaintest"
+	consentvocab "github.com/almoner/almoner/consortium-node/contracts/consent/vocab"
 	"github.com/almoner/almoner/consortium-node/contracts/donation/vocab"
 	"github.com/almoner/almoner/consortium-node/contracts/record/delivery"
+	recordvocab "github.com/almoner/almoner/consortium-node/contracts/record/vocab"
 	"github.com/almoner/almoner/consortium-node/ledger"
 	"github.com/almoner/almoner/consortium-node/tx"
 	"github.com/almoner/almoner/portal/internal/rmtest"
@@ -48,20 +50,20 @@ func TestNoticesOnARealChain(t *testing.T) {
 	clerk, dr, pat, adj := "stmarys/clerk", "stmarys/dr-lee", "stmarys/patient-ana", "acme/adjuster"
 	end := c.Exec.Now.Add(7 * 24 * time.Hour)
 	period := []tx.Arg{tx.Int("start", c.Exec.Now.Unix()), tx.Int("end", end.Unix())}
-	do(clerk, "record", "register", tx.String("record_id", "r-lab"), tx.Uint("version", 1),
-		tx.Bytes("ciphertext_hash", chaintest.Seed("r-lab")), tx.String("patient", pat), tx.String("category", "lab"))
-	do(pat, "record", "access", tx.String("record_id", "r-lab"), tx.String("purpose", "treatment")) // her own
-	do(adj, "record", "access", tx.String("record_id", "r-lab"), tx.String("purpose", "claims"))    // refused
-	do(pat, "consent", "grant", append(period, tx.String("consent_id", "c-acme"), tx.String("grantee", "acme"),
-		tx.String("purpose", "claims"), tx.Strings("categories", []string{"lab"}), tx.String("scope", "treatment"))...)
-	read := do(adj, "record", "access", tx.String("record_id", "r-lab"), tx.String("purpose", "claims"),
-		tx.String("consent_id", "c-acme"))
-	do(adj, delivery.Contract, delivery.Method, tx.String("access", read.String()),
-		tx.String("reason", delivery.Unreachable))
-	do(dr, "record", "access", tx.String("record_id", "r-lab"), tx.String("purpose", "treatment"),
-		tx.String("break_glass", "unconscious-patient"))
-	do(dr, "consent", "request", append(period, tx.String("consent_id", "c-req"), tx.String("patient", pat),
-		tx.String("purpose", "care-coordination"), tx.Strings("records", []string{"r-lab"}))...)
+	do(clerk, "record", "register", tx.String(recordvocab.ArgRecordID, "r-lab"), tx.Uint(recordvocab.ArgVersion, 1),
+		tx.Bytes(recordvocab.ArgCiphertextHash, chaintest.Seed("r-lab")), tx.String(recordvocab.ArgPatient, pat), tx.String(recordvocab.ArgCategory, "lab"))
+	do(pat, "record", "access", tx.String(recordvocab.ArgRecordID, "r-lab"), tx.String(recordvocab.ArgPurpose, "treatment")) // her own
+	do(adj, "record", "access", tx.String(recordvocab.ArgRecordID, "r-lab"), tx.String(recordvocab.ArgPurpose, "claims"))    // refused
+	do(pat, "consent", "grant", append(period, tx.String(consentvocab.ArgConsentID, "c-acme"), tx.String(consentvocab.ArgGrantee, "acme"),
+		tx.String(consentvocab.ArgPurpose, "claims"), tx.Strings(consentvocab.ArgCategories, []string{"lab"}), tx.String(consentvocab.ArgScope, "treatment"))...)
+	read := do(adj, "record", "access", tx.String(recordvocab.ArgRecordID, "r-lab"), tx.String(recordvocab.ArgPurpose, "claims"),
+		tx.String(recordvocab.ArgConsentID, "c-acme"))
+	do(adj, delivery.Contract, delivery.Method, tx.String(recordvocab.ArgAccess, read.String()),
+		tx.String(recordvocab.ArgReason, delivery.Unreachable))
+	do(dr, "record", "access", tx.String(recordvocab.ArgRecordID, "r-lab"), tx.String(recordvocab.ArgPurpose, "treatment"),
+		tx.String(recordvocab.ArgBreakGlass, "unconscious-patient"))
+	do(dr, "consent", "request", append(period, tx.String(consentvocab.ArgConsentID, "c-req"), tx.String(consentvocab.ArgPatient, pat),
+		tx.String(consentvocab.ArgPurpose, "care-coordination"), tx.Strings(consentvocab.ArgRecords, []string{"r-lab"}))...)
 
 	officer, donor, validator := "hope/officer", "hope/donor-sam", "healthreg/validator"
 	deadline := func(d time.Duration) string { return fmt.Sprint(c.Exec.Now.Add(d).Unix()) }

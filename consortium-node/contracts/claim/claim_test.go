@@ -18,9 +18,11 @@ import (
 	"github.com/almoner/almoner/consortium-node/contracts/claim/claimdoc"
 	claimvocab "github.com/almoner/almoner/consortium-node/contracts/claim/vocab"
 	"github.com/almoner/almoner/consortium-node/contracts/consent"
+	consentvocab "github.com/almoner/almoner/consortium-node/contracts/consent/vocab"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
 	identityvocab "github.com/almoner/almoner/consortium-node/contracts/identity/vocab"
 	"github.com/almoner/almoner/consortium-node/contracts/record"
+	recordvocab "github.com/almoner/almoner/consortium-node/contracts/record/vocab"
 	"github.com/almoner/almoner/consortium-node/ledger"
 	"github.com/almoner/almoner/consortium-node/tx"
 )
@@ -60,8 +62,8 @@ func snapshot(c *chaintest.Chain) map[string]string {
 // registerRecord registers version 1 of a record as who (its hospital
 // becomes the custodian).
 func registerRecord(c *chaintest.Chain, who, id, patient string) {
-	c.Must(who, record.Name, "register", tx.String("record_id", id), tx.Uint("version", 1), tx.Bytes("ciphertext_hash", hash(id)),
-		tx.String(claimvocab.ArgPatient, patient), tx.String("category", "claim-support"))
+	c.Must(who, record.Name, "register", tx.String(recordvocab.ArgRecordID, id), tx.Uint(recordvocab.ArgVersion, 1), tx.Bytes(recordvocab.ArgCiphertextHash, hash(id)),
+		tx.String(claimvocab.ArgPatient, patient), tx.String(recordvocab.ArgCategory, "claim-support"))
 }
 
 // Two service lines of ana's visit on 30 October.
@@ -99,8 +101,8 @@ func submitArgs(c *chaintest.Chain, id, patient, insurer string, items []string,
 	}
 	doc := claimdoc.RecordID(id)
 	if _, err := record.LoadRecord(c.Reader(), doc); err != nil {
-		c.Call(provider+"/clerk", record.Name, "register", tx.String("record_id", doc), tx.Uint("version", 1), tx.Bytes("ciphertext_hash", hash(doc)),
-			tx.String(claimvocab.ArgPatient, patient), tx.String("category", record.CategoryClaim))
+		c.Call(provider+"/clerk", record.Name, "register", tx.String(recordvocab.ArgRecordID, doc), tx.Uint(recordvocab.ArgVersion, 1), tx.Bytes(recordvocab.ArgCiphertextHash, hash(doc)),
+			tx.String(claimvocab.ArgPatient, patient), tx.String(recordvocab.ArgCategory, record.CategoryClaim))
 	}
 	sv, amounts := services(items)
 	k := chaintest.ClaimsKey(provider)
@@ -650,9 +652,9 @@ func TestCancelFreesFingerprint(t *testing.T) {
 	wantErr(t, err, contracts.ErrConflict, "already filed")
 
 	// The standing claim's document is kept; the cancelled claim's may go.
-	err = c.Call("stmarys/ana", record.Name, "erase", tx.String("record_id", "claim-2.doc")).Err
+	err = c.Call("stmarys/ana", record.Name, "erase", tx.String(recordvocab.ArgRecordID, "claim-2.doc")).Err
 	wantErr(t, err, contracts.ErrConflict, "kept while the claim stands")
-	c.Must("stmarys/ana", record.Name, "erase", tx.String("record_id", "claim-1.doc"))
+	c.Must("stmarys/ana", record.Name, "erase", tx.String(recordvocab.ArgRecordID, "claim-1.doc"))
 }
 
 // TestSubmitValidation: amounts, currency, limits, the document, the
@@ -665,12 +667,12 @@ func TestSubmitValidation(t *testing.T) {
 	registerRecord(c, "stmarys/clerk", "rec-bob", "stmarys/bob")
 	registerRecord(c, "city/clerk", "rec-city", "stmarys/ana")
 	registerRecord(c, "stmarys/clerk", "rec-gone", "stmarys/ana")
-	c.Must("stmarys/ana", record.Name, "erase", tx.String("record_id", "rec-gone"))
-	c.Must("stmarys/clerk", record.Name, "register", tx.String("record_id", "doc-gone"), tx.Uint("version", 1), tx.Bytes("ciphertext_hash", hash("doc-gone")),
-		tx.String(claimvocab.ArgPatient, "stmarys/ana"), tx.String("category", record.CategoryClaim))
-	c.Must("stmarys/ana", record.Name, "erase", tx.String("record_id", "doc-gone"))
-	c.Must("stmarys/clerk", record.Name, "register", tx.String("record_id", "doc-ana2"), tx.Uint("version", 1), tx.Bytes("ciphertext_hash", hash("doc-ana2")),
-		tx.String(claimvocab.ArgPatient, "stmarys/ana"), tx.String("category", record.CategoryClaim))
+	c.Must("stmarys/ana", record.Name, "erase", tx.String(recordvocab.ArgRecordID, "rec-gone"))
+	c.Must("stmarys/clerk", record.Name, "register", tx.String(recordvocab.ArgRecordID, "doc-gone"), tx.Uint(recordvocab.ArgVersion, 1), tx.Bytes(recordvocab.ArgCiphertextHash, hash("doc-gone")),
+		tx.String(claimvocab.ArgPatient, "stmarys/ana"), tx.String(recordvocab.ArgCategory, record.CategoryClaim))
+	c.Must("stmarys/ana", record.Name, "erase", tx.String(recordvocab.ArgRecordID, "doc-gone"))
+	c.Must("stmarys/clerk", record.Name, "register", tx.String(recordvocab.ArgRecordID, "doc-ana2"), tx.Uint(recordvocab.ArgVersion, 1), tx.Bytes(recordvocab.ArgCiphertextHash, hash("doc-ana2")),
+		tx.String(claimvocab.ArgPatient, "stmarys/ana"), tx.String(recordvocab.ArgCategory, record.CategoryClaim))
 	c.Must("stmarys/clerk", claim.Name, "submit", submitArgs(c, "taken", "stmarys/bob", "acme", []string{"99201:2026-10-01:100"})...)
 
 	base := submitArgs(c, "claim-1", "stmarys/ana", "acme", anaItems)
@@ -817,7 +819,7 @@ func TestAdjusterReadsLinkedRecordOnlyUnderConsent(t *testing.T) {
 	}
 	// Naming no consent at all: the policy allows an adjuster a record only
 	// under the owner's consent, and says so.
-	r := c.Must("acme/adjuster", record.Name, "access", tx.String("record_id", "rec-1"), tx.String("purpose", claim.Purpose))
+	r := c.Must("acme/adjuster", record.Name, "access", tx.String(recordvocab.ArgRecordID, "rec-1"), tx.String(recordvocab.ArgPurpose, claim.Purpose))
 	if ev := r.Events[0]; ev.Type != "access_refused" || !strings.Contains(ev.Attr(claimvocab.AttrReason), "under the owner's active consent") {
 		t.Fatalf("access naming no consent: %v", r.Events)
 	}
@@ -829,9 +831,9 @@ func TestAdjusterReadsLinkedRecordOnlyUnderConsent(t *testing.T) {
 	}
 
 	// Ana consents to her insurer reading the record for claims, 30 days.
-	c.Must("stmarys/ana", consent.Name, "grant", tx.String("consent_id", "c-claims"), tx.String("grantee", "acme"),
-		tx.String("purpose", claim.Purpose), tx.Strings(claimvocab.ArgRecords, []string{"rec-1"}),
-		tx.Int("start", c.Now.Unix()), tx.Int("end", c.Now.Add(30*24*time.Hour).Unix()))
+	c.Must("stmarys/ana", consent.Name, "grant", tx.String(consentvocab.ArgConsentID, "c-claims"), tx.String(consentvocab.ArgGrantee, "acme"),
+		tx.String(consentvocab.ArgPurpose, claim.Purpose), tx.Strings(claimvocab.ArgRecords, []string{"rec-1"}),
+		tx.Int(consentvocab.ArgStart, c.Now.Unix()), tx.Int(consentvocab.ArgEnd, c.Now.Add(30*24*time.Hour).Unix()))
 	a, ev = access("acme/adjuster", "c-claims")
 	if !a.Granted || ev.Type != "access_granted" || ev.Attr("reader") != "acme/adjuster" {
 		t.Fatalf("consented access: %+v %v", a, ev)
@@ -863,24 +865,24 @@ func TestAdjusterReadsLinkedRecordOnlyUnderConsent(t *testing.T) {
 	if a := readDoc("c-claims"); a.Granted {
 		t.Fatalf("the document was read under a consent that does not cover it: %+v", a)
 	}
-	c.Must("stmarys/ana", consent.Name, "grant", tx.String("consent_id", "c-claim-docs"), tx.String("grantee", "acme"),
-		tx.String("purpose", claim.Purpose), tx.Strings("categories", []string{record.CategoryClaim}),
-		tx.Int("start", c.Now.Unix()), tx.Int("end", c.Now.Add(30*24*time.Hour).Unix()))
+	c.Must("stmarys/ana", consent.Name, "grant", tx.String(consentvocab.ArgConsentID, "c-claim-docs"), tx.String(consentvocab.ArgGrantee, "acme"),
+		tx.String(consentvocab.ArgPurpose, claim.Purpose), tx.Strings(consentvocab.ArgCategories, []string{record.CategoryClaim}),
+		tx.Int(consentvocab.ArgStart, c.Now.Unix()), tx.Int(consentvocab.ArgEnd, c.Now.Add(30*24*time.Hour).Unix()))
 	if a := readDoc("c-claim-docs"); !a.Granted || a.Record != "claim-1.doc" {
 		t.Fatalf("the document under a consent for claims documents: %+v", a)
 	}
 	// A consent to another insurer for the same category does not open
 	// acme's claim's document, and break-glass opens no claim document.
-	c.Must("stmarys/ana", consent.Name, "grant", tx.String("consent_id", "c-globe-docs"), tx.String("grantee", "globe"),
-		tx.String("purpose", claim.Purpose), tx.Strings("categories", []string{record.CategoryClaim}),
-		tx.Int("start", c.Now.Unix()), tx.Int("end", c.Now.Add(30*24*time.Hour).Unix()))
+	c.Must("stmarys/ana", consent.Name, "grant", tx.String(consentvocab.ArgConsentID, "c-globe-docs"), tx.String(consentvocab.ArgGrantee, "globe"),
+		tx.String(consentvocab.ArgPurpose, claim.Purpose), tx.Strings(consentvocab.ArgCategories, []string{record.CategoryClaim}),
+		tx.Int(consentvocab.ArgStart, c.Now.Unix()), tx.Int(consentvocab.ArgEnd, c.Now.Add(30*24*time.Hour).Unix()))
 	args, _ := claim.AccessArgs(cl, cl.Document, "c-globe-docs")
 	r = c.Must("globe/adjuster", record.Name, "access", args...)
 	if a, _ := record.LoadAccess(c.Reader(), r.ID); a.Granted || !strings.Contains(a.Refusal, "only the claim's insurer") {
 		t.Fatalf("another insurer reading the document under its own consent: %+v", a)
 	}
-	r = c.Must("stmarys/dr-lee", record.Name, "access", tx.String("record_id", cl.Document), tx.String("purpose", "treatment"),
-		tx.String("break_glass", "unconscious-patient"))
+	r = c.Must("stmarys/dr-lee", record.Name, "access", tx.String(recordvocab.ArgRecordID, cl.Document), tx.String(recordvocab.ArgPurpose, "treatment"),
+		tx.String(recordvocab.ArgBreakGlass, "unconscious-patient"))
 	if a, _ := record.LoadAccess(c.Reader(), r.ID); a.Granted || !strings.Contains(a.Refusal, "break-glass does not open it") {
 		t.Fatalf("break-glass on a claim document: %+v", a)
 	}
@@ -919,7 +921,7 @@ func TestAdjudicateAfterReading(t *testing.T) {
 			}
 			access := func(who, rec, purpose string, more ...tx.Arg) *record.Access {
 				t.Helper()
-				r := c.Must(who, record.Name, "access", append([]tx.Arg{tx.String("record_id", rec), tx.String("purpose", purpose)}, more...)...)
+				r := c.Must(who, record.Name, "access", append([]tx.Arg{tx.String(recordvocab.ArgRecordID, rec), tx.String(recordvocab.ArgPurpose, purpose)}, more...)...)
 				a, err := record.LoadAccess(c.Reader(), r.ID)
 				if err != nil {
 					t.Fatal(err)
@@ -928,7 +930,7 @@ func TestAdjudicateAfterReading(t *testing.T) {
 			}
 			read := func(who, rec, consentID, purpose string, version uint64) tx.ID {
 				t.Helper()
-				a := access(who, rec, purpose, tx.String("consent_id", consentID), tx.Uint("version", version))
+				a := access(who, rec, purpose, tx.String(recordvocab.ArgConsentID, consentID), tx.Uint(recordvocab.ArgVersion, version))
 				if !a.Granted {
 					t.Fatalf("%s reading %s v%d under %s: refused: %s", who, rec, version, consentID, a.Refusal)
 				}
@@ -936,7 +938,7 @@ func TestAdjudicateAfterReading(t *testing.T) {
 			}
 			report := func(who string, access tx.ID) {
 				t.Helper()
-				c.Must(who, record.Name, "report_undelivered", tx.String("access", access.String()), tx.String("reason", "custodian-unreachable"))
+				c.Must(who, record.Name, "report_undelivered", tx.String(recordvocab.ArgAccess, access.String()), tx.String(recordvocab.ArgReason, "custodian-unreachable"))
 			}
 			mark := func() string {
 				v, _ := c.Reader().Get(claim.DocumentReadStateKey(cl))
@@ -944,8 +946,8 @@ func TestAdjudicateAfterReading(t *testing.T) {
 			}
 			grant := func(id, purpose string, scope tx.Arg) {
 				t.Helper()
-				c.Must("stmarys/ana", consent.Name, "grant", tx.String("consent_id", id), tx.String("grantee", "acme"), tx.String("purpose", purpose),
-					scope, tx.Int("start", c.Now.Unix()), tx.Int("end", c.Now.Add(30*24*time.Hour).Unix()))
+				c.Must("stmarys/ana", consent.Name, "grant", tx.String(consentvocab.ArgConsentID, id), tx.String(consentvocab.ArgGrantee, "acme"), tx.String(consentvocab.ArgPurpose, purpose),
+					scope, tx.Int(consentvocab.ArgStart, c.Now.Unix()), tx.Int(consentvocab.ArgEnd, c.Now.Add(30*24*time.Hour).Unix()))
 			}
 
 			blind("nothing was read")
@@ -953,19 +955,19 @@ func TestAdjudicateAfterReading(t *testing.T) {
 				t.Fatalf("the patient reading her own claim document: %s", a.Refusal)
 			}
 			blind("the patient read it")
-			if a := access("acme/adjuster", cl.Document, claim.Purpose, tx.String("consent_id", "docs"), tx.Uint("version", 1)); a.Granted {
+			if a := access("acme/adjuster", cl.Document, claim.Purpose, tx.String(consentvocab.ArgConsentID, "docs"), tx.Uint("version", 1)); a.Granted {
 				t.Fatal("read without a consent")
 			}
 			blind("a refused access")
-			grant("docs", claim.Purpose, tx.Strings("categories", []string{record.CategoryClaim}))
+			grant("docs", claim.Purpose, tx.Strings(consentvocab.ArgCategories, []string{record.CategoryClaim}))
 			grant("linked", claim.Purpose, tx.Strings(claimvocab.ArgRecords, []string{"rec-1"}))
-			grant("billing", "payment", tx.Strings("categories", []string{record.CategoryClaim}))
+			grant("billing", "payment", tx.Strings(consentvocab.ArgCategories, []string{record.CategoryClaim}))
 			read("acme/adjuster", "rec-1", "linked", claim.Purpose, 1)
 			blind("a read of a linked record")
 			read("acme/adjuster", cl.Document, "billing", "payment", 1)
 			blind("a read for purpose payment")
 			// A version registered after filing is not the one filed.
-			c.Must("stmarys/clerk", record.Name, "register", tx.String("record_id", cl.Document), tx.Uint("version", 2), tx.Bytes("ciphertext_hash", hash("v2")))
+			c.Must("stmarys/clerk", record.Name, "register", tx.String(recordvocab.ArgRecordID, cl.Document), tx.Uint(recordvocab.ArgVersion, 2), tx.Bytes(recordvocab.ArgCiphertextHash, hash("v2")))
 			read("acme/adjuster", cl.Document, "docs", claim.Purpose, 2)
 			blind("a read of version 2")
 
@@ -1004,8 +1006,8 @@ func TestReadAndAdjudicateInOneBlock(t *testing.T) {
 		c := newWorld(t, parallel)
 		c.Must("stmarys/clerk", claim.Name, "submit", submitArgs(c, "claim-1", "stmarys/ana", "acme", anaItems)...)
 		c.Must("acme/adjuster", claim.Name, "review", claimID("claim-1"))
-		c.Must("stmarys/ana", consent.Name, "grant", tx.String("consent_id", "docs"), tx.String("grantee", "acme"), tx.String("purpose", claim.Purpose),
-			tx.Strings("categories", []string{record.CategoryClaim}), tx.Int("start", c.Now.Unix()), tx.Int("end", c.Now.Add(24*time.Hour).Unix()))
+		c.Must("stmarys/ana", consent.Name, "grant", tx.String(consentvocab.ArgConsentID, "docs"), tx.String(consentvocab.ArgGrantee, "acme"), tx.String(consentvocab.ArgPurpose, claim.Purpose),
+			tx.Strings(consentvocab.ArgCategories, []string{record.CategoryClaim}), tx.Int(consentvocab.ArgStart, c.Now.Unix()), tx.Int(consentvocab.ArgEnd, c.Now.Add(24*time.Hour).Unix()))
 		args, err := claim.AccessArgs(load(t, c, "claim-1"), "claim-1.doc", "docs")
 		if err != nil {
 			t.Fatal(err)

@@ -38,10 +38,10 @@ func node(id string, raft uint64, keyName string) consortium.Node {
 }
 
 func submit(c *chaintest.Chain, sender string, ch *consortium.Change, approvals []string) error {
-	args := []tx.Arg{tx.String("node_id", ch.Node.ID), tx.Uint("valid_until", ch.ValidUntil), tx.Strings("approvals", approvals)}
+	args := []tx.Arg{tx.String(consortiumvocab.ArgNodeID, ch.Node.ID), tx.Uint(consortiumvocab.ArgValidUntil, ch.ValidUntil), tx.Strings(consortiumvocab.ArgApprovals, approvals)}
 	if ch.Action == consortiumvocab.ActionAddNode {
-		args = append(args, tx.String("org", ch.Node.Org), tx.Uint("raft_id", ch.Node.RaftID), tx.String("sign_key", ch.Node.SignKey.String()),
-			tx.String("enc_key", ch.Node.EncKey.String()), tx.String("raft_addr", ch.Node.RaftAddr), tx.String("api_addr", ch.Node.APIAddr))
+		args = append(args, tx.String(consortiumvocab.ArgOrg, ch.Node.Org), tx.Uint(consortiumvocab.ArgRaftID, ch.Node.RaftID), tx.String(consortiumvocab.ArgSignKey, ch.Node.SignKey.String()),
+			tx.String(consortiumvocab.ArgEncKey, ch.Node.EncKey.String()), tx.String(consortiumvocab.ArgRaftAddr, ch.Node.RaftAddr), tx.String(consortiumvocab.ArgAPIAddr, ch.Node.APIAddr))
 	}
 	return c.Call(sender, consortium.Name, ch.Action, args...).Err
 }

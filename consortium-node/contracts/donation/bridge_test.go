@@ -7,7 +7,9 @@ import (
 	"github.com/almoner/almoner/consortium-node/contracts"
 	"github.com/almoner/almoner/consortium-node/contracts/chaintest"
 	"github.com/almoner/almoner/consortium-node/contracts/claim"
+	claimvocab "github.com/almoner/almoner/consortium-node/contracts/claim/vocab"
 	"github.com/almoner/almoner/consortium-node/contracts/donation"
+	donationvocab "github.com/almoner/almoner/consortium-node/contracts/donation/vocab"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
 	identityvocab "github.com/almoner/almoner/consortium-node/contracts/identity/vocab"
 	"github.com/almoner/almoner/consortium-node/tx"
@@ -31,25 +33,25 @@ func TestClaimFundedByCampaign(t *testing.T) {
 	// The claim: 20,000 claimed, 15,000 approved: the patient owes 5,000.
 	c.Must("stmarys/clerk", claim.Name, "submit", c.FileClaim("stmarys/clerk",
 		c.ClaimDoc("cl-1", "stmarys", "stmarys/pat", "acme", "EUR", "99213:2026-10-30:15000", "80053:2026-10-30:5000"))...)
-	c.Must("acme/adjuster", claim.Name, "review", tx.String("claim_id", "cl-1"))
+	c.Must("acme/adjuster", claim.Name, "review", tx.String(claimvocab.ArgClaimID, "cl-1"))
 	c.ReadClaimDocument("acme/adjuster", "cl-1")
 
 	must(t, create(c, "hope/officer", "assist", ms(c, 10000, "reg/validator", 10)))
-	must(t, c.Call("hope/officer", donation.Name, "open", tx.String("campaign_id", "assist")).Err)
+	must(t, c.Call("hope/officer", donation.Name, "open", tx.String(donationvocab.ArgCampaignID, "assist")).Err)
 	g, err := give(c, "hope/donor", "assist", 8000, 0)
 	must(t, err)
-	must(t, c.Call("hope/officer", donation.Name, "submit_evidence", tx.String("campaign_id", "assist"), tx.Uint("milestone", 1),
-		tx.Bytes("evidence_hash", chaintest.Seed("e"))).Err)
-	must(t, c.Call("reg/validator", donation.Name, "approve_milestone", tx.String("campaign_id", "assist"), tx.Uint("milestone", 1)).Err)
+	must(t, c.Call("hope/officer", donation.Name, "submit_evidence", tx.String(donationvocab.ArgCampaignID, "assist"), tx.Uint(donationvocab.ArgMilestone, 1),
+		tx.Bytes(donationvocab.ArgEvidenceHash, chaintest.Seed("e"))).Err)
+	must(t, c.Call("reg/validator", donation.Name, "approve_milestone", tx.String(donationvocab.ArgCampaignID, "assist"), tx.Uint(donationvocab.ArgMilestone, 1)).Err)
 	fund := func(id, payee string, amount uint64) error {
-		return c.Call("hope/officer", donation.Name, "disburse", tx.String("campaign_id", "assist"), tx.Uint("milestone", 1),
-			tx.String("disbursement_id", id), tx.String("payee", payee), tx.Uint("amount", amount), tx.String("purpose", "patient share"),
-			tx.String("payment_ref", "SEPA-"+id), tx.Bytes("evidence_hash", chaintest.Seed(id)), tx.String("claim", "cl-1")).Err
+		return c.Call("hope/officer", donation.Name, "disburse", tx.String(donationvocab.ArgCampaignID, "assist"), tx.Uint(donationvocab.ArgMilestone, 1),
+			tx.String(donationvocab.ArgDisbursementID, id), tx.String(donationvocab.ArgPayee, payee), tx.Uint(donationvocab.ArgAmount, amount), tx.String(donationvocab.ArgPurpose, "patient share"),
+			tx.String(donationvocab.ArgPaymentRef, "SEPA-"+id), tx.Bytes(donationvocab.ArgEvidenceHash, chaintest.Seed(id)), tx.String(donationvocab.ArgClaim, "cl-1")).Err
 	}
 	wantErr(t, fund("f-0", "stmarys", 1000), contracts.ErrConflict, "adjudication stands")
-	c.Must("acme/adjuster", claim.Name, "adjudicate", tx.String("claim_id", "cl-1"),
-		tx.Strings("adjudication", []string{"1:15000", "2:0:not-covered"}))
-	c.Must("acme/adjuster", claim.Name, "pay", tx.String("claim_id", "cl-1"), tx.String("payment_ref", "ACH-1"), tx.Uint("amount", 15000))
+	c.Must("acme/adjuster", claim.Name, "adjudicate", tx.String(claimvocab.ArgClaimID, "cl-1"),
+		tx.Strings(claimvocab.ArgAdjudication, []string{"1:15000", "2:0:not-covered"}))
+	c.Must("acme/adjuster", claim.Name, "pay", tx.String(claimvocab.ArgClaimID, "cl-1"), tx.String(claimvocab.ArgPaymentRef, "ACH-1"), tx.Uint(claimvocab.ArgAmount, 15000))
 
 	wantErr(t, fund("f-1", "city", 1000), contracts.ErrInvalid, "its provider")
 	wantErr(t, fund("f-1", "stmarys", 5001), contracts.ErrConflict, "share of claim")
@@ -81,21 +83,21 @@ func TestFundedClaimCannotBeAppealed(t *testing.T) {
 	}})
 	c.Must("stmarys/clerk", claim.Name, "submit", c.FileClaim("stmarys/clerk",
 		c.ClaimDoc("cl-2", "stmarys", "stmarys/pat", "acme", "EUR", "99213:2026-10-30:4000"))...)
-	c.Must("acme/adjuster", claim.Name, "review", tx.String("claim_id", "cl-2"))
+	c.Must("acme/adjuster", claim.Name, "review", tx.String(claimvocab.ArgClaimID, "cl-2"))
 	c.ReadClaimDocument("acme/adjuster", "cl-2")
-	c.Must("acme/adjuster", claim.Name, "adjudicate", tx.String("claim_id", "cl-2"), tx.Strings("adjudication", []string{"1:0:not-covered"}),
-		tx.String("denial_reason", "not-covered"))
+	c.Must("acme/adjuster", claim.Name, "adjudicate", tx.String(claimvocab.ArgClaimID, "cl-2"), tx.Strings(claimvocab.ArgAdjudication, []string{"1:0:not-covered"}),
+		tx.String(claimvocab.ArgDenialReason, "not-covered"))
 	must(t, create(c, "hope/officer", "assist", ms(c, 4000, "reg/validator", 10)))
-	must(t, c.Call("hope/officer", donation.Name, "open", tx.String("campaign_id", "assist")).Err)
+	must(t, c.Call("hope/officer", donation.Name, "open", tx.String(donationvocab.ArgCampaignID, "assist")).Err)
 	_, err := give(c, "hope/donor", "assist", 4000, 0)
 	must(t, err)
-	must(t, c.Call("hope/officer", donation.Name, "submit_evidence", tx.String("campaign_id", "assist"), tx.Uint("milestone", 1),
-		tx.Bytes("evidence_hash", chaintest.Seed("e"))).Err)
-	must(t, c.Call("reg/validator", donation.Name, "approve_milestone", tx.String("campaign_id", "assist"), tx.Uint("milestone", 1)).Err)
-	must(t, c.Call("hope/officer", donation.Name, "disburse", tx.String("campaign_id", "assist"), tx.Uint("milestone", 1),
-		tx.String("disbursement_id", "f-1"), tx.String("payee", "stmarys"), tx.Uint("amount", 4000), tx.String("purpose", "denied bill"),
-		tx.String("payment_ref", "SEPA-1"), tx.Bytes("evidence_hash", chaintest.Seed("f")), tx.String("claim", "cl-2")).Err)
-	err = c.Call("stmarys/clerk", claim.Name, "appeal", tx.String("claim_id", "cl-2"), tx.String("reason", "coverage-dispute")).Err
+	must(t, c.Call("hope/officer", donation.Name, "submit_evidence", tx.String(donationvocab.ArgCampaignID, "assist"), tx.Uint(donationvocab.ArgMilestone, 1),
+		tx.Bytes(donationvocab.ArgEvidenceHash, chaintest.Seed("e"))).Err)
+	must(t, c.Call("reg/validator", donation.Name, "approve_milestone", tx.String(donationvocab.ArgCampaignID, "assist"), tx.Uint(donationvocab.ArgMilestone, 1)).Err)
+	must(t, c.Call("hope/officer", donation.Name, "disburse", tx.String(donationvocab.ArgCampaignID, "assist"), tx.Uint(donationvocab.ArgMilestone, 1),
+		tx.String(donationvocab.ArgDisbursementID, "f-1"), tx.String(donationvocab.ArgPayee, "stmarys"), tx.Uint(donationvocab.ArgAmount, 4000), tx.String(donationvocab.ArgPurpose, "denied bill"),
+		tx.String(donationvocab.ArgPaymentRef, "SEPA-1"), tx.Bytes(donationvocab.ArgEvidenceHash, chaintest.Seed("f")), tx.String(donationvocab.ArgClaim, "cl-2")).Err)
+	err = c.Call("stmarys/clerk", claim.Name, "appeal", tx.String(claimvocab.ArgClaimID, "cl-2"), tx.String(claimvocab.ArgReason, "coverage-dispute")).Err
 	if !errors.Is(err, contracts.ErrConflict) {
 		t.Fatalf("appeal of a funded claim: %v", err)
 	}

@@ -32,8 +32,8 @@ func newChain(t *testing.T) *chaintest.Chain {
 }
 
 func create(c *chaintest.Chain, who, id string, milestones ...string) error {
-	return c.Call(who, donation.Name, "create_campaign", tx.String("campaign_id", id), tx.String("title", "Heart surgery fund"),
-		tx.String("currency", "EUR"), tx.Strings("milestones", milestones), tx.Strings("beneficiaries", []string{"stmarys"})).Err
+	return c.Call(who, donation.Name, "create_campaign", tx.String(donationvocab.ArgCampaignID, id), tx.String(donationvocab.ArgTitle, "Heart surgery fund"),
+		tx.String(donationvocab.ArgCurrency, "EUR"), tx.Strings(donationvocab.ArgMilestones, milestones), tx.Strings(donationvocab.ArgBeneficiaries, []string{"stmarys"})).Err
 }
 
 func ms(c *chaintest.Chain, amount int, validator string, days int) string {
@@ -41,9 +41,9 @@ func ms(c *chaintest.Chain, amount int, validator string, days int) string {
 }
 
 func give(c *chaintest.Chain, donor, campaign string, amount uint64, milestone uint64) (string, error) {
-	args := []tx.Arg{tx.String("campaign_id", campaign), tx.Uint("amount", amount)}
+	args := []tx.Arg{tx.String(donationvocab.ArgCampaignID, campaign), tx.Uint(donationvocab.ArgAmount, amount)}
 	if milestone != 0 {
-		args = append(args, tx.Uint("milestone", milestone))
+		args = append(args, tx.Uint(donationvocab.ArgMilestone, milestone))
 	}
 	r := c.Call(donor, donation.Name, "give", args...)
 	return r.ID.String(), r.Err
@@ -125,7 +125,7 @@ func TestCampaignJourney(t *testing.T) {
 	if _, err := give(c, "hope/donor1", "heart", 100, 0); err == nil {
 		t.Fatal("a draft campaign took a gift")
 	}
-	must(t, c.Call("hope/officer", donation.Name, "open", tx.String("campaign_id", "heart")).Err)
+	must(t, c.Call("hope/officer", donation.Name, "open", tx.String(donationvocab.ArgCampaignID, "heart")).Err)
 
 	g1, err := give(c, "hope/donor1", "heart", 300, 0)
 	must(t, err)
@@ -147,17 +147,17 @@ func TestCampaignJourney(t *testing.T) {
 	conserved(t, c, "heart", gifts)
 
 	disb := func(who, id string, seq, amount uint64) error {
-		return c.Call(who, donation.Name, "disburse", tx.String("campaign_id", "heart"), tx.Uint("milestone", seq),
-			tx.String("disbursement_id", id), tx.String("payee", "stmarys"), tx.Uint("amount", amount),
-			tx.String("purpose", "surgery invoice 17"), tx.String("payment_ref", "SEPA-0017"), tx.Bytes("evidence_hash", chaintest.Seed(id))).Err
+		return c.Call(who, donation.Name, "disburse", tx.String(donationvocab.ArgCampaignID, "heart"), tx.Uint(donationvocab.ArgMilestone, seq),
+			tx.String(donationvocab.ArgDisbursementID, id), tx.String(donationvocab.ArgPayee, "stmarys"), tx.Uint(donationvocab.ArgAmount, amount),
+			tx.String(donationvocab.ArgPurpose, "surgery invoice 17"), tx.String(donationvocab.ArgPaymentRef, "SEPA-0017"), tx.Bytes(donationvocab.ArgEvidenceHash, chaintest.Seed(id))).Err
 	}
 	// Unvalidated milestone: no release.
 	wantErr(t, disb("hope/officer", "d-1", 1, 600), contracts.ErrConflict, "released only when its validator approves")
 	mile := func(who, method string, seq uint64, extra ...tx.Arg) error {
-		return c.Call(who, donation.Name, method, append([]tx.Arg{tx.String("campaign_id", "heart"), tx.Uint("milestone", seq)}, extra...)...).Err
+		return c.Call(who, donation.Name, method, append([]tx.Arg{tx.String(donationvocab.ArgCampaignID, "heart"), tx.Uint(donationvocab.ArgMilestone, seq)}, extra...)...).Err
 	}
 	wantErr(t, mile("reg/validator", "approve_milestone", 1), contracts.ErrConflict, "submit evidence first")
-	must(t, mile("hope/officer", "submit_evidence", 1, tx.Bytes("evidence_hash", chaintest.Seed("scan"))))
+	must(t, mile("hope/officer", "submit_evidence", 1, tx.Bytes(donationvocab.ArgEvidenceHash, chaintest.Seed("scan"))))
 	// Separation of duties: the charity cannot approve its own milestone,
 	// nor can a validator not named on it.
 	wantErr(t, mile("hope/officer", "approve_milestone", 1), contracts.ErrDenied, `"approve" on milestone`)
@@ -178,8 +178,8 @@ func TestCampaignJourney(t *testing.T) {
 	if u := gift(t, c, g1).Uses; len(u) != 1 || u[0].Disbursement != "d-1" {
 		t.Fatalf("gift 1's lineage: %+v", u)
 	}
-	wantErr(t, c.Call("hope/donor1", donation.Name, "confirm_receipt", tx.String("disbursement_id", "d-1")).Err, contracts.ErrDenied, `"confirm" on disbursement`)
-	must(t, c.Call("stmarys/clerk", donation.Name, "confirm_receipt", tx.String("disbursement_id", "d-1")).Err)
+	wantErr(t, c.Call("hope/donor1", donation.Name, "confirm_receipt", tx.String(donationvocab.ArgDisbursementID, "d-1")).Err, contracts.ErrDenied, `"confirm" on disbursement`)
+	must(t, c.Call("stmarys/clerk", donation.Name, "confirm_receipt", tx.String(donationvocab.ArgDisbursementID, "d-1")).Err)
 	conserved(t, c, "heart", gifts)
 
 	// Milestone 2 misses its deadline: anyone settles it, its donors are
@@ -196,8 +196,8 @@ func TestCampaignJourney(t *testing.T) {
 	conserved(t, c, "heart", gifts)
 
 	// Closing needs the escrow empty; cancelling refunds what is left.
-	wantErr(t, c.Call("hope/officer", donation.Name, "close", tx.String("campaign_id", "heart")).Err, contracts.ErrConflict, "400 in escrow")
-	must(t, c.Call("hope/officer", donation.Name, "cancel", tx.String("campaign_id", "heart")).Err)
+	wantErr(t, c.Call("hope/officer", donation.Name, "close", tx.String(donationvocab.ArgCampaignID, "heart")).Err, contracts.ErrConflict, "400 in escrow")
+	must(t, c.Call("hope/officer", donation.Name, "cancel", tx.String(donationvocab.ArgCampaignID, "heart")).Err)
 	if k := campaign(t, c, "heart"); k.Milestones[0].Status != donationvocab.MilestoneApproved || k.Milestones[1].Status != donationvocab.MilestoneMissed {
 		t.Fatalf("milestones after cancel: %+v", k.Milestones)
 	}
@@ -214,17 +214,17 @@ func TestCampaignJourney(t *testing.T) {
 func TestEarmarkedFirstAndRejection(t *testing.T) {
 	c := newChain(t)
 	must(t, create(c, "hope/officer", "ward", ms(c, 300, "reg/validator", 5)))
-	must(t, c.Call("hope/officer", donation.Name, "open", tx.String("campaign_id", "ward")).Err)
+	must(t, c.Call("hope/officer", donation.Name, "open", tx.String(donationvocab.ArgCampaignID, "ward")).Err)
 	a, err := give(c, "hope/donor1", "ward", 100, 0)
 	must(t, err)
 	b, err := give(c, "hope/donor2", "ward", 100, 1)
 	must(t, err)
-	must(t, c.Call("hope/officer", donation.Name, "submit_evidence", tx.String("campaign_id", "ward"), tx.Uint("milestone", 1),
-		tx.Bytes("evidence_hash", chaintest.Seed("e"))).Err)
-	must(t, c.Call("reg/validator", donation.Name, "approve_milestone", tx.String("campaign_id", "ward"), tx.Uint("milestone", 1)).Err)
-	must(t, c.Call("hope/officer", donation.Name, "disburse", tx.String("campaign_id", "ward"), tx.Uint("milestone", 1),
-		tx.String("disbursement_id", "w-1"), tx.String("payee", "stmarys"), tx.Uint("amount", 150), tx.String("purpose", "beds"),
-		tx.String("payment_ref", "R1"), tx.Bytes("evidence_hash", chaintest.Seed("inv"))).Err)
+	must(t, c.Call("hope/officer", donation.Name, "submit_evidence", tx.String(donationvocab.ArgCampaignID, "ward"), tx.Uint(donationvocab.ArgMilestone, 1),
+		tx.Bytes(donationvocab.ArgEvidenceHash, chaintest.Seed("e"))).Err)
+	must(t, c.Call("reg/validator", donation.Name, "approve_milestone", tx.String(donationvocab.ArgCampaignID, "ward"), tx.Uint(donationvocab.ArgMilestone, 1)).Err)
+	must(t, c.Call("hope/officer", donation.Name, "disburse", tx.String(donationvocab.ArgCampaignID, "ward"), tx.Uint(donationvocab.ArgMilestone, 1),
+		tx.String(donationvocab.ArgDisbursementID, "w-1"), tx.String(donationvocab.ArgPayee, "stmarys"), tx.Uint(donationvocab.ArgAmount, 150), tx.String(donationvocab.ArgPurpose, "beds"),
+		tx.String(donationvocab.ArgPaymentRef, "R1"), tx.Bytes(donationvocab.ArgEvidenceHash, chaintest.Seed("inv"))).Err)
 	d, _ := donation.LoadDisbursement(c.Reader(), "w-1")
 	if len(d.Sources) != 2 || d.Sources[0].Gift != b || d.Sources[0].Amount != 100 || d.Sources[1].Gift != a || d.Sources[1].Amount != 50 {
 		t.Fatalf("earmarked gift not drawn first: %+v", d.Sources)
@@ -233,12 +233,12 @@ func TestEarmarkedFirstAndRejection(t *testing.T) {
 
 	// A validator's rejection refunds the milestone's escrow.
 	must(t, create(c, "hope/officer", "roof", ms(c, 100, "reg/validator", 5)))
-	must(t, c.Call("hope/officer", donation.Name, "open", tx.String("campaign_id", "roof")).Err)
+	must(t, c.Call("hope/officer", donation.Name, "open", tx.String(donationvocab.ArgCampaignID, "roof")).Err)
 	r1, err := give(c, "hope/donor1", "roof", 60, 0)
 	must(t, err)
-	must(t, c.Call("hope/officer", donation.Name, "submit_evidence", tx.String("campaign_id", "roof"), tx.Uint("milestone", 1),
-		tx.Bytes("evidence_hash", chaintest.Seed("e2"))).Err)
-	must(t, c.Call("reg/validator", donation.Name, "reject_milestone", tx.String("campaign_id", "roof"), tx.Uint("milestone", 1)).Err)
+	must(t, c.Call("hope/officer", donation.Name, "submit_evidence", tx.String(donationvocab.ArgCampaignID, "roof"), tx.Uint(donationvocab.ArgMilestone, 1),
+		tx.Bytes(donationvocab.ArgEvidenceHash, chaintest.Seed("e2"))).Err)
+	must(t, c.Call("reg/validator", donation.Name, "reject_milestone", tx.String(donationvocab.ArgCampaignID, "roof"), tx.Uint(donationvocab.ArgMilestone, 1)).Err)
 	if g := gift(t, c, r1); len(g.Uses) != 1 || g.Uses[0].Amount != 60 {
 		t.Fatalf("rejected milestone's gift: %+v", g.Uses)
 	}
@@ -265,16 +265,16 @@ func TestCampaignValidation(t *testing.T) {
 			wantErr(t, create(c, tc.who, "x-"+strings.ReplaceAll(tc.name, " ", "-"), tc.ms...), tc.want, tc.msg)
 		})
 	}
-	err := c.Call("hope/officer", donation.Name, "create_campaign", tx.String("campaign_id", "bad-cur"), tx.String("title", "t"),
-		tx.String("currency", "euro"), tx.Strings("milestones", []string{ms(c, 10, "reg/validator", 1)})).Err
+	err := c.Call("hope/officer", donation.Name, "create_campaign", tx.String(donationvocab.ArgCampaignID, "bad-cur"), tx.String(donationvocab.ArgTitle, "t"),
+		tx.String(donationvocab.ArgCurrency, "euro"), tx.Strings(donationvocab.ArgMilestones, []string{ms(c, 10, "reg/validator", 1)})).Err
 	wantErr(t, err, contracts.ErrInvalid, "ISO 4217")
 	must(t, create(c, "hope/officer", "dup", ms(c, 10, "reg/validator", 1)))
 	wantErr(t, create(c, "hope/officer", "dup", ms(c, 10, "reg/validator", 1)), contracts.ErrConflict, "dup")
-	wantErr(t, c.Call("other/officer", donation.Name, "open", tx.String("campaign_id", "dup")).Err, contracts.ErrDenied, "held by hope")
+	wantErr(t, c.Call("other/officer", donation.Name, "open", tx.String(donationvocab.ArgCampaignID, "dup")).Err, contracts.ErrDenied, "held by hope")
 	if !slices.Contains(campaign(t, c, "dup").Beneficiaries, "stmarys") {
 		t.Fatal("beneficiaries not kept")
 	}
-	must(t, c.Call("hope/officer", donation.Name, "cancel", tx.String("campaign_id", "dup")).Err)
+	must(t, c.Call("hope/officer", donation.Name, "cancel", tx.String(donationvocab.ArgCampaignID, "dup")).Err)
 	if k := campaign(t, c, "dup"); k.Status != donationvocab.StatusCancelled || k.Milestones[0].Status != donationvocab.MilestoneCancelled {
 		t.Fatalf("cancelled draft: %+v", k)
 	}
@@ -286,7 +286,7 @@ func TestCampaignValidation(t *testing.T) {
 func TestNoGiftsToAMissedMilestone(t *testing.T) {
 	c := newChain(t)
 	must(t, create(c, "hope/officer", "heart", ms(c, 1000, "reg/validator", 1), ms(c, 2000, "reg/validator", 30)))
-	c.Must("hope/officer", donation.Name, "open", tx.String("campaign_id", "heart"))
+	c.Must("hope/officer", donation.Name, "open", tx.String(donationvocab.ArgCampaignID, "heart"))
 	c.Now = c.Now.Add(2 * 24 * time.Hour) // milestone 1 missed, not yet settled
 	_, err := give(c, "hope/donor1", "heart", 100, 1)
 	wantErr(t, err, contracts.ErrConflict, "milestone 1's deadline has passed")

@@ -8,6 +8,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/contracts"
 	"github.com/almoner/almoner/consortium-node/contracts/chaintest"
 	"github.com/almoner/almoner/consortium-node/contracts/donation"
+	donationvocab "github.com/almoner/almoner/consortium-node/contracts/donation/vocab"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
 	identityvocab "github.com/almoner/almoner/consortium-node/contracts/identity/vocab"
 	"github.com/almoner/almoner/consortium-node/tx"
@@ -59,7 +60,7 @@ func TestEscrowQueueInChunks(t *testing.T) {
 	}
 	c := chaintest.New(t, chaintest.Options{Orgs: orgs, Members: members, Parallel: true})
 	must(t, create(c, "hope/officer", "popular", ms(c, 1_000_000, "reg/validator", 5), ms(c, 1_000_000, "reg/validator", 9)))
-	must(t, c.Call("hope/officer", donation.Name, "open", tx.String("campaign_id", "popular")).Err)
+	must(t, c.Call("hope/officer", donation.Name, "open", tx.String(donationvocab.ArgCampaignID, "popular")).Err)
 
 	// 700 gifts of 10 in blocks of 100: every 7th earmarked for milestone
 	// 1, the rest fill milestone 1 first (all fit in it).
@@ -67,9 +68,9 @@ func TestEscrowQueueInChunks(t *testing.T) {
 	for b := range 7 {
 		var txs []*tx.Signed
 		for i := range 100 {
-			args := []tx.Arg{tx.String("campaign_id", "popular"), tx.Uint("amount", 10)}
+			args := []tx.Arg{tx.String(donationvocab.ArgCampaignID, "popular"), tx.Uint(donationvocab.ArgAmount, 10)}
 			if (b*100+i)%7 == 0 {
-				args = append(args, tx.Uint("milestone", 1))
+				args = append(args, tx.Uint(donationvocab.ArgMilestone, 1))
 			}
 			txs = append(txs, c.Sign(fmt.Sprintf("hope/donor%d", i%8), donation.Name, "give", args...))
 		}
@@ -90,12 +91,12 @@ func TestEscrowQueueInChunks(t *testing.T) {
 
 	// Draw 3,000 (300 gifts): the 100 earmarked first, then the first 200
 	// others in the order they came.
-	must(t, c.Call("hope/officer", donation.Name, "submit_evidence", tx.String("campaign_id", "popular"), tx.Uint("milestone", 1),
-		tx.Bytes("evidence_hash", chaintest.Seed("e"))).Err)
-	must(t, c.Call("reg/validator", donation.Name, "approve_milestone", tx.String("campaign_id", "popular"), tx.Uint("milestone", 1)).Err)
-	must(t, c.Call("hope/officer", donation.Name, "disburse", tx.String("campaign_id", "popular"), tx.Uint("milestone", 1),
-		tx.String("disbursement_id", "p-1"), tx.String("payee", "stmarys"), tx.Uint("amount", 3000), tx.String("purpose", "beds"),
-		tx.String("payment_ref", "R1"), tx.Bytes("evidence_hash", chaintest.Seed("inv"))).Err)
+	must(t, c.Call("hope/officer", donation.Name, "submit_evidence", tx.String(donationvocab.ArgCampaignID, "popular"), tx.Uint(donationvocab.ArgMilestone, 1),
+		tx.Bytes(donationvocab.ArgEvidenceHash, chaintest.Seed("e"))).Err)
+	must(t, c.Call("reg/validator", donation.Name, "approve_milestone", tx.String(donationvocab.ArgCampaignID, "popular"), tx.Uint(donationvocab.ArgMilestone, 1)).Err)
+	must(t, c.Call("hope/officer", donation.Name, "disburse", tx.String(donationvocab.ArgCampaignID, "popular"), tx.Uint(donationvocab.ArgMilestone, 1),
+		tx.String(donationvocab.ArgDisbursementID, "p-1"), tx.String(donationvocab.ArgPayee, "stmarys"), tx.Uint(donationvocab.ArgAmount, 3000), tx.String(donationvocab.ArgPurpose, "beds"),
+		tx.String(donationvocab.ArgPaymentRef, "R1"), tx.Bytes(donationvocab.ArgEvidenceHash, chaintest.Seed("inv"))).Err)
 	d, err := donation.LoadDisbursement(c.Reader(), "p-1")
 	must(t, err)
 	want := append(append([]string(nil), earmarked...), plain[:200]...)
@@ -113,7 +114,7 @@ func TestEscrowQueueInChunks(t *testing.T) {
 	conserved(t, c, "popular", gifts)
 
 	// Cancelling refunds the 400 gifts' undisbursed parts; no chunk is left.
-	must(t, c.Call("hope/officer", donation.Name, "cancel", tx.String("campaign_id", "popular")).Err)
+	must(t, c.Call("hope/officer", donation.Name, "cancel", tx.String(donationvocab.ArgCampaignID, "popular")).Err)
 	if got := queueChunks(t, c, "popular", 1); len(got) != 0 {
 		t.Fatalf("after cancelling, chunks %v are left", got)
 	}

@@ -19,7 +19,7 @@ func (m oneKey) Get(k string) ([]byte, bool) { v, ok := m[k]; return v, ok }
 // rules read from disk): no panic; an accepted proposal re-encodes to the
 // same bytes; an accepted rule is valid.
 func FuzzDecode(f *testing.F) {
-	p := &governance.Proposal{ID: "ab", Kind: governancevocab.KindSetThreshold, Args: tx.Args{tx.Uint("percent", 60)}, Proposer: "a/b",
+	p := &governance.Proposal{ID: "ab", Kind: governancevocab.KindSetThreshold, Args: tx.Args{tx.Uint(governancevocab.ArgPercent, 60)}, Proposer: "a/b",
 		Approvals: []governance.Vote{{Org: "a", Member: "a/b", Height: 3}}, Rejections: []governance.Vote{}, Status: governancevocab.StatusOpen}
 	good, _ := codec.Marshal(p)
 	f.Add(good)

@@ -11,11 +11,13 @@ import (
 	"github.com/almoner/almoner/consortium-node/contracts/chaintest"
 	"github.com/almoner/almoner/consortium-node/contracts/claim"
 	"github.com/almoner/almoner/consortium-node/contracts/consortium"
+	consortiumvocab "github.com/almoner/almoner/consortium-node/contracts/consortium/vocab"
 	"github.com/almoner/almoner/consortium-node/contracts/governance"
 	governancevocab "github.com/almoner/almoner/consortium-node/contracts/governance/vocab"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
 	identityvocab "github.com/almoner/almoner/consortium-node/contracts/identity/vocab"
 	"github.com/almoner/almoner/consortium-node/contracts/record"
+	recordvocab "github.com/almoner/almoner/consortium-node/contracts/record/vocab"
 	"github.com/almoner/almoner/consortium-node/tx"
 )
 
@@ -42,12 +44,12 @@ func newChain(t *testing.T) *chaintest.Chain {
 }
 
 func propose(c *chaintest.Chain, who, kind string, args ...tx.Arg) (string, error) {
-	r := c.Call(who, governance.Name, "propose", append([]tx.Arg{tx.String("kind", kind)}, args...)...)
+	r := c.Call(who, governance.Name, "propose", append([]tx.Arg{tx.String(governancevocab.ArgKind, kind)}, args...)...)
 	return r.ID.String(), r.Err
 }
 
 func vote(c *chaintest.Chain, who, method, id string) error {
-	return c.Call(who, governance.Name, method, tx.String("proposal", id)).Err
+	return c.Call(who, governance.Name, method, tx.String(governancevocab.ArgProposal, id)).Err
 }
 
 func status(t *testing.T, c *chaintest.Chain, id string) *governance.View {
@@ -60,8 +62,8 @@ func status(t *testing.T, c *chaintest.Chain, id string) *governance.View {
 }
 
 func register(c *chaintest.Chain, who, id string) error {
-	return c.Call(who, record.Name, "register", tx.String("record_id", id), tx.Uint("version", 1),
-		tx.Bytes("ciphertext_hash", chaintest.Seed(id)), tx.String("patient", "stmarys/pat"), tx.String("category", "lab")).Err
+	return c.Call(who, record.Name, "register", tx.String(recordvocab.ArgRecordID, id), tx.Uint(recordvocab.ArgVersion, 1),
+		tx.Bytes(recordvocab.ArgCiphertextHash, chaintest.Seed(id)), tx.String(recordvocab.ArgPatient, "stmarys/pat"), tx.String(recordvocab.ArgCategory, "lab")).Err
 }
 
 const denyRegister = "physician,*,record,register,any,deny"
@@ -74,7 +76,7 @@ func TestPolicyChangeNeedsThreshold(t *testing.T) {
 	if err := register(c, "stmarys/dr", "rec-1"); err != nil {
 		t.Fatalf("before: %v", err)
 	}
-	id, err := propose(c, "stmarys/admin", governancevocab.KindChangePolicy, tx.Strings("add_rules", []string{denyRegister}))
+	id, err := propose(c, "stmarys/admin", governancevocab.KindChangePolicy, tx.Strings(governancevocab.ArgAddRules, []string{denyRegister}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,9 +99,9 @@ func TestPolicyChangeNeedsThreshold(t *testing.T) {
 	}
 	// The deciding approval and a register in the same block: the block
 	// runs on the policy as of its start.
-	res := c.Block(c.Sign("acme/admin", governance.Name, "approve", tx.String("proposal", id)),
-		c.Sign("stmarys/dr", record.Name, "register", tx.String("record_id", "rec-4"), tx.Uint("version", 1),
-			tx.Bytes("ciphertext_hash", chaintest.Seed("rec-4")), tx.String("patient", "stmarys/pat"), tx.String("category", "lab")))
+	res := c.Block(c.Sign("acme/admin", governance.Name, "approve", tx.String(governancevocab.ArgProposal, id)),
+		c.Sign("stmarys/dr", record.Name, "register", tx.String(recordvocab.ArgRecordID, "rec-4"), tx.Uint(recordvocab.ArgVersion, 1),
+			tx.Bytes(recordvocab.ArgCiphertextHash, chaintest.Seed("rec-4")), tx.String(recordvocab.ArgPatient, "stmarys/pat"), tx.String(recordvocab.ArgCategory, "lab")))
 	if res[0].Err != nil || res[1].Err != nil {
 		t.Fatalf("deciding block: %v / %v", res[0].Err, res[1].Err)
 	}
@@ -118,7 +120,7 @@ func TestPolicyChangeNeedsThreshold(t *testing.T) {
 
 func TestExpiredProposalDoesNothing(t *testing.T) {
 	c := newChain(t)
-	id, err := propose(c, "stmarys/admin", governancevocab.KindChangePolicy, tx.Strings("add_rules", []string{denyRegister}), tx.Uint("valid_for", 10))
+	id, err := propose(c, "stmarys/admin", governancevocab.KindChangePolicy, tx.Strings(governancevocab.ArgAddRules, []string{denyRegister}), tx.Uint(governancevocab.ArgValidFor, 10))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,7 +142,7 @@ func TestExpiredProposalDoesNothing(t *testing.T) {
 
 func TestRejectWithdrawAndAuthorisation(t *testing.T) {
 	c := newChain(t)
-	add := tx.Strings("add_rules", []string{"donor,*,report,read,any,allow"})
+	add := tx.Strings(governancevocab.ArgAddRules, []string{"donor,*,report,read,any,allow"})
 	// Only admins propose; the denial names subject, action and object.
 	_, err := propose(c, "stmarys/dr", governancevocab.KindChangePolicy, add)
 	if !errors.Is(err, contracts.ErrDenied) || !strings.Contains(err.Error(), `stmarys/dr (roles member,physician in organisation stmarys) "propose" on proposal`) ||
@@ -185,9 +187,9 @@ func TestRejectWithdrawAndAuthorisation(t *testing.T) {
 		t.Fatalf("state %q", v.State)
 	}
 	for _, bad := range [][]tx.Arg{
-		{tx.Strings("add_rules", []string{"nurse,*,record,read,any,allow"})},
-		{tx.Strings("remove_rules", []string{"donor,*,report,read,any,allow"})}, // not in the policy
-		{tx.Strings("add_rules", []string{"donor,*,gift,give,any,allow"})},      // already in it
+		{tx.Strings(governancevocab.ArgAddRules, []string{"nurse,*,record,read,any,allow"})},
+		{tx.Strings(governancevocab.ArgRemoveRules, []string{"donor,*,report,read,any,allow"})}, // not in the policy
+		{tx.Strings(governancevocab.ArgAddRules, []string{"donor,*,gift,give,any,allow"})},      // already in it
 		{},
 	} {
 		if _, err := propose(c, "stmarys/admin", governancevocab.KindChangePolicy, bad...); err == nil {
@@ -210,7 +212,7 @@ func approveAll(t *testing.T, c *chaintest.Chain, id string, orgs ...string) {
 
 func TestThresholdOnboardingAndRemoval(t *testing.T) {
 	c := newChain(t)
-	id, err := propose(c, "stmarys/admin", governancevocab.KindSetThreshold, tx.Uint("percent", 99))
+	id, err := propose(c, "stmarys/admin", governancevocab.KindSetThreshold, tx.Uint(governancevocab.ArgPercent, 99))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -223,8 +225,8 @@ func TestThresholdOnboardingAndRemoval(t *testing.T) {
 	// now needing all four organisations.
 	newAdmin := chaintest.Key("zenith/admin")
 	nodeKey := chaintest.Key("node zenith-n")
-	onboard := []tx.Arg{tx.String("org_id", "zenith"), tx.String("org_kind", identityvocab.KindInsurer), tx.String("org_name", "Zenith Mutual"),
-		tx.Strings("admins", []string{"zenith/admin " + newAdmin.Public().String() + " " + chaintest.EncKey("zenith/admin").String()}),
+	onboard := []tx.Arg{tx.String(governancevocab.ArgOrgID, "zenith"), tx.String(governancevocab.ArgOrgKind, identityvocab.KindInsurer), tx.String(governancevocab.ArgOrgName, "Zenith Mutual"),
+		tx.Strings(governancevocab.ArgAdmins, []string{"zenith/admin " + newAdmin.Public().String() + " " + chaintest.EncKey("zenith/admin").String()}),
 		tx.String("node_node_id", "zenith-n"), tx.String("node_org", "zenith"), tx.Uint("node_raft_id", 9),
 		tx.String("node_sign_key", nodeKey.Public().String()), tx.String("node_enc_key", chaintest.EncKey("zenith-n").String()),
 		tx.String("node_raft_addr", "127.0.0.1:9"), tx.String("node_api_addr", "127.0.0.1:10")}
@@ -254,8 +256,8 @@ func TestThresholdOnboardingAndRemoval(t *testing.T) {
 	}
 	// The new admin acts at once: adds a member to their organisation.
 	adj := chaintest.Key("zenith/adj")
-	c.Must("zenith/admin", identity.Name, "add_member", tx.String("id", "zenith/adj"), tx.Strings("roles", []string{identityvocab.RoleClaimsAdjuster}),
-		tx.String("sign_key", adj.Public().String()), tx.String("enc_key", chaintest.EncKey("zenith/adj").String()))
+	c.Must("zenith/admin", identity.Name, "add_member", tx.String(identityvocab.ArgID, "zenith/adj"), tx.Strings(identityvocab.ArgRoles, []string{identityvocab.RoleClaimsAdjuster}),
+		tx.String(identityvocab.ArgSignKey, adj.Public().String()), tx.String(identityvocab.ArgEncKey, chaintest.EncKey("zenith/adj").String()))
 	c.AddKey("zenith/adj", adj)
 
 	// The duplicate proposal fails at execution, saying why, and leaves
@@ -267,7 +269,7 @@ func TestThresholdOnboardingAndRemoval(t *testing.T) {
 
 	// Removal: the organisation's members can no longer act; its node
 	// leaves.
-	id, err = propose(c, "stmarys/admin", governancevocab.KindRemoveOrg, tx.String("org_id", "zenith"))
+	id, err = propose(c, "stmarys/admin", governancevocab.KindRemoveOrg, tx.String(governancevocab.ArgOrgID, "zenith"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -275,7 +277,7 @@ func TestThresholdOnboardingAndRemoval(t *testing.T) {
 	if v := status(t, c, id); v.State != governancevocab.StatusExecuted {
 		t.Fatalf("removal: %+v", v.Proposal)
 	}
-	err = c.Call("zenith/adj", identity.Name, "rotate_keys", tx.String("id", "zenith/adj"), tx.String("enc_key", chaintest.EncKey("x").String())).Err
+	err = c.Call("zenith/adj", identity.Name, "rotate_keys", tx.String(identityvocab.ArgID, "zenith/adj"), tx.String(identityvocab.ArgEncKey, chaintest.EncKey("x").String())).Err
 	if !errors.Is(err, contracts.ErrUnauthenticated) || !strings.Contains(err.Error(), "removed") {
 		t.Fatalf("member of a removed organisation: %v", err)
 	}
@@ -291,15 +293,15 @@ func TestThresholdOnboardingAndRemoval(t *testing.T) {
 func TestNodeProposals(t *testing.T) {
 	c := newChain(t)
 	k := chaintest.Key("node extra")
-	add := []tx.Arg{tx.String("node_id", "hope-n"), tx.String("org", "hope"), tx.Uint("raft_id", 4),
-		tx.String("sign_key", k.Public().String()), tx.String("enc_key", chaintest.EncKey("hope-n").String()),
+	add := []tx.Arg{tx.String(governancevocab.ArgNodeID, "hope-n"), tx.String("org", "hope"), tx.Uint("raft_id", 4),
+		tx.String(identityvocab.ArgSignKey, k.Public().String()), tx.String(identityvocab.ArgEncKey, chaintest.EncKey("hope-n").String()),
 		tx.String("raft_addr", "127.0.0.1:7"), tx.String("api_addr", "127.0.0.1:8")}
 	id, err := propose(c, "hope/admin", governancevocab.KindAddNode, add...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	res := c.Block(c.Sign("city/admin", governance.Name, "approve", tx.String("proposal", id)),
-		c.Sign("acme/admin", governance.Name, "approve", tx.String("proposal", id)))
+	res := c.Block(c.Sign("city/admin", governance.Name, "approve", tx.String(governancevocab.ArgProposal, id)),
+		c.Sign("acme/admin", governance.Name, "approve", tx.String(governancevocab.ArgProposal, id)))
 	if res[0].Err != nil || res[1].Err != nil {
 		t.Fatal(res[0].Err, res[1].Err)
 	}
@@ -310,7 +312,7 @@ func TestNodeProposals(t *testing.T) {
 	if !added {
 		t.Fatalf("the deciding approval did not emit consortium.node_added: %+v", res[1].Events)
 	}
-	id, err = propose(c, "hope/admin", governancevocab.KindRemoveNode, tx.String("node_id", "stmarys-n"))
+	id, err = propose(c, "hope/admin", governancevocab.KindRemoveNode, tx.String(consortiumvocab.ArgNodeID, "stmarys-n"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -332,9 +334,9 @@ func TestOnboardAHospitalWithItsClaimsKey(t *testing.T) {
 	c := newChain(t)
 	admin := chaintest.Key("north/admin")
 	onboard := func(kind, keyID string) []tx.Arg {
-		return []tx.Arg{tx.String("org_id", "north"), tx.String("org_kind", kind), tx.String("org_name", "North Clinic"),
-			tx.Strings("admins", []string{"north/admin " + admin.Public().String() + " " + chaintest.EncKey("north/admin").String()}),
-			tx.String("claims_key_id", keyID)}
+		return []tx.Arg{tx.String(governancevocab.ArgOrgID, "north"), tx.String(governancevocab.ArgOrgKind, kind), tx.String(governancevocab.ArgOrgName, "North Clinic"),
+			tx.Strings(governancevocab.ArgAdmins, []string{"north/admin " + admin.Public().String() + " " + chaintest.EncKey("north/admin").String()}),
+			tx.String(governancevocab.ArgClaimsKeyID, keyID)}
 	}
 	key := chaintest.ClaimsKey("north")
 	if _, err := propose(c, "stmarys/admin", governancevocab.KindAddOrg, onboard(identityvocab.KindInsurer, key.ID())...); !errors.Is(err, contracts.ErrInvalid) {
@@ -358,8 +360,8 @@ func TestOnboardAHospitalWithItsClaimsKey(t *testing.T) {
 	c.AddKey("north/admin", admin)
 	for _, m := range []struct{ id, role string }{{"north/clerk", identityvocab.RoleRecordsClerk}, {"north/pat", identityvocab.RolePatient}} {
 		c.AddKey(m.id, chaintest.Key(m.id))
-		c.Must("north/admin", identity.Name, "add_member", tx.String("id", m.id), tx.Strings("roles", []string{m.role}),
-			tx.String("sign_key", chaintest.Key(m.id).Public().String()), tx.String("enc_key", chaintest.EncKey(m.id).String()))
+		c.Must("north/admin", identity.Name, "add_member", tx.String(identityvocab.ArgID, m.id), tx.Strings(identityvocab.ArgRoles, []string{m.role}),
+			tx.String(identityvocab.ArgSignKey, chaintest.Key(m.id).Public().String()), tx.String(identityvocab.ArgEncKey, chaintest.EncKey(m.id).String()))
 	}
 	c.Must("north/clerk", claim.Name, "submit", c.FileClaim("north/clerk", c.ClaimDoc("n-1", "north", "north/pat", "acme", "EUR", "99213:2026-10-30:100"))...)
 }

@@ -170,9 +170,9 @@ func TestAuthenticationWithinBlock(t *testing.T) {
 				Members: []chaintest.Member{{ID: "stmarys/admin", Roles: []string{identityvocab.RoleOrgAdmin}},
 					{ID: "stmarys/dr-lee", Roles: []string{identityvocab.RolePhysician}}}})
 		}
-		enc := func(n string) tx.Arg { return tx.String("enc_key", chaintest.EncKey(n).String()) }
+		enc := func(n string) tx.Arg { return tx.String(identityvocab.ArgEncKey, chaintest.EncKey(n).String()) }
 		own := func(args ...tx.Arg) *tx.Signed {
-			args = append([]tx.Arg{tx.String("id", "stmarys/dr-lee")}, args...)
+			args = append([]tx.Arg{tx.String(identityvocab.ArgID, "stmarys/dr-lee")}, args...)
 			return c.Sign("stmarys/dr-lee", identity.Name, "rotate_keys", args...)
 		}
 		// dr-lee's record is read (and kept) by the block before.
@@ -183,7 +183,7 @@ func TestAuthenticationWithinBlock(t *testing.T) {
 		var got []string
 		for _, r := range c.Block(
 			own(enc("2")), // accepted
-			own(tx.String("sign_key", fresh.Public().String())), // rotates its own signing key
+			own(tx.String(identityvocab.ArgSignKey, fresh.Public().String())), // rotates its own signing key
 			own(enc("3")), // signed with the old key: refused
 		) {
 			got = append(got, errText(r.Err))
@@ -191,7 +191,7 @@ func TestAuthenticationWithinBlock(t *testing.T) {
 		c.AddKey("stmarys/dr-lee", fresh)
 		for _, r := range c.Block(
 			own(enc("4")), // the new key: accepted
-			c.Sign("stmarys/admin", identity.Name, "revoke_member", tx.String("id", "stmarys/dr-lee")),
+			c.Sign("stmarys/admin", identity.Name, "revoke_member", tx.String(identityvocab.ArgID, "stmarys/dr-lee")),
 			own(enc("5")), // revoked: refused
 		) {
 			got = append(got, errText(r.Err))

@@ -65,8 +65,8 @@ func wantDenied(t *testing.T, err error, sub, act, obj, org string) {
 }
 
 func addArgs(id string, roles ...string) []tx.Arg {
-	return []tx.Arg{tx.String("id", id), tx.Strings("roles", roles),
-		tx.String("sign_key", chaintest.Key(id).Public().String()), tx.String("enc_key", chaintest.EncKey(id).String())}
+	return []tx.Arg{tx.String(identityvocab.ArgID, id), tx.Strings(identityvocab.ArgRoles, roles),
+		tx.String(identityvocab.ArgSignKey, chaintest.Key(id).Public().String()), tx.String(identityvocab.ArgEncKey, chaintest.EncKey(id).String())}
 }
 
 func TestIdentity(t *testing.T) {
@@ -88,20 +88,20 @@ func TestIdentity(t *testing.T) {
 		{"unknown role", "stmarys/admin", "add_member", addArgs("stmarys/y", "wizard"), contracts.ErrInvalid, "unknown role", nil},
 		{"role unsuited to the organisation", "acme/admin", "add_member", addArgs("acme/doc", identityvocab.RolePhysician), contracts.ErrInvalid, "not for a member of a insurer", nil},
 		{"bad id", "stmarys/admin", "add_member", addArgs("stmarys/Bad Name", identityvocab.RolePatient), contracts.ErrInvalid, "may use only", nil},
-		{"missing keys", "stmarys/admin", "add_member", []tx.Arg{tx.String("id", "stmarys/z"), tx.Strings("roles", []string{identityvocab.RolePatient})}, contracts.ErrInvalid, "sign_key", nil},
-		{"set roles", "stmarys/admin", "set_roles", []tx.Arg{tx.String("id", "stmarys/dr-lee"), tx.Strings("roles", []string{identityvocab.RolePhysician, identityvocab.RolePrivacyOfficer})}, nil, "", nil},
-		{"set roles unsuited to the organisation", "stmarys/admin", "set_roles", []tx.Arg{tx.String("id", "stmarys/dr-lee"), tx.Strings("roles", []string{identityvocab.RoleClaimsAdjuster})}, contracts.ErrInvalid, "not for a member of a hospital", nil},
-		{"set roles of an unknown member", "stmarys/admin", "set_roles", []tx.Arg{tx.String("id", "stmarys/nobody"), tx.Strings("roles", []string{identityvocab.RolePatient})}, contracts.ErrNotFound, "stmarys/nobody", nil},
-		{"admin cannot drop own admin", "stmarys/admin", "set_roles", []tx.Arg{tx.String("id", "stmarys/admin"), tx.Strings("roles", []string{identityvocab.RolePhysician})}, contracts.ErrDenied, "own org_admin", nil},
-		{"cross-org set roles", "acme/admin", "set_roles", []tx.Arg{tx.String("id", "stmarys/dr-lee"), tx.Strings("roles", []string{identityvocab.RoleOrgAdmin})}, contracts.ErrDenied, "belonging to stmarys/dr-lee", &deny{"set_roles", "stmarys"}},
-		{"rotate another's keys as non-admin", "stmarys/dr-lee", "rotate_keys", []tx.Arg{tx.String("id", "stmarys/admin"), tx.String("sign_key", chaintest.Key("new").Public().String())}, contracts.ErrDenied, "belonging to stmarys/admin", &deny{"rotate_keys", "stmarys"}},
-		{"cross-org rotate keys", "acme/admin", "rotate_keys", []tx.Arg{tx.String("id", "stmarys/dr-lee"), tx.String("enc_key", chaintest.EncKey("x").String())}, contracts.ErrDenied, "belonging to stmarys/dr-lee", &deny{"rotate_keys", "stmarys"}},
-		{"admin rotates a member's keys", "stmarys/admin", "rotate_keys", []tx.Arg{tx.String("id", "stmarys/dr-lee"), tx.String("enc_key", chaintest.EncKey("y").String())}, nil, "", nil},
-		{"member rotates own keys", "stmarys/dr-lee", "rotate_keys", []tx.Arg{tx.String("id", "stmarys/dr-lee"), tx.String("enc_key", chaintest.EncKey("z").String())}, nil, "", nil},
-		{"rotate nothing", "stmarys/dr-lee", "rotate_keys", []tx.Arg{tx.String("id", "stmarys/dr-lee")}, contracts.ErrInvalid, "give sign_key", nil},
-		{"cross-org revoke", "acme/admin", "revoke_member", []tx.Arg{tx.String("id", "stmarys/dr-lee")}, contracts.ErrDenied, "belonging to stmarys/dr-lee", &deny{"revoke", "stmarys"}},
-		{"physician cannot revoke", "stmarys/dr-lee", "revoke_member", []tx.Arg{tx.String("id", "stmarys/admin2")}, contracts.ErrDenied, "allowed for: org_admin", &deny{"revoke", "stmarys"}},
-		{"revoke self", "stmarys/admin", "revoke_member", []tx.Arg{tx.String("id", "stmarys/admin")}, contracts.ErrDenied, "cannot revoke themselves", nil},
+		{"missing keys", "stmarys/admin", "add_member", []tx.Arg{tx.String(identityvocab.ArgID, "stmarys/z"), tx.Strings(identityvocab.ArgRoles, []string{identityvocab.RolePatient})}, contracts.ErrInvalid, "sign_key", nil},
+		{"set roles", "stmarys/admin", "set_roles", []tx.Arg{tx.String(identityvocab.ArgID, "stmarys/dr-lee"), tx.Strings(identityvocab.ArgRoles, []string{identityvocab.RolePhysician, identityvocab.RolePrivacyOfficer})}, nil, "", nil},
+		{"set roles unsuited to the organisation", "stmarys/admin", "set_roles", []tx.Arg{tx.String(identityvocab.ArgID, "stmarys/dr-lee"), tx.Strings(identityvocab.ArgRoles, []string{identityvocab.RoleClaimsAdjuster})}, contracts.ErrInvalid, "not for a member of a hospital", nil},
+		{"set roles of an unknown member", "stmarys/admin", "set_roles", []tx.Arg{tx.String(identityvocab.ArgID, "stmarys/nobody"), tx.Strings(identityvocab.ArgRoles, []string{identityvocab.RolePatient})}, contracts.ErrNotFound, "stmarys/nobody", nil},
+		{"admin cannot drop own admin", "stmarys/admin", "set_roles", []tx.Arg{tx.String(identityvocab.ArgID, "stmarys/admin"), tx.Strings(identityvocab.ArgRoles, []string{identityvocab.RolePhysician})}, contracts.ErrDenied, "own org_admin", nil},
+		{"cross-org set roles", "acme/admin", "set_roles", []tx.Arg{tx.String(identityvocab.ArgID, "stmarys/dr-lee"), tx.Strings(identityvocab.ArgRoles, []string{identityvocab.RoleOrgAdmin})}, contracts.ErrDenied, "belonging to stmarys/dr-lee", &deny{"set_roles", "stmarys"}},
+		{"rotate another's keys as non-admin", "stmarys/dr-lee", "rotate_keys", []tx.Arg{tx.String(identityvocab.ArgID, "stmarys/admin"), tx.String(identityvocab.ArgSignKey, chaintest.Key("new").Public().String())}, contracts.ErrDenied, "belonging to stmarys/admin", &deny{"rotate_keys", "stmarys"}},
+		{"cross-org rotate keys", "acme/admin", "rotate_keys", []tx.Arg{tx.String(identityvocab.ArgID, "stmarys/dr-lee"), tx.String(identityvocab.ArgEncKey, chaintest.EncKey("x").String())}, contracts.ErrDenied, "belonging to stmarys/dr-lee", &deny{"rotate_keys", "stmarys"}},
+		{"admin rotates a member's keys", "stmarys/admin", "rotate_keys", []tx.Arg{tx.String(identityvocab.ArgID, "stmarys/dr-lee"), tx.String(identityvocab.ArgEncKey, chaintest.EncKey("y").String())}, nil, "", nil},
+		{"member rotates own keys", "stmarys/dr-lee", "rotate_keys", []tx.Arg{tx.String(identityvocab.ArgID, "stmarys/dr-lee"), tx.String(identityvocab.ArgEncKey, chaintest.EncKey("z").String())}, nil, "", nil},
+		{"rotate nothing", "stmarys/dr-lee", "rotate_keys", []tx.Arg{tx.String(identityvocab.ArgID, "stmarys/dr-lee")}, contracts.ErrInvalid, "give sign_key", nil},
+		{"cross-org revoke", "acme/admin", "revoke_member", []tx.Arg{tx.String(identityvocab.ArgID, "stmarys/dr-lee")}, contracts.ErrDenied, "belonging to stmarys/dr-lee", &deny{"revoke", "stmarys"}},
+		{"physician cannot revoke", "stmarys/dr-lee", "revoke_member", []tx.Arg{tx.String(identityvocab.ArgID, "stmarys/admin2")}, contracts.ErrDenied, "allowed for: org_admin", &deny{"revoke", "stmarys"}},
+		{"revoke self", "stmarys/admin", "revoke_member", []tx.Arg{tx.String(identityvocab.ArgID, "stmarys/admin")}, contracts.ErrDenied, "cannot revoke themselves", nil},
 		{"unknown method", "stmarys/admin", "delete_everything", nil, contracts.ErrUnknownMethod, "methods:", nil},
 		{"unknown sender", "stmarys/ghost", "rotate_keys", nil, contracts.ErrUnauthenticated, "not a member", nil},
 	}
@@ -144,8 +144,8 @@ func TestIdentity(t *testing.T) {
 // roles as of the block's start.
 func TestRoleChangesTakeEffectNextBlock(t *testing.T) {
 	c := newChain(t)
-	promote := c.Sign("stmarys/admin", identity.Name, "set_roles", tx.String("id", "stmarys/dr-lee"),
-		tx.Strings("roles", []string{identityvocab.RolePhysician, identityvocab.RoleOrgAdmin}))
+	promote := c.Sign("stmarys/admin", identity.Name, "set_roles", tx.String(identityvocab.ArgID, "stmarys/dr-lee"),
+		tx.Strings(identityvocab.ArgRoles, []string{identityvocab.RolePhysician, identityvocab.RoleOrgAdmin}))
 	early := c.Sign("stmarys/dr-lee", identity.Name, "add_member", addArgs("stmarys/new-1", identityvocab.RolePatient)...)
 	res := c.Block(promote, early)
 	if res[0].Err != nil {
@@ -157,8 +157,8 @@ func TestRoleChangesTakeEffectNextBlock(t *testing.T) {
 	}
 
 	// A demotion likewise: the old roles decide the rest of its block.
-	demote := c.Sign("stmarys/admin", identity.Name, "set_roles", tx.String("id", "stmarys/dr-lee"),
-		tx.Strings("roles", []string{identityvocab.RolePhysician}))
+	demote := c.Sign("stmarys/admin", identity.Name, "set_roles", tx.String(identityvocab.ArgID, "stmarys/dr-lee"),
+		tx.Strings(identityvocab.ArgRoles, []string{identityvocab.RolePhysician}))
 	late := c.Sign("stmarys/dr-lee", identity.Name, "add_member", addArgs("stmarys/new-2", identityvocab.RolePatient)...)
 	res = c.Block(demote, late)
 	if res[0].Err != nil || res[1].Err != nil {
@@ -192,34 +192,34 @@ func TestAddMemberNeedsOrganisation(t *testing.T) {
 func TestKeyRotationAndRevocation(t *testing.T) {
 	c := newChain(t)
 	fresh := chaintest.Key("fresh dr-lee")
-	if err := as(c, "stmarys/dr-lee", "rotate_keys", tx.String("id", "stmarys/dr-lee"), tx.String("sign_key", fresh.Public().String())); err != nil {
+	if err := as(c, "stmarys/dr-lee", "rotate_keys", tx.String(identityvocab.ArgID, "stmarys/dr-lee"), tx.String(identityvocab.ArgSignKey, fresh.Public().String())); err != nil {
 		t.Fatal(err)
 	}
 	// The old key (the one the chain still signs with) no longer
 	// authenticates; the new one does.
-	err := as(c, "stmarys/dr-lee", "rotate_keys", tx.String("id", "stmarys/dr-lee"), tx.String("enc_key", chaintest.EncKey("3").String()))
+	err := as(c, "stmarys/dr-lee", "rotate_keys", tx.String(identityvocab.ArgID, "stmarys/dr-lee"), tx.String(identityvocab.ArgEncKey, chaintest.EncKey("3").String()))
 	if !errors.Is(err, contracts.ErrUnauthenticated) {
 		t.Fatalf("old key accepted: %v", err)
 	}
 	c.AddKey("stmarys/dr-lee", fresh)
-	if err := as(c, "stmarys/dr-lee", "rotate_keys", tx.String("id", "stmarys/dr-lee"), tx.String("enc_key", chaintest.EncKey("3").String())); err != nil {
+	if err := as(c, "stmarys/dr-lee", "rotate_keys", tx.String(identityvocab.ArgID, "stmarys/dr-lee"), tx.String(identityvocab.ArgEncKey, chaintest.EncKey("3").String())); err != nil {
 		t.Fatal(err)
 	}
 	// Revoked members can no longer sign anything, nor have keys rotated.
-	if err := as(c, "stmarys/admin", "revoke_member", tx.String("id", "stmarys/dr-lee")); err != nil {
+	if err := as(c, "stmarys/admin", "revoke_member", tx.String(identityvocab.ArgID, "stmarys/dr-lee")); err != nil {
 		t.Fatal(err)
 	}
-	err = as(c, "stmarys/dr-lee", "rotate_keys", tx.String("id", "stmarys/dr-lee"), tx.String("enc_key", chaintest.EncKey("4").String()))
+	err = as(c, "stmarys/dr-lee", "rotate_keys", tx.String(identityvocab.ArgID, "stmarys/dr-lee"), tx.String(identityvocab.ArgEncKey, chaintest.EncKey("4").String()))
 	if !errors.Is(err, contracts.ErrUnauthenticated) || !strings.Contains(err.Error(), "revoked") {
 		t.Fatalf("revoked member accepted: %v", err)
 	}
-	err = as(c, "stmarys/admin", "rotate_keys", tx.String("id", "stmarys/dr-lee"), tx.String("sign_key", chaintest.Key("again").Public().String()))
+	err = as(c, "stmarys/admin", "rotate_keys", tx.String(identityvocab.ArgID, "stmarys/dr-lee"), tx.String(identityvocab.ArgSignKey, chaintest.Key("again").Public().String()))
 	if !errors.Is(err, contracts.ErrDenied) || !strings.Contains(err.Error(), "is revoked") {
 		t.Fatalf("revoked member's keys rotated: %v", err)
 	}
 	// A status conflict says "conflict", not "already exists" (the
 	// sentinel's text leads every wrapped message).
-	if err := as(c, "stmarys/admin", "revoke_member", tx.String("id", "stmarys/dr-lee")); !errors.Is(err, contracts.ErrConflict) ||
+	if err := as(c, "stmarys/admin", "revoke_member", tx.String(identityvocab.ArgID, "stmarys/dr-lee")); !errors.Is(err, contracts.ErrConflict) ||
 		err.Error() != `conflict: member "stmarys/dr-lee" is already revoked` {
 		t.Fatalf("revoked twice: %v", err)
 	}
@@ -257,18 +257,18 @@ func TestKeyExpiry(t *testing.T) {
 	c.Now = time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 	k := chaintest.Key("stmarys/temp")
 	c.AddKey("stmarys/temp", k)
-	if err := as(c, "stmarys/admin", "add_member", tx.String("id", "stmarys/temp"), tx.Strings("roles", []string{identityvocab.RolePatient}),
-		tx.String("sign_key", k.Public().String()), tx.String("enc_key", chaintest.EncKey("5").String()),
-		tx.Int("key_expiry", c.Now.Add(24*time.Hour).Unix())); err != nil {
+	if err := as(c, "stmarys/admin", "add_member", tx.String(identityvocab.ArgID, "stmarys/temp"), tx.Strings(identityvocab.ArgRoles, []string{identityvocab.RolePatient}),
+		tx.String(identityvocab.ArgSignKey, k.Public().String()), tx.String(identityvocab.ArgEncKey, chaintest.EncKey("5").String()),
+		tx.Int(identityvocab.ArgKeyExpiry, c.Now.Add(24*time.Hour).Unix())); err != nil {
 		t.Fatal(err)
 	}
-	if err := as(c, "stmarys/admin", "add_member", tx.String("id", "stmarys/past"), tx.Strings("roles", []string{identityvocab.RolePatient}),
-		tx.String("sign_key", k.Public().String()), tx.String("enc_key", chaintest.EncKey("5").String()),
-		tx.Int("key_expiry", c.Now.Add(-time.Hour).Unix())); !errors.Is(err, contracts.ErrInvalid) {
+	if err := as(c, "stmarys/admin", "add_member", tx.String(identityvocab.ArgID, "stmarys/past"), tx.Strings(identityvocab.ArgRoles, []string{identityvocab.RolePatient}),
+		tx.String(identityvocab.ArgSignKey, k.Public().String()), tx.String(identityvocab.ArgEncKey, chaintest.EncKey("5").String()),
+		tx.Int(identityvocab.ArgKeyExpiry, c.Now.Add(-time.Hour).Unix())); !errors.Is(err, contracts.ErrInvalid) {
 		t.Fatalf("expiry in the past accepted: %v", err)
 	}
 	rotateEnc := func() error {
-		return as(c, "stmarys/temp", "rotate_keys", tx.String("id", "stmarys/temp"), tx.String("enc_key", chaintest.EncKey("6").String()))
+		return as(c, "stmarys/temp", "rotate_keys", tx.String(identityvocab.ArgID, "stmarys/temp"), tx.String(identityvocab.ArgEncKey, chaintest.EncKey("6").String()))
 	}
 	if err := rotateEnc(); err != nil {
 		t.Fatalf("before expiry: %v", err)
@@ -280,9 +280,9 @@ func TestKeyExpiry(t *testing.T) {
 	// An admin of the member's organisation rotates in a new key (no
 	// expiry): the member signs again. An admin of another cannot.
 	fresh := chaintest.Key("fresh temp")
-	err := as(c, "acme/admin", "rotate_keys", tx.String("id", "stmarys/temp"), tx.String("sign_key", fresh.Public().String()))
+	err := as(c, "acme/admin", "rotate_keys", tx.String(identityvocab.ArgID, "stmarys/temp"), tx.String(identityvocab.ArgSignKey, fresh.Public().String()))
 	wantDenied(t, err, "acme/admin", "rotate_keys", "member", "stmarys")
-	if err := as(c, "stmarys/admin", "rotate_keys", tx.String("id", "stmarys/temp"), tx.String("sign_key", fresh.Public().String())); err != nil {
+	if err := as(c, "stmarys/admin", "rotate_keys", tx.String(identityvocab.ArgID, "stmarys/temp"), tx.String(identityvocab.ArgSignKey, fresh.Public().String())); err != nil {
 		t.Fatal(err)
 	}
 	c.AddKey("stmarys/temp", fresh)

@@ -12,10 +12,12 @@ import (
 	"github.com/almoner/almoner/consortium-node/contracts"
 	"github.com/almoner/almoner/consortium-node/contracts/chaintest"
 	"github.com/almoner/almoner/consortium-node/contracts/consent"
+	consentvocab "github.com/almoner/almoner/consortium-node/contracts/consent/vocab"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
 	identityvocab "github.com/almoner/almoner/consortium-node/contracts/identity/vocab"
 	"github.com/almoner/almoner/consortium-node/contracts/record"
 	"github.com/almoner/almoner/consortium-node/contracts/record/delivery"
+	recordvocab "github.com/almoner/almoner/consortium-node/contracts/record/vocab"
 	"github.com/almoner/almoner/consortium-node/ledger"
 	"github.com/almoner/almoner/consortium-node/tx"
 	"github.com/almoner/almoner/policies"
@@ -50,16 +52,16 @@ func snapshot(c *chaintest.Chain) map[string]string {
 }
 
 func grant(c *chaintest.Chain, patient, id, grantee, purpose string, days int, records ...string) error {
-	return c.Call(patient, consent.Name, "grant", tx.String("consent_id", id), tx.String("grantee", grantee),
-		tx.String("purpose", purpose), tx.Strings("records", records),
-		tx.Int("start", c.Now.Unix()), tx.Int("end", c.Now.Add(time.Duration(days)*24*time.Hour).Unix())).Err
+	return c.Call(patient, consent.Name, "grant", tx.String(consentvocab.ArgConsentID, id), tx.String(consentvocab.ArgGrantee, grantee),
+		tx.String(consentvocab.ArgPurpose, purpose), tx.Strings(consentvocab.ArgRecords, records),
+		tx.Int(consentvocab.ArgStart, c.Now.Unix()), tx.Int(consentvocab.ArgEnd, c.Now.Add(time.Duration(days)*24*time.Hour).Unix())).Err
 }
 
 // access runs a record.access, which commits whether granted or refused,
 // and returns the decision and the events.
 func access(t *testing.T, c *chaintest.Chain, reader, rec, purpose string, via ...tx.Arg) (*record.Access, []ledger.Event) {
 	t.Helper()
-	r := c.Must(reader, record.Name, "access", append([]tx.Arg{tx.String("record_id", rec), tx.String("purpose", purpose)}, via...)...)
+	r := c.Must(reader, record.Name, "access", append([]tx.Arg{tx.String(recordvocab.ArgRecordID, rec), tx.String(recordvocab.ArgPurpose, purpose)}, via...)...)
 	a, err := record.LoadAccess(c.Reader(), r.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -97,8 +99,8 @@ func wantRefusal(t *testing.T, msg, sub, act, obj, org string, more ...string) {
 }
 
 func registerRec1(c *chaintest.Chain) {
-	c.Must("stmarys/clerk", record.Name, "register", tx.String("record_id", "rec-1"), tx.Uint("version", 1), tx.Bytes("ciphertext_hash", hash("ct1")),
-		tx.String("patient", "stmarys/ana"), tx.String("category", "lab"))
+	c.Must("stmarys/clerk", record.Name, "register", tx.String(recordvocab.ArgRecordID, "rec-1"), tx.Uint(recordvocab.ArgVersion, 1), tx.Bytes(recordvocab.ArgCiphertextHash, hash("ct1")),
+		tx.String(recordvocab.ArgPatient, "stmarys/ana"), tx.String(recordvocab.ArgCategory, "lab"))
 }
 
 func TestConsentedAccessJourney(t *testing.T) {
@@ -107,7 +109,7 @@ func TestConsentedAccessJourney(t *testing.T) {
 
 	// No consent, no access — and the refusal is on the ledger, naming the
 	// policy decision and the missing consent.
-	a, ev := access(t, c, "acme/adjuster", "rec-1", "claims", tx.String("consent_id", "c-1"))
+	a, ev := access(t, c, "acme/adjuster", "rec-1", "claims", tx.String(recordvocab.ArgConsentID, "c-1"))
 	if a.Granted || ev[0].Type != "access_refused" {
 		t.Fatalf("access without consent: %+v %v", a, ev)
 	}
@@ -117,7 +119,7 @@ func TestConsentedAccessJourney(t *testing.T) {
 	if err := grant(c, "stmarys/ana", "c-1", "acme/adjuster", "claims", 30, "rec-1"); err != nil {
 		t.Fatal(err)
 	}
-	a, ev = access(t, c, "acme/adjuster", "rec-1", "claims", tx.String("consent_id", "c-1"))
+	a, ev = access(t, c, "acme/adjuster", "rec-1", "claims", tx.String(recordvocab.ArgConsentID, "c-1"))
 	if !a.Granted || ev[0].Type != "access_granted" {
 		t.Fatalf("consented access refused: %+v", a)
 	}
@@ -128,25 +130,25 @@ func TestConsentedAccessJourney(t *testing.T) {
 		t.Fatalf("another reader may use the access: %v", err)
 	}
 	// Wrong purpose, wrong reader: refused with a precise reason.
-	if a, _ := access(t, c, "acme/adjuster", "rec-1", "research", tx.String("consent_id", "c-1")); a.Granted || !strings.Contains(a.Refusal, "purpose") {
+	if a, _ := access(t, c, "acme/adjuster", "rec-1", "research", tx.String(recordvocab.ArgConsentID, "c-1")); a.Granted || !strings.Contains(a.Refusal, "purpose") {
 		t.Fatalf("wrong purpose: %+v", a)
 	}
-	if a, _ := access(t, c, "acme/other", "rec-1", "claims", tx.String("consent_id", "c-1")); a.Granted || !strings.Contains(a.Refusal, "granted to") {
+	if a, _ := access(t, c, "acme/other", "rec-1", "claims", tx.String(recordvocab.ArgConsentID, "c-1")); a.Granted || !strings.Contains(a.Refusal, "granted to") {
 		t.Fatalf("wrong reader: %+v", a)
 	}
 
 	// Revocation takes effect at once: the earlier access is no longer
 	// servable and a new one is refused.
-	err := c.Call("acme/adjuster", consent.Name, "revoke", tx.String("consent_id", "c-1")).Err
+	err := c.Call("acme/adjuster", consent.Name, "revoke", tx.String(consentvocab.ArgConsentID, "c-1")).Err
 	wantDenied(t, err, "acme/adjuster", "revoke", "consent", "")
 	if !strings.Contains(err.Error(), "belonging to stmarys/ana") {
 		t.Fatalf("denial does not name the consent's patient: %v", err)
 	}
-	c.Must("stmarys/ana", consent.Name, "revoke", tx.String("consent_id", "c-1"))
+	c.Must("stmarys/ana", consent.Name, "revoke", tx.String(consentvocab.ArgConsentID, "c-1"))
 	if _, _, err := record.Servable(c.Reader(), a.TxID, "acme/adjuster", c.Now); err == nil {
 		t.Fatal("access still servable after revocation")
 	}
-	if a, _ := access(t, c, "acme/adjuster", "rec-1", "claims", tx.String("consent_id", "c-1")); a.Granted || !strings.Contains(a.Refusal, "revoked") {
+	if a, _ := access(t, c, "acme/adjuster", "rec-1", "claims", tx.String(consentvocab.ArgConsentID, "c-1")); a.Granted || !strings.Contains(a.Refusal, "revoked") {
 		t.Fatalf("after revocation: %+v", a)
 	}
 
@@ -154,12 +156,12 @@ func TestConsentedAccessJourney(t *testing.T) {
 	if err := grant(c, "stmarys/ana", "c-2", "acme", "claims", 1, "rec-1"); err != nil {
 		t.Fatal(err)
 	}
-	a2, _ := access(t, c, "acme/other", "rec-1", "claims", tx.String("consent_id", "c-2")) // org-wide grant
+	a2, _ := access(t, c, "acme/other", "rec-1", "claims", tx.String(consentvocab.ArgConsentID, "c-2")) // org-wide grant
 	if !a2.Granted {
 		t.Fatalf("org grantee: %+v", a2)
 	}
 	c.Now = c.Now.Add(25 * time.Hour)
-	if a, _ := access(t, c, "acme/adjuster", "rec-1", "claims", tx.String("consent_id", "c-2")); a.Granted || !strings.Contains(a.Refusal, "lapsed") {
+	if a, _ := access(t, c, "acme/adjuster", "rec-1", "claims", tx.String(consentvocab.ArgConsentID, "c-2")); a.Granted || !strings.Contains(a.Refusal, "lapsed") {
 		t.Fatalf("after lapse: %+v", a)
 	}
 	if _, _, err := record.Servable(c.Reader(), a2.TxID, "acme/other", c.Now); err == nil {
@@ -196,14 +198,14 @@ func TestOwnRecordAccess(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, id := range []string{"c-adj", "no-such-consent"} {
-		a, ev := access(t, c, "stmarys/ana", "rec-1", "claims", tx.String("consent_id", id))
+		a, ev := access(t, c, "stmarys/ana", "rec-1", "claims", tx.String(recordvocab.ArgConsentID, id))
 		if a.Granted || ev[0].Type != "access_refused" || !strings.Contains(a.Refusal, id) {
 			t.Fatalf("patient naming consent %q: %+v %v", id, a, ev)
 		}
 	}
 	// Naming both a consent and an emergency is malformed.
-	err := c.Call("stmarys/dr-lee", record.Name, "access", tx.String("record_id", "rec-1"), tx.String("purpose", "treatment"),
-		tx.String("consent_id", "c-1"), tx.String("break_glass", "life-threatening")).Err
+	err := c.Call("stmarys/dr-lee", record.Name, "access", tx.String(recordvocab.ArgRecordID, "rec-1"), tx.String(recordvocab.ArgPurpose, "treatment"),
+		tx.String(recordvocab.ArgConsentID, "c-1"), tx.String(recordvocab.ArgBreakGlass, "life-threatening")).Err
 	if !errors.Is(err, contracts.ErrInvalid) || !strings.Contains(err.Error(), "at most one") {
 		t.Fatalf("consent and break-glass together: %v", err)
 	}
@@ -212,68 +214,68 @@ func TestOwnRecordAccess(t *testing.T) {
 func TestBreakGlassAndErasure(t *testing.T) {
 	c := newWorld(t)
 	registerRec1(c)
-	a, ev := access(t, c, "stmarys/dr-lee", "rec-1", "treatment", tx.String("break_glass", "unconscious-patient"))
+	a, ev := access(t, c, "stmarys/dr-lee", "rec-1", "treatment", tx.String(recordvocab.ArgBreakGlass, "unconscious-patient"))
 	if !a.Granted || ev[0].Type != "break_glass" || ev[0].Attr("patient") != "stmarys/ana" {
 		t.Fatalf("break-glass: %+v %v", a, ev)
 	}
 	// A physician of another hospital may break the glass too.
-	if a, _ := access(t, c, "city/dr-kim", "rec-1", "treatment", tx.String("break_glass", "life-threatening")); !a.Granted {
+	if a, _ := access(t, c, "city/dr-kim", "rec-1", "treatment", tx.String(recordvocab.ArgBreakGlass, "life-threatening")); !a.Granted {
 		t.Fatalf("other hospital's physician: %+v", a)
 	}
-	if a, _ := access(t, c, "stmarys/dr-lee", "rec-1", "claims", tx.String("break_glass", "life-threatening")); a.Granted || !strings.Contains(a.Refusal, "treatment only") {
+	if a, _ := access(t, c, "stmarys/dr-lee", "rec-1", "claims", tx.String(recordvocab.ArgBreakGlass, "life-threatening")); a.Granted || !strings.Contains(a.Refusal, "treatment only") {
 		t.Fatalf("break-glass for another purpose: %+v", a)
 	}
-	na, ev := access(t, c, "acme/adjuster", "rec-1", "treatment", tx.String("break_glass", "life-threatening"))
+	na, ev := access(t, c, "acme/adjuster", "rec-1", "treatment", tx.String(recordvocab.ArgBreakGlass, "life-threatening"))
 	if na.Granted || ev[0].Type != "access_refused" {
 		t.Fatal("non-physician broke the glass")
 	}
 	wantRefusal(t, na.Refusal, "acme/adjuster", "break_glass", "record", "stmarys")
-	if err := c.Call("stmarys/dr-lee", record.Name, "access", tx.String("record_id", "rec-1"), tx.String("purpose", "treatment"),
-		tx.String("break_glass", "patient has diabetes and is unconscious")).Err; !errors.Is(err, contracts.ErrInvalid) {
+	if err := c.Call("stmarys/dr-lee", record.Name, "access", tx.String(recordvocab.ArgRecordID, "rec-1"), tx.String(recordvocab.ArgPurpose, "treatment"),
+		tx.String(recordvocab.ArgBreakGlass, "patient has diabetes and is unconscious")).Err; !errors.Is(err, contracts.ErrInvalid) {
 		t.Fatalf("free-text reason accepted onto the ledger: %v", err)
 	}
 	// New versions only from the custodian, in order.
 	for _, who := range []string{"city/clerk", "city/dr-kim"} {
 		before := snapshot(c)
-		err := c.Call(who, record.Name, "register", tx.String("record_id", "rec-1"), tx.Uint("version", 2), tx.Bytes("ciphertext_hash", hash("x"))).Err
+		err := c.Call(who, record.Name, "register", tx.String(recordvocab.ArgRecordID, "rec-1"), tx.Uint(recordvocab.ArgVersion, 2), tx.Bytes(recordvocab.ArgCiphertextHash, hash("x"))).Err
 		wantDenied(t, err, who, "register", "record", "stmarys")
 		if !maps.Equal(snapshot(c), before) {
 			t.Fatalf("%s's refused version changed state", who)
 		}
 	}
-	if err := c.Call("stmarys/clerk", record.Name, "register", tx.String("record_id", "rec-1"), tx.Uint("version", 3), tx.Bytes("ciphertext_hash", hash("x"))).Err; !errors.Is(err, contracts.ErrConflict) {
+	if err := c.Call("stmarys/clerk", record.Name, "register", tx.String(recordvocab.ArgRecordID, "rec-1"), tx.Uint(recordvocab.ArgVersion, 3), tx.Bytes(recordvocab.ArgCiphertextHash, hash("x"))).Err; !errors.Is(err, contracts.ErrConflict) {
 		t.Fatalf("skipped version: %v", err)
 	}
-	c.Must("stmarys/clerk", record.Name, "register", tx.String("record_id", "rec-1"), tx.Uint("version", 2), tx.Bytes("ciphertext_hash", hash("ct2")))
+	c.Must("stmarys/clerk", record.Name, "register", tx.String(recordvocab.ArgRecordID, "rec-1"), tx.Uint(recordvocab.ArgVersion, 2), tx.Bytes(recordvocab.ArgCiphertextHash, hash("ct2")))
 	if v, err := record.LoadVersion(c.Reader(), "rec-1", 2); err != nil || v.Registrar != "stmarys/clerk" {
 		t.Fatalf("version 2: %+v %v", v, err)
 	}
 
 	// Erasure: by the patient; afterwards nothing is servable or grantable.
-	err := c.Call("stmarys/bob", record.Name, "erase", tx.String("record_id", "rec-1")).Err
+	err := c.Call("stmarys/bob", record.Name, "erase", tx.String(recordvocab.ArgRecordID, "rec-1")).Err
 	wantDenied(t, err, "stmarys/bob", "erase", "record", "stmarys")
 	if !strings.Contains(err.Error(), "belonging to stmarys/ana") {
 		t.Fatalf("denial does not name the record's patient: %v", err)
 	}
-	err = c.Call("city/clerk", record.Name, "erase", tx.String("record_id", "rec-1")).Err
+	err = c.Call("city/clerk", record.Name, "erase", tx.String(recordvocab.ArgRecordID, "rec-1")).Err
 	wantDenied(t, err, "city/clerk", "erase", "record", "stmarys")
-	r := c.Must("stmarys/ana", record.Name, "erase", tx.String("record_id", "rec-1"))
+	r := c.Must("stmarys/ana", record.Name, "erase", tx.String(recordvocab.ArgRecordID, "rec-1"))
 	if ev := r.Events; ev[0].Type != "record_erased" || ev[0].Attr("versions") != "2" || ev[0].Attr("by") != "stmarys/ana" {
 		t.Fatalf("erase event: %v", ev)
 	}
-	if err := c.Call("stmarys/privacy", record.Name, "erase", tx.String("record_id", "rec-1")).Err; !errors.Is(err, contracts.ErrConflict) {
+	if err := c.Call("stmarys/privacy", record.Name, "erase", tx.String(recordvocab.ArgRecordID, "rec-1")).Err; !errors.Is(err, contracts.ErrConflict) {
 		t.Fatalf("erased twice: %v", err)
 	}
 	if _, _, err := record.Servable(c.Reader(), a.TxID, "stmarys/dr-lee", c.Now); err == nil || !strings.Contains(err.Error(), "erased") {
 		t.Fatalf("erased record servable: %v", err)
 	}
-	if a, _ := access(t, c, "stmarys/dr-lee", "rec-1", "treatment", tx.String("break_glass", "life-threatening")); a.Granted || !strings.Contains(a.Refusal, "erased") {
+	if a, _ := access(t, c, "stmarys/dr-lee", "rec-1", "treatment", tx.String(recordvocab.ArgBreakGlass, "life-threatening")); a.Granted || !strings.Contains(a.Refusal, "erased") {
 		t.Fatalf("access after erasure: %+v", a)
 	}
 	if a, _ := access(t, c, "stmarys/ana", "rec-1", "treatment"); a.Granted || !strings.Contains(a.Refusal, "erased") {
 		t.Fatalf("patient's own access after erasure: %+v", a)
 	}
-	if err := c.Call("stmarys/clerk", record.Name, "register", tx.String("record_id", "rec-1"), tx.Uint("version", 3), tx.Bytes("ciphertext_hash", hash("ct3"))).Err; !errors.Is(err, contracts.ErrDenied) || !strings.Contains(err.Error(), "erased") {
+	if err := c.Call("stmarys/clerk", record.Name, "register", tx.String(recordvocab.ArgRecordID, "rec-1"), tx.Uint(recordvocab.ArgVersion, 3), tx.Bytes(recordvocab.ArgCiphertextHash, hash("ct3"))).Err; !errors.Is(err, contracts.ErrDenied) || !strings.Contains(err.Error(), "erased") {
 		t.Fatalf("version after erasure: %v", err)
 	}
 	v, err := record.LoadVersion(c.Reader(), "rec-1", 2)
@@ -291,13 +293,13 @@ func TestBreakGlassDenyOverrides(t *testing.T) {
 	allow := policies.Rule{Sub: identityvocab.RoleClaimsAdjuster, Dom: "*", Obj: "record", Act: "break_glass", Cond: "any", Eft: policies.Allow}
 	c := newWorldWith(t, append(policies.DefaultRules(), allow))
 	registerRec1(c)
-	a, ev := access(t, c, "acme/adjuster", "rec-1", "treatment", tx.String("break_glass", "life-threatening"))
+	a, ev := access(t, c, "acme/adjuster", "rec-1", "treatment", tx.String(recordvocab.ArgBreakGlass, "life-threatening"))
 	if a.Granted || ev[0].Type != "access_refused" {
 		t.Fatalf("deny did not override allow: %+v %v", a, ev)
 	}
 	wantRefusal(t, a.Refusal, "acme/adjuster", "break_glass", "record", "stmarys", `denied by rule "claims_adjuster,*,record,break_glass,any,deny"`, "allowed for: claims_adjuster")
 	// The physician, whom no deny rule names, still may.
-	if a, _ := access(t, c, "stmarys/dr-lee", "rec-1", "treatment", tx.String("break_glass", "life-threatening")); !a.Granted {
+	if a, _ := access(t, c, "stmarys/dr-lee", "rec-1", "treatment", tx.String(recordvocab.ArgBreakGlass, "life-threatening")); !a.Granted {
 		t.Fatalf("physician refused: %+v", a)
 	}
 }
@@ -310,12 +312,12 @@ func TestRegisterValidation(t *testing.T) {
 		args   []tx.Arg
 		want   error
 	}{
-		{"adjuster cannot register", "acme/adjuster", []tx.Arg{tx.String("record_id", "r1"), tx.Uint("version", 1), tx.Bytes("ciphertext_hash", hash("a")), tx.String("patient", "stmarys/ana"), tx.String("category", "lab")}, contracts.ErrDenied},
-		{"patient cannot register", "stmarys/ana", []tx.Arg{tx.String("record_id", "r1"), tx.Uint("version", 1), tx.Bytes("ciphertext_hash", hash("a")), tx.String("patient", "stmarys/ana"), tx.String("category", "lab")}, contracts.ErrDenied},
-		{"short hash", "stmarys/clerk", []tx.Arg{tx.String("record_id", "r1"), tx.Uint("version", 1), tx.Bytes("ciphertext_hash", []byte{1}), tx.String("patient", "stmarys/ana"), tx.String("category", "lab")}, contracts.ErrInvalid},
-		{"patient not a patient", "stmarys/clerk", []tx.Arg{tx.String("record_id", "r1"), tx.Uint("version", 1), tx.Bytes("ciphertext_hash", hash("a")), tx.String("patient", "acme/adjuster"), tx.String("category", "lab")}, contracts.ErrInvalid},
-		{"unknown category", "stmarys/clerk", []tx.Arg{tx.String("record_id", "r1"), tx.Uint("version", 1), tx.Bytes("ciphertext_hash", hash("a")), tx.String("patient", "stmarys/ana"), tx.String("category", "gossip")}, contracts.ErrInvalid},
-		{"first version not 1", "stmarys/clerk", []tx.Arg{tx.String("record_id", "r1"), tx.Uint("version", 2), tx.Bytes("ciphertext_hash", hash("a"))}, contracts.ErrNotFound},
+		{"adjuster cannot register", "acme/adjuster", []tx.Arg{tx.String(recordvocab.ArgRecordID, "r1"), tx.Uint(recordvocab.ArgVersion, 1), tx.Bytes(recordvocab.ArgCiphertextHash, hash("a")), tx.String(recordvocab.ArgPatient, "stmarys/ana"), tx.String(recordvocab.ArgCategory, "lab")}, contracts.ErrDenied},
+		{"patient cannot register", "stmarys/ana", []tx.Arg{tx.String(recordvocab.ArgRecordID, "r1"), tx.Uint(recordvocab.ArgVersion, 1), tx.Bytes(recordvocab.ArgCiphertextHash, hash("a")), tx.String(recordvocab.ArgPatient, "stmarys/ana"), tx.String(recordvocab.ArgCategory, "lab")}, contracts.ErrDenied},
+		{"short hash", "stmarys/clerk", []tx.Arg{tx.String(recordvocab.ArgRecordID, "r1"), tx.Uint(recordvocab.ArgVersion, 1), tx.Bytes(recordvocab.ArgCiphertextHash, []byte{1}), tx.String(recordvocab.ArgPatient, "stmarys/ana"), tx.String(recordvocab.ArgCategory, "lab")}, contracts.ErrInvalid},
+		{"patient not a patient", "stmarys/clerk", []tx.Arg{tx.String(recordvocab.ArgRecordID, "r1"), tx.Uint(recordvocab.ArgVersion, 1), tx.Bytes(recordvocab.ArgCiphertextHash, hash("a")), tx.String(recordvocab.ArgPatient, "acme/adjuster"), tx.String(recordvocab.ArgCategory, "lab")}, contracts.ErrInvalid},
+		{"unknown category", "stmarys/clerk", []tx.Arg{tx.String(recordvocab.ArgRecordID, "r1"), tx.Uint(recordvocab.ArgVersion, 1), tx.Bytes(recordvocab.ArgCiphertextHash, hash("a")), tx.String(recordvocab.ArgPatient, "stmarys/ana"), tx.String(recordvocab.ArgCategory, "gossip")}, contracts.ErrInvalid},
+		{"first version not 1", "stmarys/clerk", []tx.Arg{tx.String(recordvocab.ArgRecordID, "r1"), tx.Uint(recordvocab.ArgVersion, 2), tx.Bytes(recordvocab.ArgCiphertextHash, hash("a"))}, contracts.ErrNotFound},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -334,8 +336,8 @@ func TestRegisterValidation(t *testing.T) {
 		})
 	}
 	// A physician registers for their own hospital, which becomes the custodian.
-	c.Must("city/dr-kim", record.Name, "register", tx.String("record_id", "r2"), tx.Uint("version", 1), tx.Bytes("ciphertext_hash", hash("b")),
-		tx.String("patient", "stmarys/ana"), tx.String("category", "imaging"))
+	c.Must("city/dr-kim", record.Name, "register", tx.String(recordvocab.ArgRecordID, "r2"), tx.Uint(recordvocab.ArgVersion, 1), tx.Bytes(recordvocab.ArgCiphertextHash, hash("b")),
+		tx.String(recordvocab.ArgPatient, "stmarys/ana"), tx.String(recordvocab.ArgCategory, "imaging"))
 	if rec, err := record.LoadRecord(c.Reader(), "r2"); err != nil || rec.Custodian != "city" || rec.Patient != "stmarys/ana" || rec.Latest != 1 {
 		t.Fatalf("registered record: %+v %v", rec, err)
 	}
@@ -360,11 +362,11 @@ func TestRegisterValidation(t *testing.T) {
 func TestBreakGlassReview(t *testing.T) {
 	c := newWorld(t)
 	registerRec1(c)
-	bg, _ := access(t, c, "city/dr-kim", "rec-1", "treatment", tx.String("break_glass", "life-threatening"))
+	bg, _ := access(t, c, "city/dr-kim", "rec-1", "treatment", tx.String(recordvocab.ArgBreakGlass, "life-threatening"))
 	normal, _ := access(t, c, "stmarys/ana", "rec-1", "treatment")
 	rev := func(who string, id tx.ID, outcome string) error {
-		return c.Call(who, record.Name, "review_break_glass", tx.String("access", id.String()), tx.String("outcome", outcome),
-			tx.Bytes("note_hash", hash("review notes"))).Err
+		return c.Call(who, record.Name, "review_break_glass", tx.String(recordvocab.ArgAccess, id.String()), tx.String(recordvocab.ArgOutcome, outcome),
+			tx.Bytes(recordvocab.ArgNoteHash, hash("review notes"))).Err
 	}
 	for _, who := range []string{"stmarys/ana", "stmarys/dr-lee", "city/dr-kim", "city/clerk", "acme/adjuster"} {
 		wantDenied(t, rev(who, bg.TxID, "justified"), who, "review", "break_glass", "stmarys")
@@ -375,7 +377,7 @@ func TestBreakGlassReview(t *testing.T) {
 	if err := rev("stmarys/privacy", bg.TxID, "fine I guess"); !errors.Is(err, contracts.ErrInvalid) {
 		t.Fatalf("free-text outcome: %v", err)
 	}
-	r := c.Must("stmarys/privacy", record.Name, "review_break_glass", tx.String("access", bg.TxID.String()), tx.String("outcome", "justified"))
+	r := c.Must("stmarys/privacy", record.Name, "review_break_glass", tx.String(recordvocab.ArgAccess, bg.TxID.String()), tx.String(recordvocab.ArgOutcome, "justified"))
 	if r.Events[0].Type != "break_glass_reviewed" || r.Events[0].Attr("reader") != "city/dr-kim" || r.Events[0].Attr("outcome") != "justified" {
 		t.Fatalf("review event: %+v", r.Events)
 	}
@@ -395,8 +397,8 @@ func TestUndeliveredVocabulary(t *testing.T) {
 	c := newWorld(t)
 	registerRec1(c)
 	a, _ := access(t, c, "stmarys/ana", "rec-1", "treatment")
-	res := c.Call("stmarys/ana", delivery.Contract, delivery.Method, tx.String("access", a.TxID.String()),
-		tx.String("reason", delivery.Unreachable))
+	res := c.Call("stmarys/ana", delivery.Contract, delivery.Method, tx.String(recordvocab.ArgAccess, a.TxID.String()),
+		tx.String(recordvocab.ArgReason, delivery.Unreachable))
 	if res.Err != nil || len(res.Events) != 1 || res.Events[0].Type != delivery.Event ||
 		res.Events[0].Attr("reason") != delivery.Unreachable {
 		t.Fatalf("reporting an undelivered access with package delivery's names: %v %+v", res.Err, res.Events)
@@ -413,17 +415,17 @@ func TestUndeliveredVocabulary(t *testing.T) {
 // emergency is free text, or whose note hash is no SHA-256, is refused
 // before admission (a failed transaction would still be stored).
 func TestPrecheckKeepsFreeTextOffTheLedger(t *testing.T) {
-	ok := tx.Args{tx.String("record_id", "rec-1"), tx.String("purpose", "treatment"),
-		tx.String("break_glass", "life-threatening"), tx.Bytes("note_hash", make([]byte, 32))}
+	ok := tx.Args{tx.String(recordvocab.ArgRecordID, "rec-1"), tx.String(recordvocab.ArgPurpose, "treatment"),
+		tx.String(recordvocab.ArgBreakGlass, "life-threatening"), tx.Bytes(recordvocab.ArgNoteHash, make([]byte, 32))}
 	if err := (record.Contract{}).Precheck("access", ok); err != nil {
 		t.Fatalf("a well-formed break-glass access: %v", err)
 	}
 	for name, args := range map[string]tx.Args{
-		"free-text emergency": {tx.String("record_id", "rec-1"), tx.String("purpose", "treatment"),
-			tx.String("break_glass", "patient collapsed, chest pain")},
-		"free-text purpose": {tx.String("record_id", "rec-1"), tx.String("purpose", "follow-up of her HIV test")},
-		"short note hash": {tx.String("record_id", "rec-1"), tx.String("purpose", "treatment"),
-			tx.String("break_glass", "life-threatening"), tx.Bytes("note_hash", []byte("called Dr Smith"))},
+		"free-text emergency": {tx.String(recordvocab.ArgRecordID, "rec-1"), tx.String(recordvocab.ArgPurpose, "treatment"),
+			tx.String(recordvocab.ArgBreakGlass, "patient collapsed, chest pain")},
+		"free-text purpose": {tx.String(recordvocab.ArgRecordID, "rec-1"), tx.String(recordvocab.ArgPurpose, "follow-up of her HIV test")},
+		"short note hash": {tx.String(recordvocab.ArgRecordID, "rec-1"), tx.String(recordvocab.ArgPurpose, "treatment"),
+			tx.String(recordvocab.ArgBreakGlass, "life-threatening"), tx.Bytes(recordvocab.ArgNoteHash, []byte("called Dr Smith"))},
 	} {
 		if err := (record.Contract{}).Precheck("access", args); !errors.Is(err, contracts.ErrInvalid) {
 			t.Errorf("%s: %v, want refused before admission", name, err)

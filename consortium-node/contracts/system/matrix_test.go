@@ -11,16 +11,20 @@ import (
 	"github.com/almoner/almoner/consortium-node/contracts"
 	"github.com/almoner/almoner/consortium-node/contracts/chaintest"
 	"github.com/almoner/almoner/consortium-node/contracts/claim"
+	claimvocab "github.com/almoner/almoner/consortium-node/contracts/claim/vocab"
 	"github.com/almoner/almoner/consortium-node/contracts/consent"
+	consentvocab "github.com/almoner/almoner/consortium-node/contracts/consent/vocab"
 	"github.com/almoner/almoner/consortium-node/contracts/consortium"
 	consortiumvocab "github.com/almoner/almoner/consortium-node/contracts/consortium/vocab"
 	"github.com/almoner/almoner/consortium-node/contracts/donation"
+	donationvocab "github.com/almoner/almoner/consortium-node/contracts/donation/vocab"
 	"github.com/almoner/almoner/consortium-node/contracts/governance"
 	governancevocab "github.com/almoner/almoner/consortium-node/contracts/governance/vocab"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
 	identityvocab "github.com/almoner/almoner/consortium-node/contracts/identity/vocab"
 	"github.com/almoner/almoner/consortium-node/contracts/quorum"
 	"github.com/almoner/almoner/consortium-node/contracts/record"
+	recordvocab "github.com/almoner/almoner/consortium-node/contracts/record/vocab"
 	"github.com/almoner/almoner/consortium-node/tx"
 )
 
@@ -145,41 +149,41 @@ func TestEveryRoleAgainstEveryAction(t *testing.T) {
 			return call(c, who, identity.Name, "add_member", newMemberArgs("stmarys/new", identityvocab.RolePhysician)...)
 		}, []string{"stmarys/org_admin"}},
 		{"identity.set_roles of a stmarys member", nil, func(c *chaintest.Chain, who string) (string, error) {
-			return call(c, who, identity.Name, "set_roles", tx.String("id", "stmarys/physician"), tx.Strings("roles", []string{identityvocab.RoleRecordsClerk}))
+			return call(c, who, identity.Name, "set_roles", tx.String(identityvocab.ArgID, "stmarys/physician"), tx.Strings(identityvocab.ArgRoles, []string{identityvocab.RoleRecordsClerk}))
 		}, []string{"stmarys/org_admin"}},
 		{"identity.revoke_member of a stmarys member", nil, func(c *chaintest.Chain, who string) (string, error) {
 			if who == "stmarys/patient" {
-				return call(c, who, identity.Name, "revoke_member", tx.String("id", "stmarys/other-patient"))
+				return call(c, who, identity.Name, "revoke_member", tx.String(identityvocab.ArgID, "stmarys/other-patient"))
 			}
-			return call(c, who, identity.Name, "revoke_member", tx.String("id", "stmarys/patient"))
+			return call(c, who, identity.Name, "revoke_member", tx.String(identityvocab.ArgID, "stmarys/patient"))
 		}, []string{"stmarys/org_admin"}},
 		{"identity.rotate_keys of another stmarys member", nil, func(c *chaintest.Chain, who string) (string, error) {
 			target := "stmarys/patient"
 			if who == target {
 				target = "stmarys/other-patient"
 			}
-			return call(c, who, identity.Name, "rotate_keys", tx.String("id", target), tx.String("enc_key", chaintest.EncKey("x").String()))
+			return call(c, who, identity.Name, "rotate_keys", tx.String(identityvocab.ArgID, target), tx.String(identityvocab.ArgEncKey, chaintest.EncKey("x").String()))
 		}, []string{"stmarys/org_admin"}},
 		{"identity.rotate_keys of one's own", nil, func(c *chaintest.Chain, who string) (string, error) {
-			return call(c, who, identity.Name, "rotate_keys", tx.String("id", who), tx.String("enc_key", chaintest.EncKey("x").String()))
+			return call(c, who, identity.Name, "rotate_keys", tx.String(identityvocab.ArgID, who), tx.String(identityvocab.ArgEncKey, chaintest.EncKey("x").String()))
 		}, all},
 		{"governance.propose", nil, func(c *chaintest.Chain, who string) (string, error) {
-			return call(c, who, governance.Name, "propose", tx.String("kind", governancevocab.KindSetThreshold), tx.Uint("percent", 60))
+			return call(c, who, governance.Name, "propose", tx.String(governancevocab.ArgKind, governancevocab.KindSetThreshold), tx.Uint(governancevocab.ArgPercent, 60))
 		}, append(slices.Clone(admins), holders(identityvocab.RoleConsortiumAdmin)...)},
 		{"governance.approve", func(t *testing.T, c *chaintest.Chain) {
-			c.Must("reg/consortium_admin", governance.Name, "propose", tx.String("kind", governancevocab.KindSetThreshold), tx.Uint("percent", 60))
+			c.Must("reg/consortium_admin", governance.Name, "propose", tx.String(governancevocab.ArgKind, governancevocab.KindSetThreshold), tx.Uint(governancevocab.ArgPercent, 60))
 		}, func(c *chaintest.Chain, who string) (string, error) {
-			return call(c, who, governance.Name, "approve", tx.String("proposal", lastProposal(c)))
+			return call(c, who, governance.Name, "approve", tx.String(governancevocab.ArgProposal, lastProposal(c)))
 		}, admins},
 		{"governance.reject of a consortium admin's proposal", func(t *testing.T, c *chaintest.Chain) {
-			c.Must("reg/consortium_admin", governance.Name, "propose", tx.String("kind", governancevocab.KindSetThreshold), tx.Uint("percent", 60))
+			c.Must("reg/consortium_admin", governance.Name, "propose", tx.String(governancevocab.ArgKind, governancevocab.KindSetThreshold), tx.Uint(governancevocab.ArgPercent, 60))
 		}, func(c *chaintest.Chain, who string) (string, error) {
-			return call(c, who, governance.Name, "reject", tx.String("proposal", lastProposal(c)))
+			return call(c, who, governance.Name, "reject", tx.String(governancevocab.ArgProposal, lastProposal(c)))
 		}, admins},
 		{"governance.withdraw of stmarys's admin's proposal", func(t *testing.T, c *chaintest.Chain) {
-			c.Must("stmarys/org_admin", governance.Name, "propose", tx.String("kind", governancevocab.KindSetThreshold), tx.Uint("percent", 60))
+			c.Must("stmarys/org_admin", governance.Name, "propose", tx.String(governancevocab.ArgKind, governancevocab.KindSetThreshold), tx.Uint(governancevocab.ArgPercent, 60))
 		}, func(c *chaintest.Chain, who string) (string, error) {
-			return call(c, who, governance.Name, "withdraw", tx.String("proposal", lastProposal(c)))
+			return call(c, who, governance.Name, "withdraw", tx.String(governancevocab.ArgProposal, lastProposal(c)))
 		}, []string{"stmarys/org_admin"}},
 		{"consortium.add_node of a city node with approvals", nil, func(c *chaintest.Chain, who string) (string, error) {
 			n := consortium.Node{ID: "n3", Org: "city", RaftID: 3, SignKey: chaintest.Key("node n3").Public(), EncKey: chaintest.EncKey("n3"),
@@ -189,10 +193,10 @@ func TestEveryRoleAgainstEveryAction(t *testing.T) {
 			if err != nil {
 				return "", err
 			}
-			return call(c, who, consortium.Name, consortiumvocab.ActionAddNode, tx.String("node_id", n.ID), tx.String("org", n.Org),
-				tx.Uint("raft_id", n.RaftID), tx.String("sign_key", n.SignKey.String()), tx.String("enc_key", n.EncKey.String()),
-				tx.String("raft_addr", n.RaftAddr), tx.String("api_addr", n.APIAddr), tx.Uint("valid_until", ch.ValidUntil),
-				tx.Strings("approvals", approvals))
+			return call(c, who, consortium.Name, consortiumvocab.ActionAddNode, tx.String(consortiumvocab.ArgNodeID, n.ID), tx.String(consortiumvocab.ArgOrg, n.Org),
+				tx.Uint(consortiumvocab.ArgRaftID, n.RaftID), tx.String(consortiumvocab.ArgSignKey, n.SignKey.String()), tx.String(consortiumvocab.ArgEncKey, n.EncKey.String()),
+				tx.String(consortiumvocab.ArgRaftAddr, n.RaftAddr), tx.String(consortiumvocab.ArgAPIAddr, n.APIAddr), tx.Uint(consortiumvocab.ArgValidUntil, ch.ValidUntil),
+				tx.Strings(consortiumvocab.ArgApprovals, approvals))
 		}, admins},
 		{"consortium.remove_node with approvals", nil, func(c *chaintest.Chain, who string) (string, error) {
 			ch := &consortium.Change{Action: consortiumvocab.ActionRemoveNode, Node: consortium.Node{ID: "n2"}, ValidUntil: c.Height + 10}
@@ -200,126 +204,126 @@ func TestEveryRoleAgainstEveryAction(t *testing.T) {
 			if err != nil {
 				return "", err
 			}
-			return call(c, who, consortium.Name, consortiumvocab.ActionRemoveNode, tx.String("node_id", "n2"), tx.Uint("valid_until", ch.ValidUntil),
-				tx.Strings("approvals", approvals))
+			return call(c, who, consortium.Name, consortiumvocab.ActionRemoveNode, tx.String(consortiumvocab.ArgNodeID, "n2"), tx.Uint(consortiumvocab.ArgValidUntil, ch.ValidUntil),
+				tx.Strings(consortiumvocab.ArgApprovals, approvals))
 		}, admins},
 		{"record.register a new record", nil, func(c *chaintest.Chain, who string) (string, error) {
 			return call(c, who, record.Name, "register", registerArgs("new-rec")...)
 		}, []string{"stmarys/physician", "stmarys/records_clerk", "city/physician", "city/records_clerk"}},
 		{"record.register a version of stmarys's record", setupRecord, func(c *chaintest.Chain, who string) (string, error) {
-			return call(c, who, record.Name, "register", tx.String("record_id", "rec-1"), tx.Uint("version", 2), tx.Bytes("ciphertext_hash", chaintest.Seed("v2")))
+			return call(c, who, record.Name, "register", tx.String(recordvocab.ArgRecordID, "rec-1"), tx.Uint(recordvocab.ArgVersion, 2), tx.Bytes(recordvocab.ArgCiphertextHash, chaintest.Seed("v2")))
 		}, []string{"stmarys/physician", "stmarys/records_clerk"}},
 		{"record.access under a consent granted to the reader", setupRecord, func(c *chaintest.Chain, who string) (string, error) {
-			if r := c.Call("stmarys/patient", consent.Name, "grant", tx.String("consent_id", "c-1"), tx.String("grantee", who),
-				tx.String("purpose", "treatment"), tx.Strings("records", []string{"rec-1"}),
-				tx.Int("start", c.Now.Unix()-10), tx.Int("end", c.Now.Unix()+86400)); r.Err != nil {
+			if r := c.Call("stmarys/patient", consent.Name, "grant", tx.String(consentvocab.ArgConsentID, "c-1"), tx.String(consentvocab.ArgGrantee, who),
+				tx.String(consentvocab.ArgPurpose, "treatment"), tx.Strings(consentvocab.ArgRecords, []string{"rec-1"}),
+				tx.Int(consentvocab.ArgStart, c.Now.Unix()-10), tx.Int(consentvocab.ArgEnd, c.Now.Unix()+86400)); r.Err != nil {
 				return "", r.Err
 			}
-			return access(c, who, tx.String("record_id", "rec-1"), tx.String("purpose", "treatment"), tx.String("consent_id", "c-1"))
+			return access(c, who, tx.String("record_id", "rec-1"), tx.String(consentvocab.ArgPurpose, "treatment"), tx.String(consentvocab.ArgConsentID, "c-1"))
 		}, []string{"stmarys/physician", "city/physician", "acme/claims_adjuster", "sure/claims_adjuster", "stmarys/patient"}}, // the patient reads their own record anyway
 		{"record.access by break-glass", setupRecord, func(c *chaintest.Chain, who string) (string, error) {
-			return access(c, who, tx.String("record_id", "rec-1"), tx.String("purpose", "treatment"), tx.String("break_glass", "unconscious-patient"))
+			return access(c, who, tx.String("record_id", "rec-1"), tx.String(consentvocab.ArgPurpose, "treatment"), tx.String("break_glass", "unconscious-patient"))
 		}, []string{"stmarys/physician", "city/physician"}},
 		{"record.access of one's own record (no consent)", setupRecord, func(c *chaintest.Chain, who string) (string, error) {
-			return access(c, who, tx.String("record_id", "rec-1"), tx.String("purpose", "treatment"))
+			return access(c, who, tx.String("record_id", "rec-1"), tx.String(consentvocab.ArgPurpose, "treatment"))
 		}, []string{"stmarys/patient"}},
 		{"record.erase of stmarys's record", setupRecord, func(c *chaintest.Chain, who string) (string, error) {
-			return call(c, who, record.Name, "erase", tx.String("record_id", "rec-1"))
+			return call(c, who, record.Name, "erase", tx.String(recordvocab.ArgRecordID, "rec-1"))
 		}, []string{"stmarys/patient", "stmarys/records_clerk", "stmarys/privacy_officer"}},
 		{"record.review_break_glass of a break-glass access to stmarys's record", func(t *testing.T, c *chaintest.Chain) {
 			setupRecord(t, c)
-			c.Must("city/physician", record.Name, "access", tx.String("record_id", "rec-1"), tx.String("purpose", "treatment"),
-				tx.String("break_glass", "life-threatening"))
+			c.Must("city/physician", record.Name, "access", tx.String(recordvocab.ArgRecordID, "rec-1"), tx.String(recordvocab.ArgPurpose, "treatment"),
+				tx.String(recordvocab.ArgBreakGlass, "life-threatening"))
 		}, func(c *chaintest.Chain, who string) (string, error) {
-			return call(c, who, record.Name, "review_break_glass", tx.String("access", c.LastTx().String()), tx.String("outcome", "justified"))
+			return call(c, who, record.Name, "review_break_glass", tx.String(recordvocab.ArgAccess, c.LastTx().String()), tx.String(recordvocab.ArgOutcome, "justified"))
 		}, []string{"stmarys/privacy_officer"}},
 		{"record.report_undelivered of the patient's own granted access", func(t *testing.T, c *chaintest.Chain) {
 			setupRecord(t, c)
-			c.Must("stmarys/patient", record.Name, "access", tx.String("record_id", "rec-1"), tx.String("purpose", "treatment"))
+			c.Must("stmarys/patient", record.Name, "access", tx.String(recordvocab.ArgRecordID, "rec-1"), tx.String(recordvocab.ArgPurpose, "treatment"))
 		}, func(c *chaintest.Chain, who string) (string, error) {
-			return call(c, who, record.Name, "report_undelivered", tx.String("access", c.LastTx().String()),
-				tx.String("reason", "custodian-unreachable"))
+			return call(c, who, record.Name, "report_undelivered", tx.String(recordvocab.ArgAccess, c.LastTx().String()),
+				tx.String(recordvocab.ArgReason, "custodian-unreachable"))
 		}, []string{"stmarys/patient"}}, // the access's reader only
 		{"claim.submit for stmarys's patient, registering its document", nil, func(c *chaintest.Chain, who string) (string, error) {
 			return call(c, who, claim.Name, "submit", c.FileClaim(who,
 				c.ClaimDoc("cl", identity.OrgOf(who), "stmarys/patient", "acme", "EUR", "99213:2026-10-30:1000"))...)
 		}, []string{"stmarys/physician", "stmarys/records_clerk", "city/physician", "city/records_clerk"}}, // a hospital files its own claims
 		{"claim.submit of stmarys's claim whose document is registered", func(t *testing.T, c *chaintest.Chain) {
-			c.Must("stmarys/records_clerk", record.Name, "register", tx.String("record_id", "cl.doc"), tx.Uint("version", 1),
-				tx.Bytes("ciphertext_hash", chaintest.Seed("cl.doc")), tx.String("patient", "stmarys/patient"), tx.String("category", record.CategoryClaim))
+			c.Must("stmarys/records_clerk", record.Name, "register", tx.String(recordvocab.ArgRecordID, "cl.doc"), tx.Uint(recordvocab.ArgVersion, 1),
+				tx.Bytes(recordvocab.ArgCiphertextHash, chaintest.Seed("cl.doc")), tx.String(recordvocab.ArgPatient, "stmarys/patient"), tx.String(recordvocab.ArgCategory, record.CategoryClaim))
 		}, func(c *chaintest.Chain, who string) (string, error) {
 			return call(c, who, claim.Name, "submit", c.FileClaim(who,
 				c.ClaimDoc("cl", "stmarys", "stmarys/patient", "acme", "EUR", "99213:2026-10-30:1000"))...)
 		}, []string{"stmarys/physician", "stmarys/records_clerk"}}, // the two-step filing: the provider's staff
 		{"claim.review of stmarys's claim at acme", submitClaim, func(c *chaintest.Chain, who string) (string, error) {
-			return call(c, who, claim.Name, "review", tx.String("claim_id", "cl"))
+			return call(c, who, claim.Name, "review", tx.String(claimvocab.ArgClaimID, "cl"))
 		}, []string{"acme/claims_adjuster"}},
 		{"claim.adjudicate of a claim at acme whose document acme read", readClaim, func(c *chaintest.Chain, who string) (string, error) {
-			return call(c, who, claim.Name, "adjudicate", tx.String("claim_id", "cl"), tx.Strings("adjudication", []string{"1:1000"}))
+			return call(c, who, claim.Name, "adjudicate", tx.String(claimvocab.ArgClaimID, "cl"), tx.Strings(claimvocab.ArgAdjudication, []string{"1:1000"}))
 		}, []string{"acme/claims_adjuster"}},
 		{"claim.pay of an approved claim at acme", adjudicateClaim("1:1000"), func(c *chaintest.Chain, who string) (string, error) {
-			return call(c, who, claim.Name, "pay", tx.String("claim_id", "cl"), tx.String("payment_ref", "ACH-1"), tx.Uint("amount", 1000))
+			return call(c, who, claim.Name, "pay", tx.String(claimvocab.ArgClaimID, "cl"), tx.String(claimvocab.ArgPaymentRef, "ACH-1"), tx.Uint(claimvocab.ArgAmount, 1000))
 		}, []string{"acme/claims_adjuster"}},
 		{"claim.appeal of stmarys's partially approved claim", adjudicateClaim("1:500:plan-limit"), func(c *chaintest.Chain, who string) (string, error) {
-			return call(c, who, claim.Name, "appeal", tx.String("claim_id", "cl"), tx.String("reason", "coding-corrected"))
+			return call(c, who, claim.Name, "appeal", tx.String(claimvocab.ArgClaimID, "cl"), tx.String(claimvocab.ArgReason, "coding-corrected"))
 		}, []string{"stmarys/records_clerk"}},
 		{"claim.cancel of stmarys's submitted claim", submitClaim, func(c *chaintest.Chain, who string) (string, error) {
-			return call(c, who, claim.Name, "cancel", tx.String("claim_id", "cl"))
+			return call(c, who, claim.Name, "cancel", tx.String(claimvocab.ArgClaimID, "cl"))
 		}, []string{"stmarys/records_clerk"}},
 		{"consent.grant on one's own records", nil, func(c *chaintest.Chain, who string) (string, error) {
-			return call(c, who, consent.Name, "grant", tx.String("consent_id", "c-x"), tx.String("grantee", "acme"), tx.String("purpose", "claims"),
-				tx.Strings("categories", []string{"lab"}), tx.Int("start", c.Now.Unix()), tx.Int("end", c.Now.Unix()+86400))
+			return call(c, who, consent.Name, "grant", tx.String(consentvocab.ArgConsentID, "c-x"), tx.String(consentvocab.ArgGrantee, "acme"), tx.String(consentvocab.ArgPurpose, "claims"),
+				tx.Strings(consentvocab.ArgCategories, []string{"lab"}), tx.Int(consentvocab.ArgStart, c.Now.Unix()), tx.Int(consentvocab.ArgEnd, c.Now.Unix()+86400))
 		}, []string{"stmarys/patient", "city/patient"}},
 		{"consent.request of stmarys/patient", nil, func(c *chaintest.Chain, who string) (string, error) {
-			return call(c, who, consent.Name, "request", tx.String("consent_id", "rq"), tx.String("patient", "stmarys/patient"),
-				tx.String("purpose", "treatment"), tx.Strings("categories", []string{"lab"}), tx.Int("start", c.Now.Unix()), tx.Int("end", c.Now.Unix()+86400))
+			return call(c, who, consent.Name, "request", tx.String(consentvocab.ArgConsentID, "rq"), tx.String(consentvocab.ArgPatient, "stmarys/patient"),
+				tx.String(consentvocab.ArgPurpose, "treatment"), tx.Strings(consentvocab.ArgCategories, []string{"lab"}), tx.Int(consentvocab.ArgStart, c.Now.Unix()), tx.Int(consentvocab.ArgEnd, c.Now.Unix()+86400))
 		}, []string{"stmarys/physician", "stmarys/records_clerk", "city/physician", "city/records_clerk"}},
 		{"consent.accept of a consent requested of stmarys/patient", requestConsent, func(c *chaintest.Chain, who string) (string, error) {
-			return call(c, who, consent.Name, "accept", tx.String("consent_id", "rq"))
+			return call(c, who, consent.Name, "accept", tx.String(consentvocab.ArgConsentID, "rq"))
 		}, []string{"stmarys/patient"}},
 		{"consent.decline of a consent requested of stmarys/patient", requestConsent, func(c *chaintest.Chain, who string) (string, error) {
-			return call(c, who, consent.Name, "decline", tx.String("consent_id", "rq"))
+			return call(c, who, consent.Name, "decline", tx.String(consentvocab.ArgConsentID, "rq"))
 		}, []string{"stmarys/patient"}},
 		{"consent.amend of stmarys/patient's consent", grantConsent, func(c *chaintest.Chain, who string) (string, error) {
-			return call(c, who, consent.Name, "amend", tx.String("consent_id", "c-2"), tx.Int("end", c.Now.Unix()+2*86400))
+			return call(c, who, consent.Name, "amend", tx.String(consentvocab.ArgConsentID, "c-2"), tx.Int(consentvocab.ArgEnd, c.Now.Unix()+2*86400))
 		}, []string{"stmarys/patient"}},
 		{"consent.revoke of stmarys/patient's consent", grantConsent, func(c *chaintest.Chain, who string) (string, error) {
-			return call(c, who, consent.Name, "revoke", tx.String("consent_id", "c-2"))
+			return call(c, who, consent.Name, "revoke", tx.String(consentvocab.ArgConsentID, "c-2"))
 		}, []string{"stmarys/patient"}},
 		{"donation.create_campaign of one's own charity", nil, func(c *chaintest.Chain, who string) (string, error) {
 			return call(c, who, donation.Name, "create_campaign", campaignArgs(c)...)
 		}, holders(identityvocab.RoleCharityOfficer)},
 		{"donation.open of hope's draft campaign", createCampaign, func(c *chaintest.Chain, who string) (string, error) {
-			return call(c, who, donation.Name, "open", tx.String("campaign_id", campaign))
+			return call(c, who, donation.Name, "open", tx.String(donationvocab.ArgCampaignID, campaign))
 		}, []string{charityOfficer}},
 		{"donation.cancel of hope's open campaign", openCampaign, func(c *chaintest.Chain, who string) (string, error) {
-			return call(c, who, donation.Name, "cancel", tx.String("campaign_id", campaign))
+			return call(c, who, donation.Name, "cancel", tx.String(donationvocab.ArgCampaignID, campaign))
 		}, []string{charityOfficer}},
 		{"donation.close of hope's campaign whose milestone was rejected", func(t *testing.T, c *chaintest.Chain) {
 			submitEvidence(t, c)
-			c.Must(validator, donation.Name, "reject_milestone", tx.String("campaign_id", campaign), tx.Uint("milestone", 1))
+			c.Must(validator, donation.Name, "reject_milestone", tx.String(donationvocab.ArgCampaignID, campaign), tx.Uint(donationvocab.ArgMilestone, 1))
 		}, func(c *chaintest.Chain, who string) (string, error) {
-			return call(c, who, donation.Name, "close", tx.String("campaign_id", campaign))
+			return call(c, who, donation.Name, "close", tx.String(donationvocab.ArgCampaignID, campaign))
 		}, []string{charityOfficer}},
 		{"donation.give to hope's open campaign", openCampaign, func(c *chaintest.Chain, who string) (string, error) {
-			return call(c, who, donation.Name, "give", tx.String("campaign_id", campaign), tx.Uint("amount", 100))
+			return call(c, who, donation.Name, "give", tx.String(donationvocab.ArgCampaignID, campaign), tx.Uint(donationvocab.ArgAmount, 100))
 		}, holders(identityvocab.RoleDonor)}, // a donor of any organisation
 		{"donation.submit_evidence for hope's milestone", openCampaign, func(c *chaintest.Chain, who string) (string, error) {
-			return call(c, who, donation.Name, "submit_evidence", tx.String("campaign_id", campaign), tx.Uint("milestone", 1),
-				tx.Bytes("evidence_hash", chaintest.Seed("report")))
+			return call(c, who, donation.Name, "submit_evidence", tx.String(donationvocab.ArgCampaignID, campaign), tx.Uint(donationvocab.ArgMilestone, 1),
+				tx.Bytes(donationvocab.ArgEvidenceHash, chaintest.Seed("report")))
 		}, []string{charityOfficer}},
 		{"donation.approve_milestone with evidence, validated by reg", submitEvidence, func(c *chaintest.Chain, who string) (string, error) {
-			return call(c, who, donation.Name, "approve_milestone", tx.String("campaign_id", campaign), tx.Uint("milestone", 1))
+			return call(c, who, donation.Name, "approve_milestone", tx.String(donationvocab.ArgCampaignID, campaign), tx.Uint(donationvocab.ArgMilestone, 1))
 		}, []string{validator}}, // the named validator only, never another validator nor the charity
 		{"donation.reject_milestone with evidence, validated by reg", submitEvidence, func(c *chaintest.Chain, who string) (string, error) {
-			return call(c, who, donation.Name, "reject_milestone", tx.String("campaign_id", campaign), tx.Uint("milestone", 1))
+			return call(c, who, donation.Name, "reject_milestone", tx.String(donationvocab.ArgCampaignID, campaign), tx.Uint(donationvocab.ArgMilestone, 1))
 		}, []string{validator}},
 		{"donation.settle_milestone past its deadline", func(t *testing.T, c *chaintest.Chain) {
 			openCampaign(t, c)
-			c.Must("hope/donor", donation.Name, "give", tx.String("campaign_id", campaign), tx.Uint("amount", 100))
+			c.Must("hope/donor", donation.Name, "give", tx.String(donationvocab.ArgCampaignID, campaign), tx.Uint(donationvocab.ArgAmount, 100))
 			c.Now = c.Now.Add(milestoneDue + 24*time.Hour)
 		}, func(c *chaintest.Chain, who string) (string, error) {
-			return call(c, who, donation.Name, "settle_milestone", tx.String("campaign_id", campaign), tx.Uint("milestone", 1))
+			return call(c, who, donation.Name, "settle_milestone", tx.String(donationvocab.ArgCampaignID, campaign), tx.Uint(donationvocab.ArgMilestone, 1))
 		}, all}, // anyone: nothing is left stuck
 		{"donation.disburse of hope's approved milestone", approveMilestone, func(c *chaintest.Chain, who string) (string, error) {
 			return call(c, who, donation.Name, "disburse", disburseArgs("stmarys")...)
@@ -328,13 +332,13 @@ func TestEveryRoleAgainstEveryAction(t *testing.T) {
 			approveMilestone(t, c)
 			c.Must(charityOfficer, donation.Name, "disburse", disburseArgs("stmarys")...)
 		}, func(c *chaintest.Chain, who string) (string, error) {
-			return call(c, who, donation.Name, "confirm_receipt", tx.String("disbursement_id", "d1"))
+			return call(c, who, donation.Name, "confirm_receipt", tx.String(donationvocab.ArgDisbursementID, "d1"))
 		}, []string{"stmarys/records_clerk"}}, // a records clerk of the payee organisation
 		{"donation.confirm_receipt of a disbursement to stmarys/patient", func(t *testing.T, c *chaintest.Chain) {
 			approveMilestone(t, c)
 			c.Must(charityOfficer, donation.Name, "disburse", disburseArgs("stmarys/patient")...)
 		}, func(c *chaintest.Chain, who string) (string, error) {
-			return call(c, who, donation.Name, "confirm_receipt", tx.String("disbursement_id", "d1"))
+			return call(c, who, donation.Name, "confirm_receipt", tx.String(donationvocab.ArgDisbursementID, "d1"))
 		}, []string{"stmarys/patient"}}, // the payee only, by the policy's own-data rule
 	}
 	for _, tc := range cases {
@@ -386,7 +390,7 @@ func submitClaim(t *testing.T, c *chaintest.Chain) {
 
 func reviewClaim(t *testing.T, c *chaintest.Chain) {
 	submitClaim(t, c)
-	c.Must("acme/claims_adjuster", claim.Name, "review", tx.String("claim_id", "cl"))
+	c.Must("acme/claims_adjuster", claim.Name, "review", tx.String(claimvocab.ArgClaimID, "cl"))
 }
 
 func readClaim(t *testing.T, c *chaintest.Chain) {
@@ -397,7 +401,7 @@ func readClaim(t *testing.T, c *chaintest.Chain) {
 func adjudicateClaim(item string) func(t *testing.T, c *chaintest.Chain) {
 	return func(t *testing.T, c *chaintest.Chain) {
 		readClaim(t, c)
-		c.Must("acme/claims_adjuster", claim.Name, "adjudicate", tx.String("claim_id", "cl"), tx.Strings("adjudication", []string{item}))
+		c.Must("acme/claims_adjuster", claim.Name, "adjudicate", tx.String(claimvocab.ArgClaimID, "cl"), tx.Strings(claimvocab.ArgAdjudication, []string{item}))
 	}
 }
 
@@ -405,13 +409,13 @@ func adjudicateClaim(item string) func(t *testing.T, c *chaintest.Chain) {
 // requestConsent has a stmarys physician ask stmarys/patient for consent
 // "rq".
 func grantConsent(t *testing.T, c *chaintest.Chain) {
-	c.Must("stmarys/patient", consent.Name, "grant", tx.String("consent_id", "c-2"), tx.String("grantee", "acme"), tx.String("purpose", "claims"),
-		tx.Strings("categories", []string{"lab"}), tx.Int("start", c.Now.Unix()), tx.Int("end", c.Now.Unix()+86400))
+	c.Must("stmarys/patient", consent.Name, "grant", tx.String(consentvocab.ArgConsentID, "c-2"), tx.String(consentvocab.ArgGrantee, "acme"), tx.String(consentvocab.ArgPurpose, "claims"),
+		tx.Strings(consentvocab.ArgCategories, []string{"lab"}), tx.Int(consentvocab.ArgStart, c.Now.Unix()), tx.Int(consentvocab.ArgEnd, c.Now.Unix()+86400))
 }
 
 func requestConsent(t *testing.T, c *chaintest.Chain) {
-	c.Must("stmarys/physician", consent.Name, "request", tx.String("consent_id", "rq"), tx.String("patient", "stmarys/patient"),
-		tx.String("purpose", "treatment"), tx.Strings("categories", []string{"lab"}), tx.Int("start", c.Now.Unix()), tx.Int("end", c.Now.Unix()+86400))
+	c.Must("stmarys/physician", consent.Name, "request", tx.String(consentvocab.ArgConsentID, "rq"), tx.String(consentvocab.ArgPatient, "stmarys/patient"),
+		tx.String(consentvocab.ArgPurpose, "treatment"), tx.Strings(consentvocab.ArgCategories, []string{"lab"}), tx.Int(consentvocab.ArgStart, c.Now.Unix()), tx.Int(consentvocab.ArgEnd, c.Now.Unix()+86400))
 }
 
 // The donation cases' campaign: hope's, of one 600 EUR milestone that
@@ -432,7 +436,7 @@ func campaignArgs(c *chaintest.Chain) []tx.Arg {
 // to payee as "d1".
 func disburseArgs(payee string) []tx.Arg {
 	return []tx.Arg{tx.String("campaign_id", campaign), tx.Uint("milestone", 1), tx.String("disbursement_id", "d1"), tx.String("payee", payee),
-		tx.Uint("amount", 100), tx.String("purpose", "surgery"), tx.String("payment_ref", "WIRE-1"), tx.Bytes("evidence_hash", chaintest.Seed("invoice"))}
+		tx.Uint("amount", 100), tx.String(consentvocab.ArgPurpose, "surgery"), tx.String("payment_ref", "WIRE-1"), tx.Bytes("evidence_hash", chaintest.Seed("invoice"))}
 }
 
 // createCampaign, openCampaign, submitEvidence and approveMilestone take
@@ -445,21 +449,21 @@ func createCampaign(t *testing.T, c *chaintest.Chain) {
 
 func openCampaign(t *testing.T, c *chaintest.Chain) {
 	createCampaign(t, c)
-	c.Must(charityOfficer, donation.Name, "open", tx.String("campaign_id", campaign))
+	c.Must(charityOfficer, donation.Name, "open", tx.String(donationvocab.ArgCampaignID, campaign))
 }
 
 func submitEvidence(t *testing.T, c *chaintest.Chain) {
 	openCampaign(t, c)
-	c.Must(charityOfficer, donation.Name, "submit_evidence", tx.String("campaign_id", campaign), tx.Uint("milestone", 1),
-		tx.Bytes("evidence_hash", chaintest.Seed("report")))
+	c.Must(charityOfficer, donation.Name, "submit_evidence", tx.String(donationvocab.ArgCampaignID, campaign), tx.Uint(donationvocab.ArgMilestone, 1),
+		tx.Bytes(donationvocab.ArgEvidenceHash, chaintest.Seed("report")))
 }
 
 func approveMilestone(t *testing.T, c *chaintest.Chain) {
 	openCampaign(t, c)
-	c.Must("hope/donor", donation.Name, "give", tx.String("campaign_id", campaign), tx.Uint("amount", 600))
-	c.Must(charityOfficer, donation.Name, "submit_evidence", tx.String("campaign_id", campaign), tx.Uint("milestone", 1),
-		tx.Bytes("evidence_hash", chaintest.Seed("report")))
-	c.Must(validator, donation.Name, "approve_milestone", tx.String("campaign_id", campaign), tx.Uint("milestone", 1))
+	c.Must("hope/donor", donation.Name, "give", tx.String(donationvocab.ArgCampaignID, campaign), tx.Uint(donationvocab.ArgAmount, 600))
+	c.Must(charityOfficer, donation.Name, "submit_evidence", tx.String(donationvocab.ArgCampaignID, campaign), tx.Uint(donationvocab.ArgMilestone, 1),
+		tx.Bytes(donationvocab.ArgEvidenceHash, chaintest.Seed("report")))
+	c.Must(validator, donation.Name, "approve_milestone", tx.String(donationvocab.ArgCampaignID, campaign), tx.Uint(donationvocab.ArgMilestone, 1))
 }
 
 // lastProposal returns the id of the proposal made in the last block

@@ -21,6 +21,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
 	identityvocab "github.com/almoner/almoner/consortium-node/contracts/identity/vocab"
 	"github.com/almoner/almoner/consortium-node/contracts/record"
+	recordvocab "github.com/almoner/almoner/consortium-node/contracts/record/vocab"
 	"github.com/almoner/almoner/consortium-node/ledger"
 	"github.com/almoner/almoner/consortium-node/tx"
 )
@@ -308,8 +309,8 @@ func TestFileAndVerify(t *testing.T) {
 	})
 	k := chaintest.ClaimsKey("stmarys")
 	register := func(id, patient, category string) {
-		c.Must("stmarys/clerk", record.Name, "register", tx.String("record_id", id), tx.Uint("version", 1), tx.Bytes("ciphertext_hash", bytes.Repeat([]byte{1}, 32)),
-			tx.String("patient", patient), tx.String("category", category))
+		c.Must("stmarys/clerk", record.Name, "register", tx.String(recordvocab.ArgRecordID, id), tx.Uint(recordvocab.ArgVersion, 1), tx.Bytes(recordvocab.ArgCiphertextHash, bytes.Repeat([]byte{1}, 32)),
+			tx.String(recordvocab.ArgPatient, patient), tx.String(recordvocab.ArgCategory, category))
 	}
 	d := anaDoc()
 	register("rec-1", "stmarys/ana", "lab")
