@@ -13,8 +13,12 @@ import (
 type Shape struct {
 	// Methods maps each method to the arguments it may read.
 	Methods map[string][]string
-	// Events maps each event type to the attribute keys it may carry.
+	// Events maps each event type to the attribute keys it carries.
 	Events map[string][]string
+	// Optional maps an event type to those of its attributes it may leave
+	// out (or, for a list, carry any number of times); it carries every
+	// other one.
+	Optional map[string][]string
 }
 
 // CheckCall returns an error naming the method if the contract has no such
@@ -33,7 +37,8 @@ func (s Shape) CheckCall(method string, args []string) error {
 }
 
 // CheckEvent returns an error naming the event type if the contract
-// declares no such event, or the first attribute key it does not declare.
+// declares no such event, the first attribute key it does not declare, or
+// the first declared attribute that is not optional and missing.
 func (s Shape) CheckEvent(typ string, keys []string) error {
 	known, ok := s.Events[typ]
 	if !ok {
@@ -42,6 +47,11 @@ func (s Shape) CheckEvent(typ string, keys []string) error {
 	for _, k := range keys {
 		if !slices.Contains(known, k) {
 			return fmt.Errorf("event %q declares no attribute %q (it carries %v)", typ, k, known)
+		}
+	}
+	for _, k := range known {
+		if !slices.Contains(keys, k) && !slices.Contains(s.Optional[typ], k) {
+			return fmt.Errorf("event %q lacks its attribute %q", typ, k)
 		}
 	}
 	return nil

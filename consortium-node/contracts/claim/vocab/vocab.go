@@ -146,13 +146,15 @@ func Shape() vocab.Shape {
 		},
 		Events: map[string][]string{
 			EventClaimsKeyRegistered: {AttrOrg, AttrKeyID},
-			EventSubmitted:           claim(AttrTotal, AttrCurrency, AttrItems, AttrRecords, AttrDocument, AttrDocumentVersion),
-			EventInReview:            claim(AttrAppeals),
+			EventSubmitted: claim(AttrTotal, AttrCurrency, AttrItems, AttrRecords, AttrDocument,
+				AttrDocumentVersion),
+			EventInReview: claim(AttrAppeals),
 			EventAdjudicated: claim(AttrOutcome, AttrApproved, AttrClaimed, AttrPatientShare, AttrCurrency,
 				AttrDocumentAccess, AttrDenialReason),
 			EventPaid:      claim(AttrPaymentRef, AttrAmount, AttrCurrency),
 			EventAppealed:  claim(AttrReason, AttrAppeal, AttrOutcome),
 			EventCancelled: claim(),
 		},
+		Optional: map[string][]string{EventAdjudicated: {AttrDenialReason}}, // a denial's
 	}
 }

@@ -262,5 +262,6 @@ func Shape() contracts.Shape {
 			EventPolicyChanged:     {AttrAdd, AttrRemove},
 			EventThresholdChanged:  {AttrPercent},
 		},
+		Optional: map[string][]string{EventPolicyChanged: {AttrAdd, AttrRemove}}, // once per rule
 	}
 }
