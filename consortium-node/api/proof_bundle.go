@@ -238,7 +238,8 @@ func (s *BundleStep) verify(t Trust, g *giftFacts, gift string) (*StepReport, er
 		if !r.Whole || call.Method != methodGive || p.Receipt.TxID.String() != gift || !ok {
 			return nil, unrelated("it is not the whole receipt of gift %s", gift)
 		}
-		*g = giftFacts{id: gift, campaign: e.Attr(vocab.AttrCampaign), charity: e.Attr(vocab.AttrCharity), donor: e.Attr(vocab.AttrDonor), currency: e.Attr(vocab.AttrCurrency)}
+		*g = giftFacts{id: gift, campaign: e.Attr(vocab.AttrCampaign), charity: e.Attr(vocab.AttrCharity),
+			donor: e.Attr(vocab.AttrDonor), currency: e.Attr(vocab.AttrCurrency)}
 		var parts []string
 		for _, a := range strings.Split(e.Attr(vocab.AttrAllocations), ",") {
 			m, amt, ok := strings.Cut(a, ":")
@@ -248,7 +249,8 @@ func (s *BundleStep) verify(t Trust, g *giftFacts, gift string) (*StepReport, er
 			g.milestones = append(g.milestones, m)
 			parts = append(parts, money(amt)+" to milestone "+m)
 		}
-		line := fmt.Sprintf("%s gave %s to campaign %s of %s", g.donor, money(e.Attr(vocab.AttrAmount)), g.campaign, g.charity)
+		line := fmt.Sprintf("%s gave %s to campaign %s of %s", g.donor, money(e.Attr(vocab.AttrAmount)), g.campaign,
+			g.charity)
 		if b := e.Attr(vocab.AttrBeneficiary); b != "" {
 			line += ", for " + b
 		}
@@ -261,22 +263,27 @@ func (s *BundleStep) verify(t Trust, g *giftFacts, gift string) (*StepReport, er
 		}
 		r.Proves = append(r.Proves, line+".")
 	case StepMilestoneApproved:
-		if call.Method != methodApprove || arg(vocab.ArgCampaignID) != g.campaign || !slices.Contains(g.milestones, arg(vocab.ArgMilestone)) {
+		if call.Method != methodApprove || arg(vocab.ArgCampaignID) != g.campaign || !slices.Contains(g.milestones,
+			arg(vocab.ArgMilestone)) {
 			return nil, unrelated("its transaction (%s.%s on campaign %q, milestone %s) does not approve a milestone this gift is allocated to",
 				call.Contract, call.Method, arg(vocab.ArgCampaignID), arg(vocab.ArgMilestone))
 		}
 		if _, ok := findEvent(evs, evApproved, vocab.AttrMilestone, arg(vocab.ArgMilestone)); !ok && r.Whole {
 			return nil, unrelated("its receipt records no approval of milestone %s", arg(vocab.ArgMilestone))
 		}
-		r.Proves = append(r.Proves, fmt.Sprintf("%s approved milestone %s of campaign %s: the money held for it may be paid out.", sender, arg(vocab.ArgMilestone), g.campaign))
+		r.Proves = append(r.Proves,
+			fmt.Sprintf("%s approved milestone %s of campaign %s: the money held for it may be paid out.", sender,
+				arg(vocab.ArgMilestone), g.campaign))
 	case StepDisbursement:
-		if call.Method != methodDisburse || arg(vocab.ArgCampaignID) != g.campaign || !slices.Contains(g.milestones, arg(vocab.ArgMilestone)) {
+		if call.Method != methodDisburse || arg(vocab.ArgCampaignID) != g.campaign || !slices.Contains(g.milestones,
+			arg(vocab.ArgMilestone)) {
 			return nil, unrelated("its transaction (%s.%s on campaign %q, milestone %s) is no disbursement from a milestone this gift is allocated to",
 				call.Contract, call.Method, arg(vocab.ArgCampaignID), arg(vocab.ArgMilestone))
 		}
 		d := arg(vocab.ArgDisbursementID)
 		line := fmt.Sprintf("%s paid %s from milestone %s of campaign %s to %s for “%s” (payment reference %s, disbursement %s)",
-			sender, money(arg(vocab.ArgAmount)), arg(vocab.ArgMilestone), g.campaign, arg(vocab.ArgPayee), arg(vocab.ArgPurpose), arg(vocab.ArgPaymentRef), d)
+			sender, money(arg(vocab.ArgAmount)), arg(vocab.ArgMilestone), g.campaign, arg(vocab.ArgPayee),
+			arg(vocab.ArgPurpose), arg(vocab.ArgPaymentRef), d)
 		if c := arg(vocab.ArgClaim); c != "" {
 			line += ", the patient's share of insurance claim " + c
 		}
@@ -309,7 +316,9 @@ func (s *BundleStep) verify(t Trust, g *giftFacts, gift string) (*StepReport, er
 	case StepRefund:
 		if (call.Method != methodCancel && call.Method != methodReject && call.Method != methodSettle) || arg(vocab.ArgCampaignID) != g.campaign ||
 			call.Method != methodCancel && !slices.Contains(g.milestones, arg(vocab.ArgMilestone)) {
-			return nil, unrelated("its transaction (%s.%s on campaign %q) refunds nothing of this gift", call.Contract, call.Method, arg(vocab.ArgCampaignID))
+			return nil,
+				unrelated("its transaction (%s.%s on campaign %q) refunds nothing of this gift", call.Contract,
+					call.Method, arg(vocab.ArgCampaignID))
 		}
 		what := "cancelled the campaign " + g.campaign
 		if call.Method != methodCancel {
@@ -323,7 +332,9 @@ func (s *BundleStep) verify(t Trust, g *giftFacts, gift string) (*StepReport, er
 		}
 		if n > 0 {
 			e, _ := findEvent(evs, evGiftRefunded, vocab.AttrGift, gift)
-			says(r.Whole, fmt.Sprintf("%s of this gift went back to %s: %s.", money(refunded), e.Attr(vocab.AttrDonor), refundReason(e.Attr(vocab.AttrReason))))
+			says(r.Whole,
+				fmt.Sprintf("%s of this gift went back to %s: %s.", money(refunded), e.Attr(vocab.AttrDonor),
+					refundReason(e.Attr(vocab.AttrReason))))
 		}
 	default:
 		return nil, unrelated("its kind %q is none of gift, milestone_approved, disbursement, payee_confirmed, refund", s.Kind)

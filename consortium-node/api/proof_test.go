@@ -40,11 +40,13 @@ type committed struct {
 }
 
 func newTestLedger(t testing.TB) *testLedger {
-	orgs := []identity.Org{{ID: "hope", Kind: identityvocab.KindCharity, Name: "Hope"}, {ID: "reg", Kind: identityvocab.KindRegulator, Name: "Reg"},
+	orgs := []identity.Org{{ID: "hope", Kind: identityvocab.KindCharity, Name: "Hope"},
+		{ID: "reg", Kind: identityvocab.KindRegulator, Name: "Reg"},
 		{ID: "stmarys", Kind: identityvocab.KindHospital, Name: "St Mary's"}}
 	c := chaintest.New(t, chaintest.Options{Orgs: orgs, Members: []chaintest.Member{
 		{ID: "hope/officer", Roles: []string{identityvocab.RoleCharityOfficer}},
-		{ID: "hope/donor1", Roles: []string{identityvocab.RoleDonor}}, {ID: "hope/donor2", Roles: []string{identityvocab.RoleDonor}},
+		{ID: "hope/donor1", Roles: []string{identityvocab.RoleDonor}},
+		{ID: "hope/donor2", Roles: []string{identityvocab.RoleDonor}},
 		{ID: "reg/validator", Roles: []string{identityvocab.RoleMilestoneValidator}},
 		{ID: "stmarys/clerk", Roles: []string{identityvocab.RoleRecordsClerk}},
 	}})

@@ -379,8 +379,9 @@ func (m *mod) openClaimDocument(ctx context.Context, v string, in map[string]any
 	}
 	consent, _ := in["consent"].(string)
 	plan := &schema.TxPlan{On: readingClaim(c), Refused: readRefused,
-		Call: schema.Call{Contract: recordvocab.Name, Method: "access", Args: []tx.Arg{tx.String(recordvocab.ArgRecordID, c.Document),
-			tx.String(recordvocab.ArgPurpose, claimdoc.Purpose), tx.Uint(recordvocab.ArgVersion, c.DocumentVersion)}}}
+		Call: schema.Call{Contract: recordvocab.Name, Method: "access",
+			Args: []tx.Arg{tx.String(recordvocab.ArgRecordID, c.Document),
+				tx.String(recordvocab.ArgPurpose, claimdoc.Purpose), tx.Uint(recordvocab.ArgVersion, c.DocumentVersion)}}}
 	plan.Stage = func(ctx context.Context, call *schema.Call) (any, error) {
 		if m.own.Records == nil {
 			return nil, noRecords()

@@ -15,5 +15,6 @@ func TestVocabularyKnown(t *testing.T) {
 	m := &mod{}
 	m.buildTypes()
 	enumtest.Known(t, m.status, claimvocab.Statuses(), claimvocab.Statuses())
-	enumtest.Known(t, m.outcome, claimvocab.Outcomes(), []string{claimvocab.OutcomeApproved, claimvocab.OutcomePartial, claimvocab.OutcomeDenied})
+	enumtest.Known(t, m.outcome, claimvocab.Outcomes(),
+		[]string{claimvocab.OutcomeApproved, claimvocab.OutcomePartial, claimvocab.OutcomeDenied})
 }

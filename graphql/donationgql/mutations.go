@@ -135,13 +135,16 @@ func (m *mod) registerMutations(b *schema.Builder) error {
 			}, "milestone", "submit_evidence"},
 		{"approveMilestone", "approve_milestone", "Approve a milestone's evidence, releasing its escrow (the milestone's validator).",
 			graphql.FieldConfigArgument{"campaign": campaignArg, "milestone": milestoneArg},
-			func(a *args) { a.Str("campaign", donationvocab.ArgCampaignID); a.milestone("milestone", true) }, "milestone", "approve"},
+			func(a *args) { a.Str("campaign", donationvocab.ArgCampaignID); a.milestone("milestone", true) },
+			"milestone", "approve"},
 		{"rejectMilestone", "reject_milestone", "Reject a milestone's evidence, refunding its escrow (the milestone's validator).",
 			graphql.FieldConfigArgument{"campaign": campaignArg, "milestone": milestoneArg},
-			func(a *args) { a.Str("campaign", donationvocab.ArgCampaignID); a.milestone("milestone", true) }, "milestone", "reject"},
+			func(a *args) { a.Str("campaign", donationvocab.ArgCampaignID); a.milestone("milestone", true) },
+			"milestone", "reject"},
 		{"settleMilestone", "settle_milestone", "Settle an unapproved milestone past its deadline, refunding its escrow (any member).",
 			graphql.FieldConfigArgument{"campaign": campaignArg, "milestone": milestoneArg},
-			func(a *args) { a.Str("campaign", donationvocab.ArgCampaignID); a.milestone("milestone", true) }, "milestone", "settle"},
+			func(a *args) { a.Str("campaign", donationvocab.ArgCampaignID); a.milestone("milestone", true) },
+			"milestone", "settle"},
 		{"disburse", "disburse", "Pay released funds of an approved milestone to a payee, earmarked gifts first, then first in, first out (charity officers).",
 			graphql.FieldConfigArgument{
 				"campaign": campaignArg, "milestone": milestoneArg, "id": {Type: nn(graphql.ID), Description: "The new disbursement's id."},
@@ -176,7 +179,8 @@ func (m *mod) registerMutations(b *schema.Builder) error {
 				if a.Err != nil {
 					return nil, a.Err
 				}
-				plan := &schema.TxPlan{Call: schema.Call{Contract: donationvocab.Contract, Method: s.method, Args: a.Out}}
+				plan := &schema.TxPlan{Call: schema.Call{Contract: donationvocab.Contract, Method: s.method,
+					Args: a.Out}}
 				if owner, org, known := m.resourceOf(v, s.method, in); known {
 					plan.On = []schema.Resource{{Owner: owner, Org: org}}
 				} else {

@@ -112,14 +112,17 @@ func field[T any](t graphql.Output, get func(T) any, desc ...string) *graphql.Fi
 
 func statusEnums() (*graphql.Enum, *graphql.Enum) {
 	cs := graphql.NewEnum(graphql.EnumConfig{Name: "CampaignStatus", Values: graphql.EnumValueConfigMap{
-		"DRAFT": {Value: donationvocab.StatusDraft}, "OPEN": {Value: donationvocab.StatusOpen}, "FUNDED": {Value: donationvocab.StatusFunded},
+		"DRAFT": {Value: donationvocab.StatusDraft}, "OPEN": {Value: donationvocab.StatusOpen},
+		"FUNDED": {Value: donationvocab.StatusFunded},
 		"CLOSED": {Value: donationvocab.StatusClosed}, "CANCELLED": {Value: donationvocab.StatusCancelled},
 	}})
 	ms := graphql.NewEnum(graphql.EnumConfig{Name: "MilestoneStatus", Values: graphql.EnumValueConfigMap{
-		"PENDING": {Value: donationvocab.MilestonePending}, "EVIDENCE_SUBMITTED": {Value: donationvocab.MilestoneEvidence},
-		"APPROVED": {Value: donationvocab.MilestoneApproved}, "REJECTED": {Value: donationvocab.MilestoneRejected},
-		"MISSED":    {Value: donationvocab.MilestoneMissed},
-		"CANCELLED": {Value: donationvocab.MilestoneCancelled, Description: "The campaign was cancelled before it was decided; its escrow refunded."},
+		"PENDING":            {Value: donationvocab.MilestonePending},
+		"EVIDENCE_SUBMITTED": {Value: donationvocab.MilestoneEvidence},
+		"APPROVED":           {Value: donationvocab.MilestoneApproved}, "REJECTED": {Value: donationvocab.MilestoneRejected},
+		"MISSED": {Value: donationvocab.MilestoneMissed},
+		"CANCELLED": {Value: donationvocab.MilestoneCancelled,
+			Description: "The campaign was cancelled before it was decided; its escrow refunded."},
 	}})
 	return cs, ms
 }

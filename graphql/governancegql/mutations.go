@@ -61,9 +61,12 @@ func (a *args) node(in map[string]any, prefix, org string) {
 	if org == "" {
 		a.Fail("the node's organisation must be given")
 	}
-	a.Out = append(a.Out, tx.String(prefix+consortium.ArgNodeID, a.token(in, "id")), tx.String(prefix+consortium.ArgOrg, org), tx.Uint(prefix+consortium.ArgRaftID, uint64(raft)),
-		tx.String(prefix+consortium.ArgSignKey, a.token(in, "signKey")), tx.String(prefix+consortium.ArgEncKey, a.token(in, "encKey")),
-		tx.String(prefix+consortium.ArgRaftAddr, a.token(in, "raftAddr")), tx.String(prefix+consortium.ArgAPIAddr, a.token(in, "apiAddr")))
+	a.Out = append(a.Out, tx.String(prefix+consortium.ArgNodeID, a.token(in, "id")),
+		tx.String(prefix+consortium.ArgOrg, org), tx.Uint(prefix+consortium.ArgRaftID, uint64(raft)),
+		tx.String(prefix+consortium.ArgSignKey, a.token(in, "signKey")),
+		tx.String(prefix+consortium.ArgEncKey, a.token(in, "encKey")),
+		tx.String(prefix+consortium.ArgRaftAddr, a.token(in, "raftAddr")),
+		tx.String(prefix+consortium.ArgAPIAddr, a.token(in, "apiAddr")))
 }
 
 // rules adds policy rules in their canonical form, each checked against
@@ -171,7 +174,8 @@ func (m *mod) registerMutations(b *schema.Builder) error {
 				"removeRules": {Type: graphql.NewList(nn(graphql.String))},
 			},
 			func(a *args, _ string) {
-				if n := a.rules("addRules", govvocab.ArgAddRules) + a.rules("removeRules", govvocab.ArgRemoveRules); n == 0 && a.Err == nil {
+				if n := a.rules("addRules", govvocab.ArgAddRules) + a.rules("removeRules",
+					govvocab.ArgRemoveRules); n == 0 && a.Err == nil {
 					a.Fail("give at least one rule in addRules or removeRules")
 				}
 			}, proposeRefused},

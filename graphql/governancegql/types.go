@@ -38,10 +38,13 @@ func csvOf(rules []policies.Rule) string {
 
 func (m *mod) buildTypes() {
 	m.status = graphql.NewEnum(graphql.EnumConfig{Name: "ProposalStatus", Values: graphql.EnumValueConfigMap{
-		"OPEN":      {Value: govvocab.StatusOpen, Description: "Collecting votes until it expires."},
-		"EXECUTED":  {Value: govvocab.StatusExecuted, Description: "Approved by the threshold; the change is in force from the next block."},
-		"FAILED":    {Value: govvocab.StatusFailed, Description: "Approved, but the change could no longer be applied (see failureReason); nothing changed."},
-		"REJECTED":  {Value: govvocab.StatusRejected, Description: "Too many organisations rejected it for the threshold to be reached."},
+		"OPEN": {Value: govvocab.StatusOpen, Description: "Collecting votes until it expires."},
+		"EXECUTED": {Value: govvocab.StatusExecuted,
+			Description: "Approved by the threshold; the change is in force from the next block."},
+		"FAILED": {Value: govvocab.StatusFailed,
+			Description: "Approved, but the change could no longer be applied (see failureReason); nothing changed."},
+		"REJECTED": {Value: govvocab.StatusRejected,
+			Description: "Too many organisations rejected it for the threshold to be reached."},
 		"WITHDRAWN": {Value: govvocab.StatusWithdrawn, Description: "Withdrawn by its proposer."},
 		"EXPIRED":   {Value: govvocab.StatusExpired, Description: "Not decided before it expired; it did nothing."},
 	}})

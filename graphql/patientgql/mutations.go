@@ -111,13 +111,15 @@ func (m *mod) registerMutations(b *schema.Builder) error {
 		return m.onConsent(ctx, in, plan)
 	}
 	specs := []spec{
-		{"grantConsent", consentvocab.Name, "grant", "Grant a consent on the viewer's own records (patients).", "consent", "grant", terms(false),
+		{"grantConsent", consentvocab.Name, "grant", "Grant a consent on the viewer's own records (patients).",
+			"consent", "grant", terms(false),
 			func(a *args) { a.terms() },
 			func(_ context.Context, v string, _ map[string]any, plan *schema.TxPlan) error {
 				plan.On, plan.Refused = []schema.Resource{{Owner: v}}, "only a patient grants consents on their own records"
 				return nil
 			}},
-		{"requestConsent", consentvocab.Name, "request", "Ask a patient for a consent; it stays PROPOSED until the patient accepts (physicians, records clerks).",
+		{"requestConsent", consentvocab.Name, "request",
+			"Ask a patient for a consent; it stays PROPOSED until the patient accepts (physicians, records clerks).",
 			"consent", "request", terms(true),
 			func(a *args) { a.Str("patient", consentvocab.ArgPatient); a.terms() },
 			func(_ context.Context, _ string, in map[string]any, plan *schema.TxPlan) error {
@@ -128,10 +130,12 @@ func (m *mod) registerMutations(b *schema.Builder) error {
 		{"acceptConsent", consentvocab.Name, "accept", "Accept a requested consent (its patient).", "consent", "grant",
 			graphql.FieldConfigArgument{"id": idArg},
 			func(a *args) { a.Str("id", consentvocab.ArgConsentID) }, onConsent},
-		{"declineConsent", consentvocab.Name, "decline", "Decline a requested consent (its patient).", "consent", "grant",
+		{"declineConsent", consentvocab.Name, "decline", "Decline a requested consent (its patient).", "consent",
+			"grant",
 			graphql.FieldConfigArgument{"id": idArg},
 			func(a *args) { a.Str("id", consentvocab.ArgConsentID) }, onConsent},
-		{"amendConsent", consentvocab.Name, "amend", "Change an active consent's purpose and/or period (its patient).", "consent", "grant",
+		{"amendConsent", consentvocab.Name, "amend",
+			"Change an active consent's purpose and/or period (its patient).", "consent", "grant",
 			graphql.FieldConfigArgument{"id": idArg, "purpose": {Type: graphql.String}, "start": {Type: graphql.String, Description: "RFC 3339."},
 				"end": {Type: graphql.String, Description: "RFC 3339."}},
 			func(a *args) {
@@ -143,7 +147,8 @@ func (m *mod) registerMutations(b *schema.Builder) error {
 					a.Fail("give purpose, start, end or a combination")
 				}
 			}, onConsent},
-		{"revokeConsent", consentvocab.Name, "revoke", "Revoke an active consent, effective from the next transaction (its patient).",
+		{"revokeConsent", consentvocab.Name, "revoke",
+			"Revoke an active consent, effective from the next transaction (its patient).",
 			"consent", "revoke", graphql.FieldConfigArgument{"id": idArg},
 			func(a *args) { a.Str("id", consentvocab.ArgConsentID) }, onConsent},
 	}

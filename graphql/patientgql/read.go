@@ -145,7 +145,8 @@ func (m *mod) readRecord(ctx context.Context, v string, res *schema.TxResult, no
 	}
 	switch ev.Type {
 	case recordvocab.EventAccessRefused:
-		m.log.InfoContext(ctx, "record access refused", "access", res.ID.String(), "record", ev.Attr(recordvocab.AttrRecord), "reader", v)
+		m.log.InfoContext(ctx, "record access refused", "access", res.ID.String(), "record",
+			ev.Attr(recordvocab.AttrRecord), "reader", v)
 		return nil, schema.Forbidden("the ledger refused the access (committed as " + res.ID.String() + "): " + ev.Attr(recordvocab.AttrReason))
 	case recordvocab.EventAccessGranted, recordvocab.EventBreakGlass:
 	default:
@@ -157,7 +158,8 @@ func (m *mod) readRecord(ctx context.Context, v string, res *schema.TxResult, no
 		kind = patients.AccessBreakGlass
 		if note != "" {
 			nd = &noteDelivery{}
-			if err := m.cfg.Records.SendNote(ctx, v, ev.Attr(recordvocab.AttrCustodian), api.NoteReason, res.ID, note); err != nil {
+			if err := m.cfg.Records.SendNote(ctx, v, ev.Attr(recordvocab.AttrCustodian), api.NoteReason, res.ID,
+				note); err != nil {
 				nd.err = schema.NoteErr(ctx, m.log, err)
 			}
 		}

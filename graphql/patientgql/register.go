@@ -150,7 +150,8 @@ func (m *mod) registerRecord(_ context.Context, v string, in map[string]any) (*s
 		if err != nil {
 			return nil, schema.StoreErr(ctx, m.log, "patients: storing a record", err)
 		}
-		call.Args = []tx.Arg{tx.String(recordvocab.ArgRecordID, id), tx.Uint(recordvocab.ArgVersion, version), tx.Bytes(recordvocab.ArgCiphertextHash, hash[:]),
+		call.Args = []tx.Arg{tx.String(recordvocab.ArgRecordID, id), tx.Uint(recordvocab.ArgVersion, version),
+			tx.Bytes(recordvocab.ArgCiphertextHash, hash[:]),
 			tx.String(recordvocab.ArgPatient, patient), tx.String(recordvocab.ArgCategory, category)}
 		name, _ = patientdir.PatientName(content)
 		return nil, nil
@@ -181,7 +182,8 @@ func (m *mod) eraseRecord(ctx context.Context, _ string, in map[string]any) (*sc
 	if err != nil {
 		return nil, m.internal(ctx, "record", err)
 	}
-	return &schema.TxPlan{Call: schema.Call{Contract: recordvocab.Name, Method: "erase", Args: []tx.Arg{tx.String(recordvocab.ArgRecordID, id)}},
+	return &schema.TxPlan{Call: schema.Call{Contract: recordvocab.Name, Method: "erase",
+		Args: []tx.Arg{tx.String(recordvocab.ArgRecordID, id)}},
 		On:      []schema.Resource{{Owner: rec.Patient, Org: rec.Custodian}},
 		Refused: "only the record's patient, or its custodian's records clerks and privacy officers, may erase it",
 		Stage: func(context.Context, *schema.Call) (any, error) {

@@ -70,7 +70,8 @@ func registerIdentity(b *Builder) error {
 			for _, r := range in["roles"].([]any) {
 				roles = append(roles, r.(string))
 			}
-			return onMember(ctx, id, "set_roles", "set_roles", []tx.Arg{tx.String(identityvocab.ArgID, id), tx.Strings(identityvocab.ArgRoles, roles)})
+			return onMember(ctx, id, "set_roles", "set_roles",
+				[]tx.Arg{tx.String(identityvocab.ArgID, id), tx.Strings(identityvocab.ArgRoles, roles)})
 		}})
 	if err != nil {
 		return err
@@ -198,8 +199,9 @@ func createMember(ctx context.Context, cfg *Config, args map[string]any) (*TxPla
 		}
 	}
 	return &TxPlan{
-		Call: Call{Contract: "identity", Method: "add_member", Args: []tx.Arg{tx.String(identityvocab.ArgID, id), tx.Strings(identityvocab.ArgRoles, roles)}},
-		On:   []Resource{{Owner: id, Org: org}}, Refused: memberRefused("add", org),
+		Call: Call{Contract: "identity", Method: "add_member",
+			Args: []tx.Arg{tx.String(identityvocab.ArgID, id), tx.Strings(identityvocab.ArgRoles, roles)}},
+		On: []Resource{{Owner: id, Org: org}}, Refused: memberRefused("add", org),
 		Stage: func(ctx context.Context, call *Call) (any, error) {
 			if cfg.Sessions.HasAccount(id) {
 				return nil, Errorf(CodeConflict, "the portal already has an account "+id)
@@ -222,7 +224,8 @@ func createMember(ctx context.Context, cfg *Config, args map[string]any) (*TxPla
 				return nil, internal(ctx, cfg.Logger, "member keys", err)
 			}
 			created = made
-			call.Args = append(call.Args, tx.String(identityvocab.ArgSignKey, pub.Sign), tx.String(identityvocab.ArgEncKey, pub.Enc))
+			call.Args = append(call.Args, tx.String(identityvocab.ArgSignKey, pub.Sign),
+				tx.String(identityvocab.ArgEncKey, pub.Enc))
 			return nil, nil
 		},
 		Done: func(ctx context.Context, res *TxResult, err error) (any, error) {

@@ -31,7 +31,8 @@ import (
 // emergencies.
 func twoHospitals(t *testing.T, logs map[string]*syncBuffer) *consortium {
 	t.Helper()
-	orgs := []identity.Org{devnet.Orgs[0], {ID: "citygen", Kind: identityvocab.KindHospital, Name: "City General"}, devnet.Orgs[3]}
+	orgs := []identity.Org{devnet.Orgs[0], {ID: "citygen", Kind: identityvocab.KindHospital, Name: "City General"},
+		devnet.Orgs[3]}
 	c := testnode.StartClusterWith(t, devnet.Options{Nodes: len(orgs) + 1, Orgs: orgs,
 		ExtraMembers: []devnet.Account{{ID: "citygen/admin", Roles: []string{identityvocab.RoleOrgAdmin}},
 			{ID: "citygen/dr-ray", Roles: []string{identityvocab.RolePhysician}}}})

@@ -52,8 +52,9 @@ func TestPolicyFollowsTheChain(t *testing.T) {
 		t.Fatal(prop.Receipt.Error)
 	}
 	n.Send(t, "acme/admin", "governance", "approve", tx.String(governancevocab.ArgProposal, prop.ID.String()))
-	rmtest.WaitApplied(t, s, n.Send(t, "stmarys/admin", "identity", "set_roles", tx.String(identityvocab.ArgID, "stmarys/dr-lee"),
-		tx.Strings(identityvocab.ArgRoles, []string{"physician", "privacy_officer"})).Height)
+	rmtest.WaitApplied(t, s,
+		n.Send(t, "stmarys/admin", "identity", "set_roles", tx.String(identityvocab.ArgID, "stmarys/dr-lee"),
+			tx.Strings(identityvocab.ArgRoles, []string{"physician", "privacy_officer"})).Height)
 	if allowed("hope/donor-sam", "report", "read", "", "hope") {
 		t.Fatal("the change is in force before the threshold")
 	}

@@ -26,8 +26,9 @@ func TestParseAmounts(t *testing.T) {
 
 func TestAdjudicated(t *testing.T) {
 	ev := func(approved, share string) ledger.Event {
-		return ledger.Event{Contract: claimvocab.Name, Type: "claim_adjudicated", Attrs: []ledger.Attr{{Key: "outcome", Value: claimvocab.OutcomePartial},
-			{Key: "approved", Value: approved}, {Key: "patient_share", Value: share}}}
+		return ledger.Event{Contract: claimvocab.Name, Type: "claim_adjudicated",
+			Attrs: []ledger.Attr{{Key: "outcome", Value: claimvocab.OutcomePartial},
+				{Key: "approved", Value: approved}, {Key: "patient_share", Value: share}}}
 	}
 	c := &Claim{ID: "c", Items: []Item{{Seq: 1, Amount: 100}, {Seq: 2, Amount: 50}}}
 	a := at{args: nil}
@@ -53,7 +54,8 @@ func argsOf(name string, v []string) tx.Args { return tx.Args{tx.Strings(name, v
 func TestDecision(t *testing.T) {
 	at := func(sec int64) int64 { return time.Unix(1_800_000_000+sec, 0).UnixNano() }
 	c := &Claim{ID: "c", Provider: "stmarys", Patient: "stmarys/ana", Insurer: "acme", Currency: "EUR",
-		Items: []Item{{Seq: 1, Amount: 100}, {Seq: 2, Amount: 50}}, Adjudication: []Adjudication{}, Status: claimvocab.StatusSubmitted,
+		Items: []Item{{Seq: 1, Amount: 100}, {Seq: 2, Amount: 50}}, Adjudication: []Adjudication{},
+		Status:  claimvocab.StatusSubmitted,
 		History: []Change{{Status: claimvocab.StatusSubmitted, Time: at(0)}}}
 	d := c.Decision()
 	if d.Complete || d.Cancelled || d.Payment != nil || len(d.Items) != 2 || d.Items[0].Adjudicated || d.Items[1].Claimed != 50 ||
@@ -62,7 +64,8 @@ func TestDecision(t *testing.T) {
 	}
 	c.Status, c.Outcome = claimvocab.StatusAdjudicated, claimvocab.OutcomePartial
 	c.Adjudication = []Adjudication{{Seq: 1, Approved: 100}, {Seq: 2, Approved: 20, Reason: "plan-limit"}}
-	c.History = append(c.History, Change{Status: claimvocab.StatusInReview, Time: at(10)}, Change{Status: claimvocab.StatusAdjudicated, Time: at(20)})
+	c.History = append(c.History, Change{Status: claimvocab.StatusInReview, Time: at(10)},
+		Change{Status: claimvocab.StatusAdjudicated, Time: at(20)})
 	if d = c.Decision(); !d.Complete || !d.Items[1].Adjudicated || d.Items[1].Approved != 20 || d.Items[1].Reason != "plan-limit" ||
 		d.Disposition != "partially approved" || !d.Created.Equal(time.Unix(1_800_000_020, 0)) {
 		t.Fatalf("adjudicated: %+v", d)
@@ -75,7 +78,8 @@ func TestDecision(t *testing.T) {
 	}
 	c.Status, c.Outcome, c.PaymentRef, c.PaidAmount = claimvocab.StatusPaid, claimvocab.OutcomeApproved, "PAY-1", 150
 	c.Adjudication[1] = Adjudication{Seq: 2, Approved: 50}
-	c.History = append(c.History, Change{Status: claimvocab.StatusInReview, Time: at(40)}, Change{Status: claimvocab.StatusAdjudicated, Time: at(50)},
+	c.History = append(c.History, Change{Status: claimvocab.StatusInReview, Time: at(40)},
+		Change{Status: claimvocab.StatusAdjudicated, Time: at(50)},
 		Change{Status: claimvocab.StatusPaid, Time: at(60)})
 	if d = c.Decision(); !d.Complete || d.Payment == nil || d.Payment.Ref != "PAY-1" || d.Payment.Amount != 150 ||
 		!d.Payment.Date.Equal(time.Unix(1_800_000_060, 0)) || d.Disposition != "approved after appeal (documentation-added); paid" {

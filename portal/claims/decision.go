@@ -18,7 +18,8 @@ import (
 func (c *Claim) Decision() claimdoc.Decision {
 	d := claimdoc.Decision{ClaimID: c.ID, Provider: c.Provider, Patient: c.Patient, Insurer: c.Insurer, Currency: c.Currency,
 		Complete:  (c.Status == claimvocab.StatusAdjudicated || c.Status == claimvocab.StatusPaid) && c.Outcome != "",
-		Cancelled: c.Status == claimvocab.StatusCancelled, Disposition: c.disposition(), Created: time.Unix(0, c.Time).UTC()}
+		Cancelled: c.Status == claimvocab.StatusCancelled, Disposition: c.disposition(),
+		Created: time.Unix(0, c.Time).UTC()}
 	for i, it := range c.Items {
 		di := claimdoc.DecisionItem{Claimed: it.Amount}
 		if i < len(c.Adjudication) && c.Adjudication[i].Seq != 0 {
@@ -37,7 +38,8 @@ func (c *Claim) Decision() claimdoc.Decision {
 
 // disposition says in words where c stands.
 func (c *Claim) disposition() string {
-	outcome := map[string]string{claimvocab.OutcomeApproved: "approved", claimvocab.OutcomePartial: "partially approved", claimvocab.OutcomeDenied: "denied"}[c.Outcome]
+	outcome := map[string]string{claimvocab.OutcomeApproved: "approved",
+		claimvocab.OutcomePartial: "partially approved", claimvocab.OutcomeDenied: "denied"}[c.Outcome]
 	if c.Outcome == claimvocab.OutcomeDenied && c.DenialReason != "" {
 		outcome += " (" + c.DenialReason + ")"
 	}

@@ -190,8 +190,9 @@ func applyEvent(w *readmodel.Txn, a at, e ledger.Event) error {
 	if e.Type == claimvocab.EventSubmitted {
 		return submitted(w, a, e)
 	}
-	status := map[string]string{claimvocab.EventInReview: claimvocab.StatusInReview, claimvocab.EventAdjudicated: claimvocab.StatusAdjudicated,
-		claimvocab.EventPaid: claimvocab.StatusPaid, claimvocab.EventAppealed: claimvocab.StatusAppealed,
+	status := map[string]string{claimvocab.EventInReview: claimvocab.StatusInReview,
+		claimvocab.EventAdjudicated: claimvocab.StatusAdjudicated,
+		claimvocab.EventPaid:        claimvocab.StatusPaid, claimvocab.EventAppealed: claimvocab.StatusAppealed,
 		claimvocab.EventCancelled: claimvocab.StatusCancelled}[e.Type]
 	if status == "" {
 		return nil // events added later are ignored until indexed
@@ -215,8 +216,10 @@ func applyEvent(w *readmodel.Txn, a at, e ledger.Event) error {
 		if err != nil {
 			return bad("claim_appealed appeal %q", e.Attr(claimvocab.AttrAppeal))
 		}
-		c.Appeals = append(c.Appeals, Appeal{Seq: n, Reason: e.Attr(claimvocab.AttrReason), Outcome: e.Attr(claimvocab.AttrOutcome), Approved: c.Approved,
-			By: e.Attr(claimvocab.AttrBy), Height: a.height, Time: a.time, TxID: a.txID})
+		c.Appeals = append(c.Appeals,
+			Appeal{Seq: n, Reason: e.Attr(claimvocab.AttrReason), Outcome: e.Attr(claimvocab.AttrOutcome),
+				Approved: c.Approved,
+				By:       e.Attr(claimvocab.AttrBy), Height: a.height, Time: a.time, TxID: a.txID})
 		c.PatientShare = 0 // not settled while under appeal
 	case claimvocab.EventCancelled:
 		c.PatientShare = 0
@@ -229,7 +232,8 @@ func setStatus(w *readmodel.Txn, c *Claim, a at, e ledger.Event, status string) 
 		w.Delete(statusPrefix(c.Insurer, c.Status) + c.Seq)
 	}
 	c.Status, c.Updated = status, a.height
-	c.History = append(c.History, Change{Status: status, By: e.Attr(claimvocab.AttrBy), Height: a.height, Time: a.time, TxID: a.txID})
+	c.History = append(c.History,
+		Change{Status: status, By: e.Attr(claimvocab.AttrBy), Height: a.height, Time: a.time, TxID: a.txID})
 	w.Put(statusPrefix(c.Insurer, c.Status)+c.Seq, []byte(c.ID))
 	return w.PutJSON(claimKey(c.ID), c)
 }
@@ -251,9 +255,12 @@ func submitted(w *readmodel.Txn, a at, e ledger.Event) error {
 	if a.args == nil {
 		return bad("claim_submitted outside a claim call")
 	}
-	c := &Claim{ID: e.Attr(claimvocab.AttrClaim), Provider: e.Attr(claimvocab.AttrProvider), Patient: e.Attr(claimvocab.AttrPatient), Insurer: e.Attr(claimvocab.AttrInsurer),
-		Currency: e.Attr(claimvocab.AttrCurrency), Document: e.Attr(claimvocab.AttrDocument), LinkedRecords: []string{}, Adjudication: []Adjudication{}, Appeals: []Appeal{}, History: []Change{},
-		SubmittedBy: e.Attr(claimvocab.AttrBy), Height: a.height, Time: a.time, TxID: a.txID, Seq: readmodel.Seq(a.height, a.tx)}
+	c := &Claim{ID: e.Attr(claimvocab.AttrClaim), Provider: e.Attr(claimvocab.AttrProvider),
+		Patient: e.Attr(claimvocab.AttrPatient), Insurer: e.Attr(claimvocab.AttrInsurer),
+		Currency: e.Attr(claimvocab.AttrCurrency), Document: e.Attr(claimvocab.AttrDocument),
+		LinkedRecords: []string{}, Adjudication: []Adjudication{}, Appeals: []Appeal{}, History: []Change{},
+		SubmittedBy: e.Attr(claimvocab.AttrBy), Height: a.height, Time: a.time, TxID: a.txID,
+		Seq: readmodel.Seq(a.height, a.tx)}
 	if _, ok, err := w.Get(claimKey(c.ID)); err != nil {
 		return err
 	} else if ok {

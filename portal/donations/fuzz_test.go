@@ -96,26 +96,38 @@ func newHarness(f testing.TB) (*rmtest.Harness, *testchain.Chain) {
 	deadline := func(d time.Duration) string { return fmt.Sprint(c.Exec.Now.Add(d).Unix()) }
 	officer, donor, kai, validator := "hope/officer", "hope/donor-sam", "hope/donor-kai", "healthreg/validator"
 	hash := func(s string) tx.Arg { return tx.Bytes(vocab.ArgEvidenceHash, chaintest.Seed(s)) }
-	do(officer, "create_campaign", tx.String(vocab.ArgCampaignID, "heart"), tx.String(vocab.ArgTitle, "Heart surgery fund"), tx.String(vocab.ArgCurrency, "EUR"),
-		tx.Strings(vocab.ArgMilestones, []string{"600 " + validator + " " + deadline(30*24*time.Hour) + " Surgery", "400 " + validator + " " + deadline(time.Hour) + " Aftercare"}),
+	do(officer, "create_campaign", tx.String(vocab.ArgCampaignID, "heart"),
+		tx.String(vocab.ArgTitle, "Heart surgery fund"), tx.String(vocab.ArgCurrency, "EUR"),
+		tx.Strings(vocab.ArgMilestones,
+			[]string{"600 " + validator + " " + deadline(30*24*time.Hour) + " Surgery",
+				"400 " + validator + " " + deadline(time.Hour) + " Aftercare"}),
 		tx.Strings(vocab.ArgBeneficiaries, []string{"stmarys"}))
 	do(officer, "open", tx.String(vocab.ArgCampaignID, "heart"))
 	do(donor, "give", tx.String(vocab.ArgCampaignID, "heart"), tx.Uint(vocab.ArgAmount, 500))
-	do(kai, "give", tx.String(vocab.ArgCampaignID, "heart"), tx.Uint(vocab.ArgAmount, 100), tx.Uint(vocab.ArgMilestone, 1), tx.String(vocab.ArgBeneficiary, "stmarys"))
+	do(kai, "give", tx.String(vocab.ArgCampaignID, "heart"), tx.Uint(vocab.ArgAmount, 100),
+		tx.Uint(vocab.ArgMilestone, 1), tx.String(vocab.ArgBeneficiary, "stmarys"))
 	do(kai, "give", tx.String(vocab.ArgCampaignID, "heart"), tx.Uint(vocab.ArgAmount, 250))
-	do(officer, "submit_evidence", tx.String(vocab.ArgCampaignID, "heart"), tx.Uint(vocab.ArgMilestone, 1), hash("report"))
+	do(officer, "submit_evidence", tx.String(vocab.ArgCampaignID, "heart"), tx.Uint(vocab.ArgMilestone, 1),
+		hash("report"))
 	do(validator, "approve_milestone", tx.String(vocab.ArgCampaignID, "heart"), tx.Uint(vocab.ArgMilestone, 1))
-	do(officer, "disburse", tx.String(vocab.ArgCampaignID, "heart"), tx.Uint(vocab.ArgMilestone, 1), tx.String(vocab.ArgDisbursementID, "d1"),
-		tx.String(vocab.ArgPayee, "stmarys"), tx.Uint(vocab.ArgAmount, 350), tx.String(vocab.ArgPurpose, "Surgery"), tx.String(vocab.ArgPaymentRef, "WIRE-1"), hash("invoice-1"))
+	do(officer, "disburse", tx.String(vocab.ArgCampaignID, "heart"), tx.Uint(vocab.ArgMilestone, 1),
+		tx.String(vocab.ArgDisbursementID, "d1"),
+		tx.String(vocab.ArgPayee, "stmarys"), tx.Uint(vocab.ArgAmount, 350), tx.String(vocab.ArgPurpose, "Surgery"),
+		tx.String(vocab.ArgPaymentRef, "WIRE-1"), hash("invoice-1"))
 	do("stmarys/clerk", "confirm_receipt", tx.String(vocab.ArgDisbursementID, "d1"))
 	c.Exec.Now = c.Exec.Now.Add(2 * time.Hour)
 	do(donor, "settle_milestone", tx.String(vocab.ArgCampaignID, "heart"), tx.Uint(vocab.ArgMilestone, 2))
-	do(officer, "create_campaign", tx.String(vocab.ArgCampaignID, "kidney"), tx.String(vocab.ArgTitle, "Kidney"), tx.String(vocab.ArgCurrency, "EUR"),
-		tx.Strings(vocab.ArgMilestones, []string{"300 " + validator + " " + deadline(30*24*time.Hour) + " Transplant", "300 " + validator + " " + deadline(30*24*time.Hour) + " Care"}))
+	do(officer, "create_campaign", tx.String(vocab.ArgCampaignID, "kidney"), tx.String(vocab.ArgTitle, "Kidney"),
+		tx.String(vocab.ArgCurrency, "EUR"),
+		tx.Strings(vocab.ArgMilestones,
+			[]string{"300 " + validator + " " + deadline(30*24*time.Hour) + " Transplant",
+				"300 " + validator + " " + deadline(30*24*time.Hour) + " Care"}))
 	do(officer, "open", tx.String(vocab.ArgCampaignID, "kidney"))
 	do(donor, "give", tx.String(vocab.ArgCampaignID, "kidney"), tx.Uint(vocab.ArgAmount, 400))
-	do(kai, "give", tx.String(vocab.ArgCampaignID, "kidney"), tx.Uint(vocab.ArgAmount, 200), tx.Uint(vocab.ArgMilestone, 2))
-	do(officer, "submit_evidence", tx.String(vocab.ArgCampaignID, "kidney"), tx.Uint(vocab.ArgMilestone, 2), hash("care"))
+	do(kai, "give", tx.String(vocab.ArgCampaignID, "kidney"), tx.Uint(vocab.ArgAmount, 200),
+		tx.Uint(vocab.ArgMilestone, 2))
+	do(officer, "submit_evidence", tx.String(vocab.ArgCampaignID, "kidney"), tx.Uint(vocab.ArgMilestone, 2),
+		hash("care"))
 	do(validator, "reject_milestone", tx.String(vocab.ArgCampaignID, "kidney"), tx.Uint(vocab.ArgMilestone, 2))
 	do(officer, "cancel", tx.String(vocab.ArgCampaignID, "kidney"))
 	return rmtest.NewHarness(f, c, donations.Module(), func(tb testing.TB, s *readmodel.Store) { conserved(tb, donations.NewReader(s)) }), c

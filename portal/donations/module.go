@@ -322,14 +322,16 @@ func ParseMilestone(s string, seq uint64) (Milestone, error) {
 	if err1 != nil || err2 != nil {
 		return Milestone{}, bad("milestone %d %q", seq, s)
 	}
-	return Milestone{Seq: seq, Title: strings.Join(f[3:], " "), Amount: amount, Validator: f[1], Deadline: deadline, Status: vocab.MilestonePending}, nil
+	return Milestone{Seq: seq, Title: strings.Join(f[3:], " "), Amount: amount, Validator: f[1], Deadline: deadline,
+		Status: vocab.MilestonePending}, nil
 }
 
 func campaignCreated(w *readmodel.Txn, a at, e ledger.Event) error {
 	if a.args == nil {
 		return bad("campaign_created outside a donation call")
 	}
-	c := &Campaign{ID: e.Attr(vocab.AttrCampaign), Charity: e.Attr(vocab.AttrCharity), Currency: e.Attr(vocab.AttrCurrency), Status: vocab.StatusDraft,
+	c := &Campaign{ID: e.Attr(vocab.AttrCampaign), Charity: e.Attr(vocab.AttrCharity),
+		Currency: e.Attr(vocab.AttrCurrency), Status: vocab.StatusDraft,
 		CreatedBy: a.sender, Height: a.height, Time: a.time, Updated: a.height, Beneficiaries: []string{}}
 	if _, ok, err := w.Get(campaignKey(c.ID)); err != nil {
 		return err
@@ -373,7 +375,8 @@ func campaignStatus(w *readmodel.Txn, a at, e ledger.Event) error {
 	if err != nil {
 		return err
 	}
-	c.Status = map[string]string{vocab.EventCampaignOpened: vocab.StatusOpen, vocab.EventCampaignFunded: vocab.StatusFunded,
+	c.Status = map[string]string{vocab.EventCampaignOpened: vocab.StatusOpen,
+		vocab.EventCampaignFunded:    vocab.StatusFunded,
 		vocab.EventCampaignCancelled: vocab.StatusCancelled, vocab.EventCampaignClosed: vocab.StatusClosed}[e.Type]
 	if e.Type == vocab.EventCampaignCancelled {
 		// As the contract does: milestones not yet decided are cancelled.
@@ -410,8 +413,9 @@ func giftReceived(w *readmodel.Txn, a at, e ledger.Event) error {
 	if err != nil {
 		return err
 	}
-	g := &Gift{ID: e.Attr(vocab.AttrGift), Campaign: c.ID, Charity: c.Charity, Donor: e.Attr(vocab.AttrDonor), Currency: e.Attr(vocab.AttrCurrency),
-		Uses: []Use{}, Height: a.height, Time: a.time, Updated: a.height}
+	g := &Gift{ID: e.Attr(vocab.AttrGift), Campaign: c.ID, Charity: c.Charity, Donor: e.Attr(vocab.AttrDonor),
+		Currency: e.Attr(vocab.AttrCurrency),
+		Uses:     []Use{}, Height: a.height, Time: a.time, Updated: a.height}
 	if g.Amount, err = parseAmount(e, vocab.AttrAmount); err != nil {
 		return err
 	}
@@ -637,7 +641,9 @@ func giftRefunded(w *readmodel.Txn, a at, e ledger.Event) error {
 	if err := take(g, m.Seq, amount); err != nil {
 		return err
 	}
-	g.Uses = append(g.Uses, Use{Kind: UseRefund, Milestone: m.Seq, Reason: e.Attr(vocab.AttrReason), Amount: amount, Height: a.height, Time: a.time, TxID: a.txID})
+	g.Uses = append(g.Uses,
+		Use{Kind: UseRefund, Milestone: m.Seq, Reason: e.Attr(vocab.AttrReason), Amount: amount, Height: a.height,
+			Time: a.time, TxID: a.txID})
 	g.Updated = a.height
 	m.Refunded += amount
 	c.Refunded += amount

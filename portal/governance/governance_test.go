@@ -232,7 +232,8 @@ func TestEvents(t *testing.T) {
 	h := newHarness(t)
 	end := len(h.blocks)
 	expiresLater := strconv.FormatInt(h.times[end-1].Unix()+3600, 10)
-	proposeArgs := tx.Args{tx.String(govvocab.ArgKind, "change_policy"), tx.Strings(govvocab.ArgAddRules, []string{"donor * report read any deny"})}
+	proposeArgs := tx.Args{tx.String(govvocab.ArgKind, "change_policy"),
+		tx.Strings(govvocab.ArgAddRules, []string{"donor * report read any deny"})}
 	created := func(kv ...string) ledger.Event {
 		base := []string{"proposal", txPlaceholder, "kind", "change_policy", "proposer", acme, "expires", expiresLater}
 		for i := 0; i+1 < len(kv); i += 2 {
@@ -268,7 +269,8 @@ func TestEvents(t *testing.T) {
 			evs: []ledger.Event{created(), ev("proposal_approved", "proposal", txPlaceholder, "org", "acme", "member", acme)},
 			ok: func(t *testing.T, r *governance.Reader, id string) {
 				p, err := r.Proposal(id)
-				if err != nil || p.Status != govvocab.StatusOpen || !slices.Equal(p.Change.AddRules, []string{"donor,*,report,read,any,deny"}) ||
+				if err != nil || p.Status != govvocab.StatusOpen || !slices.Equal(p.Change.AddRules,
+					[]string{"donor,*,report,read,any,deny"}) ||
 					len(p.Approvals) != 1 || p.Proposer != acme {
 					t.Fatalf("%+v %v", p, err)
 				}
@@ -302,7 +304,9 @@ func TestEvents(t *testing.T) {
 		{name: "created as another kind", sender: acme, method: "propose", args: proposeArgs, evs: []ledger.Event{created("kind", "set_threshold")}},
 		{name: "created expired", sender: acme, method: "propose", args: proposeArgs,
 			evs: []ledger.Event{created("expires", strconv.FormatInt(h.times[end-1].Unix()+1, 10))}},
-		{name: "created with a bad rule", sender: acme, method: "propose", args: tx.Args{tx.String(govvocab.ArgKind, "change_policy"), tx.Strings(govvocab.ArgAddRules, []string{"nonsense"})},
+		{name: "created with a bad rule", sender: acme, method: "propose",
+			args: tx.Args{tx.String(govvocab.ArgKind, "change_policy"),
+				tx.Strings(govvocab.ArgAddRules, []string{"nonsense"})},
 			evs: []ledger.Event{created()}},
 		{name: "created outside a governance call", sender: acme, contract: "identity", method: "set_roles", args: proposeArgs, evs: []ledger.Event{created()}},
 		{name: "threshold 0", sender: acme, method: "approve", evs: []ledger.Event{ev("threshold_changed", "percent", "0")}},

@@ -55,16 +55,19 @@ func newHarness(tb testing.TB) *harness {
 	admin := func(id string) string {
 		return id + " " + chaintest.Key(id).Public().String() + " " + chaintest.EncKey(id).String()
 	}
-	newco := []tx.Arg{tx.String(govvocab.ArgOrgID, "newco"), tx.String(govvocab.ArgOrgKind, "insurer"), tx.String(govvocab.ArgOrgName, "NewCo Insurance"),
+	newco := []tx.Arg{tx.String(govvocab.ArgOrgID, "newco"), tx.String(govvocab.ArgOrgKind, "insurer"),
+		tx.String(govvocab.ArgOrgName, "NewCo Insurance"),
 		tx.Strings(govvocab.ArgAdmins, []string{admin("newco/admin")})}
 
-	propose("policy", stmarys, "change_policy", tx.Strings(govvocab.ArgAddRules, []string{"donor * report read any allow"}))
+	propose("policy", stmarys, "change_policy",
+		tx.Strings(govvocab.ArgAddRules, []string{"donor * report read any allow"}))
 	vote(acme, "approve", "policy")
 	vote(hope, "approve", "policy") // executed
 	propose("threshold66", acme, "set_threshold", tx.Uint(govvocab.ArgPercent, 66))
 	vote(stmarys, "reject", "threshold66")
 	vote(hope, "reject", "threshold66") // rejected: 4 - 2 < 3
-	propose("node", hope, "add_node", tx.String(govvocab.ArgNodeID, "hope-n"), tx.String("org", "hope"), tx.Uint("raft_id", 7),
+	propose("node", hope, "add_node", tx.String(govvocab.ArgNodeID, "hope-n"), tx.String("org", "hope"),
+		tx.Uint("raft_id", 7),
 		tx.String("sign_key", chaintest.Key("node hope-n").Public().String()), tx.String("enc_key", chaintest.EncKey("hope-n").String()),
 		tx.String("raft_addr", "127.0.0.1:7001"), tx.String("api_addr", "127.0.0.1:7002"))
 	vote(acme, "approve", "node")
@@ -75,7 +78,8 @@ func newHarness(tb testing.TB) *harness {
 	vote(hope, "approve", "newco") // executed: five organisations, 3 needed
 	vote(stmarys, "approve", "newco-again")
 	vote(hope, "approve", "newco-again") // failed: the id is taken
-	propose("short", healthreg, "change_policy", tx.Strings(govvocab.ArgRemoveRules, []string{reportRule}), tx.Uint(govvocab.ArgValidFor, 60))
+	propose("short", healthreg, "change_policy", tx.Strings(govvocab.ArgRemoveRules, []string{reportRule}),
+		tx.Uint(govvocab.ArgValidFor, 60))
 	vote(stmarys, "reject", "short")
 	c.Exec.Now = c.Exec.Now.Add(2 * time.Minute)
 	propose("withdrawn", stmarys, "remove_org", tx.String(govvocab.ArgOrgID, "newco")) // the block that expires "short"

@@ -334,7 +334,8 @@ func (st *state) created(w *readmodel.Txn, a at, e ledger.Event) error {
 	if id == "" || id != a.txID {
 		return bad("proposal_created names proposal %.80q in transaction %s", id, a.txID)
 	}
-	if k, err := a.args.String(governance.ArgKind); err != nil || k != kind || !slices.Contains(governance.Kinds(), kind) {
+	if k, err := a.args.String(governance.ArgKind); err != nil || k != kind || !slices.Contains(governance.Kinds(),
+		kind) {
 		return bad("proposal %s of kind %.40q", id, kind)
 	}
 	if proposer == "" || proposer != a.sender {
@@ -353,7 +354,8 @@ func (st *state) created(w *readmodel.Txn, a at, e ledger.Event) error {
 	if err != nil {
 		return bad("proposal %s: %v", id, err)
 	}
-	p := &Proposal{ID: id, Kind: kind, Proposer: proposer, Change: *ch, Status: governance.StatusOpen, Approvals: []Vote{}, Rejections: []Vote{},
+	p := &Proposal{ID: id, Kind: kind, Proposer: proposer, Change: *ch, Status: governance.StatusOpen,
+		Approvals: []Vote{}, Rejections: []Vote{},
 		Height: a.height, Time: a.time, Expires: expires, Seq: readmodel.Seq(a.height, a.tx)}
 	w.Put(allKey(p.Seq), []byte(id))
 	st.open, st.dirty = append(st.open, openRef{ID: id, Expires: expires}), true
@@ -412,7 +414,8 @@ func (st *state) decided(w *readmodel.Txn, a at, e ledger.Event) error {
 		return st.close(w, p, governance.StatusFailed, a.height, a.time, false)
 	}
 	if e.Attr(governance.AttrKind) != p.Kind {
-		return bad("proposal_executed of proposal %s of kind %s says kind %.40q", p.ID, p.Kind, e.Attr(governance.AttrKind))
+		return bad("proposal_executed of proposal %s of kind %s says kind %.40q", p.ID, p.Kind,
+			e.Attr(governance.AttrKind))
 	}
 	return st.close(w, p, governance.StatusExecuted, a.height, a.time, false)
 }

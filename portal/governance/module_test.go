@@ -26,9 +26,11 @@ func TestNeededAsQuorum(t *testing.T) {
 // TestChangeOf reads each kind's arguments into its change, and refuses
 // arguments the contract would not have committed.
 func TestChangeOf(t *testing.T) {
-	node := tx.Args{tx.String(govvocab.ArgNodeID, "n2"), tx.String("org", "acme"), tx.Uint("raft_id", 2), tx.String("sign_key", "k"), tx.String("enc_key", "e"),
+	node := tx.Args{tx.String(govvocab.ArgNodeID, "n2"), tx.String("org", "acme"), tx.Uint("raft_id", 2),
+		tx.String("sign_key", "k"), tx.String("enc_key", "e"),
 		tx.String("raft_addr", "10.0.0.2:7000"), tx.String("api_addr", "10.0.0.2:7070")}
-	addOrg := tx.Args{tx.String(govvocab.ArgOrgID, "newco"), tx.String(govvocab.ArgOrgKind, "charity"), tx.String(govvocab.ArgOrgName, "New Co"),
+	addOrg := tx.Args{tx.String(govvocab.ArgOrgID, "newco"), tx.String(govvocab.ArgOrgKind, "charity"),
+		tx.String(govvocab.ArgOrgName, "New Co"),
 		tx.Strings(govvocab.ArgAdmins, []string{"newco/admin ed25519:AAA xwing:BBB", "newco/second k e"}),
 		tx.String("node_node_id", "newco-n"), tx.String("node_org", "newco"), tx.Uint("node_raft_id", 9), tx.String("node_raft_addr", "r"), tx.String("node_api_addr", "a")}
 	ok := []struct {
@@ -37,18 +39,27 @@ func TestChangeOf(t *testing.T) {
 		want    Change
 		summary string
 	}{
-		{govvocab.KindAddOrg, addOrg, Change{Org: "newco", OrgKind: "charity", OrgName: "New Co", Admins: []string{"newco/admin", "newco/second"}, Node: "newco-n",
-			RaftID: 9, RaftAddr: "r", APIAddr: "a"}, `add charity newco ("New Co") with admins newco/admin, newco/second and node newco-n (raft id 9)`},
-		{govvocab.KindAddOrg, addOrg[:4], Change{Org: "newco", OrgKind: "charity", OrgName: "New Co", Admins: []string{"newco/admin", "newco/second"}},
+		{govvocab.KindAddOrg, addOrg,
+			Change{Org: "newco", OrgKind: "charity", OrgName: "New Co",
+				Admins: []string{"newco/admin", "newco/second"}, Node: "newco-n",
+				RaftID: 9, RaftAddr: "r", APIAddr: "a"}, `add charity newco ("New Co") with admins newco/admin, newco/second and node newco-n (raft id 9)`},
+		{govvocab.KindAddOrg, addOrg[:4],
+			Change{Org: "newco", OrgKind: "charity", OrgName: "New Co", Admins: []string{"newco/admin", "newco/second"}},
 			`add charity newco ("New Co") with admins newco/admin, newco/second`},
-		{govvocab.KindRemoveOrg, tx.Args{tx.String(govvocab.ArgOrgID, "hope")}, Change{Org: "hope"}, "remove organisation hope and its nodes"},
-		{govvocab.KindAddNode, node, Change{Node: "n2", Org: "acme", RaftID: 2, RaftAddr: "10.0.0.2:7000", APIAddr: "10.0.0.2:7070"}, "add node n2 of acme (raft id 2)"},
+		{govvocab.KindRemoveOrg, tx.Args{tx.String(govvocab.ArgOrgID, "hope")}, Change{Org: "hope"},
+			"remove organisation hope and its nodes"},
+		{govvocab.KindAddNode, node,
+			Change{Node: "n2", Org: "acme", RaftID: 2, RaftAddr: "10.0.0.2:7000", APIAddr: "10.0.0.2:7070"},
+			"add node n2 of acme (raft id 2)"},
 		{govvocab.KindRemoveNode, tx.Args{tx.String(govvocab.ArgNodeID, "n2")}, Change{Node: "n2"}, "remove node n2"},
-		{govvocab.KindChangePolicy, tx.Args{tx.Strings(govvocab.ArgAddRules, []string{"donor * report read any allow", "p, auditor, *, report, read, any, allow"}),
-			tx.Strings(govvocab.ArgRemoveRules, []string{"donor,*,gift,read,own,allow"})},
+		{govvocab.KindChangePolicy,
+			tx.Args{tx.Strings(govvocab.ArgAddRules,
+				[]string{"donor * report read any allow", "p, auditor, *, report, read, any, allow"}),
+				tx.Strings(govvocab.ArgRemoveRules, []string{"donor,*,gift,read,own,allow"})},
 			Change{AddRules: []string{"donor,*,report,read,any,allow", "auditor,*,report,read,any,allow"}, RemoveRules: []string{"donor,*,gift,read,own,allow"}},
 			"change policy: add donor,*,report,read,any,allow; add auditor,*,report,read,any,allow; remove donor,*,gift,read,own,allow"},
-		{govvocab.KindSetThreshold, tx.Args{tx.Uint(govvocab.ArgPercent, 66)}, Change{Percent: 66}, "set the threshold to approvals from more than 66% of the organisations"},
+		{govvocab.KindSetThreshold, tx.Args{tx.Uint(govvocab.ArgPercent, 66)}, Change{Percent: 66},
+			"set the threshold to approvals from more than 66% of the organisations"},
 	}
 	for _, c := range ok {
 		got, err := changeOf(c.kind, c.args)
@@ -75,16 +86,28 @@ func TestChangeOf(t *testing.T) {
 		name, kind string
 		args       tx.Args
 	}{
-		{"add_org without a name", govvocab.KindAddOrg, tx.Args{tx.String(govvocab.ArgOrgID, "x"), tx.String(govvocab.ArgOrgKind, "charity"), tx.Strings(govvocab.ArgAdmins, []string{"x/a k e"})}},
-		{"add_org with an empty admin", govvocab.KindAddOrg, tx.Args{tx.String(govvocab.ArgOrgID, "x"), tx.String(govvocab.ArgOrgKind, "charity"), tx.String(govvocab.ArgOrgName, "X"), tx.Strings(govvocab.ArgAdmins, []string{" "})}},
-		{"add_org without admins", govvocab.KindAddOrg, tx.Args{tx.String(govvocab.ArgOrgID, "x"), tx.String(govvocab.ArgOrgKind, "charity"), tx.String(govvocab.ArgOrgName, "X")}},
-		{"add_org node without raft id", govvocab.KindAddOrg, append(addOrg[:4:4], tx.String("node_node_id", "n"), tx.String("node_raft_addr", "r"), tx.String("node_api_addr", "a"))},
+		{"add_org without a name", govvocab.KindAddOrg,
+			tx.Args{tx.String(govvocab.ArgOrgID, "x"), tx.String(govvocab.ArgOrgKind, "charity"),
+				tx.Strings(govvocab.ArgAdmins, []string{"x/a k e"})}},
+		{"add_org with an empty admin", govvocab.KindAddOrg,
+			tx.Args{tx.String(govvocab.ArgOrgID, "x"), tx.String(govvocab.ArgOrgKind, "charity"),
+				tx.String(govvocab.ArgOrgName, "X"), tx.Strings(govvocab.ArgAdmins, []string{" "})}},
+		{"add_org without admins", govvocab.KindAddOrg,
+			tx.Args{tx.String(govvocab.ArgOrgID, "x"), tx.String(govvocab.ArgOrgKind, "charity"),
+				tx.String(govvocab.ArgOrgName, "X")}},
+		{"add_org node without raft id", govvocab.KindAddOrg,
+			append(addOrg[:4:4], tx.String("node_node_id", "n"), tx.String("node_raft_addr", "r"),
+				tx.String("node_api_addr", "a"))},
 		{"remove_org of nothing", govvocab.KindRemoveOrg, tx.Args{tx.String(govvocab.ArgOrgID, "")}},
-		{"add_node with a string raft id", govvocab.KindAddNode, append(node[:2:2], tx.String("raft_id", "2"), tx.String("raft_addr", "r"), tx.String("api_addr", "a"))},
+		{"add_node with a string raft id", govvocab.KindAddNode,
+			append(node[:2:2], tx.String("raft_id", "2"), tx.String("raft_addr", "r"), tx.String("api_addr", "a"))},
 		{"remove_node without a node", govvocab.KindRemoveNode, nil},
-		{"change_policy without rules", govvocab.KindChangePolicy, tx.Args{tx.Strings(govvocab.ArgAddRules, []string{})}},
-		{"change_policy with a bad rule", govvocab.KindChangePolicy, tx.Args{tx.Strings(govvocab.ArgAddRules, []string{"donor,*,report,fly,any,allow"})}},
-		{"change_policy with rules as a string", govvocab.KindChangePolicy, tx.Args{tx.String(govvocab.ArgAddRules, "donor,*,report,read,any,allow")}},
+		{"change_policy without rules", govvocab.KindChangePolicy,
+			tx.Args{tx.Strings(govvocab.ArgAddRules, []string{})}},
+		{"change_policy with a bad rule", govvocab.KindChangePolicy,
+			tx.Args{tx.Strings(govvocab.ArgAddRules, []string{"donor,*,report,fly,any,allow"})}},
+		{"change_policy with rules as a string", govvocab.KindChangePolicy,
+			tx.Args{tx.String(govvocab.ArgAddRules, "donor,*,report,read,any,allow")}},
 		{"set_threshold 0", govvocab.KindSetThreshold, tx.Args{tx.Uint(govvocab.ArgPercent, 0)}},
 		{"set_threshold 100", govvocab.KindSetThreshold, tx.Args{tx.Uint(govvocab.ArgPercent, 100)}},
 		{"set_threshold as a string", govvocab.KindSetThreshold, tx.Args{tx.String(govvocab.ArgPercent, "50")}},

@@ -51,19 +51,28 @@ func TestNoticesOnARealChain(t *testing.T) {
 	end := c.Exec.Now.Add(7 * 24 * time.Hour)
 	period := []tx.Arg{tx.Int("start", c.Exec.Now.Unix()), tx.Int("end", end.Unix())}
 	do(clerk, "record", "register", tx.String(recordvocab.ArgRecordID, "r-lab"), tx.Uint(recordvocab.ArgVersion, 1),
-		tx.Bytes(recordvocab.ArgCiphertextHash, chaintest.Seed("r-lab")), tx.String(recordvocab.ArgPatient, pat), tx.String(recordvocab.ArgCategory, "lab"))
-	do(pat, "record", "access", tx.String(recordvocab.ArgRecordID, "r-lab"), tx.String(recordvocab.ArgPurpose, "treatment")) // her own
-	do(adj, "record", "access", tx.String(recordvocab.ArgRecordID, "r-lab"), tx.String(recordvocab.ArgPurpose, "claims"))    // refused
-	do(pat, "consent", "grant", append(period, tx.String(consentvocab.ArgConsentID, "c-acme"), tx.String(consentvocab.ArgGrantee, "acme"),
-		tx.String(consentvocab.ArgPurpose, "claims"), tx.Strings(consentvocab.ArgCategories, []string{"lab"}), tx.String(consentvocab.ArgScope, "treatment"))...)
-	read := do(adj, "record", "access", tx.String(recordvocab.ArgRecordID, "r-lab"), tx.String(recordvocab.ArgPurpose, "claims"),
+		tx.Bytes(recordvocab.ArgCiphertextHash, chaintest.Seed("r-lab")), tx.String(recordvocab.ArgPatient, pat),
+		tx.String(recordvocab.ArgCategory, "lab"))
+	do(pat, "record", "access", tx.String(recordvocab.ArgRecordID, "r-lab"),
+		tx.String(recordvocab.ArgPurpose, "treatment")) // her own
+	do(adj, "record", "access", tx.String(recordvocab.ArgRecordID, "r-lab"),
+		tx.String(recordvocab.ArgPurpose, "claims")) // refused
+	do(pat, "consent", "grant",
+		append(period, tx.String(consentvocab.ArgConsentID, "c-acme"), tx.String(consentvocab.ArgGrantee, "acme"),
+			tx.String(consentvocab.ArgPurpose, "claims"), tx.Strings(consentvocab.ArgCategories, []string{"lab"}),
+			tx.String(consentvocab.ArgScope, "treatment"))...)
+	read := do(adj, "record", "access", tx.String(recordvocab.ArgRecordID, "r-lab"),
+		tx.String(recordvocab.ArgPurpose, "claims"),
 		tx.String(recordvocab.ArgConsentID, "c-acme"))
 	do(adj, delivery.Contract, delivery.Method, tx.String(recordvocab.ArgAccess, read.String()),
 		tx.String(recordvocab.ArgReason, delivery.Unreachable))
-	do(dr, "record", "access", tx.String(recordvocab.ArgRecordID, "r-lab"), tx.String(recordvocab.ArgPurpose, "treatment"),
+	do(dr, "record", "access", tx.String(recordvocab.ArgRecordID, "r-lab"),
+		tx.String(recordvocab.ArgPurpose, "treatment"),
 		tx.String(recordvocab.ArgBreakGlass, "unconscious-patient"))
-	do(dr, "consent", "request", append(period, tx.String(consentvocab.ArgConsentID, "c-req"), tx.String(consentvocab.ArgPatient, pat),
-		tx.String(consentvocab.ArgPurpose, "care-coordination"), tx.Strings(consentvocab.ArgRecords, []string{"r-lab"}))...)
+	do(dr, "consent", "request",
+		append(period, tx.String(consentvocab.ArgConsentID, "c-req"), tx.String(consentvocab.ArgPatient, pat),
+			tx.String(consentvocab.ArgPurpose, "care-coordination"),
+			tx.Strings(consentvocab.ArgRecords, []string{"r-lab"}))...)
 
 	officer, donor, validator := "hope/officer", "hope/donor-sam", "healthreg/validator"
 	deadline := func(d time.Duration) string { return fmt.Sprint(c.Exec.Now.Add(d).Unix()) }

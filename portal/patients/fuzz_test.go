@@ -116,24 +116,38 @@ func newHarness(f *testing.F) *rmtest.Harness {
 	reg("r-lab", 1, "lab")
 	reg("r-lab", 2, "")
 	reg("r-scan", 1, "imaging")
-	do(pat, "record", "access", tx.String(recordvocab.ArgRecordID, "r-lab"), tx.String(recordvocab.ArgPurpose, "treatment"))
-	do(dr, "record", "access", tx.String(recordvocab.ArgRecordID, "r-lab"), tx.String(recordvocab.ArgPurpose, "treatment"))
-	do(pat, "consent", "grant", append(period(), tx.String(consentvocab.ArgConsentID, "c-acme"), tx.String(consentvocab.ArgGrantee, "acme"), tx.String(consentvocab.ArgPurpose, "claims"),
-		tx.Strings(consentvocab.ArgCategories, []string{"lab"}), tx.String(consentvocab.ArgScope, "treatment"))...)
-	do(adj, "record", "access", tx.String(recordvocab.ArgRecordID, "r-lab"), tx.String(recordvocab.ArgPurpose, "claims"), tx.String(recordvocab.ArgConsentID, "c-acme"))
-	do(dr, "consent", "request", append(period(), tx.String(consentvocab.ArgConsentID, "c-req"), tx.String(consentvocab.ArgPatient, pat), tx.String(consentvocab.ArgPurpose, "treatment"),
-		tx.Strings(consentvocab.ArgRecords, []string{"r-scan"}))...)
+	do(pat, "record", "access", tx.String(recordvocab.ArgRecordID, "r-lab"),
+		tx.String(recordvocab.ArgPurpose, "treatment"))
+	do(dr, "record", "access", tx.String(recordvocab.ArgRecordID, "r-lab"),
+		tx.String(recordvocab.ArgPurpose, "treatment"))
+	do(pat, "consent", "grant",
+		append(period(), tx.String(consentvocab.ArgConsentID, "c-acme"), tx.String(consentvocab.ArgGrantee, "acme"),
+			tx.String(consentvocab.ArgPurpose, "claims"),
+			tx.Strings(consentvocab.ArgCategories, []string{"lab"}), tx.String(consentvocab.ArgScope, "treatment"))...)
+	do(adj, "record", "access", tx.String(recordvocab.ArgRecordID, "r-lab"),
+		tx.String(recordvocab.ArgPurpose, "claims"), tx.String(recordvocab.ArgConsentID, "c-acme"))
+	do(dr, "consent", "request",
+		append(period(), tx.String(consentvocab.ArgConsentID, "c-req"), tx.String(consentvocab.ArgPatient, pat),
+			tx.String(consentvocab.ArgPurpose, "treatment"),
+			tx.Strings(consentvocab.ArgRecords, []string{"r-scan"}))...)
 	do(pat, "consent", "accept", tx.String(consentvocab.ArgConsentID, "c-req"))
-	do(dr, "consent", "request", append(period(), tx.String(consentvocab.ArgConsentID, "c-no"), tx.String(consentvocab.ArgPatient, pat), tx.String(consentvocab.ArgPurpose, "research"),
-		tx.Strings(consentvocab.ArgRecords, []string{"r-scan"}))...)
+	do(dr, "consent", "request",
+		append(period(), tx.String(consentvocab.ArgConsentID, "c-no"), tx.String(consentvocab.ArgPatient, pat),
+			tx.String(consentvocab.ArgPurpose, "research"),
+			tx.Strings(consentvocab.ArgRecords, []string{"r-scan"}))...)
 	do(pat, "consent", "decline", tx.String(consentvocab.ArgConsentID, "c-no"))
-	do(pat, "consent", "amend", tx.String(consentvocab.ArgConsentID, "c-acme"), tx.Int(consentvocab.ArgEnd, c.Exec.Now.Add(24*time.Hour).Unix()))
+	do(pat, "consent", "amend", tx.String(consentvocab.ArgConsentID, "c-acme"),
+		tx.Int(consentvocab.ArgEnd, c.Exec.Now.Add(24*time.Hour).Unix()))
 	do(pat, "consent", "revoke", tx.String(consentvocab.ArgConsentID, "c-acme"))
-	do(adj, "record", "access", tx.String(recordvocab.ArgRecordID, "r-lab"), tx.String(recordvocab.ArgPurpose, "claims"), tx.String(recordvocab.ArgConsentID, "c-acme"))
-	bg := do(dr, "record", "access", tx.String(recordvocab.ArgRecordID, "r-scan"), tx.String(recordvocab.ArgPurpose, "treatment"), tx.String(recordvocab.ArgBreakGlass, "life-threatening"),
+	do(adj, "record", "access", tx.String(recordvocab.ArgRecordID, "r-lab"),
+		tx.String(recordvocab.ArgPurpose, "claims"), tx.String(recordvocab.ArgConsentID, "c-acme"))
+	bg := do(dr, "record", "access", tx.String(recordvocab.ArgRecordID, "r-scan"),
+		tx.String(recordvocab.ArgPurpose, "treatment"), tx.String(recordvocab.ArgBreakGlass, "life-threatening"),
 		tx.Bytes(recordvocab.ArgNoteHash, chaintest.Seed("note")))
-	do(dr, "record", "access", tx.String(recordvocab.ArgRecordID, "r-lab"), tx.String(recordvocab.ArgPurpose, "treatment"), tx.String(recordvocab.ArgBreakGlass, "urgent-treatment"))
-	do(priv, "record", "review_break_glass", tx.String(recordvocab.ArgAccess, bg.String()), tx.String(recordvocab.ArgOutcome, "justified"), tx.Bytes(recordvocab.ArgNoteHash, chaintest.Seed("review")))
+	do(dr, "record", "access", tx.String(recordvocab.ArgRecordID, "r-lab"),
+		tx.String(recordvocab.ArgPurpose, "treatment"), tx.String(recordvocab.ArgBreakGlass, "urgent-treatment"))
+	do(priv, "record", "review_break_glass", tx.String(recordvocab.ArgAccess, bg.String()),
+		tx.String(recordvocab.ArgOutcome, "justified"), tx.Bytes(recordvocab.ArgNoteHash, chaintest.Seed("review")))
 	do(pat, "record", "erase", tx.String(recordvocab.ArgRecordID, "r-scan"))
 	return rmtest.NewHarness(f, c, patients.Module(), consistent)
 }

@@ -211,15 +211,17 @@ func registered(w *readmodel.Txn, a at, e ledger.Event) error {
 		return err
 	}
 	if !ok {
-		r = &Record{ID: id, Patient: e.Attr(recordvocab.AttrPatient), Custodian: e.Attr(recordvocab.AttrCustodian), Category: e.Attr(recordvocab.AttrCategory),
+		r = &Record{ID: id, Patient: e.Attr(recordvocab.AttrPatient), Custodian: e.Attr(recordvocab.AttrCustodian),
+			Category: e.Attr(recordvocab.AttrCategory),
 			Versions: []Version{}, Height: a.height, Time: a.time}
 		w.Put(patientRecordsPrefix(r.Patient)+id, []byte(id))
 	}
 	if v != uint64(len(r.Versions))+1 {
 		return bad("record %q version %d after %d", id, v, len(r.Versions))
 	}
-	r.Versions = append(r.Versions, Version{Version: v, CiphertextHash: e.Attr(recordvocab.AttrCiphertextHash), Registrar: a.sender,
-		Height: a.height, Time: a.time, TxID: a.txID})
+	r.Versions = append(r.Versions,
+		Version{Version: v, CiphertextHash: e.Attr(recordvocab.AttrCiphertextHash), Registrar: a.sender,
+			Height: a.height, Time: a.time, TxID: a.txID})
 	return w.PutJSON(recordKey(id), r)
 }
 
@@ -233,8 +235,10 @@ func erased(w *readmodel.Txn, a at, e ledger.Event) error {
 }
 
 func accessed(w *readmodel.Txn, a at, e ledger.Event) error {
-	ac := &Access{ID: e.Attr(recordvocab.AttrAccess), Record: e.Attr(recordvocab.AttrRecord), Patient: e.Attr(recordvocab.AttrPatient), Custodian: e.Attr(recordvocab.AttrCustodian),
-		Reader: e.Attr(recordvocab.AttrReader), Purpose: e.Attr(recordvocab.AttrPurpose), Height: a.height, Time: a.time, Seq: readmodel.Seq(a.height, a.tx)}
+	ac := &Access{ID: e.Attr(recordvocab.AttrAccess), Record: e.Attr(recordvocab.AttrRecord),
+		Patient: e.Attr(recordvocab.AttrPatient), Custodian: e.Attr(recordvocab.AttrCustodian),
+		Reader: e.Attr(recordvocab.AttrReader), Purpose: e.Attr(recordvocab.AttrPurpose), Height: a.height,
+		Time: a.time, Seq: readmodel.Seq(a.height, a.tx)}
 	if _, ok, err := w.Get(accessKey(ac.ID)); err != nil {
 		return err
 	} else if ok || ac.ID == "" {
@@ -311,7 +315,8 @@ func reviewed(w *readmodel.Txn, a at, e ledger.Event) error {
 	if ac.Kind != AccessBreakGlass || ac.Review != nil {
 		return bad("review of access %s (%s, reviewed %v)", ac.ID, ac.Kind, ac.Review != nil)
 	}
-	ac.Review = &Review{Reviewer: e.Attr(recordvocab.AttrReviewer), Outcome: e.Attr(recordvocab.AttrOutcome), Height: a.height, Time: a.time, TxID: a.txID}
+	ac.Review = &Review{Reviewer: e.Attr(recordvocab.AttrReviewer), Outcome: e.Attr(recordvocab.AttrOutcome),
+		Height: a.height, Time: a.time, TxID: a.txID}
 	if a.args != nil && a.args.Has(recordvocab.ArgNoteHash) {
 		h, err := a.args.Bytes(recordvocab.ArgNoteHash)
 		if err != nil {
@@ -355,9 +360,12 @@ func consentCreated(w *readmodel.Txn, a at, e ledger.Event) error {
 	if a.args == nil {
 		return bad("%s outside a consent call", e.Type)
 	}
-	c = &Consent{ID: id, Patient: e.Attr(consentvocab.AttrPatient), Grantee: e.Attr(consentvocab.AttrGrantee), Purpose: e.Attr(consentvocab.AttrPurpose), Requester: e.Attr(consentvocab.AttrRequester),
+	c = &Consent{ID: id, Patient: e.Attr(consentvocab.AttrPatient), Grantee: e.Attr(consentvocab.AttrGrantee),
+		Purpose: e.Attr(consentvocab.AttrPurpose), Requester: e.Attr(consentvocab.AttrRequester),
 		Records: []string{}, Categories: []string{}, History: []ConsentChange{}, Height: a.height, Time: a.time, Updated: a.height,
-		Scope: optArg(a.args, consentvocab.ArgScope, "patient-privacy"), Category: optArg(a.args, consentvocab.ArgCategory, "59284-0"), ActorRole: optArg(a.args, consentvocab.ArgActorRole, "IRCP")}
+		Scope:     optArg(a.args, consentvocab.ArgScope, "patient-privacy"),
+		Category:  optArg(a.args, consentvocab.ArgCategory, "59284-0"),
+		ActorRole: optArg(a.args, consentvocab.ArgActorRole, "IRCP")}
 	if a.args.Has(consentvocab.ArgRecords) {
 		if c.Records, err = a.args.Strings(consentvocab.ArgRecords); err != nil {
 			return bad("consent records: %v", err)

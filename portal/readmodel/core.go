@@ -188,7 +188,8 @@ func memberAdded(w *Txn, ev Event) error {
 	if o := ev.Attr(identity.AttrOrg); o != "" {
 		org = o
 	}
-	return w.PutJSON(memberKey(id), Member{ID: id, Org: org, Roles: splitRoles(ev.Attr(identity.AttrRoles)), Since: ev.Height, Updated: ev.Height})
+	return w.PutJSON(memberKey(id),
+		Member{ID: id, Org: org, Roles: splitRoles(ev.Attr(identity.AttrRoles)), Since: ev.Height, Updated: ev.Height})
 }
 
 func rolesChanged(w *Txn, ev Event) error {
@@ -220,7 +221,8 @@ func memberRevoked(w *Txn, ev Event) error {
 
 // orgAdded indexes an organisation onboarded by a governance proposal.
 func orgAdded(w *Txn, ev Event) error {
-	return w.PutJSON(orgKey(ev.Attr(identity.AttrOrg)), Org{ID: ev.Attr(identity.AttrOrg), Kind: ev.Attr(identity.AttrKind), Name: ev.Attr(identity.AttrName)})
+	return w.PutJSON(orgKey(ev.Attr(identity.AttrOrg)),
+		Org{ID: ev.Attr(identity.AttrOrg), Kind: ev.Attr(identity.AttrKind), Name: ev.Attr(identity.AttrName)})
 }
 
 // orgRemoved drops an organisation removed by a governance proposal (its
@@ -233,9 +235,11 @@ func orgRemoved(w *Txn, ev Event) error {
 func nodeAdded(w *Txn, ev Event) error {
 	raft, err := strconv.ParseUint(ev.Attr(consortium.AttrRaftID), 10, 64)
 	if err != nil || ev.Attr(consortium.AttrNode) == "" {
-		return fmt.Errorf("%w: node_added for node %q with raft id %q", ErrCorrupt, ev.Attr(consortium.AttrNode), ev.Attr(consortium.AttrRaftID))
+		return fmt.Errorf("%w: node_added for node %q with raft id %q", ErrCorrupt, ev.Attr(consortium.AttrNode),
+			ev.Attr(consortium.AttrRaftID))
 	}
-	return w.PutJSON(nodeKey(ev.Attr(consortium.AttrNode)), Node{ID: ev.Attr(consortium.AttrNode), Org: ev.Attr(consortium.AttrOrg), RaftID: raft, Since: ev.Height})
+	return w.PutJSON(nodeKey(ev.Attr(consortium.AttrNode)),
+		Node{ID: ev.Attr(consortium.AttrNode), Org: ev.Attr(consortium.AttrOrg), RaftID: raft, Since: ev.Height})
 }
 
 func nodeRemoved(w *Txn, ev Event) error {

@@ -43,7 +43,8 @@ func TestStoreMemory(t *testing.T) {
 	}))
 	defer srv.Close()
 	nodeKey, _ := envelope.GenerateReaderKey(nil)
-	n := &uploadNode{fuzzNode: fuzzNode{nodes: []genesis.Node{{ID: "stmarys-node1", Org: "stmarys", RaftID: 1, EncKey: identity.EncryptionKey{Alg: identityvocab.EncAlgXWing, Key: nodeKey.PublicKey()}}},
+	n := &uploadNode{fuzzNode: fuzzNode{nodes: []genesis.Node{{ID: "stmarys-node1", Org: "stmarys", RaftID: 1,
+		EncKey: identity.EncryptionKey{Alg: identityvocab.EncAlgXWing, Key: nodeKey.PublicKey()}}},
 		status: &api.Status{NodeID: "stmarys-node1"}}, c: client.New(srv.URL, nil)}
 	keys, _ := fuzzReader(t, 1)
 	r := New(n, keys)

@@ -23,9 +23,12 @@ func TestNotes(t *testing.T) {
 	nodeKeys, nodePub := fuzzReader(t, 3)
 	_, otherPub := fuzzReader(t, 4)
 	node := &fuzzNode{nodes: []genesis.Node{
-		{ID: "stmarys-node1", Org: "stmarys", EncKey: identity.EncryptionKey{Alg: identityvocab.EncAlgXWing, Key: nodePub}},
-		{ID: "citygen-node2", Org: "citygen", EncKey: identity.EncryptionKey{Alg: identityvocab.EncAlgXWing, Key: otherPub}},
-		{ID: "stmarys-node3", Org: "stmarys", EncKey: identity.EncryptionKey{Alg: identityvocab.EncAlgXWing, Key: nodePub}},
+		{ID: "stmarys-node1", Org: "stmarys",
+			EncKey: identity.EncryptionKey{Alg: identityvocab.EncAlgXWing, Key: nodePub}},
+		{ID: "citygen-node2", Org: "citygen",
+			EncKey: identity.EncryptionKey{Alg: identityvocab.EncAlgXWing, Key: otherPub}},
+		{ID: "stmarys-node3", Org: "stmarys",
+			EncKey: identity.EncryptionKey{Alg: identityvocab.EncAlgXWing, Key: nodePub}},
 	}}
 	readerKeys, readerPub := fuzzReader(t, 5)
 	access := tx.ID{7}

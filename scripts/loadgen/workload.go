@@ -206,16 +206,20 @@ func (g *gen) next(workload string, i int) (call, error) {
 			return call{}, fmt.Errorf("gift %d: only %d campaigns were set up", j, len(g.campaigns))
 		}
 		d, c := g.donors[j%len(g.donors)], g.campaigns[ci]
-		return g.call(d, "donation", "give", tx.String(donationvocab.ArgCampaignID, c), tx.Uint(donationvocab.ArgAmount, uint64(500+(i%50)*100)))
+		return g.call(d, "donation", "give", tx.String(donationvocab.ArgCampaignID, c),
+			tx.Uint(donationvocab.ArgAmount, uint64(500+(i%50)*100)))
 	case "access":
 		p := i % len(g.patients)
-		return g.call(g.adjusters[i%len(g.adjusters)], "record", "access", tx.String(recordvocab.ArgRecordID, g.records[p]),
+		return g.call(g.adjusters[i%len(g.adjusters)], "record", "access",
+			tx.String(recordvocab.ArgRecordID, g.records[p]),
 			tx.String(recordvocab.ArgPurpose, "claims"), tx.String(recordvocab.ArgConsentID, g.consents[p]))
 	case "grant":
 		p := g.patients[i%len(g.patients)]
 		return g.call(p, "consent", "grant", tx.String(consentvocab.ArgConsentID, fmt.Sprintf("ld-%s-g%d", g.run, i)),
-			tx.String(consentvocab.ArgGrantee, "acme"), tx.String(consentvocab.ArgPurpose, "claims"), tx.Strings(consentvocab.ArgCategories, []string{registration.Claim}),
-			tx.Int(consentvocab.ArgStart, g.now.Add(-time.Minute).Unix()), tx.Int(consentvocab.ArgEnd, g.now.Add(365*24*time.Hour).Unix()))
+			tx.String(consentvocab.ArgGrantee, "acme"), tx.String(consentvocab.ArgPurpose, "claims"),
+			tx.Strings(consentvocab.ArgCategories, []string{registration.Claim}),
+			tx.Int(consentvocab.ArgStart, g.now.Add(-time.Minute).Unix()),
+			tx.Int(consentvocab.ArgEnd, g.now.Add(365*24*time.Hour).Unix()))
 	case "submit":
 		if g.nextDoc >= len(g.docs) {
 			return call{}, errors.New("no uploaded claim document left")
@@ -229,7 +233,8 @@ func (g *gen) next(workload string, i int) (call, error) {
 		}
 		id := g.reviewed[g.nextReview]
 		g.nextReview++
-		return g.call("acme/adjuster", "claim", "adjudicate", tx.String(claimvocab.ArgClaimID, id), tx.Strings(claimvocab.ArgAdjudication, []string{"1:4000"}))
+		return g.call("acme/adjuster", "claim", "adjudicate", tx.String(claimvocab.ArgClaimID, id),
+			tx.Strings(claimvocab.ArgAdjudication, []string{"1:4000"}))
 	}
 	return call{}, fmt.Errorf("unknown workload %q", workload)
 }
@@ -237,8 +242,10 @@ func (g *gen) next(workload string, i int) (call, error) {
 func (g *gen) onboard(i int) (call, error) {
 	const admin = "stmarys/admin"
 	return g.call(admin, "identity", "add_member",
-		tx.String(identityvocab.ArgID, fmt.Sprintf("%s/load-%s-%d", memberid.OrgOf(admin), g.run, i)), tx.Strings(identityvocab.ArgRoles, []string{identityvocab.RolePatient}),
-		tx.String(identityvocab.ArgSignKey, g.keys[admin].Public().String()), tx.String(identityvocab.ArgEncKey, g.encKey))
+		tx.String(identityvocab.ArgID, fmt.Sprintf("%s/load-%s-%d", memberid.OrgOf(admin), g.run, i)),
+		tx.Strings(identityvocab.ArgRoles, []string{identityvocab.RolePatient}),
+		tx.String(identityvocab.ArgSignKey, g.keys[admin].Public().String()),
+		tx.String(identityvocab.ArgEncKey, g.encKey))
 }
 
 // call builds a call signed by as, whose key must be known.
@@ -272,7 +279,8 @@ func (g *gen) newMembers(admin, prefix, role string, n int, ids *[]string) []cal
 		id := fmt.Sprintf("%s/ld-%s-%s-%d", memberid.OrgOf(admin), g.run, prefix, i)
 		g.keys[id] = k
 		*ids = append(*ids, id)
-		c, _ := g.call(admin, "identity", "add_member", tx.String(identityvocab.ArgID, id), tx.Strings(identityvocab.ArgRoles, []string{role}),
+		c, _ := g.call(admin, "identity", "add_member", tx.String(identityvocab.ArgID, id),
+			tx.Strings(identityvocab.ArgRoles, []string{role}),
 			tx.String(identityvocab.ArgSignKey, k.Public().String()), tx.String(identityvocab.ArgEncKey, g.encKey))
 		out = append(out, c)
 	}
@@ -314,7 +322,8 @@ func (g *gen) campaignCalls(n int) []call {
 		g.campaigns = append(g.campaigns, id)
 		ms := fmt.Sprintf("%d healthreg/validator %d Load stage", uint64(1)<<49, deadline)
 		create, _ := g.call("hope/officer", "donation", "create_campaign", tx.String(donationvocab.ArgCampaignID, id),
-			tx.String(donationvocab.ArgTitle, "Load campaign "+id), tx.String(donationvocab.ArgCurrency, "EUR"), tx.Strings(donationvocab.ArgMilestones, []string{ms}),
+			tx.String(donationvocab.ArgTitle, "Load campaign "+id), tx.String(donationvocab.ArgCurrency, "EUR"),
+			tx.Strings(donationvocab.ArgMilestones, []string{ms}),
 			tx.Strings(donationvocab.ArgBeneficiaries, []string{"stmarys"}))
 		open, _ := g.call("hope/officer", "donation", "open", tx.String(donationvocab.ArgCampaignID, id))
 		out = append(out, create, open)
@@ -334,12 +343,16 @@ func (g *gen) recordsAndConsents(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		reg, _ := g.call("stmarys/clerk", "record", "register", tx.String(recordvocab.ArgRecordID, id), tx.Uint(recordvocab.ArgVersion, 1),
-			tx.Bytes(recordvocab.ArgCiphertextHash, h), tx.String(recordvocab.ArgPatient, p), tx.String(recordvocab.ArgCategory, "lab"))
+		reg, _ := g.call("stmarys/clerk", "record", "register", tx.String(recordvocab.ArgRecordID, id),
+			tx.Uint(recordvocab.ArgVersion, 1),
+			tx.Bytes(recordvocab.ArgCiphertextHash, h), tx.String(recordvocab.ArgPatient, p),
+			tx.String(recordvocab.ArgCategory, "lab"))
 		cid := fmt.Sprintf("ld-%s-k%d", g.run, i)
-		grant, _ := g.call(p, "consent", "grant", tx.String(consentvocab.ArgConsentID, cid), tx.String(consentvocab.ArgGrantee, "acme"),
+		grant, _ := g.call(p, "consent", "grant", tx.String(consentvocab.ArgConsentID, cid),
+			tx.String(consentvocab.ArgGrantee, "acme"),
 			tx.String(consentvocab.ArgPurpose, "claims"), tx.Strings(consentvocab.ArgRecords, []string{id}),
-			tx.Int(consentvocab.ArgStart, g.now.Add(-time.Minute).Unix()), tx.Int(consentvocab.ArgEnd, g.now.Add(365*24*time.Hour).Unix()))
+			tx.Int(consentvocab.ArgStart, g.now.Add(-time.Minute).Unix()),
+			tx.Int(consentvocab.ArgEnd, g.now.Add(365*24*time.Hour).Unix()))
 		regs, grants = append(regs, reg), append(grants, grant)
 		g.records, g.consents = append(g.records, id), append(g.consents, cid)
 	}
@@ -364,9 +377,12 @@ func (g *gen) claims(ctx context.Context, submits, adjudicates int, progress fun
 	for i, p := range g.patients {
 		cid := fmt.Sprintf("ld-%s-cc%d", g.run, i)
 		consent[p] = cid
-		c, _ := g.call(p, "consent", "grant", tx.String(consentvocab.ArgConsentID, cid), tx.String(consentvocab.ArgGrantee, "acme"),
-			tx.String(consentvocab.ArgPurpose, "claims"), tx.Strings(consentvocab.ArgCategories, []string{registration.Claim}),
-			tx.Int(consentvocab.ArgStart, g.now.Add(-time.Minute).Unix()), tx.Int(consentvocab.ArgEnd, g.now.Add(365*24*time.Hour).Unix()))
+		c, _ := g.call(p, "consent", "grant", tx.String(consentvocab.ArgConsentID, cid),
+			tx.String(consentvocab.ArgGrantee, "acme"),
+			tx.String(consentvocab.ArgPurpose, "claims"),
+			tx.Strings(consentvocab.ArgCategories, []string{registration.Claim}),
+			tx.Int(consentvocab.ArgStart, g.now.Add(-time.Minute).Unix()),
+			tx.Int(consentvocab.ArgEnd, g.now.Add(365*24*time.Hour).Unix()))
 		grants = append(grants, c)
 	}
 	if err := g.commit(ctx, grants); err != nil {
@@ -390,7 +406,8 @@ func (g *gen) claims(ctx context.Context, submits, adjudicates int, progress fun
 			return err
 		}
 		r, _ := g.call("acme/adjuster", "claim", "review", tx.String(claimvocab.ArgClaimID, d.doc.ClaimID))
-		a, _ := g.call("acme/adjuster", "record", "access", tx.String(recordvocab.ArgRecordID, d.id), tx.String(recordvocab.ArgPurpose, "claims"),
+		a, _ := g.call("acme/adjuster", "record", "access", tx.String(recordvocab.ArgRecordID, d.id),
+			tx.String(recordvocab.ArgPurpose, "claims"),
 			tx.String(recordvocab.ArgConsentID, consent[d.patient]), tx.Uint(recordvocab.ArgVersion, 1))
 		sub, rev, read = append(sub, s), append(rev, r), append(read, a)
 		g.reviewed = append(g.reviewed, d.doc.ClaimID)

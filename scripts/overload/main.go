@@ -159,7 +159,8 @@ func newSigner(c config) (*signer, error) {
 func (s *signer) sign(height uint64) ([]byte, error) {
 	i := s.next.Add(1)
 	args := tx.Args{tx.String(identityvocab.ArgID, fmt.Sprintf("%s/ovl-%x-%d", identity.OrgOf(s.admin), s.run, i)),
-		tx.Strings(identityvocab.ArgRoles, []string{identityvocab.RolePatient}), tx.String(identityvocab.ArgSignKey, s.pub), tx.String(identityvocab.ArgEncKey, s.enc)}
+		tx.Strings(identityvocab.ArgRoles, []string{identityvocab.RolePatient}),
+		tx.String(identityvocab.ArgSignKey, s.pub), tx.String(identityvocab.ArgEncKey, s.enc)}
 	if s.pad != "" {
 		args = append(args, tx.String("pad_1", s.pad), tx.String("pad_2", s.pad))
 	}

@@ -162,7 +162,8 @@ func (c *common) defaultIdentity() string {
 	if err != nil {
 		return ""
 	}
-	for _, role := range []string{identityvocab.RoleConsortiumAdmin, identityvocab.RoleAuditor, identityvocab.RoleOrgAdmin} {
+	for _, role := range []string{identityvocab.RoleConsortiumAdmin, identityvocab.RoleAuditor,
+		identityvocab.RoleOrgAdmin} {
 		for _, m := range g.Members {
 			if m.HasRole(role) {
 				if _, err := os.Stat(genesis.KeyPath(c.home, m.ID)); err == nil || c.keystore != "" {
@@ -431,7 +432,8 @@ func cmdTx(fs *flag.FlagSet, c *common, args []string, out io.Writer) error {
 		if err != nil {
 			return err
 		}
-		call.Args = append(call.Args, tx.String(identityvocab.ArgSignKey, sk.String()), tx.String(identityvocab.ArgEncKey, ek.String()))
+		call.Args = append(call.Args, tx.String(identityvocab.ArgSignKey, sk.String()),
+			tx.String(identityvocab.ArgEncKey, ek.String()))
 		fmt.Fprintf(os.Stderr, "saved keys of %s in %s\n", newID, path)
 	}
 	var kf *genesis.KeyFile
@@ -625,7 +627,8 @@ func cmdNodeChange(fs *flag.FlagSet, c *common, args []string, out io.Writer) er
 		}
 		*validUntil = st.Height + *validFor
 	}
-	ch := &consortium.Change{Action: consortiumvocab.ActionRemoveNode, Node: consortium.Node{ID: *nodeID}, ValidUntil: *validUntil}
+	ch := &consortium.Change{Action: consortiumvocab.ActionRemoveNode, Node: consortium.Node{ID: *nodeID},
+		ValidUntil: *validUntil}
 	if pos[0] == "add" {
 		k, err := sign.ParsePublicKey(*signKey)
 		if err != nil {
@@ -685,12 +688,14 @@ func cmdNodeChange(fs *flag.FlagSet, c *common, args []string, out io.Writer) er
 		return errors.New("give --approvals-from and/or --approvals")
 	}
 	targs := []string{"tx", "--home", c.home, "--node", c.node, "--keystore", c.keystore, "--as", submitter, consortium.Name, ch.Action,
-		consortiumvocab.ArgNodeID + "=" + ch.Node.ID, fmt.Sprintf("%s:uint=%d", consortiumvocab.ArgValidUntil, ch.ValidUntil),
+		consortiumvocab.ArgNodeID + "=" + ch.Node.ID,
+		fmt.Sprintf("%s:uint=%d", consortiumvocab.ArgValidUntil, ch.ValidUntil),
 		consortiumvocab.ArgApprovals + ":strings=" + strings.Join(approvals, ",")}
 	if ch.Action == consortiumvocab.ActionAddNode {
 		targs = append(targs, consortiumvocab.ArgOrg+"="+ch.Node.Org,
 			fmt.Sprintf("%s:uint=%d", consortiumvocab.ArgRaftID, ch.Node.RaftID),
-			consortiumvocab.ArgSignKey+"="+ch.Node.SignKey.String(), consortiumvocab.ArgEncKey+"="+ch.Node.EncKey.String(),
+			consortiumvocab.ArgSignKey+"="+ch.Node.SignKey.String(),
+			consortiumvocab.ArgEncKey+"="+ch.Node.EncKey.String(),
 			consortiumvocab.ArgRaftAddr+"="+ch.Node.RaftAddr, consortiumvocab.ArgAPIAddr+"="+ch.Node.APIAddr)
 	}
 	return run(targs, out)

@@ -441,8 +441,10 @@ func (c *Chain) ReadClaimDocument(reader, claimID string) tx.ID {
 	}
 	consentID := claimID + "-docs"
 	if _, err := consent.Load(c.Reader(), consentID); err != nil {
-		c.Must(cl.Patient, consent.Name, "grant", tx.String(consentvocab.ArgConsentID, consentID), tx.String(consentvocab.ArgGrantee, identity.OrgOf(reader)),
-			tx.String(consentvocab.ArgPurpose, claim.Purpose), tx.Strings(consentvocab.ArgCategories, []string{record.CategoryClaim}),
+		c.Must(cl.Patient, consent.Name, "grant", tx.String(consentvocab.ArgConsentID, consentID),
+			tx.String(consentvocab.ArgGrantee, identity.OrgOf(reader)),
+			tx.String(consentvocab.ArgPurpose, claim.Purpose),
+			tx.Strings(consentvocab.ArgCategories, []string{record.CategoryClaim}),
 			tx.Int(consentvocab.ArgStart, c.Now.Unix()), tx.Int(consentvocab.ArgEnd, c.Now.Add(30*24*time.Hour).Unix()))
 	}
 	args, err := claim.AccessArgs(cl, cl.Document, consentID)

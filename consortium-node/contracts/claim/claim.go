@@ -213,7 +213,8 @@ func RegisterKey(ctx contracts.Context, org, keyID string) error {
 		return fmt.Errorf("%w: %s already has a claims fingerprint key", contracts.ErrConflict, org)
 	}
 	ctx.Set(keyKey(org), []byte(keyID))
-	ctx.Emit(vocab.EventClaimsKeyRegistered, ledger.Attr{Key: vocab.AttrOrg, Value: org}, ledger.Attr{Key: vocab.AttrKeyID, Value: keyID})
+	ctx.Emit(vocab.EventClaimsKeyRegistered, ledger.Attr{Key: vocab.AttrOrg, Value: org},
+		ledger.Attr{Key: vocab.AttrKeyID, Value: keyID})
 	return nil
 }
 
@@ -248,7 +249,8 @@ func AccessArgs(c *Claim, recordID, consentID string) (tx.Args, error) {
 	if consentID == "" {
 		return nil, fmt.Errorf("%w: an adjuster reads a linked record only under the patient's consent: name it (consent_id)", contracts.ErrInvalid)
 	}
-	args := tx.Args{tx.String(recordvocab.ArgRecordID, recordID), tx.String(recordvocab.ArgPurpose, Purpose), tx.String(recordvocab.ArgConsentID, consentID)}
+	args := tx.Args{tx.String(recordvocab.ArgRecordID, recordID), tx.String(recordvocab.ArgPurpose, Purpose),
+		tx.String(recordvocab.ArgConsentID, consentID)}
 	if recordID == c.Document {
 		args = append(args, tx.Uint(recordvocab.ArgVersion, c.DocumentVersion))
 	}
@@ -321,7 +323,8 @@ func put(ctx contracts.Context, c *Claim) error {
 
 // attrs are the attributes every event of claim c carries.
 func attrs(ctx contracts.Context, c *Claim, more ...ledger.Attr) []ledger.Attr {
-	return append([]ledger.Attr{{Key: vocab.AttrClaim, Value: c.ID}, {Key: vocab.AttrProvider, Value: c.Provider}, {Key: vocab.AttrInsurer, Value: c.Insurer},
+	return append([]ledger.Attr{{Key: vocab.AttrClaim, Value: c.ID}, {Key: vocab.AttrProvider, Value: c.Provider},
+		{Key: vocab.AttrInsurer, Value: c.Insurer},
 		{Key: vocab.AttrPatient, Value: c.Patient}, {Key: vocab.AttrBy, Value: ctx.Caller()}}, more...)
 }
 
@@ -539,7 +542,8 @@ func submit(ctx contracts.Context, args tx.Args) error {
 		}
 	}
 	c := &Claim{ID: id, Provider: provider, Patient: patient, Insurer: insurer, Currency: currency, Items: items, Document: doc, DocumentVersion: rec.Latest,
-		LinkedRecords: recs, Status: vocab.StatusSubmitted, Adjudication: []Adjudication{}, KeyID: keyID, Fingerprint: fp, ItemKeys: keys,
+		LinkedRecords: recs, Status: vocab.StatusSubmitted, Adjudication: []Adjudication{}, KeyID: keyID,
+		Fingerprint: fp, ItemKeys: keys,
 		Heights: Heights{Submitted: ctx.Height()}}
 	if c.LinkedRecords == nil {
 		c.LinkedRecords = []string{}
@@ -565,9 +569,13 @@ func submit(ctx contracts.Context, args tx.Args) error {
 	}
 	ctx.Set(docKey(doc), []byte(id))
 	ctx.Set(DocumentInsurerKey(doc), []byte(insurer))
-	ctx.Emit(vocab.EventSubmitted, attrs(ctx, c, ledger.Attr{Key: vocab.AttrTotal, Value: u64(c.Claimed())}, ledger.Attr{Key: vocab.AttrCurrency, Value: currency},
-		ledger.Attr{Key: vocab.AttrItems, Value: strconv.Itoa(len(items))}, ledger.Attr{Key: vocab.AttrRecords, Value: strconv.Itoa(len(recs))},
-		ledger.Attr{Key: vocab.AttrDocument, Value: doc}, ledger.Attr{Key: vocab.AttrDocumentVersion, Value: u64(rec.Latest)})...)
+	ctx.Emit(vocab.EventSubmitted,
+		attrs(ctx, c, ledger.Attr{Key: vocab.AttrTotal, Value: u64(c.Claimed())},
+			ledger.Attr{Key: vocab.AttrCurrency, Value: currency},
+			ledger.Attr{Key: vocab.AttrItems, Value: strconv.Itoa(len(items))},
+			ledger.Attr{Key: vocab.AttrRecords, Value: strconv.Itoa(len(recs))},
+			ledger.Attr{Key: vocab.AttrDocument, Value: doc},
+			ledger.Attr{Key: vocab.AttrDocumentVersion, Value: u64(rec.Latest)})...)
 	return nil
 }
 
@@ -677,7 +685,8 @@ func adjudicate(ctx contracts.Context, args tx.Args) error {
 		case approved == item.Amount && a.Reason != "":
 			return fmt.Errorf("%w: item %d is approved in full; a reason code is only for a reduced amount", contracts.ErrInvalid, seq)
 		case a.Reason != "":
-			if err := validateCode(fmt.Sprintf("item %d: reason", seq), a.Reason, vocab.AdjudicationReasons()); err != nil {
+			if err := validateCode(fmt.Sprintf("item %d: reason", seq), a.Reason,
+				vocab.AdjudicationReasons()); err != nil {
 				return err
 			}
 		}
@@ -708,8 +717,10 @@ func adjudicate(ctx contracts.Context, args tx.Args) error {
 		return err
 	}
 	share, _ := PatientShare(c)
-	more := []ledger.Attr{{Key: vocab.AttrOutcome, Value: c.Outcome}, {Key: vocab.AttrApproved, Value: u64(approved)}, {Key: vocab.AttrClaimed, Value: u64(claimed)},
-		{Key: vocab.AttrPatientShare, Value: u64(share)}, {Key: vocab.AttrCurrency, Value: c.Currency}, {Key: vocab.AttrDocumentAccess, Value: read}}
+	more := []ledger.Attr{{Key: vocab.AttrOutcome, Value: c.Outcome}, {Key: vocab.AttrApproved, Value: u64(approved)},
+		{Key: vocab.AttrClaimed, Value: u64(claimed)},
+		{Key: vocab.AttrPatientShare, Value: u64(share)}, {Key: vocab.AttrCurrency, Value: c.Currency},
+		{Key: vocab.AttrDocumentAccess, Value: read}}
 	if denial != "" {
 		more = append(more, ledger.Attr{Key: vocab.AttrDenialReason, Value: denial})
 	}
@@ -781,8 +792,10 @@ func pay(ctx contracts.Context, args tx.Args) error {
 	if err := put(ctx, c); err != nil {
 		return err
 	}
-	ctx.Emit(vocab.EventPaid, attrs(ctx, c, ledger.Attr{Key: vocab.AttrPaymentRef, Value: ref}, ledger.Attr{Key: vocab.AttrAmount, Value: u64(amount)},
-		ledger.Attr{Key: vocab.AttrCurrency, Value: c.Currency})...)
+	ctx.Emit(vocab.EventPaid,
+		attrs(ctx, c, ledger.Attr{Key: vocab.AttrPaymentRef, Value: ref},
+			ledger.Attr{Key: vocab.AttrAmount, Value: u64(amount)},
+			ledger.Attr{Key: vocab.AttrCurrency, Value: c.Currency})...)
 	return nil
 }
 
@@ -819,8 +832,10 @@ func appeal(ctx contracts.Context, args tx.Args) error {
 	if err := put(ctx, c); err != nil {
 		return err
 	}
-	ctx.Emit(vocab.EventAppealed, attrs(ctx, c, ledger.Attr{Key: vocab.AttrReason, Value: reason}, ledger.Attr{Key: vocab.AttrAppeal, Value: u64(c.Appeals)},
-		ledger.Attr{Key: vocab.AttrOutcome, Value: c.Outcome})...)
+	ctx.Emit(vocab.EventAppealed,
+		attrs(ctx, c, ledger.Attr{Key: vocab.AttrReason, Value: reason},
+			ledger.Attr{Key: vocab.AttrAppeal, Value: u64(c.Appeals)},
+			ledger.Attr{Key: vocab.AttrOutcome, Value: c.Outcome})...)
 	return nil
 }
 

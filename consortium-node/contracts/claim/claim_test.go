@@ -37,13 +37,18 @@ func newWorld(t *testing.T, parallel ...bool) *chaintest.Chain {
 // newWorldWith is newWorld with o's other options.
 func newWorldWith(t *testing.T, o chaintest.Options) *chaintest.Chain {
 	t.Helper()
-	orgs := []identity.Org{{ID: "stmarys", Kind: identityvocab.KindHospital, Name: "St Mary's"}, {ID: "city", Kind: identityvocab.KindHospital, Name: "City"},
-		{ID: "acme", Kind: identityvocab.KindInsurer, Name: "Acme"}, {ID: "globe", Kind: identityvocab.KindInsurer, Name: "Globe"}}
+	orgs := []identity.Org{{ID: "stmarys", Kind: identityvocab.KindHospital, Name: "St Mary's"},
+		{ID: "city", Kind: identityvocab.KindHospital, Name: "City"},
+		{ID: "acme", Kind: identityvocab.KindInsurer, Name: "Acme"},
+		{ID: "globe", Kind: identityvocab.KindInsurer, Name: "Globe"}}
 	var ms []chaintest.Member
 	for _, m := range []struct{ id, role string }{
-		{"stmarys/clerk", identityvocab.RoleRecordsClerk}, {"stmarys/dr-lee", identityvocab.RolePhysician}, {"stmarys/ana", identityvocab.RolePatient},
-		{"stmarys/bob", identityvocab.RolePatient}, {"city/clerk", identityvocab.RoleRecordsClerk}, {"city/dr-kim", identityvocab.RolePhysician},
-		{"acme/adjuster", identityvocab.RoleClaimsAdjuster}, {"acme/other", identityvocab.RoleClaimsAdjuster}, {"globe/adjuster", identityvocab.RoleClaimsAdjuster},
+		{"stmarys/clerk", identityvocab.RoleRecordsClerk}, {"stmarys/dr-lee", identityvocab.RolePhysician},
+		{"stmarys/ana", identityvocab.RolePatient},
+		{"stmarys/bob", identityvocab.RolePatient}, {"city/clerk", identityvocab.RoleRecordsClerk},
+		{"city/dr-kim", identityvocab.RolePhysician},
+		{"acme/adjuster", identityvocab.RoleClaimsAdjuster}, {"acme/other", identityvocab.RoleClaimsAdjuster},
+		{"globe/adjuster", identityvocab.RoleClaimsAdjuster},
 	} {
 		ms = append(ms, chaintest.Member{ID: m.id, Roles: []string{m.role}})
 	}
@@ -62,7 +67,8 @@ func snapshot(c *chaintest.Chain) map[string]string {
 // registerRecord registers version 1 of a record as who (its hospital
 // becomes the custodian).
 func registerRecord(c *chaintest.Chain, who, id, patient string) {
-	c.Must(who, record.Name, "register", tx.String(recordvocab.ArgRecordID, id), tx.Uint(recordvocab.ArgVersion, 1), tx.Bytes(recordvocab.ArgCiphertextHash, hash(id)),
+	c.Must(who, record.Name, "register", tx.String(recordvocab.ArgRecordID, id), tx.Uint(recordvocab.ArgVersion, 1),
+		tx.Bytes(recordvocab.ArgCiphertextHash, hash(id)),
 		tx.String(claimvocab.ArgPatient, patient), tx.String(recordvocab.ArgCategory, "claim-support"))
 }
 
@@ -101,7 +107,8 @@ func submitArgs(c *chaintest.Chain, id, patient, insurer string, items []string,
 	}
 	doc := claimdoc.RecordID(id)
 	if _, err := record.LoadRecord(c.Reader(), doc); err != nil {
-		c.Call(provider+"/clerk", record.Name, "register", tx.String(recordvocab.ArgRecordID, doc), tx.Uint(recordvocab.ArgVersion, 1), tx.Bytes(recordvocab.ArgCiphertextHash, hash(doc)),
+		c.Call(provider+"/clerk", record.Name, "register", tx.String(recordvocab.ArgRecordID, doc),
+			tx.Uint(recordvocab.ArgVersion, 1), tx.Bytes(recordvocab.ArgCiphertextHash, hash(doc)),
 			tx.String(claimvocab.ArgPatient, patient), tx.String(recordvocab.ArgCategory, record.CategoryClaim))
 	}
 	sv, amounts := services(items)
@@ -111,8 +118,11 @@ func submitArgs(c *chaintest.Chain, id, patient, insurer string, items []string,
 	for _, h := range k.ItemFingerprints(provider, patient, sv) {
 		keys = append(keys, h.String())
 	}
-	return append([]tx.Arg{tx.String(claimvocab.ArgClaimID, id), tx.String(claimvocab.ArgPatient, patient), tx.String(claimvocab.ArgInsurer, insurer),
-		tx.String(claimvocab.ArgCurrency, "USD"), tx.Strings(claimvocab.ArgAmounts, amounts), tx.String(claimvocab.ArgDocument, doc), tx.Uint(claimvocab.ArgDocumentVersion, 1), tx.String(claimvocab.ArgKeyID, k.ID()),
+	return append([]tx.Arg{tx.String(claimvocab.ArgClaimID, id), tx.String(claimvocab.ArgPatient, patient),
+		tx.String(claimvocab.ArgInsurer, insurer),
+		tx.String(claimvocab.ArgCurrency, "USD"), tx.Strings(claimvocab.ArgAmounts, amounts),
+		tx.String(claimvocab.ArgDocument, doc), tx.Uint(claimvocab.ArgDocumentVersion, 1),
+		tx.String(claimvocab.ArgKeyID, k.ID()),
 		tx.Bytes(claimvocab.ArgFingerprint, fp[:]), tx.Strings(claimvocab.ArgItemFingerprints, keys)}, more...)
 }
 
@@ -179,7 +189,8 @@ func TestLifecycle(t *testing.T) {
 	registerRecord(c, "stmarys/clerk", "rec-1", "stmarys/ana")
 	registerRecord(c, "stmarys/dr-lee", "rec-2", "stmarys/ana")
 
-	args := submitArgs(c, "claim-1", "stmarys/ana", "acme", anaItems, tx.Strings(claimvocab.ArgRecords, []string{"rec-1", "rec-2"}))
+	args := submitArgs(c, "claim-1", "stmarys/ana", "acme", anaItems,
+		tx.Strings(claimvocab.ArgRecords, []string{"rec-1", "rec-2"}))
 	r := c.Must("stmarys/clerk", claim.Name, "submit", args...)
 	wantEvent(t, r.Events, "claim_submitted", "claim", "claim-1", "provider", "stmarys", "insurer", "acme", "patient", "stmarys/ana",
 		"total", "19200", "currency", "USD", "items", "2", "records", "2", "by", "stmarys/clerk")
@@ -217,7 +228,8 @@ func TestLifecycle(t *testing.T) {
 
 	// The visit is paid in full, the panel cut to the contracted rate.
 	r = c.Must("acme/other", claim.Name, "adjudicate", claimID("claim-1"), adjudication("2:3000:contractual-adjustment", "1:15000"))
-	wantEvent(t, r.Events, "claim_adjudicated", "outcome", claimvocab.OutcomePartial, "approved", "18000", "claimed", "19200",
+	wantEvent(t, r.Events, "claim_adjudicated", "outcome", claimvocab.OutcomePartial, "approved", "18000", "claimed",
+		"19200",
 		"patient_share", "1200", "currency", "USD", "denial_reason", "", "document_access", read.String())
 	cl = load(t, c, "claim-1")
 	wantAdj := []claim.Adjudication{{Seq: 1, Approved: 15000}, {Seq: 2, Approved: 3000, Reason: "contractual-adjustment"}}
@@ -230,8 +242,10 @@ func TestLifecycle(t *testing.T) {
 
 	// The hospital appeals; the share is open again until the insurer
 	// decides anew.
-	r = c.Must("stmarys/clerk", claim.Name, "appeal", claimID("claim-1"), tx.String(claimvocab.ArgReason, "contract-rate-dispute"))
-	wantEvent(t, r.Events, "claim_appealed", "reason", "contract-rate-dispute", "appeal", "1", "outcome", claimvocab.OutcomePartial, "by", "stmarys/clerk")
+	r = c.Must("stmarys/clerk", claim.Name, "appeal", claimID("claim-1"),
+		tx.String(claimvocab.ArgReason, "contract-rate-dispute"))
+	wantEvent(t, r.Events, "claim_appealed", "reason", "contract-rate-dispute", "appeal", "1", "outcome",
+		claimvocab.OutcomePartial, "by", "stmarys/clerk")
 	cl = load(t, c, "claim-1")
 	if cl.Status != claimvocab.StatusAppealed || cl.Appeals != 1 || cl.AppealReason != "contract-rate-dispute" || cl.Heights.Appealed != c.Height {
 		t.Fatalf("appealed: %+v", cl)
@@ -243,10 +257,12 @@ func TestLifecycle(t *testing.T) {
 	wantEvent(t, r.Events, "claim_in_review", "appeals", "1")
 	// The filed document has not changed: the first read stands.
 	r = c.Must("acme/adjuster", claim.Name, "adjudicate", claimID("claim-1"), adjudication("1:15000", "2:4200"))
-	wantEvent(t, r.Events, "claim_adjudicated", "outcome", claimvocab.OutcomeApproved, "approved", "19200", "patient_share", "0",
+	wantEvent(t, r.Events, "claim_adjudicated", "outcome", claimvocab.OutcomeApproved, "approved", "19200",
+		"patient_share", "0",
 		"document_access", read.String())
 
-	r = c.Must("acme/adjuster", claim.Name, "pay", claimID("claim-1"), tx.String(claimvocab.ArgPaymentRef, "ACH-2026-11-0042"), tx.Uint(claimvocab.ArgAmount, 19200))
+	r = c.Must("acme/adjuster", claim.Name, "pay", claimID("claim-1"),
+		tx.String(claimvocab.ArgPaymentRef, "ACH-2026-11-0042"), tx.Uint(claimvocab.ArgAmount, 19200))
 	wantEvent(t, r.Events, "claim_paid", "payment_ref", "ACH-2026-11-0042", "amount", "19200", "currency", "USD", "by", "acme/adjuster")
 	cl = load(t, c, "claim-1")
 	if cl.Status != claimvocab.StatusPaid || cl.PaidAmount != 19200 || cl.PaymentRef != "ACH-2026-11-0042" || cl.Heights.Paid != c.Height || !cl.Settled() {
@@ -298,16 +314,19 @@ func TestDeniedClaim(t *testing.T) {
 	wantErr(t, err, contracts.ErrInvalid, "denial_reason")
 	r := c.Must("acme/adjuster", claim.Name, "adjudicate", claimID("claim-1"), adjudication("1:0:not-covered", "2:0:not-covered"),
 		tx.String(claimvocab.ArgDenialReason, "patient-ineligible"))
-	wantEvent(t, r.Events, "claim_adjudicated", "outcome", claimvocab.OutcomeDenied, "approved", "0", "patient_share", "19200", "denial_reason", "patient-ineligible")
+	wantEvent(t, r.Events, "claim_adjudicated", "outcome", claimvocab.OutcomeDenied, "approved", "0", "patient_share",
+		"19200", "denial_reason", "patient-ineligible")
 	cl := load(t, c, "claim-1")
 	if amt, cur := claim.PatientShare(cl); cl.DenialReason != "patient-ineligible" || amt != 19200 || cur != "USD" {
 		t.Fatalf("denied: %+v, share %d %s", cl, amt, cur)
 	}
-	err = c.Call("acme/adjuster", claim.Name, "pay", claimID("claim-1"), tx.String(claimvocab.ArgPaymentRef, "x1"), tx.Uint(claimvocab.ArgAmount, 0)).Err
+	err = c.Call("acme/adjuster", claim.Name, "pay", claimID("claim-1"), tx.String(claimvocab.ArgPaymentRef, "x1"),
+		tx.Uint(claimvocab.ArgAmount, 0)).Err
 	wantErr(t, err, contracts.ErrConflict, "denied")
 	err = c.Call("stmarys/clerk", claim.Name, "submit", submitArgs(c, "claim-2", "stmarys/ana", "globe", anaItems)...).Err
 	wantErr(t, err, contracts.ErrConflict, "already filed")
-	c.Must("stmarys/clerk", claim.Name, "appeal", claimID("claim-1"), tx.String(claimvocab.ArgReason, "coverage-dispute"))
+	c.Must("stmarys/clerk", claim.Name, "appeal", claimID("claim-1"),
+		tx.String(claimvocab.ArgReason, "coverage-dispute"))
 }
 
 // TestUnauthorised: every method asks the policy with the claim's holder —
@@ -325,8 +344,10 @@ func TestUnauthorised(t *testing.T) {
 		args              []tx.Arg
 		org               string
 	}{
-		{"clerk of another hospital submits for stmarys", "city/clerk", "submit", append(slices.Clone(other), tx.String(claimvocab.ArgProvider, "stmarys")), "stmarys"},
-		{"physician of another hospital submits for stmarys", "city/dr-kim", "submit", append(slices.Clone(other), tx.String(claimvocab.ArgProvider, "stmarys")), "stmarys"},
+		{"clerk of another hospital submits for stmarys", "city/clerk", "submit",
+			append(slices.Clone(other), tx.String(claimvocab.ArgProvider, "stmarys")), "stmarys"},
+		{"physician of another hospital submits for stmarys", "city/dr-kim", "submit",
+			append(slices.Clone(other), tx.String(claimvocab.ArgProvider, "stmarys")), "stmarys"},
 		{"adjuster submits", "acme/adjuster", "submit", other, "acme"},
 		{"patient submits", "stmarys/ana", "submit", other, "stmarys"},
 		{"adjuster of another insurer reviews", "globe/adjuster", "review", []tx.Arg{claimID("claim-1")}, "acme"},
@@ -334,9 +355,13 @@ func TestUnauthorised(t *testing.T) {
 		{"adjuster of another insurer adjudicates", "globe/adjuster", "adjudicate", []tx.Arg{claimID("claim-2"), adjudication("1:15000", "2:4200")}, "acme"},
 		{"provider adjudicates", "stmarys/clerk", "adjudicate", []tx.Arg{claimID("claim-2"), adjudication("1:15000", "2:4200")}, "acme"},
 		{"patient adjudicates", "stmarys/bob", "adjudicate", []tx.Arg{claimID("claim-2"), adjudication("1:15000", "2:4200")}, "acme"},
-		{"adjuster of another insurer pays", "globe/adjuster", "pay", []tx.Arg{claimID("claim-2"), tx.String(claimvocab.ArgPaymentRef, "p1"), tx.Uint(claimvocab.ArgAmount, 1)}, "acme"},
-		{"physician appeals", "stmarys/dr-lee", "appeal", []tx.Arg{claimID("claim-1"), tx.String(claimvocab.ArgReason, "coverage-dispute")}, "stmarys"},
-		{"clerk of another hospital appeals", "city/clerk", "appeal", []tx.Arg{claimID("claim-1"), tx.String(claimvocab.ArgReason, "coverage-dispute")}, "stmarys"},
+		{"adjuster of another insurer pays", "globe/adjuster", "pay",
+			[]tx.Arg{claimID("claim-2"), tx.String(claimvocab.ArgPaymentRef, "p1"), tx.Uint(claimvocab.ArgAmount, 1)},
+			"acme"},
+		{"physician appeals", "stmarys/dr-lee", "appeal",
+			[]tx.Arg{claimID("claim-1"), tx.String(claimvocab.ArgReason, "coverage-dispute")}, "stmarys"},
+		{"clerk of another hospital appeals", "city/clerk", "appeal",
+			[]tx.Arg{claimID("claim-1"), tx.String(claimvocab.ArgReason, "coverage-dispute")}, "stmarys"},
 		{"clerk of another hospital cancels", "city/clerk", "cancel", []tx.Arg{claimID("claim-1")}, "stmarys"},
 		{"adjuster cancels", "acme/adjuster", "cancel", []tx.Arg{claimID("claim-1")}, "stmarys"},
 		{"patient cancels", "stmarys/ana", "cancel", []tx.Arg{claimID("claim-1")}, "stmarys"},
@@ -394,10 +419,12 @@ func stepPay(c *chaintest.Chain, id string) error {
 	if !cl.Settled() {
 		amount = cl.Claimed() // no approval yet: ask for what was claimed
 	}
-	return c.Call("acme/adjuster", claim.Name, "pay", claimID(id), tx.String(claimvocab.ArgPaymentRef, "PAY-"+id), tx.Uint(claimvocab.ArgAmount, amount)).Err
+	return c.Call("acme/adjuster", claim.Name, "pay", claimID(id), tx.String(claimvocab.ArgPaymentRef, "PAY-"+id),
+		tx.Uint(claimvocab.ArgAmount, amount)).Err
 }
 func stepAppeal(c *chaintest.Chain, id string) error {
-	return c.Call("stmarys/clerk", claim.Name, "appeal", claimID(id), tx.String(claimvocab.ArgReason, "documentation-added")).Err
+	return c.Call("stmarys/clerk", claim.Name, "appeal", claimID(id),
+		tx.String(claimvocab.ArgReason, "documentation-added")).Err
 }
 func stepCancel(c *chaintest.Chain, id string) error {
 	return c.Call("stmarys/clerk", claim.Name, "cancel", claimID(id)).Err
@@ -486,8 +513,12 @@ func TestAdjudicationValidation(t *testing.T) {
 		{"free-text reason", []tx.Arg{adjudication("1:15000", "2:0:patient has diabetes")}, contracts.ErrInvalid, "one of not-covered", nil},
 		{"malformed entry", []tx.Arg{adjudication("1=15000", "2:4200")}, contracts.ErrInvalid, "SEQ:APPROVED", nil},
 		{"denied without reason", []tx.Arg{adjudication("1:0:not-covered", "2:0:not-covered")}, contracts.ErrInvalid, "give a denial_reason", nil},
-		{"denied with free text", []tx.Arg{adjudication("1:0:not-covered", "2:0:not-covered"), tx.String(claimvocab.ArgDenialReason, "HIV status")}, contracts.ErrInvalid, "denial_reason", nil},
-		{"denial reason on a partial approval", []tx.Arg{adjudication("1:15000", "2:0:not-covered"), tx.String(claimvocab.ArgDenialReason, "not-covered")}, contracts.ErrInvalid, "only for a denied claim", nil},
+		{"denied with free text",
+			[]tx.Arg{adjudication("1:0:not-covered", "2:0:not-covered"),
+				tx.String(claimvocab.ArgDenialReason, "HIV status")}, contracts.ErrInvalid, "denial_reason", nil},
+		{"denial reason on a partial approval",
+			[]tx.Arg{adjudication("1:15000", "2:0:not-covered"),
+				tx.String(claimvocab.ArgDenialReason, "not-covered")}, contracts.ErrInvalid, "only for a denied claim", nil},
 		{"no adjudication", nil, contracts.ErrInvalid, "adjudication", nil},
 	}
 	for _, tc := range cases {
@@ -508,7 +539,8 @@ func TestPayValidation(t *testing.T) {
 	c := newWorld(t)
 	c.Must("stmarys/clerk", claim.Name, "submit", submitArgs(c, "claim-1", "stmarys/ana", "acme", anaItems)...)
 	pay := func(ref string, amount uint64) error {
-		return c.Call("acme/adjuster", claim.Name, "pay", claimID("claim-1"), tx.String(claimvocab.ArgPaymentRef, ref), tx.Uint(claimvocab.ArgAmount, amount)).Err
+		return c.Call("acme/adjuster", claim.Name, "pay", claimID("claim-1"),
+			tx.String(claimvocab.ArgPaymentRef, ref), tx.Uint(claimvocab.ArgAmount, amount)).Err
 	}
 	wantErr(t, pay("P1", 19200), contracts.ErrConflict, "is submitted", "only an adjudicated")
 	c.Must("acme/adjuster", claim.Name, "review", claimID("claim-1"))
@@ -543,7 +575,8 @@ func TestAppealValidation(t *testing.T) {
 	}
 	deny()
 	appeal := func(reason string) error {
-		return c.Call("stmarys/clerk", claim.Name, "appeal", claimID("claim-1"), tx.String(claimvocab.ArgReason, reason)).Err
+		return c.Call("stmarys/clerk", claim.Name, "appeal", claimID("claim-1"),
+			tx.String(claimvocab.ArgReason, reason)).Err
 	}
 	wantErr(t, appeal("the doctor says it was needed"), contracts.ErrInvalid, "one of coding-corrected")
 	for i := 0; i < claim.MaxAppeals; i++ {
@@ -559,7 +592,8 @@ func TestAppealValidation(t *testing.T) {
 	c.Must("acme/adjuster", claim.Name, "review", claimID("claim-2"))
 	c.ReadClaimDocument("acme/adjuster", "claim-2")
 	c.Must("acme/adjuster", claim.Name, "adjudicate", claimID("claim-2"), adjudication("1:15000", "2:4200"))
-	err := c.Call("stmarys/clerk", claim.Name, "appeal", claimID("claim-2"), tx.String(claimvocab.ArgReason, "coverage-dispute")).Err
+	err := c.Call("stmarys/clerk", claim.Name, "appeal", claimID("claim-2"),
+		tx.String(claimvocab.ArgReason, "coverage-dispute")).Err
 	wantErr(t, err, contracts.ErrConflict, "approved in full")
 }
 
@@ -600,7 +634,8 @@ func TestDuplicateClaims(t *testing.T) {
 	// (claimdoc, decision 0019): a repeat is a second line of one claim.
 	c.Must("stmarys/clerk", claim.Name, "submit", submitArgs(c, "claim-3", "stmarys/ana", "globe", []string{"99213:2026-10-31:15000"})...)
 	c.Must("stmarys/clerk", claim.Name, "submit", submitArgs(c, "claim-4", "stmarys/bob", "globe", anaItems)...)
-	c.Must("city/clerk", claim.Name, "submit", submitArgs(c, "claim-5", "stmarys/ana", "globe", anaItems, tx.String(claimvocab.ArgProvider, "city"))...)
+	c.Must("city/clerk", claim.Name, "submit",
+		submitArgs(c, "claim-5", "stmarys/ana", "globe", anaItems, tx.String(claimvocab.ArgProvider, "city"))...)
 	err := c.Call("stmarys/clerk", claim.Name, "submit", submitArgs(c, "claim-6", "stmarys/ana", "globe", []string{"99213-76:2026-10-30:15000"})...).Err
 	wantErr(t, err, contracts.ErrConflict, "already filed")
 	c.Must("stmarys/clerk", claim.Name, "submit", submitArgs(c, "claim-6", "stmarys/ana", "globe", []string{"73560-LT:2026-10-30:9000"})...)
@@ -645,7 +680,8 @@ func TestCancelFreesFingerprint(t *testing.T) {
 	}
 	c.Must("globe/adjuster", claim.Name, "review", claimID("claim-2"))
 	c.ReadClaimDocument("globe/adjuster", "claim-2")
-	c.Must("globe/adjuster", claim.Name, "adjudicate", claimID("claim-2"), adjudication("1:0:not-covered", "2:0:not-covered"), tx.String(claimvocab.ArgDenialReason, "not-covered"))
+	c.Must("globe/adjuster", claim.Name, "adjudicate", claimID("claim-2"),
+		adjudication("1:0:not-covered", "2:0:not-covered"), tx.String(claimvocab.ArgDenialReason, "not-covered"))
 	err := c.Call("stmarys/clerk", claim.Name, "cancel", claimID("claim-2")).Err
 	wantErr(t, err, contracts.ErrConflict, "never adjudicated")
 	err = c.Call("stmarys/clerk", claim.Name, "submit", submitArgs(c, "claim-3", "stmarys/ana", "acme", anaItems)...).Err
@@ -668,10 +704,12 @@ func TestSubmitValidation(t *testing.T) {
 	registerRecord(c, "city/clerk", "rec-city", "stmarys/ana")
 	registerRecord(c, "stmarys/clerk", "rec-gone", "stmarys/ana")
 	c.Must("stmarys/ana", record.Name, "erase", tx.String(recordvocab.ArgRecordID, "rec-gone"))
-	c.Must("stmarys/clerk", record.Name, "register", tx.String(recordvocab.ArgRecordID, "doc-gone"), tx.Uint(recordvocab.ArgVersion, 1), tx.Bytes(recordvocab.ArgCiphertextHash, hash("doc-gone")),
+	c.Must("stmarys/clerk", record.Name, "register", tx.String(recordvocab.ArgRecordID, "doc-gone"),
+		tx.Uint(recordvocab.ArgVersion, 1), tx.Bytes(recordvocab.ArgCiphertextHash, hash("doc-gone")),
 		tx.String(claimvocab.ArgPatient, "stmarys/ana"), tx.String(recordvocab.ArgCategory, record.CategoryClaim))
 	c.Must("stmarys/ana", record.Name, "erase", tx.String(recordvocab.ArgRecordID, "doc-gone"))
-	c.Must("stmarys/clerk", record.Name, "register", tx.String(recordvocab.ArgRecordID, "doc-ana2"), tx.Uint(recordvocab.ArgVersion, 1), tx.Bytes(recordvocab.ArgCiphertextHash, hash("doc-ana2")),
+	c.Must("stmarys/clerk", record.Name, "register", tx.String(recordvocab.ArgRecordID, "doc-ana2"),
+		tx.Uint(recordvocab.ArgVersion, 1), tx.Bytes(recordvocab.ArgCiphertextHash, hash("doc-ana2")),
 		tx.String(claimvocab.ArgPatient, "stmarys/ana"), tx.String(recordvocab.ArgCategory, record.CategoryClaim))
 	c.Must("stmarys/clerk", claim.Name, "submit", submitArgs(c, "taken", "stmarys/bob", "acme", []string{"99201:2026-10-01:100"})...)
 
@@ -724,17 +762,26 @@ func TestSubmitValidation(t *testing.T) {
 		{"too many items", amounts(many(claim.MaxItems+1, "1%d")...), contracts.ErrInvalid, "1 to 50 items"},
 		{"amounts not a list", with(tx.String(claimvocab.ArgAmounts, "15000")), contracts.ErrInvalid, "amounts"},
 		{"old-style items", append(without("amounts"), tx.Strings("items", anaItems)), contracts.ErrInvalid, "amounts"},
-		{"an item fingerprint missing", with(tx.Strings(claimvocab.ArgItemFingerprints, keys[:1])), contracts.ErrInvalid, "give one per item"},
-		{"an item fingerprint twice", with(tx.Strings(claimvocab.ArgItemFingerprints, []string{keys[0], keys[0]})), contracts.ErrInvalid, "same fingerprint"},
-		{"item fingerprint not hex", with(tx.Strings(claimvocab.ArgItemFingerprints, []string{keys[0], "99213:2026-10-30"})), contracts.ErrInvalid, "item fingerprint 2"},
-		{"upper-case item fingerprint", with(tx.Strings(claimvocab.ArgItemFingerprints, []string{keys[0], strings.ToUpper(keys[1])})), contracts.ErrInvalid, "lower-case hex"},
-		{"short fingerprint", with(tx.Bytes(claimvocab.ArgFingerprint, hash("x")[:16])), contracts.ErrInvalid, "fingerprint must be 32 bytes"},
+		{"an item fingerprint missing", with(tx.Strings(claimvocab.ArgItemFingerprints, keys[:1])),
+			contracts.ErrInvalid, "give one per item"},
+		{"an item fingerprint twice", with(tx.Strings(claimvocab.ArgItemFingerprints, []string{keys[0], keys[0]})),
+			contracts.ErrInvalid, "same fingerprint"},
+		{"item fingerprint not hex",
+			with(tx.Strings(claimvocab.ArgItemFingerprints, []string{keys[0], "99213:2026-10-30"})),
+			contracts.ErrInvalid, "item fingerprint 2"},
+		{"upper-case item fingerprint",
+			with(tx.Strings(claimvocab.ArgItemFingerprints, []string{keys[0], strings.ToUpper(keys[1])})),
+			contracts.ErrInvalid, "lower-case hex"},
+		{"short fingerprint", with(tx.Bytes(claimvocab.ArgFingerprint, hash("x")[:16])), contracts.ErrInvalid,
+			"fingerprint must be 32 bytes"},
 		{"no fingerprint", without("fingerprint"), contracts.ErrInvalid, "fingerprint"},
-		{"another key", with(tx.String(claimvocab.ArgKeyID, strings.Repeat("ab", 16))), contracts.ErrInvalid, "not stmarys's claims fingerprint key " + chaintest.ClaimsKey("stmarys").ID()},
+		{"another key", with(tx.String(claimvocab.ArgKeyID, strings.Repeat("ab", 16))), contracts.ErrInvalid,
+			"not stmarys's claims fingerprint key " + chaintest.ClaimsKey("stmarys").ID()},
 		{"no key id", without("key_id"), contracts.ErrInvalid, "key_id"},
 		{"no document", without("document"), contracts.ErrInvalid, "document"},
 		{"no document version", without("document_version"), contracts.ErrInvalid, "document_version"},
-		{"another document version", with(tx.Uint(claimvocab.ArgDocumentVersion, 2)), contracts.ErrConflict, "is at version 1, not 2"},
+		{"another document version", with(tx.Uint(claimvocab.ArgDocumentVersion, 2)), contracts.ErrConflict,
+			"is at version 1, not 2"},
 		{"unknown document", with(tx.String(claimvocab.ArgDocument, "nope.doc")), contracts.ErrNotFound, "nope.doc"},
 		{"document not a claim", with(tx.String(claimvocab.ArgDocument, "rec-ana")), contracts.ErrInvalid, `"rec-ana" is a "claim-support" record`},
 		{"document of another patient", with(tx.String(claimvocab.ArgDocument, "taken.doc")), contracts.ErrInvalid, `"taken.doc" is not a record of patient stmarys/ana`},
@@ -748,9 +795,12 @@ func TestSubmitValidation(t *testing.T) {
 		{"unknown record", records("rec-none"), contracts.ErrNotFound, "rec-none"},
 		{"record linked twice", records("rec-ana", "rec-ana"), contracts.ErrInvalid, "linked twice"},
 		{"a claim document linked", records("doc-ana2"), contracts.ErrInvalid, "is a claim document"},
-		{"patient not a patient", with(tx.String(claimvocab.ArgPatient, "acme/adjuster")), contracts.ErrInvalid, "not a patient member"},
-		{"unknown patient", with(tx.String(claimvocab.ArgPatient, "stmarys/nobody")), contracts.ErrInvalid, "not a patient member"},
-		{"insurer is a hospital", with(tx.String(claimvocab.ArgInsurer, "city")), contracts.ErrInvalid, "not an insurer"},
+		{"patient not a patient", with(tx.String(claimvocab.ArgPatient, "acme/adjuster")), contracts.ErrInvalid,
+			"not a patient member"},
+		{"unknown patient", with(tx.String(claimvocab.ArgPatient, "stmarys/nobody")), contracts.ErrInvalid,
+			"not a patient member"},
+		{"insurer is a hospital", with(tx.String(claimvocab.ArgInsurer, "city")), contracts.ErrInvalid,
+			"not an insurer"},
 		{"unknown insurer", with(tx.String(claimvocab.ArgInsurer, "nope")), contracts.ErrInvalid, "not an organisation"},
 		{"bad claim id", with(claimID("Claim 1")), contracts.ErrInvalid, "id"},
 		{"claim id taken", with(claimID("taken")), contracts.ErrConflict, `claim "taken"`},
@@ -767,7 +817,8 @@ func TestSubmitValidation(t *testing.T) {
 	}
 	// A document supports one claim.
 	args := submitArgs(c, "claim-2", "stmarys/bob", "acme", []string{"99999:2026-10-30:1"})
-	args[slices.IndexFunc(args, func(a tx.Arg) bool { return a.Name == "document" })] = tx.String(claimvocab.ArgDocument, "taken.doc")
+	args[slices.IndexFunc(args,
+		func(a tx.Arg) bool { return a.Name == "document" })] = tx.String(claimvocab.ArgDocument, "taken.doc")
 	err := c.Call("stmarys/clerk", claim.Name, "submit", args...).Err
 	wantErr(t, err, contracts.ErrConflict, `"taken.doc" is already the document of another claim`)
 	// The limits themselves are accepted.
@@ -793,7 +844,9 @@ func TestNoClaimsKey(t *testing.T) {
 func TestAdjusterReadsLinkedRecordOnlyUnderConsent(t *testing.T) {
 	c := newWorld(t)
 	registerRecord(c, "stmarys/clerk", "rec-1", "stmarys/ana")
-	c.Must("stmarys/clerk", claim.Name, "submit", submitArgs(c, "claim-1", "stmarys/ana", "acme", anaItems, tx.Strings(claimvocab.ArgRecords, []string{"rec-1"}))...)
+	c.Must("stmarys/clerk", claim.Name, "submit",
+		submitArgs(c, "claim-1", "stmarys/ana", "acme", anaItems,
+			tx.Strings(claimvocab.ArgRecords, []string{"rec-1"}))...)
 	c.Must("acme/adjuster", claim.Name, "review", claimID("claim-1"))
 	cl := load(t, c, "claim-1")
 
@@ -819,8 +872,10 @@ func TestAdjusterReadsLinkedRecordOnlyUnderConsent(t *testing.T) {
 	}
 	// Naming no consent at all: the policy allows an adjuster a record only
 	// under the owner's consent, and says so.
-	r := c.Must("acme/adjuster", record.Name, "access", tx.String(recordvocab.ArgRecordID, "rec-1"), tx.String(recordvocab.ArgPurpose, claim.Purpose))
-	if ev := r.Events[0]; ev.Type != "access_refused" || !strings.Contains(ev.Attr(claimvocab.AttrReason), "under the owner's active consent") {
+	r := c.Must("acme/adjuster", record.Name, "access", tx.String(recordvocab.ArgRecordID, "rec-1"),
+		tx.String(recordvocab.ArgPurpose, claim.Purpose))
+	if ev := r.Events[0]; ev.Type != "access_refused" || !strings.Contains(ev.Attr(claimvocab.AttrReason),
+		"under the owner's active consent") {
 		t.Fatalf("access naming no consent: %v", r.Events)
 	}
 	if _, err := claim.AccessArgs(cl, "rec-1", ""); !errors.Is(err, contracts.ErrInvalid) {
@@ -831,7 +886,8 @@ func TestAdjusterReadsLinkedRecordOnlyUnderConsent(t *testing.T) {
 	}
 
 	// Ana consents to her insurer reading the record for claims, 30 days.
-	c.Must("stmarys/ana", consent.Name, "grant", tx.String(consentvocab.ArgConsentID, "c-claims"), tx.String(consentvocab.ArgGrantee, "acme"),
+	c.Must("stmarys/ana", consent.Name, "grant", tx.String(consentvocab.ArgConsentID, "c-claims"),
+		tx.String(consentvocab.ArgGrantee, "acme"),
 		tx.String(consentvocab.ArgPurpose, claim.Purpose), tx.Strings(claimvocab.ArgRecords, []string{"rec-1"}),
 		tx.Int(consentvocab.ArgStart, c.Now.Unix()), tx.Int(consentvocab.ArgEnd, c.Now.Add(30*24*time.Hour).Unix()))
 	a, ev = access("acme/adjuster", "c-claims")
@@ -865,23 +921,28 @@ func TestAdjusterReadsLinkedRecordOnlyUnderConsent(t *testing.T) {
 	if a := readDoc("c-claims"); a.Granted {
 		t.Fatalf("the document was read under a consent that does not cover it: %+v", a)
 	}
-	c.Must("stmarys/ana", consent.Name, "grant", tx.String(consentvocab.ArgConsentID, "c-claim-docs"), tx.String(consentvocab.ArgGrantee, "acme"),
-		tx.String(consentvocab.ArgPurpose, claim.Purpose), tx.Strings(consentvocab.ArgCategories, []string{record.CategoryClaim}),
+	c.Must("stmarys/ana", consent.Name, "grant", tx.String(consentvocab.ArgConsentID, "c-claim-docs"),
+		tx.String(consentvocab.ArgGrantee, "acme"),
+		tx.String(consentvocab.ArgPurpose, claim.Purpose),
+		tx.Strings(consentvocab.ArgCategories, []string{record.CategoryClaim}),
 		tx.Int(consentvocab.ArgStart, c.Now.Unix()), tx.Int(consentvocab.ArgEnd, c.Now.Add(30*24*time.Hour).Unix()))
 	if a := readDoc("c-claim-docs"); !a.Granted || a.Record != "claim-1.doc" {
 		t.Fatalf("the document under a consent for claims documents: %+v", a)
 	}
 	// A consent to another insurer for the same category does not open
 	// acme's claim's document, and break-glass opens no claim document.
-	c.Must("stmarys/ana", consent.Name, "grant", tx.String(consentvocab.ArgConsentID, "c-globe-docs"), tx.String(consentvocab.ArgGrantee, "globe"),
-		tx.String(consentvocab.ArgPurpose, claim.Purpose), tx.Strings(consentvocab.ArgCategories, []string{record.CategoryClaim}),
+	c.Must("stmarys/ana", consent.Name, "grant", tx.String(consentvocab.ArgConsentID, "c-globe-docs"),
+		tx.String(consentvocab.ArgGrantee, "globe"),
+		tx.String(consentvocab.ArgPurpose, claim.Purpose),
+		tx.Strings(consentvocab.ArgCategories, []string{record.CategoryClaim}),
 		tx.Int(consentvocab.ArgStart, c.Now.Unix()), tx.Int(consentvocab.ArgEnd, c.Now.Add(30*24*time.Hour).Unix()))
 	args, _ := claim.AccessArgs(cl, cl.Document, "c-globe-docs")
 	r = c.Must("globe/adjuster", record.Name, "access", args...)
 	if a, _ := record.LoadAccess(c.Reader(), r.ID); a.Granted || !strings.Contains(a.Refusal, "only the claim's insurer") {
 		t.Fatalf("another insurer reading the document under its own consent: %+v", a)
 	}
-	r = c.Must("stmarys/dr-lee", record.Name, "access", tx.String(recordvocab.ArgRecordID, cl.Document), tx.String(recordvocab.ArgPurpose, "treatment"),
+	r = c.Must("stmarys/dr-lee", record.Name, "access", tx.String(recordvocab.ArgRecordID, cl.Document),
+		tx.String(recordvocab.ArgPurpose, "treatment"),
 		tx.String(recordvocab.ArgBreakGlass, "unconscious-patient"))
 	if a, _ := record.LoadAccess(c.Reader(), r.ID); a.Granted || !strings.Contains(a.Refusal, "break-glass does not open it") {
 		t.Fatalf("break-glass on a claim document: %+v", a)
@@ -900,7 +961,9 @@ func TestAdjudicateAfterReading(t *testing.T) {
 		t.Run(fmt.Sprintf("parallel=%v", parallel), func(t *testing.T) {
 			c := newWorld(t, parallel)
 			registerRecord(c, "stmarys/clerk", "rec-1", "stmarys/ana")
-			c.Must("stmarys/clerk", claim.Name, "submit", submitArgs(c, "claim-1", "stmarys/ana", "acme", anaItems, tx.Strings(claimvocab.ArgRecords, []string{"rec-1"}))...)
+			c.Must("stmarys/clerk", claim.Name, "submit",
+				submitArgs(c, "claim-1", "stmarys/ana", "acme", anaItems,
+					tx.Strings(claimvocab.ArgRecords, []string{"rec-1"}))...)
 			c.Must("acme/adjuster", claim.Name, "review", claimID("claim-1"))
 			cl := load(t, c, "claim-1")
 			adjudicate := func() chaintest.Result {
@@ -921,7 +984,9 @@ func TestAdjudicateAfterReading(t *testing.T) {
 			}
 			access := func(who, rec, purpose string, more ...tx.Arg) *record.Access {
 				t.Helper()
-				r := c.Must(who, record.Name, "access", append([]tx.Arg{tx.String(recordvocab.ArgRecordID, rec), tx.String(recordvocab.ArgPurpose, purpose)}, more...)...)
+				r := c.Must(who, record.Name, "access",
+					append([]tx.Arg{tx.String(recordvocab.ArgRecordID, rec),
+						tx.String(recordvocab.ArgPurpose, purpose)}, more...)...)
 				a, err := record.LoadAccess(c.Reader(), r.ID)
 				if err != nil {
 					t.Fatal(err)
@@ -930,7 +995,8 @@ func TestAdjudicateAfterReading(t *testing.T) {
 			}
 			read := func(who, rec, consentID, purpose string, version uint64) tx.ID {
 				t.Helper()
-				a := access(who, rec, purpose, tx.String(recordvocab.ArgConsentID, consentID), tx.Uint(recordvocab.ArgVersion, version))
+				a := access(who, rec, purpose, tx.String(recordvocab.ArgConsentID, consentID),
+					tx.Uint(recordvocab.ArgVersion, version))
 				if !a.Granted {
 					t.Fatalf("%s reading %s v%d under %s: refused: %s", who, rec, version, consentID, a.Refusal)
 				}
@@ -938,7 +1004,8 @@ func TestAdjudicateAfterReading(t *testing.T) {
 			}
 			report := func(who string, access tx.ID) {
 				t.Helper()
-				c.Must(who, record.Name, "report_undelivered", tx.String(recordvocab.ArgAccess, access.String()), tx.String(recordvocab.ArgReason, "custodian-unreachable"))
+				c.Must(who, record.Name, "report_undelivered", tx.String(recordvocab.ArgAccess, access.String()),
+					tx.String(recordvocab.ArgReason, "custodian-unreachable"))
 			}
 			mark := func() string {
 				v, _ := c.Reader().Get(claim.DocumentReadStateKey(cl))
@@ -946,8 +1013,10 @@ func TestAdjudicateAfterReading(t *testing.T) {
 			}
 			grant := func(id, purpose string, scope tx.Arg) {
 				t.Helper()
-				c.Must("stmarys/ana", consent.Name, "grant", tx.String(consentvocab.ArgConsentID, id), tx.String(consentvocab.ArgGrantee, "acme"), tx.String(consentvocab.ArgPurpose, purpose),
-					scope, tx.Int(consentvocab.ArgStart, c.Now.Unix()), tx.Int(consentvocab.ArgEnd, c.Now.Add(30*24*time.Hour).Unix()))
+				c.Must("stmarys/ana", consent.Name, "grant", tx.String(consentvocab.ArgConsentID, id),
+					tx.String(consentvocab.ArgGrantee, "acme"), tx.String(consentvocab.ArgPurpose, purpose),
+					scope, tx.Int(consentvocab.ArgStart, c.Now.Unix()),
+					tx.Int(consentvocab.ArgEnd, c.Now.Add(30*24*time.Hour).Unix()))
 			}
 
 			blind("nothing was read")
@@ -955,7 +1024,8 @@ func TestAdjudicateAfterReading(t *testing.T) {
 				t.Fatalf("the patient reading her own claim document: %s", a.Refusal)
 			}
 			blind("the patient read it")
-			if a := access("acme/adjuster", cl.Document, claim.Purpose, tx.String(consentvocab.ArgConsentID, "docs"), tx.Uint("version", 1)); a.Granted {
+			if a := access("acme/adjuster", cl.Document, claim.Purpose, tx.String(consentvocab.ArgConsentID, "docs"),
+				tx.Uint("version", 1)); a.Granted {
 				t.Fatal("read without a consent")
 			}
 			blind("a refused access")
@@ -967,7 +1037,8 @@ func TestAdjudicateAfterReading(t *testing.T) {
 			read("acme/adjuster", cl.Document, "billing", "payment", 1)
 			blind("a read for purpose payment")
 			// A version registered after filing is not the one filed.
-			c.Must("stmarys/clerk", record.Name, "register", tx.String(recordvocab.ArgRecordID, cl.Document), tx.Uint(recordvocab.ArgVersion, 2), tx.Bytes(recordvocab.ArgCiphertextHash, hash("v2")))
+			c.Must("stmarys/clerk", record.Name, "register", tx.String(recordvocab.ArgRecordID, cl.Document),
+				tx.Uint(recordvocab.ArgVersion, 2), tx.Bytes(recordvocab.ArgCiphertextHash, hash("v2")))
 			read("acme/adjuster", cl.Document, "docs", claim.Purpose, 2)
 			blind("a read of version 2")
 
@@ -992,7 +1063,8 @@ func TestAdjudicateAfterReading(t *testing.T) {
 			if r.Err != nil {
 				t.Fatal(r.Err)
 			}
-			wantEvent(t, r.Events, "claim_adjudicated", "outcome", claimvocab.OutcomeApproved, "document_access", third.String())
+			wantEvent(t, r.Events, "claim_adjudicated", "outcome", claimvocab.OutcomeApproved, "document_access",
+				third.String())
 		})
 	}
 }
@@ -1006,8 +1078,10 @@ func TestReadAndAdjudicateInOneBlock(t *testing.T) {
 		c := newWorld(t, parallel)
 		c.Must("stmarys/clerk", claim.Name, "submit", submitArgs(c, "claim-1", "stmarys/ana", "acme", anaItems)...)
 		c.Must("acme/adjuster", claim.Name, "review", claimID("claim-1"))
-		c.Must("stmarys/ana", consent.Name, "grant", tx.String(consentvocab.ArgConsentID, "docs"), tx.String(consentvocab.ArgGrantee, "acme"), tx.String(consentvocab.ArgPurpose, claim.Purpose),
-			tx.Strings(consentvocab.ArgCategories, []string{record.CategoryClaim}), tx.Int(consentvocab.ArgStart, c.Now.Unix()), tx.Int(consentvocab.ArgEnd, c.Now.Add(24*time.Hour).Unix()))
+		c.Must("stmarys/ana", consent.Name, "grant", tx.String(consentvocab.ArgConsentID, "docs"),
+			tx.String(consentvocab.ArgGrantee, "acme"), tx.String(consentvocab.ArgPurpose, claim.Purpose),
+			tx.Strings(consentvocab.ArgCategories, []string{record.CategoryClaim}),
+			tx.Int(consentvocab.ArgStart, c.Now.Unix()), tx.Int(consentvocab.ArgEnd, c.Now.Add(24*time.Hour).Unix()))
 		args, err := claim.AccessArgs(load(t, c, "claim-1"), "claim-1.doc", "docs")
 		if err != nil {
 			t.Fatal(err)
@@ -1056,8 +1130,10 @@ func TestSameBlockDuplicates(t *testing.T) {
 func TestClaimEncodingGolden(t *testing.T) {
 	cl := &claim.Claim{ID: "c1", Provider: "h1", Patient: "h1/p", Insurer: "i1", Currency: "EUR",
 		Items: []claim.Item{{Seq: 1, Amount: 500}}, Document: "c1.doc", DocumentVersion: 1, KeyID: strings.Repeat("ab", 16), ItemKeys: []ledger.Hash{{1}},
-		LinkedRecords: []string{"r1"}, Status: claimvocab.StatusPaid, Adjudication: []claim.Adjudication{{Seq: 1, Approved: 400, Reason: "plan-limit"}},
-		Outcome: claimvocab.OutcomePartial, PaymentRef: "P1", PaidAmount: 400, Heights: claim.Heights{Submitted: 1, Reviewed: 2, Adjudicated: 3, Paid: 4}}
+		LinkedRecords: []string{"r1"}, Status: claimvocab.StatusPaid,
+		Adjudication: []claim.Adjudication{{Seq: 1, Approved: 400, Reason: "plan-limit"}},
+		Outcome:      claimvocab.OutcomePartial, PaymentRef: "P1", PaidAmount: 400,
+		Heights: claim.Heights{Submitted: 1, Reviewed: 2, Adjudicated: 3, Paid: 4}}
 	b, err := codec.Marshal(cl)
 	if err != nil {
 		t.Fatal(err)

@@ -22,8 +22,9 @@ func FuzzDecode(f *testing.F) {
 		Items: []claim.Item{{Seq: 1, Amount: 15000}, {Seq: 2, Amount: 4200}}, Document: "claim-1.doc", KeyID: "00112233445566778899aabbccddeeff",
 		ItemKeys: []ledger.Hash{{1}, {2}}, LinkedRecords: []string{"rec-1"}, Status: claimvocab.StatusPaid,
 		Adjudication: []claim.Adjudication{{Seq: 1, Approved: 15000}, {Seq: 2, Approved: 3000, Reason: "contractual-adjustment"}},
-		Outcome:      claimvocab.OutcomePartial, Appeals: 1, AppealReason: "coding-corrected", PaymentRef: "ACH-1", PaidAmount: 18000,
-		Heights: claim.Heights{Submitted: 1, Reviewed: 2, Adjudicated: 3, Appealed: 4, Paid: 5}}
+		Outcome:      claimvocab.OutcomePartial, Appeals: 1, AppealReason: "coding-corrected", PaymentRef: "ACH-1",
+		PaidAmount: 18000,
+		Heights:    claim.Heights{Submitted: 1, Reviewed: 2, Adjudicated: 3, Appealed: 4, Paid: 5}}
 	full.Fingerprint = ledger.Hash{9}
 	for _, c := range []*claim.Claim{full, {}, {ID: "x", Items: []claim.Item{}, LinkedRecords: []string{}, Adjudication: []claim.Adjudication{}, ItemKeys: []ledger.Hash{}}} {
 		b, err := codec.Marshal(c)

@@ -164,7 +164,8 @@ func codeArg(args tx.Args, name, def string, allowed []string) (string, error) {
 // checkTerms validates purpose, scope and period against block time.
 func checkTerms(ctx contracts.Context, c *Consent) error {
 	if !slices.Contains(vocab.Purposes(), c.Purpose) {
-		return fmt.Errorf("%w: purpose %q (one of %s)", contracts.ErrInvalid, c.Purpose, strings.Join(vocab.Purposes(), ", "))
+		return fmt.Errorf("%w: purpose %q (one of %s)", contracts.ErrInvalid, c.Purpose,
+			strings.Join(vocab.Purposes(), ", "))
 	}
 	if len(c.Records)+len(c.Categories) == 0 || len(c.Records)+len(c.Categories) > MaxScopeItems {
 		return fmt.Errorf("%w: give 1 to %d records and/or categories as the consent's scope", contracts.ErrInvalid, MaxScopeItems)
@@ -268,9 +269,11 @@ func create(ctx contracts.Context, args tx.Args, request bool) error {
 	if request {
 		typ = vocab.EventRequested
 	}
-	ctx.Emit(typ, ledger.Attr{Key: vocab.AttrConsent, Value: c.ID}, ledger.Attr{Key: vocab.AttrPatient, Value: c.Patient},
+	ctx.Emit(typ, ledger.Attr{Key: vocab.AttrConsent, Value: c.ID},
+		ledger.Attr{Key: vocab.AttrPatient, Value: c.Patient},
 		ledger.Attr{Key: vocab.AttrGrantee, Value: c.Grantee}, ledger.Attr{Key: vocab.AttrPurpose, Value: c.Purpose},
-		ledger.Attr{Key: vocab.AttrEnd, Value: fmt.Sprint(c.End)}, ledger.Attr{Key: vocab.AttrRequester, Value: c.Requester})
+		ledger.Attr{Key: vocab.AttrEnd, Value: fmt.Sprint(c.End)},
+		ledger.Attr{Key: vocab.AttrRequester, Value: c.Requester})
 	return nil
 }
 
@@ -302,9 +305,11 @@ func answer(ctx contracts.Context, method string, args tx.Args) error {
 	if err := contracts.Put(ctx, key(c.ID), c); err != nil {
 		return err
 	}
-	ctx.Emit(typ, ledger.Attr{Key: vocab.AttrConsent, Value: c.ID}, ledger.Attr{Key: vocab.AttrPatient, Value: c.Patient},
+	ctx.Emit(typ, ledger.Attr{Key: vocab.AttrConsent, Value: c.ID},
+		ledger.Attr{Key: vocab.AttrPatient, Value: c.Patient},
 		ledger.Attr{Key: vocab.AttrGrantee, Value: c.Grantee}, ledger.Attr{Key: vocab.AttrPurpose, Value: c.Purpose},
-		ledger.Attr{Key: vocab.AttrEnd, Value: fmt.Sprint(c.End)}, ledger.Attr{Key: vocab.AttrRequester, Value: c.Requester})
+		ledger.Attr{Key: vocab.AttrEnd, Value: fmt.Sprint(c.End)},
+		ledger.Attr{Key: vocab.AttrRequester, Value: c.Requester})
 	return nil
 }
 
@@ -350,9 +355,11 @@ func amend(ctx contracts.Context, args tx.Args) error {
 	if err := contracts.Put(ctx, key(c.ID), c); err != nil {
 		return err
 	}
-	ctx.Emit(vocab.EventAmended, ledger.Attr{Key: vocab.AttrConsent, Value: c.ID}, ledger.Attr{Key: vocab.AttrPatient, Value: c.Patient},
+	ctx.Emit(vocab.EventAmended, ledger.Attr{Key: vocab.AttrConsent, Value: c.ID},
+		ledger.Attr{Key: vocab.AttrPatient, Value: c.Patient},
 		ledger.Attr{Key: vocab.AttrGrantee, Value: c.Grantee}, ledger.Attr{Key: vocab.AttrPurpose, Value: c.Purpose},
-		ledger.Attr{Key: vocab.AttrStart, Value: fmt.Sprint(c.Start)}, ledger.Attr{Key: vocab.AttrEnd, Value: fmt.Sprint(c.End)},
+		ledger.Attr{Key: vocab.AttrStart, Value: fmt.Sprint(c.Start)},
+		ledger.Attr{Key: vocab.AttrEnd, Value: fmt.Sprint(c.End)},
 		ledger.Attr{Key: vocab.AttrVersion, Value: fmt.Sprint(c.Version)})
 	return nil
 }
@@ -378,7 +385,8 @@ func revoke(ctx contracts.Context, args tx.Args) error {
 		return err
 	}
 	ctx.Set(key(id), b)
-	ctx.Emit(vocab.EventRevoked, ledger.Attr{Key: vocab.AttrConsent, Value: id}, ledger.Attr{Key: vocab.AttrPatient, Value: c.Patient},
+	ctx.Emit(vocab.EventRevoked, ledger.Attr{Key: vocab.AttrConsent, Value: id},
+		ledger.Attr{Key: vocab.AttrPatient, Value: c.Patient},
 		ledger.Attr{Key: vocab.AttrGrantee, Value: c.Grantee})
 	return nil
 }

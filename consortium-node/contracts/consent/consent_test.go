@@ -18,26 +18,34 @@ import (
 )
 
 func newChain(t *testing.T) *chaintest.Chain {
-	orgs := []identity.Org{{ID: "stmarys", Kind: identityvocab.KindHospital, Name: "St Mary's"}, {ID: "city", Kind: identityvocab.KindHospital, Name: "City"},
+	orgs := []identity.Org{{ID: "stmarys", Kind: identityvocab.KindHospital, Name: "St Mary's"},
+		{ID: "city", Kind: identityvocab.KindHospital, Name: "City"},
 		{ID: "hope", Kind: identityvocab.KindCharity, Name: "Hope"}}
 	c := chaintest.New(t, chaintest.Options{Orgs: orgs, Members: []chaintest.Member{
-		{ID: "stmarys/clerk", Roles: []string{identityvocab.RoleRecordsClerk}}, {ID: "stmarys/ana", Roles: []string{identityvocab.RolePatient}},
-		{ID: "stmarys/bob", Roles: []string{identityvocab.RolePatient}}, {ID: "city/dr-kim", Roles: []string{identityvocab.RolePhysician}},
+		{ID: "stmarys/clerk", Roles: []string{identityvocab.RoleRecordsClerk}},
+		{ID: "stmarys/ana", Roles: []string{identityvocab.RolePatient}},
+		{ID: "stmarys/bob", Roles: []string{identityvocab.RolePatient}},
+		{ID: "city/dr-kim", Roles: []string{identityvocab.RolePhysician}},
 		{ID: "hope/donor", Roles: []string{identityvocab.RoleDonor}},
 	}})
-	c.Must("stmarys/clerk", record.Name, "register", tx.String(recordvocab.ArgRecordID, "rec-1"), tx.Uint(recordvocab.ArgVersion, 1),
-		tx.Bytes(recordvocab.ArgCiphertextHash, chaintest.Seed("ct")), tx.String(recordvocab.ArgPatient, "stmarys/ana"), tx.String(recordvocab.ArgCategory, "lab"))
+	c.Must("stmarys/clerk", record.Name, "register", tx.String(recordvocab.ArgRecordID, "rec-1"),
+		tx.Uint(recordvocab.ArgVersion, 1),
+		tx.Bytes(recordvocab.ArgCiphertextHash, chaintest.Seed("ct")),
+		tx.String(recordvocab.ArgPatient, "stmarys/ana"), tx.String(recordvocab.ArgCategory, "lab"))
 	return c
 }
 
 func terms(c *chaintest.Chain, days int) []tx.Arg {
-	return []tx.Arg{tx.String(recordvocab.ArgPurpose, "treatment"), tx.Strings(consentvocab.ArgRecords, []string{"rec-1"}),
-		tx.Int(consentvocab.ArgStart, c.Now.Unix()-1), tx.Int(consentvocab.ArgEnd, c.Now.Add(time.Duration(days)*24*time.Hour).Unix())}
+	return []tx.Arg{tx.String(recordvocab.ArgPurpose, "treatment"),
+		tx.Strings(consentvocab.ArgRecords, []string{"rec-1"}),
+		tx.Int(consentvocab.ArgStart, c.Now.Unix()-1),
+		tx.Int(consentvocab.ArgEnd, c.Now.Add(time.Duration(days)*24*time.Hour).Unix())}
 }
 
 func read(t *testing.T, c *chaintest.Chain, who, consentID string) *record.Access {
 	t.Helper()
-	r := c.Must(who, record.Name, "access", tx.String(recordvocab.ArgRecordID, "rec-1"), tx.String(recordvocab.ArgPurpose, "treatment"), tx.String(recordvocab.ArgConsentID, consentID))
+	r := c.Must(who, record.Name, "access", tx.String(recordvocab.ArgRecordID, "rec-1"),
+		tx.String(recordvocab.ArgPurpose, "treatment"), tx.String(recordvocab.ArgConsentID, consentID))
 	a, err := record.LoadAccess(c.Reader(), r.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -50,7 +58,9 @@ func read(t *testing.T, c *chaintest.Chain, who, consentID string) *record.Acces
 // it and it lapses at the new end.
 func TestRequestAcceptAmend(t *testing.T) {
 	c := newChain(t)
-	r := c.Must("city/dr-kim", consent.Name, "request", append([]tx.Arg{tx.String(consentvocab.ArgConsentID, "req-1"), tx.String(consentvocab.ArgPatient, "stmarys/ana")}, terms(c, 30)...)...)
+	r := c.Must("city/dr-kim", consent.Name, "request",
+		append([]tx.Arg{tx.String(consentvocab.ArgConsentID, "req-1"),
+			tx.String(consentvocab.ArgPatient, "stmarys/ana")}, terms(c, 30)...)...)
 	if r.Events[0].Type != "consent_requested" || r.Events[0].Attr("grantee") != "city/dr-kim" {
 		t.Fatalf("request events %+v", r.Events)
 	}
@@ -63,28 +73,34 @@ func TestRequestAcceptAmend(t *testing.T) {
 		t.Fatalf("read under a pending request: %+v", a)
 	}
 	// Only the patient answers.
-	if err := c.Call("stmarys/bob", consent.Name, "accept", tx.String(consentvocab.ArgConsentID, "req-1")).Err; !errors.Is(err, contracts.ErrDenied) {
+	if err := c.Call("stmarys/bob", consent.Name, "accept",
+		tx.String(consentvocab.ArgConsentID, "req-1")).Err; !errors.Is(err, contracts.ErrDenied) {
 		t.Fatalf("another patient accepts: %v", err)
 	}
 	c.Must("stmarys/ana", consent.Name, "accept", tx.String(consentvocab.ArgConsentID, "req-1"))
 	if a := read(t, c, "city/dr-kim", "req-1"); !a.Granted {
 		t.Fatalf("read after acceptance: %+v", a)
 	}
-	if err := c.Call("stmarys/ana", consent.Name, "accept", tx.String(consentvocab.ArgConsentID, "req-1")).Err; !errors.Is(err, contracts.ErrConflict) {
+	if err := c.Call("stmarys/ana", consent.Name, "accept",
+		tx.String(consentvocab.ArgConsentID, "req-1")).Err; !errors.Is(err, contracts.ErrConflict) {
 		t.Fatalf("accepting twice: %v", err)
 	}
 	// Amend: the physician cannot; the patient shortens the period.
 	end := c.Now.Add(time.Hour).Unix()
-	if err := c.Call("city/dr-kim", consent.Name, "amend", tx.String(consentvocab.ArgConsentID, "req-1"), tx.Int(consentvocab.ArgEnd, end+1e6)).Err; !errors.Is(err, contracts.ErrDenied) {
+	if err := c.Call("city/dr-kim", consent.Name, "amend", tx.String(consentvocab.ArgConsentID, "req-1"),
+		tx.Int(consentvocab.ArgEnd, end+1e6)).Err; !errors.Is(err, contracts.ErrDenied) {
 		t.Fatalf("grantee amends: %v", err)
 	}
-	if err := c.Call("stmarys/ana", consent.Name, "amend", tx.String(consentvocab.ArgConsentID, "req-1")).Err; !errors.Is(err, contracts.ErrInvalid) {
+	if err := c.Call("stmarys/ana", consent.Name, "amend",
+		tx.String(consentvocab.ArgConsentID, "req-1")).Err; !errors.Is(err, contracts.ErrInvalid) {
 		t.Fatalf("empty amendment: %v", err)
 	}
-	if err := c.Call("stmarys/ana", consent.Name, "amend", tx.String(consentvocab.ArgConsentID, "req-1"), tx.String(consentvocab.ArgPurpose, "gossip")).Err; !errors.Is(err, contracts.ErrInvalid) {
+	if err := c.Call("stmarys/ana", consent.Name, "amend", tx.String(consentvocab.ArgConsentID, "req-1"),
+		tx.String(consentvocab.ArgPurpose, "gossip")).Err; !errors.Is(err, contracts.ErrInvalid) {
 		t.Fatalf("bad purpose: %v", err)
 	}
-	r = c.Must("stmarys/ana", consent.Name, "amend", tx.String(consentvocab.ArgConsentID, "req-1"), tx.Int(consentvocab.ArgEnd, end))
+	r = c.Must("stmarys/ana", consent.Name, "amend", tx.String(consentvocab.ArgConsentID, "req-1"),
+		tx.Int(consentvocab.ArgEnd, end))
 	if r.Events[0].Type != "consent_amended" || r.Events[0].Attr("version") != "1" {
 		t.Fatalf("amend events %+v", r.Events)
 	}
@@ -96,13 +112,15 @@ func TestRequestAcceptAmend(t *testing.T) {
 
 func TestDeclineAndRefusals(t *testing.T) {
 	c := newChain(t)
-	c.Must("stmarys/clerk", consent.Name, "request", append([]tx.Arg{tx.String(consentvocab.ArgConsentID, "req-2"), tx.String(consentvocab.ArgPatient, "stmarys/ana"),
-		tx.String(consentvocab.ArgGrantee, "city")}, terms(c, 10)...)...)
+	c.Must("stmarys/clerk", consent.Name, "request",
+		append([]tx.Arg{tx.String(consentvocab.ArgConsentID, "req-2"), tx.String(consentvocab.ArgPatient, "stmarys/ana"),
+			tx.String(consentvocab.ArgGrantee, "city")}, terms(c, 10)...)...)
 	c.Must("stmarys/ana", consent.Name, "decline", tx.String(consentvocab.ArgConsentID, "req-2"))
 	if a := read(t, c, "city/dr-kim", "req-2"); a.Granted || !strings.Contains(a.Refusal, "declined") {
 		t.Fatalf("read under a declined request: %+v", a)
 	}
-	if err := c.Call("stmarys/ana", consent.Name, "revoke", tx.String(consentvocab.ArgConsentID, "req-2")).Err; !errors.Is(err, contracts.ErrConflict) {
+	if err := c.Call("stmarys/ana", consent.Name, "revoke",
+		tx.String(consentvocab.ArgConsentID, "req-2")).Err; !errors.Is(err, contracts.ErrConflict) {
 		t.Fatalf("revoking a declined request: %v", err)
 	}
 	for _, tc := range []struct {
@@ -110,9 +128,15 @@ func TestDeclineAndRefusals(t *testing.T) {
 		args      []tx.Arg
 		want      error
 	}{
-		{"donor requests", "hope/donor", []tx.Arg{tx.String(consentvocab.ArgConsentID, "x1"), tx.String(consentvocab.ArgPatient, "stmarys/ana")}, contracts.ErrDenied},
-		{"request for a non-patient", "city/dr-kim", []tx.Arg{tx.String(consentvocab.ArgConsentID, "x2"), tx.String(consentvocab.ArgPatient, "stmarys/clerk")}, contracts.ErrInvalid},
-		{"bad scope code", "city/dr-kim", []tx.Arg{tx.String(consentvocab.ArgConsentID, "x3"), tx.String(consentvocab.ArgPatient, "stmarys/ana"), tx.String(consentvocab.ArgScope, "everything")}, contracts.ErrInvalid},
+		{"donor requests", "hope/donor",
+			[]tx.Arg{tx.String(consentvocab.ArgConsentID, "x1"), tx.String(consentvocab.ArgPatient, "stmarys/ana")},
+			contracts.ErrDenied},
+		{"request for a non-patient", "city/dr-kim",
+			[]tx.Arg{tx.String(consentvocab.ArgConsentID, "x2"), tx.String(consentvocab.ArgPatient, "stmarys/clerk")},
+			contracts.ErrInvalid},
+		{"bad scope code", "city/dr-kim",
+			[]tx.Arg{tx.String(consentvocab.ArgConsentID, "x3"), tx.String(consentvocab.ArgPatient, "stmarys/ana"),
+				tx.String(consentvocab.ArgScope, "everything")}, contracts.ErrInvalid},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if err := c.Call(tc.who, consent.Name, "request", append(tc.args, terms(c, 5)...)...).Err; !errors.Is(err, tc.want) {
@@ -121,9 +145,11 @@ func TestDeclineAndRefusals(t *testing.T) {
 		})
 	}
 	// A patient grants with explicit FHIR codes.
-	c.Must("stmarys/ana", consent.Name, "grant", append([]tx.Arg{tx.String(consentvocab.ArgConsentID, "g-1"), tx.String(consentvocab.ArgGrantee, "city"),
-		tx.String(consentvocab.ArgScope, "treatment"), tx.String(consentvocab.ArgActorRole, "PRCP")}, terms(c, 5)...)...)
-	if k, _ := consent.Load(c.Reader(), "g-1"); k.Scope != "treatment" || k.ActorRole != "PRCP" || k.Status != consentvocab.StatusActive {
+	c.Must("stmarys/ana", consent.Name, "grant",
+		append([]tx.Arg{tx.String(consentvocab.ArgConsentID, "g-1"), tx.String(consentvocab.ArgGrantee, "city"),
+			tx.String(consentvocab.ArgScope, "treatment"), tx.String(consentvocab.ArgActorRole, "PRCP")}, terms(c, 5)...)...)
+	if k, _ := consent.Load(c.Reader(),
+		"g-1"); k.Scope != "treatment" || k.ActorRole != "PRCP" || k.Status != consentvocab.StatusActive {
 		t.Fatalf("granted consent %+v", k)
 	}
 }

@@ -211,7 +211,8 @@ func checkApprovals(ctx contracts.Context, ch *Change, approvals []string) error
 			return fmt.Errorf("%w: approval by %q: %v", contracts.ErrDenied, member, err)
 		}
 		if m.Revoked || !m.HasRole(identityvocab.RoleOrgAdmin) || !slices.Contains(orgs, m.Org) {
-			return fmt.Errorf("%w: approval by %q, who is not an active %s", contracts.ErrDenied, member, identityvocab.RoleOrgAdmin)
+			return fmt.Errorf("%w: approval by %q, who is not an active %s", contracts.ErrDenied, member,
+				identityvocab.RoleOrgAdmin)
 		}
 		if err := m.SignKey.Verify(msg, sig); err != nil {
 			return fmt.Errorf("%w: approval by %q does not verify for this change on this chain", contracts.ErrDenied, member)
@@ -274,7 +275,8 @@ func AddNode(ctx contracts.Context, n *Node) error {
 	ctx.Set(nodeKey(n.ID), encode(n))
 	ctx.Set(raftKey(n.RaftID), []byte(n.ID))
 	ctx.Set(nodesKey, encode(ids))
-	ctx.Emit(vocab.EventNodeAdded, ledger.Attr{Key: vocab.AttrNode, Value: n.ID}, ledger.Attr{Key: vocab.AttrOrg, Value: n.Org},
+	ctx.Emit(vocab.EventNodeAdded, ledger.Attr{Key: vocab.AttrNode, Value: n.ID},
+		ledger.Attr{Key: vocab.AttrOrg, Value: n.Org},
 		ledger.Attr{Key: vocab.AttrRaftID, Value: strconv.FormatUint(n.RaftID, 10)})
 	return nil
 }

@@ -21,11 +21,14 @@ const chain = chaintest.ChainID
 // (aa has two, and a physician), and one genesis node of aa's.
 func newWorld(t *testing.T) *chaintest.Chain {
 	t.Helper()
-	orgs := []identity.Org{{ID: "aa", Kind: identityvocab.KindHospital, Name: "A"}, {ID: "bb", Kind: identityvocab.KindInsurer, Name: "B"},
+	orgs := []identity.Org{{ID: "aa", Kind: identityvocab.KindHospital, Name: "A"},
+		{ID: "bb", Kind: identityvocab.KindInsurer, Name: "B"},
 		{ID: "cc", Kind: identityvocab.KindCharity, Name: "C"}, {ID: "dd", Kind: identityvocab.KindRegulator, Name: "D"}}
 	var ms []chaintest.Member
-	for _, m := range []struct{ id, role string }{{"aa/admin", identityvocab.RoleOrgAdmin}, {"aa/admin2", identityvocab.RoleOrgAdmin},
-		{"bb/admin", identityvocab.RoleOrgAdmin}, {"cc/admin", identityvocab.RoleOrgAdmin}, {"dd/admin", identityvocab.RoleOrgAdmin}, {"aa/doc", identityvocab.RolePhysician}} {
+	for _, m := range []struct{ id, role string }{{"aa/admin", identityvocab.RoleOrgAdmin},
+		{"aa/admin2", identityvocab.RoleOrgAdmin},
+		{"bb/admin", identityvocab.RoleOrgAdmin}, {"cc/admin", identityvocab.RoleOrgAdmin},
+		{"dd/admin", identityvocab.RoleOrgAdmin}, {"aa/doc", identityvocab.RolePhysician}} {
 		ms = append(ms, chaintest.Member{ID: m.id, Roles: []string{m.role}})
 	}
 	return chaintest.New(t, chaintest.Options{Orgs: orgs, Members: ms, Nodes: []consortium.Node{node("aa-node1", 1, "k50")}})
@@ -38,10 +41,15 @@ func node(id string, raft uint64, keyName string) consortium.Node {
 }
 
 func submit(c *chaintest.Chain, sender string, ch *consortium.Change, approvals []string) error {
-	args := []tx.Arg{tx.String(consortiumvocab.ArgNodeID, ch.Node.ID), tx.Uint(consortiumvocab.ArgValidUntil, ch.ValidUntil), tx.Strings(consortiumvocab.ArgApprovals, approvals)}
+	args := []tx.Arg{tx.String(consortiumvocab.ArgNodeID, ch.Node.ID),
+		tx.Uint(consortiumvocab.ArgValidUntil, ch.ValidUntil), tx.Strings(consortiumvocab.ArgApprovals, approvals)}
 	if ch.Action == consortiumvocab.ActionAddNode {
-		args = append(args, tx.String(consortiumvocab.ArgOrg, ch.Node.Org), tx.Uint(consortiumvocab.ArgRaftID, ch.Node.RaftID), tx.String(consortiumvocab.ArgSignKey, ch.Node.SignKey.String()),
-			tx.String(consortiumvocab.ArgEncKey, ch.Node.EncKey.String()), tx.String(consortiumvocab.ArgRaftAddr, ch.Node.RaftAddr), tx.String(consortiumvocab.ArgAPIAddr, ch.Node.APIAddr))
+		args = append(args, tx.String(consortiumvocab.ArgOrg, ch.Node.Org),
+			tx.Uint(consortiumvocab.ArgRaftID, ch.Node.RaftID),
+			tx.String(consortiumvocab.ArgSignKey, ch.Node.SignKey.String()),
+			tx.String(consortiumvocab.ArgEncKey, ch.Node.EncKey.String()),
+			tx.String(consortiumvocab.ArgRaftAddr, ch.Node.RaftAddr),
+			tx.String(consortiumvocab.ArgAPIAddr, ch.Node.APIAddr))
 	}
 	return c.Call(sender, consortium.Name, ch.Action, args...).Err
 }
@@ -82,8 +90,10 @@ func nodeIDs(t *testing.T, c *chaintest.Chain) []string {
 func TestAddNodeApprovals(t *testing.T) {
 	c := newWorld(t)
 	const validUntil = 100
-	add := &consortium.Change{Action: consortiumvocab.ActionAddNode, Node: node("bb-node2", 2, "k51"), ValidUntil: validUntil}
-	other := &consortium.Change{Action: consortiumvocab.ActionAddNode, Node: node("bb-node2", 3, "k51"), ValidUntil: validUntil}
+	add := &consortium.Change{Action: consortiumvocab.ActionAddNode, Node: node("bb-node2", 2, "k51"),
+		ValidUntil: validUntil}
+	other := &consortium.Change{Action: consortiumvocab.ActionAddNode, Node: node("bb-node2", 3, "k51"),
+		ValidUntil: validUntil}
 	cases := []struct {
 		name      string
 		sender    string
@@ -127,21 +137,25 @@ func TestAddNodeApprovals(t *testing.T) {
 	if err := submit(c, "aa/admin", add, approve(t, add, chain, "aa/admin", "bb/admin", "cc/admin")); !errors.Is(err, contracts.ErrConflict) {
 		t.Fatalf("duplicate node: %v", err)
 	}
-	dupRaft := &consortium.Change{Action: consortiumvocab.ActionAddNode, Node: node("cc-node3", 2, "k52"), ValidUntil: validUntil}
+	dupRaft := &consortium.Change{Action: consortiumvocab.ActionAddNode, Node: node("cc-node3", 2, "k52"),
+		ValidUntil: validUntil}
 	if err := submit(c, "aa/admin", dupRaft, approve(t, dupRaft, chain, "aa/admin", "bb/admin", "cc/admin")); !errors.Is(err, contracts.ErrConflict) {
 		t.Fatalf("reused raft id: %v", err)
 	}
-	dupKey := &consortium.Change{Action: consortiumvocab.ActionAddNode, Node: node("cc-node3", 3, "k51"), ValidUntil: validUntil}
+	dupKey := &consortium.Change{Action: consortiumvocab.ActionAddNode, Node: node("cc-node3", 3, "k51"),
+		ValidUntil: validUntil}
 	if err := submit(c, "aa/admin", dupKey, approve(t, dupKey, chain, "aa/admin", "bb/admin", "cc/admin")); !errors.Is(err, contracts.ErrConflict) {
 		t.Fatalf("reused key: %v", err)
 	}
 	// Approvals are valid up to and including their last height.
-	last := &consortium.Change{Action: consortiumvocab.ActionAddNode, Node: node("cc-node4", 4, "k54"), ValidUntil: c.Height + 1}
+	last := &consortium.Change{Action: consortiumvocab.ActionAddNode, Node: node("cc-node4", 4, "k54"),
+		ValidUntil: c.Height + 1}
 	if err := submit(c, "aa/admin", last, approve(t, last, chain, "aa/admin", "bb/admin", "cc/admin")); err != nil {
 		t.Fatalf("at the last valid height: %v", err)
 	}
 	// Expired approvals.
-	late := &consortium.Change{Action: consortiumvocab.ActionAddNode, Node: node("cc-node3", 3, "k53"), ValidUntil: c.Height + 2}
+	late := &consortium.Change{Action: consortiumvocab.ActionAddNode, Node: node("cc-node3", 3, "k53"),
+		ValidUntil: c.Height + 2}
 	approvals := approve(t, late, chain, "aa/admin", "bb/admin", "cc/admin")
 	c.Block()
 	c.Block() // the chain reaches late.ValidUntil; the next block is past it
@@ -160,7 +174,8 @@ func TestRemoveNode(t *testing.T) {
 	if err := submit(c, "bb/admin", add, approve(t, add, chain, "bb/admin", "cc/admin", "dd/admin")); err != nil {
 		t.Fatal(err)
 	}
-	rm := &consortium.Change{Action: consortiumvocab.ActionRemoveNode, Node: consortium.Node{ID: "bb-node2"}, ValidUntil: 100}
+	rm := &consortium.Change{Action: consortiumvocab.ActionRemoveNode, Node: consortium.Node{ID: "bb-node2"},
+		ValidUntil: 100}
 	if err := submit(c, "bb/admin", rm, approve(t, rm, chain, "bb/admin")); !errors.Is(err, contracts.ErrDenied) || !strings.Contains(err.Error(), "have 1") {
 		t.Fatalf("one approval: %v", err)
 	}
@@ -189,7 +204,8 @@ func TestRemoveNode(t *testing.T) {
 	if err := submit(c, "bb/admin", again, approve(t, again, chain, "bb/admin", "cc/admin", "dd/admin")); !errors.Is(err, contracts.ErrConflict) {
 		t.Fatalf("raft id reused after removal: %v", err)
 	}
-	last := &consortium.Change{Action: consortiumvocab.ActionRemoveNode, Node: consortium.Node{ID: "aa-node1"}, ValidUntil: 100}
+	last := &consortium.Change{Action: consortiumvocab.ActionRemoveNode, Node: consortium.Node{ID: "aa-node1"},
+		ValidUntil: 100}
 	if err := submit(c, "bb/admin", last, approve(t, last, chain, "bb/admin", "cc/admin", "dd/admin")); !errors.Is(err, contracts.ErrDenied) || !strings.Contains(err.Error(), "last node") {
 		t.Fatalf("removed the last node: %v", err)
 	}

@@ -21,13 +21,17 @@ import (
 // (anonymised) bill; the share cannot be overfunded, and the funded claim
 // can no longer be appealed.
 func TestClaimFundedByCampaign(t *testing.T) {
-	orgs := []identity.Org{{ID: "hope", Kind: identityvocab.KindCharity, Name: "Hope"}, {ID: "reg", Kind: identityvocab.KindRegulator, Name: "Reg"},
-		{ID: "stmarys", Kind: identityvocab.KindHospital, Name: "St Mary's"}, {ID: "acme", Kind: identityvocab.KindInsurer, Name: "Acme"},
+	orgs := []identity.Org{{ID: "hope", Kind: identityvocab.KindCharity, Name: "Hope"},
+		{ID: "reg", Kind: identityvocab.KindRegulator, Name: "Reg"},
+		{ID: "stmarys", Kind: identityvocab.KindHospital, Name: "St Mary's"},
+		{ID: "acme", Kind: identityvocab.KindInsurer, Name: "Acme"},
 		{ID: "city", Kind: identityvocab.KindHospital, Name: "City"}}
 	c := chaintest.New(t, chaintest.Options{Orgs: orgs, Members: []chaintest.Member{
-		{ID: "hope/officer", Roles: []string{identityvocab.RoleCharityOfficer}}, {ID: "hope/donor", Roles: []string{identityvocab.RoleDonor}},
+		{ID: "hope/officer", Roles: []string{identityvocab.RoleCharityOfficer}},
+		{ID: "hope/donor", Roles: []string{identityvocab.RoleDonor}},
 		{ID: "reg/validator", Roles: []string{identityvocab.RoleMilestoneValidator}},
-		{ID: "stmarys/clerk", Roles: []string{identityvocab.RoleRecordsClerk}}, {ID: "stmarys/pat", Roles: []string{identityvocab.RolePatient}},
+		{ID: "stmarys/clerk", Roles: []string{identityvocab.RoleRecordsClerk}},
+		{ID: "stmarys/pat", Roles: []string{identityvocab.RolePatient}},
 		{ID: "acme/adjuster", Roles: []string{identityvocab.RoleClaimsAdjuster}},
 	}})
 	// The claim: 20,000 claimed, 15,000 approved: the patient owes 5,000.
@@ -44,14 +48,19 @@ func TestClaimFundedByCampaign(t *testing.T) {
 		tx.Bytes(donationvocab.ArgEvidenceHash, chaintest.Seed("e"))).Err)
 	must(t, c.Call("reg/validator", donation.Name, "approve_milestone", tx.String(donationvocab.ArgCampaignID, "assist"), tx.Uint(donationvocab.ArgMilestone, 1)).Err)
 	fund := func(id, payee string, amount uint64) error {
-		return c.Call("hope/officer", donation.Name, "disburse", tx.String(donationvocab.ArgCampaignID, "assist"), tx.Uint(donationvocab.ArgMilestone, 1),
-			tx.String(donationvocab.ArgDisbursementID, id), tx.String(donationvocab.ArgPayee, payee), tx.Uint(donationvocab.ArgAmount, amount), tx.String(donationvocab.ArgPurpose, "patient share"),
-			tx.String(donationvocab.ArgPaymentRef, "SEPA-"+id), tx.Bytes(donationvocab.ArgEvidenceHash, chaintest.Seed(id)), tx.String(donationvocab.ArgClaim, "cl-1")).Err
+		return c.Call("hope/officer", donation.Name, "disburse", tx.String(donationvocab.ArgCampaignID, "assist"),
+			tx.Uint(donationvocab.ArgMilestone, 1),
+			tx.String(donationvocab.ArgDisbursementID, id), tx.String(donationvocab.ArgPayee, payee),
+			tx.Uint(donationvocab.ArgAmount, amount), tx.String(donationvocab.ArgPurpose, "patient share"),
+			tx.String(donationvocab.ArgPaymentRef, "SEPA-"+id),
+			tx.Bytes(donationvocab.ArgEvidenceHash, chaintest.Seed(id)),
+			tx.String(donationvocab.ArgClaim, "cl-1")).Err
 	}
 	wantErr(t, fund("f-0", "stmarys", 1000), contracts.ErrConflict, "adjudication stands")
 	c.Must("acme/adjuster", claim.Name, "adjudicate", tx.String(claimvocab.ArgClaimID, "cl-1"),
 		tx.Strings(claimvocab.ArgAdjudication, []string{"1:15000", "2:0:not-covered"}))
-	c.Must("acme/adjuster", claim.Name, "pay", tx.String(claimvocab.ArgClaimID, "cl-1"), tx.String(claimvocab.ArgPaymentRef, "ACH-1"), tx.Uint(claimvocab.ArgAmount, 15000))
+	c.Must("acme/adjuster", claim.Name, "pay", tx.String(claimvocab.ArgClaimID, "cl-1"),
+		tx.String(claimvocab.ArgPaymentRef, "ACH-1"), tx.Uint(claimvocab.ArgAmount, 15000))
 
 	wantErr(t, fund("f-1", "city", 1000), contracts.ErrInvalid, "its provider")
 	wantErr(t, fund("f-1", "stmarys", 5001), contracts.ErrConflict, "share of claim")
@@ -73,19 +82,24 @@ func TestClaimFundedByCampaign(t *testing.T) {
 // share, the provider's appeal (which could make the insurer pay too) is
 // refused.
 func TestFundedClaimCannotBeAppealed(t *testing.T) {
-	orgs := []identity.Org{{ID: "hope", Kind: identityvocab.KindCharity, Name: "Hope"}, {ID: "reg", Kind: identityvocab.KindRegulator, Name: "Reg"},
-		{ID: "stmarys", Kind: identityvocab.KindHospital, Name: "St Mary's"}, {ID: "acme", Kind: identityvocab.KindInsurer, Name: "Acme"}}
+	orgs := []identity.Org{{ID: "hope", Kind: identityvocab.KindCharity, Name: "Hope"},
+		{ID: "reg", Kind: identityvocab.KindRegulator, Name: "Reg"},
+		{ID: "stmarys", Kind: identityvocab.KindHospital, Name: "St Mary's"},
+		{ID: "acme", Kind: identityvocab.KindInsurer, Name: "Acme"}}
 	c := chaintest.New(t, chaintest.Options{Orgs: orgs, Members: []chaintest.Member{
-		{ID: "hope/officer", Roles: []string{identityvocab.RoleCharityOfficer}}, {ID: "hope/donor", Roles: []string{identityvocab.RoleDonor}},
+		{ID: "hope/officer", Roles: []string{identityvocab.RoleCharityOfficer}},
+		{ID: "hope/donor", Roles: []string{identityvocab.RoleDonor}},
 		{ID: "reg/validator", Roles: []string{identityvocab.RoleMilestoneValidator}},
-		{ID: "stmarys/clerk", Roles: []string{identityvocab.RoleRecordsClerk}}, {ID: "stmarys/pat", Roles: []string{identityvocab.RolePatient}},
+		{ID: "stmarys/clerk", Roles: []string{identityvocab.RoleRecordsClerk}},
+		{ID: "stmarys/pat", Roles: []string{identityvocab.RolePatient}},
 		{ID: "acme/adjuster", Roles: []string{identityvocab.RoleClaimsAdjuster}},
 	}})
 	c.Must("stmarys/clerk", claim.Name, "submit", c.FileClaim("stmarys/clerk",
 		c.ClaimDoc("cl-2", "stmarys", "stmarys/pat", "acme", "EUR", "99213:2026-10-30:4000"))...)
 	c.Must("acme/adjuster", claim.Name, "review", tx.String(claimvocab.ArgClaimID, "cl-2"))
 	c.ReadClaimDocument("acme/adjuster", "cl-2")
-	c.Must("acme/adjuster", claim.Name, "adjudicate", tx.String(claimvocab.ArgClaimID, "cl-2"), tx.Strings(claimvocab.ArgAdjudication, []string{"1:0:not-covered"}),
+	c.Must("acme/adjuster", claim.Name, "adjudicate", tx.String(claimvocab.ArgClaimID, "cl-2"),
+		tx.Strings(claimvocab.ArgAdjudication, []string{"1:0:not-covered"}),
 		tx.String(claimvocab.ArgDenialReason, "not-covered"))
 	must(t, create(c, "hope/officer", "assist", ms(c, 4000, "reg/validator", 10)))
 	must(t, c.Call("hope/officer", donation.Name, "open", tx.String(donationvocab.ArgCampaignID, "assist")).Err)
@@ -95,9 +109,12 @@ func TestFundedClaimCannotBeAppealed(t *testing.T) {
 		tx.Bytes(donationvocab.ArgEvidenceHash, chaintest.Seed("e"))).Err)
 	must(t, c.Call("reg/validator", donation.Name, "approve_milestone", tx.String(donationvocab.ArgCampaignID, "assist"), tx.Uint(donationvocab.ArgMilestone, 1)).Err)
 	must(t, c.Call("hope/officer", donation.Name, "disburse", tx.String(donationvocab.ArgCampaignID, "assist"), tx.Uint(donationvocab.ArgMilestone, 1),
-		tx.String(donationvocab.ArgDisbursementID, "f-1"), tx.String(donationvocab.ArgPayee, "stmarys"), tx.Uint(donationvocab.ArgAmount, 4000), tx.String(donationvocab.ArgPurpose, "denied bill"),
-		tx.String(donationvocab.ArgPaymentRef, "SEPA-1"), tx.Bytes(donationvocab.ArgEvidenceHash, chaintest.Seed("f")), tx.String(donationvocab.ArgClaim, "cl-2")).Err)
-	err = c.Call("stmarys/clerk", claim.Name, "appeal", tx.String(claimvocab.ArgClaimID, "cl-2"), tx.String(claimvocab.ArgReason, "coverage-dispute")).Err
+		tx.String(donationvocab.ArgDisbursementID, "f-1"), tx.String(donationvocab.ArgPayee, "stmarys"),
+		tx.Uint(donationvocab.ArgAmount, 4000), tx.String(donationvocab.ArgPurpose, "denied bill"),
+		tx.String(donationvocab.ArgPaymentRef, "SEPA-1"),
+		tx.Bytes(donationvocab.ArgEvidenceHash, chaintest.Seed("f")), tx.String(donationvocab.ArgClaim, "cl-2")).Err)
+	err = c.Call("stmarys/clerk", claim.Name, "appeal", tx.String(claimvocab.ArgClaimID, "cl-2"),
+		tx.String(claimvocab.ArgReason, "coverage-dispute")).Err
 	if !errors.Is(err, contracts.ErrConflict) {
 		t.Fatalf("appeal of a funded claim: %v", err)
 	}

@@ -315,7 +315,8 @@ func parseMilestone(s string, seq uint64) (Milestone, error) {
 	if len(title) > MaxTitle {
 		return Milestone{}, fmt.Errorf("%w: milestone %d title over %d bytes", contracts.ErrInvalid, seq, MaxTitle)
 	}
-	return Milestone{Seq: seq, Title: title, Amount: amount, Validator: f[1], Deadline: deadline, Status: vocab.MilestonePending}, nil
+	return Milestone{Seq: seq, Title: title, Amount: amount, Validator: f[1], Deadline: deadline,
+		Status: vocab.MilestonePending}, nil
 }
 
 func createCampaign(ctx contracts.Context, args tx.Args) error {
@@ -386,7 +387,8 @@ func createCampaign(ctx contracts.Context, args tx.Args) error {
 	ctx.Emit(vocab.EventCampaignCreated, ledger.Attr{Key: vocab.AttrCampaign, Value: c.ID},
 		ledger.Attr{Key: vocab.AttrCharity, Value: org},
 		ledger.Attr{Key: vocab.AttrTitle, Value: c.Title},
-		ledger.Attr{Key: vocab.AttrGoal, Value: strconv.FormatUint(c.Goal, 10)}, ledger.Attr{Key: vocab.AttrCurrency, Value: c.Currency},
+		ledger.Attr{Key: vocab.AttrGoal, Value: strconv.FormatUint(c.Goal, 10)},
+		ledger.Attr{Key: vocab.AttrCurrency, Value: c.Currency},
 		ledger.Attr{Key: vocab.AttrMilestones, Value: strconv.Itoa(len(c.Milestones))})
 	return contracts.Put(ctx, campKey(c.ID), c)
 }
@@ -526,10 +528,13 @@ func give(ctx contracts.Context, args tx.Args) error {
 		}
 	}
 	c.Raised += amount
-	ctx.Emit(vocab.EventGiftReceived, ledger.Attr{Key: vocab.AttrGift, Value: g.ID}, ledger.Attr{Key: vocab.AttrCampaign, Value: c.ID},
+	ctx.Emit(vocab.EventGiftReceived, ledger.Attr{Key: vocab.AttrGift, Value: g.ID},
+		ledger.Attr{Key: vocab.AttrCampaign, Value: c.ID},
 		ledger.Attr{Key: vocab.AttrCharity, Value: c.Charity}, ledger.Attr{Key: vocab.AttrDonor, Value: g.Donor},
-		ledger.Attr{Key: vocab.AttrAmount, Value: strconv.FormatUint(amount, 10)}, ledger.Attr{Key: vocab.AttrCurrency, Value: c.Currency},
-		ledger.Attr{Key: vocab.AttrAllocations, Value: allocString(g.Allocations)}, ledger.Attr{Key: vocab.AttrEarmarked, Value: strconv.FormatBool(args.Has(vocab.ArgMilestone))},
+		ledger.Attr{Key: vocab.AttrAmount, Value: strconv.FormatUint(amount, 10)},
+		ledger.Attr{Key: vocab.AttrCurrency, Value: c.Currency},
+		ledger.Attr{Key: vocab.AttrAllocations, Value: allocString(g.Allocations)},
+		ledger.Attr{Key: vocab.AttrEarmarked, Value: strconv.FormatBool(args.Has(vocab.ArgMilestone))},
 		ledger.Attr{Key: vocab.AttrBeneficiary, Value: g.Beneficiary})
 	if c.Raised == c.Goal {
 		c.Status = vocab.StatusFunded
@@ -570,7 +575,8 @@ func milestoneAction(ctx contracts.Context, method string, args tx.Args) error {
 		return err
 	}
 	obj := contracts.Resource{Type: "milestone", Owner: m.Validator, Org: c.Charity}
-	attrs := []ledger.Attr{{Key: vocab.AttrCampaign, Value: c.ID}, {Key: vocab.AttrMilestone, Value: strconv.FormatUint(m.Seq, 10)}}
+	attrs := []ledger.Attr{{Key: vocab.AttrCampaign, Value: c.ID},
+		{Key: vocab.AttrMilestone, Value: strconv.FormatUint(m.Seq, 10)}}
 	open := m.Status == vocab.MilestonePending || m.Status == vocab.MilestoneEvidence
 	now := ctx.Time().Unix()
 	switch method {
@@ -600,10 +606,12 @@ func milestoneAction(ctx contracts.Context, method string, args tx.Args) error {
 		}
 		if act == "approve" {
 			m.Status = vocab.MilestoneApproved
-			ctx.Emit(vocab.EventMilestoneApproved, append(attrs, ledger.Attr{Key: vocab.AttrValidator, Value: ctx.Caller()})...)
+			ctx.Emit(vocab.EventMilestoneApproved,
+				append(attrs, ledger.Attr{Key: vocab.AttrValidator, Value: ctx.Caller()})...)
 		} else {
 			m.Status = vocab.MilestoneRejected
-			ctx.Emit(vocab.EventMilestoneRejected, append(attrs, ledger.Attr{Key: vocab.AttrValidator, Value: ctx.Caller()})...)
+			ctx.Emit(vocab.EventMilestoneRejected,
+				append(attrs, ledger.Attr{Key: vocab.AttrValidator, Value: ctx.Caller()})...)
 			if err := refundMilestone(ctx, c, m, vocab.RefundMilestoneRejected); err != nil {
 				return err
 			}
@@ -646,8 +654,10 @@ func refundMilestone(ctx contracts.Context, c *Campaign, m *Milestone, why strin
 			m.Refunded += a.Left
 			ctx.Emit(vocab.EventGiftRefunded, ledger.Attr{Key: vocab.AttrGift, Value: g.ID},
 				ledger.Attr{Key: vocab.AttrCampaign, Value: c.ID},
-				ledger.Attr{Key: vocab.AttrDonor, Value: g.Donor}, ledger.Attr{Key: vocab.AttrMilestone, Value: strconv.FormatUint(m.Seq, 10)},
-				ledger.Attr{Key: vocab.AttrAmount, Value: strconv.FormatUint(a.Left, 10)}, ledger.Attr{Key: vocab.AttrReason, Value: why})
+				ledger.Attr{Key: vocab.AttrDonor, Value: g.Donor},
+				ledger.Attr{Key: vocab.AttrMilestone, Value: strconv.FormatUint(m.Seq, 10)},
+				ledger.Attr{Key: vocab.AttrAmount, Value: strconv.FormatUint(a.Left, 10)},
+				ledger.Attr{Key: vocab.AttrReason, Value: why})
 			a.Left = 0
 		}
 		if err := contracts.Put(ctx, giftKey(g.ID), g); err != nil {
@@ -758,8 +768,10 @@ func disburse(ctx contracts.Context, args tx.Args) error {
 				g.Uses = append(g.Uses, Use{Milestone: m.Seq, Disbursement: d.ID, Amount: take, Height: ctx.Height()})
 				ctx.Emit(vocab.EventGiftDisbursed, ledger.Attr{Key: vocab.AttrGift, Value: g.ID},
 					ledger.Attr{Key: vocab.AttrCampaign, Value: c.ID},
-					ledger.Attr{Key: vocab.AttrDonor, Value: g.Donor}, ledger.Attr{Key: vocab.AttrDisbursement, Value: d.ID},
-					ledger.Attr{Key: vocab.AttrMilestone, Value: strconv.FormatUint(m.Seq, 10)}, ledger.Attr{Key: vocab.AttrAmount, Value: strconv.FormatUint(take, 10)})
+					ledger.Attr{Key: vocab.AttrDonor, Value: g.Donor},
+					ledger.Attr{Key: vocab.AttrDisbursement, Value: d.ID},
+					ledger.Attr{Key: vocab.AttrMilestone, Value: strconv.FormatUint(m.Seq, 10)},
+					ledger.Attr{Key: vocab.AttrAmount, Value: strconv.FormatUint(take, 10)})
 			}
 			if a.Left > 0 {
 				keep[g.ID+"/"+strconv.FormatBool(a.Earmarked)] = true
@@ -786,10 +798,13 @@ func disburse(ctx contracts.Context, args tx.Args) error {
 	m.Disbursed += d.Amount
 	ctx.Emit(vocab.EventDisbursed, ledger.Attr{Key: vocab.AttrDisbursement, Value: d.ID},
 		ledger.Attr{Key: vocab.AttrCampaign, Value: c.ID},
-		ledger.Attr{Key: vocab.AttrMilestone, Value: strconv.FormatUint(m.Seq, 10)}, ledger.Attr{Key: vocab.AttrPayee, Value: d.Payee},
-		ledger.Attr{Key: vocab.AttrAmount, Value: strconv.FormatUint(d.Amount, 10)}, ledger.Attr{Key: vocab.AttrCurrency, Value: c.Currency},
+		ledger.Attr{Key: vocab.AttrMilestone, Value: strconv.FormatUint(m.Seq, 10)},
+		ledger.Attr{Key: vocab.AttrPayee, Value: d.Payee},
+		ledger.Attr{Key: vocab.AttrAmount, Value: strconv.FormatUint(d.Amount, 10)},
+		ledger.Attr{Key: vocab.AttrCurrency, Value: c.Currency},
 		ledger.Attr{Key: vocab.AttrPaymentRef, Value: d.PaymentRef}, ledger.Attr{Key: vocab.AttrClaim, Value: d.Claim},
-		ledger.Attr{Key: vocab.AttrPurpose, Value: d.Purpose}, ledger.Attr{Key: vocab.AttrEvidenceHash, Value: fmt.Sprintf("%x", d.Evidence)})
+		ledger.Attr{Key: vocab.AttrPurpose, Value: d.Purpose},
+		ledger.Attr{Key: vocab.AttrEvidenceHash, Value: fmt.Sprintf("%x", d.Evidence)})
 	if err := contracts.Put(ctx, disbKey(d.ID), d); err != nil {
 		return err
 	}

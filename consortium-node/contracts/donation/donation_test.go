@@ -18,11 +18,14 @@ import (
 )
 
 func newChain(t *testing.T) *chaintest.Chain {
-	orgs := []identity.Org{{ID: "hope", Kind: identityvocab.KindCharity, Name: "Hope"}, {ID: "reg", Kind: identityvocab.KindRegulator, Name: "Reg"},
-		{ID: "stmarys", Kind: identityvocab.KindHospital, Name: "St Mary's"}, {ID: "other", Kind: identityvocab.KindCharity, Name: "Other"}}
+	orgs := []identity.Org{{ID: "hope", Kind: identityvocab.KindCharity, Name: "Hope"},
+		{ID: "reg", Kind: identityvocab.KindRegulator, Name: "Reg"},
+		{ID: "stmarys", Kind: identityvocab.KindHospital, Name: "St Mary's"},
+		{ID: "other", Kind: identityvocab.KindCharity, Name: "Other"}}
 	return chaintest.New(t, chaintest.Options{Orgs: orgs, Members: []chaintest.Member{
 		{ID: "hope/officer", Roles: []string{identityvocab.RoleCharityOfficer}},
-		{ID: "hope/donor1", Roles: []string{identityvocab.RoleDonor}}, {ID: "hope/donor2", Roles: []string{identityvocab.RoleDonor}},
+		{ID: "hope/donor1", Roles: []string{identityvocab.RoleDonor}},
+		{ID: "hope/donor2", Roles: []string{identityvocab.RoleDonor}},
 		{ID: "reg/validator", Roles: []string{identityvocab.RoleMilestoneValidator}},
 		{ID: "reg/validator2", Roles: []string{identityvocab.RoleMilestoneValidator}},
 		{ID: "hope/inhouse", Roles: []string{identityvocab.RoleMilestoneValidator}},
@@ -32,8 +35,10 @@ func newChain(t *testing.T) *chaintest.Chain {
 }
 
 func create(c *chaintest.Chain, who, id string, milestones ...string) error {
-	return c.Call(who, donation.Name, "create_campaign", tx.String(donationvocab.ArgCampaignID, id), tx.String(donationvocab.ArgTitle, "Heart surgery fund"),
-		tx.String(donationvocab.ArgCurrency, "EUR"), tx.Strings(donationvocab.ArgMilestones, milestones), tx.Strings(donationvocab.ArgBeneficiaries, []string{"stmarys"})).Err
+	return c.Call(who, donation.Name, "create_campaign", tx.String(donationvocab.ArgCampaignID, id),
+		tx.String(donationvocab.ArgTitle, "Heart surgery fund"),
+		tx.String(donationvocab.ArgCurrency, "EUR"), tx.Strings(donationvocab.ArgMilestones, milestones),
+		tx.Strings(donationvocab.ArgBeneficiaries, []string{"stmarys"})).Err
 }
 
 func ms(c *chaintest.Chain, amount int, validator string, days int) string {
@@ -147,14 +152,20 @@ func TestCampaignJourney(t *testing.T) {
 	conserved(t, c, "heart", gifts)
 
 	disb := func(who, id string, seq, amount uint64) error {
-		return c.Call(who, donation.Name, "disburse", tx.String(donationvocab.ArgCampaignID, "heart"), tx.Uint(donationvocab.ArgMilestone, seq),
-			tx.String(donationvocab.ArgDisbursementID, id), tx.String(donationvocab.ArgPayee, "stmarys"), tx.Uint(donationvocab.ArgAmount, amount),
-			tx.String(donationvocab.ArgPurpose, "surgery invoice 17"), tx.String(donationvocab.ArgPaymentRef, "SEPA-0017"), tx.Bytes(donationvocab.ArgEvidenceHash, chaintest.Seed(id))).Err
+		return c.Call(who, donation.Name, "disburse", tx.String(donationvocab.ArgCampaignID, "heart"),
+			tx.Uint(donationvocab.ArgMilestone, seq),
+			tx.String(donationvocab.ArgDisbursementID, id), tx.String(donationvocab.ArgPayee, "stmarys"),
+			tx.Uint(donationvocab.ArgAmount, amount),
+			tx.String(donationvocab.ArgPurpose, "surgery invoice 17"),
+			tx.String(donationvocab.ArgPaymentRef, "SEPA-0017"),
+			tx.Bytes(donationvocab.ArgEvidenceHash, chaintest.Seed(id))).Err
 	}
 	// Unvalidated milestone: no release.
 	wantErr(t, disb("hope/officer", "d-1", 1, 600), contracts.ErrConflict, "released only when its validator approves")
 	mile := func(who, method string, seq uint64, extra ...tx.Arg) error {
-		return c.Call(who, donation.Name, method, append([]tx.Arg{tx.String(donationvocab.ArgCampaignID, "heart"), tx.Uint(donationvocab.ArgMilestone, seq)}, extra...)...).Err
+		return c.Call(who, donation.Name, method,
+			append([]tx.Arg{tx.String(donationvocab.ArgCampaignID, "heart"),
+				tx.Uint(donationvocab.ArgMilestone, seq)}, extra...)...).Err
 	}
 	wantErr(t, mile("reg/validator", "approve_milestone", 1), contracts.ErrConflict, "submit evidence first")
 	must(t, mile("hope/officer", "submit_evidence", 1, tx.Bytes(donationvocab.ArgEvidenceHash, chaintest.Seed("scan"))))
@@ -196,9 +207,11 @@ func TestCampaignJourney(t *testing.T) {
 	conserved(t, c, "heart", gifts)
 
 	// Closing needs the escrow empty; cancelling refunds what is left.
-	wantErr(t, c.Call("hope/officer", donation.Name, "close", tx.String(donationvocab.ArgCampaignID, "heart")).Err, contracts.ErrConflict, "400 in escrow")
+	wantErr(t, c.Call("hope/officer", donation.Name, "close", tx.String(donationvocab.ArgCampaignID, "heart")).Err,
+		contracts.ErrConflict, "400 in escrow")
 	must(t, c.Call("hope/officer", donation.Name, "cancel", tx.String(donationvocab.ArgCampaignID, "heart")).Err)
-	if k := campaign(t, c, "heart"); k.Milestones[0].Status != donationvocab.MilestoneApproved || k.Milestones[1].Status != donationvocab.MilestoneMissed {
+	if k := campaign(t, c,
+		"heart"); k.Milestones[0].Status != donationvocab.MilestoneApproved || k.Milestones[1].Status != donationvocab.MilestoneMissed {
 		t.Fatalf("milestones after cancel: %+v", k.Milestones)
 	}
 	g := gift(t, c, g3)
@@ -223,8 +236,10 @@ func TestEarmarkedFirstAndRejection(t *testing.T) {
 		tx.Bytes(donationvocab.ArgEvidenceHash, chaintest.Seed("e"))).Err)
 	must(t, c.Call("reg/validator", donation.Name, "approve_milestone", tx.String(donationvocab.ArgCampaignID, "ward"), tx.Uint(donationvocab.ArgMilestone, 1)).Err)
 	must(t, c.Call("hope/officer", donation.Name, "disburse", tx.String(donationvocab.ArgCampaignID, "ward"), tx.Uint(donationvocab.ArgMilestone, 1),
-		tx.String(donationvocab.ArgDisbursementID, "w-1"), tx.String(donationvocab.ArgPayee, "stmarys"), tx.Uint(donationvocab.ArgAmount, 150), tx.String(donationvocab.ArgPurpose, "beds"),
-		tx.String(donationvocab.ArgPaymentRef, "R1"), tx.Bytes(donationvocab.ArgEvidenceHash, chaintest.Seed("inv"))).Err)
+		tx.String(donationvocab.ArgDisbursementID, "w-1"), tx.String(donationvocab.ArgPayee, "stmarys"),
+		tx.Uint(donationvocab.ArgAmount, 150), tx.String(donationvocab.ArgPurpose, "beds"),
+		tx.String(donationvocab.ArgPaymentRef, "R1"),
+		tx.Bytes(donationvocab.ArgEvidenceHash, chaintest.Seed("inv"))).Err)
 	d, _ := donation.LoadDisbursement(c.Reader(), "w-1")
 	if len(d.Sources) != 2 || d.Sources[0].Gift != b || d.Sources[0].Amount != 100 || d.Sources[1].Gift != a || d.Sources[1].Amount != 50 {
 		t.Fatalf("earmarked gift not drawn first: %+v", d.Sources)
@@ -265,17 +280,21 @@ func TestCampaignValidation(t *testing.T) {
 			wantErr(t, create(c, tc.who, "x-"+strings.ReplaceAll(tc.name, " ", "-"), tc.ms...), tc.want, tc.msg)
 		})
 	}
-	err := c.Call("hope/officer", donation.Name, "create_campaign", tx.String(donationvocab.ArgCampaignID, "bad-cur"), tx.String(donationvocab.ArgTitle, "t"),
-		tx.String(donationvocab.ArgCurrency, "euro"), tx.Strings(donationvocab.ArgMilestones, []string{ms(c, 10, "reg/validator", 1)})).Err
+	err := c.Call("hope/officer", donation.Name, "create_campaign", tx.String(donationvocab.ArgCampaignID, "bad-cur"),
+		tx.String(donationvocab.ArgTitle, "t"),
+		tx.String(donationvocab.ArgCurrency, "euro"),
+		tx.Strings(donationvocab.ArgMilestones, []string{ms(c, 10, "reg/validator", 1)})).Err
 	wantErr(t, err, contracts.ErrInvalid, "ISO 4217")
 	must(t, create(c, "hope/officer", "dup", ms(c, 10, "reg/validator", 1)))
 	wantErr(t, create(c, "hope/officer", "dup", ms(c, 10, "reg/validator", 1)), contracts.ErrConflict, "dup")
-	wantErr(t, c.Call("other/officer", donation.Name, "open", tx.String(donationvocab.ArgCampaignID, "dup")).Err, contracts.ErrDenied, "held by hope")
+	wantErr(t, c.Call("other/officer", donation.Name, "open", tx.String(donationvocab.ArgCampaignID, "dup")).Err,
+		contracts.ErrDenied, "held by hope")
 	if !slices.Contains(campaign(t, c, "dup").Beneficiaries, "stmarys") {
 		t.Fatal("beneficiaries not kept")
 	}
 	must(t, c.Call("hope/officer", donation.Name, "cancel", tx.String(donationvocab.ArgCampaignID, "dup")).Err)
-	if k := campaign(t, c, "dup"); k.Status != donationvocab.StatusCancelled || k.Milestones[0].Status != donationvocab.MilestoneCancelled {
+	if k := campaign(t, c,
+		"dup"); k.Status != donationvocab.StatusCancelled || k.Milestones[0].Status != donationvocab.MilestoneCancelled {
 		t.Fatalf("cancelled draft: %+v", k)
 	}
 }

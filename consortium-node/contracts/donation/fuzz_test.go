@@ -19,7 +19,8 @@ func (a anyKey) Get(string) ([]byte, bool) { return a.v, true }
 // to the same bytes.
 func FuzzDecode(f *testing.F) {
 	camp, _ := codec.Marshal(&donation.Campaign{ID: "c", Charity: "hope", Currency: "EUR", Goal: 10, Beneficiaries: []string{},
-		Milestones: []donation.Milestone{{Seq: 1, Amount: 10, Validator: "r/v", Status: donationvocab.MilestonePending}}, Status: donationvocab.StatusOpen})
+		Milestones: []donation.Milestone{{Seq: 1, Amount: 10, Validator: "r/v",
+			Status: donationvocab.MilestonePending}}, Status: donationvocab.StatusOpen})
 	gift, _ := codec.Marshal(&donation.Gift{ID: "g", Campaign: "c", Donor: "h/d", Amount: 5, Currency: "EUR",
 		Allocations: []donation.Allocation{{Milestone: 1, Amount: 5, Left: 5}}, Uses: []donation.Use{}})
 	disb, _ := codec.Marshal(&donation.Disbursement{ID: "d", Campaign: "c", Milestone: 1, Payee: "stmarys", Amount: 5,

@@ -52,11 +52,13 @@ func queueChunks(t *testing.T, c *chaintest.Chain, campaign string, seq int) []i
 // refunds everything and leaves no chunk behind.
 func TestEscrowQueueInChunks(t *testing.T) {
 	orgs := []identity.Org{{ID: "hope", Kind: identityvocab.KindCharity, Name: "Hope"},
-		{ID: "reg", Kind: identityvocab.KindRegulator, Name: "Reg"}, {ID: "stmarys", Kind: identityvocab.KindHospital, Name: "St Mary's"}}
+		{ID: "reg", Kind: identityvocab.KindRegulator, Name: "Reg"},
+		{ID: "stmarys", Kind: identityvocab.KindHospital, Name: "St Mary's"}}
 	members := []chaintest.Member{{ID: "hope/officer", Roles: []string{identityvocab.RoleCharityOfficer}},
 		{ID: "reg/validator", Roles: []string{identityvocab.RoleMilestoneValidator}}}
 	for i := range 8 {
-		members = append(members, chaintest.Member{ID: fmt.Sprintf("hope/donor%d", i), Roles: []string{identityvocab.RoleDonor}})
+		members = append(members,
+			chaintest.Member{ID: fmt.Sprintf("hope/donor%d", i), Roles: []string{identityvocab.RoleDonor}})
 	}
 	c := chaintest.New(t, chaintest.Options{Orgs: orgs, Members: members, Parallel: true})
 	must(t, create(c, "hope/officer", "popular", ms(c, 1_000_000, "reg/validator", 5), ms(c, 1_000_000, "reg/validator", 9)))
@@ -95,8 +97,10 @@ func TestEscrowQueueInChunks(t *testing.T) {
 		tx.Bytes(donationvocab.ArgEvidenceHash, chaintest.Seed("e"))).Err)
 	must(t, c.Call("reg/validator", donation.Name, "approve_milestone", tx.String(donationvocab.ArgCampaignID, "popular"), tx.Uint(donationvocab.ArgMilestone, 1)).Err)
 	must(t, c.Call("hope/officer", donation.Name, "disburse", tx.String(donationvocab.ArgCampaignID, "popular"), tx.Uint(donationvocab.ArgMilestone, 1),
-		tx.String(donationvocab.ArgDisbursementID, "p-1"), tx.String(donationvocab.ArgPayee, "stmarys"), tx.Uint(donationvocab.ArgAmount, 3000), tx.String(donationvocab.ArgPurpose, "beds"),
-		tx.String(donationvocab.ArgPaymentRef, "R1"), tx.Bytes(donationvocab.ArgEvidenceHash, chaintest.Seed("inv"))).Err)
+		tx.String(donationvocab.ArgDisbursementID, "p-1"), tx.String(donationvocab.ArgPayee, "stmarys"),
+		tx.Uint(donationvocab.ArgAmount, 3000), tx.String(donationvocab.ArgPurpose, "beds"),
+		tx.String(donationvocab.ArgPaymentRef, "R1"),
+		tx.Bytes(donationvocab.ArgEvidenceHash, chaintest.Seed("inv"))).Err)
 	d, err := donation.LoadDisbursement(c.Reader(), "p-1")
 	must(t, err)
 	want := append(append([]string(nil), earmarked...), plain[:200]...)

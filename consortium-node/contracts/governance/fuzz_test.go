@@ -19,8 +19,10 @@ func (m oneKey) Get(k string) ([]byte, bool) { v, ok := m[k]; return v, ok }
 // rules read from disk): no panic; an accepted proposal re-encodes to the
 // same bytes; an accepted rule is valid.
 func FuzzDecode(f *testing.F) {
-	p := &governance.Proposal{ID: "ab", Kind: governancevocab.KindSetThreshold, Args: tx.Args{tx.Uint(governancevocab.ArgPercent, 60)}, Proposer: "a/b",
-		Approvals: []governance.Vote{{Org: "a", Member: "a/b", Height: 3}}, Rejections: []governance.Vote{}, Status: governancevocab.StatusOpen}
+	p := &governance.Proposal{ID: "ab", Kind: governancevocab.KindSetThreshold,
+		Args: tx.Args{tx.Uint(governancevocab.ArgPercent, 60)}, Proposer: "a/b",
+		Approvals: []governance.Vote{{Org: "a", Member: "a/b", Height: 3}}, Rejections: []governance.Vote{},
+		Status: governancevocab.StatusOpen}
 	good, _ := codec.Marshal(p)
 	f.Add(good)
 	f.Add(governance.EncodeRule(policies.DefaultRules()[0]))

@@ -220,7 +220,9 @@ func plan(r contracts.StateReader, kind string, args tx.Args) (*change, error) {
 			return nil, err
 		}
 		if n := len(c.add) + len(c.del); n == 0 || n > vocab.MaxRules {
-			return nil, fmt.Errorf("%w: a policy change adds and/or removes 1 to %d rules (add_rules, remove_rules)", contracts.ErrInvalid, vocab.MaxRules)
+			return nil,
+				fmt.Errorf("%w: a policy change adds and/or removes 1 to %d rules (add_rules, remove_rules)",
+					contracts.ErrInvalid, vocab.MaxRules)
 		}
 		seen := map[policies.Rule]bool{}
 		for _, rl := range c.add {
@@ -337,7 +339,8 @@ func propose(ctx contracts.Context, args tx.Args) error {
 		}
 		validFor = time.Duration(s) * time.Second
 		if s == 0 || validFor > vocab.MaxValidFor {
-			return fmt.Errorf("%w: valid_for is 1 second to %d days", contracts.ErrInvalid, int(vocab.MaxValidFor.Hours()/24))
+			return fmt.Errorf("%w: valid_for is 1 second to %d days", contracts.ErrInvalid,
+				int(vocab.MaxValidFor.Hours()/24))
 		}
 	}
 	// The proposal keeps only the kind's own arguments.
@@ -357,8 +360,10 @@ func propose(ctx contracts.Context, args tx.Args) error {
 	if _, exists := ctx.Get(proposalKey(p.ID)); exists {
 		return fmt.Errorf("%w: proposal %q already exists", contracts.ErrConflict, p.ID)
 	}
-	ctx.Emit(vocab.EventProposalCreated, ledger.Attr{Key: vocab.AttrProposal, Value: p.ID}, ledger.Attr{Key: vocab.AttrKind, Value: kind},
-		ledger.Attr{Key: vocab.AttrProposer, Value: p.Proposer}, ledger.Attr{Key: vocab.AttrExpires, Value: strconv.FormatInt(p.Expires, 10)})
+	ctx.Emit(vocab.EventProposalCreated, ledger.Attr{Key: vocab.AttrProposal, Value: p.ID},
+		ledger.Attr{Key: vocab.AttrKind, Value: kind},
+		ledger.Attr{Key: vocab.AttrProposer, Value: p.Proposer},
+		ledger.Attr{Key: vocab.AttrExpires, Value: strconv.FormatInt(p.Expires, 10)})
 	// An organisation admin's proposal carries their organisation's
 	// approval; a consortium admin only proposes.
 	if ctx.Authorize(contracts.Resource{Type: "proposal"}, "approve") == nil {
@@ -414,7 +419,8 @@ func castVote(ctx contracts.Context, p *Proposal, approve bool) error {
 	} else {
 		p.Rejections = append(p.Rejections, v)
 	}
-	ctx.Emit(typ, ledger.Attr{Key: vocab.AttrProposal, Value: p.ID}, ledger.Attr{Key: vocab.AttrOrg, Value: org}, ledger.Attr{Key: vocab.AttrMember, Value: v.Member})
+	ctx.Emit(typ, ledger.Attr{Key: vocab.AttrProposal, Value: p.ID}, ledger.Attr{Key: vocab.AttrOrg, Value: org},
+		ledger.Attr{Key: vocab.AttrMember, Value: v.Member})
 	r := contracts.State(ctx, Name)
 	t, err := tallyOf(r, p)
 	if err != nil {
@@ -426,7 +432,8 @@ func castVote(ctx contracts.Context, p *Proposal, approve bool) error {
 		c, err := plan(r, p.Kind, p.Args) // state may have moved since the proposal
 		if err != nil {
 			p.Status, p.Result = vocab.StatusFailed, err.Error()
-			ctx.Emit(vocab.EventProposalFailed, ledger.Attr{Key: vocab.AttrProposal, Value: p.ID}, ledger.Attr{Key: vocab.AttrReason, Value: p.Result})
+			ctx.Emit(vocab.EventProposalFailed, ledger.Attr{Key: vocab.AttrProposal, Value: p.ID},
+				ledger.Attr{Key: vocab.AttrReason, Value: p.Result})
 			break
 		}
 		c.kind = p.Kind
@@ -434,7 +441,8 @@ func castVote(ctx contracts.Context, p *Proposal, approve bool) error {
 			return err
 		}
 		p.Status = vocab.StatusExecuted
-		ctx.Emit(vocab.EventProposalExecuted, ledger.Attr{Key: vocab.AttrProposal, Value: p.ID}, ledger.Attr{Key: vocab.AttrKind, Value: p.Kind})
+		ctx.Emit(vocab.EventProposalExecuted, ledger.Attr{Key: vocab.AttrProposal, Value: p.ID},
+			ledger.Attr{Key: vocab.AttrKind, Value: p.Kind})
 	case len(t.Orgs)-len(t.Rejected) < t.Needed:
 		p.Status, p.Decided = vocab.StatusRejected, ctx.Height()
 	}

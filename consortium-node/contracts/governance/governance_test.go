@@ -23,8 +23,10 @@ import (
 
 func newChain(t *testing.T) *chaintest.Chain {
 	orgs := []identity.Org{
-		{ID: "stmarys", Kind: identityvocab.KindHospital, Name: "St Mary's"}, {ID: "city", Kind: identityvocab.KindHospital, Name: "City"},
-		{ID: "acme", Kind: identityvocab.KindInsurer, Name: "Acme"}, {ID: "hope", Kind: identityvocab.KindCharity, Name: "Hope"},
+		{ID: "stmarys", Kind: identityvocab.KindHospital, Name: "St Mary's"},
+		{ID: "city", Kind: identityvocab.KindHospital, Name: "City"},
+		{ID: "acme", Kind: identityvocab.KindInsurer, Name: "Acme"},
+		{ID: "hope", Kind: identityvocab.KindCharity, Name: "Hope"},
 	}
 	var ms []chaintest.Member
 	for _, o := range orgs {
@@ -62,8 +64,10 @@ func status(t *testing.T, c *chaintest.Chain, id string) *governance.View {
 }
 
 func register(c *chaintest.Chain, who, id string) error {
-	return c.Call(who, record.Name, "register", tx.String(recordvocab.ArgRecordID, id), tx.Uint(recordvocab.ArgVersion, 1),
-		tx.Bytes(recordvocab.ArgCiphertextHash, chaintest.Seed(id)), tx.String(recordvocab.ArgPatient, "stmarys/pat"), tx.String(recordvocab.ArgCategory, "lab")).Err
+	return c.Call(who, record.Name, "register", tx.String(recordvocab.ArgRecordID, id),
+		tx.Uint(recordvocab.ArgVersion, 1),
+		tx.Bytes(recordvocab.ArgCiphertextHash, chaintest.Seed(id)), tx.String(recordvocab.ArgPatient, "stmarys/pat"),
+		tx.String(recordvocab.ArgCategory, "lab")).Err
 }
 
 const denyRegister = "physician,*,record,register,any,deny"
@@ -76,12 +80,14 @@ func TestPolicyChangeNeedsThreshold(t *testing.T) {
 	if err := register(c, "stmarys/dr", "rec-1"); err != nil {
 		t.Fatalf("before: %v", err)
 	}
-	id, err := propose(c, "stmarys/admin", governancevocab.KindChangePolicy, tx.Strings(governancevocab.ArgAddRules, []string{denyRegister}))
+	id, err := propose(c, "stmarys/admin", governancevocab.KindChangePolicy,
+		tx.Strings(governancevocab.ArgAddRules, []string{denyRegister}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	v := status(t, c, id)
-	if v.State != governancevocab.StatusOpen || !slices.Equal(v.Tally.Approved, []string{"stmarys"}) || v.Tally.Needed != 3 ||
+	if v.State != governancevocab.StatusOpen || !slices.Equal(v.Tally.Approved,
+		[]string{"stmarys"}) || v.Tally.Needed != 3 ||
 		!slices.Equal(v.Tally.Missing, []string{"acme", "city", "hope"}) {
 		t.Fatalf("after proposing: %+v %+v", v.Proposal, v.Tally)
 	}
@@ -100,8 +106,10 @@ func TestPolicyChangeNeedsThreshold(t *testing.T) {
 	// The deciding approval and a register in the same block: the block
 	// runs on the policy as of its start.
 	res := c.Block(c.Sign("acme/admin", governance.Name, "approve", tx.String(governancevocab.ArgProposal, id)),
-		c.Sign("stmarys/dr", record.Name, "register", tx.String(recordvocab.ArgRecordID, "rec-4"), tx.Uint(recordvocab.ArgVersion, 1),
-			tx.Bytes(recordvocab.ArgCiphertextHash, chaintest.Seed("rec-4")), tx.String(recordvocab.ArgPatient, "stmarys/pat"), tx.String(recordvocab.ArgCategory, "lab")))
+		c.Sign("stmarys/dr", record.Name, "register", tx.String(recordvocab.ArgRecordID, "rec-4"),
+			tx.Uint(recordvocab.ArgVersion, 1),
+			tx.Bytes(recordvocab.ArgCiphertextHash, chaintest.Seed("rec-4")),
+			tx.String(recordvocab.ArgPatient, "stmarys/pat"), tx.String(recordvocab.ArgCategory, "lab")))
 	if res[0].Err != nil || res[1].Err != nil {
 		t.Fatalf("deciding block: %v / %v", res[0].Err, res[1].Err)
 	}
@@ -120,7 +128,8 @@ func TestPolicyChangeNeedsThreshold(t *testing.T) {
 
 func TestExpiredProposalDoesNothing(t *testing.T) {
 	c := newChain(t)
-	id, err := propose(c, "stmarys/admin", governancevocab.KindChangePolicy, tx.Strings(governancevocab.ArgAddRules, []string{denyRegister}), tx.Uint(governancevocab.ArgValidFor, 10))
+	id, err := propose(c, "stmarys/admin", governancevocab.KindChangePolicy,
+		tx.Strings(governancevocab.ArgAddRules, []string{denyRegister}), tx.Uint(governancevocab.ArgValidFor, 10))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,7 +178,8 @@ func TestRejectWithdrawAndAuthorisation(t *testing.T) {
 	if err := vote(c, "acme/admin", "reject", id); err != nil {
 		t.Fatal(err)
 	}
-	if v := status(t, c, id); v.State != governancevocab.StatusRejected || !slices.Equal(v.Tally.Rejected, []string{"stmarys", "acme"}) {
+	if v := status(t, c, id); v.State != governancevocab.StatusRejected || !slices.Equal(v.Tally.Rejected,
+		[]string{"stmarys", "acme"}) {
 		t.Fatalf("2 of 4 rejected with 3 needed: %+v %+v", v.Proposal, v.Tally)
 	}
 
@@ -225,8 +235,11 @@ func TestThresholdOnboardingAndRemoval(t *testing.T) {
 	// now needing all four organisations.
 	newAdmin := chaintest.Key("zenith/admin")
 	nodeKey := chaintest.Key("node zenith-n")
-	onboard := []tx.Arg{tx.String(governancevocab.ArgOrgID, "zenith"), tx.String(governancevocab.ArgOrgKind, identityvocab.KindInsurer), tx.String(governancevocab.ArgOrgName, "Zenith Mutual"),
-		tx.Strings(governancevocab.ArgAdmins, []string{"zenith/admin " + newAdmin.Public().String() + " " + chaintest.EncKey("zenith/admin").String()}),
+	onboard := []tx.Arg{tx.String(governancevocab.ArgOrgID, "zenith"),
+		tx.String(governancevocab.ArgOrgKind, identityvocab.KindInsurer),
+		tx.String(governancevocab.ArgOrgName, "Zenith Mutual"),
+		tx.Strings(governancevocab.ArgAdmins,
+			[]string{"zenith/admin " + newAdmin.Public().String() + " " + chaintest.EncKey("zenith/admin").String()}),
 		tx.String("node_node_id", "zenith-n"), tx.String("node_org", "zenith"), tx.Uint("node_raft_id", 9),
 		tx.String("node_sign_key", nodeKey.Public().String()), tx.String("node_enc_key", chaintest.EncKey("zenith-n").String()),
 		tx.String("node_raft_addr", "127.0.0.1:9"), tx.String("node_api_addr", "127.0.0.1:10")}
@@ -256,8 +269,10 @@ func TestThresholdOnboardingAndRemoval(t *testing.T) {
 	}
 	// The new admin acts at once: adds a member to their organisation.
 	adj := chaintest.Key("zenith/adj")
-	c.Must("zenith/admin", identity.Name, "add_member", tx.String(identityvocab.ArgID, "zenith/adj"), tx.Strings(identityvocab.ArgRoles, []string{identityvocab.RoleClaimsAdjuster}),
-		tx.String(identityvocab.ArgSignKey, adj.Public().String()), tx.String(identityvocab.ArgEncKey, chaintest.EncKey("zenith/adj").String()))
+	c.Must("zenith/admin", identity.Name, "add_member", tx.String(identityvocab.ArgID, "zenith/adj"),
+		tx.Strings(identityvocab.ArgRoles, []string{identityvocab.RoleClaimsAdjuster}),
+		tx.String(identityvocab.ArgSignKey, adj.Public().String()),
+		tx.String(identityvocab.ArgEncKey, chaintest.EncKey("zenith/adj").String()))
 	c.AddKey("zenith/adj", adj)
 
 	// The duplicate proposal fails at execution, saying why, and leaves
@@ -277,7 +292,8 @@ func TestThresholdOnboardingAndRemoval(t *testing.T) {
 	if v := status(t, c, id); v.State != governancevocab.StatusExecuted {
 		t.Fatalf("removal: %+v", v.Proposal)
 	}
-	err = c.Call("zenith/adj", identity.Name, "rotate_keys", tx.String(identityvocab.ArgID, "zenith/adj"), tx.String(identityvocab.ArgEncKey, chaintest.EncKey("x").String())).Err
+	err = c.Call("zenith/adj", identity.Name, "rotate_keys", tx.String(identityvocab.ArgID, "zenith/adj"),
+		tx.String(identityvocab.ArgEncKey, chaintest.EncKey("x").String())).Err
 	if !errors.Is(err, contracts.ErrUnauthenticated) || !strings.Contains(err.Error(), "removed") {
 		t.Fatalf("member of a removed organisation: %v", err)
 	}
@@ -285,7 +301,8 @@ func TestThresholdOnboardingAndRemoval(t *testing.T) {
 	if slices.ContainsFunc(nodes, func(n consortium.Node) bool { return n.ID == "zenith-n" }) {
 		t.Fatal("the removed organisation's node is still a member")
 	}
-	if _, err := propose(c, "stmarys/admin", governancevocab.KindAddOrg, onboard...); !errors.Is(err, contracts.ErrConflict) {
+	if _, err := propose(c, "stmarys/admin", governancevocab.KindAddOrg, onboard...); !errors.Is(err,
+		contracts.ErrConflict) {
 		t.Fatalf("reusing a removed organisation's id: %v", err)
 	}
 }
@@ -294,7 +311,8 @@ func TestNodeProposals(t *testing.T) {
 	c := newChain(t)
 	k := chaintest.Key("node extra")
 	add := []tx.Arg{tx.String(governancevocab.ArgNodeID, "hope-n"), tx.String("org", "hope"), tx.Uint("raft_id", 4),
-		tx.String(identityvocab.ArgSignKey, k.Public().String()), tx.String(identityvocab.ArgEncKey, chaintest.EncKey("hope-n").String()),
+		tx.String(identityvocab.ArgSignKey, k.Public().String()),
+		tx.String(identityvocab.ArgEncKey, chaintest.EncKey("hope-n").String()),
 		tx.String("raft_addr", "127.0.0.1:7"), tx.String("api_addr", "127.0.0.1:8")}
 	id, err := propose(c, "hope/admin", governancevocab.KindAddNode, add...)
 	if err != nil {
@@ -334,15 +352,19 @@ func TestOnboardAHospitalWithItsClaimsKey(t *testing.T) {
 	c := newChain(t)
 	admin := chaintest.Key("north/admin")
 	onboard := func(kind, keyID string) []tx.Arg {
-		return []tx.Arg{tx.String(governancevocab.ArgOrgID, "north"), tx.String(governancevocab.ArgOrgKind, kind), tx.String(governancevocab.ArgOrgName, "North Clinic"),
-			tx.Strings(governancevocab.ArgAdmins, []string{"north/admin " + admin.Public().String() + " " + chaintest.EncKey("north/admin").String()}),
+		return []tx.Arg{tx.String(governancevocab.ArgOrgID, "north"), tx.String(governancevocab.ArgOrgKind, kind),
+			tx.String(governancevocab.ArgOrgName, "North Clinic"),
+			tx.Strings(governancevocab.ArgAdmins,
+				[]string{"north/admin " + admin.Public().String() + " " + chaintest.EncKey("north/admin").String()}),
 			tx.String(governancevocab.ArgClaimsKeyID, keyID)}
 	}
 	key := chaintest.ClaimsKey("north")
-	if _, err := propose(c, "stmarys/admin", governancevocab.KindAddOrg, onboard(identityvocab.KindInsurer, key.ID())...); !errors.Is(err, contracts.ErrInvalid) {
+	if _, err := propose(c, "stmarys/admin", governancevocab.KindAddOrg,
+		onboard(identityvocab.KindInsurer, key.ID())...); !errors.Is(err, contracts.ErrInvalid) {
 		t.Fatalf("a claims key for an insurer: %v", err)
 	}
-	if _, err := propose(c, "stmarys/admin", governancevocab.KindAddOrg, onboard(identityvocab.KindHospital, "not-a-key-id")...); !errors.Is(err, contracts.ErrInvalid) {
+	if _, err := propose(c, "stmarys/admin", governancevocab.KindAddOrg,
+		onboard(identityvocab.KindHospital, "not-a-key-id")...); !errors.Is(err, contracts.ErrInvalid) {
 		t.Fatalf("a malformed claims key id: %v", err)
 	}
 	id, err := propose(c, "stmarys/admin", governancevocab.KindAddOrg, onboard(identityvocab.KindHospital, key.ID())...)
@@ -358,10 +380,13 @@ func TestOnboardAHospitalWithItsClaimsKey(t *testing.T) {
 	}
 	// North's admin adds a clerk and a patient; the clerk files a claim.
 	c.AddKey("north/admin", admin)
-	for _, m := range []struct{ id, role string }{{"north/clerk", identityvocab.RoleRecordsClerk}, {"north/pat", identityvocab.RolePatient}} {
+	for _, m := range []struct{ id, role string }{{"north/clerk", identityvocab.RoleRecordsClerk},
+		{"north/pat", identityvocab.RolePatient}} {
 		c.AddKey(m.id, chaintest.Key(m.id))
-		c.Must("north/admin", identity.Name, "add_member", tx.String(identityvocab.ArgID, m.id), tx.Strings(identityvocab.ArgRoles, []string{m.role}),
-			tx.String(identityvocab.ArgSignKey, chaintest.Key(m.id).Public().String()), tx.String(identityvocab.ArgEncKey, chaintest.EncKey(m.id).String()))
+		c.Must("north/admin", identity.Name, "add_member", tx.String(identityvocab.ArgID, m.id),
+			tx.Strings(identityvocab.ArgRoles, []string{m.role}),
+			tx.String(identityvocab.ArgSignKey, chaintest.Key(m.id).Public().String()),
+			tx.String(identityvocab.ArgEncKey, chaintest.EncKey(m.id).String()))
 	}
 	c.Must("north/clerk", claim.Name, "submit", c.FileClaim("north/clerk", c.ClaimDoc("n-1", "north", "north/pat", "acme", "EUR", "99213:2026-10-30:100"))...)
 }

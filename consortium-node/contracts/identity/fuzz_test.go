@@ -14,7 +14,8 @@ import (
 // no panic, accepted input re-encodes to itself.
 func FuzzDecodeMember(f *testing.F) {
 	k, _ := sign.NewKeyFromSeed(sign.Ed25519, bytes.Repeat([]byte{1}, 32))
-	good, _ := codec.Marshal(&Member{ID: "a1/x", Org: "a1", Roles: []string{vocab.RolePatient}, SignKey: k.Public(), EncKey: encKey(1)})
+	good, _ := codec.Marshal(&Member{ID: "a1/x", Org: "a1", Roles: []string{vocab.RolePatient}, SignKey: k.Public(),
+		EncKey: encKey(1)})
 	f.Add(good)
 	org, _ := codec.Marshal(&Org{ID: "a1", Kind: vocab.KindHospital, Name: "A"})
 	f.Add(org)

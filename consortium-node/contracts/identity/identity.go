@@ -280,7 +280,8 @@ func (Contract) addMember(ctx contracts.Context, args tx.Args) error {
 		return fmt.Errorf("%w: member %q already exists", contracts.ErrConflict, id)
 	}
 	ctx.Set(memberKey(id), encode(m))
-	ctx.Emit(vocab.EventMemberAdded, ledger.Attr{Key: vocab.AttrMember, Value: id}, ledger.Attr{Key: vocab.AttrOrg, Value: m.Org},
+	ctx.Emit(vocab.EventMemberAdded, ledger.Attr{Key: vocab.AttrMember, Value: id},
+		ledger.Attr{Key: vocab.AttrOrg, Value: m.Org},
 		ledger.Attr{Key: vocab.AttrRoles, Value: strings.Join(roles, ",")})
 	return nil
 }
@@ -330,11 +331,13 @@ func (Contract) setRoles(ctx contracts.Context, args tx.Args) error {
 		return err
 	}
 	if m.ID == ctx.Caller() && !slices.Contains(roles, vocab.RoleOrgAdmin) {
-		return fmt.Errorf("%w: an organisation admin cannot remove their own %s role; ask another admin", contracts.ErrDenied, vocab.RoleOrgAdmin)
+		return fmt.Errorf("%w: an organisation admin cannot remove their own %s role; ask another admin",
+			contracts.ErrDenied, vocab.RoleOrgAdmin)
 	}
 	m.Roles = roles
 	ctx.Set(memberKey(m.ID), encode(m))
-	ctx.Emit(vocab.EventRolesChanged, ledger.Attr{Key: vocab.AttrMember, Value: m.ID}, ledger.Attr{Key: vocab.AttrRoles, Value: strings.Join(roles, ",")})
+	ctx.Emit(vocab.EventRolesChanged, ledger.Attr{Key: vocab.AttrMember, Value: m.ID},
+		ledger.Attr{Key: vocab.AttrRoles, Value: strings.Join(roles, ",")})
 	return nil
 }
 
@@ -369,7 +372,8 @@ func (Contract) rotateKeys(ctx contracts.Context, args tx.Args) error {
 	}
 	ctx.Set(memberKey(m.ID), encode(m))
 	ctx.Emit(vocab.EventKeysRotated, ledger.Attr{Key: vocab.AttrMember, Value: m.ID},
-		ledger.Attr{Key: vocab.AttrSignKey, Value: fmt.Sprint(sk != nil)}, ledger.Attr{Key: vocab.AttrEncKey, Value: fmt.Sprint(ek != nil)})
+		ledger.Attr{Key: vocab.AttrSignKey, Value: fmt.Sprint(sk != nil)},
+		ledger.Attr{Key: vocab.AttrEncKey, Value: fmt.Sprint(ek != nil)})
 	return nil
 }
 
@@ -415,7 +419,8 @@ func CheckAddOrg(r contracts.StateReader, o *Org, admins []Member) error {
 			return err
 		}
 		if m.Org != o.ID || !m.HasRole(vocab.RoleOrgAdmin) || m.Revoked {
-			return fmt.Errorf("%w: admin %q must be an active %s of %q", contracts.ErrInvalid, m.ID, vocab.RoleOrgAdmin, o.ID)
+			return fmt.Errorf("%w: admin %q must be an active %s of %q", contracts.ErrInvalid, m.ID,
+				vocab.RoleOrgAdmin, o.ID)
 		}
 		if seen[m.ID] {
 			return fmt.Errorf("%w: admin %q listed twice", contracts.ErrInvalid, m.ID)
@@ -439,11 +444,13 @@ func AddOrg(ctx contracts.Context, o *Org, admins []Member) error {
 	ids = append(ids, o.ID)
 	slices.Sort(ids)
 	ctx.Set("orgs", encode(ids))
-	ctx.Emit(vocab.EventOrgAdded, ledger.Attr{Key: vocab.AttrOrg, Value: o.ID}, ledger.Attr{Key: vocab.AttrKind, Value: o.Kind}, ledger.Attr{Key: vocab.AttrName, Value: o.Name})
+	ctx.Emit(vocab.EventOrgAdded, ledger.Attr{Key: vocab.AttrOrg, Value: o.ID},
+		ledger.Attr{Key: vocab.AttrKind, Value: o.Kind}, ledger.Attr{Key: vocab.AttrName, Value: o.Name})
 	for i := range admins {
 		m := &admins[i]
 		ctx.Set(memberKey(m.ID), encode(m))
-		ctx.Emit(vocab.EventMemberAdded, ledger.Attr{Key: vocab.AttrMember, Value: m.ID}, ledger.Attr{Key: vocab.AttrOrg, Value: m.Org},
+		ctx.Emit(vocab.EventMemberAdded, ledger.Attr{Key: vocab.AttrMember, Value: m.ID},
+			ledger.Attr{Key: vocab.AttrOrg, Value: m.Org},
 			ledger.Attr{Key: vocab.AttrRoles, Value: strings.Join(m.Roles, ",")})
 	}
 	return nil

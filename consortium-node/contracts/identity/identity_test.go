@@ -25,10 +25,13 @@ func newChain(t *testing.T) *chaintest.Chain {
 func newChainWith(t *testing.T, rules []policies.Rule, extra ...chaintest.Member) *chaintest.Chain {
 	t.Helper()
 	return chaintest.New(t, chaintest.Options{
-		Orgs: []identity.Org{{ID: "stmarys", Kind: identityvocab.KindHospital, Name: "St Mary's"}, {ID: "acme", Kind: identityvocab.KindInsurer, Name: "Acme Health"}},
+		Orgs: []identity.Org{{ID: "stmarys", Kind: identityvocab.KindHospital, Name: "St Mary's"},
+			{ID: "acme", Kind: identityvocab.KindInsurer, Name: "Acme Health"}},
 		Members: append([]chaintest.Member{
-			{ID: "stmarys/admin", Roles: []string{identityvocab.RoleOrgAdmin}}, {ID: "stmarys/admin2", Roles: []string{identityvocab.RoleOrgAdmin}},
-			{ID: "stmarys/dr-lee", Roles: []string{identityvocab.RolePhysician}}, {ID: "acme/admin", Roles: []string{identityvocab.RoleOrgAdmin}},
+			{ID: "stmarys/admin", Roles: []string{identityvocab.RoleOrgAdmin}},
+			{ID: "stmarys/admin2", Roles: []string{identityvocab.RoleOrgAdmin}},
+			{ID: "stmarys/dr-lee", Roles: []string{identityvocab.RolePhysician}},
+			{ID: "acme/admin", Roles: []string{identityvocab.RoleOrgAdmin}},
 		}, extra...),
 		Rules: rules,
 	})
@@ -66,7 +69,8 @@ func wantDenied(t *testing.T, err error, sub, act, obj, org string) {
 
 func addArgs(id string, roles ...string) []tx.Arg {
 	return []tx.Arg{tx.String(identityvocab.ArgID, id), tx.Strings(identityvocab.ArgRoles, roles),
-		tx.String(identityvocab.ArgSignKey, chaintest.Key(id).Public().String()), tx.String(identityvocab.ArgEncKey, chaintest.EncKey(id).String())}
+		tx.String(identityvocab.ArgSignKey, chaintest.Key(id).Public().String()),
+		tx.String(identityvocab.ArgEncKey, chaintest.EncKey(id).String())}
 }
 
 func TestIdentity(t *testing.T) {
@@ -81,27 +85,68 @@ func TestIdentity(t *testing.T) {
 		wantMsg string
 		deny    *deny
 	}{
-		{"admin adds member", "stmarys/admin", "add_member", addArgs("stmarys/nurse-1", identityvocab.RoleRecordsClerk), nil, "", nil},
+		{"admin adds member", "stmarys/admin", "add_member",
+			addArgs("stmarys/nurse-1", identityvocab.RoleRecordsClerk), nil, "", nil},
 		{"duplicate member", "stmarys/admin", "add_member", addArgs("stmarys/dr-lee", identityvocab.RolePhysician), contracts.ErrConflict, `conflict: member "stmarys/dr-lee" already exists`, nil},
-		{"physician cannot add", "stmarys/dr-lee", "add_member", addArgs("stmarys/x", identityvocab.RolePatient), contracts.ErrDenied, "allowed for: org_admin", &deny{"add", "stmarys"}},
-		{"cross-org admin cannot add", "acme/admin", "add_member", addArgs("stmarys/spy", identityvocab.RolePhysician), contracts.ErrDenied, "belonging to stmarys/spy", &deny{"add", "stmarys"}},
+		{"physician cannot add", "stmarys/dr-lee", "add_member", addArgs("stmarys/x", identityvocab.RolePatient),
+			contracts.ErrDenied, "allowed for: org_admin", &deny{"add", "stmarys"}},
+		{"cross-org admin cannot add", "acme/admin", "add_member",
+			addArgs("stmarys/spy", identityvocab.RolePhysician), contracts.ErrDenied, "belonging to stmarys/spy",
+			&deny{"add", "stmarys"}},
 		{"unknown role", "stmarys/admin", "add_member", addArgs("stmarys/y", "wizard"), contracts.ErrInvalid, "unknown role", nil},
-		{"role unsuited to the organisation", "acme/admin", "add_member", addArgs("acme/doc", identityvocab.RolePhysician), contracts.ErrInvalid, "not for a member of a insurer", nil},
-		{"bad id", "stmarys/admin", "add_member", addArgs("stmarys/Bad Name", identityvocab.RolePatient), contracts.ErrInvalid, "may use only", nil},
-		{"missing keys", "stmarys/admin", "add_member", []tx.Arg{tx.String(identityvocab.ArgID, "stmarys/z"), tx.Strings(identityvocab.ArgRoles, []string{identityvocab.RolePatient})}, contracts.ErrInvalid, "sign_key", nil},
-		{"set roles", "stmarys/admin", "set_roles", []tx.Arg{tx.String(identityvocab.ArgID, "stmarys/dr-lee"), tx.Strings(identityvocab.ArgRoles, []string{identityvocab.RolePhysician, identityvocab.RolePrivacyOfficer})}, nil, "", nil},
-		{"set roles unsuited to the organisation", "stmarys/admin", "set_roles", []tx.Arg{tx.String(identityvocab.ArgID, "stmarys/dr-lee"), tx.Strings(identityvocab.ArgRoles, []string{identityvocab.RoleClaimsAdjuster})}, contracts.ErrInvalid, "not for a member of a hospital", nil},
-		{"set roles of an unknown member", "stmarys/admin", "set_roles", []tx.Arg{tx.String(identityvocab.ArgID, "stmarys/nobody"), tx.Strings(identityvocab.ArgRoles, []string{identityvocab.RolePatient})}, contracts.ErrNotFound, "stmarys/nobody", nil},
-		{"admin cannot drop own admin", "stmarys/admin", "set_roles", []tx.Arg{tx.String(identityvocab.ArgID, "stmarys/admin"), tx.Strings(identityvocab.ArgRoles, []string{identityvocab.RolePhysician})}, contracts.ErrDenied, "own org_admin", nil},
-		{"cross-org set roles", "acme/admin", "set_roles", []tx.Arg{tx.String(identityvocab.ArgID, "stmarys/dr-lee"), tx.Strings(identityvocab.ArgRoles, []string{identityvocab.RoleOrgAdmin})}, contracts.ErrDenied, "belonging to stmarys/dr-lee", &deny{"set_roles", "stmarys"}},
-		{"rotate another's keys as non-admin", "stmarys/dr-lee", "rotate_keys", []tx.Arg{tx.String(identityvocab.ArgID, "stmarys/admin"), tx.String(identityvocab.ArgSignKey, chaintest.Key("new").Public().String())}, contracts.ErrDenied, "belonging to stmarys/admin", &deny{"rotate_keys", "stmarys"}},
-		{"cross-org rotate keys", "acme/admin", "rotate_keys", []tx.Arg{tx.String(identityvocab.ArgID, "stmarys/dr-lee"), tx.String(identityvocab.ArgEncKey, chaintest.EncKey("x").String())}, contracts.ErrDenied, "belonging to stmarys/dr-lee", &deny{"rotate_keys", "stmarys"}},
-		{"admin rotates a member's keys", "stmarys/admin", "rotate_keys", []tx.Arg{tx.String(identityvocab.ArgID, "stmarys/dr-lee"), tx.String(identityvocab.ArgEncKey, chaintest.EncKey("y").String())}, nil, "", nil},
-		{"member rotates own keys", "stmarys/dr-lee", "rotate_keys", []tx.Arg{tx.String(identityvocab.ArgID, "stmarys/dr-lee"), tx.String(identityvocab.ArgEncKey, chaintest.EncKey("z").String())}, nil, "", nil},
-		{"rotate nothing", "stmarys/dr-lee", "rotate_keys", []tx.Arg{tx.String(identityvocab.ArgID, "stmarys/dr-lee")}, contracts.ErrInvalid, "give sign_key", nil},
-		{"cross-org revoke", "acme/admin", "revoke_member", []tx.Arg{tx.String(identityvocab.ArgID, "stmarys/dr-lee")}, contracts.ErrDenied, "belonging to stmarys/dr-lee", &deny{"revoke", "stmarys"}},
-		{"physician cannot revoke", "stmarys/dr-lee", "revoke_member", []tx.Arg{tx.String(identityvocab.ArgID, "stmarys/admin2")}, contracts.ErrDenied, "allowed for: org_admin", &deny{"revoke", "stmarys"}},
-		{"revoke self", "stmarys/admin", "revoke_member", []tx.Arg{tx.String(identityvocab.ArgID, "stmarys/admin")}, contracts.ErrDenied, "cannot revoke themselves", nil},
+		{"role unsuited to the organisation", "acme/admin", "add_member",
+			addArgs("acme/doc", identityvocab.RolePhysician), contracts.ErrInvalid, "not for a member of a insurer",
+			nil},
+		{"bad id", "stmarys/admin", "add_member", addArgs("stmarys/Bad Name", identityvocab.RolePatient),
+			contracts.ErrInvalid, "may use only", nil},
+		{"missing keys", "stmarys/admin", "add_member",
+			[]tx.Arg{tx.String(identityvocab.ArgID, "stmarys/z"),
+				tx.Strings(identityvocab.ArgRoles,
+					[]string{identityvocab.RolePatient})}, contracts.ErrInvalid, "sign_key", nil},
+		{"set roles", "stmarys/admin", "set_roles",
+			[]tx.Arg{tx.String(identityvocab.ArgID, "stmarys/dr-lee"),
+				tx.Strings(identityvocab.ArgRoles,
+					[]string{identityvocab.RolePhysician, identityvocab.RolePrivacyOfficer})}, nil, "", nil},
+		{"set roles unsuited to the organisation", "stmarys/admin", "set_roles",
+			[]tx.Arg{tx.String(identityvocab.ArgID, "stmarys/dr-lee"),
+				tx.Strings(identityvocab.ArgRoles,
+					[]string{identityvocab.RoleClaimsAdjuster})}, contracts.ErrInvalid, "not for a member of a hospital", nil},
+		{"set roles of an unknown member", "stmarys/admin", "set_roles",
+			[]tx.Arg{tx.String(identityvocab.ArgID, "stmarys/nobody"),
+				tx.Strings(identityvocab.ArgRoles,
+					[]string{identityvocab.RolePatient})}, contracts.ErrNotFound, "stmarys/nobody", nil},
+		{"admin cannot drop own admin", "stmarys/admin", "set_roles",
+			[]tx.Arg{tx.String(identityvocab.ArgID, "stmarys/admin"),
+				tx.Strings(identityvocab.ArgRoles,
+					[]string{identityvocab.RolePhysician})}, contracts.ErrDenied, "own org_admin", nil},
+		{"cross-org set roles", "acme/admin", "set_roles",
+			[]tx.Arg{tx.String(identityvocab.ArgID, "stmarys/dr-lee"),
+				tx.Strings(identityvocab.ArgRoles,
+					[]string{identityvocab.RoleOrgAdmin})}, contracts.ErrDenied, "belonging to stmarys/dr-lee", &deny{"set_roles", "stmarys"}},
+		{"rotate another's keys as non-admin", "stmarys/dr-lee", "rotate_keys",
+			[]tx.Arg{tx.String(identityvocab.ArgID, "stmarys/admin"),
+				tx.String(identityvocab.ArgSignKey,
+					chaintest.Key("new").Public().String())}, contracts.ErrDenied, "belonging to stmarys/admin", &deny{"rotate_keys", "stmarys"}},
+		{"cross-org rotate keys", "acme/admin", "rotate_keys",
+			[]tx.Arg{tx.String(identityvocab.ArgID, "stmarys/dr-lee"),
+				tx.String(identityvocab.ArgEncKey,
+					chaintest.EncKey("x").String())}, contracts.ErrDenied, "belonging to stmarys/dr-lee", &deny{"rotate_keys", "stmarys"}},
+		{"admin rotates a member's keys", "stmarys/admin", "rotate_keys",
+			[]tx.Arg{tx.String(identityvocab.ArgID, "stmarys/dr-lee"),
+				tx.String(identityvocab.ArgEncKey, chaintest.EncKey("y").String())}, nil, "", nil},
+		{"member rotates own keys", "stmarys/dr-lee", "rotate_keys",
+			[]tx.Arg{tx.String(identityvocab.ArgID, "stmarys/dr-lee"),
+				tx.String(identityvocab.ArgEncKey, chaintest.EncKey("z").String())}, nil, "", nil},
+		{"rotate nothing", "stmarys/dr-lee", "rotate_keys",
+			[]tx.Arg{tx.String(identityvocab.ArgID, "stmarys/dr-lee")}, contracts.ErrInvalid, "give sign_key", nil},
+		{"cross-org revoke", "acme/admin", "revoke_member",
+			[]tx.Arg{tx.String(identityvocab.ArgID, "stmarys/dr-lee")}, contracts.ErrDenied,
+			"belonging to stmarys/dr-lee", &deny{"revoke", "stmarys"}},
+		{"physician cannot revoke", "stmarys/dr-lee", "revoke_member",
+			[]tx.Arg{tx.String(identityvocab.ArgID, "stmarys/admin2")}, contracts.ErrDenied, "allowed for: org_admin",
+			&deny{"revoke", "stmarys"}},
+		{"revoke self", "stmarys/admin", "revoke_member", []tx.Arg{tx.String(identityvocab.ArgID, "stmarys/admin")},
+			contracts.ErrDenied, "cannot revoke themselves", nil},
 		{"unknown method", "stmarys/admin", "delete_everything", nil, contracts.ErrUnknownMethod, "methods:", nil},
 		{"unknown sender", "stmarys/ghost", "rotate_keys", nil, contracts.ErrUnauthenticated, "not a member", nil},
 	}
@@ -146,7 +191,8 @@ func TestRoleChangesTakeEffectNextBlock(t *testing.T) {
 	c := newChain(t)
 	promote := c.Sign("stmarys/admin", identity.Name, "set_roles", tx.String(identityvocab.ArgID, "stmarys/dr-lee"),
 		tx.Strings(identityvocab.ArgRoles, []string{identityvocab.RolePhysician, identityvocab.RoleOrgAdmin}))
-	early := c.Sign("stmarys/dr-lee", identity.Name, "add_member", addArgs("stmarys/new-1", identityvocab.RolePatient)...)
+	early := c.Sign("stmarys/dr-lee", identity.Name, "add_member",
+		addArgs("stmarys/new-1", identityvocab.RolePatient)...)
 	res := c.Block(promote, early)
 	if res[0].Err != nil {
 		t.Fatal(res[0].Err)
@@ -172,8 +218,10 @@ func TestRoleChangesTakeEffectNextBlock(t *testing.T) {
 // already refuses adding to another organisation, so the check is reached
 // by a policy that lets consortium admins add members anywhere.
 func TestAddMemberNeedsOrganisation(t *testing.T) {
-	anywhere := policies.Rule{Sub: identityvocab.RoleConsortiumAdmin, Dom: "*", Obj: "member", Act: "add", Cond: "any", Eft: policies.Allow}
-	c := newChainWith(t, append(policies.DefaultRules(), anywhere), chaintest.Member{ID: "stmarys/ops", Roles: []string{identityvocab.RoleConsortiumAdmin}})
+	anywhere := policies.Rule{Sub: identityvocab.RoleConsortiumAdmin, Dom: "*", Obj: "member", Act: "add",
+		Cond: "any", Eft: policies.Allow}
+	c := newChainWith(t, append(policies.DefaultRules(), anywhere),
+		chaintest.Member{ID: "stmarys/ops", Roles: []string{identityvocab.RoleConsortiumAdmin}})
 	err := as(c, "stmarys/ops", "add_member", addArgs("ghost/x", identityvocab.RoleOrgAdmin)...)
 	if !errors.Is(err, contracts.ErrNotFound) || !strings.Contains(err.Error(), `organisation "ghost"`) {
 		t.Fatalf("member of a missing organisation: %v", err)
@@ -192,34 +240,40 @@ func TestAddMemberNeedsOrganisation(t *testing.T) {
 func TestKeyRotationAndRevocation(t *testing.T) {
 	c := newChain(t)
 	fresh := chaintest.Key("fresh dr-lee")
-	if err := as(c, "stmarys/dr-lee", "rotate_keys", tx.String(identityvocab.ArgID, "stmarys/dr-lee"), tx.String(identityvocab.ArgSignKey, fresh.Public().String())); err != nil {
+	if err := as(c, "stmarys/dr-lee", "rotate_keys", tx.String(identityvocab.ArgID, "stmarys/dr-lee"),
+		tx.String(identityvocab.ArgSignKey, fresh.Public().String())); err != nil {
 		t.Fatal(err)
 	}
 	// The old key (the one the chain still signs with) no longer
 	// authenticates; the new one does.
-	err := as(c, "stmarys/dr-lee", "rotate_keys", tx.String(identityvocab.ArgID, "stmarys/dr-lee"), tx.String(identityvocab.ArgEncKey, chaintest.EncKey("3").String()))
+	err := as(c, "stmarys/dr-lee", "rotate_keys", tx.String(identityvocab.ArgID, "stmarys/dr-lee"),
+		tx.String(identityvocab.ArgEncKey, chaintest.EncKey("3").String()))
 	if !errors.Is(err, contracts.ErrUnauthenticated) {
 		t.Fatalf("old key accepted: %v", err)
 	}
 	c.AddKey("stmarys/dr-lee", fresh)
-	if err := as(c, "stmarys/dr-lee", "rotate_keys", tx.String(identityvocab.ArgID, "stmarys/dr-lee"), tx.String(identityvocab.ArgEncKey, chaintest.EncKey("3").String())); err != nil {
+	if err := as(c, "stmarys/dr-lee", "rotate_keys", tx.String(identityvocab.ArgID, "stmarys/dr-lee"),
+		tx.String(identityvocab.ArgEncKey, chaintest.EncKey("3").String())); err != nil {
 		t.Fatal(err)
 	}
 	// Revoked members can no longer sign anything, nor have keys rotated.
 	if err := as(c, "stmarys/admin", "revoke_member", tx.String(identityvocab.ArgID, "stmarys/dr-lee")); err != nil {
 		t.Fatal(err)
 	}
-	err = as(c, "stmarys/dr-lee", "rotate_keys", tx.String(identityvocab.ArgID, "stmarys/dr-lee"), tx.String(identityvocab.ArgEncKey, chaintest.EncKey("4").String()))
+	err = as(c, "stmarys/dr-lee", "rotate_keys", tx.String(identityvocab.ArgID, "stmarys/dr-lee"),
+		tx.String(identityvocab.ArgEncKey, chaintest.EncKey("4").String()))
 	if !errors.Is(err, contracts.ErrUnauthenticated) || !strings.Contains(err.Error(), "revoked") {
 		t.Fatalf("revoked member accepted: %v", err)
 	}
-	err = as(c, "stmarys/admin", "rotate_keys", tx.String(identityvocab.ArgID, "stmarys/dr-lee"), tx.String(identityvocab.ArgSignKey, chaintest.Key("again").Public().String()))
+	err = as(c, "stmarys/admin", "rotate_keys", tx.String(identityvocab.ArgID, "stmarys/dr-lee"),
+		tx.String(identityvocab.ArgSignKey, chaintest.Key("again").Public().String()))
 	if !errors.Is(err, contracts.ErrDenied) || !strings.Contains(err.Error(), "is revoked") {
 		t.Fatalf("revoked member's keys rotated: %v", err)
 	}
 	// A status conflict says "conflict", not "already exists" (the
 	// sentinel's text leads every wrapped message).
-	if err := as(c, "stmarys/admin", "revoke_member", tx.String(identityvocab.ArgID, "stmarys/dr-lee")); !errors.Is(err, contracts.ErrConflict) ||
+	if err := as(c, "stmarys/admin", "revoke_member",
+		tx.String(identityvocab.ArgID, "stmarys/dr-lee")); !errors.Is(err, contracts.ErrConflict) ||
 		err.Error() != `conflict: member "stmarys/dr-lee" is already revoked` {
 		t.Fatalf("revoked twice: %v", err)
 	}
@@ -227,7 +281,8 @@ func TestKeyRotationAndRevocation(t *testing.T) {
 
 func TestGenesisValidation(t *testing.T) {
 	k := chaintest.Key("a1/x")
-	good := identity.Member{ID: "a1/x", Org: "a1", Roles: []string{identityvocab.RoleDonor}, SignKey: k.Public(), EncKey: chaintest.EncKey("a1/x")}
+	good := identity.Member{ID: "a1/x", Org: "a1", Roles: []string{identityvocab.RoleDonor}, SignKey: k.Public(),
+		EncKey: chaintest.EncKey("a1/x")}
 	orgs := []identity.Org{{ID: "a1", Kind: identityvocab.KindCharity, Name: "A"}}
 	bad := []struct {
 		name    string
@@ -238,9 +293,15 @@ func TestGenesisValidation(t *testing.T) {
 		{"dup org", append(orgs, orgs[0]), nil},
 		{"member of missing org", nil, []identity.Member{good}},
 		{"dup member", orgs, []identity.Member{good, good}},
-		{"short enc key", orgs, []identity.Member{{ID: "a1/x", Org: "a1", Roles: []string{identityvocab.RoleDonor}, SignKey: k.Public(), EncKey: identity.EncryptionKey{Alg: identityvocab.EncAlgXWing, Key: []byte{1}}}}},
-		{"org mismatch", orgs, []identity.Member{{ID: "b2/x", Org: "a1", Roles: []string{identityvocab.RoleDonor}, SignKey: k.Public(), EncKey: chaintest.EncKey("b2/x")}}},
-		{"role unsuited to the organisation", orgs, []identity.Member{{ID: "a1/x", Org: "a1", Roles: []string{identityvocab.RolePatient}, SignKey: k.Public(), EncKey: chaintest.EncKey("a1/x")}}},
+		{"short enc key", orgs,
+			[]identity.Member{{ID: "a1/x", Org: "a1", Roles: []string{identityvocab.RoleDonor}, SignKey: k.Public(),
+				EncKey: identity.EncryptionKey{Alg: identityvocab.EncAlgXWing, Key: []byte{1}}}}},
+		{"org mismatch", orgs,
+			[]identity.Member{{ID: "b2/x", Org: "a1", Roles: []string{identityvocab.RoleDonor}, SignKey: k.Public(),
+				EncKey: chaintest.EncKey("b2/x")}}},
+		{"role unsuited to the organisation", orgs,
+			[]identity.Member{{ID: "a1/x", Org: "a1", Roles: []string{identityvocab.RolePatient}, SignKey: k.Public(),
+				EncKey: chaintest.EncKey("a1/x")}}},
 	}
 	for _, b := range bad {
 		if _, err := identity.Genesis(b.orgs, b.members); err == nil {
@@ -257,18 +318,23 @@ func TestKeyExpiry(t *testing.T) {
 	c.Now = time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 	k := chaintest.Key("stmarys/temp")
 	c.AddKey("stmarys/temp", k)
-	if err := as(c, "stmarys/admin", "add_member", tx.String(identityvocab.ArgID, "stmarys/temp"), tx.Strings(identityvocab.ArgRoles, []string{identityvocab.RolePatient}),
-		tx.String(identityvocab.ArgSignKey, k.Public().String()), tx.String(identityvocab.ArgEncKey, chaintest.EncKey("5").String()),
+	if err := as(c, "stmarys/admin", "add_member", tx.String(identityvocab.ArgID, "stmarys/temp"),
+		tx.Strings(identityvocab.ArgRoles, []string{identityvocab.RolePatient}),
+		tx.String(identityvocab.ArgSignKey, k.Public().String()),
+		tx.String(identityvocab.ArgEncKey, chaintest.EncKey("5").String()),
 		tx.Int(identityvocab.ArgKeyExpiry, c.Now.Add(24*time.Hour).Unix())); err != nil {
 		t.Fatal(err)
 	}
-	if err := as(c, "stmarys/admin", "add_member", tx.String(identityvocab.ArgID, "stmarys/past"), tx.Strings(identityvocab.ArgRoles, []string{identityvocab.RolePatient}),
-		tx.String(identityvocab.ArgSignKey, k.Public().String()), tx.String(identityvocab.ArgEncKey, chaintest.EncKey("5").String()),
+	if err := as(c, "stmarys/admin", "add_member", tx.String(identityvocab.ArgID, "stmarys/past"),
+		tx.Strings(identityvocab.ArgRoles, []string{identityvocab.RolePatient}),
+		tx.String(identityvocab.ArgSignKey, k.Public().String()),
+		tx.String(identityvocab.ArgEncKey, chaintest.EncKey("5").String()),
 		tx.Int(identityvocab.ArgKeyExpiry, c.Now.Add(-time.Hour).Unix())); !errors.Is(err, contracts.ErrInvalid) {
 		t.Fatalf("expiry in the past accepted: %v", err)
 	}
 	rotateEnc := func() error {
-		return as(c, "stmarys/temp", "rotate_keys", tx.String(identityvocab.ArgID, "stmarys/temp"), tx.String(identityvocab.ArgEncKey, chaintest.EncKey("6").String()))
+		return as(c, "stmarys/temp", "rotate_keys", tx.String(identityvocab.ArgID, "stmarys/temp"),
+			tx.String(identityvocab.ArgEncKey, chaintest.EncKey("6").String()))
 	}
 	if err := rotateEnc(); err != nil {
 		t.Fatalf("before expiry: %v", err)
@@ -280,9 +346,11 @@ func TestKeyExpiry(t *testing.T) {
 	// An admin of the member's organisation rotates in a new key (no
 	// expiry): the member signs again. An admin of another cannot.
 	fresh := chaintest.Key("fresh temp")
-	err := as(c, "acme/admin", "rotate_keys", tx.String(identityvocab.ArgID, "stmarys/temp"), tx.String(identityvocab.ArgSignKey, fresh.Public().String()))
+	err := as(c, "acme/admin", "rotate_keys", tx.String(identityvocab.ArgID, "stmarys/temp"),
+		tx.String(identityvocab.ArgSignKey, fresh.Public().String()))
 	wantDenied(t, err, "acme/admin", "rotate_keys", "member", "stmarys")
-	if err := as(c, "stmarys/admin", "rotate_keys", tx.String(identityvocab.ArgID, "stmarys/temp"), tx.String(identityvocab.ArgSignKey, fresh.Public().String())); err != nil {
+	if err := as(c, "stmarys/admin", "rotate_keys", tx.String(identityvocab.ArgID, "stmarys/temp"),
+		tx.String(identityvocab.ArgSignKey, fresh.Public().String())); err != nil {
 		t.Fatal(err)
 	}
 	c.AddKey("stmarys/temp", fresh)

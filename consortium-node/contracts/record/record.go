@@ -228,7 +228,8 @@ func (Contract) Precheck(method string, args tx.Args) error {
 		return nil
 	}
 	if p, err := args.String(vocab.ArgPurpose); err == nil && !slices.Contains(consentvocab.Purposes(), p) {
-		return fmt.Errorf("%w: purpose %.40q (one of %s)", contracts.ErrInvalid, p, strings.Join(consentvocab.Purposes(), ", "))
+		return fmt.Errorf("%w: purpose %.40q (one of %s)", contracts.ErrInvalid, p,
+			strings.Join(consentvocab.Purposes(), ", "))
 	}
 	if args.Has(vocab.ArgBreakGlass) {
 		if r, err := args.String(vocab.ArgBreakGlass); err == nil && r != "" && !contains(vocab.BreakGlassReasons(), r) {
@@ -347,9 +348,12 @@ func registerVersion(ctx contracts.Context, id string, version uint64, h []byte,
 	if err := put(ctx, verKey(id, version), &Version{CiphertextHash: hash, Height: ctx.Height(), Registrar: ctx.Caller()}); err != nil {
 		return err
 	}
-	ctx.Emit(vocab.EventRegistered, ledger.Attr{Key: vocab.AttrRecord, Value: id}, ledger.Attr{Key: vocab.AttrVersion, Value: strconv.FormatUint(version, 10)},
-		ledger.Attr{Key: vocab.AttrPatient, Value: rec.Patient}, ledger.Attr{Key: vocab.AttrCustodian, Value: rec.Custodian},
-		ledger.Attr{Key: vocab.AttrCategory, Value: rec.Category}, ledger.Attr{Key: vocab.AttrCiphertextHash, Value: hash.String()})
+	ctx.Emit(vocab.EventRegistered, ledger.Attr{Key: vocab.AttrRecord, Value: id},
+		ledger.Attr{Key: vocab.AttrVersion, Value: strconv.FormatUint(version, 10)},
+		ledger.Attr{Key: vocab.AttrPatient, Value: rec.Patient},
+		ledger.Attr{Key: vocab.AttrCustodian, Value: rec.Custodian},
+		ledger.Attr{Key: vocab.AttrCategory, Value: rec.Category},
+		ledger.Attr{Key: vocab.AttrCiphertextHash, Value: hash.String()})
 	return nil
 }
 
@@ -475,10 +479,13 @@ func access(ctx contracts.Context, args tx.Args) error {
 	}
 	attrs := []ledger.Attr{{Key: vocab.AttrAccess, Value: a.TxID.String()}, {Key: vocab.AttrRecord, Value: id},
 		{Key: vocab.AttrVersion, Value: strconv.FormatUint(a.Version, 10)}, {Key: vocab.AttrPatient, Value: rec.Patient},
-		{Key: vocab.AttrCustodian, Value: rec.Custodian}, {Key: vocab.AttrReader, Value: a.Reader}, {Key: vocab.AttrPurpose, Value: purpose}}
+		{Key: vocab.AttrCustodian, Value: rec.Custodian}, {Key: vocab.AttrReader, Value: a.Reader},
+		{Key: vocab.AttrPurpose, Value: purpose}}
 	switch {
 	case !a.Granted:
-		ctx.Emit(vocab.EventAccessRefused, append(attrs, ledger.Attr{Key: vocab.AttrConsent, Value: consentID}, ledger.Attr{Key: vocab.AttrReason, Value: a.Refusal})...)
+		ctx.Emit(vocab.EventAccessRefused,
+			append(attrs, ledger.Attr{Key: vocab.AttrConsent, Value: consentID},
+				ledger.Attr{Key: vocab.AttrReason, Value: a.Refusal})...)
 	case reason != "":
 		// The event raises the alert for the patient and the privacy officer.
 		ctx.Emit(vocab.EventBreakGlass, append(attrs, ledger.Attr{Key: vocab.AttrReason, Value: reason},
@@ -517,7 +524,8 @@ func erase(ctx contracts.Context, args tx.Args) error {
 	if err := put(ctx, recKey(id), rec); err != nil {
 		return err
 	}
-	ctx.Emit(vocab.EventErased, ledger.Attr{Key: vocab.AttrRecord, Value: id}, ledger.Attr{Key: vocab.AttrPatient, Value: rec.Patient},
+	ctx.Emit(vocab.EventErased, ledger.Attr{Key: vocab.AttrRecord, Value: id},
+		ledger.Attr{Key: vocab.AttrPatient, Value: rec.Patient},
 		ledger.Attr{Key: vocab.AttrCustodian, Value: rec.Custodian}, ledger.Attr{Key: vocab.AttrBy, Value: ctx.Caller()},
 		ledger.Attr{Key: vocab.AttrVersions, Value: strconv.FormatUint(rec.Latest, 10)})
 	return nil
@@ -553,7 +561,8 @@ func review(ctx contracts.Context, args tx.Args) error {
 		return contracts.InvalidArg(err)
 	}
 	if !contains(vocab.ReviewOutcomes(), rv.Outcome) {
-		return fmt.Errorf("%w: outcome %q (one of %s)", contracts.ErrInvalid, rv.Outcome, strings.Join(vocab.ReviewOutcomes(), ", "))
+		return fmt.Errorf("%w: outcome %q (one of %s)", contracts.ErrInvalid, rv.Outcome,
+			strings.Join(vocab.ReviewOutcomes(), ", "))
 	}
 	if args.Has(vocab.ArgNoteHash) {
 		if rv.NoteHash, err = args.Bytes(vocab.ArgNoteHash); err != nil || len(rv.NoteHash) != 32 {
@@ -563,8 +572,10 @@ func review(ctx contracts.Context, args tx.Args) error {
 	if err := put(ctx, reviewKey(aid), rv); err != nil {
 		return err
 	}
-	ctx.Emit(vocab.EventBreakGlassReviewed, ledger.Attr{Key: vocab.AttrAccess, Value: id}, ledger.Attr{Key: vocab.AttrRecord, Value: a.Record},
-		ledger.Attr{Key: vocab.AttrPatient, Value: rec.Patient}, ledger.Attr{Key: vocab.AttrCustodian, Value: rec.Custodian},
+	ctx.Emit(vocab.EventBreakGlassReviewed, ledger.Attr{Key: vocab.AttrAccess, Value: id},
+		ledger.Attr{Key: vocab.AttrRecord, Value: a.Record},
+		ledger.Attr{Key: vocab.AttrPatient, Value: rec.Patient},
+		ledger.Attr{Key: vocab.AttrCustodian, Value: rec.Custodian},
 		ledger.Attr{Key: vocab.AttrReader, Value: a.Reader}, ledger.Attr{Key: vocab.AttrReason, Value: a.BreakGlass},
 		ledger.Attr{Key: vocab.AttrOutcome, Value: rv.Outcome}, ledger.Attr{Key: vocab.AttrReviewer, Value: rv.Reviewer})
 	return nil
@@ -623,8 +634,10 @@ func reportUndelivered(ctx contracts.Context, args tx.Args) error {
 	if rec.Category == CategoryClaim {
 		unmarkClaimRead(ctx, a) // the insurer has not read the document after all
 	}
-	ctx.Emit(vocab.EventAccessUndelivered, ledger.Attr{Key: vocab.AttrAccess, Value: id}, ledger.Attr{Key: vocab.AttrRecord, Value: a.Record},
-		ledger.Attr{Key: vocab.AttrPatient, Value: rec.Patient}, ledger.Attr{Key: vocab.AttrCustodian, Value: rec.Custodian},
+	ctx.Emit(vocab.EventAccessUndelivered, ledger.Attr{Key: vocab.AttrAccess, Value: id},
+		ledger.Attr{Key: vocab.AttrRecord, Value: a.Record},
+		ledger.Attr{Key: vocab.AttrPatient, Value: rec.Patient},
+		ledger.Attr{Key: vocab.AttrCustodian, Value: rec.Custodian},
 		ledger.Attr{Key: vocab.AttrReader, Value: a.Reader}, ledger.Attr{Key: vocab.AttrReason, Value: reason})
 	return nil
 }

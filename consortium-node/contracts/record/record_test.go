@@ -29,13 +29,17 @@ func newWorld(t *testing.T) *chaintest.Chain { return newWorldWith(t, nil) }
 
 func newWorldWith(t *testing.T, rules []policies.Rule) *chaintest.Chain {
 	t.Helper()
-	orgs := []identity.Org{{ID: "stmarys", Kind: identityvocab.KindHospital, Name: "St Mary's"}, {ID: "acme", Kind: identityvocab.KindInsurer, Name: "Acme"},
+	orgs := []identity.Org{{ID: "stmarys", Kind: identityvocab.KindHospital, Name: "St Mary's"},
+		{ID: "acme", Kind: identityvocab.KindInsurer, Name: "Acme"},
 		{ID: "city", Kind: identityvocab.KindHospital, Name: "City"}}
 	var ms []chaintest.Member
 	for _, m := range []struct{ id, role string }{
-		{"stmarys/clerk", identityvocab.RoleRecordsClerk}, {"stmarys/dr-lee", identityvocab.RolePhysician}, {"stmarys/privacy", identityvocab.RolePrivacyOfficer},
-		{"stmarys/ana", identityvocab.RolePatient}, {"stmarys/bob", identityvocab.RolePatient}, {"acme/adjuster", identityvocab.RoleClaimsAdjuster},
-		{"acme/other", identityvocab.RoleClaimsAdjuster}, {"city/clerk", identityvocab.RoleRecordsClerk}, {"city/dr-kim", identityvocab.RolePhysician},
+		{"stmarys/clerk", identityvocab.RoleRecordsClerk}, {"stmarys/dr-lee", identityvocab.RolePhysician},
+		{"stmarys/privacy", identityvocab.RolePrivacyOfficer},
+		{"stmarys/ana", identityvocab.RolePatient}, {"stmarys/bob", identityvocab.RolePatient},
+		{"acme/adjuster", identityvocab.RoleClaimsAdjuster},
+		{"acme/other", identityvocab.RoleClaimsAdjuster}, {"city/clerk", identityvocab.RoleRecordsClerk},
+		{"city/dr-kim", identityvocab.RolePhysician},
 	} {
 		ms = append(ms, chaintest.Member{ID: m.id, Roles: []string{m.role}})
 	}
@@ -52,16 +56,19 @@ func snapshot(c *chaintest.Chain) map[string]string {
 }
 
 func grant(c *chaintest.Chain, patient, id, grantee, purpose string, days int, records ...string) error {
-	return c.Call(patient, consent.Name, "grant", tx.String(consentvocab.ArgConsentID, id), tx.String(consentvocab.ArgGrantee, grantee),
+	return c.Call(patient, consent.Name, "grant", tx.String(consentvocab.ArgConsentID, id),
+		tx.String(consentvocab.ArgGrantee, grantee),
 		tx.String(consentvocab.ArgPurpose, purpose), tx.Strings(consentvocab.ArgRecords, records),
-		tx.Int(consentvocab.ArgStart, c.Now.Unix()), tx.Int(consentvocab.ArgEnd, c.Now.Add(time.Duration(days)*24*time.Hour).Unix())).Err
+		tx.Int(consentvocab.ArgStart, c.Now.Unix()),
+		tx.Int(consentvocab.ArgEnd, c.Now.Add(time.Duration(days)*24*time.Hour).Unix())).Err
 }
 
 // access runs a record.access, which commits whether granted or refused,
 // and returns the decision and the events.
 func access(t *testing.T, c *chaintest.Chain, reader, rec, purpose string, via ...tx.Arg) (*record.Access, []ledger.Event) {
 	t.Helper()
-	r := c.Must(reader, record.Name, "access", append([]tx.Arg{tx.String(recordvocab.ArgRecordID, rec), tx.String(recordvocab.ArgPurpose, purpose)}, via...)...)
+	r := c.Must(reader, record.Name, "access",
+		append([]tx.Arg{tx.String(recordvocab.ArgRecordID, rec), tx.String(recordvocab.ArgPurpose, purpose)}, via...)...)
 	a, err := record.LoadAccess(c.Reader(), r.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -99,7 +106,8 @@ func wantRefusal(t *testing.T, msg, sub, act, obj, org string, more ...string) {
 }
 
 func registerRec1(c *chaintest.Chain) {
-	c.Must("stmarys/clerk", record.Name, "register", tx.String(recordvocab.ArgRecordID, "rec-1"), tx.Uint(recordvocab.ArgVersion, 1), tx.Bytes(recordvocab.ArgCiphertextHash, hash("ct1")),
+	c.Must("stmarys/clerk", record.Name, "register", tx.String(recordvocab.ArgRecordID, "rec-1"),
+		tx.Uint(recordvocab.ArgVersion, 1), tx.Bytes(recordvocab.ArgCiphertextHash, hash("ct1")),
 		tx.String(recordvocab.ArgPatient, "stmarys/ana"), tx.String(recordvocab.ArgCategory, "lab"))
 }
 
@@ -130,10 +138,12 @@ func TestConsentedAccessJourney(t *testing.T) {
 		t.Fatalf("another reader may use the access: %v", err)
 	}
 	// Wrong purpose, wrong reader: refused with a precise reason.
-	if a, _ := access(t, c, "acme/adjuster", "rec-1", "research", tx.String(recordvocab.ArgConsentID, "c-1")); a.Granted || !strings.Contains(a.Refusal, "purpose") {
+	if a, _ := access(t, c, "acme/adjuster", "rec-1", "research",
+		tx.String(recordvocab.ArgConsentID, "c-1")); a.Granted || !strings.Contains(a.Refusal, "purpose") {
 		t.Fatalf("wrong purpose: %+v", a)
 	}
-	if a, _ := access(t, c, "acme/other", "rec-1", "claims", tx.String(recordvocab.ArgConsentID, "c-1")); a.Granted || !strings.Contains(a.Refusal, "granted to") {
+	if a, _ := access(t, c, "acme/other", "rec-1", "claims",
+		tx.String(recordvocab.ArgConsentID, "c-1")); a.Granted || !strings.Contains(a.Refusal, "granted to") {
 		t.Fatalf("wrong reader: %+v", a)
 	}
 
@@ -148,7 +158,8 @@ func TestConsentedAccessJourney(t *testing.T) {
 	if _, _, err := record.Servable(c.Reader(), a.TxID, "acme/adjuster", c.Now); err == nil {
 		t.Fatal("access still servable after revocation")
 	}
-	if a, _ := access(t, c, "acme/adjuster", "rec-1", "claims", tx.String(consentvocab.ArgConsentID, "c-1")); a.Granted || !strings.Contains(a.Refusal, "revoked") {
+	if a, _ := access(t, c, "acme/adjuster", "rec-1", "claims",
+		tx.String(consentvocab.ArgConsentID, "c-1")); a.Granted || !strings.Contains(a.Refusal, "revoked") {
 		t.Fatalf("after revocation: %+v", a)
 	}
 
@@ -161,7 +172,8 @@ func TestConsentedAccessJourney(t *testing.T) {
 		t.Fatalf("org grantee: %+v", a2)
 	}
 	c.Now = c.Now.Add(25 * time.Hour)
-	if a, _ := access(t, c, "acme/adjuster", "rec-1", "claims", tx.String(consentvocab.ArgConsentID, "c-2")); a.Granted || !strings.Contains(a.Refusal, "lapsed") {
+	if a, _ := access(t, c, "acme/adjuster", "rec-1", "claims",
+		tx.String(consentvocab.ArgConsentID, "c-2")); a.Granted || !strings.Contains(a.Refusal, "lapsed") {
 		t.Fatalf("after lapse: %+v", a)
 	}
 	if _, _, err := record.Servable(c.Reader(), a2.TxID, "acme/other", c.Now); err == nil {
@@ -204,7 +216,8 @@ func TestOwnRecordAccess(t *testing.T) {
 		}
 	}
 	// Naming both a consent and an emergency is malformed.
-	err := c.Call("stmarys/dr-lee", record.Name, "access", tx.String(recordvocab.ArgRecordID, "rec-1"), tx.String(recordvocab.ArgPurpose, "treatment"),
+	err := c.Call("stmarys/dr-lee", record.Name, "access", tx.String(recordvocab.ArgRecordID, "rec-1"),
+		tx.String(recordvocab.ArgPurpose, "treatment"),
 		tx.String(recordvocab.ArgConsentID, "c-1"), tx.String(recordvocab.ArgBreakGlass, "life-threatening")).Err
 	if !errors.Is(err, contracts.ErrInvalid) || !strings.Contains(err.Error(), "at most one") {
 		t.Fatalf("consent and break-glass together: %v", err)
@@ -214,39 +227,50 @@ func TestOwnRecordAccess(t *testing.T) {
 func TestBreakGlassAndErasure(t *testing.T) {
 	c := newWorld(t)
 	registerRec1(c)
-	a, ev := access(t, c, "stmarys/dr-lee", "rec-1", "treatment", tx.String(recordvocab.ArgBreakGlass, "unconscious-patient"))
+	a, ev := access(t, c, "stmarys/dr-lee", "rec-1", "treatment",
+		tx.String(recordvocab.ArgBreakGlass, "unconscious-patient"))
 	if !a.Granted || ev[0].Type != "break_glass" || ev[0].Attr("patient") != "stmarys/ana" {
 		t.Fatalf("break-glass: %+v %v", a, ev)
 	}
 	// A physician of another hospital may break the glass too.
-	if a, _ := access(t, c, "city/dr-kim", "rec-1", "treatment", tx.String(recordvocab.ArgBreakGlass, "life-threatening")); !a.Granted {
+	if a, _ := access(t, c, "city/dr-kim", "rec-1", "treatment",
+		tx.String(recordvocab.ArgBreakGlass, "life-threatening")); !a.Granted {
 		t.Fatalf("other hospital's physician: %+v", a)
 	}
-	if a, _ := access(t, c, "stmarys/dr-lee", "rec-1", "claims", tx.String(recordvocab.ArgBreakGlass, "life-threatening")); a.Granted || !strings.Contains(a.Refusal, "treatment only") {
+	if a, _ := access(t, c, "stmarys/dr-lee", "rec-1", "claims",
+		tx.String(recordvocab.ArgBreakGlass, "life-threatening")); a.Granted || !strings.Contains(a.Refusal,
+		"treatment only") {
 		t.Fatalf("break-glass for another purpose: %+v", a)
 	}
-	na, ev := access(t, c, "acme/adjuster", "rec-1", "treatment", tx.String(recordvocab.ArgBreakGlass, "life-threatening"))
+	na, ev := access(t, c, "acme/adjuster", "rec-1", "treatment",
+		tx.String(recordvocab.ArgBreakGlass, "life-threatening"))
 	if na.Granted || ev[0].Type != "access_refused" {
 		t.Fatal("non-physician broke the glass")
 	}
 	wantRefusal(t, na.Refusal, "acme/adjuster", "break_glass", "record", "stmarys")
-	if err := c.Call("stmarys/dr-lee", record.Name, "access", tx.String(recordvocab.ArgRecordID, "rec-1"), tx.String(recordvocab.ArgPurpose, "treatment"),
-		tx.String(recordvocab.ArgBreakGlass, "patient has diabetes and is unconscious")).Err; !errors.Is(err, contracts.ErrInvalid) {
+	if err := c.Call("stmarys/dr-lee", record.Name, "access", tx.String(recordvocab.ArgRecordID, "rec-1"),
+		tx.String(recordvocab.ArgPurpose, "treatment"),
+		tx.String(recordvocab.ArgBreakGlass, "patient has diabetes and is unconscious")).Err; !errors.Is(err,
+		contracts.ErrInvalid) {
 		t.Fatalf("free-text reason accepted onto the ledger: %v", err)
 	}
 	// New versions only from the custodian, in order.
 	for _, who := range []string{"city/clerk", "city/dr-kim"} {
 		before := snapshot(c)
-		err := c.Call(who, record.Name, "register", tx.String(recordvocab.ArgRecordID, "rec-1"), tx.Uint(recordvocab.ArgVersion, 2), tx.Bytes(recordvocab.ArgCiphertextHash, hash("x"))).Err
+		err := c.Call(who, record.Name, "register", tx.String(recordvocab.ArgRecordID, "rec-1"),
+			tx.Uint(recordvocab.ArgVersion, 2), tx.Bytes(recordvocab.ArgCiphertextHash, hash("x"))).Err
 		wantDenied(t, err, who, "register", "record", "stmarys")
 		if !maps.Equal(snapshot(c), before) {
 			t.Fatalf("%s's refused version changed state", who)
 		}
 	}
-	if err := c.Call("stmarys/clerk", record.Name, "register", tx.String(recordvocab.ArgRecordID, "rec-1"), tx.Uint(recordvocab.ArgVersion, 3), tx.Bytes(recordvocab.ArgCiphertextHash, hash("x"))).Err; !errors.Is(err, contracts.ErrConflict) {
+	if err := c.Call("stmarys/clerk", record.Name, "register", tx.String(recordvocab.ArgRecordID, "rec-1"),
+		tx.Uint(recordvocab.ArgVersion, 3), tx.Bytes(recordvocab.ArgCiphertextHash, hash("x"))).Err; !errors.Is(err,
+		contracts.ErrConflict) {
 		t.Fatalf("skipped version: %v", err)
 	}
-	c.Must("stmarys/clerk", record.Name, "register", tx.String(recordvocab.ArgRecordID, "rec-1"), tx.Uint(recordvocab.ArgVersion, 2), tx.Bytes(recordvocab.ArgCiphertextHash, hash("ct2")))
+	c.Must("stmarys/clerk", record.Name, "register", tx.String(recordvocab.ArgRecordID, "rec-1"),
+		tx.Uint(recordvocab.ArgVersion, 2), tx.Bytes(recordvocab.ArgCiphertextHash, hash("ct2")))
 	if v, err := record.LoadVersion(c.Reader(), "rec-1", 2); err != nil || v.Registrar != "stmarys/clerk" {
 		t.Fatalf("version 2: %+v %v", v, err)
 	}
@@ -263,19 +287,23 @@ func TestBreakGlassAndErasure(t *testing.T) {
 	if ev := r.Events; ev[0].Type != "record_erased" || ev[0].Attr("versions") != "2" || ev[0].Attr("by") != "stmarys/ana" {
 		t.Fatalf("erase event: %v", ev)
 	}
-	if err := c.Call("stmarys/privacy", record.Name, "erase", tx.String(recordvocab.ArgRecordID, "rec-1")).Err; !errors.Is(err, contracts.ErrConflict) {
+	if err := c.Call("stmarys/privacy", record.Name, "erase",
+		tx.String(recordvocab.ArgRecordID, "rec-1")).Err; !errors.Is(err, contracts.ErrConflict) {
 		t.Fatalf("erased twice: %v", err)
 	}
 	if _, _, err := record.Servable(c.Reader(), a.TxID, "stmarys/dr-lee", c.Now); err == nil || !strings.Contains(err.Error(), "erased") {
 		t.Fatalf("erased record servable: %v", err)
 	}
-	if a, _ := access(t, c, "stmarys/dr-lee", "rec-1", "treatment", tx.String(recordvocab.ArgBreakGlass, "life-threatening")); a.Granted || !strings.Contains(a.Refusal, "erased") {
+	if a, _ := access(t, c, "stmarys/dr-lee", "rec-1", "treatment",
+		tx.String(recordvocab.ArgBreakGlass, "life-threatening")); a.Granted || !strings.Contains(a.Refusal, "erased") {
 		t.Fatalf("access after erasure: %+v", a)
 	}
 	if a, _ := access(t, c, "stmarys/ana", "rec-1", "treatment"); a.Granted || !strings.Contains(a.Refusal, "erased") {
 		t.Fatalf("patient's own access after erasure: %+v", a)
 	}
-	if err := c.Call("stmarys/clerk", record.Name, "register", tx.String(recordvocab.ArgRecordID, "rec-1"), tx.Uint(recordvocab.ArgVersion, 3), tx.Bytes(recordvocab.ArgCiphertextHash, hash("ct3"))).Err; !errors.Is(err, contracts.ErrDenied) || !strings.Contains(err.Error(), "erased") {
+	if err := c.Call("stmarys/clerk", record.Name, "register", tx.String(recordvocab.ArgRecordID, "rec-1"),
+		tx.Uint(recordvocab.ArgVersion, 3), tx.Bytes(recordvocab.ArgCiphertextHash, hash("ct3"))).Err; !errors.Is(err,
+		contracts.ErrDenied) || !strings.Contains(err.Error(), "erased") {
 		t.Fatalf("version after erasure: %v", err)
 	}
 	v, err := record.LoadVersion(c.Reader(), "rec-1", 2)
@@ -290,16 +318,19 @@ func TestBreakGlassAndErasure(t *testing.T) {
 // also being a claims adjuster, so the allow is given to claims_adjuster
 // directly, by a policy that adds it to the default.
 func TestBreakGlassDenyOverrides(t *testing.T) {
-	allow := policies.Rule{Sub: identityvocab.RoleClaimsAdjuster, Dom: "*", Obj: "record", Act: "break_glass", Cond: "any", Eft: policies.Allow}
+	allow := policies.Rule{Sub: identityvocab.RoleClaimsAdjuster, Dom: "*", Obj: "record", Act: "break_glass",
+		Cond: "any", Eft: policies.Allow}
 	c := newWorldWith(t, append(policies.DefaultRules(), allow))
 	registerRec1(c)
-	a, ev := access(t, c, "acme/adjuster", "rec-1", "treatment", tx.String(recordvocab.ArgBreakGlass, "life-threatening"))
+	a, ev := access(t, c, "acme/adjuster", "rec-1", "treatment",
+		tx.String(recordvocab.ArgBreakGlass, "life-threatening"))
 	if a.Granted || ev[0].Type != "access_refused" {
 		t.Fatalf("deny did not override allow: %+v %v", a, ev)
 	}
 	wantRefusal(t, a.Refusal, "acme/adjuster", "break_glass", "record", "stmarys", `denied by rule "claims_adjuster,*,record,break_glass,any,deny"`, "allowed for: claims_adjuster")
 	// The physician, whom no deny rule names, still may.
-	if a, _ := access(t, c, "stmarys/dr-lee", "rec-1", "treatment", tx.String(recordvocab.ArgBreakGlass, "life-threatening")); !a.Granted {
+	if a, _ := access(t, c, "stmarys/dr-lee", "rec-1", "treatment",
+		tx.String(recordvocab.ArgBreakGlass, "life-threatening")); !a.Granted {
 		t.Fatalf("physician refused: %+v", a)
 	}
 }
@@ -312,12 +343,29 @@ func TestRegisterValidation(t *testing.T) {
 		args   []tx.Arg
 		want   error
 	}{
-		{"adjuster cannot register", "acme/adjuster", []tx.Arg{tx.String(recordvocab.ArgRecordID, "r1"), tx.Uint(recordvocab.ArgVersion, 1), tx.Bytes(recordvocab.ArgCiphertextHash, hash("a")), tx.String(recordvocab.ArgPatient, "stmarys/ana"), tx.String(recordvocab.ArgCategory, "lab")}, contracts.ErrDenied},
-		{"patient cannot register", "stmarys/ana", []tx.Arg{tx.String(recordvocab.ArgRecordID, "r1"), tx.Uint(recordvocab.ArgVersion, 1), tx.Bytes(recordvocab.ArgCiphertextHash, hash("a")), tx.String(recordvocab.ArgPatient, "stmarys/ana"), tx.String(recordvocab.ArgCategory, "lab")}, contracts.ErrDenied},
-		{"short hash", "stmarys/clerk", []tx.Arg{tx.String(recordvocab.ArgRecordID, "r1"), tx.Uint(recordvocab.ArgVersion, 1), tx.Bytes(recordvocab.ArgCiphertextHash, []byte{1}), tx.String(recordvocab.ArgPatient, "stmarys/ana"), tx.String(recordvocab.ArgCategory, "lab")}, contracts.ErrInvalid},
-		{"patient not a patient", "stmarys/clerk", []tx.Arg{tx.String(recordvocab.ArgRecordID, "r1"), tx.Uint(recordvocab.ArgVersion, 1), tx.Bytes(recordvocab.ArgCiphertextHash, hash("a")), tx.String(recordvocab.ArgPatient, "acme/adjuster"), tx.String(recordvocab.ArgCategory, "lab")}, contracts.ErrInvalid},
-		{"unknown category", "stmarys/clerk", []tx.Arg{tx.String(recordvocab.ArgRecordID, "r1"), tx.Uint(recordvocab.ArgVersion, 1), tx.Bytes(recordvocab.ArgCiphertextHash, hash("a")), tx.String(recordvocab.ArgPatient, "stmarys/ana"), tx.String(recordvocab.ArgCategory, "gossip")}, contracts.ErrInvalid},
-		{"first version not 1", "stmarys/clerk", []tx.Arg{tx.String(recordvocab.ArgRecordID, "r1"), tx.Uint(recordvocab.ArgVersion, 2), tx.Bytes(recordvocab.ArgCiphertextHash, hash("a"))}, contracts.ErrNotFound},
+		{"adjuster cannot register", "acme/adjuster",
+			[]tx.Arg{tx.String(recordvocab.ArgRecordID, "r1"), tx.Uint(recordvocab.ArgVersion, 1),
+				tx.Bytes(recordvocab.ArgCiphertextHash, hash("a")), tx.String(recordvocab.ArgPatient, "stmarys/ana"),
+				tx.String(recordvocab.ArgCategory, "lab")}, contracts.ErrDenied},
+		{"patient cannot register", "stmarys/ana",
+			[]tx.Arg{tx.String(recordvocab.ArgRecordID, "r1"), tx.Uint(recordvocab.ArgVersion, 1),
+				tx.Bytes(recordvocab.ArgCiphertextHash, hash("a")), tx.String(recordvocab.ArgPatient, "stmarys/ana"),
+				tx.String(recordvocab.ArgCategory, "lab")}, contracts.ErrDenied},
+		{"short hash", "stmarys/clerk",
+			[]tx.Arg{tx.String(recordvocab.ArgRecordID, "r1"), tx.Uint(recordvocab.ArgVersion, 1),
+				tx.Bytes(recordvocab.ArgCiphertextHash, []byte{1}), tx.String(recordvocab.ArgPatient, "stmarys/ana"),
+				tx.String(recordvocab.ArgCategory, "lab")}, contracts.ErrInvalid},
+		{"patient not a patient", "stmarys/clerk",
+			[]tx.Arg{tx.String(recordvocab.ArgRecordID, "r1"), tx.Uint(recordvocab.ArgVersion, 1),
+				tx.Bytes(recordvocab.ArgCiphertextHash, hash("a")), tx.String(recordvocab.ArgPatient, "acme/adjuster"),
+				tx.String(recordvocab.ArgCategory, "lab")}, contracts.ErrInvalid},
+		{"unknown category", "stmarys/clerk",
+			[]tx.Arg{tx.String(recordvocab.ArgRecordID, "r1"), tx.Uint(recordvocab.ArgVersion, 1),
+				tx.Bytes(recordvocab.ArgCiphertextHash, hash("a")), tx.String(recordvocab.ArgPatient, "stmarys/ana"),
+				tx.String(recordvocab.ArgCategory, "gossip")}, contracts.ErrInvalid},
+		{"first version not 1", "stmarys/clerk",
+			[]tx.Arg{tx.String(recordvocab.ArgRecordID, "r1"), tx.Uint(recordvocab.ArgVersion, 2),
+				tx.Bytes(recordvocab.ArgCiphertextHash, hash("a"))}, contracts.ErrNotFound},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -336,7 +384,8 @@ func TestRegisterValidation(t *testing.T) {
 		})
 	}
 	// A physician registers for their own hospital, which becomes the custodian.
-	c.Must("city/dr-kim", record.Name, "register", tx.String(recordvocab.ArgRecordID, "r2"), tx.Uint(recordvocab.ArgVersion, 1), tx.Bytes(recordvocab.ArgCiphertextHash, hash("b")),
+	c.Must("city/dr-kim", record.Name, "register", tx.String(recordvocab.ArgRecordID, "r2"),
+		tx.Uint(recordvocab.ArgVersion, 1), tx.Bytes(recordvocab.ArgCiphertextHash, hash("b")),
 		tx.String(recordvocab.ArgPatient, "stmarys/ana"), tx.String(recordvocab.ArgCategory, "imaging"))
 	if rec, err := record.LoadRecord(c.Reader(), "r2"); err != nil || rec.Custodian != "city" || rec.Patient != "stmarys/ana" || rec.Latest != 1 {
 		t.Fatalf("registered record: %+v %v", rec, err)
@@ -365,7 +414,8 @@ func TestBreakGlassReview(t *testing.T) {
 	bg, _ := access(t, c, "city/dr-kim", "rec-1", "treatment", tx.String(recordvocab.ArgBreakGlass, "life-threatening"))
 	normal, _ := access(t, c, "stmarys/ana", "rec-1", "treatment")
 	rev := func(who string, id tx.ID, outcome string) error {
-		return c.Call(who, record.Name, "review_break_glass", tx.String(recordvocab.ArgAccess, id.String()), tx.String(recordvocab.ArgOutcome, outcome),
+		return c.Call(who, record.Name, "review_break_glass", tx.String(recordvocab.ArgAccess, id.String()),
+			tx.String(recordvocab.ArgOutcome, outcome),
 			tx.Bytes(recordvocab.ArgNoteHash, hash("review notes"))).Err
 	}
 	for _, who := range []string{"stmarys/ana", "stmarys/dr-lee", "city/dr-kim", "city/clerk", "acme/adjuster"} {
@@ -377,7 +427,8 @@ func TestBreakGlassReview(t *testing.T) {
 	if err := rev("stmarys/privacy", bg.TxID, "fine I guess"); !errors.Is(err, contracts.ErrInvalid) {
 		t.Fatalf("free-text outcome: %v", err)
 	}
-	r := c.Must("stmarys/privacy", record.Name, "review_break_glass", tx.String(recordvocab.ArgAccess, bg.TxID.String()), tx.String(recordvocab.ArgOutcome, "justified"))
+	r := c.Must("stmarys/privacy", record.Name, "review_break_glass",
+		tx.String(recordvocab.ArgAccess, bg.TxID.String()), tx.String(recordvocab.ArgOutcome, "justified"))
 	if r.Events[0].Type != "break_glass_reviewed" || r.Events[0].Attr("reader") != "city/dr-kim" || r.Events[0].Attr("outcome") != "justified" {
 		t.Fatalf("review event: %+v", r.Events)
 	}
@@ -421,11 +472,14 @@ func TestPrecheckKeepsFreeTextOffTheLedger(t *testing.T) {
 		t.Fatalf("a well-formed break-glass access: %v", err)
 	}
 	for name, args := range map[string]tx.Args{
-		"free-text emergency": {tx.String(recordvocab.ArgRecordID, "rec-1"), tx.String(recordvocab.ArgPurpose, "treatment"),
+		"free-text emergency": {tx.String(recordvocab.ArgRecordID, "rec-1"),
+			tx.String(recordvocab.ArgPurpose, "treatment"),
 			tx.String(recordvocab.ArgBreakGlass, "patient collapsed, chest pain")},
-		"free-text purpose": {tx.String(recordvocab.ArgRecordID, "rec-1"), tx.String(recordvocab.ArgPurpose, "follow-up of her HIV test")},
+		"free-text purpose": {tx.String(recordvocab.ArgRecordID, "rec-1"),
+			tx.String(recordvocab.ArgPurpose, "follow-up of her HIV test")},
 		"short note hash": {tx.String(recordvocab.ArgRecordID, "rec-1"), tx.String(recordvocab.ArgPurpose, "treatment"),
-			tx.String(recordvocab.ArgBreakGlass, "life-threatening"), tx.Bytes(recordvocab.ArgNoteHash, []byte("called Dr Smith"))},
+			tx.String(recordvocab.ArgBreakGlass, "life-threatening"),
+			tx.Bytes(recordvocab.ArgNoteHash, []byte("called Dr Smith"))},
 	} {
 		if err := (record.Contract{}).Precheck("access", args); !errors.Is(err, contracts.ErrInvalid) {
 			t.Errorf("%s: %v, want refused before admission", name, err)

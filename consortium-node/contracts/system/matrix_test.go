@@ -33,9 +33,12 @@ import (
 // organisation's resources and on another's), with one member per role
 // each organisation's kind allows, named "<org>/<role>".
 var matrixOrgs = []identity.Org{
-	{ID: "stmarys", Kind: identityvocab.KindHospital, Name: "St Mary's"}, {ID: "city", Kind: identityvocab.KindHospital, Name: "City"},
-	{ID: "acme", Kind: identityvocab.KindInsurer, Name: "Acme"}, {ID: "sure", Kind: identityvocab.KindInsurer, Name: "Sure"},
-	{ID: "hope", Kind: identityvocab.KindCharity, Name: "Hope"}, {ID: "aid", Kind: identityvocab.KindCharity, Name: "Aid"},
+	{ID: "stmarys", Kind: identityvocab.KindHospital, Name: "St Mary's"},
+	{ID: "city", Kind: identityvocab.KindHospital, Name: "City"},
+	{ID: "acme", Kind: identityvocab.KindInsurer, Name: "Acme"},
+	{ID: "sure", Kind: identityvocab.KindInsurer, Name: "Sure"},
+	{ID: "hope", Kind: identityvocab.KindCharity, Name: "Hope"},
+	{ID: "aid", Kind: identityvocab.KindCharity, Name: "Aid"},
 	{ID: "reg", Kind: identityvocab.KindRegulator, Name: "Regulator"},
 }
 
@@ -146,14 +149,17 @@ func TestEveryRoleAgainstEveryAction(t *testing.T) {
 		allowed []string
 	}{
 		{"identity.add_member to stmarys", nil, func(c *chaintest.Chain, who string) (string, error) {
-			return call(c, who, identity.Name, "add_member", newMemberArgs("stmarys/new", identityvocab.RolePhysician)...)
+			return call(c, who, identity.Name, "add_member",
+				newMemberArgs("stmarys/new", identityvocab.RolePhysician)...)
 		}, []string{"stmarys/org_admin"}},
 		{"identity.set_roles of a stmarys member", nil, func(c *chaintest.Chain, who string) (string, error) {
-			return call(c, who, identity.Name, "set_roles", tx.String(identityvocab.ArgID, "stmarys/physician"), tx.Strings(identityvocab.ArgRoles, []string{identityvocab.RoleRecordsClerk}))
+			return call(c, who, identity.Name, "set_roles", tx.String(identityvocab.ArgID, "stmarys/physician"),
+				tx.Strings(identityvocab.ArgRoles, []string{identityvocab.RoleRecordsClerk}))
 		}, []string{"stmarys/org_admin"}},
 		{"identity.revoke_member of a stmarys member", nil, func(c *chaintest.Chain, who string) (string, error) {
 			if who == "stmarys/patient" {
-				return call(c, who, identity.Name, "revoke_member", tx.String(identityvocab.ArgID, "stmarys/other-patient"))
+				return call(c, who, identity.Name, "revoke_member",
+					tx.String(identityvocab.ArgID, "stmarys/other-patient"))
 			}
 			return call(c, who, identity.Name, "revoke_member", tx.String(identityvocab.ArgID, "stmarys/patient"))
 		}, []string{"stmarys/org_admin"}},
@@ -162,26 +168,36 @@ func TestEveryRoleAgainstEveryAction(t *testing.T) {
 			if who == target {
 				target = "stmarys/other-patient"
 			}
-			return call(c, who, identity.Name, "rotate_keys", tx.String(identityvocab.ArgID, target), tx.String(identityvocab.ArgEncKey, chaintest.EncKey("x").String()))
+			return call(c, who, identity.Name, "rotate_keys", tx.String(identityvocab.ArgID, target),
+				tx.String(identityvocab.ArgEncKey, chaintest.EncKey("x").String()))
 		}, []string{"stmarys/org_admin"}},
 		{"identity.rotate_keys of one's own", nil, func(c *chaintest.Chain, who string) (string, error) {
-			return call(c, who, identity.Name, "rotate_keys", tx.String(identityvocab.ArgID, who), tx.String(identityvocab.ArgEncKey, chaintest.EncKey("x").String()))
+			return call(c, who, identity.Name, "rotate_keys", tx.String(identityvocab.ArgID, who),
+				tx.String(identityvocab.ArgEncKey, chaintest.EncKey("x").String()))
 		}, all},
 		{"governance.propose", nil, func(c *chaintest.Chain, who string) (string, error) {
-			return call(c, who, governance.Name, "propose", tx.String(governancevocab.ArgKind, governancevocab.KindSetThreshold), tx.Uint(governancevocab.ArgPercent, 60))
+			return call(c, who, governance.Name, "propose",
+				tx.String(governancevocab.ArgKind, governancevocab.KindSetThreshold),
+				tx.Uint(governancevocab.ArgPercent, 60))
 		}, append(slices.Clone(admins), holders(identityvocab.RoleConsortiumAdmin)...)},
 		{"governance.approve", func(t *testing.T, c *chaintest.Chain) {
-			c.Must("reg/consortium_admin", governance.Name, "propose", tx.String(governancevocab.ArgKind, governancevocab.KindSetThreshold), tx.Uint(governancevocab.ArgPercent, 60))
+			c.Must("reg/consortium_admin", governance.Name, "propose",
+				tx.String(governancevocab.ArgKind, governancevocab.KindSetThreshold),
+				tx.Uint(governancevocab.ArgPercent, 60))
 		}, func(c *chaintest.Chain, who string) (string, error) {
 			return call(c, who, governance.Name, "approve", tx.String(governancevocab.ArgProposal, lastProposal(c)))
 		}, admins},
 		{"governance.reject of a consortium admin's proposal", func(t *testing.T, c *chaintest.Chain) {
-			c.Must("reg/consortium_admin", governance.Name, "propose", tx.String(governancevocab.ArgKind, governancevocab.KindSetThreshold), tx.Uint(governancevocab.ArgPercent, 60))
+			c.Must("reg/consortium_admin", governance.Name, "propose",
+				tx.String(governancevocab.ArgKind, governancevocab.KindSetThreshold),
+				tx.Uint(governancevocab.ArgPercent, 60))
 		}, func(c *chaintest.Chain, who string) (string, error) {
 			return call(c, who, governance.Name, "reject", tx.String(governancevocab.ArgProposal, lastProposal(c)))
 		}, admins},
 		{"governance.withdraw of stmarys's admin's proposal", func(t *testing.T, c *chaintest.Chain) {
-			c.Must("stmarys/org_admin", governance.Name, "propose", tx.String(governancevocab.ArgKind, governancevocab.KindSetThreshold), tx.Uint(governancevocab.ArgPercent, 60))
+			c.Must("stmarys/org_admin", governance.Name, "propose",
+				tx.String(governancevocab.ArgKind, governancevocab.KindSetThreshold),
+				tx.Uint(governancevocab.ArgPercent, 60))
 		}, func(c *chaintest.Chain, who string) (string, error) {
 			return call(c, who, governance.Name, "withdraw", tx.String(governancevocab.ArgProposal, lastProposal(c)))
 		}, []string{"stmarys/org_admin"}},
@@ -193,36 +209,47 @@ func TestEveryRoleAgainstEveryAction(t *testing.T) {
 			if err != nil {
 				return "", err
 			}
-			return call(c, who, consortium.Name, consortiumvocab.ActionAddNode, tx.String(consortiumvocab.ArgNodeID, n.ID), tx.String(consortiumvocab.ArgOrg, n.Org),
-				tx.Uint(consortiumvocab.ArgRaftID, n.RaftID), tx.String(consortiumvocab.ArgSignKey, n.SignKey.String()), tx.String(consortiumvocab.ArgEncKey, n.EncKey.String()),
-				tx.String(consortiumvocab.ArgRaftAddr, n.RaftAddr), tx.String(consortiumvocab.ArgAPIAddr, n.APIAddr), tx.Uint(consortiumvocab.ArgValidUntil, ch.ValidUntil),
+			return call(c, who, consortium.Name, consortiumvocab.ActionAddNode,
+				tx.String(consortiumvocab.ArgNodeID, n.ID), tx.String(consortiumvocab.ArgOrg, n.Org),
+				tx.Uint(consortiumvocab.ArgRaftID, n.RaftID),
+				tx.String(consortiumvocab.ArgSignKey, n.SignKey.String()),
+				tx.String(consortiumvocab.ArgEncKey, n.EncKey.String()),
+				tx.String(consortiumvocab.ArgRaftAddr, n.RaftAddr), tx.String(consortiumvocab.ArgAPIAddr, n.APIAddr),
+				tx.Uint(consortiumvocab.ArgValidUntil, ch.ValidUntil),
 				tx.Strings(consortiumvocab.ArgApprovals, approvals))
 		}, admins},
 		{"consortium.remove_node with approvals", nil, func(c *chaintest.Chain, who string) (string, error) {
-			ch := &consortium.Change{Action: consortiumvocab.ActionRemoveNode, Node: consortium.Node{ID: "n2"}, ValidUntil: c.Height + 10}
+			ch := &consortium.Change{Action: consortiumvocab.ActionRemoveNode, Node: consortium.Node{ID: "n2"},
+				ValidUntil: c.Height + 10}
 			approvals, err := approve(ch, quorate)
 			if err != nil {
 				return "", err
 			}
-			return call(c, who, consortium.Name, consortiumvocab.ActionRemoveNode, tx.String(consortiumvocab.ArgNodeID, "n2"), tx.Uint(consortiumvocab.ArgValidUntil, ch.ValidUntil),
+			return call(c, who, consortium.Name, consortiumvocab.ActionRemoveNode,
+				tx.String(consortiumvocab.ArgNodeID, "n2"), tx.Uint(consortiumvocab.ArgValidUntil, ch.ValidUntil),
 				tx.Strings(consortiumvocab.ArgApprovals, approvals))
 		}, admins},
 		{"record.register a new record", nil, func(c *chaintest.Chain, who string) (string, error) {
 			return call(c, who, record.Name, "register", registerArgs("new-rec")...)
 		}, []string{"stmarys/physician", "stmarys/records_clerk", "city/physician", "city/records_clerk"}},
 		{"record.register a version of stmarys's record", setupRecord, func(c *chaintest.Chain, who string) (string, error) {
-			return call(c, who, record.Name, "register", tx.String(recordvocab.ArgRecordID, "rec-1"), tx.Uint(recordvocab.ArgVersion, 2), tx.Bytes(recordvocab.ArgCiphertextHash, chaintest.Seed("v2")))
+			return call(c, who, record.Name, "register", tx.String(recordvocab.ArgRecordID, "rec-1"),
+				tx.Uint(recordvocab.ArgVersion, 2), tx.Bytes(recordvocab.ArgCiphertextHash, chaintest.Seed("v2")))
 		}, []string{"stmarys/physician", "stmarys/records_clerk"}},
 		{"record.access under a consent granted to the reader", setupRecord, func(c *chaintest.Chain, who string) (string, error) {
-			if r := c.Call("stmarys/patient", consent.Name, "grant", tx.String(consentvocab.ArgConsentID, "c-1"), tx.String(consentvocab.ArgGrantee, who),
+			if r := c.Call("stmarys/patient", consent.Name, "grant", tx.String(consentvocab.ArgConsentID, "c-1"),
+				tx.String(consentvocab.ArgGrantee, who),
 				tx.String(consentvocab.ArgPurpose, "treatment"), tx.Strings(consentvocab.ArgRecords, []string{"rec-1"}),
-				tx.Int(consentvocab.ArgStart, c.Now.Unix()-10), tx.Int(consentvocab.ArgEnd, c.Now.Unix()+86400)); r.Err != nil {
+				tx.Int(consentvocab.ArgStart, c.Now.Unix()-10),
+				tx.Int(consentvocab.ArgEnd, c.Now.Unix()+86400)); r.Err != nil {
 				return "", r.Err
 			}
-			return access(c, who, tx.String("record_id", "rec-1"), tx.String(consentvocab.ArgPurpose, "treatment"), tx.String(consentvocab.ArgConsentID, "c-1"))
+			return access(c, who, tx.String("record_id", "rec-1"), tx.String(consentvocab.ArgPurpose, "treatment"),
+				tx.String(consentvocab.ArgConsentID, "c-1"))
 		}, []string{"stmarys/physician", "city/physician", "acme/claims_adjuster", "sure/claims_adjuster", "stmarys/patient"}}, // the patient reads their own record anyway
 		{"record.access by break-glass", setupRecord, func(c *chaintest.Chain, who string) (string, error) {
-			return access(c, who, tx.String("record_id", "rec-1"), tx.String(consentvocab.ArgPurpose, "treatment"), tx.String("break_glass", "unconscious-patient"))
+			return access(c, who, tx.String("record_id", "rec-1"), tx.String(consentvocab.ArgPurpose, "treatment"),
+				tx.String("break_glass", "unconscious-patient"))
 		}, []string{"stmarys/physician", "city/physician"}},
 		{"record.access of one's own record (no consent)", setupRecord, func(c *chaintest.Chain, who string) (string, error) {
 			return access(c, who, tx.String("record_id", "rec-1"), tx.String(consentvocab.ArgPurpose, "treatment"))
@@ -232,14 +259,17 @@ func TestEveryRoleAgainstEveryAction(t *testing.T) {
 		}, []string{"stmarys/patient", "stmarys/records_clerk", "stmarys/privacy_officer"}},
 		{"record.review_break_glass of a break-glass access to stmarys's record", func(t *testing.T, c *chaintest.Chain) {
 			setupRecord(t, c)
-			c.Must("city/physician", record.Name, "access", tx.String(recordvocab.ArgRecordID, "rec-1"), tx.String(recordvocab.ArgPurpose, "treatment"),
+			c.Must("city/physician", record.Name, "access", tx.String(recordvocab.ArgRecordID, "rec-1"),
+				tx.String(recordvocab.ArgPurpose, "treatment"),
 				tx.String(recordvocab.ArgBreakGlass, "life-threatening"))
 		}, func(c *chaintest.Chain, who string) (string, error) {
-			return call(c, who, record.Name, "review_break_glass", tx.String(recordvocab.ArgAccess, c.LastTx().String()), tx.String(recordvocab.ArgOutcome, "justified"))
+			return call(c, who, record.Name, "review_break_glass",
+				tx.String(recordvocab.ArgAccess, c.LastTx().String()), tx.String(recordvocab.ArgOutcome, "justified"))
 		}, []string{"stmarys/privacy_officer"}},
 		{"record.report_undelivered of the patient's own granted access", func(t *testing.T, c *chaintest.Chain) {
 			setupRecord(t, c)
-			c.Must("stmarys/patient", record.Name, "access", tx.String(recordvocab.ArgRecordID, "rec-1"), tx.String(recordvocab.ArgPurpose, "treatment"))
+			c.Must("stmarys/patient", record.Name, "access", tx.String(recordvocab.ArgRecordID, "rec-1"),
+				tx.String(recordvocab.ArgPurpose, "treatment"))
 		}, func(c *chaintest.Chain, who string) (string, error) {
 			return call(c, who, record.Name, "report_undelivered", tx.String(recordvocab.ArgAccess, c.LastTx().String()),
 				tx.String(recordvocab.ArgReason, "custodian-unreachable"))
@@ -249,8 +279,11 @@ func TestEveryRoleAgainstEveryAction(t *testing.T) {
 				c.ClaimDoc("cl", identity.OrgOf(who), "stmarys/patient", "acme", "EUR", "99213:2026-10-30:1000"))...)
 		}, []string{"stmarys/physician", "stmarys/records_clerk", "city/physician", "city/records_clerk"}}, // a hospital files its own claims
 		{"claim.submit of stmarys's claim whose document is registered", func(t *testing.T, c *chaintest.Chain) {
-			c.Must("stmarys/records_clerk", record.Name, "register", tx.String(recordvocab.ArgRecordID, "cl.doc"), tx.Uint(recordvocab.ArgVersion, 1),
-				tx.Bytes(recordvocab.ArgCiphertextHash, chaintest.Seed("cl.doc")), tx.String(recordvocab.ArgPatient, "stmarys/patient"), tx.String(recordvocab.ArgCategory, record.CategoryClaim))
+			c.Must("stmarys/records_clerk", record.Name, "register", tx.String(recordvocab.ArgRecordID, "cl.doc"),
+				tx.Uint(recordvocab.ArgVersion, 1),
+				tx.Bytes(recordvocab.ArgCiphertextHash, chaintest.Seed("cl.doc")),
+				tx.String(recordvocab.ArgPatient, "stmarys/patient"),
+				tx.String(recordvocab.ArgCategory, record.CategoryClaim))
 		}, func(c *chaintest.Chain, who string) (string, error) {
 			return call(c, who, claim.Name, "submit", c.FileClaim(who,
 				c.ClaimDoc("cl", "stmarys", "stmarys/patient", "acme", "EUR", "99213:2026-10-30:1000"))...)
@@ -259,24 +292,32 @@ func TestEveryRoleAgainstEveryAction(t *testing.T) {
 			return call(c, who, claim.Name, "review", tx.String(claimvocab.ArgClaimID, "cl"))
 		}, []string{"acme/claims_adjuster"}},
 		{"claim.adjudicate of a claim at acme whose document acme read", readClaim, func(c *chaintest.Chain, who string) (string, error) {
-			return call(c, who, claim.Name, "adjudicate", tx.String(claimvocab.ArgClaimID, "cl"), tx.Strings(claimvocab.ArgAdjudication, []string{"1:1000"}))
+			return call(c, who, claim.Name, "adjudicate", tx.String(claimvocab.ArgClaimID, "cl"),
+				tx.Strings(claimvocab.ArgAdjudication, []string{"1:1000"}))
 		}, []string{"acme/claims_adjuster"}},
 		{"claim.pay of an approved claim at acme", adjudicateClaim("1:1000"), func(c *chaintest.Chain, who string) (string, error) {
-			return call(c, who, claim.Name, "pay", tx.String(claimvocab.ArgClaimID, "cl"), tx.String(claimvocab.ArgPaymentRef, "ACH-1"), tx.Uint(claimvocab.ArgAmount, 1000))
+			return call(c, who, claim.Name, "pay", tx.String(claimvocab.ArgClaimID, "cl"),
+				tx.String(claimvocab.ArgPaymentRef, "ACH-1"), tx.Uint(claimvocab.ArgAmount, 1000))
 		}, []string{"acme/claims_adjuster"}},
 		{"claim.appeal of stmarys's partially approved claim", adjudicateClaim("1:500:plan-limit"), func(c *chaintest.Chain, who string) (string, error) {
-			return call(c, who, claim.Name, "appeal", tx.String(claimvocab.ArgClaimID, "cl"), tx.String(claimvocab.ArgReason, "coding-corrected"))
+			return call(c, who, claim.Name, "appeal", tx.String(claimvocab.ArgClaimID, "cl"),
+				tx.String(claimvocab.ArgReason, "coding-corrected"))
 		}, []string{"stmarys/records_clerk"}},
 		{"claim.cancel of stmarys's submitted claim", submitClaim, func(c *chaintest.Chain, who string) (string, error) {
 			return call(c, who, claim.Name, "cancel", tx.String(claimvocab.ArgClaimID, "cl"))
 		}, []string{"stmarys/records_clerk"}},
 		{"consent.grant on one's own records", nil, func(c *chaintest.Chain, who string) (string, error) {
-			return call(c, who, consent.Name, "grant", tx.String(consentvocab.ArgConsentID, "c-x"), tx.String(consentvocab.ArgGrantee, "acme"), tx.String(consentvocab.ArgPurpose, "claims"),
-				tx.Strings(consentvocab.ArgCategories, []string{"lab"}), tx.Int(consentvocab.ArgStart, c.Now.Unix()), tx.Int(consentvocab.ArgEnd, c.Now.Unix()+86400))
+			return call(c, who, consent.Name, "grant", tx.String(consentvocab.ArgConsentID, "c-x"),
+				tx.String(consentvocab.ArgGrantee, "acme"), tx.String(consentvocab.ArgPurpose, "claims"),
+				tx.Strings(consentvocab.ArgCategories, []string{"lab"}), tx.Int(consentvocab.ArgStart, c.Now.Unix()),
+				tx.Int(consentvocab.ArgEnd, c.Now.Unix()+86400))
 		}, []string{"stmarys/patient", "city/patient"}},
 		{"consent.request of stmarys/patient", nil, func(c *chaintest.Chain, who string) (string, error) {
-			return call(c, who, consent.Name, "request", tx.String(consentvocab.ArgConsentID, "rq"), tx.String(consentvocab.ArgPatient, "stmarys/patient"),
-				tx.String(consentvocab.ArgPurpose, "treatment"), tx.Strings(consentvocab.ArgCategories, []string{"lab"}), tx.Int(consentvocab.ArgStart, c.Now.Unix()), tx.Int(consentvocab.ArgEnd, c.Now.Unix()+86400))
+			return call(c, who, consent.Name, "request", tx.String(consentvocab.ArgConsentID, "rq"),
+				tx.String(consentvocab.ArgPatient, "stmarys/patient"),
+				tx.String(consentvocab.ArgPurpose, "treatment"),
+				tx.Strings(consentvocab.ArgCategories, []string{"lab"}),
+				tx.Int(consentvocab.ArgStart, c.Now.Unix()), tx.Int(consentvocab.ArgEnd, c.Now.Unix()+86400))
 		}, []string{"stmarys/physician", "stmarys/records_clerk", "city/physician", "city/records_clerk"}},
 		{"consent.accept of a consent requested of stmarys/patient", requestConsent, func(c *chaintest.Chain, who string) (string, error) {
 			return call(c, who, consent.Name, "accept", tx.String(consentvocab.ArgConsentID, "rq"))
@@ -285,7 +326,8 @@ func TestEveryRoleAgainstEveryAction(t *testing.T) {
 			return call(c, who, consent.Name, "decline", tx.String(consentvocab.ArgConsentID, "rq"))
 		}, []string{"stmarys/patient"}},
 		{"consent.amend of stmarys/patient's consent", grantConsent, func(c *chaintest.Chain, who string) (string, error) {
-			return call(c, who, consent.Name, "amend", tx.String(consentvocab.ArgConsentID, "c-2"), tx.Int(consentvocab.ArgEnd, c.Now.Unix()+2*86400))
+			return call(c, who, consent.Name, "amend", tx.String(consentvocab.ArgConsentID, "c-2"),
+				tx.Int(consentvocab.ArgEnd, c.Now.Unix()+2*86400))
 		}, []string{"stmarys/patient"}},
 		{"consent.revoke of stmarys/patient's consent", grantConsent, func(c *chaintest.Chain, who string) (string, error) {
 			return call(c, who, consent.Name, "revoke", tx.String(consentvocab.ArgConsentID, "c-2"))
@@ -301,29 +343,36 @@ func TestEveryRoleAgainstEveryAction(t *testing.T) {
 		}, []string{charityOfficer}},
 		{"donation.close of hope's campaign whose milestone was rejected", func(t *testing.T, c *chaintest.Chain) {
 			submitEvidence(t, c)
-			c.Must(validator, donation.Name, "reject_milestone", tx.String(donationvocab.ArgCampaignID, campaign), tx.Uint(donationvocab.ArgMilestone, 1))
+			c.Must(validator, donation.Name, "reject_milestone", tx.String(donationvocab.ArgCampaignID, campaign),
+				tx.Uint(donationvocab.ArgMilestone, 1))
 		}, func(c *chaintest.Chain, who string) (string, error) {
 			return call(c, who, donation.Name, "close", tx.String(donationvocab.ArgCampaignID, campaign))
 		}, []string{charityOfficer}},
 		{"donation.give to hope's open campaign", openCampaign, func(c *chaintest.Chain, who string) (string, error) {
-			return call(c, who, donation.Name, "give", tx.String(donationvocab.ArgCampaignID, campaign), tx.Uint(donationvocab.ArgAmount, 100))
+			return call(c, who, donation.Name, "give", tx.String(donationvocab.ArgCampaignID, campaign),
+				tx.Uint(donationvocab.ArgAmount, 100))
 		}, holders(identityvocab.RoleDonor)}, // a donor of any organisation
 		{"donation.submit_evidence for hope's milestone", openCampaign, func(c *chaintest.Chain, who string) (string, error) {
-			return call(c, who, donation.Name, "submit_evidence", tx.String(donationvocab.ArgCampaignID, campaign), tx.Uint(donationvocab.ArgMilestone, 1),
+			return call(c, who, donation.Name, "submit_evidence", tx.String(donationvocab.ArgCampaignID, campaign),
+				tx.Uint(donationvocab.ArgMilestone, 1),
 				tx.Bytes(donationvocab.ArgEvidenceHash, chaintest.Seed("report")))
 		}, []string{charityOfficer}},
 		{"donation.approve_milestone with evidence, validated by reg", submitEvidence, func(c *chaintest.Chain, who string) (string, error) {
-			return call(c, who, donation.Name, "approve_milestone", tx.String(donationvocab.ArgCampaignID, campaign), tx.Uint(donationvocab.ArgMilestone, 1))
+			return call(c, who, donation.Name, "approve_milestone", tx.String(donationvocab.ArgCampaignID, campaign),
+				tx.Uint(donationvocab.ArgMilestone, 1))
 		}, []string{validator}}, // the named validator only, never another validator nor the charity
 		{"donation.reject_milestone with evidence, validated by reg", submitEvidence, func(c *chaintest.Chain, who string) (string, error) {
-			return call(c, who, donation.Name, "reject_milestone", tx.String(donationvocab.ArgCampaignID, campaign), tx.Uint(donationvocab.ArgMilestone, 1))
+			return call(c, who, donation.Name, "reject_milestone", tx.String(donationvocab.ArgCampaignID, campaign),
+				tx.Uint(donationvocab.ArgMilestone, 1))
 		}, []string{validator}},
 		{"donation.settle_milestone past its deadline", func(t *testing.T, c *chaintest.Chain) {
 			openCampaign(t, c)
-			c.Must("hope/donor", donation.Name, "give", tx.String(donationvocab.ArgCampaignID, campaign), tx.Uint(donationvocab.ArgAmount, 100))
+			c.Must("hope/donor", donation.Name, "give", tx.String(donationvocab.ArgCampaignID, campaign),
+				tx.Uint(donationvocab.ArgAmount, 100))
 			c.Now = c.Now.Add(milestoneDue + 24*time.Hour)
 		}, func(c *chaintest.Chain, who string) (string, error) {
-			return call(c, who, donation.Name, "settle_milestone", tx.String(donationvocab.ArgCampaignID, campaign), tx.Uint(donationvocab.ArgMilestone, 1))
+			return call(c, who, donation.Name, "settle_milestone", tx.String(donationvocab.ArgCampaignID, campaign),
+				tx.Uint(donationvocab.ArgMilestone, 1))
 		}, all}, // anyone: nothing is left stuck
 		{"donation.disburse of hope's approved milestone", approveMilestone, func(c *chaintest.Chain, who string) (string, error) {
 			return call(c, who, donation.Name, "disburse", disburseArgs("stmarys")...)
@@ -401,7 +450,8 @@ func readClaim(t *testing.T, c *chaintest.Chain) {
 func adjudicateClaim(item string) func(t *testing.T, c *chaintest.Chain) {
 	return func(t *testing.T, c *chaintest.Chain) {
 		readClaim(t, c)
-		c.Must("acme/claims_adjuster", claim.Name, "adjudicate", tx.String(claimvocab.ArgClaimID, "cl"), tx.Strings(claimvocab.ArgAdjudication, []string{item}))
+		c.Must("acme/claims_adjuster", claim.Name, "adjudicate", tx.String(claimvocab.ArgClaimID, "cl"),
+			tx.Strings(claimvocab.ArgAdjudication, []string{item}))
 	}
 }
 
@@ -409,13 +459,17 @@ func adjudicateClaim(item string) func(t *testing.T, c *chaintest.Chain) {
 // requestConsent has a stmarys physician ask stmarys/patient for consent
 // "rq".
 func grantConsent(t *testing.T, c *chaintest.Chain) {
-	c.Must("stmarys/patient", consent.Name, "grant", tx.String(consentvocab.ArgConsentID, "c-2"), tx.String(consentvocab.ArgGrantee, "acme"), tx.String(consentvocab.ArgPurpose, "claims"),
-		tx.Strings(consentvocab.ArgCategories, []string{"lab"}), tx.Int(consentvocab.ArgStart, c.Now.Unix()), tx.Int(consentvocab.ArgEnd, c.Now.Unix()+86400))
+	c.Must("stmarys/patient", consent.Name, "grant", tx.String(consentvocab.ArgConsentID, "c-2"),
+		tx.String(consentvocab.ArgGrantee, "acme"), tx.String(consentvocab.ArgPurpose, "claims"),
+		tx.Strings(consentvocab.ArgCategories, []string{"lab"}), tx.Int(consentvocab.ArgStart, c.Now.Unix()),
+		tx.Int(consentvocab.ArgEnd, c.Now.Unix()+86400))
 }
 
 func requestConsent(t *testing.T, c *chaintest.Chain) {
-	c.Must("stmarys/physician", consent.Name, "request", tx.String(consentvocab.ArgConsentID, "rq"), tx.String(consentvocab.ArgPatient, "stmarys/patient"),
-		tx.String(consentvocab.ArgPurpose, "treatment"), tx.Strings(consentvocab.ArgCategories, []string{"lab"}), tx.Int(consentvocab.ArgStart, c.Now.Unix()), tx.Int(consentvocab.ArgEnd, c.Now.Unix()+86400))
+	c.Must("stmarys/physician", consent.Name, "request", tx.String(consentvocab.ArgConsentID, "rq"),
+		tx.String(consentvocab.ArgPatient, "stmarys/patient"),
+		tx.String(consentvocab.ArgPurpose, "treatment"), tx.Strings(consentvocab.ArgCategories, []string{"lab"}),
+		tx.Int(consentvocab.ArgStart, c.Now.Unix()), tx.Int(consentvocab.ArgEnd, c.Now.Unix()+86400))
 }
 
 // The donation cases' campaign: hope's, of one 600 EUR milestone that
@@ -436,7 +490,8 @@ func campaignArgs(c *chaintest.Chain) []tx.Arg {
 // to payee as "d1".
 func disburseArgs(payee string) []tx.Arg {
 	return []tx.Arg{tx.String("campaign_id", campaign), tx.Uint("milestone", 1), tx.String("disbursement_id", "d1"), tx.String("payee", payee),
-		tx.Uint("amount", 100), tx.String(consentvocab.ArgPurpose, "surgery"), tx.String("payment_ref", "WIRE-1"), tx.Bytes("evidence_hash", chaintest.Seed("invoice"))}
+		tx.Uint("amount", 100), tx.String(consentvocab.ArgPurpose, "surgery"), tx.String("payment_ref", "WIRE-1"),
+		tx.Bytes("evidence_hash", chaintest.Seed("invoice"))}
 }
 
 // createCampaign, openCampaign, submitEvidence and approveMilestone take
@@ -454,16 +509,20 @@ func openCampaign(t *testing.T, c *chaintest.Chain) {
 
 func submitEvidence(t *testing.T, c *chaintest.Chain) {
 	openCampaign(t, c)
-	c.Must(charityOfficer, donation.Name, "submit_evidence", tx.String(donationvocab.ArgCampaignID, campaign), tx.Uint(donationvocab.ArgMilestone, 1),
+	c.Must(charityOfficer, donation.Name, "submit_evidence", tx.String(donationvocab.ArgCampaignID, campaign),
+		tx.Uint(donationvocab.ArgMilestone, 1),
 		tx.Bytes(donationvocab.ArgEvidenceHash, chaintest.Seed("report")))
 }
 
 func approveMilestone(t *testing.T, c *chaintest.Chain) {
 	openCampaign(t, c)
-	c.Must("hope/donor", donation.Name, "give", tx.String(donationvocab.ArgCampaignID, campaign), tx.Uint(donationvocab.ArgAmount, 600))
-	c.Must(charityOfficer, donation.Name, "submit_evidence", tx.String(donationvocab.ArgCampaignID, campaign), tx.Uint(donationvocab.ArgMilestone, 1),
+	c.Must("hope/donor", donation.Name, "give", tx.String(donationvocab.ArgCampaignID, campaign),
+		tx.Uint(donationvocab.ArgAmount, 600))
+	c.Must(charityOfficer, donation.Name, "submit_evidence", tx.String(donationvocab.ArgCampaignID, campaign),
+		tx.Uint(donationvocab.ArgMilestone, 1),
 		tx.Bytes(donationvocab.ArgEvidenceHash, chaintest.Seed("report")))
-	c.Must(validator, donation.Name, "approve_milestone", tx.String(donationvocab.ArgCampaignID, campaign), tx.Uint(donationvocab.ArgMilestone, 1))
+	c.Must(validator, donation.Name, "approve_milestone", tx.String(donationvocab.ArgCampaignID, campaign),
+		tx.Uint(donationvocab.ArgMilestone, 1))
 }
 
 // lastProposal returns the id of the proposal made in the last block

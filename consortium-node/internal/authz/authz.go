@@ -72,7 +72,8 @@ func UpdateFor(writes []ledger.StateWrite) (policies.Update, error) {
 	for _, w := range writes {
 		switch {
 		case strings.HasPrefix(w.Key, governancevocab.PolicyPrefix):
-			r, err := policies.RuleFromStrings(strings.Split(strings.TrimPrefix(w.Key, governancevocab.PolicyPrefix), "|"))
+			r, err := policies.RuleFromStrings(strings.Split(strings.TrimPrefix(w.Key, governancevocab.PolicyPrefix),
+				"|"))
 			if err != nil {
 				return u, fmt.Errorf("authz: policy key %q: %w", w.Key, err)
 			}

@@ -20,9 +20,11 @@ import (
 // and decides the same as one loaded from scratch from the resulting state
 // (what a restarted node does).
 func TestIncrementalEqualsReload(t *testing.T) {
-	orgs := []identity.Org{{ID: "stmarys", Kind: identityvocab.KindHospital, Name: "St Mary's"}, {ID: "acme", Kind: identityvocab.KindInsurer, Name: "Acme"}}
+	orgs := []identity.Org{{ID: "stmarys", Kind: identityvocab.KindHospital, Name: "St Mary's"},
+		{ID: "acme", Kind: identityvocab.KindInsurer, Name: "Acme"}}
 	c := chaintest.New(t, chaintest.Options{Orgs: orgs, Members: []chaintest.Member{
-		{ID: "stmarys/admin", Roles: []string{identityvocab.RoleOrgAdmin}}, {ID: "acme/admin", Roles: []string{identityvocab.RoleOrgAdmin}},
+		{ID: "stmarys/admin", Roles: []string{identityvocab.RoleOrgAdmin}},
+		{ID: "acme/admin", Roles: []string{identityvocab.RoleOrgAdmin}},
 		{ID: "stmarys/dr", Roles: []string{identityvocab.RolePhysician}},
 	}})
 	reqs := []policies.Request{
@@ -50,10 +52,12 @@ func TestIncrementalEqualsReload(t *testing.T) {
 	}
 	check("genesis")
 	nurse := chaintest.Key("stmarys/nurse")
-	c.Must("stmarys/admin", identity.Name, "add_member", tx.String("id", "stmarys/nurse"), tx.Strings("roles", []string{identityvocab.RoleRecordsClerk}),
+	c.Must("stmarys/admin", identity.Name, "add_member", tx.String("id", "stmarys/nurse"),
+		tx.Strings("roles", []string{identityvocab.RoleRecordsClerk}),
 		tx.String("sign_key", nurse.Public().String()), tx.String("enc_key", chaintest.EncKey("stmarys/nurse").String()))
 	check("member added")
-	c.Must("stmarys/admin", identity.Name, "set_roles", tx.String("id", "stmarys/nurse"), tx.Strings("roles", []string{identityvocab.RolePrivacyOfficer}))
+	c.Must("stmarys/admin", identity.Name, "set_roles", tx.String("id", "stmarys/nurse"),
+		tx.Strings("roles", []string{identityvocab.RolePrivacyOfficer}))
 	check("roles changed")
 	p := c.Must("stmarys/admin", governance.Name, "propose", tx.String("kind", governancevocab.KindChangePolicy),
 		tx.Strings("add_rules", []string{"physician,stmarys,report,read,any,allow"}),

@@ -62,8 +62,9 @@ func newBenchChain(b *testing.B, extra int) *benchChain {
 		ms = append(ms, chaintest.Member{ID: fmt.Sprintf("stmarys/p%d", i), Roles: []string{identityvocab.RolePatient}})
 	}
 	rules := append(policies.DefaultRules(), extraRules(extra, 7)...)
-	c := chaintest.New(b, chaintest.Options{Orgs: []identity.Org{{ID: "stmarys", Kind: identityvocab.KindHospital, Name: "St Mary's"},
-		{ID: "acme", Kind: identityvocab.KindInsurer, Name: "Acme"}}, Members: ms, Rules: rules})
+	c := chaintest.New(b,
+		chaintest.Options{Orgs: []identity.Org{{ID: "stmarys", Kind: identityvocab.KindHospital, Name: "St Mary's"},
+			{ID: "acme", Kind: identityvocab.KindInsurer, Name: "Acme"}}, Members: ms, Rules: rules})
 	reg, err := system.Registry()
 	if err != nil {
 		b.Fatal(err)

@@ -486,7 +486,8 @@ func backupRestore(t *testing.T, snapEvery uint64) {
 		rep.Duration.Round(time.Millisecond), rep.Records, h.Height, target, time.Since(rstart).Round(time.Millisecond), head)
 
 	// A full member again: it commits and signs.
-	c.send(fresh, "stmarys/admin", identity.Name, "add_member", c.memberArgs("stmarys/after-restore", identityvocab.RolePatient)...)
+	c.send(fresh, "stmarys/admin", identity.Name, "add_member",
+		c.memberArgs("stmarys/after-restore", identityvocab.RolePatient)...)
 	c.converge(30 * time.Second)
 	if s := c.nodes[fresh].n.Status(); s.Error != "" {
 		t.Fatalf("the restored node halted: %s", s.Error)

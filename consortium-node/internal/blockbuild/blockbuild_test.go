@@ -27,8 +27,10 @@ func (serial) Execute(base exec.Reader, txns []exec.Txn) (*exec.Result, error) {
 func world(t *testing.T) *chaintest.Chain {
 	orgs := []identity.Org{{ID: "stmarys", Kind: identityvocab.KindHospital, Name: "St Mary's"}}
 	return chaintest.New(t, chaintest.Options{Orgs: orgs, Members: []chaintest.Member{
-		{ID: "stmarys/admin", Roles: []string{identityvocab.RoleOrgAdmin}}, {ID: "stmarys/clerk", Roles: []string{identityvocab.RoleRecordsClerk}},
-		{ID: "stmarys/ana", Roles: []string{identityvocab.RolePatient}}, {ID: "stmarys/sam", Roles: []string{identityvocab.RolePatient}},
+		{ID: "stmarys/admin", Roles: []string{identityvocab.RoleOrgAdmin}},
+		{ID: "stmarys/clerk", Roles: []string{identityvocab.RoleRecordsClerk}},
+		{ID: "stmarys/ana", Roles: []string{identityvocab.RolePatient}},
+		{ID: "stmarys/sam", Roles: []string{identityvocab.RolePatient}},
 	}})
 }
 

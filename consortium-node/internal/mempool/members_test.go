@@ -109,7 +109,8 @@ func TestAddRefusesNonMembers(t *testing.T) {
 	bob, carol, dave, erin, frank := seededKey(t, 1), seededKey(t, 2), seededKey(t, 3), seededKey(t, 4), seededKey(t, 5)
 	outsider := seededKey(t, 9)
 	member := func(id string, k *sign.PrivateKey) identity.Member {
-		return identity.Member{ID: id, Org: identity.OrgOf(id), Roles: []string{identityvocab.RolePatient}, SignKey: k.Public()}
+		return identity.Member{ID: id, Org: identity.OrgOf(id), Roles: []string{identityvocab.RolePatient},
+			SignKey: k.Public()}
 	}
 	revoked := member("org/bob", bob)
 	revoked.Revoked = true
@@ -225,7 +226,8 @@ func TestAddSeesRevocationAtOnce(t *testing.T) {
 	st := newMembers(t)
 	p := newPool(t, newLedger(1), func(c *mempool.Config) { c.Authenticate = st.authenticate })
 	mustAdd(t, p, signAs(t, "org/alice", testKey, 1))
-	alice := identity.Member{ID: "org/alice", Org: "org", Roles: []string{identityvocab.RolePatient}, SignKey: testKey.Public()}
+	alice := identity.Member{ID: "org/alice", Org: "org", Roles: []string{identityvocab.RolePatient},
+		SignKey: testKey.Public()}
 	alice.Revoked = true
 	st.put(t, alice)
 	if r := add(t, p, signAs(t, "org/alice", testKey, 2))[0]; !errors.Is(r.Err, mempool.ErrNotMember) {

@@ -103,7 +103,8 @@ func TestAdmissionRefusesNonMembers(t *testing.T) {
 	// clock, although the head's time is before the expiry.
 	expiry := time.Now().Add(time.Second).Unix() + 1
 	commit("add p2", h.sign("stmarys/admin", 0, "add_member", tx.String("id", "stmarys/p2"),
-		tx.Strings("roles", []string{identityvocab.RolePatient}), tx.String("sign_key", h.keys["stmarys/dr-lee"].Public().String()),
+		tx.Strings("roles", []string{identityvocab.RolePatient}),
+		tx.String("sign_key", h.keys["stmarys/dr-lee"].Public().String()),
 		tx.String("enc_key", h.enc), tx.Int("key_expiry", expiry)))
 	h.keys["stmarys/p2"] = h.keys["stmarys/dr-lee"]
 	time.Sleep(time.Until(time.Unix(expiry, 0)))
@@ -269,12 +270,14 @@ func TestAdmissionCarriedAcrossBlocks(t *testing.T) {
 		}
 	}
 	commit(h.sign("stmarys/admin", 0, "add_member", tx.String("id", "stmarys/p2"),
-		tx.Strings("roles", []string{identityvocab.RolePatient}), tx.String("sign_key", h.keys["stmarys/dr-lee"].Public().String()),
+		tx.Strings("roles", []string{identityvocab.RolePatient}),
+		tx.String("sign_key", h.keys["stmarys/dr-lee"].Public().String()),
 		tx.String("enc_key", h.enc)))
 	h.keys["stmarys/p2"] = h.keys["stmarys/dr-lee"]
 	commit(h.sign("stmarys/p2", 0, "rotate_keys", tx.String("id", "stmarys/p2"), tx.String("enc_key", h.enc)))
 	commit(h.sign("stmarys/admin", 0, "add_member", tx.String("id", "stmarys/p3"),
-		tx.Strings("roles", []string{identityvocab.RolePatient}), tx.String("sign_key", h.keys["stmarys/dr-lee"].Public().String()),
+		tx.Strings("roles", []string{identityvocab.RolePatient}),
+		tx.String("sign_key", h.keys["stmarys/dr-lee"].Public().String()),
 		tx.String("enc_key", h.enc)))
 	head, _ := h.n.store.Head()
 	if h.n.adm.cache.signer(head, "stmarys/admin") == nil {
@@ -315,7 +318,8 @@ func TestAdmissionAgainstCommittedState(t *testing.T) {
 	}
 	expiry := now.Add(time.Hour).Unix()
 	commit(h.sign("stmarys/admin", 0, "add_member", tx.String("id", "stmarys/p1"),
-		tx.Strings("roles", []string{identityvocab.RolePatient}), tx.String("sign_key", h.keys["stmarys/dr-lee"].Public().String()),
+		tx.Strings("roles", []string{identityvocab.RolePatient}),
+		tx.String("sign_key", h.keys["stmarys/dr-lee"].Public().String()),
 		tx.String("enc_key", h.enc), tx.Int("key_expiry", expiry)))
 	h.keys["stmarys/p1"] = h.keys["stmarys/dr-lee"]
 	p1 := decode(h.sign("stmarys/p1", 0, "rotate_keys", tx.String("id", "stmarys/p1"), tx.String("enc_key", h.enc)))

@@ -181,7 +181,8 @@ func (c *testCluster) stop(i int) {
 func (c *testCluster) addMember(via int, id string) TxResult {
 	c.t.Helper()
 	return c.submitCall(via, "stmarys/admin", "identity", "add_member", tx.String("id", id),
-		tx.Strings("roles", []string{identityvocab.RolePatient}), tx.String("sign_key", c.keys["stmarys/admin"].Public().String()),
+		tx.Strings("roles", []string{identityvocab.RolePatient}),
+		tx.String("sign_key", c.keys["stmarys/admin"].Public().String()),
 		tx.String("enc_key", c.enc))
 }
 
@@ -456,7 +457,8 @@ func TestMembershipChangeApprovedOnLedger(t *testing.T) {
 	key4, _ := kf.SignKey()
 	ek4, _ := kf.EncryptionKey()
 	rec := consortium.Node{ID: "hope-node4", Org: "hope", RaftID: 4, SignKey: key4.Public(), EncKey: ek4, RaftAddr: freeport.Addr(t), APIAddr: "127.0.0.1:1"}
-	add := &consortium.Change{Action: consortiumvocab.ActionAddNode, Node: rec, ValidUntil: c.nodes[lead].n.NextHeight() + 50}
+	add := &consortium.Change{Action: consortiumvocab.ActionAddNode, Node: rec,
+		ValidUntil: c.nodes[lead].n.NextHeight() + 50}
 
 	// Two of four organisations are not a majority: refused, nothing changes.
 	r := c.changeNodes(lead, add, "stmarys/admin", "acme/admin")
@@ -497,7 +499,8 @@ func TestMembershipChangeApprovedOnLedger(t *testing.T) {
 	c.converge()
 
 	// Removing it again.
-	rm := &consortium.Change{Action: consortiumvocab.ActionRemoveNode, Node: consortium.Node{ID: "hope-node4"}, ValidUntil: c.nodes[lead].n.NextHeight() + 50}
+	rm := &consortium.Change{Action: consortiumvocab.ActionRemoveNode, Node: consortium.Node{ID: "hope-node4"},
+		ValidUntil: c.nodes[lead].n.NextHeight() + 50}
 	r = c.changeNodes(lead, rm, "hope/admin", "healthreg/admin", "acme/admin")
 	if !r.Committed || !r.Receipt.OK() {
 		t.Fatalf("remove: %+v", r.Receipt)

@@ -68,7 +68,8 @@ func TestPolicyChangeAcrossNodes(t *testing.T) {
 			tx.Bytes("ciphertext_hash", h[:]), tx.String("patient", "stmarys/patient-ana"), tx.String("category", "lab"))
 	}
 	propose := func(via int, validFor uint64) string {
-		r := c.call(via, "stmarys/admin", governance.Name, "propose", tx.String("kind", governancevocab.KindChangePolicy),
+		r := c.call(via, "stmarys/admin", governance.Name, "propose",
+			tx.String("kind", governancevocab.KindChangePolicy),
 			tx.Strings("add_rules", []string{deny}), tx.Uint("valid_for", validFor))
 		if !r.Receipt.OK() {
 			t.Fatalf("propose: %s", r.Receipt.Error)

@@ -273,7 +273,8 @@ func testLogger(t *testing.T) *slog.Logger {
 func TestExpiringKeys(t *testing.T) {
 	h := newHarness(t, nil)
 	add := func(id string, expires time.Time) {
-		raw := h.sign("stmarys/admin", 0, "add_member", tx.String("id", id), tx.Strings("roles", []string{identityvocab.RolePatient}),
+		raw := h.sign("stmarys/admin", 0, "add_member", tx.String("id", id),
+			tx.Strings("roles", []string{identityvocab.RolePatient}),
 			tx.String("sign_key", h.keys["stmarys/dr-lee"].Public().String()), tx.String("enc_key", h.enc), tx.Int("key_expiry", expires.Unix()))
 		if r := h.submit(raw)[0]; !r.Committed || !r.Receipt.OK() {
 			t.Fatalf("add %s: %+v", id, r)

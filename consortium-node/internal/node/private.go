@@ -188,10 +188,12 @@ func (n *Node) shred(rs []ledger.Receipt) {
 			case "record_erased":
 				k, err := n.private.Erase(e.Attr(recordvocab.AttrRecord))
 				if err != nil {
-					n.log.Error("erasing a record's private copies", "record", e.Attr(recordvocab.AttrRecord), "err", err)
+					n.log.Error("erasing a record's private copies", "record", e.Attr(recordvocab.AttrRecord), "err",
+						err)
 					continue
 				}
-				n.log.Info("erased a record (ciphertexts and data keys destroyed)", "record", e.Attr(recordvocab.AttrRecord), "versions", k)
+				n.log.Info("erased a record (ciphertexts and data keys destroyed)", "record",
+					e.Attr(recordvocab.AttrRecord), "versions", k)
 			}
 		}
 	}

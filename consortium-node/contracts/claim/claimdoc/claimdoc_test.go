@@ -303,13 +303,16 @@ func TestValidate(t *testing.T) {
 // against it as the insurer's portal does, and every kind of mismatch.
 func TestFileAndVerify(t *testing.T) {
 	c := chaintest.New(t, chaintest.Options{
-		Orgs: []identity.Org{{ID: "stmarys", Kind: identityvocab.KindHospital, Name: "St Mary's"}, {ID: "acme", Kind: identityvocab.KindInsurer, Name: "Acme"}},
-		Members: []chaintest.Member{{ID: "stmarys/clerk", Roles: []string{identityvocab.RoleRecordsClerk}}, {ID: "stmarys/ana", Roles: []string{identityvocab.RolePatient}},
+		Orgs: []identity.Org{{ID: "stmarys", Kind: identityvocab.KindHospital, Name: "St Mary's"},
+			{ID: "acme", Kind: identityvocab.KindInsurer, Name: "Acme"}},
+		Members: []chaintest.Member{{ID: "stmarys/clerk", Roles: []string{identityvocab.RoleRecordsClerk}},
+			{ID: "stmarys/ana", Roles: []string{identityvocab.RolePatient}},
 			{ID: "stmarys/bob", Roles: []string{identityvocab.RolePatient}}},
 	})
 	k := chaintest.ClaimsKey("stmarys")
 	register := func(id, patient, category string) {
-		c.Must("stmarys/clerk", record.Name, "register", tx.String(recordvocab.ArgRecordID, id), tx.Uint(recordvocab.ArgVersion, 1), tx.Bytes(recordvocab.ArgCiphertextHash, bytes.Repeat([]byte{1}, 32)),
+		c.Must("stmarys/clerk", record.Name, "register", tx.String(recordvocab.ArgRecordID, id),
+			tx.Uint(recordvocab.ArgVersion, 1), tx.Bytes(recordvocab.ArgCiphertextHash, bytes.Repeat([]byte{1}, 32)),
 			tx.String(recordvocab.ArgPatient, patient), tx.String(recordvocab.ArgCategory, category))
 	}
 	d := anaDoc()

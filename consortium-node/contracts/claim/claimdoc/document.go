@@ -225,9 +225,13 @@ func (k *Key) SubmitArgs(d *Document, docRecord string, docVersion uint64, now t
 	for i, h := range items {
 		hexes[i] = hex.EncodeToString(h[:])
 	}
-	args := []tx.Arg{tx.String(claimvocab.ArgClaimID, d.ClaimID), tx.String(claimvocab.ArgPatient, d.Patient), tx.String(claimvocab.ArgInsurer, d.Insurer),
-		tx.String(claimvocab.ArgCurrency, d.Currency), tx.Strings(claimvocab.ArgAmounts, amounts), tx.String(claimvocab.ArgDocument, docRecord), tx.Uint(claimvocab.ArgDocumentVersion, docVersion), tx.String(claimvocab.ArgKeyID, k.ID()),
-		tx.Bytes(claimvocab.ArgFingerprint, fp[:]), tx.Strings(claimvocab.ArgItemFingerprints, hexes), tx.String(claimvocab.ArgProvider, d.Provider)}
+	args := []tx.Arg{tx.String(claimvocab.ArgClaimID, d.ClaimID), tx.String(claimvocab.ArgPatient, d.Patient),
+		tx.String(claimvocab.ArgInsurer, d.Insurer),
+		tx.String(claimvocab.ArgCurrency, d.Currency), tx.Strings(claimvocab.ArgAmounts, amounts),
+		tx.String(claimvocab.ArgDocument, docRecord), tx.Uint(claimvocab.ArgDocumentVersion, docVersion),
+		tx.String(claimvocab.ArgKeyID, k.ID()),
+		tx.Bytes(claimvocab.ArgFingerprint, fp[:]), tx.Strings(claimvocab.ArgItemFingerprints, hexes),
+		tx.String(claimvocab.ArgProvider, d.Provider)}
 	if len(d.Records) > 0 {
 		args = append(args, tx.Strings(claimvocab.ArgRecords, d.Records))
 	}
