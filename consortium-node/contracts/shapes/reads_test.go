@@ -3,7 +3,6 @@ package shapes_test
 import (
 	"go/ast"
 	"go/token"
-	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -163,37 +162,27 @@ func vocabAliases(f *ast.File, byDir map[string]string) map[string]string {
 // EventAccessUndelivered is delivery.Event).
 func constValue(t *testing.T, dir, name string) string {
 	t.Helper()
-	for _, f := range parseDir(t, dir) {
-		for _, d := range f.Decls {
-			g, ok := d.(*ast.GenDecl)
-			if !ok || g.Tok != token.CONST {
-				continue
-			}
-			for _, sp := range g.Specs {
-				vs := sp.(*ast.ValueSpec)
-				for i, n := range vs.Names {
-					if n.Name != name || i >= len(vs.Values) {
-						continue
-					}
-					switch v := vs.Values[i].(type) {
-					case *ast.BasicLit:
-						s, _ := strconv.Unquote(v.Value)
-						return s
-					case *ast.SelectorExpr:
-						for _, im := range f.Imports {
-							p, _ := strconv.Unquote(im.Path.Value)
-							if id, ok := v.X.(*ast.Ident); ok && filepath.Base(p) == id.Name {
-								return constValue(t, strings.TrimPrefix(p, "github.com/almoner/almoner/"), v.Sel.Name)
-							}
-						}
-					}
+	var out string
+	found := false
+	eachConst(t, dir, func(f *ast.File, n string, v ast.Expr) {
+		if n != name || found {
+			return
+		}
+		switch v := v.(type) {
+		case *ast.BasicLit:
+			out, _ = strconv.Unquote(v.Value)
+			found = true
+		case *ast.SelectorExpr:
+			for _, im := range f.Imports {
+				p, _ := strconv.Unquote(im.Path.Value)
+				if id, ok := v.X.(*ast.Ident); ok && filepath.Base(p) == id.Name {
+					out, found = constValue(t, strings.TrimPrefix(p, "github.com/almoner/almoner/"), v.Sel.Name), true
 				}
 			}
 		}
+	})
+	if !found {
+		t.Fatalf("%s: no string constant %s", dir, name)
 	}
-	if _, err := os.Stat(filepath.Join(root, dir)); err != nil {
-		t.Fatal(err)
-	}
-	t.Fatalf("%s: no string constant %s", dir, name)
-	return ""
+	return out
 }

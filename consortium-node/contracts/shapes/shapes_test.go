@@ -54,6 +54,21 @@ func nodeArgs() []string {
 func consts(t *testing.T, dir string) map[string]string {
 	t.Helper()
 	out := map[string]string{}
+	eachConst(t, dir, func(_ *ast.File, name string, v ast.Expr) {
+		if !strings.HasPrefix(name, "Arg") && !strings.HasPrefix(name, "Attr") || strings.HasSuffix(name, "Prefix") {
+			return
+		}
+		if lit, ok := v.(*ast.BasicLit); ok && lit.Kind == token.STRING {
+			out[name], _ = strconv.Unquote(lit.Value)
+		}
+	})
+	return out
+}
+
+// eachConst calls fn with every constant of the package in dir that has a
+// value, and the file it is in.
+func eachConst(t *testing.T, dir string, fn func(f *ast.File, name string, value ast.Expr)) {
+	t.Helper()
 	for _, f := range parseDir(t, dir) {
 		for _, d := range f.Decls {
 			g, ok := d.(*ast.GenDecl)
@@ -63,18 +78,13 @@ func consts(t *testing.T, dir string) map[string]string {
 			for _, sp := range g.Specs {
 				vs := sp.(*ast.ValueSpec)
 				for i, n := range vs.Names {
-					if !strings.HasPrefix(n.Name, "Arg") && !strings.HasPrefix(n.Name, "Attr") ||
-						strings.HasSuffix(n.Name, "Prefix") || i >= len(vs.Values) {
-						continue
-					}
-					if lit, ok := vs.Values[i].(*ast.BasicLit); ok && lit.Kind == token.STRING {
-						out[n.Name], _ = strconv.Unquote(lit.Value)
+					if i < len(vs.Values) {
+						fn(f, n.Name, vs.Values[i])
 					}
 				}
 			}
 		}
 	}
-	return out
 }
 
 func parseDir(t *testing.T, dir string) []*ast.File {
