@@ -188,11 +188,24 @@ const condWords: Record<string, string> = {
   consent: "under the owner's active consent",
 };
 
+/** "access" → "accesses", "policy" → "policies", "record" → "records". */
+function plural(w: string): string {
+  if (/(s|x|z|ch|sh)$/.test(w)) return `${w}es`;
+  if (/[^aeiou]y$/.test(w)) return `${w.slice(0, -1)}ies`;
+  return `${w}s`;
+}
+
+/** Objects whose plural in words is not their name's. */
+const objectWords: Record<string, string> = {
+  break_glass: 'emergency (break-glass) accesses',
+  access_log: 'access logs',
+};
+
 /** A policy rule in words: "Allow claims adjusters (any organisation) to read records under the owner's active consent." */
 export function ruleWords(r: { sub: string; dom: string; obj: string; act: string; cond: string; eft: string }, orgs: Map<string, Org>): string {
-  const who = roleNames[r.sub] ? `${roleNames[r.sub].toLowerCase()}s` : r.sub.replace(/_/g, ' ');
+  const who = plural(roleNames[r.sub] ? roleNames[r.sub].toLowerCase() : r.sub.replace(/_/g, ' '));
   const where = r.dom === '*' ? '' : ` of ${orgName(orgs, r.dom)}`;
-  const what = `${r.act.replace(/_/g, ' ')} ${r.obj.replace(/_/g, ' ')}s`;
+  const what = `${r.act.replace(/_/g, ' ')} ${objectWords[r.obj] ?? plural(r.obj.replace(/_/g, ' '))}`;
   const cond = condWords[r.cond] ?? r.cond;
   const verb = r.eft === 'deny' ? 'Forbid' : 'Allow';
   return `${verb} ${who}${where} to ${what}${cond ? ` (${cond})` : ''}.`;
