@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/almoner/almoner/consortium-node/api"
 	"github.com/almoner/almoner/consortium-node/api/client"
 	"github.com/almoner/almoner/consortium-node/contracts/shapes"
 	"github.com/almoner/almoner/consortium-node/genesis/devnet"
@@ -32,19 +33,30 @@ func Start(t testing.TB) *Node {
 	return n
 }
 
-// CheckShapes fails t when a successful transaction committed on the node
-// behind c passed an argument its method does not declare, or one of its
-// events carries an attribute its contract does not declare (package
-// shapes): what the portal's mutations and the demo data send must be
-// what the contracts read. A node that no longer answers is logged, not
-// checked.
-func CheckShapes(t testing.TB, c *client.Client) {
+// CheckShapes fails t when a successful transaction committed on the
+// chain passed an argument its method does not declare, or one of its
+// events does not carry exactly the attributes its contract declares
+// (package shapes): what the portal's mutations and the demo data send
+// must be what the contracts read. It reads the chain from the first of
+// nodes that answers; when none does, that is logged, not checked.
+func CheckShapes(t testing.TB, nodes ...*client.Client) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	last, err := c.LatestBlock(ctx)
-	if err != nil {
-		t.Logf("testnode: shapes not checked: %v", err)
+	var c *client.Client
+	var last *api.Block
+	for _, n := range nodes {
+		sctx, scancel := context.WithTimeout(ctx, 5*time.Second)
+		b, err := n.LatestBlock(sctx)
+		scancel()
+		if err == nil {
+			c, last = n, b
+			break
+		}
+		t.Logf("testnode: shapes: %v", err)
+	}
+	if c == nil {
+		t.Logf("testnode: shapes not checked: no node answered")
 		return
 	}
 	for h := uint64(1); h <= last.Header.Height; h++ {
@@ -81,12 +93,27 @@ func CheckShapes(t testing.TB, c *client.Client) {
 // StartCluster creates a dev consortium with n nodes (one per
 // organisation for n = 4) and runs them until the test ends
 // (nodetest.StartCluster).
-func StartCluster(t testing.TB, n int) *Cluster { t.Helper(); return nodetest.StartCluster(t, n) }
+func StartCluster(t testing.TB, n int) *Cluster {
+	t.Helper()
+	c := nodetest.StartCluster(t, n)
+	t.Cleanup(func() { CheckShapes(t, clients(c)...) })
+	return c
+}
 
 // StartClusterWith creates a dev consortium as o says (another set of
 // organisations, extra members) and runs its nodes until the test ends
 // (nodetest.StartClusterWith).
 func StartClusterWith(t testing.TB, o devnet.Options) *Cluster {
 	t.Helper()
-	return nodetest.StartClusterWith(t, o)
+	c := nodetest.StartClusterWith(t, o)
+	t.Cleanup(func() { CheckShapes(t, clients(c)...) })
+	return c
+}
+
+func clients(c *Cluster) []*client.Client {
+	out := make([]*client.Client, len(c.Nodes))
+	for i, n := range c.Nodes {
+		out[i] = n.Client
+	}
+	return out
 }
