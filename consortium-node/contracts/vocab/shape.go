@@ -6,7 +6,8 @@ import (
 )
 
 // Shape declares what a contract's calls and events carry: per method, the
-// arguments it may read; per event type, the attribute keys it may carry.
+// arguments it may read; per event type, the attribute keys it carries
+// (some of them optional).
 // Each contract's vocabulary package builds its Shape from its Arg and Attr
 // constants; tests on both sides check the contract and its callers and
 // readers against it (package contracts/shapes).
