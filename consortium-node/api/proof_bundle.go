@@ -28,27 +28,6 @@ const (
 	StepRefund            = "refund"             // the transaction that refunded part of the gift
 )
 
-// The donation contract's vocabulary that a bundle's verification reads
-// (consortium-node/contracts/donation; this package may not import the
-// node's contracts, and TestBundleVocabulary checks these against the
-// contract's own events).
-const (
-	donationContract = vocab.Contract
-	methodGive       = "give"
-	methodApprove    = "approve_milestone"
-	methodReject     = "reject_milestone"
-	methodSettle     = "settle_milestone"
-	methodCancel     = "cancel"
-	methodDisburse   = "disburse"
-	methodConfirm    = "confirm_receipt"
-	evGiftReceived   = vocab.EventGiftReceived
-	evApproved       = vocab.EventMilestoneApproved
-	evGiftDisbursed  = vocab.EventGiftDisbursed
-	evDisbursed      = vocab.EventDisbursed
-	evConfirmed      = vocab.EventPayeeConfirmed
-	evGiftRefunded   = vocab.EventGiftRefunded
-)
-
 // GiftBundle is one JSON document with the receipt proofs of every
 // transaction that moved a gift: the gift first, then the approvals of
 // the milestones it is allocated to, the disbursements that drew on it
@@ -218,7 +197,7 @@ func (s *BundleStep) verify(t Trust, g *giftFacts, gift string) (*StepReport, er
 	if r.Whole && !p.Receipt.OK() {
 		return nil, unrelated("its transaction %s.%s failed (%s): it moved no money", call.Contract, call.Method, p.Receipt.Error)
 	}
-	if call.Contract != donationContract {
+	if call.Contract != vocab.Contract {
 		return nil, unrelated("its transaction is %s.%s, not a donation", call.Contract, call.Method)
 	}
 	arg := func(name string) string { return argText(call.Args, name) }
@@ -234,8 +213,8 @@ func (s *BundleStep) verify(t Trust, g *giftFacts, gift string) (*StepReport, er
 	money := func(minor string) string { return Money(minor, g.currency) }
 	switch s.Kind {
 	case StepGift:
-		e, ok := findEvent(evs, evGiftReceived, vocab.AttrGift, gift)
-		if !r.Whole || call.Method != methodGive || p.Receipt.TxID.String() != gift || !ok {
+		e, ok := findEvent(evs, vocab.EventGiftReceived, vocab.AttrGift, gift)
+		if !r.Whole || call.Method != vocab.MethodGive || p.Receipt.TxID.String() != gift || !ok {
 			return nil, unrelated("it is not the whole receipt of gift %s", gift)
 		}
 		*g = giftFacts{id: gift, campaign: e.Attr(vocab.AttrCampaign), charity: e.Attr(vocab.AttrCharity),
@@ -263,19 +242,20 @@ func (s *BundleStep) verify(t Trust, g *giftFacts, gift string) (*StepReport, er
 		}
 		r.Proves = append(r.Proves, line+".")
 	case StepMilestoneApproved:
-		if call.Method != methodApprove || arg(vocab.ArgCampaignID) != g.campaign || !slices.Contains(g.milestones,
+		if call.Method != vocab.MethodApproveMilestone || arg(vocab.ArgCampaignID) != g.campaign || !slices.Contains(g.milestones,
 			arg(vocab.ArgMilestone)) {
 			return nil, unrelated("its transaction (%s.%s on campaign %q, milestone %s) does not approve a milestone this gift is allocated to",
 				call.Contract, call.Method, arg(vocab.ArgCampaignID), arg(vocab.ArgMilestone))
 		}
-		if _, ok := findEvent(evs, evApproved, vocab.AttrMilestone, arg(vocab.ArgMilestone)); !ok && r.Whole {
+		if _, ok := findEvent(evs, vocab.EventMilestoneApproved, vocab.AttrMilestone,
+			arg(vocab.ArgMilestone)); !ok && r.Whole {
 			return nil, unrelated("its receipt records no approval of milestone %s", arg(vocab.ArgMilestone))
 		}
 		r.Proves = append(r.Proves,
 			fmt.Sprintf("%s approved milestone %s of campaign %s: the money held for it may be paid out.", sender,
 				arg(vocab.ArgMilestone), g.campaign))
 	case StepDisbursement:
-		if call.Method != methodDisburse || arg(vocab.ArgCampaignID) != g.campaign || !slices.Contains(g.milestones,
+		if call.Method != vocab.MethodDisburse || arg(vocab.ArgCampaignID) != g.campaign || !slices.Contains(g.milestones,
 			arg(vocab.ArgMilestone)) {
 			return nil, unrelated("its transaction (%s.%s on campaign %q, milestone %s) is no disbursement from a milestone this gift is allocated to",
 				call.Contract, call.Method, arg(vocab.ArgCampaignID), arg(vocab.ArgMilestone))
@@ -287,7 +267,7 @@ func (s *BundleStep) verify(t Trust, g *giftFacts, gift string) (*StepReport, er
 		if c := arg(vocab.ArgClaim); c != "" {
 			line += ", the patient's share of insurance claim " + c
 		}
-		share, n := sumEvents(evs, evGiftDisbursed, gift)
+		share, n := sumEvents(evs, vocab.EventGiftDisbursed, gift)
 		if r.Whole {
 			if n == 0 {
 				return nil, unrelated("disbursement %s did not draw on this gift: its receipt names no share of it", d)
@@ -302,11 +282,11 @@ func (s *BundleStep) verify(t Trust, g *giftFacts, gift string) (*StepReport, er
 		g.disbursements = append(g.disbursements, d)
 	case StepPayeeConfirmed:
 		d := arg(vocab.ArgDisbursementID)
-		if call.Method != methodConfirm || !slices.Contains(g.disbursements, d) {
+		if call.Method != vocab.MethodConfirmReceipt || !slices.Contains(g.disbursements, d) {
 			return nil, unrelated("its transaction (%s.%s of disbursement %q) confirms no disbursement of an earlier step", call.Contract, call.Method, d)
 		}
 		payee := d
-		if e, ok := findEvent(evs, evConfirmed, vocab.AttrDisbursement, d); ok {
+		if e, ok := findEvent(evs, vocab.EventPayeeConfirmed, vocab.AttrDisbursement, d); ok {
 			payee = e.Attr(vocab.AttrPayee)
 		}
 		says(r.Whole, fmt.Sprintf("%s confirmed that %s received disbursement %s.", sender, payee, d))
@@ -314,24 +294,26 @@ func (s *BundleStep) verify(t Trust, g *giftFacts, gift string) (*StepReport, er
 			r.Proves = append(r.Proves, fmt.Sprintf("%s signed the confirmation of disbursement %s.", sender, d))
 		}
 	case StepRefund:
-		if (call.Method != methodCancel && call.Method != methodReject && call.Method != methodSettle) || arg(vocab.ArgCampaignID) != g.campaign ||
-			call.Method != methodCancel && !slices.Contains(g.milestones, arg(vocab.ArgMilestone)) {
+		if (call.Method != vocab.MethodCancel && call.Method != vocab.MethodRejectMilestone && call.Method != vocab.MethodSettleMilestone) || arg(vocab.ArgCampaignID) != g.campaign ||
+			call.Method != vocab.MethodCancel && !slices.Contains(g.milestones, arg(vocab.ArgMilestone)) {
 			return nil,
 				unrelated("its transaction (%s.%s on campaign %q) refunds nothing of this gift", call.Contract,
 					call.Method, arg(vocab.ArgCampaignID))
 		}
 		what := "cancelled the campaign " + g.campaign
-		if call.Method != methodCancel {
-			what = fmt.Sprintf("%s milestone %s of campaign %s", map[string]string{methodReject: "rejected", methodSettle: "settled the overdue"}[call.Method],
+		if call.Method != vocab.MethodCancel {
+			what = fmt.Sprintf("%s milestone %s of campaign %s",
+				map[string]string{vocab.MethodRejectMilestone: "rejected",
+					vocab.MethodSettleMilestone: "settled the overdue"}[call.Method],
 				arg(vocab.ArgMilestone), g.campaign)
 		}
 		r.Proves = append(r.Proves, fmt.Sprintf("%s %s.", sender, what))
-		refunded, n := sumEvents(evs, evGiftRefunded, gift)
+		refunded, n := sumEvents(evs, vocab.EventGiftRefunded, gift)
 		if r.Whole && n == 0 {
 			return nil, unrelated("its receipt refunds nothing of this gift")
 		}
 		if n > 0 {
-			e, _ := findEvent(evs, evGiftRefunded, vocab.AttrGift, gift)
+			e, _ := findEvent(evs, vocab.EventGiftRefunded, vocab.AttrGift, gift)
 			says(r.Whole,
 				fmt.Sprintf("%s of this gift went back to %s: %s.", money(refunded), e.Attr(vocab.AttrDonor),
 					refundReason(e.Attr(vocab.AttrReason))))
@@ -361,7 +343,7 @@ func refundReason(why string) string {
 // key is val.
 func findEvent(evs []ledger.Event, typ, key, val string) (ledger.Event, bool) {
 	for _, e := range evs {
-		if e.Contract == donationContract && e.Type == typ && e.Attr(key) == val {
+		if e.Contract == vocab.Contract && e.Type == typ && e.Attr(key) == val {
 			return e, true
 		}
 	}
@@ -373,7 +355,7 @@ func sumEvents(evs []ledger.Event, typ, gift string) (string, int) {
 	var sum uint64
 	n := 0
 	for _, e := range evs {
-		if e.Contract == donationContract && e.Type == typ && e.Attr(vocab.AttrGift) == gift {
+		if e.Contract == vocab.Contract && e.Type == typ && e.Attr(vocab.AttrGift) == gift {
 			a, _ := strconv.ParseUint(e.Attr(vocab.AttrAmount), 10, 64)
 			sum += a
 			n++

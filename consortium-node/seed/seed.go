@@ -219,7 +219,7 @@ func (s *seeder) addMember(ctx context.Context, admin, id, role string) error {
 		return err
 	}
 	if _, err := s.submit(ctx,
-		call{admin, "identity", "add_member",
+		call{admin, identityvocab.Name, identityvocab.MethodAddMember,
 			[]tx.Arg{tx.String(identityvocab.ArgID, id), tx.Strings(identityvocab.ArgRoles, []string{role}),
 				tx.String(identityvocab.ArgSignKey, sk.String()),
 				tx.String(identityvocab.ArgEncKey, ek.String())}}); err != nil {
@@ -271,11 +271,11 @@ func (s *seeder) donations(ctx context.Context) error {
 			ms = append(ms, fmt.Sprintf("%d %s %d Stage %d of %s", a, validator, deadline, i+1, c.title))
 		}
 		if _, err := s.submit(ctx,
-			call{"hope/officer", "donation", "create_campaign",
+			call{"hope/officer", donationvocab.Contract, donationvocab.MethodCreateCampaign,
 				[]tx.Arg{tx.String(donationvocab.ArgCampaignID, c.id), tx.String(donationvocab.ArgTitle, c.title),
 					tx.String(donationvocab.ArgCurrency, "EUR"), tx.Strings(donationvocab.ArgMilestones, ms),
 					tx.Strings(donationvocab.ArgBeneficiaries, []string{"stmarys"})}},
-			call{"hope/officer", "donation", "open",
+			call{"hope/officer", donationvocab.Contract, donationvocab.MethodOpen,
 				[]tx.Arg{tx.String(donationvocab.ArgCampaignID, c.id)}}); err != nil {
 			return err
 		}
@@ -284,13 +284,13 @@ func (s *seeder) donations(ctx context.Context) error {
 	// A short campaign whose milestone will be missed and refunded.
 	short := s.now.Add(3 * time.Second).Unix()
 	if _, err := s.submit(ctx,
-		call{"hope/officer", "donation", "create_campaign",
+		call{"hope/officer", donationvocab.Contract, donationvocab.MethodCreateCampaign,
 			[]tx.Arg{tx.String(donationvocab.ArgCampaignID, "winter-coats"),
 				tx.String(donationvocab.ArgTitle, "Winter coats drive"),
 				tx.String(donationvocab.ArgCurrency, "EUR"),
 				tx.Strings(donationvocab.ArgMilestones,
 					[]string{fmt.Sprintf("200000 %s %d Coats delivered", validator, short)})}},
-		call{"hope/officer", "donation", "open",
+		call{"hope/officer", donationvocab.Contract, donationvocab.MethodOpen,
 			[]tx.Arg{tx.String(donationvocab.ArgCampaignID, "winter-coats")}}); err != nil {
 		return err
 	}
@@ -306,13 +306,13 @@ func (s *seeder) donations(ctx context.Context) error {
 	// first), so that the first disbursements draw on them: their lineage
 	// runs to a confirmed payment and to the funded hospital bill.
 	calls := []call{
-		{"hope/donor-sam", "donation", "give",
+		{"hope/donor-sam", donationvocab.Contract, donationvocab.MethodGive,
 			[]tx.Arg{tx.String(donationvocab.ArgCampaignID, campaigns[0].id),
 				tx.Uint(donationvocab.ArgAmount, 25_000), tx.Uint(donationvocab.ArgMilestone, 1)}},
-		{"hope/donor-sam", "donation", "give",
+		{"hope/donor-sam", donationvocab.Contract, donationvocab.MethodGive,
 			[]tx.Arg{tx.String(donationvocab.ArgCampaignID, campaigns[1].id), tx.Uint(donationvocab.ArgAmount, 5_000),
 				tx.Uint(donationvocab.ArgMilestone, 1)}},
-		{"hope/donor-sam", "donation", "give",
+		{"hope/donor-sam", donationvocab.Contract, donationvocab.MethodGive,
 			[]tx.Arg{tx.String(donationvocab.ArgCampaignID, campaigns[2].id), tx.Uint(donationvocab.ArgAmount, 7_500)}},
 	}
 	room[campaigns[0].id][0] -= 25_000
@@ -341,12 +341,12 @@ func (s *seeder) donations(ctx context.Context) error {
 				continue
 			}
 		}
-		calls = append(calls, call{donorID(i % s.cfg.Donors), "donation", "give", args})
+		calls = append(calls, call{donorID(i % s.cfg.Donors), donationvocab.Contract, donationvocab.MethodGive, args})
 	}
 	calls = append(calls,
-		call{"hope/donor-sam", "donation", "give",
+		call{"hope/donor-sam", donationvocab.Contract, donationvocab.MethodGive,
 			[]tx.Arg{tx.String(donationvocab.ArgCampaignID, "winter-coats"), tx.Uint(donationvocab.ArgAmount, 2500)}},
-		call{donorID(1), "donation", "give",
+		call{donorID(1), donationvocab.Contract, donationvocab.MethodGive,
 			[]tx.Arg{tx.String(donationvocab.ArgCampaignID, "winter-coats"), tx.Uint(donationvocab.ArgAmount, 4000)}})
 	if _, err := s.submit(ctx, calls...); err != nil {
 		return err
@@ -357,24 +357,24 @@ func (s *seeder) donations(ctx context.Context) error {
 	// disbursements to St Mary's, confirmed by its records clerk.
 	for _, c := range campaigns[:2] {
 		if _, err := s.submit(ctx,
-			call{"hope/officer", "donation", "submit_evidence",
+			call{"hope/officer", donationvocab.Contract, donationvocab.MethodSubmitEvidence,
 				[]tx.Arg{tx.String(donationvocab.ArgCampaignID, c.id), tx.Uint(donationvocab.ArgMilestone, 1),
 					tx.Bytes(donationvocab.ArgEvidenceHash, hash("evidence "+c.id))}},
-			call{validator, "donation", "approve_milestone",
+			call{validator, donationvocab.Contract, donationvocab.MethodApproveMilestone,
 				[]tx.Arg{tx.String(donationvocab.ArgCampaignID, c.id),
 					tx.Uint(donationvocab.ArgMilestone, 1)}}); err != nil {
 			return err
 		}
 	}
 	if _, err := s.submit(ctx,
-		call{"hope/officer", "donation", "disburse",
+		call{"hope/officer", donationvocab.Contract, donationvocab.MethodDisburse,
 			[]tx.Arg{tx.String(donationvocab.ArgCampaignID, campaigns[0].id), tx.Uint(donationvocab.ArgMilestone, 1),
 				tx.String(donationvocab.ArgDisbursementID, "hsf-001"), tx.String(donationvocab.ArgPayee, "stmarys"),
 				tx.Uint(donationvocab.ArgAmount, 50_000),
 				tx.String(donationvocab.ArgPurpose, "Surgery invoice INV-2026-0417"),
 				tx.String(donationvocab.ArgPaymentRef, "SEPA-HSF-001"),
 				tx.Bytes(donationvocab.ArgEvidenceHash, hash("INV-2026-0417"))}},
-		call{"stmarys/clerk", "donation", "confirm_receipt",
+		call{"stmarys/clerk", donationvocab.Contract, donationvocab.MethodConfirmReceipt,
 			[]tx.Arg{tx.String(donationvocab.ArgDisbursementID, "hsf-001")}}); err != nil {
 		return err
 	}
@@ -383,7 +383,7 @@ func (s *seeder) donations(ctx context.Context) error {
 	// The short campaign's deadline passes: anyone settles it; refunds.
 	time.Sleep(time.Until(time.Unix(short+1, 0)))
 	if _, err := s.submit(ctx,
-		call{donorID(2), "donation", "settle_milestone",
+		call{donorID(2), donationvocab.Contract, donationvocab.MethodSettleMilestone,
 			[]tx.Arg{tx.String(donationvocab.ArgCampaignID, "winter-coats"),
 				tx.Uint(donationvocab.ArgMilestone, 1)}}); err != nil {
 		return err
@@ -439,7 +439,7 @@ func (s *seeder) register(ctx context.Context, id, patient, cat string, plaintex
 		return err
 	}
 	if _, err := s.submit(ctx,
-		call{"stmarys/clerk", "record", "register",
+		call{"stmarys/clerk", recordvocab.Name, recordvocab.MethodRegister,
 			[]tx.Arg{tx.String(recordvocab.ArgRecordID, id), tx.Uint(recordvocab.ArgVersion, 1),
 				tx.Bytes(recordvocab.ArgCiphertextHash, s.lastHash), tx.String(recordvocab.ArgPatient, patient),
 				tx.String(recordvocab.ArgCategory, cat)}}); err != nil {
@@ -493,7 +493,7 @@ func (s *seeder) upload(ctx context.Context, sk *sign.PrivateKey, id string, pla
 func (s *seeder) consents(ctx context.Context) error {
 	start, end := s.now.Add(-time.Minute).Unix(), s.now.Add(365*24*time.Hour).Unix()
 	consent := func(as, id, grantee, purpose string, records ...string) call {
-		return call{as, "consent", "grant",
+		return call{as, consentvocab.Name, consentvocab.MethodGrant,
 			[]tx.Arg{tx.String(consentvocab.ArgConsentID, id), tx.String(consentvocab.ArgGrantee, grantee),
 				tx.String(consentvocab.ArgPurpose, purpose),
 				tx.Strings(consentvocab.ArgRecords, records), tx.Int(consentvocab.ArgStart, start),
@@ -505,7 +505,7 @@ func (s *seeder) consents(ctx context.Context) error {
 	anaClaims := consent("stmarys/patient-ana", claimsConsent[patients[0]], "acme", "claims", "rec-ana-1", "rec-ana-2")
 	anaClaims.args = append(anaClaims.args, tx.Strings(consentvocab.ArgCategories, []string{record.CategoryClaim}))
 	claimDocs := func(patient string) call {
-		return call{patient, "consent", "grant",
+		return call{patient, consentvocab.Name, consentvocab.MethodGrant,
 			[]tx.Arg{tx.String(consentvocab.ArgConsentID, claimsConsent[patient]),
 				tx.String(consentvocab.ArgGrantee, "acme"),
 				tx.String(consentvocab.ArgPurpose, "claims"),
@@ -516,13 +516,13 @@ func (s *seeder) consents(ctx context.Context) error {
 		anaClaims, claimDocs(patients[1]), claimDocs(patients[2]),
 		consent("stmarys/patient-ben", "ben-stmarys-treatment", "stmarys", "treatment", "rec-ben-1"),
 		consent("stmarys/patient-cara", "cara-research", "healthreg", "research", "rec-cara-2"),
-		call{"stmarys/dr-lee", "consent", "request",
+		call{"stmarys/dr-lee", consentvocab.Name, consentvocab.MethodRequest,
 			[]tx.Arg{tx.String(consentvocab.ArgConsentID, "cara-followup"),
 				tx.String(consentvocab.ArgPatient, "stmarys/patient-cara"),
 				tx.String(consentvocab.ArgPurpose, "treatment"),
 				tx.Strings(consentvocab.ArgRecords, []string{"rec-cara-1"}), tx.Int(consentvocab.ArgStart, start),
 				tx.Int(consentvocab.ArgEnd, end)}},
-		call{"stmarys/patient-cara", "consent", "revoke",
+		call{"stmarys/patient-cara", consentvocab.Name, consentvocab.MethodRevoke,
 			[]tx.Arg{tx.String(consentvocab.ArgConsentID, "cara-research")}},
 	); err != nil {
 		return err
@@ -530,18 +530,18 @@ func (s *seeder) consents(ctx context.Context) error {
 	s.Stats.Consents += 6
 	// Accesses: consented, refused (no consent), break-glass and its review.
 	res, err := s.submit(ctx,
-		call{"acme/adjuster", "record", "access",
+		call{"acme/adjuster", recordvocab.Name, recordvocab.MethodAccess,
 			[]tx.Arg{tx.String(recordvocab.ArgRecordID, "rec-ana-1"), tx.String(recordvocab.ArgPurpose, "claims"),
 				tx.String(recordvocab.ArgConsentID, "ana-acme-claims")}},
-		call{"stmarys/dr-lee", "record", "access",
+		call{"stmarys/dr-lee", recordvocab.Name, recordvocab.MethodAccess,
 			[]tx.Arg{tx.String(recordvocab.ArgRecordID, "rec-ben-1"), tx.String(recordvocab.ArgPurpose, "treatment"),
 				tx.String(recordvocab.ArgConsentID, "ben-stmarys-treatment")}},
-		call{"acme/adjuster", "record", "access",
+		call{"acme/adjuster", recordvocab.Name, recordvocab.MethodAccess,
 			[]tx.Arg{tx.String(recordvocab.ArgRecordID, "rec-cara-1"), tx.String(recordvocab.ArgPurpose, "claims")}},
-		call{"stmarys/dr-lee", "record", "access",
+		call{"stmarys/dr-lee", recordvocab.Name, recordvocab.MethodAccess,
 			[]tx.Arg{tx.String(recordvocab.ArgRecordID, "rec-cara-1"), tx.String(recordvocab.ArgPurpose, "treatment"),
 				tx.String(recordvocab.ArgBreakGlass, "unconscious-patient")}},
-		call{"stmarys/patient-ana", "record", "access",
+		call{"stmarys/patient-ana", recordvocab.Name, recordvocab.MethodAccess,
 			[]tx.Arg{tx.String(recordvocab.ArgRecordID, "rec-ana-2"), tx.String(recordvocab.ArgPurpose, "treatment")}},
 	)
 	if err != nil {
@@ -549,7 +549,7 @@ func (s *seeder) consents(ctx context.Context) error {
 	}
 	s.Stats.Accesses += len(res)
 	if _, err := s.submit(ctx,
-		call{"stmarys/privacy", "record", "review_break_glass",
+		call{"stmarys/privacy", recordvocab.Name, recordvocab.MethodReviewBreakGlass,
 			[]tx.Arg{tx.String(recordvocab.ArgAccess, res[3].ID.String()),
 				tx.String(recordvocab.ArgOutcome, "justified")}}); err != nil {
 		return err
@@ -625,16 +625,17 @@ func (s *seeder) claims(ctx context.Context) error {
 		}
 		s.Stats.Records++
 		args = append(args, tx.Bytes(claimvocab.ArgDocumentCiphertextHash, s.lastHash))
-		calls := []call{{"stmarys/clerk", "claim", "submit", args}}
+		calls := []call{{"stmarys/clerk", claimvocab.Name, claimvocab.MethodSubmit, args}}
 		if c.review {
 			calls = append(calls,
-				call{"acme/adjuster", "claim", "review", []tx.Arg{tx.String(claimvocab.ArgClaimID, c.id)}})
+				call{"acme/adjuster", claimvocab.Name, claimvocab.MethodReview,
+					[]tx.Arg{tx.String(claimvocab.ArgClaimID, c.id)}})
 		}
 		if c.adjudicate != nil {
 			// Acme's adjuster reads the itemised claim under the patient's
 			// consent before deciding it (the ledger requires it).
 			calls = append(calls,
-				call{"acme/adjuster", "record", "access",
+				call{"acme/adjuster", recordvocab.Name, recordvocab.MethodAccess,
 					[]tx.Arg{tx.String(recordvocab.ArgRecordID, doc), tx.String(recordvocab.ArgPurpose, "claims"),
 						tx.String(recordvocab.ArgConsentID, claimsConsent[c.patient]), tx.Uint(recordvocab.ArgVersion, 1)}})
 			s.Stats.Accesses++
@@ -643,20 +644,23 @@ func (s *seeder) claims(ctx context.Context) error {
 			if c.denial != "" {
 				args = append(args, tx.String(claimvocab.ArgDenialReason, c.denial))
 			}
-			calls = append(calls, call{"acme/adjuster", "claim", "adjudicate", args})
+			calls = append(calls, call{"acme/adjuster", claimvocab.Name, claimvocab.MethodAdjudicate, args})
 		}
 		if c.pay {
-			calls = append(calls, call{"acme/adjuster", "claim", "pay", []tx.Arg{tx.String(claimvocab.ArgClaimID, c.id),
-				tx.String(claimvocab.ArgPaymentRef, "ACH-"+c.id), tx.Uint(claimvocab.ArgAmount, 15000)}})
+			calls = append(calls,
+				call{"acme/adjuster", claimvocab.Name, claimvocab.MethodPay,
+					[]tx.Arg{tx.String(claimvocab.ArgClaimID, c.id),
+						tx.String(claimvocab.ArgPaymentRef, "ACH-"+c.id), tx.Uint(claimvocab.ArgAmount, 15000)}})
 		}
 		if c.appeal != "" {
 			calls = append(calls,
-				call{"stmarys/clerk", "claim", "appeal",
+				call{"stmarys/clerk", claimvocab.Name, claimvocab.MethodAppeal,
 					[]tx.Arg{tx.String(claimvocab.ArgClaimID, c.id), tx.String(claimvocab.ArgReason, c.appeal)}})
 		}
 		if c.cancel {
 			calls = append(calls,
-				call{"stmarys/clerk", "claim", "cancel", []tx.Arg{tx.String(claimvocab.ArgClaimID, c.id)}})
+				call{"stmarys/clerk", claimvocab.Name, claimvocab.MethodCancel,
+					[]tx.Arg{tx.String(claimvocab.ArgClaimID, c.id)}})
 		}
 		for _, one := range calls { // in order: each step needs the previous one committed
 			if _, err := s.submit(ctx, one); err != nil {
@@ -668,7 +672,7 @@ func (s *seeder) claims(ctx context.Context) error {
 	// The bridge: the patient's share (10,000) of the partially paid claim
 	// is funded by the patient-assistance campaign and paid to St Mary's.
 	if _, err := s.submit(ctx,
-		call{"hope/officer", "donation", "disburse",
+		call{"hope/officer", donationvocab.Contract, donationvocab.MethodDisburse,
 			[]tx.Arg{tx.String(donationvocab.ArgCampaignID, "patient-assistance"),
 				tx.Uint(donationvocab.ArgMilestone, 1), tx.String(donationvocab.ArgDisbursementID, "pa-001"),
 				tx.String(donationvocab.ArgPayee, "stmarys"), tx.Uint(donationvocab.ArgAmount, 10000),
@@ -676,7 +680,7 @@ func (s *seeder) claims(ctx context.Context) error {
 				tx.String(donationvocab.ArgPaymentRef, "SEPA-PA-001"),
 				tx.Bytes(donationvocab.ArgEvidenceHash, hash("clm-partial-paid bill")),
 				tx.String(donationvocab.ArgClaim, "clm-partial-paid")}},
-		call{"stmarys/clerk", "donation", "confirm_receipt",
+		call{"stmarys/clerk", donationvocab.Contract, donationvocab.MethodConfirmReceipt,
 			[]tx.Arg{tx.String(donationvocab.ArgDisbursementID, "pa-001")}}); err != nil {
 		return err
 	}

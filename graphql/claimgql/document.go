@@ -144,7 +144,7 @@ func (m *mod) filing(account string, in map[string]any, doc document) *schema.Tx
 		provider = schema.OrgOf(account)
 	}
 	patient, _ := in["patient"].(string)
-	return &schema.TxPlan{Call: schema.Call{Contract: claimvocab.Name, Method: "submit"},
+	return &schema.TxPlan{Call: schema.Call{Contract: claimvocab.Name, Method: claimvocab.MethodSubmit},
 		On:      []schema.Resource{{Owner: patient, Org: provider}},
 		Refused: "only a physician or records clerk of " + provider + " may file its claims",
 		Stage: func(ctx context.Context, call *schema.Call) (any, error) {
@@ -379,7 +379,7 @@ func (m *mod) openClaimDocument(ctx context.Context, v string, in map[string]any
 	}
 	consent, _ := in["consent"].(string)
 	plan := &schema.TxPlan{On: readingClaim(c), Refused: readRefused,
-		Call: schema.Call{Contract: recordvocab.Name, Method: "access",
+		Call: schema.Call{Contract: recordvocab.Name, Method: recordvocab.MethodAccess,
 			Args: []tx.Arg{tx.String(recordvocab.ArgRecordID, c.Document),
 				tx.String(recordvocab.ArgPurpose, claimdoc.Purpose), tx.Uint(recordvocab.ArgVersion, c.DocumentVersion)}}}
 	plan.Stage = func(ctx context.Context, call *schema.Call) (any, error) {

@@ -131,11 +131,13 @@ func (m *mod) registerMutations(b *schema.Builder) error {
 		asInsurer          bool
 	}
 	specs := []spec{
-		{"reviewClaim", "review", "Take a submitted or appealed claim into review (the insurer's adjusters).",
+		{"reviewClaim", claimvocab.MethodReview,
+			"Take a submitted or appealed claim into review (the insurer's adjusters).",
 			graphql.FieldConfigArgument{"claim": claimArg},
 			func(a *args) { a.Str("claim", claimvocab.ArgClaimID) }, true},
-		{"adjudicateClaim", "adjudicate", "Decide every item of a claim in review (the insurer's adjusters), once someone at the insurer has read " +
-			"its itemised document (openClaimDocument; Claim.documentAccess): until then, CONFLICT.",
+		{"adjudicateClaim", claimvocab.MethodAdjudicate,
+			"Decide every item of a claim in review (the insurer's adjusters), once someone at the insurer has read " +
+				"its itemised document (openClaimDocument; Claim.documentAccess): until then, CONFLICT.",
 			graphql.FieldConfigArgument{"claim": claimArg, "adjudication": {Type: nn(graphql.NewList(nn(adjInput)))},
 				"denialReason": {Type: graphql.String, Description: "Reason code when nothing is approved."}},
 			func(a *args) {
@@ -143,7 +145,7 @@ func (m *mod) registerMutations(b *schema.Builder) error {
 				a.adjudication("adjudication")
 				a.OptStr("denialReason", claimvocab.ArgDenialReason)
 			}, true},
-		{"payClaim", "pay", "Record the payment of the approved total (the insurer's adjusters).",
+		{"payClaim", claimvocab.MethodPay, "Record the payment of the approved total (the insurer's adjusters).",
 			graphql.FieldConfigArgument{"claim": claimArg, "paymentRef": {Type: nn(graphql.String)}, "amount": {Type: nn(Amount), Description: "The approved total, in the claim's currency: \"250.00\" (or a number of minor units)."}},
 			func(a *args) {
 				a.Str("claim", claimvocab.ArgClaimID)
@@ -154,10 +156,11 @@ func (m *mod) registerMutations(b *schema.Builder) error {
 				}
 				a.Out = append(a.Out, tx.Uint(claimvocab.ArgAmount, n))
 			}, true},
-		{"appealClaim", "appeal", "Appeal a denied or partially approved adjudication (the provider's records clerks).",
+		{"appealClaim", claimvocab.MethodAppeal,
+			"Appeal a denied or partially approved adjudication (the provider's records clerks).",
 			graphql.FieldConfigArgument{"claim": claimArg, "reason": {Type: nn(graphql.String), Description: "Appeal reason code."}},
 			func(a *args) { a.Str("claim", claimvocab.ArgClaimID); a.Str("reason", claimvocab.ArgReason) }, false},
-		{"cancelClaim", "cancel", "Withdraw a claim before adjudication (the provider's records clerks).",
+		{"cancelClaim", claimvocab.MethodCancel, "Withdraw a claim before adjudication (the provider's records clerks).",
 			graphql.FieldConfigArgument{"claim": claimArg},
 			func(a *args) { a.Str("claim", claimvocab.ArgClaimID) }, false},
 	}

@@ -94,7 +94,8 @@ func (m *mod) registerMutations(b *schema.Builder) error {
 		obj, act           string // what the contract asks the policy
 	}
 	specs := []spec{
-		{"createCampaign", "create_campaign", "Create a draft campaign of the viewer's charity (charity officers).",
+		{"createCampaign", donationvocab.MethodCreateCampaign,
+			"Create a draft campaign of the viewer's charity (charity officers).",
 			graphql.FieldConfigArgument{
 				"id": {Type: nn(graphql.ID), Description: "The new campaign's id."}, "title": {Type: nn(graphql.String)},
 				"currency":      {Type: nn(graphql.String), Description: "ISO 4217, e.g. EUR."},
@@ -108,13 +109,19 @@ func (m *mod) registerMutations(b *schema.Builder) error {
 				a.milestones("milestones")
 				a.Strings("beneficiaries", donationvocab.ArgBeneficiaries)
 			}, "campaign", "create"},
-		{"openCampaign", "open", "Open a draft campaign for gifts (charity officers).", graphql.FieldConfigArgument{"campaign": campaignArg},
+		{"openCampaign", donationvocab.MethodOpen, "Open a draft campaign for gifts (charity officers).",
+			graphql.FieldConfigArgument{"campaign": campaignArg},
 			func(a *args) { a.Str("campaign", donationvocab.ArgCampaignID) }, "campaign", "open"},
-		{"closeCampaign", "close", "Close a campaign whose milestones are settled and escrow empty (charity officers).", graphql.FieldConfigArgument{"campaign": campaignArg},
+		{"closeCampaign", donationvocab.MethodClose,
+			"Close a campaign whose milestones are settled and escrow empty (charity officers).",
+			graphql.FieldConfigArgument{"campaign": campaignArg},
 			func(a *args) { a.Str("campaign", donationvocab.ArgCampaignID) }, "campaign", "close"},
-		{"cancelCampaign", "cancel", "Cancel a campaign, refunding every gift's undisbursed part (charity officers).", graphql.FieldConfigArgument{"campaign": campaignArg},
+		{"cancelCampaign", donationvocab.MethodCancel,
+			"Cancel a campaign, refunding every gift's undisbursed part (charity officers).",
+			graphql.FieldConfigArgument{"campaign": campaignArg},
 			func(a *args) { a.Str("campaign", donationvocab.ArgCampaignID) }, "campaign", "cancel"},
-		{"give", "give", "Give to an open campaign (donors): earmarked to one milestone, or split across milestones in order. The gift's id is the returned transaction id.",
+		{"give", donationvocab.MethodGive,
+			"Give to an open campaign (donors): earmarked to one milestone, or split across milestones in order. The gift's id is the returned transaction id.",
 			graphql.FieldConfigArgument{
 				"campaign": campaignArg, "amount": {Type: nn(Amount), Description: "In the campaign's currency: \"25.00\" (or a number of minor units)."},
 				"milestone":   {Type: graphql.Int, Description: "Earmark the gift to this milestone."},
@@ -126,26 +133,31 @@ func (m *mod) registerMutations(b *schema.Builder) error {
 				a.milestone("milestone", false)
 				a.OptStr("beneficiary", donationvocab.ArgBeneficiary)
 			}, "gift", "give"},
-		{"submitEvidence", "submit_evidence", "Submit a milestone's evidence for its validator (charity officers).",
+		{"submitEvidence", donationvocab.MethodSubmitEvidence,
+			"Submit a milestone's evidence for its validator (charity officers).",
 			graphql.FieldConfigArgument{"campaign": campaignArg, "milestone": milestoneArg, "evidenceHash": {Type: nn(graphql.String), Description: "Hex SHA-256 of the evidence."}},
 			func(a *args) {
 				a.Str("campaign", donationvocab.ArgCampaignID)
 				a.milestone("milestone", true)
 				a.Hash("evidenceHash", donationvocab.ArgEvidenceHash, true)
 			}, "milestone", "submit_evidence"},
-		{"approveMilestone", "approve_milestone", "Approve a milestone's evidence, releasing its escrow (the milestone's validator).",
+		{"approveMilestone", donationvocab.MethodApproveMilestone,
+			"Approve a milestone's evidence, releasing its escrow (the milestone's validator).",
 			graphql.FieldConfigArgument{"campaign": campaignArg, "milestone": milestoneArg},
 			func(a *args) { a.Str("campaign", donationvocab.ArgCampaignID); a.milestone("milestone", true) },
 			"milestone", "approve"},
-		{"rejectMilestone", "reject_milestone", "Reject a milestone's evidence, refunding its escrow (the milestone's validator).",
+		{"rejectMilestone", donationvocab.MethodRejectMilestone,
+			"Reject a milestone's evidence, refunding its escrow (the milestone's validator).",
 			graphql.FieldConfigArgument{"campaign": campaignArg, "milestone": milestoneArg},
 			func(a *args) { a.Str("campaign", donationvocab.ArgCampaignID); a.milestone("milestone", true) },
 			"milestone", "reject"},
-		{"settleMilestone", "settle_milestone", "Settle an unapproved milestone past its deadline, refunding its escrow (any member).",
+		{"settleMilestone", donationvocab.MethodSettleMilestone,
+			"Settle an unapproved milestone past its deadline, refunding its escrow (any member).",
 			graphql.FieldConfigArgument{"campaign": campaignArg, "milestone": milestoneArg},
 			func(a *args) { a.Str("campaign", donationvocab.ArgCampaignID); a.milestone("milestone", true) },
 			"milestone", "settle"},
-		{"disburse", "disburse", "Pay released funds of an approved milestone to a payee, earmarked gifts first, then first in, first out (charity officers).",
+		{"disburse", donationvocab.MethodDisburse,
+			"Pay released funds of an approved milestone to a payee, earmarked gifts first, then first in, first out (charity officers).",
 			graphql.FieldConfigArgument{
 				"campaign": campaignArg, "milestone": milestoneArg, "id": {Type: nn(graphql.ID), Description: "The new disbursement's id."},
 				"payee":        {Type: nn(graphql.ID), Description: "An organisation or member id."},
@@ -166,7 +178,8 @@ func (m *mod) registerMutations(b *schema.Builder) error {
 				a.Hash("evidenceHash", donationvocab.ArgEvidenceHash, true)
 				a.OptStr("claim", donationvocab.ArgClaim)
 			}, "disbursement", "create"},
-		{"confirmReceipt", "confirm_receipt", "Confirm receiving a disbursement (the payee member, or a records clerk of the payee organisation).",
+		{"confirmReceipt", donationvocab.MethodConfirmReceipt,
+			"Confirm receiving a disbursement (the payee member, or a records clerk of the payee organisation).",
 			graphql.FieldConfigArgument{"disbursement": {Type: nn(graphql.ID), Description: "The disbursement id."}},
 			func(a *args) { a.Str("disbursement", donationvocab.ArgDisbursementID) }, "disbursement", "confirm"},
 	}

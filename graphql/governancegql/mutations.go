@@ -134,7 +134,7 @@ func (m *mod) registerMutations(b *schema.Builder) error {
 		return "only organisation admins may " + act + " proposals, for their organisation"
 	}
 	specs := []spec{
-		{"proposeAddOrganisation", "propose", govvocab.KindAddOrg,
+		{"proposeAddOrganisation", govvocab.MethodPropose, govvocab.KindAddOrg,
 			"Onboard an organisation with its admins and, optionally, its node. Each admin becomes an org_admin of it.",
 			graphql.FieldConfigArgument{
 				"id":          {Type: nn(graphql.ID), Description: "The new organisation's id (never used before)."},
@@ -154,20 +154,20 @@ func (m *mod) registerMutations(b *schema.Builder) error {
 					a.node(n, govvocab.ArgNodePrefix, org)
 				}
 			}, proposeRefused},
-		{"proposeRemoveOrganisation", "propose", govvocab.KindRemoveOrg,
+		{"proposeRemoveOrganisation", govvocab.MethodPropose, govvocab.KindRemoveOrg,
 			"Remove an organisation: its members can no longer sign, its nodes leave, its id is never reused.",
 			graphql.FieldConfigArgument{"organisation": {Type: nn(graphql.ID)}},
 			func(a *args, _ string) { a.Str("organisation", govvocab.ArgOrgID) }, proposeRefused},
-		{"proposeAddNode", "propose", govvocab.KindAddNode, "Add a consortium node.",
+		{"proposeAddNode", govvocab.MethodPropose, govvocab.KindAddNode, "Add a consortium node.",
 			graphql.FieldConfigArgument{"node": {Type: nn(m.nodeIn)}},
 			func(a *args, viewer string) {
 				n, _ := a.In["node"].(map[string]any)
 				a.node(n, "", schema.OrgOf(viewer))
 			}, proposeRefused},
-		{"proposeRemoveNode", "propose", govvocab.KindRemoveNode, "Remove a consortium node.",
+		{"proposeRemoveNode", govvocab.MethodPropose, govvocab.KindRemoveNode, "Remove a consortium node.",
 			graphql.FieldConfigArgument{"node": {Type: nn(graphql.ID)}},
 			func(a *args, _ string) { a.Str("node", govvocab.ArgNodeID) }, proposeRefused},
-		{"proposePolicyChange", "propose", govvocab.KindChangePolicy,
+		{"proposePolicyChange", govvocab.MethodPropose, govvocab.KindChangePolicy,
 			"Add and/or remove policy rules (\"sub,dom,obj,act,cond,eft\", or the six values separated by spaces; the policy query's rules.line).",
 			graphql.FieldConfigArgument{
 				"addRules":    {Type: graphql.NewList(nn(graphql.String))},
@@ -179,7 +179,7 @@ func (m *mod) registerMutations(b *schema.Builder) error {
 					a.Fail("give at least one rule in addRules or removeRules")
 				}
 			}, proposeRefused},
-		{"proposeThreshold", "propose", govvocab.KindSetThreshold,
+		{"proposeThreshold", govvocab.MethodPropose, govvocab.KindSetThreshold,
 			"Change the threshold: proposals then need approvals from strictly more than percent% of the organisations.",
 			graphql.FieldConfigArgument{"percent": {Type: nn(graphql.Int), Description: "1 to 99 (50: a majority)."}},
 			func(a *args, _ string) {
@@ -189,13 +189,15 @@ func (m *mod) registerMutations(b *schema.Builder) error {
 				}
 				a.Out = append(a.Out, tx.Uint(govvocab.ArgPercent, uint64(max(pct, 0))))
 			}, proposeRefused},
-		{"approveProposal", "approve", "", "Approve an open proposal for the viewer's organisation (organisation admins); the deciding approval executes it.",
+		{"approveProposal", govvocab.MethodApprove, "",
+			"Approve an open proposal for the viewer's organisation (organisation admins); the deciding approval executes it.",
 			graphql.FieldConfigArgument{"proposal": proposalArg},
 			func(a *args, _ string) { a.Str("proposal", govvocab.ArgProposal) }, vote("approve")},
-		{"rejectProposal", "reject", "", "Reject an open proposal for the viewer's organisation (organisation admins).",
+		{"rejectProposal", govvocab.MethodReject, "",
+			"Reject an open proposal for the viewer's organisation (organisation admins).",
 			graphql.FieldConfigArgument{"proposal": proposalArg},
 			func(a *args, _ string) { a.Str("proposal", govvocab.ArgProposal) }, vote("reject")},
-		{"withdrawProposal", "withdraw", "", "Withdraw an open proposal (its proposer).",
+		{"withdrawProposal", govvocab.MethodWithdraw, "", "Withdraw an open proposal (its proposer).",
 			graphql.FieldConfigArgument{"proposal": proposalArg},
 			func(a *args, _ string) { a.Str("proposal", govvocab.ArgProposal) }, ""},
 	}

@@ -111,14 +111,15 @@ func (m *mod) registerMutations(b *schema.Builder) error {
 		return m.onConsent(ctx, in, plan)
 	}
 	specs := []spec{
-		{"grantConsent", consentvocab.Name, "grant", "Grant a consent on the viewer's own records (patients).",
+		{"grantConsent", consentvocab.Name, consentvocab.MethodGrant,
+			"Grant a consent on the viewer's own records (patients).",
 			"consent", "grant", terms(false),
 			func(a *args) { a.terms() },
 			func(_ context.Context, v string, _ map[string]any, plan *schema.TxPlan) error {
 				plan.On, plan.Refused = []schema.Resource{{Owner: v}}, "only a patient grants consents on their own records"
 				return nil
 			}},
-		{"requestConsent", consentvocab.Name, "request",
+		{"requestConsent", consentvocab.Name, consentvocab.MethodRequest,
 			"Ask a patient for a consent; it stays PROPOSED until the patient accepts (physicians, records clerks).",
 			"consent", "request", terms(true),
 			func(a *args) { a.Str("patient", consentvocab.ArgPatient); a.terms() },
@@ -127,14 +128,16 @@ func (m *mod) registerMutations(b *schema.Builder) error {
 				plan.Refused = "only a physician or records clerk may request a consent"
 				return nil
 			}},
-		{"acceptConsent", consentvocab.Name, "accept", "Accept a requested consent (its patient).", "consent", "grant",
+		{"acceptConsent", consentvocab.Name, consentvocab.MethodAccept, "Accept a requested consent (its patient).",
+			"consent", "grant",
 			graphql.FieldConfigArgument{"id": idArg},
 			func(a *args) { a.Str("id", consentvocab.ArgConsentID) }, onConsent},
-		{"declineConsent", consentvocab.Name, "decline", "Decline a requested consent (its patient).", "consent",
+		{"declineConsent", consentvocab.Name, consentvocab.MethodDecline,
+			"Decline a requested consent (its patient).", "consent",
 			"grant",
 			graphql.FieldConfigArgument{"id": idArg},
 			func(a *args) { a.Str("id", consentvocab.ArgConsentID) }, onConsent},
-		{"amendConsent", consentvocab.Name, "amend",
+		{"amendConsent", consentvocab.Name, consentvocab.MethodAmend,
 			"Change an active consent's purpose and/or period (its patient).", "consent", "grant",
 			graphql.FieldConfigArgument{"id": idArg, "purpose": {Type: graphql.String}, "start": {Type: graphql.String, Description: "RFC 3339."},
 				"end": {Type: graphql.String, Description: "RFC 3339."}},
@@ -147,7 +150,7 @@ func (m *mod) registerMutations(b *schema.Builder) error {
 					a.Fail("give purpose, start, end or a combination")
 				}
 			}, onConsent},
-		{"revokeConsent", consentvocab.Name, "revoke",
+		{"revokeConsent", consentvocab.Name, consentvocab.MethodRevoke,
 			"Revoke an active consent, effective from the next transaction (its patient).",
 			"consent", "revoke", graphql.FieldConfigArgument{"id": idArg},
 			func(a *args) { a.Str("id", consentvocab.ArgConsentID) }, onConsent},

@@ -269,8 +269,9 @@ func (m *mod) registerNoteMutations(b *schema.Builder) error {
 			if a.Err != nil {
 				return nil, a.Err
 			}
-			plan := &schema.TxPlan{Call: schema.Call{Contract: recordvocab.Name, Method: "review_break_glass",
-				Args: a.Out}}
+			plan := &schema.TxPlan{Call: schema.Call{Contract: recordvocab.Name,
+				Method: recordvocab.MethodReviewBreakGlass,
+				Args:   a.Out}}
 			custodian := schema.OrgOf(v) // a privacy officer reviews their own organisation's accesses
 			ac, err := m.rd.Access(in["access"].(string))
 			switch {

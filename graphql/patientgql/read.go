@@ -115,7 +115,7 @@ func (m *mod) registerRecordReads(b *schema.Builder) error {
 // granted, the record is opened (readRecord) after a break-glass note,
 // if any, is delivered.
 func (m *mod) accessing(v string, a *args, note string) *schema.TxPlan {
-	return &schema.TxPlan{Call: schema.Call{Contract: recordvocab.Name, Method: "access", Args: a.Out},
+	return &schema.TxPlan{Call: schema.Call{Contract: recordvocab.Name, Method: recordvocab.MethodAccess, Args: a.Out},
 		LeftToLedger: accessLeftToLedger,
 		Done: func(ctx context.Context, res *schema.TxResult, err error) (any, error) {
 			if err != nil {

@@ -119,7 +119,7 @@ func (m *mod) registerRecord(_ context.Context, v string, in map[string]any) (*s
 	patient, _ := in["patient"].(string)
 	category, _ := in["category"].(string)
 	org := schema.OrgOf(v)
-	plan := &schema.TxPlan{Call: schema.Call{Contract: recordvocab.Name, Method: "register"},
+	plan := &schema.TxPlan{Call: schema.Call{Contract: recordvocab.Name, Method: recordvocab.MethodRegister},
 		On: []schema.Resource{{Owner: patient, Org: org}}, Refused: "only a physician or records clerk registers their hospital's records"}
 	var name string // the patient's, from the record (patientdir), once staged
 	plan.Stage = func(ctx context.Context, call *schema.Call) (any, error) {
@@ -182,7 +182,7 @@ func (m *mod) eraseRecord(ctx context.Context, _ string, in map[string]any) (*sc
 	if err != nil {
 		return nil, m.internal(ctx, "record", err)
 	}
-	return &schema.TxPlan{Call: schema.Call{Contract: recordvocab.Name, Method: "erase",
+	return &schema.TxPlan{Call: schema.Call{Contract: recordvocab.Name, Method: recordvocab.MethodErase,
 		Args: []tx.Arg{tx.String(recordvocab.ArgRecordID, id)}},
 		On:      []schema.Resource{{Owner: rec.Patient, Org: rec.Custodian}},
 		Refused: "only the record's patient, or its custodian's records clerks and privacy officers, may erase it",

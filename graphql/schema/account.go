@@ -58,7 +58,7 @@ func registerIdentity(b *Builder) error {
 		if err != nil {
 			return nil, internal(ctx, cfg.Logger, "member", err)
 		}
-		return &TxPlan{Call: Call{Contract: "identity", Method: method, Args: args},
+		return &TxPlan{Call: Call{Contract: identityvocab.Name, Method: method, Args: args},
 			On: []Resource{{Owner: target.ID, Org: memberid.OrgOf(target.ID)}}, Refused: memberRefused(act, memberid.OrgOf(target.ID))}, nil
 	}
 	err := b.TxMutation(TxMutation{Name: "setMemberRoles", Object: "member", Action: "set_roles",
@@ -70,7 +70,7 @@ func registerIdentity(b *Builder) error {
 			for _, r := range in["roles"].([]any) {
 				roles = append(roles, r.(string))
 			}
-			return onMember(ctx, id, "set_roles", "set_roles",
+			return onMember(ctx, id, "set_roles", identityvocab.MethodSetRoles,
 				[]tx.Arg{tx.String(identityvocab.ArgID, id), tx.Strings(identityvocab.ArgRoles, roles)})
 		}})
 	if err != nil {
@@ -81,7 +81,8 @@ func registerIdentity(b *Builder) error {
 		Args:        graphql.FieldConfigArgument{"member": {Type: nn(graphql.ID)}},
 		Plan: func(ctx context.Context, _ string, in map[string]any) (*TxPlan, error) {
 			id := in["member"].(string)
-			return onMember(ctx, id, "revoke", "revoke_member", []tx.Arg{tx.String(identityvocab.ArgID, id)})
+			return onMember(ctx, id, "revoke", identityvocab.MethodRevokeMember,
+				[]tx.Arg{tx.String(identityvocab.ArgID, id)})
 		}})
 }
 
@@ -199,7 +200,7 @@ func createMember(ctx context.Context, cfg *Config, args map[string]any) (*TxPla
 		}
 	}
 	return &TxPlan{
-		Call: Call{Contract: "identity", Method: "add_member",
+		Call: Call{Contract: identityvocab.Name, Method: identityvocab.MethodAddMember,
 			Args: []tx.Arg{tx.String(identityvocab.ArgID, id), tx.Strings(identityvocab.ArgRoles, roles)}},
 		On: []Resource{{Owner: id, Org: org}}, Refused: memberRefused("add", org),
 		Stage: func(ctx context.Context, call *Call) (any, error) {

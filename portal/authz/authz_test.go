@@ -6,6 +6,7 @@ import (
 
 	governancevocab "github.com/almoner/almoner/consortium-node/contracts/governance/vocab"
 	identityvocab "github.com/almoner/almoner/consortium-node/contracts/identity/vocab"
+	recordvocab "github.com/almoner/almoner/consortium-node/contracts/record/vocab"
 	"github.com/almoner/almoner/consortium-node/tx"
 	"github.com/almoner/almoner/portal/authz"
 	"github.com/almoner/almoner/portal/internal/rmtest"
@@ -39,21 +40,25 @@ func TestPolicyFollowsTheChain(t *testing.T) {
 		}
 		return ok
 	}
-	if !allowed("stmarys/dr-lee", "record", "register", "", "stmarys") || allowed("stmarys/dr-lee", "record", "register", "", "acme") {
+	if !allowed("stmarys/dr-lee", recordvocab.Name, recordvocab.MethodRegister, "",
+		"stmarys") || allowed("stmarys/dr-lee", recordvocab.Name, recordvocab.MethodRegister, "", "acme") {
 		t.Fatal("genesis policy decides wrongly")
 	}
 	if allowed("hope/donor-sam", "report", "read", "", "hope") {
 		t.Fatal("donor reads reports under the default policy")
 	}
 	// A policy change approved by three of four organisations.
-	prop := n.Send(t, "stmarys/admin", "governance", "propose", tx.String(governancevocab.ArgKind, "change_policy"),
+	prop := n.Send(t, "stmarys/admin", governancevocab.Name, governancevocab.MethodPropose,
+		tx.String(governancevocab.ArgKind, "change_policy"),
 		tx.Strings(governancevocab.ArgAddRules, []string{"donor * report read any allow"}))
 	if !prop.Receipt.OK() {
 		t.Fatal(prop.Receipt.Error)
 	}
-	n.Send(t, "acme/admin", "governance", "approve", tx.String(governancevocab.ArgProposal, prop.ID.String()))
+	n.Send(t, "acme/admin", governancevocab.Name, governancevocab.MethodApprove,
+		tx.String(governancevocab.ArgProposal, prop.ID.String()))
 	rmtest.WaitApplied(t, s,
-		n.Send(t, "stmarys/admin", "identity", "set_roles", tx.String(identityvocab.ArgID, "stmarys/dr-lee"),
+		n.Send(t, "stmarys/admin", identityvocab.Name, identityvocab.MethodSetRoles,
+			tx.String(identityvocab.ArgID, "stmarys/dr-lee"),
 			tx.Strings(identityvocab.ArgRoles, []string{"physician", "privacy_officer"})).Height)
 	if allowed("hope/donor-sam", "report", "read", "", "hope") {
 		t.Fatal("the change is in force before the threshold")
@@ -61,7 +66,8 @@ func TestPolicyFollowsTheChain(t *testing.T) {
 	if !allowed("stmarys/dr-lee", "access_log", "read", "", "stmarys") {
 		t.Fatal("the role change is not in force")
 	}
-	last := n.Send(t, "hope/admin", "governance", "approve", tx.String(governancevocab.ArgProposal, prop.ID.String()))
+	last := n.Send(t, "hope/admin", governancevocab.Name, governancevocab.MethodApprove,
+		tx.String(governancevocab.ArgProposal, prop.ID.String()))
 	rmtest.WaitApplied(t, s, last.Height)
 	if !allowed("hope/donor-sam", "report", "read", "", "hope") {
 		t.Fatal("the executed change is not in force in the portal")

@@ -50,26 +50,27 @@ func TestNoticesOnARealChain(t *testing.T) {
 	clerk, dr, pat, adj := "stmarys/clerk", "stmarys/dr-lee", "stmarys/patient-ana", "acme/adjuster"
 	end := c.Exec.Now.Add(7 * 24 * time.Hour)
 	period := []tx.Arg{tx.Int("start", c.Exec.Now.Unix()), tx.Int("end", end.Unix())}
-	do(clerk, "record", "register", tx.String(recordvocab.ArgRecordID, "r-lab"), tx.Uint(recordvocab.ArgVersion, 1),
+	do(clerk, recordvocab.Name, recordvocab.MethodRegister, tx.String(recordvocab.ArgRecordID, "r-lab"),
+		tx.Uint(recordvocab.ArgVersion, 1),
 		tx.Bytes(recordvocab.ArgCiphertextHash, chaintest.Seed("r-lab")), tx.String(recordvocab.ArgPatient, pat),
 		tx.String(recordvocab.ArgCategory, "lab"))
-	do(pat, "record", "access", tx.String(recordvocab.ArgRecordID, "r-lab"),
+	do(pat, recordvocab.Name, recordvocab.MethodAccess, tx.String(recordvocab.ArgRecordID, "r-lab"),
 		tx.String(recordvocab.ArgPurpose, "treatment")) // her own
-	do(adj, "record", "access", tx.String(recordvocab.ArgRecordID, "r-lab"),
+	do(adj, recordvocab.Name, recordvocab.MethodAccess, tx.String(recordvocab.ArgRecordID, "r-lab"),
 		tx.String(recordvocab.ArgPurpose, "claims")) // refused
-	do(pat, "consent", "grant",
+	do(pat, consentvocab.Name, consentvocab.MethodGrant,
 		append(period, tx.String(consentvocab.ArgConsentID, "c-acme"), tx.String(consentvocab.ArgGrantee, "acme"),
 			tx.String(consentvocab.ArgPurpose, "claims"), tx.Strings(consentvocab.ArgCategories, []string{"lab"}),
 			tx.String(consentvocab.ArgScope, "treatment"))...)
-	read := do(adj, "record", "access", tx.String(recordvocab.ArgRecordID, "r-lab"),
+	read := do(adj, recordvocab.Name, recordvocab.MethodAccess, tx.String(recordvocab.ArgRecordID, "r-lab"),
 		tx.String(recordvocab.ArgPurpose, "claims"),
 		tx.String(recordvocab.ArgConsentID, "c-acme"))
 	do(adj, delivery.Contract, delivery.Method, tx.String(recordvocab.ArgAccess, read.String()),
 		tx.String(recordvocab.ArgReason, delivery.Unreachable))
-	do(dr, "record", "access", tx.String(recordvocab.ArgRecordID, "r-lab"),
+	do(dr, recordvocab.Name, recordvocab.MethodAccess, tx.String(recordvocab.ArgRecordID, "r-lab"),
 		tx.String(recordvocab.ArgPurpose, "treatment"),
 		tx.String(recordvocab.ArgBreakGlass, "unconscious-patient"))
-	do(dr, "consent", "request",
+	do(dr, consentvocab.Name, consentvocab.MethodRequest,
 		append(period, tx.String(consentvocab.ArgConsentID, "c-req"), tx.String(consentvocab.ArgPatient, pat),
 			tx.String(consentvocab.ArgPurpose, "care-coordination"),
 			tx.Strings(consentvocab.ArgRecords, []string{"r-lab"}))...)
@@ -83,15 +84,17 @@ func TestNoticesOnARealChain(t *testing.T) {
 		tx.Strings(vocab.ArgMilestones, []string{"600 " + validator + " " + deadline(30*24*time.Hour) + " Surgery and care",
 			"400 " + validator + " " + deadline(time.Hour) + " Aftercare"}))
 	camp("open")
-	c.Do(donor, vocab.Contract, "give", tx.String(vocab.ArgCampaignID, "heart"), tx.Uint(vocab.ArgAmount, 1000))
+	c.Do(donor, vocab.Contract, vocab.MethodGive, tx.String(vocab.ArgCampaignID, "heart"),
+		tx.Uint(vocab.ArgAmount, 1000))
 	camp("submit_evidence", tx.Uint(vocab.ArgMilestone, 1), tx.Bytes(vocab.ArgEvidenceHash, chaintest.Seed("report")))
-	c.Do(validator, vocab.Contract, "approve_milestone", tx.String(vocab.ArgCampaignID, "heart"),
+	c.Do(validator, vocab.Contract, vocab.MethodApproveMilestone, tx.String(vocab.ArgCampaignID, "heart"),
 		tx.Uint(vocab.ArgMilestone, 1))
 	camp("disburse", tx.Uint(vocab.ArgMilestone, 1), tx.String(vocab.ArgDisbursementID, "d1"),
 		tx.String(vocab.ArgPayee, "stmarys"), tx.Uint(vocab.ArgAmount, 350), tx.String(vocab.ArgPurpose, "Surgery"),
 		tx.String(vocab.ArgPaymentRef, "WIRE-1"), tx.Bytes(vocab.ArgEvidenceHash, chaintest.Seed("invoice")))
 	c.Exec.Now = c.Exec.Now.Add(2 * time.Hour)
-	c.Do(donor, vocab.Contract, "settle_milestone", tx.String(vocab.ArgCampaignID, "heart"), tx.Uint(vocab.ArgMilestone, 2))
+	c.Do(donor, vocab.Contract, vocab.MethodSettleMilestone, tx.String(vocab.ArgCampaignID, "heart"),
+		tx.Uint(vocab.ArgMilestone, 2))
 
 	h := rmtest.NewHarness(t, c, Module(), func(testing.TB, *readmodel.Store) {})
 	s, err := h.Apply(t, c.Blocks)

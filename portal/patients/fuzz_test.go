@@ -111,43 +111,43 @@ func newHarness(f *testing.F) *rmtest.Harness {
 		if v == 1 {
 			args = append(args, tx.String("patient", pat), tx.String("category", cat))
 		}
-		do(clerk, "record", "register", args...)
+		do(clerk, recordvocab.Name, recordvocab.MethodRegister, args...)
 	}
 	reg("r-lab", 1, "lab")
 	reg("r-lab", 2, "")
 	reg("r-scan", 1, "imaging")
-	do(pat, "record", "access", tx.String(recordvocab.ArgRecordID, "r-lab"),
+	do(pat, recordvocab.Name, recordvocab.MethodAccess, tx.String(recordvocab.ArgRecordID, "r-lab"),
 		tx.String(recordvocab.ArgPurpose, "treatment"))
-	do(dr, "record", "access", tx.String(recordvocab.ArgRecordID, "r-lab"),
+	do(dr, recordvocab.Name, recordvocab.MethodAccess, tx.String(recordvocab.ArgRecordID, "r-lab"),
 		tx.String(recordvocab.ArgPurpose, "treatment"))
-	do(pat, "consent", "grant",
+	do(pat, consentvocab.Name, consentvocab.MethodGrant,
 		append(period(), tx.String(consentvocab.ArgConsentID, "c-acme"), tx.String(consentvocab.ArgGrantee, "acme"),
 			tx.String(consentvocab.ArgPurpose, "claims"),
 			tx.Strings(consentvocab.ArgCategories, []string{"lab"}), tx.String(consentvocab.ArgScope, "treatment"))...)
-	do(adj, "record", "access", tx.String(recordvocab.ArgRecordID, "r-lab"),
+	do(adj, recordvocab.Name, recordvocab.MethodAccess, tx.String(recordvocab.ArgRecordID, "r-lab"),
 		tx.String(recordvocab.ArgPurpose, "claims"), tx.String(recordvocab.ArgConsentID, "c-acme"))
-	do(dr, "consent", "request",
+	do(dr, consentvocab.Name, consentvocab.MethodRequest,
 		append(period(), tx.String(consentvocab.ArgConsentID, "c-req"), tx.String(consentvocab.ArgPatient, pat),
 			tx.String(consentvocab.ArgPurpose, "treatment"),
 			tx.Strings(consentvocab.ArgRecords, []string{"r-scan"}))...)
-	do(pat, "consent", "accept", tx.String(consentvocab.ArgConsentID, "c-req"))
-	do(dr, "consent", "request",
+	do(pat, consentvocab.Name, consentvocab.MethodAccept, tx.String(consentvocab.ArgConsentID, "c-req"))
+	do(dr, consentvocab.Name, consentvocab.MethodRequest,
 		append(period(), tx.String(consentvocab.ArgConsentID, "c-no"), tx.String(consentvocab.ArgPatient, pat),
 			tx.String(consentvocab.ArgPurpose, "research"),
 			tx.Strings(consentvocab.ArgRecords, []string{"r-scan"}))...)
-	do(pat, "consent", "decline", tx.String(consentvocab.ArgConsentID, "c-no"))
-	do(pat, "consent", "amend", tx.String(consentvocab.ArgConsentID, "c-acme"),
+	do(pat, consentvocab.Name, consentvocab.MethodDecline, tx.String(consentvocab.ArgConsentID, "c-no"))
+	do(pat, consentvocab.Name, consentvocab.MethodAmend, tx.String(consentvocab.ArgConsentID, "c-acme"),
 		tx.Int(consentvocab.ArgEnd, c.Exec.Now.Add(24*time.Hour).Unix()))
-	do(pat, "consent", "revoke", tx.String(consentvocab.ArgConsentID, "c-acme"))
-	do(adj, "record", "access", tx.String(recordvocab.ArgRecordID, "r-lab"),
+	do(pat, consentvocab.Name, consentvocab.MethodRevoke, tx.String(consentvocab.ArgConsentID, "c-acme"))
+	do(adj, recordvocab.Name, recordvocab.MethodAccess, tx.String(recordvocab.ArgRecordID, "r-lab"),
 		tx.String(recordvocab.ArgPurpose, "claims"), tx.String(recordvocab.ArgConsentID, "c-acme"))
-	bg := do(dr, "record", "access", tx.String(recordvocab.ArgRecordID, "r-scan"),
+	bg := do(dr, recordvocab.Name, recordvocab.MethodAccess, tx.String(recordvocab.ArgRecordID, "r-scan"),
 		tx.String(recordvocab.ArgPurpose, "treatment"), tx.String(recordvocab.ArgBreakGlass, "life-threatening"),
 		tx.Bytes(recordvocab.ArgNoteHash, chaintest.Seed("note")))
-	do(dr, "record", "access", tx.String(recordvocab.ArgRecordID, "r-lab"),
+	do(dr, recordvocab.Name, recordvocab.MethodAccess, tx.String(recordvocab.ArgRecordID, "r-lab"),
 		tx.String(recordvocab.ArgPurpose, "treatment"), tx.String(recordvocab.ArgBreakGlass, "urgent-treatment"))
-	do(priv, "record", "review_break_glass", tx.String(recordvocab.ArgAccess, bg.String()),
+	do(priv, recordvocab.Name, recordvocab.MethodReviewBreakGlass, tx.String(recordvocab.ArgAccess, bg.String()),
 		tx.String(recordvocab.ArgOutcome, "justified"), tx.Bytes(recordvocab.ArgNoteHash, chaintest.Seed("review")))
-	do(pat, "record", "erase", tx.String(recordvocab.ArgRecordID, "r-scan"))
+	do(pat, recordvocab.Name, recordvocab.MethodErase, tx.String(recordvocab.ArgRecordID, "r-scan"))
 	return rmtest.NewHarness(f, c, patients.Module(), consistent)
 }

@@ -206,16 +206,17 @@ func (g *gen) next(workload string, i int) (call, error) {
 			return call{}, fmt.Errorf("gift %d: only %d campaigns were set up", j, len(g.campaigns))
 		}
 		d, c := g.donors[j%len(g.donors)], g.campaigns[ci]
-		return g.call(d, "donation", "give", tx.String(donationvocab.ArgCampaignID, c),
+		return g.call(d, donationvocab.Contract, donationvocab.MethodGive, tx.String(donationvocab.ArgCampaignID, c),
 			tx.Uint(donationvocab.ArgAmount, uint64(500+(i%50)*100)))
 	case "access":
 		p := i % len(g.patients)
-		return g.call(g.adjusters[i%len(g.adjusters)], "record", "access",
+		return g.call(g.adjusters[i%len(g.adjusters)], recordvocab.Name, recordvocab.MethodAccess,
 			tx.String(recordvocab.ArgRecordID, g.records[p]),
 			tx.String(recordvocab.ArgPurpose, "claims"), tx.String(recordvocab.ArgConsentID, g.consents[p]))
 	case "grant":
 		p := g.patients[i%len(g.patients)]
-		return g.call(p, "consent", "grant", tx.String(consentvocab.ArgConsentID, fmt.Sprintf("ld-%s-g%d", g.run, i)),
+		return g.call(p, consentvocab.Name, consentvocab.MethodGrant,
+			tx.String(consentvocab.ArgConsentID, fmt.Sprintf("ld-%s-g%d", g.run, i)),
 			tx.String(consentvocab.ArgGrantee, "acme"), tx.String(consentvocab.ArgPurpose, "claims"),
 			tx.Strings(consentvocab.ArgCategories, []string{registration.Claim}),
 			tx.Int(consentvocab.ArgStart, g.now.Add(-time.Minute).Unix()),
@@ -233,7 +234,8 @@ func (g *gen) next(workload string, i int) (call, error) {
 		}
 		id := g.reviewed[g.nextReview]
 		g.nextReview++
-		return g.call("acme/adjuster", "claim", "adjudicate", tx.String(claimvocab.ArgClaimID, id),
+		return g.call("acme/adjuster", claimvocab.Name, claimvocab.MethodAdjudicate,
+			tx.String(claimvocab.ArgClaimID, id),
 			tx.Strings(claimvocab.ArgAdjudication, []string{"1:4000"}))
 	}
 	return call{}, fmt.Errorf("unknown workload %q", workload)
@@ -241,7 +243,7 @@ func (g *gen) next(workload string, i int) (call, error) {
 
 func (g *gen) onboard(i int) (call, error) {
 	const admin = "stmarys/admin"
-	return g.call(admin, "identity", "add_member",
+	return g.call(admin, identityvocab.Name, identityvocab.MethodAddMember,
 		tx.String(identityvocab.ArgID, fmt.Sprintf("%s/load-%s-%d", memberid.OrgOf(admin), g.run, i)),
 		tx.Strings(identityvocab.ArgRoles, []string{identityvocab.RolePatient}),
 		tx.String(identityvocab.ArgSignKey, g.keys[admin].Public().String()),
@@ -279,7 +281,7 @@ func (g *gen) newMembers(admin, prefix, role string, n int, ids *[]string) []cal
 		id := fmt.Sprintf("%s/ld-%s-%s-%d", memberid.OrgOf(admin), g.run, prefix, i)
 		g.keys[id] = k
 		*ids = append(*ids, id)
-		c, _ := g.call(admin, "identity", "add_member", tx.String(identityvocab.ArgID, id),
+		c, _ := g.call(admin, identityvocab.Name, identityvocab.MethodAddMember, tx.String(identityvocab.ArgID, id),
 			tx.Strings(identityvocab.ArgRoles, []string{role}),
 			tx.String(identityvocab.ArgSignKey, k.Public().String()), tx.String(identityvocab.ArgEncKey, g.encKey))
 		out = append(out, c)
@@ -321,11 +323,13 @@ func (g *gen) campaignCalls(n int) []call {
 		id := fmt.Sprintf("ld-%s-c%d", g.run, i)
 		g.campaigns = append(g.campaigns, id)
 		ms := fmt.Sprintf("%d healthreg/validator %d Load stage", uint64(1)<<49, deadline)
-		create, _ := g.call("hope/officer", "donation", "create_campaign", tx.String(donationvocab.ArgCampaignID, id),
+		create, _ := g.call("hope/officer", donationvocab.Contract, donationvocab.MethodCreateCampaign,
+			tx.String(donationvocab.ArgCampaignID, id),
 			tx.String(donationvocab.ArgTitle, "Load campaign "+id), tx.String(donationvocab.ArgCurrency, "EUR"),
 			tx.Strings(donationvocab.ArgMilestones, []string{ms}),
 			tx.Strings(donationvocab.ArgBeneficiaries, []string{"stmarys"}))
-		open, _ := g.call("hope/officer", "donation", "open", tx.String(donationvocab.ArgCampaignID, id))
+		open, _ := g.call("hope/officer", donationvocab.Contract, donationvocab.MethodOpen,
+			tx.String(donationvocab.ArgCampaignID, id))
 		out = append(out, create, open)
 	}
 	return out
@@ -343,12 +347,13 @@ func (g *gen) recordsAndConsents(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		reg, _ := g.call("stmarys/clerk", "record", "register", tx.String(recordvocab.ArgRecordID, id),
+		reg, _ := g.call("stmarys/clerk", recordvocab.Name, recordvocab.MethodRegister,
+			tx.String(recordvocab.ArgRecordID, id),
 			tx.Uint(recordvocab.ArgVersion, 1),
 			tx.Bytes(recordvocab.ArgCiphertextHash, h), tx.String(recordvocab.ArgPatient, p),
 			tx.String(recordvocab.ArgCategory, "lab"))
 		cid := fmt.Sprintf("ld-%s-k%d", g.run, i)
-		grant, _ := g.call(p, "consent", "grant", tx.String(consentvocab.ArgConsentID, cid),
+		grant, _ := g.call(p, consentvocab.Name, consentvocab.MethodGrant, tx.String(consentvocab.ArgConsentID, cid),
 			tx.String(consentvocab.ArgGrantee, "acme"),
 			tx.String(consentvocab.ArgPurpose, "claims"), tx.Strings(consentvocab.ArgRecords, []string{id}),
 			tx.Int(consentvocab.ArgStart, g.now.Add(-time.Minute).Unix()),
@@ -377,7 +382,7 @@ func (g *gen) claims(ctx context.Context, submits, adjudicates int, progress fun
 	for i, p := range g.patients {
 		cid := fmt.Sprintf("ld-%s-cc%d", g.run, i)
 		consent[p] = cid
-		c, _ := g.call(p, "consent", "grant", tx.String(consentvocab.ArgConsentID, cid),
+		c, _ := g.call(p, consentvocab.Name, consentvocab.MethodGrant, tx.String(consentvocab.ArgConsentID, cid),
 			tx.String(consentvocab.ArgGrantee, "acme"),
 			tx.String(consentvocab.ArgPurpose, "claims"),
 			tx.Strings(consentvocab.ArgCategories, []string{registration.Claim}),
@@ -405,8 +410,10 @@ func (g *gen) claims(ctx context.Context, submits, adjudicates int, progress fun
 		if err != nil {
 			return err
 		}
-		r, _ := g.call("acme/adjuster", "claim", "review", tx.String(claimvocab.ArgClaimID, d.doc.ClaimID))
-		a, _ := g.call("acme/adjuster", "record", "access", tx.String(recordvocab.ArgRecordID, d.id),
+		r, _ := g.call("acme/adjuster", claimvocab.Name, claimvocab.MethodReview,
+			tx.String(claimvocab.ArgClaimID, d.doc.ClaimID))
+		a, _ := g.call("acme/adjuster", recordvocab.Name, recordvocab.MethodAccess,
+			tx.String(recordvocab.ArgRecordID, d.id),
 			tx.String(recordvocab.ArgPurpose, "claims"),
 			tx.String(recordvocab.ArgConsentID, consent[d.patient]), tx.Uint(recordvocab.ArgVersion, 1))
 		sub, rev, read = append(sub, s), append(rev, r), append(read, a)
@@ -470,7 +477,7 @@ func (g *gen) submitCall(d docHash) (call, error) {
 		return call{}, err
 	}
 	args = append(args, tx.Bytes(claimvocab.ArgDocumentCiphertextHash, d.hash))
-	return g.call("stmarys/clerk", "claim", "submit", args...)
+	return g.call("stmarys/clerk", claimvocab.Name, claimvocab.MethodSubmit, args...)
 }
 
 // upload seals plaintext as version 1 of record id and stores it on St

@@ -30,6 +30,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
 	identityvocab "github.com/almoner/almoner/consortium-node/contracts/identity/vocab"
 	"github.com/almoner/almoner/consortium-node/contracts/record"
+	recordvocab "github.com/almoner/almoner/consortium-node/contracts/record/vocab"
 	"github.com/almoner/almoner/consortium-node/contracts/shapes"
 	"github.com/almoner/almoner/consortium-node/contracts/system"
 	"github.com/almoner/almoner/consortium-node/genesis"
@@ -441,7 +442,7 @@ func (c *Chain) ReadClaimDocument(reader, claimID string) tx.ID {
 	}
 	consentID := claimID + "-docs"
 	if _, err := consent.Load(c.Reader(), consentID); err != nil {
-		c.Must(cl.Patient, consent.Name, "grant", tx.String(consentvocab.ArgConsentID, consentID),
+		c.Must(cl.Patient, consent.Name, consentvocab.MethodGrant, tx.String(consentvocab.ArgConsentID, consentID),
 			tx.String(consentvocab.ArgGrantee, identity.OrgOf(reader)),
 			tx.String(consentvocab.ArgPurpose, claim.Purpose),
 			tx.Strings(consentvocab.ArgCategories, []string{record.CategoryClaim}),
@@ -451,7 +452,7 @@ func (c *Chain) ReadClaimDocument(reader, claimID string) tx.ID {
 	if err != nil {
 		c.t.Fatalf("chaintest: %v", err)
 	}
-	r := c.Must(reader, record.Name, "access", args...)
+	r := c.Must(reader, record.Name, recordvocab.MethodAccess, args...)
 	if a, err := record.LoadAccess(c.Reader(), r.ID); err != nil || !a.Granted {
 		c.t.Fatalf("chaintest: %s reading the document of claim %s: %+v %v", reader, claimID, a, err)
 	}

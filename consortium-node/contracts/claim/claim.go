@@ -276,10 +276,10 @@ func (Contract) Delegates() []string { return []string{record.Name} }
 // service codes and dates, which a failed transaction would still have
 // put on the ledger for good.
 func (Contract) Precheck(method string, args tx.Args) error {
-	if method != "submit" {
+	if method != vocab.MethodSubmit {
 		return nil
 	}
-	submitArgs := vocab.Shape().Methods["submit"]
+	submitArgs := vocab.Shape().Methods[vocab.MethodSubmit]
 	for _, a := range args {
 		if !slices.Contains(submitArgs, a.Name) {
 			return fmt.Errorf("%w: claim.submit takes no argument %.40q (it takes %s); service codes and dates stay off the ledger: file the itemised claim as a record (a portal does)",
@@ -295,17 +295,17 @@ func (Contract) Name() string { return Name }
 // Call implements contracts.Contract.
 func (Contract) Call(ctx contracts.Context, method string, args tx.Args) error {
 	switch method {
-	case "submit":
+	case vocab.MethodSubmit:
 		return submit(ctx, args)
-	case "review":
+	case vocab.MethodReview:
 		return review(ctx, args)
-	case "adjudicate":
+	case vocab.MethodAdjudicate:
 		return adjudicate(ctx, args)
-	case "pay":
+	case vocab.MethodPay:
 		return pay(ctx, args)
-	case "appeal":
+	case vocab.MethodAppeal:
 		return appeal(ctx, args)
-	case "cancel":
+	case vocab.MethodCancel:
 		return cancel(ctx, args)
 	default:
 		return fmt.Errorf("%w: claim.%s (methods: submit, review, adjudicate, pay, appeal, cancel)", contracts.ErrUnknownMethod, method)

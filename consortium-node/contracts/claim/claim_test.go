@@ -67,7 +67,8 @@ func snapshot(c *chaintest.Chain) map[string]string {
 // registerRecord registers version 1 of a record as who (its hospital
 // becomes the custodian).
 func registerRecord(c *chaintest.Chain, who, id, patient string) {
-	c.Must(who, record.Name, "register", tx.String(recordvocab.ArgRecordID, id), tx.Uint(recordvocab.ArgVersion, 1),
+	c.Must(who, record.Name, recordvocab.MethodRegister, tx.String(recordvocab.ArgRecordID, id),
+		tx.Uint(recordvocab.ArgVersion, 1),
 		tx.Bytes(recordvocab.ArgCiphertextHash, hash(id)),
 		tx.String(claimvocab.ArgPatient, patient), tx.String(recordvocab.ArgCategory, "claim-support"))
 }
@@ -107,7 +108,7 @@ func submitArgs(c *chaintest.Chain, id, patient, insurer string, items []string,
 	}
 	doc := claimdoc.RecordID(id)
 	if _, err := record.LoadRecord(c.Reader(), doc); err != nil {
-		c.Call(provider+"/clerk", record.Name, "register", tx.String(recordvocab.ArgRecordID, doc),
+		c.Call(provider+"/clerk", record.Name, recordvocab.MethodRegister, tx.String(recordvocab.ArgRecordID, doc),
 			tx.Uint(recordvocab.ArgVersion, 1), tx.Bytes(recordvocab.ArgCiphertextHash, hash(doc)),
 			tx.String(claimvocab.ArgPatient, patient), tx.String(recordvocab.ArgCategory, record.CategoryClaim))
 	}
@@ -191,7 +192,7 @@ func TestLifecycle(t *testing.T) {
 
 	args := submitArgs(c, "claim-1", "stmarys/ana", "acme", anaItems,
 		tx.Strings(claimvocab.ArgRecords, []string{"rec-1", "rec-2"}))
-	r := c.Must("stmarys/clerk", claim.Name, "submit", args...)
+	r := c.Must("stmarys/clerk", claim.Name, claimvocab.MethodSubmit, args...)
 	wantEvent(t, r.Events, "claim_submitted", "claim", "claim-1", "provider", "stmarys", "insurer", "acme", "patient", "stmarys/ana",
 		"total", "19200", "currency", "USD", "items", "2", "records", "2", "by", "stmarys/clerk")
 	if got := r.Events[0].Attr(claimvocab.AttrDocument); got != "claim-1.doc" {
@@ -214,20 +215,22 @@ func TestLifecycle(t *testing.T) {
 		t.Fatalf("share before adjudication: %d %s", amt, cur)
 	}
 
-	r = c.Must("acme/adjuster", claim.Name, "review", claimID("claim-1"))
+	r = c.Must("acme/adjuster", claim.Name, claimvocab.MethodReview, claimID("claim-1"))
 	wantEvent(t, r.Events, "claim_in_review", "claim", "claim-1", "insurer", "acme", "appeals", "0", "by", "acme/adjuster")
 	if cl := load(t, c, "claim-1"); cl.Status != claimvocab.StatusInReview || cl.Heights.Reviewed != c.Height {
 		t.Fatalf("in review: %+v", cl)
 	}
 
 	// Nobody at acme has read the itemised claim yet: no adjudication.
-	err := c.Call("acme/other", claim.Name, "adjudicate", claimID("claim-1"), adjudication("2:3000:contractual-adjustment", "1:15000")).Err
+	err := c.Call("acme/other", claim.Name, claimvocab.MethodAdjudicate, claimID("claim-1"),
+		adjudication("2:3000:contractual-adjustment", "1:15000")).Err
 	wantErr(t, err, claim.ErrDocumentNotRead, "acme has not read", `"claim-1.doc"`)
 	// One adjuster reads it; a colleague decides.
 	read := c.ReadClaimDocument("acme/adjuster", "claim-1")
 
 	// The visit is paid in full, the panel cut to the contracted rate.
-	r = c.Must("acme/other", claim.Name, "adjudicate", claimID("claim-1"), adjudication("2:3000:contractual-adjustment", "1:15000"))
+	r = c.Must("acme/other", claim.Name, claimvocab.MethodAdjudicate, claimID("claim-1"),
+		adjudication("2:3000:contractual-adjustment", "1:15000"))
 	wantEvent(t, r.Events, "claim_adjudicated", "outcome", claimvocab.OutcomePartial, "approved", "18000", "claimed",
 		"19200",
 		"patient_share", "1200", "currency", "USD", "denial_reason", "", "document_access", read.String())
@@ -242,7 +245,7 @@ func TestLifecycle(t *testing.T) {
 
 	// The hospital appeals; the share is open again until the insurer
 	// decides anew.
-	r = c.Must("stmarys/clerk", claim.Name, "appeal", claimID("claim-1"),
+	r = c.Must("stmarys/clerk", claim.Name, claimvocab.MethodAppeal, claimID("claim-1"),
 		tx.String(claimvocab.ArgReason, "contract-rate-dispute"))
 	wantEvent(t, r.Events, "claim_appealed", "reason", "contract-rate-dispute", "appeal", "1", "outcome",
 		claimvocab.OutcomePartial, "by", "stmarys/clerk")
@@ -253,15 +256,16 @@ func TestLifecycle(t *testing.T) {
 	if amt, _ := claim.PatientShare(cl); amt != 0 {
 		t.Fatalf("share under appeal: %d", amt)
 	}
-	r = c.Must("acme/adjuster", claim.Name, "review", claimID("claim-1"))
+	r = c.Must("acme/adjuster", claim.Name, claimvocab.MethodReview, claimID("claim-1"))
 	wantEvent(t, r.Events, "claim_in_review", "appeals", "1")
 	// The filed document has not changed: the first read stands.
-	r = c.Must("acme/adjuster", claim.Name, "adjudicate", claimID("claim-1"), adjudication("1:15000", "2:4200"))
+	r = c.Must("acme/adjuster", claim.Name, claimvocab.MethodAdjudicate, claimID("claim-1"),
+		adjudication("1:15000", "2:4200"))
 	wantEvent(t, r.Events, "claim_adjudicated", "outcome", claimvocab.OutcomeApproved, "approved", "19200",
 		"patient_share", "0",
 		"document_access", read.String())
 
-	r = c.Must("acme/adjuster", claim.Name, "pay", claimID("claim-1"),
+	r = c.Must("acme/adjuster", claim.Name, claimvocab.MethodPay, claimID("claim-1"),
 		tx.String(claimvocab.ArgPaymentRef, "ACH-2026-11-0042"), tx.Uint(claimvocab.ArgAmount, 19200))
 	wantEvent(t, r.Events, "claim_paid", "payment_ref", "ACH-2026-11-0042", "amount", "19200", "currency", "USD", "by", "acme/adjuster")
 	cl = load(t, c, "claim-1")
@@ -307,12 +311,15 @@ func wantNoServices(t *testing.T, c *chaintest.Chain, r chaintest.Result, args [
 // may be appealed.
 func TestDeniedClaim(t *testing.T) {
 	c := newWorld(t)
-	c.Must("stmarys/dr-lee", claim.Name, "submit", submitArgs(c, "claim-1", "stmarys/ana", "acme", anaItems)...)
-	c.Must("acme/adjuster", claim.Name, "review", claimID("claim-1"))
+	c.Must("stmarys/dr-lee", claim.Name, claimvocab.MethodSubmit,
+		submitArgs(c, "claim-1", "stmarys/ana", "acme", anaItems)...)
+	c.Must("acme/adjuster", claim.Name, claimvocab.MethodReview, claimID("claim-1"))
 	c.ReadClaimDocument("acme/adjuster", "claim-1")
-	err := c.Call("acme/adjuster", claim.Name, "adjudicate", claimID("claim-1"), adjudication("1:0:not-covered", "2:0:not-covered")).Err
+	err := c.Call("acme/adjuster", claim.Name, claimvocab.MethodAdjudicate, claimID("claim-1"),
+		adjudication("1:0:not-covered", "2:0:not-covered")).Err
 	wantErr(t, err, contracts.ErrInvalid, "denial_reason")
-	r := c.Must("acme/adjuster", claim.Name, "adjudicate", claimID("claim-1"), adjudication("1:0:not-covered", "2:0:not-covered"),
+	r := c.Must("acme/adjuster", claim.Name, claimvocab.MethodAdjudicate, claimID("claim-1"),
+		adjudication("1:0:not-covered", "2:0:not-covered"),
 		tx.String(claimvocab.ArgDenialReason, "patient-ineligible"))
 	wantEvent(t, r.Events, "claim_adjudicated", "outcome", claimvocab.OutcomeDenied, "approved", "0", "patient_share",
 		"19200", "denial_reason", "patient-ineligible")
@@ -320,12 +327,14 @@ func TestDeniedClaim(t *testing.T) {
 	if amt, cur := claim.PatientShare(cl); cl.DenialReason != "patient-ineligible" || amt != 19200 || cur != "USD" {
 		t.Fatalf("denied: %+v, share %d %s", cl, amt, cur)
 	}
-	err = c.Call("acme/adjuster", claim.Name, "pay", claimID("claim-1"), tx.String(claimvocab.ArgPaymentRef, "x1"),
+	err = c.Call("acme/adjuster", claim.Name, claimvocab.MethodPay, claimID("claim-1"),
+		tx.String(claimvocab.ArgPaymentRef, "x1"),
 		tx.Uint(claimvocab.ArgAmount, 0)).Err
 	wantErr(t, err, contracts.ErrConflict, "denied")
-	err = c.Call("stmarys/clerk", claim.Name, "submit", submitArgs(c, "claim-2", "stmarys/ana", "globe", anaItems)...).Err
+	err = c.Call("stmarys/clerk", claim.Name, claimvocab.MethodSubmit,
+		submitArgs(c, "claim-2", "stmarys/ana", "globe", anaItems)...).Err
 	wantErr(t, err, contracts.ErrConflict, "already filed")
-	c.Must("stmarys/clerk", claim.Name, "appeal", claimID("claim-1"),
+	c.Must("stmarys/clerk", claim.Name, claimvocab.MethodAppeal, claimID("claim-1"),
 		tx.String(claimvocab.ArgReason, "coverage-dispute"))
 }
 
@@ -335,9 +344,11 @@ func TestDeniedClaim(t *testing.T) {
 // object and the holder, and changes nothing.
 func TestUnauthorised(t *testing.T) {
 	c := newWorld(t)
-	c.Must("stmarys/clerk", claim.Name, "submit", submitArgs(c, "claim-1", "stmarys/ana", "acme", anaItems)...)
-	c.Must("stmarys/clerk", claim.Name, "submit", submitArgs(c, "claim-2", "stmarys/bob", "acme", anaItems)...)
-	c.Must("acme/adjuster", claim.Name, "review", claimID("claim-2"))
+	c.Must("stmarys/clerk", claim.Name, claimvocab.MethodSubmit,
+		submitArgs(c, "claim-1", "stmarys/ana", "acme", anaItems)...)
+	c.Must("stmarys/clerk", claim.Name, claimvocab.MethodSubmit,
+		submitArgs(c, "claim-2", "stmarys/bob", "acme", anaItems)...)
+	c.Must("acme/adjuster", claim.Name, claimvocab.MethodReview, claimID("claim-2"))
 	other := submitArgs(c, "claim-9", "stmarys/ana", "acme", []string{"99214:2026-10-31:9000"})
 	cases := []struct {
 		name, who, method string
@@ -377,14 +388,16 @@ func TestUnauthorised(t *testing.T) {
 		})
 	}
 	// The patient's claim is named in the denial as theirs.
-	err := c.Call("globe/adjuster", claim.Name, "adjudicate", claimID("claim-2"), adjudication("1:15000", "2:4200")).Err
+	err := c.Call("globe/adjuster", claim.Name, claimvocab.MethodAdjudicate, claimID("claim-2"),
+		adjudication("1:15000", "2:4200")).Err
 	if !strings.Contains(err.Error(), "belonging to stmarys/bob") {
 		t.Fatalf("denial does not name the claim's patient: %v", err)
 	}
 	if err := c.Call("acme/adjuster", claim.Name, "settle", claimID("claim-1")).Err; !errors.Is(err, contracts.ErrUnknownMethod) {
 		t.Fatalf("unknown method: %v", err)
 	}
-	if err := c.Call("acme/adjuster", claim.Name, "review", claimID("no-such")).Err; !errors.Is(err, contracts.ErrNotFound) {
+	if err := c.Call("acme/adjuster", claim.Name, claimvocab.MethodReview, claimID("no-such")).Err; !errors.Is(err,
+		contracts.ErrNotFound) {
 		t.Fatalf("unknown claim: %v", err)
 	}
 }
@@ -394,20 +407,23 @@ func TestUnauthorised(t *testing.T) {
 type step func(c *chaintest.Chain, id string) error
 
 func stepReview(c *chaintest.Chain, id string) error {
-	return c.Call("acme/adjuster", claim.Name, "review", claimID(id)).Err
+	return c.Call("acme/adjuster", claim.Name, claimvocab.MethodReview, claimID(id)).Err
 }
 func stepRead(c *chaintest.Chain, id string) error {
 	c.ReadClaimDocument("acme/adjuster", id)
 	return nil
 }
 func stepApprove(c *chaintest.Chain, id string) error {
-	return c.Call("acme/adjuster", claim.Name, "adjudicate", claimID(id), adjudication("1:10000", "2:5000")).Err
+	return c.Call("acme/adjuster", claim.Name, claimvocab.MethodAdjudicate, claimID(id),
+		adjudication("1:10000", "2:5000")).Err
 }
 func stepPartial(c *chaintest.Chain, id string) error {
-	return c.Call("acme/adjuster", claim.Name, "adjudicate", claimID(id), adjudication("1:10000", "2:0:not-covered")).Err
+	return c.Call("acme/adjuster", claim.Name, claimvocab.MethodAdjudicate, claimID(id),
+		adjudication("1:10000", "2:0:not-covered")).Err
 }
 func stepDeny(c *chaintest.Chain, id string) error {
-	return c.Call("acme/adjuster", claim.Name, "adjudicate", claimID(id), adjudication("1:0:not-covered", "2:0:not-covered"),
+	return c.Call("acme/adjuster", claim.Name, claimvocab.MethodAdjudicate, claimID(id),
+		adjudication("1:0:not-covered", "2:0:not-covered"),
 		tx.String(claimvocab.ArgDenialReason, "not-covered")).Err
 }
 func stepPay(c *chaintest.Chain, id string) error {
@@ -419,15 +435,16 @@ func stepPay(c *chaintest.Chain, id string) error {
 	if !cl.Settled() {
 		amount = cl.Claimed() // no approval yet: ask for what was claimed
 	}
-	return c.Call("acme/adjuster", claim.Name, "pay", claimID(id), tx.String(claimvocab.ArgPaymentRef, "PAY-"+id),
+	return c.Call("acme/adjuster", claim.Name, claimvocab.MethodPay, claimID(id),
+		tx.String(claimvocab.ArgPaymentRef, "PAY-"+id),
 		tx.Uint(claimvocab.ArgAmount, amount)).Err
 }
 func stepAppeal(c *chaintest.Chain, id string) error {
-	return c.Call("stmarys/clerk", claim.Name, "appeal", claimID(id),
+	return c.Call("stmarys/clerk", claim.Name, claimvocab.MethodAppeal, claimID(id),
 		tx.String(claimvocab.ArgReason, "documentation-added")).Err
 }
 func stepCancel(c *chaintest.Chain, id string) error {
-	return c.Call("stmarys/clerk", claim.Name, "cancel", claimID(id)).Err
+	return c.Call("stmarys/clerk", claim.Name, claimvocab.MethodCancel, claimID(id)).Err
 }
 
 // TestTransitions runs every action against a claim in every status: the
@@ -465,7 +482,8 @@ func TestTransitions(t *testing.T) {
 				id := fmt.Sprintf("claim-%d", n)
 				// Distinct services per claim, so that none is a duplicate.
 				items := []string{fmt.Sprintf("A%04d:2026-10-01:10000", n), fmt.Sprintf("B%04d:2026-10-01:5000", n)}
-				c.Must("stmarys/clerk", claim.Name, "submit", submitArgs(c, id, "stmarys/ana", "acme", items)...)
+				c.Must("stmarys/clerk", claim.Name, claimvocab.MethodSubmit,
+					submitArgs(c, id, "stmarys/ana", "acme", items)...)
 				for _, st := range s.path {
 					if err := st(c, id); err != nil {
 						t.Fatalf("setting up %s: %v", s.name, err)
@@ -492,8 +510,9 @@ func TestTransitions(t *testing.T) {
 // reduced amounts with a reason code, a denial with one.
 func TestAdjudicationValidation(t *testing.T) {
 	c := newWorld(t)
-	c.Must("stmarys/clerk", claim.Name, "submit", submitArgs(c, "claim-1", "stmarys/ana", "acme", anaItems)...)
-	c.Must("acme/adjuster", claim.Name, "review", claimID("claim-1"))
+	c.Must("stmarys/clerk", claim.Name, claimvocab.MethodSubmit,
+		submitArgs(c, "claim-1", "stmarys/ana", "acme", anaItems)...)
+	c.Must("acme/adjuster", claim.Name, claimvocab.MethodReview, claimID("claim-1"))
 	c.ReadClaimDocument("acme/adjuster", "claim-1")
 	cases := []struct {
 		name  string
@@ -524,7 +543,8 @@ func TestAdjudicationValidation(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			before := snapshot(c)
-			err := c.Call("acme/adjuster", claim.Name, "adjudicate", append([]tx.Arg{claimID("claim-1")}, tc.args...)...).Err
+			err := c.Call("acme/adjuster", claim.Name, claimvocab.MethodAdjudicate,
+				append([]tx.Arg{claimID("claim-1")}, tc.args...)...).Err
 			wantErr(t, err, tc.want, tc.says)
 			if !maps.Equal(snapshot(c), before) {
 				t.Fatal("state changed")
@@ -537,16 +557,18 @@ func TestAdjudicationValidation(t *testing.T) {
 // approved total, under a reference.
 func TestPayValidation(t *testing.T) {
 	c := newWorld(t)
-	c.Must("stmarys/clerk", claim.Name, "submit", submitArgs(c, "claim-1", "stmarys/ana", "acme", anaItems)...)
+	c.Must("stmarys/clerk", claim.Name, claimvocab.MethodSubmit,
+		submitArgs(c, "claim-1", "stmarys/ana", "acme", anaItems)...)
 	pay := func(ref string, amount uint64) error {
-		return c.Call("acme/adjuster", claim.Name, "pay", claimID("claim-1"),
+		return c.Call("acme/adjuster", claim.Name, claimvocab.MethodPay, claimID("claim-1"),
 			tx.String(claimvocab.ArgPaymentRef, ref), tx.Uint(claimvocab.ArgAmount, amount)).Err
 	}
 	wantErr(t, pay("P1", 19200), contracts.ErrConflict, "is submitted", "only an adjudicated")
-	c.Must("acme/adjuster", claim.Name, "review", claimID("claim-1"))
+	c.Must("acme/adjuster", claim.Name, claimvocab.MethodReview, claimID("claim-1"))
 	wantErr(t, pay("P1", 19200), contracts.ErrConflict, "is in_review")
 	c.ReadClaimDocument("acme/adjuster", "claim-1")
-	c.Must("acme/adjuster", claim.Name, "adjudicate", claimID("claim-1"), adjudication("1:15000", "2:0:not-medically-necessary"))
+	c.Must("acme/adjuster", claim.Name, claimvocab.MethodAdjudicate, claimID("claim-1"),
+		adjudication("1:15000", "2:0:not-medically-necessary"))
 	wantErr(t, pay("P1", 19200), contracts.ErrInvalid, "approved total 150.00 USD")
 	wantErr(t, pay("P1", 14999), contracts.ErrInvalid, "approved total 150.00")
 	wantErr(t, pay("", 15000), contracts.ErrInvalid, "payment_ref")
@@ -565,17 +587,19 @@ func TestPayValidation(t *testing.T) {
 // approval, at most MaxAppeals rounds.
 func TestAppealValidation(t *testing.T) {
 	c := newWorld(t)
-	c.Must("stmarys/clerk", claim.Name, "submit", submitArgs(c, "claim-1", "stmarys/ana", "acme", anaItems)...)
-	c.Must("acme/adjuster", claim.Name, "review", claimID("claim-1"))
+	c.Must("stmarys/clerk", claim.Name, claimvocab.MethodSubmit,
+		submitArgs(c, "claim-1", "stmarys/ana", "acme", anaItems)...)
+	c.Must("acme/adjuster", claim.Name, claimvocab.MethodReview, claimID("claim-1"))
 	c.ReadClaimDocument("acme/adjuster", "claim-1")
 	deny := func() {
 		t.Helper()
-		c.Must("acme/adjuster", claim.Name, "adjudicate", claimID("claim-1"), adjudication("1:0:missing-documentation", "2:0:missing-documentation"),
+		c.Must("acme/adjuster", claim.Name, claimvocab.MethodAdjudicate, claimID("claim-1"),
+			adjudication("1:0:missing-documentation", "2:0:missing-documentation"),
 			tx.String(claimvocab.ArgDenialReason, "missing-documentation"))
 	}
 	deny()
 	appeal := func(reason string) error {
-		return c.Call("stmarys/clerk", claim.Name, "appeal", claimID("claim-1"),
+		return c.Call("stmarys/clerk", claim.Name, claimvocab.MethodAppeal, claimID("claim-1"),
 			tx.String(claimvocab.ArgReason, reason)).Err
 	}
 	wantErr(t, appeal("the doctor says it was needed"), contracts.ErrInvalid, "one of coding-corrected")
@@ -583,16 +607,18 @@ func TestAppealValidation(t *testing.T) {
 		if err := appeal("documentation-added"); err != nil {
 			t.Fatalf("appeal %d: %v", i+1, err)
 		}
-		c.Must("acme/adjuster", claim.Name, "review", claimID("claim-1"))
+		c.Must("acme/adjuster", claim.Name, claimvocab.MethodReview, claimID("claim-1"))
 		deny()
 	}
 	wantErr(t, appeal("documentation-added"), contracts.ErrConflict, fmt.Sprintf("appealed %d times", claim.MaxAppeals))
 
-	c.Must("stmarys/clerk", claim.Name, "submit", submitArgs(c, "claim-2", "stmarys/bob", "acme", anaItems)...)
-	c.Must("acme/adjuster", claim.Name, "review", claimID("claim-2"))
+	c.Must("stmarys/clerk", claim.Name, claimvocab.MethodSubmit,
+		submitArgs(c, "claim-2", "stmarys/bob", "acme", anaItems)...)
+	c.Must("acme/adjuster", claim.Name, claimvocab.MethodReview, claimID("claim-2"))
 	c.ReadClaimDocument("acme/adjuster", "claim-2")
-	c.Must("acme/adjuster", claim.Name, "adjudicate", claimID("claim-2"), adjudication("1:15000", "2:4200"))
-	err := c.Call("stmarys/clerk", claim.Name, "appeal", claimID("claim-2"),
+	c.Must("acme/adjuster", claim.Name, claimvocab.MethodAdjudicate, claimID("claim-2"),
+		adjudication("1:15000", "2:4200"))
+	err := c.Call("stmarys/clerk", claim.Name, claimvocab.MethodAppeal, claimID("claim-2"),
 		tx.String(claimvocab.ArgReason, "coverage-dispute")).Err
 	wantErr(t, err, contracts.ErrConflict, "approved in full")
 }
@@ -602,7 +628,8 @@ func TestAppealValidation(t *testing.T) {
 // amounts — and the refusal says nothing about the other claim.
 func TestDuplicateClaims(t *testing.T) {
 	c := newWorld(t)
-	c.Must("stmarys/clerk", claim.Name, "submit", submitArgs(c, "claim-1", "stmarys/ana", "acme", anaItems)...)
+	c.Must("stmarys/clerk", claim.Name, claimvocab.MethodSubmit,
+		submitArgs(c, "claim-1", "stmarys/ana", "acme", anaItems)...)
 	cases := []struct {
 		name, who string
 		args      []tx.Arg
@@ -616,7 +643,7 @@ func TestDuplicateClaims(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			before := snapshot(c)
-			err := c.Call(tc.who, claim.Name, "submit", tc.args...).Err
+			err := c.Call(tc.who, claim.Name, claimvocab.MethodSubmit, tc.args...).Err
 			wantErr(t, err, contracts.ErrConflict, "a claim for these services was already filed")
 			for _, secret := range []string{"claim-1", "acme", "stmarys/clerk"} {
 				if strings.Contains(err.Error(), secret) {
@@ -632,20 +659,28 @@ func TestDuplicateClaims(t *testing.T) {
 	// (modifier RT after LT): not duplicates. A modifier that names no
 	// site (76, repeat procedure) does not make a service claimable again
 	// (claimdoc, decision 0019): a repeat is a second line of one claim.
-	c.Must("stmarys/clerk", claim.Name, "submit", submitArgs(c, "claim-3", "stmarys/ana", "globe", []string{"99213:2026-10-31:15000"})...)
-	c.Must("stmarys/clerk", claim.Name, "submit", submitArgs(c, "claim-4", "stmarys/bob", "globe", anaItems)...)
-	c.Must("city/clerk", claim.Name, "submit",
+	c.Must("stmarys/clerk", claim.Name, claimvocab.MethodSubmit,
+		submitArgs(c, "claim-3", "stmarys/ana", "globe", []string{"99213:2026-10-31:15000"})...)
+	c.Must("stmarys/clerk", claim.Name, claimvocab.MethodSubmit,
+		submitArgs(c, "claim-4", "stmarys/bob", "globe", anaItems)...)
+	c.Must("city/clerk", claim.Name, claimvocab.MethodSubmit,
 		submitArgs(c, "claim-5", "stmarys/ana", "globe", anaItems, tx.String(claimvocab.ArgProvider, "city"))...)
-	err := c.Call("stmarys/clerk", claim.Name, "submit", submitArgs(c, "claim-6", "stmarys/ana", "globe", []string{"99213-76:2026-10-30:15000"})...).Err
+	err := c.Call("stmarys/clerk", claim.Name, claimvocab.MethodSubmit,
+		submitArgs(c, "claim-6", "stmarys/ana", "globe", []string{"99213-76:2026-10-30:15000"})...).Err
 	wantErr(t, err, contracts.ErrConflict, "already filed")
-	c.Must("stmarys/clerk", claim.Name, "submit", submitArgs(c, "claim-6", "stmarys/ana", "globe", []string{"73560-LT:2026-10-30:9000"})...)
-	c.Must("stmarys/clerk", claim.Name, "submit", submitArgs(c, "claim-9", "stmarys/ana", "globe", []string{"73560-RT:2026-10-30:9000"})...)
+	c.Must("stmarys/clerk", claim.Name, claimvocab.MethodSubmit,
+		submitArgs(c, "claim-6", "stmarys/ana", "globe", []string{"73560-LT:2026-10-30:9000"})...)
+	c.Must("stmarys/clerk", claim.Name, claimvocab.MethodSubmit,
+		submitArgs(c, "claim-9", "stmarys/ana", "globe", []string{"73560-RT:2026-10-30:9000"})...)
 	// Within one claim, two units of a service are two lines.
-	c.Must("stmarys/clerk", claim.Name, "submit", submitArgs(c, "claim-7", "stmarys/bob", "acme", []string{"97110:2026-10-29:3000", "97110:2026-10-29:3000"})...)
-	err = c.Call("stmarys/clerk", claim.Name, "submit", submitArgs(c, "claim-8", "stmarys/bob", "globe", []string{"97110:2026-10-29:3000"})...).Err
+	c.Must("stmarys/clerk", claim.Name, claimvocab.MethodSubmit,
+		submitArgs(c, "claim-7", "stmarys/bob", "acme", []string{"97110:2026-10-29:3000", "97110:2026-10-29:3000"})...)
+	err = c.Call("stmarys/clerk", claim.Name, claimvocab.MethodSubmit,
+		submitArgs(c, "claim-8", "stmarys/bob", "globe", []string{"97110:2026-10-29:3000"})...).Err
 	wantErr(t, err, contracts.ErrConflict, "already filed")
 	// Reusing a claim id is a conflict of its own.
-	err = c.Call("stmarys/clerk", claim.Name, "submit", submitArgs(c, "claim-1", "stmarys/bob", "acme", []string{"99999:2026-10-30:1"})...).Err
+	err = c.Call("stmarys/clerk", claim.Name, claimvocab.MethodSubmit,
+		submitArgs(c, "claim-1", "stmarys/bob", "acme", []string{"99999:2026-10-30:1"})...).Err
 	wantErr(t, err, contracts.ErrConflict, `claim "claim-1"`)
 }
 
@@ -653,14 +688,15 @@ func TestDuplicateClaims(t *testing.T) {
 // denied one keeps them.
 func TestCancelFreesFingerprint(t *testing.T) {
 	c := newWorld(t)
-	c.Must("stmarys/clerk", claim.Name, "submit", submitArgs(c, "claim-1", "stmarys/ana", "acme", anaItems)...)
+	c.Must("stmarys/clerk", claim.Name, claimvocab.MethodSubmit,
+		submitArgs(c, "claim-1", "stmarys/ana", "acme", anaItems)...)
 	fp := load(t, c, "claim-1").Fingerprint
 	fpKey := claim.Name + "/fp/" + fp.String()
 	if v, ok := c.Reader().Get(fpKey); !ok || string(v) != "claim-1" {
 		t.Fatalf("fingerprint key %s = %q %v", fpKey, v, ok)
 	}
-	c.Must("acme/adjuster", claim.Name, "review", claimID("claim-1"))
-	r := c.Must("stmarys/clerk", claim.Name, "cancel", claimID("claim-1"))
+	c.Must("acme/adjuster", claim.Name, claimvocab.MethodReview, claimID("claim-1"))
+	r := c.Must("stmarys/clerk", claim.Name, claimvocab.MethodCancel, claimID("claim-1"))
 	wantEvent(t, r.Events, "claim_cancelled", "claim", "claim-1", "provider", "stmarys", "insurer", "acme", "by", "stmarys/clerk")
 	if cl := load(t, c, "claim-1"); cl.Status != claimvocab.StatusCancelled || cl.Heights.Cancelled != c.Height {
 		t.Fatalf("cancelled: %+v", cl)
@@ -671,26 +707,29 @@ func TestCancelFreesFingerprint(t *testing.T) {
 	_ = c.Scan(claim.Name+"/fi/", func(k string, _ []byte) bool { t.Fatalf("cancel kept item key %s", k); return false })
 
 	// Filed again, at the other insurer, under a new id.
-	c.Must("stmarys/clerk", claim.Name, "submit", submitArgs(c, "claim-2", "stmarys/ana", "globe", anaItems)...)
+	c.Must("stmarys/clerk", claim.Name, claimvocab.MethodSubmit,
+		submitArgs(c, "claim-2", "stmarys/ana", "globe", anaItems)...)
 	if v, _ := c.Reader().Get(fpKey); string(v) != "claim-2" {
 		t.Fatalf("fingerprint now names %q", v)
 	}
 	if load(t, c, "claim-2").Fingerprint != fp {
 		t.Fatal("the fingerprint depends on more than provider, patient and services")
 	}
-	c.Must("globe/adjuster", claim.Name, "review", claimID("claim-2"))
+	c.Must("globe/adjuster", claim.Name, claimvocab.MethodReview, claimID("claim-2"))
 	c.ReadClaimDocument("globe/adjuster", "claim-2")
-	c.Must("globe/adjuster", claim.Name, "adjudicate", claimID("claim-2"),
+	c.Must("globe/adjuster", claim.Name, claimvocab.MethodAdjudicate, claimID("claim-2"),
 		adjudication("1:0:not-covered", "2:0:not-covered"), tx.String(claimvocab.ArgDenialReason, "not-covered"))
-	err := c.Call("stmarys/clerk", claim.Name, "cancel", claimID("claim-2")).Err
+	err := c.Call("stmarys/clerk", claim.Name, claimvocab.MethodCancel, claimID("claim-2")).Err
 	wantErr(t, err, contracts.ErrConflict, "never adjudicated")
-	err = c.Call("stmarys/clerk", claim.Name, "submit", submitArgs(c, "claim-3", "stmarys/ana", "acme", anaItems)...).Err
+	err = c.Call("stmarys/clerk", claim.Name, claimvocab.MethodSubmit,
+		submitArgs(c, "claim-3", "stmarys/ana", "acme", anaItems)...).Err
 	wantErr(t, err, contracts.ErrConflict, "already filed")
 
 	// The standing claim's document is kept; the cancelled claim's may go.
-	err = c.Call("stmarys/ana", record.Name, "erase", tx.String(recordvocab.ArgRecordID, "claim-2.doc")).Err
+	err = c.Call("stmarys/ana", record.Name, recordvocab.MethodErase,
+		tx.String(recordvocab.ArgRecordID, "claim-2.doc")).Err
 	wantErr(t, err, contracts.ErrConflict, "kept while the claim stands")
-	c.Must("stmarys/ana", record.Name, "erase", tx.String(recordvocab.ArgRecordID, "claim-1.doc"))
+	c.Must("stmarys/ana", record.Name, recordvocab.MethodErase, tx.String(recordvocab.ArgRecordID, "claim-1.doc"))
 }
 
 // TestSubmitValidation: amounts, currency, limits, the document, the
@@ -703,15 +742,16 @@ func TestSubmitValidation(t *testing.T) {
 	registerRecord(c, "stmarys/clerk", "rec-bob", "stmarys/bob")
 	registerRecord(c, "city/clerk", "rec-city", "stmarys/ana")
 	registerRecord(c, "stmarys/clerk", "rec-gone", "stmarys/ana")
-	c.Must("stmarys/ana", record.Name, "erase", tx.String(recordvocab.ArgRecordID, "rec-gone"))
-	c.Must("stmarys/clerk", record.Name, "register", tx.String(recordvocab.ArgRecordID, "doc-gone"),
+	c.Must("stmarys/ana", record.Name, recordvocab.MethodErase, tx.String(recordvocab.ArgRecordID, "rec-gone"))
+	c.Must("stmarys/clerk", record.Name, recordvocab.MethodRegister, tx.String(recordvocab.ArgRecordID, "doc-gone"),
 		tx.Uint(recordvocab.ArgVersion, 1), tx.Bytes(recordvocab.ArgCiphertextHash, hash("doc-gone")),
 		tx.String(claimvocab.ArgPatient, "stmarys/ana"), tx.String(recordvocab.ArgCategory, record.CategoryClaim))
-	c.Must("stmarys/ana", record.Name, "erase", tx.String(recordvocab.ArgRecordID, "doc-gone"))
-	c.Must("stmarys/clerk", record.Name, "register", tx.String(recordvocab.ArgRecordID, "doc-ana2"),
+	c.Must("stmarys/ana", record.Name, recordvocab.MethodErase, tx.String(recordvocab.ArgRecordID, "doc-gone"))
+	c.Must("stmarys/clerk", record.Name, recordvocab.MethodRegister, tx.String(recordvocab.ArgRecordID, "doc-ana2"),
 		tx.Uint(recordvocab.ArgVersion, 1), tx.Bytes(recordvocab.ArgCiphertextHash, hash("doc-ana2")),
 		tx.String(claimvocab.ArgPatient, "stmarys/ana"), tx.String(recordvocab.ArgCategory, record.CategoryClaim))
-	c.Must("stmarys/clerk", claim.Name, "submit", submitArgs(c, "taken", "stmarys/bob", "acme", []string{"99201:2026-10-01:100"})...)
+	c.Must("stmarys/clerk", claim.Name, claimvocab.MethodSubmit,
+		submitArgs(c, "taken", "stmarys/bob", "acme", []string{"99201:2026-10-01:100"})...)
 
 	base := submitArgs(c, "claim-1", "stmarys/ana", "acme", anaItems)
 	// with replaces (or, if absent, adds) arguments of base.
@@ -808,7 +848,7 @@ func TestSubmitValidation(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			before := snapshot(c)
-			err := c.Call("stmarys/clerk", claim.Name, "submit", tc.args...).Err
+			err := c.Call("stmarys/clerk", claim.Name, claimvocab.MethodSubmit, tc.args...).Err
 			wantErr(t, err, tc.want, tc.says)
 			if !maps.Equal(snapshot(c), before) {
 				t.Fatal("state changed")
@@ -819,11 +859,12 @@ func TestSubmitValidation(t *testing.T) {
 	args := submitArgs(c, "claim-2", "stmarys/bob", "acme", []string{"99999:2026-10-30:1"})
 	args[slices.IndexFunc(args,
 		func(a tx.Arg) bool { return a.Name == "document" })] = tx.String(claimvocab.ArgDocument, "taken.doc")
-	err := c.Call("stmarys/clerk", claim.Name, "submit", args...).Err
+	err := c.Call("stmarys/clerk", claim.Name, claimvocab.MethodSubmit, args...).Err
 	wantErr(t, err, contracts.ErrConflict, `"taken.doc" is already the document of another claim`)
 	// The limits themselves are accepted.
-	c.Must("stmarys/clerk", claim.Name, "submit", submitArgs(c, "claim-max", "stmarys/ana", "acme", many(claim.MaxItems, "A%04d:2026-11-01:1000000000000"),
-		tx.Strings(claimvocab.ArgRecords, []string{"rec-ana"}))...)
+	c.Must("stmarys/clerk", claim.Name, claimvocab.MethodSubmit,
+		submitArgs(c, "claim-max", "stmarys/ana", "acme", many(claim.MaxItems, "A%04d:2026-11-01:1000000000000"),
+			tx.Strings(claimvocab.ArgRecords, []string{"rec-ana"}))...)
 	if cl := load(t, c, "claim-max"); len(cl.Items) != claim.MaxItems || cl.Claimed() != claim.MaxItems*claim.MaxItemAmount {
 		t.Fatalf("claim at the limits: %d items, %d", len(cl.Items), cl.Claimed())
 	}
@@ -833,7 +874,8 @@ func TestSubmitValidation(t *testing.T) {
 // claim, and says why.
 func TestNoClaimsKey(t *testing.T) {
 	c := newWorldWith(t, chaintest.Options{NoClaimsKey: true})
-	err := c.Call("stmarys/clerk", claim.Name, "submit", submitArgs(c, "claim-1", "stmarys/ana", "acme", anaItems)...).Err
+	err := c.Call("stmarys/clerk", claim.Name, claimvocab.MethodSubmit,
+		submitArgs(c, "claim-1", "stmarys/ana", "acme", anaItems)...).Err
 	wantErr(t, err, contracts.ErrConflict, "stmarys has no claims fingerprint key registered")
 }
 
@@ -844,10 +886,10 @@ func TestNoClaimsKey(t *testing.T) {
 func TestAdjusterReadsLinkedRecordOnlyUnderConsent(t *testing.T) {
 	c := newWorld(t)
 	registerRecord(c, "stmarys/clerk", "rec-1", "stmarys/ana")
-	c.Must("stmarys/clerk", claim.Name, "submit",
+	c.Must("stmarys/clerk", claim.Name, claimvocab.MethodSubmit,
 		submitArgs(c, "claim-1", "stmarys/ana", "acme", anaItems,
 			tx.Strings(claimvocab.ArgRecords, []string{"rec-1"}))...)
-	c.Must("acme/adjuster", claim.Name, "review", claimID("claim-1"))
+	c.Must("acme/adjuster", claim.Name, claimvocab.MethodReview, claimID("claim-1"))
 	cl := load(t, c, "claim-1")
 
 	access := func(who, consentID string) (*record.Access, ledger.Event) {
@@ -856,7 +898,7 @@ func TestAdjusterReadsLinkedRecordOnlyUnderConsent(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		r := c.Must(who, record.Name, "access", args...)
+		r := c.Must(who, record.Name, recordvocab.MethodAccess, args...)
 		a, err := record.LoadAccess(c.Reader(), r.ID)
 		if err != nil {
 			t.Fatal(err)
@@ -872,7 +914,7 @@ func TestAdjusterReadsLinkedRecordOnlyUnderConsent(t *testing.T) {
 	}
 	// Naming no consent at all: the policy allows an adjuster a record only
 	// under the owner's consent, and says so.
-	r := c.Must("acme/adjuster", record.Name, "access", tx.String(recordvocab.ArgRecordID, "rec-1"),
+	r := c.Must("acme/adjuster", record.Name, recordvocab.MethodAccess, tx.String(recordvocab.ArgRecordID, "rec-1"),
 		tx.String(recordvocab.ArgPurpose, claim.Purpose))
 	if ev := r.Events[0]; ev.Type != "access_refused" || !strings.Contains(ev.Attr(claimvocab.AttrReason),
 		"under the owner's active consent") {
@@ -886,7 +928,7 @@ func TestAdjusterReadsLinkedRecordOnlyUnderConsent(t *testing.T) {
 	}
 
 	// Ana consents to her insurer reading the record for claims, 30 days.
-	c.Must("stmarys/ana", consent.Name, "grant", tx.String(consentvocab.ArgConsentID, "c-claims"),
+	c.Must("stmarys/ana", consent.Name, consentvocab.MethodGrant, tx.String(consentvocab.ArgConsentID, "c-claims"),
 		tx.String(consentvocab.ArgGrantee, "acme"),
 		tx.String(consentvocab.ArgPurpose, claim.Purpose), tx.Strings(claimvocab.ArgRecords, []string{"rec-1"}),
 		tx.Int(consentvocab.ArgStart, c.Now.Unix()), tx.Int(consentvocab.ArgEnd, c.Now.Add(30*24*time.Hour).Unix()))
@@ -911,7 +953,7 @@ func TestAdjusterReadsLinkedRecordOnlyUnderConsent(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		r := c.Must("acme/adjuster", record.Name, "access", args...)
+		r := c.Must("acme/adjuster", record.Name, recordvocab.MethodAccess, args...)
 		a, err := record.LoadAccess(c.Reader(), r.ID)
 		if err != nil {
 			t.Fatal(err)
@@ -921,7 +963,7 @@ func TestAdjusterReadsLinkedRecordOnlyUnderConsent(t *testing.T) {
 	if a := readDoc("c-claims"); a.Granted {
 		t.Fatalf("the document was read under a consent that does not cover it: %+v", a)
 	}
-	c.Must("stmarys/ana", consent.Name, "grant", tx.String(consentvocab.ArgConsentID, "c-claim-docs"),
+	c.Must("stmarys/ana", consent.Name, consentvocab.MethodGrant, tx.String(consentvocab.ArgConsentID, "c-claim-docs"),
 		tx.String(consentvocab.ArgGrantee, "acme"),
 		tx.String(consentvocab.ArgPurpose, claim.Purpose),
 		tx.Strings(consentvocab.ArgCategories, []string{record.CategoryClaim}),
@@ -931,17 +973,17 @@ func TestAdjusterReadsLinkedRecordOnlyUnderConsent(t *testing.T) {
 	}
 	// A consent to another insurer for the same category does not open
 	// acme's claim's document, and break-glass opens no claim document.
-	c.Must("stmarys/ana", consent.Name, "grant", tx.String(consentvocab.ArgConsentID, "c-globe-docs"),
+	c.Must("stmarys/ana", consent.Name, consentvocab.MethodGrant, tx.String(consentvocab.ArgConsentID, "c-globe-docs"),
 		tx.String(consentvocab.ArgGrantee, "globe"),
 		tx.String(consentvocab.ArgPurpose, claim.Purpose),
 		tx.Strings(consentvocab.ArgCategories, []string{record.CategoryClaim}),
 		tx.Int(consentvocab.ArgStart, c.Now.Unix()), tx.Int(consentvocab.ArgEnd, c.Now.Add(30*24*time.Hour).Unix()))
 	args, _ := claim.AccessArgs(cl, cl.Document, "c-globe-docs")
-	r = c.Must("globe/adjuster", record.Name, "access", args...)
+	r = c.Must("globe/adjuster", record.Name, recordvocab.MethodAccess, args...)
 	if a, _ := record.LoadAccess(c.Reader(), r.ID); a.Granted || !strings.Contains(a.Refusal, "only the claim's insurer") {
 		t.Fatalf("another insurer reading the document under its own consent: %+v", a)
 	}
-	r = c.Must("stmarys/dr-lee", record.Name, "access", tx.String(recordvocab.ArgRecordID, cl.Document),
+	r = c.Must("stmarys/dr-lee", record.Name, recordvocab.MethodAccess, tx.String(recordvocab.ArgRecordID, cl.Document),
 		tx.String(recordvocab.ArgPurpose, "treatment"),
 		tx.String(recordvocab.ArgBreakGlass, "unconscious-patient"))
 	if a, _ := record.LoadAccess(c.Reader(), r.ID); a.Granted || !strings.Contains(a.Refusal, "break-glass does not open it") {
@@ -961,13 +1003,14 @@ func TestAdjudicateAfterReading(t *testing.T) {
 		t.Run(fmt.Sprintf("parallel=%v", parallel), func(t *testing.T) {
 			c := newWorld(t, parallel)
 			registerRecord(c, "stmarys/clerk", "rec-1", "stmarys/ana")
-			c.Must("stmarys/clerk", claim.Name, "submit",
+			c.Must("stmarys/clerk", claim.Name, claimvocab.MethodSubmit,
 				submitArgs(c, "claim-1", "stmarys/ana", "acme", anaItems,
 					tx.Strings(claimvocab.ArgRecords, []string{"rec-1"}))...)
-			c.Must("acme/adjuster", claim.Name, "review", claimID("claim-1"))
+			c.Must("acme/adjuster", claim.Name, claimvocab.MethodReview, claimID("claim-1"))
 			cl := load(t, c, "claim-1")
 			adjudicate := func() chaintest.Result {
-				return c.Call("acme/adjuster", claim.Name, "adjudicate", claimID("claim-1"), adjudication("1:15000", "2:4200"))
+				return c.Call("acme/adjuster", claim.Name, claimvocab.MethodAdjudicate, claimID("claim-1"),
+					adjudication("1:15000", "2:4200"))
 			}
 			blind := func(after string) {
 				t.Helper()
@@ -984,7 +1027,7 @@ func TestAdjudicateAfterReading(t *testing.T) {
 			}
 			access := func(who, rec, purpose string, more ...tx.Arg) *record.Access {
 				t.Helper()
-				r := c.Must(who, record.Name, "access",
+				r := c.Must(who, record.Name, recordvocab.MethodAccess,
 					append([]tx.Arg{tx.String(recordvocab.ArgRecordID, rec),
 						tx.String(recordvocab.ArgPurpose, purpose)}, more...)...)
 				a, err := record.LoadAccess(c.Reader(), r.ID)
@@ -1013,7 +1056,7 @@ func TestAdjudicateAfterReading(t *testing.T) {
 			}
 			grant := func(id, purpose string, scope tx.Arg) {
 				t.Helper()
-				c.Must("stmarys/ana", consent.Name, "grant", tx.String(consentvocab.ArgConsentID, id),
+				c.Must("stmarys/ana", consent.Name, consentvocab.MethodGrant, tx.String(consentvocab.ArgConsentID, id),
 					tx.String(consentvocab.ArgGrantee, "acme"), tx.String(consentvocab.ArgPurpose, purpose),
 					scope, tx.Int(consentvocab.ArgStart, c.Now.Unix()),
 					tx.Int(consentvocab.ArgEnd, c.Now.Add(30*24*time.Hour).Unix()))
@@ -1037,7 +1080,8 @@ func TestAdjudicateAfterReading(t *testing.T) {
 			read("acme/adjuster", cl.Document, "billing", "payment", 1)
 			blind("a read for purpose payment")
 			// A version registered after filing is not the one filed.
-			c.Must("stmarys/clerk", record.Name, "register", tx.String(recordvocab.ArgRecordID, cl.Document),
+			c.Must("stmarys/clerk", record.Name, recordvocab.MethodRegister,
+				tx.String(recordvocab.ArgRecordID, cl.Document),
 				tx.Uint(recordvocab.ArgVersion, 2), tx.Bytes(recordvocab.ArgCiphertextHash, hash("v2")))
 			read("acme/adjuster", cl.Document, "docs", claim.Purpose, 2)
 			blind("a read of version 2")
@@ -1076,9 +1120,10 @@ func TestReadAndAdjudicateInOneBlock(t *testing.T) {
 	states := map[bool]map[string]string{}
 	for _, parallel := range []bool{false, true} {
 		c := newWorld(t, parallel)
-		c.Must("stmarys/clerk", claim.Name, "submit", submitArgs(c, "claim-1", "stmarys/ana", "acme", anaItems)...)
-		c.Must("acme/adjuster", claim.Name, "review", claimID("claim-1"))
-		c.Must("stmarys/ana", consent.Name, "grant", tx.String(consentvocab.ArgConsentID, "docs"),
+		c.Must("stmarys/clerk", claim.Name, claimvocab.MethodSubmit,
+			submitArgs(c, "claim-1", "stmarys/ana", "acme", anaItems)...)
+		c.Must("acme/adjuster", claim.Name, claimvocab.MethodReview, claimID("claim-1"))
+		c.Must("stmarys/ana", consent.Name, consentvocab.MethodGrant, tx.String(consentvocab.ArgConsentID, "docs"),
 			tx.String(consentvocab.ArgGrantee, "acme"), tx.String(consentvocab.ArgPurpose, claim.Purpose),
 			tx.Strings(consentvocab.ArgCategories, []string{record.CategoryClaim}),
 			tx.Int(consentvocab.ArgStart, c.Now.Unix()), tx.Int(consentvocab.ArgEnd, c.Now.Add(24*time.Hour).Unix()))
@@ -1087,9 +1132,10 @@ func TestReadAndAdjudicateInOneBlock(t *testing.T) {
 			t.Fatal(err)
 		}
 		adj := func() *tx.Signed {
-			return c.Sign("acme/other", claim.Name, "adjudicate", claimID("claim-1"), adjudication("1:15000", "2:4200"))
+			return c.Sign("acme/other", claim.Name, claimvocab.MethodAdjudicate, claimID("claim-1"),
+				adjudication("1:15000", "2:4200"))
 		}
-		res := c.Block(adj(), c.Sign("acme/adjuster", record.Name, "access", args...), adj())
+		res := c.Block(adj(), c.Sign("acme/adjuster", record.Name, recordvocab.MethodAccess, args...), adj())
 		if !errors.Is(res[0].Err, claim.ErrDocumentNotRead) || res[1].Err != nil || res[2].Err != nil {
 			t.Fatalf("parallel=%v: %v / %v / %v", parallel, res[0].Err, res[1].Err, res[2].Err)
 		}
@@ -1111,9 +1157,12 @@ func TestSameBlockDuplicates(t *testing.T) {
 		t.Run(fmt.Sprintf("parallel=%v", parallel), func(t *testing.T) {
 			c := newWorld(t, parallel)
 			res := c.Block(
-				c.Sign("stmarys/clerk", claim.Name, "submit", submitArgs(c, "claim-a", "stmarys/ana", "acme", anaItems)...),
-				c.Sign("stmarys/dr-lee", claim.Name, "submit", submitArgs(c, "claim-b", "stmarys/ana", "globe", []string{anaItems[1]})...),
-				c.Sign("stmarys/clerk", claim.Name, "submit", submitArgs(c, "claim-c", "stmarys/bob", "globe", anaItems)...),
+				c.Sign("stmarys/clerk", claim.Name, claimvocab.MethodSubmit,
+					submitArgs(c, "claim-a", "stmarys/ana", "acme", anaItems)...),
+				c.Sign("stmarys/dr-lee", claim.Name, claimvocab.MethodSubmit,
+					submitArgs(c, "claim-b", "stmarys/ana", "globe", []string{anaItems[1]})...),
+				c.Sign("stmarys/clerk", claim.Name, claimvocab.MethodSubmit,
+					submitArgs(c, "claim-c", "stmarys/bob", "globe", anaItems)...),
 			)
 			if res[0].Err != nil || !errors.Is(res[1].Err, contracts.ErrConflict) || res[2].Err != nil {
 				t.Fatalf("block: %v / %v / %v", res[0].Err, res[1].Err, res[2].Err)
@@ -1187,8 +1236,10 @@ func TestAtomicFiling(t *testing.T) {
 				return args
 			}
 			res := c.Block(
-				c.Sign("stmarys/clerk", claim.Name, "submit", file("stmarys/clerk", "claim-a", "acme", anaItems...)...),
-				c.Sign("stmarys/dr-lee", claim.Name, "submit", file("stmarys/dr-lee", "claim-b", "globe", anaItems[1])...),
+				c.Sign("stmarys/clerk", claim.Name, claimvocab.MethodSubmit,
+					file("stmarys/clerk", "claim-a", "acme", anaItems...)...),
+				c.Sign("stmarys/dr-lee", claim.Name, claimvocab.MethodSubmit,
+					file("stmarys/dr-lee", "claim-b", "globe", anaItems[1])...),
 			)
 			if res[0].Err != nil || !errors.Is(res[1].Err, contracts.ErrConflict) {
 				t.Fatalf("block: %v / %v", res[0].Err, res[1].Err)
@@ -1223,7 +1274,7 @@ func TestAtomicFiling(t *testing.T) {
 			}
 			for _, tc := range refused {
 				before := snapshot(c)
-				err := c.Call(tc.who, claim.Name, "submit", tc.args...).Err
+				err := c.Call(tc.who, claim.Name, claimvocab.MethodSubmit, tc.args...).Err
 				if !errors.Is(err, tc.want) {
 					t.Fatalf("%s: got %v, want %v", tc.name, err, tc.want)
 				}
@@ -1235,7 +1286,8 @@ func TestAtomicFiling(t *testing.T) {
 			noRecord("claim-d.doc")
 			noRecord("claim-e.doc")
 			// The refused claim's id and document id stay usable.
-			c.Must("stmarys/clerk", claim.Name, "submit", file("stmarys/clerk", "claim-d", "acme", "99214:2026-10-29:100")...)
+			c.Must("stmarys/clerk", claim.Name, claimvocab.MethodSubmit,
+				file("stmarys/clerk", "claim-d", "acme", "99214:2026-10-29:100")...)
 			// A document registered beforehand (two-step filing) is filed
 			// at its version without registering it again.
 			args := c.FileClaim("stmarys/clerk", c.ClaimDoc("claim-a", "stmarys", "stmarys/ana", "acme", "USD", "99215:2026-10-28:100"))

@@ -132,15 +132,15 @@ func (Contract) Name() string { return Name }
 // Call implements contracts.Contract.
 func (c Contract) Call(ctx contracts.Context, method string, args tx.Args) error {
 	switch method {
-	case "grant":
+	case vocab.MethodGrant:
 		return create(ctx, args, false)
-	case "request":
+	case vocab.MethodRequest:
 		return create(ctx, args, true)
-	case "accept", "decline":
+	case vocab.MethodAccept, vocab.MethodDecline:
 		return answer(ctx, method, args)
-	case "amend":
+	case vocab.MethodAmend:
 		return amend(ctx, args)
-	case "revoke":
+	case vocab.MethodRevoke:
 		return revoke(ctx, args)
 	default:
 		return fmt.Errorf("%w: consent.%s (methods: grant, request, accept, decline, amend, revoke)", contracts.ErrUnknownMethod, method)
@@ -294,7 +294,7 @@ func answer(ctx contracts.Context, method string, args tx.Args) error {
 		return fmt.Errorf("%w: consent %q is %s, not a pending request", contracts.ErrConflict, c.ID, c.Status)
 	}
 	typ := vocab.EventDeclined
-	if method == "accept" {
+	if method == vocab.MethodAccept {
 		if c.End <= ctx.Time().Unix() {
 			return fmt.Errorf("%w: the requested period has already ended; ask for a new request", contracts.ErrConflict)
 		}

@@ -28,7 +28,7 @@ func newChain(t *testing.T) *chaintest.Chain {
 		{ID: "city/dr-kim", Roles: []string{identityvocab.RolePhysician}},
 		{ID: "hope/donor", Roles: []string{identityvocab.RoleDonor}},
 	}})
-	c.Must("stmarys/clerk", record.Name, "register", tx.String(recordvocab.ArgRecordID, "rec-1"),
+	c.Must("stmarys/clerk", record.Name, recordvocab.MethodRegister, tx.String(recordvocab.ArgRecordID, "rec-1"),
 		tx.Uint(recordvocab.ArgVersion, 1),
 		tx.Bytes(recordvocab.ArgCiphertextHash, chaintest.Seed("ct")),
 		tx.String(recordvocab.ArgPatient, "stmarys/ana"), tx.String(recordvocab.ArgCategory, "lab"))
@@ -44,7 +44,7 @@ func terms(c *chaintest.Chain, days int) []tx.Arg {
 
 func read(t *testing.T, c *chaintest.Chain, who, consentID string) *record.Access {
 	t.Helper()
-	r := c.Must(who, record.Name, "access", tx.String(recordvocab.ArgRecordID, "rec-1"),
+	r := c.Must(who, record.Name, recordvocab.MethodAccess, tx.String(recordvocab.ArgRecordID, "rec-1"),
 		tx.String(recordvocab.ArgPurpose, "treatment"), tx.String(recordvocab.ArgConsentID, consentID))
 	a, err := record.LoadAccess(c.Reader(), r.ID)
 	if err != nil {
@@ -58,7 +58,7 @@ func read(t *testing.T, c *chaintest.Chain, who, consentID string) *record.Acces
 // it and it lapses at the new end.
 func TestRequestAcceptAmend(t *testing.T) {
 	c := newChain(t)
-	r := c.Must("city/dr-kim", consent.Name, "request",
+	r := c.Must("city/dr-kim", consent.Name, consentvocab.MethodRequest,
 		append([]tx.Arg{tx.String(consentvocab.ArgConsentID, "req-1"),
 			tx.String(consentvocab.ArgPatient, "stmarys/ana")}, terms(c, 30)...)...)
 	if r.Events[0].Type != "consent_requested" || r.Events[0].Attr("grantee") != "city/dr-kim" {
@@ -73,33 +73,35 @@ func TestRequestAcceptAmend(t *testing.T) {
 		t.Fatalf("read under a pending request: %+v", a)
 	}
 	// Only the patient answers.
-	if err := c.Call("stmarys/bob", consent.Name, "accept",
+	if err := c.Call("stmarys/bob", consent.Name, consentvocab.MethodAccept,
 		tx.String(consentvocab.ArgConsentID, "req-1")).Err; !errors.Is(err, contracts.ErrDenied) {
 		t.Fatalf("another patient accepts: %v", err)
 	}
-	c.Must("stmarys/ana", consent.Name, "accept", tx.String(consentvocab.ArgConsentID, "req-1"))
+	c.Must("stmarys/ana", consent.Name, consentvocab.MethodAccept, tx.String(consentvocab.ArgConsentID, "req-1"))
 	if a := read(t, c, "city/dr-kim", "req-1"); !a.Granted {
 		t.Fatalf("read after acceptance: %+v", a)
 	}
-	if err := c.Call("stmarys/ana", consent.Name, "accept",
+	if err := c.Call("stmarys/ana", consent.Name, consentvocab.MethodAccept,
 		tx.String(consentvocab.ArgConsentID, "req-1")).Err; !errors.Is(err, contracts.ErrConflict) {
 		t.Fatalf("accepting twice: %v", err)
 	}
 	// Amend: the physician cannot; the patient shortens the period.
 	end := c.Now.Add(time.Hour).Unix()
-	if err := c.Call("city/dr-kim", consent.Name, "amend", tx.String(consentvocab.ArgConsentID, "req-1"),
+	if err := c.Call("city/dr-kim", consent.Name, consentvocab.MethodAmend,
+		tx.String(consentvocab.ArgConsentID, "req-1"),
 		tx.Int(consentvocab.ArgEnd, end+1e6)).Err; !errors.Is(err, contracts.ErrDenied) {
 		t.Fatalf("grantee amends: %v", err)
 	}
-	if err := c.Call("stmarys/ana", consent.Name, "amend",
+	if err := c.Call("stmarys/ana", consent.Name, consentvocab.MethodAmend,
 		tx.String(consentvocab.ArgConsentID, "req-1")).Err; !errors.Is(err, contracts.ErrInvalid) {
 		t.Fatalf("empty amendment: %v", err)
 	}
-	if err := c.Call("stmarys/ana", consent.Name, "amend", tx.String(consentvocab.ArgConsentID, "req-1"),
+	if err := c.Call("stmarys/ana", consent.Name, consentvocab.MethodAmend,
+		tx.String(consentvocab.ArgConsentID, "req-1"),
 		tx.String(consentvocab.ArgPurpose, "gossip")).Err; !errors.Is(err, contracts.ErrInvalid) {
 		t.Fatalf("bad purpose: %v", err)
 	}
-	r = c.Must("stmarys/ana", consent.Name, "amend", tx.String(consentvocab.ArgConsentID, "req-1"),
+	r = c.Must("stmarys/ana", consent.Name, consentvocab.MethodAmend, tx.String(consentvocab.ArgConsentID, "req-1"),
 		tx.Int(consentvocab.ArgEnd, end))
 	if r.Events[0].Type != "consent_amended" || r.Events[0].Attr("version") != "1" {
 		t.Fatalf("amend events %+v", r.Events)
@@ -112,14 +114,14 @@ func TestRequestAcceptAmend(t *testing.T) {
 
 func TestDeclineAndRefusals(t *testing.T) {
 	c := newChain(t)
-	c.Must("stmarys/clerk", consent.Name, "request",
+	c.Must("stmarys/clerk", consent.Name, consentvocab.MethodRequest,
 		append([]tx.Arg{tx.String(consentvocab.ArgConsentID, "req-2"), tx.String(consentvocab.ArgPatient, "stmarys/ana"),
 			tx.String(consentvocab.ArgGrantee, "city")}, terms(c, 10)...)...)
-	c.Must("stmarys/ana", consent.Name, "decline", tx.String(consentvocab.ArgConsentID, "req-2"))
+	c.Must("stmarys/ana", consent.Name, consentvocab.MethodDecline, tx.String(consentvocab.ArgConsentID, "req-2"))
 	if a := read(t, c, "city/dr-kim", "req-2"); a.Granted || !strings.Contains(a.Refusal, "declined") {
 		t.Fatalf("read under a declined request: %+v", a)
 	}
-	if err := c.Call("stmarys/ana", consent.Name, "revoke",
+	if err := c.Call("stmarys/ana", consent.Name, consentvocab.MethodRevoke,
 		tx.String(consentvocab.ArgConsentID, "req-2")).Err; !errors.Is(err, contracts.ErrConflict) {
 		t.Fatalf("revoking a declined request: %v", err)
 	}
@@ -139,13 +141,14 @@ func TestDeclineAndRefusals(t *testing.T) {
 				tx.String(consentvocab.ArgScope, "everything")}, contracts.ErrInvalid},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if err := c.Call(tc.who, consent.Name, "request", append(tc.args, terms(c, 5)...)...).Err; !errors.Is(err, tc.want) {
+			if err := c.Call(tc.who, consent.Name, consentvocab.MethodRequest,
+				append(tc.args, terms(c, 5)...)...).Err; !errors.Is(err, tc.want) {
 				t.Fatalf("got %v, want %v", err, tc.want)
 			}
 		})
 	}
 	// A patient grants with explicit FHIR codes.
-	c.Must("stmarys/ana", consent.Name, "grant",
+	c.Must("stmarys/ana", consent.Name, consentvocab.MethodGrant,
 		append([]tx.Arg{tx.String(consentvocab.ArgConsentID, "g-1"), tx.String(consentvocab.ArgGrantee, "city"),
 			tx.String(consentvocab.ArgScope, "treatment"), tx.String(consentvocab.ArgActorRole, "PRCP")}, terms(c, 5)...)...)
 	if k, _ := consent.Load(c.Reader(),

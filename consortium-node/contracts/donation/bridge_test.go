@@ -35,20 +35,21 @@ func TestClaimFundedByCampaign(t *testing.T) {
 		{ID: "acme/adjuster", Roles: []string{identityvocab.RoleClaimsAdjuster}},
 	}})
 	// The claim: 20,000 claimed, 15,000 approved: the patient owes 5,000.
-	c.Must("stmarys/clerk", claim.Name, "submit", c.FileClaim("stmarys/clerk",
+	c.Must("stmarys/clerk", claim.Name, claimvocab.MethodSubmit, c.FileClaim("stmarys/clerk",
 		c.ClaimDoc("cl-1", "stmarys", "stmarys/pat", "acme", "EUR", "99213:2026-10-30:15000", "80053:2026-10-30:5000"))...)
-	c.Must("acme/adjuster", claim.Name, "review", tx.String(claimvocab.ArgClaimID, "cl-1"))
+	c.Must("acme/adjuster", claim.Name, claimvocab.MethodReview, tx.String(claimvocab.ArgClaimID, "cl-1"))
 	c.ReadClaimDocument("acme/adjuster", "cl-1")
 
 	must(t, create(c, "hope/officer", "assist", ms(c, 10000, "reg/validator", 10)))
-	must(t, c.Call("hope/officer", donation.Name, "open", tx.String(donationvocab.ArgCampaignID, "assist")).Err)
+	must(t, c.Call("hope/officer", donation.Name, donationvocab.MethodOpen, tx.String(donationvocab.ArgCampaignID, "assist")).Err)
 	g, err := give(c, "hope/donor", "assist", 8000, 0)
 	must(t, err)
-	must(t, c.Call("hope/officer", donation.Name, "submit_evidence", tx.String(donationvocab.ArgCampaignID, "assist"), tx.Uint(donationvocab.ArgMilestone, 1),
+	must(t, c.Call("hope/officer", donation.Name, donationvocab.MethodSubmitEvidence, tx.String(donationvocab.ArgCampaignID, "assist"), tx.Uint(donationvocab.ArgMilestone, 1),
 		tx.Bytes(donationvocab.ArgEvidenceHash, chaintest.Seed("e"))).Err)
-	must(t, c.Call("reg/validator", donation.Name, "approve_milestone", tx.String(donationvocab.ArgCampaignID, "assist"), tx.Uint(donationvocab.ArgMilestone, 1)).Err)
+	must(t, c.Call("reg/validator", donation.Name, donationvocab.MethodApproveMilestone, tx.String(donationvocab.ArgCampaignID, "assist"), tx.Uint(donationvocab.ArgMilestone, 1)).Err)
 	fund := func(id, payee string, amount uint64) error {
-		return c.Call("hope/officer", donation.Name, "disburse", tx.String(donationvocab.ArgCampaignID, "assist"),
+		return c.Call("hope/officer", donation.Name, donationvocab.MethodDisburse,
+			tx.String(donationvocab.ArgCampaignID, "assist"),
 			tx.Uint(donationvocab.ArgMilestone, 1),
 			tx.String(donationvocab.ArgDisbursementID, id), tx.String(donationvocab.ArgPayee, payee),
 			tx.Uint(donationvocab.ArgAmount, amount), tx.String(donationvocab.ArgPurpose, "patient share"),
@@ -57,9 +58,9 @@ func TestClaimFundedByCampaign(t *testing.T) {
 			tx.String(donationvocab.ArgClaim, "cl-1")).Err
 	}
 	wantErr(t, fund("f-0", "stmarys", 1000), contracts.ErrConflict, "adjudication stands")
-	c.Must("acme/adjuster", claim.Name, "adjudicate", tx.String(claimvocab.ArgClaimID, "cl-1"),
+	c.Must("acme/adjuster", claim.Name, claimvocab.MethodAdjudicate, tx.String(claimvocab.ArgClaimID, "cl-1"),
 		tx.Strings(claimvocab.ArgAdjudication, []string{"1:15000", "2:0:not-covered"}))
-	c.Must("acme/adjuster", claim.Name, "pay", tx.String(claimvocab.ArgClaimID, "cl-1"),
+	c.Must("acme/adjuster", claim.Name, claimvocab.MethodPay, tx.String(claimvocab.ArgClaimID, "cl-1"),
 		tx.String(claimvocab.ArgPaymentRef, "ACH-1"), tx.Uint(claimvocab.ArgAmount, 15000))
 
 	wantErr(t, fund("f-1", "city", 1000), contracts.ErrInvalid, "its provider")
@@ -94,26 +95,26 @@ func TestFundedClaimCannotBeAppealed(t *testing.T) {
 		{ID: "stmarys/pat", Roles: []string{identityvocab.RolePatient}},
 		{ID: "acme/adjuster", Roles: []string{identityvocab.RoleClaimsAdjuster}},
 	}})
-	c.Must("stmarys/clerk", claim.Name, "submit", c.FileClaim("stmarys/clerk",
+	c.Must("stmarys/clerk", claim.Name, claimvocab.MethodSubmit, c.FileClaim("stmarys/clerk",
 		c.ClaimDoc("cl-2", "stmarys", "stmarys/pat", "acme", "EUR", "99213:2026-10-30:4000"))...)
-	c.Must("acme/adjuster", claim.Name, "review", tx.String(claimvocab.ArgClaimID, "cl-2"))
+	c.Must("acme/adjuster", claim.Name, claimvocab.MethodReview, tx.String(claimvocab.ArgClaimID, "cl-2"))
 	c.ReadClaimDocument("acme/adjuster", "cl-2")
-	c.Must("acme/adjuster", claim.Name, "adjudicate", tx.String(claimvocab.ArgClaimID, "cl-2"),
+	c.Must("acme/adjuster", claim.Name, claimvocab.MethodAdjudicate, tx.String(claimvocab.ArgClaimID, "cl-2"),
 		tx.Strings(claimvocab.ArgAdjudication, []string{"1:0:not-covered"}),
 		tx.String(claimvocab.ArgDenialReason, "not-covered"))
 	must(t, create(c, "hope/officer", "assist", ms(c, 4000, "reg/validator", 10)))
-	must(t, c.Call("hope/officer", donation.Name, "open", tx.String(donationvocab.ArgCampaignID, "assist")).Err)
+	must(t, c.Call("hope/officer", donation.Name, donationvocab.MethodOpen, tx.String(donationvocab.ArgCampaignID, "assist")).Err)
 	_, err := give(c, "hope/donor", "assist", 4000, 0)
 	must(t, err)
-	must(t, c.Call("hope/officer", donation.Name, "submit_evidence", tx.String(donationvocab.ArgCampaignID, "assist"), tx.Uint(donationvocab.ArgMilestone, 1),
+	must(t, c.Call("hope/officer", donation.Name, donationvocab.MethodSubmitEvidence, tx.String(donationvocab.ArgCampaignID, "assist"), tx.Uint(donationvocab.ArgMilestone, 1),
 		tx.Bytes(donationvocab.ArgEvidenceHash, chaintest.Seed("e"))).Err)
-	must(t, c.Call("reg/validator", donation.Name, "approve_milestone", tx.String(donationvocab.ArgCampaignID, "assist"), tx.Uint(donationvocab.ArgMilestone, 1)).Err)
-	must(t, c.Call("hope/officer", donation.Name, "disburse", tx.String(donationvocab.ArgCampaignID, "assist"), tx.Uint(donationvocab.ArgMilestone, 1),
+	must(t, c.Call("reg/validator", donation.Name, donationvocab.MethodApproveMilestone, tx.String(donationvocab.ArgCampaignID, "assist"), tx.Uint(donationvocab.ArgMilestone, 1)).Err)
+	must(t, c.Call("hope/officer", donation.Name, donationvocab.MethodDisburse, tx.String(donationvocab.ArgCampaignID, "assist"), tx.Uint(donationvocab.ArgMilestone, 1),
 		tx.String(donationvocab.ArgDisbursementID, "f-1"), tx.String(donationvocab.ArgPayee, "stmarys"),
 		tx.Uint(donationvocab.ArgAmount, 4000), tx.String(donationvocab.ArgPurpose, "denied bill"),
 		tx.String(donationvocab.ArgPaymentRef, "SEPA-1"),
 		tx.Bytes(donationvocab.ArgEvidenceHash, chaintest.Seed("f")), tx.String(donationvocab.ArgClaim, "cl-2")).Err)
-	err = c.Call("stmarys/clerk", claim.Name, "appeal", tx.String(claimvocab.ArgClaimID, "cl-2"),
+	err = c.Call("stmarys/clerk", claim.Name, claimvocab.MethodAppeal, tx.String(claimvocab.ArgClaimID, "cl-2"),
 		tx.String(claimvocab.ArgReason, "coverage-dispute")).Err
 	if !errors.Is(err, contracts.ErrConflict) {
 		t.Fatalf("appeal of a funded claim: %v", err)

@@ -259,17 +259,17 @@ func (Contract) Name() string { return Name }
 // Call implements contracts.Contract.
 func (Contract) Call(ctx contracts.Context, method string, args tx.Args) error {
 	switch method {
-	case "create_campaign":
+	case vocab.MethodCreateCampaign:
 		return createCampaign(ctx, args)
-	case "open", "close", "cancel":
+	case vocab.MethodOpen, vocab.MethodClose, vocab.MethodCancel:
 		return campaignStatus(ctx, method, args)
-	case "give":
+	case vocab.MethodGive:
 		return give(ctx, args)
-	case "submit_evidence", "approve_milestone", "reject_milestone", "settle_milestone":
+	case vocab.MethodSubmitEvidence, vocab.MethodApproveMilestone, vocab.MethodRejectMilestone, vocab.MethodSettleMilestone:
 		return milestoneAction(ctx, method, args)
-	case "disburse":
+	case vocab.MethodDisburse:
 		return disburse(ctx, args)
-	case "confirm_receipt":
+	case vocab.MethodConfirmReceipt:
 		return confirm(ctx, args)
 	default:
 		return fmt.Errorf("%w: donation.%s (methods: create_campaign, open, close, cancel, give, submit_evidence, approve_milestone, reject_milestone, settle_milestone, disburse, confirm_receipt)",
@@ -410,13 +410,13 @@ func campaignStatus(ctx contracts.Context, method string, args tx.Args) error {
 		return err
 	}
 	switch method {
-	case "open":
+	case vocab.MethodOpen:
 		if c.Status != vocab.StatusDraft {
 			return fmt.Errorf("%w: campaign %q is %s; only a draft opens", contracts.ErrConflict, c.ID, c.Status)
 		}
 		c.Status = vocab.StatusOpen
 		ctx.Emit(vocab.EventCampaignOpened, ledger.Attr{Key: vocab.AttrCampaign, Value: c.ID})
-	case "cancel":
+	case vocab.MethodCancel:
 		if c.Status == vocab.StatusCancelled || c.Status == vocab.StatusClosed {
 			return fmt.Errorf("%w: campaign %q is already %s", contracts.ErrConflict, c.ID, c.Status)
 		}
@@ -431,7 +431,7 @@ func campaignStatus(ctx contracts.Context, method string, args tx.Args) error {
 		}
 		c.Status = vocab.StatusCancelled
 		ctx.Emit(vocab.EventCampaignCancelled, ledger.Attr{Key: vocab.AttrCampaign, Value: c.ID})
-	case "close":
+	case vocab.MethodClose:
 		for _, m := range c.Milestones {
 			if m.Funded-m.Disbursed-m.Refunded != 0 || (m.Status != vocab.MilestoneApproved && m.Status != vocab.MilestoneRejected && m.Status != vocab.MilestoneMissed) {
 				return fmt.Errorf("%w: milestone %d is %s with %d in escrow; disburse, or let it be settled, before closing",
@@ -580,7 +580,7 @@ func milestoneAction(ctx contracts.Context, method string, args tx.Args) error {
 	open := m.Status == vocab.MilestonePending || m.Status == vocab.MilestoneEvidence
 	now := ctx.Time().Unix()
 	switch method {
-	case "submit_evidence":
+	case vocab.MethodSubmitEvidence:
 		if err := ctx.Authorize(obj, "submit_evidence"); err != nil {
 			return err
 		}
@@ -593,7 +593,7 @@ func milestoneAction(ctx contracts.Context, method string, args tx.Args) error {
 		m.Status = vocab.MilestoneEvidence
 		ctx.Emit(vocab.EventEvidenceSubmitted, append(attrs,
 			ledger.Attr{Key: vocab.AttrEvidenceHash, Value: fmt.Sprintf("%x", m.Evidence)})...)
-	case "approve_milestone", "reject_milestone":
+	case vocab.MethodApproveMilestone, vocab.MethodRejectMilestone:
 		act := strings.TrimSuffix(method, "_milestone")
 		if err := ctx.Authorize(obj, act); err != nil {
 			return err
@@ -616,7 +616,7 @@ func milestoneAction(ctx contracts.Context, method string, args tx.Args) error {
 				return err
 			}
 		}
-	case "settle_milestone":
+	case vocab.MethodSettleMilestone:
 		if err := ctx.Authorize(obj, "settle"); err != nil {
 			return err
 		}

@@ -35,7 +35,7 @@ func newChain(t *testing.T) *chaintest.Chain {
 }
 
 func create(c *chaintest.Chain, who, id string, milestones ...string) error {
-	return c.Call(who, donation.Name, "create_campaign", tx.String(donationvocab.ArgCampaignID, id),
+	return c.Call(who, donation.Name, donationvocab.MethodCreateCampaign, tx.String(donationvocab.ArgCampaignID, id),
 		tx.String(donationvocab.ArgTitle, "Heart surgery fund"),
 		tx.String(donationvocab.ArgCurrency, "EUR"), tx.Strings(donationvocab.ArgMilestones, milestones),
 		tx.Strings(donationvocab.ArgBeneficiaries, []string{"stmarys"})).Err
@@ -50,7 +50,7 @@ func give(c *chaintest.Chain, donor, campaign string, amount uint64, milestone u
 	if milestone != 0 {
 		args = append(args, tx.Uint(donationvocab.ArgMilestone, milestone))
 	}
-	r := c.Call(donor, donation.Name, "give", args...)
+	r := c.Call(donor, donation.Name, donationvocab.MethodGive, args...)
 	return r.ID.String(), r.Err
 }
 
@@ -130,7 +130,7 @@ func TestCampaignJourney(t *testing.T) {
 	if _, err := give(c, "hope/donor1", "heart", 100, 0); err == nil {
 		t.Fatal("a draft campaign took a gift")
 	}
-	must(t, c.Call("hope/officer", donation.Name, "open", tx.String(donationvocab.ArgCampaignID, "heart")).Err)
+	must(t, c.Call("hope/officer", donation.Name, donationvocab.MethodOpen, tx.String(donationvocab.ArgCampaignID, "heart")).Err)
 
 	g1, err := give(c, "hope/donor1", "heart", 300, 0)
 	must(t, err)
@@ -152,7 +152,7 @@ func TestCampaignJourney(t *testing.T) {
 	conserved(t, c, "heart", gifts)
 
 	disb := func(who, id string, seq, amount uint64) error {
-		return c.Call(who, donation.Name, "disburse", tx.String(donationvocab.ArgCampaignID, "heart"),
+		return c.Call(who, donation.Name, donationvocab.MethodDisburse, tx.String(donationvocab.ArgCampaignID, "heart"),
 			tx.Uint(donationvocab.ArgMilestone, seq),
 			tx.String(donationvocab.ArgDisbursementID, id), tx.String(donationvocab.ArgPayee, "stmarys"),
 			tx.Uint(donationvocab.ArgAmount, amount),
@@ -189,8 +189,8 @@ func TestCampaignJourney(t *testing.T) {
 	if u := gift(t, c, g1).Uses; len(u) != 1 || u[0].Disbursement != "d-1" {
 		t.Fatalf("gift 1's lineage: %+v", u)
 	}
-	wantErr(t, c.Call("hope/donor1", donation.Name, "confirm_receipt", tx.String(donationvocab.ArgDisbursementID, "d-1")).Err, contracts.ErrDenied, `"confirm" on disbursement`)
-	must(t, c.Call("stmarys/clerk", donation.Name, "confirm_receipt", tx.String(donationvocab.ArgDisbursementID, "d-1")).Err)
+	wantErr(t, c.Call("hope/donor1", donation.Name, donationvocab.MethodConfirmReceipt, tx.String(donationvocab.ArgDisbursementID, "d-1")).Err, contracts.ErrDenied, `"confirm" on disbursement`)
+	must(t, c.Call("stmarys/clerk", donation.Name, donationvocab.MethodConfirmReceipt, tx.String(donationvocab.ArgDisbursementID, "d-1")).Err)
 	conserved(t, c, "heart", gifts)
 
 	// Milestone 2 misses its deadline: anyone settles it, its donors are
@@ -207,9 +207,9 @@ func TestCampaignJourney(t *testing.T) {
 	conserved(t, c, "heart", gifts)
 
 	// Closing needs the escrow empty; cancelling refunds what is left.
-	wantErr(t, c.Call("hope/officer", donation.Name, "close", tx.String(donationvocab.ArgCampaignID, "heart")).Err,
+	wantErr(t, c.Call("hope/officer", donation.Name, donationvocab.MethodClose, tx.String(donationvocab.ArgCampaignID, "heart")).Err,
 		contracts.ErrConflict, "400 in escrow")
-	must(t, c.Call("hope/officer", donation.Name, "cancel", tx.String(donationvocab.ArgCampaignID, "heart")).Err)
+	must(t, c.Call("hope/officer", donation.Name, donationvocab.MethodCancel, tx.String(donationvocab.ArgCampaignID, "heart")).Err)
 	if k := campaign(t, c,
 		"heart"); k.Milestones[0].Status != donationvocab.MilestoneApproved || k.Milestones[1].Status != donationvocab.MilestoneMissed {
 		t.Fatalf("milestones after cancel: %+v", k.Milestones)
@@ -227,15 +227,15 @@ func TestCampaignJourney(t *testing.T) {
 func TestEarmarkedFirstAndRejection(t *testing.T) {
 	c := newChain(t)
 	must(t, create(c, "hope/officer", "ward", ms(c, 300, "reg/validator", 5)))
-	must(t, c.Call("hope/officer", donation.Name, "open", tx.String(donationvocab.ArgCampaignID, "ward")).Err)
+	must(t, c.Call("hope/officer", donation.Name, donationvocab.MethodOpen, tx.String(donationvocab.ArgCampaignID, "ward")).Err)
 	a, err := give(c, "hope/donor1", "ward", 100, 0)
 	must(t, err)
 	b, err := give(c, "hope/donor2", "ward", 100, 1)
 	must(t, err)
-	must(t, c.Call("hope/officer", donation.Name, "submit_evidence", tx.String(donationvocab.ArgCampaignID, "ward"), tx.Uint(donationvocab.ArgMilestone, 1),
+	must(t, c.Call("hope/officer", donation.Name, donationvocab.MethodSubmitEvidence, tx.String(donationvocab.ArgCampaignID, "ward"), tx.Uint(donationvocab.ArgMilestone, 1),
 		tx.Bytes(donationvocab.ArgEvidenceHash, chaintest.Seed("e"))).Err)
-	must(t, c.Call("reg/validator", donation.Name, "approve_milestone", tx.String(donationvocab.ArgCampaignID, "ward"), tx.Uint(donationvocab.ArgMilestone, 1)).Err)
-	must(t, c.Call("hope/officer", donation.Name, "disburse", tx.String(donationvocab.ArgCampaignID, "ward"), tx.Uint(donationvocab.ArgMilestone, 1),
+	must(t, c.Call("reg/validator", donation.Name, donationvocab.MethodApproveMilestone, tx.String(donationvocab.ArgCampaignID, "ward"), tx.Uint(donationvocab.ArgMilestone, 1)).Err)
+	must(t, c.Call("hope/officer", donation.Name, donationvocab.MethodDisburse, tx.String(donationvocab.ArgCampaignID, "ward"), tx.Uint(donationvocab.ArgMilestone, 1),
 		tx.String(donationvocab.ArgDisbursementID, "w-1"), tx.String(donationvocab.ArgPayee, "stmarys"),
 		tx.Uint(donationvocab.ArgAmount, 150), tx.String(donationvocab.ArgPurpose, "beds"),
 		tx.String(donationvocab.ArgPaymentRef, "R1"),
@@ -248,12 +248,12 @@ func TestEarmarkedFirstAndRejection(t *testing.T) {
 
 	// A validator's rejection refunds the milestone's escrow.
 	must(t, create(c, "hope/officer", "roof", ms(c, 100, "reg/validator", 5)))
-	must(t, c.Call("hope/officer", donation.Name, "open", tx.String(donationvocab.ArgCampaignID, "roof")).Err)
+	must(t, c.Call("hope/officer", donation.Name, donationvocab.MethodOpen, tx.String(donationvocab.ArgCampaignID, "roof")).Err)
 	r1, err := give(c, "hope/donor1", "roof", 60, 0)
 	must(t, err)
-	must(t, c.Call("hope/officer", donation.Name, "submit_evidence", tx.String(donationvocab.ArgCampaignID, "roof"), tx.Uint(donationvocab.ArgMilestone, 1),
+	must(t, c.Call("hope/officer", donation.Name, donationvocab.MethodSubmitEvidence, tx.String(donationvocab.ArgCampaignID, "roof"), tx.Uint(donationvocab.ArgMilestone, 1),
 		tx.Bytes(donationvocab.ArgEvidenceHash, chaintest.Seed("e2"))).Err)
-	must(t, c.Call("reg/validator", donation.Name, "reject_milestone", tx.String(donationvocab.ArgCampaignID, "roof"), tx.Uint(donationvocab.ArgMilestone, 1)).Err)
+	must(t, c.Call("reg/validator", donation.Name, donationvocab.MethodRejectMilestone, tx.String(donationvocab.ArgCampaignID, "roof"), tx.Uint(donationvocab.ArgMilestone, 1)).Err)
 	if g := gift(t, c, r1); len(g.Uses) != 1 || g.Uses[0].Amount != 60 {
 		t.Fatalf("rejected milestone's gift: %+v", g.Uses)
 	}
@@ -280,19 +280,20 @@ func TestCampaignValidation(t *testing.T) {
 			wantErr(t, create(c, tc.who, "x-"+strings.ReplaceAll(tc.name, " ", "-"), tc.ms...), tc.want, tc.msg)
 		})
 	}
-	err := c.Call("hope/officer", donation.Name, "create_campaign", tx.String(donationvocab.ArgCampaignID, "bad-cur"),
+	err := c.Call("hope/officer", donation.Name, donationvocab.MethodCreateCampaign,
+		tx.String(donationvocab.ArgCampaignID, "bad-cur"),
 		tx.String(donationvocab.ArgTitle, "t"),
 		tx.String(donationvocab.ArgCurrency, "euro"),
 		tx.Strings(donationvocab.ArgMilestones, []string{ms(c, 10, "reg/validator", 1)})).Err
 	wantErr(t, err, contracts.ErrInvalid, "ISO 4217")
 	must(t, create(c, "hope/officer", "dup", ms(c, 10, "reg/validator", 1)))
 	wantErr(t, create(c, "hope/officer", "dup", ms(c, 10, "reg/validator", 1)), contracts.ErrConflict, "dup")
-	wantErr(t, c.Call("other/officer", donation.Name, "open", tx.String(donationvocab.ArgCampaignID, "dup")).Err,
+	wantErr(t, c.Call("other/officer", donation.Name, donationvocab.MethodOpen, tx.String(donationvocab.ArgCampaignID, "dup")).Err,
 		contracts.ErrDenied, "held by hope")
 	if !slices.Contains(campaign(t, c, "dup").Beneficiaries, "stmarys") {
 		t.Fatal("beneficiaries not kept")
 	}
-	must(t, c.Call("hope/officer", donation.Name, "cancel", tx.String(donationvocab.ArgCampaignID, "dup")).Err)
+	must(t, c.Call("hope/officer", donation.Name, donationvocab.MethodCancel, tx.String(donationvocab.ArgCampaignID, "dup")).Err)
 	if k := campaign(t, c,
 		"dup"); k.Status != donationvocab.StatusCancelled || k.Milestones[0].Status != donationvocab.MilestoneCancelled {
 		t.Fatalf("cancelled draft: %+v", k)
@@ -305,7 +306,7 @@ func TestCampaignValidation(t *testing.T) {
 func TestNoGiftsToAMissedMilestone(t *testing.T) {
 	c := newChain(t)
 	must(t, create(c, "hope/officer", "heart", ms(c, 1000, "reg/validator", 1), ms(c, 2000, "reg/validator", 30)))
-	c.Must("hope/officer", donation.Name, "open", tx.String(donationvocab.ArgCampaignID, "heart"))
+	c.Must("hope/officer", donation.Name, donationvocab.MethodOpen, tx.String(donationvocab.ArgCampaignID, "heart"))
 	c.Now = c.Now.Add(2 * 24 * time.Hour) // milestone 1 missed, not yet settled
 	_, err := give(c, "hope/donor1", "heart", 100, 1)
 	wantErr(t, err, contracts.ErrConflict, "milestone 1's deadline has passed")

@@ -62,7 +62,7 @@ func TestEscrowQueueInChunks(t *testing.T) {
 	}
 	c := chaintest.New(t, chaintest.Options{Orgs: orgs, Members: members, Parallel: true})
 	must(t, create(c, "hope/officer", "popular", ms(c, 1_000_000, "reg/validator", 5), ms(c, 1_000_000, "reg/validator", 9)))
-	must(t, c.Call("hope/officer", donation.Name, "open", tx.String(donationvocab.ArgCampaignID, "popular")).Err)
+	must(t, c.Call("hope/officer", donation.Name, donationvocab.MethodOpen, tx.String(donationvocab.ArgCampaignID, "popular")).Err)
 
 	// 700 gifts of 10 in blocks of 100: every 7th earmarked for milestone
 	// 1, the rest fill milestone 1 first (all fit in it).
@@ -74,7 +74,7 @@ func TestEscrowQueueInChunks(t *testing.T) {
 			if (b*100+i)%7 == 0 {
 				args = append(args, tx.Uint(donationvocab.ArgMilestone, 1))
 			}
-			txs = append(txs, c.Sign(fmt.Sprintf("hope/donor%d", i%8), donation.Name, "give", args...))
+			txs = append(txs, c.Sign(fmt.Sprintf("hope/donor%d", i%8), donation.Name, donationvocab.MethodGive, args...))
 		}
 		for i, r := range c.Block(txs...) {
 			must(t, r.Err)
@@ -93,10 +93,10 @@ func TestEscrowQueueInChunks(t *testing.T) {
 
 	// Draw 3,000 (300 gifts): the 100 earmarked first, then the first 200
 	// others in the order they came.
-	must(t, c.Call("hope/officer", donation.Name, "submit_evidence", tx.String(donationvocab.ArgCampaignID, "popular"), tx.Uint(donationvocab.ArgMilestone, 1),
+	must(t, c.Call("hope/officer", donation.Name, donationvocab.MethodSubmitEvidence, tx.String(donationvocab.ArgCampaignID, "popular"), tx.Uint(donationvocab.ArgMilestone, 1),
 		tx.Bytes(donationvocab.ArgEvidenceHash, chaintest.Seed("e"))).Err)
-	must(t, c.Call("reg/validator", donation.Name, "approve_milestone", tx.String(donationvocab.ArgCampaignID, "popular"), tx.Uint(donationvocab.ArgMilestone, 1)).Err)
-	must(t, c.Call("hope/officer", donation.Name, "disburse", tx.String(donationvocab.ArgCampaignID, "popular"), tx.Uint(donationvocab.ArgMilestone, 1),
+	must(t, c.Call("reg/validator", donation.Name, donationvocab.MethodApproveMilestone, tx.String(donationvocab.ArgCampaignID, "popular"), tx.Uint(donationvocab.ArgMilestone, 1)).Err)
+	must(t, c.Call("hope/officer", donation.Name, donationvocab.MethodDisburse, tx.String(donationvocab.ArgCampaignID, "popular"), tx.Uint(donationvocab.ArgMilestone, 1),
 		tx.String(donationvocab.ArgDisbursementID, "p-1"), tx.String(donationvocab.ArgPayee, "stmarys"),
 		tx.Uint(donationvocab.ArgAmount, 3000), tx.String(donationvocab.ArgPurpose, "beds"),
 		tx.String(donationvocab.ArgPaymentRef, "R1"),
@@ -118,7 +118,7 @@ func TestEscrowQueueInChunks(t *testing.T) {
 	conserved(t, c, "popular", gifts)
 
 	// Cancelling refunds the 400 gifts' undisbursed parts; no chunk is left.
-	must(t, c.Call("hope/officer", donation.Name, "cancel", tx.String(donationvocab.ArgCampaignID, "popular")).Err)
+	must(t, c.Call("hope/officer", donation.Name, donationvocab.MethodCancel, tx.String(donationvocab.ArgCampaignID, "popular")).Err)
 	if got := queueChunks(t, c, "popular", 1); len(got) != 0 {
 		t.Fatalf("after cancelling, chunks %v are left", got)
 	}

@@ -81,11 +81,11 @@ func (Contract) Governs() {}
 // Call implements contracts.Contract.
 func (c Contract) Call(ctx contracts.Context, method string, args tx.Args) error {
 	switch method {
-	case "propose":
+	case vocab.MethodPropose:
 		return propose(ctx, args)
-	case "approve", "reject":
+	case vocab.MethodApprove, vocab.MethodReject:
 		return vote(ctx, method, args)
-	case "withdraw":
+	case vocab.MethodWithdraw:
 		return withdraw(ctx, args)
 	default:
 		return fmt.Errorf("%w: governance.%s (methods: propose, approve, reject, withdraw)", contracts.ErrUnknownMethod, method)
@@ -400,7 +400,7 @@ func vote(ctx contracts.Context, method string, args tx.Args) error {
 	if err != nil {
 		return err
 	}
-	return castVote(ctx, p, method == "approve")
+	return castVote(ctx, p, method == vocab.MethodApprove)
 }
 
 // castVote records the caller's organisation's vote, decides the proposal

@@ -10,6 +10,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/contracts"
 	"github.com/almoner/almoner/consortium-node/contracts/chaintest"
 	"github.com/almoner/almoner/consortium-node/contracts/claim"
+	claimvocab "github.com/almoner/almoner/consortium-node/contracts/claim/vocab"
 	"github.com/almoner/almoner/consortium-node/contracts/consortium"
 	consortiumvocab "github.com/almoner/almoner/consortium-node/contracts/consortium/vocab"
 	"github.com/almoner/almoner/consortium-node/contracts/governance"
@@ -46,7 +47,8 @@ func newChain(t *testing.T) *chaintest.Chain {
 }
 
 func propose(c *chaintest.Chain, who, kind string, args ...tx.Arg) (string, error) {
-	r := c.Call(who, governance.Name, "propose", append([]tx.Arg{tx.String(governancevocab.ArgKind, kind)}, args...)...)
+	r := c.Call(who, governance.Name, governancevocab.MethodPropose,
+		append([]tx.Arg{tx.String(governancevocab.ArgKind, kind)}, args...)...)
 	return r.ID.String(), r.Err
 }
 
@@ -64,7 +66,7 @@ func status(t *testing.T, c *chaintest.Chain, id string) *governance.View {
 }
 
 func register(c *chaintest.Chain, who, id string) error {
-	return c.Call(who, record.Name, "register", tx.String(recordvocab.ArgRecordID, id),
+	return c.Call(who, record.Name, recordvocab.MethodRegister, tx.String(recordvocab.ArgRecordID, id),
 		tx.Uint(recordvocab.ArgVersion, 1),
 		tx.Bytes(recordvocab.ArgCiphertextHash, chaintest.Seed(id)), tx.String(recordvocab.ArgPatient, "stmarys/pat"),
 		tx.String(recordvocab.ArgCategory, "lab")).Err
@@ -105,8 +107,9 @@ func TestPolicyChangeNeedsThreshold(t *testing.T) {
 	}
 	// The deciding approval and a register in the same block: the block
 	// runs on the policy as of its start.
-	res := c.Block(c.Sign("acme/admin", governance.Name, "approve", tx.String(governancevocab.ArgProposal, id)),
-		c.Sign("stmarys/dr", record.Name, "register", tx.String(recordvocab.ArgRecordID, "rec-4"),
+	res := c.Block(c.Sign("acme/admin", governance.Name, governancevocab.MethodApprove,
+		tx.String(governancevocab.ArgProposal, id)),
+		c.Sign("stmarys/dr", record.Name, recordvocab.MethodRegister, tx.String(recordvocab.ArgRecordID, "rec-4"),
 			tx.Uint(recordvocab.ArgVersion, 1),
 			tx.Bytes(recordvocab.ArgCiphertextHash, chaintest.Seed("rec-4")),
 			tx.String(recordvocab.ArgPatient, "stmarys/pat"), tx.String(recordvocab.ArgCategory, "lab")))
@@ -269,7 +272,7 @@ func TestThresholdOnboardingAndRemoval(t *testing.T) {
 	}
 	// The new admin acts at once: adds a member to their organisation.
 	adj := chaintest.Key("zenith/adj")
-	c.Must("zenith/admin", identity.Name, "add_member", tx.String(identityvocab.ArgID, "zenith/adj"),
+	c.Must("zenith/admin", identity.Name, identityvocab.MethodAddMember, tx.String(identityvocab.ArgID, "zenith/adj"),
 		tx.Strings(identityvocab.ArgRoles, []string{identityvocab.RoleClaimsAdjuster}),
 		tx.String(identityvocab.ArgSignKey, adj.Public().String()),
 		tx.String(identityvocab.ArgEncKey, chaintest.EncKey("zenith/adj").String()))
@@ -292,7 +295,8 @@ func TestThresholdOnboardingAndRemoval(t *testing.T) {
 	if v := status(t, c, id); v.State != governancevocab.StatusExecuted {
 		t.Fatalf("removal: %+v", v.Proposal)
 	}
-	err = c.Call("zenith/adj", identity.Name, "rotate_keys", tx.String(identityvocab.ArgID, "zenith/adj"),
+	err = c.Call("zenith/adj", identity.Name, identityvocab.MethodRotateKeys,
+		tx.String(identityvocab.ArgID, "zenith/adj"),
 		tx.String(identityvocab.ArgEncKey, chaintest.EncKey("x").String())).Err
 	if !errors.Is(err, contracts.ErrUnauthenticated) || !strings.Contains(err.Error(), "removed") {
 		t.Fatalf("member of a removed organisation: %v", err)
@@ -318,8 +322,9 @@ func TestNodeProposals(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res := c.Block(c.Sign("city/admin", governance.Name, "approve", tx.String(governancevocab.ArgProposal, id)),
-		c.Sign("acme/admin", governance.Name, "approve", tx.String(governancevocab.ArgProposal, id)))
+	res := c.Block(c.Sign("city/admin", governance.Name, governancevocab.MethodApprove,
+		tx.String(governancevocab.ArgProposal, id)),
+		c.Sign("acme/admin", governance.Name, governancevocab.MethodApprove, tx.String(governancevocab.ArgProposal, id)))
 	if res[0].Err != nil || res[1].Err != nil {
 		t.Fatal(res[0].Err, res[1].Err)
 	}
@@ -383,10 +388,11 @@ func TestOnboardAHospitalWithItsClaimsKey(t *testing.T) {
 	for _, m := range []struct{ id, role string }{{"north/clerk", identityvocab.RoleRecordsClerk},
 		{"north/pat", identityvocab.RolePatient}} {
 		c.AddKey(m.id, chaintest.Key(m.id))
-		c.Must("north/admin", identity.Name, "add_member", tx.String(identityvocab.ArgID, m.id),
+		c.Must("north/admin", identity.Name, identityvocab.MethodAddMember, tx.String(identityvocab.ArgID, m.id),
 			tx.Strings(identityvocab.ArgRoles, []string{m.role}),
 			tx.String(identityvocab.ArgSignKey, chaintest.Key(m.id).Public().String()),
 			tx.String(identityvocab.ArgEncKey, chaintest.EncKey(m.id).String()))
 	}
-	c.Must("north/clerk", claim.Name, "submit", c.FileClaim("north/clerk", c.ClaimDoc("n-1", "north", "north/pat", "acme", "EUR", "99213:2026-10-30:100"))...)
+	c.Must("north/clerk", claim.Name, claimvocab.MethodSubmit,
+		c.FileClaim("north/clerk", c.ClaimDoc("n-1", "north", "north/pat", "acme", "EUR", "99213:2026-10-30:100"))...)
 }

@@ -173,7 +173,7 @@ func TestAuthenticationWithinBlock(t *testing.T) {
 		enc := func(n string) tx.Arg { return tx.String(identityvocab.ArgEncKey, chaintest.EncKey(n).String()) }
 		own := func(args ...tx.Arg) *tx.Signed {
 			args = append([]tx.Arg{tx.String(identityvocab.ArgID, "stmarys/dr-lee")}, args...)
-			return c.Sign("stmarys/dr-lee", identity.Name, "rotate_keys", args...)
+			return c.Sign("stmarys/dr-lee", identity.Name, identityvocab.MethodRotateKeys, args...)
 		}
 		// dr-lee's record is read (and kept) by the block before.
 		if res := c.Block(own(enc("1"))); res[0].Err != nil {
@@ -191,7 +191,8 @@ func TestAuthenticationWithinBlock(t *testing.T) {
 		c.AddKey("stmarys/dr-lee", fresh)
 		for _, r := range c.Block(
 			own(enc("4")), // the new key: accepted
-			c.Sign("stmarys/admin", identity.Name, "revoke_member", tx.String(identityvocab.ArgID, "stmarys/dr-lee")),
+			c.Sign("stmarys/admin", identity.Name, identityvocab.MethodRevokeMember,
+				tx.String(identityvocab.ArgID, "stmarys/dr-lee")),
 			own(enc("5")), // revoked: refused
 		) {
 			got = append(got, errText(r.Err))

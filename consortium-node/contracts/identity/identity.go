@@ -182,13 +182,13 @@ func authenticate(r contracts.StateReader, sender string, key sign.PublicKey, no
 // Call implements contracts.Contract.
 func (c Contract) Call(ctx contracts.Context, method string, args tx.Args) error {
 	switch method {
-	case "add_member":
+	case vocab.MethodAddMember:
 		return c.addMember(ctx, args)
-	case "set_roles":
+	case vocab.MethodSetRoles:
 		return c.setRoles(ctx, args)
-	case "rotate_keys":
+	case vocab.MethodRotateKeys:
 		return c.rotateKeys(ctx, args)
-	case "revoke_member":
+	case vocab.MethodRevokeMember:
 		return c.revokeMember(ctx, args)
 	default:
 		return fmt.Errorf("%w: identity.%s (methods: add_member, set_roles, rotate_keys, revoke_member)", contracts.ErrUnknownMethod, method)

@@ -189,9 +189,10 @@ func TestIdentity(t *testing.T) {
 // roles as of the block's start.
 func TestRoleChangesTakeEffectNextBlock(t *testing.T) {
 	c := newChain(t)
-	promote := c.Sign("stmarys/admin", identity.Name, "set_roles", tx.String(identityvocab.ArgID, "stmarys/dr-lee"),
+	promote := c.Sign("stmarys/admin", identity.Name, identityvocab.MethodSetRoles,
+		tx.String(identityvocab.ArgID, "stmarys/dr-lee"),
 		tx.Strings(identityvocab.ArgRoles, []string{identityvocab.RolePhysician, identityvocab.RoleOrgAdmin}))
-	early := c.Sign("stmarys/dr-lee", identity.Name, "add_member",
+	early := c.Sign("stmarys/dr-lee", identity.Name, identityvocab.MethodAddMember,
 		addArgs("stmarys/new-1", identityvocab.RolePatient)...)
 	res := c.Block(promote, early)
 	if res[0].Err != nil {
@@ -203,9 +204,11 @@ func TestRoleChangesTakeEffectNextBlock(t *testing.T) {
 	}
 
 	// A demotion likewise: the old roles decide the rest of its block.
-	demote := c.Sign("stmarys/admin", identity.Name, "set_roles", tx.String(identityvocab.ArgID, "stmarys/dr-lee"),
+	demote := c.Sign("stmarys/admin", identity.Name, identityvocab.MethodSetRoles,
+		tx.String(identityvocab.ArgID, "stmarys/dr-lee"),
 		tx.Strings(identityvocab.ArgRoles, []string{identityvocab.RolePhysician}))
-	late := c.Sign("stmarys/dr-lee", identity.Name, "add_member", addArgs("stmarys/new-2", identityvocab.RolePatient)...)
+	late := c.Sign("stmarys/dr-lee", identity.Name, identityvocab.MethodAddMember,
+		addArgs("stmarys/new-2", identityvocab.RolePatient)...)
 	res = c.Block(demote, late)
 	if res[0].Err != nil || res[1].Err != nil {
 		t.Fatalf("demotion block: %v, %v", res[0].Err, res[1].Err)

@@ -224,7 +224,7 @@ var (
 // failed transaction is still stored in its block, so free text typed
 // there ("patient collapsed, chest pain") would be on the ledger for good.
 func (Contract) Precheck(method string, args tx.Args) error {
-	if method != "access" {
+	if method != vocab.MethodAccess {
 		return nil
 	}
 	if p, err := args.String(vocab.ArgPurpose); err == nil && !slices.Contains(consentvocab.Purposes(), p) {
@@ -251,13 +251,13 @@ func (Contract) Name() string { return Name }
 // Call implements contracts.Contract.
 func (c Contract) Call(ctx contracts.Context, method string, args tx.Args) error {
 	switch method {
-	case "register":
+	case vocab.MethodRegister:
 		return register(ctx, args)
-	case "access":
+	case vocab.MethodAccess:
 		return access(ctx, args)
-	case "erase":
+	case vocab.MethodErase:
 		return erase(ctx, args)
-	case "review_break_glass":
+	case vocab.MethodReviewBreakGlass:
 		return review(ctx, args)
 	case "report_undelivered": // delivery.Method (a literal: the authorisation matrix reads the labels)
 		return reportUndelivered(ctx, args)

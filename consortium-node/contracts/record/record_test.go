@@ -56,7 +56,7 @@ func snapshot(c *chaintest.Chain) map[string]string {
 }
 
 func grant(c *chaintest.Chain, patient, id, grantee, purpose string, days int, records ...string) error {
-	return c.Call(patient, consent.Name, "grant", tx.String(consentvocab.ArgConsentID, id),
+	return c.Call(patient, consent.Name, consentvocab.MethodGrant, tx.String(consentvocab.ArgConsentID, id),
 		tx.String(consentvocab.ArgGrantee, grantee),
 		tx.String(consentvocab.ArgPurpose, purpose), tx.Strings(consentvocab.ArgRecords, records),
 		tx.Int(consentvocab.ArgStart, c.Now.Unix()),
@@ -67,7 +67,7 @@ func grant(c *chaintest.Chain, patient, id, grantee, purpose string, days int, r
 // and returns the decision and the events.
 func access(t *testing.T, c *chaintest.Chain, reader, rec, purpose string, via ...tx.Arg) (*record.Access, []ledger.Event) {
 	t.Helper()
-	r := c.Must(reader, record.Name, "access",
+	r := c.Must(reader, record.Name, recordvocab.MethodAccess,
 		append([]tx.Arg{tx.String(recordvocab.ArgRecordID, rec), tx.String(recordvocab.ArgPurpose, purpose)}, via...)...)
 	a, err := record.LoadAccess(c.Reader(), r.ID)
 	if err != nil {
@@ -106,7 +106,7 @@ func wantRefusal(t *testing.T, msg, sub, act, obj, org string, more ...string) {
 }
 
 func registerRec1(c *chaintest.Chain) {
-	c.Must("stmarys/clerk", record.Name, "register", tx.String(recordvocab.ArgRecordID, "rec-1"),
+	c.Must("stmarys/clerk", record.Name, recordvocab.MethodRegister, tx.String(recordvocab.ArgRecordID, "rec-1"),
 		tx.Uint(recordvocab.ArgVersion, 1), tx.Bytes(recordvocab.ArgCiphertextHash, hash("ct1")),
 		tx.String(recordvocab.ArgPatient, "stmarys/ana"), tx.String(recordvocab.ArgCategory, "lab"))
 }
@@ -149,12 +149,13 @@ func TestConsentedAccessJourney(t *testing.T) {
 
 	// Revocation takes effect at once: the earlier access is no longer
 	// servable and a new one is refused.
-	err := c.Call("acme/adjuster", consent.Name, "revoke", tx.String(consentvocab.ArgConsentID, "c-1")).Err
+	err := c.Call("acme/adjuster", consent.Name, consentvocab.MethodRevoke,
+		tx.String(consentvocab.ArgConsentID, "c-1")).Err
 	wantDenied(t, err, "acme/adjuster", "revoke", "consent", "")
 	if !strings.Contains(err.Error(), "belonging to stmarys/ana") {
 		t.Fatalf("denial does not name the consent's patient: %v", err)
 	}
-	c.Must("stmarys/ana", consent.Name, "revoke", tx.String(consentvocab.ArgConsentID, "c-1"))
+	c.Must("stmarys/ana", consent.Name, consentvocab.MethodRevoke, tx.String(consentvocab.ArgConsentID, "c-1"))
 	if _, _, err := record.Servable(c.Reader(), a.TxID, "acme/adjuster", c.Now); err == nil {
 		t.Fatal("access still servable after revocation")
 	}
@@ -216,7 +217,7 @@ func TestOwnRecordAccess(t *testing.T) {
 		}
 	}
 	// Naming both a consent and an emergency is malformed.
-	err := c.Call("stmarys/dr-lee", record.Name, "access", tx.String(recordvocab.ArgRecordID, "rec-1"),
+	err := c.Call("stmarys/dr-lee", record.Name, recordvocab.MethodAccess, tx.String(recordvocab.ArgRecordID, "rec-1"),
 		tx.String(recordvocab.ArgPurpose, "treatment"),
 		tx.String(recordvocab.ArgConsentID, "c-1"), tx.String(recordvocab.ArgBreakGlass, "life-threatening")).Err
 	if !errors.Is(err, contracts.ErrInvalid) || !strings.Contains(err.Error(), "at most one") {
@@ -248,7 +249,8 @@ func TestBreakGlassAndErasure(t *testing.T) {
 		t.Fatal("non-physician broke the glass")
 	}
 	wantRefusal(t, na.Refusal, "acme/adjuster", "break_glass", "record", "stmarys")
-	if err := c.Call("stmarys/dr-lee", record.Name, "access", tx.String(recordvocab.ArgRecordID, "rec-1"),
+	if err := c.Call("stmarys/dr-lee", record.Name, recordvocab.MethodAccess,
+		tx.String(recordvocab.ArgRecordID, "rec-1"),
 		tx.String(recordvocab.ArgPurpose, "treatment"),
 		tx.String(recordvocab.ArgBreakGlass, "patient has diabetes and is unconscious")).Err; !errors.Is(err,
 		contracts.ErrInvalid) {
@@ -257,37 +259,38 @@ func TestBreakGlassAndErasure(t *testing.T) {
 	// New versions only from the custodian, in order.
 	for _, who := range []string{"city/clerk", "city/dr-kim"} {
 		before := snapshot(c)
-		err := c.Call(who, record.Name, "register", tx.String(recordvocab.ArgRecordID, "rec-1"),
+		err := c.Call(who, record.Name, recordvocab.MethodRegister, tx.String(recordvocab.ArgRecordID, "rec-1"),
 			tx.Uint(recordvocab.ArgVersion, 2), tx.Bytes(recordvocab.ArgCiphertextHash, hash("x"))).Err
 		wantDenied(t, err, who, "register", "record", "stmarys")
 		if !maps.Equal(snapshot(c), before) {
 			t.Fatalf("%s's refused version changed state", who)
 		}
 	}
-	if err := c.Call("stmarys/clerk", record.Name, "register", tx.String(recordvocab.ArgRecordID, "rec-1"),
+	if err := c.Call("stmarys/clerk", record.Name, recordvocab.MethodRegister,
+		tx.String(recordvocab.ArgRecordID, "rec-1"),
 		tx.Uint(recordvocab.ArgVersion, 3), tx.Bytes(recordvocab.ArgCiphertextHash, hash("x"))).Err; !errors.Is(err,
 		contracts.ErrConflict) {
 		t.Fatalf("skipped version: %v", err)
 	}
-	c.Must("stmarys/clerk", record.Name, "register", tx.String(recordvocab.ArgRecordID, "rec-1"),
+	c.Must("stmarys/clerk", record.Name, recordvocab.MethodRegister, tx.String(recordvocab.ArgRecordID, "rec-1"),
 		tx.Uint(recordvocab.ArgVersion, 2), tx.Bytes(recordvocab.ArgCiphertextHash, hash("ct2")))
 	if v, err := record.LoadVersion(c.Reader(), "rec-1", 2); err != nil || v.Registrar != "stmarys/clerk" {
 		t.Fatalf("version 2: %+v %v", v, err)
 	}
 
 	// Erasure: by the patient; afterwards nothing is servable or grantable.
-	err := c.Call("stmarys/bob", record.Name, "erase", tx.String(recordvocab.ArgRecordID, "rec-1")).Err
+	err := c.Call("stmarys/bob", record.Name, recordvocab.MethodErase, tx.String(recordvocab.ArgRecordID, "rec-1")).Err
 	wantDenied(t, err, "stmarys/bob", "erase", "record", "stmarys")
 	if !strings.Contains(err.Error(), "belonging to stmarys/ana") {
 		t.Fatalf("denial does not name the record's patient: %v", err)
 	}
-	err = c.Call("city/clerk", record.Name, "erase", tx.String(recordvocab.ArgRecordID, "rec-1")).Err
+	err = c.Call("city/clerk", record.Name, recordvocab.MethodErase, tx.String(recordvocab.ArgRecordID, "rec-1")).Err
 	wantDenied(t, err, "city/clerk", "erase", "record", "stmarys")
-	r := c.Must("stmarys/ana", record.Name, "erase", tx.String(recordvocab.ArgRecordID, "rec-1"))
+	r := c.Must("stmarys/ana", record.Name, recordvocab.MethodErase, tx.String(recordvocab.ArgRecordID, "rec-1"))
 	if ev := r.Events; ev[0].Type != "record_erased" || ev[0].Attr("versions") != "2" || ev[0].Attr("by") != "stmarys/ana" {
 		t.Fatalf("erase event: %v", ev)
 	}
-	if err := c.Call("stmarys/privacy", record.Name, "erase",
+	if err := c.Call("stmarys/privacy", record.Name, recordvocab.MethodErase,
 		tx.String(recordvocab.ArgRecordID, "rec-1")).Err; !errors.Is(err, contracts.ErrConflict) {
 		t.Fatalf("erased twice: %v", err)
 	}
@@ -301,7 +304,8 @@ func TestBreakGlassAndErasure(t *testing.T) {
 	if a, _ := access(t, c, "stmarys/ana", "rec-1", "treatment"); a.Granted || !strings.Contains(a.Refusal, "erased") {
 		t.Fatalf("patient's own access after erasure: %+v", a)
 	}
-	if err := c.Call("stmarys/clerk", record.Name, "register", tx.String(recordvocab.ArgRecordID, "rec-1"),
+	if err := c.Call("stmarys/clerk", record.Name, recordvocab.MethodRegister,
+		tx.String(recordvocab.ArgRecordID, "rec-1"),
 		tx.Uint(recordvocab.ArgVersion, 3), tx.Bytes(recordvocab.ArgCiphertextHash, hash("ct3"))).Err; !errors.Is(err,
 		contracts.ErrDenied) || !strings.Contains(err.Error(), "erased") {
 		t.Fatalf("version after erasure: %v", err)
@@ -370,7 +374,7 @@ func TestRegisterValidation(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			before := snapshot(c)
-			err := c.Call(tc.sender, record.Name, "register", tc.args...).Err
+			err := c.Call(tc.sender, record.Name, recordvocab.MethodRegister, tc.args...).Err
 			if !errors.Is(err, tc.want) {
 				t.Fatalf("got %v, want %v", err, tc.want)
 			}
@@ -384,7 +388,7 @@ func TestRegisterValidation(t *testing.T) {
 		})
 	}
 	// A physician registers for their own hospital, which becomes the custodian.
-	c.Must("city/dr-kim", record.Name, "register", tx.String(recordvocab.ArgRecordID, "r2"),
+	c.Must("city/dr-kim", record.Name, recordvocab.MethodRegister, tx.String(recordvocab.ArgRecordID, "r2"),
 		tx.Uint(recordvocab.ArgVersion, 1), tx.Bytes(recordvocab.ArgCiphertextHash, hash("b")),
 		tx.String(recordvocab.ArgPatient, "stmarys/ana"), tx.String(recordvocab.ArgCategory, "imaging"))
 	if rec, err := record.LoadRecord(c.Reader(), "r2"); err != nil || rec.Custodian != "city" || rec.Patient != "stmarys/ana" || rec.Latest != 1 {
@@ -414,7 +418,8 @@ func TestBreakGlassReview(t *testing.T) {
 	bg, _ := access(t, c, "city/dr-kim", "rec-1", "treatment", tx.String(recordvocab.ArgBreakGlass, "life-threatening"))
 	normal, _ := access(t, c, "stmarys/ana", "rec-1", "treatment")
 	rev := func(who string, id tx.ID, outcome string) error {
-		return c.Call(who, record.Name, "review_break_glass", tx.String(recordvocab.ArgAccess, id.String()),
+		return c.Call(who, record.Name, recordvocab.MethodReviewBreakGlass,
+			tx.String(recordvocab.ArgAccess, id.String()),
 			tx.String(recordvocab.ArgOutcome, outcome),
 			tx.Bytes(recordvocab.ArgNoteHash, hash("review notes"))).Err
 	}
@@ -427,7 +432,7 @@ func TestBreakGlassReview(t *testing.T) {
 	if err := rev("stmarys/privacy", bg.TxID, "fine I guess"); !errors.Is(err, contracts.ErrInvalid) {
 		t.Fatalf("free-text outcome: %v", err)
 	}
-	r := c.Must("stmarys/privacy", record.Name, "review_break_glass",
+	r := c.Must("stmarys/privacy", record.Name, recordvocab.MethodReviewBreakGlass,
 		tx.String(recordvocab.ArgAccess, bg.TxID.String()), tx.String(recordvocab.ArgOutcome, "justified"))
 	if r.Events[0].Type != "break_glass_reviewed" || r.Events[0].Attr("reader") != "city/dr-kim" || r.Events[0].Attr("outcome") != "justified" {
 		t.Fatalf("review event: %+v", r.Events)

@@ -14,11 +14,13 @@ import (
 	donationvocab "github.com/almoner/almoner/consortium-node/contracts/donation/vocab"
 	"github.com/almoner/almoner/consortium-node/contracts/governance"
 	"github.com/almoner/almoner/consortium-node/contracts/record"
+	recordvocab "github.com/almoner/almoner/consortium-node/contracts/record/vocab"
 	"github.com/almoner/almoner/consortium-node/tx"
 )
 
 // views are the read-only commands, for the error message.
-var views = []string{"claim", "campaign", "gift", "disbursement", "consent", "record", "access", "serve", "review", "proposal", "state"}
+var views = []string{"claim", "campaign", "gift", "disbursement", "consent", recordvocab.Name,
+	recordvocab.MethodAccess, "serve", "review", "proposal", "state"}
 
 // view prints a view of the committed state; ok is false for an unknown
 // command. A missing object prints the lookup's error: "not found" can be

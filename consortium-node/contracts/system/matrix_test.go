@@ -111,7 +111,7 @@ func registerArgs(id string) []tx.Arg {
 // access runs a record.access and reports whether it was granted
 // (refusals commit as access_refused events).
 func access(c *chaintest.Chain, who string, args ...tx.Arg) (string, error) {
-	r := c.Call(who, record.Name, "access", args...)
+	r := c.Call(who, record.Name, recordvocab.MethodAccess, args...)
 	if r.Err != nil {
 		return byErr(r.Err)
 	}
@@ -129,7 +129,7 @@ func access(c *chaintest.Chain, who string, args ...tx.Arg) (string, error) {
 }
 
 func setupRecord(t *testing.T, c *chaintest.Chain) {
-	c.Must("stmarys/records_clerk", record.Name, "register", registerArgs("rec-1")...)
+	c.Must("stmarys/records_clerk", record.Name, recordvocab.MethodRegister, registerArgs("rec-1")...)
 }
 
 // TestEveryRoleAgainstEveryAction runs every member of every role of every
@@ -149,57 +149,62 @@ func TestEveryRoleAgainstEveryAction(t *testing.T) {
 		allowed []string
 	}{
 		{"identity.add_member to stmarys", nil, func(c *chaintest.Chain, who string) (string, error) {
-			return call(c, who, identity.Name, "add_member",
+			return call(c, who, identity.Name, identityvocab.MethodAddMember,
 				newMemberArgs("stmarys/new", identityvocab.RolePhysician)...)
 		}, []string{"stmarys/org_admin"}},
 		{"identity.set_roles of a stmarys member", nil, func(c *chaintest.Chain, who string) (string, error) {
-			return call(c, who, identity.Name, "set_roles", tx.String(identityvocab.ArgID, "stmarys/physician"),
+			return call(c, who, identity.Name, identityvocab.MethodSetRoles,
+				tx.String(identityvocab.ArgID, "stmarys/physician"),
 				tx.Strings(identityvocab.ArgRoles, []string{identityvocab.RoleRecordsClerk}))
 		}, []string{"stmarys/org_admin"}},
 		{"identity.revoke_member of a stmarys member", nil, func(c *chaintest.Chain, who string) (string, error) {
 			if who == "stmarys/patient" {
-				return call(c, who, identity.Name, "revoke_member",
+				return call(c, who, identity.Name, identityvocab.MethodRevokeMember,
 					tx.String(identityvocab.ArgID, "stmarys/other-patient"))
 			}
-			return call(c, who, identity.Name, "revoke_member", tx.String(identityvocab.ArgID, "stmarys/patient"))
+			return call(c, who, identity.Name, identityvocab.MethodRevokeMember,
+				tx.String(identityvocab.ArgID, "stmarys/patient"))
 		}, []string{"stmarys/org_admin"}},
 		{"identity.rotate_keys of another stmarys member", nil, func(c *chaintest.Chain, who string) (string, error) {
 			target := "stmarys/patient"
 			if who == target {
 				target = "stmarys/other-patient"
 			}
-			return call(c, who, identity.Name, "rotate_keys", tx.String(identityvocab.ArgID, target),
+			return call(c, who, identity.Name, identityvocab.MethodRotateKeys, tx.String(identityvocab.ArgID, target),
 				tx.String(identityvocab.ArgEncKey, chaintest.EncKey("x").String()))
 		}, []string{"stmarys/org_admin"}},
 		{"identity.rotate_keys of one's own", nil, func(c *chaintest.Chain, who string) (string, error) {
-			return call(c, who, identity.Name, "rotate_keys", tx.String(identityvocab.ArgID, who),
+			return call(c, who, identity.Name, identityvocab.MethodRotateKeys, tx.String(identityvocab.ArgID, who),
 				tx.String(identityvocab.ArgEncKey, chaintest.EncKey("x").String()))
 		}, all},
 		{"governance.propose", nil, func(c *chaintest.Chain, who string) (string, error) {
-			return call(c, who, governance.Name, "propose",
+			return call(c, who, governance.Name, governancevocab.MethodPropose,
 				tx.String(governancevocab.ArgKind, governancevocab.KindSetThreshold),
 				tx.Uint(governancevocab.ArgPercent, 60))
 		}, append(slices.Clone(admins), holders(identityvocab.RoleConsortiumAdmin)...)},
 		{"governance.approve", func(t *testing.T, c *chaintest.Chain) {
-			c.Must("reg/consortium_admin", governance.Name, "propose",
+			c.Must("reg/consortium_admin", governance.Name, governancevocab.MethodPropose,
 				tx.String(governancevocab.ArgKind, governancevocab.KindSetThreshold),
 				tx.Uint(governancevocab.ArgPercent, 60))
 		}, func(c *chaintest.Chain, who string) (string, error) {
-			return call(c, who, governance.Name, "approve", tx.String(governancevocab.ArgProposal, lastProposal(c)))
+			return call(c, who, governance.Name, governancevocab.MethodApprove,
+				tx.String(governancevocab.ArgProposal, lastProposal(c)))
 		}, admins},
 		{"governance.reject of a consortium admin's proposal", func(t *testing.T, c *chaintest.Chain) {
-			c.Must("reg/consortium_admin", governance.Name, "propose",
+			c.Must("reg/consortium_admin", governance.Name, governancevocab.MethodPropose,
 				tx.String(governancevocab.ArgKind, governancevocab.KindSetThreshold),
 				tx.Uint(governancevocab.ArgPercent, 60))
 		}, func(c *chaintest.Chain, who string) (string, error) {
-			return call(c, who, governance.Name, "reject", tx.String(governancevocab.ArgProposal, lastProposal(c)))
+			return call(c, who, governance.Name, governancevocab.MethodReject,
+				tx.String(governancevocab.ArgProposal, lastProposal(c)))
 		}, admins},
 		{"governance.withdraw of stmarys's admin's proposal", func(t *testing.T, c *chaintest.Chain) {
-			c.Must("stmarys/org_admin", governance.Name, "propose",
+			c.Must("stmarys/org_admin", governance.Name, governancevocab.MethodPropose,
 				tx.String(governancevocab.ArgKind, governancevocab.KindSetThreshold),
 				tx.Uint(governancevocab.ArgPercent, 60))
 		}, func(c *chaintest.Chain, who string) (string, error) {
-			return call(c, who, governance.Name, "withdraw", tx.String(governancevocab.ArgProposal, lastProposal(c)))
+			return call(c, who, governance.Name, governancevocab.MethodWithdraw,
+				tx.String(governancevocab.ArgProposal, lastProposal(c)))
 		}, []string{"stmarys/org_admin"}},
 		{"consortium.add_node of a city node with approvals", nil, func(c *chaintest.Chain, who string) (string, error) {
 			n := consortium.Node{ID: "n3", Org: "city", RaftID: 3, SignKey: chaintest.Key("node n3").Public(), EncKey: chaintest.EncKey("n3"),
@@ -230,14 +235,15 @@ func TestEveryRoleAgainstEveryAction(t *testing.T) {
 				tx.Strings(consortiumvocab.ArgApprovals, approvals))
 		}, admins},
 		{"record.register a new record", nil, func(c *chaintest.Chain, who string) (string, error) {
-			return call(c, who, record.Name, "register", registerArgs("new-rec")...)
+			return call(c, who, record.Name, recordvocab.MethodRegister, registerArgs("new-rec")...)
 		}, []string{"stmarys/physician", "stmarys/records_clerk", "city/physician", "city/records_clerk"}},
 		{"record.register a version of stmarys's record", setupRecord, func(c *chaintest.Chain, who string) (string, error) {
-			return call(c, who, record.Name, "register", tx.String(recordvocab.ArgRecordID, "rec-1"),
+			return call(c, who, record.Name, recordvocab.MethodRegister, tx.String(recordvocab.ArgRecordID, "rec-1"),
 				tx.Uint(recordvocab.ArgVersion, 2), tx.Bytes(recordvocab.ArgCiphertextHash, chaintest.Seed("v2")))
 		}, []string{"stmarys/physician", "stmarys/records_clerk"}},
 		{"record.access under a consent granted to the reader", setupRecord, func(c *chaintest.Chain, who string) (string, error) {
-			if r := c.Call("stmarys/patient", consent.Name, "grant", tx.String(consentvocab.ArgConsentID, "c-1"),
+			if r := c.Call("stmarys/patient", consent.Name, consentvocab.MethodGrant,
+				tx.String(consentvocab.ArgConsentID, "c-1"),
 				tx.String(consentvocab.ArgGrantee, who),
 				tx.String(consentvocab.ArgPurpose, "treatment"), tx.Strings(consentvocab.ArgRecords, []string{"rec-1"}),
 				tx.Int(consentvocab.ArgStart, c.Now.Unix()-10),
@@ -255,139 +261,152 @@ func TestEveryRoleAgainstEveryAction(t *testing.T) {
 			return access(c, who, tx.String("record_id", "rec-1"), tx.String(consentvocab.ArgPurpose, "treatment"))
 		}, []string{"stmarys/patient"}},
 		{"record.erase of stmarys's record", setupRecord, func(c *chaintest.Chain, who string) (string, error) {
-			return call(c, who, record.Name, "erase", tx.String(recordvocab.ArgRecordID, "rec-1"))
+			return call(c, who, record.Name, recordvocab.MethodErase, tx.String(recordvocab.ArgRecordID, "rec-1"))
 		}, []string{"stmarys/patient", "stmarys/records_clerk", "stmarys/privacy_officer"}},
 		{"record.review_break_glass of a break-glass access to stmarys's record", func(t *testing.T, c *chaintest.Chain) {
 			setupRecord(t, c)
-			c.Must("city/physician", record.Name, "access", tx.String(recordvocab.ArgRecordID, "rec-1"),
+			c.Must("city/physician", record.Name, recordvocab.MethodAccess, tx.String(recordvocab.ArgRecordID, "rec-1"),
 				tx.String(recordvocab.ArgPurpose, "treatment"),
 				tx.String(recordvocab.ArgBreakGlass, "life-threatening"))
 		}, func(c *chaintest.Chain, who string) (string, error) {
-			return call(c, who, record.Name, "review_break_glass",
+			return call(c, who, record.Name, recordvocab.MethodReviewBreakGlass,
 				tx.String(recordvocab.ArgAccess, c.LastTx().String()), tx.String(recordvocab.ArgOutcome, "justified"))
 		}, []string{"stmarys/privacy_officer"}},
 		{"record.report_undelivered of the patient's own granted access", func(t *testing.T, c *chaintest.Chain) {
 			setupRecord(t, c)
-			c.Must("stmarys/patient", record.Name, "access", tx.String(recordvocab.ArgRecordID, "rec-1"),
+			c.Must("stmarys/patient", record.Name, recordvocab.MethodAccess, tx.String(recordvocab.ArgRecordID, "rec-1"),
 				tx.String(recordvocab.ArgPurpose, "treatment"))
 		}, func(c *chaintest.Chain, who string) (string, error) {
 			return call(c, who, record.Name, "report_undelivered", tx.String(recordvocab.ArgAccess, c.LastTx().String()),
 				tx.String(recordvocab.ArgReason, "custodian-unreachable"))
 		}, []string{"stmarys/patient"}}, // the access's reader only
 		{"claim.submit for stmarys's patient, registering its document", nil, func(c *chaintest.Chain, who string) (string, error) {
-			return call(c, who, claim.Name, "submit", c.FileClaim(who,
+			return call(c, who, claim.Name, claimvocab.MethodSubmit, c.FileClaim(who,
 				c.ClaimDoc("cl", identity.OrgOf(who), "stmarys/patient", "acme", "EUR", "99213:2026-10-30:1000"))...)
 		}, []string{"stmarys/physician", "stmarys/records_clerk", "city/physician", "city/records_clerk"}}, // a hospital files its own claims
 		{"claim.submit of stmarys's claim whose document is registered", func(t *testing.T, c *chaintest.Chain) {
-			c.Must("stmarys/records_clerk", record.Name, "register", tx.String(recordvocab.ArgRecordID, "cl.doc"),
+			c.Must("stmarys/records_clerk", record.Name, recordvocab.MethodRegister,
+				tx.String(recordvocab.ArgRecordID, "cl.doc"),
 				tx.Uint(recordvocab.ArgVersion, 1),
 				tx.Bytes(recordvocab.ArgCiphertextHash, chaintest.Seed("cl.doc")),
 				tx.String(recordvocab.ArgPatient, "stmarys/patient"),
 				tx.String(recordvocab.ArgCategory, record.CategoryClaim))
 		}, func(c *chaintest.Chain, who string) (string, error) {
-			return call(c, who, claim.Name, "submit", c.FileClaim(who,
+			return call(c, who, claim.Name, claimvocab.MethodSubmit, c.FileClaim(who,
 				c.ClaimDoc("cl", "stmarys", "stmarys/patient", "acme", "EUR", "99213:2026-10-30:1000"))...)
 		}, []string{"stmarys/physician", "stmarys/records_clerk"}}, // the two-step filing: the provider's staff
 		{"claim.review of stmarys's claim at acme", submitClaim, func(c *chaintest.Chain, who string) (string, error) {
-			return call(c, who, claim.Name, "review", tx.String(claimvocab.ArgClaimID, "cl"))
+			return call(c, who, claim.Name, claimvocab.MethodReview, tx.String(claimvocab.ArgClaimID, "cl"))
 		}, []string{"acme/claims_adjuster"}},
 		{"claim.adjudicate of a claim at acme whose document acme read", readClaim, func(c *chaintest.Chain, who string) (string, error) {
-			return call(c, who, claim.Name, "adjudicate", tx.String(claimvocab.ArgClaimID, "cl"),
+			return call(c, who, claim.Name, claimvocab.MethodAdjudicate, tx.String(claimvocab.ArgClaimID, "cl"),
 				tx.Strings(claimvocab.ArgAdjudication, []string{"1:1000"}))
 		}, []string{"acme/claims_adjuster"}},
 		{"claim.pay of an approved claim at acme", adjudicateClaim("1:1000"), func(c *chaintest.Chain, who string) (string, error) {
-			return call(c, who, claim.Name, "pay", tx.String(claimvocab.ArgClaimID, "cl"),
+			return call(c, who, claim.Name, claimvocab.MethodPay, tx.String(claimvocab.ArgClaimID, "cl"),
 				tx.String(claimvocab.ArgPaymentRef, "ACH-1"), tx.Uint(claimvocab.ArgAmount, 1000))
 		}, []string{"acme/claims_adjuster"}},
 		{"claim.appeal of stmarys's partially approved claim", adjudicateClaim("1:500:plan-limit"), func(c *chaintest.Chain, who string) (string, error) {
-			return call(c, who, claim.Name, "appeal", tx.String(claimvocab.ArgClaimID, "cl"),
+			return call(c, who, claim.Name, claimvocab.MethodAppeal, tx.String(claimvocab.ArgClaimID, "cl"),
 				tx.String(claimvocab.ArgReason, "coding-corrected"))
 		}, []string{"stmarys/records_clerk"}},
 		{"claim.cancel of stmarys's submitted claim", submitClaim, func(c *chaintest.Chain, who string) (string, error) {
-			return call(c, who, claim.Name, "cancel", tx.String(claimvocab.ArgClaimID, "cl"))
+			return call(c, who, claim.Name, claimvocab.MethodCancel, tx.String(claimvocab.ArgClaimID, "cl"))
 		}, []string{"stmarys/records_clerk"}},
 		{"consent.grant on one's own records", nil, func(c *chaintest.Chain, who string) (string, error) {
-			return call(c, who, consent.Name, "grant", tx.String(consentvocab.ArgConsentID, "c-x"),
+			return call(c, who, consent.Name, consentvocab.MethodGrant, tx.String(consentvocab.ArgConsentID, "c-x"),
 				tx.String(consentvocab.ArgGrantee, "acme"), tx.String(consentvocab.ArgPurpose, "claims"),
 				tx.Strings(consentvocab.ArgCategories, []string{"lab"}), tx.Int(consentvocab.ArgStart, c.Now.Unix()),
 				tx.Int(consentvocab.ArgEnd, c.Now.Unix()+86400))
 		}, []string{"stmarys/patient", "city/patient"}},
 		{"consent.request of stmarys/patient", nil, func(c *chaintest.Chain, who string) (string, error) {
-			return call(c, who, consent.Name, "request", tx.String(consentvocab.ArgConsentID, "rq"),
+			return call(c, who, consent.Name, consentvocab.MethodRequest, tx.String(consentvocab.ArgConsentID, "rq"),
 				tx.String(consentvocab.ArgPatient, "stmarys/patient"),
 				tx.String(consentvocab.ArgPurpose, "treatment"),
 				tx.Strings(consentvocab.ArgCategories, []string{"lab"}),
 				tx.Int(consentvocab.ArgStart, c.Now.Unix()), tx.Int(consentvocab.ArgEnd, c.Now.Unix()+86400))
 		}, []string{"stmarys/physician", "stmarys/records_clerk", "city/physician", "city/records_clerk"}},
 		{"consent.accept of a consent requested of stmarys/patient", requestConsent, func(c *chaintest.Chain, who string) (string, error) {
-			return call(c, who, consent.Name, "accept", tx.String(consentvocab.ArgConsentID, "rq"))
+			return call(c, who, consent.Name, consentvocab.MethodAccept, tx.String(consentvocab.ArgConsentID, "rq"))
 		}, []string{"stmarys/patient"}},
 		{"consent.decline of a consent requested of stmarys/patient", requestConsent, func(c *chaintest.Chain, who string) (string, error) {
-			return call(c, who, consent.Name, "decline", tx.String(consentvocab.ArgConsentID, "rq"))
+			return call(c, who, consent.Name, consentvocab.MethodDecline, tx.String(consentvocab.ArgConsentID, "rq"))
 		}, []string{"stmarys/patient"}},
 		{"consent.amend of stmarys/patient's consent", grantConsent, func(c *chaintest.Chain, who string) (string, error) {
-			return call(c, who, consent.Name, "amend", tx.String(consentvocab.ArgConsentID, "c-2"),
+			return call(c, who, consent.Name, consentvocab.MethodAmend, tx.String(consentvocab.ArgConsentID, "c-2"),
 				tx.Int(consentvocab.ArgEnd, c.Now.Unix()+2*86400))
 		}, []string{"stmarys/patient"}},
 		{"consent.revoke of stmarys/patient's consent", grantConsent, func(c *chaintest.Chain, who string) (string, error) {
-			return call(c, who, consent.Name, "revoke", tx.String(consentvocab.ArgConsentID, "c-2"))
+			return call(c, who, consent.Name, consentvocab.MethodRevoke, tx.String(consentvocab.ArgConsentID, "c-2"))
 		}, []string{"stmarys/patient"}},
 		{"donation.create_campaign of one's own charity", nil, func(c *chaintest.Chain, who string) (string, error) {
-			return call(c, who, donation.Name, "create_campaign", campaignArgs(c)...)
+			return call(c, who, donation.Name, donationvocab.MethodCreateCampaign, campaignArgs(c)...)
 		}, holders(identityvocab.RoleCharityOfficer)},
 		{"donation.open of hope's draft campaign", createCampaign, func(c *chaintest.Chain, who string) (string, error) {
-			return call(c, who, donation.Name, "open", tx.String(donationvocab.ArgCampaignID, campaign))
+			return call(c, who, donation.Name, donationvocab.MethodOpen,
+				tx.String(donationvocab.ArgCampaignID, campaign))
 		}, []string{charityOfficer}},
 		{"donation.cancel of hope's open campaign", openCampaign, func(c *chaintest.Chain, who string) (string, error) {
-			return call(c, who, donation.Name, "cancel", tx.String(donationvocab.ArgCampaignID, campaign))
+			return call(c, who, donation.Name, donationvocab.MethodCancel,
+				tx.String(donationvocab.ArgCampaignID, campaign))
 		}, []string{charityOfficer}},
 		{"donation.close of hope's campaign whose milestone was rejected", func(t *testing.T, c *chaintest.Chain) {
 			submitEvidence(t, c)
-			c.Must(validator, donation.Name, "reject_milestone", tx.String(donationvocab.ArgCampaignID, campaign),
+			c.Must(validator, donation.Name, donationvocab.MethodRejectMilestone,
+				tx.String(donationvocab.ArgCampaignID, campaign),
 				tx.Uint(donationvocab.ArgMilestone, 1))
 		}, func(c *chaintest.Chain, who string) (string, error) {
-			return call(c, who, donation.Name, "close", tx.String(donationvocab.ArgCampaignID, campaign))
+			return call(c, who, donation.Name, donationvocab.MethodClose,
+				tx.String(donationvocab.ArgCampaignID, campaign))
 		}, []string{charityOfficer}},
 		{"donation.give to hope's open campaign", openCampaign, func(c *chaintest.Chain, who string) (string, error) {
-			return call(c, who, donation.Name, "give", tx.String(donationvocab.ArgCampaignID, campaign),
+			return call(c, who, donation.Name, donationvocab.MethodGive,
+				tx.String(donationvocab.ArgCampaignID, campaign),
 				tx.Uint(donationvocab.ArgAmount, 100))
 		}, holders(identityvocab.RoleDonor)}, // a donor of any organisation
 		{"donation.submit_evidence for hope's milestone", openCampaign, func(c *chaintest.Chain, who string) (string, error) {
-			return call(c, who, donation.Name, "submit_evidence", tx.String(donationvocab.ArgCampaignID, campaign),
+			return call(c, who, donation.Name, donationvocab.MethodSubmitEvidence,
+				tx.String(donationvocab.ArgCampaignID, campaign),
 				tx.Uint(donationvocab.ArgMilestone, 1),
 				tx.Bytes(donationvocab.ArgEvidenceHash, chaintest.Seed("report")))
 		}, []string{charityOfficer}},
 		{"donation.approve_milestone with evidence, validated by reg", submitEvidence, func(c *chaintest.Chain, who string) (string, error) {
-			return call(c, who, donation.Name, "approve_milestone", tx.String(donationvocab.ArgCampaignID, campaign),
+			return call(c, who, donation.Name, donationvocab.MethodApproveMilestone,
+				tx.String(donationvocab.ArgCampaignID, campaign),
 				tx.Uint(donationvocab.ArgMilestone, 1))
 		}, []string{validator}}, // the named validator only, never another validator nor the charity
 		{"donation.reject_milestone with evidence, validated by reg", submitEvidence, func(c *chaintest.Chain, who string) (string, error) {
-			return call(c, who, donation.Name, "reject_milestone", tx.String(donationvocab.ArgCampaignID, campaign),
+			return call(c, who, donation.Name, donationvocab.MethodRejectMilestone,
+				tx.String(donationvocab.ArgCampaignID, campaign),
 				tx.Uint(donationvocab.ArgMilestone, 1))
 		}, []string{validator}},
 		{"donation.settle_milestone past its deadline", func(t *testing.T, c *chaintest.Chain) {
 			openCampaign(t, c)
-			c.Must("hope/donor", donation.Name, "give", tx.String(donationvocab.ArgCampaignID, campaign),
+			c.Must("hope/donor", donation.Name, donationvocab.MethodGive,
+				tx.String(donationvocab.ArgCampaignID, campaign),
 				tx.Uint(donationvocab.ArgAmount, 100))
 			c.Now = c.Now.Add(milestoneDue + 24*time.Hour)
 		}, func(c *chaintest.Chain, who string) (string, error) {
-			return call(c, who, donation.Name, "settle_milestone", tx.String(donationvocab.ArgCampaignID, campaign),
+			return call(c, who, donation.Name, donationvocab.MethodSettleMilestone,
+				tx.String(donationvocab.ArgCampaignID, campaign),
 				tx.Uint(donationvocab.ArgMilestone, 1))
 		}, all}, // anyone: nothing is left stuck
 		{"donation.disburse of hope's approved milestone", approveMilestone, func(c *chaintest.Chain, who string) (string, error) {
-			return call(c, who, donation.Name, "disburse", disburseArgs("stmarys")...)
+			return call(c, who, donation.Name, donationvocab.MethodDisburse, disburseArgs("stmarys")...)
 		}, []string{charityOfficer}},
 		{"donation.confirm_receipt of a disbursement to stmarys", func(t *testing.T, c *chaintest.Chain) {
 			approveMilestone(t, c)
-			c.Must(charityOfficer, donation.Name, "disburse", disburseArgs("stmarys")...)
+			c.Must(charityOfficer, donation.Name, donationvocab.MethodDisburse, disburseArgs("stmarys")...)
 		}, func(c *chaintest.Chain, who string) (string, error) {
-			return call(c, who, donation.Name, "confirm_receipt", tx.String(donationvocab.ArgDisbursementID, "d1"))
+			return call(c, who, donation.Name, donationvocab.MethodConfirmReceipt,
+				tx.String(donationvocab.ArgDisbursementID, "d1"))
 		}, []string{"stmarys/records_clerk"}}, // a records clerk of the payee organisation
 		{"donation.confirm_receipt of a disbursement to stmarys/patient", func(t *testing.T, c *chaintest.Chain) {
 			approveMilestone(t, c)
-			c.Must(charityOfficer, donation.Name, "disburse", disburseArgs("stmarys/patient")...)
+			c.Must(charityOfficer, donation.Name, donationvocab.MethodDisburse, disburseArgs("stmarys/patient")...)
 		}, func(c *chaintest.Chain, who string) (string, error) {
-			return call(c, who, donation.Name, "confirm_receipt", tx.String(donationvocab.ArgDisbursementID, "d1"))
+			return call(c, who, donation.Name, donationvocab.MethodConfirmReceipt,
+				tx.String(donationvocab.ArgDisbursementID, "d1"))
 		}, []string{"stmarys/patient"}}, // the payee only, by the policy's own-data rule
 	}
 	for _, tc := range cases {
@@ -433,13 +452,13 @@ func approve(ch *consortium.Change, admins []string) ([]string, error) {
 // (claim.adjudicate requires it); adjudicateClaim has acme adjudicate its
 // item as given.
 func submitClaim(t *testing.T, c *chaintest.Chain) {
-	c.Must("stmarys/records_clerk", claim.Name, "submit", c.FileClaim("stmarys/records_clerk",
+	c.Must("stmarys/records_clerk", claim.Name, claimvocab.MethodSubmit, c.FileClaim("stmarys/records_clerk",
 		c.ClaimDoc("cl", "stmarys", "stmarys/patient", "acme", "EUR", "99213:2026-10-30:1000"))...)
 }
 
 func reviewClaim(t *testing.T, c *chaintest.Chain) {
 	submitClaim(t, c)
-	c.Must("acme/claims_adjuster", claim.Name, "review", tx.String(claimvocab.ArgClaimID, "cl"))
+	c.Must("acme/claims_adjuster", claim.Name, claimvocab.MethodReview, tx.String(claimvocab.ArgClaimID, "cl"))
 }
 
 func readClaim(t *testing.T, c *chaintest.Chain) {
@@ -450,7 +469,7 @@ func readClaim(t *testing.T, c *chaintest.Chain) {
 func adjudicateClaim(item string) func(t *testing.T, c *chaintest.Chain) {
 	return func(t *testing.T, c *chaintest.Chain) {
 		readClaim(t, c)
-		c.Must("acme/claims_adjuster", claim.Name, "adjudicate", tx.String(claimvocab.ArgClaimID, "cl"),
+		c.Must("acme/claims_adjuster", claim.Name, claimvocab.MethodAdjudicate, tx.String(claimvocab.ArgClaimID, "cl"),
 			tx.Strings(claimvocab.ArgAdjudication, []string{item}))
 	}
 }
@@ -459,14 +478,14 @@ func adjudicateClaim(item string) func(t *testing.T, c *chaintest.Chain) {
 // requestConsent has a stmarys physician ask stmarys/patient for consent
 // "rq".
 func grantConsent(t *testing.T, c *chaintest.Chain) {
-	c.Must("stmarys/patient", consent.Name, "grant", tx.String(consentvocab.ArgConsentID, "c-2"),
+	c.Must("stmarys/patient", consent.Name, consentvocab.MethodGrant, tx.String(consentvocab.ArgConsentID, "c-2"),
 		tx.String(consentvocab.ArgGrantee, "acme"), tx.String(consentvocab.ArgPurpose, "claims"),
 		tx.Strings(consentvocab.ArgCategories, []string{"lab"}), tx.Int(consentvocab.ArgStart, c.Now.Unix()),
 		tx.Int(consentvocab.ArgEnd, c.Now.Unix()+86400))
 }
 
 func requestConsent(t *testing.T, c *chaintest.Chain) {
-	c.Must("stmarys/physician", consent.Name, "request", tx.String(consentvocab.ArgConsentID, "rq"),
+	c.Must("stmarys/physician", consent.Name, consentvocab.MethodRequest, tx.String(consentvocab.ArgConsentID, "rq"),
 		tx.String(consentvocab.ArgPatient, "stmarys/patient"),
 		tx.String(consentvocab.ArgPurpose, "treatment"), tx.Strings(consentvocab.ArgCategories, []string{"lab"}),
 		tx.Int(consentvocab.ArgStart, c.Now.Unix()), tx.Int(consentvocab.ArgEnd, c.Now.Unix()+86400))
@@ -499,29 +518,32 @@ func disburseArgs(payee string) []tx.Arg {
 // with evidence for its milestone; with its milestone funded (600 from
 // hope's donor) and approved.
 func createCampaign(t *testing.T, c *chaintest.Chain) {
-	c.Must(charityOfficer, donation.Name, "create_campaign", campaignArgs(c)...)
+	c.Must(charityOfficer, donation.Name, donationvocab.MethodCreateCampaign, campaignArgs(c)...)
 }
 
 func openCampaign(t *testing.T, c *chaintest.Chain) {
 	createCampaign(t, c)
-	c.Must(charityOfficer, donation.Name, "open", tx.String(donationvocab.ArgCampaignID, campaign))
+	c.Must(charityOfficer, donation.Name, donationvocab.MethodOpen, tx.String(donationvocab.ArgCampaignID, campaign))
 }
 
 func submitEvidence(t *testing.T, c *chaintest.Chain) {
 	openCampaign(t, c)
-	c.Must(charityOfficer, donation.Name, "submit_evidence", tx.String(donationvocab.ArgCampaignID, campaign),
+	c.Must(charityOfficer, donation.Name, donationvocab.MethodSubmitEvidence,
+		tx.String(donationvocab.ArgCampaignID, campaign),
 		tx.Uint(donationvocab.ArgMilestone, 1),
 		tx.Bytes(donationvocab.ArgEvidenceHash, chaintest.Seed("report")))
 }
 
 func approveMilestone(t *testing.T, c *chaintest.Chain) {
 	openCampaign(t, c)
-	c.Must("hope/donor", donation.Name, "give", tx.String(donationvocab.ArgCampaignID, campaign),
+	c.Must("hope/donor", donation.Name, donationvocab.MethodGive, tx.String(donationvocab.ArgCampaignID, campaign),
 		tx.Uint(donationvocab.ArgAmount, 600))
-	c.Must(charityOfficer, donation.Name, "submit_evidence", tx.String(donationvocab.ArgCampaignID, campaign),
+	c.Must(charityOfficer, donation.Name, donationvocab.MethodSubmitEvidence,
+		tx.String(donationvocab.ArgCampaignID, campaign),
 		tx.Uint(donationvocab.ArgMilestone, 1),
 		tx.Bytes(donationvocab.ArgEvidenceHash, chaintest.Seed("report")))
-	c.Must(validator, donation.Name, "approve_milestone", tx.String(donationvocab.ArgCampaignID, campaign),
+	c.Must(validator, donation.Name, donationvocab.MethodApproveMilestone,
+		tx.String(donationvocab.ArgCampaignID, campaign),
 		tx.Uint(donationvocab.ArgMilestone, 1))
 }
 

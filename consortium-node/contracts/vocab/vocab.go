@@ -8,10 +8,12 @@
 // library.
 //
 // Shape declares a contract's calls (method → arguments read) and events
-// (type → attribute keys). Each contract's vocabulary names its arguments
-// Arg<Name> and its event attributes Attr<Name>, <Name> the wire name in
-// Go's camel case ("campaign_id": ArgCampaignID, AttrCampaign), and returns
-// its Shape from Shape(); nothing else spells those names.
+// (type → attribute keys). Each contract's vocabulary names its methods
+// Method<Name>, their arguments Arg<Name> and its event attributes
+// Attr<Name>, <Name> the wire name in Go's camel case ("campaign_id":
+// ArgCampaignID, AttrCampaign; "give": MethodGive), and returns its Shape
+// from Shape(); nothing else spells an argument or attribute name (package
+// shapes' tests check it).
 package vocab
 
 import "errors"

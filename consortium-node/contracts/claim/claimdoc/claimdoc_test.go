@@ -18,6 +18,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/contracts/chaintest"
 	"github.com/almoner/almoner/consortium-node/contracts/claim"
 	"github.com/almoner/almoner/consortium-node/contracts/claim/claimdoc"
+	claimvocab "github.com/almoner/almoner/consortium-node/contracts/claim/vocab"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
 	identityvocab "github.com/almoner/almoner/consortium-node/contracts/identity/vocab"
 	"github.com/almoner/almoner/consortium-node/contracts/record"
@@ -311,7 +312,7 @@ func TestFileAndVerify(t *testing.T) {
 	})
 	k := chaintest.ClaimsKey("stmarys")
 	register := func(id, patient, category string) {
-		c.Must("stmarys/clerk", record.Name, "register", tx.String(recordvocab.ArgRecordID, id),
+		c.Must("stmarys/clerk", record.Name, recordvocab.MethodRegister, tx.String(recordvocab.ArgRecordID, id),
 			tx.Uint(recordvocab.ArgVersion, 1), tx.Bytes(recordvocab.ArgCiphertextHash, bytes.Repeat([]byte{1}, 32)),
 			tx.String(recordvocab.ArgPatient, patient), tx.String(recordvocab.ArgCategory, category))
 	}
@@ -322,7 +323,7 @@ func TestFileAndVerify(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.Must("stmarys/clerk", claim.Name, "submit", args...)
+	c.Must("stmarys/clerk", claim.Name, claimvocab.MethodSubmit, args...)
 	cl, err := claim.LoadClaim(c.Reader(), d.ClaimID)
 	if err != nil {
 		t.Fatal(err)
@@ -338,7 +339,8 @@ func TestFileAndVerify(t *testing.T) {
 	d2.ClaimID = "claim-2"
 	register(claimdoc.RecordID(d2.ClaimID), d2.Patient, record.CategoryClaim)
 	args2, _ := k.SubmitArgs(d2, claimdoc.RecordID(d2.ClaimID), 1, c.Now)
-	if err := c.Call("stmarys/clerk", claim.Name, "submit", args2...).Err; !errors.Is(err, contracts.ErrConflict) {
+	if err := c.Call("stmarys/clerk", claim.Name, claimvocab.MethodSubmit, args2...).Err; !errors.Is(err,
+		contracts.ErrConflict) {
 		t.Fatalf("duplicate: %v", err)
 	}
 	// SubmitArgs validates first.

@@ -77,6 +77,16 @@ func Events() []string {
 		EventClaimsKeyRegistered}
 }
 
+// Methods of the contract.
+const (
+	MethodSubmit     = "submit"
+	MethodReview     = "review"
+	MethodAdjudicate = "adjudicate"
+	MethodPay        = "pay"
+	MethodAppeal     = "appeal"
+	MethodCancel     = "cancel"
+)
+
 // Arguments of the contract's methods.
 const (
 	ArgClaimID                = "claim_id"
@@ -136,13 +146,13 @@ func Shape() vocab.Shape {
 	}
 	return vocab.Shape{
 		Methods: map[string][]string{
-			"submit": {ArgClaimID, ArgPatient, ArgInsurer, ArgCurrency, ArgAmounts, ArgDocument, ArgDocumentVersion,
+			MethodSubmit: {ArgClaimID, ArgPatient, ArgInsurer, ArgCurrency, ArgAmounts, ArgDocument, ArgDocumentVersion,
 				ArgDocumentCiphertextHash, ArgKeyID, ArgFingerprint, ArgItemFingerprints, ArgRecords, ArgProvider},
-			"review":     {ArgClaimID},
-			"adjudicate": {ArgClaimID, ArgAdjudication, ArgDenialReason},
-			"pay":        {ArgClaimID, ArgPaymentRef, ArgAmount},
-			"appeal":     {ArgClaimID, ArgReason},
-			"cancel":     {ArgClaimID},
+			MethodReview:     {ArgClaimID},
+			MethodAdjudicate: {ArgClaimID, ArgAdjudication, ArgDenialReason},
+			MethodPay:        {ArgClaimID, ArgPaymentRef, ArgAmount},
+			MethodAppeal:     {ArgClaimID, ArgReason},
+			MethodCancel:     {ArgClaimID},
 		},
 		Events: map[string][]string{
 			EventClaimsKeyRegistered: {AttrOrg, AttrKeyID},

@@ -47,6 +47,16 @@ func Purposes() []string {
 	return []string{"treatment", "claims", "payment", "research", "public-health", "care-coordination"}
 }
 
+// Methods of the contract.
+const (
+	MethodGrant   = "grant"
+	MethodRequest = "request"
+	MethodAccept  = "accept"
+	MethodDecline = "decline"
+	MethodAmend   = "amend"
+	MethodRevoke  = "revoke"
+)
+
 // Arguments of the contract's methods.
 const (
 	ArgConsentID  = "consent_id"
@@ -82,12 +92,12 @@ func Shape() vocab.Shape {
 	decided := []string{AttrConsent, AttrPatient, AttrGrantee, AttrPurpose, AttrEnd, AttrRequester}
 	return vocab.Shape{
 		Methods: map[string][]string{
-			"grant":   grant,
-			"request": append([]string{ArgPatient}, grant...),
-			"accept":  {ArgConsentID},
-			"decline": {ArgConsentID},
-			"amend":   {ArgConsentID, ArgPurpose, ArgStart, ArgEnd},
-			"revoke":  {ArgConsentID},
+			MethodGrant:   grant,
+			MethodRequest: append([]string{ArgPatient}, grant...),
+			MethodAccept:  {ArgConsentID},
+			MethodDecline: {ArgConsentID},
+			MethodAmend:   {ArgConsentID, ArgPurpose, ArgStart, ArgEnd},
+			MethodRevoke:  {ArgConsentID},
 		},
 		Events: map[string][]string{
 			EventGranted:   decided,

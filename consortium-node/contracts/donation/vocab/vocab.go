@@ -70,6 +70,21 @@ const (
 	RefundMilestoneMissed   = "milestone_missed"
 )
 
+// Methods of the contract.
+const (
+	MethodCreateCampaign   = "create_campaign"
+	MethodOpen             = "open"
+	MethodClose            = "close"
+	MethodCancel           = "cancel"
+	MethodGive             = "give"
+	MethodSubmitEvidence   = "submit_evidence"
+	MethodApproveMilestone = "approve_milestone"
+	MethodRejectMilestone  = "reject_milestone"
+	MethodSettleMilestone  = "settle_milestone"
+	MethodDisburse         = "disburse"
+	MethodConfirmReceipt   = "confirm_receipt"
+)
+
 // Arguments of the contract's methods.
 const (
 	ArgCampaignID     = "campaign_id"
@@ -122,18 +137,19 @@ func Shape() vocab.Shape {
 	onCampaign := []string{AttrCampaign}
 	return vocab.Shape{
 		Methods: map[string][]string{
-			"create_campaign":   {ArgCampaignID, ArgTitle, ArgCurrency, ArgBeneficiaries, ArgMilestones},
-			"open":              campaign,
-			"close":             campaign,
-			"cancel":            campaign,
-			"give":              {ArgCampaignID, ArgAmount, ArgBeneficiary, ArgMilestone},
-			"submit_evidence":   {ArgCampaignID, ArgMilestone, ArgEvidenceHash},
-			"approve_milestone": milestone,
-			"reject_milestone":  milestone,
-			"settle_milestone":  milestone,
-			"disburse": {ArgCampaignID, ArgMilestone, ArgDisbursementID, ArgPayee, ArgAmount, ArgPurpose, ArgPaymentRef,
+			MethodCreateCampaign:   {ArgCampaignID, ArgTitle, ArgCurrency, ArgBeneficiaries, ArgMilestones},
+			MethodOpen:             campaign,
+			MethodClose:            campaign,
+			MethodCancel:           campaign,
+			MethodGive:             {ArgCampaignID, ArgAmount, ArgBeneficiary, ArgMilestone},
+			MethodSubmitEvidence:   {ArgCampaignID, ArgMilestone, ArgEvidenceHash},
+			MethodApproveMilestone: milestone,
+			MethodRejectMilestone:  milestone,
+			MethodSettleMilestone:  milestone,
+			MethodDisburse: {ArgCampaignID, ArgMilestone, ArgDisbursementID, ArgPayee, ArgAmount, ArgPurpose,
+				ArgPaymentRef,
 				ArgEvidenceHash, ArgClaim},
-			"confirm_receipt": {ArgDisbursementID},
+			MethodConfirmReceipt: {ArgDisbursementID},
 		},
 		Events: map[string][]string{
 			EventCampaignCreated:   {AttrCampaign, AttrCharity, AttrTitle, AttrGoal, AttrCurrency, AttrMilestones},

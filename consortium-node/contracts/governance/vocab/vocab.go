@@ -181,6 +181,14 @@ func Events() []string {
 		EventProposalFailed, EventProposalWithdrawn, EventPolicyChanged, EventThresholdChanged}
 }
 
+// Methods of the contract.
+const (
+	MethodPropose  = "propose"
+	MethodApprove  = "approve"
+	MethodReject   = "reject"
+	MethodWithdraw = "withdraw"
+)
+
 // Arguments of the contract's methods: propose takes a kind, an optional
 // validity and the kind's own arguments (KindArgs); a vote or a withdrawal
 // names the proposal.
@@ -247,10 +255,10 @@ func Shape() contracts.Shape {
 	vote := []string{AttrProposal, AttrOrg, AttrMember}
 	return contracts.Shape{
 		Methods: map[string][]string{
-			"propose":  propose,
-			"approve":  {ArgProposal},
-			"reject":   {ArgProposal},
-			"withdraw": {ArgProposal},
+			MethodPropose:  propose,
+			MethodApprove:  {ArgProposal},
+			MethodReject:   {ArgProposal},
+			MethodWithdraw: {ArgProposal},
 		},
 		Events: map[string][]string{
 			EventProposalCreated:   {AttrProposal, AttrKind, AttrProposer, AttrExpires},

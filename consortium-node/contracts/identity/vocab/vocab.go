@@ -342,6 +342,14 @@ func Events() []string {
 		EventMemberRevoked}
 }
 
+// Methods of the contract.
+const (
+	MethodAddMember    = "add_member"
+	MethodSetRoles     = "set_roles"
+	MethodRotateKeys   = "rotate_keys"
+	MethodRevokeMember = "revoke_member"
+)
+
 // Arguments of the contract's methods.
 const (
 	ArgID        = "id" // the member's id, "<org>/<name>"
@@ -368,10 +376,10 @@ const (
 func Shape() contracts.Shape {
 	return contracts.Shape{
 		Methods: map[string][]string{
-			"add_member":    {ArgID, ArgRoles, ArgSignKey, ArgEncKey, ArgKeyExpiry},
-			"set_roles":     {ArgID, ArgRoles},
-			"rotate_keys":   {ArgID, ArgSignKey, ArgEncKey, ArgKeyExpiry},
-			"revoke_member": {ArgID},
+			MethodAddMember:    {ArgID, ArgRoles, ArgSignKey, ArgEncKey, ArgKeyExpiry},
+			MethodSetRoles:     {ArgID, ArgRoles},
+			MethodRotateKeys:   {ArgID, ArgSignKey, ArgEncKey, ArgKeyExpiry},
+			MethodRevokeMember: {ArgID},
 		},
 		Events: map[string][]string{
 			EventOrgAdded:      {AttrOrg, AttrKind, AttrName},

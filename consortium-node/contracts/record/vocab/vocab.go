@@ -46,6 +46,15 @@ func BreakGlassReasons() []string {
 // referenced by hash).
 func ReviewOutcomes() []string { return []string{"justified", "unjustified", "referred"} }
 
+// Methods of the contract.
+const (
+	MethodRegister          = "register"
+	MethodAccess            = "access"
+	MethodErase             = "erase"
+	MethodReviewBreakGlass  = "review_break_glass"
+	MethodReportUndelivered = delivery.Method
+)
+
 // Arguments of the contract's methods.
 const (
 	ArgRecordID       = "record_id"
@@ -91,12 +100,12 @@ func Shape() vocab.Shape {
 	}
 	return vocab.Shape{
 		Methods: map[string][]string{
-			"register": {ArgRecordID, ArgVersion, ArgCiphertextHash, ArgPatient, ArgCategory},
-			"access": {ArgRecordID, ArgPurpose, ArgConsentID, ArgBreakGlass, ArgNoteHash,
+			MethodRegister: {ArgRecordID, ArgVersion, ArgCiphertextHash, ArgPatient, ArgCategory},
+			MethodAccess: {ArgRecordID, ArgPurpose, ArgConsentID, ArgBreakGlass, ArgNoteHash,
 				ArgVersion},
-			"erase":              {ArgRecordID},
-			"review_break_glass": {ArgAccess, ArgOutcome, ArgNoteHash},
-			delivery.Method:      {ArgAccess, ArgReason},
+			MethodErase:             {ArgRecordID},
+			MethodReviewBreakGlass:  {ArgAccess, ArgOutcome, ArgNoteHash},
+			MethodReportUndelivered: {ArgAccess, ArgReason},
 		},
 		Events: map[string][]string{
 			EventRegistered: {AttrRecord, AttrVersion, AttrPatient, AttrCustodian, AttrCategory,
