@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/almoner/almoner/consortium-node/api"
+	donationvocab "github.com/almoner/almoner/consortium-node/contracts/donation/vocab"
 	"github.com/almoner/almoner/consortium-node/ledger"
 	"github.com/almoner/almoner/consortium-node/tx"
 )
@@ -34,33 +35,48 @@ func newLineage(t *testing.T) *lineage {
 	x := &lineage{l: l}
 	month := l.c.Now.Add(30 * 24 * time.Hour).Unix()
 	for _, c := range []string{"heart", "kidney", "eye"} {
-		l.do("hope/officer", "create_campaign", tx.String("campaign_id", c), tx.String("title", "Campaign "+c), tx.String("currency", "EUR"),
-			tx.Strings("milestones", []string{fmt.Sprintf("1000 reg/validator %d Surgery", month), fmt.Sprintf("500 reg/validator %d Aftercare", month)}),
-			tx.Strings("beneficiaries", []string{"stmarys"}))
-		l.do("hope/officer", "open", tx.String("campaign_id", c))
+		l.do("hope/officer", "create_campaign", tx.String(donationvocab.ArgCampaignID, c),
+			tx.String(donationvocab.ArgTitle, "Campaign "+c), tx.String(donationvocab.ArgCurrency, "EUR"),
+			tx.Strings(donationvocab.ArgMilestones,
+				[]string{fmt.Sprintf("1000 reg/validator %d Surgery", month),
+					fmt.Sprintf("500 reg/validator %d Aftercare", month)}),
+			tx.Strings(donationvocab.ArgBeneficiaries, []string{"stmarys"}))
+		l.do("hope/officer", "open", tx.String(donationvocab.ArgCampaignID, c))
 	}
-	ids := l.block(l.call("hope/donor1", "give", tx.String("campaign_id", "heart"), tx.Uint("amount", 300), tx.Uint("milestone", 1)),
-		l.call("hope/donor2", "give", tx.String("campaign_id", "heart"), tx.Uint("amount", 200)),
-		l.call("hope/donor1", "give", tx.String("campaign_id", "kidney"), tx.Uint("amount", 250)))
+	ids := l.block(l.call("hope/donor1", "give", tx.String(donationvocab.ArgCampaignID, "heart"),
+		tx.Uint(donationvocab.ArgAmount, 300), tx.Uint(donationvocab.ArgMilestone, 1)),
+		l.call("hope/donor2", "give", tx.String(donationvocab.ArgCampaignID, "heart"),
+			tx.Uint(donationvocab.ArgAmount, 200)),
+		l.call("hope/donor1", "give", tx.String(donationvocab.ArgCampaignID, "kidney"),
+			tx.Uint(donationvocab.ArgAmount, 250)))
 	x.gift1, x.gift2, x.kidney1 = ids[0], ids[1], ids[2]
-	ids = l.block(l.call("hope/donor1", "give", tx.String("campaign_id", "eye"), tx.Uint("amount", 30)),
-		l.call("hope/donor2", "give", tx.String("campaign_id", "eye"), tx.Uint("amount", 40)))
+	ids = l.block(l.call("hope/donor1", "give", tx.String(donationvocab.ArgCampaignID, "eye"),
+		tx.Uint(donationvocab.ArgAmount, 30)),
+		l.call("hope/donor2", "give", tx.String(donationvocab.ArgCampaignID, "eye"),
+			tx.Uint(donationvocab.ArgAmount, 40)))
 	x.eye1, x.eye2 = ids[0], ids[1]
-	evidence := tx.Bytes("evidence_hash", make([]byte, 32))
-	l.do("hope/officer", "submit_evidence", tx.String("campaign_id", "heart"), tx.Uint("milestone", 1), evidence)
-	l.do("hope/officer", "submit_evidence", tx.String("campaign_id", "eye"), tx.Uint("milestone", 1), evidence)
-	x.approve = l.do("reg/validator", "approve_milestone", tx.String("campaign_id", "heart"), tx.Uint("milestone", 1))
+	evidence := tx.Bytes(donationvocab.ArgEvidenceHash, make([]byte, 32))
+	l.do("hope/officer", "submit_evidence", tx.String(donationvocab.ArgCampaignID, "heart"),
+		tx.Uint(donationvocab.ArgMilestone, 1), evidence)
+	l.do("hope/officer", "submit_evidence", tx.String(donationvocab.ArgCampaignID, "eye"),
+		tx.Uint(donationvocab.ArgMilestone, 1), evidence)
+	x.approve = l.do("reg/validator", "approve_milestone", tx.String(donationvocab.ArgCampaignID, "heart"),
+		tx.Uint(donationvocab.ArgMilestone, 1))
 	disburse := func(id string, amount uint64) *tx.Signed {
-		return l.call("hope/officer", "disburse", tx.String("campaign_id", "heart"), tx.Uint("milestone", 1), tx.String("disbursement_id", id),
-			tx.String("payee", "stmarys"), tx.Uint("amount", amount), tx.String("purpose", "Surgery invoice "+id), tx.String("payment_ref", "WIRE-"+id), evidence)
+		return l.call("hope/officer", "disburse", tx.String(donationvocab.ArgCampaignID, "heart"),
+			tx.Uint(donationvocab.ArgMilestone, 1), tx.String(donationvocab.ArgDisbursementID, id),
+			tx.String(donationvocab.ArgPayee, "stmarys"), tx.Uint(donationvocab.ArgAmount, amount),
+			tx.String(donationvocab.ArgPurpose, "Surgery invoice "+id),
+			tx.String(donationvocab.ArgPaymentRef, "WIRE-"+id), evidence)
 	}
 	x.d1 = l.block(disburse("d1", 400))[0]
 	x.d2 = l.block(disburse("d2", 100))[0]
-	ids = l.block(l.call("stmarys/clerk", "confirm_receipt", tx.String("disbursement_id", "d1")),
-		l.call("stmarys/clerk", "confirm_receipt", tx.String("disbursement_id", "d2")))
+	ids = l.block(l.call("stmarys/clerk", "confirm_receipt", tx.String(donationvocab.ArgDisbursementID, "d1")),
+		l.call("stmarys/clerk", "confirm_receipt", tx.String(donationvocab.ArgDisbursementID, "d2")))
 	x.confirm1, x.confirm2 = ids[0], ids[1]
-	x.cancel = l.do("hope/officer", "cancel", tx.String("campaign_id", "kidney"))
-	x.reject = l.do("reg/validator", "reject_milestone", tx.String("campaign_id", "eye"), tx.Uint("milestone", 1))
+	x.cancel = l.do("hope/officer", "cancel", tx.String(donationvocab.ArgCampaignID, "kidney"))
+	x.reject = l.do("reg/validator", "reject_milestone", tx.String(donationvocab.ArgCampaignID, "eye"),
+		tx.Uint(donationvocab.ArgMilestone, 1))
 	return x
 }
 
@@ -217,7 +233,7 @@ func TestGiftBundleTampering(t *testing.T) {
 			s, _ := tx.Decode(b.Steps[2].Proof.Tx)
 			for i, a := range s.Body.Call.Args {
 				if a.Name == "payee" {
-					s.Body.Call.Args[i] = tx.String("payee", "elsewhere")
+					s.Body.Call.Args[i] = tx.String(donationvocab.ArgPayee, "elsewhere")
 				}
 			}
 			b.Steps[2].Proof.Tx, _ = s.Encode()

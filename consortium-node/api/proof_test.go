@@ -13,6 +13,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/api"
 	"github.com/almoner/almoner/consortium-node/contracts/chaintest"
 	"github.com/almoner/almoner/consortium-node/contracts/donation"
+	donationvocab "github.com/almoner/almoner/consortium-node/contracts/donation/vocab"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
 	identityvocab "github.com/almoner/almoner/consortium-node/contracts/identity/vocab"
 	"github.com/almoner/almoner/consortium-node/ledger"
@@ -120,12 +121,18 @@ func (l *testLedger) proof(id tx.ID) *ledger.ReceiptProof {
 // second (a block of several transactions, so paths are not empty).
 func giftProof(t testing.TB) (*testLedger, *ledger.ReceiptProof) {
 	l := newTestLedger(t)
-	l.do("hope/officer", "create_campaign", tx.String("campaign_id", "heart"), tx.String("title", "Heart surgery"), tx.String("currency", "EUR"),
-		tx.Strings("milestones", []string{fmt.Sprintf("5000 reg/validator %d Surgery", l.c.Now.Add(30*24*time.Hour).Unix())}), tx.Strings("beneficiaries", []string{"stmarys"}))
-	l.do("hope/officer", "open", tx.String("campaign_id", "heart"))
-	ids := l.block(l.call("hope/donor1", "give", tx.String("campaign_id", "heart"), tx.Uint("amount", 100)),
-		l.call("hope/donor2", "give", tx.String("campaign_id", "heart"), tx.Uint("amount", 1234)),
-		l.call("hope/donor1", "give", tx.String("campaign_id", "heart"), tx.Uint("amount", 5)))
+	l.do("hope/officer", "create_campaign", tx.String(donationvocab.ArgCampaignID, "heart"),
+		tx.String(donationvocab.ArgTitle, "Heart surgery"), tx.String(donationvocab.ArgCurrency, "EUR"),
+		tx.Strings(donationvocab.ArgMilestones,
+			[]string{fmt.Sprintf("5000 reg/validator %d Surgery",
+				l.c.Now.Add(30*24*time.Hour).Unix())}), tx.Strings(donationvocab.ArgBeneficiaries, []string{"stmarys"}))
+	l.do("hope/officer", "open", tx.String(donationvocab.ArgCampaignID, "heart"))
+	ids := l.block(l.call("hope/donor1", "give", tx.String(donationvocab.ArgCampaignID, "heart"),
+		tx.Uint(donationvocab.ArgAmount, 100)),
+		l.call("hope/donor2", "give", tx.String(donationvocab.ArgCampaignID, "heart"),
+			tx.Uint(donationvocab.ArgAmount, 1234)),
+		l.call("hope/donor1", "give", tx.String(donationvocab.ArgCampaignID, "heart"),
+			tx.Uint(donationvocab.ArgAmount, 5)))
 	return l, l.proof(ids[1])
 }
 
