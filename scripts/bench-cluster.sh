@@ -59,11 +59,9 @@ if command -v etcd >/dev/null 2>&1; then have_etcd=1; fi
 
 go build -o bin/ ./consortium-node ./scripts/loadgen ./scripts/etcdload
 
+. scripts/bench-lib.sh
 tmp=$(mktemp -d)
 cleanup_at_exit "$tmp"
-
-
-. scripts/bench-lib.sh
 
 # --- Almoner: 3 nodes ------------------------------------------------------
 abase=$(pick_base 0 1 2 100 101 102)
