@@ -34,7 +34,7 @@ func TestCharity(t *testing.T) {
 	b.fill("ms-amount-0", "100")
 	b.fill("ms-deadline-0", time.Now().AddDate(0, 2, 0).Format("01022006")) // typed as the date field's mm/dd/yyyy
 	b.button("Create campaign")
-	b.waitText("Campaign e2e-coats is created as a draft")
+	b.waitText("“E2E coats” is created as a draft of Hope Foundation; open it for gifts when ready.")
 	// The campaign's own panel (the page is a section too); its table reflows as names load, so the buttons that open a
 	// form are clicked until the form is there (clickUntil).
 	section := `//section[contains(@class,'panel')][.//h2[contains(., 'E2E coats')]]`

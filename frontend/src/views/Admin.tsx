@@ -7,7 +7,7 @@ import { gql, submit, type ApiError } from '../api';
 import { Time } from '../display';
 import { OrgName, orgChoices, useOrgs } from '../names';
 import { has, roleNames, useViewer } from '../session';
-import { ActionForm, Badge, Busy, ErrorBox, Field, Loading, Notices, Page, Result, Select, Show, Tabs, toApiError, useAction, useQuery } from '../ui';
+import { ActionForm, Badge, Busy, ErrorBox, Field, LiveStopped, Loading, Notices, Page, Result, Select, Show, Tabs, toApiError, useAction, useQuery } from '../ui';
 import { options } from '../vocab';
 import { Governance, Policy, useOnBlocks } from './Governance';
 
@@ -41,7 +41,7 @@ function NodeStatus() {
           <h2>Node status</h2>
           <p class="live" role="status">
             {live.error ? (
-              <span class="warn">Live updates stopped: refresh the page.</span>
+              <LiveStopped error={live.error} />
             ) : (
               <>
                 <span class="dot" aria-hidden="true" /> Live: refreshes as blocks commit

@@ -341,6 +341,7 @@ const CREATE = `mutation Create($id: ID!, $title: String!, $currency: String!, $
 }`;
 
 function NewCampaign({ charity, onDone }: { charity: string; onDone: () => void }) {
+  const { viewer } = useViewer();
   const [id, setId] = useState('');
   const [title, setTitle] = useState('');
   const [ms, setMs] = useState([{ title: '', amount: '', deadline: '' }]);
@@ -375,7 +376,7 @@ function NewCampaign({ charity, onDone }: { charity: string; onDone: () => void 
         setTitle('');
         setMs([{ title: '', amount: '', deadline: '' }]);
         onDone();
-        return `Campaign ${id} is created as a draft of ${charity}; open it for gifts when ready.`;
+        return `“${title.trim()}” is created as a draft of ${viewer?.org?.name ?? charity}; open it for gifts when ready.`;
       }}
     >
       <h2 id="new-title">New campaign</h2>

@@ -12,7 +12,7 @@ import { DETAIL_ROLES, explain, refusalInWords } from '../messages';
 import { Who, useOrgs } from '../names';
 import { Link, navigate } from '../router';
 import { has, roleNames, useViewer } from '../session';
-import { Badge, Busy, ErrorBox, Field, Head, Page, Show, toApiError, useQuery, useSubscription } from '../ui';
+import { Badge, Busy, ErrorBox, Field, Head, LiveStopped, Page, Show, toApiError, useQuery, useSubscription } from '../ui';
 import { APPEAL_REASONS, CATEGORIES, CLAIM_REASONS, CONTRACTS, EMERGENCIES, PURPOSES, REFUND_REASONS, REVIEW_OUTCOMES, actionName, say } from '../vocab';
 
 const enc = encodeURIComponent;
@@ -208,7 +208,7 @@ export function Explorer() {
           return (
             <>
               <h2>Latest blocks</h2>
-              <p class="live">{after === null ? (live.error ? `Live updates stopped: ${live.error.message}` : 'New blocks appear as they commit.') : ''}</p>
+              <p class="live">{after === null ? live.error ? <LiveStopped error={live.error} /> : 'New blocks appear as they commit.' : ''}</p>
               <table class="stack blocks">
                 <caption class="sr-only">Blocks, newest first</caption>
                 <Head cols={['Block', 'Time', 'Transactions', 'Proposer', 'Signatures', 'Hash']} />

@@ -11,7 +11,7 @@ import { label } from '../format';
 import { explain } from '../messages';
 import { Who, orgChoices, orgName, reloadOrgs, type Org, useOrgs } from '../names';
 import { has, roleNames, useViewer } from '../session';
-import { ActionButton, ActionForm, Badge, Busy, Checks, Field, Notices, Result, Select, Show, useAction, useQuery, useSubscription } from '../ui';
+import { ActionButton, ActionForm, Badge, Busy, Checks, Field, LiveStopped, Notices, Result, Select, Show, useAction, useQuery, useSubscription } from '../ui';
 
 const PROPOSALS = `query Proposals($status: ProposalStatus) {
   proposals(first: 20, status: $status) { nodes { id kind status proposer proposedAt expiresAt failureReason closedAt
@@ -51,7 +51,7 @@ export function Governance() {
   return (
     <section aria-labelledby="gov-title">
       <h2 id="gov-title">Proposals</h2>
-      <p class="live">{live.error ? <span class="warn">Live updates stopped.</span> : 'Votes appear as blocks commit.'}</p>
+      <p class="live">{live.error ? <LiveStopped error={live.error} /> : 'Votes appear as blocks commit.'}</p>
       <Notices scope="governance" />
       <div class="filters">
         <Field label="Status">

@@ -10,7 +10,7 @@ import { day } from '../format';
 import { refusalInWords } from '../messages';
 import { OrgName, Who } from '../names';
 import { roleNames } from '../session';
-import { ActionButton, ActionForm, Badge, Busy, ErrorBox, Field, Head, Notices, Page, Result, Select, Show, Tabs, useAction, useQuery, useSubscription } from '../ui';
+import { ActionButton, ActionForm, Badge, Busy, ErrorBox, Field, Head, LiveStopped, Notices, Page, Result, Select, Show, Tabs, useAction, useQuery, useSubscription } from '../ui';
 import { CATEGORIES, CONSENT_STATUSES, EMERGENCIES, PURPOSES as PURPOSE_LABELS, REVIEW_OUTCOMES, options, say } from '../vocab';
 import { MyClaims } from './Claims';
 
@@ -82,7 +82,7 @@ export function PatientHome() {
             content: () => (
               <>
                 <h2>My consents</h2>
-                <p class="live">{changes.error ? <span class="warn">Live updates stopped: reload the page.</span> : 'Changes appear as they commit.'}</p>
+                <p class="live">{changes.error ? <LiveStopped error={changes.error} /> : 'Changes appear as they commit.'}</p>
                 <Show q={consents} what="Loading your consents">
                   {(d: any) => (
                     <>
