@@ -7,8 +7,8 @@ import (
 	"github.com/cloudflare/circl/kem/xwing"
 
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
-	"github.com/almoner/almoner/privacy/envelope"
 	identityvocab "github.com/almoner/almoner/consortium-node/contracts/identity/vocab"
+	"github.com/almoner/almoner/privacy/envelope"
 )
 
 // TestLedgerEncryptionKey wraps for the key a member registers on the ledger
