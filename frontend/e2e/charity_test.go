@@ -146,6 +146,9 @@ func checkValidatorTodos(t *testing.T, b *browser, s *stack, title, campaign str
 	b.upload(input, same)
 	b.waitText("received.pdf matches the fingerprint on the ledger.")
 	b.checkPage("charity: validator")
+	// Campaigns and charities by name, not by id.
+	noneInMain(b, "hope/")
+	noneInMain(b, "healthreg/")
 	b.shot("charity-validator")
 	b.upload(input, forged)
 	b.waitText("forged.pdf does NOT match the fingerprint on the ledger")

@@ -22,6 +22,9 @@ func TestPatient(t *testing.T) {
 	b.waitText("rec-ana-1")
 	b.waitText("St Mary's Hospital")
 	b.checkPage("patient: records")
+	// Organisations by name, not by id.
+	noneInMain(b, "stmarys/")
+	noneInMain(b, "acme/")
 	b.button("Consents")
 	b.waitText("ana-acme-claims")
 	b.waitText("Acme Health Insurance · Insurance claims")
@@ -31,6 +34,9 @@ func TestPatient(t *testing.T) {
 	b.waitText("Claims adjuster")
 	b.waitText("Alerts appear here as accesses commit.")
 	b.checkPage("patient: access log")
+	noneInMain(b, "stmarys/")
+	noneInMain(b, "acme/")
+	noneInMain(b, "healthreg/")
 
 	b.button("Consents")
 	// What is missing is said beside its field.
