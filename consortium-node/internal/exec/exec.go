@@ -3,7 +3,8 @@ package exec
 import (
 	"errors"
 	"fmt"
-	"sort"
+	"slices"
+	"strings"
 
 	"github.com/almoner/almoner/consortium-node/ledger"
 )
@@ -73,7 +74,38 @@ func panicError(r any) error {
 }
 
 func sortWrites(ws []Write) {
-	sort.Slice(ws, func(i, j int) bool { return ws[i].Key < ws[j].Key })
+	slices.SortFunc(ws, compareWrites)
+}
+
+func compareWrites(a, b Write) int { return strings.Compare(a.Key, b.Key) }
+
+// mergeWrites merges lists each sorted by key, no key in two of them, into
+// one sorted list.
+func mergeWrites(parts [][]Write) []Write {
+	for len(parts) > 1 {
+		next := parts[:0:0]
+		for i := 0; i < len(parts); i += 2 {
+			if i+1 == len(parts) {
+				next = append(next, parts[i])
+				continue
+			}
+			a, b := parts[i], parts[i+1]
+			out := make([]Write, 0, len(a)+len(b))
+			for len(a) > 0 && len(b) > 0 {
+				if a[0].Key < b[0].Key {
+					out, a = append(out, a[0]), a[1:]
+				} else {
+					out, b = append(out, b[0]), b[1:]
+				}
+			}
+			next = append(next, append(append(out, a...), b...))
+		}
+		parts = next
+	}
+	if len(parts) == 0 || len(parts[0]) == 0 {
+		return nil // as a serial collection of no writes
+	}
+	return parts[0]
 }
 
 // prepare runs t.Prepare, turning a panic into an error.

@@ -273,7 +273,7 @@ func (p Parallel) Execute(base Reader, txns []Txn) (*Result, error) {
 	if fatal != nil {
 		return nil, fatal
 	}
-	res := &Result{Outcomes: make([]Outcome, n), Writes: mv.snapshot()}
+	res := &Result{Outcomes: make([]Outcome, n), Writes: mv.snapshot(workers)}
 	for i := range s.txs {
 		res.Outcomes[i] = s.txs[i].outcome
 	}

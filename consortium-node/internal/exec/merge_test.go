@@ -1,0 +1,50 @@
+package exec
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"reflect"
+	"slices"
+	"testing"
+	"time"
+)
+
+// TestMergeWrites: lists sorted by key, no key in two of them, merge into
+// the one sorted list (any number of lists, empty ones included); no
+// writes at all is nil, as a serial collection of none.
+func TestMergeWrites(t *testing.T) {
+	seed := *seedFlag
+	if seed == 0 {
+		seed = uint64(time.Now().UnixNano())
+	}
+	t.Logf("seed %d (replay with -exec.seed=%d)", seed, seed)
+	r := rand.New(rand.NewPCG(seed, seed))
+	for round := range 200 {
+		k := r.IntN(9)
+		parts := make([][]Write, k)
+		var all []Write
+		for i := range r.IntN(300) {
+			w := Write{Key: fmt.Sprintf("k%08d", r.IntN(1_000_000)*1000+i), Value: []byte{byte(i)}}
+			if k == 0 {
+				break
+			}
+			p := r.IntN(k)
+			parts[p] = append(parts[p], w)
+			all = append(all, w)
+		}
+		for _, p := range parts {
+			sortWrites(p)
+		}
+		sortWrites(all)
+		got := mergeWrites(parts)
+		if len(all) == 0 {
+			if got != nil {
+				t.Fatalf("seed %d round %d: no writes merged into %#v, want nil", seed, round, got)
+			}
+			continue
+		}
+		if !reflect.DeepEqual(got, all) || !slices.IsSortedFunc(got, compareWrites) {
+			t.Fatalf("seed %d round %d: %d lists merged wrong", seed, round, k)
+		}
+	}
+}
