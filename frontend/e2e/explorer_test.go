@@ -302,6 +302,9 @@ func TestExplorerSearch(t *testing.T) {
 	// Block 3: its time in the viewer's locale, its hashes whole, wrapped, with copy buttons.
 	b.visit("/explorer/blocks/3")
 	b.waitText("State hash")
+	// The proposing node by its organisation's name, the node's id beside it.
+	b.poll(`[...document.querySelectorAll('dt')].some(d => d.innerText === 'Proposer' && /^[A-Z].* \(node [^)]+\)$/.test(d.nextElementSibling.innerText))`,
+		"the proposer's organisation by name")
 	b.waitText(b.eval(localTimeJS(block3Time, true)))
 	b.noRawTimes("block 3")
 	b.hashesFit("block 3")

@@ -215,6 +215,20 @@ func (core) Register(b *Builder) error {
 	blockField("prevHash", graphql.String, func(b *readmodel.Block) any { return b.PrevHash })
 	blockField("time", graphql.String, func(b *readmodel.Block) any { return rfc3339(b.Time) })
 	blockField("proposer", graphql.String, func(b *readmodel.Block) any { return b.Proposer })
+	block.AddFieldConfig("proposerOrganisation", &graphql.Field{Type: org,
+		Description: "The organisation that runs the proposing node (null when the read model does not know the node).",
+		Resolve: func(p graphql.ResolveParams) (any, error) {
+			nodes, err := cfg.Store.Nodes()
+			if err != nil {
+				return nil, internal(p.Context, cfg.Logger, "nodes", err)
+			}
+			for _, n := range nodes {
+				if n.ID == p.Source.(*readmodel.Block).Proposer {
+					return thunk(ls(p.Context).Org.Load(p.Context, n.Org)), nil
+				}
+			}
+			return nil, nil
+		}})
 	blockField("txRoot", graphql.String, func(b *readmodel.Block) any { return b.TxRoot })
 	blockField("receiptRoot", graphql.String, func(b *readmodel.Block) any { return b.ReceiptRoot })
 	blockField("stateHash", graphql.String, func(b *readmodel.Block) any { return b.StateHash })

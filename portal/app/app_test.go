@@ -336,6 +336,11 @@ func TestQueriesAndSignedMutation(t *testing.T) {
 	if r := anon.do(`{ receiptProof(id: "`+strings.Repeat("0", 64)+`") }`, nil); r.code() != "NOT_FOUND" {
 		t.Fatalf("missing proof: %s", r.raw)
 	}
+	// A block's proposer is a node; its organisation by name.
+	if r := admin.do(`{ blocks(first: 1) { nodes { proposer proposerOrganisation { id name } } } }`, nil); dig(r.Data, "blocks", "nodes") == nil ||
+		len(dig(r.Data, "blocks", "nodes").([]any)) != 1 || dig(dig(r.Data, "blocks", "nodes").([]any)[0], "proposerOrganisation", "name") == nil {
+		t.Fatalf("a block's proposer's organisation: %s", r.raw)
+	}
 	// A mutation that ran and failed (its non-null root field): "data" is
 	// null and the status 200, as the GraphQL-over-HTTP spec asks; a
 	// request that never ran (a required variable missing) is 400.

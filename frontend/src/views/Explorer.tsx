@@ -186,8 +186,8 @@ function Search() {
 
 // ---- the blocks ----------------------------------------------------------------
 
-const BLOCKS = `query Blocks($after: String) { blocks(first: 15, after: $after) { nodes { height hash time transactionCount proposer signatures } pageInfo { hasNextPage endCursor } } }`;
-const NEW_BLOCKS = `subscription NewBlocks { newBlocks { height hash time transactionCount proposer signatures } }`;
+const BLOCKS = `query Blocks($after: String) { blocks(first: 15, after: $after) { nodes { height hash time transactionCount proposer proposerOrganisation { name } signatures } pageInfo { hasNextPage endCursor } } }`;
+const NEW_BLOCKS = `subscription NewBlocks { newBlocks { height hash time transactionCount proposer proposerOrganisation { name } signatures } }`;
 
 export function Explorer() {
   const [after, setAfter] = useState<string | null>(null);
@@ -222,7 +222,7 @@ export function Explorer() {
                         <Time value={b.time} />
                       </td>
                       <td data-label="Transactions">{b.transactionCount}</td>
-                      <td data-label="Proposer">{b.proposer}</td>
+                      <td data-label="Proposer"><span title={`node ${b.proposer}`}>{b.proposerOrganisation?.name ?? b.proposer}</span></td>
                       <td data-label="Signatures">{b.signatures}</td>
                       <td data-label="Hash">
                         <Hash value={b.hash} what={`the hash of block ${b.height}`} />
@@ -252,7 +252,7 @@ export function Explorer() {
 }
 
 const BLOCK = `query Block($h: Int!) {
-  block(height: $h) { height hash prevHash time proposer signatures txRoot receiptRoot stateHash transactionCount
+  block(height: $h) { height hash prevHash time proposer proposerOrganisation { name } signatures txRoot receiptRoot stateHash transactionCount
     transactions { id contract method sender index receipt { status error } } }
 }`;
 
@@ -268,7 +268,7 @@ export function BlockView({ height }: { height: number }) {
             <>
               <dl class="facts wide">
                 <div><dt>Time</dt><dd><Time value={d.block.time} seconds /></dd></div>
-                <div><dt>Proposer</dt><dd>{d.block.proposer}</dd></div>
+                <div><dt>Proposer</dt><dd>{d.block.proposerOrganisation ? <>{d.block.proposerOrganisation.name} <span class="muted">(node {d.block.proposer})</span></> : d.block.proposer}</dd></div>
                 <div><dt>Node signatures</dt><dd>{d.block.signatures}</dd></div>
                 <div><dt>Hash</dt><dd><Hash value={d.block.hash} what="the block hash" full /></dd></div>
                 <div><dt>Previous block</dt><dd><Hash value={d.block.prevHash} what="the previous block's hash" full /></dd></div>
