@@ -15,18 +15,15 @@ import (
 	"github.com/almoner/almoner/consortium-node/tx"
 )
 
-// TestClaimFundedByCampaign: the patient's share of an adjudicated claim
-// is paid to the hospital from a patient-assistance campaign; the
-// disbursement references the claim, so the donor's lineage ends at the
-// (anonymised) bill; the share cannot be overfunded, and the funded claim
-// can no longer be appealed.
-func TestClaimFundedByCampaign(t *testing.T) {
-	orgs := []identity.Org{{ID: "hope", Kind: identityvocab.KindCharity, Name: "Hope"},
+// bridgeChain is a chain with a charity, a regulator, a hospital and an
+// insurer (and the extra organisations given), and the members a claim
+// funded by a campaign involves.
+func bridgeChain(t *testing.T, extra ...identity.Org) *chaintest.Chain {
+	orgs := append([]identity.Org{{ID: "hope", Kind: identityvocab.KindCharity, Name: "Hope"},
 		{ID: "reg", Kind: identityvocab.KindRegulator, Name: "Reg"},
 		{ID: "stmarys", Kind: identityvocab.KindHospital, Name: "St Mary's"},
-		{ID: "acme", Kind: identityvocab.KindInsurer, Name: "Acme"},
-		{ID: "city", Kind: identityvocab.KindHospital, Name: "City"}}
-	c := chaintest.New(t, chaintest.Options{Orgs: orgs, Members: []chaintest.Member{
+		{ID: "acme", Kind: identityvocab.KindInsurer, Name: "Acme"}}, extra...)
+	return chaintest.New(t, chaintest.Options{Orgs: orgs, Members: []chaintest.Member{
 		{ID: "hope/officer", Roles: []string{identityvocab.RoleCharityOfficer}},
 		{ID: "hope/donor", Roles: []string{identityvocab.RoleDonor}},
 		{ID: "reg/validator", Roles: []string{identityvocab.RoleMilestoneValidator}},
@@ -34,6 +31,15 @@ func TestClaimFundedByCampaign(t *testing.T) {
 		{ID: "stmarys/pat", Roles: []string{identityvocab.RolePatient}},
 		{ID: "acme/adjuster", Roles: []string{identityvocab.RoleClaimsAdjuster}},
 	}})
+}
+
+// TestClaimFundedByCampaign: the patient's share of an adjudicated claim
+// is paid to the hospital from a patient-assistance campaign; the
+// disbursement references the claim, so the donor's lineage ends at the
+// (anonymised) bill; the share cannot be overfunded, and the funded claim
+// can no longer be appealed.
+func TestClaimFundedByCampaign(t *testing.T) {
+	c := bridgeChain(t, identity.Org{ID: "city", Kind: identityvocab.KindHospital, Name: "City"})
 	// The claim: 20,000 claimed, 15,000 approved: the patient owes 5,000.
 	c.Must("stmarys/clerk", claim.Name, claimvocab.MethodSubmit, c.FileClaim("stmarys/clerk",
 		c.ClaimDoc("cl-1", "stmarys", "stmarys/pat", "acme", "EUR", "99213:2026-10-30:15000", "80053:2026-10-30:5000"))...)
@@ -83,18 +89,7 @@ func TestClaimFundedByCampaign(t *testing.T) {
 // share, the provider's appeal (which could make the insurer pay too) is
 // refused.
 func TestFundedClaimCannotBeAppealed(t *testing.T) {
-	orgs := []identity.Org{{ID: "hope", Kind: identityvocab.KindCharity, Name: "Hope"},
-		{ID: "reg", Kind: identityvocab.KindRegulator, Name: "Reg"},
-		{ID: "stmarys", Kind: identityvocab.KindHospital, Name: "St Mary's"},
-		{ID: "acme", Kind: identityvocab.KindInsurer, Name: "Acme"}}
-	c := chaintest.New(t, chaintest.Options{Orgs: orgs, Members: []chaintest.Member{
-		{ID: "hope/officer", Roles: []string{identityvocab.RoleCharityOfficer}},
-		{ID: "hope/donor", Roles: []string{identityvocab.RoleDonor}},
-		{ID: "reg/validator", Roles: []string{identityvocab.RoleMilestoneValidator}},
-		{ID: "stmarys/clerk", Roles: []string{identityvocab.RoleRecordsClerk}},
-		{ID: "stmarys/pat", Roles: []string{identityvocab.RolePatient}},
-		{ID: "acme/adjuster", Roles: []string{identityvocab.RoleClaimsAdjuster}},
-	}})
+	c := bridgeChain(t)
 	c.Must("stmarys/clerk", claim.Name, claimvocab.MethodSubmit, c.FileClaim("stmarys/clerk",
 		c.ClaimDoc("cl-2", "stmarys", "stmarys/pat", "acme", "EUR", "99213:2026-10-30:4000"))...)
 	c.Must("acme/adjuster", claim.Name, claimvocab.MethodReview, tx.String(claimvocab.ArgClaimID, "cl-2"))
