@@ -21,6 +21,13 @@ func TestGovernance(t *testing.T) {
 		b.poll(`!!document.querySelector('select[name="proposal-kind"] option[value="`+k+`"]')`, "the proposal kind "+k)
 	}
 	b.checkPage("admin: proposals")
+	// A node to remove is chosen from the consortium's nodes, by organisation.
+	b.choose("proposal-kind", "REMOVE_NODE")
+	b.poll(`[...document.querySelectorAll('select[name="remove-node"] option')].some(o => o.value && /^[^,]+, [A-Z].* \(raft id \d+\)$/.test(o.textContent))`,
+		"the nodes with their organisations' names")
+	b.button("Propose")
+	b.waitText("Choose the node to remove.")
+	b.choose("proposal-kind", "SET_THRESHOLD")
 	b.fill("threshold", "66")
 	b.button("Propose")
 	b.waitText("The proposal to set the threshold to 66% is open for votes.")

@@ -19,6 +19,7 @@ import (
 const (
 	objProposal = "proposal"
 	objPolicy   = "policy"
+	objNode     = "node"
 )
 
 // Enforcers gives the enforcer of the policy in force, whose rules the
@@ -53,6 +54,7 @@ type mod struct {
 	status, kind    *graphql.Enum
 	proposal, conn  *graphql.Object
 	policy          *graphql.Object
+	node            *graphql.Object
 	txResult        *graphql.Object
 	nodeIn, adminIn *graphql.InputObject
 	orgKind         *graphql.Enum

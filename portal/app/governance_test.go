@@ -88,6 +88,17 @@ func TestGovernance(t *testing.T) {
 		t.Fatalf("a donor reading Hope's report under the default policy: %s", r.raw)
 	}
 
+	// The consortium's nodes with their organisations' names, for admins and
+	// auditors (what a node's removal is proposed from); not for a physician.
+	nr := auditor.do(`{ consortiumNodes { id organisation organisationName raftId removed since } }`, nil)
+	if nodes, _ := dig(nr.Data, "consortiumNodes").([]any); len(nr.Errors) != 0 || len(nodes) == 0 ||
+		dig(nodes[0], "organisationName") == nil || dig(nodes[0], "removed") != false || dig(nodes[0], "raftId") == "" {
+		t.Fatalf("consortiumNodes: %s", nr.raw)
+	}
+	if r := dr.do(`{ consortiumNodes { id } }`, nil); r.code() != "FORBIDDEN" {
+		t.Fatalf("a physician listing the nodes: %s", r.raw)
+	}
+
 	// A policy change, open with St Mary's approval.
 	pol := sm.ok("proposePolicyChange", policyChDoc, map[string]any{"add": []string{"donor * report read any allow"}})
 	pr := proposal(t, auditor, pol)

@@ -257,6 +257,7 @@ const ADD_ORG = `mutation AddOrg($id: ID!, $name: String!, $kind: OrganisationKi
   proposeAddOrganisation(id: $id, name: $name, kind: $kind, admins: $admins, node: $node, claimsKeyId: $claimsKeyId, validForSeconds: $validForSeconds, wait: $wait) { TX } }`;
 const REMOVE_ORG = `mutation RemoveOrg($organisation: ID!, $validForSeconds: Int, $wait: Boolean) { proposeRemoveOrganisation(organisation: $organisation, validForSeconds: $validForSeconds, wait: $wait) { TX } }`;
 const ADD_NODE = `mutation AddNode($node: NodeInput!, $validForSeconds: Int, $wait: Boolean) { proposeAddNode(node: $node, validForSeconds: $validForSeconds, wait: $wait) { TX } }`;
+const NODES = `{ consortiumNodes { id organisation organisationName raftId removed } }`;
 const REMOVE_NODE = `mutation RemoveNode($node: ID!, $validForSeconds: Int, $wait: Boolean) { proposeRemoveNode(node: $node, validForSeconds: $validForSeconds, wait: $wait) { TX } }`;
 
 const ID = /^[a-z0-9][a-z0-9._-]{1,127}$/;
@@ -325,6 +326,7 @@ function Propose({ onDone }: { onDone: () => void }) {
   const [add, setAdd] = useState('');
   const [remove, setRemove] = useState<string[]>([]);
   const policy = useQuery(POLICY, {}, kind !== 'CHANGE_POLICY');
+  const nodes = useQuery<any>(NODES, {}, kind !== 'REMOVE_NODE');
   const a = useAction('governance');
   const addLines = add.split('\n').map((l) => l.trim()).filter(Boolean);
   return (
@@ -395,10 +397,11 @@ function Propose({ onDone }: { onDone: () => void }) {
             break;
           }
           case 'REMOVE_NODE': {
-            c.need(!ID.test(removeNode.trim()), 'remove-node', 'The node’s id, as the node list of the genesis file or the CLI shows it.');
+            c.need(!ID.test(removeNode.trim()), 'remove-node', 'Choose the node to remove.');
             c.throw();
             await submit(REMOVE_NODE, { node: removeNode.trim(), validForSeconds });
-            msg = `The proposal to remove node ${removeNode.trim()} is open for votes.`;
+            const n = (nodes.data?.consortiumNodes ?? []).find((x: any) => x.id === removeNode.trim());
+            msg = `The proposal to remove node ${removeNode.trim()}${n?.organisationName ? ` of ${n.organisationName}` : ''} is open for votes.`;
             break;
           }
         }
@@ -426,8 +429,16 @@ function Propose({ onDone }: { onDone: () => void }) {
         </Field>
       )}
       {kind === 'REMOVE_NODE' && (
-        <Field label="Node id" error={a.fieldError('remove-node')}>
-          <input name="remove-node" value={removeNode} onInput={(e) => setRemoveNode(e.currentTarget.value)} />
+        <Field label="Node" error={a.fieldError('remove-node')}>
+          <Select
+            name="remove-node"
+            value={removeNode}
+            placeholder={nodes.loading ? 'Loading the nodes…' : 'Choose a node…'}
+            choices={(nodes.data?.consortiumNodes ?? [])
+              .filter((n: any) => !n.removed)
+              .map((n: any): [string, string] => [n.id, `${n.id}, ${n.organisationName ?? n.organisation} (raft id ${n.raftId})`])}
+            onChange={setRemoveNode}
+          />
         </Field>
       )}
       {kind === 'ADD_NODE' && (
