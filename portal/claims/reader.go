@@ -26,15 +26,7 @@ func NewReader(s *readmodel.Store) *Reader {
 
 // Claim returns a claim (readmodel.ErrNotFound if none).
 func (r *Reader) Claim(id string) (*Claim, error) {
-	b, err := r.s.Get(ModuleName, claimKey(id))
-	if err != nil {
-		return nil, err
-	}
-	c, err := r.claims.Get(id, b)
-	if err != nil {
-		return nil, fmt.Errorf("%w: claims record %q: %v", readmodel.ErrCorrupt, id, err)
-	}
-	return c.clone(), nil
+	return r.claims.Read(r.s, ModuleName, claimKey(id), (*Claim).clone)
 }
 
 // clone copies c with its lists (their elements hold no references).

@@ -41,33 +41,19 @@ func NewReader(s *readmodel.Store) *Reader {
 	}
 }
 
-// read returns the record under key, decoded by d (readmodel.ErrNotFound
-// if none), as a clone the caller owns.
-func read[T any](r *Reader, d *readmodel.Decoded[T], key string, clone func(*T) *T) (*T, error) {
-	b, err := r.s.Get(ModuleName, key)
-	if err != nil {
-		return nil, err // readmodel.ErrNotFound or a read error
-	}
-	v, err := d.Get(key, b)
-	if err != nil {
-		return nil, fmt.Errorf("%w: donations record %q: %v", readmodel.ErrCorrupt, key, err)
-	}
-	return clone(v), nil
-}
-
 // Campaign returns a campaign (readmodel.ErrNotFound if none).
 func (r *Reader) Campaign(id string) (*Campaign, error) {
-	return read(r, r.campaigns, campaignKey(id), (*Campaign).clone)
+	return r.campaigns.Read(r.s, ModuleName, campaignKey(id), (*Campaign).clone)
 }
 
 // Gift returns a gift (readmodel.ErrNotFound if none).
 func (r *Reader) Gift(id string) (*Gift, error) {
-	return read(r, r.giftRecs, giftKey(id), (*Gift).clone)
+	return r.giftRecs.Read(r.s, ModuleName, giftKey(id), (*Gift).clone)
 }
 
 // Disbursement returns a disbursement (readmodel.ErrNotFound if none).
 func (r *Reader) Disbursement(id string) (*Disbursement, error) {
-	return read(r, r.disbursements, disbKey(id), (*Disbursement).clone)
+	return r.disbursements.Read(r.s, ModuleName, disbKey(id), (*Disbursement).clone)
 }
 
 func (c *Campaign) clone() *Campaign {

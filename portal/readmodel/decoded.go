@@ -3,6 +3,7 @@ package readmodel
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"sync"
 
 	"github.com/hashicorp/golang-lru/v2/simplelru"
@@ -59,6 +60,22 @@ func (d *Decoded[T]) Get(key string, raw []byte) (*T, error) {
 	d.lru.Add(key, decodedEntry[T]{raw: raw, v: v})
 	d.mu.Unlock()
 	return v, nil
+}
+
+// Read reads the record under key in module's key space of s and returns
+// it decoded (through the cache) as clone copies it, the caller's own:
+// ErrNotFound when there is none, a read error, or ErrCorrupt naming the
+// record when it does not decode.
+func (d *Decoded[T]) Read(s *Store, module, key string, clone func(*T) *T) (*T, error) {
+	b, err := s.Get(module, key)
+	if err != nil {
+		return nil, err
+	}
+	v, err := d.Get(key, b)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s record %q: %v", ErrCorrupt, module, key, err)
+	}
+	return clone(v), nil
 }
 
 // DecodeJSON decodes a record stored as JSON, as the modules store them:
