@@ -25,7 +25,11 @@
 #
 # With PROFILE_DIR, the last round's portal runs with --pprof: a CPU
 # profile of the first PROFILE_SECONDS (default 8) of its catch-up, then
-# its allocation profile (PROFILE_DIR/growth-rebuild.{cpu,allocs}.pprof).
+# its allocation profile (PROFILE_DIR/growth-rebuild.{cpu,allocs}.pprof);
+# and the last round's node runs with --pprof: a CPU profile of the first
+# PROFILE_SECONDS of each window, then its allocation profile
+# (PROFILE_DIR/growth-node-{first,later}.{cpu,allocs}.pprof): what the
+# node spends more on once the store has filled.
 #
 # The issue's long form (10 million committed, the later million within
 # 10% of the first; the read model's rebuild per million) is
@@ -52,9 +56,11 @@ tmp=$(mktemp -d)
 node= pp= # the node's and the portal's process ids while they run
 cleanup_at_exit "$tmp" pp node
 
-base=$(pick_base 0 100 1000 1001)
+base=$(pick_base 0 100 1000 1001 1002)
 bin/consortium-node init --home "$tmp/home" --base-port "$base" >/dev/null
 api=127.0.0.1:$base portal=127.0.0.1:$((base + 1000)) pprof=127.0.0.1:$((base + 1001))
+npprof=127.0.0.1:$((base + 1002)) # the node's, with PROFILE_DIR in the last round
+nprof= # the window's node CPU profile (curl's process id) while it runs
 
 committed=0 # transactions committed in this round, setups included
 ticks=$(getconf CLK_TCK)
@@ -91,7 +97,17 @@ load() { # txs; its RESULT line in $tmp/result
 # time during them, the largest p99 of a run.
 window() {
   wcpu=0 wsecs=0 wtx=0 wp99=0
+  if [ -n "$nprof" ]; then
+    profile_cpu "http://$npprof" "${PROFILE_SECONDS:-8}" "$PROFILE_DIR/growth-node-$1.cpu.pprof"
+    nprof=$!
+  fi
   fill "$2"
+  if [ -n "$nprof" ]; then
+    wait "$nprof" || echo "  (the node's CPU profile failed: the window ended before ${PROFILE_SECONDS:-8}s?)" >&2
+    profile_allocs "http://$npprof" "$PROFILE_DIR/growth-node-$1.allocs.pprof"
+    echo "    profiles: $PROFILE_DIR/growth-node-$1.{cpu,allocs}.pprof" >&2
+    nprof=profile
+  fi
   curl -sf -o "$tmp/metrics.txt" "http://$api/metrics"
   printf 'BenchmarkGrowth/workload=%s/window=%s 1 %.1f tx/s %s p99-ms %.0f node-cpu-us/tx %.1f rss-MiB %s goroutines\n' \
     "$WORKLOAD" "$1" "$(awk -v n="$wtx" -v s="$wsecs" 'BEGIN { print n / s }')" "$wp99" \
@@ -141,7 +157,9 @@ for r in $(seq "$ROUNDS"); do
   echo "  round $r:" >&2
   rm -rf "$tmp/home/data" "$tmp"/portal-*
   committed=0
-  bin/consortium-node run --home "$tmp/home" --log-level warn 2>"$tmp/node.log" &
+  nflags=()
+  if [ -n "${PROFILE_DIR:-}" ] && [ "$r" = "$ROUNDS" ]; then nflags=(--pprof "$npprof") nprof=profile; fi
+  bin/consortium-node run --home "$tmp/home" --log-level warn "${nflags[@]}" 2>"$tmp/node.log" &
   node=$!
   wait_for curl -sf "http://$api/v1/status" >/dev/null
   window first "$N"
