@@ -202,6 +202,16 @@ func (c *Chain) Scan(prefix string, fn func(k string, v []byte) bool) error {
 	return nil
 }
 
+// Snapshot copies the whole state, for a test to check that a refused
+// call changed nothing (maps.Equal with a later snapshot).
+func (c *Chain) Snapshot() map[string]string {
+	out := make(map[string]string, len(c.state))
+	for k, v := range c.state {
+		out[k] = string(v)
+	}
+	return out
+}
+
 // Policy returns the enforcer as of the last block.
 func (c *Chain) Policy() *policies.Enforcer { return c.policy }
 

@@ -1,7 +1,6 @@
 package claim_test
 
 import (
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"maps"
@@ -56,20 +55,12 @@ func newWorldWith(t *testing.T, o chaintest.Options) *chaintest.Chain {
 	return chaintest.New(t, o)
 }
 
-func hash(s string) []byte { h := sha256.Sum256([]byte(s)); return h[:] }
-
-func snapshot(c *chaintest.Chain) map[string]string {
-	out := map[string]string{}
-	_ = c.Scan("", func(k string, v []byte) bool { out[k] = string(v); return true })
-	return out
-}
-
 // registerRecord registers version 1 of a record as who (its hospital
 // becomes the custodian).
 func registerRecord(c *chaintest.Chain, who, id, patient string) {
 	c.Must(who, record.Name, recordvocab.MethodRegister, tx.String(recordvocab.ArgRecordID, id),
 		tx.Uint(recordvocab.ArgVersion, 1),
-		tx.Bytes(recordvocab.ArgCiphertextHash, hash(id)),
+		tx.Bytes(recordvocab.ArgCiphertextHash, chaintest.Seed(id)),
 		tx.String(claimvocab.ArgPatient, patient), tx.String(recordvocab.ArgCategory, "claim-support"))
 }
 
@@ -109,7 +100,7 @@ func submitArgs(c *chaintest.Chain, id, patient, insurer string, items []string,
 	doc := claimdoc.RecordID(id)
 	if _, err := record.LoadRecord(c.Reader(), doc); err != nil {
 		c.Call(provider+"/clerk", record.Name, recordvocab.MethodRegister, tx.String(recordvocab.ArgRecordID, doc),
-			tx.Uint(recordvocab.ArgVersion, 1), tx.Bytes(recordvocab.ArgCiphertextHash, hash(doc)),
+			tx.Uint(recordvocab.ArgVersion, 1), tx.Bytes(recordvocab.ArgCiphertextHash, chaintest.Seed(doc)),
 			tx.String(claimvocab.ArgPatient, patient), tx.String(recordvocab.ArgCategory, record.CategoryClaim))
 	}
 	sv, amounts := services(items)
@@ -137,6 +128,15 @@ func load(t *testing.T, c *chaintest.Chain, id string) *claim.Claim {
 }
 
 func claimID(id string) tx.Arg { return tx.String(claimvocab.ArgClaimID, id) }
+
+// readyToAdjudicate has submitter file claim id of patient's anaItems at
+// acme, and acme's adjuster review it and read its document: the claim as
+// it stands when it may be adjudicated.
+func readyToAdjudicate(c *chaintest.Chain, submitter, id, patient string) {
+	c.Must(submitter, claim.Name, claimvocab.MethodSubmit, submitArgs(c, id, patient, "acme", anaItems)...)
+	c.Must("acme/adjuster", claim.Name, claimvocab.MethodReview, claimID(id))
+	c.ReadClaimDocument("acme/adjuster", id)
+}
 
 func adjudication(entries ...string) tx.Arg { return tx.Strings(claimvocab.ArgAdjudication, entries) }
 
@@ -311,10 +311,7 @@ func wantNoServices(t *testing.T, c *chaintest.Chain, r chaintest.Result, args [
 // may be appealed.
 func TestDeniedClaim(t *testing.T) {
 	c := newWorld(t)
-	c.Must("stmarys/dr-lee", claim.Name, claimvocab.MethodSubmit,
-		submitArgs(c, "claim-1", "stmarys/ana", "acme", anaItems)...)
-	c.Must("acme/adjuster", claim.Name, claimvocab.MethodReview, claimID("claim-1"))
-	c.ReadClaimDocument("acme/adjuster", "claim-1")
+	readyToAdjudicate(c, "stmarys/dr-lee", "claim-1", "stmarys/ana")
 	err := c.Call("acme/adjuster", claim.Name, claimvocab.MethodAdjudicate, claimID("claim-1"),
 		adjudication("1:0:not-covered", "2:0:not-covered")).Err
 	wantErr(t, err, contracts.ErrInvalid, "denial_reason")
@@ -379,10 +376,10 @@ func TestUnauthorised(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			before := snapshot(c)
+			before := c.Snapshot()
 			err := c.Call(tc.who, claim.Name, tc.method, tc.args...).Err
 			wantDenied(t, err, tc.who, tc.method, tc.org)
-			if !maps.Equal(snapshot(c), before) {
+			if !maps.Equal(c.Snapshot(), before) {
 				t.Fatal("a refused call changed state")
 			}
 		})
@@ -489,7 +486,7 @@ func TestTransitions(t *testing.T) {
 						t.Fatalf("setting up %s: %v", s.name, err)
 					}
 				}
-				before := snapshot(c)
+				before := c.Snapshot()
 				err := a.do(c, id)
 				if slices.Contains(s.allowed, a.name) {
 					if err != nil {
@@ -498,7 +495,7 @@ func TestTransitions(t *testing.T) {
 					return
 				}
 				wantErr(t, err, contracts.ErrConflict, strconv.Quote(id))
-				if !maps.Equal(snapshot(c), before) {
+				if !maps.Equal(c.Snapshot(), before) {
 					t.Fatal("a refused transition changed state")
 				}
 			})
@@ -510,10 +507,7 @@ func TestTransitions(t *testing.T) {
 // reduced amounts with a reason code, a denial with one.
 func TestAdjudicationValidation(t *testing.T) {
 	c := newWorld(t)
-	c.Must("stmarys/clerk", claim.Name, claimvocab.MethodSubmit,
-		submitArgs(c, "claim-1", "stmarys/ana", "acme", anaItems)...)
-	c.Must("acme/adjuster", claim.Name, claimvocab.MethodReview, claimID("claim-1"))
-	c.ReadClaimDocument("acme/adjuster", "claim-1")
+	readyToAdjudicate(c, "stmarys/clerk", "claim-1", "stmarys/ana")
 	cases := []struct {
 		name  string
 		args  []tx.Arg
@@ -542,11 +536,11 @@ func TestAdjudicationValidation(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			before := snapshot(c)
+			before := c.Snapshot()
 			err := c.Call("acme/adjuster", claim.Name, claimvocab.MethodAdjudicate,
 				append([]tx.Arg{claimID("claim-1")}, tc.args...)...).Err
 			wantErr(t, err, tc.want, tc.says)
-			if !maps.Equal(snapshot(c), before) {
+			if !maps.Equal(c.Snapshot(), before) {
 				t.Fatal("state changed")
 			}
 		})
@@ -587,10 +581,7 @@ func TestPayValidation(t *testing.T) {
 // approval, at most MaxAppeals rounds.
 func TestAppealValidation(t *testing.T) {
 	c := newWorld(t)
-	c.Must("stmarys/clerk", claim.Name, claimvocab.MethodSubmit,
-		submitArgs(c, "claim-1", "stmarys/ana", "acme", anaItems)...)
-	c.Must("acme/adjuster", claim.Name, claimvocab.MethodReview, claimID("claim-1"))
-	c.ReadClaimDocument("acme/adjuster", "claim-1")
+	readyToAdjudicate(c, "stmarys/clerk", "claim-1", "stmarys/ana")
 	deny := func() {
 		t.Helper()
 		c.Must("acme/adjuster", claim.Name, claimvocab.MethodAdjudicate, claimID("claim-1"),
@@ -612,10 +603,7 @@ func TestAppealValidation(t *testing.T) {
 	}
 	wantErr(t, appeal("documentation-added"), contracts.ErrConflict, fmt.Sprintf("appealed %d times", claim.MaxAppeals))
 
-	c.Must("stmarys/clerk", claim.Name, claimvocab.MethodSubmit,
-		submitArgs(c, "claim-2", "stmarys/bob", "acme", anaItems)...)
-	c.Must("acme/adjuster", claim.Name, claimvocab.MethodReview, claimID("claim-2"))
-	c.ReadClaimDocument("acme/adjuster", "claim-2")
+	readyToAdjudicate(c, "stmarys/clerk", "claim-2", "stmarys/bob")
 	c.Must("acme/adjuster", claim.Name, claimvocab.MethodAdjudicate, claimID("claim-2"),
 		adjudication("1:15000", "2:4200"))
 	err := c.Call("stmarys/clerk", claim.Name, claimvocab.MethodAppeal, claimID("claim-2"),
@@ -642,7 +630,7 @@ func TestDuplicateClaims(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			before := snapshot(c)
+			before := c.Snapshot()
 			err := c.Call(tc.who, claim.Name, claimvocab.MethodSubmit, tc.args...).Err
 			wantErr(t, err, contracts.ErrConflict, "a claim for these services was already filed")
 			for _, secret := range []string{"claim-1", "acme", "stmarys/clerk"} {
@@ -650,7 +638,7 @@ func TestDuplicateClaims(t *testing.T) {
 					t.Fatalf("the refusal reveals %q: %v", secret, err)
 				}
 			}
-			if !maps.Equal(snapshot(c), before) {
+			if !maps.Equal(c.Snapshot(), before) {
 				t.Fatal("state changed")
 			}
 		})
@@ -744,11 +732,11 @@ func TestSubmitValidation(t *testing.T) {
 	registerRecord(c, "stmarys/clerk", "rec-gone", "stmarys/ana")
 	c.Must("stmarys/ana", record.Name, recordvocab.MethodErase, tx.String(recordvocab.ArgRecordID, "rec-gone"))
 	c.Must("stmarys/clerk", record.Name, recordvocab.MethodRegister, tx.String(recordvocab.ArgRecordID, "doc-gone"),
-		tx.Uint(recordvocab.ArgVersion, 1), tx.Bytes(recordvocab.ArgCiphertextHash, hash("doc-gone")),
+		tx.Uint(recordvocab.ArgVersion, 1), tx.Bytes(recordvocab.ArgCiphertextHash, chaintest.Seed("doc-gone")),
 		tx.String(claimvocab.ArgPatient, "stmarys/ana"), tx.String(recordvocab.ArgCategory, record.CategoryClaim))
 	c.Must("stmarys/ana", record.Name, recordvocab.MethodErase, tx.String(recordvocab.ArgRecordID, "doc-gone"))
 	c.Must("stmarys/clerk", record.Name, recordvocab.MethodRegister, tx.String(recordvocab.ArgRecordID, "doc-ana2"),
-		tx.Uint(recordvocab.ArgVersion, 1), tx.Bytes(recordvocab.ArgCiphertextHash, hash("doc-ana2")),
+		tx.Uint(recordvocab.ArgVersion, 1), tx.Bytes(recordvocab.ArgCiphertextHash, chaintest.Seed("doc-ana2")),
 		tx.String(claimvocab.ArgPatient, "stmarys/ana"), tx.String(recordvocab.ArgCategory, record.CategoryClaim))
 	c.Must("stmarys/clerk", claim.Name, claimvocab.MethodSubmit,
 		submitArgs(c, "taken", "stmarys/bob", "acme", []string{"99201:2026-10-01:100"})...)
@@ -812,7 +800,7 @@ func TestSubmitValidation(t *testing.T) {
 		{"upper-case item fingerprint",
 			with(tx.Strings(claimvocab.ArgItemFingerprints, []string{keys[0], strings.ToUpper(keys[1])})),
 			contracts.ErrInvalid, "lower-case hex"},
-		{"short fingerprint", with(tx.Bytes(claimvocab.ArgFingerprint, hash("x")[:16])), contracts.ErrInvalid,
+		{"short fingerprint", with(tx.Bytes(claimvocab.ArgFingerprint, chaintest.Seed("x")[:16])), contracts.ErrInvalid,
 			"fingerprint must be 32 bytes"},
 		{"no fingerprint", without("fingerprint"), contracts.ErrInvalid, "fingerprint"},
 		{"another key", with(tx.String(claimvocab.ArgKeyID, strings.Repeat("ab", 16))), contracts.ErrInvalid,
@@ -847,10 +835,10 @@ func TestSubmitValidation(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			before := snapshot(c)
+			before := c.Snapshot()
 			err := c.Call("stmarys/clerk", claim.Name, claimvocab.MethodSubmit, tc.args...).Err
 			wantErr(t, err, tc.want, tc.says)
-			if !maps.Equal(snapshot(c), before) {
+			if !maps.Equal(c.Snapshot(), before) {
 				t.Fatal("state changed")
 			}
 		})
@@ -1014,14 +1002,14 @@ func TestAdjudicateAfterReading(t *testing.T) {
 			}
 			blind := func(after string) {
 				t.Helper()
-				before := snapshot(c)
+				before := c.Snapshot()
 				err := adjudicate().Err
 				if !errors.Is(err, contracts.ErrConflict) {
 					t.Fatalf("after %s: %v, want a conflict", after, err)
 				}
 				wantErr(t, err, claim.ErrDocumentNotRead, "open the claim's document first (openClaimDocument)",
 					`acme has not read the document of claim "claim-1" (record "claim-1.doc", version 1)`)
-				if !maps.Equal(snapshot(c), before) {
+				if !maps.Equal(c.Snapshot(), before) {
 					t.Fatalf("after %s: a refused adjudication changed state", after)
 				}
 			}
@@ -1082,7 +1070,7 @@ func TestAdjudicateAfterReading(t *testing.T) {
 			// A version registered after filing is not the one filed.
 			c.Must("stmarys/clerk", record.Name, recordvocab.MethodRegister,
 				tx.String(recordvocab.ArgRecordID, cl.Document),
-				tx.Uint(recordvocab.ArgVersion, 2), tx.Bytes(recordvocab.ArgCiphertextHash, hash("v2")))
+				tx.Uint(recordvocab.ArgVersion, 2), tx.Bytes(recordvocab.ArgCiphertextHash, chaintest.Seed("v2")))
 			read("acme/adjuster", cl.Document, "docs", claim.Purpose, 2)
 			blind("a read of version 2")
 
@@ -1142,7 +1130,7 @@ func TestReadAndAdjudicateInOneBlock(t *testing.T) {
 		if got := res[2].Events[0].Attr(claimvocab.AttrDocumentAccess); got != res[1].ID.String() {
 			t.Fatalf("parallel=%v: the adjudication names access %q, want %s", parallel, got, res[1].ID)
 		}
-		states[parallel] = snapshot(c)
+		states[parallel] = c.Snapshot()
 	}
 	if !maps.Equal(states[false], states[true]) {
 		t.Fatal("the executors disagree on the state")
@@ -1273,12 +1261,12 @@ func TestAtomicFiling(t *testing.T) {
 					tx.Bytes(claimvocab.ArgDocumentCiphertextHash, []byte("short"))), contracts.ErrInvalid},
 			}
 			for _, tc := range refused {
-				before := snapshot(c)
+				before := c.Snapshot()
 				err := c.Call(tc.who, claim.Name, claimvocab.MethodSubmit, tc.args...).Err
 				if !errors.Is(err, tc.want) {
 					t.Fatalf("%s: got %v, want %v", tc.name, err, tc.want)
 				}
-				if !maps.Equal(snapshot(c), before) {
+				if !maps.Equal(c.Snapshot(), before) {
 					t.Fatalf("%s: state changed", tc.name)
 				}
 			}

@@ -67,13 +67,6 @@ func approve(t *testing.T, ch *consortium.Change, chainID string, by ...string) 
 	return out
 }
 
-// snapshot copies the whole state.
-func snapshot(c *chaintest.Chain) map[string]string {
-	out := map[string]string{}
-	_ = c.Scan("", func(k string, v []byte) bool { out[k] = string(v); return true })
-	return out
-}
-
 func nodeIDs(t *testing.T, c *chaintest.Chain) []string {
 	t.Helper()
 	nodes, err := consortium.LoadNodes(c.Reader())
@@ -114,12 +107,12 @@ func TestAddNodeApprovals(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			before := snapshot(c)
+			before := c.Snapshot()
 			err := submit(c, tc.sender, add, tc.approvals)
 			if !errors.Is(err, tc.want) || err == nil || !strings.Contains(err.Error(), tc.msg) {
 				t.Fatalf("got %v, want %v with %q", err, tc.want, tc.msg)
 			}
-			if !maps.Equal(snapshot(c), before) {
+			if !maps.Equal(c.Snapshot(), before) {
 				t.Fatal("refused change wrote state")
 			}
 		})
@@ -159,11 +152,11 @@ func TestAddNodeApprovals(t *testing.T) {
 	approvals := approve(t, late, chain, "aa/admin", "bb/admin", "cc/admin")
 	c.Block()
 	c.Block() // the chain reaches late.ValidUntil; the next block is past it
-	before := snapshot(c)
+	before := c.Snapshot()
 	if err := submit(c, "aa/admin", late, approvals); !errors.Is(err, contracts.ErrDenied) || !strings.Contains(err.Error(), "expired") {
 		t.Fatalf("expired: %v", err)
 	}
-	if !maps.Equal(snapshot(c), before) {
+	if !maps.Equal(c.Snapshot(), before) {
 		t.Fatal("expired change wrote state")
 	}
 }

@@ -46,22 +46,14 @@ func TestClaimFundedByCampaign(t *testing.T) {
 	c.Must("acme/adjuster", claim.Name, claimvocab.MethodReview, tx.String(claimvocab.ArgClaimID, "cl-1"))
 	c.ReadClaimDocument("acme/adjuster", "cl-1")
 
-	must(t, create(c, "hope/officer", "assist", ms(c, 10000, "reg/validator", 10)))
-	must(t, c.Call("hope/officer", donation.Name, donationvocab.MethodOpen, tx.String(donationvocab.ArgCampaignID, "assist")).Err)
+	launch(t, c, "assist", ms(c, 10000, "reg/validator", 10))
 	g, err := give(c, "hope/donor", "assist", 8000, 0)
 	must(t, err)
-	must(t, c.Call("hope/officer", donation.Name, donationvocab.MethodSubmitEvidence, tx.String(donationvocab.ArgCampaignID, "assist"), tx.Uint(donationvocab.ArgMilestone, 1),
-		tx.Bytes(donationvocab.ArgEvidenceHash, chaintest.Seed("e"))).Err)
-	must(t, c.Call("reg/validator", donation.Name, donationvocab.MethodApproveMilestone, tx.String(donationvocab.ArgCampaignID, "assist"), tx.Uint(donationvocab.ArgMilestone, 1)).Err)
+	releaseFirst(t, c, "assist")
 	fund := func(id, payee string, amount uint64) error {
+		p := payout{"assist", 1, id, payee, amount, "patient share", "SEPA-" + id, chaintest.Seed(id)}
 		return c.Call("hope/officer", donation.Name, donationvocab.MethodDisburse,
-			tx.String(donationvocab.ArgCampaignID, "assist"),
-			tx.Uint(donationvocab.ArgMilestone, 1),
-			tx.String(donationvocab.ArgDisbursementID, id), tx.String(donationvocab.ArgPayee, payee),
-			tx.Uint(donationvocab.ArgAmount, amount), tx.String(donationvocab.ArgPurpose, "patient share"),
-			tx.String(donationvocab.ArgPaymentRef, "SEPA-"+id),
-			tx.Bytes(donationvocab.ArgEvidenceHash, chaintest.Seed(id)),
-			tx.String(donationvocab.ArgClaim, "cl-1")).Err
+			p.args(tx.String(donationvocab.ArgClaim, "cl-1"))...).Err
 	}
 	wantErr(t, fund("f-0", "stmarys", 1000), contracts.ErrConflict, "adjudication stands")
 	c.Must("acme/adjuster", claim.Name, claimvocab.MethodAdjudicate, tx.String(claimvocab.ArgClaimID, "cl-1"),
@@ -97,18 +89,13 @@ func TestFundedClaimCannotBeAppealed(t *testing.T) {
 	c.Must("acme/adjuster", claim.Name, claimvocab.MethodAdjudicate, tx.String(claimvocab.ArgClaimID, "cl-2"),
 		tx.Strings(claimvocab.ArgAdjudication, []string{"1:0:not-covered"}),
 		tx.String(claimvocab.ArgDenialReason, "not-covered"))
-	must(t, create(c, "hope/officer", "assist", ms(c, 4000, "reg/validator", 10)))
-	must(t, c.Call("hope/officer", donation.Name, donationvocab.MethodOpen, tx.String(donationvocab.ArgCampaignID, "assist")).Err)
+	launch(t, c, "assist", ms(c, 4000, "reg/validator", 10))
 	_, err := give(c, "hope/donor", "assist", 4000, 0)
 	must(t, err)
-	must(t, c.Call("hope/officer", donation.Name, donationvocab.MethodSubmitEvidence, tx.String(donationvocab.ArgCampaignID, "assist"), tx.Uint(donationvocab.ArgMilestone, 1),
-		tx.Bytes(donationvocab.ArgEvidenceHash, chaintest.Seed("e"))).Err)
-	must(t, c.Call("reg/validator", donation.Name, donationvocab.MethodApproveMilestone, tx.String(donationvocab.ArgCampaignID, "assist"), tx.Uint(donationvocab.ArgMilestone, 1)).Err)
-	must(t, c.Call("hope/officer", donation.Name, donationvocab.MethodDisburse, tx.String(donationvocab.ArgCampaignID, "assist"), tx.Uint(donationvocab.ArgMilestone, 1),
-		tx.String(donationvocab.ArgDisbursementID, "f-1"), tx.String(donationvocab.ArgPayee, "stmarys"),
-		tx.Uint(donationvocab.ArgAmount, 4000), tx.String(donationvocab.ArgPurpose, "denied bill"),
-		tx.String(donationvocab.ArgPaymentRef, "SEPA-1"),
-		tx.Bytes(donationvocab.ArgEvidenceHash, chaintest.Seed("f")), tx.String(donationvocab.ArgClaim, "cl-2")).Err)
+	releaseFirst(t, c, "assist")
+	p := payout{"assist", 1, "f-1", "stmarys", 4000, "denied bill", "SEPA-1", chaintest.Seed("f")}
+	must(t, c.Call("hope/officer", donation.Name, donationvocab.MethodDisburse,
+		p.args(tx.String(donationvocab.ArgClaim, "cl-2"))...).Err)
 	err = c.Call("stmarys/clerk", claim.Name, claimvocab.MethodAppeal, tx.String(claimvocab.ArgClaimID, "cl-2"),
 		tx.String(claimvocab.ArgReason, "coverage-dispute")).Err
 	if !errors.Is(err, contracts.ErrConflict) {

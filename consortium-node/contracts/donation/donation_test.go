@@ -41,6 +41,44 @@ func create(c *chaintest.Chain, who, id string, milestones ...string) error {
 		tx.Strings(donationvocab.ArgBeneficiaries, []string{"stmarys"})).Err
 }
 
+// launch has hope/officer create campaign id with milestones and open it.
+func launch(t *testing.T, c *chaintest.Chain, id string, milestones ...string) {
+	t.Helper()
+	must(t, create(c, "hope/officer", id, milestones...))
+	must(t, c.Call("hope/officer", donation.Name, donationvocab.MethodOpen, tx.String(donationvocab.ArgCampaignID, id)).Err)
+}
+
+// releaseFirst has hope/officer submit evidence for milestone 1 of
+// campaign and reg/validator approve it, so that its escrow may be
+// disbursed.
+func releaseFirst(t *testing.T, c *chaintest.Chain, campaign string) {
+	t.Helper()
+	must(t, c.Call("hope/officer", donation.Name, donationvocab.MethodSubmitEvidence,
+		tx.String(donationvocab.ArgCampaignID, campaign), tx.Uint(donationvocab.ArgMilestone, 1),
+		tx.Bytes(donationvocab.ArgEvidenceHash, chaintest.Seed("e"))).Err)
+	must(t, c.Call("reg/validator", donation.Name, donationvocab.MethodApproveMilestone,
+		tx.String(donationvocab.ArgCampaignID, campaign), tx.Uint(donationvocab.ArgMilestone, 1)).Err)
+}
+
+// payout is a disbursement from a campaign's milestone.
+type payout struct {
+	campaign  string
+	milestone uint64
+	id, payee string
+	amount    uint64
+	purpose   string
+	ref       string
+	evidence  []byte
+}
+
+// args are the arguments of the donation.disburse of p, then more.
+func (p payout) args(more ...tx.Arg) []tx.Arg {
+	return append([]tx.Arg{tx.String(donationvocab.ArgCampaignID, p.campaign), tx.Uint(donationvocab.ArgMilestone, p.milestone),
+		tx.String(donationvocab.ArgDisbursementID, p.id), tx.String(donationvocab.ArgPayee, p.payee),
+		tx.Uint(donationvocab.ArgAmount, p.amount), tx.String(donationvocab.ArgPurpose, p.purpose),
+		tx.String(donationvocab.ArgPaymentRef, p.ref), tx.Bytes(donationvocab.ArgEvidenceHash, p.evidence)}, more...)
+}
+
 func ms(c *chaintest.Chain, amount int, validator string, days int) string {
 	return fmt.Sprintf("%d %s %d Stage %d", amount, validator, c.Now.Add(time.Duration(days)*24*time.Hour).Unix(), amount)
 }
@@ -152,13 +190,8 @@ func TestCampaignJourney(t *testing.T) {
 	conserved(t, c, "heart", gifts)
 
 	disb := func(who, id string, seq, amount uint64) error {
-		return c.Call(who, donation.Name, donationvocab.MethodDisburse, tx.String(donationvocab.ArgCampaignID, "heart"),
-			tx.Uint(donationvocab.ArgMilestone, seq),
-			tx.String(donationvocab.ArgDisbursementID, id), tx.String(donationvocab.ArgPayee, "stmarys"),
-			tx.Uint(donationvocab.ArgAmount, amount),
-			tx.String(donationvocab.ArgPurpose, "surgery invoice 17"),
-			tx.String(donationvocab.ArgPaymentRef, "SEPA-0017"),
-			tx.Bytes(donationvocab.ArgEvidenceHash, chaintest.Seed(id))).Err
+		return c.Call(who, donation.Name, donationvocab.MethodDisburse,
+			payout{"heart", seq, id, "stmarys", amount, "surgery invoice 17", "SEPA-0017", chaintest.Seed(id)}.args()...).Err
 	}
 	// Unvalidated milestone: no release.
 	wantErr(t, disb("hope/officer", "d-1", 1, 600), contracts.ErrConflict, "released only when its validator approves")
@@ -226,20 +259,14 @@ func TestCampaignJourney(t *testing.T) {
 
 func TestEarmarkedFirstAndRejection(t *testing.T) {
 	c := newChain(t)
-	must(t, create(c, "hope/officer", "ward", ms(c, 300, "reg/validator", 5)))
-	must(t, c.Call("hope/officer", donation.Name, donationvocab.MethodOpen, tx.String(donationvocab.ArgCampaignID, "ward")).Err)
+	launch(t, c, "ward", ms(c, 300, "reg/validator", 5))
 	a, err := give(c, "hope/donor1", "ward", 100, 0)
 	must(t, err)
 	b, err := give(c, "hope/donor2", "ward", 100, 1)
 	must(t, err)
-	must(t, c.Call("hope/officer", donation.Name, donationvocab.MethodSubmitEvidence, tx.String(donationvocab.ArgCampaignID, "ward"), tx.Uint(donationvocab.ArgMilestone, 1),
-		tx.Bytes(donationvocab.ArgEvidenceHash, chaintest.Seed("e"))).Err)
-	must(t, c.Call("reg/validator", donation.Name, donationvocab.MethodApproveMilestone, tx.String(donationvocab.ArgCampaignID, "ward"), tx.Uint(donationvocab.ArgMilestone, 1)).Err)
-	must(t, c.Call("hope/officer", donation.Name, donationvocab.MethodDisburse, tx.String(donationvocab.ArgCampaignID, "ward"), tx.Uint(donationvocab.ArgMilestone, 1),
-		tx.String(donationvocab.ArgDisbursementID, "w-1"), tx.String(donationvocab.ArgPayee, "stmarys"),
-		tx.Uint(donationvocab.ArgAmount, 150), tx.String(donationvocab.ArgPurpose, "beds"),
-		tx.String(donationvocab.ArgPaymentRef, "R1"),
-		tx.Bytes(donationvocab.ArgEvidenceHash, chaintest.Seed("inv"))).Err)
+	releaseFirst(t, c, "ward")
+	must(t, c.Call("hope/officer", donation.Name, donationvocab.MethodDisburse,
+		payout{"ward", 1, "w-1", "stmarys", 150, "beds", "R1", chaintest.Seed("inv")}.args()...).Err)
 	d, _ := donation.LoadDisbursement(c.Reader(), "w-1")
 	if len(d.Sources) != 2 || d.Sources[0].Gift != b || d.Sources[0].Amount != 100 || d.Sources[1].Gift != a || d.Sources[1].Amount != 50 {
 		t.Fatalf("earmarked gift not drawn first: %+v", d.Sources)
@@ -247,8 +274,7 @@ func TestEarmarkedFirstAndRejection(t *testing.T) {
 	conserved(t, c, "ward", []string{a, b})
 
 	// A validator's rejection refunds the milestone's escrow.
-	must(t, create(c, "hope/officer", "roof", ms(c, 100, "reg/validator", 5)))
-	must(t, c.Call("hope/officer", donation.Name, donationvocab.MethodOpen, tx.String(donationvocab.ArgCampaignID, "roof")).Err)
+	launch(t, c, "roof", ms(c, 100, "reg/validator", 5))
 	r1, err := give(c, "hope/donor1", "roof", 60, 0)
 	must(t, err)
 	must(t, c.Call("hope/officer", donation.Name, donationvocab.MethodSubmitEvidence, tx.String(donationvocab.ArgCampaignID, "roof"), tx.Uint(donationvocab.ArgMilestone, 1),
@@ -305,8 +331,7 @@ func TestCampaignValidation(t *testing.T) {
 // clear reason, unearmarked ones go to the milestones still open.
 func TestNoGiftsToAMissedMilestone(t *testing.T) {
 	c := newChain(t)
-	must(t, create(c, "hope/officer", "heart", ms(c, 1000, "reg/validator", 1), ms(c, 2000, "reg/validator", 30)))
-	c.Must("hope/officer", donation.Name, donationvocab.MethodOpen, tx.String(donationvocab.ArgCampaignID, "heart"))
+	launch(t, c, "heart", ms(c, 1000, "reg/validator", 1), ms(c, 2000, "reg/validator", 30))
 	c.Now = c.Now.Add(2 * 24 * time.Hour) // milestone 1 missed, not yet settled
 	_, err := give(c, "hope/donor1", "heart", 100, 1)
 	wantErr(t, err, contracts.ErrConflict, "milestone 1's deadline has passed")

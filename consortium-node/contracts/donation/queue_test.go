@@ -61,8 +61,7 @@ func TestEscrowQueueInChunks(t *testing.T) {
 			chaintest.Member{ID: fmt.Sprintf("hope/donor%d", i), Roles: []string{identityvocab.RoleDonor}})
 	}
 	c := chaintest.New(t, chaintest.Options{Orgs: orgs, Members: members, Parallel: true})
-	must(t, create(c, "hope/officer", "popular", ms(c, 1_000_000, "reg/validator", 5), ms(c, 1_000_000, "reg/validator", 9)))
-	must(t, c.Call("hope/officer", donation.Name, donationvocab.MethodOpen, tx.String(donationvocab.ArgCampaignID, "popular")).Err)
+	launch(t, c, "popular", ms(c, 1_000_000, "reg/validator", 5), ms(c, 1_000_000, "reg/validator", 9))
 
 	// 700 gifts of 10 in blocks of 100: every 7th earmarked for milestone
 	// 1, the rest fill milestone 1 first (all fit in it).
@@ -93,14 +92,9 @@ func TestEscrowQueueInChunks(t *testing.T) {
 
 	// Draw 3,000 (300 gifts): the 100 earmarked first, then the first 200
 	// others in the order they came.
-	must(t, c.Call("hope/officer", donation.Name, donationvocab.MethodSubmitEvidence, tx.String(donationvocab.ArgCampaignID, "popular"), tx.Uint(donationvocab.ArgMilestone, 1),
-		tx.Bytes(donationvocab.ArgEvidenceHash, chaintest.Seed("e"))).Err)
-	must(t, c.Call("reg/validator", donation.Name, donationvocab.MethodApproveMilestone, tx.String(donationvocab.ArgCampaignID, "popular"), tx.Uint(donationvocab.ArgMilestone, 1)).Err)
-	must(t, c.Call("hope/officer", donation.Name, donationvocab.MethodDisburse, tx.String(donationvocab.ArgCampaignID, "popular"), tx.Uint(donationvocab.ArgMilestone, 1),
-		tx.String(donationvocab.ArgDisbursementID, "p-1"), tx.String(donationvocab.ArgPayee, "stmarys"),
-		tx.Uint(donationvocab.ArgAmount, 3000), tx.String(donationvocab.ArgPurpose, "beds"),
-		tx.String(donationvocab.ArgPaymentRef, "R1"),
-		tx.Bytes(donationvocab.ArgEvidenceHash, chaintest.Seed("inv"))).Err)
+	releaseFirst(t, c, "popular")
+	must(t, c.Call("hope/officer", donation.Name, donationvocab.MethodDisburse,
+		payout{"popular", 1, "p-1", "stmarys", 3000, "beds", "R1", chaintest.Seed("inv")}.args()...).Err)
 	d, err := donation.LoadDisbursement(c.Reader(), "p-1")
 	must(t, err)
 	want := append(append([]string(nil), earmarked...), plain[:200]...)

@@ -42,13 +42,6 @@ func as(c *chaintest.Chain, sender, method string, args ...tx.Arg) error {
 	return c.Call(sender, identity.Name, method, args...).Err
 }
 
-// snapshot copies the whole state.
-func snapshot(c *chaintest.Chain) map[string]string {
-	out := map[string]string{}
-	_ = c.Scan("", func(k string, v []byte) bool { out[k] = string(v); return true })
-	return out
-}
-
 // wantDenied checks that err is a policy denial of sub doing act on obj
 // held by org, and that its message names all of them.
 func wantDenied(t *testing.T, err error, sub, act, obj, org string) {
@@ -153,7 +146,7 @@ func TestIdentity(t *testing.T) {
 	c := newChain(t)
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			before := snapshot(c)
+			before := c.Snapshot()
 			err := as(c, tc.sender, tc.method, tc.args...)
 			if tc.wantErr == nil {
 				if err != nil {
@@ -167,7 +160,7 @@ func TestIdentity(t *testing.T) {
 			if tc.deny != nil {
 				wantDenied(t, err, tc.sender, tc.deny.act, "member", tc.deny.org)
 			}
-			if !maps.Equal(snapshot(c), before) {
+			if !maps.Equal(c.Snapshot(), before) {
 				t.Fatal("failed transaction changed state")
 			}
 		})

@@ -1,7 +1,6 @@
 package record_test
 
 import (
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"maps"
@@ -44,15 +43,6 @@ func newWorldWith(t *testing.T, rules []policies.Rule) *chaintest.Chain {
 		ms = append(ms, chaintest.Member{ID: m.id, Roles: []string{m.role}})
 	}
 	return chaintest.New(t, chaintest.Options{Orgs: orgs, Members: ms, Rules: rules})
-}
-
-func hash(s string) []byte { h := sha256.Sum256([]byte(s)); return h[:] }
-
-// snapshot copies the whole state.
-func snapshot(c *chaintest.Chain) map[string]string {
-	out := map[string]string{}
-	_ = c.Scan("", func(k string, v []byte) bool { out[k] = string(v); return true })
-	return out
 }
 
 func grant(c *chaintest.Chain, patient, id, grantee, purpose string, days int, records ...string) error {
@@ -105,10 +95,17 @@ func wantRefusal(t *testing.T, msg, sub, act, obj, org string, more ...string) {
 	}
 }
 
+// firstVersion is the arguments of record.register of version 1 of record
+// id: its ciphertext's hash, patient and category.
+func firstVersion(id string, hash []byte, patient, category string) []tx.Arg {
+	return []tx.Arg{tx.String(recordvocab.ArgRecordID, id), tx.Uint(recordvocab.ArgVersion, 1),
+		tx.Bytes(recordvocab.ArgCiphertextHash, hash), tx.String(recordvocab.ArgPatient, patient),
+		tx.String(recordvocab.ArgCategory, category)}
+}
+
 func registerRec1(c *chaintest.Chain) {
-	c.Must("stmarys/clerk", record.Name, recordvocab.MethodRegister, tx.String(recordvocab.ArgRecordID, "rec-1"),
-		tx.Uint(recordvocab.ArgVersion, 1), tx.Bytes(recordvocab.ArgCiphertextHash, hash("ct1")),
-		tx.String(recordvocab.ArgPatient, "stmarys/ana"), tx.String(recordvocab.ArgCategory, "lab"))
+	c.Must("stmarys/clerk", record.Name, recordvocab.MethodRegister,
+		firstVersion("rec-1", chaintest.Seed("ct1"), "stmarys/ana", "lab")...)
 }
 
 func TestConsentedAccessJourney(t *testing.T) {
@@ -258,22 +255,22 @@ func TestBreakGlassAndErasure(t *testing.T) {
 	}
 	// New versions only from the custodian, in order.
 	for _, who := range []string{"city/clerk", "city/dr-kim"} {
-		before := snapshot(c)
+		before := c.Snapshot()
 		err := c.Call(who, record.Name, recordvocab.MethodRegister, tx.String(recordvocab.ArgRecordID, "rec-1"),
-			tx.Uint(recordvocab.ArgVersion, 2), tx.Bytes(recordvocab.ArgCiphertextHash, hash("x"))).Err
+			tx.Uint(recordvocab.ArgVersion, 2), tx.Bytes(recordvocab.ArgCiphertextHash, chaintest.Seed("x"))).Err
 		wantDenied(t, err, who, "register", "record", "stmarys")
-		if !maps.Equal(snapshot(c), before) {
+		if !maps.Equal(c.Snapshot(), before) {
 			t.Fatalf("%s's refused version changed state", who)
 		}
 	}
 	if err := c.Call("stmarys/clerk", record.Name, recordvocab.MethodRegister,
 		tx.String(recordvocab.ArgRecordID, "rec-1"),
-		tx.Uint(recordvocab.ArgVersion, 3), tx.Bytes(recordvocab.ArgCiphertextHash, hash("x"))).Err; !errors.Is(err,
+		tx.Uint(recordvocab.ArgVersion, 3), tx.Bytes(recordvocab.ArgCiphertextHash, chaintest.Seed("x"))).Err; !errors.Is(err,
 		contracts.ErrConflict) {
 		t.Fatalf("skipped version: %v", err)
 	}
 	c.Must("stmarys/clerk", record.Name, recordvocab.MethodRegister, tx.String(recordvocab.ArgRecordID, "rec-1"),
-		tx.Uint(recordvocab.ArgVersion, 2), tx.Bytes(recordvocab.ArgCiphertextHash, hash("ct2")))
+		tx.Uint(recordvocab.ArgVersion, 2), tx.Bytes(recordvocab.ArgCiphertextHash, chaintest.Seed("ct2")))
 	if v, err := record.LoadVersion(c.Reader(), "rec-1", 2); err != nil || v.Registrar != "stmarys/clerk" {
 		t.Fatalf("version 2: %+v %v", v, err)
 	}
@@ -306,7 +303,7 @@ func TestBreakGlassAndErasure(t *testing.T) {
 	}
 	if err := c.Call("stmarys/clerk", record.Name, recordvocab.MethodRegister,
 		tx.String(recordvocab.ArgRecordID, "rec-1"),
-		tx.Uint(recordvocab.ArgVersion, 3), tx.Bytes(recordvocab.ArgCiphertextHash, hash("ct3"))).Err; !errors.Is(err,
+		tx.Uint(recordvocab.ArgVersion, 3), tx.Bytes(recordvocab.ArgCiphertextHash, chaintest.Seed("ct3"))).Err; !errors.Is(err,
 		contracts.ErrDenied) || !strings.Contains(err.Error(), "erased") {
 		t.Fatalf("version after erasure: %v", err)
 	}
@@ -348,32 +345,22 @@ func TestRegisterValidation(t *testing.T) {
 		want   error
 	}{
 		{"adjuster cannot register", "acme/adjuster",
-			[]tx.Arg{tx.String(recordvocab.ArgRecordID, "r1"), tx.Uint(recordvocab.ArgVersion, 1),
-				tx.Bytes(recordvocab.ArgCiphertextHash, hash("a")), tx.String(recordvocab.ArgPatient, "stmarys/ana"),
-				tx.String(recordvocab.ArgCategory, "lab")}, contracts.ErrDenied},
+			firstVersion("r1", chaintest.Seed("a"), "stmarys/ana", "lab"), contracts.ErrDenied},
 		{"patient cannot register", "stmarys/ana",
-			[]tx.Arg{tx.String(recordvocab.ArgRecordID, "r1"), tx.Uint(recordvocab.ArgVersion, 1),
-				tx.Bytes(recordvocab.ArgCiphertextHash, hash("a")), tx.String(recordvocab.ArgPatient, "stmarys/ana"),
-				tx.String(recordvocab.ArgCategory, "lab")}, contracts.ErrDenied},
+			firstVersion("r1", chaintest.Seed("a"), "stmarys/ana", "lab"), contracts.ErrDenied},
 		{"short hash", "stmarys/clerk",
-			[]tx.Arg{tx.String(recordvocab.ArgRecordID, "r1"), tx.Uint(recordvocab.ArgVersion, 1),
-				tx.Bytes(recordvocab.ArgCiphertextHash, []byte{1}), tx.String(recordvocab.ArgPatient, "stmarys/ana"),
-				tx.String(recordvocab.ArgCategory, "lab")}, contracts.ErrInvalid},
+			firstVersion("r1", []byte{1}, "stmarys/ana", "lab"), contracts.ErrInvalid},
 		{"patient not a patient", "stmarys/clerk",
-			[]tx.Arg{tx.String(recordvocab.ArgRecordID, "r1"), tx.Uint(recordvocab.ArgVersion, 1),
-				tx.Bytes(recordvocab.ArgCiphertextHash, hash("a")), tx.String(recordvocab.ArgPatient, "acme/adjuster"),
-				tx.String(recordvocab.ArgCategory, "lab")}, contracts.ErrInvalid},
+			firstVersion("r1", chaintest.Seed("a"), "acme/adjuster", "lab"), contracts.ErrInvalid},
 		{"unknown category", "stmarys/clerk",
-			[]tx.Arg{tx.String(recordvocab.ArgRecordID, "r1"), tx.Uint(recordvocab.ArgVersion, 1),
-				tx.Bytes(recordvocab.ArgCiphertextHash, hash("a")), tx.String(recordvocab.ArgPatient, "stmarys/ana"),
-				tx.String(recordvocab.ArgCategory, "gossip")}, contracts.ErrInvalid},
+			firstVersion("r1", chaintest.Seed("a"), "stmarys/ana", "gossip"), contracts.ErrInvalid},
 		{"first version not 1", "stmarys/clerk",
 			[]tx.Arg{tx.String(recordvocab.ArgRecordID, "r1"), tx.Uint(recordvocab.ArgVersion, 2),
-				tx.Bytes(recordvocab.ArgCiphertextHash, hash("a"))}, contracts.ErrNotFound},
+				tx.Bytes(recordvocab.ArgCiphertextHash, chaintest.Seed("a"))}, contracts.ErrNotFound},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			before := snapshot(c)
+			before := c.Snapshot()
 			err := c.Call(tc.sender, record.Name, recordvocab.MethodRegister, tc.args...).Err
 			if !errors.Is(err, tc.want) {
 				t.Fatalf("got %v, want %v", err, tc.want)
@@ -382,15 +369,14 @@ func TestRegisterValidation(t *testing.T) {
 				// A new record would be held by the registrar's organisation.
 				wantDenied(t, err, tc.sender, "register", "record", identity.OrgOf(tc.sender))
 			}
-			if !maps.Equal(snapshot(c), before) {
+			if !maps.Equal(c.Snapshot(), before) {
 				t.Fatal("state changed")
 			}
 		})
 	}
 	// A physician registers for their own hospital, which becomes the custodian.
-	c.Must("city/dr-kim", record.Name, recordvocab.MethodRegister, tx.String(recordvocab.ArgRecordID, "r2"),
-		tx.Uint(recordvocab.ArgVersion, 1), tx.Bytes(recordvocab.ArgCiphertextHash, hash("b")),
-		tx.String(recordvocab.ArgPatient, "stmarys/ana"), tx.String(recordvocab.ArgCategory, "imaging"))
+	c.Must("city/dr-kim", record.Name, recordvocab.MethodRegister,
+		firstVersion("r2", chaintest.Seed("b"), "stmarys/ana", "imaging")...)
 	if rec, err := record.LoadRecord(c.Reader(), "r2"); err != nil || rec.Custodian != "city" || rec.Patient != "stmarys/ana" || rec.Latest != 1 {
 		t.Fatalf("registered record: %+v %v", rec, err)
 	}
@@ -421,7 +407,7 @@ func TestBreakGlassReview(t *testing.T) {
 		return c.Call(who, record.Name, recordvocab.MethodReviewBreakGlass,
 			tx.String(recordvocab.ArgAccess, id.String()),
 			tx.String(recordvocab.ArgOutcome, outcome),
-			tx.Bytes(recordvocab.ArgNoteHash, hash("review notes"))).Err
+			tx.Bytes(recordvocab.ArgNoteHash, chaintest.Seed("review notes"))).Err
 	}
 	for _, who := range []string{"stmarys/ana", "stmarys/dr-lee", "city/dr-kim", "city/clerk", "acme/adjuster"} {
 		wantDenied(t, rev(who, bg.TxID, "justified"), who, "review", "break_glass", "stmarys")

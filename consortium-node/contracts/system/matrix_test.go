@@ -178,31 +178,17 @@ func TestEveryRoleAgainstEveryAction(t *testing.T) {
 				tx.String(identityvocab.ArgEncKey, chaintest.EncKey("x").String()))
 		}, all},
 		{"governance.propose", nil, func(c *chaintest.Chain, who string) (string, error) {
-			return call(c, who, governance.Name, governancevocab.MethodPropose,
-				tx.String(governancevocab.ArgKind, governancevocab.KindSetThreshold),
-				tx.Uint(governancevocab.ArgPercent, 60))
+			return call(c, who, governance.Name, governancevocab.MethodPropose, thresholdArgs()...)
 		}, append(slices.Clone(admins), holders(identityvocab.RoleConsortiumAdmin)...)},
-		{"governance.approve", func(t *testing.T, c *chaintest.Chain) {
-			c.Must("reg/consortium_admin", governance.Name, governancevocab.MethodPropose,
-				tx.String(governancevocab.ArgKind, governancevocab.KindSetThreshold),
-				tx.Uint(governancevocab.ArgPercent, 60))
-		}, func(c *chaintest.Chain, who string) (string, error) {
+		{"governance.approve", proposedBy("reg/consortium_admin"), func(c *chaintest.Chain, who string) (string, error) {
 			return call(c, who, governance.Name, governancevocab.MethodApprove,
 				tx.String(governancevocab.ArgProposal, lastProposal(c)))
 		}, admins},
-		{"governance.reject of a consortium admin's proposal", func(t *testing.T, c *chaintest.Chain) {
-			c.Must("reg/consortium_admin", governance.Name, governancevocab.MethodPropose,
-				tx.String(governancevocab.ArgKind, governancevocab.KindSetThreshold),
-				tx.Uint(governancevocab.ArgPercent, 60))
-		}, func(c *chaintest.Chain, who string) (string, error) {
+		{"governance.reject of a consortium admin's proposal", proposedBy("reg/consortium_admin"), func(c *chaintest.Chain, who string) (string, error) {
 			return call(c, who, governance.Name, governancevocab.MethodReject,
 				tx.String(governancevocab.ArgProposal, lastProposal(c)))
 		}, admins},
-		{"governance.withdraw of stmarys's admin's proposal", func(t *testing.T, c *chaintest.Chain) {
-			c.Must("stmarys/org_admin", governance.Name, governancevocab.MethodPropose,
-				tx.String(governancevocab.ArgKind, governancevocab.KindSetThreshold),
-				tx.Uint(governancevocab.ArgPercent, 60))
-		}, func(c *chaintest.Chain, who string) (string, error) {
+		{"governance.withdraw of stmarys's admin's proposal", proposedBy("stmarys/org_admin"), func(c *chaintest.Chain, who string) (string, error) {
 			return call(c, who, governance.Name, governancevocab.MethodWithdraw,
 				tx.String(governancevocab.ArgProposal, lastProposal(c)))
 		}, []string{"stmarys/org_admin"}},
@@ -314,17 +300,10 @@ func TestEveryRoleAgainstEveryAction(t *testing.T) {
 			return call(c, who, claim.Name, claimvocab.MethodCancel, tx.String(claimvocab.ArgClaimID, "cl"))
 		}, []string{"stmarys/records_clerk"}},
 		{"consent.grant on one's own records", nil, func(c *chaintest.Chain, who string) (string, error) {
-			return call(c, who, consent.Name, consentvocab.MethodGrant, tx.String(consentvocab.ArgConsentID, "c-x"),
-				tx.String(consentvocab.ArgGrantee, "acme"), tx.String(consentvocab.ArgPurpose, "claims"),
-				tx.Strings(consentvocab.ArgCategories, []string{"lab"}), tx.Int(consentvocab.ArgStart, c.Now.Unix()),
-				tx.Int(consentvocab.ArgEnd, c.Now.Unix()+86400))
+			return call(c, who, consent.Name, consentvocab.MethodGrant, grantArgs(c, "c-x")...)
 		}, []string{"stmarys/patient", "city/patient"}},
 		{"consent.request of stmarys/patient", nil, func(c *chaintest.Chain, who string) (string, error) {
-			return call(c, who, consent.Name, consentvocab.MethodRequest, tx.String(consentvocab.ArgConsentID, "rq"),
-				tx.String(consentvocab.ArgPatient, "stmarys/patient"),
-				tx.String(consentvocab.ArgPurpose, "treatment"),
-				tx.Strings(consentvocab.ArgCategories, []string{"lab"}),
-				tx.Int(consentvocab.ArgStart, c.Now.Unix()), tx.Int(consentvocab.ArgEnd, c.Now.Unix()+86400))
+			return call(c, who, consent.Name, consentvocab.MethodRequest, requestArgs(c)...)
 		}, []string{"stmarys/physician", "stmarys/records_clerk", "city/physician", "city/records_clerk"}},
 		{"consent.accept of a consent requested of stmarys/patient", requestConsent, func(c *chaintest.Chain, who string) (string, error) {
 			return call(c, who, consent.Name, consentvocab.MethodAccept, tx.String(consentvocab.ArgConsentID, "rq"))
@@ -353,8 +332,7 @@ func TestEveryRoleAgainstEveryAction(t *testing.T) {
 		{"donation.close of hope's campaign whose milestone was rejected", func(t *testing.T, c *chaintest.Chain) {
 			submitEvidence(t, c)
 			c.Must(validator, donation.Name, donationvocab.MethodRejectMilestone,
-				tx.String(donationvocab.ArgCampaignID, campaign),
-				tx.Uint(donationvocab.ArgMilestone, 1))
+				milestoneArgs()...)
 		}, func(c *chaintest.Chain, who string) (string, error) {
 			return call(c, who, donation.Name, donationvocab.MethodClose,
 				tx.String(donationvocab.ArgCampaignID, campaign))
@@ -366,19 +344,15 @@ func TestEveryRoleAgainstEveryAction(t *testing.T) {
 		}, holders(identityvocab.RoleDonor)}, // a donor of any organisation
 		{"donation.submit_evidence for hope's milestone", openCampaign, func(c *chaintest.Chain, who string) (string, error) {
 			return call(c, who, donation.Name, donationvocab.MethodSubmitEvidence,
-				tx.String(donationvocab.ArgCampaignID, campaign),
-				tx.Uint(donationvocab.ArgMilestone, 1),
-				tx.Bytes(donationvocab.ArgEvidenceHash, chaintest.Seed("report")))
+				evidenceArgs()...)
 		}, []string{charityOfficer}},
 		{"donation.approve_milestone with evidence, validated by reg", submitEvidence, func(c *chaintest.Chain, who string) (string, error) {
 			return call(c, who, donation.Name, donationvocab.MethodApproveMilestone,
-				tx.String(donationvocab.ArgCampaignID, campaign),
-				tx.Uint(donationvocab.ArgMilestone, 1))
+				milestoneArgs()...)
 		}, []string{validator}}, // the named validator only, never another validator nor the charity
 		{"donation.reject_milestone with evidence, validated by reg", submitEvidence, func(c *chaintest.Chain, who string) (string, error) {
 			return call(c, who, donation.Name, donationvocab.MethodRejectMilestone,
-				tx.String(donationvocab.ArgCampaignID, campaign),
-				tx.Uint(donationvocab.ArgMilestone, 1))
+				milestoneArgs()...)
 		}, []string{validator}},
 		{"donation.settle_milestone past its deadline", func(t *testing.T, c *chaintest.Chain) {
 			openCampaign(t, c)
@@ -388,8 +362,7 @@ func TestEveryRoleAgainstEveryAction(t *testing.T) {
 			c.Now = c.Now.Add(milestoneDue + 24*time.Hour)
 		}, func(c *chaintest.Chain, who string) (string, error) {
 			return call(c, who, donation.Name, donationvocab.MethodSettleMilestone,
-				tx.String(donationvocab.ArgCampaignID, campaign),
-				tx.Uint(donationvocab.ArgMilestone, 1))
+				milestoneArgs()...)
 		}, all}, // anyone: nothing is left stuck
 		{"donation.disburse of hope's approved milestone", approveMilestone, func(c *chaintest.Chain, who string) (string, error) {
 			return call(c, who, donation.Name, donationvocab.MethodDisburse, disburseArgs("stmarys")...)
@@ -474,21 +447,30 @@ func adjudicateClaim(item string) func(t *testing.T, c *chaintest.Chain) {
 	}
 }
 
+// grantArgs grant consent id to acme (claims, lab records, a day);
+// requestArgs ask stmarys/patient for consent "rq" (treatment, lab
+// records, a day).
+func grantArgs(c *chaintest.Chain, id string) []tx.Arg {
+	return []tx.Arg{tx.String(consentvocab.ArgConsentID, id), tx.String(consentvocab.ArgGrantee, "acme"),
+		tx.String(consentvocab.ArgPurpose, "claims"), tx.Strings(consentvocab.ArgCategories, []string{"lab"}),
+		tx.Int(consentvocab.ArgStart, c.Now.Unix()), tx.Int(consentvocab.ArgEnd, c.Now.Unix()+86400)}
+}
+
+func requestArgs(c *chaintest.Chain) []tx.Arg {
+	return []tx.Arg{tx.String(consentvocab.ArgConsentID, "rq"), tx.String(consentvocab.ArgPatient, "stmarys/patient"),
+		tx.String(consentvocab.ArgPurpose, "treatment"), tx.Strings(consentvocab.ArgCategories, []string{"lab"}),
+		tx.Int(consentvocab.ArgStart, c.Now.Unix()), tx.Int(consentvocab.ArgEnd, c.Now.Unix()+86400)}
+}
+
 // grantConsent has stmarys/patient grant consent "c-2" to acme;
 // requestConsent has a stmarys physician ask stmarys/patient for consent
 // "rq".
 func grantConsent(t *testing.T, c *chaintest.Chain) {
-	c.Must("stmarys/patient", consent.Name, consentvocab.MethodGrant, tx.String(consentvocab.ArgConsentID, "c-2"),
-		tx.String(consentvocab.ArgGrantee, "acme"), tx.String(consentvocab.ArgPurpose, "claims"),
-		tx.Strings(consentvocab.ArgCategories, []string{"lab"}), tx.Int(consentvocab.ArgStart, c.Now.Unix()),
-		tx.Int(consentvocab.ArgEnd, c.Now.Unix()+86400))
+	c.Must("stmarys/patient", consent.Name, consentvocab.MethodGrant, grantArgs(c, "c-2")...)
 }
 
 func requestConsent(t *testing.T, c *chaintest.Chain) {
-	c.Must("stmarys/physician", consent.Name, consentvocab.MethodRequest, tx.String(consentvocab.ArgConsentID, "rq"),
-		tx.String(consentvocab.ArgPatient, "stmarys/patient"),
-		tx.String(consentvocab.ArgPurpose, "treatment"), tx.Strings(consentvocab.ArgCategories, []string{"lab"}),
-		tx.Int(consentvocab.ArgStart, c.Now.Unix()), tx.Int(consentvocab.ArgEnd, c.Now.Unix()+86400))
+	c.Must("stmarys/physician", consent.Name, consentvocab.MethodRequest, requestArgs(c)...)
 }
 
 // The donation cases' campaign: hope's, of one 600 EUR milestone that
@@ -513,6 +495,16 @@ func disburseArgs(payee string) []tx.Arg {
 		tx.Bytes("evidence_hash", chaintest.Seed("invoice"))}
 }
 
+// milestoneArgs name the campaign's milestone 1; evidenceArgs submit
+// evidence for it.
+func milestoneArgs() []tx.Arg {
+	return []tx.Arg{tx.String(donationvocab.ArgCampaignID, campaign), tx.Uint(donationvocab.ArgMilestone, 1)}
+}
+
+func evidenceArgs() []tx.Arg {
+	return append(milestoneArgs(), tx.Bytes(donationvocab.ArgEvidenceHash, chaintest.Seed("report")))
+}
+
 // createCampaign, openCampaign, submitEvidence and approveMilestone take
 // the campaign step by step to the state a case needs: a draft; open;
 // with evidence for its milestone; with its milestone funded (600 from
@@ -529,9 +521,7 @@ func openCampaign(t *testing.T, c *chaintest.Chain) {
 func submitEvidence(t *testing.T, c *chaintest.Chain) {
 	openCampaign(t, c)
 	c.Must(charityOfficer, donation.Name, donationvocab.MethodSubmitEvidence,
-		tx.String(donationvocab.ArgCampaignID, campaign),
-		tx.Uint(donationvocab.ArgMilestone, 1),
-		tx.Bytes(donationvocab.ArgEvidenceHash, chaintest.Seed("report")))
+		evidenceArgs()...)
 }
 
 func approveMilestone(t *testing.T, c *chaintest.Chain) {
@@ -539,12 +529,21 @@ func approveMilestone(t *testing.T, c *chaintest.Chain) {
 	c.Must("hope/donor", donation.Name, donationvocab.MethodGive, tx.String(donationvocab.ArgCampaignID, campaign),
 		tx.Uint(donationvocab.ArgAmount, 600))
 	c.Must(charityOfficer, donation.Name, donationvocab.MethodSubmitEvidence,
-		tx.String(donationvocab.ArgCampaignID, campaign),
-		tx.Uint(donationvocab.ArgMilestone, 1),
-		tx.Bytes(donationvocab.ArgEvidenceHash, chaintest.Seed("report")))
+		evidenceArgs()...)
 	c.Must(validator, donation.Name, donationvocab.MethodApproveMilestone,
-		tx.String(donationvocab.ArgCampaignID, campaign),
-		tx.Uint(donationvocab.ArgMilestone, 1))
+		milestoneArgs()...)
+}
+
+// thresholdArgs propose a threshold of 60%; proposedBy is the setup in
+// which who proposes it.
+func thresholdArgs() []tx.Arg {
+	return []tx.Arg{tx.String(governancevocab.ArgKind, governancevocab.KindSetThreshold), tx.Uint(governancevocab.ArgPercent, 60)}
+}
+
+func proposedBy(who string) func(t *testing.T, c *chaintest.Chain) {
+	return func(t *testing.T, c *chaintest.Chain) {
+		c.Must(who, governance.Name, governancevocab.MethodPropose, thresholdArgs()...)
+	}
 }
 
 // lastProposal returns the id of the proposal made in the last block
