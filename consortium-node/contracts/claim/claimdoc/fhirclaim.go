@@ -240,6 +240,25 @@ func (p *parser) known(path string, m map[string]any, what string, names []strin
 	}
 }
 
+// element reads v as an element of FHIR type typ, a datatype ("Period",
+// "a Period" when v is not a JSON object) or a backbone element
+// ("Claim.item"), and refuses its properties that are no element of typ
+// (names).
+func (p *parser) element(path string, v any, typ string, names []string) (map[string]any, bool) {
+	what := typ
+	if !strings.Contains(typ, ".") {
+		what = "a " + typ
+		if strings.ContainsRune("AEIOU", rune(typ[0])) {
+			what = "an " + typ
+		}
+	}
+	m, ok := p.object(path, v, what)
+	if ok {
+		p.known(path, m, typ, names)
+	}
+	return m, ok
+}
+
 func (p *parser) object(path string, v any, what string) (map[string]any, bool) {
 	m, ok := v.(map[string]any)
 	if !ok {
@@ -373,11 +392,10 @@ func (p *parser) day(path string, v any, dateTime bool, what string) (string, bo
 // period reads a Period as the days of a service: "start/end", or one day
 // when they are the same day.
 func (p *parser) period(path string, v any, what string) (string, bool) {
-	m, ok := p.object(path, v, "a Period")
+	m, ok := p.element(path, v, "Period", periodElements)
 	if !ok {
 		return "", false
 	}
-	p.known(path, m, "Period", periodElements)
 	if m["start"] == nil || m["end"] == nil {
 		p.fail(path, "%s needs a start and an end", what)
 		return "", false
@@ -405,11 +423,10 @@ func (p *parser) reference(path string, v any, required bool) map[string]any {
 		}
 		return nil
 	}
-	m, ok := p.object(path, v, "a Reference")
+	m, ok := p.element(path, v, "Reference", refElements)
 	if !ok {
 		return nil
 	}
-	p.known(path, m, "Reference", refElements)
 	if m["reference"] == nil && m["identifier"] == nil && m["display"] == nil {
 		p.fail(path, "a Reference needs a reference, an identifier or a display")
 	}
@@ -425,11 +442,10 @@ func (p *parser) reference(path string, v any, required bool) map[string]any {
 }
 
 func (p *parser) identifier(path string, v any) {
-	m, ok := p.object(path, v, "an Identifier")
+	m, ok := p.element(path, v, "Identifier", identElements)
 	if !ok {
 		return
 	}
-	p.known(path, m, "Identifier", identElements)
 	if s, ok := m["system"]; ok {
 		p.uri(join(path, "system"), s)
 	}
@@ -440,11 +456,10 @@ func (p *parser) identifier(path string, v any) {
 
 // concept checks a CodeableConcept and returns its codings.
 func (p *parser) concept(path string, v any) ([]map[string]any, bool) {
-	m, ok := p.object(path, v, "a CodeableConcept")
+	m, ok := p.element(path, v, "CodeableConcept", conceptElements)
 	if !ok {
 		return nil, false
 	}
-	p.known(path, m, "CodeableConcept", conceptElements)
 	l, ok := p.list(join(path, "coding"), m["coding"])
 	if !ok {
 		return nil, false
@@ -452,11 +467,10 @@ func (p *parser) concept(path string, v any) ([]map[string]any, bool) {
 	var out []map[string]any
 	for i, c := range l {
 		cp := idx(join(path, "coding"), i)
-		cm, ok := p.object(cp, c, "a Coding")
+		cm, ok := p.element(cp, c, "Coding", codingElements)
 		if !ok {
 			continue
 		}
-		p.known(cp, cm, "Coding", codingElements)
 		if s, ok := cm["system"]; ok {
 			p.uri(join(cp, "system"), s)
 		}
@@ -517,11 +531,10 @@ func (p *parser) billed(path string, v any, what string) (map[string]any, bool) 
 // money reads a Money: its value and currency; every amount of a claim is
 // in the currency of its first.
 func (p *parser) money(path string, v any) (*big.Rat, bool) {
-	m, ok := p.object(path, v, "a Money")
+	m, ok := p.element(path, v, "Money", moneyElements)
 	if !ok {
 		return nil, false
 	}
-	p.known(path, m, "Money", moneyElements)
 	if m["value"] == nil || m["currency"] == nil {
 		p.fail(path, "an amount needs its value and its currency (ISO 4217)")
 		return nil, false
@@ -580,10 +593,9 @@ func (p *parser) amounts(path string, m map[string]any) (net *big.Rat, qty, unit
 	ok := true
 	if v, has := m["quantity"]; has {
 		qp := join(path, "quantity")
-		if qm, isObj := p.object(qp, v, "a SimpleQuantity"); !isObj {
+		if qm, isObj := p.element(qp, v, "SimpleQuantity", quantityElements); !isObj {
 			ok = false
 		} else {
-			p.known(qp, qm, "SimpleQuantity", quantityElements)
 			if qm["comparator"] != nil {
 				p.fail(join(qp, "comparator"), "a SimpleQuantity has no comparator")
 			}
@@ -653,11 +665,10 @@ func (p *parser) backbone(path string, v any, what string, elements []string, ch
 	}
 	for i, e := range l {
 		ep := idx(path, i)
-		m, ok := p.object(ep, e, what)
+		m, ok := p.element(ep, e, what, elements)
 		if !ok {
 			continue
 		}
-		p.known(ep, m, what, elements)
 		if slices.Contains(elements, "sequence") {
 			if m["sequence"] == nil {
 				p.fail(ep, "required: sequence")
@@ -755,8 +766,7 @@ func (p *parser) claim(res map[string]any) *FHIRClaim {
 		p.reference(join(path, "claim"), m["claim"], false)
 	})
 	if v, ok := res["payee"]; ok {
-		if m, ok := p.object("payee", v, "Claim.payee"); ok {
-			p.known("payee", m, "Claim.payee", payeeElements)
+		if m, ok := p.element("payee", v, "Claim.payee", payeeElements); ok {
 			if m["type"] == nil {
 				p.fail("payee", "required: type")
 			} else {
@@ -796,8 +806,7 @@ func (p *parser) claim(res map[string]any) *FHIRClaim {
 		p.reference(join(path, "coverage"), m["coverage"], true)
 	})
 	if v, ok := res["accident"]; ok {
-		if m, ok := p.object("accident", v, "Claim.accident"); ok {
-			p.known("accident", m, "Claim.accident", accidentElements)
+		if m, ok := p.element("accident", v, "Claim.accident", accidentElements); ok {
 			if m["date"] == nil {
 				p.fail("accident", "required: date")
 			}
@@ -823,12 +832,11 @@ func (p *parser) claim(res map[string]any) *FHIRClaim {
 	total, netsOK := new(big.Rat), true
 	for i, v := range items {
 		path := idx("item", i)
-		m, ok := p.object(path, v, "Claim.item")
+		m, ok := p.element(path, v, "Claim.item", itemElements)
 		if !ok {
 			continue
 		}
 		it := FHIRItem{raw: m}
-		p.known(path, m, "Claim.item", itemElements)
 		if m["sequence"] == nil {
 			p.fail(path, "required: sequence")
 		} else if n, ok := p.positiveInt(join(path, "sequence"), m["sequence"]); ok {
@@ -1014,11 +1022,10 @@ func (p *parser) details(path string, v any, name string, elements []string) {
 	seqs := map[int]bool{}
 	for i, d := range l {
 		dp := idx(join(path, name), i)
-		m, ok := p.object(dp, d, "Claim.item."+name)
+		m, ok := p.element(dp, d, "Claim.item."+name, elements)
 		if !ok {
 			continue
 		}
-		p.known(dp, m, "Claim.item."+name, elements)
 		if m["sequence"] == nil {
 			p.fail(dp, "required: sequence")
 		} else if n, ok := p.positiveInt(join(dp, "sequence"), m["sequence"]); ok {

@@ -64,23 +64,17 @@ type Payment struct {
 }
 
 // JSON shapes of the resources (field order as the specification lists
-// the elements).
+// the elements). Identifier, Coding and Money are the Claim's (fhir.go);
+// a CodeableConcept and a Reference here may also carry a text or display,
+// which the Claim's never do.
 type (
-	jsonCoding struct {
-		System string `json:"system,omitempty"`
-		Code   string `json:"code"`
-	}
 	jsonConcept struct {
-		Coding []jsonCoding `json:"coding,omitempty"`
+		Coding []fhirCoding `json:"coding,omitempty"`
 		Text   string       `json:"text,omitempty"`
-	}
-	jsonIdentifier struct {
-		System string `json:"system"`
-		Value  string `json:"value"`
 	}
 	jsonReference struct {
 		Reference  string          `json:"reference,omitempty"`
-		Identifier *jsonIdentifier `json:"identifier,omitempty"`
+		Identifier *fhirIdentifier `json:"identifier,omitempty"`
 		Display    string          `json:"display,omitempty"`
 	}
 	jsonAdjudication struct {
@@ -96,7 +90,7 @@ type (
 		Type       jsonConcept     `json:"type"`
 		Date       string          `json:"date,omitempty"`
 		Amount     fhirMoney       `json:"amount"`
-		Identifier *jsonIdentifier `json:"identifier,omitempty"`
+		Identifier *fhirIdentifier `json:"identifier,omitempty"`
 	}
 	responseItem struct {
 		ItemSequence int                `json:"itemSequence"`
@@ -106,7 +100,7 @@ type (
 	// begin: what they are, about which claim and patient.
 	decisionHead struct {
 		ResourceType string           `json:"resourceType"`
-		Identifier   []jsonIdentifier `json:"identifier"`
+		Identifier   []fhirIdentifier `json:"identifier"`
 		Status       string           `json:"status"`
 		Type         json.RawMessage  `json:"type"`
 		SubType      json.RawMessage  `json:"subType,omitempty"`
@@ -165,11 +159,11 @@ type (
 )
 
 func byIdentifier(system, value string) jsonReference {
-	return jsonReference{Identifier: &jsonIdentifier{System: system, Value: value}}
+	return jsonReference{Identifier: &fhirIdentifier{System: system, Value: value}}
 }
 
 func adjudicationCategory(code string) jsonConcept {
-	return jsonConcept{Coding: []jsonCoding{{System: SystemAdjudication, Code: code}}}
+	return jsonConcept{Coding: []fhirCoding{{System: SystemAdjudication, Code: code}}}
 }
 
 // raw re-encodes a value of the decoded document (nil when absent).
@@ -225,7 +219,7 @@ func (d Decision) adjudication(i int) []jsonAdjudication {
 		ben := d.money(it.Approved)
 		a := jsonAdjudication{Category: adjudicationCategory("benefit"), Amount: &ben}
 		if it.Reason != "" {
-			a.Reason = &jsonConcept{Coding: []jsonCoding{{System: SystemAdjudicationReason, Code: it.Reason}}, Text: strings.ReplaceAll(it.Reason, "-", " ")}
+			a.Reason = &jsonConcept{Coding: []fhirCoding{{System: SystemAdjudicationReason, Code: it.Reason}}, Text: strings.ReplaceAll(it.Reason, "-", " ")}
 		}
 		out = append(out, a)
 	}
@@ -259,12 +253,12 @@ func (d Decision) payment() *jsonPayment {
 	if d.Payment.Amount < approved {
 		kind = "partial"
 	}
-	p := &jsonPayment{Type: jsonConcept{Coding: []jsonCoding{{System: SystemPaymentType, Code: kind}}}, Amount: d.money(d.Payment.Amount)}
+	p := &jsonPayment{Type: jsonConcept{Coding: []fhirCoding{{System: SystemPaymentType, Code: kind}}}, Amount: d.money(d.Payment.Amount)}
 	if !d.Payment.Date.IsZero() {
 		p.Date = d.Payment.Date.UTC().Format(time.DateOnly)
 	}
 	if d.Payment.Ref != "" {
-		p.Identifier = &jsonIdentifier{System: SystemPayment, Value: d.Payment.Ref}
+		p.Identifier = &fhirIdentifier{System: SystemPayment, Value: d.Payment.Ref}
 	}
 	return p
 }
@@ -300,7 +294,7 @@ func (c *FHIRClaim) ClaimResponse(d Decision) ([]byte, error) {
 // in system by the claim's id.
 func (c *FHIRClaim) decisionHead(d Decision, resourceType, system string) decisionHead {
 	return decisionHead{
-		ResourceType: resourceType, Identifier: []jsonIdentifier{{System: system, Value: d.ClaimID}},
+		ResourceType: resourceType, Identifier: []fhirIdentifier{{System: system, Value: d.ClaimID}},
 		Status: d.status(), Type: raw(c.res["type"]), SubType: raw(c.res["subType"]), Use: "claim",
 		Patient: byIdentifier(SystemMember, d.Patient),
 	}
@@ -329,7 +323,7 @@ func (c *FHIRClaim) coverage(v any) json.RawMessage {
 			sys, _ := im["system"].(string)
 			val, _ := im["value"].(string)
 			if val != "" {
-				out.Identifier = &jsonIdentifier{System: sys, Value: val}
+				out.Identifier = &fhirIdentifier{System: sys, Value: val}
 			}
 		}
 	}
