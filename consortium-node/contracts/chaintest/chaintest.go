@@ -437,6 +437,18 @@ func (c *Chain) FileClaim(who string, d *claimdoc.Document) []tx.Arg {
 	return args
 }
 
+// GrantClaimDocuments has patient grant consent id to grantee over their
+// claim documents (category "claim", purpose "claims", 30 days from now),
+// as a patient does for an insurer, and fails the test if that fails.
+func (c *Chain) GrantClaimDocuments(patient, id, grantee string) {
+	c.t.Helper()
+	c.Must(patient, consent.Name, consentvocab.MethodGrant, tx.String(consentvocab.ArgConsentID, id),
+		tx.String(consentvocab.ArgGrantee, grantee),
+		tx.String(consentvocab.ArgPurpose, claim.Purpose),
+		tx.Strings(consentvocab.ArgCategories, []string{record.CategoryClaim}),
+		tx.Int(consentvocab.ArgStart, c.Now.Unix()), tx.Int(consentvocab.ArgEnd, c.Now.Add(30*24*time.Hour).Unix()))
+}
+
 // ReadClaimDocument has reader, a member of claim claimID's insurer, read
 // the claim's document as an adjuster does before adjudicating (which the
 // claim contract requires): unless it exists, the claim's patient grants
@@ -452,11 +464,7 @@ func (c *Chain) ReadClaimDocument(reader, claimID string) tx.ID {
 	}
 	consentID := claimID + "-docs"
 	if _, err := consent.Load(c.Reader(), consentID); err != nil {
-		c.Must(cl.Patient, consent.Name, consentvocab.MethodGrant, tx.String(consentvocab.ArgConsentID, consentID),
-			tx.String(consentvocab.ArgGrantee, identity.OrgOf(reader)),
-			tx.String(consentvocab.ArgPurpose, claim.Purpose),
-			tx.Strings(consentvocab.ArgCategories, []string{record.CategoryClaim}),
-			tx.Int(consentvocab.ArgStart, c.Now.Unix()), tx.Int(consentvocab.ArgEnd, c.Now.Add(30*24*time.Hour).Unix()))
+		c.GrantClaimDocuments(cl.Patient, consentID, identity.OrgOf(reader))
 	}
 	args, err := claim.AccessArgs(cl, cl.Document, consentID)
 	if err != nil {

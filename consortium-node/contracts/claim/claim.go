@@ -312,14 +312,7 @@ func (Contract) Call(ctx contracts.Context, method string, args tx.Args) error {
 	}
 }
 
-func put(ctx contracts.Context, c *Claim) error {
-	b, err := codec.Marshal(c)
-	if err != nil {
-		return err
-	}
-	ctx.Set(claimKey(c.ID), b)
-	return nil
-}
+func put(ctx contracts.Context, c *Claim) error { return contracts.Put(ctx, claimKey(c.ID), c) }
 
 // attrs are the attributes every event of claim c carries.
 func attrs(ctx contracts.Context, c *Claim, more ...ledger.Attr) []ledger.Attr {

@@ -951,21 +951,13 @@ func TestAdjusterReadsLinkedRecordOnlyUnderConsent(t *testing.T) {
 	if a := readDoc("c-claims"); a.Granted {
 		t.Fatalf("the document was read under a consent that does not cover it: %+v", a)
 	}
-	c.Must("stmarys/ana", consent.Name, consentvocab.MethodGrant, tx.String(consentvocab.ArgConsentID, "c-claim-docs"),
-		tx.String(consentvocab.ArgGrantee, "acme"),
-		tx.String(consentvocab.ArgPurpose, claim.Purpose),
-		tx.Strings(consentvocab.ArgCategories, []string{record.CategoryClaim}),
-		tx.Int(consentvocab.ArgStart, c.Now.Unix()), tx.Int(consentvocab.ArgEnd, c.Now.Add(30*24*time.Hour).Unix()))
+	c.GrantClaimDocuments("stmarys/ana", "c-claim-docs", "acme")
 	if a := readDoc("c-claim-docs"); !a.Granted || a.Record != "claim-1.doc" {
 		t.Fatalf("the document under a consent for claims documents: %+v", a)
 	}
 	// A consent to another insurer for the same category does not open
 	// acme's claim's document, and break-glass opens no claim document.
-	c.Must("stmarys/ana", consent.Name, consentvocab.MethodGrant, tx.String(consentvocab.ArgConsentID, "c-globe-docs"),
-		tx.String(consentvocab.ArgGrantee, "globe"),
-		tx.String(consentvocab.ArgPurpose, claim.Purpose),
-		tx.Strings(consentvocab.ArgCategories, []string{record.CategoryClaim}),
-		tx.Int(consentvocab.ArgStart, c.Now.Unix()), tx.Int(consentvocab.ArgEnd, c.Now.Add(30*24*time.Hour).Unix()))
+	c.GrantClaimDocuments("stmarys/ana", "c-globe-docs", "globe")
 	args, _ := claim.AccessArgs(cl, cl.Document, "c-globe-docs")
 	r = c.Must("globe/adjuster", record.Name, recordvocab.MethodAccess, args...)
 	if a, _ := record.LoadAccess(c.Reader(), r.ID); a.Granted || !strings.Contains(a.Refusal, "only the claim's insurer") {

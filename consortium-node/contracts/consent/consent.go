@@ -269,25 +269,36 @@ func create(ctx contracts.Context, args tx.Args, request bool) error {
 	if request {
 		typ = vocab.EventRequested
 	}
+	emitDecision(ctx, typ, &c)
+	return nil
+}
+
+// emitDecision emits typ (granted, requested, declined) of consent c.
+func emitDecision(ctx contracts.Context, typ string, c *Consent) {
 	ctx.Emit(typ, ledger.Attr{Key: vocab.AttrConsent, Value: c.ID},
 		ledger.Attr{Key: vocab.AttrPatient, Value: c.Patient},
 		ledger.Attr{Key: vocab.AttrGrantee, Value: c.Grantee}, ledger.Attr{Key: vocab.AttrPurpose, Value: c.Purpose},
 		ledger.Attr{Key: vocab.AttrEnd, Value: fmt.Sprint(c.End)},
 		ledger.Attr{Key: vocab.AttrRequester, Value: c.Requester})
-	return nil
 }
 
-func loadArg(ctx contracts.Context, args tx.Args) (*Consent, error) {
-	return contracts.LoadArg(ctx, Name, args, vocab.ArgConsentID, Load)
+// patientsOwn loads the consent the call names and asks the policy
+// whether the caller may do act (grant, revoke) on it as its patient's.
+func patientsOwn(ctx contracts.Context, args tx.Args, act string) (*Consent, error) {
+	c, err := contracts.LoadArg(ctx, Name, args, vocab.ArgConsentID, Load)
+	if err != nil {
+		return nil, err
+	}
+	if err := ctx.Authorize(contracts.Resource{Type: "consent", Owner: c.Patient}, act); err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
 // answer is the patient accepting or declining a requested consent.
 func answer(ctx contracts.Context, method string, args tx.Args) error {
-	c, err := loadArg(ctx, args)
+	c, err := patientsOwn(ctx, args, "grant")
 	if err != nil {
-		return err
-	}
-	if err := ctx.Authorize(contracts.Resource{Type: "consent", Owner: c.Patient}, "grant"); err != nil {
 		return err
 	}
 	if c.Status != vocab.StatusProposed {
@@ -305,22 +316,15 @@ func answer(ctx contracts.Context, method string, args tx.Args) error {
 	if err := contracts.Put(ctx, key(c.ID), c); err != nil {
 		return err
 	}
-	ctx.Emit(typ, ledger.Attr{Key: vocab.AttrConsent, Value: c.ID},
-		ledger.Attr{Key: vocab.AttrPatient, Value: c.Patient},
-		ledger.Attr{Key: vocab.AttrGrantee, Value: c.Grantee}, ledger.Attr{Key: vocab.AttrPurpose, Value: c.Purpose},
-		ledger.Attr{Key: vocab.AttrEnd, Value: fmt.Sprint(c.End)},
-		ledger.Attr{Key: vocab.AttrRequester, Value: c.Requester})
+	emitDecision(ctx, typ, c)
 	return nil
 }
 
 // amend changes an active consent's period and/or purpose (the patient
 // only). The change applies from the next transaction on.
 func amend(ctx contracts.Context, args tx.Args) error {
-	c, err := loadArg(ctx, args)
+	c, err := patientsOwn(ctx, args, "grant")
 	if err != nil {
-		return err
-	}
-	if err := ctx.Authorize(contracts.Resource{Type: "consent", Owner: c.Patient}, "grant"); err != nil {
 		return err
 	}
 	if c.Status != vocab.StatusActive {
@@ -365,27 +369,18 @@ func amend(ctx contracts.Context, args tx.Args) error {
 }
 
 func revoke(ctx contracts.Context, args tx.Args) error {
-	id, err := args.String(vocab.ArgConsentID)
+	c, err := patientsOwn(ctx, args, "revoke")
 	if err != nil {
-		return contracts.InvalidArg(err)
-	}
-	c, err := Load(contracts.State(ctx, Name), id)
-	if err != nil {
-		return err
-	}
-	if err := ctx.Authorize(contracts.Resource{Type: "consent", Owner: c.Patient}, "revoke"); err != nil {
 		return err
 	}
 	if c.Status != vocab.StatusActive {
-		return fmt.Errorf("%w: consent %q is %s, not active", contracts.ErrConflict, id, c.Status)
+		return fmt.Errorf("%w: consent %q is %s, not active", contracts.ErrConflict, c.ID, c.Status)
 	}
 	c.Status, c.RevokedHeight = vocab.StatusRevoked, ctx.Height()
-	b, err := codec.Marshal(c)
-	if err != nil {
+	if err := contracts.Put(ctx, key(c.ID), c); err != nil {
 		return err
 	}
-	ctx.Set(key(id), b)
-	ctx.Emit(vocab.EventRevoked, ledger.Attr{Key: vocab.AttrConsent, Value: id},
+	ctx.Emit(vocab.EventRevoked, ledger.Attr{Key: vocab.AttrConsent, Value: c.ID},
 		ledger.Attr{Key: vocab.AttrPatient, Value: c.Patient},
 		ledger.Attr{Key: vocab.AttrGrantee, Value: c.Grantee})
 	return nil

@@ -41,14 +41,6 @@ func Genesis(nodes []Node) []GenesisWrite { return vocab.Genesis(nodes) }
 func nodeKey(id string) string { return vocab.NodeKey(id) }
 func raftKey(id uint64) string { return vocab.RaftKey(id) }
 
-func encode(v any) []byte {
-	b, err := codec.Marshal(v)
-	if err != nil {
-		panic(fmt.Sprintf("consortium: encoding %T: %v", v, err))
-	}
-	return b
-}
-
 // Change is what organisation admins approve.
 type Change struct {
 	_      struct{} `cbor:",toarray"`
@@ -272,9 +264,9 @@ func AddNode(ctx contracts.Context, n *Node) error {
 		ids = append(ids, o.ID)
 	}
 	slices.Sort(ids)
-	ctx.Set(nodeKey(n.ID), encode(n))
+	ctx.Set(nodeKey(n.ID), vocab.Encode(n))
 	ctx.Set(raftKey(n.RaftID), []byte(n.ID))
-	ctx.Set(nodesKey, encode(ids))
+	ctx.Set(nodesKey, vocab.Encode(ids))
 	ctx.Emit(vocab.EventNodeAdded, ledger.Attr{Key: vocab.AttrNode, Value: n.ID},
 		ledger.Attr{Key: vocab.AttrOrg, Value: n.Org},
 		ledger.Attr{Key: vocab.AttrRaftID, Value: strconv.FormatUint(n.RaftID, 10)})
@@ -316,7 +308,7 @@ func RemoveNode(ctx contracts.Context, id string) error {
 		}
 		ids = append(ids, o.ID)
 	}
-	ctx.Set(nodesKey, encode(ids))
+	ctx.Set(nodesKey, vocab.Encode(ids))
 	return nil
 }
 

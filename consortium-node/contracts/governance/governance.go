@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/almoner/almoner/consortium-node/codec"
 	"github.com/almoner/almoner/consortium-node/contracts"
 	"github.com/almoner/almoner/consortium-node/contracts/claim"
 	"github.com/almoner/almoner/consortium-node/contracts/consortium"
@@ -53,14 +52,6 @@ func DecodeRule(b []byte) (policies.Rule, error) { return vocab.DecodeRule(b) }
 func Genesis(rules []policies.Rule) ([]GenesisWrite, error) { return vocab.Genesis(rules) }
 
 func proposalKey(id string) string { return vocab.ProposalKey(id) }
-
-func encode(v any) []byte {
-	b, err := codec.Marshal(v)
-	if err != nil {
-		panic(fmt.Sprintf("governance: encoding %T: %v", v, err)) // fixed-shape values
-	}
-	return b
-}
 
 // Load reads a proposal.
 func Load(r contracts.StateReader, id string) (*Proposal, error) {
@@ -313,7 +304,7 @@ func apply(ctx contracts.Context, c *change) error {
 		}
 		ctx.Emit(vocab.EventPolicyChanged, attrs...)
 	case vocab.KindSetThreshold:
-		ctx.Set(thresholdKey, encode(c.pct))
+		ctx.Set(thresholdKey, vocab.Encode(c.pct))
 		ctx.Emit(vocab.EventThresholdChanged, ledger.Attr{Key: vocab.AttrPercent, Value: strconv.FormatUint(c.pct, 10)})
 	}
 	return nil
@@ -369,7 +360,7 @@ func propose(ctx contracts.Context, args tx.Args) error {
 	if ctx.Authorize(contracts.Resource{Type: "proposal"}, "approve") == nil {
 		return castVote(ctx, p, true)
 	}
-	ctx.Set(proposalKey(p.ID), encode(p))
+	ctx.Set(proposalKey(p.ID), vocab.Encode(p))
 	return nil
 }
 
@@ -446,7 +437,7 @@ func castVote(ctx contracts.Context, p *Proposal, approve bool) error {
 	case len(t.Orgs)-len(t.Rejected) < t.Needed:
 		p.Status, p.Decided = vocab.StatusRejected, ctx.Height()
 	}
-	ctx.Set(proposalKey(p.ID), encode(p))
+	ctx.Set(proposalKey(p.ID), vocab.Encode(p))
 	return nil
 }
 
@@ -462,7 +453,7 @@ func withdraw(ctx contracts.Context, args tx.Args) error {
 		return err
 	}
 	p.Status, p.Decided = vocab.StatusWithdrawn, ctx.Height()
-	ctx.Set(proposalKey(p.ID), encode(p))
+	ctx.Set(proposalKey(p.ID), vocab.Encode(p))
 	ctx.Emit(vocab.EventProposalWithdrawn, ledger.Attr{Key: vocab.AttrProposal, Value: p.ID})
 	return nil
 }

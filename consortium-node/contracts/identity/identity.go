@@ -69,14 +69,6 @@ func Genesis(orgs []Org, members []Member) ([]GenesisWrite, error) {
 func memberKey(id string) string { return vocab.MemberKey(id) }
 func orgKey(id string) string    { return vocab.OrgKey(id) }
 
-func encode(v any) []byte {
-	b, err := codec.Marshal(v)
-	if err != nil {
-		panic(fmt.Sprintf("identity: encoding %T: %v", v, err)) // fixed-shape structs
-	}
-	return b
-}
-
 // orgKind reads the kind of organisation id.
 func orgKind(r contracts.StateReader, id string) (string, error) {
 	b, ok := r.Get(OrgStateKey(id))
@@ -279,7 +271,7 @@ func (Contract) addMember(ctx contracts.Context, args tx.Args) error {
 	if _, exists := ctx.Get(memberKey(id)); exists {
 		return fmt.Errorf("%w: member %q already exists", contracts.ErrConflict, id)
 	}
-	ctx.Set(memberKey(id), encode(m))
+	ctx.Set(memberKey(id), vocab.Encode(m))
 	ctx.Emit(vocab.EventMemberAdded, ledger.Attr{Key: vocab.AttrMember, Value: id},
 		ledger.Attr{Key: vocab.AttrOrg, Value: m.Org},
 		ledger.Attr{Key: vocab.AttrRoles, Value: strings.Join(roles, ",")})
@@ -335,7 +327,7 @@ func (Contract) setRoles(ctx contracts.Context, args tx.Args) error {
 			contracts.ErrDenied, vocab.RoleOrgAdmin)
 	}
 	m.Roles = roles
-	ctx.Set(memberKey(m.ID), encode(m))
+	ctx.Set(memberKey(m.ID), vocab.Encode(m))
 	ctx.Emit(vocab.EventRolesChanged, ledger.Attr{Key: vocab.AttrMember, Value: m.ID},
 		ledger.Attr{Key: vocab.AttrRoles, Value: strings.Join(roles, ",")})
 	return nil
@@ -370,7 +362,7 @@ func (Contract) rotateKeys(ctx contracts.Context, args tx.Args) error {
 	if ek != nil {
 		m.EncKey = *ek
 	}
-	ctx.Set(memberKey(m.ID), encode(m))
+	ctx.Set(memberKey(m.ID), vocab.Encode(m))
 	ctx.Emit(vocab.EventKeysRotated, ledger.Attr{Key: vocab.AttrMember, Value: m.ID},
 		ledger.Attr{Key: vocab.AttrSignKey, Value: fmt.Sprint(sk != nil)},
 		ledger.Attr{Key: vocab.AttrEncKey, Value: fmt.Sprint(ek != nil)})
@@ -389,7 +381,7 @@ func (Contract) revokeMember(ctx contracts.Context, args tx.Args) error {
 		return fmt.Errorf("%w: member %q is already revoked", contracts.ErrConflict, m.ID)
 	}
 	m.Revoked = true
-	ctx.Set(memberKey(m.ID), encode(m))
+	ctx.Set(memberKey(m.ID), vocab.Encode(m))
 	ctx.Emit(vocab.EventMemberRevoked, ledger.Attr{Key: vocab.AttrMember, Value: m.ID})
 	return nil
 }
@@ -440,15 +432,15 @@ func AddOrg(ctx contracts.Context, o *Org, admins []Member) error {
 	if err != nil {
 		return err
 	}
-	ctx.Set(orgKey(o.ID), encode(o))
+	ctx.Set(orgKey(o.ID), vocab.Encode(o))
 	ids = append(ids, o.ID)
 	slices.Sort(ids)
-	ctx.Set("orgs", encode(ids))
+	ctx.Set("orgs", vocab.Encode(ids))
 	ctx.Emit(vocab.EventOrgAdded, ledger.Attr{Key: vocab.AttrOrg, Value: o.ID},
 		ledger.Attr{Key: vocab.AttrKind, Value: o.Kind}, ledger.Attr{Key: vocab.AttrName, Value: o.Name})
 	for i := range admins {
 		m := &admins[i]
-		ctx.Set(memberKey(m.ID), encode(m))
+		ctx.Set(memberKey(m.ID), vocab.Encode(m))
 		ctx.Emit(vocab.EventMemberAdded, ledger.Attr{Key: vocab.AttrMember, Value: m.ID},
 			ledger.Attr{Key: vocab.AttrOrg, Value: m.Org},
 			ledger.Attr{Key: vocab.AttrRoles, Value: strings.Join(m.Roles, ",")})
@@ -481,7 +473,7 @@ func RemoveOrg(ctx contracts.Context, id string) error {
 	}
 	ctx.Delete(orgKey(id))
 	ctx.Set(removedKey(id), []byte{1})
-	ctx.Set("orgs", encode(slices.DeleteFunc(ids, func(s string) bool { return s == id })))
+	ctx.Set("orgs", vocab.Encode(slices.DeleteFunc(ids, func(s string) bool { return s == id })))
 	ctx.Emit(vocab.EventOrgRemoved, ledger.Attr{Key: vocab.AttrOrg, Value: id})
 	return nil
 }

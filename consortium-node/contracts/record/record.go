@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/almoner/almoner/consortium-node/codec"
 	"github.com/almoner/almoner/consortium-node/contracts"
 	"github.com/almoner/almoner/consortium-node/contracts/claim/claimdoc"
 	"github.com/almoner/almoner/consortium-node/contracts/consent"
@@ -148,15 +147,6 @@ func LoadUndelivered(r contracts.StateReader, access tx.ID) (*Undelivered, error
 // LoadReview reads the review of a break-glass access.
 func LoadReview(r contracts.StateReader, access tx.ID) (*Review, error) {
 	return load[Review](r, reviewKey(access), "review of access "+access.String())
-}
-
-func put(ctx contracts.Context, k string, v any) error {
-	b, err := codec.Marshal(v)
-	if err != nil {
-		return err
-	}
-	ctx.Set(k, b)
-	return nil
 }
 
 func load[T any](r contracts.StateReader, k, what string) (*T, error) {
@@ -340,12 +330,12 @@ func registerVersion(ctx contracts.Context, id string, version uint64, h []byte,
 		return fmt.Errorf("%w: record %q is at version %d; the next is %d", contracts.ErrConflict, id, rec.Latest, rec.Latest+1)
 	}
 	rec.Latest = version
-	if err := put(ctx, recKey(id), rec); err != nil {
+	if err := contracts.Put(ctx, recKey(id), rec); err != nil {
 		return err
 	}
 	var hash ledger.Hash
 	copy(hash[:], h)
-	if err := put(ctx, verKey(id, version), &Version{CiphertextHash: hash, Height: ctx.Height(), Registrar: ctx.Caller()}); err != nil {
+	if err := contracts.Put(ctx, verKey(id, version), &Version{CiphertextHash: hash, Height: ctx.Height(), Registrar: ctx.Caller()}); err != nil {
 		return err
 	}
 	ctx.Emit(vocab.EventRegistered, ledger.Attr{Key: vocab.AttrRecord, Value: id},
@@ -474,7 +464,7 @@ func access(ctx contracts.Context, args tx.Args) error {
 			a.Granted, a.Expires = true, now.Add(AccessWindow).Unix()
 		}
 	}
-	if err := put(ctx, accessKey(a.TxID), a); err != nil {
+	if err := contracts.Put(ctx, accessKey(a.TxID), a); err != nil {
 		return err
 	}
 	attrs := []ledger.Attr{{Key: vocab.AttrAccess, Value: a.TxID.String()}, {Key: vocab.AttrRecord, Value: id},
@@ -521,7 +511,7 @@ func erase(ctx contracts.Context, args tx.Args) error {
 		}
 	}
 	rec.Erased = true
-	if err := put(ctx, recKey(id), rec); err != nil {
+	if err := contracts.Put(ctx, recKey(id), rec); err != nil {
 		return err
 	}
 	ctx.Emit(vocab.EventErased, ledger.Attr{Key: vocab.AttrRecord, Value: id},
@@ -569,7 +559,7 @@ func review(ctx contracts.Context, args tx.Args) error {
 			return fmt.Errorf("%w: note_hash must be a 32-byte SHA-256", contracts.ErrInvalid)
 		}
 	}
-	if err := put(ctx, reviewKey(aid), rv); err != nil {
+	if err := contracts.Put(ctx, reviewKey(aid), rv); err != nil {
 		return err
 	}
 	ctx.Emit(vocab.EventBreakGlassReviewed, ledger.Attr{Key: vocab.AttrAccess, Value: id},
@@ -628,7 +618,7 @@ func reportUndelivered(ctx contracts.Context, args tx.Args) error {
 	if _, done := ctx.Get(undeliveredKey(aid)); done {
 		return fmt.Errorf("%w: access %s was already reported as not delivered", contracts.ErrConflict, id)
 	}
-	if err := put(ctx, undeliveredKey(aid), &Undelivered{Access: aid, Reason: reason, Height: ctx.Height()}); err != nil {
+	if err := contracts.Put(ctx, undeliveredKey(aid), &Undelivered{Access: aid, Reason: reason, Height: ctx.Height()}); err != nil {
 		return err
 	}
 	if rec.Category == CategoryClaim {

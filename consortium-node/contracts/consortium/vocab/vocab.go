@@ -87,7 +87,10 @@ func NodeStateKey(id string) string { return contracts.Key(Name, NodeKey(id)) }
 // RaftKey maps a raft id to its node, in the contract's key space.
 func RaftKey(id uint64) string { return "raftid/" + strconv.FormatUint(id, 10) }
 
-func encode(v any) []byte {
+// Encode is the state value of v, one of the contract's fixed-shape
+// records (deterministic CBOR); it panics if v does not encode, which a
+// fixed shape never does.
+func Encode(v any) []byte {
 	b, err := codec.Marshal(v)
 	if err != nil {
 		panic(fmt.Sprintf("consortium: encoding %T: %v", v, err))
@@ -106,12 +109,12 @@ func Genesis(nodes []Node) []GenesisWrite {
 	var out []GenesisWrite
 	ids := make([]string, 0, len(nodes))
 	for i := range nodes {
-		out = append(out, GenesisWrite{NodeStateKey(nodes[i].ID), encode(&nodes[i])},
+		out = append(out, GenesisWrite{NodeStateKey(nodes[i].ID), Encode(&nodes[i])},
 			GenesisWrite{contracts.Key(Name, RaftKey(nodes[i].RaftID)), []byte(nodes[i].ID)})
 		ids = append(ids, nodes[i].ID)
 	}
 	slices.Sort(ids)
-	out = append(out, GenesisWrite{NodesStateKey, encode(ids)})
+	out = append(out, GenesisWrite{NodesStateKey, Encode(ids)})
 	return out
 }
 

@@ -99,7 +99,10 @@ func ProposalKey(id string) string { return "p/" + id }
 // ProposalStateKey is the full state key of a proposal.
 func ProposalStateKey(id string) string { return contracts.Key(Name, ProposalKey(id)) }
 
-func encode(v any) []byte {
+// Encode is the state value of v, one of the contract's fixed-shape
+// records (deterministic CBOR); it panics if v does not encode, which a
+// fixed shape never does.
+func Encode(v any) []byte {
 	b, err := codec.Marshal(v)
 	if err != nil {
 		panic(fmt.Sprintf("governance: encoding %T: %v", v, err)) // fixed-shape values
@@ -108,7 +111,7 @@ func encode(v any) []byte {
 }
 
 // EncodeRule is a rule's state value.
-func EncodeRule(r policies.Rule) []byte { return encode(r.Strings()) }
+func EncodeRule(r policies.Rule) []byte { return Encode(r.Strings()) }
 
 // DecodeRule decodes a rule's state value.
 func DecodeRule(b []byte) (policies.Rule, error) {

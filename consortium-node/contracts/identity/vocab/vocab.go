@@ -245,7 +245,10 @@ func MemberStateKey(id string) string { return contracts.Key(Name, MemberKey(id)
 // OrgStateKey is the full state key of an organisation record.
 func OrgStateKey(id string) string { return contracts.Key(Name, OrgKey(id)) }
 
-func encode(v any) []byte {
+// Encode is the state value of v, one of the contract's fixed-shape
+// records (deterministic CBOR); it panics if v does not encode, which a
+// fixed shape never does.
+func Encode(v any) []byte {
 	b, err := codec.Marshal(v)
 	if err != nil {
 		panic(fmt.Sprintf("identity: encoding %T: %v", v, err)) // fixed-shape structs
@@ -290,7 +293,7 @@ func Genesis(orgs []Org, members []Member) ([]GenesisWrite, error) {
 			return nil, fmt.Errorf("genesis organisation %q appears twice", orgs[i].ID)
 		}
 		known[orgs[i].ID] = true
-		out = append(out, GenesisWrite{OrgStateKey(orgs[i].ID), encode(&orgs[i])})
+		out = append(out, GenesisWrite{OrgStateKey(orgs[i].ID), Encode(&orgs[i])})
 	}
 	seen := map[string]bool{}
 	for i := range members {
@@ -312,14 +315,14 @@ func Genesis(orgs []Org, members []Member) ([]GenesisWrite, error) {
 			return nil, fmt.Errorf("genesis member %q appears twice", m.ID)
 		}
 		seen[m.ID] = true
-		out = append(out, GenesisWrite{MemberStateKey(m.ID), encode(m)})
+		out = append(out, GenesisWrite{MemberStateKey(m.ID), Encode(m)})
 	}
 	ids := make([]string, 0, len(orgs))
 	for _, o := range orgs {
 		ids = append(ids, o.ID)
 	}
 	slices.Sort(ids)
-	out = append(out, GenesisWrite{OrgListStateKey, encode(ids)})
+	out = append(out, GenesisWrite{OrgListStateKey, Encode(ids)})
 	return out, nil
 }
 
