@@ -2,52 +2,22 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/almoner/almoner/consortium-node/api/server"
 	"github.com/almoner/almoner/consortium-node/genesis"
 	"github.com/almoner/almoner/consortium-node/genesis/devnet"
-	"github.com/almoner/almoner/consortium-node/internal/node"
+	"github.com/almoner/almoner/consortium-node/nodetest"
 )
 
-// startNode runs a real one-node consortium behind an httptest server.
+// startNode runs a real one-node dev consortium (nodetest.Start) and returns its folder and node API address.
 func startNode(t *testing.T) (home, addr string) {
 	t.Helper()
-	home = t.TempDir()
-	g, err := devnet.Create(home, devnet.Options{Nodes: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	kf, err := genesis.LoadKeyFile(genesis.KeyPath(home, g.Nodes[0].ID))
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, _ := kf.SignKey()
-	n, err := node.Open(node.Config{DataDir: filepath.Join(home, "data"), Genesis: g, NodeID: g.Nodes[0].ID, Key: key})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- n.Run(ctx) }()
-	h, err := server.New(server.Config{Backend: n})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(h)
-	t.Cleanup(func() {
-		srv.Close()
-		cancel()
-		<-done
-		n.Close()
-	})
-	return home, srv.URL
+	n := nodetest.Start(t)
+	return n.Home, n.URL
 }
 
 func cli(t *testing.T, args ...string) (string, error) {
