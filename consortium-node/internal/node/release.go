@@ -283,7 +283,7 @@ wait:
 	}
 	resp, err := n.fetchLocal(req.Fetch)
 	if err != nil {
-		rep.Code, rep.Error = relayCode(err), err.Error()
+		rep.Code, rep.Error = relayCodes.code(err), err.Error()
 		if rep.Code == relayInternal {
 			n.log.Error("serving a relayed fetch", "peer", from.NodeID, "err", err)
 			rep.Error = "internal error on the custodian node; see its log"
@@ -298,7 +298,7 @@ wait:
 // relayFailure fills rep with a coded refusal (internal detail stays in
 // this node's log).
 func (n *Node) relayFailure(from transport.Peer, rep relayReply, err error) relayReply {
-	rep.Code, rep.Error = relayCode(err), err.Error()
+	rep.Code, rep.Error = relayCodes.code(err), err.Error()
 	if rep.Code == relayInternal {
 		n.log.Error("serving a relayed request", "peer", from.NodeID, "err", err)
 		rep.Error = "internal error on the custodian node; see its log"
@@ -306,41 +306,18 @@ func (n *Node) relayFailure(from transport.Peer, rep relayReply, err error) rela
 	return rep
 }
 
-func relayCode(err error) string {
-	switch {
-	case errors.Is(err, ErrInvalid):
-		return relayInvalid
-	case errors.Is(err, ErrNoteExists):
-		return relayExists
-	case errors.Is(err, privatestore.ErrErased):
-		return relayErased
-	case errors.Is(err, ErrForbidden):
-		return relayForbidden
-	case errors.Is(err, ErrStale):
-		return relayStale
-	case errors.Is(err, ErrNotFound), errors.Is(err, privatestore.ErrNotFound):
-		return relayNotFound
-	}
-	return relayInternal
-}
+// relayCodes are the relay's refusals: the custodian's error, coded, is its error again on the reader's node, so
+// the API answers the reader as the custodian would have; anything else is "internal" there and ErrUnavailable here.
+var relayCodes = codeTable{entries: []codeEntry{
+	{code: relayInvalid, errs: []error{ErrInvalid}, back: ErrInvalid},
+	{code: relayExists, errs: []error{ErrNoteExists}, back: ErrNoteExists},
+	{code: relayErased, errs: []error{privatestore.ErrErased}, back: privatestore.ErrErased},
+	{code: relayForbidden, errs: []error{ErrForbidden}, back: ErrForbidden},
+	{code: relayStale, errs: []error{ErrStale}, back: ErrStale},
+	{code: relayNotFound, errs: []error{ErrNotFound, privatestore.ErrNotFound}, back: ErrNotFound},
+}, other: relayInternal, otherErr: ErrUnavailable}
 
-// replyErr turns a custodian's coded refusal back into the node's errors,
-// so the API answers the reader as the custodian would have.
+// replyErr turns a custodian's coded refusal back into the node's errors.
 func replyErr(rep relayReply) error {
-	msg := "the custodian answered: " + rep.Error
-	switch rep.Code {
-	case relayErased:
-		return fmt.Errorf("%w: %s", privatestore.ErrErased, msg)
-	case relayForbidden:
-		return fmt.Errorf("%w: %s", ErrForbidden, msg)
-	case relayStale:
-		return fmt.Errorf("%w: %s", ErrStale, msg)
-	case relayNotFound:
-		return fmt.Errorf("%w: %s", ErrNotFound, msg)
-	case relayInvalid:
-		return fmt.Errorf("%w: %s", ErrInvalid, msg)
-	case relayExists:
-		return fmt.Errorf("%w: %s", ErrNoteExists, msg)
-	}
-	return fmt.Errorf("%w: %s", ErrUnavailable, msg)
+	return relayCodes.err(rep.Code, "the custodian answered: "+rep.Error)
 }

@@ -407,7 +407,7 @@ func (n *Node) serveReplica(from transport.Peer, req *replicaRequest) replicaRep
 		}
 	}
 	if err != nil {
-		rep.Code, rep.Error = replicaCode(err), err.Error()
+		rep.Code, rep.Error = replicaCodes.code(err), err.Error()
 		if rep.Code == replicaInternal {
 			n.log.Error("serving a record copy request", "peer", from.NodeID, "op", req.Op, "err", err)
 			rep.Error = "internal error; see the node's log"
@@ -471,36 +471,19 @@ func (n *Node) serveCopy(peer consortium.Node, req *replicaRequest) (sealed, wra
 	return n.private.Release(rec.ID, req.Version, v.CiphertextHash, peer.ID, peer.EncKey.Key)
 }
 
-func replicaCode(err error) string {
-	switch {
-	case errors.Is(err, privatestore.ErrErased):
-		return replicaErased
-	case errors.Is(err, errCrossOrg), errors.Is(err, ErrForbidden):
-		return replicaForbidden
-	case errors.Is(err, privatestore.ErrMismatch):
-		return replicaMismatch
-	case errors.Is(err, ErrNotFound), errors.Is(err, privatestore.ErrNotFound):
-		return replicaNotFound
-	case errors.Is(err, ErrNotCustodian):
-		return replicaNoStore
-	}
-	return replicaInternal
-}
+// replicaCodes are replication's refusals; a node that keeps no records, a busy or failing peer all mean
+// ErrUnavailable to the node that asked.
+var replicaCodes = codeTable{entries: []codeEntry{
+	{code: replicaErased, errs: []error{privatestore.ErrErased}, back: privatestore.ErrErased},
+	{code: replicaForbidden, errs: []error{errCrossOrg, ErrForbidden}, back: errCrossOrg},
+	{code: replicaMismatch, errs: []error{privatestore.ErrMismatch}, back: privatestore.ErrMismatch},
+	{code: replicaNotFound, errs: []error{ErrNotFound, privatestore.ErrNotFound}, back: ErrNotFound},
+	{code: replicaNoStore, errs: []error{ErrNotCustodian}},
+}, other: replicaInternal, otherErr: ErrUnavailable}
 
 // replicaErr turns a peer's coded refusal back into the node's errors.
 func replicaErr(peer string, rep replicaReply) error {
-	msg := peer + " answered: " + rep.Error
-	switch rep.Code {
-	case replicaErased:
-		return fmt.Errorf("%w: %s", privatestore.ErrErased, msg)
-	case replicaForbidden:
-		return fmt.Errorf("%w: %s", errCrossOrg, msg)
-	case replicaMismatch:
-		return fmt.Errorf("%w: %s", privatestore.ErrMismatch, msg)
-	case replicaNotFound:
-		return fmt.Errorf("%w: %s", ErrNotFound, msg)
-	}
-	return fmt.Errorf("%w: %s", ErrUnavailable, msg)
+	return replicaCodes.err(rep.Code, peer+" answered: "+rep.Error)
 }
 
 // noteRegistered runs on the apply goroutine: it hands the versions that
