@@ -133,15 +133,7 @@ func scanForPlaintext(t *testing.T, plaintext []byte, haystack string) (probes i
 func sealForNode(t *testing.T, node genesis.Node, clerk, insurer actor, plaintext []byte,
 	upload func(*api.UploadRequest) error) (*api.UploadRequest, []byte) {
 	t.Helper()
-	dk, err := envelope.NewDataKey(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sealed, err := envelope.Seal(nil, dk, "rec-1", 1, plaintext)
-	if err != nil {
-		t.Fatal(err)
-	}
-	wrapped, err := envelope.Wrap(nil, node.EncKey.Key, node.ID, dk, "rec-1", 1)
+	sealed, wrapped, err := envelope.SealFor(nil, node.EncKey.Key, node.ID, "rec-1", 1, plaintext)
 	if err != nil {
 		t.Fatal(err)
 	}

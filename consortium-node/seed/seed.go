@@ -465,16 +465,7 @@ func (s *seeder) records(ctx context.Context) error {
 }
 
 func (s *seeder) upload(ctx context.Context, sk *sign.PrivateKey, id string, plaintext []byte) error {
-	dk, err := envelope.NewDataKey(nil)
-	if err != nil {
-		return err
-	}
-	defer dk.Destroy()
-	sealed, err := envelope.Seal(nil, dk, id, 1, plaintext)
-	if err != nil {
-		return err
-	}
-	wrapped, err := envelope.Wrap(nil, s.node.EncKey.Key, s.node.ID, dk, id, 1)
+	sealed, wrapped, err := envelope.SealFor(nil, s.node.EncKey.Key, s.node.ID, id, 1, plaintext)
 	if err != nil {
 		return err
 	}

@@ -287,3 +287,23 @@ func (rk *ReaderKey) check() error {
 }
 
 var _ redact.Methods = ReaderKey{}
+
+// SealFor seals plaintext, version version of record recordID, under a fresh data key, wraps that key for one
+// reader (the custodian node that will store the record: readerPub its packed X-Wing public key, readerID its id)
+// and destroys the data key: a new record version as its custodian receives it. It reads all randomness from r
+// (crypto/rand when r is nil).
+func SealFor(r io.Reader, readerPub []byte, readerID, recordID string, version uint64,
+	plaintext []byte) (sealed, wrapped []byte, err error) {
+	dk, err := NewDataKey(r)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer dk.Destroy()
+	if sealed, err = Seal(r, dk, recordID, version, plaintext); err != nil {
+		return nil, nil, err
+	}
+	if wrapped, err = Wrap(r, readerPub, readerID, dk, recordID, version); err != nil {
+		return nil, nil, err
+	}
+	return sealed, wrapped, nil
+}

@@ -265,3 +265,49 @@ func TestParseWrappedCanonical(t *testing.T) {
 		t.Fatal("bad split")
 	}
 }
+
+// TestSealFor: what SealFor returns opens for its reader, under the data key the reader unwraps, bound to the
+// record and version; bad arguments are refused with ErrInvalid or ErrBadKey and nothing returned.
+func TestSealFor(t *testing.T) {
+	rk := mustReaderKey(t, 0x10)
+	plain := []byte(`{"resourceType":"Bundle"}`)
+	sealed, wrapped, err := SealFor(nil, rk.PublicKey(), "stmarys-node1", "rec-1", 3, plain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dk, err := Unwrap(rk, "stmarys-node1", wrapped, "rec-1", 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := Open(dk, sealed, "rec-1", 3)
+	if err != nil || !bytes.Equal(got, plain) {
+		t.Fatalf("Open = %q, %v; want the plaintext", got, err)
+	}
+	if _, err := Open(dk, sealed, "rec-1", 4); !errors.Is(err, ErrIntegrity) {
+		t.Fatalf("opened as another version: %v", err)
+	}
+	other := mustReaderKey(t, 0x20)
+	if _, err := Unwrap(other, "stmarys-node1", wrapped, "rec-1", 3); !errors.Is(err, ErrIntegrity) {
+		t.Fatalf("unwrapped by another reader: %v", err)
+	}
+	again, _, err := SealFor(nil, rk.PublicKey(), "stmarys-node1", "rec-1", 3, plain)
+	if err != nil || bytes.Equal(again, sealed) {
+		t.Fatalf("a second SealFor of the same version: %v; same ciphertext: %v (want a fresh data key)", err,
+			bytes.Equal(again, sealed))
+	}
+	for _, c := range []struct {
+		name       string
+		pub        []byte
+		reader, id string
+		want       error
+	}{
+		{"empty record id", rk.PublicKey(), "stmarys-node1", "", ErrInvalid},
+		{"empty reader id", rk.PublicKey(), "", "rec-1", ErrInvalid},
+		{"short public key", rk.PublicKey()[:100], "stmarys-node1", "rec-1", ErrBadKey},
+	} {
+		s, w, err := SealFor(nil, c.pub, c.reader, c.id, 1, plain)
+		if !errors.Is(err, c.want) || s != nil || w != nil {
+			t.Errorf("%s: %v (%d, %d bytes); want %v and nothing", c.name, err, len(s), len(w), c.want)
+		}
+	}
+}

@@ -483,16 +483,7 @@ func (g *gen) submitCall(d docHash) (call, error) {
 // upload seals plaintext as version 1 of record id and stores it on St
 // Mary's node as its records clerk, returning the ciphertext's SHA-256.
 func (g *gen) upload(ctx context.Context, id string, plaintext []byte) ([]byte, error) {
-	dk, err := envelope.NewDataKey(nil)
-	if err != nil {
-		return nil, err
-	}
-	defer dk.Destroy()
-	sealed, err := envelope.Seal(nil, dk, id, 1, plaintext)
-	if err != nil {
-		return nil, err
-	}
-	wrapped, err := envelope.Wrap(nil, g.custodian.EncKey.Key, g.custodian.ID, dk, id, 1)
+	sealed, wrapped, err := envelope.SealFor(nil, g.custodian.EncKey.Key, g.custodian.ID, id, 1, plaintext)
 	if err != nil {
 		return nil, err
 	}

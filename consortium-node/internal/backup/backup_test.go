@@ -322,15 +322,7 @@ func backupRestore(t *testing.T, snapEvery uint64) {
 
 	// A record, uploaded to St Mary's node and registered.
 	plaintext := []byte(`{"resourceType":"Bundle","entry":[{"resource":{"resourceType":"Patient","name":[{"family":"Backupson"}]}}]}`)
-	dk, err := envelope.NewDataKey(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sealed, err := envelope.Seal(nil, dk, "rec-b", 1, plaintext)
-	if err != nil {
-		t.Fatal(err)
-	}
-	wrapped, err := envelope.Wrap(nil, oldRec.EncKey.Key, old, dk, "rec-b", 1)
+	sealed, wrapped, err := envelope.SealFor(nil, oldRec.EncKey.Key, old, "rec-b", 1, plaintext)
 	if err != nil {
 		t.Fatal(err)
 	}

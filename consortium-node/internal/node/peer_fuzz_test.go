@@ -146,13 +146,7 @@ func FuzzPeerMessage(f *testing.F) {
 	f.Add(kindRelay, uint8(1), mustCBOR(&relayRequest{ID: 5, Op: relayNote, Fetch: fetch})) // the wrong body
 	f.Add(kindRelay, uint8(1), mustCBOR(&relayRequest{ID: 6, Op: relayNoteCopy, Note: note}))
 	f.Add(kindRelayReply, uint8(1), mustCBOR(&relayReply{ID: 3, NoteFetch: &api.NoteFetchResponse{AccessID: tx.ID{1}}}))
-	dk, err := envelope.NewDataKey(nil)
-	if err != nil {
-		f.Fatal(err)
-	}
-	sealed, _ := envelope.Seal(nil, dk, "rec-1", 1, []byte(`{"note":"x"}`))
-	wrapped, err := envelope.Wrap(nil, me.EncKey.Key, me.ID, dk, "rec-1", 1)
-	dk.Destroy()
+	sealed, wrapped, err := envelope.SealFor(nil, me.EncKey.Key, me.ID, "rec-1", 1, []byte(`{"note":"x"}`))
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -265,9 +265,7 @@ func TestCustodianReplication(t *testing.T) {
 	if _, err := c.nodes[acme].n.replicaCall(c.g.Nodes[b], pull, time.Second); !errors.Is(err, errCrossOrg) {
 		t.Fatalf("acme's node pulling from B: %v; want errCrossOrg", err)
 	}
-	dkx, _ := envelope.NewDataKey(nil)
-	sx, _ := envelope.Seal(nil, dkx, "rec-x", 1, []byte("x"))
-	wx, _ := envelope.Wrap(nil, c.g.Nodes[b].EncKey.Key, c.g.Nodes[b].ID, dkx, "rec-x", 1)
+	sx, wx, _ := envelope.SealFor(nil, c.g.Nodes[b].EncKey.Key, c.g.Nodes[b].ID, "rec-x", 1, []byte("x"))
 	push := &replicaRequest{Op: replicaPush, RecordID: "rec-x", Version: 1, Sealed: sx, Wrapped: wx}
 	if rep := c.nodes[b].n.serveReplica(peerOf(acme), push); rep.Code != replicaForbidden {
 		t.Fatalf("B took a copy from acme's node: %+v", rep)

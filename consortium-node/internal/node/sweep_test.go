@@ -45,12 +45,7 @@ func TestRefusedRegistrationLeavesNothing(t *testing.T) {
 
 	upload := func(id string, v uint64, plain string) ledger.Hash {
 		t.Helper()
-		dk, _ := envelope.NewDataKey(nil)
-		sealed, err := envelope.Seal(nil, dk, id, v, []byte(plain))
-		if err != nil {
-			t.Fatal(err)
-		}
-		wrapped, err := envelope.Wrap(nil, c.g.Nodes[a].EncKey.Key, c.g.Nodes[a].ID, dk, id, v)
+		sealed, wrapped, err := envelope.SealFor(nil, c.g.Nodes[a].EncKey.Key, c.g.Nodes[a].ID, id, v, []byte(plain))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -125,9 +120,8 @@ func TestRefusedRegistrationLeavesNothing(t *testing.T) {
 	// An upload no registration names, and a version stored unregistered
 	// before uploads were staged (on B).
 	upload("rec-b", 1, `{"resourceType":"Bundle","id":"never registered"}`)
-	dk, _ := envelope.NewDataKey(nil)
-	oldSealed, _ := envelope.Seal(nil, dk, "rec-old", 1, []byte(`{"resourceType":"Bundle"}`))
-	oldWrapped, _ := envelope.Wrap(nil, c.g.Nodes[b].EncKey.Key, c.g.Nodes[b].ID, dk, "rec-old", 1)
+	oldSealed, oldWrapped, _ := envelope.SealFor(nil, c.g.Nodes[b].EncKey.Key, c.g.Nodes[b].ID, "rec-old", 1,
+		[]byte(`{"resourceType":"Bundle"}`))
 	if err := c.nodes[b].n.private.Put("rec-old", 1, oldSealed, oldWrapped); err != nil {
 		t.Fatal(err)
 	}
@@ -182,9 +176,7 @@ func TestUploadOfRegisteredVersion(t *testing.T) {
 	c.leader()
 	clerk, ana := c.actor("stmarys/clerk"), c.actor("stmarys/patient-ana")
 	mk := func(id string, v uint64, plain string) *api.UploadRequest {
-		dk, _ := envelope.NewDataKey(nil)
-		sealed, _ := envelope.Seal(nil, dk, id, v, []byte(plain))
-		wrapped, _ := envelope.Wrap(nil, c.g.Nodes[0].EncKey.Key, c.g.Nodes[0].ID, dk, id, v)
+		sealed, wrapped, _ := envelope.SealFor(nil, c.g.Nodes[0].EncKey.Key, c.g.Nodes[0].ID, id, v, []byte(plain))
 		req := &api.UploadRequest{RecordID: id, Version: v, Sealed: sealed, Wrapped: wrapped, Uploader: clerk.id, Time: time.Now().Unix()}
 		if err := api.SignPrivate(req, clerk.sign); err != nil {
 			t.Fatal(err)
