@@ -67,26 +67,12 @@ func newFuzzServer(f *testing.F) *fuzzServer {
 			}
 		}
 	}
-	n, err := node.Open(node.Config{
+	s.n, _ = runNode(f, node.Config{
 		DataDir: filepath.Join(dir, "data"), Genesis: g, NodeID: s.nodeID, Key: s.keys[s.nodeID], EncKey: s.nodeEK,
 		TickInterval: 10 * time.Millisecond,
 	})
-	if err != nil {
-		f.Fatal(err)
-	}
-	s.n = n
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- n.Run(ctx) }()
-	f.Cleanup(func() {
-		cancel()
-		<-done
-		if err := n.Close(); err != nil {
-			f.Errorf("node Close: %v", err)
-		}
-	})
 	// A short MaxWait: a fuzzed ?wait=true&timeout= costs little.
-	s.h, err = server.New(server.Config{Backend: n, MaxWait: 100 * time.Millisecond, Heartbeat: time.Hour})
+	s.h, err = server.New(server.Config{Backend: s.n, MaxWait: 100 * time.Millisecond, Heartbeat: time.Hour})
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -218,18 +204,12 @@ func (s *fuzzServer) signPrivate(t testing.TB, id string, req any) {
 // returns the signed request.
 func (s *fuzzServer) upload(t testing.TB, who, recordID string, version uint64, plaintext []byte) *api.UploadRequest {
 	t.Helper()
-	dk, err := envelope.NewDataKey(nil)
+	sealed, wrapped, err := envelope.SealFor(nil, s.g.Nodes[0].EncKey.Key, s.nodeID, recordID, version, plaintext)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer dk.Destroy()
-	req := &api.UploadRequest{RecordID: recordID, Version: version, Uploader: who, Time: time.Now().Unix()}
-	if req.Sealed, err = envelope.Seal(nil, dk, recordID, version, plaintext); err != nil {
-		return nil
-	}
-	if req.Wrapped, err = envelope.Wrap(nil, s.g.Nodes[0].EncKey.Key, s.nodeID, dk, recordID, version); err != nil {
-		return nil
-	}
+	req := &api.UploadRequest{RecordID: recordID, Version: version, Sealed: sealed, Wrapped: wrapped, Uploader: who,
+		Time: time.Now().Unix()}
 	s.signPrivate(t, who, req)
 	return req
 }

@@ -66,50 +66,57 @@ func newFixture(t *testing.T) *fixture {
 		}
 		f.keys[id] = key
 	}
-	n, err := node.Open(node.Config{
+	f.n, f.stop = runNode(t, node.Config{
 		DataDir: filepath.Join(dir, "data"), Genesis: g, NodeID: g.Nodes[0].ID,
 		Key: f.keys[g.Nodes[0].ID], TickInterval: 10 * time.Millisecond,
 	})
+	h, err := server.New(server.Config{Backend: f.n, Heartbeat: 50 * time.Millisecond})
 	if err != nil {
-		t.Fatal(err)
-	}
-	f.n = n
-	ctx, cancel := context.WithCancel(context.Background())
-	runErr := make(chan error, 1)
-	go func() { runErr <- n.Run(ctx) }()
-	h, err := server.New(server.Config{Backend: n, Heartbeat: 50 * time.Millisecond})
-	if err != nil {
-		cancel()
-		<-runErr
-		n.Close()
 		t.Fatal(err)
 	}
 	f.srv = httptest.NewServer(h)
 	f.c = client.New(f.srv.URL, nil)
 	f.c.Authenticate(g.Nodes[0].ID, f.keys[g.Nodes[0].ID]) // nodes may read everything
-	var stopOnce sync.Once
-	f.stop = func() {
-		stopOnce.Do(func() {
+	// Registered after runNode's: the server closes before the node stops.
+	t.Cleanup(func() {
+		f.srv.CloseClientConnections() // ends live streams
+		f.srv.Close()
+	})
+	return f
+}
+
+// runNode opens a node with cfg and runs it until the test ends, then closes it. stop (also called then; once is
+// enough) cancels Run and waits for it to return, which must be without an error and within 15s.
+func runNode(tb testing.TB, cfg node.Config) (n *node.Node, stop func()) {
+	tb.Helper()
+	n, err := node.Open(cfg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	runErr := make(chan error, 1)
+	go func() { runErr <- n.Run(ctx) }()
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
 			cancel()
 			select {
 			case err := <-runErr:
 				if err != nil {
-					t.Errorf("node Run returned %v", err)
+					tb.Errorf("node Run returned %v", err)
 				}
 			case <-time.After(15 * time.Second):
-				t.Errorf("node Run did not return after cancel")
+				tb.Errorf("node Run did not return after cancel")
 			}
 		})
 	}
-	t.Cleanup(func() {
-		f.stop()
-		f.srv.CloseClientConnections() // ends live streams
-		f.srv.Close()
+	tb.Cleanup(func() {
+		stop()
 		if err := n.Close(); err != nil {
-			t.Errorf("node Close: %v", err)
+			tb.Errorf("node Close: %v", err)
 		}
 	})
-	return f
+	return n, stop
 }
 
 func (f *fixture) ctx() context.Context {
