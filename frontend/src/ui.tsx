@@ -340,13 +340,82 @@ export function Field(props: { label: string; children: ComponentChildren; hint?
       <span>{props.label}</span>
       {child}
       {props.hint && <small>{props.hint}</small>}
-      {props.error && (
-        <small class="field-error" id={`${id}-err`}>
-          <span aria-hidden="true">⚠ </span>
-          {props.error}
-        </small>
-      )}
+      {props.error && <FieldError id={`${id}-err`} error={props.error} />}
     </label>
+  );
+}
+
+/** A field's error message, by id for the control (or group) it describes. */
+function FieldError({ id, error }: { id: string; error: string }) {
+  return (
+    <small class="field-error" id={id}>
+      <span aria-hidden="true">⚠ </span>
+      {error}
+    </small>
+  );
+}
+
+/**
+ * A group of checkboxes, one per item (its value and label from the item),
+ * that keeps the checked values in chosen, in the order they were checked;
+ * children come before the boxes (a search field). With error, the message
+ * after the boxes, and the group described by it.
+ */
+export function CheckGroup<T>(props: {
+  legend: ComponentChildren;
+  name?: string;
+  items: T[];
+  value: (item: T) => string;
+  label: (item: T) => ComponentChildren;
+  chosen: string[];
+  onChange: (chosen: string[]) => void;
+  error?: string;
+  children?: ComponentChildren;
+}) {
+  const { legend, name, items, value, label, chosen, onChange, error, children } = props;
+  const id = useMemo(() => `f${++fieldSeq}`, []);
+  return (
+    <fieldset aria-describedby={error ? `${id}-err` : undefined}>
+      <legend>{legend}</legend>
+      {children}
+      {items.map((item) => {
+        const v = value(item);
+        return (
+          <label key={v} class="check">
+            <input
+              type="checkbox"
+              name={name}
+              value={v}
+              checked={chosen.includes(v)}
+              onChange={(e) => onChange(e.currentTarget.checked ? [...chosen, v] : chosen.filter((x) => x !== v))}
+            />{' '}
+            {label(item)}
+          </label>
+        );
+      })}
+      {error && <FieldError id={`${id}-err`} error={error} />}
+    </fieldset>
+  );
+}
+
+/**
+ * The buttons under a list of entries a form repeats (milestones, items):
+ * one adds a blank entry, the other removes the last while more than one
+ * is left.
+ */
+export function AddRemove<T>(props: { list: T[]; set: (list: T[]) => void; blank: () => T; add: string; remove: string }) {
+  const { list, set, blank, add, remove } = props;
+  return (
+    <>
+      <button type="button" class="secondary" onClick={() => set([...list, blank()])}>
+        {add}
+      </button>
+      {list.length > 1 && (
+        <button type="button" class="secondary" onClick={() => set(list.slice(0, -1))}>
+          {remove}
+        </button>
+      )}
+    </>
   );
 }
 
@@ -419,6 +488,44 @@ export function ActionButton(props: JSX.ButtonHTMLAttributes<HTMLButtonElement> 
       <Busy {...rest} busy={a.busy} />
       <Result a={a} />
     </>
+  );
+}
+
+/** A connection's page info, as the GraphQL API's lists give it. */
+export interface PageInfo {
+  hasNextPage: boolean;
+  endCursor: string | null;
+}
+
+/**
+ * Paging through a list by cursor (after, null on the first page): back
+ * to the first page when not on it, on to the next when there is one;
+ * nothing when neither.
+ */
+export function CursorPager(props: {
+  label: string;
+  after: string | null;
+  setAfter: (cursor: string | null) => void;
+  page: PageInfo;
+  first: string;
+  next: string;
+  buttonClass?: string;
+}) {
+  const { label, after, setAfter, page, first, next, buttonClass } = props;
+  if (!after && !page.hasNextPage) return null;
+  return (
+    <nav class="pager" aria-label={label}>
+      {after && (
+        <button type="button" class={buttonClass} onClick={() => setAfter(null)}>
+          {first}
+        </button>
+      )}
+      {page.hasNextPage && (
+        <button type="button" class={buttonClass} onClick={() => setAfter(page.endCursor)}>
+          {next}
+        </button>
+      )}
+    </nav>
   );
 }
 

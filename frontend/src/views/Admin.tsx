@@ -7,7 +7,7 @@ import { gql, submit, type ApiError } from '../api';
 import { Time } from '../display';
 import { OrgName, orgChoices, useOrgs } from '../names';
 import { has, roleNames, useViewer } from '../session';
-import { ActionForm, Badge, Busy, ErrorBox, Field, LiveStopped, Loading, Notices, Page, Result, Select, Show, Tabs, toApiError, useAction, useQuery } from '../ui';
+import { ActionForm, Badge, Busy, CheckGroup, ErrorBox, Field, LiveStopped, Loading, Notices, Page, Result, Select, Show, Tabs, toApiError, useAction, useQuery } from '../ui';
 import { options } from '../vocab';
 import { Governance, Policy, useOnBlocks } from './Governance';
 
@@ -231,16 +231,15 @@ function MemberRow({ m, canManage, onChange }: { m: any; canManage: boolean; onC
             return `Roles of ${m.id} are changed.`;
           }}
         >
-          <fieldset>
-            <legend>Roles of {m.id}</legend>
-            {ROLES.map((r) => (
-              <label key={r} class="check">
-                <input type="checkbox" checked={roles.includes(r)} onChange={(e) => setRoles(e.currentTarget.checked ? [...roles, r] : roles.filter((x) => x !== r))} />{' '}
-                {roleNames[r]}
-              </label>
-            ))}
-            {a.fieldError(`roles-${m.id}`) && <small class="field-error">⚠ {a.fieldError(`roles-${m.id}`)}</small>}
-          </fieldset>
+          <CheckGroup
+            legend={`Roles of ${m.id}`}
+            items={ROLES}
+            value={(r) => r}
+            label={(r) => roleNames[r]}
+            chosen={roles}
+            onChange={setRoles}
+            error={a.fieldError(`roles-${m.id}`)}
+          />
           <Busy type="submit" busy={a.busy}>
             Save roles
           </Busy>

@@ -7,7 +7,7 @@ import { Link, navigate } from '../router';
 import { Who } from '../names';
 import { has, useViewer } from '../session';
 import { toDate } from '../display';
-import { ActionButton, ActionForm, Badge, Field, Head, Page, Progress, Show, useAction, useQuery } from '../ui';
+import { ActionButton, ActionForm, Badge, CursorPager, Field, Head, Page, Progress, Show, useAction, useQuery } from '../ui';
 
 const CAMPAIGNS = `query Campaigns($after: String) {
   campaigns(first: 20, after: $after) {
@@ -43,20 +43,7 @@ export function Campaigns() {
                 </li>
               ))}
             </ul>
-            {(after || d.campaigns.pageInfo.hasNextPage) && (
-              <nav class="pager" aria-label="More campaigns">
-                {after && (
-                  <button type="button" onClick={() => setAfter(null)}>
-                    First page
-                  </button>
-                )}
-                {d.campaigns.pageInfo.hasNextPage && (
-                  <button type="button" onClick={() => setAfter(d.campaigns.pageInfo.endCursor)}>
-                    Next page
-                  </button>
-                )}
-              </nav>
-            )}
+            <CursorPager label="More campaigns" after={after} setAfter={setAfter} page={d.campaigns.pageInfo} first="First page" next="Next page" />
           </>
         )}
       </Show>

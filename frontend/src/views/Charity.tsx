@@ -8,7 +8,7 @@ import { Hash } from '../display';
 import { Link } from '../router';
 import { useOrgs, whoName } from '../names';
 import { has, useViewer } from '../session';
-import { ActionButton, ActionForm, Busy, Field, Head, Notices, Page, Result, Show, useAction, useQuery } from '../ui';
+import { ActionButton, ActionForm, AddRemove, Busy, Field, Head, Notices, Page, Result, Show, useAction, useQuery } from '../ui';
 import { Milestones, StateBadge } from './Campaigns';
 import { bytesToHex } from '../verify';
 
@@ -340,11 +340,13 @@ const CREATE = `mutation Create($id: ID!, $title: String!, $currency: String!, $
   createCampaign(id: $id, title: $title, currency: $currency, milestones: $milestones, wait: $wait) { TX }
 }`;
 
+const blankMilestone = () => ({ title: '', amount: '', deadline: '' });
+
 function NewCampaign({ charity, onDone }: { charity: string; onDone: () => void }) {
   const { viewer } = useViewer();
   const [id, setId] = useState('');
   const [title, setTitle] = useState('');
-  const [ms, setMs] = useState([{ title: '', amount: '', deadline: '' }]);
+  const [ms, setMs] = useState([blankMilestone()]);
   const [validator, setValidator] = useState('healthreg/validator');
   const a = useAction();
   const set = (i: number, k: 'title' | 'amount' | 'deadline', v: string) => setMs(ms.map((m, j) => (j === i ? { ...m, [k]: v } : m)));
@@ -374,7 +376,7 @@ function NewCampaign({ charity, onDone }: { charity: string; onDone: () => void 
         await submit(CREATE, { id, title: title.trim(), currency: 'EUR', milestones });
         setId('');
         setTitle('');
-        setMs([{ title: '', amount: '', deadline: '' }]);
+        setMs([blankMilestone()]);
         onDone();
         return `“${title.trim()}” is created as a draft of ${viewer?.org?.name ?? charity}; open it for gifts when ready.`;
       }}
@@ -408,14 +410,7 @@ function NewCampaign({ charity, onDone }: { charity: string; onDone: () => void 
         </fieldset>
       ))}
       <div class="row">
-        <button type="button" class="secondary" onClick={() => setMs([...ms, { title: '', amount: '', deadline: '' }])}>
-          Add a milestone
-        </button>
-        {ms.length > 1 && (
-          <button type="button" class="secondary" onClick={() => setMs(ms.slice(0, -1))}>
-            Remove the last milestone
-          </button>
-        )}
+        <AddRemove list={ms} set={setMs} blank={blankMilestone} add="Add a milestone" remove="Remove the last milestone" />
         <Busy type="submit" busy={a.busy}>
           Create campaign
         </Busy>

@@ -12,7 +12,7 @@ import { DETAIL_ROLES, explain, refusalInWords } from '../messages';
 import { Who, useOrgs } from '../names';
 import { Link, navigate } from '../router';
 import { has, roleNames, useViewer } from '../session';
-import { Badge, Busy, ErrorBox, Field, Head, LiveStopped, Page, Show, toApiError, useQuery, useSubscription } from '../ui';
+import { Badge, Busy, CursorPager, ErrorBox, Field, Head, LiveStopped, Page, Show, toApiError, useQuery, useSubscription } from '../ui';
 import { APPEAL_REASONS, CATEGORIES, CLAIM_REASONS, CONTRACTS, EMERGENCIES, PURPOSES, REFUND_REASONS, REVIEW_OUTCOMES, actionName, say } from '../vocab';
 
 const enc = encodeURIComponent;
@@ -231,18 +231,7 @@ export function Explorer() {
                   ))}
                 </tbody>
               </table>
-              <nav class="pager" aria-label="Pages">
-                {after && (
-                  <button type="button" class="secondary" onClick={() => setAfter(null)}>
-                    Newest
-                  </button>
-                )}
-                {d.blocks.pageInfo.hasNextPage && (
-                  <button type="button" class="secondary" onClick={() => setAfter(d.blocks.pageInfo.endCursor)}>
-                    Older blocks
-                  </button>
-                )}
-              </nav>
+              <CursorPager label="Pages" after={after} setAfter={setAfter} page={d.blocks.pageInfo} first="Newest" next="Older blocks" buttonClass="secondary" />
             </>
           );
         }}

@@ -7,7 +7,7 @@ import { Time, localTime, relativeTime, toDate } from '../display';
 import { minorOf, money } from '../format';
 import { Who } from '../names';
 import { Link } from '../router';
-import { Badge, ErrorBox, Head, LiveStopped, Loading, Page, Show, useQuery, useSubscription } from '../ui';
+import { Badge, CursorPager, ErrorBox, Head, LiveStopped, Loading, Page, Show, useQuery, useSubscription } from '../ui';
 import { REFUND_REASONS, say } from '../vocab';
 import { ReceiptTools } from './Receipt';
 
@@ -58,20 +58,7 @@ export function MyGifts() {
                   </tbody>
                 </table>
               </div>
-              {(after || d.myGifts.pageInfo.hasNextPage) && (
-                <nav class="pager" aria-label="More gifts">
-                  {after && (
-                    <button type="button" onClick={() => setAfter(null)}>
-                      Newest gifts
-                    </button>
-                  )}
-                  {d.myGifts.pageInfo.hasNextPage && (
-                    <button type="button" onClick={() => setAfter(d.myGifts.pageInfo.endCursor)}>
-                      Older gifts
-                    </button>
-                  )}
-                </nav>
-              )}
+              <CursorPager label="More gifts" after={after} setAfter={setAfter} page={d.myGifts.pageInfo} first="Newest gifts" next="Older gifts" />
             </>
           )
         }

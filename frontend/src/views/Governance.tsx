@@ -11,7 +11,7 @@ import { label } from '../format';
 import { explain } from '../messages';
 import { Who, orgChoices, orgName, reloadOrgs, type Org, useOrgs } from '../names';
 import { has, roleNames, useViewer } from '../session';
-import { ActionButton, ActionForm, Badge, Busy, Checks, Field, LiveStopped, Notices, Result, Select, Show, useAction, useQuery, useSubscription } from '../ui';
+import { ActionButton, ActionForm, AddRemove, Badge, Busy, CheckGroup, Checks, Field, LiveStopped, Notices, Result, Select, Show, useAction, useQuery, useSubscription } from '../ui';
 
 const PROPOSALS = `query Proposals($status: ProposalStatus) {
   proposals(first: 20, status: $status) { nodes { id kind status proposer proposedAt expiresAt failureReason closedAt
@@ -310,6 +310,8 @@ function NodeFields({ n, set, prefix, a }: { n: NodeForm; set: (n: NodeForm) => 
   );
 }
 
+const blankAdmin = () => ({ member: '', signKey: '', encKey: '' });
+
 /** Every kind of proposal the governance contract takes. */
 function Propose({ onDone }: { onDone: () => void }) {
   const { viewer } = useViewer();
@@ -318,7 +320,7 @@ function Propose({ onDone }: { onDone: () => void }) {
   const [days, setDays] = useState('7');
   const [percent, setPercent] = useState('66');
   const [org, setOrg] = useState({ id: '', name: '', kind: 'HOSPITAL', claimsKeyId: '' });
-  const [admins, setAdmins] = useState([{ member: '', signKey: '', encKey: '' }]);
+  const [admins, setAdmins] = useState([blankAdmin()]);
   const [withNode, setWithNode] = useState(false);
   const [node, setNode] = useState<NodeForm>(emptyNode);
   const [removeOrg, setRemoveOrg] = useState('');
@@ -487,14 +489,7 @@ function Propose({ onDone }: { onDone: () => void }) {
             </fieldset>
           ))}
           <div class="row">
-            <button type="button" class="secondary" onClick={() => setAdmins([...admins, { member: '', signKey: '', encKey: '' }])}>
-              Add an admin
-            </button>
-            {admins.length > 1 && (
-              <button type="button" class="secondary" onClick={() => setAdmins(admins.slice(0, -1))}>
-                Remove the last admin
-              </button>
-            )}
+            <AddRemove list={admins} set={setAdmins} blank={blankAdmin} add="Add an admin" remove="Remove the last admin" />
           </div>
           <label class="check">
             <input type="checkbox" name="with-node" checked={withNode} onChange={(e) => setWithNode(e.currentTarget.checked)} /> Add its node with it
@@ -538,24 +533,23 @@ function RuleChooser({ rules, chosen, setChosen }: { rules: any[]; chosen: strin
   const s = search.trim().toLowerCase();
   const shown = rules.filter((r) => chosen.includes(r.line) || (s && (r.line.includes(s) || ruleWords(r, orgs).toLowerCase().includes(s)))).slice(0, 30);
   return (
-    <fieldset>
-      <legend>Rules to remove</legend>
+    <CheckGroup
+      legend="Rules to remove"
+      name="remove-rule"
+      items={shown}
+      value={(r) => r.line}
+      label={(r) => (
+        <>
+          {ruleWords(r, orgs)} <code>{r.line}</code>
+        </>
+      )}
+      chosen={chosen}
+      onChange={setChosen}
+    >
       <Field label="Find a rule" hint={`${rules.length} rules in force; type to find one (e.g. auditor, record)`}>
         <input type="search" name="rule-search" value={search} onInput={(e) => setSearch(e.currentTarget.value)} />
       </Field>
-      {shown.map((r) => (
-        <label key={r.line} class="check">
-          <input
-            type="checkbox"
-            name="remove-rule"
-            value={r.line}
-            checked={chosen.includes(r.line)}
-            onChange={(e) => setChosen(e.currentTarget.checked ? [...chosen, r.line] : chosen.filter((x) => x !== r.line))}
-          />{' '}
-          {ruleWords(r, orgs)} <code>{r.line}</code>
-        </label>
-      ))}
-    </fieldset>
+    </CheckGroup>
   );
 }
 

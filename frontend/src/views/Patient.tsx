@@ -13,6 +13,7 @@ import { roleNames } from '../session';
 import { ActionButton, ActionForm, Badge, Busy, ErrorBox, Field, Head, LiveStopped, Notices, Page, Result, Select, Show, Tabs, useAction, useQuery, useSubscription } from '../ui';
 import { CATEGORIES, CONSENT_STATUSES, EMERGENCIES, PURPOSES as PURPOSE_LABELS, REVIEW_OUTCOMES, options, say } from '../vocab';
 import { MyClaims } from './Claims';
+import { RecordChecks } from './Records';
 
 const RECORDS = `query Records { patientRecords(first: 20) { nodes { id category custodian createdAt erased erasedBy latestVersion } } }`;
 const CONSENTS = `query Consents { patientConsents(first: 15) { nodes { id status grantee requester purpose scope category categories records actorRole start end version } } }`;
@@ -311,26 +312,7 @@ function Grant({ records, onDone }: { records: any[]; onDone: () => void }) {
           <input name="end" type="date" min={today} required value={end} onInput={(e) => setEnd(e.currentTarget.value)} />
         </Field>
       </div>
-      <fieldset aria-describedby={a.fieldError('record') ? 'grant-records-err' : undefined}>
-        <legend>Records</legend>
-        {live.map((r) => (
-          <label key={r.id} class="check">
-            <input
-              type="checkbox"
-              name="record"
-              value={r.id}
-              checked={chosen.includes(r.id)}
-              onChange={(e) => setChosen(e.currentTarget.checked ? [...chosen, r.id] : chosen.filter((x) => x !== r.id))}
-            />{' '}
-            {say(CATEGORIES, r.category)} <span class="muted">({r.id})</span>
-          </label>
-        ))}
-        {a.fieldError('record') && (
-          <small class="field-error" id="grant-records-err">
-            ⚠ {a.fieldError('record')}
-          </small>
-        )}
-      </fieldset>
+      <RecordChecks legend="Records" name="record" records={live} chosen={chosen} onChange={setChosen} error={a.fieldError('record')} />
       {orgs.error && <ErrorBox error={orgs.error} retry={orgs.reload} />}
       <ActionButton a={a} type="submit">
         Grant

@@ -10,7 +10,7 @@ import { gql } from '../api';
 import { summarise, TYPE_WORDS, type Line } from '../fhir';
 import { day, pretty } from '../format';
 import { useViewer } from '../session';
-import { ActionButton, useAction, useQuery } from '../ui';
+import { ActionButton, CheckGroup, useAction, useQuery } from '../ui';
 import { CATEGORIES, PURPOSES, say } from '../vocab';
 
 const READ = `mutation Read($record: ID!, $purpose: String!, $consent: ID) {
@@ -182,6 +182,37 @@ function ageYears(birth: string): number {
   let y = n.getFullYear() - b.getFullYear();
   if (n.getMonth() < b.getMonth() || (n.getMonth() === b.getMonth() && n.getDate() < b.getDate())) y--;
   return y;
+}
+
+/**
+ * Records to choose, each by its category in words with its id beside it;
+ * the chosen records' ids in chosen.
+ */
+export function RecordChecks(props: {
+  legend: string;
+  name: string;
+  records: { id: string; category?: string | null }[];
+  chosen: string[];
+  onChange: (ids: string[]) => void;
+  error?: string;
+}) {
+  const { legend, name, records, chosen, onChange, error } = props;
+  return (
+    <CheckGroup
+      legend={legend}
+      name={name}
+      items={records}
+      value={(r) => r.id}
+      label={(r) => (
+        <>
+          {categoryName(r.category)} <span class="muted">({r.id})</span>
+        </>
+      )}
+      chosen={chosen}
+      onChange={onChange}
+      error={error}
+    />
+  );
 }
 
 /** A record's category in words. */

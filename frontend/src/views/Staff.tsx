@@ -15,10 +15,10 @@ import { explain } from '../messages';
 import { noteToSend, type AccessNote } from '../notes';
 import { Link, useLocation } from '../router';
 import { has, roleNames, useViewer } from '../session';
-import { ActionButton, ActionForm, Badge, Busy, Checks, Done, Field, Notices, Page, Result, Select, Show, type Tab, Tabs, invalid, useAction, useQuery } from '../ui';
+import { ActionButton, ActionForm, AddRemove, Badge, Busy, Checks, Done, Field, Notices, Page, Result, Select, Show, type Tab, Tabs, invalid, useAction, useQuery } from '../ui';
 import { CATEGORIES, EMERGENCIES, PURPOSES, REGISTERABLE, REVIEW_OUTCOMES, options, say } from '../vocab';
 import { ProviderClaims } from './Claims';
-import { RecordContent, RecordReader, categoryName, consentFor, useGranted } from './Records';
+import { RecordChecks, RecordContent, RecordReader, categoryName, consentFor, useGranted } from './Records';
 
 export function StaffHome() {
   const { viewer } = useViewer();
@@ -214,26 +214,7 @@ function RequestConsent({ patient, name, records }: { patient: string; name?: st
       }}
     >
       <h3 id="req-title">Request a consent</h3>
-      <fieldset aria-describedby={a.fieldError('req-records') ? 'req-records-err' : undefined}>
-        <legend>Records</legend>
-        {records.map((r) => (
-          <label key={r.id} class="check">
-            <input
-              type="checkbox"
-              name="req-record"
-              value={r.id}
-              checked={chosen.includes(r.id)}
-              onChange={(e) => setChosen(e.currentTarget.checked ? [...chosen, r.id] : chosen.filter((x) => x !== r.id))}
-            />{' '}
-            {categoryName(r.category)} <span class="muted">({r.id})</span>
-          </label>
-        ))}
-        {a.fieldError('req-records') && (
-          <small class="field-error" id="req-records-err">
-            ⚠ {a.fieldError('req-records')}
-          </small>
-        )}
-      </fieldset>
+      <RecordChecks legend="Records" name="req-record" records={records} chosen={chosen} onChange={setChosen} error={a.fieldError('req-records')} />
       <div class="row">
         <Field label="Purpose">
           <Select name="req-purpose" value={purpose} choices={options(PURPOSES)} onChange={setPurpose} />
@@ -307,13 +288,15 @@ const FILE = `mutation File($id: ID!, $patient: ID!, $insurer: ID!, $currency: S
   submitClaim(id: $id, patient: $patient, insurer: $insurer, currency: $currency, items: $items, records: $records, wait: $wait) { TX }
 }`;
 
+const blankItem = () => ({ serviceCode: '', date: '', amount: '' });
+
 function FileClaim() {
   const orgs = useOrgs();
   const insurers = [...orgs.values()].filter((o) => o.kind === 'insurer');
   const [patient, setPatient] = useState('');
   const [insurer, setInsurer] = useState('');
   const [linked, setLinked] = useState<string[]>([]);
-  const [items, setItems] = useState([{ serviceCode: '', date: '', amount: '' }]);
+  const [items, setItems] = useState([blankItem()]);
   const { records } = usePatientRecords(patient);
   const a = useAction('staff');
   const set = (i: number, k: 'serviceCode' | 'date' | 'amount', v: string) => setItems(items.map((x, j) => (j === i ? { ...x, [k]: v } : x)));
@@ -338,7 +321,7 @@ function FileClaim() {
         c.throw();
         const id = `clm-${Date.now().toString(36)}`;
         await submit(FILE, { id, patient, insurer: chosenInsurer, currency: 'EUR', items: its, records: linked });
-        setItems([{ serviceCode: '', date: '', amount: '' }]);
+        setItems([blankItem()]);
         setLinked([]);
         return `Claim ${id} for ${minorMoney(total, 'EUR')} is filed with ${orgs.get(chosenInsurer)?.name ?? chosenInsurer}.`;
       }}
@@ -350,21 +333,7 @@ function FileClaim() {
         <Select name="claim-insurer" value={chosenInsurer} choices={orgChoices(insurers)} onChange={setInsurer} />
       </Field>
       {records.length > 0 && (
-        <fieldset>
-          <legend>Linked records (optional)</legend>
-          {records.map((r) => (
-            <label key={r.id} class="check">
-              <input
-                type="checkbox"
-                name="claim-record"
-                value={r.id}
-                checked={linked.includes(r.id)}
-                onChange={(e) => setLinked(e.currentTarget.checked ? [...linked, r.id] : linked.filter((x) => x !== r.id))}
-              />{' '}
-              {categoryName(r.category)} <span class="muted">({r.id})</span>
-            </label>
-          ))}
-        </fieldset>
+        <RecordChecks legend="Linked records (optional)" name="claim-record" records={records} chosen={linked} onChange={setLinked} />
       )}
       {items.map((x, i) => (
         <fieldset key={i}>
@@ -386,14 +355,7 @@ function FileClaim() {
         Total: <strong>{minorMoney(total, 'EUR')}</strong> for {items.length} item{items.length > 1 ? 's' : ''}
       </p>
       <div class="row">
-        <button type="button" class="secondary" onClick={() => setItems([...items, { serviceCode: '', date: '', amount: '' }])}>
-          Add an item
-        </button>
-        {items.length > 1 && (
-          <button type="button" class="secondary" onClick={() => setItems(items.slice(0, -1))}>
-            Remove the last item
-          </button>
-        )}
+        <AddRemove list={items} set={setItems} blank={blankItem} add="Add an item" remove="Remove the last item" />
         <Busy type="submit" busy={a.busy}>
           File claim
         </Busy>
