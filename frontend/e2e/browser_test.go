@@ -128,13 +128,18 @@ func (b *browser) visit(path string) {
 	b.do("visit "+path, chromedp.Navigate(b.s.url+path), chromedp.WaitVisible(chromedp.CSS("#page-title")))
 }
 
+// until waits up to 20 s until a JavaScript expression is true.
+func (b *browser) until(js string) error {
+	ctx, cancel := context.WithTimeout(b.ctx, 25*time.Second)
+	defer cancel()
+	_, err := chromedp.Run(ctx, chromedp.Poll[bool](js, chromedp.WithPollingTimeout(20*time.Second), chromedp.WithPollingInterval(50*time.Millisecond)))
+	return err
+}
+
 // waitText waits until the page shows text.
 func (b *browser) waitText(text string) {
 	b.t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, 25*time.Second)
-	defer cancel()
-	js := fmt.Sprintf(`document.body.innerText.includes(%q)`, text)
-	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](js, chromedp.WithPollingTimeout(20*time.Second), chromedp.WithPollingInterval(50*time.Millisecond))); err != nil {
+	if err := b.until(fmt.Sprintf(`document.body.innerText.includes(%q)`, text)); err != nil {
 		body := b.eval(`document.body.innerText`)
 		b.shot("failed-wait")
 		b.t.Fatalf("the page never showed %q: %v\npage text:\n%s", text, err, body)
@@ -150,9 +155,7 @@ func (b *browser) noText(text string) {
 // poll waits until a JavaScript expression is true.
 func (b *browser) poll(js, what string) {
 	b.t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, 25*time.Second)
-	defer cancel()
-	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](js, chromedp.WithPollingTimeout(20*time.Second), chromedp.WithPollingInterval(50*time.Millisecond))); err != nil {
+	if err := b.until(js); err != nil {
 		b.shot("failed-poll")
 		b.t.Fatalf("waiting for %s: %v\npage text:\n%s", what, err, b.eval(`document.body.innerText`))
 	}
@@ -223,21 +226,33 @@ func (b *browser) upload(name, file string) {
 func (b *browser) switchRole(account string) {
 	b.t.Helper()
 	b.choose("role-switcher", account)
-	b.do("switched to "+account, chromedp.WaitVisible(chromedp.Search(fmt.Sprintf(`//header//*[contains(@class,'who')][normalize-space(.)=%q]`, account))))
+	b.signedIn("switched to "+account, account)
 }
 
-// signIn signs in with the sign-in form.
+// signedIn waits until the header shows that account is signed in.
+func (b *browser) signedIn(what, account string) {
+	b.t.Helper()
+	b.do(what, chromedp.WaitVisible(chromedp.Search(fmt.Sprintf(`//header//*[contains(@class,'who')][normalize-space(.)=%q]`, account))))
+}
+
+// signIn signs in as a demo account with the sign-in form.
 func (b *browser) signIn(account string) {
 	b.t.Helper()
 	pw, ok := b.s.accounts[account]
 	if !ok {
 		b.t.Fatalf("no demo account %s", account)
 	}
+	b.submitSignIn(account, pw)
+	b.signedIn("signed in", account)
+}
+
+// submitSignIn fills in the sign-in form and submits it.
+func (b *browser) submitSignIn(account, password string) {
+	b.t.Helper()
 	b.visit("/signin")
 	b.fill("account", account)
-	b.fill("password", pw)
+	b.fill("password", password)
 	b.click(`//form//button[@type='submit'][normalize-space(.)='Sign in']`)
-	b.do("signed in", chromedp.WaitVisible(chromedp.Search(fmt.Sprintf(`//header//*[contains(@class,'who')][normalize-space(.)=%q]`, account))))
 }
 
 // shot saves a full-page screenshot as NAME.png in the screenshot folder.

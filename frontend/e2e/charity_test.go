@@ -28,6 +28,13 @@ func TestCharity(t *testing.T) {
 	b.waitText("Heart surgery for children")
 	b.checkPage("charity: officer")
 
+	// Milestones are added and removed, one at least.
+	b.noText("Remove the last milestone")
+	b.button("Add a milestone")
+	b.waitText("Milestone 2")
+	b.button("Remove the last milestone")
+	b.noText("Milestone 2")
+	b.noText("Remove the last milestone")
 	b.fill("campaign-id", "e2e-coats")
 	b.fill("campaign-title", "E2E coats")
 	b.fill("ms-title-0", "Buy coats")
@@ -147,8 +154,7 @@ func checkValidatorTodos(t *testing.T, b *browser, s *stack, title, campaign str
 	b.waitText("received.pdf matches the fingerprint on the ledger.")
 	b.checkPage("charity: validator")
 	// Campaigns and charities by name, not by id.
-	noneInMain(b, "hope/")
-	noneInMain(b, "healthreg/")
+	noneInMain(b, "hope/", "healthreg/")
 	b.shot("charity-validator")
 	b.upload(input, forged)
 	b.waitText("forged.pdf does NOT match the fingerprint on the ledger")

@@ -25,8 +25,7 @@ func TestClinical(t *testing.T) {
 	b.waitText("Choose a patient to see their records and consents.")
 	b.checkPage("staff: patients")
 	// Members and organisations by name, not by id.
-	noneInMain(b, "stmarys/")
-	noneInMain(b, "acme/")
+	noneInMain(b, "stmarys/", "acme/")
 	b.choose("patient", "stmarys/patient-ben")
 	recordsOf(b, "stmarys/patient-ben", "")
 	b.waitText("Consent for treatment until")
@@ -68,8 +67,7 @@ func TestClinical(t *testing.T) {
 	b.waitText("Break-glass review")
 	b.noText("only the staff of")
 	b.checkPage("staff: privacy officer")
-	noneInMain(b, "stmarys/")
-	noneInMain(b, "citygen/")
+	noneInMain(b, "stmarys/", "citygen/")
 	card := `//li[contains(@class,'bg-card')][contains(., 'rec-ana-1')][.//button[normalize-space(.)='Close review']]`
 	b.waitText("Life-threatening condition")
 	b.waitText("“e2e: collapsed in the waiting room, no ID” (matches the fingerprint on the ledger)") // from the custodian's nodes

@@ -107,7 +107,7 @@ func TestAnonymousVisitNoConsoleErrors(t *testing.T) {
 	_, b, errs := journey(t)
 	for _, p := range []string{"/", "/campaigns/heart-surgery-fund", "/verify", "/signin", "/explorer", "/no-such-page"} {
 		b.visit(p)
-		b.poll(`!document.querySelector('.loading')`, p+" loaded")
+		b.settled(p)
 		if p == "/verify" {
 			b.waitText("Its fingerprint")
 		}
@@ -131,33 +131,21 @@ func TestAnonymousVisitNoConsoleErrors(t *testing.T) {
 // /genesis.json is the dev consortium's genesis file byte for byte.
 func TestCompressedAssets(t *testing.T) {
 	s := need(t)
-	get := func(path, accept string) (*http.Response, []byte) {
-		t.Helper()
-		req, _ := http.NewRequest(http.MethodGet, s.url+path, nil)
-		// Set explicitly, so that Go's client does not decode gzip itself.
-		req.Header.Set("Accept-Encoding", accept)
-		r, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer r.Body.Close()
-		b, _ := io.ReadAll(r.Body)
-		return r, b
-	}
-	r, index := get("/", "identity")
+	// Accept-Encoding is always set, so that Go's client does not decode gzip itself.
+	r, index := s.get(t, "/", "identity")
 	if cc := r.Header.Get("Cache-Control"); cc != "no-cache" {
 		t.Errorf("index.html Cache-Control %q, want no-cache", cc)
 	}
 	var total [3]int
 	for _, m := range regexp.MustCompile(`(?:src|href)="(/assets/[^"]+\.(?:js|css))"`).FindAllSubmatch(index, -1) {
 		asset := string(m[1])
-		plain, _ := get(asset, "identity")
-		_, body := get(asset, "identity")
+		plain, _ := s.get(t, asset, "identity")
+		_, body := s.get(t, asset, "identity")
 		if plain.Header.Get("Content-Encoding") != "" {
 			t.Fatalf("%s without Accept-Encoding: Content-Encoding %q", asset, plain.Header.Get("Content-Encoding"))
 		}
-		rg, gz := get(asset, "gzip")
-		rb, br := get(asset, "gzip, deflate, br, zstd")
+		rg, gz := s.get(t, asset, "gzip")
+		rb, br := s.get(t, asset, "gzip, deflate, br, zstd")
 		if rg.Header.Get("Content-Encoding") != "gzip" || rb.Header.Get("Content-Encoding") != "br" {
 			t.Fatalf("%s: gzip answered %q, Chromium's Accept-Encoding %q", asset, rg.Header.Get("Content-Encoding"), rb.Header.Get("Content-Encoding"))
 		}
@@ -185,7 +173,7 @@ func TestCompressedAssets(t *testing.T) {
 	}
 	t.Logf("the app's JS and CSS: %d bytes, %d with gzip, %d with brotli", total[0], total[1], total[2])
 
-	r, g := get("/genesis.json", "identity")
+	r, g := s.get(t, "/genesis.json", "identity")
 	disk, err := os.ReadFile(filepath.Join(s.devHome, "genesis.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -296,7 +284,7 @@ func TestExplorerSearch(t *testing.T) {
 		b.search(c.text)
 		b.poll(fmt.Sprintf(`location.pathname === %q`, c.path), "the "+c.kind+" view at "+c.path)
 		b.waitText(c.shows)
-		b.poll(`!document.querySelector('.loading')`, c.path+" loaded")
+		b.settled(c.path)
 	}
 
 	// Block 3: its time in the viewer's locale, its hashes whole, wrapped, with copy buttons.
@@ -359,15 +347,15 @@ func TestExplorerSearch(t *testing.T) {
 	}
 
 	// On a phone: no sideways scrolling on the list, a block, a transaction.
-	b.do("phone-sized screen", chromedp.EmulateViewport(390, 844))
+	b.phone()
 	for _, p := range []string{"/explorer", "/explorer/blocks/3", "/explorer/tx/" + accessTx, "/explorer/accounts/hope%2Fdonor-sam"} {
 		b.visit(p)
-		b.poll(`!document.querySelector('.loading')`, p+" loaded")
+		b.settled(p)
 		b.accessible(p + " (phone)")
 		b.hashesFit(p + " (phone)")
 	}
 	b.visit("/explorer")
-	b.poll(`!document.querySelector('.loading')`, "explorer loaded")
+	b.settled("explorer")
 	b.shot("phone-explorer-blocks")
 
 	// The patient finds her own record.
@@ -442,14 +430,12 @@ func TestDonorReceiptInWords(t *testing.T) {
 		}
 	}
 	check(false)
-	b.do("phone-sized screen", chromedp.EmulateViewport(390, 844))
+	b.phone()
 	check(true)
 	for _, p := range []string{"/gifts", "/verify", "/"} {
 		b.visit(p)
-		b.poll(`!document.querySelector('.loading')`, p+" loaded")
+		b.settled(p)
 		b.accessible(p + " (phone)")
 	}
-	if e := errs.take(); len(e) > 0 {
-		t.Errorf("console errors:\n%v", e)
-	}
+	errs.none(t)
 }

@@ -5,8 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/chromedp"
-
 	"github.com/almoner/almoner/consortium-node/tx"
 )
 
@@ -23,8 +21,7 @@ func TestPatient(t *testing.T) {
 	b.waitText("St Mary's Hospital")
 	b.checkPage("patient: records")
 	// Organisations by name, not by id.
-	noneInMain(b, "stmarys/")
-	noneInMain(b, "acme/")
+	noneInMain(b, "stmarys/", "acme/")
 	b.button("Consents")
 	b.waitText("ana-acme-claims")
 	b.waitText("Acme Health Insurance · Insurance claims")
@@ -34,9 +31,7 @@ func TestPatient(t *testing.T) {
 	b.waitText("Claims adjuster")
 	b.waitText("Alerts appear here as accesses commit.")
 	b.checkPage("patient: access log")
-	noneInMain(b, "stmarys/")
-	noneInMain(b, "acme/")
-	noneInMain(b, "healthreg/")
+	noneInMain(b, "stmarys/", "acme/", "healthreg/")
 
 	b.button("Consents")
 	// What is missing is said beside its field.
@@ -130,6 +125,18 @@ func TestAdmin(t *testing.T) {
 	b.waitText("acme/adjuster-e2e is added")
 	b.waitText("Initial password (shown once)")
 	b.shot("admin")
+	// A member's roles: none left is marked beside the group, before anything is sent.
+	b.fill("members-search", "adjuster-e2e")
+	member := `//ul[contains(@class,'members')]/li[.//strong[normalize-space(.)='acme/adjuster-e2e']]`
+	b.clickUntil(member+`//button[normalize-space(.)='Roles']`, `!!document.evaluate("`+member+`//fieldset", document, null,
+		XPathResult.FIRST_ORDERED_NODE_TYPE, null).singleNodeValue`, "the roles of acme/adjuster-e2e")
+	b.click(member + `//label[normalize-space(.)='Claims adjuster']/input[@type='checkbox']`)
+	b.click(member + `//button[@type='submit'][normalize-space(.)='Save roles']`)
+	b.waitText("A member needs at least one role.")
+	b.poll(`(f => !!f && document.getElementById(f.getAttribute('aria-describedby')).innerText.includes('A member needs at least one role.'))(
+		[...document.querySelectorAll('ul.members fieldset')].find(f => f.innerText.includes('acme/adjuster-e2e')))`, "the roles group described by its error")
+	b.checkPage("admin: a member's roles")
+	b.clear("members-search")
 
 	b.visit("/explorer")
 	b.waitText("New blocks appear as they commit.")
@@ -137,23 +144,19 @@ func TestAdmin(t *testing.T) {
 	b.waitText("Transaction root")
 	// The transaction by its label and its sender by name: the contract's method and the ids only on hover.
 	b.waitText("Member added by admin, Acme Health Insurance")
-	noneInMain(b, "identity.add_member")
-	noneInMain(b, "acme/admin")
+	noneInMain(b, "identity.add_member", "acme/admin")
 	b.click(`//main//ul/li[1]/a`)
 	b.waitText("Events")
 	b.waitText("Member added")
 	b.waitText("adjuster-e2e, Acme Health Insurance")
 	b.waitText("Claims adjuster")
-	noneInMain(b, "identity.")
-	noneInMain(b, "acme/adjuster-e2e")
+	noneInMain(b, "identity.", "acme/adjuster-e2e")
 	b.plainWords("explorer: adding a member")
 	b.visit("/explorer")
 	b.waitText("New blocks appear as they commit.")
 	grows(`document.querySelector('table tbody tr td a').textContent`, "a new block at the top")
 	b.shot("explorer")
-	if e := errs.take(); len(e) > 0 {
-		t.Errorf("console errors:\n%v", e)
-	}
+	errs.none(t)
 }
 
 // TestInitialPassword: a member an admin enrolled signs in with the
@@ -171,10 +174,7 @@ func TestInitialPassword(t *testing.T) {
 		t.Fatal("no initial password")
 	}
 	b := newBrowser(t, s)
-	b.visit("/signin")
-	b.fill("account", "stmarys/nurse-e2e")
-	b.fill("password", pw)
-	b.click(`//form//button[@type='submit'][normalize-space(.)='Sign in']`)
+	b.submitSignIn("stmarys/nurse-e2e", pw)
 	b.waitText("Choose your own password")
 	b.noText("Something went wrong")
 	b.shot("initial-password")
@@ -182,7 +182,6 @@ func TestInitialPassword(t *testing.T) {
 	b.fill("new", "the nurse's own passphrase")
 	b.fill("again", "the nurse's own passphrase")
 	b.button("Save the new password")
-	b.do("signed in with the new password", chromedp.WaitVisible(chromedp.Search(
-		`//header//*[contains(@class,'who')][normalize-space(.)="stmarys/nurse-e2e"]`)))
+	b.signedIn("signed in with the new password", "stmarys/nurse-e2e")
 	b.noText("Choose your own password")
 }

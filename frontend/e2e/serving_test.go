@@ -2,12 +2,9 @@ package e2e_test
 
 import (
 	"encoding/json"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
-
-	"github.com/chromedp/chromedp"
 )
 
 // TestServing: the portal serves the app at / and for client routes, its
@@ -16,12 +13,7 @@ func TestServing(t *testing.T) {
 	s := need(t)
 	get := func(path string) (*http.Response, string) {
 		t.Helper()
-		r, err := http.Get(s.url + path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer r.Body.Close()
-		b, _ := io.ReadAll(r.Body)
+		r, b := s.get(t, path, "")
 		return r, string(b)
 	}
 	r, index := get("/")
@@ -88,7 +80,7 @@ func TestOnlyPortalHost(t *testing.T) {
 	pages := []string{"/", "/campaigns/heart-surgery-fund", "/verify", "/signin", "/no-such-page"}
 	for _, p := range pages {
 		b.visit(p)
-		b.poll(`!document.querySelector('.loading')`, p+" loaded")
+		b.settled(p)
 		b.accessible(p)
 	}
 	for _, who := range []struct{ account, path string }{
@@ -98,16 +90,16 @@ func TestOnlyPortalHost(t *testing.T) {
 	} {
 		b.signIn(who.account)
 		b.visit(who.path)
-		b.poll(`!document.querySelector('.loading')`, who.path+" loaded")
+		b.settled(who.path)
 		b.accessible(who.path)
 	}
 	// GraphiQL (its own page, not the app: no a11y check of the app's
 	// layout) signed in, with its editor's workers and schema fetch.
 	b.openGraphiQL("{ nodeStatus { height } }", "nodeStatus")
-	b.do("phone-sized screen", chromedp.EmulateViewport(390, 844))
+	b.phone()
 	for _, p := range []string{"/staff", "/campaigns/heart-surgery-fund", "/explorer"} {
 		b.visit(p)
-		b.poll(`!document.querySelector('.loading')`, p+" loaded")
+		b.settled(p)
 		b.accessible(p + " (phone)")
 	}
 	b.shot("phone-explorer")

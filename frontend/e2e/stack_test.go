@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -189,4 +190,28 @@ func (s *stack) send(t *testing.T, member, contract, method string, args ...tx.A
 	if res.Receipt != nil && !res.Receipt.OK() {
 		t.Fatalf("%s.%s by %s failed: %s", contract, method, member, res.Receipt.Error)
 	}
+}
+
+// get fetches a path of the portal, failing the test if it cannot; with
+// acceptEncoding the request says it, and the body comes as sent (Go's
+// client decodes gzip itself only when it asked for it).
+func (s *stack) get(t *testing.T, path, acceptEncoding string) (*http.Response, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, s.url+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if acceptEncoding != "" {
+		req.Header.Set("Accept-Encoding", acceptEncoding)
+	}
+	r, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Body.Close()
+	b, err := io.ReadAll(r.Body)
+	if err != nil {
+		t.Fatalf("reading %s: %v", path, err)
+	}
+	return r, b
 }
