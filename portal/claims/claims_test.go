@@ -25,22 +25,21 @@ func TestParseAmounts(t *testing.T) {
 }
 
 func TestAdjudicated(t *testing.T) {
-	ev := func(approved, share string) ledger.Event {
-		return ledger.Event{Contract: claimvocab.Name, Type: "claim_adjudicated",
+	ev := func(args tx.Args, approved, share string) readmodel.CallEvent {
+		return readmodel.CallEvent{Args: args, Event: ledger.Event{Contract: claimvocab.Name, Type: "claim_adjudicated",
 			Attrs: []ledger.Attr{{Key: "outcome", Value: claimvocab.OutcomePartial},
-				{Key: "approved", Value: approved}, {Key: "patient_share", Value: share}}}
+				{Key: "approved", Value: approved}, {Key: "patient_share", Value: share}}}}
 	}
 	c := &Claim{ID: "c", Items: []Item{{Seq: 1, Amount: 100}, {Seq: 2, Amount: 50}}}
-	a := at{args: nil}
-	if err := adjudicated(c, a, ev("120", "30")); !errors.Is(err, ErrEvent) {
+	if err := adjudicated(c, ev(nil, "120", "30")); !errors.Is(err, ErrEvent) {
 		t.Fatalf("without arguments: %v", err)
 	}
-	a.args = argsOf("adjudication", []string{"2:20:plan-limit", "1:100"})
-	if err := adjudicated(c, a, ev("120", "30")); err != nil || c.Approved != 120 || c.PatientShare != 30 ||
+	args := argsOf("adjudication", []string{"2:20:plan-limit", "1:100"})
+	if err := adjudicated(c, ev(args, "120", "30")); err != nil || c.Approved != 120 || c.PatientShare != 30 ||
 		c.Adjudication[1] != (Adjudication{Seq: 2, Approved: 20, Reason: "plan-limit"}) || c.Adjudication[0].Approved != 100 {
 		t.Fatalf("%+v %v", c, err)
 	}
-	if err := adjudicated(c, a, ev("150", "0")); !errors.Is(err, ErrEvent) {
+	if err := adjudicated(c, ev(args, "150", "0")); !errors.Is(err, ErrEvent) {
 		t.Fatalf("a sum that disagrees with the event: %v", err)
 	}
 }

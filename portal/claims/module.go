@@ -12,7 +12,6 @@ import (
 	claimvocab "github.com/almoner/almoner/consortium-node/contracts/claim/vocab"
 	recordvocab "github.com/almoner/almoner/consortium-node/contracts/record/vocab"
 	"github.com/almoner/almoner/consortium-node/ledger"
-	"github.com/almoner/almoner/consortium-node/tx"
 	"github.com/almoner/almoner/portal/readmodel"
 )
 
@@ -120,21 +119,12 @@ func Module() readmodel.Module {
 	return readmodel.Module{Name: ModuleName, Version: 1, Block: applyBlock}
 }
 
-type at struct {
-	height uint64
-	time   int64
-	tx     int
-	txID   string
-	sender string
-	args   tx.Args // the claim call's arguments (nil for another call)
-}
-
 func applyBlock(w *readmodel.Txn, b *api.Block) error {
 	return readmodel.EachEvent(b, []string{claimvocab.Name, recordvocab.Name}, func(ce readmodel.CallEvent) error {
 		if ce.Contract == recordvocab.Name {
 			return applyRecordEvent(w, ce.Event)
 		}
-		return applyEvent(w, at{height: ce.Height, time: ce.Time, tx: ce.Tx, txID: ce.TxID, sender: ce.Sender, args: ce.Args}, ce.Event)
+		return applyEvent(w, ce)
 	})
 }
 
@@ -186,9 +176,9 @@ func load(w *readmodel.Txn, id string) (*Claim, error) {
 	return readmodel.MustLoadJSON[Claim](w, claimKey(id), ErrEvent, fmt.Sprintf("claim %q", id))
 }
 
-func applyEvent(w *readmodel.Txn, a at, e ledger.Event) error {
+func applyEvent(w *readmodel.Txn, e readmodel.CallEvent) error {
 	if e.Type == claimvocab.EventSubmitted {
-		return submitted(w, a, e)
+		return submitted(w, e)
 	}
 	status := map[string]string{claimvocab.EventInReview: claimvocab.StatusInReview,
 		claimvocab.EventAdjudicated: claimvocab.StatusAdjudicated,
@@ -203,7 +193,7 @@ func applyEvent(w *readmodel.Txn, a at, e ledger.Event) error {
 	}
 	switch e.Type {
 	case claimvocab.EventAdjudicated:
-		if err := adjudicated(c, a, e); err != nil {
+		if err := adjudicated(c, e); err != nil {
 			return err
 		}
 	case claimvocab.EventPaid:
@@ -219,21 +209,21 @@ func applyEvent(w *readmodel.Txn, a at, e ledger.Event) error {
 		c.Appeals = append(c.Appeals,
 			Appeal{Seq: n, Reason: e.Attr(claimvocab.AttrReason), Outcome: e.Attr(claimvocab.AttrOutcome),
 				Approved: c.Approved,
-				By:       e.Attr(claimvocab.AttrBy), Height: a.height, Time: a.time, TxID: a.txID})
+				By:       e.Attr(claimvocab.AttrBy), Height: e.Height, Time: e.Time, TxID: e.TxID})
 		c.PatientShare = 0 // not settled while under appeal
 	case claimvocab.EventCancelled:
 		c.PatientShare = 0
 	}
-	return setStatus(w, c, a, e, status)
+	return setStatus(w, c, e, status)
 }
 
-func setStatus(w *readmodel.Txn, c *Claim, a at, e ledger.Event, status string) error {
+func setStatus(w *readmodel.Txn, c *Claim, e readmodel.CallEvent, status string) error {
 	if c.Status != "" {
 		w.Delete(statusPrefix(c.Insurer, c.Status) + c.Seq)
 	}
-	c.Status, c.Updated = status, a.height
+	c.Status, c.Updated = status, e.Height
 	c.History = append(c.History,
-		Change{Status: status, By: e.Attr(claimvocab.AttrBy), Height: a.height, Time: a.time, TxID: a.txID})
+		Change{Status: status, By: e.Attr(claimvocab.AttrBy), Height: e.Height, Time: e.Time, TxID: e.TxID})
 	w.Put(statusPrefix(c.Insurer, c.Status)+c.Seq, []byte(c.ID))
 	return w.PutJSON(claimKey(c.ID), c)
 }
@@ -251,45 +241,45 @@ func parseAmounts(l []string) ([]Item, error) {
 	return out, nil
 }
 
-func submitted(w *readmodel.Txn, a at, e ledger.Event) error {
-	if a.args == nil {
+func submitted(w *readmodel.Txn, e readmodel.CallEvent) error {
+	if e.Args == nil {
 		return bad("claim_submitted outside a claim call")
 	}
 	c := &Claim{ID: e.Attr(claimvocab.AttrClaim), Provider: e.Attr(claimvocab.AttrProvider),
 		Patient: e.Attr(claimvocab.AttrPatient), Insurer: e.Attr(claimvocab.AttrInsurer),
 		Currency: e.Attr(claimvocab.AttrCurrency), Document: e.Attr(claimvocab.AttrDocument),
 		LinkedRecords: []string{}, Adjudication: []Adjudication{}, Appeals: []Appeal{}, History: []Change{},
-		SubmittedBy: e.Attr(claimvocab.AttrBy), Height: a.height, Time: a.time, TxID: a.txID,
-		Seq: readmodel.Seq(a.height, a.tx)}
+		SubmittedBy: e.Attr(claimvocab.AttrBy), Height: e.Height, Time: e.Time, TxID: e.TxID,
+		Seq: readmodel.Seq(e.Height, e.Tx)}
 	if _, ok, err := w.Get(claimKey(c.ID)); err != nil {
 		return err
 	} else if ok {
 		return bad("claim %q submitted twice", c.ID)
 	}
-	raw, err := a.args.Strings(claimvocab.ArgAmounts)
+	raw, err := e.Args.Strings(claimvocab.ArgAmounts)
 	if err != nil {
 		return bad("submit: %v", err)
 	}
 	if c.Items, err = parseAmounts(raw); err != nil {
 		return err
 	}
-	if a.args.Has(claimvocab.ArgRecords) {
-		if c.LinkedRecords, err = a.args.Strings(claimvocab.ArgRecords); err != nil {
+	if e.Args.Has(claimvocab.ArgRecords) {
+		if c.LinkedRecords, err = e.Args.Strings(claimvocab.ArgRecords); err != nil {
 			return bad("submit: %v", err)
 		}
 	}
 	if c.DocumentVersion, err = u64(e.Attr(claimvocab.AttrDocumentVersion)); err != nil {
 		return bad("claim_submitted document_version %q", e.Attr(claimvocab.AttrDocumentVersion))
 	}
-	if c.KeyID, err = a.args.String(claimvocab.ArgKeyID); err != nil {
+	if c.KeyID, err = e.Args.String(claimvocab.ArgKeyID); err != nil {
 		return bad("submit: %v", err)
 	}
-	fp, err := a.args.Bytes(claimvocab.ArgFingerprint)
+	fp, err := e.Args.Bytes(claimvocab.ArgFingerprint)
 	if err != nil {
 		return bad("submit: %v", err)
 	}
 	c.Fingerprint = hex.EncodeToString(fp)
-	if c.ItemKeys, err = a.args.Strings(claimvocab.ArgItemFingerprints); err != nil {
+	if c.ItemKeys, err = e.Args.Strings(claimvocab.ArgItemFingerprints); err != nil {
 		return bad("submit: %v", err)
 	}
 	slices.Sort(c.ItemKeys) // as the contract stores them
@@ -306,14 +296,14 @@ func submitted(w *readmodel.Txn, a at, e ledger.Event) error {
 	w.Put(documentKey(c.Document), []byte(c.ID))
 	w.Put(providerPrefix(c.Provider)+c.Seq, []byte(c.ID))
 	w.Put(patientPrefix(c.Patient)+c.Seq, []byte(c.ID))
-	return setStatus(w, c, a, e, claimvocab.StatusSubmitted)
+	return setStatus(w, c, e, claimvocab.StatusSubmitted)
 }
 
-func adjudicated(c *Claim, a at, e ledger.Event) error {
-	if a.args == nil {
+func adjudicated(c *Claim, e readmodel.CallEvent) error {
+	if e.Args == nil {
 		return bad("claim_adjudicated outside a claim call")
 	}
-	raw, err := a.args.Strings(claimvocab.ArgAdjudication)
+	raw, err := e.Args.Strings(claimvocab.ArgAdjudication)
 	if err != nil {
 		return bad("adjudicate: %v", err)
 	}

@@ -9,8 +9,6 @@ import (
 
 	"github.com/almoner/almoner/consortium-node/api"
 	"github.com/almoner/almoner/consortium-node/contracts/donation/vocab"
-	"github.com/almoner/almoner/consortium-node/ledger"
-	"github.com/almoner/almoner/consortium-node/tx"
 	"github.com/almoner/almoner/portal/readmodel"
 )
 
@@ -230,44 +228,33 @@ func Module() readmodel.Module {
 	return readmodel.Module{Name: ModuleName, Version: Version, Block: applyBlock}
 }
 
-// at is where an event happened.
-type at struct {
-	height uint64
-	time   int64
-	tx     int
-	ev     int
-	txID   string
-	sender string
-	args   tx.Args // the donation call's arguments (nil for another call)
-}
-
 // applyBlock indexes the donation events of a block's successful
 // transactions, in block order.
 func applyBlock(w *readmodel.Txn, b *api.Block) error {
-	return readmodel.EachEvent(b, []string{vocab.Contract}, func(ce readmodel.CallEvent) error {
-		return applyEvent(w, at{height: ce.Height, time: ce.Time, tx: ce.Tx, ev: ce.Ev, txID: ce.TxID, sender: ce.Sender, args: ce.Args}, ce.Event)
+	return readmodel.EachEvent(b, []string{vocab.Contract}, func(e readmodel.CallEvent) error {
+		return applyEvent(w, e)
 	})
 }
 
-func applyEvent(w *readmodel.Txn, a at, e ledger.Event) error {
+func applyEvent(w *readmodel.Txn, e readmodel.CallEvent) error {
 	switch e.Type {
 	case vocab.EventCampaignCreated:
-		return campaignCreated(w, a, e)
+		return campaignCreated(w, e)
 	case vocab.EventCampaignOpened, vocab.EventCampaignFunded, vocab.EventCampaignCancelled, vocab.EventCampaignClosed:
-		return campaignStatus(w, a, e)
+		return campaignStatus(w, e)
 	case vocab.EventGiftReceived:
-		return giftReceived(w, a, e)
+		return giftReceived(w, e)
 	case vocab.EventEvidenceSubmitted, vocab.EventMilestoneApproved,
 		vocab.EventMilestoneRejected, vocab.EventMilestoneMissed:
-		return milestoneStatus(w, a, e)
+		return milestoneStatus(w, e)
 	case vocab.EventGiftDisbursed:
-		return giftDisbursed(w, a, e)
+		return giftDisbursed(w, e)
 	case vocab.EventDisbursed:
-		return disbursed(w, a, e)
+		return disbursed(w, e)
 	case vocab.EventPayeeConfirmed:
-		return payeeConfirmed(w, a, e)
+		return payeeConfirmed(w, e)
 	case vocab.EventGiftRefunded:
-		return giftRefunded(w, a, e)
+		return giftRefunded(w, e)
 	}
 	return nil // events added later are ignored until indexed
 }
@@ -276,7 +263,7 @@ func bad(format string, v ...any) error {
 	return fmt.Errorf("%w: %s", ErrEvent, fmt.Sprintf(format, v...))
 }
 
-func parseAmount(e ledger.Event, key string) (uint64, error) {
+func parseAmount(e readmodel.CallEvent, key string) (uint64, error) {
 	n, err := strconv.ParseUint(e.Attr(key), 10, 64)
 	if err != nil {
 		return 0, bad("attribute %s=%q is not an amount", key, e.Attr(key))
@@ -293,7 +280,7 @@ func loadGift(w *readmodel.Txn, id string) (*Gift, error) {
 }
 
 // loadMilestone loads the campaign and the milestone of it that e names.
-func loadMilestone(w *readmodel.Txn, e ledger.Event) (*Campaign, *Milestone, error) {
+func loadMilestone(w *readmodel.Txn, e readmodel.CallEvent) (*Campaign, *Milestone, error) {
 	c, err := loadCampaign(w, e.Attr(vocab.AttrCampaign))
 	if err != nil {
 		return nil, nil, err
@@ -326,13 +313,13 @@ func ParseMilestone(s string, seq uint64) (Milestone, error) {
 		Status: vocab.MilestonePending}, nil
 }
 
-func campaignCreated(w *readmodel.Txn, a at, e ledger.Event) error {
-	if a.args == nil {
+func campaignCreated(w *readmodel.Txn, e readmodel.CallEvent) error {
+	if e.Args == nil {
 		return bad("campaign_created outside a donation call")
 	}
 	c := &Campaign{ID: e.Attr(vocab.AttrCampaign), Charity: e.Attr(vocab.AttrCharity),
 		Currency: e.Attr(vocab.AttrCurrency), Status: vocab.StatusDraft,
-		CreatedBy: a.sender, Height: a.height, Time: a.time, Updated: a.height, Beneficiaries: []string{}}
+		CreatedBy: e.Sender, Height: e.Height, Time: e.Time, Updated: e.Height, Beneficiaries: []string{}}
 	if _, ok, err := w.Get(campaignKey(c.ID)); err != nil {
 		return err
 	} else if ok || c.ID == "" {
@@ -342,15 +329,15 @@ func campaignCreated(w *readmodel.Txn, a at, e ledger.Event) error {
 	if c.Goal, err = parseAmount(e, vocab.AttrGoal); err != nil {
 		return err
 	}
-	if c.Title, err = a.args.String(vocab.ArgTitle); err != nil {
+	if c.Title, err = e.Args.String(vocab.ArgTitle); err != nil {
 		return bad("create_campaign: %v", err)
 	}
-	if a.args.Has(vocab.ArgBeneficiaries) {
-		if c.Beneficiaries, err = a.args.Strings(vocab.ArgBeneficiaries); err != nil {
+	if e.Args.Has(vocab.ArgBeneficiaries) {
+		if c.Beneficiaries, err = e.Args.Strings(vocab.ArgBeneficiaries); err != nil {
 			return bad("create_campaign: %v", err)
 		}
 	}
-	ms, err := a.args.Strings(vocab.ArgMilestones)
+	ms, err := e.Args.Strings(vocab.ArgMilestones)
 	if err != nil {
 		return bad("create_campaign: %v", err)
 	}
@@ -360,7 +347,7 @@ func campaignCreated(w *readmodel.Txn, a at, e ledger.Event) error {
 		if err != nil {
 			return err
 		}
-		m.StatusedAt = a.height
+		m.StatusedAt = e.Height
 		goal += m.Amount
 		c.Milestones = append(c.Milestones, m)
 	}
@@ -370,7 +357,7 @@ func campaignCreated(w *readmodel.Txn, a at, e ledger.Event) error {
 	return w.PutJSON(campaignKey(c.ID), c)
 }
 
-func campaignStatus(w *readmodel.Txn, a at, e ledger.Event) error {
+func campaignStatus(w *readmodel.Txn, e readmodel.CallEvent) error {
 	c, err := loadCampaign(w, e.Attr(vocab.AttrCampaign))
 	if err != nil {
 		return err
@@ -382,11 +369,11 @@ func campaignStatus(w *readmodel.Txn, a at, e ledger.Event) error {
 		// As the contract does: milestones not yet decided are cancelled.
 		for i := range c.Milestones {
 			if m := &c.Milestones[i]; m.Status == vocab.MilestonePending || m.Status == vocab.MilestoneEvidence {
-				m.Status, m.StatusedAt = vocab.MilestoneCancelled, a.height
+				m.Status, m.StatusedAt = vocab.MilestoneCancelled, e.Height
 			}
 		}
 	}
-	c.Updated = a.height
+	c.Updated = e.Height
 	return w.PutJSON(campaignKey(c.ID), c)
 }
 
@@ -408,21 +395,21 @@ func parseAllocations(s string, earmarked bool) ([]Allocation, error) {
 	return out, nil
 }
 
-func giftReceived(w *readmodel.Txn, a at, e ledger.Event) error {
+func giftReceived(w *readmodel.Txn, e readmodel.CallEvent) error {
 	c, err := loadCampaign(w, e.Attr(vocab.AttrCampaign))
 	if err != nil {
 		return err
 	}
 	g := &Gift{ID: e.Attr(vocab.AttrGift), Campaign: c.ID, Charity: c.Charity, Donor: e.Attr(vocab.AttrDonor),
 		Currency: e.Attr(vocab.AttrCurrency),
-		Uses:     []Use{}, Height: a.height, Time: a.time, Updated: a.height}
+		Uses:     []Use{}, Height: e.Height, Time: e.Time, Updated: e.Height}
 	if g.Amount, err = parseAmount(e, vocab.AttrAmount); err != nil {
 		return err
 	}
-	if a.args != nil {
-		g.Earmarked = a.args.Has(vocab.ArgMilestone)
-		if a.args.Has(vocab.ArgBeneficiary) {
-			if g.Beneficiary, err = a.args.String(vocab.ArgBeneficiary); err != nil {
+	if e.Args != nil {
+		g.Earmarked = e.Args.Has(vocab.ArgMilestone)
+		if e.Args.Has(vocab.ArgBeneficiary) {
+			if g.Beneficiary, err = e.Args.String(vocab.ArgBeneficiary); err != nil {
 				return bad("give: %v", err)
 			}
 		}
@@ -443,27 +430,27 @@ func giftReceived(w *readmodel.Txn, a at, e ledger.Event) error {
 		return bad("gift %s: allocations sum to %d, amount %d", g.ID, sum, g.Amount)
 	}
 	c.Raised += g.Amount
-	c.Updated = a.height
+	c.Updated = e.Height
 	seq := c.Gifts
 	c.Gifts++
 	if err := w.PutJSON(giftKey(g.ID), g); err != nil {
 		return err
 	}
 	w.Put(campaignGiftsPrefix(c.ID)+hex16(seq), []byte(g.ID))
-	w.Put(donorGiftsPrefix(g.Donor)+readmodel.Seq(a.height, a.tx), []byte(g.ID))
-	if err := putEntry(w, c.Charity, a, Entry{Kind: EntryIncome, Campaign: c.ID, Amount: g.Amount, Currency: g.Currency, Gift: g.ID}); err != nil {
+	w.Put(donorGiftsPrefix(g.Donor)+readmodel.Seq(e.Height, e.Tx), []byte(g.ID))
+	if err := putEntry(w, c.Charity, e, Entry{Kind: EntryIncome, Campaign: c.ID, Amount: g.Amount, Currency: g.Currency, Gift: g.ID}); err != nil {
 		return err
 	}
 	return w.PutJSON(campaignKey(c.ID), c)
 }
 
-func putEntry(w *readmodel.Txn, charity string, a at, en Entry) error {
-	en.Height, en.Time, en.TxID = a.height, a.time, a.txID
-	k := reportPrefix(charity) + reportTimeKey(a.time) + "/" + fmt.Sprintf("%016x.%06x.%04x", a.height, a.tx, a.ev)
+func putEntry(w *readmodel.Txn, charity string, e readmodel.CallEvent, en Entry) error {
+	en.Height, en.Time, en.TxID = e.Height, e.Time, e.TxID
+	k := reportPrefix(charity) + reportTimeKey(e.Time) + "/" + fmt.Sprintf("%016x.%06x.%04x", e.Height, e.Tx, e.Ev)
 	return w.PutJSON(k, en)
 }
 
-func milestoneStatus(w *readmodel.Txn, a at, e ledger.Event) error {
+func milestoneStatus(w *readmodel.Txn, e readmodel.CallEvent) error {
 	c, m, err := loadMilestone(w, e)
 	if err != nil {
 		return err
@@ -471,8 +458,8 @@ func milestoneStatus(w *readmodel.Txn, a at, e ledger.Event) error {
 	switch e.Type {
 	case vocab.EventEvidenceSubmitted:
 		m.Status = vocab.MilestoneEvidence
-		if a.args != nil {
-			h, err := a.args.Bytes(vocab.ArgEvidenceHash)
+		if e.Args != nil {
+			h, err := e.Args.Bytes(vocab.ArgEvidenceHash)
 			if err != nil {
 				return bad("submit_evidence: %v", err)
 			}
@@ -485,8 +472,8 @@ func milestoneStatus(w *readmodel.Txn, a at, e ledger.Event) error {
 	case vocab.EventMilestoneMissed:
 		m.Status = vocab.MilestoneMissed
 	}
-	m.StatusedAt, m.StatusTx = a.height, a.txID
-	c.Updated = a.height
+	m.StatusedAt, m.StatusTx = e.Height, e.TxID
+	c.Updated = e.Height
 	return w.PutJSON(campaignKey(c.ID), c)
 }
 
@@ -500,7 +487,7 @@ func loadOrNewDisbursement(w *readmodel.Txn, id string) (*Disbursement, bool, er
 	return &Disbursement{ID: id, Sources: []Source{}}, false, nil
 }
 
-func giftDisbursed(w *readmodel.Txn, a at, e ledger.Event) error {
+func giftDisbursed(w *readmodel.Txn, e readmodel.CallEvent) error {
 	g, err := loadGift(w, e.Attr(vocab.AttrGift))
 	if err != nil {
 		return err
@@ -509,10 +496,10 @@ func giftDisbursed(w *readmodel.Txn, a at, e ledger.Event) error {
 	if err != nil {
 		return err
 	}
-	if a.args == nil {
+	if e.Args == nil {
 		return bad("gift_disbursed outside a donation call")
 	}
-	seq, err := a.args.Uint(vocab.ArgMilestone)
+	seq, err := e.Args.Uint(vocab.ArgMilestone)
 	if err != nil {
 		return bad("disburse: %v", err)
 	}
@@ -520,16 +507,16 @@ func giftDisbursed(w *readmodel.Txn, a at, e ledger.Event) error {
 	if err != nil {
 		return err
 	}
-	if exists && d.TxID != "" && d.TxID != a.txID {
+	if exists && d.TxID != "" && d.TxID != e.TxID {
 		return bad("disbursement %q committed twice", d.ID)
 	}
-	d.TxID = a.txID
+	d.TxID = e.TxID
 	d.Sources = append(d.Sources, Source{Gift: g.ID, Amount: amount})
 	if err := take(g, seq, amount); err != nil {
 		return err
 	}
-	g.Uses = append(g.Uses, Use{Kind: UseDisbursement, Milestone: seq, Disbursement: d.ID, Amount: amount, Height: a.height, Time: a.time, TxID: a.txID})
-	g.Updated = a.height
+	g.Uses = append(g.Uses, Use{Kind: UseDisbursement, Milestone: seq, Disbursement: d.ID, Amount: amount, Height: e.Height, Time: e.Time, TxID: e.TxID})
+	g.Updated = e.Height
 	if err := w.PutJSON(giftKey(g.ID), g); err != nil {
 		return err
 	}
@@ -553,7 +540,7 @@ func take(g *Gift, seq, amount uint64) error {
 	return bad("gift %s has less than that in escrow of milestone %d", g.ID, seq)
 }
 
-func disbursed(w *readmodel.Txn, a at, e ledger.Event) error {
+func disbursed(w *readmodel.Txn, e readmodel.CallEvent) error {
 	c, m, err := loadMilestone(w, e)
 	if err != nil {
 		return err
@@ -566,15 +553,15 @@ func disbursed(w *readmodel.Txn, a at, e ledger.Event) error {
 		return bad("disbursement %q committed twice", d.ID)
 	}
 	d.Campaign, d.Charity, d.Milestone, d.Payee, d.Currency = c.ID, c.Charity, m.Seq, e.Attr(vocab.AttrPayee), e.Attr(vocab.AttrCurrency)
-	d.PaymentRef, d.Claim, d.DisbursedBy, d.Height, d.Time, d.TxID = e.Attr(vocab.AttrPaymentRef), e.Attr(vocab.AttrClaim), a.sender, a.height, a.time, a.txID
+	d.PaymentRef, d.Claim, d.DisbursedBy, d.Height, d.Time, d.TxID = e.Attr(vocab.AttrPaymentRef), e.Attr(vocab.AttrClaim), e.Sender, e.Height, e.Time, e.TxID
 	if d.Amount, err = parseAmount(e, vocab.AttrAmount); err != nil {
 		return err
 	}
-	if a.args != nil {
-		if d.Purpose, err = a.args.String(vocab.ArgPurpose); err != nil {
+	if e.Args != nil {
+		if d.Purpose, err = e.Args.String(vocab.ArgPurpose); err != nil {
 			return bad("disburse: %v", err)
 		}
-		h, err := a.args.Bytes(vocab.ArgEvidenceHash)
+		h, err := e.Args.Bytes(vocab.ArgEvidenceHash)
 		if err != nil {
 			return bad("disburse: %v", err)
 		}
@@ -589,11 +576,11 @@ func disbursed(w *readmodel.Txn, a at, e ledger.Event) error {
 	}
 	m.Disbursed += d.Amount
 	c.Disbursed += d.Amount
-	c.Updated = a.height
+	c.Updated = e.Height
 	seq := c.Disbursements
 	c.Disbursements++
 	w.Put(campaignDisbsPrefix(c.ID)+hex16(seq), []byte(d.ID))
-	if err := putEntry(w, c.Charity, a, Entry{Kind: EntryDisbursement, Campaign: c.ID, Milestone: m.Seq, Amount: d.Amount,
+	if err := putEntry(w, c.Charity, e, Entry{Kind: EntryDisbursement, Campaign: c.ID, Milestone: m.Seq, Amount: d.Amount,
 		Currency: d.Currency, Disbursement: d.ID, Payee: d.Payee}); err != nil {
 		return err
 	}
@@ -603,7 +590,7 @@ func disbursed(w *readmodel.Txn, a at, e ledger.Event) error {
 	return w.PutJSON(campaignKey(c.ID), c)
 }
 
-func payeeConfirmed(w *readmodel.Txn, a at, e ledger.Event) error {
+func payeeConfirmed(w *readmodel.Txn, e readmodel.CallEvent) error {
 	d, exists, err := loadOrNewDisbursement(w, e.Attr(vocab.AttrDisbursement))
 	if err != nil {
 		return err
@@ -611,13 +598,13 @@ func payeeConfirmed(w *readmodel.Txn, a at, e ledger.Event) error {
 	if !exists || d.Campaign == "" {
 		return bad("unknown disbursement %q", d.ID)
 	}
-	d.Confirmed, d.ConfirmedBy, d.ConfirmedHeight, d.ConfirmedTime, d.ConfirmedTx = true, e.Attr(vocab.AttrBy), a.height, a.time, a.txID
+	d.Confirmed, d.ConfirmedBy, d.ConfirmedHeight, d.ConfirmedTime, d.ConfirmedTx = true, e.Attr(vocab.AttrBy), e.Height, e.Time, e.TxID
 	for _, s := range d.Sources {
 		g, err := loadGift(w, s.Gift)
 		if err != nil {
 			return err
 		}
-		g.Updated = a.height
+		g.Updated = e.Height
 		if err := w.PutJSON(giftKey(g.ID), g); err != nil {
 			return err
 		}
@@ -625,7 +612,7 @@ func payeeConfirmed(w *readmodel.Txn, a at, e ledger.Event) error {
 	return w.PutJSON(disbKey(d.ID), d)
 }
 
-func giftRefunded(w *readmodel.Txn, a at, e ledger.Event) error {
+func giftRefunded(w *readmodel.Txn, e readmodel.CallEvent) error {
 	c, m, err := loadMilestone(w, e)
 	if err != nil {
 		return err
@@ -642,13 +629,13 @@ func giftRefunded(w *readmodel.Txn, a at, e ledger.Event) error {
 		return err
 	}
 	g.Uses = append(g.Uses,
-		Use{Kind: UseRefund, Milestone: m.Seq, Reason: e.Attr(vocab.AttrReason), Amount: amount, Height: a.height,
-			Time: a.time, TxID: a.txID})
-	g.Updated = a.height
+		Use{Kind: UseRefund, Milestone: m.Seq, Reason: e.Attr(vocab.AttrReason), Amount: amount, Height: e.Height,
+			Time: e.Time, TxID: e.TxID})
+	g.Updated = e.Height
 	m.Refunded += amount
 	c.Refunded += amount
-	c.Updated = a.height
-	if err := putEntry(w, c.Charity, a, Entry{Kind: EntryRefund, Campaign: c.ID, Milestone: m.Seq, Amount: amount,
+	c.Updated = e.Height
+	if err := putEntry(w, c.Charity, e, Entry{Kind: EntryRefund, Campaign: c.ID, Milestone: m.Seq, Amount: amount,
 		Currency: g.Currency, Gift: g.ID, Reason: e.Attr(vocab.AttrReason)}); err != nil {
 		return err
 	}

@@ -14,7 +14,6 @@ import (
 	identity "github.com/almoner/almoner/consortium-node/contracts/identity/vocab"
 	"github.com/almoner/almoner/consortium-node/contracts/quorum"
 	"github.com/almoner/almoner/consortium-node/genesis"
-	"github.com/almoner/almoner/consortium-node/ledger"
 	"github.com/almoner/almoner/consortium-node/tx"
 	"github.com/almoner/almoner/policies"
 	"github.com/almoner/almoner/portal/readmodel"
@@ -213,30 +212,16 @@ func (st *state) save(w *readmodel.Txn) error {
 	return w.PutJSON(openKey, st.open)
 }
 
-// at is where an event happened.
-type at struct {
-	height uint64
-	time   int64 // Unix ns, block time
-	tx     int
-	txID   string
-	sender string
-	args   tx.Args // the governance call's arguments (nil for another call)
-}
-
-// unix is the block time as the contract compares it with expiries.
-func (a at) unix() int64 { return time.Unix(0, a.time).Unix() }
+// unix is e's block time as the contract compares it with expiries.
+func unix(e readmodel.CallEvent) int64 { return time.Unix(0, e.Time).Unix() }
 
 func applyBlock(w *readmodel.Txn, b *api.Block) error {
 	st, err := loadState(w)
 	if err != nil {
 		return err
 	}
-	err = readmodel.EachEvent(b, []string{governance.Name, identity.Name}, func(ce readmodel.CallEvent) error {
-		a := at{height: ce.Height, time: ce.Time, tx: ce.Tx, txID: ce.TxID, sender: ce.Sender}
-		if ce.Contract == governance.Name {
-			a.args = ce.Args
-		}
-		return st.apply(w, a, ce.Event)
+	err = readmodel.EachEvent(b, []string{governance.Name, identity.Name}, func(e readmodel.CallEvent) error {
+		return st.apply(w, e)
 	})
 	if err != nil {
 		return err
@@ -253,8 +238,8 @@ func applyBlock(w *readmodel.Txn, b *api.Block) error {
 	return st.save(w)
 }
 
-func (st *state) apply(w *readmodel.Txn, a at, e ledger.Event) error {
-	if st.pending != "" && st.pendingTx != a.tx {
+func (st *state) apply(w *readmodel.Txn, e readmodel.CallEvent) error {
+	if st.pending != "" && st.pendingTx != e.Tx {
 		return bad("proposal %s reached its threshold without a decision", st.pending)
 	}
 	switch e.Contract + "." + e.Type {
@@ -279,19 +264,19 @@ func (st *state) apply(w *readmodel.Txn, a at, e ledger.Event) error {
 		}
 		st.pct, st.dirty = pct, true
 	case governance.Name + "." + governance.EventProposalCreated:
-		return st.created(w, a, e)
+		return st.created(w, e)
 	case governance.Name + "." + governance.EventProposalApproved:
-		return st.voted(w, a, e, true)
+		return st.voted(w, e, true)
 	case governance.Name + "." + governance.EventProposalRejected:
-		return st.voted(w, a, e, false)
+		return st.voted(w, e, false)
 	case governance.Name + "." + governance.EventProposalExecuted, governance.Name + "." + governance.EventProposalFailed:
-		return st.decided(w, a, e)
+		return st.decided(w, e)
 	case governance.Name + "." + governance.EventProposalWithdrawn:
-		p, err := st.loadOpen(w, a, e)
+		p, err := st.loadOpen(w, e)
 		if err != nil {
 			return err
 		}
-		return st.close(w, p, governance.StatusWithdrawn, a.height, a.time, true)
+		return st.close(w, p, governance.StatusWithdrawn, e.Height, e.Time, true)
 	}
 	return nil // policy_changed (portal/authz) and events added later
 }
@@ -301,8 +286,8 @@ func load(w *readmodel.Txn, id string) (*Proposal, error) {
 }
 
 // loadOpen loads the proposal e names, which must be open and unexpired
-// at a (the contract accepts nothing else).
-func (st *state) loadOpen(w *readmodel.Txn, a at, e ledger.Event) (*Proposal, error) {
+// at e's block (the contract accepts nothing else).
+func (st *state) loadOpen(w *readmodel.Txn, e readmodel.CallEvent) (*Proposal, error) {
 	p, err := load(w, e.Attr(governance.AttrProposal))
 	if err != nil {
 		return nil, err
@@ -310,7 +295,7 @@ func (st *state) loadOpen(w *readmodel.Txn, a at, e ledger.Event) (*Proposal, er
 	if p.Status != governance.StatusOpen {
 		return nil, bad("%s of proposal %s, which is %s", e.Type, p.ID, p.Status)
 	}
-	if a.unix() >= p.Expires {
+	if unix(e) >= p.Expires {
 		return nil, bad("%s of proposal %s after its expiry", e.Type, p.ID)
 	}
 	return p, nil
@@ -326,23 +311,23 @@ func put(w *readmodel.Txn, p *Proposal, prev string, height uint64) error {
 	return w.PutJSON(proposalKey(p.ID), p)
 }
 
-func (st *state) created(w *readmodel.Txn, a at, e ledger.Event) error {
-	if a.args == nil {
+func (st *state) created(w *readmodel.Txn, e readmodel.CallEvent) error {
+	if e.Args == nil {
 		return bad("proposal_created outside a governance call")
 	}
 	id, kind, proposer := e.Attr(governance.AttrProposal), e.Attr(governance.AttrKind), e.Attr(governance.AttrProposer)
-	if id == "" || id != a.txID {
-		return bad("proposal_created names proposal %.80q in transaction %s", id, a.txID)
+	if id == "" || id != e.TxID {
+		return bad("proposal_created names proposal %.80q in transaction %s", id, e.TxID)
 	}
-	if k, err := a.args.String(governance.ArgKind); err != nil || k != kind || !slices.Contains(governance.Kinds(),
+	if k, err := e.Args.String(governance.ArgKind); err != nil || k != kind || !slices.Contains(governance.Kinds(),
 		kind) {
 		return bad("proposal %s of kind %.40q", id, kind)
 	}
-	if proposer == "" || proposer != a.sender {
-		return bad("proposal %s by %.80q sent by %s", id, proposer, a.sender)
+	if proposer == "" || proposer != e.Sender {
+		return bad("proposal %s by %.80q sent by %s", id, proposer, e.Sender)
 	}
 	expires, err := strconv.ParseInt(e.Attr(governance.AttrExpires), 10, 64)
-	if err != nil || expires <= a.unix() {
+	if err != nil || expires <= unix(e) {
 		return bad("proposal %s expires at %.24q", id, e.Attr(governance.AttrExpires))
 	}
 	if _, ok, err := w.Get(proposalKey(id)); err != nil {
@@ -350,20 +335,20 @@ func (st *state) created(w *readmodel.Txn, a at, e ledger.Event) error {
 	} else if ok {
 		return bad("proposal %s created twice", id)
 	}
-	ch, err := changeOf(kind, a.args)
+	ch, err := changeOf(kind, e.Args)
 	if err != nil {
 		return bad("proposal %s: %v", id, err)
 	}
 	p := &Proposal{ID: id, Kind: kind, Proposer: proposer, Change: *ch, Status: governance.StatusOpen,
 		Approvals: []Vote{}, Rejections: []Vote{},
-		Height: a.height, Time: a.time, Expires: expires, Seq: readmodel.Seq(a.height, a.tx)}
+		Height: e.Height, Time: e.Time, Expires: expires, Seq: readmodel.Seq(e.Height, e.Tx)}
 	w.Put(allKey(p.Seq), []byte(id))
 	st.open, st.dirty = append(st.open, openRef{ID: id, Expires: expires}), true
-	return put(w, p, "", a.height)
+	return put(w, p, "", e.Height)
 }
 
-func (st *state) voted(w *readmodel.Txn, a at, e ledger.Event, approve bool) error {
-	p, err := st.loadOpen(w, a, e)
+func (st *state) voted(w *readmodel.Txn, e readmodel.CallEvent, approve bool) error {
+	p, err := st.loadOpen(w, e)
 	if err != nil {
 		return err
 	}
@@ -371,15 +356,15 @@ func (st *state) voted(w *readmodel.Txn, a at, e ledger.Event, approve bool) err
 		return bad("a vote on proposal %s after proposal %s reached its threshold", p.ID, st.pending)
 	}
 	org, member := e.Attr(governance.AttrOrg), e.Attr(governance.AttrMember)
-	if member == "" || member != a.sender || orgOf(member) != org || !slices.Contains(st.orgs, org) {
-		return bad("%s of proposal %s by %.80q of %.80q, sent by %s", e.Type, p.ID, member, org, a.sender)
+	if member == "" || member != e.Sender || orgOf(member) != org || !slices.Contains(st.orgs, org) {
+		return bad("%s of proposal %s by %.80q of %.80q, sent by %s", e.Type, p.ID, member, org, e.Sender)
 	}
 	for _, v := range append(slices.Clone(p.Approvals), p.Rejections...) {
 		if v.Org == org {
 			return bad("organisation %s voted twice on proposal %s", org, p.ID)
 		}
 	}
-	v := Vote{Org: org, Member: member, Height: a.height, Time: a.time, TxID: a.txID}
+	v := Vote{Org: org, Member: member, Height: e.Height, Time: e.Time, TxID: e.TxID}
 	if approve {
 		p.Approvals = append(p.Approvals, v)
 	} else {
@@ -389,17 +374,17 @@ func (st *state) voted(w *readmodel.Txn, a at, e ledger.Event, approve bool) err
 	t := TallyOf(p, st.orgs, st.pct)
 	switch {
 	case len(t.Approved) >= t.Needed:
-		st.pending, st.pendingTx = p.ID, a.tx // executed or failed next
+		st.pending, st.pendingTx = p.ID, e.Tx // executed or failed next
 	case len(t.Orgs)-len(t.Rejected) < t.Needed:
-		return st.close(w, p, governance.StatusRejected, a.height, a.time, false)
+		return st.close(w, p, governance.StatusRejected, e.Height, e.Time, false)
 	}
-	return put(w, p, governance.StatusOpen, a.height)
+	return put(w, p, governance.StatusOpen, e.Height)
 }
 
 // decided applies proposal_executed and proposal_failed, which follow the
 // deciding approval in the same transaction.
-func (st *state) decided(w *readmodel.Txn, a at, e ledger.Event) error {
-	p, err := st.loadOpen(w, a, e)
+func (st *state) decided(w *readmodel.Txn, e readmodel.CallEvent) error {
+	p, err := st.loadOpen(w, e)
 	if err != nil {
 		return err
 	}
@@ -411,13 +396,13 @@ func (st *state) decided(w *readmodel.Txn, a at, e ledger.Event) error {
 		if p.Reason = e.Attr(governance.AttrReason); p.Reason == "" {
 			return bad("proposal_failed of proposal %s without a reason", p.ID)
 		}
-		return st.close(w, p, governance.StatusFailed, a.height, a.time, false)
+		return st.close(w, p, governance.StatusFailed, e.Height, e.Time, false)
 	}
 	if e.Attr(governance.AttrKind) != p.Kind {
 		return bad("proposal_executed of proposal %s of kind %s says kind %.40q", p.ID, p.Kind,
 			e.Attr(governance.AttrKind))
 	}
-	return st.close(w, p, governance.StatusExecuted, a.height, a.time, false)
+	return st.close(w, p, governance.StatusExecuted, e.Height, e.Time, false)
 }
 
 // close ends p with status; snapshot records the organisations and the

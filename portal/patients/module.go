@@ -9,7 +9,6 @@ import (
 	"github.com/almoner/almoner/consortium-node/api"
 	consentvocab "github.com/almoner/almoner/consortium-node/contracts/consent/vocab"
 	recordvocab "github.com/almoner/almoner/consortium-node/contracts/record/vocab"
-	"github.com/almoner/almoner/consortium-node/ledger"
 	"github.com/almoner/almoner/consortium-node/tx"
 	"github.com/almoner/almoner/portal/readmodel"
 )
@@ -164,43 +163,33 @@ func Module() readmodel.Module {
 	return readmodel.Module{Name: ModuleName, Version: 2, Block: applyBlock}
 }
 
-type at struct {
-	height   uint64
-	time     int64
-	tx       int
-	txID     string
-	sender   string
-	contract string
-	args     tx.Args // the call's arguments when it is a call of the event's contract
-}
-
 func applyBlock(w *readmodel.Txn, b *api.Block) error {
-	return readmodel.EachEvent(b, []string{recordvocab.Name, consentvocab.Name}, func(ce readmodel.CallEvent) error {
-		return applyEvent(w, at{height: ce.Height, time: ce.Time, tx: ce.Tx, txID: ce.TxID, sender: ce.Sender, contract: ce.Contract, args: ce.Args}, ce.Event)
+	return readmodel.EachEvent(b, []string{recordvocab.Name, consentvocab.Name}, func(e readmodel.CallEvent) error {
+		return applyEvent(w, e)
 	})
 }
 
-func applyEvent(w *readmodel.Txn, a at, e ledger.Event) error {
+func applyEvent(w *readmodel.Txn, e readmodel.CallEvent) error {
 	switch e.Contract + "." + e.Type {
 	case recordvocab.Name + "." + recordvocab.EventRegistered:
-		return registered(w, a, e)
+		return registered(w, e)
 	case recordvocab.Name + "." + recordvocab.EventErased:
-		return erased(w, a, e)
+		return erased(w, e)
 	case recordvocab.Name + "." + recordvocab.EventAccessGranted, recordvocab.Name + "." + recordvocab.EventAccessRefused, recordvocab.Name + "." + recordvocab.EventBreakGlass:
-		return accessed(w, a, e)
+		return accessed(w, e)
 	case recordvocab.Name + "." + recordvocab.EventBreakGlassReviewed:
-		return reviewed(w, a, e)
+		return reviewed(w, e)
 	case recordvocab.Name + "." + recordvocab.EventAccessUndelivered:
-		return undelivered(w, a, e)
+		return undelivered(w, e)
 	case consentvocab.Name + "." + consentvocab.EventGranted, consentvocab.Name + "." + consentvocab.EventRequested:
-		return consentCreated(w, a, e)
+		return consentCreated(w, e)
 	case consentvocab.Name + "." + consentvocab.EventDeclined, consentvocab.Name + "." + consentvocab.EventAmended, consentvocab.Name + "." + consentvocab.EventRevoked:
-		return consentChanged(w, a, e)
+		return consentChanged(w, e)
 	}
 	return nil
 }
 
-func registered(w *readmodel.Txn, a at, e ledger.Event) error {
+func registered(w *readmodel.Txn, e readmodel.CallEvent) error {
 	id := e.Attr(recordvocab.AttrRecord)
 	v, err := strconv.ParseUint(e.Attr(recordvocab.AttrVersion), 10, 64)
 	if err != nil {
@@ -213,32 +202,32 @@ func registered(w *readmodel.Txn, a at, e ledger.Event) error {
 	if !ok {
 		r = &Record{ID: id, Patient: e.Attr(recordvocab.AttrPatient), Custodian: e.Attr(recordvocab.AttrCustodian),
 			Category: e.Attr(recordvocab.AttrCategory),
-			Versions: []Version{}, Height: a.height, Time: a.time}
+			Versions: []Version{}, Height: e.Height, Time: e.Time}
 		w.Put(patientRecordsPrefix(r.Patient)+id, []byte(id))
 	}
 	if v != uint64(len(r.Versions))+1 {
 		return bad("record %q version %d after %d", id, v, len(r.Versions))
 	}
 	r.Versions = append(r.Versions,
-		Version{Version: v, CiphertextHash: e.Attr(recordvocab.AttrCiphertextHash), Registrar: a.sender,
-			Height: a.height, Time: a.time, TxID: a.txID})
+		Version{Version: v, CiphertextHash: e.Attr(recordvocab.AttrCiphertextHash), Registrar: e.Sender,
+			Height: e.Height, Time: e.Time, TxID: e.TxID})
 	return w.PutJSON(recordKey(id), r)
 }
 
-func erased(w *readmodel.Txn, a at, e ledger.Event) error {
+func erased(w *readmodel.Txn, e readmodel.CallEvent) error {
 	r, err := readmodel.MustLoadJSON[Record](w, recordKey(e.Attr(recordvocab.AttrRecord)), ErrEvent, "record "+e.Attr(recordvocab.AttrRecord))
 	if err != nil {
 		return err
 	}
-	r.Erased, r.ErasedBy, r.ErasedHeight = true, e.Attr(recordvocab.AttrBy), a.height
+	r.Erased, r.ErasedBy, r.ErasedHeight = true, e.Attr(recordvocab.AttrBy), e.Height
 	return w.PutJSON(recordKey(r.ID), r)
 }
 
-func accessed(w *readmodel.Txn, a at, e ledger.Event) error {
+func accessed(w *readmodel.Txn, e readmodel.CallEvent) error {
 	ac := &Access{ID: e.Attr(recordvocab.AttrAccess), Record: e.Attr(recordvocab.AttrRecord),
 		Patient: e.Attr(recordvocab.AttrPatient), Custodian: e.Attr(recordvocab.AttrCustodian),
-		Reader: e.Attr(recordvocab.AttrReader), Purpose: e.Attr(recordvocab.AttrPurpose), Height: a.height,
-		Time: a.time, Seq: readmodel.Seq(a.height, a.tx)}
+		Reader: e.Attr(recordvocab.AttrReader), Purpose: e.Attr(recordvocab.AttrPurpose), Height: e.Height,
+		Time: e.Time, Seq: readmodel.Seq(e.Height, e.Tx)}
 	if _, ok, err := w.Get(accessKey(ac.ID)); err != nil {
 		return err
 	} else if ok || ac.ID == "" {
@@ -267,16 +256,16 @@ func accessed(w *readmodel.Txn, a at, e ledger.Event) error {
 		}
 	case recordvocab.EventAccessRefused:
 		ac.Kind, ac.Consent, ac.Refusal = AccessRefused, e.Attr(recordvocab.AttrConsent), e.Attr(recordvocab.AttrReason)
-		if ac.Consent == "" && a.args != nil && a.args.Has(recordvocab.ArgBreakGlass) {
-			ac.BreakGlass, _ = a.args.String(recordvocab.ArgBreakGlass)
+		if ac.Consent == "" && e.Args != nil && e.Args.Has(recordvocab.ArgBreakGlass) {
+			ac.BreakGlass, _ = e.Args.String(recordvocab.ArgBreakGlass)
 		}
 	case recordvocab.EventBreakGlass:
 		ac.Kind, ac.BreakGlass = AccessBreakGlass, e.Attr(recordvocab.AttrReason)
 		if err := exp(); err != nil {
 			return err
 		}
-		if a.args != nil && a.args.Has(recordvocab.ArgNoteHash) {
-			h, err := a.args.Bytes(recordvocab.ArgNoteHash)
+		if e.Args != nil && e.Args.Has(recordvocab.ArgNoteHash) {
+			h, err := e.Args.Bytes(recordvocab.ArgNoteHash)
 			if err != nil {
 				return bad("access note_hash: %v", err)
 			}
@@ -295,7 +284,7 @@ func accessed(w *readmodel.Txn, a at, e ledger.Event) error {
 	return w.PutJSON(accessKey(ac.ID), ac)
 }
 
-func undelivered(w *readmodel.Txn, a at, e ledger.Event) error {
+func undelivered(w *readmodel.Txn, e readmodel.CallEvent) error {
 	ac, err := readmodel.MustLoadJSON[Access](w, accessKey(e.Attr(recordvocab.AttrAccess)), ErrEvent, "access "+e.Attr(recordvocab.AttrAccess))
 	if err != nil {
 		return err
@@ -303,11 +292,11 @@ func undelivered(w *readmodel.Txn, a at, e ledger.Event) error {
 	if ac.Kind == AccessRefused || ac.Undelivered != nil {
 		return bad("delivery report of access %s (%s, reported %v)", ac.ID, ac.Kind, ac.Undelivered != nil)
 	}
-	ac.Undelivered = &Undelivered{Reason: e.Attr(recordvocab.AttrReason), Height: a.height, Time: a.time, TxID: a.txID}
+	ac.Undelivered = &Undelivered{Reason: e.Attr(recordvocab.AttrReason), Height: e.Height, Time: e.Time, TxID: e.TxID}
 	return w.PutJSON(accessKey(ac.ID), ac)
 }
 
-func reviewed(w *readmodel.Txn, a at, e ledger.Event) error {
+func reviewed(w *readmodel.Txn, e readmodel.CallEvent) error {
 	ac, err := readmodel.MustLoadJSON[Access](w, accessKey(e.Attr(recordvocab.AttrAccess)), ErrEvent, "access "+e.Attr(recordvocab.AttrAccess))
 	if err != nil {
 		return err
@@ -316,9 +305,9 @@ func reviewed(w *readmodel.Txn, a at, e ledger.Event) error {
 		return bad("review of access %s (%s, reviewed %v)", ac.ID, ac.Kind, ac.Review != nil)
 	}
 	ac.Review = &Review{Reviewer: e.Attr(recordvocab.AttrReviewer), Outcome: e.Attr(recordvocab.AttrOutcome),
-		Height: a.height, Time: a.time, TxID: a.txID}
-	if a.args != nil && a.args.Has(recordvocab.ArgNoteHash) {
-		h, err := a.args.Bytes(recordvocab.ArgNoteHash)
+		Height: e.Height, Time: e.Time, TxID: e.TxID}
+	if e.Args != nil && e.Args.Has(recordvocab.ArgNoteHash) {
+		h, err := e.Args.Bytes(recordvocab.ArgNoteHash)
 		if err != nil {
 			return bad("review note_hash: %v", err)
 		}
@@ -340,43 +329,43 @@ func optArg(args tx.Args, name, def string) string {
 	return s
 }
 
-func consentCreated(w *readmodel.Txn, a at, e ledger.Event) error {
+func consentCreated(w *readmodel.Txn, e readmodel.CallEvent) error {
 	id := e.Attr(consentvocab.AttrConsent)
 	c, exists, err := readmodel.LoadJSON[Consent](w, consentKey(id))
 	if err != nil {
 		return err
 	}
-	ch := ConsentChange{By: a.sender, Height: a.height, Time: a.time, TxID: a.txID}
+	ch := ConsentChange{By: e.Sender, Height: e.Height, Time: e.Time, TxID: e.TxID}
 	if exists { // the patient accepting a request
 		if e.Type != consentvocab.EventGranted || c.Status != consentvocab.StatusProposed {
 			return bad("consent %q created twice", id)
 		}
-		c.Status, c.GrantedHeight, c.Updated = consentvocab.StatusActive, a.height, a.height
+		c.Status, c.GrantedHeight, c.Updated = consentvocab.StatusActive, e.Height, e.Height
 		ch.Kind = "accepted"
 		c.History = append(c.History, ch)
-		putConsentChange(w, c.Patient, a, id)
+		putConsentChange(w, c.Patient, e, id)
 		return w.PutJSON(consentKey(id), c)
 	}
-	if a.args == nil {
+	if e.Args == nil {
 		return bad("%s outside a consent call", e.Type)
 	}
 	c = &Consent{ID: id, Patient: e.Attr(consentvocab.AttrPatient), Grantee: e.Attr(consentvocab.AttrGrantee),
 		Purpose: e.Attr(consentvocab.AttrPurpose), Requester: e.Attr(consentvocab.AttrRequester),
-		Records: []string{}, Categories: []string{}, History: []ConsentChange{}, Height: a.height, Time: a.time, Updated: a.height,
-		Scope:     optArg(a.args, consentvocab.ArgScope, "patient-privacy"),
-		Category:  optArg(a.args, consentvocab.ArgCategory, "59284-0"),
-		ActorRole: optArg(a.args, consentvocab.ArgActorRole, "IRCP")}
-	if a.args.Has(consentvocab.ArgRecords) {
-		if c.Records, err = a.args.Strings(consentvocab.ArgRecords); err != nil {
+		Records: []string{}, Categories: []string{}, History: []ConsentChange{}, Height: e.Height, Time: e.Time, Updated: e.Height,
+		Scope:     optArg(e.Args, consentvocab.ArgScope, "patient-privacy"),
+		Category:  optArg(e.Args, consentvocab.ArgCategory, "59284-0"),
+		ActorRole: optArg(e.Args, consentvocab.ArgActorRole, "IRCP")}
+	if e.Args.Has(consentvocab.ArgRecords) {
+		if c.Records, err = e.Args.Strings(consentvocab.ArgRecords); err != nil {
 			return bad("consent records: %v", err)
 		}
 	}
-	if a.args.Has(consentvocab.ArgCategories) {
-		if c.Categories, err = a.args.Strings(consentvocab.ArgCategories); err != nil {
+	if e.Args.Has(consentvocab.ArgCategories) {
+		if c.Categories, err = e.Args.Strings(consentvocab.ArgCategories); err != nil {
 			return bad("consent categories: %v", err)
 		}
 	}
-	if c.Start, err = a.args.Int(consentvocab.ArgStart); err != nil {
+	if c.Start, err = e.Args.Int(consentvocab.ArgStart); err != nil {
 		return bad("consent start: %v", err)
 	}
 	if c.End, err = strconv.ParseInt(e.Attr(consentvocab.AttrEnd), 10, 64); err != nil {
@@ -385,26 +374,26 @@ func consentCreated(w *readmodel.Txn, a at, e ledger.Event) error {
 	if e.Type == consentvocab.EventRequested {
 		c.Status, ch.Kind = consentvocab.StatusProposed, "requested"
 	} else {
-		c.Status, c.GrantedHeight, ch.Kind = consentvocab.StatusActive, a.height, "granted"
+		c.Status, c.GrantedHeight, ch.Kind = consentvocab.StatusActive, e.Height, "granted"
 	}
 	c.History = append(c.History, ch)
-	w.Put(patientConsentsPrefix(c.Patient)+readmodel.Seq(a.height, a.tx), []byte(id))
-	w.Put(granteeConsentsPrefix(c.Grantee)+readmodel.Seq(a.height, a.tx), []byte(id))
-	putConsentChange(w, c.Patient, a, id)
+	w.Put(patientConsentsPrefix(c.Patient)+readmodel.Seq(e.Height, e.Tx), []byte(id))
+	w.Put(granteeConsentsPrefix(c.Grantee)+readmodel.Seq(e.Height, e.Tx), []byte(id))
+	putConsentChange(w, c.Patient, e, id)
 	return w.PutJSON(consentKey(id), c)
 }
 
-func consentChanged(w *readmodel.Txn, a at, e ledger.Event) error {
+func consentChanged(w *readmodel.Txn, e readmodel.CallEvent) error {
 	c, err := readmodel.MustLoadJSON[Consent](w, consentKey(e.Attr(consentvocab.AttrConsent)), ErrEvent, "consent "+e.Attr(consentvocab.AttrConsent))
 	if err != nil {
 		return err
 	}
-	ch := ConsentChange{By: a.sender, Height: a.height, Time: a.time, TxID: a.txID}
+	ch := ConsentChange{By: e.Sender, Height: e.Height, Time: e.Time, TxID: e.TxID}
 	switch e.Type {
 	case consentvocab.EventDeclined:
 		c.Status, ch.Kind = consentvocab.StatusRejected, "declined"
 	case consentvocab.EventRevoked:
-		c.Status, c.RevokedHeight, ch.Kind = consentvocab.StatusRevoked, a.height, "revoked"
+		c.Status, c.RevokedHeight, ch.Kind = consentvocab.StatusRevoked, e.Height, "revoked"
 	case consentvocab.EventAmended:
 		ch.Kind = "amended"
 		c.Purpose = e.Attr(consentvocab.AttrPurpose)
@@ -416,15 +405,15 @@ func consentChanged(w *readmodel.Txn, a at, e ledger.Event) error {
 		}
 		c.Start, c.End, c.Version = s, en, v
 	}
-	c.Updated = a.height
+	c.Updated = e.Height
 	c.History = append(c.History, ch)
-	putConsentChange(w, c.Patient, a, c.ID)
+	putConsentChange(w, c.Patient, e, c.ID)
 	return w.PutJSON(consentKey(c.ID), c)
 }
 
 // putConsentChange indexes a change of one of patient's consents by
 // block and transaction, for following a patient's consents block by
 // block (Reader.ConsentChangesAt).
-func putConsentChange(w *readmodel.Txn, patient string, a at, consent string) {
-	w.Put(consentChangesPrefix(patient)+readmodel.Seq(a.height, a.tx)+"/"+consent, []byte(consent))
+func putConsentChange(w *readmodel.Txn, patient string, e readmodel.CallEvent, consent string) {
+	w.Put(consentChangesPrefix(patient)+readmodel.Seq(e.Height, e.Tx)+"/"+consent, []byte(consent))
 }
