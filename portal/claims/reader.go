@@ -2,7 +2,6 @@ package claims
 
 import (
 	"errors"
-	"fmt"
 	"slices"
 
 	"github.com/almoner/almoner/portal/readmodel"
@@ -48,16 +47,7 @@ type Page = readmodel.Page
 // list scans prefix newest first after the cursor after.
 func (r *Reader) list(prefix, after string, limit int) ([]*Claim, Page, error) {
 	ids, pg, err := r.s.IDs(ModuleName, prefix, after, true, limit)
-	if err != nil {
-		return nil, pg, err
-	}
-	out := make([]*Claim, len(ids))
-	for i, id := range ids {
-		if out[i], err = r.Claim(id); err != nil {
-			return nil, pg, errors.Join(fmt.Errorf("claims: claim %s of an index", id), err)
-		}
-	}
-	return out, pg, nil
+	return readmodel.LoadPage(ids, pg, err, "claims: claim", r.Claim)
 }
 
 // InsurerQueue returns up to limit claims of an insurer, newest first,

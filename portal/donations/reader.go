@@ -118,37 +118,17 @@ func (r *Reader) idPage(prefix, after string, limit int) ([]string, Page, error)
 	return r.s.IDs(ModuleName, prefix, after, false, limit)
 }
 
-func (r *Reader) gifts(ids []string) ([]*Gift, error) {
-	out := make([]*Gift, len(ids))
-	for i, id := range ids {
-		g, err := r.Gift(id)
-		if err != nil {
-			return nil, fmt.Errorf("donations: gift %s of an index: %w", id, err)
-		}
-		out[i] = g
-	}
-	return out, nil
-}
-
 // CampaignGifts returns up to limit gifts of a campaign in commit order.
 func (r *Reader) CampaignGifts(campaign, after string, limit int) ([]*Gift, Page, error) {
 	ids, pg, err := r.idPage(campaignGiftsPrefix(campaign), after, limit)
-	if err != nil {
-		return nil, pg, err
-	}
-	gs, err := r.gifts(ids)
-	return gs, pg, err
+	return readmodel.LoadPage(ids, pg, err, "donations: gift", r.Gift)
 }
 
 // DonorGifts returns up to limit gifts of a donor in commit order, or
 // newest first.
 func (r *Reader) DonorGifts(donor, after string, limit int, newestFirst bool) ([]*Gift, Page, error) {
 	ids, pg, err := r.s.IDs(ModuleName, donorGiftsPrefix(donor), after, newestFirst, limit)
-	if err != nil {
-		return nil, pg, err
-	}
-	gs, err := r.gifts(ids)
-	return gs, pg, err
+	return readmodel.LoadPage(ids, pg, err, "donations: gift", r.Gift)
 }
 
 // MaxTotalled bounds the gifts DonorTotals reads.
@@ -196,16 +176,7 @@ func (r *Reader) DonorTotals(donor string) (totals []Total, truncated bool, err 
 // in commit order.
 func (r *Reader) CampaignDisbursements(campaign, after string, limit int) ([]*Disbursement, Page, error) {
 	ids, pg, err := r.idPage(campaignDisbsPrefix(campaign), after, limit)
-	if err != nil {
-		return nil, pg, err
-	}
-	out := make([]*Disbursement, len(ids))
-	for i, id := range ids {
-		if out[i], err = r.Disbursement(id); err != nil {
-			return nil, pg, fmt.Errorf("donations: disbursement %s of an index: %w", id, err)
-		}
-	}
-	return out, pg, nil
+	return readmodel.LoadPage(ids, pg, err, "donations: disbursement", r.Disbursement)
 }
 
 // Lineage is where a gift went: its campaign, and per milestone it was

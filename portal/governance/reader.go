@@ -2,7 +2,6 @@ package governance
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strconv"
 
@@ -44,16 +43,7 @@ func (r *Reader) Proposals(status, after string, limit int) ([]*Proposal, Page, 
 		prefix = statusPrefix(status)
 	}
 	ids, pg, err := r.s.IDs(ModuleName, prefix, after, true, limit)
-	if err != nil {
-		return nil, pg, err
-	}
-	out := make([]*Proposal, len(ids))
-	for i, id := range ids {
-		if out[i], err = r.Proposal(id); err != nil {
-			return nil, pg, errors.Join(fmt.Errorf("governance: proposal %s of an index", id), err)
-		}
-	}
-	return out, pg, nil
+	return readmodel.LoadPage(ids, pg, err, "governance: proposal", r.Proposal)
 }
 
 // Consortium is the current organisations and threshold.

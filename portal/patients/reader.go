@@ -59,43 +59,30 @@ func (r *Reader) ids(prefix, after string, reverse bool, limit int) ([]string, P
 	return r.s.IDs(ModuleName, prefix, after, reverse, limit)
 }
 
-func list[T any](r *Reader, ids []string, pg Page, err error, key func(string) string) ([]*T, Page, error) {
-	if err != nil {
-		return nil, pg, err
-	}
-	out := make([]*T, len(ids))
-	for i, id := range ids {
-		if out[i], err = get[T](r, key(id)); err != nil {
-			return nil, pg, fmt.Errorf("patients: %s of an index: %w", id, err)
-		}
-	}
-	return out, pg, nil
-}
-
 // PatientRecords returns up to limit records of a patient, by id.
 func (r *Reader) PatientRecords(patient, after string, limit int) ([]*Record, Page, error) {
 	ids, pg, err := r.ids(patientRecordsPrefix(patient), after, false, limit)
-	return list[Record](r, ids, pg, err, recordKey)
+	return readmodel.LoadPage(ids, pg, err, "patients: record", r.Record)
 }
 
 // PatientConsents returns up to limit consents of a patient, newest first.
 func (r *Reader) PatientConsents(patient, after string, limit int) ([]*Consent, Page, error) {
 	ids, pg, err := r.ids(patientConsentsPrefix(patient), after, true, limit)
-	return list[Consent](r, ids, pg, err, consentKey)
+	return readmodel.LoadPage(ids, pg, err, "patients: consent", r.Consent)
 }
 
 // GranteeConsents returns the consents granted or requested for grantee
 // (a member or an organisation), newest first.
 func (r *Reader) GranteeConsents(grantee, after string, limit int) ([]*Consent, Page, error) {
 	ids, pg, err := r.ids(granteeConsentsPrefix(grantee), after, true, limit)
-	return list[Consent](r, ids, pg, err, consentKey)
+	return readmodel.LoadPage(ids, pg, err, "patients: consent", r.Consent)
 }
 
 // AccessLog returns up to limit access decisions on a patient's records,
 // newest first.
 func (r *Reader) AccessLog(patient, after string, limit int) ([]*Access, Page, error) {
 	ids, pg, err := r.ids(patientAccessPrefix(patient), after, true, limit)
-	return list[Access](r, ids, pg, err, accessKey)
+	return readmodel.LoadPage(ids, pg, err, "patients: access", r.Access)
 }
 
 // BreakGlassQueue returns up to limit break-glass accesses to a
@@ -107,7 +94,7 @@ func (r *Reader) BreakGlassQueue(custodian string, unreviewedOnly bool, after st
 		prefix += "0/"
 	}
 	ids, pg, err := r.ids(prefix, after, false, limit)
-	return list[Access](r, ids, pg, err, accessKey)
+	return readmodel.LoadPage(ids, pg, err, "patients: access", r.Access)
 }
 
 // ChangedConsent is one change of a consent with the consent as it is now.

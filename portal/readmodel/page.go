@@ -1,6 +1,9 @@
 package readmodel
 
-import "strings"
+import (
+	"fmt"
+	"strings"
+)
 
 // Page is a page of a list read from an index: Cursors[i] is the cursor
 // of the list's i-th item; pass the last one as after for the next page.
@@ -32,4 +35,20 @@ func (s *Store) IDs(module, prefix, after string, reverse bool, limit int) ([]st
 		return true
 	})
 	return ids, pg, err
+}
+
+// LoadPage reads the records of a page of ids that IDs returned (with its
+// page and error, which it passes on): each with get, in order. An error
+// names the record, what and its id, that failed to read.
+func LoadPage[T any](ids []string, pg Page, err error, what string, get func(id string) (*T, error)) ([]*T, Page, error) {
+	if err != nil {
+		return nil, pg, err
+	}
+	out := make([]*T, len(ids))
+	for i, id := range ids {
+		if out[i], err = get(id); err != nil {
+			return nil, pg, fmt.Errorf("%s %s of an index: %w", what, id, err)
+		}
+	}
+	return out, pg, nil
 }
