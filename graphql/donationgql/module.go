@@ -51,6 +51,13 @@ func (m *mod) internal(ctx context.Context, what string, err error) error {
 	return schema.Internal(ctx, m.log, "donations: "+what, err)
 }
 
+// page answers a connection of kind that pages forward, read by list; a
+// failed read is an internal error about what.
+func page[T any](ctx context.Context, m *mod, args map[string]any, kind, what string,
+	list func(after string, limit int) ([]T, readmodel.Page, error)) (*schema.Connection, error) {
+	return schema.ForwardConnection(m.cfg, args, kind, list, func(err error) error { return m.internal(ctx, what, err) })
+}
+
 // viewer is the acting account with the request it asks the policy in.
 type viewer struct {
 	p   *session.Principal

@@ -80,6 +80,12 @@ func (a *args) milestones(gql string) {
 func (m *mod) registerMutations(b *schema.Builder) error {
 	campaignArg := &graphql.ArgumentConfig{Type: nn(graphql.ID), Description: "The campaign id."}
 	milestoneArg := &graphql.ArgumentConfig{Type: nn(graphql.Int), Description: "The milestone's 1-based position."}
+	// The arguments of the mutations that name only a campaign, or only one
+	// of its milestones, and how each reads them.
+	campaignOnly := graphql.FieldConfigArgument{"campaign": campaignArg}
+	onCampaign := func(a *args) { a.Str("campaign", donationvocab.ArgCampaignID) }
+	milestoneOnly := graphql.FieldConfigArgument{"campaign": campaignArg, "milestone": milestoneArg}
+	onMilestone := func(a *args) { onCampaign(a); a.milestone("milestone", true) }
 	milestoneInput := graphql.NewInputObject(graphql.InputObjectConfig{Name: "MilestoneInput", Fields: graphql.InputObjectConfigFieldMap{
 		"title":     {Type: nn(graphql.String)},
 		"amount":    {Type: nn(Amount), Description: "In the campaign's currency: \"2500.00\" (or a number of minor units)."},
@@ -110,16 +116,13 @@ func (m *mod) registerMutations(b *schema.Builder) error {
 				a.Strings("beneficiaries", donationvocab.ArgBeneficiaries)
 			}, "campaign", "create"},
 		{"openCampaign", donationvocab.MethodOpen, "Open a draft campaign for gifts (charity officers).",
-			graphql.FieldConfigArgument{"campaign": campaignArg},
-			func(a *args) { a.Str("campaign", donationvocab.ArgCampaignID) }, "campaign", "open"},
+			campaignOnly, onCampaign, "campaign", "open"},
 		{"closeCampaign", donationvocab.MethodClose,
 			"Close a campaign whose milestones are settled and escrow empty (charity officers).",
-			graphql.FieldConfigArgument{"campaign": campaignArg},
-			func(a *args) { a.Str("campaign", donationvocab.ArgCampaignID) }, "campaign", "close"},
+			campaignOnly, onCampaign, "campaign", "close"},
 		{"cancelCampaign", donationvocab.MethodCancel,
 			"Cancel a campaign, refunding every gift's undisbursed part (charity officers).",
-			graphql.FieldConfigArgument{"campaign": campaignArg},
-			func(a *args) { a.Str("campaign", donationvocab.ArgCampaignID) }, "campaign", "cancel"},
+			campaignOnly, onCampaign, "campaign", "cancel"},
 		{"give", donationvocab.MethodGive,
 			"Give to an open campaign (donors): earmarked to one milestone, or split across milestones in order. The gift's id is the returned transaction id.",
 			graphql.FieldConfigArgument{
@@ -128,7 +131,7 @@ func (m *mod) registerMutations(b *schema.Builder) error {
 				"beneficiary": {Type: graphql.String, Description: "One of the campaign's beneficiaries."},
 			},
 			func(a *args) {
-				a.Str("campaign", donationvocab.ArgCampaignID)
+				onCampaign(a)
 				a.amount("amount", donationvocab.ArgAmount)
 				a.milestone("milestone", false)
 				a.OptStr("beneficiary", donationvocab.ArgBeneficiary)
@@ -137,25 +140,18 @@ func (m *mod) registerMutations(b *schema.Builder) error {
 			"Submit a milestone's evidence for its validator (charity officers).",
 			graphql.FieldConfigArgument{"campaign": campaignArg, "milestone": milestoneArg, "evidenceHash": {Type: nn(graphql.String), Description: "Hex SHA-256 of the evidence."}},
 			func(a *args) {
-				a.Str("campaign", donationvocab.ArgCampaignID)
-				a.milestone("milestone", true)
+				onMilestone(a)
 				a.Hash("evidenceHash", donationvocab.ArgEvidenceHash, true)
 			}, "milestone", "submit_evidence"},
 		{"approveMilestone", donationvocab.MethodApproveMilestone,
 			"Approve a milestone's evidence, releasing its escrow (the milestone's validator).",
-			graphql.FieldConfigArgument{"campaign": campaignArg, "milestone": milestoneArg},
-			func(a *args) { a.Str("campaign", donationvocab.ArgCampaignID); a.milestone("milestone", true) },
-			"milestone", "approve"},
+			milestoneOnly, onMilestone, "milestone", "approve"},
 		{"rejectMilestone", donationvocab.MethodRejectMilestone,
 			"Reject a milestone's evidence, refunding its escrow (the milestone's validator).",
-			graphql.FieldConfigArgument{"campaign": campaignArg, "milestone": milestoneArg},
-			func(a *args) { a.Str("campaign", donationvocab.ArgCampaignID); a.milestone("milestone", true) },
-			"milestone", "reject"},
+			milestoneOnly, onMilestone, "milestone", "reject"},
 		{"settleMilestone", donationvocab.MethodSettleMilestone,
 			"Settle an unapproved milestone past its deadline, refunding its escrow (any member).",
-			graphql.FieldConfigArgument{"campaign": campaignArg, "milestone": milestoneArg},
-			func(a *args) { a.Str("campaign", donationvocab.ArgCampaignID); a.milestone("milestone", true) },
-			"milestone", "settle"},
+			milestoneOnly, onMilestone, "milestone", "settle"},
 		{"disburse", donationvocab.MethodDisburse,
 			"Pay released funds of an approved milestone to a payee, earmarked gifts first, then first in, first out (charity officers).",
 			graphql.FieldConfigArgument{
@@ -168,8 +164,7 @@ func (m *mod) registerMutations(b *schema.Builder) error {
 				"claim":        {Type: graphql.ID, Description: "The insurance claim whose patient share this pays."},
 			},
 			func(a *args) {
-				a.Str("campaign", donationvocab.ArgCampaignID)
-				a.milestone("milestone", true)
+				onMilestone(a)
 				a.Str("id", donationvocab.ArgDisbursementID)
 				a.Str("payee", donationvocab.ArgPayee)
 				a.amount("amount", donationvocab.ArgAmount)

@@ -218,15 +218,10 @@ func (m *mod) buildTypes(b *schema.Builder) {
 			if _, err := m.requireOversight(p.Context, c.Charity, "a campaign's gifts"); err != nil {
 				return nil, err
 			}
-			pg, err := schema.ForwardPageArgs(m.cfg, p.Args, "cgift")
-			if err != nil {
-				return nil, err
-			}
-			gs, page, err := m.rd.CampaignGifts(c.ID, pg.Cursor, pg.Limit)
-			if err != nil {
-				return nil, m.internal(p.Context, "campaign gifts", err)
-			}
-			return schema.ConnectionOf("cgift", gs, page, pg.HasCursor), nil
+			return page(p.Context, m, p.Args, "cgift", "campaign gifts",
+				func(after string, limit int) ([]giftT, donations.Page, error) {
+					return m.rd.CampaignGifts(c.ID, after, limit)
+				})
 		}})
 	t.campaign.AddFieldConfig("disbursements", &graphql.Field{Type: nn(t.disbConn), Args: connArgs,
 		Description: "The campaign's disbursements, in commit order (charity officers of the charity and auditors).",
@@ -235,15 +230,10 @@ func (m *mod) buildTypes(b *schema.Builder) {
 			if _, err := m.requireOversight(p.Context, c.Charity, "a campaign's disbursements"); err != nil {
 				return nil, err
 			}
-			pg, err := schema.ForwardPageArgs(m.cfg, p.Args, "disb")
-			if err != nil {
-				return nil, err
-			}
-			ds, page, err := m.rd.CampaignDisbursements(c.ID, pg.Cursor, pg.Limit)
-			if err != nil {
-				return nil, m.internal(p.Context, "campaign disbursements", err)
-			}
-			return schema.ConnectionOf("disb", ds, page, pg.HasCursor), nil
+			return page(p.Context, m, p.Args, "disb", "campaign disbursements",
+				func(after string, limit int) ([]disbT, donations.Page, error) {
+					return m.rd.CampaignDisbursements(c.ID, after, limit)
+				})
 		}})
 
 	row := graphql.NewObject(graphql.ObjectConfig{Name: "CharityReportRow", Fields: graphql.Fields{

@@ -106,18 +106,10 @@ func (m *mod) registerQueries(b *schema.Builder) error {
 				if newest {
 					kind = "mygiftnew"
 				}
-				pg, err := schema.ForwardPageArgs(m.cfg, p.Args, kind)
-				if err != nil {
-					return nil, err
-				}
-				if pg.Limit == 0 {
-					return &schema.Connection{}, nil
-				}
-				gs, page, err := m.rd.DonorGifts(v.p.Account, pg.Cursor, pg.Limit, newest)
-				if err != nil {
-					return nil, m.internal(p.Context, "my gifts", err)
-				}
-				return schema.ConnectionOf(kind, gs, page, pg.HasCursor), nil
+				return page(p.Context, m, p.Args, kind, "my gifts",
+					func(after string, limit int) ([]giftT, donations.Page, error) {
+						return m.rd.DonorGifts(v.p.Account, after, limit, newest)
+					})
 			}}},
 		{"myGivingTotals", &graphql.Field{Type: nn(t.givingTotals),
 			Description: fmt.Sprintf("What the viewer gave, per currency, and where it is now: disbursed, in escrow, refunded "+
