@@ -73,6 +73,23 @@ func (m *mod) viewer(ctx context.Context) (*viewer, error) {
 	return &viewer{p: p, ctx: ctx, cfg: m.cfg}, nil
 }
 
+// gift reads gift id for a signed-in viewer, nil when there is none; who
+// may read it is the caller's to check.
+func (m *mod) gift(ctx context.Context, id string) (*viewer, giftT, error) {
+	v, err := m.viewer(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	g, err := m.rd.Gift(id)
+	if errors.Is(err, readmodel.ErrNotFound) {
+		return v, nil, nil
+	}
+	if err != nil {
+		return nil, nil, m.internal(ctx, "gift", err)
+	}
+	return v, g, nil
+}
+
 // allowed asks the policy in force (governance changes it) whether the
 // viewer may act on an object owned by owner and held by org, the way the
 // donation contract asks it; no role is named here. A policy that cannot

@@ -211,30 +211,9 @@ func (m *mod) buildTypes(b *schema.Builder) {
 	t.giftConn = schema.NewConnectionType("Gift", t.gift)
 	t.campaignConn = schema.NewConnectionType("Campaign", t.campaign)
 	t.disbConn = schema.NewConnectionType("Disbursement", t.disbursement)
-	t.campaign.AddFieldConfig("gifts", &graphql.Field{Type: nn(t.giftConn), Args: connArgs,
-		Description: "The campaign's income, in commit order (charity officers of the charity and auditors).",
-		Resolve: func(p graphql.ResolveParams) (any, error) {
-			c := p.Source.(campaignT)
-			if _, err := m.requireOversight(p.Context, c.Charity, "a campaign's gifts"); err != nil {
-				return nil, err
-			}
-			return page(p.Context, m, p.Args, "cgift", "campaign gifts",
-				func(after string, limit int) ([]giftT, donations.Page, error) {
-					return m.rd.CampaignGifts(c.ID, after, limit)
-				})
-		}})
-	t.campaign.AddFieldConfig("disbursements", &graphql.Field{Type: nn(t.disbConn), Args: connArgs,
-		Description: "The campaign's disbursements, in commit order (charity officers of the charity and auditors).",
-		Resolve: func(p graphql.ResolveParams) (any, error) {
-			c := p.Source.(campaignT)
-			if _, err := m.requireOversight(p.Context, c.Charity, "a campaign's disbursements"); err != nil {
-				return nil, err
-			}
-			return page(p.Context, m, p.Args, "disb", "campaign disbursements",
-				func(after string, limit int) ([]disbT, donations.Page, error) {
-					return m.rd.CampaignDisbursements(c.ID, after, limit)
-				})
-		}})
+	t.campaign.AddFieldConfig("gifts", overseenList(m, t.giftConn, "income", "gifts", "cgift", m.rd.CampaignGifts))
+	t.campaign.AddFieldConfig("disbursements",
+		overseenList(m, t.disbConn, "disbursements", "disbursements", "disb", m.rd.CampaignDisbursements))
 
 	row := graphql.NewObject(graphql.ObjectConfig{Name: "CharityReportRow", Fields: graphql.Fields{
 		"campaignId":    field(nn(graphql.ID), func(r rowT) any { return r.Campaign }),
@@ -309,5 +288,23 @@ func (m *mod) payeeName(payee func(src any) string) *graphql.Field {
 				}
 				return name, nil
 			}, nil
+		}}
+}
+
+// overseenList is a campaign's connection (its desc, such as its "income")
+// that only those who oversee its charity read (requireOversight: what
+// names it), in commit order, paging forward with cursors of kind: list
+// reads a page of the campaign's.
+func overseenList[T any](m *mod, conn graphql.Output, desc, what, kind string,
+	list func(campaign, after string, limit int) ([]T, donations.Page, error)) *graphql.Field {
+	return &graphql.Field{Type: nn(conn), Args: connArgs,
+		Description: "The campaign's " + desc + ", in commit order (charity officers of the charity and auditors).",
+		Resolve: func(p graphql.ResolveParams) (any, error) {
+			c := p.Source.(campaignT)
+			if _, err := m.requireOversight(p.Context, c.Charity, "a campaign's "+what); err != nil {
+				return nil, err
+			}
+			return page(p.Context, m, p.Args, kind, "campaign "+what,
+				func(after string, limit int) ([]T, donations.Page, error) { return list(c.ID, after, limit) })
 		}}
 }

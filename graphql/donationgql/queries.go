@@ -76,16 +76,9 @@ func (m *mod) registerQueries(b *schema.Builder) error {
 		{"gift", &graphql.Field{Type: t.gift, Args: idArg("The gift id (its giving transaction's id)."),
 			Description: "A gift with its lineage (its donor, the charity's officers, auditors; null if none).",
 			Resolve: func(p graphql.ResolveParams) (any, error) {
-				v, err := m.viewer(p.Context)
-				if err != nil {
+				v, g, err := m.gift(p.Context, p.Args["id"].(string))
+				if g == nil || err != nil {
 					return nil, err
-				}
-				g, err := m.rd.Gift(p.Args["id"].(string))
-				if errors.Is(err, readmodel.ErrNotFound) {
-					return nil, nil
-				}
-				if err != nil {
-					return nil, m.internal(p.Context, "gift", err)
 				}
 				if !v.mayReadGift(g) {
 					return nil, schema.Forbidden("only the donor, a charity officer of " + g.Charity + " or an auditor may read this gift")

@@ -1,11 +1,12 @@
 package donationgql
 
 import (
-	"errors"
+	"context"
 
 	"github.com/graphql-go/graphql"
 
 	"github.com/almoner/almoner/graphql/schema"
+	"github.com/almoner/almoner/portal/donations"
 	"github.com/almoner/almoner/portal/readmodel"
 )
 
@@ -18,39 +19,30 @@ func (m *mod) registerSubscription(b *schema.Builder) error {
 	return b.Subscription("giftLineage", &graphql.Field{Type: nn(m.t.lineage),
 		Description: "A gift's lineage: first as it is now, then after every block that touches it (the donor, the charity's officers, auditors).",
 		Args:        graphql.FieldConfigArgument{"giftId": {Type: nn(graphql.ID)}},
-		Subscribe: func(p graphql.ResolveParams) (any, error) {
-			ctx := p.Context
-			v, err := m.viewer(ctx)
-			if err != nil {
-				return nil, err
-			}
-			id := p.Args["giftId"].(string)
-			g, err := m.rd.Gift(id)
-			if errors.Is(err, readmodel.ErrNotFound) {
-				return nil, schema.Errorf(schema.CodeNotFound, "no gift with this id")
-			}
-			if err != nil {
-				return nil, m.internal(ctx, "gift", err)
-			}
-			if !v.mayReadGift(g) {
-				return nil, schema.Forbidden("only the donor, a charity officer of " + g.Charity + " or an auditor may follow this gift")
-			}
-			// Subscribe before reading the snapshot so no block falls
-			// between them.
-			sub := m.cfg.Blocks.Subscribe(m.cfg.SubscriptionBuffer)
-			first, err := m.rd.LineageOf(g)
-			if err != nil {
-				sub.Close()
-				return nil, m.internal(ctx, "lineage", err)
-			}
-			return schema.Stream(ctx, sub, []any{first}, schema.Changes(ctx, m.log, "giftLineage",
-				func(blk *readmodel.Block) (any, error) {
-					l, err := m.rd.Lineage(id)
-					if err != nil || !l.Touched(blk.Height) {
-						return nil, err
-					}
-					return l, nil
-				}, "gift", id)), nil
-		},
+		Subscribe: schema.FollowID(m.cfg, m.log, "giftLineage", "giftId", "gift", m.followable,
+			func(_ context.Context, id string, blk *readmodel.Block) (any, error) {
+				l, err := m.rd.Lineage(id)
+				if err != nil || !l.Touched(blk.Height) {
+					return nil, err
+				}
+				return l, nil
+			}),
 	})
+}
+
+// followable reads gift id's lineage for the viewer: nil when there is no
+// such gift, FORBIDDEN when the viewer may not read it.
+func (m *mod) followable(ctx context.Context, id string) (*donations.Lineage, error) {
+	v, g, err := m.gift(ctx, id)
+	if g == nil || err != nil {
+		return nil, err
+	}
+	if !v.mayReadGift(g) {
+		return nil, schema.Forbidden("only the donor, a charity officer of " + g.Charity + " or an auditor may follow this gift")
+	}
+	l, err := m.rd.LineageOf(g)
+	if err != nil {
+		return nil, m.internal(ctx, "lineage", err)
+	}
+	return l, nil
 }

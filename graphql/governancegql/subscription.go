@@ -1,6 +1,8 @@
 package governancegql
 
 import (
+	"context"
+
 	"github.com/graphql-go/graphql"
 
 	"github.com/almoner/almoner/graphql/schema"
@@ -15,22 +17,17 @@ func (m *mod) registerSubscription(b *schema.Builder) error {
 	return b.Subscription("proposalUpdates", &graphql.Field{Type: nn(m.proposal),
 		Description: "A proposal: first as it is now, then after every block that changes it (who may read proposals).",
 		Args:        graphql.FieldConfigArgument{"proposalId": {Type: nn(graphql.ID)}},
-		Subscribe: func(p graphql.ResolveParams) (any, error) {
-			ctx := p.Context
-			id := p.Args["proposalId"].(string)
-			read := func() (*view, error) { return m.readable(ctx, id) }
-			return schema.Follow(ctx, m.cfg, read, "no proposal with this id", schema.Changes(ctx, m.log, "proposalUpdates",
-				func(blk *readmodel.Block) (any, error) {
-					pr, err := m.rd.Proposal(id)
-					if err != nil || pr.Updated != blk.Height {
-						return nil, err
-					}
-					vs, err := m.views(ctx, pr)
-					if err != nil {
-						return nil, err
-					}
-					return vs[0], nil
-				}, "proposal", id))
-		},
+		Subscribe: schema.FollowID(m.cfg, m.log, "proposalUpdates", "proposalId", "proposal", m.readable,
+			func(ctx context.Context, id string, blk *readmodel.Block) (any, error) {
+				pr, err := m.rd.Proposal(id)
+				if err != nil || pr.Updated != blk.Height {
+					return nil, err
+				}
+				vs, err := m.views(ctx, pr)
+				if err != nil {
+					return nil, err
+				}
+				return vs[0], nil
+			}),
 	})
 }

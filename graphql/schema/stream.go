@@ -5,6 +5,8 @@ import (
 	"log/slog"
 	"slices"
 
+	"github.com/graphql-go/graphql"
+
 	"github.com/almoner/almoner/portal/readmodel"
 )
 
@@ -86,5 +88,22 @@ func Changes(ctx context.Context, log *slog.Logger, name string, reread func(b *
 			return nil, nil
 		}
 		return []any{v}, nil
+	}
+}
+
+// FollowID is the Subscribe of a subscription name that follows one
+// object, a what, by its id in the ID argument arg (Follow with Changes):
+// read reads it for the viewer as it is now (nil when there is none, which
+// answers NOT_FOUND; an error when the viewer may not read it), reread as a
+// block left it (nil when the block did not change it). A failed reread is
+// logged with what and the id.
+func FollowID[T any](cfg *Config, log *slog.Logger, name, arg, what string,
+	read func(ctx context.Context, id string) (*T, error),
+	reread func(ctx context.Context, id string, b *readmodel.Block) (any, error)) graphql.FieldResolveFn {
+	return func(p graphql.ResolveParams) (any, error) {
+		ctx := p.Context
+		id := p.Args[arg].(string)
+		return Follow(ctx, cfg, func() (*T, error) { return read(ctx, id) }, "no "+what+" with this id",
+			Changes(ctx, log, name, func(b *readmodel.Block) (any, error) { return reread(ctx, id, b) }, what, id))
 	}
 }

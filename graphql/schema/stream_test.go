@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/graphql-go/graphql"
+
 	"github.com/almoner/almoner/portal/readmodel"
 )
 
@@ -43,5 +45,50 @@ func TestChanges(t *testing.T) {
 		if !strings.Contains(logs.String(), want) {
 			t.Fatalf("the log lacks %q: %s", want, logs.String())
 		}
+	}
+}
+
+// TestFollowID: the object named by the argument is streamed, first as
+// read reads it (with the id and the request's context); none is
+// NOT_FOUND naming what, and read's error (a refusal) is answered as it
+// is. (TestChanges covers what follows for each block.)
+func TestFollowID(t *testing.T) {
+	_, _, _, f, _ := genesisReadModel(t)
+	cfg := &Config{Blocks: f, SubscriptionBuffer: 1}
+	refused := Forbidden("not yours")
+	type key struct{}
+	read := func(ctx context.Context, id string) (*string, error) {
+		switch {
+		case ctx.Value(key{}) != "req":
+			return nil, errors.New("read without the request's context")
+		case id == "none":
+			return nil, nil
+		case id == "theirs":
+			return nil, refused
+		}
+		v := "thing " + id
+		return &v, nil
+	}
+	reread := func(_ context.Context, id string, b *readmodel.Block) (any, error) { return id, nil }
+	sub := FollowID(cfg, slog.New(slog.DiscardHandler), "thingUpdates", "thingId", "thing", read, reread)
+	ctx, cancel := context.WithCancel(context.WithValue(context.Background(), key{}, "req"))
+	defer cancel()
+	call := func(id string) (any, error) {
+		return sub(graphql.ResolveParams{Context: ctx, Args: map[string]any{"thingId": id}})
+	}
+	var e *Error
+	if v, err := call("none"); v != nil || !errors.As(err, &e) || e.Code != CodeNotFound || e.Message != "no thing with this id" {
+		t.Fatalf("none: %v %v", v, err)
+	}
+	if v, err := call("theirs"); v != nil || err != refused {
+		t.Fatalf("refused: %v %v", v, err)
+	}
+	v, err := call("t-1")
+	ch, ok := v.(chan any)
+	if err != nil || !ok {
+		t.Fatalf("t-1: %v %v", v, err)
+	}
+	if first := <-ch; *first.(*string) != "thing t-1" {
+		t.Fatalf("first %v", first)
 	}
 }
