@@ -22,6 +22,17 @@ import (
 var views = []string{"claim", "campaign", "gift", "disbursement", "consent", recordvocab.Name,
 	recordvocab.MethodAccess, "serve", "review", "proposal", "state"}
 
+// shown prints a view of what a lookup found with show, or the lookup's
+// error.
+func shown[T any](show func(*T) string) func(*T, error) string {
+	return func(v *T, err error) string {
+		if err != nil {
+			return err.Error()
+		}
+		return show(v)
+	}
+}
+
 // view prints a view of the committed state; ok is false for an unknown
 // command. A missing object prints the lookup's error: "not found" can be
 // the point of a step.
@@ -47,52 +58,23 @@ func (e *env) view(t *testing.T, d *datadriven.TestData) (string, bool) {
 	switch d.Cmd {
 	case "claim":
 		need()
-		c, err := claim.LoadClaim(r, name)
-		if err != nil {
-			return err.Error(), true
-		}
-		return claimView(c), true
+		return shown(claimView)(claim.LoadClaim(r, name)), true
 	case "campaign":
 		need()
-		c, err := donation.LoadCampaign(r, name)
-		if err != nil {
-			return err.Error(), true
-		}
-		return campaignView(c), true
+		return shown(campaignView)(donation.LoadCampaign(r, name)), true
 	case "gift":
-		g, err := donation.LoadGift(r, txID().String())
-		if err != nil {
-			return err.Error(), true
-		}
-		return e.lineage(g), true
+		return shown(e.lineage)(donation.LoadGift(r, txID().String())), true
 	case "disbursement":
 		need()
-		ds, err := donation.LoadDisbursement(r, name)
-		if err != nil {
-			return err.Error(), true
-		}
-		return disbursementView(ds), true
+		return shown(disbursementView)(donation.LoadDisbursement(r, name)), true
 	case "consent":
 		need()
-		c, err := consent.Load(r, name)
-		if err != nil {
-			return err.Error(), true
-		}
-		return consentView(c), true
+		return shown(consentView)(consent.Load(r, name)), true
 	case "record":
 		need()
-		rec, err := record.LoadRecord(r, name)
-		if err != nil {
-			return err.Error(), true
-		}
-		return fmt.Sprintf("record %s: patient %s, custodian %s, category %s, version %d, created %s, erased %t",
-			rec.ID, rec.Patient, rec.Custodian, rec.Category, rec.Latest, stamp(rec.Created), rec.Erased), true
+		return shown(recordView)(record.LoadRecord(r, name)), true
 	case "access":
-		a, err := record.LoadAccess(r, txID())
-		if err != nil {
-			return err.Error(), true
-		}
-		return accessView(a), true
+		return shown(accessView)(record.LoadAccess(r, txID())), true
 	case "serve":
 		id := txID()
 		var reader string
@@ -111,21 +93,9 @@ func (e *env) view(t *testing.T, d *datadriven.TestData) (string, bool) {
 		}
 		return fmt.Sprintf("at %s: served: record %s version %d to %s", stamp(e.c.Now.Unix()), rec.ID, a.Version, reader), true
 	case "review":
-		rv, err := record.LoadReview(r, txID())
-		if err != nil {
-			return err.Error(), true
-		}
-		note := ""
-		if len(rv.NoteHash) > 0 {
-			note = fmt.Sprintf(", note %x", rv.NoteHash[:4])
-		}
-		return fmt.Sprintf("review of %s: %s by %s at height %d%s", rv.Access, rv.Outcome, rv.Reviewer, rv.Height, note), true
+		return shown(reviewView)(record.LoadReview(r, txID())), true
 	case "proposal":
-		v, err := governance.Status(r, txID().String(), e.c.Now)
-		if err != nil {
-			return err.Error(), true
-		}
-		return proposalView(v), true
+		return shown(proposalView)(governance.Status(r, txID().String(), e.c.Now)), true
 	case "state":
 		need()
 		b, ok := r.Get(name)
@@ -242,6 +212,19 @@ func consentView(c *consent.Consent) string {
 		fmt.Fprintf(&b, "; revoked at height %d", c.RevokedHeight)
 	}
 	return b.String()
+}
+
+func recordView(rec *record.Record) string {
+	return fmt.Sprintf("record %s: patient %s, custodian %s, category %s, version %d, created %s, erased %t",
+		rec.ID, rec.Patient, rec.Custodian, rec.Category, rec.Latest, stamp(rec.Created), rec.Erased)
+}
+
+func reviewView(rv *record.Review) string {
+	note := ""
+	if len(rv.NoteHash) > 0 {
+		note = fmt.Sprintf(", note %x", rv.NoteHash[:4])
+	}
+	return fmt.Sprintf("review of %s: %s by %s at height %d%s", rv.Access, rv.Outcome, rv.Reviewer, rv.Height, note)
 }
 
 func accessView(a *record.Access) string {

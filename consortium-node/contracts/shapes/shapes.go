@@ -29,24 +29,22 @@ func All() map[string]vocab.Shape {
 
 // CheckCall checks a call's argument names against its contract's Shape.
 func CheckCall(contract, method string, args []string) error {
-	s, ok := All()[contract]
-	if !ok {
-		return fmt.Errorf("no contract %q declared", contract)
-	}
-	if err := s.CheckCall(method, args); err != nil {
-		return fmt.Errorf("%s: %w", contract, err)
-	}
-	return nil
+	return check(contract, func(s vocab.Shape) error { return s.CheckCall(method, args) })
 }
 
 // CheckEvent checks an event's attribute keys against its contract's
 // Shape.
 func CheckEvent(contract, typ string, keys []string) error {
+	return check(contract, func(s vocab.Shape) error { return s.CheckEvent(typ, keys) })
+}
+
+// check runs fn on contract's Shape; its error names the contract.
+func check(contract string, fn func(vocab.Shape) error) error {
 	s, ok := All()[contract]
 	if !ok {
 		return fmt.Errorf("no contract %q declared", contract)
 	}
-	if err := s.CheckEvent(typ, keys); err != nil {
+	if err := fn(s); err != nil {
 		return fmt.Errorf("%s: %w", contract, err)
 	}
 	return nil

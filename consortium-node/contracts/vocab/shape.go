@@ -29,10 +29,8 @@ func (s Shape) CheckCall(method string, args []string) error {
 	if !ok {
 		return fmt.Errorf("no method %q declared", method)
 	}
-	for _, a := range args {
-		if !slices.Contains(known, a) {
-			return fmt.Errorf("method %q declares no argument %q (it reads %v)", method, a, known)
-		}
+	if a, ok := undeclared(args, known); ok {
+		return fmt.Errorf("method %q declares no argument %q (it reads %v)", method, a, known)
 	}
 	return nil
 }
@@ -45,10 +43,8 @@ func (s Shape) CheckEvent(typ string, keys []string) error {
 	if !ok {
 		return fmt.Errorf("no event %q declared", typ)
 	}
-	for _, k := range keys {
-		if !slices.Contains(known, k) {
-			return fmt.Errorf("event %q declares no attribute %q (it carries %v)", typ, k, known)
-		}
+	if k, ok := undeclared(keys, known); ok {
+		return fmt.Errorf("event %q declares no attribute %q (it carries %v)", typ, k, known)
 	}
 	for _, k := range known {
 		if !slices.Contains(keys, k) && !slices.Contains(s.Optional[typ], k) {
@@ -56,6 +52,16 @@ func (s Shape) CheckEvent(typ string, keys []string) error {
 		}
 	}
 	return nil
+}
+
+// undeclared returns the first of names that declared lacks.
+func undeclared(names, declared []string) (string, bool) {
+	for _, n := range names {
+		if !slices.Contains(declared, n) {
+			return n, true
+		}
+	}
+	return "", false
 }
 
 // Args returns every argument name some method reads, sorted, once each.

@@ -1,6 +1,7 @@
 package vocab
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -11,6 +12,15 @@ func testShape() Shape {
 		Methods:  map[string][]string{"give": {"campaign_id", "amount", "milestone"}, "open": {"campaign_id"}},
 		Events:   map[string][]string{"gift": {"gift", "amount", "reason"}, "opened": {"campaign"}},
 		Optional: map[string][]string{"gift": {"reason"}},
+	}
+}
+
+// wantCheck checks the error of check: none when bad is "", else one
+// that says bad.
+func wantCheck(t *testing.T, check string, err error, bad string) {
+	t.Helper()
+	if bad == "" && err != nil || bad != "" && (err == nil || !strings.Contains(err.Error(), bad)) {
+		t.Errorf("%s = %v, want %q", check, err, bad)
 	}
 }
 
@@ -28,10 +38,7 @@ func TestCheckCall(t *testing.T) {
 		{"open", []string{"amount"}, `no argument "amount"`},
 		{"close", nil, `no method "close"`},
 	} {
-		err := s.CheckCall(c.method, c.args)
-		if c.bad == "" && err != nil || c.bad != "" && (err == nil || !strings.Contains(err.Error(), c.bad)) {
-			t.Errorf("CheckCall(%q, %v) = %v, want %q", c.method, c.args, err, c.bad)
-		}
+		wantCheck(t, fmt.Sprintf("CheckCall(%q, %v)", c.method, c.args), s.CheckCall(c.method, c.args), c.bad)
 	}
 }
 
@@ -50,10 +57,7 @@ func TestCheckEvent(t *testing.T) {
 		{"opened", nil, `lacks its attribute "campaign"`},
 		{"closed", nil, `no event "closed"`},
 	} {
-		err := s.CheckEvent(c.typ, c.keys)
-		if c.bad == "" && err != nil || c.bad != "" && (err == nil || !strings.Contains(err.Error(), c.bad)) {
-			t.Errorf("CheckEvent(%q, %v) = %v, want %q", c.typ, c.keys, err, c.bad)
-		}
+		wantCheck(t, fmt.Sprintf("CheckEvent(%q, %v)", c.typ, c.keys), s.CheckEvent(c.typ, c.keys), c.bad)
 	}
 }
 
