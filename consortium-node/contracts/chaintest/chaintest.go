@@ -212,6 +212,17 @@ func (c *Chain) Snapshot() map[string]string {
 	return out
 }
 
+// Load reads what id names with load (claim.LoadClaim, ...) over c's
+// state, and fails t if it cannot.
+func Load[T any](t testing.TB, c *Chain, load func(contracts.StateReader, string) (*T, error), id string) *T {
+	t.Helper()
+	v, err := load(c.Reader(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
 // Policy returns the enforcer as of the last block.
 func (c *Chain) Policy() *policies.Enforcer { return c.policy }
 

@@ -120,11 +120,7 @@ func submitArgs(c *chaintest.Chain, id, patient, insurer string, items []string,
 
 func load(t *testing.T, c *chaintest.Chain, id string) *claim.Claim {
 	t.Helper()
-	cl, err := claim.LoadClaim(c.Reader(), id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cl
+	return chaintest.Load(t, c, claim.LoadClaim, id)
 }
 
 func claimID(id string) tx.Arg { return tx.String(claimvocab.ArgClaimID, id) }

@@ -108,20 +108,12 @@ func wantErr(t *testing.T, err, want error, msg string) {
 
 func campaign(t *testing.T, c *chaintest.Chain, id string) *donation.Campaign {
 	t.Helper()
-	k, err := donation.LoadCampaign(c.Reader(), id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return k
+	return chaintest.Load(t, c, donation.LoadCampaign, id)
 }
 
 func gift(t *testing.T, c *chaintest.Chain, id string) *donation.Gift {
 	t.Helper()
-	g, err := donation.LoadGift(c.Reader(), id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return g
+	return chaintest.Load(t, c, donation.LoadGift, id)
 }
 
 // conserved checks that no money appears or vanishes: every gift's

@@ -367,17 +367,11 @@ func TestEveryRoleAgainstEveryAction(t *testing.T) {
 		{"donation.disburse of hope's approved milestone", approveMilestone, func(c *chaintest.Chain, who string) (string, error) {
 			return call(c, who, donation.Name, donationvocab.MethodDisburse, disburseArgs("stmarys")...)
 		}, []string{charityOfficer}},
-		{"donation.confirm_receipt of a disbursement to stmarys", func(t *testing.T, c *chaintest.Chain) {
-			approveMilestone(t, c)
-			c.Must(charityOfficer, donation.Name, donationvocab.MethodDisburse, disburseArgs("stmarys")...)
-		}, func(c *chaintest.Chain, who string) (string, error) {
+		{"donation.confirm_receipt of a disbursement to stmarys", disbursedTo("stmarys"), func(c *chaintest.Chain, who string) (string, error) {
 			return call(c, who, donation.Name, donationvocab.MethodConfirmReceipt,
 				tx.String(donationvocab.ArgDisbursementID, "d1"))
 		}, []string{"stmarys/records_clerk"}}, // a records clerk of the payee organisation
-		{"donation.confirm_receipt of a disbursement to stmarys/patient", func(t *testing.T, c *chaintest.Chain) {
-			approveMilestone(t, c)
-			c.Must(charityOfficer, donation.Name, donationvocab.MethodDisburse, disburseArgs("stmarys/patient")...)
-		}, func(c *chaintest.Chain, who string) (string, error) {
+		{"donation.confirm_receipt of a disbursement to stmarys/patient", disbursedTo("stmarys/patient"), func(c *chaintest.Chain, who string) (string, error) {
 			return call(c, who, donation.Name, donationvocab.MethodConfirmReceipt,
 				tx.String(donationvocab.ArgDisbursementID, "d1"))
 		}, []string{"stmarys/patient"}}, // the payee only, by the policy's own-data rule
@@ -503,6 +497,15 @@ func milestoneArgs() []tx.Arg {
 
 func evidenceArgs() []tx.Arg {
 	return append(milestoneArgs(), tx.Bytes(donationvocab.ArgEvidenceHash, chaintest.Seed("report")))
+}
+
+// disbursedTo is the setup in which the approved milestone disbursed
+// "d1" to payee.
+func disbursedTo(payee string) func(t *testing.T, c *chaintest.Chain) {
+	return func(t *testing.T, c *chaintest.Chain) {
+		approveMilestone(t, c)
+		c.Must(charityOfficer, donation.Name, donationvocab.MethodDisburse, disburseArgs(payee)...)
+	}
 }
 
 // createCampaign, openCampaign, submitEvidence and approveMilestone take
