@@ -573,8 +573,17 @@ func submit(ctx contracts.Context, args tx.Args) error {
 }
 
 // load reads the claim named by the claim_id argument.
-func load(ctx contracts.Context, args tx.Args) (*Claim, error) {
-	return contracts.LoadArg(ctx, Name, args, vocab.ArgClaimID, LoadClaim)
+// loadAs loads the claim the call names and asks the policy, with as
+// (asInsurer, asProvider), whether the caller may do act on it.
+func loadAs(ctx contracts.Context, args tx.Args, as func(contracts.Context, *Claim, string) error, act string) (*Claim, error) {
+	c, err := contracts.LoadArg(ctx, Name, args, vocab.ArgClaimID, LoadClaim)
+	if err != nil {
+		return nil, err
+	}
+	if err := as(ctx, c, act); err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
 // asInsurer and asProvider ask the policy whether the caller may act on c
@@ -593,11 +602,8 @@ func conflict(c *Claim, what string) error {
 
 // review takes a submitted or appealed claim into review. Args: claim_id.
 func review(ctx contracts.Context, args tx.Args) error {
-	c, err := load(ctx, args)
+	c, err := loadAs(ctx, args, asInsurer, "review")
 	if err != nil {
-		return err
-	}
-	if err := asInsurer(ctx, c, "review"); err != nil {
 		return err
 	}
 	if !statusIn(c.Status, vocab.StatusSubmitted, vocab.StatusAppealed) {
@@ -619,11 +625,8 @@ func review(ctx contracts.Context, args tx.Args) error {
 // (documentRead): nobody decides a claim whose services they have not
 // seen. The claim_adjudicated event names that read (document_access).
 func adjudicate(ctx contracts.Context, args tx.Args) error {
-	c, err := load(ctx, args)
+	c, err := loadAs(ctx, args, asInsurer, "adjudicate")
 	if err != nil {
-		return err
-	}
-	if err := asInsurer(ctx, c, "adjudicate"); err != nil {
 		return err
 	}
 	if c.Status != vocab.StatusInReview {
@@ -753,11 +756,8 @@ func documentRead(ctx contracts.Context, c *Claim) (string, error) {
 // a-z, 0-9, '-', '_', '.', '/'), amount (minor units; must equal the
 // approved total).
 func pay(ctx contracts.Context, args tx.Args) error {
-	c, err := load(ctx, args)
+	c, err := loadAs(ctx, args, asInsurer, "pay")
 	if err != nil {
-		return err
-	}
-	if err := asInsurer(ctx, c, "pay"); err != nil {
 		return err
 	}
 	in := contracts.ArgReader{Args: args}
@@ -795,11 +795,8 @@ func pay(ctx contracts.Context, args tx.Args) error {
 // appeal contests a denied or partially approved adjudication. Args:
 // claim_id, reason (one of vocab.AppealReasons()).
 func appeal(ctx contracts.Context, args tx.Args) error {
-	c, err := load(ctx, args)
+	c, err := loadAs(ctx, args, asProvider, "appeal")
 	if err != nil {
-		return err
-	}
-	if err := asProvider(ctx, c, "appeal"); err != nil {
 		return err
 	}
 	reason, err := args.String(vocab.ArgReason)
@@ -835,11 +832,8 @@ func appeal(ctx contracts.Context, args tx.Args) error {
 // cancel withdraws a claim before adjudication and releases its
 // fingerprint, so that the services can be claimed again. Args: claim_id.
 func cancel(ctx contracts.Context, args tx.Args) error {
-	c, err := load(ctx, args)
+	c, err := loadAs(ctx, args, asProvider, "cancel")
 	if err != nil {
-		return err
-	}
-	if err := asProvider(ctx, c, "cancel"); err != nil {
 		return err
 	}
 	if !statusIn(c.Status, vocab.StatusSubmitted, vocab.StatusInReview) || c.Heights.Adjudicated != 0 {

@@ -125,6 +125,18 @@ func load(t *testing.T, c *chaintest.Chain, id string) *claim.Claim {
 
 func claimID(id string) tx.Arg { return tx.String(claimvocab.ArgClaimID, id) }
 
+// linkedInReview registers ana's record rec-1 and has the St Mary's clerk
+// file claim-1 of anaItems at acme linking it, which acme's adjuster
+// takes into review; it returns the claim.
+func linkedInReview(t *testing.T, c *chaintest.Chain) *claim.Claim {
+	t.Helper()
+	registerRecord(c, "stmarys/clerk", "rec-1", "stmarys/ana")
+	c.Must("stmarys/clerk", claim.Name, claimvocab.MethodSubmit,
+		submitArgs(c, "claim-1", "stmarys/ana", "acme", anaItems, tx.Strings(claimvocab.ArgRecords, []string{"rec-1"}))...)
+	c.Must("acme/adjuster", claim.Name, claimvocab.MethodReview, claimID("claim-1"))
+	return load(t, c, "claim-1")
+}
+
 // readyToAdjudicate has submitter file claim id of patient's anaItems at
 // acme, and acme's adjuster review it and read its document: the claim as
 // it stands when it may be adjudicated.
@@ -869,12 +881,7 @@ func TestNoClaimsKey(t *testing.T) {
 // consent or the policy's need for one.
 func TestAdjusterReadsLinkedRecordOnlyUnderConsent(t *testing.T) {
 	c := newWorld(t)
-	registerRecord(c, "stmarys/clerk", "rec-1", "stmarys/ana")
-	c.Must("stmarys/clerk", claim.Name, claimvocab.MethodSubmit,
-		submitArgs(c, "claim-1", "stmarys/ana", "acme", anaItems,
-			tx.Strings(claimvocab.ArgRecords, []string{"rec-1"}))...)
-	c.Must("acme/adjuster", claim.Name, claimvocab.MethodReview, claimID("claim-1"))
-	cl := load(t, c, "claim-1")
+	cl := linkedInReview(t, c)
 
 	access := func(who, consentID string) (*record.Access, ledger.Event) {
 		t.Helper()
@@ -978,12 +985,7 @@ func TestAdjudicateAfterReading(t *testing.T) {
 	for _, parallel := range []bool{false, true} {
 		t.Run(fmt.Sprintf("parallel=%v", parallel), func(t *testing.T) {
 			c := newWorld(t, parallel)
-			registerRecord(c, "stmarys/clerk", "rec-1", "stmarys/ana")
-			c.Must("stmarys/clerk", claim.Name, claimvocab.MethodSubmit,
-				submitArgs(c, "claim-1", "stmarys/ana", "acme", anaItems,
-					tx.Strings(claimvocab.ArgRecords, []string{"rec-1"}))...)
-			c.Must("acme/adjuster", claim.Name, claimvocab.MethodReview, claimID("claim-1"))
-			cl := load(t, c, "claim-1")
+			cl := linkedInReview(t, c)
 			adjudicate := func() chaintest.Result {
 				return c.Call("acme/adjuster", claim.Name, claimvocab.MethodAdjudicate, claimID("claim-1"),
 					adjudication("1:15000", "2:4200"))
