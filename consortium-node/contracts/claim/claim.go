@@ -321,6 +321,16 @@ func attrs(ctx contracts.Context, c *Claim, more ...ledger.Attr) []ledger.Attr {
 		{Key: vocab.AttrPatient, Value: c.Patient}, {Key: vocab.AttrBy, Value: ctx.Caller()}}, more...)
 }
 
+// save stores c and emits typ with c's attributes and more: how a method
+// ends that changed a claim.
+func save(ctx contracts.Context, c *Claim, typ string, more ...ledger.Attr) error {
+	if err := put(ctx, c); err != nil {
+		return err
+	}
+	ctx.Emit(typ, attrs(ctx, c, more...)...)
+	return nil
+}
+
 func u64(v uint64) string { return strconv.FormatUint(v, 10) }
 
 // ValidateCurrency checks an ISO 4217 alphabetic code's shape: three
@@ -610,11 +620,7 @@ func review(ctx contracts.Context, args tx.Args) error {
 		return conflict(c, "only a submitted or appealed claim can be taken into review")
 	}
 	c.Status, c.Heights.Reviewed = vocab.StatusInReview, ctx.Height()
-	if err := put(ctx, c); err != nil {
-		return err
-	}
-	ctx.Emit(vocab.EventInReview, attrs(ctx, c, ledger.Attr{Key: vocab.AttrAppeals, Value: u64(c.Appeals)})...)
-	return nil
+	return save(ctx, c, vocab.EventInReview, ledger.Attr{Key: vocab.AttrAppeals, Value: u64(c.Appeals)})
 }
 
 // adjudicate decides every item. Args: claim_id, adjudication (strings
@@ -709,9 +715,6 @@ func adjudicate(ctx contracts.Context, args tx.Args) error {
 	}
 	c.DenialReason = denial
 	c.Status, c.Heights.Adjudicated = vocab.StatusAdjudicated, ctx.Height()
-	if err := put(ctx, c); err != nil {
-		return err
-	}
 	share, _ := PatientShare(c)
 	more := []ledger.Attr{{Key: vocab.AttrOutcome, Value: c.Outcome}, {Key: vocab.AttrApproved, Value: u64(approved)},
 		{Key: vocab.AttrClaimed, Value: u64(claimed)},
@@ -720,8 +723,7 @@ func adjudicate(ctx contracts.Context, args tx.Args) error {
 	if denial != "" {
 		more = append(more, ledger.Attr{Key: vocab.AttrDenialReason, Value: denial})
 	}
-	ctx.Emit(vocab.EventAdjudicated, attrs(ctx, c, more...)...)
-	return nil
+	return save(ctx, c, vocab.EventAdjudicated, more...)
 }
 
 // ErrDocumentNotRead is claim.adjudicate's refusal while no member of
@@ -782,14 +784,8 @@ func pay(ctx contracts.Context, args tx.Args) error {
 			money.Decimal(amount, c.Currency), c.Currency, money.Decimal(approved, c.Currency), c.Currency)
 	}
 	c.Status, c.PaymentRef, c.PaidAmount, c.Heights.Paid = vocab.StatusPaid, ref, amount, ctx.Height()
-	if err := put(ctx, c); err != nil {
-		return err
-	}
-	ctx.Emit(vocab.EventPaid,
-		attrs(ctx, c, ledger.Attr{Key: vocab.AttrPaymentRef, Value: ref},
-			ledger.Attr{Key: vocab.AttrAmount, Value: u64(amount)},
-			ledger.Attr{Key: vocab.AttrCurrency, Value: c.Currency})...)
-	return nil
+	return save(ctx, c, vocab.EventPaid, ledger.Attr{Key: vocab.AttrPaymentRef, Value: ref},
+		ledger.Attr{Key: vocab.AttrAmount, Value: u64(amount)}, ledger.Attr{Key: vocab.AttrCurrency, Value: c.Currency})
 }
 
 // appeal contests a denied or partially approved adjudication. Args:
@@ -819,14 +815,8 @@ func appeal(ctx contracts.Context, args tx.Args) error {
 	}
 	c.Appeals++
 	c.Status, c.AppealReason, c.Heights.Appealed = vocab.StatusAppealed, reason, ctx.Height()
-	if err := put(ctx, c); err != nil {
-		return err
-	}
-	ctx.Emit(vocab.EventAppealed,
-		attrs(ctx, c, ledger.Attr{Key: vocab.AttrReason, Value: reason},
-			ledger.Attr{Key: vocab.AttrAppeal, Value: u64(c.Appeals)},
-			ledger.Attr{Key: vocab.AttrOutcome, Value: c.Outcome})...)
-	return nil
+	return save(ctx, c, vocab.EventAppealed, ledger.Attr{Key: vocab.AttrReason, Value: reason},
+		ledger.Attr{Key: vocab.AttrAppeal, Value: u64(c.Appeals)}, ledger.Attr{Key: vocab.AttrOutcome, Value: c.Outcome})
 }
 
 // cancel withdraws a claim before adjudication and releases its
