@@ -60,10 +60,15 @@ func wantDenied(t *testing.T, err error, sub, act, obj, org string) {
 	}
 }
 
+// rolesArgs name member id and roles (set_roles); addArgs add the
+// member's keys (add_member).
+func rolesArgs(id string, roles ...string) []tx.Arg {
+	return []tx.Arg{tx.String(identityvocab.ArgID, id), tx.Strings(identityvocab.ArgRoles, roles)}
+}
+
 func addArgs(id string, roles ...string) []tx.Arg {
-	return []tx.Arg{tx.String(identityvocab.ArgID, id), tx.Strings(identityvocab.ArgRoles, roles),
-		tx.String(identityvocab.ArgSignKey, chaintest.Key(id).Public().String()),
-		tx.String(identityvocab.ArgEncKey, chaintest.EncKey(id).String())}
+	return append(rolesArgs(id, roles...), tx.String(identityvocab.ArgSignKey, chaintest.Key(id).Public().String()),
+		tx.String(identityvocab.ArgEncKey, chaintest.EncKey(id).String()))
 }
 
 func TestIdentity(t *testing.T) {
@@ -93,29 +98,17 @@ func TestIdentity(t *testing.T) {
 		{"bad id", "stmarys/admin", "add_member", addArgs("stmarys/Bad Name", identityvocab.RolePatient),
 			contracts.ErrInvalid, "may use only", nil},
 		{"missing keys", "stmarys/admin", "add_member",
-			[]tx.Arg{tx.String(identityvocab.ArgID, "stmarys/z"),
-				tx.Strings(identityvocab.ArgRoles,
-					[]string{identityvocab.RolePatient})}, contracts.ErrInvalid, "sign_key", nil},
+			rolesArgs("stmarys/z", identityvocab.RolePatient), contracts.ErrInvalid, "sign_key", nil},
 		{"set roles", "stmarys/admin", "set_roles",
-			[]tx.Arg{tx.String(identityvocab.ArgID, "stmarys/dr-lee"),
-				tx.Strings(identityvocab.ArgRoles,
-					[]string{identityvocab.RolePhysician, identityvocab.RolePrivacyOfficer})}, nil, "", nil},
+			rolesArgs("stmarys/dr-lee", identityvocab.RolePhysician, identityvocab.RolePrivacyOfficer), nil, "", nil},
 		{"set roles unsuited to the organisation", "stmarys/admin", "set_roles",
-			[]tx.Arg{tx.String(identityvocab.ArgID, "stmarys/dr-lee"),
-				tx.Strings(identityvocab.ArgRoles,
-					[]string{identityvocab.RoleClaimsAdjuster})}, contracts.ErrInvalid, "not for a member of a hospital", nil},
+			rolesArgs("stmarys/dr-lee", identityvocab.RoleClaimsAdjuster), contracts.ErrInvalid, "not for a member of a hospital", nil},
 		{"set roles of an unknown member", "stmarys/admin", "set_roles",
-			[]tx.Arg{tx.String(identityvocab.ArgID, "stmarys/nobody"),
-				tx.Strings(identityvocab.ArgRoles,
-					[]string{identityvocab.RolePatient})}, contracts.ErrNotFound, "stmarys/nobody", nil},
+			rolesArgs("stmarys/nobody", identityvocab.RolePatient), contracts.ErrNotFound, "stmarys/nobody", nil},
 		{"admin cannot drop own admin", "stmarys/admin", "set_roles",
-			[]tx.Arg{tx.String(identityvocab.ArgID, "stmarys/admin"),
-				tx.Strings(identityvocab.ArgRoles,
-					[]string{identityvocab.RolePhysician})}, contracts.ErrDenied, "own org_admin", nil},
+			rolesArgs("stmarys/admin", identityvocab.RolePhysician), contracts.ErrDenied, "own org_admin", nil},
 		{"cross-org set roles", "acme/admin", "set_roles",
-			[]tx.Arg{tx.String(identityvocab.ArgID, "stmarys/dr-lee"),
-				tx.Strings(identityvocab.ArgRoles,
-					[]string{identityvocab.RoleOrgAdmin})}, contracts.ErrDenied, "belonging to stmarys/dr-lee", &deny{"set_roles", "stmarys"}},
+			rolesArgs("stmarys/dr-lee", identityvocab.RoleOrgAdmin), contracts.ErrDenied, "belonging to stmarys/dr-lee", &deny{"set_roles", "stmarys"}},
 		{"rotate another's keys as non-admin", "stmarys/dr-lee", "rotate_keys",
 			[]tx.Arg{tx.String(identityvocab.ArgID, "stmarys/admin"),
 				tx.String(identityvocab.ArgSignKey,
@@ -183,8 +176,7 @@ func TestIdentity(t *testing.T) {
 func TestRoleChangesTakeEffectNextBlock(t *testing.T) {
 	c := newChain(t)
 	promote := c.Sign("stmarys/admin", identity.Name, identityvocab.MethodSetRoles,
-		tx.String(identityvocab.ArgID, "stmarys/dr-lee"),
-		tx.Strings(identityvocab.ArgRoles, []string{identityvocab.RolePhysician, identityvocab.RoleOrgAdmin}))
+		rolesArgs("stmarys/dr-lee", identityvocab.RolePhysician, identityvocab.RoleOrgAdmin)...)
 	early := c.Sign("stmarys/dr-lee", identity.Name, identityvocab.MethodAddMember,
 		addArgs("stmarys/new-1", identityvocab.RolePatient)...)
 	res := c.Block(promote, early)
@@ -198,8 +190,7 @@ func TestRoleChangesTakeEffectNextBlock(t *testing.T) {
 
 	// A demotion likewise: the old roles decide the rest of its block.
 	demote := c.Sign("stmarys/admin", identity.Name, identityvocab.MethodSetRoles,
-		tx.String(identityvocab.ArgID, "stmarys/dr-lee"),
-		tx.Strings(identityvocab.ArgRoles, []string{identityvocab.RolePhysician}))
+		rolesArgs("stmarys/dr-lee", identityvocab.RolePhysician)...)
 	late := c.Sign("stmarys/dr-lee", identity.Name, identityvocab.MethodAddMember,
 		addArgs("stmarys/new-2", identityvocab.RolePatient)...)
 	res = c.Block(demote, late)
@@ -314,18 +305,17 @@ func TestKeyExpiry(t *testing.T) {
 	c.Now = time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 	k := chaintest.Key("stmarys/temp")
 	c.AddKey("stmarys/temp", k)
-	if err := as(c, "stmarys/admin", "add_member", tx.String(identityvocab.ArgID, "stmarys/temp"),
-		tx.Strings(identityvocab.ArgRoles, []string{identityvocab.RolePatient}),
-		tx.String(identityvocab.ArgSignKey, k.Public().String()),
-		tx.String(identityvocab.ArgEncKey, chaintest.EncKey("5").String()),
-		tx.Int(identityvocab.ArgKeyExpiry, c.Now.Add(24*time.Hour).Unix())); err != nil {
+	// addPatient adds patient id with key k, expiring at expiry.
+	addPatient := func(id string, expiry time.Time) error {
+		return as(c, "stmarys/admin", "add_member", append(rolesArgs(id, identityvocab.RolePatient),
+			tx.String(identityvocab.ArgSignKey, k.Public().String()),
+			tx.String(identityvocab.ArgEncKey, chaintest.EncKey("5").String()),
+			tx.Int(identityvocab.ArgKeyExpiry, expiry.Unix()))...)
+	}
+	if err := addPatient("stmarys/temp", c.Now.Add(24*time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	if err := as(c, "stmarys/admin", "add_member", tx.String(identityvocab.ArgID, "stmarys/past"),
-		tx.Strings(identityvocab.ArgRoles, []string{identityvocab.RolePatient}),
-		tx.String(identityvocab.ArgSignKey, k.Public().String()),
-		tx.String(identityvocab.ArgEncKey, chaintest.EncKey("5").String()),
-		tx.Int(identityvocab.ArgKeyExpiry, c.Now.Add(-time.Hour).Unix())); !errors.Is(err, contracts.ErrInvalid) {
+	if err := addPatient("stmarys/past", c.Now.Add(-time.Hour)); !errors.Is(err, contracts.ErrInvalid) {
 		t.Fatalf("expiry in the past accepted: %v", err)
 	}
 	rotateEnc := func() error {
