@@ -11,6 +11,8 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -53,11 +55,41 @@ type Member struct {
 	Roles []string
 }
 
+// Orgs returns the organisations of the test consortium with the given
+// ids: the hospitals stmarys ("St Mary's") and city, the insurers acme,
+// globe and sure, the charities hope, other and aid, and the regulator
+// reg. It panics on another id: a test names its own organisations
+// beyond these.
+func Orgs(ids ...string) []identity.Org {
+	out := make([]identity.Org, len(ids))
+	for i, id := range ids {
+		kind, name := identityvocab.KindHospital, strings.ToUpper(id[:1])+id[1:]
+		switch id {
+		case "stmarys":
+			name = "St Mary's"
+		case "city":
+		case "acme", "globe", "sure":
+			kind = identityvocab.KindInsurer
+		case "hope", "other", "aid":
+			kind = identityvocab.KindCharity
+		case "reg":
+			kind = identityvocab.KindRegulator
+		default:
+			panic(fmt.Sprintf("chaintest: no test organisation %q", id))
+		}
+		out[i] = identity.Org{ID: id, Kind: kind, Name: name}
+	}
+	return out
+}
+
 // Options configure a chain; zero values give the defaults.
 type Options struct {
 	// Orgs are the organisations; Members their members.
 	Orgs    []identity.Org
 	Members []Member
+	// Roles are more members, each holding one role alone: by role, the
+	// members' ids.
+	Roles map[string][]string
 	// Nodes, if set, are the genesis nodes.
 	Nodes []consortium.Node
 	// Rules is the genesis policy; nil means policies.DefaultRules().
@@ -125,8 +157,14 @@ func New(t testing.TB, o Options) *Chain {
 	if c.Now.IsZero() {
 		c.Now = time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
 	}
+	members := slices.Clone(o.Members)
+	for _, role := range slices.Sorted(maps.Keys(o.Roles)) {
+		for _, id := range o.Roles[role] {
+			members = append(members, Member{ID: id, Roles: []string{role}})
+		}
+	}
 	var ms []identity.Member
-	for _, m := range o.Members {
+	for _, m := range members {
 		c.keys[m.ID] = Key(m.ID)
 		ms = append(ms, identity.Member{ID: m.ID, Org: identity.OrgOf(m.ID), Roles: m.Roles, SignKey: c.keys[m.ID].Public(), EncKey: EncKey(m.ID)})
 	}

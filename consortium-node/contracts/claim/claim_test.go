@@ -36,22 +36,13 @@ func newWorld(t *testing.T, parallel ...bool) *chaintest.Chain {
 // newWorldWith is newWorld with o's other options.
 func newWorldWith(t *testing.T, o chaintest.Options) *chaintest.Chain {
 	t.Helper()
-	orgs := []identity.Org{{ID: "stmarys", Kind: identityvocab.KindHospital, Name: "St Mary's"},
-		{ID: "city", Kind: identityvocab.KindHospital, Name: "City"},
-		{ID: "acme", Kind: identityvocab.KindInsurer, Name: "Acme"},
-		{ID: "globe", Kind: identityvocab.KindInsurer, Name: "Globe"}}
-	var ms []chaintest.Member
-	for _, m := range []struct{ id, role string }{
-		{"stmarys/clerk", identityvocab.RoleRecordsClerk}, {"stmarys/dr-lee", identityvocab.RolePhysician},
-		{"stmarys/ana", identityvocab.RolePatient},
-		{"stmarys/bob", identityvocab.RolePatient}, {"city/clerk", identityvocab.RoleRecordsClerk},
-		{"city/dr-kim", identityvocab.RolePhysician},
-		{"acme/adjuster", identityvocab.RoleClaimsAdjuster}, {"acme/other", identityvocab.RoleClaimsAdjuster},
-		{"globe/adjuster", identityvocab.RoleClaimsAdjuster},
-	} {
-		ms = append(ms, chaintest.Member{ID: m.id, Roles: []string{m.role}})
+	o.Orgs = chaintest.Orgs("stmarys", "city", "acme", "globe")
+	o.Roles = map[string][]string{
+		identityvocab.RoleRecordsClerk:   {"stmarys/clerk", "city/clerk"},
+		identityvocab.RolePhysician:      {"stmarys/dr-lee", "city/dr-kim"},
+		identityvocab.RolePatient:        {"stmarys/ana", "stmarys/bob"},
+		identityvocab.RoleClaimsAdjuster: {"acme/adjuster", "acme/other", "globe/adjuster"},
 	}
-	o.Orgs, o.Members = orgs, ms
 	return chaintest.New(t, o)
 }
 

@@ -10,7 +10,6 @@ import (
 	"github.com/almoner/almoner/consortium-node/contracts/chaintest"
 	"github.com/almoner/almoner/consortium-node/contracts/consent"
 	consentvocab "github.com/almoner/almoner/consortium-node/contracts/consent/vocab"
-	"github.com/almoner/almoner/consortium-node/contracts/identity"
 	identityvocab "github.com/almoner/almoner/consortium-node/contracts/identity/vocab"
 	"github.com/almoner/almoner/consortium-node/contracts/record"
 	recordvocab "github.com/almoner/almoner/consortium-node/contracts/record/vocab"
@@ -18,15 +17,11 @@ import (
 )
 
 func newChain(t *testing.T) *chaintest.Chain {
-	orgs := []identity.Org{{ID: "stmarys", Kind: identityvocab.KindHospital, Name: "St Mary's"},
-		{ID: "city", Kind: identityvocab.KindHospital, Name: "City"},
-		{ID: "hope", Kind: identityvocab.KindCharity, Name: "Hope"}}
-	c := chaintest.New(t, chaintest.Options{Orgs: orgs, Members: []chaintest.Member{
-		{ID: "stmarys/clerk", Roles: []string{identityvocab.RoleRecordsClerk}},
-		{ID: "stmarys/ana", Roles: []string{identityvocab.RolePatient}},
-		{ID: "stmarys/bob", Roles: []string{identityvocab.RolePatient}},
-		{ID: "city/dr-kim", Roles: []string{identityvocab.RolePhysician}},
-		{ID: "hope/donor", Roles: []string{identityvocab.RoleDonor}},
+	c := chaintest.New(t, chaintest.Options{Orgs: chaintest.Orgs("stmarys", "city", "hope"), Roles: map[string][]string{
+		identityvocab.RoleRecordsClerk: {"stmarys/clerk"},
+		identityvocab.RolePatient:      {"stmarys/ana", "stmarys/bob"},
+		identityvocab.RolePhysician:    {"city/dr-kim"},
+		identityvocab.RoleDonor:        {"hope/donor"},
 	}})
 	c.Must("stmarys/clerk", record.Name, recordvocab.MethodRegister, tx.String(recordvocab.ArgRecordID, "rec-1"),
 		tx.Uint(recordvocab.ArgVersion, 1),

@@ -10,27 +10,23 @@ import (
 	claimvocab "github.com/almoner/almoner/consortium-node/contracts/claim/vocab"
 	"github.com/almoner/almoner/consortium-node/contracts/donation"
 	donationvocab "github.com/almoner/almoner/consortium-node/contracts/donation/vocab"
-	"github.com/almoner/almoner/consortium-node/contracts/identity"
 	identityvocab "github.com/almoner/almoner/consortium-node/contracts/identity/vocab"
 	"github.com/almoner/almoner/consortium-node/tx"
 )
 
 // bridgeChain is a chain with a charity, a regulator, a hospital and an
-// insurer (and the extra organisations given), and the members a claim
-// funded by a campaign involves.
-func bridgeChain(t *testing.T, extra ...identity.Org) *chaintest.Chain {
-	orgs := append([]identity.Org{{ID: "hope", Kind: identityvocab.KindCharity, Name: "Hope"},
-		{ID: "reg", Kind: identityvocab.KindRegulator, Name: "Reg"},
-		{ID: "stmarys", Kind: identityvocab.KindHospital, Name: "St Mary's"},
-		{ID: "acme", Kind: identityvocab.KindInsurer, Name: "Acme"}}, extra...)
-	return chaintest.New(t, chaintest.Options{Orgs: orgs, Members: []chaintest.Member{
-		{ID: "hope/officer", Roles: []string{identityvocab.RoleCharityOfficer}},
-		{ID: "hope/donor", Roles: []string{identityvocab.RoleDonor}},
-		{ID: "reg/validator", Roles: []string{identityvocab.RoleMilestoneValidator}},
-		{ID: "stmarys/clerk", Roles: []string{identityvocab.RoleRecordsClerk}},
-		{ID: "stmarys/pat", Roles: []string{identityvocab.RolePatient}},
-		{ID: "acme/adjuster", Roles: []string{identityvocab.RoleClaimsAdjuster}},
-	}})
+// insurer (and the extra test organisations given: chaintest.Orgs), and
+// the members a claim funded by a campaign involves.
+func bridgeChain(t *testing.T, extra ...string) *chaintest.Chain {
+	return chaintest.New(t, chaintest.Options{Orgs: chaintest.Orgs(append([]string{"hope", "reg", "stmarys", "acme"}, extra...)...),
+		Roles: map[string][]string{
+			identityvocab.RoleCharityOfficer:     {"hope/officer"},
+			identityvocab.RoleDonor:              {"hope/donor"},
+			identityvocab.RoleMilestoneValidator: {"reg/validator"},
+			identityvocab.RoleRecordsClerk:       {"stmarys/clerk"},
+			identityvocab.RolePatient:            {"stmarys/pat"},
+			identityvocab.RoleClaimsAdjuster:     {"acme/adjuster"},
+		}})
 }
 
 // TestClaimFundedByCampaign: the patient's share of an adjudicated claim
@@ -39,7 +35,7 @@ func bridgeChain(t *testing.T, extra ...identity.Org) *chaintest.Chain {
 // (anonymised) bill; the share cannot be overfunded, and the funded claim
 // can no longer be appealed.
 func TestClaimFundedByCampaign(t *testing.T) {
-	c := bridgeChain(t, identity.Org{ID: "city", Kind: identityvocab.KindHospital, Name: "City"})
+	c := bridgeChain(t, "city")
 	// The claim: 20,000 claimed, 15,000 approved: the patient owes 5,000.
 	c.Must("stmarys/clerk", claim.Name, claimvocab.MethodSubmit, c.FileClaim("stmarys/clerk",
 		c.ClaimDoc("cl-1", "stmarys", "stmarys/pat", "acme", "EUR", "99213:2026-10-30:15000", "80053:2026-10-30:5000"))...)

@@ -12,25 +12,16 @@ import (
 	"github.com/almoner/almoner/consortium-node/contracts/chaintest"
 	"github.com/almoner/almoner/consortium-node/contracts/donation"
 	donationvocab "github.com/almoner/almoner/consortium-node/contracts/donation/vocab"
-	"github.com/almoner/almoner/consortium-node/contracts/identity"
 	identityvocab "github.com/almoner/almoner/consortium-node/contracts/identity/vocab"
 	"github.com/almoner/almoner/consortium-node/tx"
 )
 
 func newChain(t *testing.T) *chaintest.Chain {
-	orgs := []identity.Org{{ID: "hope", Kind: identityvocab.KindCharity, Name: "Hope"},
-		{ID: "reg", Kind: identityvocab.KindRegulator, Name: "Reg"},
-		{ID: "stmarys", Kind: identityvocab.KindHospital, Name: "St Mary's"},
-		{ID: "other", Kind: identityvocab.KindCharity, Name: "Other"}}
-	return chaintest.New(t, chaintest.Options{Orgs: orgs, Members: []chaintest.Member{
-		{ID: "hope/officer", Roles: []string{identityvocab.RoleCharityOfficer}},
-		{ID: "hope/donor1", Roles: []string{identityvocab.RoleDonor}},
-		{ID: "hope/donor2", Roles: []string{identityvocab.RoleDonor}},
-		{ID: "reg/validator", Roles: []string{identityvocab.RoleMilestoneValidator}},
-		{ID: "reg/validator2", Roles: []string{identityvocab.RoleMilestoneValidator}},
-		{ID: "hope/inhouse", Roles: []string{identityvocab.RoleMilestoneValidator}},
-		{ID: "stmarys/clerk", Roles: []string{identityvocab.RoleRecordsClerk}},
-		{ID: "other/officer", Roles: []string{identityvocab.RoleCharityOfficer}},
+	return chaintest.New(t, chaintest.Options{Orgs: chaintest.Orgs("hope", "reg", "stmarys", "other"), Roles: map[string][]string{
+		identityvocab.RoleCharityOfficer:     {"hope/officer", "other/officer"},
+		identityvocab.RoleDonor:              {"hope/donor1", "hope/donor2"},
+		identityvocab.RoleMilestoneValidator: {"reg/validator", "reg/validator2", "hope/inhouse"},
+		identityvocab.RoleRecordsClerk:       {"stmarys/clerk"},
 	}})
 }
 

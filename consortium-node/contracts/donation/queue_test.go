@@ -9,7 +9,6 @@ import (
 	"github.com/almoner/almoner/consortium-node/contracts/chaintest"
 	"github.com/almoner/almoner/consortium-node/contracts/donation"
 	donationvocab "github.com/almoner/almoner/consortium-node/contracts/donation/vocab"
-	"github.com/almoner/almoner/consortium-node/contracts/identity"
 	identityvocab "github.com/almoner/almoner/consortium-node/contracts/identity/vocab"
 	"github.com/almoner/almoner/consortium-node/tx"
 )
@@ -51,16 +50,16 @@ func queueChunks(t *testing.T, c *chaintest.Chain, campaign string, seq int) []i
 // chunks; what is left is rewritten in chunks from 0; a rejected milestone
 // refunds everything and leaves no chunk behind.
 func TestEscrowQueueInChunks(t *testing.T) {
-	orgs := []identity.Org{{ID: "hope", Kind: identityvocab.KindCharity, Name: "Hope"},
-		{ID: "reg", Kind: identityvocab.KindRegulator, Name: "Reg"},
-		{ID: "stmarys", Kind: identityvocab.KindHospital, Name: "St Mary's"}}
-	members := []chaintest.Member{{ID: "hope/officer", Roles: []string{identityvocab.RoleCharityOfficer}},
-		{ID: "reg/validator", Roles: []string{identityvocab.RoleMilestoneValidator}}}
-	for i := range 8 {
-		members = append(members,
-			chaintest.Member{ID: fmt.Sprintf("hope/donor%d", i), Roles: []string{identityvocab.RoleDonor}})
+	donors := make([]string, 8)
+	for i := range donors {
+		donors[i] = fmt.Sprintf("hope/donor%d", i)
 	}
-	c := chaintest.New(t, chaintest.Options{Orgs: orgs, Members: members, Parallel: true})
+	c := chaintest.New(t, chaintest.Options{Orgs: chaintest.Orgs("hope", "reg", "stmarys"), Parallel: true,
+		Roles: map[string][]string{
+			identityvocab.RoleCharityOfficer:     {"hope/officer"},
+			identityvocab.RoleMilestoneValidator: {"reg/validator"},
+			identityvocab.RoleDonor:              donors,
+		}})
 	launch(t, c, "popular", ms(c, 1_000_000, "reg/validator", 5), ms(c, 1_000_000, "reg/validator", 9))
 
 	// 700 gifts of 10 in blocks of 100: every 7th earmarked for milestone

@@ -23,26 +23,17 @@ import (
 )
 
 func newChain(t *testing.T) *chaintest.Chain {
-	orgs := []identity.Org{
-		{ID: "stmarys", Kind: identityvocab.KindHospital, Name: "St Mary's"},
-		{ID: "city", Kind: identityvocab.KindHospital, Name: "City"},
-		{ID: "acme", Kind: identityvocab.KindInsurer, Name: "Acme"},
-		{ID: "hope", Kind: identityvocab.KindCharity, Name: "Hope"},
+	ms := map[string][]string{
+		identityvocab.RoleOrgAdmin:        {"stmarys/admin", "city/admin", "acme/admin", "hope/admin"},
+		identityvocab.RolePhysician:       {"stmarys/dr"},
+		identityvocab.RolePatient:         {"stmarys/pat"},
+		identityvocab.RoleConsortiumAdmin: {"city/cadmin"},
 	}
-	var ms []chaintest.Member
-	for _, o := range orgs {
-		ms = append(ms, chaintest.Member{ID: o.ID + "/admin", Roles: []string{identityvocab.RoleOrgAdmin}})
-	}
-	ms = append(ms,
-		chaintest.Member{ID: "stmarys/dr", Roles: []string{identityvocab.RolePhysician}},
-		chaintest.Member{ID: "stmarys/pat", Roles: []string{identityvocab.RolePatient}},
-		chaintest.Member{ID: "city/cadmin", Roles: []string{identityvocab.RoleConsortiumAdmin}},
-	)
 	node := func(id, org string, raft uint64) consortium.Node {
 		return consortium.Node{ID: id, Org: org, RaftID: raft, SignKey: chaintest.Key("node " + id).Public(), EncKey: chaintest.EncKey(id),
 			RaftAddr: "127.0.0.1:1", APIAddr: "127.0.0.1:2"}
 	}
-	return chaintest.New(t, chaintest.Options{Orgs: orgs, Members: ms,
+	return chaintest.New(t, chaintest.Options{Orgs: chaintest.Orgs("stmarys", "city", "acme", "hope"), Roles: ms,
 		Nodes: []consortium.Node{node("stmarys-n", "stmarys", 1), node("acme-n", "acme", 2), node("city-n", "city", 3)}})
 }
 

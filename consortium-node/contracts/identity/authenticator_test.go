@@ -166,7 +166,7 @@ func TestAuthenticationWithinBlock(t *testing.T) {
 		c := newChainWith(t, nil)
 		if parallel {
 			c = chaintest.New(t, chaintest.Options{Parallel: true,
-				Orgs: []identity.Org{{ID: "stmarys", Kind: identityvocab.KindHospital, Name: "St Mary's"}},
+				Orgs: chaintest.Orgs("stmarys"),
 				Members: []chaintest.Member{{ID: "stmarys/admin", Roles: []string{identityvocab.RoleOrgAdmin}},
 					{ID: "stmarys/dr-lee", Roles: []string{identityvocab.RolePhysician}}}})
 		}

@@ -25,8 +25,7 @@ func newChain(t *testing.T) *chaintest.Chain {
 func newChainWith(t *testing.T, rules []policies.Rule, extra ...chaintest.Member) *chaintest.Chain {
 	t.Helper()
 	return chaintest.New(t, chaintest.Options{
-		Orgs: []identity.Org{{ID: "stmarys", Kind: identityvocab.KindHospital, Name: "St Mary's"},
-			{ID: "acme", Kind: identityvocab.KindInsurer, Name: "Acme Health"}},
+		Orgs: chaintest.Orgs("stmarys", "acme"),
 		Members: append([]chaintest.Member{
 			{ID: "stmarys/admin", Roles: []string{identityvocab.RoleOrgAdmin}},
 			{ID: "stmarys/admin2", Roles: []string{identityvocab.RoleOrgAdmin}},

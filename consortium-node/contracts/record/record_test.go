@@ -28,21 +28,14 @@ func newWorld(t *testing.T) *chaintest.Chain { return newWorldWith(t, nil) }
 
 func newWorldWith(t *testing.T, rules []policies.Rule) *chaintest.Chain {
 	t.Helper()
-	orgs := []identity.Org{{ID: "stmarys", Kind: identityvocab.KindHospital, Name: "St Mary's"},
-		{ID: "acme", Kind: identityvocab.KindInsurer, Name: "Acme"},
-		{ID: "city", Kind: identityvocab.KindHospital, Name: "City"}}
-	var ms []chaintest.Member
-	for _, m := range []struct{ id, role string }{
-		{"stmarys/clerk", identityvocab.RoleRecordsClerk}, {"stmarys/dr-lee", identityvocab.RolePhysician},
-		{"stmarys/privacy", identityvocab.RolePrivacyOfficer},
-		{"stmarys/ana", identityvocab.RolePatient}, {"stmarys/bob", identityvocab.RolePatient},
-		{"acme/adjuster", identityvocab.RoleClaimsAdjuster},
-		{"acme/other", identityvocab.RoleClaimsAdjuster}, {"city/clerk", identityvocab.RoleRecordsClerk},
-		{"city/dr-kim", identityvocab.RolePhysician},
-	} {
-		ms = append(ms, chaintest.Member{ID: m.id, Roles: []string{m.role}})
+	ms := map[string][]string{
+		identityvocab.RoleRecordsClerk:   {"stmarys/clerk", "city/clerk"},
+		identityvocab.RolePhysician:      {"stmarys/dr-lee", "city/dr-kim"},
+		identityvocab.RolePrivacyOfficer: {"stmarys/privacy"},
+		identityvocab.RolePatient:        {"stmarys/ana", "stmarys/bob"},
+		identityvocab.RoleClaimsAdjuster: {"acme/adjuster", "acme/other"},
 	}
-	return chaintest.New(t, chaintest.Options{Orgs: orgs, Members: ms, Rules: rules})
+	return chaintest.New(t, chaintest.Options{Orgs: chaintest.Orgs("stmarys", "acme", "city"), Roles: ms, Rules: rules})
 }
 
 func grant(c *chaintest.Chain, patient, id, grantee, purpose string, days int, records ...string) error {

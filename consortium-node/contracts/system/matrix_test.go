@@ -32,15 +32,7 @@ import (
 // regulator (so that every organisation-scoped role is tried on its own
 // organisation's resources and on another's), with one member per role
 // each organisation's kind allows, named "<org>/<role>".
-var matrixOrgs = []identity.Org{
-	{ID: "stmarys", Kind: identityvocab.KindHospital, Name: "St Mary's"},
-	{ID: "city", Kind: identityvocab.KindHospital, Name: "City"},
-	{ID: "acme", Kind: identityvocab.KindInsurer, Name: "Acme"},
-	{ID: "sure", Kind: identityvocab.KindInsurer, Name: "Sure"},
-	{ID: "hope", Kind: identityvocab.KindCharity, Name: "Hope"},
-	{ID: "aid", Kind: identityvocab.KindCharity, Name: "Aid"},
-	{ID: "reg", Kind: identityvocab.KindRegulator, Name: "Regulator"},
-}
+var matrixOrgs = chaintest.Orgs("stmarys", "city", "acme", "sure", "hope", "aid", "reg")
 
 func actors() []string {
 	var out []string

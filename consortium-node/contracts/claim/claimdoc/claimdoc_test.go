@@ -19,7 +19,6 @@ import (
 	"github.com/almoner/almoner/consortium-node/contracts/claim"
 	"github.com/almoner/almoner/consortium-node/contracts/claim/claimdoc"
 	claimvocab "github.com/almoner/almoner/consortium-node/contracts/claim/vocab"
-	"github.com/almoner/almoner/consortium-node/contracts/identity"
 	identityvocab "github.com/almoner/almoner/consortium-node/contracts/identity/vocab"
 	"github.com/almoner/almoner/consortium-node/contracts/record"
 	recordvocab "github.com/almoner/almoner/consortium-node/contracts/record/vocab"
@@ -304,11 +303,11 @@ func TestValidate(t *testing.T) {
 // against it as the insurer's portal does, and every kind of mismatch.
 func TestFileAndVerify(t *testing.T) {
 	c := chaintest.New(t, chaintest.Options{
-		Orgs: []identity.Org{{ID: "stmarys", Kind: identityvocab.KindHospital, Name: "St Mary's"},
-			{ID: "acme", Kind: identityvocab.KindInsurer, Name: "Acme"}},
-		Members: []chaintest.Member{{ID: "stmarys/clerk", Roles: []string{identityvocab.RoleRecordsClerk}},
-			{ID: "stmarys/ana", Roles: []string{identityvocab.RolePatient}},
-			{ID: "stmarys/bob", Roles: []string{identityvocab.RolePatient}}},
+		Orgs: chaintest.Orgs("stmarys", "acme"),
+		Roles: map[string][]string{
+			identityvocab.RoleRecordsClerk: {"stmarys/clerk"},
+			identityvocab.RolePatient:      {"stmarys/ana", "stmarys/bob"},
+		},
 	})
 	k := chaintest.ClaimsKey("stmarys")
 	register := func(id, patient, category string) {
