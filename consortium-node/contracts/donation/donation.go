@@ -394,11 +394,7 @@ func createCampaign(ctx contracts.Context, args tx.Args) error {
 }
 
 func loadCampaign(ctx contracts.Context, args tx.Args) (*Campaign, error) {
-	id, err := args.String(vocab.ArgCampaignID)
-	if err != nil {
-		return nil, contracts.InvalidArg(err)
-	}
-	return LoadCampaign(contracts.State(ctx, Name), id)
+	return contracts.LoadArg(ctx, Name, args, vocab.ArgCampaignID, LoadCampaign)
 }
 
 func campaignStatus(ctx contracts.Context, method string, args tx.Args) error {
@@ -843,14 +839,11 @@ func fundClaim(ctx contracts.Context, r contracts.StateReader, c *Campaign, d *D
 }
 
 func confirm(ctx contracts.Context, args tx.Args) error {
-	id, err := args.String(vocab.ArgDisbursementID)
-	if err != nil {
-		return contracts.InvalidArg(err)
-	}
-	d, err := LoadDisbursement(contracts.State(ctx, Name), id)
+	d, err := contracts.LoadArg(ctx, Name, args, vocab.ArgDisbursementID, LoadDisbursement)
 	if err != nil {
 		return err
 	}
+	id := d.ID
 	// Paid to a member, the disbursement is that member's own (no
 	// organisation holds it: its staff do not confirm for them); paid to
 	// an organisation, its staff confirm. The policy decides who.

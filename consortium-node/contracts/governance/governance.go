@@ -365,14 +365,11 @@ func propose(ctx contracts.Context, args tx.Args) error {
 }
 
 func loadOpen(ctx contracts.Context, args tx.Args) (*Proposal, error) {
-	id, err := args.String(vocab.ArgProposal)
-	if err != nil {
-		return nil, contracts.InvalidArg(err)
-	}
-	p, err := Load(contracts.State(ctx, Name), id)
+	p, err := contracts.LoadArg(ctx, Name, args, vocab.ArgProposal, Load)
 	if err != nil {
 		return nil, err
 	}
+	id := p.ID
 	switch {
 	case p.Status != vocab.StatusOpen:
 		return nil, fmt.Errorf("%w: proposal %s is %s", contracts.ErrConflict, id, p.Status)

@@ -488,14 +488,11 @@ func access(ctx contracts.Context, args tx.Args) error {
 }
 
 func erase(ctx contracts.Context, args tx.Args) error {
-	id, err := args.String(vocab.ArgRecordID)
-	if err != nil {
-		return contracts.InvalidArg(err)
-	}
-	rec, err := LoadRecord(contracts.State(ctx, Name), id)
+	rec, err := contracts.LoadArg(ctx, Name, args, vocab.ArgRecordID, LoadRecord)
 	if err != nil {
 		return err
 	}
+	id := rec.ID
 	if err := ctx.Authorize(contracts.Resource{Type: "record", Owner: rec.Patient, Org: rec.Custodian}, "erase"); err != nil {
 		return err
 	}
