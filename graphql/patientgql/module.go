@@ -78,12 +78,9 @@ func (m *mod) patientArg(ctx context.Context, args map[string]any, obj, act, wha
 	if obj == "consent" {
 		org = ""
 	}
-	ok, err := m.cfg.Allowed(ctx, schema.Question{Obj: obj, Act: act, Owner: patient, Org: org})
-	if err != nil {
+	if err := m.cfg.Require(ctx, schema.Question{Obj: obj, Act: act, Owner: patient, Org: org},
+		"you may not read "+what+" of this patient"); err != nil {
 		return "", "", err
-	}
-	if !ok {
-		return "", "", schema.Forbidden("you may not read " + what + " of this patient")
 	}
 	return v, patient, nil
 }

@@ -66,12 +66,9 @@ func (m *mod) registerQueries(b *schema.Builder) error {
 				if err != nil {
 					return nil, m.internal(p.Context, "record", err)
 				}
-				ok, err := m.cfg.Allowed(p.Context, schema.Question{Obj: "record", Act: "read_metadata", Owner: r.Patient, Org: r.Custodian})
-				if err != nil {
+				if err := m.cfg.Require(p.Context, schema.Question{Obj: "record", Act: "read_metadata", Owner: r.Patient, Org: r.Custodian},
+					"only the patient or the custodian's staff may read this record's metadata"); err != nil {
 					return nil, err
-				}
-				if !ok {
-					return nil, schema.Forbidden("only the patient or the custodian's staff may read this record's metadata")
 				}
 				return r, nil
 			}}},
@@ -127,12 +124,9 @@ func (m *mod) registerQueries(b *schema.Builder) error {
 				if c.Grantee == v || c.Grantee == schema.OrgOf(v) || c.Requester == v {
 					return c, nil
 				}
-				ok, err := m.cfg.Allowed(p.Context, schema.Question{Obj: "consent", Act: "read", Owner: c.Patient})
-				if err != nil {
+				if err := m.cfg.Require(p.Context, schema.Question{Obj: "consent", Act: "read", Owner: c.Patient},
+					"only the patient, the grantee or the requester may read this consent"); err != nil {
 					return nil, err
-				}
-				if !ok {
-					return nil, schema.Forbidden("only the patient, the grantee or the requester may read this consent")
 				}
 				return c, nil
 			}}},
@@ -164,12 +158,9 @@ func (m *mod) registerQueries(b *schema.Builder) error {
 				if custodian == "" {
 					custodian = schema.OrgOf(v)
 				}
-				ok, err := m.cfg.Allowed(p.Context, schema.Question{Obj: "break_glass", Act: "read", Org: custodian})
-				if err != nil {
+				if err := m.cfg.Require(p.Context, schema.Question{Obj: "break_glass", Act: "read", Org: custodian},
+					"only a privacy officer of "+custodian+" or an auditor may read its break-glass queue"); err != nil {
 					return nil, err
-				}
-				if !ok {
-					return nil, schema.Forbidden("only a privacy officer of " + custodian + " or an auditor may read its break-glass queue")
 				}
 				only, _ := p.Args["unreviewedOnly"].(bool)
 				kind := "bgq"
