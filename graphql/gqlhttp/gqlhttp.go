@@ -18,6 +18,7 @@ import (
 	"github.com/graphql-go/graphql/gqlerrors"
 
 	"github.com/almoner/almoner/graphql/schema"
+	"github.com/almoner/almoner/portal/defaults"
 	"github.com/almoner/almoner/portal/session"
 )
 
@@ -52,21 +53,14 @@ func (c *Config) Validate() error {
 	if err := c.Limits.Validate(); err != nil {
 		return err
 	}
-	if c.Timeout <= 0 {
-		c.Timeout = 10 * time.Second
-	}
+	defaults.Set(&c.Timeout, 10*time.Second)
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
-	def := func(v *int, d int) {
-		if *v <= 0 {
-			*v = d
-		}
-	}
-	def(&c.MaxBodyBytes, schema.MaxJSONBodyBytes)
-	def(&c.MaxFileBytes, schema.MaxUploadFileBytes)
-	def(&c.MaxUploadBytes, schema.MaxUploadRequestBytes)
-	def(&c.MaxFiles, 4)
+	defaults.Set(&c.MaxBodyBytes, schema.MaxJSONBodyBytes)
+	defaults.Set(&c.MaxFileBytes, schema.MaxUploadFileBytes)
+	defaults.Set(&c.MaxUploadBytes, schema.MaxUploadRequestBytes)
+	defaults.Set(&c.MaxFiles, 4)
 	if c.MaxBodyBytes < c.Limits.MaxQueryBytes {
 		return fmt.Errorf("gqlhttp: MaxBodyBytes %d is below the query limit %d", c.MaxBodyBytes, c.Limits.MaxQueryBytes)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/api/client"
 	"github.com/almoner/almoner/consortium-node/ledger"
 	"github.com/almoner/almoner/consortium-node/tx"
+	"github.com/almoner/almoner/portal/defaults"
 	"github.com/almoner/almoner/portal/keyring"
 	"github.com/almoner/almoner/portal/readmodel"
 	"github.com/almoner/almoner/portal/records"
@@ -129,24 +130,14 @@ func (c *Config) Validate() error {
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
-	if c.DefaultPage <= 0 {
-		c.DefaultPage = 20
-	}
-	if c.MaxPage <= 0 {
-		c.MaxPage = 100
-	}
+	defaults.Set(&c.DefaultPage, 20)
+	defaults.Set(&c.MaxPage, 100)
 	if c.DefaultPage > c.MaxPage {
 		return fmt.Errorf("schema: DefaultPage %d above MaxPage %d", c.DefaultPage, c.MaxPage)
 	}
-	if c.ExpiryBlocks == 0 {
-		c.ExpiryBlocks = 100
-	}
-	if c.WaitTimeout <= 0 {
-		c.WaitTimeout = 10 * time.Second
-	}
-	if c.SubscriptionBuffer <= 0 {
-		c.SubscriptionBuffer = 64
-	}
+	defaults.Set(&c.ExpiryBlocks, 100)
+	defaults.Set(&c.WaitTimeout, 10*time.Second)
+	defaults.Set(&c.SubscriptionBuffer, 64)
 	return nil
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/graphql-go/graphql/language/parser"
 	"github.com/graphql-go/graphql/language/source"
 
+	"github.com/almoner/almoner/portal/defaults"
 	"github.com/almoner/almoner/portal/session"
 )
 
@@ -48,27 +49,13 @@ type Limits struct {
 
 // Validate checks the limits and fills defaults.
 func (l *Limits) Validate() error {
-	if l.MaxDepth <= 0 {
-		l.MaxDepth = 12
-	}
-	if l.MaxCost <= 0 {
-		l.MaxCost = 5000
-	}
-	if l.MaxQueryBytes <= 0 {
-		l.MaxQueryBytes = 32 << 10
-	}
-	if l.DefaultPage <= 0 {
-		l.DefaultPage = 20
-	}
-	if l.MaxNesting <= 0 {
-		l.MaxNesting = 64
-	}
-	if l.MaxSelections <= 0 {
-		l.MaxSelections = 5000
-	}
-	if l.MaxFieldPairs <= 0 {
-		l.MaxFieldPairs = 2000
-	}
+	defaults.Set(&l.MaxDepth, 12)
+	defaults.Set(&l.MaxCost, 5000)
+	defaults.Set(&l.MaxQueryBytes, 32<<10)
+	defaults.Set(&l.DefaultPage, 20)
+	defaults.Set(&l.MaxNesting, 64)
+	defaults.Set(&l.MaxSelections, 5000)
+	defaults.Set(&l.MaxFieldPairs, 2000)
 	return nil
 }
 

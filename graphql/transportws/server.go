@@ -12,6 +12,7 @@ import (
 	"github.com/graphql-go/graphql/gqlerrors"
 
 	"github.com/almoner/almoner/graphql/schema"
+	"github.com/almoner/almoner/portal/defaults"
 	"github.com/almoner/almoner/portal/session"
 )
 
@@ -59,18 +60,10 @@ func (c *Config) Validate() error {
 	if err := c.Limits.Validate(); err != nil {
 		return err
 	}
-	if c.InitTimeout <= 0 {
-		c.InitTimeout = 10 * time.Second
-	}
-	if c.MaxOperations <= 0 {
-		c.MaxOperations = 20
-	}
-	if c.MaxMessageBytes <= 0 {
-		c.MaxMessageBytes = 64 << 10
-	}
-	if c.AliveEvery <= 0 {
-		c.AliveEvery = 15 * time.Second
-	}
+	defaults.Set(&c.InitTimeout, 10*time.Second)
+	defaults.Set(&c.MaxOperations, 20)
+	defaults.Set(&c.MaxMessageBytes, 64<<10)
+	defaults.Set(&c.AliveEvery, 15*time.Second)
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/genesis"
 	"github.com/almoner/almoner/graphql/schema"
 	"github.com/almoner/almoner/portal/authz"
+	"github.com/almoner/almoner/portal/defaults"
 	"github.com/almoner/almoner/portal/keyring"
 	"github.com/almoner/almoner/portal/patientdir"
 	"github.com/almoner/almoner/portal/readmodel"
@@ -108,9 +109,7 @@ func (c *Config) Validate() error {
 	if c.KeyKDF == (keystore.KDFParams{}) {
 		c.KeyKDF = keystore.DefaultKDF
 	}
-	if c.GenesisWait <= 0 {
-		c.GenesisWait = 60 * time.Second
-	}
+	defaults.Set(&c.GenesisWait, 60*time.Second)
 	return nil
 }
 

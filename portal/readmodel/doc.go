@@ -21,5 +21,6 @@
 //
 // Imports: the node's wire packages only (api, api/client, tx, ledger,
 // genesis, dbopt for the goleveldb options the node's store uses too;
-// portal/internal/smalldb opens the database) — never node internals.
+// portal/internal/smalldb opens the database; portal/defaults) — never node
+// internals.
 package readmodel

@@ -13,6 +13,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/api"
 	"github.com/almoner/almoner/consortium-node/genesis"
 	"github.com/almoner/almoner/consortium-node/genesis/genesisstate"
+	"github.com/almoner/almoner/portal/defaults"
 	"github.com/almoner/almoner/privacy/integrity"
 )
 
@@ -68,24 +69,14 @@ func (c *FollowerConfig) Validate() error {
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
-	if c.RetryMin <= 0 {
-		c.RetryMin = 200 * time.Millisecond
-	}
+	defaults.Set(&c.RetryMin, 200*time.Millisecond)
 	if c.RetryMax < c.RetryMin {
 		c.RetryMax = 5 * time.Second
 	}
-	if c.StatusEvery <= 0 {
-		c.StatusEvery = time.Second
-	}
-	if c.CatchUpBlocks <= 0 {
-		c.CatchUpBlocks = 32
-	}
-	if c.CatchUpTxs <= 0 {
-		c.CatchUpTxs = 5000
-	}
-	if c.Ahead <= 0 {
-		c.Ahead = 16
-	}
+	defaults.Set(&c.StatusEvery, time.Second)
+	defaults.Set(&c.CatchUpBlocks, 32)
+	defaults.Set(&c.CatchUpTxs, 5000)
+	defaults.Set(&c.Ahead, 16)
 	return nil
 }
 

@@ -30,6 +30,6 @@
 // token>. Request logs carry route, method, status, duration and
 // operation kind only — no IPs, accounts, queries or variables.
 //
-// Imports: fiber, contrib/websocket, prometheus, the graphql packages and
-// portal/session. Never node internals.
+// Imports: fiber, contrib/websocket, prometheus, the graphql packages,
+// portal/session and portal/defaults. Never node internals.
 package server

@@ -25,6 +25,7 @@ import (
 	"github.com/almoner/almoner/graphql/gqlhttp"
 	"github.com/almoner/almoner/graphql/schema"
 	"github.com/almoner/almoner/graphql/transportws"
+	"github.com/almoner/almoner/portal/defaults"
 	"github.com/almoner/almoner/portal/session"
 )
 
@@ -110,39 +111,24 @@ func (c *Config) Validate() error {
 	if err := c.Limits.Validate(); err != nil {
 		return err
 	}
-	def := func(d *time.Duration, v time.Duration) {
-		if *d <= 0 {
-			*d = v
-		}
-	}
-	def(&c.RequestTimeout, 10*time.Second)
-	def(&c.ReadTimeout, 60*time.Second) // a 16 MiB record at ~3 Mbit/s
-	def(&c.WriteTimeout, 30*time.Second)
-	def(&c.IdleTimeout, 60*time.Second)
-	def(&c.RateWindow, time.Minute)
-	def(&c.HealthNodeStale, 10*time.Second)
-	def(&c.WSInitTimeout, 10*time.Second)
-	def(&c.WSAliveEvery, 15*time.Second)
-	if c.BodyLimit <= 0 {
-		c.BodyLimit = 1 << 20
-	}
+	defaults.Set(&c.RequestTimeout, 10*time.Second)
+	defaults.Set(&c.ReadTimeout, 60*time.Second) // a 16 MiB record at ~3 Mbit/s
+	defaults.Set(&c.WriteTimeout, 30*time.Second)
+	defaults.Set(&c.IdleTimeout, 60*time.Second)
+	defaults.Set(&c.RateWindow, time.Minute)
+	defaults.Set(&c.HealthNodeStale, 10*time.Second)
+	defaults.Set(&c.WSInitTimeout, 10*time.Second)
+	defaults.Set(&c.WSAliveEvery, 15*time.Second)
+	defaults.Set(&c.BodyLimit, 1<<20)
 	if c.BodyLimit < c.Limits.MaxQueryBytes {
 		return fmt.Errorf("server: BodyLimit %d is below the query limit %d", c.BodyLimit, c.Limits.MaxQueryBytes)
 	}
-	if c.RatePerIP <= 0 {
-		c.RatePerIP = 600
-	}
-	if c.RatePerUser <= 0 {
-		c.RatePerUser = 1200
-	}
-	if c.LoginRatePerIP <= 0 {
-		// Generous: guessing is bounded per account (session.Config
-		// MaxLoginFailures); this only stops one address flooding.
-		c.LoginRatePerIP = 300
-	}
-	if c.HealthMaxLag == 0 {
-		c.HealthMaxLag = 2
-	}
+	defaults.Set(&c.RatePerIP, 600)
+	defaults.Set(&c.RatePerUser, 1200)
+	// Generous: guessing is bounded per account (session.Config
+	// MaxLoginFailures); this only stops one address flooding.
+	defaults.Set(&c.LoginRatePerIP, 300)
+	defaults.Set(&c.HealthMaxLag, 2)
 	for _, o := range c.AllowedOrigins {
 		if u, err := url.Parse(o); err != nil || u.Scheme == "" || u.Host == "" {
 			return fmt.Errorf("server: allowed origin %q is not scheme://host[:port]", o)

@@ -11,6 +11,6 @@
 // The data is in its own goleveldb folder (not the read model's, which is
 // rebuildable and may be deleted at any time); a record that does not
 // decode is ErrCorrupt, the integrity marker. Imports: goleveldb (opened
-// through portal/internal/smalldb), golang.org/x/crypto/argon2 and
-// privacy/integrity only.
+// through portal/internal/smalldb), golang.org/x/crypto/argon2,
+// privacy/integrity and portal/defaults only.
 package session

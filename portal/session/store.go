@@ -20,6 +20,7 @@ import (
 	"github.com/syndtr/goleveldb/leveldb/opt"
 	"github.com/syndtr/goleveldb/leveldb/util"
 
+	"github.com/almoner/almoner/portal/defaults"
 	"github.com/almoner/almoner/portal/internal/smalldb"
 	"github.com/almoner/almoner/privacy/integrity"
 )
@@ -100,30 +101,14 @@ func (c *Config) Validate() error {
 	if err := c.Argon2.check(); err != nil {
 		return err
 	}
-	if c.SessionTTL <= 0 {
-		c.SessionTTL = 12 * time.Hour
-	}
-	if c.MaxTokenTTL <= 0 {
-		c.MaxTokenTTL = 90 * 24 * time.Hour
-	}
-	if c.MinPasswordLen <= 0 {
-		c.MinPasswordLen = 12
-	}
-	if c.MaxPasswordFailures <= 0 {
-		c.MaxPasswordFailures = 5
-	}
-	if c.PasswordFailureWindow <= 0 {
-		c.PasswordFailureWindow = 15 * time.Minute
-	}
-	if c.MaxLoginFailures <= 0 {
-		c.MaxLoginFailures = 5
-	}
-	if c.LoginFailureWindow <= 0 {
-		c.LoginFailureWindow = 15 * time.Minute
-	}
-	if c.LoginBackoff <= 0 {
-		c.LoginBackoff = time.Minute
-	}
+	defaults.Set(&c.SessionTTL, 12*time.Hour)
+	defaults.Set(&c.MaxTokenTTL, 90*24*time.Hour)
+	defaults.Set(&c.MinPasswordLen, 12)
+	defaults.Set(&c.MaxPasswordFailures, 5)
+	defaults.Set(&c.PasswordFailureWindow, 15*time.Minute)
+	defaults.Set(&c.MaxLoginFailures, 5)
+	defaults.Set(&c.LoginFailureWindow, 15*time.Minute)
+	defaults.Set(&c.LoginBackoff, time.Minute)
 	if c.MaxLoginBackoff < c.LoginBackoff {
 		c.MaxLoginBackoff = max(time.Hour, c.LoginBackoff)
 	}
