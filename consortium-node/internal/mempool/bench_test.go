@@ -1,7 +1,6 @@
 package mempool_test
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"testing"
@@ -15,6 +14,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
 	identityvocab "github.com/almoner/almoner/consortium-node/contracts/identity/vocab"
 	"github.com/almoner/almoner/consortium-node/internal/mempool"
+	"github.com/almoner/almoner/consortium-node/internal/mempool/mempooltest"
 	"github.com/almoner/almoner/consortium-node/tx"
 	"github.com/almoner/almoner/privacy/sign"
 )
@@ -70,27 +70,8 @@ func BenchmarkAdd(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer p.Close()
-	all := make([]tx.ID, batch)
-	for i := range raws {
-		all[i] = tx.HashID(raws[i])
-	}
 	b.ReportAllocs()
-	b.ResetTimer()
-	for b.Loop() {
-		res, err := p.Add(context.Background(), raws)
-		if err != nil {
-			b.Fatal(err)
-		}
-		for _, r := range res {
-			if r.Err != nil {
-				b.Fatal(r.Err)
-			}
-		}
-		b.StopTimer()
-		p.Done(all)
-		b.StartTimer()
-	}
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*batch), "ns/tx")
+	mempooltest.BenchAdd(b, p, raws)
 }
 
 // dbReader is the node's admission reader in small: point reads of

@@ -2,7 +2,6 @@ package node
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -15,6 +14,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/genesis"
 	"github.com/almoner/almoner/consortium-node/genesis/devnet"
 	"github.com/almoner/almoner/consortium-node/internal/mempool"
+	"github.com/almoner/almoner/consortium-node/internal/mempool/mempooltest"
 	"github.com/almoner/almoner/consortium-node/internal/store"
 	"github.com/almoner/almoner/consortium-node/ledger"
 	"github.com/almoner/almoner/consortium-node/tx"
@@ -374,7 +374,6 @@ func BenchmarkAdmission(b *testing.B) {
 	defer n.Close()
 	ids := devMemberIDs()
 	raws := make([][]byte, 1000)
-	all := make([]tx.ID, len(raws))
 	for i := range raws {
 		s, err := tx.Sign(tx.Body{ChainID: g.ChainID, Sender: ids[i%len(ids)], Nonce: uint64(i), Expiry: 10,
 			Call: tx.Call{Contract: "identity", Method: "noop", Args: tx.Args{tx.Uint("n", uint64(i))}}}, keys[ids[i%len(ids)]])
@@ -382,7 +381,6 @@ func BenchmarkAdmission(b *testing.B) {
 			b.Fatal(err)
 		}
 		raws[i], _ = s.Encode()
-		all[i] = tx.HashID(raws[i])
 	}
 	for _, bc := range []struct {
 		name string
@@ -403,21 +401,7 @@ func BenchmarkAdmission(b *testing.B) {
 				b.Fatal(err)
 			}
 			defer p.Close()
-			for b.Loop() {
-				res, err := p.Add(context.Background(), raws)
-				if err != nil {
-					b.Fatal(err)
-				}
-				for _, r := range res {
-					if r.Err != nil {
-						b.Fatal(r.Err)
-					}
-				}
-				b.StopTimer()
-				p.Done(all)
-				b.StartTimer()
-			}
-			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(raws)), "ns/tx")
+			mempooltest.BenchAdd(b, p, raws)
 		})
 	}
 }
