@@ -19,12 +19,8 @@ func newReader(what string, b []byte) reader {
 
 // version consumes the format version and scheme id and checks them.
 func (r reader) versionScheme() {
-	if v := r.U8("format version"); r.Err() == nil && v != FormatV1 {
-		r.Unsupported("format version %d", v)
-	}
-	if s := r.U8("scheme id"); r.Err() == nil && Scheme(s) != SchemeTKN20 {
-		r.Unsupported("scheme id %d", s)
-	}
+	r.Known8("format version", FormatV1)
+	r.Known8("scheme id", uint8(SchemeTKN20))
 }
 
 // recordID reads a 2-byte-length-prefixed record id.

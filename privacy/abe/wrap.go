@@ -41,14 +41,8 @@ func parseWrapped(b []byte) (h WrappedHeader, n int, ct []byte, err error) {
 	}
 	r := newReader("wrapped key", b)
 	r.Magic(WrappedMagic)
-	h.Format = r.U8("format version")
-	if r.Err() == nil && h.Format != FormatV1 {
-		r.Unsupported("format version %d", h.Format)
-	}
-	h.Scheme = Scheme(r.U8("scheme id"))
-	if r.Err() == nil && h.Scheme != SchemeTKN20 {
-		r.Unsupported("scheme id %d", uint8(h.Scheme))
-	}
+	h.Format = r.Known8("format version", FormatV1)
+	h.Scheme = Scheme(r.Known8("scheme id", uint8(SchemeTKN20)))
 	copy(h.Authority[:], r.Take(len(h.Authority), "authority id"))
 	h.RecordID = r.recordID()
 	h.Version = r.U64("record version")

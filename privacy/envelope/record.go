@@ -77,14 +77,8 @@ func parseSealed(sealed []byte) (RecordHeader, int, error) {
 	r := newReader("sealed record", sealed)
 	var h RecordHeader
 	r.Magic(RecordMagic)
-	h.Format = r.U8("format version")
-	if r.Err() == nil && h.Format != RecordFormatV1 {
-		r.Unsupported("format version %d", h.Format)
-	}
-	h.AEAD = RecordAEAD(r.U8("AEAD id"))
-	if r.Err() == nil && h.AEAD != AES256GCMCommitted {
-		r.Unsupported("AEAD id %d", uint8(h.AEAD))
-	}
+	h.Format = r.Known8("format version", RecordFormatV1)
+	h.AEAD = RecordAEAD(r.Known8("AEAD id", uint8(AES256GCMCommitted)))
 	h.RecordID = r.id("record id")
 	h.Version = r.U64("record version")
 	h.Nonce = r.Take(NonceSize, "nonce")

@@ -66,10 +66,7 @@ func appendWrappedHeader(b []byte, h *WrappedHeader) []byte {
 func parseWrapped(wrapped []byte) (h WrappedHeader, n int, enc, ct []byte, err error) {
 	r := newReader("wrapped key", wrapped)
 	r.Magic(WrapMagic)
-	h.Format = r.U8("format version")
-	if r.Err() == nil && h.Format != WrapFormatV1 {
-		r.Unsupported("format version %d", h.Format)
-	}
+	h.Format = r.Known8("format version", WrapFormatV1)
 	h.KEM = hpke.KEM(r.U16("KEM id"))
 	h.KDF = hpke.KDF(r.U16("KDF id"))
 	h.AEAD = hpke.AEAD(r.U16("AEAD id"))
@@ -82,9 +79,7 @@ func parseWrapped(wrapped []byte) (h WrappedHeader, n int, enc, ct []byte, err e
 	n = r.Offset()
 	enc = r.Take(EncapsulatedKeySize, "encapsulated key")
 	ct = r.Take(WrappedDataKeySize, "wrapped data key")
-	if r.Err() == nil && r.Offset() != len(wrapped) {
-		r.Fail("%d trailing bytes", len(wrapped)-r.Offset())
-	}
+	r.End()
 	if r.Err() != nil {
 		return WrappedHeader{}, 0, nil, nil, r.Err()
 	}

@@ -111,10 +111,7 @@ func parseEntry(b []byte) (h Header, n int, ct []byte, err error) {
 	}
 	r := newReader(b)
 	r.Magic(Magic)
-	h.Format = r.U8("format version")
-	if r.Err() == nil && h.Format != FormatV1 {
-		r.Unsupported("format version %d", h.Format)
-	}
+	h.Format = r.Known8("format version", FormatV1)
 	h.Protection = Protection(r.U8("protection"))
 	switch {
 	case r.Err() != nil:

@@ -90,6 +90,16 @@ func (r *Reader) U8(field string) uint8 {
 	return 0
 }
 
+// Known8 consumes one byte that names a format version or an algorithm and returns it; any value but want is
+// Unsupported ("field N").
+func (r *Reader) Known8(field string, want uint8) uint8 {
+	v := r.U8(field)
+	if r.err == nil && v != want {
+		r.Unsupported("%s %d", field, v)
+	}
+	return v
+}
+
 // U16 consumes a big-endian uint16.
 func (r *Reader) U16(field string) uint16 {
 	if s := r.Take(2, field); s != nil {
