@@ -435,13 +435,7 @@ func TestBlockBuildingRefusesNonMembers(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.n.proposeC <- data
-	deadline := time.Now().Add(10 * time.Second)
-	for h.n.Head().Height == before {
-		if time.Now().After(deadline) {
-			t.Fatal("the proposal built no block")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	waitFor(t, 10*time.Second, "the proposal to build a block", func() bool { return h.n.Head().Height != before })
 	b, err := h.n.store.Block(before + 1)
 	if err != nil {
 		t.Fatal(err)

@@ -214,17 +214,17 @@ func (c *testCluster) converge() {
 
 func (c *testCluster) leader() int {
 	c.t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
+	lead := -1
+	waitFor(c.t, 20*time.Second, "a leader to be elected", func() bool {
 		for i, cn := range c.nodes {
 			if cn != nil && cn.n.Status().Raft.State == "StateLeader" {
-				return i
+				lead = i
+				return true
 			}
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	c.t.Fatal("no leader elected")
-	return -1
+		return false
+	})
+	return lead
 }
 
 func TestClusterOfThree(t *testing.T) {
@@ -397,16 +397,10 @@ func TestPartitionedNodeCommitsNothingAndConverges(t *testing.T) {
 	c.cut.Delete(c.g.Nodes[iso].RaftID)
 	c.converge()
 	// Its pending transaction reaches the leader after healing.
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		if _, err := c.nodes[lead].n.Proof(res[0].ID); err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("transaction submitted during the partition was never committed")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	waitFor(t, 20*time.Second, "the transaction submitted during the partition to commit", func() bool {
+		_, err := c.nodes[lead].n.Proof(res[0].ID)
+		return err == nil
+	})
 }
 
 // changeNodes submits a consortium membership change approved by admins.

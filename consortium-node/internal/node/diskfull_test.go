@@ -73,16 +73,9 @@ func startResuming(t *testing.T, cfg Config) *resumingNode {
 // n returns the running node, waiting while it is being reopened.
 func (r *resumingNode) n() *Node {
 	r.t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		if n := r.cur.Load(); n != nil {
-			return n
-		}
-		if time.Now().After(deadline) {
-			r.t.Fatal("the node was not reopened")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	var n *Node
+	waitFor(r.t, 20*time.Second, "the node to be reopened", func() bool { n = r.cur.Load(); return n != nil })
+	return n
 }
 
 func (r *resumingNode) stop() {
@@ -139,17 +132,6 @@ func submit(t *testing.T, n *Node, raw []byte, wait time.Duration) (TxResult, er
 		return TxResult{}, err
 	}
 	return res[0], nil
-}
-
-func waitFor(t *testing.T, within time.Duration, what string, ok func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for !ok() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", within, what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }
 
 // checkStalled checks a stalled node: its status says why and where it

@@ -31,6 +31,19 @@ type harness struct {
 	seq  uint64
 }
 
+// waitFor polls ok until it holds, failing the test after within: how this package's tests wait for what a node
+// does in the background (a stall, a leader, a block, a copy).
+func waitFor(t *testing.T, within time.Duration, what string, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", within, what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
 func newHarness(t *testing.T, exe Executor) *harness {
 	t.Helper()
 	dir := t.TempDir()

@@ -115,17 +115,6 @@ func (c *testCluster) editDB(i int, f func(db *store.Store)) {
 	startCustodian(c, i)
 }
 
-func eventually(t *testing.T, what string, ok func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !ok() {
-		if time.Now().After(deadline) {
-			t.Fatalf("after 30s: %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 // TestCustodianReplication: St Mary's runs two nodes (A and B) among five.
 // A version uploaded to A is on B when the upload answers; B serves it
 // with A stopped; no other organisation's node ever holds a copy, and
@@ -322,7 +311,7 @@ func TestCustodianReplication(t *testing.T) {
 	}
 	register(2)
 	startCustodian(c, b)
-	eventually(t, "B holds version 2 uploaded while it was down", func() bool { return has(b, 2) })
+	waitFor(t, 30*time.Second, "B holds version 2 uploaded while it was down", func() bool { return has(b, 2) })
 
 	// 4. B loses its private data while stopped; the scan at start fetches
 	// every version back from A (no block re-registers them).
@@ -339,7 +328,7 @@ func TestCustodianReplication(t *testing.T) {
 	if has(b, 1) || has(b, 2) {
 		t.Fatal("B's private data was not removed")
 	}
-	eventually(t, "B fetched versions 1 and 2 back at start", func() bool { return has(b, 1) && has(b, 2) })
+	waitFor(t, 30*time.Second, "B fetched versions 1 and 2 back at start", func() bool { return has(b, 1) && has(b, 2) })
 	acc2 := access()
 	c.applied(b, acc2.Height)
 	c.stop(a)
@@ -365,7 +354,7 @@ func TestCustodianReplication(t *testing.T) {
 	for _, i := range []int{a, b} {
 		// The block's height is visible a moment before its erasure is
 		// applied to the private store.
-		eventually(t, c.g.Nodes[i].ID+" after erasure holds only the tombstone", func() bool {
+		waitFor(t, 30*time.Second, c.g.Nodes[i].ID+" after erasure holds only the tombstone", func() bool {
 			return strings.Join(c.privateKeys(i, "rec-1"), ",") == "p/erased/rec-1"
 		})
 	}
@@ -396,7 +385,7 @@ func TestCustodianReplication(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
-	eventually(t, "B shredded the copies the erasure left behind", func() bool {
+	waitFor(t, 30*time.Second, "B shredded the copies the erasure left behind", func() bool {
 		return strings.Join(c.privateKeys(b, "rec-1"), ",") == "p/erased/rec-1"
 	})
 	noOtherOrgHolds()
@@ -413,11 +402,11 @@ func TestReplicaLoopEndsWithTheNode(t *testing.T) {
 		return strings.Count(string(buf[:runtime.Stack(buf, true)]), "node.(*Node).replicaLoop(")
 	}
 	c := newCustodianCluster(t, 2)
-	eventually(t, "both nodes run a catch-up loop", func() bool { return loops() == 2 })
+	waitFor(t, 30*time.Second, "both nodes run a catch-up loop", func() bool { return loops() == 2 })
 	c.stop(1)
-	eventually(t, "the stopped node's loop ended", func() bool { return loops() == 1 })
+	waitFor(t, 30*time.Second, "the stopped node's loop ended", func() bool { return loops() == 1 })
 	c.stop(0)
-	eventually(t, "both loops ended", func() bool { return loops() == 0 })
+	waitFor(t, 30*time.Second, "both loops ended", func() bool { return loops() == 0 })
 	id := c.g.Nodes[0].ID
 	kf, _ := genesis.LoadKeyFile(genesis.KeyPath(c.dir, id))
 	key, _ := kf.SignKey()
@@ -427,11 +416,11 @@ func TestReplicaLoopEndsWithTheNode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the reopened node runs its catch-up loop", func() bool { return loops() == 1 })
+	waitFor(t, 30*time.Second, "the reopened node runs its catch-up loop", func() bool { return loops() == 1 })
 	if err := n.Close(); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the loop of a node closed without running ended", func() bool { return loops() == 0 })
+	waitFor(t, 30*time.Second, "the loop of a node closed without running ended", func() bool { return loops() == 0 })
 }
 
 // FuzzReplicaRequest fuzzes the decoder of peers' copy requests: no
