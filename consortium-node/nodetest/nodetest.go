@@ -26,14 +26,20 @@ type Config struct {
 	// node's key file is read from there).
 	Home    string
 	Genesis *genesis.File
-	// NodeID is the node's id in Genesis.
+	// NodeID is the node's id in Genesis, or Join's.
 	NodeID string
+	// Join is the node's record when it was added after genesis (almoner node-change add); its key file is in
+	// Home's keys/ all the same.
+	Join *genesis.Node
 	// DataDir holds the node's database; it survives Close, so a node
 	// started again on it resumes.
 	DataDir string
 	Logger  *slog.Logger
 	// TickInterval is the raft tick (default: the node's).
 	TickInterval time.Duration
+	// SnapshotEvery and RetryAfter are the node's (default: the node's).
+	SnapshotEvery uint64
+	RetryAfter    time.Duration
 	// Listener is where the API is served (default: a new loopback port).
 	Listener net.Listener
 	// TLS serves the API over TLS with the node key's certificate (as
@@ -51,8 +57,8 @@ func (c *Config) Validate() error {
 	case c.Logger == nil:
 		return errors.New("nodetest: a logger is required")
 	}
-	if _, ok := c.Genesis.Node(c.NodeID); !ok {
-		return fmt.Errorf("nodetest: %q is not a node of the genesis file", c.NodeID)
+	if _, ok := c.Genesis.Node(c.NodeID); !ok && (c.Join == nil || c.Join.ID != c.NodeID) {
+		return fmt.Errorf("nodetest: %q is not a node of the genesis file nor the one joining", c.NodeID)
 	}
 	return nil
 }
@@ -83,7 +89,8 @@ func Run(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("nodetest: %w", err)
 	}
 	nd, err := node.Open(node.Config{DataDir: cfg.DataDir, Genesis: cfg.Genesis, NodeID: cfg.NodeID, Key: key,
-		EncKey: ek, Logger: cfg.Logger, TickInterval: cfg.TickInterval})
+		EncKey: ek, Logger: cfg.Logger, TickInterval: cfg.TickInterval, SnapshotEvery: cfg.SnapshotEvery,
+		RetryAfter: cfg.RetryAfter, Join: cfg.Join})
 	if err != nil {
 		return nil, err
 	}

@@ -3,13 +3,10 @@ package backup_test
 import (
 	"bytes"
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
-	"log"
 	"log/slog"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"sync"
@@ -19,7 +16,6 @@ import (
 
 	"github.com/almoner/almoner/consortium-node/api"
 	"github.com/almoner/almoner/consortium-node/api/client"
-	"github.com/almoner/almoner/consortium-node/api/server"
 	"github.com/almoner/almoner/consortium-node/contracts/consortium"
 	consortiumvocab "github.com/almoner/almoner/consortium-node/contracts/consortium/vocab"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
@@ -29,28 +25,24 @@ import (
 	"github.com/almoner/almoner/consortium-node/genesis/devnet"
 	"github.com/almoner/almoner/consortium-node/internal/backup"
 	"github.com/almoner/almoner/consortium-node/internal/consensus"
-	"github.com/almoner/almoner/consortium-node/internal/node"
 	"github.com/almoner/almoner/consortium-node/internal/store"
-	"github.com/almoner/almoner/consortium-node/internal/transport"
+	"github.com/almoner/almoner/consortium-node/nodetest"
 	"github.com/almoner/almoner/consortium-node/nodetest/freeport"
 	"github.com/almoner/almoner/consortium-node/tx"
 	"github.com/almoner/almoner/privacy/envelope"
 	"github.com/almoner/almoner/privacy/sign"
 )
 
-// cluster is a dev consortium of in-process nodes, each with its own data
-// folder and a node API over TLS (as --api-tls), talking raft, block sync
-// and record release over the real transport.
+// cluster is a dev consortium of in-process nodes (nodetest.Cluster: each
+// with its own data folder and a node API over TLS, as --api-tls, talking
+// raft, block sync and record release over the real transport), with what
+// these tests send through it and what its nodes logged.
 type cluster struct {
-	t     *testing.T
-	home  string
-	g     *genesis.File
-	keys  *client.NodeKeys
-	nodes map[string]*tnode
-	seq   atomic.Uint64
-	log   *slog.Logger
-	snap  uint64
-	msgs  *messages // what the nodes logged
+	*nodetest.Cluster
+	t    *testing.T
+	seq  atomic.Uint64
+	log  *slog.Logger
+	msgs *messages // what the nodes logged
 }
 
 // messages records log messages.
@@ -74,40 +66,46 @@ func (m *messages) count(msg string) int {
 	return m.seen[msg]
 }
 
-type tnode struct {
-	id, url string
-	n       *node.Node
-	cl      *client.Client // reads as the node itself
-	stop    func()
+func newCluster(t *testing.T, size int, snapEvery uint64) *cluster {
+	msgs := &messages{seen: map[string]int{}}
+	c := &cluster{t: t, log: slog.New(msgs), msgs: msgs}
+	c.Cluster = nodetest.StartClusterConfig(t, nodetest.ClusterConfig{Devnet: devnet.Options{Nodes: size},
+		SnapshotEvery: snapEvery, RetryAfter: time.Second, Logger: c.log})
+	return c
 }
 
-func newCluster(t *testing.T, size int, snapEvery uint64) *cluster {
-	home := t.TempDir()
-	g, err := devnet.Create(home, devnet.Options{Nodes: size})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range g.Nodes {
-		g.Nodes[i].RaftAddr = freeport.Addr(t)
-	}
-	msgs := &messages{seen: map[string]int{}}
-	c := &cluster{t: t, home: home, g: g, keys: client.NewNodeKeys(g.NodeKeys()), nodes: map[string]*tnode{},
-		log: slog.New(msgs), snap: snapEvery, msgs: msgs}
-	for _, gn := range g.Nodes {
-		c.start(gn.ID, nil)
-	}
-	t.Cleanup(func() {
-		for _, tn := range c.nodes {
-			tn.stop()
+// node returns the node with id and its index in Nodes.
+func (c *cluster) node(id string) (*nodetest.ClusterNode, int) {
+	for i, cn := range c.Nodes {
+		if cn.ID == id {
+			return cn, i
 		}
-	})
-	c.waitLeader()
-	return c
+	}
+	c.t.Fatalf("no node %s", id)
+	return nil, -1
+}
+
+// via returns the client of node id, reading as the node itself.
+func (c *cluster) via(id string) *client.Client {
+	cn, _ := c.node(id)
+	return cn.Client
+}
+
+// status is node id's status.
+func (c *cluster) status(id string) *api.Status {
+	c.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	st, err := c.via(id).Status(ctx)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return st
 }
 
 // keyFile loads a member's or node's dev key file.
 func (c *cluster) keyFile(id string) *genesis.KeyFile {
-	kf, err := genesis.LoadKeyFile(genesis.KeyPath(c.home, id))
+	kf, err := genesis.LoadKeyFile(genesis.KeyPath(c.Home, id))
 	if err != nil {
 		c.t.Fatal(err)
 	}
@@ -130,72 +128,6 @@ func (c *cluster) encKey(id string) *envelope.ReaderKey {
 	return k
 }
 
-// start runs node id (join: its record, for a node added after genesis).
-func (c *cluster) start(id string, join *consortium.Node) {
-	t := c.t
-	key := c.signKey(id)
-	nd, err := node.Open(node.Config{DataDir: filepath.Join(c.home, "data", id), Genesis: c.g, NodeID: id, Key: key,
-		EncKey: c.encKey(id), Join: join, Logger: c.log.With("node", id), TickInterval: 20 * time.Millisecond,
-		RetryAfter: time.Second, SnapshotEvery: c.snap})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- nd.Run(ctx) }()
-	h, err := server.New(server.Config{Backend: nd, Logger: c.log, Heartbeat: 200 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := transport.Certificate(id, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewUnstartedServer(h)
-	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
-	srv.TLS = &tls.Config{MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{cert}}
-	srv.StartTLS()
-	c.keys.Add(map[string]sign.PublicKey{id: key.Public()})
-	tn := &tnode{id: id, url: srv.URL, n: nd}
-	tn.cl = c.client(tn, id)
-	var once sync.Once
-	tn.stop = func() {
-		once.Do(func() {
-			srv.CloseClientConnections()
-			srv.Close()
-			cancel()
-			if err := <-done; err != nil {
-				t.Errorf("node %s: %v", id, err)
-			}
-			nd.Close()
-		})
-	}
-	c.nodes[id] = tn
-}
-
-// client returns a client of tn signing as id ("" reads anonymously).
-func (c *cluster) client(tn *tnode, id string) *client.Client {
-	cl := client.New(tn.url, client.HTTPClient(c.keys))
-	if id != "" {
-		cl.Authenticate(id, c.signKey(id))
-	}
-	return cl
-}
-
-func (c *cluster) waitLeader() {
-	c.t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		for _, tn := range c.nodes {
-			if tn.n.Status().Raft.State == "StateLeader" {
-				return
-			}
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	c.t.Fatal("no raft leader after 30s")
-}
-
 // send signs a call as member, submits it through node via and waits for
 // its commit; the receipt must be OK.
 func (c *cluster) send(via, member, contract, method string, args ...tx.Arg) api.TxStatus {
@@ -208,15 +140,19 @@ func (c *cluster) send(via, member, contract, method string, args ...tx.Arg) api
 }
 
 func (c *cluster) trySend(via, member, contract, method string, args ...tx.Arg) (api.TxStatus, error) {
-	tn := c.nodes[via]
-	s, err := tx.Sign(tx.Body{ChainID: c.g.ChainID, Sender: member, Nonce: c.seq.Add(1), Expiry: tn.n.NextHeight() + 100,
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cl := c.via(via)
+	st, err := cl.Status(ctx)
+	if err != nil {
+		return api.TxStatus{}, err
+	}
+	s, err := tx.Sign(tx.Body{ChainID: c.Genesis.ChainID, Sender: member, Nonce: c.seq.Add(1), Expiry: st.Height + 101,
 		Call: tx.Call{Contract: contract, Method: method, Args: args}}, c.signKey(member))
 	if err != nil {
 		return api.TxStatus{}, err
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	res, err := tn.cl.SubmitTx(ctx, s, client.SubmitOptions{Wait: true, Timeout: 20 * time.Second})
+	res, err := cl.SubmitTx(ctx, s, client.SubmitOptions{Wait: true, Timeout: 20 * time.Second})
 	if err != nil {
 		return res, fmt.Errorf("%s.%s by %s via %s: %w", contract, method, member, via, err)
 	}
@@ -241,7 +177,7 @@ func (c *cluster) changeNodes(via string, ch *consortium.Change) {
 	approvers := []string{"stmarys/admin", "acme/admin", "hope/admin"}
 	var approvals []string
 	for _, a := range approvers {
-		s, err := consortium.Approve(c.g.ChainID, ch, a, c.signKey(a))
+		s, err := consortium.Approve(c.Genesis.ChainID, ch, a, c.signKey(a))
 		if err != nil {
 			c.t.Fatal(err)
 		}
@@ -254,31 +190,6 @@ func (c *cluster) changeNodes(via string, ch *consortium.Change) {
 			tx.String("raft_addr", ch.Node.RaftAddr), tx.String("api_addr", ch.Node.APIAddr))
 	}
 	c.send(via, approvers[0], consortium.Name, ch.Action, args...)
-}
-
-// converge waits until every running node has the same head and state
-// hash, and returns it.
-func (c *cluster) converge(within time.Duration) string {
-	c.t.Helper()
-	deadline := time.Now().Add(within)
-	for {
-		var heads []string
-		for _, tn := range c.nodes {
-			h := tn.n.Head()
-			heads = append(heads, fmt.Sprintf("%d/%s/%s", h.Height, h.Hash, h.StateHash))
-		}
-		same := true
-		for _, h := range heads {
-			same = same && h == heads[0]
-		}
-		if same {
-			return heads[0]
-		}
-		if time.Now().After(deadline) {
-			c.t.Fatalf("nodes did not converge within %v: %v", within, heads)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 func statusOf(err error) int {
@@ -318,7 +229,8 @@ func backupRestore(t *testing.T, snapEvery uint64) {
 		other = "acme-node2"
 		fresh = "stmarys-node5"
 	)
-	oldRec, _ := c.g.Node(old)
+	oldRec, _ := c.Genesis.Node(old)
+	oldNode, oldIndex := c.node(old)
 
 	// A record, uploaded to St Mary's node and registered.
 	plaintext := []byte(`{"resourceType":"Bundle","entry":[{"resource":{"resourceType":"Patient","name":[{"family":"Backupson"}]}}]}`)
@@ -332,7 +244,7 @@ func backupRestore(t *testing.T, snapEvery uint64) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	if err := c.nodes[old].cl.UploadRecord(ctx, up); err != nil {
+	if err := c.via(old).UploadRecord(ctx, up); err != nil {
 		t.Fatal(err)
 	}
 	hash := envelope.CiphertextHash(sealed)
@@ -380,7 +292,7 @@ func backupRestore(t *testing.T, snapEvery uint64) {
 		id   string
 		code int
 	}{{"", 401}, {"acme/admin", 403}, {other, 403}, {"stmarys/clerk", 403}} {
-		_, err := c.client(c.nodes[old], who.id).Backup(ctx, &sink)
+		_, err := c.Client(oldNode, who.id).Backup(ctx, &sink)
 		if statusOf(err) != who.code {
 			t.Fatalf("backup of %s by %q: %v; want %d", old, who.id, err, who.code)
 		}
@@ -388,7 +300,7 @@ func backupRestore(t *testing.T, snapEvery uint64) {
 	if sink.Len() != 0 {
 		t.Fatalf("a refused backup wrote %d bytes", sink.Len())
 	}
-	if _, err := c.client(c.nodes[old], old).Backup(ctx, io.Discard); err != nil {
+	if _, err := c.Client(oldNode, old).Backup(ctx, io.Discard); err != nil {
 		t.Fatalf("backup by the node itself: %v", err)
 	}
 
@@ -397,13 +309,13 @@ func backupRestore(t *testing.T, snapEvery uint64) {
 	before := committed.Load()
 	bstart := time.Now()
 	h, size, err := api.WriteBackupFile(archive, func(f *os.File) (*api.BackupHeader, error) {
-		return c.client(c.nodes[old], "stmarys/admin").Backup(ctx, f)
+		return c.Client(oldNode, "stmarys/admin").Backup(ctx, f)
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	took := time.Since(bstart)
-	if h.Node != old || h.RaftID != oldRec.RaftID || h.Org != "stmarys" || h.ChainID != c.g.ChainID || h.Height == 0 {
+	if h.Node != old || h.RaftID != oldRec.RaftID || h.Org != "stmarys" || h.ChainID != c.Genesis.ChainID || h.Height == 0 {
 		t.Fatalf("archive header: %+v", h)
 	}
 	waitCommitted(committed.Load() + 10) // the chain moves on past the backup
@@ -418,21 +330,20 @@ func backupRestore(t *testing.T, snapEvery uint64) {
 		took.Round(time.Millisecond), committed.Load())
 
 	// St Mary's node loses its disk.
-	c.nodes[old].stop()
-	delete(c.nodes, old)
-	if err := os.RemoveAll(filepath.Join(c.home, "data", old)); err != nil {
+	c.Stop(oldIndex)
+	if err := os.RemoveAll(filepath.Join(c.Home, "data", old)); err != nil {
 		t.Fatal(err)
 	}
 
 	// Governance: remove the lost node, add a new one with new keys and a
 	// new raft id.
 	c.changeNodes(other, &consortium.Change{Action: consortiumvocab.ActionRemoveNode, Node: consortium.Node{ID: old},
-		ValidUntil: c.nodes[other].n.NextHeight() + 50})
+		ValidUntil: c.status(other).Height + 51})
 	kf, err := genesis.NewKeyFile(fresh, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := kf.Save(genesis.KeyPath(c.home, fresh)); err != nil {
+	if err := kf.Save(genesis.KeyPath(c.Home, fresh)); err != nil {
 		t.Fatal(err)
 	}
 	sk, _ := kf.SignKey()
@@ -440,14 +351,14 @@ func backupRestore(t *testing.T, snapEvery uint64) {
 	rec := consortium.Node{ID: fresh, Org: "stmarys", RaftID: 5, SignKey: sk.Public(), EncKey: ek, RaftAddr: freeport.Addr(t),
 		APIAddr: "127.0.0.1:1"}
 	c.changeNodes(other, &consortium.Change{Action: consortiumvocab.ActionAddNode, Node: rec,
-		ValidUntil: c.nodes[other].n.NextHeight() + 50})
+		ValidUntil: c.status(other).Height + 51})
 	for range 8 { // more blocks, so that a compacting leader no longer has the backup's raft entries
 		c.send(other, "acme/admin", identity.Name, "add_member",
 			c.memberArgs(fmt.Sprintf("acme/m-%d", c.seq.Load()), identityvocab.RoleClaimsAdjuster)...)
 	}
 
 	// The restore, on a fresh folder, as the new node.
-	nodes, err := c.nodes[other].cl.Nodes(ctx)
+	nodes, err := c.via(other).Nodes(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -457,7 +368,7 @@ func backupRestore(t *testing.T, snapEvery uint64) {
 	}
 	defer f.Close()
 	rstart := time.Now()
-	rep, err := backup.Restore(ctx, backup.RestoreConfig{From: f, DataDir: filepath.Join(c.home, "data", fresh), Genesis: c.g,
+	rep, err := backup.Restore(ctx, backup.RestoreConfig{From: f, DataDir: filepath.Join(c.Home, "data", fresh), Genesis: c.Genesis,
 		Node: rec, Current: nodes, Logger: c.log,
 		OldEncKey: func(id string) (*envelope.ReaderKey, error) { return c.encKey(id), nil }})
 	if err != nil {
@@ -466,11 +377,11 @@ func backupRestore(t *testing.T, snapEvery uint64) {
 	if rep.Rewrapped != 1 || rep.Header.Height != h.Height {
 		t.Fatalf("restore report: %+v", rep)
 	}
-	checkReseeded(t, filepath.Join(c.home, "data", fresh, "db"), h.Height)
+	checkReseeded(t, filepath.Join(c.Home, "data", fresh, "db"), h.Height)
 	synced := c.msgs.count("catching up by block sync")
-	c.start(fresh, &rec)
-	target := c.nodes[other].n.Head().Height
-	head := c.converge(60 * time.Second)
+	c.Join(rec)
+	target := c.status(other).Height
+	head := c.Converge(60 * time.Second)
 	if bySync := c.msgs.count("catching up by block sync") > synced; bySync != (snapEvery > 0) {
 		t.Fatalf("caught up by a raft snapshot and block sync: %v; want %v (a compacting leader)", bySync, snapEvery > 0)
 	}
@@ -480,8 +391,8 @@ func backupRestore(t *testing.T, snapEvery uint64) {
 	// A full member again: it commits and signs.
 	c.send(fresh, "stmarys/admin", identity.Name, "add_member",
 		c.memberArgs("stmarys/after-restore", identityvocab.RolePatient)...)
-	c.converge(30 * time.Second)
-	if s := c.nodes[fresh].n.Status(); s.Error != "" {
+	c.Converge(30 * time.Second)
+	if s := c.status(fresh); s.Error != "" {
 		t.Fatalf("the restored node halted: %s", s.Error)
 	}
 
@@ -491,13 +402,13 @@ func backupRestore(t *testing.T, snapEvery uint64) {
 	if ev := access.Receipt.Events[0]; ev.Type != "access_granted" {
 		t.Fatalf("the patient's access: %v", ev)
 	}
-	c.converge(30 * time.Second)
+	c.Converge(30 * time.Second)
 	for _, via := range []string{fresh, other} {
 		req := &api.FetchRequest{AccessID: access.ID, Reader: "stmarys/patient-ana", Time: time.Now().Unix()}
 		if err := api.SignPrivate(req, c.signKey("stmarys/patient-ana")); err != nil {
 			t.Fatal(err)
 		}
-		resp, err := c.nodes[via].cl.FetchRecord(ctx, req)
+		resp, err := c.via(via).FetchRecord(ctx, req)
 		if err != nil {
 			t.Fatalf("fetch via %s: %v", via, err)
 		}

@@ -8,13 +8,18 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/almoner/almoner/consortium-node/api"
 	"github.com/almoner/almoner/consortium-node/contracts/consortium"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
 	identityvocab "github.com/almoner/almoner/consortium-node/contracts/identity/vocab"
 	"github.com/almoner/almoner/consortium-node/genesis"
+	"github.com/almoner/almoner/consortium-node/genesis/devnet"
 	"github.com/almoner/almoner/consortium-node/internal/backup"
+	"github.com/almoner/almoner/consortium-node/internal/node"
+	"github.com/almoner/almoner/consortium-node/nodetest"
+	"github.com/almoner/almoner/consortium-node/tx"
 )
 
 // TestCheckHeaderRefusesUnsafeRestores: the restore tooling refuses every
@@ -68,12 +73,12 @@ func TestCheckHeaderRefusesUnsafeRestores(t *testing.T) {
 // restored over.
 func TestRestoreRefusesDamageAndUsedFolders(t *testing.T) {
 	c := newCluster(t, 1, 0)
-	id := c.g.Nodes[0].ID
+	g, id := c.Genesis, c.Genesis.Nodes[0].ID
 	var archive bytes.Buffer
-	if _, err := c.nodes[id].cl.Backup(context.Background(), &archive); err != nil {
+	if _, err := c.via(id).Backup(context.Background(), &archive); err != nil {
 		t.Fatal(err)
 	}
-	me, _ := c.g.Node(id)
+	me, _ := g.Node(id)
 	dir := filepath.Join(t.TempDir(), "data", id)
 	restore := func(b []byte, g *genesis.File) error {
 		_, err := backup.Restore(context.Background(), backup.RestoreConfig{From: bytes.NewReader(b), DataDir: dir, Genesis: g,
@@ -82,13 +87,13 @@ func TestRestoreRefusesDamageAndUsedFolders(t *testing.T) {
 	}
 	bad := bytes.Clone(archive.Bytes())
 	bad[len(bad)/2] ^= 1
-	if err := restore(bad, c.g); !errors.Is(err, api.ErrBackupCorrupt) {
+	if err := restore(bad, g); !errors.Is(err, api.ErrBackupCorrupt) {
 		t.Fatalf("a damaged archive: %v", err)
 	}
-	if err := restore(archive.Bytes()[:archive.Len()-1], c.g); !errors.Is(err, api.ErrBackupCorrupt) {
+	if err := restore(archive.Bytes()[:archive.Len()-1], g); !errors.Is(err, api.ErrBackupCorrupt) {
 		t.Fatalf("a truncated archive: %v", err)
 	}
-	other := *c.g
+	other := *g
 	other.ChainID = "another-chain"
 	if err := restore(archive.Bytes(), &other); !errors.Is(err, backup.ErrWrongChain) {
 		t.Fatalf("another chain: %v", err)
@@ -99,7 +104,7 @@ func TestRestoreRefusesDamageAndUsedFolders(t *testing.T) {
 	if err := os.MkdirAll(filepath.Join(dir, "db"), 0o700); err != nil {
 		t.Fatal(err)
 	}
-	if err := restore(archive.Bytes(), c.g); !errors.Is(err, backup.ErrTarget) {
+	if err := restore(archive.Bytes(), g); !errors.Is(err, backup.ErrTarget) {
 		t.Fatalf("a folder in use: %v", err)
 	}
 }
@@ -108,34 +113,37 @@ func TestRestoreRefusesDamageAndUsedFolders(t *testing.T) {
 // from its backup in place (at the backup's height) and commits again.
 func TestRestoreSingleNode(t *testing.T) {
 	c := newCluster(t, 1, 0)
-	id := c.g.Nodes[0].ID
+	id := c.Genesis.Nodes[0].ID
 	add := func(member string) {
 		c.send(id, "stmarys/admin", identity.Name, "add_member", c.memberArgs(member, identityvocab.RolePatient)...)
 	}
 	add("stmarys/before")
 	var archive bytes.Buffer
-	h, err := c.nodes[id].cl.Backup(context.Background(), &archive)
+	h, err := c.via(id).Backup(context.Background(), &archive)
 	if err != nil {
 		t.Fatal(err)
 	}
 	add("stmarys/lost") // after the backup: lost with the disk
-	c.nodes[id].stop()
-	delete(c.nodes, id)
-	if err := os.RemoveAll(filepath.Join(c.home, "data", id)); err != nil {
+	c.Stop(0)
+	if err := os.RemoveAll(filepath.Join(c.Home, "data", id)); err != nil {
 		t.Fatal(err)
 	}
-	me, _ := c.g.Node(id)
-	if _, err := backup.Restore(context.Background(), backup.RestoreConfig{From: &archive, DataDir: filepath.Join(c.home, "data", id),
-		Genesis: c.g, Node: me, SingleNode: true}); err != nil {
+	me, _ := c.Genesis.Node(id)
+	if _, err := backup.Restore(context.Background(), backup.RestoreConfig{From: &archive, DataDir: filepath.Join(c.Home, "data", id),
+		Genesis: c.Genesis, Node: me, SingleNode: true}); err != nil {
 		t.Fatal(err)
 	}
-	c.start(id, nil)
-	if got := c.nodes[id].n.Head(); got.Height != h.Height || got.Hash != h.Hash {
-		t.Fatalf("restored head %d/%s, want the backup's %d/%s", got.Height, got.Hash, h.Height, h.Hash)
+	c.Start(0)
+	if got := c.status(id); got.Height != h.Height || got.HeadHash != h.Hash {
+		t.Fatalf("restored head %d/%s, want the backup's %d/%s", got.Height, got.HeadHash, h.Height, h.Hash)
 	}
-	c.waitLeader()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := nodetest.WaitLeader(ctx, c.via(id)); err != nil {
+		t.Fatal(err)
+	}
 	add("stmarys/after")
-	if got := c.nodes[id].n.Head().Height; got != h.Height+1 {
+	if got := c.status(id).Height; got != h.Height+1 {
 		t.Fatalf("height %d after one more block on the backup's %d", got, h.Height)
 	}
 }
@@ -144,12 +152,8 @@ func TestRestoreSingleNode(t *testing.T) {
 // snapshot stalls nothing), and the archive written afterwards is the
 // node as it was when the backup was opened, whole.
 func TestBackupIsOneSnapshot(t *testing.T) {
-	c := newCluster(t, 1, 0)
-	id := c.g.Nodes[0].ID
-	n := c.nodes[id].n
-	add := func(member string) {
-		c.send(id, "stmarys/admin", identity.Name, "add_member", c.memberArgs(member, identityvocab.RolePatient)...)
-	}
+	n, g, add := runNode(t)
+	id := g.Nodes[0].ID
 	add("stmarys/in-backup")
 	b, err := n.OpenBackup()
 	if err != nil {
@@ -170,11 +174,77 @@ func TestBackupIsOneSnapshot(t *testing.T) {
 	if h := b.Header(); h.Height != at.Height || h.Hash != at.Hash {
 		t.Fatalf("archive header at %d, the backup was opened at %d", h.Height, at.Height)
 	}
-	me, _ := c.g.Node(id)
+	me, _ := g.Node(id)
 	dir := filepath.Join(t.TempDir(), id)
-	if _, err := backup.Restore(context.Background(), backup.RestoreConfig{From: &archive, DataDir: dir, Genesis: c.g, Node: me,
+	if _, err := backup.Restore(context.Background(), backup.RestoreConfig{From: &archive, DataDir: dir, Genesis: g, Node: me,
 		SingleNode: true}); err != nil {
 		t.Fatal(err)
 	}
 	checkReseeded(t, filepath.Join(dir, "db"), at.Height)
+}
+
+// runNode runs the one node of a new one-node dev consortium in process, for what only the node itself offers
+// (OpenBackup), until the test ends; add commits St Mary's admin's identity.add_member of a patient through it.
+func runNode(t *testing.T) (n *node.Node, g *genesis.File, add func(member string)) {
+	dir := t.TempDir()
+	g, err := devnet.Create(dir, devnet.Options{Nodes: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, key, err := genesis.LoadSignKey(dir, "", g.Nodes[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	akf, admin, err := genesis.LoadSignKey(dir, "", "stmarys/admin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc, err := akf.EncryptionKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err = node.Open(node.Config{DataDir: filepath.Join(dir, "data"), Genesis: g, NodeID: g.Nodes[0].ID, Key: key,
+		TickInterval: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- n.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("node Run: %v", err)
+		}
+		n.Close()
+	})
+	for deadline := time.Now().Add(30 * time.Second); n.Status().Raft.State != "StateLeader"; {
+		if time.Now().After(deadline) {
+			t.Fatal("no raft leader after 30s")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	var nonce uint64
+	add = func(member string) {
+		t.Helper()
+		nonce++
+		s, err := tx.Sign(tx.Body{ChainID: g.ChainID, Sender: "stmarys/admin", Nonce: nonce, Expiry: n.NextHeight() + 100,
+			Call: tx.Call{Contract: identity.Name, Method: "add_member", Args: tx.Args{tx.String("id", member),
+				tx.Strings("roles", []string{identityvocab.RolePatient}), tx.String("sign_key", admin.Public().String()),
+				tx.String("enc_key", enc.String())}}}, admin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, err := s.Encode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		res, err := n.Submit(ctx, [][]byte{raw}, true)
+		if err != nil || res[0].Err != nil || !res[0].Committed || !res[0].Receipt.OK() {
+			t.Fatalf("add_member %s: %+v %v", member, res, err)
+		}
+	}
+	return n, g, add
 }
