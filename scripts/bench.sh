@@ -5,7 +5,8 @@
 #   RESULT <suite> bench=<name> <label>=<value>... <metric>=<median>... [<ratio>=<median>...] runs=<rounds>
 #
 # Suites (SUITES, in this order by default):
-#   exec       Block-STM vs serial, blocks of 10,000 (consortium-node/internal/exec BenchmarkExecute)
+#   exec       Block-STM vs serial and vs ideal (the same work split perfectly over the cores), blocks of
+#              10,000 (consortium-node/internal/exec BenchmarkExecute)
 #   authz      the executor with authorisation off/default/10k rows; one decision (consortium-node/internal/authz)
 #   admission  mempool.Add and the node's admission with its member check (mempool, node)
 #   e2e        one node, signed txs committed/s from a load process, Block-STM and serial (bench-e2e.sh)

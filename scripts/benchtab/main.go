@@ -71,7 +71,11 @@ var specs = []spec{
 			{unit: "tx/s", key: "tx_per_s", col: "tx/s", scale: 1},
 			{unit: "ns/op", key: "ms_per_block", col: "ms/block", scale: 1e-6},
 		},
-		ratios: []ratio{{label: "executor", num: "parallel", den: "serial", metric: "tx_per_s", key: "blockstm_over_serial", col: "Block-STM / serial"}}},
+		ratios: []ratio{
+			{label: "executor", num: "parallel", den: "serial", metric: "tx_per_s", key: "blockstm_over_serial", col: "Block-STM / serial"},
+			{label: "executor", num: "parallel", den: "ideal", metric: "tx_per_s", key: "blockstm_over_ideal", col: "Block-STM / ideal"},
+			{label: "executor", num: "ideal", den: "serial", metric: "tx_per_s", key: "ideal_over_serial", col: "ideal / serial"},
+		}},
 	{suite: "authz", bench: "ExecutorAuthorization", title: "Block-STM with authorisation, blocks of 10,000 (consortium-node/internal/authz)",
 		labels: []string{"policy"},
 		metrics: []metric{
