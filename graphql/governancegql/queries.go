@@ -79,23 +79,16 @@ func (m *mod) registerQueries(b *schema.Builder) error {
 				if err := m.cfg.Require(ctx, schema.Question{Obj: objProposal, Act: "read"}, readRefused); err != nil {
 					return nil, err
 				}
-				pg, err := schema.ForwardPageArgs(m.cfg, p.Args, cursorKind)
-				if err != nil {
-					return nil, err
-				}
-				if pg.Limit == 0 {
-					return &schema.Connection{}, nil
-				}
 				status, _ := p.Args["status"].(string)
-				ps, page, err := m.rd.Proposals(status, pg.Cursor, pg.Limit)
-				if err != nil {
-					return nil, m.internal(ctx, "proposals", err)
+				list := func(after string, limit int) ([]*view, readmodel.Page, error) {
+					ps, page, err := m.rd.Proposals(status, after, limit)
+					if err != nil {
+						return nil, page, m.internal(ctx, "proposals", err)
+					}
+					vs, err := m.views(ctx, ps...)
+					return vs, page, err
 				}
-				vs, err := m.views(ctx, ps...)
-				if err != nil {
-					return nil, err
-				}
-				return schema.ConnectionOf(cursorKind, vs, page, pg.HasCursor), nil
+				return schema.ForwardConnection(m.cfg, p.Args, cursorKind, list, func(err error) error { return err })
 			}}},
 		{"proposal", &graphql.Field{Type: m.proposal, Args: graphql.FieldConfigArgument{"id": {Type: nn(graphql.ID)}},
 			Description: "A proposal with its votes, who is missing and how many approvals it needs (null if none).",
