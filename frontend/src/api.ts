@@ -141,6 +141,28 @@ export async function gql<T = any>(query: string, variables: Record<string, unkn
   return body.data as T;
 }
 
+/**
+ * Every node of a list that query answers in field (a connection: nodes and
+ * pageInfo { hasNextPage endCursor }, the next page asked for with $after),
+ * loaded page by page up to max nodes; truncated when more were left.
+ */
+export async function allPages<T = any>(
+  query: string,
+  field: string,
+  variables: Record<string, unknown>,
+  max: number,
+): Promise<{ nodes: T[]; truncated: boolean }> {
+  const nodes: T[] = [];
+  let after: string | null = null;
+  for (;;) {
+    const d: any = await gql(query, { ...variables, after });
+    const page = d[field];
+    nodes.push(...page.nodes);
+    if (!page.pageInfo.hasNextPage || nodes.length >= max) return { nodes, truncated: page.pageInfo.hasNextPage };
+    after = page.pageInfo.endCursor;
+  }
+}
+
 export interface TxResult {
   id: string;
   status: 'PENDING' | 'COMMITTED';

@@ -311,6 +311,24 @@ export function Head({ cols }: { cols: (string | false | undefined)[] }) {
   );
 }
 
+/**
+ * A table that becomes a card per row on a phone (table.stack: each cell
+ * shows its data-label) and otherwise scrolls sideways within itself if it
+ * must: its caption for screen readers, a column header per label (Head),
+ * the rows as children.
+ */
+export function StackTable({ caption, cols, children }: { caption: string; cols: (string | false | undefined)[]; children: ComponentChildren }) {
+  return (
+    <div class="table-wrap">
+      <table class="stack">
+        <caption class="sr-only">{caption}</caption>
+        <Head cols={cols} />
+        <tbody>{children}</tbody>
+      </table>
+    </div>
+  );
+}
+
 export function Progress({ value, max, label }: { value: number; max: number; label: string }) {
   const p = max > 0 ? Math.min(100, Math.round((value / max) * 100)) : 0;
   return (

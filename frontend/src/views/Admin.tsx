@@ -3,7 +3,7 @@
 // searchable and paged (roles, revoke, add); governance proposals; the
 // policy in force. The block explorer is in Explorer.tsx.
 import { useEffect, useState } from 'preact/hooks';
-import { gql, submit, type ApiError } from '../api';
+import { allPages, gql, submit, type ApiError } from '../api';
 import { Time } from '../display';
 import { OrgName, orgChoices, useOrgs } from '../names';
 import { has, roleNames, useViewer } from '../session';
@@ -81,6 +81,8 @@ const MEMBERS = `query Members($org: ID!, $after: String) {
   members(first: 100, organisation: $org, after: $after) { nodes { id roles revoked since } pageInfo { hasNextPage endCursor } }
 }`;
 const PAGE = 20;
+/** At most this many members of an organisation are loaded (50 pages of 100). */
+const MAX_MEMBERS = 5000;
 
 /** Every member of an organisation, loaded page by page. */
 function useMembers(org: string) {
@@ -90,21 +92,10 @@ function useMembers(org: string) {
     if (!org) return;
     let live = true;
     setState({ list: null, error: null });
-    (async () => {
-      const all: any[] = [];
-      let after: string | null = null;
-      try {
-        for (let i = 0; i < 50; i++) {
-          const d: any = await gql(MEMBERS, { org, after });
-          all.push(...d.members.nodes);
-          if (!d.members.pageInfo.hasNextPage) break;
-          after = d.members.pageInfo.endCursor;
-        }
-        if (live) setState({ list: all, error: null });
-      } catch (e) {
-        if (live) setState({ list: null, error: toApiError(e) });
-      }
-    })();
+    allPages(MEMBERS, 'members', { org }, MAX_MEMBERS).then(
+      ({ nodes }) => live && setState({ list: nodes, error: null }),
+      (e) => live && setState({ list: null, error: toApiError(e) }),
+    );
     return () => {
       live = false;
     };

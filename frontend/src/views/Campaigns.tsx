@@ -7,7 +7,7 @@ import { Link, navigate } from '../router';
 import { Who } from '../names';
 import { has, useViewer } from '../session';
 import { toDate } from '../display';
-import { ActionButton, ActionForm, Badge, CursorPager, Field, Head, Page, Progress, Show, useAction, useQuery } from '../ui';
+import { ActionButton, ActionForm, Badge, CursorPager, Field, Page, Progress, Show, StackTable, useAction, useQuery } from '../ui';
 
 const CAMPAIGNS = `query Campaigns($after: String) {
   campaigns(first: 20, after: $after) {
@@ -171,29 +171,23 @@ export function CampaignSummary({ c }: { c: any }) {
 /** A campaign's milestones (one card per milestone on a phone); validators by name (the id on hover) unless names is false. */
 export function Milestones({ c, actions, names = true }: { c: any; actions?: (m: any) => preact.ComponentChildren; names?: boolean }) {
   return (
-    <div class="table-wrap">
-      <table class="stack">
-        <caption class="sr-only">Milestones of {c.title}</caption>
-        <Head cols={['#', 'Milestone', 'Status', 'Funded / amount', 'In escrow', 'Disbursed', 'Validator', 'Deadline', actions && 'Actions']} />
-        <tbody>
-          {c.milestones.map((m: any) => (
-            <tr key={m.seq}>
-              <td data-label="#">{m.seq}</td>
-              <td data-label="Milestone">{m.title}</td>
-              <td data-label="Status"><Badge v={m.status} /></td>
-              <td data-label="Funded / amount">
-                {money(m.funded, c.currency)} / {money(m.amount, c.currency)}
-              </td>
-              <td data-label="In escrow">{money(m.escrow, c.currency)}</td>
-              <td data-label="Disbursed">{money(m.disbursed, c.currency)}</td>
-              <td data-label="Validator">{names ? <Who id={m.validator} /> : m.validator}</td>
-              <td data-label="Deadline">{day(m.deadline)}</td>
-              {actions && <td data-label="Actions">{actions(m)}</td>}
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <StackTable caption={`Milestones of ${c.title}`} cols={['#', 'Milestone', 'Status', 'Funded / amount', 'In escrow', 'Disbursed', 'Validator', 'Deadline', actions && 'Actions']}>
+      {c.milestones.map((m: any) => (
+        <tr key={m.seq}>
+          <td data-label="#">{m.seq}</td>
+          <td data-label="Milestone">{m.title}</td>
+          <td data-label="Status"><Badge v={m.status} /></td>
+          <td data-label="Funded / amount">
+            {money(m.funded, c.currency)} / {money(m.amount, c.currency)}
+          </td>
+          <td data-label="In escrow">{money(m.escrow, c.currency)}</td>
+          <td data-label="Disbursed">{money(m.disbursed, c.currency)}</td>
+          <td data-label="Validator">{names ? <Who id={m.validator} /> : m.validator}</td>
+          <td data-label="Deadline">{day(m.deadline)}</td>
+          {actions && <td data-label="Actions">{actions(m)}</td>}
+        </tr>
+      ))}
+    </StackTable>
   );
 }
 

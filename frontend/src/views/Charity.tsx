@@ -8,7 +8,7 @@ import { Hash } from '../display';
 import { Link } from '../router';
 import { useOrgs, whoName } from '../names';
 import { has, useViewer } from '../session';
-import { ActionButton, ActionForm, AddRemove, Busy, Field, Head, Notices, Page, Result, Show, useAction, useQuery } from '../ui';
+import { ActionButton, ActionForm, AddRemove, Busy, Field, Notices, Page, Result, Show, StackTable, useAction, useQuery } from '../ui';
 import { Milestones, StateBadge } from './Campaigns';
 import { bytesToHex } from '../verify';
 
@@ -457,31 +457,25 @@ function Report({ charity }: { charity: string }) {
           return (
             <>
               {r.truncated && <p class="warn">The entries are truncated: narrow the period.</p>}
-              <div class="table-wrap">
-                <table class="stack">
-                  <caption class="sr-only">Per campaign, {range.from} to {range.to}</caption>
-                  <Head cols={['Campaign', 'Income', 'Disbursed', 'Refunded', 'Net', 'Gifts', 'Chart']} />
-                  <tbody>
-                    {r.campaigns.map((c: any) => (
-                      <tr key={c.campaignId}>
-                        <td data-label="Campaign">{c.title}</td>
-                        <td data-label="Income">{money(c.income, c.currency)}</td>
-                        <td data-label="Disbursed">{money(c.disbursed, c.currency)}</td>
-                        <td data-label="Refunded">{money(c.refunded, c.currency)}</td>
-                        <td data-label="Net">{money(c.net, c.currency)}</td>
-                        <td data-label="Gifts">{c.gifts}</td>
-                        <td data-label="Chart">
-                          <div class="chart" aria-hidden="true">
-                            <span class="c-income" style={{ width: `${(100 * Number(c.income)) / max}%` }} />
-                            <span class="c-disbursed" style={{ width: `${(100 * Number(c.disbursed)) / max}%` }} />
-                            <span class="c-refunded" style={{ width: `${(100 * Number(c.refunded)) / max}%` }} />
-                          </div>
-                        </td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </div>
+              <StackTable caption={`Per campaign, ${range.from} to ${range.to}`} cols={['Campaign', 'Income', 'Disbursed', 'Refunded', 'Net', 'Gifts', 'Chart']}>
+                {r.campaigns.map((c: any) => (
+                  <tr key={c.campaignId}>
+                    <td data-label="Campaign">{c.title}</td>
+                    <td data-label="Income">{money(c.income, c.currency)}</td>
+                    <td data-label="Disbursed">{money(c.disbursed, c.currency)}</td>
+                    <td data-label="Refunded">{money(c.refunded, c.currency)}</td>
+                    <td data-label="Net">{money(c.net, c.currency)}</td>
+                    <td data-label="Gifts">{c.gifts}</td>
+                    <td data-label="Chart">
+                      <div class="chart" aria-hidden="true">
+                        <span class="c-income" style={{ width: `${(100 * Number(c.income)) / max}%` }} />
+                        <span class="c-disbursed" style={{ width: `${(100 * Number(c.disbursed)) / max}%` }} />
+                        <span class="c-refunded" style={{ width: `${(100 * Number(c.refunded)) / max}%` }} />
+                      </div>
+                    </td>
+                  </tr>
+                ))}
+              </StackTable>
               <p class="legend" aria-hidden="true">
                 <span class="c-income" /> income <span class="c-disbursed" /> disbursed <span class="c-refunded" /> refunded
               </p>

@@ -9,13 +9,13 @@
 // Confirmations stay until dismissed, whatever the live updates replace.
 // Also the claim lists of patients (myClaims) and providers.
 import { useCallback, useEffect, useState } from 'preact/hooks';
-import { gql, submit, type ApiError } from '../api';
+import { allPages, gql, submit, type ApiError } from '../api';
 import { Time } from '../display';
 import { age, day, decimal, label, minorMoney, minorOf, money, parseAmount, pretty } from '../format';
 import { OrgName, PatientName, Who, orgChoices, orgName, useOrgs, whoName } from '../names';
 import { Link } from '../router';
 import { has, useViewer } from '../session';
-import { ActionButton, ActionForm, Badge, Busy, Checks, ErrorBox, Field, Head, LiveStopped, Loading, Notices, Page, Result, Select, Show, toApiError, useAction, useQuery, useSubscription } from '../ui';
+import { ActionButton, ActionForm, Badge, Busy, Checks, ErrorBox, Field, LiveStopped, Loading, Notices, Page, Result, Select, Show, StackTable, toApiError, useAction, useQuery, useSubscription } from '../ui';
 import { APPEAL_REASONS, CLAIM_REASONS, CLAIM_STATUSES, SERVICES, options, say } from '../vocab';
 import { RecordReader, consentFor, useGranted } from './Records';
 
@@ -44,23 +44,10 @@ function useWholeQueue(insurer: string | null, skip: boolean) {
   useEffect(() => {
     if (skip) return;
     let live = true;
-    (async () => {
-      const all: any[] = [];
-      let after: string | null = null;
-      try {
-        for (;;) {
-          const d: any = await gql(QUEUE, { insurer, after });
-          all.push(...d.claimQueue.nodes);
-          if (!d.claimQueue.pageInfo.hasNextPage || all.length >= MAX_CLAIMS) {
-            if (live) setState({ claims: all, error: null, truncated: d.claimQueue.pageInfo.hasNextPage });
-            return;
-          }
-          after = d.claimQueue.pageInfo.endCursor;
-        }
-      } catch (e) {
-        if (live) setState((s) => ({ ...s, error: toApiError(e) }));
-      }
-    })();
+    allPages(QUEUE, 'claimQueue', { insurer }, MAX_CLAIMS).then(
+      ({ nodes, truncated }) => live && setState({ claims: nodes, error: null, truncated }),
+      (e) => live && setState((s) => ({ ...s, error: toApiError(e) })),
+    );
     return () => {
       live = false;
     };
@@ -154,46 +141,40 @@ export function ClaimQueue() {
 export function ClaimTable({ claims, caption, showAge = false }: { claims: any[]; caption: string; showAge?: boolean }) {
   if (claims.length === 0) return <p>No claims.</p>;
   return (
-    <div class="table-wrap">
-      <table class="stack">
-        <caption class="sr-only">{caption}</caption>
-        <Head cols={['Claim', 'Status', showAge && 'Age', 'Patient', 'Hospital', 'Claimed', 'Approved', 'Submitted']} />
-        <tbody>
-          {claims.map((c) => (
-            <tr key={c.id}>
-              <td data-label="Claim">
-                <Link href={`/claims/${encodeURIComponent(c.id)}`}>{c.id}</Link>
-              </td>
-              <td data-label="Status">
-                <Badge v={c.status} />
-                {c.outcome && (
-                  <>
-                    {' '}
-                    <Badge v={c.outcome} />
-                  </>
-                )}
-              </td>
-              {showAge && (
-                <td data-label="Age" title={`Submitted ${new Date(c.submittedAt).toLocaleString()}`}>
-                  {age(c.submittedAt)}
-                </td>
-              )}
-              <td data-label="Patient">
-                <PatientName id={c.patient} name={c.patientName} />
-              </td>
-              <td data-label="Hospital">
-                <OrgName id={c.provider} />
-              </td>
-              <td data-label="Claimed">{money(c.claimed, c.currency)}</td>
-              <td data-label="Approved">{c.outcome ? money(c.approved, c.currency) : '—'}</td>
-              <td data-label="Submitted">
-                <Time value={c.submittedAt} relative={false} />
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <StackTable caption={caption} cols={['Claim', 'Status', showAge && 'Age', 'Patient', 'Hospital', 'Claimed', 'Approved', 'Submitted']}>
+      {claims.map((c) => (
+        <tr key={c.id}>
+          <td data-label="Claim">
+            <Link href={`/claims/${encodeURIComponent(c.id)}`}>{c.id}</Link>
+          </td>
+          <td data-label="Status">
+            <Badge v={c.status} />
+            {c.outcome && (
+              <>
+                {' '}
+                <Badge v={c.outcome} />
+              </>
+            )}
+          </td>
+          {showAge && (
+            <td data-label="Age" title={`Submitted ${new Date(c.submittedAt).toLocaleString()}`}>
+              {age(c.submittedAt)}
+            </td>
+          )}
+          <td data-label="Patient">
+            <PatientName id={c.patient} name={c.patientName} />
+          </td>
+          <td data-label="Hospital">
+            <OrgName id={c.provider} />
+          </td>
+          <td data-label="Claimed">{money(c.claimed, c.currency)}</td>
+          <td data-label="Approved">{c.outcome ? money(c.approved, c.currency) : '—'}</td>
+          <td data-label="Submitted">
+            <Time value={c.submittedAt} relative={false} />
+          </td>
+        </tr>
+      ))}
+    </StackTable>
   );
 }
 
@@ -383,23 +364,17 @@ function Items({ c, lines }: { c: any; lines: DocLine[] }) {
     <>
       <h2>Items</h2>
       {lines.length === 0 && <p class="note">Services, descriptions and dates show once the itemised document is open.</p>}
-      <div class="table-wrap">
-        <table class="stack">
-          <caption class="sr-only">Items of claim {c.id}</caption>
-          <Head cols={['#', 'Service', 'Date', 'Quantity', 'Amount', 'Approved', 'Reason']} />
-          <tbody>
-            {c.items.map((i: any) => (
-              <tr key={i.seq}>
-                <td data-label="Item">{i.seq}</td>
-                <ServiceCells lines={lines} seq={i.seq} />
-                <td data-label="Amount">{money(i.amount, c.currency)}</td>
-                <td data-label="Approved">{i.approved === null ? '—' : money(i.approved, c.currency)}</td>
-                <td data-label="Reason">{i.reason ? say(CLAIM_REASONS, i.reason) : ''}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <StackTable caption={`Items of claim ${c.id}`} cols={['#', 'Service', 'Date', 'Quantity', 'Amount', 'Approved', 'Reason']}>
+        {c.items.map((i: any) => (
+          <tr key={i.seq}>
+            <td data-label="Item">{i.seq}</td>
+            <ServiceCells lines={lines} seq={i.seq} />
+            <td data-label="Amount">{money(i.amount, c.currency)}</td>
+            <td data-label="Approved">{i.approved === null ? '—' : money(i.approved, c.currency)}</td>
+            <td data-label="Reason">{i.reason ? say(CLAIM_REASONS, i.reason) : ''}</td>
+          </tr>
+        ))}
+      </StackTable>
     </>
   );
 }
@@ -542,46 +517,40 @@ function Adjudicate({ c, lines, scope }: { c: any; lines: DocLine[]; scope: stri
     >
       <h2 id="adj-title">Adjudicate item by item</h2>
       {lines.length === 0 && <p class="note">Open the itemised document above to see each item’s service, description and date.</p>}
-      <div class="table-wrap">
-        <table class="stack">
-          <caption class="sr-only">Items to adjudicate</caption>
-          <Head cols={['#', 'Service', 'Date', 'Quantity', 'Claimed', `Approve (${c.currency})`, 'Reason']} />
-          <tbody>
-            {c.items.map((i: any) => {
-              const errA = a.fieldError(`approved-${i.seq}`);
-              const errR = a.fieldError(`reason-${i.seq}`);
-              return (
-                <tr key={i.seq}>
-                  <td data-label="Item">{i.seq}</td>
-                  <ServiceCells lines={lines} seq={i.seq} />
-                  <td data-label="Claimed">{money(i.amount, c.currency)}</td>
-                  <td data-label={`Approve (${c.currency})`}>
-                    <input
-                      name={`approved-${i.seq}`}
-                      aria-label={`Approved amount for item ${i.seq}`}
-                      aria-invalid={errA ? 'true' : undefined}
-                      aria-describedby={errA ? `approved-${i.seq}-err` : undefined}
-                      inputMode="decimal"
-                      size={9}
-                      value={rows[i.seq].approved}
-                      onInput={(e) => set(i.seq, 'approved', e.currentTarget.value)}
-                    />
-                    {errA && (
-                      <small class="field-error" id={`approved-${i.seq}-err`}>
-                        ⚠ {errA}
-                      </small>
-                    )}
-                  </td>
-                  <td data-label="Reason">
-                    <ReasonSelect name={`reason-${i.seq}`} label={`Reason for item ${i.seq}`} value={rows[i.seq].reason} onChange={(v) => set(i.seq, 'reason', v)} />
-                    {errR && <small class="field-error">⚠ {errR}</small>}
-                  </td>
-                </tr>
-              );
-            })}
-          </tbody>
-        </table>
-      </div>
+      <StackTable caption="Items to adjudicate" cols={['#', 'Service', 'Date', 'Quantity', 'Claimed', `Approve (${c.currency})`, 'Reason']}>
+        {c.items.map((i: any) => {
+          const errA = a.fieldError(`approved-${i.seq}`);
+          const errR = a.fieldError(`reason-${i.seq}`);
+          return (
+            <tr key={i.seq}>
+              <td data-label="Item">{i.seq}</td>
+              <ServiceCells lines={lines} seq={i.seq} />
+              <td data-label="Claimed">{money(i.amount, c.currency)}</td>
+              <td data-label={`Approve (${c.currency})`}>
+                <input
+                  name={`approved-${i.seq}`}
+                  aria-label={`Approved amount for item ${i.seq}`}
+                  aria-invalid={errA ? 'true' : undefined}
+                  aria-describedby={errA ? `approved-${i.seq}-err` : undefined}
+                  inputMode="decimal"
+                  size={9}
+                  value={rows[i.seq].approved}
+                  onInput={(e) => set(i.seq, 'approved', e.currentTarget.value)}
+                />
+                {errA && (
+                  <small class="field-error" id={`approved-${i.seq}-err`}>
+                    ⚠ {errA}
+                  </small>
+                )}
+              </td>
+              <td data-label="Reason">
+                <ReasonSelect name={`reason-${i.seq}`} label={`Reason for item ${i.seq}`} value={rows[i.seq].reason} onChange={(v) => set(i.seq, 'reason', v)} />
+                {errR && <small class="field-error">⚠ {errR}</small>}
+              </td>
+            </tr>
+          );
+        })}
+      </StackTable>
       <dl class="facts totals" aria-live="polite">
         <div><dt>Claimed</dt><dd>{minorMoney(claimed, cur)}</dd></div>
         <div><dt>Approving</dt><dd>{minorMoney(approved, cur)}</dd></div>

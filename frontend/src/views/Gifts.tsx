@@ -7,7 +7,7 @@ import { Time, localTime, relativeTime, toDate } from '../display';
 import { minorOf, money } from '../format';
 import { Who } from '../names';
 import { Link } from '../router';
-import { Badge, CursorPager, ErrorBox, Head, LiveStopped, Loading, Page, Show, useQuery, useSubscription } from '../ui';
+import { Badge, CursorPager, ErrorBox, LiveStopped, Loading, Page, Show, StackTable, useQuery, useSubscription } from '../ui';
 import { REFUND_REASONS, say } from '../vocab';
 import { ReceiptTools } from './Receipt';
 
@@ -33,31 +33,25 @@ export function MyGifts() {
           ) : (
             <>
               <GivingTotals t={d.myGivingTotals} />
-              <div class="table-wrap">
-                <table class="stack">
-                  <caption class="sr-only">Your gifts, newest first</caption>
-                  <Head cols={['Given', 'Campaign', 'Amount', 'Disbursed', 'In escrow', 'Refunded']} />
-                  <tbody>
-                    {d.myGifts.nodes.map((g: any) => (
-                      <tr key={g.id}>
-                        <td data-label="Given">
-                          <Link href={`/gifts/${g.id}`} title={`Gift ${g.id}`}>
-                            {giftWhen(g.time)}
-                          </Link>
-                        </td>
-                        <td data-label="Campaign">
-                          <span title={g.campaign.id}>{g.campaign.title}</span>
-                          {g.campaign.charity && <span class="muted">, {g.campaign.charity.name}</span>}
-                        </td>
-                        <td data-label="Amount">{money(g.amount, g.currency)}</td>
-                        <td data-label="Disbursed">{money(g.disbursed, g.currency)}</td>
-                        <td data-label="In escrow">{money(g.escrow, g.currency)}</td>
-                        <td data-label="Refunded">{money(g.refunded, g.currency)}</td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </div>
+              <StackTable caption="Your gifts, newest first" cols={['Given', 'Campaign', 'Amount', 'Disbursed', 'In escrow', 'Refunded']}>
+                {d.myGifts.nodes.map((g: any) => (
+                  <tr key={g.id}>
+                    <td data-label="Given">
+                      <Link href={`/gifts/${g.id}`} title={`Gift ${g.id}`}>
+                        {giftWhen(g.time)}
+                      </Link>
+                    </td>
+                    <td data-label="Campaign">
+                      <span title={g.campaign.id}>{g.campaign.title}</span>
+                      {g.campaign.charity && <span class="muted">, {g.campaign.charity.name}</span>}
+                    </td>
+                    <td data-label="Amount">{money(g.amount, g.currency)}</td>
+                    <td data-label="Disbursed">{money(g.disbursed, g.currency)}</td>
+                    <td data-label="In escrow">{money(g.escrow, g.currency)}</td>
+                    <td data-label="Refunded">{money(g.refunded, g.currency)}</td>
+                  </tr>
+                ))}
+              </StackTable>
               <CursorPager label="More gifts" after={after} setAfter={setAfter} page={d.myGifts.pageInfo} first="Newest gifts" next="Older gifts" />
             </>
           )

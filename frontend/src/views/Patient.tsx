@@ -10,7 +10,7 @@ import { day } from '../format';
 import { refusalInWords } from '../messages';
 import { OrgName, Who } from '../names';
 import { roleNames } from '../session';
-import { ActionButton, ActionForm, Badge, Busy, ErrorBox, Field, Head, LiveStopped, Notices, Page, Result, Select, Show, Tabs, useAction, useQuery, useSubscription } from '../ui';
+import { ActionButton, ActionForm, Badge, Busy, ErrorBox, Field, LiveStopped, Notices, Page, Result, Select, Show, StackTable, Tabs, useAction, useQuery, useSubscription } from '../ui';
 import { CATEGORIES, CONSENT_STATUSES, EMERGENCIES, PURPOSES as PURPOSE_LABELS, REVIEW_OUTCOMES, options, say } from '../vocab';
 import { MyClaims } from './Claims';
 import { RecordChecks } from './Records';
@@ -127,27 +127,21 @@ function Records({ q }: { q: any }) {
           d.patientRecords.nodes.length === 0 ? (
             <p>No records.</p>
           ) : (
-            <div class="table-wrap">
-              <table class="stack">
-                <caption class="sr-only">Your records</caption>
-                <Head cols={['Record', 'What', 'Kept by', 'Created', 'Version', 'State', 'Actions']} />
-                <tbody>
-                  {d.patientRecords.nodes.map((r: any) => (
-                    <tr key={r.id}>
-                      <td data-label="Record">{r.id}</td>
-                      <td data-label="What">{say(CATEGORIES, r.category)}</td>
-                      <td data-label="Kept by">
-                        <OrgName id={r.custodian} />
-                      </td>
-                      <td data-label="Created">{day(r.createdAt)}</td>
-                      <td data-label="Version">{r.latestVersion}</td>
-                      <td data-label="State">{r.erased ? <Badge v="ERASED" /> : 'kept'}</td>
-                      <td data-label="Actions">{!r.erased && <Erase id={r.id} onDone={q.reload} />}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <StackTable caption="Your records" cols={['Record', 'What', 'Kept by', 'Created', 'Version', 'State', 'Actions']}>
+              {d.patientRecords.nodes.map((r: any) => (
+                <tr key={r.id}>
+                  <td data-label="Record">{r.id}</td>
+                  <td data-label="What">{say(CATEGORIES, r.category)}</td>
+                  <td data-label="Kept by">
+                    <OrgName id={r.custodian} />
+                  </td>
+                  <td data-label="Created">{day(r.createdAt)}</td>
+                  <td data-label="Version">{r.latestVersion}</td>
+                  <td data-label="State">{r.erased ? <Badge v="ERASED" /> : 'kept'}</td>
+                  <td data-label="Actions">{!r.erased && <Erase id={r.id} onDone={q.reload} />}</td>
+                </tr>
+              ))}
+            </StackTable>
           )
         }
       </Show>
@@ -372,57 +366,51 @@ function AccessLog({ fresh: alerts }: { fresh: any[] }) {
           d.accessLog.nodes.length === 0 && fresh.length === 0 ? (
             <p>Nobody has accessed your records.</p>
           ) : (
-            <div class="table-wrap">
-              <table class="stack">
-                <caption class="sr-only">Access log</caption>
-                <Head cols={['When', 'Who', 'Record', 'Decision', 'Why']} />
-                <tbody>
-                  {[...fresh, ...d.accessLog.nodes].map((e: any) => (
-                    <tr key={e.id} class={e.kind === 'BREAK_GLASS' ? 'bg-row' : ''}>
-                      <td data-label="When">
-                        <Time value={e.time} />
-                      </td>
-                      <td data-label="Who">
-                        <span>
-                          <Who id={e.reader} org={false} />
-                          <span class="muted">
-                            {' '}
-                            ({e.readerOrganisation || e.reader.split('/')[0]}
-                            {e.readerRoles?.length
-                              ? `, ${e.readerRoles
-                                  .filter((r: string) => r !== 'member')
-                                  .map((r: string) => roleNames[r] ?? r)
-                                  .join(', ')}`
-                              : ''}
-                            )
-                          </span>
-                        </span>
-                      </td>
-                      <td data-label="Record">
-                        <span>
-                          {say(CATEGORIES, e.category)} <span class="muted">({e.recordId})</span>
-                        </span>
-                      </td>
-                      <td data-label="Decision">
-                        <Badge v={e.kind} text={e.kind === 'BREAK_GLASS' ? 'emergency' : e.kind === 'REFUSED' ? 'refused' : 'granted'} />
-                      </td>
-                      <td data-label="Why">
-                        <span>
-                          {e.kind === 'BREAK_GLASS'
-                            ? `Emergency: ${say(EMERGENCIES, e.breakGlassReason)}${e.reviewed ? ` (reviewed: ${say(REVIEW_OUTCOMES, e.review?.outcome ?? '').toLowerCase()})` : ' (not reviewed yet)'}`
-                            : e.kind === 'REFUSED'
-                              ? refusalInWords(e.refusal)
-                              : e.consentId
-                                ? `${say(PURPOSE_LABELS, e.purpose)} under your consent ${e.consentId}${e.consentStatusAtAccess && e.consentStatusAtAccess !== 'ACTIVE' ? ` (${say(CONSENT_STATUSES, e.consentStatusAtAccess).toLowerCase()})` : ''}`
-                                : `${say(PURPOSE_LABELS, e.purpose)} (your own access, or the hospital keeping it)`}
-                          {e.undelivered && <span class="muted"> Nothing was delivered: {UNDELIVERED[e.undelivered.reason] ?? e.undelivered.reason}.</span>}
-                        </span>
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <StackTable caption="Access log" cols={['When', 'Who', 'Record', 'Decision', 'Why']}>
+              {[...fresh, ...d.accessLog.nodes].map((e: any) => (
+                <tr key={e.id} class={e.kind === 'BREAK_GLASS' ? 'bg-row' : ''}>
+                  <td data-label="When">
+                    <Time value={e.time} />
+                  </td>
+                  <td data-label="Who">
+                    <span>
+                      <Who id={e.reader} org={false} />
+                      <span class="muted">
+                        {' '}
+                        ({e.readerOrganisation || e.reader.split('/')[0]}
+                        {e.readerRoles?.length
+                          ? `, ${e.readerRoles
+                              .filter((r: string) => r !== 'member')
+                              .map((r: string) => roleNames[r] ?? r)
+                              .join(', ')}`
+                          : ''}
+                        )
+                      </span>
+                    </span>
+                  </td>
+                  <td data-label="Record">
+                    <span>
+                      {say(CATEGORIES, e.category)} <span class="muted">({e.recordId})</span>
+                    </span>
+                  </td>
+                  <td data-label="Decision">
+                    <Badge v={e.kind} text={e.kind === 'BREAK_GLASS' ? 'emergency' : e.kind === 'REFUSED' ? 'refused' : 'granted'} />
+                  </td>
+                  <td data-label="Why">
+                    <span>
+                      {e.kind === 'BREAK_GLASS'
+                        ? `Emergency: ${say(EMERGENCIES, e.breakGlassReason)}${e.reviewed ? ` (reviewed: ${say(REVIEW_OUTCOMES, e.review?.outcome ?? '').toLowerCase()})` : ' (not reviewed yet)'}`
+                        : e.kind === 'REFUSED'
+                          ? refusalInWords(e.refusal)
+                          : e.consentId
+                            ? `${say(PURPOSE_LABELS, e.purpose)} under your consent ${e.consentId}${e.consentStatusAtAccess && e.consentStatusAtAccess !== 'ACTIVE' ? ` (${say(CONSENT_STATUSES, e.consentStatusAtAccess).toLowerCase()})` : ''}`
+                            : `${say(PURPOSE_LABELS, e.purpose)} (your own access, or the hospital keeping it)`}
+                      {e.undelivered && <span class="muted"> Nothing was delivered: {UNDELIVERED[e.undelivered.reason] ?? e.undelivered.reason}.</span>}
+                    </span>
+                  </td>
+                </tr>
+              ))}
+            </StackTable>
           )
         }
       </Show>
