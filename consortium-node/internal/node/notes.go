@@ -38,23 +38,11 @@ func (n *Node) DeliverNote(ctx context.Context, req *api.NoteRequest) error {
 	if custodian == n.me.Org && n.private != nil {
 		return n.keepNote(req)
 	}
-	var lastErr error = fmt.Errorf("%w: %q runs no node that this node can reach", ErrUnavailable, custodian)
-	for _, peer := range n.orgPeers(custodian) {
-		rep, err := n.relay(ctx, peer, &relayRequest{Op: relayNote, MinHeight: n.Head().Height, Note: req}, relayTimeout)
-		if err != nil {
-			lastErr = err
-			continue
-		}
-		if rep.Code == relayNotFound && rep.Error == ErrNotCustodian.Error() {
-			lastErr = replyErr(rep)
-			continue // a node of the custodian that keeps no private data
-		}
-		if rep.Code != "" {
-			return replyErr(rep)
-		}
-		return nil
-	}
-	return lastErr
+	_, _, err = n.relayInTurn(ctx, custodian, relayRequest{Op: relayNote, Note: req},
+		func(rep relayReply) bool { // a node of the custodian that keeps no private data
+			return rep.Code == relayNotFound && rep.Error == ErrNotCustodian.Error()
+		}, fmt.Errorf("%w: %q runs no node that this node can reach", ErrUnavailable, custodian))
+	return err
 }
 
 // FetchNote serves a note to a member the policy lets read the

@@ -113,26 +113,41 @@ func (n *Node) FetchRecord(ctx context.Context, req *api.FetchRequest) (*api.Fet
 		}
 		// Kept by another node of this organisation.
 	}
-	var lastErr error = fmt.Errorf("%w: %q runs no other node", ErrUnavailable, custodian)
-	for _, peer := range n.orgPeers(custodian) {
-		rep, err := n.relay(ctx, peer, &relayRequest{Op: relayFetch, MinHeight: n.Head().Height, Fetch: req}, relayTimeout)
-		if err != nil {
-			lastErr = err
-			continue
-		}
-		if rep.Code == relayNotFound {
-			lastErr = replyErr(rep)
-			continue // this node of the custodian lacks the copy; try another
-		}
-		if rep.Code != "" {
-			return nil, replyErr(rep)
-		}
-		if rep.Fetch == nil {
-			return nil, fmt.Errorf("node: %s answered a fetch without a record", peer.NodeID)
-		}
-		return rep.Fetch, nil
+	rep, peer, err := n.relayInTurn(ctx, custodian, relayRequest{Op: relayFetch, Fetch: req},
+		func(rep relayReply) bool { return rep.Code == relayNotFound }, // this node lacks the copy; try another
+		fmt.Errorf("%w: %q runs no other node", ErrUnavailable, custodian))
+	if err != nil {
+		return nil, err
 	}
-	return nil, lastErr
+	if rep.Fetch == nil {
+		return nil, fmt.Errorf("node: %s answered a fetch without a record", peer.NodeID)
+	}
+	return rep.Fetch, nil
+}
+
+// relayInTurn relays req to org's nodes in turn, each at this node's head then (MinHeight), and returns the first
+// answer and who gave it: a success, or a refusal (its error) unless tryNext says another node of org may serve
+// the request. A node that does not answer and a refusal passed over go on to the next node; with none left, the
+// error is the last of those, or none when org has no node to ask.
+func (n *Node) relayInTurn(ctx context.Context, org string, req relayRequest, tryNext func(relayReply) bool,
+	none error) (relayReply, transport.Peer, error) {
+	lastErr := none
+	for _, peer := range n.orgPeers(org) {
+		r := req // each call its own request: relay numbers it
+		r.MinHeight = n.Head().Height
+		rep, err := n.relay(ctx, peer, &r, relayTimeout)
+		switch {
+		case err != nil:
+			lastErr = err
+		case rep.Code != "" && tryNext(rep):
+			lastErr = replyErr(rep)
+		case rep.Code != "":
+			return relayReply{}, peer, replyErr(rep)
+		default:
+			return rep, peer, nil
+		}
+	}
+	return relayReply{}, transport.Peer{}, lastErr
 }
 
 // CustodianReachable reports whether a node of org that keeps records
