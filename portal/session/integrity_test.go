@@ -12,11 +12,7 @@ import (
 // byte that breaks it (its JSON, or its password hash's format) fails with
 // ErrCorrupt, the integrity marker, not as a wrong password.
 func TestCorruptAccountIsIntegrityFailure(t *testing.T) {
-	s, err := Open(Config{Argon2: testArgon})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openTest(t, Config{})
 	const id, pw = "hope/donor-sam", "correct horse battery"
 	if err := s.CreateAccount(id, pw); err != nil {
 		t.Fatal(err)

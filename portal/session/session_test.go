@@ -8,13 +8,22 @@ import (
 
 var testArgon = Argon2Params{Time: 1, MemoryKiB: 64, Threads: 1}
 
-func TestAccountsSessionsTokens(t *testing.T) {
-	now := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
-	s, err := Open(Config{Argon2: testArgon, Now: func() time.Time { return now }})
+// openTest opens a store in memory with cfg and the tests' cheap Argon2
+// parameters; it closes when the test ends.
+func openTest(t *testing.T, cfg Config) *Store {
+	t.Helper()
+	cfg.Argon2 = testArgon
+	s, err := Open(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func TestAccountsSessionsTokens(t *testing.T) {
+	now := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	s := openTest(t, Config{Now: func() time.Time { return now }})
 	if err := s.CreateAccount("hope/donor-sam", "short"); !errors.Is(err, ErrInvalid) {
 		t.Fatalf("short password: %v", err)
 	}
@@ -99,11 +108,7 @@ func FuzzParseHash(f *testing.F) {
 // current passwords are throttled.
 func TestChangePassword(t *testing.T) {
 	now := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
-	s, err := Open(Config{Argon2: testArgon, Now: func() time.Time { return now }, MaxPasswordFailures: 3})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openTest(t, Config{Now: func() time.Time { return now }, MaxPasswordFailures: 3})
 	const old, pw = "correct horse battery", "staple tractor lantern"
 	for _, id := range []string{"stmarys/clerk", "stmarys/dr-lee"} {
 		if err := s.CreateAccount(id, old); err != nil {
@@ -195,11 +200,7 @@ func TestChangePassword(t *testing.T) {
 // account backs off the same way (a lock reveals nothing).
 func TestLoginBackoff(t *testing.T) {
 	now := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
-	s, err := Open(Config{Argon2: testArgon, Now: func() time.Time { return now }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openTest(t, Config{Now: func() time.Time { return now }})
 	const pw = "correct horse battery"
 	for _, id := range []string{"acme/adjuster", "acme/admin"} {
 		if err := s.CreateAccount(id, pw); err != nil {
