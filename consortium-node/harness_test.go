@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -22,6 +21,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/api/client"
 	"github.com/almoner/almoner/consortium-node/genesis"
 	"github.com/almoner/almoner/consortium-node/nodetest/freeport"
+	"github.com/almoner/almoner/consortium-node/testseed"
 	"github.com/almoner/almoner/privacy/sign"
 )
 
@@ -225,11 +225,6 @@ func killSeed(t *testing.T, flagged uint64, flagName string, extra ...string) ui
 	if runtime.GOOS == "windows" {
 		t.Skip("needs SIGKILL/SIGTERM semantics")
 	}
-	seed := flagged
-	if seed == 0 {
-		seed = rand.Uint64()
-	}
-	t.Logf("seed %d (replay with: go test -run '^%s$' ./consortium-node/ -args %s-%s=%d)", seed, t.Name(),
-		strings.Join(append(extra, ""), " "), flagName, seed)
-	return seed
+	return testseed.Seed(t, flagged, fmt.Sprintf("go test -run '^%s$' ./consortium-node/ -args %s-%s", t.Name(),
+		strings.Join(append(extra, ""), " "), flagName))
 }

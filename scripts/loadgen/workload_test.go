@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"testing"
 	"time"
+
+	"github.com/almoner/almoner/consortium-node/testseed"
 )
 
 var campaignSeed = flag.Uint64("campaign-seed", 0, "seed of TestGiftCampaigns (0: random)")
@@ -12,11 +14,7 @@ var campaignSeed = flag.Uint64("campaign-seed", 0, "seed of TestGiftCampaigns (0
 // Every gift lands on a campaign that was set up, no campaign takes more
 // than perCampaign gifts, and gifts in a row spread over hotCampaigns.
 func TestGiftCampaigns(t *testing.T) {
-	seed := *campaignSeed
-	if seed == 0 {
-		seed = rand.Uint64()
-	}
-	t.Logf("seed %d (-campaign-seed)", seed)
+	seed := testseed.Seed(t, *campaignSeed, "-campaign-seed")
 	r := rand.New(rand.NewPCG(seed, 0))
 	for range 200 {
 		gifts, per := 1+r.IntN(20000), 1+r.IntN(600)

@@ -11,11 +11,11 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"go.etcd.io/raft/v3/raftpb"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/almoner/almoner/consortium-node/testseed"
 	"github.com/almoner/almoner/privacy/integrity"
 )
 
@@ -315,11 +315,7 @@ func TestLogCorrupt(t *testing.T) {
 // entry the step before had committed, with the same term. The seed is
 // printed; rerun one with -log-seed.
 func TestLogCrashAnywhere(t *testing.T) {
-	seed := *logSeed
-	if seed == 0 {
-		seed = uint64(time.Now().UnixNano())
-	}
-	t.Logf("seed %d (rerun with -log-seed %d)", seed, seed)
+	seed := testseed.Seed(t, *logSeed, "-log-seed")
 	rng := rand.New(rand.NewPCG(seed, 0))
 	dir := t.TempDir()
 	s, _ := openLog(t, dir, LogOptions{SegmentBytes: 300})

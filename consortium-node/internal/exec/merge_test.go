@@ -6,18 +6,15 @@ import (
 	"reflect"
 	"slices"
 	"testing"
-	"time"
+
+	"github.com/almoner/almoner/consortium-node/testseed"
 )
 
 // TestMergeWrites: lists sorted by key, no key in two of them, merge into
 // the one sorted list (any number of lists, empty ones included); no
 // writes at all is nil, as a serial collection of none.
 func TestMergeWrites(t *testing.T) {
-	seed := *seedFlag
-	if seed == 0 {
-		seed = uint64(time.Now().UnixNano())
-	}
-	t.Logf("seed %d (replay with -exec.seed=%d)", seed, seed)
+	seed := testseed.Seed(t, *seedFlag, "-exec.seed")
 	r := rand.New(rand.NewPCG(seed, seed))
 	for round := range 200 {
 		k := r.IntN(9)

@@ -8,9 +8,9 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"testing"
-	"time"
 
 	"github.com/almoner/almoner/consortium-node/ledger"
+	"github.com/almoner/almoner/consortium-node/testseed"
 )
 
 var seedFlag = flag.Uint64("exec.seed", 0, "seed for the randomised executor test (0: time-based)")
@@ -166,11 +166,7 @@ func diffResults(t *testing.T, label string, want, got *Result) {
 // Block-STM gives exactly the serial result. Replay a failure with
 // -exec.seed=N.
 func TestParallelEqualsSerial(t *testing.T) {
-	seed := *seedFlag
-	if seed == 0 {
-		seed = uint64(time.Now().UnixNano())
-	}
-	t.Logf("seed %d (replay with -exec.seed=%d)", seed, seed)
+	seed := testseed.Seed(t, *seedFlag, "-exec.seed")
 	r := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 	rounds := 40
 	if testing.Short() {

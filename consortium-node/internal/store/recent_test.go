@@ -6,10 +6,10 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"testing"
-	"time"
 
 	"github.com/almoner/almoner/consortium-node/internal/mempool"
 	"github.com/almoner/almoner/consortium-node/internal/store"
+	"github.com/almoner/almoner/consortium-node/testseed"
 	"github.com/almoner/almoner/consortium-node/tx"
 )
 
@@ -17,11 +17,7 @@ var recentSeed = flag.Uint64("store.seed", 0, "seed for the randomised replay-wi
 
 func seeded(t *testing.T) *rand.Rand {
 	t.Helper()
-	seed := *recentSeed
-	if seed == 0 {
-		seed = uint64(time.Now().UnixNano())
-	}
-	t.Logf("seed %d (replay with -store.seed=%d)", seed, seed)
+	seed := testseed.Seed(t, *recentSeed, "-store.seed")
 	return rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 }
 

@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"testing"
 	"time"
+
+	"github.com/almoner/almoner/consortium-node/testseed"
 )
 
 var seedFlag = flag.Uint64("seed", 0, "seed of the randomised tests (0: a new one)")
@@ -34,11 +36,7 @@ func TestPercentile(t *testing.T) {
 // TestPercentileOfOnes: with one item a sample, Percentile is the nearest-rank percentile of the latencies
 // (randomised; the seed is printed).
 func TestPercentileOfOnes(t *testing.T) {
-	seed := *seedFlag
-	if seed == 0 {
-		seed = rand.Uint64()
-	}
-	t.Logf("seed %d (-seed to replay)", seed)
+	seed := testseed.Seed(t, *seedFlag, "-seed")
 	r := rand.New(rand.NewPCG(seed, 0))
 	n := 1 + r.IntN(500)
 	s := make([]Sample, n)
