@@ -47,13 +47,7 @@ func (m *mod) registerQueries(b *schema.Builder) error {
 	qs := []query{
 		{"claim", &graphql.Field{Type: m.claim, Args: graphql.FieldConfigArgument{"id": {Type: nn(graphql.ID)}},
 			Description: "A claim (its insurer's adjusters, its provider's staff, its patient, auditors; null if none).",
-			Resolve: func(p graphql.ResolveParams) (any, error) {
-				c, err := m.readable(p.Context, p.Args["id"].(string))
-				if c == nil || err != nil {
-					return nil, err
-				}
-				return c, nil
-			}}},
+			Resolve:     schema.ByID("id", m.readable)}},
 		{"claimQueue", &graphql.Field{Type: nn(m.conn),
 			Args: schema.ForwardConnArgs(graphql.FieldConfigArgument{
 				"insurer": {Type: graphql.ID, Description: "The insurer (default: the viewer's organisation; auditors may name any)."},

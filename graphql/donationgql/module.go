@@ -90,6 +90,20 @@ func (m *mod) gift(ctx context.Context, id string) (*viewer, giftT, error) {
 	return v, g, nil
 }
 
+// readableGift reads gift id for the viewer: nil when there is none,
+// FORBIDDEN (the viewer may not verb it) when gift read refuses it.
+func (m *mod) readableGift(ctx context.Context, id, verb string) (giftT, error) {
+	v, g, err := m.gift(ctx, id)
+	if g == nil || err != nil {
+		return nil, err
+	}
+	if !v.mayReadGift(g) {
+		return nil, schema.Forbidden("only the donor, a charity officer of " + g.Charity + " or an auditor may " + verb +
+			" this gift")
+	}
+	return g, nil
+}
+
 // allowed asks the policy in force (governance changes it) whether the
 // viewer may act on an object owned by owner and held by org, the way the
 // donation contract asks it; no role is named here. A policy that cannot

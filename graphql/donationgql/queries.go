@@ -1,6 +1,7 @@
 package donationgql
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"time"
@@ -75,16 +76,9 @@ func (m *mod) registerQueries(b *schema.Builder) error {
 			}}},
 		{"gift", &graphql.Field{Type: t.gift, Args: idArg("The gift id (its giving transaction's id)."),
 			Description: "A gift with its lineage (its donor, the charity's officers, auditors; null if none).",
-			Resolve: func(p graphql.ResolveParams) (any, error) {
-				v, g, err := m.gift(p.Context, p.Args["id"].(string))
-				if g == nil || err != nil {
-					return nil, err
-				}
-				if !v.mayReadGift(g) {
-					return nil, schema.Forbidden("only the donor, a charity officer of " + g.Charity + " or an auditor may read this gift")
-				}
-				return g, nil
-			}}},
+			Resolve: schema.ByID("id", func(ctx context.Context, id string) (giftT, error) {
+				return m.readableGift(ctx, id, "read")
+			})}},
 		{"myGifts", &graphql.Field{Type: nn(t.giftConn),
 			Args: schema.ForwardConnArgs(graphql.FieldConfigArgument{"newestFirst": {Type: graphql.Boolean, DefaultValue: false,
 				Description: "Newest first (a cursor pages in the order it came from)."}}),

@@ -33,12 +33,9 @@ func (m *mod) registerSubscription(b *schema.Builder) error {
 // followable reads gift id's lineage for the viewer: nil when there is no
 // such gift, FORBIDDEN when the viewer may not read it.
 func (m *mod) followable(ctx context.Context, id string) (*donations.Lineage, error) {
-	v, g, err := m.gift(ctx, id)
+	g, err := m.readableGift(ctx, id, "follow")
 	if g == nil || err != nil {
 		return nil, err
-	}
-	if !v.mayReadGift(g) {
-		return nil, schema.Forbidden("only the donor, a charity officer of " + g.Charity + " or an auditor may follow this gift")
 	}
 	l, err := m.rd.LineageOf(g)
 	if err != nil {

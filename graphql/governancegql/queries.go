@@ -92,13 +92,7 @@ func (m *mod) registerQueries(b *schema.Builder) error {
 			}}},
 		{"proposal", &graphql.Field{Type: m.proposal, Args: graphql.FieldConfigArgument{"id": {Type: nn(graphql.ID)}},
 			Description: "A proposal with its votes, who is missing and how many approvals it needs (null if none).",
-			Resolve: func(p graphql.ResolveParams) (any, error) {
-				v, err := m.readable(p.Context, p.Args["id"].(string))
-				if v == nil || err != nil {
-					return nil, err
-				}
-				return v, nil
-			}}},
+			Resolve:     schema.ByID("id", m.readable)}},
 		{"policy", &graphql.Field{Type: nn(m.policy),
 			Description: "The authorisation rules in force and the approval threshold, as of the read model's block (organisation and consortium admins, auditors).",
 			Resolve: func(p graphql.ResolveParams) (any, error) {

@@ -91,6 +91,19 @@ func Changes(ctx context.Context, log *slog.Logger, name string, reread func(b *
 	}
 }
 
+// ByID resolves a field that answers one object, or null, named by its ID
+// argument arg: read reads it for the viewer (nil when there is none; an
+// error when the viewer may not read it), as FollowID's read does.
+func ByID[T any](arg string, read func(ctx context.Context, id string) (*T, error)) graphql.FieldResolveFn {
+	return func(p graphql.ResolveParams) (any, error) {
+		v, err := read(p.Context, p.Args[arg].(string))
+		if v == nil || err != nil {
+			return nil, err // never a typed nil: graphql-go would answer an object
+		}
+		return v, nil
+	}
+}
+
 // FollowID is the Subscribe of a subscription name that follows one
 // object, a what, by its id in the ID argument arg (Follow with Changes):
 // read reads it for the viewer as it is now (nil when there is none, which

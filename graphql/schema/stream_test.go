@@ -92,3 +92,31 @@ func TestFollowID(t *testing.T) {
 		t.Fatalf("first %v", first)
 	}
 }
+
+// TestByID: the object read answers for the id in the argument; none is
+// null itself (not a typed nil pointer), and read's error is answered.
+func TestByID(t *testing.T) {
+	refused := Forbidden("not yours")
+	read := func(_ context.Context, id string) (*string, error) {
+		switch id {
+		case "none":
+			return nil, nil
+		case "theirs":
+			return nil, refused
+		}
+		return &id, nil
+	}
+	resolve := ByID("thingId", read)
+	call := func(id string) (any, error) {
+		return resolve(graphql.ResolveParams{Context: context.Background(), Args: map[string]any{"thingId": id}})
+	}
+	if v, err := call("t-1"); err != nil || *v.(*string) != "t-1" {
+		t.Fatalf("t-1: %v %v", v, err)
+	}
+	if v, err := call("none"); v != nil || err != nil {
+		t.Fatalf("none: %#v %v", v, err)
+	}
+	if v, err := call("theirs"); v != nil || err != refused {
+		t.Fatalf("refused: %#v %v", v, err)
+	}
+}
