@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"os/signal"
@@ -41,8 +40,7 @@ node of a one-node consortium in place (the blocks after the backup are lost).
 `
 
 func cmdBackup(args []string) error {
-	fs := flag.NewFlagSet("backup", flag.ContinueOnError)
-	fs.Usage = func() { fmt.Fprint(os.Stderr, backupUsage) }
+	fs := daemonflag.Command("backup", backupUsage)
 	home := fs.String("home", ".almoner/dev", "consortium folder (genesis.json, keys/)")
 	addr := fs.String("node-api", "", "the API address of the node to back up (http://, https:// or host:port)")
 	nodeID := fs.String("node", "", "sign as this node (the node being backed up), with its key")
@@ -87,8 +85,7 @@ func cmdBackup(args []string) error {
 }
 
 func cmdRestore(args []string) error {
-	fs := flag.NewFlagSet("restore", flag.ContinueOnError)
-	fs.Usage = func() { fmt.Fprint(os.Stderr, restoreUsage) }
+	fs := daemonflag.Command("restore", restoreUsage)
 	home := fs.String("home", ".almoner/dev", "consortium folder (genesis.json, keys/, data/)")
 	nodeID := fs.String("node", "", "the node to restore as: a NEW node added after the backed-up one was removed")
 	from := fs.String("from", "", "the archive (consortium-node backup)")

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"log/slog"
 	"math"
@@ -15,6 +14,7 @@ import (
 	"go.etcd.io/raft/v3"
 
 	"github.com/almoner/almoner/consortium-node/codec"
+	"github.com/almoner/almoner/consortium-node/daemonflag"
 	"github.com/almoner/almoner/consortium-node/genesis"
 	"github.com/almoner/almoner/consortium-node/genesis/genesisstate"
 	"github.com/almoner/almoner/consortium-node/internal/node"
@@ -39,8 +39,7 @@ the damaged database is moved aside. Then start the node: it applies the rest of
 `
 
 func cmdCheck(args []string) error {
-	fs := flag.NewFlagSet("check", flag.ContinueOnError)
-	fs.Usage = func() { fmt.Fprint(os.Stderr, checkUsage) }
+	fs := daemonflag.Command("check", checkUsage)
 	home := fs.String("home", ".almoner/dev", "consortium folder (genesis.json, data/)")
 	nodeID := fs.String("node", "", "node id (default: the first node in genesis.json)")
 	if err := fs.Parse(args); err != nil {
@@ -143,8 +142,7 @@ func check(w *os.File, g *genesis.File, dir string) error {
 }
 
 func cmdRecover(args []string) error {
-	fs := flag.NewFlagSet("recover", flag.ContinueOnError)
-	fs.Usage = func() { fmt.Fprint(os.Stderr, recoverUsage) }
+	fs := daemonflag.Command("recover", recoverUsage)
 	home := fs.String("home", ".almoner/dev", "consortium folder (genesis.json, keys/, data/)")
 	nodeID := fs.String("node", "", "node id (default: the first node in genesis.json)")
 	from := fs.String("from", "", "the API address of a healthy node of the consortium to fetch blocks from")

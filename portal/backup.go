@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"os/signal"
@@ -11,6 +10,7 @@ import (
 	"time"
 
 	"github.com/almoner/almoner/consortium-node/api"
+	"github.com/almoner/almoner/consortium-node/daemonflag"
 	"github.com/almoner/almoner/portal/app"
 )
 
@@ -29,8 +29,7 @@ the backup's portal.json nodes) serves the backup's chain. Then start it as befo
 `
 
 func cmdBackup(args []string) error {
-	fs := flag.NewFlagSet("portal backup", flag.ContinueOnError)
-	fs.Usage = func() { fmt.Fprint(os.Stderr, backupUsage) }
+	fs := daemonflag.Command("portal backup", backupUsage)
 	home := fs.String("home", ".almoner/portal", "the running portal's home")
 	out := fs.String("out", "", "the archive file to write (must not exist)")
 	if err := fs.Parse(args); err != nil {
@@ -54,8 +53,7 @@ func cmdBackup(args []string) error {
 }
 
 func cmdRestore(args []string) error {
-	fs := flag.NewFlagSet("portal restore", flag.ContinueOnError)
-	fs.Usage = func() { fmt.Fprint(os.Stderr, restoreUsage) }
+	fs := daemonflag.Command("portal restore", restoreUsage)
 	home := fs.String("home", "", "the portal home to create (must not exist, or be empty)")
 	from := fs.String("from", "", "the archive (portal backup)")
 	node := fs.String("node", "", "node API address(es) to check the chain against (default: the backup's portal.json nodes)")

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/almoner/almoner/consortium-node/daemonflag"
 	"github.com/almoner/almoner/portal/app"
 	"github.com/almoner/almoner/portal/keyring"
 	"github.com/almoner/almoner/privacy/keystore"
@@ -64,8 +65,7 @@ portal (createMember: keys made in the keystore, identity.add_member signed by t
 `
 
 func cmdInit(args []string) error {
-	fs := flag.NewFlagSet("portal init", flag.ContinueOnError)
-	fs.Usage = func() { fmt.Fprint(os.Stderr, initUsage) }
+	fs := daemonflag.Command("portal init", initUsage)
 	home := fs.String("home", "", "portal data folder to create")
 	org := fs.String("org", "", "the organisation this portal serves")
 	node := fs.String("node", "", "the organisation's node API address(es), comma-separated")

@@ -23,6 +23,15 @@ func LogLevel(fs *flag.FlagSet) func(w io.Writer) (*slog.Logger, error) {
 	}
 }
 
+// Command returns the flag set of the subcommand name (consortium-node backup, portal init, ...): Parse returns
+// the first error, and usage, the subcommand's help text, is what it prints (on fs.Output, standard error) for -h or
+// flags it does not know.
+func Command(name, usage string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.Usage = func() { fmt.Fprint(fs.Output(), usage) }
+	return fs
+}
+
 // Daemon holds a daemon's shared flags (Register).
 type Daemon struct {
 	logger func(io.Writer) (*slog.Logger, error)

@@ -85,3 +85,28 @@ func TestPprof(t *testing.T) {
 		t.Error("profiles still served after stop")
 	}
 }
+
+// TestCommand: a subcommand's flags stop at the first error, which Parse returns, and print the subcommand's
+// help text (only it) for -h and for a flag it does not know.
+func TestCommand(t *testing.T) {
+	const usage = "usage: node thing --home H\n"
+	for _, tc := range []struct {
+		args []string
+		want error
+	}{{[]string{"-h"}, flag.ErrHelp}, {[]string{"--nope"}, nil}, {[]string{"--home", "x"}, nil}} {
+		fs := Command("thing", usage)
+		home := fs.String("home", "", "home")
+		var out bytes.Buffer
+		fs.SetOutput(&out)
+		err := fs.Parse(tc.args)
+		switch {
+		case tc.args[0] == "--home":
+			if err != nil || *home != "x" || out.Len() != 0 {
+				t.Errorf("%v: %v, home %q, printed %q", tc.args, err, *home, out.String())
+			}
+		case err == nil || (tc.want != nil && !errors.Is(err, tc.want)) || !strings.HasSuffix(out.String(), usage) ||
+			strings.Contains(out.String(), "-home string"):
+			t.Errorf("%v: %v, printed %q; want an error and the usage alone", tc.args, err, out.String())
+		}
+	}
+}
