@@ -32,12 +32,15 @@ type consoleErrors struct {
 }
 
 // journey starts a browser test on the shared stack: the stack, a new
-// browser and the listener of its console errors.
+// browser and the listener of its console errors. At its end the test
+// fails if the pages logged errors that it did not take.
 func journey(t *testing.T) (*stack, *browser, *consoleErrors) {
 	t.Helper()
 	s := need(t)
 	b := newBrowser(t, s)
-	return s, b, listenErrors(b)
+	errs := listenErrors(b)
+	t.Cleanup(func() { errs.none(t) })
+	return s, b, errs
 }
 
 func listenErrors(b *browser) *consoleErrors {
@@ -397,8 +400,7 @@ func TestDonorReceiptInWords(t *testing.T) {
 	fp := hex.EncodeToString(sum[:])
 	grouped := fp[0:4] + " " + fp[4:8] + " " + fp[8:12] + " " + fp[12:16]
 
-	b := newBrowser(t, s)
-	errs := listenErrors(b)
+	_, b, _ := journey(t)
 	b.signIn("hope/donor-sam")
 	check := func(phone bool) {
 		t.Helper()
@@ -437,5 +439,4 @@ func TestDonorReceiptInWords(t *testing.T) {
 		b.settled(p)
 		b.accessible(p + " (phone)")
 	}
-	errs.none(t)
 }
