@@ -498,6 +498,61 @@ export function ActionForm(
   );
 }
 
+/**
+ * A form whose action runs only once confirmed: the first submit runs
+ * check (throwing Invalid marks its fields) and, when it passes, asks
+ * question; the second, its button now reading yes, runs the action (run
+ * checks again), its result after the buttons. Cancelling, or anything
+ * calling setConfirming(false), goes back to the first step.
+ */
+export function ConfirmForm(
+  props: JSX.HTMLAttributes<HTMLFormElement> & {
+    a: ReturnType<typeof useAction>;
+    check: () => void;
+    run: () => Promise<string | void>;
+    confirming: boolean;
+    setConfirming: (confirming: boolean) => void;
+    question: ComponentChildren;
+    submit: string;
+    yes: string;
+    cancel: string;
+    buttonClass?: string;
+  },
+) {
+  const { a, check, run, confirming, setConfirming, question, submit, yes, cancel, buttonClass, children, ...rest } = props;
+  return (
+    <form
+      {...rest}
+      onSubmit={(e) => {
+        e.preventDefault();
+        if (!confirming) {
+          if (a.validate(check)) setConfirming(true);
+          return;
+        }
+        a.run(run);
+      }}
+    >
+      {children}
+      {confirming && (
+        <p class="alert" role="alert">
+          {question}
+        </p>
+      )}
+      <div class="row">
+        <Busy type="submit" class={buttonClass} busy={a.busy}>
+          {confirming ? yes : submit}
+        </Busy>
+        {confirming && (
+          <button type="button" class="secondary" onClick={() => setConfirming(false)}>
+            {cancel}
+          </button>
+        )}
+      </div>
+      <Result a={a} />
+    </form>
+  );
+}
+
 /** An action's button (busy while it runs) with the action's result after it. */
 export function ActionButton(props: JSX.ButtonHTMLAttributes<HTMLButtonElement> & { a: ReturnType<typeof useAction> }) {
   const { a, ...rest } = props;

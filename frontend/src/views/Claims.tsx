@@ -15,7 +15,7 @@ import { age, day, decimal, label, minorMoney, minorOf, money, parseAmount, pret
 import { OrgName, PatientName, Who, orgChoices, orgName, useOrgs, whoName } from '../names';
 import { Link } from '../router';
 import { has, useViewer } from '../session';
-import { ActionButton, ActionForm, Badge, Busy, Checks, ErrorBox, Field, LiveStopped, Loading, Notices, Page, Result, Select, Show, StackTable, toApiError, useAction, useQuery, useSubscription } from '../ui';
+import { ActionButton, ActionForm, Badge, Busy, Checks, ConfirmForm, ErrorBox, Field, LiveStopped, Loading, Notices, Page, Result, Select, Show, StackTable, toApiError, useAction, useQuery, useSubscription } from '../ui';
 import { APPEAL_REASONS, CLAIM_REASONS, CLAIM_STATUSES, SERVICES, options, say } from '../vocab';
 import { RecordReader, consentFor, useGranted } from './Records';
 
@@ -497,23 +497,29 @@ function Adjudicate({ c, lines, scope }: { c: any; lines: DocLine[]; scope: stri
     return adjudication;
   };
   return (
-    <form
+    // Check first, then ask to confirm the totals.
+    <ConfirmForm
       class="panel"
       aria-labelledby="adj-title"
-      onSubmit={(e) => {
-        e.preventDefault();
-        if (!confirming) {
-          // Check first, then ask to confirm the totals.
-          if (a.validate(check)) setConfirming(true);
-          return;
-        }
-        a.run(async () => {
-          const adjudication = check();
-          await submit(ADJUDICATE, { claim: c.id, adjudication, denialReason: none ? denial : null });
-          setConfirming(false);
-          return `Adjudication of ${c.id} recorded: ${label(outcome)}, ${minorMoney(approved, cur)} of ${minorMoney(claimed, cur)} approved.`;
-        });
+      a={a}
+      check={check}
+      run={async () => {
+        const adjudication = check();
+        await submit(ADJUDICATE, { claim: c.id, adjudication, denialReason: none ? denial : null });
+        setConfirming(false);
+        return `Adjudication of ${c.id} recorded: ${label(outcome)}, ${minorMoney(approved, cur)} of ${minorMoney(claimed, cur)} approved.`;
       }}
+      confirming={confirming}
+      setConfirming={setConfirming}
+      question={
+        <>
+          Record on the ledger: {label(outcome)}, {minorMoney(approved, cur)} of {minorMoney(claimed, cur)} approved, the patient's share{' '}
+          {minorMoney(claimed - approved, cur)}? It cannot be changed afterwards, only appealed.
+        </>
+      }
+      submit="Record adjudication"
+      yes="Yes, record the adjudication"
+      cancel="Change it"
     >
       <h2 id="adj-title">Adjudicate item by item</h2>
       {lines.length === 0 && <p class="note">Open the itemised document above to see each item’s service, description and date.</p>}
@@ -562,25 +568,7 @@ function Adjudicate({ c, lines, scope }: { c: any; lines: DocLine[]; scope: stri
           <ReasonSelect name="denialReason" label="Reason for the denial" value={denial} onChange={(v) => (setDenial(v), setConfirming(false))} />
         </Field>
       )}
-      {confirming && (
-        <p class="alert" role="alert">
-          Record on the ledger: {label(outcome)}, {minorMoney(approved, cur)} of {minorMoney(claimed, cur)} approved, the patient's share{' '}
-          {minorMoney(claimed - approved, cur)}? It cannot be changed afterwards, only appealed.
-        </p>
-      )}
-      <div class="row">
-        <Busy type="submit" busy={a.busy}>
-          {confirming ? 'Yes, record the adjudication' : 'Record adjudication'}
-        </Busy>
-        {confirming && (
-          <button type="button" class="secondary" onClick={() => setConfirming(false)}>
-            Change it
-          </button>
-        )}
-      </div>
-      {a.error && <Result a={a} />}
-      {a.busy && <Result a={a} />}
-    </form>
+    </ConfirmForm>
   );
 }
 

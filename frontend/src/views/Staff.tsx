@@ -15,7 +15,7 @@ import { explain } from '../messages';
 import { noteToSend, type AccessNote } from '../notes';
 import { Link, useLocation } from '../router';
 import { has, roleNames, useViewer } from '../session';
-import { ActionButton, ActionForm, AddRemove, Badge, Busy, Checks, Done, Field, Notices, Page, Result, Select, Show, type Tab, Tabs, invalid, useAction, useQuery } from '../ui';
+import { ActionButton, ActionForm, AddRemove, Badge, Busy, Checks, ConfirmForm, Done, Field, Notices, Page, Result, Select, Show, type Tab, Tabs, invalid, useAction, useQuery } from '../ui';
 import { CATEGORIES, EMERGENCIES, PURPOSES, REGISTERABLE, REVIEW_OUTCOMES, options, say } from '../vocab';
 import { ProviderClaims } from './Claims';
 import { RecordChecks, RecordContent, RecordReader, categoryName, consentFor, useGranted } from './Records';
@@ -425,6 +425,13 @@ function BreakGlass() {
   const chosenRec = sorted.find((r) => r.id === chosen);
   const who = records.find((r) => r.patientName)?.patientName ?? memberShort(patient);
   const what = `the ${categoryName(chosenRec?.category).toLowerCase()} of ${who}`;
+  const check = () => {
+    const c = new Checks();
+    c.need(!patient, 'bg-patient', 'Choose the patient.');
+    c.need(!!patient && !chosen, 'bg-record', 'This patient has no record here to read.');
+    c.need(!reason, 'bg-reason', 'Choose the emergency.');
+    c.throw();
+  };
   return (
     <section class="panel danger-zone" aria-labelledby="bg-title">
       <h2 id="bg-title">Emergency access (break the glass)</h2>
@@ -432,37 +439,37 @@ function BreakGlass() {
         For an emergency only: you read the record without the patient's consent. The access is on the ledger, the patient is alerted, and your privacy
         officer reviews it.
       </p>
-      <form
-        onSubmit={(e) => {
-          e.preventDefault();
-          const check = () => {
-            const c = new Checks();
-            c.need(!patient, 'bg-patient', 'Choose the patient.');
-            c.need(!!patient && !chosen, 'bg-record', 'This patient has no record here to read.');
-            c.need(!reason, 'bg-reason', 'Choose the emergency.');
-            c.throw();
-          };
-          if (!confirm) {
-            if (a.validate(check)) setConfirm(true);
-            return;
+      <ConfirmForm
+        a={a}
+        check={check}
+        run={async () => {
+          check();
+          const text = noteToSend(note);
+          setUndelivered(null);
+          const d = await gql<any>(BREAK, { record: chosen, reason, note: text });
+          const r = d.breakGlassRead;
+          setRead(r);
+          setConfirm(false);
+          setNote('');
+          if (text && r.noteDelivery && !r.noteDelivery.delivered) {
+            const why = explain({ message: r.noteDelivery.error ?? '', code: r.noteDelivery.code ?? 'UNAVAILABLE' }).summary;
+            setUndelivered({ access: r.access.id, note: text, error: why });
           }
-          a.run(async () => {
-            check();
-            const text = noteToSend(note);
-            setUndelivered(null);
-            const d = await gql<any>(BREAK, { record: chosen, reason, note: text });
-            const r = d.breakGlassRead;
-            setRead(r);
-            setConfirm(false);
-            setNote('');
-            if (text && r.noteDelivery && !r.noteDelivery.delivered) {
-              const why = explain({ message: r.noteDelivery.error ?? '', code: r.noteDelivery.code ?? 'UNAVAILABLE' }).summary;
-              setUndelivered({ access: r.access.id, note: text, error: why });
-            }
-            const sent = text && r.noteDelivery?.delivered ? ' Your note has reached the privacy officer.' : '';
-            return `Emergency access to ${what} is recorded (block ${r.access.height}); the patient is alerted and the privacy officer will review it.${sent}`;
-          });
+          const sent = text && r.noteDelivery?.delivered ? ' Your note has reached the privacy officer.' : '';
+          return `Emergency access to ${what} is recorded (block ${r.access.height}); the patient is alerted and the privacy officer will review it.${sent}`;
         }}
+        confirming={confirm}
+        setConfirming={setConfirm}
+        question={
+          <>
+            Confirm: read {what} without the patient's consent because of “
+            {say(EMERGENCIES, reason)}”?
+          </>
+        }
+        submit="Break the glass"
+        yes="Yes, break the glass"
+        cancel="Cancel"
+        buttonClass="danger"
       >
         <PatientPicker name="bg-patient" value={patient} onChange={(p) => (setPatient(p), setRecord(''), setConfirm(false), setRead(null))} />
         {a.fieldError('bg-patient') && <p class="field-error">⚠ {a.fieldError('bg-patient')}</p>}
@@ -487,24 +494,7 @@ function BreakGlass() {
         >
           <textarea name="bg-note" rows={3} maxLength={4000} value={note} onInput={(e) => setNote(e.currentTarget.value)} />
         </Field>
-        {confirm && (
-          <p class="alert" role="alert">
-            Confirm: read {what} without the patient's consent because of “
-            {say(EMERGENCIES, reason)}”?
-          </p>
-        )}
-        <div class="row">
-          <Busy type="submit" class="danger" busy={a.busy}>
-            {confirm ? 'Yes, break the glass' : 'Break the glass'}
-          </Busy>
-          {confirm && (
-            <button type="button" class="secondary" onClick={() => setConfirm(false)}>
-              Cancel
-            </button>
-          )}
-        </div>
-      </form>
-      <Result a={a} />
+      </ConfirmForm>
       {undelivered && <UndeliveredNote {...undelivered} onSent={() => setUndelivered(null)} />}
       {read && <RecordContent read={read} emergency />}
     </section>
