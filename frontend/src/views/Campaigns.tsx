@@ -7,7 +7,7 @@ import { Link, navigate } from '../router';
 import { Who } from '../names';
 import { has, useViewer } from '../session';
 import { toDate } from '../display';
-import { ActionButton, ActionForm, Badge, CursorPager, Field, Page, Progress, Show, StackTable, useAction, useQuery } from '../ui';
+import { ActionButton, ActionForm, Badge, CursorPager, Field, Page, Progress, Select, Show, StackTable, useAction, useQuery } from '../ui';
 
 const CAMPAIGNS = `query Campaigns($after: String) {
   campaigns(first: 20, after: $after) {
@@ -222,14 +222,13 @@ function Give({ c, onGiven }: { c: any; onGiven: () => void }) {
           <input name="amount" inputMode="decimal" value={amount} onInput={(e) => setAmount(e.currentTarget.value)} placeholder={decimal(25 * 10 ** scale(c.currency), c.currency)} />
         </Field>
         <Field label="Earmark" hint="Optional: a milestone your gift pays for">
-          <select name="milestone" value={milestone} onChange={(e) => setMilestone(e.currentTarget.value)}>
-            <option value="">Split across milestones in order</option>
-            {open.map((m: any) => (
-              <option key={m.seq} value={String(m.seq)}>
-                {m.seq}. {m.title}
-              </option>
-            ))}
-          </select>
+          <Select
+            name="milestone"
+            value={milestone}
+            choices={open.map((m: any): [string, string] => [String(m.seq), `${m.seq}. ${m.title}`])}
+            placeholder="Split across milestones in order"
+            onChange={setMilestone}
+          />
         </Field>
       </div>
       <ActionButton a={a} type="submit">

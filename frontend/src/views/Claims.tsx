@@ -117,13 +117,7 @@ export function ClaimQueue() {
               <input type="search" name="search" value={search} placeholder="claim, patient, hospital, amount" onInput={(e) => setSearch(e.currentTarget.value)} />
             </Field>
             <Field label="Sort">
-              <select name="sort" value={sort} onChange={(e) => setSort(e.currentTarget.value)}>
-                {Object.entries(SORTS).map(([k, [l]]) => (
-                  <option key={k} value={k}>
-                    {l}
-                  </option>
-                ))}
-              </select>
+              <Select name="sort" value={sort} choices={Object.entries(SORTS).map(([k, [l]]): [string, string] => [k, l])} onChange={setSort} />
             </Field>
           </form>
           <p class="muted" role="status">

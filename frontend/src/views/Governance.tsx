@@ -55,14 +55,13 @@ export function Governance() {
       <Notices scope="governance" />
       <div class="filters">
         <Field label="Status">
-          <select name="proposal-status" value={status} onChange={(e) => setStatus(e.currentTarget.value)}>
-            <option value="">All</option>
-            {['OPEN', 'EXECUTED', 'REJECTED', 'FAILED', 'WITHDRAWN', 'EXPIRED'].map((s) => (
-              <option key={s} value={s}>
-                {label(s)}
-              </option>
-            ))}
-          </select>
+          <Select
+            name="proposal-status"
+            value={status}
+            choices={['OPEN', 'EXECUTED', 'REJECTED', 'FAILED', 'WITHDRAWN', 'EXPIRED'].map((s): [string, string] => [s, label(s)])}
+            placeholder="All"
+            onChange={setStatus}
+          />
         </Field>
       </div>
       <Show q={q} what="Loading proposals">
@@ -459,12 +458,17 @@ function Propose({ onDone }: { onDone: () => void }) {
               <input name="org-name" value={org.name} onInput={(e) => setOrg({ ...org, name: e.currentTarget.value })} placeholder="North Clinic" />
             </Field>
             <Field label="Kind">
-              <select name="org-kind" value={org.kind} onChange={(e) => setOrg({ ...org, kind: e.currentTarget.value })}>
-                <option value="HOSPITAL">Hospital</option>
-                <option value="INSURER">Insurer</option>
-                <option value="CHARITY">Charity</option>
-                <option value="REGULATOR">Regulator</option>
-              </select>
+              <Select
+                name="org-kind"
+                value={org.kind}
+                choices={[
+                  ['HOSPITAL', 'Hospital'],
+                  ['INSURER', 'Insurer'],
+                  ['CHARITY', 'Charity'],
+                  ['REGULATOR', 'Regulator'],
+                ]}
+                onChange={(kind) => setOrg({ ...org, kind })}
+              />
             </Field>
             {org.kind === 'HOSPITAL' && (
               <Field label="Claims key id (optional)" hint="For a hospital that files claims: 32 hex digits" error={a.fieldError('org-claims-key')}>

@@ -290,14 +290,13 @@ function Grant({ records, onDone }: { records: any[]; onDone: () => void }) {
       <h2 id="grant-title">Grant a consent</h2>
       <div class="row">
         <Field label="Who may read" error={a.fieldError('grantee')}>
-          <select name="grantee" value={grantee} onChange={(e) => setGrantee(e.currentTarget.value)}>
-            <option value="">Choose an organisation…</option>
-            {(orgs.data?.organisations ?? []).map((o: any) => (
-              <option key={o.id} value={o.id}>
-                {o.name} ({o.kind})
-              </option>
-            ))}
-          </select>
+          <Select
+            name="grantee"
+            value={grantee}
+            choices={(orgs.data?.organisations ?? []).map((o: any): [string, string] => [o.id, `${o.name} (${o.kind})`])}
+            placeholder="Choose an organisation…"
+            onChange={setGrantee}
+          />
         </Field>
         <Field label="Purpose">
           <Select name="purpose" value={purpose} choices={options(PURPOSE_LABELS)} onChange={setPurpose} />

@@ -475,14 +475,13 @@ function BreakGlass() {
         {a.fieldError('bg-patient') && <p class="field-error">⚠ {a.fieldError('bg-patient')}</p>}
         <div class="row">
           <Field label="Record" error={a.fieldError('bg-record')}>
-            <select name="bg-record" value={chosen} onChange={(e) => (setRecord(e.currentTarget.value), setConfirm(false))}>
-              {sorted.length === 0 && <option value="">{patient ? 'No record' : 'Choose the patient first'}</option>}
-              {sorted.map((r) => (
-                <option key={r.id} value={r.id}>
-                  {categoryName(r.category)}, {day(r.createdAt)} ({r.id})
-                </option>
-              ))}
-            </select>
+            <Select
+              name="bg-record"
+              value={chosen}
+              choices={sorted.map((r): [string, string] => [r.id, `${categoryName(r.category)}, ${day(r.createdAt)} (${r.id})`])}
+              placeholder={sorted.length === 0 ? (patient ? 'No record' : 'Choose the patient first') : undefined}
+              onChange={(v) => (setRecord(v), setConfirm(false))}
+            />
           </Field>
           <Field label="Emergency" error={a.fieldError('bg-reason')}>
             <Select name="bg-reason" value={reason} choices={options(EMERGENCIES)} placeholder="Choose…" onChange={(v) => (setReason(v), setConfirm(false))} />
