@@ -122,9 +122,9 @@ type Delegator interface {
 type Contract interface {
 	// Name is the contract's name in calls and its key-space prefix.
 	Name() string
-	// Call runs method. A returned error fails the transaction and
-	// discards its writes and events.
-	Call(ctx Context, method string, args tx.Args) error
+	// Methods returns the contract's dispatch table. The registry reads
+	// it once, checks it and dispatches every call through it.
+	Methods() Methods
 }
 
 // Prechecker is a contract that checks a call's shape before the call is
@@ -141,7 +141,7 @@ var ErrShape = errors.New("refused at admission")
 
 // Precheck runs the called contract's Precheck, if it has one.
 func (r *Registry) Precheck(c tx.Call) error {
-	if p, ok := r.byName[c.Contract].(Prechecker); ok {
+	if p, ok := r.byName[c.Contract].Contract.(Prechecker); ok {
 		if err := p.Precheck(c.Method, c.Args); err != nil {
 			return fmt.Errorf("%w: %s.%s: %w", ErrShape, c.Contract, c.Method, err)
 		}
@@ -166,16 +166,23 @@ func Key(contract, key string) string { return vocab.Key(contract, key) }
 
 // Registry holds the contracts a chain runs.
 type Registry struct {
-	byName map[string]Contract
+	byName map[string]registered
 	auth   Authenticator
 }
 
-// NewRegistry builds a registry; names must be unique and free of "/".
+// registered is a contract and its dispatch table, read once.
+type registered struct {
+	Contract
+	methods Methods
+}
+
+// NewRegistry builds a registry; names must be unique and free of "/",
+// and each contract's Methods must pass Methods.Check.
 func NewRegistry(auth Authenticator, cs ...Contract) (*Registry, error) {
 	if auth == nil {
 		return nil, errors.New("contracts: an authenticator is required")
 	}
-	r := &Registry{byName: make(map[string]Contract, len(cs)), auth: auth}
+	r := &Registry{byName: make(map[string]registered, len(cs)), auth: auth}
 	for _, c := range cs {
 		n := c.Name()
 		if n == "" || strings.Contains(n, "/") {
@@ -184,7 +191,11 @@ func NewRegistry(auth Authenticator, cs ...Contract) (*Registry, error) {
 		if _, dup := r.byName[n]; dup {
 			return nil, fmt.Errorf("contracts: contract %q registered twice", n)
 		}
-		r.byName[n] = c
+		ms := c.Methods()
+		if err := ms.Check(); err != nil {
+			return nil, fmt.Errorf("contracts: contract %q: %w", n, err)
+		}
+		r.byName[n] = registered{Contract: c, methods: ms}
 	}
 	return r, nil
 }
@@ -194,7 +205,7 @@ func NewRegistry(auth Authenticator, cs ...Contract) (*Registry, error) {
 func (r *Registry) Contracts() []Contract {
 	out := make([]Contract, 0, len(r.byName))
 	for _, c := range r.byName {
-		out = append(out, c)
+		out = append(out, c.Contract)
 	}
 	slices.SortFunc(out, func(a, b Contract) int { return strings.Compare(a.Name(), b.Name()) })
 	return out
@@ -223,7 +234,7 @@ type txn struct {
 	stx      *tx.Signed
 	id       tx.ID
 	verified bool
-	contract Contract
+	contract registered
 }
 
 func (t *txn) Prepare() error {
@@ -249,7 +260,7 @@ func (t *txn) Run(v exec.View) error {
 	auth := &authState{}
 	ctx := &callCtx{v: v, contract: t.contract.Name(), caller: sender, t: t, auth: auth}
 	call := t.stx.Body.Call
-	if err := t.contract.Call(ctx, call.Method, call.Args); err != nil {
+	if err := t.contract.methods.Call(ctx, call.Contract, call.Method, call.Args); err != nil {
 		return err
 	}
 	if !auth.asked {
@@ -289,8 +300,8 @@ func (c *callCtx) Height() uint64  { return c.t.block.Height }
 func (c *callCtx) Time() time.Time { return c.t.block.Time }
 
 func (c *callCtx) As(contract string) (Context, error) {
-	_, governs := c.t.contract.(Governor)
-	if d, ok := c.t.contract.(Delegator); ok && slices.Contains(d.Delegates(), contract) {
+	_, governs := c.t.contract.Contract.(Governor)
+	if d, ok := c.t.contract.Contract.(Delegator); ok && slices.Contains(d.Delegates(), contract) {
 		governs = true
 	}
 	if !governs {

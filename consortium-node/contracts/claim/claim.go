@@ -292,23 +292,15 @@ func (Contract) Precheck(method string, args tx.Args) error {
 // Name implements contracts.Contract.
 func (Contract) Name() string { return Name }
 
-// Call implements contracts.Contract.
-func (Contract) Call(ctx contracts.Context, method string, args tx.Args) error {
-	switch method {
-	case vocab.MethodSubmit:
-		return submit(ctx, args)
-	case vocab.MethodReview:
-		return review(ctx, args)
-	case vocab.MethodAdjudicate:
-		return adjudicate(ctx, args)
-	case vocab.MethodPay:
-		return pay(ctx, args)
-	case vocab.MethodAppeal:
-		return appeal(ctx, args)
-	case vocab.MethodCancel:
-		return cancel(ctx, args)
-	default:
-		return fmt.Errorf("%w: claim.%s (methods: submit, review, adjudicate, pay, appeal, cancel)", contracts.ErrUnknownMethod, method)
+// Methods implements contracts.Contract.
+func (Contract) Methods() contracts.Methods {
+	return contracts.Methods{
+		{Name: vocab.MethodSubmit, Run: submit},
+		{Name: vocab.MethodReview, Run: review},
+		{Name: vocab.MethodAdjudicate, Run: adjudicate},
+		{Name: vocab.MethodPay, Run: pay},
+		{Name: vocab.MethodAppeal, Run: appeal},
+		{Name: vocab.MethodCancel, Run: cancel},
 	}
 }
 

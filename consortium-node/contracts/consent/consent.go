@@ -129,21 +129,15 @@ var _ contracts.Contract = Contract{}
 // Name implements contracts.Contract.
 func (Contract) Name() string { return Name }
 
-// Call implements contracts.Contract.
-func (c Contract) Call(ctx contracts.Context, method string, args tx.Args) error {
-	switch method {
-	case vocab.MethodGrant:
-		return create(ctx, args, false)
-	case vocab.MethodRequest:
-		return create(ctx, args, true)
-	case vocab.MethodAccept, vocab.MethodDecline:
-		return answer(ctx, method, args)
-	case vocab.MethodAmend:
-		return amend(ctx, args)
-	case vocab.MethodRevoke:
-		return revoke(ctx, args)
-	default:
-		return fmt.Errorf("%w: consent.%s (methods: grant, request, accept, decline, amend, revoke)", contracts.ErrUnknownMethod, method)
+// Methods implements contracts.Contract.
+func (Contract) Methods() contracts.Methods {
+	return contracts.Methods{
+		{Name: vocab.MethodGrant, RunMethod: create},
+		{Name: vocab.MethodRequest, RunMethod: create},
+		{Name: vocab.MethodAccept, RunMethod: answer},
+		{Name: vocab.MethodDecline, RunMethod: answer},
+		{Name: vocab.MethodAmend, Run: amend},
+		{Name: vocab.MethodRevoke, Run: revoke},
 	}
 }
 
@@ -181,7 +175,8 @@ func checkTerms(ctx contracts.Context, c *Consent) error {
 
 // create handles grant (by the patient: active at once) and request (by
 // staff, on the patient's behalf: proposed until the patient accepts).
-func create(ctx contracts.Context, args tx.Args, request bool) error {
+func create(ctx contracts.Context, method string, args tx.Args) error {
+	request := method == vocab.MethodRequest
 	var c Consent
 	var err error
 	if c.ID, err = args.String(vocab.ArgConsentID); err != nil {

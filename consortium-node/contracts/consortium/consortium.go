@@ -104,13 +104,11 @@ var _ contracts.Contract = Contract{}
 // Name implements contracts.Contract.
 func (Contract) Name() string { return Name }
 
-// Call implements contracts.Contract.
-func (c Contract) Call(ctx contracts.Context, method string, args tx.Args) error {
-	switch method {
-	case vocab.ActionAddNode, vocab.ActionRemoveNode:
-		return c.change(ctx, method, args)
-	default:
-		return fmt.Errorf("%w: consortium.%s (methods: add_node, remove_node)", contracts.ErrUnknownMethod, method)
+// Methods implements contracts.Contract.
+func (c Contract) Methods() contracts.Methods {
+	return contracts.Methods{
+		{Name: vocab.ActionAddNode, RunMethod: c.change},
+		{Name: vocab.ActionRemoveNode, RunMethod: c.change},
 	}
 }
 

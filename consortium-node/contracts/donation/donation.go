@@ -256,24 +256,20 @@ var _ contracts.Contract = Contract{}
 // Name implements contracts.Contract.
 func (Contract) Name() string { return Name }
 
-// Call implements contracts.Contract.
-func (Contract) Call(ctx contracts.Context, method string, args tx.Args) error {
-	switch method {
-	case vocab.MethodCreateCampaign:
-		return createCampaign(ctx, args)
-	case vocab.MethodOpen, vocab.MethodClose, vocab.MethodCancel:
-		return campaignStatus(ctx, method, args)
-	case vocab.MethodGive:
-		return give(ctx, args)
-	case vocab.MethodSubmitEvidence, vocab.MethodApproveMilestone, vocab.MethodRejectMilestone, vocab.MethodSettleMilestone:
-		return milestoneAction(ctx, method, args)
-	case vocab.MethodDisburse:
-		return disburse(ctx, args)
-	case vocab.MethodConfirmReceipt:
-		return confirm(ctx, args)
-	default:
-		return fmt.Errorf("%w: donation.%s (methods: create_campaign, open, close, cancel, give, submit_evidence, approve_milestone, reject_milestone, settle_milestone, disburse, confirm_receipt)",
-			contracts.ErrUnknownMethod, method)
+// Methods implements contracts.Contract.
+func (Contract) Methods() contracts.Methods {
+	return contracts.Methods{
+		{Name: vocab.MethodCreateCampaign, Run: createCampaign},
+		{Name: vocab.MethodOpen, RunMethod: campaignStatus},
+		{Name: vocab.MethodClose, RunMethod: campaignStatus},
+		{Name: vocab.MethodCancel, RunMethod: campaignStatus},
+		{Name: vocab.MethodGive, Run: give},
+		{Name: vocab.MethodSubmitEvidence, RunMethod: milestoneAction},
+		{Name: vocab.MethodApproveMilestone, RunMethod: milestoneAction},
+		{Name: vocab.MethodRejectMilestone, RunMethod: milestoneAction},
+		{Name: vocab.MethodSettleMilestone, RunMethod: milestoneAction},
+		{Name: vocab.MethodDisburse, Run: disburse},
+		{Name: vocab.MethodConfirmReceipt, Run: confirm},
 	}
 }
 

@@ -69,17 +69,13 @@ func (Contract) Name() string { return Name }
 // Governs implements contracts.Governor.
 func (Contract) Governs() {}
 
-// Call implements contracts.Contract.
-func (c Contract) Call(ctx contracts.Context, method string, args tx.Args) error {
-	switch method {
-	case vocab.MethodPropose:
-		return propose(ctx, args)
-	case vocab.MethodApprove, vocab.MethodReject:
-		return vote(ctx, method, args)
-	case vocab.MethodWithdraw:
-		return withdraw(ctx, args)
-	default:
-		return fmt.Errorf("%w: governance.%s (methods: propose, approve, reject, withdraw)", contracts.ErrUnknownMethod, method)
+// Methods implements contracts.Contract.
+func (Contract) Methods() contracts.Methods {
+	return contracts.Methods{
+		{Name: vocab.MethodPropose, Run: propose},
+		{Name: vocab.MethodApprove, RunMethod: vote},
+		{Name: vocab.MethodReject, RunMethod: vote},
+		{Name: vocab.MethodWithdraw, Run: withdraw},
 	}
 }
 

@@ -171,19 +171,13 @@ func authenticate(r contracts.StateReader, sender string, key sign.PublicKey, no
 	return nil
 }
 
-// Call implements contracts.Contract.
-func (c Contract) Call(ctx contracts.Context, method string, args tx.Args) error {
-	switch method {
-	case vocab.MethodAddMember:
-		return c.addMember(ctx, args)
-	case vocab.MethodSetRoles:
-		return c.setRoles(ctx, args)
-	case vocab.MethodRotateKeys:
-		return c.rotateKeys(ctx, args)
-	case vocab.MethodRevokeMember:
-		return c.revokeMember(ctx, args)
-	default:
-		return fmt.Errorf("%w: identity.%s (methods: add_member, set_roles, rotate_keys, revoke_member)", contracts.ErrUnknownMethod, method)
+// Methods implements contracts.Contract.
+func (c Contract) Methods() contracts.Methods {
+	return contracts.Methods{
+		{Name: vocab.MethodAddMember, Run: c.addMember},
+		{Name: vocab.MethodSetRoles, Run: c.setRoles},
+		{Name: vocab.MethodRotateKeys, Run: c.rotateKeys},
+		{Name: vocab.MethodRevokeMember, Run: c.revokeMember},
 	}
 }
 

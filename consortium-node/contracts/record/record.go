@@ -238,22 +238,14 @@ func (Contract) Precheck(method string, args tx.Args) error {
 // Name implements contracts.Contract.
 func (Contract) Name() string { return Name }
 
-// Call implements contracts.Contract.
-func (c Contract) Call(ctx contracts.Context, method string, args tx.Args) error {
-	switch method {
-	case vocab.MethodRegister:
-		return register(ctx, args)
-	case vocab.MethodAccess:
-		return access(ctx, args)
-	case vocab.MethodErase:
-		return erase(ctx, args)
-	case vocab.MethodReviewBreakGlass:
-		return review(ctx, args)
-	case "report_undelivered": // delivery.Method (a literal: the authorisation matrix reads the labels)
-		return reportUndelivered(ctx, args)
-	default:
-		return fmt.Errorf("%w: record.%s (methods: register, access, erase, review_break_glass, report_undelivered)",
-			contracts.ErrUnknownMethod, method)
+// Methods implements contracts.Contract.
+func (Contract) Methods() contracts.Methods {
+	return contracts.Methods{
+		{Name: vocab.MethodRegister, Run: register},
+		{Name: vocab.MethodAccess, Run: access},
+		{Name: vocab.MethodErase, Run: erase},
+		{Name: vocab.MethodReviewBreakGlass, Run: review},
+		{Name: vocab.MethodReportUndelivered, Run: reportUndelivered},
 	}
 }
 

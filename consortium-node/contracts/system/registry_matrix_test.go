@@ -5,9 +5,6 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
-	"os"
-	"path/filepath"
-	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -28,10 +25,10 @@ import (
 var notInMatrix = []string{}
 
 // TestMatrixCoversTheRegistry enumerates every method of every contract in
-// the system registry (the case labels of each contract's Call dispatch,
-// each checked against the live contract) and fails for any method that
-// neither has a case in TestEveryRoleAgainstEveryAction nor is listed in
-// notInMatrix, so that a new method cannot escape the matrix unnoticed.
+// the system registry (each contract's dispatch table, each method called
+// through it) and fails for any method that neither has a case in
+// TestEveryRoleAgainstEveryAction nor is listed in notInMatrix, so that a
+// new method cannot escape the matrix unnoticed.
 func TestMatrixCoversTheRegistry(t *testing.T) {
 	reg, err := system.Registry()
 	if err != nil {
@@ -39,17 +36,17 @@ func TestMatrixCoversTheRegistry(t *testing.T) {
 	}
 	var methods []string
 	for _, c := range reg.Contracts() {
-		ms := dispatched(t, c)
-		if len(ms) == 0 {
-			t.Errorf("%s: no methods found in its Call dispatch", c.Name())
+		table := c.Methods()
+		if len(table) == 0 {
+			t.Errorf("%s: no methods in its dispatch table", c.Name())
 		}
-		for _, m := range ms {
-			if err := c.Call(probeCtx{}, m, nil); errors.Is(err, contracts.ErrUnknownMethod) {
-				t.Errorf("%s.%s: parsed from the dispatch but the contract does not know it: %v", c.Name(), m, err)
+		for _, m := range table.Names() {
+			if err := table.Call(probeCtx{}, c.Name(), m, nil); errors.Is(err, contracts.ErrUnknownMethod) {
+				t.Errorf("%s.%s: named by the dispatch table but the contract does not know it: %v", c.Name(), m, err)
 			}
 			methods = append(methods, c.Name()+"."+m)
 		}
-		if err := c.Call(probeCtx{}, "no such method", nil); !errors.Is(err, contracts.ErrUnknownMethod) {
+		if err := table.Call(probeCtx{}, c.Name(), "no such method", nil); !errors.Is(err, contracts.ErrUnknownMethod) {
 			t.Errorf("%s: an unknown method is not refused as unknown: %v", c.Name(), err)
 		}
 	}
@@ -87,67 +84,6 @@ func TestMatrixCoversTheRegistry(t *testing.T) {
 		}
 	}
 	t.Logf("%d contracts, %d methods: %d in the matrix, %d not yet", len(reg.Contracts()), len(methods), in, len(methods)-in)
-}
-
-// dispatched returns the case labels of the switch on the method in c's
-// Call, read from its package's source (string literals and the package's
-// string constants).
-func dispatched(t *testing.T, c contracts.Contract) []string {
-	t.Helper()
-	pkg := reflect.TypeOf(c).PkgPath()
-	const mod = "github.com/almoner/almoner/"
-	if !strings.HasPrefix(pkg, mod) {
-		t.Fatalf("%s: package %s is outside the module", c.Name(), pkg)
-	}
-	dir := filepath.Join("..", "..", "..", strings.TrimPrefix(pkg, mod))
-	fset := token.NewFileSet()
-	files := parseDir(t, fset, dir)
-	// A contract's method names may be defined in its vocabulary package
-	// (dir/vocab) and named from the contract as vocab.X.
-	vocabConsts := stringConsts(parseDir(t, fset, filepath.Join(dir, "vocab")), nil)
-	consts := stringConsts(files, vocabConsts)
-	var out []string
-	for _, f := range files {
-		for _, d := range f.Decls {
-			fd, ok := d.(*ast.FuncDecl)
-			if !ok || fd.Recv == nil || fd.Name.Name != "Call" || fd.Body == nil {
-				continue
-			}
-			for _, st := range fd.Body.List {
-				sw, ok := st.(*ast.SwitchStmt)
-				if !ok {
-					continue
-				}
-				if id, ok := sw.Tag.(*ast.Ident); !ok || id.Name != "method" {
-					continue
-				}
-				for _, cc := range sw.Body.List {
-					for _, e := range cc.(*ast.CaseClause).List {
-						switch e := e.(type) {
-						case *ast.BasicLit:
-							s, _ := strconv.Unquote(e.Value)
-							out = append(out, s)
-						case *ast.Ident:
-							s, ok := consts[e.Name]
-							if !ok {
-								t.Fatalf("%s: case %s is not a string constant of the package", c.Name(), e.Name)
-							}
-							out = append(out, s)
-						case *ast.SelectorExpr: // vocab.X
-							s, ok := vocabConsts[e.Sel.Name]
-							if !ok {
-								t.Fatalf("%s: case %s is not a string constant of its vocabulary", c.Name(), e.Sel.Name)
-							}
-							out = append(out, s)
-						default:
-							t.Fatalf("%s: a case label the test cannot read: %T", c.Name(), e)
-						}
-					}
-				}
-			}
-		}
-	}
-	return out
 }
 
 // matrixCases returns the "contract.method" each case of
@@ -206,60 +142,3 @@ func (probeCtx) Authorize(contracts.Resource, string) error {
 	return contracts.ErrDenied
 }
 func (probeCtx) As(string) (contracts.Context, error) { return nil, contracts.ErrDenied }
-
-// parseDir parses the non-test Go files of dir (none if dir does not exist).
-func parseDir(t *testing.T, fset *token.FileSet, dir string) []*ast.File {
-	t.Helper()
-	ents, err := os.ReadDir(dir)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	var files []*ast.File
-	for _, e := range ents {
-		if !strings.HasSuffix(e.Name(), ".go") || strings.HasSuffix(e.Name(), "_test.go") {
-			continue
-		}
-		f, err := parser.ParseFile(fset, filepath.Join(dir, e.Name()), nil, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		files = append(files, f)
-	}
-	return files
-}
-
-// stringConsts maps the names of the string constants declared in files to
-// their values: a literal, or vocab.X for an X of vocab.
-func stringConsts(files []*ast.File, vocab map[string]string) map[string]string {
-	consts := map[string]string{}
-	for _, f := range files {
-		ast.Inspect(f, func(n ast.Node) bool {
-			vs, ok := n.(*ast.ValueSpec)
-			if !ok {
-				return true
-			}
-			for i, name := range vs.Names {
-				if i >= len(vs.Values) {
-					continue
-				}
-				switch v := vs.Values[i].(type) {
-				case *ast.BasicLit:
-					if v.Kind == token.STRING {
-						consts[name.Name], _ = strconv.Unquote(v.Value)
-					}
-				case *ast.SelectorExpr:
-					if x, ok := v.X.(*ast.Ident); ok && x.Name == "vocab" {
-						if s, ok := vocab[v.Sel.Name]; ok {
-							consts[name.Name] = s
-						}
-					}
-				}
-			}
-			return true
-		})
-	}
-	return consts
-}
