@@ -29,12 +29,6 @@ import (
 	"github.com/almoner/almoner/privacy/sign"
 )
 
-type clusterNode struct {
-	n      *Node
-	cancel context.CancelFunc
-	done   chan error
-}
-
 type testCluster struct {
 	t         *testing.T
 	cut       sync.Map // raft id -> true: isolated from everyone
@@ -42,7 +36,7 @@ type testCluster struct {
 	dir       string
 	g         *genesis.File
 	keys      map[string]*sign.PrivateKey
-	nodes     []*clusterNode
+	nodes     []*runningNode
 	enc       string
 	seq       uint64
 	// verifyBlocks is Config.VerifyBlocks (-1: no start-up check).
@@ -71,7 +65,7 @@ func newTestCluster(t *testing.T, size int, start func(c *testCluster, i int)) *
 	for i := range g.Nodes {
 		g.Nodes[i].RaftAddr = freeport.Addr(t)
 	}
-	c := &testCluster{t: t, dir: dir, g: g, keys: map[string]*sign.PrivateKey{}, nodes: make([]*clusterNode, size)}
+	c := &testCluster{t: t, dir: dir, g: g, keys: map[string]*sign.PrivateKey{}, nodes: make([]*runningNode, size)}
 	t.Cleanup(func() { // registered first: a node that fails to open still stops the others
 		for i := range c.nodes {
 			c.stop(i)
@@ -114,14 +108,7 @@ func (c *testCluster) startNode(i int, custodian bool, opt func(*Config)) {
 // run opens node i with cfg and runs it.
 func (c *testCluster) run(i int, cfg Config) {
 	c.t.Helper()
-	n, err := Open(cfg)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	cn := &clusterNode{n: n, cancel: cancel, done: make(chan error, 1)}
-	go func() { cn.done <- n.Run(ctx) }()
-	c.nodes[i] = cn
+	c.nodes[i] = runNode(c.t, cfg)
 }
 
 // keyFiles loads the signing and encryption keys of id's key file in the cluster's folder.
@@ -166,16 +153,10 @@ func (c *testCluster) submitSigned(via int, sender string, key *sign.PrivateKey,
 }
 
 func (c *testCluster) stop(i int) {
-	cn := c.nodes[i]
-	if cn == nil {
-		return
+	if cn := c.nodes[i]; cn != nil {
+		cn.stop(c.t)
+		c.nodes[i] = nil
 	}
-	cn.cancel()
-	if err := <-cn.done; err != nil {
-		c.t.Errorf("node %d: %v", i, err)
-	}
-	cn.n.Close()
-	c.nodes[i] = nil
 }
 
 func (c *testCluster) addMember(via int, id string) TxResult {

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -69,30 +70,42 @@ func newHarness(t *testing.T, exe Executor) *harness {
 
 func (h *harness) start(exe Executor) {
 	h.t.Helper()
-	n, err := Open(Config{DataDir: filepath.Join(h.dir, "data"), Genesis: h.g, NodeID: h.g.Nodes[0].ID,
+	r := runNode(h.t, Config{DataDir: filepath.Join(h.dir, "data"), Genesis: h.g, NodeID: h.g.Nodes[0].ID,
 		Key: h.keys[h.g.Nodes[0].ID], Executor: exe, TickInterval: 10 * time.Millisecond, Logger: testLogger(h.t)})
+	h.n = r.n
+	h.stop = sync.OnceFunc(func() { r.stop(h.t) })
+	h.t.Cleanup(h.stop)
+}
+
+// runningNode is a node running in the background (runNode); done receives what its Run returned.
+type runningNode struct {
+	n      *Node
+	cancel context.CancelFunc
+	done   chan error
+}
+
+// runNode opens a node with cfg and runs it in the background.
+func runNode(t *testing.T, cfg Config) *runningNode {
+	t.Helper()
+	n, err := Open(cfg)
 	if err != nil {
-		h.t.Fatal(err)
+		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- n.Run(ctx) }()
-	h.n = n
-	var once bool
-	h.stop = func() {
-		if once {
-			return
-		}
-		once = true
-		cancel()
-		if err := <-done; err != nil {
-			h.t.Errorf("Run: %v", err)
-		}
-		if err := n.Close(); err != nil {
-			h.t.Errorf("Close: %v", err)
-		}
+	r := &runningNode{n: n, cancel: cancel, done: make(chan error, 1)}
+	go func() { r.done <- n.Run(ctx) }()
+	return r
+}
+
+// stop cancels Run and waits for it, which must end without an error, then closes the node.
+func (r *runningNode) stop(t *testing.T) {
+	r.cancel()
+	if err := <-r.done; err != nil {
+		t.Errorf("node %s: Run: %v", r.n.cfg.NodeID, err)
 	}
-	h.t.Cleanup(h.stop)
+	if err := r.n.Close(); err != nil {
+		t.Errorf("node %s: Close: %v", r.n.cfg.NodeID, err)
+	}
 }
 
 func (h *harness) sign(sender string, expiry uint64, method string, args ...tx.Arg) []byte {
