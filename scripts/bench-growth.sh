@@ -103,7 +103,9 @@ window() {
   fi
   fill "$2"
   if [ -n "$nprof" ]; then
-    wait "$nprof" || echo "  (the node's CPU profile failed: the window ended before ${PROFILE_SECONDS:-8}s?)" >&2
+    # curl may already have been reaped (bash forgets a finished job's status): wait for it by its file
+    while kill -0 "$nprof" 2>/dev/null; do sleep 0.5; done
+    [ -s "$PROFILE_DIR/growth-node-$1.cpu.pprof" ] || echo "  (the node's CPU profile failed)" >&2
     profile_allocs "http://$npprof" "$PROFILE_DIR/growth-node-$1.allocs.pprof"
     echo "    profiles: $PROFILE_DIR/growth-node-$1.{cpu,allocs}.pprof" >&2
     nprof=profile
