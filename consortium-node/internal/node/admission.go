@@ -16,8 +16,10 @@ import (
 
 // admission decides, for the mempool (mempool.Config.Authenticate), whether
 // a transaction is signed by a current key of an active member: its key
-// must be its sender's current, unrevoked, unexpired signing key in
-// committed state, its organisation still in the consortium. There is no
+// must be its sender's current, unrevoked, unexpired signing key in the
+// state the next block is built on (committed state, with the block being
+// written if one is: store.Tip), its organisation still in the
+// consortium. There is no
 // bootstrap exception: genesis writes the first members into state, and
 // every later member or organisation is added by a transaction of members
 // already there (identity.add_member, governance's add_org).
@@ -49,29 +51,32 @@ func newAdmission(st *store.Store) *admission {
 
 // authenticate implements mempool.Config.Authenticate.
 func (a *admission) authenticate(s *tx.Signed) error {
-	// The head is read before any state: what is read after it reflects
-	// that head's block or a later one, never an earlier one.
-	head, _ := a.st.Head()
-	refusal, err := a.member(s, head, nextBlockTime(a.now(), head.Time))
+	// The tip is taken before any state is read: what is read after it
+	// reflects its block or a later one, never an earlier one. It is the
+	// state the next block is built on (a block being written included:
+	// store.Tip), so that admission and block building decide alike.
+	tip := a.st.Tip()
+	refusal, err := a.member(s, tip, nextBlockTime(a.now(), tip.Head.Time))
 	if err != nil {
 		return err
 	}
 	return refusal
 }
 
-// member checks s's signer against committed state at head (the state the
-// store holds: the caller makes sure it is head's) for a block at time at:
+// member checks s's signer against state at tip (store.Tip: the block
+// being written, if one is, over the store) for a block at time at:
 // refusal (matching mempool.ErrNotMember) when it is not a current key of
 // an active member, err when state could not be read. Block building asks
 // it too (applyProposal), at the block's own time, so an outsider's
 // transaction never reaches a block even from a leader that skipped
 // admission.
-func (a *admission) member(s *tx.Signed, head store.Head, at time.Time) (refusal, err error) {
+func (a *admission) member(s *tx.Signed, tip store.Tip, at time.Time) (refusal, err error) {
+	head := tip.Head
 	sender, key := s.Body.Sender, s.Signature.PublicKey()
 	if k := a.cache.signer(head, sender); k != nil && k.admits(key, at) {
 		return nil, nil
 	}
-	r := &admissionReader{a: a, head: head, member: identity.MemberStateKey(sender)}
+	r := &admissionReader{a: a, tip: tip, member: identity.MemberStateKey(sender)}
 	aerr := identity.Contract{}.Authenticate(r, sender, key, at)
 	if r.err != nil {
 		// The sender stays out of the message: an outsider must not learn
@@ -97,13 +102,13 @@ func nextBlockTime(now time.Time, headTime int64) time.Time {
 	return now
 }
 
-// admissionReader reads committed state for one admission check through
+// admissionReader reads state at a tip for one admission check through
 // the cache, keeps the sender's member record as read and the keys read,
 // and keeps the first read error, so that a failing disk is reported as
 // such rather than as an unknown sender.
 type admissionReader struct {
 	a      *admission
-	head   store.Head
+	tip    store.Tip
 	member string   // the sender's member state key
 	record []byte   // its value, once read
 	reads  []string // every key read, present or not
@@ -114,17 +119,17 @@ var _ contracts.StateReader = (*admissionReader)(nil)
 
 func (r *admissionReader) Get(key string) ([]byte, bool) {
 	r.reads = append(r.reads, key)
-	v, ok := r.a.cache.get(r.head, key)
+	v, ok := r.a.cache.get(r.tip.Head, key)
 	if !ok {
 		var err error
-		if v, ok, err = r.a.st.Get(key); err != nil {
+		if v, ok, err = r.tip.Get(key); err != nil {
 			if r.err == nil {
 				r.err = err
 			}
 			return nil, false
 		}
 		if ok {
-			r.a.cache.put(r.head, key, v)
+			r.a.cache.put(r.tip.Head, key, v)
 		}
 	}
 	if key == r.member {
@@ -215,7 +220,9 @@ func (c *admissionCache) signer(head store.Head, sender string) *admittedKey {
 // block's writes. Block building, which asks at the head it builds on,
 // then finds a sender admitted in an earlier block without reading and
 // decoding its records again. A cache at another head is left alone (its
-// next use empties it). The node calls it after committing each block.
+// next use empties it). The node calls it when it stages each block
+// (store.Stage), before the block is durable: the next block is built,
+// and admission decides, on the staged block's state (store.Tip).
 func (c *admissionCache) advance(from, to store.Head, writes []ledger.StateWrite) {
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -23,7 +23,7 @@ func (n *Node) NextHeight() uint64 {
 
 // Committed implements mempool.Ledger: the store answers from the replay
 // window's transaction ids in memory (store.TrackRecent), as it does block
-// building's question about the same transaction (storeLedger).
+// building's question about the same transaction (at store.Tip).
 func (n *Node) Committed(id tx.ID, expiry uint64) (bool, error) { return n.store.Committed(id, expiry) }
 
 // Submit admits encoded signed transactions. With wait, it also waits (until

@@ -28,7 +28,9 @@ func (n *Node) applyProposal(index uint64, p *proposal) error {
 			}
 		}()
 	}
-	head, _ := n.store.Head()
+	// The block builds on the tip: the block being written, if one is
+	// (commitBuilt), over the store.
+	tip := n.store.Tip()
 	cands := make([]blockbuild.Candidate, len(p.Txs))
 	if err := n.pool.Parallel(context.Background(), len(p.Txs), func(i int) {
 		c := &cands[i]
@@ -57,7 +59,7 @@ func (n *Node) applyProposal(index uint64, p *proposal) error {
 	}); err != nil {
 		return err
 	}
-	built, err := n.builder.Build(n.store, storeLedger{n.store}, headMembers{n.adm, head}, n.policy, builderHead(head),
+	built, err := n.builder.Build(tip, tip, headMembers{n.adm, tip}, n.policy, builderHead(tip.Head),
 		blockbuild.Proposal{Proposer: p.Proposer, Time: p.Time, Txs: cands})
 	if err != nil {
 		return err
@@ -67,23 +69,21 @@ func (n *Node) applyProposal(index uint64, p *proposal) error {
 		rejected[i] = TxResult{ID: r.ID, Err: r.Err, Reason: r.Reason}
 	}
 	if built.Block == nil {
-		if err := n.store.SetApplied(index); err != nil {
+		if err := n.setApplied(index); err != nil { // once the block being written is durable
 			return err
 		}
 		n.finish(nil, rejected)
 		return nil
-	}
-	if err := n.commitBuilt(index, built, true); err != nil {
-		return err
 	}
 	h := built.Block.Header.Height
 	done := make([]TxResult, len(built.Included))
 	for i, id := range built.Included {
 		done[i] = TxResult{ID: id, Committed: true, Height: h, Index: i, Receipt: &built.Receipts[i]}
 	}
-	n.finish(done, rejected)
-	n.log.Debug("committed block", "height", h, "txs", len(done), "rejected", len(rejected))
-	return nil
+	return n.commitBuilt(index, built, true, func() {
+		n.finish(done, rejected)
+		n.log.Debug("committed block", "height", h, "txs", len(done), "rejected", len(rejected))
+	})
 }
 
 // verifyBatch is the most signatures of a proposal one worker checks as
@@ -96,15 +96,6 @@ func (n *Node) workers() int { return max(1, runtime.GOMAXPROCS(0)) }
 // builderHead is a store head as the block builder sees it.
 func builderHead(h store.Head) blockbuild.Head {
 	return blockbuild.Head{Height: h.Height, Hash: h.Hash, StateHash: h.StateHash, Time: h.Time}
-}
-
-// storeLedger answers the block builder from the store.
-type storeLedger struct{ st *store.Store }
-
-// Committed answers exactly at the head: block building runs on the
-// goroutine that commits blocks, so no block is half-remembered then.
-func (l storeLedger) Committed(id tx.ID, expiry uint64) (bool, error) {
-	return l.st.Committed(id, expiry)
 }
 
 // fillRecent loads the ids of the replay window's transactions committed
@@ -123,14 +114,15 @@ func (n *Node) fillRecent(ctx context.Context) {
 	n.log.Debug("loaded the replay window's transaction ids", "took", time.Since(start))
 }
 
-// headMembers answers the block builder with admission's check at head.
+// headMembers answers the block builder with admission's check at the
+// tip the block builds on.
 type headMembers struct {
-	a    *admission
-	head store.Head
+	a   *admission
+	tip store.Tip
 }
 
 func (m headMembers) Member(s *tx.Signed, at time.Time) (error, error) {
-	return m.a.member(s, m.head, at)
+	return m.a.member(s, m.tip, at)
 }
 
 // timedExecutor observes the executor's time per block.
@@ -146,47 +138,86 @@ func (t timedExecutor) Execute(base exec.Reader, txns []exec.Txn) (*exec.Result,
 	return res, err
 }
 
-// commitBuilt signs a built block, commits it in one batch (with raft
-// entry index as applied), brings the policy, key expiries and membership
-// up to date, shreds erased records and tells peers. own says the block
-// was built here from entry index (not replayed by block sync).
-func (n *Node) commitBuilt(index uint64, built *blockbuild.Built, own bool) error {
+// commitBuilt signs a built block and commits it in one batch, with raft
+// entry index as applied (store.Commit), then brings the policy, key
+// expiries and membership up to date, shreds erased records, tells peers
+// and calls ack (if not nil: the block's waiters and followers). own says
+// the block was built here from entry index (not replayed by block sync).
+//
+// An own block is committed in the background (pipeline.go): it is
+// staged (store.Stage), admission's member cache and the policy's role
+// assignments are carried to it, and its batch is written and fsynced on a
+// goroutine of its own, which then does the rest, ack included; the next
+// block is built on the staged one (store.Tip) meanwhile, and waits for
+// this write before it is staged (drain). A block that changes the
+// policy's rules or the consortium's nodes, and a replayed one, is
+// committed, and everything done, before commitBuilt returns.
+func (n *Node) commitBuilt(index uint64, built *blockbuild.Built, own bool, ack func()) error {
+	if err := n.drain(); err != nil { // at most one block staged
+		return err
+	}
 	b := built.Block
 	hash := b.Header.Hash()
 	height := b.Header.Height
 	sig := ledger.SignHeader(n.cfg.NodeID, n.cfg.Key, hash)
-	start := time.Now()
-	parent, _ := n.store.Head()
-	if err := n.store.Commit(&store.Commit{Block: b, Receipts: built.Receipts, Writes: built.Writes,
-		Signatures: []ledger.HeaderSignature{sig}, Applied: index}); err != nil {
+	u, err := authz.UpdateFor(built.Writes)
+	if err != nil {
 		return err
 	}
-	n.metrics.commit.Observe(time.Since(start).Seconds())
+	members := membershipChanged(built.Receipts)
+	background := own && len(u.AddRules)+len(u.RemoveRules) == 0 && !members
+	if background {
+		// The next block is authorised by the roles as of this one, and
+		// built before this one is durable.
+		if err := n.policy.Apply(u); err != nil {
+			return fmt.Errorf("node: applying block %d's role changes: %w", height, err)
+		}
+	}
+	parent, _ := n.store.Head() // drained: nothing is staged
+	staged, err := n.store.Stage(&store.Commit{Block: b, Receipts: built.Receipts, Writes: built.Writes,
+		Signatures: []ledger.HeaderSignature{sig}, Applied: index})
+	if err != nil {
+		return err
+	}
 	// What admission read at the parent and this block did not write
 	// still holds: the next block's building finds its senders admitted.
-	head, _ := n.store.Head()
-	n.adm.cache.advance(parent, head, built.Writes)
-	// The next block is authorised by the policy and roles as of this one.
-	if u, err := authz.UpdateFor(built.Writes); err != nil {
+	n.adm.cache.advance(parent, staged.Head(), built.Writes)
+	write := func() error {
+		start := time.Now()
+		if err := staged.Write(); err != nil {
+			return err
+		}
+		n.metrics.commit.Observe(time.Since(start).Seconds())
+		return n.expiries.apply(built.Writes)
+	}
+	durable := func() {
+		n.shred(built.Receipts)
+		if own {
+			n.broadcastHeader(&b.Header, sig, index) // built by applying entry index
+		} else {
+			n.broadcastHeader(&b.Header, sig, 0) // replayed: index is not the block's entry
+		}
+		if ack != nil {
+			ack()
+		}
+	}
+	if background {
+		n.writeBehind(write, durable)
+		return nil
+	}
+	if err := write(); err != nil {
 		return err
-	} else if err := n.policy.Apply(u); err != nil {
+	}
+	if err := n.policy.Apply(u); err != nil {
 		return fmt.Errorf("node: applying block %d's policy changes: %w", height, err)
 	}
-	if err := n.expiries.apply(built.Writes); err != nil {
-		return err
-	}
-	if membershipChanged(built.Receipts) {
+	if members {
 		if err := n.loadMembers(); err != nil {
 			return err
 		}
 		n.log.Info("consortium membership changed", "height", height, "nodes", len(n.Members()))
 	}
-	n.shred(built.Receipts)
-	if own {
-		n.broadcastHeader(&b.Header, sig, index) // built by applying entry index
-	} else {
-		n.broadcastHeader(&b.Header, sig, 0) // replayed: index is not the block's entry
-	}
+	durable()
 	return nil
 }
 

@@ -253,6 +253,10 @@ type Node struct {
 	proposeC chan []byte
 	inflight chan struct{} // proposals not yet applied
 	apply    *applier      // the apply goroutine's queue (pipeline.go), made by Run
+	// writing is the staged block being written in the background
+	// (writeBehind), nil when none: only the goroutine applying entries
+	// uses it (pipeline.go).
+	writing  *blockWrite
 	raftSt   atomic.Pointer[raftStatus]
 	conf     *raftpb.ConfState
 	snapAt   uint64

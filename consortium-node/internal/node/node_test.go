@@ -30,6 +30,7 @@ type harness struct {
 	keys map[string]*sign.PrivateKey
 	enc  string
 	seq  uint64
+	opt  func(*Config) // changes the node's configuration, if set
 }
 
 // waitFor polls ok until it holds, failing the test after within: how this package's tests wait for what a node
@@ -47,12 +48,18 @@ func waitFor(t *testing.T, within time.Duration, what string, ok func() bool) {
 
 func newHarness(t *testing.T, exe Executor) *harness {
 	t.Helper()
+	return newHarnessWith(t, exe, nil)
+}
+
+// newHarnessWith is newHarness with opt changing the node's configuration.
+func newHarnessWith(t *testing.T, exe Executor, opt func(*Config)) *harness {
+	t.Helper()
 	dir := t.TempDir()
 	g, err := devnet.Create(dir, devnet.Options{Nodes: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &harness{t: t, dir: dir, g: g, keys: map[string]*sign.PrivateKey{}}
+	h := &harness{t: t, dir: dir, g: g, keys: map[string]*sign.PrivateKey{}, opt: opt}
 	for _, m := range []string{"stmarys/admin", "stmarys/dr-lee", g.Nodes[0].ID} {
 		kf, err := genesis.LoadKeyFile(genesis.KeyPath(dir, m))
 		if err != nil {
@@ -70,8 +77,12 @@ func newHarness(t *testing.T, exe Executor) *harness {
 
 func (h *harness) start(exe Executor) {
 	h.t.Helper()
-	r := runNode(h.t, Config{DataDir: filepath.Join(h.dir, "data"), Genesis: h.g, NodeID: h.g.Nodes[0].ID,
-		Key: h.keys[h.g.Nodes[0].ID], Executor: exe, TickInterval: 10 * time.Millisecond, Logger: testLogger(h.t)})
+	cfg := Config{DataDir: filepath.Join(h.dir, "data"), Genesis: h.g, NodeID: h.g.Nodes[0].ID,
+		Key: h.keys[h.g.Nodes[0].ID], Executor: exe, TickInterval: 10 * time.Millisecond, Logger: testLogger(h.t)}
+	if h.opt != nil {
+		h.opt(&cfg)
+	}
+	r := runNode(h.t, cfg)
 	h.n = r.n
 	h.stop = sync.OnceFunc(func() { r.stop(h.t) })
 	h.t.Cleanup(h.stop)

@@ -22,6 +22,27 @@ import (
 // crash loses nothing: the state store's applied index (store.Head) is
 // what a restart replays from and what compaction keeps the log after, and
 // it moves only when a block's commit is durable.
+//
+// On the apply goroutine, block N's commit overlaps the building and
+// execution of block N+1 (commitBuilt): N is staged (store.Stage), and
+// its one batch is written and fsynced by a goroutine of its own
+// (writeBehind) while N+1 is built on the tip (store.Tip: N's writes over
+// the store, N's transactions counted as committed, N's head, admission's
+// cache and the policy's roles carried to N). At most one block is staged:
+// N+1 is staged only once N's write has returned (drain). Nothing of N is
+// acknowledged before it is durable: the writer, after the fsync, updates
+// the key expiries, shreds erased records, sends N's header signature to
+// peers and tells waiters, the mempool and block followers, in that order,
+// before N+1's write begins; the API's reads, status and the applied index
+// are the store's durable head's. A failed write fails the applier (the
+// node stalls or halts as for any failed commit) and acknowledges nothing;
+// a crash before the fsync loses only N, which a restart builds again from
+// the raft log, the same block. Whatever needs every applied block to be
+// durable drains first: a barrier (awaitApplied: configuration changes,
+// block sync), a block without transactions or an entry that builds none
+// (setApplied), a block changing the policy's rules or the consortium's
+// nodes (written before commitBuilt returns), and the apply goroutine's
+// exit (shutdown, failure).
 
 // applyJob is a batch of committed entries, or a barrier (done) that is
 // closed when everything before it has been applied.
@@ -58,6 +79,9 @@ func (a *applier) fail(err error) {
 // left in the queue are applied again from the raft log after a restart.
 func (n *Node) applyLoop(ctx context.Context) {
 	a := n.apply
+	defer func() {
+		_ = n.drain() // a failed write failed a already
+	}()
 	for {
 		select {
 		case <-ctx.Done():
@@ -75,6 +99,10 @@ func (n *Node) applyLoop(ctx context.Context) {
 				}
 			}
 			if j.done != nil {
+				if err := n.drain(); err != nil {
+					a.fail(err)
+					return
+				}
 				close(j.done)
 			}
 		}
@@ -132,4 +160,56 @@ func needsRaftGoroutine(ents []*raftpb.Entry) bool {
 func (n *Node) applied(r *raftStatus) uint64 {
 	head, _ := n.store.Head()
 	return max(r.Applied, head.Applied)
+}
+
+// blockWrite is a staged block's write in the background (writeBehind).
+type blockWrite struct {
+	done chan struct{} // closed once the write and what follows it are done
+	err  error         // set before done is closed
+}
+
+// writeBehind runs write (a staged block's fsynced write) on a goroutine
+// of its own and then, if it succeeded, durable (what waits for the block
+// to be durable: acknowledgements); a failure fails the applier and skips
+// durable. The goroutine applying entries waits for it with drain before
+// it stages the next block.
+func (n *Node) writeBehind(write func() error, durable func()) {
+	w := &blockWrite{done: make(chan struct{})}
+	n.writing = w
+	a := n.apply
+	go func() {
+		defer close(w.done)
+		if err := write(); err != nil {
+			w.err = err
+			if a != nil {
+				a.fail(err)
+			}
+			return
+		}
+		durable()
+	}()
+}
+
+// drain waits for the block being written (writeBehind), if any, to be
+// durable and acknowledged, and returns its write's error. Only the
+// goroutine applying entries calls it (the apply goroutine, or the raft
+// goroutine once the queue is drained).
+func (n *Node) drain() error {
+	w := n.writing
+	if w == nil {
+		return nil
+	}
+	<-w.done
+	n.writing = nil
+	return w.err
+}
+
+// setApplied records that raft entries up to idx were applied without a
+// block, once the block being written (if any) is durable: the applied
+// index never passes a block that is not.
+func (n *Node) setApplied(idx uint64) error {
+	if err := n.drain(); err != nil {
+		return err
+	}
+	return n.store.SetApplied(idx)
 }

@@ -232,7 +232,7 @@ func (n *Node) drainReady(ctx context.Context) error {
 		if !raft.IsEmptySnap(rd.Snapshot) {
 			n.conf = rd.Snapshot.GetMetadata().GetConfState()
 			n.snapAt = rd.Snapshot.GetMetadata().GetIndex()
-			if err := n.store.SetApplied(n.snapAt); err != nil { // caught up to it (catchUp)
+			if err := n.setApplied(n.snapAt); err != nil { // caught up to it (catchUp)
 				return err
 			}
 		}
@@ -248,6 +248,9 @@ func (n *Node) drainReady(ctx context.Context) error {
 					if err := n.applyEntry(e); err != nil {
 						return err
 					}
+				}
+				if err := n.drain(); err != nil { // the apply goroutine stages next
+					return err
 				}
 			} else if err := n.enqueueApply(ctx, rd.CommittedEntries); err != nil {
 				return err
@@ -285,13 +288,13 @@ func (n *Node) applyEntry(e *raftpb.Entry) error {
 		return n.applyConf(idx, cc)
 	}
 	if len(e.GetData()) == 0 { // a new leader's empty entry
-		return n.store.SetApplied(idx)
+		return n.setApplied(idx)
 	}
 	var p proposal
 	if err := codec.Ledger.Unmarshal(e.GetData(), &p); err != nil {
 		// Every node rejects the same bytes the same way.
 		n.log.Error("ignoring undecodable raft entry", "index", idx, "err", err)
-		return n.store.SetApplied(idx)
+		return n.setApplied(idx)
 	}
 	return n.applyProposal(idx, &p)
 }
@@ -302,7 +305,7 @@ func (n *Node) applyEntry(e *raftpb.Entry) error {
 // replayed.
 func (n *Node) applyConf(idx uint64, cc raftpb.ConfChangeI) error {
 	n.conf = n.rn.ApplyConfChange(cc)
-	if err := n.store.SetApplied(idx); err != nil {
+	if err := n.setApplied(idx); err != nil {
 		return err
 	}
 	if idx <= n.snapAt {

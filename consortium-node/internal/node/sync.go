@@ -207,7 +207,7 @@ func (n *Node) replay(sb *syncBlock) error {
 	if err != nil {
 		return err
 	}
-	if err := n.commitBuilt(head.Applied, built, false); err != nil {
+	if err := n.commitBuilt(head.Applied, built, false, nil); err != nil {
 		return err
 	}
 	ids := built.Included

@@ -8,7 +8,12 @@
 // its state writes, block, receipts, tx index entries, header signatures
 // and the new head (including the raft index it was applied from) become
 // durable together or not at all, so after a crash the store is at the
-// last committed block with nothing partial visible.
+// last committed block with nothing partial visible. Commit is Stage, then
+// Write (stage.go): the node writes a staged block in the background while
+// it builds the next one on the Tip (the staged block's writes and
+// transactions over the store); at most one block is staged, and every
+// other reader, the head and its applied index see a block only once its
+// batch is durable.
 //
 // Committed answers whether a transaction is in a block. With TrackRecent
 // (the node turns it on with the genesis replay window, and loads the

@@ -108,12 +108,14 @@ type txLoc struct {
 	Index  uint32
 }
 
-// Store is the node's committed data. Commit is called by one goroutine;
-// every reader is safe for concurrent use. With TrackRecent, it keeps the
+// Store is the node's committed data. Commit (or Stage) is called by one
+// goroutine, a staged block's Write by any; every reader is safe for
+// concurrent use. With TrackRecent, it keeps the
 // ids of the replay window's transactions in memory (recent.go).
 type Store struct {
 	db      *leveldb.DB
 	head    atomic.Pointer[Head]
+	staged  atomic.Pointer[staged] // the block Stage accepted and Write has not written (stage.go)
 	writeMu sync.Mutex
 	recent  recentTxs
 }
@@ -173,53 +175,14 @@ type Commit struct {
 	Applied uint64
 }
 
-// Commit writes a block in one fsynced batch and moves the head.
+// Commit writes a block in one fsynced batch and moves the head: Stage,
+// then Write.
 func (s *Store) Commit(c *Commit) error {
-	s.writeMu.Lock()
-	defer s.writeMu.Unlock()
-	hd := &c.Block.Header
-	if cur, ok := s.Head(); ok {
-		if hd.Height != cur.Height+1 || hd.PrevHash != cur.Hash {
-			return fmt.Errorf("%w: block %d on head %d", ErrHeight, hd.Height, cur.Height)
-		}
-	} else if hd.Height != 0 {
-		return fmt.Errorf("%w: first block must be genesis, got %d", ErrHeight, hd.Height)
+	p, err := s.Stage(c)
+	if err != nil {
+		return err
 	}
-	if len(c.Receipts) != len(c.Block.Txs) {
-		return fmt.Errorf("store: %d receipts for %d txs", len(c.Receipts), len(c.Block.Txs))
-	}
-	b := new(leveldb.Batch)
-	for _, w := range c.Writes {
-		if w.Deleted {
-			b.Delete(key(pState, []byte(w.Key)))
-		} else {
-			b.Put(key(pState, []byte(w.Key)), w.Value)
-		}
-	}
-	h := be64(hd.Height)
-	hash := hd.Hash()
-	enc := func(v any) []byte {
-		out, err := codec.Marshal(v)
-		if err != nil {
-			panic(fmt.Sprintf("store: encoding %T: %v", v, err))
-		}
-		return out
-	}
-	b.Put(key(pBlock, h), enc(c.Block))
-	b.Put(key(pHash, hash[:]), h)
-	b.Put(key(pReceipt, h), enc(c.Receipts))
-	b.Put(key(pSigs, h), enc(c.Signatures))
-	for i, r := range c.Receipts {
-		b.Put(key(pTx, r.TxID[:]), enc(&txLoc{Height: hd.Height, Index: uint32(i)}))
-	}
-	head := &Head{Height: hd.Height, Hash: hash, StateHash: hd.StateHash, Time: hd.Time, Applied: c.Applied}
-	b.Put(kHead, enc(head))
-	if err := s.db.Write(b, &opt.WriteOptions{Sync: true}); err != nil {
-		return fmt.Errorf("store: committing block %d: %w", hd.Height, err)
-	}
-	s.recent.committed(hd.Height, c.Receipts)
-	s.head.Store(head)
-	return nil
+	return p.Write()
 }
 
 // SetApplied records that raft entries up to idx were applied without
@@ -228,6 +191,9 @@ func (s *Store) Commit(c *Commit) error {
 func (s *Store) SetApplied(idx uint64) error {
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
+	if s.staged.Load() != nil { // its Write moves the applied index
+		return fmt.Errorf("%w: recording applied index %d", ErrStaged, idx)
+	}
 	cur, ok := s.Head()
 	if !ok || idx <= cur.Applied {
 		return nil
