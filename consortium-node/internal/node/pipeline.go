@@ -28,7 +28,8 @@ import (
 // its one batch is written and fsynced by a goroutine of its own
 // (writeBehind) while N+1 is built on the tip (store.Tip: N's writes over
 // the store, N's transactions counted as committed, N's head, admission's
-// cache and the policy's roles carried to N). At most one block is staged:
+// cache and the policy's roles carried to N: the API's own authorisation
+// sees a role change one write early, never late). At most one block is staged:
 // N+1 is staged only once N's write has returned (drain). Nothing of N is
 // acknowledged before it is durable: the writer, after the fsync, updates
 // the key expiries, shreds erased records, sends N's header signature to
