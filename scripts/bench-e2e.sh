@@ -13,8 +13,10 @@
 #
 # Figures: committed tx/s, per-transaction commit latency p50/p99 (submit
 # to committed; a transaction counts its request's latency), transactions
-# per block, the node's mean execute and commit (one fsynced batch) time
-# per block from its /metrics, the CPU cores the node used over the run
+# per block, the node's mean execute and commit (one fsynced batch, written
+# while the next block is built) time per block and the part of the commit
+# the next block waited for (commit-wait) from its /metrics, the CPU cores
+# the node used over the run
 # (its user+system CPU time / wall time) and its CPU time per committed
 # transaction. On a machine shared with other work, tx/s moves with the
 # load; CPU time per transaction much less.
@@ -79,18 +81,20 @@ measure() { # workload, label, node flags...
   cpu1=$(cpu_seconds "$node")
   local m=$tmp/metrics.txt
   curl -sf -o "$m" "http://$api/metrics"
-  local es ec cs cc
+  local es ec cs cc ws
   es=$(metric almoner_node_block_execute_seconds_sum "$m") ec=$(metric almoner_node_block_execute_seconds_count "$m")
   cs=$(metric almoner_node_block_commit_seconds_sum "$m") cc=$(metric almoner_node_block_commit_seconds_count "$m")
+  ws=$(metric almoner_node_block_commit_wait_seconds_sum "$m")
   stop_node
   echo "  e2e $label: $(echo "$out" | awk 'NR == 1')" >&2
   local r
   r=$(echo "$out" | grep '^RESULT ')
   awk -v l="$label" -v tps="$(field tps <<<"$r")" -v p50="$(field p50_ms <<<"$r")" -v p99="$(field p99_ms <<<"$r")" \
     -v n="$(field committed <<<"$r")" -v b="$(field blocks <<<"$r")" -v s="$(field seconds <<<"$r")" \
-    -v ex="$(per_block "$es" "$ec")" -v co="$(per_block "$cs" "$cc")" -v c0="$cpu0" -v c1="$cpu1" -v w="$workload" 'BEGIN {
-      printf "BenchmarkE2E/workload=%s/executor=%s 1 %s tx/s %s p50-ms %s p99-ms %.0f tx/block %s exec-ms/block %s commit-ms/block %.2f node-cores %.0f node-cpu-us/tx\n",
-        w, l, tps, p50, p99, (b > 0 ? n / b : 0), ex, co, (s > 0 ? (c1 - c0) / s : 0), (n > 0 ? 1e6 * (c1 - c0) / n : 0) }'
+    -v ex="$(per_block "$es" "$ec")" -v co="$(per_block "$cs" "$cc")" -v wa="$(per_block "${ws:-0}" "$cc")" \
+    -v c0="$cpu0" -v c1="$cpu1" -v w="$workload" 'BEGIN {
+      printf "BenchmarkE2E/workload=%s/executor=%s 1 %s tx/s %s p50-ms %s p99-ms %.0f tx/block %s exec-ms/block %s commit-ms/block %s commit-wait-ms/block %.2f node-cores %.0f node-cpu-us/tx\n",
+        w, l, tps, p50, p99, (b > 0 ? n / b : 0), ex, co, wa, (s > 0 ? (c1 - c0) / s : 0), (n > 0 ? 1e6 * (c1 - c0) / n : 0) }'
 }
 
 profile() { # label, node flags...

@@ -30,6 +30,10 @@ type metrics struct {
 	refused map[mempool.Reason]prometheus.Counter
 	execute prometheus.Histogram
 	commit  prometheus.Histogram
+	// commitWait is how long block application waited for the block
+	// written in the background before it (pipeline.go): the part of the
+	// commit the next block's building did not hide.
+	commitWait prometheus.Histogram
 }
 
 // newMetrics registers n's metrics. The gauges read n.pool, n.store and
@@ -42,6 +46,9 @@ func newMetrics(n *Node) (*metrics, error) {
 			Help: "Time to execute a block's transactions (proposed or replayed by block sync).", Buckets: durationBuckets()}),
 		commit: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "almoner_node_block_commit_seconds",
 			Help: "Time to write a block to the store in one batch, fsync included.", Buckets: durationBuckets()}),
+		commitWait: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "almoner_node_block_commit_wait_seconds",
+			Help: "Time block application waited for the previous block's background write (the commit not " +
+				"overlapped by building the next block).", Buckets: durationBuckets()}),
 	}
 	refused := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "almoner_node_mempool_refused_total",
 		Help: "Transactions refused at admission, by reason."}, []string{"reason"})
@@ -59,7 +66,7 @@ func newMetrics(n *Node) (*metrics, error) {
 	gauge := func(name, help string, f func() float64) prometheus.Collector {
 		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, f)
 	}
-	cs := []prometheus.Collector{m.execute, m.commit, refused,
+	cs := []prometheus.Collector{m.execute, m.commit, m.commitWait, refused,
 		gauge("almoner_node_chain_height", "Height of the last committed block.",
 			func() float64 { return float64(n.Head().Height) }),
 		gauge("almoner_node_raft_term", "Current raft term (0 before the first raft step).",

@@ -136,6 +136,12 @@ func TestMetrics(t *testing.T) {
 			t.Errorf("%s: sum %v, +Inf bucket %v, count %v", s, m[s+"_sum"], m[s+`_bucket{le="+Inf"}`], c)
 		}
 	}
+	// Each block but the last was waited for by the next one's commit.
+	if w, c := metric(t, m, "almoner_node_block_commit_wait_seconds_count"),
+		metric(t, m, "almoner_node_block_commit_seconds_count"); w < 2 || w > c {
+		t.Errorf("almoner_node_block_commit_wait_seconds_count = %v, want one per block written in the background "+
+			"and waited for (2..%v)", w, c)
+	}
 	st := h.n.Status()
 	if metric(t, m, "almoner_node_raft_term") < 1 || metric(t, m, "almoner_node_raft_applied_index") < 4 ||
 		metric(t, m, "almoner_node_raft_commit_index") < metric(t, m, "almoner_node_raft_applied_index") ||

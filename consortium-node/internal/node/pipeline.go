@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"sync"
+	"time"
 
 	"go.etcd.io/raft/v3/raftpb"
 )
@@ -200,7 +201,9 @@ func (n *Node) drain() error {
 	if w == nil {
 		return nil
 	}
+	start := time.Now()
 	<-w.done
+	n.metrics.commitWait.Observe(time.Since(start).Seconds())
 	n.writing = nil
 	return w.err
 }
