@@ -10,6 +10,10 @@
 //   - gqlhttp: GraphQL over HTTP (the GraphQL-over-HTTP spec) independent
 //     of the web framework.
 //   - transportws: the graphql-transport-ws WebSocket protocol, server side.
+//   - gqlclient: the client side of the portal's GraphQL over HTTP (sign-in,
+//     session cookie and CSRF token or API token, answers with their error
+//     codes), for the portal's and the browser tests and scripts/; it
+//     imports the standard library only.
 //   - internal/enumtest: for the modules' tests, that the GraphQL enums and
 //     the read model know every value a contract's vocabulary can write.
 //
