@@ -2,24 +2,30 @@ package app_test
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"net/http"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/almoner/almoner/graphql/gqlclient"
 	"github.com/almoner/almoner/portal/server"
 )
 
 // sessionStatus is GET /auth/session's status: 200 while the session lives.
 func (c *client) sessionStatus() int {
 	c.t.Helper()
-	r, err := c.hc.Get(c.base + "/auth/session")
+	_, err := c.gc.Session(context.Background())
+	var re *gqlclient.ResponseError
+	if errors.As(err, &re) {
+		return re.Status
+	}
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	r.Body.Close()
-	return r.StatusCode
+	return http.StatusOK
 }
 
 const changePwDoc = `mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) { endedSessions } }`
@@ -51,7 +57,7 @@ func (c *client) token(scopes ...string) string {
 func (c *client) bot(scopes ...string) *client {
 	c.t.Helper()
 	b := newClient(c.t, c.base)
-	b.bearer = c.token(scopes...)
+	b.gc.SetBearerToken(c.token(scopes...))
 	return b
 }
 

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
 	"slices"
 	"strconv"
@@ -18,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/almoner/almoner/graphql/gqlclient"
 	"github.com/almoner/almoner/portal/app"
 	"github.com/almoner/almoner/portal/internal/testnode"
 	"github.com/almoner/almoner/portal/server"
@@ -88,19 +88,21 @@ func waitHealthy(t testing.TB, base string) {
 	}
 }
 
-// client is a browser-like or machine client of the portal.
+// client is a browser-like or machine client of the portal
+// (graphql/gqlclient) for a test: what gets no answer fails the test.
 type client struct {
-	t      *testing.T
-	base   string
-	hc     *http.Client
-	csrf   string
-	bearer string
-	origin string
+	t    *testing.T
+	base string
+	gc   *gqlclient.Client
 }
 
 func newClient(t *testing.T, base string) *client {
-	jar, _ := cookiejar.New(nil)
-	return &client{t: t, base: base, hc: &http.Client{Jar: jar, Timeout: 60 * time.Second}}
+	t.Helper()
+	gc, err := gqlclient.New(gqlclient.Config{URL: base})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &client{t: t, base: base, gc: gc}
 }
 
 // login signs the client in and requires it to succeed with a CSRF token
@@ -108,7 +110,7 @@ func newClient(t *testing.T, base string) *client {
 func (c *client) login(account, password string) {
 	c.t.Helper()
 	status, cookie := c.signIn(account, password)
-	if status != http.StatusOK || c.csrf == "" {
+	if status != http.StatusOK || c.gc.CSRFToken() == "" {
 		c.t.Fatalf("login %s: %d", account, status)
 	}
 	if !strings.Contains(cookie, "HttpOnly") || !strings.Contains(cookie, "SameSite=Strict") {
@@ -128,67 +130,44 @@ func (c *client) loginStatus(account, password string) int {
 // set; on 200 the client is signed in with the CSRF token it got.
 func (c *client) signIn(account, password string) (int, string) {
 	c.t.Helper()
-	b, _ := json.Marshal(map[string]string{"account": account, "password": password})
-	r, err := c.hc.Post(c.base+"/auth/login", "application/json", bytes.NewReader(b))
-	if err != nil {
-		c.t.Fatal(err)
+	s, err := c.gc.SignIn(context.Background(), account, password)
+	var re *gqlclient.ResponseError
+	switch {
+	case err == nil:
+		return http.StatusOK, s.Header.Get("Set-Cookie")
+	case errors.As(err, &re):
+		return re.Status, re.Header.Get("Set-Cookie")
 	}
-	defer r.Body.Close()
-	var out struct{ CSRFToken string }
-	_ = json.NewDecoder(r.Body).Decode(&out)
-	if r.StatusCode == http.StatusOK {
-		c.csrf = out.CSRFToken
-	}
-	return r.StatusCode, r.Header.Get("Set-Cookie")
+	c.t.Fatal(err)
+	return 0, ""
 }
 
+// gqlResult is an answer of the portal with its data decoded.
 type gqlResult struct {
-	Status int
-	Data   map[string]any
-	Errors []struct {
-		Message    string
-		Extensions map[string]any
-	}
-	raw string
+	*gqlclient.Response
+	Data map[string]any
+	raw  string
 }
 
-func (r *gqlResult) code() string {
-	if len(r.Errors) == 0 {
-		return ""
-	}
-	c, _ := r.Errors[0].Extensions["code"].(string)
-	return c
-}
+func (r *gqlResult) code() string { return r.Response.Code() }
 
 func (c *client) do(query string, vars map[string]any) *gqlResult {
 	c.t.Helper()
-	b, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
-	req, _ := http.NewRequest(http.MethodPost, c.base+"/graphql", bytes.NewReader(b))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/graphql-response+json")
-	if c.csrf != "" {
-		req.Header.Set("X-CSRF-Token", c.csrf)
-	}
-	if c.bearer != "" {
-		req.Header.Set("Authorization", "Bearer "+c.bearer)
-	}
-	if c.origin != "" {
-		req.Header.Set("Origin", c.origin)
-	}
-	return c.send(req)
+	return c.result(c.gc.Do(context.Background(), query, vars))
 }
 
-func (c *client) send(req *http.Request) *gqlResult {
+// result is the answer r with its data decoded, or fails the test with
+// err.
+func (c *client) result(r *gqlclient.Response, err error) *gqlResult {
 	c.t.Helper()
-	r, err := c.hc.Do(req)
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	defer r.Body.Close()
-	body, _ := io.ReadAll(r.Body)
-	out := &gqlResult{Status: r.StatusCode, raw: string(body)}
-	if err := json.Unmarshal(body, out); err != nil {
-		c.t.Fatalf("%d %q: %v", r.StatusCode, body, err)
+	out := &gqlResult{Response: r, raw: string(r.Body)}
+	if len(r.Data) != 0 {
+		if err := json.Unmarshal(r.Data, &out.Data); err != nil {
+			c.t.Fatalf("%d %q: %v", r.Status, r.Body, err)
+		}
 	}
 	return out
 }
@@ -245,16 +224,17 @@ func TestQueriesAndSignedMutation(t *testing.T) {
 	}
 	admin := newClient(t, p.URL)
 	admin.login("stmarys/admin", p.DevAccounts["stmarys/admin"])
-	csrf := admin.csrf
-	admin.csrf = ""
+	csrf := admin.gc.CSRFToken()
+	admin.gc.SetCSRFToken("")
 	if r := admin.do(setRoles, vars); r.Status != 403 || r.code() != "FORBIDDEN" || !strings.Contains(r.Errors[0].Message, "CSRF") {
 		t.Fatalf("mutation without CSRF token: %s", r.raw)
 	}
-	admin.csrf, admin.origin = csrf, "https://evil.example"
+	admin.gc.SetCSRFToken(csrf)
+	admin.gc.SetOrigin("https://evil.example")
 	if r := admin.do(setRoles, vars); r.Status != 403 || r.code() != "FORBIDDEN" {
 		t.Fatalf("cross-origin mutation: %s", r.raw)
 	}
-	admin.origin = p.URL
+	admin.gc.SetOrigin(p.URL)
 	r = admin.do(setRoles, vars)
 	if r.Status != 200 || len(r.Errors) != 0 || dig(r.Data, "setMemberRoles", "status") != "COMMITTED" ||
 		dig(r.Data, "setMemberRoles", "receipt", "status") != "OK" || dig(r.Data, "setMemberRoles", "transaction", "sender") != "stmarys/admin" {
@@ -318,14 +298,14 @@ func TestQueriesAndSignedMutation(t *testing.T) {
 		t.Fatalf("createApiToken: %s", r.raw)
 	}
 	bot := newClient(t, p.URL)
-	bot.bearer = secret
+	bot.gc.SetBearerToken(secret)
 	if r := bot.do(`{ viewer { account via member { id } } }`, nil); dig(r.Data, "viewer", "account") != "stmarys/admin" || dig(r.Data, "viewer", "via") != "token" {
 		t.Fatalf("viewer by token: %s", r.raw)
 	}
 	if r := bot.do(setRoles, vars); r.code() != "FORBIDDEN" {
 		t.Fatalf("read-only token mutating: %s", r.raw)
 	}
-	bot.bearer = secret + "x"
+	bot.gc.SetBearerToken(secret + "x")
 	if r := bot.do(`{ viewer { account } }`, nil); r.Status != 401 || r.code() != "UNAUTHENTICATED" {
 		t.Fatalf("bad token: %s", r.raw)
 	}
@@ -436,15 +416,11 @@ func TestLimits(t *testing.T) {
 			t.Fatalf("wrong password %d: %d", i+1, s)
 		}
 	}
-	b, _ := json.Marshal(map[string]string{"account": "stmarys/dr-lee", "password": p.DevAccounts["stmarys/dr-lee"]})
-	lr, err := http.Post(p.URL+"/auth/login", "application/json", bytes.NewReader(b))
-	if err != nil {
-		t.Fatal(err)
-	}
-	lb, _ := io.ReadAll(lr.Body)
-	lr.Body.Close()
-	if lr.StatusCode != http.StatusTooManyRequests || lr.Header.Get("Retry-After") == "" || !strings.Contains(string(lb), "too many failed sign-ins") {
-		t.Fatalf("a locked account: %d %q %s", lr.StatusCode, lr.Header.Get("Retry-After"), lb)
+	_, err := newClient(t, p.URL).gc.SignIn(context.Background(), "stmarys/dr-lee", p.DevAccounts["stmarys/dr-lee"])
+	var locked *gqlclient.ResponseError
+	if !errors.As(err, &locked) || locked.Status != http.StatusTooManyRequests || locked.Header.Get("Retry-After") == "" ||
+		!strings.Contains(string(locked.Body), "too many failed sign-ins") {
+		t.Fatalf("a locked account: %v", err)
 	}
 	if s := newClient(t, p.URL).loginStatus("stmarys/clerk", p.DevAccounts["stmarys/clerk"]); s != http.StatusOK {
 		t.Fatalf("a neighbour at the same address: %d", s)

@@ -180,7 +180,7 @@ func TestPortalBackupRestore(t *testing.T) {
 		t.Fatalf("the enrolled member's sign-in: %d", s)
 	}
 	bot := newClient(t, p2.URL)
-	bot.bearer = secret
+	bot.gc.SetBearerToken(secret)
 	if r := bot.do(`{ viewer { account } }`, nil); dig(r.Data, "viewer", "account") != "stmarys/admin" {
 		t.Fatalf("the API token: %s", r.raw)
 	}

@@ -186,7 +186,7 @@ func TestPortalFailsOver(t *testing.T) {
 	p := startFailoverPortal(t, n, log, deadNodeAddr(), a.URL(), b.URL())
 	admin := newClient(t, p.URL)
 	admin.login("stmarys/admin", p.DevAccounts["stmarys/admin"])
-	admin.origin = p.URL
+	admin.gc.SetOrigin(p.URL)
 	h1 := committedHeight(t, setRoles(admin, "physician"))
 	if len(a.streams()) == 0 || len(b.streams()) != 0 {
 		t.Fatalf("block streams before the failover: through the second address %v, the third %v", a.streams(), b.streams())
@@ -240,7 +240,7 @@ func TestPortalAllNodesDead(t *testing.T) {
 	p := startFailoverPortal(t, n, &logRecorder{}, a.URL(), b.URL())
 	admin := newClient(t, p.URL)
 	admin.login("stmarys/admin", p.DevAccounts["stmarys/admin"])
-	admin.origin = p.URL
+	admin.gc.SetOrigin(p.URL)
 	committedHeight(t, setRoles(admin, "physician"))
 
 	a.kill()

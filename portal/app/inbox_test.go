@@ -76,7 +76,7 @@ func TestInbox(t *testing.T) {
 
 	// Live: a new emergency access reaches Ana's open subscription; the
 	// refused try before it does not (accesses are still switched off).
-	ws := wsOpen(t, p.URL, nil, bearerPayload(ro.bearer))
+	ws := wsOpen(t, p.URL, nil, bearerPayload(ro.gc.BearerToken()))
 	wsSubscribe(t, ws, "in", `subscription { inboxAlerts { kind text } }`, nil)
 	time.Sleep(200 * time.Millisecond) // the subscription is registered before the blocks below
 	adjuster.do(readDoc, map[string]any{"r": "rec-i1", "p": "claims"})

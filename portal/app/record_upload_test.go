@@ -53,11 +53,7 @@ func multipartRequest(query string, vars map[string]any, filename string, file [
 func (c *client) upload(query string, vars map[string]any, filename string, file []byte) *gqlResult {
 	c.t.Helper()
 	body, ct := multipartRequest(query, vars, filename, file)
-	req, _ := http.NewRequest(http.MethodPost, c.base+"/graphql", bytes.NewReader(body))
-	req.Header.Set("Content-Type", ct)
-	req.Header.Set("Accept", "application/graphql-response+json")
-	req.Header.Set("X-CSRF-Token", c.csrf)
-	return c.send(req)
+	return c.result(c.gc.Post(context.Background(), ct, body))
 }
 
 // bundleOf returns a FHIR Bundle of exactly size bytes: the entries of

@@ -1,7 +1,6 @@
 package app_test
 
 import (
-	"net/url"
 	"testing"
 
 	"github.com/almoner/almoner/portal/server"
@@ -17,9 +16,8 @@ func TestWebSocketsEndWithTheirSession(t *testing.T) {
 	a, b := newClient(t, p.URL), newClient(t, p.URL)
 	a.login(who, p.DevAccounts[who])
 	b.login(who, p.DevAccounts[who])
-	u, _ := url.Parse(p.URL)
 	var cookie string
-	for _, c := range a.hc.Jar.Cookies(u) {
+	for _, c := range a.gc.Cookies() {
 		cookie += c.Name + "=" + c.Value + "; "
 	}
 	sub := `{"type":"subscribe","id":"1","payload":{"query":"subscription { newBlocks { height } }"}}`
