@@ -1,68 +1,38 @@
 package e2e_test
 
 import (
-	"bytes"
-	"encoding/json"
-	"net/http"
-	"net/http/cookiejar"
+	"context"
 	"testing"
 	"time"
+
+	"github.com/almoner/almoner/graphql/gqlclient"
 )
 
 // gqlClient is a signed-in GraphQL client of the portal, for the steps of
 // a journey that other roles take while the browser watches.
 type gqlClient struct {
-	t    *testing.T
-	base string
-	hc   *http.Client
-	csrf string
+	t  *testing.T
+	gc *gqlclient.Client
 }
 
 func (s *stack) client(t *testing.T, account string) *gqlClient {
 	t.Helper()
-	jar, _ := cookiejar.New(nil)
-	c := &gqlClient{t: t, base: s.url, hc: &http.Client{Jar: jar, Timeout: 30 * time.Second}}
-	b, _ := json.Marshal(map[string]string{"account": account, "password": s.accounts[account]})
-	r, err := c.hc.Post(c.base+"/auth/login", "application/json", bytes.NewReader(b))
+	gc, err := gqlclient.New(gqlclient.Config{URL: s.url, Timeout: 30 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer r.Body.Close()
-	var out struct{ CSRFToken string }
-	if err := json.NewDecoder(r.Body).Decode(&out); err != nil || r.StatusCode != http.StatusOK {
-		t.Fatalf("login %s: %d %v", account, r.StatusCode, err)
+	if _, err := gc.SignIn(context.Background(), account, s.accounts[account]); err != nil {
+		t.Fatalf("login %s: %v", account, err)
 	}
-	c.csrf = out.CSRFToken
-	return c
+	return &gqlClient{t: t, gc: gc}
 }
 
 // do runs a query or mutation and decodes its data into out; any GraphQL
-// error, or a failed transaction receipt, fails the test.
+// error fails the test.
 func (c *gqlClient) do(query string, vars map[string]any, out any) {
 	c.t.Helper()
-	b, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
-	req, _ := http.NewRequest(http.MethodPost, c.base+"/graphql", bytes.NewReader(b))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("X-CSRF-Token", c.csrf)
-	r, err := c.hc.Do(req)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	defer r.Body.Close()
-	var body struct {
-		Data   json.RawMessage
-		Errors []struct{ Message string }
-	}
-	if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
-		c.t.Fatal(err)
-	}
-	if len(body.Errors) > 0 {
-		c.t.Fatalf("%s: %s", query, body.Errors[0].Message)
-	}
-	if out != nil {
-		if err := json.Unmarshal(body.Data, out); err != nil {
-			c.t.Fatal(err)
-		}
+	if err := c.gc.Run(context.Background(), query, vars, out); err != nil {
+		c.t.Fatalf("%s: %v", query, err)
 	}
 }
 

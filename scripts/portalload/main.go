@@ -5,18 +5,19 @@
 package main
 
 import (
-	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/almoner/almoner/graphql/gqlclient"
 	"github.com/almoner/almoner/scripts/internal/loadkit"
 )
 
@@ -38,28 +39,28 @@ func run() error {
 	if err := json.Unmarshal([]byte(*vars), &v); err != nil {
 		return fmt.Errorf("-vars: %w", err)
 	}
+	base, ok := strings.CutSuffix(*url, "/graphql")
+	if !ok {
+		return fmt.Errorf("-url %q: the portal's /graphql endpoint, such as http://127.0.0.1:8080/graphql", *url)
+	}
+	gc, err := gqlclient.New(gqlclient.Config{URL: base, BearerToken: *token, Timeout: 30 * time.Second,
+		Transport: &http.Transport{MaxIdleConnsPerHost: *c * 2}})
+	if err != nil {
+		return fmt.Errorf("-url: %w", err)
+	}
+	// Encoded once: a request's latency is the portal's answer, read and
+	// decoded (data and errors), as a client of the portal waits for it.
 	body, _ := json.Marshal(map[string]any{"query": *query, "variables": v})
-	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: *c * 2}, Timeout: 30 * time.Second}
+	ctx := context.Background()
 	do := func() (time.Duration, error) {
-		req, _ := http.NewRequest(http.MethodPost, *url, bytes.NewReader(body))
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Authorization", "Bearer "+*token)
 		start := time.Now()
-		resp, err := hc.Do(req)
-		if err != nil {
-			return 0, err
-		}
-		b, err := io.ReadAll(resp.Body)
-		resp.Body.Close()
+		r, err := gc.Post(ctx, "application/json", body)
 		d := time.Since(start)
 		if err != nil {
 			return 0, err
 		}
-		var out struct {
-			Errors []json.RawMessage `json:"errors"`
-		}
-		if resp.StatusCode != http.StatusOK || json.Unmarshal(b, &out) != nil || len(out.Errors) > 0 {
-			return 0, fmt.Errorf("status %d: %.300s", resp.StatusCode, b)
+		if err := r.Err(); err != nil {
+			return 0, err
 		}
 		return d, nil
 	}

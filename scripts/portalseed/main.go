@@ -12,17 +12,17 @@
 package main
 
 import (
-	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"io"
-	"net/http"
-	"net/http/cookiejar"
 	"os"
 	"strings"
 	"time"
+
+	"github.com/almoner/almoner/graphql/gqlclient"
 )
 
 type consortium struct {
@@ -46,62 +46,36 @@ func main() {
 
 // session is a member signed in on their organisation's portal.
 type session struct {
-	who, base, csrf string
-	hc              *http.Client
+	who string
+	c   *gqlclient.Client
 }
 
-func signIn(c *consortium, member string) (*session, error) {
+func signIn(ctx context.Context, c *consortium, member string) (*session, error) {
 	org, _, _ := strings.Cut(member, "/")
 	for _, o := range c.Orgs {
 		if o.Org != org {
 			continue
 		}
-		jar, _ := cookiejar.New(nil)
-		s := &session{who: member, base: o.Portal, hc: &http.Client{Jar: jar, Timeout: 60 * time.Second}}
-		b, _ := json.Marshal(map[string]string{"account": member, "password": o.Accounts[member]})
-		r, err := s.hc.Post(s.base+"/auth/login", "application/json", bytes.NewReader(b))
+		gc, err := gqlclient.New(gqlclient.Config{URL: o.Portal})
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("the portal of %s: %w", org, err)
 		}
-		defer r.Body.Close()
-		var out struct{ CSRFToken string }
-		if err := json.NewDecoder(r.Body).Decode(&out); err != nil || r.StatusCode != http.StatusOK {
-			return nil, fmt.Errorf("%s signing in on %s: HTTP %d", member, s.base, r.StatusCode)
+		if _, err := gc.SignIn(ctx, member, o.Accounts[member]); err != nil {
+			return nil, fmt.Errorf("%s signing in on %s: %w", member, o.Portal, err)
 		}
-		s.csrf = out.CSRFToken
-		return s, nil
+		return &session{who: member, c: gc}, nil
 	}
 	return nil, fmt.Errorf("no portal for %s in consortium.json", member)
 }
 
 // do runs a GraphQL operation; an error, or a committed transaction the
 // ledger refused, is an error.
-func (s *session) do(query string, vars map[string]any) (map[string]any, error) {
-	b, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
-	req, _ := http.NewRequest(http.MethodPost, s.base+"/graphql", bytes.NewReader(b))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("X-CSRF-Token", s.csrf)
-	r, err := s.hc.Do(req)
-	if err != nil {
-		return nil, err
+func (s *session) do(ctx context.Context, query string, vars map[string]any) (map[string]any, error) {
+	var data map[string]any
+	if err := s.c.Run(ctx, query, vars, &data); err != nil {
+		return nil, fmt.Errorf("%s: %w", s.who, err)
 	}
-	defer r.Body.Close()
-	raw, _ := io.ReadAll(r.Body)
-	var out struct {
-		Data   map[string]any
-		Errors []struct {
-			Message    string
-			Extensions map[string]any
-		}
-	}
-	if err := json.Unmarshal(raw, &out); err != nil {
-		return nil, fmt.Errorf("%s: HTTP %d: %s", s.who, r.StatusCode, raw)
-	}
-	if len(out.Errors) > 0 {
-		code, _ := out.Errors[0].Extensions["code"].(string)
-		return nil, fmt.Errorf("%s: %s (%s)", s.who, out.Errors[0].Message, code)
-	}
-	for _, v := range out.Data {
+	for _, v := range data {
 		if m, ok := v.(map[string]any); ok {
 			if rc, ok := m["receipt"].(map[string]any); ok && rc["status"] == "FAILED" {
 				msg, _ := rc["error"].(string)
@@ -109,7 +83,7 @@ func (s *session) do(query string, vars map[string]any) (map[string]any, error) 
 			}
 		}
 	}
-	return out.Data, nil
+	return data, nil
 }
 
 const txFields = `id status receipt { status error }`
@@ -128,10 +102,11 @@ func run(path string) error {
 	if err := json.Unmarshal(b, &c); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
+	ctx := context.Background()
 	as := map[string]*session{}
 	for _, m := range []string{"stmarys/clerk", "stmarys/patient-ana", "acme/adjuster", "hope/officer", "hope/donor-sam",
 		"healthreg/validator"} {
-		if as[m], err = signIn(&c, m); err != nil {
+		if as[m], err = signIn(ctx, &c, m); err != nil {
 			return err
 		}
 	}
@@ -192,7 +167,7 @@ func run(path string) error {
 		for try := 0; try < 50; try++ {
 			// A portal acts on what its read model has indexed: a step
 			// right after another organisation's may need a moment.
-			_, err = as[st.who].do(st.doc, st.vars)
+			_, err = as[st.who].do(ctx, st.doc, st.vars)
 			if err == nil || !retryable(err) {
 				break
 			}
@@ -201,7 +176,7 @@ func run(path string) error {
 		if err != nil {
 			return fmt.Errorf("step %d (%s): %w", i+1, st.what, err)
 		}
-		fmt.Printf("  %2d. %-72s %s on %s (%v)\n", i+1, st.what, st.who, as[st.who].base, time.Since(t0).Round(time.Millisecond))
+		fmt.Printf("  %2d. %-72s %s on %s (%v)\n", i+1, st.what, st.who, as[st.who].c.URL(), time.Since(t0).Round(time.Millisecond))
 	}
 	fmt.Printf("demo journeys loaded through the portals in %v\n", time.Since(start).Round(time.Millisecond))
 	return nil
@@ -210,6 +185,9 @@ func run(path string) error {
 // retryable: the acting portal has not indexed another organisation's
 // step yet, or a node is briefly unavailable.
 func retryable(err error) bool {
-	s := err.Error()
-	return strings.Contains(s, "NOT_FOUND") || strings.Contains(s, "UNAVAILABLE") || strings.Contains(s, "no claim")
+	var re *gqlclient.ResponseError
+	if errors.As(err, &re) && (re.Code() == "NOT_FOUND" || re.Code() == "UNAVAILABLE") {
+		return true
+	}
+	return strings.Contains(err.Error(), "no claim")
 }
