@@ -78,10 +78,25 @@ type Client struct {
 	hc   *http.Client
 	max  int64
 
-	mu     sync.Mutex
-	csrf   string
-	bearer string
-	origin string
+	mu sync.Mutex
+	id identity
+}
+
+// identity is what each request sends to say who it is from.
+type identity struct {
+	csrf, bearer, origin string
+}
+
+func (c *Client) identity() identity {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.id
+}
+
+func (c *Client) setIdentity(set func(*identity)) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	set(&c.id)
 }
 
 // New returns a client of the portal cfg names, with an empty cookie jar.
@@ -103,10 +118,10 @@ func New(cfg Config) (*Client, error) {
 		limit = DefaultMaxResponseBytes
 	}
 	return &Client{
-		base:   base,
-		hc:     &http.Client{Jar: jar, Timeout: timeout, Transport: cfg.Transport},
-		max:    limit,
-		bearer: cfg.BearerToken,
+		base: base,
+		hc:   &http.Client{Jar: jar, Timeout: timeout, Transport: cfg.Transport},
+		max:  limit,
+		id:   identity{bearer: cfg.BearerToken},
 	}, nil
 }
 
@@ -115,41 +130,23 @@ func (c *Client) URL() string { return c.base.String() }
 
 // CSRFToken is the token sent in X-CSRF-Token: the signed-in session's,
 // or what SetCSRFToken set.
-func (c *Client) CSRFToken() string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.csrf
-}
+func (c *Client) CSRFToken() string { return c.identity().csrf }
 
 // SetCSRFToken replaces the token sent in X-CSRF-Token ("" sends none).
-func (c *Client) SetCSRFToken(token string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.csrf = token
-}
+func (c *Client) SetCSRFToken(token string) { c.setIdentity(func(id *identity) { id.csrf = token }) }
 
 // BearerToken is the API token's secret sent as Authorization: Bearer.
-func (c *Client) BearerToken() string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.bearer
-}
+func (c *Client) BearerToken() string { return c.identity().bearer }
 
 // SetBearerToken replaces the API token's secret sent as Authorization:
 // Bearer ("" sends none).
 func (c *Client) SetBearerToken(secret string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.bearer = secret
+	c.setIdentity(func(id *identity) { id.bearer = secret })
 }
 
 // SetOrigin sets the Origin header sent with every request, as a browser
 // sends it ("" sends none).
-func (c *Client) SetOrigin(origin string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.origin = origin
-}
+func (c *Client) SetOrigin(origin string) { c.setIdentity(func(id *identity) { id.origin = origin }) }
 
 // Cookies are the cookies the jar holds for the portal (the session
 // cookie once signed in).
@@ -250,7 +247,7 @@ func (r *Response) Err() error {
 	if len(r.Errors) == 0 && r.Status == http.StatusOK {
 		return nil
 	}
-	return &ResponseError{Status: r.Status, Header: r.Header, Errors: r.Errors, Body: r.Body}
+	return &ResponseError{*r}
 }
 
 // Decode decodes the answer's data into out.
@@ -268,18 +265,7 @@ func (r *Response) Decode(out any) error {
 // status other than 200, or GraphQL errors, or a body that is not a
 // GraphQL answer at all (Errors empty).
 type ResponseError struct {
-	Status int
-	Header http.Header
-	Errors []GraphQLError
-	Body   []byte
-}
-
-// Code is the first error's extensions.code ("" without errors).
-func (e *ResponseError) Code() string {
-	if len(e.Errors) == 0 {
-		return ""
-	}
-	return e.Errors[0].Code()
+	Response
 }
 
 func (e *ResponseError) Error() string {
@@ -366,17 +352,15 @@ func (c *Client) send(ctx context.Context, method, path, contentType string, bod
 		req.Header.Set("Content-Type", contentType)
 	}
 	req.Header.Set("Accept", mediaGraphQLResponse)
-	c.mu.Lock()
-	csrf, bearer, origin := c.csrf, c.bearer, c.origin
-	c.mu.Unlock()
-	if csrf != "" {
-		req.Header.Set(CSRFHeader, csrf)
+	id := c.identity()
+	if id.csrf != "" {
+		req.Header.Set(CSRFHeader, id.csrf)
 	}
-	if bearer != "" {
-		req.Header.Set("Authorization", "Bearer "+bearer)
+	if id.bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+id.bearer)
 	}
-	if origin != "" {
-		req.Header.Set("Origin", origin)
+	if id.origin != "" {
+		req.Header.Set("Origin", id.origin)
 	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
@@ -400,5 +384,7 @@ func (r *Response) refusal() *ResponseError {
 		Errors []GraphQLError `json:"errors"`
 	}
 	_ = json.Unmarshal(r.Body, &out)
-	return &ResponseError{Status: r.Status, Header: r.Header, Errors: out.Errors, Body: r.Body}
+	e := &ResponseError{*r}
+	e.Errors = out.Errors
+	return e
 }
