@@ -217,13 +217,11 @@ func TestQueriesAndSignedMutation(t *testing.T) {
 	if r := anon.do(setRoles, vars); r.code() != "UNAUTHENTICATED" {
 		t.Fatalf("anonymous mutation: %s", r.raw)
 	}
-	donor := newClient(t, p.URL)
-	donor.login("hope/donor-sam", p.DevAccounts["hope/donor-sam"])
+	donor := as(t, p, "hope/donor-sam")
 	if r := donor.do(setRoles, vars); r.code() != "FORBIDDEN" {
 		t.Fatalf("donor changing a hospital's roles: %s", r.raw)
 	}
-	admin := newClient(t, p.URL)
-	admin.login("stmarys/admin", p.DevAccounts["stmarys/admin"])
+	admin := as(t, p, "stmarys/admin")
 	csrf := admin.gc.CSRFToken()
 	admin.gc.SetCSRFToken("")
 	if r := admin.do(setRoles, vars); r.Status != 403 || r.code() != "FORBIDDEN" || !strings.Contains(r.Errors[0].Message, "CSRF") {

@@ -50,10 +50,7 @@ func portalsOf(t *testing.T, c *testnode.Cluster, orgs []string, logger func(org
 func (k *consortium) as(t *testing.T, member string) *client {
 	t.Helper()
 	org, _, _ := strings.Cut(member, "/")
-	p := k.portals[org]
-	c := newClient(t, p.URL)
-	c.login(member, p.DevAccounts[member])
-	return c
+	return as(t, k.portals[org], member)
 }
 
 // TestConsortiumJourneys runs the cross-organisation journeys across four

@@ -184,8 +184,7 @@ func TestPortalFailsOver(t *testing.T) {
 	b := startProxy(t, "127.0.0.1:0", target)
 	log := &logRecorder{}
 	p := startFailoverPortal(t, n, log, deadNodeAddr(), a.URL(), b.URL())
-	admin := newClient(t, p.URL)
-	admin.login("stmarys/admin", p.DevAccounts["stmarys/admin"])
+	admin := as(t, p, "stmarys/admin")
 	admin.gc.SetOrigin(p.URL)
 	h1 := committedHeight(t, setRoles(admin, "physician"))
 	if len(a.streams()) == 0 || len(b.streams()) != 0 {
@@ -238,8 +237,7 @@ func TestPortalAllNodesDead(t *testing.T) {
 	a := startProxy(t, "127.0.0.1:0", target)
 	b := startProxy(t, "127.0.0.1:0", target)
 	p := startFailoverPortal(t, n, &logRecorder{}, a.URL(), b.URL())
-	admin := newClient(t, p.URL)
-	admin.login("stmarys/admin", p.DevAccounts["stmarys/admin"])
+	admin := as(t, p, "stmarys/admin")
 	admin.gc.SetOrigin(p.URL)
 	committedHeight(t, setRoles(admin, "physician"))
 
