@@ -46,6 +46,18 @@ func mustBufEncMode() cbor.UserBufferEncMode {
 // everything Almoner signs, hashes, stores or sends.
 func Marshal(v any) ([]byte, error) { return encMode.Marshal(v) }
 
+// MustMarshal is Marshal for the values whose shape is fixed in code (a
+// contract's state records, a store's block and head records, a key's MAC
+// input), which always encode: it panics, naming owner (the package) and
+// v's type, if one does not, a programming error and never bad input.
+func MustMarshal(owner string, v any) []byte {
+	b, err := encMode.Marshal(v)
+	if err != nil {
+		panic(fmt.Sprintf("%s: encoding %T: %v", owner, v, err))
+	}
+	return b
+}
+
 // Limits bound what a decoder accepts. Every field is required.
 type Limits struct {
 	// MaxBytes bounds the input.

@@ -211,3 +211,24 @@ func FuzzUnmarshal(f *testing.F) {
 		}
 	})
 }
+
+// TestMustMarshal: a value that encodes is Marshal's bytes; one that
+// cannot (a channel) panics naming the owner and the type.
+func TestMustMarshal(t *testing.T) {
+	v := struct{ A, B uint64 }{1, 2}
+	want, err := Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := MustMarshal("test", v); !bytes.Equal(got, want) {
+		t.Fatalf("MustMarshal = %x, Marshal = %x", got, want)
+	}
+	defer func() {
+		msg, _ := recover().(string)
+		if !strings.HasPrefix(msg, "owner: encoding chan int: ") {
+			t.Fatalf("panic %q, want it to name the owner and the type", msg)
+		}
+	}()
+	MustMarshal("owner", make(chan int))
+	t.Fatal("MustMarshal of a channel did not panic")
+}

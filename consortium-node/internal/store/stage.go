@@ -114,13 +114,7 @@ func batchOf(c *Commit, head *Head) *leveldb.Batch {
 			b.Put(key(pState, []byte(w.Key)), w.Value)
 		}
 	}
-	enc := func(v any) []byte {
-		out, err := codec.Marshal(v)
-		if err != nil {
-			panic(fmt.Sprintf("store: encoding %T: %v", v, err))
-		}
-		return out
-	}
+	enc := func(v any) []byte { return codec.MustMarshal("store", v) }
 	h := be64(head.Height)
 	b.Put(key(pBlock, h), enc(c.Block))
 	b.Put(key(pHash, head.Hash[:]), h)

@@ -90,13 +90,7 @@ func RaftKey(id uint64) string { return "raftid/" + strconv.FormatUint(id, 10) }
 // Encode is the state value of v, one of the contract's fixed-shape
 // records (deterministic CBOR); it panics if v does not encode, which a
 // fixed shape never does.
-func Encode(v any) []byte {
-	b, err := codec.Marshal(v)
-	if err != nil {
-		panic(fmt.Sprintf("consortium: encoding %T: %v", v, err))
-	}
-	return b
-}
+func Encode(v any) []byte { return codec.MustMarshal("consortium", v) }
 
 // GenesisWrite is a state entry written at genesis.
 type GenesisWrite struct {

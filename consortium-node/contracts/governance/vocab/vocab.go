@@ -102,13 +102,7 @@ func ProposalStateKey(id string) string { return contracts.Key(Name, ProposalKey
 // Encode is the state value of v, one of the contract's fixed-shape
 // records (deterministic CBOR); it panics if v does not encode, which a
 // fixed shape never does.
-func Encode(v any) []byte {
-	b, err := codec.Marshal(v)
-	if err != nil {
-		panic(fmt.Sprintf("governance: encoding %T: %v", v, err)) // fixed-shape values
-	}
-	return b
-}
+func Encode(v any) []byte { return codec.MustMarshal("governance", v) }
 
 // EncodeRule is a rule's state value.
 func EncodeRule(r policies.Rule) []byte { return Encode(r.Strings()) }

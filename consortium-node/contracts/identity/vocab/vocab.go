@@ -248,13 +248,7 @@ func OrgStateKey(id string) string { return contracts.Key(Name, OrgKey(id)) }
 // Encode is the state value of v, one of the contract's fixed-shape
 // records (deterministic CBOR); it panics if v does not encode, which a
 // fixed shape never does.
-func Encode(v any) []byte {
-	b, err := codec.Marshal(v)
-	if err != nil {
-		panic(fmt.Sprintf("identity: encoding %T: %v", v, err)) // fixed-shape structs
-	}
-	return b
-}
+func Encode(v any) []byte { return codec.MustMarshal("identity", v) }
 
 // DecodeMember decodes a member record from state.
 func DecodeMember(b []byte) (*Member, error) {
