@@ -20,14 +20,24 @@ import (
 // what is left out is told why. The node then signs, commits and
 // announces it.
 func (n *Node) applyProposal(index uint64, p *proposal) error {
-	if p.Proposer == n.cfg.NodeID {
-		defer func() {
+	// The proposer's in-flight slot (proposeLoop) is freed once the
+	// proposal's block is durable, or here when it makes none: the blocks
+	// in flight, and so how full the proposer lets them get, are what they
+	// are without the commit's overlap (pipeline.go).
+	freeSlot := func() {
+		if p.Proposer == n.cfg.NodeID {
 			select {
 			case <-n.inflight:
 			default:
 			}
-		}()
+		}
 	}
+	handed := false // to commitBuilt, whose ack frees it
+	defer func() {
+		if !handed {
+			freeSlot()
+		}
+	}()
 	// The block builds on the tip: the block being written, if one is
 	// (commitBuilt), over the store.
 	tip := n.store.Tip()
@@ -80,10 +90,13 @@ func (n *Node) applyProposal(index uint64, p *proposal) error {
 	for i, id := range built.Included {
 		done[i] = TxResult{ID: id, Committed: true, Height: h, Index: i, Receipt: &built.Receipts[i]}
 	}
-	return n.commitBuilt(index, built, true, func() {
+	err = n.commitBuilt(index, built, true, func() {
+		freeSlot()
 		n.finish(done, rejected)
 		n.log.Debug("committed block", "height", h, "txs", len(done), "rejected", len(rejected))
 	})
+	handed = err == nil // on an error ack was not called
+	return err
 }
 
 // verifyBatch is the most signatures of a proposal one worker checks as

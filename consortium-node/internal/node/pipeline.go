@@ -63,7 +63,8 @@ type applier struct {
 
 // applyQueue is how many Readies' committed entries may wait to be
 // applied. The proposer keeps at most cap(inflight) proposals of its own
-// in flight, so the queue rarely holds more than a few.
+// in flight until their blocks are durable, so the queue rarely holds more
+// than a few.
 const applyQueue = 8
 
 func newApplier() *applier {
