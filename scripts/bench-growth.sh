@@ -110,9 +110,7 @@ window() {
   fi
   fill "$2"
   if [ -n "$nprof" ]; then
-    # curl may already have been reaped (bash forgets a finished job's status): wait for it by its file
-    while kill -0 "$nprof" 2>/dev/null; do sleep 0.5; done
-    [ -s "$PROFILE_DIR/growth-node-$1.cpu.pprof" ] || echo "  (the node's CPU profile failed)" >&2
+    await_profile "$nprof" "$PROFILE_DIR/growth-node-$1.cpu.pprof" || echo "  (the node's CPU profile failed)" >&2
     profile_allocs "http://$npprof" "$PROFILE_DIR/growth-node-$1.allocs.pprof"
     echo "    profiles: $PROFILE_DIR/growth-node-$1.{cpu,allocs}.pprof" >&2
     nprof=profile
@@ -144,7 +142,8 @@ rebuild() {
   if [ -n "${PROFILE_DIR:-}" ] && [ "$1" = "$ROUNDS" ]; then name=growth-rebuild; fi
   catch_up bin/portal "$home" "$tmp/home" "$name" || return 1
   if [ -n "$cpuprof" ]; then
-    wait "$cpuprof" || echo "  (the rebuild's CPU profile failed: it ended before ${PROFILE_SECONDS:-8}s?)" >&2
+    await_profile "$cpuprof" "$PROFILE_DIR/growth-rebuild.cpu.pprof" ||
+      echo "  (the rebuild's CPU profile failed: it ended before ${PROFILE_SECONDS:-8}s?)" >&2
     profile_allocs "http://$pprof" "$PROFILE_DIR/growth-rebuild.allocs.pprof"
     echo "    profiles: $PROFILE_DIR/growth-rebuild.{cpu,allocs}.pprof" \
       "(the first ${PROFILE_SECONDS:-8}s of the catch-up)" >&2

@@ -78,6 +78,13 @@ catch_up() {
 }
 
 # profile_allocs URL OUT: the allocation profile since the process started.
+# await_profile PID FILE: wait for a background profile (profile_cpu's curl)
+# by its process, then check its file; bash may already have forgotten a
+# finished job's status, so `wait PID` could say it is "not a child".
+await_profile() {
+  while kill -0 "$1" 2>/dev/null; do sleep 0.5; done
+  [ -s "$2" ]
+}
 profile_allocs() { curl -sf -o "$2" "$1/debug/pprof/allocs"; }
 
 # The ids of processes a suite started and stops together (pids+=($!)).

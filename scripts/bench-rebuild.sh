@@ -70,7 +70,7 @@ rebuild() {
   catch_up "$1" "$phome" "$home" "$name" || return 1
   local cpu # the portal's CPU time (user + system), its start included: steadier than seconds on a busy machine
   cpu=$(awk -v t="$(getconf CLK_TCK)" '{ print ($14 + $15) / t }' "/proc/$pp/stat")
-  [ -n "$cpuprof" ] && { wait "$cpuprof" || echo "(the CPU profile failed)" >&2; }
+  [ -n "$cpuprof" ] && { await_profile "$cpuprof" "$PROFILE_DIR/rebuild.cpu.pprof" || echo "(the CPU profile failed)" >&2; }
   stop pp
   awk -v a="$tu" -v b="$t1" -v h="$height" -v n="${txs:-0}" -v bin="$1" -v r="$2" -v cpu="$cpu" \
     -v rss="$(metric process_resident_memory_bytes "$tmp/pmetrics.txt")" \
