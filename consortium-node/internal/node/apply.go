@@ -243,6 +243,15 @@ func (n *Node) finish(done, rejected []TxResult) {
 		}
 	}
 	n.pool.Done(ids) // before waking waiters, so Pending is already current
+	if len(done) > 0 {
+		// Block followers before waiters: a client told its transaction
+		// committed finds the head change for its block already announced,
+		// and a HeadChanged it asks for afterwards is the next block's.
+		n.headMu.Lock()
+		close(n.headC)
+		n.headC = make(chan struct{})
+		n.headMu.Unlock()
+	}
 	n.waitMu.Lock()
 	for _, group := range [][]TxResult{done, rejected} {
 		for _, r := range group {
@@ -253,12 +262,6 @@ func (n *Node) finish(done, rejected []TxResult) {
 		}
 	}
 	n.waitMu.Unlock()
-	if len(done) > 0 {
-		n.headMu.Lock()
-		close(n.headC)
-		n.headC = make(chan struct{})
-		n.headMu.Unlock()
-	}
 }
 
 func (n *Node) failWaiters() {
