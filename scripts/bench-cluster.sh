@@ -30,6 +30,13 @@
 # its benchmark tool drives it) and through its HTTP/JSON gateway
 # (etcd-put: POST /v3/kv/put, etcd-txn: POST /v3/kv/txn).
 #
+# Almoner's rounds also report the three nodes' CPU time per committed
+# transaction, summed (nodes-cpu-us/tx: every node verifies and executes
+# every transaction). With PROFILE_DIR, the last round's first node runs
+# with --pprof and a CPU profile of PROFILE_SECONDS (default 8) from the
+# load's start, then its allocation profile, go to
+# PROFILE_DIR/cluster-node.{cpu,allocs}.pprof.
+#
 # Everything listens on 127.0.0.1 only, in a temporary folder that is
 # removed on exit, with every process stopped.
 set -Eeuo pipefail
@@ -64,18 +71,27 @@ tmp=$(mktemp -d)
 cleanup_at_exit "$tmp"
 
 # --- Almoner: 3 nodes ------------------------------------------------------
-abase=$(pick_base 0 1 2 100 101 102)
+abase=$(pick_base 0 1 2 100 101 102 1000)
 bin/consortium-node init --home "$tmp/home" --nodes 3 --base-port "$abase" >/dev/null
 mapfile -t anodes < <(bin/consortium-node nodes --home "$tmp/home")
 aaddrs=$(printf '%s\n' "${anodes[@]}" | awk '{print $2}' | paste -sd, -)
 
+ticks=$(getconf CLK_TCK)
 almoner_round() { # $1: round; prints its figure and appends its RESULT line to $tmp/almoner.results
   rm -rf "$tmp/home/data"
+  local npids=() prof=() paddr=127.0.0.1:$((abase + 1000)) cpuprof=
+  if [ -n "${PROFILE_DIR:-}" ] && [ "$1" = "$ROUNDS" ]; then prof=(--pprof "$paddr"); fi
   for line in "${anodes[@]}"; do
     local id=${line%% *}
-    bin/consortium-node run --home "$tmp/home" --node "$id" --log-level warn 2>"$tmp/$id.log" &
-    pids+=($!)
+    bin/consortium-node run --home "$tmp/home" --node "$id" --log-level warn "${prof[@]}" 2>"$tmp/$id.log" &
+    pids+=($!) npids+=($!)
+    prof=() # the first node only
   done
+  if [ -n "${PROFILE_DIR:-}" ] && [ "$1" = "$ROUNDS" ]; then
+    wait_for curl -sf "http://$paddr/debug/pprof/" -o /dev/null
+    profile_cpu "http://$paddr" "${PROFILE_SECONDS:-8}" "$PROFILE_DIR/cluster-node.cpu.pprof"
+    cpuprof=$!
+  fi
   local out
   if ! out=$(bin/loadgen --home "$tmp/home" --nodes "$aaddrs" --txs "$TXS" --batch "$BATCH" \
     --concurrency "$CLIENTS" --wait-leader 30s 2>"$tmp/loadgen.err"); then
@@ -83,10 +99,21 @@ almoner_round() { # $1: round; prints its figure and appends its RESULT line to 
     for line in "${anodes[@]}"; do echo "--- ${line%% *} log:" >&2; tail -20 "$tmp/${line%% *}.log" >&2; done
     exit 1
   fi
+  # The nodes' CPU from their start to the load's end (setup included).
+  local cpu=0 p
+  for p in "${npids[@]}"; do
+    cpu=$(awk -v c="$cpu" -v t="$ticks" '{ print c + ($14 + $15) / t }' "/proc/$p/stat")
+  done
+  if [ -n "$cpuprof" ]; then
+    await_profile "$cpuprof" "$PROFILE_DIR/cluster-node.cpu.pprof" || echo "  (the node's CPU profile failed)" >&2
+    profile_allocs "http://$paddr" "$PROFILE_DIR/cluster-node.allocs.pprof"
+    echo "  profiles: $PROFILE_DIR/cluster-node.{cpu,allocs}.pprof (the first node)" >&2
+  fi
   stop_all
   echo "  almoner round $1: $(echo "$out" | awk 'NR == 1')" >&2
   echo "$out" | grep '^RESULT ' >>"$tmp/almoner.results"
-  emit almoner "$(echo "$out" | grep '^RESULT ')" tps
+  emit almoner "$(echo "$out" | grep '^RESULT ')" tps \
+    "$(awk -v c="$cpu" -v n="$(field committed <<<"$(echo "$out" | grep '^RESULT ')")" 'BEGIN { printf "%.0f", 1e6 * c / n }')"
 }
 
 # --- etcd: 3 members -------------------------------------------------------
@@ -128,10 +155,11 @@ etcd_round() { # $1: round; prints the etcd-put and etcd-txn figures
   rm -rf "$tmp/etcd"
 }
 
-# emit SYSTEM RESULT-LINE RATE-KEY: one figure in the Go benchmark format.
+# emit SYSTEM RESULT-LINE RATE-KEY [NODES-CPU-US-PER-TX]: one figure in the
+# Go benchmark format.
 emit() {
-  printf 'BenchmarkCluster/system=%s 1 %s writes/s %s p50-ms %s p99-ms\n' "$1" \
-    "$(field "$3" <<<"$2")" "$(field p50_ms <<<"$2")" "$(field p99_ms <<<"$2")"
+  printf 'BenchmarkCluster/system=%s 1 %s writes/s %s p50-ms %s p99-ms%s\n' "$1" \
+    "$(field "$3" <<<"$2")" "$(field p50_ms <<<"$2")" "$(field p99_ms <<<"$2")" "${4:+ $4 nodes-cpu-us/tx}"
 }
 
 etcd_version=none
