@@ -39,14 +39,7 @@ func (a *args) claimed(seq int) (uint64, bool) {
 // adjudication renders "SEQ:APPROVED[:REASON]"; an item approved for more
 // than was claimed, or reduced without a reason, is refused in money.
 func (a *args) adjudication(gql string) {
-	raw, _ := a.In[gql].([]any)
-	if len(raw) == 0 {
-		a.Fail(gql + " must decide every item")
-		return
-	}
-	out := make([]string, len(raw))
-	for i, r := range raw {
-		in, _ := r.(map[string]any)
+	a.Objects(gql, claimvocab.ArgAdjudication, "decide every item", func(i int, in map[string]any) string {
 		seq, okS := in["seq"].(int)
 		approved, aerr := schema.Minor(in["approved"], a.currency, donationgql.MaxAmount)
 		reason, _ := in["reason"].(string)
@@ -66,12 +59,12 @@ func (a *args) adjudication(gql string) {
 					schema.Money(approved, a.currency), schema.Money(claimed, a.currency)))
 			}
 		}
-		out[i] = strconv.Itoa(seq) + ":" + strconv.FormatUint(approved, 10)
+		out := strconv.Itoa(seq) + ":" + strconv.FormatUint(approved, 10)
 		if reason != "" {
-			out[i] += ":" + reason
+			out += ":" + reason
 		}
-	}
-	a.Out = append(a.Out, tx.Strings(claimvocab.ArgAdjudication, out))
+		return out
+	})
 }
 
 // onClaim plans the claim call of method on claim id for its insurer

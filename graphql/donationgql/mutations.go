@@ -48,14 +48,7 @@ func (a *args) milestone(gql string, required bool) {
 // milestones renders the contract's "<amount> <validator> <deadline unix
 // seconds> <title>" strings.
 func (a *args) milestones(gql string) {
-	raw, _ := a.In[gql].([]any)
-	if len(raw) == 0 {
-		a.Fail(gql + " must list at least one milestone")
-		return
-	}
-	ms := make([]string, 0, len(raw))
-	for i, r := range raw {
-		in, _ := r.(map[string]any)
+	a.Objects(gql, donationvocab.ArgMilestones, "list at least one milestone", func(i int, in map[string]any) string {
 		amount, aerr := schema.Minor(in["amount"], a.currency, MaxAmount)
 		validator, _ := in["validator"].(string)
 		deadline, _ := in["deadline"].(string)
@@ -72,9 +65,8 @@ func (a *args) milestones(gql string) {
 		case title == "":
 			a.Fail(fmt.Sprintf("milestone %d: title must not be empty", i+1))
 		}
-		ms = append(ms, strconv.FormatUint(amount, 10)+" "+validator+" "+strconv.FormatInt(d.Unix(), 10)+" "+title)
-	}
-	a.Out = append(a.Out, tx.Strings(donationvocab.ArgMilestones, ms))
+		return strconv.FormatUint(amount, 10) + " " + validator + " " + strconv.FormatInt(d.Unix(), 10) + " " + title
+	})
 }
 
 func (m *mod) registerMutations(b *schema.Builder) error {

@@ -35,17 +35,10 @@ func (a *args) token(in map[string]any, gql string) string {
 
 // admins renders "<member id> <sign key> <enc key>" per admin.
 func (a *args) admins(gql string) {
-	raw, _ := a.In[gql].([]any)
-	if len(raw) == 0 {
-		a.Fail(gql + " must name at least one admin of the new organisation")
-		return
-	}
-	out := make([]string, len(raw))
-	for i, r := range raw {
-		in, _ := r.(map[string]any)
-		out[i] = a.token(in, "member") + " " + a.token(in, "signKey") + " " + a.token(in, "encKey")
-	}
-	a.Out = append(a.Out, tx.Strings(govvocab.ArgAdmins, out))
+	a.Objects(gql, govvocab.ArgAdmins, "name at least one admin of the new organisation",
+		func(_ int, in map[string]any) string {
+			return a.token(in, "member") + " " + a.token(in, "signKey") + " " + a.token(in, "encKey")
+		})
 }
 
 // node adds a node's arguments, names prefixed with prefix; org is the

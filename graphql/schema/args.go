@@ -65,6 +65,24 @@ func (a *ArgReader) Strings(gql, name string) {
 	a.Out = append(a.Out, tx.Strings(name, ss))
 }
 
+// Objects adds a required list of input objects as the list argument
+// name, each rendered as one of its strings by render (i is its 0-based
+// position; render calls Fail for a bad one). An empty or missing list
+// fails with gql + " must " + need.
+func (a *ArgReader) Objects(gql, name, need string, render func(i int, in map[string]any) string) {
+	raw, _ := a.In[gql].([]any)
+	if len(raw) == 0 {
+		a.Fail(gql + " must " + need)
+		return
+	}
+	out := make([]string, len(raw))
+	for i, r := range raw {
+		in, _ := r.(map[string]any)
+		out[i] = render(i, in)
+	}
+	a.Out = append(a.Out, tx.Strings(name, out))
+}
+
 // Hash adds a SHA-256 given in hex (the document it hashes stays off the
 // ledger). A missing optional hash adds nothing.
 func (a *ArgReader) Hash(gql, name string, required bool) {
