@@ -370,12 +370,12 @@ func (m *mod) claimsConsent(v string, c *claims.Claim, now time.Time) (string, e
 // claim (claim read); the access itself the ledger decides and records.
 func (m *mod) openClaimDocument(ctx context.Context, v string, in map[string]any) (*schema.TxPlan, error) {
 	id, _ := in["claim"].(string)
-	c, err := m.rd.Claim(id)
-	if errors.Is(err, readmodel.ErrNotFound) {
-		return nil, schema.Errorf(schema.CodeNotFound, fmt.Sprintf("no claim %q", id))
-	}
+	c, err := schema.Found(ctx, m.log, "claims: claim", m.rd.Claim, id)
 	if err != nil {
-		return nil, m.internal(ctx, "claim", err)
+		return nil, err
+	}
+	if c == nil {
+		return nil, schema.Errorf(schema.CodeNotFound, fmt.Sprintf("no claim %q", id))
 	}
 	consent, _ := in["consent"].(string)
 	plan := &schema.TxPlan{On: readingClaim(c), Refused: readRefused,

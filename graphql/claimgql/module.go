@@ -13,7 +13,6 @@ import (
 	"github.com/almoner/almoner/graphql/schema"
 	"github.com/almoner/almoner/portal/claims"
 	"github.com/almoner/almoner/portal/patients"
-	"github.com/almoner/almoner/portal/readmodel"
 	"github.com/almoner/almoner/portal/records"
 )
 
@@ -107,12 +106,9 @@ func (m *mod) readable(ctx context.Context, id string) (*claims.Claim, error) {
 	if _, err := schema.Account(ctx); err != nil {
 		return nil, err
 	}
-	c, err := m.rd.Claim(id)
-	if errors.Is(err, readmodel.ErrNotFound) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, m.internal(ctx, "claim", err)
+	c, err := schema.Found(ctx, m.log, "claims: claim", m.rd.Claim, id)
+	if c == nil || err != nil {
+		return nil, err
 	}
 	ok, err := m.mayRead(ctx, c)
 	if err != nil {

@@ -2,7 +2,6 @@ package claimgql
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -14,7 +13,6 @@ import (
 	"github.com/almoner/almoner/graphql/donationgql"
 	"github.com/almoner/almoner/graphql/schema"
 	"github.com/almoner/almoner/portal/claims"
-	"github.com/almoner/almoner/portal/readmodel"
 )
 
 // args reads a mutation's arguments (schema.ArgReader) plus this module's
@@ -74,13 +72,13 @@ func (a *args) adjudication(gql string) {
 // the insurer has read is refused before signing.
 func (m *mod) onClaim(ctx context.Context, method, id string, asInsurer bool, out []tx.Arg) (*schema.TxPlan, error) {
 	plan := &schema.TxPlan{Call: schema.Call{Contract: claimvocab.Name, Method: method, Args: out}}
-	c, err := m.rd.Claim(id)
-	if errors.Is(err, readmodel.ErrNotFound) {
+	c, err := schema.Found(ctx, m.log, "claims: claim", m.rd.Claim, id)
+	if err != nil {
+		return nil, err
+	}
+	if c == nil {
 		plan.LeftToLedger = "the read model does not hold the claim yet"
 		return plan, nil
-	}
-	if err != nil {
-		return nil, m.internal(ctx, "claim", err)
 	}
 	org, who := c.Provider, "the provider's staff"
 	if asInsurer {

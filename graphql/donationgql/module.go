@@ -80,12 +80,9 @@ func (m *mod) gift(ctx context.Context, id string) (*viewer, giftT, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	g, err := m.rd.Gift(id)
-	if errors.Is(err, readmodel.ErrNotFound) {
-		return v, nil, nil
-	}
+	g, err := schema.Found(ctx, m.log, "donations: gift", m.rd.Gift, id)
 	if err != nil {
-		return nil, nil, m.internal(ctx, "gift", err)
+		return nil, nil, err
 	}
 	return v, g, nil
 }

@@ -2,7 +2,6 @@ package donationgql
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -10,7 +9,6 @@ import (
 
 	"github.com/almoner/almoner/graphql/schema"
 	"github.com/almoner/almoner/portal/donations"
-	"github.com/almoner/almoner/portal/readmodel"
 )
 
 // Report dates must fall in this range (block times are Unix nanoseconds).
@@ -64,16 +62,9 @@ func (m *mod) registerQueries(b *schema.Builder) error {
 				return c, nil
 			}}},
 		{"campaign", &graphql.Field{Type: t.campaign, Args: idArg("The campaign id."), Description: "A campaign (public; null if none).",
-			Resolve: func(p graphql.ResolveParams) (any, error) {
-				c, err := m.rd.Campaign(p.Args["id"].(string))
-				if errors.Is(err, readmodel.ErrNotFound) {
-					return nil, nil
-				}
-				if err != nil {
-					return nil, m.internal(p.Context, "campaign", err)
-				}
-				return c, nil
-			}}},
+			Resolve: schema.ByID("id", func(ctx context.Context, id string) (*donations.Campaign, error) {
+				return schema.Found(ctx, m.log, "donations: campaign", m.rd.Campaign, id)
+			})}},
 		{"gift", &graphql.Field{Type: t.gift, Args: idArg("The gift id (its giving transaction's id)."),
 			Description: "A gift with its lineage (its donor, the charity's officers, auditors; null if none).",
 			Resolve: schema.ByID("id", func(ctx context.Context, id string) (giftT, error) {
@@ -119,12 +110,10 @@ func (m *mod) registerQueries(b *schema.Builder) error {
 				if err != nil {
 					return nil, err
 				}
-				d, err := m.rd.Disbursement(p.Args["id"].(string))
-				if errors.Is(err, readmodel.ErrNotFound) || err == nil && d.Campaign == "" {
-					return nil, nil
-				}
-				if err != nil {
-					return nil, m.internal(p.Context, "disbursement", err)
+				d, err := schema.Found(p.Context, m.log, "donations: disbursement", m.rd.Disbursement,
+					p.Args["id"].(string))
+				if d == nil || err != nil || d.Campaign == "" {
+					return nil, err
 				}
 				if !v.mayReadDisbursement(d) {
 					return nil, schema.Forbidden("only a charity officer of " + d.Charity + ", an auditor or the payee may read this disbursement")

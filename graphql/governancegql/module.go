@@ -11,7 +11,6 @@ import (
 	"github.com/almoner/almoner/policies"
 	"github.com/almoner/almoner/portal/authz"
 	"github.com/almoner/almoner/portal/governance"
-	"github.com/almoner/almoner/portal/readmodel"
 )
 
 // Resource kinds and actions of the policy catalogue this module asks
@@ -108,12 +107,9 @@ func (m *mod) readable(ctx context.Context, id string) (*view, error) {
 	if err := m.cfg.Require(ctx, schema.Question{Obj: objProposal, Act: "read"}, readRefused); err != nil {
 		return nil, err
 	}
-	p, err := m.rd.Proposal(id)
-	if errors.Is(err, readmodel.ErrNotFound) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, m.internal(ctx, "proposal", err)
+	p, err := schema.Found(ctx, m.log, "governance: proposal", m.rd.Proposal, id)
+	if p == nil || err != nil {
+		return nil, err
 	}
 	vs, err := m.views(ctx, p)
 	if err != nil {

@@ -2,7 +2,6 @@ package governancegql
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -13,7 +12,6 @@ import (
 	"github.com/almoner/almoner/consortium-node/tx"
 	"github.com/almoner/almoner/graphql/schema"
 	"github.com/almoner/almoner/policies"
-	"github.com/almoner/almoner/portal/readmodel"
 )
 
 // maxValidFor is the longest a proposal may stay open (the contract's
@@ -100,13 +98,13 @@ func (a *args) validFor() {
 // (consortium or organisation admin) withdraws their own. A proposal the
 // read model does not hold yet is left to the ledger.
 func (m *mod) withdrawing(ctx context.Context, id string, plan *schema.TxPlan) error {
-	p, err := m.rd.Proposal(id)
+	p, err := schema.Found(ctx, m.log, "governance: proposal", m.rd.Proposal, id)
 	switch {
-	case errors.Is(err, readmodel.ErrNotFound):
+	case err != nil:
+		return err
+	case p == nil:
 		plan.LeftToLedger = "the read model does not hold the proposal yet"
 		return nil
-	case err != nil:
-		return m.internal(ctx, "proposal", err)
 	}
 	plan.On, plan.Refused = []schema.Resource{{Owner: p.Proposer}}, "only the proposer may withdraw a proposal"
 	return nil

@@ -63,13 +63,13 @@ func (a *args) terms() {
 // patient; a consent the read model does not hold yet is left to the
 // ledger.
 func (m *mod) onConsent(ctx context.Context, in map[string]any, plan *schema.TxPlan) error {
-	c, err := m.rd.Consent(in["id"].(string))
-	if notFound(err) {
+	c, err := schema.Found(ctx, m.log, "patients: consent", m.rd.Consent, in["id"].(string))
+	if err != nil {
+		return err
+	}
+	if c == nil {
 		plan.LeftToLedger = "the read model does not hold the consent yet"
 		return nil
-	}
-	if err != nil {
-		return m.internal(ctx, "consent", err)
 	}
 	plan.On, plan.Refused = []schema.Resource{{Owner: c.Patient}}, "only the consent's patient may do this"
 	return nil

@@ -208,12 +208,12 @@ func (m *mod) registerNoteMutations(b *schema.Builder) error {
 				return nil, schema.BadInput("the note is empty")
 			}
 			k, _ := p.Args["kind"].(string)
-			ac, err := m.rd.Access(p.Args["access"].(string))
-			if notFound(err) {
-				return nil, schema.Errorf(schema.CodeNotFound, "no such access (yet): the portal has not indexed it")
-			}
+			ac, err := schema.Found(p.Context, m.log, "patients: access", m.rd.Access, p.Args["access"].(string))
 			if err != nil {
-				return nil, m.internal(p.Context, "access", err)
+				return nil, err
+			}
+			if ac == nil {
+				return nil, schema.Errorf(schema.CodeNotFound, "no such access (yet): the portal has not indexed it")
 			}
 			want, writer := ac.NoteHash, ac.Reader
 			if k == api.NoteReview {
@@ -273,12 +273,12 @@ func (m *mod) registerNoteMutations(b *schema.Builder) error {
 				Method: recordvocab.MethodReviewBreakGlass,
 				Args:   a.Out}}
 			custodian := schema.OrgOf(v) // a privacy officer reviews their own organisation's accesses
-			ac, err := m.rd.Access(in["access"].(string))
+			ac, err := schema.Found(ctx, m.log, "patients: access", m.rd.Access, in["access"].(string))
 			switch {
-			case notFound(err):
-				plan.LeftToLedger = "the read model does not hold the access yet"
 			case err != nil:
-				return nil, m.internal(ctx, "access", err)
+				return nil, err
+			case ac == nil:
+				plan.LeftToLedger = "the read model does not hold the access yet"
 			default:
 				plan.On = []schema.Resource{{Owner: ac.Patient, Org: ac.Custodian}}
 				plan.Refused = "only a privacy officer of " + ac.Custodian + " may review its break-glass accesses"

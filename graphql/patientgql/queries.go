@@ -59,12 +59,9 @@ func (m *mod) registerQueries(b *schema.Builder) error {
 				if _, err := schema.Account(p.Context); err != nil {
 					return nil, err
 				}
-				r, err := m.rd.Record(p.Args["id"].(string))
-				if notFound(err) {
-					return nil, nil
-				}
-				if err != nil {
-					return nil, m.internal(p.Context, "record", err)
+				r, err := schema.Found(p.Context, m.log, "patients: record", m.rd.Record, p.Args["id"].(string))
+				if r == nil || err != nil {
+					return nil, err
 				}
 				if err := m.cfg.Require(p.Context, schema.Question{Obj: "record", Act: "read_metadata", Owner: r.Patient, Org: r.Custodian},
 					"only the patient or the custodian's staff may read this record's metadata"); err != nil {
@@ -114,12 +111,9 @@ func (m *mod) registerQueries(b *schema.Builder) error {
 				if err != nil {
 					return nil, err
 				}
-				c, err := m.rd.Consent(p.Args["id"].(string))
-				if notFound(err) {
-					return nil, nil
-				}
-				if err != nil {
-					return nil, m.internal(p.Context, "consent", err)
+				c, err := schema.Found(p.Context, m.log, "patients: consent", m.rd.Consent, p.Args["id"].(string))
+				if c == nil || err != nil {
+					return nil, err
 				}
 				if c.Grantee == v || c.Grantee == schema.OrgOf(v) || c.Requester == v {
 					return c, nil

@@ -68,12 +68,12 @@ func (m *mod) checkRegistration(ctx context.Context, category, patient string, n
 	if !newRecord {
 		return nil
 	}
-	mem, err := m.cfg.Store.Member(patient)
-	if errors.Is(err, readmodel.ErrNotFound) {
-		return schema.BadInput(fmt.Sprintf("patient %q is not a member of the consortium (if they were just added, try again in a moment)", patient))
-	}
+	mem, err := schema.Found(ctx, m.log, "patients: member", m.cfg.Store.Member, patient)
 	if err != nil {
-		return m.internal(ctx, "member", err)
+		return err
+	}
+	if mem == nil {
+		return schema.BadInput(fmt.Sprintf("patient %q is not a member of the consortium (if they were just added, try again in a moment)", patient))
 	}
 	if mem.Revoked || !mem.HasRole(registration.PatientRole) {
 		return schema.BadInput(fmt.Sprintf("%q is not an active patient member: a record belongs to a patient", patient))
@@ -175,12 +175,12 @@ func (m *mod) eraseRecord(ctx context.Context, _ string, in map[string]any) (*sc
 	if confirm, _ := in["confirm"].(string); confirm != id {
 		return nil, schema.BadInput("confirm must repeat the record's id: erasure cannot be undone")
 	}
-	rec, err := m.rd.Record(id)
-	if errors.Is(err, readmodel.ErrNotFound) {
-		return nil, schema.Errorf(schema.CodeNotFound, fmt.Sprintf("no record %q", id))
-	}
+	rec, err := schema.Found(ctx, m.log, "patients: record", m.rd.Record, id)
 	if err != nil {
-		return nil, m.internal(ctx, "record", err)
+		return nil, err
+	}
+	if rec == nil {
+		return nil, schema.Errorf(schema.CodeNotFound, fmt.Sprintf("no record %q", id))
 	}
 	return &schema.TxPlan{Call: schema.Call{Contract: recordvocab.Name, Method: recordvocab.MethodErase,
 		Args: []tx.Arg{tx.String(recordvocab.ArgRecordID, id)}},

@@ -51,12 +51,12 @@ func registerIdentity(b *Builder) error {
 	// onMember plans an identity call on an existing member: NOT_FOUND
 	// when the read model has none.
 	onMember := func(ctx context.Context, id, act, method string, args []tx.Arg) (*TxPlan, error) {
-		target, err := cfg.Store.Member(id)
-		if errors.Is(err, readmodel.ErrNotFound) {
-			return nil, Errorf(CodeNotFound, "no such member")
-		}
+		target, err := Found(ctx, cfg.Logger, "member", cfg.Store.Member, id)
 		if err != nil {
-			return nil, internal(ctx, cfg.Logger, "member", err)
+			return nil, err
+		}
+		if target == nil {
+			return nil, Errorf(CodeNotFound, "no such member")
 		}
 		return &TxPlan{Call: Call{Contract: identityvocab.Name, Method: method, Args: args},
 			On: []Resource{{Owner: target.ID, Org: memberid.OrgOf(target.ID)}}, Refused: memberRefused(act, memberid.OrgOf(target.ID))}, nil

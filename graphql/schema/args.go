@@ -3,12 +3,14 @@ package schema
 import (
 	"context"
 	"encoding/hex"
+	"errors"
 	"log/slog"
 	"strings"
 
 	"github.com/graphql-go/graphql"
 
 	"github.com/almoner/almoner/consortium-node/tx"
+	"github.com/almoner/almoner/portal/readmodel"
 )
 
 // ArgReader turns a mutation's GraphQL arguments into the transaction's
@@ -102,6 +104,22 @@ func (a *ArgReader) Hash(gql, name string, required bool) {
 // becomes INTERNAL without detail.
 func Internal(ctx context.Context, log *slog.Logger, what string, err error) error {
 	return internal(ctx, log, what, err)
+}
+
+// Found reads the object named id with read (a read model's point read)
+// for a resolver: nil without an error when there is none
+// (readmodel.ErrNotFound), and a failed read as Internal's error about
+// what.
+func Found[K, T any](ctx context.Context, log *slog.Logger, what string, read func(id K) (*T, error),
+	id K) (*T, error) {
+	v, err := read(id)
+	if errors.Is(err, readmodel.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, Internal(ctx, log, what, err)
+	}
+	return v, nil
 }
 
 // Account returns the signed-in account (UNAUTHENTICATED if none).

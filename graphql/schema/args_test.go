@@ -1,12 +1,17 @@
 package schema
 
 import (
+	"context"
 	"errors"
+	"fmt"
+	"log/slog"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/almoner/almoner/consortium-node/tx"
+	"github.com/almoner/almoner/portal/readmodel"
 )
 
 // TestObjects: each input object is rendered in order with its position
@@ -43,5 +48,38 @@ func TestObjects(t *testing.T) {
 	a.Objects("xs", "list", "list one", render(a))
 	if a.Err == nil || a.Err.Error() != "item 2 has no s" {
 		t.Fatalf("a bad object: %v", a.Err)
+	}
+}
+
+// TestFound: a read's object as is; none (readmodel.ErrNotFound) is nil
+// without an error; a failed read is INTERNAL without detail, a coded
+// error passes through.
+func TestFound(t *testing.T) {
+	ctx, log := context.Background(), slog.New(slog.DiscardHandler)
+	objs := map[string]*string{"a": new(string)}
+	read := func(id string) (*string, error) {
+		switch id {
+		case "broken":
+			return nil, errors.New("disk on fire")
+		case "coded":
+			return nil, Forbidden("no")
+		}
+		if v, ok := objs[id]; ok {
+			return v, nil
+		}
+		return nil, fmt.Errorf("reading %s: %w", id, readmodel.ErrNotFound)
+	}
+	if v, err := Found(ctx, log, "thing", read, "a"); v != objs["a"] || err != nil {
+		t.Fatalf("a: %v %v", v, err)
+	}
+	if v, err := Found(ctx, log, "thing", read, "none"); v != nil || err != nil {
+		t.Fatalf("none: %v %v", v, err)
+	}
+	for id, code := range map[string]string{"broken": CodeInternal, "coded": CodeForbidden} {
+		v, err := Found(ctx, log, "thing", read, id)
+		var e *Error
+		if v != nil || !errors.As(err, &e) || e.Code != code || strings.Contains(e.Message, "fire") {
+			t.Errorf("%s: %v %v, want %s", id, v, err, code)
+		}
 	}
 }

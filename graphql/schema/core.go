@@ -431,12 +431,9 @@ func (core) Register(b *Builder) error {
 			if err != nil {
 				return nil, Errorf(CodeBadUserInput, err.Error())
 			}
-			t, err := cfg.Store.Tx(id)
-			if errors.Is(err, readmodel.ErrNotFound) {
-				return nil, nil
-			}
-			if err != nil {
-				return nil, internal(p.Context, cfg.Logger, "transaction", err)
+			t, err := Found(p.Context, cfg.Logger, "transaction", cfg.Store.Tx, id)
+			if t == nil || err != nil {
+				return nil, err
 			}
 			if err := mayReadTx(p.Context, cfg, t); err != nil {
 				return nil, err
@@ -450,12 +447,12 @@ func (core) Register(b *Builder) error {
 				if err != nil {
 					return nil, Errorf(CodeBadUserInput, err.Error())
 				}
-				t, err := cfg.Store.Tx(id)
-				if errors.Is(err, readmodel.ErrNotFound) {
-					return nil, Errorf(CodeNotFound, "no committed transaction with this id")
-				}
+				t, err := Found(p.Context, cfg.Logger, "proof", cfg.Store.Tx, id)
 				if err != nil {
-					return nil, internal(p.Context, cfg.Logger, "proof", err)
+					return nil, err
+				}
+				if t == nil {
+					return nil, Errorf(CodeNotFound, "no committed transaction with this id")
 				}
 				if err := mayReadTx(p.Context, cfg, t); err != nil {
 					return nil, err
