@@ -1,12 +1,10 @@
 package claimgql
 
 import (
-	"context"
-
 	"github.com/graphql-go/graphql"
 
 	"github.com/almoner/almoner/graphql/schema"
-	"github.com/almoner/almoner/portal/readmodel"
+	"github.com/almoner/almoner/portal/claims"
 )
 
 // registerSubscription adds claimStatus(claimId): the claim now, then
@@ -17,12 +15,6 @@ func (m *mod) registerSubscription(b *schema.Builder) error {
 		Description: "A claim: first as it is now, then after every block that changes it (who may read the claim).",
 		Args:        graphql.FieldConfigArgument{"claimId": {Type: nn(graphql.ID)}},
 		Subscribe: schema.FollowID(m.cfg, m.log, "claimStatus", "claimId", "claim", m.readable,
-			func(_ context.Context, id string, blk *readmodel.Block) (any, error) {
-				c, err := m.rd.Claim(id)
-				if err != nil || c.Updated != blk.Height {
-					return nil, err
-				}
-				return c, nil
-			}),
+			schema.Reread(m.rd.Claim, func(c *claims.Claim, h uint64) bool { return c.Updated == h }, nil)),
 	})
 }

@@ -7,7 +7,6 @@ import (
 
 	"github.com/almoner/almoner/graphql/schema"
 	"github.com/almoner/almoner/portal/donations"
-	"github.com/almoner/almoner/portal/readmodel"
 )
 
 // registerSubscription adds giftLineage(giftId): the gift's lineage now,
@@ -20,13 +19,7 @@ func (m *mod) registerSubscription(b *schema.Builder) error {
 		Description: "A gift's lineage: first as it is now, then after every block that touches it (the donor, the charity's officers, auditors).",
 		Args:        graphql.FieldConfigArgument{"giftId": {Type: nn(graphql.ID)}},
 		Subscribe: schema.FollowID(m.cfg, m.log, "giftLineage", "giftId", "gift", m.followable,
-			func(_ context.Context, id string, blk *readmodel.Block) (any, error) {
-				l, err := m.rd.Lineage(id)
-				if err != nil || !l.Touched(blk.Height) {
-					return nil, err
-				}
-				return l, nil
-			}),
+			schema.Reread(m.rd.Lineage, (*donations.Lineage).Touched, nil)),
 	})
 }
 

@@ -111,6 +111,11 @@ func (m *mod) readable(ctx context.Context, id string) (*view, error) {
 	if p == nil || err != nil {
 		return nil, err
 	}
+	return m.view(ctx, p)
+}
+
+// view is views of one proposal.
+func (m *mod) view(ctx context.Context, p *governance.Proposal) (*view, error) {
 	vs, err := m.views(ctx, p)
 	if err != nil {
 		return nil, err

@@ -6,7 +6,7 @@ import (
 	"github.com/graphql-go/graphql"
 
 	"github.com/almoner/almoner/graphql/schema"
-	"github.com/almoner/almoner/portal/readmodel"
+	"github.com/almoner/almoner/portal/governance"
 )
 
 // registerSubscription adds proposalUpdates(proposalId): the proposal
@@ -18,16 +18,7 @@ func (m *mod) registerSubscription(b *schema.Builder) error {
 		Description: "A proposal: first as it is now, then after every block that changes it (who may read proposals).",
 		Args:        graphql.FieldConfigArgument{"proposalId": {Type: nn(graphql.ID)}},
 		Subscribe: schema.FollowID(m.cfg, m.log, "proposalUpdates", "proposalId", "proposal", m.readable,
-			func(ctx context.Context, id string, blk *readmodel.Block) (any, error) {
-				pr, err := m.rd.Proposal(id)
-				if err != nil || pr.Updated != blk.Height {
-					return nil, err
-				}
-				vs, err := m.views(ctx, pr)
-				if err != nil {
-					return nil, err
-				}
-				return vs[0], nil
-			}),
+			schema.Reread(m.rd.Proposal, func(p *governance.Proposal, h uint64) bool { return p.Updated == h },
+				func(ctx context.Context, p *governance.Proposal) (any, error) { return m.view(ctx, p) })),
 	})
 }

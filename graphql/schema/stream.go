@@ -91,6 +91,24 @@ func Changes(ctx context.Context, log *slog.Logger, name string, reread func(b *
 	}
 }
 
+// Reread is the reread of a FollowID for an object that says which
+// blocks changed it: read reads it by its id as the read model has it
+// now, changed says whether the block at height did; view (nil: the
+// object itself) is what is sent.
+func Reread[T any](read func(id string) (*T, error), changed func(v *T, height uint64) bool,
+	view func(ctx context.Context, v *T) (any, error)) func(context.Context, string, *readmodel.Block) (any, error) {
+	return func(ctx context.Context, id string, b *readmodel.Block) (any, error) {
+		v, err := read(id)
+		if err != nil || !changed(v, b.Height) {
+			return nil, err
+		}
+		if view == nil {
+			return v, nil
+		}
+		return view(ctx, v)
+	}
+}
+
 // ByID resolves a field that answers one object, or null, named by its ID
 // argument arg: read reads it for the viewer (nil when there is none; an
 // error when the viewer may not read it), as FollowID's read does.

@@ -120,3 +120,46 @@ func TestByID(t *testing.T) {
 		t.Fatalf("refused: %#v %v", v, err)
 	}
 }
+
+// TestReread: an object is sent again only after a block that changed it,
+// as itself or as its view; a failed read or view ends with its error.
+func TestReread(t *testing.T) {
+	type obj struct {
+		id      string
+		updated uint64
+	}
+	failed := errors.New("read failed")
+	read := func(id string) (*obj, error) {
+		if id == "broken" {
+			return nil, failed
+		}
+		return &obj{id: id, updated: 2}, nil
+	}
+	changed := func(o *obj, h uint64) bool { return o.updated == h }
+	ctx := context.Background()
+	plain := Reread(read, changed, nil)
+	if v, err := plain(ctx, "a", &readmodel.Block{Height: 1}); v != nil || err != nil {
+		t.Fatalf("a block that did not change it: %v %v", v, err)
+	}
+	if v, err := plain(ctx, "a", &readmodel.Block{Height: 2}); err != nil || v.(*obj).id != "a" {
+		t.Fatalf("the block that changed it: %v %v", v, err)
+	}
+	if v, err := plain(ctx, "broken", &readmodel.Block{Height: 2}); v != nil || !errors.Is(err, failed) {
+		t.Fatalf("a failed read: %v %v", v, err)
+	}
+	viewed := Reread(read, changed, func(_ context.Context, o *obj) (any, error) {
+		if o.id == "unviewable" {
+			return nil, failed
+		}
+		return "view of " + o.id, nil
+	})
+	if v, err := viewed(ctx, "a", &readmodel.Block{Height: 1}); v != nil || err != nil {
+		t.Fatalf("viewed, a block that did not change it: %v %v", v, err)
+	}
+	if v, err := viewed(ctx, "a", &readmodel.Block{Height: 2}); err != nil || v != "view of a" {
+		t.Fatalf("viewed, the block that changed it: %v %v", v, err)
+	}
+	if v, err := viewed(ctx, "unviewable", &readmodel.Block{Height: 2}); v != nil || !errors.Is(err, failed) {
+		t.Fatalf("a failed view: %v %v", v, err)
+	}
+}
