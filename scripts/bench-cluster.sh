@@ -39,9 +39,7 @@
 #
 # Everything listens on 127.0.0.1 only, in a temporary folder that is
 # removed on exit, with every process stopped.
-set -Eeuo pipefail
-trap 'echo "$0: line $LINENO: exit status $?" >&2' ERR
-cd "$(dirname "$0")/.."
+. "$(dirname "$0")/bench-lib.sh"
 TXS=${TXS:-20000}       # transactions (and etcd keys) per round
 ROUNDS=${ROUNDS:-3}     # rounds per system; medians are reported
 BATCH=${BATCH:-250}     # transactions per request (and puts per etcd txn)
@@ -66,7 +64,6 @@ if command -v etcd >/dev/null 2>&1; then have_etcd=1; fi
 
 go build -o bin/ ./consortium-node ./scripts/loadgen ./scripts/etcdload
 
-. scripts/bench-lib.sh
 tmp=$(mktemp -d)
 cleanup_at_exit "$tmp"
 
@@ -76,7 +73,6 @@ bin/consortium-node init --home "$tmp/home" --nodes 3 --base-port "$abase" >/dev
 mapfile -t anodes < <(bin/consortium-node nodes --home "$tmp/home")
 aaddrs=$(printf '%s\n' "${anodes[@]}" | awk '{print $2}' | paste -sd, -)
 
-ticks=$(getconf CLK_TCK)
 almoner_round() { # $1: round; prints its figure and appends its RESULT line to $tmp/almoner.results
   rm -rf "$tmp/home/data"
   local npids=() prof=() paddr=127.0.0.1:$((abase + 1000)) cpuprof=
@@ -102,7 +98,7 @@ almoner_round() { # $1: round; prints its figure and appends its RESULT line to 
   # The nodes' CPU from their start to the load's end (setup included).
   local cpu=0 p
   for p in "${npids[@]}"; do
-    cpu=$(awk -v c="$cpu" -v t="$ticks" '{ print c + ($14 + $15) / t }' "/proc/$p/stat")
+    cpu=$(awk -v a="$cpu" -v b="$(cpu_seconds "$p")" 'BEGIN { print a + b }')
   done
   if [ -n "$cpuprof" ]; then
     await_profile "$cpuprof" "$PROFILE_DIR/cluster-node.cpu.pprof" || echo "  (the node's CPU profile failed)" >&2

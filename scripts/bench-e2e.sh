@@ -30,10 +30,7 @@
 # submitted, an execution trace of 3 s and then a CPU profile of
 # PROFILE_SECONDS (default 8); after them the allocation profile:
 # PROFILE_DIR/e2e-<executor>.{trace,cpu.pprof,allocs.pprof}.
-set -Eeuo pipefail
-trap 'echo "$0: line $LINENO: exit status $?" >&2' ERR
-cd "$(dirname "$0")/.."
-. scripts/bench-lib.sh
+. "$(dirname "$0")/bench-lib.sh"
 TXS=${TXS:-20000}
 ROUNDS=${ROUNDS:-3}
 WORKLOADS=${WORKLOADS:-onboard mix}
@@ -41,42 +38,24 @@ go build -o bin/ ./consortium-node ./scripts/loadgen
 tmp=$(mktemp -d)
 node=
 cleanup_at_exit "$tmp" node
-ticks=$(getconf CLK_TCK)
-cpu_seconds() { awk -v t="$ticks" '{ print ($14 + $15) / t }' "/proc/$1/stat"; }
 
-port=$(pick_base 0 100 200)
-bin/consortium-node init --home "$tmp/home" --base-port "$port" >/dev/null
-api=127.0.0.1:$port
+init_node "$tmp/home" "$(pick_base 0 100 200)"
 
-start_node() { # flags...
+start_node() { # flags...: a fresh node
   rm -rf "$tmp/home/data"
-  bin/consortium-node run --home "$tmp/home" --log-level warn "$@" 2>"$tmp/node.log" &
-  node=$!
-}
-stop_node() {
-  kill "$node"
-  wait "$node" 2>/dev/null || true
-  node=
-}
-loadgen() { # txs, workload; the RESULT line on stdout
-  bin/loadgen --home "$tmp/home" --node "$api" --txs "$1" --workload "${2:-onboard}" --wait-leader 30s 2>"$tmp/loadgen.err" || {
-    echo "loadgen failed:" >&2; cat "$tmp/loadgen.err" "$tmp/node.log" >&2; return 1
-  }
+  run_node "$tmp/home" "$@"
 }
 
 measure() { # workload, label, node flags...
   local workload=$1 label=$2; shift 2
   start_node "$@"
-  wait_for curl -sf "http://$api/v1/status"
-  local cpu0 out cpu1
+  local cpu0 out cpu1 lg
   # The node's CPU time counts from the timed load on: the workload's
   # setup runs first (loadgen says "signing" once it is done).
-  bin/loadgen --home "$tmp/home" --node "$api" --txs "$TXS" --workload "$workload" --wait-leader 30s \
-    >"$tmp/loadgen.out" 2>"$tmp/loadgen.err" &
-  local lg=$!
-  for _ in $(seq 1200); do grep -q '^signing' "$tmp/loadgen.err" 2>/dev/null && break; sleep 0.05; done
+  start_loadgen --txs "$TXS" --workload "$workload"
+  await_loadgen '^signing' "$lg" || return 1
   cpu0=$(cpu_seconds "$node")
-  wait "$lg" || { echo "loadgen failed:" >&2; cat "$tmp/loadgen.err" "$tmp/node.log" >&2; return 1; }
+  wait "$lg" || loadgen_failed || return 1
   out=$(cat "$tmp/loadgen.out")
   cpu1=$(cpu_seconds "$node")
   local m=$tmp/metrics.txt
@@ -85,7 +64,7 @@ measure() { # workload, label, node flags...
   es=$(metric almoner_node_block_execute_seconds_sum "$m") ec=$(metric almoner_node_block_execute_seconds_count "$m")
   cs=$(metric almoner_node_block_commit_seconds_sum "$m") cc=$(metric almoner_node_block_commit_seconds_count "$m")
   ws=$(metric almoner_node_block_commit_wait_seconds_sum "$m")
-  stop_node
+  stop node
   echo "  e2e $label: $(echo "$out" | awk 'NR == 1')" >&2
   local r
   r=$(echo "$out" | grep '^RESULT ')
@@ -99,24 +78,23 @@ measure() { # workload, label, node flags...
 
 profile() { # label, node flags...
   local label=$1; shift
-  local pp
+  local pp lg
   pp=127.0.0.1:$(pick_base 0)
   start_node --pprof "$pp" "$@"
-  loadgen "${PROFILE_TXS:-$((TXS * 6))}" "${PROFILE_WORKLOAD:-onboard}" >"$tmp/profile.out" &
-  local lg=$!
+  start_loadgen --txs "${PROFILE_TXS:-$((TXS * 6))}" --workload "${PROFILE_WORKLOAD:-onboard}"
   # Profile the submission, not the signing before it.
-  for _ in $(seq 600); do grep -q '^submitting' "$tmp/loadgen.err" 2>/dev/null && break; sleep 0.05; done
+  await_loadgen '^submitting' "$lg" || return 1
   # An execution trace first (where the raft loop's time goes: running,
   # waiting for a CPU, in syscalls, waiting for the executor's workers).
   curl -sf -o "$PROFILE_DIR/e2e-$label.trace" "http://$pp/debug/pprof/trace?seconds=3" ||
     echo "  (the trace failed)" >&2
   profile_cpu "http://$pp" "${PROFILE_SECONDS:-8}" "$PROFILE_DIR/e2e-$label.cpu.pprof"
   local cpu=$!
-  wait "$lg" || { echo "loadgen failed (profile run)" >&2; return 1; }
+  wait "$lg" || loadgen_failed || return 1
   wait "$cpu" || echo "  (the CPU profile failed: the load ended before ${PROFILE_SECONDS:-8}s? raise PROFILE_TXS)" >&2
   profile_allocs "http://$pp" "$PROFILE_DIR/e2e-$label.allocs.pprof"
-  stop_node
-  echo "  e2e $label (profiled, not counted): $(head -1 "$tmp/profile.out")" >&2
+  stop node
+  echo "  e2e $label (profiled, not counted): $(head -1 "$tmp/loadgen.out")" >&2
   echo "  profiles: $PROFILE_DIR/e2e-$label.{trace,cpu.pprof,allocs.pprof}" >&2
 }
 

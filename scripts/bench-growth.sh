@@ -40,10 +40,7 @@
 # hours on 2 cores and ~10 GB of disk (TMPDIR picks where). WORKLOAD=onboard
 # measures identity onboarding instead, whose members the policy enforcer
 # holds in memory: its RSS grows with members, not with the ledger.
-set -Eeuo pipefail
-trap 'echo "$0: line $LINENO: exit status $?" >&2' ERR
-cd "$(dirname "$0")/.."
-. scripts/bench-lib.sh
+. "$(dirname "$0")/bench-lib.sh"
 N=${N:-10000}
 FILL=${FILL:-30000}
 ROUNDS=${ROUNDS:-3}
@@ -64,31 +61,22 @@ node= pp= # the node's and the portal's process ids while they run
 cleanup_at_exit "$tmp" pp node
 
 base=$(pick_base 0 100 1000 1001 1002)
-bin/consortium-node init --home "$tmp/home" --base-port "$base" >/dev/null
-api=127.0.0.1:$base portal=127.0.0.1:$((base + 1000)) pprof=127.0.0.1:$((base + 1001))
+init_node "$tmp/home" "$base"
+portal=127.0.0.1:$((base + 1000)) pprof=127.0.0.1:$((base + 1001))
 npprof=127.0.0.1:$((base + 1002)) # the node's, with PROFILE_DIR in the last round
 nprof= # the window's node CPU profile (curl's process id) while it runs
 
 committed=0 # transactions committed in this round, setups included
-ticks=$(getconf CLK_TCK)
-cpu_seconds() { awk -v t="$ticks" '{ print ($14 + $15) / t }' "/proc/$1/stat"; }
 
 # Totals of the timed parts of the loads since the last window began:
 # node CPU seconds, seconds, committed, the largest p99.
 wcpu=0 wsecs=0 wtx=0 wp99=0
 load() { # txs [workload]; its RESULT line in $tmp/result
-  bin/loadgen --home "$tmp/home" --node "$api" --txs "$1" --workload "${2:-$WORKLOAD}" --wait-leader 30s \
-    >"$tmp/loadgen.out" 2>"$tmp/loadgen.err" &
-  local lg=$!
-  # loadgen says "signing" once its setup is committed
-  for _ in $(seq 36000); do
-    grep -qs '^signing' "$tmp/loadgen.err" && break
-    kill -0 "$lg" 2>/dev/null || break
-    sleep 0.05
-  done
-  local c0 r
+  local lg c0 r
+  start_loadgen --txs "$1" --workload "${2:-$WORKLOAD}"
+  await_loadgen '^signing' "$lg" || return 1 # its setup is committed
   c0=$(cpu_seconds "$node")
-  wait "$lg" || { echo "loadgen failed:" >&2; cat "$tmp/loadgen.err" "$tmp/node.log" >&2; return 1; }
+  wait "$lg" || loadgen_failed || return 1
   echo "    $1 txs: $(awk 'NR == 1' "$tmp/loadgen.out")" >&2
   grep '^RESULT ' "$tmp/loadgen.out" >"$tmp/result"
   r=$(cat "$tmp/result")
@@ -168,9 +156,7 @@ for r in $(seq "$ROUNDS"); do
   committed=0
   nflags=()
   if [ -n "${PROFILE_DIR:-}" ] && [ "$r" = "$ROUNDS" ]; then nflags=(--pprof "$npprof") nprof=profile; fi
-  bin/consortium-node run --home "$tmp/home" --log-level warn "${nflags[@]}" 2>"$tmp/node.log" &
-  node=$!
-  wait_for curl -sf "http://$api/v1/status" >/dev/null
+  run_node "$tmp/home" "${nflags[@]}"
   window first "$N"
   fill "$FILL" "$FILL_WORKLOAD"
   window later "$N"

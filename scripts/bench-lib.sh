@@ -1,8 +1,15 @@
-# Helpers for the benchmark suites (scripts/bench-*.sh); source it.
+# Helpers for the benchmark suites (scripts/bench*.sh, soak.sh, overload.sh); source it first,
+#   . "$(dirname "$0")/bench-lib.sh"
+# and it is the suite's prelude too: strict mode (an unset variable, or a command failing anywhere, in a function,
+# a pipeline or a subshell, ends the suite with its line named on stderr) and the repository root as the
+# working directory.
 # The suites print their figures in the Go benchmark format on stdout
 # ("suite: NAME", "round: N", then "BenchmarkX/key=value 1 V unit V unit")
 # and everything else on stderr; scripts/bench.sh and scripts/benchtab turn
 # the rounds into medians, ratios, a table and RESULT lines.
+set -Eeuo pipefail
+trap 'echo "$0: line $LINENO: exit status $?" >&2' ERR
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 # A port is taken if something accepts a connection on it.
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
@@ -32,6 +39,56 @@ per_block() { awk -v s="$1" -v c="$2" 'BEGIN { if (c > 0) printf "%.2f", 1000 * 
 wait_for() {
   for _ in $(seq 300); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
   "$@"
+}
+
+# init_node HOME PORT: creates a one-node development consortium in HOME whose node's API listens on PORT (its
+# raft transport on PORT+100) and sets api to that address.
+init_node() {
+  bin/consortium-node init --home "$1" --base-port "$2" >/dev/null
+  api=127.0.0.1:$2
+}
+
+# run_node HOME FLAG...: starts the node of HOME (--log-level warn and FLAGs; its stderr in $tmp/node.log) in
+# the background, sets node to its process id and waits until its API at $api answers.
+run_node() {
+  local home=$1
+  shift
+  bin/consortium-node run --home "$home" --log-level warn "$@" 2>"$tmp/node.log" &
+  node=$!
+  wait_for curl -sf "http://$api/v1/status" >/dev/null
+}
+
+# cpu_seconds PID: the process's CPU time so far (user + system), in seconds.
+cpu_seconds() { awk -v t="$(getconf CLK_TCK)" '{ printf "%.3f\n", ($14 + $15) / t }' "/proc/$1/stat"; }
+
+# start_loadgen FLAG...: starts scripts/loadgen in the background against the node of $tmp/home at $api (after
+# it waits up to 30 s for a raft leader) with FLAGs, its stdout in $tmp/loadgen.out and its stderr in
+# $tmp/loadgen.err (emptied first: await_loadgen reads this run's only), and sets lg to its process id.
+start_loadgen() {
+  : >"$tmp/loadgen.err"
+  bin/loadgen --home "$tmp/home" --node "$api" --wait-leader 30s "$@" >"$tmp/loadgen.out" 2>"$tmp/loadgen.err" &
+  lg=$!
+}
+
+# loadgen_failed: says that loadgen failed, with its stderr ($tmp/loadgen.err) and the node's ($tmp/node.log);
+# returns 1.
+loadgen_failed() {
+  echo "loadgen failed:" >&2
+  cat "$tmp/loadgen.err" "$tmp/node.log" >&2
+  return 1
+}
+
+# await_loadgen PATTERN PID: waits until loadgen, running in the background as process PID, has written a line
+# matching PATTERN to $tmp/loadgen.err (it writes "signing" once its workload's setup is committed, "submitting"
+# when it starts to send); when it exits before that, loadgen_failed.
+await_loadgen() {
+  until grep -qs "$1" "$tmp/loadgen.err"; do
+    if ! kill -0 "$2" 2>/dev/null; then
+      grep -qs "$1" "$tmp/loadgen.err" || loadgen_failed
+      return
+    fi
+    sleep 0.05
+  done
 }
 
 # profile_cpu URL SECONDS OUT: a CPU profile of SECONDS from a --pprof

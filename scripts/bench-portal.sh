@@ -15,10 +15,7 @@
 # PROFILE_N requests (default 4x N) while a CPU profile of PROFILE_SECONDS
 # (default 8) is taken from the portal's --pprof, then its allocation
 # profile: PROFILE_DIR/portal-{lineage,claim-queue}.{cpu,allocs}.pprof.
-set -Eeuo pipefail
-trap 'echo "$0: line $LINENO: exit status $?" >&2' ERR
-cd "$(dirname "$0")/.."
-. scripts/bench-lib.sh
+. "$(dirname "$0")/bench-lib.sh"
 ROUNDS=${ROUNDS:-3} N=${N:-5000} CONNS=${CONNS:-16 64}
 work=$(mktemp -d)
 cleanup_at_exit "$work"
@@ -64,16 +61,14 @@ queue='{ claimQueue(first: 20) { edges { node { id status claimed approved patie
 run() {
   bin/portalload -url "$url/graphql" -token "$4" -name "$1" -c "$2" -n "$3" -query "$5" -vars "${6:-{\}}"
 }
-# portal_cpu: the portal's CPU time so far, in clock ticks.
-portal_cpu() { awk '{ print $14 + $15 }' "/proc/$portal_pid/stat"; }
 # measure NAME C N TOKEN QUERY [VARS]: run, then the portal's CPU time per
 # request (µs; the figure a shared machine moves least) after the line.
 measure() {
   local c0 line c1
-  c0=$(portal_cpu)
+  c0=$(cpu_seconds "$portal_pid")
   line=$(run "$@")
-  c1=$(portal_cpu)
-  echo "$line cpu_us_per_req $(awk -v a="$c0" -v b="$c1" -v t="$(getconf CLK_TCK)" -v n="$3" 'BEGIN { printf "%.0f", (b - a) / t * 1e6 / n }')"
+  c1=$(cpu_seconds "$portal_pid")
+  echo "$line cpu_us_per_req $(awk -v a="$c0" -v b="$c1" -v n="$3" 'BEGIN { printf "%.0f", (b - a) * 1e6 / n }')"
 }
 # emit NAME C LINE: the figure in the Go benchmark format.
 emit() {

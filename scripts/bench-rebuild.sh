@@ -16,10 +16,7 @@
 # node's folder (reused when it holds data: the load runs once). With
 # PROFILE_DIR, the last binary's last round runs with --pprof and a CPU
 # profile of its first PROFILE_SECONDS (default 8) is written there.
-set -Eeuo pipefail
-trap 'echo "$0: line $LINENO: exit status $?" >&2' ERR
-cd "$(dirname "$0")/.."
-. scripts/bench-lib.sh
+. "$(dirname "$0")/bench-lib.sh"
 TXS=${TXS:-100000}
 ROUNDS=${ROUNDS:-3}
 WORKLOAD=${WORKLOAD:-mix}
@@ -41,9 +38,7 @@ if [ ! -d "$home/data" ]; then
 fi
 api=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["nodes"][0]["api_addr"])' "$home/genesis.json")
 portal=127.0.0.1:$((base + 1000)) pprof=127.0.0.1:$((base + 1001))
-bin/consortium-node run --home "$home" --log-level warn 2>"$tmp/node.log" &
-node=$!
-wait_for curl -sf "http://$api/v1/status" >/dev/null
+run_node "$home"
 if [ "$fresh" = 1 ]; then
   left=$TXS
   while [ "$left" -gt 0 ]; do
@@ -69,7 +64,7 @@ rebuild() {
   [ "$3" = 1 ] && name=rebuild
   catch_up "$1" "$phome" "$home" "$name" || return 1
   local cpu # the portal's CPU time (user + system), its start included: steadier than seconds on a busy machine
-  cpu=$(awk -v t="$(getconf CLK_TCK)" '{ print ($14 + $15) / t }' "/proc/$pp/stat")
+  cpu=$(cpu_seconds "$pp")
   [ -n "$cpuprof" ] && { await_profile "$cpuprof" "$PROFILE_DIR/rebuild.cpu.pprof" || echo "(the CPU profile failed)" >&2; }
   stop pp
   awk -v a="$tu" -v b="$t1" -v h="$height" -v n="${txs:-0}" -v bin="$1" -v r="$2" -v cpu="$cpu" \

@@ -30,9 +30,7 @@
 #
 # The machine's load is printed with each suite: figures taken while
 # something else runs on the machine are not comparable with others.
-set -Eeuo pipefail
-trap 'echo "$0: line $LINENO: exit status $?" >&2' ERR
-cd "$(dirname "$0")/.."
+. "$(dirname "$0")/bench-lib.sh"
 LONG=${LONG:-0}
 if [ "$LONG" = 1 ]; then long=1; else long=0; fi
 pick() { if [ $long = 1 ]; then echo "$2"; else echo "$1"; fi; } # pick SHORT LONG
@@ -61,7 +59,7 @@ if [ -n "${PROFILE_DIR:-}" ]; then
 fi
 mkdir -p "$OUT"
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+cleanup_at_exit "$tmp"
 
 load1() { cut -d' ' -f1 /proc/loadavg; }
 

@@ -6,9 +6,7 @@
 #
 #   scripts/overload.sh                                   # 60 KB txs, 2x for 60s, default memory limit
 #   SIZE=2000 FACTOR=3 DURATION=120s MEMLIMIT=512 scripts/overload.sh
-set -euo pipefail
-cd "$(dirname "$0")/.."
-. scripts/bench-lib.sh
+. "$(dirname "$0")/bench-lib.sh"
 SIZE=${SIZE:-61440}
 FACTOR=${FACTOR:-2}
 DURATION=${DURATION:-60s}
@@ -18,12 +16,9 @@ go build -o bin/ ./consortium-node ./scripts/overload
 tmp=$(mktemp -d)
 node=
 cleanup_at_exit "$tmp" node
-port=${PORT:-$(pick_base 0 100 200)}
-bin/consortium-node init --home "$tmp/home" --base-port "$port" >/dev/null
-bin/consortium-node run --home "$tmp/home" --log-level warn --memory-limit-mib "$MEMLIMIT" 2>"$tmp/node.log" &
-node=$!
-wait_for curl -sf "http://127.0.0.1:$port/v1/status"
-bin/overload --home "$tmp/home" --node "127.0.0.1:$port" --pid "$node" --size "$SIZE" --factor "$FACTOR" \
+init_node "$tmp/home" "${PORT:-$(pick_base 0 100 200)}"
+run_node "$tmp/home" --memory-limit-mib "$MEMLIMIT"
+bin/overload --home "$tmp/home" --node "$api" --pid "$node" --size "$SIZE" --factor "$FACTOR" \
   --duration "$DURATION" --calibrate "$CALIBRATE"
 if ! kill -0 "$node" 2>/dev/null; then
   echo "overload: the node died; its log:" >&2

@@ -16,10 +16,7 @@
 #
 #   scripts/soak.sh                                 # the long form: 10 minutes at 1,000 tx/s
 #   DURATION=60 ROUNDS=1 RATE=1000 scripts/soak.sh  # the short form
-set -Eeuo pipefail
-trap 'echo "$0: line $LINENO: exit status $?" >&2' ERR
-cd "$(dirname "$0")/.."
-. scripts/bench-lib.sh
+. "$(dirname "$0")/bench-lib.sh"
 DURATION=${DURATION:-600}
 RATE=${RATE:-1000}
 WORKLOAD=${WORKLOAD:-mix}
@@ -33,9 +30,7 @@ tmp=$(mktemp -d)
 node= lg=
 cleanup_at_exit "$tmp" lg node
 
-base=$(pick_base 0 100)
-bin/consortium-node init --home "$tmp/home" --base-port "$base" >/dev/null
-api=127.0.0.1:$base
+init_node "$tmp/home" "$(pick_base 0 100)"
 
 echo "soak: one node; $WORKLOAD at $RATE tx/s for ${DURATION}s (requests of $BATCH), sampled every ${SAMPLE}s;" \
   "first vs last ${WINDOW}s; $ROUNDS round(s)" >&2
@@ -46,19 +41,10 @@ for r in $(seq "$ROUNDS"); do
   echo "round: $r"
   echo "  round $r:" >&2
   rm -rf "$tmp/home/data"
-  bin/consortium-node run --home "$tmp/home" --log-level warn 2>"$tmp/node.log" &
-  node=$!
-  wait_for curl -sf "http://$api/v1/status" >/dev/null
-  bin/loadgen --home "$tmp/home" --node "$api" --workload "$WORKLOAD" --rate "$RATE" --duration "${DURATION}s" \
-    --batch "$BATCH" --concurrency 32 --wait-leader 30s >"$tmp/loadgen.out" 2>"$tmp/loadgen.err" &
-  lg=$!
+  run_node "$tmp/home"
+  start_loadgen --workload "$WORKLOAD" --rate "$RATE" --duration "${DURATION}s" --batch "$BATCH" --concurrency 32
   # The timed part starts when loadgen says it submits (its setup is done).
-  until grep -qs '^submitting ' "$tmp/loadgen.err"; do
-    if ! kill -0 "$lg" 2>/dev/null; then
-      echo "loadgen failed:" >&2; cat "$tmp/loadgen.err" "$tmp/node.log" >&2; exit 1
-    fi
-    sleep 0.2
-  done
+  await_loadgen '^submitting ' "$lg" || exit 1
   t0=$(date +%s.%N)
   : >"$tmp/samples"
   while kill -0 "$lg" 2>/dev/null; do
