@@ -232,22 +232,14 @@ func post(ctx context.Context, hc *http.Client, url string, body []byte, txn boo
 // awaitHealthy waits until every endpoint's GET /health answers
 // {"health":"true"} (the member has a leader and serves requests).
 func awaitHealthy(ctx context.Context, hc *http.Client, eps []string, limit time.Duration) error {
-	deadline := time.Now().Add(limit)
-	for {
-		var why error
+	return loadkit.Await("etcd", limit, func() error {
 		for _, e := range eps {
-			if why = health(ctx, hc, e); why != nil {
-				break
+			if err := health(ctx, hc, e); err != nil {
+				return err
 			}
 		}
-		if why == nil {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("waiting for etcd: %w", why)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		return nil
+	})
 }
 
 func health(ctx context.Context, hc *http.Client, ep string) error {

@@ -323,29 +323,18 @@ func run() error {
 
 // awaitLeader waits until every node reports a raft leader.
 func awaitLeader(ctx context.Context, cls []*client.Client, addrs []string, limit time.Duration) error {
-	deadline := time.Now().Add(limit)
-	for {
-		var why error
+	return loadkit.Await("a raft leader", limit, func() error {
 		for i, c := range cls {
 			cctx, cancel := context.WithTimeout(ctx, time.Second)
 			s, err := c.Status(cctx)
 			cancel()
 			switch {
 			case err != nil:
-				why = fmt.Errorf("%s: %w", addrs[i], err)
+				return fmt.Errorf("%s: %w", addrs[i], err)
 			case s.Raft.Leader == 0:
-				why = fmt.Errorf("%s: no raft leader yet", addrs[i])
-			}
-			if why != nil {
-				break
+				return fmt.Errorf("%s: no raft leader yet", addrs[i])
 			}
 		}
-		if why == nil {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("waiting for a raft leader: %w", why)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		return nil
+	})
 }

@@ -43,5 +43,21 @@ func Percentile(samples []Sample, total int, q float64) time.Duration {
 	return samples[len(samples)-1].D
 }
 
+// Await calls ready every 100 ms until it returns nil, and returns nil then; once limit has passed since the
+// first call, it returns ready's last error instead, after "waiting for what: ". It calls ready at least once.
+func Await(what string, limit time.Duration, ready func() error) error {
+	deadline := time.Now().Add(limit)
+	for {
+		err := ready()
+		if err == nil {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("waiting for %s: %w", what, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
 // Ms is d in milliseconds.
 func Ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }

@@ -1,7 +1,9 @@
 package loadkit
 
 import (
+	"errors"
 	"flag"
+	"fmt"
 	"math/rand/v2"
 	"testing"
 	"time"
@@ -54,5 +56,30 @@ func TestPercentileOfOnes(t *testing.T) {
 		if s[i].D < s[i-1].D {
 			t.Fatalf("not sorted at %d", i)
 		}
+	}
+}
+
+// TestAwait: ready is called until it returns nil; past the limit, its last error is returned, wrapped and named.
+func TestAwait(t *testing.T) {
+	calls := 0
+	err := Await("three calls", time.Minute, func() error {
+		if calls++; calls < 3 {
+			return fmt.Errorf("not yet (%d)", calls)
+		}
+		return nil
+	})
+	if err != nil || calls != 3 {
+		t.Errorf("ready on the third call: %v after %d calls, want nil after 3", err, calls)
+	}
+
+	notYet := errors.New("not yet")
+	calls = 0
+	start := time.Now()
+	err = Await("the moon", 250*time.Millisecond, func() error { calls++; return notYet })
+	if !errors.Is(err, notYet) || err.Error() != "waiting for the moon: not yet" {
+		t.Errorf("never ready: %v, want %q wrapping the last error", err, "waiting for the moon: not yet")
+	}
+	if took := time.Since(start); calls < 2 || took < 250*time.Millisecond {
+		t.Errorf("never ready: gave up after %d calls and %v, want at least 2 calls and the limit, 250ms", calls, took)
 	}
 }
