@@ -185,10 +185,7 @@ func cmdRun(args []string) error {
 	uploadGrace := fs.Duration("upload-grace", node.DefaultUploadGrace, "how long this custodian node keeps a record upload "+
 		"that no committed record.register names (a registration the ledger refused, or never sent) before its sweep "+
 		"destroys the ciphertext and data key; at least 1m")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	log, stopProf, err := daemon.Start(os.Stderr)
+	log, stopProf, err := daemon.Parse(args, os.Stderr)
 	if err != nil {
 		return err
 	}

@@ -74,10 +74,7 @@ func run(ctx context.Context, args []string) error {
 	ppFile := fs.String("passphrase-file", "", "file whose first line is the passphrase sealing the portal's keys (default: $"+
 		PassphraseEnv+"; only --dev portals may run without one)")
 	claimsKeys := fs.String("claims-keys", "", "folder of the hospital's claims fingerprint key (<org>.key), to file claims (default with --dev: its claims-keys)")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	log, stopProf, err := daemon.Start(os.Stderr)
+	log, stopProf, err := daemon.Parse(args, os.Stderr)
 	if err != nil {
 		return err
 	}

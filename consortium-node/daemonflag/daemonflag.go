@@ -32,8 +32,9 @@ func Command(name, usage string) *flag.FlagSet {
 	return fs
 }
 
-// Daemon holds a daemon's shared flags (Register).
+// Daemon holds a daemon's shared flags (Register) and the flag set they are registered on.
 type Daemon struct {
+	fs     *flag.FlagSet
 	logger func(io.Writer) (*slog.Logger, error)
 	pprof  *string
 }
@@ -43,18 +44,21 @@ type Daemon struct {
 // own port).
 func Register(fs *flag.FlagSet, example string) *Daemon {
 	return &Daemon{
+		fs:     fs,
 		logger: LogLevel(fs),
 		pprof: fs.String("pprof", "", "serve Go profiles (net/http/pprof) at http://ADDR/debug/pprof/ on a listener of "+
 			"their own; a loopback address only, e.g. "+example+" (default: off)"),
 	}
 }
 
-// Start, called after fs.Parse, checks both flags before anything starts
-// (a --pprof address that is not loopback is pprofserver.ErrNotLoopback),
-// returns the logger writing to w and starts the profile listener when
-// --pprof is set. stop closes the listener (a no-op without one); call it
-// when the daemon ends.
-func (d *Daemon) Start(w io.Writer) (log *slog.Logger, stop func(), err error) {
+// Parse parses the daemon's arguments (all its flags: Register's and those the daemon registered on the same
+// flag set), then checks both shared flags before anything starts (a --pprof address that is not loopback is
+// pprofserver.ErrNotLoopback), returns the logger writing to w and starts the profile listener when --pprof is
+// set. stop closes the listener (a no-op without one); call it when the daemon ends.
+func (d *Daemon) Parse(args []string, w io.Writer) (log *slog.Logger, stop func(), err error) {
+	if err := d.fs.Parse(args); err != nil {
+		return nil, nil, err
+	}
 	addr := *d.pprof
 	if addr != "" {
 		if err := pprofserver.CheckAddr(addr); err != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"io"
+	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
@@ -13,15 +14,11 @@ import (
 	"github.com/almoner/almoner/consortium-node/pprofserver"
 )
 
-func parse(t *testing.T, args ...string) *Daemon {
-	t.Helper()
+// parse registers the shared flags on a new flag set and parses args.
+func parse(w io.Writer, args ...string) (*slog.Logger, func(), error) {
 	fs := flag.NewFlagSet("daemon", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	d := Register(fs, "127.0.0.1:6060")
-	if err := fs.Parse(args); err != nil {
-		t.Fatal(err)
-	}
-	return d
+	return Register(fs, "127.0.0.1:6060").Parse(args, w)
 }
 
 // TestLogLevel: the logger writes at the level asked for (info by
@@ -36,7 +33,7 @@ func TestLogLevel(t *testing.T) {
 		{[]string{"--log-level", "warn"}, false, false},
 	} {
 		var buf bytes.Buffer
-		log, stop, err := parse(t, tc.args...).Start(&buf)
+		log, stop, err := parse(&buf, tc.args...)
 		if err != nil {
 			t.Fatalf("%v: %v", tc.args, err)
 		}
@@ -50,9 +47,13 @@ func TestLogLevel(t *testing.T) {
 			t.Errorf("%v: info written = %v, want %v", tc.args, got, tc.inf)
 		}
 	}
-	if _, _, err := parse(t, "--log-level", "loud").Start(io.Discard); err == nil ||
+	if _, _, err := parse(io.Discard, "--log-level", "loud"); err == nil ||
 		!strings.Contains(err.Error(), "--log-level") {
 		t.Errorf("--log-level loud: %v, want an error naming the flag", err)
+	}
+	if _, _, err := parse(io.Discard, "--log-level", "debug", "--nope"); err == nil ||
+		!strings.Contains(err.Error(), "-nope") {
+		t.Errorf("--nope: %v, want the flag set's error naming the flag", err)
 	}
 }
 
@@ -61,13 +62,13 @@ func TestLogLevel(t *testing.T) {
 // serves the profiles until stop.
 func TestPprof(t *testing.T) {
 	for _, addr := range []string{"0.0.0.0:6060", ":6060", "10.1.2.3:6060"} {
-		_, _, err := parse(t, "--pprof", addr, "--log-level", "loud").Start(io.Discard)
+		_, _, err := parse(io.Discard, "--pprof", addr, "--log-level", "loud")
 		if !errors.Is(err, pprofserver.ErrNotLoopback) || !strings.Contains(err.Error(), "--pprof") {
 			t.Errorf("--pprof %s: %v, want an error naming --pprof and %v", addr, err, pprofserver.ErrNotLoopback)
 		}
 	}
 	addr := freeport.Addr(t)
-	_, stop, err := parse(t, "--pprof", addr).Start(io.Discard)
+	_, stop, err := parse(io.Discard, "--pprof", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
