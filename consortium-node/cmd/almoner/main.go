@@ -26,6 +26,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/api/client"
 	"github.com/almoner/almoner/consortium-node/contracts/consortium"
 	consortiumvocab "github.com/almoner/almoner/consortium-node/contracts/consortium/vocab"
+	"github.com/almoner/almoner/consortium-node/contracts/governance"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
 	identityvocab "github.com/almoner/almoner/consortium-node/contracts/identity/vocab"
 	"github.com/almoner/almoner/consortium-node/genesis"
@@ -214,6 +215,31 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
+// oneArg parses fs's flags (before or after the positional arguments) and returns the one positional argument;
+// without exactly one, the error is need, which says what the command takes.
+func oneArg(fs *flag.FlagSet, args []string, need string) (string, error) {
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return "", err
+	}
+	if len(pos) != 1 {
+		return "", errors.New(need)
+	}
+	return pos[0], nil
+}
+
+// show asks the node with get, through c's client and within --timeout, and prints the answer as JSON. get takes
+// the client first, so that a method expression such as (*client.Client).Status serves.
+func show[T any](c *common, out io.Writer, get func(*client.Client, context.Context) (T, error)) error {
+	ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
+	defer cancel()
+	v, err := get(c.client(), ctx)
+	if err != nil {
+		return err
+	}
+	return printJSON(out, v)
+}
+
 func run(args []string, out io.Writer) error {
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		fmt.Fprint(out, usage)
@@ -228,13 +254,7 @@ func run(args []string, out io.Writer) error {
 		if _, err := parseInterspersed(fs, args); err != nil {
 			return err
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
-		defer cancel()
-		s, err := c.client().Status(ctx)
-		if err != nil {
-			return err
-		}
-		return printJSON(out, s)
+		return show(&c, out, (*client.Client).Status)
 	case "keygen":
 		return cmdKeygen(fs, args, out)
 	case "tx":
@@ -288,20 +308,13 @@ func run(args []string, out io.Writer) error {
 		}
 		return nil
 	case "proposal":
-		pos, err := parseInterspersed(fs, args)
+		id, err := oneArg(fs, args, "proposal needs the proposal id (the id of the transaction that proposed it)")
 		if err != nil {
 			return err
 		}
-		if len(pos) != 1 {
-			return errors.New("proposal needs the proposal id (the id of the transaction that proposed it)")
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
-		defer cancel()
-		v, err := c.client().Proposal(ctx, pos[0])
-		if err != nil {
-			return err
-		}
-		return printJSON(out, v)
+		return show(&c, out, func(cl *client.Client, ctx context.Context) (*governance.View, error) {
+			return cl.Proposal(ctx, id)
+		})
 	default:
 		return fmt.Errorf("unknown command %q\n%s", cmd, usage)
 	}
@@ -497,14 +510,11 @@ func cmdTx(fs *flag.FlagSet, c *common, args []string, out io.Writer) error {
 
 func cmdSubmit(fs *flag.FlagSet, c *common, args []string, out io.Writer) error {
 	wait := fs.Bool("wait", true, "wait for the commit")
-	pos, err := parseInterspersed(fs, args)
+	file, err := oneArg(fs, args, "submit needs one file with a signed transaction (from almoner tx --out)")
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 {
-		return errors.New("submit needs one file with a signed transaction (from almoner tx --out)")
-	}
-	raw, err := os.ReadFile(pos[0])
+	raw, err := os.ReadFile(file)
 	if err != nil {
 		return err
 	}
@@ -529,49 +539,33 @@ func cmdBlock(fs *flag.FlagSet, c *common, args []string, out io.Writer) error {
 	if len(pos) > 0 {
 		which = pos[0]
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
-	defer cancel()
-	cl := c.client()
 	switch {
 	case which == "latest":
-		b, err := cl.LatestBlock(ctx)
-		if err != nil {
-			return err
-		}
-		return printJSON(out, b)
+		return show(c, out, (*client.Client).LatestBlock)
 	case len(which) == 64:
 		h, err := ledger.ParseHash(which)
 		if err != nil {
 			return err
 		}
-		b, err := cl.BlockByHash(ctx, h)
-		if err != nil {
-			return err
-		}
-		return printJSON(out, b)
+		return show(c, out, func(cl *client.Client, ctx context.Context) (*api.Block, error) {
+			return cl.BlockByHash(ctx, h)
+		})
 	default:
 		h, err := strconv.ParseUint(which, 10, 64)
 		if err != nil {
 			return fmt.Errorf("block: want a height, \"latest\" or a 64-hex hash, got %q", which)
 		}
-		b, err := cl.Block(ctx, h)
-		if err != nil {
-			return err
-		}
-		return printJSON(out, b)
+		return show(c, out, func(cl *client.Client, ctx context.Context) (*api.Block, error) { return cl.Block(ctx, h) })
 	}
 }
 
 func cmdReceipt(fs *flag.FlagSet, c *common, args []string, out io.Writer) error {
 	outFile := fs.String("out", "", "also write the proof to this file (for almoner verify)")
-	pos, err := parseInterspersed(fs, args)
+	arg, err := oneArg(fs, args, "receipt needs a transaction id")
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 {
-		return errors.New("receipt needs a transaction id")
-	}
-	id, err := tx.ParseID(pos[0])
+	id, err := tx.ParseID(arg)
 	if err != nil {
 		return err
 	}

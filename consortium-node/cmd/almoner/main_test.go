@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"flag"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -104,11 +106,49 @@ func TestCLIJourney(t *testing.T) {
 			t.Fatalf("block %s: %v %s", which, err, out)
 		}
 	}
+	// A block by its hash is that block.
+	out, err = cli(t, append([]string{"block", "1"}, common...)...)
+	var b1 struct {
+		Hash string `json:"hash"`
+	}
+	if err != nil || json.Unmarshal([]byte(out), &b1) != nil || len(b1.Hash) != 64 {
+		t.Fatalf("block 1: %v %s", err, out)
+	}
+	if out, err := cli(t, append([]string{"block", b1.Hash}, common...)...); err != nil ||
+		!strings.Contains(out, `"hash": "`+b1.Hash+`"`) || !strings.Contains(out, `"height": 1`) {
+		t.Fatalf("block %s: %v %s", b1.Hash, err, out)
+	}
 	if _, err := cli(t, append([]string{"block", "999"}, common...)...); err == nil || !strings.Contains(err.Error(), "404") {
 		t.Fatalf("missing block: %v", err)
 	}
 	if out, err := cli(t, append([]string{"status"}, common...)...); err != nil || !strings.Contains(out, `"height": 3`) {
 		t.Fatalf("status: %v %s", err, out)
+	}
+}
+
+// TestOneArg: the flags may stand before or after the one positional argument; none, two or a flag the command
+// does not know is an error, the command's own (need) for a wrong count.
+func TestOneArg(t *testing.T) {
+	for _, tc := range []struct {
+		args      []string
+		want, err string
+	}{
+		{[]string{"x", "--out", "f"}, "x", ""},
+		{[]string{"--out", "f", "x"}, "x", ""},
+		{nil, "", "needs one thing"},
+		{[]string{"x", "--out", "f", "y"}, "", "needs one thing"},
+		{[]string{"--nope", "x"}, "", "-nope"},
+	} {
+		fs := flag.NewFlagSet("cmd", flag.ContinueOnError)
+		fs.SetOutput(io.Discard)
+		out := fs.String("out", "", "a flag")
+		got, err := oneArg(fs, tc.args, "cmd needs one thing")
+		if tc.err == "" && (err != nil || got != tc.want || *out != "f") {
+			t.Errorf("%q: %q, --out %q, %v; want %q, --out f", tc.args, got, *out, err, tc.want)
+		}
+		if tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err)) {
+			t.Errorf("%q: %q, %v; want an error with %q", tc.args, got, err, tc.err)
+		}
 	}
 }
 

@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -22,12 +21,10 @@ import (
 // receipt proves. A failure names its cause (api.ProofError, api.BundleError).
 func cmdVerify(fs *flag.FlagSet, c *common, args []string, out io.Writer) error {
 	gpath := fs.String("genesis", "", "genesis file to trust (default HOME/genesis.json)")
-	pos, err := parseInterspersed(fs, args)
+	file, err := oneArg(fs, args,
+		"verify needs a proof file (from almoner receipt --out) or a gift's proof bundle (from the portal)")
 	if err != nil {
 		return err
-	}
-	if len(pos) != 1 {
-		return errors.New("verify needs a proof file (from almoner receipt --out) or a gift's proof bundle (from the portal)")
 	}
 	if *gpath == "" {
 		*gpath = c.home + "/genesis.json"
@@ -41,7 +38,7 @@ func cmdVerify(fs *flag.FlagSet, c *common, args []string, out io.Writer) error 
 		return err
 	}
 	fp := sha256.Sum256(graw)
-	b, err := os.ReadFile(pos[0])
+	b, err := os.ReadFile(file)
 	if err != nil {
 		return err
 	}
@@ -50,16 +47,16 @@ func cmdVerify(fs *flag.FlagSet, c *common, args []string, out io.Writer) error 
 		Steps  json.RawMessage `json:"steps"`
 	}
 	if err := json.Unmarshal(b, &probe); err != nil {
-		return fmt.Errorf("%s is not JSON: %w", pos[0], err)
+		return fmt.Errorf("%s is not JSON: %w", file, err)
 	}
 	trust := api.Trust{ChainID: g.ChainID, NodeKeys: g.NodeKeys(), Quorum: g.Quorum()}
 	against := fmt.Sprintf("against %s (chain %q, %d nodes, quorum %d; SHA-256 %s)", *gpath, g.ChainID, len(g.Nodes), g.Quorum(), hex.EncodeToString(fp[:]))
 	if probe.Format != "" || probe.Steps != nil {
-		return verifyBundle(out, pos[0], b, trust, against)
+		return verifyBundle(out, file, b, trust, against)
 	}
 	var p api.Proof
 	if err := json.Unmarshal(b, &p); err != nil {
-		return fmt.Errorf("%s is not a receipt proof: %w", pos[0], err)
+		return fmt.Errorf("%s is not a receipt proof: %w", file, err)
 	}
 	if err := p.Verify(trust); err != nil {
 		return fmt.Errorf("INVALID: %w", err)
