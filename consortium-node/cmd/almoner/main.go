@@ -518,16 +518,16 @@ func cmdSubmit(fs *flag.FlagSet, c *common, args []string, out io.Writer) error 
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
-	defer cancel()
-	res, err := c.client().Submit(ctx, [][]byte{raw}, client.SubmitOptions{Wait: *wait})
-	if err != nil {
-		return err
-	}
-	if res[0].Error != "" {
-		return fmt.Errorf("transaction %s rejected: %s", res[0].ID, res[0].Error)
-	}
-	return printJSON(out, res[0])
+	return show(c, out, func(cl *client.Client, ctx context.Context) (api.TxStatus, error) {
+		res, err := cl.Submit(ctx, [][]byte{raw}, client.SubmitOptions{Wait: *wait})
+		if err != nil {
+			return api.TxStatus{}, err
+		}
+		if res[0].Error != "" {
+			return api.TxStatus{}, fmt.Errorf("transaction %s rejected: %s", res[0].ID, res[0].Error)
+		}
+		return res[0], nil
+	})
 }
 
 func cmdBlock(fs *flag.FlagSet, c *common, args []string, out io.Writer) error {
@@ -569,22 +569,22 @@ func cmdReceipt(fs *flag.FlagSet, c *common, args []string, out io.Writer) error
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
-	defer cancel()
-	p, err := c.client().Proof(ctx, id)
-	if err != nil {
-		return err
-	}
-	// The form for files: the header time a string, exact through any
-	// JSON tool (api.Proof).
-	jp := api.NewProof(p)
-	if *outFile != "" {
-		b, _ := json.MarshalIndent(jp, "", "  ")
-		if err := os.WriteFile(*outFile, append(b, '\n'), 0o644); err != nil {
-			return err
+	return show(c, out, func(cl *client.Client, ctx context.Context) (*api.Proof, error) {
+		p, err := cl.Proof(ctx, id)
+		if err != nil {
+			return nil, err
 		}
-	}
-	return printJSON(out, jp)
+		// The form for files: the header time a string, exact through any
+		// JSON tool (api.Proof).
+		jp := api.NewProof(p)
+		if *outFile != "" {
+			b, _ := json.MarshalIndent(jp, "", "  ")
+			if err := os.WriteFile(*outFile, append(b, '\n'), 0o644); err != nil {
+				return nil, err
+			}
+		}
+		return jp, nil
+	})
 }
 
 func cmdNodeChange(fs *flag.FlagSet, c *common, args []string, out io.Writer) error {
