@@ -117,20 +117,12 @@ func (c *Claim) Filed() claimdoc.Filed {
 
 // Claimed is the sum of the items' amounts.
 func (c *Claim) Claimed() uint64 {
-	var t uint64
-	for _, it := range c.Items {
-		t += it.Amount
-	}
-	return t
+	return claimdoc.Sum(c.Items, func(it Item) uint64 { return it.Amount })
 }
 
 // Approved is the sum of the adjudicated amounts (0 before adjudication).
 func (c *Claim) Approved() uint64 {
-	var t uint64
-	for _, a := range c.Adjudication {
-		t += a.Approved
-	}
-	return t
+	return claimdoc.Sum(c.Adjudication, func(a Adjudication) uint64 { return a.Approved })
 }
 
 // Settled reports whether an adjudication stands: the claim is adjudicated

@@ -101,10 +101,14 @@ func (d *Document) Services() []Service {
 }
 
 // Total is the sum of the lines' amounts.
-func (d *Document) Total() uint64 {
+func (d *Document) Total() uint64 { return Sum(d.Lines, func(l Line) uint64 { return l.Amount }) }
+
+// Sum adds up the amounts (minor units) that amount reads from xs: a
+// claim's or a document's total.
+func Sum[T any](xs []T, amount func(T) uint64) uint64 {
 	var t uint64
-	for _, l := range d.Lines {
-		t += l.Amount
+	for _, x := range xs {
+		t += amount(x)
 	}
 	return t
 }

@@ -25,9 +25,13 @@ type (
 		System string `json:"system"`
 		Value  string `json:"value"`
 	}
+	// fhirReference is a Reference: the Claim's refer by identifier only
+	// (byIdentifier); a decision's may refer to a resource or carry a
+	// display instead.
 	fhirReference struct {
-		Identifier *fhirIdentifier `json:"identifier,omitempty"`
 		Reference  string          `json:"reference,omitempty"`
+		Identifier *fhirIdentifier `json:"identifier,omitempty"`
+		Display    string          `json:"display,omitempty"`
 	}
 	fhirCoding struct {
 		System string `json:"system,omitempty"`
@@ -83,7 +87,8 @@ type (
 	}
 )
 
-func ident(system, value string) fhirReference {
+// byIdentifier is a Reference to what an Almoner id of system names.
+func byIdentifier(system, value string) fhirReference {
 	return fhirReference{Identifier: &fhirIdentifier{System: system, Value: value}}
 }
 
@@ -98,18 +103,18 @@ func (d *Document) MarshalFHIR() ([]byte, error) {
 		ResourceType: "Claim", ID: d.ClaimID, Identifier: []fhirIdentifier{{System: SystemClaim, Value: d.ClaimID}},
 		Status: "active", Use: "claim", Created: d.Created,
 		Type:     fhirConcept{Coding: []fhirCoding{{System: "http://terminology.hl7.org/CodeSystem/claim-type", Code: "institutional"}}},
-		Patient:  ident(SystemMember, d.Patient),
-		Insurer:  ident(SystemOrg, d.Insurer),
-		Provider: ident(SystemOrg, d.Provider),
+		Patient:  byIdentifier(SystemMember, d.Patient),
+		Insurer:  byIdentifier(SystemOrg, d.Insurer),
+		Provider: byIdentifier(SystemOrg, d.Provider),
 		Priority: fhirConcept{Coding: []fhirCoding{{System: "http://terminology.hl7.org/CodeSystem/processpriority", Code: "normal"}}},
 		Insurance: []fhirInsurance{{Sequence: 1, Focal: true,
-			Coverage: fhirReference{Identifier: &fhirIdentifier{System: SystemOrg, Value: d.Insurer}}}},
+			Coverage: byIdentifier(SystemOrg, d.Insurer)}},
 		Total: &fhirMoney{Value: decimal(d.Total(), d.Currency), Currency: d.Currency},
 	}
 	for i, r := range d.Records {
 		c.SupportingInfo = append(c.SupportingInfo, fhirSupportingInfo{Sequence: i + 1,
 			Category:       fhirConcept{Coding: []fhirCoding{{System: "http://terminology.hl7.org/CodeSystem/claiminformationcategory", Code: "attachment"}}},
-			ValueReference: ident(SystemRecord, r)})
+			ValueReference: byIdentifier(SystemRecord, r)})
 	}
 	for i, l := range d.Lines {
 		it := fhirItem{Sequence: i + 1, Net: &fhirMoney{Value: decimal(l.Amount, d.Currency), Currency: d.Currency}}

@@ -102,11 +102,7 @@ func (c *FHIRClaim) Key() string {
 
 // Total is the sum of the items' net amounts.
 func (c *FHIRClaim) Total() uint64 {
-	var t uint64
-	for _, it := range c.Items {
-		t += it.Net
-	}
-	return t
+	return Sum(c.Items, func(it FHIRItem) uint64 { return it.Net })
 }
 
 // Services returns the items' services in order (as Document.Services).
@@ -914,11 +910,7 @@ func (p *parser) claim(res map[string]any) *FHIRClaim {
 	if v, ok := res["total"]; ok {
 		// The sum is only worth comparing when every item's net is.
 		if t, ok := p.money("total", v); ok && p.currency != "" && netsOK {
-			var sum uint64
-			for _, it := range c.Items {
-				sum += it.Net
-			}
-			if tu, exact := toMinor(t, p.currency); !exact || !tu.IsUint64() || tu.Uint64() != sum {
+			if tu, exact := toMinor(t, p.currency); !exact || !tu.IsUint64() || tu.Uint64() != c.Total() {
 				p.fail("total", "%s is not the sum of the items' net amounts (%s)", ratString(t, p.currency), ratString(total, p.currency))
 			}
 		}

@@ -64,18 +64,13 @@ type Payment struct {
 }
 
 // JSON shapes of the resources (field order as the specification lists
-// the elements). Identifier, Coding and Money are the Claim's (fhir.go);
-// a CodeableConcept and a Reference here may also carry a text or display,
-// which the Claim's never do.
+// the elements). Identifier, Reference, Coding and Money are the Claim's
+// (fhir.go); a CodeableConcept here may also carry a text, which the
+// Claim's never do.
 type (
 	jsonConcept struct {
 		Coding []fhirCoding `json:"coding,omitempty"`
 		Text   string       `json:"text,omitempty"`
-	}
-	jsonReference struct {
-		Reference  string          `json:"reference,omitempty"`
-		Identifier *fhirIdentifier `json:"identifier,omitempty"`
-		Display    string          `json:"display,omitempty"`
 	}
 	jsonAdjudication struct {
 		Category jsonConcept  `json:"category"`
@@ -105,14 +100,14 @@ type (
 		Type         json.RawMessage  `json:"type"`
 		SubType      json.RawMessage  `json:"subType,omitempty"`
 		Use          string           `json:"use"`
-		Patient      jsonReference    `json:"patient"`
+		Patient      fhirReference    `json:"patient"`
 	}
 	claimResponse struct {
 		decisionHead
 		Created     string         `json:"created"`
-		Insurer     jsonReference  `json:"insurer"`
-		Requestor   jsonReference  `json:"requestor"`
-		Request     jsonReference  `json:"request"`
+		Insurer     fhirReference  `json:"insurer"`
+		Requestor   fhirReference  `json:"requestor"`
+		Request     fhirReference  `json:"request"`
 		Outcome     string         `json:"outcome"`
 		Disposition string         `json:"disposition,omitempty"`
 		Item        []responseItem `json:"item"`
@@ -146,9 +141,9 @@ type (
 		decisionHead
 		BillablePeriod json.RawMessage `json:"billablePeriod,omitempty"`
 		Created        string          `json:"created"`
-		Insurer        jsonReference   `json:"insurer"`
-		Provider       jsonReference   `json:"provider"`
-		Claim          jsonReference   `json:"claim"`
+		Insurer        fhirReference   `json:"insurer"`
+		Provider       fhirReference   `json:"provider"`
+		Claim          fhirReference   `json:"claim"`
 		Outcome        string          `json:"outcome"`
 		Disposition    string          `json:"disposition,omitempty"`
 		Insurance      []eobInsurance  `json:"insurance"`
@@ -157,10 +152,6 @@ type (
 		Payment        *jsonPayment    `json:"payment,omitempty"`
 	}
 )
-
-func byIdentifier(system, value string) jsonReference {
-	return jsonReference{Identifier: &fhirIdentifier{System: system, Value: value}}
-}
 
 func adjudicationCategory(code string) jsonConcept {
 	return jsonConcept{Coding: []fhirCoding{{System: SystemAdjudication, Code: code}}}
@@ -311,7 +302,7 @@ func (c *FHIRClaim) coverage(v any) json.RawMessage {
 	if !local {
 		return raw(v)
 	}
-	out := jsonReference{Display: "coverage " + id + " of the claim document"}
+	out := fhirReference{Display: "coverage " + id + " of the claim document"}
 	contained, _ := c.res["contained"].([]any)
 	for _, x := range contained {
 		r, _ := x.(map[string]any)
