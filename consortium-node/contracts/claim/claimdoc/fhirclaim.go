@@ -442,11 +442,14 @@ func (p *parser) identifier(path string, v any) {
 	if !ok {
 		return
 	}
-	if s, ok := m["system"]; ok {
-		p.uri(join(path, "system"), s)
-	}
-	if s, ok := m["value"]; ok {
-		p.str(join(path, "value"), s)
+	optional(m, path, "system", p.uri)
+	optional(m, path, "value", p.str)
+}
+
+// optional checks m's element name with check when m has it.
+func optional[T any](m map[string]any, path, name string, check func(path string, v any) (T, bool)) {
+	if v, ok := m[name]; ok {
+		check(join(path, name), v)
 	}
 }
 
@@ -467,15 +470,9 @@ func (p *parser) concept(path string, v any) ([]map[string]any, bool) {
 		if !ok {
 			continue
 		}
-		if s, ok := cm["system"]; ok {
-			p.uri(join(cp, "system"), s)
-		}
-		if s, ok := cm["code"]; ok {
-			p.code(join(cp, "code"), s)
-		}
-		if s, ok := cm["userSelected"]; ok {
-			p.boolean(join(cp, "userSelected"), s)
-		}
+		optional(cm, cp, "system", p.uri)
+		optional(cm, cp, "code", p.code)
+		optional(cm, cp, "userSelected", p.boolean)
 		out = append(out, cm)
 	}
 	if m["coding"] == nil && m["text"] == nil {
@@ -725,9 +722,7 @@ func (p *parser) claim(res map[string]any) *FHIRClaim {
 			p.fail("type", "a CodeableConcept with at least one coding is required (institutional, oral, pharmacy, professional, vision)")
 		}
 	}
-	if v, ok := res["subType"]; ok {
-		p.concept("subType", v)
-	}
+	optional(res, "", "subType", p.concept)
 	if required("use", "claim for a claim to file") {
 		if s, ok := p.code("use", res["use"]); ok {
 			switch s {
@@ -751,9 +746,7 @@ func (p *parser) claim(res map[string]any) *FHIRClaim {
 	if required("priority", "a CodeableConcept, e.g. http://terminology.hl7.org/CodeSystem/processpriority normal") {
 		p.concept("priority", res["priority"])
 	}
-	if v, ok := res["fundsReserve"]; ok {
-		p.concept("fundsReserve", v)
-	}
+	optional(res, "", "fundsReserve", p.concept)
 	billable := ""
 	if v, ok := res["billablePeriod"]; ok {
 		billable, _ = p.period("billablePeriod", v, "the billable period")

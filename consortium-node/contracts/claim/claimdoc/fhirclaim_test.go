@@ -174,6 +174,10 @@ func TestParseFHIRRefuses(t *testing.T) {
 		{"a code with a trailing space", edit(t, pro, func(m map[string]any) {
 			itemOf(m, 0)["productOrService"] = map[string]any{"coding": []any{map[string]any{"code": "99213 "}}}
 		}), []string{`item[0].productOrService.coding[0].code: "99213 " is not a FHIR code`}},
+		{"an identifier's system with a space and a userSelected in words", edit(t, pro, func(m map[string]any) {
+			m["identifier"] = []any{map[string]any{"system": "urn:a b", "value": "x"}}
+			m["subType"] = map[string]any{"coding": []any{map[string]any{"code": "x", "userSelected": "yes"}}}
+		}), []string{`identifier[0].system: "urn:a b" is not a URI`, "subType.coding[0].userSelected: must be true or false"}},
 		{"no items", edit(t, pro, func(m map[string]any) { delete(m, "item"); delete(m, "total") }), []string{"item: required: a claim to file has 1 to 50 items"}},
 		{"a Bundle", []byte(`{"resourceType":"Bundle","type":"collection"}`), []string{`resourceType: "Bundle", not Claim`}},
 		{"a property twice", []byte(strings.Replace(string(fixture(t, pro)), `"use": "claim",`, `"use": "claim", "use": "claim",`, 1)),
