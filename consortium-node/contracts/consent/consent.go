@@ -179,10 +179,7 @@ func create(ctx contracts.Context, method string, args tx.Args) error {
 	request := method == vocab.MethodRequest
 	var c Consent
 	var err error
-	if c.ID, err = args.String(vocab.ArgConsentID); err != nil {
-		return contracts.InvalidArg(err)
-	}
-	if err := identity.ValidateID(c.ID, false); err != nil {
+	if c.ID, err = identity.NewIDArg(args, vocab.ArgConsentID); err != nil {
 		return err
 	}
 	c.Status, c.Action, c.Patient, c.GrantedHeight = vocab.StatusActive, ActionAccess, ctx.Caller(), ctx.Height()

@@ -322,10 +322,7 @@ func createCampaign(ctx contracts.Context, args tx.Args) error {
 	}
 	c := &Campaign{Charity: org, Status: vocab.StatusDraft, Created: ctx.Time().Unix(), Beneficiaries: []string{}}
 	var err error
-	if c.ID, err = args.String(vocab.ArgCampaignID); err != nil {
-		return contracts.InvalidArg(err)
-	}
-	if err := identity.ValidateID(c.ID, false); err != nil {
+	if c.ID, err = identity.NewIDArg(args, vocab.ArgCampaignID); err != nil {
 		return err
 	}
 	if c.Title, err = args.String(vocab.ArgTitle); err != nil {
@@ -672,10 +669,7 @@ func disburse(ctx contracts.Context, args tx.Args) error {
 		return err
 	}
 	d := &Disbursement{Campaign: c.ID, Milestone: m.Seq, Sources: []Source{}, Height: ctx.Height()}
-	if d.ID, err = args.String(vocab.ArgDisbursementID); err != nil {
-		return contracts.InvalidArg(err)
-	}
-	if err := identity.ValidateID(d.ID, false); err != nil {
+	if d.ID, err = identity.NewIDArg(args, vocab.ArgDisbursementID); err != nil {
 		return err
 	}
 	if d.Payee, err = args.String(vocab.ArgPayee); err != nil {

@@ -39,6 +39,20 @@ func OrgOf(memberID string) string { return memberid.OrgOf(memberID) }
 // ValidateID checks an organisation id or a member id (vocab.ValidateID).
 func ValidateID(id string, member bool) error { return vocab.ValidateID(id, member) }
 
+// NewIDArg reads the text argument name as the id of what a call creates
+// (a campaign, a disbursement, a consent), refusing one that is not a valid
+// id.
+func NewIDArg(args tx.Args, name string) (string, error) {
+	id, err := args.String(name)
+	if err != nil {
+		return "", contracts.InvalidArg(err)
+	}
+	if err := ValidateID(id, false); err != nil {
+		return "", err
+	}
+	return id, nil
+}
+
 // ValidateRoles checks that roles are known and not repeated.
 func ValidateRoles(roles []string) error { return vocab.ValidateRoles(roles) }
 

@@ -347,3 +347,27 @@ func TestKeyExpiry(t *testing.T) {
 		t.Fatalf("after rotation: %+v %v", m, err)
 	}
 }
+
+// TestNewIDArg: the id of what a call creates is a text argument holding a
+// valid organisation-style id; anything else is ErrInvalid.
+func TestNewIDArg(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		args tx.Args
+		want string // "" for an ErrInvalid
+	}{
+		{"valid", tx.Args{tx.String("new_id", "clinic-2026")}, "clinic-2026"},
+		{"missing", tx.Args{tx.String("other", "clinic-2026")}, ""},
+		{"not text", tx.Args{tx.Uint("new_id", 7)}, ""},
+		{"upper case", tx.Args{tx.String("new_id", "Clinic")}, ""},
+		{"a member id", tx.Args{tx.String("new_id", "stmarys/clinic")}, ""},
+	} {
+		got, err := identity.NewIDArg(tc.args, "new_id")
+		if tc.want != "" && (err != nil || got != tc.want) {
+			t.Errorf("%s: got %q, %v; want %q", tc.name, got, err, tc.want)
+		}
+		if tc.want == "" && (!errors.Is(err, contracts.ErrInvalid) || got != "") {
+			t.Errorf("%s: got %q, %v; want ErrInvalid", tc.name, got, err)
+		}
+	}
+}
