@@ -130,9 +130,7 @@ func UnmarshalPublicParams(b []byte) (*PublicParams, error) {
 	if len(b) > maxKeyBlob {
 		return nil, fmt.Errorf("%w: public parameters are %d bytes", ErrBadKey, len(b))
 	}
-	r := newReader("public parameters", b)
-	r.Magic(PublicParamsMagic)
-	r.versionScheme()
+	r := newKeyReader("public parameters", PublicParamsMagic, b)
 	if r.Err() != nil {
 		return nil, badKey(r.Err())
 	}
@@ -238,9 +236,7 @@ func UnmarshalAuthority(b []byte) (*Authority, error) {
 	if len(b) > 2*maxKeyBlob {
 		return nil, fmt.Errorf("%w: authority is %d bytes", ErrBadKey, len(b))
 	}
-	r := newReader("authority", b)
-	r.Magic(AuthorityMagic)
-	r.versionScheme()
+	r := newKeyReader("authority", AuthorityMagic, b)
 	n := r.U32("public parameters length")
 	if r.Err() == nil && n > maxKeyBlob {
 		r.Fail("public parameters length %d", n)
@@ -396,9 +392,7 @@ func UnmarshalAttributeKey(b []byte) (*AttributeKey, error) {
 	if len(b) > maxKeyBlob {
 		return nil, fmt.Errorf("%w: attribute key is %d bytes", ErrBadKey, len(b))
 	}
-	r := newReader("attribute key", b)
-	r.Magic(AttributeKeyMagic)
-	r.versionScheme()
+	r := newKeyReader("attribute key", AttributeKeyMagic, b)
 	var id AuthorityID
 	copy(id[:], r.Take(len(id), "authority id"))
 	n := int(r.U8("attribute count"))

@@ -219,10 +219,7 @@ func TestOtherAuthority(t *testing.T) {
 }
 
 func TestBinding(t *testing.T) {
-	f := mustFixture(t)
-	k := mustKey(t, f.stmarys, physician)
-	dk := seq(0x40, DataKeySize)
-	w := mustWrap(t, f.stmarys.Public(), "role: physician", dk, rec, ver)
+	k, _, w := physicianWrap(t, "role: physician")
 
 	for _, tt := range []struct {
 		name string
@@ -258,10 +255,7 @@ func TestBinding(t *testing.T) {
 }
 
 func TestTamper(t *testing.T) {
-	f := mustFixture(t)
-	k := mustKey(t, f.stmarys, physician)
-	dk := seq(0x40, DataKeySize)
-	w := mustWrap(t, f.stmarys.Public(), "org: stmarys and (role: physician or role: nurse)", dk, rec, ver)
+	k, dk, w := physicianWrap(t, "org: stmarys and (role: physician or role: nurse)")
 	n := 48 + len(rec) // header length
 	flip := func(i int) []byte {
 		b := bytes.Clone(w)

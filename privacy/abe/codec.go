@@ -17,10 +17,14 @@ func newReader(what string, b []byte) reader {
 	return reader{binread.New(b, binread.Format{What: what, Integrity: ErrIntegrity, Unsupported: ErrUnsupported})}
 }
 
-// version consumes the format version and scheme id and checks them.
-func (r reader) versionScheme() {
+// newKeyReader reads b as the key encoding what, past its opening: magic,
+// then the format version and scheme id, checked.
+func newKeyReader(what, magic string, b []byte) reader {
+	r := newReader(what, b)
+	r.Magic(magic)
 	r.Known8("format version", FormatV1)
 	r.Known8("scheme id", uint8(SchemeTKN20))
+	return r
 }
 
 // recordID reads a 2-byte-length-prefixed record id.

@@ -55,6 +55,15 @@ func mustKey(t testing.TB, a *Authority, attrs map[string]string) *AttributeKey 
 	return k
 }
 
+// physicianWrap is a St Mary's physician's key, and data key seq(0x40)
+// wrapped by St Mary's under policy for rec at ver.
+func physicianWrap(t testing.TB, policy string) (k *AttributeKey, dk, w []byte) {
+	t.Helper()
+	f := mustFixture(t)
+	dk = seq(0x40, DataKeySize)
+	return mustKey(t, f.stmarys, physician), dk, mustWrap(t, f.stmarys.Public(), policy, dk, rec, ver)
+}
+
 func mustWrap(t testing.TB, pub *PublicParams, policy string, dk []byte, rec string, ver uint64) []byte {
 	t.Helper()
 	w, err := WrapKey(nil, pub, policy, dk, rec, ver)

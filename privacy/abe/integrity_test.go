@@ -14,10 +14,7 @@ import (
 // authority id (another authority: ErrWrongAuthority) and in the parts of
 // circl's ciphertext that carry the policy (ErrPolicy).
 func TestFlippedByteIsIntegrityFailure(t *testing.T) {
-	f := mustFixture(t)
-	k := mustKey(t, f.stmarys, physician)
-	policy := "org: stmarys and (role: physician or role: nurse)"
-	w := mustWrap(t, f.stmarys.Public(), policy, seq(0x40, DataKeySize), rec, ver)
+	k, _, w := physicianWrap(t, "org: stmarys and (role: physician or role: nurse)")
 	marked, tried := 0, 0
 	hdr := 48 + len(rec)
 	for i := range w {

@@ -112,26 +112,18 @@ func (p *policyParser) errorf(format string, args ...any) error {
 	return fmt.Errorf("at offset %d (%q): %s", t.pos, t.text, fmt.Sprintf(format, args...))
 }
 
-func (p *policyParser) or() error {
-	if err := p.and(); err != nil {
-		return err
-	}
-	for p.peek().kind == 'o' {
-		p.i++
-		if err := p.and(); err != nil {
-			return err
-		}
-	}
-	return nil
-}
+func (p *policyParser) or() error { return p.chain('o', p.and) }
 
-func (p *policyParser) and() error {
-	if err := p.not(); err != nil {
+func (p *policyParser) and() error { return p.chain('a', p.not) }
+
+// chain recognises operand { op operand }.
+func (p *policyParser) chain(op byte, operand func() error) error {
+	if err := operand(); err != nil {
 		return err
 	}
-	for p.peek().kind == 'a' {
+	for p.peek().kind == op {
 		p.i++
-		if err := p.not(); err != nil {
+		if err := operand(); err != nil {
 			return err
 		}
 	}
