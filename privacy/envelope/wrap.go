@@ -101,10 +101,7 @@ func Wrap(r io.Reader, readerPub []byte, readerID string, dk *DataKey, recordID 
 	if err := dk.check(); err != nil {
 		return nil, err
 	}
-	if err := checkID("record id", recordID); err != nil {
-		return nil, err
-	}
-	if err := checkID("reader id", readerID); err != nil {
+	if err := checkBinding(recordID, readerID); err != nil {
 		return nil, err
 	}
 	if len(readerPub) != ReaderPublicKeySize {
@@ -140,6 +137,14 @@ func Wrap(r io.Reader, readerPub []byte, readerID string, dk *DataKey, recordID 
 	return append(out, ct...), nil
 }
 
+// checkBinding checks the ids a wrapped key is bound to.
+func checkBinding(recordID, readerID string) error {
+	if err := checkID("record id", recordID); err != nil {
+		return err
+	}
+	return checkID("reader id", readerID)
+}
+
 // Unwrap recovers the data key from a wrapped key, for reader readerID
 // holding rk, and checks that it was wrapped for recordID and version.
 // Tampered bytes, a wrong reader key, or a key wrapped for another reader,
@@ -148,10 +153,7 @@ func Unwrap(rk *ReaderKey, readerID string, wrapped []byte, recordID string, ver
 	if err := rk.check(); err != nil {
 		return nil, err
 	}
-	if err := checkID("record id", recordID); err != nil {
-		return nil, err
-	}
-	if err := checkID("reader id", readerID); err != nil {
+	if err := checkBinding(recordID, readerID); err != nil {
 		return nil, err
 	}
 	h, n, enc, ct, err := parseWrapped(wrapped)

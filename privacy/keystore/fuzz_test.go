@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"testing"
+
+	"github.com/almoner/almoner/privacy/internal/testfmt"
 )
 
 func fuzzSeeds(f *testing.F) (pwEntry, orgEntry []byte, org *OrgKey) {
@@ -31,14 +33,8 @@ func FuzzParseHeader(f *testing.F) {
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		h, n, ct, err := parseEntry(b)
-		if err != nil {
-			if !errors.Is(err, ErrIntegrity) {
-				t.Fatalf("error %v does not wrap ErrIntegrity", err)
-			}
+		if !testfmt.Header(t, b, n, err, ErrIntegrity, func() []byte { return appendHeader(nil, &h) }) {
 			return
-		}
-		if got := appendHeader(nil, &h); !bytes.Equal(got, b[:n]) {
-			t.Fatalf("accepted header does not re-encode:\n got %x\nwant %x", got, b[:n])
 		}
 		if len(ct) < TagSize+1 {
 			t.Fatalf("accepted a ciphertext of %d bytes", len(ct))

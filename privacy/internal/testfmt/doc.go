@@ -1,5 +1,6 @@
 // Package testfmt holds what the tests of privacy's binary formats (envelope, keystore, abe) share: fixed
-// "randomness" for reproducible bytes and golden files of hex. Only those packages' tests import it.
+// "randomness" for reproducible bytes, golden files of hex and the header fuzz targets' check (Header). Only
+// those packages' tests import it.
 //
 // # Imports
 //

@@ -3,6 +3,7 @@ package testfmt
 import (
 	"bytes"
 	"encoding/hex"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -76,4 +77,21 @@ func Golden(t testing.TB, path string, got []byte, update bool) []byte {
 			want)
 	}
 	return want
+}
+
+// Header is a header fuzz target's check of one parse of b: a failure must wrap integrity (the format's
+// ErrIntegrity), and an accepted header must re-encode (encode) to exactly the n bytes it was read from. It
+// reports whether the parse was accepted, for the target's checks of what follows the header.
+func Header(t testing.TB, b []byte, n int, err, integrity error, encode func() []byte) bool {
+	t.Helper()
+	if err != nil {
+		if !errors.Is(err, integrity) {
+			t.Fatalf("error %v does not wrap %v", err, integrity)
+		}
+		return false
+	}
+	if got := encode(); !bytes.Equal(got, b[:n]) {
+		t.Fatalf("non-canonical header accepted: %x re-encodes as %x", b[:n], got)
+	}
+	return true
 }

@@ -2,6 +2,8 @@ package testfmt
 
 import (
 	"bytes"
+	"errors"
+	"fmt"
 	"path/filepath"
 	"testing"
 )
@@ -51,4 +53,29 @@ type recorder struct {
 }
 
 func (r *recorder) Errorf(string, ...any) { r.failed = true }
+func (r *recorder) Fatalf(string, ...any) { r.failed = true }
 func (r *recorder) Helper()               {}
+
+// TestHeader: Header fails on an error that is not an integrity failure and on an accepted header that does not
+// re-encode to its bytes, and says whether the parse was accepted.
+func TestHeader(t *testing.T) {
+	integrity := errors.New("integrity")
+	b := []byte("HDRbody")
+	same := func() []byte { return []byte("HDR") }
+	for _, tc := range []struct {
+		name       string
+		err        error
+		encode     func() []byte
+		ok, failed bool
+	}{
+		{"integrity failure", fmt.Errorf("%w: truncated", integrity), same, false, false},
+		{"other failure", errors.New("boom"), same, false, true},
+		{"canonical", nil, same, true, false},
+		{"not canonical", nil, func() []byte { return []byte("HDS") }, true, true},
+	} {
+		rec := &recorder{TB: t}
+		if ok := Header(rec, b, 3, tc.err, integrity, tc.encode); ok != tc.ok || rec.failed != tc.failed {
+			t.Errorf("%s: accepted %v, failed %v; want %v, %v", tc.name, ok, rec.failed, tc.ok, tc.failed)
+		}
+	}
+}
