@@ -137,12 +137,7 @@ func TestSealInvalid(t *testing.T) {
 
 // TestTamper flips one byte in each field of a passphrase entry.
 func TestTamper(t *testing.T) {
-	pass := Passphrase([]byte("pw"))
-	const id = "node-sign"
-	e, err := Seal(testOptions(), pass, id, 1, seq(0x80, 32))
-	if err != nil {
-		t.Fatal(err)
-	}
+	e, pass, id := passphraseEntry(t)
 	idOff := 15 + 1 + SaltSize + 1
 	checkOff := idOff + len(id) + 4
 	nonceOff := checkOff + CheckSize

@@ -15,6 +15,18 @@ var weakKDF = KDFParams{Time: 1, MemoryKiB: 64, Threads: 1}
 
 func testOptions() Options { return Options{KDF: weakKDF, InsecureWeakKDF: true} }
 
+// passphraseEntry is version 1 of entry id ("node-sign"), sealed under
+// passphrase pass ("pw"): the entry the tamper tests flip bytes of.
+func passphraseEntry(t testing.TB) (e []byte, pass Protector, id string) {
+	t.Helper()
+	pass, id = Passphrase([]byte("pw")), "node-sign"
+	e, err := Seal(testOptions(), pass, id, 1, seq(0x80, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e, pass, id
+}
+
 func mustOrgKey(t testing.TB, id string, start byte) *OrgKey {
 	t.Helper()
 	k, err := NewOrgKey(id, seq(start, OrgKeySize))

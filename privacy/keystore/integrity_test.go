@@ -13,12 +13,7 @@ import (
 // format wraps), except in the fields that derive the key (KDF parameters,
 // salt, key check), which read as a wrong passphrase.
 func TestFlippedByteIsIntegrityFailure(t *testing.T) {
-	pass := Passphrase([]byte("pw"))
-	const id = "node-sign"
-	e, err := Seal(testOptions(), pass, id, 1, seq(0x80, 32))
-	if err != nil {
-		t.Fatal(err)
-	}
+	e, pass, id := passphraseEntry(t)
 	marked := 0
 	for i := range e {
 		b := bytes.Clone(e)
