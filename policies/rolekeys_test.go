@@ -6,13 +6,14 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/casbin/casbin/v2"
 	"github.com/casbin/casbin/v2/model"
+
+	"github.com/almoner/almoner/consortium-node/testseed"
 )
 
-var roleKeySeed = flag.Uint64("rolekey-seed", 0, "seed of TestRoleKeysDecideAsMembers (0: from the clock)")
+var roleKeySeed = flag.Uint64("rolekey-seed", 0, "seed of TestRoleKeysDecideAsMembers (0: a new one)")
 
 // TestRoleKeysDecideAsMembers: the Enforcer, whose casbin subjects are
 // role keys, decides every request as a casbin enforcer over the same
@@ -20,11 +21,7 @@ var roleKeySeed = flag.Uint64("rolekey-seed", 0, "seed of TestRoleKeysDecideAsMe
 // roles give), on random members, rules and requests, through role
 // changes and removals.
 func TestRoleKeysDecideAsMembers(t *testing.T) {
-	seed := *roleKeySeed
-	if seed == 0 {
-		seed = uint64(time.Now().UnixNano())
-	}
-	t.Logf("seed %d (-rolekey-seed to replay)", seed)
+	seed := testseed.Seed(t, *roleKeySeed, "-rolekey-seed")
 	rnd := rand.New(rand.NewPCG(seed, 1))
 	orgs := []string{"stmarys", "acme", "hope"}
 	pick := func(xs []string) string { return xs[rnd.IntN(len(xs))] }
