@@ -25,8 +25,8 @@ import (
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
 	identityvocab "github.com/almoner/almoner/consortium-node/contracts/identity/vocab"
 	"github.com/almoner/almoner/consortium-node/genesis"
-	"github.com/almoner/almoner/consortium-node/genesis/devnet"
 	"github.com/almoner/almoner/consortium-node/genesis/genesisstate"
+	"github.com/almoner/almoner/consortium-node/internal/devtest"
 	"github.com/almoner/almoner/consortium-node/internal/node"
 	"github.com/almoner/almoner/consortium-node/ledger"
 	"github.com/almoner/almoner/consortium-node/tx"
@@ -49,23 +49,9 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	dir := t.TempDir()
-	g, err := devnet.Create(dir, devnet.Options{Nodes: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := &fixture{t: t, dir: dir, g: g, keys: map[string]*sign.PrivateKey{}}
-	ids := []string{g.Nodes[0].ID}
-	for _, m := range devnet.Members {
-		ids = append(ids, m.ID)
-	}
-	for _, id := range ids {
-		_, key, err := genesis.LoadSignKey(dir, "", id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		f.keys[id] = key
-	}
+	dir, g, _ := devtest.OneNode(t)
+	f := &fixture{t: t, dir: dir, g: g,
+		keys: devtest.SignKeys(t, dir, append([]string{g.Nodes[0].ID}, devtest.MemberIDs()...)...)}
 	f.n, f.stop = runNode(t, node.Config{
 		DataDir: filepath.Join(dir, "data"), Genesis: g, NodeID: g.Nodes[0].ID,
 		Key: f.keys[g.Nodes[0].ID], TickInterval: 10 * time.Millisecond,

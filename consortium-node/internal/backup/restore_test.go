@@ -15,8 +15,8 @@ import (
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
 	identityvocab "github.com/almoner/almoner/consortium-node/contracts/identity/vocab"
 	"github.com/almoner/almoner/consortium-node/genesis"
-	"github.com/almoner/almoner/consortium-node/genesis/devnet"
 	"github.com/almoner/almoner/consortium-node/internal/backup"
+	"github.com/almoner/almoner/consortium-node/internal/devtest"
 	"github.com/almoner/almoner/consortium-node/internal/node"
 	"github.com/almoner/almoner/consortium-node/nodetest"
 	"github.com/almoner/almoner/consortium-node/tx"
@@ -186,15 +186,7 @@ func TestBackupIsOneSnapshot(t *testing.T) {
 // runNode runs the one node of a new one-node dev consortium in process, for what only the node itself offers
 // (OpenBackup), until the test ends; add commits St Mary's admin's identity.add_member of a patient through it.
 func runNode(t *testing.T) (n *node.Node, g *genesis.File, add func(member string)) {
-	dir := t.TempDir()
-	g, err := devnet.Create(dir, devnet.Options{Nodes: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, key, err := genesis.LoadSignKey(dir, "", g.Nodes[0].ID)
-	if err != nil {
-		t.Fatal(err)
-	}
+	dir, g, key := devtest.OneNode(t)
 	akf, admin, err := genesis.LoadSignKey(dir, "", "stmarys/admin")
 	if err != nil {
 		t.Fatal(err)

@@ -11,8 +11,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/codec"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
 	identityvocab "github.com/almoner/almoner/consortium-node/contracts/identity/vocab"
-	"github.com/almoner/almoner/consortium-node/genesis"
-	"github.com/almoner/almoner/consortium-node/genesis/devnet"
+	"github.com/almoner/almoner/consortium-node/internal/devtest"
 	"github.com/almoner/almoner/consortium-node/internal/mempool"
 	"github.com/almoner/almoner/consortium-node/internal/mempool/mempooltest"
 	"github.com/almoner/almoner/consortium-node/internal/store"
@@ -354,25 +353,14 @@ func TestAdmissionAgainstCommittedState(t *testing.T) {
 // and with it but without its cache (every sender read from the store, as
 // when senders do not repeat between two blocks).
 func BenchmarkAdmission(b *testing.B) {
-	dir := b.TempDir()
-	g, err := devnet.Create(dir, devnet.Options{Nodes: 1})
-	if err != nil {
-		b.Fatal(err)
-	}
-	keys := map[string]*sign.PrivateKey{}
-	for _, id := range append([]string{g.Nodes[0].ID}, devMemberIDs()...) {
-		_, key, err := genesis.LoadSignKey(dir, "", id)
-		if err != nil {
-			b.Fatal(err)
-		}
-		keys[id] = key
-	}
+	dir, g, _ := devtest.OneNode(b)
+	keys := devtest.SignKeys(b, dir, append([]string{g.Nodes[0].ID}, devtest.MemberIDs()...)...)
 	n, err := Open(Config{DataDir: filepath.Join(dir, "data"), Genesis: g, NodeID: g.Nodes[0].ID, Key: keys[g.Nodes[0].ID]})
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer n.Close()
-	ids := devMemberIDs()
+	ids := devtest.MemberIDs()
 	raws := make([][]byte, 1000)
 	for i := range raws {
 		s, err := tx.Sign(tx.Body{ChainID: g.ChainID, Sender: ids[i%len(ids)], Nonce: uint64(i), Expiry: 10,
@@ -404,14 +392,6 @@ func BenchmarkAdmission(b *testing.B) {
 			mempooltest.BenchAdd(b, p, raws)
 		})
 	}
-}
-
-func devMemberIDs() []string {
-	var out []string
-	for _, m := range devnet.Members {
-		out = append(out, m.ID)
-	}
-	return out
 }
 
 // TestBlockBuildingRefusesNonMembers: a proposal that carries an

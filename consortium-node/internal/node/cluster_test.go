@@ -271,14 +271,21 @@ func TestClusterOfThree(t *testing.T) {
 // tamper stops node i, changes its database with f, and restarts it.
 func (c *testCluster) tamper(i int, f func(db *leveldb.DB)) {
 	c.t.Helper()
+	c.offline(i, f)
+	c.start(i)
+}
+
+// offline stops node i and changes its database with f; the node stays
+// stopped.
+func (c *testCluster) offline(i int, f func(db *leveldb.DB)) {
+	c.t.Helper()
 	c.stop(i)
 	db, err := store.OpenDB(filepath.Join(c.dir, "data", c.g.Nodes[i].ID, "db"))
 	if err != nil {
 		c.t.Fatal(err)
 	}
+	defer db.Close()
 	f(db)
-	db.Close()
-	c.start(i)
 }
 
 // stopHalted stops a node that is expected to have halted with want.

@@ -8,6 +8,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/genesis"
 	"github.com/almoner/almoner/consortium-node/genesis/devnet"
 	"github.com/almoner/almoner/consortium-node/internal/consensus"
+	"github.com/almoner/almoner/consortium-node/internal/devtest"
 	"github.com/almoner/almoner/consortium-node/internal/store"
 	"github.com/almoner/almoner/consortium-node/nodetest/freeport"
 	"github.com/almoner/almoner/consortium-node/tx"
@@ -177,7 +178,7 @@ func TestDiskFullOneNode(t *testing.T) {
 	reapplied := 0
 	for _, free := range []int64{0, 300, 700, 1100, 1500, 2000, 3000} {
 		t.Run(fmt.Sprintf("free=%d", free), func(t *testing.T) {
-			dir, g, key := oneNodeDev(t)
+			dir, g, key := devtest.OneNode(t)
 			disk := store.NewFaultDisk()
 			r := startResuming(t, Config{DataDir: filepath.Join(dir, "data"), Genesis: g, NodeID: g.Nodes[0].ID, Key: key,
 				TickInterval: 10 * time.Millisecond, Logger: testLogger(t), WrapStorage: disk.Wrap,
@@ -380,7 +381,7 @@ func TestDiskFullCluster(t *testing.T) {
 // writes a new journal when it opens) waits, instead of failing or
 // halting, and opens once space returns.
 func TestOpenWaitsForSpace(t *testing.T) {
-	dir, g, key := oneNodeDev(t)
+	dir, g, key := devtest.OneNode(t)
 	disk := store.NewFaultDisk()
 	cfg := Config{DataDir: filepath.Join(dir, "data"), Genesis: g, NodeID: g.Nodes[0].ID, Key: key, Logger: testLogger(t),
 		WrapStorage: disk.Wrap, WrapRaftLog: wrapLog(disk), DiskRetryMax: 100 * time.Millisecond}

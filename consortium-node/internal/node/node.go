@@ -249,6 +249,10 @@ type Node struct {
 	repl         *replication    // record copies among the organisation's nodes (replicate.go)
 	haltCtx      context.Context // cancelled by halt
 	cancelRun    context.CancelFunc
+	// bgCtx ends the background loops (catch-up, sweep): it is cancelled
+	// when Run returns (markStopped) or the node halts (haltCtx).
+	bgCtx context.Context
+	endBg context.CancelFunc
 
 	proposeC chan []byte
 	inflight chan struct{} // proposals not yet applied
@@ -335,6 +339,7 @@ func open(cfg Config, db *leveldb.DB) (*Node, error) {
 		repl: newReplication(),
 	}
 	n.haltCtx, n.cancelRun = context.WithCancel(context.Background())
+	n.bgCtx, n.endBg = context.WithCancel(n.haltCtx)
 	if reason, halted, err := st.Halted(); err != nil {
 		return nil, err
 	} else if halted {

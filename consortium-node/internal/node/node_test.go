@@ -15,7 +15,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
 	identityvocab "github.com/almoner/almoner/consortium-node/contracts/identity/vocab"
 	"github.com/almoner/almoner/consortium-node/genesis"
-	"github.com/almoner/almoner/consortium-node/genesis/devnet"
+	"github.com/almoner/almoner/consortium-node/internal/devtest"
 	"github.com/almoner/almoner/consortium-node/internal/mempool"
 	"github.com/almoner/almoner/consortium-node/tx"
 	"github.com/almoner/almoner/privacy/sign"
@@ -54,23 +54,15 @@ func newHarness(t *testing.T, exe Executor) *harness {
 // newHarnessWith is newHarness with opt changing the node's configuration.
 func newHarnessWith(t *testing.T, exe Executor, opt func(*Config)) *harness {
 	t.Helper()
-	dir := t.TempDir()
-	g, err := devnet.Create(dir, devnet.Options{Nodes: 1})
+	dir, g, _ := devtest.OneNode(t)
+	h := &harness{t: t, dir: dir, g: g, keys: devtest.SignKeys(t, dir, "stmarys/admin", "stmarys/dr-lee", g.Nodes[0].ID),
+		opt: opt}
+	kf, err := genesis.LoadKeyFile(genesis.KeyPath(dir, "stmarys/admin"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &harness{t: t, dir: dir, g: g, keys: map[string]*sign.PrivateKey{}, opt: opt}
-	for _, m := range []string{"stmarys/admin", "stmarys/dr-lee", g.Nodes[0].ID} {
-		kf, err := genesis.LoadKeyFile(genesis.KeyPath(dir, m))
-		if err != nil {
-			t.Fatal(err)
-		}
-		h.keys[m], _ = kf.SignKey()
-		if m == "stmarys/admin" {
-			ek, _ := kf.EncryptionKey()
-			h.enc = ek.String()
-		}
-	}
+	ek, _ := kf.EncryptionKey()
+	h.enc = ek.String()
 	h.start(exe)
 	return h
 }

@@ -49,17 +49,14 @@ func (n *Node) DeliverNote(ctx context.Context, req *api.NoteRequest) error {
 // custodian's break-glass queue: from this node when it keeps it, else
 // from the custodian organisation's other nodes.
 func (n *Node) FetchNote(ctx context.Context, req *api.NoteFetchRequest) (*api.NoteFetchResponse, error) {
-	custodian, err := n.custodianOf(req.AccessID)
-	if err != nil {
-		return nil, err
-	}
-	if custodian == n.me.Org && n.private != nil {
-		resp, err := n.fetchNoteLocal(req)
-		if !errors.Is(err, privatestore.ErrNotFound) {
-			return resp, err
-		}
-		// Kept by another node of this organisation.
-	}
+	return fromCustodian(n, req.AccessID, func() (*api.NoteFetchResponse, error) { return n.fetchNoteLocal(req) },
+		func(custodian string) (*api.NoteFetchResponse, error) { return n.fetchNoteRemote(ctx, custodian, req) })
+}
+
+// fetchNoteRemote asks the nodes of the custodian organisation for a note
+// in turn: not found only when every node asked says so.
+func (n *Node) fetchNoteRemote(ctx context.Context, custodian string,
+	req *api.NoteFetchRequest) (*api.NoteFetchResponse, error) {
 	peers := n.orgPeers(custodian)
 	if len(peers) == 0 && custodian != n.me.Org {
 		return nil, fmt.Errorf("%w: %q runs no node that this node can reach", ErrUnavailable, custodian)

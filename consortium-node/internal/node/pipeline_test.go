@@ -13,6 +13,7 @@ import (
 	"github.com/syndtr/goleveldb/leveldb/storage"
 
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
+	"github.com/almoner/almoner/consortium-node/internal/devtest"
 	"github.com/almoner/almoner/consortium-node/internal/exec"
 	"github.com/almoner/almoner/consortium-node/internal/store"
 	"github.com/almoner/almoner/consortium-node/tx"
@@ -230,7 +231,7 @@ func TestPipelineBuildsOnStagedBlock(t *testing.T) {
 // as on any failed write and resumes by itself, and both blocks are then
 // committed from the raft log, in order: nothing committed is lost.
 func TestPipelineFailedWrite(t *testing.T) {
-	dir, g, key := oneNodeDev(t)
+	dir, g, key := devtest.OneNode(t)
 	gate := newSyncGate()
 	exe := watchExecutor{ran: make(chan []exec.Outcome, 64)}
 	r := startResuming(t, Config{DataDir: filepath.Join(dir, "data"), Genesis: g, NodeID: g.Nodes[0].ID, Key: key,

@@ -99,38 +99,24 @@ func (n *Node) openRaft(db *leveldb.DB) error {
 func (n *Node) Run(parent context.Context) error {
 	if err := n.healthy(); err != nil { // halted before, and not restored
 		n.log.Error("NODE HALTED", "err", err)
-		close(n.stopped)
+		n.markStopped()
 		return err
 	}
 	ctx, cancel := context.WithCancel(parent)
 	defer cancel()
 	defer context.AfterFunc(n.haltCtx, cancel)() // halt stops Run
 	var wg sync.WaitGroup
-	wg.Add(4)
 	n.apply = newApplier()
-	go func() {
-		defer wg.Done()
-		n.fillRecent(ctx)
-	}()
-	go func() {
-		defer wg.Done()
-		n.applyLoop(ctx)
-	}()
-	go func() {
-		defer wg.Done()
-		n.proposeLoop(ctx)
-	}()
-	go func() {
-		defer wg.Done()
-		n.sigLoop(ctx)
-	}()
+	for _, loop := range []func(context.Context){n.fillRecent, n.applyLoop, n.proposeLoop, n.sigLoop} {
+		wg.Go(func() { loop(ctx) })
+	}
 	err := n.raftLoop(ctx)
 	cancel()
 	wg.Wait()
 	if n.stalled.Load() != nil && n.healthy() == nil {
 		err = n.awaitSpace(parent) // serving reads meanwhile
 	}
-	close(n.stopped)
+	n.markStopped()
 	n.failWaiters()
 	if fatal := n.healthy(); fatal != nil {
 		return fatal

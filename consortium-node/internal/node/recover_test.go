@@ -18,27 +18,10 @@ import (
 
 	"github.com/almoner/almoner/consortium-node/api"
 	"github.com/almoner/almoner/consortium-node/genesis"
-	"github.com/almoner/almoner/consortium-node/genesis/devnet"
 	"github.com/almoner/almoner/consortium-node/internal/consensus"
+	"github.com/almoner/almoner/consortium-node/internal/devtest"
 	"github.com/almoner/almoner/consortium-node/internal/store"
-	"github.com/almoner/almoner/privacy/sign"
 )
-
-// oneNodeDev creates a one-node dev consortium in a temporary folder and returns the folder, its genesis file and
-// the node's signing key.
-func oneNodeDev(t *testing.T) (string, *genesis.File, *sign.PrivateKey) {
-	t.Helper()
-	dir := t.TempDir()
-	g, err := devnet.Create(dir, devnet.Options{Nodes: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, key, err := genesis.LoadSignKey(dir, "", g.Nodes[0].ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return dir, g, key
-}
 
 // stoppedTables opens and closes the stopped node's database, so that goleveldb turns its journal into a table,
 // and returns its table files.
@@ -114,7 +97,7 @@ func checkRefused(t *testing.T, cfg Config, file string) {
 // when the node runs again, and brings it back to the same head and state
 // hash; it then commits on.
 func TestCorruptStoreOneNode(t *testing.T) {
-	dir, g, key := oneNodeDev(t)
+	dir, g, key := devtest.OneNode(t)
 	cfg := Config{DataDir: filepath.Join(dir, "data"), Genesis: g, NodeID: g.Nodes[0].ID, Key: key,
 		TickInterval: 10 * time.Millisecond, Logger: testLogger(t)}
 	s := newSigner(t, dir, g)

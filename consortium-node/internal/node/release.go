@@ -102,17 +102,33 @@ type relays = peerCalls[relayReply]
 // custodian organisation and returns their answer. ErrUnavailable means
 // none of them answered.
 func (n *Node) FetchRecord(ctx context.Context, req *api.FetchRequest) (*api.FetchResponse, error) {
-	custodian, err := n.custodianOf(req.AccessID)
+	return fromCustodian(n, req.AccessID, func() (*api.FetchResponse, error) { return n.fetchLocal(req) },
+		func(custodian string) (*api.FetchResponse, error) { return n.fetchRemote(ctx, custodian, req) })
+}
+
+// fromCustodian serves what the access transaction access lets its
+// member read, which the nodes of the record's custodian organisation
+// keep: from this node (local) when it is one of them and keeps it, else
+// from the custodian's other nodes (remote).
+func fromCustodian[R any](n *Node, access tx.ID, local func() (*R, error),
+	remote func(custodian string) (*R, error)) (*R, error) {
+	custodian, err := n.custodianOf(access)
 	if err != nil {
 		return nil, err
 	}
 	if custodian == n.me.Org && n.private != nil {
-		resp, err := n.fetchLocal(req)
+		resp, err := local()
 		if !errors.Is(err, privatestore.ErrNotFound) {
 			return resp, err
 		}
 		// Kept by another node of this organisation.
 	}
+	return remote(custodian)
+}
+
+// fetchRemote relays a fetch to the nodes of the record's custodian
+// organisation in turn and returns the first record served.
+func (n *Node) fetchRemote(ctx context.Context, custodian string, req *api.FetchRequest) (*api.FetchResponse, error) {
 	rep, peer, err := n.relayInTurn(ctx, custodian, relayRequest{Op: relayFetch, Fetch: req},
 		func(rep relayReply) bool { return rep.Code == relayNotFound }, // this node lacks the copy; try another
 		fmt.Errorf("%w: %q runs no other node", ErrUnavailable, custodian))

@@ -511,17 +511,14 @@ func (n *Node) noteRegistered(rs []ledger.Receipt) {
 	}
 }
 
-// over reports whether the catch-up loop should end: Run returned or the
-// node halted.
-func (n *Node) over() bool {
-	select {
-	case <-n.stopped:
-		return true
-	case <-n.haltCtx.Done():
-		return true
-	default:
-		return false
-	}
+// over reports whether the background loops should end: Run returned or
+// the node halted.
+func (n *Node) over() bool { return n.bgCtx.Err() != nil }
+
+// markStopped closes stopped (Run returned) and ends the background loops.
+func (n *Node) markStopped() {
+	close(n.stopped)
+	n.endBg()
 }
 
 // closed reports whether the node's database was closed (a node closed
@@ -544,9 +541,7 @@ func (n *Node) replicaLoop() {
 	capped := false // the last scan stopped at replicaMaxWants
 	for {
 		select {
-		case <-n.stopped:
-			return
-		case <-n.haltCtx.Done():
+		case <-n.bgCtx.Done():
 			return
 		case r := <-n.repl.noted:
 			if _, ok := wants[r]; !ok {

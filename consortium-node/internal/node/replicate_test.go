@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/syndtr/goleveldb/leveldb"
 	"github.com/syndtr/goleveldb/leveldb/util"
 
 	"github.com/almoner/almoner/consortium-node/api"
@@ -101,17 +102,13 @@ func (c *testCluster) privateKeys(i int, id string) []string {
 // custodian.
 func (c *testCluster) editDB(i int, f func(db *store.Store)) {
 	c.t.Helper()
-	c.stop(i)
-	db, err := store.OpenDB(filepath.Join(c.dir, "data", c.g.Nodes[i].ID, "db"))
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	st, err := store.New(db)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	f(st)
-	db.Close()
+	c.offline(i, func(db *leveldb.DB) {
+		st, err := store.New(db)
+		if err != nil {
+			c.t.Fatal(err)
+		}
+		f(st)
+	})
 	startCustodian(c, i)
 }
 

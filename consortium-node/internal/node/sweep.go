@@ -93,9 +93,7 @@ func (n *Node) sweepLoop() {
 	var sw sweeper
 	for {
 		select {
-		case <-n.stopped:
-			return
-		case <-n.haltCtx.Done():
+		case <-n.bgCtx.Done():
 			return
 		case <-t.C:
 			if n.closed() {
