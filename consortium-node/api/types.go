@@ -285,28 +285,11 @@ type NoteFetchResponse struct {
 // PrivateSignBytes returns what a member signs for a private request: the
 // request with an empty Sig, under a domain separator.
 func PrivateSignBytes(req any) ([]byte, error) {
-	var domain string
-	switch r := req.(type) {
-	case *UploadRequest:
-		c := *r
-		c.Sig = nil
-		req, domain = &c, "almoner/upload/v1\x00"
-	case *FetchRequest:
-		c := *r
-		c.Sig = nil
-		req, domain = &c, "almoner/fetch/v1\x00"
-	case *NoteRequest:
-		c := *r
-		c.Sig = nil
-		req, domain = &c, "almoner/note/v1\x00"
-	case *NoteFetchRequest:
-		c := *r
-		c.Sig = nil
-		req, domain = &c, "almoner/note-fetch/v1\x00"
-	default:
-		return nil, fmt.Errorf("api: %T is not a private request", req)
+	unsigned, _, domain, err := privateParts(req)
+	if err != nil {
+		return nil, err
 	}
-	b, err := codec.Marshal(req)
+	b, err := codec.Marshal(unsigned)
 	if err != nil {
 		return nil, err
 	}
@@ -321,17 +304,37 @@ func SignPrivate(req any, key *sign.PrivateKey) error {
 	if err != nil {
 		return err
 	}
+	_, sig, _, err := privateParts(req)
+	if err != nil {
+		return err
+	}
+	*sig = key.Sign(msg)
+	return nil
+}
+
+// privateParts returns, for a private request, a copy of it with an empty
+// Sig, where its own Sig is and the domain separator of its signatures.
+func privateParts(req any) (unsigned any, sig *[]byte, domain string, err error) {
 	switch r := req.(type) {
 	case *UploadRequest:
-		r.Sig = key.Sign(msg)
+		c := *r
+		c.Sig = nil
+		return &c, &r.Sig, "almoner/upload/v1\x00", nil
 	case *FetchRequest:
-		r.Sig = key.Sign(msg)
+		c := *r
+		c.Sig = nil
+		return &c, &r.Sig, "almoner/fetch/v1\x00", nil
 	case *NoteRequest:
-		r.Sig = key.Sign(msg)
+		c := *r
+		c.Sig = nil
+		return &c, &r.Sig, "almoner/note/v1\x00", nil
 	case *NoteFetchRequest:
-		r.Sig = key.Sign(msg)
+		c := *r
+		c.Sig = nil
+		return &c, &r.Sig, "almoner/note-fetch/v1\x00", nil
+	default:
+		return nil, nil, "", fmt.Errorf("api: %T is not a private request", req)
 	}
-	return nil
 }
 
 // ExpiringKey is a member whose signing key expires soon (GET

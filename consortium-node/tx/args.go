@@ -187,6 +187,17 @@ func (as Args) get(name string, t ArgType) (any, error) {
 	return nil, fmt.Errorf("%w: missing argument %q (%s)", ErrArg, name, t)
 }
 
+// getAs returns the argument name, of type t, as the Go type T that
+// decodeValue gives t.
+func getAs[T any](as Args, name string, t ArgType) (T, error) {
+	v, err := as.get(name, t)
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	return v.(T), nil
+}
+
 // Has reports whether an argument with this name is present.
 func (as Args) Has(name string) bool {
 	for _, a := range as {
@@ -198,58 +209,22 @@ func (as Args) Has(name string) bool {
 }
 
 // String returns a string argument.
-func (as Args) String(name string) (string, error) {
-	v, err := as.get(name, TypeString)
-	if err != nil {
-		return "", err
-	}
-	return v.(string), nil
-}
+func (as Args) String(name string) (string, error) { return getAs[string](as, name, TypeString) }
 
 // Uint returns an unsigned integer argument.
-func (as Args) Uint(name string) (uint64, error) {
-	v, err := as.get(name, TypeUint)
-	if err != nil {
-		return 0, err
-	}
-	return v.(uint64), nil
-}
+func (as Args) Uint(name string) (uint64, error) { return getAs[uint64](as, name, TypeUint) }
 
 // Int returns a signed integer argument.
-func (as Args) Int(name string) (int64, error) {
-	v, err := as.get(name, TypeInt)
-	if err != nil {
-		return 0, err
-	}
-	return v.(int64), nil
-}
+func (as Args) Int(name string) (int64, error) { return getAs[int64](as, name, TypeInt) }
 
 // Bytes returns a byte string argument.
-func (as Args) Bytes(name string) ([]byte, error) {
-	v, err := as.get(name, TypeBytes)
-	if err != nil {
-		return nil, err
-	}
-	return v.([]byte), nil
-}
+func (as Args) Bytes(name string) ([]byte, error) { return getAs[[]byte](as, name, TypeBytes) }
 
 // Bool returns a boolean argument.
-func (as Args) Bool(name string) (bool, error) {
-	v, err := as.get(name, TypeBool)
-	if err != nil {
-		return false, err
-	}
-	return v.(bool), nil
-}
+func (as Args) Bool(name string) (bool, error) { return getAs[bool](as, name, TypeBool) }
 
 // Strings returns a list-of-strings argument.
-func (as Args) Strings(name string) ([]string, error) {
-	v, err := as.get(name, TypeStrings)
-	if err != nil {
-		return nil, err
-	}
-	return v.([]string), nil
-}
+func (as Args) Strings(name string) ([]string, error) { return getAs[[]string](as, name, TypeStrings) }
 
 // argJSON is the JSON form of an argument: {"name","type","value"} where
 // value is a JSON string, number, bool, base64 string (bytes) or array.

@@ -62,20 +62,12 @@ type scheduler struct {
 	txs            []txState
 }
 
-func (s *scheduler) decreaseExecutionIdx(target int) {
+// decrease lowers idx (executionIdx or validationIdx) to target unless it
+// is already there or below, and counts the decrease.
+func (s *scheduler) decrease(idx *atomic.Int64, target int) {
 	for {
-		cur := s.executionIdx.Load()
-		if cur <= int64(target) || s.executionIdx.CompareAndSwap(cur, int64(target)) {
-			break
-		}
-	}
-	s.decreaseCnt.Add(1)
-}
-
-func (s *scheduler) decreaseValidationIdx(target int) {
-	for {
-		cur := s.validationIdx.Load()
-		if cur <= int64(target) || s.validationIdx.CompareAndSwap(cur, int64(target)) {
+		cur := idx.Load()
+		if cur <= int64(target) || idx.CompareAndSwap(cur, int64(target)) {
 			break
 		}
 	}
@@ -106,23 +98,30 @@ func (s *scheduler) tryIncarnate(idx int) task {
 	return task{}
 }
 
-func (s *scheduler) nextVersionToExecute() task {
-	if s.executionIdx.Load() >= int64(s.n) {
+// claim takes the next index from idx (executionIdx or validationIdx) as an
+// active task, or reports false when the block has none left there.
+func (s *scheduler) claim(idx *atomic.Int64) (int, bool) {
+	if idx.Load() >= int64(s.n) {
 		s.checkDone()
-		return task{}
+		return 0, false
 	}
 	s.numActiveTasks.Add(1)
-	idx := int(s.executionIdx.Add(1) - 1)
+	return int(idx.Add(1) - 1), true
+}
+
+func (s *scheduler) nextVersionToExecute() task {
+	idx, ok := s.claim(&s.executionIdx)
+	if !ok {
+		return task{}
+	}
 	return s.tryIncarnate(idx)
 }
 
 func (s *scheduler) nextVersionToValidate() task {
-	if s.validationIdx.Load() >= int64(s.n) {
-		s.checkDone()
+	idx, ok := s.claim(&s.validationIdx)
+	if !ok {
 		return task{}
 	}
-	s.numActiveTasks.Add(1)
-	idx := int(s.validationIdx.Add(1) - 1)
 	if idx < s.n {
 		t := &s.txs[idx]
 		t.mu.Lock()
@@ -188,11 +187,11 @@ func (s *scheduler) finishExecution(idx, inc int, wroteNew bool) task {
 			s.setReady(d)
 			lowest = min(lowest, d)
 		}
-		s.decreaseExecutionIdx(lowest)
+		s.decrease(&s.executionIdx, lowest)
 	}
 	if s.validationIdx.Load() > int64(idx) {
 		if wroteNew {
-			s.decreaseValidationIdx(idx)
+			s.decrease(&s.validationIdx, idx)
 		} else {
 			return task{kind: validateTask, idx: idx, inc: inc}
 		}
@@ -215,7 +214,7 @@ func (s *scheduler) tryValidationAbort(idx, inc int) bool {
 func (s *scheduler) finishValidation(idx int, aborted bool) task {
 	if aborted {
 		s.setReady(idx)
-		s.decreaseValidationIdx(idx + 1)
+		s.decrease(&s.validationIdx, idx+1)
 		if s.executionIdx.Load() > int64(idx) {
 			if t := s.tryIncarnate(idx); t.kind != noTask {
 				return t

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"sync"
 	"testing"
-
-	"github.com/almoner/almoner/privacy/envelope"
 )
 
 // TestEraseRacingPutLeavesNothing: a copy stored while its record is being
@@ -17,8 +15,7 @@ func TestEraseRacingPutLeavesNothing(t *testing.T) {
 	s, nk := newStore(t)
 	for i := range 60 {
 		id := fmt.Sprintf("rec-%d", i)
-		dk, _ := envelope.NewDataKey(nil)
-		sealed, wrapped := upload(t, nk, dk, id, 1, []byte("fhir"))
+		sealed, wrapped := sealNew(t, nk, id, 1, []byte("fhir"))
 		var wg sync.WaitGroup
 		var putErr error
 		wg.Add(2)

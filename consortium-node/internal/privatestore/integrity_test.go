@@ -15,11 +15,7 @@ import (
 // marker (integrity.ErrFailed), and nothing is released.
 func TestFlippedByteIsIntegrityFailure(t *testing.T) {
 	s, nk := newStore(t)
-	dk, _ := envelope.NewDataKey(nil)
-	sealed, wrapped := upload(t, nk, dk, "rec", 1, []byte("fhir v1"))
-	if err := s.Put("rec", 1, sealed, wrapped); err != nil {
-		t.Fatal(err)
-	}
+	sealed, _ := putNew(t, s, nk, "rec", 1, []byte("fhir v1"))
 	reader, _ := envelope.GenerateReaderKey(nil)
 	stored, err := s.db.Get(keyKey("rec", 1), nil)
 	if err != nil {

@@ -17,14 +17,10 @@ import (
 func TestRekey(t *testing.T) {
 	s, oldKey := newStore(t)
 	plain, hashes := map[string][]byte{}, map[string][32]byte{}
-	for i, id := range []string{"rec", "org/rec-2", "a/b/c"} {
+	for _, id := range []string{"rec", "org/rec-2", "a/b/c"} {
 		for v := uint64(1); v <= 2; v++ {
-			dk, _ := envelope.NewDataKey(nil)
 			p := fmt.Appendf(nil, "fhir %s v%d", id, v)
-			sealed, wrapped := upload(t, oldKey, dk, id, v, p)
-			if err := s.Put(id, v, sealed, wrapped); err != nil {
-				t.Fatal(i, err)
-			}
+			sealed, _ := putNew(t, s, oldKey, id, v, p)
 			plain[fmt.Sprintf("%s@%d", id, v)] = p
 			hashes[fmt.Sprintf("%s@%d", id, v)] = sha256.Sum256(sealed)
 		}

@@ -62,10 +62,7 @@ func opens(t *testing.T, s *Store, id string, v uint64, h [32]byte, want []byte)
 func TestStagedUploads(t *testing.T) {
 	s, nk := newStore(t)
 	t0 := time.Unix(1_700_000_000, 0)
-	seal := func(id string, v uint64, plain string) ([]byte, []byte) {
-		dk, _ := envelope.NewDataKey(nil)
-		return upload(t, nk, dk, id, v, []byte(plain))
-	}
+	seal := func(id string, v uint64, plain string) ([]byte, []byte) { return sealNew(t, nk, id, v, []byte(plain)) }
 	// A refused registration's upload, then another upload of version 1.
 	sa, wa := seal("rec", 1, "first try")
 	ha, err := s.Stage("rec", 1, sa, wa, "stmarys/clerk", t0)
@@ -189,8 +186,7 @@ func TestPutOverStaged(t *testing.T) {
 	if ok, _ := s.Has("rec", 1); ok {
 		t.Fatal("a staged upload in the version's entries counts as stored")
 	}
-	dk2, _ := envelope.NewDataKey(nil)
-	s2, w2 := upload(t, nk, dk2, "rec", 1, []byte("registered"))
+	s2, w2 := sealNew(t, nk, "rec", 1, []byte("registered"))
 	if err := s.Put("rec", 1, s2, w2); err != nil {
 		t.Fatal(err)
 	}
@@ -216,12 +212,7 @@ func TestPutOverStaged(t *testing.T) {
 // held after its registration, so that a copy is fetched.
 func TestPromoteWithoutCiphertext(t *testing.T) {
 	s, nk := newStore(t)
-	dk, _ := envelope.NewDataKey(nil)
-	sealed, wrapped := upload(t, nk, dk, "rec", 1, []byte("staged"))
-	h, err := s.Stage("rec", 1, sealed, wrapped, "stmarys/clerk", time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
+	h := stageNew(t, s, nk, "rec", 1, []byte("staged"))
 	for _, k := range [][]byte{ctKey("rec", 1), keyKey("rec", 1)} {
 		if err := s.db.Delete(k, nil); err != nil {
 			t.Fatal(err)
@@ -238,18 +229,8 @@ func TestPromoteWithoutCiphertext(t *testing.T) {
 // TestRekeyStaged: a restore's Rekey rewraps staged uploads too.
 func TestRekeyStaged(t *testing.T) {
 	s, oldKey := newStore(t)
-	dk, _ := envelope.NewDataKey(nil)
-	sealed, wrapped := upload(t, oldKey, dk, "rec", 1, []byte("staged"))
-	h, err := s.Stage("rec", 1, sealed, wrapped, "stmarys/clerk", time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	dk2, _ := envelope.NewDataKey(nil)
-	sealed2, wrapped2 := upload(t, oldKey, dk2, "rec", 1, []byte("staged beside"))
-	h2, err := s.Stage("rec", 1, sealed2, wrapped2, "stmarys/clerk", time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
+	h := stageNew(t, s, oldKey, "rec", 1, []byte("staged"))
+	h2 := stageNew(t, s, oldKey, "rec", 1, []byte("staged beside"))
 	newKey, _ := envelope.GenerateReaderKey(nil)
 	if n, err := Rekey(s.db, "node1", oldKey, "node9", newKey.PublicKey()); err != nil || n != 2 {
 		t.Fatalf("Rekey: %d %v", n, err)

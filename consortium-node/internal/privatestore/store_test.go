@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/syndtr/goleveldb/leveldb"
 
@@ -40,6 +41,40 @@ func upload(t *testing.T, nk *envelope.ReaderKey, dk *envelope.DataKey, id strin
 	return sealed, wrapped
 }
 
+// sealNew is upload under a fresh data key.
+func sealNew(t *testing.T, nk *envelope.ReaderKey, id string, v uint64, plain []byte) (sealed, wrapped []byte) {
+	t.Helper()
+	dk, err := envelope.NewDataKey(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return upload(t, nk, dk, id, v, plain)
+}
+
+// putNew stores plain as version v of record id, sealed under a fresh
+// data key (sealNew), and returns what it stored.
+func putNew(t *testing.T, s *Store, nk *envelope.ReaderKey, id string, v uint64, plain []byte) (sealed, wrapped []byte) {
+	t.Helper()
+	sealed, wrapped = sealNew(t, nk, id, v, plain)
+	if err := s.Put(id, v, sealed, wrapped); err != nil {
+		t.Fatal(err)
+	}
+	return sealed, wrapped
+}
+
+// stageNew stages plain (uploaded by stmarys/clerk now) as version v of
+// record id, sealed under a fresh data key (sealNew), and returns the
+// ciphertext's hash.
+func stageNew(t *testing.T, s *Store, nk *envelope.ReaderKey, id string, v uint64, plain []byte) [32]byte {
+	t.Helper()
+	sealed, wrapped := sealNew(t, nk, id, v, plain)
+	h, err := s.Stage(id, v, sealed, wrapped, "stmarys/clerk", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
 func TestPutReleaseErase(t *testing.T) {
 	s, nk := newStore(t)
 	dk1, _ := envelope.NewDataKey(nil)
@@ -61,8 +96,7 @@ func TestPutReleaseErase(t *testing.T) {
 	if err := s.Put("rec", 2, s2, w2); !errors.Is(err, ErrMismatch) {
 		t.Fatalf("reused data key accepted: %v", err)
 	}
-	dk2, _ := envelope.NewDataKey(nil)
-	s2, w2 = upload(t, nk, dk2, "rec", 2, []byte("fhir v2"))
+	s2, w2 = sealNew(t, nk, "rec", 2, []byte("fhir v2"))
 	if err := s.Put("rec", 2, s2, w2); err != nil {
 		t.Fatal(err)
 	}
@@ -104,16 +138,11 @@ func TestPutReleaseErase(t *testing.T) {
 // accepted, other content for it is refused and the first stays.
 func TestStoredVersionIsNeverReplaced(t *testing.T) {
 	s, nk := newStore(t)
-	dk1, _ := envelope.NewDataKey(nil)
-	sealed, wrapped := upload(t, nk, dk1, "rec", 1, []byte("fhir v1"))
-	if err := s.Put("rec", 1, sealed, wrapped); err != nil {
-		t.Fatal(err)
-	}
+	sealed, wrapped := putNew(t, s, nk, "rec", 1, []byte("fhir v1"))
 	if err := s.Put("rec", 1, sealed, wrapped); err != nil {
 		t.Fatalf("a retried upload: %v", err)
 	}
-	dk2, _ := envelope.NewDataKey(nil)
-	other, otherWrapped := upload(t, nk, dk2, "rec", 1, []byte("other content"))
+	other, otherWrapped := sealNew(t, nk, "rec", 1, []byte("other content"))
 	if err := s.Put("rec", 1, other, otherWrapped); !errors.Is(err, ErrMismatch) || !strings.Contains(err.Error(), "already stored") {
 		t.Fatalf("a replacement of version 1: %v", err)
 	}

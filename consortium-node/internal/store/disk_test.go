@@ -164,49 +164,59 @@ func TestFlippedByteInTable(t *testing.T) {
 	if len(tables) == 0 {
 		t.Fatal("no table file")
 	}
-	fi, err := os.Stat(tables[0])
+	eachFlip(t, base, tables[0], []float64{0.01, 0.3, 0.6, 0.9, 0.999}, func(t *testing.T, dir, tbl string, off int64) {
+		_, err := store.Open(dir, store.OpenOptions{})
+		var fe *store.FileError
+		if !errors.As(err, &fe) || !errors.Is(err, store.ErrCorrupt) || fe.Path != tbl {
+			t.Fatalf("Open with byte %d of %s flipped: %v; want a FileError naming it", off, tbl, err)
+		}
+		if store.CorruptFile(err) != filepath.Base(tbl) {
+			t.Errorf("CorruptFile(%v) = %q", err, store.CorruptFile(err))
+		}
+		t.Logf("%v", err)
+		if _, err := store.ScanFiles(dir, math.MaxInt64); !errors.As(err, &fe) {
+			t.Fatalf("ScanFiles: %v", err)
+		}
+		// Without the table scan, reading the blocks finds it when it
+		// lies in their data.
+		d, err := store.Open(dir, store.OpenOptions{ScanTableBytes: -1})
+		if err != nil {
+			if errors.As(err, &fe) && fe.Path == tbl {
+				return // the index or footer: found without reading data
+			}
+			t.Fatal(err)
+		}
+		defer d.Close()
+		s, err := store.New(d.DB)
+		if err != nil {
+			if store.CorruptFile(err) != filepath.Base(tbl) {
+				t.Fatalf("New: %v", err)
+			}
+			return
+		}
+		if _, err := store.VerifyAll(s); err == nil || !store.Corruption(err) {
+			t.Fatalf("VerifyAll over a flipped table: %v", err)
+		} else if store.CorruptFile(err) != filepath.Base(tbl) {
+			t.Logf("VerifyAll: %v (the file is not named)", err)
+		}
+	})
+}
+
+// eachFlip runs check, in a subtest for each fraction of file's size
+// (file is in base), on a copy of base (dir) whose copy of file (path) has
+// the byte at that offset flipped.
+func eachFlip(t *testing.T, base, file string, fracs []float64, check func(t *testing.T, dir, path string, off int64)) {
+	t.Helper()
+	fi, err := os.Stat(file)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, frac := range []float64{0.01, 0.3, 0.6, 0.9, 0.999} {
+	for _, frac := range fracs {
 		off := int64(frac * float64(fi.Size()))
-		t.Run(fmt.Sprintf("offset=%d", off), func(t *testing.T) {
-			dir, tbl := copyOf(t, base, tables[0])
-			flip(t, tbl, off)
-			_, err := store.Open(dir, store.OpenOptions{})
-			var fe *store.FileError
-			if !errors.As(err, &fe) || !errors.Is(err, store.ErrCorrupt) || fe.Path != tbl {
-				t.Fatalf("Open with byte %d of %s flipped: %v; want a FileError naming it", off, tbl, err)
-			}
-			if store.CorruptFile(err) != filepath.Base(tbl) {
-				t.Errorf("CorruptFile(%v) = %q", err, store.CorruptFile(err))
-			}
-			t.Logf("%v", err)
-			if _, err := store.ScanFiles(dir, math.MaxInt64); !errors.As(err, &fe) {
-				t.Fatalf("ScanFiles: %v", err)
-			}
-			// Without the table scan, reading the blocks finds it when it
-			// lies in their data.
-			d, err := store.Open(dir, store.OpenOptions{ScanTableBytes: -1})
-			if err != nil {
-				if errors.As(err, &fe) && fe.Path == tbl {
-					return // the index or footer: found without reading data
-				}
-				t.Fatal(err)
-			}
-			defer d.Close()
-			s, err := store.New(d.DB)
-			if err != nil {
-				if store.CorruptFile(err) != filepath.Base(tbl) {
-					t.Fatalf("New: %v", err)
-				}
-				return
-			}
-			if _, err := store.VerifyAll(s); err == nil || !store.Corruption(err) {
-				t.Fatalf("VerifyAll over a flipped table: %v", err)
-			} else if store.CorruptFile(err) != filepath.Base(tbl) {
-				t.Logf("VerifyAll: %v (the file is not named)", err)
-			}
+		t.Run(fmt.Sprintf("flipped-at-%d", off), func(t *testing.T) {
+			dir, path := copyOf(t, base, file)
+			flip(t, path, off)
+			check(t, dir, path, off)
 		})
 	}
 }
@@ -262,20 +272,15 @@ func TestJournal(t *testing.T) {
 	}
 	fi, _ := os.Stat(logs[0])
 
-	for _, frac := range []float64{0.001, 0.3, 0.6, 0.9} {
-		off := int64(frac * float64(fi.Size()))
-		t.Run(fmt.Sprintf("flipped-at-%d", off), func(t *testing.T) {
-			dir, log := copyOf(t, base, logs[0])
-			flip(t, log, off)
-			_, err := store.Open(dir, store.OpenOptions{})
-			var fe *store.FileError
-			if !errors.As(err, &fe) || fe.Path != log {
-				t.Fatalf("Open with byte %d of %d of the journal flipped: %v; want a FileError naming %s",
-					off, fi.Size(), err, log)
-			}
-			t.Logf("%v", err)
-		})
-	}
+	eachFlip(t, base, logs[0], []float64{0.001, 0.3, 0.6, 0.9}, func(t *testing.T, dir, log string, off int64) {
+		_, err := store.Open(dir, store.OpenOptions{})
+		var fe *store.FileError
+		if !errors.As(err, &fe) || fe.Path != log {
+			t.Fatalf("Open with byte %d of %d of the journal flipped: %v; want a FileError naming %s",
+				off, fi.Size(), err, log)
+		}
+		t.Logf("%v", err)
+	})
 	t.Run("torn", func(t *testing.T) {
 		dir, log := copyOf(t, base, logs[0])
 		if err := os.Truncate(log, fi.Size()-100); err != nil {

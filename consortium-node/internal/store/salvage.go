@@ -10,7 +10,6 @@ import (
 
 	"github.com/syndtr/goleveldb/leveldb"
 	"github.com/syndtr/goleveldb/leveldb/opt"
-	"github.com/syndtr/goleveldb/leveldb/storage"
 	"github.com/syndtr/goleveldb/leveldb/table"
 	"github.com/syndtr/goleveldb/leveldb/util"
 )
@@ -126,28 +125,7 @@ func fileExists(p string) bool {
 }
 
 func readTableRange(path string, num int64, slice *util.Range) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return fmt.Errorf("store: %w", err)
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return fmt.Errorf("store: %w", err)
-	}
-	r, err := table.NewReader(f, fi.Size(), storage.FileDesc{Type: storage.TypeTable, Num: num}, nil, nil, scanOptions)
-	if err != nil {
-		return fmt.Errorf("store: reading %s: %w", path, err)
-	}
-	defer r.Release()
-	it := r.NewIterator(slice, nil)
-	defer it.Release()
-	for it.Next() {
-	}
-	if err := it.Error(); err != nil {
-		return tableErr(path, err)
-	}
-	return nil
+	return readTable(path, num, func(r *table.Reader) error { return readThrough(path, r, slice) })
 }
 
 // CopyRanges copies every record of src in ranges to dst, in batches, the

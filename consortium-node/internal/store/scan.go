@@ -144,7 +144,7 @@ func scanFiles(dir string, tableBytes int64, tables bool) (*ScanReport, error) {
 			break
 		}
 		full := tableBytes >= 0 && rep.TableBytes+t.size <= tableBytes
-		if err := scanTable(t.path, t.num, t.size, full); err != nil {
+		if err := scanTable(t.path, t.num, full); err != nil {
 			return nil, err
 		}
 		if full {
@@ -244,25 +244,42 @@ var scanOptions = &opt.Options{Strict: opt.StrictBlockChecksum | opt.StrictReade
 
 // scanTable checks a table's footer, metaindex and index blocks, and with
 // full every data block's checksum.
-func scanTable(path string, num, size int64, full bool) error {
-	f, err := os.Open(path)
+func scanTable(path string, num int64, full bool) error {
+	return readTable(path, num, func(r *table.Reader) error {
+		if _, err := r.OffsetOf(nil); err != nil {
+			return tableErr(path, err)
+		}
+		if !full {
+			return nil
+		}
+		return readThrough(path, r, nil)
+	})
+}
+
+// readTable opens the table file at path (number num), checking block
+// checksums (scanOptions), and calls f with its reader.
+func readTable(path string, num int64, f func(r *table.Reader) error) error {
+	file, err := os.Open(path)
 	if err != nil {
 		return fmt.Errorf("store: %w", err)
 	}
-	defer f.Close()
-	fd := storage.FileDesc{Type: storage.TypeTable, Num: num}
-	r, err := table.NewReader(f, size, fd, nil, nil, scanOptions)
+	defer file.Close()
+	fi, err := file.Stat()
+	if err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	r, err := table.NewReader(file, fi.Size(), storage.FileDesc{Type: storage.TypeTable, Num: num}, nil, nil, scanOptions)
 	if err != nil {
 		return fmt.Errorf("store: reading %s: %w", path, err)
 	}
 	defer r.Release()
-	if _, err := r.OffsetOf(nil); err != nil {
-		return tableErr(path, err)
-	}
-	if !full {
-		return nil
-	}
-	it := r.NewIterator(nil, nil)
+	return f(r)
+}
+
+// readThrough reads every entry of the table at path (reader r) in slice
+// (nil: all of them).
+func readThrough(path string, r *table.Reader, slice *util.Range) error {
+	it := r.NewIterator(slice, nil)
 	defer it.Release()
 	for it.Next() {
 	}
@@ -283,33 +300,25 @@ func tableErr(path string, err error) error {
 // path (goleveldb's internal 8-byte key suffix removed): which part of the
 // database it holds.
 func TableKeys(path string) (first, last []byte, err error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, nil, fmt.Errorf("store: %w", err)
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, nil, fmt.Errorf("store: %w", err)
-	}
 	var num int64
 	fmt.Sscanf(filepath.Base(path), "%d.", &num)
-	r, err := table.NewReader(f, fi.Size(), storage.FileDesc{Type: storage.TypeTable, Num: num}, nil, nil, scanOptions)
+	err = readTable(path, num, func(r *table.Reader) error {
+		it := r.NewIterator(nil, nil)
+		defer it.Release()
+		user := func(k []byte) []byte { return append([]byte(nil), k[:max(0, len(k)-8)]...) }
+		if it.First() {
+			first = user(it.Key())
+		}
+		if it.Last() {
+			last = user(it.Key())
+		}
+		if err := it.Error(); err != nil {
+			return tableErr(path, err)
+		}
+		return nil
+	})
 	if err != nil {
-		return nil, nil, fmt.Errorf("store: reading %s: %w", path, err)
-	}
-	defer r.Release()
-	it := r.NewIterator(nil, nil)
-	defer it.Release()
-	user := func(k []byte) []byte { return append([]byte(nil), k[:max(0, len(k)-8)]...) }
-	if it.First() {
-		first = user(it.Key())
-	}
-	if it.Last() {
-		last = user(it.Key())
-	}
-	if err := it.Error(); err != nil {
-		return nil, nil, tableErr(path, err)
+		return nil, nil, err
 	}
 	return first, last, nil
 }
