@@ -54,9 +54,7 @@ func (c *Config) Validate() error {
 		return err
 	}
 	defaults.Set(&c.Timeout, 10*time.Second)
-	if c.Logger == nil {
-		c.Logger = slog.New(slog.DiscardHandler)
-	}
+	defaults.Logger(&c.Logger)
 	defaults.Set(&c.MaxBodyBytes, schema.MaxJSONBodyBytes)
 	defaults.Set(&c.MaxFileBytes, schema.MaxUploadFileBytes)
 	defaults.Set(&c.MaxUploadBytes, schema.MaxUploadRequestBytes)

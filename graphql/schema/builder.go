@@ -127,9 +127,7 @@ func (c *Config) Validate() error {
 		c.Sessions == nil || c.Policy == nil {
 		return errors.New("schema: ChainID, Store, Blocks, Node, Signer, Keys, Records, Sessions and Policy are required")
 	}
-	if c.Logger == nil {
-		c.Logger = slog.New(slog.DiscardHandler)
-	}
+	defaults.Logger(&c.Logger)
 	defaults.Set(&c.DefaultPage, 20)
 	defaults.Set(&c.MaxPage, 100)
 	if c.DefaultPage > c.MaxPage {

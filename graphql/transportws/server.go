@@ -64,9 +64,7 @@ func (c *Config) Validate() error {
 	defaults.Set(&c.MaxOperations, 20)
 	defaults.Set(&c.MaxMessageBytes, 64<<10)
 	defaults.Set(&c.AliveEvery, 15*time.Second)
-	if c.Logger == nil {
-		c.Logger = slog.New(slog.DiscardHandler)
-	}
+	defaults.Logger(&c.Logger)
 	return nil
 }
 

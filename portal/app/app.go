@@ -103,9 +103,7 @@ func (c *Config) Validate() error {
 	if c.Listen == "" {
 		c.Listen = "127.0.0.1:8080"
 	}
-	if c.Logger == nil {
-		c.Logger = slog.New(slog.DiscardHandler)
-	}
+	defaults.Logger(&c.Logger)
 	if c.KeyKDF == (keystore.KDFParams{}) {
 		c.KeyKDF = keystore.DefaultKDF
 	}

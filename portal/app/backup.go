@@ -22,6 +22,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/api"
 	"github.com/almoner/almoner/consortium-node/api/client"
 	"github.com/almoner/almoner/consortium-node/genesis"
+	"github.com/almoner/almoner/portal/defaults"
 	"github.com/almoner/almoner/portal/patientdir"
 	"github.com/almoner/almoner/portal/session"
 )
@@ -151,9 +152,7 @@ type BackupServer struct {
 // /backup answers the archive. It refuses to start when another portal
 // answers on the socket (two portals on one home).
 func ServeBackups(p *Portal, home, org string, log *slog.Logger) (*BackupServer, error) {
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
+	defaults.Logger(&log)
 	sock := filepath.Join(home, BackupSocket)
 	if c, err := net.DialTimeout("unix", sock, time.Second); err == nil {
 		c.Close()

@@ -1,5 +1,7 @@
 package defaults
 
+import "log/slog"
+
 // Number is what Set fills: the integers, floats and types on them (such
 // as time.Duration).
 type Number interface {
@@ -10,5 +12,13 @@ type Number interface {
 func Set[T Number](p *T, v T) {
 	if *p <= 0 {
 		*p = v
+	}
+}
+
+// Logger gives *l a logger that discards everything when it is unset
+// (nil): a config's injected logger left out.
+func Logger(l **slog.Logger) {
+	if *l == nil {
+		*l = slog.New(slog.DiscardHandler)
 	}
 }

@@ -1,6 +1,9 @@
 package defaults
 
 import (
+	"context"
+	"io"
+	"log/slog"
 	"testing"
 	"time"
 )
@@ -32,5 +35,19 @@ func TestSet(t *testing.T) {
 		if Set(&d, time.Second); d != c.want {
 			t.Errorf("duration %v: %v, want %v", c.in, d, c.want)
 		}
+	}
+}
+
+// TestLogger: a nil logger becomes one that discards; a given one is
+// kept.
+func TestLogger(t *testing.T) {
+	var l *slog.Logger
+	if Logger(&l); l == nil || l.Enabled(context.Background(), slog.LevelError) {
+		t.Fatalf("nil: %v", l)
+	}
+	given := slog.New(slog.NewTextHandler(io.Discard, nil))
+	l = given
+	if Logger(&l); l != given {
+		t.Fatal("a given logger was replaced")
 	}
 }

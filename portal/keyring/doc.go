@@ -8,6 +8,7 @@
 // EnsureKeys generates a new member's keys and returns only the public
 // halves; Discard destroys keys the ledger never accepted.
 //
-// Imports: privacy/keystore, privacy/envelope, privacy/sign and the node's
-// wire packages (tx, api, genesis for the key-file format).
+// Imports: privacy/keystore, privacy/envelope, privacy/sign, the node's
+// wire packages (tx, api, genesis for the key-file format) and
+// portal/defaults.
 package keyring

@@ -13,6 +13,7 @@ import (
 
 	"github.com/almoner/almoner/consortium-node/genesis"
 	"github.com/almoner/almoner/consortium-node/tx"
+	"github.com/almoner/almoner/portal/defaults"
 	"github.com/almoner/almoner/privacy/keystore"
 )
 
@@ -33,9 +34,7 @@ func (c *Config) Validate() error {
 	if c.Dir == "" || c.OrgKey == nil {
 		return errors.New("keyring: Dir and OrgKey are required")
 	}
-	if c.Logger == nil {
-		c.Logger = slog.New(slog.DiscardHandler)
-	}
+	defaults.Logger(&c.Logger)
 	return nil
 }
 

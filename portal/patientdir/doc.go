@@ -16,5 +16,5 @@
 // policy); this package stores and returns.
 //
 // Imports: goleveldb (opened through portal/internal/smalldb),
-// privacy/keystore, the standard library.
+// privacy/keystore, portal/defaults, the standard library.
 package patientdir

@@ -16,6 +16,7 @@ import (
 
 	"github.com/almoner/almoner/privacy/keystore"
 
+	"github.com/almoner/almoner/portal/defaults"
 	"github.com/almoner/almoner/portal/internal/smalldb"
 )
 
@@ -38,9 +39,7 @@ func (c *Config) Validate() error {
 	if c.Key == nil {
 		return errors.New("patientdir: Key is required")
 	}
-	if c.Logger == nil {
-		c.Logger = slog.New(slog.DiscardHandler)
-	}
+	defaults.Logger(&c.Logger)
 	return nil
 }
 

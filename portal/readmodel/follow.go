@@ -66,9 +66,7 @@ func (c *FollowerConfig) Validate() error {
 	if c.Store == nil || c.Source == nil {
 		return errors.New("readmodel: FollowerConfig needs Store and Source")
 	}
-	if c.Logger == nil {
-		c.Logger = slog.New(slog.DiscardHandler)
-	}
+	defaults.Logger(&c.Logger)
 	defaults.Set(&c.RetryMin, 200*time.Millisecond)
 	if c.RetryMax < c.RetryMin {
 		c.RetryMax = 5 * time.Second

@@ -102,9 +102,7 @@ func (c *Config) Validate() error {
 	if c.Schema == nil || c.Sessions == nil || c.Health == nil {
 		return errors.New("server: Schema, Sessions and Health are required")
 	}
-	if c.Logger == nil {
-		c.Logger = slog.New(slog.DiscardHandler)
-	}
+	defaults.Logger(&c.Logger)
 	if c.Registry == nil {
 		c.Registry = prometheus.NewRegistry()
 	}

@@ -112,9 +112,7 @@ func (c *Config) Validate() error {
 	if c.MaxLoginBackoff < c.LoginBackoff {
 		c.MaxLoginBackoff = max(time.Hour, c.LoginBackoff)
 	}
-	if c.Logger == nil {
-		c.Logger = slog.New(slog.DiscardHandler)
-	}
+	defaults.Logger(&c.Logger)
 	if c.Now == nil {
 		c.Now = time.Now
 	}
