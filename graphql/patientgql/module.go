@@ -10,7 +10,6 @@ import (
 
 	"github.com/almoner/almoner/graphql/schema"
 	"github.com/almoner/almoner/portal/patients"
-	"github.com/almoner/almoner/portal/readmodel"
 )
 
 // Module is the patients GraphQL module.
@@ -93,4 +92,3 @@ func field[T any](t graphql.Output, get func(T) any, desc ...string) *graphql.Fi
 }
 
 func unixTime(s int64) string { return time.Unix(s, 0).UTC().Format(time.RFC3339) }
-func notFound(err error) bool { return errors.Is(err, readmodel.ErrNotFound) }

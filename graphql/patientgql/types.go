@@ -120,12 +120,9 @@ func (m *mod) buildTypes() {
 			if a.Consent == "" {
 				return nil, nil
 			}
-			c, err := m.rd.Consent(a.Consent)
-			if notFound(err) || err == nil && c.Patient != a.Patient {
-				return nil, nil // not a consent of this patient: say nothing of it
-			}
-			if err != nil {
-				return nil, m.internal(p.Context, "access consent", err)
+			c, err := schema.Found(p.Context, m.log, "patients: access consent", m.rd.Consent, a.Consent)
+			if c == nil || err != nil || c.Patient != a.Patient {
+				return nil, err // none, or not a consent of this patient: say nothing of it
 			}
 			return c, nil
 		}})
