@@ -6,12 +6,13 @@ import (
 	"time"
 
 	"github.com/almoner/almoner/consortium-node/api"
+	"github.com/almoner/almoner/consortium-node/internal/testkeys"
 )
 
 // TestAuthValueRoundTrip: what AuthValue writes, ParseAuth reads back,
 // and the signature verifies over exactly the request it names.
 func TestAuthValueRoundTrip(t *testing.T) {
-	k := testKey(t, 7)
+	k := testkeys.Seeded(t, 7)
 	at := time.Unix(1_800_000_000, 0)
 	v := api.AuthValue("stmarys/admin", k, "GET", "/v1/blocks/3?x=1", at, nil)
 	id, unix, sig, err := api.ParseAuth(v)
@@ -31,7 +32,7 @@ func TestAuthValueRoundTrip(t *testing.T) {
 // FuzzParseAuth: no header value crashes the parser; what it accepts has
 // an id, a time and a signature, and a malformed value is ErrAuth.
 func FuzzParseAuth(f *testing.F) {
-	k := testKey(f, 3)
+	k := testkeys.Seeded(f, 3)
 	for _, s := range []string{
 		api.AuthValue("stmarys/admin", k, "GET", "/v1/stream", time.Unix(1, 0), nil),
 		"Almoner-Ed25519 id=x,t=1,sig=AA", "Almoner-Ed25519 ", "Bearer abc", "Almoner-Ed25519 id=,t=,sig=",

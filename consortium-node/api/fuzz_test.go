@@ -7,25 +7,16 @@ import (
 	"testing"
 
 	"github.com/almoner/almoner/consortium-node/api"
+	"github.com/almoner/almoner/consortium-node/internal/testkeys"
 	"github.com/almoner/almoner/consortium-node/ledger"
 	"github.com/almoner/almoner/consortium-node/tx"
-	"github.com/almoner/almoner/privacy/sign"
 )
-
-func testKey(tb testing.TB, seed byte) *sign.PrivateKey {
-	tb.Helper()
-	k, err := sign.NewKeyFromSeed(sign.Ed25519, bytes.Repeat([]byte{seed}, sign.Ed25519SeedSize))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return k
-}
 
 // sampleBlock builds a small valid block: two real signed transactions, one
 // succeeded and one failed receipt, consistent roots, one node signature.
 func sampleBlock(tb testing.TB) *api.Block {
 	tb.Helper()
-	member, nodeKey := testKey(tb, 1), testKey(tb, 2)
+	member, nodeKey := testkeys.Seeded(tb, 1), testkeys.Seeded(tb, 2)
 	var raws [][]byte
 	for i, call := range []tx.Call{
 		{Contract: "identity", Method: "add_member", Args: tx.Args{

@@ -22,7 +22,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
 	identityvocab "github.com/almoner/almoner/consortium-node/contracts/identity/vocab"
 	"github.com/almoner/almoner/consortium-node/genesis"
-	"github.com/almoner/almoner/consortium-node/genesis/devnet"
+	"github.com/almoner/almoner/consortium-node/internal/devtest"
 	"github.com/almoner/almoner/consortium-node/internal/node"
 	"github.com/almoner/almoner/consortium-node/internal/testkeys"
 	"github.com/almoner/almoner/consortium-node/tx"
@@ -51,11 +51,8 @@ type fuzzServer struct {
 
 func newFuzzServer(f *testing.F) *fuzzServer {
 	f.Helper()
-	dir := f.TempDir()
-	g, err := devnet.Create(dir, devnet.Options{Nodes: 1})
-	if err != nil {
-		f.Fatal(err)
-	}
+	dir, g, _ := devtest.OneNode(f)
+	var err error
 	s := &fuzzServer{g: g, nodeID: g.Nodes[0].ID, keys: map[string]*sign.PrivateKey{}}
 	for id, kf := range testkeys.Pin(f, g) {
 		if s.keys[id], err = kf.SignKey(); err != nil {

@@ -12,8 +12,8 @@ import (
 	"github.com/almoner/almoner/consortium-node/api/client"
 	"github.com/almoner/almoner/consortium-node/genesis/devnet"
 	"github.com/almoner/almoner/consortium-node/internal/mempool"
+	"github.com/almoner/almoner/consortium-node/internal/testkeys"
 	"github.com/almoner/almoner/consortium-node/tx"
-	"github.com/almoner/almoner/privacy/sign"
 )
 
 // TestSubmitNonMemberRefused: 100 transactions signed by an outsider's key
@@ -24,10 +24,7 @@ import (
 func TestSubmitNonMemberRefused(t *testing.T) {
 	f := newFixture(t)
 	f.ready()
-	outsider, err := sign.NewKeyFromSeed(sign.Ed25519, bytes.Repeat([]byte{0x5a}, sign.Ed25519SeedSize))
-	if err != nil {
-		t.Fatal(err)
-	}
+	outsider := testkeys.Seeded(t, 0x5a)
 	var raws [][]byte
 	for i := range 100 {
 		sender := fmt.Sprintf("stmarys/nobody-%d", i)

@@ -280,9 +280,8 @@ func (s *server) submit(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *server) proof(w http.ResponseWriter, r *http.Request) {
-	id, err := tx.ParseID(r.PathValue("id"))
-	if err != nil {
-		writeErr(w, http.StatusBadRequest, "bad_request", err.Error())
+	id, ok := pathValue(w, r, "id", tx.ParseID)
+	if !ok {
 		return
 	}
 	p, err := s.chain.Proof(id)
@@ -299,6 +298,16 @@ func (s *server) proof(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	writeJSON(w, http.StatusOK, p)
+}
+
+// pathValue parses the request's path value name with parse; a value parse
+// refuses is answered 400 with its error, and reported false.
+func pathValue[T any](w http.ResponseWriter, r *http.Request, name string, parse func(string) (T, error)) (T, bool) {
+	v, err := parse(r.PathValue(name))
+	if err != nil {
+		writeErr(w, http.StatusBadRequest, "bad_request", err.Error())
+	}
+	return v, err == nil
 }
 
 func (s *server) sendBlock(w http.ResponseWriter, r *http.Request, b *node.BlockWithReceipts, err error) {
@@ -331,9 +340,8 @@ func (s *server) block(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *server) blockByHash(w http.ResponseWriter, r *http.Request) {
-	h, err := ledger.ParseHash(r.PathValue("hash"))
-	if err != nil {
-		writeErr(w, http.StatusBadRequest, "bad_request", err.Error())
+	h, ok := pathValue(w, r, "hash", ledger.ParseHash)
+	if !ok {
 		return
 	}
 	b, err := s.chain.BlockByHash(h)

@@ -175,22 +175,21 @@ func enc(t *testing.T, s *tx.Signed) []byte {
 
 func cborBody(t *testing.T, raws ...[]byte) []byte {
 	t.Helper()
-	if raws == nil {
-		raws = [][]byte{}
-	}
-	b, err := codec.Marshal(raws)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return submitBody(t, raws, func(raws [][]byte) ([]byte, error) { return codec.Marshal(raws) })
 }
 
 func jsonBody(t *testing.T, raws ...[]byte) []byte {
 	t.Helper()
+	return submitBody(t, raws, func(raws [][]byte) ([]byte, error) { return json.Marshal(api.SubmitRequest{Txs: raws}) })
+}
+
+// submitBody is a submit request's body: raws (none: an empty list) encoded with marshal.
+func submitBody(t *testing.T, raws [][]byte, marshal func([][]byte) ([]byte, error)) []byte {
+	t.Helper()
 	if raws == nil {
 		raws = [][]byte{}
 	}
-	b, err := json.Marshal(api.SubmitRequest{Txs: raws})
+	b, err := marshal(raws)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/internal/mempool"
 	"github.com/almoner/almoner/consortium-node/internal/mempool/mempooltest"
 	"github.com/almoner/almoner/consortium-node/internal/store"
+	"github.com/almoner/almoner/consortium-node/internal/testkeys"
 	"github.com/almoner/almoner/consortium-node/ledger"
 	"github.com/almoner/almoner/consortium-node/tx"
 	"github.com/almoner/almoner/privacy/sign"
@@ -48,10 +49,7 @@ func TestNextBlockTime(t *testing.T) {
 // counted as not_member.
 func TestAdmissionRefusesNonMembers(t *testing.T) {
 	h := newHarness(t, nil)
-	outsider, err := sign.NewKeyFromSeed(sign.Ed25519, make([]byte, sign.Ed25519SeedSize))
-	if err != nil {
-		t.Fatal(err)
-	}
+	outsider := testkeys.Seeded(t, 0)
 	h.keys["stmarys/nobody"] = outsider
 	signAs := func(sender string, key *sign.PrivateKey) []byte {
 		h.seq++

@@ -1,6 +1,7 @@
 package testkeys
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"testing"
@@ -9,6 +10,16 @@ import (
 	"github.com/almoner/almoner/consortium-node/genesis"
 	"github.com/almoner/almoner/privacy/sign"
 )
+
+// Seeded returns the Ed25519 key whose seed is b repeated: the same key in every process.
+func Seeded(tb testing.TB, b byte) *sign.PrivateKey {
+	tb.Helper()
+	k, err := sign.NewKeyFromSeed(sign.Ed25519, bytes.Repeat([]byte{b}, sign.Ed25519SeedSize))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return k
+}
 
 // Pin gives every member and node of g keys derived from its id and returns their key files by id.
 func Pin(tb testing.TB, g *genesis.File) map[string]*genesis.KeyFile {

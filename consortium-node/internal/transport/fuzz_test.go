@@ -9,6 +9,7 @@ import (
 	"io"
 	"testing"
 
+	"github.com/almoner/almoner/consortium-node/internal/testkeys"
 	"github.com/almoner/almoner/privacy/sign"
 )
 
@@ -59,21 +60,12 @@ func FuzzReadFrame(f *testing.F) {
 	})
 }
 
-func fuzzKey(tb testing.TB, b byte) *sign.PrivateKey {
-	tb.Helper()
-	k, err := sign.NewKeyFromSeed(sign.Ed25519, bytes.Repeat([]byte{b}, sign.Ed25519SeedSize))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return k
-}
-
 // FuzzIdentify fuzzes the check of the certificate a connecting or
 // dialled peer presents (DER from the network, before any message): no
 // panic, and a peer is identified only as a member node other than this
 // one whose key is the certificate's, with the raft id the dialler meant.
 func FuzzIdentify(f *testing.F) {
-	self, member := fuzzKey(f, 1), fuzzKey(f, 2)
+	self, member := testkeys.Seeded(f, 1), testkeys.Seeded(f, 2)
 	members := []Peer{
 		{RaftID: 1, NodeID: "a", Addr: "127.0.0.1:1", Key: self.Public()},
 		{RaftID: 2, NodeID: "b", Addr: "127.0.0.1:2", Key: member.Public()},
@@ -84,7 +76,7 @@ func FuzzIdentify(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Cleanup(func() { tr.Close() })
-	for i, k := range []*sign.PrivateKey{member, self, fuzzKey(f, 3)} {
+	for i, k := range []*sign.PrivateKey{member, self, testkeys.Seeded(f, 3)} {
 		c, err := Certificate(string(rune('a'+i)), k)
 		if err != nil {
 			f.Fatal(err)
