@@ -69,7 +69,7 @@ func TestCrashRecovery(t *testing.T) {
 		t1 := time.Now()
 		verifyAcked(t, cl, g, sub, false)
 		t.Logf("round %d: ready in %v, verified in %v", round, t1.Sub(t0).Round(time.Millisecond), time.Since(t1).Round(time.Millisecond))
-		sub.setHeight(mustStatus(t, cl).Height)
+		sub.height.see(mustStatus(t, cl).Height)
 
 		ctx, cancel := context.WithCancel(context.Background())
 		var wg sync.WaitGroup
@@ -205,7 +205,7 @@ type submitter struct {
 	encKey  string
 
 	nonce    atomic.Uint64
-	height   atomic.Uint64 // highest height seen, for expiries
+	height   highest // for expiries
 	inflight atomic.Int64
 
 	mu      sync.Mutex
@@ -230,15 +230,6 @@ func newSubmitter(t *testing.T, home string, g *genesis.File) *submitter {
 	}
 	return &submitter{t: t, chainID: g.ChainID, admin: admin, signKey: mk.Public().String(), encKey: ek.String(),
 		acked: map[tx.ID]ack{}, unacked: map[tx.ID]bool{}, durable: map[tx.ID]uint64{}}
-}
-
-func (s *submitter) setHeight(h uint64) {
-	for {
-		cur := s.height.Load()
-		if h <= cur || s.height.CompareAndSwap(cur, h) {
-			return
-		}
-	}
 }
 
 func (s *submitter) ackedCount() int {
@@ -320,7 +311,7 @@ func (s *submitter) run(ctx context.Context, cl nodeClient, round, worker int) {
 				s.acked[r.ID] = ack{height: r.Height, index: r.Index, receipt: r.Receipt.Encode()}
 				delete(s.unacked, r.ID)
 				s.maxH = max(s.maxH, r.Height)
-				s.setHeight(r.Height)
+				s.height.see(r.Height)
 			case api.StatusRejected:
 				s.t.Errorf("tx %s rejected by a healthy node: %s", r.ID, r.Error)
 			}

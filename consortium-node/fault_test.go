@@ -275,7 +275,7 @@ type faultCluster struct {
 	nodes []*faultNode
 
 	nonce  atomic.Uint64
-	height atomic.Uint64 // highest height seen, for expiries
+	height highest // for expiries
 }
 
 type faultNode struct {
@@ -506,7 +506,7 @@ func (c *faultCluster) status(i int) (*api.Status, error) {
 	if st.Error != "" {
 		c.t.Fatalf("node %s reports an error: %s", c.nodes[i].id, st.Error)
 	}
-	c.seeHeight(st.Height)
+	c.height.see(st.Height)
 	return st, nil
 }
 
@@ -517,15 +517,6 @@ func (c *faultCluster) mustStatus(i int) *api.Status {
 		c.t.Fatalf("status of %s: %v", c.nodes[i].id, err)
 	}
 	return st
-}
-
-func (c *faultCluster) seeHeight(h uint64) {
-	for {
-		cur := c.height.Load()
-		if h <= cur || c.height.CompareAndSwap(cur, h) {
-			return
-		}
-	}
 }
 
 // waitUp waits until node i answers.
@@ -787,7 +778,7 @@ func (c *faultCluster) recordAck(acks map[tx.ID]faultAck, id tx.ID, a faultAck) 
 		c.t.Errorf("tx %s committed twice: at %d/%d and at %d/%d", id, prev.height, prev.index, a.height, a.index)
 	}
 	acks[id] = a
-	c.seeHeight(a.height)
+	c.height.see(a.height)
 }
 
 func (c *faultCluster) proof(i int, id tx.ID) (*ledger.ReceiptProof, error) {
@@ -917,7 +908,7 @@ func (l *faultLoad) start(n int) (stop func()) {
 }
 
 func newFaultLoad(c *faultCluster, height uint64) *faultLoad {
-	c.seeHeight(height)
+	c.height.see(height)
 	return &faultLoad{c: c, sent: map[tx.ID]*faultTx{}, acked: map[tx.ID]faultAck{}, refused: map[tx.ID]bool{}, answers: map[string]int{}}
 }
 
@@ -1003,7 +994,7 @@ func (l *faultLoad) record(i int, batch []*faultTx, res []api.TxStatus) {
 				l.answers["committed after refusal"]++
 			}
 			l.acked[x.id] = a
-			l.c.seeHeight(r.Height)
+			l.c.height.see(r.Height)
 		case r.Status == api.StatusRejected && strings.Contains(r.Error, "already committed"):
 			l.answers["rejected: already committed"]++
 			if _, ok := l.acked[x.id]; !ok {

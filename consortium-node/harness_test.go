@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -24,6 +25,37 @@ import (
 	"github.com/almoner/almoner/consortium-node/testseed"
 	"github.com/almoner/almoner/privacy/sign"
 )
+
+// highest is the highest block height a test has seen, raised from any goroutine (see) and read with Load.
+type highest struct{ atomic.Uint64 }
+
+// see raises the height to h when h is higher.
+func (a *highest) see(h uint64) {
+	for {
+		cur := a.Load()
+		if h <= cur || a.CompareAndSwap(cur, h) {
+			return
+		}
+	}
+}
+
+// TestHighest: heights seen from many goroutines at once leave the highest; a lower one changes nothing.
+func TestHighest(t *testing.T) {
+	var h highest
+	var wg sync.WaitGroup
+	for i := range 64 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			h.see(uint64(i) * 3)
+		}()
+	}
+	wg.Wait()
+	h.see(5)
+	if got := h.Load(); got != 189 {
+		t.Fatalf("after 0, 3, ..., 189 and then 5: %d, want 189", got)
+	}
+}
 
 // buildDaemon builds the consortium-node binary into dir.
 func buildDaemon(t *testing.T, dir string) string {
