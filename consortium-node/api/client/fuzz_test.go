@@ -7,8 +7,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
@@ -19,6 +17,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/genesis"
 	"github.com/almoner/almoner/consortium-node/genesis/devnet"
 	"github.com/almoner/almoner/consortium-node/genesis/genesisstate"
+	"github.com/almoner/almoner/consortium-node/internal/devtest"
 	"github.com/almoner/almoner/consortium-node/ledger"
 	"github.com/almoner/almoner/consortium-node/tx"
 )
@@ -82,14 +81,7 @@ func FuzzAnswers(f *testing.F) {
 	b1 := *b0
 	b1.Header.Height, b1.Header.PrevHash = 4, blk.Hash
 	blk1, _ := api.NewBlock(&b1, []ledger.Receipt{}, []ledger.HeaderSignature{})
-	dir := f.TempDir()
-	if _, err := devnet.Create(dir, devnet.Options{Nodes: 2}); err != nil {
-		f.Fatal(err)
-	}
-	gen, err := os.ReadFile(filepath.Join(dir, "genesis.json"))
-	if err != nil {
-		f.Fatal(err)
-	}
+	gen := devtest.GenesisJSON(f, devnet.Options{Nodes: 2})
 	fetch, _ := codec.Marshal(&api.FetchResponse{RecordID: "rec-1", Version: 1, Sealed: []byte{1}, Wrapped: []byte{2}})
 	var archive bytes.Buffer
 	bw, err := api.NewBackupWriter(&archive, api.BackupHeader{Kind: api.BackupNode, ChainID: "almoner-dev",

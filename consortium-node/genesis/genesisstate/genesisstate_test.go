@@ -8,6 +8,7 @@ import (
 
 	"github.com/almoner/almoner/consortium-node/genesis"
 	"github.com/almoner/almoner/consortium-node/genesis/devnet"
+	"github.com/almoner/almoner/consortium-node/internal/devtest"
 	"github.com/almoner/almoner/policies"
 )
 
@@ -48,15 +49,7 @@ func TestDevGenesisBlock(t *testing.T) {
 // FuzzLoad fuzzes genesis file parsing and validation: never a panic, and a
 // file that loads always yields a genesis block.
 func FuzzLoad(f *testing.F) {
-	dir := f.TempDir()
-	if _, err := devnet.Create(dir, devnet.Options{Nodes: 2}); err != nil {
-		f.Fatal(err)
-	}
-	b, err := os.ReadFile(filepath.Join(dir, "genesis.json"))
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Add(b)
+	f.Add(devtest.GenesisJSON(f, devnet.Options{Nodes: 2}))
 	f.Add([]byte(`{"chain_id":"x","genesis_time":"2026-01-01T00:00:00Z","nodes":[{}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		p := filepath.Join(t.TempDir(), "g.json")

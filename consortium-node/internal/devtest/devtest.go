@@ -1,6 +1,8 @@
 package devtest
 
 import (
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/almoner/almoner/consortium-node/genesis"
@@ -18,6 +20,21 @@ func OneNode(tb testing.TB) (string, *genesis.File, *sign.PrivateKey) {
 		tb.Fatal(err)
 	}
 	return dir, g, SignKeys(tb, dir, g.Nodes[0].ID)[g.Nodes[0].ID]
+}
+
+// GenesisJSON returns the bytes of the genesis file of a new dev consortium of o (created in a temporary folder
+// of tb).
+func GenesisJSON(tb testing.TB, o devnet.Options) []byte {
+	tb.Helper()
+	dir := tb.TempDir()
+	if _, err := devnet.Create(dir, o); err != nil {
+		tb.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "genesis.json"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return b
 }
 
 // SignKeys loads the signing keys of ids (members or nodes) from the key files of the dev consortium in dir.

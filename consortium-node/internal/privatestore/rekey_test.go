@@ -1,7 +1,6 @@
 package privatestore
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"errors"
 	"fmt"
@@ -44,18 +43,7 @@ func TestRekey(t *testing.T) {
 	reader, _ := envelope.GenerateReaderKey(nil)
 	for _, id := range []string{"rec", "org/rec-2"} {
 		for v := uint64(1); v <= 2; v++ {
-			sealed, wrapped, err := restored.Release(id, v, hashes[fmt.Sprintf("%s@%d", id, v)], "reader", reader.PublicKey())
-			if err != nil {
-				t.Fatalf("%s v%d: %v", id, v, err)
-			}
-			dk, err := envelope.Unwrap(reader, "reader", wrapped, id, v)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, err := envelope.Open(dk, sealed, id, v)
-			if err != nil || !bytes.Equal(got, plain[fmt.Sprintf("%s@%d", id, v)]) {
-				t.Fatalf("%s v%d: %q %v", id, v, got, err)
-			}
+			opens(t, restored, id, v, hashes[fmt.Sprintf("%s@%d", id, v)], plain[fmt.Sprintf("%s@%d", id, v)])
 		}
 	}
 	if _, _, err := restored.Release("a/b/c", 1, hashes["a/b/c@1"], "reader", reader.PublicKey()); !errors.Is(err, ErrErased) {
