@@ -12,6 +12,7 @@ import (
 
 	"github.com/almoner/almoner/consortium-node/api"
 	"github.com/almoner/almoner/consortium-node/seed"
+	"github.com/almoner/almoner/consortium-node/testseed"
 	"github.com/almoner/almoner/portal/authz"
 	"github.com/almoner/almoner/portal/claims"
 	"github.com/almoner/almoner/portal/donations"
@@ -23,7 +24,7 @@ import (
 	"github.com/almoner/almoner/portal/readmodel"
 )
 
-var rebuildSeed = flag.Uint64("rebuild-seed", 0, "seed of TestRebuildBatched (0: from the clock)")
+var rebuildSeed = flag.Uint64("rebuild-seed", 0, "seed of TestRebuildBatched (0: a new one)")
 
 // crasher is a module whose block hook, at height at, closes the store
 // under the batch being built: the process dies before the batch's
@@ -109,11 +110,7 @@ func follow(t *testing.T, s *readmodel.Store, src *rmtest.Source, c *crasher, bl
 // block-by-block one at that height, and a follower restarted on it
 // resumes to the same final index.
 func TestRebuildBatched(t *testing.T) {
-	sd := *rebuildSeed
-	if sd == 0 {
-		sd = uint64(time.Now().UnixNano())
-	}
-	t.Logf("seed %d (-rebuild-seed to replay)", sd)
+	sd := testseed.Seed(t, *rebuildSeed, "-rebuild-seed")
 	rnd := rand.New(rand.NewPCG(sd, 18))
 
 	n := testnode.Start(t)
