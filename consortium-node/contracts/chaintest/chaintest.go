@@ -4,7 +4,8 @@
 // policy as of the block's start, updated from each block's writes), and
 // helpers to sign and run transactions block by block. It is a real
 // implementation, not a mock: the executor, contracts, policy and state
-// hashing are the production ones.
+// hashing are the production ones. WantDenied and WantRefusal check a
+// policy denial the way every contract's tests expect one.
 package chaintest
 
 import (

@@ -139,24 +139,6 @@ func readyToAdjudicate(c *chaintest.Chain, submitter, id, patient string) {
 
 func adjudication(entries ...string) tx.Arg { return tx.Strings(claimvocab.ArgAdjudication, entries) }
 
-// wantDenied checks that err is a policy denial of sub doing act on a
-// claim held by org, and that its message names all of them.
-func wantDenied(t *testing.T, err error, sub, act, org string) {
-	t.Helper()
-	var d *contracts.DeniedError
-	if !errors.Is(err, contracts.ErrDenied) || !errors.As(err, &d) {
-		t.Fatalf("got %v, want a policy denial", err)
-	}
-	if d.Request.Sub != sub || d.Request.Act != act || d.Request.Obj != "claim" || d.Request.Org != org {
-		t.Fatalf("denial of %+v, want %s %q on claim held by %s", d.Request, sub, act, org)
-	}
-	for _, s := range []string{"policy denies " + sub, fmt.Sprintf("%q on claim", act), "held by " + org} {
-		if !strings.Contains(err.Error(), s) {
-			t.Fatalf("%q does not say %q", err, s)
-		}
-	}
-}
-
 func wantErr(t *testing.T, err, want error, says ...string) {
 	t.Helper()
 	if !errors.Is(err, want) {
@@ -377,7 +359,7 @@ func TestUnauthorised(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			before := c.Snapshot()
 			err := c.Call(tc.who, claim.Name, tc.method, tc.args...).Err
-			wantDenied(t, err, tc.who, tc.method, tc.org)
+			chaintest.WantDenied(t, err, tc.who, tc.method, "claim", tc.org)
 			if !maps.Equal(c.Snapshot(), before) {
 				t.Fatal("a refused call changed state")
 			}

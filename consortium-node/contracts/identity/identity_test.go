@@ -2,7 +2,6 @@ package identity_test
 
 import (
 	"errors"
-	"fmt"
 	"maps"
 	"strings"
 	"testing"
@@ -39,24 +38,6 @@ func newChainWith(t *testing.T, rules []policies.Rule, extra ...chaintest.Member
 // as runs an identity call by sender in its own block.
 func as(c *chaintest.Chain, sender, method string, args ...tx.Arg) error {
 	return c.Call(sender, identity.Name, method, args...).Err
-}
-
-// wantDenied checks that err is a policy denial of sub doing act on obj
-// held by org, and that its message names all of them.
-func wantDenied(t *testing.T, err error, sub, act, obj, org string) {
-	t.Helper()
-	var d *contracts.DeniedError
-	if !errors.Is(err, contracts.ErrDenied) || !errors.As(err, &d) {
-		t.Fatalf("got %v, want a policy denial", err)
-	}
-	if d.Request.Sub != sub || d.Request.Act != act || d.Request.Obj != obj || d.Request.Org != org {
-		t.Fatalf("denial of %+v, want %s %q on %s held by %s", d.Request, sub, act, obj, org)
-	}
-	for _, s := range []string{"policy denies " + sub, fmt.Sprintf("%q on %s", act, obj), "held by " + org} {
-		if !strings.Contains(err.Error(), s) {
-			t.Fatalf("denial %q does not say %q", err, s)
-		}
-	}
 }
 
 // rolesArgs name member id and roles (set_roles); addArgs add the
@@ -150,7 +131,7 @@ func TestIdentity(t *testing.T) {
 				t.Fatalf("got %v, want %v containing %q", err, tc.wantErr, tc.wantMsg)
 			}
 			if tc.deny != nil {
-				wantDenied(t, err, tc.sender, tc.deny.act, "member", tc.deny.org)
+				chaintest.WantDenied(t, err, tc.sender, tc.deny.act, "member", tc.deny.org)
 			}
 			if !maps.Equal(c.Snapshot(), before) {
 				t.Fatal("failed transaction changed state")
@@ -182,7 +163,7 @@ func TestRoleChangesTakeEffectNextBlock(t *testing.T) {
 	if res[0].Err != nil {
 		t.Fatal(res[0].Err)
 	}
-	wantDenied(t, res[1].Err, "stmarys/dr-lee", "add", "member", "stmarys")
+	chaintest.WantDenied(t, res[1].Err, "stmarys/dr-lee", "add", "member", "stmarys")
 	if err := as(c, "stmarys/dr-lee", "add_member", addArgs("stmarys/new-1", identityvocab.RolePatient)...); err != nil {
 		t.Fatalf("promoted admin, next block: %v", err)
 	}
@@ -197,7 +178,7 @@ func TestRoleChangesTakeEffectNextBlock(t *testing.T) {
 		t.Fatalf("demotion block: %v, %v", res[0].Err, res[1].Err)
 	}
 	err := as(c, "stmarys/dr-lee", "add_member", addArgs("stmarys/new-3", identityvocab.RolePatient)...)
-	wantDenied(t, err, "stmarys/dr-lee", "add", "member", "stmarys")
+	chaintest.WantDenied(t, err, "stmarys/dr-lee", "add", "member", "stmarys")
 }
 
 // add_member checks that the organisation exists. The default policy
@@ -220,7 +201,7 @@ func TestAddMemberNeedsOrganisation(t *testing.T) {
 	}
 	// Under the default policy the same request is a denial.
 	err = as(newChain(t), "stmarys/admin", "add_member", addArgs("ghost/x", identityvocab.RoleOrgAdmin)...)
-	wantDenied(t, err, "stmarys/admin", "add", "member", "ghost")
+	chaintest.WantDenied(t, err, "stmarys/admin", "add", "member", "ghost")
 }
 
 func TestKeyRotationAndRevocation(t *testing.T) {
@@ -333,7 +314,7 @@ func TestKeyExpiry(t *testing.T) {
 	fresh := chaintest.Key("fresh temp")
 	err := as(c, "acme/admin", "rotate_keys", tx.String(identityvocab.ArgID, "stmarys/temp"),
 		tx.String(identityvocab.ArgSignKey, fresh.Public().String()))
-	wantDenied(t, err, "acme/admin", "rotate_keys", "member", "stmarys")
+	chaintest.WantDenied(t, err, "acme/admin", "rotate_keys", "member", "stmarys")
 	if err := as(c, "stmarys/admin", "rotate_keys", tx.String(identityvocab.ArgID, "stmarys/temp"),
 		tx.String(identityvocab.ArgSignKey, fresh.Public().String())); err != nil {
 		t.Fatal(err)

@@ -2,7 +2,6 @@ package record_test
 
 import (
 	"errors"
-	"fmt"
 	"maps"
 	"strings"
 	"testing"
@@ -59,35 +58,6 @@ func access(t *testing.T, c *chaintest.Chain, reader, rec, purpose string, via .
 	return a, r.Events
 }
 
-// wantDenied checks that err is a policy denial of sub doing act on obj
-// held by org, and that its message names all of them.
-func wantDenied(t *testing.T, err error, sub, act, obj, org string) {
-	t.Helper()
-	var d *contracts.DeniedError
-	if !errors.Is(err, contracts.ErrDenied) || !errors.As(err, &d) {
-		t.Fatalf("got %v, want a policy denial", err)
-	}
-	if d.Request.Sub != sub || d.Request.Act != act || d.Request.Obj != obj || d.Request.Org != org {
-		t.Fatalf("denial of %+v, want %s %q on %s held by %s", d.Request, sub, act, obj, org)
-	}
-	wantRefusal(t, err.Error(), sub, act, obj, org)
-}
-
-// wantRefusal checks that a recorded refusal (or denial message) names
-// the subject, action, object and holding organisation.
-func wantRefusal(t *testing.T, msg, sub, act, obj, org string, more ...string) {
-	t.Helper()
-	want := append([]string{"policy denies " + sub, fmt.Sprintf("%q on %s", act, obj)}, more...)
-	if org != "" {
-		want = append(want, "held by "+org)
-	}
-	for _, s := range want {
-		if !strings.Contains(msg, s) {
-			t.Fatalf("%q does not say %q", msg, s)
-		}
-	}
-}
-
 // firstVersion is the arguments of record.register of version 1 of record
 // id: its ciphertext's hash, patient and category.
 func firstVersion(id string, hash []byte, patient, category string) []tx.Arg {
@@ -111,7 +81,7 @@ func TestConsentedAccessJourney(t *testing.T) {
 	if a.Granted || ev[0].Type != "access_refused" {
 		t.Fatalf("access without consent: %+v %v", a, ev)
 	}
-	wantRefusal(t, a.Refusal, "acme/adjuster", "read", "record", "stmarys", `consent "c-1"`, "not found")
+	chaintest.WantRefusal(t, a.Refusal, "acme/adjuster", "read", "record", "stmarys", `consent "c-1"`, "not found")
 
 	// The patient grants the insurer's adjuster access for claims, 30 days.
 	if err := grant(c, "stmarys/ana", "c-1", "acme/adjuster", "claims", 30, "rec-1"); err != nil {
@@ -141,7 +111,7 @@ func TestConsentedAccessJourney(t *testing.T) {
 	// servable and a new one is refused.
 	err := c.Call("acme/adjuster", consent.Name, consentvocab.MethodRevoke,
 		tx.String(consentvocab.ArgConsentID, "c-1")).Err
-	wantDenied(t, err, "acme/adjuster", "revoke", "consent", "")
+	chaintest.WantDenied(t, err, "acme/adjuster", "revoke", "consent", "")
 	if !strings.Contains(err.Error(), "belonging to stmarys/ana") {
 		t.Fatalf("denial does not name the consent's patient: %v", err)
 	}
@@ -190,7 +160,7 @@ func TestOwnRecordAccess(t *testing.T) {
 		if a.Granted || ev[0].Type != "access_refused" || ev[0].Attr("reader") != who {
 			t.Fatalf("%s reading ana's record without consent: %+v %v", who, a, ev)
 		}
-		wantRefusal(t, a.Refusal, who, "read", "record", "stmarys", "belonging to stmarys/ana")
+		chaintest.WantRefusal(t, a.Refusal, who, "read", "record", "stmarys", "belonging to stmarys/ana")
 		if _, _, err := record.Servable(c.Reader(), a.TxID, who, c.Now); !errors.Is(err, contracts.ErrDenied) {
 			t.Fatalf("refused access servable: %v", err)
 		}
@@ -238,7 +208,7 @@ func TestBreakGlassAndErasure(t *testing.T) {
 	if na.Granted || ev[0].Type != "access_refused" {
 		t.Fatal("non-physician broke the glass")
 	}
-	wantRefusal(t, na.Refusal, "acme/adjuster", "break_glass", "record", "stmarys")
+	chaintest.WantRefusal(t, na.Refusal, "acme/adjuster", "break_glass", "record", "stmarys")
 	if err := c.Call("stmarys/dr-lee", record.Name, recordvocab.MethodAccess,
 		tx.String(recordvocab.ArgRecordID, "rec-1"),
 		tx.String(recordvocab.ArgPurpose, "treatment"),
@@ -251,7 +221,7 @@ func TestBreakGlassAndErasure(t *testing.T) {
 		before := c.Snapshot()
 		err := c.Call(who, record.Name, recordvocab.MethodRegister, tx.String(recordvocab.ArgRecordID, "rec-1"),
 			tx.Uint(recordvocab.ArgVersion, 2), tx.Bytes(recordvocab.ArgCiphertextHash, chaintest.Seed("x"))).Err
-		wantDenied(t, err, who, "register", "record", "stmarys")
+		chaintest.WantDenied(t, err, who, "register", "record", "stmarys")
 		if !maps.Equal(c.Snapshot(), before) {
 			t.Fatalf("%s's refused version changed state", who)
 		}
@@ -270,12 +240,12 @@ func TestBreakGlassAndErasure(t *testing.T) {
 
 	// Erasure: by the patient; afterwards nothing is servable or grantable.
 	err := c.Call("stmarys/bob", record.Name, recordvocab.MethodErase, tx.String(recordvocab.ArgRecordID, "rec-1")).Err
-	wantDenied(t, err, "stmarys/bob", "erase", "record", "stmarys")
+	chaintest.WantDenied(t, err, "stmarys/bob", "erase", "record", "stmarys")
 	if !strings.Contains(err.Error(), "belonging to stmarys/ana") {
 		t.Fatalf("denial does not name the record's patient: %v", err)
 	}
 	err = c.Call("city/clerk", record.Name, recordvocab.MethodErase, tx.String(recordvocab.ArgRecordID, "rec-1")).Err
-	wantDenied(t, err, "city/clerk", "erase", "record", "stmarys")
+	chaintest.WantDenied(t, err, "city/clerk", "erase", "record", "stmarys")
 	r := c.Must("stmarys/ana", record.Name, recordvocab.MethodErase, tx.String(recordvocab.ArgRecordID, "rec-1"))
 	if ev := r.Events; ev[0].Type != "record_erased" || ev[0].Attr("versions") != "2" || ev[0].Attr("by") != "stmarys/ana" {
 		t.Fatalf("erase event: %v", ev)
@@ -321,7 +291,7 @@ func TestBreakGlassDenyOverrides(t *testing.T) {
 	if a.Granted || ev[0].Type != "access_refused" {
 		t.Fatalf("deny did not override allow: %+v %v", a, ev)
 	}
-	wantRefusal(t, a.Refusal, "acme/adjuster", "break_glass", "record", "stmarys", `denied by rule "claims_adjuster,*,record,break_glass,any,deny"`, "allowed for: claims_adjuster")
+	chaintest.WantRefusal(t, a.Refusal, "acme/adjuster", "break_glass", "record", "stmarys", `denied by rule "claims_adjuster,*,record,break_glass,any,deny"`, "allowed for: claims_adjuster")
 	// The physician, whom no deny rule names, still may.
 	if a, _ := access(t, c, "stmarys/dr-lee", "rec-1", "treatment",
 		tx.String(recordvocab.ArgBreakGlass, "life-threatening")); !a.Granted {
@@ -360,7 +330,7 @@ func TestRegisterValidation(t *testing.T) {
 			}
 			if tc.want == contracts.ErrDenied {
 				// A new record would be held by the registrar's organisation.
-				wantDenied(t, err, tc.sender, "register", "record", identity.OrgOf(tc.sender))
+				chaintest.WantDenied(t, err, tc.sender, "register", "record", identity.OrgOf(tc.sender))
 			}
 			if !maps.Equal(c.Snapshot(), before) {
 				t.Fatal("state changed")
@@ -376,7 +346,7 @@ func TestRegisterValidation(t *testing.T) {
 
 	// Consent validation.
 	err := grant(c, "acme/adjuster", "c-x", "acme", "claims", 30, "r1")
-	wantDenied(t, err, "acme/adjuster", "grant", "consent", "")
+	chaintest.WantDenied(t, err, "acme/adjuster", "grant", "consent", "")
 	if err := grant(c, "stmarys/ana", "c-x", "acme", "gossip", 30, "r1"); !errors.Is(err, contracts.ErrInvalid) {
 		t.Fatalf("unknown purpose: %v", err)
 	}
@@ -403,7 +373,7 @@ func TestBreakGlassReview(t *testing.T) {
 			tx.Bytes(recordvocab.ArgNoteHash, chaintest.Seed("review notes"))).Err
 	}
 	for _, who := range []string{"stmarys/ana", "stmarys/dr-lee", "city/dr-kim", "city/clerk", "acme/adjuster"} {
-		wantDenied(t, rev(who, bg.TxID, "justified"), who, "review", "break_glass", "stmarys")
+		chaintest.WantDenied(t, rev(who, bg.TxID, "justified"), who, "review", "break_glass", "stmarys")
 	}
 	if err := rev("stmarys/privacy", normal.TxID, "justified"); !errors.Is(err, contracts.ErrInvalid) {
 		t.Fatalf("reviewing an ordinary access: %v", err)
