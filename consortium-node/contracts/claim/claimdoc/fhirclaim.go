@@ -663,20 +663,27 @@ func (p *parser) backbone(path string, v any, what string, elements []string, ch
 			continue
 		}
 		if slices.Contains(elements, "sequence") {
-			if m["sequence"] == nil {
-				p.fail(ep, "required: sequence")
-			} else if n, ok := p.positiveInt(join(ep, "sequence"), m["sequence"]); ok {
-				if seqs[n] {
-					p.fail(join(ep, "sequence"), "%d is the sequence of another %s: sequences are unique", n, what)
-				}
-				seqs[n] = true
-			}
+			p.sequence(ep, m, seqs, what)
 		}
 		if check != nil {
 			check(ep, m)
 		}
 	}
 	return seqs
+}
+
+// sequence checks element m's sequence: required, a positive integer and
+// not among seqs, those of the other elements (another names them), to
+// which it adds it.
+func (p *parser) sequence(path string, m map[string]any, seqs map[int]bool, another string) {
+	if m["sequence"] == nil {
+		p.fail(path, "required: sequence")
+	} else if n, ok := p.positiveInt(join(path, "sequence"), m["sequence"]); ok {
+		if seqs[n] {
+			p.fail(join(path, "sequence"), "%d is the sequence of another %s: sequences are unique", n, another)
+		}
+		seqs[n] = true
+	}
 }
 
 func (p *parser) claim(res map[string]any) *FHIRClaim {
@@ -1011,14 +1018,7 @@ func (p *parser) details(path string, v any, name string, elements []string) {
 		if !ok {
 			continue
 		}
-		if m["sequence"] == nil {
-			p.fail(dp, "required: sequence")
-		} else if n, ok := p.positiveInt(join(dp, "sequence"), m["sequence"]); ok {
-			if seqs[n] {
-				p.fail(join(dp, "sequence"), "%d is the sequence of another %s of this item: sequences are unique", n, name)
-			}
-			seqs[n] = true
-		}
+		p.sequence(dp, m, seqs, name+" of this item")
 		if m["productOrService"] == nil {
 			p.fail(dp, "required: productOrService")
 		} else {

@@ -178,6 +178,15 @@ func TestParseFHIRRefuses(t *testing.T) {
 			m["identifier"] = []any{map[string]any{"system": "urn:a b", "value": "x"}}
 			m["subType"] = map[string]any{"coding": []any{map[string]any{"code": "x", "userSelected": "yes"}}}
 		}), []string{`identifier[0].system: "urn:a b" is not a URI`, "subType.coding[0].userSelected: must be true or false"}},
+		{"a careTeam sequence twice and a detail's sequence twice", edit(t, pro, func(m map[string]any) {
+			m["careTeam"] = append(m["careTeam"].([]any), map[string]any{"sequence": json.Number("1"),
+				"provider": map[string]any{"display": "Dr Kim"}})
+			detail := func() map[string]any {
+				return map[string]any{"sequence": json.Number("1"), "productOrService": map[string]any{"text": "x"}}
+			}
+			itemOf(m, 0)["detail"] = []any{detail(), detail()}
+		}), []string{"careTeam[1].sequence: 1 is the sequence of another Claim.careTeam: sequences are unique",
+			"item[0].detail[1].sequence: 1 is the sequence of another detail of this item: sequences are unique"}},
 		{"no items", edit(t, pro, func(m map[string]any) { delete(m, "item"); delete(m, "total") }), []string{"item: required: a claim to file has 1 to 50 items"}},
 		{"a Bundle", []byte(`{"resourceType":"Bundle","type":"collection"}`), []string{`resourceType: "Bundle", not Claim`}},
 		{"a property twice", []byte(strings.Replace(string(fixture(t, pro)), `"use": "claim",`, `"use": "claim", "use": "claim",`, 1)),
