@@ -274,9 +274,11 @@ func emitDecision(ctx contracts.Context, typ string, c *Consent) {
 		ledger.Attr{Key: vocab.AttrRequester, Value: c.Requester})
 }
 
-// patientsOwn loads the consent the call names and asks the policy
-// whether the caller may do act (grant, revoke) on it as its patient's.
-func patientsOwn(ctx contracts.Context, args tx.Args, act string) (*Consent, error) {
+// patientsOwn loads the consent the call names, asks the policy whether
+// the caller may do act (grant, revoke) on it as its patient's, and
+// refuses it (ErrConflict, "consent ... is <status>" then why) unless its
+// status is want.
+func patientsOwn(ctx contracts.Context, args tx.Args, act, want, why string) (*Consent, error) {
 	c, err := contracts.LoadArg(ctx, Name, args, vocab.ArgConsentID, Load)
 	if err != nil {
 		return nil, err
@@ -284,17 +286,17 @@ func patientsOwn(ctx contracts.Context, args tx.Args, act string) (*Consent, err
 	if err := ctx.Authorize(contracts.Resource{Type: "consent", Owner: c.Patient}, act); err != nil {
 		return nil, err
 	}
+	if c.Status != want {
+		return nil, fmt.Errorf("%w: consent %q is %s%s", contracts.ErrConflict, c.ID, c.Status, why)
+	}
 	return c, nil
 }
 
 // answer is the patient accepting or declining a requested consent.
 func answer(ctx contracts.Context, method string, args tx.Args) error {
-	c, err := patientsOwn(ctx, args, "grant")
+	c, err := patientsOwn(ctx, args, "grant", vocab.StatusProposed, ", not a pending request")
 	if err != nil {
 		return err
-	}
-	if c.Status != vocab.StatusProposed {
-		return fmt.Errorf("%w: consent %q is %s, not a pending request", contracts.ErrConflict, c.ID, c.Status)
 	}
 	typ := vocab.EventDeclined
 	if method == vocab.MethodAccept {
@@ -315,12 +317,9 @@ func answer(ctx contracts.Context, method string, args tx.Args) error {
 // amend changes an active consent's period and/or purpose (the patient
 // only). The change applies from the next transaction on.
 func amend(ctx contracts.Context, args tx.Args) error {
-	c, err := patientsOwn(ctx, args, "grant")
+	c, err := patientsOwn(ctx, args, "grant", vocab.StatusActive, "; only an active consent is amended")
 	if err != nil {
 		return err
-	}
-	if c.Status != vocab.StatusActive {
-		return fmt.Errorf("%w: consent %q is %s; only an active consent is amended", contracts.ErrConflict, c.ID, c.Status)
 	}
 	changed := false
 	if args.Has(vocab.ArgPurpose) {
@@ -361,12 +360,9 @@ func amend(ctx contracts.Context, args tx.Args) error {
 }
 
 func revoke(ctx contracts.Context, args tx.Args) error {
-	c, err := patientsOwn(ctx, args, "revoke")
+	c, err := patientsOwn(ctx, args, "revoke", vocab.StatusActive, ", not active")
 	if err != nil {
 		return err
-	}
-	if c.Status != vocab.StatusActive {
-		return fmt.Errorf("%w: consent %q is %s, not active", contracts.ErrConflict, c.ID, c.Status)
 	}
 	c.Status, c.RevokedHeight = vocab.StatusRevoked, ctx.Height()
 	if err := contracts.Put(ctx, key(c.ID), c); err != nil {
