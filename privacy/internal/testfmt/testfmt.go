@@ -79,10 +79,11 @@ func Golden(t testing.TB, path string, got []byte, update bool) []byte {
 	return want
 }
 
-// Header is a header fuzz target's check of one parse of b: a failure must wrap integrity (the format's
-// ErrIntegrity), and an accepted header must re-encode (encode) to exactly the n bytes it was read from. It
-// reports whether the parse was accepted, for the target's checks of what follows the header.
-func Header(t testing.TB, b []byte, n int, err, integrity error, encode func() []byte) bool {
+// Canonical is a decoding fuzz target's check of one parse of b: a failure must wrap integrity (the format's
+// ErrIntegrity, or the error its decoder marks every failure with), and what the parse accepted must re-encode
+// (encode) to exactly the n bytes it was read from (a header: its length; a whole encoding: len(b)). It reports
+// whether the parse was accepted, for the target's checks of the rest.
+func Canonical(t testing.TB, b []byte, n int, err, integrity error, encode func() []byte) bool {
 	t.Helper()
 	if err != nil {
 		if !errors.Is(err, integrity) {
@@ -91,7 +92,7 @@ func Header(t testing.TB, b []byte, n int, err, integrity error, encode func() [
 		return false
 	}
 	if got := encode(); !bytes.Equal(got, b[:n]) {
-		t.Fatalf("non-canonical header accepted: %x re-encodes as %x", b[:n], got)
+		t.Fatalf("non-canonical encoding accepted: %x re-encodes as %x", b[:n], got)
 	}
 	return true
 }

@@ -56,9 +56,9 @@ func (r *recorder) Errorf(string, ...any) { r.failed = true }
 func (r *recorder) Fatalf(string, ...any) { r.failed = true }
 func (r *recorder) Helper()               {}
 
-// TestHeader: Header fails on an error that is not an integrity failure and on an accepted header that does not
+// TestCanonical: Canonical fails on an error that is not an integrity failure and on an accepted header that does not
 // re-encode to its bytes, and says whether the parse was accepted.
-func TestHeader(t *testing.T) {
+func TestCanonical(t *testing.T) {
 	integrity := errors.New("integrity")
 	b := []byte("HDRbody")
 	same := func() []byte { return []byte("HDR") }
@@ -74,7 +74,7 @@ func TestHeader(t *testing.T) {
 		{"not canonical", nil, func() []byte { return []byte("HDS") }, true, true},
 	} {
 		rec := &recorder{TB: t}
-		if ok := Header(rec, b, 3, tc.err, integrity, tc.encode); ok != tc.ok || rec.failed != tc.failed {
+		if ok := Canonical(rec, b, 3, tc.err, integrity, tc.encode); ok != tc.ok || rec.failed != tc.failed {
 			t.Errorf("%s: accepted %v, failed %v; want %v, %v", tc.name, ok, rec.failed, tc.ok, tc.failed)
 		}
 	}
