@@ -56,7 +56,7 @@ func (r *recorder) Errorf(string, ...any) { r.failed = true }
 func (r *recorder) Fatalf(string, ...any) { r.failed = true }
 func (r *recorder) Helper()               {}
 
-// TestCanonical: Canonical fails on an error that is not an integrity failure and on an accepted header that does not
+// TestCanonical: Canonical fails on an error that is not an integrity failure and on an accepted encoding that does not
 // re-encode to its bytes, and says whether the parse was accepted.
 func TestCanonical(t *testing.T) {
 	integrity := errors.New("integrity")
