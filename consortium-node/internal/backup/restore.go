@@ -2,8 +2,6 @@ package backup
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -171,10 +169,9 @@ func Restore(ctx context.Context, cfg RestoreConfig) (*Report, error) {
 	if err := os.MkdirAll(filepath.Dir(filepath.Clean(cfg.DataDir)), 0o700); err != nil {
 		return nil, err
 	}
-	suffix := make([]byte, 4)
-	_, _ = rand.Read(suffix)
-	staging := filepath.Clean(cfg.DataDir) + ".restoring-" + hex.EncodeToString(suffix)
-	if err := os.MkdirAll(staging, 0o700); err != nil {
+	dataDir := filepath.Clean(cfg.DataDir)
+	staging, err := os.MkdirTemp(filepath.Dir(dataDir), filepath.Base(dataDir)+".restoring-*") // mode 0700
+	if err != nil {
 		return nil, err
 	}
 	keep := false
