@@ -183,6 +183,13 @@ func jsonBody(t *testing.T, raws ...[]byte) []byte {
 	return submitBody(t, raws, func(raws [][]byte) ([]byte, error) { return json.Marshal(api.SubmitRequest{Txs: raws}) })
 }
 
+// sameJSON reports whether got and want encode to the same JSON, and returns both encodings.
+func sameJSON(got, want any) (gotJSON, wantJSON []byte, same bool) {
+	gotJSON, _ = json.Marshal(got)
+	wantJSON, _ = json.Marshal(want)
+	return gotJSON, wantJSON, bytes.Equal(gotJSON, wantJSON)
+}
+
 // submitBody is a submit request's body: raws (none: an empty list) encoded with marshal.
 func submitBody(t *testing.T, raws [][]byte, marshal func([][]byte) ([]byte, error)) []byte {
 	t.Helper()
@@ -715,9 +722,7 @@ func TestSubmitWaitCommitted(t *testing.T) {
 	if st.Index >= len(b.Txs) || b.Txs[st.Index].ID != id {
 		t.Fatalf("block %d has no tx %s at index %d", st.Height, id, st.Index)
 	}
-	got, _ := json.Marshal(b.Receipts[st.Index])
-	want, _ := json.Marshal(r)
-	if !bytes.Equal(got, want) {
+	if got, want, same := sameJSON(b.Receipts[st.Index], r); !same {
 		t.Errorf("block receipt %s, submit receipt %s", got, want)
 	}
 }
@@ -906,9 +911,7 @@ func TestBlocks(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		a, _ := json.Marshal(byHeight)
-		b, _ := json.Marshal(byHash)
-		if !bytes.Equal(a, b) {
+		if a, b, same := sameJSON(byHeight, byHash); !same {
 			t.Errorf("block %d by hash differs from by height:\n%s\n%s", h, b, a)
 		}
 		prev, err := f.c.Block(f.ctx(), h-1)
@@ -974,9 +977,7 @@ func TestStream(t *testing.T) {
 		}
 		// The client reads the binary form; it must give the very block
 		// the JSON API gives.
-		got, _ := json.Marshal(b)
-		wantJSON, _ := json.Marshal(want)
-		if !bytes.Equal(got, wantJSON) {
+		if got, wantJSON, same := sameJSON(b, want); !same {
 			t.Errorf("streamed block %d:\n%s\nthe JSON API's:\n%s", h, got, wantJSON)
 		}
 	}
@@ -1138,9 +1139,7 @@ func TestStreamFramesRaw(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, _ := json.Marshal(b)
-		wantJSON, _ := json.Marshal(want)
-		if !bytes.Equal(got, wantJSON) {
+		if got, wantJSON, same := sameJSON(b, want); !same {
 			t.Fatalf("frame of block %d:\n%s\nthe JSON API's:\n%s", h, got, wantJSON)
 		}
 	}
@@ -1194,9 +1193,7 @@ func TestStatusAndGenesis(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, _ := json.Marshal(g)
-	want, _ := json.Marshal(f.g)
-	if !bytes.Equal(got, want) {
+	if got, want, same := sameJSON(g, f.g); !same {
 		t.Errorf("genesis over the API differs:\n%s\nwant\n%s", got, want)
 	}
 	loaded, err := genesis.Load(filepath.Join(f.dir, "genesis.json"))
