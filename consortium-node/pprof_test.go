@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -11,19 +10,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/almoner/almoner/consortium-node/daemonflag/daemonflagtest"
 	"github.com/almoner/almoner/consortium-node/nodetest/freeport"
-	"github.com/almoner/almoner/consortium-node/pprofserver"
 )
 
 // TestRunPprofRefusesNonLoopback: --pprof on all interfaces or another
 // host is refused before anything else happens.
 func TestRunPprofRefusesNonLoopback(t *testing.T) {
-	for _, addr := range []string{"0.0.0.0:6060", ":6060", "[::]:6060", "10.1.2.3:6060"} {
-		err := cmdRun([]string{"--home", t.TempDir(), "--pprof", addr})
-		if !errors.Is(err, pprofserver.ErrNotLoopback) || !strings.Contains(err.Error(), "--pprof") {
-			t.Errorf("run --pprof %s: %v, want an error naming --pprof and %v", addr, err, pprofserver.ErrNotLoopback)
-		}
-	}
+	daemonflagtest.RefusesNonLoopbackPprof(t, func(pprof []string) error {
+		return cmdRun(append([]string{"--home", t.TempDir()}, pprof...))
+	})
 }
 
 // TestRunPprof runs the daemon with --pprof on loopback and reads the

@@ -2,26 +2,22 @@ package main
 
 import (
 	"context"
-	"errors"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/almoner/almoner/consortium-node/daemonflag/daemonflagtest"
 	"github.com/almoner/almoner/consortium-node/nodetest/freeport"
-	"github.com/almoner/almoner/consortium-node/pprofserver"
 )
 
 // TestPprofRefusesNonLoopback: --pprof on all interfaces or another host
 // is refused before anything else happens.
 func TestPprofRefusesNonLoopback(t *testing.T) {
-	for _, addr := range []string{"0.0.0.0:6060", ":6060", "[::]:6060", "10.1.2.3:6060"} {
-		err := run(context.Background(), []string{"--home", t.TempDir(), "--pprof", addr})
-		if !errors.Is(err, pprofserver.ErrNotLoopback) || !strings.Contains(err.Error(), "--pprof") {
-			t.Errorf("portal --pprof %s: %v, want an error naming --pprof and %v", addr, err, pprofserver.ErrNotLoopback)
-		}
-	}
+	daemonflagtest.RefusesNonLoopbackPprof(t, func(pprof []string) error {
+		return run(context.Background(), append([]string{"--home", t.TempDir()}, pprof...))
+	})
 }
 
 // TestPprof starts the portal with --pprof on loopback and a node that
