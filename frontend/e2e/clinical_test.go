@@ -19,9 +19,7 @@ import (
 // fingerprint on the ledger, and so does the review note. The
 // privacy officer's page shows nothing the role may not see.
 func TestClinical(t *testing.T) {
-	_, b, _ := journey(t)
-	b.signIn("stmarys/dr-lee")
-	b.visit("/staff")
+	_, b, _ := journeyAs(t, "stmarys/dr-lee", "/staff")
 	b.waitText("Choose a patient to see their records and consents.")
 	b.checkPage("staff: patients")
 	// Members and organisations by name, not by id.
@@ -93,9 +91,7 @@ func TestClinical(t *testing.T) {
 // node answers, and the privacy officer reads it, matching its
 // fingerprint on the ledger.
 func TestNoteSentAgain(t *testing.T) {
-	s, b, _ := journey(t)
-	b.signIn("stmarys/dr-lee")
-	b.visit("/staff")
+	s, b, _ := journeyAs(t, "stmarys/dr-lee", "/staff")
 	b.click(`//header[contains(@class,'page-head')]//a[normalize-space(.)='Break the glass (emergency)']`)
 	b.waitText("Emergency access (break the glass)")
 	b.choose("bg-patient", "stmarys/patient-ben")
@@ -133,9 +129,7 @@ func TestNoteSentAgain(t *testing.T) {
 // organisations by name; administrators can open the original message
 // behind Details, others cannot.
 func TestPlainMessages(t *testing.T) {
-	s, b, errs := journey(t)
-	b.signIn("stmarys/dr-lee")
-	b.visit("/staff")
+	s, b, errs := journeyAs(t, "stmarys/dr-lee", "/staff")
 	b.choose("patient", "stmarys/patient-ben")
 	b.waitText("Read under consent")
 	// The patient revokes the consent while the page shows it.

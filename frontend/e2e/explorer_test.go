@@ -43,6 +43,26 @@ func journey(t *testing.T) (*stack, *browser, *consoleErrors) {
 	return s, b, errs
 }
 
+// journeyAs starts a journey signed in as account with the sign-in form,
+// on the page at path.
+func journeyAs(t *testing.T, account, path string) (*stack, *browser, *consoleErrors) {
+	t.Helper()
+	s, b, errs := journey(t)
+	b.signIn(account)
+	b.visit(path)
+	return s, b, errs
+}
+
+// journeyByMenu starts a journey on the home page and signs in as account
+// with the header's demo role menu.
+func journeyByMenu(t *testing.T, account string) (*stack, *browser, *consoleErrors) {
+	t.Helper()
+	s, b, errs := journey(t)
+	b.visit("/")
+	b.switchRole(account)
+	return s, b, errs
+}
+
 func listenErrors(b *browser) *consoleErrors {
 	c := &consoleErrors{}
 	err := chromedp.Listen(b.ctx, func(ev any) {

@@ -12,9 +12,7 @@ import (
 // removed, in words), and withdrawn by its proposer. Every other kind of
 // proposal is offered.
 func TestGovernance(t *testing.T) {
-	_, b, _ := journey(t)
-	b.visit("/")
-	b.switchRole("acme/admin")
+	_, b, _ := journeyByMenu(t, "acme/admin")
 	b.visit("/admin?tab=governance")
 	b.waitText("Make a proposal")
 	for _, k := range []string{"ADD_ORG", "REMOVE_ORG", "ADD_NODE", "REMOVE_NODE", "CHANGE_POLICY", "SET_THRESHOLD"} {

@@ -11,9 +11,7 @@ import (
 // kind off and on; on a phone it fits the screen and axe-core finds no
 // serious violation.
 func TestInbox(t *testing.T) {
-	_, b, _ := journey(t)
-	b.signIn("stmarys/patient-ana")
-	b.visit("/inbox")
+	_, b, _ := journeyAs(t, "stmarys/patient-ana", "/inbox")
 	b.waitText("Someone read, or tried to read, one of my records")
 	const read = "adjuster of Acme Health Insurance read your health record (all of it) for insurance claims, " +
 		"under your consent"

@@ -14,9 +14,7 @@ import (
 // revokes it after a confirmation; and is alerted live, on any tab, when a
 // physician breaks the glass on one of her records.
 func TestPatient(t *testing.T) {
-	s, b, _ := journey(t)
-	b.signIn("stmarys/patient-ana")
-	b.visit("/patient")
+	s, b, _ := journeyAs(t, "stmarys/patient-ana", "/patient")
 	b.waitText("rec-ana-1")
 	b.waitText("St Mary's Hospital")
 	b.checkPage("patient: records")
@@ -94,9 +92,7 @@ func TestPatient(t *testing.T) {
 // and walks the explorer from the newest block to a transaction's events,
 // with new blocks appearing live.
 func TestAdmin(t *testing.T) {
-	s, b, _ := journey(t)
-	b.visit("/")
-	b.switchRole("acme/admin")
+	s, b, _ := journeyByMenu(t, "acme/admin")
 	b.waitText("Node status")
 	b.waitText("Leader")
 	b.waitText("Live: refreshes as blocks commit")

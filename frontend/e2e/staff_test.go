@@ -38,9 +38,7 @@ func pickedName(b *browser, selectName string) string {
 // typed; missing fields are marked beside the fields; confirmations stay
 // until dismissed. The patient accepts the request.
 func TestHospitalStaff(t *testing.T) {
-	_, b, _ := journey(t)
-	b.signIn("stmarys/clerk")
-	b.visit("/staff?tab=register")
+	_, b, _ := journeyAs(t, "stmarys/clerk", "/staff?tab=register")
 	b.waitText("Register a record")
 	b.checkPage("staff: register")
 

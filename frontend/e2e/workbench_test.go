@@ -15,9 +15,7 @@ import (
 // paid, the missing reference marked beside its field; the claim page
 // follows each step live and shows names, not ids.
 func TestInsurer(t *testing.T) {
-	_, b, _ := journey(t)
-	b.visit("/")
-	b.switchRole("acme/adjuster")
+	_, b, _ := journeyByMenu(t, "acme/adjuster")
 	b.waitText("Claims queue")
 	// The queue opens on what waits for the insurer, with counts per status.
 	b.poll(`[...document.querySelectorAll('button.chip')].some(c => /^To do \d+$/.test(c.innerText.trim()) && c.getAttribute('aria-pressed') === 'true')`, "the to-do chip with its count, chosen")
