@@ -40,6 +40,16 @@ export function useQuery<T = any>(query: string, variables: Record<string, unkno
   return { ...state, reload };
 }
 
+/**
+ * Runs a query of a list paged by cursor ($after): the query on the page
+ * after (null on the first page) and setAfter, as a CursorPager takes them.
+ */
+export function usePagedQuery<T = any>(query: string) {
+  const [after, setAfter] = useState<string | null>(null);
+  const q = useQuery<T>(query, { after });
+  return { q, after, setAfter };
+}
+
 /** Follows a subscription while mounted; the latest data and error. */
 export function useSubscription<T>(query: string, variables: Record<string, unknown>, enabled = true) {
   const key = JSON.stringify(variables);
@@ -235,6 +245,9 @@ export function useAction(scope?: string) {
   };
 }
 
+/** An action: its state and its run (useAction). */
+export type Action = ReturnType<typeof useAction>;
+
 export function Loading({ what = 'Loading' }: { what?: string }) {
   return (
     <p class="loading" role="status" aria-live="polite">
@@ -287,7 +300,7 @@ export function LiveStopped({ error }: { error: ApiError }) {
   return <span class="warn">Live updates stopped: {explain(error).summary} Reload the page to see new changes.</span>;
 }
 
-export function Result({ a }: { a: ReturnType<typeof useAction> }) {
+export function Result({ a }: { a: Action }) {
   if (a.error) return <ErrorBox error={a.error} />;
   if (a.done) return <Done text={a.done} onDismiss={a.clear} />;
   if (a.busy) return <Loading what="Signing and waiting for the commit" />;
@@ -416,6 +429,11 @@ export function CheckGroup<T>(props: {
   );
 }
 
+/** The entries of a list a form repeats with entry i's field key set to value. */
+export function withField<T, K extends keyof T>(list: T[], i: number, key: K, value: T[K]): T[] {
+  return list.map((x, j) => (j === i ? { ...x, [key]: value } : x));
+}
+
 /**
  * The buttons under a list of entries a form repeats (milestones, items):
  * one adds a blank entry, the other removes the last while more than one
@@ -477,7 +495,7 @@ export function Select(
  * it marks stops the action before anything is sent.
  */
 export function ActionForm(
-  props: JSX.HTMLAttributes<HTMLFormElement> & { a: ReturnType<typeof useAction>; check?: (c: Checks) => void; run: () => Promise<string | void> },
+  props: JSX.HTMLAttributes<HTMLFormElement> & { a: Action; check?: (c: Checks) => void; run: () => Promise<string | void> },
 ) {
   const { a, check, run, ...rest } = props;
   return (
@@ -507,7 +525,7 @@ export function ActionForm(
  */
 export function ConfirmForm(
   props: JSX.HTMLAttributes<HTMLFormElement> & {
-    a: ReturnType<typeof useAction>;
+    a: Action;
     check: () => void;
     run: () => Promise<string | void>;
     confirming: boolean;
@@ -538,27 +556,60 @@ export function ConfirmForm(
           {question}
         </p>
       )}
-      <div class="row">
-        <Busy type="submit" class={buttonClass} busy={a.busy}>
-          {confirming ? yes : submit}
-        </Busy>
-        {confirming && (
-          <button type="button" class="secondary" onClick={() => setConfirming(false)}>
-            {cancel}
-          </button>
-        )}
-      </div>
-      <Result a={a} />
+      <SubmitRow
+        a={a}
+        submit={confirming ? yes : submit}
+        buttonClass={buttonClass}
+        after={
+          confirming && (
+            <button type="button" class="secondary" onClick={() => setConfirming(false)}>
+              {cancel}
+            </button>
+          )
+        }
+      />
     </form>
   );
 }
 
-/** An action's button (busy while it runs) with the action's result after it. */
-export function ActionButton(props: JSX.ButtonHTMLAttributes<HTMLButtonElement> & { a: ReturnType<typeof useAction> }) {
-  const { a, ...rest } = props;
+/**
+ * A form's row of controls (children) ending in its submit button, busy
+ * while the action runs, and after it what follows it (a cancel button);
+ * the action's result below the row.
+ */
+export function SubmitRow(props: { a: Action; submit: ComponentChildren; buttonClass?: string; after?: ComponentChildren; children?: ComponentChildren }) {
+  const { a, submit, buttonClass, after, children } = props;
   return (
     <>
-      <Busy {...rest} busy={a.busy} />
+      <div class="row">
+        {children}
+        <Busy type="submit" class={buttonClass} busy={a.busy}>
+          {submit}
+        </Busy>
+        {after}
+      </div>
+      <Result a={a} />
+    </>
+  );
+}
+
+/** A button (not a form's submit) that runs an action (a.run(run)), busy while it runs. */
+export function RunButton(
+  props: Omit<JSX.ButtonHTMLAttributes<HTMLButtonElement>, 'type' | 'onClick'> & { a: Action; run: () => Promise<string | void> },
+) {
+  const { a, run, ...rest } = props;
+  return <Busy {...rest} type="button" busy={a.busy} onClick={() => a.run(run)} />;
+}
+
+/**
+ * An action's button (busy while it runs) with the action's result after
+ * it: a form's submit, or with run a button that runs it (RunButton).
+ */
+export function ActionButton(props: JSX.ButtonHTMLAttributes<HTMLButtonElement> & { a: Action; run?: () => Promise<string | void> }) {
+  const { a, run, ...rest } = props;
+  return (
+    <>
+      {run ? <RunButton {...rest} a={a} run={run} /> : <Busy {...rest} busy={a.busy} />}
       <Result a={a} />
     </>
   );

@@ -7,7 +7,7 @@ import { allPages, gql, submit, type ApiError } from '../api';
 import { Time } from '../display';
 import { OrgName, orgChoices, useOrgs } from '../names';
 import { has, roleNames, useViewer } from '../session';
-import { ActionForm, Badge, Busy, CheckGroup, ErrorBox, Field, LiveStopped, Loading, Notices, Page, Result, Select, Show, Tabs, toApiError, useAction, useQuery } from '../ui';
+import { ActionForm, Badge, Busy, CheckGroup, ErrorBox, Field, LiveStopped, Loading, Notices, Page, Result, RunButton, Select, Show, SubmitRow, Tabs, toApiError, useAction, useQuery } from '../ui';
 import { options } from '../vocab';
 import { Governance, Policy, useOnBlocks } from './Governance';
 
@@ -184,20 +184,17 @@ function MemberRow({ m, canManage, onChange }: { m: any; canManage: boolean; onC
           </button>
           {confirm ? (
             <>
-              <Busy
-                type="button"
+              <RunButton
+                a={a}
                 class="danger"
-                busy={a.busy}
-                onClick={() =>
-                  a.run(async () => {
-                    await submit(REVOKE, { member: m.id });
-                    onChange();
-                    return `${m.id} is revoked.`;
-                  })
-                }
+                run={async () => {
+                  await submit(REVOKE, { member: m.id });
+                  onChange();
+                  return `${m.id} is revoked.`;
+                }}
               >
                 Yes, revoke {m.id}
-              </Busy>
+              </RunButton>
               <button type="button" class="link" onClick={() => setConfirm(false)}>
                 Cancel
               </button>
@@ -266,18 +263,14 @@ function AddMember({ org, onDone }: { org: string; onDone: () => void }) {
       }}
     >
       <h3>Add a member</h3>
-      <div class="row">
+      <SubmitRow a={a} submit="Add member">
         <Field label={`New member of ${org}`} error={a.fieldError(`new-member-${org}`)}>
           <input name={`new-member-${org}`} value={name} onInput={(e) => setName(e.currentTarget.value)} placeholder="nurse-2" />
         </Field>
         <Field label="Role">
           <Select name={`new-member-role-${org}`} value={role} choices={options(roleNames)} onChange={setRole} />
         </Field>
-        <Busy type="submit" busy={a.busy}>
-          Add member
-        </Busy>
-      </div>
-      <Result a={a} />
+      </SubmitRow>
     </ActionForm>
   );
 }

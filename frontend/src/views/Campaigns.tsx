@@ -7,7 +7,7 @@ import { Link, navigate } from '../router';
 import { Who } from '../names';
 import { has, useViewer } from '../session';
 import { toDate } from '../display';
-import { ActionButton, ActionForm, Badge, CursorPager, Field, Page, Progress, Select, Show, StackTable, useAction, useQuery } from '../ui';
+import { ActionButton, ActionForm, Badge, CursorPager, Field, Page, Progress, Select, Show, StackTable, useAction, usePagedQuery, useQuery } from '../ui';
 
 const CAMPAIGNS = `query Campaigns($after: String) {
   campaigns(first: 20, after: $after) {
@@ -18,8 +18,7 @@ const CAMPAIGNS = `query Campaigns($after: String) {
 }`;
 
 export function Campaigns() {
-  const [after, setAfter] = useState<string | null>(null);
-  const q = useQuery(CAMPAIGNS, { after });
+  const { q, after, setAfter } = usePagedQuery(CAMPAIGNS);
   return (
     <Page title="Campaigns">
       <p class="lead">Every gift is traceable on the consortium ledger, from the donor to the bill it paid.</p>

@@ -8,7 +8,7 @@ import { Hash } from '../display';
 import { Link } from '../router';
 import { useOrgs, whoName } from '../names';
 import { has, useViewer } from '../session';
-import { ActionButton, ActionForm, AddRemove, Busy, Field, Notices, Page, Result, Show, StackTable, useAction, useQuery } from '../ui';
+import { ActionButton, ActionForm, AddRemove, Busy, Field, Notices, Page, Result, Show, StackTable, SubmitRow, useAction, useQuery, withField } from '../ui';
 import { Milestones, StateBadge } from './Campaigns';
 import { bytesToHex } from '../verify';
 
@@ -129,14 +129,11 @@ function OpenCampaign({ c, onDone }: { c: any; onDone: () => void }) {
     <div class="row">
       <ActionButton
         a={a}
-        type="button"
-        onClick={() =>
-          a.run(async () => {
-            await submit(OPEN, { campaign: c.id });
-            onDone();
-            return 'The campaign is open for gifts.';
-          })
-        }
+        run={async () => {
+          await submit(OPEN, { campaign: c.id });
+          onDone();
+          return 'The campaign is open for gifts.';
+        }}
       >
         Open for gifts
       </ActionButton>
@@ -349,7 +346,7 @@ function NewCampaign({ charity, onDone }: { charity: string; onDone: () => void 
   const [ms, setMs] = useState([blankMilestone()]);
   const [validator, setValidator] = useState('healthreg/validator');
   const a = useAction();
-  const set = (i: number, k: 'title' | 'amount' | 'deadline', v: string) => setMs(ms.map((m, j) => (j === i ? { ...m, [k]: v } : m)));
+  const set = (i: number, k: 'title' | 'amount' | 'deadline', v: string) => setMs(withField(ms, i, k, v));
   return (
     <ActionForm
       class="panel"
@@ -409,13 +406,9 @@ function NewCampaign({ charity, onDone }: { charity: string; onDone: () => void 
           </div>
         </fieldset>
       ))}
-      <div class="row">
+      <SubmitRow a={a} submit="Create campaign">
         <AddRemove list={ms} set={setMs} blank={blankMilestone} add="Add a milestone" remove="Remove the last milestone" />
-        <Busy type="submit" busy={a.busy}>
-          Create campaign
-        </Busy>
-      </div>
-      <Result a={a} />
+      </SubmitRow>
     </ActionForm>
   );
 }

@@ -15,7 +15,7 @@ import { age, day, decimal, label, minorMoney, minorOf, money, parseAmount, pret
 import { OrgName, PatientName, Who, orgChoices, orgName, useOrgs, whoName } from '../names';
 import { Link } from '../router';
 import { has, useViewer } from '../session';
-import { ActionButton, ActionForm, Badge, Busy, Checks, ConfirmForm, ErrorBox, Field, LiveStopped, Loading, Notices, Page, Result, Select, Show, StackTable, toApiError, useAction, useQuery, useSubscription } from '../ui';
+import { ActionButton, ActionForm, Badge, Checks, ConfirmForm, ErrorBox, Field, LiveStopped, Loading, Notices, Page, Result, RunButton, Select, Show, StackTable, toApiError, useAction, useQuery, useSubscription } from '../ui';
 import { APPEAL_REASONS, CLAIM_REASONS, CLAIM_STATUSES, SERVICES, options, say } from '../vocab';
 import { RecordReader, consentFor, useGranted } from './Records';
 
@@ -391,19 +391,16 @@ function ClaimDocument({ c, doc, setDoc, scope }: { c: any; doc: any; setDoc: (d
       {!doc && (
         <>
           <p class="note">The services, descriptions and dates are in an encrypted FHIR Claim record kept by the hospital; reading it is recorded on the ledger.</p>
-          <Busy
-            type="button"
-            busy={a.busy}
-            onClick={() =>
-              a.run(async () => {
-                const d = (await gql<any>(OPEN_DOC, { claim: c.id })).openClaimDocument;
-                setDoc(d);
-                return `Opened${d.consent ? ' under the patient’s consent' : ''}; the access is on the ledger and in the patient’s access log.`;
-              })
-            }
+          <RunButton
+            a={a}
+            run={async () => {
+              const d = (await gql<any>(OPEN_DOC, { claim: c.id })).openClaimDocument;
+              setDoc(d);
+              return `Opened${d.consent ? ' under the patient’s consent' : ''}; the access is on the ledger and in the patient’s access log.`;
+            }}
           >
             Open the itemised document
-          </Busy>
+          </RunButton>
         </>
       )}
       <Result a={a} />
@@ -430,13 +427,10 @@ function Review({ c, scope }: { c: any; scope: string }) {
     <div class="panel">
       <ActionButton
         a={a}
-        type="button"
-        onClick={() =>
-          a.run(async () => {
-            await submit(REVIEW, { claim: c.id });
-            return `Claim ${c.id} is in review.`;
-          })
-        }
+        run={async () => {
+          await submit(REVIEW, { claim: c.id });
+          return `Claim ${c.id} is in review.`;
+        }}
       >
         Take into review
       </ActionButton>

@@ -12,7 +12,7 @@ import { DETAIL_ROLES, explain, refusalInWords } from '../messages';
 import { Who, useOrgs } from '../names';
 import { Link, navigate } from '../router';
 import { has, roleNames, useViewer } from '../session';
-import { Badge, Busy, CursorPager, ErrorBox, Field, Head, LiveStopped, Page, Show, toApiError, useQuery, useSubscription } from '../ui';
+import { Badge, Busy, CursorPager, ErrorBox, Field, Head, LiveStopped, Page, Show, toApiError, usePagedQuery, useQuery, useSubscription } from '../ui';
 import { APPEAL_REASONS, CATEGORIES, CLAIM_REASONS, CONTRACTS, EMERGENCIES, PURPOSES, REFUND_REASONS, REVIEW_OUTCOMES, actionName, say } from '../vocab';
 
 const enc = encodeURIComponent;
@@ -190,8 +190,7 @@ const BLOCKS = `query Blocks($after: String) { blocks(first: 15, after: $after) 
 const NEW_BLOCKS = `subscription NewBlocks { newBlocks { height hash time transactionCount proposer proposerOrganisation { name } signatures } }`;
 
 export function Explorer() {
-  const [after, setAfter] = useState<string | null>(null);
-  const q = useQuery(BLOCKS, { after });
+  const { q, after, setAfter } = usePagedQuery(BLOCKS);
   const live = useSubscription<any>(NEW_BLOCKS, {}, after === null);
   const [fresh, setFresh] = useState<any[]>([]);
   useEffect(() => {

@@ -1,13 +1,12 @@
 // Donor: my gifts; a gift's lineage drawn as a flow (live over the
 // giftLineage subscription); its receipt as a JSON proof, a printable page
 // and an in-browser verification against a genesis file.
-import { useState } from 'preact/hooks';
 import { gql } from '../api';
 import { Time, localTime, relativeTime, toDate } from '../display';
 import { minorOf, money } from '../format';
 import { Who } from '../names';
 import { Link } from '../router';
-import { Badge, CursorPager, ErrorBox, LiveStopped, Loading, Page, Show, StackTable, useQuery, useSubscription } from '../ui';
+import { Badge, CursorPager, ErrorBox, LiveStopped, Loading, Page, Show, StackTable, usePagedQuery, useQuery, useSubscription } from '../ui';
 import { REFUND_REASONS, say } from '../vocab';
 import { ReceiptTools } from './Receipt';
 
@@ -20,8 +19,7 @@ const MY_GIFTS = `query MyGifts($after: String) {
 }`;
 
 export function MyGifts() {
-  const [after, setAfter] = useState<string | null>(null);
-  const q = useQuery(MY_GIFTS, { after });
+  const { q, after, setAfter } = usePagedQuery(MY_GIFTS);
   return (
     <Page title="My gifts">
       <Show q={q} what="Loading your gifts">

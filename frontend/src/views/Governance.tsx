@@ -11,7 +11,7 @@ import { label } from '../format';
 import { explain } from '../messages';
 import { Who, orgChoices, orgName, reloadOrgs, type Org, useOrgs } from '../names';
 import { has, roleNames, useViewer } from '../session';
-import { ActionButton, ActionForm, AddRemove, Badge, Busy, CheckGroup, Checks, Field, LiveStopped, Notices, Result, Select, Show, useAction, useQuery, useSubscription } from '../ui';
+import { ActionButton, ActionForm, AddRemove, Badge, Busy, CheckGroup, Checks, Field, LiveStopped, Notices, Result, Select, Show, useAction, useQuery, useSubscription, withField } from '../ui';
 
 const PROPOSALS = `query Proposals($status: ProposalStatus) {
   proposals(first: 20, status: $status) { nodes { id kind status proposer proposedAt expiresAt failureReason closedAt
@@ -481,13 +481,13 @@ function Propose({ onDone }: { onDone: () => void }) {
               <legend>Admin {i + 1}</legend>
               <div class="grid2">
                 <Field label="Member id" error={a.fieldError(`admin-member-${i}`)}>
-                  <input name={`admin-member-${i}`} value={ad.member} placeholder={`${org.id || 'id'}/admin`} onInput={(e) => setAdmins(admins.map((x, j) => (j === i ? { ...x, member: e.currentTarget.value } : x)))} />
+                  <input name={`admin-member-${i}`} value={ad.member} placeholder={`${org.id || 'id'}/admin`} onInput={(e) => setAdmins(withField(admins, i, 'member', e.currentTarget.value))} />
                 </Field>
                 <Field label="Signing key" error={a.fieldError(`admin-sign-${i}`)}>
-                  <input name={`admin-sign-${i}`} value={ad.signKey} onInput={(e) => setAdmins(admins.map((x, j) => (j === i ? { ...x, signKey: e.currentTarget.value } : x)))} />
+                  <input name={`admin-sign-${i}`} value={ad.signKey} onInput={(e) => setAdmins(withField(admins, i, 'signKey', e.currentTarget.value))} />
                 </Field>
                 <Field label="Encryption key" error={a.fieldError(`admin-enc-${i}`)}>
-                  <input name={`admin-enc-${i}`} value={ad.encKey} onInput={(e) => setAdmins(admins.map((x, j) => (j === i ? { ...x, encKey: e.currentTarget.value } : x)))} />
+                  <input name={`admin-enc-${i}`} value={ad.encKey} onInput={(e) => setAdmins(withField(admins, i, 'encKey', e.currentTarget.value))} />
                 </Field>
               </div>
             </fieldset>

@@ -10,7 +10,7 @@ import { day } from '../format';
 import { refusalInWords } from '../messages';
 import { OrgName, Who } from '../names';
 import { roleNames } from '../session';
-import { ActionButton, ActionForm, Badge, Busy, ErrorBox, Field, LiveStopped, Notices, Page, Result, Select, Show, StackTable, Tabs, useAction, useQuery, useSubscription } from '../ui';
+import { ActionButton, ActionForm, Badge, Busy, ErrorBox, Field, LiveStopped, Notices, Page, Result, Select, Show, StackTable, SubmitRow, Tabs, useAction, useQuery, useSubscription } from '../ui';
 import { CATEGORIES, CONSENT_STATUSES, EMERGENCIES, PURPOSES as PURPOSE_LABELS, REVIEW_OUTCOMES, options, say } from '../vocab';
 import { MyClaims } from './Claims';
 import { RecordChecks } from './Records';
@@ -452,15 +452,16 @@ function Erase({ id, onDone }: { id: string; onDone: () => void }) {
       <Field label={`Type ${id} to confirm`} error={a.fieldError(`erase-${id}`)}>
         <input name={`erase-${id}`} value={typed} onInput={(e) => setTyped(e.currentTarget.value)} autoComplete="off" />
       </Field>
-      <div class="row">
-        <Busy type="submit" class="danger" busy={a.busy}>
-          Erase {id}
-        </Busy>
-        <button type="button" class="secondary" onClick={() => (setAsking(false), setTyped(''))}>
-          Cancel
-        </button>
-      </div>
-      <Result a={a} />
+      <SubmitRow
+        a={a}
+        submit={`Erase ${id}`}
+        buttonClass="danger"
+        after={
+          <button type="button" class="secondary" onClick={() => (setAsking(false), setTyped(''))}>
+            Cancel
+          </button>
+        }
+      />
     </ActionForm>
   );
 }

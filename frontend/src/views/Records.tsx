@@ -78,15 +78,12 @@ export function RecordReader({
     <div class="reader">
       <ActionButton
         a={a}
-        type="button"
         class="secondary"
-        onClick={() =>
-          a.run(async () => {
-            const d = await gql<any>(READ, { record, purpose, consent: consent ?? null });
-            setRead(d.readRecord);
-            return `Read ${record} (version ${d.readRecord.version})${consent ? ` under the patient’s consent for ${say(PURPOSES, purpose).toLowerCase()}` : ''}; the access is on the ledger (block ${d.readRecord.access.height}) and in the patient’s access log.`;
-          })
-        }
+        run={async () => {
+          const d = await gql<any>(READ, { record, purpose, consent: consent ?? null });
+          setRead(d.readRecord);
+          return `Read ${record} (version ${d.readRecord.version})${consent ? ` under the patient’s consent for ${say(PURPOSES, purpose).toLowerCase()}` : ''}; the access is on the ledger (block ${d.readRecord.access.height}) and in the patient’s access log.`;
+        }}
       >
         {label ?? `Read ${record}`}
       </ActionButton>

@@ -3,7 +3,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { devAccounts, gql, signIn, type DevAccount } from '../api';
 import { navigate } from '../router';
 import { roleNames, useViewer } from '../session';
-import { ActionForm, Busy, ErrorBox, Field, Page, useAction } from '../ui';
+import { ActionForm, Busy, ErrorBox, Field, Page, RunButton, useAction } from '../ui';
 
 export function SignIn() {
   const { refresh } = useViewer();
@@ -119,20 +119,17 @@ function SwitchButton({ d }: { d: DevAccount }) {
   const a = useAction();
   return (
     <>
-      <Busy
-        type="button"
+      <RunButton
+        a={a}
         class="secondary"
-        busy={a.busy}
-        onClick={() =>
-          a.run(async () => {
-            await signIn(d.account, d.password);
-            await refresh();
-            navigate(homeFor(d.roles));
-          })
-        }
+        run={async () => {
+          await signIn(d.account, d.password);
+          await refresh();
+          navigate(homeFor(d.roles));
+        }}
       >
         {d.account} <small>({d.roles.map((r) => roleNames[r] ?? r).join(', ') || 'member'})</small>
-      </Busy>
+      </RunButton>
       {a.error && <ErrorBox error={a.error} />}
     </>
   );

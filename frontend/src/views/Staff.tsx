@@ -15,7 +15,7 @@ import { explain } from '../messages';
 import { noteToSend, type AccessNote } from '../notes';
 import { Link, useLocation } from '../router';
 import { has, roleNames, useViewer } from '../session';
-import { ActionButton, ActionForm, AddRemove, Badge, Busy, Checks, ConfirmForm, Done, Field, Notices, Page, Result, Select, Show, type Tab, Tabs, invalid, useAction, useQuery } from '../ui';
+import { ActionButton, ActionForm, AddRemove, Badge, Checks, ConfirmForm, Done, Field, Notices, Page, Select, Show, SubmitRow, type Tab, Tabs, invalid, useAction, useQuery, withField } from '../ui';
 import { CATEGORIES, EMERGENCIES, PURPOSES, REGISTERABLE, REVIEW_OUTCOMES, options, say } from '../vocab';
 import { ProviderClaims } from './Claims';
 import { RecordChecks, RecordContent, RecordReader, categoryName, consentFor, useGranted } from './Records';
@@ -299,7 +299,7 @@ function FileClaim() {
   const [items, setItems] = useState([blankItem()]);
   const { records } = usePatientRecords(patient);
   const a = useAction('staff');
-  const set = (i: number, k: 'serviceCode' | 'date' | 'amount', v: string) => setItems(items.map((x, j) => (j === i ? { ...x, [k]: v } : x)));
+  const set = (i: number, k: 'serviceCode' | 'date' | 'amount', v: string) => setItems(withField(items, i, k, v));
   const total = items.reduce((n, x) => n + (parseAmount(x.amount, 'EUR') ?? 0), 0);
   const chosenInsurer = insurer || insurers[0]?.id || '';
   return (
@@ -354,13 +354,9 @@ function FileClaim() {
       <p class="total" aria-live="polite">
         Total: <strong>{minorMoney(total, 'EUR')}</strong> for {items.length} item{items.length > 1 ? 's' : ''}
       </p>
-      <div class="row">
+      <SubmitRow a={a} submit="File claim">
         <AddRemove list={items} set={setItems} blank={blankItem} add="Add an item" remove="Remove the last item" />
-        <Busy type="submit" busy={a.busy}>
-          File claim
-        </Busy>
-      </div>
-      <Result a={a} />
+      </SubmitRow>
     </ActionForm>
   );
 }
