@@ -429,6 +429,22 @@ export function CheckGroup<T>(props: {
   );
 }
 
+/** The fieldsets of the entries a form repeats, by legend and number (Milestone 1), each with its fields. */
+export function Entries<T>({ list, legend, children }: { list: T[]; legend: string; children: (entry: T, i: number) => ComponentChildren }) {
+  return (
+    <>
+      {list.map((x, i) => (
+        <fieldset key={i}>
+          <legend>
+            {legend} {i + 1}
+          </legend>
+          {children(x, i)}
+        </fieldset>
+      ))}
+    </>
+  );
+}
+
 /** The entries of a list a form repeats with entry i's field key set to value. */
 export function withField<T, K extends keyof T>(list: T[], i: number, key: K, value: T[K]): T[] {
   return list.map((x, j) => (j === i ? { ...x, [key]: value } : x));

@@ -8,7 +8,7 @@ import { Hash } from '../display';
 import { Link } from '../router';
 import { useOrgs, whoName } from '../names';
 import { has, useViewer } from '../session';
-import { ActionButton, ActionForm, AddRemove, Busy, Field, Notices, Page, Result, Show, StackTable, SubmitRow, useAction, useQuery, withField } from '../ui';
+import { ActionButton, ActionForm, AddRemove, Busy, Entries, Field, Notices, Page, Result, Show, StackTable, SubmitRow, useAction, useQuery, withField } from '../ui';
 import { Milestones, StateBadge } from './Campaigns';
 import { bytesToHex } from '../verify';
 
@@ -390,9 +390,8 @@ function NewCampaign({ charity, onDone }: { charity: string; onDone: () => void 
           <input name="validator" value={validator} onInput={(e) => setValidator(e.currentTarget.value)} />
         </Field>
       </div>
-      {ms.map((m, i) => (
-        <fieldset key={i}>
-          <legend>Milestone {i + 1}</legend>
+      <Entries list={ms} legend="Milestone">
+        {(m, i) => (
           <div class="row">
             <Field label="Title" error={a.fieldError(`ms-title-${i}`)}>
               <input name={`ms-title-${i}`} value={m.title} onInput={(e) => set(i, 'title', e.currentTarget.value)} />
@@ -404,8 +403,8 @@ function NewCampaign({ charity, onDone }: { charity: string; onDone: () => void 
               <input name={`ms-deadline-${i}`} type="date" value={m.deadline} onInput={(e) => set(i, 'deadline', e.currentTarget.value)} />
             </Field>
           </div>
-        </fieldset>
-      ))}
+        )}
+      </Entries>
       <SubmitRow a={a} submit="Create campaign">
         <AddRemove list={ms} set={setMs} blank={blankMilestone} add="Add a milestone" remove="Remove the last milestone" />
       </SubmitRow>

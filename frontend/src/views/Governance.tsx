@@ -11,7 +11,7 @@ import { label } from '../format';
 import { explain } from '../messages';
 import { Who, orgChoices, orgName, reloadOrgs, type Org, useOrgs } from '../names';
 import { has, roleNames, useViewer } from '../session';
-import { ActionButton, ActionForm, AddRemove, Badge, Busy, CheckGroup, Checks, Field, LiveStopped, Notices, Result, Select, Show, useAction, useQuery, useSubscription, withField } from '../ui';
+import { ActionButton, ActionForm, AddRemove, Badge, Busy, CheckGroup, Checks, Entries, Field, LiveStopped, Notices, Result, Select, Show, useAction, useQuery, useSubscription, withField } from '../ui';
 
 const PROPOSALS = `query Proposals($status: ProposalStatus) {
   proposals(first: 20, status: $status) { nodes { id kind status proposer proposedAt expiresAt failureReason closedAt
@@ -476,9 +476,8 @@ function Propose({ onDone }: { onDone: () => void }) {
               </Field>
             )}
           </div>
-          {admins.map((ad, i) => (
-            <fieldset key={i}>
-              <legend>Admin {i + 1}</legend>
+          <Entries list={admins} legend="Admin">
+            {(ad, i) => (
               <div class="grid2">
                 <Field label="Member id" error={a.fieldError(`admin-member-${i}`)}>
                   <input name={`admin-member-${i}`} value={ad.member} placeholder={`${org.id || 'id'}/admin`} onInput={(e) => setAdmins(withField(admins, i, 'member', e.currentTarget.value))} />
@@ -490,8 +489,8 @@ function Propose({ onDone }: { onDone: () => void }) {
                   <input name={`admin-enc-${i}`} value={ad.encKey} onInput={(e) => setAdmins(withField(admins, i, 'encKey', e.currentTarget.value))} />
                 </Field>
               </div>
-            </fieldset>
-          ))}
+            )}
+          </Entries>
           <div class="row">
             <AddRemove list={admins} set={setAdmins} blank={blankAdmin} add="Add an admin" remove="Remove the last admin" />
           </div>

@@ -15,7 +15,7 @@ import { explain } from '../messages';
 import { noteToSend, type AccessNote } from '../notes';
 import { Link, useLocation } from '../router';
 import { has, roleNames, useViewer } from '../session';
-import { ActionButton, ActionForm, AddRemove, Badge, Checks, ConfirmForm, Done, Field, Notices, Page, Select, Show, SubmitRow, type Tab, Tabs, invalid, useAction, useQuery, withField } from '../ui';
+import { ActionButton, ActionForm, AddRemove, Badge, Checks, ConfirmForm, Done, Entries, Field, Notices, Page, Select, Show, SubmitRow, type Tab, Tabs, invalid, useAction, useQuery, withField } from '../ui';
 import { CATEGORIES, EMERGENCIES, PURPOSES, REGISTERABLE, REVIEW_OUTCOMES, options, say } from '../vocab';
 import { ProviderClaims } from './Claims';
 import { RecordChecks, RecordContent, RecordReader, categoryName, consentFor, useGranted } from './Records';
@@ -335,9 +335,8 @@ function FileClaim() {
       {records.length > 0 && (
         <RecordChecks legend="Linked records (optional)" name="claim-record" records={records} chosen={linked} onChange={setLinked} />
       )}
-      {items.map((x, i) => (
-        <fieldset key={i}>
-          <legend>Item {i + 1}</legend>
+      <Entries list={items} legend="Item">
+        {(x, i) => (
           <div class="row">
             <Field label="Service code" error={a.fieldError(`item-code-${i}`)}>
               <input name={`item-code-${i}`} value={x.serviceCode} onInput={(e) => set(i, 'serviceCode', e.currentTarget.value)} placeholder="99213" />
@@ -349,8 +348,8 @@ function FileClaim() {
               <input name={`item-amount-${i}`} inputMode="decimal" value={x.amount} onInput={(e) => set(i, 'amount', e.currentTarget.value)} />
             </Field>
           </div>
-        </fieldset>
-      ))}
+        )}
+      </Entries>
       <p class="total" aria-live="polite">
         Total: <strong>{minorMoney(total, 'EUR')}</strong> for {items.length} item{items.length > 1 ? 's' : ''}
       </p>
