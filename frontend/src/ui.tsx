@@ -376,6 +376,27 @@ export function Field(props: { label: string; children: ComponentChildren; hint?
   );
 }
 
+/**
+ * A labelled input (a Field) named name, its value given to onValue as it
+ * is typed, and beside it the action's error for name when it has one.
+ */
+export function InputField(
+  props: Omit<JSX.InputHTMLAttributes<HTMLInputElement>, 'name' | 'onInput'> & {
+    a: Action;
+    label: string;
+    hint?: string;
+    name: string;
+    onValue: (value: string) => void;
+  },
+) {
+  const { a, label, hint, name, onValue, ...rest } = props;
+  return (
+    <Field label={label} hint={hint} error={a.fieldError(name)}>
+      <input {...rest} name={name} onInput={(e) => onValue(e.currentTarget.value)} />
+    </Field>
+  );
+}
+
 /** A field's error message, by id for the control (or group) it describes. */
 function FieldError({ id, error }: { id: string; error: string }) {
   return (

@@ -7,7 +7,7 @@ import { allPages, gql, submit, type ApiError } from '../api';
 import { Time } from '../display';
 import { OrgName, orgChoices, useOrgs } from '../names';
 import { has, roleNames, useViewer } from '../session';
-import { ActionForm, Badge, Busy, CheckGroup, ErrorBox, Field, LiveStopped, Loading, Notices, Page, Result, RunButton, Select, Show, SubmitRow, Tabs, toApiError, useAction, useQuery } from '../ui';
+import { ActionForm, Badge, Busy, CheckGroup, ErrorBox, Field, InputField, LiveStopped, Loading, Notices, Page, Result, RunButton, Select, Show, SubmitRow, Tabs, toApiError, useAction, useQuery } from '../ui';
 import { options } from '../vocab';
 import { Governance, Policy, useOnBlocks } from './Governance';
 
@@ -264,9 +264,7 @@ function AddMember({ org, onDone }: { org: string; onDone: () => void }) {
     >
       <h3>Add a member</h3>
       <SubmitRow a={a} submit="Add member">
-        <Field label={`New member of ${org}`} error={a.fieldError(`new-member-${org}`)}>
-          <input name={`new-member-${org}`} value={name} onInput={(e) => setName(e.currentTarget.value)} placeholder="nurse-2" />
-        </Field>
+        <InputField a={a} label={`New member of ${org}`} name={`new-member-${org}`} value={name} placeholder="nurse-2" onValue={setName} />
         <Field label="Role">
           <Select name={`new-member-role-${org}`} value={role} choices={options(roleNames)} onChange={setRole} />
         </Field>

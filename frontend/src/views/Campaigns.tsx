@@ -7,7 +7,7 @@ import { Link, navigate } from '../router';
 import { Who } from '../names';
 import { has, useViewer } from '../session';
 import { toDate } from '../display';
-import { ActionButton, ActionForm, Badge, CursorPager, Field, Page, Progress, Select, Show, StackTable, useAction, usePagedQuery, useQuery } from '../ui';
+import { ActionButton, ActionForm, Badge, CursorPager, Field, InputField, Page, Progress, Select, Show, StackTable, useAction, usePagedQuery, useQuery } from '../ui';
 
 const CAMPAIGNS = `query Campaigns($after: String) {
   campaigns(first: 20, after: $after) {
@@ -217,9 +217,7 @@ function Give({ c, onGiven }: { c: any; onGiven: () => void }) {
     >
       <h2 id="give-title">Give</h2>
       <div class="row">
-        <Field label={`Amount (${c.currency})`} error={a.fieldError('amount')}>
-          <input name="amount" inputMode="decimal" value={amount} onInput={(e) => setAmount(e.currentTarget.value)} placeholder={decimal(25 * 10 ** scale(c.currency), c.currency)} />
-        </Field>
+        <InputField a={a} label={`Amount (${c.currency})`} name="amount" inputMode="decimal" value={amount} placeholder={decimal(25 * 10 ** scale(c.currency), c.currency)} onValue={setAmount} />
         <Field label="Earmark" hint="Optional: a milestone your gift pays for">
           <Select
             name="milestone"

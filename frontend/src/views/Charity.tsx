@@ -8,7 +8,7 @@ import { Hash } from '../display';
 import { Link } from '../router';
 import { useOrgs, whoName } from '../names';
 import { has, useViewer } from '../session';
-import { ActionButton, ActionForm, AddRemove, Busy, Entries, Field, Notices, Page, Result, Show, StackTable, SubmitRow, useAction, useQuery, withField } from '../ui';
+import { ActionButton, ActionForm, AddRemove, Busy, Entries, Field, InputField, Notices, Page, Result, Show, StackTable, SubmitRow, useAction, useQuery, withField } from '../ui';
 import { Milestones, StateBadge } from './Campaigns';
 import { bytesToHex } from '../verify';
 
@@ -262,9 +262,7 @@ function EvidenceForm({ vars, onDone }: { vars: { campaign: string; milestone: n
           if (f) setHash(await fileHash(f));
         }} />
       </Field>
-      <Field label="Evidence SHA-256" error={a.fieldError(field)}>
-        <input name={field} value={hash} onInput={(e) => setHash(e.currentTarget.value.trim().toLowerCase())} />
-      </Field>
+      <InputField a={a} label="Evidence SHA-256" name={field} value={hash} onValue={(v) => setHash(v.trim().toLowerCase())} />
       <ActionButton a={a} type="submit">
         Submit evidence
       </ActionButton>
@@ -304,9 +302,7 @@ function DisburseForm({ c, m, onDone }: { c: any; m: any; onDone: (msg: string) 
         onDone(`${minorMoney(v, c.currency)} is disbursed to ${whoName(orgs, payee.trim())}.`);
       }}
     >
-      <Field label="Payee" hint="An organisation, or a member by id (organisation/name)" error={a.fieldError(`payee-${m.seq}`)}>
-        <input name={`payee-${m.seq}`} list={`payees-${m.seq}`} value={payee} onInput={(e) => setPayee(e.currentTarget.value)} />
-      </Field>
+      <InputField a={a} label="Payee" hint="An organisation, or a member by id (organisation/name)" name={`payee-${m.seq}`} list={`payees-${m.seq}`} value={payee} onValue={setPayee} />
       <datalist id={`payees-${m.seq}`}>
         {[...orgs.values()].map((o) => (
           <option key={o.id} value={o.id}>
@@ -317,15 +313,9 @@ function DisburseForm({ c, m, onDone }: { c: any; m: any; onDone: (msg: string) 
       {payee.trim() && !payee.includes('/') && orgs.size > 0 && (
         <p class="muted">{orgs.get(payee.trim())?.name ?? 'No organisation has this id.'}</p>
       )}
-      <Field label={`Amount (${c.currency})`} error={a.fieldError(`disburse-amount-${m.seq}`)}>
-        <input name={`disburse-amount-${m.seq}`} inputMode="decimal" value={amount} onInput={(e) => setAmount(e.currentTarget.value)} />
-      </Field>
-      <Field label="Purpose" error={a.fieldError(`purpose-${m.seq}`)}>
-        <input name={`purpose-${m.seq}`} value={purpose} onInput={(e) => setPurpose(e.currentTarget.value)} />
-      </Field>
-      <Field label="Payment reference" error={a.fieldError(`payref-${m.seq}`)}>
-        <input name={`payref-${m.seq}`} value={ref} onInput={(e) => setRef(e.currentTarget.value)} />
-      </Field>
+      <InputField a={a} label={`Amount (${c.currency})`} name={`disburse-amount-${m.seq}`} inputMode="decimal" value={amount} onValue={setAmount} />
+      <InputField a={a} label="Purpose" name={`purpose-${m.seq}`} value={purpose} onValue={setPurpose} />
+      <InputField a={a} label="Payment reference" name={`payref-${m.seq}`} value={ref} onValue={setRef} />
       <ActionButton a={a} type="submit">
         Disburse
       </ActionButton>
@@ -380,28 +370,16 @@ function NewCampaign({ charity, onDone }: { charity: string; onDone: () => void 
     >
       <h2 id="new-title">New campaign</h2>
       <div class="row">
-        <Field label="Campaign id" error={a.fieldError("campaign-id")}>
-          <input name="campaign-id" value={id} onInput={(e) => setId(e.currentTarget.value)} placeholder="school-meals" />
-        </Field>
-        <Field label="Title" error={a.fieldError("campaign-title")}>
-          <input name="campaign-title" value={title} onInput={(e) => setTitle(e.currentTarget.value)} />
-        </Field>
-        <Field label="Validator" hint="A milestone validator of another organisation" error={a.fieldError("validator")}>
-          <input name="validator" value={validator} onInput={(e) => setValidator(e.currentTarget.value)} />
-        </Field>
+        <InputField a={a} label="Campaign id" name="campaign-id" value={id} placeholder="school-meals" onValue={setId} />
+        <InputField a={a} label="Title" name="campaign-title" value={title} onValue={setTitle} />
+        <InputField a={a} label="Validator" hint="A milestone validator of another organisation" name="validator" value={validator} onValue={setValidator} />
       </div>
       <Entries list={ms} legend="Milestone">
         {(m, i) => (
           <div class="row">
-            <Field label="Title" error={a.fieldError(`ms-title-${i}`)}>
-              <input name={`ms-title-${i}`} value={m.title} onInput={(e) => set(i, 'title', e.currentTarget.value)} />
-            </Field>
-            <Field label="Amount (EUR)" error={a.fieldError(`ms-amount-${i}`)}>
-              <input name={`ms-amount-${i}`} inputMode="decimal" value={m.amount} onInput={(e) => set(i, 'amount', e.currentTarget.value)} />
-            </Field>
-            <Field label="Deadline" error={a.fieldError(`ms-deadline-${i}`)}>
-              <input name={`ms-deadline-${i}`} type="date" value={m.deadline} onInput={(e) => set(i, 'deadline', e.currentTarget.value)} />
-            </Field>
+            <InputField a={a} label="Title" name={`ms-title-${i}`} value={m.title} onValue={(v) => set(i, 'title', v)} />
+            <InputField a={a} label="Amount (EUR)" name={`ms-amount-${i}`} inputMode="decimal" value={m.amount} onValue={(v) => set(i, 'amount', v)} />
+            <InputField a={a} label="Deadline" name={`ms-deadline-${i}`} type="date" value={m.deadline} onValue={(v) => set(i, 'deadline', v)} />
           </div>
         )}
       </Entries>

@@ -15,7 +15,7 @@ import { age, day, decimal, label, minorMoney, minorOf, money, parseAmount, pret
 import { OrgName, PatientName, Who, orgChoices, orgName, useOrgs, whoName } from '../names';
 import { Link } from '../router';
 import { has, useViewer } from '../session';
-import { ActionButton, ActionForm, Badge, Checks, ConfirmForm, ErrorBox, Field, LiveStopped, Loading, Notices, Page, Result, RunButton, Select, Show, StackTable, toApiError, useAction, useQuery, useSubscription } from '../ui';
+import { ActionButton, ActionForm, Badge, Checks, ConfirmForm, ErrorBox, Field, InputField, LiveStopped, Loading, Notices, Page, Result, RunButton, Select, Show, StackTable, toApiError, useAction, useQuery, useSubscription } from '../ui';
 import { APPEAL_REASONS, CLAIM_REASONS, CLAIM_STATUSES, SERVICES, options, say } from '../vocab';
 import { RecordReader, consentFor, useGranted } from './Records';
 
@@ -585,9 +585,7 @@ function Pay({ c, scope }: { c: any; scope: string }) {
       <p>
         Pay the approved total of {minorMoney(due, c.currency)} to <OrgName id={c.provider} />.
       </p>
-      <Field label="Payment reference" error={a.fieldError('paymentRef')}>
-        <input name="paymentRef" value={ref} onInput={(e) => setRef(e.currentTarget.value)} />
-      </Field>
+      <InputField a={a} label="Payment reference" name="paymentRef" value={ref} onValue={setRef} />
       <ActionButton a={a} type="submit">
         Mark paid
       </ActionButton>

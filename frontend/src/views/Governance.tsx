@@ -11,7 +11,7 @@ import { label } from '../format';
 import { explain } from '../messages';
 import { Who, orgChoices, orgName, reloadOrgs, type Org, useOrgs } from '../names';
 import { has, roleNames, useViewer } from '../session';
-import { ActionButton, ActionForm, AddRemove, Badge, Busy, CheckGroup, Checks, Entries, Field, LiveStopped, Notices, Result, Select, Show, useAction, useQuery, useSubscription, withField } from '../ui';
+import { ActionButton, ActionForm, AddRemove, Badge, Busy, CheckGroup, Checks, Entries, Field, InputField, LiveStopped, Notices, Result, Select, Show, useAction, useQuery, useSubscription, withField } from '../ui';
 
 const PROPOSALS = `query Proposals($status: ProposalStatus) {
   proposals(first: 20, status: $status) { nodes { id kind status proposer proposedAt expiresAt failureReason closedAt
@@ -293,9 +293,7 @@ function nodeInput(c: Checks, n: NodeForm, prefix: string, organisation?: string
 
 function NodeFields({ n, set, prefix, a }: { n: NodeForm; set: (n: NodeForm) => void; prefix: string; a: ReturnType<typeof useAction> }) {
   const f = (k: keyof NodeForm, l: string, hint?: string) => (
-    <Field label={l} hint={hint} error={a.fieldError(prefix + k)}>
-      <input name={prefix + k} value={n[k]} onInput={(e) => set({ ...n, [k]: e.currentTarget.value })} />
-    </Field>
+    <InputField a={a} label={l} hint={hint} name={prefix + k} value={n[k]} onValue={(v) => set({ ...n, [k]: v })} />
   );
   return (
     <div class="grid2">
@@ -415,14 +413,10 @@ function Propose({ onDone }: { onDone: () => void }) {
         <Field label="Proposal">
           <Select name="proposal-kind" value={kind} choices={Object.entries(KINDS)} onChange={(v) => (setKind(v), a.clear())} />
         </Field>
-        <Field label="Open for (days)" error={a.fieldError('valid-days')}>
-          <input name="valid-days" inputMode="decimal" size={4} value={days} onInput={(e) => setDays(e.currentTarget.value)} />
-        </Field>
+        <InputField a={a} label="Open for (days)" name="valid-days" inputMode="decimal" size={4} value={days} onValue={setDays} />
       </div>
       {kind === 'SET_THRESHOLD' && (
-        <Field label="Approvals from more than (%) of organisations" error={a.fieldError('threshold')}>
-          <input name="threshold" inputMode="numeric" value={percent} onInput={(e) => setPercent(e.currentTarget.value)} />
-        </Field>
+        <InputField a={a} label="Approvals from more than (%) of organisations" name="threshold" inputMode="numeric" value={percent} onValue={setPercent} />
       )}
       {kind === 'REMOVE_ORG' && (
         <Field label="Organisation to remove" hint="Its members can no longer sign, its nodes leave, its id is never reused." error={a.fieldError('remove-org')}>
@@ -451,12 +445,8 @@ function Propose({ onDone }: { onDone: () => void }) {
       {kind === 'ADD_ORG' && (
         <>
           <div class="grid2">
-            <Field label="Organisation id" error={a.fieldError('org-id')}>
-              <input name="org-id" value={org.id} onInput={(e) => setOrg({ ...org, id: e.currentTarget.value })} placeholder="northclinic" />
-            </Field>
-            <Field label="Name" error={a.fieldError('org-name')}>
-              <input name="org-name" value={org.name} onInput={(e) => setOrg({ ...org, name: e.currentTarget.value })} placeholder="North Clinic" />
-            </Field>
+            <InputField a={a} label="Organisation id" name="org-id" value={org.id} placeholder="northclinic" onValue={(v) => setOrg({ ...org, id: v })} />
+            <InputField a={a} label="Name" name="org-name" value={org.name} placeholder="North Clinic" onValue={(v) => setOrg({ ...org, name: v })} />
             <Field label="Kind">
               <Select
                 name="org-kind"
@@ -471,23 +461,15 @@ function Propose({ onDone }: { onDone: () => void }) {
               />
             </Field>
             {org.kind === 'HOSPITAL' && (
-              <Field label="Claims key id (optional)" hint="For a hospital that files claims: 32 hex digits" error={a.fieldError('org-claims-key')}>
-                <input name="org-claims-key" value={org.claimsKeyId} onInput={(e) => setOrg({ ...org, claimsKeyId: e.currentTarget.value.trim() })} />
-              </Field>
+              <InputField a={a} label="Claims key id (optional)" hint="For a hospital that files claims: 32 hex digits" name="org-claims-key" value={org.claimsKeyId} onValue={(v) => setOrg({ ...org, claimsKeyId: v.trim() })} />
             )}
           </div>
           <Entries list={admins} legend="Admin">
             {(ad, i) => (
               <div class="grid2">
-                <Field label="Member id" error={a.fieldError(`admin-member-${i}`)}>
-                  <input name={`admin-member-${i}`} value={ad.member} placeholder={`${org.id || 'id'}/admin`} onInput={(e) => setAdmins(withField(admins, i, 'member', e.currentTarget.value))} />
-                </Field>
-                <Field label="Signing key" error={a.fieldError(`admin-sign-${i}`)}>
-                  <input name={`admin-sign-${i}`} value={ad.signKey} onInput={(e) => setAdmins(withField(admins, i, 'signKey', e.currentTarget.value))} />
-                </Field>
-                <Field label="Encryption key" error={a.fieldError(`admin-enc-${i}`)}>
-                  <input name={`admin-enc-${i}`} value={ad.encKey} onInput={(e) => setAdmins(withField(admins, i, 'encKey', e.currentTarget.value))} />
-                </Field>
+                <InputField a={a} label="Member id" name={`admin-member-${i}`} value={ad.member} placeholder={`${org.id || 'id'}/admin`} onValue={(v) => setAdmins(withField(admins, i, 'member', v))} />
+                <InputField a={a} label="Signing key" name={`admin-sign-${i}`} value={ad.signKey} onValue={(v) => setAdmins(withField(admins, i, 'signKey', v))} />
+                <InputField a={a} label="Encryption key" name={`admin-enc-${i}`} value={ad.encKey} onValue={(v) => setAdmins(withField(admins, i, 'encKey', v))} />
               </div>
             )}
           </Entries>

@@ -10,7 +10,7 @@ import { day } from '../format';
 import { refusalInWords } from '../messages';
 import { OrgName, Who } from '../names';
 import { roleNames } from '../session';
-import { ActionButton, ActionForm, Badge, Busy, ErrorBox, Field, LiveStopped, Notices, Page, Result, Select, Show, StackTable, SubmitRow, Tabs, useAction, useQuery, useSubscription } from '../ui';
+import { ActionButton, ActionForm, Badge, Busy, ErrorBox, Field, InputField, LiveStopped, Notices, Page, Result, Select, Show, StackTable, SubmitRow, Tabs, useAction, useQuery, useSubscription } from '../ui';
 import { CATEGORIES, CONSENT_STATUSES, EMERGENCIES, PURPOSES as PURPOSE_LABELS, REVIEW_OUTCOMES, options, say } from '../vocab';
 import { MyClaims } from './Claims';
 import { RecordChecks } from './Records';
@@ -449,9 +449,7 @@ function Erase({ id, onDone }: { id: string; onDone: () => void }) {
       }}
     >
       <p class="alert">Erasing cannot be undone. The hospital destroys the content and its keys.</p>
-      <Field label={`Type ${id} to confirm`} error={a.fieldError(`erase-${id}`)}>
-        <input name={`erase-${id}`} value={typed} onInput={(e) => setTyped(e.currentTarget.value)} autoComplete="off" />
-      </Field>
+      <InputField a={a} label={`Type ${id} to confirm`} name={`erase-${id}`} value={typed} autoComplete="off" onValue={setTyped} />
       <SubmitRow
         a={a}
         submit={`Erase ${id}`}

@@ -15,7 +15,7 @@ import { explain } from '../messages';
 import { noteToSend, type AccessNote } from '../notes';
 import { Link, useLocation } from '../router';
 import { has, roleNames, useViewer } from '../session';
-import { ActionButton, ActionForm, AddRemove, Badge, Checks, ConfirmForm, Done, Entries, Field, Notices, Page, Select, Show, SubmitRow, type Tab, Tabs, invalid, useAction, useQuery, withField } from '../ui';
+import { ActionButton, ActionForm, AddRemove, Badge, Checks, ConfirmForm, Done, Entries, Field, InputField, Notices, Page, Select, Show, SubmitRow, type Tab, Tabs, invalid, useAction, useQuery, withField } from '../ui';
 import { CATEGORIES, EMERGENCIES, PURPOSES, REGISTERABLE, REVIEW_OUTCOMES, options, say } from '../vocab';
 import { ProviderClaims } from './Claims';
 import { RecordChecks, RecordContent, RecordReader, categoryName, consentFor, useGranted } from './Records';
@@ -219,9 +219,7 @@ function RequestConsent({ patient, name, records }: { patient: string; name?: st
         <Field label="Purpose">
           <Select name="req-purpose" value={purpose} choices={options(PURPOSES)} onChange={setPurpose} />
         </Field>
-        <Field label="Until" error={a.fieldError('req-end')}>
-          <input name="req-end" type="date" value={end} onInput={(e) => setEnd(e.currentTarget.value)} />
-        </Field>
+        <InputField a={a} label="Until" name="req-end" type="date" value={end} onValue={setEnd} />
       </div>
       <ActionButton a={a} type="submit">
         Request consent
@@ -267,9 +265,7 @@ function RegisterRecord() {
       <PatientPicker name="record-patient" value={patient} onChange={setPatient} />
       {a.fieldError('record-patient') && <p class="field-error">⚠ {a.fieldError('record-patient')}</p>}
       <div class="row">
-        <Field label="Record id" error={a.fieldError('record-id')}>
-          <input name="record-id" value={id} onInput={(e) => setId(e.currentTarget.value)} placeholder="rec-ana-3" />
-        </Field>
+        <InputField a={a} label="Record id" name="record-id" value={id} placeholder="rec-ana-3" onValue={setId} />
         <Field label="Category">
           <Select name="record-category" value={category} choices={options(CATEGORIES, REGISTERABLE)} onChange={setCategory} />
         </Field>
@@ -338,15 +334,9 @@ function FileClaim() {
       <Entries list={items} legend="Item">
         {(x, i) => (
           <div class="row">
-            <Field label="Service code" error={a.fieldError(`item-code-${i}`)}>
-              <input name={`item-code-${i}`} value={x.serviceCode} onInput={(e) => set(i, 'serviceCode', e.currentTarget.value)} placeholder="99213" />
-            </Field>
-            <Field label="Date" error={a.fieldError(`item-date-${i}`)}>
-              <input name={`item-date-${i}`} type="date" value={x.date} onInput={(e) => set(i, 'date', e.currentTarget.value)} />
-            </Field>
-            <Field label="Amount (EUR)" error={a.fieldError(`item-amount-${i}`)}>
-              <input name={`item-amount-${i}`} inputMode="decimal" value={x.amount} onInput={(e) => set(i, 'amount', e.currentTarget.value)} />
-            </Field>
+            <InputField a={a} label="Service code" name={`item-code-${i}`} value={x.serviceCode} placeholder="99213" onValue={(v) => set(i, 'serviceCode', v)} />
+            <InputField a={a} label="Date" name={`item-date-${i}`} type="date" value={x.date} onValue={(v) => set(i, 'date', v)} />
+            <InputField a={a} label="Amount (EUR)" name={`item-amount-${i}`} inputMode="decimal" value={x.amount} onValue={(v) => set(i, 'amount', v)} />
           </div>
         )}
       </Entries>
