@@ -128,12 +128,9 @@ func cmdRestore(args []string) error {
 		}
 		cfg.Node = me
 	} else {
-		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		cfg.Current, err = consortiumClient(g, *joinVia, *nodeID, key).Nodes(cctx)
-		cancel()
+		cfg.Current, err = currentNodes(ctx, consortiumClient(g, *joinVia, *nodeID, key), *joinVia)
 		if err != nil {
-			return fmt.Errorf("reading the consortium's nodes from %s (is %s added yet? almoner node-change add): %w",
-				*joinVia, *nodeID, err)
+			return fmt.Errorf("%w (is %s added yet? almoner node-change add)", err, *nodeID)
 		}
 		me := findNode(cfg.Current, *nodeID)
 		if me == nil {

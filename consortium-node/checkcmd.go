@@ -156,23 +156,21 @@ func cmdRecover(args []string) error {
 		return err
 	}
 	*nodeID = id
-	key, encKey, err := nodeKeys(*home, *ksDir, *nodeID)
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	cfg, err := nodeConfig(*home, *ksDir, g, *nodeID, log)
 	if err != nil {
 		return err
 	}
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	cfg := node.Config{DataDir: filepath.Join(*home, "data", *nodeID), Genesis: g, NodeID: *nodeID, Key: key,
-		EncKey: encKey, Logger: log}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	var src node.BlockSource
 	if *from != "" {
-		c := consortiumClient(g, *from, *nodeID, key)
+		c := consortiumClient(g, *from, *nodeID, cfg.Key)
 		src = c
 		if _, ok := g.Node(*nodeID); !ok { // added after genesis: its record is on the ledger
-			nodes, err := c.Nodes(ctx)
+			nodes, err := currentNodes(ctx, c, *from)
 			if err != nil {
-				return fmt.Errorf("fetching the consortium's nodes from %s: %w", *from, err)
+				return err
 			}
 			cfg.Join = findNode(nodes, *nodeID)
 		}

@@ -1,11 +1,15 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"log/slog"
 	"path/filepath"
+	"time"
 
 	"github.com/almoner/almoner/consortium-node/api/client"
 	"github.com/almoner/almoner/consortium-node/genesis"
+	"github.com/almoner/almoner/consortium-node/internal/node"
 	"github.com/almoner/almoner/privacy/envelope"
 	"github.com/almoner/almoner/privacy/sign"
 )
@@ -41,6 +45,17 @@ func nodeKeys(home, ksDir, id string) (*sign.PrivateKey, *envelope.ReaderKey, er
 	return key, enc, nil
 }
 
+// nodeConfig is the node.Config of node id of home, as run and recover open it: its data in HOME/data/ID, its keys
+// (nodeKeys; ksDir: a keystore instead of HOME/keys), logging to log.
+func nodeConfig(home, ksDir string, g *genesis.File, id string, log *slog.Logger) (node.Config, error) {
+	key, encKey, err := nodeKeys(home, ksDir, id)
+	if err != nil {
+		return node.Config{}, err
+	}
+	return node.Config{DataDir: filepath.Join(home, "data", id), Genesis: g, NodeID: id, Key: key, EncKey: encKey,
+		Logger: log}, nil
+}
+
 // consortiumClient is a client of the node API at addr that authenticates the
 // consortium's genesis node keys and signs as node id (the node directory
 // and blocks are served to the consortium's nodes).
@@ -48,6 +63,18 @@ func consortiumClient(g *genesis.File, addr, id string, key *sign.PrivateKey) *c
 	c := client.New(addr, client.HTTPClient(client.NewNodeKeys(g.NodeKeys())))
 	c.Authenticate(id, key)
 	return c
+}
+
+// currentNodes reads the consortium's nodes now (genesis's and those added since) from c, a consortiumClient of the
+// node API at addr, waiting at most 10 s; the error names addr.
+func currentNodes(ctx context.Context, c *client.Client, addr string) ([]genesis.Node, error) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	nodes, err := c.Nodes(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("fetching the consortium's nodes from %s: %w", addr, err)
+	}
+	return nodes, nil
 }
 
 // findNode returns id's record among nodes (a node directory read with

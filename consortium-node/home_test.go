@@ -2,9 +2,15 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"log/slog"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/almoner/almoner/consortium-node/genesis/devnet"
+	"github.com/almoner/almoner/consortium-node/nodetest"
+	"github.com/almoner/almoner/consortium-node/nodetest/freeport"
 )
 
 // TestHomeHelpers: the genesis file and the default node of a home, a
@@ -43,5 +49,38 @@ func TestHomeHelpers(t *testing.T) {
 	}
 	if n := findNode(g.Nodes, "nobody"); n != nil {
 		t.Errorf("findNode(nobody) = %v, want nil", n)
+	}
+	log := slog.New(slog.DiscardHandler)
+	cfg, err := nodeConfig(home, "", g, me.ID, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cfg.EncKey.Destroy()
+	if cfg.DataDir != filepath.Join(home, "data", me.ID) || cfg.NodeID != me.ID || cfg.Genesis != g || cfg.Logger != log ||
+		!bytes.Equal(cfg.Key.Public().Key, me.SignKey.Key) || !bytes.Equal(cfg.EncKey.PublicKey(), me.EncKey.Key) {
+		t.Errorf("nodeConfig(%s) = %+v: want its data folder, id, genesis, logger and keys", me.ID, cfg)
+	}
+	if _, err := nodeConfig(home, "", g, "nobody", log); err == nil {
+		t.Error("nodeConfig of an unknown node: no error")
+	}
+}
+
+// TestCurrentNodes: the consortium's nodes as a running node serves them; an address that does not answer is
+// named in the error.
+func TestCurrentNodes(t *testing.T) {
+	n := nodetest.Start(t)
+	id := n.Genesis.Nodes[0].ID
+	key, _, err := nodeKeys(n.Home, "", id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nodes, err := currentNodes(context.Background(), consortiumClient(n.Genesis, n.URL, id, key), n.URL)
+	if err != nil || len(nodes) != 1 || nodes[0].ID != id || nodes[0].RaftID != n.Genesis.Nodes[0].RaftID {
+		t.Fatalf("currentNodes of a one-node consortium: %v, %v; want its node %s", nodes, err, id)
+	}
+	dead := freeport.Addr(t)
+	if _, err := currentNodes(context.Background(), consortiumClient(n.Genesis, dead, id, key), dead); err == nil ||
+		!strings.Contains(err.Error(), dead) {
+		t.Errorf("currentNodes of %s, where nothing listens: %v, want an error naming it", dead, err)
 	}
 }

@@ -207,21 +207,18 @@ func cmdRun(args []string) error {
 		return fmt.Errorf("%w (create a dev consortium with: consortium-node init --home %s)", err, *home)
 	}
 	*nodeID = id
-	key, encKey, err := nodeKeys(*home, *ksDir, *nodeID)
+	cfg, err := nodeConfig(*home, *ksDir, g, *nodeID, log)
 	if err != nil {
 		return err
 	}
 	me, ok := g.Node(*nodeID)
-	var join *genesis.Node
 	if !ok && *joinVia != "" {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		nodes, err := consortiumClient(g, *joinVia, *nodeID, key).Nodes(ctx)
-		cancel()
+		nodes, err := currentNodes(context.Background(), consortiumClient(g, *joinVia, *nodeID, cfg.Key), *joinVia)
 		if err != nil {
-			return fmt.Errorf("fetching the consortium's nodes from %s: %w", *joinVia, err)
+			return err
 		}
-		if join = findNode(nodes, *nodeID); join != nil {
-			me, ok = *join, true
+		if cfg.Join = findNode(nodes, *nodeID); cfg.Join != nil {
+			me, ok = *cfg.Join, true
 		}
 	}
 	if !ok {
@@ -230,8 +227,6 @@ func cmdRun(args []string) error {
 	if *apiAddr == "" {
 		*apiAddr = me.APIAddr
 	}
-	cfg := node.Config{DataDir: filepath.Join(*home, "data", *nodeID), Genesis: g, NodeID: *nodeID, Key: key,
-		EncKey: encKey, Logger: log}
 	if *serial {
 		cfg.Executor = node.SerialExecutor{}
 	}
@@ -251,7 +246,6 @@ func cmdRun(args []string) error {
 		log.Warn("fault injection enabled: the node's disk space is set by the file", "file", *diskFile)
 	}
 	cfg.SnapshotEvery = *snapEvery
-	cfg.Join = join
 	if *dropFile != "" {
 		cfg.Drop = watchDropFile(*dropFile)
 		log.Warn("fault injection enabled: dropping traffic of the peers listed in the file", "file", *dropFile)
@@ -272,7 +266,7 @@ func cmdRun(args []string) error {
 	}
 	scheme := "http"
 	if *apiTLS {
-		cert, err := transport.Certificate(*nodeID, key)
+		cert, err := transport.Certificate(*nodeID, cfg.Key)
 		if err != nil {
 			n.Close()
 			return err
