@@ -3,8 +3,6 @@ package app
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -316,10 +314,8 @@ func Restore(ctx context.Context, cfg RestoreConfig) (*RestoreReport, error) {
 	if err := os.MkdirAll(filepath.Dir(home), 0o700); err != nil {
 		return nil, err
 	}
-	suffix := make([]byte, 4)
-	_, _ = rand.Read(suffix)
-	staging := home + ".restoring-" + hex.EncodeToString(suffix)
-	if err := os.Mkdir(staging, 0o700); err != nil {
+	staging, err := os.MkdirTemp(filepath.Dir(home), filepath.Base(home)+".restoring-*") // mode 0700
+	if err != nil {
 		return nil, err
 	}
 	keep := false

@@ -140,6 +140,9 @@ func TestPortalBackupRestore(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "another-chain") {
 		t.Fatalf("a node of another chain: %v", err)
 	}
+	if ents, err := os.ReadDir(filepath.Dir(fresh)); err != nil || len(ents) != 0 {
+		t.Fatalf("the refused restores left %v beside the home (%v)", ents, err)
+	}
 
 	// The restore, checked against the node, into a fresh home.
 	rep, err := app.Restore(ctx, app.RestoreConfig{From: bytes.NewReader(archive.Bytes()), Home: fresh, ChainID: app.NodeChain(nil)})
