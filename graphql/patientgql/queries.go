@@ -33,6 +33,46 @@ func page[T any](ctx context.Context, m *mod, args map[string]any, kind string,
 	return kept, nil
 }
 
+// readableRecord reads record id's metadata for the viewer: nil when
+// there is none, FORBIDDEN unless the policy lets the viewer read it (its
+// patient, its custodian's staff).
+func (m *mod) readableRecord(ctx context.Context, id string) (*patients.Record, error) {
+	if _, err := schema.Account(ctx); err != nil {
+		return nil, err
+	}
+	r, err := schema.Found(ctx, m.log, "patients: record", m.rd.Record, id)
+	if r == nil || err != nil {
+		return nil, err
+	}
+	if err := m.cfg.Require(ctx, schema.Question{Obj: "record", Act: "read_metadata", Owner: r.Patient, Org: r.Custodian},
+		"only the patient or the custodian's staff may read this record's metadata"); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// readableConsent reads consent id for the viewer: nil when there is
+// none; its grantee (the member or their organisation) and its requester
+// read it, anyone else as the policy says of the patient's consents.
+func (m *mod) readableConsent(ctx context.Context, id string) (*patients.Consent, error) {
+	v, err := schema.Account(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c, err := schema.Found(ctx, m.log, "patients: consent", m.rd.Consent, id)
+	if c == nil || err != nil {
+		return nil, err
+	}
+	if c.Grantee == v || c.Grantee == schema.OrgOf(v) || c.Requester == v {
+		return c, nil
+	}
+	if err := m.cfg.Require(ctx, schema.Question{Obj: "consent", Act: "read", Owner: c.Patient},
+		"only the patient, the grantee or the requester may read this consent"); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
 var patientArg = &graphql.ArgumentConfig{Type: graphql.ID, Description: "The patient's member id (default: the viewer)."}
 
 func (m *mod) registerQueries(b *schema.Builder) error {
@@ -55,20 +95,7 @@ func (m *mod) registerQueries(b *schema.Builder) error {
 			}}},
 		{"record", &graphql.Field{Type: m.record, Args: graphql.FieldConfigArgument{"id": {Type: nn(graphql.ID)}},
 			Description: "A record's metadata (its patient, its custodian's staff; null if none).",
-			Resolve: func(p graphql.ResolveParams) (any, error) {
-				if _, err := schema.Account(p.Context); err != nil {
-					return nil, err
-				}
-				r, err := schema.Found(p.Context, m.log, "patients: record", m.rd.Record, p.Args["id"].(string))
-				if r == nil || err != nil {
-					return nil, err
-				}
-				if err := m.cfg.Require(p.Context, schema.Question{Obj: "record", Act: "read_metadata", Owner: r.Patient, Org: r.Custodian},
-					"only the patient or the custodian's staff may read this record's metadata"); err != nil {
-					return nil, err
-				}
-				return r, nil
-			}}},
+			Resolve:     schema.ByID("id", m.readableRecord)}},
 		{"patientConsents", &graphql.Field{Type: nn(m.consentConn), Args: schema.ForwardConnArgs(graphql.FieldConfigArgument{"patient": patientArg}),
 			Description: "A patient's consents in every status, newest first (the patient).",
 			Resolve: func(p graphql.ResolveParams) (any, error) {
@@ -106,24 +133,7 @@ func (m *mod) registerQueries(b *schema.Builder) error {
 			}}},
 		{"consent", &graphql.Field{Type: m.consent, Args: graphql.FieldConfigArgument{"id": {Type: nn(graphql.ID)}},
 			Description: "A consent (its patient, its grantee and its requester; null if none).",
-			Resolve: func(p graphql.ResolveParams) (any, error) {
-				v, err := schema.Account(p.Context)
-				if err != nil {
-					return nil, err
-				}
-				c, err := schema.Found(p.Context, m.log, "patients: consent", m.rd.Consent, p.Args["id"].(string))
-				if c == nil || err != nil {
-					return nil, err
-				}
-				if c.Grantee == v || c.Grantee == schema.OrgOf(v) || c.Requester == v {
-					return c, nil
-				}
-				if err := m.cfg.Require(p.Context, schema.Question{Obj: "consent", Act: "read", Owner: c.Patient},
-					"only the patient, the grantee or the requester may read this consent"); err != nil {
-					return nil, err
-				}
-				return c, nil
-			}}},
+			Resolve:     schema.ByID("id", m.readableConsent)}},
 		{"accessLog", &graphql.Field{Type: nn(m.accessConn), Args: schema.ForwardConnArgs(graphql.FieldConfigArgument{"patient": patientArg}),
 			Description: "Who accessed a patient's records and why, newest first: every granted, refused and break-glass access with the consent or emergency it relied on (the patient; the custodian's privacy officer sees their hospital's; auditors).",
 			Resolve: func(p graphql.ResolveParams) (any, error) {
