@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/almoner/almoner/consortium-node/api"
+	"github.com/almoner/almoner/consortium-node/api/apitest"
 	donationvocab "github.com/almoner/almoner/consortium-node/contracts/donation/vocab"
 	"github.com/almoner/almoner/consortium-node/ledger"
 	"github.com/almoner/almoner/consortium-node/tx"
@@ -108,7 +109,7 @@ func roundTrip(t *testing.T, b *api.GiftBundle) *api.GiftBundle {
 		t.Fatal(err)
 	}
 	var out api.GiftBundle
-	if err := json.Unmarshal(viaFloats(t, data), &out); err != nil {
+	if err := json.Unmarshal(apitest.ThroughFloats(t, data), &out); err != nil {
 		t.Fatal(err)
 	}
 	return &out

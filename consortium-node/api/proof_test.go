@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/almoner/almoner/consortium-node/api"
+	"github.com/almoner/almoner/consortium-node/api/apitest"
 	"github.com/almoner/almoner/consortium-node/contracts/chaintest"
 	"github.com/almoner/almoner/consortium-node/contracts/donation"
 	donationvocab "github.com/almoner/almoner/consortium-node/contracts/donation/vocab"
@@ -136,21 +137,6 @@ func giftProof(t testing.TB) (*testLedger, *ledger.ReceiptProof) {
 	return l, l.proof(ids[1])
 }
 
-// viaFloats decodes JSON the way JavaScript's JSON.parse and most dynamic
-// tools do (every number a float64) and encodes it again.
-func viaFloats(t *testing.T, b []byte) []byte {
-	t.Helper()
-	var v any
-	if err := json.Unmarshal(b, &v); err != nil {
-		t.Fatal(err)
-	}
-	out, err := json.Marshal(v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
 // TestProofJSONRoundTrip: the string form survives a decode through
 // float64 numbers and verifies; the node's number form verifies as served,
 // and after that round trip fails naming the rounded time.
@@ -166,7 +152,8 @@ func TestProofJSONRoundTrip(t *testing.T) {
 	if want := fmt.Sprintf(`"time":"%d"`, lp.Header.Time); !bytes.Contains(b, []byte(want)) {
 		t.Fatalf("the JSON form does not carry %s:\n%s", want, b)
 	}
-	for name, data := range map[string][]byte{"as written": b, "through float64": viaFloats(t, b), "twice": viaFloats(t, viaFloats(t, b))} {
+	once := apitest.ThroughFloats(t, b)
+	for name, data := range map[string][]byte{"as written": b, "through float64": once, "twice": apitest.ThroughFloats(t, once)} {
 		var p api.Proof
 		if err := json.Unmarshal(data, &p); err != nil {
 			t.Fatalf("%s: %v", name, err)
@@ -194,7 +181,7 @@ func TestProofJSONRoundTrip(t *testing.T) {
 	// Through float64 in Go (1.7...e+18) and as JavaScript writes the
 	// rounded number back (all digits, the last ones wrong).
 	js := bytes.Replace(old, []byte(strconv.FormatInt(lp.Header.Time, 10)), []byte(strconv.FormatFloat(float64(lp.Header.Time), 'f', -1, 64)), 1)
-	for name, data := range map[string][]byte{"through float64": viaFloats(t, old), "as JSON.stringify writes it": js} {
+	for name, data := range map[string][]byte{"through float64": apitest.ThroughFloats(t, old), "as JSON.stringify writes it": js} {
 		var p api.Proof
 		if err := json.Unmarshal(data, &p); err != nil {
 			t.Fatalf("%s: %v", name, err)

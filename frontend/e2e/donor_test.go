@@ -14,23 +14,9 @@ import (
 	"time"
 
 	"github.com/almoner/almoner/consortium-node/api"
+	"github.com/almoner/almoner/consortium-node/api/apitest"
 	"github.com/almoner/almoner/consortium-node/tx"
 )
-
-// throughFloats decodes JSON the way JavaScript's JSON.parse and jq do
-// (every number a float64) and writes it again.
-func throughFloats(t *testing.T, b []byte) []byte {
-	t.Helper()
-	var v any
-	if err := json.Unmarshal(b, &v); err != nil {
-		t.Fatal(err)
-	}
-	out, err := json.Marshal(v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
 
 // noneInMain waits until the page's main content (the demo role menu
 // lists account ids on purpose) shows none of texts: ids where people
@@ -122,7 +108,7 @@ func TestPublicAndDonor(t *testing.T) {
 	trust := api.Trust{ChainID: s.genesis.ChainID, NodeKeys: s.genesis.NodeKeys(), Quorum: s.genesis.Quorum()}
 	name, data := b.download("Download receipt (JSON)")
 	var proof api.Proof
-	if err := json.Unmarshal(throughFloats(t, data), &proof); err != nil || proof.TimeForm != api.TimeString {
+	if err := json.Unmarshal(apitest.ThroughFloats(t, data), &proof); err != nil || proof.TimeForm != api.TimeString {
 		t.Fatalf("%s: %v (time form %d)\n%s", name, err, proof.TimeForm, data)
 	}
 	if err := proof.Verify(trust); err != nil {
@@ -138,7 +124,7 @@ func TestPublicAndDonor(t *testing.T) {
 	b.waitText("confirmed")
 	name, data = b.download("Download all receipts (JSON)")
 	var bundle api.GiftBundle
-	if err := json.Unmarshal(throughFloats(t, data), &bundle); err != nil {
+	if err := json.Unmarshal(apitest.ThroughFloats(t, data), &bundle); err != nil {
 		t.Fatalf("%s: %v\n%s", name, err, data)
 	}
 	rep, err := bundle.Verify(trust)

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/almoner/almoner/consortium-node/api"
+	"github.com/almoner/almoner/consortium-node/api/apitest"
 	"github.com/almoner/almoner/consortium-node/contracts/chaintest"
 	"github.com/almoner/almoner/consortium-node/ledger"
 	"github.com/almoner/almoner/consortium-node/tx"
@@ -142,11 +143,8 @@ func TestGiftBundles(t *testing.T) {
 			if w.hidden != "" && strings.Contains(string(data), w.hidden) {
 				t.Fatalf("the bundle names %s", w.hidden)
 			}
-			var v any
-			_ = json.Unmarshal(data, &v)
-			data, _ = json.Marshal(v)
 			var back api.GiftBundle
-			if err := json.Unmarshal(data, &back); err != nil {
+			if err := json.Unmarshal(apitest.ThroughFloats(t, data), &back); err != nil {
 				t.Fatal(err)
 			}
 			rep, err := back.Verify(proofs.trust)

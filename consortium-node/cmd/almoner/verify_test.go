@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/almoner/almoner/consortium-node/api"
+	"github.com/almoner/almoner/consortium-node/api/apitest"
 	"github.com/almoner/almoner/consortium-node/api/client"
 	"github.com/almoner/almoner/consortium-node/genesis"
 	"github.com/almoner/almoner/consortium-node/genesis/devnet"
@@ -29,18 +30,6 @@ func txID(t *testing.T, common []string, args ...string) tx.ID {
 		t.Fatalf("tx %v: %v\n%s", args, err, out)
 	}
 	return st.ID
-}
-
-// floats decodes JSON into float64 numbers and encodes it again, as
-// JSON.parse and most JSON tools do.
-func floats(t *testing.T, b []byte) []byte {
-	t.Helper()
-	var v any
-	if err := json.Unmarshal(b, &v); err != nil {
-		t.Fatal(err)
-	}
-	out, _ := json.Marshal(v)
-	return out
 }
 
 // TestVerifyNamesTheCause: `almoner verify` accepts a receipt after a JSON
@@ -75,9 +64,9 @@ func TestVerifyNamesTheCause(t *testing.T) {
 		want          string
 	}{
 		{"as written", "", good, "VALID: transaction " + id.String()},
-		{"through JSON.parse", "", floats(t, good), "VALID"},
+		{"through JSON.parse", "", apitest.ThroughFloats(t, good), "VALID"},
 		{"the node's form", "", old, "note: its header time is a JSON number"},
-		{"the node's form through JSON.parse", "", floats(t, old), "INVALID: the receipt's header time was probably changed: it is " +
+		{"the node's form through JSON.parse", "", apitest.ThroughFloats(t, old), "INVALID: the receipt's header time was probably changed: it is " +
 			strconv.FormatFloat(float64(p.Header.Time), 'f', -1, 64) + ", a JSON number above 2^53"},
 		{"the node's form through jq 1.6", "", bytes.Replace(old, []byte(exact), []byte(strconv.FormatFloat(float64(p.Header.Time), 'g', -1, 64)), 1),
 			"INVALID: the receipt's header time was changed: it is 1."},
@@ -149,7 +138,7 @@ func TestVerifyBundle(t *testing.T) {
 	}
 	data, _ := json.MarshalIndent(b, "", "  ")
 	file := filepath.Join(t.TempDir(), "bundle.json")
-	os.WriteFile(file, floats(t, data), 0o600)
+	os.WriteFile(file, apitest.ThroughFloats(t, data), 0o600)
 	out, err := cli(t, "verify", file, "--genesis", filepath.Join(home, "genesis.json"))
 	if err != nil {
 		t.Fatalf("verify: %v", err)
