@@ -3,7 +3,6 @@ package main
 // The process scaffolding of this package's tests: building the daemon, starting and stopping its processes.
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -22,6 +21,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/api/client"
 	"github.com/almoner/almoner/consortium-node/genesis"
 	"github.com/almoner/almoner/consortium-node/nodetest/freeport"
+	"github.com/almoner/almoner/consortium-node/nodetest/logbuf"
 	"github.com/almoner/almoner/consortium-node/testseed"
 	"github.com/almoner/almoner/privacy/sign"
 )
@@ -106,27 +106,9 @@ func fileExists(p string) bool {
 	return err == nil
 }
 
-// lockedBuffer collects a child's stderr.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 type proc struct {
 	cmd    *exec.Cmd
-	stderr *lockedBuffer
+	stderr *logbuf.Buffer
 	done   chan struct{}
 	err    error // valid after done
 }
@@ -141,7 +123,7 @@ func startNode(t *testing.T, bin, home string) *proc {
 // too, which is closed after a line saying how the process exited. t.Cleanup kills it if it is still running.
 func startProc(t *testing.T, bin string, args []string, log *os.File) *proc {
 	t.Helper()
-	p := &proc{stderr: &lockedBuffer{}, done: make(chan struct{})}
+	p := &proc{stderr: &logbuf.Buffer{}, done: make(chan struct{})}
 	p.cmd = exec.Command(bin, args...)
 	var w io.Writer = p.stderr
 	if log != nil {

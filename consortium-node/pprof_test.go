@@ -12,6 +12,7 @@ import (
 
 	"github.com/almoner/almoner/consortium-node/daemonflag/daemonflagtest"
 	"github.com/almoner/almoner/consortium-node/nodetest/freeport"
+	"github.com/almoner/almoner/consortium-node/nodetest/logbuf"
 )
 
 // TestRunPprofRefusesNonLoopback: --pprof on all interfaces or another
@@ -27,7 +28,7 @@ func TestRunPprofRefusesNonLoopback(t *testing.T) {
 func TestRunPprof(t *testing.T) {
 	bin, home, port := initHome(t)
 	pp := fmt.Sprintf("127.0.0.1:%d", freeport.Port(t))
-	var stderr lockedBuffer
+	var stderr logbuf.Buffer
 	cmd := exec.Command(bin, "run", "--home", home, "--log-level", "warn", "--pprof", pp)
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {

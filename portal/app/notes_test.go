@@ -20,6 +20,7 @@ import (
 	identityvocab "github.com/almoner/almoner/consortium-node/contracts/identity/vocab"
 	"github.com/almoner/almoner/consortium-node/genesis"
 	"github.com/almoner/almoner/consortium-node/genesis/devnet"
+	"github.com/almoner/almoner/consortium-node/nodetest/logbuf"
 	"github.com/almoner/almoner/consortium-node/tx"
 	"github.com/almoner/almoner/portal/internal/testnode"
 	"github.com/almoner/almoner/privacy/envelope"
@@ -29,7 +30,7 @@ import (
 // with its own nodes (St Mary's two) and its own portal holding only its
 // own members' keys: City General's physician reads St Mary's records in
 // emergencies.
-func twoHospitals(t *testing.T, logs map[string]*syncBuffer) *consortium {
+func twoHospitals(t *testing.T, logs map[string]*logbuf.Buffer) *consortium {
 	t.Helper()
 	orgs := []identity.Org{devnet.Orgs[0], {ID: "citygen", Kind: identityvocab.KindHospital, Name: "City General"},
 		devnet.Orgs[3]}
@@ -39,7 +40,7 @@ func twoHospitals(t *testing.T, logs map[string]*syncBuffer) *consortium {
 	ids := make([]string, len(orgs))
 	for i, o := range orgs {
 		ids[i] = o.ID
-		logs[o.ID] = &syncBuffer{}
+		logs[o.ID] = &logbuf.Buffer{}
 	}
 	return portalsOf(t, c, ids, func(org string) *slog.Logger {
 		return slog.New(slog.NewTextHandler(logs[org], &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -67,7 +68,7 @@ const (
 // stores nothing.
 func TestBreakGlassNotes(t *testing.T) {
 	start := time.Now()
-	logs := map[string]*syncBuffer{}
+	logs := map[string]*logbuf.Buffer{}
 	k := twoHospitals(t, logs)
 	t.Logf("%d nodes and 3 portals up in %v", len(k.c.Nodes), time.Since(start).Round(time.Millisecond))
 	clerk, ray := k.as(t, "stmarys/clerk"), k.as(t, "citygen/dr-ray")

@@ -1,7 +1,6 @@
 package app_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/csv"
@@ -10,40 +9,22 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/almoner/almoner/consortium-node/api"
+	"github.com/almoner/almoner/consortium-node/nodetest/logbuf"
 	"github.com/almoner/almoner/consortium-node/tx"
 	"github.com/almoner/almoner/portal/app"
 	"github.com/almoner/almoner/portal/internal/testnode"
 	"github.com/almoner/almoner/privacy/envelope"
 )
 
-// syncBuffer is a log sink the portal writes to from many goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // startPortalLogged runs a portal over n whose logs (debug and up) go to
 // the returned buffer.
-func startPortalLogged(t *testing.T, n *testnode.Node) (*app.Portal, *syncBuffer) {
+func startPortalLogged(t *testing.T, n *testnode.Node) (*app.Portal, *logbuf.Buffer) {
 	t.Helper()
-	logs := &syncBuffer{}
+	logs := &logbuf.Buffer{}
 	p, _ := runPortal(t, app.Config{Node: n.URL, Home: t.TempDir(), DevHome: n.Home,
 		Logger: slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	return p, logs
