@@ -47,3 +47,28 @@ func Signed(minor int64, cur string) string {
 	}
 	return Decimal(uint64(minor), cur)
 }
+
+// Group writes an integer's decimal digits with a comma between thousands,
+// as people read amounts and figures: Group("1250000") is "1,250,000",
+// Group("-1250") "-1,250", Group("250") "250". It only inserts commas:
+// anything that is not an optional '-' followed by digits ("12.5",
+// "1.2e-05", "+Inf") comes back as it is.
+func Group(digits string) string {
+	sign, d := "", digits
+	if strings.HasPrefix(d, "-") {
+		sign, d = "-", d[1:]
+	}
+	if len(d) <= 3 || strings.Trim(d, "0123456789") != "" {
+		return digits
+	}
+	var b strings.Builder
+	b.Grow(len(digits) + (len(d)-1)/3)
+	b.WriteString(sign)
+	for i := 0; i < len(d); i++ {
+		if i > 0 && (len(d)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteByte(d[i])
+	}
+	return b.String()
+}

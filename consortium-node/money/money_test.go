@@ -31,3 +31,19 @@ func TestDecimal(t *testing.T) {
 		}
 	}
 }
+
+// TestGroup: commas every three digits from the right, the sign kept, and
+// anything that is not an integer left alone.
+func TestGroup(t *testing.T) {
+	for in, want := range map[string]string{
+		"": "", "0": "0", "999": "999", "-999": "-999", "1000": "1,000", "-1000": "-1,000", "12345": "12,345",
+		"123456": "123,456", "1234567": "1,234,567", "18446744073709551615": "18,446,744,073,709,551,615",
+		"-9223372036854775808": "-9,223,372,036,854,775,808", "0001": "0,001",
+		"1234.5": "1234.5", "1.23e+06": "1.23e+06", "+Inf": "+Inf", "NaN": "NaN", "12 34": "12 34", "--1234": "--1234",
+		"-": "-", "1,234": "1,234",
+	} {
+		if got := Group(in); got != want {
+			t.Errorf("Group(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

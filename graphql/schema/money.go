@@ -92,18 +92,12 @@ func (a Amount) String() string {
 // "1,250.00 EUR" (grouped thousands, the currency's decimals).
 func Money(minor uint64, cur string) string {
 	whole, frac, hasFrac := strings.Cut(money.Decimal(minor, cur), ".")
-	var b strings.Builder
-	for i, r := range whole {
-		if i > 0 && (len(whole)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(r)
-	}
+	s := money.Group(whole)
 	if hasFrac {
-		b.WriteString("." + frac)
+		s += "." + frac
 	}
 	if cur != "" {
-		b.WriteString(" " + cur)
+		s += " " + cur
 	}
-	return b.String()
+	return s
 }

@@ -34,6 +34,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/almoner/almoner/consortium-node/money"
 	"golang.org/x/perf/benchfmt"
 	"golang.org/x/perf/benchmath"
 )
@@ -351,22 +352,10 @@ func num(v float64, sep bool) string {
 	default:
 		s = strconv.FormatFloat(v, 'g', 3, 64)
 	}
-	if !sep || strings.ContainsAny(s, ".e") || len(strings.TrimPrefix(s, "-")) <= 3 {
+	if !sep {
 		return s
 	}
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
+	return money.Group(s) // a figure with a point or an exponent stays as it is
 }
 
 func cell(s summary, suffix string) string {
