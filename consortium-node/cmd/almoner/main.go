@@ -406,7 +406,7 @@ func cmdTx(fs *flag.FlagSet, c *common, args []string, out io.Writer) error {
 	keyFile := fs.String("key", "", "key file of the sender (default HOME/keys/<member>.json)")
 	wait := fs.Bool("wait", true, "wait for the commit and print the receipt")
 	outFile := fs.String("out", "", "write the signed transaction here instead of submitting it")
-	expiryIn := fs.Uint64("expiry-in", 100, "blocks from now until the transaction expires")
+	expiryIn := fs.Uint64("expiry-in", defaultExpiryIn, "blocks from now until the transaction expires")
 	newKeys := fs.Bool("new-keys", false, "generate keys for the member named by the id argument, save them in HOME/keys and pass sign_key and enc_key")
 	chainID := fs.String("chain-id", "", "chain id (default: from HOME/genesis.json)")
 	pos, err := parseInterspersed(fs, args)
@@ -449,41 +449,11 @@ func cmdTx(fs *flag.FlagSet, c *common, args []string, out io.Writer) error {
 			tx.String(identityvocab.ArgEncKey, ek.String()))
 		fmt.Fprintf(os.Stderr, "saved keys of %s in %s\n", newID, path)
 	}
-	var kf *genesis.KeyFile
-	if *keyFile != "" {
-		kf, err = genesis.LoadKeyFile(*keyFile)
-	} else {
-		kf, err = c.keys(*as)
-	}
-	if err != nil {
-		return fmt.Errorf("sender key: %w", err)
-	}
-	key, err := kf.SignKey()
-	if err != nil {
-		return err
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
 	defer cancel()
 	cl := c.client()
-	if *chainID == "" {
-		g, err := genesis.Load(filepath.Join(c.home, "genesis.json"))
-		if err != nil {
-			return fmt.Errorf("%w (or pass --chain-id)", err)
-		}
-		*chainID = g.ChainID
-	}
-	var height uint64
-	if st, err := cl.Status(ctx); err == nil {
-		height = st.Height
-	} else if *outFile == "" {
-		return err
-	}
-	var nb [8]byte
-	if _, err := rand.Read(nb[:]); err != nil {
-		return err
-	}
-	s, err := tx.Sign(tx.Body{ChainID: *chainID, Sender: *as, Nonce: binary.BigEndian.Uint64(nb[:]),
-		Expiry: height + 1 + *expiryIn, Call: call}, key)
+	s, err := txSigner{as: *as, keyFile: *keyFile, chainID: *chainID, expiryIn: *expiryIn, offline: *outFile != ""}.
+		sign(ctx, c, cl, call)
 	if err != nil {
 		return err
 	}
@@ -506,6 +476,57 @@ func cmdTx(fs *flag.FlagSet, c *common, args []string, out io.Writer) error {
 		return err
 	}
 	return printJSON(out, st)
+}
+
+// defaultExpiryIn is how many blocks after the node's height a transaction the CLI signs stays valid, unless
+// tx --expiry-in says otherwise.
+const defaultExpiryIn = 100
+
+// txSigner is who signs a transaction for the CLI and for how long it stays valid: the sender (as), its key file
+// (default: the sender's in HOME/keys or the keystore), the chain (default: HOME/genesis.json's) and the blocks
+// after the node's height until it expires. An offline transaction, written to a file to submit later, is signed
+// even when the node does not answer (its expiry then counts from height 0).
+type txSigner struct {
+	as, keyFile, chainID string
+	expiryIn             uint64
+	offline              bool
+}
+
+// sign signs call for s with a random nonce, asking cl for the node's height.
+func (s txSigner) sign(ctx context.Context, c *common, cl *client.Client, call tx.Call) (*tx.Signed, error) {
+	var kf *genesis.KeyFile
+	var err error
+	if s.keyFile != "" {
+		kf, err = genesis.LoadKeyFile(s.keyFile)
+	} else {
+		kf, err = c.keys(s.as)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sender key: %w", err)
+	}
+	key, err := kf.SignKey()
+	if err != nil {
+		return nil, err
+	}
+	if s.chainID == "" {
+		g, err := genesis.Load(filepath.Join(c.home, "genesis.json"))
+		if err != nil {
+			return nil, fmt.Errorf("%w (or pass --chain-id)", err)
+		}
+		s.chainID = g.ChainID
+	}
+	var height uint64
+	if st, err := cl.Status(ctx); err == nil {
+		height = st.Height
+	} else if !s.offline {
+		return nil, err
+	}
+	var nb [8]byte
+	if _, err := rand.Read(nb[:]); err != nil {
+		return nil, err
+	}
+	return tx.Sign(tx.Body{ChainID: s.chainID, Sender: s.as, Nonce: binary.BigEndian.Uint64(nb[:]),
+		Expiry: height + 1 + s.expiryIn, Call: call}, key)
 }
 
 func cmdSubmit(fs *flag.FlagSet, c *common, args []string, out io.Writer) error {
@@ -681,18 +702,18 @@ func cmdNodeChange(fs *flag.FlagSet, c *common, args []string, out io.Writer) er
 	if submitter == "" {
 		return errors.New("give --approvals-from and/or --approvals")
 	}
-	targs := []string{"tx", "--home", c.home, "--node", c.node, "--keystore", c.keystore, "--as", submitter, consortium.Name, ch.Action,
-		consortiumvocab.ArgNodeID + "=" + ch.Node.ID,
-		fmt.Sprintf("%s:uint=%d", consortiumvocab.ArgValidUntil, ch.ValidUntil),
-		consortiumvocab.ArgApprovals + ":strings=" + strings.Join(approvals, ",")}
-	if ch.Action == consortiumvocab.ActionAddNode {
-		targs = append(targs, consortiumvocab.ArgOrg+"="+ch.Node.Org,
-			fmt.Sprintf("%s:uint=%d", consortiumvocab.ArgRaftID, ch.Node.RaftID),
-			consortiumvocab.ArgSignKey+"="+ch.Node.SignKey.String(),
-			consortiumvocab.ArgEncKey+"="+ch.Node.EncKey.String(),
-			consortiumvocab.ArgRaftAddr+"="+ch.Node.RaftAddr, consortiumvocab.ArgAPIAddr+"="+ch.Node.APIAddr)
+	sctx, scancel := context.WithTimeout(context.Background(), c.timeout)
+	defer scancel()
+	s, err := txSigner{as: submitter, chainID: g.ChainID, expiryIn: defaultExpiryIn}.sign(sctx, c, cl,
+		tx.Call{Contract: consortium.Name, Method: ch.Action, Args: consortium.ChangeArgs(ch, approvals)})
+	if err != nil {
+		return err
 	}
-	return run(targs, out)
+	st, err := cl.SubmitTx(sctx, s, client.SubmitOptions{Wait: true})
+	if err != nil {
+		return err
+	}
+	return printJSON(out, st)
 }
 
 func cmdKeystoreImport(fs *flag.FlagSet, c *common, args []string, out io.Writer) error {

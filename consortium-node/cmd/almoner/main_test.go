@@ -124,6 +124,35 @@ func TestCLIJourney(t *testing.T) {
 	if out, err := cli(t, append([]string{"status"}, common...)...); err != nil || !strings.Contains(out, `"height": 3`) {
 		t.Fatalf("status: %v %s", err, out)
 	}
+
+	// node-change: an approval printed by one admin and another signed on the spot both verify against the
+	// change the contract reads from the transaction, which then lacks only the other organisations' approvals
+	// (a node actually added would stall this one-node consortium); the only node cannot be removed.
+	kf, err := genesis.NewKeyFile("stmarys-node9", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sk, ek, err := kf.Public()
+	if err != nil {
+		t.Fatal(err)
+	}
+	add := append([]string{"node-change", "add", "--node-id", "stmarys-node9", "--org", "stmarys", "--raft-id", "9",
+		"--sign-key", sk.String(), "--enc-key", ek.String(), "--raft-addr", "127.0.0.1:1", "--api-addr", "127.0.0.1:2",
+		"--valid-until", "50"}, common...)
+	out, err = cli(t, append(add, "--print-approval-as", "acme/admin")...)
+	acme, _, _ := strings.Cut(out, "\n")
+	if err != nil || !strings.HasPrefix(acme, "acme/admin:") {
+		t.Fatalf("node-change --print-approval-as: %v %s", err, out)
+	}
+	out, err = cli(t, append(add, "--approvals-from", "stmarys/admin", "--approvals", acme)...)
+	if err != nil || !strings.Contains(out, "have 2, missing: healthreg, hope") {
+		t.Fatalf("node-change add with two approvals: %v %s", err, out)
+	}
+	out, err = cli(t, append([]string{"node-change", "remove", "--node-id", "stmarys-node1",
+		"--approvals-from", "stmarys/admin,acme/admin,hope/admin"}, common...)...)
+	if err != nil || !strings.Contains(out, "cannot remove the last node") {
+		t.Fatalf("node-change remove of the only node: %v %s", err, out)
+	}
 }
 
 // TestOneArg: the flags may stand before or after the one positional argument; none, two or a flag the command

@@ -150,6 +150,28 @@ func NodeFromArgs(args tx.Args, prefix string) (Node, error) {
 	return n, nil
 }
 
+// NodeToArgs are n's fields as the transaction arguments that NodeFromArgs
+// reads with the same prefix.
+func NodeToArgs(n *Node, prefix string) tx.Args {
+	return tx.Args{tx.String(prefix+vocab.ArgNodeID, n.ID), tx.String(prefix+vocab.ArgOrg, n.Org),
+		tx.Uint(prefix+vocab.ArgRaftID, n.RaftID), tx.String(prefix+vocab.ArgSignKey, n.SignKey.String()),
+		tx.String(prefix+vocab.ArgEncKey, n.EncKey.String()), tx.String(prefix+vocab.ArgRaftAddr, n.RaftAddr),
+		tx.String(prefix+vocab.ArgAPIAddr, n.APIAddr)}
+}
+
+// ChangeArgs are the arguments of the transaction that applies ch (method
+// ch.Action) with approvals, each made by Approve: the node's fields for
+// add_node, only its id for remove_node, the expiry and the approvals; what
+// the contract reads back.
+func ChangeArgs(ch *Change, approvals []string) tx.Args {
+	args := tx.Args{tx.String(vocab.ArgNodeID, ch.Node.ID)}
+	if ch.Action == vocab.ActionAddNode {
+		args = NodeToArgs(&ch.Node, "")
+	}
+	return append(args, tx.Uint(vocab.ArgValidUntil, ch.ValidUntil), tx.Strings(vocab.ArgApprovals, approvals))
+}
+
+// changeFromArgs reads the change and its approvals that ChangeArgs wrote.
 func changeFromArgs(action string, args tx.Args) (*Change, []string, error) {
 	ch := &Change{Action: action}
 	var err error

@@ -12,7 +12,6 @@ import (
 	consortiumvocab "github.com/almoner/almoner/consortium-node/contracts/consortium/vocab"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
 	identityvocab "github.com/almoner/almoner/consortium-node/contracts/identity/vocab"
-	"github.com/almoner/almoner/consortium-node/tx"
 )
 
 const chain = chaintest.ChainID
@@ -41,17 +40,7 @@ func node(id string, raft uint64, keyName string) consortium.Node {
 }
 
 func submit(c *chaintest.Chain, sender string, ch *consortium.Change, approvals []string) error {
-	args := []tx.Arg{tx.String(consortiumvocab.ArgNodeID, ch.Node.ID),
-		tx.Uint(consortiumvocab.ArgValidUntil, ch.ValidUntil), tx.Strings(consortiumvocab.ArgApprovals, approvals)}
-	if ch.Action == consortiumvocab.ActionAddNode {
-		args = append(args, tx.String(consortiumvocab.ArgOrg, ch.Node.Org),
-			tx.Uint(consortiumvocab.ArgRaftID, ch.Node.RaftID),
-			tx.String(consortiumvocab.ArgSignKey, ch.Node.SignKey.String()),
-			tx.String(consortiumvocab.ArgEncKey, ch.Node.EncKey.String()),
-			tx.String(consortiumvocab.ArgRaftAddr, ch.Node.RaftAddr),
-			tx.String(consortiumvocab.ArgAPIAddr, ch.Node.APIAddr))
-	}
-	return c.Call(sender, consortium.Name, ch.Action, args...).Err
+	return c.Call(sender, consortium.Name, ch.Action, consortium.ChangeArgs(ch, approvals)...).Err
 }
 
 func approve(t *testing.T, ch *consortium.Change, chainID string, by ...string) []string {

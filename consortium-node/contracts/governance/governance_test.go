@@ -229,14 +229,14 @@ func TestThresholdOnboardingAndRemoval(t *testing.T) {
 	// now needing all four organisations.
 	newAdmin := chaintest.Key("zenith/admin")
 	nodeKey := chaintest.Key("node zenith-n")
-	onboard := []tx.Arg{tx.String(governancevocab.ArgOrgID, "zenith"),
+	onboard := append(tx.Args{tx.String(governancevocab.ArgOrgID, "zenith"),
 		tx.String(governancevocab.ArgOrgKind, identityvocab.KindInsurer),
 		tx.String(governancevocab.ArgOrgName, "Zenith Mutual"),
 		tx.Strings(governancevocab.ArgAdmins,
-			[]string{"zenith/admin " + newAdmin.Public().String() + " " + chaintest.EncKey("zenith/admin").String()}),
-		tx.String("node_node_id", "zenith-n"), tx.String("node_org", "zenith"), tx.Uint("node_raft_id", 9),
-		tx.String("node_sign_key", nodeKey.Public().String()), tx.String("node_enc_key", chaintest.EncKey("zenith-n").String()),
-		tx.String("node_raft_addr", "127.0.0.1:9"), tx.String("node_api_addr", "127.0.0.1:10")}
+			[]string{"zenith/admin " + newAdmin.Public().String() + " " + chaintest.EncKey("zenith/admin").String()})},
+		consortium.NodeToArgs(&consortium.Node{ID: "zenith-n", Org: "zenith", RaftID: 9, SignKey: nodeKey.Public(),
+			EncKey: chaintest.EncKey("zenith-n"), RaftAddr: "127.0.0.1:9", APIAddr: "127.0.0.1:10"},
+			governancevocab.ArgNodePrefix)...)
 	id, err = propose(c, "stmarys/admin", governancevocab.KindAddOrg, onboard...)
 	if err != nil {
 		t.Fatal(err)
@@ -305,10 +305,8 @@ func TestThresholdOnboardingAndRemoval(t *testing.T) {
 func TestNodeProposals(t *testing.T) {
 	c := newChain(t)
 	k := chaintest.Key("node extra")
-	add := []tx.Arg{tx.String(governancevocab.ArgNodeID, "hope-n"), tx.String("org", "hope"), tx.Uint("raft_id", 4),
-		tx.String(identityvocab.ArgSignKey, k.Public().String()),
-		tx.String(identityvocab.ArgEncKey, chaintest.EncKey("hope-n").String()),
-		tx.String("raft_addr", "127.0.0.1:7"), tx.String("api_addr", "127.0.0.1:8")}
+	add := consortium.NodeToArgs(&consortium.Node{ID: "hope-n", Org: "hope", RaftID: 4, SignKey: k.Public(),
+		EncKey: chaintest.EncKey("hope-n"), RaftAddr: "127.0.0.1:7", APIAddr: "127.0.0.1:8"}, "")
 	id, err := propose(c, "hope/admin", governancevocab.KindAddNode, add...)
 	if err != nil {
 		t.Fatal(err)

@@ -192,14 +192,7 @@ func TestEveryRoleAgainstEveryAction(t *testing.T) {
 			if err != nil {
 				return "", err
 			}
-			return call(c, who, consortium.Name, consortiumvocab.ActionAddNode,
-				tx.String(consortiumvocab.ArgNodeID, n.ID), tx.String(consortiumvocab.ArgOrg, n.Org),
-				tx.Uint(consortiumvocab.ArgRaftID, n.RaftID),
-				tx.String(consortiumvocab.ArgSignKey, n.SignKey.String()),
-				tx.String(consortiumvocab.ArgEncKey, n.EncKey.String()),
-				tx.String(consortiumvocab.ArgRaftAddr, n.RaftAddr), tx.String(consortiumvocab.ArgAPIAddr, n.APIAddr),
-				tx.Uint(consortiumvocab.ArgValidUntil, ch.ValidUntil),
-				tx.Strings(consortiumvocab.ArgApprovals, approvals))
+			return call(c, who, consortium.Name, ch.Action, consortium.ChangeArgs(ch, approvals)...)
 		}, admins},
 		{"consortium.remove_node with approvals", nil, func(c *chaintest.Chain, who string) (string, error) {
 			ch := &consortium.Change{Action: consortiumvocab.ActionRemoveNode, Node: consortium.Node{ID: "n2"},
@@ -208,9 +201,7 @@ func TestEveryRoleAgainstEveryAction(t *testing.T) {
 			if err != nil {
 				return "", err
 			}
-			return call(c, who, consortium.Name, consortiumvocab.ActionRemoveNode,
-				tx.String(consortiumvocab.ArgNodeID, "n2"), tx.Uint(consortiumvocab.ArgValidUntil, ch.ValidUntil),
-				tx.Strings(consortiumvocab.ArgApprovals, approvals))
+			return call(c, who, consortium.Name, ch.Action, consortium.ChangeArgs(ch, approvals)...)
 		}, admins},
 		{"record.register a new record", nil, func(c *chaintest.Chain, who string) (string, error) {
 			return call(c, who, record.Name, recordvocab.MethodRegister, registerArgs("new-rec")...)

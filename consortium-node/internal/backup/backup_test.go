@@ -183,13 +183,7 @@ func (c *cluster) changeNodes(via string, ch *consortium.Change) {
 		}
 		approvals = append(approvals, s)
 	}
-	args := []tx.Arg{tx.String("node_id", ch.Node.ID), tx.Uint("valid_until", ch.ValidUntil), tx.Strings("approvals", approvals)}
-	if ch.Action == consortiumvocab.ActionAddNode {
-		args = append(args, tx.String("org", ch.Node.Org), tx.Uint("raft_id", ch.Node.RaftID),
-			tx.String("sign_key", ch.Node.SignKey.String()), tx.String("enc_key", ch.Node.EncKey.String()),
-			tx.String("raft_addr", ch.Node.RaftAddr), tx.String("api_addr", ch.Node.APIAddr))
-	}
-	c.send(via, approvers[0], consortium.Name, ch.Action, args...)
+	c.send(via, approvers[0], consortium.Name, ch.Action, consortium.ChangeArgs(ch, approvals)...)
 }
 
 func statusOf(err error) int {

@@ -402,12 +402,8 @@ func (c *testCluster) changeNodes(via int, ch *consortium.Change, approvers ...s
 		}
 		approvals = append(approvals, s)
 	}
-	args := tx.Args{tx.String("node_id", ch.Node.ID), tx.Uint("valid_until", ch.ValidUntil), tx.Strings("approvals", approvals)}
-	if ch.Action == consortiumvocab.ActionAddNode {
-		args = append(args, tx.String("org", ch.Node.Org), tx.Uint("raft_id", ch.Node.RaftID), tx.String("sign_key", ch.Node.SignKey.String()),
-			tx.String("enc_key", ch.Node.EncKey.String()), tx.String("raft_addr", ch.Node.RaftAddr), tx.String("api_addr", ch.Node.APIAddr))
-	}
-	return c.submitSigned(via, approvers[0], c.adminKey(approvers[0]), consortium.Name, ch.Action, args...)
+	return c.submitSigned(via, approvers[0], c.adminKey(approvers[0]), consortium.Name, ch.Action,
+		consortium.ChangeArgs(ch, approvals)...)
 }
 
 func (c *testCluster) waitVoters(i int, want []uint64) {
