@@ -4,10 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/almoner/almoner/consortium-node/api"
 	"runtime"
 	"sync"
 
+	"github.com/almoner/almoner/consortium-node/api"
 	"github.com/almoner/almoner/consortium-node/tx"
 )
 
