@@ -6,7 +6,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"math/rand/v2"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -29,6 +28,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/internal/authz"
 	cexec "github.com/almoner/almoner/consortium-node/internal/exec"
 	"github.com/almoner/almoner/consortium-node/ledger"
+	"github.com/almoner/almoner/consortium-node/testseed"
 	"github.com/almoner/almoner/consortium-node/tx"
 	"github.com/almoner/almoner/privacy/sign"
 )
@@ -44,7 +44,7 @@ var crashSeed = flag.Uint64("crash.seed", 0, "seed of TestCrashRecovery's kill s
 // partial block, lost write or torn state is visible after any crash).
 func TestCrashRecovery(t *testing.T) {
 	seed := killSeed(t, *crashSeed, "crash.seed")
-	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+	rng := testseed.NewRand(seed)
 	rounds := 6
 	if testing.Short() {
 		rounds = 3

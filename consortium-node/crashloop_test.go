@@ -4,12 +4,12 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"math/rand/v2"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/almoner/almoner/consortium-node/testseed"
 	"github.com/almoner/almoner/consortium-node/tx"
 )
 
@@ -38,7 +38,7 @@ func TestCrashLoop(t *testing.T) {
 		t.Fatalf("-crashloop.kills=%d; want at least 1", kills)
 	}
 	seed := killSeed(t, *crashLoopSeed, "crashloop.seed", fmt.Sprintf("-crashloop.kills=%d", kills))
-	rng := rand.New(rand.NewPCG(seed, seed^0x2545f4914f6cdd1d))
+	rng := testseed.NewRand(seed)
 
 	start := time.Now()
 	c := newFaultCluster(t, 3, false)

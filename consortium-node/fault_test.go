@@ -25,6 +25,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/api/client"
 	"github.com/almoner/almoner/consortium-node/genesis"
 	"github.com/almoner/almoner/consortium-node/ledger"
+	"github.com/almoner/almoner/consortium-node/testseed"
 	"github.com/almoner/almoner/consortium-node/tx"
 )
 
@@ -38,7 +39,7 @@ var faultSeed = flag.Uint64("fault.seed", 0, "seed of the fault tests' random ch
 func faultRNG(t *testing.T) *rand.Rand {
 	t.Helper()
 	seed := killSeed(t, *faultSeed, "fault.seed")
-	return rand.New(rand.NewPCG(seed, seed^0x51afd7ed558ccd4b))
+	return testseed.NewRand(seed)
 }
 
 // TestKillLeaderUnderLoad SIGKILLs the leader while clients submit to every

@@ -19,6 +19,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/contracts/record"
 	"github.com/almoner/almoner/consortium-node/genesis"
 	"github.com/almoner/almoner/consortium-node/internal/store"
+	"github.com/almoner/almoner/consortium-node/testseed"
 	"github.com/almoner/almoner/consortium-node/tx"
 	"github.com/almoner/almoner/privacy/envelope"
 	"github.com/almoner/almoner/privacy/sign"
@@ -111,7 +112,7 @@ func privateKeysLeft(t *testing.T, home, id string) []string {
 func scanForPlaintext(t *testing.T, plaintext []byte, haystack string) (probes int, seed uint64) {
 	t.Helper()
 	seed = rand.Uint64()
-	r := rand.New(rand.NewPCG(seed, seed))
+	r := testseed.NewRand(seed)
 	for range 200 {
 		off := r.IntN(len(plaintext) - 24)
 		probe := string(plaintext[off : off+24])

@@ -3,7 +3,6 @@ package policies
 import (
 	"flag"
 	"fmt"
-	"math/rand/v2"
 	"strings"
 	"testing"
 
@@ -22,7 +21,7 @@ var roleKeySeed = flag.Uint64("rolekey-seed", 0, "seed of TestRoleKeysDecideAsMe
 // changes and removals.
 func TestRoleKeysDecideAsMembers(t *testing.T) {
 	seed := testseed.Seed(t, *roleKeySeed, "-rolekey-seed")
-	rnd := rand.New(rand.NewPCG(seed, 1))
+	rnd := testseed.NewRand(seed)
 	orgs := []string{"stmarys", "acme", "hope"}
 	pick := func(xs []string) string { return xs[rnd.IntN(len(xs))] }
 	member := func() string { return fmt.Sprintf("%s/m%d", pick(orgs), rnd.IntN(40)) }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"flag"
-	"math/rand/v2"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -110,8 +109,7 @@ func follow(t *testing.T, s *readmodel.Store, src *rmtest.Source, c *crasher, bl
 // block-by-block one at that height, and a follower restarted on it
 // resumes to the same final index.
 func TestRebuildBatched(t *testing.T) {
-	sd := testseed.Seed(t, *rebuildSeed, "-rebuild-seed")
-	rnd := rand.New(rand.NewPCG(sd, 18))
+	rnd := testseed.Rand(t, *rebuildSeed, "-rebuild-seed")
 
 	n := testnode.Start(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)

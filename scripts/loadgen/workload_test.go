@@ -2,7 +2,6 @@ package main
 
 import (
 	"flag"
-	"math/rand/v2"
 	"testing"
 	"time"
 
@@ -14,8 +13,7 @@ var campaignSeed = flag.Uint64("campaign-seed", 0, "seed of TestGiftCampaigns (0
 // Every gift lands on a campaign that was set up, no campaign takes more
 // than perCampaign gifts, and gifts in a row spread over hotCampaigns.
 func TestGiftCampaigns(t *testing.T) {
-	seed := testseed.Seed(t, *campaignSeed, "-campaign-seed")
-	r := rand.New(rand.NewPCG(seed, 0))
+	r := testseed.Rand(t, *campaignSeed, "-campaign-seed")
 	for range 200 {
 		gifts, per := 1+r.IntN(20000), 1+r.IntN(600)
 		n := campaignsFor(gifts, per)

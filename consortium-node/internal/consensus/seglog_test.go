@@ -5,7 +5,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -315,8 +314,7 @@ func TestLogCorrupt(t *testing.T) {
 // entry the step before had committed, with the same term. The seed is
 // printed; rerun one with -log-seed.
 func TestLogCrashAnywhere(t *testing.T) {
-	seed := testseed.Seed(t, *logSeed, "-log-seed")
-	rng := rand.New(rand.NewPCG(seed, 0))
+	rng := testseed.Rand(t, *logSeed, "-log-seed")
 	dir := t.TempDir()
 	s, _ := openLog(t, dir, LogOptions{SegmentBytes: 300})
 	var term, commit uint64 = 1, 0

@@ -2,7 +2,6 @@ package exec
 
 import (
 	"fmt"
-	"math/rand/v2"
 	"reflect"
 	"slices"
 	"testing"
@@ -15,7 +14,7 @@ import (
 // writes at all is nil, as a serial collection of none.
 func TestMergeWrites(t *testing.T) {
 	seed := testseed.Seed(t, *seedFlag, "-exec.seed")
-	r := rand.New(rand.NewPCG(seed, seed))
+	r := testseed.NewRand(seed)
 	for round := range 200 {
 		k := r.IntN(9)
 		parts := make([][]Write, k)

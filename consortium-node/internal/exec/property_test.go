@@ -167,7 +167,7 @@ func diffResults(t *testing.T, label string, want, got *Result) {
 // -exec.seed=N.
 func TestParallelEqualsSerial(t *testing.T) {
 	seed := testseed.Seed(t, *seedFlag, "-exec.seed")
-	r := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+	r := testseed.NewRand(seed)
 	rounds := 40
 	if testing.Short() {
 		rounds = 10

@@ -17,8 +17,7 @@ var recentSeed = flag.Uint64("store.seed", 0, "seed for the randomised replay-wi
 
 func seeded(t *testing.T) *rand.Rand {
 	t.Helper()
-	seed := testseed.Seed(t, *recentSeed, "-store.seed")
-	return rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+	return testseed.Rand(t, *recentSeed, "-store.seed")
 }
 
 // windowTx is a committed transaction of the test chain: its id, the height

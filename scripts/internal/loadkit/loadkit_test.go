@@ -4,7 +4,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"math/rand/v2"
 	"testing"
 	"time"
 
@@ -38,8 +37,7 @@ func TestPercentile(t *testing.T) {
 // TestPercentileOfOnes: with one item a sample, Percentile is the nearest-rank percentile of the latencies
 // (randomised; the seed is printed).
 func TestPercentileOfOnes(t *testing.T) {
-	seed := testseed.Seed(t, *seedFlag, "-seed")
-	r := rand.New(rand.NewPCG(seed, 0))
+	r := testseed.Rand(t, *seedFlag, "-seed")
 	n := 1 + r.IntN(500)
 	s := make([]Sample, n)
 	for i := range s {
