@@ -103,21 +103,13 @@ func (m *mod) mayRead(ctx context.Context, c *claims.Claim) (bool, error) {
 // readable loads claim id for the viewer: nil when none, FORBIDDEN when
 // the viewer may not read it.
 func (m *mod) readable(ctx context.Context, id string) (*claims.Claim, error) {
-	if _, err := schema.Account(ctx); err != nil {
-		return nil, err
-	}
-	c, err := schema.Found(ctx, m.log, "claims: claim", m.rd.Claim, id)
-	if c == nil || err != nil {
-		return nil, err
-	}
-	ok, err := m.mayRead(ctx, c)
-	if err != nil {
-		return nil, err
-	}
-	if !ok {
-		return nil, schema.Forbidden(readRefused)
-	}
-	return c, nil
+	return schema.Readable(ctx, m.log, "claims: claim", m.rd.Claim, id, func(_ string, c *claims.Claim) error {
+		ok, err := m.mayRead(ctx, c)
+		if err == nil && !ok {
+			err = schema.Forbidden(readRefused)
+		}
+		return err
+	})
 }
 
 var nn = graphql.NewNonNull

@@ -37,40 +37,23 @@ func page[T any](ctx context.Context, m *mod, args map[string]any, kind string,
 // there is none, FORBIDDEN unless the policy lets the viewer read it (its
 // patient, its custodian's staff).
 func (m *mod) readableRecord(ctx context.Context, id string) (*patients.Record, error) {
-	if _, err := schema.Account(ctx); err != nil {
-		return nil, err
-	}
-	r, err := schema.Found(ctx, m.log, "patients: record", m.rd.Record, id)
-	if r == nil || err != nil {
-		return nil, err
-	}
-	if err := m.cfg.Require(ctx, schema.Question{Obj: "record", Act: "read_metadata", Owner: r.Patient, Org: r.Custodian},
-		"only the patient or the custodian's staff may read this record's metadata"); err != nil {
-		return nil, err
-	}
-	return r, nil
+	return schema.Readable(ctx, m.log, "patients: record", m.rd.Record, id, func(_ string, r *patients.Record) error {
+		return m.cfg.Require(ctx, schema.Question{Obj: "record", Act: "read_metadata", Owner: r.Patient, Org: r.Custodian},
+			"only the patient or the custodian's staff may read this record's metadata")
+	})
 }
 
 // readableConsent reads consent id for the viewer: nil when there is
 // none; its grantee (the member or their organisation) and its requester
 // read it, anyone else as the policy says of the patient's consents.
 func (m *mod) readableConsent(ctx context.Context, id string) (*patients.Consent, error) {
-	v, err := schema.Account(ctx)
-	if err != nil {
-		return nil, err
-	}
-	c, err := schema.Found(ctx, m.log, "patients: consent", m.rd.Consent, id)
-	if c == nil || err != nil {
-		return nil, err
-	}
-	if c.Grantee == v || c.Grantee == schema.OrgOf(v) || c.Requester == v {
-		return c, nil
-	}
-	if err := m.cfg.Require(ctx, schema.Question{Obj: "consent", Act: "read", Owner: c.Patient},
-		"only the patient, the grantee or the requester may read this consent"); err != nil {
-		return nil, err
-	}
-	return c, nil
+	return schema.Readable(ctx, m.log, "patients: consent", m.rd.Consent, id, func(v string, c *patients.Consent) error {
+		if c.Grantee == v || c.Grantee == schema.OrgOf(v) || c.Requester == v {
+			return nil
+		}
+		return m.cfg.Require(ctx, schema.Question{Obj: "consent", Act: "read", Owner: c.Patient},
+			"only the patient, the grantee or the requester may read this consent")
+	})
 }
 
 var patientArg = &graphql.ArgumentConfig{Type: graphql.ID, Description: "The patient's member id (default: the viewer)."}

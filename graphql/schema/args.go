@@ -122,6 +122,26 @@ func Found[K, T any](ctx context.Context, log *slog.Logger, what string, read fu
 	return v, nil
 }
 
+// Readable reads the object named id (Found's read and what) for the
+// signed-in viewer: UNAUTHENTICATED when no one is, nil without an error
+// when there is no such object, and allow's error (FORBIDDEN, from the
+// policy) when allow refuses the viewer this object.
+func Readable[K, T any](ctx context.Context, log *slog.Logger, what string, read func(id K) (*T, error), id K,
+	allow func(viewer string, v *T) error) (*T, error) {
+	viewer, err := Account(ctx)
+	if err != nil {
+		return nil, err
+	}
+	v, err := Found(ctx, log, what, read, id)
+	if v == nil || err != nil {
+		return nil, err
+	}
+	if err := allow(viewer, v); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
 // Account returns the signed-in account (UNAUTHENTICATED if none).
 func Account(ctx context.Context) (string, error) {
 	p, err := viewer(ctx)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/almoner/almoner/consortium-node/tx"
 	"github.com/almoner/almoner/portal/readmodel"
+	"github.com/almoner/almoner/portal/session"
 )
 
 // TestObjects: each input object is rendered in order with its position
@@ -81,5 +82,71 @@ func TestFound(t *testing.T) {
 		if v != nil || !errors.As(err, &e) || e.Code != code || strings.Contains(e.Message, "fire") {
 			t.Errorf("%s: %v %v, want %s", id, v, err, code)
 		}
+	}
+}
+
+// TestReadable: no one signed in (or a password to change first) is
+// refused before anything is read; a missing object is nil without asking
+// allow; allow sees the viewer and the object, and its refusal is the
+// answer; a failed read is INTERNAL.
+func TestReadable(t *testing.T) {
+	log := slog.New(slog.DiscardHandler)
+	signedIn := func(p *session.Principal) context.Context {
+		return context.WithValue(context.Background(), ctxKey{}, &request{principal: p})
+	}
+	a := new(string)
+	reads := 0
+	read := func(id string) (*string, error) {
+		reads++
+		switch id {
+		case "a":
+			return a, nil
+		case "broken":
+			return nil, errors.New("disk on fire")
+		}
+		return nil, readmodel.ErrNotFound
+	}
+	var asked []string
+	allow := func(viewer string, v *string) error {
+		asked = append(asked, viewer)
+		if v != a {
+			t.Errorf("allow asked about %p, not the object read", v)
+		}
+		if viewer != "org/alice" {
+			return Forbidden("only alice")
+		}
+		return nil
+	}
+	for _, c := range []struct {
+		ctx  context.Context
+		want error
+	}{
+		{context.Background(), ErrUnauthenticated},
+		{signedIn(&session.Principal{Account: "org/alice", MustChangePassword: true}), ErrMustChangePassword},
+	} {
+		if v, err := Readable(c.ctx, log, "thing", read, "a", allow); v != nil || !errors.Is(err, c.want) {
+			t.Errorf("%v %v, want %v", v, err, c.want)
+		}
+	}
+	if reads != 0 || len(asked) != 0 {
+		t.Fatalf("read %d times and asked %q for no viewer", reads, asked)
+	}
+	alice, bob := signedIn(&session.Principal{Account: "org/alice"}), signedIn(&session.Principal{Account: "org/bob"})
+	if v, err := Readable(alice, log, "thing", read, "a", allow); v != a || err != nil {
+		t.Errorf("alice: %v %v", v, err)
+	}
+	var e *Error
+	if v, err := Readable(bob, log, "thing", read, "a", allow); v != nil || !errors.As(err, &e) || e.Code != CodeForbidden {
+		t.Errorf("bob: %v %v, want FORBIDDEN", v, err)
+	}
+	if !slices.Equal(asked, []string{"org/alice", "org/bob"}) {
+		t.Errorf("allow asked for %q", asked)
+	}
+	if v, err := Readable(alice, log, "thing", read, "none", allow); v != nil || err != nil || len(asked) != 2 {
+		t.Errorf("none: %v %v (allow asked %d times)", v, err, len(asked))
+	}
+	if v, err := Readable(alice, log, "thing", read, "broken", allow); v != nil || !errors.As(err, &e) ||
+		e.Code != CodeInternal {
+		t.Errorf("broken: %v %v, want INTERNAL", v, err)
 	}
 }
