@@ -254,13 +254,9 @@ func (s *submitter) addMember(member string, nonce, expiry uint64) ([]byte, erro
 			tx.String("sign_key", s.signKey),
 			tx.String("enc_key", s.encKey),
 		}}}
-	st, err := tx.Sign(body, s.admin)
+	raw, err := tx.SignEncoded(body, s.admin)
 	if err != nil {
 		return nil, fmt.Errorf("sign: %w", err)
-	}
-	raw, err := st.Encode()
-	if err != nil {
-		return nil, fmt.Errorf("encode: %w", err)
 	}
 	return raw, nil
 }

@@ -25,11 +25,8 @@ func sampleBlock(tb testing.TB) *api.Block {
 		}},
 		{Contract: "identity", Method: "set_roles", Args: tx.Args{tx.String("id", "stmarys/dr-lee")}},
 	} {
-		s, err := tx.Sign(tx.Body{ChainID: "almoner-dev", Sender: "stmarys/admin", Nonce: uint64(i + 1), Expiry: 10, Call: call}, member)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		raw, err := s.Encode()
+		raw, err := tx.SignEncoded(tx.Body{ChainID: "almoner-dev", Sender: "stmarys/admin", Nonce: uint64(i + 1),
+			Expiry: 10, Call: call}, member)
 		if err != nil {
 			tb.Fatal(err)
 		}

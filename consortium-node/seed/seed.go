@@ -174,12 +174,8 @@ func (s *seeder) submit(ctx context.Context, calls ...call) ([]api.TxStatus, err
 			return nil, err
 		}
 		s.nonce++
-		stx, err := tx.Sign(tx.Body{ChainID: s.g.ChainID, Sender: c.as, Nonce: uint64(s.now.UnixNano()) + s.nonce, Expiry: st.Height + 500,
-			Call: tx.Call{Contract: c.contract, Method: c.method, Args: c.args}}, k)
-		if err != nil {
-			return nil, err
-		}
-		raw, err := stx.Encode()
+		raw, err := tx.SignEncoded(tx.Body{ChainID: s.g.ChainID, Sender: c.as, Nonce: uint64(s.now.UnixNano()) + s.nonce,
+			Expiry: st.Height + 500, Call: tx.Call{Contract: c.contract, Method: c.method, Args: c.args}}, k)
 		if err != nil {
 			return nil, err
 		}

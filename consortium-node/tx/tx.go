@@ -192,26 +192,39 @@ func checkName(what, s string, max int) error {
 
 // Sign signs body with key and returns the signed transaction.
 func Sign(body Body, key *sign.PrivateKey) (*Signed, error) {
+	s, _, err := signEncode(body, key)
+	return s, err
+}
+
+// SignEncoded signs body with key and returns the signed transaction's encoding (Encode), the bytes a node's API
+// takes and tx.HashID names.
+func SignEncoded(body Body, key *sign.PrivateKey) ([]byte, error) {
+	_, enc, err := signEncode(body, key)
+	return enc, err
+}
+
+// signEncode signs body with key and encodes the signed transaction, refused over MaxTxBytes.
+func signEncode(body Body, key *sign.PrivateKey) (*Signed, []byte, error) {
 	if body.Version == 0 {
 		body.Version = Version
 	}
 	if err := body.Validate(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	msg, err := body.SignBytes()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	pub := key.Public()
 	s := &Signed{Body: body, Signature: Signature{Alg: pub.Alg, PubKey: pub.Key, Sig: key.Sign(msg)}}
 	enc, err := s.Encode()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if len(enc) > MaxTxBytes {
-		return nil, fmt.Errorf("%w: transaction is %d bytes, max %d", ErrLimit, len(enc), MaxTxBytes)
+		return nil, nil, fmt.Errorf("%w: transaction is %d bytes, max %d", ErrLimit, len(enc), MaxTxBytes)
 	}
-	return s, nil
+	return s, enc, nil
 }
 
 // Encode returns the deterministic encoding of the signed transaction.

@@ -59,6 +59,35 @@ func TestGoldenEncoding(t *testing.T) {
 	}
 }
 
+// TestSignEncoded: the bytes are Sign's transaction encoded (the golden encoding); a body that does not validate,
+// or whose signed encoding is over MaxTxBytes, gives no bytes and the error Sign gives.
+func TestSignEncoded(t *testing.T) {
+	enc, err := SignEncoded(sampleBody(), testKey(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := hex.EncodeToString(enc); got != goldenSigned {
+		t.Fatalf("SignEncoded:\n got %s\nwant %s", got, goldenSigned)
+	}
+	noChain := sampleBody()
+	noChain.ChainID = ""
+	big := sampleBody()
+	big.Call.Args = Args{Bytes("a", make([]byte, MaxArgBytes-16)), Bytes("b", make([]byte, MaxArgBytes-16)),
+		Bytes("c", make([]byte, MaxArgBytes-16))}
+	for name, c := range map[string]struct {
+		body Body
+		want error
+	}{"no chain id": {noChain, ErrMalformed}, "over MaxTxBytes": {big, ErrLimit}} {
+		enc, err := SignEncoded(c.body, testKey(t))
+		if !errors.Is(err, c.want) || enc != nil {
+			t.Errorf("%s: %d bytes, %v; want none, %v", name, len(enc), err, c.want)
+		}
+		if _, serr := Sign(c.body, testKey(t)); serr == nil || serr.Error() != err.Error() {
+			t.Errorf("%s: Sign says %v, SignEncoded %v", name, serr, err)
+		}
+	}
+}
+
 func TestRoundTripAndVerify(t *testing.T) {
 	s, err := Sign(sampleBody(), testKey(t))
 	if err != nil {

@@ -61,11 +61,8 @@ func TestConsentChangesAt(t *testing.T) {
 			tx.Strings("categories", []string{"lab"}), tx.Int("start", now.Add(-time.Hour).Unix()), tx.Int("end", now.Add(time.Hour).Unix())}},
 		{Contract: "consent", Method: "revoke", Args: []tx.Arg{tx.String("consent_id", "con-1")}},
 	} {
-		sg, err := tx.Sign(tx.Body{ChainID: n.Genesis.ChainID, Sender: "stmarys/patient-ana", Nonce: uint64(1000 + i), Expiry: st.Height + 100, Call: call}, key)
-		if err != nil {
-			t.Fatal(err)
-		}
-		raw, err := sg.Encode()
+		raw, err := tx.SignEncoded(tx.Body{ChainID: n.Genesis.ChainID, Sender: "stmarys/patient-ana", Nonce: uint64(1000 + i),
+			Expiry: st.Height + 100, Call: call}, key)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -262,11 +262,7 @@ func (g *gen) call(as, contract, method string, args ...tx.Arg) (call, error) {
 // sign signs c with a fresh nonce, expiring expiry blocks on.
 func (g *gen) sign(c call, expiry uint64) ([]byte, error) {
 	g.nonce++
-	s, err := tx.Sign(tx.Body{ChainID: g.g.ChainID, Sender: c.as, Nonce: g.nonce, Expiry: expiry, Call: c.c}, c.key)
-	if err != nil {
-		return nil, err
-	}
-	return s.Encode()
+	return tx.SignEncoded(tx.Body{ChainID: g.g.ChainID, Sender: c.as, Nonce: g.nonce, Expiry: expiry, Call: c.c}, c.key)
 }
 
 // newMembers returns add_member calls for n new members of admin's

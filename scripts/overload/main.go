@@ -164,12 +164,9 @@ func (s *signer) sign(height uint64) ([]byte, error) {
 	if s.pad != "" {
 		args = append(args, tx.String("pad_1", s.pad), tx.String("pad_2", s.pad))
 	}
-	st, err := tx.Sign(tx.Body{ChainID: s.g.ChainID, Sender: s.admin, Nonce: i, Expiry: height + s.g.Params.ReplayWindow,
-		Call: tx.Call{Contract: "identity", Method: "add_member", Args: args}}, s.key)
-	if err != nil {
-		return nil, err
-	}
-	return st.Encode()
+	return tx.SignEncoded(tx.Body{ChainID: s.g.ChainID, Sender: s.admin, Nonce: i,
+		Expiry: height + s.g.Params.ReplayWindow, Call: tx.Call{Contract: "identity", Method: "add_member", Args: args}},
+		s.key)
 }
 
 // batch signs n transactions valid from the node's current height (asked

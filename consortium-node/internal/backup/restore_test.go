@@ -220,14 +220,11 @@ func runNode(t *testing.T) (n *node.Node, g *genesis.File, add func(member strin
 	add = func(member string) {
 		t.Helper()
 		nonce++
-		s, err := tx.Sign(tx.Body{ChainID: g.ChainID, Sender: "stmarys/admin", Nonce: nonce, Expiry: n.NextHeight() + 100,
+		raw, err := tx.SignEncoded(tx.Body{ChainID: g.ChainID, Sender: "stmarys/admin", Nonce: nonce,
+			Expiry: n.NextHeight() + 100,
 			Call: tx.Call{Contract: identity.Name, Method: "add_member", Args: tx.Args{tx.String("id", member),
 				tx.Strings("roles", []string{identityvocab.RolePatient}), tx.String("sign_key", admin.Public().String()),
 				tx.String("enc_key", enc.String())}}}, admin)
-		if err != nil {
-			t.Fatal(err)
-		}
-		raw, err := s.Encode()
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -54,12 +54,11 @@ func TestAdmissionRefusesNonMembers(t *testing.T) {
 	signAs := func(sender string, key *sign.PrivateKey) []byte {
 		h.seq++
 		call := tx.Call{Contract: "identity", Method: "revoke_member", Args: tx.Args{tx.String("id", "stmarys/dr-lee")}}
-		s, err := tx.Sign(tx.Body{ChainID: h.g.ChainID, Sender: sender, Nonce: h.seq, Expiry: h.n.NextHeight() + 50,
-			Call: call}, key)
+		raw, err := tx.SignEncoded(tx.Body{ChainID: h.g.ChainID, Sender: sender, Nonce: h.seq,
+			Expiry: h.n.NextHeight() + 50, Call: call}, key)
 		if err != nil {
 			t.Fatal(err)
 		}
-		raw, _ := s.Encode()
 		return raw
 	}
 	refused := func(what string, raw []byte) string {
@@ -361,12 +360,12 @@ func BenchmarkAdmission(b *testing.B) {
 	ids := devtest.MemberIDs()
 	raws := make([][]byte, 1000)
 	for i := range raws {
-		s, err := tx.Sign(tx.Body{ChainID: g.ChainID, Sender: ids[i%len(ids)], Nonce: uint64(i), Expiry: 10,
+		raw, err := tx.SignEncoded(tx.Body{ChainID: g.ChainID, Sender: ids[i%len(ids)], Nonce: uint64(i), Expiry: 10,
 			Call: tx.Call{Contract: "identity", Method: "noop", Args: tx.Args{tx.Uint("n", uint64(i))}}}, keys[ids[i%len(ids)]])
 		if err != nil {
 			b.Fatal(err)
 		}
-		raws[i], _ = s.Encode()
+		raws[i] = raw
 	}
 	for _, bc := range []struct {
 		name string

@@ -137,12 +137,11 @@ func (c *testCluster) submitSigned(via int, sender string, key *sign.PrivateKey,
 	args ...tx.Arg) TxResult {
 	c.t.Helper()
 	c.seq++
-	s, err := tx.Sign(tx.Body{ChainID: c.g.ChainID, Sender: sender, Nonce: c.seq,
+	raw, err := tx.SignEncoded(tx.Body{ChainID: c.g.ChainID, Sender: sender, Nonce: c.seq,
 		Expiry: c.nodes[via].n.NextHeight() + 100, Call: tx.Call{Contract: contract, Method: method, Args: args}}, key)
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	raw, _ := s.Encode()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	res, err := c.nodes[via].n.Submit(ctx, [][]byte{raw}, true)
@@ -370,10 +369,9 @@ func TestPartitionedNodeCommitsNothingAndConverges(t *testing.T) {
 	// A transaction sent to the isolated node is not committed while cut off.
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	c.seq++
-	s, _ := tx.Sign(tx.Body{ChainID: c.g.ChainID, Sender: "stmarys/admin", Nonce: c.seq, Expiry: 500,
+	raw, _ := tx.SignEncoded(tx.Body{ChainID: c.g.ChainID, Sender: "stmarys/admin", Nonce: c.seq, Expiry: 500,
 		Call: tx.Call{Contract: "identity", Method: "rotate_keys", Args: tx.Args{tx.String("id", "stmarys/admin"), tx.String("enc_key", c.enc)}}},
 		c.keys["stmarys/admin"])
-	raw, _ := s.Encode()
 	res, err := c.nodes[iso].n.Submit(ctx, [][]byte{raw}, true)
 	cancel()
 	if err != nil || res[0].Committed || res[0].Err != nil {

@@ -112,14 +112,14 @@ func newSigner(t *testing.T, dir string, g *genesis.File) *signer {
 
 func (s *signer) addMember(t *testing.T, next uint64, id string) []byte {
 	t.Helper()
-	st, err := tx.Sign(tx.Body{ChainID: s.g.ChainID, Sender: "stmarys/admin", Nonce: s.seq.Add(1), Expiry: next + 1000,
+	raw, err := tx.SignEncoded(tx.Body{ChainID: s.g.ChainID, Sender: "stmarys/admin", Nonce: s.seq.Add(1),
+		Expiry: next + 1000,
 		Call: tx.Call{Contract: "identity", Method: "add_member", Args: []tx.Arg{tx.String("id", id),
 			tx.Strings("roles", []string{identityvocab.RolePatient}), tx.String("sign_key", s.key.Public().String()),
 			tx.String("enc_key", s.enc)}}}, s.key)
 	if err != nil {
 		t.Fatal(err)
 	}
-	raw, _ := st.Encode()
 	return raw
 }
 

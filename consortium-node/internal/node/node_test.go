@@ -117,12 +117,11 @@ func (h *harness) sign(sender string, expiry uint64, method string, args ...tx.A
 	if expiry == 0 {
 		expiry = h.n.NextHeight() + 50
 	}
-	s, err := tx.Sign(tx.Body{ChainID: h.g.ChainID, Sender: sender, Nonce: h.seq, Expiry: expiry,
+	raw, err := tx.SignEncoded(tx.Body{ChainID: h.g.ChainID, Sender: sender, Nonce: h.seq, Expiry: expiry,
 		Call: tx.Call{Contract: "identity", Method: method, Args: args}}, h.keys[sender])
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	raw, _ := s.Encode()
 	return raw
 }
 
@@ -348,13 +347,13 @@ func TestExpiringKeys(t *testing.T) {
 // the ledger.
 func TestClaimShapeRefusedAtAdmission(t *testing.T) {
 	h := newHarness(t, nil)
-	s, err := tx.Sign(tx.Body{ChainID: h.g.ChainID, Sender: "stmarys/dr-lee", Nonce: 1, Expiry: h.n.NextHeight() + 50,
+	raw, err := tx.SignEncoded(tx.Body{ChainID: h.g.ChainID, Sender: "stmarys/dr-lee", Nonce: 1,
+		Expiry: h.n.NextHeight() + 50,
 		Call: tx.Call{Contract: "claim", Method: "submit", Args: tx.Args{tx.String("claim_id", "c1"),
 			tx.Strings("items", []string{"99213:2026-10-30:15000"})}}}, h.keys["stmarys/dr-lee"])
 	if err != nil {
 		t.Fatal(err)
 	}
-	raw, _ := s.Encode()
 	res := h.submit(raw)
 	if res[0].Err == nil || !errors.Is(res[0].Err, contracts.ErrShape) || res[0].Committed || strings.Contains(res[0].Err.Error(), "99213") {
 		t.Fatalf("a claim.submit with items: %+v", res[0])

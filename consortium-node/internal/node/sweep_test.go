@@ -61,13 +61,13 @@ func TestRefusedRegistrationLeavesNothing(t *testing.T) {
 	register := func(id string, h ledger.Hash, category string) *ledger.Receipt {
 		t.Helper()
 		c.seq++
-		s, err := tx.Sign(tx.Body{ChainID: c.g.ChainID, Sender: clerk.id, Nonce: c.seq, Expiry: c.nodes[a].n.NextHeight() + 100,
+		raw, err := tx.SignEncoded(tx.Body{ChainID: c.g.ChainID, Sender: clerk.id, Nonce: c.seq,
+			Expiry: c.nodes[a].n.NextHeight() + 100,
 			Call: tx.Call{Contract: record.Name, Method: "register", Args: []tx.Arg{tx.String("record_id", id), tx.Uint("version", 1),
 				tx.Bytes("ciphertext_hash", h[:]), tx.String("patient", ana.id), tx.String("category", category)}}}, clerk.sign)
 		if err != nil {
 			t.Fatal(err)
 		}
-		raw, _ := s.Encode()
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer cancel()
 		res, err := c.nodes[a].n.Submit(ctx, [][]byte{raw}, true)
