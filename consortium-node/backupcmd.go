@@ -72,15 +72,16 @@ func cmdBackup(args []string) error {
 	c.Authenticate(id, key)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	start := time.Now()
-	h, size, err := api.WriteBackupFile(*out, func(f *os.File) (*api.BackupHeader, error) { return c.Backup(ctx, f) })
+	h, report, err := api.WriteBackupFileReport(*out, func(f *os.File) (*api.BackupHeader, error) {
+		return c.Backup(ctx, f)
+	})
 	if err != nil {
 		return err
 	}
 	if h.ChainID != g.ChainID {
 		return fmt.Errorf("%s holds chain %q, not %q of %s (kept; check --node-api)", *out, h.ChainID, g.ChainID, *home)
 	}
-	fmt.Printf("wrote %s: %s, %d bytes in %v (checksum verified)\n", *out, h, size, time.Since(start).Round(time.Millisecond))
+	fmt.Println(report)
 	return nil
 }
 

@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
-	"time"
 
 	"github.com/almoner/almoner/consortium-node/api"
 	"github.com/almoner/almoner/consortium-node/daemonflag"
@@ -41,14 +40,13 @@ func cmdBackup(args []string) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	start := time.Now()
-	h, size, err := api.WriteBackupFile(*out, func(f *os.File) (*api.BackupHeader, error) {
+	_, report, err := api.WriteBackupFileReport(*out, func(f *os.File) (*api.BackupHeader, error) {
 		return app.RequestBackup(ctx, *home, f)
 	})
 	if err != nil {
 		return err
 	}
-	fmt.Printf("wrote %s: %s, %d bytes in %v (checksum verified)\n", *out, h, size, time.Since(start).Round(time.Millisecond))
+	fmt.Println(report)
 	return nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 )
 
 // WriteBackupFile writes an archive to path (consortium-node backup,
@@ -51,4 +52,16 @@ func WriteBackupFile(path string, write func(f *os.File) (*BackupHeader, error))
 		d.Close()
 	}
 	return h, st.Size(), nil
+}
+
+// WriteBackupFileReport is WriteBackupFile timed, for the backup commands: it returns the archive's header and the
+// line they print once the archive is in place, "wrote PATH: HEADER, SIZE bytes in DURATION (checksum verified)".
+func WriteBackupFileReport(path string, write func(f *os.File) (*BackupHeader, error)) (*BackupHeader, string, error) {
+	start := time.Now()
+	h, size, err := WriteBackupFile(path, write)
+	if err != nil {
+		return nil, "", err
+	}
+	took := time.Since(start).Round(time.Millisecond)
+	return h, fmt.Sprintf("wrote %s: %s, %d bytes in %v (checksum verified)", path, h, size, took), nil
 }

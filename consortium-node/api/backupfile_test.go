@@ -3,21 +3,21 @@ package api_test
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/almoner/almoner/consortium-node/api"
 )
 
-// TestWriteBackupFile: a verified archive lands under its name, nothing
-// else beside it; a failing write leaves nothing; an existing file is
-// never overwritten.
-func TestWriteBackupFile(t *testing.T) {
-	dir := t.TempDir()
-	archive := sampleArchive(t, portalHeader, [][2]string{{"a", "1"}}, map[string]string{"portal.json": "{}"})
-	verify := func(f *os.File) (*api.BackupHeader, error) {
+// copyVerified returns a write for WriteBackupFile that copies archive into the file through a BackupReader, as the
+// backup commands' writes do, and returns its header.
+func copyVerified(archive []byte) func(f *os.File) (*api.BackupHeader, error) {
+	return func(f *os.File) (*api.BackupHeader, error) {
 		r, err := api.NewBackupReader(io.TeeReader(bytes.NewReader(archive), f))
 		if err != nil {
 			return nil, err
@@ -31,6 +31,15 @@ func TestWriteBackupFile(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestWriteBackupFile: a verified archive lands under its name, nothing
+// else beside it; a failing write leaves nothing; an existing file is
+// never overwritten.
+func TestWriteBackupFile(t *testing.T) {
+	dir := t.TempDir()
+	archive := sampleArchive(t, portalHeader, [][2]string{{"a", "1"}}, map[string]string{"portal.json": "{}"})
+	verify := copyVerified(archive)
 	path := filepath.Join(dir, "portal.almbk")
 	h, size, err := api.WriteBackupFile(path, verify)
 	if err != nil {
@@ -52,5 +61,31 @@ func TestWriteBackupFile(t *testing.T) {
 	}
 	if es, _ := os.ReadDir(dir); len(es) != 1 || es[0].Name() != "portal.almbk" {
 		t.Errorf("left in the folder: %v, want only portal.almbk", es)
+	}
+}
+
+// TestWriteBackupFileReport: the archive lands as with WriteBackupFile and the report names its path, header and
+// size, the time it took and that its checksum was verified; a refused write reports nothing.
+func TestWriteBackupFileReport(t *testing.T) {
+	dir := t.TempDir()
+	archive := sampleArchive(t, portalHeader, [][2]string{{"a", "1"}}, map[string]string{"portal.json": "{}"})
+	path := filepath.Join(dir, "portal.almbk")
+	h, report, err := api.WriteBackupFileReport(path, copyVerified(archive))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := os.ReadFile(path); !bytes.Equal(got, archive) || h.Kind != api.BackupPortal {
+		t.Errorf("wrote %d bytes (header %+v), want the %d of the archive", len(got), h, len(archive))
+	}
+	prefix := fmt.Sprintf("wrote %s: %s, %d bytes in ", path, h, len(archive))
+	took, ok := strings.CutPrefix(report, prefix)
+	if took, ok = strings.CutSuffix(took, " (checksum verified)"); !ok {
+		t.Fatalf("report %q, want %q DURATION (checksum verified)", report, prefix)
+	}
+	if d, err := time.ParseDuration(took); err != nil || d < 0 || d != d.Round(time.Millisecond) {
+		t.Errorf("report %q: the time %q is not a duration in milliseconds (%v)", report, took, err)
+	}
+	if h, report, err := api.WriteBackupFileReport(path, copyVerified(archive)); err == nil || h != nil || report != "" {
+		t.Errorf("an existing file: %v, %q, %v; want an error and no report", h, report, err)
 	}
 }
