@@ -1,6 +1,7 @@
 package api
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -47,10 +48,7 @@ func WriteBackupFile(path string, write func(f *os.File) (*BackupHeader, error))
 		return nil, 0, fmt.Errorf("backup: %w", err)
 	}
 	ok = true
-	if d, err := os.Open(filepath.Dir(path)); err == nil { // the new name survives a crash (best effort)
-		_ = d.Sync()
-		d.Close()
-	}
+	_ = syncDir(filepath.Dir(path)) // the new name survives a crash (best effort: the archive is whole either way)
 	return h, st.Size(), nil
 }
 
@@ -64,4 +62,66 @@ func WriteBackupFileReport(path string, write func(f *os.File) (*BackupHeader, e
 	}
 	took := time.Since(start).Round(time.Millisecond)
 	return h, fmt.Sprintf("wrote %s: %s, %d bytes in %v (checksum verified)", path, h, size, took), nil
+}
+
+// RestoreStage is the folder a restore (consortium-node restore, portal restore) fills beside its target, moved into
+// place by Commit only once everything in it has been checked: on any error the target is left as it was. Its
+// owner defers Abandon, which removes the folder unless Commit moved it.
+type RestoreStage struct {
+	target, dir string
+	committed   bool
+}
+
+// StageRestore creates the staging folder beside target ("<target>.restoring-*", mode 0700), creating target's
+// parent folders if need be. The caller has checked that target does not exist or is an empty folder.
+func StageRestore(target string) (*RestoreStage, error) {
+	target = filepath.Clean(target)
+	if err := os.MkdirAll(filepath.Dir(target), 0o700); err != nil {
+		return nil, fmt.Errorf("restore: %w", err)
+	}
+	dir, err := os.MkdirTemp(filepath.Dir(target), filepath.Base(target)+".restoring-*")
+	if err != nil {
+		return nil, fmt.Errorf("restore: %w", err)
+	}
+	return &RestoreStage{target: target, dir: dir}, nil
+}
+
+// Dir is the staging folder to fill.
+func (s *RestoreStage) Dir() string { return s.dir }
+
+// Commit makes the staging folder durable and moves it to the target, replacing an empty folder there; the new name
+// is then synced too (best effort, as WriteBackupFile's: the folder is whole under either name).
+func (s *RestoreStage) Commit() error {
+	if err := syncDir(s.dir); err != nil {
+		return err
+	}
+	if err := os.Remove(s.target); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("restore: %w", err)
+	}
+	if err := os.Rename(s.dir, s.target); err != nil {
+		return fmt.Errorf("restore: %w", err)
+	}
+	s.committed = true
+	_ = syncDir(filepath.Dir(s.target))
+	return nil
+}
+
+// Abandon removes the staging folder unless Commit moved it into place.
+func (s *RestoreStage) Abandon() {
+	if !s.committed {
+		os.RemoveAll(s.dir)
+	}
+}
+
+// syncDir fsyncs a folder, making the files created or renamed in it durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("restore: %w", err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("restore: syncing folder %s: %w", dir, err)
+	}
+	return nil
 }

@@ -89,3 +89,79 @@ func TestWriteBackupFileReport(t *testing.T) {
 		t.Errorf("an existing file: %v, %q, %v; want an error and no report", h, report, err)
 	}
 }
+
+// TestRestoreStage: a stage is filled beside its target and moved into place by Commit (replacing an empty folder,
+// creating missing parents); Abandon removes an uncommitted stage and leaves a committed one; a target that is not
+// empty is refused at Commit and left as it was.
+func TestRestoreStage(t *testing.T) {
+	fill := func(t *testing.T, s *api.RestoreStage) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(s.Dir(), "f"), []byte("restored"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	beside := func(t *testing.T, parent string) []string {
+		t.Helper()
+		ents, err := os.ReadDir(parent)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, e := range ents {
+			names = append(names, e.Name())
+		}
+		return names
+	}
+	for _, tc := range []struct {
+		name   string
+		before func(target string) error // what is at the target first
+		commit bool
+		want   string // the file's content at the target afterwards ("" none)
+		err    bool
+	}{
+		{name: "missing target, parents created", before: func(string) error { return nil }, commit: true,
+			want: "restored"},
+		{name: "empty folder replaced", before: func(p string) error { return os.Mkdir(p, 0o700) }, commit: true,
+			want: "restored"},
+		{name: "not committed", before: func(string) error { return nil }},
+		{name: "target not empty", before: func(p string) error {
+			if err := os.Mkdir(p, 0o700); err != nil {
+				return err
+			}
+			return os.WriteFile(filepath.Join(p, "f"), []byte("kept"), 0o600)
+		}, commit: true, want: "kept", err: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			parent := filepath.Join(t.TempDir(), "a", "b")
+			target := filepath.Join(parent, "home")
+			if err := os.MkdirAll(parent, 0o700); err != nil {
+				t.Fatal(err)
+			}
+			if err := tc.before(target); err != nil {
+				t.Fatal(err)
+			}
+			s, err := api.StageRestore(target)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st, err := os.Stat(s.Dir()); err != nil || st.Mode().Perm() != 0o700 ||
+				filepath.Dir(s.Dir()) != parent || !strings.HasPrefix(filepath.Base(s.Dir()), "home.restoring-") {
+				t.Fatalf("stage %s: %v, %v; want a 0700 folder home.restoring-* beside the target", s.Dir(), st, err)
+			}
+			fill(t, s)
+			if tc.commit {
+				if err := s.Commit(); (err != nil) != tc.err {
+					t.Fatalf("Commit: %v, want error %v", err, tc.err)
+				}
+			}
+			s.Abandon()
+			got, err := os.ReadFile(filepath.Join(target, "f"))
+			if tc.want == "" && !errors.Is(err, os.ErrNotExist) || tc.want != "" && string(got) != tc.want {
+				t.Fatalf("target holds %q (%v), want %q", got, err, tc.want)
+			}
+			if names := beside(t, parent); len(names) > 1 || len(names) == 1 && names[0] != "home" {
+				t.Fatalf("left beside the target: %v", names)
+			}
+		})
+	}
+}

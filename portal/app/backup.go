@@ -310,20 +310,12 @@ func Restore(ctx context.Context, cfg RestoreConfig) (*RestoreReport, error) {
 	if h.Kind != api.BackupPortal {
 		return nil, fmt.Errorf("app: this is a %s backup, not a portal's (consortium-node restore takes node backups)", h.Kind)
 	}
-	home := filepath.Clean(cfg.Home)
-	if err := os.MkdirAll(filepath.Dir(home), 0o700); err != nil {
-		return nil, err
-	}
-	staging, err := os.MkdirTemp(filepath.Dir(home), filepath.Base(home)+".restoring-*") // mode 0700
+	stage, err := api.StageRestore(cfg.Home)
 	if err != nil {
 		return nil, err
 	}
-	keep := false
-	defer func() {
-		if !keep {
-			os.RemoveAll(staging)
-		}
-	}()
+	defer stage.Abandon()
+	staging := stage.Dir()
 	rep := &RestoreReport{Header: h}
 	if err := restoreInto(staging, br, rep); err != nil {
 		return nil, err
@@ -351,13 +343,9 @@ func Restore(ctx context.Context, cfg RestoreConfig) (*RestoreReport, error) {
 			return nil, fmt.Errorf("app: the backup is of chain %q but the node serves %q", h.ChainID, chain)
 		}
 	}
-	if err := os.Remove(home); err != nil && !errors.Is(err, os.ErrNotExist) {
+	if err := stage.Commit(); err != nil {
 		return nil, err
 	}
-	if err := os.Rename(staging, home); err != nil {
-		return nil, err
-	}
-	keep = true
 	rep.Duration = time.Since(start)
 	return rep, nil
 }

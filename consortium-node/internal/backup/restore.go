@@ -166,21 +166,12 @@ func Restore(ctx context.Context, cfg RestoreConfig) (*Report, error) {
 	if err := CheckHeader(&h, &cfg); err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(filepath.Dir(filepath.Clean(cfg.DataDir)), 0o700); err != nil {
-		return nil, err
-	}
-	dataDir := filepath.Clean(cfg.DataDir)
-	staging, err := os.MkdirTemp(filepath.Dir(dataDir), filepath.Base(dataDir)+".restoring-*") // mode 0700
+	stage, err := api.StageRestore(cfg.DataDir)
 	if err != nil {
 		return nil, err
 	}
-	keep := false
-	defer func() {
-		if !keep {
-			os.RemoveAll(staging)
-		}
-	}()
-	db, err := store.OpenDB(filepath.Join(staging, "db"))
+	defer stage.Abandon()
+	db, err := store.OpenDB(filepath.Join(stage.Dir(), "db"))
 	if err != nil {
 		return nil, err
 	}
@@ -205,16 +196,10 @@ func Restore(ctx context.Context, cfg RestoreConfig) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	syncDir(staging)
-	// An empty target folder may exist (checked above); replace it.
-	if err := os.Remove(cfg.DataDir); err != nil && !errors.Is(err, os.ErrNotExist) {
+	// An empty target folder may exist (checked above); Commit replaces it.
+	if err := stage.Commit(); err != nil {
 		return nil, err
 	}
-	if err := os.Rename(staging, cfg.DataDir); err != nil {
-		return nil, err
-	}
-	keep = true
-	syncDir(filepath.Dir(filepath.Clean(cfg.DataDir)))
 	rep.Duration = time.Since(start)
 	return rep, nil
 }
@@ -399,12 +384,4 @@ func oldEncKey(db *leveldb.DB, h *api.BackupHeader) []byte {
 		}
 	}
 	return nil
-}
-
-// syncDir makes a rename or link in dir durable (best effort).
-func syncDir(dir string) {
-	if d, err := os.Open(dir); err == nil {
-		_ = d.Sync()
-		d.Close()
-	}
 }
