@@ -24,7 +24,7 @@ func testNode(t *testing.T, id string, raft uint64) Node {
 	}
 	_, enc := xwing.DeriveKeyPairPacked(seed[:])
 	return Node{ID: id, Org: "aa", RaftID: raft, SignKey: k.Public(),
-		EncKey: identity.EncryptionKey{Alg: identityvocab.EncAlgXWing, Key: enc},
+		EncKey:   identity.EncryptionKey{Alg: identityvocab.EncAlgXWing, Key: enc},
 		RaftAddr: "10.0.0.7:7000", APIAddr: "10.0.0.7:7070"}
 }
 
