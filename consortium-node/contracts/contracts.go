@@ -451,6 +451,29 @@ func LoadAs[T any](r StateReader, k, what, owner string) (*T, error) {
 	return &v, nil
 }
 
+// ScanDecoded reads every value under prefix through scan (which calls fn
+// for each key with the prefix, in key order, until fn returns false: the
+// node's store, a test chain's state), decodes it with decode and hands it
+// to fn. It stops at the first value that does not decode and returns
+// decode's error as it is; an error of scan itself comes first.
+func ScanDecoded[T any](scan func(prefix string, fn func(key string, value []byte) bool) error, prefix string,
+	decode func([]byte) (T, error), fn func(T)) error {
+	var derr error
+	err := scan(prefix, func(_ string, b []byte) bool {
+		v, err := decode(b)
+		if err != nil {
+			derr = err
+			return false
+		}
+		fn(v)
+		return true
+	})
+	if err != nil {
+		return err
+	}
+	return derr
+}
+
 // ArgReader reads a call's arguments in turn and keeps the first error,
 // as InvalidArg makes it: read them, then check Err once. After an error
 // every read gives the zero value.

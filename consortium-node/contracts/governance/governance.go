@@ -501,18 +501,6 @@ func Status(r contracts.StateReader, id string, now time.Time) (*View, error) {
 // every key with the given prefix (the node's store, a test's map).
 func LoadRules(scan func(prefix string, fn func(key string, value []byte) bool) error) ([]policies.Rule, error) {
 	var out []policies.Rule
-	var ferr error
-	err := scan(vocab.PolicyPrefix, func(_ string, v []byte) bool {
-		r, err := DecodeRule(v)
-		if err != nil {
-			ferr = err
-			return false
-		}
-		out = append(out, r)
-		return true
-	})
-	if err == nil {
-		err = ferr
-	}
+	err := contracts.ScanDecoded(scan, vocab.PolicyPrefix, DecodeRule, func(r policies.Rule) { out = append(out, r) })
 	return out, err
 }

@@ -7,7 +7,7 @@
 // roles as of the end of block N.
 //
 // It imports the governance and identity contracts' state formats, the
-// ledger types and policies.
+// contracts runtime (its state scan), the ledger types and policies.
 //
 // It is one of the node's engine packages under consortium-node/internal/:
 // only the node daemon, its CLI and the packages under consortium-node/
@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/almoner/almoner/consortium-node/contracts"
 	"github.com/almoner/almoner/consortium-node/contracts/governance"
 	governancevocab "github.com/almoner/almoner/consortium-node/contracts/governance/vocab"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
@@ -39,21 +40,11 @@ func (s source) Rules() ([]policies.Rule, error) { return governance.LoadRules(s
 
 func (s source) Assignments() ([]policies.Assignment, error) {
 	var out []policies.Assignment
-	var ferr error
-	err := s.scan(memberPrefix, func(_ string, v []byte) bool {
-		m, err := identity.DecodeMember(v)
-		if err != nil {
-			ferr = err
-			return false
-		}
+	err := contracts.ScanDecoded(s.scan, memberPrefix, identity.DecodeMember, func(m *identity.Member) {
 		if !m.Revoked {
 			out = append(out, policies.Assignment{Member: m.ID, Org: m.Org, Roles: m.Roles})
 		}
-		return true
 	})
-	if err == nil {
-		err = ferr
-	}
 	return out, err
 }
 

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/almoner/almoner/consortium-node/api"
+	"github.com/almoner/almoner/consortium-node/contracts"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
 	"github.com/almoner/almoner/consortium-node/ledger"
 )
@@ -35,20 +36,7 @@ func (n *Node) loadKeyExpiries() error {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	k.m = map[string]api.ExpiringKey{}
-	var derr error
-	err := n.store.ScanState(identity.MemberStateKey(""), func(_ string, v []byte) bool {
-		m, err := identity.DecodeMember(v)
-		if err != nil {
-			derr = err
-			return false
-		}
-		k.set(m)
-		return true
-	})
-	if err == nil {
-		err = derr
-	}
-	return err
+	return contracts.ScanDecoded(n.store.ScanState, identity.MemberStateKey(""), identity.DecodeMember, k.set)
 }
 
 // apply updates the index from a committed block's writes.
