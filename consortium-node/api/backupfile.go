@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/almoner/almoner/privacy/fsync"
 )
 
 // WriteBackupFile writes an archive to path (consortium-node backup,
@@ -48,7 +50,7 @@ func WriteBackupFile(path string, write func(f *os.File) (*BackupHeader, error))
 		return nil, 0, fmt.Errorf("backup: %w", err)
 	}
 	ok = true
-	_ = syncDir(filepath.Dir(path)) // the new name survives a crash (best effort: the archive is whole either way)
+	_ = fsync.Dir(filepath.Dir(path)) // the new name survives a crash (best effort: the archive is whole either way)
 	return h, st.Size(), nil
 }
 
@@ -92,8 +94,8 @@ func (s *RestoreStage) Dir() string { return s.dir }
 // Commit makes the staging folder durable and moves it to the target, replacing an empty folder there; the new name
 // is then synced too (best effort, as WriteBackupFile's: the folder is whole under either name).
 func (s *RestoreStage) Commit() error {
-	if err := syncDir(s.dir); err != nil {
-		return err
+	if err := fsync.Dir(s.dir); err != nil {
+		return fmt.Errorf("restore: syncing folder: %w", err)
 	}
 	if err := os.Remove(s.target); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("restore: %w", err)
@@ -102,7 +104,7 @@ func (s *RestoreStage) Commit() error {
 		return fmt.Errorf("restore: %w", err)
 	}
 	s.committed = true
-	_ = syncDir(filepath.Dir(s.target))
+	_ = fsync.Dir(filepath.Dir(s.target))
 	return nil
 }
 
@@ -111,17 +113,4 @@ func (s *RestoreStage) Abandon() {
 	if !s.committed {
 		os.RemoveAll(s.dir)
 	}
-}
-
-// syncDir fsyncs a folder, making the files created or renamed in it durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("restore: %w", err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("restore: syncing folder %s: %w", dir, err)
-	}
-	return nil
 }

@@ -1,6 +1,7 @@
 // Package api holds the JSON wire types of the node's HTTP API, shared by
 // the server (api/server) and the Go client (api/client) that the portal
-// and the CLI use. It imports only wire packages (tx, ledger), never node
+// and the CLI use. It imports only wire packages (tx, ledger) and
+// privacy/fsync (the folder sync of a backup or restore), never node
 // internals.
 //
 // Endpoints (all under /v1):

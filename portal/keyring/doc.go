@@ -8,7 +8,7 @@
 // EnsureKeys generates a new member's keys and returns only the public
 // halves; Discard destroys keys the ledger never accepted.
 //
-// Imports: privacy/keystore, privacy/envelope, privacy/sign, the node's
-// wire packages (tx, api, genesis for the key-file format) and
+// Imports: privacy/keystore, privacy/envelope, privacy/sign, privacy/fsync,
+// the node's wire packages (tx, api, genesis for the key-file format) and
 // portal/defaults.
 package keyring

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/almoner/almoner/privacy/fsync"
 	"github.com/almoner/almoner/privacy/keystore"
 )
 
@@ -126,10 +127,7 @@ func writeSealed(path, id string, raw, passphrase []byte, opts keystore.Options)
 	if err := os.Rename(tmp, path); err != nil {
 		return fmt.Errorf("keyring: %w", err)
 	}
-	if d, err := os.Open(filepath.Dir(path)); err == nil {
-		_ = d.Sync()
-		d.Close()
-	}
+	_ = fsync.Dir(filepath.Dir(path))
 	return nil
 }
 

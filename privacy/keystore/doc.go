@@ -83,6 +83,6 @@
 // # Imports
 //
 // The standard library, golang.org/x/crypto/argon2, and the dependency-free
-// privacy/integrity (the integrity marker) and privacy/internal/binread (the
-// strict reader of the entry format) only.
+// privacy/integrity (the integrity marker), privacy/fsync (the folder sync)
+// and privacy/internal/binread (the strict reader of the entry format) only.
 package keystore

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/almoner/almoner/privacy/fsync"
 )
 
 // writeFile writes data to dir/name atomically: a temporary file in dir
@@ -50,19 +52,8 @@ func writeFile(dir, name string, data []byte, overwrite bool) (err error) {
 	if err != nil {
 		return fmt.Errorf("keystore: %w", err)
 	}
-	return syncDir(dir)
-}
-
-// syncDir fsyncs a directory so that renames, links and removals in it are
-// durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("keystore: %w", err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("keystore: syncing directory %s: %w", dir, err)
+	if err := fsync.Dir(dir); err != nil {
+		return fmt.Errorf("keystore: syncing directory: %w", err)
 	}
 	return nil
 }

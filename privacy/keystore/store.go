@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/almoner/almoner/privacy/fsync"
 )
 
 // Log attribute keys.
@@ -376,8 +378,8 @@ func (s *Store) Delete(ref string) error {
 			return fmt.Errorf("keystore: %w", err)
 		}
 	}
-	if err := syncDir(s.dir); err != nil {
-		return err
+	if err := fsync.Dir(s.dir); err != nil {
+		return fmt.Errorf("keystore: syncing directory: %w", err)
 	}
 	s.log.Info("keystore: entry deleted", logKeyID, id, logKeyVersion, v)
 	return nil

@@ -10,7 +10,8 @@
 // and block proposals live in consortium-node/internal/node (raft.go),
 // which is the only importer.
 //
-// It imports go.etcd.io/raft, goleveldb and privacy/integrity only.
+// It imports go.etcd.io/raft, goleveldb, privacy/integrity and privacy/fsync
+// only.
 //
 // It is one of the node's engine packages under consortium-node/internal/:
 // only the node daemon, its CLI and the packages under consortium-node/

@@ -14,6 +14,8 @@ import (
 
 	"go.etcd.io/raft/v3/raftpb"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/almoner/almoner/privacy/fsync"
 )
 
 // The segment log: a raft Storage in a folder of its own, written once
@@ -716,13 +718,8 @@ func mkdirSynced(dir string) error {
 // syncDir fsyncs a folder, making the files created, renamed or removed
 // in it durable.
 func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("consensus: syncing folder %s: %w", dir, err)
+	if err := fsync.Dir(dir); err != nil {
+		return fmt.Errorf("consensus: syncing folder: %w", err)
 	}
 	return nil
 }

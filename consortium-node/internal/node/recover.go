@@ -16,6 +16,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/internal/consensus"
 	"github.com/almoner/almoner/consortium-node/internal/store"
 	"github.com/almoner/almoner/consortium-node/ledger"
+	"github.com/almoner/almoner/privacy/fsync"
 )
 
 // Recovery of a node whose ledger data is damaged (`consortium-node
@@ -174,10 +175,7 @@ func Recover(ctx context.Context, cfg Config, src BlockSource) (*RecoverReport, 
 	if err := os.Rename(staging, dir); err != nil {
 		return nil, fmt.Errorf("node: putting the rebuilt database in place (the damaged one is in %s): %w", rep.Damaged, err)
 	}
-	if d, err := os.Open(cfg.DataDir); err == nil {
-		_ = d.Sync()
-		d.Close()
-	}
+	_ = fsync.Dir(cfg.DataDir)
 	ok = true
 	rep.Took = time.Since(start)
 	return rep, nil
