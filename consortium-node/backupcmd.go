@@ -41,12 +41,11 @@ node of a one-node consortium in place (the blocks after the backup are lost).
 
 func cmdBackup(args []string) error {
 	fs := daemonflag.Command("backup", backupUsage)
-	home := fs.String("home", ".almoner/dev", "consortium folder (genesis.json, keys/)")
+	home := homeFlag(fs, "genesis.json, keys/")
 	addr := fs.String("node-api", "", "the API address of the node to back up (http://, https:// or host:port)")
 	nodeID := fs.String("node", "", "sign as this node (the node being backed up), with its key")
 	as := fs.String("as", "", "sign as this member: an organisation admin of the node's organisation")
-	ksDir := fs.String("keystore", "", "read the key from this keystore (passphrase in $"+genesis.PassphraseEnv+
-		") instead of HOME/keys")
+	ksDir := keystoreFlag(fs, "the key")
 	out := fs.String("out", "", "the archive file to write (must not exist)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -87,14 +86,13 @@ func cmdBackup(args []string) error {
 
 func cmdRestore(args []string) error {
 	fs := daemonflag.Command("restore", restoreUsage)
-	home := fs.String("home", ".almoner/dev", "consortium folder (genesis.json, keys/, data/)")
+	home := homeFlag(fs, "genesis.json, keys/, data/")
 	nodeID := fs.String("node", "", "the node to restore as: a NEW node added after the backed-up one was removed")
 	from := fs.String("from", "", "the archive (consortium-node backup)")
 	joinVia := fs.String("join-via", "", "the API address of a running node, to read the consortium's current nodes")
 	oldKey := fs.String("old-key", "", "the backed-up node's key file (default: its key in HOME/keys or --keystore), "+
 		"to rewrap its private records")
-	ksDir := fs.String("keystore", "", "read keys from this keystore (passphrase in $"+genesis.PassphraseEnv+
-		") instead of HOME/keys")
+	ksDir := keystoreFlag(fs, "keys")
 	drop := fs.Bool("drop-private", false, "leave the private records out (only when the organisation's other nodes "+
 		"hold copies)")
 	single := fs.Bool("single-node", false, "restore the only node of a one-node consortium in place")

@@ -40,8 +40,8 @@ the damaged database is moved aside. Then start the node: it applies the rest of
 
 func cmdCheck(args []string) error {
 	fs := daemonflag.Command("check", checkUsage)
-	home := fs.String("home", ".almoner/dev", "consortium folder (genesis.json, data/)")
-	nodeID := fs.String("node", "", "node id (default: the first node in genesis.json)")
+	home := homeFlag(fs, "genesis.json, data/")
+	nodeID := nodeFlag(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -143,11 +143,10 @@ func check(w *os.File, g *genesis.File, dir string) error {
 
 func cmdRecover(args []string) error {
 	fs := daemonflag.Command("recover", recoverUsage)
-	home := fs.String("home", ".almoner/dev", "consortium folder (genesis.json, keys/, data/)")
-	nodeID := fs.String("node", "", "node id (default: the first node in genesis.json)")
+	home := homeFlag(fs, "genesis.json, keys/, data/")
+	nodeID := nodeFlag(fs)
 	from := fs.String("from", "", "the API address of a healthy node of the consortium to fetch blocks from")
-	ksDir := fs.String("keystore", "", "read the node's keys from this keystore (passphrase in $"+genesis.PassphraseEnv+
-		") instead of HOME/keys")
+	ksDir := keystoreFlag(fs, "the node's keys")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"log/slog"
 	"path/filepath"
@@ -16,6 +17,32 @@ import (
 
 // What the subcommands read from a consortium folder (--home): the genesis
 // file, key files or a keystore, and the node API of a running node.
+
+// defaultHome is --home's default: the development consortium of make run.
+const defaultHome = ".almoner/dev"
+
+// homeFlag declares --home, the consortium folder; holds lists, for --help,
+// what the command uses in it ("genesis.json, keys/"; "" for nothing).
+func homeFlag(fs *flag.FlagSet, holds string) *string {
+	usage := "consortium folder"
+	if holds != "" {
+		usage += " (" + holds + ")"
+	}
+	return fs.String("home", defaultHome, usage)
+}
+
+// keystoreFlag declares --keystore, the keystore to read what ("the node's
+// keys") from instead of the key files in HOME/keys.
+func keystoreFlag(fs *flag.FlagSet, what string) *string {
+	return fs.String("keystore", "", "read "+what+" from this keystore (passphrase in $"+genesis.PassphraseEnv+
+		") instead of HOME/keys")
+}
+
+// nodeFlag declares --node for a command that acts as one of the
+// consortium's nodes, the first one in genesis.json by default.
+func nodeFlag(fs *flag.FlagSet) *string {
+	return fs.String("node", "", "node id (default: the first node in genesis.json)")
+}
 
 // loadGenesis reads home's genesis.json and returns it with the node to act
 // as: nodeID, or the first genesis node when nodeID is empty.

@@ -3,11 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"flag"
 	"log/slog"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/almoner/almoner/consortium-node/genesis"
 	"github.com/almoner/almoner/consortium-node/genesis/devnet"
 	"github.com/almoner/almoner/consortium-node/nodetest"
 	"github.com/almoner/almoner/consortium-node/nodetest/freeport"
@@ -82,5 +84,41 @@ func TestCurrentNodes(t *testing.T) {
 	if _, err := currentNodes(context.Background(), consortiumClient(n.Genesis, dead, id, key), dead); err == nil ||
 		!strings.Contains(err.Error(), dead) {
 		t.Errorf("currentNodes of %s, where nothing listens: %v, want an error naming it", dead, err)
+	}
+}
+
+// TestHomeFlags: the flags every subcommand declares the same way keep the
+// names, defaults and help texts users see, and parse.
+func TestHomeFlags(t *testing.T) {
+	fs := flag.NewFlagSet("t", flag.ContinueOnError)
+	home := homeFlag(fs, "genesis.json, keys/")
+	ks := keystoreFlag(fs, "the node's keys")
+	node := nodeFlag(fs)
+	want := map[string][2]string{
+		"home": {".almoner/dev", "consortium folder (genesis.json, keys/)"},
+		"keystore": {"", "read the node's keys from this keystore (passphrase in $" + genesis.PassphraseEnv +
+			") instead of HOME/keys"},
+		"node": {"", "node id (default: the first node in genesis.json)"},
+	}
+	fs.VisitAll(func(f *flag.Flag) {
+		if w, ok := want[f.Name]; !ok || f.DefValue != w[0] || f.Usage != w[1] {
+			t.Errorf("--%s: default %q, help %q; want %q", f.Name, f.DefValue, f.Usage, w)
+		}
+		delete(want, f.Name)
+	})
+	if len(want) != 0 {
+		t.Errorf("not declared: %v", want)
+	}
+	if err := fs.Parse([]string{"--home", "h", "--keystore", "k", "--node", "n"}); err != nil {
+		t.Fatal(err)
+	}
+	if *home != "h" || *ks != "k" || *node != "n" {
+		t.Fatalf("parsed %q %q %q", *home, *ks, *node)
+	}
+
+	bare := flag.NewFlagSet("t", flag.ContinueOnError)
+	homeFlag(bare, "")
+	if u := bare.Lookup("home").Usage; u != "consortium folder" {
+		t.Fatalf("--home with nothing listed: help %q", u)
 	}
 }

@@ -95,7 +95,7 @@ func realMain(args []string) int {
 
 func cmdInit(args []string) error {
 	fs := flag.NewFlagSet("init", flag.ContinueOnError)
-	home := fs.String("home", ".almoner/dev", "folder for genesis.json, keys and data")
+	home := homeFlag(fs, "genesis.json, keys/, data/")
 	nodes := fs.Int("nodes", 1, "number of nodes")
 	chain := fs.String("chain-id", "almoner-dev", "chain id")
 	port := fs.Int("base-port", 7070, "node i's API listens on base-port+i, its raft transport on base-port+100+i")
@@ -112,7 +112,7 @@ func cmdInit(args []string) error {
 
 func cmdNodes(args []string) error {
 	fs := flag.NewFlagSet("nodes", flag.ContinueOnError)
-	home := fs.String("home", ".almoner/dev", "consortium folder")
+	home := homeFlag(fs, "")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -161,15 +161,15 @@ func printConsortium(home string, f *genesis.File) {
 
 func cmdRun(args []string) error {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
-	home := fs.String("home", ".almoner/dev", "consortium folder (genesis.json, keys/, data/)")
-	nodeID := fs.String("node", "", "node id (default: the first node in genesis.json)")
+	home := homeFlag(fs, "genesis.json, keys/, data/")
+	nodeID := nodeFlag(fs)
 	apiAddr := fs.String("api", "", "API listen address (default: the node's api_addr in genesis.json)")
 	initDev := fs.Bool("init-dev", false, "create a one-node dev consortium in --home if it has none")
 	daemon := daemonflag.Register(fs, "127.0.0.1:6060")
 	serial := fs.Bool("serial", false, "execute blocks serially instead of with Block-STM (for comparison)")
 	dropFile := fs.String("fault-drop-file", "", "for fault tests: a file listing raft ids (one per line) whose traffic this node drops; re-read every 200ms")
 	snapEvery := fs.Uint64("snapshot-every", 0, "raft log entries between snapshots; the log keeps this many for lagging peers (default 10000)")
-	ksDir := fs.String("keystore", "", "read the node's keys from this keystore (passphrase in $"+genesis.PassphraseEnv+") instead of HOME/keys")
+	ksDir := keystoreFlag(fs, "the node's keys")
 	joinVia := fs.String("join-via", "", "for a node added after genesis (almoner node-change add): the API address of a running node to fetch this node's record from")
 	memLimit := fs.Int64("memory-limit-mib", 1024, "soft memory limit for the Go runtime in MiB (debug.SetMemoryLimit; "+
 		"$GOMEMLIMIT wins when set; 0: none): with the bounded mempool, submissions and raft log, the node's memory stays near it under overload")
@@ -286,7 +286,7 @@ func cmdRun(args []string) error {
 	head := n.Head()
 	log.Info("node started", "chain", g.ChainID, "node", *nodeID, "api", scheme+"://"+ln.Addr().String(), "height", head.Height)
 	cliFlags := ""
-	if *home != ".almoner/dev" || ln.Addr().String() != "127.0.0.1:7070" || *apiTLS {
+	if *home != defaultHome || ln.Addr().String() != "127.0.0.1:7070" || *apiTLS {
 		cliFlags = fmt.Sprintf(" --home %s --node %s://%s", *home, scheme, ln.Addr())
 	}
 	fmt.Fprintf(os.Stderr, `
