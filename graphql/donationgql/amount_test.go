@@ -2,7 +2,6 @@ package donationgql
 
 import (
 	"flag"
-	"math/rand"
 	"testing"
 
 	"github.com/graphql-go/graphql"
@@ -52,13 +51,12 @@ var amountSeed = flag.Uint64("amount.seed", 0, "seed for TestAmountRoundTrip (0:
 // fed back as an argument (a JSON variable or a literal in the query) is
 // the same number of minor units.
 func TestAmountRoundTrip(t *testing.T) {
-	seed := testseed.Seed(t, *amountSeed, "-amount.seed")
-	r := rand.New(rand.NewSource(int64(seed)))
+	r := testseed.Rand(t, *amountSeed, "-amount.seed")
 	for i := 0; i < 5000; i++ {
-		cur := []string{"EUR", "USD", "JPY", "KRW", "BHD", "KWD", "CLF", ""}[r.Intn(8)]
-		minor := uint64(r.Int63n(MaxAmount + 1))
+		cur := []string{"EUR", "USD", "JPY", "KRW", "BHD", "KWD", "CLF", ""}[r.IntN(8)]
+		minor := uint64(r.Int64N(MaxAmount + 1))
 		if i%3 == 0 {
-			minor = uint64(r.Intn(100000)) // small amounts: leading zeros after the point
+			minor = uint64(r.IntN(100000)) // small amounts: leading zeros after the point
 		}
 		out := Amount.Serialize(schema.AmountOf(minor, cur))
 		s, ok := out.(string)

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"flag"
 	"fmt"
-	"math/rand/v2"
 	"strings"
 	"sync"
 	"testing"
@@ -14,11 +13,12 @@ import (
 	"github.com/almoner/almoner/consortium-node/contracts/chaintest"
 	"github.com/almoner/almoner/consortium-node/contracts/identity"
 	identityvocab "github.com/almoner/almoner/consortium-node/contracts/identity/vocab"
+	"github.com/almoner/almoner/consortium-node/testseed"
 	"github.com/almoner/almoner/consortium-node/tx"
 	"github.com/almoner/almoner/privacy/sign"
 )
 
-var authSeed = flag.Uint64("identity.seed", 0, "seed for the randomised authenticator test (0: time-based)")
+var authSeed = flag.Uint64("identity.seed", 0, "seed for the randomised authenticator test (0: a new one)")
 
 // mapState is state as a map.
 type mapState map[string][]byte
@@ -39,12 +39,7 @@ func errText(err error) string {
 // record re-encoded into fresh bytes — and with a bound that lets go of
 // senders.
 func TestAuthenticatorAgrees(t *testing.T) {
-	seed := *authSeed
-	if seed == 0 {
-		seed = uint64(time.Now().UnixNano())
-	}
-	t.Logf("seed %d (replay with -identity.seed=%d)", seed, seed)
-	r := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+	r := testseed.Rand(t, *authSeed, "-identity.seed")
 	keys := make([]*sign.PrivateKey, 3)
 	for i := range keys {
 		k, err := sign.NewKeyFromSeed(sign.Ed25519, bytes.Repeat([]byte{byte(i + 1)}, sign.Ed25519SeedSize))

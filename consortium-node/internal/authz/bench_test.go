@@ -2,7 +2,6 @@ package authz_test
 
 import (
 	"fmt"
-	"math/rand/v2"
 	"testing"
 
 	"github.com/almoner/almoner/consortium-node/contracts"
@@ -13,6 +12,7 @@ import (
 	"github.com/almoner/almoner/consortium-node/contracts/system"
 	"github.com/almoner/almoner/consortium-node/internal/authz"
 	"github.com/almoner/almoner/consortium-node/internal/exec"
+	"github.com/almoner/almoner/consortium-node/testseed"
 	"github.com/almoner/almoner/consortium-node/tx"
 	"github.com/almoner/almoner/policies"
 )
@@ -26,7 +26,7 @@ const (
 // in the benchmark's consortium: they never match, but casbin has to
 // consider every one of them on a cache miss.
 func extraRules(n int, seed uint64) []policies.Rule {
-	rnd := rand.New(rand.NewPCG(seed, 1))
+	rnd := testseed.NewRand(seed)
 	objs := policies.Objects()
 	roles := policies.Roles()
 	out := make([]policies.Rule, 0, n)

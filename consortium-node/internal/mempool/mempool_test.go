@@ -103,11 +103,7 @@ func signTx(t testing.TB, sender string, key *sign.PrivateKey, nonce uint64, mod
 	if mod != nil {
 		mod(&b)
 	}
-	s, err := tx.Sign(b, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw, err := s.Encode()
+	raw, err := tx.SignEncoded(b, key)
 	if err != nil {
 		t.Fatal(err)
 	}
