@@ -8,18 +8,14 @@ import (
 	"testing"
 )
 
-// mapScan scans state in key order, as the node's store does.
-func mapScan(state map[string]string) func(string, func(string, []byte) bool) error {
+// entry is one key and value of a state listed in key order.
+type entry struct{ k, v string }
+
+// listScan scans state (in key order, as the node's store keeps it).
+func listScan(state []entry) func(string, func(string, []byte) bool) error {
 	return func(prefix string, fn func(string, []byte) bool) error {
-		keys := make([]string, 0, len(state))
-		for k := range state {
-			if strings.HasPrefix(k, prefix) {
-				keys = append(keys, k)
-			}
-		}
-		slices.Sort(keys)
-		for _, k := range keys {
-			if !fn(k, []byte(state[k])) {
+		for _, e := range state {
+			if strings.HasPrefix(e.k, prefix) && !fn(e.k, []byte(e.v)) {
 				return nil
 			}
 		}
@@ -30,9 +26,9 @@ func mapScan(state map[string]string) func(string, func(string, []byte) bool) er
 func atoi(b []byte) (int, error) { return strconv.Atoi(string(b)) }
 
 func TestScanDecoded(t *testing.T) {
-	state := map[string]string{"n/a": "1", "n/b": "2", "n/c": "3", "other/x": "not a number"}
+	state := []entry{{"n/a", "1"}, {"n/b", "2"}, {"n/c", "3"}, {"other/x", "not a number"}}
 	var got []int
-	if err := ScanDecoded(mapScan(state), "n/", atoi, func(v int) { got = append(got, v) }); err != nil {
+	if err := ScanDecoded(listScan(state), "n/", atoi, func(v int) { got = append(got, v) }); err != nil {
 		t.Fatal(err)
 	}
 	if !slices.Equal(got, []int{1, 2, 3}) {
@@ -40,9 +36,9 @@ func TestScanDecoded(t *testing.T) {
 	}
 
 	// The first value that does not decode stops the scan with decode's error.
-	state["n/b"] = "two"
+	state[1].v = "two"
 	got = nil
-	err := ScanDecoded(mapScan(state), "n/", atoi, func(v int) { got = append(got, v) })
+	err := ScanDecoded(listScan(state), "n/", atoi, func(v int) { got = append(got, v) })
 	var numErr *strconv.NumError
 	if !errors.As(err, &numErr) || numErr.Num != "two" {
 		t.Fatalf("err = %v, want the decode error of \"two\"", err)
