@@ -9,7 +9,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/almoner/almoner/consortium-node/genesis"
 	"github.com/almoner/almoner/consortium-node/genesis/devnet"
 	"github.com/almoner/almoner/consortium-node/nodetest"
 	"github.com/almoner/almoner/consortium-node/nodetest/freeport"
@@ -88,7 +87,8 @@ func TestCurrentNodes(t *testing.T) {
 }
 
 // TestHomeFlags: the flags every subcommand declares the same way keep the
-// names, defaults and help texts users see, and parse.
+// names, defaults and help texts users see (spelled out as --help prints
+// them), and parse.
 func TestHomeFlags(t *testing.T) {
 	fs := flag.NewFlagSet("t", flag.ContinueOnError)
 	home := homeFlag(fs, "genesis.json, keys/")
@@ -96,8 +96,8 @@ func TestHomeFlags(t *testing.T) {
 	node := nodeFlag(fs)
 	want := map[string][2]string{
 		"home": {".almoner/dev", "consortium folder (genesis.json, keys/)"},
-		"keystore": {"", "read the node's keys from this keystore (passphrase in $" + genesis.PassphraseEnv +
-			") instead of HOME/keys"},
+		"keystore": {"", "read the node's keys from this keystore (passphrase in $ALMONER_KEYSTORE_PASSPHRASE) " +
+			"instead of HOME/keys"},
 		"node": {"", "node id (default: the first node in genesis.json)"},
 	}
 	fs.VisitAll(func(f *flag.Flag) {
