@@ -91,12 +91,11 @@ func StageRestore(target string) (*RestoreStage, error) {
 // Dir is the staging folder to fill.
 func (s *RestoreStage) Dir() string { return s.dir }
 
-// Commit makes the staging folder durable and moves it to the target, replacing an empty folder there; the new name
-// is then synced too (best effort, as WriteBackupFile's: the folder is whole under either name).
+// Commit moves the staging folder to the target, replacing an empty folder there. The staging folder's entries are
+// synced before the rename and the new name after it, both best effort (a folder fsync some file systems refuse must
+// not fail a restore whose files are written and checked; their own writes were synced).
 func (s *RestoreStage) Commit() error {
-	if err := fsync.Dir(s.dir); err != nil {
-		return fmt.Errorf("restore: syncing folder: %w", err)
-	}
+	_ = fsync.Dir(s.dir)
 	if err := os.Remove(s.target); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("restore: %w", err)
 	}
